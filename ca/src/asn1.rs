@@ -1,0 +1,14 @@
+//! ASN.1 types hcpki defines itself, RustCrypto style: one file per structure,
+//! the ASN.1 definition quoted in the doc comment.
+
+mod general_name;
+mod policy;
+mod raw_oid;
+mod signed;
+mod tbs;
+
+pub use general_name::{GeneralName, GeneralNames, OtherName};
+pub use policy::{CertificatePolicies, PolicyInformation};
+pub use raw_oid::RawOid;
+pub use signed::SignedRaw;
+pub use tbs::TbsCertificateFields;

@@ -1,0 +1,151 @@
+//! Persistence behind one trait, with a SQLite and a PostgreSQL implementation.
+//!
+//! Only this module touches the database. Every mutating method is one
+//! transaction that also appends its audit entry (see [`crate::audit`]), so an
+//! action and its record commit or vanish together. Schema migrations live in
+//! `migrations/sqlite` and `migrations/postgres` at the workspace root.
+
+mod records;
+mod sql;
+
+pub use records::{
+    Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, FacilityFilter, IssuanceIntent,
+};
+pub use sql::{PgStore, SqliteStore};
+#[allow(unused_imports)]
+use sql as _;
+
+use crate::audit::{AuditEntry, AuditEvent, AuditHead};
+use crate::facility::{Facility, FacilityId, NewFacility, Transition};
+use std::sync::Arc;
+
+/// Which database a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (the default).
+    Sqlite,
+    /// PostgreSQL (for several server replicas).
+    Postgres,
+}
+
+/// Everything hcpki keeps.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+
+    /// Register a facility: assigns the next [`FacilityId`] from a never-reset
+    /// counter, state `applied`, audited as `facility.register`.
+    /// A duplicate 医療機関コード is [`StoreError::DuplicateMedicalCode`].
+    async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, StoreError>;
+
+    /// Apply a lifecycle transition (checked against the state read inside the
+    /// transaction), audited as `facility.<verb>` with the reason.
+    async fn transition_facility(
+        &self,
+        id: &FacilityId,
+        transition: Transition,
+        reason: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Facility, StoreError>;
+
+    /// One facility.
+    async fn facility(&self, id: &FacilityId) -> Result<Option<Facility>, StoreError>;
+
+    /// Facilities matching a filter, by ID.
+    async fn list_facilities(&self, filter: &FacilityFilter) -> Result<Vec<Facility>, StoreError>;
+
+    /// Record a CA (root or issuing) and its key URI, audited as `ca.create`.
+    async fn put_authority(&self, record: &AuthorityRecord, actor: &Actor) -> Result<(), StoreError>;
+
+    /// All recorded CAs.
+    async fn authorities(&self) -> Result<Vec<AuthorityRecord>, StoreError>;
+
+    /// Write-ahead record of an issuance: the serial (unique: a collision is
+    /// [`StoreError::DuplicateSerial`]) and what will be signed, status `reserved`.
+    /// Not audited yet; the audit entry comes with [`Store::complete_issuance`] or [`Store::fail_issuance`].
+    async fn record_intent(&self, intent: &IssuanceIntent) -> Result<(), StoreError>;
+
+    /// Store the signed certificate for a reserved serial, status `issued`,
+    /// audited as `cert.issue`; if the facility is `approved` it becomes
+    /// `active` in the same transaction (audited as `facility.activate`).
+    async fn complete_issuance(&self, serial: &str, der: &[u8], actor: &Actor) -> Result<CertificateRecord, StoreError>;
+
+    /// Mark a reserved serial as failed (signing failed), audited as `cert.issue` / failed.
+    async fn fail_issuance(&self, serial: &str, reason: &str, actor: &Actor) -> Result<(), StoreError>;
+
+    /// One certificate by serial (lowercase hex, no leading zeros beyond DER's).
+    async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
+
+    /// Certificates matching a filter, newest first.
+    async fn list_certificates(&self, filter: &CertificateFilter) -> Result<Vec<CertificateRecord>, StoreError>;
+
+    /// Append an event that has no other row to go with (refusals, verifications).
+    async fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError>;
+
+    /// Audit entries with `seq > after`, in order, at most `limit`.
+    async fn audit_entries(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The head of the audit chain.
+    async fn audit_head(&self) -> Result<AuditHead, StoreError>;
+}
+
+/// Open the database named by `url` and bring its schema up to date.
+///
+/// `sqlite:PATH` / `sqlite://PATH` (created if missing) or `postgres://…` / `postgresql://…`.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::open(url).await?))
+    } else {
+        Err(StoreError::Url(url.to_owned()))
+    }
+}
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database URL has an unknown scheme.
+    #[error("unsupported database URL {0:?}: use sqlite:PATH or postgres://USER@HOST:PORT/DB")]
+    Url(String),
+    /// The database could not be reached or opened.
+    #[error("cannot open database: {0}; check the URL, that the server runs and that you may connect")]
+    Connect(String),
+    /// A migration failed.
+    #[error("database migration failed: {0}")]
+    Migrate(String),
+    /// No facility with that ID.
+    #[error("no facility {0}: check the ID with `hcpki facility list`")]
+    UnknownFacility(FacilityId),
+    /// Another facility already has this 医療機関コード.
+    #[error("医療機関コード {code} is already registered to facility {existing}")]
+    DuplicateMedicalCode {
+        /// The code.
+        code: String,
+        /// The facility holding it.
+        existing: String,
+    },
+    /// The transition is not allowed from the current state.
+    #[error(transparent)]
+    Transition(#[from] crate::facility::TransitionError),
+    /// The serial exists already (regenerate it).
+    #[error("serial {0} exists already")]
+    DuplicateSerial(String),
+    /// No reserved issuance with that serial.
+    #[error("no reserved issuance with serial {0}")]
+    UnknownSerial(String),
+    /// A CA with that name is recorded already.
+    #[error("CA {0} exists already; hcpki never replaces a CA in place")]
+    DuplicateAuthority(String),
+    /// A stored value could not be read back (damaged row).
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    /// The database is temporarily unavailable (busy, connection lost, read-only, disk full).
+    #[error("database unavailable: {0}; retry later")]
+    Unavailable(String),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(String),
+}

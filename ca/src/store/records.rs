@@ -1,0 +1,161 @@
+//! Rows as the rest of the crate sees them.
+
+use crate::facility::{FacilityId, FacilityKind, FacilityState};
+
+/// Who performs an action (recorded in audit entries and state changes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor(pub String);
+
+impl Actor {
+    /// The local administrator running the CLI as `user`.
+    pub fn cli(user: &str) -> Self {
+        Self(format!("cli:{user}"))
+    }
+
+    /// The system itself (timers, automatic transitions).
+    pub fn system() -> Self {
+        Self("system".into())
+    }
+
+    /// The text form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A CA as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorityRecord {
+    /// `root`, `router`, `pc`, `server`.
+    pub name: String,
+    /// Where its key is (`file:…` or `pkcs11:…`).
+    pub key_uri: String,
+    /// Its certificate (DER).
+    pub cert_der: Vec<u8>,
+    /// The CA that signed it (`None` for the root).
+    pub parent: Option<String>,
+    /// When it was created (Unix seconds).
+    pub created_at: i64,
+}
+
+/// Lifecycle of an issuance row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CertStatus {
+    /// Serial and intent recorded; not signed (yet, or the process died).
+    Reserved,
+    /// Signed and stored.
+    Issued,
+    /// Signing failed; the serial is burnt.
+    Failed,
+}
+
+impl CertStatus {
+    /// Stable text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reserved => "reserved",
+            Self::Issued => "issued",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Parse the stable text form.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "reserved" => Some(Self::Reserved),
+            "issued" => Some(Self::Issued),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// What is about to be signed (write-ahead, before the signature exists).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuanceIntent {
+    /// Serial, lowercase hex of the DER INTEGER content.
+    pub serial: String,
+    /// Issuing CA name.
+    pub ca: String,
+    /// Profile name (`router`, `pc`, `server`, `ocsp`).
+    pub profile: String,
+    /// The facility, for facility profiles.
+    pub facility: Option<FacilityId>,
+    /// Subject DN (RFC 4514 string).
+    pub subject: String,
+    /// SANs in display form (`DNS:…`, `IP:…`, `facility:…`, `device:…`).
+    pub sans: Vec<String>,
+    /// notBefore (Unix seconds).
+    pub not_before: i64,
+    /// notAfter (Unix seconds).
+    pub not_after: i64,
+    /// SHA-256 of the TBS DER to be signed (hex).
+    pub tbs_sha256: String,
+    /// SHA-256 of the subject public key info (hex): finds all certificates of one key.
+    pub spki_sha256: String,
+    /// Who asked.
+    pub requested_by: String,
+}
+
+/// A certificate row.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CertificateRecord {
+    /// Serial (hex).
+    pub serial: String,
+    /// Issuing CA.
+    pub ca: String,
+    /// Profile.
+    pub profile: String,
+    /// Facility, if any.
+    pub facility: Option<FacilityId>,
+    /// Subject DN.
+    pub subject: String,
+    /// SANs.
+    pub sans: Vec<String>,
+    /// notBefore (Unix seconds).
+    pub not_before: i64,
+    /// notAfter (Unix seconds).
+    pub not_after: i64,
+    /// Status.
+    pub status: CertStatus,
+    /// SHA-256 of the TBS (hex).
+    pub tbs_sha256: String,
+    /// SHA-256 of the SPKI (hex).
+    pub spki_sha256: String,
+    /// The certificate (DER), once issued.
+    #[serde(skip)]
+    pub der: Option<Vec<u8>>,
+    /// When the intent was recorded (Unix seconds).
+    pub created_at: i64,
+    /// When it was issued (Unix seconds).
+    pub issued_at: Option<i64>,
+}
+
+/// Which facilities to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FacilityFilter {
+    /// Only this state.
+    pub state: Option<FacilityState>,
+    /// Only this kind.
+    pub kind: Option<FacilityKind>,
+    /// Name contains this text.
+    pub name_contains: Option<String>,
+    /// At most this many (default 1000).
+    pub limit: Option<i64>,
+    /// Only IDs after this one (paging).
+    pub after: Option<FacilityId>,
+}
+
+/// Which certificates to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CertificateFilter {
+    /// Only this facility.
+    pub facility: Option<FacilityId>,
+    /// Only this profile.
+    pub profile: Option<String>,
+    /// Only this status.
+    pub status: Option<CertStatus>,
+    /// At most this many (default 1000).
+    pub limit: Option<i64>,
+}

@@ -1,0 +1,34 @@
+//! Time as hcpki stores it (Unix seconds) and as X.509 encodes it.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use x509_cert::time::{Time, Validity};
+
+/// Now, in Unix seconds.
+pub fn now_unix() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_unix_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Unix seconds of an X.509 time.
+pub fn unix(t: &Time) -> i64 {
+    t.to_unix_duration().as_secs() as i64
+}
+
+/// A validity from `not_before` (Unix seconds) lasting `days`; UTCTime before 2050, GeneralizedTime after (RFC 5280 §4.1.2.5).
+pub fn validity(not_before: i64, days: u32) -> der::Result<Validity> {
+    let nb = UNIX_EPOCH + Duration::from_secs(not_before.max(0) as u64);
+    let na = nb + Duration::from_secs(u64::from(days) * 86_400);
+    Ok(Validity::new(Time::try_from(nb)?, Time::try_from(na)?))
+}
+
+/// RFC 3339 text of Unix seconds, for display.
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| unix.to_string())
+}
