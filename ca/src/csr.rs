@@ -1,1 +1,245 @@
-//! placeholder
+//! Certificate signing requests: raw bytes in, a checked request out.
+//!
+//! Parse, don't validate: [`parse`] accepts PEM or DER PKCS#10 (RFC 2986),
+//! verifies the proof of possession over the exact signed octets, and checks
+//! the key against hcpki's key policy. What comes out is a
+//! [`CertificationRequest`] the rest of the pipeline never re-checks. Only the
+//! public key is used afterwards: names and extensions a CSR asks for are
+//! ignored, because profiles decide them (a router's own CSR template, e.g.
+//! MikroTik's, asks for keyCertSign).
+
+use crate::asn1::SignedRaw;
+use crate::keys::verify::{self, VerifyError};
+use const_oid::db::rfc5912;
+use der::asn1::UintRef;
+use der::{Decode, Encode, Sequence};
+use sha2::{Digest, Sha256};
+use spki::SubjectPublicKeyInfoOwned;
+use x509_cert::name::Name;
+use x509_cert::request::CertReqInfo;
+
+/// The subject key types hcpki certifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum SubjectKeyType {
+    /// RSA with this modulus size (2048, 3072 or 4096 bits).
+    Rsa(u32),
+    /// ECDSA P-256.
+    P256,
+    /// ECDSA P-384.
+    P384,
+}
+
+impl std::fmt::Display for SubjectKeyType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Rsa(bits) => write!(f, "RSA-{bits}"),
+            Self::P256 => f.write_str("ECDSA P-256"),
+            Self::P384 => f.write_str("ECDSA P-384"),
+        }
+    }
+}
+
+/// A PKCS#10 request whose signature verified and whose key is acceptable.
+#[derive(Clone, Debug)]
+pub struct CertificationRequest {
+    spki: SubjectPublicKeyInfoOwned,
+    key_type: SubjectKeyType,
+    subject: Name,
+}
+
+impl CertificationRequest {
+    /// The public key to certify.
+    pub fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
+        &self.spki
+    }
+
+    /// Its type and size.
+    pub fn key_type(&self) -> SubjectKeyType {
+        self.key_type
+    }
+
+    /// The subject the requester asked for (informational only; never copied).
+    pub fn requested_subject(&self) -> &Name {
+        &self.subject
+    }
+
+    /// SHA-256 of the DER SubjectPublicKeyInfo (hex): identifies the key across certificates.
+    pub fn spki_sha256(&self) -> String {
+        hex::encode(Sha256::digest(self.spki.to_der().unwrap_or_default()))
+    }
+}
+
+/// Why a CSR was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CsrError {
+    /// The input is empty.
+    #[error("the CSR is empty: pass a PKCS#10 request in PEM or DER")]
+    Empty,
+    /// PEM armour is broken or has the wrong label.
+    #[error("the CSR PEM is malformed ({0}): expected -----BEGIN CERTIFICATE REQUEST-----")]
+    Pem(String),
+    /// The DER does not decode as PKCS#10.
+    #[error("the CSR is not valid DER PKCS#10 ({0}); regenerate it, e.g. `openssl req -new -key KEY -out req.pem`")]
+    Der(String),
+    /// Version other than v1 (0).
+    #[error("the CSR has version {0}; PKCS#10 defines only version 1 (0)")]
+    Version(u8),
+    /// The proof of possession is wrong.
+    #[error("the CSR signature does not verify ({0}): the request was altered or not signed by its key")]
+    Signature(VerifyError),
+    /// RSA key too small or too large.
+    #[error("RSA-{0} keys are not accepted: use RSA 2048, 3072 or 4096, or ECDSA P-256")]
+    RsaSize(u32),
+    /// Elliptic curve other than P-256/P-384.
+    #[error("EC keys on curve {0} are not accepted: use ECDSA P-256 (or P-384), or RSA 2048+")]
+    Curve(String),
+    /// Another key algorithm (DSA, Ed25519, …).
+    #[error("key algorithm {0} is not accepted: use RSA 2048+ or ECDSA P-256")]
+    KeyAlgorithm(String),
+    /// RSA public exponent other than 65537… or even/too small.
+    #[error("RSA public exponent is not acceptable (must be odd and at least 65537)")]
+    RsaExponent,
+}
+
+/// `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` (RFC 8017 §A.1.1).
+#[derive(Sequence)]
+struct RsaPublicKey<'a> {
+    modulus: UintRef<'a>,
+    public_exponent: UintRef<'a>,
+}
+
+/// Parse PEM or DER, verify the proof of possession, apply the key policy.
+pub fn parse(input: &[u8]) -> Result<CertificationRequest, CsrError> {
+    let der = to_der(input)?;
+    let signed = SignedRaw::from_der(&der).map_err(|e| CsrError::Der(e.to_string()))?;
+    let tbs = signed.tbs_der().map_err(|e| CsrError::Der(e.to_string()))?;
+    let info = CertReqInfo::from_der(&tbs).map_err(|e| CsrError::Der(e.to_string()))?;
+    let version = info.version as u8;
+    if version != 0 {
+        return Err(CsrError::Version(version));
+    }
+    let spki = info.public_key.clone();
+    let key_type = key_policy(&spki)?;
+    let sig = signed.signature.as_bytes().ok_or_else(|| CsrError::Der("signature has unused bits".into()))?;
+    verify::verify_signature(&spki, &signed.signature_algorithm, &tbs, sig).map_err(CsrError::Signature)?;
+    Ok(CertificationRequest { spki, key_type, subject: info.subject })
+}
+
+fn to_der(input: &[u8]) -> Result<Vec<u8>, CsrError> {
+    let trimmed = input.trim_ascii_start();
+    if trimmed.is_empty() {
+        return Err(CsrError::Empty);
+    }
+    if !trimmed.starts_with(b"-----BEGIN") {
+        return Ok(input.to_vec());
+    }
+    let text = std::str::from_utf8(trimmed).map_err(|_| CsrError::Pem("not UTF-8".into()))?;
+    let (label, doc) = der::Document::from_pem(text).map_err(|e| CsrError::Pem(e.to_string()))?;
+    if label != "CERTIFICATE REQUEST" && label != "NEW CERTIFICATE REQUEST" {
+        return Err(CsrError::Pem(format!("label {label:?}")));
+    }
+    Ok(doc.as_bytes().to_vec())
+}
+
+/// hcpki's key policy (docs/profiles.md §Keys).
+pub fn key_policy(spki: &SubjectPublicKeyInfoOwned) -> Result<SubjectKeyType, CsrError> {
+    let oid = spki.algorithm.oid;
+    if oid == rfc5912::RSA_ENCRYPTION {
+        let key = RsaPublicKey::from_der(spki.subject_public_key.raw_bytes())
+            .map_err(|e| CsrError::Der(format!("RSA public key: {e}")))?;
+        let bits = uint_bits(key.modulus.as_bytes());
+        if !matches!(bits, 2048 | 3072 | 4096) {
+            return Err(CsrError::RsaSize(bits));
+        }
+        let e = key.public_exponent.as_bytes();
+        let odd = e.last().is_some_and(|b| b & 1 == 1);
+        if !odd || uint_bits(e) < 17 {
+            return Err(CsrError::RsaExponent);
+        }
+        return Ok(SubjectKeyType::Rsa(bits));
+    }
+    if oid == rfc5912::ID_EC_PUBLIC_KEY {
+        let curve = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok())
+            .ok_or_else(|| CsrError::Curve("(no named curve)".into()))?;
+        return if curve == rfc5912::SECP_256_R_1 {
+            Ok(SubjectKeyType::P256)
+        } else if curve == rfc5912::SECP_384_R_1 {
+            Ok(SubjectKeyType::P384)
+        } else {
+            Err(CsrError::Curve(curve_name(&curve)))
+        };
+    }
+    Err(CsrError::KeyAlgorithm(oid.to_string()))
+}
+
+fn curve_name(oid: &const_oid::ObjectIdentifier) -> String {
+    const_oid::db::DB.by_oid(oid).map(|n| format!("{n} ({oid})")).unwrap_or_else(|| oid.to_string())
+}
+
+fn uint_bits(bytes: &[u8]) -> u32 {
+    let bytes = match bytes.iter().position(|b| *b != 0) {
+        Some(i) => bytes.get(i..).unwrap_or_default(),
+        None => return 0,
+    };
+    let lead = bytes.first().map(|b| b.leading_zeros()).unwrap_or(8);
+    (bytes.len() as u32) * 8 - lead
+}
+
+/// Build and sign a PKCS#10 request for `key` (device side: demo, benchmarks, tests).
+pub fn build(key: &dyn crate::keys::KeySource, subject: Name) -> Result<Vec<u8>, crate::keys::KeyError> {
+    let info = CertReqInfo {
+        version: x509_cert::request::Version::V1,
+        subject,
+        public_key: key.public_key().clone(),
+        attributes: Default::default(),
+    };
+    let tbs = info.to_der()?;
+    let signature = key.sign(&tbs)?;
+    let req = SignedRaw {
+        to_be_signed: der::Any::from_der(&tbs)?,
+        signature_algorithm: key.signature_algorithm(),
+        signature: der::asn1::BitString::from_bytes(&signature)?,
+    };
+    Ok(req.to_der()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{KeyAlgorithm, SoftwareKey};
+
+    fn csr(alg: KeyAlgorithm) -> Vec<u8> {
+        let (key, _) = SoftwareKey::generate_device_key(alg).unwrap();
+        build(&key, Name::default()).unwrap()
+    }
+
+    #[test]
+    fn good_requests_parse_in_der_and_pem() {
+        for (alg, t) in [(KeyAlgorithm::P256, SubjectKeyType::P256), (KeyAlgorithm::Rsa2048, SubjectKeyType::Rsa(2048))] {
+            let der = csr(alg);
+            assert_eq!(parse(&der).unwrap().key_type(), t);
+            let pem = crate::issuer::der_to_pem("CERTIFICATE REQUEST", &der);
+            assert_eq!(parse(pem.as_bytes()).unwrap().key_type(), t);
+        }
+    }
+
+    #[test]
+    fn bad_requests_get_specific_errors() {
+        assert_eq!(parse(b"").unwrap_err(), CsrError::Empty);
+        assert!(matches!(parse(b"\x30\x03\x02\x01"), Err(CsrError::Der(_))));
+        assert!(matches!(parse(b"-----BEGIN CERTIFICATE REQUEST-----\nzz\n"), Err(CsrError::Pem(_))));
+        let mut der = csr(KeyAlgorithm::P256);
+        let n = der.len();
+        der[n - 3] ^= 0x01; // inside the signature
+        assert!(matches!(parse(&der), Err(CsrError::Signature(_)) | Err(CsrError::Der(_))));
+        let good = csr(KeyAlgorithm::P256);
+        for cut in [1, good.len() / 2, good.len() - 1] {
+            assert!(parse(&good[..cut]).is_err());
+        }
+    }
+}

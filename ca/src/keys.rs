@@ -153,7 +153,33 @@ pub enum KeyError {
     /// The named token or object does not exist.
     #[error("PKCS#11: {0} not found; check the token label and object label")]
     Pkcs11NotFound(String),
+    /// The token refused the user PIN.
+    #[error("PKCS#11 token {token:?} refused the user PIN in {}: put the right PIN in that file (tokens lock after a few wrong tries)", pin_file.display())]
+    Pkcs11Pin {
+        /// The token label.
+        token: String,
+        /// The PIN file that was read.
+        pin_file: PathBuf,
+    },
+    /// An object with this label is on the token already; hcpki never overwrites a key.
+    #[error("PKCS#11 token {token:?} already holds an object labelled {object:?}; pick another label or delete the old objects")]
+    Pkcs11ObjectExists {
+        /// The token label.
+        token: String,
+        /// The object label.
+        object: String,
+    },
     /// Encoding a structure failed.
     #[error("encoding: {0}")]
     Der(#[from] der::Error),
+}
+
+/// `n` bytes from the OS CSPRNG (passphrases, enrollment secrets).
+pub fn random_secret(n: usize) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    use aws_lc_rs::rand::SecureRandom;
+    let mut buf = Zeroizing::new(vec![0u8; n]);
+    aws_lc_rs::rand::SystemRandom::new()
+        .fill(&mut buf)
+        .map_err(|_| KeyError::Crypto("the system random number generator failed".into()))?;
+    Ok(buf)
 }

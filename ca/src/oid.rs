@@ -12,32 +12,29 @@ use const_oid::ObjectIdentifier;
 /// The project arc, `2.25.<uuid>`, as a dotted string.
 pub const PROJECT_ARC: &str = "2.25.296845971460444788217480318847902238939";
 
-/// otherName type-id carrying the facility identifier (UTF8String), e.g. `HF00000017K`.
-pub fn facility_id_other_name() -> RawOid {
-    RawOid::project(&[1, 1])
-}
+/// Largest arc hcpki puts into a certificate: RFC 5280 only obliges relying
+/// parties to handle arcs below 2^28, and many (wolfSSL, pyca/cryptography ≥ 38,
+/// RustCrypto, pkilint's decoder, Botan) reject longer ones. So the project's
+/// own `2.25.<uuid>` OIDs below identify documents and policies, and never
+/// appear as OBJECT IDENTIFIERs inside certificates (docs/profiles.md#project-oids).
+pub const MAX_CERTIFICATE_ARC: u128 = (1 << 28) - 1;
 
-/// otherName type-id carrying the facility-scoped device identifier (UTF8String).
-pub fn device_id_other_name() -> RawOid {
-    RawOid::project(&[1, 2])
-}
-
-/// Certificate policy asserted by router (IPsec, RFC 4945) certificates.
+/// Certificate policy (CP/CPS) of router certificates.
 pub fn policy_router() -> RawOid {
     RawOid::project(&[2, 1])
 }
 
-/// Certificate policy asserted by facility PC (TLS client) certificates.
+/// Certificate policy (CP/CPS) of facility PC certificates.
 pub fn policy_pc() -> RawOid {
     RawOid::project(&[2, 2])
 }
 
-/// Certificate policy asserted by hcpki's own TLS server certificates.
+/// Certificate policy (CP/CPS) of hcpki's server certificates.
 pub fn policy_server() -> RawOid {
     RawOid::project(&[2, 3])
 }
 
-/// Certificate policy asserted by delegated OCSP signer certificates.
+/// Certificate policy (CP/CPS) of delegated OCSP signers.
 pub fn policy_ocsp() -> RawOid {
     RawOid::project(&[2, 4])
 }

@@ -149,3 +149,18 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Database(String),
 }
+
+/// Create a fresh, uniquely named PostgreSQL database next to the one `admin_url`
+/// names and return its URL (benchmarks and tests: every run starts empty).
+pub async fn create_scratch_database(admin_url: &str, prefix: &str) -> Result<String, StoreError> {
+    use sqlx::Connection;
+    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(admin_url).await.map_err(|e| StoreError::Connect(e.to_string()))?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .map_err(|e| StoreError::Database(e.to_string()))?;
+    let base = admin_url.split('?').next().unwrap_or(admin_url);
+    let prefix_end = base.rfind('/').filter(|i| *i > base.find("://").map(|s| s + 2).unwrap_or(0)).unwrap_or(base.len());
+    Ok(format!("{}/{name}", base.get(..prefix_end).unwrap_or(base)))
+}

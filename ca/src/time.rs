@@ -32,3 +32,10 @@ pub fn rfc3339(unix: i64) -> String {
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_else(|| unix.to_string())
 }
+
+/// A validity from `not_before` to `not_after` (both Unix seconds).
+pub fn validity_until(not_before: i64, not_after: i64) -> der::Result<Validity> {
+    let nb = UNIX_EPOCH + Duration::from_secs(not_before.max(0) as u64);
+    let na = UNIX_EPOCH + Duration::from_secs(not_after.max(0) as u64);
+    Ok(Validity::new(Time::try_from(nb)?, Time::try_from(na)?))
+}

@@ -104,7 +104,7 @@ mod tests {
     #[test]
     fn other_name_with_uuid_arc_round_trips() {
         let names: GeneralNames = vec![
-            GeneralName::other_utf8(crate::oid::facility_id_other_name(), "HF00000017K").unwrap(),
+            GeneralName::other_utf8(RawOid::project(&[9, 1]), "HF00000017K").unwrap(),
             GeneralName::DnsName(Ia5String::new("hf00000017k.example").unwrap()),
             GeneralName::ip("2001:db8::1".parse().unwrap()).unwrap(),
         ];
@@ -112,7 +112,7 @@ mod tests {
         let back = GeneralNames::from_der(&der).unwrap();
         assert_eq!(back, names);
         assert_eq!(
-            back[0].other_utf8_value(&crate::oid::facility_id_other_name()).as_deref(),
+            back[0].other_utf8_value(&RawOid::project(&[9, 1])).as_deref(),
             Some("HF00000017K")
         );
         assert_eq!(back[2].as_ip(), Some("2001:db8::1".parse().unwrap()));

@@ -82,6 +82,11 @@ impl RawOid {
             .unwrap_or_default()
     }
 
+    /// The arcs (the first two split out of the first subidentifier).
+    pub fn arcs(&self) -> Vec<u128> {
+        decode_arcs(&self.ber).unwrap_or_default()
+    }
+
     /// Whether this is the same OID as a `const-oid` one.
     pub fn matches(&self, oid: &const_oid::ObjectIdentifier) -> bool {
         self.ber == oid.as_bytes()

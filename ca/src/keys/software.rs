@@ -64,6 +64,14 @@ impl SoftwareKey {
         Self::from_pkcs8(path, plain.as_bytes())
     }
 
+    /// Generate an unencrypted PKCS#8 key for a *device* (demo, benchmarks,
+    /// tests): the device keeps it, hcpki never stores it.
+    pub fn generate_device_key(algorithm: KeyAlgorithm) -> Result<(Self, Zeroizing<Vec<u8>>), KeyError> {
+        let pkcs8 = Zeroizing::new(generate_pkcs8(algorithm)?);
+        let key = Self::from_pkcs8(Path::new("(device key)"), &pkcs8)?;
+        Ok((key, pkcs8))
+    }
+
     fn from_pkcs8(path: &Path, pkcs8: &[u8]) -> Result<Self, KeyError> {
         let unsupported = || KeyError::UnsupportedKey(path.display().to_string());
         let info = PrivateKeyInfoRef::from_der(pkcs8).map_err(|_| unsupported())?;

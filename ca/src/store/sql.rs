@@ -1,22 +1,108 @@
-//! PLACEHOLDER: replaced by the SQLite/PostgreSQL implementation.
-use super::StoreError;
+//! The SQLite and PostgreSQL stores.
+//!
+//! Both run the same SQL ([`queries`]) through the same body ([`body`]),
+//! expanded once per backend; only opening a connection pool and running the
+//! backend's migrations differ.
+//!
+//! Concurrency: every writing transaction starts with
+//! `UPDATE audit_head SET seq = seq + 1 … RETURNING seq, hash`. On PostgreSQL
+//! that takes the head row's lock, on SQLite the database write lock, before
+//! anything is read; so writers from any number of processes or replicas queue
+//! in one place, each reads current data, and audit sequence numbers are
+//! handed out contiguously. A rolled-back transaction gives its number back.
 
-/// SQLite store.
-#[derive(Debug)]
-pub struct SqliteStore;
-/// PostgreSQL store.
-#[derive(Debug)]
-pub struct PgStore;
+mod body;
+mod errors;
+mod events;
+mod queries;
+mod rows;
+#[cfg(test)]
+mod tests;
+
+use crate::audit::{AuditEntry, AuditEvent, AuditHead};
+use crate::facility::{Facility, FacilityId, FacilityState, NewFacility, Transition};
+use crate::store::{
+    Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, FacilityFilter, IssuanceIntent,
+    Store, StoreError,
+};
+use rows::Chain;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// How long a SQLite writer waits for another one (in this or another process)
+/// before giving up with [`StoreError::Unavailable`].
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// SQLite serializes writers anyway; a few connections serve concurrent readers.
+const SQLITE_MAX_CONNECTIONS: u32 = 8;
+/// Per replica; PostgreSQL's default server limit is 100.
+const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+/// How long a request waits for a pooled connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The embedded store: one SQLite file in WAL mode, shared safely by several
+/// processes on the same machine.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: sqlx::SqlitePool,
+}
+
+/// The PostgreSQL store, for several server replicas on one database.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: sqlx::PgPool,
+}
 
 impl SqliteStore {
-    /// Open.
+    /// Open (creating the file if missing) `sqlite:PATH` or `sqlite://PATH`
+    /// and bring the schema up to date.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        Err(StoreError::Url(url.into()))
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Connect(format!("{url}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL, not NORMAL: a CA must not lose the record of a certificate it has
+            // handed out (or the write-ahead intent of one it is about to sign) on power
+            // loss; NORMAL in WAL mode survives only an application crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(SQLITE_MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| errors::connect(Backend::Sqlite, e))?;
+        // sqlx takes no lock for SQLite migrations, so two processes opening a new
+        // file at once can race; the loser's transaction rolls back, and running
+        // again finds the migration applied.
+        if let Err(first) = SQLITE_MIGRATIONS.run(&pool).await {
+            tracing::debug!(error = %first, "SQLite migration failed once; retrying");
+            SQLITE_MIGRATIONS.run(&pool).await.map_err(errors::migrate)?;
+        }
+        Ok(Self { pool })
     }
 }
+
 impl PgStore {
-    /// Open.
+    /// Connect to `postgres://…` / `postgresql://…` and bring the schema up to
+    /// date (sqlx holds an advisory lock while migrating, so replicas may start together).
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        Err(StoreError::Url(url.into()))
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await
+            .map_err(|e| errors::connect(Backend::Postgres, e))?;
+        POSTGRES_MIGRATIONS.run(&pool).await.map_err(errors::migrate)?;
+        Ok(Self { pool })
     }
 }
+
+body::sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+body::sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);

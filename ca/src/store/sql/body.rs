@@ -1,0 +1,424 @@
+//! The one implementation of [`Store`](crate::store::Store), expanded per backend.
+//!
+//! `sql_store!(Type, sqlx::Db, Backend::X)` writes `impl Store for Type`
+//! (which must have a `pool: sqlx::Pool<Db>` field) with concrete sqlx types.
+//! A macro rather than `impl<DB: Database>`: the generic version needs a bound
+//! per bound Rust type plus higher-ranked executor bounds, and async-trait's
+//! `Send` futures trip over those; expanded with concrete types, each backend
+//! is plain code the compiler checks in full. The SQL ([`super::queries`]),
+//! the row conversions ([`super::rows`]), the audit events
+//! ([`super::events`]) and the error mapping ([`super::errors`]) are ordinary
+//! shared items; only the database plumbing lives in the macro.
+
+macro_rules! sql_store {
+    ($store:ident, $db:ty, $backend:expr) => {
+        impl $store {
+            fn err(e: sqlx::Error) -> StoreError {
+                errors::map($backend, e)
+            }
+
+            /// Begin a writing transaction by taking the audit head lock. Every
+            /// writer does this first, so writers queue here (no deferred lock
+            /// upgrades on SQLite, no deadlocks on PostgreSQL) and the chain
+            /// stays contiguous.
+            async fn begin_locked(&self) -> Result<(sqlx::Transaction<'static, $db>, Chain), StoreError> {
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                let (seq, hash) = sqlx::query_as::<$db, (i64, String)>(queries::LOCK_HEAD)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .ok_or_else(|| StoreError::Corrupt("the audit_head row is missing".into()))?;
+                Ok((tx, Chain::locked(seq, hash)))
+            }
+
+            /// Append one entry inside the transaction.
+            async fn append(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                chain: &mut Chain,
+                event: &AuditEvent,
+            ) -> Result<AuditEntry, StoreError> {
+                let e = chain.next(event);
+                sqlx::query::<$db>(queries::INSERT_AUDIT)
+                    .bind(e.seq)
+                    .bind(e.at_ms)
+                    .bind(&e.actor)
+                    .bind(&e.action)
+                    .bind(&e.target)
+                    .bind(&e.outcome)
+                    .bind(&e.detail)
+                    .bind(&e.prev_hash)
+                    .bind(&e.hash)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(Self::err)?;
+                Ok(e)
+            }
+
+            /// Write the head back and commit.
+            async fn commit(mut tx: sqlx::Transaction<'static, $db>, chain: Chain) -> Result<(), StoreError> {
+                let (seq, hash) = chain.head();
+                sqlx::query::<$db>(queries::SET_HEAD)
+                    .bind(seq)
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                tx.commit().await.map_err(Self::err)
+            }
+
+            async fn fetch_facility<'e, E>(ex: E, id: &str) -> Result<Option<Facility>, StoreError>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query_as::<$db, rows::FacilityRow>(queries::FACILITY_BY_ID)
+                    .bind(id)
+                    .fetch_optional(ex)
+                    .await
+                    .map_err(Self::err)?
+                    .map(rows::facility)
+                    .transpose()
+            }
+
+            async fn fetch_certificate<'e, E>(ex: E, serial: &str) -> Result<Option<CertificateRecord>, StoreError>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query_as::<$db, rows::CertificateRow>(queries::CERTIFICATE_BY_SERIAL)
+                    .bind(serial)
+                    .fetch_optional(ex)
+                    .await
+                    .map_err(Self::err)?
+                    .map(rows::certificate)
+                    .transpose()
+            }
+
+            /// The row for `serial` if it is still reserved.
+            async fn reserved(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                serial: &str,
+            ) -> Result<CertificateRecord, StoreError> {
+                Self::fetch_certificate(&mut **tx, serial)
+                    .await?
+                    .filter(|c| c.status == CertStatus::Reserved)
+                    .ok_or_else(|| StoreError::UnknownSerial(serial.to_owned()))
+            }
+
+            /// Apply `t` to `current`, write it and its audit entry.
+            async fn set_state(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                chain: &mut Chain,
+                current: Facility,
+                t: Transition,
+                reason: Option<&str>,
+                actor: &Actor,
+            ) -> Result<Facility, StoreError> {
+                let to = current.state.apply(t)?;
+                let now = crate::time::now_unix();
+                sqlx::query::<$db>(queries::SET_FACILITY_STATE)
+                    .bind(to.as_str())
+                    .bind(reason)
+                    .bind(actor.as_str())
+                    .bind(now)
+                    .bind(current.id.as_str())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(Self::err)?;
+                Self::append(tx, chain, &events::transition(&current, t, to, reason, actor)).await?;
+                Ok(Facility {
+                    state: to,
+                    state_reason: reason.map(str::to_owned),
+                    state_changed_by: actor.as_str().to_owned(),
+                    state_changed_at: now,
+                    ..current
+                })
+            }
+
+            /// After a failed facility insert (transaction rolled back): a
+            /// unique violation on the 医療機関コード names its holder.
+            async fn duplicate_code_or(&self, e: sqlx::Error, new: &NewFacility) -> StoreError {
+                let Some(code) = new.medical_code.as_ref().filter(|_| errors::is_unique_violation(&e)) else {
+                    return Self::err(e);
+                };
+                let holder = sqlx::query_scalar::<$db, String>(queries::FACILITY_ID_BY_CODE)
+                    .bind(code.as_str())
+                    .fetch_optional(&self.pool)
+                    .await;
+                match holder {
+                    Ok(Some(existing)) => StoreError::DuplicateMedicalCode { code: code.to_string(), existing },
+                    Ok(None) => Self::err(e),
+                    Err(lookup) => Self::err(lookup),
+                }
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $store {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, StoreError> {
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                // Checked under the head lock, so no other registration can slip in between;
+                // the UNIQUE constraint below remains the backstop.
+                if let Some(code) = &new.medical_code {
+                    let holder = sqlx::query_scalar::<$db, String>(queries::FACILITY_ID_BY_CODE)
+                        .bind(code.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(Self::err)?;
+                    if let Some(existing) = holder {
+                        return Err(StoreError::DuplicateMedicalCode { code: code.to_string(), existing });
+                    }
+                }
+                let number = sqlx::query_scalar::<$db, i64>(queries::NEXT_FACILITY_NUMBER)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .ok_or_else(|| StoreError::Corrupt("the facility counter row is missing".into()))?;
+                let id = u64::try_from(number)
+                    .map_err(|_| StoreError::Corrupt(format!("facility counter is {number}")))
+                    .and_then(|n| FacilityId::from_number(n).map_err(|e| StoreError::Database(e.to_string())))?;
+                let now = crate::time::now_unix();
+                let facility = Facility {
+                    id,
+                    name: new.name.clone(),
+                    kind: new.kind,
+                    medical_code: new.medical_code.clone(),
+                    address: new.address.clone(),
+                    contact: new.contact.clone(),
+                    state: FacilityState::Applied,
+                    state_reason: None,
+                    state_changed_by: actor.as_str().to_owned(),
+                    state_changed_at: now,
+                    created_at: now,
+                };
+                let inserted = sqlx::query::<$db>(queries::INSERT_FACILITY)
+                    .bind(number)
+                    .bind(facility.id.as_str())
+                    .bind(&facility.name)
+                    .bind(facility.kind.as_str())
+                    .bind(facility.medical_code.as_ref().map(|c| c.as_str()))
+                    .bind(facility.address.as_deref())
+                    .bind(facility.contact.as_deref())
+                    .bind(facility.state.as_str())
+                    .bind(facility.state_reason.as_deref())
+                    .bind(&facility.state_changed_by)
+                    .bind(facility.state_changed_at)
+                    .bind(facility.created_at)
+                    .execute(&mut *tx)
+                    .await;
+                if let Err(e) = inserted {
+                    drop(tx);
+                    return Err(self.duplicate_code_or(e, new).await);
+                }
+                Self::append(&mut tx, &mut chain, &events::register(&facility, actor)).await?;
+                Self::commit(tx, chain).await?;
+                Ok(facility)
+            }
+
+            async fn transition_facility(
+                &self,
+                id: &FacilityId,
+                transition: Transition,
+                reason: Option<&str>,
+                actor: &Actor,
+            ) -> Result<Facility, StoreError> {
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let current = Self::fetch_facility(&mut *tx, id.as_str())
+                    .await?
+                    .ok_or_else(|| StoreError::UnknownFacility(id.clone()))?;
+                let updated = Self::set_state(&mut tx, &mut chain, current, transition, reason, actor).await?;
+                Self::commit(tx, chain).await?;
+                Ok(updated)
+            }
+
+            async fn facility(&self, id: &FacilityId) -> Result<Option<Facility>, StoreError> {
+                Self::fetch_facility(&self.pool, id.as_str()).await
+            }
+
+            async fn list_facilities(&self, filter: &FacilityFilter) -> Result<Vec<Facility>, StoreError> {
+                let after = filter.after.as_ref().map(|id| id.number()).unwrap_or(0);
+                sqlx::query_as::<$db, rows::FacilityRow>(queries::LIST_FACILITIES)
+                    .bind(filter.state.map(|s| s.as_str()))
+                    .bind(filter.kind.map(|k| k.as_str()))
+                    .bind(filter.name_contains.as_deref().map(rows::contains_pattern))
+                    .bind(i64::try_from(after).unwrap_or(i64::MAX))
+                    .bind(rows::limit(filter.limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(rows::facility)
+                    .collect()
+            }
+
+            async fn put_authority(&self, record: &AuthorityRecord, actor: &Actor) -> Result<(), StoreError> {
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let exists = sqlx::query_scalar::<$db, String>(queries::AUTHORITY_EXISTS)
+                    .bind(&record.name)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                if exists.is_some() {
+                    return Err(StoreError::DuplicateAuthority(record.name.clone()));
+                }
+                sqlx::query::<$db>(queries::INSERT_AUTHORITY)
+                    .bind(&record.name)
+                    .bind(&record.key_uri)
+                    .bind(record.cert_der.as_slice())
+                    .bind(record.parent.as_deref())
+                    .bind(record.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| {
+                        if errors::is_unique_violation(&e) {
+                            StoreError::DuplicateAuthority(record.name.clone())
+                        } else {
+                            Self::err(e)
+                        }
+                    })?;
+                Self::append(&mut tx, &mut chain, &events::ca_create(record, actor)).await?;
+                Self::commit(tx, chain).await
+            }
+
+            async fn authorities(&self) -> Result<Vec<AuthorityRecord>, StoreError> {
+                Ok(sqlx::query_as::<$db, rows::AuthorityRow>(queries::LIST_AUTHORITIES)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(rows::authority)
+                    .collect())
+            }
+
+            async fn record_intent(&self, intent: &IssuanceIntent) -> Result<(), StoreError> {
+                // One autocommitted statement: committed (and so visible to
+                // every replica and to crash recovery) before this returns.
+                let sans = rows::sans_json(&intent.sans)?;
+                let result = sqlx::query::<$db>(queries::INSERT_INTENT)
+                    .bind(&intent.serial)
+                    .bind(&intent.ca)
+                    .bind(&intent.profile)
+                    .bind(intent.facility.as_ref().map(|f| f.as_str()))
+                    .bind(&intent.subject)
+                    .bind(&sans)
+                    .bind(intent.not_before)
+                    .bind(intent.not_after)
+                    .bind(&intent.tbs_sha256)
+                    .bind(&intent.spki_sha256)
+                    .bind(&intent.requested_by)
+                    .bind(crate::time::now_unix())
+                    .execute(&self.pool)
+                    .await;
+                match (result, &intent.facility) {
+                    (Ok(_), _) => Ok(()),
+                    (Err(e), _) if errors::is_unique_violation(&e) => {
+                        Err(StoreError::DuplicateSerial(intent.serial.clone()))
+                    }
+                    (Err(e), Some(f)) if errors::is_foreign_key_violation(&e) => {
+                        Err(StoreError::UnknownFacility(f.clone()))
+                    }
+                    (Err(e), _) => Err(Self::err(e)),
+                }
+            }
+
+            async fn complete_issuance(
+                &self,
+                serial: &str,
+                der: &[u8],
+                actor: &Actor,
+            ) -> Result<CertificateRecord, StoreError> {
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut record = Self::reserved(&mut tx, serial).await?;
+                let now = crate::time::now_unix();
+                let done = sqlx::query::<$db>(queries::MARK_ISSUED)
+                    .bind(der)
+                    .bind(now)
+                    .bind(serial)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::UnknownSerial(serial.to_owned()));
+                }
+                record.status = CertStatus::Issued;
+                record.der = Some(der.to_vec());
+                record.issued_at = Some(now);
+                Self::append(&mut tx, &mut chain, &events::issued(&record, actor)).await?;
+                if let Some(facility_id) = &record.facility {
+                    let facility = Self::fetch_facility(&mut *tx, facility_id.as_str()).await?;
+                    if let Some(f) = facility.filter(|f| f.state == FacilityState::Approved) {
+                        let reason = format!("first certificate {serial}");
+                        Self::set_state(&mut tx, &mut chain, f, Transition::Activate, Some(&reason), actor).await?;
+                    }
+                }
+                Self::commit(tx, chain).await?;
+                Ok(record)
+            }
+
+            async fn fail_issuance(&self, serial: &str, reason: &str, actor: &Actor) -> Result<(), StoreError> {
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let record = Self::reserved(&mut tx, serial).await?;
+                let done =
+                    sqlx::query::<$db>(queries::MARK_FAILED).bind(serial).execute(&mut *tx).await.map_err(Self::err)?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::UnknownSerial(serial.to_owned()));
+                }
+                Self::append(&mut tx, &mut chain, &events::issue_failed(&record, reason, actor)).await?;
+                Self::commit(tx, chain).await
+            }
+
+            async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
+                Self::fetch_certificate(&self.pool, serial).await
+            }
+
+            async fn list_certificates(
+                &self,
+                filter: &CertificateFilter,
+            ) -> Result<Vec<CertificateRecord>, StoreError> {
+                sqlx::query_as::<$db, rows::CertificateRow>(queries::LIST_CERTIFICATES)
+                    .bind(filter.facility.as_ref().map(|f| f.as_str()))
+                    .bind(filter.profile.as_deref())
+                    .bind(filter.status.map(CertStatus::as_str))
+                    .bind(rows::limit(filter.limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(rows::certificate)
+                    .collect()
+            }
+
+            async fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let entry = Self::append(&mut tx, &mut chain, event).await?;
+                Self::commit(tx, chain).await?;
+                Ok(entry)
+            }
+
+            async fn audit_entries(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+                Ok(sqlx::query_as::<$db, rows::AuditRow>(queries::AUDIT_AFTER)
+                    .bind(after)
+                    .bind(limit.max(0))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(rows::audit_entry)
+                    .collect())
+            }
+
+            async fn audit_head(&self) -> Result<AuditHead, StoreError> {
+                let (seq, hash) = sqlx::query_as::<$db, (i64, String)>(queries::READ_HEAD)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .ok_or_else(|| StoreError::Corrupt("the audit_head row is missing".into()))?;
+                Ok(AuditHead { seq, hash })
+            }
+        }
+    };
+}
+
+pub(super) use sql_store;

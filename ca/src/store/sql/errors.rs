@@ -1,0 +1,92 @@
+//! sqlx errors → [`StoreError`], the same way on both backends.
+
+use crate::store::{Backend, StoreError};
+use sqlx::error::ErrorKind;
+
+/// SQLite primary result codes that mean "try again later" rather than "this is wrong".
+const SQLITE_BUSY: i64 = 5;
+const SQLITE_LOCKED: i64 = 6;
+const SQLITE_READONLY: i64 = 8;
+const SQLITE_FULL: i64 = 13;
+
+/// The generic mapping: connection-level and resource trouble is
+/// [`StoreError::Unavailable`] (the caller may retry), everything else
+/// [`StoreError::Database`]. Constraint violations that mean something to the
+/// caller (duplicate serial, 医療機関コード, CA) are recognised by the methods
+/// themselves before this is called.
+pub(super) fn map(backend: Backend, e: sqlx::Error) -> StoreError {
+    if is_unavailable(backend, &e) {
+        StoreError::Unavailable(e.to_string())
+    } else {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// A migration failure.
+pub(super) fn migrate(e: sqlx::migrate::MigrateError) -> StoreError {
+    StoreError::Migrate(e.to_string())
+}
+
+/// A failure to open or connect.
+pub(super) fn connect(backend: Backend, e: sqlx::Error) -> StoreError {
+    match map(backend, e) {
+        StoreError::Unavailable(m) | StoreError::Database(m) => StoreError::Connect(m),
+        other => other,
+    }
+}
+
+/// A UNIQUE or PRIMARY KEY violation.
+pub(super) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.kind() == ErrorKind::UniqueViolation)
+}
+
+/// A FOREIGN KEY violation.
+pub(super) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.kind() == ErrorKind::ForeignKeyViolation)
+}
+
+fn is_unavailable(backend: Backend, e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            let Some(code) = d.code() else { return false };
+            match backend {
+                Backend::Postgres => postgres_unavailable(&code),
+                Backend::Sqlite => code.parse::<i64>().is_ok_and(sqlite_unavailable),
+            }
+        }
+        _ => false,
+    }
+}
+
+/// SQLSTATE classes 08 (connection exception), 57 (operator intervention:
+/// shutdown, cancel), 53 (insufficient resources: disk full, too many
+/// connections), and 25006 (read-only transaction: a standby).
+fn postgres_unavailable(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || sqlstate.starts_with("57") || sqlstate.starts_with("53") || sqlstate == "25006"
+}
+
+/// sqlx reports SQLite's extended result code; the primary code is its low byte.
+fn sqlite_unavailable(extended: i64) -> bool {
+    matches!(extended & 0xff, SQLITE_BUSY | SQLITE_LOCKED | SQLITE_READONLY | SQLITE_FULL)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_codes() {
+        assert!(postgres_unavailable("08006") && postgres_unavailable("57P01") && postgres_unavailable("53100"));
+        assert!(!postgres_unavailable("23505") && !postgres_unavailable("42P01"));
+        // SQLITE_BUSY_SNAPSHOT = 5 | 2 << 8, SQLITE_READONLY_DBMOVED = 8 | 4 << 8.
+        assert!(sqlite_unavailable(5) && sqlite_unavailable(517) && sqlite_unavailable(1032) && sqlite_unavailable(13));
+        assert!(!sqlite_unavailable(2067) && !sqlite_unavailable(1));
+        assert!(matches!(map(Backend::Postgres, sqlx::Error::PoolTimedOut), StoreError::Unavailable(_)));
+        assert!(matches!(map(Backend::Sqlite, sqlx::Error::RowNotFound), StoreError::Database(_)));
+    }
+}

@@ -1,0 +1,90 @@
+//! The audit events the store writes alongside its rows: actions, targets and
+//! detail objects, in one place so both backends record exactly the same.
+
+use crate::audit::{AuditEvent, Outcome};
+use crate::facility::{Facility, FacilityState, Transition};
+use crate::store::{Actor, AuthorityRecord, CertificateRecord};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+/// `facility.register`.
+pub(super) fn register(f: &Facility, actor: &Actor) -> AuditEvent {
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: "facility.register".into(),
+        target: f.id.to_string(),
+        outcome: Outcome::Ok,
+        detail: json!({
+            "name": f.name,
+            "kind": f.kind.as_str(),
+            "medical_code": f.medical_code.as_ref().map(|c| c.as_str()),
+        }),
+    }
+}
+
+/// `facility.<verb>`.
+pub(super) fn transition(
+    f: &Facility,
+    t: Transition,
+    to: FacilityState,
+    reason: Option<&str>,
+    actor: &Actor,
+) -> AuditEvent {
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: format!("facility.{}", t.verb()),
+        target: f.id.to_string(),
+        outcome: Outcome::Ok,
+        detail: json!({ "from": f.state.as_str(), "to": to.as_str(), "reason": reason }),
+    }
+}
+
+/// `cert.issue`, ok.
+pub(super) fn issued(c: &CertificateRecord, actor: &Actor) -> AuditEvent {
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: "cert.issue".into(),
+        target: c.serial.clone(),
+        outcome: Outcome::Ok,
+        detail: json!({
+            "ca": c.ca,
+            "profile": c.profile,
+            "facility": c.facility.as_ref().map(|f| f.as_str()),
+            "subject": c.subject,
+            "sans": c.sans,
+            "not_after": c.not_after,
+        }),
+    }
+}
+
+/// `cert.issue`, failed.
+pub(super) fn issue_failed(c: &CertificateRecord, reason: &str, actor: &Actor) -> AuditEvent {
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: "cert.issue".into(),
+        target: c.serial.clone(),
+        outcome: Outcome::Failed,
+        detail: json!({
+            "ca": c.ca,
+            "profile": c.profile,
+            "facility": c.facility.as_ref().map(|f| f.as_str()),
+            "subject": c.subject,
+            "reason": reason,
+        }),
+    }
+}
+
+/// `ca.create`.
+pub(super) fn ca_create(a: &AuthorityRecord, actor: &Actor) -> AuditEvent {
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: "ca.create".into(),
+        target: a.name.clone(),
+        outcome: Outcome::Ok,
+        detail: json!({
+            "key_uri": a.key_uri,
+            "parent": a.parent,
+            "cert_sha256": hex::encode(Sha256::digest(&a.cert_der)),
+        }),
+    }
+}

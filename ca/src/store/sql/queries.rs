@@ -1,0 +1,113 @@
+//! The SQL, written once for both backends.
+//!
+//! `$n` placeholders (SQLite accepts them), `RETURNING` (both have it), and
+//! only BIGINT/TEXT/BLOB values. Column lists match the tuple types in
+//! [`super::rows`] position by position.
+
+/// Column list of a facility row ([`super::rows::FacilityRow`]).
+macro_rules! facility_columns {
+    () => {
+        "id, name, kind, medical_code, address, contact, state, state_reason, state_changed_by, \
+         state_changed_at, created_at"
+    };
+}
+
+/// Column list of a certificate row ([`super::rows::CertificateRow`]).
+macro_rules! certificate_columns {
+    () => {
+        "serial, ca, profile, facility_id, subject, sans, not_before, not_after, status, tbs_sha256, \
+         spki_sha256, der, created_at, issued_at"
+    };
+}
+
+/// Column list of an audit row ([`super::rows::AuditRow`]).
+macro_rules! audit_columns {
+    () => {
+        "seq, at_ms, actor, action, target, outcome, detail, prev_hash, hash"
+    };
+}
+
+// ---- audit chain ----
+
+/// First statement of every writing transaction: takes the head's row lock
+/// (PostgreSQL) or the database write lock (SQLite) before anything is read,
+/// and yields the new entry's seq and its predecessor's hash.
+pub(super) const LOCK_HEAD: &str = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash";
+
+/// Last statement of every writing transaction: the head after the entries it appended.
+pub(super) const SET_HEAD: &str = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1";
+
+pub(super) const READ_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
+
+pub(super) const INSERT_AUDIT: &str =
+    concat!("INSERT INTO audit_log (", audit_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+
+pub(super) const AUDIT_AFTER: &str =
+    concat!("SELECT ", audit_columns!(), " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+
+// ---- facilities ----
+
+pub(super) const NEXT_FACILITY_NUMBER: &str =
+    "UPDATE counters SET value = value + 1 WHERE name = 'facility' RETURNING value";
+
+pub(super) const FACILITY_ID_BY_CODE: &str = "SELECT id FROM facilities WHERE medical_code = $1";
+
+pub(super) const INSERT_FACILITY: &str = concat!(
+    "INSERT INTO facilities (number, ",
+    facility_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+);
+
+pub(super) const FACILITY_BY_ID: &str = concat!("SELECT ", facility_columns!(), " FROM facilities WHERE id = $1");
+
+pub(super) const SET_FACILITY_STATE: &str =
+    "UPDATE facilities SET state = $1, state_reason = $2, state_changed_by = $3, state_changed_at = $4 WHERE id = $5";
+
+/// `$3` is a `LIKE` pattern over the ASCII-lowercased name, `\` escaping
+/// (see [`super::rows::contains_pattern`]); `$4` pages by number.
+pub(super) const LIST_FACILITIES: &str = concat!(
+    "SELECT ",
+    facility_columns!(),
+    " FROM facilities",
+    " WHERE ($1 IS NULL OR state = $1)",
+    " AND ($2 IS NULL OR kind = $2)",
+    " AND ($3 IS NULL OR LOWER(name) LIKE $3 ESCAPE '\\')",
+    " AND number > $4",
+    " ORDER BY number LIMIT $5"
+);
+
+// ---- authorities ----
+
+pub(super) const AUTHORITY_EXISTS: &str = "SELECT name FROM authorities WHERE name = $1";
+
+pub(super) const INSERT_AUTHORITY: &str =
+    "INSERT INTO authorities (name, key_uri, cert_der, parent, created_at) VALUES ($1, $2, $3, $4, $5)";
+
+pub(super) const LIST_AUTHORITIES: &str =
+    "SELECT name, key_uri, cert_der, parent, created_at FROM authorities ORDER BY created_at, name";
+
+// ---- certificates ----
+
+pub(super) const INSERT_INTENT: &str = "INSERT INTO certificates (serial, ca, profile, facility_id, subject, sans, \
+     not_before, not_after, status, tbs_sha256, spki_sha256, requested_by, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'reserved', $9, $10, $11, $12)";
+
+pub(super) const CERTIFICATE_BY_SERIAL: &str =
+    concat!("SELECT ", certificate_columns!(), " FROM certificates WHERE serial = $1");
+
+pub(super) const MARK_ISSUED: &str = "UPDATE certificates SET status = 'issued', der = $1, issued_at = $2 \
+     WHERE serial = $3 AND status = 'reserved'";
+
+pub(super) const MARK_FAILED: &str =
+    "UPDATE certificates SET status = 'failed' WHERE serial = $1 AND status = 'reserved'";
+
+/// Newest first; serial breaks ties within a second so the order is stable.
+pub(super) const LIST_CERTIFICATES: &str = concat!(
+    "SELECT ",
+    certificate_columns!(),
+    " FROM certificates",
+    " WHERE ($1 IS NULL OR facility_id = $1)",
+    " AND ($2 IS NULL OR profile = $2)",
+    " AND ($3 IS NULL OR status = $3)",
+    " ORDER BY created_at DESC, serial DESC LIMIT $4"
+);

@@ -1,0 +1,536 @@
+//! One suite, every backend: each test below runs on SQLite (a fresh file in a
+//! temporary directory) and, when `HCPKI_TEST_PG_URL` names a PostgreSQL
+//! server (`scripts/pg-instance start DIR PORT` prints one), on PostgreSQL in
+//! a database of its own.
+
+use crate::audit::{self, AuditEvent, AuditHead, Outcome};
+use crate::facility::{FacilityId, FacilityKind, FacilityState, NewFacility, Transition};
+use crate::store::{
+    self, Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityFilter, IssuanceIntent, Store,
+    StoreError,
+};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// A store under test, and how to open a second handle on the same database
+/// (another process or replica).
+struct TestDb {
+    url: String,
+    store: Arc<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("hcpki.db").display());
+        let store = store::open(&url).await.unwrap();
+        assert_eq!(store.backend(), Backend::Sqlite);
+        Self { url, store, _dir: Some(dir) }
+    }
+
+    async fn postgres() -> Option<Self> {
+        let admin = std::env::var("HCPKI_TEST_PG_URL").ok()?;
+        let url = store::create_scratch_database(&admin, "t").await.unwrap();
+        let store = store::open(&url).await.unwrap();
+        assert_eq!(store.backend(), Backend::Postgres);
+        Some(Self { url, store, _dir: None })
+    }
+
+    async fn another_handle(&self) -> Arc<dyn Store> {
+        store::open(&self.url).await.unwrap()
+    }
+}
+
+/// Runs each named `async fn(TestDb)` once per backend.
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(super::TestDb::sqlite().await).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    match super::TestDb::postgres().await {
+                        Some(db) => super::$name(db).await,
+                        None => eprintln!("HCPKI_TEST_PG_URL is not set: PostgreSQL run skipped"),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_every_backend!(
+    registration_assigns_sequential_ids,
+    listing_filters_facilities,
+    duplicate_medical_code_leaves_no_trace,
+    transitions_follow_the_lifecycle,
+    issuance_cycle_activates_the_facility,
+    certificate_listing_filters,
+    duplicate_serial_and_unknown_references,
+    authorities_are_recorded_once,
+    audit_chain_verifies_after_many_operations,
+    concurrent_registrations_get_distinct_ids,
+);
+
+// ---- helpers ----
+
+/// A valid 医療機関コード: Tokyo (13), 医科 (1), number `n`, Luhn check digit.
+fn code(n: u32) -> String {
+    let body = format!("131{:06}", n % 1_000_000);
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            let v = if i % 2 == 0 { d * 2 } else { d };
+            v / 10 + v % 10
+        })
+        .sum();
+    format!("{body}{}", (10 - sum % 10) % 10)
+}
+
+fn clinic(name: &str, medical_code: Option<&str>) -> NewFacility {
+    NewFacility::new(name, FacilityKind::Clinic, medical_code, Some("東京都千代田区1-1"), Some("03-0000-0000")).unwrap()
+}
+
+fn admin() -> Actor {
+    Actor::cli("tester")
+}
+
+fn intent(serial: &str, facility: Option<&FacilityId>, profile: &str) -> IssuanceIntent {
+    IssuanceIntent {
+        serial: serial.into(),
+        ca: "router".into(),
+        profile: profile.into(),
+        facility: facility.cloned(),
+        subject: format!("CN={serial},O=hcpki,C=JP"),
+        sans: vec![format!("DNS:{serial}.example.jp"), "IP:192.0.2.1".into()],
+        not_before: 1_800_000_000,
+        not_after: 1_800_000_000 + 397 * 86_400,
+        tbs_sha256: "aa".repeat(32),
+        spki_sha256: "bb".repeat(32),
+        requested_by: "cli:tester".into(),
+    }
+}
+
+/// Reads the whole log page by page, checks it, and returns it.
+async fn verified_log(store: &dyn Store) -> Vec<audit::AuditEntry> {
+    let mut all = Vec::new();
+    loop {
+        let after = all.last().map(|e: &audit::AuditEntry| e.seq).unwrap_or(0);
+        let page = store.audit_entries(after, 37).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        all.extend(page);
+    }
+    let head = store.audit_head().await.unwrap();
+    audit::verify_chain(&all, &head).unwrap();
+    all
+}
+
+async fn registered(store: &dyn Store, name: &str, medical_code: Option<&str>) -> FacilityId {
+    store.register_facility(&clinic(name, medical_code), &admin()).await.unwrap().id
+}
+
+// ---- tests ----
+
+async fn registration_assigns_sequential_ids(db: TestDb) {
+    let s = &*db.store;
+    assert_eq!(s.audit_head().await.unwrap(), AuditHead { seq: 0, hash: audit::GENESIS_HASH.into() });
+    let mut ids = Vec::new();
+    for (i, c) in [Some("0110113719"), None, Some(code(7).as_str())].into_iter().enumerate() {
+        let f = s.register_facility(&clinic(&format!("クリニック{i}"), c), &admin()).await.unwrap();
+        assert_eq!(f.id, FacilityId::from_number(i as u64 + 1).unwrap());
+        assert_eq!(FacilityId::parse(f.id.as_str()).unwrap(), f.id);
+        assert_eq!(f.state, FacilityState::Applied);
+        assert_eq!(f.medical_code.as_ref().map(|m| m.as_str()), c);
+        assert_eq!(s.facility(&f.id).await.unwrap().as_ref(), Some(&f), "read back equals returned");
+        ids.push(f.id);
+    }
+    let log = verified_log(s).await;
+    assert_eq!(log.len(), 3);
+    for (e, id) in log.iter().zip(&ids) {
+        assert_eq!(
+            (e.action.as_str(), e.target.as_str(), e.outcome.as_str()),
+            ("facility.register", id.as_str(), "ok")
+        );
+        assert_eq!(e.actor, "cli:tester");
+    }
+    let detail: serde_json::Value = serde_json::from_str(&log[0].detail).unwrap();
+    assert_eq!(detail, serde_json::json!({"name": "クリニック0", "kind": "clinic", "medical_code": "0110113719"}));
+    assert!(s.facility(&FacilityId::from_number(4).unwrap()).await.unwrap().is_none());
+}
+
+async fn listing_filters_facilities(db: TestDb) {
+    let s = &*db.store;
+    let a = registered(s, "Tokyo Clinic", None).await;
+    let b = registered(s, "東京病院 100%", None).await;
+    let c = s
+        .register_facility(&NewFacility::new("Care Home", FacilityKind::Care, None, None, None).unwrap(), &admin())
+        .await
+        .unwrap()
+        .id;
+    s.transition_facility(&b, Transition::Approve, None, &admin()).await.unwrap();
+    let ids = |v: Vec<crate::facility::Facility>| v.into_iter().map(|f| f.id).collect::<Vec<_>>();
+    let list = |f: FacilityFilter| async move { ids(s.list_facilities(&f).await.unwrap()) };
+
+    assert_eq!(list(FacilityFilter::default()).await, vec![a.clone(), b.clone(), c.clone()]);
+    assert_eq!(
+        list(FacilityFilter { state: Some(FacilityState::Approved), ..Default::default() }).await,
+        vec![b.clone()]
+    );
+    assert_eq!(list(FacilityFilter { kind: Some(FacilityKind::Care), ..Default::default() }).await, vec![c.clone()]);
+    let named = |n: &str| FacilityFilter { name_contains: Some(n.into()), ..Default::default() };
+    assert_eq!(list(named("tokyo")).await, vec![a.clone()], "ASCII case-insensitive");
+    assert_eq!(list(named("東京")).await, vec![b.clone()]);
+    assert_eq!(list(named("100%")).await, vec![b.clone()]);
+    assert_eq!(list(named("%")).await, vec![b.clone()], "% is literal");
+    assert_eq!(list(named("_")).await, Vec::<FacilityId>::new(), "_ is literal");
+    assert_eq!(list(FacilityFilter { limit: Some(2), ..Default::default() }).await, vec![a.clone(), b.clone()]);
+    assert_eq!(list(FacilityFilter { after: Some(b.clone()), ..Default::default() }).await, vec![c.clone()]);
+    assert_eq!(list(FacilityFilter { limit: Some(-5), ..Default::default() }).await, Vec::<FacilityId>::new());
+}
+
+async fn duplicate_medical_code_leaves_no_trace(db: TestDb) {
+    let s = &*db.store;
+    let first = registered(s, "First", Some("0110113719")).await;
+    let head = s.audit_head().await.unwrap();
+    let err = s.register_facility(&clinic("Second", Some("0110113719")), &admin()).await.unwrap_err();
+    match err {
+        StoreError::DuplicateMedicalCode { code, existing } => {
+            assert_eq!(code, "0110113719");
+            assert_eq!(existing, first.as_str());
+        }
+        other => panic!("expected DuplicateMedicalCode, got {other:?}"),
+    }
+    assert_eq!(s.audit_head().await.unwrap(), head, "no audit entry");
+    assert_eq!(s.list_facilities(&FacilityFilter::default()).await.unwrap().len(), 1, "no row");
+    // The refused registration did not consume a number either.
+    let next = registered(s, "Third", Some(&code(1))).await;
+    assert_eq!(next.number(), 2);
+    assert_eq!(verified_log(s).await.len(), 2);
+}
+
+async fn transitions_follow_the_lifecycle(db: TestDb) {
+    let s = &*db.store;
+    let id = registered(s, "Lifecycle", None).await;
+    let approved = s.transition_facility(&id, Transition::Approve, Some("書類確認済み"), &admin()).await.unwrap();
+    assert_eq!(approved.state, FacilityState::Approved);
+    assert_eq!(approved.state_reason.as_deref(), Some("書類確認済み"));
+    assert_eq!(s.facility(&id).await.unwrap(), Some(approved.clone()));
+
+    let head = s.audit_head().await.unwrap();
+    let refused = s.transition_facility(&id, Transition::Approve, None, &admin()).await.unwrap_err();
+    assert!(matches!(refused, StoreError::Transition(ref e) if e.from == FacilityState::Approved), "{refused:?}");
+    assert_eq!(s.audit_head().await.unwrap(), head, "a refused transition writes nothing");
+    assert_eq!(s.facility(&id).await.unwrap(), Some(approved));
+
+    let steps = [
+        (Transition::Suspend, FacilityState::Suspended),
+        (Transition::Resume, FacilityState::Active),
+        (Transition::Retire, FacilityState::Retired),
+    ];
+    for (t, expect) in steps {
+        let f = s.transition_facility(&id, t, Some("reason"), &Actor::system()).await.unwrap();
+        assert_eq!(f.state, expect);
+        assert_eq!(f.state_changed_by, "system");
+    }
+    assert!(matches!(
+        s.transition_facility(&id, Transition::Resume, None, &admin()).await,
+        Err(StoreError::Transition(_))
+    ));
+    let ghost = FacilityId::from_number(999).unwrap();
+    assert!(matches!(
+        s.transition_facility(&ghost, Transition::Approve, None, &admin()).await,
+        Err(StoreError::UnknownFacility(g)) if g == ghost
+    ));
+
+    let log = verified_log(s).await;
+    let actions: Vec<_> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["facility.register", "facility.approve", "facility.suspend", "facility.resume", "facility.retire"]
+    );
+    let detail: serde_json::Value = serde_json::from_str(&log[1].detail).unwrap();
+    assert_eq!(detail, serde_json::json!({"from": "applied", "to": "approved", "reason": "書類確認済み"}));
+}
+
+async fn issuance_cycle_activates_the_facility(db: TestDb) {
+    let s = &*db.store;
+    let id = registered(s, "Issuing", None).await;
+    s.transition_facility(&id, Transition::Approve, None, &admin()).await.unwrap();
+    let before = s.audit_head().await.unwrap();
+
+    let first = intent("01ab", Some(&id), "router");
+    s.record_intent(&first).await.unwrap();
+    assert_eq!(s.audit_head().await.unwrap(), before, "an intent is not audited");
+    let reserved = s.certificate("01ab").await.unwrap().unwrap();
+    assert_eq!((reserved.status, reserved.der.as_ref(), reserved.issued_at), (CertStatus::Reserved, None, None));
+    assert_eq!(reserved.sans, first.sans);
+    assert_eq!(reserved.facility.as_ref(), Some(&id));
+
+    let issued = s.complete_issuance("01ab", b"\x30\x03\x02\x01\x01", &admin()).await.unwrap();
+    assert_eq!(issued.status, CertStatus::Issued);
+    assert_eq!(issued.der.as_deref(), Some(&b"\x30\x03\x02\x01\x01"[..]));
+    assert!(issued.issued_at.is_some());
+    assert_eq!(s.certificate("01ab").await.unwrap(), Some(issued.clone()));
+    assert_eq!(s.facility(&id).await.unwrap().unwrap().state, FacilityState::Active);
+
+    let log = verified_log(s).await;
+    let tail: Vec<_> = log.iter().skip(before.seq as usize).map(|e| (e.action.as_str(), e.target.as_str())).collect();
+    assert_eq!(tail, [("cert.issue", "01ab"), ("facility.activate", id.as_str())]);
+    let detail: serde_json::Value = serde_json::from_str(&log[before.seq as usize].detail).unwrap();
+    assert_eq!(detail["facility"], id.as_str());
+    assert_eq!(detail["sans"], serde_json::json!(first.sans));
+    assert_eq!(detail["not_after"], first.not_after);
+
+    // A second certificate: the facility is already active, so one entry only.
+    s.record_intent(&intent("02cd", Some(&id), "pc")).await.unwrap();
+    s.complete_issuance("02cd", b"\x30\x00", &admin()).await.unwrap();
+    assert_eq!(verified_log(s).await.len(), log.len() + 1);
+
+    // Completing twice, or an unknown serial, is refused without trace.
+    let head = s.audit_head().await.unwrap();
+    assert!(matches!(s.complete_issuance("01ab", b"x", &admin()).await, Err(StoreError::UnknownSerial(_))));
+    assert!(matches!(s.complete_issuance("ffff", b"x", &admin()).await, Err(StoreError::UnknownSerial(_))));
+    assert!(matches!(s.fail_issuance("01ab", "late", &admin()).await, Err(StoreError::UnknownSerial(_))));
+    assert_eq!(s.audit_head().await.unwrap(), head);
+
+    // A failed signing burns the serial.
+    s.record_intent(&intent("03ef", Some(&id), "pc")).await.unwrap();
+    s.fail_issuance("03ef", "HSM unreachable", &admin()).await.unwrap();
+    assert_eq!(s.certificate("03ef").await.unwrap().unwrap().status, CertStatus::Failed);
+    let last = verified_log(s).await.pop().unwrap();
+    assert_eq!((last.action.as_str(), last.outcome.as_str(), last.target.as_str()), ("cert.issue", "failed", "03ef"));
+    assert!(last.detail.contains("HSM unreachable"));
+    assert!(matches!(s.complete_issuance("03ef", b"x", &admin()).await, Err(StoreError::UnknownSerial(_))));
+}
+
+async fn certificate_listing_filters(db: TestDb) {
+    let s = &*db.store;
+    let a = registered(s, "A", None).await;
+    let b = registered(s, "B", None).await;
+    for (serial, f, profile) in
+        [("0a", Some(&a), "router"), ("0b", Some(&a), "pc"), ("0c", Some(&b), "pc"), ("0d", None, "server")]
+    {
+        s.record_intent(&intent(serial, f, profile)).await.unwrap();
+    }
+    s.transition_facility(&a, Transition::Approve, None, &admin()).await.unwrap();
+    s.complete_issuance("0a", b"der", &admin()).await.unwrap();
+    s.fail_issuance("0c", "test", &admin()).await.unwrap();
+
+    let serials = |f: CertificateFilter| async move {
+        let mut v: Vec<String> = s.list_certificates(&f).await.unwrap().into_iter().map(|c| c.serial).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(serials(CertificateFilter::default()).await, ["0a", "0b", "0c", "0d"]);
+    assert_eq!(serials(CertificateFilter { facility: Some(a.clone()), ..Default::default() }).await, ["0a", "0b"]);
+    assert_eq!(serials(CertificateFilter { profile: Some("pc".into()), ..Default::default() }).await, ["0b", "0c"]);
+    let by_status = |st| CertificateFilter { status: Some(st), ..Default::default() };
+    assert_eq!(serials(by_status(CertStatus::Issued)).await, ["0a"]);
+    assert_eq!(serials(by_status(CertStatus::Reserved)).await, ["0b", "0d"]);
+    assert_eq!(serials(by_status(CertStatus::Failed)).await, ["0c"]);
+    let both =
+        CertificateFilter { facility: Some(a.clone()), status: Some(CertStatus::Reserved), ..Default::default() };
+    assert_eq!(serials(both).await, ["0b"]);
+    assert_eq!(serials(CertificateFilter { limit: Some(3), ..Default::default() }).await.len(), 3);
+    // Newest first: all were created within the same second or two, so only check the order is by created_at.
+    let all = s.list_certificates(&CertificateFilter::default()).await.unwrap();
+    assert!(all.windows(2).all(|w| w[0].created_at >= w[1].created_at));
+}
+
+async fn duplicate_serial_and_unknown_references(db: TestDb) {
+    let s = &*db.store;
+    let id = registered(s, "Dup", None).await;
+    s.record_intent(&intent("7f", Some(&id), "router")).await.unwrap();
+    let again = intent("7f", None, "server");
+    assert!(matches!(s.record_intent(&again).await, Err(StoreError::DuplicateSerial(x)) if x == "7f"));
+    assert_eq!(s.certificate("7f").await.unwrap().unwrap().profile, "router", "first intent kept");
+
+    let ghost = FacilityId::from_number(12345).unwrap();
+    assert!(matches!(
+        s.record_intent(&intent("80", Some(&ghost), "router")).await,
+        Err(StoreError::UnknownFacility(g)) if g == ghost
+    ));
+    assert!(s.certificate("80").await.unwrap().is_none());
+    assert!(s.certificate("nope").await.unwrap().is_none());
+}
+
+async fn authorities_are_recorded_once(db: TestDb) {
+    let s = &*db.store;
+    let root = AuthorityRecord {
+        name: "root".into(),
+        key_uri: "file:/var/lib/hcpki/root.key".into(),
+        cert_der: vec![0x30, 0x01, 0x00],
+        parent: None,
+        created_at: 1_800_000_000,
+    };
+    let router = AuthorityRecord {
+        name: "router".into(),
+        key_uri: "pkcs11:token=hcpki;object=router".into(),
+        cert_der: vec![0x30, 0x02, 0x01, 0x02],
+        parent: Some("root".into()),
+        created_at: 1_800_000_001,
+    };
+    s.put_authority(&root, &admin()).await.unwrap();
+    s.put_authority(&router, &admin()).await.unwrap();
+    let head = s.audit_head().await.unwrap();
+    let replaced = AuthorityRecord { key_uri: "file:/tmp/evil.key".into(), ..root.clone() };
+    assert!(
+        matches!(s.put_authority(&replaced, &admin()).await, Err(StoreError::DuplicateAuthority(n)) if n == "root")
+    );
+    assert_eq!(s.audit_head().await.unwrap(), head);
+    assert_eq!(s.authorities().await.unwrap(), vec![root, router]);
+    let log = verified_log(s).await;
+    assert_eq!(
+        log.iter().map(|e| (e.action.as_str(), e.target.as_str())).collect::<Vec<_>>(),
+        [("ca.create", "root"), ("ca.create", "router")]
+    );
+    assert!(log[1].detail.contains("pkcs11:token=hcpki;object=router"));
+}
+
+async fn audit_chain_verifies_after_many_operations(db: TestDb) {
+    let s = &*db.store;
+    let mut expected = 0;
+    for i in 0..12u32 {
+        let id = registered(s, &format!("Chain {i}"), Some(&code(100 + i))).await;
+        s.transition_facility(&id, Transition::Approve, None, &admin()).await.unwrap();
+        let serial = format!("{:04x}", 0x100 + i);
+        s.record_intent(&intent(&serial, Some(&id), "router")).await.unwrap();
+        if i % 3 == 0 {
+            s.fail_issuance(&serial, "test", &admin()).await.unwrap();
+            expected += 3;
+        } else {
+            s.complete_issuance(&serial, b"der", &admin()).await.unwrap();
+            expected += 4;
+        }
+        let refusal = AuditEvent {
+            actor: "operator:CN=someone".into(),
+            action: "enroll.refuse".into(),
+            target: id.to_string(),
+            outcome: Outcome::Denied,
+            detail: serde_json::json!({"why": "テスト", "n": i}),
+        };
+        let entry = s.append_audit(&refusal).await.unwrap();
+        expected += 1;
+        assert_eq!(entry.seq, expected);
+        assert_eq!(s.audit_entries(expected - 1, 10).await.unwrap(), vec![entry.clone()]);
+        assert_eq!(s.audit_head().await.unwrap(), AuditHead { seq: entry.seq, hash: entry.hash.clone() });
+    }
+    let log = verified_log(s).await;
+    assert_eq!(log.len() as i64, expected);
+    assert_eq!(s.audit_entries(0, 1000).await.unwrap(), log, "paged and whole reads agree");
+    assert_eq!(s.audit_entries(expected, 10).await.unwrap(), vec![]);
+    assert_eq!(s.audit_entries(0, 0).await.unwrap(), vec![]);
+    // A second handle (another process) sees the same chain.
+    let other = db.another_handle().await;
+    assert_eq!(verified_log(&*other).await, log);
+}
+
+async fn concurrent_registrations_get_distinct_ids(db: TestDb) {
+    const TASKS: u32 = 8;
+    const EACH: u32 = 25;
+    // Two handles on one database: two processes on one SQLite file, two replicas on PostgreSQL.
+    let handles = [db.store.clone(), db.another_handle().await];
+    let mut tasks = Vec::new();
+    for t in 0..TASKS {
+        let s = handles[(t % 2) as usize].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for i in 0..EACH {
+                // Every other registration carries a 医療機関コード, so the uniqueness check runs concurrently too.
+                let c = (i % 2 == 0).then(|| code(10_000 + t * 100 + i));
+                ids.push(
+                    s.register_facility(&clinic(&format!("並行 {t}-{i}"), c.as_deref()), &admin()).await.unwrap().id,
+                );
+            }
+            ids
+        }));
+    }
+    let mut ids = HashSet::new();
+    for t in tasks {
+        for id in t.await.unwrap() {
+            assert!(ids.insert(id));
+        }
+    }
+    let total = TASKS * EACH;
+    assert_eq!(ids.len(), total as usize);
+    let numbers: HashSet<u64> = ids.iter().map(FacilityId::number).collect();
+    assert_eq!(numbers, (1..=u64::from(total)).collect(), "no gaps, no reuse");
+    let log = verified_log(&*db.store).await;
+    assert_eq!(log.len(), total as usize);
+
+    // Racing for one 医療機関コード: exactly one wins, the rest name the winner.
+    let contested = code(999_999);
+    let mut racers = Vec::new();
+    for t in 0..TASKS {
+        let s = handles[(t % 2) as usize].clone();
+        let c = contested.clone();
+        racers.push(tokio::spawn(async move {
+            s.register_facility(&clinic(&format!("Racer {t}"), Some(&c)), &admin()).await
+        }));
+    }
+    let mut winners = Vec::new();
+    let mut losers = Vec::new();
+    for r in racers {
+        match r.await.unwrap() {
+            Ok(f) => winners.push(f.id),
+            Err(StoreError::DuplicateMedicalCode { existing, .. }) => losers.push(existing),
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1);
+    assert!(losers.iter().all(|l| l == winners[0].as_str()));
+    assert_eq!(verified_log(&*db.store).await.len(), total as usize + 1);
+}
+
+// ---- SQLite only ----
+
+#[tokio::test]
+async fn sqlite_urls_create_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub.db");
+    let short = format!("sqlite:{}", path.display());
+    let id = {
+        let s = store::open(&short).await.unwrap();
+        registered(&*s, "Persist", Some("0110113719")).await
+    };
+    assert!(path.exists(), "created when missing");
+    // Same file by the other URL form; migrations are already applied.
+    let s = store::open(&format!("sqlite://{}", path.display())).await.unwrap();
+    assert_eq!(s.facility(&id).await.unwrap().unwrap().name, "Persist");
+    assert_eq!(verified_log(&*s).await.len(), 1);
+    assert!(matches!(store::open("mysql://x").await, Err(StoreError::Url(_))));
+}
+
+#[tokio::test]
+async fn sqlite_pragmas_are_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = super::SqliteStore::open(&format!("sqlite://{}", dir.path().join("p.db").display())).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&s.pool).await.unwrap();
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&s.pool).await.unwrap();
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&s.pool).await.unwrap();
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&s.pool).await.unwrap();
+    assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+    assert!(busy >= 5000, "busy_timeout {busy} ms");
+}
+
+#[tokio::test]
+async fn closed_pool_is_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = super::SqliteStore::open(&format!("sqlite://{}", dir.path().join("c.db").display())).await.unwrap();
+    s.pool.close().await;
+    assert!(matches!(s.register_facility(&clinic("Closed", None), &admin()).await, Err(StoreError::Unavailable(_))));
+    assert!(matches!(s.audit_head().await, Err(StoreError::Unavailable(_))));
+}

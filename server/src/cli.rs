@@ -1,0 +1,263 @@
+//! The command line. Every command takes `--dir` (or `HCPKI_DIR`) and `--database-url` (or `HCPKI_DATABASE_URL`).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// hcpki: facility CA, card login and SSO for Japan's healthcare network.
+#[derive(Debug, Parser)]
+#[command(name = "hcpki", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The hcpki directory (configuration, SQLite database, software keys).
+    #[arg(long, global = true, env = "HCPKI_DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Database URL, overriding the configuration: sqlite:PATH or postgres://USER@HOST:PORT/DB.
+    #[arg(long, global = true, env = "HCPKI_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the configuration, the database and the CA hierarchy (root + router, pc and server CAs).
+    Init(InitArgs),
+    /// Register facilities and move them through their lifecycle.
+    #[command(subcommand)]
+    Facility(FacilityCommand),
+    /// Issue a certificate from a CSR through the full pipeline (lint, record, sign, audit).
+    Issue(IssueArgs),
+    /// Show CA certificates and chains.
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// List and show issued certificates.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// Verify and read the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// List the pre-signing lint rules.
+    #[command(subcommand)]
+    Lint(LintCommand),
+    /// Run the whole flow once in a fresh directory: CAs, a facility, a router and a PC certificate.
+    Demo(DemoArgs),
+    /// Measure throughput (see docs/benchmarks.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// PKCS#11 module: generate the CA keys in an HSM instead of encrypted files.
+    #[arg(long, requires_all = ["pkcs11_token_label", "pkcs11_pin_file"])]
+    pub pkcs11_module: Option<PathBuf>,
+    /// Label of the (initialised) token to generate the CA keys on.
+    #[arg(long)]
+    pub pkcs11_token_label: Option<String>,
+    /// File holding the token's user PIN.
+    #[arg(long)]
+    pub pkcs11_pin_file: Option<PathBuf>,
+    /// Passphrase file for software keys (default: a new random one at secrets/key-passphrase).
+    #[arg(long)]
+    pub passphrase_file: Option<PathBuf>,
+    /// Key algorithm per CA, e.g. `--key-type router=p256` (root, router, pc, server = p256|p384|rsa2048|rsa3072|rsa4096).
+    #[arg(long = "key-type", value_name = "CA=ALG")]
+    pub key_types: Vec<String>,
+    /// Organisation written into every subject DN.
+    #[arg(long, default_value = "hcpki")]
+    pub organization: String,
+    /// DNS zone under which facilities own their router names.
+    #[arg(long, default_value = "router.hcpki.example")]
+    pub router_zone: String,
+    /// Domain of facility PC identity URIs (https://<domain>/facility/<id>/device/<device>).
+    #[arg(long, default_value = "hcpki.example")]
+    pub identity_domain: String,
+    /// Base URL of the plain-HTTP publication point (CRL DP, AIA).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub http_base_url: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FacilityCommand {
+    /// Register a facility (state: applied). Prints the new facility ID alone on stdout.
+    Add {
+        /// Facility name (Japanese allowed).
+        #[arg(long)]
+        name: String,
+        /// hospital, clinic, dental, pharmacy, care or service-provider.
+        #[arg(long)]
+        kind: String,
+        /// 医療機関コード (10 digits), checked and unique.
+        #[arg(long)]
+        code: Option<String>,
+        /// Postal address.
+        #[arg(long)]
+        address: Option<String>,
+        /// Contact for the help desk.
+        #[arg(long)]
+        contact: Option<String>,
+    },
+    /// Approve an application (applied → approved).
+    Approve { id: String },
+    /// Reject an application (applied → retired).
+    Reject {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Suspend a facility (approved/active → suspended).
+    Suspend {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Resume a suspended facility (suspended → active).
+    Resume {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Retire a facility for good; its ID is never reused.
+    Retire {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// List facilities.
+    List {
+        /// Only this state.
+        #[arg(long)]
+        state: Option<String>,
+        /// Only this kind.
+        #[arg(long)]
+        kind: Option<String>,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one facility.
+    Show {
+        id: String,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// router, pc, server or ocsp.
+    #[arg(long)]
+    pub profile: String,
+    /// The facility (router and pc profiles).
+    #[arg(long)]
+    pub facility: Option<String>,
+    /// The CSR file (PEM or DER); `-` reads standard input.
+    #[arg(long)]
+    pub csr: PathBuf,
+    /// Subject alternative name: a DNS name or an IP address (repeatable).
+    #[arg(long)]
+    pub san: Vec<String>,
+    /// Device identifier for pc certificates (default: derived from the key).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Router EKU variant: none, ike or ike-intermediate.
+    #[arg(long, conflicts_with = "vendor")]
+    pub eku: Option<String>,
+    /// Router vendor, choosing the EKU variant (strongswan, libreswan, cisco, juniper, fortigate, mikrotik, yamaha, windows).
+    #[arg(long)]
+    pub vendor: Option<String>,
+    /// For --profile ocsp: the CA the signer answers for (router, pc, server).
+    #[arg(long)]
+    pub ocsp_for: Option<String>,
+    /// Where to write the certificate (PEM); `-` or omitted: standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Print a CA certificate as PEM (root, router, pc, server).
+    Cert { name: String },
+    /// Print the issuing chain of a profile or CA up to the root, issuing CA first.
+    Chain { profile: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// List certificates, newest first.
+    List {
+        #[arg(long)]
+        facility: Option<String>,
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one certificate (details and PEM).
+    Show {
+        serial: String,
+        /// Only the PEM.
+        #[arg(long)]
+        pem: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole hash chain; non-zero exit on any tampering.
+    Verify {
+        /// A head hash recorded elsewhere earlier; also catches truncation.
+        #[arg(long)]
+        expect_head: Option<String>,
+    },
+    /// Print entries as JSON lines.
+    List {
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LintCommand {
+    /// Print every rule: ID, level, source, description.
+    Rules,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to create the demo (must not exist yet, or be empty). Default: ./hcpki-demo, or
+    /// ./hcpki-demo-2, -3, … when earlier demos are there.
+    #[arg(long = "out")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Certificates per second through the full pipeline vs. the raw signing rate of the same CA key.
+    Issue(BenchIssueArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchIssueArgs {
+    /// Certificates to issue per configuration.
+    #[arg(long, default_value_t = 2000)]
+    pub count: usize,
+    /// Concurrent issuers.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// CA key algorithms to measure (comma-separated).
+    #[arg(long, default_value = "p256,rsa2048")]
+    pub keys: String,
+    /// PostgreSQL URL to also measure on (a fresh database is created per run).
+    #[arg(long, env = "HCPKI_BENCH_PG_URL")]
+    pub postgres: Option<String>,
+}

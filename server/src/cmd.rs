@@ -1,0 +1,55 @@
+//! Command implementations: thin adapters from the CLI to `hcpki_ca`.
+
+mod audit;
+mod bench;
+mod ca;
+mod cert;
+mod demo;
+mod facility;
+mod init;
+mod issue;
+
+use crate::cli::{Cli, Command, LintCommand};
+use crate::config::Loaded;
+use anyhow::{Context, Result};
+use hcpki_ca::Authority;
+use hcpki_ca::store::Actor;
+use std::process::ExitCode;
+
+/// Run one command.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Init(args) => init::run(&g.dir, g.database_url.as_deref(), &args).await,
+        Command::Facility(c) => facility::run(&open(g).await?, c).await,
+        Command::Issue(args) => issue::run(&open(g).await?, &args).await,
+        Command::Ca(c) => ca::run(&open(g).await?, c),
+        Command::Cert(c) => cert::run(&open(g).await?, c).await,
+        Command::Audit(c) => audit::run(&open_store(g).await?, c).await,
+        Command::Lint(LintCommand::Rules) => {
+            for r in hcpki_ca::lint::RULES {
+                println!("{:<52} {:<8} {:<36} {}", r.id, format!("{:?}", r.level).to_lowercase(), r.source, r.description);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(args) => demo::run(&args).await,
+        Command::Bench(c) => bench::run(c).await,
+    }
+}
+
+/// The actor for audit entries: the local OS user running the CLI.
+pub fn actor() -> Actor {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    Actor::cli(&user)
+}
+
+async fn open_store(g: &crate::cli::Global) -> Result<std::sync::Arc<dyn hcpki_ca::store::Store>> {
+    let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+    hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")
+}
+
+async fn open(g: &crate::cli::Global) -> Result<Authority> {
+    let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+    let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
+    Ok(Authority::load(store, loaded.key_context(), loaded.config.profiles.clone()).await?)
+}

@@ -1,0 +1,52 @@
+//! `hcpki cert …`.
+
+use crate::cli::CertCommand;
+use crate::output;
+use anyhow::{Result, bail};
+use hcpki_ca::facility::FacilityId;
+use hcpki_ca::issuer::der_to_pem;
+use hcpki_ca::store::CertificateFilter;
+use hcpki_ca::time::rfc3339;
+use hcpki_ca::{Authority, AuthorityError};
+use std::process::ExitCode;
+
+pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode> {
+    match command {
+        CertCommand::List { facility, profile, json } => {
+            let filter = CertificateFilter {
+                facility: facility.as_deref().map(FacilityId::parse).transpose().map_err(AuthorityError::from)?,
+                profile,
+                ..CertificateFilter::default()
+            };
+            for c in authority.store().list_certificates(&filter).await? {
+                if json {
+                    println!("{}", serde_json::to_string(&c)?);
+                } else {
+                    println!("{}", output::cert_row(&c));
+                }
+            }
+        }
+        CertCommand::Show { serial, pem } => {
+            let Some(s) = hcpki_ca::serial::normalise(&serial) else {
+                bail!("{serial:?} is not a serial number: give it in hex, e.g. from `hcpki cert list`");
+            };
+            let Some(c) = authority.store().certificate(&s).await? else {
+                bail!("no certificate with serial {s}");
+            };
+            if !pem {
+                println!("serial:      {}", c.serial);
+                println!("status:      {}", c.status.as_str());
+                println!("profile:     {} (CA {})", c.profile, c.ca);
+                println!("facility:    {}", c.facility.as_ref().map(|f| f.as_str()).unwrap_or("-"));
+                println!("subject:     {}", c.subject);
+                println!("SANs:        {}", c.sans.join(", "));
+                println!("valid:       {} → {}", rfc3339(c.not_before), rfc3339(c.not_after));
+                println!("key SHA-256: {}", c.spki_sha256);
+            }
+            if let Some(der) = &c.der {
+                print!("{}", der_to_pem("CERTIFICATE", der));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,137 @@
+//! `hcpki demo`: the whole issuance journey in a fresh directory, on the
+//! embedded defaults (SQLite, software keys), ending with the exact
+//! `openssl verify` commands to check the result independently.
+
+use crate::cli::{DemoArgs, InitArgs};
+use crate::config::Loaded;
+use anyhow::{Context, Result, bail};
+use hcpki_ca::authority::IssueRequest;
+use hcpki_ca::facility::{FacilityKind, NewFacility, Transition};
+use hcpki_ca::issuer::der_to_pem;
+use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
+use hcpki_ca::profile::ProfileKind;
+use hcpki_ca::{Authority, CaName};
+use std::path::Path;
+use std::process::ExitCode;
+
+pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
+    let chosen = match &args.out {
+        Some(d) => d.clone(),
+        None => (1..)
+            .map(|n| if n == 1 { "hcpki-demo".into() } else { std::path::PathBuf::from(format!("hcpki-demo-{n}")) })
+            .find(|p: &std::path::PathBuf| !p.exists())
+            .unwrap_or_else(|| "hcpki-demo".into()),
+    };
+    let dir = &chosen;
+    if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        bail!("{} exists and is not empty; pass --out NEWDIR or remove it", dir.display());
+    }
+    let init = InitArgs {
+        pkcs11_module: None,
+        pkcs11_token_label: None,
+        pkcs11_pin_file: None,
+        passphrase_file: None,
+        key_types: vec![],
+        organization: "hcpki demo".into(),
+        router_zone: "router.hcpki.example".into(),
+        identity_domain: "hcpki.example".into(),
+        http_base_url: "http://127.0.0.1:8080".into(),
+    };
+    super::init::run(dir, None, &init).await?;
+    let loaded = Loaded::read(dir, None)?;
+    let store = hcpki_ca::store::open(&loaded.database_url).await?;
+    let authority = Authority::load(store, loaded.key_context(), loaded.config.profiles.clone()).await?;
+    let actor = super::actor();
+
+    let new = NewFacility::new("さくら内科クリニック", FacilityKind::Clinic, Some("0110113719"), Some("北海道札幌市中央区北1条西2丁目"), Some("03-0000-0000 事務長"))?;
+    let facility = authority.register_facility(&new, &actor).await?;
+    authority.transition(&facility.id, Transition::Approve, Some("demo"), &actor).await?;
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out)?;
+
+    let router_dns = authority.settings().router_dns_name(&facility.id);
+    let router = issue(&authority, &out, "router", KeyAlgorithm::Rsa2048, ProfileKind::Router, &facility.id.to_string(),
+        vec![router_dns.clone(), "192.0.2.1".into(), "2001:db8::1".into()], None).await?;
+    let pc = issue(&authority, &out, "pc", KeyAlgorithm::P256, ProfileKind::Pc, &facility.id.to_string(), vec![], Some("pc-01".into())).await?;
+    for ca in CaName::ALL {
+        std::fs::write(out.join(format!("{ca}-ca.pem")), der_to_pem("CERTIFICATE", authority.ca_certificate(ca)?))?;
+    }
+    let o = out.display();
+    println!("hcpki demo in {}", dir.display());
+    println!();
+    println!("facility {}  さくら内科クリニック (clinic, 医療機関コード 0110113719), approved", facility.id);
+    println!("  router identity names: {router_dns}, 192.0.2.1, 2001:db8::1");
+    println!();
+    println!("router certificate  {o}/router.pem   key {o}/router.key   serial {router}");
+    println!("PC certificate      {o}/pc.pem       key {o}/pc.key       serial {pc}");
+    println!("CA certificates     {o}/root-ca.pem  {o}/router-ca.pem  {o}/pc-ca.pem  {o}/server-ca.pem");
+    println!();
+    println!("verify them independently with OpenSSL:");
+    let cmds = [
+        format!("openssl verify -x509_strict -CAfile {o}/root-ca.pem -untrusted {o}/router-ca.pem {o}/router.pem"),
+        format!("openssl verify -x509_strict -purpose sslclient -CAfile {o}/root-ca.pem -untrusted {o}/pc-ca.pem {o}/pc.pem"),
+    ];
+    for c in &cmds {
+        println!("  {c}");
+    }
+    println!("inspect: openssl x509 -in {o}/router.pem -noout -text");
+    println!("more:    hcpki --dir {} cert list    |    hcpki --dir {} audit verify", dir.display(), dir.display());
+    if which_openssl() {
+        println!();
+        for c in &cmds {
+            let args: Vec<&str> = c.split_whitespace().skip(1).collect();
+            let res = std::process::Command::new("openssl").args(&args).output().context("running openssl")?;
+            print!("$ {c}\n{}", String::from_utf8_lossy(&res.stdout));
+            if !res.status.success() {
+                eprint!("{}", String::from_utf8_lossy(&res.stderr));
+                bail!("openssl verify failed");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn issue(
+    authority: &Authority,
+    out: &Path,
+    name: &str,
+    alg: KeyAlgorithm,
+    profile: ProfileKind,
+    facility: &str,
+    sans: Vec<String>,
+    device: Option<String>,
+) -> Result<String> {
+    let (key, pkcs8) = SoftwareKey::generate_device_key(alg)?;
+    let csr = hcpki_ca::csr::build(&key, x509_cert::name::Name::default())?;
+    write_private(&out.join(format!("{name}.key")), der_to_pem("PRIVATE KEY", &pkcs8).as_bytes())?;
+    let request = IssueRequest {
+        profile,
+        facility: Some(facility.to_owned()),
+        csr,
+        sans,
+        device,
+        router_eku: None,
+        ocsp_for: None,
+    };
+    let (issued, _) = authority.issue(&request, &super::actor()).await?;
+    std::fs::write(out.join(format!("{name}.pem")), issued.pem())?;
+    Ok(issued.serial)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    std::io::Write::write_all(&mut f, bytes)?;
+    Ok(())
+}
+
+fn which_openssl() -> bool {
+    std::process::Command::new("openssl").arg("version").output().map(|o| o.status.success()).unwrap_or(false)
+}

@@ -1,0 +1,71 @@
+//! `hcpki facility …`.
+
+use crate::cli::FacilityCommand;
+use crate::output;
+use anyhow::Result;
+use hcpki_ca::facility::{FacilityId, FacilityKind, FacilityState, NewFacility, Transition};
+use hcpki_ca::store::FacilityFilter;
+use hcpki_ca::{Authority, AuthorityError};
+use std::process::ExitCode;
+use std::str::FromStr;
+
+pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<ExitCode> {
+    let actor = super::actor();
+    let transition = |id: &str, t: Transition, reason: Option<String>| {
+        let actor = actor.clone();
+        let id = id.to_owned();
+        async move {
+            let id = FacilityId::parse(&id).map_err(AuthorityError::from)?;
+            let f = authority.transition(&id, t, reason.as_deref(), &actor).await?;
+            eprintln!("facility {} is now {}", f.id, f.state);
+            Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
+        }
+    };
+    match command {
+        FacilityCommand::Add { name, kind, code, address, contact } => {
+            let kind = FacilityKind::from_str(&kind)?;
+            let new = NewFacility::new(&name, kind, code.as_deref(), address.as_deref(), contact.as_deref())?;
+            let f = authority.register_facility(&new, &actor).await?;
+            println!("{}", f.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        FacilityCommand::Approve { id } => transition(&id, Transition::Approve, None).await,
+        FacilityCommand::Reject { id, reason } => transition(&id, Transition::Reject, Some(reason)).await,
+        FacilityCommand::Suspend { id, reason } => transition(&id, Transition::Suspend, Some(reason)).await,
+        FacilityCommand::Resume { id, reason } => transition(&id, Transition::Resume, reason).await,
+        FacilityCommand::Retire { id, reason } => transition(&id, Transition::Retire, Some(reason)).await,
+        FacilityCommand::List { state, kind, json } => {
+            let filter = FacilityFilter {
+                state: state.as_deref().map(FacilityState::from_str).transpose()?,
+                kind: kind.as_deref().map(FacilityKind::from_str).transpose()?,
+                ..FacilityFilter::default()
+            };
+            for f in authority.store().list_facilities(&filter).await? {
+                if json {
+                    println!("{}", facility_json(authority, &f));
+                } else {
+                    println!("{}", output::facility_row(&f));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        FacilityCommand::Show { id, json } => {
+            let id = FacilityId::parse(&id).map_err(AuthorityError::from)?;
+            let f = authority.store().facility(&id).await?.ok_or(AuthorityError::UnknownFacility(id))?;
+            if json {
+                println!("{}", facility_json(authority, &f));
+            } else {
+                print!("{}", output::facility_detail(&f, &authority.settings().router_dns_name(&f.id)));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn facility_json(authority: &Authority, f: &hcpki_ca::facility::Facility) -> serde_json::Value {
+    let mut v = serde_json::to_value(f).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("router_dns_name".into(), authority.settings().router_dns_name(&f.id).into());
+    }
+    v
+}

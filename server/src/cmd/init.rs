@@ -1,0 +1,107 @@
+//! `hcpki init`: configuration, database and CA hierarchy.
+
+use crate::cli::InitArgs;
+use crate::config::{self, Config, KeysConfig, Loaded};
+use anyhow::{Context, Result, bail};
+use base64::Engine;
+use hcpki_ca::authority::{InitOptions, KeyPlacement};
+use hcpki_ca::keys::{KeyAlgorithm, Pkcs11Config};
+use hcpki_ca::profile::ProfileSettings;
+use hcpki_ca::{Authority, CaName};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+use std::str::FromStr;
+
+pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Result<ExitCode> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if dir.join(config::FILE).exists() {
+        bail!("{} already holds an hcpki configuration; init never overwrites one", dir.display());
+    }
+    let mut algorithms = BTreeMap::new();
+    for kv in &args.key_types {
+        let (ca, alg) = kv.split_once('=').with_context(|| format!("--key-type {kv:?}: use CA=ALG, e.g. router=p256"))?;
+        algorithms.insert(CaName::from_str(ca)?, KeyAlgorithm::from_str(alg)?);
+    }
+    let (placement, pkcs11, passphrase_file) = match (&args.pkcs11_module, &args.pkcs11_token_label, &args.pkcs11_pin_file) {
+        (Some(module), Some(token), Some(pin)) => (
+            KeyPlacement::Pkcs11 { token: token.clone() },
+            Some(Pkcs11Config { module: absolute(module)?, pin_file: absolute(pin)? }),
+            None,
+        ),
+        _ => {
+            let pass = match &args.passphrase_file {
+                Some(p) => absolute(p)?,
+                None => new_passphrase_file(dir)?,
+            };
+            (KeyPlacement::Software, None, Some(pass))
+        }
+    };
+    let cfg = Config {
+        version: config::VERSION,
+        database_url: database_url.map(str::to_owned).unwrap_or_else(|| "sqlite:hcpki.db".into()),
+        keys: KeysConfig { passphrase_file },
+        pkcs11,
+        profiles: ProfileSettings {
+            organization: args.organization.clone(),
+            router_zone: args.router_zone.trim_end_matches('.').to_ascii_lowercase(),
+            identity_domain: args.identity_domain.trim_end_matches('.').to_ascii_lowercase(),
+            http_base_url: args.http_base_url.trim_end_matches('/').to_owned(),
+            ..ProfileSettings::default()
+        },
+    };
+    config::write_new(dir, &cfg)?;
+    let loaded = Loaded::read(dir, None)?;
+    let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
+    let authority = Authority::init(
+        store,
+        loaded.key_context(),
+        cfg.profiles.clone(),
+        &InitOptions { placement, algorithms },
+        &super::actor(),
+    )
+    .await?;
+    eprintln!("initialised hcpki in {}", dir.display());
+    for ca in CaName::ALL {
+        eprintln!("  {:<7} CA  key {}", ca.as_str(), authority.ca_key_uri(ca)?);
+    }
+    eprintln!("database: {}", redact(&loaded.database_url));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A fresh 256-bit passphrase, owner-readable only.
+fn new_passphrase_file(dir: &Path) -> Result<std::path::PathBuf> {
+    let bytes = hcpki_ca::keys::random_secret(32)?;
+    let text = base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes.as_slice());
+    let rel = Path::new("secrets").join("key-passphrase");
+    let path = dir.join(&rel);
+    std::fs::create_dir_all(dir.join("secrets"))?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    std::io::Write::write_all(&mut f, text.as_bytes())?;
+    Ok(rel)
+}
+
+fn absolute(p: &Path) -> Result<std::path::PathBuf> {
+    std::path::absolute(p).with_context(|| format!("cannot resolve {}", p.display()))
+}
+
+/// Hide a password in a database URL for printing.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = url.get(s + 3..at).unwrap_or_default();
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", url.get(..s + 3).unwrap_or_default(), user, url.get(at..).unwrap_or_default()),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

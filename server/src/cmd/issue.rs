@@ -1,0 +1,49 @@
+//! `hcpki issue`.
+
+use crate::cli::IssueArgs;
+use anyhow::{Context, Result};
+use hcpki_ca::authority::IssueRequest;
+use hcpki_ca::profile::{ProfileKind, RouterEku, Vendor};
+use hcpki_ca::{Authority, CaName};
+use std::io::Read;
+use std::process::ExitCode;
+use std::str::FromStr;
+
+pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
+    let csr = if args.csr.as_os_str() == "-" {
+        let mut v = Vec::new();
+        std::io::stdin().read_to_end(&mut v).context("cannot read the CSR from standard input")?;
+        v
+    } else {
+        std::fs::read(&args.csr).with_context(|| format!("cannot read CSR file {}", args.csr.display()))?
+    };
+    let router_eku = match (&args.eku, &args.vendor) {
+        (Some(e), _) => Some(RouterEku::from_str(e)?),
+        (None, Some(v)) => Some(Vendor::from_str(v)?.eku()),
+        (None, None) => None,
+    };
+    let request = IssueRequest {
+        profile: ProfileKind::from_str(&args.profile)?,
+        facility: args.facility.clone(),
+        csr,
+        sans: args.san.clone(),
+        device: args.device.clone(),
+        router_eku,
+        ocsp_for: args.ocsp_for.as_deref().map(CaName::from_str).transpose()?,
+    };
+    let (issued, record) = authority.issue(&request, &super::actor()).await?;
+    match &args.out {
+        Some(p) if p.as_os_str() != "-" => {
+            std::fs::write(p, issued.pem()).with_context(|| format!("cannot write {}", p.display()))?;
+        }
+        _ => print!("{}", issued.pem()),
+    }
+    eprintln!(
+        "issued {} certificate serial {} ({}){}",
+        record.profile,
+        record.serial,
+        record.sans.join(", "),
+        record.facility.map(|f| format!(" for facility {f}")).unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}

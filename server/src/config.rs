@@ -1,0 +1,101 @@
+//! `hcpki.toml`: versioned, strict (unknown keys are errors), secrets by file.
+
+use anyhow::{Context, Result, bail};
+use hcpki_ca::keys::{KeyContext, Pkcs11Config};
+use hcpki_ca::profile::ProfileSettings;
+use std::path::{Path, PathBuf};
+
+/// The configuration file name inside the hcpki directory.
+pub const FILE: &str = "hcpki.toml";
+/// The configuration format version this build reads.
+pub const VERSION: u32 = 1;
+
+/// The whole configuration.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Format version (1).
+    pub version: u32,
+    /// `sqlite:hcpki.db` (relative to the directory) or `postgres://…`.
+    pub database_url: String,
+    /// Software key settings.
+    #[serde(default)]
+    pub keys: KeysConfig,
+    /// PKCS#11 module, when CA keys live in an HSM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkcs11: Option<Pkcs11Config>,
+    /// Certificate profile settings.
+    #[serde(default)]
+    pub profiles: ProfileSettings,
+}
+
+/// Software key settings.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysConfig {
+    /// File with the passphrase that encrypts software CA keys at rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+/// A loaded configuration and where it lives.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The hcpki directory.
+    pub dir: PathBuf,
+    /// The configuration.
+    pub config: Config,
+    /// The database URL in force (CLI/env override, else the file's, relative SQLite paths resolved).
+    pub database_url: String,
+}
+
+impl Loaded {
+    /// Read `DIR/hcpki.toml`.
+    pub fn read(dir: &Path, database_url: Option<&str>) -> Result<Self> {
+        let path = dir.join(FILE);
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!("cannot read {}: is {} an hcpki directory? Create one with `hcpki init --dir {}`", path.display(), dir.display(), dir.display())
+        })?;
+        let config: Config = toml::from_str(&text).with_context(|| format!("{} is not a valid hcpki configuration", path.display()))?;
+        if config.version != VERSION {
+            bail!("{} has version {}, this hcpki reads version {VERSION}", path.display(), config.version);
+        }
+        let database_url = resolve_database_url(dir, database_url.unwrap_or(&config.database_url));
+        Ok(Self { dir: dir.to_owned(), config, database_url })
+    }
+
+    /// Where keys are found.
+    pub fn key_context(&self) -> KeyContext {
+        KeyContext {
+            base_dir: self.dir.clone(),
+            passphrase_file: self.config.keys.passphrase_file.as_ref().map(|p| self.dir.join(p)),
+            pkcs11: self.config.pkcs11.clone(),
+        }
+    }
+}
+
+/// Resolve `sqlite:relative.db` against the directory.
+pub fn resolve_database_url(dir: &Path, url: &str) -> String {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
+    match rest {
+        Some(path) if !path.starts_with('/') && !path.starts_with(":memory:") => {
+            format!("sqlite:{}", dir.join(path).display())
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Write a new configuration; never overwrite one.
+pub fn write_new(dir: &Path, config: &Config) -> Result<()> {
+    let path = dir.join(FILE);
+    let text = format!(
+        "# hcpki configuration (docs/operator-guide.md). Unknown keys are errors.\n{}",
+        toml::to_string_pretty(config).context("cannot serialise the configuration")?
+    );
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .with_context(|| format!("cannot create {} (does it exist already?)", path.display()))?;
+    std::io::Write::write_all(&mut f, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+}

@@ -1,0 +1,50 @@
+//! Human and JSON output helpers (stdout carries results, stderr carries notes).
+
+use hcpki_ca::facility::Facility;
+use hcpki_ca::store::CertificateRecord;
+use hcpki_ca::time::rfc3339;
+
+/// One line per facility.
+pub fn facility_row(f: &Facility) -> String {
+    format!(
+        "{}  {:<9} {:<16} {:<10} {}",
+        f.id,
+        f.state,
+        f.kind,
+        f.medical_code.as_ref().map(|c| c.as_str()).unwrap_or("-"),
+        f.name
+    )
+}
+
+/// A facility in detail.
+pub fn facility_detail(f: &Facility, router_dns: &str) -> String {
+    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    format!(
+        "id:              {}\nname:            {}\nkind:            {}\n医療機関コード:  {}\naddress:         {}\ncontact:         {}\nstate:           {} (since {} by {}{})\nregistered:      {}\nrouter DNS name: {}\n",
+        f.id,
+        f.name,
+        f.kind,
+        f.medical_code.as_ref().map(|c| c.as_str()).unwrap_or("-"),
+        opt(&f.address),
+        opt(&f.contact),
+        f.state,
+        rfc3339(f.state_changed_at),
+        f.state_changed_by,
+        f.state_reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default(),
+        rfc3339(f.created_at),
+        router_dns
+    )
+}
+
+/// One line per certificate.
+pub fn cert_row(c: &CertificateRecord) -> String {
+    format!(
+        "{}  {:<9} {:<8} {:<12} {}  {}",
+        c.serial,
+        c.status.as_str(),
+        c.profile,
+        c.facility.as_ref().map(|f| f.as_str()).unwrap_or("-"),
+        rfc3339(c.not_after),
+        c.subject
+    )
+}
