@@ -10,7 +10,7 @@
 use crate::audit::{AuditEvent, Outcome};
 use crate::csr::{self, CsrError};
 use crate::facility::{Facility, FacilityId, NewFacility, Transition};
-use crate::issuer::{IssueError, Issued, Signer, TbsInput};
+use crate::issuer::{IssueError, Issued, LintedTbs, Signer, TbsInput};
 use crate::keys::{self, KeyAlgorithm, KeyContext, KeyError, KeySource, KeyUri};
 use crate::profile::{self, IssuerContext, NameRequest, ProfileError, ProfileKind, ProfileSettings, RouterEku};
 use crate::serial::Serial;
@@ -138,7 +138,96 @@ pub struct IssueRequest {
 #[derive(Debug)]
 struct OpenCa {
     certificate: Certificate,
+    spki: spki::SubjectPublicKeyInfoOwned,
+    not_after: i64,
     key: Box<dyn KeySource>,
+}
+
+/// A planned issuance: everything but the serial and the signature.
+#[derive(Debug)]
+struct Plan {
+    profile: ProfileKind,
+    ca: CaName,
+    open: Arc<OpenCa>,
+    template: profile::Template,
+    subject_key: spki::SubjectPublicKeyInfoOwned,
+    spki_sha256: String,
+    facility: Option<FacilityId>,
+    facility_dns: Option<String>,
+}
+
+impl Plan {
+    fn signer(&self) -> Signer<'_> {
+        Signer {
+            ca_name: self.ca.as_str(),
+            issuer: self.open.certificate.tbs_certificate().subject(),
+            issuer_key: &self.open.spki,
+            issuer_not_after: Some(self.open.not_after),
+            key: self.open.key.as_ref(),
+        }
+    }
+
+    fn prepare<'s>(&'s self, signer: &'s Signer<'s>, not_before: i64) -> Result<LintedTbs<'s>, AuthorityError> {
+        Ok(signer.prepare(
+            &self.template,
+            TbsInput {
+                serial: Serial::generate()?,
+                subject_key: &self.subject_key,
+                not_before,
+                facility: self.facility.as_ref(),
+                facility_dns: self.facility_dns.as_deref(),
+            },
+        )?)
+    }
+
+    fn intent(&self, linted: &LintedTbs<'_>, actor: &Actor) -> IssuanceIntent {
+        IssuanceIntent {
+            serial: linted.serial().to_owned(),
+            ca: self.ca.as_str().into(),
+            profile: self.profile.as_str().into(),
+            facility: self.facility.clone(),
+            subject: linted.subject().to_owned(),
+            sans: self.template.sans_display.clone(),
+            not_before: linted.validity().0,
+            not_after: linted.validity().1,
+            tbs_sha256: linted.tbs_sha256(),
+            spki_sha256: self.spki_sha256.clone(),
+            requested_by: actor.as_str().to_owned(),
+        }
+    }
+}
+
+fn set<T>(results: &mut [Option<T>], i: usize, value: T) {
+    if let Some(slot) = results.get_mut(i) {
+        *slot = Some(value);
+    }
+}
+
+/// Sign every linted TBS, on all cores when there is more than one.
+fn sign_all(linted: Vec<(usize, LintedTbs<'_>, IssuanceIntent)>) -> Vec<(usize, String, Result<Issued, IssueError>)> {
+    let sign_one = |(i, l, _): (usize, LintedTbs<'_>, IssuanceIntent)| {
+        let serial = l.serial().to_owned();
+        (i, serial, l.sign())
+    };
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(linted.len());
+    if threads <= 1 {
+        return linted.into_iter().map(sign_one).collect();
+    }
+    let mut buckets: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
+    for (n, item) in linted.into_iter().enumerate() {
+        if let Some(b) = buckets.get_mut(n % threads) {
+            b.push(item);
+        }
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = buckets
+            .into_iter()
+            .map(|bucket| scope.spawn(move || bucket.into_iter().map(sign_one).collect::<Vec<_>>()))
+            .collect();
+        // A signing thread cannot panic (no panicking code paths), but if one did,
+        // its certificates are simply not issued.
+        handles.into_iter().filter_map(|h| h.join().ok()).flatten().collect()
+    })
 }
 
 /// The authority.
@@ -202,6 +291,12 @@ pub enum AuthorityError {
     /// Random source failed.
     #[error(transparent)]
     Random(#[from] crate::serial::RandomError),
+    /// The CA's key does not match its certificate (wrong key file or HSM object).
+    #[error("the key configured for CA {0} does not match its certificate: check the key URI and the HSM token")]
+    KeyMismatch(CaName),
+    /// Another request of the same batch failed to be recorded or stored, taking this one with it.
+    #[error("not issued because its batch could not be recorded: {0}")]
+    Batch(String),
 }
 
 impl Authority {
@@ -346,32 +441,151 @@ impl Authority {
 
     /// Issue a certificate; every refusal is audited with its reason.
     pub async fn issue(&self, request: &IssueRequest, actor: &Actor) -> Result<(Issued, CertificateRecord), AuthorityError> {
-        match self.try_issue(request, actor).await {
-            Ok(done) => Ok(done),
-            Err(e) => {
-                let outcome = match &e {
-                    AuthorityError::Store(_) | AuthorityError::Key(_) | AuthorityError::Random(_) => Outcome::Failed,
-                    AuthorityError::Issue(IssueError::Lint(_)) | AuthorityError::Issue(IssueError::SelfCheck(_)) => {
-                        Outcome::Failed
-                    }
-                    _ => Outcome::Denied,
-                };
-                let event = AuditEvent {
-                    actor: actor.as_str().to_owned(),
-                    action: "cert.issue".into(),
-                    target: request.facility.clone().unwrap_or_else(|| "-".into()),
-                    outcome,
-                    detail: serde_json::json!({ "profile": request.profile.as_str(), "reason": e.to_string() }),
-                };
-                if let Err(audit_err) = self.store.append_audit(&event).await {
-                    tracing::error!(error = %audit_err, "could not audit a refused issuance");
-                }
-                Err(e)
+        self.issue_many(std::slice::from_ref(request), actor)
+            .await
+            .pop()
+            .unwrap_or(Err(AuthorityError::Batch("no result".into())))
+    }
+
+    /// Issue many certificates through the same pipeline with group commit:
+    /// every request is planned and linted on its own, then all intents are
+    /// recorded in one transaction, signed on every core, and stored with
+    /// their audit entries in one transaction. One result per request, in order;
+    /// a refused request does not stop the others.
+    pub async fn issue_many(
+        &self,
+        requests: &[IssueRequest],
+        actor: &Actor,
+    ) -> Vec<Result<(Issued, CertificateRecord), AuthorityError>> {
+        let t0 = std::time::Instant::now();
+        let mut results: Vec<Option<Result<(Issued, CertificateRecord), AuthorityError>>> =
+            requests.iter().map(|_| None).collect();
+        let mut plans = Vec::with_capacity(requests.len());
+        for (i, request) in requests.iter().enumerate() {
+            match self.plan(request).await {
+                Ok(p) => plans.push((i, p)),
+                Err(e) => set(&mut results, i, Err(e)),
             }
+        }
+        let t_plan = t0.elapsed();
+        let signers: Vec<Signer<'_>> = plans.iter().map(|(_, p)| p.signer()).collect();
+        // Back-date by five minutes: relying parties with slow clocks must not see a future certificate.
+        let not_before = crate::time::now_unix() - 300;
+        let mut attempt = 0;
+        let linted = loop {
+            let mut linted = Vec::with_capacity(plans.len());
+            for ((i, plan), signer) in plans.iter().zip(&signers) {
+                if results.get(*i).is_some_and(Option::is_some) {
+                    continue; // refused on an earlier attempt
+                }
+                match plan.prepare(signer, not_before) {
+                    Ok(l) => {
+                        let intent = plan.intent(&l, actor);
+                        linted.push((*i, l, intent));
+                    }
+                    Err(e) => set(&mut results, *i, Err(e)),
+                }
+            }
+            let intents: Vec<IssuanceIntent> = linted.iter().map(|(_, _, intent)| intent.clone()).collect();
+            match self.store.record_intents(&intents).await {
+                Ok(()) => break linted,
+                // 127 random bits collide practically never; the unique index makes sure. Draw again.
+                Err(StoreError::DuplicateSerial(_)) if attempt < 3 => attempt += 1,
+                Err(e) => {
+                    let why = e.to_string();
+                    let mut first = Some(e);
+                    for (i, _, _) in linted {
+                        let err = match first.take() {
+                            Some(e) => AuthorityError::Store(e),
+                            None => AuthorityError::Batch(why.clone()),
+                        };
+                        set(&mut results, i, Err(err));
+                    }
+                    break Vec::new();
+                }
+            }
+        };
+        let t_intent = t0.elapsed();
+        let signed = sign_all(linted);
+        let t_sign = t0.elapsed();
+        let mut done = Vec::new();
+        for (i, serial, outcome) in signed {
+            match outcome {
+                Ok(issued) => done.push((i, issued)),
+                Err(e) => {
+                    if let Err(store_err) = self.store.fail_issuance(&serial, &e.to_string(), actor).await {
+                        tracing::error!(error = %store_err, serial, "could not mark a failed issuance");
+                    }
+                    set(&mut results, i, Err(e.into()));
+                }
+            }
+        }
+        let batch: Vec<(String, Vec<u8>)> = done.iter().map(|(_, d)| (d.serial.clone(), d.der.clone())).collect();
+        match self.store.complete_issuances(&batch, actor).await {
+            Ok(records) => {
+                for ((i, issued), record) in done.into_iter().zip(records) {
+                    set(&mut results, i, Ok((issued, record)));
+                }
+            }
+            Err(e) => {
+                // The certificates were signed but not stored: they are never released,
+                // and their serials stay `reserved` for the operator to see.
+                let why = e.to_string();
+                let mut first = Some(e);
+                for (i, _) in done {
+                    let err = match first.take() {
+                        Some(e) => AuthorityError::Store(e),
+                        None => AuthorityError::Batch(why.clone()),
+                    };
+                    set(&mut results, i, Err(err));
+                }
+            }
+        }
+        tracing::debug!(
+            n = requests.len(),
+            plan_us = t_plan.as_micros() as u64,
+            lint_and_intents_us = (t_intent - t_plan).as_micros() as u64,
+            sign_us = (t_sign - t_intent).as_micros() as u64,
+            store_us = (t0.elapsed() - t_sign).as_micros() as u64,
+            "issuance batch"
+        );
+        let mut out = Vec::with_capacity(requests.len());
+        for (request, result) in requests.iter().zip(results) {
+            let result = result.unwrap_or(Err(AuthorityError::Batch("request was not processed".into())));
+            if let Err(e) = &result {
+                self.audit_refusal(request, e, actor).await;
+            }
+            out.push(result);
+        }
+        out
+    }
+
+    /// Audit a refused or failed issuance with its reason (`cert.issue` / denied or failed).
+    async fn audit_refusal(&self, request: &IssueRequest, e: &AuthorityError, actor: &Actor) {
+        let outcome = match e {
+            AuthorityError::Store(_)
+            | AuthorityError::Key(_)
+            | AuthorityError::Random(_)
+            | AuthorityError::Batch(_)
+            | AuthorityError::Issue(IssueError::Lint(_))
+            | AuthorityError::Issue(IssueError::SelfCheck(_))
+            | AuthorityError::Issue(IssueError::Key(_)) => Outcome::Failed,
+            _ => Outcome::Denied,
+        };
+        let event = AuditEvent {
+            actor: actor.as_str().to_owned(),
+            action: "cert.issue".into(),
+            target: request.facility.clone().unwrap_or_else(|| "-".into()),
+            outcome,
+            detail: serde_json::json!({ "profile": request.profile.as_str(), "reason": e.to_string() }),
+        };
+        if let Err(audit_err) = self.store.append_audit(&event).await {
+            tracing::error!(error = %audit_err, "could not audit a refused issuance");
         }
     }
 
-    async fn try_issue(&self, request: &IssueRequest, actor: &Actor) -> Result<(Issued, CertificateRecord), AuthorityError> {
+    /// Everything about a request that does not depend on the serial.
+    async fn plan(&self, request: &IssueRequest) -> Result<Plan, AuthorityError> {
         let csr = csr::parse(&request.csr)?;
         let facility = match &request.facility {
             Some(text) => {
@@ -405,64 +619,19 @@ impl Authority {
             },
         )?;
         let open = self.open_ca(ca)?;
-        let issuer_key = open.certificate.tbs_certificate().subject_public_key_info();
-        let issuer_spki = spki::SubjectPublicKeyInfoOwned::from_der(&issuer_key.to_der().map_err(IssueError::from)?)
-            .map_err(IssueError::from)?;
-        let key_id = profile::key_identifier(&issuer_spki);
+        let key_id = profile::key_identifier(&open.spki);
         let ctx = IssuerContext { ca_name: ca.as_str(), subject: open.certificate.tbs_certificate().subject(), key_id: &key_id };
         let template = profile::template(&spec, &self.settings, names, csr.public_key(), &ctx)?;
-        let signer = Signer {
-            ca_name: ca.as_str(),
-            issuer: open.certificate.tbs_certificate().subject(),
-            issuer_key: &issuer_spki,
-            issuer_not_after: Some(crate::time::unix(&open.certificate.tbs_certificate().validity().not_after)),
-            key: open.key.as_ref(),
-        };
-        let facility_dns = facility.as_ref().map(|f| self.settings.router_dns_name(&f.id));
-        // Back-date by five minutes: relying parties with slow clocks must not see a future certificate.
-        let not_before = crate::time::now_unix() - 300;
-        let mut attempt = 0;
-        let linted = loop {
-            let linted = signer.prepare(
-                &template,
-                TbsInput {
-                    serial: Serial::generate()?,
-                    subject_key: csr.public_key(),
-                    not_before,
-                    facility: facility.as_ref().map(|f| &f.id),
-                    facility_dns: facility_dns.as_deref(),
-                },
-            )?;
-            let intent = IssuanceIntent {
-                serial: linted.serial().to_owned(),
-                ca: ca.as_str().into(),
-                profile: request.profile.as_str().into(),
-                facility: facility.as_ref().map(|f| f.id.clone()),
-                subject: linted.subject().to_owned(),
-                sans: template.sans_display.clone(),
-                not_before: linted.validity().0,
-                not_after: linted.validity().1,
-                tbs_sha256: linted.tbs_sha256(),
-                spki_sha256: csr.spki_sha256(),
-                requested_by: actor.as_str().to_owned(),
-            };
-            match self.store.record_intent(&intent).await {
-                Ok(()) => break linted,
-                // 127 random bits collide practically never; the unique index makes sure.
-                Err(StoreError::DuplicateSerial(_)) if attempt < 3 => attempt += 1,
-                Err(e) => return Err(e.into()),
-            }
-        };
-        let serial = linted.serial().to_owned();
-        let issued = match linted.sign() {
-            Ok(i) => i,
-            Err(e) => {
-                self.store.fail_issuance(&serial, &e.to_string(), actor).await?;
-                return Err(e.into());
-            }
-        };
-        let record = self.store.complete_issuance(&serial, &issued.der, actor).await?;
-        Ok((issued, record))
+        Ok(Plan {
+            profile: request.profile,
+            ca,
+            template,
+            subject_key: csr.public_key().clone(),
+            spki_sha256: csr.spki_sha256(),
+            facility_dns: facility.as_ref().map(|f| self.settings.router_dns_name(&f.id)),
+            facility: facility.map(|f| f.id),
+            open,
+        })
     }
 
     fn open_ca(&self, ca: CaName) -> Result<Arc<OpenCa>, AuthorityError> {
@@ -472,8 +641,14 @@ impl Authority {
         }
         let record = self.records.get(&ca).ok_or(AuthorityError::NotInitialized)?;
         let certificate = Certificate::from_der(&record.cert_der).map_err(|_| AuthorityError::DamagedCa(ca))?;
+        let spki_der = certificate.tbs_certificate().subject_public_key_info().to_der().map_err(IssueError::from)?;
+        let spki = spki::SubjectPublicKeyInfoOwned::from_der(&spki_der).map_err(IssueError::from)?;
+        let not_after = crate::time::unix(&certificate.tbs_certificate().validity().not_after);
         let key = keys::open(&KeyUri::from_str(&record.key_uri)?, &self.keys)?;
-        let o = Arc::new(OpenCa { certificate, key });
+        if key.public_key() != &spki {
+            return Err(AuthorityError::KeyMismatch(ca));
+        }
+        let o = Arc::new(OpenCa { certificate, spki, not_after, key });
         open.insert(ca, o.clone());
         Ok(o)
     }

@@ -178,7 +178,21 @@ pub fn key_policy(spki: &SubjectPublicKeyInfoOwned) -> Result<SubjectKeyType, Cs
 }
 
 fn curve_name(oid: &const_oid::ObjectIdentifier) -> String {
-    const_oid::db::DB.by_oid(oid).map(|n| format!("{n} ({oid})")).unwrap_or_else(|| oid.to_string())
+    // Names people search for; the OID database knows only some of them.
+    let known = [
+        ("1.2.840.10045.3.1.1", "P-192 (secp192r1)"),
+        ("1.3.132.0.33", "P-224 (secp224r1)"),
+        ("1.3.132.0.10", "secp256k1"),
+        ("1.3.132.0.35", "P-521 (secp521r1)"),
+        ("1.3.36.3.3.2.8.1.1.7", "brainpoolP256r1"),
+    ];
+    let text = oid.to_string();
+    known
+        .iter()
+        .find(|(o, _)| *o == text)
+        .map(|(_, n)| format!("{n}, {text}"))
+        .or_else(|| const_oid::db::DB.by_oid(oid).map(|n| format!("{n}, {text}")))
+        .unwrap_or(text)
 }
 
 fn uint_bits(bytes: &[u8]) -> u32 {

@@ -96,15 +96,13 @@ impl NewFacility {
             return Err(RegistrationError::Name(len));
         }
         let medical_code = medical_code.map(MedicalInstitutionCode::parse).transpose()?;
-        if let Some(code) = &medical_code {
-            if !kind.accepts_score_table(code.score_table()) {
-                return Err(RegistrationError::CodeKindMismatch {
-                    code: code.to_string(),
-                    table: code.score_table(),
-                    table_name: code.score_table_name(),
-                    kind,
-                });
-            }
+        if let Some(code) = medical_code.as_ref().filter(|c| !kind.accepts_score_table(c.score_table())) {
+            return Err(RegistrationError::CodeKindMismatch {
+                code: code.to_string(),
+                table: code.score_table(),
+                table_name: code.score_table_name(),
+                kind,
+            });
         }
         let clean = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
         Ok(Self { name: name.to_owned(), kind, medical_code, address: clean(address), contact: clean(contact) })

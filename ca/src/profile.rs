@@ -1,6 +1,6 @@
 //! Certificate profiles: templates that decide names and extensions, and nothing else.
 //!
-//! Each profile is a [`ProfileSpec`] (data: key usage, EKU, policy, validity,
+//! Each profile is a [`ProfileSpec`] (data: key usage, EKU, validity, accepted keys,
 //! which revocation pointers) plus a name rule (its module) that turns a
 //! [`NameRequest`] into a subject and SANs or says why not. [`template`] then
 //! assembles the extensions in one place for every profile. Signing is

@@ -64,12 +64,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Write-ahead record of an issuance: the serial (unique: a collision is
     /// [`StoreError::DuplicateSerial`]) and what will be signed, status `reserved`.
     /// Not audited yet; the audit entry comes with [`Store::complete_issuance`] or [`Store::fail_issuance`].
-    async fn record_intent(&self, intent: &IssuanceIntent) -> Result<(), StoreError>;
+    async fn record_intent(&self, intent: &IssuanceIntent) -> Result<(), StoreError> {
+        self.record_intents(std::slice::from_ref(intent)).await
+    }
+
+    /// [`Store::record_intent`] for many, in one transaction: all or none.
+    async fn record_intents(&self, intents: &[IssuanceIntent]) -> Result<(), StoreError>;
 
     /// Store the signed certificate for a reserved serial, status `issued`,
     /// audited as `cert.issue`; if the facility is `approved` it becomes
     /// `active` in the same transaction (audited as `facility.activate`).
-    async fn complete_issuance(&self, serial: &str, der: &[u8], actor: &Actor) -> Result<CertificateRecord, StoreError>;
+    async fn complete_issuance(&self, serial: &str, der: &[u8], actor: &Actor) -> Result<CertificateRecord, StoreError> {
+        let mut done = self.complete_issuances(&[(serial.to_owned(), der.to_vec())], actor).await?;
+        done.pop().ok_or_else(|| StoreError::UnknownSerial(serial.to_owned()))
+    }
+
+    /// [`Store::complete_issuance`] for many `(serial, der)`, in one transaction
+    /// (group commit: one fsync for the batch): all or none.
+    async fn complete_issuances(
+        &self,
+        issued: &[(String, Vec<u8>)],
+        actor: &Actor,
+    ) -> Result<Vec<CertificateRecord>, StoreError>;
 
     /// Mark a reserved serial as failed (signing failed), audited as `cert.issue` / failed.
     async fn fail_issuance(&self, serial: &str, reason: &str, actor: &Actor) -> Result<(), StoreError>;

@@ -251,9 +251,12 @@ pub struct BenchIssueArgs {
     /// Certificates to issue per configuration.
     #[arg(long, default_value_t = 2000)]
     pub count: usize,
-    /// Concurrent issuers.
-    #[arg(long, default_value_t = 4)]
+    /// Concurrent single-request issuers.
+    #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// Certificates per batch for the group-commit run.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
     /// CA key algorithms to measure (comma-separated).
     #[arg(long, default_value = "p256,rsa2048")]
     pub keys: String,

@@ -56,8 +56,13 @@ impl FacilityId {
             return Err(FacilityIdError::Format(s.to_owned()));
         }
         let (body, check) = up.split_at(PREFIX.len() + DIGITS);
-        if check.chars().next() != Some(check_char(body)) {
+        if !check.starts_with(check_char(body)) {
             return Err(FacilityIdError::Check(s.to_owned()));
+        }
+        // Numbering starts at 1: a well-checked all-zero number was never assigned
+        // (found by the `identifiers` fuzz target).
+        if body.bytes().skip(PREFIX.len()).all(|b| b == b'0') {
+            return Err(FacilityIdError::Format(s.to_owned()));
         }
         Ok(Self(up))
     }
@@ -163,7 +168,8 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for s in ["", "HF", "HF1234567K", "XX00000017K", "HF0000001AK", "HF00000017K9", "HF00000017-"] {
+        // HF000000004 has a correct check character for number 0, which is never assigned.
+        for s in ["", "HF", "HF1234567K", "XX00000017K", "HF0000001AK", "HF00000017K9", "HF00000017-", "HF000000004"] {
             assert!(FacilityId::parse(s).is_err(), "{s}");
         }
     }

@@ -304,4 +304,22 @@ mod tests {
             assert!(r.id.starts_with(prefix), "{}", r.id);
         }
     }
+
+    /// docs/profiles.md#lints is the operator's list of rules: it must name exactly the rules that run.
+    #[test]
+    fn every_rule_is_documented_and_every_documented_rule_exists() {
+        let doc = include_str!("../../../docs/profiles.md");
+        let lints = doc.split("## Lints").nth(1).expect("profiles.md has a Lints section");
+        let documented: HashSet<&str> = lints
+            .lines()
+            .filter_map(|l| l.strip_prefix("| "))
+            .filter_map(|l| l.split(' ').next())
+            .filter(|id| id.starts_with("e_") || id.starts_with("w_"))
+            .collect();
+        let coded: HashSet<&str> = RULES.iter().map(|r| r.id).collect();
+        let undocumented: Vec<_> = coded.difference(&documented).collect();
+        let stale: Vec<_> = documented.difference(&coded).collect();
+        assert!(undocumented.is_empty(), "rules missing from docs/profiles.md: {undocumented:?}");
+        assert!(stale.is_empty(), "docs/profiles.md lists rules that do not exist: {stale:?}");
+    }
 }

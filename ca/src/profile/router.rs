@@ -4,7 +4,7 @@
 //! most routers' IKE stacks while minimal RFC 4945 ones worked. So this
 //! profile is minimal on purpose: keyUsage digitalSignature (critical), a SAN
 //! equal to each IKE identity (dNSName and/or iPAddress, IPv4 or IPv6), an
-//! HTTP CRL DP, a short ASCII DN, non-critical policy, no name constraints,
+//! HTTP CRL DP, a short ASCII DN, no certificate policies, no name constraints,
 //! no freshest-CRL. EKU is a per-vendor choice ([`RouterEku`]).
 //!
 //! Every router certificate also carries the facility's own DNS name,

@@ -26,23 +26,30 @@ pub async fn run(store: &Arc<dyn Store>, command: AuditCommand) -> Result<ExitCo
                     eprintln!("audit log TAMPERED: {e}");
                     return Ok(ExitCode::FAILURE);
                 }
-                if let Some((seq, hash)) = &expected {
-                    if let Some(e) = page.iter().find(|e| e.seq == *seq) {
-                        if !e.hash.eq_ignore_ascii_case(hash) {
-                            let err = ChainError::ExpectedHead { expected: format!("{seq}:{hash}"), found: format!("{}:{}", e.seq, e.hash) };
-                            eprintln!("audit log TAMPERED: {err}");
-                            return Ok(ExitCode::FAILURE);
-                        }
-                        seen_expected = true;
+                if let Some((seq, hash)) = &expected
+                    && let Some(e) = page.iter().find(|e| e.seq == *seq)
+                {
+                    if !e.hash.eq_ignore_ascii_case(hash) {
+                        let err = ChainError::ExpectedHead {
+                            expected: format!("{seq}:{hash}"),
+                            found: format!("{}:{}", e.seq, e.hash),
+                        };
+                        eprintln!("audit log TAMPERED: {err}");
+                        return Ok(ExitCode::FAILURE);
                     }
+                    seen_expected = true;
                 }
             }
-            if let Some((seq, hash)) = &expected {
-                if !seen_expected && *seq > 0 {
-                    let err = ChainError::ExpectedHead { expected: format!("{seq}:{hash}"), found: format!("{}:{}", head.seq, head.hash) };
-                    eprintln!("audit log TAMPERED (truncated): {err}");
-                    return Ok(ExitCode::FAILURE);
-                }
+            if let Some((seq, hash)) = &expected
+                && !seen_expected
+                && *seq > 0
+            {
+                let err = ChainError::ExpectedHead {
+                    expected: format!("{seq}:{hash}"),
+                    found: format!("{}:{}", head.seq, head.hash),
+                };
+                eprintln!("audit log TAMPERED (truncated): {err}");
+                return Ok(ExitCode::FAILURE);
             }
             let checked = match verifier.finish(&head) {
                 Ok(h) => h,

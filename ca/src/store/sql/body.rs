@@ -158,6 +158,7 @@ macro_rules! sql_store {
             }
 
             async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, StoreError> {
+                let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;
                 // Checked under the head lock, so no other registration can slip in between;
                 // the UNIQUE constraint below remains the backstop.
@@ -224,6 +225,7 @@ macro_rules! sql_store {
                 reason: Option<&str>,
                 actor: &Actor,
             ) -> Result<Facility, StoreError> {
+                let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;
                 let current = Self::fetch_facility(&mut *tx, id.as_str())
                     .await?
@@ -254,6 +256,7 @@ macro_rules! sql_store {
             }
 
             async fn put_authority(&self, record: &AuthorityRecord, actor: &Actor) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;
                 let exists = sqlx::query_scalar::<$db, String>(queries::AUTHORITY_EXISTS)
                     .bind(&record.name)
@@ -292,72 +295,83 @@ macro_rules! sql_store {
                     .collect())
             }
 
-            async fn record_intent(&self, intent: &IssuanceIntent) -> Result<(), StoreError> {
-                // One autocommitted statement: committed (and so visible to
-                // every replica and to crash recovery) before this returns.
-                let sans = rows::sans_json(&intent.sans)?;
-                let result = sqlx::query::<$db>(queries::INSERT_INTENT)
-                    .bind(&intent.serial)
-                    .bind(&intent.ca)
-                    .bind(&intent.profile)
-                    .bind(intent.facility.as_ref().map(|f| f.as_str()))
-                    .bind(&intent.subject)
-                    .bind(&sans)
-                    .bind(intent.not_before)
-                    .bind(intent.not_after)
-                    .bind(&intent.tbs_sha256)
-                    .bind(&intent.spki_sha256)
-                    .bind(&intent.requested_by)
-                    .bind(crate::time::now_unix())
-                    .execute(&self.pool)
-                    .await;
-                match (result, &intent.facility) {
-                    (Ok(_), _) => Ok(()),
-                    (Err(e), _) if errors::is_unique_violation(&e) => {
-                        Err(StoreError::DuplicateSerial(intent.serial.clone()))
+            async fn record_intents(&self, intents: &[IssuanceIntent]) -> Result<(), StoreError> {
+                // One transaction, committed (and so visible to every replica and
+                // to crash recovery) before this returns, i.e. before any signature.
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                let now = crate::time::now_unix();
+                for intent in intents {
+                    let sans = rows::sans_json(&intent.sans)?;
+                    let result = sqlx::query::<$db>(queries::INSERT_INTENT)
+                        .bind(&intent.serial)
+                        .bind(&intent.ca)
+                        .bind(&intent.profile)
+                        .bind(intent.facility.as_ref().map(|f| f.as_str()))
+                        .bind(&intent.subject)
+                        .bind(&sans)
+                        .bind(intent.not_before)
+                        .bind(intent.not_after)
+                        .bind(&intent.tbs_sha256)
+                        .bind(&intent.spki_sha256)
+                        .bind(&intent.requested_by)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await;
+                    match (result, &intent.facility) {
+                        (Ok(_), _) => {}
+                        (Err(e), _) if errors::is_unique_violation(&e) => {
+                            return Err(StoreError::DuplicateSerial(intent.serial.clone()));
+                        }
+                        (Err(e), Some(f)) if errors::is_foreign_key_violation(&e) => {
+                            return Err(StoreError::UnknownFacility(f.clone()));
+                        }
+                        (Err(e), _) => return Err(Self::err(e)),
                     }
-                    (Err(e), Some(f)) if errors::is_foreign_key_violation(&e) => {
-                        Err(StoreError::UnknownFacility(f.clone()))
-                    }
-                    (Err(e), _) => Err(Self::err(e)),
                 }
+                tx.commit().await.map_err(Self::err)
             }
 
-            async fn complete_issuance(
+            async fn complete_issuances(
                 &self,
-                serial: &str,
-                der: &[u8],
+                issued: &[(String, Vec<u8>)],
                 actor: &Actor,
-            ) -> Result<CertificateRecord, StoreError> {
+            ) -> Result<Vec<CertificateRecord>, StoreError> {
+                let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;
-                let mut record = Self::reserved(&mut tx, serial).await?;
                 let now = crate::time::now_unix();
-                let done = sqlx::query::<$db>(queries::MARK_ISSUED)
-                    .bind(der)
-                    .bind(now)
-                    .bind(serial)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(Self::err)?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::UnknownSerial(serial.to_owned()));
-                }
-                record.status = CertStatus::Issued;
-                record.der = Some(der.to_vec());
-                record.issued_at = Some(now);
-                Self::append(&mut tx, &mut chain, &events::issued(&record, actor)).await?;
-                if let Some(facility_id) = &record.facility {
-                    let facility = Self::fetch_facility(&mut *tx, facility_id.as_str()).await?;
-                    if let Some(f) = facility.filter(|f| f.state == FacilityState::Approved) {
-                        let reason = format!("first certificate {serial}");
-                        Self::set_state(&mut tx, &mut chain, f, Transition::Activate, Some(&reason), actor).await?;
+                let mut records = Vec::with_capacity(issued.len());
+                for (serial, der) in issued {
+                    let mut record = Self::reserved(&mut tx, serial).await?;
+                    let done = sqlx::query::<$db>(queries::MARK_ISSUED)
+                        .bind(der.as_slice())
+                        .bind(now)
+                        .bind(serial)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::err)?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::UnknownSerial(serial.to_owned()));
                     }
+                    record.status = CertStatus::Issued;
+                    record.der = Some(der.clone());
+                    record.issued_at = Some(now);
+                    Self::append(&mut tx, &mut chain, &events::issued(&record, actor)).await?;
+                    if let Some(facility_id) = &record.facility {
+                        let facility = Self::fetch_facility(&mut *tx, facility_id.as_str()).await?;
+                        if let Some(f) = facility.filter(|f| f.state == FacilityState::Approved) {
+                            let reason = format!("first certificate {serial}");
+                            Self::set_state(&mut tx, &mut chain, f, Transition::Activate, Some(&reason), actor).await?;
+                        }
+                    }
+                    records.push(record);
                 }
                 Self::commit(tx, chain).await?;
-                Ok(record)
+                Ok(records)
             }
 
             async fn fail_issuance(&self, serial: &str, reason: &str, actor: &Actor) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;
                 let record = Self::reserved(&mut tx, serial).await?;
                 let done =
@@ -391,6 +405,7 @@ macro_rules! sql_store {
             }
 
             async fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
+                let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;
                 let entry = Self::append(&mut tx, &mut chain, event).await?;
                 Self::commit(tx, chain).await?;
