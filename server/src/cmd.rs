@@ -32,15 +32,27 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo(args) => demo::run(&args).await,
+        Command::Demo(args) => demo::run(&args, g).await,
         Command::Bench(c) => bench::run(c).await,
     }
 }
 
 /// The actor for audit entries: the local OS user running the CLI.
 pub fn actor() -> Actor {
-    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(os_uid)
+        .unwrap_or_else(|| "unknown".into());
     Actor::cli(&user)
+}
+
+/// `uid:N` from /proc when the environment names no user (cron, CI, systemd units).
+fn os_uid() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(1).map(|uid| format!("uid:{uid}"))
 }
 
 async fn open_store(g: &crate::cli::Global) -> Result<std::sync::Arc<dyn hcpki_ca::store::Store>> {

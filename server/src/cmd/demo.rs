@@ -2,7 +2,7 @@
 //! embedded defaults (SQLite, software keys), ending with the exact
 //! `openssl verify` commands to check the result independently.
 
-use crate::cli::{DemoArgs, InitArgs};
+use crate::cli::{DemoArgs, Global, InitArgs};
 use crate::config::Loaded;
 use anyhow::{Context, Result, bail};
 use hcpki_ca::authority::IssueRequest;
@@ -14,10 +14,13 @@ use hcpki_ca::{Authority, CaName};
 use std::path::Path;
 use std::process::ExitCode;
 
-pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
-    let chosen = match &args.out {
-        Some(d) => d.clone(),
-        None => (1..)
+pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
+    // `--out` names the demo directory; so does an explicit `--dir`/HCPKI_DIR (anything but the default
+    // "."), so the demo honours the option every command takes. Otherwise a fresh ./hcpki-demo[-N].
+    let chosen = match (&args.out, global.dir.as_path()) {
+        (Some(d), _) => d.clone(),
+        (None, d) if d != Path::new(".") => d.to_path_buf(),
+        (None, _) => (1..)
             .map(|n| if n == 1 { "hcpki-demo".into() } else { std::path::PathBuf::from(format!("hcpki-demo-{n}")) })
             .find(|p: &std::path::PathBuf| !p.exists())
             .unwrap_or_else(|| "hcpki-demo".into()),
@@ -26,6 +29,7 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
     if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
         bail!("{} exists and is not empty; pass --out NEWDIR or remove it", dir.display());
     }
+    let database_url = global.database_url.as_deref();
     let init = InitArgs {
         pkcs11_module: None,
         pkcs11_token_label: None,
@@ -37,8 +41,8 @@ pub async fn run(args: &DemoArgs) -> Result<ExitCode> {
         identity_domain: "hcpki.example".into(),
         http_base_url: "http://127.0.0.1:8080".into(),
     };
-    super::init::run(dir, None, &init).await?;
-    let loaded = Loaded::read(dir, None)?;
+    super::init::run(dir, database_url, &init).await?;
+    let loaded = Loaded::read(dir, database_url)?;
     let store = hcpki_ca::store::open(&loaded.database_url).await?;
     let authority = Authority::load(store, loaded.key_context(), loaded.config.profiles.clone()).await?;
     let actor = super::actor();

@@ -22,8 +22,12 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
         (None, Some(v)) => Some(Vendor::from_str(v)?.eku()),
         (None, None) => None,
     };
+    let profile = ProfileKind::from_str(&args.profile)?;
+    if profile == ProfileKind::Ocsp && args.ocsp_for.is_none() {
+        anyhow::bail!("--profile ocsp needs --ocsp-for router|pc|server: an OCSP signer answers for one issuing CA");
+    }
     let request = IssueRequest {
-        profile: ProfileKind::from_str(&args.profile)?,
+        profile,
         facility: args.facility.clone(),
         csr,
         sans: args.san.clone(),

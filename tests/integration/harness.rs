@@ -1,0 +1,328 @@
+//! Runs the real `hcpki` binary in a throwaway directory, on SQLite or on a fresh PostgreSQL database.
+//!
+//! Every test makes its own [`Hcpki`]: its own temp directory (`--dir`), its own database, its own
+//! environment. Nothing is shared between tests, so they run in any order and in parallel.
+
+use crate::db::{Db, PgDatabase};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use tempfile::TempDir;
+
+/// Which database a test runs on. The whole suite runs once per backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default: `<dir>/hcpki.db`.
+    Sqlite,
+    /// A fresh database on the server at `HCPKI_TEST_PG_URL` (scripts/test starts one).
+    Postgres,
+}
+
+/// Seconds after which a hung `hcpki` is killed, so a deadlock fails one test instead of eating the CI
+/// budget. No test asserts on time; this only bounds the damage.
+const HCPKI_TIMEOUT_SECS: &str = "300";
+
+/// One `hcpki` installation under test.
+#[derive(Debug)]
+pub struct Hcpki {
+    backend: Backend,
+    bin: PathBuf,
+    /// Root of everything this test writes; the hcpki directory and scratch files live below it.
+    root: TempDir,
+    /// `--dir` for every command.
+    dir: PathBuf,
+    /// `--database-url` for every command (PostgreSQL only; SQLite uses the CLI default `<dir>/hcpki.db`).
+    database_url: Option<String>,
+    /// Dropped with the installation: drops the test database.
+    _pg: Option<PgDatabase>,
+    env: Vec<(OsString, OsString)>,
+}
+
+impl Hcpki {
+    /// A fresh, not yet initialised installation on SQLite.
+    pub fn sqlite() -> Self {
+        Self::fresh(Backend::Sqlite)
+    }
+
+    /// A fresh, not yet initialised installation on a new PostgreSQL database.
+    ///
+    /// Panics when `HCPKI_TEST_PG_URL` is unset: a PostgreSQL test must never pass without PostgreSQL.
+    pub fn postgres() -> Self {
+        Self::fresh(Backend::Postgres)
+    }
+
+    /// A fresh, not yet initialised installation on `backend`.
+    pub fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self::sqlite(),
+            Backend::Postgres => Self::postgres(),
+        }
+    }
+
+    fn fresh(backend: Backend) -> Self {
+        let bin = hcpki_bin();
+        let mut root = tempfile::Builder::new()
+            .prefix("hcpki-test-")
+            .tempdir()
+            .expect("create a temp dir");
+        if keep_artifacts() {
+            root.disable_cleanup(true);
+            eprintln!("HCPKI_TEST_KEEP: keeping {}", root.path().display());
+        }
+        let dir = root.path().join("hcpki");
+        std::fs::create_dir(&dir).expect("create the hcpki dir");
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgDatabase::create()),
+        };
+        let database_url = pg.as_ref().map(|p| p.url().to_owned());
+        Self {
+            backend,
+            bin,
+            root,
+            dir,
+            database_url,
+            _pg: pg,
+            env: Vec::new(),
+        }
+    }
+
+    /// A fresh installation after `hcpki init` with software keys.
+    pub fn initialized(backend: Backend) -> Self {
+        let h = Self::new(backend);
+        h.ok(&["init"]);
+        h
+    }
+
+    /// Adds an environment variable for every `hcpki` process (e.g. `SOFTHSM2_CONF`).
+    pub fn with_env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// The hcpki directory (`--dir`).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The directory for the test's scratch files (CSRs, certificates), outside the hcpki directory.
+    pub fn scratch(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// A path for a scratch file of the test (CSRs, certificates), outside the hcpki directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.path().join(name)
+    }
+
+    /// Direct access to this installation's database, for tampering tests.
+    pub fn db(&self) -> Db {
+        match (&self.backend, &self.database_url) {
+            (Backend::Postgres, Some(url)) => Db::postgres(url),
+            _ => Db::sqlite(&self.dir.join("hcpki.db")),
+        }
+    }
+
+    /// Runs `hcpki ARGS --dir D [--database-url U]` and returns what it did, success or not.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new("timeout");
+        cmd.args(["-k", "10", HCPKI_TIMEOUT_SECS])
+            .arg(&self.bin)
+            .args(args)
+            .arg("--dir")
+            .arg(&self.dir);
+        if let Some(url) = &self.database_url {
+            cmd.arg("--database-url").arg(url);
+        }
+        // Only what this test sets: a developer's own HCPKI_DIR or HCPKI_DATABASE_URL must not leak in.
+        // HCPKI_LOG (log filter) passes through, for debugging a failing test.
+        for (key, _) in std::env::vars_os() {
+            let name = key.to_string_lossy();
+            if name.starts_with("HCPKI_") && name != "HCPKI_LOG" {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd.current_dir(self.root.path()).stdin(Stdio::null());
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run timeout(1) {}: {e}", self.bin.display()));
+        if out.status.code() == Some(124) {
+            panic!(
+                "hcpki {} hung and was killed after {HCPKI_TIMEOUT_SECS} s\n{}",
+                args.join(" "),
+                describe(&out)
+            );
+        }
+        out
+    }
+
+    /// Runs a command that must succeed; returns its stdout. Panics with stdout and stderr otherwise.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        if !out.status.success() {
+            panic!(
+                "hcpki {} failed ({}) on {:?}\n{}",
+                args.join(" "),
+                out.status,
+                self.backend,
+                describe(&out)
+            );
+        }
+        String::from_utf8(out.stdout).expect("hcpki stdout is UTF-8")
+    }
+
+    /// Runs a command that must fail cleanly; returns its stderr.
+    ///
+    /// "Cleanly" means: a non-zero exit code, not a panic (Rust's 101) and not a signal, and a
+    /// non-empty error message on stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let what = format!("hcpki {} on {:?}", args.join(" "), self.backend);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        match out.status.code() {
+            Some(0) => panic!("{what} succeeded but must fail\n{}", describe(&out)),
+            Some(101) => panic!(
+                "{what} panicked instead of reporting an error\n{}",
+                describe(&out)
+            ),
+            None => panic!("{what} was killed by a signal\n{}", describe(&out)),
+            Some(_) => {}
+        }
+        assert!(
+            !stderr.contains("panicked at"),
+            "{what} panicked\n{}",
+            describe(&out)
+        );
+        assert!(
+            !stderr.trim().is_empty(),
+            "{what} failed without saying why on stderr\n{}",
+            describe(&out)
+        );
+        stderr
+    }
+
+    /// `hcpki facility add` with the given name and kind (and code); returns the new facility ID.
+    pub fn add_facility(&self, name: &str, code: Option<&str>) -> String {
+        let mut args = vec!["facility", "add", "--name", name, "--kind", "clinic"];
+        if let Some(code) = code {
+            args.extend(["--code", code]);
+        }
+        let out = self.ok(&args);
+        let id = out.trim().to_owned();
+        hcpki_ca::FacilityId::parse(&id).unwrap_or_else(|e| {
+            panic!("`facility add` must print the new ID alone on stdout, got {out:?}: {e}")
+        });
+        id
+    }
+
+    /// A registered and approved facility; returns its ID.
+    pub fn approved_facility(&self, name: &str) -> String {
+        let id = self.add_facility(name, None);
+        self.ok(&["facility", "approve", &id]);
+        id
+    }
+
+    /// The router DNS name a facility owns (`"router_dns_name"` in `facility show ID --json`).
+    pub fn router_dns_name(&self, facility: &str) -> String {
+        let out = self.ok(&["facility", "show", facility, "--json"]);
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| {
+            panic!("`facility show {facility} --json` is not JSON ({e}):\n{out}")
+        });
+        find_key(&json, "router_dns_name")
+            .and_then(|v| v.as_str())
+            .unwrap_or_else(|| {
+                panic!(
+                    "`facility show {facility} --json` has no \"router_dns_name\" string:\n{out}"
+                )
+            })
+            .to_owned()
+    }
+
+    /// `hcpki ca chain PROFILE` written to a scratch file; returns its path.
+    pub fn chain_file(&self, profile: &str) -> PathBuf {
+        self.stdout_to_file(&["ca", "chain", profile], &format!("chain-{profile}.pem"))
+    }
+
+    /// `hcpki ca cert NAME` written to a scratch file; returns its path.
+    pub fn ca_cert_file(&self, name: &str) -> PathBuf {
+        self.stdout_to_file(&["ca", "cert", name], &format!("ca-{name}.pem"))
+    }
+
+    /// `hcpki cert list [--facility ID] --json`, the JSON lines, for "nothing was added" checks.
+    pub fn cert_list(&self, facility: Option<&str>) -> Vec<String> {
+        let mut args = vec!["cert", "list", "--json"];
+        if let Some(f) = facility {
+            args.extend(["--facility", f]);
+        }
+        self.ok(&args)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn stdout_to_file(&self, args: &[&str], name: &str) -> PathBuf {
+        let out = self.ok(args);
+        let path = self.path(name);
+        std::fs::write(&path, out).expect("write scratch file");
+        path
+    }
+}
+
+/// Stdout and stderr of a finished process, for failure messages.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "--- stdout ---\n{}\n--- stderr ---\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Whether `HCPKI_TEST_KEEP` asks to keep temp directories and databases for a post-mortem.
+pub fn keep_artifacts() -> bool {
+    std::env::var_os("HCPKI_TEST_KEEP").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The repository root (the workspace).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
+}
+
+/// The `hcpki` binary: `$HCPKI_BIN`, else the one cargo built next to this test binary, else
+/// `<workspace>/target/debug/hcpki`.
+fn hcpki_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("HCPKI_BIN") {
+        let bin = PathBuf::from(bin);
+        assert!(bin.is_file(), "HCPKI_BIN={} does not exist", bin.display());
+        return bin;
+    }
+    // target/debug/deps/integration-HASH → target/debug/hcpki: same profile, same target dir.
+    let sibling = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("hcpki")));
+    let candidates = sibling
+        .into_iter()
+        .chain([repo_root().join("target/debug/hcpki")]);
+    let tried: Vec<PathBuf> = candidates.collect();
+    tried.iter().find(|p| p.is_file()).cloned().unwrap_or_else(|| {
+        panic!(
+            "the hcpki binary is missing (looked at {tried:?}): run cargo build -p server first \
+             (scripts/test does), or set HCPKI_BIN"
+        )
+    })
+}
+
+/// The first value under `key` anywhere in a JSON document (the CLI may nest the facility).
+fn find_key<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
+    match v {
+        serde_json::Value::Object(map) => map
+            .get(key)
+            .or_else(|| map.values().find_map(|v| find_key(v, key))),
+        serde_json::Value::Array(items) => items.iter().find_map(|v| find_key(v, key)),
+        _ => None,
+    }
+}

@@ -1,0 +1,48 @@
+//! hcpki's one integration test binary.
+//!
+//! Each test runs the real `hcpki` binary (built by `cargo build -p server`) in its own temp
+//! directory, on SQLite and on a fresh PostgreSQL database, and checks what it produces with real
+//! peers: OpenSSL, pkilint, NSS vfychain, SoftHSM2 + OpenSC. See tests/README.md for how to run one
+//! test and how fixtures are made.
+//!
+//! Test names read `MODULE::BACKEND::CASE`, e.g. `issue::postgres::router_p256`.
+
+// Test code fails by panicking; the workspace's no-panic lints are for product code.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+/// Generates `sqlite::CASE` and `postgres::CASE` tests from functions `CASE(Backend)` in the calling
+/// module: one suite, two databases.
+macro_rules! on_both_backends {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $case() {
+                super::$case($crate::harness::Backend::Sqlite)
+            })+
+        }
+        mod postgres {
+            $(#[test]
+            fn $case() {
+                super::$case($crate::harness::Backend::Postgres)
+            })+
+        }
+    };
+}
+
+mod db;
+mod fixtures;
+mod harness;
+mod peers;
+
+mod audit;
+mod demo;
+mod hierarchy;
+mod bad_input;
+mod issue;
+mod peer_wrappers;
+mod pkcs11;

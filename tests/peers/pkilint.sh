@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Lints one certificate with pkilint's RFC 5280 linter (lint_pkix_cert, pkilint 0.13.3).
+#
+#   tests/peers/pkilint.sh CERT_PEM
+#
+# Prints every finding at every severity as "SEVERITY code @ node_path[: message]" and exits 1 when any
+# finding is ERROR or FATAL (2 on usage errors or when pkilint cannot load the certificate).
+# pkilint comes from the venv that scripts/deps makes at $HCPKI_TOOLS (default: <repo>/.tools).
+#
+# Why not plain `lint_pkix_cert lint FILE`: its exit code is the number of findings at or above the -s
+# threshold (default INFO), so it fails on informational notes and hides DEBUG ones; we run it once with
+# `-s ALL -f JSON` and judge severities ourselves.
+set -euo pipefail
+
+if (($# != 1)); then
+    echo "usage: $0 CERT_PEM" >&2
+    exit 2
+fi
+cert=$1
+[[ -r $cert ]] || { echo "pkilint.sh: cannot read $cert" >&2; exit 2; }
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TOOLS=${HCPKI_TOOLS:-$REPO/.tools}
+lint=$TOOLS/bin/lint_pkix_cert
+[[ -x $lint ]] || { echo "pkilint.sh: $lint missing; run scripts/deps" >&2; exit 2; }
+
+json=$("$lint" lint --severity ALL --format JSON --document-format PEM "$cert") || {
+    # Exit codes count findings; only a load failure leaves no JSON on stdout.
+    [[ $json == \{* ]] || { echo "pkilint.sh: pkilint could not load $cert" >&2; exit 2; }
+}
+
+summarize=$(cat <<'PY'
+import json, sys
+
+cert = sys.argv[1]
+report = json.load(sys.stdin)
+blocking = {"FATAL", "ERROR"}
+errors = 0
+findings = 0
+for result in report["results"]:
+    for f in result["finding_descriptions"]:
+        findings += 1
+        errors += f["severity"] in blocking
+        msg = f": {f['message']}" if f.get("message") else ""
+        print(f"{f['severity']} {f['code']} @ {result['node_path']}{msg}")
+print(f"pkilint: {cert}: {findings} finding(s), {errors} at ERROR or above")
+sys.exit(1 if errors else 0)
+PY
+)
+"$TOOLS/bin/python" -c "$summarize" "$cert" <<<"$json"
