@@ -8,7 +8,7 @@
 //! failed attempt leaves an audit entry and no other row.
 
 use crate::audit::{AuditEvent, Outcome};
-use crate::csr::{self, CsrError};
+use crate::csr::{self, CertificationRequest, CsrError};
 use crate::facility::{Facility, FacilityId, NewFacility, Transition};
 use crate::issuer::{IssueError, Issued, LintedTbs, Signer, TbsInput};
 use crate::keys::{self, KeyAlgorithm, KeyContext, KeyError, KeySource, KeyUri};
@@ -16,7 +16,7 @@ use crate::profile::{self, IssuerContext, NameRequest, ProfileError, ProfileKind
 use crate::serial::Serial;
 use crate::store::{Actor, AuthorityRecord, CertificateRecord, IssuanceIntent, Store, StoreError};
 use der::{Decode, Encode};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -197,6 +197,24 @@ impl Plan {
     }
 }
 
+/// A store error ends every request in `indices`: the first carries the error itself, the rest say the batch
+/// failed with it.
+fn fail_all(
+    results: &mut [Option<Result<(Issued, CertificateRecord), AuthorityError>>],
+    indices: impl IntoIterator<Item = usize>,
+    error: StoreError,
+) {
+    let why = error.to_string();
+    let mut first = Some(error);
+    for i in indices {
+        let err = match first.take() {
+            Some(e) => AuthorityError::Store(e),
+            None => AuthorityError::Batch(why.clone()),
+        };
+        set(results, i, Err(err));
+    }
+}
+
 fn set<T>(results: &mut [Option<T>], i: usize, value: T) {
     if let Some(slot) = results.get_mut(i) {
         *slot = Some(value);
@@ -205,27 +223,35 @@ fn set<T>(results: &mut [Option<T>], i: usize, value: T) {
 
 /// Sign every linted TBS, on all cores when there is more than one.
 fn sign_all(linted: Vec<(usize, LintedTbs<'_>, IssuanceIntent)>) -> Vec<(usize, String, Result<Issued, IssueError>)> {
-    let sign_one = |(i, l, _): (usize, LintedTbs<'_>, IssuanceIntent)| {
+    par_map(linted, |(i, l, _)| {
         let serial = l.serial().to_owned();
         (i, serial, l.sign())
-    };
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(linted.len());
+    })
+}
+
+/// `items.map(f)` on every core, order kept. Issuance is CPU-bound outside the database (proof-of-possession
+/// checks, TBS encoding, lints, signatures), so a batch spreads those over scoped threads.
+fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(items.len());
     if threads <= 1 {
-        return linted.into_iter().map(sign_one).collect();
+        return items.into_iter().map(f).collect();
     }
-    let mut buckets: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
-    for (n, item) in linted.into_iter().enumerate() {
-        if let Some(b) = buckets.get_mut(n % threads) {
-            b.push(item);
+    let per = items.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<T>> = Vec::with_capacity(threads);
+    let mut items = items.into_iter();
+    loop {
+        let chunk: Vec<T> = items.by_ref().take(per).collect();
+        if chunk.is_empty() {
+            break;
         }
+        chunks.push(chunk);
     }
+    let f = &f;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = buckets
-            .into_iter()
-            .map(|bucket| scope.spawn(move || bucket.into_iter().map(sign_one).collect::<Vec<_>>()))
-            .collect();
-        // A signing thread cannot panic (no panicking code paths), but if one did,
-        // its certificates are simply not issued.
+        let handles: Vec<_> =
+            chunks.into_iter().map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<R>>())).collect();
+        // No code path here panics; if one did, that chunk's results are missing and the caller reports
+        // those requests as failed (see `issue_many`).
         handles.into_iter().filter_map(|h| h.join().ok()).flatten().collect()
     })
 }
@@ -460,9 +486,26 @@ impl Authority {
         let t0 = std::time::Instant::now();
         let mut results: Vec<Option<Result<(Issued, CertificateRecord), AuthorityError>>> =
             requests.iter().map(|_| None).collect();
+        // CPU first, on every core: parse each CSR and check its proof of possession.
+        let parsed = par_map(requests.iter().enumerate().collect(), |(i, r)| (i, csr::parse(&r.csr)));
+        // Then one round trip for every facility the batch names.
+        let facilities = match self.batch_facilities(requests).await {
+            Ok(f) => f,
+            Err(e) => {
+                fail_all(&mut results, 0..requests.len(), e);
+                HashMap::new()
+            }
+        };
         let mut plans = Vec::with_capacity(requests.len());
-        for (i, request) in requests.iter().enumerate() {
-            match self.plan(request).await {
+        for (i, csr) in parsed {
+            if results.get(i).is_some_and(Option::is_some) {
+                continue;
+            }
+            let planned = csr.map_err(AuthorityError::from).and_then(|csr| {
+                let request = requests.get(i).ok_or_else(|| AuthorityError::Batch("request index".into()))?;
+                self.plan(request, csr, &facilities)
+            });
+            match planned {
                 Ok(p) => plans.push((i, p)),
                 Err(e) => set(&mut results, i, Err(e)),
             }
@@ -473,17 +516,22 @@ impl Authority {
         let not_before = crate::time::now_unix() - 300;
         let mut attempt = 0;
         let linted = loop {
-            let mut linted = Vec::with_capacity(plans.len());
-            for ((i, plan), signer) in plans.iter().zip(&signers) {
-                if results.get(*i).is_some_and(Option::is_some) {
-                    continue; // refused on an earlier attempt
-                }
-                match plan.prepare(signer, not_before) {
-                    Ok(l) => {
-                        let intent = plan.intent(&l, actor);
-                        linted.push((*i, l, intent));
-                    }
-                    Err(e) => set(&mut results, *i, Err(e)),
+            let pending: Vec<_> = plans
+                .iter()
+                .zip(&signers)
+                .filter(|((i, _), _)| results.get(*i).is_some_and(Option::is_none)) // not refused on an earlier attempt
+                .collect();
+            let prepared = par_map(pending, |((i, plan), signer)| {
+                (*i, plan.prepare(signer, not_before).map(|l| {
+                    let intent = plan.intent(&l, actor);
+                    (l, intent)
+                }))
+            });
+            let mut linted = Vec::with_capacity(prepared.len());
+            for (i, outcome) in prepared {
+                match outcome {
+                    Ok((l, intent)) => linted.push((i, l, intent)),
+                    Err(e) => set(&mut results, i, Err(e)),
                 }
             }
             let intents: Vec<IssuanceIntent> = linted.iter().map(|(_, _, intent)| intent.clone()).collect();
@@ -492,15 +540,7 @@ impl Authority {
                 // 127 random bits collide practically never; the unique index makes sure. Draw again.
                 Err(StoreError::DuplicateSerial(_)) if attempt < 3 => attempt += 1,
                 Err(e) => {
-                    let why = e.to_string();
-                    let mut first = Some(e);
-                    for (i, _, _) in linted {
-                        let err = match first.take() {
-                            Some(e) => AuthorityError::Store(e),
-                            None => AuthorityError::Batch(why.clone()),
-                        };
-                        set(&mut results, i, Err(err));
-                    }
+                    fail_all(&mut results, linted.into_iter().map(|(i, _, _)| i), e);
                     break Vec::new();
                 }
             }
@@ -530,15 +570,7 @@ impl Authority {
             Err(e) => {
                 // The certificates were signed but not stored: they are never released,
                 // and their serials stay `reserved` for the operator to see.
-                let why = e.to_string();
-                let mut first = Some(e);
-                for (i, _) in done {
-                    let err = match first.take() {
-                        Some(e) => AuthorityError::Store(e),
-                        None => AuthorityError::Batch(why.clone()),
-                    };
-                    set(&mut results, i, Err(err));
-                }
+                fail_all(&mut results, done.into_iter().map(|(i, _)| i), e);
             }
         }
         tracing::debug!(
@@ -585,12 +617,29 @@ impl Authority {
     }
 
     /// Everything about a request that does not depend on the serial.
-    async fn plan(&self, request: &IssueRequest) -> Result<Plan, AuthorityError> {
-        let csr = csr::parse(&request.csr)?;
+    /// The facilities a batch names, fetched in one query. Malformed IDs are skipped here and refused per
+    /// request by `plan`.
+    async fn batch_facilities(&self, requests: &[IssueRequest]) -> Result<HashMap<FacilityId, Facility>, StoreError> {
+        let mut ids: Vec<FacilityId> =
+            requests.iter().filter_map(|r| r.facility.as_deref()).filter_map(|t| FacilityId::parse(t).ok()).collect();
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        Ok(self.store.facilities(&ids).await?.into_iter().map(|f| (f.id.clone(), f)).collect())
+    }
+
+    fn plan(
+        &self,
+        request: &IssueRequest,
+        csr: CertificationRequest,
+        facilities: &HashMap<FacilityId, Facility>,
+    ) -> Result<Plan, AuthorityError> {
         let facility = match &request.facility {
             Some(text) => {
                 let id = FacilityId::parse(text)?;
-                let f = self.store.facility(&id).await?.ok_or(AuthorityError::UnknownFacility(id))?;
+                let f = facilities.get(&id).cloned().ok_or(AuthorityError::UnknownFacility(id))?;
                 if !f.state.may_enroll() {
                     return Err(AuthorityError::FacilityState { id: f.id, state: f.state });
                 }
@@ -688,3 +737,6 @@ async fn issue_ca_cert(
     store.complete_issuance(&serial, &issued.der, actor).await?;
     Ok(issued.der)
 }
+
+#[cfg(test)]
+mod tests;

@@ -52,6 +52,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// One facility.
     async fn facility(&self, id: &FacilityId) -> Result<Option<Facility>, StoreError>;
 
+    /// The facilities among `ids` that exist, in any order (one round trip per batch).
+    async fn facilities(&self, ids: &[FacilityId]) -> Result<Vec<Facility>, StoreError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            found.extend(self.facility(id).await?);
+        }
+        Ok(found)
+    }
+
     /// Facilities matching a filter, by ID.
     async fn list_facilities(&self, filter: &FacilityFilter) -> Result<Vec<Facility>, StoreError>;
 

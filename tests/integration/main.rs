@@ -40,6 +40,7 @@ mod harness;
 mod peers;
 
 mod audit;
+mod bench;
 mod demo;
 mod hierarchy;
 mod bad_input;

@@ -239,6 +239,21 @@ macro_rules! sql_store {
                 Self::fetch_facility(&self.pool, id.as_str()).await
             }
 
+            async fn facilities(&self, ids: &[FacilityId]) -> Result<Vec<Facility>, StoreError> {
+                let mut found = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(queries::MAX_IDS_PER_QUERY) {
+                    let sql = queries::facilities_by_ids(chunk.len());
+                    let mut query = sqlx::query_as::<$db, rows::FacilityRow>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        query = query.bind(id.as_str());
+                    }
+                    for row in query.fetch_all(&self.pool).await.map_err(Self::err)? {
+                        found.push(rows::facility(row)?);
+                    }
+                }
+                Ok(found)
+            }
+
             async fn list_facilities(&self, filter: &FacilityFilter) -> Result<Vec<Facility>, StoreError> {
                 let after = filter.after.as_ref().map(|id| id.number()).unwrap_or(0);
                 sqlx::query_as::<$db, rows::FacilityRow>(queries::LIST_FACILITIES)

@@ -60,6 +60,16 @@ pub(super) const INSERT_FACILITY: &str = concat!(
 
 pub(super) const FACILITY_BY_ID: &str = concat!("SELECT ", facility_columns!(), " FROM facilities WHERE id = $1");
 
+/// Most IDs bound in one `facilities_by_ids` query (SQLite allows 32 766 parameters; PostgreSQL 65 535).
+pub(super) const MAX_IDS_PER_QUERY: usize = 1000;
+
+/// `FACILITY_BY_ID` for `n` IDs (`$1`…`$n`): one round trip for a whole issuance batch. Only the
+/// placeholder count varies, never caller text, so building it at run time is safe.
+pub(super) fn facilities_by_ids(n: usize) -> String {
+    let placeholders: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    format!(concat!("SELECT ", facility_columns!(), " FROM facilities WHERE id IN ({})"), placeholders.join(", "))
+}
+
 pub(super) const SET_FACILITY_STATE: &str =
     "UPDATE facilities SET state = $1, state_reason = $2, state_changed_by = $3, state_changed_at = $4 WHERE id = $5";
 

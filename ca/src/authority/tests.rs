@@ -1,0 +1,104 @@
+//! `issue_many`: a batch with good and bad requests gives one result per request, in order; refusals are
+//! audited; nothing partial is stored; the audit chain stays whole.
+
+use super::*;
+use crate::facility::FacilityKind;
+use crate::keys::SoftwareKey;
+use crate::store::{CertStatus, CertificateFilter};
+
+async fn authority(dir: &std::path::Path) -> Authority {
+    let pass = dir.join("pass");
+    std::fs::write(&pass, "test passphrase").unwrap();
+    let keys = KeyContext { base_dir: dir.to_owned(), passphrase_file: Some(pass), pkcs11: None };
+    let store = crate::store::open(&format!("sqlite:{}", dir.join("t.db").display())).await.unwrap();
+    let options = InitOptions { placement: KeyPlacement::Software, algorithms: BTreeMap::new() };
+    Authority::init(store, keys, ProfileSettings::default(), &options, &Actor::cli("test")).await.unwrap()
+}
+
+fn csr(alg: KeyAlgorithm) -> Vec<u8> {
+    let (key, _) = SoftwareKey::generate_device_key(alg).unwrap();
+    csr::build(&key, x509_cert::name::Name::default()).unwrap()
+}
+
+fn request(profile: ProfileKind, facility: Option<&FacilityId>, csr: Vec<u8>, sans: Vec<String>) -> IssueRequest {
+    IssueRequest {
+        profile,
+        facility: facility.map(|f| f.to_string()),
+        csr,
+        sans,
+        device: None,
+        router_eku: None,
+        ocsp_for: None,
+    }
+}
+
+#[tokio::test]
+async fn a_mixed_batch_issues_the_good_requests_and_refuses_the_rest_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = authority(dir.path()).await;
+    let actor = Actor::cli("test");
+    let new = |name: &str| NewFacility::new(name, FacilityKind::Clinic, None, None, None).unwrap();
+    let a = ca.register_facility(&new("A clinic"), &actor).await.unwrap();
+    ca.transition(&a.id, Transition::Approve, None, &actor).await.unwrap();
+    let b = ca.register_facility(&new("B clinic"), &actor).await.unwrap();
+    ca.transition(&b.id, Transition::Approve, None, &actor).await.unwrap();
+    let applied = ca.register_facility(&new("Not yet approved"), &actor).await.unwrap();
+    let unknown = FacilityId::from_number(99_999_999).unwrap();
+    let head_before = ca.store().audit_head().await.unwrap();
+
+    let dns = |f: &Facility| vec![ca.settings().router_dns_name(&f.id)];
+    let batch = [
+        request(ProfileKind::Router, Some(&a.id), csr(KeyAlgorithm::P256), dns(&a)),
+        request(ProfileKind::Router, Some(&a.id), b"not a CSR".to_vec(), dns(&a)),
+        request(ProfileKind::Pc, Some(&b.id), csr(KeyAlgorithm::P256), vec![]),
+        request(ProfileKind::Router, Some(&b.id), csr(KeyAlgorithm::P256), dns(&a)), // A's name for B
+        request(ProfileKind::Pc, Some(&applied.id), csr(KeyAlgorithm::P256), vec![]),
+        request(ProfileKind::Router, Some(&b.id), csr(KeyAlgorithm::Rsa2048), dns(&b)),
+        request(ProfileKind::Pc, Some(&unknown), csr(KeyAlgorithm::P256), vec![]),
+    ];
+    let results = ca.issue_many(&batch, &actor).await;
+    assert_eq!(results.len(), batch.len(), "one result per request");
+
+    let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
+    assert_eq!(ok, [true, false, true, false, false, true, false], "{results:?}");
+    assert!(matches!(results[1], Err(AuthorityError::Csr(_))), "{:?}", results[1]);
+    assert!(matches!(results[3], Err(AuthorityError::Profile(_))), "{:?}", results[3]);
+    assert!(matches!(results[4], Err(AuthorityError::FacilityState { .. })), "{:?}", results[4]);
+    assert!(matches!(results[6], Err(AuthorityError::UnknownFacility(_))), "{:?}", results[6]);
+    // Each good result belongs to its own request.
+    for (i, r) in results.iter().enumerate() {
+        if let Ok((_, record)) = r {
+            assert_eq!(record.facility.as_ref().map(|f| f.to_string()), batch[i].facility, "result {i}");
+            assert_eq!(record.profile, batch[i].profile.to_string(), "result {i}");
+        }
+    }
+
+    let issued = ca
+        .store()
+        .list_certificates(&CertificateFilter { status: Some(CertStatus::Issued), ..Default::default() })
+        .await
+        .unwrap();
+    let end_entity = issued.iter().filter(|c| c.facility.is_some()).count();
+    assert_eq!(end_entity, 3, "exactly the three good requests are stored");
+    let reserved = ca
+        .store()
+        .list_certificates(&CertificateFilter { status: Some(CertStatus::Reserved), ..Default::default() })
+        .await
+        .unwrap();
+    assert!(reserved.is_empty(), "no intent is left behind: {reserved:?}");
+
+    // Every refusal is audited with its reason, and the chain verifies.
+    let entries = ca.store().audit_entries(head_before.seq, 1000).await.unwrap();
+    let denied = entries.iter().filter(|e| e.outcome == "denied").count();
+    assert_eq!(denied, batch.len() - 3, "one denied entry per refused request: {entries:#?}");
+    let all = ca.store().audit_entries(0, 100_000).await.unwrap();
+    let head = ca.store().audit_head().await.unwrap();
+    crate::audit::verify_chain(&all, &head).unwrap();
+}
+
+#[tokio::test]
+async fn an_empty_batch_is_an_empty_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = authority(dir.path()).await;
+    assert!(ca.issue_many(&[], &Actor::cli("test")).await.is_empty());
+}
