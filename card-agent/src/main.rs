@@ -1,28 +1,253 @@
-//! `hcpki-agent`: the one local program that owns the PC/SC readers and serves
-//! both HPKI and JPKI cards (issue #3). This is the skeleton the workspace
-//! builds today; it accepts `--version` and `--help` and does nothing else.
-#![forbid(unsafe_code)]
+//! `hcpki-agent`: the one local program that owns the PC/SC readers and serves both HPKI and JPKI
+//! cards, from the command line or through its loopback API (`serve`).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context as _, bail};
+use base64::Engine as _;
+use clap::{Parser, Subcommand};
+
+use hcpki_agent::api;
+use hcpki_agent::broker::Broker;
+use hcpki_agent::config::{AgentConfig, PinEntry, normalise_origin};
+use hcpki_agent::pin_entry::{StdinPrompt, TerminalPrompt};
+use hcpki_agent::readers::PcscBackend;
+use hcpki_agent::service::{CardKind, CardService, KeyRole, PinPrompt, SignRequest, login_message};
+
+#[derive(Debug, Parser)]
+#[command(name = "hcpki-agent", version, about = "Local HPKI / JPKI card agent: one owner for every PC/SC reader")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Lists the readers and what is in each.
+    Readers,
+    /// Lists the HPKI and JPKI cards with their certificates.
+    Cards {
+        /// Machine-readable output (certificates as base64 DER).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Has a card sign a login challenge for a portal origin (after its PIN, asked here).
+    Sign {
+        /// The challenge, base64url.
+        #[arg(long)]
+        challenge: String,
+        /// The portal origin the signature is for (it is part of what the card signs).
+        #[arg(long)]
+        origin: String,
+        #[arg(long, value_enum)]
+        card: CardKind,
+        #[arg(long, value_enum, default_value = "auth")]
+        role: KeyRole,
+        /// Reader name, when several cards of the kind are inserted.
+        #[arg(long)]
+        reader: Option<String>,
+        /// Read the PIN as one line of standard input instead of the terminal.
+        #[arg(long)]
+        pin_stdin: bool,
+        /// Allow spending the last PIN try.
+        #[arg(long)]
+        allow_last_try: bool,
+    },
+    /// Measures login latency and APDUs through the API, PC/SC and the card (PIN: one line of stdin).
+    Bench {
+        #[arg(long, value_enum)]
+        card: CardKind,
+        #[arg(long)]
+        reader: Option<String>,
+        /// Warm logins after the first (cold) one.
+        #[arg(long, default_value_t = 50)]
+        logins: usize,
+        /// Print the samples as JSON instead of the summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serves the loopback API for the portal's pages.
+    Serve {
+        /// agent.toml (see docs/card-agent.md).
+        #[arg(long, env = "HCPKI_AGENT_CONFIG")]
+        config: Option<PathBuf>,
+        /// Overrides `listen` (loopback only).
+        #[arg(long, env = "HCPKI_AGENT_LISTEN")]
+        listen: Option<std::net::SocketAddr>,
+        /// Adds an allowed portal origin (repeatable).
+        #[arg(long = "allow-origin")]
+        allow_origin: Vec<String>,
+        /// Overrides `pin_entry`.
+        #[arg(long, value_enum)]
+        pin_entry: Option<PinEntry>,
+    },
+}
 
 fn main() -> ExitCode {
-    let arg = std::env::args().nth(1);
-    match arg.as_deref() {
-        Some("--version") | Some("-V") => {
-            println!("hcpki-agent {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HCPKI_LOG").unwrap_or_else(|_| "hcpki_agent=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hcpki-agent: {e:#}");
+            ExitCode::FAILURE
         }
-        Some("--help") | Some("-h") | None => {
-            println!(
-                "hcpki-agent {}: local HPKI/JPKI card agent for hcpki.\n\n\
-                 Not functional yet: the PC/SC broker, card drivers and PIN entry arrive with issue #3.",
-                env!("CARGO_PKG_VERSION")
-            );
-            ExitCode::SUCCESS
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Readers => {
+            let broker = Broker::new(PcscBackend::new());
+            let readers = broker.readers()?;
+            if readers.is_empty() {
+                println!("no reader: connect a card reader (is pcscd running?)");
+            }
+            for r in readers {
+                let what = match (&r.card, r.unknown_card) {
+                    (Some(c), _) => format!("{} card {}", kind_name(c.kind), c.card_id),
+                    (None, true) => "a card that is neither HPKI nor JPKI".into(),
+                    (None, false) => "empty".into(),
+                };
+                println!("{}\t{what}", r.name);
+            }
+            Ok(())
         }
-        Some(other) => {
-            eprintln!("hcpki-agent: unknown argument {other:?}; try --help");
-            ExitCode::from(2)
+        Command::Cards { json } => {
+            let broker = Broker::new(PcscBackend::new());
+            let readers = broker.readers()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "readers": readers }))?);
+                return Ok(());
+            }
+            let mut any = false;
+            for r in readers {
+                let Some(card) = r.card else { continue };
+                any = true;
+                println!("{}: {} card, id {}", r.name, kind_name(card.kind), card.card_id);
+                for c in &card.certificates {
+                    for (i, der) in c.chain.iter().enumerate() {
+                        let label = if i == 0 { format!("{:?} certificate", c.role) } else { "  issuer".into() };
+                        println!("  {label}: {}", describe_certificate(der));
+                    }
+                }
+            }
+            if !any {
+                println!("no HPKI or JPKI card inserted");
+            }
+            Ok(())
         }
+        Command::Sign { challenge, origin, card, role, reader, pin_stdin, allow_last_try } => {
+            let origin = normalise_origin(&origin)?;
+            let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(challenge.trim_end_matches('='))
+                .context("--challenge is not base64url")?;
+            if challenge.is_empty() {
+                bail!("--challenge is empty");
+            }
+            let broker = Broker::new(PcscBackend::new());
+            let prompt: Box<dyn PinPrompt> =
+                if pin_stdin { Box::new(StdinPrompt::default()) } else { Box::new(TerminalPrompt) };
+            let request =
+                SignRequest { reader, kind: card, role, message: login_message(&origin, &challenge), allow_last_try };
+            let signed = broker.sign(&request, prompt.as_ref())?;
+            println!("{}", serde_json::to_string_pretty(&signed)?);
+            Ok(())
+        }
+        Command::Bench { card, reader, logins, json } => {
+            let mut line = zeroize::Zeroizing::new(String::new());
+            std::io::stdin().read_line(&mut line).context("reading the PIN from standard input")?;
+            let pin = zeroize::Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned());
+            let report = hcpki_agent::bench::run(PcscBackend::new(), card, reader, pin, logins)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.render());
+            }
+            Ok(())
+        }
+        Command::Serve { config, listen, allow_origin, pin_entry } => {
+            let mut cfg = match config {
+                Some(path) => AgentConfig::load(&path)?,
+                None => AgentConfig::default(),
+            };
+            if let Some(l) = listen {
+                cfg.listen = l;
+            }
+            cfg.allowed_origins.extend(allow_origin);
+            if let Some(p) = pin_entry {
+                cfg.pin_entry = p;
+            }
+            cfg.validate()?;
+            serve(cfg)
+        }
+    }
+}
+
+fn serve(cfg: AgentConfig) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+        let addr = listener.local_addr()?;
+        let broker = Arc::new(Broker::new(PcscBackend::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let watcher = broker.spawn_watcher(Arc::clone(&stop))?;
+        let terminal: Option<Arc<dyn PinPrompt>> =
+            (cfg.pin_entry == PinEntry::Terminal).then(|| Arc::new(TerminalPrompt) as Arc<dyn PinPrompt>);
+        let state = api::AppState::new(broker, &cfg, addr, terminal);
+        // The line tests and scripts wait for.
+        println!("hcpki-agent listening on http://{addr} (origins: {})", cfg.allowed_origins.join(", "));
+        tracing::info!(%addr, pin_entry = ?cfg.pin_entry, "serving");
+        axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+        stop.store(true, Ordering::Relaxed);
+        let _ = tokio::task::spawn_blocking(move || watcher.join()).await;
+        anyhow::Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn kind_name(kind: CardKind) -> &'static str {
+    match kind {
+        CardKind::Hpki => "HPKI",
+        CardKind::Jpki => "JPKI",
+    }
+}
+
+/// Subject and validity end of a certificate, or why it cannot be shown.
+fn describe_certificate(der: &[u8]) -> String {
+    use der::Decode as _;
+    match x509_cert::Certificate::from_der(der) {
+        Ok(cert) => {
+            let tbs = &cert.tbs_certificate();
+            format!("{} (until {})", tbs.subject(), tbs.validity().not_after)
+        }
+        Err(e) => format!("<not a certificate: {e}>"),
     }
 }

@@ -37,13 +37,16 @@ macro_rules! on_both_backends {
 mod db;
 mod fixtures;
 mod harness;
+mod pcsc_lock;
 mod peers;
 
+mod agent;
 mod audit;
 mod bench;
 mod demo;
 mod hierarchy;
 mod bad_input;
 mod issue;
+mod opensc;
 mod peer_wrappers;
 mod pkcs11;

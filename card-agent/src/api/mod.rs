@@ -1,0 +1,325 @@
+//! The local HTTP API on 127.0.0.1, for the portal's pages in the browser.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /v1/cards` | readers, card kinds, certificates (public data only) |
+//! | `POST /v1/sign` | `{challenge, kind, role?, reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}` |
+//! | `GET /v1/sign/{id}?wait=S` | the operation: `running`, `pin_required`, `done` (signature + chain), `failed` |
+//! | `GET /v1/events` | server-sent events: card inserted / removed, reader added / removed |
+//! | `GET/POST /pin/{id}` | the agent's own PIN page (never the portal's) |
+//! | `GET /healthz` | liveness |
+//!
+//! Guards, in order: the `Host` must be this listener (DNS rebinding); `/v1/*` needs an `Origin` from
+//! the allow-list, and CORS answers only those origins (with Private Network Access); the PIN page
+//! accepts form posts only from its own origin, with the operation's page token. Bodies are capped
+//! at 8 KiB. The card signs [`login_message`](crate::service::login_message)(origin, challenge), never
+//! the caller's bytes as they are.
+
+mod operations;
+mod pin_page;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+
+use crate::config::{AgentConfig, PinEntry};
+use crate::service::{CardKind, CardService, KeyRole, PinPrompt, SignRequest, login_message};
+pub use operations::{ApiFailure, OpState, Operations};
+
+/// Challenges shorter than this cannot be single-use nonces; longer ones are not challenges.
+const CHALLENGE_MIN: usize = 16;
+const CHALLENGE_MAX: usize = 1024;
+const BODY_LIMIT: usize = 8 * 1024;
+const LONG_POLL_MAX: u64 = 30;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    service: Arc<dyn CardService>,
+    ops: Arc<Operations>,
+    allowed_origins: Arc<Vec<String>>,
+    /// `http://127.0.0.1:PORT`: the PIN page's origin.
+    own_origin: Arc<String>,
+    /// `Host` values that name this listener.
+    own_hosts: Arc<Vec<String>>,
+    pin_entry: PinEntry,
+    pin_timeout: Duration,
+    terminal: Option<Arc<dyn PinPrompt>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("own_origin", &self.own_origin).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State for a listener bound to `addr`. `terminal` is the prompt used when `pin_entry` is terminal.
+    pub fn new(
+        service: Arc<dyn CardService>,
+        config: &AgentConfig,
+        addr: SocketAddr,
+        terminal: Option<Arc<dyn PinPrompt>>,
+    ) -> Self {
+        let port = addr.port();
+        let own_origin = match addr {
+            SocketAddr::V4(a) => format!("http://{}:{port}", a.ip()),
+            SocketAddr::V6(a) => format!("http://[{}]:{port}", a.ip()),
+        };
+        let own_hosts = vec![
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("[::1]:{port}"),
+        ];
+        AppState {
+            service,
+            ops: Arc::new(Operations::new(config.operation_ttl())),
+            allowed_origins: Arc::new(config.allowed_origins.clone()),
+            own_origin: Arc::new(own_origin),
+            own_hosts: Arc::new(own_hosts),
+            pin_entry: config.pin_entry,
+            pin_timeout: config.pin_timeout(),
+            terminal,
+        }
+    }
+}
+
+/// The router with every guard.
+pub fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/v1/cards", get(cards))
+        .route("/v1/sign", post(sign))
+        .route("/v1/sign/{id}", get(sign_status))
+        .route("/v1/events", get(events))
+        .layer(middleware::from_fn_with_state(state.clone(), origin_guard));
+    Router::new()
+        .merge(v1)
+        .route("/pin/{id}", get(pin_page::show).post(pin_page::submit))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), host_guard))
+        .with_state(state)
+}
+
+/// Refuses requests whose `Host` is not this listener: a DNS-rebinding page reaches 127.0.0.1 under a
+/// foreign name.
+async fn host_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    if !state.own_hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        return failure(StatusCode::MISDIRECTED_REQUEST, "bad_host", "this agent answers only to 127.0.0.1 and localhost");
+    }
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    response
+}
+
+/// `/v1/*`: the request's `Origin` must be allowed; CORS preflights are answered for allowed origins
+/// only.
+async fn origin_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_ascii_lowercase);
+    let Some(origin) = origin.filter(|o| state.allowed_origins.contains(o)) else {
+        tracing::warn!(path = %request.uri().path(), "refused a request without an allowed Origin");
+        return failure(StatusCode::FORBIDDEN, "origin_not_allowed", "this origin may not use the card agent");
+    };
+    let preflight = request.method() == Method::OPTIONS;
+    let wants_private_network = request.headers().contains_key("access-control-request-private-network");
+    let mut response = if preflight { StatusCode::NO_CONTENT.into_response() } else { next.run(request).await };
+    let h = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&origin) {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+    }
+    h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    if preflight {
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST"));
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        if wants_private_network {
+            h.insert("access-control-allow-private-network", HeaderValue::from_static("true"));
+        }
+    }
+    response
+}
+
+fn request_origin(headers: &HeaderMap) -> String {
+    // The guard has checked it; repeat the lookup rather than thread it through extensions.
+    headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or_default().to_ascii_lowercase()
+}
+
+async fn cards(State(state): State<AppState>) -> Response {
+    let service = Arc::clone(&state.service);
+    match tokio::task::spawn_blocking(move || service.readers()).await {
+        Ok(Ok(readers)) => Json(serde_json::json!({ "readers": readers })).into_response(),
+        Ok(Err(e)) => agent_failure(&e),
+        Err(e) => failure(StatusCode::INTERNAL_SERVER_ERROR, "internal", &e.to_string()),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignBody {
+    /// base64url (padding optional).
+    challenge: String,
+    kind: CardKind,
+    #[serde(default = "default_role")]
+    role: KeyRole,
+    #[serde(default)]
+    reader: Option<String>,
+    #[serde(default)]
+    allow_last_try: bool,
+}
+
+fn default_role() -> KeyRole {
+    KeyRole::Auth
+}
+
+async fn sign(State(state): State<AppState>, headers: HeaderMap, body: Result<Json<SignBody>, axum::extract::rejection::JsonRejection>) -> Response {
+    let Json(body) = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return failure(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is larger than 8 KiB");
+        }
+        Err(e) => return failure(StatusCode::BAD_REQUEST, "bad_request", &e.body_text()),
+    };
+    let challenge = match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(body.challenge.trim_end_matches('=')) {
+        Ok(c) if (CHALLENGE_MIN..=CHALLENGE_MAX).contains(&c.len()) => c,
+        Ok(c) => {
+            return failure(
+                StatusCode::BAD_REQUEST,
+                "bad_challenge",
+                &format!("the challenge is {} bytes; it must be {CHALLENGE_MIN} to {CHALLENGE_MAX}", c.len()),
+            );
+        }
+        Err(_) => return failure(StatusCode::BAD_REQUEST, "bad_challenge", "the challenge is not base64url"),
+    };
+    let origin = request_origin(&headers);
+    let Some(op) = state.ops.start(&origin) else {
+        return failure(StatusCode::TOO_MANY_REQUESTS, "busy", "too many signing operations are waiting; finish or cancel one");
+    };
+    let request = SignRequest {
+        reader: body.reader,
+        kind: body.kind,
+        role: body.role,
+        message: login_message(&origin, &challenge),
+        allow_last_try: body.allow_last_try,
+    };
+    tracing::info!(op = %op.id, %origin, kind = ?request.kind, role = ?request.role, "signing requested");
+    let worker_op = Arc::clone(&op);
+    let service = Arc::clone(&state.service);
+    let (pin_entry, timeout, terminal) = (state.pin_entry, state.pin_timeout, state.terminal.clone());
+    tokio::task::spawn_blocking(move || {
+        let result = match (pin_entry, terminal) {
+            (PinEntry::Terminal, Some(t)) => {
+                service.sign(&request, &operations::ObservedPrompt { op: Arc::clone(&worker_op), inner: t.as_ref() })
+            }
+            _ => service.sign(&request, &operations::WebPrompt { op: Arc::clone(&worker_op), timeout }),
+        };
+        match &result {
+            Ok(s) => tracing::info!(op = %worker_op.id, card_id = %s.card_id, apdus = s.apdus, "signed"),
+            Err(e) => tracing::info!(op = %worker_op.id, error = %e, "signing failed"),
+        }
+        worker_op.finish(result);
+    });
+    let mut reply = serde_json::Map::new();
+    reply.insert("id".into(), op.id.clone().into());
+    reply.insert("status_url".into(), format!("/v1/sign/{}", op.id).into());
+    if state.pin_entry == PinEntry::Web {
+        reply.insert("pin_url".into(), format!("{}/pin/{}", state.own_origin, op.id).into());
+    }
+    (StatusCode::ACCEPTED, Json(reply)).into_response()
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct WaitQuery {
+    wait: Option<u64>,
+}
+
+async fn sign_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<WaitQuery>,
+) -> Response {
+    let origin = request_origin(&headers);
+    // Another origin's operation is answered exactly like a missing one.
+    let Some(op) = state.ops.get(&id).filter(|op| op.origin == origin) else {
+        return failure(StatusCode::NOT_FOUND, "no_operation", "no such signing operation (it may have expired)");
+    };
+    let mut current = op.state();
+    let wait = Duration::from_secs(q.wait.unwrap_or(0).min(LONG_POLL_MAX));
+    // Long poll: wait for the next change of a state that is not final.
+    if !wait.is_zero() && matches!(current, OpState::Running | OpState::PinRequired { .. }) {
+        current = op.changed_within(wait).await;
+    }
+    Json(status_json(&state, &op.id, &current)).into_response()
+}
+
+fn status_json(state: &AppState, id: &str, s: &OpState) -> serde_json::Value {
+    match s {
+        OpState::Running => serde_json::json!({ "id": id, "status": "running" }),
+        OpState::PinRequired { kind, role, tries_left } => {
+            let pin_url = (state.pin_entry == PinEntry::Web).then(|| format!("{}/pin/{id}", state.own_origin));
+            serde_json::json!({
+                "id": id, "status": "pin_required", "kind": kind, "role": role, "tries_left": tries_left, "pin_url": pin_url,
+            })
+        }
+        OpState::Done(signed) => serde_json::json!({
+            "id": id,
+            "status": "done",
+            "result": signed,
+            "message_format": "\"hcpki card login v1\" 00 origin 00 challenge, SHA-256, RSA PKCS#1 v1.5",
+        }),
+        OpState::Failed(f) => serde_json::json!({ "id": id, "status": "failed", "error": f }),
+    }
+}
+
+async fn events(State(state): State<AppState>) -> impl IntoResponse {
+    let rx = state.service.subscribe();
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        match rx.recv().await {
+            Ok(event) => {
+                let name = match &event {
+                    crate::service::CardEvent::Inserted { .. } => "inserted",
+                    crate::service::CardEvent::Removed { .. } => "removed",
+                    crate::service::CardEvent::ReaderAdded { .. } => "reader_added",
+                    crate::service::CardEvent::ReaderRemoved { .. } => "reader_removed",
+                };
+                Some((Event::default().event(name).json_data(&event), rx))
+            }
+            // A slow reader missed events: tell it to re-read /v1/cards rather than guess.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                Some((Ok(Event::default().event("resync").data("{}")), rx))
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+fn agent_failure(e: &crate::service::AgentError) -> Response {
+    let f = ApiFailure::from(e);
+    let status = match f.code {
+        "no_service" => StatusCode::SERVICE_UNAVAILABLE,
+        "no_card" | "no_such_reader" => StatusCode::NOT_FOUND,
+        _ => StatusCode::CONFLICT,
+    };
+    (status, Json(serde_json::json!({ "error": f }))).into_response()
+}
+
+fn failure(status: StatusCode, code: &'static str, message: &str) -> Response {
+    let f = ApiFailure { code, message: message.to_owned(), tries_left: None };
+    (status, Json(serde_json::json!({ "error": f }))).into_response()
+}
+
+#[cfg(test)]
+mod tests;

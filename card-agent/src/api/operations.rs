@@ -1,0 +1,199 @@
+//! Signing operations started through the API, and the PIN prompt that waits for the agent's own page.
+//!
+//! An operation is created by `POST /v1/sign`, runs on a blocking thread (PC/SC is blocking), and
+//! moves `running → pin_required → running → done | failed`. The portal follows it with
+//! `GET /v1/sign/{id}`; the user types the PIN into `/pin/{id}`, a page of the agent's origin. Only
+//! the origin that started an operation can see it; ids and page tokens are random 122-bit values.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use zeroize::Zeroizing;
+
+use crate::service::{AgentError, CardKind, KeyRole, Pin, PinPrompt, Signed};
+
+/// Where an operation is.
+#[derive(Clone, Debug)]
+pub enum OpState {
+    Running,
+    PinRequired { kind: CardKind, role: KeyRole, tries_left: Option<u8> },
+    Done(Signed),
+    Failed(ApiFailure),
+}
+
+/// An error as the API reports it: a stable code, the message, and tries left for a wrong PIN.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ApiFailure {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tries_left: Option<u8>,
+}
+
+impl From<&AgentError> for ApiFailure {
+    fn from(e: &AgentError) -> Self {
+        let (code, tries_left) = match e {
+            AgentError::NoService(_) => ("no_service", None),
+            AgentError::NoCard(_) => ("no_card", None),
+            AgentError::SeveralCards(_) => ("several_cards", None),
+            AgentError::NoSuchReader(_) => ("no_such_reader", None),
+            AgentError::WrongPin { tries_left } => ("wrong_pin", Some(*tries_left)),
+            AgentError::LastTryNotConfirmed => ("last_try_not_confirmed", Some(1)),
+            AgentError::PinBlocked => ("pin_blocked", Some(0)),
+            AgentError::BadPinFormat(_) => ("bad_pin_format", None),
+            AgentError::NoKey(_) => ("no_key", None),
+            AgentError::Cancelled => ("cancelled", None),
+            AgentError::CardRemoved => ("card_removed", None),
+            AgentError::Card(_) => ("card_error", None),
+            _ => ("internal", None),
+        };
+        ApiFailure { code, message: e.to_string(), tries_left }
+    }
+}
+
+/// What the PIN page delivers.
+#[derive(Debug)]
+pub enum PinReply {
+    Pin(Pin),
+    Cancel,
+}
+
+/// One operation.
+pub struct Operation {
+    pub id: String,
+    /// The origin that started it; nobody else may read it.
+    pub origin: String,
+    /// Token the PIN page embeds in its form (the page is same-origin, so this is defence in depth).
+    pub page_token: String,
+    created: Instant,
+    state: watch::Sender<OpState>,
+    pin_tx: Mutex<Option<mpsc::SyncSender<PinReply>>>,
+}
+
+impl std::fmt::Debug for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operation").field("id", &self.id).field("origin", &self.origin).finish_non_exhaustive()
+    }
+}
+
+impl Operation {
+    pub fn state(&self) -> OpState {
+        self.state.borrow().clone()
+    }
+
+    /// Waits until the state differs from what the caller saw, or `timeout` passes.
+    pub async fn changed_within(&self, timeout: Duration) -> OpState {
+        let mut rx = self.state.subscribe();
+        rx.mark_unchanged();
+        let _ = tokio::time::timeout(timeout, rx.changed()).await;
+        self.state()
+    }
+
+    pub fn finish(&self, result: Result<Signed, AgentError>) {
+        let state = match result {
+            Ok(signed) => OpState::Done(signed),
+            Err(e) => OpState::Failed(ApiFailure::from(&e)),
+        };
+        self.state.send_replace(state);
+    }
+
+    /// Hands the PIN (or a cancel) to the waiting prompt. False when no PIN is being asked for.
+    pub fn deliver(&self, reply: PinReply) -> bool {
+        let tx = self.pin_tx.lock().unwrap_or_else(PoisonError::into_inner).take();
+        match tx {
+            Some(tx) => tx.try_send(reply).is_ok(),
+            None => false,
+        }
+    }
+}
+
+/// Every live operation.
+#[derive(Debug)]
+pub struct Operations {
+    ops: Mutex<HashMap<String, Arc<Operation>>>,
+    ttl: Duration,
+}
+
+/// More concurrent operations than this means something is looping: refuse new ones.
+const MAX_OPERATIONS: usize = 64;
+
+impl Operations {
+    pub fn new(ttl: Duration) -> Self {
+        Operations { ops: Mutex::new(HashMap::new()), ttl }
+    }
+
+    /// A new operation for `origin`, or None when too many are live.
+    pub fn start(&self, origin: &str) -> Option<Arc<Operation>> {
+        let mut ops = self.ops.lock().unwrap_or_else(PoisonError::into_inner);
+        let ttl = self.ttl;
+        ops.retain(|_, op| op.created.elapsed() < ttl);
+        if ops.len() >= MAX_OPERATIONS {
+            return None;
+        }
+        let (state, _) = watch::channel(OpState::Running);
+        let op = Arc::new(Operation {
+            id: random_token(),
+            origin: origin.to_owned(),
+            page_token: random_token(),
+            created: Instant::now(),
+            state,
+            pin_tx: Mutex::new(None),
+        });
+        ops.insert(op.id.clone(), Arc::clone(&op));
+        Some(op)
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<Operation>> {
+        let ops = self.ops.lock().unwrap_or_else(PoisonError::into_inner);
+        ops.get(id).filter(|op| op.created.elapsed() < self.ttl).cloned()
+    }
+}
+
+/// A PIN prompt that publishes "PIN required" on the operation and waits for the agent's page.
+pub struct WebPrompt {
+    pub op: Arc<Operation>,
+    pub timeout: Duration,
+}
+
+impl PinPrompt for WebPrompt {
+    fn ask(&self, kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> Result<Pin, AgentError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        *self.op.pin_tx.lock().unwrap_or_else(PoisonError::into_inner) = Some(tx);
+        self.op.state.send_replace(OpState::PinRequired { kind, role, tries_left });
+        let reply = rx.recv_timeout(self.timeout);
+        self.op.pin_tx.lock().unwrap_or_else(PoisonError::into_inner).take();
+        self.op.state.send_replace(OpState::Running);
+        match reply {
+            Ok(PinReply::Pin(pin)) => Ok(pin),
+            Ok(PinReply::Cancel) | Err(_) => Err(AgentError::Cancelled),
+        }
+    }
+}
+
+/// A terminal prompt inside an API operation: the state still says "PIN required" while the user types.
+pub struct ObservedPrompt<'a> {
+    pub op: Arc<Operation>,
+    pub inner: &'a dyn PinPrompt,
+}
+
+impl PinPrompt for ObservedPrompt<'_> {
+    fn ask(&self, kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> Result<Pin, AgentError> {
+        self.op.state.send_replace(OpState::PinRequired { kind, role, tries_left });
+        let pin = self.inner.ask(kind, role, tries_left);
+        self.op.state.send_replace(OpState::Running);
+        pin
+    }
+}
+
+/// A random token (UUID v4 simple form: 122 random bits from the OS).
+pub fn random_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// A PIN from a form field, moved into zeroizing memory at once.
+pub fn pin_from_form(value: String) -> Pin {
+    Pin(Zeroizing::new(value))
+}

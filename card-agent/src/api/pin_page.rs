@@ -1,0 +1,136 @@
+//! The agent's own PIN page, `/pin/{id}` on 127.0.0.1. The portal opens it in a window; the PIN is
+//! typed here and goes straight to the agent, never through the portal's page or server.
+//!
+//! The page loads nothing (CSP `default-src 'none'`), cannot be framed, and its form is accepted only
+//! from its own origin with the operation's page token. After a post it redirects to itself (so a
+//! reload never re-sends a PIN) and shows progress until the operation ends.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+
+use super::operations::{OpState, PinReply, pin_from_form};
+use super::AppState;
+use crate::service::{CardKind, KeyRole};
+
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let Some(op) = state.ops.get(&id) else {
+        return page(StatusCode::NOT_FOUND, "この操作は見つかりません / No such operation", "<p>It may have expired. Start the login again from the portal.</p>", false);
+    };
+    match op.state() {
+        OpState::PinRequired { kind, role, tries_left } => {
+            let warning = match tries_left {
+                Some(1) => "<p class=warn>最後の1回です。誤るとカードがロックされます。<br>LAST TRY: a wrong PIN blocks this card until its issuer unblocks it.</p>".to_owned(),
+                Some(2) => "<p class=warn>残り2回。誤ると残り1回になります。 / 2 tries left.</p>".to_owned(),
+                Some(n) => format!("<p>残り{n}回 / {n} tries left.</p>"),
+                None => String::new(),
+            };
+            let body = format!(
+                "<p>{}</p>{warning}\
+                 <form method=post action=\"/pin/{id}\">\
+                 <input type=hidden name=token value=\"{token}\">\
+                 <label>PIN <input type=password name=pin autocomplete=off autofocus required maxlength=16></label> \
+                 <button type=submit name=action value=sign>OK</button> \
+                 <button type=submit name=action value=cancel formnovalidate>キャンセル / Cancel</button>\
+                 </form>\
+                 <p class=note>この画面は端末のカードエージェントが表示しています。PINはこのPCの外に出ません。<br>\
+                 This page is served by the card agent on this PC; the PIN never leaves it.</p>",
+                what(kind, role),
+                id = escape(&op.id),
+                token = escape(&op.page_token),
+            );
+            page(StatusCode::OK, "PIN入力 / Enter PIN", &body, false)
+        }
+        OpState::Running => page(StatusCode::OK, "カードと通信中 / Talking to the card", "<p>…</p>", true),
+        OpState::Done(_) => page(StatusCode::OK, "完了 / Done", "<p>このウィンドウを閉じてください。 You can close this window.</p>", false),
+        OpState::Failed(f) => {
+            let body = format!("<p class=warn>{}</p><p>Return to the portal to try again.</p>", escape(&f.message));
+            page(StatusCode::OK, "失敗 / Failed", &body, false)
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct PinForm {
+    token: String,
+    #[serde(default)]
+    pin: Option<String>,
+    #[serde(default)]
+    action: Option<String>,
+}
+
+impl std::fmt::Debug for PinForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PinForm").field("action", &self.action).finish_non_exhaustive()
+    }
+}
+
+pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<PinForm>) -> Response {
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or_default();
+    if !origin.eq_ignore_ascii_case(&state.own_origin) {
+        tracing::warn!(%origin, "refused a PIN post from another origin");
+        return page(StatusCode::FORBIDDEN, "拒否 / Refused", "<p>PINs are accepted only from the agent's own page.</p>", false);
+    }
+    let Some(op) = state.ops.get(&id) else {
+        return page(StatusCode::NOT_FOUND, "この操作は見つかりません / No such operation", "", false);
+    };
+    if !constant_time_eq(form.token.as_bytes(), op.page_token.as_bytes()) {
+        return page(StatusCode::FORBIDDEN, "拒否 / Refused", "<p>The page is out of date: reload it.</p>", false);
+    }
+    let reply = match (form.action.as_deref(), form.pin) {
+        (Some("cancel"), _) => PinReply::Cancel,
+        (_, Some(pin)) if !pin.is_empty() => PinReply::Pin(pin_from_form(pin)),
+        _ => return page(StatusCode::BAD_REQUEST, "PINが空です / Empty PIN", "<p>Type the PIN.</p>", false),
+    };
+    if !op.deliver(reply) {
+        return page(StatusCode::CONFLICT, "PINは求められていません / No PIN is being asked for", "", false);
+    }
+    Redirect::to(&format!("/pin/{id}")).into_response()
+}
+
+fn what(kind: CardKind, role: KeyRole) -> &'static str {
+    match (kind, role) {
+        (CardKind::Hpki, KeyRole::Auth) => "HPKIカード 認証用PIN / HPKI card: authentication PIN",
+        (CardKind::Hpki, KeyRole::Sign) => "HPKIカード 署名用PIN / HPKI card: signature PIN",
+        (CardKind::Jpki, KeyRole::Auth) => "マイナンバーカード 利用者証明用暗証番号（4桁） / My Number card: authentication PIN (4 digits)",
+        (CardKind::Jpki, KeyRole::Sign) => "マイナンバーカード 署名用パスワード / My Number card: signing password",
+    }
+}
+
+fn page(status: StatusCode, title: &str, body: &str, refresh: bool) -> Response {
+    let refresh = if refresh { "<meta http-equiv=refresh content=1>" } else { "" };
+    let html = format!(
+        "<!doctype html><html lang=ja><head><meta charset=utf-8>{refresh}<title>hcpki card agent</title>\
+         <style>body{{font-family:sans-serif;max-width:34em;margin:2em auto}}.warn{{color:#a00;font-weight:bold}}.note{{color:#555;font-size:small}}</style>\
+         </head><body><h1>{}</h1>{body}</body></html>",
+        escape(title)
+    );
+    let mut response = (status, Html(html)).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,202 @@
+//! The API's guards and the web PIN flow, through the router, over virtual cards in in-process readers.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use tower::ServiceExt as _;
+
+use super::*;
+use crate::broker::Broker;
+use crate::service::login_message;
+use crate::testkit::{MemReaders, jpki_identity, verify};
+
+const PORTAL: &str = "https://portal.example";
+const HOST: &str = "127.0.0.1:7717";
+const OWN: &str = "http://127.0.0.1:7717";
+
+fn app() -> (Router, MemReaders) {
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", jpki_identity(0).card());
+    let broker: Arc<dyn CardService> = Arc::new(Broker::new(readers.clone()));
+    let mut config = AgentConfig { allowed_origins: vec![PORTAL.into()], pin_timeout_secs: 10, ..AgentConfig::default() };
+    config.validate().unwrap();
+    let state = AppState::new(broker, &config, HOST.parse().unwrap(), None);
+    (router(state), readers)
+}
+
+async fn call(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn get(path: &str, origin: Option<&str>) -> Request<Body> {
+    let mut b = Request::get(path).header("host", HOST);
+    if let Some(o) = origin {
+        b = b.header("origin", o);
+    }
+    b.body(Body::empty()).unwrap()
+}
+
+fn post_json(path: &str, origin: &str, json: &str) -> Request<Body> {
+    Request::post(path)
+        .header("host", HOST)
+        .header("origin", origin)
+        .header("content-type", "application/json")
+        .body(Body::from(json.to_owned()))
+        .unwrap()
+}
+
+fn post_form(path: &str, origin: &str, form: &str) -> Request<Body> {
+    Request::post(path)
+        .header("host", HOST)
+        .header("origin", origin)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_owned()))
+        .unwrap()
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap()
+}
+
+#[tokio::test]
+async fn foreign_hosts_and_origins_are_refused() {
+    let (app, _) = app();
+    let rebinding = Request::get("/v1/cards").header("host", "evil.example:7717").header("origin", PORTAL).body(Body::empty()).unwrap();
+    assert_eq!(call(&app, rebinding).await.0, StatusCode::MISDIRECTED_REQUEST);
+    let (status, _, body) = call(&app, get("/v1/cards", None)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(json(&body)["error"]["code"], "origin_not_allowed");
+    assert_eq!(call(&app, get("/v1/cards", Some("https://evil.example"))).await.0, StatusCode::FORBIDDEN);
+    let (status, headers, body) = call(&app, get("/v1/cards", Some(PORTAL))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["access-control-allow-origin"], PORTAL);
+    let v = json(&body);
+    assert_eq!(v["readers"][0]["card"]["kind"], "jpki");
+    // No key or PIN material: the certificates and identifiers only.
+    assert!(!body.to_ascii_lowercase().contains("pin\""));
+}
+
+#[tokio::test]
+async fn preflight_allows_only_listed_origins_and_private_network_access() {
+    let (app, _) = app();
+    let pre = |origin: &str| {
+        Request::options("/v1/sign")
+            .header("host", HOST)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-private-network", "true")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, headers, _) = call(&app, pre(PORTAL)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(headers["access-control-allow-origin"], PORTAL);
+    assert_eq!(headers["access-control-allow-private-network"], "true");
+    let (status, headers, _) = call(&app, pre("https://evil.example")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!headers.contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn a_login_signature_through_the_agents_own_pin_page() {
+    let (app, _) = app();
+    let challenge = [7u8; 32];
+    let body = format!(
+        r#"{{"challenge":"{}","kind":"jpki"}}"#,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(challenge)
+    );
+    let (status, _, body) = call(&app, post_json("/v1/sign", PORTAL, &body)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let started = json(&body);
+    let id = started["id"].as_str().unwrap().to_owned();
+    assert_eq!(started["pin_url"], format!("{OWN}/pin/{id}"));
+
+    let status_path = format!("/v1/sign/{id}?wait=10");
+    let (_, _, body) = call(&app, get(&format!("/v1/sign/{id}?wait=0"), Some(PORTAL))).await;
+    let body = if json(&body)["status"] == "running" { call(&app, get(&status_path, Some(PORTAL))).await.2 } else { body };
+    let v = json(&body);
+    assert_eq!(v["status"], "pin_required", "{body}");
+    assert_eq!(v["tries_left"], 3);
+    // Another origin cannot see the operation.
+    assert_eq!(call(&app, get(&status_path, Some("https://other.example"))).await.0, StatusCode::FORBIDDEN);
+
+    let (status, headers, page) = call(&app, get(&format!("/pin/{id}"), None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    let token = page.split("name=token value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+
+    // The portal's page cannot post the PIN: wrong origin, or no token.
+    let pin_path = format!("/pin/{id}");
+    let form = format!("token={token}&pin=1234&action=sign");
+    assert_eq!(call(&app, post_form(&pin_path, PORTAL, &form)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(call(&app, post_form(&pin_path, OWN, "token=nope&pin=1234")).await.0, StatusCode::FORBIDDEN);
+    let (status, headers, _) = call(&app, post_form(&pin_path, OWN, &form)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], pin_path);
+
+    let mut v = json(&call(&app, get(&status_path, Some(PORTAL))).await.2);
+    for _ in 0..50 {
+        if v["status"] == "done" || v["status"] == "failed" {
+            break;
+        }
+        v = json(&call(&app, get(&status_path, Some(PORTAL))).await.2);
+    }
+    assert_eq!(v["status"], "done", "{v}");
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let signature = b64.decode(v["result"]["signature"].as_str().unwrap()).unwrap();
+    let chain: Vec<Vec<u8>> =
+        v["result"]["chain"].as_array().unwrap().iter().map(|c| b64.decode(c.as_str().unwrap()).unwrap()).collect();
+    verify(&chain, &login_message(PORTAL, &challenge), &signature);
+    // A second PIN post has nothing to go to.
+    assert_eq!(call(&app, post_form(&pin_path, OWN, &form)).await.0, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn cancelling_on_the_pin_page_fails_the_operation() {
+    let (app, _) = app();
+    let body = format!(r#"{{"challenge":"{}","kind":"jpki"}}"#, "A".repeat(43));
+    let id = json(&call(&app, post_json("/v1/sign", PORTAL, &body)).await.2)["id"].as_str().unwrap().to_owned();
+    let status_path = format!("/v1/sign/{id}?wait=10");
+    let first = json(&call(&app, get(&format!("/v1/sign/{id}?wait=0"), Some(PORTAL))).await.2);
+    if first["status"] == "running" {
+        assert_eq!(json(&call(&app, get(&status_path, Some(PORTAL))).await.2)["status"], "pin_required");
+    }
+    let page = call(&app, get(&format!("/pin/{id}"), None)).await.2;
+    let token = page.split("name=token value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    call(&app, post_form(&format!("/pin/{id}"), OWN, &format!("token={token}&action=cancel"))).await;
+    let mut v = json(&call(&app, get(&status_path, Some(PORTAL))).await.2);
+    for _ in 0..50 {
+        if v["status"] == "done" || v["status"] == "failed" {
+            break;
+        }
+        v = json(&call(&app, get(&status_path, Some(PORTAL))).await.2);
+    }
+    assert_eq!(v["status"], "failed");
+    assert_eq!(v["error"]["code"], "cancelled");
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_errors() {
+    let (app, _) = app();
+    for (body, code) in [
+        (r#"{"challenge":"AAAA","kind":"jpki"}"#, "bad_challenge"),
+        (r#"{"challenge":"!!!!","kind":"jpki"}"#, "bad_challenge"),
+        (r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kind":"passport"}"#, "bad_request"),
+        (r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kind":"jpki","pin":"1234"}"#, "bad_request"),
+        ("not json", "bad_request"),
+    ] {
+        let (status, _, resp) = call(&app, post_json("/v1/sign", PORTAL, body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {resp}");
+        assert_eq!(json(&resp)["error"]["code"], code, "{body}");
+    }
+    let huge = format!(r#"{{"challenge":"{}","kind":"jpki"}}"#, "A".repeat(20_000));
+    assert_eq!(call(&app, post_json("/v1/sign", PORTAL, &huge)).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(call(&app, get("/v1/sign/unknown", Some(PORTAL))).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(call(&app, get("/pin/unknown", None)).await.0, StatusCode::NOT_FOUND);
+}

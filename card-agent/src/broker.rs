@@ -1,0 +1,542 @@
+//! The broker: the single owner of every reader. HPKI and JPKI cards go through it alone, so two
+//! vendor stacks never fight over a reader (the demonstration's finding).
+//!
+//! * One [`Slot`] per reader. Its operation lock is held for the whole of an operation (PIN status,
+//!   PIN entry, sign), so operations on one card are serialised while two cards in two readers work
+//!   at the same time. Each APDU sequence also runs in one PC/SC transaction, which keeps other
+//!   programs' APDUs out of it.
+//! * What front ends list comes from a snapshot ([`Slot::info`]) that is never behind the operation
+//!   lock: listing cards does not wait for a user typing a PIN.
+//! * Certificates are cached by card identity. A card already identified in its reader costs no
+//!   certificate read; a card re-inserted is recognised with three APDUs (select, select EF, read the
+//!   certificate's last 32 bytes) instead of a full read.
+//!
+//! ```text
+//!  watcher thread ──ReaderChange──▶ Broker ──CardEvent──▶ broadcast (SSE, portal logout)
+//!  API / CLI ──sign──▶ Broker ─▶ Slot(op lock) ─▶ Connection::begin (PC/SC txn) ─▶ Driver ─▶ card
+//! ```
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+
+use crate::card::{self, Driver, DriverError, PinStatus};
+use crate::readers::{ReaderBackend, ReaderWatcher};
+use crate::service::{
+    AgentError, CardEvent, CardInfo, CardKind, CardService, PinPrompt, ReaderInfo,
+    SignRequest, Signed,
+};
+use crate::transport::pcsc::ReaderChange;
+use crate::transport::{Connection, Session, TransportError};
+
+/// Cards whose certificates are remembered after removal (a shared workstation sees a few per shift).
+const CACHE_CARDS: usize = 32;
+/// Cached cards tried when recognising a re-inserted card: each try costs three APDUs.
+const RECOGNISE_TRIES: usize = 4;
+/// How long the watcher blocks in PC/SC before checking whether it should stop.
+const WATCH_TICK: Duration = Duration::from_millis(500);
+
+/// Owns every reader; see the module documentation.
+pub struct Broker {
+    backend: Box<dyn ReaderBackend>,
+    slots: Mutex<Vec<Arc<Slot>>>,
+    cache: Mutex<VecDeque<CachedCard>>,
+    events: broadcast::Sender<CardEvent>,
+    /// Every APDU and all card time since the broker started (identification included).
+    totals: Mutex<OpStats>,
+}
+
+impl std::fmt::Debug for Broker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Broker").field("readers", &lock(&self.slots).len()).finish_non_exhaustive()
+    }
+}
+
+/// One reader.
+struct Slot {
+    name: String,
+    /// Held for a whole operation; owns the connection.
+    op: Mutex<SlotCard>,
+    /// What is known about the card, for listing without the operation lock.
+    info: Mutex<SlotInfo>,
+}
+
+/// The card side of a slot, behind the operation lock.
+#[derive(Default)]
+struct SlotCard {
+    conn: Option<Box<dyn Connection>>,
+    card: Option<KnownCard>,
+}
+
+#[derive(Clone, Default)]
+struct SlotInfo {
+    card: Option<CardInfo>,
+    unknown_card: bool,
+}
+
+#[derive(Clone)]
+struct KnownCard {
+    driver: Driver,
+    info: CardInfo,
+}
+
+#[derive(Clone)]
+struct CachedCard {
+    driver: Driver,
+    atr: Vec<u8>,
+    info: CardInfo,
+}
+
+impl Broker {
+    /// A broker over `backend`. Nothing is touched until the first call.
+    pub fn new(backend: impl ReaderBackend) -> Self {
+        let (events, _) = broadcast::channel(64);
+        Broker {
+            backend: Box::new(backend),
+            slots: Mutex::new(Vec::new()),
+            cache: Mutex::new(VecDeque::new()),
+            events,
+            totals: Mutex::new(OpStats::default()),
+        }
+    }
+
+    /// Starts the thread that follows insertions and removals and publishes them as [`CardEvent`]s.
+    /// It stops soon after `stop` is set. When the PC/SC service goes away it reports every reader as
+    /// removed and waits for the service to come back.
+    pub fn spawn_watcher(self: &Arc<Self>, stop: Arc<AtomicBool>) -> std::io::Result<std::thread::JoinHandle<()>> {
+        let broker = Arc::clone(self);
+        std::thread::Builder::new().name("card-watcher".into()).spawn(move || broker.watch(&stop))
+    }
+
+    fn watch(&self, stop: &AtomicBool) {
+        let mut watcher: Option<Box<dyn ReaderWatcher>> = None;
+        let mut service_down_logged = false;
+        while !stop.load(Ordering::Relaxed) {
+            let w = match watcher.as_mut() {
+                Some(w) => w,
+                None => match self.backend.watcher() {
+                    Ok(w) => {
+                        service_down_logged = false;
+                        watcher.insert(w)
+                    }
+                    Err(e) => {
+                        if !service_down_logged {
+                            tracing::warn!(error = %e, "card watcher: PC/SC not available; retrying");
+                            service_down_logged = true;
+                        }
+                        std::thread::sleep(WATCH_TICK);
+                        continue;
+                    }
+                },
+            };
+            match w.wait(WATCH_TICK) {
+                Ok(changes) => {
+                    for change in changes {
+                        self.apply(change);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "card watcher: PC/SC failed; every reader is gone until it is back");
+                    watcher = None;
+                    self.drop_all_readers();
+                    std::thread::sleep(WATCH_TICK);
+                }
+            }
+        }
+    }
+
+    fn apply(&self, change: ReaderChange) {
+        tracing::debug!(?change, "reader change");
+        match change {
+            ReaderChange::ReaderAdded(reader) => {
+                self.slot_for(&reader);
+                self.emit(CardEvent::ReaderAdded { reader });
+            }
+            ReaderChange::ReaderRemoved(reader) => {
+                let removed = {
+                    let mut slots = lock(&self.slots);
+                    let at = slots.iter().position(|s| s.name == reader);
+                    at.map(|i| slots.remove(i))
+                };
+                if let Some(slot) = removed {
+                    self.forget_card(&slot);
+                }
+                self.emit(CardEvent::ReaderRemoved { reader });
+            }
+            ReaderChange::CardInserted { reader, .. } => {
+                let slot = self.slot_for(&reader);
+                // A swap can arrive as "inserted" without a removal in between: start clean.
+                self.forget_card(&slot);
+                let (kind, card_id) = match self.identify(&slot) {
+                    Ok(Some(card)) => (Some(card.info.kind), Some(card.info.card_id)),
+                    Ok(None) => (None, None),
+                    Err(e) => {
+                        tracing::warn!(reader = %reader, error = %e, "could not read the inserted card");
+                        (None, None)
+                    }
+                };
+                self.emit(CardEvent::Inserted { reader, kind, card_id });
+            }
+            ReaderChange::CardRemoved(reader) => {
+                if let Some(slot) = self.find_slot(&reader) {
+                    self.forget_card(&slot);
+                }
+            }
+        }
+    }
+
+    fn drop_all_readers(&self) {
+        let slots = std::mem::take(&mut *lock(&self.slots));
+        for slot in slots {
+            self.forget_card(&slot);
+            self.emit(CardEvent::ReaderRemoved { reader: slot.name.clone() });
+        }
+    }
+
+    /// Forgets the card in `slot` (its connection too) and reports it removed, once.
+    fn forget_card(&self, slot: &Slot) {
+        let previous = {
+            let mut info = lock(&slot.info);
+            let previous = info.card.take().map(|c| c.card_id);
+            let was_present = previous.is_some() || info.unknown_card;
+            info.unknown_card = false;
+            was_present.then_some(previous)
+        };
+        // The operation lock may be held by a sign that is about to fail with "removed"; it clears
+        // its own state then. Otherwise clear it now.
+        if let Some(mut card) = try_lock(&slot.op) {
+            *card = SlotCard::default();
+        }
+        if let Some(card_id) = previous {
+            self.emit(CardEvent::Removed { reader: slot.name.clone(), card_id });
+        }
+    }
+
+    fn emit(&self, event: CardEvent) {
+        // No subscriber is not an error: nobody is listening yet.
+        let _ = self.events.send(event);
+    }
+
+    fn find_slot(&self, reader: &str) -> Option<Arc<Slot>> {
+        lock(&self.slots).iter().find(|s| s.name == reader).cloned()
+    }
+
+    fn slot_for(&self, reader: &str) -> Arc<Slot> {
+        let mut slots = lock(&self.slots);
+        if let Some(slot) = slots.iter().find(|s| s.name == reader) {
+            return Arc::clone(slot);
+        }
+        let slot = Arc::new(Slot {
+            name: reader.to_owned(),
+            op: Mutex::new(SlotCard::default()),
+            info: Mutex::new(SlotInfo::default()),
+        });
+        slots.push(Arc::clone(&slot));
+        slot
+    }
+
+    /// Brings the slot list in line with the backend's readers and identifies any card not yet
+    /// identified. Slots busy with an operation are left as they are (their card is known).
+    fn refresh(&self) -> Result<Vec<Arc<Slot>>, AgentError> {
+        let names = self.backend.readers().map_err(transport_error)?;
+        {
+            let mut slots = lock(&self.slots);
+            slots.retain(|s| names.contains(&s.name));
+        }
+        let slots: Vec<Arc<Slot>> = names.iter().map(|n| self.slot_for(n)).collect();
+        for slot in &slots {
+            let known = lock(&slot.info).card.is_some();
+            if !known && let Err(e) = self.identify(slot) {
+                tracing::debug!(reader = %slot.name, error = %e, "card not identified");
+            }
+        }
+        Ok(slots)
+    }
+
+    /// Identifies the card in `slot` (probe, then cache or read). A slot busy with an operation is
+    /// skipped: whoever holds it identifies the card itself.
+    fn identify(&self, slot: &Slot) -> Result<Option<KnownCard>, AgentError> {
+        let Some(mut guard) = try_lock(&slot.op) else { return Ok(None) };
+        self.identify_held(slot, &mut guard)
+    }
+
+    /// [`identify`](Self::identify) with the operation lock held; keeps the listing snapshot in step.
+    fn identify_held(&self, slot: &Slot, guard: &mut SlotCard) -> Result<Option<KnownCard>, AgentError> {
+        if let Some(card) = guard.card.clone() {
+            return Ok(Some(card));
+        }
+        let result = self.identify_locked(&slot.name, guard);
+        let mut info = lock(&slot.info);
+        *info = match &result {
+            Ok(Some(card)) => SlotInfo { card: Some(card.info.clone()), unknown_card: false },
+            Ok(None) => SlotInfo { card: None, unknown_card: guard.conn.is_some() },
+            Err(_) => SlotInfo::default(),
+        };
+        result
+    }
+
+    fn identify_locked(&self, reader: &str, slot: &mut SlotCard) -> Result<Option<KnownCard>, AgentError> {
+        if slot.conn.is_none() {
+            match self.backend.connect(reader) {
+                Ok(conn) => slot.conn = Some(conn),
+                Err(TransportError::NoCard | TransportError::Removed) => return Ok(None),
+                Err(e) => return Err(transport_error(e)),
+            }
+        }
+        let candidates: Vec<CachedCard> = lock(&self.cache).iter().cloned().collect();
+        let mut stats = OpStats::default();
+        let known = with_session_counted(slot, &mut stats, |atr, s| {
+            let Some(driver) = card::probe(s)? else { return Ok(None) };
+            for cached in candidates.iter().filter(|c| c.driver == driver && c.atr == atr).take(RECOGNISE_TRIES) {
+                let Some(cert) = driver.identity_certificate(&cached.info.certificates) else { continue };
+                if driver.confirm_identity(s, cert)? {
+                    return Ok(Some((driver, cached.info.clone(), atr.to_vec(), true)));
+                }
+            }
+            let certificates = driver.read_certificates(s)?;
+            let Some(cert) = driver.identity_certificate(&certificates) else {
+                return Err(DriverError::Malformed { step: "identify", reason: "the card holds no certificate".into() });
+            };
+            let info = CardInfo { kind: driver.kind(), card_id: card::card_id(cert), certificates };
+            Ok(Some((driver, info, atr.to_vec(), false)))
+        });
+        self.account(&stats);
+        let known = match known {
+            Ok(known) => known,
+            Err(e) => {
+                *slot = SlotCard::default();
+                return Err(driver_error(e));
+            }
+        };
+        let Some((driver, info, atr, from_cache)) = known else { return Ok(None) };
+        tracing::info!(reader, kind = ?info.kind, card_id = %info.card_id, from_cache, "card identified");
+        self.remember(CachedCard { driver, atr, info: info.clone() });
+        let card = KnownCard { driver, info };
+        slot.card = Some(card.clone());
+        Ok(Some(card))
+    }
+
+    fn account(&self, s: &OpStats) {
+        let mut t = lock(&self.totals);
+        t.apdus = t.apdus.saturating_add(s.apdus);
+        t.in_card += s.in_card;
+    }
+
+    /// APDUs and card time since the broker started, identification included (for the benchmark).
+    pub fn totals(&self) -> OpStats {
+        *lock(&self.totals)
+    }
+
+    fn remember(&self, entry: CachedCard) {
+        let mut cache = lock(&self.cache);
+        cache.retain(|c| c.info.card_id != entry.info.card_id);
+        cache.push_front(entry);
+        cache.truncate(CACHE_CARDS);
+    }
+
+    /// The slot holding the card a request is for. When none matches, the readers are checked again
+    /// from scratch once: a card may have been swapped without the watcher having said so yet (or
+    /// without a watcher, in one-shot CLI use).
+    fn target(&self, reader: Option<&str>, kind: CardKind) -> Result<Arc<Slot>, AgentError> {
+        match self.target_once(reader, kind) {
+            Err(AgentError::NoCard(_)) => {
+                for slot in lock(&self.slots).clone() {
+                    self.forget_card(&slot);
+                }
+                self.target_once(reader, kind)
+            }
+            other => other,
+        }
+    }
+
+    fn target_once(&self, reader: Option<&str>, kind: CardKind) -> Result<Arc<Slot>, AgentError> {
+        let slots = self.refresh()?;
+        if let Some(name) = reader {
+            let slot = slots.into_iter().find(|s| s.name == name).ok_or_else(|| AgentError::NoSuchReader(name.into()))?;
+            let found = lock(&slot.info).card.as_ref().map(|c| c.kind);
+            return match found {
+                Some(k) if k == kind => Ok(slot),
+                _ => Err(AgentError::NoCard(kind)),
+            };
+        }
+        let mut matching = slots.into_iter().filter(|s| lock(&s.info).card.as_ref().is_some_and(|c| c.kind == kind));
+        match (matching.next(), matching.next()) {
+            (Some(slot), None) => Ok(slot),
+            (None, _) => Err(AgentError::NoCard(kind)),
+            (Some(_), Some(_)) => Err(AgentError::SeveralCards(kind)),
+        }
+    }
+
+    fn sign_in(&self, slot: &Slot, request: &SignRequest, prompt: &dyn PinPrompt) -> Result<Signed, AgentError> {
+        let mut guard = slot.op.lock().unwrap_or_else(PoisonError::into_inner);
+        let card = self.identify_held(slot, &mut guard)?.ok_or(AgentError::NoCard(request.kind))?;
+        if card.info.kind != request.kind {
+            return Err(AgentError::NoCard(request.kind));
+        }
+        let driver = card.driver;
+        let role = request.role;
+        let mut stats = OpStats::default();
+
+        // 1. The retry counter, without spending a try, so the prompt can warn before the last one.
+        let status = self.run(slot, &mut guard, &mut stats, |s| driver.pin_status(s, role))?;
+        let tries_left = match status {
+            PinStatus::Blocked => return Err(AgentError::PinBlocked),
+            PinStatus::TriesLeft(1) if !request.allow_last_try => return Err(AgentError::LastTryNotConfirmed),
+            PinStatus::TriesLeft(n) => Some(n),
+            PinStatus::Unknown => None,
+        };
+
+        // 2. The PIN, from the agent's own prompt only. Checked against the card's format before any
+        //    try is spent.
+        let pin = prompt.ask(card.info.kind, role, tries_left)?;
+        let pin_bytes = driver.check_pin(role, &pin).map_err(|e| AgentError::BadPinFormat(e.to_string()))?;
+        drop(pin);
+
+        // 3. VERIFY and sign in one transaction.
+        let digest_info = card::sha256_digest_info(&request.message);
+        let want_chain = !card.info.certificates.iter().any(|c| c.role == role);
+        let out = self.run(slot, &mut guard, &mut stats, |s| driver.sign(s, role, &pin_bytes, &digest_info, want_chain));
+        drop(pin_bytes);
+        let out = out?;
+        let chain = match out.chain {
+            Some(chain) => chain,
+            None => card.info.certificates.iter().find(|c| c.role == role).map(|c| c.chain.clone()).unwrap_or_default(),
+        };
+        Ok(Signed {
+            reader: slot.name.clone(),
+            kind: card.info.kind,
+            card_id: card.info.card_id.clone(),
+            signature: out.signature,
+            chain,
+            apdus: stats.apdus,
+            card_micros: u64::try_from(stats.in_card.as_micros()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// Runs one driver sequence in one transaction. A reset by another program is answered by
+    /// reconnecting and running the sequence once more (it starts with the application SELECT); a
+    /// removed card clears the slot and is reported as removed.
+    fn run<T>(
+        &self,
+        slot: &Slot,
+        card: &mut SlotCard,
+        stats: &mut OpStats,
+        mut f: impl FnMut(&mut Session<'_>) -> Result<T, DriverError>,
+    ) -> Result<T, AgentError> {
+        for attempt in 0..2 {
+            let mut one = OpStats::default();
+            let result = with_session_counted(card, &mut one, |_, s| f(s));
+            self.account(&one);
+            stats.apdus = stats.apdus.saturating_add(one.apdus);
+            stats.in_card += one.in_card;
+            match result {
+                Err(DriverError::Transport(TransportError::Reset)) if attempt == 0 => {
+                    if let Some(conn) = card.conn.as_mut() {
+                        conn.reconnect().map_err(transport_error)?;
+                    }
+                }
+                Err(DriverError::Transport(TransportError::Removed | TransportError::NoCard)) => {
+                    *card = SlotCard::default();
+                    let previous = {
+                        let mut info = lock(&slot.info);
+                        info.unknown_card = false;
+                        info.card.take().map(|c| c.card_id)
+                    };
+                    if let Some(card_id) = previous {
+                        self.emit(CardEvent::Removed { reader: slot.name.clone(), card_id: Some(card_id) });
+                    }
+                    return Err(AgentError::CardRemoved);
+                }
+                other => return other.map_err(driver_error),
+            }
+        }
+        Err(AgentError::Card("the card was reset again by another program: try again".into()))
+    }
+}
+
+impl CardService for Broker {
+    fn readers(&self) -> Result<Vec<ReaderInfo>, AgentError> {
+        let slots = self.refresh()?;
+        Ok(slots
+            .iter()
+            .map(|slot| {
+                let info = lock(&slot.info).clone();
+                ReaderInfo { name: slot.name.clone(), card: info.card, unknown_card: info.unknown_card }
+            })
+            .collect())
+    }
+
+    fn sign(&self, request: &SignRequest, prompt: &dyn PinPrompt) -> Result<Signed, AgentError> {
+        let slot = self.target(request.reader.as_deref(), request.kind)?;
+        self.sign_in(&slot, request, prompt)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<CardEvent> {
+        self.events.subscribe()
+    }
+}
+
+/// What operations cost at the card.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpStats {
+    pub apdus: u32,
+    /// Time spent waiting for the reader and the card.
+    pub in_card: Duration,
+}
+
+/// One transaction on the slot's connection, its cost added to `stats`.
+fn with_session_counted<T>(
+    card: &mut SlotCard,
+    stats: &mut OpStats,
+    f: impl FnOnce(&[u8], &mut Session<'_>) -> Result<T, DriverError>,
+) -> Result<T, DriverError> {
+    let conn = card.conn.as_mut().ok_or(DriverError::Transport(TransportError::Removed))?;
+    let atr = conn.atr().to_vec();
+    let mut tx = conn.begin()?;
+    let mut session = Session::new(&mut *tx);
+    let result = f(&atr, &mut session);
+    stats.apdus = stats.apdus.saturating_add(session.apdus());
+    stats.in_card += session.in_card();
+    result
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere must not take the agent down with it; the data is still consistent because
+    // every critical section here only assigns whole values.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The lock if it is free (a poisoned lock counts as free), None while an operation holds it.
+fn try_lock<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    match m.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    }
+}
+
+fn transport_error(e: TransportError) -> AgentError {
+    match e {
+        TransportError::NoService(msg) => AgentError::NoService(msg),
+        TransportError::Removed | TransportError::NoCard => AgentError::CardRemoved,
+        TransportError::UnknownReader(name) => AgentError::NoSuchReader(name),
+        other => AgentError::Card(other.to_string()),
+    }
+}
+
+fn driver_error(e: DriverError) -> AgentError {
+    match e {
+        DriverError::Transport(t) => transport_error(t),
+        DriverError::WrongPin { tries_left } => AgentError::WrongPin { tries_left },
+        DriverError::PinBlocked => AgentError::PinBlocked,
+        DriverError::PinFormat(f) => AgentError::BadPinFormat(f.to_string()),
+        DriverError::NoKey(role) => AgentError::NoKey(role),
+        other => AgentError::Card(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

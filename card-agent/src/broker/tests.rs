@@ -1,0 +1,230 @@
+//! Broker behaviour over in-process readers holding virtual cards (`hcpki-vcard`). The same scenarios
+//! run through the real pcscd in the integration tests; these pin down the broker's own logic.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::service::KeyRole;
+use crate::testkit::{FixedPin, MemReaders, hpki_identity, jpki_identity, request, verify};
+
+#[test]
+fn lists_both_kinds_with_their_certificates() {
+    let readers = MemReaders::with_readers(&["R0", "R1", "R2"]);
+    readers.insert("R0", jpki_identity(0).card());
+    readers.insert("R1", hpki_identity().card());
+    let broker = Broker::new(readers);
+    let list = broker.readers().unwrap();
+    assert_eq!(list.len(), 3);
+    let jpki = list[0].card.as_ref().unwrap();
+    assert_eq!(jpki.kind, CardKind::Jpki);
+    let auth = jpki.certificates.iter().find(|c| c.role == KeyRole::Auth).unwrap();
+    assert_eq!(auth.chain[0], jpki_identity(0).certificates()[0].1);
+    assert_eq!(jpki.card_id, card::card_id(&auth.chain[0]));
+    assert_eq!(list[1].card.as_ref().unwrap().kind, CardKind::Hpki);
+    assert!(list[2].card.is_none() && !list[2].unknown_card);
+}
+
+#[test]
+fn signs_and_a_warm_login_needs_at_most_eight_apdus() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", jpki_identity(0).card());
+    let broker = Broker::new(readers);
+    let req = request(CardKind::Jpki);
+    let cold = broker.sign(&req, &FixedPin::new("1234")).unwrap();
+    verify(&cold.chain, &req.message, &cold.signature);
+    let warm = broker.sign(&req, &FixedPin::new("1234")).unwrap();
+    verify(&warm.chain, &req.message, &warm.signature);
+    assert!(warm.apdus <= 8, "warm JPKI login took {} APDUs", warm.apdus);
+    assert_eq!(cold.card_id, warm.card_id);
+}
+
+#[test]
+fn hpki_warm_login_needs_at_most_eight_apdus() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", hpki_identity().card());
+    let broker = Broker::new(readers);
+    let req = request(CardKind::Hpki);
+    broker.sign(&req, &FixedPin::new("hpki1234")).unwrap();
+    let warm = broker.sign(&req, &FixedPin::new("hpki1234")).unwrap();
+    verify(&warm.chain, &req.message, &warm.signature);
+    assert!(warm.apdus <= 8, "warm HPKI login took {} APDUs", warm.apdus);
+}
+
+#[test]
+fn wrong_pins_count_down_and_the_last_try_needs_confirmation() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", jpki_identity(0).card());
+    let broker = Broker::new(readers);
+    let req = request(CardKind::Jpki);
+    let wrong = FixedPin::new("9999");
+    assert!(matches!(broker.sign(&req, &wrong), Err(AgentError::WrongPin { tries_left: 2 })));
+    assert!(matches!(broker.sign(&req, &wrong), Err(AgentError::WrongPin { tries_left: 1 })));
+    // One try left: refused before any PIN is asked for, unless confirmed.
+    let untouched = FixedPin::new("1234");
+    assert!(matches!(broker.sign(&req, &untouched), Err(AgentError::LastTryNotConfirmed)));
+    assert!(untouched.asked.lock().unwrap().is_empty());
+    // The prompt is told it is the last try; the right PIN resets the counter.
+    let confirmed = SignRequest { allow_last_try: true, ..request(CardKind::Jpki) };
+    let right = FixedPin::new("1234");
+    broker.sign(&confirmed, &right).unwrap();
+    assert_eq!(*right.asked.lock().unwrap(), vec![Some(1)]);
+    let again = FixedPin::new("1234");
+    broker.sign(&req, &again).unwrap();
+    assert_eq!(*again.asked.lock().unwrap(), vec![Some(3)]);
+}
+
+#[test]
+fn a_blocked_pin_is_reported_without_asking() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", jpki_identity(0).card());
+    let broker = Broker::new(readers);
+    let last = SignRequest { allow_last_try: true, ..request(CardKind::Jpki) };
+    for _ in 0..3 {
+        let _ = broker.sign(&last, &FixedPin::new("0000"));
+    }
+    let p = FixedPin::new("1234");
+    assert!(matches!(broker.sign(&last, &p), Err(AgentError::PinBlocked)));
+    assert!(p.asked.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_badly_formed_pin_spends_no_try() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    let card = readers.insert("R0", jpki_identity(0).card());
+    let broker = Broker::new(readers);
+    assert!(matches!(broker.sign(&request(CardKind::Jpki), &FixedPin::new("12a")), Err(AgentError::BadPinFormat(_))));
+    let p = FixedPin::new("1234");
+    broker.sign(&request(CardKind::Jpki), &p).unwrap();
+    assert_eq!(*p.asked.lock().unwrap(), vec![Some(3)]);
+    assert_eq!(card.lock().unwrap().stats().signatures, 1);
+}
+
+#[test]
+fn both_kinds_sign_at_the_same_time_in_two_readers() {
+    let readers = MemReaders::with_readers(&["R0", "R1"]);
+    readers.insert("R0", jpki_identity(0).card());
+    readers.insert("R1", hpki_identity().card());
+    let broker = Arc::new(Broker::new(readers));
+    let threads: Vec<_> = [(CardKind::Jpki, "1234"), (CardKind::Hpki, "hpki1234")]
+        .into_iter()
+        .map(|(kind, pin)| {
+            let broker = Arc::clone(&broker);
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    let req = request(kind);
+                    let s = broker.sign(&req, &FixedPin::new(pin)).unwrap();
+                    verify(&s.chain, &req.message, &s.signature);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn one_reader_serves_both_kinds_one_after_another() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    let broker = Broker::new(readers.clone());
+    readers.insert("R0", jpki_identity(0).card());
+    broker.sign(&request(CardKind::Jpki), &FixedPin::new("1234")).unwrap();
+    readers.remove("R0");
+    readers.insert("R0", hpki_identity().card());
+    // No watcher told the broker of the swap: it finds the HPKI card by checking the reader again.
+    let s = broker.sign(&request(CardKind::Hpki), &FixedPin::new("hpki1234")).unwrap();
+    assert_eq!(s.kind, CardKind::Hpki);
+    readers.remove("R0");
+    readers.insert("R0", jpki_identity(0).card());
+    assert_eq!(broker.sign(&request(CardKind::Jpki), &FixedPin::new("1234")).unwrap().kind, CardKind::Jpki);
+}
+
+#[test]
+fn removal_during_pin_entry_fails_cleanly_and_the_card_works_again() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", jpki_identity(0).card());
+    let broker = Broker::new(readers.clone());
+    let mut events = broker.subscribe();
+    broker.readers().unwrap();
+    let pulled = readers.clone();
+    let prompt = FixedPin { on_ask: Some(Box::new(move || pulled.remove("R0"))), ..FixedPin::new("1234") };
+    assert!(matches!(broker.sign(&request(CardKind::Jpki), &prompt), Err(AgentError::CardRemoved)));
+    match events.try_recv() {
+        Ok(CardEvent::Removed { reader, card_id }) => {
+            assert_eq!(reader, "R0");
+            assert!(card_id.is_some());
+        }
+        other => panic!("expected a removal event, got {other:?}"),
+    }
+    let card = readers.insert("R0", jpki_identity(0).card());
+    broker.sign(&request(CardKind::Jpki), &FixedPin::new("1234")).unwrap();
+    // No PIN try was spent by the interrupted attempt on the re-inserted card.
+    assert_eq!(card.lock().unwrap().stats().signatures, 1);
+}
+
+#[test]
+fn a_reinserted_card_is_recognised_without_reading_its_certificates() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    let first = readers.insert("R0", jpki_identity(0).card());
+    let broker = Broker::new(readers.clone());
+    broker.readers().unwrap();
+    let cold_apdus = first.lock().unwrap().stats().apdus;
+    readers.remove("R0");
+    broker.readers().unwrap_or_default();
+    let again = readers.insert("R0", jpki_identity(0).card());
+    // Forget the stale connection as the watcher would on removal.
+    if let Some(slot) = broker.find_slot("R0") {
+        broker.forget_card(&slot);
+    }
+    let list = broker.readers().unwrap();
+    let recognise_apdus = again.lock().unwrap().stats().apdus;
+    assert_eq!(list[0].card.as_ref().unwrap().card_id, card::card_id(jpki_identity(0).certificates()[0].1));
+    assert!(recognise_apdus <= 4 && recognise_apdus < cold_apdus, "cold {cold_apdus}, recognised {recognise_apdus}");
+    // Another card of the same kind is read in full, not mistaken for the cached one.
+    readers.remove("R0");
+    if let Some(slot) = broker.find_slot("R0") {
+        broker.forget_card(&slot);
+    }
+    readers.insert("R0", jpki_identity(1).card());
+    let list = broker.readers().unwrap();
+    assert_eq!(list[0].card.as_ref().unwrap().card_id, card::card_id(jpki_identity(1).certificates()[0].1));
+}
+
+#[test]
+fn several_cards_of_a_kind_need_a_reader_name() {
+    let readers = MemReaders::with_readers(&["R0", "R1"]);
+    readers.insert("R0", jpki_identity(0).card());
+    readers.insert("R1", jpki_identity(1).card());
+    let broker = Broker::new(readers);
+    assert!(matches!(broker.sign(&request(CardKind::Jpki), &FixedPin::new("1234")), Err(AgentError::SeveralCards(_))));
+    let named = SignRequest { reader: Some("R1".into()), ..request(CardKind::Jpki) };
+    let s = broker.sign(&named, &FixedPin::new("1234")).unwrap();
+    assert_eq!(s.reader, "R1");
+    assert!(matches!(
+        broker.sign(&SignRequest { reader: Some("R9".into()), ..request(CardKind::Jpki) }, &FixedPin::new("1234")),
+        Err(AgentError::NoSuchReader(_))
+    ));
+    assert!(matches!(broker.sign(&request(CardKind::Hpki), &FixedPin::new("hpki1234")), Err(AgentError::NoCard(_))));
+}
+
+#[test]
+fn watcher_events_follow_insertion_and_removal() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    let broker = Broker::new(readers.clone());
+    let mut events = broker.subscribe();
+    readers.insert("R0", jpki_identity(0).card());
+    broker.apply(ReaderChange::CardInserted { reader: "R0".into(), atr: vec![] });
+    readers.remove("R0");
+    broker.apply(ReaderChange::CardRemoved("R0".into()));
+    broker.apply(ReaderChange::ReaderRemoved("R0".into()));
+    let got: Vec<CardEvent> = std::iter::from_fn(|| events.try_recv().ok()).collect();
+    let id = card::card_id(jpki_identity(0).certificates()[0].1);
+    assert_eq!(
+        got,
+        vec![
+            CardEvent::Inserted { reader: "R0".into(), kind: Some(CardKind::Jpki), card_id: Some(id.clone()) },
+            CardEvent::Removed { reader: "R0".into(), card_id: Some(id) },
+            CardEvent::ReaderRemoved { reader: "R0".into() },
+        ]
+    );
+}

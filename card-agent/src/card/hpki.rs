@@ -1,0 +1,343 @@
+//! HPKI cards (医師資格証 and others; JAHIS 24-002). One code path serves every issuer: what differs
+//! between cards — AIDs, file IDs, VERIFY P2, the MSE key-reference tag, whether the middleware selects
+//! the PIN and key EFs first — is a row of [`ISSUERS`], so a new issuer's card is data, not code.
+//!
+//! Each application (authentication AP, signature AP) holds one key, one end-entity certificate and one
+//! PIN (JAHIS Annex A.2.1). Certificates are readable without a PIN (§5.1.2(9)). The card does not pad:
+//! the host sends the whole 256-byte EMSA-PKCS1-v1_5 block in PSO COMPUTE DIGITAL SIGNATURE (C.6.1),
+//! which needs an extended-length APDU or command chaining.
+//!
+//! ```text
+//! SELECT AID            00 A4 04 0C 10 E828BD080F…
+//! [SELECT PIN, key EF]  00 A4 02 0C 02 <FID>           (JMA middleware does this)
+//! MSE SET DST           00 22 41 B6 04 <tag> 02 <key FID>
+//! VERIFY                00 20 00 <P2> Lc <PIN>          (order vs MSE per issuer)
+//! PSO CDS               00 2A 9E 9A 00 01 00 <block> 00 00
+//!   or chained          10 2A 9E 9A FF <255 bytes>, 00 2A 9E 9A 01 <1 byte> 00
+//! ```
+
+use zeroize::Zeroizing;
+
+use super::{DriverError, PinFormatError, PinStatus, SignOutput, query_pin, read_der_ef, select, try_select, verify};
+use crate::apdu::{self, CardError, Command, StatusWord};
+use crate::service::{CardCertificate, KeyRole, Pin};
+use crate::tlv;
+use crate::transport::Session;
+
+/// One issuer's card: which applications it carries and how to talk to them.
+#[derive(PartialEq, Eq)]
+pub struct Issuer {
+    /// Short name for logs and diagnostics.
+    pub name: &'static str,
+    /// The authentication AP (login), if the card has one.
+    pub auth: Option<App>,
+    /// The signature (non-repudiation) AP, if the card has one.
+    pub sign: Option<App>,
+}
+
+/// How to address one application of an HPKI card.
+#[derive(Debug, PartialEq, Eq)]
+pub struct App {
+    /// DF name, selected with `00 A4 04 0C`.
+    pub aid: &'static [u8],
+    /// FID of the PIN EF.
+    pub pin_ef: [u8; 2],
+    /// FID of the private-key EF; also the key reference MSE names.
+    pub key_ef: [u8; 2],
+    /// FID of the end-entity certificate EF.
+    pub cert_ef: [u8; 2],
+    /// SFI of the certificate EF. When set, the first READ BINARY names the EF by SFI (P1 = 80|SFI,
+    /// JAHIS A.3), which also makes it current and saves the SELECT.
+    pub cert_sfi: Option<u8>,
+    /// Select the PIN EF, then the key EF, before MSE and VERIFY. The JMA card's only observed
+    /// middleware does so [MIY]; whether the card needs it is unknown, so the driver keeps it.
+    pub select_efs: bool,
+    /// VERIFY P2 naming this AP's PIN (JMA `88`; JAHIS `96` = 80|SFI 16).
+    pub verify_p2: u8,
+    /// MSE P1 P2: `41 B6` = SET, digital signature template.
+    pub mse_p1p2: [u8; 2],
+    /// Tag of the key reference in MSE's data (`84` JMA, `81` JAHIS example).
+    pub key_ref_tag: u8,
+    /// Whether MSE or VERIFY comes first, as the issuer's documented sequence has it.
+    pub order: SignOrder,
+    /// Shortest PIN; the characters are printable ASCII (JAHIS §5.2.1, B.4.4).
+    pub pin_min: usize,
+    /// Longest PIN (JAHIS B.4.4: 16).
+    pub pin_max: usize,
+    /// The AP asks for the PIN for every signature (JAHIS §5.1.2: userConsent on the signature AP).
+    /// The driver verifies in every `sign` anyway; the broker reads this to decide whether a PIN may be
+    /// remembered for the session.
+    pub pin_per_signature: bool,
+    /// RSA modulus size in bytes: the padded block's length and the signature's.
+    pub modulus_len: usize,
+}
+
+/// The order of MSE and VERIFY before PSO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignOrder {
+    /// MSE SET, then VERIFY (the JMA sequence in [MIY]).
+    MseThenVerify,
+    /// VERIFY, then MSE SET (JAHIS Annex A.3).
+    VerifyThenMse,
+}
+
+/// Every known issuer, probed in this order. The JAHIS example's AIDs are "specified by MHLW" and not
+/// public; like the virtual card, its row uses the JMA AIDs, and the probe tells the two apart by
+/// where the certificate is (see [`probe`]).
+pub static ISSUERS: &[Issuer] = &[JMA, JAHIS_EXAMPLE];
+
+/// The Japan Medical Association 医師資格証 (reference §2.2).
+pub const JMA: Issuer = Issuer { name: "jma", auth: Some(JMA_AUTH), sign: Some(JMA_SIGN) };
+
+/// The example card of JAHIS 24-002 Annex A.3 / Table B.1.
+pub const JAHIS_EXAMPLE: Issuer = Issuer { name: "jahis-example", auth: Some(JAHIS_AUTH), sign: Some(JAHIS_SIGN) };
+
+const JMA_AUTH: App = App {
+    aid: &[0xE8, 0x28, 0xBD, 0x08, 0x0F, 0xA0, 0x00, 0x00, 0x03, 0x91, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02],
+    pin_ef: [0x00, 0x02],
+    key_ef: [0x00, 0x0C],
+    cert_ef: [0x00, 0x16],
+    cert_sfi: None,
+    select_efs: true,
+    verify_p2: 0x88,
+    mse_p1p2: [0x41, 0xB6],
+    key_ref_tag: 0x84,
+    order: SignOrder::MseThenVerify,
+    pin_min: 4,
+    pin_max: 16,
+    pin_per_signature: false,
+    modulus_len: 256,
+};
+
+const JMA_SIGN: App = App {
+    aid: &[0xE8, 0x28, 0xBD, 0x08, 0x0F, 0xA0, 0x00, 0x00, 0x03, 0x91, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01],
+    pin_per_signature: true,
+    ..JMA_AUTH
+};
+
+const JAHIS_AUTH: App = App {
+    aid: JMA_AUTH.aid,
+    pin_ef: [0x00, 0x16],
+    key_ef: [0x00, 0x17],
+    cert_ef: [0x00, 0x18],
+    cert_sfi: Some(0x18),
+    select_efs: false,
+    verify_p2: 0x96,
+    mse_p1p2: [0x41, 0xB6],
+    key_ref_tag: 0x81,
+    order: SignOrder::VerifyThenMse,
+    pin_min: 4,
+    pin_max: 16,
+    pin_per_signature: false,
+    modulus_len: 256,
+};
+
+const JAHIS_SIGN: App = App { aid: JMA_SIGN.aid, pin_per_signature: true, ..JAHIS_AUTH };
+
+/// Command chaining chunk: the largest short Lc, so a 256-byte block takes two commands.
+const CHAIN_CHUNK: usize = apdu::SHORT_MAX_LC;
+
+impl std::fmt::Debug for Issuer {
+    /// The name only: a `Driver` in a log line should not dump the whole table row.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Issuer").field(&self.name).finish()
+    }
+}
+
+impl Issuer {
+    /// The application for a key role.
+    pub fn app(&self, role: KeyRole) -> Option<&App> {
+        match role {
+            KeyRole::Auth => self.auth.as_ref(),
+            KeyRole::Sign => self.sign.as_ref(),
+        }
+    }
+
+    /// The applications with their roles, authentication first.
+    fn apps(&self) -> impl Iterator<Item = (KeyRole, &App)> {
+        [(KeyRole::Auth, self.auth.as_ref()), (KeyRole::Sign, self.sign.as_ref())]
+            .into_iter()
+            .filter_map(|(role, app)| Some((role, app?)))
+    }
+}
+
+/// Which issuer's card this is. An AID alone is not enough (issuers may share the 7816-15 AIDs, as the
+/// table's two rows do), so an issuer matches when its first application that selects also has a
+/// certificate (`30 …`) where that issuer keeps it. A JMA-layout probe of a JAHIS-layout card selects
+/// the PIN EF at 0016 and READ BINARY fails; the other way round, SFI 18 does not exist.
+pub fn probe(s: &mut Session<'_>) -> Result<Option<&'static Issuer>, DriverError> {
+    for issuer in ISSUERS {
+        for (_, app) in issuer.apps() {
+            if !try_select(s, &apdu::select_aid(app.aid))? {
+                continue;
+            }
+            if holds_certificate(s, app)? {
+                return Ok(Some(issuer));
+            }
+            // The AID answered but the files are not this issuer's: try the next issuer.
+            break;
+        }
+    }
+    Ok(None)
+}
+
+/// Each application's end-entity certificate (the card holds no CA certificates in the layouts
+/// known). An application the card lacks (6A82 on SELECT) is skipped: a card may carry only one.
+pub fn read_certificates(s: &mut Session<'_>, issuer: &Issuer) -> Result<Vec<CardCertificate>, DriverError> {
+    let mut out = Vec::new();
+    for (role, app) in issuer.apps() {
+        match s.send(&apdu::select_aid(app.aid))?.sw.check() {
+            Ok(()) => {}
+            Err(CardError::FileNotFound) => continue,
+            Err(error) => return Err(DriverError::Status { step: "SELECT application", error }),
+        }
+        let cert = read_certificate(s, app)?;
+        out.push(CardCertificate { role, chain: vec![cert] });
+    }
+    Ok(out)
+}
+
+/// The PIN's retry counter: VERIFY without data, P2 per issuer. The P2 names the PIN by reference, so
+/// no EF is selected even where `sign` does (keeping a warm login within 8 APDUs).
+pub fn pin_status(s: &mut Session<'_>, issuer: &Issuer, role: KeyRole) -> Result<PinStatus, DriverError> {
+    let app = issuer.app(role).ok_or(DriverError::NoKey(role))?;
+    select(s, &apdu::select_aid(app.aid), "SELECT application")?;
+    query_pin(s, app.verify_p2)
+}
+
+/// Printable ASCII within the application's length bounds; HPKI PINs are case-sensitive and sent as
+/// typed.
+pub fn check_pin(issuer: &Issuer, role: KeyRole, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, PinFormatError> {
+    // A role the card lacks gets the JAHIS bounds; `sign` then reports the missing key.
+    let (min, max) = issuer.app(role).map_or((4, 16), |app| (app.pin_min, app.pin_max));
+    let bytes = pin.0.as_bytes();
+    if (min..=max).contains(&bytes.len()) && bytes.iter().all(|b| (0x20..=0x7E).contains(b)) {
+        Ok(Zeroizing::new(bytes.to_vec()))
+    } else {
+        Err(PinFormatError::Ascii { min, max })
+    }
+}
+
+/// Verifies the PIN and signs `digest_info` (DER DigestInfo) with the role's key. The host pads; the
+/// card's answer must be exactly one modulus long. The certificates are readable without a PIN, so no
+/// chain is returned.
+pub fn sign(
+    s: &mut Session<'_>,
+    issuer: &Issuer,
+    role: KeyRole,
+    pin: &[u8],
+    digest_info: &[u8],
+) -> Result<SignOutput, DriverError> {
+    let app = issuer.app(role).ok_or(DriverError::NoKey(role))?;
+    let block = super::emsa_pkcs1_v15(digest_info, app.modulus_len)
+        .ok_or(DriverError::DigestInfo { len: digest_info.len(), max: app.modulus_len.saturating_sub(11) })?;
+    select(s, &apdu::select_aid(app.aid), "SELECT application")?;
+    if app.select_efs {
+        select(s, &apdu::select_ef(app.pin_ef), "SELECT PIN EF")?;
+        select(s, &apdu::select_ef(app.key_ef), "SELECT key EF")?;
+    }
+    match app.order {
+        SignOrder::MseThenVerify => {
+            set_key(s, app)?;
+            verify(s, app.verify_p2, pin)?;
+        }
+        SignOrder::VerifyThenMse => {
+            verify(s, app.verify_p2, pin)?;
+            set_key(s, app)?;
+        }
+    }
+    let signature = compute_signature(s, app, &block)?;
+    if signature.len() != app.modulus_len {
+        return Err(DriverError::Malformed {
+            step: "PSO COMPUTE DIGITAL SIGNATURE",
+            reason: format!("{} bytes, not the {}-byte modulus", signature.len(), app.modulus_len),
+        });
+    }
+    Ok(SignOutput { signature, chain: None })
+}
+
+/// The certificate EF's first bytes look like a DER SEQUENCE. Any error status means "not here".
+fn holds_certificate(s: &mut Session<'_>, app: &App) -> Result<bool, DriverError> {
+    let header = match app.cert_sfi {
+        Some(sfi) => s.send(&read_by_sfi(sfi, 4))?,
+        None => {
+            if !try_select(s, &apdu::select_ef(app.cert_ef))? {
+                return Ok(false);
+            }
+            s.send(&apdu::read_binary(0, 4))?
+        }
+    };
+    Ok(header.sw.is_ok() && header.data.first() == Some(&0x30) && tlv::encoded_len(&header.data).is_ok())
+}
+
+fn read_certificate(s: &mut Session<'_>, app: &App) -> Result<Vec<u8>, DriverError> {
+    const STEP: &str = "read certificate";
+    match app.cert_sfi {
+        Some(sfi) => read_der_ef(s, &read_by_sfi(sfi, 4), STEP),
+        None => {
+            select(s, &apdu::select_ef(app.cert_ef), "SELECT certificate EF")?;
+            read_der_ef(s, &apdu::read_binary(0, 4), STEP)
+        }
+    }
+}
+
+/// READ BINARY naming the EF by short identifier, from offset 0; it becomes the current EF.
+fn read_by_sfi(sfi: u8, ne: usize) -> Command {
+    Command::new(0x00, 0xB0, 0x80 | (sfi & 0x1F), 0x00).with_le(ne)
+}
+
+/// MSE SET: the key to sign with, `<tag> 02 <key FID>`.
+fn set_key(s: &mut Session<'_>, app: &App) -> Result<(), DriverError> {
+    let [p1, p2] = app.mse_p1p2;
+    let [hi, lo] = app.key_ef;
+    let mse = Command::new(0x00, 0x22, p1, p2).with_data(&[app.key_ref_tag, 0x02, hi, lo]);
+    select(s, &mse, "MANAGE SECURITY ENVIRONMENT")
+}
+
+/// PSO COMPUTE DIGITAL SIGNATURE. Extended length first, as the JMA middleware sends it; when the card
+/// (or a reader in between) answers 6700 — ISO 7816-4's "wrong length", what a card without extended
+/// length support says — the same block goes again with command chaining, which only needs short
+/// APDUs. Any other status is the card's verdict on the signature itself and is returned as is.
+fn compute_signature(s: &mut Session<'_>, app: &App, block: &[u8]) -> Result<Vec<u8>, DriverError> {
+    const STEP: &str = "PSO COMPUTE DIGITAL SIGNATURE";
+    let pso = Command::new(0x00, 0x2A, 0x9E, 0x9A).with_data(block);
+    let mut resp = s.send(&pso.clone().with_le(apdu::EXTENDED_MAX_NE))?;
+    if resp.sw == StatusWord(0x6700) {
+        // Short Le 00 asks for up to 256 bytes; a longer signature arrives through 61xx.
+        let parts = pso.with_le(app.modulus_len.min(apdu::SHORT_MAX_NE)).chain(CHAIN_CHUNK)?;
+        resp = s.send_chained(&parts)?;
+    }
+    if !resp.sw.is_ok() {
+        return Err(DriverError::Status { step: STEP, error: CardError::from(resp.sw) });
+    }
+    Ok(resp.data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_matches_the_reference() {
+        let jma_sign = JMA.sign.as_ref().unwrap();
+        assert_eq!(hex::encode_upper(jma_sign.aid), "E828BD080FA000000391000000000001");
+        assert_eq!(hex::encode_upper(JMA.auth.as_ref().unwrap().aid), "E828BD080FA000000391000000000002");
+        assert_eq!((jma_sign.pin_ef, jma_sign.key_ef, jma_sign.cert_ef), ([0, 2], [0, 0x0C], [0, 0x16]));
+        for issuer in ISSUERS {
+            for (_, app) in issuer.apps() {
+                assert!(app.aid.starts_with(&[0xE8, 0x28, 0xBD, 0x08, 0x0F]), "{}", issuer.name);
+                assert!(app.aid.len() <= 16);
+            }
+        }
+    }
+
+    #[test]
+    fn pin_rules() {
+        let pin = |s: &str| Pin(Zeroizing::new(s.to_owned()));
+        assert!(check_pin(&JMA, KeyRole::Sign, &pin("Pass word~")).is_ok());
+        assert_eq!(check_pin(&JMA, KeyRole::Auth, &pin("abc")), Err(PinFormatError::Ascii { min: 4, max: 16 }));
+        assert!(check_pin(&JMA, KeyRole::Auth, &pin("a".repeat(17).as_str())).is_err());
+        assert!(check_pin(&JMA, KeyRole::Auth, &pin("abc\u{7f}")).is_err());
+        assert!(check_pin(&JMA, KeyRole::Auth, &pin("パスワード")).is_err());
+    }
+}

@@ -1,0 +1,22 @@
+//! hcpki-agent: the one local program that owns the PC/SC readers and serves both HPKI and JPKI cards.
+//!
+//! Layers, bottom up: `apdu` (command encoding, total response parser, typed status words) → `transport`
+//! (PC/SC, recorded transcripts, in-process cards) → `card` (one driver per card kind, chosen by probing
+//! AIDs) → `broker` (owns every reader, serialises per card, caches certificates, emits events) →
+//! `service` (the contract the front ends use) → front ends: the CLI and `api` (the loopback HTTP API).
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod apdu;
+pub mod bench;
+pub mod broker;
+pub mod card;
+pub mod config;
+pub mod pin_entry;
+pub mod readers;
+pub mod service;
+pub mod tlv;
+pub mod transport;
+
+#[cfg(test)]
+mod testkit;

@@ -1,0 +1,185 @@
+//! The contract between the card side of the agent (broker, drivers) and its front ends (CLI, local HTTP
+//! API). Front ends see cards, certificates and signatures; never keys, never PIN bytes after entry.
+
+use std::fmt;
+use zeroize::Zeroizing;
+
+/// Which kind of card answers in a reader, decided by probing application AIDs (not the ATR).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum CardKind {
+    /// 医療従事者 HPKI card (JAHIS layout; issuer table in `card::hpki`).
+    Hpki,
+    /// マイナンバーカード, 公的個人認証 AP.
+    Jpki,
+}
+
+/// Which key of a card: the login (authentication) key or the legal signature key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyRole {
+    /// JPKI 利用者証明用 / HPKI authentication AP: what a login uses.
+    Auth,
+    /// JPKI 署名用 / HPKI signature AP.
+    Sign,
+}
+
+/// A PIN as typed by the user, wiped from memory when dropped. Not `Debug`-printable.
+pub struct Pin(pub Zeroizing<String>);
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pin(***)")
+    }
+}
+
+/// One reader and what is in it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ReaderInfo {
+    pub name: String,
+    /// None: no card, or a card that is neither HPKI nor JPKI.
+    pub card: Option<CardInfo>,
+    /// True when a card is present but no known application answered.
+    pub unknown_card: bool,
+}
+
+/// A recognised card: its kind, a stable identity for caching, and its public certificates.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CardInfo {
+    pub kind: CardKind,
+    /// Stable per card: hex SHA-256 of the authentication certificate (cache key; no personal data).
+    pub card_id: String,
+    /// Certificates readable without a PIN, per key role (DER), end entity first then CA certificates.
+    pub certificates: Vec<CardCertificate>,
+}
+
+/// A certificate chain of one key of a card.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CardCertificate {
+    pub role: KeyRole,
+    /// DER, end entity first, then the CA certificates the card holds.
+    #[serde(serialize_with = "ser_b64_vec")]
+    pub chain: Vec<Vec<u8>>,
+}
+
+/// What to sign: the agent hashes `message` (SHA-256), wraps it in a DigestInfo and has the card sign it
+/// (RSA PKCS#1 v1.5). The portal's challenge is the message.
+#[derive(Debug)]
+pub struct SignRequest {
+    /// Reader to use; None: the only card of `kind` present (error if several).
+    pub reader: Option<String>,
+    pub kind: CardKind,
+    pub role: KeyRole,
+    pub message: Vec<u8>,
+    /// Confirmed by the user that the last remaining PIN try may be spent.
+    pub allow_last_try: bool,
+}
+
+/// Domain separator of every message the agent has a card sign for a login.
+pub const LOGIN_CONTEXT: &[u8] = b"hcpki card login v1";
+
+/// The message a card signs for a login: `"hcpki card login v1" 00 origin 00 challenge`.
+///
+/// The agent never signs a caller's bytes as they are: binding the requesting origin and a fixed
+/// context means a page of another site cannot obtain a signature usable at the portal, and the card
+/// key cannot be made to sign a document hash or a TLS handshake through the agent. The portal
+/// rebuilds the same message from its own origin and the challenge it issued.
+pub fn login_message(origin: &str, challenge: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(LOGIN_CONTEXT.len() + origin.len() + challenge.len() + 2);
+    m.extend_from_slice(LOGIN_CONTEXT);
+    m.push(0);
+    m.extend_from_slice(origin.as_bytes());
+    m.push(0);
+    m.extend_from_slice(challenge);
+    m
+}
+
+/// A signature and the chain of the key that made it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Signed {
+    pub reader: String,
+    pub kind: CardKind,
+    pub card_id: String,
+    /// sha256WithRSAEncryption signature over the message.
+    #[serde(serialize_with = "ser_b64")]
+    pub signature: Vec<u8>,
+    #[serde(serialize_with = "ser_b64_vec")]
+    pub chain: Vec<Vec<u8>>,
+    /// APDUs this operation exchanged (benchmark and diagnostics).
+    pub apdus: u32,
+    /// Microseconds spent waiting for the reader and card (PC/SC round trips, the card's RSA); the
+    /// rest of an operation's time is the agent's own.
+    pub card_micros: u64,
+}
+
+/// Something happened in a reader. Front ends forward these (e.g. the portal ends the session on removal).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum CardEvent {
+    Inserted { reader: String, kind: Option<CardKind>, card_id: Option<String> },
+    Removed { reader: String, card_id: Option<String> },
+    ReaderAdded { reader: String },
+    ReaderRemoved { reader: String },
+}
+
+/// Asks the user for a PIN. The CLI prompts on the terminal; `serve` uses the agent's own loopback page.
+/// `tries_left` lets the prompt warn before the last try.
+pub trait PinPrompt: Send + Sync {
+    fn ask(&self, kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> Result<Pin, AgentError>;
+}
+
+/// The card side as front ends use it. Implemented by the broker; blocking calls (PC/SC is blocking) —
+/// async front ends call them through `tokio::task::spawn_blocking`.
+pub trait CardService: Send + Sync {
+    fn readers(&self) -> Result<Vec<ReaderInfo>, AgentError>;
+    fn sign(&self, request: &SignRequest, pin: &dyn PinPrompt) -> Result<Signed, AgentError>;
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<CardEvent>;
+}
+
+/// Errors front ends can show the user; each says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgentError {
+    #[error("PC/SC is not available ({0}): start pcscd (the PC/SC daemon) and try again")]
+    NoService(String),
+    #[error("no {0:?} card is inserted: insert the card and try again")]
+    NoCard(CardKind),
+    #[error("more than one {0:?} card is inserted: name the reader")]
+    SeveralCards(CardKind),
+    #[error("no reader named {0:?}")]
+    NoSuchReader(String),
+    #[error("wrong PIN: {tries_left} tries left")]
+    WrongPin { tries_left: u8 },
+    #[error("only one PIN try is left: confirm explicitly to use it, or unblock the card at its issuer")]
+    LastTryNotConfirmed,
+    #[error("the PIN is blocked: the card's issuer must unblock it")]
+    PinBlocked,
+    /// The PIN does not have the card's format; no try was spent.
+    #[error("{0}")]
+    BadPinFormat(String),
+    #[error("this card has no {0:?} key: use the other key role or another card")]
+    NoKey(KeyRole),
+    #[error("PIN entry was cancelled")]
+    Cancelled,
+    #[error("the card was removed during the operation: insert it and try again")]
+    CardRemoved,
+    #[error("the card answered unexpectedly: {0}")]
+    Card(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+fn ser_b64<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    use base64::Engine as _;
+    s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+fn ser_b64_vec<S: serde::Serializer>(items: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+    use base64::Engine as _;
+    use serde::ser::SerializeSeq as _;
+    let mut seq = s.serialize_seq(Some(items.len()))?;
+    for item in items {
+        seq.serialize_element(&base64::engine::general_purpose::STANDARD.encode(item))?;
+    }
+    seq.end()
+}

@@ -1,0 +1,150 @@
+//! Test fixtures shared by the unit tests: virtual cards in in-process readers, a fixed PIN prompt,
+//! signature verification.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use hcpki_vcard::card::VirtualCard;
+use hcpki_vcard::hpki::HpkiLayout;
+use hcpki_vcard::identity::{HpkiPins, Identity, IdentityRequest, JpkiPins};
+use zeroize::Zeroizing;
+
+use crate::readers::{ReaderBackend, ReaderWatcher};
+use crate::service::{AgentError, CardKind, KeyRole, Pin, PinPrompt, SignRequest, login_message};
+use crate::transport::func::FnCard;
+use crate::transport::{Connection, TransportError};
+
+pub fn jpki_identity(n: usize) -> &'static Identity {
+    static IDS: OnceLock<Vec<Identity>> = OnceLock::new();
+    let ids = IDS.get_or_init(|| {
+        (0..2)
+            .map(|_| {
+                Identity::generate(&IdentityRequest::Jpki { subject: Default::default(), pins: JpkiPins::default() })
+                    .unwrap()
+            })
+            .collect()
+    });
+    &ids[n]
+}
+
+pub fn hpki_identity() -> &'static Identity {
+    static ID: OnceLock<Identity> = OnceLock::new();
+    ID.get_or_init(|| {
+        Identity::generate(&IdentityRequest::Hpki {
+            subject: Default::default(),
+            layout: HpkiLayout::JMA,
+            pins: HpkiPins::default(),
+        })
+        .unwrap()
+    })
+}
+
+/// A reader's generation (bumped on every insertion and removal) and its card.
+type ReaderSlot = (u64, Option<Arc<Mutex<VirtualCard>>>);
+
+/// Readers whose cards are shared `VirtualCard`s. Removing a card bumps the reader's generation, so
+/// connections made before answer "removed", as PC/SC handles do.
+#[derive(Default, Clone)]
+pub struct MemReaders {
+    inner: Arc<Mutex<HashMap<String, ReaderSlot>>>,
+    order: Arc<Mutex<Vec<String>>>,
+}
+
+impl MemReaders {
+    pub fn with_readers(names: &[&str]) -> Self {
+        let r = MemReaders::default();
+        for n in names {
+            r.inner.lock().unwrap().insert((*n).to_owned(), (0, None));
+            r.order.lock().unwrap().push((*n).to_owned());
+        }
+        r
+    }
+
+    pub fn insert(&self, reader: &str, card: VirtualCard) -> Arc<Mutex<VirtualCard>> {
+        let card = Arc::new(Mutex::new(card));
+        let mut inner = self.inner.lock().unwrap();
+        let slot = inner.get_mut(reader).unwrap();
+        slot.0 += 1;
+        slot.1 = Some(Arc::clone(&card));
+        card
+    }
+
+    pub fn remove(&self, reader: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        let slot = inner.get_mut(reader).unwrap();
+        slot.0 += 1;
+        slot.1 = None;
+    }
+}
+
+impl ReaderBackend for MemReaders {
+    fn readers(&self) -> Result<Vec<String>, TransportError> {
+        Ok(self.order.lock().unwrap().clone())
+    }
+
+    fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError> {
+        let inner = self.inner.lock().unwrap();
+        let (generation, card) = inner.get(reader).ok_or_else(|| TransportError::UnknownReader(reader.into()))?;
+        let card = card.clone().ok_or(TransportError::NoCard)?;
+        let atr = card.lock().unwrap().atr().to_vec();
+        let (generation, readers, name) = (*generation, self.inner.clone(), reader.to_owned());
+        Ok(Box::new(FnCard::fallible(atr, move |capdu| {
+            let current = readers.lock().unwrap().get(&name).map(|(g, _)| *g);
+            if current != Some(generation) {
+                return Err(TransportError::Removed);
+            }
+            Ok(card.lock().unwrap().process(capdu))
+        })))
+    }
+
+    fn watcher(&self) -> Result<Box<dyn ReaderWatcher>, TransportError> {
+        Err(TransportError::NoService("no watcher in these tests".into()))
+    }
+}
+
+/// Answers with a fixed PIN and records what it was told.
+pub struct FixedPin {
+    pub pin: &'static str,
+    pub asked: Mutex<Vec<Option<u8>>>,
+    pub on_ask: Option<Box<dyn Fn() + Send + Sync>>,
+}
+
+impl FixedPin {
+    pub fn new(pin: &'static str) -> Self {
+        FixedPin { pin, asked: Mutex::new(Vec::new()), on_ask: None }
+    }
+}
+
+impl PinPrompt for FixedPin {
+    fn ask(&self, _kind: CardKind, _role: KeyRole, tries_left: Option<u8>) -> Result<Pin, AgentError> {
+        self.asked.lock().unwrap().push(tries_left);
+        if let Some(hook) = &self.on_ask {
+            hook();
+        }
+        Ok(Pin(Zeroizing::new(self.pin.to_owned())))
+    }
+}
+
+pub fn request(kind: CardKind) -> SignRequest {
+    SignRequest {
+        reader: None,
+        kind,
+        role: KeyRole::Auth,
+        message: login_message("https://portal.example", b"challenge-0123456789"),
+        allow_last_try: false,
+    }
+}
+
+/// Verifies sha256WithRSAEncryption over `message` with the end-entity certificate's key.
+pub fn verify(chain: &[Vec<u8>], message: &[u8], signature: &[u8]) {
+    use der::{Decode as _, Encode as _};
+    let cert = x509_cert::Certificate::from_der(&chain[0]).unwrap();
+    let spki = cert.tbs_certificate().subject_public_key_info().to_der().unwrap();
+    let spki = spki::SubjectPublicKeyInfoRef::from_der(&spki).unwrap();
+    let key = aws_lc_rs::signature::UnparsedPublicKey::new(
+        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+        spki.subject_public_key.raw_bytes(),
+    );
+    key.verify(message, signature).expect("the card's signature verifies with its certificate");
+}
+

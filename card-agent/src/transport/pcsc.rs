@@ -1,0 +1,234 @@
+//! PC/SC through the `pcsc` crate (pcsc-lite on Linux and macOS, WinSCard on Windows).
+//!
+//! Cards are opened SHARED (T=0 or T=1) so vendor middleware can coexist; exclusivity comes from one
+//! PC/SC transaction per operation instead. Disconnecting leaves the card as it is, because resetting it
+//! would throw away other programs' security status.
+
+use std::ffi::{CStr, CString};
+use std::time::Duration;
+
+use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
+
+use super::{Connection, Transport, TransportError};
+
+/// The PC/SC resource manager.
+pub struct PcscReaders {
+    ctx: Context,
+}
+
+impl std::fmt::Debug for PcscReaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PcscReaders").finish_non_exhaustive()
+    }
+}
+
+impl PcscReaders {
+    /// Connects to the PC/SC service.
+    pub fn establish() -> Result<Self, TransportError> {
+        Context::establish(Scope::User).map(|ctx| PcscReaders { ctx }).map_err(map_err)
+    }
+
+    /// Reader names, in PC/SC order. No readers is an empty list, not an error.
+    pub fn readers(&self) -> Result<Vec<String>, TransportError> {
+        match self.ctx.list_readers_owned() {
+            Ok(names) => Ok(names.iter().map(|n| n.to_string_lossy().into_owned()).collect()),
+            Err(pcsc::Error::NoReadersAvailable) => Ok(Vec::new()),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+
+    /// Connects to the card in `reader`, SHARED, T=0 or T=1.
+    pub fn connect(&self, reader: &str) -> Result<PcscCard, TransportError> {
+        let name = CString::new(reader).map_err(|_| TransportError::UnknownReader(reader.to_owned()))?;
+        let card = self.ctx.connect(&name, ShareMode::Shared, Protocols::ANY).map_err(|e| match e {
+            pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable => {
+                TransportError::UnknownReader(reader.to_owned())
+            }
+            pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard => TransportError::NoCard,
+            other => map_err(other),
+        })?;
+        let atr = card.status2_owned().map(|s| s.atr().to_vec()).map_err(map_err)?;
+        Ok(PcscCard { card: Some(card), atr, buf: vec![0; pcsc::MAX_BUFFER_SIZE_EXTENDED] })
+    }
+
+    /// A watcher of reader and card changes on its own PC/SC context (GetStatusChange blocks its
+    /// context, so it must not share the one used for APDUs).
+    pub fn watcher() -> Result<Watcher, TransportError> {
+        Ok(Watcher { ctx: Context::establish(Scope::User).map_err(map_err)?, states: Vec::new(), primed: false })
+    }
+}
+
+/// A card connected in one reader.
+pub struct PcscCard {
+    card: Option<pcsc::Card>,
+    atr: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl std::fmt::Debug for PcscCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PcscCard").field("atr", &hex::encode_upper(&self.atr)).finish_non_exhaustive()
+    }
+}
+
+impl Connection for PcscCard {
+    fn atr(&self) -> &[u8] {
+        &self.atr
+    }
+
+    fn begin(&mut self) -> Result<Box<dyn Transport + '_>, TransportError> {
+        let card = self.card.as_mut().ok_or(TransportError::Removed)?;
+        // A reset by another program surfaces here first; reconnecting keeps our handle valid. The
+        // operation starts with a SELECT of the application anyway, which is all a reset undoes.
+        let card = match card.transaction2() {
+            Ok(tx) => return Ok(Box::new(PcscTransaction { tx, buf: &mut self.buf })),
+            Err((card, pcsc::Error::ResetCard)) => {
+                card.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard).map_err(map_err)?;
+                card
+            }
+            Err((_, e)) => return Err(map_err(e)),
+        };
+        let tx = card.transaction().map_err(map_err)?;
+        Ok(Box::new(PcscTransaction { tx, buf: &mut self.buf }))
+    }
+
+    fn reconnect(&mut self) -> Result<(), TransportError> {
+        let card = self.card.as_mut().ok_or(TransportError::Removed)?;
+        card.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard).map_err(map_err)
+    }
+}
+
+impl Drop for PcscCard {
+    fn drop(&mut self) {
+        if let Some(card) = self.card.take() {
+            // The default disposition resets the card; leave it for the other programs instead.
+            if let Err((_card, e)) = card.disconnect(Disposition::LeaveCard) {
+                tracing::debug!(error = %e, "disconnecting from the card failed");
+            }
+        }
+    }
+}
+
+struct PcscTransaction<'a> {
+    tx: pcsc::Transaction<'a>,
+    buf: &'a mut Vec<u8>,
+}
+
+impl Transport for PcscTransaction<'_> {
+    fn transmit(&mut self, capdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        match self.tx.transmit(capdu, self.buf) {
+            // Every card answers at least SW1 SW2. pcsc-lite returns an empty buffer, not an error,
+            // when the card goes away during the exchange (seen with vpcd): that is a removal.
+            Ok([]) => Err(TransportError::Removed),
+            Ok(rapdu) => Ok(rapdu.to_vec()),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+}
+
+/// A change seen by [`Watcher::wait`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReaderChange {
+    ReaderAdded(String),
+    ReaderRemoved(String),
+    CardInserted { reader: String, atr: Vec<u8> },
+    CardRemoved(String),
+}
+
+/// Watches readers through `SCardGetStatusChange`, including the `\\?PnP?\Notification` pseudo-reader
+/// that signals readers being plugged in or out.
+pub struct Watcher {
+    ctx: Context,
+    states: Vec<ReaderState>,
+    primed: bool,
+}
+
+impl std::fmt::Debug for Watcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watcher").field("readers", &self.states.len()).finish_non_exhaustive()
+    }
+}
+
+impl Watcher {
+    /// Waits up to `timeout` for changes. The first call reports every present reader and card, so a
+    /// listener starts from the full picture.
+    pub fn wait(&mut self, timeout: Duration) -> Result<Vec<ReaderChange>, TransportError> {
+        let mut changes = Vec::new();
+        self.sync_readers(&mut changes)?;
+        if self.primed {
+            for rs in &mut self.states {
+                rs.sync_current_state();
+            }
+            match self.ctx.get_status_change(timeout, &mut self.states) {
+                Ok(()) => {}
+                Err(pcsc::Error::Timeout) => return Ok(changes),
+                // With no reader at all, pcsc-lite may answer this instead of waiting on PnP.
+                Err(pcsc::Error::UnknownReader) => return Ok(changes),
+                Err(e) => return Err(map_err(e)),
+            }
+        } else {
+            self.primed = true;
+            self.ctx.get_status_change(Duration::ZERO, &mut self.states).or_else(|e| match e {
+                pcsc::Error::Timeout => Ok(()),
+                other => Err(map_err(other)),
+            })?;
+        }
+        for rs in &self.states {
+            if rs.name() == pcsc::PNP_NOTIFICATION() || !rs.event_state().contains(State::CHANGED) {
+                continue;
+            }
+            let name = rs.name().to_string_lossy().into_owned();
+            let was = rs.current_state().contains(State::PRESENT);
+            let is = rs.event_state().contains(State::PRESENT) && !rs.event_state().contains(State::MUTE);
+            if is && !was {
+                changes.push(ReaderChange::CardInserted { reader: name, atr: rs.atr().to_vec() });
+            } else if was && !is {
+                changes.push(ReaderChange::CardRemoved(name));
+            }
+        }
+        self.sync_readers(&mut changes)?;
+        Ok(changes)
+    }
+
+    fn sync_readers(&mut self, changes: &mut Vec<ReaderChange>) -> Result<(), TransportError> {
+        if self.states.is_empty() {
+            self.states.push(ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE));
+        }
+        let names: Vec<CString> = match self.ctx.list_readers_owned() {
+            Ok(n) => n,
+            Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
+            Err(e) => return Err(map_err(e)),
+        };
+        let pnp: &CStr = pcsc::PNP_NOTIFICATION();
+        self.states.retain(|rs| {
+            let keep = rs.name() == pnp || names.iter().any(|n| n.as_c_str() == rs.name());
+            if !keep {
+                let name = rs.name().to_string_lossy().into_owned();
+                if rs.current_state().contains(State::PRESENT) {
+                    changes.push(ReaderChange::CardRemoved(name.clone()));
+                }
+                changes.push(ReaderChange::ReaderRemoved(name));
+            }
+            keep
+        });
+        for name in names {
+            if !self.states.iter().any(|rs| rs.name() == name.as_c_str()) {
+                changes.push(ReaderChange::ReaderAdded(name.to_string_lossy().into_owned()));
+                self.states.push(ReaderState::new(name, State::UNAWARE));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// PC/SC errors in the terms the user can act on.
+fn map_err(e: pcsc::Error) -> TransportError {
+    match e {
+        pcsc::Error::NoService | pcsc::Error::ServiceStopped => TransportError::NoService(e.to_string()),
+        pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard => TransportError::Removed,
+        pcsc::Error::ResetCard => TransportError::Reset,
+        pcsc::Error::SharingViolation => TransportError::Sharing,
+        pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable => TransportError::UnknownReader(e.to_string()),
+        other => TransportError::Pcsc(other.to_string()),
+    }
+}

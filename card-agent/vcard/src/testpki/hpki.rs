@@ -1,0 +1,209 @@
+//! The HPKI test chain: root → signature CA / authentication CA → the card's two certificates.
+
+use super::{Ca, Credential, PkiError, encode, params, policy_extension, second_ou, serial_number_attr};
+use der::asn1::ObjectIdentifier;
+use rcgen::{CrlDistributionPoint, CustomExtension, DnType, KeyUsagePurpose};
+
+/// id-hcpki-at-healthcareactor (hcRole), ISO/TS 17090.
+const HC_ROLE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.0.17090.0.1");
+/// The JHPKI role table: the coding scheme every Japanese hcRole names.
+const JHPKI_ROLE_SCHEME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.100495.1.6.1.1");
+/// CA policies (reference §3.1).
+const SIGN_CA_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.1.3.1");
+const AUTH_CA_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.2.3.1");
+/// End-entity policies: the signature one is observed (§3.2); the authentication one is inferred.
+const SIGN_EE_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.1.0.1");
+const AUTH_EE_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.2.0.1");
+const COUNTRY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
+const ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
+const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+const SERIAL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
+
+const REPOSITORY: &str = "http://hcpki-test.invalid/hpki/repository/";
+
+/// Who the HPKI certificates are for.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HpkiSubject {
+    /// hcRole free text (e.g. `Medical Doctor`); `None` issues without subjectDirectoryAttributes,
+    /// as for administrative staff.
+    pub role: Option<String>,
+    /// Subject CN: the name in romaji.
+    pub name_romaji: String,
+    /// SAN dirName CN: the kanji name, family and given name separated by U+3000.
+    pub name_kanji: String,
+    /// Subject O: the facility in romaji or English.
+    pub organization_romaji: String,
+    /// SAN dirName O: the facility in kanji.
+    pub organization_kanji: String,
+    /// Subject and SAN serialNumber: the registration identifier.
+    pub registration_id: String,
+}
+
+impl Default for HpkiSubject {
+    fn default() -> Self {
+        Self {
+            role: Some("Medical Doctor".to_owned()),
+            name_romaji: "Taro Shiken".to_owned(),
+            name_kanji: "試験\u{3000}太郎".to_owned(),
+            organization_romaji: "HCPKI TEST UNIVERSITY HOSPITAL".to_owned(),
+            organization_kanji: "試験大学病院".to_owned(),
+            registration_id: "Test000001".to_owned(),
+        }
+    }
+}
+
+/// The HPKI chain and the card's two credentials.
+#[derive(Clone, Debug)]
+pub struct HpkiCredentials {
+    /// Root CA certificate (DER).
+    pub root: Vec<u8>,
+    /// Signature CA certificate (DER).
+    pub signature_ca: Vec<u8>,
+    /// Authentication CA certificate (DER).
+    pub authentication_ca: Vec<u8>,
+    /// Signature (non-repudiation) certificate and key.
+    pub signature: Credential,
+    /// Authentication certificate and key.
+    pub authentication: Credential,
+}
+
+/// Issues a fresh HPKI chain and the two end-entity certificates for `subject`.
+pub fn issue_hpki(subject: &HpkiSubject) -> Result<HpkiCredentials, PkiError> {
+    let root = Ca::root(
+        "HPKI root",
+        params(
+            &[
+                (DnType::CountryName, "JP"),
+                (DnType::OrganizationName, "TEST Ministry of Health, Labour and Welfare"),
+                (
+                    DnType::OrganizationalUnitName,
+                    "Director-General for Policy Planning and Evaluation",
+                ),
+                (second_ou(), "TEST MHLW HPKI Root CA V2"),
+            ],
+            365,
+            30 * 365,
+        ),
+    )?;
+    let sign_ca = root.subordinate(
+        "HPKI signature CA",
+        ca_params("HPKI-01-TestSignCA-forNonRepudiation", &SIGN_CA_POLICY),
+    )?;
+    let auth_ca = root.subordinate(
+        "HPKI authentication CA",
+        ca_params("HPKI-01-TestAuthCA-forAuthentication-forIndividual", &AUTH_CA_POLICY),
+    )?;
+    let signature = sign_ca.issue(
+        "HPKI signature certificate",
+        ee_params(
+            subject,
+            KeyUsagePurpose::ContentCommitment,
+            &SIGN_EE_POLICY,
+            "http://hcpki-test.invalid/hpki/sign/crl-sign.crl",
+        ),
+    )?;
+    let authentication = auth_ca.issue(
+        "HPKI authentication certificate",
+        ee_params(
+            subject,
+            KeyUsagePurpose::DigitalSignature,
+            &AUTH_EE_POLICY,
+            "http://hcpki-test.invalid/hpki/auth/crl-auth.crl",
+        ),
+    )?;
+    Ok(HpkiCredentials {
+        root: root.cert,
+        signature_ca: sign_ca.cert,
+        authentication_ca: auth_ca.cert,
+        signature,
+        authentication,
+    })
+}
+
+/// subjectDirectoryAttributes holding one hcRole, byte for byte as in the MEDIS certificate
+/// (reference §3.3):
+///
+/// ```text
+/// SubjectDirectoryAttributes ::= SEQUENCE SIZE (1..MAX) OF Attribute      -- RFC 5280 §4.2.1.8
+/// Attribute ::= SEQUENCE { type 1.0.17090.0.1, values SET OF HCActorData }
+/// HCActorData ::= SET OF HCActor                                          -- ISO/TS 17090-3
+/// HCActor ::= SEQUENCE { codedData [0] EXPLICIT CodedData OPTIONAL, regionalHCActorData [1] … }
+/// CodedData ::= SET { codingSchemeReference [0] EXPLICIT OBJECT IDENTIFIER,
+///                     codeDataValue [1] …, codeDataFreeText [2] EXPLICIT DirectoryString }
+/// ```
+///
+/// The role is the free text (UTF8String); the scheme is the JHPKI role table.
+pub fn hc_role_attributes(role: &str) -> Vec<u8> {
+    let coded_data = encode::set(&[
+        encode::tlv(0xA0, &encode::oid(&JHPKI_ROLE_SCHEME)),
+        encode::tlv(0xA2, &encode::utf8(role)),
+    ]);
+    let hc_actor = encode::sequence(&[encode::tlv(0xA0, &coded_data)]);
+    let hc_actor_data = encode::set(&[hc_actor]);
+    let attribute = encode::sequence(&[encode::oid(&HC_ROLE), encode::set(&[hc_actor_data])]);
+    encode::sequence(&[attribute])
+}
+
+fn ca_params(cn: &str, policy: &ObjectIdentifier) -> rcgen::CertificateParams {
+    let mut p = params(
+        &[
+            (DnType::CountryName, "JP"),
+            (DnType::OrganizationName, "HCPKI TEST"),
+            (DnType::OrganizationalUnitName, "HCPKI TEST HPKI CA"),
+            (DnType::CommonName, cn),
+        ],
+        365,
+        20 * 365,
+    );
+    p.custom_extensions.push(policy_extension(policy, REPOSITORY, true));
+    p.crl_distribution_points = vec![CrlDistributionPoint {
+        uris: vec!["http://hcpki-test.invalid/hpki/repository/rlist/sarl.crl".to_owned()],
+    }];
+    p
+}
+
+fn ee_params(
+    subject: &HpkiSubject,
+    usage: KeyUsagePurpose,
+    policy: &ObjectIdentifier,
+    crl: &str,
+) -> rcgen::CertificateParams {
+    // Five years from the start of today (JST), as the sample certificate.
+    let mut p = params(
+        &[
+            (DnType::CountryName, "JP"),
+            (DnType::OrganizationName, &subject.organization_romaji),
+            (DnType::CommonName, &subject.name_romaji),
+            (serial_number_attr(), &subject.registration_id),
+        ],
+        0,
+        5 * 365 + 1,
+    );
+    p.key_usages = vec![usage];
+    p.crl_distribution_points = vec![CrlDistributionPoint {
+        uris: vec![crl.to_owned()],
+    }];
+    p.custom_extensions.push(kanji_san(subject));
+    p.custom_extensions
+        .push(policy_extension(policy, "http://hcpki-test.invalid/hpki/cps/", true));
+    if let Some(role) = &subject.role {
+        p.custom_extensions.push(CustomExtension::from_oid_content(
+            &[2, 5, 29, 9],
+            hc_role_attributes(role),
+        ));
+    }
+    p
+}
+
+/// subjectAltName with one directoryName: `C=JP, O=<facility>, CN=<kanji name>, serialNumber=<id>`.
+fn kanji_san(subject: &HpkiSubject) -> CustomExtension {
+    let name = encode::name(&[
+        (COUNTRY, encode::directory_string("JP")),
+        (ORGANIZATION, encode::directory_string(&subject.organization_kanji)),
+        (COMMON_NAME, encode::directory_string(&subject.name_kanji)),
+        (SERIAL_NUMBER, encode::directory_string(&subject.registration_id)),
+    ]);
+    // GeneralName directoryName [4] is EXPLICIT (Name is a CHOICE).
+    let general_names = encode::sequence(&[encode::tlv(0xA4, &name)]);
+    CustomExtension::from_oid_content(&[2, 5, 29, 17], general_names)
+}

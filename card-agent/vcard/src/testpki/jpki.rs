@@ -1,0 +1,112 @@
+//! The JPKI test roots and the card's two certificates.
+
+use super::{Ca, Credential, PkiError, params, policy_extension, second_ou};
+use crate::jpki::BasicAttributes;
+use der::asn1::ObjectIdentifier;
+use rcgen::{DnType, KeyUsagePurpose, OtherNameValue, SanType};
+
+/// JPKI certificate policies per the jsrsasign OID addon (not checked against real certificates).
+const SIGN_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.1.1.20");
+const AUTH_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.1.3.30");
+
+/// Arc of the SAN otherName types of the basic four items: 1.2.392.200149.8.5.5.x.
+const ITEM_ARC: [u64; 7] = [1, 2, 392, 200149, 8, 5, 5];
+const NAME_ITEM: u64 = 1;
+const SEX_ITEM: u64 = 3;
+const BIRTH_ITEM: u64 = 4;
+const ADDRESS_ITEM: u64 = 5;
+
+/// Who the JPKI certificates are for.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct JpkiSubject {
+    /// CN of both certificates: an opaque identifier, not a name.
+    pub opaque_id: String,
+    /// The basic four items (signing certificate SAN, text AP).
+    pub attributes: BasicAttributes,
+}
+
+impl Default for JpkiSubject {
+    fn default() -> Self {
+        // 32 hex digits: shaped like nothing in particular, as the real CN.
+        let id: [u8; 16] = rand::random();
+        Self {
+            opaque_id: hex::encode_upper(id),
+            attributes: BasicAttributes {
+                name: "試験\u{3000}花子".to_owned(),
+                address: "東京都千代田区霞が関一丁目二番三号".to_owned(),
+                birth_date: "419900101".to_owned(),
+                sex: "2".to_owned(),
+            },
+        }
+    }
+}
+
+/// The two JPKI roots and the card's two credentials.
+#[derive(Clone, Debug)]
+pub struct JpkiCredentials {
+    /// Root for user authentication (card EF 000B).
+    pub auth_root: Vec<u8>,
+    /// Root for digital signature (card EF 0002).
+    pub sign_root: Vec<u8>,
+    /// User-authentication certificate and key (EF 000A / 0017).
+    pub auth: Credential,
+    /// Signing certificate and key (EF 0001 / 001A).
+    pub sign: Credential,
+}
+
+/// Issues the two roots and the card's certificates for `subject`.
+pub fn issue_jpki(subject: &JpkiSubject) -> Result<JpkiCredentials, PkiError> {
+    let auth_root = Ca::root("JPKI auth root", root_params("TEST JPKI for user authentication"))?;
+    let sign_root = Ca::root("JPKI sign root", root_params("TEST JPKI for digital signature"))?;
+
+    let mut auth = ee_params(subject, &AUTH_POLICY);
+    auth.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let auth = auth_root.issue("JPKI authentication certificate", auth)?;
+
+    let mut sign = ee_params(subject, &SIGN_POLICY);
+    sign.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
+    let item = |arc: u64, value: &str| {
+        let mut oid = ITEM_ARC.to_vec();
+        oid.push(arc);
+        SanType::OtherName((oid, OtherNameValue::Utf8String(value.to_owned())))
+    };
+    let a = &subject.attributes;
+    sign.subject_alt_names = vec![
+        item(NAME_ITEM, &a.name),
+        item(SEX_ITEM, &a.sex),
+        item(BIRTH_ITEM, &a.birth_date),
+        item(ADDRESS_ITEM, &a.address),
+    ];
+    let sign = sign_root.issue("JPKI signing certificate", sign)?;
+
+    Ok(JpkiCredentials {
+        auth_root: auth_root.cert,
+        sign_root: sign_root.cert,
+        auth,
+        sign,
+    })
+}
+
+fn root_params(purpose: &str) -> rcgen::CertificateParams {
+    params(
+        &[
+            (DnType::CountryName, "JP"),
+            (DnType::OrganizationName, "TEST JPKI"),
+            (DnType::OrganizationalUnitName, purpose),
+            (second_ou(), "TEST Japan Agency for Local Authority Information Systems"),
+        ],
+        365,
+        10 * 365,
+    )
+}
+
+fn ee_params(subject: &JpkiSubject, policy: &ObjectIdentifier) -> rcgen::CertificateParams {
+    let mut p = params(
+        &[(DnType::CountryName, "JP"), (DnType::CommonName, &subject.opaque_id)],
+        0,
+        5 * 365 + 1,
+    );
+    p.custom_extensions
+        .push(policy_extension(policy, "http://hcpki-test.invalid/jpki/cps/", false));
+    p
+}

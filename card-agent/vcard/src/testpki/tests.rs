@@ -1,0 +1,323 @@
+//! The test PKI's certificates parse as X.509, carry what the profiles say (reference §3, §4), and
+//! chain to their CAs by OpenSSL's judgement.
+
+use super::*;
+use crate::test_support::{hpki_identity, jpki_identity, tlvs};
+use der::{Decode, Encode};
+use std::path::Path;
+use std::process::Command;
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{
+    BasicConstraints, CertificatePolicies, KeyUsage, SubjectAltName, SubjectDirectoryAttributes,
+};
+
+fn parse(der: &[u8]) -> Certificate {
+    let cert = Certificate::from_der(der).unwrap();
+    // DER in, the same DER out: nothing rcgen or the hand encoder wrote is BER-only.
+    assert_eq!(cert.to_der().unwrap(), der);
+    cert
+}
+
+/// `(scheme OID, free text)` of every hcRole in the certificate.
+fn hc_roles(cert: &Certificate) -> Vec<(String, String)> {
+    let Some((critical, sda)) = cert
+        .tbs_certificate()
+        .get_extension::<SubjectDirectoryAttributes>()
+        .unwrap()
+    else {
+        return Vec::new();
+    };
+    assert!(
+        !critical,
+        "subjectDirectoryAttributes must not be critical (RFC 5280 §4.2.1.8)"
+    );
+    let mut roles = Vec::new();
+    for attribute in sda.0 {
+        assert_eq!(attribute.oid.to_string(), "1.0.17090.0.1", "hcRole attribute type");
+        for value in attribute.values.iter() {
+            // HCActorData ::= SET OF HCActor
+            let value = value.to_der().unwrap();
+            let [(set_tag, actors)] = &tlvs(&value)[..] else {
+                panic!("one HCActorData")
+            };
+            assert_eq!(set_tag, &[0x31]);
+            for (actor_tag, actor) in tlvs(actors) {
+                assert_eq!(actor_tag, [0x30], "HCActor ::= SEQUENCE");
+                let [(coded_tag, coded)] = &tlvs(actor)[..] else {
+                    panic!("only codedData")
+                };
+                assert_eq!(coded_tag, &[0xA0], "codedData [0] EXPLICIT");
+                let [(codeddata_tag, fields)] = &tlvs(coded)[..] else {
+                    panic!("one CodedData")
+                };
+                assert_eq!(codeddata_tag, &[0x31], "CodedData ::= SET");
+                let fields = tlvs(fields);
+                assert_eq!(fields.len(), 2, "scheme and free text");
+                assert_eq!(fields[0].0, [0xA0]);
+                assert_eq!(fields[1].0, [0xA2]);
+                let scheme: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::from_der(fields[0].1).unwrap();
+                let text = der::asn1::Utf8StringRef::from_der(fields[1].1).unwrap();
+                roles.push((scheme.to_string(), text.as_str().to_owned()));
+            }
+        }
+    }
+    roles
+}
+
+fn policies(cert: &Certificate) -> (bool, Vec<String>) {
+    let (critical, policies) = cert
+        .tbs_certificate()
+        .get_extension::<CertificatePolicies>()
+        .unwrap()
+        .unwrap();
+    (
+        critical,
+        policies.0.iter().map(|p| p.policy_identifier.to_string()).collect(),
+    )
+}
+
+fn key_usage(cert: &Certificate) -> KeyUsage {
+    let (critical, ku) = cert.tbs_certificate().get_extension::<KeyUsage>().unwrap().unwrap();
+    assert!(critical);
+    ku
+}
+
+/// The bits set, by RFC 5280 name.
+fn usages(ku: &KeyUsage) -> Vec<&'static str> {
+    [
+        (ku.digital_signature(), "digitalSignature"),
+        (ku.non_repudiation(), "nonRepudiation"),
+        (ku.key_encipherment(), "keyEncipherment"),
+        (ku.data_encipherment(), "dataEncipherment"),
+        (ku.key_agreement(), "keyAgreement"),
+        (ku.key_cert_sign(), "keyCertSign"),
+        (ku.crl_sign(), "cRLSign"),
+    ]
+    .into_iter()
+    .filter_map(|(set, name)| set.then_some(name))
+    .collect()
+}
+
+fn is_ca(cert: &Certificate) -> bool {
+    cert.tbs_certificate()
+        .get_extension::<BasicConstraints>()
+        .unwrap()
+        .is_some_and(|(_, bc)| bc.ca)
+}
+
+fn pem(dir: &Path, name: &str, der: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der).unwrap(),
+    )
+    .unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// `openssl verify -x509_strict -CAfile root [-untrusted intermediate] leaf`.
+fn openssl_verify(root: &[u8], intermediate: Option<&[u8]>, leaf: &[u8]) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("openssl");
+    cmd.args(["verify", "-x509_strict", "-CAfile", &pem(dir.path(), "root.pem", root)]);
+    if let Some(ca) = intermediate {
+        cmd.args(["-untrusted", &pem(dir.path(), "ca.pem", ca)]);
+    }
+    cmd.arg(pem(dir.path(), "leaf.pem", leaf));
+    let out = cmd.output().expect("run openssl (apt install openssl)");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+#[test]
+fn hpki_certificates_carry_hc_role_in_subject_directory_attributes() {
+    let id = hpki_identity();
+    let c = &id.credentials;
+    for (what, der) in [
+        ("signature", &c.signature.cert),
+        ("authentication", &c.authentication.cert),
+    ] {
+        let cert = parse(der);
+        assert_eq!(
+            hc_roles(&cert),
+            [("1.2.392.100495.1.6.1.1".to_owned(), "Medical Doctor".to_owned())],
+            "{what}"
+        );
+        assert!(!is_ca(&cert), "{what}");
+        let subject = cert.tbs_certificate().subject().to_string();
+        assert!(subject.contains("CN=Taro Shiken"), "{what}: {subject}");
+        assert!(subject.contains("=Test000001"), "{what}: {subject}");
+    }
+    // Byte for byte the MEDIS structure (reference §3.3) for the same role text.
+    assert_eq!(
+        hex::encode(hc_role_attributes("Medical Doctor")),
+        concat!(
+            "3034",
+            "3032",
+            "0606288185420001",
+            "3128",
+            "3126",
+            "3024",
+            "a022",
+            "3120",
+            "a00c060a2a830886910f01060101",
+            "a2100c0e",
+            "4d65646963616c20446f63746f72"
+        )
+    );
+}
+
+#[test]
+fn hpki_profile_details() {
+    let c = &hpki_identity().credentials;
+    let sign = parse(&c.signature.cert);
+    let auth = parse(&c.authentication.cert);
+    assert_eq!(usages(&key_usage(&sign)), ["nonRepudiation"]);
+    assert_eq!(usages(&key_usage(&auth)), ["digitalSignature"]);
+    assert_eq!(policies(&sign), (true, vec!["1.2.392.100495.1.5.1.1.0.1".to_owned()]));
+    assert_eq!(policies(&auth), (true, vec!["1.2.392.100495.1.5.1.2.0.1".to_owned()]));
+    let sign_ca = parse(&c.signature_ca);
+    let auth_ca = parse(&c.authentication_ca);
+    assert_eq!(
+        policies(&sign_ca),
+        (true, vec!["1.2.392.100495.1.5.1.1.3.1".to_owned()])
+    );
+    assert_eq!(
+        policies(&auth_ca),
+        (true, vec!["1.2.392.100495.1.5.1.2.3.1".to_owned()])
+    );
+    assert!(is_ca(&sign_ca) && is_ca(&auth_ca) && is_ca(&parse(&c.root)));
+    assert_eq!(sign.tbs_certificate().issuer(), sign_ca.tbs_certificate().subject());
+    assert_eq!(auth.tbs_certificate().issuer(), auth_ca.tbs_certificate().subject());
+
+    // SAN: one directoryName with the kanji name (UTF8String, U+3000 between the names).
+    let (_, san) = sign
+        .tbs_certificate()
+        .get_extension::<SubjectAltName>()
+        .unwrap()
+        .unwrap();
+    let [GeneralName::DirectoryName(name)] = san.0.as_slice() else {
+        panic!("{san:?}")
+    };
+    let name = name.to_string();
+    assert!(name.contains("CN=試験\u{3000}太郎"), "{name}");
+    assert!(name.contains("O=試験大学病院"), "{name}");
+
+    // Validity starts at a JST midnight (15:00 UTC) and ends one second before one.
+    let validity = sign.tbs_certificate().validity();
+    let start = validity.not_before.to_unix_duration().as_secs();
+    let end = validity.not_after.to_unix_duration().as_secs();
+    assert_eq!((start + 9 * 3600) % 86_400, 0);
+    assert_eq!((end + 1 + 9 * 3600) % 86_400, 0);
+    assert!(start <= OffsetDateTime::now_utc().unix_timestamp() as u64);
+}
+
+#[test]
+fn hpki_without_role_has_no_subject_directory_attributes() {
+    let creds = issue_hpki(&HpkiSubject {
+        role: None,
+        ..HpkiSubject::default()
+    })
+    .unwrap();
+    assert!(hc_roles(&parse(&creds.signature.cert)).is_empty());
+    let other = issue_hpki(&HpkiSubject {
+        role: Some("Pharmacist".to_owned()),
+        ..HpkiSubject::default()
+    })
+    .unwrap();
+    assert_eq!(hc_roles(&parse(&other.authentication.cert))[0].1, "Pharmacist");
+}
+
+#[test]
+fn hpki_chain_verifies_with_openssl() {
+    let c = &hpki_identity().credentials;
+    openssl_verify(&c.root, Some(&c.signature_ca), &c.signature.cert).unwrap();
+    openssl_verify(&c.root, Some(&c.authentication_ca), &c.authentication.cert).unwrap();
+    // And the wrong intermediate does not do.
+    assert!(openssl_verify(&c.root, Some(&c.authentication_ca), &c.signature.cert).is_err());
+    // Another identity's root is not this one's anchor.
+    let other = issue_hpki(&HpkiSubject::default()).unwrap();
+    assert!(openssl_verify(&other.root, Some(&c.signature_ca), &c.signature.cert).is_err());
+}
+
+#[test]
+fn jpki_certificates_and_chains() {
+    let id = jpki_identity();
+    let c = &id.credentials;
+    let auth = parse(&c.auth.cert);
+    let sign = parse(&c.sign.cert);
+    for root in [&c.auth_root, &c.sign_root] {
+        let root = parse(root);
+        assert!(is_ca(&root));
+        assert_eq!(root.tbs_certificate().issuer(), root.tbs_certificate().subject());
+        assert!(root.tbs_certificate().subject().to_string().contains("TEST"));
+    }
+    // The auth certificate names nobody: C and an opaque CN only.
+    assert_eq!(
+        auth.tbs_certificate().subject().to_string(),
+        format!("CN={},C=JP", id.subject.opaque_id)
+    );
+    assert!(
+        auth.tbs_certificate()
+            .get_extension::<SubjectAltName>()
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(usages(&key_usage(&auth)), ["digitalSignature"]);
+    assert_eq!(policies(&auth), (false, vec!["1.2.392.200149.8.5.1.3.30".to_owned()]));
+    // The signing certificate carries the four items as otherNames.
+    let (_, san) = sign
+        .tbs_certificate()
+        .get_extension::<SubjectAltName>()
+        .unwrap()
+        .unwrap();
+    let items: Vec<(String, String)> = san
+        .0
+        .iter()
+        .map(|n| {
+            let GeneralName::OtherName(other) = n else {
+                panic!("{n:?}")
+            };
+            let value = der::asn1::Utf8StringRef::try_from(&other.value).unwrap();
+            (other.type_id.to_string(), value.as_str().to_owned())
+        })
+        .collect();
+    let a = &id.subject.attributes;
+    assert_eq!(
+        items,
+        [
+            ("1.2.392.200149.8.5.5.1".to_owned(), a.name.clone()),
+            ("1.2.392.200149.8.5.5.3".to_owned(), a.sex.clone()),
+            ("1.2.392.200149.8.5.5.4".to_owned(), a.birth_date.clone()),
+            ("1.2.392.200149.8.5.5.5".to_owned(), a.address.clone()),
+        ]
+    );
+    assert_eq!(usages(&key_usage(&sign)), ["digitalSignature", "nonRepudiation"]);
+    openssl_verify(&c.auth_root, None, &c.auth.cert).unwrap();
+    openssl_verify(&c.sign_root, None, &c.sign.cert).unwrap();
+    assert!(openssl_verify(&c.sign_root, None, &c.auth.cert).is_err());
+}
+
+#[test]
+fn serials_are_positive_and_distinct() {
+    let c = &hpki_identity().credentials;
+    let serials: Vec<Vec<u8>> = [&c.root, &c.signature_ca, &c.authentication_ca, &c.signature.cert]
+        .iter()
+        .map(|der| parse(der).tbs_certificate().serial_number().as_bytes().to_vec())
+        .collect();
+    for s in &serials {
+        assert_eq!(s.len(), 8);
+        assert!(s[0] & 0x80 == 0 && s[0] != 0);
+    }
+    let mut unique = serials.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), serials.len());
+}

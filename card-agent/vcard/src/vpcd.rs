@@ -1,0 +1,324 @@
+//! A [`VirtualCard`] in a reader of vsmartcard's vpcd, the IFD handler that gives pcscd virtual
+//! readers: the card is a TCP *client* of vpcd, one connection per inserted card.
+//!
+//! ```text
+//! both ways      u16 big-endian length N ‖ N bytes
+//! vpcd → card    N = 1: control  00 power off · 01 power on · 02 reset (no reply) · 04 get ATR (reply: ATR)
+//!                N > 1: a C-APDU (reply: the R-APDU)
+//! ```
+//!
+//! pcscd asks for the ATR about every 400 ms, forever, between APDUs too; a closed connection is a
+//! removed card. Reader *i* of the stock `/etc/reader.conf.d/vpcd` listens on port 35963 + *i*, on
+//! every interface, which is why tests keep pcscd in its own network namespace and reach it from a
+//! thread that entered that namespace ([`VpcdTarget::netns`]).
+//!
+//! [`VpcdCard`] serves one card from a background thread and lets a test insert, remove and inspect
+//! it, and pull it deterministically in the middle of an operation ([`VpcdCard::remove_after_apdus`]).
+
+mod serve;
+#[cfg(test)]
+mod tests;
+
+use crate::card::VirtualCard;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// vpcd's port for reader 0 ("Virtual PCD 00 00"); reader 1 is the next port.
+pub const DEFAULT_PORT: u16 = 35963;
+
+/// Where the stock `ip netns` tool keeps named network namespaces.
+pub const NETNS_DIR: &str = "/run/netns";
+
+/// Which vpcd reader to connect to, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VpcdTarget {
+    /// Host name or address of vpcd (as seen from inside [`netns`](Self::netns), if set).
+    pub host: String,
+    /// vpcd's port for the reader.
+    pub port: u16,
+    /// A network namespace file (e.g. `/run/netns/hcpki-pcsc`) to connect from.
+    pub netns: Option<PathBuf>,
+    /// Connection attempts before [`VpcdCard::insert`] gives up (at least one).
+    pub connect_attempts: u32,
+    /// Re-arm TCP_QUICKACK before every read. Leave it on: vpcd 0.8 writes the length and the
+    /// payload in two `send()`s, and with delayed ACKs against Nagle every APDU then costs ~40 ms.
+    /// Off only to measure exactly that.
+    pub quickack: bool,
+}
+
+impl VpcdTarget {
+    /// Reader `index` of a vpcd on 127.0.0.1 (port 35963 + `index`), in this network namespace.
+    pub fn reader(index: u16) -> Self {
+        Self::new("127.0.0.1", DEFAULT_PORT.saturating_add(index))
+    }
+
+    /// vpcd at `host:port`, in this network namespace.
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            netns: None,
+            connect_attempts: 10,
+            quickack: true,
+        }
+    }
+
+    /// Connect from inside the network namespace at `path`.
+    pub fn in_netns(mut self, path: impl Into<PathBuf>) -> Self {
+        self.netns = Some(path.into());
+        self
+    }
+
+    /// Connect from inside the named namespace `ip netns` made (`/run/netns/NAME`).
+    pub fn in_named_netns(self, name: &str) -> Self {
+        self.in_netns(PathBuf::from(NETNS_DIR).join(name))
+    }
+
+    /// Gives up after `attempts` failed connections (0 counts as 1).
+    pub fn with_connect_attempts(mut self, attempts: u32) -> Self {
+        self.connect_attempts = attempts.max(1);
+        self
+    }
+
+    /// Turns the TCP_QUICKACK re-arming on or off (see [`quickack`](Self::quickack)).
+    pub fn with_quickack(mut self, on: bool) -> Self {
+        self.quickack = on;
+        self
+    }
+}
+
+impl fmt::Display for VpcdTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "vpcd at {}:{}", self.host, self.port)?;
+        match &self.netns {
+            Some(ns) => write!(f, " in network namespace {}", ns.display()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Why a card could not be inserted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VpcdError {
+    /// The network namespace could not be entered: it does not exist (start it with
+    /// `scripts/pcsc-stack start`) or this process is not root (setns needs CAP_SYS_ADMIN).
+    #[error(
+        "cannot enter network namespace {path}: {reason}; is the PC/SC stack up (scripts/pcsc-stack start) and are you root?"
+    )]
+    Netns {
+        /// The namespace file.
+        path: PathBuf,
+        /// The OS error.
+        reason: String,
+    },
+    /// The host name does not resolve; use an address such as 127.0.0.1.
+    #[error("cannot resolve {target}: {error}")]
+    Resolve {
+        /// The target, in words.
+        target: String,
+        /// The resolver's error.
+        error: std::io::Error,
+    },
+    /// Nothing accepted the connection: pcscd (with vsmartcard-vpcd) is not running there, or the
+    /// port is not a vpcd reader's. Start it with `scripts/pcsc-stack start`.
+    #[error(
+        "{target} is unreachable after {attempts} attempt(s): {error}; is pcscd with vsmartcard-vpcd running (scripts/pcsc-stack start)?"
+    )]
+    Unreachable {
+        /// The target, in words.
+        target: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last connection error.
+        error: std::io::Error,
+    },
+    /// The serving thread could not be started or died; retry, or look at the log.
+    #[error("card thread: {0}")]
+    Thread(String),
+}
+
+/// One virtual card that can be inserted into a vpcd reader, served by a background thread.
+///
+/// Do not hold the guard of [`card`](Self::card) across [`remove`](Self::remove): the serving
+/// thread may be waiting for it, and `remove` waits for the thread.
+#[derive(Debug)]
+pub struct VpcdCard {
+    card: Arc<Mutex<VirtualCard>>,
+    link: Arc<Link>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// What the handle and the serving thread share.
+#[derive(Debug, Default)]
+struct Link {
+    state: Mutex<LinkState>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct LinkState {
+    /// A serving thread is alive (connected, connecting or reconnecting).
+    running: bool,
+    /// The handle asked the thread to end (remove, drop), or the APDU trigger fired.
+    stop: bool,
+    /// A clone of the live connection, so that `remove` can shut it down under a blocked read.
+    socket: Option<socket2::Socket>,
+    /// C-APDUs still answered before the card is pulled.
+    remove_after: Option<u64>,
+    /// Connections made since the card was created (first insertion and reconnections).
+    connections: u64,
+    /// vpcd powered the card on this connection (pcscd does so when it notices an insertion).
+    powered: bool,
+}
+
+impl Link {
+    fn lock(&self) -> MutexGuard<'_, LinkState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl VpcdCard {
+    /// A card, not yet inserted anywhere.
+    pub fn new(card: VirtualCard) -> Self {
+        Self::from_shared(Arc::new(Mutex::new(card)))
+    }
+
+    /// A card someone else also holds (to inspect it without this handle).
+    pub fn from_shared(card: Arc<Mutex<VirtualCard>>) -> Self {
+        Self {
+            card,
+            link: Arc::new(Link::default()),
+            thread: None,
+        }
+    }
+
+    /// Inserts the card into the reader at `target`: connects (retrying up to
+    /// `target.connect_attempts` times) and serves vpcd from a background thread, reconnecting if
+    /// vpcd closes the connection, until [`remove`](Self::remove). A card that is inserted
+    /// somewhere is removed first.
+    pub fn insert(&mut self, target: VpcdTarget) -> Result<(), VpcdError> {
+        self.remove();
+        {
+            let mut state = self.link.lock();
+            state.stop = false;
+            state.running = true;
+            state.powered = false;
+            state.remove_after = None;
+        }
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let card = Arc::clone(&self.card);
+        let link = Arc::clone(&self.link);
+        let thread = std::thread::Builder::new()
+            .name(format!("vpcd-card-{}", target.port))
+            .spawn(move || serve::run(&target, &card, &link, &ready_tx))
+            .map_err(|e| {
+                self.link.lock().running = false;
+                VpcdError::Thread(e.to_string())
+            })?;
+        let ready = ready_rx
+            .recv()
+            .unwrap_or_else(|_| Err(VpcdError::Thread("ended before connecting".to_owned())));
+        match ready {
+            Ok(()) => {
+                self.thread = Some(thread);
+                Ok(())
+            }
+            Err(e) => {
+                // The thread has returned (or is about to) after reporting; reap it.
+                let _ = thread.join();
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes the card: closes the connection (vpcd reports "no card" within about a second) and
+    /// waits for the serving thread. Does nothing when the card is not inserted.
+    pub fn remove(&mut self) {
+        {
+            let mut state = self.link.lock();
+            state.stop = true;
+            if let Some(socket) = state.socket.take() {
+                // Wakes the thread out of its blocking read; the connection is gone either way.
+                let _ = socket.shutdown(std::net::Shutdown::Both);
+            }
+            self.link.changed.notify_all();
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
+    /// Pulls the card after it has answered `apdus` more C-APDUs: the next one gets no answer, the
+    /// connection closes instead, as if the card left the reader during that command. Power and
+    /// ATR messages do not count.
+    pub fn remove_after_apdus(&self, apdus: u64) {
+        self.link.lock().remove_after = Some(apdus);
+    }
+
+    /// Whether the card sits in a reader (connected, or reconnecting after vpcd closed).
+    pub fn is_inserted(&self) -> bool {
+        let state = self.link.lock();
+        state.running && !state.stop
+    }
+
+    /// Waits until the card is out (after [`remove_after_apdus`](Self::remove_after_apdus) fired);
+    /// `false` when it is still in after `timeout`.
+    pub fn wait_removed(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.link.lock();
+        while state.running {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            state = match self.link.changed.wait_timeout(state, left) {
+                Ok((s, _)) => s,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        true
+    }
+
+    /// Waits until the reader powers the card after [`insert`](Self::insert): pcscd has noticed the
+    /// insertion (and any earlier removal), so PC/SC clients now see this card. `false` after
+    /// `timeout` without power.
+    pub fn wait_powered(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.link.lock();
+        while !state.powered {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            state = match self.link.changed.wait_timeout(state, left) {
+                Ok((s, _)) => s,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        true
+    }
+
+    /// Connections made so far (1 after the first insertion; more after vpcd closed and the card
+    /// reconnected, or after re-insertion).
+    pub fn connections(&self) -> u64 {
+        self.link.lock().connections
+    }
+
+    /// The card, for PIN counters, stats and transcripts. Keep the guard short (see the type's doc).
+    pub fn card(&self) -> MutexGuard<'_, VirtualCard> {
+        self.card.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The shared card itself.
+    pub fn shared(&self) -> Arc<Mutex<VirtualCard>> {
+        Arc::clone(&self.card)
+    }
+}
+
+impl Drop for VpcdCard {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}

@@ -1,0 +1,400 @@
+//! The real `hcpki-agent` binary against the real pcscd, with virtual cards in vpcd readers
+//! (`scripts/pcsc-stack` runs pcscd in its own network namespace; scripts/test exports its name as
+//! `HCPKI_TEST_PCSC_NETNS`). Signatures are checked with OpenSSL. Only two readers exist, so these
+//! tests take the process-wide PC/SC lock and run one at a time.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use hcpki_vcard::hpki::HpkiLayout;
+use hcpki_vcard::identity::{HpkiPins, Identity, IdentityRequest, JpkiPins};
+use hcpki_vcard::vpcd::{VpcdCard, VpcdTarget};
+
+use crate::pcsc_lock::{pcsc_lock, pcsc_netns};
+
+const PORTAL: &str = "https://portal.example";
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+const B64URL: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+fn jpki() -> &'static Identity {
+    static ID: OnceLock<Identity> = OnceLock::new();
+    ID.get_or_init(|| {
+        Identity::generate(&IdentityRequest::Jpki { subject: Default::default(), pins: JpkiPins::default() }).unwrap()
+    })
+}
+
+fn hpki() -> &'static Identity {
+    static ID: OnceLock<Identity> = OnceLock::new();
+    ID.get_or_init(|| {
+        Identity::generate(&IdentityRequest::Hpki {
+            subject: Default::default(),
+            layout: HpkiLayout::JMA,
+            pins: HpkiPins::default(),
+        })
+        .unwrap()
+    })
+}
+
+fn insert(identity: &Identity, reader: u16) -> VpcdCard {
+    let mut card = VpcdCard::new(identity.card());
+    let netns = pcsc_netns().unwrap_or_else(|e| panic!("{e}"));
+    card.insert(VpcdTarget::reader(reader).in_named_netns(&netns)).unwrap();
+    card
+}
+
+fn agent_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let sibling = exe.parent().and_then(Path::parent).map(|d| d.join("hcpki-agent"));
+    sibling.filter(|p| p.is_file()).unwrap_or_else(|| {
+        panic!("target/debug/hcpki-agent is missing: run cargo build -p card-agent first (scripts/test does)")
+    })
+}
+
+/// Runs `hcpki-agent ARGS` with `stdin`, bounded by timeout(1).
+fn cli(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new("timeout")
+        .args(["-k", "5", "120"])
+        .arg(agent_bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_ne!(out.status.code(), Some(124), "hcpki-agent {args:?} hung");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "hcpki-agent {args:?} panicked");
+    out
+}
+
+fn text(out: &Output) -> String {
+    format!("status {}\nstdout:\n{}\nstderr:\n{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// Waits until `hcpki-agent readers` shows `want` in reader `index` (pcscd notices a card within ~1 s).
+fn wait_for_reader(index: usize, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = cli(&["readers"], "");
+        let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+        if listing.lines().nth(index).is_some_and(|l| l.contains(want)) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "reader {index} never showed {want:?}:\n{}", text(&out));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Checks sha256WithRSAEncryption over `message` with OpenSSL and the certificate.
+fn openssl_verifies(cert_der: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, pubkey, msg, sig) = (dir.path().join("c.der"), dir.path().join("k.pem"), dir.path().join("m"), dir.path().join("s"));
+    std::fs::write(&cert, cert_der).unwrap();
+    std::fs::write(&msg, message).unwrap();
+    std::fs::write(&sig, signature).unwrap();
+    let pk = Command::new("openssl").args(["x509", "-inform", "DER", "-pubkey", "-noout", "-in"]).arg(&cert).output().unwrap();
+    assert!(pk.status.success(), "openssl x509: {}", text(&pk));
+    std::fs::write(&pubkey, &pk.stdout).unwrap();
+    let v = Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(&pubkey)
+        .arg("-signature")
+        .arg(&sig)
+        .arg(&msg)
+        .output()
+        .unwrap();
+    v.status.success() && String::from_utf8_lossy(&v.stdout).contains("Verified OK")
+}
+
+fn login_message(origin: &str, challenge: &[u8]) -> Vec<u8> {
+    let mut m = b"hcpki card login v1\0".to_vec();
+    m.extend_from_slice(origin.as_bytes());
+    m.push(0);
+    m.extend_from_slice(challenge);
+    m
+}
+
+fn signed_json(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", text(out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn b64(v: &serde_json::Value) -> Vec<u8> {
+    B64.decode(v.as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn cli_jpki_login_signature_verifies_with_openssl() {
+    let _pcsc = pcsc_lock();
+    let card = insert(jpki(), 0);
+    wait_for_reader(0, "JPKI card");
+    let cards: serde_json::Value = serde_json::from_slice(&cli(&["cards", "--json"], "").stdout).unwrap();
+    let listed = &cards["readers"][0]["card"];
+    assert_eq!(listed["kind"], "jpki");
+    let auth = listed["certificates"].as_array().unwrap().iter().find(|c| c["role"] == "auth").unwrap();
+    assert_eq!(b64(&auth["chain"][0]), jpki().certificates()[0].1);
+
+    let challenge = [0x5Au8; 32];
+    let out = cli(
+        &["sign", "--card", "jpki", "--origin", PORTAL, "--challenge", &B64URL.encode(challenge), "--pin-stdin"],
+        "1234\n",
+    );
+    let signed = signed_json(&out);
+    let chain: Vec<Vec<u8>> = signed["chain"].as_array().unwrap().iter().map(b64).collect();
+    assert_eq!(chain[0], jpki().certificates()[0].1);
+    assert!(openssl_verifies(&chain[0], &login_message(PORTAL, &challenge), &b64(&signed["signature"])));
+    // The PIN went to the card only: not echoed, not logged; the card made one signature.
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("1234"), "{}", text(&out));
+    assert_eq!(card.card().stats().signatures, 1);
+}
+
+#[test]
+fn wrong_pins_count_down_then_the_card_locks() {
+    let _pcsc = pcsc_lock();
+    let card = insert(jpki(), 0);
+    wait_for_reader(0, "JPKI card");
+    let sign = |pin: &str, last: bool| {
+        let mut args = vec!["sign", "--card", "jpki", "--origin", PORTAL, "--challenge", "AAAAAAAAAAAAAAAAAAAAAA", "--pin-stdin"];
+        if last {
+            args.push("--allow-last-try");
+        }
+        cli(&args, &format!("{pin}\n"))
+    };
+    let tries = |c: &VpcdCard| match c.card().emulated() {
+        hcpki_vcard::card::Emulated::Jpki(j) => j.tries_left(hcpki_vcard::jpki::JpkiPin::Auth),
+        _ => unreachable!(),
+    };
+    let out = sign("9999", false);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong PIN: 2 tries left"), "{}", text(&out));
+    assert_eq!(tries(&card), 2);
+    let out = sign("9999", false);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 tries left"), "{}", text(&out));
+    // One try left: refused without touching the counter unless confirmed.
+    let out = sign("1234", false);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("only one PIN try is left"), "{}", text(&out));
+    assert_eq!(tries(&card), 1);
+    let out = sign("9999", true);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("blocked"), "{}", text(&out));
+    assert_eq!(tries(&card), 0);
+    let out = sign("1234", true);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("blocked"), "{}", text(&out));
+    assert_eq!(card.card().stats().signatures, 0);
+}
+
+#[test]
+fn a_card_pulled_mid_operation_fails_cleanly_and_works_when_reinserted() {
+    let _pcsc = pcsc_lock();
+    let mut card = insert(jpki(), 0);
+    wait_for_reader(0, "JPKI card");
+    // The CLI probes and reads certificates, checks the PIN counter, then VERIFY + SIGN: pull the
+    // card a few APDUs into the signing transaction.
+    let before = card.card().stats().apdus;
+    let dry = cli(&["sign", "--card", "jpki", "--origin", PORTAL, "--challenge", "AAAAAAAAAAAAAAAAAAAAAA", "--pin-stdin"], "1234\n");
+    assert!(dry.status.success(), "{}", text(&dry));
+    let per_sign = card.card().stats().apdus - before;
+    card.remove_after_apdus(per_sign - 2);
+    let out = cli(&["sign", "--card", "jpki", "--origin", PORTAL, "--challenge", "AAAAAAAAAAAAAAAAAAAAAA", "--pin-stdin"], "1234\n");
+    assert!(!out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("removed") || err.contains("no Jpki card"), "{}", text(&out));
+    assert!(card.wait_removed(Duration::from_secs(5)));
+    // The user puts the card back into the same reader.
+    wait_for_reader(0, "empty");
+    card.insert(VpcdTarget::reader(0).in_named_netns(&pcsc_netns().unwrap())).unwrap();
+    wait_for_reader(0, "JPKI card");
+    let out = cli(&["sign", "--card", "jpki", "--origin", PORTAL, "--challenge", "AAAAAAAAAAAAAAAAAAAAAA", "--pin-stdin"], "1234\n");
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// A running `hcpki-agent serve`.
+struct Served {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Served {
+    fn start() -> Self {
+        let mut child = Command::new(agent_bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--allow-origin", PORTAL])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or_else(|| panic!("no address in {line:?}"));
+        Served { child, addr: addr.parse().unwrap() }
+    }
+
+    fn http(&self, method: &str, path: &str, origin: &str, content_type: &str, body: &str) -> (u16, String) {
+        let mut s = TcpStream::connect(self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nOrigin: {origin}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).unwrap();
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+        (head.split_whitespace().nth(1).unwrap().parse().unwrap(), body.to_owned())
+    }
+
+    fn own_origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn wait_card(&self, reader: usize, kind: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (_, body) = self.http("GET", "/v1/cards", PORTAL, "text/plain", "");
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            if v["readers"][reader]["card"]["kind"] == kind {
+                return;
+            }
+            assert!(Instant::now() < deadline, "reader {reader} never showed a {kind} card: {body}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Starts a login, types `pin` into the agent's own page, returns the finished operation.
+    fn login(&self, kind: &str, challenge: &[u8], pin: &str) -> serde_json::Value {
+        let body = format!(r#"{{"challenge":"{}","kind":"{kind}"}}"#, B64URL.encode(challenge));
+        let (status, started) = self.http("POST", "/v1/sign", PORTAL, "application/json", &body);
+        assert_eq!(status, 202, "{started}");
+        let started: serde_json::Value = serde_json::from_str(&started).unwrap();
+        let id = started["id"].as_str().unwrap().to_owned();
+        let pin_path = format!("/pin/{id}");
+        assert_eq!(started["pin_url"], format!("{}{pin_path}", self.own_origin()));
+        let state = self.poll(&id, |s| s != "running");
+        assert_eq!(state["status"], "pin_required", "{state}");
+        let (_, page) = self.http("GET", &pin_path, &self.own_origin(), "text/plain", "");
+        let token = page.split("name=token value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let (status, _) = self.http("POST", &pin_path, &self.own_origin(), "application/x-www-form-urlencoded", &format!("token={token}&pin={pin}&action=sign"));
+        assert_eq!(status, 303);
+        self.poll(&id, |s| s == "done" || s == "failed")
+    }
+
+    fn poll(&self, id: &str, until: impl Fn(&str) -> bool) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, body) = self.http("GET", &format!("/v1/sign/{id}?wait=10"), PORTAL, "text/plain", "");
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            if until(v["status"].as_str().unwrap_or_default()) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "operation {id} stuck: {v}");
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn assert_login_verifies(done: &serde_json::Value, challenge: &[u8], expected_cert: &[u8]) {
+    assert_eq!(done["status"], "done", "{done}");
+    let chain: Vec<Vec<u8>> = done["result"]["chain"].as_array().unwrap().iter().map(b64).collect();
+    assert_eq!(chain[0], expected_cert);
+    assert!(openssl_verifies(&chain[0], &login_message(PORTAL, challenge), &b64(&done["result"]["signature"])));
+}
+
+#[test]
+fn hpki_login_through_the_agents_pin_page() {
+    let _pcsc = pcsc_lock();
+    let _card = insert(hpki(), 0);
+    let agent = Served::start();
+    agent.wait_card(0, "hpki");
+    let challenge = [0x11u8; 32];
+    let done = agent.login("hpki", &challenge, "hpki1234");
+    // The HPKI chain starts with the authentication certificate.
+    let auth_cert = hpki().certificates().into_iter().find(|(n, _)| *n == "authentication").unwrap().1.to_vec();
+    assert_login_verifies(&done, &challenge, &auth_cert);
+    // A second, warm login exchanges at most 8 APDUs.
+    let warm = agent.login("hpki", &[0x12; 32], "hpki1234");
+    assert!(warm["result"]["apdus"].as_u64().unwrap() <= 8, "{warm}");
+    // Another site's page is refused outright.
+    let (status, _) = agent.http("POST", "/v1/sign", "https://evil.example", "application/json", r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAA","kind":"hpki"}"#);
+    assert_eq!(status, 403);
+}
+
+#[test]
+fn hpki_and_jpki_sign_at_the_same_time_in_two_readers() {
+    let _pcsc = pcsc_lock();
+    let _j = insert(jpki(), 0);
+    let _h = insert(hpki(), 1);
+    let agent = Served::start();
+    agent.wait_card(0, "jpki");
+    agent.wait_card(1, "hpki");
+    std::thread::scope(|s| {
+        let a = s.spawn(|| agent.login("jpki", &[0x21; 32], "1234"));
+        let b = s.spawn(|| agent.login("hpki", &[0x22; 32], "hpki1234"));
+        assert_login_verifies(&a.join().unwrap(), &[0x21; 32], jpki().certificates()[0].1);
+        let auth_cert = hpki().certificates().into_iter().find(|(n, _)| *n == "authentication").unwrap().1.to_vec();
+        assert_login_verifies(&b.join().unwrap(), &[0x22; 32], &auth_cert);
+    });
+}
+
+#[test]
+fn a_card_moved_to_the_other_reader_is_followed_by_events() {
+    let _pcsc = pcsc_lock();
+    let mut card = insert(jpki(), 0);
+    let agent = Served::start();
+    agent.wait_card(0, "jpki");
+    // Follow /v1/events as the portal does.
+    let mut events = TcpStream::connect(agent.addr).unwrap();
+    events.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(events, "GET /v1/events HTTP/1.1\r\nHost: {}\r\nOrigin: {PORTAL}\r\nAccept: text/event-stream\r\n\r\n", agent.addr).unwrap();
+    let mut events = BufReader::new(events);
+    card.remove();
+    card.insert(VpcdTarget::reader(1).in_named_netns(&pcsc_netns().unwrap())).unwrap();
+    let mut seen = Vec::new();
+    let mut line = String::new();
+    while !(seen.iter().any(|e: &String| e.contains("\"removed\"")) && seen.iter().any(|e| e.contains("\"inserted\"") && e.contains("00 01"))) {
+        line.clear();
+        let n = events.read_line(&mut line).unwrap_or_else(|e| panic!("no event in time ({e}); seen {seen:?}"));
+        assert!(n > 0, "event stream closed; seen {seen:?}");
+        if let Some(data) = line.strip_prefix("data: ") {
+            seen.push(data.trim().to_owned());
+        }
+    }
+    let card_id = hcpki_agent_card_id(jpki().certificates()[0].1);
+    assert!(seen.iter().any(|e| e.contains("\"removed\"") && e.contains(&card_id)), "{seen:?}");
+    agent.wait_card(1, "jpki");
+    assert_login_verifies(&agent.login("jpki", &[0x31; 32], "1234"), &[0x31; 32], jpki().certificates()[0].1);
+}
+
+/// The agent's card id: hex SHA-256 of the identity certificate (computed here with OpenSSL).
+fn hcpki_agent_card_id(cert: &[u8]) -> String {
+    let mut child = Command::new("openssl").args(["dgst", "-sha256", "-r"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(cert).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_owned()
+}
+
+#[test]
+fn bench_reports_cold_and_warm_logins_through_pcscd() {
+    let _pcsc = pcsc_lock();
+    let _card = insert(jpki(), 0);
+    wait_for_reader(0, "JPKI card");
+    let out = cli(&["bench", "--card", "jpki", "--logins", "5", "--json"], "1234\n");
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["warm"].as_array().unwrap().len(), 5);
+    for s in report["warm"].as_array().unwrap() {
+        assert!(s["apdus"].as_u64().unwrap() <= 8, "{s}");
+    }
+    assert!(report["cold"]["apdus"].as_u64().unwrap() > 8);
+}

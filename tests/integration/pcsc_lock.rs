@@ -1,0 +1,40 @@
+//! The PC/SC tests' shared resources: one pcscd with two vpcd readers (scripts/pcsc-stack), in a
+//! network namespace whose name scripts/test exports as `HCPKI_TEST_PCSC_NETNS`.
+//!
+//! Two readers cannot host a card per test, and a card left in a reader confuses the next test, so
+//! every test that inserts cards holds [`pcsc_lock`] for its whole run (cards removed before the
+//! guard drops). The lock is per process: it serializes this test binary, not other binaries.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+static PCSC: Mutex<()> = Mutex::new(());
+
+/// Takes the process-wide PC/SC lock. A test that panicked while holding it has removed its cards
+/// by unwinding (VpcdCard's Drop), so a poisoned lock is still good to take.
+pub fn pcsc_lock() -> MutexGuard<'static, ()> {
+    PCSC.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The network namespace pcscd runs in, from `HCPKI_TEST_PCSC_NETNS`; an error that says how to get
+/// one when it is unset or names no namespace.
+pub fn pcsc_netns() -> Result<String, String> {
+    let name = match std::env::var("HCPKI_TEST_PCSC_NETNS") {
+        Ok(name) if !name.trim().is_empty() => name.trim().to_owned(),
+        _ => {
+            return Err(
+                "HCPKI_TEST_PCSC_NETNS is not set: run `scripts/pcsc-stack start` (as root) and set it to the \
+                        netns= name it prints, or run the whole suite with scripts/test, which does both"
+                    .to_owned(),
+            );
+        }
+    };
+    let path = Path::new("/run/netns").join(&name);
+    if !path.exists() {
+        return Err(format!(
+            "HCPKI_TEST_PCSC_NETNS={name}, but {} does not exist: is pcscd up? (`scripts/pcsc-stack status`)",
+            path.display()
+        ));
+    }
+    Ok(name)
+}
