@@ -239,8 +239,10 @@ impl Broker {
     }
 
     /// Brings the slot list in line with the backend's readers and identifies any card not yet
-    /// identified. Slots busy with an operation are left as they are (their card is known).
-    fn refresh(&self) -> Result<Vec<Arc<Slot>>, AgentError> {
+    /// identified. Listing (`wait = false`) skips a slot another thread is busy with; finding the card
+    /// for an operation (`wait = true`) waits for it, since that thread may be identifying the very
+    /// card asked for.
+    fn refresh(&self, wait: bool) -> Result<Vec<Arc<Slot>>, AgentError> {
         let names = self.backend.readers().map_err(transport_error)?;
         {
             let mut slots = lock(&self.slots);
@@ -248,12 +250,35 @@ impl Broker {
         }
         let slots: Vec<Arc<Slot>> = names.iter().map(|n| self.slot_for(n)).collect();
         for slot in &slots {
-            let known = lock(&slot.info).card.is_some();
-            if !known && let Err(e) = self.identify(slot) {
+            if lock(&slot.info).card.is_some() {
+                continue;
+            }
+            let guard = if wait { Some(lock(&slot.op)) } else { try_lock(&slot.op) };
+            if let Some(mut guard) = guard
+                && let Err(e) = self.identify_held(slot, &mut guard)
+            {
                 tracing::debug!(reader = %slot.name, error = %e, "card not identified");
             }
         }
         Ok(slots)
+    }
+
+    /// Reads again what is in an idle slot whose card is believed known, for when the broker may have
+    /// missed a swap. Events go out only when the card really changed.
+    fn revalidate(&self, slot: &Slot) {
+        let Some(mut guard) = try_lock(&slot.op) else { return };
+        let before = lock(&slot.info).card.as_ref().map(|c| c.card_id.clone());
+        *guard = SlotCard::default();
+        let after = self.identify_held(slot, &mut guard).ok().flatten();
+        let after_id = after.as_ref().map(|c| c.info.card_id.clone());
+        if before != after_id {
+            if let Some(card_id) = before {
+                self.emit(CardEvent::Removed { reader: slot.name.clone(), card_id: Some(card_id) });
+            }
+            if let Some(card) = after {
+                self.emit(CardEvent::Inserted { reader: slot.name.clone(), kind: Some(card.info.kind), card_id: after_id });
+            }
+        }
     }
 
     /// Identifies the card in `slot` (probe, then cache or read). A slot busy with an operation is
@@ -337,14 +362,14 @@ impl Broker {
         cache.truncate(CACHE_CARDS);
     }
 
-    /// The slot holding the card a request is for. When none matches, the readers are checked again
-    /// from scratch once: a card may have been swapped without the watcher having said so yet (or
-    /// without a watcher, in one-shot CLI use).
+    /// The slot holding the card a request is for. When none matches, idle readers are read again
+    /// once: a card may have been swapped without the watcher having said so yet (or without a
+    /// watcher, in one-shot CLI use).
     fn target(&self, reader: Option<&str>, kind: CardKind) -> Result<Arc<Slot>, AgentError> {
         match self.target_once(reader, kind) {
             Err(AgentError::NoCard(_)) => {
                 for slot in lock(&self.slots).clone() {
-                    self.forget_card(&slot);
+                    self.revalidate(&slot);
                 }
                 self.target_once(reader, kind)
             }
@@ -353,7 +378,7 @@ impl Broker {
     }
 
     fn target_once(&self, reader: Option<&str>, kind: CardKind) -> Result<Arc<Slot>, AgentError> {
-        let slots = self.refresh()?;
+        let slots = self.refresh(true)?;
         if let Some(name) = reader {
             let slot = slots.into_iter().find(|s| s.name == name).ok_or_else(|| AgentError::NoSuchReader(name.into()))?;
             let found = lock(&slot.info).card.as_ref().map(|c| c.kind);
@@ -459,7 +484,7 @@ impl Broker {
 
 impl CardService for Broker {
     fn readers(&self) -> Result<Vec<ReaderInfo>, AgentError> {
-        let slots = self.refresh()?;
+        let slots = self.refresh(false)?;
         Ok(slots
             .iter()
             .map(|slot| {

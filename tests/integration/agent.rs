@@ -268,6 +268,11 @@ impl Served {
 
     /// Starts a login, types `pin` into the agent's own page, returns the finished operation.
     fn login(&self, kind: &str, challenge: &[u8], pin: &str) -> serde_json::Value {
+        self.login_with(kind, challenge, pin, || {})
+    }
+
+    /// [`login`](Self::login), running `meanwhile` while the agent waits for the PIN.
+    fn login_with(&self, kind: &str, challenge: &[u8], pin: &str, meanwhile: impl FnOnce()) -> serde_json::Value {
         let body = format!(r#"{{"challenge":"{}","kind":"{kind}"}}"#, B64URL.encode(challenge));
         let (status, started) = self.http("POST", "/v1/sign", PORTAL, "application/json", &body);
         assert_eq!(status, 202, "{started}");
@@ -277,6 +282,7 @@ impl Served {
         assert_eq!(started["pin_url"], format!("{}{pin_path}", self.own_origin()));
         let state = self.poll(&id, |s| s != "running");
         assert_eq!(state["status"], "pin_required", "{state}");
+        meanwhile();
         let (_, page) = self.http("GET", &pin_path, &self.own_origin(), "text/plain", "");
         let token = page.split("name=token value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
         let (status, _) = self.http("POST", &pin_path, &self.own_origin(), "application/x-www-form-urlencoded", &format!("token={token}&pin={pin}&action=sign"));
@@ -348,32 +354,104 @@ fn hpki_and_jpki_sign_at_the_same_time_in_two_readers() {
 }
 
 #[test]
+fn another_program_resetting_the_card_does_not_break_a_login() {
+    let _pcsc = pcsc_lock();
+    let card = insert(jpki(), 0);
+    let agent = Served::start();
+    agent.wait_card(0, "jpki");
+    let resets_before = card.card().stats().resets;
+    // While the user types the PIN, another PC/SC program resets the card: the VERIFY state and the
+    // selected application are gone, and the agent must notice and start the sequence again.
+    let done = agent.login_with("jpki", &[0x51; 32], "1234", || {
+        let out = Command::new("timeout").args(["30", "opensc-tool", "--reader", "0", "--reset"]).output().unwrap();
+        assert!(out.status.success(), "opensc-tool --reset: {}", text(&out));
+    });
+    assert!(card.card().stats().resets > resets_before, "the card was not reset");
+    assert_login_verifies(&done, &[0x51; 32], jpki().certificates()[0].1);
+}
+
+/// `GET /v1/events`, read as the portal reads it.
+struct Events {
+    stream: BufReader<TcpStream>,
+    seen: Vec<String>,
+}
+
+impl Events {
+    fn open(agent: &Served) -> Self {
+        let mut s = TcpStream::connect(agent.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(s, "GET /v1/events HTTP/1.1\r\nHost: {}\r\nOrigin: {PORTAL}\r\nAccept: text/event-stream\r\n\r\n", agent.addr).unwrap();
+        Events { stream: BufReader::new(s), seen: Vec::new() }
+    }
+
+    /// Reads events until one satisfies `want`; returns it.
+    fn until(&mut self, want: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = self.stream.read_line(&mut line).unwrap_or_else(|e| panic!("no event in time ({e}); seen {:?}", self.seen));
+            assert!(n > 0, "event stream closed; seen {:?}", self.seen);
+            let Some(data) = line.strip_prefix("data: ") else { continue };
+            self.seen.push(data.trim().to_owned());
+            let event: serde_json::Value = serde_json::from_str(data.trim()).unwrap();
+            if want(&event) {
+                return event;
+            }
+        }
+    }
+}
+
+#[test]
 fn a_card_moved_to_the_other_reader_is_followed_by_events() {
     let _pcsc = pcsc_lock();
     let mut card = insert(jpki(), 0);
     let agent = Served::start();
     agent.wait_card(0, "jpki");
-    // Follow /v1/events as the portal does.
-    let mut events = TcpStream::connect(agent.addr).unwrap();
-    events.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(events, "GET /v1/events HTTP/1.1\r\nHost: {}\r\nOrigin: {PORTAL}\r\nAccept: text/event-stream\r\n\r\n", agent.addr).unwrap();
-    let mut events = BufReader::new(events);
+    let mut events = Events::open(&agent);
     card.remove();
     card.insert(VpcdTarget::reader(1).in_named_netns(&pcsc_netns().unwrap())).unwrap();
-    let mut seen = Vec::new();
-    let mut line = String::new();
-    while !(seen.iter().any(|e: &String| e.contains("\"removed\"")) && seen.iter().any(|e| e.contains("\"inserted\"") && e.contains("00 01"))) {
-        line.clear();
-        let n = events.read_line(&mut line).unwrap_or_else(|e| panic!("no event in time ({e}); seen {seen:?}"));
-        assert!(n > 0, "event stream closed; seen {seen:?}");
-        if let Some(data) = line.strip_prefix("data: ") {
-            seen.push(data.trim().to_owned());
-        }
-    }
     let card_id = hcpki_agent_card_id(jpki().certificates()[0].1);
-    assert!(seen.iter().any(|e| e.contains("\"removed\"") && e.contains(&card_id)), "{seen:?}");
+    let removed = events.until(|e| e["event"] == "removed");
+    assert_eq!(removed["reader"], "Virtual PCD 00 00");
+    assert_eq!(removed["card_id"], card_id.as_str());
+    let inserted = events.until(|e| e["event"] == "inserted");
+    assert_eq!(inserted["reader"], "Virtual PCD 00 01");
+    assert_eq!(inserted["kind"], "jpki");
+    assert_eq!(inserted["card_id"], card_id.as_str());
     agent.wait_card(1, "jpki");
     assert_login_verifies(&agent.login("jpki", &[0x31; 32], "1234"), &[0x31; 32], jpki().certificates()[0].1);
+}
+
+/// vpcd readers cannot be unplugged one by one; what the agent must survive is the PC/SC service
+/// going away with every reader and coming back (pcscd restarted, a USB hub reset).
+#[test]
+fn readers_vanishing_with_pcscd_and_coming_back() {
+    let _pcsc = pcsc_lock();
+    let _card = insert(hpki(), 0);
+    let agent = Served::start();
+    agent.wait_card(0, "hpki");
+    let mut events = Events::open(&agent);
+    let pcsc_stack = crate::harness::repo_root().join("scripts/pcsc-stack");
+    let pids = Command::new("pgrep").args(["-x", "pcscd"]).output().unwrap();
+    for pid in String::from_utf8_lossy(&pids.stdout).split_whitespace() {
+        assert!(Command::new("kill").args(["-TERM", pid]).status().unwrap().success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Path::new("/proc").join(pid).exists() {
+            assert!(Instant::now() < deadline, "pcscd {pid} did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    events.until(|e| e["event"] == "removed" && e["reader"] == "Virtual PCD 00 00");
+    events.until(|e| e["event"] == "reader_removed");
+    // While pcscd is down the API says so instead of hanging.
+    let (status, body) = agent.http("GET", "/v1/cards", PORTAL, "text/plain", "");
+    assert!(status == 503 || body.contains("\"readers\":[]"), "{status} {body}");
+    let restarted = Command::new(&pcsc_stack).arg("start").output().unwrap();
+    assert!(restarted.status.success(), "{}", text(&restarted));
+    events.until(|e| e["event"] == "inserted" && e["kind"] == "hpki");
+    agent.wait_card(0, "hpki");
+    let auth_cert = hpki().certificates().into_iter().find(|(n, _)| *n == "authentication").unwrap().1.to_vec();
+    assert_login_verifies(&agent.login("hpki", &[0x41; 32], "hpki1234"), &[0x41; 32], &auth_cert);
 }
 
 /// The agent's card id: hex SHA-256 of the identity certificate (computed here with OpenSSL).
