@@ -168,7 +168,9 @@ pub enum ChainError {
         seq: i64,
     },
     /// The head row does not match the last entry.
-    #[error("audit head says entry {head_seq} but the log ends at {last_seq}: the log was truncated or the head altered")]
+    #[error(
+        "audit head says entry {head_seq} but the log ends at {last_seq}: the log was truncated or the head altered"
+    )]
     Head {
         /// Head sequence.
         head_seq: i64,

@@ -406,7 +406,11 @@ impl Authority {
     }
 
     /// Load the hierarchy recorded in the store. Keys are opened on first use.
-    pub async fn load(store: Arc<dyn Store>, keys: KeyContext, settings: ProfileSettings) -> Result<Self, AuthorityError> {
+    pub async fn load(
+        store: Arc<dyn Store>,
+        keys: KeyContext,
+        settings: ProfileSettings,
+    ) -> Result<Self, AuthorityError> {
         let mut records = BTreeMap::new();
         for r in store.authorities().await? {
             records.insert(CaName::from_str(&r.name)?, r);
@@ -466,7 +470,11 @@ impl Authority {
     }
 
     /// Issue a certificate; every refusal is audited with its reason.
-    pub async fn issue(&self, request: &IssueRequest, actor: &Actor) -> Result<(Issued, CertificateRecord), AuthorityError> {
+    pub async fn issue(
+        &self,
+        request: &IssueRequest,
+        actor: &Actor,
+    ) -> Result<(Issued, CertificateRecord), AuthorityError> {
         self.issue_many(std::slice::from_ref(request), actor)
             .await
             .pop()
@@ -522,10 +530,13 @@ impl Authority {
                 .filter(|((i, _), _)| results.get(*i).is_some_and(Option::is_none)) // not refused on an earlier attempt
                 .collect();
             let prepared = par_map(pending, |((i, plan), signer)| {
-                (*i, plan.prepare(signer, not_before).map(|l| {
-                    let intent = plan.intent(&l, actor);
-                    (l, intent)
-                }))
+                (
+                    *i,
+                    plan.prepare(signer, not_before).map(|l| {
+                        let intent = plan.intent(&l, actor);
+                        (l, intent)
+                    }),
+                )
             });
             let mut linted = Vec::with_capacity(prepared.len());
             for (i, outcome) in prepared {
@@ -669,7 +680,11 @@ impl Authority {
         )?;
         let open = self.open_ca(ca)?;
         let key_id = profile::key_identifier(&open.spki);
-        let ctx = IssuerContext { ca_name: ca.as_str(), subject: open.certificate.tbs_certificate().subject(), key_id: &key_id };
+        let ctx = IssuerContext {
+            ca_name: ca.as_str(),
+            subject: open.certificate.tbs_certificate().subject(),
+            key_id: &key_id,
+        };
         let template = profile::template(&spec, &self.settings, names, csr.public_key(), &ctx)?;
         Ok(Plan {
             profile: request.profile,
@@ -715,7 +730,13 @@ async fn issue_ca_cert(
 ) -> Result<Vec<u8>, AuthorityError> {
     let linted = signer.prepare(
         template,
-        TbsInput { serial: Serial::generate()?, subject_key, not_before: now - 300, facility: None, facility_dns: None },
+        TbsInput {
+            serial: Serial::generate()?,
+            subject_key,
+            not_before: now - 300,
+            facility: None,
+            facility_dns: None,
+        },
     )?;
     let spki_der = subject_key.to_der().map_err(IssueError::from)?;
     let intent = IssuanceIntent {

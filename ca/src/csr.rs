@@ -234,7 +234,8 @@ mod tests {
 
     #[test]
     fn good_requests_parse_in_der_and_pem() {
-        for (alg, t) in [(KeyAlgorithm::P256, SubjectKeyType::P256), (KeyAlgorithm::Rsa2048, SubjectKeyType::Rsa(2048))] {
+        for (alg, t) in [(KeyAlgorithm::P256, SubjectKeyType::P256), (KeyAlgorithm::Rsa2048, SubjectKeyType::Rsa(2048))]
+        {
             let der = csr(alg);
             assert_eq!(parse(&der).unwrap().key_type(), t);
             let pem = crate::issuer::der_to_pem("CERTIFICATE REQUEST", &der);

@@ -66,9 +66,8 @@ impl KeyContext {
 
 /// Read a secret (passphrase, PIN) from a file, dropping one trailing newline.
 pub fn read_secret_file(path: &std::path::Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    let mut bytes = Zeroizing::new(
-        std::fs::read(path).map_err(|e| KeyError::SecretFile { path: path.to_owned(), source: e })?,
-    );
+    let mut bytes =
+        Zeroizing::new(std::fs::read(path).map_err(|e| KeyError::SecretFile { path: path.to_owned(), source: e })?);
     while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
         bytes.pop();
     }
@@ -162,7 +161,9 @@ pub enum KeyError {
         pin_file: PathBuf,
     },
     /// An object with this label is on the token already; hcpki never overwrites a key.
-    #[error("PKCS#11 token {token:?} already holds an object labelled {object:?}; pick another label or delete the old objects")]
+    #[error(
+        "PKCS#11 token {token:?} already holds an object labelled {object:?}; pick another label or delete the old objects"
+    )]
     Pkcs11ObjectExists {
         /// The token label.
         token: String,

@@ -11,9 +11,9 @@ mod sql;
 pub use records::{
     Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, FacilityFilter, IssuanceIntent,
 };
-pub use sql::{PgStore, SqliteStore};
 #[allow(unused_imports)]
 use sql as _;
+pub use sql::{PgStore, SqliteStore};
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::facility::{Facility, FacilityId, NewFacility, Transition};
@@ -83,7 +83,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Store the signed certificate for a reserved serial, status `issued`,
     /// audited as `cert.issue`; if the facility is `approved` it becomes
     /// `active` in the same transaction (audited as `facility.activate`).
-    async fn complete_issuance(&self, serial: &str, der: &[u8], actor: &Actor) -> Result<CertificateRecord, StoreError> {
+    async fn complete_issuance(
+        &self,
+        serial: &str,
+        der: &[u8],
+        actor: &Actor,
+    ) -> Result<CertificateRecord, StoreError> {
         let mut done = self.complete_issuances(&[(serial.to_owned(), der.to_vec())], actor).await?;
         done.pop().ok_or_else(|| StoreError::UnknownSerial(serial.to_owned()))
     }
@@ -186,6 +191,7 @@ pub async fn create_scratch_database(admin_url: &str, prefix: &str) -> Result<St
         .await
         .map_err(|e| StoreError::Database(e.to_string()))?;
     let base = admin_url.split('?').next().unwrap_or(admin_url);
-    let prefix_end = base.rfind('/').filter(|i| *i > base.find("://").map(|s| s + 2).unwrap_or(0)).unwrap_or(base.len());
+    let prefix_end =
+        base.rfind('/').filter(|i| *i > base.find("://").map(|s| s + 2).unwrap_or(0)).unwrap_or(base.len());
     Ok(format!("{}/{name}", base.get(..prefix_end).unwrap_or(base)))
 }

@@ -72,7 +72,8 @@ pub fn run(
     let listener = runtime.block_on(tokio::net::TcpListener::bind(config.listen))?;
     let addr = listener.local_addr()?;
     let prompt: Arc<dyn PinPrompt> = Arc::new(PresetPin(pin));
-    let state = api::AppState::new(Arc::clone(&broker) as Arc<dyn crate::service::CardService>, &config, addr, Some(prompt));
+    let state =
+        api::AppState::new(Arc::clone(&broker) as Arc<dyn crate::service::CardService>, &config, addr, Some(prompt));
     runtime.spawn(async move { axum::serve(listener, api::router(state)).await });
 
     let mut login = |i: usize| -> anyhow::Result<Sample> {
@@ -93,7 +94,11 @@ pub fn run(
         }
         let total = started.elapsed();
         let after = broker.totals();
-        Ok(Sample { total, card: after.in_card.saturating_sub(before.in_card), apdus: after.apdus.saturating_sub(before.apdus) })
+        Ok(Sample {
+            total,
+            card: after.in_card.saturating_sub(before.in_card),
+            apdus: after.apdus.saturating_sub(before.apdus),
+        })
     };
     let cold = login(0)?;
     let warm = (1..=warm).map(&mut login).collect::<anyhow::Result<Vec<_>>>()?;

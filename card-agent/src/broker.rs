@@ -26,8 +26,7 @@ use tokio::sync::broadcast;
 use crate::card::{self, Driver, DriverError, PinStatus};
 use crate::readers::{ReaderBackend, ReaderWatcher};
 use crate::service::{
-    AgentError, CardEvent, CardInfo, CardKind, CardService, PinPrompt, ReaderInfo,
-    SignRequest, Signed,
+    AgentError, CardEvent, CardInfo, CardKind, CardService, PinPrompt, ReaderInfo, SignRequest, Signed,
 };
 use crate::transport::pcsc::ReaderChange;
 use crate::transport::{Connection, Session, TransportError};
@@ -276,7 +275,11 @@ impl Broker {
                 self.emit(CardEvent::Removed { reader: slot.name.clone(), card_id: Some(card_id) });
             }
             if let Some(card) = after {
-                self.emit(CardEvent::Inserted { reader: slot.name.clone(), kind: Some(card.info.kind), card_id: after_id });
+                self.emit(CardEvent::Inserted {
+                    reader: slot.name.clone(),
+                    kind: Some(card.info.kind),
+                    card_id: after_id,
+                });
             }
         }
     }
@@ -323,7 +326,10 @@ impl Broker {
             }
             let certificates = driver.read_certificates(s)?;
             let Some(cert) = driver.identity_certificate(&certificates) else {
-                return Err(DriverError::Malformed { step: "identify", reason: "the card holds no certificate".into() });
+                return Err(DriverError::Malformed {
+                    step: "identify",
+                    reason: "the card holds no certificate".into(),
+                });
             };
             let info = CardInfo { kind: driver.kind(), card_id: card::card_id(cert), certificates };
             Ok(Some((driver, info, atr.to_vec(), false)))
@@ -380,7 +386,8 @@ impl Broker {
     fn target_once(&self, reader: Option<&str>, kind: CardKind) -> Result<Arc<Slot>, AgentError> {
         let slots = self.refresh(true)?;
         if let Some(name) = reader {
-            let slot = slots.into_iter().find(|s| s.name == name).ok_or_else(|| AgentError::NoSuchReader(name.into()))?;
+            let slot =
+                slots.into_iter().find(|s| s.name == name).ok_or_else(|| AgentError::NoSuchReader(name.into()))?;
             let found = lock(&slot.info).card.as_ref().map(|c| c.kind);
             return match found {
                 Some(k) if k == kind => Ok(slot),
@@ -423,7 +430,8 @@ impl Broker {
         // 3. VERIFY and sign in one transaction.
         let digest_info = card::sha256_digest_info(&request.message);
         let want_chain = !card.info.certificates.iter().any(|c| c.role == role);
-        let out = self.run(slot, &mut guard, &mut stats, |s| driver.sign(s, role, &pin_bytes, &digest_info, want_chain));
+        let out =
+            self.run(slot, &mut guard, &mut stats, |s| driver.sign(s, role, &pin_bytes, &digest_info, want_chain));
         drop(pin_bytes);
         let out = out?;
         let chain = match out.chain {

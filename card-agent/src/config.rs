@@ -81,7 +81,8 @@ impl AgentConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
-        let config: AgentConfig = toml::from_str(&text).map_err(|source| ConfigError::Parse { path: shown.clone(), source })?;
+        let config: AgentConfig =
+            toml::from_str(&text).map_err(|source| ConfigError::Parse { path: shown.clone(), source })?;
         if config.version != 1 {
             return Err(ConfigError::Version { path: shown, found: config.version });
         }
@@ -99,7 +100,8 @@ impl AgentConfig {
         }
         self.allowed_origins =
             self.allowed_origins.iter().map(|o| normalise_origin(o)).collect::<Result<Vec<_>, _>>()?;
-        for (name, v) in [("pin_timeout_secs", self.pin_timeout_secs), ("operation_ttl_secs", self.operation_ttl_secs)] {
+        for (name, v) in [("pin_timeout_secs", self.pin_timeout_secs), ("operation_ttl_secs", self.operation_ttl_secs)]
+        {
             if !(1..=3600).contains(&v) {
                 return Err(ConfigError::BadTimeout(name));
             }
@@ -166,7 +168,9 @@ mod tests {
         assert_eq!(normalise_origin("https://portal.example:8443").unwrap(), "https://portal.example:8443");
         assert_eq!(normalise_origin("http://127.0.0.1:8443").unwrap(), "http://127.0.0.1:8443");
         assert_eq!(normalise_origin("http://[::1]:80").unwrap(), "http://[::1]:80");
-        for bad in ["http://portal.example", "https://portal.example/", "portal.example", "https://", "ftp://x", "https://a@b"] {
+        for bad in
+            ["http://portal.example", "https://portal.example/", "portal.example", "https://", "ftp://x", "https://a@b"]
+        {
             assert!(normalise_origin(bad).is_err(), "{bad}");
         }
     }

@@ -6,8 +6,8 @@
 //! `service` (the contract the front ends use) → front ends: the CLI and `api` (the loopback HTTP API).
 #![forbid(unsafe_code)]
 
-pub mod api;
 pub mod apdu;
+pub mod api;
 pub mod bench;
 pub mod broker;
 pub mod card;

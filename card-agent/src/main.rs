@@ -195,7 +195,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 fn serve(cfg: AgentConfig) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", cfg.listen))?;
         let addr = listener.local_addr()?;
         let broker = Arc::new(Broker::new(PcscBackend::new()));
         let stop = Arc::new(AtomicBool::new(false));

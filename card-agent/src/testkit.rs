@@ -147,4 +147,3 @@ pub fn verify(chain: &[Vec<u8>], message: &[u8], signature: &[u8]) {
     );
     key.verify(message, signature).expect("the card's signature verifies with its certificate");
 }
-

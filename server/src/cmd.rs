@@ -28,7 +28,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(c) => audit::run(&open_store(g).await?, c).await,
         Command::Lint(LintCommand::Rules) => {
             for r in hcpki_ca::lint::RULES {
-                println!("{:<52} {:<8} {:<36} {}", r.id, format!("{:?}", r.level).to_lowercase(), r.source, r.description);
+                println!(
+                    "{:<52} {:<8} {:<36} {}",
+                    r.id,
+                    format!("{:?}", r.level).to_lowercase(),
+                    r.source,
+                    r.description
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

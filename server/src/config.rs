@@ -54,9 +54,15 @@ impl Loaded {
     pub fn read(dir: &Path, database_url: Option<&str>) -> Result<Self> {
         let path = dir.join(FILE);
         let text = std::fs::read_to_string(&path).with_context(|| {
-            format!("cannot read {}: is {} an hcpki directory? Create one with `hcpki init --dir {}`", path.display(), dir.display(), dir.display())
+            format!(
+                "cannot read {}: is {} an hcpki directory? Create one with `hcpki init --dir {}`",
+                path.display(),
+                dir.display(),
+                dir.display()
+            )
         })?;
-        let config: Config = toml::from_str(&text).with_context(|| format!("{} is not a valid hcpki configuration", path.display()))?;
+        let config: Config =
+            toml::from_str(&text).with_context(|| format!("{} is not a valid hcpki configuration", path.display()))?;
         if config.version != VERSION {
             bail!("{} has version {}, this hcpki reads version {VERSION}", path.display(), config.version);
         }

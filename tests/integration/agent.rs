@@ -74,7 +74,12 @@ fn cli(args: &[&str], stdin: &str) -> Output {
 }
 
 fn text(out: &Output) -> String {
-    format!("status {}\nstdout:\n{}\nstderr:\n{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Waits until `hcpki-agent readers` shows `want` in reader `index` (pcscd notices a card within ~1 s).
@@ -94,11 +99,16 @@ fn wait_for_reader(index: usize, want: &str) {
 /// Checks sha256WithRSAEncryption over `message` with OpenSSL and the certificate.
 fn openssl_verifies(cert_der: &[u8], message: &[u8], signature: &[u8]) -> bool {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, pubkey, msg, sig) = (dir.path().join("c.der"), dir.path().join("k.pem"), dir.path().join("m"), dir.path().join("s"));
+    let (cert, pubkey, msg, sig) =
+        (dir.path().join("c.der"), dir.path().join("k.pem"), dir.path().join("m"), dir.path().join("s"));
     std::fs::write(&cert, cert_der).unwrap();
     std::fs::write(&msg, message).unwrap();
     std::fs::write(&sig, signature).unwrap();
-    let pk = Command::new("openssl").args(["x509", "-inform", "DER", "-pubkey", "-noout", "-in"]).arg(&cert).output().unwrap();
+    let pk = Command::new("openssl")
+        .args(["x509", "-inform", "DER", "-pubkey", "-noout", "-in"])
+        .arg(&cert)
+        .output()
+        .unwrap();
     assert!(pk.status.success(), "openssl x509: {}", text(&pk));
     std::fs::write(&pubkey, &pk.stdout).unwrap();
     let v = Command::new("openssl")
@@ -160,7 +170,8 @@ fn wrong_pins_count_down_then_the_card_locks() {
     let card = insert(jpki(), 0);
     wait_for_reader(0, "JPKI card");
     let sign = |pin: &str, last: bool| {
-        let mut args = vec!["sign", "--card", "jpki", "--origin", PORTAL, "--challenge", "AAAAAAAAAAAAAAAAAAAAAA", "--pin-stdin"];
+        let mut args =
+            vec!["sign", "--card", "jpki", "--origin", PORTAL, "--challenge", "AAAAAAAAAAAAAAAAAAAAAA", "--pin-stdin"];
         if last {
             args.push("--allow-last-try");
         }
@@ -177,7 +188,11 @@ fn wrong_pins_count_down_then_the_card_locks() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 tries left"), "{}", text(&out));
     // One try left: refused without touching the counter unless confirmed.
     let out = sign("1234", false);
-    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("only one PIN try is left"), "{}", text(&out));
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("only one PIN try is left"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(tries(&card), 1);
     let out = sign("9999", true);
     assert!(String::from_utf8_lossy(&out.stderr).contains("blocked"), "{}", text(&out));
@@ -195,11 +210,17 @@ fn a_card_pulled_mid_operation_fails_cleanly_and_works_when_reinserted() {
     // The CLI probes and reads certificates, checks the PIN counter, then VERIFY + SIGN: pull the
     // card a few APDUs into the signing transaction.
     let before = card.card().stats().apdus;
-    let dry = cli(&["sign", "--card", "jpki", "--origin", PORTAL, "--challenge", "AAAAAAAAAAAAAAAAAAAAAA", "--pin-stdin"], "1234\n");
+    let dry = cli(
+        &["sign", "--card", "jpki", "--origin", PORTAL, "--challenge", "AAAAAAAAAAAAAAAAAAAAAA", "--pin-stdin"],
+        "1234\n",
+    );
     assert!(dry.status.success(), "{}", text(&dry));
     let per_sign = card.card().stats().apdus - before;
     card.remove_after_apdus(per_sign - 2);
-    let out = cli(&["sign", "--card", "jpki", "--origin", PORTAL, "--challenge", "AAAAAAAAAAAAAAAAAAAAAA", "--pin-stdin"], "1234\n");
+    let out = cli(
+        &["sign", "--card", "jpki", "--origin", PORTAL, "--challenge", "AAAAAAAAAAAAAAAAAAAAAA", "--pin-stdin"],
+        "1234\n",
+    );
     assert!(!out.status.success(), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("removed") || err.contains("no Jpki card"), "{}", text(&out));
@@ -208,7 +229,10 @@ fn a_card_pulled_mid_operation_fails_cleanly_and_works_when_reinserted() {
     wait_for_reader(0, "empty");
     card.insert(VpcdTarget::reader(0).in_named_netns(&pcsc_netns().unwrap())).unwrap();
     wait_for_reader(0, "JPKI card");
-    let out = cli(&["sign", "--card", "jpki", "--origin", PORTAL, "--challenge", "AAAAAAAAAAAAAAAAAAAAAA", "--pin-stdin"], "1234\n");
+    let out = cli(
+        &["sign", "--card", "jpki", "--origin", PORTAL, "--challenge", "AAAAAAAAAAAAAAAAAAAAAA", "--pin-stdin"],
+        "1234\n",
+    );
     assert!(out.status.success(), "{}", text(&out));
 }
 
@@ -229,7 +253,11 @@ impl Served {
             .unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let addr = line.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or_else(|| panic!("no address in {line:?}"));
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
         Served { child, addr: addr.parse().unwrap() }
     }
 
@@ -285,7 +313,13 @@ impl Served {
         meanwhile();
         let (_, page) = self.http("GET", &pin_path, &self.own_origin(), "text/plain", "");
         let token = page.split("name=token value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
-        let (status, _) = self.http("POST", &pin_path, &self.own_origin(), "application/x-www-form-urlencoded", &format!("token={token}&pin={pin}&action=sign"));
+        let (status, _) = self.http(
+            "POST",
+            &pin_path,
+            &self.own_origin(),
+            "application/x-www-form-urlencoded",
+            &format!("token={token}&pin={pin}&action=sign"),
+        );
         assert_eq!(status, 303);
         self.poll(&id, |s| s == "done" || s == "failed")
     }
@@ -332,7 +366,13 @@ fn hpki_login_through_the_agents_pin_page() {
     let warm = agent.login("hpki", &[0x12; 32], "hpki1234");
     assert!(warm["result"]["apdus"].as_u64().unwrap() <= 8, "{warm}");
     // Another site's page is refused outright.
-    let (status, _) = agent.http("POST", "/v1/sign", "https://evil.example", "application/json", r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAA","kind":"hpki"}"#);
+    let (status, _) = agent.http(
+        "POST",
+        "/v1/sign",
+        "https://evil.example",
+        "application/json",
+        r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAA","kind":"hpki"}"#,
+    );
     assert_eq!(status, 403);
 }
 
@@ -380,7 +420,12 @@ impl Events {
     fn open(agent: &Served) -> Self {
         let mut s = TcpStream::connect(agent.addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        write!(s, "GET /v1/events HTTP/1.1\r\nHost: {}\r\nOrigin: {PORTAL}\r\nAccept: text/event-stream\r\n\r\n", agent.addr).unwrap();
+        write!(
+            s,
+            "GET /v1/events HTTP/1.1\r\nHost: {}\r\nOrigin: {PORTAL}\r\nAccept: text/event-stream\r\n\r\n",
+            agent.addr
+        )
+        .unwrap();
         Events { stream: BufReader::new(s), seen: Vec::new() }
     }
 
@@ -389,7 +434,10 @@ impl Events {
         let mut line = String::new();
         loop {
             line.clear();
-            let n = self.stream.read_line(&mut line).unwrap_or_else(|e| panic!("no event in time ({e}); seen {:?}", self.seen));
+            let n = self
+                .stream
+                .read_line(&mut line)
+                .unwrap_or_else(|e| panic!("no event in time ({e}); seen {:?}", self.seen));
             assert!(n > 0, "event stream closed; seen {:?}", self.seen);
             let Some(data) = line.strip_prefix("data: ") else { continue };
             self.seen.push(data.trim().to_owned());
@@ -456,7 +504,12 @@ fn readers_vanishing_with_pcscd_and_coming_back() {
 
 /// The agent's card id: hex SHA-256 of the identity certificate (computed here with OpenSSL).
 fn hcpki_agent_card_id(cert: &[u8]) -> String {
-    let mut child = Command::new("openssl").args(["dgst", "-sha256", "-r"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new("openssl")
+        .args(["dgst", "-sha256", "-r"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     child.stdin.take().unwrap().write_all(cert).unwrap();
     let out = child.wait_with_output().unwrap();
     String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_owned()

@@ -34,17 +34,7 @@ fn with_history(b: Backend) -> Hcpki {
         "--out",
         path(&out),
     ]);
-    h.fails(&[
-        "issue",
-        "--profile",
-        "router",
-        "--facility",
-        &id,
-        "--csr",
-        path(&request),
-        "--san",
-        "nope.example.com",
-    ]);
+    h.fails(&["issue", "--profile", "router", "--facility", &id, "--csr", path(&request), "--san", "nope.example.com"]);
     h.ok(&["facility", "suspend", &id, "--reason", "audit test"]);
     h.ok(&["audit", "verify"]);
     h
@@ -55,10 +45,7 @@ fn with_history(b: Backend) -> Hcpki {
 fn middle_entry(h: &Hcpki) -> (Db, i64, i64) {
     let db = h.db();
     let last = db.scalar_i64("SELECT MAX(seq) FROM audit_log");
-    assert!(
-        last >= 4,
-        "expected at least 4 audit entries after init, register, approve, issue, suspend; got {last}"
-    );
+    assert!(last >= 4, "expected at least 4 audit entries after init, register, approve, issue, suspend; got {last}");
     db.drop_audit_log_guards();
     // Dropping the guards changes no entry.
     h.ok(&["audit", "verify"]);
@@ -68,18 +55,13 @@ fn middle_entry(h: &Hcpki) -> (Db, i64, i64) {
 fn verify_passes_after_actions(b: Backend) {
     let h = with_history(b);
     let entries = h.db().scalar_i64("SELECT COUNT(*) FROM audit_log");
-    assert!(
-        entries >= 4,
-        "every action is audited; got {entries} entries"
-    );
+    assert!(entries >= 4, "every action is audited; got {entries} entries");
 }
 
 fn edited_entry_is_detected(b: Backend) {
     let h = with_history(b);
     let (db, seq, _) = middle_entry(&h);
-    let changed = db.execute(&format!(
-        "UPDATE audit_log SET actor = 'cli:mallory' WHERE seq = {seq}"
-    ));
+    let changed = db.execute(&format!("UPDATE audit_log SET actor = 'cli:mallory' WHERE seq = {seq}"));
     assert_eq!(changed, 1, "the tampering UPDATE must hit one row");
     tampering_detected(&h, &[seq], "an edited entry");
 }
@@ -87,10 +69,7 @@ fn edited_entry_is_detected(b: Backend) {
 fn deleted_entry_is_detected(b: Backend) {
     let h = with_history(b);
     let (db, seq, _) = middle_entry(&h);
-    assert_eq!(
-        db.execute(&format!("DELETE FROM audit_log WHERE seq = {seq}")),
-        1
-    );
+    assert_eq!(db.execute(&format!("DELETE FROM audit_log WHERE seq = {seq}")), 1);
     // The gap is at `seq`; the first entry that no longer chains is `seq + 1`.
     tampering_detected(&h, &[seq, seq + 1], "a deleted entry");
 }
@@ -102,10 +81,7 @@ fn reordered_entries_are_detected(b: Backend) {
     for sql in [
         format!("UPDATE audit_log SET seq = {parked} WHERE seq = {seq}"),
         format!("UPDATE audit_log SET seq = {seq} WHERE seq = {}", seq + 1),
-        format!(
-            "UPDATE audit_log SET seq = {} WHERE seq = {parked}",
-            seq + 1
-        ),
+        format!("UPDATE audit_log SET seq = {} WHERE seq = {parked}", seq + 1),
     ] {
         assert_eq!(db.execute(&sql), 1, "{sql}");
     }
@@ -122,11 +98,7 @@ fn tampering_detected(h: &Hcpki, seqs: &[i64], what: &str) {
         out.status,
         describe(&out)
     );
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(
         seqs.iter().any(|s| mentions_number(&text, *s)),
         "audit verify must name the entry ({seqs:?}) on {what}:\n{}",
@@ -137,8 +109,7 @@ fn tampering_detected(h: &Hcpki, seqs: &[i64], what: &str) {
 /// Whether `n` appears in `text` as a number of its own (not inside a hash or a longer number).
 fn mentions_number(text: &str, n: i64) -> bool {
     let n = n.to_string();
-    text.split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|token| token == n)
+    text.split(|c: char| !c.is_ascii_alphanumeric()).any(|token| token == n)
 }
 
 #[test]

@@ -51,25 +51,14 @@ impl Setup {
             "--out",
             path(&first),
         ]);
-        assert_eq!(
-            h.cert_list(None).len(),
-            before.len() + 1,
-            "cert list must show an issued certificate"
-        );
-        Self {
-            h,
-            facility,
-            dns,
-            good_csr,
-        }
+        assert_eq!(h.cert_list(None).len(), before.len() + 1, "cert list must show an issued certificate");
+        Self { h, facility, dns, good_csr }
     }
 
     /// `hcpki issue ARGS --out X` must be refused with a message mentioning one of `hints`
     /// (case-insensitive), without writing X, adding a certificate row, or breaking the audit chain.
     fn refused_issue(&self, args: &[&str], hints: &[&str]) -> String {
-        let out = self
-            .h
-            .path(&format!("refused-{}.pem", uuid::Uuid::new_v4().simple()));
+        let out = self.h.path(&format!("refused-{}.pem", uuid::Uuid::new_v4().simple()));
         let before_facility = self.h.cert_list(Some(&self.facility));
         let before_all = self.h.cert_list(None);
         let mut full = vec!["issue"];
@@ -77,21 +66,9 @@ impl Setup {
         full.extend(["--out", path(&out)]);
         let stderr = self.h.fails(&full);
         assert_mentions(&stderr, hints, &full.join(" "));
-        assert!(
-            !out.exists(),
-            "a refused issue must not write {}",
-            out.display()
-        );
-        assert_eq!(
-            self.h.cert_list(Some(&self.facility)),
-            before_facility,
-            "a refused issue must add no row"
-        );
-        assert_eq!(
-            self.h.cert_list(None),
-            before_all,
-            "a refused issue must add no row"
-        );
+        assert!(!out.exists(), "a refused issue must not write {}", out.display());
+        assert_eq!(self.h.cert_list(Some(&self.facility)), before_facility, "a refused issue must add no row");
+        assert_eq!(self.h.cert_list(None), before_all, "a refused issue must add no row");
         self.h.ok(&["audit", "verify"]);
         stderr
     }
@@ -113,27 +90,8 @@ fn malformed_csr_files(b: Backend) {
     .collect();
     each_case(&cases, |csr| {
         s.refused_issue(
-            &[
-                "--profile",
-                "router",
-                "--facility",
-                &s.facility,
-                "--csr",
-                path(csr),
-                "--san",
-                &s.dns,
-            ],
-            &[
-                "csr",
-                "request",
-                "der",
-                "pem",
-                "parse",
-                "decod",
-                "malformed",
-                "truncat",
-                "empty",
-            ],
+            &["--profile", "router", "--facility", &s.facility, "--csr", path(csr), "--san", &s.dns],
+            &["csr", "request", "der", "pem", "parse", "decod", "malformed", "truncat", "empty"],
         );
     });
 }
@@ -147,16 +105,7 @@ fn csr_with_bad_signature(b: Backend) {
         .collect();
     each_case(&cases, |csr| {
         s.refused_issue(
-            &[
-                "--profile",
-                "router",
-                "--facility",
-                &s.facility,
-                "--csr",
-                path(csr),
-                "--san",
-                &s.dns,
-            ],
+            &["--profile", "router", "--facility", &s.facility, "--csr", path(csr), "--san", &s.dns],
             &["signature", "proof of possession", "possession"],
         );
     });
@@ -171,33 +120,14 @@ fn rsa_1024_key(b: Backend) {
 fn p192_key(b: Backend) {
     let s = Setup::new(b);
     let weak = csr(s.h.scratch(), "weak", Key::P192, "router");
-    weak_key(
-        &s,
-        &weak,
-        &[
-            "p-192",
-            "p192",
-            "prime192v1",
-            "secp192r1",
-            "1.2.840.10045.3.1.1",
-            "curve",
-            "p-256",
-        ],
-    );
+    weak_key(&s, &weak, &["p-192", "p192", "prime192v1", "secp192r1", "1.2.840.10045.3.1.1", "curve", "p-256"]);
 }
 
 /// A key the profiles do not allow is refused for router and PC certificates alike.
 fn weak_key(s: &Setup, csr: &std::path::Path, hints: &[&str]) {
     let cases = vec![("router".to_owned(), "router"), ("pc".to_owned(), "pc")];
     each_case(&cases, |profile| {
-        let mut args = vec![
-            "--profile",
-            profile,
-            "--facility",
-            &s.facility,
-            "--csr",
-            path(csr),
-        ];
+        let mut args = vec!["--profile", profile, "--facility", &s.facility, "--csr", path(csr)];
         if *profile == "router" {
             args.extend(["--san", &s.dns]);
         }
@@ -211,22 +141,10 @@ fn router_san_of_another_facility(b: Backend) {
     let other = s.h.approved_facility("Other clinic");
     let other_dns = s.h.router_dns_name(&other);
     let stderr = s.refused_issue(
-        &[
-            "--profile",
-            "router",
-            "--facility",
-            &s.facility,
-            "--csr",
-            path(&s.good_csr),
-            "--san",
-            &other_dns,
-        ],
+        &["--profile", "router", "--facility", &s.facility, "--csr", path(&s.good_csr), "--san", &other_dns],
         &[&other_dns, "san", "dns"],
     );
-    assert!(
-        stderr.contains(&other_dns),
-        "the error should name the refused SAN {other_dns}:\n{stderr}"
-    );
+    assert!(stderr.contains(&other_dns), "the error should name the refused SAN {other_dns}:\n{stderr}");
     // B's own certificate list is untouched too.
     assert!(s.h.cert_list(Some(&other)).is_empty());
 }
@@ -237,27 +155,12 @@ fn router_san_outside_the_zone(b: Backend) {
     let wildcard = format!("*.{}", s.dns);
     let cases = vec![
         ("outside zone".to_owned(), "router.example.com".to_owned()),
-        (
-            "zone apex".to_owned(),
-            s.dns
-                .split_once('.')
-                .map(|(_, zone)| zone.to_owned())
-                .unwrap_or_default(),
-        ),
+        ("zone apex".to_owned(), s.dns.split_once('.').map(|(_, zone)| zone.to_owned()).unwrap_or_default()),
         ("wildcard".to_owned(), wildcard),
     ];
     each_case(&cases, |san| {
         s.refused_issue(
-            &[
-                "--profile",
-                "router",
-                "--facility",
-                &s.facility,
-                "--csr",
-                path(&s.good_csr),
-                "--san",
-                san,
-            ],
+            &["--profile", "router", "--facility", &s.facility, "--csr", path(&s.good_csr), "--san", san],
             &[san, "san", "dns", "wildcard"],
         );
     });
@@ -269,27 +172,11 @@ fn unknown_facility(b: Backend) {
     let san = format!("{}.{}", nobody.to_ascii_lowercase(), zone_of(&s));
     let cases = vec![("router".to_owned(), "router"), ("pc".to_owned(), "pc")];
     each_case(&cases, |profile| {
-        let mut args = vec![
-            "--profile",
-            profile,
-            "--facility",
-            &nobody,
-            "--csr",
-            path(&s.good_csr),
-        ];
+        let mut args = vec!["--profile", profile, "--facility", &nobody, "--csr", path(&s.good_csr)];
         if *profile == "router" {
             args.extend(["--san", &san]);
         }
-        s.refused_issue(
-            &args,
-            &[
-                &nobody,
-                "unknown",
-                "not found",
-                "no facility",
-                "not registered",
-            ],
-        );
+        s.refused_issue(&args, &[&nobody, "unknown", "not found", "no facility", "not registered"]);
     });
     s.h.fails(&["facility", "show", &nobody]);
     s.h.fails(&["facility", "approve", &nobody]);
@@ -300,14 +187,7 @@ fn suspended_facility(b: Backend) {
     s.h.ok(&["facility", "suspend", &s.facility, "--reason", "test"]);
     let cases = vec![("router".to_owned(), "router"), ("pc".to_owned(), "pc")];
     each_case(&cases, |profile| {
-        let mut args = vec![
-            "--profile",
-            profile,
-            "--facility",
-            &s.facility,
-            "--csr",
-            path(&s.good_csr),
-        ];
+        let mut args = vec!["--profile", profile, "--facility", &s.facility, "--csr", path(&s.good_csr)];
         if *profile == "router" {
             args.extend(["--san", &s.dns]);
         }
@@ -321,26 +201,9 @@ fn duplicate_medical_code(b: Backend) {
     let code = fixtures::medical_code(42);
     h.add_facility("First clinic", Some(&code));
     let before = h.ok(&["facility", "list", "--json"]);
-    let stderr = h.fails(&[
-        "facility",
-        "add",
-        "--name",
-        "Second clinic",
-        "--kind",
-        "clinic",
-        "--code",
-        &code,
-    ]);
-    assert_mentions(
-        &stderr,
-        &[&code, "already", "duplicate", "exists", "registered"],
-        "duplicate code",
-    );
-    assert_eq!(
-        h.ok(&["facility", "list", "--json"]),
-        before,
-        "a refused registration must add no row"
-    );
+    let stderr = h.fails(&["facility", "add", "--name", "Second clinic", "--kind", "clinic", "--code", &code]);
+    assert_mentions(&stderr, &[&code, "already", "duplicate", "exists", "registered"], "duplicate code");
+    assert_eq!(h.ok(&["facility", "list", "--json"]), before, "a refused registration must add no row");
     h.ok(&["audit", "verify"]);
 }
 
@@ -349,42 +212,26 @@ fn facility_id_with_wrong_check_character(b: Backend) {
     let s = Setup::new(b);
     let wrong = fixtures::with_wrong_check_char(&s.facility);
     s.refused_issue(
-        &[
-            "--profile",
-            "pc",
-            "--facility",
-            &wrong,
-            "--csr",
-            path(&s.good_csr),
-        ],
+        &["--profile", "pc", "--facility", &wrong, "--csr", path(&s.good_csr)],
         &["check character", "check", "mistyped"],
     );
     for cmd in [["facility", "show"], ["facility", "approve"]] {
         let stderr = s.h.fails(&[cmd[0], cmd[1], &wrong]);
-        assert_mentions(
-            &stderr,
-            &["check character", "check", "mistyped"],
-            &format!("{} {} {wrong}", cmd[0], cmd[1]),
-        );
+        assert_mentions(&stderr, &["check character", "check", "mistyped"], &format!("{} {} {wrong}", cmd[0], cmd[1]));
     }
     s.h.ok(&["audit", "verify"]);
 }
 
 /// The router zone: the facility's DNS name without its first label.
 fn zone_of(s: &Setup) -> String {
-    s.dns
-        .split_once('.')
-        .map(|(_, z)| z.to_owned())
-        .expect("router_dns_name has a zone")
+    s.dns.split_once('.').map(|(_, z)| z.to_owned()).expect("router_dns_name has a zone")
 }
 
 /// The error message names the problem: it contains at least one of `hints` (case-insensitive).
 fn assert_mentions(stderr: &str, hints: &[&str], what: &str) {
     let lower = stderr.to_lowercase();
     assert!(
-        hints
-            .iter()
-            .any(|h| !h.is_empty() && lower.contains(&h.to_lowercase())),
+        hints.iter().any(|h| !h.is_empty() && lower.contains(&h.to_lowercase())),
         "`{what}` failed, but its error should mention one of {hints:?}:\n{stderr}"
     );
 }
@@ -396,8 +243,5 @@ fn each_case<T>(cases: &[(String, T)], check: impl Fn(&T)) {
         .filter(|(_, input)| catch_unwind(AssertUnwindSafe(|| check(input))).is_err())
         .map(|(name, _)| name.as_str())
         .collect();
-    assert!(
-        failed.is_empty(),
-        "failing cases (details above): {failed:?}"
-    );
+    assert!(failed.is_empty(), "failing cases (details above): {failed:?}");
 }

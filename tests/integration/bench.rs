@@ -7,7 +7,8 @@ on_both_backends!(bench_issue_reports_rates_and_ratios);
 
 fn bench_issue_reports_rates_and_ratios(b: Backend) {
     let h = Hcpki::new(b);
-    let mut args = vec!["bench", "issue", "--count", "24", "--batch", "8", "--concurrency", "2", "--keys", "p256,rsa2048"];
+    let mut args =
+        vec!["bench", "issue", "--count", "24", "--batch", "8", "--concurrency", "2", "--keys", "p256,rsa2048"];
     let pg = std::env::var("HCPKI_TEST_PG_URL").ok();
     if b == Backend::Postgres {
         args.extend(["--postgres", pg.as_deref().expect("HCPKI_TEST_PG_URL (scripts/test sets it)")]);

@@ -40,11 +40,7 @@ impl PgDatabase {
                 .await
                 .unwrap_or_else(|e| panic!("CREATE DATABASE {name} on {server_url}: {e}"));
         });
-        Self {
-            server_url,
-            name,
-            url,
-        }
+        Self { server_url, name, url }
     }
 
     /// The URL of this database, for `--database-url`.
@@ -81,11 +77,7 @@ pub enum Db {
 impl Db {
     /// The SQLite database at `path` (which must exist).
     pub fn sqlite(path: &Path) -> Self {
-        assert!(
-            path.is_file(),
-            "no SQLite database at {} (the CLI default <dir>/hcpki.db)",
-            path.display()
-        );
+        assert!(path.is_file(), "no SQLite database at {} (the CLI default <dir>/hcpki.db)", path.display());
         Self::Sqlite(path.to_owned())
     }
 
@@ -101,17 +93,11 @@ impl Db {
             let result = match self {
                 Self::Sqlite(path) => {
                     let mut c = self.sqlite_conn(path).await;
-                    sqlx::query(AssertSqlSafe(sql.clone()))
-                        .execute(&mut c)
-                        .await
-                        .map(|r| r.rows_affected())
+                    sqlx::query(AssertSqlSafe(sql.clone())).execute(&mut c).await.map(|r| r.rows_affected())
                 }
                 Self::Postgres(url) => {
                     let mut c = pg_conn(url).await;
-                    sqlx::query(AssertSqlSafe(sql.clone()))
-                        .execute(&mut c)
-                        .await
-                        .map(|r| r.rows_affected())
+                    sqlx::query(AssertSqlSafe(sql.clone())).execute(&mut c).await.map(|r| r.rows_affected())
                 }
             };
             result.unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -125,15 +111,11 @@ impl Db {
             let result = match self {
                 Self::Sqlite(path) => {
                     let mut c = self.sqlite_conn(path).await;
-                    sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql.clone()))
-                        .fetch_one(&mut c)
-                        .await
+                    sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql.clone())).fetch_one(&mut c).await
                 }
                 Self::Postgres(url) => {
                     let mut c = pg_conn(url).await;
-                    sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql.clone()))
-                        .fetch_one(&mut c)
-                        .await
+                    sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql.clone())).fetch_one(&mut c).await
                 }
             };
             result.unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -147,15 +129,11 @@ impl Db {
             let result = match self {
                 Self::Sqlite(path) => {
                     let mut c = self.sqlite_conn(path).await;
-                    sqlx::query_scalar::<_, String>(AssertSqlSafe(sql.clone()))
-                        .fetch_all(&mut c)
-                        .await
+                    sqlx::query_scalar::<_, String>(AssertSqlSafe(sql.clone())).fetch_all(&mut c).await
                 }
                 Self::Postgres(url) => {
                     let mut c = pg_conn(url).await;
-                    sqlx::query_scalar::<_, String>(AssertSqlSafe(sql.clone()))
-                        .fetch_all(&mut c)
-                        .await
+                    sqlx::query_scalar::<_, String>(AssertSqlSafe(sql.clone())).fetch_all(&mut c).await
                 }
             };
             result.unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -177,9 +155,7 @@ impl Db {
             }
             Self::Postgres(_) => {
                 self.execute("ALTER TABLE audit_log DISABLE TRIGGER USER");
-                for r in self
-                    .strings("SELECT rulename::text FROM pg_rules WHERE tablename = 'audit_log'")
-                {
+                for r in self.strings("SELECT rulename::text FROM pg_rules WHERE tablename = 'audit_log'") {
                     self.execute(&format!("DROP RULE \"{r}\" ON audit_log"));
                 }
             }
@@ -197,9 +173,7 @@ impl Db {
 }
 
 async fn pg_conn(url: &str) -> PgConnection {
-    PgConnection::connect(url)
-        .await
-        .unwrap_or_else(|e| panic!("connect {url}: {e}"))
+    PgConnection::connect(url).await.unwrap_or_else(|e| panic!("connect {url}: {e}"))
 }
 
 /// `postgres://user@host:port/olddb?opts` → `postgres://user@host:port/NAME?opts`.
@@ -209,36 +183,21 @@ fn with_database(server_url: &str, name: &str) -> String {
         None => (server_url, String::new()),
     };
     let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
+    let path_start = base[authority_start..].find('/').map_or(base.len(), |i| authority_start + i);
     format!("{}/{name}{query}", &base[..path_start])
 }
 
 /// Runs a future to completion on a private single-threaded runtime (the tests themselves are sync).
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-        .block_on(f)
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime").block_on(f)
 }
 
 #[test]
 fn with_database_replaces_only_the_path() {
+    assert_eq!(with_database("postgres://app@127.0.0.1:5432/postgres", "x"), "postgres://app@127.0.0.1:5432/x");
+    assert_eq!(with_database("postgres://app@127.0.0.1:5432", "x"), "postgres://app@127.0.0.1:5432/x");
     assert_eq!(
-        with_database("postgres://app@127.0.0.1:5432/postgres", "x"),
-        "postgres://app@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        with_database("postgres://app@127.0.0.1:5432", "x"),
-        "postgres://app@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        with_database(
-            "postgres://app@127.0.0.1:5432/postgres?sslmode=disable",
-            "x"
-        ),
+        with_database("postgres://app@127.0.0.1:5432/postgres?sslmode=disable", "x"),
         "postgres://app@127.0.0.1:5432/x?sslmode=disable"
     );
 }

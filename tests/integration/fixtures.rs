@@ -45,14 +45,7 @@ pub fn csr(dir: &Path, name: &str, key: Key, cn: &str) -> PathBuf {
             // curve choice visible in the fixture.
             run_ok(
                 Command::new("openssl")
-                    .args([
-                        "ecparam",
-                        "-name",
-                        "prime192v1",
-                        "-genkey",
-                        "-noout",
-                        "-out",
-                    ])
+                    .args(["ecparam", "-name", "prime192v1", "-genkey", "-noout", "-out"])
                     .arg(&keyfile),
             );
             cmd.arg("-key").arg(&keyfile);
@@ -70,13 +63,7 @@ pub fn csr(dir: &Path, name: &str, key: Key, cn: &str) -> PathBuf {
 /// The DER form of a PEM CSR, written next to it; returns its path.
 pub fn csr_der(pem_csr: &Path) -> PathBuf {
     let der = pem_csr.with_extension("der");
-    run_ok(
-        Command::new("openssl")
-            .args(["req", "-outform", "DER", "-in"])
-            .arg(pem_csr)
-            .arg("-out")
-            .arg(&der),
-    );
+    run_ok(Command::new("openssl").args(["req", "-outform", "DER", "-in"]).arg(pem_csr).arg("-out").arg(&der));
     der
 }
 
@@ -135,15 +122,8 @@ fn flip_last_byte(mut der: Vec<u8>) -> Vec<u8> {
 fn pem_armour(label: &str, der: &[u8]) -> String {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let body: Vec<&str> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
-        .collect();
-    format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        body.join("\n")
-    )
+    let body: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).expect("base64 is ASCII")).collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", body.join("\n"))
 }
 
 /// A valid 医療機関コード for a 医科 facility in prefecture 01, distinct for distinct `n`
@@ -159,10 +139,7 @@ pub fn medical_code(n: u32) -> String {
 /// A facility ID that is well-formed and correctly checked but belongs to nobody (never assigned in a
 /// fresh installation).
 pub fn unassigned_facility_id() -> String {
-    hcpki_ca::FacilityId::from_number(9_999_999)
-        .expect("in range")
-        .as_str()
-        .to_owned()
+    hcpki_ca::FacilityId::from_number(9_999_999).expect("in range").as_str().to_owned()
 }
 
 /// `id` with its check character replaced by another one, so only the check fails.
@@ -172,38 +149,21 @@ pub fn with_wrong_check_char(id: &str) -> String {
         .chars()
         .filter(|c| c.to_string() != check.to_ascii_uppercase())
         .map(|c| format!("{body}{c}"))
-        .find(|cand| {
-            matches!(
-                hcpki_ca::FacilityId::parse(cand),
-                Err(hcpki_ca::facility::FacilityIdError::Check(_))
-            )
-        })
+        .find(|cand| matches!(hcpki_ca::FacilityId::parse(cand), Err(hcpki_ca::facility::FacilityIdError::Check(_))))
         .expect("another check character")
 }
 
 /// `openssl x509 -noout ARGS -in cert`; returns stdout.
 pub fn x509_text(cert: &Path, args: &[&str]) -> String {
-    let out = run_ok(
-        Command::new("openssl")
-            .args(["x509", "-noout", "-nameopt", "RFC2253"])
-            .args(args)
-            .arg("-in")
-            .arg(cert),
-    );
+    let out =
+        run_ok(Command::new("openssl").args(["x509", "-noout", "-nameopt", "RFC2253"]).args(args).arg("-in").arg(cert));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Runs a command that must succeed; panics with its output otherwise.
 pub fn run_ok(cmd: &mut Command) -> std::process::Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({})\n{}",
-        out.status,
-        crate::harness::describe(&out)
-    );
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?} failed ({})\n{}", out.status, crate::harness::describe(&out));
     out
 }
 
@@ -223,40 +183,20 @@ fn broken_csr_fixtures_are_what_they_claim() {
         };
         assert!(verify(&good, "PEM"), "good {key:?} CSR must verify");
         let bad_sig = broken_csr(&good, Broken::BadSignatureDer);
-        assert!(
-            !verify(&bad_sig, "DER"),
-            "flipped-signature {key:?} CSR must not verify"
-        );
-        assert!(
-            !verify(&broken_csr(&good, Broken::BadSignaturePem), "PEM"),
-            "PEM flipped-signature CSR"
-        );
+        assert!(!verify(&bad_sig, "DER"), "flipped-signature {key:?} CSR must not verify");
+        assert!(!verify(&broken_csr(&good, Broken::BadSignaturePem), "PEM"), "PEM flipped-signature CSR");
         // …but must still parse: the break is in the signature, not in the encoding.
         let parsed = Command::new("openssl")
             .args(["req", "-noout", "-subject", "-inform", "DER", "-in"])
             .arg(&bad_sig)
             .output()
             .expect("run openssl");
-        assert!(
-            parsed.status.success(),
-            "flipped-signature {key:?} CSR must still parse"
-        );
+        assert!(parsed.status.success(), "flipped-signature {key:?} CSR must still parse");
         for how in [Broken::TruncatedDer, Broken::GarbageDer] {
-            assert!(
-                !verify(&broken_csr(&good, how), "DER"),
-                "{how:?} must not parse"
-            );
+            assert!(!verify(&broken_csr(&good, how), "DER"), "{how:?} must not parse");
         }
-        for how in [
-            Broken::TruncatedPem,
-            Broken::PemOfTruncatedDer,
-            Broken::GarbagePem,
-            Broken::Empty,
-        ] {
-            assert!(
-                !verify(&broken_csr(&good, how), "PEM"),
-                "{how:?} must not parse"
-            );
+        for how in [Broken::TruncatedPem, Broken::PemOfTruncatedDer, Broken::GarbagePem, Broken::Empty] {
+            assert!(!verify(&broken_csr(&good, how), "PEM"), "{how:?} must not parse");
         }
     }
 }
@@ -265,18 +205,10 @@ fn broken_csr_fixtures_are_what_they_claim() {
 fn weak_key_fixtures_have_the_weak_keys() {
     let dir = tempfile::tempdir().expect("temp dir");
     let rsa = csr(dir.path(), "weak", Key::Rsa1024, "weak");
-    let text = run_ok(
-        Command::new("openssl")
-            .args(["req", "-noout", "-text", "-in"])
-            .arg(&rsa),
-    );
+    let text = run_ok(Command::new("openssl").args(["req", "-noout", "-text", "-in"]).arg(&rsa));
     assert!(String::from_utf8_lossy(&text.stdout).contains("(1024 bit)"));
     let ec = csr(dir.path(), "weak", Key::P192, "weak");
-    let text = run_ok(
-        Command::new("openssl")
-            .args(["req", "-noout", "-text", "-in"])
-            .arg(&ec),
-    );
+    let text = run_ok(Command::new("openssl").args(["req", "-noout", "-text", "-in"]).arg(&ec));
     assert!(String::from_utf8_lossy(&text.stdout).contains("prime192v1"));
 }
 

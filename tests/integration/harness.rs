@@ -61,10 +61,7 @@ impl Hcpki {
 
     fn fresh(backend: Backend) -> Self {
         let bin = hcpki_bin();
-        let mut root = tempfile::Builder::new()
-            .prefix("hcpki-test-")
-            .tempdir()
-            .expect("create a temp dir");
+        let mut root = tempfile::Builder::new().prefix("hcpki-test-").tempdir().expect("create a temp dir");
         if keep_artifacts() {
             root.disable_cleanup(true);
             eprintln!("HCPKI_TEST_KEEP: keeping {}", root.path().display());
@@ -76,15 +73,7 @@ impl Hcpki {
             Backend::Postgres => Some(PgDatabase::create()),
         };
         let database_url = pg.as_ref().map(|p| p.url().to_owned());
-        Self {
-            backend,
-            bin,
-            root,
-            dir,
-            database_url,
-            _pg: pg,
-            env: Vec::new(),
-        }
+        Self { backend, bin, root, dir, database_url, _pg: pg, env: Vec::new() }
     }
 
     /// A fresh installation after `hcpki init` with software keys.
@@ -126,11 +115,7 @@ impl Hcpki {
     /// Runs `hcpki ARGS --dir D [--database-url U]` and returns what it did, success or not.
     pub fn run(&self, args: &[&str]) -> Output {
         let mut cmd = Command::new("timeout");
-        cmd.args(["-k", "10", HCPKI_TIMEOUT_SECS])
-            .arg(&self.bin)
-            .args(args)
-            .arg("--dir")
-            .arg(&self.dir);
+        cmd.args(["-k", "10", HCPKI_TIMEOUT_SECS]).arg(&self.bin).args(args).arg("--dir").arg(&self.dir);
         if let Some(url) = &self.database_url {
             cmd.arg("--database-url").arg(url);
         }
@@ -144,15 +129,9 @@ impl Hcpki {
         }
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd.current_dir(self.root.path()).stdin(Stdio::null());
-        let out = cmd
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run timeout(1) {}: {e}", self.bin.display()));
+        let out = cmd.output().unwrap_or_else(|e| panic!("cannot run timeout(1) {}: {e}", self.bin.display()));
         if out.status.code() == Some(124) {
-            panic!(
-                "hcpki {} hung and was killed after {HCPKI_TIMEOUT_SECS} s\n{}",
-                args.join(" "),
-                describe(&out)
-            );
+            panic!("hcpki {} hung and was killed after {HCPKI_TIMEOUT_SECS} s\n{}", args.join(" "), describe(&out));
         }
         out
     }
@@ -161,13 +140,7 @@ impl Hcpki {
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         if !out.status.success() {
-            panic!(
-                "hcpki {} failed ({}) on {:?}\n{}",
-                args.join(" "),
-                out.status,
-                self.backend,
-                describe(&out)
-            );
+            panic!("hcpki {} failed ({}) on {:?}\n{}", args.join(" "), out.status, self.backend, describe(&out));
         }
         String::from_utf8(out.stdout).expect("hcpki stdout is UTF-8")
     }
@@ -182,23 +155,12 @@ impl Hcpki {
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         match out.status.code() {
             Some(0) => panic!("{what} succeeded but must fail\n{}", describe(&out)),
-            Some(101) => panic!(
-                "{what} panicked instead of reporting an error\n{}",
-                describe(&out)
-            ),
+            Some(101) => panic!("{what} panicked instead of reporting an error\n{}", describe(&out)),
             None => panic!("{what} was killed by a signal\n{}", describe(&out)),
             Some(_) => {}
         }
-        assert!(
-            !stderr.contains("panicked at"),
-            "{what} panicked\n{}",
-            describe(&out)
-        );
-        assert!(
-            !stderr.trim().is_empty(),
-            "{what} failed without saying why on stderr\n{}",
-            describe(&out)
-        );
+        assert!(!stderr.contains("panicked at"), "{what} panicked\n{}", describe(&out));
+        assert!(!stderr.trim().is_empty(), "{what} failed without saying why on stderr\n{}", describe(&out));
         stderr
     }
 
@@ -210,9 +172,8 @@ impl Hcpki {
         }
         let out = self.ok(&args);
         let id = out.trim().to_owned();
-        hcpki_ca::FacilityId::parse(&id).unwrap_or_else(|e| {
-            panic!("`facility add` must print the new ID alone on stdout, got {out:?}: {e}")
-        });
+        hcpki_ca::FacilityId::parse(&id)
+            .unwrap_or_else(|e| panic!("`facility add` must print the new ID alone on stdout, got {out:?}: {e}"));
         id
     }
 
@@ -226,16 +187,11 @@ impl Hcpki {
     /// The router DNS name a facility owns (`"router_dns_name"` in `facility show ID --json`).
     pub fn router_dns_name(&self, facility: &str) -> String {
         let out = self.ok(&["facility", "show", facility, "--json"]);
-        let json: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| {
-            panic!("`facility show {facility} --json` is not JSON ({e}):\n{out}")
-        });
+        let json: serde_json::Value = serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("`facility show {facility} --json` is not JSON ({e}):\n{out}"));
         find_key(&json, "router_dns_name")
             .and_then(|v| v.as_str())
-            .unwrap_or_else(|| {
-                panic!(
-                    "`facility show {facility} --json` has no \"router_dns_name\" string:\n{out}"
-                )
-            })
+            .unwrap_or_else(|| panic!("`facility show {facility} --json` has no \"router_dns_name\" string:\n{out}"))
             .to_owned()
     }
 
@@ -255,11 +211,7 @@ impl Hcpki {
         if let Some(f) = facility {
             args.extend(["--facility", f]);
         }
-        self.ok(&args)
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(str::to_owned)
-            .collect()
+        self.ok(&args).lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect()
     }
 
     fn stdout_to_file(&self, args: &[&str], name: &str) -> PathBuf {
@@ -286,10 +238,7 @@ pub fn keep_artifacts() -> bool {
 
 /// The repository root (the workspace).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()
 }
 
 /// The `hcpki` binary: `$HCPKI_BIN`, else the one cargo built next to this test binary, else
@@ -301,12 +250,8 @@ fn hcpki_bin() -> PathBuf {
         return bin;
     }
     // target/debug/deps/integration-HASH → target/debug/hcpki: same profile, same target dir.
-    let sibling = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.join("hcpki")));
-    let candidates = sibling
-        .into_iter()
-        .chain([repo_root().join("target/debug/hcpki")]);
+    let sibling = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.join("hcpki")));
+    let candidates = sibling.into_iter().chain([repo_root().join("target/debug/hcpki")]);
     let tried: Vec<PathBuf> = candidates.collect();
     tried.iter().find(|p| p.is_file()).cloned().unwrap_or_else(|| {
         panic!(
@@ -319,9 +264,7 @@ fn hcpki_bin() -> PathBuf {
 /// The first value under `key` anywhere in a JSON document (the CLI may nest the facility).
 fn find_key<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
     match v {
-        serde_json::Value::Object(map) => map
-            .get(key)
-            .or_else(|| map.values().find_map(|v| find_key(v, key))),
+        serde_json::Value::Object(map) => map.get(key).or_else(|| map.values().find_map(|v| find_key(v, key))),
         serde_json::Value::Array(items) => items.iter().find_map(|v| find_key(v, key)),
         _ => None,
     }

@@ -7,12 +7,7 @@ use crate::harness::{Backend, Hcpki};
 use crate::issue::{assert_subject_carries, check_router, path};
 use crate::peers;
 
-on_both_backends!(
-    ca_certificates_default_keys,
-    ca_certificates_swapped_keys,
-    ocsp_signer_p256,
-    ocsp_signer_rsa2048,
-);
+on_both_backends!(ca_certificates_default_keys, ca_certificates_swapped_keys, ocsp_signer_p256, ocsp_signer_rsa2048,);
 
 const ISSUING: [&str; 3] = ["router", "pc", "server"];
 
@@ -49,10 +44,7 @@ fn check_hierarchy(h: &Hcpki, keys: &[(&str, &str)]) {
     let root = h.ca_cert_file("root");
     peers::pkilint(&root);
     let root_text = x509_text(&root, &["-text"]);
-    assert!(
-        root_text.contains("CA:TRUE, pathlen:1"),
-        "root: basicConstraints cA TRUE, pathLen 1:\n{root_text}"
-    );
+    assert!(root_text.contains("CA:TRUE, pathlen:1"), "root: basicConstraints cA TRUE, pathLen 1:\n{root_text}");
     for name in ISSUING {
         let cert = h.ca_cert_file(name);
         peers::pkilint(&cert);
@@ -80,10 +72,7 @@ fn check_hierarchy(h: &Hcpki, keys: &[(&str, &str)]) {
             "rsa" => "rsaEncryption",
             _ => "id-ecPublicKey",
         };
-        assert!(
-            text.contains(&format!("Public Key Algorithm: {want}")),
-            "{name} CA key must be {want}:\n{text}"
-        );
+        assert!(text.contains(&format!("Public Key Algorithm: {want}")), "{name} CA key must be {want}:\n{text}");
     }
 }
 
@@ -95,7 +84,16 @@ fn issue_each_facility_profile(h: &Hcpki) {
     let router_csr = csr(h.scratch(), "hier-router", Key::Rsa2048, "router");
     let router = h.path("hier-router.pem");
     h.ok(&[
-        "issue", "--profile", "router", "--facility", &id, "--csr", path(&router_csr), "--san", &dns, "--out",
+        "issue",
+        "--profile",
+        "router",
+        "--facility",
+        &id,
+        "--csr",
+        path(&router_csr),
+        "--san",
+        &dns,
+        "--out",
         path(&router),
     ]);
     check_router(h, &router, &id, &[&format!("DNS:{dns}")]);
@@ -103,8 +101,17 @@ fn issue_each_facility_profile(h: &Hcpki) {
     let pc_csr = csr(h.scratch(), "hier-pc", Key::P256, "pc");
     let pc = h.path("hier-pc.pem");
     h.ok(&[
-        "issue", "--profile", "pc", "--facility", &id, "--csr", path(&pc_csr), "--device", "reception-1",
-        "--out", path(&pc),
+        "issue",
+        "--profile",
+        "pc",
+        "--facility",
+        &id,
+        "--csr",
+        path(&pc_csr),
+        "--device",
+        "reception-1",
+        "--out",
+        path(&pc),
     ]);
     peers::openssl_verify(&h.chain_file("pc"), &pc, Some("sslclient"));
     peers::pkilint(&pc);

@@ -52,17 +52,8 @@ fn router(b: Backend, key: Key) {
         "router_dns_name {dns:?} must be <facility-id-lowercase>.<zone>"
     );
     let cert = issue_router(&h, &id, key, &[&dns, "192.0.2.10"], &[]);
-    check_router(
-        &h,
-        &cert,
-        &id,
-        &[&format!("DNS:{dns}"), "IP Address:192.0.2.10"],
-    );
-    assert_eq!(
-        h.cert_list(Some(&id)).len(),
-        1,
-        "cert list --facility {id} shows the new certificate"
-    );
+    check_router(&h, &cert, &id, &[&format!("DNS:{dns}"), "IP Address:192.0.2.10"]);
+    assert_eq!(h.cert_list(Some(&id)).len(), 1, "cert list --facility {id} shows the new certificate");
 }
 
 /// An IPv6 identity (ID_IPV6_ADDR) next to the DNS name.
@@ -72,12 +63,7 @@ fn router_ipv6(b: Backend) {
     let dns = h.router_dns_name(&id);
     let cert = issue_router(&h, &id, Key::P256, &[&dns, "2001:db8::1"], &[]);
     // OpenSSL 3.0 prints IPv6 SANs uncompressed and uppercase.
-    check_router(
-        &h,
-        &cert,
-        &id,
-        &[&format!("DNS:{dns}"), "IP Address:2001:DB8:0:0:0:0:0:1"],
-    );
+    check_router(&h, &cert, &id, &[&format!("DNS:{dns}"), "IP Address:2001:DB8:0:0:0:0:0:1"]);
 }
 
 /// A facility owns its name and everything below it (one name per router).
@@ -110,16 +96,10 @@ fn router_eku_variants(b: Backend) {
         check_router(&h, &cert, &id, &[&format!("DNS:{dns}")]);
         let ext = x509_text(&cert, &["-ext", "extendedKeyUsage"]).to_lowercase();
         if wanted.is_empty() {
-            assert!(
-                ext.trim().is_empty(),
-                "--eku none must leave out EKU, got {ext}"
-            );
+            assert!(ext.trim().is_empty(), "--eku none must leave out EKU, got {ext}");
         }
         for any_of in wanted {
-            assert!(
-                any_of.iter().any(|w| ext.contains(w)),
-                "--eku {variant} must include {any_of:?}, got {ext}"
-            );
+            assert!(any_of.iter().any(|w| ext.contains(w)), "--eku {variant} must include {any_of:?}, got {ext}");
         }
     }
 }
@@ -130,17 +110,7 @@ fn pc(b: Backend, key: Key, device: Option<&str>) {
     let id = h.approved_facility("テスト薬局");
     let csr = csr(h.scratch(), "pc", key, "pc");
     let out = h.path(&format!("pc-{key:?}.pem"));
-    let mut args = vec![
-        "issue",
-        "--profile",
-        "pc",
-        "--facility",
-        &id,
-        "--csr",
-        path(&csr),
-        "--out",
-        path(&out),
-    ];
+    let mut args = vec!["issue", "--profile", "pc", "--facility", &id, "--csr", path(&csr), "--out", path(&out)];
     if let Some(d) = device {
         args.extend(["--device", d]);
     }
@@ -154,10 +124,7 @@ fn pc(b: Backend, key: Key, device: Option<&str>) {
     assert_subject_carries(&out, &id);
     if let Some(d) = device {
         let text = x509_text(&out, &["-text"]);
-        assert!(
-            text.contains(d),
-            "the device identifier {d} must appear in the certificate:\n{text}"
-        );
+        assert!(text.contains(d), "the device identifier {d} must appear in the certificate:\n{text}");
     }
 }
 
@@ -189,25 +156,11 @@ fn server(b: Backend, key: Key) {
 }
 
 /// Issues a router certificate for `facility` with the given SANs; returns the PEM path.
-fn issue_router(
-    h: &Hcpki,
-    facility: &str,
-    key: Key,
-    sans: &[&str],
-    extra: &[&str],
-) -> std::path::PathBuf {
+fn issue_router(h: &Hcpki, facility: &str, key: Key, sans: &[&str], extra: &[&str]) -> std::path::PathBuf {
     let n = uuid::Uuid::new_v4().simple().to_string();
     let csr = csr(h.scratch(), &format!("router{n}"), key, "router");
     let out = h.path(&format!("router{n}.pem"));
-    let mut args = vec![
-        "issue",
-        "--profile",
-        "router",
-        "--facility",
-        facility,
-        "--csr",
-        path(&csr),
-    ];
+    let mut args = vec!["issue", "--profile", "router", "--facility", facility, "--csr", path(&csr)];
     for s in sans {
         args.extend(["--san", s]);
     }

@@ -8,12 +8,7 @@
 //! Test names read `MODULE::BACKEND::CASE`, e.g. `issue::postgres::router_p256`.
 
 // Test code fails by panicking; the workspace's no-panic lints are for product code.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 /// Generates `sqlite::CASE` and `postgres::CASE` tests from functions `CASE(Backend)` in the calling
 /// module: one suite, two databases.
@@ -42,10 +37,10 @@ mod peers;
 
 mod agent;
 mod audit;
+mod bad_input;
 mod bench;
 mod demo;
 mod hierarchy;
-mod bad_input;
 mod issue;
 mod opensc;
 mod peer_wrappers;

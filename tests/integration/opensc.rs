@@ -30,10 +30,7 @@ impl JpkiInReader0 {
         let pcsc = pcsc_lock();
         let netns = pcsc_netns().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::Builder::new().prefix("hcpki-opensc-").tempdir().unwrap();
-        let request = IdentityRequest::Jpki {
-            subject: Default::default(),
-            pins: JpkiPins::default(),
-        };
+        let request = IdentityRequest::Jpki { subject: Default::default(), pins: JpkiPins::default() };
         let (identity, _) = Identity::load_or_generate(dir.path(), &request).unwrap();
         let mut card = VpcdCard::new(identity.card());
         card.insert(VpcdTarget::reader(0).in_named_netns(&netns).with_quickack(quickack))
@@ -44,15 +41,8 @@ impl JpkiInReader0 {
             card.wait_powered(Duration::from_secs(10)),
             "pcscd did not power the card in reader 0 within 10 s; `scripts/pcsc-stack status`, and its log"
         );
-        let Identity::Jpki(identity) = identity else {
-            unreachable!("asked for a JPKI identity")
-        };
-        Self {
-            card,
-            identity,
-            dir,
-            _pcsc: pcsc,
-        }
+        let Identity::Jpki(identity) = identity else { unreachable!("asked for a JPKI identity") };
+        Self { card, identity, dir, _pcsc: pcsc }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -78,12 +68,7 @@ fn opensc(args: &[&str]) -> Output {
 
 fn opensc_ok(args: &[&str]) -> String {
     let out = opensc(args);
-    assert!(
-        out.status.success(),
-        "opensc-jpki.sh {args:?} failed ({})\n{}",
-        out.status,
-        describe(&out)
-    );
+    assert!(out.status.success(), "opensc-jpki.sh {args:?} failed ({})\n{}", out.status, describe(&out));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -128,11 +113,7 @@ fn lists_reads_and_signs_with_opensc() {
     assert!(verified.contains("Verified OK"), "{verified}");
     // And openssl is not just saying yes: another message fails.
     std::fs::write(&message, b"another message").unwrap();
-    assert!(
-        !opensc(&["verify", arg(&cert), arg(&message), arg(&signature)])
-            .status
-            .success()
-    );
+    assert!(!opensc(&["verify", arg(&cert), arg(&message), arg(&signature)]).status.success());
 }
 
 #[test]
@@ -143,17 +124,9 @@ fn wrong_pin_is_ckr_pin_incorrect_and_costs_one_try() {
     assert_eq!(jpki.auth_tries(), 3);
 
     let out = opensc(&["sign", "9999", arg(&message), arg(&jpki.path("signature"))]);
-    assert!(
-        !out.status.success(),
-        "signing with a wrong PIN succeeded\n{}",
-        describe(&out)
-    );
+    assert!(!out.status.success(), "signing with a wrong PIN succeeded\n{}", describe(&out));
     assert!(describe(&out).contains("CKR_PIN_INCORRECT"), "{}", describe(&out));
-    assert_eq!(
-        jpki.auth_tries(),
-        2,
-        "OpenSC's bind-time VERIFY queries must not spend tries"
-    );
+    assert_eq!(jpki.auth_tries(), 2, "OpenSC's bind-time VERIFY queries must not spend tries");
     assert_eq!(jpki.card.card().stats().signatures, 0);
 
     // The right PIN still works and resets the counter.
@@ -171,10 +144,7 @@ fn reports_per_apdu_latency_through_pcscd() {
             let before = jpki.card.card().stats().apdus;
             let out = opensc_ok(&["apdus", &count.to_string()]);
             let field = |key: &str| {
-                out.lines()
-                    .find_map(|l| l.strip_prefix(key))
-                    .unwrap_or_else(|| panic!("no {key} in\n{out}"))
-                    .to_owned()
+                out.lines().find_map(|l| l.strip_prefix(key)).unwrap_or_else(|| panic!("no {key} in\n{out}")).to_owned()
             };
             assert_eq!(field("answered="), count.to_string(), "{out}");
             assert!(jpki.card.card().stats().apdus - before >= u64::from(count));

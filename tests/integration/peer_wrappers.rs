@@ -14,9 +14,7 @@ struct MiniPki {
 
 impl MiniPki {
     fn new() -> Self {
-        let pki = Self {
-            dir: tempfile::tempdir().expect("temp dir"),
-        };
+        let pki = Self { dir: tempfile::tempdir().expect("temp dir") };
         run_ok(&mut pki.openssl(&[
             "req",
             "-x509",
@@ -75,12 +73,9 @@ impl MiniPki {
             "-out",
             "leaf.csr",
         ]));
-        let chain = [
-            std::fs::read_to_string(pki.path("issuing.pem")),
-            std::fs::read_to_string(pki.path("root.pem")),
-        ]
-        .map(|r| r.expect("read CA cert"))
-        .concat();
+        let chain = [std::fs::read_to_string(pki.path("issuing.pem")), std::fs::read_to_string(pki.path("root.pem"))]
+            .map(|r| r.expect("read CA cert"))
+            .concat();
         std::fs::write(pki.path("chain.pem"), chain).expect("write chain");
         pki
     }
@@ -161,19 +156,17 @@ fn pkilint_sh_fails_on_errors_only() {
     // Only INFO findings (SKI method): passes.
     peers::pkilint(&pki.leaf("router.pem", ROUTER));
     // Only WARNINGs (non-critical KU): passes.
-    peers::pkilint(&pki.leaf(
-        "warn.pem",
-        "keyUsage=digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
-    ));
+    peers::pkilint(
+        &pki.leaf("warn.pem", "keyUsage=digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"),
+    );
     // No AKI: pkix.authority_key_identifier_extension_absent is an ERROR.
-    peers::pkilint_refuses(&pki.leaf("no-aki.pem", "keyUsage=critical,digitalSignature\nsubjectKeyIdentifier=none\nauthorityKeyIdentifier=none\n"));
+    peers::pkilint_refuses(&pki.leaf(
+        "no-aki.pem",
+        "keyUsage=critical,digitalSignature\nsubjectKeyIdentifier=none\nauthorityKeyIdentifier=none\n",
+    ));
     // Not a certificate at all.
     let junk = pki.path("junk.pem");
-    std::fs::write(
-        &junk,
-        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-    )
-    .expect("write junk");
+    std::fs::write(&junk, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").expect("write junk");
     peers::pkilint_refuses(&junk);
 }
 
@@ -182,12 +175,7 @@ fn vfychain_sh_applies_the_ipsec_usage() {
     let pki = MiniPki::new();
     let router = pki.leaf("router.pem", ROUTER);
     peers::vfychain(&pki.root(), &pki.issuing(), &router, 12);
-    peers::vfychain(
-        &pki.root(),
-        &pki.issuing(),
-        &pki.leaf("client.pem", CLIENT),
-        0,
-    );
+    peers::vfychain(&pki.root(), &pki.issuing(), &pki.leaf("client.pem", CLIENT), 0);
     // KU without digitalSignature/nonRepudiation and an EKU NSS does not accept for IPsec: refused.
     let not_ipsec = pki.leaf(
         "not-ipsec.pem",

@@ -19,21 +19,13 @@ fn run(name: &str, args: &[&Path], extra: &[&str]) -> Output {
 }
 
 fn must_pass(what: &str, out: Output) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({})\n{}",
-        out.status,
-        describe(&out)
-    );
+    assert!(out.status.success(), "{what} failed ({})\n{}", out.status, describe(&out));
 }
 
 /// `openssl verify -x509_strict` of `cert` against `chain` (root + issuing), with `-purpose` when given.
 pub fn openssl_verify(chain: &Path, cert: &Path, purpose: Option<&str>) {
     let out = run("verify.sh", &[chain, cert], purpose.as_slice());
-    must_pass(
-        &format!("openssl verify {} (purpose {purpose:?})", cert.display()),
-        out,
-    );
+    must_pass(&format!("openssl verify {} (purpose {purpose:?})", cert.display()), out);
 }
 
 /// pkilint's RFC 5280 linter: no finding at ERROR or above.
@@ -53,32 +45,17 @@ pub fn vfychain(root: &Path, issuing: &Path, cert: &Path, usage: u8) {
 pub fn vfychain_refuses(root: &Path, issuing: &Path, cert: &Path, usage: u8) {
     let usage = usage.to_string();
     let out = run("vfychain.sh", &[root, issuing, cert], &[&usage]);
-    assert!(
-        !out.status.success(),
-        "NSS vfychain -u {usage} accepted {}\n{}",
-        cert.display(),
-        describe(&out)
-    );
+    assert!(!out.status.success(), "NSS vfychain -u {usage} accepted {}\n{}", cert.display(), describe(&out));
 }
 
 /// `openssl verify` must refuse.
 pub fn openssl_verify_refuses(chain: &Path, cert: &Path, purpose: Option<&str>) {
     let out = run("verify.sh", &[chain, cert], purpose.as_slice());
-    assert!(
-        !out.status.success(),
-        "openssl verify accepted {} for {purpose:?}\n{}",
-        cert.display(),
-        describe(&out)
-    );
+    assert!(!out.status.success(), "openssl verify accepted {} for {purpose:?}\n{}", cert.display(), describe(&out));
 }
 
 /// pkilint must report an ERROR.
 pub fn pkilint_refuses(cert: &Path) {
     let out = run("pkilint.sh", &[cert], &[]);
-    assert!(
-        !out.status.success(),
-        "pkilint found no error in {}\n{}",
-        cert.display(),
-        describe(&out)
-    );
+    assert!(!out.status.success(), "pkilint found no error in {}\n{}", cert.display(), describe(&out));
 }

@@ -25,35 +25,25 @@ struct SoftHsm {
 
 impl SoftHsm {
     fn new(dir: &Path) -> Self {
-        assert!(
-            Path::new(MODULE).is_file(),
-            "{MODULE} is missing: run scripts/deps (package softhsm2)"
-        );
+        assert!(Path::new(MODULE).is_file(), "{MODULE} is missing: run scripts/deps (package softhsm2)");
         let tokens = dir.join("tokens");
         std::fs::create_dir_all(&tokens).expect("create token dir");
         let conf = dir.join("softhsm2.conf");
         std::fs::write(
             &conf,
-            format!(
-                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-                tokens.display()
-            ),
+            format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", tokens.display()),
         )
         .expect("write softhsm2.conf");
-        run_ok(
-            Command::new("softhsm2-util")
-                .env("SOFTHSM2_CONF", &conf)
-                .args([
-                    "--init-token",
-                    "--free",
-                    "--label",
-                    TOKEN,
-                    "--so-pin",
-                    SO_PIN,
-                    "--pin",
-                    USER_PIN,
-                ]),
-        );
+        run_ok(Command::new("softhsm2-util").env("SOFTHSM2_CONF", &conf).args([
+            "--init-token",
+            "--free",
+            "--label",
+            TOKEN,
+            "--so-pin",
+            SO_PIN,
+            "--pin",
+            USER_PIN,
+        ]));
         // No trailing newline: the PIN is the file's exact content.
         let pin_file = dir.join("user-pin");
         std::fs::write(&pin_file, USER_PIN).expect("write PIN file");
@@ -72,11 +62,7 @@ impl SoftHsm {
 
     /// The public key with this CKA_ID as DER SubjectPublicKeyInfo.
     fn read_public_key(&self, id: &str) -> Vec<u8> {
-        run_ok(
-            self.tool()
-                .args(["--read-object", "--type", "pubkey", "--id", id]),
-        )
-        .stdout
+        run_ok(self.tool().args(["--read-object", "--type", "pubkey", "--id", id])).stdout
     }
 
     fn tool(&self) -> Command {
@@ -98,15 +84,7 @@ fn softhsm_issues_verifiable_certificates(b: Backend) {
     let plain = Hcpki::new(b);
     let hsm = SoftHsm::new(&plain.path("softhsm"));
     let h = plain.with_env("SOFTHSM2_CONF", &hsm.conf);
-    h.ok(&[
-        "init",
-        "--pkcs11-module",
-        MODULE,
-        "--pkcs11-token-label",
-        TOKEN,
-        "--pkcs11-pin-file",
-        path(&hsm.pin_file),
-    ]);
+    h.ok(&["init", "--pkcs11-module", MODULE, "--pkcs11-token-label", TOKEN, "--pkcs11-pin-file", path(&hsm.pin_file)]);
 
     let id = h.approved_facility("HSM clinic");
     let dns = h.router_dns_name(&id);
@@ -128,26 +106,11 @@ fn softhsm_issues_verifiable_certificates(b: Backend) {
             "--out",
             path(&out),
         ]);
-        check_router(
-            &h,
-            &out,
-            &id,
-            &[&format!("DNS:{dns}"), "IP Address:192.0.2.10"],
-        );
+        check_router(&h, &out, &id, &[&format!("DNS:{dns}"), "IP Address:192.0.2.10"]);
     }
     let request = csr(h.scratch(), "hsm-pc", Key::P256, "pc");
     let pc = h.path("hsm-pc.pem");
-    h.ok(&[
-        "issue",
-        "--profile",
-        "pc",
-        "--facility",
-        &id,
-        "--csr",
-        path(&request),
-        "--out",
-        path(&pc),
-    ]);
+    h.ok(&["issue", "--profile", "pc", "--facility", &id, "--csr", path(&request), "--out", path(&pc)]);
     peers::openssl_verify(&h.chain_file("pc"), &pc, Some("sslclient"));
     peers::pkilint(&pc);
     assert_subject_carries(&pc, &id);
@@ -155,41 +118,26 @@ fn softhsm_issues_verifiable_certificates(b: Backend) {
     // The CA keys live on the token: root, router, pc and server.
     let objects = hsm.list_objects(None);
     let private_keys = objects.matches("Private Key Object").count();
-    assert!(
-        private_keys >= 4,
-        "expected the 4 CA private keys on the token, found {private_keys}:\n{objects}"
-    );
+    assert!(private_keys >= 4, "expected the 4 CA private keys on the token, found {private_keys}:\n{objects}");
 
     // And they are the keys the CA certificates certify.
     let public = hsm.list_objects(Some("pubkey"));
-    let ids: Vec<String> = public
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("ID:").map(|id| id.trim().to_owned()))
-        .collect();
+    let ids: Vec<String> =
+        public.lines().filter_map(|l| l.trim().strip_prefix("ID:").map(|id| id.trim().to_owned())).collect();
     if ids.is_empty() {
-        eprintln!(
-            "note: no public key objects on the token, so CA certificates are matched by count only"
-        );
+        eprintln!("note: no public key objects on the token, so CA certificates are matched by count only");
         return;
     }
     let token_keys: Vec<Vec<u8>> = ids.iter().map(|id| hsm.read_public_key(id)).collect();
     for ca in ["root", "router", "pc", "server"] {
         let spki = cert_spki(&h.ca_cert_file(ca));
-        assert!(
-            token_keys.contains(&spki),
-            "the {ca} CA certificate's key is not on the token:\n{objects}"
-        );
+        assert!(token_keys.contains(&spki), "the {ca} CA certificate's key is not on the token:\n{objects}");
     }
 }
 
 /// The certificate's SubjectPublicKeyInfo as DER.
 fn cert_spki(cert: &Path) -> Vec<u8> {
-    let pem = run_ok(
-        Command::new("openssl")
-            .args(["x509", "-noout", "-pubkey", "-in"])
-            .arg(cert),
-    )
-    .stdout;
+    let pem = run_ok(Command::new("openssl").args(["x509", "-noout", "-pubkey", "-in"]).arg(cert)).stdout;
     let der_file = cert.with_extension("spki.der");
     let pem_file = cert.with_extension("spki.pem");
     std::fs::write(&pem_file, pem).expect("write SPKI PEM");

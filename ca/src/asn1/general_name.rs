@@ -111,10 +111,7 @@ mod tests {
         let der = names.to_der().unwrap();
         let back = GeneralNames::from_der(&der).unwrap();
         assert_eq!(back, names);
-        assert_eq!(
-            back[0].other_utf8_value(&RawOid::project(&[9, 1])).as_deref(),
-            Some("HF00000017K")
-        );
+        assert_eq!(back[0].other_utf8_value(&RawOid::project(&[9, 1])).as_deref(), Some("HF00000017K"));
         assert_eq!(back[2].as_ip(), Some("2001:db8::1".parse().unwrap()));
     }
 }

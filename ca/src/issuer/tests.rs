@@ -34,8 +34,20 @@ fn hierarchy(alg: KeyAlgorithm, dir: &std::path::Path) -> (Ca, Ca) {
     let settings = ProfileSettings::default();
     let root_key = SoftwareKey::generate(&dir.join(format!("root-{alg}.p8")), alg, &ctx).unwrap();
     let t = profile::ca::root(&settings, "Test Root", root_key.public_key()).unwrap();
-    let signer = Signer { ca_name: "root", issuer: &t.subject, issuer_key: root_key.public_key(), issuer_not_after: None, key: &root_key };
-    let input = TbsInput { serial: Serial::generate().unwrap(), subject_key: root_key.public_key(), not_before: crate::time::now_unix(), facility: None, facility_dns: None };
+    let signer = Signer {
+        ca_name: "root",
+        issuer: &t.subject,
+        issuer_key: root_key.public_key(),
+        issuer_not_after: None,
+        key: &root_key,
+    };
+    let input = TbsInput {
+        serial: Serial::generate().unwrap(),
+        subject_key: root_key.public_key(),
+        not_before: crate::time::now_unix(),
+        facility: None,
+        facility_dns: None,
+    };
     let root_der = signer.prepare(&t, input).unwrap().sign().unwrap().der;
     let root_cert = Certificate::from_der(&root_der).unwrap();
     let sub_key = SoftwareKey::generate(&dir.join(format!("sub-{alg}.p8")), alg, &ctx).unwrap();
@@ -49,13 +61,24 @@ fn hierarchy(alg: KeyAlgorithm, dir: &std::path::Path) -> (Ca, Ca) {
         issuer_not_after: Some(crate::time::unix(&root_cert.tbs_certificate().validity().not_after)),
         key: &root_key,
     };
-    let input = TbsInput { serial: Serial::generate().unwrap(), subject_key: sub_key.public_key(), not_before: crate::time::now_unix(), facility: None, facility_dns: None };
+    let input = TbsInput {
+        serial: Serial::generate().unwrap(),
+        subject_key: sub_key.public_key(),
+        not_before: crate::time::now_unix(),
+        facility: None,
+        facility_dns: None,
+    };
     let sub_der = signer.prepare(&t, input).unwrap().sign().unwrap().der;
     let sub_cert = Certificate::from_der(&sub_der).unwrap();
     (Ca { key: root_key, cert: root_cert }, Ca { key: sub_key, cert: sub_cert })
 }
 
-fn issue_leaf(ca: &Ca, kind: ProfileKind, subject_alg: KeyAlgorithm, eku: Option<RouterEku>) -> Result<Issued, IssueError> {
+fn issue_leaf(
+    ca: &Ca,
+    kind: ProfileKind,
+    subject_alg: KeyAlgorithm,
+    eku: Option<RouterEku>,
+) -> Result<Issued, IssueError> {
     let settings = ProfileSettings::default();
     let f = facility();
     let (device, _) = SoftwareKey::generate_device_key(subject_alg).unwrap();
@@ -63,11 +86,17 @@ fn issue_leaf(ca: &Ca, kind: ProfileKind, subject_alg: KeyAlgorithm, eku: Option
     let req = match kind {
         ProfileKind::Router => NameRequest {
             facility: Some(&f),
-            sans: vec!["r1.hf00000017x.router.hcpki.example".replace("hf00000017x", &f.id.dns_label()), "192.0.2.1".into(), "2001:db8::1".into()],
+            sans: vec![
+                "r1.hf00000017x.router.hcpki.example".replace("hf00000017x", &f.id.dns_label()),
+                "192.0.2.1".into(),
+                "2001:db8::1".into(),
+            ],
             ..Default::default()
         },
         ProfileKind::Pc => NameRequest { facility: Some(&f), device: Some("pc-01".into()), ..Default::default() },
-        ProfileKind::Server => NameRequest { sans: vec!["portal.hcpki.example".into(), "127.0.0.1".into()], ..Default::default() },
+        ProfileKind::Server => {
+            NameRequest { sans: vec!["portal.hcpki.example".into(), "127.0.0.1".into()], ..Default::default() }
+        }
         ProfileKind::Ocsp => NameRequest { ocsp_for: Some("router".into()), ..Default::default() },
     };
     let names = profile::names(&spec, &settings, &req).unwrap();
@@ -133,15 +162,31 @@ fn a_template_that_breaks_a_lint_is_never_signed() {
     let (device, _) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
     // A router template whose SAN is stripped: RFC 4945 requires the identity in the SAN.
     let spec = settings.spec(ProfileKind::Router, None);
-    let mut names = profile::names(&spec, &settings, &NameRequest { facility: Some(&f), ..Default::default() }).unwrap();
+    let mut names =
+        profile::names(&spec, &settings, &NameRequest { facility: Some(&f), ..Default::default() }).unwrap();
     names.sans.clear();
     let kid = profile::key_identifier(sub.key.public_key());
     let ctx = IssuerContext { ca_name: "router", subject: sub.cert.tbs_certificate().subject(), key_id: &kid };
     let template = profile::template(&spec, &settings, names, device.public_key(), &ctx).unwrap();
-    let signer = Signer { ca_name: "router", issuer: sub.cert.tbs_certificate().subject(), issuer_key: sub.key.public_key(), issuer_not_after: None, key: &sub.key };
+    let signer = Signer {
+        ca_name: "router",
+        issuer: sub.cert.tbs_certificate().subject(),
+        issuer_key: sub.key.public_key(),
+        issuer_not_after: None,
+        key: &sub.key,
+    };
     let dns = settings.router_dns_name(&f.id);
     let err = signer
-        .prepare(&template, TbsInput { serial: Serial::generate().unwrap(), subject_key: device.public_key(), not_before: 0, facility: Some(&f.id), facility_dns: Some(&dns) })
+        .prepare(
+            &template,
+            TbsInput {
+                serial: Serial::generate().unwrap(),
+                subject_key: device.public_key(),
+                not_before: 0,
+                facility: Some(&f.id),
+                facility_dns: Some(&dns),
+            },
+        )
         .unwrap_err();
     let IssueError::Lint(LintFailure(findings)) = err else { panic!("expected lint failure, got {err}") };
     let ids: Vec<_> = findings.iter().map(|f| f.id).collect();
@@ -159,7 +204,11 @@ fn router_names_stay_inside_the_facility() {
         let req = NameRequest { facility: Some(&f), sans: vec![bad.into()], ..Default::default() };
         assert!(profile::names(&spec, &settings, &req).is_err(), "{bad} accepted");
     }
-    let ok = NameRequest { facility: Some(&f), sans: vec![format!("vpn.{}", settings.router_dns_name(&f.id)), "fe80::1".into()], ..Default::default() };
+    let ok = NameRequest {
+        facility: Some(&f),
+        sans: vec![format!("vpn.{}", settings.router_dns_name(&f.id)), "fe80::1".into()],
+        ..Default::default()
+    };
     assert_eq!(profile::names(&spec, &settings, &ok).unwrap().display.len(), 3);
 }
 
@@ -171,7 +220,8 @@ fn a_uuid_arc_oid_inside_a_certificate_is_refused() {
     let settings = ProfileSettings::default();
     let (device, _) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
     let spec = settings.spec(ProfileKind::Server, None);
-    let names = profile::names(&spec, &settings, &NameRequest { sans: vec!["a.example".into()], ..Default::default() }).unwrap();
+    let names = profile::names(&spec, &settings, &NameRequest { sans: vec!["a.example".into()], ..Default::default() })
+        .unwrap();
     let kid = profile::key_identifier(sub.key.public_key());
     let ctx = IssuerContext { ca_name: "server", subject: sub.cert.tbs_certificate().subject(), key_id: &kid };
     let mut template = profile::template(&spec, &settings, names, device.public_key(), &ctx).unwrap();
@@ -181,9 +231,24 @@ fn a_uuid_arc_oid_inside_a_certificate_is_refused() {
         critical: false,
         extn_value: der::asn1::OctetString::new(policies.to_der().unwrap()).unwrap(),
     });
-    let signer = Signer { ca_name: "server", issuer: sub.cert.tbs_certificate().subject(), issuer_key: sub.key.public_key(), issuer_not_after: None, key: &sub.key };
+    let signer = Signer {
+        ca_name: "server",
+        issuer: sub.cert.tbs_certificate().subject(),
+        issuer_key: sub.key.public_key(),
+        issuer_not_after: None,
+        key: &sub.key,
+    };
     let err = signer
-        .prepare(&template, TbsInput { serial: Serial::generate().unwrap(), subject_key: device.public_key(), not_before: 0, facility: None, facility_dns: None })
+        .prepare(
+            &template,
+            TbsInput {
+                serial: Serial::generate().unwrap(),
+                subject_key: device.public_key(),
+                not_before: 0,
+                facility: None,
+                facility_dns: None,
+            },
+        )
         .unwrap_err();
     let IssueError::Lint(LintFailure(findings)) = err else { panic!("expected lint failure, got {err}") };
     assert!(findings.iter().any(|f| f.id == "e_hcpki_oid_arcs_fit_28_bits"), "{findings:?}");
@@ -196,8 +261,13 @@ fn pc_identity_uri_round_trips_and_rejects_others() {
     let uri = profile::pc::identity_uri(&settings, &id, "pc-01");
     assert_eq!(uri, format!("https://hcpki.example/facility/{id}/device/pc-01"));
     assert_eq!(profile::pc::parse_identity_uri(&uri), Some((id.clone(), "pc-01".to_owned())));
-    for bad in ["http://hcpki.example/facility/HF000000012/device/x", "https://h/facility/HF000000013/device/x",
-                "https://h/facility/HF000000012/device/", "https://h/facility/HF000000012/device/x/y", "urn:x"] {
+    for bad in [
+        "http://hcpki.example/facility/HF000000012/device/x",
+        "https://h/facility/HF000000013/device/x",
+        "https://h/facility/HF000000012/device/",
+        "https://h/facility/HF000000012/device/x/y",
+        "urn:x",
+    ] {
         assert_eq!(profile::pc::parse_identity_uri(bad), None, "{bad}");
     }
 }

@@ -59,7 +59,8 @@ impl SoftwareKey {
             return Err(KeyError::Decrypt(path.to_owned()));
         }
         let passphrase = ctx.passphrase()?;
-        let enc = EncryptedPrivateKeyInfoRef::from_der(doc.as_bytes()).map_err(|_| KeyError::Decrypt(path.to_owned()))?;
+        let enc =
+            EncryptedPrivateKeyInfoRef::from_der(doc.as_bytes()).map_err(|_| KeyError::Decrypt(path.to_owned()))?;
         let plain = enc.decrypt(passphrase.as_slice()).map_err(|_| KeyError::Decrypt(path.to_owned()))?;
         Self::from_pkcs8(path, plain.as_bytes())
     }
@@ -120,10 +121,9 @@ impl KeySource for SoftwareKey {
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         match &self.inner {
-            Inner::Ecdsa(kp) => kp
-                .sign(&self.rng, message)
-                .map(|s| s.as_ref().to_vec())
-                .map_err(|e| KeyError::Crypto(e.to_string())),
+            Inner::Ecdsa(kp) => {
+                kp.sign(&self.rng, message).map(|s| s.as_ref().to_vec()).map_err(|e| KeyError::Crypto(e.to_string()))
+            }
             Inner::Rsa(kp) => {
                 let mut sig = vec![0u8; kp.public_modulus_len()];
                 kp.sign(&signature::RSA_PKCS1_SHA256, &self.rng, message, &mut sig)

@@ -3,8 +3,8 @@
 use crate::asn1::GeneralNames;
 use crate::profile::ProfileError;
 use const_oid::{AssociatedOid, ObjectIdentifier};
-use der::asn1::{Ia5String, Null, OctetString};
 use der::Encode;
+use der::asn1::{Ia5String, Null, OctetString};
 use sha1::{Digest, Sha1};
 use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName as X509GeneralName};
@@ -52,7 +52,10 @@ impl ExtensionsBuilder {
     }
 
     /// subjectKeyIdentifier: RFC 5280 §4.2.1.2 method (1), SHA-1 of the subjectPublicKey bits.
-    pub(crate) fn subject_key_identifier(&mut self, spki: &spki::SubjectPublicKeyInfoOwned) -> Result<(), ProfileError> {
+    pub(crate) fn subject_key_identifier(
+        &mut self,
+        spki: &spki::SubjectPublicKeyInfoOwned,
+    ) -> Result<(), ProfileError> {
         let ski = key_identifier(spki);
         self.push(SubjectKeyIdentifier::OID, false, &SubjectKeyIdentifier(OctetString::new(ski)?))
     }
@@ -75,9 +78,9 @@ impl ExtensionsBuilder {
     /// cRLDistributionPoints with one HTTP URI (RFC 4945 §5.1.3.12; no LDAP, no partitions for routers).
     pub(crate) fn crl_distribution_point(&mut self, url: &str) -> Result<(), ProfileError> {
         let dp = DistributionPoint {
-            distribution_point: Some(DistributionPointName::FullName(vec![X509GeneralName::UniformResourceIdentifier(
-                Ia5String::new(url)?,
-            )])),
+            distribution_point: Some(DistributionPointName::FullName(vec![
+                X509GeneralName::UniformResourceIdentifier(Ia5String::new(url)?),
+            ])),
             reasons: None,
             crl_issuer: None,
         };

@@ -11,8 +11,8 @@
 
 use crate::asn1::GeneralName;
 use crate::facility::Facility;
-use crate::oid;
 use crate::facility::FacilityId;
+use crate::oid;
 use crate::profile::{
     DnBuilder, FacilityRule, KeyClass, NameRequest, Names, ProfileError, ProfileKind, ProfileSettings, ProfileSpec,
 };
@@ -70,7 +70,10 @@ pub fn default_device_id(spki_sha256_hex: &str) -> String {
 
 /// The identity URI of a facility PC.
 pub fn identity_uri(settings: &ProfileSettings, id: &FacilityId, device: &str) -> String {
-    format!("https://{}/facility/{id}/device/{device}", settings.identity_domain.trim_end_matches('.').to_ascii_lowercase())
+    format!(
+        "https://{}/facility/{id}/device/{device}",
+        settings.identity_domain.trim_end_matches('.').to_ascii_lowercase()
+    )
 }
 
 /// Read the facility and device back from an identity URI (any identity domain;

@@ -184,7 +184,9 @@ pub fn names(
     let cn = request
         .sans
         .first()
-        .map(|s| ip_address(s).and_then(Result::ok).map(|ip| ip.to_string()).unwrap_or_else(|| s.trim().to_ascii_lowercase()))
+        .map(|s| {
+            ip_address(s).and_then(Result::ok).map(|ip| ip.to_string()).unwrap_or_else(|| s.trim().to_ascii_lowercase())
+        })
         .unwrap_or_else(|| own.clone());
     let subject = DnBuilder::default()
         .country("JP")?

@@ -75,11 +75,7 @@ impl AppState {
             SocketAddr::V4(a) => format!("http://{}:{port}", a.ip()),
             SocketAddr::V6(a) => format!("http://[{}]:{port}", a.ip()),
         };
-        let own_hosts = vec![
-            format!("127.0.0.1:{port}"),
-            format!("localhost:{port}"),
-            format!("[::1]:{port}"),
-        ];
+        let own_hosts = vec![format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("[::1]:{port}")];
         AppState {
             service,
             ops: Arc::new(Operations::new(config.operation_ttl())),
@@ -115,7 +111,11 @@ pub fn router(state: AppState) -> Router {
 async fn host_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
     if !state.own_hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
-        return failure(StatusCode::MISDIRECTED_REQUEST, "bad_host", "this agent answers only to 127.0.0.1 and localhost");
+        return failure(
+            StatusCode::MISDIRECTED_REQUEST,
+            "bad_host",
+            "this agent answers only to 127.0.0.1 and localhost",
+        );
     }
     let mut response = next.run(request).await;
     let h = response.headers_mut();
@@ -183,7 +183,11 @@ fn default_role() -> KeyRole {
     KeyRole::Auth
 }
 
-async fn sign(State(state): State<AppState>, headers: HeaderMap, body: Result<Json<SignBody>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn sign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<SignBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     let Json(body) = match body {
         Ok(b) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -191,7 +195,8 @@ async fn sign(State(state): State<AppState>, headers: HeaderMap, body: Result<Js
         }
         Err(e) => return failure(StatusCode::BAD_REQUEST, "bad_request", &e.body_text()),
     };
-    let challenge = match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(body.challenge.trim_end_matches('=')) {
+    let challenge = match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(body.challenge.trim_end_matches('='))
+    {
         Ok(c) if (CHALLENGE_MIN..=CHALLENGE_MAX).contains(&c.len()) => c,
         Ok(c) => {
             return failure(
@@ -204,7 +209,11 @@ async fn sign(State(state): State<AppState>, headers: HeaderMap, body: Result<Js
     };
     let origin = request_origin(&headers);
     let Some(op) = state.ops.start(&origin) else {
-        return failure(StatusCode::TOO_MANY_REQUESTS, "busy", "too many signing operations are waiting; finish or cancel one");
+        return failure(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+            "too many signing operations are waiting; finish or cancel one",
+        );
     };
     let request = SignRequest {
         reader: body.reader,

@@ -5,20 +5,26 @@
 //! from its own origin with the operation's page token. After a post it redirects to itself (so a
 //! reload never re-sends a PIN) and shows progress until the operation ends.
 
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 
-use super::operations::{OpState, PinReply, pin_from_form};
 use super::AppState;
+use super::operations::{OpState, PinReply, pin_from_form};
 use crate::service::{CardKind, KeyRole};
 
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let Some(op) = state.ops.get(&id) else {
-        return page(StatusCode::NOT_FOUND, "この操作は見つかりません / No such operation", "<p>It may have expired. Start the login again from the portal.</p>", false);
+        return page(
+            StatusCode::NOT_FOUND,
+            "この操作は見つかりません / No such operation",
+            "<p>It may have expired. Start the login again from the portal.</p>",
+            false,
+        );
     };
     match op.state() {
         OpState::PinRequired { kind, role, tries_left } => {
@@ -45,7 +51,12 @@ pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Resp
             page(StatusCode::OK, "PIN入力 / Enter PIN", &body, false)
         }
         OpState::Running => page(StatusCode::OK, "カードと通信中 / Talking to the card", "<p>…</p>", true),
-        OpState::Done(_) => page(StatusCode::OK, "完了 / Done", "<p>このウィンドウを閉じてください。 You can close this window.</p>", false),
+        OpState::Done(_) => page(
+            StatusCode::OK,
+            "完了 / Done",
+            "<p>このウィンドウを閉じてください。 You can close this window.</p>",
+            false,
+        ),
         OpState::Failed(f) => {
             let body = format!("<p class=warn>{}</p><p>Return to the portal to try again.</p>", escape(&f.message));
             page(StatusCode::OK, "失敗 / Failed", &body, false)
@@ -68,11 +79,21 @@ impl std::fmt::Debug for PinForm {
     }
 }
 
-pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Form(form): Form<PinForm>) -> Response {
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<PinForm>,
+) -> Response {
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or_default();
     if !origin.eq_ignore_ascii_case(&state.own_origin) {
         tracing::warn!(%origin, "refused a PIN post from another origin");
-        return page(StatusCode::FORBIDDEN, "拒否 / Refused", "<p>PINs are accepted only from the agent's own page.</p>", false);
+        return page(
+            StatusCode::FORBIDDEN,
+            "拒否 / Refused",
+            "<p>PINs are accepted only from the agent's own page.</p>",
+            false,
+        );
     }
     let Some(op) = state.ops.get(&id) else {
         return page(StatusCode::NOT_FOUND, "この操作は見つかりません / No such operation", "", false);
@@ -95,7 +116,9 @@ fn what(kind: CardKind, role: KeyRole) -> &'static str {
     match (kind, role) {
         (CardKind::Hpki, KeyRole::Auth) => "HPKIカード 認証用PIN / HPKI card: authentication PIN",
         (CardKind::Hpki, KeyRole::Sign) => "HPKIカード 署名用PIN / HPKI card: signature PIN",
-        (CardKind::Jpki, KeyRole::Auth) => "マイナンバーカード 利用者証明用暗証番号（4桁） / My Number card: authentication PIN (4 digits)",
+        (CardKind::Jpki, KeyRole::Auth) => {
+            "マイナンバーカード 利用者証明用暗証番号（4桁） / My Number card: authentication PIN (4 digits)"
+        }
         (CardKind::Jpki, KeyRole::Sign) => "マイナンバーカード 署名用パスワード / My Number card: signing password",
     }
 }

@@ -20,7 +20,8 @@ fn app() -> (Router, MemReaders) {
     let readers = MemReaders::with_readers(&["R0"]);
     readers.insert("R0", jpki_identity(0).card());
     let broker: Arc<dyn CardService> = Arc::new(Broker::new(readers.clone()));
-    let mut config = AgentConfig { allowed_origins: vec![PORTAL.into()], pin_timeout_secs: 10, ..AgentConfig::default() };
+    let mut config =
+        AgentConfig { allowed_origins: vec![PORTAL.into()], pin_timeout_secs: 10, ..AgentConfig::default() };
     config.validate().unwrap();
     let state = AppState::new(broker, &config, HOST.parse().unwrap(), None);
     (router(state), readers)
@@ -67,7 +68,11 @@ fn json(body: &str) -> serde_json::Value {
 #[tokio::test]
 async fn foreign_hosts_and_origins_are_refused() {
     let (app, _) = app();
-    let rebinding = Request::get("/v1/cards").header("host", "evil.example:7717").header("origin", PORTAL).body(Body::empty()).unwrap();
+    let rebinding = Request::get("/v1/cards")
+        .header("host", "evil.example:7717")
+        .header("origin", PORTAL)
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(call(&app, rebinding).await.0, StatusCode::MISDIRECTED_REQUEST);
     let (status, _, body) = call(&app, get("/v1/cards", None)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -119,7 +124,8 @@ async fn a_login_signature_through_the_agents_own_pin_page() {
 
     let status_path = format!("/v1/sign/{id}?wait=10");
     let (_, _, body) = call(&app, get(&format!("/v1/sign/{id}?wait=0"), Some(PORTAL))).await;
-    let body = if json(&body)["status"] == "running" { call(&app, get(&status_path, Some(PORTAL))).await.2 } else { body };
+    let body =
+        if json(&body)["status"] == "running" { call(&app, get(&status_path, Some(PORTAL))).await.2 } else { body };
     let v = json(&body);
     assert_eq!(v["status"], "pin_required", "{body}");
     assert_eq!(v["tries_left"], 3);

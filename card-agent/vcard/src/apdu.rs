@@ -37,15 +37,7 @@ impl<'a> Command<'a> {
     /// byte count, which is what a card does with a truncated or padded APDU.
     pub fn parse(apdu: &'a [u8]) -> Result<Self, StatusWord> {
         let (&[cla, ins, p1, p2], body) = split_header(apdu).ok_or(StatusWord::WRONG_LENGTH)?;
-        let mut cmd = Command {
-            cla,
-            ins,
-            p1,
-            p2,
-            data: &[],
-            le: None,
-            extended: false,
-        };
+        let mut cmd = Command { cla, ins, p1, p2, data: &[], le: None, extended: false };
         match body {
             [] => Ok(cmd),
             [le] => {
@@ -217,10 +209,7 @@ pub struct Response {
 impl Response {
     /// Data with `9000`.
     pub fn ok(data: Vec<u8>) -> Self {
-        Self {
-            data,
-            sw: StatusWord::OK,
-        }
+        Self { data, sw: StatusWord::OK }
     }
 
     /// No data, only a status word.

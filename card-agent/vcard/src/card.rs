@@ -95,12 +95,7 @@ pub struct VirtualCard {
 impl VirtualCard {
     /// Wraps an emulated card, powered on, without a transcript.
     pub fn new(card: Emulated) -> Self {
-        Self {
-            card,
-            powered: true,
-            transcript: None,
-            stats: CardStats::default(),
-        }
+        Self { card, powered: true, transcript: None, stats: CardStats::default() }
     }
 
     /// A JPKI card.
@@ -165,12 +160,8 @@ impl VirtualCard {
     /// Processes one C-APDU and returns the R-APDU (`data ‖ SW1 SW2`). Never panics, whatever the
     /// bytes.
     pub fn process(&mut self, capdu: &[u8]) -> Vec<u8> {
-        let response = if self.powered {
-            self.dispatch(capdu)
-        } else {
-            Response::status(StatusWord::NO_DIAGNOSIS)
-        }
-        .into_bytes();
+        let response =
+            if self.powered { self.dispatch(capdu) } else { Response::status(StatusWord::NO_DIAGNOSIS) }.into_bytes();
         self.stats.apdus += 1;
         self.stats.bytes_in += capdu.len() as u64;
         self.stats.bytes_out += response.len() as u64;
@@ -179,10 +170,7 @@ impl VirtualCard {
             Emulated::Hpki(c) => c.signatures(),
         };
         if self.transcript.is_some() {
-            self.record(TranscriptEntry::Apdu {
-                command: capdu.to_vec(),
-                response: response.clone(),
-            });
+            self.record(TranscriptEntry::Apdu { command: capdu.to_vec(), response: response.clone() });
         }
         response
     }

@@ -80,10 +80,7 @@ impl Session {
 
     /// Selecting an application (again, too) ends the previous security context.
     fn enter_app(&mut self, app: usize) {
-        *self = Session {
-            app: Some(app),
-            ..Session::default()
-        };
+        *self = Session { app: Some(app), ..Session::default() };
     }
 }
 
@@ -130,12 +127,7 @@ impl FileSystem {
             // Next occurrence: the first partial match after the current application.
             0x02 => {
                 let after = session.app.map_or(0, |i| i + 1);
-                self.apps
-                    .iter()
-                    .enumerate()
-                    .skip(after)
-                    .find(|(_, a)| a.aid.starts_with(name))
-                    .map(|(i, _)| i)
+                self.apps.iter().enumerate().skip(after).find(|(_, a)| a.aid.starts_with(name)).map(|(i, _)| i)
             }
             _ => return StatusWord::WRONG_P1P2.into(),
         };
@@ -213,10 +205,7 @@ impl FileSystem {
         let chunk = rest.get(..le).unwrap_or(rest).to_vec();
         let as_much_as_there_is = (le == 256 && !cmd.extended) || le == 65_536;
         if chunk.len() < le && !as_much_as_there_is {
-            Response {
-                data: chunk,
-                sw: StatusWord::END_OF_FILE,
-            }
+            Response { data: chunk, sw: StatusWord::END_OF_FILE }
         } else {
             Response::ok(chunk)
         }

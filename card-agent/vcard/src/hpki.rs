@@ -54,12 +54,10 @@ pub struct HpkiLayout {
 /// `E8 28 BD 08 0F`: the ISO/IEC 7816-15 OID-based AID prefix every HPKI AP starts with.
 pub const HPKI_AID_PREFIX: [u8; 5] = [0xE8, 0x28, 0xBD, 0x08, 0x0F];
 
-const JMA_SIGNATURE_AID: [u8; 16] = [
-    0xE8, 0x28, 0xBD, 0x08, 0x0F, 0xA0, 0x00, 0x00, 0x03, 0x91, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
-];
-const JMA_AUTHENTICATION_AID: [u8; 16] = [
-    0xE8, 0x28, 0xBD, 0x08, 0x0F, 0xA0, 0x00, 0x00, 0x03, 0x91, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
-];
+const JMA_SIGNATURE_AID: [u8; 16] =
+    [0xE8, 0x28, 0xBD, 0x08, 0x0F, 0xA0, 0x00, 0x00, 0x03, 0x91, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01];
+const JMA_AUTHENTICATION_AID: [u8; 16] =
+    [0xE8, 0x28, 0xBD, 0x08, 0x0F, 0xA0, 0x00, 0x00, 0x03, 0x91, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02];
 
 impl HpkiLayout {
     /// The JMA 医師資格証 (reference §2.2): PIN 0002, key 000C, certificate 0016, VERIFY P2 88,
@@ -104,9 +102,8 @@ impl HpkiLayout {
 /// An ATR with T=1 and the historical bytes published for an HPKI card (`00 4E 00 00 F7 81 D1 00`):
 /// TS 3B, T0 E8 (TB1 TC1 TD1, 8 historical bytes), TB1 00, TC1 FF, TD1 81, TD2 31, TA3 FE, TB3 45,
 /// historical bytes, TCK.
-pub const HPKI_ATR: [u8; 17] = [
-    0x3B, 0xE8, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x00, 0x4E, 0x00, 0x00, 0xF7, 0x81, 0xD1, 0x00, 0xF5,
-];
+pub const HPKI_ATR: [u8; 17] =
+    [0x3B, 0xE8, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x00, 0x4E, 0x00, 0x00, 0xF7, 0x81, 0xD1, 0x00, 0xF5];
 
 /// One AP's content.
 #[derive(Clone, Debug)]
@@ -157,19 +154,11 @@ impl HpkiCard {
     /// A card holding `contents`, with full PIN counters.
     pub fn new(contents: HpkiContents) -> Self {
         let layout = contents.layout;
-        let mut fs = FileSystem {
-            apps: Vec::new(),
-            pins: Vec::new(),
-            keys: Vec::new(),
-        };
+        let mut fs = FileSystem { apps: Vec::new(), pins: Vec::new(), keys: Vec::new() };
         let mut kinds = Vec::new();
         for (kind, aid, ap) in [
             (HpkiAp::Signature, layout.signature_aid, contents.signature),
-            (
-                HpkiAp::Authentication,
-                layout.authentication_aid,
-                contents.authentication,
-            ),
+            (HpkiAp::Authentication, layout.authentication_aid, contents.authentication),
         ] {
             let Some(ap) = ap else { continue };
             let pin = PinRef(fs.pins.len());
@@ -180,36 +169,19 @@ impl HpkiCard {
             fs.apps.push(Application {
                 aid: aid.to_vec(),
                 files: vec![
-                    Ef {
-                        fid: layout.pin_fid,
-                        sfi: pin_sfi,
-                        body: EfBody::Pin(pin),
-                    },
-                    Ef {
-                        fid: layout.key_fid,
-                        sfi: key_sfi,
-                        body: EfBody::Key { key, pin },
-                    },
+                    Ef { fid: layout.pin_fid, sfi: pin_sfi, body: EfBody::Pin(pin) },
+                    Ef { fid: layout.key_fid, sfi: key_sfi, body: EfBody::Key { key, pin } },
                     Ef {
                         fid: layout.cert_fid,
                         sfi: cert_sfi,
                         // JAHIS §5.1.2(9): certificate reads need no access control.
-                        body: EfBody::Binary {
-                            data: ap.cert,
-                            read_pin: None,
-                        },
+                        body: EfBody::Binary { data: ap.cert, read_pin: None },
                     },
                 ],
             });
             kinds.push(kind);
         }
-        Self {
-            layout,
-            fs,
-            session: Session::default(),
-            kinds,
-            signatures: 0,
-        }
+        Self { layout, fs, session: Session::default(), kinds, signatures: 0 }
     }
 
     /// The ATR the card presents.
@@ -278,12 +250,8 @@ impl HpkiCard {
             self.session.chain = None;
             return StatusWord::WRONG_LENGTH.into();
         }
-        let chain = self.session.chain.get_or_insert_with(|| Chain {
-            ins: cmd.ins,
-            p1: cmd.p1,
-            p2: cmd.p2,
-            data: Vec::new(),
-        });
+        let chain =
+            self.session.chain.get_or_insert_with(|| Chain { ins: cmd.ins, p1: cmd.p1, p2: cmd.p2, data: Vec::new() });
         if (chain.ins, chain.p1, chain.p2) != (cmd.ins, cmd.p1, cmd.p2) {
             self.session.chain = None;
             return StatusWord::LAST_COMMAND_EXPECTED.into();

@@ -96,11 +96,7 @@ pub struct JpkiPins {
 
 impl Default for JpkiPins {
     fn default() -> Self {
-        Self {
-            auth: "1234".to_owned(),
-            sign: "SIGN1234".to_owned(),
-            text: "1234".to_owned(),
-        }
+        Self { auth: "1234".to_owned(), sign: "SIGN1234".to_owned(), text: "1234".to_owned() }
     }
 }
 
@@ -116,10 +112,7 @@ pub struct HpkiPins {
 
 impl Default for HpkiPins {
     fn default() -> Self {
-        Self {
-            signature: "hpki1234".to_owned(),
-            authentication: "hpki1234".to_owned(),
-        }
+        Self { signature: "hpki1234".to_owned(), authentication: "hpki1234".to_owned() }
     }
 }
 
@@ -335,10 +328,7 @@ impl Identity {
 
     /// Writes the identity into `dir` (created if missing), manifest last.
     pub fn save(&self, dir: &Path) -> Result<(), IdentityError> {
-        std::fs::create_dir_all(dir).map_err(|source| IdentityError::Io {
-            path: dir.to_owned(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir).map_err(|source| IdentityError::Io { path: dir.to_owned(), source })?;
         for (name, der) in self.certificates() {
             write_pem(&dir.join(format!("{name}.pem")), "CERTIFICATE", der, 0o644)?;
         }
@@ -349,10 +339,7 @@ impl Identity {
             Identity::Jpki(id) => Manifest {
                 version: VERSION,
                 kind: CardKind::Jpki,
-                jpki: Some(JpkiManifest {
-                    pins: id.pins.clone(),
-                    subject: id.subject.clone(),
-                }),
+                jpki: Some(JpkiManifest { pins: id.pins.clone(), subject: id.subject.clone() }),
                 hpki: None,
             },
             Identity::Hpki(id) => Manifest {
@@ -367,24 +354,16 @@ impl Identity {
             },
         };
         let path = dir.join(MANIFEST);
-        let json = serde_json::to_string_pretty(&manifest).map_err(|e| IdentityError::Manifest {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let json = serde_json::to_string_pretty(&manifest)
+            .map_err(|e| IdentityError::Manifest { path: path.clone(), reason: e.to_string() })?;
         write_file(&path, format!("{json}\n").as_bytes(), 0o600)
     }
 
     /// Reads the identity in `dir`.
     pub fn load(dir: &Path) -> Result<Self, IdentityError> {
         let path = dir.join(MANIFEST);
-        let text = std::fs::read_to_string(&path).map_err(|source| IdentityError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let bad = |reason: String| IdentityError::Manifest {
-            path: path.clone(),
-            reason,
-        };
+        let text = std::fs::read_to_string(&path).map_err(|source| IdentityError::Io { path: path.clone(), source })?;
+        let bad = |reason: String| IdentityError::Manifest { path: path.clone(), reason };
         let manifest: Manifest = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
         if manifest.version != VERSION {
             return Err(bad(format!("version {} is not {VERSION}", manifest.version)));
@@ -392,10 +371,7 @@ impl Identity {
         let cert = |name: &str| read_pem(&dir.join(format!("{name}.pem")), "CERTIFICATE");
         let credential = |name: &str| -> Result<Credential, IdentityError> {
             let key_der = read_pem(&dir.join(format!("{name}.key")), "PRIVATE KEY")?;
-            Ok(Credential {
-                cert: cert(name)?,
-                key: CardKey::from_pkcs8_der(&key_der)?,
-            })
+            Ok(Credential { cert: cert(name)?, key: CardKey::from_pkcs8_der(&key_der)? })
         };
         match (manifest.kind, manifest.jpki, manifest.hpki) {
             (CardKind::Jpki, Some(m), None) => {
@@ -436,12 +412,7 @@ impl Identity {
 /// Checks the PINs against what a real JPKI card accepts.
 pub fn check_jpki_pins(pins: &JpkiPins) -> Result<(), IdentityError> {
     check_pin("JPKI auth PIN", &pins.auth, PinPolicy::JPKI_AUTH, "4 digits")?;
-    check_pin(
-        "JPKI signing password",
-        &pins.sign,
-        PinPolicy::JPKI_SIGN,
-        "6–16 characters of A–Z and 0–9",
-    )?;
+    check_pin("JPKI signing password", &pins.sign, PinPolicy::JPKI_SIGN, "6–16 characters of A–Z and 0–9")?;
     check_pin("JPKI text-AP PIN", &pins.text, PinPolicy::JPKI_TEXT, "4 digits")
 }
 
@@ -456,51 +427,30 @@ fn check_pin(which: &'static str, value: &str, policy: PinPolicy, rule: &'static
     if policy.admits(value.as_bytes()) {
         Ok(())
     } else {
-        Err(IdentityError::BadPin {
-            which,
-            value: value.to_owned(),
-            policy: rule,
-        })
+        Err(IdentityError::BadPin { which, value: value.to_owned(), policy: rule })
     }
 }
 
 fn write_pem(path: &Path, label: &str, der: &[u8], mode: u32) -> Result<(), IdentityError> {
-    let pem = der::pem::encode_string(label, der::pem::LineEnding::LF, der).map_err(|e| IdentityError::Pem {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
+    let pem = der::pem::encode_string(label, der::pem::LineEnding::LF, der)
+        .map_err(|e| IdentityError::Pem { path: path.to_owned(), reason: e.to_string() })?;
     write_file(path, pem.as_bytes(), mode)
 }
 
 /// Writes with the given mode from the first byte (a key is never briefly world-readable).
 fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), IdentityError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let io = |source| IdentityError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode)
-        .open(path)
-        .map_err(io)?;
+    let io = |source| IdentityError::Io { path: path.to_owned(), source };
+    let mut file =
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(path).map_err(io)?;
     // An existing file keeps its old mode through open(); set it explicitly.
-    file.set_permissions(std::fs::Permissions::from_mode(mode))
-        .map_err(io)?;
+    file.set_permissions(std::fs::Permissions::from_mode(mode)).map_err(io)?;
     file.write_all(bytes).map_err(io)
 }
 
 fn read_pem(path: &Path, label: &str) -> Result<Vec<u8>, IdentityError> {
-    let text = std::fs::read(path).map_err(|source| IdentityError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let bad = |reason: String| IdentityError::Pem {
-        path: path.to_owned(),
-        reason,
-    };
+    let text = std::fs::read(path).map_err(|source| IdentityError::Io { path: path.to_owned(), source })?;
+    let bad = |reason: String| IdentityError::Pem { path: path.to_owned(), reason };
     let (found, der) = der::pem::decode_vec(&text).map_err(|e| bad(e.to_string()))?;
     if found != label {
         return Err(bad(format!("PEM label {found:?}, expected {label:?}")));

@@ -127,11 +127,7 @@ pub struct JpkiCard {
 impl JpkiCard {
     /// A card holding `contents`, with full PIN counters.
     pub fn new(contents: JpkiContents) -> Self {
-        let binary = |fid, data: Vec<u8>, read_pin| Ef {
-            fid,
-            sfi: None,
-            body: EfBody::Binary { data, read_pin },
-        };
+        let binary = |fid, data: Vec<u8>, read_pin| Ef { fid, sfi: None, body: EfBody::Binary { data, read_pin } };
         let mut token = TOKEN.to_vec();
         token.resize(0x20, 0x00);
         let jpki = Application {
@@ -142,47 +138,17 @@ impl JpkiCard {
                 binary(fid::AUTH_CA, contents.auth_ca, None),
                 binary(fid::SIGN_CERT, contents.sign_cert, Some(SIGN_PIN)),
                 binary(fid::SIGN_CA, contents.sign_ca, None),
-                Ef {
-                    fid: fid::AUTH_KEY,
-                    sfi: None,
-                    body: EfBody::Key {
-                        key: AUTH_KEY,
-                        pin: AUTH_PIN,
-                    },
-                },
-                Ef {
-                    fid: fid::AUTH_PIN,
-                    sfi: None,
-                    body: EfBody::Pin(AUTH_PIN),
-                },
-                Ef {
-                    fid: fid::SIGN_KEY,
-                    sfi: None,
-                    body: EfBody::Key {
-                        key: SIGN_KEY,
-                        pin: SIGN_PIN,
-                    },
-                },
-                Ef {
-                    fid: fid::SIGN_PIN,
-                    sfi: None,
-                    body: EfBody::Pin(SIGN_PIN),
-                },
+                Ef { fid: fid::AUTH_KEY, sfi: None, body: EfBody::Key { key: AUTH_KEY, pin: AUTH_PIN } },
+                Ef { fid: fid::AUTH_PIN, sfi: None, body: EfBody::Pin(AUTH_PIN) },
+                Ef { fid: fid::SIGN_KEY, sfi: None, body: EfBody::Key { key: SIGN_KEY, pin: SIGN_PIN } },
+                Ef { fid: fid::SIGN_PIN, sfi: None, body: EfBody::Pin(SIGN_PIN) },
             ],
         };
         let text = Application {
             aid: TEXT_AID.to_vec(),
             files: vec![
-                Ef {
-                    fid: fid::TEXT_PIN,
-                    sfi: None,
-                    body: EfBody::Pin(TEXT_PIN),
-                },
-                binary(
-                    fid::TEXT_ATTRIBUTES,
-                    encode_attributes(&contents.attributes),
-                    Some(TEXT_PIN),
-                ),
+                Ef { fid: fid::TEXT_PIN, sfi: None, body: EfBody::Pin(TEXT_PIN) },
+                binary(fid::TEXT_ATTRIBUTES, encode_attributes(&contents.attributes), Some(TEXT_PIN)),
             ],
         };
         Self {

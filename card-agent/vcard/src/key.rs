@@ -44,9 +44,7 @@ pub struct CardKey {
 
 impl std::fmt::Debug for CardKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CardKey")
-            .field("bits", &(self.modulus_len() * 8))
-            .finish_non_exhaustive()
+        f.debug_struct("CardKey").field("bits", &(self.modulus_len() * 8)).finish_non_exhaustive()
     }
 }
 
@@ -61,10 +59,7 @@ impl CardKey {
     /// Loads a PKCS#8 (unencrypted) RSA private key.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
         let private = RsaPrivateKey::from_pkcs8_der(der).map_err(|e| KeyError::Pkcs8(e.to_string()))?;
-        Ok(Self {
-            private,
-            pkcs8: Zeroizing::new(der.to_vec()),
-        })
+        Ok(Self { private, pkcs8: Zeroizing::new(der.to_vec()) })
     }
 
     /// The key as PKCS#8 DER, for writing to an identity directory.
@@ -93,10 +88,7 @@ impl CardKey {
     pub fn raw_private(&self, block: &[u8]) -> Result<Vec<u8>, KeyError> {
         let k = self.modulus_len();
         if block.len() != k {
-            return Err(KeyError::Size {
-                len: block.len(),
-                modulus_len: k,
-            });
+            return Err(KeyError::Size { len: block.len(), modulus_len: k });
         }
         let precision = self.private.n().as_ref().bits_precision();
         let m = BoxedUint::from_be_slice(block, precision).map_err(|e| KeyError::Rsa(format!("{e:?}")))?;
@@ -110,16 +102,10 @@ impl CardKey {
 /// EMSA-PKCS1-v1_5 (RFC 8017 §9.2 steps 2–5) around an encoded DigestInfo `t`:
 /// `00 01 FF…FF 00 ‖ t`, with at least eight `FF`.
 pub fn emsa_pkcs1_v15(t: &[u8], k: usize) -> Result<Vec<u8>, KeyError> {
-    let too_long = KeyError::Size {
-        len: t.len(),
-        modulus_len: k,
-    };
+    let too_long = KeyError::Size { len: t.len(), modulus_len: k };
     let ps_len = k.checked_sub(t.len() + 3).ok_or(too_long)?;
     if ps_len < 8 {
-        return Err(KeyError::Size {
-            len: t.len(),
-            modulus_len: k,
-        });
+        return Err(KeyError::Size { len: t.len(), modulus_len: k });
     }
     let mut em = Vec::with_capacity(k);
     em.extend_from_slice(&[0x00, 0x01]);
@@ -177,14 +163,10 @@ mod tests {
         let msg = b"challenge from the portal";
         let sig = key.sign_digest_info(&sha256_digest_info(msg)).unwrap();
         assert_eq!(sig.len(), 256);
-        UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, public_key_raw(&key))
-            .verify(msg, &sig)
-            .unwrap();
+        UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, public_key_raw(&key)).verify(msg, &sig).unwrap();
         // And a different message does not.
         assert!(
-            UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, public_key_raw(&key))
-                .verify(b"other", &sig)
-                .is_err()
+            UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, public_key_raw(&key)).verify(b"other", &sig).is_err()
         );
     }
 

@@ -124,11 +124,7 @@ fn run() -> anyhow::Result<()> {
     let mut target =
         VpcdTarget::new(args.vpcd_host.clone(), args.vpcd_port).with_connect_attempts(args.connect_attempts);
     if let Some(ns) = &args.netns {
-        target = if ns.contains('/') {
-            target.in_netns(ns)
-        } else {
-            target.in_named_netns(ns)
-        };
+        target = if ns.contains('/') { target.in_netns(ns) } else { target.in_named_netns(ns) };
     }
     print_banner(&identity, origin, &dir, &target, args.identity.is_none());
 
@@ -141,11 +137,7 @@ fn run() -> anyhow::Result<()> {
     println!("serving; stop with Ctrl-C");
     let _ = std::io::stdout().flush();
 
-    let flusher = args
-        .transcript
-        .as_deref()
-        .map(|path| TranscriptFlusher::start(path, vcard.shared()))
-        .transpose()?;
+    let flusher = args.transcript.as_deref().map(|path| TranscriptFlusher::start(path, vcard.shared())).transpose()?;
     let mut signals = signals;
     if let Some(signal) = signals.forever().next() {
         tracing::info!("signal {signal}: removing the card");
@@ -169,10 +161,7 @@ fn request(args: &Args) -> anyhow::Result<IdentityRequest> {
                 pins.auth.clone_from(pin);
             }
             check_jpki_pins(&pins)?;
-            Ok(IdentityRequest::Jpki {
-                subject: JpkiSubject::default(),
-                pins,
-            })
+            Ok(IdentityRequest::Jpki { subject: JpkiSubject::default(), pins })
         }
         Kind::Hpki => {
             let layout = args.layout.unwrap_or(Layout::Jma).layout();
@@ -241,10 +230,7 @@ fn print_banner(identity: &Identity, origin: Origin, dir: &Path, target: &VpcdTa
             let s = &id.subject;
             println!("  layout             {}", id.layout.name);
             println!("  name               {} ({})", s.name_romaji, s.name_kanji);
-            println!(
-                "  organization       {} ({})",
-                s.organization_romaji, s.organization_kanji
-            );
+            println!("  organization       {} ({})", s.organization_romaji, s.organization_kanji);
             println!("  registration id    {}", s.registration_id);
             println!("  hcRole             {}", s.role.as_deref().unwrap_or("(none)"));
             println!("  signature PIN      {}", id.pins.signature);
@@ -333,9 +319,7 @@ mod tests {
     fn flags_parse_and_check() {
         let args =
             Args::try_parse_from(["hcpki-vcard", "--kind", "hpki", "--layout", "jahis", "--pin", "abcd"]).unwrap();
-        let IdentityRequest::Hpki { layout, pins, .. } = request(&args).unwrap() else {
-            panic!("hpki")
-        };
+        let IdentityRequest::Hpki { layout, pins, .. } = request(&args).unwrap() else { panic!("hpki") };
         assert_eq!(layout, HpkiLayout::JAHIS_EXAMPLE);
         assert_eq!(pins.authentication, "abcd");
         let bad = Args::try_parse_from(["hcpki-vcard", "--kind", "jpki", "--pin", "12345"]).unwrap();

@@ -30,33 +30,13 @@ pub enum Charset {
 
 impl PinPolicy {
     /// JPKI 利用者証明用 PIN (EF 0018): exactly 4 digits, 3 tries.
-    pub const JPKI_AUTH: Self = Self {
-        min_len: 4,
-        max_len: 4,
-        charset: Charset::Digits,
-        max_tries: 3,
-    };
+    pub const JPKI_AUTH: Self = Self { min_len: 4, max_len: 4, charset: Charset::Digits, max_tries: 3 };
     /// JPKI 署名用 password (EF 001B): 6–16 of A–Z0–9, 5 tries.
-    pub const JPKI_SIGN: Self = Self {
-        min_len: 6,
-        max_len: 16,
-        charset: Charset::UpperAlnum,
-        max_tries: 5,
-    };
+    pub const JPKI_SIGN: Self = Self { min_len: 6, max_len: 16, charset: Charset::UpperAlnum, max_tries: 5 };
     /// 券面事項入力補助 PIN (EF 0011): 4 digits; 3 tries (commonly reported, not verified).
-    pub const JPKI_TEXT: Self = Self {
-        min_len: 4,
-        max_len: 4,
-        charset: Charset::Digits,
-        max_tries: 3,
-    };
+    pub const JPKI_TEXT: Self = Self { min_len: 4, max_len: 4, charset: Charset::Digits, max_tries: 3 };
     /// HPKI card PIN: 4–16 printable ASCII, 15 tries like the MEDIS card.
-    pub const HPKI: Self = Self {
-        min_len: 4,
-        max_len: 16,
-        charset: Charset::PrintableAscii,
-        max_tries: 15,
-    };
+    pub const HPKI: Self = Self { min_len: 4, max_len: 16, charset: Charset::PrintableAscii, max_tries: 15 };
 
     /// Whether `value` is a PIN this policy admits.
     pub fn admits(&self, value: &[u8]) -> bool {
@@ -99,11 +79,7 @@ impl Pin {
     /// A PIN with a full retry counter. The value is taken as given: policy checks happen where the
     /// identity is made, so a test can still load a deliberately odd PIN.
     pub fn new(value: &[u8], policy: PinPolicy) -> Self {
-        Self {
-            value: Zeroizing::new(value.to_vec()),
-            policy,
-            tries_left: policy.max_tries,
-        }
+        Self { value: Zeroizing::new(value.to_vec()), policy, tries_left: policy.max_tries }
     }
 
     /// Tries left before the PIN blocks.
@@ -174,10 +150,7 @@ mod tests {
     #[test]
     fn right_pin_resets_counter_and_query_is_free() {
         let mut pin = Pin::new(b"ABC123", PinPolicy::JPKI_SIGN);
-        assert_eq!(
-            pin.verify(b"XXXXXX", false),
-            VerifyOutcome::Rejected(StatusWord(0x63C4))
-        );
+        assert_eq!(pin.verify(b"XXXXXX", false), VerifyOutcome::Rejected(StatusWord(0x63C4)));
         for _ in 0..3 {
             assert_eq!(pin.verify(b"", false), VerifyOutcome::Rejected(StatusWord(0x63C4)));
         }
@@ -189,10 +162,7 @@ mod tests {
     #[test]
     fn impossible_length_does_not_spend_a_try() {
         let mut pin = Pin::new(b"1234", PinPolicy::JPKI_AUTH);
-        assert_eq!(
-            pin.verify(b"12345", false),
-            VerifyOutcome::Rejected(StatusWord::WRONG_LENGTH)
-        );
+        assert_eq!(pin.verify(b"12345", false), VerifyOutcome::Rejected(StatusWord::WRONG_LENGTH));
         assert_eq!(pin.tries_left(), 3);
     }
 

@@ -14,10 +14,7 @@ use std::sync::OnceLock;
 pub(crate) fn jpki_identity() -> &'static JpkiIdentity {
     static ID: OnceLock<JpkiIdentity> = OnceLock::new();
     ID.get_or_init(|| {
-        let request = IdentityRequest::Jpki {
-            subject: JpkiSubject::default(),
-            pins: JpkiPins::default(),
-        };
+        let request = IdentityRequest::Jpki { subject: JpkiSubject::default(), pins: JpkiPins::default() };
         match Identity::generate(&request).unwrap() {
             Identity::Jpki(id) => id,
             Identity::Hpki(_) => unreachable!("asked for JPKI"),
@@ -32,10 +29,7 @@ pub(crate) fn hpki_identity() -> &'static HpkiIdentity {
         let request = IdentityRequest::Hpki {
             subject: HpkiSubject::default(),
             layout: HpkiLayout::JMA,
-            pins: HpkiPins {
-                signature: "sig-PIN-1".to_owned(),
-                authentication: "auth-PIN-2".to_owned(),
-            },
+            pins: HpkiPins { signature: "sig-PIN-1".to_owned(), authentication: "auth-PIN-2".to_owned() },
         };
         match Identity::generate(&request).unwrap() {
             Identity::Hpki(id) => id,
@@ -93,9 +87,7 @@ pub(crate) fn sha256_digest_info(msg: &[u8]) -> Vec<u8> {
 pub(crate) fn verifies(cert_der: &[u8], msg: &[u8], sig: &[u8]) -> bool {
     let cert = x509_cert::Certificate::from_der(cert_der).unwrap();
     let spki = cert.tbs_certificate().subject_public_key_info();
-    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, spki.subject_public_key.raw_bytes())
-        .verify(msg, sig)
-        .is_ok()
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, spki.subject_public_key.raw_bytes()).verify(msg, sig).is_ok()
 }
 
 /// The BER TLVs one after another in `bytes`: (tag bytes, value). Multi-byte tags (`DF21`, `FF20`)
@@ -115,9 +107,7 @@ pub(crate) fn tlvs(mut bytes: &[u8]) -> Vec<(Vec<u8>, &[u8])> {
             n if n < 0x80 => (usize::from(n), 1),
             n => {
                 let k = usize::from(n & 0x7F);
-                let len = bytes[tag_len + 1..tag_len + 1 + k]
-                    .iter()
-                    .fold(0usize, |acc, b| acc << 8 | usize::from(*b));
+                let len = bytes[tag_len + 1..tag_len + 1 + k].iter().fold(0usize, |acc, b| acc << 8 | usize::from(*b));
                 (len, 1 + k)
             }
         };

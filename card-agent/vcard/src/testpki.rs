@@ -64,14 +64,8 @@ impl Ca {
         let key = CardKey::generate()?.rcgen_key_pair()?;
         params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
-        let cert = params
-            .self_signed(&key)
-            .map_err(|source| PkiError::Certificate { what, source })?;
-        Ok(Self {
-            cert: cert.der().to_vec(),
-            params,
-            key,
-        })
+        let cert = params.self_signed(&key).map_err(|source| PkiError::Certificate { what, source })?;
+        Ok(Self { cert: cert.der().to_vec(), params, key })
     }
 
     /// A CA certificate under this one.

@@ -57,13 +57,7 @@ impl VpcdTarget {
 
     /// vpcd at `host:port`, in this network namespace.
     pub fn new(host: impl Into<String>, port: u16) -> Self {
-        Self {
-            host: host.into(),
-            port,
-            netns: None,
-            connect_attempts: 10,
-            quickack: true,
-        }
+        Self { host: host.into(), port, netns: None, connect_attempts: 10, quickack: true }
     }
 
     /// Connect from inside the network namespace at `path`.
@@ -189,11 +183,7 @@ impl VpcdCard {
 
     /// A card someone else also holds (to inspect it without this handle).
     pub fn from_shared(card: Arc<Mutex<VirtualCard>>) -> Self {
-        Self {
-            card,
-            link: Arc::new(Link::default()),
-            thread: None,
-        }
+        Self { card, link: Arc::new(Link::default()), thread: None }
     }
 
     /// Inserts the card into the reader at `target`: connects (retrying up to
@@ -219,9 +209,7 @@ impl VpcdCard {
                 self.link.lock().running = false;
                 VpcdError::Thread(e.to_string())
             })?;
-        let ready = ready_rx
-            .recv()
-            .unwrap_or_else(|_| Err(VpcdError::Thread("ended before connecting".to_owned())));
+        let ready = ready_rx.recv().unwrap_or_else(|_| Err(VpcdError::Thread("ended before connecting".to_owned())));
         match ready {
             Ok(()) => {
                 self.thread = Some(thread);

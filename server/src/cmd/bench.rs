@@ -96,8 +96,14 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
     let actor = Actor::cli("bench");
     let algorithms: BTreeMap<CaName, KeyAlgorithm> = [(CaName::Router, alg)].into_iter().collect();
     let authority = Arc::new(
-        Authority::init(store, keys.clone(), ProfileSettings::default(), &InitOptions { placement: KeyPlacement::Software, algorithms }, &actor)
-            .await?,
+        Authority::init(
+            store,
+            keys.clone(),
+            ProfileSettings::default(),
+            &InitOptions { placement: KeyPlacement::Software, algorithms },
+            &actor,
+        )
+        .await?,
     );
     let f = authority
         .register_facility(&NewFacility::new("ベンチマーク病院", FacilityKind::Hospital, None, None, None)?, &actor)

@@ -47,16 +47,41 @@ pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
     let authority = Authority::load(store, loaded.key_context(), loaded.config.profiles.clone()).await?;
     let actor = super::actor();
 
-    let new = NewFacility::new("さくら内科クリニック", FacilityKind::Clinic, Some("0110113719"), Some("北海道札幌市中央区北1条西2丁目"), Some("03-0000-0000 事務長"))?;
+    let new = NewFacility::new(
+        "さくら内科クリニック",
+        FacilityKind::Clinic,
+        Some("0110113719"),
+        Some("北海道札幌市中央区北1条西2丁目"),
+        Some("03-0000-0000 事務長"),
+    )?;
     let facility = authority.register_facility(&new, &actor).await?;
     authority.transition(&facility.id, Transition::Approve, Some("demo"), &actor).await?;
     let out = dir.join("out");
     std::fs::create_dir_all(&out)?;
 
     let router_dns = authority.settings().router_dns_name(&facility.id);
-    let router = issue(&authority, &out, "router", KeyAlgorithm::Rsa2048, ProfileKind::Router, &facility.id.to_string(),
-        vec![router_dns.clone(), "192.0.2.1".into(), "2001:db8::1".into()], None).await?;
-    let pc = issue(&authority, &out, "pc", KeyAlgorithm::P256, ProfileKind::Pc, &facility.id.to_string(), vec![], Some("pc-01".into())).await?;
+    let router = issue(
+        &authority,
+        &out,
+        "router",
+        KeyAlgorithm::Rsa2048,
+        ProfileKind::Router,
+        &facility.id.to_string(),
+        vec![router_dns.clone(), "192.0.2.1".into(), "2001:db8::1".into()],
+        None,
+    )
+    .await?;
+    let pc = issue(
+        &authority,
+        &out,
+        "pc",
+        KeyAlgorithm::P256,
+        ProfileKind::Pc,
+        &facility.id.to_string(),
+        vec![],
+        Some("pc-01".into()),
+    )
+    .await?;
     for ca in CaName::ALL {
         std::fs::write(out.join(format!("{ca}-ca.pem")), der_to_pem("CERTIFICATE", authority.ca_certificate(ca)?))?;
     }
@@ -73,7 +98,9 @@ pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
     println!("verify them independently with OpenSSL:");
     let cmds = [
         format!("openssl verify -x509_strict -CAfile {o}/root-ca.pem -untrusted {o}/router-ca.pem {o}/router.pem"),
-        format!("openssl verify -x509_strict -purpose sslclient -CAfile {o}/root-ca.pem -untrusted {o}/pc-ca.pem {o}/pc.pem"),
+        format!(
+            "openssl verify -x509_strict -purpose sslclient -CAfile {o}/root-ca.pem -untrusted {o}/pc-ca.pem {o}/pc.pem"
+        ),
     ];
     for c in &cmds {
         println!("  {c}");

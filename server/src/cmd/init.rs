@@ -20,23 +20,25 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
     }
     let mut algorithms = BTreeMap::new();
     for kv in &args.key_types {
-        let (ca, alg) = kv.split_once('=').with_context(|| format!("--key-type {kv:?}: use CA=ALG, e.g. router=p256"))?;
+        let (ca, alg) =
+            kv.split_once('=').with_context(|| format!("--key-type {kv:?}: use CA=ALG, e.g. router=p256"))?;
         algorithms.insert(CaName::from_str(ca)?, KeyAlgorithm::from_str(alg)?);
     }
-    let (placement, pkcs11, passphrase_file) = match (&args.pkcs11_module, &args.pkcs11_token_label, &args.pkcs11_pin_file) {
-        (Some(module), Some(token), Some(pin)) => (
-            KeyPlacement::Pkcs11 { token: token.clone() },
-            Some(Pkcs11Config { module: absolute(module)?, pin_file: absolute(pin)? }),
-            None,
-        ),
-        _ => {
-            let pass = match &args.passphrase_file {
-                Some(p) => absolute(p)?,
-                None => new_passphrase_file(dir)?,
-            };
-            (KeyPlacement::Software, None, Some(pass))
-        }
-    };
+    let (placement, pkcs11, passphrase_file) =
+        match (&args.pkcs11_module, &args.pkcs11_token_label, &args.pkcs11_pin_file) {
+            (Some(module), Some(token), Some(pin)) => (
+                KeyPlacement::Pkcs11 { token: token.clone() },
+                Some(Pkcs11Config { module: absolute(module)?, pin_file: absolute(pin)? }),
+                None,
+            ),
+            _ => {
+                let pass = match &args.passphrase_file {
+                    Some(p) => absolute(p)?,
+                    None => new_passphrase_file(dir)?,
+                };
+                (KeyPlacement::Software, None, Some(pass))
+            }
+        };
     let cfg = Config {
         version: config::VERSION,
         database_url: database_url.map(str::to_owned).unwrap_or_else(|| "sqlite:hcpki.db".into()),
@@ -98,7 +100,9 @@ pub fn redact(url: &str) -> String {
         (Some(s), Some(at)) if at > s => {
             let userinfo = url.get(s + 3..at).unwrap_or_default();
             match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", url.get(..s + 3).unwrap_or_default(), user, url.get(at..).unwrap_or_default()),
+                Some((user, _)) => {
+                    format!("{}{}:***{}", url.get(..s + 3).unwrap_or_default(), user, url.get(at..).unwrap_or_default())
+                }
                 None => url.to_owned(),
             }
         }

@@ -45,10 +45,7 @@ fn pso_chained(card: &mut VirtualCard, block: &[u8], part: usize) -> (Vec<u8>, u
         let (data, sw) = send(card, &case3([0x10, 0x2A, 0x9E, 0x9A], p));
         assert_eq!((data.len(), sw), (0, 0x9000), "chained part");
     }
-    send(
-        card,
-        &[case3([0x00, 0x2A, 0x9E, 0x9A], last).as_slice(), &[0x00]].concat(),
-    )
+    send(card, &[case3([0x00, 0x2A, 0x9E, 0x9A], last).as_slice(), &[0x00]].concat())
 }
 
 fn padded(msg: &[u8]) -> Vec<u8> {
@@ -116,17 +113,11 @@ fn jahis_example_sequence_with_partial_select_sfi_reads_and_chaining() {
     assert_eq!(only(&only(&fci, &[0x6F]), &[0x84]), layout.signature_aid);
     // Certificate by SFI 18 with extended Le 0000: all of it at once.
     let (cert, sw) = send_hex(&mut card, "00B09800000000");
-    assert_eq!(
-        (cert.as_slice(), sw),
-        (id.credentials.signature.cert.as_slice(), 0x9000)
-    );
+    assert_eq!((cert.as_slice(), sw), (id.credentials.signature.cert.as_slice(), 0x9000));
     assert_eq!(sw_of(&mut card, "0020009600"), 0x6700, "a VERIFY with Le is malformed");
     assert_eq!(sw_of(&mut card, "00200096"), 0x63CF, "15 tries: the nibble's maximum");
     assert_eq!(verify(&mut card, &layout, SIG_PIN), 0x9000);
-    assert_eq!(
-        sw_of(&mut card, "002241B604810200 17".replace(' ', "").as_str()),
-        0x9000
-    );
+    assert_eq!(sw_of(&mut card, "002241B604810200 17".replace(' ', "").as_str()), 0x9000);
     let msg = b"hpki jahis chained";
     let (sig, sw) = pso_chained(&mut card, &padded(msg), 100);
     assert_eq!(sw, 0x9000);
@@ -139,10 +130,7 @@ fn jahis_example_sequence_with_partial_select_sfi_reads_and_chaining() {
     assert_eq!(sw_of(&mut card, "00A4040205E828BD080F00"), 0x6A82);
 
     let (cert, sw) = send_hex(&mut card, "00B09800000000");
-    assert_eq!(
-        (cert.as_slice(), sw),
-        (id.credentials.authentication.cert.as_slice(), 0x9000)
-    );
+    assert_eq!((cert.as_slice(), sw), (id.credentials.authentication.cert.as_slice(), 0x9000));
     // The FCP of the certificate EF names its size.
     let (fcp, sw) = send_hex(&mut card, "00A4020002001800");
     assert_eq!(sw, 0x9000);
@@ -167,29 +155,17 @@ fn layouts_do_not_accept_each_others_references() {
     // The JAHIS tag 81 and key FID 0017 are not the JMA card's.
     assert_eq!(sw_of(&mut jma, "002241B604810200 0C".replace(' ', "").as_str()), 0x6A80);
     assert_eq!(sw_of(&mut jma, "002241B6048402 0017".replace(' ', "").as_str()), 0x6A88);
-    assert_eq!(
-        send(&mut jma, &case3([0x00, 0x20, 0x00, 0x96], SIG_PIN.as_bytes())).1,
-        0x6A88
-    );
+    assert_eq!(send(&mut jma, &case3([0x00, 0x20, 0x00, 0x96], SIG_PIN.as_bytes())).1, 0x6A88);
     // No SFIs on this card.
     assert_eq!(sw_of(&mut jma, "00B0980000"), 0x6A82);
 
     let mut jahis = hpki_card(HpkiLayout::JAHIS_EXAMPLE);
     assert_eq!(select_ap(&mut jahis, HpkiLayout::JAHIS_EXAMPLE.signature_aid), 0x9000);
-    assert_eq!(
-        sw_of(&mut jahis, "002241B604840200 17".replace(' ', "").as_str()),
-        0x6A80
-    );
-    assert_eq!(
-        send(&mut jahis, &case3([0x00, 0x20, 0x00, 0x88], SIG_PIN.as_bytes())).1,
-        0x6A88
-    );
+    assert_eq!(sw_of(&mut jahis, "002241B604840200 17".replace(' ', "").as_str()), 0x6A80);
+    assert_eq!(send(&mut jahis, &case3([0x00, 0x20, 0x00, 0x88], SIG_PIN.as_bytes())).1, 0x6A88);
     // But VERIFY P2 80 on the PIN EF made current is the same on both.
     assert_eq!(select_ef(&mut jahis, 0x0016), 0x9000);
-    assert_eq!(
-        send(&mut jahis, &case3([0x00, 0x20, 0x00, 0x80], SIG_PIN.as_bytes())).1,
-        0x9000
-    );
+    assert_eq!(send(&mut jahis, &case3([0x00, 0x20, 0x00, 0x80], SIG_PIN.as_bytes())).1, 0x9000);
 }
 
 #[test]
@@ -234,35 +210,19 @@ fn chaining_rules() {
     // Only PSO may be chained.
     assert_eq!(sw_of(&mut card, "10A4040C05E828BD080F"), 0x6884);
     // A chain must end with the same header.
-    assert_eq!(
-        send(&mut card, &case3([0x10, 0x2A, 0x9E, 0x9A], &block[..128])).1,
-        0x9000
-    );
+    assert_eq!(send(&mut card, &case3([0x10, 0x2A, 0x9E, 0x9A], &block[..128])).1, 0x9000);
     assert_eq!(sw_of(&mut card, "002241B6048402000C"), 0x6883);
     // The broken chain is gone: a fresh one works, in many small parts.
     let (sig, sw) = pso_chained(&mut card, &block, 37);
     assert_eq!(sw, 0x9000);
-    assert!(verifies(
-        &hpki_identity().credentials.authentication.cert,
-        b"chain",
-        &sig
-    ));
+    assert!(verifies(&hpki_identity().credentials.authentication.cert, b"chain", &sig));
     // A chain longer than any block is cut off.
     for _ in 0..4 {
-        assert_eq!(
-            send(&mut card, &case3([0x10, 0x2A, 0x9E, 0x9A], &[0xFF; 255])).1,
-            0x9000
-        );
+        assert_eq!(send(&mut card, &case3([0x10, 0x2A, 0x9E, 0x9A], &[0xFF; 255])).1, 0x9000);
     }
-    assert_eq!(
-        send(&mut card, &case3([0x10, 0x2A, 0x9E, 0x9A], &[0xFF; 255])).1,
-        0x6700
-    );
+    assert_eq!(send(&mut card, &case3([0x10, 0x2A, 0x9E, 0x9A], &[0xFF; 255])).1, 0x6700);
     // A reset drops a pending chain.
-    assert_eq!(
-        send(&mut card, &case3([0x10, 0x2A, 0x9E, 0x9A], &block[..128])).1,
-        0x9000
-    );
+    assert_eq!(send(&mut card, &case3([0x10, 0x2A, 0x9E, 0x9A], &block[..128])).1, 0x9000);
     card.reset();
     assert_eq!(select_ap(&mut card, layout.authentication_aid), 0x9000);
     assert_eq!(sw_of(&mut card, "002241B6048402000C"), 0x9000);

@@ -61,11 +61,7 @@ fn reads_every_free_certificate_in_256_byte_chunks() {
         (fid::SIGN_CA, &id.credentials.sign_root),
     ] {
         assert!(expected.len() > 512, "the test wants several chunks");
-        assert_eq!(
-            read_certificate_like_opensc(&mut card, fid).as_ref(),
-            Ok(expected),
-            "EF {fid:04X}"
-        );
+        assert_eq!(read_certificate_like_opensc(&mut card, fid).as_ref(), Ok(expected), "EF {fid:04X}");
     }
     // Le 00 means "up to 256": the last chunk is short and still 9000 (myna reads this way).
     let cert = &id.credentials.auth.cert;
@@ -106,10 +102,7 @@ fn signing_certificate_needs_the_signing_password() {
     assert_eq!(verify(&mut card, fid::AUTH_PIN, "1234"), 0x9000);
     assert_eq!(read_certificate_like_opensc(&mut card, fid::SIGN_CERT), Err(0x6982));
     assert_eq!(verify(&mut card, fid::SIGN_PIN, "SIGN1234"), 0x9000);
-    assert_eq!(
-        read_certificate_like_opensc(&mut card, fid::SIGN_CERT).as_ref(),
-        Ok(&id.credentials.sign.cert)
-    );
+    assert_eq!(read_certificate_like_opensc(&mut card, fid::SIGN_CERT).as_ref(), Ok(&id.credentials.sign.cert));
 }
 
 #[test]
@@ -260,10 +253,7 @@ fn text_ap_gives_the_basic_four_items_after_its_pin() {
     assert_eq!(outer[0].0, [0xFF, 0x20]);
     let items: Vec<_> = tlvs(outer[0].1);
     let tags: Vec<_> = items.iter().map(|(t, _)| t.clone()).collect();
-    assert_eq!(
-        tags,
-        [[0xDF, 0x21], [0xDF, 0x22], [0xDF, 0x23], [0xDF, 0x24], [0xDF, 0x25]]
-    );
+    assert_eq!(tags, [[0xDF, 0x21], [0xDF, 0x22], [0xDF, 0x23], [0xDF, 0x24], [0xDF, 0x25]]);
     let text = |i: usize| std::str::from_utf8(items[i].1).unwrap();
     let a = &id.subject.attributes;
     assert_eq!(text(1), a.name);
@@ -323,11 +313,8 @@ fn security_status_is_lost_on_reset_and_on_reselect() {
 fn other_drivers_probes_get_not_found_or_not_supported() {
     let mut card = jpki_card();
     // PIV, OpenPGP, an EstEID-style AID: not this card.
-    for select in [
-        "00A4040009A00000030800001000",
-        "00A4040006D27600012401",
-        "00A4040C0FD23300000045737445494420763335",
-    ] {
+    for select in ["00A4040009A00000030800001000", "00A4040006D27600012401", "00A4040C0FD23300000045737445494420763335"]
+    {
         assert_eq!(sw(&mut card, select), 0x6A82, "{select}");
     }
     // GET DATA, GET CHALLENGE: not implemented.

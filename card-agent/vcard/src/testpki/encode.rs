@@ -40,11 +40,7 @@ pub(crate) fn utf8(s: &str) -> Vec<u8> {
 
 /// PrintableString when the text allows it (X.680 §41.4), else UTF8String.
 pub(crate) fn directory_string(s: &str) -> Vec<u8> {
-    if is_printable(s) {
-        tlv(0x13, s.as_bytes())
-    } else {
-        utf8(s)
-    }
+    if is_printable(s) { tlv(0x13, s.as_bytes()) } else { utf8(s) }
 }
 
 /// IA5String.
@@ -54,15 +50,11 @@ pub(crate) fn ia5(s: &str) -> Vec<u8> {
 
 /// A Name (RDNSequence) with one attribute per RDN, in the order given.
 pub(crate) fn name(attributes: &[(ObjectIdentifier, Vec<u8>)]) -> Vec<u8> {
-    let rdns: Vec<Vec<u8>> = attributes
-        .iter()
-        .map(|(ty, value)| set(&[sequence(&[oid(ty), value.clone()])]))
-        .collect();
+    let rdns: Vec<Vec<u8>> = attributes.iter().map(|(ty, value)| set(&[sequence(&[oid(ty), value.clone()])])).collect();
     sequence(&rdns)
 }
 
 /// Whether every character is in PrintableString's alphabet.
 pub(crate) fn is_printable(s: &str) -> bool {
-    s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || " '()+,-./:=?".contains(c))
+    s.chars().all(|c| c.is_ascii_alphanumeric() || " '()+,-./:=?".contains(c))
 }

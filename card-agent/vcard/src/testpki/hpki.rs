@@ -75,20 +75,15 @@ pub fn issue_hpki(subject: &HpkiSubject) -> Result<HpkiCredentials, PkiError> {
             &[
                 (DnType::CountryName, "JP"),
                 (DnType::OrganizationName, "TEST Ministry of Health, Labour and Welfare"),
-                (
-                    DnType::OrganizationalUnitName,
-                    "Director-General for Policy Planning and Evaluation",
-                ),
+                (DnType::OrganizationalUnitName, "Director-General for Policy Planning and Evaluation"),
                 (second_ou(), "TEST MHLW HPKI Root CA V2"),
             ],
             365,
             30 * 365,
         ),
     )?;
-    let sign_ca = root.subordinate(
-        "HPKI signature CA",
-        ca_params("HPKI-01-TestSignCA-forNonRepudiation", &SIGN_CA_POLICY),
-    )?;
+    let sign_ca =
+        root.subordinate("HPKI signature CA", ca_params("HPKI-01-TestSignCA-forNonRepudiation", &SIGN_CA_POLICY))?;
     let auth_ca = root.subordinate(
         "HPKI authentication CA",
         ca_params("HPKI-01-TestAuthCA-forAuthentication-forIndividual", &AUTH_CA_POLICY),
@@ -134,10 +129,8 @@ pub fn issue_hpki(subject: &HpkiSubject) -> Result<HpkiCredentials, PkiError> {
 ///
 /// The role is the free text (UTF8String); the scheme is the JHPKI role table.
 pub fn hc_role_attributes(role: &str) -> Vec<u8> {
-    let coded_data = encode::set(&[
-        encode::tlv(0xA0, &encode::oid(&JHPKI_ROLE_SCHEME)),
-        encode::tlv(0xA2, &encode::utf8(role)),
-    ]);
+    let coded_data =
+        encode::set(&[encode::tlv(0xA0, &encode::oid(&JHPKI_ROLE_SCHEME)), encode::tlv(0xA2, &encode::utf8(role))]);
     let hc_actor = encode::sequence(&[encode::tlv(0xA0, &coded_data)]);
     let hc_actor_data = encode::set(&[hc_actor]);
     let attribute = encode::sequence(&[encode::oid(&HC_ROLE), encode::set(&[hc_actor_data])]);
@@ -180,17 +173,11 @@ fn ee_params(
         5 * 365 + 1,
     );
     p.key_usages = vec![usage];
-    p.crl_distribution_points = vec![CrlDistributionPoint {
-        uris: vec![crl.to_owned()],
-    }];
+    p.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![crl.to_owned()] }];
     p.custom_extensions.push(kanji_san(subject));
-    p.custom_extensions
-        .push(policy_extension(policy, "http://hcpki-test.invalid/hpki/cps/", true));
+    p.custom_extensions.push(policy_extension(policy, "http://hcpki-test.invalid/hpki/cps/", true));
     if let Some(role) = &subject.role {
-        p.custom_extensions.push(CustomExtension::from_oid_content(
-            &[2, 5, 29, 9],
-            hc_role_attributes(role),
-        ));
+        p.custom_extensions.push(CustomExtension::from_oid_content(&[2, 5, 29, 9], hc_role_attributes(role)));
     }
     p
 }

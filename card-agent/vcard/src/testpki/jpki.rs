@@ -79,12 +79,7 @@ pub fn issue_jpki(subject: &JpkiSubject) -> Result<JpkiCredentials, PkiError> {
     ];
     let sign = sign_root.issue("JPKI signing certificate", sign)?;
 
-    Ok(JpkiCredentials {
-        auth_root: auth_root.cert,
-        sign_root: sign_root.cert,
-        auth,
-        sign,
-    })
+    Ok(JpkiCredentials { auth_root: auth_root.cert, sign_root: sign_root.cert, auth, sign })
 }
 
 fn root_params(purpose: &str) -> rcgen::CertificateParams {
@@ -101,12 +96,7 @@ fn root_params(purpose: &str) -> rcgen::CertificateParams {
 }
 
 fn ee_params(subject: &JpkiSubject, policy: &ObjectIdentifier) -> rcgen::CertificateParams {
-    let mut p = params(
-        &[(DnType::CountryName, "JP"), (DnType::CommonName, &subject.opaque_id)],
-        0,
-        5 * 365 + 1,
-    );
-    p.custom_extensions
-        .push(policy_extension(policy, "http://hcpki-test.invalid/jpki/cps/", false));
+    let mut p = params(&[(DnType::CountryName, "JP"), (DnType::CommonName, &subject.opaque_id)], 0, 5 * 365 + 1);
+    p.custom_extensions.push(policy_extension(policy, "http://hcpki-test.invalid/jpki/cps/", false));
     p
 }

@@ -21,36 +21,23 @@ fn parse(der: &[u8]) -> Certificate {
 
 /// `(scheme OID, free text)` of every hcRole in the certificate.
 fn hc_roles(cert: &Certificate) -> Vec<(String, String)> {
-    let Some((critical, sda)) = cert
-        .tbs_certificate()
-        .get_extension::<SubjectDirectoryAttributes>()
-        .unwrap()
-    else {
+    let Some((critical, sda)) = cert.tbs_certificate().get_extension::<SubjectDirectoryAttributes>().unwrap() else {
         return Vec::new();
     };
-    assert!(
-        !critical,
-        "subjectDirectoryAttributes must not be critical (RFC 5280 §4.2.1.8)"
-    );
+    assert!(!critical, "subjectDirectoryAttributes must not be critical (RFC 5280 §4.2.1.8)");
     let mut roles = Vec::new();
     for attribute in sda.0 {
         assert_eq!(attribute.oid.to_string(), "1.0.17090.0.1", "hcRole attribute type");
         for value in attribute.values.iter() {
             // HCActorData ::= SET OF HCActor
             let value = value.to_der().unwrap();
-            let [(set_tag, actors)] = &tlvs(&value)[..] else {
-                panic!("one HCActorData")
-            };
+            let [(set_tag, actors)] = &tlvs(&value)[..] else { panic!("one HCActorData") };
             assert_eq!(set_tag, &[0x31]);
             for (actor_tag, actor) in tlvs(actors) {
                 assert_eq!(actor_tag, [0x30], "HCActor ::= SEQUENCE");
-                let [(coded_tag, coded)] = &tlvs(actor)[..] else {
-                    panic!("only codedData")
-                };
+                let [(coded_tag, coded)] = &tlvs(actor)[..] else { panic!("only codedData") };
                 assert_eq!(coded_tag, &[0xA0], "codedData [0] EXPLICIT");
-                let [(codeddata_tag, fields)] = &tlvs(coded)[..] else {
-                    panic!("one CodedData")
-                };
+                let [(codeddata_tag, fields)] = &tlvs(coded)[..] else { panic!("one CodedData") };
                 assert_eq!(codeddata_tag, &[0x31], "CodedData ::= SET");
                 let fields = tlvs(fields);
                 assert_eq!(fields.len(), 2, "scheme and free text");
@@ -66,15 +53,8 @@ fn hc_roles(cert: &Certificate) -> Vec<(String, String)> {
 }
 
 fn policies(cert: &Certificate) -> (bool, Vec<String>) {
-    let (critical, policies) = cert
-        .tbs_certificate()
-        .get_extension::<CertificatePolicies>()
-        .unwrap()
-        .unwrap();
-    (
-        critical,
-        policies.0.iter().map(|p| p.policy_identifier.to_string()).collect(),
-    )
+    let (critical, policies) = cert.tbs_certificate().get_extension::<CertificatePolicies>().unwrap().unwrap();
+    (critical, policies.0.iter().map(|p| p.policy_identifier.to_string()).collect())
 }
 
 fn key_usage(cert: &Certificate) -> KeyUsage {
@@ -100,19 +80,12 @@ fn usages(ku: &KeyUsage) -> Vec<&'static str> {
 }
 
 fn is_ca(cert: &Certificate) -> bool {
-    cert.tbs_certificate()
-        .get_extension::<BasicConstraints>()
-        .unwrap()
-        .is_some_and(|(_, bc)| bc.ca)
+    cert.tbs_certificate().get_extension::<BasicConstraints>().unwrap().is_some_and(|(_, bc)| bc.ca)
 }
 
 fn pem(dir: &Path, name: &str, der: &[u8]) -> String {
     let path = dir.join(name);
-    std::fs::write(
-        &path,
-        der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(&path, der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der).unwrap()).unwrap();
     path.to_str().unwrap().to_owned()
 }
 
@@ -129,11 +102,7 @@ fn openssl_verify(root: &[u8], intermediate: Option<&[u8]>, leaf: &[u8]) -> Resu
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
+        Err(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
     }
 }
 
@@ -141,16 +110,9 @@ fn openssl_verify(root: &[u8], intermediate: Option<&[u8]>, leaf: &[u8]) -> Resu
 fn hpki_certificates_carry_hc_role_in_subject_directory_attributes() {
     let id = hpki_identity();
     let c = &id.credentials;
-    for (what, der) in [
-        ("signature", &c.signature.cert),
-        ("authentication", &c.authentication.cert),
-    ] {
+    for (what, der) in [("signature", &c.signature.cert), ("authentication", &c.authentication.cert)] {
         let cert = parse(der);
-        assert_eq!(
-            hc_roles(&cert),
-            [("1.2.392.100495.1.6.1.1".to_owned(), "Medical Doctor".to_owned())],
-            "{what}"
-        );
+        assert_eq!(hc_roles(&cert), [("1.2.392.100495.1.6.1.1".to_owned(), "Medical Doctor".to_owned())], "{what}");
         assert!(!is_ca(&cert), "{what}");
         let subject = cert.tbs_certificate().subject().to_string();
         assert!(subject.contains("CN=Taro Shiken"), "{what}: {subject}");
@@ -186,27 +148,15 @@ fn hpki_profile_details() {
     assert_eq!(policies(&auth), (true, vec!["1.2.392.100495.1.5.1.2.0.1".to_owned()]));
     let sign_ca = parse(&c.signature_ca);
     let auth_ca = parse(&c.authentication_ca);
-    assert_eq!(
-        policies(&sign_ca),
-        (true, vec!["1.2.392.100495.1.5.1.1.3.1".to_owned()])
-    );
-    assert_eq!(
-        policies(&auth_ca),
-        (true, vec!["1.2.392.100495.1.5.1.2.3.1".to_owned()])
-    );
+    assert_eq!(policies(&sign_ca), (true, vec!["1.2.392.100495.1.5.1.1.3.1".to_owned()]));
+    assert_eq!(policies(&auth_ca), (true, vec!["1.2.392.100495.1.5.1.2.3.1".to_owned()]));
     assert!(is_ca(&sign_ca) && is_ca(&auth_ca) && is_ca(&parse(&c.root)));
     assert_eq!(sign.tbs_certificate().issuer(), sign_ca.tbs_certificate().subject());
     assert_eq!(auth.tbs_certificate().issuer(), auth_ca.tbs_certificate().subject());
 
     // SAN: one directoryName with the kanji name (UTF8String, U+3000 between the names).
-    let (_, san) = sign
-        .tbs_certificate()
-        .get_extension::<SubjectAltName>()
-        .unwrap()
-        .unwrap();
-    let [GeneralName::DirectoryName(name)] = san.0.as_slice() else {
-        panic!("{san:?}")
-    };
+    let (_, san) = sign.tbs_certificate().get_extension::<SubjectAltName>().unwrap().unwrap();
+    let [GeneralName::DirectoryName(name)] = san.0.as_slice() else { panic!("{san:?}") };
     let name = name.to_string();
     assert!(name.contains("CN=試験\u{3000}太郎"), "{name}");
     assert!(name.contains("O=試験大学病院"), "{name}");
@@ -222,17 +172,9 @@ fn hpki_profile_details() {
 
 #[test]
 fn hpki_without_role_has_no_subject_directory_attributes() {
-    let creds = issue_hpki(&HpkiSubject {
-        role: None,
-        ..HpkiSubject::default()
-    })
-    .unwrap();
+    let creds = issue_hpki(&HpkiSubject { role: None, ..HpkiSubject::default() }).unwrap();
     assert!(hc_roles(&parse(&creds.signature.cert)).is_empty());
-    let other = issue_hpki(&HpkiSubject {
-        role: Some("Pharmacist".to_owned()),
-        ..HpkiSubject::default()
-    })
-    .unwrap();
+    let other = issue_hpki(&HpkiSubject { role: Some("Pharmacist".to_owned()), ..HpkiSubject::default() }).unwrap();
     assert_eq!(hc_roles(&parse(&other.authentication.cert))[0].1, "Pharmacist");
 }
 
@@ -261,31 +203,17 @@ fn jpki_certificates_and_chains() {
         assert!(root.tbs_certificate().subject().to_string().contains("TEST"));
     }
     // The auth certificate names nobody: C and an opaque CN only.
-    assert_eq!(
-        auth.tbs_certificate().subject().to_string(),
-        format!("CN={},C=JP", id.subject.opaque_id)
-    );
-    assert!(
-        auth.tbs_certificate()
-            .get_extension::<SubjectAltName>()
-            .unwrap()
-            .is_none()
-    );
+    assert_eq!(auth.tbs_certificate().subject().to_string(), format!("CN={},C=JP", id.subject.opaque_id));
+    assert!(auth.tbs_certificate().get_extension::<SubjectAltName>().unwrap().is_none());
     assert_eq!(usages(&key_usage(&auth)), ["digitalSignature"]);
     assert_eq!(policies(&auth), (false, vec!["1.2.392.200149.8.5.1.3.30".to_owned()]));
     // The signing certificate carries the four items as otherNames.
-    let (_, san) = sign
-        .tbs_certificate()
-        .get_extension::<SubjectAltName>()
-        .unwrap()
-        .unwrap();
+    let (_, san) = sign.tbs_certificate().get_extension::<SubjectAltName>().unwrap().unwrap();
     let items: Vec<(String, String)> = san
         .0
         .iter()
         .map(|n| {
-            let GeneralName::OtherName(other) = n else {
-                panic!("{n:?}")
-            };
+            let GeneralName::OtherName(other) = n else { panic!("{n:?}") };
             let value = der::asn1::Utf8StringRef::try_from(&other.value).unwrap();
             (other.type_id.to_string(), value.as_str().to_owned())
         })

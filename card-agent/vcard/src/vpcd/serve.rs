@@ -51,9 +51,7 @@ pub(super) fn run(target: &VpcdTarget, card: &Mutex<VirtualCard>, link: &Link, r
             return;
         }
         Err(e) => {
-            let _ = ready.send(Err(VpcdError::Thread(format!(
-                "cannot keep a handle on the connection: {e}"
-            ))));
+            let _ = ready.send(Err(VpcdError::Thread(format!("cannot keep a handle on the connection: {e}"))));
             return;
         }
     }
@@ -220,23 +218,15 @@ fn enter_netns(target: &VpcdTarget) -> Result<(), VpcdError> {
     let Some(path) = &target.netns else {
         return Ok(());
     };
-    let netns_error = |reason: String| VpcdError::Netns {
-        path: path.clone(),
-        reason,
-    };
+    let netns_error = |reason: String| VpcdError::Netns { path: path.clone(), reason };
     let file = std::fs::File::open(path).map_err(|e| netns_error(e.to_string()))?;
     nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| netns_error(e.to_string()))
 }
 
 fn resolve(target: &VpcdTarget) -> Result<Vec<SocketAddr>, VpcdError> {
-    let resolve_error = |error| VpcdError::Resolve {
-        target: target.to_string(),
-        error,
-    };
-    let addrs: Vec<SocketAddr> = (target.host.as_str(), target.port)
-        .to_socket_addrs()
-        .map_err(resolve_error)?
-        .collect();
+    let resolve_error = |error| VpcdError::Resolve { target: target.to_string(), error };
+    let addrs: Vec<SocketAddr> =
+        (target.host.as_str(), target.port).to_socket_addrs().map_err(resolve_error)?.collect();
     if addrs.is_empty() {
         return Err(resolve_error(io::Error::new(io::ErrorKind::NotFound, "no address")));
     }
@@ -252,11 +242,7 @@ fn connect_with_retries(target: &VpcdTarget, addrs: &[SocketAddr], link: &Link) 
         match connect_any(addrs) {
             Ok(socket) => return Ok(socket),
             Err(error) if attempt >= attempts => {
-                return Err(VpcdError::Unreachable {
-                    target: target.to_string(),
-                    attempts,
-                    error,
-                });
+                return Err(VpcdError::Unreachable { target: target.to_string(), attempts, error });
             }
             Err(e) => tracing::debug!("{target}: attempt {attempt}: {e}"),
         }

@@ -15,9 +15,7 @@ struct FakeVpcd {
 
 impl FakeVpcd {
     fn new() -> Self {
-        Self {
-            listener: TcpListener::bind("127.0.0.1:0").unwrap(),
-        }
+        Self { listener: TcpListener::bind("127.0.0.1:0").unwrap() }
     }
 
     fn target(&self) -> VpcdTarget {
@@ -34,9 +32,7 @@ impl FakeVpcd {
 
 /// Length and payload in two writes, as vpcd 0.8 sends them.
 fn send(stream: &mut TcpStream, payload: &[u8]) {
-    stream
-        .write_all(&u16::try_from(payload.len()).unwrap().to_be_bytes())
-        .unwrap();
+    stream.write_all(&u16::try_from(payload.len()).unwrap().to_be_bytes()).unwrap();
     stream.write_all(payload).unwrap();
 }
 
@@ -84,10 +80,7 @@ fn answers_control_messages_and_apdus_like_a_card_in_vpcd() {
     assert_eq!(transmit(&mut s, "00A4020C02000A"), [0x90, 0x00]);
     let chunk = transmit(&mut s, "00B0000000");
     assert_eq!(chunk.len(), 258);
-    assert_eq!(
-        chunk[..256],
-        crate::test_support::jpki_identity().credentials.auth.cert[..256]
-    );
+    assert_eq!(chunk[..256], crate::test_support::jpki_identity().credentials.auth.cert[..256]);
     // Power off: commands fail until power on; reset powers too.
     send(&mut s, &[0x00]);
     assert_eq!(transmit(&mut s, SELECT_JPKI), [0x6F, 0x00]);
@@ -191,9 +184,7 @@ fn unreachable_vpcd_is_an_error_not_a_hang() {
         l.local_addr().unwrap().port()
     };
     let mut card = VpcdCard::new(jpki_card());
-    let err = card
-        .insert(VpcdTarget::new("127.0.0.1", port).with_connect_attempts(2))
-        .unwrap_err();
+    let err = card.insert(VpcdTarget::new("127.0.0.1", port).with_connect_attempts(2)).unwrap_err();
     assert!(matches!(err, VpcdError::Unreachable { attempts: 2, .. }), "{err:?}");
     assert!(err.to_string().contains("scripts/pcsc-stack start"), "{err}");
     assert!(!card.is_inserted());
@@ -203,13 +194,8 @@ fn unreachable_vpcd_is_an_error_not_a_hang() {
 #[test]
 fn a_missing_network_namespace_is_an_error() {
     let mut card = VpcdCard::new(jpki_card());
-    let err = card
-        .insert(VpcdTarget::reader(0).in_named_netns("hcpki-no-such-netns"))
-        .unwrap_err();
-    assert!(
-        matches!(&err, VpcdError::Netns { path, .. } if path.ends_with("hcpki-no-such-netns")),
-        "{err:?}"
-    );
+    let err = card.insert(VpcdTarget::reader(0).in_named_netns("hcpki-no-such-netns")).unwrap_err();
+    assert!(matches!(&err, VpcdError::Netns { path, .. } if path.ends_with("hcpki-no-such-netns")), "{err:?}");
     assert!(!card.is_inserted());
 }
 
@@ -218,10 +204,7 @@ fn targets() {
     assert_eq!(VpcdTarget::reader(1).port, 35964);
     assert_eq!(VpcdTarget::reader(0).host, "127.0.0.1");
     let t = VpcdTarget::reader(0).in_named_netns("hcpki-pcsc");
-    assert_eq!(
-        t.to_string(),
-        "vpcd at 127.0.0.1:35963 in network namespace /run/netns/hcpki-pcsc"
-    );
+    assert_eq!(t.to_string(), "vpcd at 127.0.0.1:35963 in network namespace /run/netns/hcpki-pcsc");
     assert!(t.quickack && !t.with_quickack(false).quickack);
     assert_eq!(VpcdTarget::reader(0).with_connect_attempts(0).connect_attempts, 1);
 }
