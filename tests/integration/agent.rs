@@ -417,28 +417,45 @@ struct Events {
 }
 
 impl Events {
+    /// Opens the stream and returns once the agent has answered, i.e. has subscribed: events after
+    /// this call are not missed.
     fn open(agent: &Served) -> Self {
         let mut s = TcpStream::connect(agent.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         write!(
             s,
             "GET /v1/events HTTP/1.1\r\nHost: {}\r\nOrigin: {PORTAL}\r\nAccept: text/event-stream\r\n\r\n",
             agent.addr
         )
         .unwrap();
-        Events { stream: BufReader::new(s), seen: Vec::new() }
+        let mut stream = BufReader::new(s);
+        let mut line = String::new();
+        stream.read_line(&mut line).unwrap();
+        assert!(line.starts_with("HTTP/1.1 200"), "GET /v1/events: {line}");
+        while line.trim() != "" {
+            line.clear();
+            stream.read_line(&mut line).unwrap();
+        }
+        Events { stream, seen: Vec::new() }
     }
 
-    /// Reads events until one satisfies `want`; returns it.
+    /// Reads events until one satisfies `want`; returns it. Keep-alive comments do not extend the
+    /// 30 s this may take.
     fn until(&mut self, want: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        if let Some(hit) = self.seen.iter().map(|e| serde_json::from_str(e).unwrap()).find(|e| want(e)) {
+            return hit;
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
         let mut line = String::new();
         loop {
+            assert!(Instant::now() < deadline, "the awaited event never came; seen {:?}", self.seen);
             line.clear();
-            let n = self
-                .stream
-                .read_line(&mut line)
-                .unwrap_or_else(|e| panic!("no event in time ({e}); seen {:?}", self.seen));
-            assert!(n > 0, "event stream closed; seen {:?}", self.seen);
+            match self.stream.read_line(&mut line) {
+                Ok(0) => panic!("event stream closed; seen {:?}", self.seen),
+                Ok(_) => {}
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+                Err(e) => panic!("reading events: {e}; seen {:?}", self.seen),
+            }
             let Some(data) = line.strip_prefix("data: ") else { continue };
             self.seen.push(data.trim().to_owned());
             let event: serde_json::Value = serde_json::from_str(data.trim()).unwrap();

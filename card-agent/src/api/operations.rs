@@ -84,6 +84,11 @@ impl Operation {
         self.state.borrow().clone()
     }
 
+    /// Done or failed.
+    pub fn is_finished(&self) -> bool {
+        matches!(*self.state.borrow(), OpState::Done(_) | OpState::Failed(_))
+    }
+
     /// Waits until the state differs from what the caller saw, or `timeout` passes.
     pub async fn changed_within(&self, timeout: Duration) -> OpState {
         let mut rx = self.state.subscribe();
@@ -117,21 +122,32 @@ pub struct Operations {
     ttl: Duration,
 }
 
-/// More concurrent operations than this means something is looping: refuse new ones.
-const MAX_OPERATIONS: usize = 64;
+/// More unfinished operations than this means something is looping: refuse new ones.
+const MAX_PENDING: usize = 64;
+/// Finished operations kept for their origin to collect, oldest dropped first beyond this.
+const MAX_KEPT: usize = 256;
 
 impl Operations {
     pub fn new(ttl: Duration) -> Self {
         Operations { ops: Mutex::new(HashMap::new()), ttl }
     }
 
-    /// A new operation for `origin`, or None when too many are live.
+    /// A new operation for `origin`, or None when too many are still waiting for a card or a PIN.
     pub fn start(&self, origin: &str) -> Option<Arc<Operation>> {
         let mut ops = self.ops.lock().unwrap_or_else(PoisonError::into_inner);
         let ttl = self.ttl;
         ops.retain(|_, op| op.created.elapsed() < ttl);
-        if ops.len() >= MAX_OPERATIONS {
+        let pending = ops.values().filter(|op| !op.is_finished()).count();
+        if pending >= MAX_PENDING {
             return None;
+        }
+        if ops.len() >= MAX_KEPT {
+            let mut finished: Vec<(Instant, String)> =
+                ops.values().filter(|op| op.is_finished()).map(|op| (op.created, op.id.clone())).collect();
+            finished.sort();
+            for (_, id) in finished.iter().take(ops.len() + 1 - MAX_KEPT) {
+                ops.remove(id);
+            }
         }
         let (state, _) = watch::channel(OpState::Running);
         let op = Arc::new(Operation {
@@ -196,4 +212,24 @@ pub fn random_token() -> String {
 /// A PIN from a form field, moved into zeroizing memory at once.
 pub fn pin_from_form(value: String) -> Pin {
     Pin(Zeroizing::new(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finished_operations_do_not_block_new_ones() {
+        let ops = Operations::new(Duration::from_secs(300));
+        for _ in 0..(MAX_KEPT * 2) {
+            let op = ops.start("https://portal.example").expect("a finished operation frees its place");
+            op.finish(Err(AgentError::Cancelled));
+        }
+        assert!(ops.ops.lock().unwrap().len() <= MAX_KEPT);
+        // Unfinished ones are capped.
+        let pending: Vec<_> = (0..MAX_PENDING).map(|_| ops.start("https://portal.example").unwrap()).collect();
+        assert!(ops.start("https://portal.example").is_none());
+        pending[0].finish(Err(AgentError::Cancelled));
+        assert!(ops.start("https://portal.example").is_some());
+    }
 }
