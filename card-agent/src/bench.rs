@@ -84,12 +84,14 @@ pub fn run(
         let (status, reply) = http(addr, "POST", "/v1/sign", Some(&body.to_string()))?;
         anyhow::ensure!(status == 202, "POST /v1/sign answered {status}: {reply}");
         let id = reply.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let mut seen = String::from("running");
         loop {
-            let (_, state) = http(addr, "GET", &format!("/v1/sign/{id}?wait=30"), None)?;
+            let (_, state) = http(addr, "GET", &format!("/v1/sign/{id}?wait=30&seen={seen}"), None)?;
             match state.get("status").and_then(|v| v.as_str()) {
                 Some("done") => break,
                 Some("failed") => anyhow::bail!("login {i} failed: {}", state.get("error").unwrap_or_default()),
-                _ => continue,
+                Some(other) => seen = other.to_owned(),
+                None => anyhow::bail!("login {i}: no status in {state}"),
             }
         }
         let total = started.elapsed();

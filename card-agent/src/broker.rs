@@ -23,10 +23,11 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
+use crate::card::jpki::{BasicAttributes, TextPin};
 use crate::card::{self, Driver, DriverError, PinStatus};
 use crate::readers::{ReaderBackend, ReaderWatcher};
 use crate::service::{
-    AgentError, CardEvent, CardInfo, CardKind, CardService, PinPrompt, ReaderInfo, SignRequest, Signed,
+    AgentError, CardEvent, CardInfo, CardKind, CardService, KeyRole, Pin, PinPrompt, ReaderInfo, SignRequest, Signed,
 };
 use crate::transport::pcsc::ReaderChange;
 use crate::transport::{Connection, Session, TransportError};
@@ -402,24 +403,22 @@ impl Broker {
         }
     }
 
-    fn sign_in(&self, slot: &Slot, request: &SignRequest, prompt: &dyn PinPrompt) -> Result<Signed, AgentError> {
-        let mut guard = slot.op.lock().unwrap_or_else(PoisonError::into_inner);
-        let card = self.identify_held(slot, &mut guard)?.ok_or(AgentError::NoCard(request.kind))?;
-        if card.info.kind != request.kind {
-            return Err(AgentError::NoCard(request.kind));
-        }
+    /// PIN status, PIN, VERIFY + sign; the slot's operation lock is held throughout.
+    fn sign_held(
+        &self,
+        slot: &Slot,
+        guard: &mut SlotCard,
+        card: KnownCard,
+        request: &SignRequest,
+        prompt: &dyn PinPrompt,
+    ) -> Result<Signed, AgentError> {
         let driver = card.driver;
         let role = request.role;
         let mut stats = OpStats::default();
 
         // 1. The retry counter, without spending a try, so the prompt can warn before the last one.
-        let status = self.run(slot, &mut guard, &mut stats, |s| driver.pin_status(s, role))?;
-        let tries_left = match status {
-            PinStatus::Blocked => return Err(AgentError::PinBlocked),
-            PinStatus::TriesLeft(1) if !request.allow_last_try => return Err(AgentError::LastTryNotConfirmed),
-            PinStatus::TriesLeft(n) => Some(n),
-            PinStatus::Unknown => None,
-        };
+        let status = self.run(slot, guard, &mut stats, |s| driver.pin_status(s, role))?;
+        let tries_left = guard_tries(status, request.allow_last_try)?;
 
         // 2. The PIN, from the agent's own prompt only. Checked against the card's format before any
         //    try is spent.
@@ -431,7 +430,7 @@ impl Broker {
         let digest_info = card::sha256_digest_info(&request.message);
         let want_chain = !card.info.certificates.iter().any(|c| c.role == role);
         let out =
-            self.run(slot, &mut guard, &mut stats, |s| driver.sign(s, role, &pin_bytes, &digest_info, want_chain));
+            self.run(slot, guard, &mut stats, |s| driver.sign(s, role, &pin_bytes, &digest_info, want_chain));
         drop(pin_bytes);
         let out = out?;
         let chain = match out.chain {
@@ -446,6 +445,47 @@ impl Broker {
             chain,
             apdus: stats.apdus,
             card_micros: u64::try_from(stats.in_card.as_micros()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// Runs `f` on the card of `kind` (in `reader`, or the only one of its kind) under its operation lock.
+    fn on_card<T>(
+        &self,
+        reader: Option<&str>,
+        kind: CardKind,
+        f: impl FnOnce(&Broker, &Slot, &mut SlotCard, KnownCard) -> Result<T, AgentError>,
+    ) -> Result<T, AgentError> {
+        let slot = self.target(reader, kind)?;
+        let mut guard = slot.op.lock().unwrap_or_else(PoisonError::into_inner);
+        let card = self.identify_held(&slot, &mut guard)?.ok_or(AgentError::NoCard(kind))?;
+        if card.info.kind != kind {
+            return Err(AgentError::NoCard(kind));
+        }
+        f(self, &slot, &mut guard, card)
+    }
+
+    /// A PIN's retry counter, spending no try.
+    pub fn pin_status(&self, reader: Option<&str>, kind: CardKind, role: KeyRole) -> Result<PinStatus, AgentError> {
+        self.on_card(reader, kind, |broker, slot, held, card| {
+            broker.run(slot, held, &mut OpStats::default(), |s| card.driver.pin_status(s, role))
+        })
+    }
+
+    /// The basic four items (氏名・住所・生年月日・性別) from a My Number card's 券面事項入力補助 AP, after
+    /// its PIN. `ask` gets the tries left; with one left it is not asked unless `allow_last_try`.
+    pub fn basic_attributes(
+        &self,
+        reader: Option<&str>,
+        allow_last_try: bool,
+        ask: &dyn Fn(Option<u8>) -> Result<Pin, AgentError>,
+    ) -> Result<BasicAttributes, AgentError> {
+        self.on_card(reader, CardKind::Jpki, |broker, slot, held, card| {
+            let mut stats = OpStats::default();
+            let status = broker.run(slot, held, &mut stats, |s| card.driver.text_pin_status(s))?;
+            let tries_left = guard_tries(status, allow_last_try)?;
+            let pin = ask(tries_left)?;
+            let pin = TextPin::new(&pin).map_err(|e| AgentError::BadPinFormat(e.to_string()))?;
+            broker.run(slot, held, &mut stats, |s| card.driver.read_basic_attributes(s, &pin))
         })
     }
 
@@ -503,12 +543,24 @@ impl CardService for Broker {
     }
 
     fn sign(&self, request: &SignRequest, prompt: &dyn PinPrompt) -> Result<Signed, AgentError> {
-        let slot = self.target(request.reader.as_deref(), request.kind)?;
-        self.sign_in(&slot, request, prompt)
+        self.on_card(request.reader.as_deref(), request.kind, |broker, slot, held, card| {
+            broker.sign_held(slot, held, card, request, prompt)
+        })
     }
 
     fn subscribe(&self) -> broadcast::Receiver<CardEvent> {
         self.events.subscribe()
+    }
+}
+
+/// The tries left to tell the prompt, or why no PIN may be asked for: blocked, or only the last try
+/// left without the caller's confirmation.
+fn guard_tries(status: PinStatus, allow_last_try: bool) -> Result<Option<u8>, AgentError> {
+    match status {
+        PinStatus::Blocked => Err(AgentError::PinBlocked),
+        PinStatus::TriesLeft(1) if !allow_last_try => Err(AgentError::LastTryNotConfirmed),
+        PinStatus::TriesLeft(n) => Ok(Some(n)),
+        PinStatus::Unknown => Ok(None),
     }
 }
 

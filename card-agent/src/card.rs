@@ -207,6 +207,14 @@ impl Driver {
     }
 
     /// The basic four items from a My Number card's text AP (spends a text-AP PIN try if wrong).
+    /// The retry counter of the My Number card's 券面事項入力補助 PIN, spending no try.
+    pub fn text_pin_status(&self, s: &mut Session<'_>) -> Result<PinStatus, DriverError> {
+        match self {
+            Driver::Jpki => jpki::text_pin_status(s),
+            Driver::Hpki(_) => Err(DriverError::Unsupported("the basic four items are only on a My Number card")),
+        }
+    }
+
     pub fn read_basic_attributes(
         &self,
         s: &mut Session<'_>,

@@ -13,9 +13,10 @@ use clap::{Parser, Subcommand};
 use hcpki_agent::api;
 use hcpki_agent::broker::Broker;
 use hcpki_agent::config::{AgentConfig, PinEntry, normalise_origin};
-use hcpki_agent::pin_entry::{StdinPrompt, TerminalPrompt};
+use hcpki_agent::card::PinStatus;
+use hcpki_agent::pin_entry::{StdinPrompt, TerminalPrompt, read_pin, text_pin_prompt};
 use hcpki_agent::readers::PcscBackend;
-use hcpki_agent::service::{CardKind, CardService, KeyRole, PinPrompt, SignRequest, login_message};
+use hcpki_agent::service::{AgentError, CardKind, CardService, KeyRole, PinPrompt, SignRequest, login_message};
 
 #[derive(Debug, Parser)]
 #[command(name = "hcpki-agent", version, about = "Local HPKI / JPKI card agent: one owner for every PC/SC reader")]
@@ -55,6 +56,25 @@ enum Command {
         /// Allow spending the last PIN try.
         #[arg(long)]
         allow_last_try: bool,
+    },
+    /// Shows how many PIN tries are left on each PIN of a card (spends none).
+    PinStatus {
+        #[arg(long, value_enum)]
+        card: CardKind,
+        #[arg(long)]
+        reader: Option<String>,
+    },
+    /// Reads the basic four items (name, address, birth date, sex) from a My Number card, after its
+    /// 券面事項入力補助 PIN.
+    Attributes {
+        #[arg(long)]
+        reader: Option<String>,
+        #[arg(long)]
+        pin_stdin: bool,
+        #[arg(long)]
+        allow_last_try: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Measures login latency and APDUs through the API, PC/SC and the card (PIN: one line of stdin).
     Bench {
@@ -160,6 +180,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 SignRequest { reader, kind: card, role, message: login_message(&origin, &challenge), allow_last_try };
             let signed = broker.sign(&request, prompt.as_ref())?;
             println!("{}", serde_json::to_string_pretty(&signed)?);
+            Ok(())
+        }
+        Command::PinStatus { card, reader } => {
+            let broker = Broker::new(PcscBackend::new());
+            for role in [KeyRole::Auth, KeyRole::Sign] {
+                let shown = match broker.pin_status(reader.as_deref(), card, role) {
+                    Ok(PinStatus::TriesLeft(n)) => format!("{n} tries left"),
+                    Ok(PinStatus::Blocked) => "blocked".into(),
+                    Ok(PinStatus::Unknown) => "not reported by the card".into(),
+                    Err(AgentError::NoKey(_)) => "no such key on this card".into(),
+                    Err(e) => return Err(e.into()),
+                };
+                println!("{role:?} PIN: {shown}");
+            }
+            Ok(())
+        }
+        Command::Attributes { reader, pin_stdin, allow_last_try, json } => {
+            let broker = Broker::new(PcscBackend::new());
+            let ask = |tries| read_pin(pin_stdin, &text_pin_prompt(tries));
+            let a = broker.basic_attributes(reader.as_deref(), allow_last_try, &ask)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&a)?);
+            } else {
+                println!("氏名 name:        {}\n住所 address:     {}\n生年月日 birth:   {}\n性別 sex:         {}", a.name, a.address, a.birth_date, a.sex);
+            }
             Ok(())
         }
         Command::Bench { card, reader, logins, json } => {

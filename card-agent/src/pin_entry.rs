@@ -18,11 +18,40 @@ pub fn prompt_text(kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> Str
         (CardKind::Hpki, KeyRole::Auth) => "HPKI card: authentication PIN",
         (CardKind::Hpki, KeyRole::Sign) => "HPKI card: signature PIN",
     };
+    with_tries(what, tries_left)
+}
+
+/// The prompt for the My Number card's 券面事項入力補助 PIN (the basic four items).
+pub fn text_pin_prompt(tries_left: Option<u8>) -> String {
+    with_tries("My Number card: 券面事項入力補助用 PIN for name, address, birth date, sex (4 digits)", tries_left)
+}
+
+fn with_tries(what: &str, tries_left: Option<u8>) -> String {
     match tries_left {
         Some(1) => format!("{what}\nLAST TRY: a wrong PIN now blocks this card until its issuer unblocks it.\nPIN: "),
         Some(2) => format!("{what}\n2 tries left: a wrong PIN now leaves only the last try.\nPIN: "),
         Some(n) => format!("{what} ({n} tries left)\nPIN: "),
         None => format!("{what}\nPIN: "),
+    }
+}
+
+/// Reads one PIN after showing `prompt`: from the terminal without echo, or one line of stdin.
+pub fn read_pin(from_stdin: bool, prompt: &str) -> Result<Pin, AgentError> {
+    if from_stdin {
+        eprint!("{prompt}");
+        let mut line = Zeroizing::new(String::new());
+        let n = std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| AgentError::Other(format!("cannot read the PIN from standard input: {e}")))?;
+        if n == 0 {
+            return Err(AgentError::Cancelled);
+        }
+        non_empty(Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned()))
+    } else {
+        let pin = rpassword::prompt_password(prompt)
+            .map_err(|e| AgentError::Other(format!("cannot read the PIN from the terminal ({e}): use --pin-stdin")))?;
+        non_empty(Zeroizing::new(pin))
     }
 }
 
@@ -32,10 +61,7 @@ pub struct TerminalPrompt;
 
 impl PinPrompt for TerminalPrompt {
     fn ask(&self, kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> Result<Pin, AgentError> {
-        let text = prompt_text(kind, role, tries_left);
-        let pin = rpassword::prompt_password(text)
-            .map_err(|e| AgentError::Other(format!("cannot read the PIN from the terminal ({e}): use --pin-stdin")))?;
-        non_empty(Zeroizing::new(pin))
+        read_pin(false, &prompt_text(kind, role, tries_left))
     }
 }
 
@@ -48,17 +74,7 @@ pub struct StdinPrompt {
 impl PinPrompt for StdinPrompt {
     fn ask(&self, kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> Result<Pin, AgentError> {
         let _one_at_a_time = self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        eprint!("{}", prompt_text(kind, role, tries_left));
-        let mut line = Zeroizing::new(String::new());
-        let n = std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| AgentError::Other(format!("cannot read the PIN from standard input: {e}")))?;
-        if n == 0 {
-            return Err(AgentError::Cancelled);
-        }
-        let trimmed = Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned());
-        non_empty(trimmed)
+        read_pin(true, &prompt_text(kind, role, tries_left))
     }
 }
 
@@ -77,5 +93,6 @@ mod tests {
         let three = prompt_text(CardKind::Jpki, KeyRole::Auth, Some(3));
         assert!(three.contains("3 tries left") && !three.contains("LAST"));
         assert!(prompt_text(CardKind::Jpki, KeyRole::Sign, None).contains("signing password"));
+        assert!(text_pin_prompt(Some(1)).contains("LAST TRY") && text_pin_prompt(None).contains("券面事項入力補助"));
     }
 }

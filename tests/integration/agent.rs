@@ -294,6 +294,21 @@ impl Served {
         }
     }
 
+    /// Waits until this agent reports reader `reader` empty: pcscd has registered the removal (a card
+    /// put back faster than vpcd's ~400 ms presence poll is otherwise never seen to leave).
+    fn wait_empty(&self, reader: usize) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (_, body) = self.http("GET", "/v1/cards", PORTAL, "text/plain", "");
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            if v["readers"][reader]["card"].is_null() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "reader {reader} never became empty: {body}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Starts a login, types `pin` into the agent's own page, returns the finished operation.
     fn login(&self, kind: &str, challenge: &[u8], pin: &str) -> serde_json::Value {
         self.login_with(kind, challenge, pin, || {})
@@ -324,15 +339,21 @@ impl Served {
         self.poll(&id, |s| s == "done" || s == "failed")
     }
 
+    /// Long-polls the operation, telling the agent which state it last saw, until `until` holds.
     fn poll(&self, id: &str, until: impl Fn(&str) -> bool) -> serde_json::Value {
         let deadline = Instant::now() + Duration::from_secs(60);
+        let mut seen = "running".to_owned();
         loop {
-            let (_, body) = self.http("GET", &format!("/v1/sign/{id}?wait=10"), PORTAL, "text/plain", "");
+            let (_, body) = self.http("GET", &format!("/v1/sign/{id}?wait=10&seen={seen}"), PORTAL, "text/plain", "");
             let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-            if until(v["status"].as_str().unwrap_or_default()) {
+            let status = v["status"].as_str().unwrap_or_default().to_owned();
+            if until(&status) {
                 return v;
             }
             assert!(Instant::now() < deadline, "operation {id} stuck: {v}");
+            if status == "running" || status == "pin_required" {
+                seen = status;
+            }
         }
     }
 }
@@ -545,4 +566,49 @@ fn bench_reports_cold_and_warm_logins_through_pcscd() {
         assert!(s["apdus"].as_u64().unwrap() <= 8, "{s}");
     }
     assert!(report["cold"]["apdus"].as_u64().unwrap() > 8);
+}
+
+#[test]
+fn pin_status_and_the_basic_four_items_from_the_cli() {
+    let _pcsc = pcsc_lock();
+    let card = insert(jpki(), 0);
+    wait_for_reader(0, "JPKI card");
+    let out = cli(&["pin-status", "--card", "jpki"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("Auth PIN: 3 tries left") && shown.contains("Sign PIN: 5 tries left"), "{shown}");
+    let out = cli(&["attributes", "--pin-stdin", "--json"], "1234\n");
+    assert!(out.status.success(), "{}", text(&out));
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let Identity::Jpki(id) = jpki() else { unreachable!() };
+    assert_eq!(got["name"], id.subject.attributes.name.as_str());
+    assert_eq!(got["address"], id.subject.attributes.address.as_str());
+    assert_eq!(got["birth_date"], id.subject.attributes.birth_date.as_str());
+    assert_eq!(got["sex"], id.subject.attributes.sex.as_str());
+    // The PIN and the personal data stay off stderr (logs).
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("1234") && !err.contains(id.subject.attributes.name.as_str()), "{err}");
+    // No try was spent by the status query; a wrong text PIN spends one.
+    let out = cli(&["attributes", "--pin-stdin"], "0000\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 tries left"), "{}", text(&out));
+    drop(card);
+}
+
+#[test]
+fn both_card_kinds_one_after_another_in_one_reader() {
+    let _pcsc = pcsc_lock();
+    let agent = Served::start();
+    for round in 0..2u8 {
+        let card = insert(jpki(), 0);
+        agent.wait_card(0, "jpki");
+        assert_login_verifies(&agent.login("jpki", &[0x60 + round; 32], "1234"), &[0x60 + round; 32], jpki().certificates()[0].1);
+        drop(card);
+        agent.wait_empty(0);
+        let card = insert(hpki(), 0);
+        agent.wait_card(0, "hpki");
+        let auth_cert = hpki().certificates().into_iter().find(|(n, _)| *n == "authentication").unwrap().1.to_vec();
+        assert_login_verifies(&agent.login("hpki", &[0x70 + round; 32], "hpki1234"), &[0x70 + round; 32], &auth_cert);
+        drop(card);
+        agent.wait_empty(0);
+    }
 }

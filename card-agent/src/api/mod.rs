@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `GET /v1/cards` | readers, card kinds, certificates (public data only) |
 //! | `POST /v1/sign` | `{challenge, kind, role?, reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}` |
-//! | `GET /v1/sign/{id}?wait=S` | the operation: `running`, `pin_required`, `done` (signature + chain), `failed` |
+//! | `GET /v1/sign/{id}?wait=S&seen=P` | the operation: `running`, `pin_required`, `done` (signature + chain), `failed`; long-polls while it is still `P` |
 //! | `GET /v1/events` | server-sent events: card inserted / removed, reader added / removed |
 //! | `GET/POST /pin/{id}` | the agent's own PIN page (never the portal's) |
 //! | `GET /healthz` | liveness |
@@ -251,6 +251,7 @@ async fn sign(
 #[derive(Debug, serde::Deserialize)]
 struct WaitQuery {
     wait: Option<u64>,
+    seen: Option<String>,
 }
 
 async fn sign_status(
@@ -264,12 +265,16 @@ async fn sign_status(
     let Some(op) = state.ops.get(&id).filter(|op| op.origin == origin) else {
         return failure(StatusCode::NOT_FOUND, "no_operation", "no such signing operation (it may have expired)");
     };
-    let mut current = op.state();
+    // Long poll: wait while the operation is still where the caller last saw it (`seen`, default
+    // `running`), at most `wait` seconds. A page that opened the PIN window polls with
+    // `seen=pin_required` and is answered when the PIN has been typed.
     let wait = Duration::from_secs(q.wait.unwrap_or(0).min(LONG_POLL_MAX));
-    // Long poll: wait for the next change of a state that is not final.
-    if !wait.is_zero() && matches!(current, OpState::Running | OpState::PinRequired { .. }) {
-        current = op.changed_within(wait).await;
-    }
+    let seen = match q.seen.as_deref() {
+        None | Some("running") => "running",
+        Some("pin_required") => "pin_required",
+        Some(_) => return failure(StatusCode::BAD_REQUEST, "bad_request", "seen must be running or pin_required"),
+    };
+    let current = if wait.is_zero() { op.state() } else { op.wait_while(seen, wait).await };
     Json(status_json(&state, &op.id, &current)).into_response()
 }
 

@@ -24,6 +24,18 @@ pub enum OpState {
     Failed(ApiFailure),
 }
 
+impl OpState {
+    /// The state's name in the API: `running`, `pin_required`, `done`, `failed`.
+    pub fn phase(&self) -> &'static str {
+        match self {
+            OpState::Running => "running",
+            OpState::PinRequired { .. } => "pin_required",
+            OpState::Done(_) => "done",
+            OpState::Failed(_) => "failed",
+        }
+    }
+}
+
 /// An error as the API reports it: a stable code, the message, and tries left for a wrong PIN.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ApiFailure {
@@ -89,12 +101,20 @@ impl Operation {
         matches!(*self.state.borrow(), OpState::Done(_) | OpState::Failed(_))
     }
 
-    /// Waits until the state differs from what the caller saw, or `timeout` passes.
-    pub async fn changed_within(&self, timeout: Duration) -> OpState {
+    /// The current state once it is no longer in `phase` (the step the client last saw), or when
+    /// `timeout` passes. Subscribes before looking, so a change just before the wait is not missed.
+    pub async fn wait_while(&self, phase: &str, timeout: Duration) -> OpState {
         let mut rx = self.state.subscribe();
-        rx.mark_unchanged();
-        let _ = tokio::time::timeout(timeout, rx.changed()).await;
-        self.state()
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let current = rx.borrow_and_update().clone();
+            if current.phase() != phase {
+                return current;
+            }
+            if tokio::time::timeout_at(deadline, rx.changed()).await.is_err() {
+                return current;
+            }
+        }
     }
 
     pub fn finish(&self, result: Result<Signed, AgentError>) {

@@ -146,7 +146,9 @@ async fn a_login_signature_through_the_agents_own_pin_page() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers["location"], pin_path);
 
-    let mut v = json(&call(&app, get(&status_path, Some(PORTAL))).await.2);
+    // Long poll as a page does after opening the PIN window: "I last saw pin_required".
+    let after_pin = format!("/v1/sign/{id}?wait=10&seen=pin_required");
+    let mut v = json(&call(&app, get(&after_pin, Some(PORTAL))).await.2);
     for _ in 0..50 {
         if v["status"] == "done" || v["status"] == "failed" {
             break;
@@ -176,7 +178,9 @@ async fn cancelling_on_the_pin_page_fails_the_operation() {
     let page = call(&app, get(&format!("/pin/{id}"), None)).await.2;
     let token = page.split("name=token value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     call(&app, post_form(&format!("/pin/{id}"), OWN, &format!("token={token}&action=cancel"))).await;
-    let mut v = json(&call(&app, get(&status_path, Some(PORTAL))).await.2);
+    // Long poll as a page does after opening the PIN window: "I last saw pin_required".
+    let after_pin = format!("/v1/sign/{id}?wait=10&seen=pin_required");
+    let mut v = json(&call(&app, get(&after_pin, Some(PORTAL))).await.2);
     for _ in 0..50 {
         if v["status"] == "done" || v["status"] == "failed" {
             break;

@@ -241,3 +241,43 @@ fn looking_for_a_missing_card_emits_no_spurious_events() {
     assert!(events.try_recv().is_err());
     broker.sign(&request(CardKind::Jpki), &FixedPin::new("1234")).unwrap();
 }
+
+#[test]
+fn pin_status_spends_no_try() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", jpki_identity(0).card());
+    let broker = Broker::new(readers);
+    for _ in 0..3 {
+        assert_eq!(broker.pin_status(None, CardKind::Jpki, KeyRole::Auth).unwrap(), PinStatus::TriesLeft(3));
+    }
+    assert_eq!(broker.pin_status(None, CardKind::Jpki, KeyRole::Sign).unwrap(), PinStatus::TriesLeft(5));
+    let _ = broker.sign(&request(CardKind::Jpki), &FixedPin::new("0000"));
+    assert_eq!(broker.pin_status(None, CardKind::Jpki, KeyRole::Auth).unwrap(), PinStatus::TriesLeft(2));
+}
+
+#[test]
+fn basic_four_items_after_the_text_pin() {
+    let readers = MemReaders::with_readers(&["R0", "R1"]);
+    readers.insert("R0", jpki_identity(0).card());
+    readers.insert("R1", hpki_identity().card());
+    let broker = Broker::new(readers);
+    let hcpki_vcard::identity::Identity::Jpki(id) = jpki_identity(0) else { unreachable!() };
+    let asked = std::sync::Mutex::new(Vec::new());
+    let ask = |tries: Option<u8>| {
+        asked.lock().unwrap().push(tries);
+        Ok(Pin(zeroize::Zeroizing::new("1234".to_owned())))
+    };
+    let a = broker.basic_attributes(None, false, &ask).unwrap();
+    assert_eq!(a.name, id.subject.attributes.name);
+    assert_eq!(a.address, id.subject.attributes.address);
+    assert_eq!(a.birth_date, id.subject.attributes.birth_date);
+    assert_eq!(a.sex, id.subject.attributes.sex);
+    assert_eq!(*asked.lock().unwrap(), vec![Some(3)]);
+    let wrong = |_: Option<u8>| Ok(Pin(zeroize::Zeroizing::new("9999".to_owned())));
+    assert!(matches!(broker.basic_attributes(None, false, &wrong), Err(AgentError::WrongPin { tries_left: 2 })));
+    assert!(matches!(broker.basic_attributes(None, false, &wrong), Err(AgentError::WrongPin { tries_left: 1 })));
+    assert!(matches!(broker.basic_attributes(None, false, &ask), Err(AgentError::LastTryNotConfirmed)));
+    let bad_format = |_: Option<u8>| Ok(Pin(zeroize::Zeroizing::new("12".to_owned())));
+    assert!(matches!(broker.basic_attributes(None, true, &bad_format), Err(AgentError::BadPinFormat(_))));
+    broker.basic_attributes(None, true, &ask).unwrap();
+}

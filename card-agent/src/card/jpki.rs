@@ -67,6 +67,13 @@ pub fn pin_status(s: &mut Session<'_>, role: KeyRole) -> Result<PinStatus, Drive
     query_pin(s, VERIFY_CURRENT_EF)
 }
 
+/// The 券面事項入力補助 PIN's retry counter, spending no try.
+pub fn text_pin_status(s: &mut Session<'_>) -> Result<PinStatus, DriverError> {
+    select(s, &apdu::select_aid(AID_TEXT_AP), "SELECT text AP")?;
+    select(s, &apdu::select_ef(EF_TEXT_PIN), "SELECT text PIN EF")?;
+    query_pin(s, VERIFY_CURRENT_EF)
+}
+
 /// Auth PIN: exactly 4 digits. Signing password: 6–16 of A–Z and 0–9, upper-cased first as myna does
 /// (the card compares upper case; users type lower case).
 pub fn check_pin(role: KeyRole, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, PinFormatError> {

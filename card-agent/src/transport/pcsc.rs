@@ -54,7 +54,12 @@ impl PcscReaders {
     /// A watcher of reader and card changes on its own PC/SC context (GetStatusChange blocks its
     /// context, so it must not share the one used for APDUs).
     pub fn watcher() -> Result<Watcher, TransportError> {
-        Ok(Watcher { ctx: Context::establish(Scope::User).map_err(map_err)?, states: Vec::new(), primed: false })
+        Ok(Watcher {
+            ctx: Context::establish(Scope::User).map_err(map_err)?,
+            states: Vec::new(),
+            primed: false,
+            counts: std::collections::HashMap::new(),
+        })
     }
 }
 
@@ -141,6 +146,8 @@ pub struct Watcher {
     ctx: Context,
     states: Vec<ReaderState>,
     primed: bool,
+    /// Last event count seen per reader.
+    counts: std::collections::HashMap<String, u32>,
 }
 
 impl std::fmt::Debug for Watcher {
@@ -178,12 +185,20 @@ impl Watcher {
                 continue;
             }
             let name = rs.name().to_string_lossy().into_owned();
+            tracing::trace!(reader = %name, current = ?rs.current_state(), event = ?rs.event_state(), count = rs.event_count(), "reader state");
             let was = rs.current_state().contains(State::PRESENT);
             let is = rs.event_state().contains(State::PRESENT) && !rs.event_state().contains(State::MUTE);
+            // pcsc-lite counts insertions and removals per reader: a card pulled and another put in
+            // between two calls shows "present" both times, and only the count tells.
+            let count = rs.event_count();
+            let swapped = self.counts.insert(name.clone(), count).is_some_and(|before| before != count);
             if is && !was {
                 changes.push(ReaderChange::CardInserted { reader: name, atr: rs.atr().to_vec() });
             } else if was && !is {
                 changes.push(ReaderChange::CardRemoved(name));
+            } else if was && is && swapped {
+                changes.push(ReaderChange::CardRemoved(name.clone()));
+                changes.push(ReaderChange::CardInserted { reader: name, atr: rs.atr().to_vec() });
             }
         }
         self.sync_readers(&mut changes)?;
