@@ -429,8 +429,7 @@ impl Broker {
         // 3. VERIFY and sign in one transaction.
         let digest_info = card::sha256_digest_info(&request.message);
         let want_chain = !card.info.certificates.iter().any(|c| c.role == role);
-        let out =
-            self.run(slot, guard, &mut stats, |s| driver.sign(s, role, &pin_bytes, &digest_info, want_chain));
+        let out = self.run(slot, guard, &mut stats, |s| driver.sign(s, role, &pin_bytes, &digest_info, want_chain));
         drop(pin_bytes);
         let out = out?;
         let chain = match out.chain {

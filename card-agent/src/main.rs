@@ -12,8 +12,8 @@ use clap::{Parser, Subcommand};
 
 use hcpki_agent::api;
 use hcpki_agent::broker::Broker;
-use hcpki_agent::config::{AgentConfig, PinEntry, normalise_origin};
 use hcpki_agent::card::PinStatus;
+use hcpki_agent::config::{AgentConfig, PinEntry, normalise_origin};
 use hcpki_agent::pin_entry::{StdinPrompt, TerminalPrompt, read_pin, text_pin_prompt};
 use hcpki_agent::readers::PcscBackend;
 use hcpki_agent::service::{AgentError, CardKind, CardService, KeyRole, PinPrompt, SignRequest, login_message};
@@ -203,7 +203,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&a)?);
             } else {
-                println!("氏名 name:        {}\n住所 address:     {}\n生年月日 birth:   {}\n性別 sex:         {}", a.name, a.address, a.birth_date, a.sex);
+                println!(
+                    "氏名 name:        {}\n住所 address:     {}\n生年月日 birth:   {}\n性別 sex:         {}",
+                    a.name, a.address, a.birth_date, a.sex
+                );
             }
             Ok(())
         }

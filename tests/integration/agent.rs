@@ -601,7 +601,11 @@ fn both_card_kinds_one_after_another_in_one_reader() {
     for round in 0..2u8 {
         let card = insert(jpki(), 0);
         agent.wait_card(0, "jpki");
-        assert_login_verifies(&agent.login("jpki", &[0x60 + round; 32], "1234"), &[0x60 + round; 32], jpki().certificates()[0].1);
+        assert_login_verifies(
+            &agent.login("jpki", &[0x60 + round; 32], "1234"),
+            &[0x60 + round; 32],
+            jpki().certificates()[0].1,
+        );
         drop(card);
         agent.wait_empty(0);
         let card = insert(hpki(), 0);

@@ -65,6 +65,26 @@ fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap()
 }
 
+/// The operation's page token, scraped from its PIN page as a browser would submit it.
+async fn page_token(app: &Router, id: &str) -> String {
+    let page = call(app, get(&format!("/pin/{id}"), None)).await.2;
+    page.split("name=token value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
+}
+
+/// Long-polls as a page does after the PIN window was used ("I last saw pin_required") until the
+/// operation is done or failed.
+async fn final_state(app: &Router, id: &str) -> serde_json::Value {
+    let mut seen = "pin_required".to_owned();
+    for _ in 0..50 {
+        let v = json(&call(app, get(&format!("/v1/sign/{id}?wait=10&seen={seen}"), Some(PORTAL))).await.2);
+        match v["status"].as_str().unwrap() {
+            "done" | "failed" => return v,
+            other => seen = other.to_owned(),
+        }
+    }
+    panic!("operation {id} never finished");
+}
+
 #[tokio::test]
 async fn foreign_hosts_and_origins_are_refused() {
     let (app, _) = app();
@@ -132,10 +152,10 @@ async fn a_login_signature_through_the_agents_own_pin_page() {
     // Another origin cannot see the operation.
     assert_eq!(call(&app, get(&status_path, Some("https://other.example"))).await.0, StatusCode::FORBIDDEN);
 
-    let (status, headers, page) = call(&app, get(&format!("/pin/{id}"), None)).await;
+    let (status, headers, _) = call(&app, get(&format!("/pin/{id}"), None)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
-    let token = page.split("name=token value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let token = page_token(&app, &id).await;
 
     // The portal's page cannot post the PIN: wrong origin, or no token.
     let pin_path = format!("/pin/{id}");
@@ -146,15 +166,7 @@ async fn a_login_signature_through_the_agents_own_pin_page() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers["location"], pin_path);
 
-    // Long poll as a page does after opening the PIN window: "I last saw pin_required".
-    let after_pin = format!("/v1/sign/{id}?wait=10&seen=pin_required");
-    let mut v = json(&call(&app, get(&after_pin, Some(PORTAL))).await.2);
-    for _ in 0..50 {
-        if v["status"] == "done" || v["status"] == "failed" {
-            break;
-        }
-        v = json(&call(&app, get(&status_path, Some(PORTAL))).await.2);
-    }
+    let v = final_state(&app, &id).await;
     assert_eq!(v["status"], "done", "{v}");
     let b64 = base64::engine::general_purpose::STANDARD;
     let signature = b64.decode(v["result"]["signature"].as_str().unwrap()).unwrap();
@@ -175,18 +187,9 @@ async fn cancelling_on_the_pin_page_fails_the_operation() {
     if first["status"] == "running" {
         assert_eq!(json(&call(&app, get(&status_path, Some(PORTAL))).await.2)["status"], "pin_required");
     }
-    let page = call(&app, get(&format!("/pin/{id}"), None)).await.2;
-    let token = page.split("name=token value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let token = page_token(&app, &id).await;
     call(&app, post_form(&format!("/pin/{id}"), OWN, &format!("token={token}&action=cancel"))).await;
-    // Long poll as a page does after opening the PIN window: "I last saw pin_required".
-    let after_pin = format!("/v1/sign/{id}?wait=10&seen=pin_required");
-    let mut v = json(&call(&app, get(&after_pin, Some(PORTAL))).await.2);
-    for _ in 0..50 {
-        if v["status"] == "done" || v["status"] == "failed" {
-            break;
-        }
-        v = json(&call(&app, get(&status_path, Some(PORTAL))).await.2);
-    }
+    let v = final_state(&app, &id).await;
     assert_eq!(v["status"], "failed");
     assert_eq!(v["error"]["code"], "cancelled");
 }

@@ -256,27 +256,21 @@ impl VpcdCard {
     /// Waits until the card is out (after [`remove_after_apdus`](Self::remove_after_apdus) fired);
     /// `false` when it is still in after `timeout`.
     pub fn wait_removed(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.link.lock();
-        while state.running {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                return false;
-            };
-            state = match self.link.changed.wait_timeout(state, left) {
-                Ok((s, _)) => s,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
-        }
-        true
+        self.wait_until(timeout, |state| !state.running)
     }
 
     /// Waits until the reader powers the card after [`insert`](Self::insert): pcscd has noticed the
     /// insertion (and any earlier removal), so PC/SC clients now see this card. `false` after
     /// `timeout` without power.
     pub fn wait_powered(&self, timeout: Duration) -> bool {
+        self.wait_until(timeout, |state| state.powered)
+    }
+
+    /// Waits on the link's condition variable until `done` holds; `false` after `timeout`.
+    fn wait_until(&self, timeout: Duration, done: impl Fn(&LinkState) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         let mut state = self.link.lock();
-        while !state.powered {
+        while !done(&state) {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 return false;
             };
