@@ -118,6 +118,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// The head of the audit chain.
     async fn audit_head(&self) -> Result<AuditHead, StoreError>;
+
+    /// One cheap round trip, for health checks: `Ok` when the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// How many certificates are `issued`, per profile, sorted by profile (for metrics).
+    async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 }
 
 /// Open the database named by `url` and bring its schema up to date.

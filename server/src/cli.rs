@@ -50,6 +50,22 @@ pub enum Command {
     /// Measure throughput (see docs/benchmarks.md).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Run the HTTPS server and the plain-HTTP publication listener until SIGINT/SIGTERM.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address of the HTTPS listener (port 0: any free port; the real one is printed).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub https_addr: std::net::SocketAddr,
+    /// Address of the plain-HTTP listener (only what a protocol needs unencrypted: health now, SCEP and CRLs later).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub http_addr: std::net::SocketAddr,
+    /// A DNS name or IP address for the server certificate (repeatable); replaces `serve.server_names`
+    /// from hcpki.toml. Default: localhost, 127.0.0.1, ::1.
+    #[arg(long = "server-name", value_name = "NAME")]
+    pub server_names: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod demo;
 mod facility;
 mod init;
 mod issue;
+mod serve;
 
 use crate::cli::{Cli, Command, LintCommand};
 use crate::config::Loaded;
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Demo(args) => demo::run(&args, g).await,
         Command::Bench(c) => bench::run(c).await,
+        Command::Serve(args) => serve::run(g, &args).await,
     }
 }
 
@@ -67,7 +69,10 @@ async fn open_store(g: &crate::cli::Global) -> Result<std::sync::Arc<dyn hcpki_c
 }
 
 async fn open(g: &crate::cli::Global) -> Result<Authority> {
-    let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+    open_loaded(&Loaded::read(&g.dir, g.database_url.as_deref())?).await
+}
+
+async fn open_loaded(loaded: &Loaded) -> Result<Authority> {
     let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
     Ok(Authority::load(store, loaded.key_context(), loaded.config.profiles.clone()).await?)
 }

@@ -27,6 +27,24 @@ pub struct Config {
     /// Certificate profile settings.
     #[serde(default)]
     pub profiles: ProfileSettings,
+    /// `hcpki serve` settings.
+    #[serde(default, skip_serializing_if = "ServeConfig::is_default")]
+    pub serve: ServeConfig,
+}
+
+/// `[serve]`: settings of `hcpki serve`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// DNS names and IP addresses the server certificate carries; empty means localhost, 127.0.0.1 and ::1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_names: Vec<String>,
+}
+
+impl ServeConfig {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 /// Software key settings.

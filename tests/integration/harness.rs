@@ -115,7 +115,29 @@ impl Hcpki {
     /// Runs `hcpki ARGS --dir D [--database-url U]` and returns what it did, success or not.
     pub fn run(&self, args: &[&str]) -> Output {
         let mut cmd = Command::new("timeout");
-        cmd.args(["-k", "10", HCPKI_TIMEOUT_SECS]).arg(&self.bin).args(args).arg("--dir").arg(&self.dir);
+        cmd.args(["-k", "10", HCPKI_TIMEOUT_SECS]).arg(&self.bin);
+        self.prepare(&mut cmd, args);
+        let out = cmd.output().unwrap_or_else(|e| panic!("cannot run timeout(1) {}: {e}", self.bin.display()));
+        if out.status.code() == Some(124) {
+            panic!("hcpki {} hung and was killed after {HCPKI_TIMEOUT_SECS} s\n{}", args.join(" "), describe(&out));
+        }
+        out
+    }
+
+    /// Starts a long-running `hcpki ARGS` (e.g. `serve`) directly, without timeout(1), so signals sent to
+    /// the child reach hcpki itself. Stdout is piped; stderr goes to `stderr_file`, so a chatty server can
+    /// never block on a full pipe.
+    pub fn spawn(&self, args: &[&str], stderr_file: &Path) -> std::process::Child {
+        let mut cmd = Command::new(&self.bin);
+        self.prepare(&mut cmd, args);
+        let stderr = std::fs::File::create(stderr_file).expect("create the stderr file");
+        cmd.stdout(Stdio::piped()).stderr(stderr);
+        cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", self.bin.display()))
+    }
+
+    /// Arguments, `--dir`, `--database-url`, environment and working directory of every `hcpki` process.
+    fn prepare(&self, cmd: &mut Command, args: &[&str]) {
+        cmd.args(args).arg("--dir").arg(&self.dir);
         if let Some(url) = &self.database_url {
             cmd.arg("--database-url").arg(url);
         }
@@ -129,11 +151,6 @@ impl Hcpki {
         }
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd.current_dir(self.root.path()).stdin(Stdio::null());
-        let out = cmd.output().unwrap_or_else(|e| panic!("cannot run timeout(1) {}: {e}", self.bin.display()));
-        if out.status.code() == Some(124) {
-            panic!("hcpki {} hung and was killed after {HCPKI_TIMEOUT_SECS} s\n{}", args.join(" "), describe(&out));
-        }
-        out
     }
 
     /// Runs a command that must succeed; returns its stdout. Panics with stdout and stderr otherwise.

@@ -45,3 +45,4 @@ mod issue;
 mod opensc;
 mod peer_wrappers;
 mod pkcs11;
+mod serve;

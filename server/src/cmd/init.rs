@@ -51,6 +51,7 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
             http_base_url: args.http_base_url.trim_end_matches('/').to_owned(),
             ..ProfileSettings::default()
         },
+        serve: config::ServeConfig::default(),
     };
     config::write_new(dir, &cfg)?;
     let loaded = Loaded::read(dir, None)?;

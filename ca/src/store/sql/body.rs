@@ -447,6 +447,18 @@ macro_rules! sql_store {
                     .ok_or_else(|| StoreError::Corrupt("the audit_head row is missing".into()))?;
                 Ok(AuditHead { seq, hash })
             }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query::<$db>(queries::PING).execute(&self.pool).await.map_err(Self::err)?;
+                Ok(())
+            }
+
+            async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+                sqlx::query_as::<$db, (String, i64)>(queries::ISSUED_COUNTS)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
         }
     };
 }

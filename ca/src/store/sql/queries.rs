@@ -39,6 +39,8 @@ pub(super) const SET_HEAD: &str = "UPDATE audit_head SET seq = $1, hash = $2 WHE
 
 pub(super) const READ_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
 
+pub(super) const PING: &str = "SELECT 1";
+
 pub(super) const INSERT_AUDIT: &str =
     concat!("INSERT INTO audit_log (", audit_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
 
@@ -112,6 +114,9 @@ pub(super) const MARK_FAILED: &str =
     "UPDATE certificates SET status = 'failed' WHERE serial = $1 AND status = 'reserved'";
 
 /// Newest first; serial breaks ties within a second so the order is stable.
+pub(super) const ISSUED_COUNTS: &str =
+    "SELECT profile, COUNT(*) FROM certificates WHERE status = 'issued' GROUP BY profile ORDER BY profile";
+
 pub(super) const LIST_CERTIFICATES: &str = concat!(
     "SELECT ",
     certificate_columns!(),

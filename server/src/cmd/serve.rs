@@ -1,0 +1,106 @@
+//! `hcpki serve`: the HTTPS listener and the plain-HTTP listener, until SIGINT or SIGTERM.
+
+use crate::cli::{Global, ServeArgs};
+use crate::config::Loaded;
+use crate::http::{AppState, metrics::Metrics, routes, server_cert, tls};
+use anyhow::{Context, Result};
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use hcpki_ca::CaName;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long in-flight requests may take to finish after a shutdown signal before connections are closed.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
+    let loaded = Loaded::read(&global.dir, global.database_url.as_deref())?;
+    let authority = super::open_loaded(&loaded).await?;
+    let names = server_names(args, &loaded);
+    let identity = server_cert::ensure(&authority, &loaded.dir, &loaded.key_context(), &names).await?;
+    tracing::info!(
+        serial = identity.serial,
+        issued = identity.issued,
+        names = names.join(","),
+        "TLS server certificate {}",
+        if identity.issued { "issued" } else { "loaded" }
+    );
+    let tls = tls::server_config(&identity.chain, identity.key, &[authority.ca_certificate(CaName::Pc)?])?;
+
+    // Bound here, before serving, so the addresses printed are the real ones (port 0 picks a free port)
+    // and a taken port fails the command before anything starts.
+    let https_listener = bind(args.https_addr, "HTTPS")?;
+    let http_listener = bind(args.http_addr, "HTTP")?;
+    let https_addr = https_listener.local_addr()?;
+    let http_addr = http_listener.local_addr()?;
+
+    let state = AppState { store: authority.store().clone(), metrics: Arc::new(Metrics::default()) };
+    let https_handle: Handle<SocketAddr> = Handle::new();
+    let http_handle: Handle<SocketAddr> = Handle::new();
+    let https = axum_server::tls_rustls::from_tcp_rustls(https_listener, RustlsConfig::from_config(Arc::new(tls)))?
+        .handle(https_handle.clone())
+        .serve(routes::https(state.clone()).into_make_service());
+    let http = axum_server::from_tcp(http_listener)?
+        .handle(http_handle.clone())
+        .serve(routes::http(state).into_make_service());
+
+    // Handlers go in before the "listening" line: a SIGTERM right after it must stop us gracefully, not kill us.
+    let signals = Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?;
+    // The one stdout line: scripts and tests read the bound addresses from it.
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "hcpki listening on https://{https_addr} and http://{http_addr}")?;
+    stdout.flush()?;
+    tokio::spawn(async move {
+        let signal = signals.recv().await;
+        tracing::info!(signal, "shutting down; in-flight requests finish first");
+        https_handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
+        http_handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
+    });
+    tokio::try_join!(https, http).context("serving")?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--server-name` flags, else `serve.server_names`, else this machine's loopback names.
+fn server_names(args: &ServeArgs, loaded: &Loaded) -> Vec<String> {
+    if !args.server_names.is_empty() {
+        args.server_names.clone()
+    } else if !loaded.config.serve.server_names.is_empty() {
+        loaded.config.serve.server_names.clone()
+    } else {
+        server_cert::DEFAULT_NAMES.iter().map(|n| (*n).to_owned()).collect()
+    }
+}
+
+fn bind(addr: SocketAddr, what: &str) -> Result<std::net::TcpListener> {
+    std::net::TcpListener::bind(addr).with_context(|| {
+        format!(
+            "cannot listen for {what} on {addr}: is another server on that port? Pick another with --{}-addr",
+            what.to_ascii_lowercase()
+        )
+    })
+}
+
+/// SIGINT and SIGTERM, caught.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self { term: signal(SignalKind::terminate())?, int: signal(SignalKind::interrupt())? })
+    }
+
+    /// Wait for either; returns which.
+    async fn recv(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
+}

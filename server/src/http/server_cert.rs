@@ -1,0 +1,197 @@
+//! hcpki's own TLS server certificate: its life cycle.
+//!
+//! The key lives next to the CA keys and behind the same [`KeySource`] abstraction: `keys/tls-server.p8`
+//! (encrypted PKCS#8 with the configured passphrase) when the server CA key is a file, object
+//! `hcpki-tls-server` on the same token when it is on a PKCS#11 token. The certificate is `tls/server.pem`.
+//! Both are made on the first `hcpki serve`. The certificate goes through the normal issuance pipeline
+//! (`server` profile: lint, record, sign, audit as `system`), and a new one is issued at start when the
+//! stored one is missing, does not match the key, names other names than configured, or ends within
+//! [`RENEW_BEFORE_DAYS`] days. The key is kept across renewals; to replace it, delete the key and the
+//! certificate and restart.
+
+use hcpki_ca::authority::IssueRequest;
+use hcpki_ca::keys::{self, KeyAlgorithm, KeyContext, KeyError, KeySource, KeyUri};
+use hcpki_ca::profile::ProfileKind;
+use hcpki_ca::store::Actor;
+use hcpki_ca::{Authority, AuthorityError, CaName};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use x509_cert::Certificate;
+use x509_cert::der::DecodePem;
+
+/// The certificate file, relative to the hcpki directory.
+pub const CERT_FILE: &str = "tls/server.pem";
+/// The key file (software keys), relative to the hcpki directory.
+const KEY_FILE: &str = "keys/tls-server.p8";
+/// The key's object label (PKCS#11 keys).
+const KEY_OBJECT: &str = "hcpki-tls-server";
+/// A certificate ending sooner than this is replaced at start.
+pub const RENEW_BEFORE_DAYS: i64 = 30;
+/// The names when neither `--server-name` nor `serve.server_names` gives any: this machine only.
+pub const DEFAULT_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+/// A fresh key's algorithm: ECDSA signs TLS 1.2 and 1.3 handshakes alike (see `tls_key`).
+const KEY_ALGORITHM: KeyAlgorithm = KeyAlgorithm::P256;
+
+/// The server's TLS identity, ready for the TLS configuration.
+#[derive(Debug)]
+pub struct ServerIdentity {
+    /// The server certificate, then its issuing CA (the root stays out: clients have it or must not use it).
+    pub chain: Vec<Vec<u8>>,
+    /// The certificate's key.
+    pub key: Arc<dyn KeySource>,
+    /// The certificate's serial (hex), for the log.
+    pub serial: String,
+    /// Whether this start issued a new certificate.
+    pub issued: bool,
+}
+
+/// Load the server identity, issuing the key and certificate first if needed.
+pub async fn ensure(
+    authority: &Authority,
+    dir: &Path,
+    keys_ctx: &KeyContext,
+    names: &[String],
+) -> Result<ServerIdentity, ServerCertError> {
+    let key = open_or_generate_key(authority, keys_ctx)?;
+    let cert_path = dir.join(CERT_FILE);
+    let current = read_certificate(&cert_path)?;
+    let (der, serial, issued) = match current {
+        Some((der, cert)) if still_good(authority, &cert, key.as_ref(), names).await? => {
+            (der, hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number()), false)
+        }
+        _ => {
+            let csr = hcpki_ca::csr::build(key.as_ref(), x509_cert::name::Name::default())?;
+            let request = IssueRequest {
+                profile: ProfileKind::Server,
+                facility: None,
+                csr,
+                sans: names.to_vec(),
+                device: None,
+                router_eku: None,
+                ocsp_for: None,
+            };
+            let (certificate, _) = authority.issue(&request, &Actor::system()).await?;
+            write_certificate(&cert_path, &certificate.pem())?;
+            (certificate.der, certificate.serial, true)
+        }
+    };
+    let mut chain = vec![der];
+    // `chain` ends with the root; the server sends everything below it.
+    if let Some((_root, below)) = authority.chain(CaName::Server)?.split_last() {
+        chain.extend(below.iter().cloned());
+    }
+    Ok(ServerIdentity { chain, key, serial, issued })
+}
+
+/// Where the server key lives: beside the server CA's key, in the same kind of store.
+fn open_or_generate_key(authority: &Authority, ctx: &KeyContext) -> Result<Arc<dyn KeySource>, ServerCertError> {
+    let uri = match KeyUri::from_str(authority.ca_key_uri(CaName::Server)?)? {
+        KeyUri::File(_) => KeyUri::File(KEY_FILE.into()),
+        KeyUri::Pkcs11 { token, .. } => KeyUri::Pkcs11 { token, object: KEY_OBJECT.into() },
+    };
+    let key = match keys::open(&uri, ctx) {
+        Ok(key) => key,
+        Err(KeyError::KeyFile { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            keys::generate(&uri, KEY_ALGORITHM, ctx)?
+        }
+        Err(KeyError::Pkcs11NotFound(_)) => keys::generate(&uri, KEY_ALGORITHM, ctx)?,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Arc::from(key))
+}
+
+/// The stored certificate, if there is one.
+fn read_certificate(path: &Path) -> Result<Option<(Vec<u8>, Certificate)>, ServerCertError> {
+    let pem = match std::fs::read(path) {
+        Ok(pem) => pem,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(ServerCertError::Io { path: path.to_owned(), source: e }),
+    };
+    let cert = Certificate::from_pem(&pem).map_err(|_| ServerCertError::Damaged(path.to_owned()))?;
+    let der = der::Encode::to_der(&cert).map_err(|_| ServerCertError::Damaged(path.to_owned()))?;
+    Ok(Some((der, cert)))
+}
+
+/// Whether the stored certificate can serve another run: it is for this key, names exactly the configured
+/// names (as recorded at issuance), is recorded as issued, and does not end within the renewal window.
+async fn still_good(
+    authority: &Authority,
+    cert: &Certificate,
+    key: &dyn KeySource,
+    names: &[String],
+) -> Result<bool, ServerCertError> {
+    if cert.tbs_certificate().subject_public_key_info() != key.public_key() {
+        return Ok(false);
+    }
+    let not_after = hcpki_ca::time::unix(&cert.tbs_certificate().validity().not_after);
+    if not_after - hcpki_ca::time::now_unix() < RENEW_BEFORE_DAYS * 86_400 {
+        return Ok(false);
+    }
+    let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
+    let Some(record) = authority.store().certificate(&serial).await.map_err(AuthorityError::from)? else {
+        return Ok(false);
+    };
+    let recorded: BTreeSet<&str> = record.sans.iter().map(String::as_str).collect();
+    let wanted: BTreeSet<String> = names.iter().map(|n| san_display(n)).collect();
+    Ok(record.status == hcpki_ca::store::CertStatus::Issued
+        && record.profile == ProfileKind::Server.as_str()
+        && recorded == wanted.iter().map(String::as_str).collect())
+}
+
+/// A name as the server profile records it (`DNS:name` lowercased without a final dot, `IP:addr`). A name
+/// the profile would spell differently only costs a re-issuance, never a wrong certificate.
+fn san_display(name: &str) -> String {
+    match name.trim().parse::<std::net::IpAddr>() {
+        Ok(ip) => format!("IP:{ip}"),
+        Err(_) => format!("DNS:{}", name.trim().trim_end_matches('.').to_ascii_lowercase()),
+    }
+}
+
+/// Replace the certificate file atomically (write beside it, then rename), so a crash leaves the old or the
+/// new certificate, never half of one.
+fn write_certificate(path: &Path, pem: &str) -> Result<(), ServerCertError> {
+    let io = |e| ServerCertError::Io { path: path.to_owned(), source: e };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    std::fs::write(tmp.path(), pem).map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// Why the server certificate could not be loaded or issued.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerCertError {
+    /// The server key could not be opened or made.
+    #[error("TLS server key: {0}")]
+    Key(#[from] KeyError),
+    /// Issuing (or looking up) the certificate failed.
+    #[error("TLS server certificate: {0}")]
+    Authority(#[from] AuthorityError),
+    /// The certificate file could not be read or written.
+    #[error("TLS server certificate file {path}: {source}; check the permissions of the hcpki directory")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The certificate file holds no certificate.
+    #[error("{0} is not a PEM certificate; remove it and restart to issue a new one")]
+    Damaged(PathBuf),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_compared_as_the_profile_records_them() {
+        assert_eq!(san_display(" LocalHost. "), "DNS:localhost");
+        assert_eq!(san_display("::1"), "IP:::1");
+        assert_eq!(san_display("127.0.0.1"), "IP:127.0.0.1");
+    }
+}

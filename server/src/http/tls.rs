@@ -1,0 +1,85 @@
+//! The TLS policy, in one place: TLS 1.2 and 1.3 only, ECDHE (P-256, P-384) with AES-GCM only — the CRYPTREC
+//! 「高セキュリティ型」 (high security) setting of the TLS cipher suite guidelines. rustls has no CBC, CCM, DHE or
+//! static-RSA suites to begin with; this provider also leaves out ChaCha20-Poly1305 (not on the CRYPTREC list)
+//! and X25519 / X25519MLKEM768 (not CRYPTREC-listed curves).
+//!
+//! Client certificates are *requested* (optional) and verified against the facility PC CA only, so a later
+//! handler can read a facility PC's chain from axum-server's `TlsInfo` request extension. A client without a
+//! certificate still connects: the server does not authenticate anyone by TLS yet. No CRLs are checked yet
+//! (hcpki publishes none before the revocation issue).
+
+use super::tls_key::{self, KeySourceSigningKey};
+use hcpki_ca::keys::KeySource;
+use rustls::crypto::CryptoProvider;
+use rustls::crypto::aws_lc_rs::{self, cipher_suite, kx_group};
+use rustls::pki_types::CertificateDer;
+use rustls::server::WebPkiClientVerifier;
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use rustls::{RootCertStore, ServerConfig};
+use std::sync::Arc;
+
+/// ALPN protocols offered: HTTP/2 first, HTTP/1.1 for curl/OpenSSL-style clients.
+const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
+
+/// The crypto provider: aws-lc-rs with exactly the policy's suites and key-exchange groups.
+pub fn provider() -> CryptoProvider {
+    CryptoProvider {
+        cipher_suites: vec![
+            cipher_suite::TLS13_AES_256_GCM_SHA384,
+            cipher_suite::TLS13_AES_128_GCM_SHA256,
+            cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            cipher_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        ],
+        kx_groups: vec![kx_group::SECP256R1, kx_group::SECP384R1],
+        ..aws_lc_rs::default_provider()
+    }
+}
+
+/// The server configuration.
+///
+/// * `chain`: the server certificate first, then its issuing CA (DER), as sent to clients.
+/// * `key`: the server certificate's key, wherever it lives (it signs handshakes through [`KeySource`]).
+/// * `client_anchors`: the CA certificates whose client certificates are verified when a client offers one.
+pub fn server_config(
+    chain: &[Vec<u8>],
+    key: Arc<dyn KeySource>,
+    client_anchors: &[&[u8]],
+) -> Result<ServerConfig, TlsError> {
+    // `builder_with_provider` everywhere: the process-default provider is never consulted, so a dependency
+    // enabling another rustls backend can neither panic us nor widen the policy.
+    let provider = Arc::new(provider());
+    let mut roots = RootCertStore::empty();
+    for anchor in client_anchors {
+        roots.add(CertificateDer::from(anchor.to_vec()))?;
+    }
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
+        .build()?;
+    let certified = CertifiedKey::new(
+        chain.iter().map(|c| CertificateDer::from(c.clone())).collect(),
+        Arc::new(KeySourceSigningKey::new(key)?),
+    );
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])?
+        .with_client_cert_verifier(verifier)
+        .with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
+    config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
+    Ok(config)
+}
+
+/// Why the TLS configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// The server key cannot sign TLS handshakes.
+    #[error(transparent)]
+    Key(#[from] tls_key::UnsupportedTlsKey),
+    /// rustls refused a certificate or the protocol settings.
+    #[error("TLS configuration: {0}; check the server certificate and the pc CA certificate")]
+    Rustls(#[from] rustls::Error),
+    /// The client certificate verifier could not be built (no usable pc CA certificate).
+    #[error("client certificate verifier: {0}; check the pc CA certificate with `hcpki ca cert pc`")]
+    Verifier(#[from] rustls::server::VerifierBuilderError),
+}

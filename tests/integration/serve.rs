@@ -1,0 +1,245 @@
+//! `hcpki serve` against real TLS and HTTP clients: OpenSSL `s_client` for the TLS policy (what is
+//! accepted, what is refused), curl for `/healthz` and `/metrics`, pkilint and `openssl verify` for the
+//! server certificate, and SIGTERM for a clean stop.
+
+use crate::harness::{Backend, Hcpki, describe};
+use crate::peers;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+on_both_backends!(
+    tls_policy_openssl_accepts_and_refuses,
+    healthz_metrics_over_curl_and_sigterm_stops_cleanly,
+    server_certificate_life_cycle,
+);
+
+/// TLS 1.3 and TLS 1.2 ECDHE-ECDSA-AES-GCM are accepted with a certificate that verifies for the default
+/// names; every older protocol, CBC suite, ChaCha20 suite and X25519-only client is refused by the server.
+fn tls_policy_openssl_accepts_and_refuses(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let server = Served::start(&h, &[]);
+    let chain = h.chain_file("server");
+    let chain = chain.to_str().unwrap();
+    let verify = ["-CAfile", chain, "-verify_return_error"];
+
+    let tls13 = server.s_client(&[&["-tls1_3", "-verify_hostname", "localhost"], &verify[..]].concat());
+    accepted(&tls13, "TLSv1.3", "TLS_AES_256_GCM_SHA384");
+    let tls12 = server.s_client(
+        &[&["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-verify_ip", "127.0.0.1"], &verify[..]].concat(),
+    );
+    accepted(&tls12, "TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256");
+    let ipv6 = server.s_client(&[&["-tls1_3", "-verify_ip", "::1"], &verify[..]].concat());
+    accepted(&ipv6, "TLSv1.3", "TLS_AES_");
+    // The certificate names this machine only: another name must fail verification.
+    let wrong = server.s_client(&[&["-tls1_3", "-verify_hostname", "hcpki.example"], &verify[..]].concat());
+    assert!(!wrong.status.success(), "s_client accepted a name the certificate lacks\n{}", describe(&wrong));
+
+    // SECLEVEL=0 lets OpenSSL 3 *offer* TLS 1.0/1.1 and SHA-1 suites, so the refusal is the server's.
+    let refused: &[&[&str]] = &[
+        &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"],
+        &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"],
+        &["-tls1_2", "-cipher", "ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA@SECLEVEL=0"],
+        &["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA256:AES128-SHA256"],
+        &["-tls1_2", "-cipher", "AES128-GCM-SHA256"],
+        &["-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"],
+        &["-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"],
+        &["-tls1_3", "-groups", "X25519"],
+        &["-tls1_2", "-groups", "X25519"],
+    ];
+    for args in refused {
+        let out = server.s_client(args);
+        let text = combined(&out);
+        assert!(!out.status.success(), "s_client {args:?} was accepted\n{text}");
+        // The server's alert, not the client failing to offer anything.
+        assert!(text.contains("alert"), "s_client {args:?} failed without a server alert\n{text}");
+    }
+    server.stop();
+}
+
+/// `/healthz` and `/metrics` over HTTPS with curl (verifying the server certificate), `/healthz` over plain
+/// HTTP, nothing else there; the request counter counts; SIGTERM exits 0 and logs the requests.
+fn healthz_metrics_over_curl_and_sigterm_stops_cleanly(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let server = Served::start(&h, &[]);
+    let chain = h.chain_file("server");
+    assert_eq!(server.curl_https(&chain, "/healthz"), "ok\n");
+    assert_eq!(server.curl_https(&chain, "/healthz"), "ok\n");
+    let metrics = server.curl_https(&chain, "/metrics");
+    assert!(
+        metrics.contains(r#"hcpki_http_requests_total{listener="https",route="/healthz",status="200"} 2"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("# TYPE hcpki_http_request_duration_seconds histogram"), "{metrics}");
+    assert!(metrics.contains(r#"hcpki_build_info{version=""#), "{metrics}");
+    // The server's own certificate was issued through the pipeline and counts.
+    assert!(metrics.contains(r#"hcpki_certificates_issued{profile="server"} 1"#), "{metrics}");
+
+    assert_eq!(curl(&["-sS", "--fail", &format!("http://127.0.0.1:{}/healthz", server.http_port)]), "ok\n");
+    let status = curl(&[
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &format!("http://127.0.0.1:{}/metrics", server.http_port),
+    ]);
+    assert_eq!(status, "404", "/metrics must not be served over plain HTTP");
+    let again = server.curl_https(&chain, "/metrics");
+    assert!(again.contains(r#"route="/metrics",status="200"} 1"#), "{again}");
+    assert!(again.contains(r#"listener="http",route="/healthz",status="200"} 1"#), "{again}");
+
+    let log = server.stop();
+    assert!(log.contains("route=\"/healthz\"") && log.contains("status=200"), "no request log line:\n{log}");
+}
+
+/// First start issues the certificate for the configured names (audited, pkilint-clean, verifies for
+/// sslserver); a restart keeps it; other names (here the loopback defaults) get a new one for exactly those.
+fn server_certificate_life_cycle(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let names = ["--server-name", "hcpki.example", "--server-name", "127.0.0.1"];
+    Served::start(&h, &names).stop();
+    let cert = h.dir().join("tls/server.pem");
+    let serial = serial_of(&cert);
+    let chain = h.chain_file("server");
+    peers::openssl_verify(&chain, &cert, Some("sslserver"));
+    // pkilint only sees production-style names: it reports the single-label default `localhost` as an
+    // ERROR (pkix.invalid_domain_name_syntax), see docs/interop.md.
+    peers::pkilint(&cert);
+    let audit = h.ok(&["audit", "list"]);
+    assert!(
+        audit.lines().any(|l| l.contains("\"cert.issue\"") && l.contains(&serial) && l.contains("\"system\"")),
+        "no cert.issue audit entry by system for {serial}:\n{audit}"
+    );
+
+    let again = Served::start(&h, &names);
+    let chain_s = chain.to_str().unwrap();
+    let out = again.s_client(&["-verify_hostname", "hcpki.example", "-CAfile", chain_s, "-verify_return_error"]);
+    accepted(&out, "TLSv1.3", "TLS_AES_");
+    again.stop();
+    assert_eq!(serial_of(&cert), serial, "a restart must keep a good certificate");
+
+    let defaults = Served::start(&h, &[]);
+    let out = defaults.s_client(&["-verify_hostname", "localhost", "-CAfile", chain_s, "-verify_return_error"]);
+    accepted(&out, "TLSv1.3", "TLS_AES_");
+    let old_name =
+        defaults.s_client(&["-verify_hostname", "hcpki.example", "-CAfile", chain_s, "-verify_return_error"]);
+    assert!(!old_name.status.success(), "the re-issued certificate still names hcpki.example\n{}", describe(&old_name));
+    defaults.stop();
+    assert_ne!(serial_of(&cert), serial, "other names must lead to a new certificate");
+    peers::openssl_verify(&chain, &cert, Some("sslserver"));
+}
+
+/// A running `hcpki serve` on free ports of 127.0.0.1.
+struct Served {
+    child: Option<Child>,
+    https_port: u16,
+    http_port: u16,
+    log: PathBuf,
+}
+
+impl Served {
+    /// Starts the server and waits for its "listening" line.
+    fn start(h: &Hcpki, extra: &[&str]) -> Self {
+        let log = h.path(&format!("serve-{}.log", uuid::Uuid::new_v4().simple()));
+        let args = [&["serve", "--https-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"], extra].concat();
+        let mut child = h.spawn(&args, &log);
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = |scheme: &str| -> Option<u16> {
+            let rest = line.split(scheme).nth(1)?;
+            let addr = rest.split_whitespace().next()?;
+            addr.rsplit(':').next()?.parse().ok()
+        };
+        match (port("https://"), port("http://")) {
+            (Some(https_port), Some(http_port)) => Self { child: Some(child), https_port, http_port, log },
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("no listening line from hcpki serve: {line:?}\n{}", std::fs::read_to_string(&log).unwrap());
+            }
+        }
+    }
+
+    /// `openssl s_client -connect 127.0.0.1:PORT -brief ARGS` with nothing to send.
+    fn s_client(&self, args: &[&str]) -> Output {
+        Command::new("timeout")
+            .args(["20", "openssl", "s_client", "-brief", "-connect"])
+            .arg(format!("127.0.0.1:{}", self.https_port))
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run openssl s_client")
+    }
+
+    /// `curl --cacert CHAIN https://localhost:PORT/PATH` (localhost pinned to 127.0.0.1); the body.
+    fn curl_https(&self, chain: &Path, path: &str) -> String {
+        let port = self.https_port;
+        curl(&[
+            "-sS",
+            "--fail",
+            "--cacert",
+            chain.to_str().unwrap(),
+            "--resolve",
+            &format!("localhost:{port}:127.0.0.1"),
+            &format!("https://localhost:{port}{path}"),
+        ])
+    }
+
+    /// SIGTERM, then the exit status must be 0 within a few seconds; returns the log.
+    fn stop(mut self) -> String {
+        let mut child = self.child.take().unwrap();
+        let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(kill.success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("hcpki serve did not stop after SIGTERM\n{}", std::fs::read_to_string(&self.log).unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let log = std::fs::read_to_string(&self.log).unwrap();
+        assert_eq!(status.code(), Some(0), "hcpki serve exit after SIGTERM\n{log}");
+        assert!(log.contains("stopped"), "{log}");
+        log
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        // A failed test must not leave a server running.
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn accepted(out: &Output, protocol: &str, suite: &str) {
+    let text = combined(out);
+    assert!(out.status.success(), "s_client failed\n{text}");
+    assert!(text.contains(&format!("Protocol version: {protocol}")), "{text}");
+    assert!(text.contains(&format!("Ciphersuite: {suite}")), "{text}");
+}
+
+fn combined(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn curl(args: &[&str]) -> String {
+    let out = Command::new("curl").args(["--max-time", "20"]).args(args).output().expect("run curl");
+    assert!(out.status.success(), "curl {args:?} failed\n{}", describe(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The serial of a PEM certificate file, as openssl prints it (upper-case hex), lower-cased.
+fn serial_of(cert: &Path) -> String {
+    let out = Command::new("openssl").args(["x509", "-noout", "-serial", "-in"]).arg(cert).output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    String::from_utf8(out.stdout).unwrap().trim().trim_start_matches("serial=").to_ascii_lowercase()
+}
