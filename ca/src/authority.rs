@@ -320,6 +320,9 @@ pub enum AuthorityError {
     /// The CA's key does not match its certificate (wrong key file or HSM object).
     #[error("the key configured for CA {0} does not match its certificate: check the key URI and the HSM token")]
     KeyMismatch(CaName),
+    /// An enrollment credential could not be made or found.
+    #[error(transparent)]
+    Credential(#[from] crate::enroll::credential::CredentialError),
     /// Another request of the same batch failed to be recorded or stored, taking this one with it.
     #[error("not issued because its batch could not be recorded: {0}")]
     Batch(String),
@@ -759,5 +762,6 @@ async fn issue_ca_cert(
     Ok(issued.der)
 }
 
+mod enroll;
 #[cfg(test)]
 mod tests;

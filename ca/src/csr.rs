@@ -45,6 +45,7 @@ pub struct CertificationRequest {
     spki: SubjectPublicKeyInfoOwned,
     key_type: SubjectKeyType,
     subject: Name,
+    requested_sans: Vec<String>,
 }
 
 impl CertificationRequest {
@@ -61,6 +62,13 @@ impl CertificationRequest {
     /// The subject the requester asked for (informational only; never copied).
     pub fn requested_subject(&self) -> &Name {
         &self.subject
+    }
+
+    /// The DNS names and IP addresses the CSR's extensionRequest asks for, as text. A request only: a
+    /// profile may take them as its name request and check them against the facility (EST routers); they
+    /// are never copied into a certificate as such. Other name types and other extensions are dropped.
+    pub fn requested_sans(&self) -> &[String] {
+        &self.requested_sans
     }
 
     /// SHA-256 of the DER SubjectPublicKeyInfo (hex): identifies the key across certificates.
@@ -123,7 +131,42 @@ pub fn parse(input: &[u8]) -> Result<CertificationRequest, CsrError> {
     let key_type = key_policy(&spki)?;
     let sig = signed.signature.as_bytes().ok_or_else(|| CsrError::Der("signature has unused bits".into()))?;
     verify::verify_signature(&spki, &signed.signature_algorithm, &tbs, sig).map_err(CsrError::Signature)?;
-    Ok(CertificationRequest { spki, key_type, subject: info.subject })
+    let requested_sans = requested_sans(&info.attributes);
+    Ok(CertificationRequest { spki, key_type, subject: info.subject, requested_sans })
+}
+
+/// DNS and IP SANs from the PKCS#9 extensionRequest attribute (RFC 2985 §5.4.2). An undecodable
+/// attribute yields nothing rather than an error: the names are hints the profile validates, and refusing
+/// the whole CSR over a malformed extension we would ignore anyway helps no one.
+fn requested_sans(attributes: &x509_cert::attr::Attributes) -> Vec<String> {
+    use x509_cert::ext::pkix::SubjectAltName;
+    use x509_cert::ext::pkix::name::GeneralName;
+    let mut out = Vec::new();
+    let requests = attributes.iter().filter(|a| a.oid == const_oid::db::rfc5912::ID_EXTENSION_REQ);
+    for value in requests.flat_map(|a| a.values.iter()) {
+        let Ok(extensions) = value.decode_as::<x509_cert::ext::Extensions>() else { continue };
+        for ext in extensions.iter().filter(|e| e.extn_id == rfc5912::ID_CE_SUBJECT_ALT_NAME) {
+            let Ok(san) = SubjectAltName::from_der(ext.extn_value.as_bytes()) else { continue };
+            for name in san.0 {
+                match name {
+                    GeneralName::DnsName(d) => out.push(d.to_string()),
+                    GeneralName::IpAddress(ip) => match ip.as_bytes().len() {
+                        4 | 16 => out.extend(ip_text(ip.as_bytes())),
+                        _ => {}
+                    },
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+fn ip_text(octets: &[u8]) -> Option<String> {
+    if let Ok(v4) = <[u8; 4]>::try_from(octets) {
+        return Some(std::net::Ipv4Addr::from(v4).to_string());
+    }
+    <[u8; 16]>::try_from(octets).ok().map(|v6| std::net::Ipv6Addr::from(v6).to_string())
 }
 
 fn to_der(input: &[u8]) -> Result<Vec<u8>, CsrError> {

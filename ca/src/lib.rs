@@ -13,6 +13,7 @@ pub mod asn1;
 pub mod audit;
 pub mod authority;
 pub mod csr;
+pub mod enroll;
 pub mod facility;
 pub mod issuer;
 pub mod keys;

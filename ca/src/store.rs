@@ -16,7 +16,9 @@ use sql as _;
 pub use sql::{PgStore, SqliteStore};
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
-use crate::facility::{Facility, FacilityId, NewFacility, Transition};
+use crate::enroll::CredentialRecord;
+use crate::facility::{Facility, FacilityId, FacilityState, NewFacility, Transition};
+use crate::profile::ProfileKind;
 use std::sync::Arc;
 
 /// Which database a store runs on.
@@ -119,6 +121,29 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The head of the audit chain.
     async fn audit_head(&self) -> Result<AuditHead, StoreError>;
 
+    /// Store a new enrollment credential, audited as `enroll.credential.create`. The facility must exist
+    /// and may enroll (read inside the transaction): [`StoreError::UnknownFacility`] or
+    /// [`StoreError::FacilityState`] otherwise.
+    async fn create_credential(&self, record: &CredentialRecord, actor: &Actor) -> Result<(), StoreError>;
+
+    /// One enrollment credential.
+    async fn credential(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError>;
+
+    /// Enrollment credentials, newest first, of one facility or all.
+    async fn list_credentials(&self, facility: Option<&FacilityId>) -> Result<Vec<CredentialRecord>, StoreError>;
+
+    /// Revoke an unrevoked credential, audited as `enroll.credential.revoke` (revoking twice changes nothing).
+    async fn revoke_credential(&self, id: &str, actor: &Actor) -> Result<CredentialRecord, StoreError>;
+
+    /// Mark a credential used, atomically: only if it is unused, unrevoked and unexpired at this moment, so
+    /// of two concurrent uses exactly one wins ([`StoreError::CredentialSpent`] for the other). Audited as
+    /// `enroll.credential.use` / ok with the profile, in the same transaction.
+    async fn redeem_credential(&self, id: &str, profile: ProfileKind, actor: &Actor) -> Result<(), StoreError>;
+
+    /// Give a redeemed credential back because the enrollment it was redeemed for was refused, audited as
+    /// `enroll.credential.release` with the reason.
+    async fn release_credential(&self, id: &str, reason: &str, actor: &Actor) -> Result<(), StoreError>;
+
     /// One cheap round trip, for health checks: `Ok` when the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -175,6 +200,20 @@ pub enum StoreError {
     /// A CA with that name is recorded already.
     #[error("CA {0} exists already; hcpki never replaces a CA in place")]
     DuplicateAuthority(String),
+    /// The facility may not receive credentials or certificates in its state.
+    #[error("facility {id} is {state}; only approved or active facilities may enroll (approve or resume it first)")]
+    FacilityState {
+        /// The facility.
+        id: FacilityId,
+        /// Its state.
+        state: FacilityState,
+    },
+    /// No enrollment credential with that ID.
+    #[error("no enrollment credential {0}: check the ID with `hcpki enroll list`")]
+    UnknownCredential(String),
+    /// The credential was used, revoked or expired before this use could redeem it.
+    #[error("enrollment credential {0} is no longer usable (used, revoked or expired): create a new one")]
+    CredentialSpent(String),
     /// A stored value could not be read back (damaged row).
     #[error("stored data is damaged: {0}")]
     Corrupt(String),

@@ -31,6 +31,9 @@ pub enum Command {
     /// Register facilities and move them through their lifecycle.
     #[command(subcommand)]
     Facility(FacilityCommand),
+    /// Enrollment credentials for facility devices (EST, SCEP, ACME).
+    #[command(subcommand)]
+    Enroll(EnrollCommand),
     /// Issue a certificate from a CSR through the full pipeline (lint, record, sign, audit).
     Issue(IssueArgs),
     /// Show CA certificates and chains.
@@ -164,6 +167,37 @@ pub enum FacilityCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnrollCommand {
+    /// Create a single-use, expiring credential for an approved or active facility and print it once as
+    /// key=value lines: est `username`/`password`, scep `challenge`, acme `eab_kid`/`eab_hmac_key`.
+    Credential {
+        /// The facility.
+        #[arg(long)]
+        facility: String,
+        /// est, scep or acme.
+        #[arg(long)]
+        protocol: String,
+        /// A profile the credential may receive: router or pc (repeatable; the first is the default).
+        #[arg(long = "profile", required = true)]
+        profiles: Vec<String>,
+        /// Lifetime: a number with d, h or m (1m to 90d).
+        #[arg(long, default_value = "7d")]
+        valid_for: String,
+    },
+    /// List credentials (never their secrets), newest first.
+    List {
+        /// Only this facility's.
+        #[arg(long)]
+        facility: Option<String>,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a credential so it can no longer be used.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ mod bench;
 mod ca;
 mod cert;
 mod demo;
+mod enroll;
 mod facility;
 mod init;
 mod issue;
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Init(args) => init::run(&g.dir, g.database_url.as_deref(), &args).await,
         Command::Facility(c) => facility::run(&open(g).await?, c).await,
+        Command::Enroll(c) => enroll::run(&open(g).await?, c).await,
         Command::Issue(args) => issue::run(&open(g).await?, &args).await,
         Command::Ca(c) => ca::run(&open(g).await?, c),
         Command::Cert(c) => cert::run(&open(g).await?, c).await,

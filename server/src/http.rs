@@ -1,8 +1,9 @@
 //! The HTTP side of `hcpki serve`: TLS policy, URL map, handlers and metrics.
 //!
-//! Nothing here signs or decides on certificates; handlers call into `hcpki_ca` (through the store for now,
-//! through the authority once enrollment protocols arrive).
+//! Nothing here signs or decides on certificates; handlers call into `hcpki_ca`: the store for health and
+//! metrics, the enrollment protocol modules (through the interfaces they declare) for EST.
 
+pub mod est;
 pub mod health;
 pub mod metrics;
 pub mod routes;
@@ -10,6 +11,7 @@ pub mod server_cert;
 pub mod tls;
 mod tls_key;
 
+use hcpki_ca::enroll::est::EstAuthority;
 use hcpki_ca::store::Store;
 use std::sync::Arc;
 
@@ -20,4 +22,6 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The request counters and histograms `/metrics` reports.
     pub metrics: Arc<metrics::Metrics>,
+    /// The CA as EST sees it.
+    pub est: Arc<dyn EstAuthority>,
 }

@@ -40,6 +40,7 @@ mod audit;
 mod bad_input;
 mod bench;
 mod demo;
+mod est;
 mod hierarchy;
 mod issue;
 mod opensc;

@@ -131,17 +131,17 @@ fn server_certificate_life_cycle(b: Backend) {
     peers::openssl_verify(&chain, &cert, Some("sslserver"));
 }
 
-/// A running `hcpki serve` on free ports of 127.0.0.1.
-struct Served {
+/// A running `hcpki serve` on free ports of 127.0.0.1 (the EST tests use it too).
+pub struct Served {
     child: Option<Child>,
-    https_port: u16,
-    http_port: u16,
+    pub https_port: u16,
+    pub http_port: u16,
     log: PathBuf,
 }
 
 impl Served {
     /// Starts the server and waits for its "listening" line.
-    fn start(h: &Hcpki, extra: &[&str]) -> Self {
+    pub fn start(h: &Hcpki, extra: &[&str]) -> Self {
         let log = h.path(&format!("serve-{}.log", uuid::Uuid::new_v4().simple()));
         let args = [&["serve", "--https-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"], extra].concat();
         let mut child = h.spawn(&args, &log);
@@ -188,7 +188,7 @@ impl Served {
     }
 
     /// SIGTERM, then the exit status must be 0 within a few seconds; returns the log.
-    fn stop(mut self) -> String {
+    pub fn stop(mut self) -> String {
         let mut child = self.child.take().unwrap();
         let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
         assert!(kill.success());

@@ -20,7 +20,9 @@ mod rows;
 mod tests;
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
+use crate::enroll::CredentialRecord;
 use crate::facility::{Facility, FacilityId, FacilityState, NewFacility, Transition};
+use crate::profile::ProfileKind;
 use crate::store::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, FacilityFilter, IssuanceIntent,
     Store, StoreError,

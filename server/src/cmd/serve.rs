@@ -6,7 +6,6 @@ use crate::http::{AppState, metrics::Metrics, routes, server_cert, tls};
 use anyhow::{Context, Result};
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
-use hcpki_ca::CaName;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -18,7 +17,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let loaded = Loaded::read(&global.dir, global.database_url.as_deref())?;
-    let authority = super::open_loaded(&loaded).await?;
+    let authority = Arc::new(super::open_loaded(&loaded).await?);
     let names = server_names(args, &loaded);
     let identity = server_cert::ensure(&authority, &loaded.dir, &loaded.key_context(), &names).await?;
     tracing::info!(
@@ -28,7 +27,8 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         "TLS server certificate {}",
         if identity.issued { "issued" } else { "loaded" }
     );
-    let tls = tls::server_config(&identity.chain, identity.key, &[authority.ca_certificate(CaName::Pc)?])?;
+    let anchors = tls::CLIENT_CAS.iter().map(|ca| authority.ca_certificate(*ca)).collect::<Result<Vec<_>, _>>()?;
+    let tls = tls::server_config(&identity.chain, identity.key, &anchors)?;
 
     // Bound here, before serving, so the addresses printed are the real ones (port 0 picks a free port)
     // and a taken port fails the command before anything starts.
@@ -37,7 +37,8 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let https_addr = https_listener.local_addr()?;
     let http_addr = http_listener.local_addr()?;
 
-    let state = AppState { store: authority.store().clone(), metrics: Arc::new(Metrics::default()) };
+    let state =
+        AppState { store: authority.store().clone(), metrics: Arc::new(Metrics::default()), est: authority.clone() };
     let https_handle: Handle<SocketAddr> = Handle::new();
     let http_handle: Handle<SocketAddr> = Handle::new();
     let https = axum_server::tls_rustls::from_tcp_rustls(https_listener, RustlsConfig::from_config(Arc::new(tls)))?

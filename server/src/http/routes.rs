@@ -1,14 +1,23 @@
 //! The URL map: the only place that knows which path is served on which listener.
 
-use super::{AppState, health, metrics};
+use super::{AppState, est, health, metrics};
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 /// The HTTPS listener: everything that is not required to be plain HTTP.
 pub fn https(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::scrape))
+        // EST (RFC 7030 §3.2.2): the unlabelled paths and one label per facility profile (router, pc).
+        .route("/.well-known/est/cacerts", get(est::cacerts))
+        .route("/.well-known/est/csrattrs", get(est::csrattrs))
+        .route("/.well-known/est/simpleenroll", post(est::simpleenroll))
+        .route("/.well-known/est/simplereenroll", post(est::simplereenroll))
+        .route("/.well-known/est/{label}/cacerts", get(est::cacerts))
+        .route("/.well-known/est/{label}/csrattrs", get(est::csrattrs))
+        .route("/.well-known/est/{label}/simpleenroll", post(est::simpleenroll))
+        .route("/.well-known/est/{label}/simplereenroll", post(est::simplereenroll))
         .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state, "https"), metrics::track))
         .with_state(state)
 }

@@ -3,12 +3,14 @@
 //! static-RSA suites to begin with; this provider also leaves out ChaCha20-Poly1305 (not on the CRYPTREC list)
 //! and X25519 / X25519MLKEM768 (not CRYPTREC-listed curves).
 //!
-//! Client certificates are *requested* (optional) and verified against the facility PC CA only, so a later
-//! handler can read a facility PC's chain from axum-server's `TlsInfo` request extension. A client without a
-//! certificate still connects: the server does not authenticate anyone by TLS yet. No CRLs are checked yet
-//! (hcpki publishes none before the revocation issue).
+//! Client certificates are *requested* (optional) and verified against the facility device CAs
+//! ([`CLIENT_CAS`]: router and pc), so EST handlers can read a facility router's or PC's chain from
+//! axum-server's `TlsInfo` request extension. A client without a certificate still connects (initial
+//! enrollment, health checks). The registry check (issued, unexpired, facility in good standing) is the
+//! enrollment module's, after TLS. No CRLs are checked yet (hcpki publishes none before the revocation issue).
 
 use super::tls_key::{self, KeySourceSigningKey};
+use hcpki_ca::CaName;
 use hcpki_ca::keys::KeySource;
 use rustls::crypto::CryptoProvider;
 use rustls::crypto::aws_lc_rs::{self, cipher_suite, kx_group};
@@ -17,6 +19,11 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{RootCertStore, ServerConfig};
 use std::sync::Arc;
+
+/// The CAs whose certificates the server accepts as TLS client certificates: the facility device CAs.
+/// Routers re-enroll over EST with their router certificate, PCs with their PC certificate. The server and
+/// root CAs issue nothing a client should present.
+pub const CLIENT_CAS: [CaName; 2] = [CaName::Router, CaName::Pc];
 
 /// ALPN protocols offered: HTTP/2 first, HTTP/1.1 for curl/OpenSSL-style clients.
 const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
@@ -77,9 +84,9 @@ pub enum TlsError {
     #[error(transparent)]
     Key(#[from] tls_key::UnsupportedTlsKey),
     /// rustls refused a certificate or the protocol settings.
-    #[error("TLS configuration: {0}; check the server certificate and the pc CA certificate")]
+    #[error("TLS configuration: {0}; check the server certificate and the router and pc CA certificates")]
     Rustls(#[from] rustls::Error),
-    /// The client certificate verifier could not be built (no usable pc CA certificate).
-    #[error("client certificate verifier: {0}; check the pc CA certificate with `hcpki ca cert pc`")]
+    /// The client certificate verifier could not be built (no usable router or pc CA certificate).
+    #[error("client certificate verifier: {0}; check `hcpki ca cert router` and `hcpki ca cert pc`")]
     Verifier(#[from] rustls::server::VerifierBuilderError),
 }

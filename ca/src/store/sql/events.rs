@@ -2,6 +2,7 @@
 //! detail objects, in one place so both backends record exactly the same.
 
 use crate::audit::{AuditEvent, Outcome};
+use crate::enroll::CredentialRecord;
 use crate::facility::{Facility, FacilityState, Transition};
 use crate::store::{Actor, AuthorityRecord, CertificateRecord};
 use serde_json::json;
@@ -86,5 +87,42 @@ pub(super) fn ca_create(a: &AuthorityRecord, actor: &Actor) -> AuditEvent {
             "parent": a.parent,
             "cert_sha256": hex::encode(Sha256::digest(&a.cert_der)),
         }),
+    }
+}
+
+/// `enroll.credential.create` (never the secret, nor its hash).
+pub(super) fn credential_created(c: &CredentialRecord, actor: &Actor) -> AuditEvent {
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: "enroll.credential.create".into(),
+        target: c.id.clone(),
+        outcome: Outcome::Ok,
+        detail: json!({
+            "facility": c.facility.as_str(),
+            "protocol": c.protocol.as_str(),
+            "profiles": c.profiles,
+            "expires_at": c.expires_at,
+        }),
+    }
+}
+
+/// `enroll.credential.<verb>` (use, release, revoke) on a credential.
+pub(super) fn credential_event(
+    verb: &str,
+    c: &CredentialRecord,
+    detail: serde_json::Value,
+    actor: &Actor,
+) -> AuditEvent {
+    let mut detail = detail;
+    if let Some(o) = detail.as_object_mut() {
+        o.insert("facility".into(), c.facility.as_str().into());
+        o.insert("protocol".into(), c.protocol.as_str().into());
+    }
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: format!("enroll.credential.{verb}"),
+        target: c.id.clone(),
+        outcome: Outcome::Ok,
+        detail,
     }
 }

@@ -20,6 +20,14 @@ macro_rules! certificate_columns {
     };
 }
 
+/// Column list of an enrollment credential row ([`super::rows::CredentialRow`]).
+macro_rules! credential_columns {
+    () => {
+        "id, facility_id, protocol, profiles, salt, secret_hash, created_by, created_at, expires_at, used_at, \
+         used_by, revoked_at"
+    };
+}
+
 /// Column list of an audit row ([`super::rows::AuditRow`]).
 macro_rules! audit_columns {
     () => {
@@ -126,3 +134,30 @@ pub(super) const LIST_CERTIFICATES: &str = concat!(
     " AND ($3 IS NULL OR status = $3)",
     " ORDER BY created_at DESC, serial DESC LIMIT $4"
 );
+
+// ---- enrollment credentials ----
+
+pub(super) const INSERT_CREDENTIAL: &str = concat!(
+    "INSERT INTO enrollment_credentials (",
+    credential_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+);
+
+pub(super) const CREDENTIAL_BY_ID: &str =
+    concat!("SELECT ", credential_columns!(), " FROM enrollment_credentials WHERE id = $1");
+
+pub(super) const LIST_CREDENTIALS: &str = concat!(
+    "SELECT ",
+    credential_columns!(),
+    " FROM enrollment_credentials WHERE ($1 IS NULL OR facility_id = $1) ORDER BY created_at DESC, id LIMIT $2"
+);
+
+/// The single-use guarantee: the row changes only while unused, unrevoked and unexpired (`$1` = now).
+pub(super) const REDEEM_CREDENTIAL: &str = "UPDATE enrollment_credentials SET used_at = $1, used_by = $2 \
+     WHERE id = $3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1";
+
+pub(super) const RELEASE_CREDENTIAL: &str = "UPDATE enrollment_credentials SET used_at = NULL, used_by = NULL \
+     WHERE id = $1 AND used_at IS NOT NULL";
+
+pub(super) const REVOKE_CREDENTIAL: &str =
+    "UPDATE enrollment_credentials SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";

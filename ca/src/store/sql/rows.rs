@@ -3,6 +3,7 @@
 //! cursor a transaction appends through.
 
 use crate::audit::{self, AuditEntry, AuditEvent};
+use crate::enroll::credential::{self, CredentialRecord, Protocol};
 use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState, MedicalInstitutionCode};
 use crate::store::{AuthorityRecord, CertStatus, CertificateRecord, StoreError};
 
@@ -40,6 +41,22 @@ pub(super) type CertificateRow = (
     Option<Vec<u8>>, // der
     i64,             // created_at
     Option<i64>,     // issued_at
+);
+
+/// [`super::queries`]' `credential_columns!`.
+pub(super) type CredentialRow = (
+    String,         // id
+    String,         // facility_id
+    String,         // protocol
+    String,         // profiles
+    String,         // salt
+    String,         // secret_hash
+    String,         // created_by
+    i64,            // created_at
+    i64,            // expires_at
+    Option<i64>,    // used_at
+    Option<String>, // used_by
+    Option<i64>,    // revoked_at
 );
 
 /// [`super::queries`]' `audit_columns!`.
@@ -200,6 +217,38 @@ impl Chain {
     pub(super) fn head(&self) -> (i64, &str) {
         (self.next_seq - 1, &self.prev_hash)
     }
+}
+
+pub(super) fn credential(row: CredentialRow) -> Result<CredentialRecord, StoreError> {
+    let (
+        id,
+        facility,
+        protocol,
+        profiles,
+        salt,
+        secret_hash,
+        created_by,
+        created_at,
+        expires_at,
+        used_at,
+        used_by,
+        revoked_at,
+    ) = row;
+    Ok(CredentialRecord {
+        facility: FacilityId::parse(&facility).map_err(|e| corrupt(&format!("credential {id} facility"), e))?,
+        protocol: protocol.parse::<Protocol>().map_err(|e| corrupt(&format!("credential {id} protocol"), e))?,
+        profiles: credential::parse_profiles(&profiles)
+            .map_err(|e| corrupt(&format!("credential {id} profiles"), e))?,
+        id,
+        salt,
+        secret_hash,
+        created_by,
+        created_at,
+        expires_at,
+        used_at,
+        used_by,
+        revoked_at,
+    })
 }
 
 #[cfg(test)]

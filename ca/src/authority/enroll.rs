@@ -1,0 +1,212 @@
+//! The authority's side of enrollment: operators' credential commands, and the narrow interfaces the
+//! protocol front ends declare ([`EstAuthority`]), implemented over the normal issuance pipeline.
+
+use super::{Authority, AuthorityError, CaName, IssueRequest};
+use crate::audit::{AuditEvent, Outcome};
+use crate::enroll::credential::{self, CredentialError, Minted};
+use crate::enroll::est::EstAuthority;
+use crate::enroll::{Basis, CredentialRecord, EnrollError, Grant, Holder, NewCredential, Protocol};
+use crate::facility::FacilityId;
+use crate::profile::{KeyClass, ProfileKind};
+use crate::store::{Actor, CertStatus, StoreError};
+use der::Decode;
+use x509_cert::Certificate;
+
+impl Authority {
+    /// Make an enrollment credential for an approved or active facility; the secret is returned once.
+    pub async fn create_credential(&self, new: &NewCredential, actor: &Actor) -> Result<Minted, AuthorityError> {
+        let minted = credential::mint(new, actor.as_str(), crate::time::now_unix())?;
+        match self.store.create_credential(&minted.record, actor).await {
+            Err(StoreError::UnknownFacility(id)) => Err(AuthorityError::UnknownFacility(id)),
+            Err(StoreError::FacilityState { id, state }) => Err(AuthorityError::FacilityState { id, state }),
+            other => Ok(other.map(|()| minted)?),
+        }
+    }
+
+    /// Credentials of one facility or all, newest first.
+    pub async fn credentials(&self, facility: Option<&FacilityId>) -> Result<Vec<CredentialRecord>, AuthorityError> {
+        Ok(self.store.list_credentials(facility).await?)
+    }
+
+    /// Revoke a credential.
+    pub async fn revoke_credential(&self, id: &str, actor: &Actor) -> Result<CredentialRecord, AuthorityError> {
+        match self.store.revoke_credential(id, actor).await {
+            Err(StoreError::UnknownCredential(id)) => Err(CredentialError::Unknown(id).into()),
+            other => Ok(other?),
+        }
+    }
+
+    /// Audit a refused credential use (nothing changes, so no other row goes with it).
+    async fn audit_credential_refusal(&self, protocol: Protocol, id: &str, reason: &str) {
+        self.audit_denied(protocol, "enroll.credential.use", id, reason).await;
+    }
+
+    async fn audit_denied(&self, protocol: Protocol, action: &str, target: &str, reason: &str) {
+        let event = AuditEvent {
+            actor: format!("{protocol}:anonymous"),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            outcome: Outcome::Denied,
+            detail: serde_json::json!({ "protocol": protocol.as_str(), "reason": reason }),
+        };
+        if let Err(e) = self.store.append_audit(&event).await {
+            tracing::error!(error = %e, "could not audit a refused enrollment");
+        }
+    }
+}
+
+/// Store trouble is the CA's problem, not the device's: log it whole, tell the device to retry.
+fn unavailable(e: impl std::fmt::Display) -> EnrollError {
+    tracing::error!(error = %e, "enrollment failed on the CA side");
+    EnrollError::Unavailable("the CA cannot serve this request now; retry later".into())
+}
+
+#[async_trait::async_trait]
+impl EstAuthority for Authority {
+    fn chain(&self, profile: ProfileKind) -> Result<Vec<Vec<u8>>, EnrollError> {
+        let ca = CaName::for_profile(profile).ok_or_else(|| EnrollError::BadRequest(format!("no CA for {profile}")))?;
+        Authority::chain(self, ca).map_err(unavailable)
+    }
+
+    fn accepted_keys(&self, profile: ProfileKind) -> Vec<KeyClass> {
+        self.settings.spec(profile, None).keys.to_vec()
+    }
+
+    async fn redeem(
+        &self,
+        protocol: Protocol,
+        id: &str,
+        secret: &str,
+        profile: Option<ProfileKind>,
+    ) -> Result<Grant, EnrollError> {
+        let record = self.store.credential(id).await.map_err(unavailable)?;
+        let checked = match &record {
+            Some(r) => r.check(secret, protocol, profile, crate::time::now_unix()),
+            None => Err(credential::Refusal::Unknown),
+        };
+        let (record, profile) = match (record, checked) {
+            (Some(r), Ok(p)) => (r, p),
+            (_, Err(refusal)) => {
+                self.audit_credential_refusal(protocol, id, &refusal.to_string()).await;
+                return Err(if refusal.is_authentication() {
+                    EnrollError::Unauthenticated(
+                        "unknown credential or wrong secret: check the username and password from `hcpki enroll \
+                         credential`"
+                            .into(),
+                    )
+                } else {
+                    EnrollError::Forbidden(format!("{refusal}: ask the operator for a new credential"))
+                });
+            }
+            (None, Ok(_)) => return Err(unavailable("credential vanished")),
+        };
+        let grant = Grant { facility: record.facility, profile, basis: Basis::Credential(record.id) };
+        match self.store.redeem_credential(id, profile, &grant.actor(protocol)).await {
+            Ok(()) => Ok(grant),
+            Err(StoreError::CredentialSpent(_)) => {
+                // Lost a race with another use of the same credential.
+                let reason = "credential was already used";
+                self.audit_credential_refusal(protocol, id, reason).await;
+                Err(EnrollError::Forbidden(format!("{reason}: ask the operator for a new credential")))
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn holder(&self, certificate_der: &[u8]) -> Result<Holder, EnrollError> {
+        let refused = |reason: String| async move {
+            self.audit_denied(Protocol::Est, "enroll.certificate.use", "-", &reason).await;
+            Err(EnrollError::Forbidden(reason))
+        };
+        let Ok(cert) = Certificate::from_der(certificate_der) else {
+            return refused("the client certificate does not decode".into()).await;
+        };
+        let serial = crate::serial::to_hex(cert.tbs_certificate().serial_number());
+        let record = match self.store.certificate(&serial).await.map_err(unavailable)? {
+            Some(r) if r.der.as_deref() == Some(certificate_der) => r,
+            _ => return refused(format!("certificate {serial} was not issued by this CA")).await,
+        };
+        if record.status != CertStatus::Issued || record.not_after <= crate::time::now_unix() {
+            return refused(format!("certificate {serial} is {} or expired", record.status.as_str())).await;
+        }
+        let profile = match record.profile.parse::<ProfileKind>() {
+            Ok(p @ (ProfileKind::Router | ProfileKind::Pc)) => p,
+            _ => return refused(format!("certificate {serial} is not a facility certificate")).await,
+        };
+        let Some(facility_id) = record.facility.clone() else {
+            return refused(format!("certificate {serial} names no facility")).await;
+        };
+        match self.store.facility(&facility_id).await.map_err(unavailable)? {
+            Some(f) if f.state.may_enroll() => {}
+            Some(f) => return refused(format!("facility {} is {}", f.id, f.state)).await,
+            None => return refused(format!("facility {facility_id} does not exist")).await,
+        }
+        let (sans, device) = names_of(&cert, &record.sans, profile);
+        Ok(Holder { serial, facility: facility_id, profile, sans, device })
+    }
+
+    async fn issue(
+        &self,
+        protocol: Protocol,
+        grant: &Grant,
+        csr: Vec<u8>,
+        sans: Vec<String>,
+        device: Option<String>,
+    ) -> Result<Vec<u8>, EnrollError> {
+        let request = IssueRequest {
+            profile: grant.profile,
+            facility: Some(grant.facility.to_string()),
+            csr,
+            sans,
+            device,
+            router_eku: None,
+            ocsp_for: None,
+        };
+        let actor = grant.actor(protocol);
+        let refusal = match self.issue(&request, &actor).await {
+            Ok((issued, _)) => return Ok(issued.der),
+            Err(e) => e,
+        };
+        if let Basis::Credential(id) = &grant.basis
+            && let Err(e) = self.store.release_credential(id, &refusal.to_string(), &actor).await
+        {
+            tracing::error!(error = %e, credential = id, "could not give back a credential after a refused issuance");
+        }
+        Err(match refusal {
+            AuthorityError::Csr(_) | AuthorityError::Profile(_) => EnrollError::BadRequest(refusal.to_string()),
+            AuthorityError::FacilityState { .. } | AuthorityError::UnknownFacility(_) => {
+                EnrollError::Forbidden(refusal.to_string())
+            }
+            other => unavailable(other),
+        })
+    }
+
+    async fn refused(&self, protocol: Protocol, operation: &str, reason: &str) {
+        self.audit_denied(protocol, &format!("{protocol}.{operation}"), "-", reason).await;
+    }
+}
+
+/// A certificate's names as a new name request: DNS names and IP addresses (the subject CN first, so the
+/// router profile keeps the same subject), or the device ID of a PC.
+fn names_of(cert: &Certificate, display: &[String], profile: ProfileKind) -> (Vec<String>, Option<String>) {
+    if profile == ProfileKind::Pc {
+        let device = display
+            .iter()
+            .filter_map(|s| s.strip_prefix("URI:"))
+            .find_map(crate::profile::pc::parse_identity_uri)
+            .map(|(_, device)| device);
+        return (Vec::new(), device);
+    }
+    let mut sans: Vec<String> = display
+        .iter()
+        .filter_map(|s| s.strip_prefix("DNS:").or_else(|| s.strip_prefix("IP:")))
+        .map(str::to_owned)
+        .collect();
+    let cn = cert.tbs_certificate().subject().to_string();
+    let cn = cn.split(',').find_map(|rdn| rdn.trim().strip_prefix("CN=")).map(str::to_owned);
+    if let Some(pos) = cn.and_then(|cn| sans.iter().position(|s| *s == cn)) {
+        let first = sans.remove(pos);
+        sans.insert(0, first);
+    }
+    (sans, None)
+}

@@ -1,0 +1,82 @@
+//! Facility enrollment: the credentials operators hand out, and the protocol front ends devices speak.
+//!
+//! Each protocol module ([`est`]; SCEP and ACME later) is request → response with no HTTP, over a narrow
+//! interface it declares itself ([`est::EstAuthority`]); [`crate::Authority`] implements those in
+//! `authority/enroll.rs`. What is common to them lives here: who may enroll ([`Grant`]) and how a
+//! refusal is classed ([`EnrollError`]), which each protocol turns into its own error shape.
+
+pub mod credential;
+pub mod est;
+mod pkcs7;
+
+pub use credential::{CredentialRecord, NewCredential, Protocol, Refusal};
+
+use crate::facility::FacilityId;
+use crate::profile::ProfileKind;
+
+/// What a device has proven it may receive: one profile for one facility.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// The facility the certificate is for.
+    pub facility: FacilityId,
+    /// The profile to issue.
+    pub profile: ProfileKind,
+    /// What proved it.
+    pub basis: Basis,
+}
+
+/// How a device authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Basis {
+    /// A redeemed enrollment credential (its ID).
+    Credential(String),
+    /// A current facility certificate (its serial), presented over TLS.
+    Certificate(String),
+}
+
+impl Grant {
+    /// The audit actor of what is done under this grant, e.g. `est:credential:<id>`.
+    pub fn actor(&self, protocol: Protocol) -> crate::store::Actor {
+        match &self.basis {
+            Basis::Credential(id) => crate::store::Actor(format!("{protocol}:credential:{id}")),
+            Basis::Certificate(serial) => crate::store::Actor(format!("{protocol}:certificate:{serial}")),
+        }
+    }
+}
+
+/// A facility certificate presented over TLS, as the registry knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holder {
+    /// Its serial.
+    pub serial: String,
+    /// Its facility.
+    pub facility: FacilityId,
+    /// Its profile.
+    pub profile: ProfileKind,
+    /// Its SANs as a name request would give them (`router.example`, `192.0.2.1`), for re-enrollment.
+    pub sans: Vec<String>,
+    /// Its device identifier (pc profile).
+    pub device: Option<String>,
+}
+
+/// Why an enrollment was refused, classed for the protocol's error shape. The text says what to do and is
+/// safe to show the device (it never reveals whether an unknown credential exists).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EnrollError {
+    /// No or wrong authentication: send a valid credential or certificate.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Authenticated, but not allowed this (another profile, a used or expired credential, a suspended facility).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request itself is malformed (encoding, CSR, names the profile refuses).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The request body is over the protocol's limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The CA could not serve the request now (database, keys); retry later.
+    #[error("{0}")]
+    Unavailable(String),
+}

@@ -1,0 +1,326 @@
+//! EST (RFC 7030) as request → response, with no HTTP: the server hands over the label, the Authorization
+//! header, the TLS client certificate and the body; this module decides and answers with a body and a
+//! content type, or an [`EnrollError`] the server maps to 400/401/403/503.
+//!
+//! Labels (`/.well-known/est/<label>/…`) choose the profile: `router` or `pc`. Without a label,
+//! `simpleenroll` issues the credential's first profile (or the client certificate's own profile).
+//!
+//! * `cacerts`: the issuing CA(s) and the root as a certs-only PKCS#7, base64 (RFC 7030 §4.1.3).
+//! * `simpleenroll`: a base64 PKCS#10 authenticated by an EST credential (HTTP Basic: username = credential
+//!   ID, password = secret) or by a current facility certificate over TLS. Only the CSR's key is used; a
+//!   router's requested DNS/IP SANs become the profile's name request, checked against the facility.
+//! * `simplereenroll`: TLS client certificate only; same facility, profile and names as that certificate.
+//! * `csrattrs`: the key algorithms the profile accepts (RFC 7030 §4.5.2 CsrAttrs).
+
+use super::credential::Protocol;
+use super::{EnrollError, Grant, Holder};
+use crate::csr;
+use crate::profile::{KeyClass, ProfileKind};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5912;
+use der::Encode;
+use der::asn1::{Any, SetOfVec};
+use zeroize::Zeroizing;
+
+/// Largest request body accepted (a CSR with a 4096-bit RSA key is about 2 KiB in base64).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// `application/pkcs7-mime; smime-type=certs-only`: cacerts, simpleenroll and simplereenroll responses.
+pub const PKCS7_CERTS_ONLY: &str = "application/pkcs7-mime; smime-type=certs-only";
+/// `application/csrattrs`: the csrattrs response.
+pub const CSR_ATTRS: &str = "application/csrattrs";
+
+/// What the CA side offers EST: declared here, implemented by [`crate::Authority`], so this module needs
+/// nothing else of the CA (and tests could drive it with a stand-in).
+#[async_trait::async_trait]
+pub trait EstAuthority: Send + Sync + std::fmt::Debug {
+    /// The chain of the CA issuing `profile`, issuing CA first, root last (DER).
+    fn chain(&self, profile: ProfileKind) -> Result<Vec<Vec<u8>>, EnrollError>;
+
+    /// The key classes `profile` accepts.
+    fn accepted_keys(&self, profile: ProfileKind) -> Vec<KeyClass>;
+
+    /// Check the credential `id` against `secret` for `protocol` and `profile` (`None`: its default) and
+    /// redeem it atomically; audits acceptance and refusal alike.
+    async fn redeem(
+        &self,
+        protocol: Protocol,
+        id: &str,
+        secret: &str,
+        profile: Option<ProfileKind>,
+    ) -> Result<Grant, EnrollError>;
+
+    /// The registry's view of a facility certificate presented over TLS (its chain was verified by the TLS
+    /// layer): refused unless it is on record, issued, unexpired and its facility may enroll.
+    async fn holder(&self, certificate_der: &[u8]) -> Result<Holder, EnrollError>;
+
+    /// Issue `grant.profile` for `grant.facility` with the CSR's key and this name request. A refusal gives a
+    /// redeemed credential back, so the device may retry with a corrected request.
+    async fn issue(
+        &self,
+        protocol: Protocol,
+        grant: &Grant,
+        csr: Vec<u8>,
+        sans: Vec<String>,
+        device: Option<String>,
+    ) -> Result<Vec<u8>, EnrollError>;
+
+    /// Audit a request refused before any credential or certificate was looked at.
+    async fn refused(&self, protocol: Protocol, operation: &str, reason: &str);
+}
+
+/// What the device sent, stripped of HTTP.
+#[derive(Debug, Default)]
+pub struct EstRequest<'a> {
+    /// The label's profile; `None` on the unlabelled path.
+    pub label: Option<ProfileKind>,
+    /// The `Authorization` header value, if any.
+    pub authorization: Option<&'a [u8]>,
+    /// The TLS client certificate (leaf, DER), verified by the TLS layer against the facility device CAs.
+    pub client_certificate: Option<&'a [u8]>,
+    /// The body (base64 PKCS#10 for enrollment).
+    pub body: &'a [u8],
+}
+
+/// A successful answer.
+#[derive(Debug, PartialEq, Eq)]
+pub struct EstResponse {
+    /// The `Content-Type`.
+    pub content_type: &'static str,
+    /// Base64 of the DER on one line (`Content-Transfer-Encoding: base64`). RFC 7030 allows line breaks, but
+    /// strongSwan's `pki --est` stops decoding at the first one.
+    pub body: String,
+}
+
+/// The profile a label names, or `None` for an unknown label (the server answers 404).
+pub fn label(text: &str) -> Option<ProfileKind> {
+    match text {
+        "router" => Some(ProfileKind::Router),
+        "pc" => Some(ProfileKind::Pc),
+        _ => None,
+    }
+}
+
+/// `GET cacerts`: the issuing CA of the label's profile (both facility device CAs without a label), then
+/// the root.
+pub fn cacerts(authority: &dyn EstAuthority, label: Option<ProfileKind>) -> Result<EstResponse, EnrollError> {
+    let profiles = match label {
+        Some(p) => vec![p],
+        None => vec![ProfileKind::Router, ProfileKind::Pc],
+    };
+    let mut certs: Vec<Vec<u8>> = Vec::new();
+    for p in profiles {
+        for c in authority.chain(p)? {
+            if !certs.contains(&c) {
+                certs.push(c);
+            }
+        }
+    }
+    pkcs7_response(&certs)
+}
+
+/// `GET csrattrs`: the key algorithms every profile the path can lead to accepts. Always a CsrAttrs, never
+/// 204: the key policy is the one thing a device can get wrong before sending its CSR.
+pub fn csrattrs(authority: &dyn EstAuthority, label: Option<ProfileKind>) -> Result<EstResponse, EnrollError> {
+    let mut keys = match label {
+        Some(p) => authority.accepted_keys(p),
+        None => authority.accepted_keys(ProfileKind::Router),
+    };
+    if label.is_none() {
+        let pc = authority.accepted_keys(ProfileKind::Pc);
+        keys.retain(|k| pc.contains(k));
+    }
+    let der = csr_attrs(&keys).map_err(|e| EnrollError::Unavailable(format!("cannot encode csrattrs: {e}")))?;
+    Ok(EstResponse { content_type: CSR_ATTRS, body: STANDARD.encode(&der) })
+}
+
+/// `POST simpleenroll`.
+pub async fn simpleenroll(authority: &dyn EstAuthority, request: &EstRequest<'_>) -> Result<EstResponse, EnrollError> {
+    const OP: &str = "simpleenroll";
+    let basic = match request.authorization.map(basic_credentials) {
+        Some(Some(b)) => Some(b),
+        Some(None) => {
+            return refuse(authority, OP, unauthenticated("the Authorization header is not HTTP Basic")).await;
+        }
+        None => None,
+    };
+    if basic.is_none() && request.client_certificate.is_none() {
+        return refuse(authority, OP, unauthenticated("no credentials")).await;
+    }
+    // The CSR is checked before a credential is redeemed: a malformed request must not use it up.
+    let csr = match decode_csr(request.body) {
+        Ok(c) => c,
+        Err(e) => return refuse(authority, OP, e).await,
+    };
+    let grant = match (basic, request.client_certificate) {
+        (Some((id, secret)), _) => authority.redeem(Protocol::Est, &id, &secret, request.label).await?,
+        (None, Some(cert)) => {
+            let holder = authority.holder(cert).await?;
+            Grant {
+                facility: holder.facility,
+                profile: request.label.unwrap_or(holder.profile),
+                basis: super::Basis::Certificate(holder.serial),
+            }
+        }
+        (None, None) => return refuse(authority, OP, unauthenticated("no credentials")).await,
+    };
+    let sans = match grant.profile {
+        ProfileKind::Router => csr.parsed.requested_sans().to_vec(),
+        // A PC is named by its facility and key, never by what it asks for.
+        _ => Vec::new(),
+    };
+    let der = authority.issue(Protocol::Est, &grant, csr.der, sans, None).await?;
+    pkcs7_response(&[der])
+}
+
+/// `POST simplereenroll`: authenticated by the certificate being renewed, which keeps its names.
+pub async fn simplereenroll(
+    authority: &dyn EstAuthority,
+    request: &EstRequest<'_>,
+) -> Result<EstResponse, EnrollError> {
+    const OP: &str = "simplereenroll";
+    let Some(cert) = request.client_certificate else {
+        let e = unauthenticated("re-enrollment needs the current certificate as the TLS client certificate");
+        return refuse(authority, OP, e).await;
+    };
+    let csr = match decode_csr(request.body) {
+        Ok(c) => c,
+        Err(e) => return refuse(authority, OP, e).await,
+    };
+    let holder = authority.holder(cert).await?;
+    if let Some(p) = request.label.filter(|p| *p != holder.profile) {
+        let e = EnrollError::Forbidden(format!(
+            "certificate {} is a {} certificate; re-enroll it under /.well-known/est/{}/ (not {p})",
+            holder.serial, holder.profile, holder.profile
+        ));
+        return refuse(authority, OP, e).await;
+    }
+    let grant = Grant {
+        facility: holder.facility.clone(),
+        profile: holder.profile,
+        basis: super::Basis::Certificate(holder.serial.clone()),
+    };
+    let der = authority.issue(Protocol::Est, &grant, csr.der, holder.sans, holder.device).await?;
+    pkcs7_response(&[der])
+}
+
+/// A body over [`MAX_BODY_BYTES`], which the server stopped reading: refused and audited.
+pub async fn too_large(authority: &dyn EstAuthority, operation: &str) -> EnrollError {
+    let e = EnrollError::TooLarge(format!("request body over {MAX_BODY_BYTES} bytes: send one PKCS#10 request"));
+    authority.refused(Protocol::Est, operation, &e.to_string()).await;
+    e
+}
+
+/// A CSR as received and as checked.
+struct ReceivedCsr {
+    der: Vec<u8>,
+    parsed: csr::CertificationRequest,
+}
+
+/// Base64 (line breaks allowed, RFC 7030 §4.2.1) → DER PKCS#10, checked (signature, key policy).
+fn decode_csr(body: &[u8]) -> Result<ReceivedCsr, EnrollError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(EnrollError::TooLarge(format!("request body over {MAX_BODY_BYTES} bytes")));
+    }
+    let compact: Vec<u8> = body.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    let der = STANDARD.decode(&compact).map_err(|e| {
+        EnrollError::BadRequest(format!("the body is not base64 ({e}): send the DER PKCS#10 request base64-encoded"))
+    })?;
+    let parsed = csr::parse(&der).map_err(|e| EnrollError::BadRequest(e.to_string()))?;
+    Ok(ReceivedCsr { der, parsed })
+}
+
+/// `Basic base64(user:password)` → (user, password).
+fn basic_credentials(header: &[u8]) -> Option<(String, Zeroizing<String>)> {
+    let text = std::str::from_utf8(header).ok()?.trim();
+    let (scheme, encoded) = text.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = Zeroizing::new(STANDARD.decode(encoded.trim()).ok()?);
+    let text = std::str::from_utf8(&decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), Zeroizing::new(password.to_owned())))
+}
+
+fn unauthenticated(why: &str) -> EnrollError {
+    EnrollError::Unauthenticated(format!(
+        "{why}: authenticate with HTTP Basic (username = credential ID, password = its secret from `hcpki enroll \
+         credential --protocol est`) or a current facility certificate"
+    ))
+}
+
+async fn refuse<T>(authority: &dyn EstAuthority, operation: &str, e: EnrollError) -> Result<T, EnrollError> {
+    authority.refused(Protocol::Est, operation, &e.to_string()).await;
+    Err(e)
+}
+
+fn pkcs7_response(certs: &[Vec<u8>]) -> Result<EstResponse, EnrollError> {
+    let der = super::pkcs7::certs_only(certs)
+        .map_err(|e| EnrollError::Unavailable(format!("cannot encode the PKCS#7 response: {e}")))?;
+    Ok(EstResponse { content_type: PKCS7_CERTS_ONLY, body: STANDARD.encode(&der) })
+}
+
+/// `CsrAttrs ::= SEQUENCE SIZE (0..MAX) OF AttrOrOID` (RFC 7030 §4.5.2), where
+/// `AttrOrOID ::= CHOICE { oid OBJECT IDENTIFIER, attribute Attribute }`. RSA appears as the
+/// rsaEncryption OID; EC as an id-ecPublicKey attribute whose values are the accepted curves (the form of
+/// RFC 7030's own example); then the signature algorithm the CSR should be signed with.
+fn csr_attrs(keys: &[KeyClass]) -> der::Result<Vec<u8>> {
+    let mut items: Vec<Any> = Vec::new();
+    if keys.contains(&KeyClass::Rsa) {
+        items.push(Any::encode_from(&rfc5912::RSA_ENCRYPTION)?);
+    }
+    let curves: Vec<ObjectIdentifier> = keys
+        .iter()
+        .filter_map(|k| match k {
+            KeyClass::P256 => Some(rfc5912::SECP_256_R_1),
+            KeyClass::P384 => Some(rfc5912::SECP_384_R_1),
+            KeyClass::Rsa => None,
+        })
+        .collect();
+    if !curves.is_empty() {
+        let mut values = SetOfVec::new();
+        for c in curves {
+            values.insert(Any::encode_from(&c)?)?;
+        }
+        let attribute = x509_cert::attr::Attribute { oid: rfc5912::ID_EC_PUBLIC_KEY, values };
+        items.push(Any::encode_from(&attribute)?);
+        items.push(Any::encode_from(&rfc5912::ECDSA_WITH_SHA_256)?);
+    }
+    if keys.contains(&KeyClass::Rsa) {
+        items.push(Any::encode_from(&rfc5912::SHA_256_WITH_RSA_ENCRYPTION)?);
+    }
+    items.to_der()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_header_parses() {
+        let h = format!("Basic {}", STANDARD.encode("abc:s3:cret"));
+        let (u, p) = basic_credentials(h.as_bytes()).unwrap();
+        assert_eq!((u.as_str(), p.as_str()), ("abc", "s3:cret"));
+        assert!(basic_credentials(b"Bearer x").is_none());
+        assert!(basic_credentials(b"Basic !!!").is_none());
+        assert!(basic_credentials(format!("Basic {}", STANDARD.encode("nocolon")).as_bytes()).is_none());
+    }
+
+    #[test]
+    fn bodies_are_checked() {
+        assert!(matches!(decode_csr(b"%%%"), Err(EnrollError::BadRequest(_))));
+        assert!(matches!(decode_csr(b"MAAA"), Err(EnrollError::BadRequest(_))));
+        assert!(matches!(decode_csr(&vec![b'A'; MAX_BODY_BYTES + 4]), Err(EnrollError::TooLarge(_))));
+    }
+
+    #[test]
+    fn csr_attrs_encode() {
+        let der = csr_attrs(&[KeyClass::Rsa, KeyClass::P256]).unwrap();
+        let items: Vec<Any> = der::Decode::from_der(&der).unwrap();
+        assert_eq!(items.len(), 4);
+        assert_eq!(csr_attrs(&[]).unwrap(), vec![0x30, 0x00]);
+    }
+}

@@ -1,0 +1,82 @@
+//! `hcpki enroll …`: enrollment credentials.
+
+use crate::cli::EnrollCommand;
+use anyhow::Result;
+use hcpki_ca::enroll::credential::{self, Protocol};
+use hcpki_ca::enroll::{CredentialRecord, NewCredential};
+use hcpki_ca::facility::FacilityId;
+use hcpki_ca::profile::ProfileKind;
+use hcpki_ca::time::rfc3339;
+use hcpki_ca::{Authority, AuthorityError};
+use std::process::ExitCode;
+use std::str::FromStr;
+
+pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCode> {
+    match command {
+        EnrollCommand::Credential { facility, protocol, profiles, valid_for } => {
+            let facility = FacilityId::parse(&facility).map_err(AuthorityError::from)?;
+            let protocol = Protocol::from_str(&protocol)?;
+            let profiles = profiles.iter().map(|p| ProfileKind::from_str(p)).collect::<Result<Vec<_>, _>>()?;
+            let new = NewCredential::new(facility, protocol, &profiles, credential::parse_validity(&valid_for)?)?;
+            let minted = authority.create_credential(&new, &super::actor()).await?;
+            let r = &minted.record;
+            // stdout: exactly the key=value lines a script or the facility admin needs; the rest on stderr.
+            match protocol {
+                Protocol::Est => println!("username={}\npassword={}", r.id, minted.secret.as_str()),
+                Protocol::Scep => println!("challenge={}", minted.secret.as_str()),
+                Protocol::Acme => println!("eab_kid={}\neab_hmac_key={}", r.id, minted.secret.as_str()),
+            }
+            eprintln!(
+                "{} credential {} for facility {} ({}), single use, valid until {}; the secret is not shown again",
+                protocol,
+                r.id,
+                r.facility,
+                r.profiles_text(),
+                rfc3339(r.expires_at)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        EnrollCommand::List { facility, json } => {
+            let facility = facility.as_deref().map(FacilityId::parse).transpose().map_err(AuthorityError::from)?;
+            let now = hcpki_ca::time::now_unix();
+            for c in authority.credentials(facility.as_ref()).await? {
+                if json {
+                    println!("{}", credential_json(&c, now));
+                } else {
+                    println!(
+                        "{}  {:<11} {:<4} {:<9} {:<7} {}",
+                        c.id,
+                        c.facility,
+                        c.protocol,
+                        c.profiles_text(),
+                        c.status(now),
+                        rfc3339(c.expires_at)
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        EnrollCommand::Revoke { id } => {
+            let c = authority.revoke_credential(id.trim(), &super::actor()).await?;
+            eprintln!("credential {} of facility {} is revoked", c.id, c.facility);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Everything but the salt and hash.
+fn credential_json(c: &CredentialRecord, now: i64) -> serde_json::Value {
+    serde_json::json!({
+        "id": c.id,
+        "facility": c.facility.as_str(),
+        "protocol": c.protocol,
+        "profiles": c.profiles,
+        "status": c.status(now),
+        "created_by": c.created_by,
+        "created_at": c.created_at,
+        "expires_at": c.expires_at,
+        "used_at": c.used_at,
+        "used_by": c.used_by,
+        "revoked_at": c.revoked_at,
+    })
+}

@@ -1,0 +1,131 @@
+//! EST over HTTPS: adapts requests to `hcpki_ca::enroll::est` and its answers and refusals to HTTP
+//! (RFC 7030 §4). No decision is made here: labels, credentials, CSRs and names are the CA module's.
+
+use super::AppState;
+use axum::body::Body;
+use axum::extract::{Extension, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_server::tls::TlsInfo;
+use hcpki_ca::enroll::EnrollError;
+use hcpki_ca::enroll::est::{self, EstRequest, EstResponse};
+use hcpki_ca::profile::ProfileKind;
+use std::sync::Arc;
+
+/// The label segment, present on `/.well-known/est/<label>/…` only.
+type Label = Option<Path<String>>;
+/// What axum-server knows of the TLS connection (the client certificate chain, if one was offered).
+type Tls = Option<Extension<Arc<TlsInfo>>>;
+
+/// `GET /.well-known/est/[<label>/]cacerts`.
+pub async fn cacerts(State(state): State<AppState>, label: Label) -> Response {
+    match profile(label) {
+        Ok(p) => answer(est::cacerts(&*state.est, p)),
+        Err(r) => r,
+    }
+}
+
+/// `GET /.well-known/est/[<label>/]csrattrs`.
+pub async fn csrattrs(State(state): State<AppState>, label: Label) -> Response {
+    match profile(label) {
+        Ok(p) => answer(est::csrattrs(&*state.est, p)),
+        Err(r) => r,
+    }
+}
+
+/// `POST /.well-known/est/[<label>/]simpleenroll`.
+pub async fn simpleenroll(
+    State(state): State<AppState>,
+    label: Label,
+    tls: Tls,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    enroll(state, label, tls, headers, body, Operation::Enroll).await
+}
+
+/// `POST /.well-known/est/[<label>/]simplereenroll`.
+pub async fn simplereenroll(
+    State(state): State<AppState>,
+    label: Label,
+    tls: Tls,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    enroll(state, label, tls, headers, body, Operation::Reenroll).await
+}
+
+#[derive(Clone, Copy)]
+enum Operation {
+    Enroll,
+    Reenroll,
+}
+
+async fn enroll(state: AppState, label: Label, tls: Tls, headers: HeaderMap, body: Body, op: Operation) -> Response {
+    let label = match profile(label) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let name = match op {
+        Operation::Enroll => "simpleenroll",
+        Operation::Reenroll => "simplereenroll",
+    };
+    let Ok(body) = axum::body::to_bytes(body, est::MAX_BODY_BYTES).await else {
+        return refusal(est::too_large(&*state.est, name).await);
+    };
+    let request = EstRequest {
+        label,
+        authorization: headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes),
+        client_certificate: tls.as_ref().and_then(|Extension(info)| info.peer_certificates.first()).map(Vec::as_slice),
+        body: &body,
+    };
+    answer(match op {
+        Operation::Enroll => est::simpleenroll(&*state.est, &request).await,
+        Operation::Reenroll => est::simplereenroll(&*state.est, &request).await,
+    })
+}
+
+/// The label's profile; an unknown label is 404, like any path the server does not have.
+#[allow(clippy::result_large_err)] // the Err is the finished 404 response, built once on a cold path
+fn profile(label: Label) -> Result<Option<ProfileKind>, Response> {
+    match label {
+        None => Ok(None),
+        Some(Path(text)) => est::label(&text).map(Some).ok_or_else(|| unknown_label(&text)),
+    }
+}
+
+fn unknown_label(text: &str) -> Response {
+    (StatusCode::NOT_FOUND, format!("no EST label {text:?}: use router or pc\n")).into_response()
+}
+
+fn answer(result: Result<EstResponse, EnrollError>) -> Response {
+    match result {
+        Ok(r) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, r.content_type),
+                (header::HeaderName::from_static("content-transfer-encoding"), "base64"),
+            ],
+            r.body,
+        )
+            .into_response(),
+        Err(e) => refusal(e),
+    }
+}
+
+/// RFC 7030 §4.2.3 / §3.2.3: 401 with a Basic challenge, 403, 400, 413 or 503, with the reason in plain text.
+fn refusal(e: EnrollError) -> Response {
+    let status = match &e {
+        EnrollError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        EnrollError::Forbidden(_) => StatusCode::FORBIDDEN,
+        EnrollError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        EnrollError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    tracing::info!(status = status.as_u16(), reason = %e, "EST request refused");
+    let mut response = (status, format!("{e}\n")).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"hcpki EST\""));
+    }
+    response
+}
