@@ -14,7 +14,7 @@ use crate::issuer::{IssueError, Issued, LintedTbs, Signer, TbsInput};
 use crate::keys::{self, KeyAlgorithm, KeyContext, KeyError, KeySource, KeyUri};
 use crate::profile::{self, IssuerContext, NameRequest, ProfileError, ProfileKind, ProfileSettings, RouterEku};
 use crate::serial::Serial;
-use crate::store::{Actor, AuthorityRecord, CertificateRecord, IssuanceIntent, Store, StoreError};
+use crate::store::{Actor, AuthorityRecord, CertificateRecord, Completion, IssuanceIntent, Store, StoreError};
 use der::{Decode, Encode};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -264,6 +264,8 @@ pub struct Authority {
     keys: KeyContext,
     records: BTreeMap<CaName, AuthorityRecord>,
     open: Mutex<BTreeMap<CaName, Arc<OpenCa>>>,
+    /// Set by [`Authority::start_group_commit`] (long-running servers).
+    queue: std::sync::OnceLock<queue::IssueQueue>,
 }
 
 /// Why an authority operation failed.
@@ -421,7 +423,14 @@ impl Authority {
         if records.is_empty() {
             return Err(AuthorityError::NotInitialized);
         }
-        Ok(Self { store, settings, keys, records, open: Mutex::new(BTreeMap::new()) })
+        Ok(Self {
+            store,
+            settings,
+            keys,
+            records,
+            open: Mutex::new(BTreeMap::new()),
+            queue: std::sync::OnceLock::new(),
+        })
     }
 
     /// The store.
@@ -472,12 +481,16 @@ impl Authority {
         }
     }
 
-    /// Issue a certificate; every refusal is audited with its reason.
+    /// Issue a certificate; every refusal is audited with its reason. When [`Authority::start_group_commit`]
+    /// has run, concurrent calls share batches (one transaction each for intents and results).
     pub async fn issue(
         &self,
         request: &IssueRequest,
         actor: &Actor,
     ) -> Result<(Issued, CertificateRecord), AuthorityError> {
+        if let Some(queue) = self.queue.get() {
+            return queue.issue(request.clone(), actor.clone()).await;
+        }
         self.issue_many(std::slice::from_ref(request), actor)
             .await
             .pop()
@@ -494,35 +507,45 @@ impl Authority {
         requests: &[IssueRequest],
         actor: &Actor,
     ) -> Vec<Result<(Issued, CertificateRecord), AuthorityError>> {
+        let jobs: Vec<(&IssueRequest, &Actor)> = requests.iter().map(|r| (r, actor)).collect();
+        self.issue_batch(&jobs).await
+    }
+
+    /// The pipeline behind [`Authority::issue_many`] and the group-commit queue: each request with the actor
+    /// it is issued for (intent, audit entries and refusals name that actor).
+    async fn issue_batch(
+        &self,
+        jobs: &[(&IssueRequest, &Actor)],
+    ) -> Vec<Result<(Issued, CertificateRecord), AuthorityError>> {
         let t0 = std::time::Instant::now();
         let mut results: Vec<Option<Result<(Issued, CertificateRecord), AuthorityError>>> =
-            requests.iter().map(|_| None).collect();
+            jobs.iter().map(|_| None).collect();
         // CPU first, on every core: parse each CSR and check its proof of possession.
-        let parsed = par_map(requests.iter().enumerate().collect(), |(i, r)| (i, csr::parse(&r.csr)));
+        let parsed = par_map(jobs.iter().enumerate().collect(), |(i, (r, _))| (i, csr::parse(&r.csr)));
         // Then one round trip for every facility the batch names.
-        let facilities = match self.batch_facilities(requests).await {
+        let facilities = match self.batch_facilities(jobs.iter().map(|(r, _)| *r)).await {
             Ok(f) => f,
             Err(e) => {
-                fail_all(&mut results, 0..requests.len(), e);
+                fail_all(&mut results, 0..jobs.len(), e);
                 HashMap::new()
             }
         };
-        let mut plans = Vec::with_capacity(requests.len());
+        let mut plans = Vec::with_capacity(jobs.len());
         for (i, csr) in parsed {
             if results.get(i).is_some_and(Option::is_some) {
                 continue;
             }
             let planned = csr.map_err(AuthorityError::from).and_then(|csr| {
-                let request = requests.get(i).ok_or_else(|| AuthorityError::Batch("request index".into()))?;
-                self.plan(request, csr, &facilities)
+                let (request, actor) = jobs.get(i).ok_or_else(|| AuthorityError::Batch("request index".into()))?;
+                Ok((self.plan(request, csr, &facilities)?, *actor))
             });
             match planned {
-                Ok(p) => plans.push((i, p)),
+                Ok((p, actor)) => plans.push((i, p, actor)),
                 Err(e) => set(&mut results, i, Err(e)),
             }
         }
         let t_plan = t0.elapsed();
-        let signers: Vec<Signer<'_>> = plans.iter().map(|(_, p)| p.signer()).collect();
+        let signers: Vec<Signer<'_>> = plans.iter().map(|(_, p, _)| p.signer()).collect();
         // Back-date by five minutes: relying parties with slow clocks must not see a future certificate.
         let not_before = crate::time::now_unix() - 300;
         let mut attempt = 0;
@@ -530,9 +553,9 @@ impl Authority {
             let pending: Vec<_> = plans
                 .iter()
                 .zip(&signers)
-                .filter(|((i, _), _)| results.get(*i).is_some_and(Option::is_none)) // not refused on an earlier attempt
+                .filter(|((i, _, _), _)| results.get(*i).is_some_and(Option::is_none)) // not refused on an earlier attempt
                 .collect();
-            let prepared = par_map(pending, |((i, plan), signer)| {
+            let prepared = par_map(pending, |((i, plan, actor), signer)| {
                 (
                     *i,
                     plan.prepare(signer, not_before).map(|l| {
@@ -562,20 +585,24 @@ impl Authority {
         let t_intent = t0.elapsed();
         let signed = sign_all(linted);
         let t_sign = t0.elapsed();
+        let actor_of = |i: usize| jobs.get(i).map(|(_, a)| (*a).clone()).unwrap_or_else(|| Actor("-".into()));
         let mut done = Vec::new();
         for (i, serial, outcome) in signed {
             match outcome {
                 Ok(issued) => done.push((i, issued)),
                 Err(e) => {
-                    if let Err(store_err) = self.store.fail_issuance(&serial, &e.to_string(), actor).await {
+                    if let Err(store_err) = self.store.fail_issuance(&serial, &e.to_string(), &actor_of(i)).await {
                         tracing::error!(error = %store_err, serial, "could not mark a failed issuance");
                     }
                     set(&mut results, i, Err(e.into()));
                 }
             }
         }
-        let batch: Vec<(String, Vec<u8>)> = done.iter().map(|(_, d)| (d.serial.clone(), d.der.clone())).collect();
-        match self.store.complete_issuances(&batch, actor).await {
+        let batch: Vec<Completion> = done
+            .iter()
+            .map(|(i, d)| Completion { serial: d.serial.clone(), der: d.der.clone(), actor: actor_of(*i) })
+            .collect();
+        match self.store.complete_issuances(&batch).await {
             Ok(records) => {
                 for ((i, issued), record) in done.into_iter().zip(records) {
                     set(&mut results, i, Ok((issued, record)));
@@ -588,15 +615,15 @@ impl Authority {
             }
         }
         tracing::debug!(
-            n = requests.len(),
+            n = jobs.len(),
             plan_us = t_plan.as_micros() as u64,
             lint_and_intents_us = (t_intent - t_plan).as_micros() as u64,
             sign_us = (t_sign - t_intent).as_micros() as u64,
             store_us = (t0.elapsed() - t_sign).as_micros() as u64,
             "issuance batch"
         );
-        let mut out = Vec::with_capacity(requests.len());
-        for (request, result) in requests.iter().zip(results) {
+        let mut out = Vec::with_capacity(jobs.len());
+        for ((request, actor), result) in jobs.iter().zip(results) {
             let result = result.unwrap_or(Err(AuthorityError::Batch("request was not processed".into())));
             if let Err(e) = &result {
                 self.audit_refusal(request, e, actor).await;
@@ -633,9 +660,12 @@ impl Authority {
     /// Everything about a request that does not depend on the serial.
     /// The facilities a batch names, fetched in one query. Malformed IDs are skipped here and refused per
     /// request by `plan`.
-    async fn batch_facilities(&self, requests: &[IssueRequest]) -> Result<HashMap<FacilityId, Facility>, StoreError> {
+    async fn batch_facilities(
+        &self,
+        requests: impl Iterator<Item = &IssueRequest>,
+    ) -> Result<HashMap<FacilityId, Facility>, StoreError> {
         let mut ids: Vec<FacilityId> =
-            requests.iter().filter_map(|r| r.facility.as_deref()).filter_map(|t| FacilityId::parse(t).ok()).collect();
+            requests.filter_map(|r| r.facility.as_deref()).filter_map(|t| FacilityId::parse(t).ok()).collect();
         ids.sort();
         ids.dedup();
         if ids.is_empty() {
@@ -763,5 +793,6 @@ async fn issue_ca_cert(
 }
 
 mod enroll;
+mod queue;
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,8 @@ mod records;
 mod sql;
 
 pub use records::{
-    Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, FacilityFilter, IssuanceIntent,
+    Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion, FacilityFilter,
+    IssuanceIntent,
 };
 #[allow(unused_imports)]
 use sql as _;
@@ -91,17 +92,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         der: &[u8],
         actor: &Actor,
     ) -> Result<CertificateRecord, StoreError> {
-        let mut done = self.complete_issuances(&[(serial.to_owned(), der.to_vec())], actor).await?;
+        let completion = Completion { serial: serial.to_owned(), der: der.to_vec(), actor: actor.clone() };
+        let mut done = self.complete_issuances(std::slice::from_ref(&completion)).await?;
         done.pop().ok_or_else(|| StoreError::UnknownSerial(serial.to_owned()))
     }
 
-    /// [`Store::complete_issuance`] for many `(serial, der)`, in one transaction
-    /// (group commit: one fsync for the batch): all or none.
-    async fn complete_issuances(
-        &self,
-        issued: &[(String, Vec<u8>)],
-        actor: &Actor,
-    ) -> Result<Vec<CertificateRecord>, StoreError>;
+    /// [`Store::complete_issuance`] for many certificates, each audited with its own actor, in one
+    /// transaction (group commit: one fsync for the batch): all or none.
+    async fn complete_issuances(&self, issued: &[Completion]) -> Result<Vec<CertificateRecord>, StoreError>;
 
     /// Mark a reserved serial as failed (signing failed), audited as `cert.issue` / failed.
     async fn fail_issuance(&self, serial: &str, reason: &str, actor: &Actor) -> Result<(), StoreError>;

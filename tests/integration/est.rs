@@ -17,6 +17,7 @@ on_both_backends!(
     bad_input_is_refused_audited_and_issues_nothing,
     concurrent_uses_of_one_credential_issue_once,
     credential_cli,
+    serverkeygen_returns_a_new_key_and_its_certificate,
 );
 
 /// strongSwan enrolls a P-256 router with a credential (its SAN request checked against the facility),
@@ -348,7 +349,91 @@ fn credential_cli(b: Backend) {
     h.ok(&["audit", "verify"]);
 }
 
+/// serverkeygen (RFC 7030 §4.4) with curl + OpenSSL: a P-256 CSR under the pc label and an RSA-2048 CSR under
+/// the router label each bring back a multipart answer whose PKCS#8 key (OpenSSL reads it) is new — not the
+/// CSR's key — of the CSR's type, and is the key of the returned certificate, which verifies and lints.
+/// Without credentials: 401; with a spent credential: 403; nothing more issued.
+fn serverkeygen_returns_a_new_key_and_its_certificate(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("Keygen clinic");
+    let server = Served::start(&h, &[]);
+    let est = Est::new(&h, &server);
+
+    for (label, key, expect) in [("pc", Key::P256, "id-ecPublicKey"), ("router", Key::Rsa2048, "rsaEncryption")] {
+        let cred = est.credential(&id, label);
+        let req = csr(h.scratch(), &format!("keygen-{label}"), key, "keygen");
+        let path = format!("/.well-known/est/{label}/serverkeygen");
+        let reply = est.post(&path, &base64_of(&csr_der(&req)), &Auth::Basic(&cred));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let headers = reply.headers.to_ascii_lowercase();
+        assert!(headers.contains("content-type: multipart/mixed; boundary="), "{headers}");
+        assert!(headers.contains("cache-control: no-store"), "{headers}");
+        let parts = multipart_parts(&reply.headers, &reply.body);
+        assert_eq!(parts.len(), 2, "{}", reply.body);
+        assert!(parts[0].0.contains("application/pkcs8") && parts[1].0.contains("smime-type=certs-only"));
+
+        let key_der = h.path(&format!("keygen-{label}.key.der"));
+        std::fs::write(&key_der, &parts[0].1).unwrap();
+        let key_text = String::from_utf8(
+            run_ok(Command::new("openssl").args(["pkey", "-inform", "DER", "-noout", "-text", "-in"]).arg(&key_der))
+                .stdout,
+        )
+        .unwrap();
+        assert!(key_text.contains("Private-Key"), "{key_text}");
+        let cert = est.save_pkcs7(
+            &base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &parts[1].1),
+            &format!("keygen-{label}.pem"),
+        );
+        assert!(x509_text(&cert, &["-text"]).contains(expect));
+        let pub_of_key = String::from_utf8(
+            run_ok(Command::new("openssl").args(["pkey", "-inform", "DER", "-pubout", "-in"]).arg(&key_der)).stdout,
+        )
+        .unwrap();
+        let pub_of_cert = x509_text(&cert, &["-pubkey", "-noout"]);
+        assert_eq!(pub_of_key.trim(), pub_of_cert.trim(), "the certificate certifies the returned key");
+        let pub_of_csr = String::from_utf8(
+            run_ok(Command::new("openssl").args(["req", "-pubkey", "-noout", "-in"]).arg(&req)).stdout,
+        )
+        .unwrap();
+        assert_ne!(pub_of_csr.trim(), pub_of_cert.trim(), "the CSR's own key is not certified");
+        match label {
+            "pc" => peers::openssl_verify(&h.chain_file("pc"), &cert, Some("sslclient")),
+            _ => peers::openssl_verify(&h.chain_file("router"), &cert, None),
+        }
+        peers::pkilint(&cert);
+
+        // The credential is spent; no credential at all is a 401.
+        let again = est.post(&path, &base64_of(&csr_der(&req)), &Auth::Basic(&cred));
+        assert_eq!(again.status, 403, "{}", again.body);
+        let none = est.post(&path, &base64_of(&csr_der(&req)), &Auth::None);
+        assert_eq!(none.status, 401, "{}", none.body);
+    }
+    assert_eq!(h.cert_list(Some(&id)).len(), 2);
+    h.ok(&["audit", "verify"]);
+    server.stop();
+}
+
 // ---- helpers ----
+
+/// The parts of a `multipart/mixed` body: each part's headers and its base64-decoded content.
+fn multipart_parts(headers: &str, body: &str) -> Vec<(String, Vec<u8>)> {
+    use base64::Engine as _;
+    let boundary = headers
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().starts_with("content-type:").then(|| l.to_owned()))
+        .and_then(|l| l.split("boundary=").nth(1).map(|b| b.trim().trim_matches('"').to_owned()))
+        .unwrap();
+    let delimiter = format!("--{boundary}");
+    body.split(&delimiter)
+        .skip(1)
+        .filter(|p| !p.starts_with("--"))
+        .map(|part| {
+            let (head, content) = part.split_once("\r\n\r\n").unwrap();
+            let content: String = content.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+            (head.to_owned(), base64::engine::general_purpose::STANDARD.decode(content).unwrap())
+        })
+        .collect()
+}
 
 /// An EST credential as the CLI printed it.
 struct Credential {

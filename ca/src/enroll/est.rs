@@ -11,10 +11,15 @@
 //!   router's requested DNS/IP SANs become the profile's name request, checked against the facility.
 //! * `simplereenroll`: TLS client certificate only; same facility, profile and names as that certificate.
 //! * `csrattrs`: the key algorithms the profile accepts (RFC 7030 §4.5.2 CsrAttrs).
+//! * `serverkeygen`: authenticated like `simpleenroll`; the CA makes a key of the CSR's key type (the CSR's own
+//!   key is only its proof of possession and the choice of algorithm), certifies it and returns it as PKCS#8
+//!   with the certificate in a `multipart/mixed` answer (RFC 7030 §4.4.2). The key is protected by the TLS
+//!   channel, as the RFC allows when the client asks for no further encryption; hcpki keeps no copy.
 
 use super::credential::Protocol;
-use super::{EnrollError, Grant, Holder};
-use crate::csr;
+use super::{Basis, EnrollError, Grant, Holder};
+use crate::csr::{self, SubjectKeyType};
+use crate::keys::{KeyAlgorithm, SoftwareKey};
 use crate::profile::{KeyClass, ProfileKind};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -31,6 +36,10 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const PKCS7_CERTS_ONLY: &str = "application/pkcs7-mime; smime-type=certs-only";
 /// `application/csrattrs`: the csrattrs response.
 pub const CSR_ATTRS: &str = "application/csrattrs";
+/// The serverkeygen response: a private key part and a certificate part. Base64 has no `-`, so the boundary
+/// can never occur inside a part.
+pub const SERVERKEYGEN_MULTIPART: &str = "multipart/mixed; boundary=hcpki-est-serverkeygen";
+const SERVERKEYGEN_BOUNDARY: &str = "hcpki-est-serverkeygen";
 
 /// What the CA side offers EST: declared here, implemented by [`crate::Authority`], so this module needs
 /// nothing else of the CA (and tests could drive it with a stand-in).
@@ -90,8 +99,18 @@ pub struct EstResponse {
     /// The `Content-Type`.
     pub content_type: &'static str,
     /// Base64 of the DER on one line (`Content-Transfer-Encoding: base64`). RFC 7030 allows line breaks, but
-    /// strongSwan's `pki --est` stops decoding at the first one.
-    pub body: String,
+    /// strongSwan's `pki --est` stops decoding at the first one. For serverkeygen, the multipart text whose
+    /// parts are base64 each; it holds a private key, so it is wiped when dropped here (the copy the HTTP
+    /// layer sends from is not under our control).
+    pub body: Zeroizing<String>,
+}
+
+impl EstResponse {
+    /// Whether the whole body is base64 (every answer but the multipart serverkeygen one, whose parts carry
+    /// their own `Content-Transfer-Encoding`).
+    pub fn is_base64(&self) -> bool {
+        !self.content_type.starts_with("multipart/")
+    }
 }
 
 /// The profile a label names, or `None` for an unknown label (the server answers 404).
@@ -133,26 +152,80 @@ pub fn csrattrs(authority: &dyn EstAuthority, label: Option<ProfileKind>) -> Res
         keys.retain(|k| pc.contains(k));
     }
     let der = csr_attrs(&keys).map_err(|e| EnrollError::Unavailable(format!("cannot encode csrattrs: {e}")))?;
-    Ok(EstResponse { content_type: CSR_ATTRS, body: STANDARD.encode(&der) })
+    Ok(EstResponse { content_type: CSR_ATTRS, body: Zeroizing::new(STANDARD.encode(&der)) })
 }
 
 /// `POST simpleenroll`.
 pub async fn simpleenroll(authority: &dyn EstAuthority, request: &EstRequest<'_>) -> Result<EstResponse, EnrollError> {
-    const OP: &str = "simpleenroll";
+    let (grant, csr) = authenticate(authority, request, "simpleenroll").await?;
+    let sans = requested_names(&grant, &csr);
+    let der = authority.issue(Protocol::Est, &grant, csr.der, sans, None).await?;
+    pkcs7_response(&[der])
+}
+
+/// `POST serverkeygen`: a new key of the CSR's type, certified, returned with its certificate.
+pub async fn serverkeygen(authority: &dyn EstAuthority, request: &EstRequest<'_>) -> Result<EstResponse, EnrollError> {
+    const OP: &str = "serverkeygen";
+    let (grant, csr) = authenticate(authority, request, OP).await?;
+    let algorithm = match csr.parsed.key_type() {
+        SubjectKeyType::P256 => KeyAlgorithm::P256,
+        SubjectKeyType::P384 => KeyAlgorithm::P384,
+        SubjectKeyType::Rsa(2048) => KeyAlgorithm::Rsa2048,
+        SubjectKeyType::Rsa(3072) => KeyAlgorithm::Rsa3072,
+        SubjectKeyType::Rsa(4096) => KeyAlgorithm::Rsa4096,
+        other => {
+            let e = EnrollError::BadRequest(format!("cannot generate a {other} key: send a P-256 or RSA-2048 CSR"));
+            return refuse(authority, OP, e).await;
+        }
+    };
+    let sans = requested_names(&grant, &csr);
+    // RSA generation takes tens of milliseconds of one core: keep it off the async workers.
+    let generated = tokio::task::spawn_blocking(move || {
+        let (key, pkcs8) = SoftwareKey::generate_device_key(algorithm)?;
+        let request = csr::build(&key, x509_cert::name::Name::default())?;
+        Ok::<_, crate::keys::KeyError>((pkcs8, request))
+    })
+    .await;
+    let (pkcs8, new_csr) = match generated {
+        Ok(Ok(g)) => g,
+        Ok(Err(e)) => return Err(EnrollError::Unavailable(format!("key generation failed ({e}); retry later"))),
+        Err(e) => return Err(EnrollError::Unavailable(format!("key generation stopped ({e}); retry later"))),
+    };
+    let der = authority.issue(Protocol::Est, &grant, new_csr, sans, None).await?;
+    let p7 = super::pkcs7::certs_only(&[der])
+        .map_err(|e| EnrollError::Unavailable(format!("cannot encode the PKCS#7 response: {e}")))?;
+    let key_b64 = Zeroizing::new(STANDARD.encode(pkcs8.as_slice()));
+    let body = Zeroizing::new(format!(
+        "--{b}\r\nContent-Type: application/pkcs8\r\nContent-Transfer-Encoding: base64\r\n\r\n{key}\r\n\
+         --{b}\r\nContent-Type: {PKCS7_CERTS_ONLY}\r\nContent-Transfer-Encoding: base64\r\n\r\n{cert}\r\n\
+         --{b}--\r\n",
+        b = SERVERKEYGEN_BOUNDARY,
+        key = key_b64.as_str(),
+        cert = STANDARD.encode(&p7),
+    ));
+    Ok(EstResponse { content_type: SERVERKEYGEN_MULTIPART, body })
+}
+
+/// Who may enroll, from an EST credential (HTTP Basic) or a current facility certificate, and the CSR,
+/// decoded and checked *before* a credential is redeemed: a malformed request must not use it up.
+async fn authenticate(
+    authority: &dyn EstAuthority,
+    request: &EstRequest<'_>,
+    op: &str,
+) -> Result<(Grant, ReceivedCsr), EnrollError> {
     let basic = match request.authorization.map(basic_credentials) {
         Some(Some(b)) => Some(b),
         Some(None) => {
-            return refuse(authority, OP, unauthenticated("the Authorization header is not HTTP Basic")).await;
+            return refuse(authority, op, unauthenticated("the Authorization header is not HTTP Basic")).await;
         }
         None => None,
     };
     if basic.is_none() && request.client_certificate.is_none() {
-        return refuse(authority, OP, unauthenticated("no credentials")).await;
+        return refuse(authority, op, unauthenticated("no credentials")).await;
     }
-    // The CSR is checked before a credential is redeemed: a malformed request must not use it up.
     let csr = match decode_csr(request.body) {
         Ok(c) => c,
-        Err(e) => return refuse(authority, OP, e).await,
+        Err(e) => return refuse(authority, op, e).await,
     };
     let grant = match (basic, request.client_certificate) {
         (Some((id, secret)), _) => authority.redeem(Protocol::Est, &id, &secret, request.label).await?,
@@ -161,18 +234,21 @@ pub async fn simpleenroll(authority: &dyn EstAuthority, request: &EstRequest<'_>
             Grant {
                 facility: holder.facility,
                 profile: request.label.unwrap_or(holder.profile),
-                basis: super::Basis::Certificate(holder.serial),
+                basis: Basis::Certificate(holder.serial),
             }
         }
-        (None, None) => return refuse(authority, OP, unauthenticated("no credentials")).await,
+        (None, None) => return refuse(authority, op, unauthenticated("no credentials")).await,
     };
-    let sans = match grant.profile {
+    Ok((grant, csr))
+}
+
+/// The name request a CSR makes: a router's DNS/IP SANs (checked against the facility by the profile); a PC
+/// is named by its facility and key, never by what it asks for.
+fn requested_names(grant: &Grant, csr: &ReceivedCsr) -> Vec<String> {
+    match grant.profile {
         ProfileKind::Router => csr.parsed.requested_sans().to_vec(),
-        // A PC is named by its facility and key, never by what it asks for.
         _ => Vec::new(),
-    };
-    let der = authority.issue(Protocol::Est, &grant, csr.der, sans, None).await?;
-    pkcs7_response(&[der])
+    }
 }
 
 /// `POST simplereenroll`: authenticated by the certificate being renewed, which keeps its names.
@@ -200,7 +276,7 @@ pub async fn simplereenroll(
     let grant = Grant {
         facility: holder.facility.clone(),
         profile: holder.profile,
-        basis: super::Basis::Certificate(holder.serial.clone()),
+        basis: Basis::Certificate(holder.serial.clone()),
     };
     let der = authority.issue(Protocol::Est, &grant, csr.der, holder.sans, holder.device).await?;
     pkcs7_response(&[der])
@@ -260,7 +336,7 @@ async fn refuse<T>(authority: &dyn EstAuthority, operation: &str, e: EnrollError
 fn pkcs7_response(certs: &[Vec<u8>]) -> Result<EstResponse, EnrollError> {
     let der = super::pkcs7::certs_only(certs)
         .map_err(|e| EnrollError::Unavailable(format!("cannot encode the PKCS#7 response: {e}")))?;
-    Ok(EstResponse { content_type: PKCS7_CERTS_ONLY, body: STANDARD.encode(&der) })
+    Ok(EstResponse { content_type: PKCS7_CERTS_ONLY, body: Zeroizing::new(STANDARD.encode(&der)) })
 }
 
 /// `CsrAttrs ::= SEQUENCE SIZE (0..MAX) OF AttrOrOID` (RFC 7030 §4.5.2), where

@@ -71,6 +71,18 @@ impl CertStatus {
     }
 }
 
+/// A signed certificate to store under its reserved serial, with the actor it was issued for (each
+/// certificate of a batch keeps its own requester in the audit log).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completion {
+    /// The reserved serial.
+    pub serial: String,
+    /// The signed certificate.
+    pub der: Vec<u8>,
+    /// Who asked for it.
+    pub actor: Actor,
+}
+
 /// What is about to be signed (write-ahead, before the signature exists).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuanceIntent {

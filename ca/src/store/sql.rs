@@ -24,8 +24,8 @@ use crate::enroll::CredentialRecord;
 use crate::facility::{Facility, FacilityId, FacilityState, NewFacility, Transition};
 use crate::profile::ProfileKind;
 use crate::store::{
-    Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, FacilityFilter, IssuanceIntent,
-    Store, StoreError,
+    Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion, FacilityFilter,
+    IssuanceIntent, Store, StoreError,
 };
 use rows::Chain;
 use sqlx::migrate::Migrator;

@@ -18,6 +18,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let loaded = Loaded::read(&global.dir, global.database_url.as_deref())?;
     let authority = Arc::new(super::open_loaded(&loaded).await?);
+    // Concurrent enrollments share their commits (ca/src/authority/queue.rs).
+    authority.start_group_commit();
     let names = server_names(args, &loaded);
     let identity = server_cert::ensure(&authority, &loaded.dir, &loaded.key_context(), &names).await?;
     tracing::info!(

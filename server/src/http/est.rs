@@ -55,10 +55,22 @@ pub async fn simplereenroll(
     enroll(state, label, tls, headers, body, Operation::Reenroll).await
 }
 
+/// `POST /.well-known/est/[<label>/]serverkeygen`.
+pub async fn serverkeygen(
+    State(state): State<AppState>,
+    label: Label,
+    tls: Tls,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    enroll(state, label, tls, headers, body, Operation::ServerKeygen).await
+}
+
 #[derive(Clone, Copy)]
 enum Operation {
     Enroll,
     Reenroll,
+    ServerKeygen,
 }
 
 async fn enroll(state: AppState, label: Label, tls: Tls, headers: HeaderMap, body: Body, op: Operation) -> Response {
@@ -69,6 +81,7 @@ async fn enroll(state: AppState, label: Label, tls: Tls, headers: HeaderMap, bod
     let name = match op {
         Operation::Enroll => "simpleenroll",
         Operation::Reenroll => "simplereenroll",
+        Operation::ServerKeygen => "serverkeygen",
     };
     let Ok(body) = axum::body::to_bytes(body, est::MAX_BODY_BYTES).await else {
         return refusal(est::too_large(&*state.est, name).await);
@@ -82,6 +95,7 @@ async fn enroll(state: AppState, label: Label, tls: Tls, headers: HeaderMap, bod
     answer(match op {
         Operation::Enroll => est::simpleenroll(&*state.est, &request).await,
         Operation::Reenroll => est::simplereenroll(&*state.est, &request).await,
+        Operation::ServerKeygen => est::serverkeygen(&*state.est, &request).await,
     })
 }
 
@@ -100,15 +114,20 @@ fn unknown_label(text: &str) -> Response {
 
 fn answer(result: Result<EstResponse, EnrollError>) -> Response {
     match result {
-        Ok(r) => (
-            StatusCode::OK,
-            [
-                (header::CONTENT_TYPE, r.content_type),
-                (header::HeaderName::from_static("content-transfer-encoding"), "base64"),
-            ],
-            r.body,
-        )
-            .into_response(),
+        Ok(r) => {
+            let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, r.content_type)]).into_response();
+            if r.is_base64() {
+                response.headers_mut().insert(
+                    header::HeaderName::from_static("content-transfer-encoding"),
+                    HeaderValue::from_static("base64"),
+                );
+            } else {
+                // serverkeygen: a private key is in the body; no cache may keep it.
+                response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            }
+            *response.body_mut() = Body::from(r.body.as_str().to_owned());
+            response
+        }
         Err(e) => refusal(e),
     }
 }

@@ -14,10 +14,12 @@ pub fn https(state: AppState) -> Router {
         .route("/.well-known/est/csrattrs", get(est::csrattrs))
         .route("/.well-known/est/simpleenroll", post(est::simpleenroll))
         .route("/.well-known/est/simplereenroll", post(est::simplereenroll))
+        .route("/.well-known/est/serverkeygen", post(est::serverkeygen))
         .route("/.well-known/est/{label}/cacerts", get(est::cacerts))
         .route("/.well-known/est/{label}/csrattrs", get(est::csrattrs))
         .route("/.well-known/est/{label}/simpleenroll", post(est::simpleenroll))
         .route("/.well-known/est/{label}/simplereenroll", post(est::simplereenroll))
+        .route("/.well-known/est/{label}/serverkeygen", post(est::serverkeygen))
         .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state, "https"), metrics::track))
         .with_state(state)
 }

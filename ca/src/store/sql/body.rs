@@ -360,16 +360,12 @@ macro_rules! sql_store {
                 tx.commit().await.map_err(Self::err)
             }
 
-            async fn complete_issuances(
-                &self,
-                issued: &[(String, Vec<u8>)],
-                actor: &Actor,
-            ) -> Result<Vec<CertificateRecord>, StoreError> {
+            async fn complete_issuances(&self, issued: &[Completion]) -> Result<Vec<CertificateRecord>, StoreError> {
                 let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;
                 let now = crate::time::now_unix();
                 let mut records = Vec::with_capacity(issued.len());
-                for (serial, der) in issued {
+                for Completion { serial, der, actor } in issued {
                     let mut record = Self::reserved(&mut tx, serial).await?;
                     let done = sqlx::query::<$db>(queries::MARK_ISSUED)
                         .bind(der.as_slice())
