@@ -249,6 +249,9 @@ pub enum CertCommand {
         profile: Option<String>,
         #[arg(long)]
         json: bool,
+        /// At most this many (the newest); a note on stderr says when more exist.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..))]
+        limit: i64,
     },
     /// Show one certificate (details and PEM).
     Show {

@@ -409,6 +409,12 @@ fn serverkeygen_returns_a_new_key_and_its_certificate(b: Backend) {
         assert_eq!(none.status, 401, "{}", none.body);
     }
     assert_eq!(h.cert_list(Some(&id)).len(), 2);
+    // A cut listing says so.
+    let cut = h.run(&["cert", "list", "--facility", &id, "--limit", "1"]);
+    assert_eq!(String::from_utf8_lossy(&cut.stdout).lines().count(), 1);
+    assert!(String::from_utf8_lossy(&cut.stderr).contains("more exist"), "{}", describe(&cut));
+    let whole = h.run(&["cert", "list", "--facility", &id, "--limit", "2"]);
+    assert!(!String::from_utf8_lossy(&whole.stderr).contains("more exist"), "{}", describe(&whole));
     h.ok(&["audit", "verify"]);
     server.stop();
 }

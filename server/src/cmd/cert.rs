@@ -12,13 +12,22 @@ use std::process::ExitCode;
 
 pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode> {
     match command {
-        CertCommand::List { facility, profile, json } => {
+        CertCommand::List { facility, profile, json, limit } => {
             let filter = CertificateFilter {
                 facility: facility.as_deref().map(FacilityId::parse).transpose().map_err(AuthorityError::from)?,
                 profile,
+                // One more than asked: tells whether the listing was cut.
+                limit: Some(limit.saturating_add(1)),
                 ..CertificateFilter::default()
             };
-            for c in authority.store().list_certificates(&filter).await? {
+            let mut certificates = authority.store().list_certificates(&filter).await?;
+            if certificates.len() as i64 > limit {
+                certificates.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                eprintln!(
+                    "showing the newest {limit} certificates; more exist: narrow with --facility/--profile or raise --limit"
+                );
+            }
+            for c in certificates {
                 if json {
                     println!("{}", serde_json::to_string(&c)?);
                 } else {
