@@ -2,6 +2,7 @@
 //! the ASN.1 definition quoted in the doc comment.
 
 mod general_name;
+pub mod ocsp;
 mod policy;
 mod raw_oid;
 mod signed;
