@@ -762,6 +762,7 @@ async fn issue_ca_cert(
     Ok(issued.der)
 }
 
+mod acme;
 mod enroll;
 #[cfg(test)]
 mod tests;
