@@ -15,7 +15,12 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-on_both_backends!(certbot_http01_ecdsa_rsa_renew_revoke_unregister, bad_input_is_refused_audited_and_issues_nothing,);
+on_both_backends!(
+    certbot_http01_ecdsa_rsa_renew_revoke_unregister,
+    lego_tls_alpn01,
+    key_change_and_account_update,
+    bad_input_is_refused_audited_and_issues_nothing,
+);
 
 /// certbot: an ECDSA and an RSA PC certificate (two EAB credentials, two accounts), a second certonly for
 /// the first name (renewal: the same account, a new certificate), `certbot revoke` and `certbot unregister`.
@@ -69,6 +74,78 @@ fn certbot_http01_ecdsa_rsa_renew_revoke_unregister(b: Backend) {
     let again = acme.certbot_fails("rsa", &eab2, &["certonly", "-d", &format!("pc-0003.{}", acme.domain)]);
     assert!(again.contains("credential was already used"), "{again}");
     assert_eq!(h.cert_list(Some(&id)).len(), 3, "two ECDSA and one (revoked) RSA certificate");
+    h.ok(&["audit", "verify"]);
+    acme.server.stop();
+}
+
+/// lego (Debian) proves control over tls-alpn-01 (RFC 8737) with EAB: hcpki connects offering ALPN
+/// `acme-tls/1` and checks the acmeIdentifier extension of lego's validation certificate.
+fn lego_tls_alpn01(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("lego clinic");
+    let acme = Acme::start(&h, &id);
+    let eab = acme.credential("pc");
+    let name = format!("pc-0004.{}", acme.domain);
+    let path = h.path("lego");
+    let out = Command::new("timeout")
+        .args(["120", "lego", "--server", &format!("{}/directory", acme.base()), "--email", "ops@example.org"])
+        .args(["--accept-tos", "--eab", "--kid", &eab.kid, "--hmac", &eab.hmac_key, "--domains", &name])
+        .args(["--tls", "--tls.port", &format!("127.0.0.1:{}", acme.tlsalpn01_port), "--key-type", "rsa2048"])
+        .arg("--path")
+        .arg(&path)
+        .args(["run", "--no-bundle"])
+        .env("LEGO_CA_CERTIFICATES", &acme.server_chain)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "lego run failed\n{}\n{}", describe(&out), acme.log());
+    let cert = path.join("certificates").join(format!("{name}.crt"));
+    check_pc(&h, &cert, "pc-0004", "rsaEncryption");
+    let audit = h.ok(&["audit", "list", "--limit", "1000"]);
+    assert!(!audit.lines().any(|l| l.contains("\"denied\"")), "a clean run refuses nothing\n{audit}");
+    acme.server.stop();
+}
+
+/// Key rollover (RFC 8555 §7.3.5) and contact update with the JWS client: afterwards the new key acts for the
+/// account, the old one does not, and a key another account holds is refused with 409.
+fn key_change_and_account_update(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("Rollover clinic");
+    let acme = Acme::start(&h, &id);
+    let dir = acme.directory();
+    let new_account = dir["newAccount"].as_str().unwrap().to_owned();
+    let key_change = dir["keyChange"].as_str().unwrap().to_owned();
+    let (old, new, other) = (Jose::new(11), Jose::new(12), Jose::new(13));
+    let account = acme.register(&old, &new_account);
+    let other_account = acme.register(&other, &new_account);
+    assert_ne!(account, other_account);
+
+    let r = acme.post_jws(&old, &account, Some(json!({"contact": ["mailto:pc-admin@example.org"]})), Some(&account));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("mailto:pc-admin@example.org"), "{}", r.body);
+
+    let inner = |k: &Jose| k.inner(&key_change, &json!({"account": account, "oldKey": old.jwk()}));
+    // To a key another account has: 409, nothing changes.
+    acme.post_jws(&old, &key_change, Some(inner(&other)), Some(&account)).problem(409, "malformed");
+    // oldKey must be the current key.
+    let wrong_old = new.inner(&key_change, &json!({"account": account, "oldKey": other.jwk()}));
+    acme.post_jws(&old, &key_change, Some(wrong_old), Some(&account)).problem(403, "unauthorized");
+    let r = acme.post_jws(&old, &key_change, Some(inner(&new)), Some(&account));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(acme.post_jws(&new, &account, None, Some(&account)).status, 200);
+    assert_eq!(acme.post_jws(&old, &account, None, Some(&account)).status, 400, "the old key no longer signs");
+    // newAccount with the new key finds the account again.
+    let r = acme.post_jws(&new, &new_account, Some(json!({"onlyReturnExisting": true})), None);
+    assert_eq!((r.status, r.header("location")), (200, Some(account.clone())), "{}", r.body);
+
+    let r = acme.post_jws(&new, &account, Some(json!({"status": "deactivated"})), Some(&account));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let order = json!({"identifiers": [{"type": "dns", "value": format!("pc-1.{}", acme.domain)}]});
+    let new_order = dir["newOrder"].as_str().unwrap();
+    acme.post_jws(&new, new_order, Some(order), Some(&account)).problem(403, "unauthorized");
+    let audit = h.ok(&["audit", "list", "--limit", "1000"]);
+    for action in ["acme.account.key-change", "acme.account.update", "acme.account.deactivate"] {
+        assert!(audit.contains(action), "no {action}\n{audit}");
+    }
     h.ok(&["audit", "verify"]);
     acme.server.stop();
 }
@@ -204,22 +281,23 @@ struct Acme<'a> {
     facility: String,
     domain: String,
     http01_port: u16,
+    tlsalpn01_port: u16,
     server_chain: PathBuf,
 }
 
 impl<'a> Acme<'a> {
     fn start(h: &'a Hcpki, facility: &str) -> Self {
         let domain = h.router_dns_name(facility);
-        let http01_port = free_port();
+        let (http01_port, tlsalpn01_port) = (free_port(), free_port());
         let config = h.dir().join("hcpki.toml");
         let mut text = std::fs::read_to_string(&config).unwrap();
         text.push_str(&format!(
-            "\n[acme]\nhttp01_port = {http01_port}\ntlsalpn01_port = {}\n\n[acme.resolve]\n\".{domain}\" = \"127.0.0.1\"\n",
-            free_port()
+            "\n[acme]\nhttp01_port = {http01_port}\ntlsalpn01_port = {tlsalpn01_port}\n\n[acme.resolve]\n\".{domain}\" = \"127.0.0.1\"\n",
         ));
         std::fs::write(&config, text).unwrap();
         let server = Served::start(h, &[]);
-        Self { h, server, facility: facility.to_owned(), domain, http01_port, server_chain: h.chain_file("server") }
+        let server_chain = h.chain_file("server");
+        Self { h, server, facility: facility.to_owned(), domain, http01_port, tlsalpn01_port, server_chain }
     }
 
     fn base(&self) -> String {
@@ -322,6 +400,14 @@ impl<'a> Acme<'a> {
         text.lines().find_map(|l| l.strip_prefix("replay-nonce: ")).unwrap().trim().to_owned()
     }
 
+    /// A new account for `key` with a fresh EAB credential; its URL.
+    fn register(&self, key: &Jose, new_account: &str) -> String {
+        let eab = self.credential("pc");
+        let r = self.post_jws(key, new_account, Some(key.account_payload(&eab, new_account)), None);
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.header("location").unwrap()
+    }
+
     fn post_jws(&self, key: &Jose, url: &str, payload: Option<Value>, kid: Option<&str>) -> Reply {
         let body = key.sign(url, &self.nonce(), payload.as_ref(), kid);
         self.post_raw(url, &body.to_string(), JOSE)
@@ -406,6 +492,15 @@ impl Jose {
         }
         let protected = B64.encode(protected.to_string());
         let payload = payload.map(|p| B64.encode(p.to_string())).unwrap_or_default();
+        let sig: p256::ecdsa::Signature = self.key.sign(format!("{protected}.{payload}").as_bytes());
+        json!({"protected": protected, "payload": payload, "signature": B64.encode(sig.to_bytes())})
+    }
+
+    /// An inner JWS (key-change): signed by this key, its jwk in the header, no nonce.
+    fn inner(&self, url: &str, payload: &Value) -> Value {
+        use p256::ecdsa::signature::Signer as _;
+        let protected = B64.encode(json!({"alg": "ES256", "url": url, "jwk": self.jwk()}).to_string());
+        let payload = B64.encode(payload.to_string());
         let sig: p256::ecdsa::Signature = self.key.sign(format!("{protected}.{payload}").as_bytes());
         json!({"protected": protected, "payload": payload, "signature": B64.encode(sig.to_bytes())})
     }

@@ -168,7 +168,7 @@ impl ServerCertVerifier for AnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        handshake_signature(&self.0, message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -177,11 +177,38 @@ impl ServerCertVerifier for AnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        handshake_signature(&self.0, message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The handshake signature, checked with the certificate's key. Not through rustls' helpers: they parse the
+/// certificate with webpki, which (rightly, for PKIX) refuses the critical acmeIdentifier extension every
+/// tls-alpn-01 certificate carries.
+fn handshake_signature(
+    provider: &rustls::crypto::CryptoProvider,
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    use der::Decode;
+    let bad = || rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature);
+    let parsed = x509_cert::Certificate::from_der(cert.as_ref()).map_err(|_| bad())?;
+    let key = parsed.tbs_certificate().subject_public_key_info().subject_public_key.raw_bytes();
+    let algorithms = provider
+        .signature_verification_algorithms
+        .mapping
+        .iter()
+        .find(|(scheme, _)| *scheme == dss.scheme)
+        .map(|(_, algs)| *algs)
+        .unwrap_or_default();
+    if algorithms.iter().any(|alg| alg.verify_signature(key, message, dss.signature()).is_ok()) {
+        Ok(HandshakeSignatureValid::assertion())
+    } else {
+        Err(bad())
     }
 }
 
