@@ -21,7 +21,7 @@ pub(super) async fn new_account(
     if let Some(existing) = authority.account_by_thumbprint(&thumbprint).await? {
         // RFC 8555 §7.3.1: the same key finds its account again.
         let url = format!("{}/acct/{}", request.base, existing.id);
-        return Ok(AcmeResponse::json(200, existing.to_json(request.base)).at(url));
+        return Ok(AcmeResponse::json(200, existing.to_json()).at(url));
     }
     if payload.get("onlyReturnExisting").and_then(|v| v.as_bool()) == Some(true) {
         return Err(Problem::account_does_not_exist("no account has this key"));
@@ -56,7 +56,7 @@ pub(super) async fn new_account(
         return Err(p);
     }
     let url = format!("{}/acct/{}", request.base, account.id);
-    Ok(AcmeResponse::json(201, account.to_json(request.base)).at(url))
+    Ok(AcmeResponse::json(201, account.to_json()).at(url))
 }
 
 /// RFC 8555 §7.3.4: the inner JWS is HMAC-signed with the EAB key, names the credential as `kid`, carries
@@ -120,7 +120,7 @@ pub(super) async fn update(
     }
     let url = format!("{}/acct/{}", request.base, account.id);
     let Some(payload) = payload_json(jws)? else {
-        return Ok(AcmeResponse::json(200, account.to_json(request.base)).at(url));
+        return Ok(AcmeResponse::json(200, account.to_json()).at(url));
     };
     match payload.get("status").and_then(|s| s.as_str()) {
         Some("deactivated") => {
@@ -134,7 +134,7 @@ pub(super) async fn update(
         }
         None => {}
     }
-    Ok(AcmeResponse::json(200, account.to_json(request.base)).at(url))
+    Ok(AcmeResponse::json(200, account.to_json()).at(url))
 }
 
 /// `POST key-change`: the inner JWS, signed by the new key, names the account and its old key.
@@ -176,5 +176,5 @@ pub(super) async fn key_change(
     account.thumbprint = thumbprint;
     account.jwk = new_key.canonical_json();
     authority.update_account(&account, "key-change").await?;
-    Ok(AcmeResponse::json(200, account.to_json(request.base)).at(url))
+    Ok(AcmeResponse::json(200, account.to_json()).at(url))
 }

@@ -42,12 +42,12 @@ impl AcmeAccount {
         crate::store::Actor(format!("acme:account:{}", self.id))
     }
 
-    /// RFC 8555 §7.1.2.
-    pub fn to_json(&self, base: &str) -> serde_json::Value {
+    /// RFC 8555 §7.1.2. Without `orders`: hcpki does not list an account's orders (no client reads the
+    /// list; a URL that answers nothing would be worse than none).
+    pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "status": self.status,
             "contact": self.contact,
-            "orders": format!("{base}/acct/{}/orders", self.id),
             "externalAccountBinding": {"kid": self.credential},
         })
     }
