@@ -269,7 +269,7 @@ async fn handle(
                 Endpoint::NewOrder => issuance::new_order(authority, request, &jws, &account).await,
                 Endpoint::Order(id) => issuance::show_order(authority, request, &account, id).await,
                 Endpoint::Authz(id) => issuance::authz(authority, request, &jws, &account, id).await,
-                Endpoint::Challenge(id) => issuance::challenge(authority, validator, request, &account, id).await,
+                Endpoint::Challenge(id) => issuance::challenge(authority, validator, request, &jws, &account, id).await,
                 Endpoint::Finalize(id) => issuance::finalize(authority, request, &jws, &account, id).await,
                 Endpoint::Cert(serial) => issuance::download(authority, &account, serial).await,
                 Endpoint::NewAccount | Endpoint::RevokeCert => Err(Problem::server_internal("unreachable endpoint")),

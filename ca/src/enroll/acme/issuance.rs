@@ -71,10 +71,15 @@ pub(super) async fn new_order(
     Ok(AcmeResponse::json(201, order.to_json(request.base)).at(order.url(request.base)))
 }
 
-/// An order of this account.
+/// An order of this account; one past its expiry that never became valid reads as `invalid`.
 async fn own_order(authority: &dyn AcmeAuthority, account: &AcmeAccount, id: &str) -> Result<AcmeOrder, Problem> {
     match authority.order(id).await? {
-        Some(o) if o.account == account.id => Ok(o),
+        Some(mut o) if o.account == account.id => {
+            if o.expires_at <= crate::time::now_unix() && o.status != "valid" {
+                o.status = "invalid".into();
+            }
+            Ok(o)
+        }
         Some(_) => Err(Problem::unauthorized("this order belongs to another account")),
         None => Err(Problem::not_found("order")),
     }
@@ -126,6 +131,7 @@ pub(super) async fn challenge(
     authority: &dyn AcmeAuthority,
     validator: &dyn Validator,
     request: &AcmeRequest<'_>,
+    jws: &Jws,
     account: &AcmeAccount,
     id: &str,
 ) -> Result<AcmeResponse, Problem> {
@@ -139,9 +145,10 @@ pub(super) async fn challenge(
         Ok((a.clone(), c.clone()))
     };
     let (authz, chall) = find(&order)?;
-    // POST-as-GET of a challenge never starts it; `{}` does (RFC 8555 §7.5.1). Both land here: certbot
-    // sends `{}`, and a repeated `{}` on a settled challenge just shows it.
-    if chall.status == "pending" && authz.status == "pending" && order.status == "pending" {
+    // POST-as-GET of a challenge only shows it; `{}` starts it (RFC 8555 §7.5.1), and a repeated `{}` on a
+    // settled challenge just shows it.
+    let respond = payload_json(jws)?.is_some();
+    if respond && chall.status == "pending" && authz.status == "pending" && order.status == "pending" {
         let thumbprint = super::account_key(account)?.thumbprint();
         let outcome = challenge::validate(validator, kind, &authz.identifier, &chall.token, &thumbprint).await;
         let now = crate::time::now_unix();
