@@ -19,6 +19,7 @@ on_both_backends!(
     certbot_http01_ecdsa_rsa_renew_revoke_unregister,
     lego_tls_alpn01,
     key_change_and_account_update,
+    two_replicas_share_nonces_and_accounts,
     bad_input_is_refused_audited_and_issues_nothing,
 );
 
@@ -147,6 +148,42 @@ fn key_change_and_account_update(b: Backend) {
         assert!(audit.contains(action), "no {action}\n{audit}");
     }
     h.ok(&["audit", "verify"]);
+    acme.server.stop();
+}
+
+/// Two `hcpki serve` processes on one database (issue #9): a nonce handed out by one is good once on the
+/// other, an account made on one is found by the other, and an order made on one is seen by the other.
+fn two_replicas_share_nonces_and_accounts(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("Replica clinic");
+    let acme = Acme::start(&h, &id);
+    let replica = Served::start(&h, &[]);
+    let other_base = format!("https://127.0.0.1:{}/acme", replica.https_port);
+    let key = Jose::new(21);
+    let eab = acme.credential("pc");
+
+    let url = format!("{other_base}/new-account");
+    let nonce = acme.nonce();
+    let body = key.sign(&url, &nonce, Some(&key.account_payload(&eab, &url)), None).to_string();
+    let r = acme.post_raw(&url, &body, JOSE);
+    assert_eq!(r.status, 201, "a nonce from one replica works on the other: {}", r.body);
+    let here = format!("{}/new-account", acme.base());
+    let replay = key.sign(&here, &nonce, Some(&json!({"onlyReturnExisting": true})), None).to_string();
+    acme.post_raw(&here, &replay, JOSE).problem(400, "badNonce");
+
+    let r = acme.post_jws(&key, &here, Some(json!({"onlyReturnExisting": true})), None);
+    assert_eq!(r.status, 200, "the account made on the other replica: {}", r.body);
+    let account = r.header("location").unwrap();
+    let order = json!({"identifiers": [{"type": "dns", "value": format!("pc-0005.{}", acme.domain)}]});
+    let r = acme.post_jws(&key, &format!("{}/new-order", acme.base()), Some(order), Some(&account));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let order_url = r.header("location").unwrap();
+    let on_other = order_url.replace(&acme.base(), &other_base);
+    let other_account = account.replace(&acme.base(), &other_base);
+    let r = acme.post_jws(&key, &on_other, None, Some(&other_account));
+    assert_eq!(r.status, 200, "the order made on one replica, read on the other: {}", r.body);
+    assert!(r.body.contains("\"pending\""), "{}", r.body);
+    replica.stop();
     acme.server.stop();
 }
 
