@@ -24,7 +24,8 @@ on_both_backends!(
 );
 
 /// certbot: an ECDSA and an RSA PC certificate (two EAB credentials, two accounts), a second certonly for
-/// the first name (renewal: the same account, a new certificate), `certbot revoke` and `certbot unregister`.
+/// the first name (renewal: the same account, a new certificate), `certbot revoke` and `certbot unregister`,
+/// and a router certificate for a name in the facility's zone.
 fn certbot_http01_ecdsa_rsa_renew_revoke_unregister(b: Backend) {
     let h = Hcpki::initialized(b);
     let id = h.approved_facility("certbot clinic");
@@ -75,6 +76,16 @@ fn certbot_http01_ecdsa_rsa_renew_revoke_unregister(b: Backend) {
     let again = acme.certbot_fails("rsa", &eab2, &["certonly", "-d", &format!("pc-0003.{}", acme.domain)]);
     assert!(again.contains("credential was already used"), "{again}");
     assert_eq!(h.cert_list(Some(&id)).len(), 3, "two ECDSA and one (revoked) RSA certificate");
+
+    // A router credential: the account orders names in the facility's zone, which become DNS SANs.
+    let router_eab = acme.credential("router");
+    let gw = format!("gw.{}", acme.domain);
+    let router = acme.certbot("router", &router_eab, &["certonly", "-d", &gw, "--key-type", "ecdsa"]);
+    let router_cert = acme.live(&router, &gw, "cert.pem");
+    peers::openssl_verify(&h.chain_file("router"), &router_cert, None);
+    peers::pkilint(&router_cert);
+    let san = crate::fixtures::x509_text(&router_cert, &["-ext", "subjectAltName"]);
+    assert!(san.contains(&format!("DNS:{}", acme.domain)) && san.contains(&format!("DNS:{gw}")), "{san}");
     h.ok(&["audit", "verify"]);
     acme.server.stop();
 }
