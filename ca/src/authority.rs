@@ -792,6 +792,7 @@ async fn issue_ca_cert(
     Ok(issued.der)
 }
 
+mod acme;
 mod enroll;
 mod queue;
 #[cfg(test)]

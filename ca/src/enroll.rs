@@ -5,6 +5,7 @@
 //! `authority/enroll.rs`. What is common to them lives here: who may enroll ([`Grant`]) and how a
 //! refusal is classed ([`EnrollError`]), which each protocol turns into its own error shape.
 
+pub mod acme;
 pub mod credential;
 pub mod est;
 mod pkcs7;
@@ -32,6 +33,8 @@ pub enum Basis {
     Credential(String),
     /// A current facility certificate (its serial), presented over TLS.
     Certificate(String),
+    /// An ACME account (its ID), bound to the facility when it redeemed its EAB credential.
+    Account(String),
 }
 
 impl Grant {
@@ -40,6 +43,7 @@ impl Grant {
         match &self.basis {
             Basis::Credential(id) => crate::store::Actor(format!("{protocol}:credential:{id}")),
             Basis::Certificate(serial) => crate::store::Actor(format!("{protocol}:certificate:{serial}")),
+            Basis::Account(id) => crate::store::Actor(format!("{protocol}:account:{id}")),
         }
     }
 }

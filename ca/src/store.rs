@@ -18,6 +18,7 @@ pub use sql::{PgStore, SqliteStore};
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::enroll::CredentialRecord;
+use crate::enroll::acme::{AcmeAccount, AcmeOrder};
 use crate::facility::{Facility, FacilityId, FacilityState, NewFacility, Transition};
 use crate::profile::ProfileKind;
 use std::sync::Arc;
@@ -147,6 +148,40 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// How many certificates are `issued`, per profile, sorted by profile (for metrics).
     async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    // ---- ACME (decision D17): state every replica shares ----
+
+    /// Record a nonce handed out, valid until `expires_at`; nonces expired at `now` are swept.
+    async fn acme_put_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> Result<(), StoreError>;
+
+    /// Delete a nonce if it exists and is unexpired at `now`: `true` for exactly one caller.
+    async fn acme_take_nonce(&self, nonce: &str, now: i64) -> Result<bool, StoreError>;
+
+    /// Record a new ACME account, audited as `acme.account.create`.
+    async fn acme_create_account(&self, account: &AcmeAccount, actor: &Actor) -> Result<(), StoreError>;
+
+    /// One ACME account.
+    async fn acme_account(&self, id: &str) -> Result<Option<AcmeAccount>, StoreError>;
+
+    /// The ACME account whose key has this RFC 7638 thumbprint.
+    async fn acme_account_by_thumbprint(&self, thumbprint: &str) -> Result<Option<AcmeAccount>, StoreError>;
+
+    /// Store an account's key, status and contact, audited as `acme.account.<action>`.
+    async fn acme_update_account(&self, account: &AcmeAccount, action: &str, actor: &Actor) -> Result<(), StoreError>;
+
+    /// Record a new order (version 0), audited as `acme.order.create`.
+    async fn acme_create_order(&self, order: &AcmeOrder, actor: &Actor) -> Result<(), StoreError>;
+
+    /// One order.
+    async fn acme_order(&self, id: &str) -> Result<Option<AcmeOrder>, StoreError>;
+
+    /// Store `order` only if the stored version is `order.version - 1`; `false` when another request
+    /// changed it first.
+    async fn acme_update_order(&self, order: &AcmeOrder) -> Result<bool, StoreError>;
+
+    /// Mark an issued certificate revoked with its RFC 5280 reason code, audited as `cert.revoke`
+    /// ([`StoreError::UnknownSerial`] unless it is `issued`). CRL and OCSP publication is issue #5.
+    async fn revoke_certificate(&self, serial: &str, reason: u8, actor: &Actor) -> Result<(), StoreError>;
 }
 
 /// Open the database named by `url` and bring its schema up to date.

@@ -30,6 +30,36 @@ pub struct Config {
     /// `hcpki serve` settings.
     #[serde(default, skip_serializing_if = "ServeConfig::is_default")]
     pub serve: ServeConfig,
+    /// ACME challenge validation settings.
+    #[serde(default, skip_serializing_if = "AcmeConfig::is_default")]
+    pub acme: AcmeConfig,
+}
+
+/// `[acme]`: where ACME challenge validation connects (decision D17). Defaults are RFC 8555's ports and
+/// normal DNS; the overrides exist for closed networks (a facility's PCs not in public DNS) and tests.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AcmeConfig {
+    /// Port of http-01 validation (RFC 8555 §8.3: 80).
+    pub http01_port: u16,
+    /// Port of tls-alpn-01 validation (RFC 8737: 443).
+    pub tlsalpn01_port: u16,
+    /// Static name → IP address resolution used instead of DNS: an exact name, or a key starting with `.`
+    /// for every name under it (the longest match wins).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub resolve: std::collections::BTreeMap<String, std::net::IpAddr>,
+}
+
+impl Default for AcmeConfig {
+    fn default() -> Self {
+        Self { http01_port: 80, tlsalpn01_port: 443, resolve: Default::default() }
+    }
+}
+
+impl AcmeConfig {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 /// `[serve]`: settings of `hcpki serve`.

@@ -3,6 +3,8 @@
 //! Nothing here signs or decides on certificates; handlers call into `hcpki_ca`: the store for health and
 //! metrics, the enrollment protocol modules (through the interfaces they declare) for EST.
 
+pub mod acme;
+pub mod acme_validator;
 pub mod est;
 pub mod health;
 pub mod metrics;
@@ -11,6 +13,7 @@ pub mod server_cert;
 pub mod tls;
 mod tls_key;
 
+use hcpki_ca::enroll::acme::{AcmeAuthority, Validator};
 use hcpki_ca::enroll::est::EstAuthority;
 use hcpki_ca::store::Store;
 use std::sync::Arc;
@@ -24,4 +27,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The CA as EST sees it.
     pub est: Arc<dyn EstAuthority>,
+    /// The CA as ACME sees it.
+    pub acme: Arc<dyn AcmeAuthority>,
+    /// ACME challenge validation (network fetches, as `[acme]` configures them).
+    pub acme_validator: Arc<dyn Validator>,
 }

@@ -15,7 +15,11 @@ use x509_cert::Certificate;
 impl Authority {
     /// Make an enrollment credential for an approved or active facility; the secret is returned once.
     pub async fn create_credential(&self, new: &NewCredential, actor: &Actor) -> Result<Minted, AuthorityError> {
-        let minted = credential::mint(new, actor.as_str(), crate::time::now_unix())?;
+        let eab = match new.protocol {
+            Protocol::Acme => Some(self.enrollment_key().map_err(|e| CredentialError::EnrollmentKey(e.to_string()))?),
+            _ => None,
+        };
+        let minted = credential::mint(new, actor.as_str(), crate::time::now_unix(), eab.as_ref())?;
         match self.store.create_credential(&minted.record, actor).await {
             Err(StoreError::UnknownFacility(id)) => Err(AuthorityError::UnknownFacility(id)),
             Err(StoreError::FacilityState { id, state }) => Err(AuthorityError::FacilityState { id, state }),
@@ -36,43 +40,8 @@ impl Authority {
         }
     }
 
-    /// Audit a refused credential use (nothing changes, so no other row goes with it).
-    async fn audit_credential_refusal(&self, protocol: Protocol, id: &str, reason: &str) {
-        self.audit_denied(protocol, "enroll.credential.use", id, reason).await;
-    }
-
-    async fn audit_denied(&self, protocol: Protocol, action: &str, target: &str, reason: &str) {
-        let event = AuditEvent {
-            actor: format!("{protocol}:anonymous"),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            outcome: Outcome::Denied,
-            detail: serde_json::json!({ "protocol": protocol.as_str(), "reason": reason }),
-        };
-        if let Err(e) = self.store.append_audit(&event).await {
-            tracing::error!(error = %e, "could not audit a refused enrollment");
-        }
-    }
-}
-
-/// Store trouble is the CA's problem, not the device's: log it whole, tell the device to retry.
-fn unavailable(e: impl std::fmt::Display) -> EnrollError {
-    tracing::error!(error = %e, "enrollment failed on the CA side");
-    EnrollError::Unavailable("the CA cannot serve this request now; retry later".into())
-}
-
-#[async_trait::async_trait]
-impl EstAuthority for Authority {
-    fn chain(&self, profile: ProfileKind) -> Result<Vec<Vec<u8>>, EnrollError> {
-        let ca = CaName::for_profile(profile).ok_or_else(|| EnrollError::BadRequest(format!("no CA for {profile}")))?;
-        Authority::chain(self, ca).map_err(unavailable)
-    }
-
-    fn accepted_keys(&self, profile: ProfileKind) -> Vec<KeyClass> {
-        self.settings.spec(profile, None).keys.to_vec()
-    }
-
-    async fn redeem(
+    /// Check a credential and redeem it atomically (every protocol front end); audits both outcomes.
+    pub(super) async fn redeem_credential(
         &self,
         protocol: Protocol,
         id: &str,
@@ -111,6 +80,89 @@ impl EstAuthority for Authority {
             }
             Err(e) => Err(unavailable(e)),
         }
+    }
+
+    /// Issue under a grant through the normal pipeline; a refusal gives a redeemed credential back.
+    pub(super) async fn enroll_issue(
+        &self,
+        protocol: Protocol,
+        grant: &Grant,
+        csr: Vec<u8>,
+        sans: Vec<String>,
+        device: Option<String>,
+    ) -> Result<Vec<u8>, EnrollError> {
+        let request = IssueRequest {
+            profile: grant.profile,
+            facility: Some(grant.facility.to_string()),
+            csr,
+            sans,
+            device,
+            router_eku: None,
+            ocsp_for: None,
+        };
+        let actor = grant.actor(protocol);
+        let refusal = match self.issue(&request, &actor).await {
+            Ok((issued, _)) => return Ok(issued.der),
+            Err(e) => e,
+        };
+        if let Basis::Credential(id) = &grant.basis
+            && let Err(e) = self.store.release_credential(id, &refusal.to_string(), &actor).await
+        {
+            tracing::error!(error = %e, credential = id, "could not give back a credential after a refused issuance");
+        }
+        Err(match refusal {
+            AuthorityError::Csr(_) | AuthorityError::Profile(_) => EnrollError::BadRequest(refusal.to_string()),
+            AuthorityError::FacilityState { .. } | AuthorityError::UnknownFacility(_) => {
+                EnrollError::Forbidden(refusal.to_string())
+            }
+            other => unavailable(other),
+        })
+    }
+
+    /// Audit a refused credential use (nothing changes, so no other row goes with it).
+    async fn audit_credential_refusal(&self, protocol: Protocol, id: &str, reason: &str) {
+        self.audit_denied(protocol, "enroll.credential.use", id, reason).await;
+    }
+
+    pub(super) async fn audit_denied(&self, protocol: Protocol, action: &str, target: &str, reason: &str) {
+        let event = AuditEvent {
+            actor: format!("{protocol}:anonymous"),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            outcome: Outcome::Denied,
+            detail: serde_json::json!({ "protocol": protocol.as_str(), "reason": reason }),
+        };
+        if let Err(e) = self.store.append_audit(&event).await {
+            tracing::error!(error = %e, "could not audit a refused enrollment");
+        }
+    }
+}
+
+/// Store trouble is the CA's problem, not the device's: log it whole, tell the device to retry.
+pub(super) fn unavailable(e: impl std::fmt::Display) -> EnrollError {
+    tracing::error!(error = %e, "enrollment failed on the CA side");
+    EnrollError::Unavailable("the CA cannot serve this request now; retry later".into())
+}
+
+#[async_trait::async_trait]
+impl EstAuthority for Authority {
+    fn chain(&self, profile: ProfileKind) -> Result<Vec<Vec<u8>>, EnrollError> {
+        let ca = CaName::for_profile(profile).ok_or_else(|| EnrollError::BadRequest(format!("no CA for {profile}")))?;
+        Authority::chain(self, ca).map_err(unavailable)
+    }
+
+    fn accepted_keys(&self, profile: ProfileKind) -> Vec<KeyClass> {
+        self.settings.spec(profile, None).keys.to_vec()
+    }
+
+    async fn redeem(
+        &self,
+        protocol: Protocol,
+        id: &str,
+        secret: &str,
+        profile: Option<ProfileKind>,
+    ) -> Result<Grant, EnrollError> {
+        self.redeem_credential(protocol, id, secret, profile).await
     }
 
     async fn holder(&self, certificate_der: &[u8]) -> Result<Holder, EnrollError> {
@@ -153,32 +205,7 @@ impl EstAuthority for Authority {
         sans: Vec<String>,
         device: Option<String>,
     ) -> Result<Vec<u8>, EnrollError> {
-        let request = IssueRequest {
-            profile: grant.profile,
-            facility: Some(grant.facility.to_string()),
-            csr,
-            sans,
-            device,
-            router_eku: None,
-            ocsp_for: None,
-        };
-        let actor = grant.actor(protocol);
-        let refusal = match self.issue(&request, &actor).await {
-            Ok((issued, _)) => return Ok(issued.der),
-            Err(e) => e,
-        };
-        if let Basis::Credential(id) = &grant.basis
-            && let Err(e) = self.store.release_credential(id, &refusal.to_string(), &actor).await
-        {
-            tracing::error!(error = %e, credential = id, "could not give back a credential after a refused issuance");
-        }
-        Err(match refusal {
-            AuthorityError::Csr(_) | AuthorityError::Profile(_) => EnrollError::BadRequest(refusal.to_string()),
-            AuthorityError::FacilityState { .. } | AuthorityError::UnknownFacility(_) => {
-                EnrollError::Forbidden(refusal.to_string())
-            }
-            other => unavailable(other),
-        })
+        self.enroll_issue(protocol, grant, csr, sans, device).await
     }
 
     async fn refused(&self, protocol: Protocol, operation: &str, reason: &str) {

@@ -149,12 +149,22 @@ pub struct Minted {
     pub secret: Zeroizing<String>,
 }
 
-/// Make a credential: random ID, secret and salt.
-pub fn mint(new: &NewCredential, created_by: &str, now: i64) -> Result<Minted, CredentialError> {
+/// Make a credential: random ID, secret and salt. An ACME EAB key is not random but derived from the
+/// deployment's enrollment key, the ID and the salt (decision D17), so `eab` is required for ACME.
+pub fn mint(
+    new: &NewCredential,
+    created_by: &str,
+    now: i64,
+    eab: Option<&super::acme::eab::EnrollmentKey>,
+) -> Result<Minted, CredentialError> {
     let random = |n| crate::keys::random_secret(n).map_err(|e| CredentialError::Random(e.to_string()));
     let id = hex::encode(random(ID_BYTES)?.as_slice());
     let salt = hex::encode(random(SALT_BYTES)?.as_slice());
-    let bytes = random(SECRET_BYTES)?;
+    let bytes = match (new.protocol, eab) {
+        (Protocol::Acme, Some(k)) => k.derive(&id, &salt),
+        (Protocol::Acme, None) => return Err(CredentialError::NoEnrollmentKey),
+        _ => random(SECRET_BYTES)?,
+    };
     // SCEP challenge passwords travel as PrintableString on many devices, which has no `_`: hex there.
     // EST passwords and ACME EAB keys (RFC 8555 §7.3.4: base64url) take base64url.
     let secret = Zeroizing::new(match new.protocol {
@@ -317,6 +327,12 @@ pub enum CredentialError {
     /// No credential with that ID.
     #[error("no enrollment credential {0}: check the ID with `hcpki enroll list`")]
     Unknown(String),
+    /// ACME credentials need the enrollment key (secrets/enrollment-key), which could not be used.
+    #[error("ACME credentials need the deployment's enrollment key (secrets/enrollment-key): {0}")]
+    EnrollmentKey(String),
+    /// ACME credentials were asked for without the enrollment key.
+    #[error("ACME credentials need the deployment's enrollment key (secrets/enrollment-key)")]
+    NoEnrollmentKey,
 }
 
 #[cfg(test)]
@@ -326,7 +342,7 @@ mod tests {
     fn minted(profiles: &[ProfileKind]) -> Minted {
         let facility = FacilityId::from_number(1).unwrap();
         let new = NewCredential::new(facility, Protocol::Est, profiles, DEFAULT_VALIDITY_SECS).unwrap();
-        mint(&new, "test", 1000).unwrap()
+        mint(&new, "test", 1000, None).unwrap()
     }
 
     #[test]

@@ -48,6 +48,8 @@ pub enum CertStatus {
     Issued,
     /// Signing failed; the serial is burnt.
     Failed,
+    /// Revoked (reason and time in `certificate_revocations`; CRL/OCSP publication is issue #5).
+    Revoked,
 }
 
 impl CertStatus {
@@ -57,6 +59,7 @@ impl CertStatus {
             Self::Reserved => "reserved",
             Self::Issued => "issued",
             Self::Failed => "failed",
+            Self::Revoked => "revoked",
         }
     }
 
@@ -66,6 +69,7 @@ impl CertStatus {
             "reserved" => Some(Self::Reserved),
             "issued" => Some(Self::Issued),
             "failed" => Some(Self::Failed),
+            "revoked" => Some(Self::Revoked),
             _ => None,
         }
     }

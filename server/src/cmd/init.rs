@@ -52,6 +52,7 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
             ..ProfileSettings::default()
         },
         serve: config::ServeConfig::default(),
+        acme: config::AcmeConfig::default(),
     };
     config::write_new(dir, &cfg)?;
     let loaded = Loaded::read(dir, None)?;

@@ -2,6 +2,7 @@
 
 use crate::cli::{Global, ServeArgs};
 use crate::config::Loaded;
+use crate::http::acme_validator::NetworkValidator;
 use crate::http::{AppState, metrics::Metrics, routes, server_cert, tls};
 use anyhow::{Context, Result};
 use axum_server::Handle;
@@ -39,8 +40,13 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let https_addr = https_listener.local_addr()?;
     let http_addr = http_listener.local_addr()?;
 
-    let state =
-        AppState { store: authority.store().clone(), metrics: Arc::new(Metrics::default()), est: authority.clone() };
+    let state = AppState {
+        store: authority.store().clone(),
+        metrics: Arc::new(Metrics::default()),
+        est: authority.clone(),
+        acme: authority.clone(),
+        acme_validator: Arc::new(NetworkValidator::new(loaded.config.acme.clone())),
+    };
     let https_handle: Handle<SocketAddr> = Handle::new();
     let http_handle: Handle<SocketAddr> = Handle::new();
     let https = axum_server::tls_rustls::from_tcp_rustls(https_listener, RustlsConfig::from_config(Arc::new(tls)))?

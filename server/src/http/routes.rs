@@ -1,6 +1,6 @@
 //! The URL map: the only place that knows which path is served on which listener.
 
-use super::{AppState, est, health, metrics};
+use super::{AppState, acme, est, health, metrics};
 use axum::Router;
 use axum::routing::{get, post};
 
@@ -20,6 +20,19 @@ pub fn https(state: AppState) -> Router {
         .route("/.well-known/est/{label}/simpleenroll", post(est::simpleenroll))
         .route("/.well-known/est/{label}/simplereenroll", post(est::simplereenroll))
         .route("/.well-known/est/{label}/serverkeygen", post(est::serverkeygen))
+        // ACME (RFC 8555 §7.1): the directory names the rest.
+        .route("/acme/directory", get(acme::directory))
+        .route("/acme/new-nonce", get(acme::new_nonce).head(acme::new_nonce))
+        .route("/acme/new-account", post(acme::new_account))
+        .route("/acme/new-order", post(acme::new_order))
+        .route("/acme/revoke-cert", post(acme::revoke_cert))
+        .route("/acme/key-change", post(acme::key_change))
+        .route("/acme/acct/{id}", post(acme::account))
+        .route("/acme/order/{id}", post(acme::order))
+        .route("/acme/order/{id}/finalize", post(acme::finalize))
+        .route("/acme/authz/{id}", post(acme::authz))
+        .route("/acme/chall/{id}", post(acme::challenge))
+        .route("/acme/cert/{id}", post(acme::cert))
         .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state, "https"), metrics::track))
         .with_state(state)
 }

@@ -126,3 +126,47 @@ pub(super) fn credential_event(
         detail,
     }
 }
+
+/// `acme.account.<action>`.
+pub(super) fn acme_account(action: &str, a: &crate::enroll::acme::AcmeAccount, actor: &Actor) -> AuditEvent {
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: format!("acme.account.{action}"),
+        target: a.id.clone(),
+        outcome: Outcome::Ok,
+        detail: json!({
+            "facility": a.facility.as_str(),
+            "profile": a.profile.as_str(),
+            "credential": a.credential,
+            "thumbprint": a.thumbprint,
+            "status": a.status,
+        }),
+    }
+}
+
+/// `acme.order.create`.
+pub(super) fn acme_order(o: &crate::enroll::acme::AcmeOrder, actor: &Actor) -> AuditEvent {
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: "acme.order.create".into(),
+        target: o.id.clone(),
+        outcome: Outcome::Ok,
+        detail: json!({ "account": o.account, "identifiers": o.identifiers }),
+    }
+}
+
+/// `cert.revoke`.
+pub(super) fn revoked(c: &CertificateRecord, reason: u8, actor: &Actor) -> AuditEvent {
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: "cert.revoke".into(),
+        target: c.serial.clone(),
+        outcome: Outcome::Ok,
+        detail: json!({
+            "ca": c.ca,
+            "profile": c.profile,
+            "facility": c.facility.as_ref().map(|f| f.as_str()),
+            "reason": reason,
+        }),
+    }
+}

@@ -161,3 +161,48 @@ pub(super) const RELEASE_CREDENTIAL: &str = "UPDATE enrollment_credentials SET u
 
 pub(super) const REVOKE_CREDENTIAL: &str =
     "UPDATE enrollment_credentials SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+
+// ---- ACME (decision D17) ----
+
+/// Column list of an ACME account row ([`super::rows::AcmeAccountRow`]).
+macro_rules! acme_account_columns {
+    () => {
+        "id, thumbprint, jwk, facility_id, profile, credential_id, status, contact, created_at"
+    };
+}
+
+pub(super) const INSERT_ACME_NONCE: &str = "INSERT INTO acme_nonces (nonce, expires_at) VALUES ($1, $2)";
+
+pub(super) const SWEEP_ACME_NONCES: &str = "DELETE FROM acme_nonces WHERE expires_at <= $1";
+
+/// Single use: exactly one request deletes a given nonce.
+pub(super) const TAKE_ACME_NONCE: &str = "DELETE FROM acme_nonces WHERE nonce = $1 AND expires_at > $2";
+
+pub(super) const INSERT_ACME_ACCOUNT: &str =
+    concat!("INSERT INTO acme_accounts (", acme_account_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+
+pub(super) const ACME_ACCOUNT_BY_ID: &str =
+    concat!("SELECT ", acme_account_columns!(), " FROM acme_accounts WHERE id = $1");
+
+pub(super) const ACME_ACCOUNT_BY_THUMBPRINT: &str =
+    concat!("SELECT ", acme_account_columns!(), " FROM acme_accounts WHERE thumbprint = $1");
+
+pub(super) const UPDATE_ACME_ACCOUNT: &str =
+    "UPDATE acme_accounts SET thumbprint = $1, jwk = $2, status = $3, contact = $4 WHERE id = $5";
+
+pub(super) const INSERT_ACME_ORDER: &str = "INSERT INTO acme_orders (id, account_id, status, version, expires_at, \
+     certificate_serial, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+pub(super) const ACME_ORDER_BODY: &str = "SELECT body FROM acme_orders WHERE id = $1";
+
+/// Conditional on the version read (`$6`): the optimistic lock between replicas.
+pub(super) const UPDATE_ACME_ORDER: &str = "UPDATE acme_orders SET status = $1, version = $2, \
+     certificate_serial = $3, body = $4 WHERE id = $5 AND version = $6";
+
+// ---- revocation (minimal, for ACME revokeCert; CRL/OCSP is issue #5) ----
+
+pub(super) const MARK_REVOKED: &str =
+    "UPDATE certificates SET status = 'revoked' WHERE serial = $1 AND status = 'issued'";
+
+pub(super) const INSERT_REVOCATION: &str =
+    "INSERT INTO certificate_revocations (serial, reason, revoked_at, revoked_by) VALUES ($1, $2, $3, $4)";

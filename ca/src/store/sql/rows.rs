@@ -251,6 +251,32 @@ pub(super) fn credential(row: CredentialRow) -> Result<CredentialRecord, StoreEr
     })
 }
 
+/// [`super::queries`]' `acme_account_columns!`.
+pub(super) type AcmeAccountRow = (String, String, String, String, String, String, String, String, i64);
+
+pub(super) fn acme_account(row: AcmeAccountRow) -> Result<crate::enroll::acme::AcmeAccount, StoreError> {
+    let (id, thumbprint, jwk, facility, profile, credential, status, contact, created_at) = row;
+    Ok(crate::enroll::acme::AcmeAccount {
+        facility: FacilityId::parse(&facility).map_err(|e| corrupt(&format!("ACME account {id} facility"), e))?,
+        profile: profile.parse().map_err(|e| corrupt(&format!("ACME account {id} profile"), e))?,
+        contact: serde_json::from_str(&contact).map_err(|e| corrupt(&format!("ACME account {id} contact"), e))?,
+        id,
+        thumbprint,
+        jwk,
+        credential,
+        status,
+        created_at,
+    })
+}
+
+pub(super) fn acme_order(body: &str) -> Result<crate::enroll::acme::AcmeOrder, StoreError> {
+    serde_json::from_str(body).map_err(|e| corrupt("ACME order", e))
+}
+
+pub(super) fn json_text(value: &impl serde::Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Database(format!("cannot encode JSON: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

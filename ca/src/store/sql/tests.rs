@@ -78,6 +78,7 @@ on_every_backend!(
     authorities_are_recorded_once,
     audit_chain_verifies_after_many_operations,
     concurrent_registrations_get_distinct_ids,
+    acme_state_is_shared_between_handles,
 );
 
 // ---- helpers ----
@@ -533,4 +534,71 @@ async fn closed_pool_is_unavailable() {
     s.pool.close().await;
     assert!(matches!(s.register_facility(&clinic("Closed", None), &admin()).await, Err(StoreError::Unavailable(_))));
     assert!(matches!(s.audit_head().await, Err(StoreError::Unavailable(_))));
+}
+
+/// ACME state as two replicas see it: a nonce is taken once, an order update is conditional on the version
+/// read, accounts are found by thumbprint, and creations and key changes are audited.
+async fn acme_state_is_shared_between_handles(db: TestDb) {
+    use crate::enroll::acme::order::{AcmeAccount, AcmeOrder};
+    use crate::enroll::{NewCredential, Protocol, credential};
+    use crate::profile::ProfileKind;
+    let (s, other) = (db.store.clone(), db.another_handle().await);
+    let facility = registered(&*s, "ACME clinic", None).await;
+    s.transition_facility(&facility, Transition::Approve, None, &admin()).await.unwrap();
+    let new = NewCredential::new(facility.clone(), Protocol::Est, &[ProfileKind::Pc], 3600).unwrap();
+    let minted = credential::mint(&new, "test", crate::time::now_unix(), None).unwrap();
+    s.create_credential(&minted.record, &admin()).await.unwrap();
+
+    let now = crate::time::now_unix();
+    s.acme_put_nonce("n1", now + 600, now).await.unwrap();
+    s.acme_put_nonce("old", now - 1, now - 700).await.unwrap();
+    assert!(other.acme_take_nonce("n1", now).await.unwrap());
+    assert!(!s.acme_take_nonce("n1", now).await.unwrap(), "a nonce works once, on any replica");
+    assert!(!s.acme_take_nonce("old", now).await.unwrap(), "an expired nonce is refused");
+    assert!(!s.acme_take_nonce("never", now).await.unwrap());
+
+    let mut account = AcmeAccount {
+        id: "a1".into(),
+        thumbprint: "tp1".into(),
+        jwk: "{}".into(),
+        facility: facility.clone(),
+        profile: ProfileKind::Pc,
+        credential: minted.record.id.clone(),
+        status: "valid".into(),
+        contact: vec!["mailto:a@example.org".into()],
+        created_at: now,
+    };
+    s.acme_create_account(&account, &account.actor()).await.unwrap();
+    assert_eq!(other.acme_account_by_thumbprint("tp1").await.unwrap().as_ref(), Some(&account));
+    account.thumbprint = "tp2".into();
+    s.acme_update_account(&account, "key-change", &account.actor()).await.unwrap();
+    assert!(other.acme_account_by_thumbprint("tp1").await.unwrap().is_none());
+    assert_eq!(other.acme_account("a1").await.unwrap().unwrap().thumbprint, "tp2");
+
+    let mut order = AcmeOrder {
+        id: "o1".into(),
+        account: "a1".into(),
+        status: "pending".into(),
+        expires_at: now + 60,
+        identifiers: vec!["pc-1.example".into()],
+        authorizations: vec![],
+        certificate: None,
+        error: None,
+        version: 0,
+    };
+    s.acme_create_order(&order, &account.actor()).await.unwrap();
+    let mut theirs = other.acme_order("o1").await.unwrap().unwrap();
+    assert_eq!(theirs, order);
+    order.status = "ready".into();
+    order.version += 1;
+    theirs.status = "invalid".into();
+    theirs.version += 1;
+    assert!(s.acme_update_order(&order).await.unwrap());
+    assert!(!other.acme_update_order(&theirs).await.unwrap(), "the second writer of one version loses");
+    assert_eq!(other.acme_order("o1").await.unwrap().unwrap().status, "ready");
+
+    let entries = s.audit_entries(0, 1000).await.unwrap();
+    for action in ["acme.account.create", "acme.account.key-change", "acme.order.create"] {
+        assert!(entries.iter().any(|e| e.action == action), "no {action}");
+    }
 }

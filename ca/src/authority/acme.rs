@@ -1,0 +1,149 @@
+//! The authority's side of ACME: [`AcmeAuthority`] over the store, the enrollment key and the EST issuance
+//! path (decision D17).
+
+use super::{Authority, CaName};
+use crate::enroll::acme::eab::{EabKeyError, EnrollmentKey};
+use crate::enroll::acme::{AcmeAccount, AcmeAuthority, AcmeOrder, IssuedCertificate, NONCE_LIFETIME_SECS, Problem};
+use crate::enroll::{Basis, EnrollError, Grant, Protocol};
+use crate::facility::FacilityId;
+use crate::store::{Actor, CertStatus, StoreError};
+use zeroize::Zeroizing;
+
+impl Authority {
+    /// The deployment's enrollment key (`secrets/enrollment-key` in the hcpki directory), made on first need.
+    pub fn enrollment_key(&self) -> Result<EnrollmentKey, EabKeyError> {
+        EnrollmentKey::load_or_create(&self.keys.base_dir)
+    }
+}
+
+/// Store trouble in ACME: logged whole, `serverInternal` to the client.
+fn internal(e: impl std::fmt::Display) -> Problem {
+    tracing::error!(error = %e, "ACME request failed on the CA side");
+    Problem::server_internal("the CA cannot serve this request now; retry later")
+}
+
+#[async_trait::async_trait]
+impl AcmeAuthority for Authority {
+    async fn new_nonce(&self) -> Result<String, Problem> {
+        let nonce = crate::enroll::acme::nonce_value()?;
+        let now = crate::time::now_unix();
+        self.store.acme_put_nonce(&nonce, now + NONCE_LIFETIME_SECS, now).await.map_err(internal)?;
+        Ok(nonce)
+    }
+
+    async fn take_nonce(&self, nonce: &str) -> Result<bool, Problem> {
+        self.store.acme_take_nonce(nonce, crate::time::now_unix()).await.map_err(internal)
+    }
+
+    async fn eab_key(&self, kid: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Problem> {
+        let Some(record) = self.store.credential(kid).await.map_err(internal)? else {
+            return Ok(None);
+        };
+        if record.protocol != Protocol::Acme {
+            // Its secret is random, not derived: no derived key can match it, so say "unknown".
+            return Ok(None);
+        }
+        let key = self.enrollment_key().map_err(internal)?;
+        Ok(Some(key.derive(&record.id, &record.salt)))
+    }
+
+    async fn redeem(&self, kid: &str, secret: &str) -> Result<Grant, EnrollError> {
+        self.redeem_credential(Protocol::Acme, kid, secret, None).await
+    }
+
+    async fn release(&self, kid: &str, reason: &str) {
+        let actor = Actor(format!("acme:credential:{kid}"));
+        if let Err(e) = self.store.release_credential(kid, reason, &actor).await {
+            tracing::error!(error = %e, credential = kid, "could not give back an EAB credential");
+        }
+    }
+
+    fn facility_domain(&self, facility: &FacilityId) -> String {
+        self.settings.router_dns_name(facility)
+    }
+
+    async fn create_account(&self, account: &AcmeAccount) -> Result<(), Problem> {
+        self.store.acme_create_account(account, &account.actor()).await.map_err(internal)
+    }
+
+    async fn account(&self, id: &str) -> Result<Option<AcmeAccount>, Problem> {
+        self.store.acme_account(id).await.map_err(internal)
+    }
+
+    async fn account_by_thumbprint(&self, thumbprint: &str) -> Result<Option<AcmeAccount>, Problem> {
+        self.store.acme_account_by_thumbprint(thumbprint).await.map_err(internal)
+    }
+
+    async fn update_account(&self, account: &AcmeAccount, action: &str) -> Result<(), Problem> {
+        self.store.acme_update_account(account, action, &account.actor()).await.map_err(internal)
+    }
+
+    async fn create_order(&self, order: &AcmeOrder, account: &AcmeAccount) -> Result<(), Problem> {
+        self.store.acme_create_order(order, &account.actor()).await.map_err(internal)
+    }
+
+    async fn order(&self, id: &str) -> Result<Option<AcmeOrder>, Problem> {
+        self.store.acme_order(id).await.map_err(internal)
+    }
+
+    async fn update_order(&self, order: &AcmeOrder) -> Result<bool, Problem> {
+        self.store.acme_update_order(order).await.map_err(internal)
+    }
+
+    async fn issue(
+        &self,
+        account: &AcmeAccount,
+        csr: Vec<u8>,
+        sans: Vec<String>,
+        device: Option<String>,
+    ) -> Result<Vec<u8>, EnrollError> {
+        let grant = Grant {
+            facility: account.facility.clone(),
+            profile: account.profile,
+            basis: Basis::Account(account.id.clone()),
+        };
+        self.enroll_issue(Protocol::Acme, &grant, csr, sans, device).await
+    }
+
+    async fn certificate(&self, serial: &str) -> Result<Option<IssuedCertificate>, Problem> {
+        let Some(record) = self.store.certificate(serial).await.map_err(internal)? else {
+            return Ok(None);
+        };
+        let Some(der) = record.der.clone() else {
+            return Ok(None);
+        };
+        let issuing = CaName::from_str_opt(&record.ca)
+            .filter(|ca| *ca != CaName::Root)
+            .and_then(|ca| self.ca_certificate(ca).ok())
+            .map(<[u8]>::to_vec);
+        let mut chain = vec![der];
+        chain.extend(issuing);
+        Ok(Some(IssuedCertificate {
+            serial: record.serial,
+            facility: record.facility,
+            spki_sha256: record.spki_sha256,
+            revoked: record.status == CertStatus::Revoked,
+            chain,
+        }))
+    }
+
+    async fn revoke(&self, serial: &str, reason: u8, actor: &Actor) -> Result<(), Problem> {
+        match self.store.revoke_certificate(serial, reason, actor).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::UnknownSerial(_)) => {
+                Err(Problem::already_revoked(format!("certificate {serial} is not an unrevoked issued certificate")))
+            }
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn refused(&self, operation: &str, reason: &str) {
+        self.audit_denied(Protocol::Acme, &format!("acme.{operation}"), "-", reason).await;
+    }
+}
+
+impl CaName {
+    fn from_str_opt(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}

@@ -1,0 +1,317 @@
+//! Accounts, orders, authorizations and challenges as hcpki keeps them, their RFC 8555 §7.1 JSON, and how
+//! an order's identifiers become a name request for the facility's profile (decision D17).
+//!
+//! An order is stored as one document with its authorizations and challenges (authorizations are never
+//! shared between orders here), so one conditional UPDATE moves the whole state on every replica.
+//! Authorization IDs are `<order>.<n>`, challenge IDs `<order>.<n>.<type>`.
+
+use super::problem::Problem;
+use crate::facility::FacilityId;
+use crate::profile::ProfileKind;
+use serde::{Deserialize, Serialize};
+
+/// How long a new order (and its authorizations) may be worked on.
+pub const ORDER_LIFETIME_SECS: i64 = 7 * 86_400;
+
+/// An ACME account, bound at creation to the facility and profile of the EAB credential it redeemed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcmeAccount {
+    /// Random ID (hex); the account URL is `<base>/acct/<id>`.
+    pub id: String,
+    /// RFC 7638 thumbprint of the current key.
+    pub thumbprint: String,
+    /// The current key, as canonical JWK JSON.
+    pub jwk: String,
+    /// The facility it enrolls for.
+    pub facility: FacilityId,
+    /// The profile its orders receive (the credential's default profile).
+    pub profile: ProfileKind,
+    /// The EAB credential it redeemed.
+    pub credential: String,
+    /// `valid` or `deactivated`.
+    pub status: String,
+    /// `mailto:` contacts (informational).
+    pub contact: Vec<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl AcmeAccount {
+    /// The account's actor in the audit log.
+    pub fn actor(&self) -> crate::store::Actor {
+        crate::store::Actor(format!("acme:account:{}", self.id))
+    }
+
+    /// RFC 8555 §7.1.2. Without `orders`: hcpki does not list an account's orders (no client reads the
+    /// list; a URL that answers nothing would be worse than none).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "status": self.status,
+            "contact": self.contact,
+            "externalAccountBinding": {"kid": self.credential},
+        })
+    }
+}
+
+/// An order and everything under it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcmeOrder {
+    /// Random ID (hex).
+    pub id: String,
+    /// Its account.
+    pub account: String,
+    /// `pending`, `ready`, `processing`, `valid` or `invalid`.
+    pub status: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// The identifiers, lowercase DNS names.
+    pub identifiers: Vec<String>,
+    /// One per identifier, same order.
+    pub authorizations: Vec<Authorization>,
+    /// The issued certificate's serial once valid.
+    pub certificate: Option<String>,
+    /// Why the order became invalid.
+    pub error: Option<StoredProblem>,
+    /// Bumped on every update (optimistic concurrency between replicas).
+    pub version: i64,
+}
+
+/// An authorization of one identifier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authorization {
+    /// The DNS name.
+    pub identifier: String,
+    /// `pending`, `valid`, `invalid` or `deactivated`.
+    pub status: String,
+    /// The challenges offered.
+    pub challenges: Vec<Challenge>,
+}
+
+/// A challenge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challenge {
+    /// `http-01` or `tls-alpn-01`.
+    pub kind: String,
+    /// 128 random bits, base64url.
+    pub token: String,
+    /// `pending`, `processing`, `valid` or `invalid`.
+    pub status: String,
+    /// When it was validated (RFC 3339 in JSON).
+    pub validated_at: Option<i64>,
+    /// Why validation failed.
+    pub error: Option<StoredProblem>,
+}
+
+/// A problem as kept with an order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredProblem {
+    /// The type URN.
+    pub kind: String,
+    /// The detail.
+    pub detail: String,
+}
+
+impl From<&Problem> for StoredProblem {
+    fn from(p: &Problem) -> Self {
+        Self { kind: p.type_urn(), detail: p.detail.clone() }
+    }
+}
+
+impl StoredProblem {
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"type": self.kind, "detail": self.detail})
+    }
+}
+
+/// The challenge types offered for every identifier.
+pub const CHALLENGE_TYPES: [&str; 2] = ["http-01", "tls-alpn-01"];
+
+impl AcmeOrder {
+    /// The order's URL.
+    pub fn url(&self, base: &str) -> String {
+        format!("{base}/order/{}", self.id)
+    }
+
+    /// RFC 8555 §7.1.3.
+    pub fn to_json(&self, base: &str) -> serde_json::Value {
+        let mut v = serde_json::json!({
+            "status": self.status,
+            "expires": crate::time::rfc3339(self.expires_at),
+            "identifiers": self.identifiers.iter().map(|i| serde_json::json!({"type": "dns", "value": i})).collect::<Vec<_>>(),
+            "authorizations": (0..self.authorizations.len()).map(|n| format!("{base}/authz/{}.{n}", self.id)).collect::<Vec<_>>(),
+            "finalize": format!("{base}/order/{}/finalize", self.id),
+        });
+        if let Some(serial) = &self.certificate {
+            put(&mut v, "certificate", serde_json::Value::String(format!("{base}/cert/{serial}")));
+        }
+        if let Some(e) = &self.error {
+            put(&mut v, "error", e.to_json());
+        }
+        v
+    }
+
+    /// RFC 8555 §7.1.4 for authorization `n`.
+    pub fn authz_json(&self, n: usize, base: &str) -> Option<serde_json::Value> {
+        let a = self.authorizations.get(n)?;
+        let challenges: Vec<serde_json::Value> = a
+            .challenges
+            .iter()
+            .map(|c| {
+                let mut v = serde_json::json!({
+                    "type": c.kind,
+                    "url": format!("{base}/chall/{}.{n}.{}", self.id, c.kind),
+                    "token": c.token,
+                    "status": c.status,
+                });
+                if let Some(at) = c.validated_at {
+                    put(&mut v, "validated", serde_json::Value::String(crate::time::rfc3339(at)));
+                }
+                if let Some(e) = &c.error {
+                    put(&mut v, "error", e.to_json());
+                }
+                v
+            })
+            .collect();
+        Some(serde_json::json!({
+            "identifier": {"type": "dns", "value": a.identifier},
+            "status": a.status,
+            "expires": crate::time::rfc3339(self.expires_at),
+            "challenges": challenges,
+        }))
+    }
+
+    /// After a challenge changed: the order is `ready` when every authorization is valid, `invalid` when one is.
+    pub fn settle(&mut self) {
+        if self.status != "pending" {
+            return;
+        }
+        if self.authorizations.iter().any(|a| a.status == "invalid") {
+            self.status = "invalid".into();
+        } else if self.authorizations.iter().all(|a| a.status == "valid") {
+            self.status = "ready".into();
+        }
+    }
+}
+
+/// Add a member to a JSON object.
+fn put(v: &mut serde_json::Value, key: &str, value: serde_json::Value) {
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(key.to_owned(), value);
+    }
+}
+
+/// Split `<order>.<n>` / `<order>.<n>.<type>` IDs.
+pub fn split_id(id: &str) -> Option<(&str, usize, Option<&str>)> {
+    let mut parts = id.splitn(3, '.');
+    let order = parts.next()?;
+    let n = parts.next()?.parse().ok()?;
+    Some((order, n, parts.next()))
+}
+
+/// What an order's identifiers ask for, as the profile's name request (decision D17):
+///
+/// * `pc`: exactly one name `<device>.<facility domain>`; the first label is the device ID that goes into
+///   the certificate's identity URI (the DNS name itself does not: a PC certificate names its device, D17).
+/// * `router`: names equal to or below the facility domain; they become the certificate's DNS SANs, checked
+///   again by the router profile.
+///
+/// The facility domain is `<facility-id>.<router zone>`, the name space each facility owns.
+pub fn name_request(
+    profile: ProfileKind,
+    facility_domain: &str,
+    identifiers: &[String],
+) -> Result<(Vec<String>, Option<String>), Problem> {
+    let suffix = format!(".{facility_domain}");
+    match profile {
+        ProfileKind::Pc => {
+            let [name] = identifiers else {
+                return Err(Problem::rejected_identifier(format!(
+                    "a PC certificate names one device: order exactly one identifier <device>{suffix}"
+                )));
+            };
+            let device = name.strip_suffix(&suffix).filter(|d| is_device_label(d)).ok_or_else(|| {
+                Problem::rejected_identifier(format!(
+                    "{name} is not a device of this account's facility: use <device>{suffix} (one label, letters, \
+                     digits and -)"
+                ))
+            })?;
+            Ok((Vec::new(), Some(device.to_owned())))
+        }
+        ProfileKind::Router => {
+            for name in identifiers {
+                if name != facility_domain && !name.ends_with(&suffix) {
+                    return Err(Problem::rejected_identifier(format!(
+                        "{name} is outside this account's facility: router names must be {facility_domain} or end \
+                         in {suffix}"
+                    )));
+                }
+            }
+            Ok((identifiers.to_vec(), None))
+        }
+        other => Err(Problem::rejected_identifier(format!("ACME does not issue {other} certificates"))),
+    }
+}
+
+/// A DNS label usable as a device ID (the pc profile allows more, DNS less).
+fn is_device_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 63
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+        && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// An identifier as a client sent it → a lowercase DNS name, or the problem.
+pub fn dns_identifier(v: &serde_json::Value) -> Result<String, Problem> {
+    let kind = v.get("type").and_then(|t| t.as_str()).unwrap_or_default();
+    let value = v.get("value").and_then(|t| t.as_str()).unwrap_or_default();
+    if kind != "dns" {
+        return Err(Problem::unsupported_identifier(format!(
+            "identifier type {kind:?} is not supported: hcpki issues for dns identifiers"
+        )));
+    }
+    let name = value.trim_end_matches('.').to_ascii_lowercase();
+    let valid = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .split('.')
+            .all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    if !valid {
+        return Err(Problem::rejected_identifier(format!("{value:?} is not a DNS name (wildcards are not issued)")));
+    }
+    Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pc_and_router_names() {
+        let d = "hf00000001x.router.test";
+        let one = |n: &str| vec![n.to_owned()];
+        assert_eq!(name_request(ProfileKind::Pc, d, &one(&format!("pc-0001.{d}"))).unwrap().1.unwrap(), "pc-0001");
+        for bad in [d.to_owned(), format!("a.b.{d}"), "pc-0001.other.test".into(), format!("-x.{d}")] {
+            assert!(name_request(ProfileKind::Pc, d, &one(&bad)).is_err(), "{bad}");
+        }
+        assert!(name_request(ProfileKind::Pc, d, &[format!("a.{d}"), format!("b.{d}")]).is_err());
+        assert_eq!(name_request(ProfileKind::Router, d, &one(&format!("gw.{d}"))).unwrap().0, one(&format!("gw.{d}")));
+        assert!(name_request(ProfileKind::Router, d, &one("evil.test")).is_err());
+        assert!(name_request(ProfileKind::Router, d, &one(&format!("x{d}"))).is_err());
+    }
+
+    #[test]
+    fn identifiers() {
+        let v = |t: &str, n: &str| serde_json::json!({"type": t, "value": n});
+        assert_eq!(dns_identifier(&v("dns", "PC-1.Example.")).unwrap(), "pc-1.example");
+        assert_eq!(
+            dns_identifier(&v("ip", "192.0.2.1")).unwrap_err().kind,
+            super::super::problem::ProblemType::UnsupportedIdentifier
+        );
+        assert!(dns_identifier(&v("dns", "*.example")).is_err());
+        assert!(dns_identifier(&v("dns", "a..b")).is_err());
+        assert_eq!(split_id("abc.1.http-01"), Some(("abc", 1, Some("http-01"))));
+        assert_eq!(split_id("abc.1"), Some(("abc", 1, None)));
+        assert_eq!(split_id("abc"), None);
+    }
+}

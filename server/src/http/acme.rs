@@ -1,0 +1,171 @@
+//! ACME over HTTPS under `/acme/`: adapts requests to `hcpki_ca::enroll::acme` and its answers and problem
+//! documents to HTTP (RFC 8555 §6–§7). No decision is made here. Every response carries a fresh
+//! `Replay-Nonce` and `Link: <directory>;rel="index"`.
+
+use super::AppState;
+use axum::body::Body as HttpBody;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use hcpki_ca::enroll::acme::{self, AcmeRequest, AcmeResponse, Body, Endpoint, Problem};
+
+/// `GET /acme/directory`.
+pub async fn directory(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    let base = base_url(&headers, &uri);
+    finish(
+        &state,
+        &base,
+        Ok(AcmeResponse { status: 200, location: None, up: None, body: Body::Json(acme::directory(&base)) }),
+    )
+    .await
+}
+
+/// `HEAD` / `GET /acme/new-nonce` (RFC 8555 §7.2): 200 for HEAD, 204 for GET.
+pub async fn new_nonce(State(state): State<AppState>, method: Method, headers: HeaderMap, uri: Uri) -> Response {
+    let base = base_url(&headers, &uri);
+    let status = if method == Method::HEAD { 200 } else { 204 };
+    let mut response =
+        finish(&state, &base, Ok(AcmeResponse { status, location: None, up: None, body: Body::Empty })).await;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `POST /acme/new-account`.
+pub async fn new_account(State(s): State<AppState>, h: HeaderMap, u: Uri, b: HttpBody) -> Response {
+    post(s, h, u, b, Endpoint::NewAccount).await
+}
+
+/// `POST /acme/new-order`.
+pub async fn new_order(State(s): State<AppState>, h: HeaderMap, u: Uri, b: HttpBody) -> Response {
+    post(s, h, u, b, Endpoint::NewOrder).await
+}
+
+/// `POST /acme/revoke-cert`.
+pub async fn revoke_cert(State(s): State<AppState>, h: HeaderMap, u: Uri, b: HttpBody) -> Response {
+    post(s, h, u, b, Endpoint::RevokeCert).await
+}
+
+/// `POST /acme/key-change`.
+pub async fn key_change(State(s): State<AppState>, h: HeaderMap, u: Uri, b: HttpBody) -> Response {
+    post(s, h, u, b, Endpoint::KeyChange).await
+}
+
+/// `POST /acme/acct/{id}`.
+pub async fn account(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap, u: Uri, b: HttpBody) -> Response {
+    post(s, h, u, b, Endpoint::Account(id)).await
+}
+
+/// `POST /acme/order/{id}`.
+pub async fn order(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap, u: Uri, b: HttpBody) -> Response {
+    post(s, h, u, b, Endpoint::Order(id)).await
+}
+
+/// `POST /acme/order/{id}/finalize`.
+pub async fn finalize(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    u: Uri,
+    b: HttpBody,
+) -> Response {
+    post(s, h, u, b, Endpoint::Finalize(id)).await
+}
+
+/// `POST /acme/authz/{id}`.
+pub async fn authz(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap, u: Uri, b: HttpBody) -> Response {
+    post(s, h, u, b, Endpoint::Authz(id)).await
+}
+
+/// `POST /acme/chall/{id}`.
+pub async fn challenge(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    u: Uri,
+    b: HttpBody,
+) -> Response {
+    post(s, h, u, b, Endpoint::Challenge(id)).await
+}
+
+/// `POST /acme/cert/{serial}`.
+pub async fn cert(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap, u: Uri, b: HttpBody) -> Response {
+    post(s, h, u, b, Endpoint::Cert(id)).await
+}
+
+async fn post(state: AppState, headers: HeaderMap, uri: Uri, body: HttpBody, endpoint: Endpoint) -> Response {
+    let base = base_url(&headers, &uri);
+    let Ok(body) = axum::body::to_bytes(body, acme::MAX_BODY_BYTES).await else {
+        return finish(&state, &base, Err(acme::too_large(&*state.acme, &endpoint).await)).await;
+    };
+    let url = format!("{}{}", base.trim_end_matches("/acme"), uri.path());
+    let request = AcmeRequest {
+        base: &base,
+        url: &url,
+        content_type: headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+        body: &body,
+    };
+    let result = acme::post(&*state.acme, &*state.acme_validator, &endpoint, &request).await;
+    if let Err(p) = &result {
+        tracing::info!(status = p.status, operation = endpoint.operation(), problem = %p, "ACME request refused");
+    }
+    finish(&state, &base, result).await
+}
+
+/// `https://<host>/acme`, from the Host header (HTTP/1.1) or the request's authority (HTTP/2).
+fn base_url(headers: &HeaderMap, uri: &Uri) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| uri.authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| "localhost".into());
+    format!("https://{host}/acme")
+}
+
+/// Headers every ACME response has, then the body.
+async fn finish(state: &AppState, base: &str, result: Result<AcmeResponse, Problem>) -> Response {
+    let mut response = match result {
+        Ok(r) => success(r),
+        Err(p) => problem(&p),
+    };
+    let h = response.headers_mut();
+    match state.acme.new_nonce().await {
+        Ok(nonce) => {
+            if let Ok(v) = HeaderValue::from_str(&nonce) {
+                h.insert("replay-nonce", v);
+            }
+        }
+        Err(e) => tracing::error!(problem = %e, "no nonce for an ACME response"),
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("<{base}/directory>;rel=\"index\"")) {
+        h.append(header::LINK, v);
+    }
+    response
+}
+
+fn success(r: AcmeResponse) -> Response {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+    let processing = matches!(&r.body, Body::Json(v) if v["status"] == "processing");
+    let mut response = match r.body {
+        Body::Json(v) => (status, [(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response(),
+        Body::PemChain(pem) => (status, [(header::CONTENT_TYPE, acme::PEM_CHAIN)], pem).into_response(),
+        Body::Empty => status.into_response(),
+    };
+    let h = response.headers_mut();
+    if let Some(v) = r.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        h.insert(header::LOCATION, v);
+    }
+    if let Some(v) = r.up.and_then(|u| HeaderValue::from_str(&format!("<{u}>;rel=\"up\"")).ok()) {
+        h.append(header::LINK, v);
+    }
+    if processing {
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
+}
+
+/// RFC 8555 §6.7: `application/problem+json`.
+fn problem(p: &Problem) -> Response {
+    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, [(header::CONTENT_TYPE, "application/problem+json")], p.to_json().to_string()).into_response()
+}
