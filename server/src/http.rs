@@ -7,6 +7,8 @@ pub mod est;
 pub mod health;
 pub mod metrics;
 pub mod routes;
+pub mod scep;
+pub mod scep_ra;
 pub mod server_cert;
 pub mod tls;
 mod tls_key;
@@ -24,4 +26,6 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The CA as EST sees it.
     pub est: Arc<dyn EstAuthority>,
+    /// The CA as SCEP sees it, and the SCEP endpoints.
+    pub scep: Arc<scep::Scep>,
 }

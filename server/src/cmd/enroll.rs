@@ -23,7 +23,7 @@ pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCo
             // stdout: exactly the key=value lines a script or the facility admin needs; the rest on stderr.
             match protocol {
                 Protocol::Est => println!("username={}\npassword={}", r.id, minted.secret.as_str()),
-                Protocol::Scep => println!("challenge={}", minted.secret.as_str()),
+                Protocol::Scep => println!("challenge={}", credential::scep_challenge(&r.id, &minted.secret)),
                 Protocol::Acme => println!("eab_kid={}\neab_hmac_key={}", r.id, minted.secret.as_str()),
             }
             eprintln!(
