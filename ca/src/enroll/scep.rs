@@ -303,7 +303,7 @@ async fn hold(reply: Reply<'_>, message: &PkiMessage, csr_der: &[u8], subject: &
 struct Reply<'a> {
     authority: &'a dyn ScepAuthority,
     endpoint: &'a Endpoint,
-    recipient: &'a Certificate,
+    recipient: &'a message::SignerCertificate,
     cipher: ContentCipher,
 }
 

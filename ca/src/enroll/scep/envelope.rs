@@ -16,11 +16,8 @@
 use crate::keys::Decrypter;
 use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
-use cms::cert::IssuerAndSerialNumber;
 use cms::content_info::{CmsVersion, ContentInfo};
-use cms::enveloped_data::{
-    EncryptedContentInfo, EnvelopedData, KeyTransRecipientInfo, RecipientIdentifier, RecipientInfo, RecipientInfos,
-};
+use cms::enveloped_data::{EncryptedContentInfo, RecipientIdentifier, RecipientInfo, RecipientInfos};
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5911::{ID_DATA, ID_ENVELOPED_DATA};
 use const_oid::db::rfc5912::RSA_ENCRYPTION;
@@ -240,7 +237,11 @@ fn encrypted_content(value: &Any) -> Option<Vec<u8>> {
 
 /// Encrypt `content` to `recipient`'s RSA key with `cipher`: the DER of a ContentInfo holding the
 /// EnvelopedData.
-pub fn seal(content: &[u8], recipient: &Certificate, cipher: ContentCipher) -> Result<Vec<u8>, EnvelopeError> {
+pub fn seal(
+    content: &[u8],
+    recipient: &super::message::SignerCertificate,
+    cipher: ContentCipher,
+) -> Result<Vec<u8>, EnvelopeError> {
     let malformed = |e: der::Error| EnvelopeError::Malformed(e.to_string());
     let key = crate::keys::random_secret(cipher.key_len()).map_err(|_| EnvelopeError::Decrypt)?;
     let iv = crate::keys::random_secret(cipher.iv_len()).map_err(|_| EnvelopeError::Decrypt)?;
@@ -253,12 +254,12 @@ pub fn seal(content: &[u8], recipient: &Certificate, cipher: ContentCipher) -> R
     let wrapped_len = public.encrypt(&key, &mut wrapped).map_err(|_| EnvelopeError::Decrypt)?.len();
     wrapped.truncate(wrapped_len);
     let tbs = recipient.tbs_certificate();
-    let ktri = KeyTransRecipientInfo {
+    let ktri = SentKeyTransRecipientInfo {
         version: CmsVersion::V0,
-        rid: RecipientIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+        rid: super::message::RawIssuerAndSerialNumber {
             issuer: tbs.issuer().clone(),
             serial_number: tbs.serial_number().clone(),
-        }),
+        },
         key_enc_alg: AlgorithmIdentifierOwned {
             oid: RSA_ENCRYPTION,
             parameters: Some(Any::encode_from(&Null).map_err(malformed)?),
@@ -266,10 +267,11 @@ pub fn seal(content: &[u8], recipient: &Certificate, cipher: ContentCipher) -> R
         enc_key: OctetString::new(wrapped).map_err(malformed)?,
     };
     let encrypted = cipher.encrypt(&key, &iv, content)?;
-    let enveloped = EnvelopedData {
+    let mut recipients = der::asn1::SetOfVec::new();
+    recipients.insert(Any::encode_from(&ktri).map_err(malformed)?).map_err(malformed)?;
+    let enveloped = SentEnvelopedData {
         version: CmsVersion::V0,
-        originator_info: None,
-        recip_infos: RecipientInfos::try_from(vec![RecipientInfo::Ktri(ktri)]).map_err(malformed)?,
+        recip_infos: recipients,
         encrypted_content: EncryptedContentInfo {
             content_type: ID_DATA,
             content_enc_alg: AlgorithmIdentifierOwned {
@@ -280,9 +282,27 @@ pub fn seal(content: &[u8], recipient: &Certificate, cipher: ContentCipher) -> R
             },
             encrypted_content: Some(OctetString::new(encrypted).map_err(malformed)?),
         },
-        unprotected_attrs: None,
     };
     ContentInfo { content_type: ID_ENVELOPED_DATA, content: Any::encode_from(&enveloped).map_err(malformed)? }
         .to_der()
         .map_err(malformed)
 }
+
+/// The EnvelopedData of an answer; its recipient is named by a serial of any length (the requester's
+/// self-signed certificate may have a longer one than RFC 5280 allows, so cms' types cannot carry it).
+#[derive(Clone, Debug, der::Sequence)]
+struct SentEnvelopedData {
+    version: CmsVersion,
+    recip_infos: der::asn1::SetOfVec<Any>,
+    encrypted_content: EncryptedContentInfo,
+}
+
+/// KeyTransRecipientInfo with a serial of any length.
+#[derive(Clone, Debug, der::Sequence)]
+struct SentKeyTransRecipientInfo {
+    version: CmsVersion,
+    rid: super::message::RawIssuerAndSerialNumber,
+    key_enc_alg: AlgorithmIdentifierOwned,
+    enc_key: OctetString,
+}
+

@@ -20,6 +20,8 @@ use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
     CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
+use x509_cert::certificate::{CertificateInner, Raw};
+use x509_cert::serial_number::SerialNumber;
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA};
 use const_oid::db::rfc5912;
@@ -128,13 +130,50 @@ pub struct Header {
     pub sender_nonce: Vec<u8>,
 }
 
+/// A requester's certificate as sent, serial of any length.
+pub type SignerCertificate = CertificateInner<Raw>;
+
+/// SignedData as clients send it: like [`SignedData`], but certificates and signer IDs are read without
+/// RFC 5280's 20-octet serial limit, which self-signed SCEP signer certificates exceed (certmonger: 32).
+#[derive(Clone, Debug, der::Sequence)]
+struct ReceivedSignedData {
+    version: CmsVersion,
+    digest_algorithms: SetOfVec<Any>,
+    encap_content_info: EncapsulatedContentInfo,
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", constructed = "true", optional = "true")]
+    certificates: Option<SetOfVec<Any>>,
+    signer_infos: SetOfVec<Any>,
+}
+
+/// SignerInfo with an issuerAndSerialNumber signer ID (what SCEP clients send), serial of any length.
+#[derive(Clone, Debug, der::Sequence)]
+struct ReceivedSignerInfo {
+    version: CmsVersion,
+    sid: RawIssuerAndSerialNumber,
+    digest_alg: AlgorithmIdentifierOwned,
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    signed_attrs: Option<SetOfVec<Attribute>>,
+    signature_algorithm: AlgorithmIdentifierOwned,
+    signature: OctetString,
+}
+
+/// `IssuerAndSerialNumber` (RFC 5652 §10.2.4) with a serial of any length.
+#[derive(Clone, Debug, PartialEq, Eq, der::Sequence)]
+pub struct RawIssuerAndSerialNumber {
+    /// The issuer.
+    pub issuer: x509_cert::name::Name,
+    /// The serial.
+    pub serial_number: SerialNumber<Raw>,
+}
+
 /// A request whose signature checked out.
 #[derive(Debug)]
 pub struct PkiMessage {
     /// Type, transaction and nonce.
     pub header: Header,
-    /// The signer's certificate (self-signed for a first enrollment, the current one for a renewal).
-    pub signer: Certificate,
+    /// The signer's certificate (self-signed for a first enrollment, the current one for a renewal), read
+    /// without RFC 5280's limits: certmonger's self-signed certificates have 32-byte serials.
+    pub signer: SignerCertificate,
     /// Its DER.
     pub signer_der: Vec<u8>,
     /// The `pkcsPKIEnvelope` (DER ContentInfo), still encrypted.
@@ -168,11 +207,13 @@ pub fn parse(der: &[u8]) -> Result<PkiMessage, MessageError> {
     if info.content_type != ID_SIGNED_DATA {
         return Err(undecodable(format!("content type {} is not signedData", info.content_type)));
     }
-    let signed: SignedData =
+    let signed: ReceivedSignedData =
         info.content.decode_as().map_err(|e| undecodable(format!("the content is not a SignedData ({e})")))?;
-    let [signer_info] = signed.signer_infos.0.as_slice() else {
-        return Err(undecodable(format!("{} signers; a PKIMessage has exactly one", signed.signer_infos.0.len())));
+    let [signer_info] = signed.signer_infos.as_slice() else {
+        return Err(undecodable(format!("{} signers; a PKIMessage has exactly one", signed.signer_infos.len())));
     };
+    let signer_info: ReceivedSignerInfo =
+        signer_info.decode_as().map_err(|e| undecodable(format!("the SignerInfo does not decode ({e})")))?;
     let attrs = signer_info.signed_attrs.as_ref().ok_or_else(|| undecodable("no signed attributes".into()))?;
     let text = |oid| attribute(attrs, oid).and_then(string_value);
     let message_type = text(ID_MESSAGE_TYPE).ok_or_else(|| undecodable("no messageType attribute".into()))?;
@@ -194,7 +235,7 @@ pub fn parse(der: &[u8]) -> Result<PkiMessage, MessageError> {
         .filter(|_| signed.encap_content_info.econtent_type == ID_DATA)
         .and_then(|c| c.decode_as::<OctetString>().ok())
         .ok_or_else(|| reject(FailInfo::BadRequest, "the SignedData carries no id-data pkcsPKIEnvelope".into()))?;
-    let (signer, signer_der) = signer_certificate(&signed, signer_info)
+    let (signer, signer_der) = signer_certificate(&signed, &signer_info.sid)
         .ok_or_else(|| reject(FailInfo::BadMessageCheck, "the signer's certificate is not in the message".into()))?;
     let digest = digest_algorithm(signer_info.digest_alg.oid)
         .ok_or_else(|| reject(FailInfo::BadAlg, format!("digest {} is not supported", signer_info.digest_alg.oid)))?;
@@ -324,22 +365,16 @@ fn string_value(value: &Any) -> Option<String> {
 }
 
 /// The signer's certificate: the one in the SignedData its SignerIdentifier names.
-fn signer_certificate(signed: &SignedData, signer: &SignerInfo) -> Option<(Certificate, Vec<u8>)> {
-    let certificates = signed.certificates.as_ref()?;
-    certificates.0.iter().find_map(|c| {
-        let CertificateChoices::Certificate(cert) = c else { return None };
+fn signer_certificate(
+    signed: &ReceivedSignedData,
+    sid: &RawIssuerAndSerialNumber,
+) -> Option<(SignerCertificate, Vec<u8>)> {
+    signed.certificates.as_ref()?.iter().find_map(|any| {
+        let cert: SignerCertificate = any.decode_as().ok()?;
         let tbs = cert.tbs_certificate();
-        let matches = match &signer.sid {
-            SignerIdentifier::IssuerAndSerialNumber(isn) => {
-                &isn.issuer == tbs.issuer() && &isn.serial_number == tbs.serial_number()
-            }
-            SignerIdentifier::SubjectKeyIdentifier(ski) => tbs
-                .get_extension::<x509_cert::ext::pkix::SubjectKeyIdentifier>()
-                .ok()
-                .flatten()
-                .is_some_and(|(_, own)| &own == ski),
-        };
-        matches.then(|| cert.to_der().ok().map(|der| (cert.clone(), der))).flatten()
+        (&sid.issuer == tbs.issuer() && &sid.serial_number == tbs.serial_number())
+            .then(|| any.to_der().ok().map(|der| (cert.clone(), der)))
+            .flatten()
     })
 }
 
