@@ -106,9 +106,12 @@ pub struct Endpoint {
     pub ra: Arc<Ra>,
 }
 
-/// `GetCACaps`: one capability per line.
+/// `GetCACaps`: one capability per line. SHA-384 is listed too (it is verified like the others), and
+/// strongSwan 5.9.8 (Debian 12) depends on it: its `pki --scep` tests the capability *indices* as bit masks,
+/// so with SHA-384 (bit 3) it finds "SHA-256", "AES" (through SCEPStandard) and "Renewal", and without it
+/// refuses to enroll.
 pub fn caps(endpoint: &Endpoint) -> String {
-    let mut caps = vec!["AES", "POSTPKIOperation", "Renewal", "SHA-256", "SHA-512", "SCEPStandard"];
+    let mut caps = vec!["AES", "POSTPKIOperation", "Renewal", "SHA-256", "SHA-384", "SHA-512", "SCEPStandard"];
     if endpoint.legacy_ciphers {
         caps.push("DES3");
     }

@@ -305,4 +305,3 @@ struct SentKeyTransRecipientInfo {
     key_enc_alg: AlgorithmIdentifierOwned,
     enc_key: OctetString,
 }
-

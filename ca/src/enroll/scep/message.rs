@@ -20,8 +20,6 @@ use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
     CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
-use x509_cert::certificate::{CertificateInner, Raw};
-use x509_cert::serial_number::SerialNumber;
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA};
 use const_oid::db::rfc5912;
@@ -30,6 +28,8 @@ use der::{Decode, Encode, Tag, Tagged};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
+use x509_cert::certificate::{CertificateInner, Raw};
+use x509_cert::serial_number::SerialNumber;
 
 const ID_MESSAGE_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.113733.1.9.2");
 const ID_PKI_STATUS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.113733.1.9.3");
@@ -332,7 +332,12 @@ pub fn cert_rep(
         }),
         digest_alg: sha256_alg.clone(),
         signed_attrs: Some(attrs),
-        signature_algorithm: ra_key.signature_algorithm(),
+        // rsaEncryption, as RFC 3370 §3.2 writes PKCS#1 v1.5 in CMS (the digest is digestAlgorithm):
+        // strongSwan accepts nothing else here; OpenSSL accepts both.
+        signature_algorithm: AlgorithmIdentifierOwned {
+            oid: rfc5912::RSA_ENCRYPTION,
+            parameters: Some(Any::encode_from(&der::asn1::Null)?),
+        },
         signature: OctetString::new(signature)?,
         unsigned_attrs: None,
     };
