@@ -17,6 +17,7 @@
 //! Every refusal is a `CertRep` FAILURE with its failInfo, signed by the RA and audited.
 
 pub mod envelope;
+pub mod held;
 pub mod message;
 
 use super::credential::Protocol;
