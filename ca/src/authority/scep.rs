@@ -105,7 +105,10 @@ impl ScepAuthority for Authority {
                 match record.and_then(|r| r.der) {
                     Some(der) => Decision::Issued(der),
                     None => {
-                        return Err(unavailable(format!("held request {} names missing certificate {serial}", held.id)));
+                        return Err(unavailable(format!(
+                            "held request {} names missing certificate {serial}",
+                            held.id
+                        )));
                     }
                 }
             }
