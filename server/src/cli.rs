@@ -62,7 +62,7 @@ pub struct ServeArgs {
     /// Address of the HTTPS listener (port 0: any free port; the real one is printed).
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub https_addr: std::net::SocketAddr,
-    /// Address of the plain-HTTP listener (only what a protocol needs unencrypted: health now, SCEP and CRLs later).
+    /// Address of the plain-HTTP listener (only what a protocol needs unencrypted: health, SCEP; CRLs later).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub http_addr: std::net::SocketAddr,
     /// A DNS name or IP address for the server certificate (repeatable); replaces `serve.server_names`

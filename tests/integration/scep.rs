@@ -30,6 +30,9 @@ fn certmonger_enrolls_a_pc_with_aes(b: Backend) {
     let cert = scep.certmonger(&challenge, "pc1", &["-u", "keyCertSign", "-U", "1.3.6.1.5.5.7.3.3"]);
     peers::openssl_verify(&h.chain_file("pc"), &cert, Some("sslclient"));
     peers::pkilint(&cert);
+    // The RA certificate itself chains to the PC CA and lints clean.
+    peers::openssl_verify(&h.chain_file("pc"), &scep.ra, None);
+    peers::pkilint(&scep.ra);
     let text = x509_text(&cert, &["-text"]);
     assert!(!text.contains("Certificate Sign") && !text.contains("Code Signing"), "{text}");
     assert!(text.contains(&format!("/facility/{id}/device/")), "{text}");

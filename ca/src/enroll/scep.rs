@@ -369,9 +369,7 @@ fn challenge_password(csr_der: &[u8]) -> Option<String> {
 /// `<32 hex credential ID><32 hex secret>` → (ID, secret).
 fn split_challenge(challenge: &str) -> Option<(&str, &str)> {
     let challenge = challenge.trim();
-    (challenge.len() == 64 && challenge.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| challenge.split_at(32))
-        .map(|(id, secret)| (id, secret))
+    (challenge.len() == 64 && challenge.bytes().all(|b| b.is_ascii_hexdigit())).then(|| challenge.split_at(32))
 }
 
 /// The facility a CSR subject names in serialNumber (2.5.4.5).
