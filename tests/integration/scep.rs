@@ -17,6 +17,7 @@ on_both_backends!(
     strongswan_enrolls_and_renews_a_router,
     held_request_is_approved_and_polled,
     bad_input_is_refused_audited_and_issues_nothing,
+    strongswan_enrolls_through_an_ra_key_on_softhsm,
 );
 
 /// certmonger enrolls a PC over AES (its default) with a challenge; the CSR's requested keyCertSign and
@@ -137,6 +138,29 @@ fn held_request_is_approved_and_polled(b: Backend) {
     let out = scep.pki_scep("router", &scep.pki_key("anon"), "CN=anon", &[], &h.path("anon.pem"));
     assert!(!out.status.success(), "{}", describe(&out));
     assert_eq!(h.ok(&["enroll", "pending", "list"]).trim(), "");
+    server.stop();
+}
+
+/// With the CA keys on a SoftHSM2 token, the RA key is made there too (CKA_DECRYPT) and unwraps the
+/// request's content key with CKM_RSA_PKCS: strongSwan enrolls as with a software RA.
+fn strongswan_enrolls_through_an_ra_key_on_softhsm(b: Backend) {
+    use crate::pkcs11::{MODULE, SoftHsm, TOKEN};
+    let plain = Hcpki::new(b);
+    let hsm = SoftHsm::new(&plain.path("softhsm"));
+    let h = plain.with_env("SOFTHSM2_CONF", &hsm.conf);
+    let pin = hsm.pin_file.to_str().unwrap();
+    h.ok(&["init", "--pkcs11-module", MODULE, "--pkcs11-token-label", TOKEN, "--pkcs11-pin-file", pin]);
+    let id = h.approved_facility("HSM SCEP clinic");
+    let server = Served::start(&h, &[]);
+    let scep = Scep::new(&h, &server, "router");
+    let challenge = scep.challenge(&id, "router");
+    let cert = h.path("hsm-r1.pem");
+    let out = scep.pki_scep("router", &scep.pki_key("hsm-r1"), "CN=r1", &["--password", &challenge], &cert);
+    assert!(out.status.success(), "{}", describe(&out));
+    check_router(&h, &cert, &[&format!("DNS:{}", h.router_dns_name(&id))]);
+    let objects = hsm.list_objects(None);
+    assert!(objects.contains("hcpki-scep-ra"), "the RA key must be on the token:\n{objects}");
+    assert!(!h.dir().join("keys/scep-ra.p8").exists(), "no software RA key beside HSM CA keys");
     server.stop();
 }
 
