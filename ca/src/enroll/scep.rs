@@ -401,6 +401,25 @@ mod tests {
         assert_eq!(split_challenge(&"g".repeat(64)), None);
     }
 
+    /// Real requests, captured from certmonger (32-byte signer serial, SHA-256) and micromdm scepclient
+    /// (unsorted signed attributes, SHA-1): both verify; a flipped byte in the signature does not.
+    #[test]
+    fn captured_client_requests_verify() {
+        let certmonger = include_bytes!("../../../fuzz/seeds/scep_message/certmonger-pkcsreq-get.der");
+        let scepclient = include_bytes!("../../../fuzz/seeds/scep_message/scepclient-pkcsreq-des.der");
+        for der in [&certmonger[..], &scepclient[..]] {
+            let m = message::parse(der).unwrap();
+            assert_eq!(m.header.message_type, MessageType::PkcsReq);
+            assert_eq!(m.header.sender_nonce.len(), 16);
+        }
+        let m = message::parse(certmonger).unwrap();
+        assert!(m.signer.tbs_certificate().serial_number().as_bytes().len() > 20, "beyond RFC 5280's 20 octets");
+        let mut broken = certmonger.to_vec();
+        let last = broken.len() - 1;
+        broken[last] ^= 1;
+        assert!(matches!(message::parse(&broken), Err(MessageError::Rejected { fail: FailInfo::BadMessageCheck, .. })));
+    }
+
     #[test]
     fn garbage_is_undecodable() {
         assert!(matches!(message::parse(b"garbage"), Err(MessageError::Undecodable(_))));
