@@ -44,7 +44,7 @@ fn certmonger_enrolls_a_pc_with_aes(b: Backend) {
 }
 
 /// micromdm scepclient only encrypts with DES: refused (badAlg) on the default endpoint, enrolled on one
-/// configured with `legacy_ciphers = true`.
+/// configured with `legacy_ciphers = true`, where strongSwan also enrolls with 3DES.
 fn scepclient_enrolls_a_router_on_a_legacy_endpoint(b: Backend) {
     let h = Hcpki::initialized(b);
     let id = h.approved_facility("scepclient clinic");
@@ -64,6 +64,13 @@ fn scepclient_enrolls_a_router_on_a_legacy_endpoint(b: Backend) {
     let cert = h.path("scepclient-legacy/cert.pem");
     check_router(&h, &cert, &[&format!("DNS:{}", h.router_dns_name(&id))]);
     assert!(scep.caps("legacy").contains("DES3") && !scep.caps("router").contains("DES3"));
+
+    // 3DES from strongSwan on the legacy endpoint; the answer comes back in 3DES too.
+    let des3 = h.path("des3.pem");
+    let args = ["--password", &scep.challenge(&id, "router"), "--cipher", "des3"];
+    let out = scep.pki_scep("legacy", &scep.pki_key("des3"), "CN=gw", &args, &des3);
+    assert!(out.status.success(), "{}", describe(&out));
+    check_router(&h, &des3, &[&format!("DNS:{}", h.router_dns_name(&id))]);
     server.stop();
 }
 
