@@ -137,14 +137,9 @@ pub async fn pki_operation(
     }
     let message = match message::parse(body) {
         Ok(m) => m,
-        Err(MessageError::Undecodable(why)) => {
-            let e = EnrollError::BadRequest(format!(
-                "not a SCEP PKIMessage ({why}): send a CMS SignedData as RFC 8894 §3 describes"
-            ));
-            authority.refused(Protocol::Scep, "PKIOperation", &e.to_string()).await;
-            return Err(e);
-        }
+        Err(MessageError::Undecodable(why)) => return Err(undecodable(authority, &why).await),
         Err(MessageError::Rejected { header, fail, reason }) => {
+            tracing::info!(fail = fail.as_str(), reason, "SCEP request refused");
             authority.refused(Protocol::Scep, header.message_type.as_str(), &reason).await;
             return reply(endpoint, &header, &Status::Failure(fail));
         }
@@ -161,6 +156,15 @@ pub async fn pki_operation(
         }
     };
     reply(endpoint, &message.header, &status)
+}
+
+/// A PKIOperation that carries no PKIMessage (not CMS, not base64 in a GET): refused and audited.
+pub async fn undecodable(authority: &dyn ScepAuthority, why: &str) -> EnrollError {
+    let e = EnrollError::BadRequest(format!(
+        "not a SCEP PKIMessage ({why}): send a CMS SignedData as RFC 8894 §3 describes"
+    ));
+    authority.refused(Protocol::Scep, "PKIOperation", &e.to_string()).await;
+    e
 }
 
 /// A body over [`MAX_BODY_BYTES`], which the server stopped reading: refused and audited.

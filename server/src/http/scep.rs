@@ -104,7 +104,8 @@ async fn serve(state: &AppState, name: &str, method: Method, params: Params, bod
             } else {
                 match get_message(params.message.as_deref()) {
                     Ok(m) => m,
-                    Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
+                    Err(GetMessage::TooLarge) => return refusal(scep::too_large(authority).await),
+                    Err(GetMessage::Bad(why)) => return refusal(scep::undecodable(authority, &why).await),
                 }
             };
             match scep::pki_operation(authority, endpoint, &message).await {
@@ -121,20 +122,29 @@ async fn serve(state: &AppState, name: &str, method: Method, params: Params, bod
     }
 }
 
+/// Why a GET PKIOperation's `message=` gives no message.
+enum GetMessage {
+    TooLarge,
+    Bad(String),
+}
+
 /// The `message=` of a GET PKIOperation: base64, where a `+` may have arrived as a space.
-fn get_message(message: Option<&str>) -> Result<Vec<u8>, String> {
-    let text = message.ok_or("PKIOperation by GET needs message=<base64 PKIMessage>\n")?;
+fn get_message(message: Option<&str>) -> Result<Vec<u8>, GetMessage> {
+    let text = message.ok_or_else(|| GetMessage::Bad("PKIOperation by GET needs message=<base64>".into()))?;
     if text.len() > scep::MAX_BODY_BYTES * 4 / 3 + 4 {
-        return Err(format!("message= over {} bytes\n", scep::MAX_BODY_BYTES));
+        return Err(GetMessage::TooLarge);
     }
     let compact: String = text
         .chars()
-        .filter(|c| !c.is_ascii_whitespace() || *c == ' ')
-        .map(|c| if c == ' ' { '+' } else { c })
+        .filter_map(|c| match c {
+            ' ' => Some('+'),
+            c if c.is_ascii_whitespace() => None,
+            c => Some(c),
+        })
         .collect();
     base64::engine::general_purpose::STANDARD
-        .decode(compact.trim_end_matches('\n'))
-        .map_err(|e| format!("message= is not base64 ({e})\n"))
+        .decode(compact)
+        .map_err(|e| GetMessage::Bad(format!("message= is not base64: {e}")))
 }
 
 /// 400, 413 or 503 with the reason in plain text: only for what cannot be answered with a CertRep.
