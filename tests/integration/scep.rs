@@ -229,6 +229,11 @@ fn bad_input_is_refused_audited_and_issues_nothing(b: Backend) {
     let r = scep.get_status("router", "operation=PKIOperation&message=%%%");
     assert_eq!(r, 400);
     assert_eq!(scep.get_status("nonesuch", "operation=GetCACaps"), 404);
+    // Cisco's CGI paths reach the same endpoints.
+    for path in ["/scep/router/cgi-bin/pkiclient.exe", "/scep/pc/pkiclient.exe", "/cgi-bin/pkiclient.exe"] {
+        assert_eq!(scep.get_path_status(&format!("{path}?operation=GetCACaps")), 200, "{path}");
+    }
+    assert!(h.ok(&["audit", "list", "--limit", "1000"]).contains("message= is not base64"));
     assert_eq!(scep.get_status("router", "operation=GetNextCACert"), 400);
     let audit = h.ok(&["audit", "list", "--limit", "1000"]);
     assert!(audit.contains("scep.PKIOperation") && audit.contains("over 65536 bytes"), "{audit}");
@@ -303,9 +308,13 @@ impl<'a> Scep<'a> {
     }
 
     fn get_status(&self, endpoint: &str, query: &str) -> u16 {
+        self.get_path_status(&format!("/scep/{endpoint}?{query}"))
+    }
+
+    fn get_path_status(&self, path_and_query: &str) -> u16 {
         let out = Command::new("curl")
             .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}"])
-            .arg(format!("{}?{query}", self.url(endpoint)))
+            .arg(format!("http://127.0.0.1:{}{path_and_query}", self.port))
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
