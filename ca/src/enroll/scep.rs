@@ -319,7 +319,18 @@ impl Reply<'_> {
     fn decision(&self, decision: Decision) -> Result<Status, Refusal> {
         match decision {
             Decision::Pending => Ok(Status::Pending),
-            Decision::Issued(der) => self.issued(der),
+            Decision::Issued(der) => {
+                // Transaction IDs are guessable (strongSwan's is the key's SHA-1): only the holder of the
+                // requested key gets the answer.
+                let same_key = Certificate::from_der(&der).is_ok_and(|c| {
+                    c.tbs_certificate().subject_public_key_info()
+                        == self.recipient.tbs_certificate().subject_public_key_info()
+                });
+                if !same_key {
+                    return Err(Refusal::new(FailInfo::BadCertId, "this transaction's certificate is for another key"));
+                }
+                self.issued(der)
+            }
             Decision::Rejected(reason) => Err(Refusal::Failure {
                 fail: FailInfo::BadRequest,
                 reason: format!("the operator rejected the request: {reason}"),
