@@ -55,7 +55,7 @@ impl CaName {
             ProfileKind::Router => Some(Self::Router),
             ProfileKind::Pc => Some(Self::Pc),
             ProfileKind::Server => Some(Self::Server),
-            ProfileKind::Ocsp => None,
+            ProfileKind::Ocsp | ProfileKind::ScepRa => None,
         }
     }
 
@@ -130,7 +130,7 @@ pub struct IssueRequest {
     pub device: Option<String>,
     /// Router EKU variant.
     pub router_eku: Option<RouterEku>,
-    /// For OCSP signers: the CA they serve.
+    /// For OCSP signers and SCEP RAs: the CA they serve.
     pub ocsp_for: Option<CaName>,
 }
 
@@ -692,7 +692,7 @@ impl Authority {
             None => None,
         };
         let ca = match request.profile {
-            ProfileKind::Ocsp => request.ocsp_for.ok_or(AuthorityError::OcspCaRequired)?,
+            ProfileKind::Ocsp | ProfileKind::ScepRa => request.ocsp_for.ok_or(AuthorityError::OcspCaRequired)?,
             kind => CaName::for_profile(kind).ok_or(AuthorityError::OcspCaRequired)?,
         };
         let spec = self.settings.spec(request.profile, request.router_eku);
@@ -795,5 +795,6 @@ async fn issue_ca_cert(
 mod acme;
 mod enroll;
 mod queue;
+mod scep;
 #[cfg(test)]
 mod tests;

@@ -9,11 +9,49 @@ pub mod acme;
 pub mod credential;
 pub mod est;
 mod pkcs7;
+pub mod scep;
 
 pub use credential::{CredentialRecord, NewCredential, Protocol, Refusal};
 
 use crate::facility::FacilityId;
 use crate::profile::ProfileKind;
+
+/// What every enrollment protocol needs of the CA; each protocol's own interface ([`est::EstAuthority`],
+/// [`scep::ScepAuthority`]) extends it. Implemented by [`crate::Authority`] in `authority/enroll.rs`.
+#[async_trait::async_trait]
+pub trait EnrollAuthority: Send + Sync + std::fmt::Debug {
+    /// The chain of the CA issuing `profile`, issuing CA first, root last (DER).
+    fn chain(&self, profile: ProfileKind) -> Result<Vec<Vec<u8>>, EnrollError>;
+
+    /// Check the credential `id` against `secret` for `protocol` and `profile` (`None`: its default) and
+    /// redeem it atomically; audits acceptance and refusal alike.
+    async fn redeem(
+        &self,
+        protocol: Protocol,
+        id: &str,
+        secret: &str,
+        profile: Option<ProfileKind>,
+    ) -> Result<Grant, EnrollError>;
+
+    /// The registry's view of a facility certificate a device authenticates with (over TLS for EST, as the
+    /// SignedData signer for SCEP renewal): refused unless it is on record, issued, unexpired and its
+    /// facility may enroll. Refusals are audited under `protocol`.
+    async fn holder(&self, protocol: Protocol, certificate_der: &[u8]) -> Result<Holder, EnrollError>;
+
+    /// Issue `grant.profile` for `grant.facility` with the CSR's key and this name request. A refusal gives a
+    /// redeemed credential back, so the device may retry with a corrected request.
+    async fn issue(
+        &self,
+        protocol: Protocol,
+        grant: &Grant,
+        csr: Vec<u8>,
+        sans: Vec<String>,
+        device: Option<String>,
+    ) -> Result<Vec<u8>, EnrollError>;
+
+    /// Audit a request refused before any credential or certificate was looked at.
+    async fn refused(&self, protocol: Protocol, operation: &str, reason: &str);
+}
 
 /// What a device has proven it may receive: one profile for one facility.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -45,6 +45,17 @@ pub trait KeySource: Send + Sync + Debug {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError>;
 }
 
+/// An RSA key that can also unwrap what was encrypted to it: the SCEP RA, whose clients send the request's
+/// content-encryption key RSAES-PKCS1-v1_5-encrypted to the RA certificate (RFC 8894 §3.2.2).
+///
+/// Separate from [`KeySource`] because no CA key ever decrypts; only keys made for this purpose are opened
+/// through [`open_decrypter`].
+pub trait Decrypter: KeySource {
+    /// RSAES-PKCS1-v1_5 decryption of `ciphertext`. Any padding failure is one opaque error, so a caller
+    /// cannot become a padding oracle by reporting it differently.
+    fn decrypt_pkcs1v15(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError>;
+}
+
 /// Where keys are made and found.
 #[derive(Clone, Debug, Default)]
 pub struct KeyContext {
@@ -95,6 +106,37 @@ pub fn open(uri: &KeyUri, ctx: &KeyContext) -> Result<Box<dyn KeySource>, KeyErr
         KeyUri::Pkcs11 { token, object } => {
             let cfg = ctx.pkcs11.as_ref().ok_or(KeyError::Pkcs11NotConfigured)?;
             Ok(Box::new(Pkcs11Key::open(cfg, token, object)?))
+        }
+    }
+}
+
+/// Open an existing RSA key for decryption as well as signing ([`Decrypter`]), making it first (with
+/// `algorithm`) when it does not exist yet.
+pub fn open_or_generate_decrypter(
+    uri: &KeyUri,
+    algorithm: KeyAlgorithm,
+    ctx: &KeyContext,
+) -> Result<Box<dyn Decrypter>, KeyError> {
+    match uri {
+        KeyUri::File(path) => {
+            let path = ctx.base_dir.join(path);
+            match SoftwareKey::open(&path, ctx) {
+                Ok(k) => Ok(Box::new(k)),
+                Err(KeyError::KeyFile { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                    Ok(Box::new(SoftwareKey::generate(&path, algorithm, ctx)?))
+                }
+                Err(e) => Err(e),
+            }
+        }
+        KeyUri::Pkcs11 { token, object } => {
+            let cfg = ctx.pkcs11.as_ref().ok_or(KeyError::Pkcs11NotConfigured)?;
+            match Pkcs11Key::open(cfg, token, object) {
+                Ok(k) => Ok(Box::new(k)),
+                Err(KeyError::Pkcs11NotFound(_)) => {
+                    Ok(Box::new(Pkcs11Key::generate_decrypter(cfg, token, object, algorithm)?))
+                }
+                Err(e) => Err(e),
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ mod extensions;
 pub mod ocsp;
 pub mod pc;
 pub mod router;
+pub mod scep_ra;
 pub mod server;
 
 pub use dn::DnBuilder;
@@ -40,6 +41,8 @@ pub enum ProfileKind {
     Server,
     /// Delegated OCSP signer, from the CA whose certificates it covers.
     Ocsp,
+    /// SCEP registration authority (RFC 8894 §2.1.1), from the CA it enrolls for.
+    ScepRa,
 }
 
 impl ProfileKind {
@@ -50,6 +53,7 @@ impl ProfileKind {
             Self::Pc => "pc",
             Self::Server => "server",
             Self::Ocsp => "ocsp",
+            Self::ScepRa => "scep-ra",
         }
     }
 }
@@ -68,6 +72,7 @@ impl FromStr for ProfileKind {
             "pc" => Ok(Self::Pc),
             "server" => Ok(Self::Server),
             "ocsp" => Ok(Self::Ocsp),
+            "scep-ra" => Ok(Self::ScepRa),
             other => Err(ProfileError::UnknownProfile(other.to_owned())),
         }
     }
@@ -175,6 +180,7 @@ impl ProfileSettings {
             ProfileKind::Pc => pc::spec(self),
             ProfileKind::Server => server::spec(self),
             ProfileKind::Ocsp => ocsp::spec(self),
+            ProfileKind::ScepRa => scep_ra::spec(self),
         }
     }
 
@@ -334,6 +340,7 @@ pub fn names(spec: &ProfileSpec, settings: &ProfileSettings, request: &NameReque
         ProfileKind::Pc => pc::names(settings, facility, request),
         ProfileKind::Server => server::names(settings, request),
         ProfileKind::Ocsp => ocsp::names(settings, request),
+        ProfileKind::ScepRa => scep_ra::names(settings, request),
     }
 }
 

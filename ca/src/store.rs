@@ -19,6 +19,7 @@ pub use sql::{PgStore, SqliteStore};
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::enroll::CredentialRecord;
 use crate::enroll::acme::{AcmeAccount, AcmeOrder};
+use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Facility, FacilityId, FacilityState, NewFacility, Transition};
 use crate::profile::ProfileKind;
 use std::sync::Arc;
@@ -143,6 +144,32 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// `enroll.credential.release` with the reason.
     async fn release_credential(&self, id: &str, reason: &str, actor: &Actor) -> Result<(), StoreError>;
 
+    /// Hold a SCEP request for an operator (audited `scep.request.hold`); refused unless its facility exists
+    /// and may enroll.
+    async fn hold_scep_request(&self, request: &HeldRequest, actor: &Actor) -> Result<(), StoreError>;
+
+    /// A held SCEP request by its ID.
+    async fn scep_request(&self, id: &str) -> Result<Option<HeldRequest>, StoreError>;
+
+    /// A held SCEP request by the client's transaction ID on one profile's endpoint.
+    async fn scep_request_by_transaction(
+        &self,
+        profile: ProfileKind,
+        transaction_id: &str,
+    ) -> Result<Option<HeldRequest>, StoreError>;
+
+    /// Held SCEP requests, newest first, optionally only those in `state` (`pending`, `issued`, `rejected`).
+    async fn list_scep_requests(&self, state: Option<&str>) -> Result<Vec<HeldRequest>, StoreError>;
+
+    /// Record an operator's decision on a pending request (audited `scep.request.approve|reject`); refused
+    /// unless it is still pending.
+    async fn decide_scep_request(
+        &self,
+        id: &str,
+        decision: &HeldState,
+        actor: &Actor,
+    ) -> Result<HeldRequest, StoreError>;
+
     /// One cheap round trip, for health checks: `Ok` when the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -248,6 +275,9 @@ pub enum StoreError {
     #[error("enrollment credential {0} is no longer usable (used, revoked or expired): create a new one")]
     CredentialSpent(String),
     /// A stored value could not be read back (damaged row).
+    /// No pending SCEP request with that ID (unknown, or decided already).
+    #[error("no pending SCEP request {0}: check the ID with `hcpki enroll pending list`")]
+    UnknownHeldRequest(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     /// The database is temporarily unavailable (busy, connection lost, read-only, disk full).

@@ -62,7 +62,7 @@ pub struct ServeArgs {
     /// Address of the HTTPS listener (port 0: any free port; the real one is printed).
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub https_addr: std::net::SocketAddr,
-    /// Address of the plain-HTTP listener (only what a protocol needs unencrypted: health now, SCEP and CRLs later).
+    /// Address of the plain-HTTP listener (only what a protocol needs unencrypted: health, SCEP; CRLs later).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub http_addr: std::net::SocketAddr,
     /// A DNS name or IP address for the server certificate (repeatable); replaces `serve.server_names`
@@ -198,6 +198,32 @@ pub enum EnrollCommand {
     },
     /// Revoke a credential so it can no longer be used.
     Revoke { id: String },
+    /// SCEP requests without a challenge password, held for an operator's decision.
+    #[command(subcommand)]
+    Pending(PendingCommand),
+}
+
+/// `hcpki enroll pending …`.
+#[derive(Debug, Subcommand)]
+pub enum PendingCommand {
+    /// List held SCEP requests, newest first.
+    List {
+        /// Every request, not only those still pending.
+        #[arg(long)]
+        all: bool,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue the certificate a held request asks for; the device gets it on its next poll.
+    Approve { id: String },
+    /// Refuse a held request; the device gets FAILURE on its next poll.
+    Reject {
+        id: String,
+        /// Why (recorded in the audit log and the request).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Args)]

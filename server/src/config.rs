@@ -69,6 +69,36 @@ pub struct ServeConfig {
     /// DNS names and IP addresses the server certificate carries; empty means localhost, 127.0.0.1 and ::1.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub server_names: Vec<String>,
+    /// SCEP endpoints by name (`/scep/<name>`): `router` and `pc` always exist with the defaults; more names
+    /// may be added for devices that need other switches (e.g. `juniper` with `profile = "router"`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub scep: std::collections::BTreeMap<String, ScepEndpointConfig>,
+}
+
+/// `[serve.scep.<name>]`: one SCEP endpoint's switches.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScepEndpointConfig {
+    /// The profile it enrolls (`router` or `pc`); defaults to the endpoint's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Accept DES and 3DES envelopes and advertise DES3 (old Juniper, MikroTik). Off by default.
+    #[serde(default)]
+    pub legacy_ciphers: bool,
+    /// Put the issuing CA certificate in the CertRep beside the new certificate (Cisco IOS wants it; Juniper
+    /// refuses it). On by default.
+    #[serde(default = "yes")]
+    pub include_ca: bool,
+}
+
+impl Default for ScepEndpointConfig {
+    fn default() -> Self {
+        Self { profile: None, legacy_ciphers: false, include_ca: true }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl ServeConfig {

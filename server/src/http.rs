@@ -9,6 +9,8 @@ pub mod est;
 pub mod health;
 pub mod metrics;
 pub mod routes;
+pub mod scep;
+pub mod scep_ra;
 pub mod server_cert;
 pub mod tls;
 mod tls_key;
@@ -31,4 +33,6 @@ pub struct AppState {
     pub acme: Arc<dyn AcmeAuthority>,
     /// ACME challenge validation (network fetches, as `[acme]` configures them).
     pub acme_validator: Arc<dyn Validator>,
+    /// The CA as SCEP sees it, and the SCEP endpoints.
+    pub scep: Arc<scep::Scep>,
 }

@@ -203,7 +203,8 @@ fn bad_input_is_refused_audited_and_issues_nothing(b: Backend) {
 
     let scep = h.ok(&["enroll", "credential", "--facility", &id, "--protocol", "scep", "--profile", "router"]);
     let scep_id = h.ok(&["enroll", "list", "--json"]).lines().find(|l| l.contains("\"scep\"")).map(json_id).unwrap();
-    let scep_as_est = Credential { id: scep_id, secret: Credential::parse(&scep, "challenge").secret };
+    // A SCEP challenge is the credential ID followed by the secret.
+    let scep_as_est = Credential { id: scep_id, secret: Credential::parse(&scep, "challenge").secret[32..].to_owned() };
     assert_eq!(est.post(enroll, &body, &Auth::Basic(&scep_as_est)).status, 403, "a SCEP credential is not for EST");
 
     // A facility suspended after its credential was made gets nothing.

@@ -47,4 +47,5 @@ mod issue;
 mod opensc;
 mod peer_wrappers;
 mod pkcs11;
+mod scep;
 mod serve;

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Debian's SoftHSM2 module (package softhsm2, installed by scripts/deps).
-const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-const TOKEN: &str = "hcpki";
+pub(crate) const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+pub(crate) const TOKEN: &str = "hcpki";
 const USER_PIN: &str = "1234";
 const SO_PIN: &str = "12345678";
 
@@ -18,13 +18,13 @@ on_both_backends!(softhsm_issues_verifiable_certificates);
 
 /// A private SoftHSM2 configuration and token directory inside the test's temp dir.
 #[derive(Debug)]
-struct SoftHsm {
-    conf: PathBuf,
-    pin_file: PathBuf,
+pub(crate) struct SoftHsm {
+    pub(crate) conf: PathBuf,
+    pub(crate) pin_file: PathBuf,
 }
 
 impl SoftHsm {
-    fn new(dir: &Path) -> Self {
+    pub(crate) fn new(dir: &Path) -> Self {
         assert!(Path::new(MODULE).is_file(), "{MODULE} is missing: run scripts/deps (package softhsm2)");
         let tokens = dir.join("tokens");
         std::fs::create_dir_all(&tokens).expect("create token dir");
@@ -51,7 +51,7 @@ impl SoftHsm {
     }
 
     /// `pkcs11-tool --list-objects [--type T]` on the token, logged in.
-    fn list_objects(&self, kind: Option<&str>) -> String {
+    pub(crate) fn list_objects(&self, kind: Option<&str>) -> String {
         let mut cmd = self.tool();
         cmd.arg("--list-objects");
         if let Some(k) = kind {

@@ -5,7 +5,7 @@ use super::{Authority, AuthorityError, CaName, IssueRequest};
 use crate::audit::{AuditEvent, Outcome};
 use crate::enroll::credential::{self, CredentialError, Minted};
 use crate::enroll::est::EstAuthority;
-use crate::enroll::{Basis, CredentialRecord, EnrollError, Grant, Holder, NewCredential, Protocol};
+use crate::enroll::{Basis, CredentialRecord, EnrollAuthority, EnrollError, Grant, Holder, NewCredential, Protocol};
 use crate::facility::FacilityId;
 use crate::profile::{KeyClass, ProfileKind};
 use crate::store::{Actor, CertStatus, StoreError};
@@ -144,15 +144,17 @@ pub(super) fn unavailable(e: impl std::fmt::Display) -> EnrollError {
     EnrollError::Unavailable("the CA cannot serve this request now; retry later".into())
 }
 
-#[async_trait::async_trait]
 impl EstAuthority for Authority {
+    fn accepted_keys(&self, profile: ProfileKind) -> Vec<KeyClass> {
+        self.settings.spec(profile, None).keys.to_vec()
+    }
+}
+
+#[async_trait::async_trait]
+impl EnrollAuthority for Authority {
     fn chain(&self, profile: ProfileKind) -> Result<Vec<Vec<u8>>, EnrollError> {
         let ca = CaName::for_profile(profile).ok_or_else(|| EnrollError::BadRequest(format!("no CA for {profile}")))?;
         Authority::chain(self, ca).map_err(unavailable)
-    }
-
-    fn accepted_keys(&self, profile: ProfileKind) -> Vec<KeyClass> {
-        self.settings.spec(profile, None).keys.to_vec()
     }
 
     async fn redeem(
@@ -165,9 +167,9 @@ impl EstAuthority for Authority {
         self.redeem_credential(protocol, id, secret, profile).await
     }
 
-    async fn holder(&self, certificate_der: &[u8]) -> Result<Holder, EnrollError> {
+    async fn holder(&self, protocol: Protocol, certificate_der: &[u8]) -> Result<Holder, EnrollError> {
         let refused = |reason: String| async move {
-            self.audit_denied(Protocol::Est, "enroll.certificate.use", "-", &reason).await;
+            self.audit_denied(protocol, "enroll.certificate.use", "-", &reason).await;
             Err(EnrollError::Forbidden(reason))
         };
         let Ok(cert) = Certificate::from_der(certificate_der) else {

@@ -20,6 +20,8 @@ use zeroize::Zeroizing;
 
 /// Random bytes in a secret (256 bits).
 const SECRET_BYTES: usize = 32;
+/// Random bytes in a SCEP secret (128 bits: the challenge is ID + secret in 64 hex characters).
+const SCEP_SECRET_BYTES: usize = 16;
 /// Random bytes in a salt.
 const SALT_BYTES: usize = 16;
 /// Random bytes in a credential ID.
@@ -145,7 +147,8 @@ pub struct CredentialRecord {
 pub struct Minted {
     /// What the store keeps.
     pub record: CredentialRecord,
-    /// The secret, in the form the protocol sends it (32 random bytes, base64url; hex for SCEP).
+    /// The secret: 32 random bytes in base64url (EST, ACME); 16 random bytes in hex for SCEP, whose
+    /// challenge password is [`scep_challenge`] of the ID and this.
     pub secret: Zeroizing<String>,
 }
 
@@ -163,10 +166,13 @@ pub fn mint(
     let bytes = match (new.protocol, eab) {
         (Protocol::Acme, Some(k)) => k.derive(&id, &salt),
         (Protocol::Acme, None) => return Err(CredentialError::NoEnrollmentKey),
-        _ => random(SECRET_BYTES)?,
+        (Protocol::Scep, _) => random(SCEP_SECRET_BYTES)?,
+        (Protocol::Est, _) => random(SECRET_BYTES)?,
     };
-    // SCEP challenge passwords travel as PrintableString on many devices, which has no `_`: hex there.
-    // EST passwords and ACME EAB keys (RFC 8555 §7.3.4: base64url) take base64url.
+    // SCEP challenge passwords travel as PrintableString on many devices, which has no `_`: hex there. SCEP
+    // has no username, so the challenge is the ID followed by the secret ([`scep_challenge`]); devices cap
+    // it at 64 characters or fewer, which leaves 128 secret bits. EST passwords and ACME EAB keys
+    // (RFC 8555 §7.3.4: base64url) take 256 bits in base64url.
     let secret = Zeroizing::new(match new.protocol {
         Protocol::Scep => hex::encode(bytes.as_slice()),
         Protocol::Est | Protocol::Acme => URL_SAFE_NO_PAD.encode(bytes.as_slice()),
@@ -187,6 +193,12 @@ pub fn mint(
         revoked_at: None,
     };
     Ok(Minted { record, secret })
+}
+
+/// The SCEP challenge password of a minted SCEP credential: the 32-hex ID, then the 32-hex secret, so the
+/// CA finds the credential from the challenge alone (64 hex characters, PrintableString-safe).
+pub fn scep_challenge(id: &str, secret: &str) -> String {
+    format!("{id}{secret}")
 }
 
 /// Why a presented credential is refused.

@@ -17,7 +17,7 @@
 //!   channel, as the RFC allows when the client asks for no further encryption; hcpki keeps no copy.
 
 use super::credential::Protocol;
-use super::{Basis, EnrollError, Grant, Holder};
+use super::{Basis, EnrollAuthority, EnrollError, Grant};
 use crate::csr::{self, SubjectKeyType};
 use crate::keys::{KeyAlgorithm, SoftwareKey};
 use crate::profile::{KeyClass, ProfileKind};
@@ -41,43 +41,12 @@ pub const CSR_ATTRS: &str = "application/csrattrs";
 pub const SERVERKEYGEN_MULTIPART: &str = "multipart/mixed; boundary=hcpki-est-serverkeygen";
 const SERVERKEYGEN_BOUNDARY: &str = "hcpki-est-serverkeygen";
 
-/// What the CA side offers EST: declared here, implemented by [`crate::Authority`], so this module needs
-/// nothing else of the CA (and tests could drive it with a stand-in).
-#[async_trait::async_trait]
-pub trait EstAuthority: Send + Sync + std::fmt::Debug {
-    /// The chain of the CA issuing `profile`, issuing CA first, root last (DER).
-    fn chain(&self, profile: ProfileKind) -> Result<Vec<Vec<u8>>, EnrollError>;
-
+/// What the CA side offers EST beyond what every protocol gets ([`EnrollAuthority`]): declared here,
+/// implemented by [`crate::Authority`], so this module needs nothing else of the CA (and tests could drive it
+/// with a stand-in).
+pub trait EstAuthority: EnrollAuthority {
     /// The key classes `profile` accepts.
     fn accepted_keys(&self, profile: ProfileKind) -> Vec<KeyClass>;
-
-    /// Check the credential `id` against `secret` for `protocol` and `profile` (`None`: its default) and
-    /// redeem it atomically; audits acceptance and refusal alike.
-    async fn redeem(
-        &self,
-        protocol: Protocol,
-        id: &str,
-        secret: &str,
-        profile: Option<ProfileKind>,
-    ) -> Result<Grant, EnrollError>;
-
-    /// The registry's view of a facility certificate presented over TLS (its chain was verified by the TLS
-    /// layer): refused unless it is on record, issued, unexpired and its facility may enroll.
-    async fn holder(&self, certificate_der: &[u8]) -> Result<Holder, EnrollError>;
-
-    /// Issue `grant.profile` for `grant.facility` with the CSR's key and this name request. A refusal gives a
-    /// redeemed credential back, so the device may retry with a corrected request.
-    async fn issue(
-        &self,
-        protocol: Protocol,
-        grant: &Grant,
-        csr: Vec<u8>,
-        sans: Vec<String>,
-        device: Option<String>,
-    ) -> Result<Vec<u8>, EnrollError>;
-
-    /// Audit a request refused before any credential or certificate was looked at.
-    async fn refused(&self, protocol: Protocol, operation: &str, reason: &str);
 }
 
 /// What the device sent, stripped of HTTP.
@@ -230,7 +199,7 @@ async fn authenticate(
     let grant = match (basic, request.client_certificate) {
         (Some((id, secret)), _) => authority.redeem(Protocol::Est, &id, &secret, request.label).await?,
         (None, Some(cert)) => {
-            let holder = authority.holder(cert).await?;
+            let holder = authority.holder(Protocol::Est, cert).await?;
             Grant {
                 facility: holder.facility,
                 profile: request.label.unwrap_or(holder.profile),
@@ -265,7 +234,7 @@ pub async fn simplereenroll(
         Ok(c) => c,
         Err(e) => return refuse(authority, OP, e).await,
     };
-    let holder = authority.holder(cert).await?;
+    let holder = authority.holder(Protocol::Est, cert).await?;
     if let Some(p) = request.label.filter(|p| *p != holder.profile) {
         let e = EnrollError::Forbidden(format!(
             "certificate {} is a {} certificate; re-enroll it under /.well-known/est/{}/ (not {p})",

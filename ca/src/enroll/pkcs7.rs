@@ -31,6 +31,21 @@ pub(crate) fn certs_only(certificates: &[Vec<u8>]) -> der::Result<Vec<u8>> {
     ContentInfo { content_type: ID_SIGNED_DATA, content: Any::encode_from(&signed)? }.to_der()
 }
 
+/// DER of a degenerate SignedData holding one CRL (SCEP GetCRL, RFC 8894 §3.3.2.2).
+pub(crate) fn crl_only(crl: &[u8]) -> der::Result<Vec<u8>> {
+    use cms::revocation::{RevocationInfoChoice, RevocationInfoChoices};
+    let crl = x509_cert::crl::CertificateList::from_der(crl)?;
+    let signed = SignedData {
+        version: CmsVersion::V1,
+        digest_algorithms: Default::default(),
+        encap_content_info: EncapsulatedContentInfo { econtent_type: ID_DATA, econtent: None },
+        certificates: None,
+        crls: Some(RevocationInfoChoices::try_from(vec![RevocationInfoChoice::Crl(crl)])?),
+        signer_infos: SignerInfos::try_from(Vec::new())?,
+    };
+    ContentInfo { content_type: ID_SIGNED_DATA, content: Any::encode_from(&signed)? }.to_der()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@
 //! the token for a raw `CKM_ECDSA` signature (r‖s), which becomes the DER
 //! `Ecdsa-Sig-Value` X.509 carries. RSA uses `CKM_SHA256_RSA_PKCS`.
 
-use crate::keys::{KeyAlgorithm, KeyError, KeySource, read_secret_file};
+use crate::keys::{Decrypter, KeyAlgorithm, KeyError, KeySource, read_secret_file};
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912;
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
@@ -39,6 +39,7 @@ use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
+use zeroize::Zeroizing;
 
 /// Which PKCS#11 module and token to use, and where the user PIN is.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -97,6 +98,30 @@ impl Pkcs11Key {
     /// 16-byte `CKA_ID`; the private key is sensitive, not extractable and may
     /// only sign. Refuses if any object labelled `object` exists already.
     pub fn generate(cfg: &Pkcs11Config, token: &str, object: &str, alg: KeyAlgorithm) -> Result<Self, KeyError> {
+        Self::generate_with(cfg, token, object, alg, false)
+    }
+
+    /// Like [`Self::generate`], but the private key may also decrypt (CKA_DECRYPT): the SCEP RA key, which
+    /// unwraps the content-encryption keys SCEP clients send it ([`Decrypter`]).
+    pub fn generate_decrypter(
+        cfg: &Pkcs11Config,
+        token: &str,
+        object: &str,
+        alg: KeyAlgorithm,
+    ) -> Result<Self, KeyError> {
+        if alg.rsa_bits().is_none() {
+            return Err(KeyError::UnsupportedKey(format!("{alg} (decryption keys are RSA)")));
+        }
+        Self::generate_with(cfg, token, object, alg, true)
+    }
+
+    fn generate_with(
+        cfg: &Pkcs11Config,
+        token: &str,
+        object: &str,
+        alg: KeyAlgorithm,
+        decrypt: bool,
+    ) -> Result<Self, KeyError> {
         let ctx = module(&cfg.module)?;
         let pin = read_pin(&cfg.pin_file)?;
         let slot = find_token(&ctx, &cfg.module, token)?;
@@ -110,7 +135,7 @@ impl Pkcs11Key {
         }
         let mut id = vec![0u8; 16];
         aws_lc_rs::rand::fill(&mut id).map_err(|e| KeyError::Crypto(e.to_string()))?;
-        let (mechanism, public, private) = templates(alg, object, &id)?;
+        let (mechanism, public, private) = templates(alg, object, &id, decrypt)?;
         session
             .generate_key_pair(&mechanism, &public, &private)
             .map_err(p11(token, &format!("cannot generate a {alg} key pair labelled {object:?}")))?;
@@ -178,21 +203,34 @@ impl Pkcs11Key {
 
     /// Sign `data` with `mechanism`, reconnecting once if the token lost the session or the login.
     fn sign_raw(&self, mechanism: &Mechanism, data: &[u8]) -> Result<Vec<u8>, KeyError> {
-        let (result, generation) = self.sign_once(mechanism, data);
+        self.with_key(&self.cannot_sign(), |session, key| session.sign(mechanism, key, data))
+    }
+
+    /// Run `op` with the private key on a pooled session, reconnecting once if the token lost the session or
+    /// the login.
+    fn with_key(
+        &self,
+        what: &str,
+        op: impl Fn(&Session, ObjectHandle) -> Result<Vec<u8>, CkError>,
+    ) -> Result<Vec<u8>, KeyError> {
+        let (result, generation) = self.once(&op);
         match result {
-            Ok(sig) => Ok(sig),
+            Ok(out) => Ok(out),
             Err(e) if connection_lost(&e) => {
                 tracing::warn!(token = %self.token, object = %self.object, error = %describe(&e),
                     "PKCS#11 session or login lost; reconnecting");
                 self.reconnect(generation)?;
-                self.sign_once(mechanism, data).0.map_err(p11(&self.token, &self.cannot_sign()))
+                self.once(&op).0.map_err(p11(&self.token, what))
             }
-            Err(e) => Err(p11(&self.token, &self.cannot_sign())(e)),
+            Err(e) => Err(p11(&self.token, what)(e)),
         }
     }
 
     /// One attempt on a pooled session. Returns the pool generation the session came from.
-    fn sign_once(&self, mechanism: &Mechanism, data: &[u8]) -> (Result<Vec<u8>, CkError>, u64) {
+    fn once(
+        &self,
+        op: &impl Fn(&Session, ObjectHandle) -> Result<Vec<u8>, CkError>,
+    ) -> (Result<Vec<u8>, CkError>, u64) {
         let (session, key, generation) = {
             let mut pool = self.lock_pool();
             let generation = pool.generation;
@@ -205,7 +243,7 @@ impl Pkcs11Key {
             };
             (session, pool.key, generation)
         };
-        let result = session.sign(mechanism, key, data);
+        let result = op(&session, key);
         // A session whose call failed is closed (dropped) rather than trusted again.
         if result.is_ok() {
             let mut pool = self.lock_pool();
@@ -242,6 +280,16 @@ impl Pkcs11Key {
 
     fn cannot_sign(&self) -> String {
         format!("cannot sign with {:?}", self.object)
+    }
+}
+
+impl Decrypter for Pkcs11Key {
+    fn decrypt_pkcs1v15(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        if self.algorithm.rsa_bits().is_none() {
+            return Err(KeyError::UnsupportedKey(format!("{} (decryption keys are RSA)", self.algorithm)));
+        }
+        let what = format!("cannot decrypt with {:?} (a key made with CKA_DECRYPT)", self.object);
+        self.with_key(&what, |session, key| session.decrypt(&Mechanism::RsaPkcs, key, ciphertext)).map(Zeroizing::new)
     }
 }
 
@@ -422,6 +470,7 @@ fn templates(
     alg: KeyAlgorithm,
     label: &str,
     id: &[u8],
+    decrypt: bool,
 ) -> Result<(Mechanism<'static>, Vec<Attribute>, Vec<Attribute>), KeyError> {
     let common = |private: bool| {
         vec![
@@ -432,13 +481,13 @@ fn templates(
         ]
     };
     let mut public = common(false);
-    public.extend([Attribute::Verify(true), Attribute::Encrypt(false), Attribute::Wrap(false)]);
+    public.extend([Attribute::Verify(true), Attribute::Encrypt(decrypt), Attribute::Wrap(false)]);
     let mut private = common(true);
     private.extend([
         Attribute::Sensitive(true),
         Attribute::Extractable(false),
         Attribute::Sign(true),
-        Attribute::Decrypt(false),
+        Attribute::Decrypt(decrypt),
         Attribute::Unwrap(false),
         Attribute::Derive(false),
     ]);

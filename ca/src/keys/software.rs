@@ -5,7 +5,7 @@
 //! a ceremony or a migration into an HSM. aws-lc-rs signs about 5× faster
 //! than RustCrypto for P-256 and 7× for RSA here (see docs/benchmarks.md).
 
-use crate::keys::{KeyAlgorithm, KeyContext, KeyError, KeySource};
+use crate::keys::{Decrypter, KeyAlgorithm, KeyContext, KeyError, KeySource};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
@@ -23,6 +23,9 @@ pub struct SoftwareKey {
     algorithm: KeyAlgorithm,
     spki: SubjectPublicKeyInfoOwned,
     inner: Inner,
+    /// The same RSA key for RSAES-PKCS1-v1_5 decryption ([`Decrypter`]); aws-lc-rs keeps signing and
+    /// decrypting keys apart, so it is parsed twice from the PKCS#8.
+    decrypting: Option<aws_lc_rs::rsa::PrivateDecryptingKey>,
     rng: SystemRandom,
 }
 
@@ -106,7 +109,11 @@ impl SoftwareKey {
             return Err(unsupported());
         };
         let spki = SubjectPublicKeyInfoOwned::from_der(&spki_der)?;
-        Ok(Self { path: path.to_owned(), algorithm, spki, inner, rng: SystemRandom::new() })
+        let decrypting = match inner {
+            Inner::Rsa(_) => Some(aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(pkcs8).map_err(|_| unsupported())?),
+            Inner::Ecdsa(_) => None,
+        };
+        Ok(Self { path: path.to_owned(), algorithm, spki, inner, decrypting, rng: SystemRandom::new() })
     }
 }
 
@@ -131,6 +138,21 @@ impl KeySource for SoftwareKey {
                 Ok(sig)
             }
         }
+    }
+}
+
+impl Decrypter for SoftwareKey {
+    fn decrypt_pkcs1v15(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        let key = self
+            .decrypting
+            .as_ref()
+            .ok_or_else(|| KeyError::UnsupportedKey(format!("{} (decryption keys are RSA)", self.path.display())))?;
+        let key =
+            aws_lc_rs::rsa::Pkcs1PrivateDecryptingKey::new(key.clone()).map_err(|e| KeyError::Crypto(e.to_string()))?;
+        let mut out = Zeroizing::new(vec![0u8; key.min_output_size()]);
+        let n = key.decrypt(ciphertext, &mut out).map_err(|_| KeyError::Crypto("RSA decryption failed".into()))?.len();
+        out.truncate(n);
+        Ok(out)
     }
 }
 

@@ -22,6 +22,7 @@ mod tests;
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::enroll::CredentialRecord;
 use crate::enroll::acme::{AcmeAccount, AcmeOrder};
+use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Facility, FacilityId, FacilityState, NewFacility, Transition};
 use crate::profile::ProfileKind;
 use crate::store::{

@@ -1,8 +1,9 @@
 //! `hcpki enroll …`: enrollment credentials.
 
-use crate::cli::EnrollCommand;
+use crate::cli::{EnrollCommand, PendingCommand};
 use anyhow::Result;
 use hcpki_ca::enroll::credential::{self, Protocol};
+use hcpki_ca::enroll::scep::held::{HeldRequest, HeldState};
 use hcpki_ca::enroll::{CredentialRecord, NewCredential};
 use hcpki_ca::facility::FacilityId;
 use hcpki_ca::profile::ProfileKind;
@@ -23,7 +24,7 @@ pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCo
             // stdout: exactly the key=value lines a script or the facility admin needs; the rest on stderr.
             match protocol {
                 Protocol::Est => println!("username={}\npassword={}", r.id, minted.secret.as_str()),
-                Protocol::Scep => println!("challenge={}", minted.secret.as_str()),
+                Protocol::Scep => println!("challenge={}", credential::scep_challenge(&r.id, &minted.secret)),
                 Protocol::Acme => println!("eab_kid={}\neab_hmac_key={}", r.id, minted.secret.as_str()),
             }
             eprintln!(
@@ -56,12 +57,72 @@ pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCo
             }
             Ok(ExitCode::SUCCESS)
         }
+        EnrollCommand::Pending(command) => pending(authority, command).await,
         EnrollCommand::Revoke { id } => {
             let c = authority.revoke_credential(id.trim(), &super::actor()).await?;
             eprintln!("credential {} of facility {} is revoked", c.id, c.facility);
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn pending(authority: &Authority, command: PendingCommand) -> Result<ExitCode> {
+    match command {
+        PendingCommand::List { all, json } => {
+            for r in authority.held_requests(if all { None } else { Some("pending") }).await? {
+                if json {
+                    println!("{}", held_json(&r));
+                } else {
+                    println!(
+                        "{}  {:<11} {:<6} {:<8} {}  {}",
+                        r.id,
+                        r.facility,
+                        r.profile,
+                        r.state.as_str(),
+                        rfc3339(r.created_at),
+                        r.transaction_id
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PendingCommand::Approve { id } => {
+            let r = authority.approve_held(id.trim(), &super::actor()).await?;
+            if let HeldState::Issued(serial) = &r.state {
+                println!("{serial}");
+            }
+            eprintln!(
+                "SCEP request {} of facility {} approved; the device receives it on its next poll",
+                r.id, r.facility
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        PendingCommand::Reject { id, reason } => {
+            let r = authority.reject_held(id.trim(), &reason, &super::actor()).await?;
+            eprintln!("SCEP request {} of facility {} rejected", r.id, r.facility);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn held_json(r: &HeldRequest) -> serde_json::Value {
+    let (serial, reason) = match &r.state {
+        HeldState::Issued(s) => (Some(s.as_str()), None),
+        HeldState::Rejected(why) => (None, Some(why.as_str())),
+        HeldState::Pending => (None, None),
+    };
+    serde_json::json!({
+        "id": r.id,
+        "transaction_id": r.transaction_id,
+        "facility": r.facility.as_str(),
+        "profile": r.profile,
+        "state": r.state.as_str(),
+        "serial": serial,
+        "reason": reason,
+        "created_at": r.created_at,
+        "decided_at": r.decided_at,
+        "decided_by": r.decided_by,
+    })
 }
 
 /// Everything but the salt and hash.

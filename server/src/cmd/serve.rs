@@ -3,7 +3,8 @@
 use crate::cli::{Global, ServeArgs};
 use crate::config::Loaded;
 use crate::http::acme_validator::NetworkValidator;
-use crate::http::{AppState, metrics::Metrics, routes, server_cert, tls};
+use crate::http::scep::Scep;
+use crate::http::{AppState, metrics::Metrics, routes, scep_ra, server_cert, tls};
 use anyhow::{Context, Result};
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
@@ -40,12 +41,15 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let https_addr = https_listener.local_addr()?;
     let http_addr = http_listener.local_addr()?;
 
+    let ras = scep_ra::ensure(&authority, &loaded.dir, &loaded.key_context()).await?;
+    let scep = Arc::new(Scep::new(authority.clone(), &ras, &loaded.config.serve.scep)?);
     let state = AppState {
         store: authority.store().clone(),
         metrics: Arc::new(Metrics::default()),
         est: authority.clone(),
         acme: authority.clone(),
         acme_validator: Arc::new(NetworkValidator::new(loaded.config.acme.clone())),
+        scep,
     };
     let https_handle: Handle<SocketAddr> = Handle::new();
     let http_handle: Handle<SocketAddr> = Handle::new();

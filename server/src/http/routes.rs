@@ -1,6 +1,6 @@
 //! The URL map: the only place that knows which path is served on which listener.
 
-use super::{AppState, acme, est, health, metrics};
+use super::{AppState, acme, est, health, metrics, scep};
 use axum::Router;
 use axum::routing::{get, post};
 
@@ -37,10 +37,15 @@ pub fn https(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The plain-HTTP listener: only what a protocol needs unencrypted (SCEP and CRL download later, #4).
+/// The plain-HTTP listener: only what a protocol needs unencrypted (SCEP; CRL download later, #5).
 pub fn http(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
+        // SCEP (RFC 8894 §4.1): one endpoint per name, with or without the CGI path Cisco IOS appends.
+        .route("/scep/{name}", get(scep::named).post(scep::named))
+        .route("/scep/{name}/cgi-bin/pkiclient.exe", get(scep::named).post(scep::named))
+        .route("/scep/{name}/pkiclient.exe", get(scep::named).post(scep::named))
+        .route("/cgi-bin/pkiclient.exe", get(scep::cisco_default).post(scep::cisco_default))
         .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state, "http"), metrics::track))
         .with_state(state)
 }

@@ -55,28 +55,8 @@ pub async fn ensure(
     names: &[String],
 ) -> Result<ServerIdentity, ServerCertError> {
     let key = open_or_generate_key(authority, keys_ctx)?;
-    let cert_path = dir.join(CERT_FILE);
-    let current = read_certificate(&cert_path)?;
-    let (der, serial, issued) = match current {
-        Some((der, cert)) if still_good(authority, &cert, key.as_ref(), names).await? => {
-            (der, hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number()), false)
-        }
-        _ => {
-            let csr = hcpki_ca::csr::build(key.as_ref(), x509_cert::name::Name::default())?;
-            let request = IssueRequest {
-                profile: ProfileKind::Server,
-                facility: None,
-                csr,
-                sans: names.to_vec(),
-                device: None,
-                router_eku: None,
-                ocsp_for: None,
-            };
-            let (certificate, _) = authority.issue(&request, &Actor::system()).await?;
-            write_certificate(&cert_path, &certificate.pem())?;
-            (certificate.der, certificate.serial, true)
-        }
-    };
+    let wanted = OwnCertificate { file: CERT_FILE, profile: ProfileKind::Server, sans: names, serves: None };
+    let (der, serial, issued) = ensure_certificate(authority, dir, key.as_ref(), &wanted).await?;
     let mut chain = vec![der];
     // `chain` ends with the root; the server sends everything below it.
     if let Some((_root, below)) = authority.chain(CaName::Server)?.split_last() {
@@ -85,12 +65,62 @@ pub async fn ensure(
     Ok(ServerIdentity { chain, key, serial, issued })
 }
 
+/// A certificate hcpki holds for itself (TLS server, SCEP RA): where it is kept and what it must say.
+#[derive(Debug)]
+pub struct OwnCertificate<'a> {
+    /// The PEM file, relative to the hcpki directory.
+    pub file: &'a str,
+    /// Its profile.
+    pub profile: ProfileKind,
+    /// Its names (as the profile's name request).
+    pub sans: &'a [String],
+    /// For profiles issued on behalf of a CA (SCEP RA): that CA.
+    pub serves: Option<CaName>,
+}
+
+/// The stored certificate for `key` if it can serve another run, else a new one through the issuance
+/// pipeline (audited as `system`), written atomically. Returns (DER, serial, whether it was issued now).
+pub async fn ensure_certificate(
+    authority: &Authority,
+    dir: &Path,
+    key: &dyn KeySource,
+    wanted: &OwnCertificate<'_>,
+) -> Result<(Vec<u8>, String, bool), ServerCertError> {
+    let cert_path = dir.join(wanted.file);
+    match read_certificate(&cert_path)? {
+        Some((der, cert)) if still_good(authority, &cert, key, wanted).await? => {
+            Ok((der, hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number()), false))
+        }
+        _ => {
+            let csr = hcpki_ca::csr::build(key, x509_cert::name::Name::default())?;
+            let request = IssueRequest {
+                profile: wanted.profile,
+                facility: None,
+                csr,
+                sans: wanted.sans.to_vec(),
+                device: None,
+                router_eku: None,
+                ocsp_for: wanted.serves,
+            };
+            let (certificate, _) = authority.issue(&request, &Actor::system()).await?;
+            write_certificate(&cert_path, &certificate.pem())?;
+            Ok((certificate.der, certificate.serial, true))
+        }
+    }
+}
+
+/// Where a key of hcpki's own lives: beside the `beside` CA's key, in the same kind of store — `file` under
+/// the hcpki directory for software keys, object `object` on the same token for PKCS#11 keys.
+pub fn own_key_uri(authority: &Authority, beside: CaName, file: &str, object: &str) -> Result<KeyUri, ServerCertError> {
+    Ok(match KeyUri::from_str(authority.ca_key_uri(beside)?)? {
+        KeyUri::File(_) => KeyUri::File(file.into()),
+        KeyUri::Pkcs11 { token, .. } => KeyUri::Pkcs11 { token, object: object.into() },
+    })
+}
+
 /// Where the server key lives: beside the server CA's key, in the same kind of store.
 fn open_or_generate_key(authority: &Authority, ctx: &KeyContext) -> Result<Arc<dyn KeySource>, ServerCertError> {
-    let uri = match KeyUri::from_str(authority.ca_key_uri(CaName::Server)?)? {
-        KeyUri::File(_) => KeyUri::File(KEY_FILE.into()),
-        KeyUri::Pkcs11 { token, .. } => KeyUri::Pkcs11 { token, object: KEY_OBJECT.into() },
-    };
+    let uri = own_key_uri(authority, CaName::Server, KEY_FILE, KEY_OBJECT)?;
     let key = match keys::open(&uri, ctx) {
         Ok(key) => key,
         Err(KeyError::KeyFile { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -114,13 +144,14 @@ fn read_certificate(path: &Path) -> Result<Option<(Vec<u8>, Certificate)>, Serve
     Ok(Some((der, cert)))
 }
 
-/// Whether the stored certificate can serve another run: it is for this key, names exactly the configured
-/// names (as recorded at issuance), is recorded as issued, and does not end within the renewal window.
+/// Whether the stored certificate can serve another run: it is for this key, of the wanted profile and CA,
+/// names exactly the wanted names (as recorded at issuance), is recorded as issued, and does not end within
+/// the renewal window.
 async fn still_good(
     authority: &Authority,
     cert: &Certificate,
     key: &dyn KeySource,
-    names: &[String],
+    wanted: &OwnCertificate<'_>,
 ) -> Result<bool, ServerCertError> {
     if cert.tbs_certificate().subject_public_key_info() != key.public_key() {
         return Ok(false);
@@ -134,10 +165,12 @@ async fn still_good(
         return Ok(false);
     };
     let recorded: BTreeSet<&str> = record.sans.iter().map(String::as_str).collect();
-    let wanted: BTreeSet<String> = names.iter().map(|n| san_display(n)).collect();
+    let names: BTreeSet<String> = wanted.sans.iter().map(|n| san_display(n)).collect();
+    let right_ca = wanted.serves.is_none_or(|ca| record.ca == ca.as_str());
     Ok(record.status == hcpki_ca::store::CertStatus::Issued
-        && record.profile == ProfileKind::Server.as_str()
-        && recorded == wanted.iter().map(String::as_str).collect())
+        && record.profile == wanted.profile.as_str()
+        && right_ca
+        && recorded == names.iter().map(String::as_str).collect())
 }
 
 /// A name as the server profile records it (`DNS:name` lowercased without a final dot, `IP:addr`). A name

@@ -571,6 +571,109 @@ macro_rules! sql_store {
                 Self::commit(tx, chain).await
             }
 
+            async fn hold_scep_request(&self, request: &HeldRequest, actor: &Actor) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let facility = Self::fetch_facility(&mut *tx, request.facility.as_str())
+                    .await?
+                    .ok_or_else(|| StoreError::UnknownFacility(request.facility.clone()))?;
+                if !facility.state.may_enroll() {
+                    return Err(StoreError::FacilityState { id: facility.id, state: facility.state });
+                }
+                let (serial, reason) = rows::held_outcome(&request.state);
+                sqlx::query::<$db>(queries::INSERT_HELD)
+                    .bind(&request.id)
+                    .bind(&request.transaction_id)
+                    .bind(request.profile.as_str())
+                    .bind(request.facility.as_str())
+                    .bind(&request.csr)
+                    .bind(request.state.as_str())
+                    .bind(serial)
+                    .bind(reason)
+                    .bind(request.created_at)
+                    .bind(request.decided_at)
+                    .bind(request.decided_by.as_deref())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                Self::append(&mut tx, &mut chain, &events::held_event("hold", request, actor)).await?;
+                Self::commit(tx, chain).await
+            }
+
+            async fn scep_request(&self, id: &str) -> Result<Option<HeldRequest>, StoreError> {
+                sqlx::query_as::<$db, rows::HeldRow>(queries::HELD_BY_ID)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(rows::held)
+                    .transpose()
+            }
+
+            async fn scep_request_by_transaction(
+                &self,
+                profile: ProfileKind,
+                transaction_id: &str,
+            ) -> Result<Option<HeldRequest>, StoreError> {
+                sqlx::query_as::<$db, rows::HeldRow>(queries::HELD_BY_TRANSACTION)
+                    .bind(profile.as_str())
+                    .bind(transaction_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(rows::held)
+                    .transpose()
+            }
+
+            async fn list_scep_requests(&self, state: Option<&str>) -> Result<Vec<HeldRequest>, StoreError> {
+                sqlx::query_as::<$db, rows::HeldRow>(queries::LIST_HELD)
+                    .bind(state)
+                    .bind(rows::limit(None))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(rows::held)
+                    .collect()
+            }
+
+            async fn decide_scep_request(
+                &self,
+                id: &str,
+                decision: &HeldState,
+                actor: &Actor,
+            ) -> Result<HeldRequest, StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let now = crate::time::now_unix();
+                let (serial, reason) = rows::held_outcome(decision);
+                let done = sqlx::query::<$db>(queries::DECIDE_HELD)
+                    .bind(decision.as_str())
+                    .bind(serial)
+                    .bind(reason)
+                    .bind(now)
+                    .bind(actor.as_str())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::UnknownHeldRequest(id.to_owned()));
+                }
+                let request = sqlx::query_as::<$db, rows::HeldRow>(queries::HELD_BY_ID)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .map(rows::held)
+                    .transpose()?
+                    .ok_or_else(|| StoreError::UnknownHeldRequest(id.to_owned()))?;
+                let verb = if matches!(decision, HeldState::Issued(_)) { "approve" } else { "reject" };
+                Self::append(&mut tx, &mut chain, &events::held_event(verb, &request, actor)).await?;
+                Self::commit(tx, chain).await?;
+                Ok(request)
+            }
+
             async fn ping(&self) -> Result<(), StoreError> {
                 sqlx::query::<$db>(queries::PING).execute(&self.pool).await.map_err(Self::err)?;
                 Ok(())

@@ -3,6 +3,7 @@
 
 use crate::audit::{AuditEvent, Outcome};
 use crate::enroll::CredentialRecord;
+use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Facility, FacilityState, Transition};
 use crate::store::{Actor, AuthorityRecord, CertificateRecord};
 use serde_json::json;
@@ -168,5 +169,28 @@ pub(super) fn revoked(c: &CertificateRecord, reason: u8, actor: &Actor) -> Audit
             "facility": c.facility.as_ref().map(|f| f.as_str()),
             "reason": reason,
         }),
+    }
+}
+
+/// `scep.request.<verb>` (hold, approve, reject) on a held SCEP request.
+pub(super) fn held_event(verb: &str, r: &HeldRequest, actor: &Actor) -> AuditEvent {
+    let mut detail = json!({
+        "facility": r.facility.as_str(),
+        "profile": r.profile.as_str(),
+        "transaction_id": r.transaction_id,
+        "state": r.state.as_str(),
+    });
+    if let (Some(o), HeldState::Issued(serial)) = (detail.as_object_mut(), &r.state) {
+        o.insert("serial".into(), serial.as_str().into());
+    }
+    if let (Some(o), HeldState::Rejected(reason)) = (detail.as_object_mut(), &r.state) {
+        o.insert("reason".into(), reason.as_str().into());
+    }
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: format!("scep.request.{verb}"),
+        target: r.id.clone(),
+        outcome: Outcome::Ok,
+        detail,
     }
 }

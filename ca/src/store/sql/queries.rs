@@ -206,3 +206,30 @@ pub(super) const MARK_REVOKED: &str =
 
 pub(super) const INSERT_REVOCATION: &str =
     "INSERT INTO certificate_revocations (serial, reason, revoked_at, revoked_by) VALUES ($1, $2, $3, $4)";
+
+// ---- SCEP requests held for an operator ----
+
+/// Column list of a held SCEP request row ([`super::rows::HeldRow`]).
+macro_rules! held_columns {
+    () => {
+        "id, transaction_id, profile, facility_id, csr, state, serial, reason, created_at, decided_at, decided_by"
+    };
+}
+
+pub(super) const INSERT_HELD: &str =
+    concat!("INSERT INTO scep_requests (", held_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)");
+
+pub(super) const HELD_BY_ID: &str = concat!("SELECT ", held_columns!(), " FROM scep_requests WHERE id = $1");
+
+pub(super) const HELD_BY_TRANSACTION: &str =
+    concat!("SELECT ", held_columns!(), " FROM scep_requests WHERE profile = $1 AND transaction_id = $2");
+
+pub(super) const LIST_HELD: &str = concat!(
+    "SELECT ",
+    held_columns!(),
+    " FROM scep_requests WHERE ($1 IS NULL OR state = $1) ORDER BY created_at DESC, id LIMIT $2"
+);
+
+/// A decision is taken once: the row changes only while pending.
+pub(super) const DECIDE_HELD: &str = "UPDATE scep_requests SET state = $1, serial = $2, reason = $3, decided_at = $4, \
+     decided_by = $5 WHERE id = $6 AND state = 'pending'";

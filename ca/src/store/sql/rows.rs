@@ -4,6 +4,7 @@
 
 use crate::audit::{self, AuditEntry, AuditEvent};
 use crate::enroll::credential::{self, CredentialRecord, Protocol};
+use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState, MedicalInstitutionCode};
 use crate::store::{AuthorityRecord, CertStatus, CertificateRecord, StoreError};
 
@@ -275,6 +276,51 @@ pub(super) fn acme_order(body: &str) -> Result<crate::enroll::acme::AcmeOrder, S
 
 pub(super) fn json_text(value: &impl serde::Serialize) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Database(format!("cannot encode JSON: {e}")))
+}
+
+/// [`super::queries`]' `held_columns!`.
+pub(super) type HeldRow = (
+    String,         // id
+    String,         // transaction_id
+    String,         // profile
+    String,         // facility_id
+    Vec<u8>,        // csr
+    String,         // state
+    Option<String>, // serial
+    Option<String>, // reason
+    i64,            // created_at
+    Option<i64>,    // decided_at
+    Option<String>, // decided_by
+);
+
+/// The serial and reason columns of a held request's state.
+pub(super) fn held_outcome(state: &HeldState) -> (Option<&str>, Option<&str>) {
+    match state {
+        HeldState::Pending => (None, None),
+        HeldState::Issued(serial) => (Some(serial.as_str()), None),
+        HeldState::Rejected(reason) => (None, Some(reason.as_str())),
+    }
+}
+
+pub(super) fn held(row: HeldRow) -> Result<HeldRequest, StoreError> {
+    let (id, transaction_id, profile, facility, csr, state, serial, reason, created_at, decided_at, decided_by) = row;
+    let state = match (state.as_str(), serial, reason) {
+        ("pending", _, _) => HeldState::Pending,
+        ("issued", Some(serial), _) => HeldState::Issued(serial),
+        ("rejected", _, reason) => HeldState::Rejected(reason.unwrap_or_default()),
+        (other, _, _) => return Err(corrupt(&format!("SCEP request {id} state"), other)),
+    };
+    Ok(HeldRequest {
+        profile: profile.parse().map_err(|e| corrupt(&format!("SCEP request {id} profile"), e))?,
+        facility: FacilityId::parse(&facility).map_err(|e| corrupt(&format!("SCEP request {id} facility"), e))?,
+        id,
+        transaction_id,
+        csr,
+        state,
+        created_at,
+        decided_at,
+        decided_by,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,129 @@
+//! The authority's side of SCEP ([`ScepAuthority`]): requests held for an operator, certificate look-up and
+//! CRLs; and the operator's commands on held requests.
+
+use super::enroll::unavailable;
+use super::{Authority, AuthorityError, CaName, IssueRequest};
+use crate::enroll::scep::held::{HeldRequest, HeldState};
+use crate::enroll::scep::{Decision, PendingRequest, ScepAuthority};
+use crate::enroll::{EnrollError, Protocol};
+use crate::facility::FacilityId;
+use crate::profile::ProfileKind;
+use crate::store::{Actor, CertStatus, StoreError};
+
+impl Authority {
+    /// Held SCEP requests, newest first (`state`: `pending`, `issued` or `rejected`; `None`: all).
+    pub async fn held_requests(&self, state: Option<&str>) -> Result<Vec<HeldRequest>, AuthorityError> {
+        Ok(self.store.list_scep_requests(state).await?)
+    }
+
+    /// Approve a held request: issue its certificate through the normal pipeline (as `actor`) and record
+    /// the decision; the client's next poll receives the certificate. A refused issuance leaves the request
+    /// pending and says why.
+    pub async fn approve_held(&self, id: &str, actor: &Actor) -> Result<HeldRequest, AuthorityError> {
+        let request = self.pending_held(id).await?;
+        let sans = match request.profile {
+            ProfileKind::Router => crate::csr::parse(&request.csr)?.requested_sans().to_vec(),
+            _ => Vec::new(),
+        };
+        let issue = IssueRequest {
+            profile: request.profile,
+            facility: Some(request.facility.to_string()),
+            csr: request.csr.clone(),
+            sans,
+            device: None,
+            router_eku: None,
+            ocsp_for: None,
+        };
+        let (issued, _) = self.issue(&issue, actor).await?;
+        Ok(self.decide(id, &HeldState::Issued(issued.serial), actor).await?)
+    }
+
+    /// Reject a held request; the client's next poll gets FAILURE badRequest.
+    pub async fn reject_held(&self, id: &str, reason: &str, actor: &Actor) -> Result<HeldRequest, AuthorityError> {
+        self.pending_held(id).await?;
+        Ok(self.decide(id, &HeldState::Rejected(reason.to_owned()), actor).await?)
+    }
+
+    async fn pending_held(&self, id: &str) -> Result<HeldRequest, AuthorityError> {
+        match self.store.scep_request(id).await? {
+            Some(r) if r.state == HeldState::Pending => Ok(r),
+            _ => Err(StoreError::UnknownHeldRequest(id.to_owned()).into()),
+        }
+    }
+
+    async fn decide(&self, id: &str, decision: &HeldState, actor: &Actor) -> Result<HeldRequest, StoreError> {
+        self.store.decide_scep_request(id, decision, actor).await
+    }
+}
+
+#[async_trait::async_trait]
+impl ScepAuthority for Authority {
+    async fn hold(&self, request: PendingRequest) -> Result<(), EnrollError> {
+        let transaction = request.transaction_id.clone();
+        let refused = |reason: String| async move {
+            self.audit_denied(Protocol::Scep, "scep.request.hold", &transaction, &reason).await;
+            Err(EnrollError::Forbidden(reason))
+        };
+        let facility = match FacilityId::parse(&request.facility) {
+            Ok(f) => f,
+            Err(e) => return refused(format!("the CSR's serialNumber is not a facility ID: {e}")).await,
+        };
+        let id = crate::keys::random_secret(8).map(|b| hex::encode(b.as_slice())).map_err(unavailable)?;
+        let held = HeldRequest {
+            id,
+            transaction_id: request.transaction_id.clone(),
+            profile: request.profile,
+            facility,
+            csr: request.csr.clone(),
+            state: HeldState::Pending,
+            created_at: crate::time::now_unix(),
+            decided_at: None,
+            decided_by: None,
+        };
+        let actor = Actor(format!("scep:transaction:{}", request.transaction_id));
+        match self.store.hold_scep_request(&held, &actor).await {
+            Ok(()) => {
+                tracing::info!(id = held.id, facility = %held.facility, "SCEP request held for an operator");
+                Ok(())
+            }
+            Err(StoreError::UnknownFacility(id)) => refused(format!("facility {id} does not exist")).await,
+            Err(StoreError::FacilityState { id, state }) => refused(format!("facility {id} is {state}")).await,
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn pending(&self, profile: ProfileKind, transaction_id: &str) -> Result<Option<Decision>, EnrollError> {
+        let Some(held) = self.store.scep_request_by_transaction(profile, transaction_id).await.map_err(unavailable)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(match held.state {
+            HeldState::Pending => Decision::Pending,
+            HeldState::Rejected(reason) => Decision::Rejected(reason),
+            HeldState::Issued(serial) => {
+                let record = self.store.certificate(&serial).await.map_err(unavailable)?;
+                match record.and_then(|r| r.der) {
+                    Some(der) => Decision::Issued(der),
+                    None => {
+                        return Err(unavailable(format!(
+                            "held request {} names missing certificate {serial}",
+                            held.id
+                        )));
+                    }
+                }
+            }
+        }))
+    }
+
+    async fn certificate(&self, profile: ProfileKind, serial: &str) -> Result<Option<Vec<u8>>, EnrollError> {
+        let Some(ca) = CaName::for_profile(profile) else { return Ok(None) };
+        let record = self.store.certificate(serial).await.map_err(unavailable)?;
+        Ok(record.filter(|r| r.ca == ca.as_str() && r.status == CertStatus::Issued).and_then(|r| r.der))
+    }
+
+    async fn crl(&self, _profile: ProfileKind) -> Result<Vec<u8>, EnrollError> {
+        // Revocation and CRL publication are issue #5; until then GetCRL is refused rather than answered with
+        // a CRL that would claim nothing is revoked.
+        Err(EnrollError::BadRequest("CRLs are not published yet (issue #5)".into()))
+    }
+}

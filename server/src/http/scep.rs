@@ -1,0 +1,160 @@
+//! SCEP over plain HTTP: adapts `GET|POST …?operation=…` to `hcpki_ca::enroll::scep` (RFC 8894 §4). No
+//! decision is made here: messages, challenges and failInfos are the CA module's.
+//!
+//! URLs: `/scep/<endpoint>` (`router`, `pc`, and any `[serve.scep.<name>]`), the same with Cisco's
+//! `/cgi-bin/pkiclient.exe` or `/pkiclient.exe` appended, and `/cgi-bin/pkiclient.exe` alone for the router
+//! endpoint. `PKIOperation` by POST (the body) or by GET (`message=` base64, old Cisco IOS over HTTP/1.0).
+
+use super::AppState;
+use crate::config::ScepEndpointConfig;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use hcpki_ca::enroll::EnrollError;
+use hcpki_ca::enroll::scep::{self, Endpoint, Ra, ScepAuthority};
+use hcpki_ca::profile::ProfileKind;
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// The SCEP side of the server: the CA as SCEP sees it and the endpoints by name.
+#[derive(Debug)]
+pub struct Scep {
+    /// The CA.
+    pub authority: Arc<dyn ScepAuthority>,
+    /// Endpoints by URL name.
+    pub endpoints: BTreeMap<String, Endpoint>,
+}
+
+impl Scep {
+    /// The `router` and `pc` endpoints with their defaults, then those configured (which may override them).
+    pub fn new(
+        authority: Arc<dyn ScepAuthority>,
+        ras: &HashMap<ProfileKind, Arc<Ra>>,
+        configured: &BTreeMap<String, ScepEndpointConfig>,
+    ) -> anyhow::Result<Self> {
+        let mut all: BTreeMap<String, ScepEndpointConfig> =
+            ["router", "pc"].iter().map(|n| ((*n).to_owned(), ScepEndpointConfig::default())).collect();
+        all.extend(configured.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let mut endpoints = BTreeMap::new();
+        for (name, cfg) in all {
+            let profile_name = cfg.profile.clone().unwrap_or_else(|| name.clone());
+            let profile = ProfileKind::from_str(&profile_name)
+                .ok()
+                .filter(|p| ras.contains_key(p))
+                .ok_or_else(|| anyhow::anyhow!("[serve.scep.{name}]: set profile = \"router\" or \"pc\""))?;
+            let ra = ras.get(&profile).cloned().ok_or_else(|| anyhow::anyhow!("no SCEP RA for {profile}"))?;
+            let endpoint = Endpoint { profile, legacy_ciphers: cfg.legacy_ciphers, include_ca: cfg.include_ca, ra };
+            endpoints.insert(name, endpoint);
+        }
+        Ok(Self { authority, endpoints })
+    }
+}
+
+/// `?operation=…&message=…`.
+#[derive(Debug, serde::Deserialize)]
+pub struct Params {
+    operation: Option<String>,
+    message: Option<String>,
+}
+
+/// `/scep/<endpoint>[/cgi-bin/pkiclient.exe|/pkiclient.exe]`.
+pub async fn named(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    method: Method,
+    Query(params): Query<Params>,
+    body: Body,
+) -> Response {
+    serve(&state, &name, method, params, body).await
+}
+
+/// `/cgi-bin/pkiclient.exe`: the router endpoint, where Cisco IOS looks by default.
+pub async fn cisco_default(
+    State(state): State<AppState>,
+    method: Method,
+    Query(params): Query<Params>,
+    body: Body,
+) -> Response {
+    serve(&state, "router", method, params, body).await
+}
+
+async fn serve(state: &AppState, name: &str, method: Method, params: Params, body: Body) -> Response {
+    let scep = &state.scep;
+    let Some(endpoint) = scep.endpoints.get(name) else {
+        let names: Vec<&str> = scep.endpoints.keys().map(String::as_str).collect();
+        return (StatusCode::NOT_FOUND, format!("no SCEP endpoint {name:?}: use /scep/{}\n", names.join(" or /scep/")))
+            .into_response();
+    };
+    let authority = scep.authority.as_ref();
+    match params.operation.as_deref() {
+        Some("GetCACaps") => ([(header::CONTENT_TYPE, scep::CAPS)], scep::caps(endpoint)).into_response(),
+        Some("GetCACert") => match scep::ca_certificates(authority, endpoint) {
+            Ok(der) => ([(header::CONTENT_TYPE, scep::CA_RA_CERT)], der).into_response(),
+            Err(e) => refusal(e),
+        },
+        Some("PKIOperation") => {
+            let message = if method == Method::POST {
+                match axum::body::to_bytes(body, scep::MAX_BODY_BYTES).await {
+                    Ok(b) => b.to_vec(),
+                    Err(_) => return refusal(scep::too_large(authority).await),
+                }
+            } else {
+                match get_message(params.message.as_deref()) {
+                    Ok(m) => m,
+                    Err(GetMessage::TooLarge) => return refusal(scep::too_large(authority).await),
+                    Err(GetMessage::Bad(why)) => return refusal(scep::undecodable(authority, &why).await),
+                }
+            };
+            match scep::pki_operation(authority, endpoint, &message).await {
+                Ok(der) => ([(header::CONTENT_TYPE, scep::PKI_MESSAGE)], der).into_response(),
+                Err(e) => refusal(e),
+            }
+        }
+        Some(other) => (
+            StatusCode::BAD_REQUEST,
+            format!("SCEP operation {other:?} is not supported: use GetCACaps, GetCACert or PKIOperation\n"),
+        )
+            .into_response(),
+        None => (StatusCode::BAD_REQUEST, "no ?operation=: this is a SCEP endpoint (RFC 8894)\n").into_response(),
+    }
+}
+
+/// Why a GET PKIOperation's `message=` gives no message.
+enum GetMessage {
+    TooLarge,
+    Bad(String),
+}
+
+/// The `message=` of a GET PKIOperation: base64, where a `+` may have arrived as a space.
+fn get_message(message: Option<&str>) -> Result<Vec<u8>, GetMessage> {
+    let text = message.ok_or_else(|| GetMessage::Bad("PKIOperation by GET needs message=<base64>".into()))?;
+    if text.len() > scep::MAX_BODY_BYTES * 4 / 3 + 4 {
+        return Err(GetMessage::TooLarge);
+    }
+    let compact: String = text
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('+'),
+            c if c.is_ascii_whitespace() => None,
+            c => Some(c),
+        })
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|e| GetMessage::Bad(format!("message= is not base64: {e}")))
+}
+
+/// 400, 413 or 503 with the reason in plain text: only for what cannot be answered with a CertRep.
+fn refusal(e: EnrollError) -> Response {
+    let status = match &e {
+        EnrollError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        EnrollError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        EnrollError::Unauthenticated(_) | EnrollError::Forbidden(_) => StatusCode::FORBIDDEN,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    tracing::info!(status = status.as_u16(), reason = %e, "SCEP request refused");
+    (status, format!("{e}\n")).into_response()
+}
