@@ -56,6 +56,8 @@ impl CaName {
             ProfileKind::Pc => Some(Self::Pc),
             ProfileKind::Server => Some(Self::Server),
             ProfileKind::Ocsp => None,
+            // hcpki's own CA for its own people: never the facility PC CA (D18).
+            ProfileKind::Operator => Some(Self::Server),
         }
     }
 
@@ -323,6 +325,9 @@ pub enum AuthorityError {
     /// An enrollment credential could not be made or found.
     #[error(transparent)]
     Credential(#[from] crate::enroll::credential::CredentialError),
+    /// An operator could not be added, found or used.
+    #[error(transparent)]
+    Operator(#[from] crate::operator::OperatorError),
     /// Another request of the same batch failed to be recorded or stored, taking this one with it.
     #[error("not issued because its batch could not be recorded: {0}")]
     Batch(String),
@@ -762,6 +767,7 @@ async fn issue_ca_cert(
     Ok(issued.der)
 }
 
+mod admin;
 mod enroll;
 #[cfg(test)]
 mod tests;

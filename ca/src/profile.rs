@@ -11,6 +11,7 @@ pub mod ca;
 mod dn;
 mod extensions;
 pub mod ocsp;
+pub mod operator;
 pub mod pc;
 pub mod router;
 pub mod server;
@@ -40,6 +41,8 @@ pub enum ProfileKind {
     Server,
     /// Delegated OCSP signer, from the CA whose certificates it covers.
     Ocsp,
+    /// An hcpki operator's TLS client certificate (admin API), from the server CA.
+    Operator,
 }
 
 impl ProfileKind {
@@ -50,6 +53,7 @@ impl ProfileKind {
             Self::Pc => "pc",
             Self::Server => "server",
             Self::Ocsp => "ocsp",
+            Self::Operator => "operator",
         }
     }
 }
@@ -68,6 +72,7 @@ impl FromStr for ProfileKind {
             "pc" => Ok(Self::Pc),
             "server" => Ok(Self::Server),
             "ocsp" => Ok(Self::Ocsp),
+            "operator" => Ok(Self::Operator),
             other => Err(ProfileError::UnknownProfile(other.to_owned())),
         }
     }
@@ -175,6 +180,7 @@ impl ProfileSettings {
             ProfileKind::Pc => pc::spec(self),
             ProfileKind::Server => server::spec(self),
             ProfileKind::Ocsp => ocsp::spec(self),
+            ProfileKind::Operator => operator::spec(self),
         }
     }
 
@@ -206,7 +212,7 @@ pub struct NameRequest<'a> {
     pub facility: Option<&'a Facility>,
     /// `--san` values: DNS names and IP addresses.
     pub sans: Vec<String>,
-    /// Device identifier for PC certificates.
+    /// Device identifier for PC certificates; the operator name for operator certificates.
     pub device: Option<String>,
     /// The CA a delegated OCSP signer works for.
     pub ocsp_for: Option<String>,
@@ -334,6 +340,7 @@ pub fn names(spec: &ProfileSpec, settings: &ProfileSettings, request: &NameReque
         ProfileKind::Pc => pc::names(settings, facility, request),
         ProfileKind::Server => server::names(settings, request),
         ProfileKind::Ocsp => ocsp::names(settings, request),
+        ProfileKind::Operator => operator::names(settings, request),
     }
 }
 

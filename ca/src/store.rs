@@ -18,6 +18,7 @@ pub use sql::{PgStore, SqliteStore};
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::enroll::CredentialRecord;
 use crate::facility::{Facility, FacilityId, FacilityState, NewFacility, Transition};
+use crate::operator::{OperatorName, OperatorRecord};
 use crate::profile::ProfileKind;
 use std::sync::Arc;
 
@@ -149,6 +150,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// How many certificates are `issued`, per profile, sorted by profile (for metrics).
     async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// Add an operator, or change an enabled operator's role, audited as `operator.add` / `operator.role`.
+    /// A disabled operator stays disabled: [`StoreError::OperatorDisabled`].
+    async fn put_operator(&self, record: &OperatorRecord, actor: &Actor) -> Result<OperatorRecord, StoreError>;
+
+    /// One operator.
+    async fn operator(&self, name: &OperatorName) -> Result<Option<OperatorRecord>, StoreError>;
+
+    /// All operators, by name.
+    async fn list_operators(&self) -> Result<Vec<OperatorRecord>, StoreError>;
+
+    /// Disable an operator for good, audited as `operator.disable` (disabling twice changes nothing).
+    async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, StoreError>;
 }
 
 /// Open the database named by `url` and bring its schema up to date.
@@ -214,6 +228,12 @@ pub enum StoreError {
     /// The credential was used, revoked or expired before this use could redeem it.
     #[error("enrollment credential {0} is no longer usable (used, revoked or expired): create a new one")]
     CredentialSpent(String),
+    /// No operator with that name.
+    #[error("no operator {0}: check the name with `hcpki operator list`")]
+    UnknownOperator(String),
+    /// The operator is disabled; disabled operators are never re-enabled.
+    #[error("operator {0} is disabled; disabled operators are never re-enabled: add the person under a new name")]
+    OperatorDisabled(String),
     /// A stored value could not be read back (damaged row).
     #[error("stored data is damaged: {0}")]
     Corrupt(String),

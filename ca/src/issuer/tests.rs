@@ -98,6 +98,7 @@ fn issue_leaf(
             NameRequest { sans: vec!["portal.hcpki.example".into(), "127.0.0.1".into()], ..Default::default() }
         }
         ProfileKind::Ocsp => NameRequest { ocsp_for: Some("router".into()), ..Default::default() },
+        ProfileKind::Operator => NameRequest { device: Some("alice".into()), ..Default::default() },
     };
     let names = profile::names(&spec, &settings, &req).unwrap();
     let issuer_spki = ca.key.public_key();
@@ -128,7 +129,9 @@ fn every_profile_on_every_key_type_lints_clean_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
     for ca_alg in [KeyAlgorithm::P256, KeyAlgorithm::Rsa2048] {
         let (_root, sub) = hierarchy(ca_alg, dir.path());
-        for kind in [ProfileKind::Router, ProfileKind::Pc, ProfileKind::Server, ProfileKind::Ocsp] {
+        for kind in
+            [ProfileKind::Router, ProfileKind::Pc, ProfileKind::Server, ProfileKind::Ocsp, ProfileKind::Operator]
+        {
             for subject_alg in [KeyAlgorithm::P256, KeyAlgorithm::Rsa2048] {
                 let ekus: &[Option<RouterEku>] = if kind == ProfileKind::Router {
                     &[Some(RouterEku::None), Some(RouterEku::Ike), Some(RouterEku::IkeIntermediate)]

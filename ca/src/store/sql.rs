@@ -22,6 +22,7 @@ mod tests;
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::enroll::CredentialRecord;
 use crate::facility::{Facility, FacilityId, FacilityState, NewFacility, Transition};
+use crate::operator::{OperatorName, OperatorRecord};
 use crate::profile::ProfileKind;
 use crate::store::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, FacilityFilter, IssuanceIntent,

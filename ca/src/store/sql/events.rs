@@ -4,6 +4,7 @@
 use crate::audit::{AuditEvent, Outcome};
 use crate::enroll::CredentialRecord;
 use crate::facility::{Facility, FacilityState, Transition};
+use crate::operator::OperatorRecord;
 use crate::store::{Actor, AuthorityRecord, CertificateRecord};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -124,5 +125,16 @@ pub(super) fn credential_event(
         target: c.id.clone(),
         outcome: Outcome::Ok,
         detail,
+    }
+}
+
+/// `operator.<verb>` (add, role, disable).
+pub(super) fn operator_event(verb: &str, o: &OperatorRecord, actor: &Actor) -> AuditEvent {
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: format!("operator.{verb}"),
+        target: o.name.to_string(),
+        outcome: Outcome::Ok,
+        detail: json!({ "role": o.role.as_str() }),
     }
 }

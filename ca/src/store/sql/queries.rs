@@ -161,3 +161,24 @@ pub(super) const RELEASE_CREDENTIAL: &str = "UPDATE enrollment_credentials SET u
 
 pub(super) const REVOKE_CREDENTIAL: &str =
     "UPDATE enrollment_credentials SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+
+// ---- operators ----
+
+/// Column list of an operator row ([`super::rows::OperatorRow`]).
+macro_rules! operator_columns {
+    () => {
+        "name, role, created_by, created_at, disabled_at, disabled_by"
+    };
+}
+
+pub(super) const INSERT_OPERATOR: &str =
+    concat!("INSERT INTO operators (", operator_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6)");
+
+pub(super) const SET_OPERATOR_ROLE: &str = "UPDATE operators SET role = $1 WHERE name = $2";
+
+pub(super) const OPERATOR_BY_NAME: &str = concat!("SELECT ", operator_columns!(), " FROM operators WHERE name = $1");
+
+pub(super) const LIST_OPERATORS: &str = concat!("SELECT ", operator_columns!(), " FROM operators ORDER BY name");
+
+pub(super) const DISABLE_OPERATOR: &str =
+    "UPDATE operators SET disabled_at = $1, disabled_by = $2 WHERE name = $3 AND disabled_at IS NULL";

@@ -5,6 +5,7 @@
 use crate::audit::{self, AuditEntry, AuditEvent};
 use crate::enroll::credential::{self, CredentialRecord, Protocol};
 use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState, MedicalInstitutionCode};
+use crate::operator::{OperatorName, OperatorRecord, OperatorRole};
 use crate::store::{AuthorityRecord, CertStatus, CertificateRecord, StoreError};
 
 /// How many rows a listing returns when the filter does not say.
@@ -248,6 +249,21 @@ pub(super) fn credential(row: CredentialRow) -> Result<CredentialRecord, StoreEr
         used_at,
         used_by,
         revoked_at,
+    })
+}
+
+/// [`super::queries`]' `operator_columns!`.
+pub(super) type OperatorRow = (String, String, String, i64, Option<i64>, Option<String>);
+
+pub(super) fn operator(row: OperatorRow) -> Result<OperatorRecord, StoreError> {
+    let (name, role, created_by, created_at, disabled_at, disabled_by) = row;
+    Ok(OperatorRecord {
+        role: role.parse::<OperatorRole>().map_err(|e| corrupt(&format!("operator {name} role"), e))?,
+        name: OperatorName::parse(&name).map_err(|e| corrupt("operator name", e))?,
+        created_by,
+        created_at,
+        disabled_at,
+        disabled_by,
     })
 }
 
