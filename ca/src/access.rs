@@ -131,10 +131,7 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
     let operators_only = || Denial::Forbidden("only hcpki operators and auditors may do this".into());
     match (principal, action) {
         (_, A::Apply | A::WhoAmI) => Ok(()),
-        (Principal::Anonymous, _) => Err(Denial::Unauthenticated(
-            "authenticate with an operator certificate, the facility's PC certificate or an enrollment credential"
-                .into(),
-        )),
+        (Principal::Anonymous, _) => authenticated(principal),
         (Principal::Operator { .. }, A::Transition(Transition::Activate, _)) => {
             Err(Denial::Forbidden("a facility becomes active with its first certificate; approve it instead".into()))
         }
@@ -160,6 +157,17 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
                 _ => Ok(()),
             }
         }
+    }
+}
+
+/// Refuse the anonymous caller (before even looking up what it names, so it learns nothing of what exists).
+pub fn authenticated(principal: &Principal) -> Result<(), Denial> {
+    match principal {
+        Principal::Anonymous => Err(Denial::Unauthenticated(
+            "authenticate with an operator certificate, the facility's PC certificate or an enrollment credential"
+                .into(),
+        )),
+        _ => Ok(()),
     }
 }
 

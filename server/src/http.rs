@@ -3,6 +3,9 @@
 //! Nothing here signs or decides on certificates; handlers call into `hcpki_ca`: the store for health and
 //! metrics, the enrollment protocol modules (through the interfaces they declare) for EST.
 
+pub mod admin;
+mod api_error;
+pub mod auth;
 pub mod est;
 pub mod health;
 pub mod metrics;
@@ -24,4 +27,6 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The CA as EST sees it.
     pub est: Arc<dyn EstAuthority>,
+    /// The CA as the admin API uses it (principals, facilities, credentials, refusals audited).
+    pub admin: Arc<hcpki_ca::Authority>,
 }

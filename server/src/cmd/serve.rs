@@ -37,8 +37,12 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let https_addr = https_listener.local_addr()?;
     let http_addr = http_listener.local_addr()?;
 
-    let state =
-        AppState { store: authority.store().clone(), metrics: Arc::new(Metrics::default()), est: authority.clone() };
+    let state = AppState {
+        store: authority.store().clone(),
+        metrics: Arc::new(Metrics::default()),
+        est: authority.clone(),
+        admin: authority.clone(),
+    };
     let https_handle: Handle<SocketAddr> = Handle::new();
     let http_handle: Handle<SocketAddr> = Handle::new();
     let https = axum_server::tls_rustls::from_tcp_rustls(https_listener, RustlsConfig::from_config(Arc::new(tls)))?
