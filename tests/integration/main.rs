@@ -35,6 +35,7 @@ mod harness;
 mod pcsc_lock;
 mod peers;
 
+mod admin;
 mod agent;
 mod audit;
 mod bad_input;
