@@ -212,6 +212,7 @@ fn roles_are_enforced_and_refusals_audited(b: Backend) {
         format!("/api/v1/facilities/{f}"),
         format!("/api/v1/facilities/{f}/certificates"),
         format!("/api/v1/facilities/{f}/credentials"),
+        "/api/v1/facilities/HF-not-an-id".to_owned(),
     ] {
         let r = api.get(&path, &nobody);
         assert_eq!(r.status, 401, "{path}: {r:?}");
@@ -222,6 +223,7 @@ fn roles_are_enforced_and_refusals_audited(b: Backend) {
         format!("/api/v1/facilities/{f}/credentials"),
         format!("/api/v1/credentials/{g_cred}/revoke"),
         format!("/api/v1/credentials/{}/revoke", "0".repeat(32)),
+        format!("/api/v1/facilities/{f}/explode"),
     ] {
         assert_eq!(
             api.post(&path, &json!({ "protocol": "est", "profiles": ["router"] }), &nobody).status,

@@ -130,6 +130,7 @@ pub async fn transition(
     Path((id, verb)): Path<(String, String)>,
     body: Body,
 ) -> ApiResult {
+    caller.authenticated("admin.facility.transition").await?;
     let t = match verb.as_str() {
         "approve" => Transition::Approve,
         "reject" => Transition::Reject,
@@ -339,8 +340,10 @@ async fn read_json<T: DeserializeOwned>(
     }
 }
 
-/// A facility ID from the path, or an audited 400.
+/// A facility ID from the path, or an audited 400. Anonymous callers are refused first: they learn nothing
+/// from the API but how to apply.
 async fn facility_id(caller: &Caller, action: &str, text: &str) -> Result<FacilityId, ApiError> {
+    caller.authenticated(action).await?;
     match FacilityId::parse(text) {
         Ok(id) => Ok(id),
         Err(e) => Err(caller.refuse(action, "-", ApiError::bad_request("invalid facility ID", e.to_string())).await),
