@@ -325,8 +325,19 @@ fn bad_input_is_refused_audited_and_changes_nothing(b: Backend) {
     let r = api.post(&format!("/api/v1/facilities/{existing}/resume"), &json!({}), &ops);
     assert_eq!(r.status, 409, "{r:?}");
     assert!(r.text.contains("cannot resume"), "{r:?}");
-    let r = api.get("/api/v1/facilities?state=sleeping", &ops);
-    assert_eq!(r.status, 400, "{r:?}");
+    for query in ["state=sleeping", "limit=0", "limit=1001", "after=HF1", "sort=name"] {
+        let r = api.get(&format!("/api/v1/facilities?{query}"), &ops);
+        assert_eq!(r.status, 400, "{query}: {r:?}");
+    }
+    // Paging: one facility per page, `next` leads on, the last page has none.
+    let page = api.get("/api/v1/facilities?limit=1", &ops);
+    assert_eq!(page.json["facilities"].as_array().unwrap().len(), 1, "{page:?}");
+    let next = page.json["next"].as_str().unwrap().to_owned();
+    let page = api.get(&format!("/api/v1/facilities?limit=1&after={next}"), &ops);
+    assert_eq!(page.json["facilities"].as_array().unwrap().len(), 1, "{page:?}");
+    let last = page.json["next"].as_str().unwrap().to_owned();
+    let page = api.get(&format!("/api/v1/facilities?limit=1&after={last}"), &ops);
+    assert!(page.json["facilities"].as_array().unwrap().is_empty() && page.json["next"].is_null(), "{page:?}");
     let r = api.post(
         &format!("/api/v1/facilities/{existing}/credentials"),
         &json!({ "protocol": "est", "profiles": ["router"] }),

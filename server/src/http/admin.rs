@@ -33,6 +33,9 @@ const MAX_CONTACT: usize = 200;
 const MAX_SHORT: usize = 32;
 const MAX_REASON: usize = 500;
 const MAX_PROFILES: usize = 4;
+/// Facilities per page of the list: the default, and the most one request may ask for.
+const DEFAULT_PAGE: i64 = 100;
+const MAX_PAGE: i64 = 1000;
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -75,7 +78,8 @@ fn application(a: &Application) -> Result<NewFacility, String> {
         .map_err(|e| e.to_string())
 }
 
-/// `GET /api/v1/facilities?state=applied` (operators and auditors): facilities, by ID.
+/// `GET /api/v1/facilities?state=applied&after=ID&limit=N` (operators and auditors): facilities by ID, at
+/// most `limit` (1–1000, default 100) after `after`; `next` is the `after` of the following page, if any.
 pub async fn list_facilities(
     State(state): State<AppState>,
     caller: Caller,
@@ -83,28 +87,20 @@ pub async fn list_facilities(
 ) -> ApiResult {
     caller.may(Action::ListFacilities).await?;
     let action = Action::ListFacilities.name();
-    let bad = |detail: String| ApiError::bad_request("invalid query", detail);
-    let filter = match query {
-        Ok(Query(q)) => q
-            .state
-            .as_deref()
-            .map(FacilityState::from_str)
-            .transpose()
-            .map_err(|e| bad(format!("{e}: use applied, approved, active, suspended or retired"))),
-        Err(e) => Err(bad(format!("{e}: the only parameter is state"))),
+    let filter = match query
+        .map_err(|e| format!("{e}: the parameters are state, after and limit"))
+        .and_then(|Query(q)| q.filter())
+    {
+        Ok(f) => f,
+        Err(detail) => return Err(caller.refuse(&action, "-", ApiError::bad_request("invalid query", detail)).await),
     };
-    let state_filter = match filter {
-        Ok(s) => s,
-        Err(e) => return Err(caller.refuse(&action, "-", e).await),
+    let list = state.admin.store().list_facilities(&filter).await.map_err(ApiError::unavailable)?;
+    let next = match (list.last(), filter.limit) {
+        (Some(last), Some(limit)) if i64::try_from(list.len()).is_ok_and(|n| n >= limit) => Some(last.id.to_string()),
+        _ => None,
     };
-    let list = state
-        .admin
-        .store()
-        .list_facilities(&FacilityFilter { state: state_filter, ..FacilityFilter::default() })
-        .await
-        .map_err(ApiError::unavailable)?;
     let items: Vec<_> = list.iter().map(|f| facility_body(&state, f)).collect();
-    Ok(Json(serde_json::json!({ "facilities": items })).into_response())
+    Ok(Json(serde_json::json!({ "facilities": items, "next": next })).into_response())
 }
 
 /// The query of [`list_facilities`].
@@ -112,6 +108,26 @@ pub async fn list_facilities(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     state: Option<String>,
+    after: Option<String>,
+    limit: Option<i64>,
+}
+
+impl ListQuery {
+    fn filter(&self) -> Result<FacilityFilter, String> {
+        let state = self
+            .state
+            .as_deref()
+            .map(FacilityState::from_str)
+            .transpose()
+            .map_err(|e| format!("{e}: use applied, approved, active, suspended or retired"))?;
+        let after = self.after.as_deref().map(FacilityId::parse).transpose().map_err(|e| format!("after: {e}"))?;
+        let limit = match self.limit {
+            None => DEFAULT_PAGE,
+            Some(n) if (1..=MAX_PAGE).contains(&n) => n,
+            Some(n) => return Err(format!("limit {n} is outside 1–{MAX_PAGE}")),
+        };
+        Ok(FacilityFilter { state, after, limit: Some(limit), ..FacilityFilter::default() })
+    }
 }
 
 /// `GET /api/v1/facilities/{id}` (operators, auditors, the facility's admin).
