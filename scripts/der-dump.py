@@ -157,6 +157,8 @@ class Dumper:
                 return "ID_IPV4_ADDR" if len(b) == 4 else "ID_IPV6_ADDR"
             if num == 6 and "/facility/" in text:
                 return "identity URI: https://<identity domain>/facility/<ID>/device/<device>"
+            if num == 6 and "/operator/" in text:
+                return "operator URI: https://<identity domain>/operator/<name>"
         return ""
 
     def name(self, cls, cons, num, context=None):

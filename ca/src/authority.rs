@@ -56,6 +56,8 @@ impl CaName {
             ProfileKind::Pc => Some(Self::Pc),
             ProfileKind::Server => Some(Self::Server),
             ProfileKind::Ocsp | ProfileKind::ScepRa => None,
+            // hcpki's own CA for its own people: never the facility PC CA (D18).
+            ProfileKind::Operator => Some(Self::Server),
         }
     }
 
@@ -325,6 +327,9 @@ pub enum AuthorityError {
     /// An enrollment credential could not be made or found.
     #[error(transparent)]
     Credential(#[from] crate::enroll::credential::CredentialError),
+    /// An operator could not be added, found or used.
+    #[error(transparent)]
+    Operator(#[from] crate::operator::OperatorError),
     /// Another request of the same batch failed to be recorded or stored, taking this one with it.
     #[error("not issued because its batch could not be recorded: {0}")]
     Batch(String),
@@ -793,6 +798,7 @@ async fn issue_ca_cert(
 }
 
 mod acme;
+mod admin;
 mod enroll;
 mod queue;
 mod scep;

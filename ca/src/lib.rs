@@ -9,6 +9,7 @@
 //! See `docs/architecture.md` and `docs/issuance-cycle.md` for the why.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod asn1;
 pub mod audit;
 pub mod authority;
@@ -19,6 +20,7 @@ pub mod issuer;
 pub mod keys;
 pub mod lint;
 pub mod oid;
+pub mod operator;
 pub mod profile;
 pub mod serial;
 pub mod store;

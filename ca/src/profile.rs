@@ -11,6 +11,7 @@ pub mod ca;
 mod dn;
 mod extensions;
 pub mod ocsp;
+pub mod operator;
 pub mod pc;
 pub mod router;
 pub mod scep_ra;
@@ -43,6 +44,8 @@ pub enum ProfileKind {
     Ocsp,
     /// SCEP registration authority (RFC 8894 §2.1.1), from the CA it enrolls for.
     ScepRa,
+    /// An hcpki operator's TLS client certificate (admin API), from the server CA.
+    Operator,
 }
 
 impl ProfileKind {
@@ -54,6 +57,7 @@ impl ProfileKind {
             Self::Server => "server",
             Self::Ocsp => "ocsp",
             Self::ScepRa => "scep-ra",
+            Self::Operator => "operator",
         }
     }
 }
@@ -73,6 +77,7 @@ impl FromStr for ProfileKind {
             "server" => Ok(Self::Server),
             "ocsp" => Ok(Self::Ocsp),
             "scep-ra" => Ok(Self::ScepRa),
+            "operator" => Ok(Self::Operator),
             other => Err(ProfileError::UnknownProfile(other.to_owned())),
         }
     }
@@ -181,6 +186,7 @@ impl ProfileSettings {
             ProfileKind::Server => server::spec(self),
             ProfileKind::Ocsp => ocsp::spec(self),
             ProfileKind::ScepRa => scep_ra::spec(self),
+            ProfileKind::Operator => operator::spec(self),
         }
     }
 
@@ -212,7 +218,7 @@ pub struct NameRequest<'a> {
     pub facility: Option<&'a Facility>,
     /// `--san` values: DNS names and IP addresses.
     pub sans: Vec<String>,
-    /// Device identifier for PC certificates.
+    /// Device identifier for PC certificates; the operator name for operator certificates.
     pub device: Option<String>,
     /// The CA a delegated OCSP signer works for.
     pub ocsp_for: Option<String>,
@@ -341,6 +347,7 @@ pub fn names(spec: &ProfileSpec, settings: &ProfileSettings, request: &NameReque
         ProfileKind::Server => server::names(settings, request),
         ProfileKind::Ocsp => ocsp::names(settings, request),
         ProfileKind::ScepRa => scep_ra::names(settings, request),
+        ProfileKind::Operator => operator::names(settings, request),
     }
 }
 

@@ -21,6 +21,7 @@ use crate::enroll::CredentialRecord;
 use crate::enroll::acme::{AcmeAccount, AcmeOrder};
 use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Facility, FacilityId, FacilityState, NewFacility, Transition};
+use crate::operator::{OperatorName, OperatorRecord};
 use crate::profile::ProfileKind;
 use std::sync::Arc;
 
@@ -209,6 +210,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Mark an issued certificate revoked with its RFC 5280 reason code, audited as `cert.revoke`
     /// ([`StoreError::UnknownSerial`] unless it is `issued`). CRL and OCSP publication is issue #5.
     async fn revoke_certificate(&self, serial: &str, reason: u8, actor: &Actor) -> Result<(), StoreError>;
+    /// Add an operator, or change an enabled operator's role, audited as `operator.add` / `operator.role`.
+    /// A disabled operator stays disabled: [`StoreError::OperatorDisabled`].
+    async fn put_operator(&self, record: &OperatorRecord, actor: &Actor) -> Result<OperatorRecord, StoreError>;
+
+    /// One operator.
+    async fn operator(&self, name: &OperatorName) -> Result<Option<OperatorRecord>, StoreError>;
+
+    /// All operators, by name.
+    async fn list_operators(&self) -> Result<Vec<OperatorRecord>, StoreError>;
+
+    /// Disable an operator for good, audited as `operator.disable` (disabling twice changes nothing).
+    async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, StoreError>;
 }
 
 /// Open the database named by `url` and bring its schema up to date.
@@ -274,6 +287,12 @@ pub enum StoreError {
     /// The credential was used, revoked or expired before this use could redeem it.
     #[error("enrollment credential {0} is no longer usable (used, revoked or expired): create a new one")]
     CredentialSpent(String),
+    /// No operator with that name.
+    #[error("no operator {0}: check the name with `hcpki operator list`")]
+    UnknownOperator(String),
+    /// The operator is disabled; disabled operators are never re-enabled.
+    #[error("operator {0} is disabled; disabled operators are never re-enabled: add the person under a new name")]
+    OperatorDisabled(String),
     /// A stored value could not be read back (damaged row).
     /// No pending SCEP request with that ID (unknown, or decided already).
     #[error("no pending SCEP request {0}: check the ID with `hcpki enroll pending list`")]

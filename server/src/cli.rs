@@ -55,6 +55,35 @@ pub enum Command {
     Bench(BenchCommand),
     /// Run the HTTPS server and the plain-HTTP publication listener until SIGINT/SIGTERM.
     Serve(ServeArgs),
+    /// Operators of the admin API: their certificates (server CA) and roles.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Add an operator (or change an enabled one's role) and issue an operator certificate for the CSR.
+    Add {
+        /// The operator's name (a–z 0–9 . _ -): the certificate's CN and identity.
+        name: String,
+        /// operator (approves facilities, manages credentials) or auditor (read-only).
+        #[arg(long)]
+        role: String,
+        /// The CSR file (PEM or DER).
+        #[arg(long)]
+        csr: PathBuf,
+        /// Where to write the certificate (PEM).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// List operators.
+    List {
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an operator for good: their certificates stop authenticating at once.
+    Disable { name: String },
 }
 
 #[derive(Debug, Args)]

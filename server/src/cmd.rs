@@ -9,6 +9,7 @@ mod enroll;
 mod facility;
 mod init;
 mod issue;
+mod operator;
 mod serve;
 
 use crate::cli::{Cli, Command, LintCommand};
@@ -44,6 +45,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo(args) => demo::run(&args, g).await,
         Command::Bench(c) => bench::run(c).await,
         Command::Serve(args) => serve::run(g, &args).await,
+        Command::Operator(c) => operator::run(&open(g).await?, c).await,
     }
 }
 

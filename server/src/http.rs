@@ -5,6 +5,9 @@
 
 pub mod acme;
 pub mod acme_validator;
+pub mod admin;
+mod api_error;
+pub mod auth;
 pub mod est;
 pub mod health;
 pub mod metrics;
@@ -35,4 +38,6 @@ pub struct AppState {
     pub acme_validator: Arc<dyn Validator>,
     /// The CA as SCEP sees it, and the SCEP endpoints.
     pub scep: Arc<scep::Scep>,
+    /// The CA as the admin API uses it (principals, facilities, credentials, refusals audited).
+    pub admin: Arc<hcpki_ca::Authority>,
 }

@@ -48,3 +48,29 @@ pub fn cert_row(c: &CertificateRecord) -> String {
         c.subject
     )
 }
+
+/// A facility as JSON (CLI `--json` and the admin API), with the router DNS name it owns.
+pub fn facility_json(f: &Facility, router_dns: &str) -> serde_json::Value {
+    let mut v = serde_json::to_value(f).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("router_dns_name".into(), router_dns.into());
+    }
+    v
+}
+
+/// An enrollment credential as JSON: everything but the salt and hash.
+pub fn credential_json(c: &hcpki_ca::enroll::CredentialRecord, now: i64) -> serde_json::Value {
+    serde_json::json!({
+        "id": c.id,
+        "facility": c.facility.as_str(),
+        "protocol": c.protocol,
+        "profiles": c.profiles,
+        "status": c.status(now),
+        "created_by": c.created_by,
+        "created_at": c.created_at,
+        "expires_at": c.expires_at,
+        "used_at": c.used_at,
+        "used_by": c.used_by,
+        "revoked_at": c.revoked_at,
+    })
+}

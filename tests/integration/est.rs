@@ -443,9 +443,9 @@ fn multipart_parts(headers: &str, body: &str) -> Vec<(String, Vec<u8>)> {
 }
 
 /// An EST credential as the CLI printed it.
-struct Credential {
-    id: String,
-    secret: String,
+pub(crate) struct Credential {
+    pub(crate) id: String,
+    pub(crate) secret: String,
 }
 
 impl Credential {
@@ -459,21 +459,21 @@ impl Credential {
     }
 }
 
-enum Auth<'a> {
+pub(crate) enum Auth<'a> {
     None,
     Basic(&'a Credential),
     /// Certificate and key files for TLS client authentication.
     Cert(&'a Path, &'a Path),
 }
 
-struct Reply {
-    status: u16,
-    headers: String,
-    body: String,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: String,
+    pub(crate) body: String,
 }
 
 /// The EST side of a running server.
-struct Est<'a> {
+pub(crate) struct Est<'a> {
     h: &'a Hcpki,
     port: u16,
     /// The server's chain (root + server CA), for TLS verification.
@@ -481,7 +481,7 @@ struct Est<'a> {
 }
 
 impl<'a> Est<'a> {
-    fn new(h: &'a Hcpki, server: &Served) -> Self {
+    pub(crate) fn new(h: &'a Hcpki, server: &Served) -> Self {
         Self { h, port: server.https_port, server_chain: h.chain_file("server") }
     }
 
@@ -496,7 +496,7 @@ impl<'a> Est<'a> {
     }
 
     /// curl POST of `body` as `application/pkcs10`; status, headers and body, whatever the status.
-    fn post(&self, path: &str, body: &str, auth: &Auth<'_>) -> Reply {
+    pub(crate) fn post(&self, path: &str, body: &str, auth: &Auth<'_>) -> Reply {
         let file = self.h.path(&format!("body-{}", uuid::Uuid::new_v4().simple()));
         std::fs::write(&file, body).unwrap();
         let headers = self.h.path(&format!("headers-{}", uuid::Uuid::new_v4().simple()));
@@ -545,7 +545,7 @@ impl<'a> Est<'a> {
     }
 
     /// The certificate of a base64 certs-only PKCS#7 answer, written as PEM; returns its path.
-    fn save_pkcs7(&self, base64_body: &str, name: &str) -> PathBuf {
+    pub(crate) fn save_pkcs7(&self, base64_body: &str, name: &str) -> PathBuf {
         use base64::Engine as _;
         let text: Vec<u8> = base64_body.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
         let p7 = self.h.path(&format!("{name}.p7"));
@@ -600,7 +600,7 @@ impl<'a> Est<'a> {
     }
 }
 
-fn base64_of(file: &Path) -> String {
+pub(crate) fn base64_of(file: &Path) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(std::fs::read(file).unwrap())
 }

@@ -36,6 +36,7 @@ mod pcsc_lock;
 mod peers;
 
 mod acme;
+mod admin;
 mod agent;
 mod audit;
 mod bad_input;

@@ -138,6 +138,58 @@ impl Authority {
     }
 }
 
+/// Why a certificate presented over TLS is not accepted.
+pub(super) enum Presented {
+    /// Refused, with the reason (safe to show the client).
+    Refused(String),
+    /// The registry could not be read.
+    Store(StoreError),
+}
+
+/// A presented certificate the registry knows: decoded, its row and its profile.
+pub(super) struct Known {
+    pub(super) cert: Certificate,
+    pub(super) record: crate::store::CertificateRecord,
+    pub(super) profile: ProfileKind,
+}
+
+impl Authority {
+    /// Check a certificate presented over TLS against the registry: issued by this CA (the stored DER is
+    /// byte-identical), status issued, unexpired. Shared by EST re-enrollment and the admin API.
+    pub(super) async fn presented(&self, certificate_der: &[u8]) -> Result<Known, Presented> {
+        let Ok(cert) = Certificate::from_der(certificate_der) else {
+            return Err(Presented::Refused("the client certificate does not decode".into()));
+        };
+        let serial = crate::serial::to_hex(cert.tbs_certificate().serial_number());
+        let record = match self.store.certificate(&serial).await.map_err(Presented::Store)? {
+            Some(r) if r.der.as_deref() == Some(certificate_der) => r,
+            _ => return Err(Presented::Refused(format!("certificate {serial} was not issued by this CA"))),
+        };
+        if record.status != CertStatus::Issued || record.not_after <= crate::time::now_unix() {
+            return Err(Presented::Refused(format!("certificate {serial} is {} or expired", record.status.as_str())));
+        }
+        let Ok(profile) = record.profile.parse::<ProfileKind>() else {
+            return Err(Presented::Refused(format!("certificate {serial} is not an end-entity certificate")));
+        };
+        Ok(Known { cert, record, profile })
+    }
+
+    /// A facility certificate's facility, if it exists and may enroll (approved or active).
+    pub(super) async fn in_good_standing(
+        &self,
+        known: Known,
+    ) -> Result<(Certificate, crate::store::CertificateRecord, ProfileKind, FacilityId), Presented> {
+        let Some(facility_id) = known.record.facility.clone() else {
+            return Err(Presented::Refused(format!("certificate {} names no facility", known.record.serial)));
+        };
+        match self.store.facility(&facility_id).await.map_err(Presented::Store)? {
+            Some(f) if f.state.may_enroll() => Ok((known.cert, known.record, known.profile, facility_id)),
+            Some(f) => Err(Presented::Refused(format!("facility {} is {}", f.id, f.state))),
+            None => Err(Presented::Refused(format!("facility {facility_id} does not exist"))),
+        }
+    }
+}
+
 /// Store trouble is the CA's problem, not the device's: log it whole, tell the device to retry.
 pub(super) fn unavailable(e: impl std::fmt::Display) -> EnrollError {
     tracing::error!(error = %e, "enrollment failed on the CA side");
@@ -172,31 +224,18 @@ impl EnrollAuthority for Authority {
             self.audit_denied(protocol, "enroll.certificate.use", "-", &reason).await;
             Err(EnrollError::Forbidden(reason))
         };
-        let Ok(cert) = Certificate::from_der(certificate_der) else {
-            return refused("the client certificate does not decode".into()).await;
+        let checked = match self.presented(certificate_der).await {
+            Ok(p) if matches!(p.profile, ProfileKind::Router | ProfileKind::Pc) => self.in_good_standing(p).await,
+            Ok(p) => Err(Presented::Refused(format!("certificate {} is not a facility certificate", p.record.serial))),
+            Err(e) => Err(e),
         };
-        let serial = crate::serial::to_hex(cert.tbs_certificate().serial_number());
-        let record = match self.store.certificate(&serial).await.map_err(unavailable)? {
-            Some(r) if r.der.as_deref() == Some(certificate_der) => r,
-            _ => return refused(format!("certificate {serial} was not issued by this CA")).await,
+        let (cert, record, profile, facility) = match checked {
+            Ok(ok) => ok,
+            Err(Presented::Refused(reason)) => return refused(reason).await,
+            Err(Presented::Store(e)) => return Err(unavailable(e)),
         };
-        if record.status != CertStatus::Issued || record.not_after <= crate::time::now_unix() {
-            return refused(format!("certificate {serial} is {} or expired", record.status.as_str())).await;
-        }
-        let profile = match record.profile.parse::<ProfileKind>() {
-            Ok(p @ (ProfileKind::Router | ProfileKind::Pc)) => p,
-            _ => return refused(format!("certificate {serial} is not a facility certificate")).await,
-        };
-        let Some(facility_id) = record.facility.clone() else {
-            return refused(format!("certificate {serial} names no facility")).await;
-        };
-        match self.store.facility(&facility_id).await.map_err(unavailable)? {
-            Some(f) if f.state.may_enroll() => {}
-            Some(f) => return refused(format!("facility {} is {}", f.id, f.state)).await,
-            None => return refused(format!("facility {facility_id} does not exist")).await,
-        }
         let (sans, device) = names_of(&cert, &record.sans, profile);
-        Ok(Holder { serial, facility: facility_id, profile, sans, device })
+        Ok(Holder { serial: record.serial, facility, profile, sans, device })
     }
 
     async fn issue(

@@ -100,6 +100,7 @@ fn issue_leaf(
         ProfileKind::Ocsp | ProfileKind::ScepRa => {
             NameRequest { ocsp_for: Some("router".into()), ..Default::default() }
         }
+        ProfileKind::Operator => NameRequest { device: Some("alice".into()), ..Default::default() },
     };
     let names = profile::names(&spec, &settings, &req).unwrap();
     let issuer_spki = ca.key.public_key();
@@ -130,8 +131,14 @@ fn every_profile_on_every_key_type_lints_clean_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
     for ca_alg in [KeyAlgorithm::P256, KeyAlgorithm::Rsa2048] {
         let (_root, sub) = hierarchy(ca_alg, dir.path());
-        for kind in [ProfileKind::Router, ProfileKind::Pc, ProfileKind::Server, ProfileKind::Ocsp, ProfileKind::ScepRa]
-        {
+        for kind in [
+            ProfileKind::Router,
+            ProfileKind::Pc,
+            ProfileKind::Server,
+            ProfileKind::Ocsp,
+            ProfileKind::ScepRa,
+            ProfileKind::Operator,
+        ] {
             for subject_alg in [KeyAlgorithm::P256, KeyAlgorithm::Rsa2048] {
                 if kind == ProfileKind::ScepRa && subject_alg != KeyAlgorithm::Rsa2048 {
                     continue; // SCEP RAs are RSA: clients wrap content keys with RSAES-PKCS1-v1_5.

@@ -24,6 +24,7 @@ use crate::enroll::CredentialRecord;
 use crate::enroll::acme::{AcmeAccount, AcmeOrder};
 use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Facility, FacilityId, FacilityState, NewFacility, Transition};
+use crate::operator::{OperatorName, OperatorRecord};
 use crate::profile::ProfileKind;
 use crate::store::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion, FacilityFilter,

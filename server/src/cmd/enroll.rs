@@ -2,9 +2,9 @@
 
 use crate::cli::{EnrollCommand, PendingCommand};
 use anyhow::Result;
+use hcpki_ca::enroll::NewCredential;
 use hcpki_ca::enroll::credential::{self, Protocol};
 use hcpki_ca::enroll::scep::held::{HeldRequest, HeldState};
-use hcpki_ca::enroll::{CredentialRecord, NewCredential};
 use hcpki_ca::facility::FacilityId;
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::time::rfc3339;
@@ -42,7 +42,7 @@ pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCo
             let now = hcpki_ca::time::now_unix();
             for c in authority.credentials(facility.as_ref()).await? {
                 if json {
-                    println!("{}", credential_json(&c, now));
+                    println!("{}", crate::output::credential_json(&c, now));
                 } else {
                     println!(
                         "{}  {:<11} {:<4} {:<9} {:<7} {}",
@@ -122,22 +122,5 @@ fn held_json(r: &HeldRequest) -> serde_json::Value {
         "created_at": r.created_at,
         "decided_at": r.decided_at,
         "decided_by": r.decided_by,
-    })
-}
-
-/// Everything but the salt and hash.
-fn credential_json(c: &CredentialRecord, now: i64) -> serde_json::Value {
-    serde_json::json!({
-        "id": c.id,
-        "facility": c.facility.as_str(),
-        "protocol": c.protocol,
-        "profiles": c.profiles,
-        "status": c.status(now),
-        "created_by": c.created_by,
-        "created_at": c.created_at,
-        "expires_at": c.expires_at,
-        "used_at": c.used_at,
-        "used_by": c.used_by,
-        "revoked_at": c.revoked_at,
     })
 }

@@ -63,9 +63,5 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
 }
 
 fn facility_json(authority: &Authority, f: &hcpki_ca::facility::Facility) -> serde_json::Value {
-    let mut v = serde_json::to_value(f).unwrap_or_default();
-    if let Some(o) = v.as_object_mut() {
-        o.insert("router_dns_name".into(), authority.settings().router_dns_name(&f.id).into());
-    }
-    v
+    output::facility_json(f, &authority.settings().router_dns_name(&f.id))
 }

@@ -26,6 +26,9 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
     if profile == ProfileKind::Ocsp && args.ocsp_for.is_none() {
         anyhow::bail!("--profile ocsp needs --ocsp-for router|pc|server: an OCSP signer answers for one issuing CA");
     }
+    if profile == ProfileKind::Operator {
+        anyhow::bail!("operator certificates are issued with `hcpki operator add NAME --role … --csr … --out …`");
+    }
     let request = IssueRequest {
         profile,
         facility: args.facility.clone(),

@@ -50,6 +50,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         acme: authority.clone(),
         acme_validator: Arc::new(NetworkValidator::new(loaded.config.acme.clone())),
         scep,
+        admin: authority.clone(),
     };
     let https_handle: Handle<SocketAddr> = Handle::new();
     let http_handle: Handle<SocketAddr> = Handle::new();

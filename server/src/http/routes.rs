@@ -1,6 +1,6 @@
 //! The URL map: the only place that knows which path is served on which listener.
 
-use super::{AppState, acme, est, health, metrics, scep};
+use super::{AppState, acme, admin, auth, est, health, metrics, scep};
 use axum::Router;
 use axum::routing::{get, post};
 
@@ -33,8 +33,23 @@ pub fn https(state: AppState) -> Router {
         .route("/acme/authz/{id}", post(acme::authz))
         .route("/acme/chall/{id}", post(acme::challenge))
         .route("/acme/cert/{id}", post(acme::cert))
+        .merge(admin_api(state.clone()))
         .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state, "https"), metrics::track))
         .with_state(state)
+}
+
+/// The admin API (JSON, mutual TLS or credentials; see `admin.rs`), behind the cross-site request guard.
+fn admin_api(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/whoami", get(admin::whoami))
+        .route("/api/v1/applications", post(admin::apply))
+        .route("/api/v1/facilities", get(admin::list_facilities))
+        .route("/api/v1/facilities/{id}", get(admin::facility))
+        .route("/api/v1/facilities/{id}/credentials", get(admin::list_credentials).post(admin::create_credential))
+        .route("/api/v1/facilities/{id}/certificates", get(admin::certificates))
+        .route("/api/v1/facilities/{id}/{action}", post(admin::transition))
+        .route("/api/v1/credentials/{id}/revoke", post(admin::revoke_credential))
+        .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
 }
 
 /// The plain-HTTP listener: only what a protocol needs unencrypted (SCEP; CRL download later, #5).

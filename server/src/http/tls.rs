@@ -3,9 +3,9 @@
 //! static-RSA suites to begin with; this provider also leaves out ChaCha20-Poly1305 (not on the CRYPTREC list)
 //! and X25519 / X25519MLKEM768 (not CRYPTREC-listed curves).
 //!
-//! Client certificates are *requested* (optional) and verified against the facility device CAs
-//! ([`CLIENT_CAS`]: router and pc), so EST handlers can read a facility router's or PC's chain from
-//! axum-server's `TlsInfo` request extension. A client without a certificate still connects (initial
+//! Client certificates are *requested* (optional) and verified against [`CLIENT_CAS`] (router, pc and the
+//! server CA's operator certificates), so EST and admin API handlers can read the chain from axum-server's
+//! `TlsInfo` request extension. A client without a certificate still connects (initial
 //! enrollment, health checks). The registry check (issued, unexpired, facility in good standing) is the
 //! enrollment module's, after TLS. No CRLs are checked yet (hcpki publishes none before the revocation issue).
 
@@ -20,10 +20,12 @@ use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{RootCertStore, ServerConfig};
 use std::sync::Arc;
 
-/// The CAs whose certificates the server accepts as TLS client certificates: the facility device CAs.
-/// Routers re-enroll over EST with their router certificate, PCs with their PC certificate. The server and
-/// root CAs issue nothing a client should present.
-pub const CLIENT_CAS: [CaName; 2] = [CaName::Router, CaName::Pc];
+/// The CAs whose certificates the server accepts as TLS client certificates: the facility device CAs
+/// (routers re-enroll over EST with their router certificate, PCs with their PC certificate; PCs also
+/// authenticate their facility's admin to the admin API) and the server CA, which issues operator
+/// certificates (D18; its server certificates lack clientAuth and fail here). The root issues no client
+/// certificate. What a certificate may do is decided after TLS, from the registry.
+pub const CLIENT_CAS: [CaName; 3] = [CaName::Router, CaName::Pc, CaName::Server];
 
 /// ALPN protocols offered: HTTP/2 first, HTTP/1.1 for curl/OpenSSL-style clients.
 const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];

@@ -5,6 +5,7 @@ use crate::audit::{AuditEvent, Outcome};
 use crate::enroll::CredentialRecord;
 use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Facility, FacilityState, Transition};
+use crate::operator::OperatorRecord;
 use crate::store::{Actor, AuthorityRecord, CertificateRecord};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -192,5 +193,16 @@ pub(super) fn held_event(verb: &str, r: &HeldRequest, actor: &Actor) -> AuditEve
         target: r.id.clone(),
         outcome: Outcome::Ok,
         detail,
+    }
+}
+
+/// `operator.<verb>` (add, role, disable).
+pub(super) fn operator_event(verb: &str, o: &OperatorRecord, actor: &Actor) -> AuditEvent {
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: format!("operator.{verb}"),
+        target: o.name.to_string(),
+        outcome: Outcome::Ok,
+        detail: json!({ "role": o.role.as_str() }),
     }
 }

@@ -233,3 +233,24 @@ pub(super) const LIST_HELD: &str = concat!(
 /// A decision is taken once: the row changes only while pending.
 pub(super) const DECIDE_HELD: &str = "UPDATE scep_requests SET state = $1, serial = $2, reason = $3, decided_at = $4, \
      decided_by = $5 WHERE id = $6 AND state = 'pending'";
+
+// ---- operators ----
+
+/// Column list of an operator row ([`super::rows::OperatorRow`]).
+macro_rules! operator_columns {
+    () => {
+        "name, role, created_by, created_at, disabled_at, disabled_by"
+    };
+}
+
+pub(super) const INSERT_OPERATOR: &str =
+    concat!("INSERT INTO operators (", operator_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6)");
+
+pub(super) const SET_OPERATOR_ROLE: &str = "UPDATE operators SET role = $1 WHERE name = $2";
+
+pub(super) const OPERATOR_BY_NAME: &str = concat!("SELECT ", operator_columns!(), " FROM operators WHERE name = $1");
+
+pub(super) const LIST_OPERATORS: &str = concat!("SELECT ", operator_columns!(), " FROM operators ORDER BY name");
+
+pub(super) const DISABLE_OPERATOR: &str =
+    "UPDATE operators SET disabled_at = $1, disabled_by = $2 WHERE name = $3 AND disabled_at IS NULL";

@@ -6,6 +6,7 @@ use crate::audit::{self, AuditEntry, AuditEvent};
 use crate::enroll::credential::{self, CredentialRecord, Protocol};
 use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState, MedicalInstitutionCode};
+use crate::operator::{OperatorName, OperatorRecord, OperatorRole};
 use crate::store::{AuthorityRecord, CertStatus, CertificateRecord, StoreError};
 
 /// How many rows a listing returns when the filter does not say.
@@ -320,6 +321,21 @@ pub(super) fn held(row: HeldRow) -> Result<HeldRequest, StoreError> {
         created_at,
         decided_at,
         decided_by,
+    })
+}
+
+/// [`super::queries`]' `operator_columns!`.
+pub(super) type OperatorRow = (String, String, String, i64, Option<i64>, Option<String>);
+
+pub(super) fn operator(row: OperatorRow) -> Result<OperatorRecord, StoreError> {
+    let (name, role, created_by, created_at, disabled_at, disabled_by) = row;
+    Ok(OperatorRecord {
+        role: role.parse::<OperatorRole>().map_err(|e| corrupt(&format!("operator {name} role"), e))?,
+        name: OperatorName::parse(&name).map_err(|e| corrupt("operator name", e))?,
+        created_by,
+        created_at,
+        disabled_at,
+        disabled_by,
     })
 }
 

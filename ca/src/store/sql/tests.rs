@@ -79,6 +79,7 @@ on_every_backend!(
     audit_chain_verifies_after_many_operations,
     concurrent_registrations_get_distinct_ids,
     acme_state_is_shared_between_handles,
+    operators_are_added_changed_and_disabled_for_good,
 );
 
 // ---- helpers ----
@@ -601,4 +602,34 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
     for action in ["acme.account.create", "acme.account.key-change", "acme.order.create"] {
         assert!(entries.iter().any(|e| e.action == action), "no {action}");
     }
+}
+
+async fn operators_are_added_changed_and_disabled_for_good(db: TestDb) {
+    use crate::operator::{OperatorName, OperatorRecord, OperatorRole};
+    let s = &*db.store;
+    let name = OperatorName::parse("ops").unwrap();
+    let record = |role| OperatorRecord {
+        name: name.clone(),
+        role,
+        created_by: "cli:tester".into(),
+        created_at: 1_700_000_000,
+        disabled_at: None,
+        disabled_by: None,
+    };
+    assert_eq!(s.operator(&name).await.unwrap(), None);
+    s.put_operator(&record(OperatorRole::Auditor), &admin()).await.unwrap();
+    let changed = s.put_operator(&record(OperatorRole::Operator), &admin()).await.unwrap();
+    assert_eq!((changed.role, changed.created_at), (OperatorRole::Operator, 1_700_000_000));
+    assert_eq!(s.list_operators().await.unwrap(), vec![changed.clone()]);
+    let disabled = s.disable_operator(&name, &admin()).await.unwrap();
+    assert!(disabled.disabled_at.is_some() && disabled.disabled_by.as_deref() == Some("cli:tester"));
+    assert_eq!(s.disable_operator(&name, &admin()).await.unwrap(), disabled, "disabling twice changes nothing");
+    assert!(matches!(
+        s.put_operator(&record(OperatorRole::Operator), &admin()).await,
+        Err(StoreError::OperatorDisabled(_))
+    ));
+    let nobody = OperatorName::parse("nobody").unwrap();
+    assert!(matches!(s.disable_operator(&nobody, &admin()).await, Err(StoreError::UnknownOperator(_))));
+    let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["operator.add", "operator.role", "operator.disable"]);
 }

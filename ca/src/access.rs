@@ -1,0 +1,246 @@
+//! Who may do what through the admin API: one pure function, [`decide`], over a [`Principal`] and an
+//! [`Action`], table-tested below. The server only authenticates (maps a TLS client certificate or an
+//! enrollment credential to a principal through [`crate::Authority`]) and asks here; no handler decides.
+//!
+//! | action | anonymous | facility admin (own facility) | auditor | operator |
+//! |---|---|---|---|---|
+//! | apply, whoami | yes | yes | yes | yes |
+//! | list facilities (the approval queue) | 401 | 403 | yes | yes |
+//! | read a facility, its certificates and credentials | 401 | yes | yes | yes |
+//! | approve, reject, suspend, resume, retire | 401 | 403 | 403 | yes |
+//! | create or revoke a credential | 401 | with its PC certificate only | 403 | yes |
+//!
+//! A facility admin never reaches another facility (403). A facility admin who proved themselves with an
+//! enrollment credential may read but not mint or revoke credentials: a credential is a bearer secret handed
+//! over for one device, and must not be a way to breed more of them.
+
+use crate::facility::{FacilityId, Transition};
+use crate::operator::{OperatorName, OperatorRole};
+use crate::store::Actor;
+
+/// Who is calling, as authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    /// An hcpki operator (operator certificate from the server CA, enabled in the `operators` table).
+    Operator {
+        /// The name.
+        name: OperatorName,
+        /// Its role.
+        role: OperatorRole,
+    },
+    /// A facility's administrator, for that facility only.
+    FacilityAdmin {
+        /// The facility.
+        facility: FacilityId,
+        /// What proved it.
+        basis: AdminBasis,
+    },
+    /// No client certificate, no credential.
+    Anonymous,
+}
+
+/// How a facility admin authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AdminBasis {
+    /// A current PC certificate of the facility (its serial), over TLS.
+    Certificate(String),
+    /// An active (unused, unexpired, unrevoked) enrollment credential of the facility (its ID), over HTTP
+    /// Basic; checked, never redeemed.
+    Credential(String),
+}
+
+impl Principal {
+    /// The audit actor: `operator:<name>`, `facility-admin:<facility>` or `api:anonymous`.
+    pub fn actor(&self) -> Actor {
+        match self {
+            Self::Operator { name, .. } => Actor(format!("operator:{name}")),
+            Self::FacilityAdmin { facility, .. } => Actor(format!("facility-admin:{facility}")),
+            Self::Anonymous => Actor("api:anonymous".into()),
+        }
+    }
+}
+
+/// What a caller asks to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action<'a> {
+    /// Register a facility (state `applied`).
+    Apply,
+    /// Ask who one is.
+    WhoAmI,
+    /// List facilities (e.g. the approval queue).
+    ListFacilities,
+    /// Read one facility.
+    ReadFacility(&'a FacilityId),
+    /// Move a facility through its lifecycle.
+    Transition(Transition, &'a FacilityId),
+    /// Create an enrollment credential for a facility.
+    CreateCredential(&'a FacilityId),
+    /// List a facility's credentials (never their secrets).
+    ListCredentials(&'a FacilityId),
+    /// Revoke a credential of this facility.
+    RevokeCredential(&'a FacilityId),
+    /// List a facility's certificates.
+    ListCertificates(&'a FacilityId),
+}
+
+impl Action<'_> {
+    /// The audit action name of a refusal, e.g. `admin.facility.approve`.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Apply => "admin.facility.apply".into(),
+            Self::WhoAmI => "admin.whoami".into(),
+            Self::ListFacilities => "admin.facility.list".into(),
+            Self::ReadFacility(_) => "admin.facility.read".into(),
+            Self::Transition(t, _) => format!("admin.facility.{}", t.verb()),
+            Self::CreateCredential(_) => "admin.credential.create".into(),
+            Self::ListCredentials(_) => "admin.credential.list".into(),
+            Self::RevokeCredential(_) => "admin.credential.revoke".into(),
+            Self::ListCertificates(_) => "admin.certificate.list".into(),
+        }
+    }
+
+    /// The facility the action is about, if any (the audit target).
+    pub fn facility(&self) -> Option<&FacilityId> {
+        match self {
+            Self::Apply | Self::WhoAmI | Self::ListFacilities => None,
+            Self::ReadFacility(f)
+            | Self::Transition(_, f)
+            | Self::CreateCredential(f)
+            | Self::ListCredentials(f)
+            | Self::RevokeCredential(f)
+            | Self::ListCertificates(f) => Some(f),
+        }
+    }
+}
+
+/// Why an action is refused. The text says what to do.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Denial {
+    /// The caller did not authenticate and must (HTTP 401).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller is known but may not do this (HTTP 403).
+    #[error("{0}")]
+    Forbidden(String),
+}
+
+/// Decide whether `principal` may perform `action`.
+pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> {
+    use Action as A;
+    let operators_only = || Denial::Forbidden("only hcpki operators and auditors may do this".into());
+    match (principal, action) {
+        (_, A::Apply | A::WhoAmI) => Ok(()),
+        (Principal::Anonymous, _) => authenticated(principal),
+        (Principal::Operator { .. }, A::Transition(Transition::Activate, _)) => {
+            Err(Denial::Forbidden("a facility becomes active with its first certificate; approve it instead".into()))
+        }
+        (Principal::Operator { role: OperatorRole::Auditor, .. }, a) if mutates(a) => {
+            Err(Denial::Forbidden("auditors have read-only access: ask an operator".into()))
+        }
+        (Principal::Operator { .. }, _) => Ok(()),
+        (Principal::FacilityAdmin { .. }, A::ListFacilities | A::Transition(..)) => Err(operators_only()),
+        (Principal::FacilityAdmin { facility, basis }, a) => {
+            let target = a.facility();
+            if target != Some(facility) {
+                return Err(Denial::Forbidden(format!(
+                    "you act for facility {facility} only; {} is another facility",
+                    target.map(FacilityId::as_str).unwrap_or("-")
+                )));
+            }
+            match (basis, a) {
+                (AdminBasis::Credential(_), A::CreateCredential(_) | A::RevokeCredential(_)) => Err(Denial::Forbidden(
+                    "an enrollment credential cannot create or revoke credentials: authenticate with the \
+                     facility's PC certificate"
+                        .into(),
+                )),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+/// Refuse the anonymous caller (before even looking up what it names, so it learns nothing of what exists).
+pub fn authenticated(principal: &Principal) -> Result<(), Denial> {
+    match principal {
+        Principal::Anonymous => Err(Denial::Unauthenticated(
+            "authenticate with an operator certificate, the facility's PC certificate or an enrollment credential"
+                .into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether an action changes anything.
+fn mutates(action: &Action<'_>) -> bool {
+    matches!(action, Action::Transition(..) | Action::CreateCredential(_) | Action::RevokeCredential(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Want {
+        Yes,
+        No401,
+        No403,
+    }
+    use Want::*;
+
+    #[test]
+    fn the_table() {
+        let f = FacilityId::from_number(1).unwrap();
+        let g = FacilityId::from_number(2).unwrap();
+        let op = Principal::Operator { name: OperatorName::parse("ops").unwrap(), role: OperatorRole::Operator };
+        let au = Principal::Operator { name: OperatorName::parse("aud").unwrap(), role: OperatorRole::Auditor };
+        let pc = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Certificate("01".into()) };
+        let cred = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Credential("ab".into()) };
+        let anon = Principal::Anonymous;
+        let approve = Action::Transition(Transition::Approve, &f);
+        let suspend = Action::Transition(Transition::Suspend, &f);
+        let activate = Action::Transition(Transition::Activate, &f);
+        #[rustfmt::skip]
+        let table: Vec<(Action<'_>, [Want; 5])> = vec![
+            //                                      anon   pc     cred   auditor operator
+            (Action::Apply,                         [Yes,   Yes,   Yes,   Yes,   Yes]),
+            (Action::WhoAmI,                        [Yes,   Yes,   Yes,   Yes,   Yes]),
+            (Action::ListFacilities,                [No401, No403, No403, Yes,   Yes]),
+            (Action::ReadFacility(&f),              [No401, Yes,   Yes,   Yes,   Yes]),
+            (Action::ReadFacility(&g),              [No401, No403, No403, Yes,   Yes]),
+            (approve,                               [No401, No403, No403, No403, Yes]),
+            (suspend,                               [No401, No403, No403, No403, Yes]),
+            (activate,                              [No401, No403, No403, No403, No403]),
+            (Action::CreateCredential(&f),          [No401, Yes,   No403, No403, Yes]),
+            (Action::CreateCredential(&g),          [No401, No403, No403, No403, Yes]),
+            (Action::ListCredentials(&f),           [No401, Yes,   Yes,   Yes,   Yes]),
+            (Action::ListCredentials(&g),           [No401, No403, No403, Yes,   Yes]),
+            (Action::RevokeCredential(&f),          [No401, Yes,   No403, No403, Yes]),
+            (Action::RevokeCredential(&g),          [No401, No403, No403, No403, Yes]),
+            (Action::ListCertificates(&f),          [No401, Yes,   Yes,   Yes,   Yes]),
+            (Action::ListCertificates(&g),          [No401, No403, No403, Yes,   Yes]),
+        ];
+        for (action, wants) in table {
+            for (principal, want) in [&anon, &pc, &cred, &au, &op].into_iter().zip(wants) {
+                let got = match decide(principal, &action) {
+                    Ok(()) => Yes,
+                    Err(Denial::Unauthenticated(_)) => No401,
+                    Err(Denial::Forbidden(_)) => No403,
+                };
+                assert_eq!(got, want, "{principal:?} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn actors_and_action_names() {
+        let f = FacilityId::from_number(1).unwrap();
+        let pc = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Certificate("01".into()) };
+        assert_eq!(pc.actor().as_str(), format!("facility-admin:{f}"));
+        let op = Principal::Operator { name: OperatorName::parse("ops").unwrap(), role: OperatorRole::Operator };
+        assert_eq!(op.actor().as_str(), "operator:ops");
+        assert_eq!(Principal::Anonymous.actor().as_str(), "api:anonymous");
+        assert_eq!(Action::Transition(Transition::Reject, &f).name(), "admin.facility.reject");
+        assert_eq!(Action::ListFacilities.facility(), None);
+    }
+}

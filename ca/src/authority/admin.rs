@@ -1,0 +1,159 @@
+//! The authority's side of the admin API and of `hcpki operator`: who a caller is (a [`Principal`] from a
+//! client certificate or an enrollment credential, checked against the registry), operators and their
+//! certificates, and audited refusals. What a principal may do is [`crate::access::decide`]'s.
+
+use super::enroll::{Known, Presented};
+use super::{Authority, AuthorityError, IssueRequest};
+use crate::access::{AdminBasis, Denial, Principal};
+use crate::audit::{AuditEvent, Outcome};
+use crate::enroll::credential::Refusal;
+use crate::issuer::Issued;
+use crate::operator::{OperatorError, OperatorName, OperatorRecord, OperatorRole};
+use crate::profile::ProfileKind;
+use crate::store::{Actor, CertificateRecord, StoreError};
+
+impl Authority {
+    /// Who presents this TLS client certificate: an operator (an `operator` certificate naming an enabled
+    /// operator) or a facility admin (a PC certificate of an approved or active facility). Router
+    /// certificates identify devices, not people, and are refused. `Ok(Err(_))` is a refusal to audit and
+    /// answer; `Err(_)` is the CA's own trouble.
+    pub async fn principal_for_certificate(&self, der: &[u8]) -> Result<Result<Principal, Denial>, AuthorityError> {
+        let refused = |reason: String| Ok(Err(Denial::Forbidden(reason)));
+        let known = match self.presented(der).await {
+            Ok(k) => k,
+            Err(Presented::Refused(reason)) => return refused(reason),
+            Err(Presented::Store(e)) => return Err(e.into()),
+        };
+        match known.profile {
+            ProfileKind::Operator => self.operator_of(&known).await,
+            ProfileKind::Pc => match self.in_good_standing(known).await {
+                Ok((_, record, _, facility)) => {
+                    Ok(Ok(Principal::FacilityAdmin { facility, basis: AdminBasis::Certificate(record.serial) }))
+                }
+                Err(Presented::Refused(reason)) => refused(reason),
+                Err(Presented::Store(e)) => Err(e.into()),
+            },
+            ProfileKind::Router => refused(format!(
+                "certificate {} is a router's: routers are devices, not facility admins; use the facility's PC \
+                 certificate",
+                known.record.serial
+            )),
+            other => refused(format!("{other} certificates do not authenticate to the admin API")),
+        }
+    }
+
+    async fn operator_of(&self, known: &Known) -> Result<Result<Principal, Denial>, AuthorityError> {
+        let name = known
+            .record
+            .sans
+            .iter()
+            .filter_map(|s| s.strip_prefix("URI:"))
+            .find_map(crate::profile::operator::parse_identity_uri);
+        let Some(name) = name else {
+            return Ok(Err(Denial::Forbidden(format!("certificate {} names no operator", known.record.serial))));
+        };
+        Ok(match self.store.operator(&name).await? {
+            Some(o) if o.disabled_at.is_none() => Ok(Principal::Operator { name: o.name, role: o.role }),
+            Some(_) => Err(Denial::Forbidden(format!("operator {name} is disabled"))),
+            None => Err(Denial::Forbidden(format!("operator {name} is not registered: see `hcpki operator list`"))),
+        })
+    }
+
+    /// A facility admin proving their facility with an enrollment credential (ID and secret). The
+    /// credential must be usable (unused, unexpired, unrevoked) and is *not* redeemed.
+    pub async fn principal_for_credential(
+        &self,
+        id: &str,
+        secret: &str,
+    ) -> Result<Result<Principal, Denial>, AuthorityError> {
+        let Some(record) = self.store.credential(id).await? else {
+            return Ok(Err(unknown_credential()));
+        };
+        match record.check(secret, record.protocol, None, crate::time::now_unix()) {
+            Ok(_) => {}
+            Err(r) if r.is_authentication() => return Ok(Err(unknown_credential())),
+            Err(r @ (Refusal::Used | Refusal::Expired | Refusal::Revoked)) => {
+                return Ok(Err(Denial::Forbidden(format!(
+                    "{r}: use the facility's PC certificate or ask the operator for a new credential"
+                ))));
+            }
+            Err(r) => return Ok(Err(Denial::Forbidden(r.to_string()))),
+        }
+        Ok(match self.store.facility(&record.facility).await? {
+            Some(f) if f.state.may_enroll() => {
+                Ok(Principal::FacilityAdmin { facility: f.id, basis: AdminBasis::Credential(record.id) })
+            }
+            Some(f) => Err(Denial::Forbidden(format!("facility {} is {}", f.id, f.state))),
+            None => Err(unknown_credential()),
+        })
+    }
+
+    /// Audit a refused admin request (nothing else changes).
+    pub async fn audit_admin_refusal(&self, actor: &Actor, action: &str, target: &str, reason: &str) {
+        let event = AuditEvent {
+            actor: actor.as_str().to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            outcome: Outcome::Denied,
+            detail: serde_json::json!({ "reason": reason }),
+        };
+        if let Err(e) = self.store.append_audit(&event).await {
+            tracing::error!(error = %e, "could not audit a refused admin request");
+        }
+    }
+
+    /// Add an operator (or change an enabled one's role) and issue an operator certificate for the CSR
+    /// through the normal pipeline. The certificate is issued first: should recording the operator fail,
+    /// the certificate names nobody the registry knows and authenticates nothing.
+    pub async fn add_operator(
+        &self,
+        name: &OperatorName,
+        role: OperatorRole,
+        csr: Vec<u8>,
+        actor: &Actor,
+    ) -> Result<(Issued, CertificateRecord, OperatorRecord), AuthorityError> {
+        if self.store.operator(name).await?.is_some_and(|o| o.disabled_at.is_some()) {
+            return Err(OperatorError::Disabled(name.to_string()).into());
+        }
+        let request = IssueRequest {
+            profile: ProfileKind::Operator,
+            facility: None,
+            csr,
+            sans: Vec::new(),
+            device: Some(name.to_string()),
+            router_eku: None,
+            ocsp_for: None,
+        };
+        let (issued, cert) = self.issue(&request, actor).await?;
+        let record = OperatorRecord {
+            name: name.clone(),
+            role,
+            created_by: actor.as_str().to_owned(),
+            created_at: crate::time::now_unix(),
+            disabled_at: None,
+            disabled_by: None,
+        };
+        let stored = match self.store.put_operator(&record, actor).await {
+            Err(StoreError::OperatorDisabled(n)) => return Err(OperatorError::Disabled(n).into()),
+            other => other?,
+        };
+        Ok((issued, cert, stored))
+    }
+
+    /// All operators.
+    pub async fn operators(&self) -> Result<Vec<OperatorRecord>, AuthorityError> {
+        Ok(self.store.list_operators().await?)
+    }
+
+    /// Disable an operator: their certificates stop authenticating on the next request.
+    pub async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, AuthorityError> {
+        match self.store.disable_operator(name, actor).await {
+            Err(StoreError::UnknownOperator(n)) => Err(OperatorError::Unknown(n).into()),
+            other => Ok(other?),
+        }
+    }
+}
+
+fn unknown_credential() -> Denial {
+    Denial::Unauthenticated("unknown credential or wrong secret: check the ID and secret".into())
+}

@@ -1,0 +1,108 @@
+//! The admin API's one error shape: `{"error": "...", "detail": "what to do"}` with its HTTP status.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hcpki_ca::AuthorityError;
+use hcpki_ca::access::Denial;
+use hcpki_ca::store::StoreError;
+
+/// An admin API error: status, a short statement of what went wrong, and what to do.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// What went wrong, briefly.
+    pub error: String,
+    /// The full reason and what to do.
+    pub detail: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: &str, detail: impl Into<String>) -> Self {
+        Self { status, error: error.to_owned(), detail: detail.into() }
+    }
+
+    /// 400: the request is malformed.
+    pub fn bad_request(error: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, error, detail)
+    }
+
+    /// 403.
+    pub fn forbidden(error: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, error, detail)
+    }
+
+    /// 404.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not found", detail)
+    }
+
+    /// 413.
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large",
+            format!("admin API requests are at most {limit} bytes of JSON"),
+        )
+    }
+
+    /// 415: POSTs must be JSON (also the CSRF rule).
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "POST requests must be JSON",
+            "send the body with Content-Type: application/json",
+        )
+    }
+
+    /// 503: the CA's own trouble; logged whole, the caller only learns to retry.
+    pub fn unavailable(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "admin request failed on the CA side");
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "the CA cannot serve this request now", "retry later")
+    }
+}
+
+impl From<Denial> for ApiError {
+    fn from(d: Denial) -> Self {
+        match d {
+            Denial::Unauthenticated(why) => Self::new(StatusCode::UNAUTHORIZED, "authentication required", why),
+            Denial::Forbidden(why) => Self::new(StatusCode::FORBIDDEN, "forbidden", why),
+            other => Self::new(StatusCode::FORBIDDEN, "forbidden", other.to_string()),
+        }
+    }
+}
+
+impl From<AuthorityError> for ApiError {
+    /// The caller's mistakes keep their message (it says what to do); the CA's trouble becomes 503.
+    fn from(e: AuthorityError) -> Self {
+        let detail = e.to_string();
+        match e {
+            AuthorityError::UnknownFacility(_) => Self::not_found(detail),
+            AuthorityError::FacilityState { .. }
+            | AuthorityError::Store(StoreError::Transition(_))
+            | AuthorityError::Store(StoreError::FacilityState { .. })
+            | AuthorityError::Store(StoreError::DuplicateMedicalCode { .. }) => {
+                Self::new(StatusCode::CONFLICT, "conflict", detail)
+            }
+            AuthorityError::Credential(hcpki_ca::enroll::credential::CredentialError::Unknown(_)) => {
+                Self::not_found(detail)
+            }
+            AuthorityError::Credential(_) | AuthorityError::FacilityId(_) => Self::bad_request("bad request", detail),
+            other => Self::unavailable(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response =
+            (self.status, Json(serde_json::json!({ "error": self.error, "detail": self.detail }))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"hcpki admin\""));
+        }
+        response
+    }
+}

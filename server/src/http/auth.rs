@@ -1,0 +1,163 @@
+//! Who is calling the admin API, in one place: [`Caller`] maps the TLS client certificate (from
+//! axum-server's `TlsInfo`) or an HTTP Basic enrollment credential to a [`Principal`] through
+//! `hcpki_ca::Authority`, and [`browser_guard`] keeps cross-site browser requests out. Whether the principal
+//! may do what it asks is `hcpki_ca::access::decide`'s, called by the handlers through [`Caller::may`].
+
+use super::AppState;
+use super::api_error::ApiError;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_server::tls::TlsInfo;
+use base64::Engine as _;
+use hcpki_ca::access::{self, Action, Denial, Principal};
+use std::sync::Arc;
+
+/// The authenticated caller of an admin API request.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// Who it is.
+    pub principal: Principal,
+    state: AppState,
+}
+
+impl Caller {
+    /// Allow `action` or refuse it (audited, with the caller as actor).
+    pub async fn may(&self, action: Action<'_>) -> Result<(), ApiError> {
+        match access::decide(&self.principal, &action) {
+            Ok(()) => Ok(()),
+            Err(denial) => {
+                let target = action.facility().map(|f| f.to_string()).unwrap_or_else(|| "-".into());
+                Err(self.refuse(&action.name(), &target, ApiError::from(denial)).await)
+            }
+        }
+    }
+
+    /// Refuse an anonymous caller before anything is looked up (audited).
+    pub async fn authenticated(&self, action: &str) -> Result<(), ApiError> {
+        match access::authenticated(&self.principal) {
+            Ok(()) => Ok(()),
+            Err(denial) => Err(self.refuse(action, "-", ApiError::from(denial)).await),
+        }
+    }
+
+    /// Audit a refusal of this caller's request and hand the error back.
+    pub async fn refuse(&self, action: &str, target: &str, error: ApiError) -> ApiError {
+        refuse(&self.state, &self.principal.actor(), action, target, error).await
+    }
+
+    /// The audit actor.
+    pub fn actor(&self) -> hcpki_ca::store::Actor {
+        self.principal.actor()
+    }
+}
+
+/// Audit a refusal (actor, action, target, the reason) and hand the error back.
+pub async fn refuse(
+    state: &AppState,
+    actor: &hcpki_ca::store::Actor,
+    action: &str,
+    target: &str,
+    error: ApiError,
+) -> ApiError {
+    tracing::info!(status = error.status.as_u16(), actor = actor.as_str(), action, reason = %error.detail, "admin request refused");
+    state.admin.audit_admin_refusal(actor, action, target, &error.detail).await;
+    error
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let certificate = parts.extensions.get::<Arc<TlsInfo>>().and_then(|info| info.peer_certificates.first());
+        let basic = parts.headers.get(header::AUTHORIZATION);
+        let anonymous = hcpki_ca::store::Actor("api:anonymous".into());
+        let resolved = match (certificate, basic) {
+            (None, None) => return Ok(Self { principal: Principal::Anonymous, state: state.clone() }),
+            (Some(_), Some(_)) => {
+                let e = ApiError::bad_request(
+                    "authenticate with either a client certificate or a credential, not both",
+                    "drop the Authorization header when presenting a certificate",
+                );
+                return Err(refuse(state, &anonymous, "admin.authenticate", "-", e).await);
+            }
+            (Some(der), None) => state.admin.principal_for_certificate(der).await,
+            (None, Some(value)) => match basic_credentials(value.as_bytes()) {
+                Some((id, secret)) => state.admin.principal_for_credential(&id, &secret).await,
+                None => Ok(Err(Denial::Unauthenticated(
+                    "the Authorization header must be HTTP Basic with the credential ID and secret".into(),
+                ))),
+            },
+        };
+        match resolved {
+            Ok(Ok(principal)) => Ok(Self { principal, state: state.clone() }),
+            Ok(Err(denial)) => Err(refuse(state, &anonymous, "admin.authenticate", "-", ApiError::from(denial)).await),
+            Err(e) => Err(ApiError::unavailable(e)),
+        }
+    }
+}
+
+/// `Basic base64(id:secret)`.
+fn basic_credentials(value: &[u8]) -> Option<(String, String)> {
+    let text = std::str::from_utf8(value).ok()?;
+    let (scheme, encoded) = text.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let (id, secret) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+/// Cross-site request forgery guard for the admin API. A browser that holds a PC or operator certificate
+/// presents it to any page's request, so a hostile page could make the browser call the API. Two rules stop
+/// that without tokens: every POST must be `Content-Type: application/json` (a cross-site HTML form cannot
+/// send that, and a cross-site `fetch` with it needs a CORS preflight, which this server never grants), and a
+/// request whose `Origin` is present must come from this server's own origin (`https://` + the host it was
+/// sent to). Non-browser clients (curl, scripts) send no `Origin` and are unaffected.
+pub async fn browser_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let anonymous = hcpki_ca::store::Actor("api:anonymous".into());
+    if let Some(origin) = request.headers().get(header::ORIGIN) {
+        let host = request
+            .uri()
+            .authority()
+            .map(|a| a.as_str().to_owned())
+            .or_else(|| request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned));
+        let own = host.map(|h| format!("https://{h}"));
+        if own.as_deref().map(str::as_bytes) != Some(origin.as_bytes()) {
+            let e = ApiError::forbidden(
+                "cross-origin request refused",
+                "the admin API only answers its own origin; call it directly, not from another site's page",
+            );
+            return refuse(&state, &anonymous, "admin.csrf", "-", e).await.into_response();
+        }
+    }
+    if request.method() == Method::POST {
+        let json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            let e = ApiError::unsupported_media_type();
+            return refuse(&state, &anonymous, "admin.csrf", "-", e).await.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_header() {
+        let v = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("abc:s3:cret"));
+        assert_eq!(basic_credentials(v.as_bytes()), Some(("abc".into(), "s3:cret".into())));
+        assert_eq!(basic_credentials(b"Bearer x"), None);
+        assert_eq!(basic_credentials(b"Basic !!!"), None);
+    }
+}
