@@ -1,7 +1,7 @@
 //! The authority: CAs, registry and the issuance flow, wired to a store.
 //!
 //! ```text
-//! IssueRequest ─▶ csr::parse ─▶ facility state ─▶ profile (names, template)
+//! IssueRequest ─▶ csr::parse (unless checked already) ─▶ facility state ─▶ profile (names, template)
 //!   ─▶ Signer::prepare (lint) ─▶ store.record_intent ─▶ LintedTbs::sign ─▶ store.complete_issuance (+audit)
 //! ```
 //! Every refusal is audited with its reason (`cert.issue` / denied), so a
@@ -124,8 +124,8 @@ pub struct IssueRequest {
     pub profile: ProfileKind,
     /// The facility (as typed; parsed here).
     pub facility: Option<String>,
-    /// The CSR, PEM or DER.
-    pub csr: Vec<u8>,
+    /// The CSR: PEM or DER, or already checked by an enrollment front end.
+    pub csr: csr::Csr,
     /// `--san` values.
     pub sans: Vec<String>,
     /// `--device`.
@@ -526,7 +526,7 @@ impl Authority {
         let mut results: Vec<Option<Result<(Issued, CertificateRecord), AuthorityError>>> =
             jobs.iter().map(|_| None).collect();
         // CPU first, on every core: parse each CSR and check its proof of possession.
-        let parsed = par_map(jobs.iter().enumerate().collect(), |(i, (r, _))| (i, csr::parse(&r.csr)));
+        let parsed = par_map(jobs.iter().enumerate().collect(), |(i, (r, _))| (i, r.csr.check()));
         // Then one round trip for every facility the batch names.
         let facilities = match self.batch_facilities(jobs.iter().map(|(r, _)| *r)).await {
             Ok(f) => f,

@@ -117,6 +117,40 @@ struct RsaPublicKey<'a> {
     public_exponent: UintRef<'a>,
 }
 
+/// A CSR as an issuance request carries it: as received, or already checked by [`parse`] (an enrollment
+/// front end checks before it redeems a credential; the pipeline then does not verify the same signature
+/// twice). `Checked` can only hold what `parse` returned, because [`CertificationRequest`] has no other
+/// constructor.
+#[derive(Clone, Debug)]
+pub enum Csr {
+    /// PEM or DER bytes, parsed and verified by the pipeline.
+    Encoded(Vec<u8>),
+    /// Parsed, proof of possession verified, key policy applied.
+    Checked(CertificationRequest),
+}
+
+impl From<Vec<u8>> for Csr {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::Encoded(bytes)
+    }
+}
+
+impl From<CertificationRequest> for Csr {
+    fn from(checked: CertificationRequest) -> Self {
+        Self::Checked(checked)
+    }
+}
+
+impl Csr {
+    /// The checked request: parse and verify if that has not been done.
+    pub fn check(&self) -> Result<CertificationRequest, CsrError> {
+        match self {
+            Self::Encoded(bytes) => parse(bytes),
+            Self::Checked(c) => Ok(c.clone()),
+        }
+    }
+}
+
 /// Parse PEM or DER, verify the proof of possession, apply the key policy.
 pub fn parse(input: &[u8]) -> Result<CertificationRequest, CsrError> {
     let der = to_der(input)?;

@@ -44,7 +44,7 @@ pub trait EnrollAuthority: Send + Sync + std::fmt::Debug {
         &self,
         protocol: Protocol,
         grant: &Grant,
-        csr: Vec<u8>,
+        csr: crate::csr::Csr,
         sans: Vec<String>,
         device: Option<String>,
     ) -> Result<Vec<u8>, EnrollError>;

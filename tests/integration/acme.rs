@@ -45,14 +45,9 @@ fn certbot_http01_ecdsa_rsa_renew_revoke_unregister(b: Backend) {
     let rsa_cert = acme.live(&rsa, &name2, "cert.pem");
     check_pc(&h, &rsa_cert, "pc-0002", "rsaEncryption");
 
-    // Renewal: certbot's `renew` re-requests the names it reads from the certificate, and a PC certificate
-    // names its device in a URI, not a DNS name (D17); `certonly --cert-name NAME -d NAME --force-renewal`
-    // renews the same lineage.
-    let again = acme.certbot(
-        "ec",
-        &eab,
-        &["certonly", "-d", &name, "--cert-name", &name, "--key-type", "ecdsa", "--force-renewal"],
-    );
+    // Renewal the way a PC's timer does it: `certbot renew` re-requests the names in the certificate, which
+    // carries its validated host name as its one dNSName (D17).
+    let again = acme.certbot("ec", &eab, &["renew", "--cert-name", &name, "--force-renewal"]);
     let renewed = acme.live(&again, &name, "cert.pem");
     check_pc(&h, &renewed, "pc-0001", "id-ecPublicKey");
     // live/NAME/cert.pem is a symlink that now points to the new certificate.
@@ -634,5 +629,6 @@ fn check_pc(h: &Hcpki, cert: &Path, device: &str, key_type: &str) {
     peers::pkilint(cert);
     let text = crate::fixtures::x509_text(cert, &["-text"]);
     assert!(text.contains(&format!("/device/{device}")), "{text}");
+    assert!(text.contains(&format!("DNS:{device}.")), "the validated host name is the one dNSName\n{text}");
     assert!(text.contains(key_type), "{text}");
 }

@@ -93,7 +93,7 @@ impl AcmeAuthority for Authority {
     async fn issue(
         &self,
         account: &AcmeAccount,
-        csr: Vec<u8>,
+        csr: crate::csr::Csr,
         sans: Vec<String>,
         device: Option<String>,
     ) -> Result<Vec<u8>, EnrollError> {

@@ -118,7 +118,7 @@ impl Authority {
         let request = IssueRequest {
             profile: ProfileKind::Operator,
             facility: None,
-            csr,
+            csr: csr.into(),
             sans: Vec::new(),
             device: Some(name.to_string()),
             router_eku: None,

@@ -87,7 +87,7 @@ impl Authority {
         &self,
         protocol: Protocol,
         grant: &Grant,
-        csr: Vec<u8>,
+        csr: crate::csr::Csr,
         sans: Vec<String>,
         device: Option<String>,
     ) -> Result<Vec<u8>, EnrollError> {
@@ -242,7 +242,7 @@ impl EnrollAuthority for Authority {
         &self,
         protocol: Protocol,
         grant: &Grant,
-        csr: Vec<u8>,
+        csr: crate::csr::Csr,
         sans: Vec<String>,
         device: Option<String>,
     ) -> Result<Vec<u8>, EnrollError> {
@@ -263,7 +263,9 @@ fn names_of(cert: &Certificate, display: &[String], profile: ProfileKind) -> (Ve
             .filter_map(|s| s.strip_prefix("URI:"))
             .find_map(crate::profile::pc::parse_identity_uri)
             .map(|(_, device)| device);
-        return (Vec::new(), device);
+        // Its host name, if it has one, is kept too.
+        let host = display.iter().filter_map(|s| s.strip_prefix("DNS:")).map(str::to_owned).collect();
+        return (host, device);
     }
     let mut sans: Vec<String> = display
         .iter()

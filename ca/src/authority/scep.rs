@@ -21,14 +21,15 @@ impl Authority {
     /// pending and says why.
     pub async fn approve_held(&self, id: &str, actor: &Actor) -> Result<HeldRequest, AuthorityError> {
         let request = self.pending_held(id).await?;
+        let checked = crate::csr::parse(&request.csr)?;
         let sans = match request.profile {
-            ProfileKind::Router => crate::csr::parse(&request.csr)?.requested_sans().to_vec(),
+            ProfileKind::Router => checked.requested_sans().to_vec(),
             _ => Vec::new(),
         };
         let issue = IssueRequest {
             profile: request.profile,
             facility: Some(request.facility.to_string()),
-            csr: request.csr.clone(),
+            csr: checked.into(),
             sans,
             device: None,
             router_eku: None,

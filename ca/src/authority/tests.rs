@@ -24,7 +24,7 @@ fn request(profile: ProfileKind, facility: Option<&FacilityId>, csr: Vec<u8>, sa
     IssueRequest {
         profile,
         facility: facility.map(|f| f.to_string()),
-        csr,
+        csr: csr.into(),
         sans,
         device: None,
         router_eku: None,

@@ -83,7 +83,7 @@ pub trait AcmeAuthority: Send + Sync + std::fmt::Debug {
     async fn issue(
         &self,
         account: &AcmeAccount,
-        csr: Vec<u8>,
+        csr: crate::csr::Csr,
         sans: Vec<String>,
         device: Option<String>,
     ) -> Result<Vec<u8>, EnrollError>;

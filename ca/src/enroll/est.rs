@@ -18,7 +18,7 @@
 
 use super::credential::Protocol;
 use super::{Basis, EnrollAuthority, EnrollError, Grant};
-use crate::csr::{self, SubjectKeyType};
+use crate::csr::{self, CertificationRequest, SubjectKeyType};
 use crate::keys::{KeyAlgorithm, SoftwareKey};
 use crate::profile::{KeyClass, ProfileKind};
 use base64::Engine;
@@ -128,7 +128,7 @@ pub fn csrattrs(authority: &dyn EstAuthority, label: Option<ProfileKind>) -> Res
 pub async fn simpleenroll(authority: &dyn EstAuthority, request: &EstRequest<'_>) -> Result<EstResponse, EnrollError> {
     let (grant, csr) = authenticate(authority, request, "simpleenroll").await?;
     let sans = requested_names(&grant, &csr);
-    let der = authority.issue(Protocol::Est, &grant, csr.der, sans, None).await?;
+    let der = authority.issue(Protocol::Est, &grant, csr.into(), sans, None).await?;
     pkcs7_response(&[der])
 }
 
@@ -136,7 +136,7 @@ pub async fn simpleenroll(authority: &dyn EstAuthority, request: &EstRequest<'_>
 pub async fn serverkeygen(authority: &dyn EstAuthority, request: &EstRequest<'_>) -> Result<EstResponse, EnrollError> {
     const OP: &str = "serverkeygen";
     let (grant, csr) = authenticate(authority, request, OP).await?;
-    let algorithm = match csr.parsed.key_type() {
+    let algorithm = match csr.key_type() {
         SubjectKeyType::P256 => KeyAlgorithm::P256,
         SubjectKeyType::P384 => KeyAlgorithm::P384,
         SubjectKeyType::Rsa(2048) => KeyAlgorithm::Rsa2048,
@@ -160,7 +160,7 @@ pub async fn serverkeygen(authority: &dyn EstAuthority, request: &EstRequest<'_>
         Ok(Err(e)) => return Err(EnrollError::Unavailable(format!("key generation failed ({e}); retry later"))),
         Err(e) => return Err(EnrollError::Unavailable(format!("key generation stopped ({e}); retry later"))),
     };
-    let der = authority.issue(Protocol::Est, &grant, new_csr, sans, None).await?;
+    let der = authority.issue(Protocol::Est, &grant, new_csr.into(), sans, None).await?;
     let p7 = super::pkcs7::certs_only(&[der])
         .map_err(|e| EnrollError::Unavailable(format!("cannot encode the PKCS#7 response: {e}")))?;
     let key_b64 = Zeroizing::new(STANDARD.encode(pkcs8.as_slice()));
@@ -181,7 +181,7 @@ async fn authenticate(
     authority: &dyn EstAuthority,
     request: &EstRequest<'_>,
     op: &str,
-) -> Result<(Grant, ReceivedCsr), EnrollError> {
+) -> Result<(Grant, CertificationRequest), EnrollError> {
     let basic = match request.authorization.map(basic_credentials) {
         Some(Some(b)) => Some(b),
         Some(None) => {
@@ -213,9 +213,9 @@ async fn authenticate(
 
 /// The name request a CSR makes: a router's DNS/IP SANs (checked against the facility by the profile); a PC
 /// is named by its facility and key, never by what it asks for.
-fn requested_names(grant: &Grant, csr: &ReceivedCsr) -> Vec<String> {
+fn requested_names(grant: &Grant, csr: &CertificationRequest) -> Vec<String> {
     match grant.profile {
-        ProfileKind::Router => csr.parsed.requested_sans().to_vec(),
+        ProfileKind::Router => csr.requested_sans().to_vec(),
         _ => Vec::new(),
     }
 }
@@ -247,7 +247,7 @@ pub async fn simplereenroll(
         profile: holder.profile,
         basis: Basis::Certificate(holder.serial.clone()),
     };
-    let der = authority.issue(Protocol::Est, &grant, csr.der, holder.sans, holder.device).await?;
+    let der = authority.issue(Protocol::Est, &grant, csr.into(), holder.sans, holder.device).await?;
     pkcs7_response(&[der])
 }
 
@@ -258,14 +258,8 @@ pub async fn too_large(authority: &dyn EstAuthority, operation: &str) -> EnrollE
     e
 }
 
-/// A CSR as received and as checked.
-struct ReceivedCsr {
-    der: Vec<u8>,
-    parsed: csr::CertificationRequest,
-}
-
 /// Base64 (line breaks allowed, RFC 7030 §4.2.1) → DER PKCS#10, checked (signature, key policy).
-fn decode_csr(body: &[u8]) -> Result<ReceivedCsr, EnrollError> {
+fn decode_csr(body: &[u8]) -> Result<CertificationRequest, EnrollError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(EnrollError::TooLarge(format!("request body over {MAX_BODY_BYTES} bytes")));
     }
@@ -273,8 +267,7 @@ fn decode_csr(body: &[u8]) -> Result<ReceivedCsr, EnrollError> {
     let der = STANDARD.decode(&compact).map_err(|e| {
         EnrollError::BadRequest(format!("the body is not base64 ({e}): send the DER PKCS#10 request base64-encoded"))
     })?;
-    let parsed = csr::parse(&der).map_err(|e| EnrollError::BadRequest(e.to_string()))?;
-    Ok(ReceivedCsr { der, parsed })
+    csr::parse(&der).map_err(|e| EnrollError::BadRequest(e.to_string()))
 }
 
 /// `Basic base64(user:password)` → (user, password).

@@ -255,7 +255,7 @@ async fn enroll(reply: Reply<'_>, message: &PkiMessage, csr_der: &[u8]) -> Resul
             profile: holder.profile,
             basis: Basis::Certificate(holder.serial.clone()),
         };
-        let der = authority.issue(Protocol::Scep, &grant, csr_der.to_vec(), holder.sans, holder.device).await?;
+        let der = authority.issue(Protocol::Scep, &grant, csr.into(), holder.sans, holder.device).await?;
         return reply.issued(der);
     }
     if signer.subject_public_key_info() != csr.public_key() {
@@ -278,7 +278,7 @@ async fn enroll(reply: Reply<'_>, message: &PkiMessage, csr_der: &[u8]) -> Resul
         // A PC is named by its facility and key, never by what it asks for.
         _ => Vec::new(),
     };
-    let der = authority.issue(Protocol::Scep, &grant, csr_der.to_vec(), sans, None).await?;
+    let der = authority.issue(Protocol::Scep, &grant, csr.into(), sans, None).await?;
     reply.issued(der)
 }
 

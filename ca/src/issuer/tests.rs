@@ -93,7 +93,12 @@ fn issue_leaf(
             ],
             ..Default::default()
         },
-        ProfileKind::Pc => NameRequest { facility: Some(&f), device: Some("pc-01".into()), ..Default::default() },
+        ProfileKind::Pc => NameRequest {
+            facility: Some(&f),
+            device: Some("pc-01".into()),
+            sans: vec![profile::pc::host_name(&settings, &f.id, "pc-01")],
+            ..Default::default()
+        },
         ProfileKind::Server => {
             NameRequest { sans: vec!["portal.hcpki.example".into(), "127.0.0.1".into()], ..Default::default() }
         }

@@ -419,6 +419,37 @@ pub static RULES: &[Rule] = &[
         }
     ),
     rule!(
+        "e_hcpki_pc_names",
+        Error,
+        "hcpki facility identifier",
+        "PC certificates name nothing but their identity URI and at most one host name <device>.<facility domain>",
+        |s| {
+            if s.class != CertClass::EndEntity(ProfileKind::Pc) {
+                return None;
+            }
+            let names = match s.sans() {
+                Some(Ok(n)) => n,
+                _ => return None, // e_hcpki_pc_identity_uri reports it
+            };
+            let suffix = format!(".{}", s.facility_dns?);
+            let mut hosts = 0;
+            for n in &names {
+                match n {
+                    GeneralName::UniformResourceIdentifier(_) => {}
+                    GeneralName::DnsName(d) => {
+                        let label = d.as_str().strip_suffix(&suffix);
+                        if label.is_none_or(|l| l.is_empty() || l.contains('.')) {
+                            return Some(format!("dNSName {} is not a host of {}", d.as_str(), &suffix[1..]));
+                        }
+                        hosts += 1;
+                    }
+                    other => return Some(format!("name type not allowed in a PC certificate: {other:?}")),
+                }
+            }
+            (hosts > 1).then(|| "more than one host name".to_owned())
+        }
+    ),
+    rule!(
         "e_hcpki_ocsp_signer",
         Error,
         "RFC 6960 §4.2.2.2",

@@ -34,17 +34,28 @@ pub fn spec(settings: &ProfileSettings) -> ProfileSpec {
 
 /// The PC name rule. Without `--device`, the device ID is derived from the
 /// key (`pc-` + 8 hex digits of its SHA-256), so re-issuing for the same key
-/// names the same device.
+/// names the same device. The only name a PC may also ask for is its own host name in its facility's
+/// domain, `<device>.<facility-id>.<router zone>` (what ACME validated, D17): it becomes a dNSName next to
+/// the identity URI, so ACME clients that renew by the names in the certificate (certbot) can.
 pub fn names(
     settings: &ProfileSettings,
     facility: Option<&Facility>,
     request: &NameRequest<'_>,
 ) -> Result<Names, ProfileError> {
     let facility = facility.ok_or(ProfileError::FacilityRequired(ProfileKind::Pc))?;
-    if !request.sans.is_empty() {
-        return Err(ProfileError::SanNotAllowed(ProfileKind::Pc, "name the device with --device"));
-    }
     let device = request.device.clone().ok_or(ProfileError::Device(String::new()))?;
+    let host = match request.sans.as_slice() {
+        [] => None,
+        [name] if name.to_ascii_lowercase() == host_name(settings, &facility.id, &device) && is_dns_label(&device) => {
+            Some(name.to_ascii_lowercase())
+        }
+        _ => {
+            return Err(ProfileError::SanNotAllowed(
+                ProfileKind::Pc,
+                "name the device with --device; the one DNS name a PC may carry is <device>.<facility-id>.<router zone>",
+            ));
+        }
+    };
     let valid = !device.is_empty()
         && device.len() <= 64
         && device.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
@@ -55,12 +66,40 @@ pub fn names(
         .country("JP")?
         .organization(&settings.organization)?
         .serial_number(facility.id.as_str())?
-        .common_name(&device)?
+        .common_name(common_name(&device, host.as_deref()))?
         .build();
     let uri = identity_uri(settings, &facility.id, &device);
-    let sans = vec![GeneralName::UniformResourceIdentifier(der::asn1::Ia5String::new(&uri)?)];
-    let display = vec![format!("URI:{uri}")];
+    let mut sans = vec![GeneralName::UniformResourceIdentifier(der::asn1::Ia5String::new(&uri)?)];
+    let mut display = vec![format!("URI:{uri}")];
+    if let Some(host) = host {
+        sans.push(GeneralName::DnsName(der::asn1::Ia5String::new(&host)?));
+        display.push(format!("DNS:{host}"));
+    }
     Ok(Names { subject, sans, display })
+}
+
+/// The CN: the host name when the PC has one (ACME clients renew by every name in the certificate, CN
+/// included, so a CN that is not the host would be asked for as a second identifier), else the device ID.
+/// A host name over the 64 characters a CN may hold leaves the CN at the device ID.
+fn common_name<'a>(device: &'a str, host: Option<&'a str>) -> &'a str {
+    match host {
+        Some(h) if h.len() <= 64 => h,
+        _ => device,
+    }
+}
+
+/// A PC's host name in its facility's domain: `<device>.<facility-id>.<router zone>`, lowercase.
+pub fn host_name(settings: &ProfileSettings, id: &FacilityId, device: &str) -> String {
+    format!("{}.{}", device.to_ascii_lowercase(), settings.router_dns_name(id))
+}
+
+/// Whether a device ID can be the first label of a host name (LDH, no leading or trailing hyphen).
+fn is_dns_label(device: &str) -> bool {
+    !device.is_empty()
+        && device.len() <= 63
+        && !device.starts_with('-')
+        && !device.ends_with('-')
+        && device.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// The default device ID for a key: `pc-` + the first 8 hex digits of its SPKI SHA-256.
@@ -87,5 +126,50 @@ pub fn parse_identity_uri(uri: &str) -> Option<(FacilityId, String)> {
             Some((FacilityId::parse(id).ok()?, device.to_owned()))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facility::{FacilityKind, FacilityState};
+
+    #[test]
+    fn the_one_dns_name_is_the_devices_host_in_its_facility() {
+        let settings = ProfileSettings::default();
+        let f = Facility {
+            id: FacilityId::from_number(17).unwrap(),
+            name: "clinic".into(),
+            kind: FacilityKind::Clinic,
+            medical_code: None,
+            address: None,
+            contact: None,
+            state: FacilityState::Active,
+            state_reason: None,
+            state_changed_by: "test".into(),
+            state_changed_at: 0,
+            created_at: 0,
+        };
+        let other = FacilityId::from_number(18).unwrap();
+        let ask = |device: &str, sans: Vec<String>| {
+            names(&settings, Some(&f), &NameRequest { device: Some(device.into()), sans, ..Default::default() })
+        };
+        let own = host_name(&settings, &f.id, "pc-01");
+        let named = ask("pc-01", vec![own.to_ascii_uppercase()]).unwrap();
+        assert_eq!(named.display.len(), 2);
+        assert_eq!(named.display[1], format!("DNS:{own}"));
+        assert_eq!(ask("pc-01", vec![]).unwrap().display.len(), 1);
+        for wrong in [
+            vec![host_name(&settings, &f.id, "pc-02")],
+            vec![host_name(&settings, &other, "pc-01")],
+            vec![settings.router_dns_name(&f.id)],
+            vec![own.clone(), own.clone()],
+            vec!["192.0.2.1".into()],
+        ] {
+            assert!(matches!(ask("pc-01", wrong), Err(ProfileError::SanNotAllowed(ProfileKind::Pc, _))));
+        }
+        // A device ID that is no DNS label cannot have a host name.
+        let odd = host_name(&settings, &f.id, "pc_01");
+        assert!(ask("pc_01", vec![odd]).is_err());
     }
 }

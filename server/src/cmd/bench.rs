@@ -125,7 +125,7 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
     let request = Arc::new(IssueRequest {
         profile: ProfileKind::Router,
         facility: Some(f.id.to_string()),
-        csr,
+        csr: csr.into(),
         sans: vec![san, "192.0.2.1".into()],
         device: None,
         router_eku: None,

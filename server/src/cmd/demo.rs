@@ -139,7 +139,7 @@ async fn issue(
     let request = IssueRequest {
         profile,
         facility: Some(facility.to_owned()),
-        csr,
+        csr: csr.into(),
         sans,
         device,
         router_eku: None,

@@ -32,7 +32,7 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
     let request = IssueRequest {
         profile,
         facility: args.facility.clone(),
-        csr,
+        csr: csr.into(),
         sans: args.san.clone(),
         device: args.device.clone(),
         router_eku,

@@ -96,7 +96,7 @@ pub async fn ensure_certificate(
             let request = IssueRequest {
                 profile: wanted.profile,
                 facility: None,
-                csr,
+                csr: csr.into(),
                 sans: wanted.sans.to_vec(),
                 device: None,
                 router_eku: None,

@@ -223,7 +223,7 @@ pub(super) async fn finalize(
     if !authority.update_order(&order).await? {
         return Err(Problem::order_not_ready(format!("order {id} is being finalized already")).with_status(403));
     }
-    match authority.issue(account, der, sans, device).await {
+    match authority.issue(account, parsed.into(), sans, device).await {
         Ok(cert) => {
             let serial = x509_cert::Certificate::from_der(&cert)
                 .map(|c| crate::serial::to_hex(c.tbs_certificate().serial_number()))

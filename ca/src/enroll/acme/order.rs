@@ -211,7 +211,8 @@ pub fn split_id(id: &str) -> Option<(&str, usize, Option<&str>)> {
 /// What an order's identifiers ask for, as the profile's name request (decision D17):
 ///
 /// * `pc`: exactly one name `<device>.<facility domain>`; the first label is the device ID that goes into
-///   the certificate's identity URI (the DNS name itself does not: a PC certificate names its device, D17).
+///   the certificate's identity URI, and the name itself becomes its one dNSName (so renewal by the
+///   certificate's names works, D17).
 /// * `router`: names equal to or below the facility domain; they become the certificate's DNS SANs, checked
 ///   again by the router profile.
 ///
@@ -235,7 +236,7 @@ pub fn name_request(
                      digits and -)"
                 ))
             })?;
-            Ok((Vec::new(), Some(device.to_owned())))
+            Ok((vec![name.clone()], Some(device.to_owned())))
         }
         ProfileKind::Router => {
             for name in identifiers {
