@@ -330,6 +330,12 @@ pub enum AuthorityError {
     /// An operator could not be added, found or used.
     #[error(transparent)]
     Operator(#[from] crate::operator::OperatorError),
+    /// The serial is not an issued, unrevoked certificate.
+    #[error("certificate {0} is not an issued, unrevoked certificate of this CA: check it with `hcpki cert show`")]
+    NotRevocable(String),
+    /// A CRL could not be made.
+    #[error(transparent)]
+    Crl(#[from] crate::revocation::crl::CrlError),
     /// Another request of the same batch failed to be recorded or stored, taking this one with it.
     #[error("not issued because its batch could not be recorded: {0}")]
     Batch(String),
@@ -801,6 +807,7 @@ mod acme;
 mod admin;
 mod enroll;
 mod queue;
+pub mod revocation;
 mod scep;
 #[cfg(test)]
 mod tests;

@@ -22,6 +22,7 @@ pub mod lint;
 pub mod oid;
 pub mod operator;
 pub mod profile;
+pub mod revocation;
 pub mod serial;
 pub mod store;
 pub mod time;

@@ -174,6 +174,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// One cheap round trip, for health checks: `Ok` when the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// The revoked, unexpired certificates of CA `ca`: (serial, revoked at, RFC 5280 reason code), by serial.
+    async fn revoked_of_ca(&self, ca: &str, now: i64) -> Result<Vec<(String, i64, i64)>, StoreError>;
+
+    /// The next CRL number of CA `ca`: 1, 2, 3… across restarts and replicas (RFC 5280 §5.2.3).
+    async fn next_crl_number(&self, ca: &str) -> Result<i64, StoreError>;
+
     /// How many certificates are `issued`, per profile, sorted by profile (for metrics).
     async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 

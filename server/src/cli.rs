@@ -58,6 +58,34 @@ pub enum Command {
     /// Operators of the admin API: their certificates (server CA) and roles.
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Revoke an issued certificate (audited; it appears on its CA's next CRL).
+    Revoke(RevokeArgs),
+    /// Sign and write a CA's complete CRL now (every revoked, unexpired certificate; next CRL number).
+    Crl(CrlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The certificate's serial (hex, as `hcpki cert list` shows it; `:` and `0x` allowed).
+    #[arg(long)]
+    pub serial: String,
+    /// RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded,
+    /// cessationOfOperation, certificateHold, privilegeWithdrawn.
+    #[arg(long, default_value = "unspecified")]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CrlArgs {
+    /// The CA: root, router, pc or server.
+    #[arg(long)]
+    pub ca: String,
+    /// Where to write it (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// PEM instead of DER.
+    #[arg(long)]
+    pub pem: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ mod facility;
 mod init;
 mod issue;
 mod operator;
+mod revocation;
 mod serve;
 
 use crate::cli::{Cli, Command, LintCommand};
@@ -46,6 +47,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench(c) => bench::run(c).await,
         Command::Serve(args) => serve::run(g, &args).await,
         Command::Operator(c) => operator::run(&open(g).await?, c).await,
+        Command::Revoke(args) => revocation::revoke(&open(g).await?, &args).await,
+        Command::Crl(args) => revocation::crl(&open(g).await?, &args).await,
     }
 }
 

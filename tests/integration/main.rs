@@ -48,5 +48,6 @@ mod issue;
 mod opensc;
 mod peer_wrappers;
 mod pkcs11;
+mod revocation;
 mod scep;
 mod serve;

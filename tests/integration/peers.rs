@@ -34,6 +34,12 @@ pub fn pkilint(cert: &Path) {
     must_pass(&format!("pkilint {}", cert.display()), out);
 }
 
+/// pkilint's RFC 5280 CRL linter: no finding at ERROR or above.
+pub fn pkilint_crl(crl: &Path) {
+    let out = run("pkilint.sh", &[Path::new("--crl"), crl], &[]);
+    must_pass(&format!("pkilint --crl {}", crl.display()), out);
+}
+
 /// NSS vfychain with `usage` (12 = IPsec, 1 = SSL server, 0 = SSL client).
 pub fn vfychain(root: &Path, issuing: &Path, cert: &Path, usage: u8) {
     let usage = usage.to_string();

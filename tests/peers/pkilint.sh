@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Lints one certificate with pkilint's RFC 5280 linter (lint_pkix_cert, pkilint 0.13.3).
+# Lints one certificate with pkilint's RFC 5280 linter (lint_pkix_cert, pkilint 0.13.3), or with --crl one
+# CRL with its RFC 5280 CRL linter (lint_crl -t CRL -p PKIX).
 #
 #   tests/peers/pkilint.sh CERT_PEM
+#   tests/peers/pkilint.sh --crl CRL_PEM_OR_DER
 #
 # Prints every finding at every severity as "SEVERITY code @ node_path[: message]" and exits 1 when any
 # finding is ERROR or FATAL (2 on usage errors or when pkilint cannot load the certificate).
@@ -12,8 +14,13 @@
 # `-s ALL -f JSON` and judge severities ourselves.
 set -euo pipefail
 
+kind=cert
+if [[ ${1:-} == --crl ]]; then
+    kind=crl
+    shift
+fi
 if (($# != 1)); then
-    echo "usage: $0 CERT_PEM" >&2
+    echo "usage: $0 [--crl] FILE" >&2
     exit 2
 fi
 cert=$1
@@ -21,10 +28,16 @@ cert=$1
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TOOLS=${HCPKI_TOOLS:-$REPO/.tools}
-lint=$TOOLS/bin/lint_pkix_cert
+if [[ $kind == crl ]]; then
+    lint=$TOOLS/bin/lint_crl
+    args=(-t CRL -p PKIX --document-format DETECT)
+else
+    lint=$TOOLS/bin/lint_pkix_cert
+    args=(--document-format PEM)
+fi
 [[ -x $lint ]] || { echo "pkilint.sh: $lint missing; run scripts/deps" >&2; exit 2; }
 
-json=$("$lint" lint --severity ALL --format JSON --document-format PEM "$cert") || {
+json=$("$lint" lint --severity ALL --format JSON "${args[@]}" "$cert") || {
     # Exit codes count findings; only a load failure leaves no JSON on stdout.
     [[ $json == \{* ]] || { echo "pkilint.sh: pkilint could not load $cert" >&2; exit 2; }
 }

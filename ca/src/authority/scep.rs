@@ -122,9 +122,8 @@ impl ScepAuthority for Authority {
         Ok(record.filter(|r| r.ca == ca.as_str() && r.status == CertStatus::Issued).and_then(|r| r.der))
     }
 
-    async fn crl(&self, _profile: ProfileKind) -> Result<Vec<u8>, EnrollError> {
-        // Revocation and CRL publication are issue #5; until then GetCRL is refused rather than answered with
-        // a CRL that would claim nothing is revoked.
-        Err(EnrollError::BadRequest("CRLs are not published yet (issue #5)".into()))
+    async fn crl(&self, profile: ProfileKind) -> Result<Vec<u8>, EnrollError> {
+        let ca = CaName::for_profile(profile).ok_or_else(|| EnrollError::BadRequest(format!("no CA for {profile}")))?;
+        Authority::crl(self, ca).await.map_err(unavailable)
     }
 }

@@ -679,6 +679,24 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn revoked_of_ca(&self, ca: &str, now: i64) -> Result<Vec<(String, i64, i64)>, StoreError> {
+                sqlx::query_as::<$db, (String, i64, i64)>(queries::REVOKED_OF_CA)
+                    .bind(ca)
+                    .bind(now)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn next_crl_number(&self, ca: &str) -> Result<i64, StoreError> {
+                let _writer = self.writer().await;
+                sqlx::query_scalar::<$db, i64>(queries::NEXT_CRL_NUMBER)
+                    .bind(format!("crl:{ca}"))
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
             async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
                 sqlx::query_as::<$db, (String, i64)>(queries::ISSUED_COUNTS)
                     .fetch_all(&self.pool)

@@ -125,6 +125,15 @@ pub(super) const MARK_FAILED: &str =
 pub(super) const ISSUED_COUNTS: &str =
     "SELECT profile, COUNT(*) FROM certificates WHERE status = 'issued' GROUP BY profile ORDER BY profile";
 
+/// Revoked certificates of one CA that have not expired at `$2` (an expired certificate leaves the CRL,
+/// RFC 5280 §3.3), by serial.
+pub(super) const REVOKED_OF_CA: &str = "SELECT r.serial, r.revoked_at, r.reason FROM certificate_revocations r \
+     JOIN certificates c ON c.serial = r.serial WHERE c.ca = $1 AND c.not_after >= $2 ORDER BY r.serial";
+
+/// The next CRL number of a CA (`crl:<ca>` counter, created at 1).
+pub(super) const NEXT_CRL_NUMBER: &str = "INSERT INTO counters (name, value) VALUES ($1, 1) \
+     ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value";
+
 pub(super) const LIST_CERTIFICATES: &str = concat!(
     "SELECT ",
     certificate_columns!(),

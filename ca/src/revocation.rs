@@ -1,0 +1,93 @@
+//! Revocation: RFC 5280 reasons and the CRL a CA signs.
+//!
+//! The revocation *record* is the store's (`certificate_revocations`, one row per revoked certificate, written
+//! with its audit entry); this module turns records into what relying parties read. Publication over HTTP,
+//! regeneration timers and OCSP come with issue #5; what is here is the part every consumer needs: the reason
+//! vocabulary and a complete, signed CRL per issuing CA.
+
+pub mod crl;
+
+use std::fmt;
+use std::str::FromStr;
+pub use x509_cert::ext::pkix::CrlReason;
+
+/// A reason an operator or a protocol may give (RFC 5280 §5.3.1). `removeFromCRL` is not a reason to revoke,
+/// and `aACompromise` concerns attribute authorities, which hcpki does not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reason(pub CrlReason);
+
+impl Reason {
+    /// Every reason hcpki accepts, with its RFC 5280 name.
+    pub const ALL: [(CrlReason, &'static str); 8] = [
+        (CrlReason::Unspecified, "unspecified"),
+        (CrlReason::KeyCompromise, "keyCompromise"),
+        (CrlReason::CaCompromise, "cACompromise"),
+        (CrlReason::AffiliationChanged, "affiliationChanged"),
+        (CrlReason::Superseded, "superseded"),
+        (CrlReason::CessationOfOperation, "cessationOfOperation"),
+        (CrlReason::CertificateHold, "certificateHold"),
+        (CrlReason::PrivilegeWithdrawn, "privilegeWithdrawn"),
+    ];
+
+    /// The reason code as stored (the CRLReason ENUMERATED value).
+    pub fn code(self) -> u8 {
+        self.0 as u8
+    }
+
+    /// A stored reason code.
+    pub fn from_code(code: i64) -> Option<Self> {
+        Self::ALL.iter().find(|(r, _)| i64::from(*r as u8) == code).map(|(r, _)| Self(*r))
+    }
+
+    /// The RFC 5280 name.
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(r, _)| *r == self.0).map_or("unspecified", |(_, n)| *n)
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A reason that is not one of [`Reason::ALL`].
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "unknown revocation reason {0:?}: use unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, \
+     cessationOfOperation, certificateHold or privilegeWithdrawn"
+)]
+pub struct UnknownReason(pub String);
+
+impl FromStr for Reason {
+    type Err = UnknownReason;
+
+    /// The RFC 5280 name, case-insensitive, with or without `-`/`_` (`key-compromise` works).
+    fn from_str(s: &str) -> Result<Self, UnknownReason> {
+        let folded: String = s.chars().filter(|c| !matches!(c, '-' | '_')).flat_map(char::to_lowercase).collect();
+        Self::ALL
+            .iter()
+            .find(|(_, n)| n.to_ascii_lowercase() == folded)
+            .map(|(r, _)| Self(*r))
+            .ok_or_else(|| UnknownReason(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_parse_and_round_trip() {
+        assert_eq!("keyCompromise".parse::<Reason>().unwrap(), Reason(CrlReason::KeyCompromise));
+        assert_eq!("key-compromise".parse::<Reason>().unwrap().code(), 1);
+        assert_eq!("CESSATION_OF_OPERATION".parse::<Reason>().unwrap().code(), 5);
+        for (r, name) in Reason::ALL {
+            let reason = Reason(r);
+            assert_eq!(Reason::from_code(i64::from(reason.code())), Some(reason));
+            assert_eq!(name.parse::<Reason>().unwrap(), reason);
+        }
+        assert!("removeFromCRL".parse::<Reason>().is_err());
+        assert_eq!(Reason::from_code(7), None); // 7 is unassigned
+    }
+}

@@ -1,0 +1,148 @@
+//! One complete CRL per issuing CA (RFC 5280 §5): v2, signed through the CA's [`KeySource`], with the
+//! extensions every relying party here reads — authorityKeyIdentifier (to pick the CA key) and cRLNumber —
+//! and a reasonCode entry extension unless the reason is `unspecified` (RFC 5280 §5.3.1: absent rather than
+//! unspecified). Never a delta or partitioned CRL: IKE stacks need one whole list (issue #5).
+
+use super::{CrlReason, Reason};
+use crate::keys::KeySource;
+use der::asn1::{BitString, OctetString};
+use der::{Encode, asn1::Uint};
+use std::time::{Duration, UNIX_EPOCH};
+use x509_cert::Version;
+use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
+use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber};
+use x509_cert::ext::{Extension, Extensions};
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::time::Time;
+
+/// One revoked certificate as the store lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Lowercase hex of the serial's INTEGER content (the stored form).
+    pub serial: String,
+    /// Unix seconds.
+    pub revoked_at: i64,
+    /// The reason.
+    pub reason: Reason,
+}
+
+/// The CA that signs: its name, key identifier and key.
+#[derive(Debug)]
+pub struct CrlSigner<'a> {
+    /// The CA certificate's subject (the CRL issuer).
+    pub issuer: &'a Name,
+    /// The CA's subject key identifier (the CRL's authorityKeyIdentifier).
+    pub key_id: &'a [u8],
+    /// The CA key.
+    pub key: &'a dyn KeySource,
+}
+
+/// Why a CRL could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CrlError {
+    /// A stored serial is not hex or not a valid serial number.
+    #[error("stored serial {0:?} is damaged; check the certificates table")]
+    Serial(String),
+    /// Encoding failed.
+    #[error("CRL encoding: {0}")]
+    Der(#[from] der::Error),
+    /// The CA key could not sign.
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
+}
+
+/// Build and sign a CRL with `number`, valid from `this_update` to `next_update` (Unix seconds).
+pub fn build(
+    signer: &CrlSigner<'_>,
+    entries: &[Entry],
+    number: u64,
+    this_update: i64,
+    next_update: i64,
+) -> Result<Vec<u8>, CrlError> {
+    let revoked = entries.iter().map(revoked_cert).collect::<Result<Vec<_>, _>>()?;
+    let aki = AuthorityKeyIdentifier {
+        key_identifier: Some(OctetString::new(signer.key_id)?),
+        authority_cert_issuer: None,
+        authority_cert_serial_number: None,
+    };
+    let number = CrlNumber(Uint::new(&number.to_be_bytes())?);
+    let tbs = TbsCertList {
+        version: Version::V2,
+        signature: signer.key.signature_algorithm(),
+        issuer: signer.issuer.clone(),
+        this_update: time(this_update)?,
+        next_update: Some(time(next_update)?),
+        // RFC 5280 §5.1.2.6: absent, not empty, when nothing is revoked.
+        revoked_certificates: (!revoked.is_empty()).then_some(revoked),
+        crl_extensions: Some(vec![
+            extension(const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER, &aki)?,
+            extension(const_oid::db::rfc5280::ID_CE_CRL_NUMBER, &number)?,
+        ]),
+    };
+    let tbs_der = tbs.to_der()?;
+    let signature = signer.key.sign(&tbs_der)?;
+    let crl = CertificateList {
+        tbs_cert_list: tbs,
+        signature_algorithm: signer.key.signature_algorithm(),
+        signature: BitString::from_bytes(&signature)?,
+    };
+    Ok(crl.to_der()?)
+}
+
+fn revoked_cert(e: &Entry) -> Result<RevokedCert, CrlError> {
+    let bytes = hex::decode(&e.serial).map_err(|_| CrlError::Serial(e.serial.clone()))?;
+    let serial_number = SerialNumber::new(&bytes).map_err(|_| CrlError::Serial(e.serial.clone()))?;
+    let crl_entry_extensions: Option<Extensions> = match e.reason.0 {
+        CrlReason::Unspecified => None,
+        reason => Some(vec![extension(const_oid::db::rfc5280::ID_CE_CRL_REASONS, &reason)?]),
+    };
+    Ok(RevokedCert { serial_number, revocation_date: time(e.revoked_at)?, crl_entry_extensions })
+}
+
+fn extension(oid: const_oid::ObjectIdentifier, value: &impl Encode) -> Result<Extension, der::Error> {
+    Ok(Extension { extn_id: oid, critical: false, extn_value: OctetString::new(value.to_der()?)? })
+}
+
+/// UTCTime before 2050, GeneralizedTime after (RFC 5280 §5.1.2.4).
+fn time(unix: i64) -> Result<Time, der::Error> {
+    Time::try_from(UNIX_EPOCH + Duration::from_secs(unix.max(0) as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{KeyAlgorithm, SoftwareKey};
+    use der::Decode;
+
+    #[test]
+    fn a_crl_verifies_and_carries_its_entries() {
+        let (key, _) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
+        let issuer: Name = "CN=Test CA,O=hcpki,C=JP".parse().unwrap();
+        let signer = CrlSigner { issuer: &issuer, key_id: &[7u8; 20], key: &key };
+        let entries = vec![
+            Entry { serial: "0a1b".into(), revoked_at: 1_700_000_000, reason: Reason(CrlReason::KeyCompromise) },
+            Entry { serial: "7f01".into(), revoked_at: 1_700_000_100, reason: Reason(CrlReason::Unspecified) },
+        ];
+        let der = build(&signer, &entries, 300, 1_700_000_200, 1_700_086_600).unwrap();
+        let crl: CertificateList = CertificateList::from_der(&der).unwrap();
+        let tbs = &crl.tbs_cert_list;
+        assert_eq!(tbs.version, Version::V2);
+        let revoked = tbs.revoked_certificates.as_ref().unwrap();
+        assert_eq!(revoked.len(), 2);
+        assert_eq!(revoked[0].serial_number.as_bytes(), [0x0a, 0x1b]);
+        assert!(revoked[0].crl_entry_extensions.is_some() && revoked[1].crl_entry_extensions.is_none());
+        let spki = key.public_key();
+        crate::keys::verify::verify_signature(
+            spki,
+            &crl.signature_algorithm,
+            &tbs.to_der().unwrap(),
+            crl.signature.as_bytes().unwrap(),
+        )
+        .unwrap();
+        let empty: CertificateList = CertificateList::from_der(&build(&signer, &[], 1, 0, 86_400).unwrap()).unwrap();
+        assert!(empty.tbs_cert_list.revoked_certificates.is_none());
+        assert!(build(&signer, &[Entry { serial: "zz".into(), ..entries[0].clone() }], 1, 0, 1).is_err());
+    }
+}

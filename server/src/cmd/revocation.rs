@@ -1,0 +1,37 @@
+//! `hcpki revoke` and `hcpki crl`.
+
+use crate::cli::{CrlArgs, RevokeArgs};
+use anyhow::{Context, Result, bail};
+use hcpki_ca::issuer::der_to_pem;
+use hcpki_ca::revocation::Reason;
+use hcpki_ca::{Authority, CaName};
+use std::io::Write;
+use std::process::ExitCode;
+use std::str::FromStr;
+
+pub async fn revoke(authority: &Authority, args: &RevokeArgs) -> Result<ExitCode> {
+    let Some(serial) = hcpki_ca::serial::normalise(&args.serial) else {
+        bail!("{:?} is not a serial number: give it in hex, e.g. from `hcpki cert list`", args.serial);
+    };
+    let reason = Reason::from_str(&args.reason)?;
+    let record = authority.revoke(&serial, reason, &super::actor()).await?;
+    eprintln!(
+        "certificate {} ({}, facility {}) revoked: {reason}; it is on the {} CA's next CRL",
+        record.serial,
+        record.profile,
+        record.facility.as_ref().map_or("-", |f| f.as_str()),
+        record.ca
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn crl(authority: &Authority, args: &CrlArgs) -> Result<ExitCode> {
+    let ca = CaName::from_str(&args.ca)?;
+    let der = authority.crl(ca).await?;
+    let bytes = if args.pem { der_to_pem("X509 CRL", &der).into_bytes() } else { der };
+    match &args.out {
+        Some(path) => std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().write_all(&bytes).context("cannot write the CRL to standard output")?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

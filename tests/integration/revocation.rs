@@ -1,0 +1,138 @@
+//! Revocation by CLI and the CA's complete CRL, checked by OpenSSL (`crl -verify`, `verify -crl_check`) and
+//! pkilint's CRL linter; refusals (unknown serial, revoked twice, unknown reason or CA) change nothing.
+//! Publication over HTTP, regeneration and OCSP are issue #5.
+
+use crate::fixtures::{Key, csr, run_ok};
+use crate::harness::{Backend, Hcpki, describe};
+use crate::peers;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+on_both_backends!(revoked_router_certificate_is_on_the_crl_and_fails_openssl_verify, bad_revocations_change_nothing);
+
+/// Two router certificates; one revoked with keyCompromise. The router CA's CRL verifies under the CA, lists
+/// exactly that serial with its reason, carries CRL number and AKI, lints clean; `openssl verify -crl_check`
+/// refuses the revoked certificate and accepts the other. The next CRL has the next number.
+fn revoked_router_certificate_is_on_the_crl_and_fails_openssl_verify(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("Revoking clinic");
+    let kept = issue_router(&h, &id, "kept", Key::P256);
+    let gone = issue_router(&h, &id, "gone", Key::Rsa2048);
+    let gone_serial = serial_of(&gone);
+
+    let empty = crl(&h, "router", "empty.crl");
+    let text = crl_text(&h, &empty);
+    assert!(text.contains("No Revoked Certificates"), "{text}");
+
+    h.ok(&["revoke", "--serial", &gone_serial, "--reason", "keyCompromise"]);
+    let line = h.ok(&["cert", "list", "--facility", &id]);
+    assert!(line.lines().any(|l| l.starts_with(&gone_serial) && l.contains("revoked")), "{line}");
+
+    let pem = crl(&h, "router", "router.crl");
+    let text = crl_text(&h, &pem);
+    assert!(text.contains(&gone_serial.to_uppercase()), "the revoked serial is listed\n{text}");
+    assert!(!text.contains(&serial_of(&kept).to_uppercase()), "only the revoked serial is listed\n{text}");
+    assert!(text.contains("Key Compromise") && text.contains("X509v3 CRL Number") && text.contains("Authority Key"));
+    assert!(crl_number(&text) > crl_number(&crl_text(&h, &empty)), "CRL numbers increase\n{text}");
+    peers::pkilint_crl(&pem);
+
+    let refused = crl_check(&h, &pem, &gone);
+    assert!(!refused.status.success(), "a revoked certificate verified\n{}", describe(&refused));
+    assert!(describe(&refused).contains("certificate revoked"), "{}", describe(&refused));
+    let accepted = crl_check(&h, &pem, &kept);
+    assert!(accepted.status.success(), "{}", describe(&accepted));
+
+    // The PC CA's CRL does not list router certificates; DER output works too.
+    let der = h.path("pc.crl.der");
+    h.ok(&["crl", "--ca", "pc", "--out", der.to_str().unwrap()]);
+    let pc_text = String::from_utf8(
+        run_ok(Command::new("openssl").args(["crl", "-inform", "DER", "-noout", "-text", "-in"]).arg(&der)).stdout,
+    )
+    .unwrap();
+    assert!(pc_text.contains("No Revoked Certificates"), "{pc_text}");
+    let audit = h.ok(&["audit", "list", "--limit", "1000"]);
+    assert!(audit.contains("cert.revoke"), "{audit}");
+    h.ok(&["audit", "verify"]);
+}
+
+/// Unknown serial, a second revocation, an unknown reason, a bad serial and an unknown CA: clear errors,
+/// nothing revoked twice, the audit chain intact.
+fn bad_revocations_change_nothing(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("Careful clinic");
+    let cert = issue_router(&h, &id, "r", Key::P256);
+    let serial = serial_of(&cert);
+    assert!(h.fails(&["revoke", "--serial", &"7f".repeat(16)]).contains("not an issued, unrevoked certificate"));
+    assert!(h.fails(&["revoke", "--serial", "xyz"]).contains("not a serial number"));
+    assert!(h.fails(&["revoke", "--serial", &serial, "--reason", "bored"]).contains("unknown revocation reason"));
+    assert!(h.ok(&["cert", "list", "--facility", &id]).contains(" issued "), "nothing revoked yet");
+    h.ok(&["revoke", "--serial", &serial, "--reason", "superseded"]);
+    assert!(h.fails(&["revoke", "--serial", &serial]).contains("not an issued, unrevoked certificate"));
+    assert!(h.fails(&["crl", "--ca", "nope"]).contains("unknown CA"));
+    let audit = h.ok(&["audit", "list", "--limit", "1000"]);
+    assert_eq!(audit.matches("cert.revoke").count(), 1, "{audit}");
+    h.ok(&["audit", "verify"]);
+}
+
+// ---- helpers ----
+
+fn issue_router(h: &Hcpki, facility: &str, name: &str, key: Key) -> PathBuf {
+    let request = csr(h.scratch(), name, key, "router");
+    let out = h.path(&format!("{name}.pem"));
+    h.ok(&[
+        "issue",
+        "--profile",
+        "router",
+        "--facility",
+        facility,
+        "--csr",
+        request.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    out
+}
+
+fn serial_of(cert: &Path) -> String {
+    let text = crate::fixtures::x509_text(cert, &["-serial"]);
+    text.trim().trim_start_matches("serial=").to_ascii_lowercase()
+}
+
+/// `hcpki crl --ca CA --pem` written to a file.
+fn crl(h: &Hcpki, ca: &str, name: &str) -> PathBuf {
+    let path = h.path(name);
+    h.ok(&["crl", "--ca", ca, "--pem", "--out", path.to_str().unwrap()]);
+    path
+}
+
+/// `openssl crl -verify` against the CA certificate (fails the test if the signature does not verify), text.
+fn crl_text(h: &Hcpki, crl: &Path) -> String {
+    let ca = h.ca_cert_file("router");
+    let out = run_ok(
+        Command::new("openssl").args(["crl", "-noout", "-text", "-verify", "-CAfile"]).arg(&ca).arg("-in").arg(crl),
+    );
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains("verify OK"), "openssl crl -verify\n{all}");
+    all
+}
+
+fn crl_number(text: &str) -> u64 {
+    let mut lines = text.lines().skip_while(|l| !l.contains("X509v3 CRL Number"));
+    lines.nth(1).and_then(|l| l.trim().parse().ok()).unwrap_or_else(|| panic!("no CRL number in\n{text}"))
+}
+
+/// `openssl verify -crl_check` with the router chain and this CRL.
+fn crl_check(h: &Hcpki, crl: &Path, cert: &Path) -> std::process::Output {
+    Command::new("openssl")
+        .arg("verify")
+        .arg("-crl_check")
+        .arg("-CAfile")
+        .arg(h.ca_cert_file("root"))
+        .arg("-untrusted")
+        .arg(h.ca_cert_file("router"))
+        .arg("-CRLfile")
+        .arg(crl)
+        .arg(cert)
+        .output()
+        .unwrap()
+}
