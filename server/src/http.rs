@@ -8,6 +8,7 @@ pub mod acme_validator;
 pub mod admin;
 mod api_error;
 pub mod auth;
+pub mod body;
 pub mod est;
 pub mod health;
 pub mod metrics;
