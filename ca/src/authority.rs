@@ -268,6 +268,8 @@ pub struct Authority {
     open: Mutex<BTreeMap<CaName, Arc<OpenCa>>>,
     /// Set by [`Authority::start_group_commit`] (long-running servers).
     queue: std::sync::OnceLock<queue::IssueQueue>,
+    /// The CRLs a server hands out (`revocation::publish`).
+    crls: crate::revocation::publish::CrlCache,
 }
 
 /// Why an authority operation failed.
@@ -441,6 +443,7 @@ impl Authority {
             records,
             open: Mutex::new(BTreeMap::new()),
             queue: std::sync::OnceLock::new(),
+            crls: Default::default(),
         })
     }
 

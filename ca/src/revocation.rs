@@ -6,6 +6,7 @@
 //! vocabulary and a complete, signed CRL per issuing CA.
 
 pub mod crl;
+pub mod publish;
 
 use std::fmt;
 use std::str::FromStr;

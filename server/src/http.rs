@@ -9,6 +9,7 @@ pub mod admin;
 mod api_error;
 pub mod auth;
 pub mod body;
+pub mod crl;
 pub mod est;
 pub mod health;
 pub mod metrics;

@@ -1,5 +1,5 @@
-//! Revocation by CLI and the CA's complete CRL, checked by OpenSSL (`crl -verify`, `verify -crl_check`) and
-//! pkilint's CRL linter; refusals (unknown serial, revoked twice, unknown reason or CA) change nothing.
+//! Revocation by CLI and the CA's complete CRL, checked by OpenSSL (`crl -verify`, `verify -crl_check`),
+//! strongSwan `pki --verify --crl` and pkilint's CRL linter, and served at the CRL distribution point over HTTP; refusals (unknown serial, revoked twice, unknown reason or CA) change nothing.
 //! Publication over HTTP, regeneration and OCSP are issue #5.
 
 use crate::fixtures::{Key, csr, run_ok};
@@ -8,7 +8,11 @@ use crate::peers;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-on_both_backends!(revoked_router_certificate_is_on_the_crl_and_fails_openssl_verify, bad_revocations_change_nothing);
+on_both_backends!(
+    revoked_router_certificate_is_on_the_crl_and_fails_openssl_verify,
+    bad_revocations_change_nothing,
+    crl_is_served_at_its_distribution_point,
+);
 
 /// Two router certificates; one revoked with keyCompromise. The router CA's CRL verifies under the CA, lists
 /// exactly that serial with its reason, carries CRL number and AKI, lints clean; `openssl verify -crl_check`
@@ -40,6 +44,12 @@ fn revoked_router_certificate_is_on_the_crl_and_fails_openssl_verify(b: Backend)
     assert!(!refused.status.success(), "a revoked certificate verified\n{}", describe(&refused));
     assert!(describe(&refused).contains("certificate revoked"), "{}", describe(&refused));
     let accepted = crl_check(&h, &pem, &kept);
+    assert!(accepted.status.success(), "{}", describe(&accepted));
+    // strongSwan, the IKE daemon's own certificate checks (issue 7 uses the same code in charon).
+    let refused = pki_verify(&h, &gone, &pem);
+    assert!(!refused.status.success(), "pki --verify accepted a revoked certificate\n{}", describe(&refused));
+    assert!(describe(&refused).contains("revoked"), "{}", describe(&refused));
+    let accepted = pki_verify(&h, &kept, &pem);
     assert!(accepted.status.success(), "{}", describe(&accepted));
 
     // The PC CA's CRL does not list router certificates; DER output works too.
@@ -74,7 +84,99 @@ fn bad_revocations_change_nothing(b: Backend) {
     h.ok(&["audit", "verify"]);
 }
 
+/// The CRL at the URL the certificate's CRL distribution point names, over plain HTTP with curl: DER with
+/// `application/pkix-crl`, ETag, Last-Modified and max-age; it verifies under the CA; `If-None-Match` gives
+/// 304; a revocation made by the CLI (another process) appears without a restart (the server rechecks its
+/// CA's revocations every 2 s: polled here, not timed) with a new ETag; PEM at `.pem`; unknown names 404.
+fn crl_is_served_at_its_distribution_point(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("Publishing clinic");
+    let cert = issue_router(&h, &id, "published", Key::P256);
+    let text = crate::fixtures::x509_text(&cert, &["-ext", "crlDistributionPoints"]);
+    let cdp = text.split("URI:").nth(1).map(str::trim).unwrap_or_else(|| panic!("no CDP URI\n{text}"));
+    let path = &cdp[cdp.find("/crl/").unwrap_or_else(|| panic!("CDP {cdp} is not under /crl/"))..];
+    let server = crate::serve::Served::start(&h, &[]);
+    let url = format!("http://127.0.0.1:{}{path}", server.http_port);
+
+    let (status, headers, body) = get(&h, &url, &[]);
+    assert_eq!(status, 200, "{headers}");
+    let lower = headers.to_ascii_lowercase();
+    for expected in
+        ["content-type: application/pkix-crl", "etag: \"", "last-modified: ", "cache-control: public, max-age="]
+    {
+        assert!(lower.contains(expected), "no {expected:?} in\n{headers}");
+    }
+    let first = h.path("first.crl");
+    std::fs::write(&first, &body).unwrap();
+    assert!(crl_text_der(&h, &first).contains("No Revoked Certificates"));
+    let etag = header(&headers, "etag");
+    let (status, _, _) = get(&h, &url, &["-H", &format!("If-None-Match: {etag}")]);
+    assert_eq!(status, 304);
+
+    let serial = serial_of(&cert);
+    h.ok(&["revoke", "--serial", &serial, "--reason", "cessationOfOperation"]);
+    let mut listed = None;
+    for _ in 0..120 {
+        let (status, headers, body) = get(&h, &url, &[]);
+        assert_eq!(status, 200);
+        let file = h.path("now.crl");
+        std::fs::write(&file, &body).unwrap();
+        if crl_text_der(&h, &file).contains(&serial.to_uppercase()) {
+            listed = Some(header(&headers, "etag"));
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let new_etag = listed.unwrap_or_else(|| panic!("the served CRL never listed {serial}"));
+    assert_ne!(new_etag, etag);
+
+    let (status, _, pem) = get(&h, &url.replace(".crl", ".pem"), &[]);
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&pem).starts_with("-----BEGIN X509 CRL-----"));
+    assert_eq!(get(&h, &format!("http://127.0.0.1:{}/crl/nope.crl", server.http_port), &[]).0, 404);
+    assert_eq!(get(&h, &format!("http://127.0.0.1:{}/crl/router.txt", server.http_port), &[]).0, 404);
+    server.stop();
+}
+
 // ---- helpers ----
+
+/// curl GET: status, headers, body.
+fn get(h: &Hcpki, url: &str, extra: &[&str]) -> (u16, String, Vec<u8>) {
+    let headers = h.path(&format!("headers-{}", uuid::Uuid::new_v4().simple()));
+    let out = Command::new("curl")
+        .args(["--max-time", "30", "-sS", "-D"])
+        .arg(&headers)
+        .args(extra)
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "curl {url}\n{}", describe(&out));
+    let headers = std::fs::read_to_string(&headers).unwrap();
+    let status = headers.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap();
+    (status, headers, out.stdout)
+}
+
+fn header(headers: &str, name: &str) -> String {
+    headers
+        .lines()
+        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_owned()))
+        .unwrap_or_else(|| panic!("no {name} in\n{headers}"))
+}
+
+/// `openssl crl -inform DER -verify` against the router CA; the text.
+fn crl_text_der(h: &Hcpki, crl: &Path) -> String {
+    let ca = h.ca_cert_file("router");
+    let out = run_ok(
+        Command::new("openssl")
+            .args(["crl", "-inform", "DER", "-noout", "-text", "-verify", "-CAfile"])
+            .arg(&ca)
+            .arg("-in")
+            .arg(crl),
+    );
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains("verify OK"), "openssl crl -verify\n{all}");
+    all
+}
 
 fn issue_router(h: &Hcpki, facility: &str, name: &str, key: Key) -> PathBuf {
     let request = csr(h.scratch(), name, key, "router");
@@ -119,6 +221,22 @@ fn crl_text(h: &Hcpki, crl: &Path) -> String {
 fn crl_number(text: &str) -> u64 {
     let mut lines = text.lines().skip_while(|l| !l.contains("X509v3 CRL Number"));
     lines.nth(1).and_then(|l| l.trim().parse().ok()).unwrap_or_else(|| panic!("no CRL number in\n{text}"))
+}
+
+/// strongSwan `pki --verify` with the root and router CA certificates and this CRL.
+fn pki_verify(h: &Hcpki, cert: &Path, crl: &Path) -> std::process::Output {
+    Command::new("pki")
+        .arg("--verify")
+        .arg("--in")
+        .arg(cert)
+        .arg("--cacert")
+        .arg(h.ca_cert_file("root"))
+        .arg("--cacert")
+        .arg(h.ca_cert_file("router"))
+        .arg("--crl")
+        .arg(crl)
+        .output()
+        .unwrap()
 }
 
 /// `openssl verify -crl_check` with the router chain and this CRL.

@@ -28,8 +28,21 @@ impl Authority {
     /// A complete CRL of `ca`: every revoked, unexpired certificate it issued, the next CRL number, valid
     /// for [`CRL_VALIDITY_SECS`] from now, signed with the CA key.
     pub async fn crl(&self, ca: CaName) -> Result<Vec<u8>, AuthorityError> {
+        self.crl_at(ca, crate::time::now_unix()).await
+    }
+
+    /// The CRL of `ca` as a server publishes it: signed once, re-signed when the CA's revocations change or
+    /// half-way to nextUpdate (`revocation::publish`).
+    pub async fn published_crl(
+        &self,
+        ca: CaName,
+    ) -> Result<std::sync::Arc<crate::revocation::publish::Published>, AuthorityError> {
+        self.crls.current(self, ca).await
+    }
+
+    /// [`Authority::crl`] with thisUpdate = `now`.
+    pub(crate) async fn crl_at(&self, ca: CaName, now: i64) -> Result<Vec<u8>, AuthorityError> {
         let open = self.open_ca(ca)?;
-        let now = crate::time::now_unix();
         let entries: Vec<Entry> = self
             .store
             .revoked_of_ca(ca.as_str(), now)

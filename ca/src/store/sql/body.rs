@@ -688,6 +688,15 @@ macro_rules! sql_store {
                     .map_err(Self::err)
             }
 
+            async fn revocation_marker(&self, ca: &str, now: i64) -> Result<(i64, i64), StoreError> {
+                sqlx::query_as::<$db, (i64, i64)>(queries::REVOCATION_MARKER)
+                    .bind(ca)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
             async fn next_crl_number(&self, ca: &str) -> Result<i64, StoreError> {
                 let _writer = self.writer().await;
                 sqlx::query_scalar::<$db, i64>(queries::NEXT_CRL_NUMBER)

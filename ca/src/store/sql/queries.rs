@@ -130,6 +130,10 @@ pub(super) const ISSUED_COUNTS: &str =
 pub(super) const REVOKED_OF_CA: &str = "SELECT r.serial, r.revoked_at, r.reason FROM certificate_revocations r \
      JOIN certificates c ON c.serial = r.serial WHERE c.ca = $1 AND c.not_after >= $2 ORDER BY r.serial";
 
+/// [`REVOKED_OF_CA`]'s size and latest revocation time.
+pub(super) const REVOCATION_MARKER: &str = "SELECT COUNT(*), COALESCE(MAX(r.revoked_at), 0) FROM \
+     certificate_revocations r JOIN certificates c ON c.serial = r.serial WHERE c.ca = $1 AND c.not_after >= $2";
+
 /// The next CRL number of a CA (`crl:<ca>` counter, created at 1).
 pub(super) const NEXT_CRL_NUMBER: &str = "INSERT INTO counters (name, value) VALUES ($1, 1) \
      ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value";

@@ -1,0 +1,102 @@
+//! CRL download on the plain-HTTP listener (the URL in every certificate's CRL distribution point):
+//! `/crl/<ca>.crl` (DER, `application/pkix-crl`) and `/crl/<ca>.pem`. Served from the authority's CRL cache
+//! (`hcpki_ca::revocation::publish`), with a strong `ETag`, `Last-Modified` = thisUpdate and a `max-age` that
+//! ends when this server would re-sign, so caches and CDNs in front of it stay correct.
+
+use super::AppState;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hcpki_ca::CaName;
+use hcpki_ca::issuer::der_to_pem;
+use std::str::FromStr;
+
+/// `GET /crl/{file}`.
+pub async fn download(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
+    let (name, pem) = match (file.strip_suffix(".crl"), file.strip_suffix(".pem")) {
+        (Some(n), _) => (n, false),
+        (_, Some(n)) => (n, true),
+        _ => return not_found(&file),
+    };
+    let Ok(ca) = CaName::from_str(name) else { return not_found(&file) };
+    let published = match state.admin.published_crl(ca).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, ca = name, "cannot sign a CRL");
+            return (StatusCode::SERVICE_UNAVAILABLE, "the CRL cannot be signed now; retry later\n").into_response();
+        }
+    };
+    let now = hcpki_ca::time::now_unix();
+    let etag = format!("\"{}{}\"", published.etag, if pem { "-pem" } else { "" });
+    let last_modified = http_date(published.this_update);
+    let mut response = if not_modified(&headers, &etag, published.this_update) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if pem {
+        ([(header::CONTENT_TYPE, "application/x-pem-file")], der_to_pem("X509 CRL", &published.der)).into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "application/pkix-crl")], published.der.clone()).into_response()
+    };
+    let h = response.headers_mut();
+    for (name, value) in [
+        (header::ETAG, etag),
+        (header::LAST_MODIFIED, last_modified),
+        (header::CACHE_CONTROL, format!("public, max-age={}, no-transform", published.max_age(now))),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
+    response
+}
+
+fn not_found(file: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        format!("no CRL {file:?}: use /crl/<ca>.crl or /crl/<ca>.pem with ca = root, router, pc or server\n"),
+    )
+        .into_response()
+}
+
+/// `If-None-Match` wins over `If-Modified-Since` (RFC 9110 §13.2.2).
+fn not_modified(headers: &HeaderMap, etag: &str, this_update: i64) -> bool {
+    if let Some(tags) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        return tags.split(',').any(|t| t.trim() == etag || t.trim() == "*");
+    }
+    headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_http_date)
+        .is_some_and(|since| this_update <= since)
+}
+
+const HTTP_DATE: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+);
+
+/// RFC 9110 §5.6.7 IMF-fixdate.
+fn http_date(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(HTTP_DATE).ok()).unwrap_or_default()
+}
+
+fn parse_http_date(text: &str) -> Option<i64> {
+    time::PrimitiveDateTime::parse(text.trim(), HTTP_DATE).ok().map(|t| t.assume_utc().unix_timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_round_trip_and_conditions_hold() {
+        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        let mut h = HeaderMap::new();
+        assert!(!not_modified(&h, "\"a\"", 10));
+        h.insert(header::IF_MODIFIED_SINCE, HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
+        assert!(not_modified(&h, "\"a\"", 784_111_777));
+        assert!(!not_modified(&h, "\"a\"", 784_111_778));
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"b\", \"a\""));
+        assert!(not_modified(&h, "\"a\"", 0));
+        assert!(!not_modified(&h, "\"c\"", 0), "If-None-Match decides when present");
+    }
+}
