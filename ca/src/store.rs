@@ -177,9 +177,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The revoked, unexpired certificates of CA `ca`: (serial, revoked at, RFC 5280 reason code), by serial.
     async fn revoked_of_ca(&self, ca: &str, now: i64) -> Result<Vec<(String, i64, i64)>, StoreError>;
 
-    /// What a CRL of `ca` depends on at `now`: the number of revoked, unexpired certificates and the latest
-    /// revocation time. A cached CRL whose marker differs is stale.
-    async fn revocation_marker(&self, ca: &str, now: i64) -> Result<(i64, i64), StoreError>;
+    /// What a CRL of `ca` depends on at `now`: the number of revoked, unexpired certificates, the latest
+    /// revocation time and the sum of their reasons. A cached CRL whose marker differs is stale.
+    async fn revocation_marker(&self, ca: &str, now: i64) -> Result<(i64, i64, i64), StoreError>;
 
     /// The next CRL number of CA `ca`: 1, 2, 3… across restarts and replicas (RFC 5280 §5.2.3).
     async fn next_crl_number(&self, ca: &str) -> Result<i64, StoreError>;

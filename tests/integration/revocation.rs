@@ -12,6 +12,7 @@ on_both_backends!(
     revoked_router_certificate_is_on_the_crl_and_fails_openssl_verify,
     bad_revocations_change_nothing,
     crl_is_served_at_its_distribution_point,
+    suspending_holds_resuming_releases_retiring_revokes,
 );
 
 /// Two router certificates; one revoked with keyCompromise. The router CA's CRL verifies under the CA, lists
@@ -136,6 +137,52 @@ fn crl_is_served_at_its_distribution_point(b: Backend) {
     assert_eq!(get(&h, &format!("http://127.0.0.1:{}/crl/nope.crl", server.http_port), &[]).0, 404);
     assert_eq!(get(&h, &format!("http://127.0.0.1:{}/crl/router.txt", server.http_port), &[]).0, 404);
     server.stop();
+}
+
+/// A facility's state moves its certificates in the same transaction: suspend → every live certificate on
+/// hold (certificateHold on the CRL, OpenSSL refuses it); resume → holds released (off the CRL, verifies again,
+/// `cert.unhold` audited); suspend then retire → holds become cessationOfOperation; a certificate revoked
+/// before stays revoked with its own reason throughout.
+fn suspending_holds_resuming_releases_retiring_revokes(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("Pausing clinic");
+    let a = issue_router(&h, &id, "a", Key::P256);
+    let c = issue_router(&h, &id, "c", Key::Rsa2048);
+    let compromised = issue_router(&h, &id, "k", Key::P256);
+    h.ok(&["revoke", "--serial", &serial_of(&compromised), "--reason", "keyCompromise"]);
+    let other = h.approved_facility("Bystander clinic");
+    let bystander = issue_router(&h, &other, "b", Key::P256);
+
+    h.ok(&["facility", "suspend", &id, "--reason", "unpaid"]);
+    let text = crl_text(&h, &crl(&h, "router", "suspended.crl"));
+    for cert in [&a, &c] {
+        assert!(text.contains(&serial_of(cert).to_uppercase()), "{text}");
+        assert!(!crl_check(&h, &crl(&h, "router", "s.crl"), cert).status.success());
+    }
+    assert_eq!(text.matches("Certificate Hold").count(), 2, "{text}");
+    assert_eq!(text.matches("Key Compromise").count(), 1, "{text}");
+    assert!(!text.contains(&serial_of(&bystander).to_uppercase()), "another facility is untouched\n{text}");
+
+    h.ok(&["facility", "resume", &id]);
+    let resumed = crl(&h, "router", "resumed.crl");
+    let text = crl_text(&h, &resumed);
+    assert!(!text.contains("Certificate Hold") && text.contains("Key Compromise"), "{text}");
+    for cert in [&a, &c] {
+        let ok = crl_check(&h, &resumed, cert);
+        assert!(ok.status.success(), "{}", describe(&ok));
+    }
+    let audit = h.ok(&["audit", "list", "--limit", "1000"]);
+    assert_eq!(audit.matches("cert.unhold").count(), 2, "{audit}");
+
+    h.ok(&["facility", "suspend", &id, "--reason", "incident"]);
+    h.ok(&["facility", "retire", &id, "--reason", "closed"]);
+    let text = crl_text(&h, &crl(&h, "router", "retired.crl"));
+    assert_eq!(text.matches("Cessation Of Operation").count(), 2, "{text}");
+    assert_eq!(text.matches("Key Compromise").count(), 1, "{text}");
+    assert!(!text.contains("Certificate Hold"), "{text}");
+    assert!(h.ok(&["cert", "list", "--facility", &id]).lines().all(|l| l.contains("revoked")));
+    assert!(h.ok(&["cert", "list", "--facility", &other]).contains(" issued "));
+    h.ok(&["audit", "verify"]);
 }
 
 // ---- helpers ----

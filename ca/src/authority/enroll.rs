@@ -166,7 +166,13 @@ impl Authority {
             _ => return Err(Presented::Refused(format!("certificate {serial} was not issued by this CA"))),
         };
         if record.status != CertStatus::Issued || record.not_after <= crate::time::now_unix() {
-            return Err(Presented::Refused(format!("certificate {serial} is {} or expired", record.status.as_str())));
+            let why = match record.status {
+                // A suspended facility's certificates are on hold (certificateHold) until it resumes.
+                CertStatus::Revoked => "revoked or on hold (its facility is suspended or retired)",
+                _ if record.status == CertStatus::Issued => "expired",
+                _ => "not issued",
+            };
+            return Err(Presented::Refused(format!("certificate {serial} is {why}")));
         }
         let Ok(profile) = record.profile.parse::<ProfileKind>() else {
             return Err(Presented::Refused(format!("certificate {serial} is not an end-entity certificate")));

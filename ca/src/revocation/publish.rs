@@ -27,7 +27,7 @@ pub struct Published {
     /// nextUpdate (Unix seconds).
     pub next_update: i64,
     /// The revocation marker it was made from.
-    marker: (i64, i64),
+    marker: (i64, i64, i64),
     /// When the marker was last compared (Unix seconds).
     checked_at: std::sync::atomic::AtomicI64,
 }

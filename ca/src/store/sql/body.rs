@@ -146,6 +146,95 @@ macro_rules! sql_store {
                 })
             }
 
+            /// Revoke one issued certificate inside a transaction, audited as `cert.revoke`.
+            async fn revoke_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                chain: &mut Chain,
+                serial: &str,
+                reason: u8,
+                actor: &Actor,
+            ) -> Result<(), StoreError> {
+                let record = Self::fetch_certificate(&mut **tx, serial)
+                    .await?
+                    .filter(|c| c.status == CertStatus::Issued)
+                    .ok_or_else(|| StoreError::UnknownSerial(serial.to_owned()))?;
+                let done =
+                    sqlx::query::<$db>(queries::MARK_REVOKED).bind(serial).execute(&mut **tx).await.map_err(Self::err)?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::UnknownSerial(serial.to_owned()));
+                }
+                sqlx::query::<$db>(queries::INSERT_REVOCATION)
+                    .bind(serial)
+                    .bind(i64::from(reason))
+                    .bind(crate::time::now_unix())
+                    .bind(actor.as_str())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(Self::err)?;
+                Self::append(tx, chain, &events::revoked(&record, reason, actor)).await?;
+                Ok(())
+            }
+
+            /// What a facility's state change does to its certificates, in the same transaction: suspending
+            /// holds every live one (certificateHold), resuming releases the holds, retiring revokes the live
+            /// ones and makes holds permanent (cessationOfOperation). Each change is audited.
+            async fn apply_to_certificates(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                chain: &mut Chain,
+                facility: &FacilityId,
+                t: Transition,
+                actor: &Actor,
+            ) -> Result<(), StoreError> {
+                const HOLD: u8 = 6;
+                const CESSATION: u8 = 5;
+                let serials = |sql: &'static str| {
+                    sqlx::query_scalar::<$db, String>(sql).bind(facility.as_str()).bind(crate::time::now_unix())
+                };
+                match t {
+                    Transition::Suspend | Transition::Retire => {
+                        let reason = if t == Transition::Suspend { HOLD } else { CESSATION };
+                        let live = serials(queries::LIVE_OF_FACILITY).fetch_all(&mut **tx).await.map_err(Self::err)?;
+                        for serial in live {
+                            Self::revoke_in(tx, chain, &serial, reason, actor).await?;
+                        }
+                        if t == Transition::Retire {
+                            let held = sqlx::query_scalar::<$db, String>(queries::HELD_OF_FACILITY)
+                                .bind(facility.as_str())
+                                .fetch_all(&mut **tx)
+                                .await
+                                .map_err(Self::err)?;
+                            for serial in held {
+                                sqlx::query::<$db>(queries::HOLD_TO_CESSATION)
+                                    .bind(&serial)
+                                    .bind(actor.as_str())
+                                    .execute(&mut **tx)
+                                    .await
+                                    .map_err(Self::err)?;
+                                if let Some(record) = Self::fetch_certificate(&mut **tx, &serial).await? {
+                                    Self::append(tx, chain, &events::revoked(&record, CESSATION, actor)).await?;
+                                }
+                            }
+                        }
+                    }
+                    Transition::Resume => {
+                        let held = sqlx::query_scalar::<$db, String>(queries::HELD_OF_FACILITY)
+                            .bind(facility.as_str())
+                            .fetch_all(&mut **tx)
+                            .await
+                            .map_err(Self::err)?;
+                        for serial in held {
+                            sqlx::query::<$db>(queries::DELETE_HOLD).bind(&serial).execute(&mut **tx).await.map_err(Self::err)?;
+                            sqlx::query::<$db>(queries::MARK_UNREVOKED).bind(&serial).execute(&mut **tx).await.map_err(Self::err)?;
+                            if let Some(record) = Self::fetch_certificate(&mut **tx, &serial).await? {
+                                Self::append(tx, chain, &events::unheld(&record, actor)).await?;
+                            }
+                        }
+                    }
+                    Transition::Approve | Transition::Reject | Transition::Activate => {}
+                }
+                Ok(())
+            }
+
             /// After a failed facility insert (transaction rolled back): a
             /// unique violation on the 医療機関コード names its holder.
             async fn duplicate_code_or(&self, e: sqlx::Error, new: &NewFacility) -> StoreError {
@@ -244,6 +333,7 @@ macro_rules! sql_store {
                     .await?
                     .ok_or_else(|| StoreError::UnknownFacility(id.clone()))?;
                 let updated = Self::set_state(&mut tx, &mut chain, current, transition, reason, actor).await?;
+                Self::apply_to_certificates(&mut tx, &mut chain, id, transition, actor).await?;
                 Self::commit(tx, chain).await?;
                 Ok(updated)
             }
@@ -688,8 +778,8 @@ macro_rules! sql_store {
                     .map_err(Self::err)
             }
 
-            async fn revocation_marker(&self, ca: &str, now: i64) -> Result<(i64, i64), StoreError> {
-                sqlx::query_as::<$db, (i64, i64)>(queries::REVOCATION_MARKER)
+            async fn revocation_marker(&self, ca: &str, now: i64) -> Result<(i64, i64, i64), StoreError> {
+                sqlx::query_as::<$db, (i64, i64, i64)>(queries::REVOCATION_MARKER)
                     .bind(ca)
                     .bind(now)
                     .fetch_one(&self.pool)
@@ -844,24 +934,7 @@ macro_rules! sql_store {
             async fn revoke_certificate(&self, serial: &str, reason: u8, actor: &Actor) -> Result<(), StoreError> {
                 let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;
-                let record = Self::fetch_certificate(&mut *tx, serial)
-                    .await?
-                    .filter(|c| c.status == CertStatus::Issued)
-                    .ok_or_else(|| StoreError::UnknownSerial(serial.to_owned()))?;
-                let done =
-                    sqlx::query::<$db>(queries::MARK_REVOKED).bind(serial).execute(&mut *tx).await.map_err(Self::err)?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::UnknownSerial(serial.to_owned()));
-                }
-                sqlx::query::<$db>(queries::INSERT_REVOCATION)
-                    .bind(serial)
-                    .bind(i64::from(reason))
-                    .bind(crate::time::now_unix())
-                    .bind(actor.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(Self::err)?;
-                Self::append(&mut tx, &mut chain, &events::revoked(&record, reason, actor)).await?;
+                Self::revoke_in(&mut tx, &mut chain, serial, reason, actor).await?;
                 Self::commit(tx, chain).await
             }
 

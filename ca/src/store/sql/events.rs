@@ -173,6 +173,17 @@ pub(super) fn revoked(c: &CertificateRecord, reason: u8, actor: &Actor) -> Audit
     }
 }
 
+/// `cert.unhold`: a certificate on hold is valid again (its facility resumed).
+pub(super) fn unheld(c: &CertificateRecord, actor: &Actor) -> AuditEvent {
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: "cert.unhold".into(),
+        target: c.serial.clone(),
+        outcome: Outcome::Ok,
+        detail: json!({ "ca": c.ca, "profile": c.profile, "facility": c.facility.as_ref().map(|f| f.as_str()) }),
+    }
+}
+
 /// `scep.request.<verb>` (hold, approve, reject) on a held SCEP request.
 pub(super) fn held_event(verb: &str, r: &HeldRequest, actor: &Actor) -> AuditEvent {
     let mut detail = json!({

@@ -130,9 +130,28 @@ pub(super) const ISSUED_COUNTS: &str =
 pub(super) const REVOKED_OF_CA: &str = "SELECT r.serial, r.revoked_at, r.reason FROM certificate_revocations r \
      JOIN certificates c ON c.serial = r.serial WHERE c.ca = $1 AND c.not_after >= $2 ORDER BY r.serial";
 
-/// [`REVOKED_OF_CA`]'s size and latest revocation time.
-pub(super) const REVOCATION_MARKER: &str = "SELECT COUNT(*), COALESCE(MAX(r.revoked_at), 0) FROM \
-     certificate_revocations r JOIN certificates c ON c.serial = r.serial WHERE c.ca = $1 AND c.not_after >= $2";
+/// [`REVOKED_OF_CA`]'s size, latest revocation time and reason sum (a hold made permanent changes only the
+/// reason).
+pub(super) const REVOCATION_MARKER: &str = "SELECT COUNT(*), COALESCE(MAX(r.revoked_at), 0), \
+     CAST(COALESCE(SUM(r.reason), 0) AS BIGINT) FROM certificate_revocations r JOIN certificates c ON c.serial = r.serial \
+     WHERE c.ca = $1 AND c.not_after >= $2";
+
+/// A facility's unexpired issued certificates (suspending holds them, retiring revokes them).
+pub(super) const LIVE_OF_FACILITY: &str =
+    "SELECT serial FROM certificates WHERE facility_id = $1 AND status = 'issued' AND not_after >= $2 ORDER BY serial";
+
+/// A facility's certificates on hold (certificateHold = 6).
+pub(super) const HELD_OF_FACILITY: &str = "SELECT c.serial FROM certificates c JOIN certificate_revocations r \
+     ON r.serial = c.serial WHERE c.facility_id = $1 AND c.status = 'revoked' AND r.reason = 6 ORDER BY c.serial";
+
+pub(super) const MARK_UNREVOKED: &str =
+    "UPDATE certificates SET status = 'issued' WHERE serial = $1 AND status = 'revoked'";
+
+pub(super) const DELETE_HOLD: &str = "DELETE FROM certificate_revocations WHERE serial = $1 AND reason = 6";
+
+/// A hold made permanent when the facility is retired.
+pub(super) const HOLD_TO_CESSATION: &str =
+    "UPDATE certificate_revocations SET reason = 5, revoked_by = $2 WHERE serial = $1 AND reason = 6";
 
 /// The next CRL number of a CA (`crl:<ca>` counter, created at 1).
 pub(super) const NEXT_CRL_NUMBER: &str = "INSERT INTO counters (name, value) VALUES ($1, 1) \
