@@ -81,6 +81,8 @@ pub enum Action<'a> {
     RevokeCredential(&'a FacilityId),
     /// List a facility's certificates.
     ListCertificates(&'a FacilityId),
+    /// Revoke a certificate of this facility (a stolen router, a PC given away).
+    RevokeCertificate(&'a FacilityId),
 }
 
 impl Action<'_> {
@@ -96,6 +98,7 @@ impl Action<'_> {
             Self::ListCredentials(_) => "admin.credential.list".into(),
             Self::RevokeCredential(_) => "admin.credential.revoke".into(),
             Self::ListCertificates(_) => "admin.certificate.list".into(),
+            Self::RevokeCertificate(_) => "admin.certificate.revoke".into(),
         }
     }
 
@@ -108,7 +111,8 @@ impl Action<'_> {
             | Self::CreateCredential(f)
             | Self::ListCredentials(f)
             | Self::RevokeCredential(f)
-            | Self::ListCertificates(f) => Some(f),
+            | Self::ListCertificates(f)
+            | Self::RevokeCertificate(f) => Some(f),
         }
     }
 }
@@ -149,9 +153,12 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
                 )));
             }
             match (basis, a) {
-                (AdminBasis::Credential(_), A::CreateCredential(_) | A::RevokeCredential(_)) => Err(Denial::Forbidden(
-                    "an enrollment credential cannot create or revoke credentials: authenticate with the \
-                     facility's PC certificate"
+                (
+                    AdminBasis::Credential(_),
+                    A::CreateCredential(_) | A::RevokeCredential(_) | A::RevokeCertificate(_),
+                ) => Err(Denial::Forbidden(
+                    "an enrollment credential cannot create or revoke credentials or certificates: authenticate \
+                     with the facility's PC certificate"
                         .into(),
                 )),
                 _ => Ok(()),
@@ -173,7 +180,13 @@ pub fn authenticated(principal: &Principal) -> Result<(), Denial> {
 
 /// Whether an action changes anything.
 fn mutates(action: &Action<'_>) -> bool {
-    matches!(action, Action::Transition(..) | Action::CreateCredential(_) | Action::RevokeCredential(_))
+    matches!(
+        action,
+        Action::Transition(..)
+            | Action::CreateCredential(_)
+            | Action::RevokeCredential(_)
+            | Action::RevokeCertificate(_)
+    )
 }
 
 #[cfg(test)]
@@ -219,6 +232,8 @@ mod tests {
             (Action::RevokeCredential(&g),          [No401, No403, No403, No403, Yes]),
             (Action::ListCertificates(&f),          [No401, Yes,   Yes,   Yes,   Yes]),
             (Action::ListCertificates(&g),          [No401, No403, No403, Yes,   Yes]),
+            (Action::RevokeCertificate(&f),         [No401, Yes,   No403, No403, Yes]),
+            (Action::RevokeCertificate(&g),         [No401, No403, No403, No403, Yes]),
         ];
         for (action, wants) in table {
             for (principal, want) in [&anon, &pc, &cred, &au, &op].into_iter().zip(wants) {

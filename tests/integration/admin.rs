@@ -116,6 +116,33 @@ fn journey_from_application_to_suspension(b: Backend) {
     assert_eq!((r.status, r.json["state"].as_str()), (200, Some("active")), "{r:?}");
     assert_eq!(api.get(&format!("/api/v1/facilities/{id}"), &admin).status, 200, "resumed: the admin acts again");
 
+    // The facility admin revokes a router of its facility (stolen); refusals change nothing.
+    let router_csr = csr(h.scratch(), "stolen", Key::P256, "router");
+    let router = h.path("stolen.pem");
+    h.ok(&[
+        "issue",
+        "--profile",
+        "router",
+        "--facility",
+        &id,
+        "--csr",
+        router_csr.to_str().unwrap(),
+        "--out",
+        router.to_str().unwrap(),
+    ]);
+    let router_serial =
+        x509_text(&router, &["-serial", "-noout"]).trim().trim_start_matches("serial=").to_ascii_lowercase();
+    let revoke = format!("/api/v1/certificates/{router_serial}/revoke");
+    assert_eq!(api.post(&revoke, &json!({ "reason": "keyCompromise" }), &As::Nobody).status, 401);
+    let r = api.post(&revoke, &json!({ "reason": "bored" }), &admin);
+    assert_eq!(r.status, 400, "{r:?}");
+    let r = api.post(&format!("/api/v1/certificates/{}/revoke", "7f".repeat(16)), &json!({}), &admin);
+    assert_eq!(r.status, 404, "{r:?}");
+    let r = api.post(&revoke, &json!({ "reason": "keyCompromise" }), &admin);
+    assert_eq!((r.status, r.json["status"].as_str()), (200, Some("revoked")), "{r:?}");
+    assert_eq!(api.post(&revoke, &json!({}), &admin).status, 409, "revoked already");
+    assert!(h.ok(&["audit", "list", "--limit", "1000"]).contains(&format!("facility-admin:{id}")));
+
     let audit = h.ok(&["audit", "list", "--limit", "1000"]);
     for (actor, action) in [
         ("api:anonymous", "facility.register"),

@@ -289,6 +289,47 @@ pub async fn revoke_credential(
     }
 }
 
+/// What `POST /api/v1/certificates/{serial}/revoke` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeBody {
+    /// RFC 5280 reason name; `unspecified` when absent.
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/certificates/{serial}/revoke` (operators; the facility's admin by PC certificate): revoke a
+/// facility certificate with an RFC 5280 reason. hcpki's own certificates (server, OCSP, operators) are
+/// revoked with the CLI.
+pub async fn revoke_certificate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(serial): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let name = "admin.certificate.revoke";
+    caller.authenticated(name).await?;
+    let request: RevokeBody = read_json(&caller, name, "-", body).await?;
+    let reason = match request.reason.as_deref().unwrap_or("unspecified").parse::<hcpki_ca::revocation::Reason>() {
+        Ok(r) => r,
+        Err(e) => return Err(caller.refuse(name, "-", ApiError::bad_request("bad reason", e.to_string())).await),
+    };
+    let record = match hcpki_ca::serial::normalise(&serial) {
+        Some(s) => state.admin.store().certificate(&s).await.map_err(ApiError::unavailable)?,
+        None => None,
+    };
+    let Some((record, facility)) = record.and_then(|r| r.facility.clone().map(|f| (r, f))) else {
+        let e = ApiError::not_found(format!(
+            "no facility certificate {serial:?}: list them with GET /api/v1/facilities/ID/certificates"
+        ));
+        return Err(caller.refuse(name, "-", e).await);
+    };
+    caller.may(Action::RevokeCertificate(&facility)).await?;
+    match state.admin.revoke(&record.serial, reason, &caller.actor()).await {
+        Ok(c) => Ok(Json(serde_json::to_value(&c).unwrap_or_default()).into_response()),
+        Err(e) => Err(refused(&caller, name, &record.serial, e.into()).await),
+    }
+}
+
 /// `GET /api/v1/facilities/{id}/certificates` (operators, auditors, the facility's admin): newest first,
 /// with status and expiry.
 pub async fn certificates(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult {

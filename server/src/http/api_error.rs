@@ -82,9 +82,8 @@ impl From<AuthorityError> for ApiError {
             AuthorityError::FacilityState { .. }
             | AuthorityError::Store(StoreError::Transition(_))
             | AuthorityError::Store(StoreError::FacilityState { .. })
-            | AuthorityError::Store(StoreError::DuplicateMedicalCode { .. }) => {
-                Self::new(StatusCode::CONFLICT, "conflict", detail)
-            }
+            | AuthorityError::Store(StoreError::DuplicateMedicalCode { .. })
+            | AuthorityError::NotRevocable(_) => Self::new(StatusCode::CONFLICT, "conflict", detail),
             AuthorityError::Credential(hcpki_ca::enroll::credential::CredentialError::Unknown(_)) => {
                 Self::not_found(detail)
             }

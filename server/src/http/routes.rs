@@ -49,6 +49,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/facilities/{id}/certificates", get(admin::certificates))
         .route("/api/v1/facilities/{id}/{action}", post(admin::transition))
         .route("/api/v1/credentials/{id}/revoke", post(admin::revoke_credential))
+        .route("/api/v1/certificates/{serial}/revoke", post(admin::revoke_certificate))
         .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
 }
 
