@@ -162,21 +162,28 @@ pub fn mint(
 ) -> Result<Minted, CredentialError> {
     let random = |n| crate::keys::random_secret(n).map_err(|e| CredentialError::Random(e.to_string()));
     let id = hex::encode(random(ID_BYTES)?.as_slice());
-    let salt = hex::encode(random(SALT_BYTES)?.as_slice());
-    let bytes = match (new.protocol, eab) {
-        (Protocol::Acme, Some(k)) => k.derive(&id, &salt),
-        (Protocol::Acme, None) => return Err(CredentialError::NoEnrollmentKey),
-        (Protocol::Scep, _) => random(SCEP_SECRET_BYTES)?,
-        (Protocol::Est, _) => random(SECRET_BYTES)?,
-    };
     // SCEP challenge passwords travel as PrintableString on many devices, which has no `_`: hex there. SCEP
     // has no username, so the challenge is the ID followed by the secret ([`scep_challenge`]); devices cap
     // it at 64 characters or fewer, which leaves 128 secret bits. EST passwords and ACME EAB keys
-    // (RFC 8555 §7.3.4: base64url) take 256 bits in base64url.
-    let secret = Zeroizing::new(match new.protocol {
-        Protocol::Scep => hex::encode(bytes.as_slice()),
-        Protocol::Est | Protocol::Acme => URL_SAFE_NO_PAD.encode(bytes.as_slice()),
-    });
+    // (RFC 8555 §7.3.4: base64url) take 256 bits in base64url. A base64url secret may begin with `-`, which
+    // command-line clients take for an option (`certbot --eab-hmac-key -x…` fails), so such a draw is made
+    // again (one in 64; it costs 0.02 bits). An EAB key is derived from the salt, so the salt is drawn again.
+    let (salt, secret) = loop {
+        let salt = hex::encode(random(SALT_BYTES)?.as_slice());
+        let bytes = match (new.protocol, eab) {
+            (Protocol::Acme, Some(k)) => k.derive(&id, &salt),
+            (Protocol::Acme, None) => return Err(CredentialError::NoEnrollmentKey),
+            (Protocol::Scep, _) => random(SCEP_SECRET_BYTES)?,
+            (Protocol::Est, _) => random(SECRET_BYTES)?,
+        };
+        let secret = Zeroizing::new(match new.protocol {
+            Protocol::Scep => hex::encode(bytes.as_slice()),
+            Protocol::Est | Protocol::Acme => URL_SAFE_NO_PAD.encode(bytes.as_slice()),
+        });
+        if !secret.starts_with('-') {
+            break (salt, secret);
+        }
+    };
     let secret_hash = hex::encode(tag(&salt, &secret));
     let record = CredentialRecord {
         id,
@@ -355,6 +362,31 @@ mod tests {
         let facility = FacilityId::from_number(1).unwrap();
         let new = NewCredential::new(facility, Protocol::Est, profiles, DEFAULT_VALIDITY_SECS).unwrap();
         mint(&new, "test", 1000, None).unwrap()
+    }
+
+    /// No secret starts with `-` (clients would read it as an option); EAB keys included, whose salt is redrawn.
+    #[test]
+    fn no_secret_looks_like_an_option() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = super::super::acme::eab::EnrollmentKey::load_or_create(dir.path()).unwrap();
+        let facility = FacilityId::from_number(1).unwrap();
+        for protocol in [Protocol::Est, Protocol::Acme] {
+            let new =
+                NewCredential::new(facility.clone(), protocol, &[ProfileKind::Pc], DEFAULT_VALIDITY_SECS).unwrap();
+            for _ in 0..400 {
+                let m = mint(&new, "test", 1000, Some(&key)).unwrap();
+                assert!(!m.secret.starts_with('-'), "{protocol}: {}", m.secret.as_str());
+                assert_eq!(m.secret.as_str(), URL_SAFE_NO_PAD.encode(key_or_random(&m, &key, protocol)).as_str());
+            }
+        }
+    }
+
+    /// For ACME, the secret is the key derived from the stored salt (so verification can re-derive it).
+    fn key_or_random(m: &Minted, key: &super::super::acme::eab::EnrollmentKey, protocol: Protocol) -> Vec<u8> {
+        match protocol {
+            Protocol::Acme => key.derive(&m.record.id, &m.record.salt).to_vec(),
+            _ => URL_SAFE_NO_PAD.decode(m.secret.as_str()).unwrap(),
+        }
     }
 
     #[test]
