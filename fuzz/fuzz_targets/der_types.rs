@@ -1,6 +1,7 @@
 //! hcpki's own DER types (`hcpki_ca::asn1`): RawOid (arcs of any size),
-//! GeneralNames with large-arc otherNames, CertificatePolicies, and the
-//! SIGNED wrapper that keeps the exact to-be-signed octets.
+//! GeneralNames with large-arc otherNames, CertificatePolicies, the
+//! SIGNED wrapper that keeps the exact to-be-signed octets, and the RFC 6960
+//! OCSP request and response (an OCSP responder decodes whatever arrives).
 //!
 //! Decoding arbitrary bytes must never panic. A value that decodes must
 //! re-encode and decode to the same value: a failed round trip is a real bug
@@ -9,6 +10,7 @@
 #![no_main]
 
 use der::{Decode, Encode};
+use hcpki_ca::asn1::ocsp::{BasicOcspResponse, OcspRequest, OcspResponse};
 use hcpki_ca::asn1::{CertificatePolicies, GeneralNames, RawOid, SignedRaw};
 use libfuzzer_sys::fuzz_target;
 
@@ -20,6 +22,9 @@ fuzz_target!(|data: &[u8]| {
     }
     round_trip::<GeneralNames>(data);
     round_trip::<CertificatePolicies>(data);
+    round_trip::<OcspRequest>(data);
+    round_trip::<OcspResponse>(data);
+    round_trip::<BasicOcspResponse>(data);
     if let Some(signed) = round_trip::<SignedRaw>(data) {
         // The accessor csr::parse relies on.
         let _ = signed.tbs_der();

@@ -338,6 +338,26 @@ mod tests {
         }
     }
 
+    /// A response made by `openssl ocsp -index … -rsigner … -reqin` (OpenSSL 3.0): decodes, its BasicOCSPResponse
+    /// decodes, names the requested serial as good, echoes the nonce, and both re-encode byte for byte.
+    #[test]
+    fn openssl_response_decodes() {
+        let der = include_bytes!("../../../fuzz/seeds/der_types/ocsp-response-good.der");
+        let response = OcspResponse::from_der(der).unwrap();
+        assert_eq!(response.response_status, OcspResponseStatus::Successful);
+        let bytes = response.response_bytes.as_ref().unwrap();
+        assert_eq!(bytes.response_type, ID_PKIX_OCSP_BASIC);
+        let basic = BasicOcspResponse::from_der(bytes.response.as_bytes()).unwrap();
+        let [single] = basic.tbs_response_data.responses.as_slice() else { panic!("one response") };
+        assert_eq!(single.cert_id.serial_number.as_bytes(), [0x12, 0x34]);
+        assert_eq!(single.cert_status, CertStatus::Good(Null));
+        assert!(matches!(basic.tbs_response_data.responder_id, ResponderId::ByName(_)));
+        let ext = basic.tbs_response_data.response_extensions.as_ref().unwrap();
+        assert_eq!(ext[0].extn_id, ID_PKIX_OCSP_NONCE);
+        assert_eq!(basic.to_der().unwrap(), bytes.response.as_bytes());
+        assert_eq!(response.to_der().unwrap(), der);
+    }
+
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         for bytes in [&b""[..], b"\x30", b"\x30\x80", b"\x30\x03\x0a\x01\x04", b"\xff\xff\xff"] {
