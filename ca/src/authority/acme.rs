@@ -1,12 +1,12 @@
 //! The authority's side of ACME: [`AcmeAuthority`] over the store, the enrollment key and the EST issuance
 //! path (decision D17).
 
-use super::{Authority, CaName};
+use super::{Authority, AuthorityError, CaName};
 use crate::enroll::acme::eab::{EabKeyError, EnrollmentKey};
 use crate::enroll::acme::{AcmeAccount, AcmeAuthority, AcmeOrder, IssuedCertificate, NONCE_LIFETIME_SECS, Problem};
 use crate::enroll::{Basis, EnrollError, Grant, Protocol};
 use crate::facility::FacilityId;
-use crate::store::{Actor, CertStatus, StoreError};
+use crate::store::{Actor, CertStatus};
 use zeroize::Zeroizing;
 
 impl Authority {
@@ -128,9 +128,11 @@ impl AcmeAuthority for Authority {
     }
 
     async fn revoke(&self, serial: &str, reason: u8, actor: &Actor) -> Result<(), Problem> {
-        match self.store.revoke_certificate(serial, reason, actor).await {
-            Ok(()) => Ok(()),
-            Err(StoreError::UnknownSerial(_)) => {
+        let reason = crate::revocation::Reason::from_code(i64::from(reason))
+            .ok_or_else(|| Problem::bad_revocation_reason(format!("reason code {reason} is not an RFC 5280 reason")))?;
+        match Authority::revoke(self, serial, reason, actor).await {
+            Ok(_) => Ok(()),
+            Err(AuthorityError::NotRevocable(_)) => {
                 Err(Problem::already_revoked(format!("certificate {serial} is not an unrevoked issued certificate")))
             }
             Err(e) => Err(internal(e)),

@@ -187,50 +187,46 @@ macro_rules! sql_store {
             ) -> Result<(), StoreError> {
                 const HOLD: u8 = 6;
                 const CESSATION: u8 = 5;
-                let serials = |sql: &'static str| {
-                    sqlx::query_scalar::<$db, String>(sql).bind(facility.as_str()).bind(crate::time::now_unix())
-                };
-                match t {
-                    Transition::Suspend | Transition::Retire => {
-                        let reason = if t == Transition::Suspend { HOLD } else { CESSATION };
-                        let live = serials(queries::LIVE_OF_FACILITY).fetch_all(&mut **tx).await.map_err(Self::err)?;
-                        for serial in live {
-                            Self::revoke_in(tx, chain, &serial, reason, actor).await?;
-                        }
-                        if t == Transition::Retire {
-                            let held = sqlx::query_scalar::<$db, String>(queries::HELD_OF_FACILITY)
-                                .bind(facility.as_str())
-                                .fetch_all(&mut **tx)
-                                .await
-                                .map_err(Self::err)?;
-                            for serial in held {
-                                sqlx::query::<$db>(queries::HOLD_TO_CESSATION)
-                                    .bind(&serial)
-                                    .bind(actor.as_str())
-                                    .execute(&mut **tx)
-                                    .await
-                                    .map_err(Self::err)?;
-                                if let Some(record) = Self::fetch_certificate(&mut **tx, &serial).await? {
-                                    Self::append(tx, chain, &events::revoked(&record, CESSATION, actor)).await?;
-                                }
-                            }
-                        }
+                if matches!(t, Transition::Suspend | Transition::Retire) {
+                    let reason = if t == Transition::Suspend { HOLD } else { CESSATION };
+                    let live = sqlx::query_scalar::<$db, String>(queries::LIVE_OF_FACILITY)
+                        .bind(facility.as_str())
+                        .bind(crate::time::now_unix())
+                        .fetch_all(&mut **tx)
+                        .await
+                        .map_err(Self::err)?;
+                    for serial in live {
+                        Self::revoke_in(tx, chain, &serial, reason, actor).await?;
                     }
-                    Transition::Resume => {
-                        let held = sqlx::query_scalar::<$db, String>(queries::HELD_OF_FACILITY)
-                            .bind(facility.as_str())
-                            .fetch_all(&mut **tx)
+                }
+                if !matches!(t, Transition::Retire | Transition::Resume) {
+                    return Ok(());
+                }
+                let held = sqlx::query_scalar::<$db, String>(queries::HELD_OF_FACILITY)
+                    .bind(facility.as_str())
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(Self::err)?;
+                for serial in held {
+                    if t == Transition::Retire {
+                        sqlx::query::<$db>(queries::HOLD_TO_CESSATION)
+                            .bind(&serial)
+                            .bind(actor.as_str())
+                            .execute(&mut **tx)
                             .await
                             .map_err(Self::err)?;
-                        for serial in held {
-                            sqlx::query::<$db>(queries::DELETE_HOLD).bind(&serial).execute(&mut **tx).await.map_err(Self::err)?;
-                            sqlx::query::<$db>(queries::MARK_UNREVOKED).bind(&serial).execute(&mut **tx).await.map_err(Self::err)?;
-                            if let Some(record) = Self::fetch_certificate(&mut **tx, &serial).await? {
-                                Self::append(tx, chain, &events::unheld(&record, actor)).await?;
-                            }
-                        }
+                    } else {
+                        sqlx::query::<$db>(queries::DELETE_HOLD).bind(&serial).execute(&mut **tx).await.map_err(Self::err)?;
+                        sqlx::query::<$db>(queries::MARK_UNREVOKED).bind(&serial).execute(&mut **tx).await.map_err(Self::err)?;
                     }
-                    Transition::Approve | Transition::Reject | Transition::Activate => {}
+                    if let Some(record) = Self::fetch_certificate(&mut **tx, &serial).await? {
+                        let event = if t == Transition::Retire {
+                            events::revoked(&record, CESSATION, actor)
+                        } else {
+                            events::unheld(&record, actor)
+                        };
+                        Self::append(tx, chain, &event).await?;
+                    }
                 }
                 Ok(())
             }
