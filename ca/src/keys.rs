@@ -110,6 +110,21 @@ pub fn open(uri: &KeyUri, ctx: &KeyContext) -> Result<Box<dyn KeySource>, KeyErr
     }
 }
 
+/// Open an existing key, making it first (with `algorithm`) when it does not exist yet.
+pub fn open_or_generate(
+    uri: &KeyUri,
+    algorithm: KeyAlgorithm,
+    ctx: &KeyContext,
+) -> Result<Box<dyn KeySource>, KeyError> {
+    match open(uri, ctx) {
+        Err(KeyError::KeyFile { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            generate(uri, algorithm, ctx)
+        }
+        Err(KeyError::Pkcs11NotFound(_)) => generate(uri, algorithm, ctx),
+        other => other,
+    }
+}
+
 /// Open an existing RSA key for decryption as well as signing ([`Decrypter`]), making it first (with
 /// `algorithm`) when it does not exist yet.
 pub fn open_or_generate_decrypter(

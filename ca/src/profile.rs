@@ -167,7 +167,7 @@ impl Default for ProfileSettings {
             router_zone: "router.hcpki.example".into(),
             identity_domain: "hcpki.example".into(),
             http_base_url: "http://127.0.0.1:8080".into(),
-            ocsp_in_aia: false,
+            ocsp_in_aia: true,
             router_days: 730,
             pc_days: 397,
             server_days: 397,

@@ -1,12 +1,18 @@
-//! Revocation: RFC 5280 reasons and the CRL a CA signs.
+//! Revocation: RFC 5280 reasons and what relying parties read.
 //!
 //! The revocation *record* is the store's (`certificate_revocations`, one row per revoked certificate, written
-//! with its audit entry); this module turns records into what relying parties read. Publication over HTTP,
-//! regeneration timers and OCSP come with issue #5; what is here is the part every consumer needs: the reason
-//! vocabulary and a complete, signed CRL per issuing CA.
+//! with its audit entry); this module turns records into what relying parties read:
+//!
+//! ```text
+//! store ──▶ crl (a complete CRL per CA) ──▶ publish (signed once, re-signed when the record moves)
+//!   └────▶ status (revoked sets in memory) ──▶ ocsp (pre-signed answers)  ──▶ HTTP (server crate)
+//!                                         └──▶ the server's mutual-TLS check
+//! ```
 
 pub mod crl;
+pub mod ocsp;
 pub mod publish;
+pub mod status;
 
 use std::fmt;
 use std::str::FromStr;
@@ -38,6 +44,15 @@ impl Reason {
     /// A stored reason code.
     pub fn from_code(code: i64) -> Option<Self> {
         Self::ALL.iter().find(|(r, _)| i64::from(*r as u8) == code).map(|(r, _)| Self(*r))
+    }
+
+    /// A stored reason code, read as unspecified (with a warning) when it is not an RFC 5280 reason: a
+    /// relying party must still learn that the certificate is revoked.
+    pub fn from_code_or_unspecified(code: i64) -> Self {
+        Self::from_code(code).unwrap_or_else(|| {
+            tracing::warn!(code, "stored revocation reason is not an RFC 5280 code; published as unspecified");
+            Self(CrlReason::Unspecified)
+        })
     }
 
     /// The RFC 5280 name.

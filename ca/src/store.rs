@@ -184,6 +184,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The next CRL number of CA `ca`: 1, 2, 3… across restarts and replicas (RFC 5280 §5.2.3).
     async fn next_crl_number(&self, ca: &str) -> Result<i64, StoreError>;
 
+    /// The revocation of one certificate: (revoked at, RFC 5280 reason code), if it is revoked (OCSP answers
+    /// for certificates past notAfter, which [`Store::revoked_of_ca`] leaves out).
+    async fn revocation(&self, serial: &str) -> Result<Option<(i64, i64)>, StoreError>;
+
+    /// Up to `limit` serials of `ca`'s issued, unexpired, unrevoked certificates after `after`, by serial (a
+    /// page of the population an OCSP responder pre-signs answers for).
+    async fn live_serials(&self, ca: &str, now: i64, after: &str, limit: i64) -> Result<Vec<String>, StoreError>;
+
     /// How many certificates are `issued`, per profile, sorted by profile (for metrics).
     async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 

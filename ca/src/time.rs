@@ -39,3 +39,8 @@ pub fn validity_until(not_before: i64, not_after: i64) -> der::Result<Validity> 
     let na = UNIX_EPOCH + Duration::from_secs(not_after.max(0) as u64);
     Ok(Validity::new(Time::try_from(nb)?, Time::try_from(na)?))
 }
+
+/// Unix seconds as an ASN.1 GeneralizedTime (OCSP writes every time this way, RFC 6960 §4.2.1).
+pub fn generalized(unix: i64) -> der::Result<der::asn1::GeneralizedTime> {
+    der::asn1::GeneralizedTime::from_unix_duration(Duration::from_secs(unix.max(0) as u64))
+}

@@ -73,6 +73,42 @@ pub struct ServeConfig {
     /// may be added for devices that need other switches (e.g. `juniper` with `profile = "router"`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub scep: std::collections::BTreeMap<String, ScepEndpointConfig>,
+    /// The OCSP responder.
+    #[serde(default, skip_serializing_if = "OcspConfig::is_default")]
+    pub ocsp: OcspConfig,
+}
+
+/// `[serve.ocsp]`: how the OCSP responder makes and keeps answers.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OcspConfig {
+    /// Validity of a `good`/`revoked` answer (nextUpdate − thisUpdate), in hours; re-signed half-way. A
+    /// relying party that caches an answer learns of a revocation at most this late.
+    pub validity_hours: u32,
+    /// At most this many pre-signed answers in memory (about 1 KB each).
+    pub cache_entries: usize,
+}
+
+impl Default for OcspConfig {
+    fn default() -> Self {
+        let d = hcpki_ca::revocation::ocsp::ResponderSettings::default();
+        Self { validity_hours: (d.validity_secs / 3600) as u32, cache_entries: d.cache_entries }
+    }
+}
+
+impl OcspConfig {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// The responder settings these make.
+    pub fn settings(&self) -> hcpki_ca::revocation::ocsp::ResponderSettings {
+        hcpki_ca::revocation::ocsp::ResponderSettings {
+            validity_secs: i64::from(self.validity_hours.clamp(1, 168)) * 3600,
+            cache_entries: self.cache_entries,
+            ..Default::default()
+        }
+    }
 }
 
 /// `[serve.scep.<name>]`: one SCEP endpoint's switches.

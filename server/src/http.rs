@@ -13,6 +13,8 @@ pub mod crl;
 pub mod est;
 pub mod health;
 pub mod metrics;
+pub mod ocsp;
+pub mod ocsp_signer;
 pub mod routes;
 pub mod scep;
 pub mod scep_ra;
@@ -42,4 +44,6 @@ pub struct AppState {
     pub scep: Arc<scep::Scep>,
     /// The CA as the admin API uses it (principals, facilities, credentials, refusals audited).
     pub admin: Arc<hcpki_ca::Authority>,
+    /// The OCSP responder.
+    pub ocsp: Arc<hcpki_ca::revocation::ocsp::Responder>,
 }

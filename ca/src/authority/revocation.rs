@@ -2,8 +2,8 @@
 
 use super::{Authority, AuthorityError, CaName};
 use crate::profile;
+use crate::revocation::Reason;
 use crate::revocation::crl::{self, CrlSigner, Entry};
-use crate::revocation::{CrlReason, Reason};
 use crate::store::{Actor, CertificateRecord, StoreError};
 
 /// How long a CRL made on request is valid. Publication with regeneration before nextUpdate is issue #5.
@@ -48,16 +48,10 @@ impl Authority {
             .revoked_of_ca(ca.as_str(), now)
             .await?
             .into_iter()
-            .map(|(serial, revoked_at, code)| {
-                let reason = Reason::from_code(code).unwrap_or_else(|| {
-                    tracing::warn!(
-                        serial,
-                        code,
-                        "stored revocation reason is not an RFC 5280 code; listed as unspecified"
-                    );
-                    Reason(CrlReason::Unspecified)
-                });
-                Entry { serial, revoked_at, reason }
+            .map(|(serial, revoked_at, code)| Entry {
+                serial,
+                revoked_at,
+                reason: Reason::from_code_or_unspecified(code),
             })
             .collect();
         let number = self.store.next_crl_number(ca.as_str()).await?;

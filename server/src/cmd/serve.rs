@@ -31,6 +31,8 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         "TLS server certificate {}",
         if identity.issued { "issued" } else { "loaded" }
     );
+    // The revocation state the OCSP responder and the mutual-TLS check share, loaded before the first request.
+    let board = revocation::load_board(&authority).await?;
     let anchors = tls::CLIENT_CAS.iter().map(|ca| authority.ca_certificate(*ca)).collect::<Result<Vec<_>, _>>()?;
     let tls = tls::server_config(&identity.chain, identity.key, &anchors)?;
 
@@ -42,6 +44,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let http_addr = http_listener.local_addr()?;
 
     let ras = scep_ra::ensure(&authority, &loaded.dir, &loaded.key_context()).await?;
+    let ocsp = revocation::start(&authority, &loaded, board.clone()).await?;
     let scep = Arc::new(Scep::new(authority.clone(), &ras, &loaded.config.serve.scep)?);
     let state = AppState {
         store: authority.store().clone(),
@@ -51,6 +54,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         acme_validator: Arc::new(NetworkValidator::new(loaded.config.acme.clone())),
         scep,
         admin: authority.clone(),
+        ocsp,
     };
     let https_handle: Handle<SocketAddr> = Handle::new();
     let http_handle: Handle<SocketAddr> = Handle::new();
@@ -116,5 +120,72 @@ impl Signals {
             _ = self.term.recv() => "SIGTERM",
             _ = self.int.recv() => "SIGINT",
         }
+    }
+}
+
+/// The revocation state and the OCSP responder, with the tasks that keep them current.
+mod revocation {
+    use crate::config::Loaded;
+    use crate::http::ocsp_signer;
+    use anyhow::Result;
+    use hcpki_ca::Authority;
+    use hcpki_ca::revocation::ocsp::Responder;
+    use hcpki_ca::revocation::status::RevocationBoard;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// How often every CA's revocation marker is read: a revocation anywhere is answered by OCSP and
+    /// refused by the TLS check within about this long.
+    const REFRESH: Duration = Duration::from_secs(1);
+
+    /// The board of the CAs the server checks and answers for, loaded once.
+    pub async fn load_board(authority: &Authority) -> Result<Arc<RevocationBoard>> {
+        let board = Arc::new(RevocationBoard::new(&ocsp_signer::SERVED));
+        let now = hcpki_ca::time::now_unix();
+        for ca in ocsp_signer::SERVED {
+            board.refresh(authority.store().as_ref(), ca, now, true).await?;
+        }
+        Ok(board)
+    }
+
+    /// The responder with its signers, its maintenance round every [`REFRESH`], answers pre-signed for the
+    /// live certificates in the background, and signer rotation.
+    pub async fn start(
+        authority: &Arc<Authority>,
+        loaded: &Loaded,
+        board: Arc<RevocationBoard>,
+    ) -> Result<Arc<Responder>> {
+        let served = ocsp_signer::ensure(authority, &loaded.dir, &loaded.key_context()).await?;
+        let settings = loaded.config.serve.ocsp.settings();
+        let responder = Arc::new(Responder::new(authority.store().clone(), board, served, settings)?);
+        let r = responder.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            match r.prewarm().await {
+                Ok(n) => {
+                    tracing::info!(signed = n, seconds = started.elapsed().as_secs_f64(), "OCSP answers pre-signed")
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "pre-signing OCSP answers stopped; answers are signed when asked")
+                }
+            }
+        });
+        let r = responder.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(REFRESH);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                match r.maintain(hcpki_ca::time::now_unix()).await {
+                    Ok(m) if m.changed + m.resigned > 0 => {
+                        tracing::info!(changed = m.changed, resigned = m.resigned, "revocation state reloaded")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "revocation state not reloaded; retrying"),
+                }
+            }
+        });
+        ocsp_signer::spawn_rotation(authority.clone(), responder.clone(), loaded.dir.clone(), loaded.key_context());
+        Ok(responder)
     }
 }

@@ -74,7 +74,7 @@ const HTTP_DATE: &[time::format_description::FormatItem<'static>] = time::macros
 );
 
 /// RFC 9110 §5.6.7 IMF-fixdate.
-fn http_date(unix: i64) -> String {
+pub(super) fn http_date(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(HTTP_DATE).ok()).unwrap_or_default()
 }
 

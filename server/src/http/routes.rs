@@ -1,6 +1,6 @@
 //! The URL map: the only place that knows which path is served on which listener.
 
-use super::{AppState, acme, admin, auth, crl, est, health, metrics, scep};
+use super::{AppState, acme, admin, auth, crl, est, health, metrics, ocsp, scep};
 use axum::Router;
 use axum::routing::{get, post};
 
@@ -53,12 +53,17 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
 }
 
-/// The plain-HTTP listener: only what a protocol needs unencrypted (SCEP, CRL download).
+/// The plain-HTTP listener: only what a protocol needs unencrypted (SCEP, CRL download, OCSP).
 pub fn http(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         // The CRL distribution point URLs of every certificate (`<http_base_url>/crl/<ca>.crl`).
         .route("/crl/{file}", get(crl::download))
+        // The OCSP URL in every certificate's AIA (`<http_base_url>/ocsp/<ca>`): POST, and GET with the request
+        // in the path (RFC 6960 Appendix A.1).
+        .route("/ocsp/{ca}", post(ocsp::post))
+        .route("/ocsp/{ca}/", post(ocsp::post))
+        .route("/ocsp/{ca}/{*request}", get(ocsp::get))
         // SCEP (RFC 8894 §4.1): one endpoint per name, with or without the CGI path Cisco IOS appends.
         .route("/scep/{name}", get(scep::named).post(scep::named))
         .route("/scep/{name}/cgi-bin/pkiclient.exe", get(scep::named).post(scep::named))

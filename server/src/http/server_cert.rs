@@ -27,7 +27,7 @@ pub const CERT_FILE: &str = "tls/server.pem";
 const KEY_FILE: &str = "keys/tls-server.p8";
 /// The key's object label (PKCS#11 keys).
 const KEY_OBJECT: &str = "hcpki-tls-server";
-/// A certificate ending sooner than this is replaced at start.
+/// A certificate ending sooner than this (or with less than a third of its lifetime left) is replaced.
 pub const RENEW_BEFORE_DAYS: i64 = 30;
 /// The names when neither `--server-name` nor `serve.server_names` gives any: this machine only.
 pub const DEFAULT_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
@@ -121,15 +121,7 @@ pub fn own_key_uri(authority: &Authority, beside: CaName, file: &str, object: &s
 /// Where the server key lives: beside the server CA's key, in the same kind of store.
 fn open_or_generate_key(authority: &Authority, ctx: &KeyContext) -> Result<Arc<dyn KeySource>, ServerCertError> {
     let uri = own_key_uri(authority, CaName::Server, KEY_FILE, KEY_OBJECT)?;
-    let key = match keys::open(&uri, ctx) {
-        Ok(key) => key,
-        Err(KeyError::KeyFile { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            keys::generate(&uri, KEY_ALGORITHM, ctx)?
-        }
-        Err(KeyError::Pkcs11NotFound(_)) => keys::generate(&uri, KEY_ALGORITHM, ctx)?,
-        Err(e) => return Err(e.into()),
-    };
-    Ok(Arc::from(key))
+    Ok(Arc::from(keys::open_or_generate(&uri, KEY_ALGORITHM, ctx)?))
 }
 
 /// The stored certificate, if there is one.
@@ -156,8 +148,11 @@ async fn still_good(
     if cert.tbs_certificate().subject_public_key_info() != key.public_key() {
         return Ok(false);
     }
-    let not_after = hcpki_ca::time::unix(&cert.tbs_certificate().validity().not_after);
-    if not_after - hcpki_ca::time::now_unix() < RENEW_BEFORE_DAYS * 86_400 {
+    let validity = cert.tbs_certificate().validity();
+    let not_after = hcpki_ca::time::unix(&validity.not_after);
+    // Short-lived certificates (OCSP responders: 30 days) are renewed with a third of their life left.
+    let lifetime = not_after - hcpki_ca::time::unix(&validity.not_before);
+    if not_after - hcpki_ca::time::now_unix() < (RENEW_BEFORE_DAYS * 86_400).min(lifetime / 3) {
         return Ok(false);
     }
     let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
@@ -198,14 +193,17 @@ fn write_certificate(path: &Path, pem: &str) -> Result<(), ServerCertError> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerCertError {
-    /// The server key could not be opened or made.
-    #[error("TLS server key: {0}")]
+    /// One of hcpki's own keys (TLS server, SCEP RA, OCSP responder) could not be opened or made.
+    #[error("hcpki's own key (TLS server, SCEP RA or OCSP responder): {0}")]
     Key(#[from] KeyError),
     /// Issuing (or looking up) the certificate failed.
-    #[error("TLS server certificate: {0}")]
+    #[error("hcpki's own certificate (TLS server, SCEP RA or OCSP responder): {0}")]
     Authority(#[from] AuthorityError),
+    /// A stored certificate does not fit its use (e.g. not for its key).
+    #[error("{0}")]
+    Own(String),
     /// The certificate file could not be read or written.
-    #[error("TLS server certificate file {path}: {source}; check the permissions of the hcpki directory")]
+    #[error("certificate file {path}: {source}; check the permissions of the hcpki directory")]
     Io {
         /// The file.
         path: PathBuf,

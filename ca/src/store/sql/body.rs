@@ -792,6 +792,31 @@ macro_rules! sql_store {
                     .map_err(Self::err)
             }
 
+            async fn revocation(&self, serial: &str) -> Result<Option<(i64, i64)>, StoreError> {
+                sqlx::query_as::<$db, (i64, i64)>(queries::REVOCATION_OF)
+                    .bind(serial)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn live_serials(
+                &self,
+                ca: &str,
+                now: i64,
+                after: &str,
+                limit: i64,
+            ) -> Result<Vec<String>, StoreError> {
+                sqlx::query_scalar::<$db, String>(queries::LIVE_SERIALS_OF_CA)
+                    .bind(ca)
+                    .bind(now)
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
             async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
                 sqlx::query_as::<$db, (String, i64)>(queries::ISSUED_COUNTS)
                     .fetch_all(&self.pool)

@@ -136,6 +136,13 @@ pub(super) const REVOCATION_MARKER: &str = "SELECT COUNT(*), COALESCE(MAX(r.revo
      CAST(COALESCE(SUM(r.reason), 0) AS BIGINT) FROM certificate_revocations r JOIN certificates c ON c.serial = r.serial \
      WHERE c.ca = $1 AND c.not_after >= $2";
 
+/// One certificate's revocation, whether or not it expired.
+pub(super) const REVOCATION_OF: &str = "SELECT revoked_at, reason FROM certificate_revocations WHERE serial = $1";
+
+/// A page of a CA's live certificates, walking the primary key.
+pub(super) const LIVE_SERIALS_OF_CA: &str = "SELECT serial FROM certificates WHERE ca = $1 AND status = 'issued' \
+     AND not_after >= $2 AND serial > $3 ORDER BY serial LIMIT $4";
+
 /// A facility's unexpired issued certificates (suspending holds them, retiring revokes them).
 pub(super) const LIVE_OF_FACILITY: &str =
     "SELECT serial FROM certificates WHERE facility_id = $1 AND status = 'issued' AND not_after >= $2 ORDER BY serial";

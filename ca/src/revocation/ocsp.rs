@@ -1,0 +1,477 @@
+//! The OCSP responder (RFC 6960, with the RFC 5019 profile for caching): answers from pre-signed responses.
+//!
+//! ```text
+//! request ─▶ request::parse ──malformed──▶ malformedRequest
+//!               │ CertID issuer hashes ──no CA of ours──▶ unauthorized
+//!               ▼
+//!   one certificate, no nonce ──▶ cache hit ──▶ the stored DER (no signing, no I/O)
+//!               │ miss, several certificates, or a nonce
+//!               ▼
+//!   status: revocation board (memory) → store (issued by this CA?) ──▶ sign with the delegated responder
+//! ```
+//!
+//! Each served CA has a delegated responder certificate (`ocsp` profile, id-pkix-ocsp-nocheck) made and
+//! rotated by the server; its key signs. Answers for one certificate without a nonce are cached per CertID
+//! and served as stored bytes. [`Responder::maintain`] (once a second) reloads the revocation board and
+//! re-signs exactly the answers whose status changed, and re-signs answers half-way through their validity;
+//! [`Responder::prewarm`] signs answers for every live certificate at start. The hot path therefore signs
+//! only for nonces, for certificates first asked about since start, and for unusual CertID forms.
+//!
+//! A request with a nonce gets a fresh answer with the nonce echoed (RFC 8954): clients that insist on
+//! replay protection pay one signature; the rest get the cached one.
+
+pub mod request;
+pub mod response;
+
+use crate::asn1::ocsp::{CertId, OcspResponseStatus};
+use crate::authority::CaName;
+use crate::keys::KeySource;
+use crate::revocation::status::RevocationBoard;
+use crate::store::{CertStatus, Store, StoreError};
+use der::asn1::{Null, ObjectIdentifier};
+use der::{Any, Decode};
+use request::Query;
+use response::{Answer, Status, Window};
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use spki::AlgorithmIdentifierOwned;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use x509_cert::Certificate;
+
+/// How answers are made and kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponderSettings {
+    /// nextUpdate − thisUpdate of a `good`/`revoked` answer (seconds); answers are re-signed half-way.
+    pub validity_secs: i64,
+    /// nextUpdate − thisUpdate of an `unknown` answer: short, because a serial reserved a moment before
+    /// its certificate is signed becomes `good` right after.
+    pub unknown_validity_secs: i64,
+    /// At most this many cached answers (about 1 KB each with the responder certificate).
+    pub cache_entries: usize,
+}
+
+impl Default for ResponderSettings {
+    fn default() -> Self {
+        Self { validity_secs: 12 * 3600, unknown_validity_secs: 300, cache_entries: 1_000_000 }
+    }
+}
+
+/// A delegated responder: its certificate (issued by the CA it answers for) and key.
+#[derive(Debug)]
+pub struct OcspSigner {
+    certificate: Certificate,
+    key: Arc<dyn KeySource>,
+    /// ResponderID byKey: SHA-1 of the responder key's BIT STRING contents (RFC 6960 §4.2.1).
+    key_hash: [u8; 20],
+    not_after: i64,
+}
+
+impl OcspSigner {
+    /// The signer for `certificate` (DER), which must certify `key`.
+    pub fn new(certificate: &[u8], key: Arc<dyn KeySource>) -> Result<Self, OcspError> {
+        let certificate = Certificate::from_der(certificate)?;
+        let spki = certificate.tbs_certificate().subject_public_key_info();
+        if spki != key.public_key() {
+            return Err(OcspError::SignerMismatch);
+        }
+        let key_hash = Sha1::digest(spki.subject_public_key.raw_bytes()).into();
+        let not_after = crate::time::unix(&certificate.tbs_certificate().validity().not_after);
+        Ok(Self { certificate, key, key_hash, not_after })
+    }
+
+    /// The responder certificate's notAfter (Unix seconds): answers never outlive it.
+    pub fn not_after(&self) -> i64 {
+        self.not_after
+    }
+}
+
+/// A CA the responder answers for: its certificate and its delegated responder.
+#[derive(Debug)]
+pub struct Served {
+    /// Which CA.
+    pub ca: CaName,
+    /// The CA certificate (DER): CertIDs name it by hashes of its subject and key.
+    pub certificate: Vec<u8>,
+    /// The delegated responder.
+    pub signer: OcspSigner,
+}
+
+/// A stored answer for one CertID.
+#[derive(Debug)]
+pub struct Cached {
+    cert_id: CertId,
+    status: Status,
+    /// The signed OCSPResponse.
+    pub der: Vec<u8>,
+    /// Its validity.
+    pub window: Window,
+}
+
+impl Cached {
+    /// When it is re-signed: half-way through its validity. HTTP caches may keep it until then.
+    pub fn refresh_at(&self) -> i64 {
+        self.window.this_update + (self.window.next_update - self.window.this_update) / 2
+    }
+}
+
+/// What the responder answers.
+#[derive(Debug)]
+pub enum Reply {
+    /// A pre-signed answer (cacheable by HTTP caches until [`Cached::refresh_at`]).
+    Cached(Arc<Cached>),
+    /// An answer signed for this request (nonce, several certificates): not to be cached.
+    Fresh(Vec<u8>),
+    /// An unsigned error status, with the cause for the log.
+    Refused(OcspResponseStatus, String),
+}
+
+impl Reply {
+    /// The DER OCSPResponse.
+    pub fn der(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            Self::Cached(c) => std::borrow::Cow::Borrowed(&c.der),
+            Self::Fresh(der) => std::borrow::Cow::Borrowed(der),
+            Self::Refused(status, _) => std::borrow::Cow::Owned(response::refusal(*status)),
+        }
+    }
+}
+
+/// What a maintenance round did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Maintenance {
+    /// Certificates whose revocation status changed since the last round.
+    pub changed: usize,
+    /// Answers signed again (status changed or half-way to nextUpdate).
+    pub resigned: usize,
+}
+
+/// Why the responder could not be set up or could not sign.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OcspError {
+    /// A responder or CA certificate does not decode, or an answer does not encode.
+    #[error("OCSP encoding: {0}")]
+    Der(#[from] der::Error),
+    /// The responder certificate is not for the responder key.
+    #[error("the OCSP responder certificate does not match its key; delete the certificate and restart")]
+    SignerMismatch,
+    /// The key refused to sign.
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The responder for a set of CAs.
+#[derive(Debug)]
+pub struct Responder {
+    store: Arc<dyn Store>,
+    board: Arc<RevocationBoard>,
+    issuers: Vec<Issuer>,
+    settings: ResponderSettings,
+    cached: AtomicUsize,
+    last_sweep: std::sync::atomic::AtomicI64,
+}
+
+/// A served CA: how CertIDs name it, who signs for it, and its answers by serial.
+#[derive(Debug)]
+struct Issuer {
+    ca: CaName,
+    /// (hash algorithm, issuerNameHash, issuerKeyHash) for each hash a client may use.
+    ids: Vec<(ObjectIdentifier, Vec<u8>, Vec<u8>)>,
+    signer: RwLock<Arc<OcspSigner>>,
+    /// Answers by serial (INTEGER content octets); one per CertID form asked (hash algorithm, parameters).
+    cache: RwLock<HashMap<Vec<u8>, Vec<Arc<Cached>>>>,
+}
+
+/// How often answers are checked for being half-way to nextUpdate.
+const SWEEP_SECS: i64 = 60;
+/// Serials per page when pre-signing.
+const PREWARM_PAGE: i64 = 1000;
+
+impl Responder {
+    /// A responder for `served`, answering from `board` (which the caller keeps loaded through
+    /// [`Responder::maintain`]) and `store`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        board: Arc<RevocationBoard>,
+        served: Vec<Served>,
+        settings: ResponderSettings,
+    ) -> Result<Self, OcspError> {
+        let issuers = served
+            .into_iter()
+            .map(|s| {
+                let ca = Certificate::from_der(&s.certificate)?;
+                let name = der::Encode::to_der(ca.tbs_certificate().subject())?;
+                let key = ca.tbs_certificate().subject_public_key_info().subject_public_key.raw_bytes();
+                let ids = HASHES.iter().map(|(oid, hash)| (*oid, hash(&name), hash(key))).collect();
+                Ok(Issuer {
+                    ca: s.ca,
+                    ids,
+                    signer: RwLock::new(Arc::new(s.signer)),
+                    cache: RwLock::new(HashMap::new()),
+                })
+            })
+            .collect::<Result<Vec<_>, OcspError>>()?;
+        Ok(Self { store, board, issuers, settings, cached: AtomicUsize::new(0), last_sweep: Default::default() })
+    }
+
+    /// Answer a DER request.
+    pub async fn respond(&self, der: &[u8]) -> Reply {
+        let query = match request::parse(der) {
+            Ok(q) => q,
+            Err(e) => return Reply::Refused(OcspResponseStatus::MalformedRequest, e.to_string()),
+        };
+        let Some(issuer) = self.issuer_of(&query) else {
+            return Reply::Refused(
+                OcspResponseStatus::Unauthorized,
+                "the request names a CA this responder does not serve (or several CAs)".into(),
+            );
+        };
+        if !self.board.loaded(issuer.ca) {
+            return Reply::Refused(OcspResponseStatus::TryLater, "revocation state not loaded yet".into());
+        }
+        let now = crate::time::now_unix();
+        let result = match (&query.cert_ids[..], &query.nonce) {
+            ([one], None) => self.cached_answer(issuer, one, now).await.map(Reply::Cached),
+            _ => self.fresh_answer(issuer, &query, now).await.map(Reply::Fresh),
+        };
+        result.unwrap_or_else(|e| {
+            tracing::error!(error = %e, ca = %issuer.ca, "OCSP answer failed");
+            Reply::Refused(OcspResponseStatus::TryLater, e.to_string())
+        })
+    }
+
+    /// Replace `ca`'s delegated responder (rotation). Stored answers stay valid: they end before the old
+    /// responder certificate does, and are re-signed by the new one as they age.
+    pub fn set_signer(&self, ca: CaName, signer: OcspSigner) {
+        if let Some(issuer) = self.issuers.iter().find(|i| i.ca == ca) {
+            *issuer.signer.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(signer);
+        }
+    }
+
+    /// The delegated responder's notAfter for `ca`.
+    pub fn signer_not_after(&self, ca: CaName) -> Option<i64> {
+        self.issuers.iter().find(|i| i.ca == ca).map(|i| read(&i.signer).not_after)
+    }
+
+    /// One maintenance round: reload each CA's revocation state, re-sign the answers of certificates whose
+    /// status changed, and (every [`SWEEP_SECS`]) the answers half-way to their nextUpdate.
+    pub async fn maintain(&self, now: i64) -> Result<Maintenance, OcspError> {
+        let mut report = Maintenance::default();
+        for issuer in &self.issuers {
+            let changed = self.board.refresh(self.store.as_ref(), issuer.ca, now, false).await?;
+            report.changed += changed.len();
+            for serial in changed {
+                let Ok(bytes) = hex::decode(&serial) else { continue };
+                let stale = write(&issuer.cache).remove(&bytes).unwrap_or_default();
+                self.cached.fetch_sub(stale.len(), Ordering::Relaxed);
+                for old in stale {
+                    self.store_answer(issuer, &old.cert_id, now).await?;
+                    report.resigned += 1;
+                }
+            }
+        }
+        if now - self.last_sweep.load(Ordering::Relaxed) >= SWEEP_SECS {
+            self.last_sweep.store(now, Ordering::Relaxed);
+            report.resigned += self.sweep(now).await?;
+        }
+        Ok(report)
+    }
+
+    /// Sign answers for every live certificate of every served CA (SHA-1 CertIDs, the form OpenSSL,
+    /// browsers and routers send), until the cache is full. Returns how many were signed.
+    pub async fn prewarm(&self) -> Result<usize, OcspError> {
+        let mut signed = 0;
+        for issuer in &self.issuers {
+            let mut after = String::new();
+            loop {
+                let now = crate::time::now_unix();
+                let page = self.store.live_serials(issuer.ca.as_str(), now, &after, PREWARM_PAGE).await?;
+                for serial in &page {
+                    if self.cached.load(Ordering::Relaxed) >= self.settings.cache_entries {
+                        return Ok(signed);
+                    }
+                    let Some(cert_id) = sha1_cert_id(issuer, serial) else { continue };
+                    if self.lookup(issuer, &cert_id, now).is_none() {
+                        self.store_answer(issuer, &cert_id, now).await?;
+                        signed += 1;
+                    }
+                }
+                match page.last() {
+                    Some(last) if page.len() as i64 == PREWARM_PAGE => after.clone_from(last),
+                    _ => break,
+                }
+            }
+        }
+        Ok(signed)
+    }
+
+    /// How many answers are cached.
+    pub fn cached(&self) -> usize {
+        self.cached.load(Ordering::Relaxed)
+    }
+
+    /// The served CA all of the query's CertIDs name.
+    fn issuer_of(&self, query: &Query) -> Option<&Issuer> {
+        let mut found: Option<&Issuer> = None;
+        for id in &query.cert_ids {
+            let issuer = self.issuers.iter().find(|i| {
+                i.ids.iter().any(|(oid, name, key)| {
+                    *oid == id.hash_algorithm.oid
+                        && name == id.issuer_name_hash.as_bytes()
+                        && key == id.issuer_key_hash.as_bytes()
+                })
+            })?;
+            if found.is_some_and(|f| f.ca != issuer.ca) {
+                return None;
+            }
+            found = Some(issuer);
+        }
+        found
+    }
+
+    /// The stored answer for `cert_id`, signing and storing one if there is none fresh.
+    async fn cached_answer(&self, issuer: &Issuer, cert_id: &CertId, now: i64) -> Result<Arc<Cached>, OcspError> {
+        match self.lookup(issuer, cert_id, now) {
+            Some(hit) => Ok(hit),
+            None => self.store_answer(issuer, cert_id, now).await,
+        }
+    }
+
+    fn lookup(&self, issuer: &Issuer, cert_id: &CertId, now: i64) -> Option<Arc<Cached>> {
+        let cache = read(&issuer.cache);
+        let hit = cache.get(cert_id.serial_number.as_bytes())?.iter().find(|c| c.cert_id == *cert_id)?;
+        (now < hit.window.next_update).then(|| hit.clone())
+    }
+
+    /// Resolve, sign and store the answer for `cert_id`, unless the revocation state changed meanwhile (a
+    /// status read before a reload must not outlive it in the cache).
+    async fn store_answer(&self, issuer: &Issuer, cert_id: &CertId, now: i64) -> Result<Arc<Cached>, OcspError> {
+        let generation = self.board.generation(issuer.ca);
+        let status = self.status(issuer.ca, cert_id).await?;
+        let signer = read(&issuer.signer).clone();
+        let window = self.window(&signer, status, now);
+        let der = response::sign(&signer, &[Answer { cert_id, status }], None, window)?;
+        let answer = Arc::new(Cached { cert_id: cert_id.clone(), status, der, window });
+        let mut cache = write(&issuer.cache);
+        if self.board.generation(issuer.ca) != generation {
+            return Ok(answer);
+        }
+        let serial = cert_id.serial_number.as_bytes();
+        if let Some(old) = cache.get_mut(serial).and_then(|v| v.iter_mut().find(|c| c.cert_id == *cert_id)) {
+            *old = answer.clone();
+        } else if self.cached.load(Ordering::Relaxed) < self.settings.cache_entries {
+            cache.entry(serial.to_vec()).or_default().push(answer.clone());
+            self.cached.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(answer)
+    }
+
+    /// An answer signed for this request: several certificates, or a nonce to echo.
+    async fn fresh_answer(&self, issuer: &Issuer, query: &Query, now: i64) -> Result<Vec<u8>, OcspError> {
+        let mut answers = Vec::with_capacity(query.cert_ids.len());
+        for cert_id in &query.cert_ids {
+            let status = match self.lookup(issuer, cert_id, now) {
+                Some(hit) => hit.status,
+                None => self.status(issuer.ca, cert_id).await?,
+            };
+            answers.push(Answer { cert_id, status });
+        }
+        let signer = read(&issuer.signer).clone();
+        // The shortest validity of the statuses given, so an `unknown` is not stretched by a `good` beside it.
+        let window = answers.iter().map(|a| self.window(&signer, a.status, now)).min_by_key(|w| w.next_update);
+        let window = window.unwrap_or(Window { this_update: now, next_update: now });
+        response::sign(&signer, &answers, query.nonce.as_ref(), window)
+    }
+
+    /// The status of the certificate `cert_id` names, issued by `ca`.
+    async fn status(&self, ca: CaName, cert_id: &CertId) -> Result<Status, StoreError> {
+        let serial = hex::encode(cert_id.serial_number.as_bytes());
+        if let Some(revocation) = self.board.lookup(ca, &serial) {
+            return Ok(Status::Revoked(revocation));
+        }
+        let Some(record) = self.store.certificate(&serial).await? else { return Ok(Status::Unknown) };
+        if record.ca != ca.as_str() {
+            return Ok(Status::Unknown);
+        }
+        Ok(match record.status {
+            CertStatus::Issued => Status::Good,
+            // Revoked since the board's last reload, or expired (the board holds unexpired ones only).
+            CertStatus::Revoked => match self.store.revocation(&serial).await? {
+                Some((at, code)) => Status::Revoked(crate::revocation::status::Revocation {
+                    at,
+                    reason: crate::revocation::Reason::from_code_or_unspecified(code),
+                }),
+                None => Status::Unknown,
+            },
+            CertStatus::Reserved | CertStatus::Failed => Status::Unknown,
+        })
+    }
+
+    fn window(&self, signer: &OcspSigner, status: Status, now: i64) -> Window {
+        let validity = match status {
+            Status::Unknown => self.settings.unknown_validity_secs,
+            Status::Good | Status::Revoked(_) => self.settings.validity_secs,
+        };
+        Window { this_update: now, next_update: (now + validity).min(signer.not_after).max(now) }
+    }
+
+    /// Re-sign stored answers half-way to nextUpdate; `unknown` answers are dropped instead (asked again,
+    /// they are looked up again).
+    async fn sweep(&self, now: i64) -> Result<usize, OcspError> {
+        let mut resigned = 0;
+        for issuer in &self.issuers {
+            let due: Vec<Arc<Cached>> = {
+                let mut cache = write(&issuer.cache);
+                let mut dropped = 0;
+                for variants in cache.values_mut() {
+                    let before = variants.len();
+                    variants.retain(|c| !(c.status == Status::Unknown && now >= c.refresh_at()));
+                    dropped += before - variants.len();
+                }
+                cache.retain(|_, v| !v.is_empty());
+                self.cached.fetch_sub(dropped, Ordering::Relaxed);
+                cache.values().flatten().filter(|c| now >= c.refresh_at()).cloned().collect()
+            };
+            for old in due {
+                self.store_answer(issuer, &old.cert_id, now).await?;
+                resigned += 1;
+            }
+        }
+        Ok(resigned)
+    }
+}
+
+/// The hash algorithms accepted in CertIDs, and how to compute them.
+type HashFn = fn(&[u8]) -> Vec<u8>;
+const HASHES: [(ObjectIdentifier, HashFn); 4] = [
+    (const_oid::db::rfc5912::ID_SHA_1, |b| Sha1::digest(b).to_vec()),
+    (const_oid::db::rfc5912::ID_SHA_256, |b| Sha256::digest(b).to_vec()),
+    (const_oid::db::rfc5912::ID_SHA_384, |b| Sha384::digest(b).to_vec()),
+    (const_oid::db::rfc5912::ID_SHA_512, |b| Sha512::digest(b).to_vec()),
+];
+
+/// The CertID most clients send for `serial` (hex): SHA-1 with NULL parameters.
+fn sha1_cert_id(issuer: &Issuer, serial: &str) -> Option<CertId> {
+    let (oid, name, key) = issuer.ids.iter().find(|(oid, _, _)| *oid == const_oid::db::rfc5912::ID_SHA_1)?;
+    Some(CertId {
+        hash_algorithm: AlgorithmIdentifierOwned { oid: *oid, parameters: Some(Any::from(Null)) },
+        issuer_name_hash: der::asn1::OctetString::new(name.clone()).ok()?,
+        issuer_key_hash: der::asn1::OctetString::new(key.clone()).ok()?,
+        serial_number: der::asn1::Int::new(&hex::decode(serial).ok()?).ok()?,
+    })
+}
+
+// A poisoned lock means a panic between whole-value assignments or map operations that leave the map
+// consistent; the responder keeps serving rather than failing every request after it.
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,84 @@
+//! The delegated OCSP responders: one key and one `ocsp` certificate (id-pkix-ocsp-nocheck, 30 days by
+//! default) per CA the responder answers for.
+//!
+//! Keys live beside the CA's key, like the server's own TLS key: `keys/ocsp-<ca>.p8` (encrypted PKCS#8) for a
+//! file CA key, object `hcpki-ocsp-<ca>` on the same token for a PKCS#11 one. RSA-2048 for an RSA CA (the
+//! router CA: IKE stacks that verify RSA chains only must verify the responder too), P-256 otherwise. The
+//! certificates are `ocsp/<ca>.pem`, issued through the normal pipeline at `hcpki serve` start and renewed
+//! while serving (checked hourly) once a third of their life is left, well before any answer they signed
+//! ends. The key is kept across renewals.
+
+use super::server_cert::{self, OwnCertificate, ServerCertError};
+use hcpki_ca::keys::{self, KeyAlgorithm, KeyContext, KeySource};
+use hcpki_ca::profile::ProfileKind;
+use hcpki_ca::revocation::ocsp::{OcspSigner, Responder, Served};
+use hcpki_ca::{Authority, CaName};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The CAs answered for: the facility CAs and the server CA (operator and server certificates). The root
+/// signs only CA certificates, which relying parties check against the root's CRL.
+pub const SERVED: [CaName; 3] = [CaName::Router, CaName::Pc, CaName::Server];
+/// How often the responder certificates are checked for renewal while serving.
+const ROTATION_CHECK: Duration = Duration::from_secs(3600);
+
+/// Each served CA's certificate and delegated responder, issuing or renewing responder certificates as
+/// needed.
+pub async fn ensure(authority: &Authority, dir: &Path, ctx: &KeyContext) -> Result<Vec<Served>, ServerCertError> {
+    let mut served = Vec::with_capacity(SERVED.len());
+    for ca in SERVED {
+        let signer = ensure_one(authority, dir, ctx, ca).await?;
+        served.push(Served { ca, certificate: authority.ca_certificate(ca)?.to_vec(), signer });
+    }
+    Ok(served)
+}
+
+/// Check the responder certificates every hour; a renewed one replaces the old at once.
+pub fn spawn_rotation(authority: Arc<Authority>, responder: Arc<Responder>, dir: PathBuf, ctx: KeyContext) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(ROTATION_CHECK);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            for ca in SERVED {
+                let before = responder.signer_not_after(ca);
+                match ensure_one(&authority, &dir, &ctx, ca).await {
+                    Ok(signer) if Some(signer.not_after()) != before => {
+                        tracing::info!(ca = %ca, "OCSP responder certificate renewed");
+                        responder.set_signer(ca, signer);
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, ca = %ca, "cannot renew the OCSP responder certificate"),
+                }
+            }
+        }
+    });
+}
+
+async fn ensure_one(
+    authority: &Authority,
+    dir: &Path,
+    ctx: &KeyContext,
+    ca: CaName,
+) -> Result<OcspSigner, ServerCertError> {
+    let (file, object) = (format!("keys/ocsp-{ca}.p8"), format!("hcpki-ocsp-{ca}"));
+    let uri = server_cert::own_key_uri(authority, ca, &file, &object)?;
+    let key: Arc<dyn KeySource> = Arc::from(keys::open_or_generate(&uri, algorithm_for(authority, ca)?, ctx)?);
+    let file = format!("ocsp/{ca}.pem");
+    let wanted = OwnCertificate { file: &file, profile: ProfileKind::Ocsp, sans: &[], serves: Some(ca) };
+    let (certificate, serial, issued) = server_cert::ensure_certificate(authority, dir, key.as_ref(), &wanted).await?;
+    if issued {
+        tracing::info!(ca = %ca, serial, "OCSP responder certificate issued");
+    }
+    OcspSigner::new(&certificate, key).map_err(|e| ServerCertError::Own(e.to_string()))
+}
+
+/// RSA-2048 under an RSA CA, P-256 under an ECDSA one.
+fn algorithm_for(authority: &Authority, ca: CaName) -> Result<KeyAlgorithm, ServerCertError> {
+    let der = authority.ca_certificate(ca)?;
+    let cert = <x509_cert::Certificate as der::Decode>::from_der(der)
+        .map_err(|e| ServerCertError::Own(format!("the {ca} CA certificate does not decode: {e}")))?;
+    let rsa = cert.tbs_certificate().subject_public_key_info().algorithm.oid == der::oid::db::rfc5912::RSA_ENCRYPTION;
+    Ok(if rsa { KeyAlgorithm::Rsa2048 } else { KeyAlgorithm::P256 })
+}
