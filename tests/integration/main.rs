@@ -45,6 +45,7 @@ mod demo;
 mod est;
 mod hierarchy;
 mod issue;
+mod ocsp;
 mod opensc;
 mod peer_wrappers;
 mod pkcs11;

@@ -40,6 +40,12 @@ pub fn pkilint_crl(crl: &Path) {
     must_pass(&format!("pkilint --crl {}", crl.display()), out);
 }
 
+/// pkilint's OCSP response linter (RFC 6960) must find nothing at ERROR or above.
+pub fn pkilint_ocsp(response: &Path) {
+    let out = run("pkilint.sh", &[Path::new("--ocsp"), response], &[]);
+    must_pass(&format!("pkilint --ocsp {}", response.display()), out);
+}
+
 /// NSS vfychain with `usage` (12 = IPsec, 1 = SSL server, 0 = SSL client).
 pub fn vfychain(root: &Path, issuing: &Path, cert: &Path, usage: u8) {
     let usage = usage.to_string();

@@ -34,7 +34,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     // The revocation state the OCSP responder and the mutual-TLS check share, loaded before the first request.
     let board = revocation::load_board(&authority).await?;
     let anchors = tls::CLIENT_CAS.iter().map(|ca| authority.ca_certificate(*ca)).collect::<Result<Vec<_>, _>>()?;
-    let tls = tls::server_config(&identity.chain, identity.key, &anchors)?;
+    let tls = tls::server_config(&identity.chain, identity.key, &anchors, board.clone())?;
 
     // Bound here, before serving, so the addresses printed are the real ones (port 0 picks a free port)
     // and a taken port fails the command before anything starts.

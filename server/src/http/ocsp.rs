@@ -65,6 +65,20 @@ pub async fn get(State(state): State<AppState>, Path((ca, encoded)): Path<(Strin
     answer(&state, &der, true).await
 }
 
+/// `GET /ocsp/{ca}` without a request: how to ask (404 for a path that is no responder).
+pub async fn usage(Path(ca): Path<String>) -> Response {
+    unknown_ca(&ca).unwrap_or_else(|| {
+        (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "this is the OCSP responder for the {ca} CA: POST a DER OCSP request (Content-Type: \
+                 application/ocsp-request) or GET /ocsp/{ca}/<base64 of it>\n"
+            ),
+        )
+            .into_response()
+    })
+}
+
 /// The responder's answer as HTTP: cache headers only on pre-signed answers fetched with GET.
 async fn answer(state: &AppState, der: &[u8], get: bool) -> Response {
     let reply = state.ocsp.respond(der).await;

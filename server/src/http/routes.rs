@@ -61,7 +61,7 @@ pub fn http(state: AppState) -> Router {
         .route("/crl/{file}", get(crl::download))
         // The OCSP URL in every certificate's AIA (`<http_base_url>/ocsp/<ca>`): POST, and GET with the request
         // in the path (RFC 6960 Appendix A.1).
-        .route("/ocsp/{ca}", post(ocsp::post))
+        .route("/ocsp/{ca}", post(ocsp::post).get(ocsp::usage))
         .route("/ocsp/{ca}/", post(ocsp::post))
         .route("/ocsp/{ca}/{*request}", get(ocsp::get))
         // SCEP (RFC 8894 §4.1): one endpoint per name, with or without the CGI path Cisco IOS appends.

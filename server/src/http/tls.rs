@@ -7,16 +7,27 @@
 //! server CA's operator certificates), so EST and admin API handlers can read the chain from axum-server's
 //! `TlsInfo` request extension. A client without a certificate still connects (initial
 //! enrollment, health checks). The registry check (issued, unexpired, facility in good standing) is the
-//! enrollment module's, after TLS. No CRLs are checked yet (hcpki publishes none before the revocation issue).
+//! enrollment module's, after TLS, on every request.
+//!
+//! The handshake itself also refuses a revoked (or held) client certificate: [`RevocationChecking`] wraps the
+//! WebPKI verifier and looks the serial up in the same in-memory revocation board the OCSP responder answers
+//! from (reloaded every second), so a revoked PC certificate fails its next handshake with the
+//! `certificate_revoked` alert, without a CRL download or a database query per handshake. Requests on a
+//! connection (or resumed session) established before the revocation are refused by the registry check.
 
 use super::tls_key::{self, KeySourceSigningKey};
 use hcpki_ca::CaName;
 use hcpki_ca::keys::KeySource;
+use hcpki_ca::revocation::status::RevocationBoard;
+use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
 use rustls::crypto::aws_lc_rs::{self, cipher_suite, kx_group};
 use rustls::pki_types::CertificateDer;
+use rustls::pki_types::UnixTime;
 use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use rustls::{RootCertStore, ServerConfig};
 use std::sync::Arc;
 
@@ -51,10 +62,12 @@ pub fn provider() -> CryptoProvider {
 /// * `chain`: the server certificate first, then its issuing CA (DER), as sent to clients.
 /// * `key`: the server certificate's key, wherever it lives (it signs handshakes through [`KeySource`]).
 /// * `client_anchors`: the CA certificates whose client certificates are verified when a client offers one.
+/// * `revocations`: the revocation state client certificates are checked against.
 pub fn server_config(
     chain: &[Vec<u8>],
     key: Arc<dyn KeySource>,
     client_anchors: &[&[u8]],
+    revocations: Arc<RevocationBoard>,
 ) -> Result<ServerConfig, TlsError> {
     // `builder_with_provider` everywhere: the process-default provider is never consulted, so a dependency
     // enabling another rustls backend can neither panic us nor widen the policy.
@@ -66,6 +79,7 @@ pub fn server_config(
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .allow_unauthenticated()
         .build()?;
+    let verifier = Arc::new(RevocationChecking { inner: verifier, revocations });
     let certified = CertifiedKey::new(
         chain.iter().map(|c| CertificateDer::from(c.clone())).collect(),
         Arc::new(KeySourceSigningKey::new(key)?),
@@ -76,6 +90,69 @@ pub fn server_config(
         .with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
     config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
     Ok(config)
+}
+
+/// The WebPKI client verifier, then the revocation board: a chain that verifies but whose end-entity serial is
+/// revoked or on hold is refused as `CertificateError::Revoked`.
+#[derive(Debug)]
+struct RevocationChecking {
+    inner: Arc<dyn ClientCertVerifier>,
+    revocations: Arc<RevocationBoard>,
+}
+
+impl ClientCertVerifier for RevocationChecking {
+    fn offer_client_auth(&self) -> bool {
+        self.inner.offer_client_auth()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        let verified = self.inner.verify_client_cert(end_entity, intermediates, now)?;
+        let cert = <x509_cert::Certificate as der::Decode>::from_der(end_entity)
+            .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
+        let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
+        match self.revocations.lookup_any(&serial) {
+            Some(revocation) => {
+                tracing::info!(serial, reason = %revocation.reason, "TLS client certificate refused: revoked");
+                Err(rustls::Error::InvalidCertificate(CertificateError::Revoked))
+            }
+            None => Ok(verified),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
 }
 
 /// Why the TLS configuration could not be built.
