@@ -7,6 +7,7 @@
 
 pub mod crl;
 pub mod publish;
+pub mod shard;
 
 use std::fmt;
 use std::str::FromStr;

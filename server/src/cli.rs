@@ -80,6 +80,9 @@ pub struct CrlArgs {
     /// The CA: root, router, pc or server.
     #[arg(long)]
     pub ca: String,
+    /// One shard of the pc CA's partitioned CRL (`pc_crl_shards`), instead of the complete CRL.
+    #[arg(long)]
+    pub shard: Option<u16>,
     /// Where to write it (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,

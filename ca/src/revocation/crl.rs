@@ -1,15 +1,20 @@
 //! One complete CRL per issuing CA (RFC 5280 §5): v2, signed through the CA's [`KeySource`], with the
 //! extensions every relying party here reads — authorityKeyIdentifier (to pick the CA key) and cRLNumber —
 //! and a reasonCode entry extension unless the reason is `unspecified` (RFC 5280 §5.3.1: absent rather than
-//! unspecified). Never a delta or partitioned CRL: IKE stacks need one whole list (issue #5).
+//! unspecified). Never a delta CRL. A shard of the PC CA's partitioned CRLs (`revocation::shard`) is built
+//! the same way and adds a critical issuingDistributionPoint naming the shard's URL; the router CA's CRL is
+//! never partitioned: IKE stacks need one whole list (issue #5).
 
 use super::{CrlReason, Reason};
 use crate::keys::KeySource;
-use der::asn1::{BitString, OctetString};
+use const_oid::db::rfc5280::ID_CE_ISSUING_DISTRIBUTION_POINT;
+use der::asn1::{BitString, Ia5String, OctetString};
 use der::{Encode, asn1::Uint};
 use std::time::{Duration, UNIX_EPOCH};
 use x509_cert::Version;
 use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
+use x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber};
 use x509_cert::ext::{Extension, Extensions};
 use x509_cert::name::Name;
@@ -53,13 +58,16 @@ pub enum CrlError {
     Key(#[from] crate::keys::KeyError),
 }
 
-/// Build and sign a CRL with `number`, valid from `this_update` to `next_update` (Unix seconds).
+/// Build and sign a CRL with `number`, valid from `this_update` to `next_update` (Unix seconds). With
+/// `distribution_point` (a shard's URL, exactly as its certificates' cRLDistributionPoints name it) the CRL
+/// covers only that distribution point: a critical issuingDistributionPoint says so (RFC 5280 §5.2.5).
 pub fn build(
     signer: &CrlSigner<'_>,
     entries: &[Entry],
     number: u64,
     this_update: i64,
     next_update: i64,
+    distribution_point: Option<&str>,
 ) -> Result<Vec<u8>, CrlError> {
     let revoked = entries.iter().map(revoked_cert).collect::<Result<Vec<_>, _>>()?;
     let aki = AuthorityKeyIdentifier {
@@ -76,10 +84,7 @@ pub fn build(
         next_update: Some(time(next_update)?),
         // RFC 5280 §5.1.2.6: absent, not empty, when nothing is revoked.
         revoked_certificates: (!revoked.is_empty()).then_some(revoked),
-        crl_extensions: Some(vec![
-            extension(const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER, &aki)?,
-            extension(const_oid::db::rfc5280::ID_CE_CRL_NUMBER, &number)?,
-        ]),
+        crl_extensions: Some(crl_extensions(&aki, &number, distribution_point)?),
     };
     let tbs_der = tbs.to_der()?;
     let signature = signer.key.sign(&tbs_der)?;
@@ -89,6 +94,38 @@ pub fn build(
         signature: BitString::from_bytes(&signature)?,
     };
     Ok(crl.to_der()?)
+}
+
+fn crl_extensions(
+    aki: &AuthorityKeyIdentifier,
+    number: &CrlNumber,
+    distribution_point: Option<&str>,
+) -> Result<Extensions, der::Error> {
+    let mut extensions = vec![
+        extension(const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER, aki)?,
+        extension(const_oid::db::rfc5280::ID_CE_CRL_NUMBER, number)?,
+    ];
+    if let Some(url) = distribution_point {
+        // Critical (RFC 5280 §5.2.5): a relying party that cannot read it must not take this CRL as complete.
+        extensions.push(Extension { critical: true, ..extension(ID_CE_ISSUING_DISTRIBUTION_POINT, &idp(url)?)? });
+    }
+    Ok(extensions)
+}
+
+/// The issuingDistributionPoint of a shard: its one URL as fullName, end-entity certificates only (the PC CA
+/// issues no CA certificates). The URL must equal the certificates' cRLDistributionPoints URL octet for
+/// octet: relying parties match the names (RFC 5280 §6.3.3 (b)(2)(i)).
+fn idp(url: &str) -> Result<IssuingDistributionPoint, der::Error> {
+    Ok(IssuingDistributionPoint {
+        distribution_point: Some(DistributionPointName::FullName(vec![GeneralName::UniformResourceIdentifier(
+            Ia5String::new(url)?,
+        )])),
+        only_contains_user_certs: true,
+        only_contains_ca_certs: false,
+        only_some_reasons: None,
+        indirect_crl: false,
+        only_contains_attribute_certs: false,
+    })
 }
 
 fn revoked_cert(e: &Entry) -> Result<RevokedCert, CrlError> {
@@ -125,7 +162,7 @@ mod tests {
             Entry { serial: "0a1b".into(), revoked_at: 1_700_000_000, reason: Reason(CrlReason::KeyCompromise) },
             Entry { serial: "7f01".into(), revoked_at: 1_700_000_100, reason: Reason(CrlReason::Unspecified) },
         ];
-        let der = build(&signer, &entries, 300, 1_700_000_200, 1_700_086_600).unwrap();
+        let der = build(&signer, &entries, 300, 1_700_000_200, 1_700_086_600, None).unwrap();
         let crl: CertificateList = CertificateList::from_der(&der).unwrap();
         let tbs = &crl.tbs_cert_list;
         assert_eq!(tbs.version, Version::V2);
@@ -141,8 +178,31 @@ mod tests {
             crl.signature.as_bytes().unwrap(),
         )
         .unwrap();
-        let empty: CertificateList = CertificateList::from_der(&build(&signer, &[], 1, 0, 86_400).unwrap()).unwrap();
+        let empty: CertificateList =
+            CertificateList::from_der(&build(&signer, &[], 1, 0, 86_400, None).unwrap()).unwrap();
         assert!(empty.tbs_cert_list.revoked_certificates.is_none());
-        assert!(build(&signer, &[Entry { serial: "zz".into(), ..entries[0].clone() }], 1, 0, 1).is_err());
+        assert!(build(&signer, &[Entry { serial: "zz".into(), ..entries[0].clone() }], 1, 0, 1, None).is_err());
+        assert!(crl.tbs_cert_list.crl_extensions.unwrap().iter().all(|e| !e.critical), "no IDP on a complete CRL");
+    }
+
+    /// A shard CRL's issuingDistributionPoint, byte for byte (RFC 5280 §5.2.5, IMPLICIT tags):
+    /// `30 L [A0 L [A0 L [86 L url]]] [81 01 FF]`, critical, with the OID 2.5.29.28.
+    #[test]
+    fn a_shard_crl_names_its_distribution_point() {
+        let (key, _) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
+        let issuer: Name = "CN=Test CA".parse().unwrap();
+        let signer = CrlSigner { issuer: &issuer, key_id: &[1u8; 20], key: &key };
+        let url = "http://pki.example/crl/pc-3.crl";
+        let der = build(&signer, &[], 2, 0, 86_400, Some(url)).unwrap();
+        let crl: CertificateList = CertificateList::from_der(&der).unwrap();
+        let extensions = crl.tbs_cert_list.crl_extensions.unwrap();
+        let idp = extensions.iter().find(|e| e.extn_id == ID_CE_ISSUING_DISTRIBUTION_POINT).unwrap();
+        assert!(idp.critical);
+        assert_eq!(idp.extn_id.to_string(), "2.5.29.28");
+        let n = url.len() as u8;
+        let mut expected = vec![0x30, n + 9, 0xa0, n + 4, 0xa0, n + 2, 0x86, n];
+        expected.extend_from_slice(url.as_bytes());
+        expected.extend_from_slice(&[0x81, 0x01, 0xff]);
+        assert_eq!(idp.extn_value.as_bytes(), expected.as_slice());
     }
 }
