@@ -383,6 +383,18 @@ pub struct DemoArgs {
 pub enum BenchCommand {
     /// Certificates per second through the full pipeline vs. the raw signing rate of the same CA key.
     Issue(BenchIssueArgs),
+    /// Time to build and sign one CRL with N entries, its size, vs. encoding alone and OpenSSL parsing it.
+    Crl(BenchCrlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchCrlArgs {
+    /// Revoked certificates on the CRL.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub entries: usize,
+    /// CA key algorithms to sign with (comma-separated).
+    #[arg(long, default_value = "p256,rsa2048")]
+    pub keys: String,
 }
 
 #[derive(Debug, Args)]
