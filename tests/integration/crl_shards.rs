@@ -5,10 +5,10 @@
 //! CRL, and cannot establish status from another shard's CRL; pkilint's CRL linter accepts it; `hcpki serve`
 //! serves it; shrinking the setting moves no certificate.
 
-use crate::fixtures::{Key, csr};
+use crate::fixtures::Key;
 use crate::harness::{Backend, Hcpki, describe};
 use crate::peers;
-use crate::revocation::{crl_check_under, crl_number, crl_text_under, get, serial_of};
+use crate::revocation::{crl_check_under, crl_number, crl_text_under, get, issue, serial_of};
 use std::path::PathBuf;
 
 on_both_backends!(pc_shard_crls_cover_their_shard_only, shard_crls_are_served_and_unknown_shards_are_404);
@@ -150,20 +150,7 @@ fn set_pc_crl_shards(h: &Hcpki, n: u16) {
 }
 
 fn issue_pc(h: &Hcpki, facility: &str, name: &str) -> PathBuf {
-    let request = csr(h.scratch(), name, Key::P256, "pc");
-    let out = h.path(&format!("{name}.pem"));
-    h.ok(&[
-        "issue",
-        "--profile",
-        "pc",
-        "--facility",
-        facility,
-        "--csr",
-        request.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    out
+    issue(h, "pc", facility, name, Key::P256)
 }
 
 /// The URL in the certificate's cRLDistributionPoints.

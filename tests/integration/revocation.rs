@@ -226,12 +226,17 @@ fn crl_text_der(h: &Hcpki, crl: &Path) -> String {
 }
 
 fn issue_router(h: &Hcpki, facility: &str, name: &str, key: Key) -> PathBuf {
-    let request = csr(h.scratch(), name, key, "router");
+    issue(h, "router", facility, name, key)
+}
+
+/// `hcpki issue --profile PROFILE --facility F` for a fresh CSR; the certificate's path.
+pub(crate) fn issue(h: &Hcpki, profile: &str, facility: &str, name: &str, key: Key) -> PathBuf {
+    let request = csr(h.scratch(), name, key, profile);
     let out = h.path(&format!("{name}.pem"));
     h.ok(&[
         "issue",
         "--profile",
-        "router",
+        profile,
         "--facility",
         facility,
         "--csr",

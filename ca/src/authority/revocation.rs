@@ -3,7 +3,7 @@
 
 use super::{Authority, AuthorityError, CaName};
 use crate::profile;
-use crate::revocation::crl::{self, CrlSigner, Entry};
+use crate::revocation::crl::{self, CrlFields, CrlSigner, Entry};
 use crate::revocation::shard::{CrlScope, Shard, ShardError};
 use crate::revocation::{CrlReason, Reason};
 use crate::store::{Actor, CertificateRecord, StoreError};
@@ -89,6 +89,12 @@ impl Authority {
         let number = u64::try_from(number).map_err(|_| AuthorityError::Batch(format!("CRL number {number}")))?;
         // A shard names itself with the URL its certificates carry; the complete CRL covers everything.
         let distribution_point = shard.map(|_| self.settings.crl_url(&name));
-        Ok(crl::build(&signer, &entries, number, now, now + CRL_VALIDITY_SECS, distribution_point.as_deref())?)
+        let fields = CrlFields {
+            number,
+            this_update: now,
+            next_update: now + CRL_VALIDITY_SECS,
+            distribution_point: distribution_point.as_deref(),
+        };
+        Ok(crl::build(&signer, &entries, &fields)?)
     }
 }

@@ -64,46 +64,44 @@ pub enum CrlError {
     SelfCheck(String),
 }
 
-/// Build and sign a CRL with `number`, valid from `this_update` to `next_update` (Unix seconds). With
-/// `distribution_point` (a shard's URL, exactly as its certificates' cRLDistributionPoints name it) the CRL
-/// covers only that distribution point: a critical issuingDistributionPoint says so (RFC 5280 §5.2.5).
-pub fn build(
-    signer: &CrlSigner<'_>,
-    entries: &[Entry],
-    number: u64,
-    this_update: i64,
-    next_update: i64,
-    distribution_point: Option<&str>,
-) -> Result<Vec<u8>, CrlError> {
-    let tbs = tbs_der(signer, entries, number, this_update, next_update, distribution_point)?;
+/// What a CRL states besides its entries.
+#[derive(Clone, Copy, Debug)]
+pub struct CrlFields<'a> {
+    /// cRLNumber.
+    pub number: u64,
+    /// thisUpdate (Unix seconds).
+    pub this_update: i64,
+    /// nextUpdate (Unix seconds).
+    pub next_update: i64,
+    /// A shard's URL, exactly as its certificates' cRLDistributionPoints name it: the CRL then covers only
+    /// that distribution point, and a critical issuingDistributionPoint says so (RFC 5280 §5.2.5).
+    pub distribution_point: Option<&'a str>,
+}
+
+/// Build and sign a CRL of `entries` stating `fields`.
+pub fn build(signer: &CrlSigner<'_>, entries: &[Entry], fields: &CrlFields<'_>) -> Result<Vec<u8>, CrlError> {
+    let tbs = tbs_der(signer, entries, fields)?;
     sign(signer, tbs)
 }
 
 /// The TBSCertList [`build`] signs, encoded and unsigned (the CRL benchmark times it on its own).
-pub fn tbs_der(
-    signer: &CrlSigner<'_>,
-    entries: &[Entry],
-    number: u64,
-    this_update: i64,
-    next_update: i64,
-    distribution_point: Option<&str>,
-) -> Result<Vec<u8>, CrlError> {
+pub fn tbs_der(signer: &CrlSigner<'_>, entries: &[Entry], fields: &CrlFields<'_>) -> Result<Vec<u8>, CrlError> {
     let revoked = entries.iter().map(revoked_cert).collect::<Result<Vec<_>, _>>()?;
     let aki = AuthorityKeyIdentifier {
         key_identifier: Some(OctetString::new(signer.key_id)?),
         authority_cert_issuer: None,
         authority_cert_serial_number: None,
     };
-    let number = CrlNumber(Uint::new(&number.to_be_bytes())?);
+    let number = CrlNumber(Uint::new(&fields.number.to_be_bytes())?);
     let tbs = TbsCertList {
         version: Version::V2,
         signature: signer.key.signature_algorithm(),
         issuer: signer.issuer.clone(),
-        this_update: time(this_update)?,
-        next_update: Some(time(next_update)?),
+        this_update: time(fields.this_update)?,
+        next_update: Some(time(fields.next_update)?),
         // RFC 5280 §5.1.2.6: absent, not empty, when nothing is revoked.
         revoked_certificates: (!revoked.is_empty()).then_some(revoked),
-        crl_extensions: Some(crl_extensions(&aki, &number, distribution_point)?),
+        crl_extensions: Some(crl_extensions(&aki, &number, fields.distribution_point)?),
     };
     Ok(tbs.to_der()?)
 }
@@ -183,6 +181,10 @@ mod tests {
     use crate::keys::{KeyAlgorithm, SoftwareKey};
     use x509_cert::crl::CertificateList;
 
+    fn fields(number: u64, this_update: i64, next_update: i64, distribution_point: Option<&str>) -> CrlFields<'_> {
+        CrlFields { number, this_update, next_update, distribution_point }
+    }
+
     #[test]
     fn a_crl_verifies_and_carries_its_entries() {
         let (key, _) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
@@ -192,7 +194,7 @@ mod tests {
             Entry { serial: "0a1b".into(), revoked_at: 1_700_000_000, reason: Reason(CrlReason::KeyCompromise) },
             Entry { serial: "7f01".into(), revoked_at: 1_700_000_100, reason: Reason(CrlReason::Unspecified) },
         ];
-        let der = build(&signer, &entries, 300, 1_700_000_200, 1_700_086_600, None).unwrap();
+        let der = build(&signer, &entries, &fields(300, 1_700_000_200, 1_700_086_600, None)).unwrap();
         let crl: CertificateList = CertificateList::from_der(&der).unwrap();
         let tbs = &crl.tbs_cert_list;
         assert_eq!(tbs.version, Version::V2);
@@ -209,9 +211,11 @@ mod tests {
         )
         .unwrap();
         let empty: CertificateList =
-            CertificateList::from_der(&build(&signer, &[], 1, 0, 86_400, None).unwrap()).unwrap();
+            CertificateList::from_der(&build(&signer, &[], &fields(1, 0, 86_400, None)).unwrap()).unwrap();
         assert!(empty.tbs_cert_list.revoked_certificates.is_none());
-        assert!(build(&signer, &[Entry { serial: "zz".into(), ..entries[0].clone() }], 1, 0, 1, None).is_err());
+        assert!(
+            build(&signer, &[Entry { serial: "zz".into(), ..entries[0].clone() }], &fields(1, 0, 1, None)).is_err()
+        );
         assert!(crl.tbs_cert_list.crl_extensions.unwrap().iter().all(|e| !e.critical), "no IDP on a complete CRL");
     }
 
@@ -223,7 +227,7 @@ mod tests {
         let issuer: Name = "CN=Test CA".parse().unwrap();
         let signer = CrlSigner { issuer: &issuer, key_id: &[1u8; 20], key: &key };
         let url = "http://pki.example/crl/pc-3.crl";
-        let der = build(&signer, &[], 2, 0, 86_400, Some(url)).unwrap();
+        let der = build(&signer, &[], &fields(2, 0, 86_400, Some(url))).unwrap();
         let crl: CertificateList = CertificateList::from_der(&der).unwrap();
         let extensions = crl.tbs_cert_list.crl_extensions.unwrap();
         let idp = extensions.iter().find(|e| e.extn_id == ID_CE_ISSUING_DISTRIBUTION_POINT).unwrap();
@@ -251,7 +255,7 @@ mod tests {
         for alg in [KeyAlgorithm::P256, KeyAlgorithm::Rsa2048] {
             let (key, _) = SoftwareKey::generate_device_key(alg).unwrap();
             let signer = CrlSigner { issuer: &issuer, key_id: &[3u8; 20], key: &key };
-            let der = build(&signer, &entries, 9, 1_700_001_000, 1_700_087_400, None).unwrap();
+            let der = build(&signer, &entries, &fields(9, 1_700_001_000, 1_700_087_400, None)).unwrap();
             let crl: CertificateList = CertificateList::from_der(&der).unwrap();
             let revoked = crl.tbs_cert_list.revoked_certificates.as_ref().unwrap();
             assert_eq!(revoked.len(), entries.len());
@@ -259,7 +263,7 @@ mod tests {
                 assert_eq!(hex::encode(r.serial_number.as_bytes()), e.serial);
                 assert_eq!(r.crl_entry_extensions.is_some(), e.reason.0 != CrlReason::Unspecified);
             }
-            let tbs = tbs_der(&signer, &entries, 9, 1_700_001_000, 1_700_087_400, None).unwrap();
+            let tbs = tbs_der(&signer, &entries, &fields(9, 1_700_001_000, 1_700_087_400, None)).unwrap();
             assert_eq!(crl.tbs_cert_list.to_der().unwrap(), tbs, "the signed octets are the encoding");
             crate::keys::verify::verify_signature(
                 key.public_key(),
