@@ -13,6 +13,7 @@ use crate::facility::{Facility, FacilityId, NewFacility, Transition};
 use crate::issuer::{IssueError, Issued, LintedTbs, Signer, TbsInput};
 use crate::keys::{self, KeyAlgorithm, KeyContext, KeyError, KeySource, KeyUri};
 use crate::profile::{self, IssuerContext, NameRequest, ProfileError, ProfileKind, ProfileSettings, RouterEku};
+use crate::revocation::shard::{CrlScope, Shard, ShardCount};
 use crate::serial::Serial;
 use crate::store::{Actor, AuthorityRecord, CertificateRecord, Completion, IssuanceIntent, Store, StoreError};
 use der::{Decode, Encode};
@@ -156,6 +157,8 @@ struct Plan {
     spki_sha256: String,
     facility: Option<FacilityId>,
     facility_dns: Option<String>,
+    /// The PC CA's CRL shards when this certificate goes into one (D20), else off.
+    crl_shards: ShardCount,
 }
 
 impl Plan {
@@ -169,20 +172,36 @@ impl Plan {
         }
     }
 
-    fn prepare<'s>(&'s self, signer: &'s Signer<'s>, not_before: i64) -> Result<LintedTbs<'s>, AuthorityError> {
-        Ok(signer.prepare(
-            &self.template,
-            TbsInput {
-                serial: Serial::generate()?,
-                subject_key: &self.subject_key,
-                not_before,
-                facility: self.facility.as_ref(),
-                facility_dns: self.facility_dns.as_deref(),
-            },
-        )?)
+    /// Draw a serial, point the CRL distribution point at the serial's CRL shard when sharding, and lint.
+    fn prepare<'s>(
+        &'s self,
+        signer: &'s Signer<'s>,
+        settings: &ProfileSettings,
+        not_before: i64,
+    ) -> Result<(LintedTbs<'s>, Option<Shard>), AuthorityError> {
+        let serial = Serial::generate()?;
+        let shard = self.crl_shards.shard_of(serial.number().as_bytes());
+        let sharded;
+        let template = match shard {
+            Some(k) => {
+                let mut t = self.template.clone();
+                t.set_crl_url(&settings.crl_url(&CrlScope::shard(self.ca, k).name()))?;
+                sharded = t;
+                &sharded
+            }
+            None => &self.template,
+        };
+        let input = TbsInput {
+            serial,
+            subject_key: &self.subject_key,
+            not_before,
+            facility: self.facility.as_ref(),
+            facility_dns: self.facility_dns.as_deref(),
+        };
+        Ok((signer.prepare(template, input)?, shard))
     }
 
-    fn intent(&self, linted: &LintedTbs<'_>, actor: &Actor) -> IssuanceIntent {
+    fn intent(&self, linted: &LintedTbs<'_>, shard: Option<Shard>, actor: &Actor) -> IssuanceIntent {
         IssuanceIntent {
             serial: linted.serial().to_owned(),
             ca: self.ca.as_str().into(),
@@ -195,6 +214,7 @@ impl Plan {
             tbs_sha256: linted.tbs_sha256(),
             spki_sha256: self.spki_sha256.clone(),
             requested_by: actor.as_str().to_owned(),
+            crl_shard: shard.map(Shard::index),
         }
     }
 }
@@ -338,6 +358,9 @@ pub enum AuthorityError {
     /// A CRL could not be made.
     #[error(transparent)]
     Crl(#[from] crate::revocation::crl::CrlError),
+    /// A CRL shard that does not exist was asked for.
+    #[error(transparent)]
+    Shard(#[from] crate::revocation::shard::ShardError),
     /// Another request of the same batch failed to be recorded or stored, taking this one with it.
     #[error("not issued because its batch could not be recorded: {0}")]
     Batch(String),
@@ -572,8 +595,8 @@ impl Authority {
             let prepared = par_map(pending, |((i, plan, actor), signer)| {
                 (
                     *i,
-                    plan.prepare(signer, not_before).map(|l| {
-                        let intent = plan.intent(&l, actor);
+                    plan.prepare(signer, &self.settings, not_before).map(|(l, shard)| {
+                        let intent = plan.intent(&l, shard, actor);
                         (l, intent)
                     }),
                 )
@@ -733,6 +756,13 @@ impl Authority {
             key_id: &key_id,
         };
         let template = profile::template(&spec, &self.settings, names, csr.public_key(), &ctx)?;
+        // Only the PC CA partitions its CRL (the router CA's must stay whole for IKE stacks), and only
+        // certificates that name a CRL at all go into a shard.
+        let crl_shards = if ca == CaName::Pc && template.has_crl_distribution_point() {
+            self.settings.pc_crl_shards
+        } else {
+            ShardCount::OFF
+        };
         Ok(Plan {
             profile: request.profile,
             ca,
@@ -742,6 +772,7 @@ impl Authority {
             facility_dns: facility.as_ref().map(|f| self.settings.router_dns_name(&f.id)),
             facility: facility.map(|f| f.id),
             open,
+            crl_shards,
         })
     }
 
@@ -798,6 +829,7 @@ async fn issue_ca_cert(
         tbs_sha256: linted.tbs_sha256(),
         spki_sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&spki_der)),
         requested_by: actor.as_str().to_owned(),
+        crl_shard: None,
     };
     store.record_intent(&intent).await?;
     let serial = linted.serial().to_owned();

@@ -24,6 +24,7 @@ pub use router::{RouterEku, Vendor};
 use crate::asn1::GeneralNames;
 use crate::csr::SubjectKeyType;
 use crate::facility::{Facility, FacilityId};
+use crate::revocation::shard::ShardCount;
 use std::fmt;
 use std::str::FromStr;
 use x509_cert::ext::Extensions;
@@ -158,6 +159,9 @@ pub struct ProfileSettings {
     pub ocsp_days: u32,
     /// Default router EKU variant when neither --eku nor --vendor is given.
     pub router_eku: RouterEku,
+    /// CRL shards of the PC CA (0 = off, at most 4096): each new PC certificate's CRL distribution point
+    /// names the shard its serial falls into (`/crl/pc-<k>.crl`) instead of the complete CRL (D20).
+    pub pc_crl_shards: ShardCount,
 }
 
 impl Default for ProfileSettings {
@@ -173,6 +177,7 @@ impl Default for ProfileSettings {
             server_days: 397,
             ocsp_days: 30,
             router_eku: RouterEku::None,
+            pc_crl_shards: ShardCount::OFF,
         }
     }
 }
@@ -195,9 +200,12 @@ impl ProfileSettings {
         format!("{}.{}", id.dns_label(), self.router_zone.trim_end_matches('.').to_ascii_lowercase())
     }
 
-    /// CRL distribution point URL of a CA.
-    pub fn crl_url(&self, ca: &str) -> String {
-        format!("{}/crl/{ca}.crl", self.http_base_url.trim_end_matches('/'))
+    /// CRL distribution point URL of a CRL by its name: a CA's complete CRL (`pc`) or one of its shards
+    /// (`pc-17`, [`CrlScope::name`]).
+    ///
+    /// [`CrlScope::name`]: crate::revocation::shard::CrlScope::name
+    pub fn crl_url(&self, name: &str) -> String {
+        format!("{}/crl/{name}.crl", self.http_base_url.trim_end_matches('/'))
     }
 
     /// caIssuers URL of a CA's certificate (DER).
@@ -270,6 +278,23 @@ pub struct Template {
     pub validity_days: u32,
     /// SANs for display.
     pub sans_display: Vec<String>,
+}
+
+impl Template {
+    /// Whether the certificate carries cRLDistributionPoints.
+    pub fn has_crl_distribution_point(&self) -> bool {
+        self.extensions.iter().any(|e| e.extn_id == extensions::CRL_DISTRIBUTION_POINTS)
+    }
+
+    /// Point cRLDistributionPoints at `url` (a CRL shard): the shard follows from the serial, which is drawn
+    /// after the template is made, once per attempt (D20). A template without the extension is left alone.
+    pub fn set_crl_url(&mut self, url: &str) -> Result<(), ProfileError> {
+        let cdp = extensions::crl_distribution_point(url)?;
+        for e in self.extensions.iter_mut().filter(|e| e.extn_id == cdp.extn_id) {
+            *e = cdp.clone();
+        }
+        Ok(())
+    }
 }
 
 /// Why a profile refused a request.

@@ -12,6 +12,7 @@
 pub mod crl;
 pub mod ocsp;
 pub mod publish;
+pub mod shard;
 pub mod status;
 
 use std::fmt;

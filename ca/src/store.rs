@@ -174,15 +174,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// One cheap round trip, for health checks: `Ok` when the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// The revoked, unexpired certificates of CA `ca`: (serial, revoked at, RFC 5280 reason code), by serial.
-    async fn revoked_of_ca(&self, ca: &str, now: i64) -> Result<Vec<(String, i64, i64)>, StoreError>;
+    /// The revoked, unexpired certificates of CA `ca` (only those recorded in CRL shard `shard`, when given):
+    /// (serial, revoked at, RFC 5280 reason code), by serial.
+    async fn revoked_of_ca(
+        &self,
+        ca: &str,
+        shard: Option<u16>,
+        now: i64,
+    ) -> Result<Vec<(String, i64, i64)>, StoreError>;
 
-    /// What a CRL of `ca` depends on at `now`: the number of revoked, unexpired certificates, the latest
-    /// revocation time and the sum of their reasons. A cached CRL whose marker differs is stale.
-    async fn revocation_marker(&self, ca: &str, now: i64) -> Result<(i64, i64, i64), StoreError>;
+    /// What a CRL of `ca` (or of its shard `shard`) depends on at `now`: the number of revoked, unexpired
+    /// certificates, the latest revocation time and the sum of their reasons. A cached CRL whose marker
+    /// differs is stale.
+    async fn revocation_marker(&self, ca: &str, shard: Option<u16>, now: i64) -> Result<(i64, i64, i64), StoreError>;
 
-    /// The next CRL number of CA `ca`: 1, 2, 3… across restarts and replicas (RFC 5280 §5.2.3).
-    async fn next_crl_number(&self, ca: &str) -> Result<i64, StoreError>;
+    /// Whether any certificate of `ca` was recorded in CRL shard `shard` (its CRL is served even after
+    /// `pc_crl_shards` shrank).
+    async fn crl_shard_in_use(&self, ca: &str, shard: u16) -> Result<bool, StoreError>;
+
+    /// The next CRL number of the CRL named `crl` (`pc`, `pc-17`): 1, 2, 3… across restarts and replicas
+    /// (RFC 5280 §5.2.3).
+    async fn next_crl_number(&self, crl: &str) -> Result<i64, StoreError>;
 
     /// The revocation of one certificate: (revoked at, RFC 5280 reason code), if it is revoked (OCSP answers
     /// for certificates past notAfter, which [`Store::revoked_of_ca`] leaves out).

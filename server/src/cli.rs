@@ -80,6 +80,9 @@ pub struct CrlArgs {
     /// The CA: root, router, pc or server.
     #[arg(long)]
     pub ca: String,
+    /// One shard of the pc CA's partitioned CRL (`pc_crl_shards`), instead of the complete CRL.
+    #[arg(long)]
+    pub shard: Option<u16>,
     /// Where to write it (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -380,6 +383,18 @@ pub struct DemoArgs {
 pub enum BenchCommand {
     /// Certificates per second through the full pipeline vs. the raw signing rate of the same CA key.
     Issue(BenchIssueArgs),
+    /// Time to build and sign one CRL with N entries, its size, vs. encoding alone and OpenSSL parsing it.
+    Crl(BenchCrlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchCrlArgs {
+    /// Revoked certificates on the CRL.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub entries: usize,
+    /// CA key algorithms to sign with (comma-separated).
+    #[arg(long, default_value = "p256,rsa2048")]
+    pub keys: String,
 }
 
 #[derive(Debug, Args)]

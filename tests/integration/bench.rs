@@ -34,3 +34,27 @@ fn bench_issue_reports_rates_and_ratios(b: Backend) {
         }
     }
 }
+
+/// `hcpki bench crl` with a small list: one row per key with positive times, ratios and sizes, and a size per
+/// entry in the range RFC 5280 encoding allows (35 octets without a reason code, 49 with one, plus the
+/// CRL's fixed part). No database: one case.
+#[test]
+fn bench_crl_reports_size_and_ratios() {
+    let h = Hcpki::new(Backend::Sqlite);
+    let out = h.ok(&["bench", "crl", "--entries", "2000", "--keys", "p256,rsa2048"]);
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .filter(|l| l.starts_with("| p256") || l.starts_with("| rsa2048"))
+        .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "one row per key:\n{out}");
+    for row in &rows {
+        assert_eq!(row[1], "2000", "{row:?}");
+        for cell in &row[1..] {
+            let number: f64 = cell.parse().unwrap_or_else(|_| panic!("{cell:?} is not a number in {row:?}\n{out}"));
+            assert!(number > 0.0, "{cell:?} must be positive in {row:?}");
+        }
+        let per_entry: f64 = row[6].parse().unwrap();
+        assert!((35.0..60.0).contains(&per_entry), "{per_entry} bytes per entry in {row:?}");
+    }
+}

@@ -188,7 +188,7 @@ fn suspending_holds_resuming_releases_retiring_revokes(b: Backend) {
 // ---- helpers ----
 
 /// curl GET: status, headers, body.
-fn get(h: &Hcpki, url: &str, extra: &[&str]) -> (u16, String, Vec<u8>) {
+pub(crate) fn get(h: &Hcpki, url: &str, extra: &[&str]) -> (u16, String, Vec<u8>) {
     let headers = h.path(&format!("headers-{}", uuid::Uuid::new_v4().simple()));
     let out = Command::new("curl")
         .args(["--max-time", "30", "-sS", "-D"])
@@ -226,12 +226,17 @@ fn crl_text_der(h: &Hcpki, crl: &Path) -> String {
 }
 
 fn issue_router(h: &Hcpki, facility: &str, name: &str, key: Key) -> PathBuf {
-    let request = csr(h.scratch(), name, key, "router");
+    issue(h, "router", facility, name, key)
+}
+
+/// `hcpki issue --profile PROFILE --facility F` for a fresh CSR; the certificate's path.
+pub(crate) fn issue(h: &Hcpki, profile: &str, facility: &str, name: &str, key: Key) -> PathBuf {
+    let request = csr(h.scratch(), name, key, profile);
     let out = h.path(&format!("{name}.pem"));
     h.ok(&[
         "issue",
         "--profile",
-        "router",
+        profile,
         "--facility",
         facility,
         "--csr",
@@ -242,7 +247,7 @@ fn issue_router(h: &Hcpki, facility: &str, name: &str, key: Key) -> PathBuf {
     out
 }
 
-fn serial_of(cert: &Path) -> String {
+pub(crate) fn serial_of(cert: &Path) -> String {
     let text = crate::fixtures::x509_text(cert, &["-serial"]);
     text.trim().trim_start_matches("serial=").to_ascii_lowercase()
 }
@@ -254,9 +259,14 @@ fn crl(h: &Hcpki, ca: &str, name: &str) -> PathBuf {
     path
 }
 
-/// `openssl crl -verify` against the CA certificate (fails the test if the signature does not verify), text.
+/// `openssl crl -verify` against the router CA certificate (fails the test if the signature does not verify), text.
 fn crl_text(h: &Hcpki, crl: &Path) -> String {
-    let ca = h.ca_cert_file("router");
+    crl_text_under(h, "router", crl)
+}
+
+/// [`crl_text`] for a PEM CRL of CA `ca`.
+pub(crate) fn crl_text_under(h: &Hcpki, ca: &str, crl: &Path) -> String {
+    let ca = h.ca_cert_file(ca);
     let out = run_ok(
         Command::new("openssl").args(["crl", "-noout", "-text", "-verify", "-CAfile"]).arg(&ca).arg("-in").arg(crl),
     );
@@ -265,7 +275,7 @@ fn crl_text(h: &Hcpki, crl: &Path) -> String {
     all
 }
 
-fn crl_number(text: &str) -> u64 {
+pub(crate) fn crl_number(text: &str) -> u64 {
     let mut lines = text.lines().skip_while(|l| !l.contains("X509v3 CRL Number"));
     lines.nth(1).and_then(|l| l.trim().parse().ok()).unwrap_or_else(|| panic!("no CRL number in\n{text}"))
 }
@@ -288,13 +298,18 @@ fn pki_verify(h: &Hcpki, cert: &Path, crl: &Path) -> std::process::Output {
 
 /// `openssl verify -crl_check` with the router chain and this CRL.
 fn crl_check(h: &Hcpki, crl: &Path, cert: &Path) -> std::process::Output {
+    crl_check_under(h, "router", crl, cert)
+}
+
+/// [`crl_check`] with the chain of CA `ca`.
+pub(crate) fn crl_check_under(h: &Hcpki, ca: &str, crl: &Path, cert: &Path) -> std::process::Output {
     Command::new("openssl")
         .arg("verify")
         .arg("-crl_check")
         .arg("-CAfile")
         .arg(h.ca_cert_file("root"))
         .arg("-untrusted")
-        .arg(h.ca_cert_file("router"))
+        .arg(h.ca_cert_file(ca))
         .arg("-CRLfile")
         .arg(crl)
         .arg(cert)

@@ -1,9 +1,11 @@
-//! The authority's side of revocation: revoking by serial (CLI, API) and signing each CA's complete CRL.
+//! The authority's side of revocation: revoking by serial (CLI, API) and signing each CA's complete CRL and
+//! the PC CA's shard CRLs.
 
 use super::{Authority, AuthorityError, CaName};
 use crate::profile;
 use crate::revocation::Reason;
-use crate::revocation::crl::{self, CrlSigner, Entry};
+use crate::revocation::crl::{self, CrlFields, CrlSigner, Entry};
+use crate::revocation::shard::{CrlScope, Shard, ShardError};
 use crate::store::{Actor, CertificateRecord, StoreError};
 
 /// How long a CRL made on request is valid. Publication with regeneration before nextUpdate is issue #5.
@@ -25,27 +27,46 @@ impl Authority {
         self.store.certificate(serial).await?.ok_or_else(|| AuthorityError::NotRevocable(serial.to_owned()))
     }
 
-    /// A complete CRL of `ca`: every revoked, unexpired certificate it issued, the next CRL number, valid
-    /// for [`CRL_VALIDITY_SECS`] from now, signed with the CA key.
-    pub async fn crl(&self, ca: CaName) -> Result<Vec<u8>, AuthorityError> {
-        self.crl_at(ca, crate::time::now_unix()).await
+    /// A CRL of `scope` (a CA, for its complete CRL, or a [`Authority::crl_scope`]): every revoked,
+    /// unexpired certificate it covers, the next CRL number, valid for [`CRL_VALIDITY_SECS`] from now, signed
+    /// with the CA key.
+    pub async fn crl(&self, scope: impl Into<CrlScope>) -> Result<Vec<u8>, AuthorityError> {
+        self.crl_at(scope.into(), crate::time::now_unix()).await
     }
 
-    /// The CRL of `ca` as a server publishes it: signed once, re-signed when the CA's revocations change or
+    /// The CRL of `scope` as a server publishes it: signed once, re-signed when its revocations change or
     /// half-way to nextUpdate (`revocation::publish`).
     pub async fn published_crl(
         &self,
-        ca: CaName,
+        scope: impl Into<CrlScope>,
     ) -> Result<std::sync::Arc<crate::revocation::publish::Published>, AuthorityError> {
-        self.crls.current(self, ca).await
+        self.crls.current(self, scope.into()).await
+    }
+
+    /// Shard `shard` of `ca`'s partitioned CRL, if it has one: only the PC CA does, and a shard exists when it
+    /// is below `pc_crl_shards` or a certificate was issued into it before the setting shrank (D20).
+    pub async fn crl_scope(&self, ca: CaName, shard: u16) -> Result<CrlScope, AuthorityError> {
+        if ca != CaName::Pc {
+            return Err(ShardError::NotPartitioned(ca).into());
+        }
+        let count = self.settings.pc_crl_shards;
+        let unknown = || ShardError::Unknown { shard, count: count.get() };
+        let k = Shard::new(shard).ok_or_else(unknown)?;
+        if count.contains(k) || self.store.crl_shard_in_use(ca.as_str(), shard).await? {
+            Ok(CrlScope::shard(ca, k))
+        } else {
+            Err(unknown().into())
+        }
     }
 
     /// [`Authority::crl`] with thisUpdate = `now`.
-    pub(crate) async fn crl_at(&self, ca: CaName, now: i64) -> Result<Vec<u8>, AuthorityError> {
+    pub(crate) async fn crl_at(&self, scope: CrlScope, now: i64) -> Result<Vec<u8>, AuthorityError> {
+        let ca = scope.ca();
+        let shard = scope.shard_index();
         let open = self.open_ca(ca)?;
         let entries: Vec<Entry> = self
             .store
-            .revoked_of_ca(ca.as_str(), now)
+            .revoked_of_ca(ca.as_str(), shard.map(Shard::index), now)
             .await?
             .into_iter()
             .map(|(serial, revoked_at, code)| Entry {
@@ -54,11 +75,20 @@ impl Authority {
                 reason: Reason::from_code_or_unspecified(code),
             })
             .collect();
-        let number = self.store.next_crl_number(ca.as_str()).await?;
+        let name = scope.name();
+        let number = self.store.next_crl_number(&name).await?;
         let key_id = profile::key_identifier(&open.spki);
         let signer =
             CrlSigner { issuer: open.certificate.tbs_certificate().subject(), key_id: &key_id, key: &*open.key };
         let number = u64::try_from(number).map_err(|_| AuthorityError::Batch(format!("CRL number {number}")))?;
-        Ok(crl::build(&signer, &entries, number, now, now + CRL_VALIDITY_SECS)?)
+        // A shard names itself with the URL its certificates carry; the complete CRL covers everything.
+        let distribution_point = shard.map(|_| self.settings.crl_url(&name));
+        let fields = CrlFields {
+            number,
+            this_update: now,
+            next_update: now + CRL_VALIDITY_SECS,
+            distribution_point: distribution_point.as_deref(),
+        };
+        Ok(crl::build(&signer, &entries, &fields)?)
     }
 }

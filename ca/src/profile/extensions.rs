@@ -14,6 +14,23 @@ use x509_cert::ext::pkix::{
 };
 use x509_cert::ext::{Extension, Extensions};
 
+/// The cRLDistributionPoints extension's OID.
+pub(crate) const CRL_DISTRIBUTION_POINTS: ObjectIdentifier = CrlDistributionPoints::OID;
+
+/// cRLDistributionPoints with one distribution point, named by one HTTP URI (the name a shard CRL's
+/// issuingDistributionPoint repeats, `revocation::crl`).
+pub(crate) fn crl_distribution_point(url: &str) -> Result<Extension, ProfileError> {
+    let dp = DistributionPoint {
+        distribution_point: Some(DistributionPointName::FullName(vec![X509GeneralName::UniformResourceIdentifier(
+            Ia5String::new(url)?,
+        )])),
+        reasons: None,
+        crl_issuer: None,
+    };
+    let value = CrlDistributionPoints(vec![dp]).to_der()?;
+    Ok(Extension { extn_id: CRL_DISTRIBUTION_POINTS, critical: false, extn_value: OctetString::new(value)? })
+}
+
 /// Collects extensions in the order they are added.
 #[derive(Debug, Default)]
 pub(crate) struct ExtensionsBuilder {
@@ -77,14 +94,8 @@ impl ExtensionsBuilder {
 
     /// cRLDistributionPoints with one HTTP URI (RFC 4945 §5.1.3.12; no LDAP, no partitions for routers).
     pub(crate) fn crl_distribution_point(&mut self, url: &str) -> Result<(), ProfileError> {
-        let dp = DistributionPoint {
-            distribution_point: Some(DistributionPointName::FullName(vec![
-                X509GeneralName::UniformResourceIdentifier(Ia5String::new(url)?),
-            ])),
-            reasons: None,
-            crl_issuer: None,
-        };
-        self.push(CrlDistributionPoints::OID, false, &CrlDistributionPoints(vec![dp]))
+        self.exts.push(crl_distribution_point(url)?);
+        Ok(())
     }
 
     /// authorityInfoAccess: OCSP (when the responder is announced) and caIssuers.

@@ -1,12 +1,14 @@
 //! The CRL a server hands out: signed once, then served from memory until the revocation record of its CA
-//! changes or it is half-way to its nextUpdate, whichever comes first.
+//! (or, for a shard of the PC CA's partitioned CRL, of that shard) changes or it is half-way to its
+//! nextUpdate, whichever comes first.
 //!
 //! Revocations can come from anywhere — this server (ACME), another replica, the CLI in another process —
 //! so the cache does not rely on being told: at most every [`RECHECK_SECS`] a request reads the CA's
 //! revocation marker (count and latest time, one indexed query) and re-signs when it moved. Concurrent
-//! requests for the same CA wait for one signer instead of each signing (single flight per CA).
+//! requests for the same CRL wait for one signer instead of each signing (single flight per CRL).
 
-use crate::authority::{Authority, AuthorityError, CaName};
+use super::shard::{CrlScope, Shard};
+use crate::authority::{Authority, AuthorityError};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,21 +46,21 @@ impl Published {
     }
 }
 
-/// One CA's cached CRL; the async mutex is held while signing, so concurrent requests wait for one signer.
+/// One CRL's cache slot; the async mutex is held while signing, so concurrent requests wait for one signer.
 type Slot = Arc<Mutex<Option<Arc<Published>>>>;
 
-/// The per-CA cache.
+/// The cache: one slot per CA's complete CRL and per shard CRL asked for (at most 4096 shards).
 #[derive(Debug, Default)]
 pub struct CrlCache {
-    slots: std::sync::Mutex<HashMap<CaName, Slot>>,
+    slots: std::sync::Mutex<HashMap<CrlScope, Slot>>,
 }
 
 impl CrlCache {
-    /// The current CRL of `ca`, re-signed if its revocations changed or it is half-way to nextUpdate.
-    pub async fn current(&self, authority: &Authority, ca: CaName) -> Result<Arc<Published>, AuthorityError> {
+    /// The current CRL of `scope`, re-signed if its revocations changed or it is half-way to nextUpdate.
+    pub async fn current(&self, authority: &Authority, scope: CrlScope) -> Result<Arc<Published>, AuthorityError> {
         let slot = {
             let mut slots = self.slots.lock().map_err(|_| AuthorityError::Batch("CRL cache poisoned".into()))?;
-            slots.entry(ca).or_default().clone()
+            slots.entry(scope).or_default().clone()
         };
         let now = crate::time::now_unix();
         // Fast path without waiting for a signer: fresh and recently checked.
@@ -70,7 +72,8 @@ impl CrlCache {
             return Ok(p.clone());
         }
         let mut guard = slot.lock().await;
-        let marker = authority.store().revocation_marker(ca.as_str(), now).await?;
+        let shard = scope.shard_index().map(Shard::index);
+        let marker = authority.store().revocation_marker(scope.ca().as_str(), shard, now).await?;
         if let Some(p) = guard.as_ref()
             && now < p.refresh_at()
             && p.marker == marker
@@ -78,7 +81,7 @@ impl CrlCache {
             p.checked_at.store(now, std::sync::atomic::Ordering::Relaxed);
             return Ok(p.clone());
         }
-        let der = authority.crl_at(ca, now).await?;
+        let der = authority.crl_at(scope, now).await?;
         let published = Arc::new(Published {
             etag: hex::encode(Sha256::digest(&der).get(..16).unwrap_or_default()),
             this_update: now,

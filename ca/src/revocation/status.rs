@@ -89,12 +89,12 @@ impl RevocationBoard {
         force: bool,
     ) -> Result<Vec<String>, StoreError> {
         let Some(current) = self.set(ca) else { return Ok(Vec::new()) };
-        let marker = store.revocation_marker(ca.as_str(), now).await?;
+        let marker = store.revocation_marker(ca.as_str(), None, now).await?;
         if !force && marker == current.marker && now - current.loaded_at < RELOAD_SECS {
             return Ok(Vec::new());
         }
         let entries: HashMap<String, Revocation> = store
-            .revoked_of_ca(ca.as_str(), now)
+            .revoked_of_ca(ca.as_str(), None, now)
             .await?
             .into_iter()
             .map(|(serial, at, code)| (serial, Revocation { at, reason: Reason::from_code_or_unspecified(code) }))

@@ -112,6 +112,8 @@ pub struct IssuanceIntent {
     pub spki_sha256: String,
     /// Who asked.
     pub requested_by: String,
+    /// The PC CA's CRL shard its CRL distribution point names (D20); `None`: the CA's complete CRL.
+    pub crl_shard: Option<u16>,
 }
 
 /// A certificate row.

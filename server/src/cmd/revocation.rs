@@ -4,6 +4,7 @@ use crate::cli::{CrlArgs, RevokeArgs};
 use anyhow::{Context, Result, bail};
 use hcpki_ca::issuer::der_to_pem;
 use hcpki_ca::revocation::Reason;
+use hcpki_ca::revocation::shard::CrlScope;
 use hcpki_ca::{Authority, CaName};
 use std::io::Write;
 use std::process::ExitCode;
@@ -27,7 +28,11 @@ pub async fn revoke(authority: &Authority, args: &RevokeArgs) -> Result<ExitCode
 
 pub async fn crl(authority: &Authority, args: &CrlArgs) -> Result<ExitCode> {
     let ca = CaName::from_str(&args.ca)?;
-    let der = authority.crl(ca).await?;
+    let scope = match args.shard {
+        Some(k) => authority.crl_scope(ca, k).await?,
+        None => CrlScope::complete(ca),
+    };
+    let der = authority.crl(scope).await?;
     let bytes = if args.pem { der_to_pem("X509 CRL", &der).into_bytes() } else { der };
     match &args.out {
         Some(path) => std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,

@@ -1,5 +1,6 @@
 //! CRL download on the plain-HTTP listener (the URL in every certificate's CRL distribution point):
-//! `/crl/<ca>.crl` (DER, `application/pkix-crl`) and `/crl/<ca>.pem`. Served from the authority's CRL cache
+//! `/crl/<ca>.crl` (DER, `application/pkix-crl`) and `/crl/<ca>.pem`, and the PC CA's shard CRLs at
+//! `/crl/pc-<k>.crl` and `/crl/pc-<k>.pem` (D20). Served from the authority's CRL cache
 //! (`hcpki_ca::revocation::publish`), with a strong `ETag`, `Last-Modified` = thisUpdate and a `max-age` that
 //! ends when this server would re-sign, so caches and CDNs in front of it stay correct.
 
@@ -7,8 +8,9 @@ use super::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hcpki_ca::CaName;
 use hcpki_ca::issuer::der_to_pem;
+use hcpki_ca::revocation::shard::CrlScope;
+use hcpki_ca::{AuthorityError, CaName};
 use std::str::FromStr;
 
 /// `GET /crl/{file}`.
@@ -18,13 +20,19 @@ pub async fn download(State(state): State<AppState>, Path(file): Path<String>, h
         (_, Some(n)) => (n, true),
         _ => return not_found(&file),
     };
-    let Ok(ca) = CaName::from_str(name) else { return not_found(&file) };
-    let published = match state.admin.published_crl(ca).await {
+    let Some((ca, shard)) = CrlScope::parse_name(name) else { return not_found(&file) };
+    let Ok(ca) = CaName::from_str(ca) else { return not_found(&file) };
+    let scope = match shard {
+        None => CrlScope::complete(ca),
+        Some(k) => match state.admin.crl_scope(ca, k).await {
+            Ok(scope) => scope,
+            Err(AuthorityError::Shard(e)) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
+            Err(e) => return unavailable(&e, name),
+        },
+    };
+    let published = match state.admin.published_crl(scope).await {
         Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, ca = name, "cannot sign a CRL");
-            return (StatusCode::SERVICE_UNAVAILABLE, "the CRL cannot be signed now; retry later\n").into_response();
-        }
+        Err(e) => return unavailable(&e, name),
     };
     let now = hcpki_ca::time::now_unix();
     let etag = format!("\"{}{}\"", published.etag, if pem { "-pem" } else { "" });
@@ -52,9 +60,18 @@ pub async fn download(State(state): State<AppState>, Path(file): Path<String>, h
 fn not_found(file: &str) -> Response {
     (
         StatusCode::NOT_FOUND,
-        format!("no CRL {file:?}: use /crl/<ca>.crl or /crl/<ca>.pem with ca = root, router, pc or server\n"),
+        format!(
+            "no CRL {file:?}: use /crl/<ca>.crl or /crl/<ca>.pem with ca = root, router, pc or server, or \
+             /crl/pc-<k>.crl for a shard of the pc CA's partitioned CRL\n"
+        ),
     )
         .into_response()
+}
+
+/// The full cause is logged; the client learns only that it may retry.
+fn unavailable(e: &AuthorityError, name: &str) -> Response {
+    tracing::error!(error = %e, crl = name, "cannot sign a CRL");
+    (StatusCode::SERVICE_UNAVAILABLE, "the CRL cannot be signed now; retry later\n").into_response()
 }
 
 /// `If-None-Match` wins over `If-Modified-Since` (RFC 9110 §13.2.2).

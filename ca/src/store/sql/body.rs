@@ -430,6 +430,7 @@ macro_rules! sql_store {
                         .bind(&intent.spki_sha256)
                         .bind(&intent.requested_by)
                         .bind(now)
+                        .bind(intent.crl_shard.map(i64::from))
                         .execute(&mut *tx)
                         .await;
                     match (result, &intent.facility) {
@@ -765,28 +766,50 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn revoked_of_ca(&self, ca: &str, now: i64) -> Result<Vec<(String, i64, i64)>, StoreError> {
+            async fn revoked_of_ca(
+                &self,
+                ca: &str,
+                shard: Option<u16>,
+                now: i64,
+            ) -> Result<Vec<(String, i64, i64)>, StoreError> {
                 sqlx::query_as::<$db, (String, i64, i64)>(queries::REVOKED_OF_CA)
                     .bind(ca)
                     .bind(now)
+                    .bind(shard.map(i64::from))
                     .fetch_all(&self.pool)
                     .await
                     .map_err(Self::err)
             }
 
-            async fn revocation_marker(&self, ca: &str, now: i64) -> Result<(i64, i64, i64), StoreError> {
+            async fn revocation_marker(
+                &self,
+                ca: &str,
+                shard: Option<u16>,
+                now: i64,
+            ) -> Result<(i64, i64, i64), StoreError> {
                 sqlx::query_as::<$db, (i64, i64, i64)>(queries::REVOCATION_MARKER)
                     .bind(ca)
                     .bind(now)
+                    .bind(shard.map(i64::from))
                     .fetch_one(&self.pool)
                     .await
                     .map_err(Self::err)
             }
 
-            async fn next_crl_number(&self, ca: &str) -> Result<i64, StoreError> {
+            async fn crl_shard_in_use(&self, ca: &str, shard: u16) -> Result<bool, StoreError> {
+                sqlx::query_scalar::<$db, i64>(queries::CRL_SHARD_IN_USE)
+                    .bind(ca)
+                    .bind(i64::from(shard))
+                    .fetch_one(&self.pool)
+                    .await
+                    .map(|n| n > 0)
+                    .map_err(Self::err)
+            }
+
+            async fn next_crl_number(&self, crl: &str) -> Result<i64, StoreError> {
                 let _writer = self.writer().await;
                 sqlx::query_scalar::<$db, i64>(queries::NEXT_CRL_NUMBER)
-                    .bind(format!("crl:{ca}"))
+                    .bind(format!("crl:{crl}"))
                     .fetch_one(&self.pool)
                     .await
                     .map_err(Self::err)

@@ -109,8 +109,8 @@ pub(super) const LIST_AUTHORITIES: &str =
 // ---- certificates ----
 
 pub(super) const INSERT_INTENT: &str = "INSERT INTO certificates (serial, ca, profile, facility_id, subject, sans, \
-     not_before, not_after, status, tbs_sha256, spki_sha256, requested_by, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'reserved', $9, $10, $11, $12)";
+     not_before, not_after, status, tbs_sha256, spki_sha256, requested_by, created_at, crl_shard) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'reserved', $9, $10, $11, $12, $13)";
 
 pub(super) const CERTIFICATE_BY_SERIAL: &str =
     concat!("SELECT ", certificate_columns!(), " FROM certificates WHERE serial = $1");
@@ -127,14 +127,20 @@ pub(super) const ISSUED_COUNTS: &str =
 
 /// Revoked certificates of one CA that have not expired at `$2` (an expired certificate leaves the CRL,
 /// RFC 5280 §3.3), by serial.
+/// `$3` NULL: the whole CA; else only certificates recorded in CRL shard `$3`.
 pub(super) const REVOKED_OF_CA: &str = "SELECT r.serial, r.revoked_at, r.reason FROM certificate_revocations r \
-     JOIN certificates c ON c.serial = r.serial WHERE c.ca = $1 AND c.not_after >= $2 ORDER BY r.serial";
+     JOIN certificates c ON c.serial = r.serial WHERE c.ca = $1 AND c.not_after >= $2 \
+     AND ($3 IS NULL OR c.crl_shard = $3) ORDER BY r.serial";
 
 /// [`REVOKED_OF_CA`]'s size, latest revocation time and reason sum (a hold made permanent changes only the
 /// reason).
 pub(super) const REVOCATION_MARKER: &str = "SELECT COUNT(*), COALESCE(MAX(r.revoked_at), 0), \
      CAST(COALESCE(SUM(r.reason), 0) AS BIGINT) FROM certificate_revocations r JOIN certificates c ON c.serial = r.serial \
-     WHERE c.ca = $1 AND c.not_after >= $2";
+     WHERE c.ca = $1 AND c.not_after >= $2 AND ($3 IS NULL OR c.crl_shard = $3)";
+
+/// Whether any certificate of CA `$1` was recorded in CRL shard `$2`.
+pub(super) const CRL_SHARD_IN_USE: &str =
+    "SELECT COUNT(*) FROM (SELECT 1 FROM certificates WHERE ca = $1 AND crl_shard = $2 LIMIT 1) s";
 
 /// One certificate's revocation, whether or not it expired.
 pub(super) const REVOCATION_OF: &str = "SELECT revoked_at, reason FROM certificate_revocations WHERE serial = $1";
@@ -160,7 +166,7 @@ pub(super) const DELETE_HOLD: &str = "DELETE FROM certificate_revocations WHERE 
 pub(super) const HOLD_TO_CESSATION: &str =
     "UPDATE certificate_revocations SET reason = 5, revoked_by = $2 WHERE serial = $1 AND reason = 6";
 
-/// The next CRL number of a CA (`crl:<ca>` counter, created at 1).
+/// The next CRL number of a CRL (`crl:<name>` counter, created at 1).
 pub(super) const NEXT_CRL_NUMBER: &str = "INSERT INTO counters (name, value) VALUES ($1, 1) \
      ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value";
 

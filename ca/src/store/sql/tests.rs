@@ -121,6 +121,7 @@ fn intent(serial: &str, facility: Option<&FacilityId>, profile: &str) -> Issuanc
         tbs_sha256: "aa".repeat(32),
         spki_sha256: "bb".repeat(32),
         requested_by: "cli:tester".into(),
+        crl_shard: None,
     }
 }
 
