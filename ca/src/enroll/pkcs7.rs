@@ -20,15 +20,30 @@ pub(crate) fn certs_only(certificates: &[Vec<u8>]) -> der::Result<Vec<u8>> {
         .iter()
         .map(|der| Certificate::from_der(der).map(CertificateChoices::Certificate))
         .collect::<der::Result<Vec<_>>>()?;
+    let set = CertificateSet::try_from(choices)?;
     let signed = SignedData {
         version: CmsVersion::V1,
         digest_algorithms: Default::default(),
         encap_content_info: EncapsulatedContentInfo { econtent_type: ID_DATA, econtent: None },
-        certificates: Some(CertificateSet::try_from(choices)?),
+        certificates: Some(set.clone()),
         crls: None,
         signer_infos: SignerInfos::try_from(Vec::new())?,
     };
-    ContentInfo { content_type: ID_SIGNED_DATA, content: Any::encode_from(&signed)? }.to_der()
+    let mut der = ContentInfo { content_type: ID_SIGNED_DATA, content: Any::encode_from(&signed)? }.to_der()?;
+    if certificates.len() < 2 {
+        return Ok(der);
+    }
+    // DER sorts a SET OF by encoding, which may put a CA certificate first; clients such as micromdm's
+    // scepclient keep the first certificate as theirs. CMS is BER (RFC 5652 §1), so the set is written in the
+    // caller's order: the same bytes rearranged, every length unchanged.
+    let sorted = set.to_der()?;
+    let header = sorted.len() - certificates.iter().map(Vec::len).sum::<usize>();
+    let body = sorted.get(header..).ok_or_else(|| der::Error::from(der::ErrorKind::Failed))?;
+    let at = der.windows(body.len()).position(|w| w == body).ok_or_else(|| der::Error::from(der::ErrorKind::Failed))?;
+    if let Some(slot) = der.get_mut(at..at + body.len()) {
+        slot.copy_from_slice(&certificates.concat());
+    }
+    Ok(der)
 }
 
 /// DER of a degenerate SignedData holding one CRL (SCEP GetCRL, RFC 8894 §3.3.2.2).
