@@ -845,4 +845,4 @@ mod queue;
 pub mod revocation;
 mod scep;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -6,7 +6,7 @@ use crate::facility::FacilityKind;
 use crate::keys::SoftwareKey;
 use crate::store::{CertStatus, CertificateFilter};
 
-async fn authority(dir: &std::path::Path) -> Authority {
+pub(crate) async fn authority(dir: &std::path::Path) -> Authority {
     let pass = dir.join("pass");
     std::fs::write(&pass, "test passphrase").unwrap();
     let keys = KeyContext { base_dir: dir.to_owned(), passphrase_file: Some(pass), pkcs11: None };
@@ -15,12 +15,17 @@ async fn authority(dir: &std::path::Path) -> Authority {
     Authority::init(store, keys, ProfileSettings::default(), &options, &Actor::cli("test")).await.unwrap()
 }
 
-fn csr(alg: KeyAlgorithm) -> Vec<u8> {
+pub(crate) fn csr(alg: KeyAlgorithm) -> Vec<u8> {
     let (key, _) = SoftwareKey::generate_device_key(alg).unwrap();
     csr::build(&key, x509_cert::name::Name::default()).unwrap()
 }
 
-fn request(profile: ProfileKind, facility: Option<&FacilityId>, csr: Vec<u8>, sans: Vec<String>) -> IssueRequest {
+pub(crate) fn request(
+    profile: ProfileKind,
+    facility: Option<&FacilityId>,
+    csr: Vec<u8>,
+    sans: Vec<String>,
+) -> IssueRequest {
     IssueRequest {
         profile,
         facility: facility.map(|f| f.to_string()),

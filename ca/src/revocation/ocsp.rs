@@ -22,6 +22,8 @@
 
 pub mod request;
 pub mod response;
+#[cfg(test)]
+mod tests;
 
 use crate::asn1::ocsp::{CertId, OcspResponseStatus};
 use crate::authority::CaName;
