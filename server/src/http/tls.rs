@@ -9,7 +9,7 @@
 //! enrollment, health checks). The registry check (issued, unexpired, facility in good standing) is the
 //! enrollment module's, after TLS, on every request.
 //!
-//! The handshake itself also refuses a revoked (or held) client certificate: [`RevocationChecking`] wraps the
+//! The handshake itself also refuses a revoked client certificate: [`RevocationChecking`] wraps the
 //! WebPKI verifier and looks the serial up in the same in-memory revocation board the OCSP responder answers
 //! from (reloaded every second), so a revoked PC certificate fails its next handshake with the
 //! `certificate_revoked` alert, without a CRL download or a database query per handshake. Requests on a
@@ -124,11 +124,13 @@ impl ClientCertVerifier for RevocationChecking {
             .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
         let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
         match self.revocations.lookup_any(&serial) {
-            Some(revocation) => {
+            // A hold is a suspended facility: the handshake completes so the request gets the registry's
+            // clear refusal ("facility suspended"), and everything works again when it resumes.
+            Some(revocation) if revocation.reason.0 != hcpki_ca::revocation::CrlReason::CertificateHold => {
                 tracing::info!(serial, reason = %revocation.reason, "TLS client certificate refused: revoked");
                 Err(rustls::Error::InvalidCertificate(CertificateError::Revoked))
             }
-            None => Ok(verified),
+            _ => Ok(verified),
         }
     }
 
