@@ -1,0 +1,384 @@
+//! Table tests for every rule and its precedence, file-parsing errors, and an exhaustive sweep over small
+//! domains checking the policy's invariants (proptest is not in the workspace; the domains are small enough
+//! to enumerate completely, which is stronger than sampling).
+
+use super::*;
+use hcpki_ca::facility::{FacilityKind as K, FacilityState as S};
+
+fn fid(n: u64) -> FacilityId {
+    FacilityId::from_number(n).unwrap()
+}
+
+fn at(n: u64, kind: K, state: S) -> FacilityContext {
+    FacilityContext { id: fid(n), name: format!("施設{n}"), kind, state }
+}
+
+/// One service from the body of a `[[service]]` table (id and name supplied).
+fn service(body: &str) -> Service {
+    let text = format!("version = 1\n[[service]]\nid = \"svc\"\nname = \"Service\"\n{body}\n");
+    Services::parse(&text).unwrap().iter().next().unwrap().clone()
+}
+
+/// Doctors and dentists at hospitals and at facility 2 (a clinic), never at facility 3, card at a facility.
+fn doctors_at_hospitals() -> Service {
+    service(&format!(
+        r#"roles = ["medical-doctor", "dentist"]
+facility_kinds = ["hospital"]
+facilities_allow = ["{}"]
+facilities_deny = ["{}"]
+min_assurance = "card-pin-facility"
+claims = ["name", "hc_role", "facility_id", "facility_name", "acr", "amr"]"#,
+        fid(2),
+        fid(3)
+    ))
+}
+
+/// Name, who, where, which service, and the expected denial (`None`: allowed).
+type Case<'a> = (&'a str, &'a Subject, Option<&'a FacilityContext>, &'a Service, Option<DenyReason>);
+
+#[test]
+fn table_every_rule_and_its_precedence() {
+    use DenyReason as D;
+    let doctor = Subject::hpki("山田 太郎", Some(HcRole::MedicalDoctor));
+    let nurse = Subject::hpki("佐藤 花子", Some(HcRole::Nurse));
+    let no_role = Subject::hpki("事務 一郎", None);
+    let jpki = Subject::jpki("住民 次郎");
+    let staff = Subject::password_totp("受付 三郎", Some(HcRole::MedicalDoctor));
+    let hospital = at(1, K::Hospital, S::Active);
+    let allowed_clinic = at(2, K::Clinic, S::Active);
+    let denied_hospital = at(3, K::Hospital, S::Active);
+    let other_clinic = at(4, K::Clinic, S::Active);
+    let suspended = at(1, K::Hospital, S::Suspended);
+    let retired = at(1, K::Hospital, S::Retired);
+    let strict = doctors_at_hospitals();
+    let open = service(
+        r#"roles = []
+facility_kinds = ["*"]
+min_assurance = "password-totp"
+allow_jpki = true"#,
+    );
+    let any_role = service(
+        r#"roles = ["*"]
+facility_kinds = ["*"]
+min_assurance = "card-pin""#,
+    );
+    let no_jpki = service(
+        r#"roles = []
+facility_kinds = ["*"]
+min_assurance = "card-pin""#,
+    );
+
+    let cases: Vec<Case> = vec![
+        ("doctor at an admitted hospital", &doctor, Some(&hospital), &strict, None),
+        ("allow list admits a clinic the kinds do not", &doctor, Some(&allowed_clinic), &strict, None),
+        (
+            "kind not admitted",
+            &doctor,
+            Some(&other_clinic),
+            &strict,
+            Some(D::FacilityNotAdmitted { facility: fid(4), kind: K::Clinic }),
+        ),
+        ("deny list beats the kind", &doctor, Some(&denied_hospital), &strict, Some(D::FacilityDenied(fid(3)))),
+        (
+            "suspended facility",
+            &doctor,
+            Some(&suspended),
+            &strict,
+            Some(D::FacilityNotActive { facility: fid(1), state: S::Suspended }),
+        ),
+        (
+            "suspended beats everything, even an open service",
+            &jpki,
+            Some(&suspended),
+            &open,
+            Some(D::FacilityNotActive { facility: fid(1), state: S::Suspended }),
+        ),
+        (
+            "retired facility",
+            &doctor,
+            Some(&retired),
+            &strict,
+            Some(D::FacilityNotActive { facility: fid(1), state: S::Retired }),
+        ),
+        ("no facility certificate, service restricts facilities", &doctor, None, &strict, Some(D::NoFacility)),
+        (
+            "facility rules beat role rules",
+            &nurse,
+            Some(&other_clinic),
+            &strict,
+            Some(D::FacilityNotAdmitted { facility: fid(4), kind: K::Clinic }),
+        ),
+        ("role not allowed", &nurse, Some(&hospital), &strict, Some(D::RoleNotAllowed(HcRole::Nurse))),
+        (
+            "HPKI card without hcRole",
+            &no_role,
+            Some(&hospital),
+            &strict,
+            Some(D::NoQualification { credential: "HPKI card" }),
+        ),
+        ("JPKI on a service that takes no JPKI", &jpki, Some(&hospital), &strict, Some(D::JpkiNotAccepted)),
+        ("JPKI on an identity-only service with allow_jpki", &jpki, Some(&other_clinic), &open, None),
+        (
+            "JPKI refused where allow_jpki is off, even with roles = []",
+            &jpki,
+            Some(&hospital),
+            &no_jpki,
+            Some(D::JpkiNotAccepted),
+        ),
+        ("roleless HPKI card on an identity-only service", &no_role, Some(&hospital), &no_jpki, None),
+        ("any role: nurse", &nurse, None, &any_role, None),
+        (
+            "any role: card without hcRole",
+            &no_role,
+            None,
+            &any_role,
+            Some(D::NoQualification { credential: "HPKI card" }),
+        ),
+        (
+            "role checks beat assurance",
+            &staff,
+            Some(&hospital),
+            &any_role,
+            Some(D::AssuranceTooLow { have: AssuranceLevel::PasswordTotp, need: AssuranceLevel::CardPin }),
+        ),
+        (
+            "password+TOTP below card-pin-facility",
+            &staff,
+            Some(&hospital),
+            &strict,
+            Some(D::AssuranceTooLow { have: AssuranceLevel::PasswordTotp, need: AssuranceLevel::CardPinFacility }),
+        ),
+        ("card without facility is card-pin, enough for card-pin", &doctor, None, &any_role, None),
+        ("password+TOTP on a password-level service", &staff, None, &open, None),
+    ];
+    for (name, subject, facility, svc, want) in cases {
+        let got = match decide(subject, facility, svc) {
+            Decision::Allow(_) => None,
+            Decision::Deny(reason) => Some(reason),
+        };
+        assert_eq!(got, want, "case: {name}");
+    }
+}
+
+#[test]
+fn claims_are_exactly_those_listed() {
+    let doctor = Subject::hpki("山田 太郎", Some(HcRole::MedicalDoctor));
+    let hospital = at(1, K::Hospital, S::Active);
+    let Decision::Allow(claims) = decide(&doctor, Some(&hospital), &doctors_at_hospitals()) else {
+        panic!("doctor at hospital must be allowed")
+    };
+    let json = serde_json::to_value(&claims).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "name": "山田 太郎",
+            "hc_role": { "code": "medical-doctor", "label_ja": "医師", "label_en": "Medical Doctor" },
+            "facility_id": fid(1).to_string(),
+            "facility_name": "施設1",
+            "acr": "urn:hcpki:acr:card-pin-facility-mtls",
+            "amr": ["sc", "hwk", "pin", "mfa"],
+        })
+    );
+    let minimal =
+        service("roles = []\nfacility_kinds = [\"*\"]\nmin_assurance = \"password-totp\"\nclaims = [\"name\"]");
+    let staff = Subject::password_totp("受付 三郎", None);
+    assert_eq!(
+        decide(&staff, Some(&hospital), &minimal),
+        Decision::Allow(Claims { name: Some("受付 三郎".into()), ..Claims::default() })
+    );
+}
+
+#[test]
+fn audit_text_names_the_rule() {
+    let d = decide(&Subject::jpki("住民 次郎"), None, &doctors_at_hospitals());
+    assert_eq!(d.to_string(), "denied: the service requires a facility connection and the login has none");
+    let suspended = at(7, K::Pharmacy, S::Suspended);
+    let d = decide(&Subject::jpki("住民 次郎"), Some(&suspended), &doctors_at_hospitals());
+    assert_eq!(d.to_string(), format!("denied: facility {} is suspended, not active", fid(7)));
+}
+
+#[test]
+fn services_file_errors_say_what_to_fix() {
+    let base = "roles = []\nfacility_kinds = [\"*\"]\nmin_assurance = \"card-pin\"";
+    let one = |body: &str| Services::parse(&format!("version = 1\n[[service]]\nid = \"a\"\nname = \"A\"\n{body}\n"));
+    let cases: Vec<(String, &str)> = vec![
+        (base.replace("roles = []", "roles = [\"doctor\"]"), "unknown role code \"doctor\""),
+        (base.replace("[\"*\"]", "[\"hospice\"]"), "unknown facility kind \"hospice\""),
+        (base.replace("roles = []", "roles = [\"*\", \"nurse\"]"), "roles mixes \"*\" with names"),
+        (format!("{base}\nclaims = [\"email\"]"), "unknown claim \"email\""),
+        (base.replace("card-pin", "high"), "unknown min_assurance \"high\""),
+        (format!("{base}\nfacilities_deny = [\"HF12\"]"), "is not a facility ID"),
+        (
+            format!("{base}\nfacilities_allow = [\"{0}\"]\nfacilities_deny = [\"{0}\"]", fid(5)),
+            "in both facilities_allow and facilities_deny",
+        ),
+        (base.replace("roles = []", "roles = [\"nurse\"]\nallow_jpki = true"), "allow_jpki = true needs roles = []"),
+        (format!("{base}\nredirect_uris = []"), "unknown field `redirect_uris`"),
+        (base.replace("min_assurance = \"card-pin\"", ""), "missing field `min_assurance`"),
+    ];
+    for (body, want) in cases {
+        let err = one(&body).unwrap_err().to_string();
+        assert!(err.contains(want), "{body:?}: got {err:?}, want it to contain {want:?}");
+    }
+    let dup = format!(
+        "version = 1\n[[service]]\nid = \"a\"\nname = \"A\"\n{base}\n[[service]]\nid = \"a\"\nname = \"B\"\n{base}\n"
+    );
+    assert_eq!(
+        Services::parse(&dup).unwrap_err().to_string(),
+        "service id \"a\" appears twice: service ids must be unique"
+    );
+    let bad_id = format!("version = 1\n[[service]]\nid = \"EMR\"\nname = \"A\"\n{base}\n");
+    assert!(matches!(Services::parse(&bad_id), Err(ServicesError::BadId(_))));
+    assert!(matches!(Services::parse("version = 2"), Err(ServicesError::Version(2))));
+}
+
+#[test]
+fn example_services_file_parses() {
+    let text = include_str!("../../../docs/services.example.toml");
+    let services = Services::parse(text).unwrap();
+    assert!(services.iter().count() >= 3);
+}
+
+#[test]
+fn role_table_is_consistent() {
+    let codes: std::collections::HashSet<_> = HcRole::ALL.iter().map(|r| r.code()).collect();
+    assert_eq!(codes.len(), HcRole::ALL.len(), "role codes must be unique");
+    for r in HcRole::ALL {
+        assert_eq!(HcRole::from_code(r.code()), Some(r));
+        assert!(!r.label_ja().is_empty() && !r.label_en().is_empty());
+    }
+    assert_eq!(HcRole::ALL.iter().filter(|r| r.is_administrator()).count(), 5);
+    assert_eq!(HcRole::MedicalDoctor.label_en(), "Medical Doctor");
+    assert_eq!(HcRole::Pharmacist.label_ja(), "薬剤師");
+}
+
+/// Every combination of a small service space, subject space and facility space.
+#[test]
+fn exhaustive_invariants() {
+    let listed = fid(2);
+    let banned = fid(3);
+    let role_rules = ["[]", "[\"*\"]", "[\"medical-doctor\"]"];
+    let kind_rules = ["[\"*\"]", "[\"hospital\"]", "[]"];
+    let lists = |f: &FacilityId| [String::new(), format!("\"{f}\"")];
+    let mut services = Vec::new();
+    for roles in role_rules {
+        for kinds in kind_rules {
+            for allow in lists(&listed) {
+                for deny in lists(&banned) {
+                    for level in AssuranceLevel::ALL {
+                        for jpki in [false, true] {
+                            if jpki && roles != "[]" {
+                                continue; // refused by the parser (tested above)
+                            }
+                            services.push(service(&format!(
+                                "roles = {roles}\nfacility_kinds = {kinds}\nfacilities_allow = [{allow}]\n\
+                                 facilities_deny = [{deny}]\nmin_assurance = \"{level}\"\nallow_jpki = {jpki}\n\
+                                 claims = [\"name\", \"hc_role\", \"facility_id\", \"acr\"]"
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut subjects = vec![Subject::jpki("j")];
+    for role in [None, Some(HcRole::MedicalDoctor), Some(HcRole::Nurse)] {
+        subjects.push(Subject::hpki("h", role));
+        subjects.push(Subject::password_totp("p", role));
+    }
+    let mut facilities = vec![None];
+    for n in [1, 2, 3] {
+        for kind in [K::Hospital, K::Clinic] {
+            for state in [S::Active, S::Suspended, S::Retired, S::Approved] {
+                facilities.push(Some(at(n, kind, state)));
+            }
+        }
+    }
+    let all = Services::parse(&services_file(&services)).unwrap();
+    let mut checked = 0;
+    for subject in &subjects {
+        for facility in &facilities {
+            let f = facility.as_ref();
+            let visible: Vec<_> = visible_services(subject, f, &all).iter().map(|s| s.id.clone()).collect();
+            let mut expected_visible = Vec::new();
+            for svc in all.iter() {
+                let decision = decide(subject, f, svc);
+                checked += 1;
+                if decision.is_allowed() {
+                    expected_visible.push(svc.id.clone());
+                }
+                check_invariants(subject, f, svc, &decision);
+            }
+            assert_eq!(visible, expected_visible, "the portal lists exactly the allowed services");
+        }
+    }
+    assert!(checked > 10_000, "the sweep must be large ({checked})");
+}
+
+fn check_invariants(subject: &Subject, f: Option<&FacilityContext>, svc: &Service, decision: &Decision) {
+    let ctx = || format!("{subject:?} at {f:?} on {svc:?}: {decision}");
+    let Decision::Allow(claims) = decision else {
+        if let Decision::Deny(DenyReason::AssuranceTooLow { .. }) = decision {
+            // Stepping up to a card at a facility must cure it, for anyone with the same qualification.
+            let stronger = Subject::hpki(subject.name(), subject.role());
+            if subject.credential() != Credential::Jpki && f.is_some() {
+                assert!(decide(&stronger, f, svc).is_allowed(), "step-up does not help: {}", ctx());
+            }
+        }
+        return;
+    };
+    if let Some(fc) = f {
+        assert_eq!(fc.state, FacilityState::Active, "inactive facility allowed: {}", ctx());
+        assert!(!svc.facilities_deny.contains(&fc.id), "denied facility allowed: {}", ctx());
+        if let KindRule::OneOf(kinds) = &svc.facility_kinds {
+            assert!(kinds.contains(&fc.kind) || svc.facilities_allow.contains(&fc.id), "{}", ctx());
+        }
+        assert_eq!(claims.facility_id.as_ref(), Some(&fc.id), "{}", ctx());
+    } else {
+        assert_eq!(svc.facility_kinds, KindRule::Any, "facility-bound service without facility: {}", ctx());
+        assert_eq!(claims.facility_id, None);
+    }
+    assert!(subject.assurance(f) >= svc.min_assurance, "assurance too low allowed: {}", ctx());
+    if subject.credential() == Credential::Jpki {
+        assert!(svc.allow_jpki, "JPKI allowed without allow_jpki: {}", ctx());
+    }
+    match &svc.roles {
+        RoleRule::NoneRequired => {}
+        RoleRule::AnyRole => assert!(subject.role().is_some(), "{}", ctx()),
+        RoleRule::OneOf(roles) => assert!(subject.role().is_some_and(|r| roles.contains(&r)), "{}", ctx()),
+    }
+    assert_eq!(claims.hc_role, subject.role(), "{}", ctx());
+    assert_eq!(claims.acr, Some(subject.assurance(f).acr()));
+    assert_eq!(claims.facility_name, None, "facility_name was not asked for: {}", ctx());
+    // Monotonic in assurance: the same person with a card at the same facility is allowed too.
+    if subject.credential() == Credential::PasswordTotp {
+        assert!(decide(&Subject::hpki(subject.name(), subject.role()), f, svc).is_allowed(), "{}", ctx());
+    }
+}
+
+/// Render services back into one file with unique ids (the parser is the only way to build a `Service`).
+fn services_file(services: &[Service]) -> String {
+    let mut text = String::from("version = 1\n");
+    for (i, s) in services.iter().enumerate() {
+        let list = |items: Vec<String>| items.iter().map(|x| format!("\"{x}\"")).collect::<Vec<_>>().join(", ");
+        let roles = match &s.roles {
+            RoleRule::NoneRequired => String::new(),
+            RoleRule::AnyRole => "\"*\"".to_owned(),
+            RoleRule::OneOf(r) => list(r.iter().map(|r| r.code().to_owned()).collect()),
+        };
+        let kinds = match &s.facility_kinds {
+            KindRule::Any => "\"*\"".to_owned(),
+            KindRule::OneOf(k) => list(k.iter().map(|k| k.to_string()).collect()),
+        };
+        text += &format!(
+            "[[service]]\nid = \"s{i}\"\nname = \"S{i}\"\nroles = [{roles}]\nfacility_kinds = [{kinds}]\n\
+             facilities_allow = [{}]\nfacilities_deny = [{}]\nmin_assurance = \"{}\"\nallow_jpki = {}\nclaims = [{}]\n",
+            list(s.facilities_allow.iter().map(|f| f.to_string()).collect()),
+            list(s.facilities_deny.iter().map(|f| f.to_string()).collect()),
+            s.min_assurance,
+            s.allow_jpki,
+            list(s.claims.iter().map(|c| c.as_str().to_owned()).collect()),
+        );
+    }
+    text
+}
