@@ -1,5 +1,5 @@
-//! `hcpki bench issue` runs end to end and reports every figure docs/benchmarks.md records. Nothing is
-//! timed here: the figures only have to be present and positive.
+//! `hcpki bench issue` and `scripts/bench-ocsp` run end to end and report every figure docs/benchmarks.md
+//! records. Nothing is timed here: the figures only have to be present and positive.
 
 use crate::harness::{Backend, Hcpki};
 
@@ -56,5 +56,49 @@ fn bench_crl_reports_size_and_ratios() {
         }
         let per_entry: f64 = row[6].parse().unwrap();
         assert!((35.0..60.0).contains(&per_entry), "{per_entry} bytes per entry in {row:?}");
+    }
+}
+
+/// `scripts/bench-ocsp` in a tiny mode (SQLite only: the script has no PostgreSQL option) runs end to end
+/// and prints every figure docs/benchmarks.md records: its own checks (each kind of answer verified by
+/// OpenSSL, the nonce echoed, the revocation seen by OCSP and on the CRL) make it exit non-zero otherwise.
+/// The script uses oha from `.tools/bin` (or `$HCPKI_TOOLS/bin`), building it there once if missing.
+#[test]
+fn bench_ocsp_reports_rates_ratios_and_revocation_latency() {
+    let out = std::process::Command::new(crate::harness::repo_root().join("scripts/bench-ocsp"))
+        .args(["--certs", "3", "--duration", "1s", "--connections", "2", "--revocations", "1"])
+        .env("HCPKI_BIN", crate::harness::hcpki_bin())
+        .output()
+        .expect("scripts/bench-ocsp runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "bench-ocsp failed\n{}", crate::harness::describe(&out));
+    let numbers = |row: &str| -> Vec<f64> {
+        row.trim_matches('|')
+            .split('|')
+            .filter_map(|cell| {
+                let cell = cell.trim().trim_matches('*');
+                cell.trim_end_matches(" ms").trim_end_matches('×').parse().ok()
+            })
+            .collect()
+    };
+    for request in ["GET, pre-signed", "POST, pre-signed", "POST + nonce, signed"] {
+        let row = text
+            .lines()
+            .find(|l| l.contains(&format!("| {request} |")))
+            .unwrap_or_else(|| panic!("no {request} row:\n{text}"));
+        // connections, then rate, p50, p99, failed for hcpki and for OpenSSL, then the ratio.
+        let n = numbers(row);
+        assert_eq!(n.len(), 10, "row {row:?}");
+        for i in [1, 5, 9] {
+            assert!(n[i] > 0.0, "rate or ratio {} not positive in {row:?}", n[i]);
+        }
+        assert_eq!(n[4], 0.0, "hcpki failed requests in {row:?}");
+    }
+    for what in ["OCSP revoked", "CRL lists it"] {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("| {what} |")))
+            .unwrap_or_else(|| panic!("no {what} row:\n{text}"));
+        assert_eq!(numbers(row).len(), 3, "min, median, max in {row:?}");
     }
 }

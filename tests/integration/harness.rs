@@ -260,7 +260,7 @@ pub fn repo_root() -> PathBuf {
 
 /// The `hcpki` binary: `$HCPKI_BIN`, else the one cargo built next to this test binary, else
 /// `<workspace>/target/debug/hcpki`.
-fn hcpki_bin() -> PathBuf {
+pub fn hcpki_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("HCPKI_BIN") {
         let bin = PathBuf::from(bin);
         assert!(bin.is_file(), "HCPKI_BIN={} does not exist", bin.display());
