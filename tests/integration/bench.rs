@@ -62,7 +62,7 @@ fn bench_crl_reports_size_and_ratios() {
 /// `scripts/bench-ocsp` in a tiny mode (SQLite only: the script has no PostgreSQL option) runs end to end
 /// and prints every figure docs/benchmarks.md records: its own checks (each kind of answer verified by
 /// OpenSSL, the nonce echoed, the revocation seen by OCSP and on the CRL) make it exit non-zero otherwise.
-/// The script uses oha from `.tools/bin` (or `$HCPKI_TOOLS/bin`), building it there once if missing.
+/// The script drives the load with wrk (Debian package, installed by scripts/deps).
 #[test]
 fn bench_ocsp_reports_rates_ratios_and_revocation_latency() {
     let out = std::process::Command::new(crate::harness::repo_root().join("scripts/bench-ocsp"))

@@ -88,7 +88,7 @@ fn bad_revocations_change_nothing(b: Backend) {
 /// The CRL at the URL the certificate's CRL distribution point names, over plain HTTP with curl: DER with
 /// `application/pkix-crl`, ETag, Last-Modified and max-age; it verifies under the CA; `If-None-Match` gives
 /// 304; a revocation made by the CLI (another process) appears without a restart (the server rechecks its
-/// CA's revocations every 2 s: polled here, not timed) with a new ETag; PEM at `.pem`; unknown names 404.
+/// CA's revocations every second: polled here, not timed) with a new ETag; PEM at `.pem`; unknown names 404.
 fn crl_is_served_at_its_distribution_point(b: Backend) {
     let h = Hcpki::initialized(b);
     let id = h.approved_facility("Publishing clinic");

@@ -30,6 +30,7 @@ use crate::authority::CaName;
 use crate::keys::KeySource;
 use crate::revocation::status::RevocationBoard;
 use crate::store::{CertStatus, Store, StoreError};
+use bytes::Bytes;
 use der::asn1::{Null, ObjectIdentifier};
 use der::{Any, Decode};
 use request::Query;
@@ -105,8 +106,8 @@ pub struct Served {
 pub struct Cached {
     cert_id: CertId,
     status: Status,
-    /// The signed OCSPResponse.
-    pub der: Vec<u8>,
+    /// The signed OCSPResponse, shared: handing it to a connection copies no bytes.
+    pub der: Bytes,
     /// Its validity.
     pub window: Window,
 }
@@ -124,18 +125,18 @@ pub enum Reply {
     /// A pre-signed answer (cacheable by HTTP caches until [`Cached::refresh_at`]).
     Cached(Arc<Cached>),
     /// An answer signed for this request (nonce, several certificates): not to be cached.
-    Fresh(Vec<u8>),
+    Fresh(Bytes),
     /// An unsigned error status, with the cause for the log.
     Refused(OcspResponseStatus, String),
 }
 
 impl Reply {
-    /// The DER OCSPResponse.
-    pub fn der(&self) -> std::borrow::Cow<'_, [u8]> {
+    /// The DER OCSPResponse (a reference-counted handle for stored answers, not a copy).
+    pub fn der(&self) -> Bytes {
         match self {
-            Self::Cached(c) => std::borrow::Cow::Borrowed(&c.der),
-            Self::Fresh(der) => std::borrow::Cow::Borrowed(der),
-            Self::Refused(status, _) => std::borrow::Cow::Owned(response::refusal(*status)),
+            Self::Cached(c) => c.der.clone(),
+            Self::Fresh(der) => der.clone(),
+            Self::Refused(status, _) => Bytes::from(response::refusal(*status)),
         }
     }
 }
@@ -165,6 +166,9 @@ pub enum OcspError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The thread that signs ended without an answer (it panicked or the runtime is shutting down).
+    #[error("the OCSP signing task did not finish: {0}")]
+    SigningTask(String),
 }
 
 /// The responder for a set of CAs.
@@ -357,7 +361,7 @@ impl Responder {
         let status = self.status(issuer.ca, cert_id).await?;
         let signer = read(&issuer.signer).clone();
         let window = self.window(&signer, status, now);
-        let der = response::sign(&signer, &[Answer { cert_id, status }], None, window)?;
+        let der = sign_off_worker(signer, vec![(cert_id.clone(), status)], None, window).await?;
         let answer = Arc::new(Cached { cert_id: cert_id.clone(), status, der, window });
         let mut cache = write(&issuer.cache);
         if self.board.generation(issuer.ca) != generation {
@@ -374,20 +378,20 @@ impl Responder {
     }
 
     /// An answer signed for this request: several certificates, or a nonce to echo.
-    async fn fresh_answer(&self, issuer: &Issuer, query: &Query, now: i64) -> Result<Vec<u8>, OcspError> {
+    async fn fresh_answer(&self, issuer: &Issuer, query: &Query, now: i64) -> Result<Bytes, OcspError> {
         let mut answers = Vec::with_capacity(query.cert_ids.len());
         for cert_id in &query.cert_ids {
             let status = match self.lookup(issuer, cert_id, now) {
                 Some(hit) => hit.status,
                 None => self.status(issuer.ca, cert_id).await?,
             };
-            answers.push(Answer { cert_id, status });
+            answers.push((cert_id.clone(), status));
         }
         let signer = read(&issuer.signer).clone();
         // The shortest validity of the statuses given, so an `unknown` is not stretched by a `good` beside it.
-        let window = answers.iter().map(|a| self.window(&signer, a.status, now)).min_by_key(|w| w.next_update);
+        let window = answers.iter().map(|(_, s)| self.window(&signer, *s, now)).min_by_key(|w| w.next_update);
         let window = window.unwrap_or(Window { this_update: now, next_update: now });
-        response::sign(&signer, &answers, query.nonce.as_ref(), window)
+        sign_off_worker(signer, answers, query.nonce.clone(), window).await
     }
 
     /// The status of the certificate `cert_id` names, issued by `ca`.
@@ -446,6 +450,24 @@ impl Responder {
         }
         Ok(resigned)
     }
+}
+
+/// Sign on the blocking pool, not on an async worker: an RSA-2048 signature takes about a millisecond, and a
+/// worker busy signing would hold back every pre-signed answer queued on it (seen as falling throughput for
+/// all clients when a few ask with nonces).
+async fn sign_off_worker(
+    signer: Arc<OcspSigner>,
+    answers: Vec<(CertId, Status)>,
+    nonce: Option<x509_cert::ext::Extension>,
+    window: Window,
+) -> Result<Bytes, OcspError> {
+    let task = tokio::task::spawn_blocking(move || {
+        let answers: Vec<Answer<'_>> =
+            answers.iter().map(|(cert_id, status)| Answer { cert_id, status: *status }).collect();
+        response::sign(&signer, &answers, nonce.as_ref(), window)
+    });
+    let der = task.await.map_err(|e| OcspError::SigningTask(e.to_string()))??;
+    Ok(Bytes::from(der))
 }
 
 /// The hash algorithms accepted in CertIDs, and how to compute them.

@@ -14,8 +14,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
-/// How often a served CRL checks whether its CA's revocations changed.
-pub const RECHECK_SECS: i64 = 2;
+/// How often a served CRL checks whether its CA's revocations changed: once a second, like the OCSP
+/// responder's revocation board, so both show a revocation within about a second.
+pub const RECHECK_SECS: i64 = 1;
 
 /// A signed CRL ready to serve.
 #[derive(Debug)]

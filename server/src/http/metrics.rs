@@ -2,7 +2,9 @@
 //! histogram per route, build info, and the number of issued certificates per profile read from the database
 //! at scrape time (so every replica reports the same, and restarts lose nothing).
 //!
-//! The middleware [`track`] also writes the one log line per request.
+//! The middleware [`track`] also writes the one log line per request. Counting is on the hot path of the OCSP
+//! responder (tens of thousands of requests a second), so a known route costs one shared read lock and a few
+//! atomic additions: no allocation and no exclusive lock.
 
 use super::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -11,7 +13,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 /// Upper bounds (seconds) of the latency buckets: from a cached health check to a slow database write.
@@ -21,44 +24,70 @@ const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 /// number of series.
 const UNMATCHED: &str = "unmatched";
 
+/// HTTP status codes are three digits from 100 to 599; one counter each.
+const STATUS_MIN: u16 = 100;
+const STATUSES: usize = 500;
+
 /// Counters and histograms of this process.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    inner: Mutex<Inner>,
+    /// listener → route → its counters. Routes are the router's templates, so the map stops growing after
+    /// each route has been asked once.
+    routes: RwLock<BTreeMap<&'static str, BTreeMap<String, Arc<RouteStats>>>>,
 }
 
-#[derive(Debug, Default)]
-struct Inner {
-    /// (listener, route, status) → requests.
-    requests: BTreeMap<(&'static str, String, u16), u64>,
-    /// (listener, route) → latency histogram.
-    latency: BTreeMap<(&'static str, String), Histogram>,
-}
-
-#[derive(Debug, Default)]
-struct Histogram {
+/// One route's request counts per status and its latency histogram.
+#[derive(Debug)]
+struct RouteStats {
+    statuses: [AtomicU64; STATUSES],
     /// Observations per bucket (not cumulative; rendering adds them up).
-    buckets: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+    buckets: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_nanos: AtomicU64,
 }
 
-impl Histogram {
-    fn observe(&mut self, seconds: f64) {
-        if let Some((_, n)) = BUCKETS.iter().zip(self.buckets.iter_mut()).find(|(bound, _)| seconds <= **bound) {
-            *n += 1;
+impl Default for RouteStats {
+    fn default() -> Self {
+        Self {
+            statuses: std::array::from_fn(|_| AtomicU64::new(0)),
+            buckets: std::array::from_fn(|_| AtomicU64::new(0)),
+            count: AtomicU64::new(0),
+            sum_nanos: AtomicU64::new(0),
         }
-        self.count += 1;
-        self.sum += seconds;
+    }
+}
+
+impl RouteStats {
+    fn observe(&self, status: StatusCode, elapsed: Duration) {
+        let index = usize::from(status.as_u16().saturating_sub(STATUS_MIN));
+        if let Some(n) = self.statuses.get(index).or(self.statuses.last()) {
+            n.fetch_add(1, Ordering::Relaxed);
+        }
+        let seconds = elapsed.as_secs_f64();
+        if let Some((_, n)) = BUCKETS.iter().zip(&self.buckets).find(|(bound, _)| seconds <= **bound) {
+            n.fetch_add(1, Ordering::Relaxed);
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
     }
 }
 
 impl Metrics {
     /// Count one finished request.
     pub fn observe(&self, listener: &'static str, route: &str, status: StatusCode, elapsed: Duration) {
-        let mut inner = self.lock();
-        *inner.requests.entry((listener, route.to_owned(), status.as_u16())).or_default() += 1;
-        inner.latency.entry((listener, route.to_owned())).or_default().observe(elapsed.as_secs_f64());
+        let known = {
+            let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
+            routes.get(listener).and_then(|r| r.get(route)).cloned()
+        };
+        let stats = match known {
+            Some(stats) => stats,
+            None => {
+                let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
+                routes.entry(listener).or_default().entry(route.to_owned()).or_default().clone()
+            }
+        };
+        stats.observe(status, elapsed);
     }
 
     /// The Prometheus text exposition format (version 0.0.4). `issued` is `None` when the database could not
@@ -69,31 +98,43 @@ impl Metrics {
         let _ = writeln!(out, "# HELP hcpki_build_info hcpki version of this process.");
         let _ = writeln!(out, "# TYPE hcpki_build_info gauge");
         let _ = writeln!(out, "hcpki_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
-        let inner = self.lock();
+        let routes: Vec<(&'static str, String, Arc<RouteStats>)> = {
+            let map = self.routes.read().unwrap_or_else(PoisonError::into_inner);
+            map.iter()
+                .flat_map(|(listener, routes)| routes.iter().map(|(r, s)| (*listener, r.clone(), s.clone())))
+                .collect()
+        };
         let _ =
             writeln!(out, "# HELP hcpki_http_requests_total HTTP requests answered, by listener, route and status.");
         let _ = writeln!(out, "# TYPE hcpki_http_requests_total counter");
-        for ((listener, route, status), n) in &inner.requests {
-            let _ = writeln!(
-                out,
-                "hcpki_http_requests_total{{listener=\"{listener}\",route=\"{route}\",status=\"{status}\"}} {n}"
-            );
+        for (listener, route, stats) in &routes {
+            for (i, n) in stats.statuses.iter().enumerate() {
+                let n = n.load(Ordering::Relaxed);
+                if n > 0 {
+                    let status = usize::from(STATUS_MIN) + i;
+                    let _ = writeln!(
+                        out,
+                        "hcpki_http_requests_total{{listener=\"{listener}\",route=\"{route}\",status=\"{status}\"}} {n}"
+                    );
+                }
+            }
         }
         let _ = writeln!(out, "# HELP hcpki_http_request_duration_seconds Time to answer an HTTP request.");
         let _ = writeln!(out, "# TYPE hcpki_http_request_duration_seconds histogram");
-        for ((listener, route), h) in &inner.latency {
+        for (listener, route, stats) in &routes {
             let labels = format!("listener=\"{listener}\",route=\"{route}\"");
             let mut cumulative = 0;
-            for (bound, n) in BUCKETS.iter().zip(h.buckets.iter()) {
-                cumulative += n;
+            for (bound, n) in BUCKETS.iter().zip(stats.buckets.iter()) {
+                cumulative += n.load(Ordering::Relaxed);
                 let _ =
                     writeln!(out, "hcpki_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
             }
-            let _ = writeln!(out, "hcpki_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(out, "hcpki_http_request_duration_seconds_sum{{{labels}}} {}", h.sum);
-            let _ = writeln!(out, "hcpki_http_request_duration_seconds_count{{{labels}}} {}", h.count);
+            let count = stats.count.load(Ordering::Relaxed);
+            let sum = Duration::from_nanos(stats.sum_nanos.load(Ordering::Relaxed)).as_secs_f64();
+            let _ = writeln!(out, "hcpki_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}");
+            let _ = writeln!(out, "hcpki_http_request_duration_seconds_sum{{{labels}}} {sum}");
+            let _ = writeln!(out, "hcpki_http_request_duration_seconds_count{{{labels}}} {count}");
         }
-        drop(inner);
         if let Some(issued) = issued {
             let _ =
                 writeln!(out, "# HELP hcpki_certificates_issued Certificates in state issued, by profile (database).");
@@ -103,11 +144,6 @@ impl Metrics {
             }
         }
         out
-    }
-
-    /// The lock; a panic elsewhere while it was held leaves counters that are still worth reporting.
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -139,24 +175,38 @@ impl Tracker {
 }
 
 /// Time the request, count it, and log one line: method, route, status, latency.
+///
+/// The revocation routes (OCSP, CRL) log at `debug`: relying parties ask them tens of thousands of times a
+/// second, anonymously, so a line each would make the log the bottleneck and let anyone fill the disk. They
+/// are counted in the metrics like every route; `HCPKI_LOG=debug` shows the lines.
 pub async fn track(State(tracker): State<Tracker>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     // The route template, never the raw path: labels and log fields stay bounded and free of caller data.
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
-    let route = route.as_deref().unwrap_or(UNMATCHED).to_owned();
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
     let response = next.run(request).await;
     let elapsed = started.elapsed();
     let status = response.status();
-    tracker.metrics.observe(tracker.listener, &route, status, elapsed);
-    tracing::info!(
-        listener = tracker.listener,
-        %method,
-        route,
-        status = status.as_u16(),
-        latency_ms = elapsed.as_secs_f64() * 1000.0,
-        "request"
-    );
+    tracker.metrics.observe(tracker.listener, route, status, elapsed);
+    macro_rules! request_line {
+        ($level:expr) => {
+            tracing::event!(
+                $level,
+                listener = tracker.listener,
+                %method,
+                route,
+                status = status.as_u16(),
+                latency_ms = elapsed.as_secs_f64() * 1000.0,
+                "request"
+            )
+        };
+    }
+    if route.starts_with("/ocsp/") || route.starts_with("/crl/") {
+        request_line!(tracing::Level::DEBUG);
+    } else {
+        request_line!(tracing::Level::INFO);
+    }
     response
 }
 
@@ -181,6 +231,30 @@ mod tests {
         assert!(text.contains("le=\"10\"} 0"));
         assert!(text.contains("hcpki_certificates_issued{profile=\"server\"} 3"));
         assert!(text.contains("hcpki_build_info{version="));
+    }
+
+    #[test]
+    fn concurrent_requests_are_all_counted() {
+        let m = Arc::new(Metrics::default());
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let m = m.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1000 {
+                        m.observe("http", "/ocsp/{ca}", StatusCode::OK, Duration::from_micros(200));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let text = m.render(None);
+        assert!(text.contains("hcpki_http_requests_total{listener=\"http\",route=\"/ocsp/{ca}\",status=\"200\"} 4000"));
+        assert!(
+            text.contains("hcpki_http_request_duration_seconds_count{listener=\"http\",route=\"/ocsp/{ca}\"} 4000")
+        );
+        assert!(text.contains("route=\"/ocsp/{ca}\",le=\"0.001\"} 4000"), "{text}");
     }
 
     #[test]

@@ -85,7 +85,7 @@ async fn answer(state: &AppState, der: &[u8], get: bool) -> Response {
     if let Reply::Refused(status, cause) = &reply {
         tracing::debug!(?status, cause, "OCSP request refused");
     }
-    let mut response = ([(header::CONTENT_TYPE, OCSP_RESPONSE)], reply.der().into_owned()).into_response();
+    let mut response = ([(header::CONTENT_TYPE, OCSP_RESPONSE)], reply.der()).into_response();
     if let (true, Reply::Cached(cached)) = (get, &reply) {
         let now = hcpki_ca::time::now_unix();
         let h = response.headers_mut();
