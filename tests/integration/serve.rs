@@ -15,6 +15,51 @@ on_both_backends!(
     server_certificate_life_cycle,
 );
 
+/// An independent scanner (sslscan, Debian) sees exactly the CRYPTREC high-security setting: TLS 1.2 and 1.3
+/// only, every accepted suite ECDHE (or TLS 1.3) with AES-GCM, key exchange on P-256/P-384 only, and no
+/// renegotiation. The policy does not depend on the database, so it runs once, on SQLite.
+#[test]
+fn sslscan_sees_only_tls12_tls13_aead_suites_and_nist_groups() {
+    let h = Hcpki::initialized(Backend::Sqlite);
+    let server = Served::start(&h, &[]);
+    let out = Command::new("timeout")
+        .args(["120", "sslscan", "--no-colour", "--xml=-"])
+        .arg(format!("127.0.0.1:{}", server.https_port))
+        .output()
+        .expect("run sslscan (scripts/deps installs it)");
+    server.stop();
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && xml.contains("<ssltest"), "sslscan failed\n{}", describe(&out));
+    let attr = |line: &str, name: &str| -> String {
+        let start =
+            line.find(&format!(" {name}=\"")).map(|i| i + name.len() + 3).unwrap_or_else(|| panic!("{name} in {line}"));
+        line[start..].split('"').next().unwrap().to_owned()
+    };
+    let lines = |tag: &str| {
+        xml.lines().filter(|l| l.trim_start().starts_with(&format!("<{tag} "))).map(str::to_owned).collect::<Vec<_>>()
+    };
+    let enabled: Vec<String> = lines("protocol")
+        .iter()
+        .filter(|l| attr(l, "enabled") == "1")
+        .map(|l| format!("{} {}", attr(l, "type"), attr(l, "version")))
+        .collect();
+    assert_eq!(enabled, ["tls 1.2", "tls 1.3"], "protocols\n{xml}");
+    let ciphers = lines("cipher");
+    assert!(ciphers.len() >= 4, "sslscan found {} suites\n{xml}", ciphers.len());
+    for c in &ciphers {
+        let name = attr(c, "cipher");
+        let aead = name.contains("GCM") && !name.contains("CHACHA");
+        let ecdhe = attr(c, "sslversion") == "TLSv1.3" || name.starts_with("ECDHE-");
+        assert!(aead && ecdhe, "suite {name} is not ECDHE + AES-GCM\n{xml}");
+        assert!(["P-256", "P-384"].contains(&attr(c, "curve").as_str()), "suite {name} on {c}");
+    }
+    for g in lines("group") {
+        let name = attr(&g, "name");
+        assert!(name.starts_with("secp256r1") || name.starts_with("secp384r1"), "group {name} offered\n{xml}");
+    }
+    assert!(xml.contains(r#"<renegotiation supported="0""#), "renegotiation\n{xml}");
+}
+
 /// TLS 1.3 and TLS 1.2 ECDHE-ECDSA-AES-GCM are accepted with a certificate that verifies for the default
 /// names; every older protocol, CBC suite, ChaCha20 suite and X25519-only client is refused by the server.
 fn tls_policy_openssl_accepts_and_refuses(b: Backend) {
