@@ -44,6 +44,7 @@ mod bench;
 mod crl_shards;
 mod demo;
 mod est;
+mod fault;
 mod hierarchy;
 mod issue;
 mod ocsp;
