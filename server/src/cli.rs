@@ -363,6 +363,32 @@ pub enum AuditCommand {
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
+    /// Export every entry after a sequence number for a SIEM: RFC 5424 syslog or JSON lines, to standard
+    /// output or to a syslog collector over TCP. Prints the last exported sequence number on stderr, for the
+    /// next run's --after.
+    Export {
+        /// `syslog` (RFC 5424) or `jsonl`.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Syslog)]
+        format: ExportFormat,
+        /// Export entries after this sequence number (0: from the start).
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// Send to a syslog collector (`HOST:PORT`, TCP, RFC 6587 octet counting) instead of standard output.
+        #[arg(long, value_name = "HOST:PORT")]
+        send: Option<String>,
+        /// HOSTNAME field of syslog messages (default: this machine's name).
+        #[arg(long)]
+        hostname: Option<String>,
+    },
+}
+
+/// `hcpki audit export --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// RFC 5424 syslog messages.
+    Syslog,
+    /// One JSON object per line (the `audit list` form).
+    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]

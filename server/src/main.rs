@@ -6,6 +6,7 @@ mod cmd;
 mod config;
 mod http;
 mod output;
+mod syslog;
 // Used by the SSO portal and OIDC provider (issue #6) once they land; until then only its tests call it,
 // so its public items and re-exports look unused to the compiler.
 #[allow(dead_code, unused_imports)]

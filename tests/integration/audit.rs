@@ -7,6 +7,7 @@ use crate::harness::{Backend, Hcpki, describe};
 use crate::issue::path;
 
 on_both_backends!(
+    export_reaches_rsyslog_as_rfc5424,
     verify_passes_after_actions,
     edited_entry_is_detected,
     deleted_entry_is_detected,
@@ -118,4 +119,138 @@ fn mentions_number_ignores_hashes_and_longer_numbers() {
     assert!(mentions_number("seq=3", 3));
     assert!(mentions_number("entry #3 was edited", 3));
     assert!(!mentions_number("hash a3f0 at 13, 30", 3));
+}
+
+/// `hcpki audit export --send` delivers every entry to a real syslog collector (rsyslog's imtcp, octet-counted
+/// framing), which parses each as RFC 5424: MSGID the action, PRI by outcome, the fields in structured data,
+/// the detail as message. `--after` continues where the last run stopped; JSON lines equal `audit list`; an
+/// unreachable collector is a clear error.
+fn export_reaches_rsyslog_as_rfc5424(b: Backend) {
+    let h = with_history(b);
+    let entries: Vec<serde_json::Value> =
+        h.ok(&["audit", "list", "--limit", "100000"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rsyslog = Rsyslog::start(h.scratch());
+    let out = h.run(&["audit", "export", "--send", &rsyslog.addr(), "--hostname", "ca1.example", "--after", "0"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    // Appended after the first export: the continuation must carry it, and only what is new.
+    h.add_facility("Later clinic", None);
+    let first_stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let next: i64 = first_stderr.rsplit("--after ").next().unwrap().trim().trim_end_matches(')').parse().unwrap();
+    assert_eq!(next as usize, entries.len(), "{first_stderr}");
+    h.ok(&["audit", "export", "--send", &rsyslog.addr(), "--hostname", "ca1.example", "--after", &next.to_string()]);
+    let all: Vec<serde_json::Value> =
+        h.ok(&["audit", "list", "--limit", "100000"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(all.len(), entries.len() + 1);
+    let received = rsyslog.wait_for(all.len());
+    for (sent, got) in all.iter().zip(&received) {
+        let outcome = sent["outcome"].as_str().unwrap();
+        let severity = match outcome {
+            "ok" => 6,
+            "denied" => 4,
+            _ => 3,
+        };
+        assert_eq!(got["pri"], (13 * 8 + severity).to_string(), "{got}");
+        assert_eq!(got["version"], "1");
+        assert_eq!(got["host"], "ca1.example");
+        assert_eq!(got["app"], "hcpki");
+        assert_eq!(got["msgid"], sent["action"], "{got}");
+        let sd = got["sd"].as_str().unwrap();
+        assert!(sd.starts_with("[hcpki@32473 "), "{sd}");
+        assert!(sd.contains(&format!("seq=\"{}\"", sent["seq"])), "{sd}");
+        assert!(sd.contains(&format!("outcome=\"{outcome}\"")), "{sd}");
+        assert!(sd.contains(&format!("hash=\"{}\"", sent["hash"].as_str().unwrap())), "{sd}");
+        assert_eq!(got["msg"].as_str().unwrap().trim_start_matches('\u{feff}'), sent["detail"].as_str().unwrap());
+    }
+    assert!(received.iter().any(|r| r["pri"] == "108"), "the refused issuance arrives as a warning");
+
+    let jsonl = h.ok(&["audit", "export", "--format", "jsonl"]);
+    let listed = h.ok(&["audit", "list", "--limit", "100000"]);
+    assert_eq!(jsonl, listed);
+
+    let unreachable = h.fails(&["audit", "export", "--send", "127.0.0.1:1"]);
+    assert!(unreachable.contains("cannot reach the syslog collector at 127.0.0.1:1"), "{unreachable}");
+}
+
+/// rsyslogd in the foreground with only a TCP input on a free loopback port, writing every message's parsed
+/// RFC 5424 fields as one JSON object per line.
+struct Rsyslog {
+    child: std::process::Child,
+    port: u16,
+    out: std::path::PathBuf,
+}
+
+impl Rsyslog {
+    fn start(dir: &std::path::Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let work = dir.join("rsyslog");
+        std::fs::create_dir_all(&work).unwrap();
+        let out = work.join("received.jsonl");
+        let conf = work.join("rsyslog.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                r#"global(workDirectory="{work}")
+module(load="imtcp")
+input(type="imtcp" port="{port}" address="127.0.0.1" ruleset="audit")
+template(name="fields" type="list" option.jsonf="on") {{
+  property(outname="pri" name="pri" format="jsonf")
+  property(outname="version" name="protocol-version" format="jsonf")
+  property(outname="host" name="hostname" format="jsonf")
+  property(outname="app" name="app-name" format="jsonf")
+  property(outname="msgid" name="msgid" format="jsonf")
+  property(outname="sd" name="structured-data" format="jsonf")
+  property(outname="msg" name="msg" format="jsonf")
+}}
+ruleset(name="audit") {{ action(type="omfile" file="{out}" template="fields") }}
+"#,
+                work = work.display(),
+                out = out.display()
+            ),
+        )
+        .unwrap();
+        let mut child = std::process::Command::new("rsyslogd")
+            .args(["-n", "-f"])
+            .arg(&conf)
+            .arg("-i")
+            .arg(work.join("pid"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("rsyslogd (scripts/deps installs rsyslog)");
+        // Ready when the port accepts.
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Self { child, port, out };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("rsyslogd did not listen on {port}");
+    }
+
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The first `n` messages received (polled: rsyslog writes asynchronously).
+    fn wait_for(&self, n: usize) -> Vec<serde_json::Value> {
+        for _ in 0..400 {
+            let text = std::fs::read_to_string(&self.out).unwrap_or_default();
+            let lines: Vec<serde_json::Value> =
+                text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
+            if lines.len() >= n {
+                return lines;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("rsyslog did not receive {n} messages:\n{}", std::fs::read_to_string(&self.out).unwrap_or_default());
+    }
+}
+
+impl Drop for Rsyslog {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

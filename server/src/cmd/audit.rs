@@ -1,9 +1,10 @@
 //! `hcpki audit …`.
 
-use crate::cli::AuditCommand;
+use crate::cli::{AuditCommand, ExportFormat};
 use anyhow::Result;
 use hcpki_ca::audit::{ChainError, ChainVerifier};
 use hcpki_ca::store::Store;
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -65,8 +66,46 @@ pub async fn run(store: &Arc<dyn Store>, command: AuditCommand) -> Result<ExitCo
                 println!("{}", serde_json::to_string(&e)?);
             }
         }
+        AuditCommand::Export { format, after, send, hostname } => {
+            let hostname = hostname.unwrap_or_else(this_host);
+            let mut sink: Box<dyn Write> = match &send {
+                Some(addr) => Box::new(std::io::BufWriter::new(std::net::TcpStream::connect(addr).map_err(|e| {
+                    anyhow::anyhow!("cannot reach the syslog collector at {addr}: {e}; check --send HOST:PORT")
+                })?)),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            // Up to the head as it is now: entries appended meanwhile are for the next run.
+            let head = store.audit_head().await?;
+            let mut last = after;
+            while last < head.seq {
+                let page = store.audit_entries(last, PAGE.min(head.seq - last)).await?;
+                let Some(end) = page.last() else { break };
+                last = end.seq;
+                for e in &page {
+                    match format {
+                        ExportFormat::Jsonl => writeln!(sink, "{}", serde_json::to_string(e)?)?,
+                        ExportFormat::Syslog if send.is_some() => {
+                            write!(sink, "{}", crate::syslog::frame(&crate::syslog::format(e, &hostname)))?
+                        }
+                        ExportFormat::Syslog => writeln!(sink, "{}", crate::syslog::format(e, &hostname))?,
+                    }
+                }
+            }
+            sink.flush()?;
+            eprintln!("exported entries {}..{last} (next run: --after {last})", after + 1);
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// This machine's name for the syslog HOSTNAME field (`-` if unknown, as RFC 5424 allows).
+fn this_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "-".to_owned())
 }
 
 /// `SEQ:HASH` as printed by an earlier `hcpki audit verify`.
