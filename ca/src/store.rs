@@ -207,6 +207,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// How many certificates are `issued`, per profile, sorted by profile (for metrics).
     async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 
+    /// How many `issued` certificates expire in `[from, until)` (Unix seconds), per profile, sorted by profile
+    /// (expiry monitoring).
+    async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(String, i64)>, StoreError>;
+
     // ---- ACME (decision D17): state every replica shares ----
 
     /// Record a nonce handed out, valid until `expires_at`; nonces expired at `now` are swept.

@@ -339,6 +339,19 @@ pub enum CertCommand {
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..))]
         limit: i64,
     },
+    /// Issued certificates that expire within the next DAYS days, soonest first (expiry monitoring). Exits 1
+    /// when there are any, so a cron job or monitoring check can alert on the exit status alone.
+    Expiring {
+        /// The window, in days from now.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=36_500))]
+        days: i64,
+        #[arg(long)]
+        facility: Option<String>,
+        #[arg(long)]
+        profile: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show one certificate (details and PEM).
     Show {
         serial: String,

@@ -10,10 +10,56 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 on_both_backends!(
+    expiring_lists_exactly_the_certificates_in_the_window,
     tls_policy_openssl_accepts_and_refuses,
     healthz_metrics_over_curl_and_sigterm_stops_cleanly,
     server_certificate_life_cycle,
 );
+
+/// `hcpki cert expiring --days N`: a router certificate appears once the window reaches its notAfter and not
+/// before; the exit status says whether anything expires (1) or not (0), for monitoring checks.
+fn expiring_lists_exactly_the_certificates_in_the_window(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("Expiring clinic");
+    let request = crate::fixtures::csr(h.scratch(), "expiring", crate::fixtures::Key::P256, "router");
+    let out = h.path("expiring.pem");
+    h.ok(&[
+        "issue",
+        "--profile",
+        "router",
+        "--facility",
+        &id,
+        "--csr",
+        crate::issue::path(&request),
+        "--out",
+        crate::issue::path(&out),
+    ]);
+    let listed = h.ok(&["cert", "list", "--facility", &id, "--json"]);
+    let cert: serde_json::Value = serde_json::from_str(listed.lines().next().unwrap()).unwrap();
+    let serial = cert["serial"].as_str().unwrap().to_owned();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let days_left = (cert["not_after"].as_i64().unwrap() - now) / 86_400;
+    assert!(days_left > 30, "router certificates live longer than a month: {days_left} days");
+
+    let inside = h.run(&["cert", "expiring", "--days", &(days_left + 2).to_string(), "--profile", "router", "--json"]);
+    assert_eq!(inside.status.code(), Some(1), "{}", describe(&inside));
+    let text = String::from_utf8_lossy(&inside.stdout);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains(&serial), "{text}");
+    assert!(String::from_utf8_lossy(&inside.stderr).contains("1 issued certificates expire within"));
+
+    let outside = h.run(&["cert", "expiring", "--days", &(days_left - 2).to_string(), "--profile", "router"]);
+    assert_eq!(outside.status.code(), Some(0), "{}", describe(&outside));
+    assert!(outside.stdout.is_empty(), "{}", describe(&outside));
+
+    // A revoked certificate is no longer a renewal worry.
+    h.ok(&["revoke", "--serial", &serial, "--reason", "superseded"]);
+    let after = h.run(&["cert", "expiring", "--days", &(days_left + 2).to_string(), "--profile", "router"]);
+    assert_eq!(after.status.code(), Some(0), "{}", describe(&after));
+
+    let bad = h.fails(&["cert", "expiring", "--days", "0"]);
+    assert!(bad.contains("--days"), "{bad}");
+}
 
 /// An independent scanner (sslscan, Debian) sees exactly the CRYPTREC high-security setting: TLS 1.2 and 1.3
 /// only, every accepted suite ECDHE (or TLS 1.3) with AES-GCM, key exchange on P-256/P-384 only, and no
@@ -120,6 +166,12 @@ fn healthz_metrics_over_curl_and_sigterm_stops_cleanly(b: Backend) {
     assert!(metrics.contains(r#"hcpki_build_info{version=""#), "{metrics}");
     // The server's own certificate was issued through the pipeline and counts.
     assert!(metrics.contains(r#"hcpki_certificates_issued{profile="server"} 1"#), "{metrics}");
+    // Expiry monitoring: the delegated OCSP signers (30 days) expire within 30 days, not within 7; the server
+    // certificate (397 days) within neither.
+    assert!(metrics.contains("# TYPE hcpki_certificates_expiring gauge"), "{metrics}");
+    assert!(metrics.contains(r#"hcpki_certificates_expiring{profile="ocsp",within_days="30"} "#), "{metrics}");
+    assert!(!metrics.contains(r#"hcpki_certificates_expiring{profile="ocsp",within_days="7"}"#), "{metrics}");
+    assert!(!metrics.contains(r#"hcpki_certificates_expiring{profile="server""#), "{metrics}");
 
     assert_eq!(curl(&["-sS", "--fail", &format!("http://127.0.0.1:{}/healthz", server.http_port)]), "ok\n");
     let status = curl(&[

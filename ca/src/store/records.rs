@@ -174,6 +174,8 @@ pub struct CertificateFilter {
     pub profile: Option<String>,
     /// Only this status.
     pub status: Option<CertStatus>,
+    /// Only certificates whose notAfter is in `[from, until)` (Unix seconds): expiry monitoring.
+    pub expiring: Option<(i64, i64)>,
     /// At most this many (default 1000).
     pub limit: Option<i64>,
 }

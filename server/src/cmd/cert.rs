@@ -5,7 +5,7 @@ use crate::output;
 use anyhow::{Result, bail};
 use hcpki_ca::facility::FacilityId;
 use hcpki_ca::issuer::der_to_pem;
-use hcpki_ca::store::CertificateFilter;
+use hcpki_ca::store::{CertStatus, CertificateFilter};
 use hcpki_ca::time::rfc3339;
 use hcpki_ca::{Authority, AuthorityError};
 use std::process::ExitCode;
@@ -33,6 +33,30 @@ pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode
                 } else {
                     println!("{}", output::cert_row(&c));
                 }
+            }
+        }
+        CertCommand::Expiring { days, facility, profile, json } => {
+            let now = hcpki_ca::time::now_unix();
+            let filter = CertificateFilter {
+                facility: facility.as_deref().map(FacilityId::parse).transpose().map_err(AuthorityError::from)?,
+                profile,
+                status: Some(CertStatus::Issued),
+                expiring: Some((now, now + days * 86_400)),
+                // Every one: an expiry report that silently stops at a limit would hide the ones it cut.
+                limit: Some(i64::MAX),
+            };
+            let mut certificates = authority.store().list_certificates(&filter).await?;
+            certificates.sort_by(|a, b| a.not_after.cmp(&b.not_after).then_with(|| a.serial.cmp(&b.serial)));
+            for c in &certificates {
+                if json {
+                    println!("{}", serde_json::to_string(c)?);
+                } else {
+                    println!("{}  (in {} days)", output::cert_row(c), (c.not_after - now) / 86_400);
+                }
+            }
+            eprintln!("{} issued certificates expire within {days} days", certificates.len());
+            if !certificates.is_empty() {
+                return Ok(ExitCode::from(1));
             }
         }
         CertCommand::Show { serial, pem } => {

@@ -1,6 +1,7 @@
 //! Prometheus metrics, hand-written (decision D14): request counts by listener, route and status, a latency
-//! histogram per route, build info, and the number of issued certificates per profile read from the database
-//! at scrape time (so every replica reports the same, and restarts lose nothing).
+//! histogram per route, build info, and from the database at scrape time (so every replica reports the same,
+//! and restarts lose nothing) the number of issued certificates per profile and of those expiring within 7 and
+//! 30 days (expiry monitoring: alert when a device certificate is about to lapse unrenewed).
 //!
 //! The middleware [`track`] also writes the one log line per request. Counting is on the hot path of the OCSP
 //! responder (tens of thousands of requests a second), so a known route costs one shared read lock and a few
@@ -90,9 +91,9 @@ impl Metrics {
         stats.observe(status, elapsed);
     }
 
-    /// The Prometheus text exposition format (version 0.0.4). `issued` is `None` when the database could not
+    /// The Prometheus text exposition format (version 0.0.4). `registry` is `None` when the database could not
     /// be read; the scrape then still reports the process metrics.
-    pub fn render(&self, issued: Option<&[(String, i64)]>) -> String {
+    pub fn render(&self, registry: Option<&RegistryFigures>) -> String {
         let mut out = String::new();
         // Writing to a String cannot fail; the results are ignored for that reason.
         let _ = writeln!(out, "# HELP hcpki_build_info hcpki version of this process.");
@@ -135,28 +136,63 @@ impl Metrics {
             let _ = writeln!(out, "hcpki_http_request_duration_seconds_sum{{{labels}}} {sum}");
             let _ = writeln!(out, "hcpki_http_request_duration_seconds_count{{{labels}}} {count}");
         }
-        if let Some(issued) = issued {
+        if let Some(registry) = registry {
             let _ =
                 writeln!(out, "# HELP hcpki_certificates_issued Certificates in state issued, by profile (database).");
             let _ = writeln!(out, "# TYPE hcpki_certificates_issued gauge");
-            for (profile, n) in issued {
+            for (profile, n) in &registry.issued {
                 let _ = writeln!(out, "hcpki_certificates_issued{{profile=\"{profile}\"}} {n}");
+            }
+            let _ = writeln!(
+                out,
+                "# HELP hcpki_certificates_expiring Issued certificates whose notAfter is within the given number of days."
+            );
+            let _ = writeln!(out, "# TYPE hcpki_certificates_expiring gauge");
+            for (days, counts) in &registry.expiring {
+                for (profile, n) in counts {
+                    let _ = writeln!(
+                        out,
+                        "hcpki_certificates_expiring{{profile=\"{profile}\",within_days=\"{days}\"}} {n}"
+                    );
+                }
             }
         }
         out
     }
 }
 
+/// What the metrics report from the database.
+#[derive(Debug, Default)]
+pub struct RegistryFigures {
+    /// Issued certificates per profile.
+    pub issued: Vec<(String, i64)>,
+    /// (days, issued certificates per profile expiring within that many days).
+    pub expiring: Vec<(i64, Vec<(String, i64)>)>,
+}
+
+impl RegistryFigures {
+    /// The windows reported: a week (act now) and a month (renewal should already be under way).
+    const EXPIRY_WINDOWS_DAYS: [i64; 2] = [7, 30];
+
+    async fn read(store: &dyn hcpki_ca::store::Store, now: i64) -> Result<Self, hcpki_ca::store::StoreError> {
+        let mut expiring = Vec::with_capacity(Self::EXPIRY_WINDOWS_DAYS.len());
+        for days in Self::EXPIRY_WINDOWS_DAYS {
+            expiring.push((days, store.expiring_counts(now, now + days * 86_400).await?));
+        }
+        Ok(Self { issued: store.issued_counts().await?, expiring })
+    }
+}
+
 /// `/metrics`.
 pub async fn scrape(State(state): State<AppState>) -> Response {
-    let issued = match state.store.issued_counts().await {
-        Ok(counts) => Some(counts),
+    let registry = match RegistryFigures::read(state.store.as_ref(), hcpki_ca::time::now_unix()).await {
+        Ok(figures) => Some(figures),
         Err(e) => {
-            tracing::warn!(error = %e, "metrics: cannot count issued certificates");
+            tracing::warn!(error = %e, "metrics: cannot read the registry's figures");
             None
         }
     };
-    let body = state.metrics.render(issued.as_deref());
+    let body = state.metrics.render(registry.as_ref());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
 
@@ -220,7 +256,11 @@ mod tests {
         m.observe("https", "/healthz", StatusCode::OK, Duration::from_micros(500));
         m.observe("https", "/healthz", StatusCode::OK, Duration::from_millis(30));
         m.observe("http", UNMATCHED, StatusCode::NOT_FOUND, Duration::from_secs(20));
-        let text = m.render(Some(&[("server".to_owned(), 3)]));
+        let figures = RegistryFigures {
+            issued: vec![("server".to_owned(), 3)],
+            expiring: vec![(7, vec![]), (30, vec![("ocsp".to_owned(), 1)])],
+        };
+        let text = m.render(Some(&figures));
         assert!(text.contains("hcpki_http_requests_total{listener=\"https\",route=\"/healthz\",status=\"200\"} 2"));
         assert!(text.contains("hcpki_http_requests_total{listener=\"http\",route=\"unmatched\",status=\"404\"} 1"));
         let b = "hcpki_http_request_duration_seconds_bucket{listener=\"https\",route=\"/healthz\",le=";
@@ -230,6 +270,8 @@ mod tests {
         // Slower than the last bound: only in +Inf.
         assert!(text.contains("le=\"10\"} 0"));
         assert!(text.contains("hcpki_certificates_issued{profile=\"server\"} 3"));
+        assert!(text.contains("hcpki_certificates_expiring{profile=\"ocsp\",within_days=\"30\"} 1"));
+        assert!(!text.contains("within_days=\"7\""));
         assert!(text.contains("hcpki_build_info{version="));
     }
 

@@ -506,6 +506,8 @@ macro_rules! sql_store {
                     .bind(filter.facility.as_ref().map(|f| f.as_str()))
                     .bind(filter.profile.as_deref())
                     .bind(filter.status.map(CertStatus::as_str))
+                    .bind(filter.expiring.map(|(from, _)| from))
+                    .bind(filter.expiring.map(|(_, until)| until))
                     .bind(rows::limit(filter.limit))
                     .fetch_all(&self.pool)
                     .await
@@ -842,6 +844,15 @@ macro_rules! sql_store {
 
             async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
                 sqlx::query_as::<$db, (String, i64)>(queries::ISSUED_COUNTS)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(String, i64)>, StoreError> {
+                sqlx::query_as::<$db, (String, i64)>(queries::EXPIRING_COUNTS)
+                    .bind(from)
+                    .bind(until)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(Self::err)

@@ -125,6 +125,11 @@ pub(super) const MARK_FAILED: &str =
 pub(super) const ISSUED_COUNTS: &str =
     "SELECT profile, COUNT(*) FROM certificates WHERE status = 'issued' GROUP BY profile ORDER BY profile";
 
+/// Issued certificates whose notAfter is in `[$1, $2)`, per profile (expiry monitoring; served by the index
+/// `certificates_status_not_after`).
+pub(super) const EXPIRING_COUNTS: &str = "SELECT profile, COUNT(*) FROM certificates \
+     WHERE status = 'issued' AND not_after >= $1 AND not_after < $2 GROUP BY profile ORDER BY profile";
+
 /// Revoked certificates of one CA that have not expired at `$2` (an expired certificate leaves the CRL,
 /// RFC 5280 §3.3), by serial.
 /// `$3` NULL: the whole CA; else only certificates recorded in CRL shard `$3`.
@@ -177,7 +182,8 @@ pub(super) const LIST_CERTIFICATES: &str = concat!(
     " WHERE ($1 IS NULL OR facility_id = $1)",
     " AND ($2 IS NULL OR profile = $2)",
     " AND ($3 IS NULL OR status = $3)",
-    " ORDER BY created_at DESC, serial DESC LIMIT $4"
+    " AND ($4 IS NULL OR (not_after >= $4 AND not_after < $5))",
+    " ORDER BY created_at DESC, serial DESC LIMIT $6"
 );
 
 // ---- enrollment credentials ----
