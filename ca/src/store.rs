@@ -256,6 +256,30 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Disable an operator for good, audited as `operator.disable` (disabling twice changes nothing).
     async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, StoreError>;
+
+    /// Store a card-login challenge (not audited: the login it leads to is). Expired challenges nobody took
+    /// are swept first, using `now`. A duplicate value is an error (32 random bytes never repeat).
+    async fn put_login_challenge(&self, record: &LoginChallengeRecord, now: i64) -> Result<(), StoreError>;
+
+    /// Take a card-login challenge: deletes it and returns what was stored, in one statement, so a value is
+    /// handed out once across all replicas. Returned even when expired (and then gone), so the caller can say
+    /// "expired" rather than "unknown"; `None` when it never existed or was taken already.
+    async fn take_login_challenge(&self, challenge: &str) -> Result<Option<LoginChallengeRecord>, StoreError>;
+}
+
+/// A card-login challenge as stored (the server's `login::challenge` issues and judges them).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct LoginChallengeRecord {
+    /// base64url (no padding) of the random challenge bytes: what the card signs.
+    pub challenge: String,
+    /// Opaque value binding the challenge to one browser session (e.g. a hash of a pre-login cookie).
+    pub binding: String,
+    /// The portal origin the challenge was issued for.
+    pub origin: String,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// Unix seconds; not accepted at or after this time.
+    pub expires_at: i64,
 }
 
 /// Open the database named by `url` and bring its schema up to date.

@@ -232,16 +232,8 @@ pub fn card_id(identity_cert: &[u8]) -> String {
     hex::encode(Sha256::digest(identity_cert))
 }
 
-/// DER DigestInfo of SHA-256(message) (RFC 8017 §9.2 note 1), what both card families sign.
-pub fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
-    const PREFIX: [u8; 19] = [
-        0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
-        0x20,
-    ];
-    let mut out = PREFIX.to_vec();
-    out.extend_from_slice(&Sha256::digest(message));
-    out
-}
+/// What both card families sign: shared with the virtual cards' test signer.
+pub use hcpki_agent_protocol::sha256_digest_info;
 
 /// EMSA-PKCS1-v1_5 encoding `00 01 FF…FF 00 ‖ T` to `k` bytes (RFC 8017 §9.2), for cards that leave the
 /// padding to the host (HPKI, JAHIS C.6.1). None when T does not fit with the 8 bytes of FF minimum.

@@ -75,24 +75,9 @@ pub struct SignRequest {
     pub allow_last_try: bool,
 }
 
-/// Domain separator of every message the agent has a card sign for a login.
-pub const LOGIN_CONTEXT: &[u8] = b"hcpki card login v1";
-
-/// The message a card signs for a login: `"hcpki card login v1" 00 origin 00 challenge`.
-///
-/// The agent never signs a caller's bytes as they are: binding the requesting origin and a fixed
-/// context means a page of another site cannot obtain a signature usable at the portal, and the card
-/// key cannot be made to sign a document hash or a TLS handshake through the agent. The portal
-/// rebuilds the same message from its own origin and the challenge it issued.
-pub fn login_message(origin: &str, challenge: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(LOGIN_CONTEXT.len() + origin.len() + challenge.len() + 2);
-    m.extend_from_slice(LOGIN_CONTEXT);
-    m.push(0);
-    m.extend_from_slice(origin.as_bytes());
-    m.push(0);
-    m.extend_from_slice(challenge);
-    m
-}
+/// The login message and its context live in `hcpki-agent-protocol`, shared with the server that
+/// rebuilds the message to verify the signature.
+pub use hcpki_agent_protocol::{LOGIN_CONTEXT, login_message};
 
 /// A signature and the chain of the key that made it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -62,6 +62,51 @@ pub enum Command {
     Revoke(RevokeArgs),
     /// Sign and write a CA's complete CRL now (every revoked, unexpired certificate; next CRL number).
     Crl(CrlArgs),
+    /// Card login (HPKI / JPKI) as the portal runs it: issue a challenge, verify a card's answer, show the CRL
+    /// cache. For operators checking a card or the `[login]` setup, and for tests.
+    #[command(subcommand)]
+    Login(LoginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoginCommand {
+    /// Issue and store a single-use challenge; prints {"challenge", "expires_at"} as JSON.
+    Challenge {
+        /// The browser-session binding (opaque; the portal uses a hash of its pre-login cookie).
+        #[arg(long)]
+        binding: String,
+        /// The origin to issue for (default: `[login] origin`).
+        #[arg(long)]
+        origin: Option<String>,
+        /// Issue as of this Unix time instead of now.
+        #[arg(long)]
+        at: Option<i64>,
+    },
+    /// Take a challenge and verify a card's signature and chain as the portal would (CRLs fetched first, as the
+    /// server's cache does at start); prints the verified card as JSON, or the refusal and its reason code.
+    /// Audited as `login.card` like a portal login.
+    Verify {
+        /// The challenge (base64url) the card signed. Write `--challenge=VALUE`: a value may start with '-'.
+        #[arg(long)]
+        challenge: String,
+        /// The browser-session binding the challenge was issued to.
+        #[arg(long)]
+        binding: String,
+        /// The origin the answer is presented at (default: `[login] origin`).
+        #[arg(long)]
+        origin: Option<String>,
+        /// The signature file (raw bytes).
+        #[arg(long)]
+        signature: PathBuf,
+        /// Certificate files, card certificate first: DER, or PEM (several blocks allowed). Repeatable.
+        #[arg(long, required = true)]
+        chain: Vec<PathBuf>,
+        /// Verify as of this Unix time instead of now (challenge expiry, validity, CRL freshness).
+        #[arg(long)]
+        at: Option<i64>,
+    },
+    /// Fetch the configured CRLs once and show what the cache would hold.
+    Crls,
 }
 
 #[derive(Debug, Args)]
@@ -424,6 +469,18 @@ pub enum BenchCommand {
     Issue(BenchIssueArgs),
     /// Time to build and sign one CRL with N entries, its size, vs. encoding alone and OpenSSL parsing it.
     Crl(BenchCrlArgs),
+    /// Server-side card login: challenge take (SQLite), signature, chain, cached revocation and policy decision.
+    Login(BenchLoginArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchLoginArgs {
+    /// Logins to verify.
+    #[arg(long, default_value_t = 2000)]
+    pub iterations: usize,
+    /// Entries on the card CA's cached CRL (the lookup is a hash map; a large CRL shows it stays flat).
+    #[arg(long, default_value_t = 10_000)]
+    pub crl_entries: usize,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod enroll;
 mod facility;
 mod init;
 mod issue;
+mod login;
 mod operator;
 mod revocation;
 mod serve;
@@ -49,6 +50,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Operator(c) => operator::run(&open(g).await?, c).await,
         Command::Revoke(args) => revocation::revoke(&open(g).await?, &args).await,
         Command::Crl(args) => revocation::crl(&open(g).await?, &args).await,
+        Command::Login(c) => login::run(g, c).await,
     }
 }
 

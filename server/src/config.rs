@@ -33,6 +33,9 @@ pub struct Config {
     /// ACME challenge validation settings.
     #[serde(default, skip_serializing_if = "AcmeConfig::is_default")]
     pub acme: AcmeConfig,
+    /// Card login (HPKI / JPKI) settings.
+    #[serde(default, skip_serializing_if = "LoginConfig::is_default")]
+    pub login: LoginConfig,
 }
 
 /// `[acme]`: where ACME challenge validation connects (decision D17). Defaults are RFC 8555's ports and
@@ -218,4 +221,73 @@ pub fn write_new(dir: &Path, config: &Config) -> Result<()> {
         .open(&path)
         .with_context(|| format!("cannot create {} (does it exist already?)", path.display()))?;
     std::io::Write::write_all(&mut f, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `[login]`: card login (docs/portal.md "Card login", decision D23). Without anchors card login is off.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoginConfig {
+    /// The portal's own origin (`https://portal.example`): challenges are issued for it and the signed
+    /// message is rebuilt from it, never from what the browser says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// Lifetime of a login challenge, seconds.
+    pub challenge_ttl_secs: u32,
+    /// HPKI trust anchors: certificate files (PEM or DER) or directories of them, relative to the hcpki directory.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hpki_anchors: Vec<PathBuf>,
+    /// JPKI trust anchors (a separate set: a JPKI path never yields an HPKI login).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub jpki_anchors: Vec<PathBuf>,
+    /// Intermediate CA certificates (e.g. the HPKI authentication CAs), when cards do not send them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub intermediates: Vec<PathBuf>,
+    /// Where the CRL cache fetches CRLs (`http://…` or `file:…`): the CRLs of every CA that issues card
+    /// certificates or intermediates. Only these are ever fetched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub crl_urls: Vec<String>,
+    /// A missing or stale CRL: `fail-closed` (refuse the login, default) or `fail-open` (allow, log, mark).
+    pub revocation: crate::login::RevocationPolicy,
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        Self {
+            origin: None,
+            challenge_ttl_secs: crate::login::challenge::DEFAULT_TTL_SECS,
+            hpki_anchors: Vec::new(),
+            jpki_anchors: Vec::new(),
+            intermediates: Vec::new(),
+            crl_urls: Vec::new(),
+            revocation: crate::login::RevocationPolicy::default(),
+        }
+    }
+}
+
+impl LoginConfig {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// The configured anchors and intermediates, paths resolved against the hcpki directory `dir`.
+    pub fn trust_anchors(&self, dir: &Path) -> Result<crate::login::TrustAnchors> {
+        let resolve = |paths: &[PathBuf]| paths.iter().map(|p| dir.join(p)).collect::<Vec<_>>();
+        crate::login::TrustAnchors::load(
+            &resolve(&self.hpki_anchors),
+            &resolve(&self.jpki_anchors),
+            &resolve(&self.intermediates),
+        )
+        .context("[login] trust anchors")
+    }
+
+    /// The verifier and its (empty) CRL cache: the caller prefetches (`refresh_due`) and, in a server, starts
+    /// the refresher. Fails when no anchor is configured.
+    pub fn verifier(&self, dir: &Path) -> Result<(crate::login::CardVerifier, std::sync::Arc<crate::login::CrlCache>)> {
+        let trust = self.trust_anchors(dir)?;
+        if trust.is_empty() {
+            bail!("card login is not configured: set [login] hpki_anchors and/or jpki_anchors in {FILE}");
+        }
+        let crls = std::sync::Arc::new(crate::login::CrlCache::new(self.crl_urls.clone(), &trust));
+        Ok((crate::login::CardVerifier::new(std::sync::Arc::new(trust), crls.clone(), self.revocation), crls))
+    }
 }

@@ -41,6 +41,7 @@ mod agent;
 mod audit;
 mod bad_input;
 mod bench;
+mod card_login;
 mod crl_shards;
 mod demo;
 mod est;

@@ -28,7 +28,7 @@ use crate::operator::{OperatorName, OperatorRecord};
 use crate::profile::ProfileKind;
 use crate::store::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion, FacilityFilter,
-    IssuanceIntent, Store, StoreError,
+    IssuanceIntent, LoginChallengeRecord, Store, StoreError,
 };
 use rows::Chain;
 use sqlx::migrate::Migrator;

@@ -84,6 +84,12 @@ impl CardKey {
         self.raw_private(&block)
     }
 
+    /// What the card agent has a card do for a login: PKCS#1 v1.5 over the SHA-256 DigestInfo of `message`
+    /// (`sha256WithRSAEncryption`). For tests and benchmarks that play the card without the agent.
+    pub fn sign_sha256(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        self.sign_digest_info(&hcpki_agent_protocol::sha256_digest_info(message))
+    }
+
     /// RSASP1 on a `k`-byte block: what the HPKI card's PSO does with a host-padded block.
     pub fn raw_private(&self, block: &[u8]) -> Result<Vec<u8>, KeyError> {
         let k = self.modulus_len();

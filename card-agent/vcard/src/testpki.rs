@@ -16,8 +16,8 @@ mod encode;
 mod hpki;
 mod jpki;
 
-pub use hpki::{HpkiCredentials, HpkiSubject, hc_role_attributes, issue_hpki};
-pub use jpki::{JpkiCredentials, JpkiSubject, issue_jpki};
+pub use hpki::{HpkiCredentials, HpkiSubject, HpkiTestCas, hc_role_attributes, issue_hpki};
+pub use jpki::{JpkiCredentials, JpkiSubject, JpkiTestCas, issue_jpki};
 
 use crate::key::{CardKey, KeyError};
 use rcgen::{CertificateParams, DnType, DnValue, IsCa, KeyPair, SerialNumber};
@@ -48,6 +48,36 @@ pub struct Credential {
     pub cert: Vec<u8>,
     /// The certificate's private key.
     pub key: CardKey,
+}
+
+/// One entry of a test CRL.
+#[derive(Clone, Debug)]
+pub struct Revoked {
+    /// The certificate's serial number, as its DER INTEGER content octets.
+    pub serial: Vec<u8>,
+    /// Revocation time.
+    pub at: OffsetDateTime,
+    /// Reason, or none (then "unspecified" to a relying party).
+    pub reason: Option<x509_cert::ext::pkix::CrlReason>,
+}
+
+/// thisUpdate, nextUpdate and CRL number of a test CRL.
+#[derive(Clone, Copy, Debug)]
+pub struct CrlValidity {
+    /// Issue time.
+    pub this_update: OffsetDateTime,
+    /// When the next CRL is due; after it a relying party treats this one as stale.
+    pub next_update: OffsetDateTime,
+    /// cRLNumber.
+    pub number: u64,
+}
+
+impl CrlValidity {
+    /// Issued an hour ago, next one due in `hours`.
+    pub fn fresh(hours: i64) -> Self {
+        let now = OffsetDateTime::now_utc();
+        Self { this_update: now - Duration::hours(1), next_update: now + Duration::hours(hours), number: 1 }
+    }
 }
 
 /// A CA made during issuance: its parameters (rcgen takes the issuer name and key identifier
@@ -86,12 +116,52 @@ impl Ca {
         Ok(Credential { cert, key })
     }
 
+    /// A CRL signed by this CA listing `revoked`.
+    fn crl(&self, what: &'static str, revoked: &[Revoked], validity: CrlValidity) -> Result<Vec<u8>, PkiError> {
+        let issuer = rcgen::Issuer::from_params(&self.params, &self.key);
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: validity.this_update,
+            next_update: validity.next_update,
+            crl_number: SerialNumber::from(validity.number),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|r| rcgen::RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(&r.serial),
+                    revocation_time: r.at,
+                    reason_code: r.reason.map(rcgen_reason),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        params.signed_by(&issuer).map(|c| c.der().to_vec()).map_err(|source| PkiError::Certificate { what, source })
+    }
+
     fn sign(&self, what: &'static str, params: &CertificateParams, subject_key: &KeyPair) -> Result<Vec<u8>, PkiError> {
         let issuer = rcgen::Issuer::from_params(&self.params, &self.key);
         params
             .signed_by(subject_key, &issuer)
             .map(|c| c.der().to_vec())
             .map_err(|source| PkiError::Certificate { what, source })
+    }
+}
+
+/// The same RFC 5280 reason in rcgen's terms.
+fn rcgen_reason(reason: x509_cert::ext::pkix::CrlReason) -> rcgen::RevocationReason {
+    use rcgen::RevocationReason as R;
+    use x509_cert::ext::pkix::CrlReason as C;
+    match reason {
+        C::Unspecified => R::Unspecified,
+        C::KeyCompromise => R::KeyCompromise,
+        C::CaCompromise => R::CaCompromise,
+        C::AffiliationChanged => R::AffiliationChanged,
+        C::Superseded => R::Superseded,
+        C::CessationOfOperation => R::CessationOfOperation,
+        C::CertificateHold => R::CertificateHold,
+        C::RemoveFromCRL => R::RemoveFromCrl,
+        C::PrivilegeWithdrawn => R::PrivilegeWithdrawn,
+        C::AaCompromise => R::AaCompromise,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `hcpki bench issue`: the full issuance pipeline against the raw signing
 //! rate of the same CA key, on SQLite and (optionally) PostgreSQL. `hcpki bench crl`: one CRL of N entries
-//! (`revocation::crl::build`, as the server signs it), see [`crl`].
+//! (`revocation::crl::build`, as the server signs it), see [`crl`]. `hcpki bench login`: the server side of a
+//! card login, see [`login`].
 //!
 //! The pipeline number includes everything a real issuance does: CSR parse
 //! and proof-of-possession check, facility lookup, profile, TBS encoding,
@@ -9,7 +10,7 @@
 //! device's work). The raw rate signs TBS-sized messages with the same key
 //! on the same number of threads, so the ratio isolates hcpki's overhead.
 
-use crate::cli::{BenchCommand, BenchCrlArgs, BenchIssueArgs};
+use crate::cli::{BenchCommand, BenchCrlArgs, BenchIssueArgs, BenchLoginArgs};
 use anyhow::{Context, Result};
 use hcpki_ca::authority::{InitOptions, IssueRequest, KeyPlacement};
 use hcpki_ca::facility::{FacilityKind, NewFacility, Transition};
@@ -29,6 +30,7 @@ pub async fn run(command: BenchCommand) -> Result<ExitCode> {
     match command {
         BenchCommand::Issue(args) => issue(&args).await,
         BenchCommand::Crl(args) => crl(&args),
+        BenchCommand::Login(args) => login(&args).await,
     }
 }
 
@@ -311,4 +313,130 @@ fn openssl_parse_secs(der: &[u8]) -> Result<Option<f64>> {
     let secs = start.elapsed().as_secs_f64();
     anyhow::ensure!(out.status.success(), "openssl could not read the CRL: {}", String::from_utf8_lossy(&out.stderr));
     Ok(Some(secs))
+}
+
+/// The server side of one card login, as the portal's POST handler will run it: take the challenge (SQLite,
+/// one DELETE … RETURNING), verify the card's RSA-2048 signature over the login message, validate the HPKI
+/// path (root → authentication CA → card, two RSA signature checks), look both certificates up in the cached
+/// CRLs (`--crl-entries` on the card CA's), decode hcRole and decide a sample service's policy. Off the clock:
+/// issuing the challenge (the login page's request) and the card's signature (the card's work). Reported: p50,
+/// p99, logins per second on one task, the database and CPU parts separately, and the floor (the three RSA
+/// verifications measured alone).
+async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
+    use crate::login::{CardVerifier, CrlCache, RevocationPolicy, TrustAnchors, challenge};
+    use crate::policy::{Services, decide};
+    use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas, Revoked};
+
+    const ORIGIN: &str = "https://portal.bench.invalid";
+    let dir = tempfile::tempdir()?;
+    let store = hcpki_ca::store::open(&format!("sqlite:{}", dir.path().join("bench.db").display())).await?;
+    let cas = HpkiTestCas::new()?;
+    let card = cas.issue(&HpkiSubject::default())?;
+    let revoked: Vec<Revoked> = (0..args.crl_entries)
+        .map(|_| Revoked {
+            serial: rand::random::<[u8; 8]>().map(|b| b | 0x01).to_vec(),
+            at: time::OffsetDateTime::now_utc(),
+            reason: None,
+        })
+        .collect();
+    let trust =
+        TrustAnchors::new(std::slice::from_ref(&card.root), &[], std::slice::from_ref(&card.authentication_ca))?;
+    let crls = Arc::new(CrlCache::new(Vec::new(), &trust));
+    let now = hcpki_ca::time::now_unix();
+    crls.install("bench:auth", &cas.authentication_crl(&revoked, CrlValidity::fresh(24))?, now)?;
+    crls.install("bench:arl", &cas.root_arl(&[], CrlValidity::fresh(24))?, now)?;
+    let verifier = CardVerifier::new(Arc::new(trust), crls, RevocationPolicy::FailClosed);
+    let services = Services::parse(
+        "version = 1\n[[service]]\nid = \"emr\"\nname = \"EMR\"\nroles = [\"medical-doctor\"]\n\
+         facility_kinds = [\"*\"]\nmin_assurance = \"card-pin\"\nclaims = [\"name\", \"hc_role\", \"acr\"]\n",
+    )?;
+    let service = services.get("emr").context("sample service")?;
+    let chain = vec![card.authentication.cert.clone(), card.authentication_ca.clone()];
+    eprintln!(
+        "bench login: {} logins, CRL of {} entries, {} CPU cores",
+        args.iterations,
+        args.crl_entries,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+
+    // Per login: total, the challenge take alone (database), verify + decide alone (CPU), the RSA floor.
+    let mut samples: [Vec<Duration>; 4] = Default::default();
+    let mut elapsed_total = Duration::ZERO;
+    for i in 0..args.iterations.max(1) + 20 {
+        let binding = format!("session-{i}");
+        let issued = challenge::issue(&*store, &binding, ORIGIN, 120, now).await?;
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &issued.challenge)?;
+        let signature = card.authentication.key.sign_sha256(&hcpki_agent_protocol::login_message(ORIGIN, &bytes))?;
+        let start = Instant::now();
+        let taken = challenge::take(&*store, &issued.challenge, &binding, ORIGIN, now).await?;
+        let took = start.elapsed();
+        let verified = verifier.verify(&taken, &signature, &chain, now)?;
+        let decision = decide(&verified.subject, None, service);
+        let total = start.elapsed();
+        anyhow::ensure!(decision.is_allowed(), "the sample service refused the bench card: {decision}");
+        let start = Instant::now();
+        rsa_verifications(&card, &signature, &taken)?;
+        let rsa = start.elapsed();
+        // The first logins warm caches and the connection pool; they are not counted.
+        if i >= 20 {
+            for (v, d) in samples.iter_mut().zip([total, took, total - took, rsa]) {
+                v.push(d);
+            }
+            elapsed_total += total;
+        }
+    }
+    for v in &mut samples {
+        v.sort();
+    }
+    let pct = |v: &[Duration], p: f64| v.get(((v.len() as f64 - 1.0) * p) as usize).copied().unwrap_or_default();
+    let ms = |d: Duration| format!("{:.3} ms", d.as_secs_f64() * 1e3);
+    let [total, take, verify, rsa] = &samples;
+    println!(
+        "| logins | CRL entries | **p50** | **p99** | logins/s (1 task) | challenge take p50 / p99 | verify + decide p50 / p99 | 3 RSA verifications p50 |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {} | {} | **{}** | **{}** | {:.0} | {} / {} | {} / {} | {} |",
+        total.len(),
+        args.crl_entries,
+        ms(pct(total, 0.5)),
+        ms(pct(total, 0.99)),
+        total.len() as f64 / elapsed_total.as_secs_f64().max(1e-9),
+        ms(pct(take, 0.5)),
+        ms(pct(take, 0.99)),
+        ms(pct(verify, 0.5)),
+        ms(pct(verify, 0.99)),
+        ms(pct(rsa, 0.5)),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The floor of a login: the three RSA-2048 verifications alone (login signature, card certificate, CA
+/// certificate), through the same aws-lc-rs calls.
+fn rsa_verifications(
+    card: &hcpki_vcard::testpki::HpkiCredentials,
+    signature: &[u8],
+    taken: &crate::login::Challenge,
+) -> Result<()> {
+    use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+    use der::Decode;
+    let key_of = |der: &[u8]| -> Result<Vec<u8>> {
+        let cert = x509_cert::Certificate::from_der(der)?;
+        Ok(cert.tbs_certificate().subject_public_key_info().subject_public_key.raw_bytes().to_vec())
+    };
+    let signed = |der: &[u8]| -> Result<(Vec<u8>, Vec<u8>)> {
+        let raw = hcpki_ca::asn1::SignedRaw::from_der(der)?;
+        Ok((raw.tbs_der()?, raw.signature.raw_bytes().to_vec()))
+    };
+    let message = hcpki_agent_protocol::login_message(taken.origin(), taken.bytes());
+    let check = |key: &[u8], msg: &[u8], sig: &[u8]| {
+        UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, key)
+            .verify(msg, sig)
+            .map_err(|_| anyhow::anyhow!("RSA verification failed"))
+    };
+    check(&key_of(&card.authentication.cert)?, &message, signature)?;
+    let (tbs, sig) = signed(&card.authentication.cert)?;
+    check(&key_of(&card.authentication_ca)?, &tbs, &sig)?;
+    let (tbs, sig) = signed(&card.authentication_ca)?;
+    check(&key_of(&card.root)?, &tbs, &sig)
 }

@@ -1091,6 +1091,34 @@ macro_rules! sql_store {
                 Self::commit(tx, chain).await?;
                 Ok(record)
             }
+
+            async fn put_login_challenge(&self, record: &LoginChallengeRecord, now: i64) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                sqlx::query::<$db>(queries::SWEEP_LOGIN_CHALLENGES)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                sqlx::query::<$db>(queries::INSERT_LOGIN_CHALLENGE)
+                    .bind(&record.challenge)
+                    .bind(&record.binding)
+                    .bind(&record.origin)
+                    .bind(record.issued_at)
+                    .bind(record.expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                Ok(())
+            }
+
+            async fn take_login_challenge(&self, challenge: &str) -> Result<Option<LoginChallengeRecord>, StoreError> {
+                let _writer = self.writer().await;
+                sqlx::query_as::<$db, LoginChallengeRecord>(queries::TAKE_LOGIN_CHALLENGE)
+                    .bind(challenge)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
         }
     };
 }

@@ -305,3 +305,13 @@ pub(super) const LIST_OPERATORS: &str = concat!("SELECT ", operator_columns!(), 
 
 pub(super) const DISABLE_OPERATOR: &str =
     "UPDATE operators SET disabled_at = $1, disabled_by = $2 WHERE name = $3 AND disabled_at IS NULL";
+
+/// Card-login challenges (server `login::challenge`): stored when a login page asks for one.
+pub(super) const INSERT_LOGIN_CHALLENGE: &str =
+    "INSERT INTO login_challenges (challenge, binding, origin, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
+/// Expired challenges nobody took.
+pub(super) const SWEEP_LOGIN_CHALLENGES: &str = "DELETE FROM login_challenges WHERE expires_at <= $1";
+/// Single use: exactly one request deletes (and so receives) a given challenge, expired or not, so the caller
+/// can tell "expired" from "unknown or used".
+pub(super) const TAKE_LOGIN_CHALLENGE: &str =
+    "DELETE FROM login_challenges WHERE challenge = $1 RETURNING challenge, binding, origin, issued_at, expires_at";

@@ -80,6 +80,7 @@ on_every_backend!(
     concurrent_registrations_get_distinct_ids,
     acme_state_is_shared_between_handles,
     operators_are_added_changed_and_disabled_for_good,
+    login_challenges_are_taken_once_on_any_replica,
 );
 
 // ---- helpers ----
@@ -633,4 +634,32 @@ async fn operators_are_added_changed_and_disabled_for_good(db: TestDb) {
     assert!(matches!(s.disable_operator(&nobody, &admin()).await, Err(StoreError::UnknownOperator(_))));
     let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
     assert_eq!(actions, ["operator.add", "operator.role", "operator.disable"]);
+}
+
+/// A card-login challenge is handed out once across replicas; an expired one is still returned (so the caller
+/// can say "expired") and gone afterwards; storing a new one sweeps expired ones nobody took; no audit entries.
+async fn login_challenges_are_taken_once_on_any_replica(db: TestDb) {
+    use crate::store::LoginChallengeRecord;
+    let (s, other) = (db.store.clone(), db.another_handle().await);
+    let record = |challenge: &str, expires_at| LoginChallengeRecord {
+        challenge: challenge.into(),
+        binding: "cookie-hash".into(),
+        origin: "https://portal.example".into(),
+        issued_at: 1_700_000_000,
+        expires_at,
+    };
+    let now = 1_700_000_000;
+    s.put_login_challenge(&record("c1", now + 120), now).await.unwrap();
+    s.put_login_challenge(&record("expired", now + 1), now).await.unwrap();
+    s.put_login_challenge(&record("stale", now + 1), now).await.unwrap();
+    assert!(s.put_login_challenge(&record("c1", now + 120), now).await.is_err(), "a value is stored once");
+    assert_eq!(other.take_login_challenge("c1").await.unwrap(), Some(record("c1", now + 120)));
+    assert_eq!(s.take_login_challenge("c1").await.unwrap(), None, "a challenge works once, on any replica");
+    assert_eq!(s.take_login_challenge("expired").await.unwrap(), Some(record("expired", now + 1)));
+    assert_eq!(s.take_login_challenge("expired").await.unwrap(), None);
+    // Storing at a later time sweeps the expired challenge nobody took.
+    s.put_login_challenge(&record("c2", now + 200), now + 100).await.unwrap();
+    assert_eq!(s.take_login_challenge("stale").await.unwrap(), None);
+    assert_eq!(s.take_login_challenge("never").await.unwrap(), None);
+    assert!(verified_log(&*s).await.is_empty(), "challenges are not audited; the login is");
 }

@@ -1,6 +1,8 @@
 //! The HPKI test chain: root → signature CA / authentication CA → the card's two certificates.
 
-use super::{Ca, Credential, PkiError, encode, params, policy_extension, second_ou, serial_number_attr};
+use super::{
+    Ca, Credential, CrlValidity, PkiError, Revoked, encode, params, policy_extension, second_ou, serial_number_attr,
+};
 use der::asn1::ObjectIdentifier;
 use rcgen::{CrlDistributionPoint, CustomExtension, DnType, KeyUsagePurpose};
 
@@ -69,50 +71,85 @@ pub struct HpkiCredentials {
 
 /// Issues a fresh HPKI chain and the two end-entity certificates for `subject`.
 pub fn issue_hpki(subject: &HpkiSubject) -> Result<HpkiCredentials, PkiError> {
-    let root = Ca::root(
-        "HPKI root",
-        params(
-            &[
-                (DnType::CountryName, "JP"),
-                (DnType::OrganizationName, "TEST Ministry of Health, Labour and Welfare"),
-                (DnType::OrganizationalUnitName, "Director-General for Policy Planning and Evaluation"),
-                (second_ou(), "TEST MHLW HPKI Root CA V2"),
-            ],
-            365,
-            30 * 365,
-        ),
-    )?;
-    let sign_ca =
-        root.subordinate("HPKI signature CA", ca_params("HPKI-01-TestSignCA-forNonRepudiation", &SIGN_CA_POLICY))?;
-    let auth_ca = root.subordinate(
-        "HPKI authentication CA",
-        ca_params("HPKI-01-TestAuthCA-forAuthentication-forIndividual", &AUTH_CA_POLICY),
-    )?;
-    let signature = sign_ca.issue(
-        "HPKI signature certificate",
-        ee_params(
-            subject,
-            KeyUsagePurpose::ContentCommitment,
-            &SIGN_EE_POLICY,
-            "http://hcpki-test.invalid/hpki/sign/crl-sign.crl",
-        ),
-    )?;
-    let authentication = auth_ca.issue(
-        "HPKI authentication certificate",
-        ee_params(
-            subject,
-            KeyUsagePurpose::DigitalSignature,
-            &AUTH_EE_POLICY,
-            "http://hcpki-test.invalid/hpki/auth/crl-auth.crl",
-        ),
-    )?;
-    Ok(HpkiCredentials {
-        root: root.cert,
-        signature_ca: sign_ca.cert,
-        authentication_ca: auth_ca.cert,
-        signature,
-        authentication,
-    })
+    HpkiTestCas::new()?.issue(subject)
+}
+
+/// The HPKI test CAs with their keys: more cards under one chain, and CRLs (for revocation tests).
+pub struct HpkiTestCas {
+    root: Ca,
+    signature_ca: Ca,
+    authentication_ca: Ca,
+}
+
+impl std::fmt::Debug for HpkiTestCas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HpkiTestCas { root, signature_ca, authentication_ca }")
+    }
+}
+
+impl HpkiTestCas {
+    /// A fresh root with its signature and authentication CAs.
+    pub fn new() -> Result<Self, PkiError> {
+        let root = Ca::root(
+            "HPKI root",
+            params(
+                &[
+                    (DnType::CountryName, "JP"),
+                    (DnType::OrganizationName, "TEST Ministry of Health, Labour and Welfare"),
+                    (DnType::OrganizationalUnitName, "Director-General for Policy Planning and Evaluation"),
+                    (second_ou(), "TEST MHLW HPKI Root CA V2"),
+                ],
+                365,
+                30 * 365,
+            ),
+        )?;
+        let signature_ca =
+            root.subordinate("HPKI signature CA", ca_params("HPKI-01-TestSignCA-forNonRepudiation", &SIGN_CA_POLICY))?;
+        let authentication_ca = root.subordinate(
+            "HPKI authentication CA",
+            ca_params("HPKI-01-TestAuthCA-forAuthentication-forIndividual", &AUTH_CA_POLICY),
+        )?;
+        Ok(Self { root, signature_ca, authentication_ca })
+    }
+
+    /// A card's two certificates for `subject` under these CAs.
+    pub fn issue(&self, subject: &HpkiSubject) -> Result<HpkiCredentials, PkiError> {
+        let signature = self.signature_ca.issue(
+            "HPKI signature certificate",
+            ee_params(
+                subject,
+                KeyUsagePurpose::ContentCommitment,
+                &SIGN_EE_POLICY,
+                "http://hcpki-test.invalid/hpki/sign/crl-sign.crl",
+            ),
+        )?;
+        let authentication = self.authentication_ca.issue(
+            "HPKI authentication certificate",
+            ee_params(
+                subject,
+                KeyUsagePurpose::DigitalSignature,
+                &AUTH_EE_POLICY,
+                "http://hcpki-test.invalid/hpki/auth/crl-auth.crl",
+            ),
+        )?;
+        Ok(HpkiCredentials {
+            root: self.root.cert.clone(),
+            signature_ca: self.signature_ca.cert.clone(),
+            authentication_ca: self.authentication_ca.cert.clone(),
+            signature,
+            authentication,
+        })
+    }
+
+    /// A CRL of the authentication CA (the one covering authentication certificates).
+    pub fn authentication_crl(&self, revoked: &[Revoked], validity: CrlValidity) -> Result<Vec<u8>, PkiError> {
+        self.authentication_ca.crl("HPKI authentication CA CRL", revoked, validity)
+    }
+
+    /// The root's authority revocation list (covering the signature and authentication CAs).
+    pub fn root_arl(&self, revoked: &[Revoked], validity: CrlValidity) -> Result<Vec<u8>, PkiError> {
+        self.root.crl("HPKI root ARL", revoked, validity)
+    }
 }
 
 /// subjectDirectoryAttributes holding one hcRole, byte for byte as in the MEDIS certificate

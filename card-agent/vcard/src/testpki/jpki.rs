@@ -1,6 +1,6 @@
 //! The JPKI test roots and the card's two certificates.
 
-use super::{Ca, Credential, PkiError, params, policy_extension, second_ou};
+use super::{Ca, Credential, CrlValidity, PkiError, Revoked, params, policy_extension, second_ou};
 use crate::jpki::BasicAttributes;
 use der::asn1::ObjectIdentifier;
 use rcgen::{DnType, KeyUsagePurpose, OtherNameValue, SanType};
@@ -56,30 +56,64 @@ pub struct JpkiCredentials {
 
 /// Issues the two roots and the card's certificates for `subject`.
 pub fn issue_jpki(subject: &JpkiSubject) -> Result<JpkiCredentials, PkiError> {
-    let auth_root = Ca::root("JPKI auth root", root_params("TEST JPKI for user authentication"))?;
-    let sign_root = Ca::root("JPKI sign root", root_params("TEST JPKI for digital signature"))?;
+    JpkiTestCas::new()?.issue(subject)
+}
 
-    let mut auth = ee_params(subject, &AUTH_POLICY);
-    auth.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    let auth = auth_root.issue("JPKI authentication certificate", auth)?;
+/// The two JPKI test roots with their keys: more cards under them, and CRLs (for revocation tests).
+pub struct JpkiTestCas {
+    auth_root: Ca,
+    sign_root: Ca,
+}
 
-    let mut sign = ee_params(subject, &SIGN_POLICY);
-    sign.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
-    let item = |arc: u64, value: &str| {
-        let mut oid = ITEM_ARC.to_vec();
-        oid.push(arc);
-        SanType::OtherName((oid, OtherNameValue::Utf8String(value.to_owned())))
-    };
-    let a = &subject.attributes;
-    sign.subject_alt_names = vec![
-        item(NAME_ITEM, &a.name),
-        item(SEX_ITEM, &a.sex),
-        item(BIRTH_ITEM, &a.birth_date),
-        item(ADDRESS_ITEM, &a.address),
-    ];
-    let sign = sign_root.issue("JPKI signing certificate", sign)?;
+impl std::fmt::Debug for JpkiTestCas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JpkiTestCas { auth_root, sign_root }")
+    }
+}
 
-    Ok(JpkiCredentials { auth_root: auth_root.cert, sign_root: sign_root.cert, auth, sign })
+impl JpkiTestCas {
+    /// Two fresh roots.
+    pub fn new() -> Result<Self, PkiError> {
+        Ok(Self {
+            auth_root: Ca::root("JPKI auth root", root_params("TEST JPKI for user authentication"))?,
+            sign_root: Ca::root("JPKI sign root", root_params("TEST JPKI for digital signature"))?,
+        })
+    }
+
+    /// A card's two certificates for `subject` under these roots.
+    pub fn issue(&self, subject: &JpkiSubject) -> Result<JpkiCredentials, PkiError> {
+        let mut auth = ee_params(subject, &AUTH_POLICY);
+        auth.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let auth = self.auth_root.issue("JPKI authentication certificate", auth)?;
+
+        let mut sign = ee_params(subject, &SIGN_POLICY);
+        sign.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
+        let item = |arc: u64, value: &str| {
+            let mut oid = ITEM_ARC.to_vec();
+            oid.push(arc);
+            SanType::OtherName((oid, OtherNameValue::Utf8String(value.to_owned())))
+        };
+        let a = &subject.attributes;
+        sign.subject_alt_names = vec![
+            item(NAME_ITEM, &a.name),
+            item(SEX_ITEM, &a.sex),
+            item(BIRTH_ITEM, &a.birth_date),
+            item(ADDRESS_ITEM, &a.address),
+        ];
+        let sign = self.sign_root.issue("JPKI signing certificate", sign)?;
+
+        Ok(JpkiCredentials {
+            auth_root: self.auth_root.cert.clone(),
+            sign_root: self.sign_root.cert.clone(),
+            auth,
+            sign,
+        })
+    }
+
+    /// A CRL of the authentication root (covering authentication certificates).
+    pub fn auth_crl(&self, revoked: &[Revoked], validity: CrlValidity) -> Result<Vec<u8>, PkiError> {
+        self.auth_root.crl("JPKI auth root CRL", revoked, validity)
+    }
 }
 
 fn root_params(purpose: &str) -> rcgen::CertificateParams {

@@ -1,0 +1,49 @@
+//! The bytes the card agent (`hcpki-agent`) and the portal (`hcpki` server) must agree on, in one place
+//! with one dependency (SHA-256): the agent builds the message a card signs, the server rebuilds it to verify.
+//! A crate of its own so that the server need not link the agent (and PC/SC) to share one function.
+#![forbid(unsafe_code)]
+
+/// Domain separator of every message the agent has a card sign for a login.
+pub const LOGIN_CONTEXT: &[u8] = b"hcpki card login v1";
+
+/// The message a card signs for a login: `"hcpki card login v1" 00 origin 00 challenge`.
+///
+/// The agent never signs a caller's bytes as they are: binding the requesting origin and a fixed
+/// context means a page of another site cannot obtain a signature usable at the portal, and the card
+/// key cannot be made to sign a document hash or a TLS handshake through the agent. The portal
+/// rebuilds the same message from its own origin and the challenge it issued.
+pub fn login_message(origin: &str, challenge: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(LOGIN_CONTEXT.len() + origin.len() + challenge.len() + 2);
+    m.extend_from_slice(LOGIN_CONTEXT);
+    m.push(0);
+    m.extend_from_slice(origin.as_bytes());
+    m.push(0);
+    m.extend_from_slice(challenge);
+    m
+}
+
+/// DER DigestInfo of SHA-256(message) (RFC 8017 §9.2 note 1): what both card families sign for the agent
+/// (PKCS#1 v1.5, i.e. `sha256WithRSAEncryption` over the message).
+pub fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    const PREFIX: [u8; 19] = [
+        0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
+        0x20,
+    ];
+    let mut out = PREFIX.to_vec();
+    out.extend_from_slice(&sha2::Sha256::digest(message));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_is_context_origin_challenge() {
+        assert_eq!(
+            login_message("https://p.example", b"\x01\x02"),
+            b"hcpki card login v1\0https://p.example\0\x01\x02"
+        );
+    }
+}

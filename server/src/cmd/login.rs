@@ -1,0 +1,98 @@
+//! `hcpki login challenge|verify|crls`: the card-login core (`crate::login`) from the command line, exactly as
+//! the portal runs it (same store methods, same verifier, same audit entry).
+
+use crate::cli::{Global, LoginCommand};
+use crate::config::Loaded;
+use crate::login::{self, CardLoginError, challenge};
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub async fn run(g: &Global, command: LoginCommand) -> Result<ExitCode> {
+    let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+    let config = &loaded.config.login;
+    let origin_or_config = |origin: Option<String>| {
+        origin.or_else(|| config.origin.clone()).context("no origin: pass --origin or set [login] origin")
+    };
+    match command {
+        LoginCommand::Challenge { binding, origin, at } => {
+            let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
+            let now = at.unwrap_or_else(hcpki_ca::time::now_unix);
+            let issued =
+                challenge::issue(&*store, &binding, &origin_or_config(origin)?, config.challenge_ttl_secs, now).await?;
+            println!("{}", serde_json::to_string(&issued)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        LoginCommand::Verify { challenge: value, binding, origin, signature, chain, at } => {
+            let origin = origin_or_config(origin)?;
+            let (verifier, crls) = config.verifier(&loaded.dir)?;
+            let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
+            crls.refresh_due(hcpki_ca::time::now_unix()).await;
+            let signature =
+                std::fs::read(&signature).with_context(|| format!("cannot read {}", signature.display()))?;
+            let chain = read_chain(&chain)?;
+            let now = at.unwrap_or_else(hcpki_ca::time::now_unix);
+            let result = match challenge::take(&*store, &value, &binding, &origin, now).await {
+                Ok(taken) => verifier.verify(&taken, &signature, &chain, now),
+                Err(e) => Err(e),
+            };
+            store.append_audit(&login::audit_event(&result, &origin, super::actor().as_str())).await?;
+            match result {
+                Ok(card) => {
+                    println!("{}", serde_json::to_string_pretty(&card_json(&card))?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(&e),
+            }
+        }
+        LoginCommand::Crls => {
+            let (_, crls) = config.verifier(&loaded.dir)?;
+            crls.refresh_due(hcpki_ca::time::now_unix()).await;
+            for info in crls.summary() {
+                println!("{}", serde_json::to_string(&info)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The refusal: the user's message and the audit reason code, exit status 1.
+fn refused(e: &CardLoginError) -> Result<ExitCode> {
+    eprintln!("refused ({}): {e}", e.code());
+    Ok(ExitCode::FAILURE)
+}
+
+fn card_json(card: &login::VerifiedCard) -> serde_json::Value {
+    serde_json::json!({
+        "kind": card.kind,
+        "name": card.subject.name(),
+        "hc_role": card.subject.role(),
+        "credential": format!("{:?}", card.subject.credential()),
+        "person_key": card.person_key,
+        "issuer": card.issuer,
+        "serial": card.serial,
+        "not_after": card.not_after,
+        "revocation": card.revocation,
+        "unrecognised_role": card.unrecognised_role,
+    })
+}
+
+/// Each file as DER certificates: PEM blocks decoded (not parsed: the verifier judges them), anything else
+/// taken as one DER value.
+fn read_chain(files: &[PathBuf]) -> Result<Vec<Vec<u8>>> {
+    let mut chain = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        if bytes.starts_with(b"-----BEGIN") {
+            let text = String::from_utf8_lossy(&bytes);
+            for block in text.split_inclusive("-----END CERTIFICATE-----").filter(|b| b.contains("-----BEGIN")) {
+                let (_, der) = der::pem::decode_vec(block.trim().as_bytes())
+                    .with_context(|| format!("{}: bad PEM", file.display()))?;
+                chain.push(der);
+            }
+        } else {
+            chain.push(bytes);
+        }
+    }
+    Ok(chain)
+}

@@ -1,0 +1,290 @@
+//! The verification entry point: a taken challenge, the posted signature and chain → [`VerifiedCard`].
+
+use super::CardLoginError;
+use super::challenge::Challenge;
+use super::crl_cache::{CrlCache, Revocation, RevocationPolicy};
+use super::hc_role::{self, RoleClaim};
+use super::trust::{ParsedCert, TrustAnchors};
+use crate::policy::Subject;
+use const_oid::db::rfc5912;
+use der::asn1::ObjectIdentifier;
+use hcpki_agent_protocol::login_message;
+use hcpki_ca::keys::verify::verify_signature;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use x509_cert::ext::pkix::name::{DirectoryString, GeneralName};
+use x509_cert::ext::pkix::{CertificatePolicies, SubjectAltName};
+use x509_cert::name::Name;
+use x509_cert::spki::AlgorithmIdentifierOwned;
+
+/// Most certificates a post may carry (leaf, intermediates, perhaps a root).
+pub const MAX_CHAIN_CERTS: usize = 8;
+/// Largest certificate accepted (the MEDIS signature certificate is 1.4 KB).
+pub const MAX_CERT_BYTES: usize = 16 * 1024;
+/// Largest signature accepted (RSA-4096 is 512 bytes).
+pub const MAX_SIGNATURE_BYTES: usize = 1024;
+/// The display name of a JPKI login: the authentication certificate carries no name (reference §4).
+pub const JPKI_DISPLAY_NAME: &str = "JPKI利用者";
+
+/// Certificate-policy arcs of *signature* certificates: a login with one of these is refused even if its
+/// keyUsage were to allow it. HPKI 署名用 CP (reference §3.1) and JPKI 署名用 (jsrsasign's table, §4).
+const SIGNATURE_POLICY_ARCS: [&str; 2] = ["1.2.392.100495.1.5.1.1.", "1.2.392.200149.8.5.1.1."];
+const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+const ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
+const SERIAL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
+
+/// Which card the certificate chains to: decided by the anchor set, never by the certificate's content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CardKind {
+    /// HPKI (医療従事者) card: identity and perhaps hcRole.
+    Hpki,
+    /// JPKI (My Number card) authentication certificate: identity only.
+    Jpki,
+}
+
+/// How revocation was established for an accepted card.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum RevocationChecked {
+    /// Every certificate of the path was covered by a fresh CRL and not listed.
+    Good {
+        /// The oldest thisUpdate among the CRLs used.
+        oldest_crl: i64,
+    },
+    /// Accepted under `revocation = "fail-open"` without a fresh CRL: the audit entry says so.
+    Unknown {
+        /// Which CA's CRL was missing or stale.
+        detail: String,
+    },
+}
+
+/// An accepted card login.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedCard {
+    /// Who, with the hcRole for HPKI (none for JPKI, by construction).
+    pub subject: Subject,
+    /// Stable account key (see [`person_key`]): links logins of one person across sessions and, for HPKI, across
+    /// card renewals by the same issuer.
+    pub person_key: String,
+    /// HPKI or JPKI.
+    pub kind: CardKind,
+    /// The card certificate's issuer (RFC 4514).
+    pub issuer: String,
+    /// Its serial, lowercase hex.
+    pub serial: String,
+    /// Its notAfter, Unix seconds (a session must not outlive the card).
+    pub not_after: i64,
+    /// Revocation as established.
+    pub revocation: RevocationChecked,
+    /// hcRole text present but not mapped (logged; the subject has no role).
+    pub unrecognised_role: Option<String>,
+}
+
+/// Verifies card logins against the configured anchors and the CRL cache.
+#[derive(Clone, Debug)]
+pub struct CardVerifier {
+    trust: Arc<TrustAnchors>,
+    crls: Arc<CrlCache>,
+    policy: RevocationPolicy,
+}
+
+impl CardVerifier {
+    /// A verifier over `trust`, reading revocation from `crls` (filled by its refresher) under `policy`.
+    pub fn new(trust: Arc<TrustAnchors>, crls: Arc<CrlCache>, policy: RevocationPolicy) -> Self {
+        Self { trust, crls, policy }
+    }
+
+    /// Verify what the browser posted for `challenge` (already taken: single use, session, origin, expiry
+    /// checked): `signature` by the card over `login_message(challenge.origin, challenge.bytes)`, and `chain`
+    /// (DER, card certificate first), at `now`. Pure computation over memory: no I/O.
+    pub fn verify(
+        &self,
+        challenge: &Challenge,
+        signature: &[u8],
+        chain: &[Vec<u8>],
+        now: i64,
+    ) -> Result<VerifiedCard, CardLoginError> {
+        let chain = parse_chain(chain)?;
+        if signature.is_empty() || signature.len() > MAX_SIGNATURE_BYTES {
+            return Err(CardLoginError::Malformed { what: format!("a signature of {} bytes", signature.len()) });
+        }
+        let leaf = chain.first().ok_or_else(|| CardLoginError::Malformed { what: "no certificate".into() })?;
+        check_login_signature(leaf, &login_message(challenge.origin(), challenge.bytes()), signature)?;
+        let path = self.trust.validate(&chain, now)?;
+        check_validity(leaf, now)?;
+        check_authentication_certificate(leaf)?;
+        let revocation = self.check_revocation(&path.certs, now)?;
+        let tbs = leaf.cert.tbs_certificate();
+        let (subject, unrecognised_role) = match path.kind {
+            CardKind::Hpki => {
+                let claim = hc_role::decode(&leaf.cert)
+                    .map_err(|e| CardLoginError::Malformed { what: format!("the hcRole attribute: {e}") })?;
+                let name = san_directory_cn(leaf).or_else(|| attribute(tbs.subject(), COMMON_NAME)).unwrap_or_default();
+                let unrecognised = match &claim {
+                    RoleClaim::Unrecognised(text) => Some(text.clone()),
+                    RoleClaim::Absent | RoleClaim::Known(_) => None,
+                };
+                (Subject::hpki(name, claim.role()), unrecognised)
+            }
+            CardKind::Jpki => (Subject::jpki(JPKI_DISPLAY_NAME), None),
+        };
+        Ok(VerifiedCard {
+            subject,
+            person_key: person_key(leaf, path.kind),
+            kind: path.kind,
+            issuer: tbs.issuer().to_string(),
+            serial: hex::encode(tbs.serial_number().as_bytes()),
+            not_after: leaf.validity().1,
+            revocation,
+            unrecognised_role,
+        })
+    }
+
+    /// Every certificate below the anchor against its issuer's cached CRL.
+    fn check_revocation(&self, path: &[&ParsedCert], now: i64) -> Result<RevocationChecked, CardLoginError> {
+        let mut oldest = i64::MAX;
+        let mut unknown = Vec::new();
+        for pair in path.windows(2) {
+            let [cert, issuer] = pair else { continue };
+            match self.crls.status(cert, issuer, now) {
+                Revocation::Good { crl_this_update } => oldest = oldest.min(crl_this_update),
+                Revocation::Revoked { reason, at } => {
+                    return Err(CardLoginError::Revoked {
+                        reason: reason.to_owned(),
+                        at: hcpki_ca::time::rfc3339(at),
+                        certificate: format!(
+                            "{} serial {}",
+                            cert.cert.tbs_certificate().issuer(),
+                            hex::encode(cert.cert.tbs_certificate().serial_number().as_bytes())
+                        ),
+                    });
+                }
+                Revocation::Unknown(why) => unknown.push(why),
+            }
+        }
+        if unknown.is_empty() {
+            return Ok(RevocationChecked::Good { oldest_crl: oldest });
+        }
+        let detail = unknown.join("; ");
+        match self.policy {
+            RevocationPolicy::FailClosed => Err(CardLoginError::RevocationUnknown { detail }),
+            RevocationPolicy::FailOpen => {
+                tracing::warn!(%detail, "card login accepted without revocation status (revocation = fail-open)");
+                Ok(RevocationChecked::Unknown { detail })
+            }
+        }
+    }
+}
+
+fn parse_chain(chain: &[Vec<u8>]) -> Result<Vec<ParsedCert>, CardLoginError> {
+    if chain.is_empty() || chain.len() > MAX_CHAIN_CERTS {
+        return Err(CardLoginError::Malformed { what: format!("a chain of {} certificates", chain.len()) });
+    }
+    chain
+        .iter()
+        .enumerate()
+        .map(|(i, der)| {
+            if der.len() > MAX_CERT_BYTES {
+                return Err(CardLoginError::Malformed { what: format!("certificate {i} is {} bytes", der.len()) });
+            }
+            ParsedCert::from_der(der).map_err(|e| CardLoginError::Malformed { what: format!("certificate {i}: {e}") })
+        })
+        .collect()
+}
+
+/// The card signs with PKCS#1 v1.5 / SHA-256 (RSA cards) — ECDSA / SHA-256 for an EC key, should one appear.
+fn check_login_signature(leaf: &ParsedCert, message: &[u8], signature: &[u8]) -> Result<(), CardLoginError> {
+    let spki = leaf.cert.tbs_certificate().subject_public_key_info();
+    let oid = if spki.algorithm.oid == rfc5912::RSA_ENCRYPTION {
+        rfc5912::SHA_256_WITH_RSA_ENCRYPTION
+    } else {
+        rfc5912::ECDSA_WITH_SHA_256
+    };
+    let alg = AlgorithmIdentifierOwned { oid, parameters: None };
+    verify_signature(spki, &alg, message, signature).map_err(|_| CardLoginError::BadSignature)
+}
+
+fn check_validity(leaf: &ParsedCert, now: i64) -> Result<(), CardLoginError> {
+    let (not_before, not_after) = leaf.validity();
+    if now < not_before {
+        return Err(CardLoginError::NotYetValid { not_before: hcpki_ca::time::rfc3339(not_before) });
+    }
+    if now > not_after {
+        return Err(CardLoginError::ExpiredCard { not_after: hcpki_ca::time::rfc3339(not_after) });
+    }
+    Ok(())
+}
+
+/// The authentication certificate, not the signature one: keyUsage digitalSignature without nonRepudiation
+/// (HPKI and JPKI signature certificates carry nonRepudiation; reference §3.2, §4), not a CA, and no
+/// signature-CP policy. The authentication CP OIDs themselves are unverified, so they are not required.
+fn check_authentication_certificate(leaf: &ParsedCert) -> Result<(), CardLoginError> {
+    let not_auth = |detail: &str| CardLoginError::NotAuthCertificate { detail: detail.to_owned() };
+    let malformed = |e: der::Error| CardLoginError::Malformed { what: format!("the card certificate: {e}") };
+    if leaf.basic_constraints().map_err(malformed)?.is_some_and(|bc| bc.ca) {
+        return Err(not_auth("it is a CA certificate"));
+    }
+    match leaf.key_usage().map_err(malformed)? {
+        None => return Err(not_auth("it has no keyUsage")),
+        Some(ku) if ku.non_repudiation() => {
+            return Err(not_auth("its keyUsage is nonRepudiation: it is the card's signature certificate"));
+        }
+        Some(ku) if !ku.digital_signature() => return Err(not_auth("its keyUsage lacks digitalSignature")),
+        Some(_) => {}
+    }
+    let policies = leaf.cert.tbs_certificate().get_extension::<CertificatePolicies>().map_err(malformed)?;
+    for policy in policies.iter().flat_map(|(_, p)| p.0.iter()) {
+        let oid = format!("{}.", policy.policy_identifier);
+        if SIGNATURE_POLICY_ARCS.iter().any(|arc| oid.starts_with(arc)) {
+            return Err(not_auth(&format!("policy {} is a signature certificate policy", policy.policy_identifier)));
+        }
+    }
+    Ok(())
+}
+
+/// The stable account key of a card holder.
+///
+/// * HPKI: `hpki:<issuer O>:<subject serialNumber>`. The subject serialNumber is the registration number the
+///   issuing organisation assigns to the person (MEDIS: `Test117120`, reference §3.2); with the issuer's
+///   organisation it survives card renewal and CA re-keys of that issuer. A person holding cards of two
+///   issuers has two keys (linking them is an operator decision). Without either attribute, the per-certificate
+///   key below is used.
+/// * JPKI: `jpki:<SHA-256 hex of issuer DN ‖ serial>`, per certificate. The authentication certificate holds no
+///   personal data, but its CN's stability across reissue is unknown and the My Number must never be stored;
+///   a hash of the certificate's identity links logins of one certificate and nothing else. A renewed card is
+///   a new key (re-linking needs J-LIS's 異動 service, available to authorised verifiers only).
+pub fn person_key(leaf: &ParsedCert, kind: CardKind) -> String {
+    let tbs = leaf.cert.tbs_certificate();
+    if kind == CardKind::Hpki
+        && let (Some(org), Some(registration)) =
+            (attribute(tbs.issuer(), ORGANIZATION), attribute(tbs.subject(), SERIAL_NUMBER))
+    {
+        return format!("hpki:{org}:{registration}");
+    }
+    let mut h = Sha256::new();
+    h.update(leaf.issuer_der());
+    h.update(tbs.serial_number().as_bytes());
+    let prefix = match kind {
+        CardKind::Hpki => "hpki-cert",
+        CardKind::Jpki => "jpki",
+    };
+    format!("{prefix}:{}", hex::encode(h.finalize()))
+}
+
+/// The first `oid` attribute of `name` as text.
+fn attribute(name: &Name, oid: ObjectIdentifier) -> Option<String> {
+    name.iter_rdn()
+        .flat_map(|rdn| rdn.iter())
+        .find(|atv| atv.oid == oid)
+        .and_then(|atv| atv.value.decode_as::<DirectoryString>().ok().map(|d| d.value().into_owned()))
+}
+
+/// The CN of the subjectAltName directoryName: the kanji name in HPKI (family and given name split by U+3000).
+fn san_directory_cn(leaf: &ParsedCert) -> Option<String> {
+    let (_, san) = leaf.cert.tbs_certificate().get_extension::<SubjectAltName>().ok()??;
+    san.0.iter().find_map(|n| match n {
+        GeneralName::DirectoryName(name) => attribute(name, COMMON_NAME),
+        _ => None,
+    })
+}

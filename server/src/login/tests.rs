@@ -1,0 +1,171 @@
+//! Unit tests of the card-login core on the virtual-card test PKI: path validation corners, the CRL cache's
+//! rules (issuer, rollback, staleness, backoff), and the anchor set deciding the card kind. The end-to-end
+//! cases (both databases, OpenSSL cross-checks) are in tests/integration/card_login.rs.
+
+use super::crl_cache::{CrlError, Revocation};
+use super::trust::{ParsedCert, TrustError};
+use super::*;
+use crate::policy::Credential;
+use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas, Revoked};
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+const ORIGIN: &str = "https://portal.unit";
+
+fn pki() -> (HpkiTestCas, HpkiCredentials) {
+    let cas = HpkiTestCas::new().unwrap();
+    let card = cas.issue(&HpkiSubject::default()).unwrap();
+    (cas, card)
+}
+
+/// The usual HPKI configuration: the root as anchor, the authentication CA as configured intermediate.
+fn hpki_trust(card: &HpkiCredentials) -> TrustAnchors {
+    TrustAnchors::new(std::slice::from_ref(&card.root), &[], std::slice::from_ref(&card.authentication_ca)).unwrap()
+}
+
+fn parsed(der: &[u8]) -> ParsedCert {
+    ParsedCert::from_der(der).unwrap()
+}
+
+fn now() -> i64 {
+    hcpki_ca::time::now_unix()
+}
+
+/// A verifier whose cache holds fresh, empty CRLs of both HPKI CAs.
+fn verifier(cas: &HpkiTestCas, trust: TrustAnchors, policy: RevocationPolicy) -> CardVerifier {
+    let crls = Arc::new(CrlCache::new(Vec::new(), &trust));
+    crls.install("auth", &cas.authentication_crl(&[], CrlValidity::fresh(24)).unwrap(), now()).unwrap();
+    crls.install("arl", &cas.root_arl(&[], CrlValidity::fresh(24)).unwrap(), now()).unwrap();
+    CardVerifier::new(Arc::new(trust), crls, policy)
+}
+
+fn signed_login(card: &HpkiCredentials) -> (Challenge, Vec<u8>) {
+    let challenge = Challenge::for_tests(&[7; 32], ORIGIN);
+    let message = hcpki_agent_protocol::login_message(ORIGIN, challenge.bytes());
+    (challenge, card.authentication.key.sign_sha256(&message).unwrap())
+}
+
+#[test]
+fn anchor_sets_are_kept_apart_and_hold_only_cas() {
+    let (_, card) = pki();
+    let both = TrustAnchors::new(std::slice::from_ref(&card.root), std::slice::from_ref(&card.root), &[]);
+    assert!(matches!(both, Err(TrustError::InBothSets { .. })));
+    let leaf = TrustAnchors::new(std::slice::from_ref(&card.authentication.cert), &[], &[]);
+    assert!(matches!(leaf, Err(TrustError::NotCa { .. })));
+}
+
+#[test]
+fn the_anchor_set_decides_the_kind_and_jpki_never_carries_a_role() {
+    let (cas, card) = pki();
+    // The same HPKI chain, its root configured as a *JPKI* anchor: identity only, the hcRole ignored.
+    let trust = TrustAnchors::new(&[], std::slice::from_ref(&card.root), std::slice::from_ref(&card.authentication_ca))
+        .unwrap();
+    let (challenge, signature) = signed_login(&card);
+    let v = verifier(&cas, trust, RevocationPolicy::FailClosed);
+    let verified = v.verify(&challenge, &signature, std::slice::from_ref(&card.authentication.cert), now()).unwrap();
+    assert_eq!(verified.kind, CardKind::Jpki);
+    assert_eq!(verified.subject.credential(), Credential::Jpki);
+    assert_eq!(verified.subject.role(), None);
+    assert!(verified.person_key.starts_with("jpki:"));
+}
+
+#[test]
+fn paths_need_their_intermediate_and_valid_cas() {
+    let (cas, card) = pki();
+    let trust = TrustAnchors::new(std::slice::from_ref(&card.root), &[], &[]).unwrap();
+    let leaf_only = [parsed(&card.authentication.cert)];
+    let Err(CardLoginError::UntrustedChain { detail }) = trust.validate(&leaf_only, now()) else {
+        panic!("a path without its intermediate")
+    };
+    assert!(detail.contains("no configured anchor or intermediate"), "{detail}");
+    // Posted, the intermediate completes the path; 25 years on, the authentication CA (20 years) has expired.
+    let posted = [parsed(&card.authentication.cert), parsed(&card.authentication_ca)];
+    assert_eq!(trust.validate(&posted, now()).unwrap().certs.len(), 3);
+    let Err(CardLoginError::UntrustedChain { detail }) = trust.validate(&posted, now() + 25 * 365 * 86_400) else {
+        panic!("an expired CA")
+    };
+    assert!(detail.contains("is valid only from"), "{detail}");
+    // The signature CA has the same issuer but cannot stand in for the authentication CA.
+    let wrong = [parsed(&card.authentication.cert), parsed(&card.signature_ca)];
+    assert!(trust.validate(&wrong, now()).is_err());
+    drop(cas);
+}
+
+#[test]
+fn crls_must_come_from_a_configured_ca_and_never_roll_back() {
+    let (cas, card) = pki();
+    let trust = hpki_trust(&card);
+    let cache = CrlCache::new(Vec::new(), &trust);
+    let (stranger, _) = pki();
+    let foreign = stranger.authentication_crl(&[], CrlValidity::fresh(24)).unwrap();
+    assert!(matches!(cache.install("x", &foreign, now()), Err(CrlError::UnknownIssuer { .. })));
+
+    let leaf = parsed(&card.authentication.cert);
+    let ca = parsed(&card.authentication_ca);
+    let serial = leaf.cert.tbs_certificate().serial_number().as_bytes().to_vec();
+    let t = OffsetDateTime::now_utc();
+    let revoked = [Revoked { serial, at: t - Duration::hours(2), reason: None }];
+    let newer = CrlValidity { this_update: t - Duration::hours(1), next_update: t + Duration::hours(23), number: 2 };
+    let older = CrlValidity { this_update: t - Duration::hours(3), next_update: t + Duration::hours(21), number: 1 };
+    cache.install("auth", &cas.authentication_crl(&revoked, newer).unwrap(), now()).unwrap();
+    // An attacker replaying yesterday's CRL (without the entry) changes nothing.
+    cache.install("auth", &cas.authentication_crl(&[], older).unwrap(), now()).unwrap();
+    assert!(matches!(cache.status(&leaf, &ca, now()), Revocation::Revoked { reason: "unspecified", .. }));
+    // Listed stays revoked after nextUpdate; an unlisted certificate becomes unknown.
+    assert!(matches!(cache.status(&leaf, &ca, now() + 2 * 86_400), Revocation::Revoked { .. }));
+    let other = parsed(&cas.issue(&HpkiSubject::default()).unwrap().authentication.cert);
+    assert!(matches!(cache.status(&other, &ca, now()), Revocation::Good { .. }));
+    let Revocation::Unknown(why) = cache.status(&other, &ca, now() + 2 * 86_400) else { panic!("stale") };
+    assert!(why.contains("stale"), "{why}");
+}
+
+#[test]
+fn crl_with_a_future_this_update_is_refused() {
+    let (cas, card) = pki();
+    let trust = hpki_trust(&card);
+    let cache = CrlCache::new(Vec::new(), &trust);
+    let t = OffsetDateTime::now_utc();
+    let future = CrlValidity { this_update: t + Duration::hours(2), next_update: t + Duration::hours(26), number: 1 };
+    let crl = cas.authentication_crl(&[], future).unwrap();
+    assert!(matches!(cache.install("auth", &crl, now()), Err(CrlError::Times { .. })));
+}
+
+#[tokio::test]
+async fn failed_fetches_back_off_and_successes_wait_for_80_percent() {
+    let (cas, card) = pki();
+    let trust = hpki_trust(&card);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("auth.crl");
+    let url = format!("file:{}", file.display());
+    let cache = CrlCache::new(vec![url], &trust);
+    let t = now();
+    assert_eq!(cache.refresh_due(t).await.as_secs(), 30, "first retry after 30 s");
+    assert_eq!(cache.refresh_due(t + 30).await.as_secs(), 60, "then doubled");
+    assert_eq!(cache.refresh_due(t + 31).await.as_secs(), 59, "not due: nothing fetched");
+    let this = OffsetDateTime::now_utc() - Duration::hours(1);
+    let validity = CrlValidity { this_update: this, next_update: this + Duration::hours(10), number: 1 };
+    std::fs::write(&file, cas.authentication_crl(&[], validity).unwrap()).unwrap();
+    let wait = cache.refresh_due(t + 90).await.as_secs() as i64;
+    // thisUpdate + 8 h, seen from t + 90 s.
+    let expected = (this.unix_timestamp() + 8 * 3600) - (t + 90);
+    assert!((wait - expected).abs() <= 2, "{wait} vs {expected}");
+    assert_eq!(cache.summary().len(), 1);
+}
+
+#[test]
+fn fail_open_marks_and_fail_closed_refuses() {
+    let (_, card) = pki();
+    let trust = || hpki_trust(&card);
+    let (challenge, signature) = signed_login(&card);
+    let chain = [card.authentication.cert.clone()];
+    let empty = |t: TrustAnchors, p| CardVerifier::new(Arc::new(t), Arc::new(CrlCache::new(Vec::new(), &trust())), p);
+    let closed = empty(trust(), RevocationPolicy::FailClosed).verify(&challenge, &signature, &chain, now());
+    assert_eq!(closed.unwrap_err().code(), "revocation_unknown");
+    let open = empty(trust(), RevocationPolicy::FailOpen).verify(&challenge, &signature, &chain, now()).unwrap();
+    assert!(matches!(open.revocation, RevocationChecked::Unknown { .. }));
+    let event = audit_event(&Ok(open), ORIGIN, "ip:192.0.2.1");
+    assert_eq!(event.action, "login.card");
+    assert_eq!(event.detail["revocation"]["status"], "unknown");
+    let denied = audit_event(&Err(CardLoginError::BadSignature), ORIGIN, "ip:192.0.2.1");
+    assert_eq!((denied.actor.as_str(), denied.detail["reason"].as_str()), ("ip:192.0.2.1", Some("bad_signature")));
+}

@@ -1,0 +1,525 @@
+//! Card login, server side (`hcpki login challenge|verify`, the core the portal's handlers call): HPKI and
+//! JPKI cards from the virtual-card test PKI, signed by OpenSSL with the card's key exactly as the agent has the
+//! card sign (`dgst -sha256 -sign` = PKCS#1 v1.5 over the login message), CRLs served over HTTP by the test and
+//! prefetched by the cache. Each refusal has its reason code and a `login.card` denied audit entry. Verdicts are
+//! cross-checked with OpenSSL (`verify -crl_check`, `dgst -verify`).
+
+use crate::harness::{Backend, Hcpki, describe};
+use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas, JpkiSubject, JpkiTestCas, Revoked};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use x509_cert::der::Decode;
+
+on_both_backends!(
+    hpki_card_with_role_logs_in_as_its_role,
+    hpki_cards_without_or_with_unknown_role_have_none,
+    jpki_card_gives_identity_only,
+    forged_or_misdirected_signatures_are_refused,
+    challenges_are_single_use_session_and_origin_bound_and_expire,
+    untrusted_expired_and_signature_certificates_are_refused,
+    revoked_card_is_refused_from_the_cached_crl,
+    missing_crl_fails_closed_or_open_as_configured,
+    malformed_posts_are_refused,
+);
+
+const ORIGIN: &str = "https://portal.test";
+const BINDING: &str = "pre-login-cookie-hash";
+
+/// CRLs served over plain HTTP from memory, as an HPKI repository would; a path not set is 404.
+#[derive(Clone)]
+struct CrlServer {
+    port: u16,
+    files: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+}
+
+impl CrlServer {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let files: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::default();
+        let served = files.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let body = served.lock().unwrap().get(&path).cloned();
+                let _ = match body {
+                    Some(b) => stream
+                        .write_all(
+                            format!(
+                                "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                                b.len()
+                            )
+                            .as_bytes(),
+                        )
+                        .and_then(|_| stream.write_all(&b)),
+                    None => stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+                };
+            }
+        });
+        Self { port, files }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn put(&self, path: &str, der: Vec<u8>) {
+        self.files.lock().unwrap().insert(path.to_owned(), der);
+    }
+}
+
+/// An hcpki directory with `[login]` configured for one HPKI PKI (root anchor, authentication CA as
+/// intermediate) and one JPKI PKI, CRLs at the test's HTTP server.
+struct Portal {
+    h: Hcpki,
+    crls: CrlServer,
+    hpki: HpkiTestCas,
+    jpki: JpkiTestCas,
+}
+
+/// A card as the agent would present it: its authentication key file and the chain it sends.
+struct Card {
+    key: PathBuf,
+    chain: Vec<PathBuf>,
+}
+
+impl Portal {
+    fn new(b: Backend, revocation: &str, crl_urls: Option<Vec<String>>) -> Self {
+        let h = Hcpki::new(b);
+        let crls = CrlServer::start();
+        let hpki = HpkiTestCas::new().unwrap();
+        let jpki = JpkiTestCas::new().unwrap();
+        // The anchors come from one issued card per PKI (the CA certificates are the same for every card).
+        let sample = hpki.issue(&HpkiSubject::default()).unwrap();
+        let jsample = jpki.issue(&JpkiSubject::default()).unwrap();
+        for (dir, name, der) in [
+            ("anchors/hpki", "root.pem", &sample.root),
+            ("anchors/intermediates", "auth-ca.pem", &sample.authentication_ca),
+            ("anchors/jpki", "auth-root.pem", &jsample.auth_root),
+        ] {
+            std::fs::create_dir_all(h.dir().join(dir)).unwrap();
+            write_pem(&h.dir().join(dir).join(name), "CERTIFICATE", der);
+        }
+        crls.put("/hpki/auth.crl", hpki.authentication_crl(&[], CrlValidity::fresh(24)).unwrap());
+        crls.put("/hpki/arl.crl", hpki.root_arl(&[], CrlValidity::fresh(24)).unwrap());
+        crls.put("/jpki/auth.crl", jpki.auth_crl(&[], CrlValidity::fresh(24)).unwrap());
+        let urls = crl_urls
+            .unwrap_or_else(|| vec![crls.url("/hpki/auth.crl"), crls.url("/hpki/arl.crl"), crls.url("/jpki/auth.crl")]);
+        let config = format!(
+            "version = 1\ndatabase_url = \"sqlite:hcpki.db\"\n\n[login]\norigin = \"{ORIGIN}\"\n\
+             hpki_anchors = [\"anchors/hpki\"]\njpki_anchors = [\"anchors/jpki\"]\n\
+             intermediates = [\"anchors/intermediates\"]\ncrl_urls = {urls:?}\nrevocation = \"{revocation}\"\n"
+        );
+        std::fs::write(h.dir().join("hcpki.toml"), config).unwrap();
+        Self { h, crls, hpki, jpki }
+    }
+
+    /// Writes an HPKI card's authentication key and chain (card certificate, authentication CA) to files.
+    fn hpki_card(&self, name: &str, credentials: &HpkiCredentials) -> Card {
+        let key = self.h.path(&format!("{name}.key"));
+        write_pem(&key, "PRIVATE KEY", credentials.authentication.key.pkcs8_der());
+        Card {
+            key,
+            chain: vec![
+                self.der_file(&format!("{name}.der"), &credentials.authentication.cert),
+                self.der_file(&format!("{name}-ca.der"), &credentials.authentication_ca),
+            ],
+        }
+    }
+
+    fn der_file(&self, name: &str, der: &[u8]) -> PathBuf {
+        let path = self.h.path(name);
+        std::fs::write(&path, der).unwrap();
+        path
+    }
+
+    /// `hcpki login challenge` (at `at`, if given): the challenge string.
+    fn challenge(&self, at: Option<i64>) -> String {
+        let mut args = vec!["login", "challenge", "--binding", BINDING];
+        let at = at.map(|t| t.to_string());
+        if let Some(t) = &at {
+            args.extend(["--at", t]);
+        }
+        let out: serde_json::Value = serde_json::from_str(&self.h.ok(&args)).unwrap();
+        out["challenge"].as_str().unwrap().to_owned()
+    }
+
+    /// The card signs the login message for `origin` and `challenge` (OpenSSL with the card's key).
+    fn sign(&self, key: &Path, origin: &str, challenge: &str) -> (PathBuf, PathBuf) {
+        let message = self.h.path("message.bin");
+        std::fs::write(&message, login_message(origin, challenge)).unwrap();
+        let signature = self.h.path("signature.bin");
+        openssl(&[
+            "dgst",
+            "-sha256",
+            "-sign",
+            key.to_str().unwrap(),
+            "-out",
+            signature.to_str().unwrap(),
+            message.to_str().unwrap(),
+        ]);
+        (message, signature)
+    }
+
+    /// `hcpki login verify` with extra arguments.
+    fn verify(&self, challenge: &str, signature: &Path, chain: &[PathBuf], extra: &[&str]) -> Output {
+        // `--challenge=` form: base64url may start with '-', which would read as an option.
+        let challenge = format!("--challenge={challenge}");
+        let mut args = vec!["login", "verify", &challenge, "--signature", signature.to_str().unwrap()];
+        for c in chain {
+            args.extend(["--chain", c.to_str().unwrap()]);
+        }
+        if !extra.contains(&"--binding") {
+            args.extend(["--binding", BINDING]);
+        }
+        args.extend(extra);
+        self.h.run(&args)
+    }
+
+    /// A whole login of `card` now: challenge, signature, verify.
+    fn login(&self, card: &Card) -> Output {
+        let challenge = self.challenge(None);
+        let (_, signature) = self.sign(&card.key, ORIGIN, &challenge);
+        self.verify(&challenge, &signature, &card.chain, &[])
+    }
+
+    /// The `login.card` audit entries as (outcome, reason code or "").
+    fn audited(&self) -> Vec<(String, String)> {
+        self.h
+            .db()
+            .strings("SELECT outcome || ' ' || detail FROM audit_log WHERE action = 'login.card' ORDER BY seq")
+            .into_iter()
+            .map(|row| {
+                let (outcome, detail) = row.split_once(' ').unwrap();
+                let detail: serde_json::Value = serde_json::from_str(detail).unwrap();
+                (outcome.to_owned(), detail["reason"].as_str().unwrap_or_default().to_owned())
+            })
+            .collect()
+    }
+}
+
+fn hpki_card_with_role_logs_in_as_its_role(b: Backend) {
+    let p = Portal::new(b, "fail-closed", None);
+    let credentials = p.hpki.issue(&HpkiSubject::default()).unwrap();
+    let card = p.hpki_card("doctor", &credentials);
+    let challenge = p.challenge(None);
+    let (message, signature) = p.sign(&card.key, ORIGIN, &challenge);
+    let out = p.verify(&challenge, &signature, &card.chain, &[]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "hpki");
+    assert_eq!(v["hc_role"]["code"], "medical-doctor");
+    assert_eq!(v["hc_role"]["label_ja"], "医師");
+    assert_eq!(v["name"], "試験\u{3000}太郎", "the kanji name from the SAN directoryName");
+    assert_eq!(v["person_key"], "hpki:HCPKI TEST:Test000001");
+    assert_eq!(v["revocation"]["status"], "good");
+    assert_eq!(p.audited(), [("ok".to_owned(), String::new())]);
+    p.h.ok(&["audit", "verify"]);
+
+    // A real peer agrees: OpenSSL verifies the same signature over the same message with the card's key, and
+    // the same chain with the same CRLs.
+    let cert = p.h.path("doctor.pem");
+    write_pem(&cert, "CERTIFICATE", &credentials.authentication.cert);
+    let public = p.h.path("doctor.pub");
+    openssl(&["x509", "-in", cert.to_str().unwrap(), "-pubkey", "-noout", "-out", public.to_str().unwrap()]);
+    let checked = Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify", public.to_str().unwrap(), "-signature"])
+        .args([&signature, &message])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&checked.stdout).contains("Verified OK"), "{}", describe(&checked));
+    let crls = [
+        ("auth.crl", p.hpki.authentication_crl(&[], CrlValidity::fresh(24)).unwrap()),
+        ("arl.crl", p.hpki.root_arl(&[], CrlValidity::fresh(24)).unwrap()),
+    ];
+    let verdict = openssl_crl_check(&p, &credentials, &crls);
+    assert!(verdict.status.success(), "{}", describe(&verdict));
+}
+
+fn hpki_cards_without_or_with_unknown_role_have_none(b: Backend) {
+    let p = Portal::new(b, "fail-closed", None);
+    let staff = p.hpki.issue(&HpkiSubject { role: None, ..HpkiSubject::default() }).unwrap();
+    let out = p.login(&p.hpki_card("staff", &staff));
+    assert!(out.status.success(), "{}", describe(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["kind"].as_str(), v["hc_role"].is_null()), (Some("hpki"), true), "{v}");
+    assert!(v["unrecognised_role"].is_null());
+
+    // "Nurse" is hcpki's label, not a confirmed certificate string: no guessed role, the text kept for audit.
+    let nurse = p.hpki.issue(&HpkiSubject { role: Some("Nurse".into()), ..HpkiSubject::default() }).unwrap();
+    let out = p.login(&p.hpki_card("nurse", &nurse));
+    assert!(out.status.success(), "{}", describe(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["hc_role"].is_null(), "{v}");
+    assert_eq!(v["unrecognised_role"], "Nurse");
+}
+
+fn jpki_card_gives_identity_only(b: Backend) {
+    let p = Portal::new(b, "fail-closed", None);
+    let credentials = p.jpki.issue(&JpkiSubject::default()).unwrap();
+    let key = p.h.path("jpki.key");
+    write_pem(&key, "PRIVATE KEY", credentials.auth.key.pkcs8_der());
+    let card = Card { key, chain: vec![p.der_file("jpki.der", &credentials.auth.cert)] };
+    let out = p.login(&card);
+    assert!(out.status.success(), "{}", describe(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "jpki");
+    assert_eq!(v["credential"], "Jpki");
+    assert!(v["hc_role"].is_null());
+    let key = v["person_key"].as_str().unwrap();
+    assert!(key.starts_with("jpki:") && key.len() == 5 + 64, "a hash, no certificate data: {key}");
+    // The JPKI signing certificate (nonRepudiation, the four items) is not a login certificate.
+    let sign_key = p.h.path("jpki-sign.key");
+    write_pem(&sign_key, "PRIVATE KEY", credentials.sign.key.pkcs8_der());
+    let sign_root = p.der_file("jpki-sign.der", &credentials.sign.cert);
+    let out = p.login(&Card { key: sign_key, chain: vec![sign_root] });
+    assert_refused(&out, "untrusted_chain");
+}
+
+fn forged_or_misdirected_signatures_are_refused(b: Backend) {
+    let p = Portal::new(b, "fail-closed", None);
+    let credentials = p.hpki.issue(&HpkiSubject::default()).unwrap();
+    let card = p.hpki_card("doctor", &credentials);
+    // Another key (the card's signature key) signing, with the authentication certificate's chain.
+    let other = p.h.path("other.key");
+    write_pem(&other, "PRIVATE KEY", credentials.signature.key.pkcs8_der());
+    let challenge = p.challenge(None);
+    let (_, signature) = p.sign(&other, ORIGIN, &challenge);
+    assert_refused(&p.verify(&challenge, &signature, &card.chain, &[]), "bad_signature");
+    // The right key, but a page of another site had the agent sign for its origin.
+    let challenge = p.challenge(None);
+    let (_, signature) = p.sign(&card.key, "https://evil.test", &challenge);
+    assert_refused(&p.verify(&challenge, &signature, &card.chain, &[]), "bad_signature");
+    // A flipped bit.
+    let challenge = p.challenge(None);
+    let (_, signature) = p.sign(&card.key, ORIGIN, &challenge);
+    let mut bytes = std::fs::read(&signature).unwrap();
+    bytes[10] ^= 1;
+    std::fs::write(&signature, bytes).unwrap();
+    assert_refused(&p.verify(&challenge, &signature, &card.chain, &[]), "bad_signature");
+    let reasons: Vec<_> = p.audited().into_iter().map(|(o, r)| format!("{o} {r}")).collect();
+    assert_eq!(reasons, ["denied bad_signature"; 3]);
+}
+
+fn challenges_are_single_use_session_and_origin_bound_and_expire(b: Backend) {
+    let p = Portal::new(b, "fail-closed", None);
+    let card = p.hpki_card("doctor", &p.hpki.issue(&HpkiSubject::default()).unwrap());
+    // Replay: the same post twice.
+    let challenge = p.challenge(None);
+    let (_, signature) = p.sign(&card.key, ORIGIN, &challenge);
+    let first = p.verify(&challenge, &signature, &card.chain, &[]);
+    assert!(first.status.success(), "{}", describe(&first));
+    assert_refused(&p.verify(&challenge, &signature, &card.chain, &[]), "challenge_unknown");
+    // Never issued.
+    assert_refused(&p.verify(&"A".repeat(43), &signature, &card.chain, &[]), "challenge_unknown");
+    // Expired: issued at T, presented at T + 121 s (the default lifetime is 120 s).
+    let t = 1_900_000_000;
+    let challenge = p.challenge(Some(t));
+    let (_, signature) = p.sign(&card.key, ORIGIN, &challenge);
+    let late = (t + 121).to_string();
+    assert_refused(&p.verify(&challenge, &signature, &card.chain, &["--at", &late]), "challenge_expired");
+    // Presented at another origin than issued for.
+    let challenge = p.challenge(None);
+    let (_, signature) = p.sign(&card.key, "https://other.test", &challenge);
+    let out = p.verify(&challenge, &signature, &card.chain, &["--origin", "https://other.test"]);
+    assert_refused(&out, "wrong_origin");
+    // Posted from another browser session.
+    let challenge = p.challenge(None);
+    let (_, signature) = p.sign(&card.key, ORIGIN, &challenge);
+    assert_refused(&p.verify(&challenge, &signature, &card.chain, &["--binding", "someone-else"]), "challenge_binding");
+    // ... and gone afterwards: the right session cannot use it either.
+    assert_refused(&p.verify(&challenge, &signature, &card.chain, &[]), "challenge_unknown");
+}
+
+fn untrusted_expired_and_signature_certificates_are_refused(b: Backend) {
+    let p = Portal::new(b, "fail-closed", None);
+    // A chain of another (well-formed) HPKI PKI the portal was not configured with.
+    let stranger = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
+    let out = p.login(&p.hpki_card("stranger", &stranger));
+    let text = assert_refused(&out, "untrusted_chain");
+    assert!(text.contains("trusted card issuer"), "{text}");
+    // Even with its own root posted along.
+    let mut card = p.hpki_card("stranger2", &stranger);
+    card.chain.push(p.der_file("stranger-root.der", &stranger.root));
+    assert_refused(&p.login(&card), "untrusted_chain");
+
+    // Expired: the card's notAfter has passed at the (given) time of the login.
+    let credentials = p.hpki.issue(&HpkiSubject::default()).unwrap();
+    let card = p.hpki_card("doctor", &credentials);
+    let not_after = x509_cert::Certificate::from_der(&credentials.authentication.cert)
+        .unwrap()
+        .tbs_certificate()
+        .validity()
+        .not_after
+        .to_unix_duration()
+        .as_secs() as i64;
+    let at = not_after + 60;
+    let challenge = p.challenge(Some(at));
+    let (_, signature) = p.sign(&card.key, ORIGIN, &challenge);
+    let text = assert_refused(
+        &p.verify(&challenge, &signature, &card.chain, &["--at", &(at + 1).to_string()]),
+        "card_expired",
+    );
+    assert!(text.contains("renew the card"), "{text}");
+
+    // The card's signature certificate (keyUsage nonRepudiation) is not a login certificate.
+    let key = p.h.path("signature.key");
+    write_pem(&key, "PRIVATE KEY", credentials.signature.key.pkcs8_der());
+    let sign_ca = p.der_file("sign-ca.der", &credentials.signature_ca);
+    let out = p.login(&Card { key, chain: vec![p.der_file("signature.der", &credentials.signature.cert), sign_ca] });
+    let text = assert_refused(&out, "not_auth_certificate");
+    assert!(text.contains("nonRepudiation"), "{text}");
+}
+
+fn revoked_card_is_refused_from_the_cached_crl(b: Backend) {
+    let p = Portal::new(b, "fail-closed", None);
+    let credentials = p.hpki.issue(&HpkiSubject::default()).unwrap();
+    let kept = p.hpki.issue(&HpkiSubject { registration_id: "Test000002".into(), ..HpkiSubject::default() }).unwrap();
+    let serial = x509_cert::Certificate::from_der(&credentials.authentication.cert)
+        .unwrap()
+        .tbs_certificate()
+        .serial_number()
+        .as_bytes()
+        .to_vec();
+    let revoked = [Revoked {
+        serial: serial.clone(),
+        at: time::OffsetDateTime::now_utc() - time::Duration::minutes(5),
+        reason: Some(x509_cert::ext::pkix::CrlReason::KeyCompromise),
+    }];
+    let crl = p.hpki.authentication_crl(&revoked, CrlValidity::fresh(24)).unwrap();
+    p.crls.put("/hpki/auth.crl", crl.clone());
+    let text = assert_refused(&p.login(&p.hpki_card("revoked", &credentials)), "card_revoked");
+    assert!(text.contains("keyCompromise") && text.contains(&hex::encode(&serial)), "{text}");
+    let ok = p.login(&p.hpki_card("kept", &kept));
+    assert!(ok.status.success(), "another card of the same CA is fine\n{}", describe(&ok));
+
+    // OpenSSL reaches the same verdicts with the same chain and CRLs.
+    let crls = [("auth.crl", crl), ("arl.crl", p.hpki.root_arl(&[], CrlValidity::fresh(24)).unwrap())];
+    let verdict = openssl_crl_check(&p, &credentials, &crls);
+    assert!(!verdict.status.success() && describe(&verdict).contains("certificate revoked"), "{}", describe(&verdict));
+    assert!(openssl_crl_check(&p, &kept, &crls).status.success());
+
+    // The CLI shows the cached CRLs.
+    let listed = p.h.ok(&["login", "crls"]);
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+    assert!(listed.contains("\"entries\":1"), "{listed}");
+}
+
+fn missing_crl_fails_closed_or_open_as_configured(b: Backend) {
+    // A port nothing listens on: every fetch fails.
+    let dead = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let urls = vec![format!("http://127.0.0.1:{dead}/hpki/auth.crl"), format!("http://127.0.0.1:{dead}/hpki/arl.crl")];
+    let closed = Portal::new(b, "fail-closed", Some(urls.clone()));
+    let card = closed.hpki_card("doctor", &closed.hpki.issue(&HpkiSubject::default()).unwrap());
+    let text = assert_refused(&closed.login(&card), "revocation_unknown");
+    assert!(text.contains("no CRL of") && text.contains("try again later"), "{text}");
+
+    let open = Portal::new(b, "fail-open", Some(urls));
+    let card = open.hpki_card("doctor", &open.hpki.issue(&HpkiSubject::default()).unwrap());
+    let out = open.login(&card);
+    assert!(out.status.success(), "{}", describe(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["revocation"]["status"], "unknown", "{v}");
+    let detail = open.h.db().strings("SELECT detail FROM audit_log WHERE action = 'login.card'");
+    assert!(detail[0].contains("\"status\":\"unknown\""), "the audit entry marks it: {detail:?}");
+
+    // A stale CRL (nextUpdate passed at login time) is as good as none.
+    let p = Portal::new(b, "fail-closed", None);
+    let card = p.hpki_card("doctor", &p.hpki.issue(&HpkiSubject::default()).unwrap());
+    let at = hcpki_ca::time::now_unix() + 2 * 86_400;
+    let challenge = p.challenge(Some(at));
+    let (_, signature) = p.sign(&card.key, ORIGIN, &challenge);
+    let text = assert_refused(
+        &p.verify(&challenge, &signature, &card.chain, &["--at", &at.to_string()]),
+        "revocation_unknown",
+    );
+    assert!(text.contains("stale"), "{text}");
+}
+
+fn malformed_posts_are_refused(b: Backend) {
+    let p = Portal::new(b, "fail-closed", None);
+    let card = p.hpki_card("doctor", &p.hpki.issue(&HpkiSubject::default()).unwrap());
+    let challenge = p.challenge(None);
+    let (_, signature) = p.sign(&card.key, ORIGIN, &challenge);
+    let garbage = p.der_file("garbage.der", b"\x30\x82\x01\x00not a certificate");
+    assert_refused(&p.verify(&challenge, &signature, std::slice::from_ref(&garbage), &[]), "malformed");
+    // A truncated certificate.
+    let whole = std::fs::read(&card.chain[0]).unwrap();
+    let truncated = p.der_file("truncated.der", &whole[..whole.len() / 2]);
+    let challenge = p.challenge(None);
+    let (_, signature) = p.sign(&card.key, ORIGIN, &challenge);
+    assert_refused(&p.verify(&challenge, &signature, &[truncated], &[]), "malformed");
+    // An empty signature.
+    let challenge = p.challenge(None);
+    let empty = p.der_file("empty.sig", b"");
+    assert_refused(&p.verify(&challenge, &empty, &card.chain, &[]), "malformed");
+    let reasons: Vec<_> = p.audited().into_iter().map(|(_, r)| r).collect();
+    assert_eq!(reasons, ["malformed"; 3]);
+    p.h.ok(&["audit", "verify"]);
+}
+
+// ---- helpers ----
+
+/// The refusal's stderr, after checking exit status and reason code.
+fn assert_refused(out: &Output, code: &str) -> String {
+    let text = describe(out);
+    assert!(!out.status.success(), "expected a refusal ({code})\n{text}");
+    assert!(text.contains(&format!("refused ({code})")), "expected reason {code}\n{text}");
+    text
+}
+
+/// `hcpki_agent_protocol::login_message`, rebuilt here from the documented layout (docs/card-agent.md) so
+/// that the test does not share the code it checks: context, 0, origin, 0, challenge bytes.
+fn login_message(origin: &str, challenge: &str) -> Vec<u8> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(challenge).unwrap();
+    [b"hcpki card login v1\0".as_slice(), origin.as_bytes(), b"\0", &bytes].concat()
+}
+
+/// `openssl verify -crl_check_all` of the card's authentication certificate under the HPKI root, with the
+/// authentication CA as untrusted intermediate and the given CRLs.
+fn openssl_crl_check(p: &Portal, credentials: &HpkiCredentials, crls: &[(&str, Vec<u8>)]) -> Output {
+    let root = p.h.path("ossl-root.pem");
+    write_pem(&root, "CERTIFICATE", &credentials.root);
+    let ca = p.h.path("ossl-ca.pem");
+    write_pem(&ca, "CERTIFICATE", &credentials.authentication_ca);
+    let leaf = p.h.path("ossl-leaf.pem");
+    write_pem(&leaf, "CERTIFICATE", &credentials.authentication.cert);
+    let mut cmd = Command::new("openssl");
+    cmd.args(["verify", "-crl_check_all", "-CAfile"]).arg(&root).arg("-untrusted").arg(&ca);
+    for (name, der) in crls {
+        let path = p.h.path(&format!("ossl-{name}.pem"));
+        write_pem(&path, "X509 CRL", der);
+        cmd.arg("-CRLfile").arg(path);
+    }
+    cmd.arg(&leaf).output().unwrap()
+}
+
+fn openssl(args: &[&str]) {
+    let out = Command::new("openssl").args(args).output().unwrap();
+    assert!(out.status.success(), "openssl {}\n{}", args.join(" "), describe(&out));
+}
+
+fn write_pem(path: &Path, label: &str, der: &[u8]) {
+    let pem = x509_cert::der::pem::encode_string(label, x509_cert::der::pem::LineEnding::LF, der).unwrap();
+    std::fs::write(path, pem).unwrap();
+}
