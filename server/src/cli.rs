@@ -62,6 +62,12 @@ pub enum Command {
     Revoke(RevokeArgs),
     /// Sign and write a CA's complete CRL now (every revoked, unexpired certificate; next CRL number).
     Crl(CrlArgs),
+    /// The SSO portal's password + TOTP accounts.
+    #[command(subcommand)]
+    Portal(crate::cmd::portal::PortalCommand),
+    /// The OpenID Connect provider's registered clients.
+    #[command(subcommand)]
+    Oidc(crate::cmd::oidc::OidcCommand),
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,9 @@ mod enroll;
 mod facility;
 mod init;
 mod issue;
+pub mod oidc;
 mod operator;
+pub mod portal;
 mod revocation;
 mod serve;
 
@@ -49,6 +51,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Operator(c) => operator::run(&open(g).await?, c).await,
         Command::Revoke(args) => revocation::revoke(&open(g).await?, &args).await,
         Command::Crl(args) => revocation::crl(&open(g).await?, &args).await,
+        Command::Portal(c) => with_store(g, |l, s| Box::pin(async move { portal::run(&l, s.as_ref(), c).await })).await,
+        Command::Oidc(c) => with_store(g, |l, s| Box::pin(async move { oidc::run(&l, s.as_ref(), c).await })).await,
     }
 }
 
@@ -82,4 +86,16 @@ async fn open(g: &crate::cli::Global) -> Result<Authority> {
 async fn open_loaded(loaded: &Loaded) -> Result<Authority> {
     let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
     Ok(Authority::load(store, loaded.key_context(), loaded.config.profiles.clone()).await?)
+}
+
+type Boxed<T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send>>;
+
+/// Commands that need the configuration and the database but no CA keys (portal accounts, OIDC clients).
+async fn with_store<F>(g: &crate::cli::Global, f: F) -> Result<ExitCode>
+where
+    F: FnOnce(Loaded, std::sync::Arc<dyn hcpki_ca::store::Store>) -> Boxed<ExitCode>,
+{
+    let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+    let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
+    f(loaded, store).await
 }

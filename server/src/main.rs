@@ -5,11 +5,13 @@ mod cli;
 mod cmd;
 mod config;
 mod http;
+mod oidc;
 mod output;
 // Used by the SSO portal and OIDC provider (issue #6) once they land; until then only its tests call it,
 // so its public items and re-exports look unused to the compiler.
 #[allow(dead_code, unused_imports)]
 mod policy;
+mod portal;
 
 use clap::Parser;
 use std::process::ExitCode;
