@@ -208,7 +208,7 @@ async fn login(State(state): State<PortalState>, tls: Tls, Form(form): Form<Logi
             let detail = json!({ "credential": "password-totp", "reason": reason });
             audit(
                 &state.store,
-                &format!("portal:{}", form.username),
+                &format!("portal:pwd:{}", form.username),
                 "portal.login",
                 &form.username,
                 Outcome::Denied,
@@ -225,7 +225,7 @@ async fn login(State(state): State<PortalState>, tls: Tls, Form(form): Form<Logi
     let return_to = safe_return(form.return_to.as_deref());
     let checked =
         accounts::check(state.store.as_ref(), &state.secret, &form.username, &form.password, &form.totp, now).await;
-    let actor = format!("portal:{}", form.username);
+    let actor = format!("portal:pwd:{}", form.username);
     let facility_id = facility.as_ref().map(|f| f.id.to_string());
     let (subject, person_key) = match checked {
         Ok(Ok(found)) => found,

@@ -47,6 +47,7 @@ mod est;
 mod hierarchy;
 mod issue;
 mod ocsp;
+mod oidc;
 mod opensc;
 mod peer_wrappers;
 mod pkcs11;

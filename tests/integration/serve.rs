@@ -136,6 +136,8 @@ pub struct Served {
     child: Option<Child>,
     pub https_port: u16,
     pub http_port: u16,
+    /// The whole "listening" line (the portal's addresses follow the two above when `[portal]` is set).
+    pub listening: String,
     log: PathBuf,
 }
 
@@ -153,7 +155,9 @@ impl Served {
             addr.rsplit(':').next()?.parse().ok()
         };
         match (port("https://"), port("http://")) {
-            (Some(https_port), Some(http_port)) => Self { child: Some(child), https_port, http_port, log },
+            (Some(https_port), Some(http_port)) => {
+                Self { child: Some(child), https_port, http_port, listening: line.trim().to_owned(), log }
+            }
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();

@@ -203,7 +203,8 @@ async fn check_assertion(
     }
     let jti = text("jti").ok_or_else(|| OAuthError::invalid_client("the client assertion has no jti"))?;
     let fresh = store
-        .oidc_once_put("jti", &format!("{}\u{0}{jti}", client.id), "", exp, now)
+        // Length-prefixed, so no (client, jti) pair can collide with another; no NUL (PostgreSQL text refuses it).
+        .oidc_once_put("jti", &format!("{}:{}:{jti}", client.id.len(), client.id), "", exp, now)
         .await
         .map_err(OAuthError::server)?;
     if !fresh {

@@ -13,11 +13,13 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The audiences a client assertion sent to `path` may name: the endpoint on either listener, and the issuer.
+/// The audiences a client assertion sent to `path` may name: the issuer, the token endpoint (RFC 7523 §3;
+/// many clients use it for every endpoint) and the endpoint itself, on either listener.
 pub fn audiences(provider: &Provider, path: &str) -> Vec<String> {
-    let mut all = vec![provider.issuer.clone(), format!("{}{path}", provider.issuer)];
-    if let Some(m) = &provider.mtls_base {
-        all.push(format!("{m}{path}"));
+    let mut all = vec![provider.issuer.clone()];
+    for base in std::iter::once(&provider.issuer).chain(provider.mtls_base.as_ref()) {
+        all.push(format!("{base}/token"));
+        all.push(format!("{base}{path}"));
     }
     all
 }

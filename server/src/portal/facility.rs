@@ -34,7 +34,9 @@ pub async fn of_connection(store: &dyn Store, tls: Option<&TlsInfo>) -> Result<C
     let record = match store.certificate(&serial).await? {
         Some(r) if r.der.as_deref() == Some(der.as_ref()) && r.profile == "pc" => r,
         _ => {
-            return Ok(Connection::Refused(format!("certificate {serial} is not a facility PC certificate of this CA")));
+            return Ok(Connection::Refused(format!(
+                "certificate {serial} is not a facility PC certificate of this CA"
+            )));
         }
     };
     let Some(id) = record.facility.clone() else {
