@@ -13,7 +13,12 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::Command;
 
-on_both_backends!(authlib_relying_party, conformance_refusals, facility_context_and_policy);
+on_both_backends!(
+    authlib_relying_party,
+    conformance_refusals,
+    facility_context_and_policy,
+    mtls_bound_tokens_and_backchannel_logout
+);
 
 const PASSWORD: &str = "correct horse battery";
 const SERVICES: &str = r#"version = 1
@@ -227,6 +232,169 @@ fn facility_context_and_policy(b: Backend) {
     assert!(audit.contains("denied: the service requires a healthcare qualification"), "{audit}");
 }
 
+/// A client authenticating with a self-signed certificate on the mTLS listener gets certificate-bound
+/// access tokens (RFC 8705): userinfo refuses them without that certificate. Signing out ends the session
+/// and POSTs a logout token to the client's back-channel URI (received here).
+fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
+    let logout_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let bcl = format!("http://127.0.0.1:{}/bcl", logout_listener.local_addr().unwrap().port());
+    let p = Portal::start_with(b, "mtls_listen = \"127.0.0.1:0\"\n", |h| {
+        let jwks = h.path("rp/jwks.json");
+        h.ok(&[
+            "oidc",
+            "client",
+            "add",
+            "--id",
+            "svc",
+            "--redirect-uri",
+            REDIRECT,
+            "--auth",
+            "self_signed_tls_client_auth",
+            "--jwks-file",
+            jwks.to_str().unwrap(),
+            "--service",
+            "wiki",
+            "--backchannel-logout-uri",
+            &bcl,
+        ]);
+    });
+    // The client's self-signed certificate over its registered key, and a stranger's.
+    let cert = p.h.path("svc.pem");
+    let key = p.rp_dir.join("key.pem");
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).output().unwrap();
+        assert!(out.status.success(), "{}", describe(&out));
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-key",
+        key.to_str().unwrap(),
+        "-subj",
+        "/CN=svc",
+        "-days",
+        "1",
+        "-out",
+        cert.to_str().unwrap(),
+    ]);
+    let (other_cert, other_key) = (p.h.path("other.pem"), p.h.path("other.key"));
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=svc",
+        "-days",
+        "1",
+        "-keyout",
+        other_key.to_str().unwrap(),
+        "-out",
+        other_cert.to_str().unwrap(),
+    ]);
+    let mtls = p.mtls_base.clone().unwrap();
+    let mtls_port: u16 = mtls.rsplit(':').next().unwrap().parse().unwrap();
+    let discovery: Value = serde_json::from_str(&p.get("/.well-known/openid-configuration").body).unwrap();
+    assert_eq!(discovery["mtls_endpoint_aliases"]["token_endpoint"], format!("{mtls}/token"));
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    let verifier = "m".repeat(60);
+    let authorize = format!(
+        "/authorize?response_type=code&client_id=svc&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
+        enc(REDIRECT),
+        challenge(&verifier)
+    );
+    let code = param(&p.get(&authorize).location, "code").unwrap();
+    let on_mtls = |cert: &PathBuf, key: &PathBuf, args: &[&str]| -> Reply {
+        let view = Portal { client_cert: Some((cert.clone(), key.clone())), port: mtls_port, ..p.clone_view() };
+        view.curl(args)
+    };
+    let form = |pairs: &[(&str, &str)]| -> Vec<String> {
+        pairs.iter().flat_map(|(k, v)| ["--data-urlencode".to_owned(), format!("{k}={v}")]).collect()
+    };
+    let exchange = form(&[
+        ("client_id", "svc"),
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", &verifier),
+    ]);
+    let mut args: Vec<String> = exchange.clone();
+    args.push(format!("{mtls}/token"));
+    let refused = on_mtls(&other_cert, &other_key, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(refused.status, 401, "a stranger's certificate authenticated: {refused:?}");
+    let t = on_mtls(&cert, &key, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let t: Value = serde_json::from_str(&t.body).unwrap_or_else(|_| panic!("{t:?}"));
+    let at = t["access_token"].as_str().unwrap_or_else(|| panic!("{t}"));
+    let claims: Value = serde_json::from_slice(&B64.decode(at.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let der = pem_to_der(&std::fs::read_to_string(&cert).unwrap());
+    assert_eq!(claims["cnf"]["x5t#S256"], challenge_bytes(&der), "{claims}");
+    let bearer = format!("Authorization: Bearer {at}");
+    assert_eq!(
+        p.curl(&["-H", &bearer, &format!("{}/userinfo", p.issuer)]).status,
+        401,
+        "bound token used without its certificate"
+    );
+    assert_eq!(on_mtls(&other_cert, &other_key, &["-H", &bearer, &format!("{mtls}/userinfo")]).status, 401);
+    assert_eq!(on_mtls(&cert, &key, &["-H", &bearer, &format!("{mtls}/userinfo")]).status, 200);
+
+    // Sign out with the home page's form: the client gets a logout token.
+    let home = p.get("/");
+    let csrf = home.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let receiver = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut conn, _) = logout_listener.accept().unwrap();
+        let mut buf = vec![0u8; 16384];
+        let mut got = Vec::new();
+        // Until the body named by Content-Length is in.
+        let complete = |got: &[u8]| {
+            let text = String::from_utf8_lossy(got);
+            let Some((head, body)) = text.split_once("\r\n\r\n") else { return false };
+            let len = head.lines().find_map(|l| {
+                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap())
+            });
+            len.is_some_and(|n| body.len() >= n)
+        };
+        while !complete(&got) {
+            let n = conn.read(&mut buf).unwrap();
+            assert!(n > 0, "the logout POST ended early: {}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&buf[..n]);
+        }
+        conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap();
+        String::from_utf8(got).unwrap()
+    });
+    let out = p.curl(&[
+        "-H",
+        &format!("Origin: {}", p.issuer),
+        "--data-urlencode",
+        &format!("csrf={csrf}"),
+        &format!("{}/logout", p.issuer),
+    ]);
+    assert_eq!(out.status, 200, "{out:?}");
+    let request = receiver.join().unwrap();
+    let token = request.split("logout_token=").nth(1).unwrap().trim();
+    let logout: Value = serde_json::from_slice(&B64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert_eq!(logout["aud"], "svc", "{logout}");
+    assert!(logout["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object(), "{logout}");
+    assert_eq!(
+        on_mtls(&cert, &key, &["-H", &bearer, &format!("{mtls}/userinfo")]).status,
+        401,
+        "token alive after logout"
+    );
+}
+
+fn pem_to_der(pem: &str) -> Vec<u8> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(body).unwrap()
+}
+
+fn challenge_bytes(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    B64.encode(sha2::Sha256::digest(data))
+}
+
 const REDIRECT: &str = "http://127.0.0.1:9/cb";
 const POST_LOGOUT: &str = "http://127.0.0.1:9/bye";
 
@@ -241,6 +409,7 @@ struct Portal {
     totp_secret: String,
     jar: PathBuf,
     client_cert: Option<(PathBuf, PathBuf)>,
+    mtls_base: Option<String>,
 }
 
 #[derive(Debug)]
@@ -252,10 +421,16 @@ struct Reply {
 
 impl Portal {
     fn start(b: Backend) -> Self {
+        Self::start_with(b, "", |_| ())
+    }
+
+    /// With more `[portal]` settings, and more set-up before the server starts.
+    fn start_with(b: Backend, portal_extra: &str, before_serve: impl FnOnce(&Hcpki)) -> Self {
         let h = Hcpki::initialized(b);
         std::fs::write(h.dir().join("services.toml"), SERVICES).unwrap();
         let mut cfg = std::fs::read_to_string(h.dir().join("hcpki.toml")).unwrap();
         cfg.push_str("\n[portal]\nlisten = \"127.0.0.1:0\"\nservices = \"services.toml\"\n");
+        cfg.push_str(portal_extra);
         std::fs::write(h.dir().join("hcpki.toml"), cfg).unwrap();
         std::fs::write(h.path("password"), format!("{PASSWORD}\n")).unwrap();
         let out = h.ok(&[
@@ -342,11 +517,16 @@ impl Portal {
             "--service",
             "wiki",
         ]);
+        before_serve(&h);
         let chain = h.chain_file("server");
         let server = Served::start(&h, &[]);
         let issuer =
             server.listening.split(" and portal ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
         let port = issuer.rsplit(':').next().unwrap().parse().unwrap();
+        let mtls_base = server.listening.split(" and mtls https://").nth(1).map(|a| {
+            let port = a.split_whitespace().next().unwrap().rsplit(':').next().unwrap();
+            format!("https://localhost:{port}")
+        });
         let jar = h.path("jar");
         Self {
             h: std::rc::Rc::new(h),
@@ -358,6 +538,7 @@ impl Portal {
             totp_secret,
             jar,
             client_cert: None,
+            mtls_base,
         }
     }
 
@@ -373,6 +554,7 @@ impl Portal {
             totp_secret: self.totp_secret.clone(),
             jar: self.jar.clone(),
             client_cert: self.client_cert.clone(),
+            mtls_base: self.mtls_base.clone(),
         }
     }
 
