@@ -17,7 +17,8 @@ on_both_backends!(
     authlib_relying_party,
     conformance_refusals,
     facility_context_and_policy,
-    mtls_bound_tokens_and_backchannel_logout
+    mtls_bound_tokens_and_backchannel_logout,
+    openidconnect_relying_party,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -383,6 +384,76 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
         401,
         "token alive after logout"
     );
+}
+
+/// The Rust `openidconnect` crate (4.1) as a second, independent relying party: discovery (with the JWKS),
+/// the code flow with PKCE, and ID token verification (signature, iss, aud, exp, nonce) by its own verifier.
+/// It has no private_key_jwt, so the assertion travels as extra token-request parameters.
+fn openidconnect_relying_party(b: Backend) {
+    use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+    use openidconnect::{
+        AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl,
+        TokenResponse,
+    };
+    let p = Portal::start(b);
+    let http = |request: openidconnect::HttpRequest| curl_http(&p, request);
+    let metadata = CoreProviderMetadata::discover(&IssuerUrl::new(p.issuer.clone()).unwrap(), &http).unwrap();
+    let client = CoreClient::from_provider_metadata(metadata, ClientId::new("rp1".into()), None)
+        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state, nonce) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .set_pkce_challenge(challenge)
+        .url();
+    let r = p.curl(&[url.as_str()]);
+    assert!(r.location.contains("/login"), "{r:?}");
+    let back = param(&r.location, "return_to").unwrap();
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    let r = p.get(&back);
+    assert_eq!(param(&r.location, "state").as_deref(), Some(state.secret().as_str()), "{r:?}");
+    let code = param(&r.location, "code").unwrap();
+    let rp = Rp::load(&p);
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .add_extra_param("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        .add_extra_param("client_assertion", rp.assertion(&p, 60, None))
+        .request(&http)
+        .unwrap();
+    let id_token = tokens.id_token().expect("an ID token");
+    let claims = id_token.claims(&client.id_token_verifier(), &nonce).unwrap();
+    assert_eq!(claims.issuer().as_str(), p.issuer);
+    assert!(claims.auth_time().is_some());
+    assert!(!tokens.access_token().secret().is_empty());
+    // The same verifier refuses the token for another nonce.
+    assert!(id_token.claims(&client.id_token_verifier(), &Nonce::new("other".into())).is_err());
+}
+
+/// openidconnect's HTTP client, through curl (the crate is built without reqwest).
+fn curl_http(p: &Portal, request: openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, std::io::Error> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (head, body) = (p.h.path(&format!("head-{id}")), p.h.path(&format!("resp-{id}")));
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "--cacert", p.chain.to_str().unwrap(), "--resolve", &format!("localhost:{}:127.0.0.1", p.port)]);
+    cmd.args(["-X", request.method().as_str(), "-D", head.to_str().unwrap(), "-o", body.to_str().unwrap()]);
+    for (k, v) in request.headers() {
+        cmd.arg("-H").arg(format!("{}: {}", k, v.to_str().unwrap()));
+    }
+    if !request.body().is_empty() {
+        let req_body = p.h.path(&format!("req-{id}"));
+        std::fs::write(&req_body, request.body())?;
+        cmd.arg("--data-binary").arg(format!("@{}", req_body.display()));
+    }
+    let out = cmd.arg(request.uri().to_string()).output()?;
+    assert!(out.status.success(), "{}", describe(&out));
+    let head = std::fs::read_to_string(head)?;
+    let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let mut response = openidconnect::http::Response::builder().status(status);
+    for line in head.lines().skip(1).filter_map(|l| l.split_once(':')) {
+        response = response.header(line.0.trim(), line.1.trim());
+    }
+    Ok(response.body(std::fs::read(body)?).unwrap())
 }
 
 fn pem_to_der(pem: &str) -> Vec<u8> {
