@@ -52,6 +52,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Revoke(args) => revocation::revoke(&open(g).await?, &args).await,
         Command::Crl(args) => revocation::crl(&open(g).await?, &args).await,
         Command::Portal(c) => with_store(g, |l, s| Box::pin(async move { portal::run(&l, s.as_ref(), c).await })).await,
+        Command::Oidc(oidc::OidcCommand::RotateKey) => {
+            let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+            oidc::rotate_key(&loaded, &open_loaded(&loaded).await?).await
+        }
         Command::Oidc(c) => with_store(g, |l, s| Box::pin(async move { oidc::run(&l, s.as_ref(), c).await })).await,
     }
 }

@@ -11,6 +11,7 @@ pub mod backchannel;
 pub mod client;
 pub mod endpoints;
 pub mod jws;
+pub mod keys;
 pub mod token;
 
 use crate::policy::Claims;
@@ -43,12 +44,28 @@ pub struct Provider {
     pub issuer: String,
     /// Base URL of the mTLS endpoint aliases (RFC 8705 §5), if the mTLS listener runs.
     pub mtls_base: Option<String>,
-    /// The token signing key.
+    /// The key new tokens are signed with.
     pub signer: jws::Signer,
+    /// Every key the JWKS publishes (the current one and retired ones whose tokens may still be alive).
+    pub published: Vec<jws::Signer>,
     /// The database.
     pub store: Arc<dyn Store>,
     /// Lifetimes.
     pub lifetimes: Lifetimes,
+}
+
+impl Provider {
+    /// Verify a JWS this provider signed with any published key: its `typ` and claims.
+    pub fn verify_own(&self, token: &str) -> Result<(Option<String>, Value), jws::JwsError> {
+        let mut last = jws::JwsError::Signature;
+        for signer in &self.published {
+            match signer.verify_own(token) {
+                Ok(found) => return Ok(found),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
 }
 
 /// What a grant's tokens say, fixed when the user was authorized (`oidc_grants.data`).
@@ -164,4 +181,9 @@ pub fn random_token(n: usize) -> Result<String, OAuthError> {
 /// SHA-256 hex of a secret, as the store keeps codes and refresh tokens.
 pub fn hash_secret(secret: &str) -> String {
     hex::encode(jws::sha256(secret.as_bytes()))
+}
+
+/// The `sid` clients see for a session: derived from its id hash, never the hash itself.
+pub fn sid(session_hash: &str) -> String {
+    hash_secret(&format!("sid:{session_hash}")).chars().take(32).collect()
 }

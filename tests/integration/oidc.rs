@@ -19,6 +19,7 @@ on_both_backends!(
     facility_context_and_policy,
     mtls_bound_tokens_and_backchannel_logout,
     openidconnect_relying_party,
+    signing_key_rotation,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -428,6 +429,28 @@ fn openidconnect_relying_party(b: Backend) {
     assert!(!tokens.access_token().secret().is_empty());
     // The same verifier refuses the token for another nonce.
     assert!(id_token.claims(&client.id_token_verifier(), &Nonce::new("other".into())).is_err());
+}
+
+/// `hcpki oidc rotate-key` makes a new signing key; a restarted server (here a second replica on the same
+/// directory and database) publishes it first and keeps the old one while its tokens may be alive.
+fn signing_key_rotation(b: Backend) {
+    let p = Portal::start(b);
+    let jwks: Value = serde_json::from_str(&p.get("/jwks").body).unwrap();
+    let old = jwks["keys"][0]["kid"].as_str().unwrap().to_owned();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1, "{jwks}");
+    let out = p.h.ok(&["oidc", "rotate-key"]);
+    assert!(out.contains("generation 1"), "{out}");
+    let restarted = Served::start(&p.h, &[]);
+    let issuer =
+        restarted.listening.split(" and portal ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let port = issuer.rsplit(':').next().unwrap().parse().unwrap();
+    let q = Portal { issuer, port, _server: Some(std::rc::Rc::new(restarted)), ..p.clone_view() };
+    let jwks: Value = serde_json::from_str(&q.get("/jwks").body).unwrap();
+    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert_eq!(kids.len(), 2, "{jwks}");
+    assert_ne!(kids[0], old, "the new key must be first (current)");
+    assert_eq!(kids[1], old, "the retired key must stay published");
+    assert!(p.h.ok(&["audit", "list", "--limit", "1000"]).contains("\"oidc.key.rotate\""));
 }
 
 /// openidconnect's HTTP client, through curl (the crate is built without reqwest).

@@ -14,6 +14,9 @@ pub enum OidcCommand {
     /// Relying parties.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Make a new token signing key; the old one stays in the JWKS until its tokens have expired. Restart
+    /// the servers (one at a time) to sign with the new key.
+    RotateKey,
 }
 
 /// `hcpki oidc client …`.
@@ -54,7 +57,10 @@ pub enum ClientCommand {
 
 /// Run one command.
 pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Result<ExitCode> {
-    let OidcCommand::Client(command) = command;
+    let command = match command {
+        OidcCommand::Client(c) => c,
+        OidcCommand::RotateKey => bail!("internal: rotate-key needs the CA (see cmd.rs)"),
+    };
     match command {
         ClientCommand::Add {
             id,
@@ -140,5 +146,20 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
             println!("client {id} removed; its tokens no longer work");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hcpki oidc rotate-key`.
+pub async fn rotate_key(loaded: &Loaded, authority: &hcpki_ca::Authority) -> Result<ExitCode> {
+    let (generation, kid) = crate::oidc::keys::rotate(authority, &loaded.dir, &loaded.key_context())?;
+    let event = hcpki_ca::audit::AuditEvent {
+        actor: super::actor().as_str().to_owned(),
+        action: "oidc.key.rotate".into(),
+        target: kid.clone(),
+        outcome: hcpki_ca::audit::Outcome::Ok,
+        detail: serde_json::json!({ "generation": generation }),
+    };
+    authority.store().append_audit(&event).await?;
+    println!("new OIDC signing key {kid} (generation {generation}); restart the servers to sign with it");
     Ok(ExitCode::SUCCESS)
 }

@@ -152,7 +152,7 @@ async fn run(
         scope: scope.to_owned(),
         code_challenge: challenge.to_owned(),
         redirect_uri: redirect_uri.to_owned(),
-        sid: super::hash_secret(&format!("sid:{}", session.id_hash)).chars().take(32).collect(),
+        sid: super::sid(&session.id_hash),
     };
     let code = issue_code(state, &client, &session.id_hash, &data, now).await.map_err(|e| e.into_response())?;
     Ok(back.with(&[("code", &code)]))
@@ -223,18 +223,20 @@ impl Back<'_> {
 
 /// `application/x-www-form-urlencoded`.
 pub fn encode(pairs: &[(String, String)]) -> String {
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                    char::from(b).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect()
-    };
-    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+    pairs.iter().map(|(k, v)| format!("{}={}", percent(k), percent(v))).collect::<Vec<_>>().join("&")
+}
+
+/// RFC 3986 percent-encoding of everything but the unreserved characters.
+pub fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 fn unavailable(e: impl std::fmt::Display) -> Response {

@@ -78,7 +78,7 @@ pub async fn discovery(State(state): State<PortalState>) -> Json<Value> {
 
 /// `GET /jwks`.
 pub async fn jwks(State(state): State<PortalState>) -> Json<Value> {
-    Json(json!({ "keys": [state.oidc.signer.jwk] }))
+    Json(json!({ "keys": state.oidc.published.iter().map(|s| s.jwk.clone()).collect::<Vec<_>>() }))
 }
 
 /// `GET|POST /userinfo` with a bearer access token (RFC 6750 §2.1); a certificate-bound token only with its
@@ -124,7 +124,7 @@ async fn active_access_token(
     token: &str,
     certificate: Option<&[u8]>,
 ) -> Result<Option<(Value, GrantData)>, OAuthError> {
-    let Ok((typ, claims)) = state.oidc.signer.verify_own(token) else { return Ok(None) };
+    let Ok((typ, claims)) = state.oidc.verify_own(token) else { return Ok(None) };
     let now = hcpki_ca::time::now_unix();
     if typ.as_deref() != Some("at+jwt") || claims.get("exp").and_then(Value::as_i64).is_none_or(|e| e <= now) {
         return Ok(None);
@@ -153,7 +153,7 @@ pub async fn introspect(
     let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     let inactive = Json(json!({ "active": false }));
     // The token's own certificate binding is not checked here: the caller is the client, asking about it.
-    if let Ok((Some(typ), claims)) = state.oidc.signer.verify_own(token)
+    if let Ok((Some(typ), claims)) = state.oidc.verify_own(token)
         && typ == "at+jwt"
     {
         if claims.get("client_id").and_then(Value::as_str) != Some(&client.id) {
@@ -201,7 +201,7 @@ pub async fn revoke(
     let presented = Presented { form: &form, certificate, audiences: audiences(&state.oidc, "/revoke") };
     let client = client::authenticate(state.store.as_ref(), &presented).await?;
     let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-    let gid = match state.oidc.signer.verify_own(token) {
+    let gid = match state.oidc.verify_own(token) {
         Ok((_, claims)) => claims.get("gid").and_then(Value::as_str).map(str::to_owned),
         Err(_) => token.split_once('.').map(|(g, _)| g.to_owned()),
     };
@@ -229,7 +229,7 @@ pub async fn logout_get(
         Ok(s) => s,
         Err(e) => return OAuthError::server(e).into_response(),
     };
-    let hint = query.get("id_token_hint").and_then(|t| state.oidc.signer.verify_own(t).ok()).map(|(_, c)| c);
+    let hint = query.get("id_token_hint").and_then(|t| state.oidc.verify_own(t).ok()).map(|(_, c)| c);
     let aud = hint.as_ref().and_then(|c| c.get("aud")).and_then(Value::as_str).map(str::to_owned);
     let target = match (&aud, query.get("post_logout_redirect_uri")) {
         (Some(aud), Some(uri)) => match client::load(state.store.as_ref(), aud).await {
@@ -248,7 +248,7 @@ pub async fn logout_get(
         return portal::signed_out(target.map(|t| with_state(&t, query.get("state"))).as_deref());
     };
     let sid = hint.as_ref().and_then(|c| c.get("sid")).and_then(Value::as_str);
-    let ours: String = hash_secret(&format!("sid:{}", session.id_hash)).chars().take(32).collect();
+    let ours = super::sid(&session.id_hash);
     if hint.is_none() || sid != Some(ours.as_str()) {
         return portal::confirm_logout(&csrf);
     }

@@ -8,11 +8,11 @@ use super::PortalState;
 use super::secret::PortalSecret;
 use super::session::Sessions;
 use crate::config::{Loaded, PortalConfig};
-use crate::http::{server_cert, tls};
-use crate::oidc::{Lifetimes, Provider, jws};
+use crate::http::tls;
+use crate::oidc::{Lifetimes, Provider};
 use crate::policy::Services;
 use anyhow::{Context, Result};
-use hcpki_ca::keys::{self, KeyAlgorithm, KeySource};
+use hcpki_ca::keys::KeySource;
 use hcpki_ca::revocation::status::RevocationBoard;
 use hcpki_ca::{Authority, CaName};
 use rustls::client::danger::HandshakeSignatureValid;
@@ -21,11 +21,6 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
 use std::net::TcpListener;
 use std::sync::Arc;
-
-/// The token signing key: beside the server CA's key (`keys/oidc-signing.p8` or PKCS#11 object
-/// `hcpki-oidc-signing`), P-256 (ES256).
-const KEY_FILE: &str = "keys/oidc-signing.p8";
-const KEY_OBJECT: &str = "hcpki-oidc-signing";
 
 /// Bound listeners with their TLS configurations and routes, ready to serve.
 #[derive(Debug)]
@@ -73,9 +68,6 @@ pub fn prepare(
         }
         None => None,
     };
-    let uri = server_cert::own_key_uri(authority, CaName::Server, KEY_FILE, KEY_OBJECT)?;
-    let key: Arc<dyn KeySource> = Arc::from(keys::open_or_generate(&uri, KeyAlgorithm::P256, &loaded.key_context())?);
-    let signer = jws::Signer::new(key)?;
     let secret = Arc::new(PortalSecret::load_or_create(&loaded.dir.join(&cfg.secret_file))?);
     let services = Arc::new(Services::load(&loaded.dir.join(&cfg.services))?);
     let store = authority.store().clone();
@@ -87,7 +79,17 @@ pub fn prepare(
         refresh_token: session_secs,
         par: 60,
     };
-    let oidc = Arc::new(Provider { issuer, mtls_base, signer, store: store.clone(), lifetimes });
+    // A retired key stays published while an ID or access token it signed may be alive.
+    let longest = lifetimes.access_token.max(lifetimes.id_token);
+    let keys = crate::oidc::keys::load(authority, &loaded.dir, &loaded.key_context(), longest)?;
+    let oidc = Arc::new(Provider {
+        issuer,
+        mtls_base,
+        signer: keys.current,
+        published: keys.published,
+        store: store.clone(),
+        lifetimes,
+    });
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs);
     let state = PortalState { store, sessions, secret, services, oidc };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
