@@ -342,6 +342,51 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
     assert_eq!(on_mtls(&other_cert, &other_key, &["-H", &bearer, &format!("{mtls}/userinfo")]).status, 401);
     assert_eq!(on_mtls(&cert, &key, &["-H", &bearer, &format!("{mtls}/userinfo")]).status, 200);
 
+    // tls_client_auth: a PC certificate this CA issued, registered by subject DN (while serving: clients are
+    // read per request). A bogus refresh token shows authentication passed (invalid_grant, not invalid_client).
+    let facility = p.h.approved_facility("Clinic M");
+    let req = csr(p.h.scratch(), "pcm", Key::P256, "pcm");
+    let pc = p.h.path("pcm.pem");
+    p.h.ok(&[
+        "issue",
+        "--profile",
+        "pc",
+        "--facility",
+        &facility,
+        "--csr",
+        req.to_str().unwrap(),
+        "--out",
+        pc.to_str().unwrap(),
+    ]);
+    let listed: Value = serde_json::from_str(&p.h.cert_list(Some(&facility))[0]).unwrap();
+    let subject = listed["subject"].as_str().unwrap_or_else(|| panic!("{listed}"));
+    p.h.ok(&[
+        "oidc",
+        "client",
+        "add",
+        "--id",
+        "tlsc",
+        "--redirect-uri",
+        REDIRECT,
+        "--auth",
+        "tls_client_auth",
+        "--tls-subject",
+        subject,
+        "--service",
+        "wiki",
+    ]);
+    let bogus = form(&[("client_id", "tlsc"), ("grant_type", "refresh_token"), ("refresh_token", "x.y")]);
+    let mut args = bogus.clone();
+    args.push(format!("{mtls}/token"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = on_mtls(&pc, &p.h.path("pcm-p256.key"), &args);
+    assert!(r.status == 400 && r.body.contains("invalid_grant"), "tls_client_auth with the PC certificate: {r:?}");
+    let r = on_mtls(&other_cert, &other_key, &args);
+    assert!(
+        r.status == 401 && r.body.contains("invalid_client"),
+        "tls_client_auth with a stranger's certificate: {r:?}"
+    );
+
     // Sign out with the home page's form: the client gets a logout token.
     let home = p.get("/");
     let csrf = home.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
