@@ -168,6 +168,19 @@ fn conformance_refusals(b: Backend) {
     let r = p.get(&format!("/authorize?client_id=rp1&request_uri={}", enc(&uri)));
     assert_eq!(r.status, 400, "request_uri reused: {r:?}");
 
+    // prompt=login and max_age=0 with a live session: back to the login form; a fresh login (the next TOTP
+    // step: this one's code is spent) satisfies prompt=login without a loop.
+    let mut back = String::new();
+    for forcing in ["&max_age=0", "&prompt=login"] {
+        let r = p.get(&authz(&format!("{redirect}{good_pkce}{forcing}")));
+        back = param(&r.location, "return_to").unwrap_or_else(|| panic!("{forcing} did not ask for a login: {r:?}"));
+        assert!(back.contains("login_after="), "{back}");
+    }
+    let fresh = Portal { jar: p.h.path("fresh-jar"), ..p.clone_view() };
+    assert_eq!(fresh.login("alice", PASSWORD, &totp(&p.totp_secret, 1), None).status, 303);
+    let r = fresh.get(&back);
+    assert!(param(&r.location, "code").is_some(), "after the fresh login: {r:?}");
+
     let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
     assert!(
         audit.contains("\"portal.csrf\"")

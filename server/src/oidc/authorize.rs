@@ -100,13 +100,14 @@ async fn run(
     let session = state.sessions.current(headers).await.map_err(unavailable)?.map(|(s, _)| s);
     let login_after: i64 = get(LOGIN_AFTER).and_then(|v| v.parse().ok()).unwrap_or(0);
     // After a login forced by prompt=login or max_age, the session must be that login (auth_time at or after
-    // the redirect); otherwise prompt=login refuses any session and max_age an older one. The RP checks
+    // the redirect); otherwise prompt=login refuses any session and max_age an older one (max_age=0 any, like
+    // prompt=login, whatever the clock's resolution). The RP checks
     // auth_time in the ID token as well (OIDC Core §3.1.2.1).
     let session = session.filter(|s| {
         if login_after > 0 {
             s.auth_time >= login_after
         } else {
-            prompt.split(' ').all(|p| p != "login") && max_age.is_none_or(|m| now - s.auth_time <= m)
+            prompt.split(' ').all(|p| p != "login") && max_age.is_none_or(|m| m > 0 && now - s.auth_time <= m)
         }
     });
     let Some(session) = session else {
