@@ -158,19 +158,18 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
 }
 
 async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap) -> Response {
-    if let facility::Connection::Refused(reason) = match connection(&state, &tls).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    } {
-        return pages::refused(StatusCode::FORBIDDEN, &reason);
-    }
     let (session, csrf) = match state.sessions.current(&headers).await {
         Ok(Some(s)) => s,
-        Ok(None) => return Redirect::to("/login").into_response(),
+        Ok(None) => {
+            // No session: the login page, which also shows a refused facility's reason.
+            return Redirect::to("/login").into_response();
+        }
         Err(e) => return unavailable(e),
     };
-    let facility = match facility::current(state.store.as_ref(), session.facility_id.as_ref()).await {
-        Ok(f) => f,
+    let tls_info = tls.as_ref().map(|t| t.0.as_ref());
+    let facility = match facility::for_request(state.store.as_ref(), tls_info, session.facility_id.as_ref()).await {
+        Ok(Ok(f)) => f,
+        Ok(Err(reason)) => return pages::refused(StatusCode::FORBIDDEN, &reason),
         Err(e) => return unavailable(e),
     };
     let visible = policy::visible_services(&session.subject, facility.as_ref(), &state.services);

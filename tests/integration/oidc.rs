@@ -240,6 +240,21 @@ fn facility_context_and_policy(b: Backend) {
     let id_token = t["id_token"].as_str().unwrap_or_else(|| panic!("token: {t}"));
     let claims: Value = serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap();
     assert_eq!(claims["facility_id"], facility.as_str(), "{claims}");
+    // The same session cookie on a connection without the facility certificate loses the facility.
+    let r = p.get(&q("rp1", REDIRECT));
+    let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
+    let t = p.token(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+        &rp.assertion(&p, 60, None),
+    );
+    let id_token = t["id_token"].as_str().unwrap_or_else(|| panic!("token: {t}"));
+    let claims: Value = serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert!(claims.get("facility_id").is_none(), "facility claimed without its certificate: {claims}");
     p.h.ok(&["facility", "suspend", &facility, "--reason", "audit"]);
     let page = pc.get("/login");
     assert!(page.status == 403 && page.body.contains("suspended"), "{page:?}");

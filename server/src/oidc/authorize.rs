@@ -116,11 +116,14 @@ async fn run(
         }
         return Err(to_login(&params, now));
     };
-    if let facility::Connection::Refused(reason) =
-        facility::of_connection(state.store.as_ref(), tls.as_ref().map(|t| t.0.as_ref())).await.map_err(unavailable)?
+    let tls_info = tls.as_ref().map(|t| t.0.as_ref());
+    let facility = match facility::for_request(state.store.as_ref(), tls_info, session.facility_id.as_ref())
+        .await
+        .map_err(unavailable)?
     {
-        return Err(page(StatusCode::FORBIDDEN, &reason));
-    }
+        Ok(f) => f,
+        Err(reason) => return Err(page(StatusCode::FORBIDDEN, &reason)),
+    };
     let Some(service) = state.services.get(&client.config.service) else {
         tracing::error!(
             client = client.id,
@@ -129,7 +132,6 @@ async fn run(
         );
         return Err(back.error("server_error", "the client's service is not configured"));
     };
-    let facility = facility::current(state.store.as_ref(), session.facility_id.as_ref()).await.map_err(unavailable)?;
     let decision = policy::decide(&session.subject, facility.as_ref(), service);
     let actor = format!("portal:{}", session.person_key);
     let detail = json!({ "client": client.id, "service": service.id, "decision": decision.to_string(),

@@ -59,10 +59,18 @@ pub async fn of_connection(store: &dyn Store, tls: Option<&TlsInfo>) -> Result<C
     Ok(Connection::Facility { context: FacilityContext::from(&facility), serial })
 }
 
-/// The registry's current view of a session's facility (its state may have changed since login).
-pub async fn current(store: &dyn Store, id: Option<&FacilityId>) -> Result<Option<FacilityContext>, StoreError> {
-    match id {
-        Some(id) => Ok(store.facility(id).await?.as_ref().map(FacilityContext::from)),
-        None => Ok(None),
-    }
+/// The facility context of a request in a session that logged in at `session_facility`: that facility, as
+/// the registry holds it now, only while this connection still presents one of its PC certificates (a session
+/// cookie carried to another machine or a connection without a certificate loses the facility, and with it
+/// the facility assurance level). `Err` is a refusal to show (suspended facility, foreign certificate).
+pub async fn for_request(
+    store: &dyn Store,
+    tls: Option<&TlsInfo>,
+    session_facility: Option<&FacilityId>,
+) -> Result<Result<Option<FacilityContext>, String>, StoreError> {
+    Ok(match of_connection(store, tls).await? {
+        Connection::Refused(reason) => Err(reason),
+        Connection::Facility { context, .. } if Some(&context.id) == session_facility => Ok(Some(context)),
+        Connection::Facility { .. } | Connection::None => Ok(None),
+    })
 }
