@@ -7,6 +7,7 @@
 
 mod records;
 mod sql;
+mod sso;
 
 pub use records::{
     Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion, FacilityFilter,
@@ -15,6 +16,7 @@ pub use records::{
 #[allow(unused_imports)]
 use sql as _;
 pub use sql::{PgStore, SqliteStore};
+pub use sso::{GrantRecord, GrantUse, OidcClientRecord, PortalUser, SessionRecord};
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::enroll::CredentialRecord;
@@ -265,6 +267,96 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// handed out once across all replicas. Returned even when expired (and then gone), so the caller can say
     /// "expired" rather than "unknown"; `None` when it never existed or was taken already.
     async fn take_login_challenge(&self, challenge: &str) -> Result<Option<LoginChallengeRecord>, StoreError>;
+
+    // ---- SSO portal and OpenID Connect provider (issue #6, D24) ----
+
+    /// Add a password + TOTP account, audited as `portal.user.add` ([`StoreError::Database`] if the name is
+    /// taken: check with [`Store::portal_user`] first for a clear message).
+    async fn portal_add_user(&self, user: &PortalUser, actor: &Actor) -> Result<(), StoreError>;
+
+    /// One account.
+    async fn portal_user(&self, username: &str) -> Result<Option<PortalUser>, StoreError>;
+
+    /// All accounts, by name.
+    async fn portal_users(&self) -> Result<Vec<PortalUser>, StoreError>;
+
+    /// Disable an account for good, audited as `portal.user.disable`; `false` if unknown or disabled already.
+    async fn portal_disable_user(&self, username: &str, actor: &Actor) -> Result<bool, StoreError>;
+
+    /// Record TOTP step `step` as used, atomically: `true` only if it is later than the last used step (of
+    /// two logins with the same code, exactly one wins).
+    async fn portal_use_totp_step(&self, username: &str, step: i64) -> Result<bool, StoreError>;
+
+    /// Store a new session.
+    async fn portal_create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+
+    /// A session that is neither ended nor expired at `now`.
+    async fn portal_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// End one live session; the session as it was, if it was live.
+    async fn portal_end_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// End every live session logged in with card `card_id` (card removal).
+    async fn portal_end_card_sessions(&self, card_id: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError>;
+
+    /// Register a client, audited as `oidc.client.add`.
+    async fn oidc_add_client(&self, client: &OidcClientRecord, actor: &Actor) -> Result<(), StoreError>;
+
+    /// One client.
+    async fn oidc_client(&self, id: &str) -> Result<Option<OidcClientRecord>, StoreError>;
+
+    /// All clients, by id.
+    async fn oidc_clients(&self) -> Result<Vec<OidcClientRecord>, StoreError>;
+
+    /// Remove a client and revoke its grants, audited as `oidc.client.remove`; `false` if unknown.
+    async fn oidc_remove_client(&self, id: &str, actor: &Actor) -> Result<bool, StoreError>;
+
+    /// Store a new grant (state `code`).
+    async fn oidc_create_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;
+
+    /// One grant, whatever its state.
+    async fn oidc_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError>;
+
+    /// Redeem grant `id`'s code (hash `code_hash`) once, before its deadline: the grant becomes `active`
+    /// with refresh token hash `refresh_hash` until `expires_at`. A second redemption revokes the grant.
+    async fn oidc_redeem_code(
+        &self,
+        id: &str,
+        code_hash: &str,
+        refresh_hash: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<GrantUse, StoreError>;
+
+    /// Rotate grant `id`'s refresh token from `old_hash` to `new_hash`. An old (already rotated) token
+    /// revokes the grant.
+    async fn oidc_rotate_refresh(
+        &self,
+        id: &str,
+        old_hash: &str,
+        new_hash: &str,
+        now: i64,
+    ) -> Result<GrantUse, StoreError>;
+
+    /// Revoke one grant; the grant if it was not revoked already.
+    async fn oidc_revoke_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError>;
+
+    /// Revoke every grant of a session (logout); those that were not revoked already.
+    async fn oidc_revoke_session_grants(&self, session_hash: &str) -> Result<Vec<GrantRecord>, StoreError>;
+
+    /// Store a single-use value until `expires_at`; `false` if `(kind, key)` is taken (a replay). Values
+    /// expired at `now` are swept first.
+    async fn oidc_once_put(
+        &self,
+        kind: &str,
+        key: &str,
+        value: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Take a single-use value, if it exists and is unexpired at `now`: for exactly one caller.
+    async fn oidc_once_take(&self, kind: &str, key: &str, now: i64) -> Result<Option<String>, StoreError>;
 }
 
 /// A card-login challenge as stored (the server's `login::challenge` issues and judges them).

@@ -66,6 +66,12 @@ pub enum Command {
     /// cache. For operators checking a card or the `[login]` setup, and for tests.
     #[command(subcommand)]
     Login(LoginCommand),
+    /// The SSO portal's password + TOTP accounts.
+    #[command(subcommand)]
+    Portal(crate::cmd::portal::PortalCommand),
+    /// The OpenID Connect provider's registered clients.
+    #[command(subcommand)]
+    Oidc(crate::cmd::oidc::OidcCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,7 +10,9 @@ mod facility;
 mod init;
 mod issue;
 mod login;
+pub mod oidc;
 mod operator;
+pub mod portal;
 mod revocation;
 mod serve;
 
@@ -51,6 +53,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Revoke(args) => revocation::revoke(&open(g).await?, &args).await,
         Command::Crl(args) => revocation::crl(&open(g).await?, &args).await,
         Command::Login(c) => login::run(g, c).await,
+        Command::Portal(c) => with_store(g, |l, s| Box::pin(async move { portal::run(&l, s.as_ref(), c).await })).await,
+        Command::Oidc(oidc::OidcCommand::RotateKey) => {
+            let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+            oidc::rotate_key(&loaded, &open_loaded(&loaded).await?).await
+        }
+        Command::Oidc(c) => with_store(g, |l, s| Box::pin(async move { oidc::run(&l, s.as_ref(), c).await })).await,
     }
 }
 
@@ -84,4 +92,16 @@ async fn open(g: &crate::cli::Global) -> Result<Authority> {
 async fn open_loaded(loaded: &Loaded) -> Result<Authority> {
     let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
     Ok(Authority::load(store, loaded.key_context(), loaded.config.profiles.clone()).await?)
+}
+
+type Boxed<T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send>>;
+
+/// Commands that need the configuration and the database but no CA keys (portal accounts, OIDC clients).
+async fn with_store<F>(g: &crate::cli::Global, f: F) -> Result<ExitCode>
+where
+    F: FnOnce(Loaded, std::sync::Arc<dyn hcpki_ca::store::Store>) -> Boxed<ExitCode>,
+{
+    let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+    let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
+    f(loaded, store).await
 }

@@ -36,6 +36,9 @@ pub struct Config {
     /// Card login (HPKI / JPKI) settings.
     #[serde(default, skip_serializing_if = "LoginConfig::is_default")]
     pub login: LoginConfig,
+    /// The SSO portal and OpenID Connect provider; off when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portal: Option<PortalConfig>,
 }
 
 /// `[acme]`: where ACME challenge validation connects (decision D17). Defaults are RFC 8555's ports and
@@ -290,4 +293,45 @@ impl LoginConfig {
         let crls = std::sync::Arc::new(crate::login::CrlCache::new(self.crl_urls.clone(), &trust));
         Ok((crate::login::CardVerifier::new(std::sync::Arc::new(trust), crls.clone(), self.revocation), crls))
     }
+}
+
+/// `[portal]`: the SSO portal and OpenID Connect provider (docs/portal.md, D24).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalConfig {
+    /// Address of the portal's HTTPS listener (port 0: any free port).
+    pub listen: std::net::SocketAddr,
+    /// The issuer, `https://host:port`; default `https://localhost:<listen port>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Address of the mutual-TLS listener for the token endpoints (RFC 8705 `mtls_endpoint_aliases`), which
+    /// accepts client certificates from any issuer; off when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtls_listen: Option<std::net::SocketAddr>,
+    /// Host name the mTLS aliases use (default `localhost`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtls_host: Option<String>,
+    /// The services file (relative to the hcpki directory).
+    pub services: PathBuf,
+    /// SSO session lifetime in hours (default 12: one shift).
+    #[serde(default = "default_session_hours")]
+    pub session_hours: u32,
+    /// Access token lifetime in seconds (default 300).
+    #[serde(default = "default_access_token_secs")]
+    pub access_token_secs: u32,
+    /// The portal secret file (relative to the hcpki directory; made on first start; replicas share it).
+    #[serde(default = "default_portal_secret")]
+    pub secret_file: PathBuf,
+}
+
+fn default_session_hours() -> u32 {
+    12
+}
+
+fn default_access_token_secs() -> u32 {
+    300
+}
+
+fn default_portal_secret() -> PathBuf {
+    PathBuf::from("secrets/portal.key")
 }

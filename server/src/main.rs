@@ -9,12 +9,14 @@ mod http;
 // login`) and the tests use part of its API, so the rest looks unused to the compiler.
 #[allow(dead_code, unused_imports)]
 mod login;
+mod oidc;
 mod output;
 mod syslog;
 // Used by the SSO portal and OIDC provider (issue #6) once they land; until then only its tests call it,
 // so its public items and re-exports look unused to the compiler.
 #[allow(dead_code, unused_imports)]
 mod policy;
+mod portal;
 
 use clap::Parser;
 use std::process::ExitCode;

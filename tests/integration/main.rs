@@ -49,6 +49,7 @@ mod fault;
 mod hierarchy;
 mod issue;
 mod ocsp;
+mod oidc;
 mod opensc;
 mod peer_wrappers;
 mod pkcs11;

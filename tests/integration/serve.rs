@@ -233,6 +233,8 @@ pub struct Served {
     child: Option<Child>,
     pub https_port: u16,
     pub http_port: u16,
+    /// The whole "listening" line (the portal's addresses follow the two above when `[portal]` is set).
+    pub listening: String,
     log: PathBuf,
 }
 
@@ -250,7 +252,9 @@ impl Served {
             addr.rsplit(':').next()?.parse().ok()
         };
         match (port("https://"), port("http://")) {
-            (Some(https_port), Some(http_port)) => Self { child: Some(child), https_port, http_port, log },
+            (Some(https_port), Some(http_port)) => {
+                Self { child: Some(child), https_port, http_port, listening: line.trim().to_owned(), log }
+            }
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();

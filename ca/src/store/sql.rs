@@ -16,6 +16,7 @@ mod errors;
 mod events;
 mod queries;
 mod rows;
+mod sso;
 #[cfg(test)]
 mod tests;
 
@@ -30,6 +31,7 @@ use crate::store::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion, FacilityFilter,
     IssuanceIntent, LoginChallengeRecord, Store, StoreError,
 };
+use crate::store::{GrantRecord, GrantUse, OidcClientRecord, PortalUser, SessionRecord};
 use rows::Chain;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;

@@ -54,6 +54,7 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
         serve: config::ServeConfig::default(),
         acme: config::AcmeConfig::default(),
         login: config::LoginConfig::default(),
+        portal: None,
     };
     config::write_new(dir, &cfg)?;
     let loaded = Loaded::read(dir, None)?;

@@ -34,7 +34,18 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     // The revocation state the OCSP responder and the mutual-TLS check share, loaded before the first request.
     let board = revocation::load_board(&authority).await?;
     let anchors = tls::CLIENT_CAS.iter().map(|ca| authority.ca_certificate(*ca)).collect::<Result<Vec<_>, _>>()?;
-    let tls = tls::server_config(&identity.chain, identity.key, &anchors, board.clone())?;
+    let tls = tls::server_config(&identity.chain, identity.key.clone(), &anchors, board.clone())?;
+    let portal = match &loaded.config.portal {
+        Some(cfg) => Some(crate::portal::listener::prepare(
+            cfg,
+            &loaded,
+            &authority,
+            &identity.chain,
+            identity.key.clone(),
+            board.clone(),
+        )?),
+        None => None,
+    };
 
     // Bound here, before serving, so the addresses printed are the real ones (port 0 picks a free port)
     // and a taken port fails the command before anything starts.
@@ -64,22 +75,65 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let http = axum_server::from_tcp(http_listener)?
         .handle(http_handle.clone())
         .serve(routes::http(state).into_make_service());
+    let (portal_line, portal_servers, portal_handles) = serve_portal(portal)?;
 
     // Handlers go in before the "listening" line: a SIGTERM right after it must stop us gracefully, not kill us.
     let signals = Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?;
     // The one stdout line: scripts and tests read the bound addresses from it.
     let mut stdout = std::io::stdout();
-    writeln!(stdout, "hcpki listening on https://{https_addr} and http://{http_addr}")?;
+    writeln!(stdout, "hcpki listening on https://{https_addr} and http://{http_addr}{portal_line}")?;
     stdout.flush()?;
     tokio::spawn(async move {
         let signal = signals.recv().await;
         tracing::info!(signal, "shutting down; in-flight requests finish first");
         https_handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
         http_handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
+        for h in portal_handles {
+            h.graceful_shutdown(Some(SHUTDOWN_GRACE));
+        }
     });
-    tokio::try_join!(https, http).context("serving")?;
+    tokio::try_join!(https, http, futures_join(portal_servers)).context("serving")?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+type Serving = std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>;
+
+/// The portal's listeners, when `[portal]` is configured: the text for the listening line, the servers and
+/// their shutdown handles.
+fn serve_portal(
+    prepared: Option<crate::portal::listener::Prepared>,
+) -> Result<(String, Vec<Serving>, Vec<Handle<SocketAddr>>)> {
+    let Some(p) = prepared else { return Ok((String::new(), Vec::new(), Vec::new())) };
+    let mut line = format!(" and portal {}", p.state.oidc.issuer);
+    let mut servers: Vec<Serving> = Vec::new();
+    let mut handles = Vec::new();
+    let mut listeners = vec![(p.portal.0, p.portal.1, crate::portal::routes(p.state.clone()))];
+    if let Some((l, config)) = p.mtls {
+        line.push_str(&format!(" and mtls https://{}", l.local_addr()?));
+        listeners.push((l, config, crate::portal::mtls_routes(p.state.clone())));
+    }
+    for (listener, config, router) in listeners {
+        let handle: Handle<SocketAddr> = Handle::new();
+        let server = axum_server::tls_rustls::from_tcp_rustls(listener, RustlsConfig::from_config(Arc::new(config)))?
+            .handle(handle.clone())
+            .serve(router.into_make_service());
+        servers.push(Box::pin(server));
+        handles.push(handle);
+    }
+    Ok((line, servers, handles))
+}
+
+/// Run every server to its end; the first error stops the wait.
+async fn futures_join(servers: Vec<Serving>) -> std::io::Result<()> {
+    let mut set = tokio::task::JoinSet::new();
+    for s in servers {
+        set.spawn(s);
+    }
+    while let Some(done) = set.join_next().await {
+        done.map_err(std::io::Error::other)??;
+    }
+    Ok(())
 }
 
 /// `--server-name` flags, else `serve.server_names`, else this machine's loopback names.

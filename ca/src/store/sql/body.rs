@@ -1119,6 +1119,338 @@ macro_rules! sql_store {
                     .await
                     .map_err(Self::err)
             }
+
+            // ---- SSO portal and OpenID Connect provider (issue #6, D24) ----
+
+            async fn portal_add_user(&self, user: &PortalUser, actor: &Actor) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                sqlx::query::<$db>(sso::INSERT_USER)
+                    .bind(&user.username)
+                    .bind(&user.display_name)
+                    .bind(&user.hc_role)
+                    .bind(&user.password_hash)
+                    .bind(&user.totp_secret)
+                    .bind(user.last_totp_step)
+                    .bind(&user.created_by)
+                    .bind(user.created_at)
+                    .bind(user.disabled_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                let detail = serde_json::json!({ "display_name": user.display_name, "hc_role": user.hc_role });
+                Self::append(&mut tx, &mut chain, &sso::event("portal.user.add", &user.username, actor, detail))
+                    .await?;
+                Self::commit(tx, chain).await
+            }
+
+            async fn portal_user(&self, username: &str) -> Result<Option<PortalUser>, StoreError> {
+                Ok(sqlx::query_as::<$db, sso::UserRow>(sso::USER_BY_NAME)
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(sso::user))
+            }
+
+            async fn portal_users(&self) -> Result<Vec<PortalUser>, StoreError> {
+                Ok(sqlx::query_as::<$db, sso::UserRow>(sso::LIST_USERS)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(sso::user)
+                    .collect())
+            }
+
+            async fn portal_disable_user(&self, username: &str, actor: &Actor) -> Result<bool, StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let done = sqlx::query::<$db>(sso::DISABLE_USER)
+                    .bind(crate::time::now_unix())
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1;
+                if !done {
+                    return Ok(false);
+                }
+                let event = sso::event("portal.user.disable", username, actor, serde_json::Value::Null);
+                Self::append(&mut tx, &mut chain, &event).await?;
+                Self::commit(tx, chain).await?;
+                Ok(true)
+            }
+
+            async fn portal_use_totp_step(&self, username: &str, step: i64) -> Result<bool, StoreError> {
+                let _writer = self.writer().await;
+                Ok(sqlx::query::<$db>(sso::USE_TOTP_STEP)
+                    .bind(step)
+                    .bind(username)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1)
+            }
+
+            async fn portal_create_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                sqlx::query::<$db>(sso::INSERT_SESSION)
+                    .bind(&s.id_hash)
+                    .bind(&s.person_key)
+                    .bind(&s.card_id)
+                    .bind(&s.data)
+                    .bind(s.auth_time)
+                    .bind(s.created_at)
+                    .bind(s.expires_at)
+                    .bind(s.ended_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                Ok(())
+            }
+
+            async fn portal_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::LIVE_SESSION)
+                    .bind(id_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(sso::session))
+            }
+
+            async fn portal_end_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
+                let _writer = self.writer().await;
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::END_SESSION)
+                    .bind(now)
+                    .bind(id_hash)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(sso::session))
+            }
+
+            async fn portal_end_card_sessions(
+                &self,
+                card_id: &str,
+                now: i64,
+            ) -> Result<Vec<SessionRecord>, StoreError> {
+                let _writer = self.writer().await;
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::END_CARD_SESSIONS)
+                    .bind(now)
+                    .bind(card_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(sso::session)
+                    .collect())
+            }
+
+            async fn oidc_add_client(&self, c: &OidcClientRecord, actor: &Actor) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                sqlx::query::<$db>(sso::INSERT_CLIENT)
+                    .bind(&c.id)
+                    .bind(&c.data)
+                    .bind(&c.created_by)
+                    .bind(c.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                let detail = serde_json::from_str(&c.data).unwrap_or(serde_json::Value::Null);
+                Self::append(&mut tx, &mut chain, &sso::event("oidc.client.add", &c.id, actor, detail)).await?;
+                Self::commit(tx, chain).await
+            }
+
+            async fn oidc_client(&self, id: &str) -> Result<Option<OidcClientRecord>, StoreError> {
+                Ok(sqlx::query_as::<$db, sso::ClientRow>(sso::CLIENT_BY_ID)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(sso::client))
+            }
+
+            async fn oidc_clients(&self) -> Result<Vec<OidcClientRecord>, StoreError> {
+                Ok(sqlx::query_as::<$db, sso::ClientRow>(sso::LIST_CLIENTS)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(sso::client)
+                    .collect())
+            }
+
+            async fn oidc_remove_client(&self, id: &str, actor: &Actor) -> Result<bool, StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let gone = sqlx::query::<$db>(sso::DELETE_CLIENT)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1;
+                if !gone {
+                    return Ok(false);
+                }
+                sqlx::query::<$db>(sso::REVOKE_CLIENT_GRANTS).bind(id).execute(&mut *tx).await.map_err(Self::err)?;
+                let event = sso::event("oidc.client.remove", id, actor, serde_json::Value::Null);
+                Self::append(&mut tx, &mut chain, &event).await?;
+                Self::commit(tx, chain).await?;
+                Ok(true)
+            }
+
+            async fn oidc_create_grant(&self, g: &GrantRecord) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                sqlx::query::<$db>(sso::INSERT_GRANT)
+                    .bind(&g.id)
+                    .bind(&g.client_id)
+                    .bind(&g.session_hash)
+                    .bind(&g.data)
+                    .bind(&g.code_hash)
+                    .bind(&g.refresh_hash)
+                    .bind(&g.state)
+                    .bind(g.created_at)
+                    .bind(g.expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                Ok(())
+            }
+
+            async fn oidc_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError> {
+                Ok(sqlx::query_as::<$db, sso::GrantRow>(sso::GRANT_BY_ID)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(sso::grant))
+            }
+
+            async fn oidc_redeem_code(
+                &self,
+                id: &str,
+                code_hash: &str,
+                refresh_hash: &str,
+                expires_at: i64,
+                now: i64,
+            ) -> Result<GrantUse, StoreError> {
+                let redeemed = {
+                    let _writer = self.writer().await;
+                    sqlx::query_as::<$db, sso::GrantRow>(sso::REDEEM_CODE)
+                        .bind(refresh_hash)
+                        .bind(expires_at)
+                        .bind(id)
+                        .bind(code_hash)
+                        .bind(now)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(Self::err)?
+                };
+                match redeemed {
+                    Some(row) => Ok(GrantUse::Accepted(sso::grant(row))),
+                    None => self.replayed(id).await,
+                }
+            }
+
+            async fn oidc_rotate_refresh(
+                &self,
+                id: &str,
+                old_hash: &str,
+                new_hash: &str,
+                now: i64,
+            ) -> Result<GrantUse, StoreError> {
+                let rotated = {
+                    let _writer = self.writer().await;
+                    sqlx::query_as::<$db, sso::GrantRow>(sso::ROTATE_REFRESH)
+                        .bind(new_hash)
+                        .bind(id)
+                        .bind(old_hash)
+                        .bind(now)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(Self::err)?
+                };
+                match rotated {
+                    Some(row) => Ok(GrantUse::Accepted(sso::grant(row))),
+                    None => self.replayed(id).await,
+                }
+            }
+
+            async fn oidc_revoke_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError> {
+                let _writer = self.writer().await;
+                Ok(sqlx::query_as::<$db, sso::GrantRow>(sso::REVOKE_GRANT)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(sso::grant))
+            }
+
+            async fn oidc_revoke_session_grants(&self, session_hash: &str) -> Result<Vec<GrantRecord>, StoreError> {
+                let _writer = self.writer().await;
+                Ok(sqlx::query_as::<$db, sso::GrantRow>(sso::REVOKE_SESSION_GRANTS)
+                    .bind(session_hash)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(sso::grant)
+                    .collect())
+            }
+
+            async fn oidc_once_put(
+                &self,
+                kind: &str,
+                key: &str,
+                value: &str,
+                expires_at: i64,
+                now: i64,
+            ) -> Result<bool, StoreError> {
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                sqlx::query::<$db>(sso::SWEEP_ONCE).bind(now).execute(&mut *tx).await.map_err(Self::err)?;
+                let added = sqlx::query::<$db>(sso::INSERT_ONCE)
+                    .bind(kind)
+                    .bind(key)
+                    .bind(value)
+                    .bind(expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1;
+                tx.commit().await.map_err(Self::err)?;
+                Ok(added)
+            }
+
+            async fn oidc_once_take(&self, kind: &str, key: &str, now: i64) -> Result<Option<String>, StoreError> {
+                let _writer = self.writer().await;
+                sqlx::query_scalar::<$db, String>(sso::TAKE_ONCE)
+                    .bind(kind)
+                    .bind(key)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+        }
+
+        impl $store {
+            /// A code or refresh token that did not match: if the grant was ever redeemed, this is a replay
+            /// of a spent secret (or a guess at a live grant), so the grant is revoked (RFC 6749 §4.1.2,
+            /// OAuth 2.0 Security BCP §4.14.2).
+            async fn replayed(&self, id: &str) -> Result<GrantUse, StoreError> {
+                match self.oidc_revoke_grant(id).await? {
+                    Some(g) => Ok(GrantUse::Replayed(g)),
+                    None => Ok(GrantUse::Refused),
+                }
+            }
         }
     };
 }

@@ -1,0 +1,155 @@
+//! SQL and row conversions of the SSO portal and OpenID Connect tables (migration 0008, D24).
+
+use crate::audit::{AuditEvent, Outcome};
+use crate::store::{Actor, GrantRecord, OidcClientRecord, PortalUser, SessionRecord};
+use serde_json::json;
+
+macro_rules! user_columns {
+    () => {
+        "username, display_name, hc_role, password_hash, totp_secret, last_totp_step, created_by, created_at, \
+         disabled_at"
+    };
+}
+macro_rules! session_columns {
+    () => {
+        "id_hash, person_key, card_id, data, auth_time, created_at, expires_at, ended_at"
+    };
+}
+macro_rules! client_columns {
+    () => {
+        "id, data, created_by, created_at"
+    };
+}
+macro_rules! grant_columns {
+    () => {
+        "id, client_id, session_hash, data, code_hash, refresh_hash, state, created_at, expires_at"
+    };
+}
+
+pub(super) const INSERT_USER: &str =
+    concat!("INSERT INTO portal_users (", user_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+pub(super) const USER_BY_NAME: &str = concat!("SELECT ", user_columns!(), " FROM portal_users WHERE username = $1");
+pub(super) const LIST_USERS: &str = concat!("SELECT ", user_columns!(), " FROM portal_users ORDER BY username");
+pub(super) const DISABLE_USER: &str =
+    "UPDATE portal_users SET disabled_at = $1 WHERE username = $2 AND disabled_at IS NULL";
+pub(super) const USE_TOTP_STEP: &str =
+    "UPDATE portal_users SET last_totp_step = $1 WHERE username = $2 AND last_totp_step < $1";
+
+pub(super) const INSERT_SESSION: &str =
+    concat!("INSERT INTO portal_sessions (", session_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+pub(super) const LIVE_SESSION: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM portal_sessions WHERE id_hash = $1 AND ended_at IS NULL AND expires_at > $2"
+);
+pub(super) const END_SESSION: &str = concat!(
+    "UPDATE portal_sessions SET ended_at = $1 WHERE id_hash = $2 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    session_columns!()
+);
+pub(super) const END_CARD_SESSIONS: &str = concat!(
+    "UPDATE portal_sessions SET ended_at = $1 WHERE card_id = $2 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    session_columns!()
+);
+
+pub(super) const INSERT_CLIENT: &str =
+    concat!("INSERT INTO oidc_clients (", client_columns!(), ") VALUES ($1, $2, $3, $4)");
+pub(super) const CLIENT_BY_ID: &str = concat!("SELECT ", client_columns!(), " FROM oidc_clients WHERE id = $1");
+pub(super) const LIST_CLIENTS: &str = concat!("SELECT ", client_columns!(), " FROM oidc_clients ORDER BY id");
+pub(super) const DELETE_CLIENT: &str = "DELETE FROM oidc_clients WHERE id = $1";
+pub(super) const REVOKE_CLIENT_GRANTS: &str =
+    "UPDATE oidc_grants SET state = 'revoked', code_hash = NULL, refresh_hash = NULL WHERE client_id = $1";
+
+pub(super) const INSERT_GRANT: &str =
+    concat!("INSERT INTO oidc_grants (", grant_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
+pub(super) const GRANT_BY_ID: &str = concat!("SELECT ", grant_columns!(), " FROM oidc_grants WHERE id = $1");
+pub(super) const REDEEM_CODE: &str = concat!(
+    "UPDATE oidc_grants SET state = 'active', code_hash = NULL, refresh_hash = $1, expires_at = $2 ",
+    "WHERE id = $3 AND state = 'code' AND code_hash = $4 AND expires_at > $5 RETURNING ",
+    grant_columns!()
+);
+pub(super) const ROTATE_REFRESH: &str = concat!(
+    "UPDATE oidc_grants SET refresh_hash = $1 ",
+    "WHERE id = $2 AND state = 'active' AND refresh_hash = $3 AND expires_at > $4 RETURNING ",
+    grant_columns!()
+);
+pub(super) const REVOKE_GRANT: &str = concat!(
+    "UPDATE oidc_grants SET state = 'revoked', code_hash = NULL, refresh_hash = NULL ",
+    "WHERE id = $1 AND state <> 'revoked' RETURNING ",
+    grant_columns!()
+);
+pub(super) const REVOKE_SESSION_GRANTS: &str = concat!(
+    "UPDATE oidc_grants SET state = 'revoked', code_hash = NULL, refresh_hash = NULL ",
+    "WHERE session_hash = $1 AND state <> 'revoked' RETURNING ",
+    grant_columns!()
+);
+
+pub(super) const SWEEP_ONCE: &str = "DELETE FROM oidc_once WHERE expires_at <= $1";
+pub(super) const INSERT_ONCE: &str = "INSERT INTO oidc_once (kind, key, value, expires_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (kind, key) DO NOTHING";
+pub(super) const TAKE_ONCE: &str =
+    "DELETE FROM oidc_once WHERE kind = $1 AND key = $2 AND expires_at > $3 RETURNING value";
+
+/// `user_columns!`.
+pub(super) type UserRow = (String, String, Option<String>, String, String, i64, String, i64, Option<i64>);
+/// `session_columns!`.
+pub(super) type SessionRow = (String, String, Option<String>, String, i64, i64, i64, Option<i64>);
+/// `client_columns!`.
+pub(super) type ClientRow = (String, String, String, i64);
+/// `grant_columns!`.
+pub(super) type GrantRow = (String, String, String, String, Option<String>, Option<String>, String, i64, i64);
+
+pub(super) fn user(r: UserRow) -> PortalUser {
+    PortalUser {
+        username: r.0,
+        display_name: r.1,
+        hc_role: r.2,
+        password_hash: r.3,
+        totp_secret: r.4,
+        last_totp_step: r.5,
+        created_by: r.6,
+        created_at: r.7,
+        disabled_at: r.8,
+    }
+}
+
+pub(super) fn session(r: SessionRow) -> SessionRecord {
+    SessionRecord {
+        id_hash: r.0,
+        person_key: r.1,
+        card_id: r.2,
+        data: r.3,
+        auth_time: r.4,
+        created_at: r.5,
+        expires_at: r.6,
+        ended_at: r.7,
+    }
+}
+
+pub(super) fn client(r: ClientRow) -> OidcClientRecord {
+    OidcClientRecord { id: r.0, data: r.1, created_by: r.2, created_at: r.3 }
+}
+
+pub(super) fn grant(r: GrantRow) -> GrantRecord {
+    GrantRecord {
+        id: r.0,
+        client_id: r.1,
+        session_hash: r.2,
+        data: r.3,
+        code_hash: r.4,
+        refresh_hash: r.5,
+        state: r.6,
+        created_at: r.7,
+        expires_at: r.8,
+    }
+}
+
+/// `portal.user.<verb>` / `oidc.client.<verb>`, with no secret in the detail.
+pub(super) fn event(action: &str, target: &str, actor: &Actor, detail: serde_json::Value) -> AuditEvent {
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: action.to_owned(),
+        target: target.to_owned(),
+        outcome: Outcome::Ok,
+        detail: if detail.is_null() { json!({}) } else { detail },
+    }
+}

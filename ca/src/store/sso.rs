@@ -1,0 +1,95 @@
+//! Records of the SSO portal and the OpenID Connect provider (issue #6, D24), as the store keeps them.
+//!
+//! The store does not interpret them: what a session or grant means (subject, facility, claims) is JSON in
+//! `data`, owned by `server::portal` and `server::oidc`. Secrets appear only as hashes or sealed values.
+
+/// A password + TOTP account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortalUser {
+    /// Login name.
+    pub username: String,
+    /// Display name (`name` claim).
+    pub display_name: String,
+    /// A policy hcRole code, if the account carries a qualification.
+    pub hc_role: Option<String>,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// The TOTP secret, sealed.
+    pub totp_secret: String,
+    /// The last accepted TOTP step (a code of this step or earlier is a replay).
+    pub last_totp_step: i64,
+    /// Who added it.
+    pub created_by: String,
+    /// When.
+    pub created_at: i64,
+    /// Set once; a disabled account cannot log in.
+    pub disabled_at: Option<i64>,
+}
+
+/// An SSO session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// SHA-256 (hex) of the cookie's random id.
+    pub id_hash: String,
+    /// Stable person identifier.
+    pub person_key: String,
+    /// The card that logged in, if any.
+    pub card_id: Option<String>,
+    /// JSON owned by the portal.
+    pub data: String,
+    /// When the credential was checked.
+    pub auth_time: i64,
+    /// Created.
+    pub created_at: i64,
+    /// Ends by itself then.
+    pub expires_at: i64,
+    /// Ended early (logout, card removal).
+    pub ended_at: Option<i64>,
+}
+
+/// A registered relying party.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OidcClientRecord {
+    /// `client_id`.
+    pub id: String,
+    /// JSON owned by the OIDC provider.
+    pub data: String,
+    /// Who registered it.
+    pub created_by: String,
+    /// When.
+    pub created_at: i64,
+}
+
+/// One authorization of a client in a session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantRecord {
+    /// Random id, also inside the code and refresh token.
+    pub id: String,
+    /// The client.
+    pub client_id: String,
+    /// The session's id hash.
+    pub session_hash: String,
+    /// JSON owned by the OIDC provider.
+    pub data: String,
+    /// SHA-256 of the unredeemed code.
+    pub code_hash: Option<String>,
+    /// SHA-256 of the current refresh token.
+    pub refresh_hash: Option<String>,
+    /// `code`, `active` or `revoked`.
+    pub state: String,
+    /// Created.
+    pub created_at: i64,
+    /// The code's deadline while unredeemed, then the refresh token's.
+    pub expires_at: i64,
+}
+
+/// What presenting a code or refresh token did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GrantUse {
+    /// Accepted; the grant as it is now.
+    Accepted(GrantRecord),
+    /// The grant exists but this secret was already used (or superseded): the grant is now revoked.
+    Replayed(GrantRecord),
+    /// No such grant, wrong secret for a grant never used this way, expired, or revoked before.
+    Refused,
+}

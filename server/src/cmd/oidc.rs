@@ -1,0 +1,165 @@
+//! `hcpki oidc client add|list|remove`: the relying parties the operator registers.
+
+use crate::config::Loaded;
+use crate::oidc::client::{AuthMethod, ClientConfig};
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use hcpki_ca::store::{OidcClientRecord, Store};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `hcpki oidc …`.
+#[derive(Debug, Subcommand)]
+pub enum OidcCommand {
+    /// Relying parties.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Make a new token signing key; the old one stays in the JWKS until its tokens have expired. Restart
+    /// the servers (one at a time) to sign with the new key.
+    RotateKey,
+}
+
+/// `hcpki oidc client …`.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client.
+    Add {
+        /// The client_id.
+        #[arg(long)]
+        id: String,
+        /// An exact redirect URI (repeatable).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// private_key_jwt, tls_client_auth or self_signed_tls_client_auth.
+        #[arg(long)]
+        auth: String,
+        /// The client's public keys (JWKS JSON file): private_key_jwt and self_signed_tls_client_auth.
+        #[arg(long)]
+        jwks_file: Option<PathBuf>,
+        /// The client certificate's subject DN (tls_client_auth), e.g. `CN=emr,O=hcpki`.
+        #[arg(long)]
+        tls_subject: Option<String>,
+        /// The services-file id whose rules and claims apply.
+        #[arg(long)]
+        service: String,
+        /// Where RP-initiated logout may return (repeatable).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// Where back-channel logout tokens are POSTed (http:// only for now).
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+    },
+    /// List clients.
+    List,
+    /// Remove a client; its grants are revoked.
+    Remove { id: String },
+}
+
+/// Run one command.
+pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Result<ExitCode> {
+    let command = match command {
+        OidcCommand::Client(c) => c,
+        OidcCommand::RotateKey => bail!("internal: rotate-key needs the CA (see cmd.rs)"),
+    };
+    match command {
+        ClientCommand::Add {
+            id,
+            redirect_uris,
+            auth,
+            jwks_file,
+            tls_subject,
+            service,
+            post_logout_redirect_uris,
+            backchannel_logout_uri,
+        } => {
+            let auth = AuthMethod::from_name(&auth).with_context(|| {
+                format!("unknown --auth {auth:?}: use private_key_jwt, tls_client_auth or self_signed_tls_client_auth")
+            })?;
+            let jwks = match &jwks_file {
+                Some(path) => {
+                    let text =
+                        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                    let v: serde_json::Value =
+                        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+                    if !v.get("keys").is_some_and(serde_json::Value::is_array) {
+                        bail!("{} is not a JWKS: it needs a \"keys\" array", path.display());
+                    }
+                    Some(v)
+                }
+                None => None,
+            };
+            match auth {
+                AuthMethod::PrivateKeyJwt | AuthMethod::SelfSignedTlsClientAuth if jwks.is_none() => {
+                    bail!("--auth {} needs --jwks-file with the client's public keys", auth.as_str())
+                }
+                AuthMethod::TlsClientAuth if tls_subject.is_none() => {
+                    bail!("--auth tls_client_auth needs --tls-subject")
+                }
+                _ => {}
+            }
+            for uri in redirect_uris.iter().chain(&post_logout_redirect_uris) {
+                if !(uri.starts_with("https://")
+                    || uri.starts_with("http://127.0.0.1")
+                    || uri.starts_with("http://localhost"))
+                    || uri.contains('#')
+                {
+                    bail!("redirect URI {uri}: use https:// (http:// only for loopback) and no fragment");
+                }
+            }
+            if let Some(cfg) = &loaded.config.portal {
+                let services = crate::policy::Services::load(&loaded.dir.join(&cfg.services))?;
+                if services.get(&service).is_none() {
+                    bail!("no service {service:?} in {}: add it there first", cfg.services.display());
+                }
+            }
+            if store.oidc_client(&id).await?.is_some() {
+                bail!("client {id} exists already: remove it first (`hcpki oidc client remove {id}`)");
+            }
+            let config = ClientConfig {
+                redirect_uris,
+                auth,
+                jwks,
+                tls_subject,
+                service,
+                post_logout_redirect_uris,
+                backchannel_logout_uri,
+            };
+            let record = OidcClientRecord {
+                id: id.clone(),
+                data: serde_json::to_string(&config)?,
+                created_by: super::actor().as_str().to_owned(),
+                created_at: hcpki_ca::time::now_unix(),
+            };
+            store.oidc_add_client(&record, &super::actor()).await?;
+            println!("client {id} registered ({})", auth.as_str());
+        }
+        ClientCommand::List => {
+            for c in store.oidc_clients().await? {
+                let cfg: ClientConfig = serde_json::from_str(&c.data)?;
+                println!("{:<24} {:<28} {:<16} {}", c.id, cfg.auth.as_str(), cfg.service, cfg.redirect_uris.join(" "));
+            }
+        }
+        ClientCommand::Remove { id } => {
+            if !store.oidc_remove_client(&id, &super::actor()).await? {
+                bail!("no client {id}: see `hcpki oidc client list`");
+            }
+            println!("client {id} removed; its tokens no longer work");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hcpki oidc rotate-key`.
+pub async fn rotate_key(loaded: &Loaded, authority: &hcpki_ca::Authority) -> Result<ExitCode> {
+    let (generation, kid) = crate::oidc::keys::rotate(authority, &loaded.dir, &loaded.key_context())?;
+    let event = hcpki_ca::audit::AuditEvent {
+        actor: super::actor().as_str().to_owned(),
+        action: "oidc.key.rotate".into(),
+        target: kid.clone(),
+        outcome: hcpki_ca::audit::Outcome::Ok,
+        detail: serde_json::json!({ "generation": generation }),
+    };
+    authority.store().append_audit(&event).await?;
+    println!("new OIDC signing key {kid} (generation {generation}); restart the servers to sign with it");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,278 @@
+//! The authorization endpoint (code flow only, PKCE S256 required, exact redirect URI match, `prompt`,
+//! `max_age`) and pushed authorization requests (RFC 9126).
+
+use super::client::{self, Client, Presented};
+use super::{GrantData, OAuthError, hash_secret, random_token};
+use crate::policy::{self, Decision};
+use crate::portal::{self, PortalState, facility};
+use axum::Json;
+use axum::extract::{Extension, Form, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_server::tls::TlsInfo;
+use hcpki_ca::audit::Outcome;
+use hcpki_ca::store::GrantRecord;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// `request_uri` prefix of pushed requests (RFC 9126 §2.2).
+const PAR_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+/// Internal parameter: the login must be at or after this time (set when `prompt=login`/`max_age` sent the
+/// user to log in again, so the return trip does not loop).
+const LOGIN_AFTER: &str = "login_after";
+
+/// `GET /authorize`.
+pub async fn authorize(
+    State(state): State<PortalState>,
+    tls: Option<Extension<Arc<TlsInfo>>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    match run(&state, tls, &headers, query).await {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+async fn run(
+    state: &PortalState,
+    tls: Option<Extension<Arc<TlsInfo>>>,
+    headers: &HeaderMap,
+    query: HashMap<String, String>,
+) -> Result<Response, Response> {
+    let page = |status, why: &str| portal::refused_page(status, why);
+    // A pushed request replaces the query (only client_id may accompany it).
+    let params = match query.get("request_uri") {
+        Some(uri) => {
+            let now = hcpki_ca::time::now_unix();
+            let key = uri.strip_prefix(PAR_PREFIX).unwrap_or_default();
+            let stored = state.oidc.store.oidc_once_take("par", key, now).await.map_err(unavailable)?;
+            let Some(stored) = stored else {
+                return Err(page(StatusCode::BAD_REQUEST, "the request_uri is unknown, used or expired: start again"));
+            };
+            let mut p: HashMap<String, String> = serde_json::from_str(&stored).map_err(unavailable)?;
+            if query.get("client_id") != p.get("client_id") {
+                return Err(page(StatusCode::BAD_REQUEST, "client_id differs from the pushed request's"));
+            }
+            if let Some(after) = query.get(LOGIN_AFTER) {
+                p.insert(LOGIN_AFTER.into(), after.clone());
+            }
+            p
+        }
+        None => query,
+    };
+    let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let Some(client_id) = get("client_id") else {
+        return Err(page(StatusCode::BAD_REQUEST, "client_id is missing"));
+    };
+    let client = client::load(state.store.as_ref(), client_id).await.map_err(|e| e.into_response())?;
+    let Some(client) = client else { return Err(page(StatusCode::BAD_REQUEST, "unknown client_id")) };
+    // Errors go back to the client only once the redirect URI is known to be registered (RFC 6749 §4.1.2.1).
+    let Some(redirect_uri) = get("redirect_uri").filter(|r| client.config.redirect_uris.iter().any(|u| u == r)) else {
+        return Err(page(
+            StatusCode::BAD_REQUEST,
+            "redirect_uri is missing or not registered for this client (exact match)",
+        ));
+    };
+    let back = Back { redirect_uri, state: get("state"), issuer: &state.oidc.issuer };
+    if get("response_type") != Some("code") {
+        return Err(back.error("unsupported_response_type", "only response_type=code is supported"));
+    }
+    let scope = get("scope").unwrap_or_default();
+    if !scope.split(' ').any(|s| s == "openid") {
+        return Err(back.error("invalid_scope", "scope must include openid"));
+    }
+    let Some(challenge) = get("code_challenge") else {
+        return Err(
+            back.error("invalid_request", "PKCE is required: send code_challenge with code_challenge_method=S256")
+        );
+    };
+    if get("code_challenge_method") != Some("S256") || challenge.len() != 43 {
+        return Err(back.error("invalid_request", "code_challenge_method must be S256 (plain is refused)"));
+    }
+    let prompt = get("prompt").unwrap_or_default();
+    let max_age = match get("max_age").map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(v)) if v >= 0 => Some(v),
+        Some(_) => return Err(back.error("invalid_request", "max_age must be a non-negative integer")),
+    };
+    let now = hcpki_ca::time::now_unix();
+    let session = state.sessions.current(headers).await.map_err(unavailable)?.map(|(s, _)| s);
+    let login_after: i64 = get(LOGIN_AFTER).and_then(|v| v.parse().ok()).unwrap_or(0);
+    // After a login forced by prompt=login or max_age, the session must be that login (auth_time at or after
+    // the redirect); otherwise prompt=login refuses any session and max_age an older one (max_age=0 any, like
+    // prompt=login, whatever the clock's resolution). The RP checks
+    // auth_time in the ID token as well (OIDC Core §3.1.2.1).
+    let session = session.filter(|s| {
+        if login_after > 0 {
+            s.auth_time >= login_after
+        } else {
+            prompt.split(' ').all(|p| p != "login") && max_age.is_none_or(|m| m > 0 && now - s.auth_time <= m)
+        }
+    });
+    let Some(session) = session else {
+        if prompt.split(' ').any(|p| p == "none") {
+            return Err(back.error("login_required", "no session (or not fresh enough) and prompt=none"));
+        }
+        return Err(to_login(&params, now));
+    };
+    let tls_info = tls.as_ref().map(|t| t.0.as_ref());
+    let facility = match facility::for_request(state.store.as_ref(), tls_info, session.facility_id.as_ref())
+        .await
+        .map_err(unavailable)?
+    {
+        Ok(f) => f,
+        Err(reason) => return Err(page(StatusCode::FORBIDDEN, &reason)),
+    };
+    let Some(service) = state.services.get(&client.config.service) else {
+        tracing::error!(
+            client = client.id,
+            service = client.config.service,
+            "client names a service not in the services file"
+        );
+        return Err(back.error("server_error", "the client's service is not configured"));
+    };
+    let decision = policy::decide(&session.subject, facility.as_ref(), service);
+    let actor = format!("portal:{}", session.person_key);
+    let detail = json!({ "client": client.id, "service": service.id, "decision": decision.to_string(),
+        "facility": facility.as_ref().map(|f| f.id.to_string()) });
+    let claims = match decision {
+        Decision::Allow(claims) => claims,
+        Decision::Deny(reason) => {
+            portal::audit(&state.store, &actor, "oidc.authorize", &client.id, Outcome::Denied, detail).await;
+            return Err(back.error("access_denied", &reason.to_string()));
+        }
+    };
+    portal::audit(&state.store, &actor, "oidc.authorize", &client.id, Outcome::Ok, detail).await;
+    let level = session.subject.assurance(facility.as_ref());
+    let data = GrantData {
+        sub: state.secret.pairwise_sub(&client.sector(), &session.person_key),
+        claims: super::service_claims(&claims),
+        acr: level.acr().to_owned(),
+        amr: json!(session.subject.amr()),
+        auth_time: session.auth_time,
+        nonce: get("nonce").map(str::to_owned),
+        scope: scope.to_owned(),
+        code_challenge: challenge.to_owned(),
+        redirect_uri: redirect_uri.to_owned(),
+        sid: super::sid(&session.id_hash),
+    };
+    let code = issue_code(state, &client, &session.id_hash, &data, now).await.map_err(|e| e.into_response())?;
+    Ok(back.with(&[("code", &code)]))
+}
+
+/// Store a grant in state `code` and return the code (`<grant id>.<secret>`).
+async fn issue_code(
+    state: &PortalState,
+    client: &Client,
+    session_hash: &str,
+    data: &GrantData,
+    now: i64,
+) -> Result<String, OAuthError> {
+    let id = random_token(16)?;
+    let code = format!("{id}.{}", random_token(32)?);
+    let grant = GrantRecord {
+        id,
+        client_id: client.id.clone(),
+        session_hash: session_hash.to_owned(),
+        data: serde_json::to_string(data).map_err(OAuthError::server)?,
+        code_hash: Some(hash_secret(&code)),
+        refresh_hash: None,
+        state: "code".into(),
+        created_at: now,
+        expires_at: now + state.oidc.lifetimes.code,
+    };
+    state.store.oidc_create_grant(&grant).await.map_err(OAuthError::server)?;
+    Ok(code)
+}
+
+/// Send the browser to the login page, coming back here with `login_after` so a fresh login satisfies
+/// `prompt=login` and `max_age` without a loop.
+fn to_login(params: &HashMap<String, String>, now: i64) -> Response {
+    let mut query: Vec<(String, String)> =
+        params.iter().filter(|(k, _)| k.as_str() != LOGIN_AFTER).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let forced =
+        params.get("prompt").is_some_and(|p| p.split(' ').any(|x| x == "login")) || params.contains_key("max_age");
+    if forced {
+        query.push((LOGIN_AFTER.into(), now.to_string()));
+    }
+    let back = format!("/authorize?{}", encode(&query));
+    Redirect::to(&format!("/login?{}", encode(&[("return_to".into(), back)]))).into_response()
+}
+
+/// Where and how to answer the client.
+struct Back<'a> {
+    redirect_uri: &'a str,
+    state: Option<&'a str>,
+    issuer: &'a str,
+}
+
+impl Back<'_> {
+    fn error(&self, error: &str, description: &str) -> Response {
+        self.with(&[("error", error), ("error_description", description)])
+    }
+
+    /// Redirect with `params`, `state` and `iss` (RFC 9207).
+    fn with(&self, params: &[(&str, &str)]) -> Response {
+        let mut all: Vec<(String, String)> = params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        if let Some(s) = self.state {
+            all.push(("state".into(), s.to_owned()));
+        }
+        all.push(("iss".into(), self.issuer.to_owned()));
+        let sep = if self.redirect_uri.contains('?') { '&' } else { '?' };
+        Redirect::to(&format!("{}{sep}{}", self.redirect_uri, encode(&all))).into_response()
+    }
+}
+
+/// `application/x-www-form-urlencoded`.
+pub fn encode(pairs: &[(String, String)]) -> String {
+    pairs.iter().map(|(k, v)| format!("{}={}", percent(k), percent(v))).collect::<Vec<_>>().join("&")
+}
+
+/// RFC 3986 percent-encoding of everything but the unreserved characters.
+pub fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Response {
+    OAuthError::server(e).into_response()
+}
+
+/// `POST /par` (RFC 9126): a client-authenticated authorization request, kept briefly under a single-use
+/// `request_uri`.
+pub async fn par(
+    State(state): State<PortalState>,
+    tls: Option<Extension<Arc<TlsInfo>>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, OAuthError> {
+    let audiences = super::endpoints::audiences(&state.oidc, "/par");
+    let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
+    let client = client::authenticate(state.store.as_ref(), &Presented { form: &form, certificate, audiences }).await?;
+    if form.contains_key("request_uri") {
+        return Err(OAuthError::invalid_request("request_uri must not be pushed (RFC 9126 §2.1)"));
+    }
+    if !form.get("redirect_uri").is_some_and(|r| client.config.redirect_uris.contains(r)) {
+        return Err(OAuthError::invalid_request("redirect_uri is missing or not registered for this client"));
+    }
+    let mut params: HashMap<String, String> =
+        form.into_iter().filter(|(k, _)| !k.starts_with("client_assertion")).collect();
+    params.insert("client_id".into(), client.id.clone());
+    let key = random_token(32)?;
+    let now = hcpki_ca::time::now_unix();
+    let value = serde_json::to_string(&params).map_err(OAuthError::server)?;
+    state
+        .store
+        .oidc_once_put("par", &key, &value, now + state.oidc.lifetimes.par, now)
+        .await
+        .map_err(OAuthError::server)?;
+    let body = json!({ "request_uri": format!("{PAR_PREFIX}{key}"), "expires_in": state.oidc.lifetimes.par });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}

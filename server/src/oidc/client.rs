@@ -1,0 +1,246 @@
+//! Registered clients (the operator registers them: `hcpki oidc client add`) and client authentication at
+//! the token, introspection, revocation and PAR endpoints: `private_key_jwt` (RFC 7523 assertions),
+//! `tls_client_auth` and `self_signed_tls_client_auth` (RFC 8705 §2, on the mTLS listener only).
+
+use super::OAuthError;
+use super::jws::{self, Parsed};
+use hcpki_ca::store::Store;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// The assertion type of RFC 7523 §2.2.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Client assertions may live at most this long (exp − now); their jti is remembered until exp. One hour:
+/// the lifetime common client libraries (authlib, oauth4webapi's default is shorter) put in assertions.
+const MAX_ASSERTION_SECS: i64 = 3600;
+
+/// How a client authenticates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// A JWT signed with a key in the client's registered JWKS.
+    PrivateKeyJwt,
+    /// A client certificate issued by this CA, with the registered subject DN.
+    TlsClientAuth,
+    /// A (self-signed) client certificate whose key is in the client's registered JWKS.
+    SelfSignedTlsClientAuth,
+}
+
+impl AuthMethod {
+    /// The registered name (RFC 8414 / RFC 8705).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::TlsClientAuth => "tls_client_auth",
+            Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
+        }
+    }
+
+    /// Parse a registered name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::PrivateKeyJwt, Self::TlsClientAuth, Self::SelfSignedTlsClientAuth]
+            .into_iter()
+            .find(|m| m.as_str() == name)
+    }
+}
+
+/// What the operator registered for a client (`oidc_clients.data`).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// Exact redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Authentication method.
+    pub auth: AuthMethod,
+    /// Public keys (`private_key_jwt`, `self_signed_tls_client_auth`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Value>,
+    /// The certificate subject DN (`tls_client_auth`), as `hcpki cert show` prints it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_subject: Option<String>,
+    /// The services-file id whose policy and claims apply.
+    pub service: String,
+    /// Where RP-initiated logout may return.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where back-channel logout tokens go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+}
+
+/// A loaded client.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// `client_id`.
+    pub id: String,
+    /// Its registration.
+    pub config: ClientConfig,
+}
+
+impl Client {
+    /// The pairwise sector: the host of the first redirect URI (OIDC Core §8.1).
+    pub fn sector(&self) -> String {
+        self.config
+            .redirect_uris
+            .first()
+            .and_then(|u| u.split_once("://"))
+            .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(rest))
+            .map(|host| host.rsplit_once(':').map_or(host, |(h, _)| h).to_owned())
+            .unwrap_or_else(|| self.id.clone())
+    }
+}
+
+/// Load a client.
+pub async fn load(store: &dyn Store, id: &str) -> Result<Option<Client>, OAuthError> {
+    let Some(record) = store.oidc_client(id).await.map_err(OAuthError::server)? else { return Ok(None) };
+    let config: ClientConfig =
+        serde_json::from_str(&record.data).map_err(|e| OAuthError::server(format!("client {id}: {e}")))?;
+    Ok(Some(Client { id: record.id, config }))
+}
+
+/// The request's client credentials.
+#[derive(Debug)]
+pub struct Presented<'a> {
+    /// The form.
+    pub form: &'a HashMap<String, String>,
+    /// The TLS client certificate (mTLS listener only).
+    pub certificate: Option<&'a [u8]>,
+    /// Audiences the assertion may name: the endpoint URLs and the issuer.
+    pub audiences: Vec<String>,
+}
+
+/// Authenticate the client of a back-channel request.
+pub async fn authenticate(store: &dyn Store, presented: &Presented<'_>) -> Result<Client, OAuthError> {
+    let form = presented.form;
+    let assertion = form.get("client_assertion");
+    let claimed = match assertion {
+        Some(a) => Some(assertion_issuer(a)?),
+        None => form.get("client_id").cloned(),
+    };
+    let Some(client_id) = claimed else {
+        return Err(OAuthError::invalid_client("no client authentication: send a client_assertion or use mTLS"));
+    };
+    if let (Some(a), Some(form_id)) = (assertion.map(|_| &client_id), form.get("client_id"))
+        && a != form_id
+    {
+        return Err(OAuthError::invalid_client("client_id and the assertion's issuer differ"));
+    }
+    let client = load(store, &client_id).await?.ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
+    match (client.config.auth, assertion, presented.certificate) {
+        (AuthMethod::PrivateKeyJwt, Some(a), _) => {
+            if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER) {
+                return Err(OAuthError::invalid_client("client_assertion_type must be jwt-bearer (RFC 7523)"));
+            }
+            check_assertion(store, &client, a, &presented.audiences).await?;
+        }
+        (AuthMethod::TlsClientAuth, None, Some(cert)) => check_tls_subject(store, &client, cert).await?,
+        (AuthMethod::SelfSignedTlsClientAuth, None, Some(cert)) => check_self_signed(&client, cert)?,
+        (method, _, _) => {
+            return Err(OAuthError::invalid_client(format!(
+                "this client authenticates with {} (on the mTLS endpoints for certificate methods)",
+                method.as_str()
+            )));
+        }
+    }
+    Ok(client)
+}
+
+/// The unverified `iss` of an assertion, to find the client and its keys.
+fn assertion_issuer(assertion: &str) -> Result<String, OAuthError> {
+    let parsed = Parsed::parse(assertion).map_err(|e| OAuthError::invalid_client(e.to_string()))?;
+    parsed
+        .claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| OAuthError::invalid_client("the client assertion has no iss"))
+}
+
+/// RFC 7523 §3: signature by a registered key, iss = sub = client_id, aud names us, unexpired, short, and
+/// its jti never seen before.
+async fn check_assertion(
+    store: &dyn Store,
+    client: &Client,
+    assertion: &str,
+    audiences: &[String],
+) -> Result<(), OAuthError> {
+    let parsed = Parsed::parse(assertion).map_err(|e| OAuthError::invalid_client(e.to_string()))?;
+    let keys = client.config.jwks.as_ref().and_then(|j| j.get("keys")).and_then(Value::as_array);
+    let kid = parsed.header.get("kid").and_then(Value::as_str);
+    let verified = keys
+        .into_iter()
+        .flatten()
+        .filter(|k| kid.is_none() || k.get("kid").and_then(Value::as_str) == kid)
+        .any(|k| jws::verify_with(k, &parsed).is_ok());
+    if !verified {
+        return Err(OAuthError::invalid_client(
+            "the client assertion's signature does not verify with the registered keys",
+        ));
+    }
+    let c = &parsed.claims;
+    let text = |name: &str| c.get(name).and_then(Value::as_str);
+    if text("iss") != Some(&client.id) || text("sub") != Some(&client.id) {
+        return Err(OAuthError::invalid_client("the client assertion's iss and sub must both be the client_id"));
+    }
+    let aud_ok = match c.get("aud") {
+        Some(Value::String(a)) => audiences.contains(a),
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(|a| audiences.iter().any(|x| x == a)),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(OAuthError::invalid_client("the client assertion's aud must be the token endpoint or the issuer"));
+    }
+    let now = hcpki_ca::time::now_unix();
+    let exp = c
+        .get("exp")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| OAuthError::invalid_client("the client assertion has no exp"))?;
+    if exp <= now {
+        return Err(OAuthError::invalid_client("the client assertion has expired"));
+    }
+    if exp - now > MAX_ASSERTION_SECS {
+        return Err(OAuthError::invalid_client("the client assertion lives too long: exp at most one hour ahead"));
+    }
+    let jti = text("jti").ok_or_else(|| OAuthError::invalid_client("the client assertion has no jti"))?;
+    let fresh = store
+        // Length-prefixed, so no (client, jti) pair can collide with another; no NUL (PostgreSQL text refuses it).
+        .oidc_once_put("jti", &format!("{}:{}:{jti}", client.id.len(), client.id), "", exp, now)
+        .await
+        .map_err(OAuthError::server)?;
+    if !fresh {
+        return Err(OAuthError::invalid_client("the client assertion was used before (jti replay)"));
+    }
+    Ok(())
+}
+
+/// `tls_client_auth`: a certificate this CA issued (byte-identical record, still issued) whose subject DN is
+/// the registered one. The registry check stands in for path validation: only our own certificates count.
+async fn check_tls_subject(store: &dyn Store, client: &Client, der: &[u8]) -> Result<(), OAuthError> {
+    let cert = <x509_cert::Certificate as der::Decode>::from_der(der)
+        .map_err(|_| OAuthError::invalid_client("the client certificate does not decode"))?;
+    let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
+    let record = store.certificate(&serial).await.map_err(OAuthError::server)?;
+    let good = record.is_some_and(|r| {
+        r.der.as_deref() == Some(der)
+            && r.status == hcpki_ca::store::CertStatus::Issued
+            && r.not_after > hcpki_ca::time::now_unix()
+    });
+    let subject = cert.tbs_certificate().subject().to_string();
+    if !good || client.config.tls_subject.as_deref() != Some(subject.as_str()) {
+        return Err(OAuthError::invalid_client("the client certificate is not this client's (tls_client_auth)"));
+    }
+    Ok(())
+}
+
+/// `self_signed_tls_client_auth`: the certificate's key is one of the registered JWKs.
+fn check_self_signed(client: &Client, der: &[u8]) -> Result<(), OAuthError> {
+    let presented = jws::certificate_jwk(der).map(|k| jws::thumbprint(&k));
+    let keys = client.config.jwks.as_ref().and_then(|j| j.get("keys")).and_then(Value::as_array);
+    let known = keys.into_iter().flatten().any(|k| Some(jws::thumbprint(k)) == presented);
+    if presented.is_none() || !known {
+        return Err(OAuthError::invalid_client(
+            "the client certificate's key is not registered (self_signed_tls_client_auth)",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,267 @@
+//! Discovery, JWKS, userinfo, introspection (RFC 7662), revocation (RFC 7009) and RP-initiated logout.
+
+use super::client::{self, Presented};
+use super::{GrantData, OAuthError, Provider, hash_secret};
+use crate::portal::{self, PortalState};
+use axum::Json;
+use axum::extract::{Extension, Form, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_server::tls::TlsInfo;
+use hcpki_ca::audit::Outcome;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The audiences a client assertion sent to `path` may name: the issuer, the token endpoint (RFC 7523 §3;
+/// many clients use it for every endpoint) and the endpoint itself, on either listener.
+pub fn audiences(provider: &Provider, path: &str) -> Vec<String> {
+    let mut all = vec![provider.issuer.clone()];
+    for base in std::iter::once(&provider.issuer).chain(provider.mtls_base.as_ref()) {
+        all.push(format!("{base}/token"));
+        all.push(format!("{base}{path}"));
+    }
+    all
+}
+
+/// `GET /.well-known/openid-configuration`.
+pub async fn discovery(State(state): State<PortalState>) -> Json<Value> {
+    let p = &state.oidc;
+    let iss = &p.issuer;
+    let mut doc = json!({
+        "issuer": iss,
+        "authorization_endpoint": format!("{iss}/authorize"),
+        "token_endpoint": format!("{iss}/token"),
+        "userinfo_endpoint": format!("{iss}/userinfo"),
+        "jwks_uri": format!("{iss}/jwks"),
+        "introspection_endpoint": format!("{iss}/introspect"),
+        "revocation_endpoint": format!("{iss}/revoke"),
+        "pushed_authorization_request_endpoint": format!("{iss}/par"),
+        "end_session_endpoint": format!("{iss}/logout"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "scopes_supported": ["openid"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "name",
+            "hc_role", "facility_id", "facility_name", "facility_kind"],
+        "acr_values_supported": crate::policy::AssuranceLevel::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"],
+        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
+        "introspection_endpoint_auth_methods_supported": ["private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"],
+        "revocation_endpoint_auth_methods_supported": ["private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"],
+        "tls_client_certificate_bound_access_tokens": true,
+        "authorization_response_iss_parameter_supported": true,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "claims_parameter_supported": false,
+        "prompt_values_supported": ["none", "login"],
+    });
+    if let (Some(m), Some(map)) = (&p.mtls_base, doc.as_object_mut()) {
+        map.insert(
+            "mtls_endpoint_aliases".into(),
+            json!({
+                "token_endpoint": format!("{m}/token"),
+                "userinfo_endpoint": format!("{m}/userinfo"),
+                "introspection_endpoint": format!("{m}/introspect"),
+                "revocation_endpoint": format!("{m}/revoke"),
+                "pushed_authorization_request_endpoint": format!("{m}/par"),
+            }),
+        );
+    }
+    Json(doc)
+}
+
+/// `GET /jwks`.
+pub async fn jwks(State(state): State<PortalState>) -> Json<Value> {
+    Json(json!({ "keys": state.oidc.published.iter().map(|s| s.jwk.clone()).collect::<Vec<_>>() }))
+}
+
+/// `GET|POST /userinfo` with a bearer access token (RFC 6750 §2.1); a certificate-bound token only with its
+/// certificate.
+pub async fn userinfo(
+    State(state): State<PortalState>,
+    tls: Option<Extension<Arc<TlsInfo>>>,
+    headers: HeaderMap,
+) -> Result<Response, Response> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| bearer_error("invalid_request", "send the access token as Authorization: Bearer"))?;
+    let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
+    let Some((claims, grant)) = active_access_token(&state, token, certificate).await.map_err(|e| e.into_response())?
+    else {
+        return Err(bearer_error("invalid_token", "the access token is invalid, expired or revoked"));
+    };
+    let mut body = json!({ "sub": grant.sub });
+    if let (Some(map), Some(extra)) = (body.as_object_mut(), grant.claims.as_object()) {
+        map.extend(extra.clone());
+        map.insert("acr".into(), json!(grant.acr));
+        map.insert("auth_time".into(), json!(grant.auth_time));
+    }
+    let _ = claims;
+    Ok(Json(body).into_response())
+}
+
+fn bearer_error(error: &str, description: &str) -> Response {
+    let mut response =
+        (StatusCode::UNAUTHORIZED, Json(json!({ "error": error, "error_description": description }))).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&format!("Bearer error=\"{error}\"")) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    response
+}
+
+/// A valid access token's claims and its grant's data: our signature, `at+jwt`, unexpired, grant active, and
+/// for a bound token the same certificate.
+async fn active_access_token(
+    state: &PortalState,
+    token: &str,
+    certificate: Option<&[u8]>,
+) -> Result<Option<(Value, GrantData)>, OAuthError> {
+    let Ok((typ, claims)) = state.oidc.verify_own(token) else { return Ok(None) };
+    let now = hcpki_ca::time::now_unix();
+    if typ.as_deref() != Some("at+jwt") || claims.get("exp").and_then(Value::as_i64).is_none_or(|e| e <= now) {
+        return Ok(None);
+    }
+    if let Some(bound) = claims.pointer("/cnf/x5t#S256").and_then(Value::as_str)
+        && certificate.map(super::jws::sha256_b64).as_deref() != Some(bound)
+    {
+        return Ok(None);
+    }
+    let Some(gid) = claims.get("gid").and_then(Value::as_str) else { return Ok(None) };
+    match state.store.oidc_grant(gid).await.map_err(OAuthError::server)? {
+        Some(g) if g.state == "active" => Ok(Some((claims, GrantData::of(&g)?))),
+        _ => Ok(None),
+    }
+}
+
+/// `POST /introspect` (RFC 7662), client-authenticated; a client learns only about its own tokens.
+pub async fn introspect(
+    State(state): State<PortalState>,
+    tls: Option<Extension<Arc<TlsInfo>>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Json<Value>, OAuthError> {
+    let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
+    let presented = Presented { form: &form, certificate, audiences: audiences(&state.oidc, "/introspect") };
+    let client = client::authenticate(state.store.as_ref(), &presented).await?;
+    let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    let inactive = Json(json!({ "active": false }));
+    // The token's own certificate binding is not checked here: the caller is the client, asking about it.
+    if let Ok((Some(typ), claims)) = state.oidc.verify_own(token)
+        && typ == "at+jwt"
+    {
+        if claims.get("client_id").and_then(Value::as_str) != Some(&client.id) {
+            return Ok(inactive);
+        }
+        let gid = claims.get("gid").and_then(Value::as_str).unwrap_or_default();
+        let now = hcpki_ca::time::now_unix();
+        let live = claims.get("exp").and_then(Value::as_i64).is_some_and(|e| e > now);
+        let grant = state.store.oidc_grant(gid).await.map_err(OAuthError::server)?;
+        if !live || grant.is_none_or(|g| g.state != "active") {
+            return Ok(inactive);
+        }
+        let mut body = claims;
+        if let Some(map) = body.as_object_mut() {
+            map.insert("active".into(), json!(true));
+            map.insert("token_type".into(), json!("Bearer"));
+            map.remove("gid");
+        }
+        return Ok(Json(body));
+    }
+    if let Some((gid, _)) = token.split_once('.') {
+        let grant = state.store.oidc_grant(gid).await.map_err(OAuthError::server)?;
+        if let Some(g) = grant
+            && g.client_id == client.id
+            && g.state == "active"
+            && g.refresh_hash.as_deref() == Some(hash_secret(token).as_str())
+            && g.expires_at > hcpki_ca::time::now_unix()
+        {
+            let data = GrantData::of(&g)?;
+            return Ok(Json(json!({ "active": true, "token_type": "refresh_token", "client_id": client.id,
+                "sub": data.sub, "scope": data.scope, "exp": g.expires_at, "iss": state.oidc.issuer })));
+        }
+    }
+    Ok(inactive)
+}
+
+/// `POST /revoke` (RFC 7009): a refresh or access token revokes its grant (every token issued from it).
+/// Unknown tokens are answered 200 as well (§2.2).
+pub async fn revoke(
+    State(state): State<PortalState>,
+    tls: Option<Extension<Arc<TlsInfo>>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<StatusCode, OAuthError> {
+    let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
+    let presented = Presented { form: &form, certificate, audiences: audiences(&state.oidc, "/revoke") };
+    let client = client::authenticate(state.store.as_ref(), &presented).await?;
+    let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    let gid = match state.oidc.verify_own(token) {
+        Ok((_, claims)) => claims.get("gid").and_then(Value::as_str).map(str::to_owned),
+        Err(_) => token.split_once('.').map(|(g, _)| g.to_owned()),
+    };
+    if let Some(gid) = gid
+        && let Some(g) = state.store.oidc_grant(&gid).await.map_err(OAuthError::server)?
+        && g.client_id == client.id
+        && state.store.oidc_revoke_grant(&gid).await.map_err(OAuthError::server)?.is_some()
+    {
+        let detail = json!({ "grant": gid });
+        portal::audit(&state.store, &format!("oidc:{}", client.id), "oidc.revoke", &client.id, Outcome::Ok, detail)
+            .await;
+    }
+    Ok(StatusCode::OK)
+}
+
+/// `GET /logout` (RP-initiated logout 1.0): with a valid `id_token_hint` and a registered
+/// `post_logout_redirect_uri`, the session ends and the browser returns to the client; otherwise the user
+/// confirms on a form (a cross-site link alone never ends a session without proof from the client).
+pub async fn logout_get(
+    State(state): State<PortalState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let current = match state.sessions.current(&headers).await {
+        Ok(s) => s,
+        Err(e) => return OAuthError::server(e).into_response(),
+    };
+    let hint = query.get("id_token_hint").and_then(|t| state.oidc.verify_own(t).ok()).map(|(_, c)| c);
+    let aud = hint.as_ref().and_then(|c| c.get("aud")).and_then(Value::as_str).map(str::to_owned);
+    let target = match (&aud, query.get("post_logout_redirect_uri")) {
+        (Some(aud), Some(uri)) => match client::load(state.store.as_ref(), aud).await {
+            Ok(Some(c)) if c.config.post_logout_redirect_uris.contains(uri) => Some(uri.clone()),
+            Ok(_) => {
+                return portal::refused_page(
+                    StatusCode::BAD_REQUEST,
+                    "post_logout_redirect_uri is not registered for this client",
+                );
+            }
+            Err(e) => return e.into_response(),
+        },
+        _ => None,
+    };
+    let Some((session, csrf)) = current else {
+        return portal::signed_out(target.map(|t| with_state(&t, query.get("state"))).as_deref());
+    };
+    let sid = hint.as_ref().and_then(|c| c.get("sid")).and_then(Value::as_str);
+    let ours = super::sid(&session.id_hash);
+    if hint.is_none() || sid != Some(ours.as_str()) {
+        return portal::confirm_logout(&csrf);
+    }
+    portal::end_session(&state, &session).await;
+    portal::signed_out(target.map(|t| with_state(&t, query.get("state"))).as_deref())
+}
+
+fn with_state(uri: &str, state: Option<&String>) -> String {
+    match state {
+        Some(s) => {
+            let sep = if uri.contains('?') { '&' } else { '?' };
+            format!("{uri}{sep}{}", super::authorize::encode(&[("state".into(), s.clone())]))
+        }
+        None => uri.to_owned(),
+    }
+}

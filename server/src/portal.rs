@@ -1,0 +1,319 @@
+//! The SSO portal (issue #6, D24): its own HTTPS listener that requests (never requires) a facility PC
+//! certificate, SSO sessions, the password + TOTP login, the home page of the services a person may open,
+//! and the OpenID Connect provider's endpoints ([`crate::oidc`]).
+//!
+//! Card login (HPKI/JPKI) is built separately and starts sessions through [`session::Sessions::create`] the
+//! same way the password + TOTP login does.
+
+pub mod accounts;
+pub mod facility;
+pub mod listener;
+mod pages;
+pub mod secret;
+pub mod session;
+pub mod totp;
+
+use crate::oidc::{self, Provider};
+use crate::policy::{self, Services};
+use axum::Router;
+use axum::extract::{Extension, Form, Query, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_server::tls::TlsInfo;
+use hcpki_ca::audit::{AuditEvent, Outcome};
+use hcpki_ca::store::Store;
+use secret::PortalSecret;
+use serde_json::json;
+use session::{CredentialDetails, NewSession, Session, Sessions};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What every portal and OIDC handler may reach.
+#[derive(Clone, Debug)]
+pub struct PortalState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// SSO sessions.
+    pub sessions: Sessions,
+    /// The portal secret (CSRF tokens, pairwise subjects, sealed TOTP secrets).
+    pub secret: Arc<PortalSecret>,
+    /// The services file.
+    pub services: Arc<Services>,
+    /// The OIDC provider.
+    pub oidc: Arc<Provider>,
+}
+
+impl PortalState {
+    /// End every session card `card_id` logged in (the card agent's card-removed event): their grants are
+    /// revoked and their clients get back-channel logout tokens. Returns how many sessions ended.
+    #[allow(dead_code)] // the card agent's card-removed event calls this once card login is wired (issue #6)
+    pub async fn end_sessions_for_card(&self, card_id: &str) -> Result<usize, session::SessionError> {
+        let ended = self.sessions.end_sessions_for_card(card_id).await?;
+        for s in &ended {
+            self.after_session_end(s, "card-removed").await;
+        }
+        Ok(ended.len())
+    }
+
+    /// What follows every session end: grants revoked, back-channel logout, audit.
+    async fn after_session_end(&self, s: &Session, why: &str) {
+        oidc::backchannel::session_ended(&self.oidc, &s.id_hash).await;
+        audit(
+            &self.store,
+            &format!("portal:{}", s.person_key),
+            "portal.logout",
+            &s.person_key,
+            Outcome::Ok,
+            json!({ "reason": why }),
+        )
+        .await;
+    }
+}
+
+/// The portal listener's routes.
+pub fn routes(state: PortalState) -> Router {
+    let browser = Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", get(oidc::endpoints::logout_get).post(logout))
+        .route("/authorize", get(oidc::authorize::authorize))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf_guard));
+    Router::new()
+        .merge(browser)
+        .merge(back_channel())
+        .route("/.well-known/openid-configuration", get(oidc::endpoints::discovery))
+        .route("/jwks", get(oidc::endpoints::jwks))
+        .with_state(state)
+}
+
+/// The mTLS listener's routes (RFC 8705 §5 `mtls_endpoint_aliases`): only the back-channel endpoints.
+pub fn mtls_routes(state: PortalState) -> Router {
+    back_channel().with_state(state)
+}
+
+/// Endpoints clients call directly (client-authenticated or bearer; no cookies).
+fn back_channel() -> Router<PortalState> {
+    Router::new()
+        .route("/token", post(oidc::token::token))
+        .route("/par", post(oidc::authorize::par))
+        .route("/userinfo", get(oidc::endpoints::userinfo).post(oidc::endpoints::userinfo))
+        .route("/introspect", post(oidc::endpoints::introspect))
+        .route("/revoke", post(oidc::endpoints::revoke))
+}
+
+/// Cross-site request forgery guard of the browser endpoints: a POST whose `Sec-Fetch-Site` is not
+/// `same-origin`/`none`, or whose `Origin` is not the issuer's, is refused (forms carry a per-session token
+/// as well, checked by the handlers that act on a session).
+async fn csrf_guard(State(state): State<PortalState>, request: Request, next: Next) -> Response {
+    if request.method() == Method::POST {
+        let headers = request.headers();
+        let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let cross_site = site.is_some_and(|s| s != "same-origin" && s != "none");
+        let foreign = origin.is_some_and(|o| o != state.oidc.issuer);
+        if cross_site || foreign {
+            let detail = json!({ "origin": origin, "sec_fetch_site": site, "path": request.uri().path() });
+            audit(&state.store, "portal:anonymous", "portal.csrf", "-", Outcome::Denied, detail).await;
+            return pages::refused(StatusCode::FORBIDDEN, "cross-site request refused: use the portal's own pages");
+        }
+    }
+    next.run(request).await
+}
+
+/// Append an audit entry; a failure is logged (the request it records has happened either way).
+pub async fn audit(
+    store: &Arc<dyn Store>,
+    actor: &str,
+    action: &str,
+    target: &str,
+    outcome: Outcome,
+    detail: serde_json::Value,
+) {
+    let event =
+        AuditEvent { actor: actor.to_owned(), action: action.to_owned(), target: target.to_owned(), outcome, detail };
+    if let Err(e) = store.append_audit(&event).await {
+        tracing::error!(error = %e, action, "cannot write the audit entry");
+    }
+}
+
+/// Only local paths of the authorization endpoint (or `/`) are followed after login: no open redirect.
+fn safe_return(return_to: Option<&str>) -> String {
+    match return_to {
+        Some(r) if r.starts_with("/authorize?") && !r.contains("//") => r.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+type Tls = Option<Extension<Arc<TlsInfo>>>;
+
+async fn connection(state: &PortalState, tls: &Tls) -> Result<facility::Connection, Response> {
+    facility::of_connection(state.store.as_ref(), tls.as_ref().map(|t| t.0.as_ref())).await.map_err(unavailable)
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "portal request failed");
+    pages::refused(StatusCode::SERVICE_UNAVAILABLE, "the portal cannot answer now; try again shortly")
+}
+
+async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap) -> Response {
+    let (session, csrf) = match state.sessions.current(&headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            // No session: the login page, which also shows a refused facility's reason.
+            return Redirect::to("/login").into_response();
+        }
+        Err(e) => return unavailable(e),
+    };
+    let tls_info = tls.as_ref().map(|t| t.0.as_ref());
+    let facility = match facility::for_request(state.store.as_ref(), tls_info, session.facility_id.as_ref()).await {
+        Ok(Ok(f)) => f,
+        Ok(Err(reason)) => return pages::refused(StatusCode::FORBIDDEN, &reason),
+        Err(e) => return unavailable(e),
+    };
+    let visible = policy::visible_services(&session.subject, facility.as_ref(), &state.services);
+    pages::home(&session.subject, facility.as_ref(), &visible, &csrf)
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct LoginQuery {
+    return_to: Option<String>,
+}
+
+async fn login_page(State(state): State<PortalState>, tls: Tls, Query(q): Query<LoginQuery>) -> Response {
+    match connection(&state, &tls).await {
+        Ok(facility::Connection::Refused(reason)) => pages::refused(StatusCode::FORBIDDEN, &reason),
+        Ok(facility::Connection::Facility { context, .. }) => {
+            pages::login(Some(&context), &safe_return(q.return_to.as_deref()), None)
+        }
+        Ok(facility::Connection::None) => pages::login(None, &safe_return(q.return_to.as_deref()), None),
+        Err(r) => r,
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    totp: String,
+    return_to: Option<String>,
+}
+
+/// The password + TOTP login: always an explicit credential check, whatever session or connection exists.
+async fn login(State(state): State<PortalState>, tls: Tls, Form(form): Form<LoginForm>) -> Response {
+    let (facility, facility_certificate) = match connection(&state, &tls).await {
+        Ok(facility::Connection::Refused(reason)) => {
+            let detail = json!({ "credential": "password-totp", "reason": reason });
+            audit(
+                &state.store,
+                &format!("portal:pwd:{}", form.username),
+                "portal.login",
+                &form.username,
+                Outcome::Denied,
+                detail,
+            )
+            .await;
+            return pages::refused(StatusCode::FORBIDDEN, &reason);
+        }
+        Ok(facility::Connection::Facility { context, serial }) => (Some(context), Some(serial)),
+        Ok(facility::Connection::None) => (None, None),
+        Err(r) => return r,
+    };
+    let now = hcpki_ca::time::now_unix();
+    let return_to = safe_return(form.return_to.as_deref());
+    let checked =
+        accounts::check(state.store.as_ref(), &state.secret, &form.username, &form.password, &form.totp, now).await;
+    let actor = format!("portal:pwd:{}", form.username);
+    let facility_id = facility.as_ref().map(|f| f.id.to_string());
+    let (subject, person_key) = match checked {
+        Ok(Ok(found)) => found,
+        Ok(Err(reason)) => {
+            let detail = json!({ "credential": "password-totp", "reason": reason, "facility": facility_id });
+            audit(&state.store, &actor, "portal.login", &form.username, Outcome::Denied, detail).await;
+            return pages::login(facility.as_ref(), &return_to, Some("wrong user name, password or code"));
+        }
+        Err(e) => return unavailable(e),
+    };
+    let new = NewSession {
+        subject,
+        person_key,
+        facility,
+        credential: CredentialDetails {
+            method: "password-totp".into(),
+            card_id: None,
+            certificate: None,
+            facility_certificate,
+        },
+        auth_time: now,
+    };
+    let created = match state.sessions.create(new).await {
+        Ok(c) => c,
+        Err(e) => return unavailable(e),
+    };
+    let detail =
+        json!({ "credential": "password-totp", "facility": facility_id, "expires_at": created.session.expires_at });
+    audit(&state.store, &actor, "portal.login", &form.username, Outcome::Ok, detail).await;
+    let mut response = Redirect::to(&return_to).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&created.set_cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// The sign-out form's POST (CSRF token checked) and RP-initiated logout confirmed by the user.
+async fn logout(
+    State(state): State<PortalState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let (session, csrf) = match state.sessions.current(&headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return signed_out(None),
+        Err(e) => return unavailable(e),
+    };
+    if form.get("csrf") != Some(&csrf) {
+        let detail = json!({ "reason": "missing or wrong CSRF token" });
+        audit(&state.store, &format!("portal:{}", session.person_key), "portal.csrf", "-", Outcome::Denied, detail)
+            .await;
+        return pages::refused(StatusCode::FORBIDDEN, "the sign-out form is stale: reload the page and try again");
+    }
+    end_session(&state, &session).await;
+    signed_out(None)
+}
+
+/// End a session and everything that hangs on it.
+pub async fn end_session(state: &PortalState, session: &Session) {
+    match state.sessions.end(&session.id_hash).await {
+        Ok(Some(ended)) => state.after_session_end(&ended, "logout").await,
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "cannot end the session"),
+    }
+}
+
+/// The page after sign-out, with the cookie cleared; or a redirect to a registered post-logout URI.
+pub fn signed_out(redirect: Option<&str>) -> Response {
+    let mut response = match redirect {
+        Some(uri) => Redirect::to(uri).into_response(),
+        None => pages::page(StatusCode::OK, "hcpki portal: signed out", "<p>You are signed out.</p>"),
+    };
+    if let Ok(v) = header::HeaderValue::from_str(&session::clear_cookie()) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// The logout confirmation form (RP-initiated logout without a valid `id_token_hint`).
+pub fn confirm_logout(csrf: &str) -> Response {
+    let body = format!(
+        "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <button type=\"submit\">Sign out of every service</button></form>",
+        pages::esc(csrf)
+    );
+    pages::page(StatusCode::OK, "hcpki portal: sign out?", &body)
+}
+
+/// A page refusing the request.
+pub fn refused_page(status: StatusCode, reason: &str) -> Response {
+    pages::refused(status, reason)
+}

@@ -1,0 +1,129 @@
+//! Password + TOTP accounts (the `password-totp` assurance level, for staff without cards): argon2id
+//! password hashes, TOTP secrets sealed under the portal secret (D24).
+
+use super::secret::{PortalSecret, SecretError};
+use super::totp;
+use crate::policy::{HcRole, Subject};
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use hcpki_ca::store::{Actor, PortalUser, Store, StoreError};
+use zeroize::Zeroizing;
+
+/// A new account, and the secret for the authenticator app (shown once).
+#[derive(Debug)]
+pub struct Added {
+    /// The account.
+    pub user: PortalUser,
+    /// The raw TOTP secret.
+    pub totp_secret: Zeroizing<Vec<u8>>,
+}
+
+/// Make and store an account.
+pub async fn add(
+    store: &dyn Store,
+    secret: &PortalSecret,
+    username: &str,
+    display_name: &str,
+    role: Option<HcRole>,
+    password: &[u8],
+    actor: &Actor,
+) -> Result<Added, AccountError> {
+    if username.is_empty()
+        || username.len() > 64
+        || !username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-@".contains(&b))
+    {
+        return Err(AccountError::Name(username.to_owned()));
+    }
+    if password.len() < 12 {
+        return Err(AccountError::WeakPassword);
+    }
+    if store.portal_user(username).await?.is_some() {
+        return Err(AccountError::Exists(username.to_owned()));
+    }
+    let password_hash =
+        argon2::Argon2::default().hash_password(password).map_err(|e| AccountError::Hash(e.to_string()))?.to_string();
+    let totp_secret = hcpki_ca::keys::random_secret(totp::SECRET_LEN).map_err(|e| AccountError::Hash(e.to_string()))?;
+    let user = PortalUser {
+        username: username.to_owned(),
+        display_name: display_name.to_owned(),
+        hc_role: role.map(|r| r.code().to_owned()),
+        password_hash,
+        totp_secret: secret.seal(username, &totp_secret)?,
+        last_totp_step: 0,
+        created_by: actor.as_str().to_owned(),
+        created_at: hcpki_ca::time::now_unix(),
+        disabled_at: None,
+    };
+    store.portal_add_user(&user, actor).await?;
+    Ok(Added { user, totp_secret })
+}
+
+/// Check a password + TOTP login at `now`: the subject and the person key, or why not (for the audit log;
+/// the person sees one message whatever failed).
+pub async fn check(
+    store: &dyn Store,
+    secret: &PortalSecret,
+    username: &str,
+    password: &str,
+    code: &str,
+    now: i64,
+) -> Result<Result<(Subject, String), &'static str>, AccountError> {
+    let Some(user) = store.portal_user(username).await? else {
+        // Hash anyway, so an unknown name takes as long as a wrong password.
+        let _ = verify_password(DUMMY_HASH.to_owned(), password.to_owned()).await;
+        return Ok(Err("unknown user"));
+    };
+    if user.disabled_at.is_some() {
+        return Ok(Err("account disabled"));
+    }
+    if !verify_password(user.password_hash.clone(), password.to_owned()).await {
+        return Ok(Err("wrong password"));
+    }
+    let totp_secret = secret.open(&user.username, &user.totp_secret)?;
+    let Some(step) = totp::matching_step(&totp_secret, code, now) else { return Ok(Err("wrong TOTP code")) };
+    if !store.portal_use_totp_step(&user.username, step).await? {
+        return Ok(Err("TOTP code already used"));
+    }
+    let role = user.hc_role.as_deref().and_then(HcRole::from_code);
+    Ok(Ok((Subject::password_totp(user.display_name, role), format!("pwd:{}", user.username))))
+}
+
+/// A real argon2id hash of a random password: what unknown names are checked against.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Qm3i8ED0hIX2iUwhUO2l3zrQhK3aZ8SvbA8b3hHPy0Q";
+
+/// argon2 is slow on purpose: off the async threads.
+async fn verify_password(hash: String, password: String) -> bool {
+    let password = Zeroizing::new(password);
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Why an account could not be made or checked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccountError {
+    /// Bad login name.
+    #[error("user name {0:?}: use 1–64 of a-z 0-9 . _ - @")]
+    Name(String),
+    /// Too short a password.
+    #[error("the password must have at least 12 characters")]
+    WeakPassword,
+    /// Taken.
+    #[error("user {0} exists already: see `hcpki portal user list`")]
+    Exists(String),
+    /// Hashing or randomness failed.
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+    /// The sealed TOTP secret does not open.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

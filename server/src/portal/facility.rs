@@ -1,0 +1,76 @@
+//! The facility a portal request comes from: the verified facility PC certificate of the TLS connection
+//! (axum-server's `TlsInfo`, filled by the handshake's revocation-aware verifier; never a header), looked
+//! up in the registry.
+
+use crate::policy::FacilityContext;
+use axum_server::tls::TlsInfo;
+use hcpki_ca::FacilityId;
+use hcpki_ca::facility::FacilityState;
+use hcpki_ca::store::{CertStatus, Store, StoreError};
+
+/// What the connection says about the facility.
+#[derive(Clone, Debug)]
+pub enum Connection {
+    /// No client certificate: a login without facility context (lower assurance).
+    None,
+    /// A facility PC certificate of an active facility.
+    Facility {
+        /// The facility as the registry holds it.
+        context: FacilityContext,
+        /// The certificate's serial.
+        serial: String,
+    },
+    /// A certificate that must not be used here, with the reason to show.
+    Refused(String),
+}
+
+/// Look the connection's client certificate up.
+pub async fn of_connection(store: &dyn Store, tls: Option<&TlsInfo>) -> Result<Connection, StoreError> {
+    let Some(der) = tls.and_then(|t| t.peer_certificates.first()) else { return Ok(Connection::None) };
+    let Ok(cert) = <x509_cert::Certificate as der::Decode>::from_der(der) else {
+        return Ok(Connection::Refused("the facility certificate does not decode".into()));
+    };
+    let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
+    let record = match store.certificate(&serial).await? {
+        Some(r) if r.der.as_deref() == Some(der.as_ref()) && r.profile == "pc" => r,
+        _ => {
+            return Ok(Connection::Refused(format!(
+                "certificate {serial} is not a facility PC certificate of this CA"
+            )));
+        }
+    };
+    let Some(id) = record.facility.clone() else {
+        return Ok(Connection::Refused(format!("certificate {serial} names no facility")));
+    };
+    let Some(facility) = store.facility(&id).await? else {
+        return Ok(Connection::Refused(format!("facility {id} is not registered")));
+    };
+    // The facility's state first: a suspended facility's certificates are on hold, and "suspended" is what
+    // the person at the PC needs to hear.
+    if facility.state != FacilityState::Active {
+        return Ok(Connection::Refused(format!(
+            "facility {} ({}) is {}: sign-in from its PCs is refused until it is active again",
+            facility.id, facility.name, facility.state
+        )));
+    }
+    if record.status != CertStatus::Issued || record.not_after <= hcpki_ca::time::now_unix() {
+        return Ok(Connection::Refused(format!("this PC's certificate {serial} is revoked or expired")));
+    }
+    Ok(Connection::Facility { context: FacilityContext::from(&facility), serial })
+}
+
+/// The facility context of a request in a session that logged in at `session_facility`: that facility, as
+/// the registry holds it now, only while this connection still presents one of its PC certificates (a session
+/// cookie carried to another machine or a connection without a certificate loses the facility, and with it
+/// the facility assurance level). `Err` is a refusal to show (suspended facility, foreign certificate).
+pub async fn for_request(
+    store: &dyn Store,
+    tls: Option<&TlsInfo>,
+    session_facility: Option<&FacilityId>,
+) -> Result<Result<Option<FacilityContext>, String>, StoreError> {
+    Ok(match of_connection(store, tls).await? {
+        Connection::Refused(reason) => Err(reason),
+        Connection::Facility { context, .. } if Some(&context.id) == session_facility => Ok(Some(context)),
+        Connection::Facility { .. } | Connection::None => Ok(None),
+    })
+}

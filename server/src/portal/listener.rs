@@ -1,0 +1,146 @@
+//! The portal's listeners: the browser-facing one (same TLS policy as the main listener; it *requests* a
+//! client certificate from the facility PC CA only, so browsers offer only facility certificates), and,
+//! when configured, the mutual-TLS alias listener of the token endpoints (RFC 8705 §5), which takes a
+//! client certificate from any issuer: it serves only client-authenticated endpoints, where a certificate
+//! authenticates nothing until the client authentication layer matches it to a registered client.
+
+use super::PortalState;
+use super::secret::PortalSecret;
+use super::session::Sessions;
+use crate::config::{Loaded, PortalConfig};
+use crate::http::tls;
+use crate::oidc::{Lifetimes, Provider};
+use crate::policy::Services;
+use anyhow::{Context, Result};
+use hcpki_ca::keys::KeySource;
+use hcpki_ca::revocation::status::RevocationBoard;
+use hcpki_ca::{Authority, CaName};
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// Bound listeners with their TLS configurations and routes, ready to serve.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The portal listener.
+    pub portal: (TcpListener, ServerConfig),
+    /// The mTLS alias listener.
+    pub mtls: Option<(TcpListener, ServerConfig)>,
+    /// The state the routes serve.
+    pub state: PortalState,
+}
+
+/// Bind the portal listeners and build the provider.
+pub fn prepare(
+    cfg: &PortalConfig,
+    loaded: &Loaded,
+    authority: &Arc<Authority>,
+    chain: &[Vec<u8>],
+    server_key: Arc<dyn KeySource>,
+    board: Arc<RevocationBoard>,
+) -> Result<Prepared> {
+    let listener = TcpListener::bind(cfg.listen)
+        .with_context(|| format!("cannot listen for the portal on {}: pick another [portal] listen", cfg.listen))?;
+    let port = listener.local_addr()?.port();
+    let issuer = cfg.issuer.clone().unwrap_or_else(|| format!("https://localhost:{port}"));
+    let pc_ca = authority.ca_certificate(CaName::Pc)?;
+    let portal_tls = tls::server_config(chain, server_key, &[pc_ca], board)?;
+    let mtls = match cfg.mtls_listen {
+        Some(addr) => {
+            let l = TcpListener::bind(addr)
+                .with_context(|| format!("cannot listen for the portal's mTLS endpoints on {addr}"))?;
+            let mut config = ServerConfig::builder_with_provider(Arc::new(tls::provider()))
+                .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])?
+                .with_client_cert_verifier(Arc::new(AnyClientCertificate))
+                .with_cert_resolver(portal_tls.cert_resolver.clone());
+            config.alpn_protocols = portal_tls.alpn_protocols.clone();
+            Some((l, config))
+        }
+        None => None,
+    };
+    let mtls_base = match &mtls {
+        Some((l, _)) => {
+            let host = cfg.mtls_host.clone().unwrap_or_else(|| "localhost".into());
+            Some(format!("https://{host}:{}", l.local_addr()?.port()))
+        }
+        None => None,
+    };
+    let secret = Arc::new(PortalSecret::load_or_create(&loaded.dir.join(&cfg.secret_file))?);
+    let services = Arc::new(Services::load(&loaded.dir.join(&cfg.services))?);
+    let store = authority.store().clone();
+    let session_secs = i64::from(cfg.session_hours.clamp(1, 24 * 7)) * 3600;
+    let lifetimes = Lifetimes {
+        code: 60,
+        id_token: 300,
+        access_token: i64::from(cfg.access_token_secs.clamp(30, 3600)),
+        refresh_token: session_secs,
+        par: 60,
+    };
+    // A retired key stays published while an ID or access token it signed may be alive.
+    let longest = lifetimes.access_token.max(lifetimes.id_token);
+    let keys = crate::oidc::keys::load(authority, &loaded.dir, &loaded.key_context(), longest)?;
+    let oidc = Arc::new(Provider {
+        issuer,
+        mtls_base,
+        signer: keys.current,
+        published: keys.published,
+        store: store.clone(),
+        lifetimes,
+    });
+    let sessions = Sessions::new(store.clone(), secret.clone(), session_secs);
+    let state = PortalState { store, sessions, secret, services, oidc };
+    Ok(Prepared { portal: (listener, portal_tls), mtls, state })
+}
+
+/// Requests a certificate, accepts any that the client proves it holds (the handshake signature is
+/// verified); what it is worth is decided by client authentication (`oidc::client`).
+#[derive(Debug)]
+struct AnyClientCertificate;
+
+impl ClientCertVerifier for AnyClientCertificate {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &tls::provider().signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &tls::provider().signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        tls::provider().signature_verification_algorithms.supported_schemes()
+    }
+}

@@ -1,0 +1,147 @@
+//! The portal's server secret: 32 random bytes in a file (`[portal] secret_file`, made on first start, mode
+//! 0600), from which every symmetric key of the portal is derived by HMAC-SHA256 with a label. Replicas
+//! share the file, so sessions, sealed TOTP secrets and pairwise `sub` values agree across them (D24).
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::hmac;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use std::path::Path;
+use zeroize::Zeroizing;
+
+/// Length of the secret.
+const LEN: usize = 32;
+
+/// The loaded secret and the keys derived from it.
+pub struct PortalSecret {
+    csrf: hmac::Key,
+    pairwise: hmac::Key,
+    totp_seal: LessSafeKey,
+}
+
+impl std::fmt::Debug for PortalSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PortalSecret(..)")
+    }
+}
+
+impl PortalSecret {
+    /// Read the secret file, making it first when it does not exist.
+    pub fn load_or_create(path: &Path) -> Result<Self, SecretError> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => Zeroizing::new(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(path)?,
+            Err(source) => return Err(SecretError::Io { path: path.display().to_string(), source }),
+        };
+        if bytes.len() != LEN {
+            return Err(SecretError::Length(path.display().to_string()));
+        }
+        Self::from_bytes(&bytes)
+    }
+
+    fn from_bytes(secret: &[u8]) -> Result<Self, SecretError> {
+        let root = hmac::Key::new(hmac::HMAC_SHA256, secret);
+        let derive = |label: &str| Zeroizing::new(hmac::sign(&root, label.as_bytes()).as_ref().to_vec());
+        let seal = derive("hcpki portal totp-seal v1");
+        let totp_seal = UnboundKey::new(&AES_256_GCM, &seal)
+            .map(LessSafeKey::new)
+            .map_err(|_| SecretError::Crypto("AES-256-GCM key".into()))?;
+        Ok(Self {
+            csrf: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal csrf v1")),
+            pairwise: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal pairwise-sub v1")),
+            totp_seal,
+        })
+    }
+
+    /// The CSRF token of the session whose cookie id is `session_id`: derived, so nothing more is stored.
+    pub fn csrf_token(&self, session_id: &str) -> String {
+        B64.encode(hmac::sign(&self.csrf, session_id.as_bytes()))
+    }
+
+    /// The pairwise subject of `person_key` for sector `sector` (OIDC Core §8.1).
+    pub fn pairwise_sub(&self, sector: &str, person_key: &str) -> String {
+        let mut ctx = hmac::Context::with_key(&self.pairwise);
+        ctx.update(sector.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(person_key.as_bytes());
+        B64.encode(ctx.sign())
+    }
+
+    /// Seal a TOTP secret for storage, bound to the account name.
+    pub fn seal(&self, username: &str, plain: &[u8]) -> Result<String, SecretError> {
+        let nonce_bytes = hcpki_ca::keys::random_secret(12).map_err(|e| SecretError::Crypto(e.to_string()))?;
+        let mut nonce = [0u8; 12];
+        nonce.copy_from_slice(&nonce_bytes);
+        let mut buf = plain.to_vec();
+        self.totp_seal
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(username.as_bytes()), &mut buf)
+            .map_err(|_| SecretError::Crypto("sealing failed".into()))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&buf);
+        Ok(B64.encode(out))
+    }
+
+    /// Open a sealed TOTP secret.
+    pub fn open(&self, username: &str, sealed: &str) -> Result<Zeroizing<Vec<u8>>, SecretError> {
+        let raw = B64.decode(sealed).map_err(|_| SecretError::Sealed)?;
+        let (nonce, body) = raw.split_at_checked(12).ok_or(SecretError::Sealed)?;
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| SecretError::Sealed)?;
+        let mut buf = Zeroizing::new(body.to_vec());
+        let plain = self
+            .totp_seal
+            .open_in_place(nonce, Aad::from(username.as_bytes()), &mut buf)
+            .map_err(|_| SecretError::Sealed)?;
+        Ok(Zeroizing::new(plain.to_vec()))
+    }
+}
+
+fn create(path: &Path) -> Result<Zeroizing<Vec<u8>>, SecretError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let io = |source| SecretError::Io { path: path.display().to_string(), source };
+    let bytes = hcpki_ca::keys::random_secret(LEN).map_err(|e| SecretError::Crypto(e.to_string()))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io)?;
+    f.write_all(&bytes).map_err(io)?;
+    tracing::info!(path = %path.display(), "portal secret created");
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_round_trip_is_bound_to_the_name() {
+        let s = PortalSecret::from_bytes(&[7u8; LEN]).unwrap();
+        let sealed = s.seal("alice", b"12345678901234567890").unwrap();
+        assert_eq!(s.open("alice", &sealed).unwrap().as_slice(), b"12345678901234567890");
+        assert!(s.open("bob", &sealed).is_err());
+        assert_ne!(s.pairwise_sub("a.example", "p1"), s.pairwise_sub("b.example", "p1"));
+    }
+}
+
+/// Why the portal secret is unusable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecretError {
+    /// The file could not be read or made.
+    #[error("portal secret file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not 32 bytes.
+    #[error("portal secret file {0} is not 32 bytes: restore it from backup (replicas must share it)")]
+    Length(String),
+    /// A sealed value does not open: another secret file, or damaged data.
+    #[error("a sealed TOTP secret does not open with this portal secret: was secret_file replaced?")]
+    Sealed,
+    /// The crypto library failed.
+    #[error("cryptographic operation failed: {0}")]
+    Crypto(String),
+}

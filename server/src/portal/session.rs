@@ -1,0 +1,243 @@
+//! SSO sessions (D24): one login serves every relying service until it expires, the user logs out, or the
+//! card that logged in is removed.
+//!
+//! The browser holds a random 256-bit id in a `__Host-` cookie (Secure, HttpOnly, SameSite=Lax, Path=/);
+//! the database holds only its SHA-256, so a database reader cannot ride a session, and every replica sees
+//! every session. A session is only ever made by [`Sessions::create`] after an explicit credential check:
+//! a resumed TLS session, a facility certificate alone or a still-open connection never log anyone in.
+
+use super::secret::PortalSecret;
+use crate::policy::{FacilityContext, HcRole, Subject};
+use axum::http::HeaderMap;
+use axum::http::header;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hcpki_ca::FacilityId;
+use hcpki_ca::store::{SessionRecord, Store, StoreError};
+use std::sync::Arc;
+
+/// The session cookie. `__Host-`: only set over HTTPS, for this exact host, path `/` (RFC 6265bis §4.1.3.2).
+pub const COOKIE: &str = "__Host-hcpki-session";
+
+/// What a login proved, whichever way it happened (card or password + TOTP): the input of
+/// [`Sessions::create`].
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    /// Who logged in.
+    pub subject: Subject,
+    /// A stable identifier of the person across logins (pairwise `sub` values are derived from it): e.g.
+    /// `pwd:<username>`, or the card login's key (issuer + certificate subject identity).
+    pub person_key: String,
+    /// The facility of the connection, from its verified facility PC certificate, if any.
+    pub facility: Option<FacilityContext>,
+    /// How the credential was checked (audited and kept with the session).
+    pub credential: CredentialDetails,
+    /// When the credential was checked (Unix seconds): `auth_time`.
+    pub auth_time: i64,
+}
+
+/// The credential behind a session.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CredentialDetails {
+    /// `password-totp`, `hpki-card`, `jpki-card`.
+    pub method: String,
+    /// The card's identifier, for [`Sessions::end_sessions_for_card`] (card logins only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_id: Option<String>,
+    /// The login certificate's serial (hex) and issuer, for card logins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+    /// The facility PC certificate's serial on the connection, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facility_certificate: Option<String>,
+}
+
+/// A live session.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// SHA-256 (hex) of the cookie id; the key of grants made in this session.
+    pub id_hash: String,
+    /// The person.
+    pub person_key: String,
+    /// Who.
+    pub subject: Subject,
+    /// The facility at login (its current state is read from the registry at each decision).
+    pub facility_id: Option<FacilityId>,
+    /// How (kept for card logins' audit and the card-removal hook).
+    #[allow(dead_code)]
+    pub credential: CredentialDetails,
+    /// When the credential was checked.
+    pub auth_time: i64,
+    /// When the session ends by itself.
+    pub expires_at: i64,
+}
+
+/// A session just made: what to send the browser.
+#[derive(Debug)]
+pub struct Created {
+    /// The session.
+    pub session: Session,
+    /// The `Set-Cookie` header value.
+    pub set_cookie: String,
+    /// The session's CSRF token for forms (the card login page answers with it).
+    #[allow(dead_code)]
+    pub csrf: String,
+}
+
+/// The session store of the portal.
+#[derive(Clone, Debug)]
+pub struct Sessions {
+    store: Arc<dyn Store>,
+    secret: Arc<PortalSecret>,
+    lifetime_secs: i64,
+}
+
+impl Sessions {
+    /// Sessions in `store` lasting `lifetime_secs` unless ended.
+    pub fn new(store: Arc<dyn Store>, secret: Arc<PortalSecret>, lifetime_secs: i64) -> Self {
+        Self { store, secret, lifetime_secs }
+    }
+
+    /// Start a session for a login that has just been verified.
+    pub async fn create(&self, login: NewSession) -> Result<Created, SessionError> {
+        let raw = hcpki_ca::keys::random_secret(32).map_err(|e| SessionError::Random(e.to_string()))?;
+        let id = B64.encode(raw.as_slice());
+        let id_hash = hash_id(&id);
+        let now = hcpki_ca::time::now_unix();
+        let data = StoredData {
+            name: login.subject.name().to_owned(),
+            role: login.subject.role().map(|r| r.code().to_owned()),
+            credential: credential_name(&login.subject).to_owned(),
+            facility: login.facility.as_ref().map(|f| f.id.to_string()),
+            details: login.credential.clone(),
+        };
+        let record = SessionRecord {
+            id_hash: id_hash.clone(),
+            person_key: login.person_key.clone(),
+            card_id: login.credential.card_id.clone(),
+            data: serde_json::to_string(&data).map_err(|e| SessionError::Damaged(e.to_string()))?,
+            auth_time: login.auth_time,
+            created_at: now,
+            expires_at: now + self.lifetime_secs,
+            ended_at: None,
+        };
+        self.store.portal_create_session(&record).await?;
+        let set_cookie =
+            format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", self.lifetime_secs);
+        let csrf = self.secret.csrf_token(&id);
+        let session = Session {
+            id_hash,
+            person_key: login.person_key,
+            subject: login.subject,
+            facility_id: login.facility.map(|f| f.id),
+            credential: login.credential,
+            auth_time: login.auth_time,
+            expires_at: record.expires_at,
+        };
+        Ok(Created { session, set_cookie, csrf })
+    }
+
+    /// The live session the request's cookie names, with its CSRF token.
+    pub async fn current(&self, headers: &HeaderMap) -> Result<Option<(Session, String)>, SessionError> {
+        let Some(id) = cookie_value(headers, COOKIE) else { return Ok(None) };
+        let now = hcpki_ca::time::now_unix();
+        match self.store.portal_session(&hash_id(&id), now).await? {
+            Some(record) => Ok(Some((decode(record)?, self.secret.csrf_token(&id)))),
+            None => Ok(None),
+        }
+    }
+
+    /// End a session (logout); the session, if it was live.
+    pub async fn end(&self, id_hash: &str) -> Result<Option<Session>, SessionError> {
+        let now = hcpki_ca::time::now_unix();
+        self.store.portal_end_session(id_hash, now).await?.map(decode).transpose()
+    }
+
+    /// End every live session the card `card_id` logged in (the card agent's card-removed event).
+    #[allow(dead_code)] // called through PortalState::end_sessions_for_card once card login is wired
+    pub async fn end_sessions_for_card(&self, card_id: &str) -> Result<Vec<Session>, SessionError> {
+        let now = hcpki_ca::time::now_unix();
+        self.store.portal_end_card_sessions(card_id, now).await?.into_iter().map(decode).collect()
+    }
+}
+
+/// The `Set-Cookie` value that deletes the session cookie.
+pub fn clear_cookie() -> String {
+    format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn hash_id(id: &str) -> String {
+    hex::encode(crate::oidc::jws::sha256(id.as_bytes()))
+}
+
+fn credential_name(subject: &Subject) -> &'static str {
+    match subject.credential() {
+        crate::policy::Credential::Hpki => "hpki",
+        crate::policy::Credential::Jpki => "jpki",
+        crate::policy::Credential::PasswordTotp => "password-totp",
+    }
+}
+
+/// What `portal_sessions.data` holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredData {
+    name: String,
+    role: Option<String>,
+    credential: String,
+    facility: Option<String>,
+    details: CredentialDetails,
+}
+
+fn decode(record: SessionRecord) -> Result<Session, SessionError> {
+    let data: StoredData = serde_json::from_str(&record.data).map_err(|e| SessionError::Damaged(e.to_string()))?;
+    let role = match &data.role {
+        Some(code) => Some(HcRole::from_code(code).ok_or_else(|| SessionError::Damaged(format!("role {code}")))?),
+        None => None,
+    };
+    let subject = match data.credential.as_str() {
+        "hpki" => Subject::hpki(data.name, role),
+        "jpki" => Subject::jpki(data.name),
+        "password-totp" => Subject::password_totp(data.name, role),
+        other => return Err(SessionError::Damaged(format!("credential {other}"))),
+    };
+    let facility_id = match &data.facility {
+        Some(id) => Some(id.parse().map_err(|_| SessionError::Damaged(format!("facility {id}")))?),
+        None => None,
+    };
+    Ok(Session {
+        id_hash: record.id_hash,
+        person_key: record.person_key,
+        subject,
+        facility_id,
+        credential: data.details,
+        auth_time: record.auth_time,
+        expires_at: record.expires_at,
+    })
+}
+
+/// Why a session could not be made or read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No randomness.
+    #[error("cannot make a session id: {0}")]
+    Random(String),
+    /// A stored session does not decode.
+    #[error("stored session data is damaged: {0}")]
+    Damaged(String),
+}

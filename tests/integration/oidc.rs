@@ -1,0 +1,895 @@
+//! The SSO portal and OpenID Connect provider (issue #6) against independent peers: authlib
+//! (tests/peers/oidc_rp.py) runs the whole relying-party flow; curl and hand-made JWS here are our copy of
+//! the conformance checks that matter (reused code, redirect URI, PKCE, prompt=none, PAR, alg:none, expired
+//! and replayed client assertions, CSRF), each refused and audited. Login always goes through the
+//! password + TOTP form with a code computed here (RFC 6238), never a backdoor.
+
+use crate::fixtures::{Key, csr};
+use crate::harness::{Backend, Hcpki, describe, repo_root};
+use crate::serve::Served;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::Command;
+
+on_both_backends!(
+    authlib_relying_party,
+    conformance_refusals,
+    facility_context_and_policy,
+    mtls_bound_tokens_and_backchannel_logout,
+    openidconnect_relying_party,
+    signing_key_rotation,
+);
+
+const PASSWORD: &str = "correct horse battery";
+const SERVICES: &str = r#"version = 1
+[[service]]
+id = "wiki"
+name = "Staff wiki"
+roles = []
+facility_kinds = ["*"]
+min_assurance = "password-totp"
+claims = ["name", "facility_id", "acr", "amr"]
+
+[[service]]
+id = "emr"
+name = "EMR"
+roles = ["*"]
+facility_kinds = ["clinic", "hospital"]
+min_assurance = "card-pin-facility"
+claims = ["name", "hc_role"]
+"#;
+
+/// authlib drives discovery, login, code + PKCE with private_key_jwt, ID token validation, userinfo,
+/// introspection, refresh rotation and reuse, revocation and logout; every step is audited.
+fn authlib_relying_party(b: Backend) {
+    let p = Portal::start(b);
+    let out = Command::new(tools().join("bin/python"))
+        .arg(repo_root().join("tests/peers/oidc_rp.py"))
+        .args(["flow", "--issuer", &p.issuer, "--ca", p.chain.to_str().unwrap(), "--client-id", "rp1"])
+        .args(["--key", p.rp_dir.join("key.pem").to_str().unwrap(), "--redirect-uri", REDIRECT])
+        .args(["--post-logout", POST_LOGOUT, "--username", "alice", "--password-file"])
+        .arg(p.h.path("password"))
+        .args(["--totp-secret", &p.totp_secret])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "authlib relying party\n{}", describe(&out));
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["id_token"]["name"], "Alice Staff");
+    let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
+    for action in ["\"portal.login\"", "\"oidc.authorize\"", "\"portal.logout\"", "\"oidc.revoke\""] {
+        assert!(audit.contains(action), "no {action} audit entry\n{audit}");
+    }
+    assert!(audit.contains("authorization code reused") && audit.contains("refresh token reused"), "{audit}");
+    p.h.ok(&["audit", "verify"]);
+}
+
+/// Each refusal of the conformance list: status, OAuth error, and nothing issued.
+fn conformance_refusals(b: Backend) {
+    let p = Portal::start(b);
+    let authz =
+        |extra: &str| format!("/authorize?response_type=code&client_id=rp1&scope=openid&state=s1&nonce=n1{extra}");
+    let good_pkce = format!("&code_challenge={}&code_challenge_method=S256", challenge("v".repeat(50).as_str()));
+    let redirect = format!("&redirect_uri={}", enc(REDIRECT));
+
+    // prompt=none without a session → login_required at the client, no login page.
+    let r = p.get(&authz(&format!("{redirect}{good_pkce}&prompt=none")));
+    assert_eq!(param(&r.location, "error").as_deref(), Some("login_required"), "{r:?}");
+    // Unregistered redirect URI: an error page here, never a redirect there.
+    let r = p.get(&authz(&format!("&redirect_uri={}{good_pkce}", enc("http://127.0.0.1:9/evil"))));
+    assert_eq!((r.status, r.location.as_str()), (400, ""), "{r:?}");
+    // PKCE missing or plain.
+    let r = p.get(&authz(&redirect));
+    assert_eq!(param(&r.location, "error").as_deref(), Some("invalid_request"), "{r:?}");
+    let r = p.get(&authz(&format!("{redirect}&code_challenge={}&code_challenge_method=plain", "v".repeat(50))));
+    assert_eq!(param(&r.location, "error").as_deref(), Some("invalid_request"), "{r:?}");
+
+    // CSRF: a login POST from another origin is refused and audited.
+    let r = p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), Some("https://evil.example"));
+    assert_eq!(r.status, 403, "{r:?}");
+    // A wrong code is refused; the right one logs in once; the same code again is a replay.
+    let r = p.login("alice", PASSWORD, "000000", None);
+    assert_eq!(r.status, 401, "{r:?}");
+    let code = totp(&p.totp_secret, 0);
+    let r = p.login("alice", PASSWORD, &code, None);
+    assert_eq!(r.status, 303, "{r:?}");
+    let replay = Portal { jar: p.h.path("other-jar"), ..p.clone_view() };
+    assert_eq!(replay.login("alice", PASSWORD, &code, None).status, 401, "TOTP code replay accepted");
+
+    // Logged in: a code; the wrong verifier, then the right one, then the code again.
+    let verifier = "w".repeat(60);
+    let r = p.get(&authz(&format!("{redirect}&code_challenge={}&code_challenge_method=S256", challenge(&verifier))));
+    let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
+    assert_eq!(param(&r.location, "nonce"), None);
+    let rp = Rp::load(&p);
+    let t = p.token(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &"x".repeat(60)),
+        ],
+        &rp.assertion(&p, 60, None),
+    );
+    assert_eq!(t["error"], "invalid_grant", "{t}");
+    let t = p.token(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+        &rp.assertion(&p, 60, None),
+    );
+    assert!(t["id_token"].is_string(), "{t}");
+    let t = p.token(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+        &rp.assertion(&p, 60, None),
+    );
+    assert_eq!(t["error"], "invalid_grant", "reused code: {t}");
+
+    // Client assertions: alg none, HS256, expired, replayed jti, wrong audience.
+    let form = [("grant_type", "refresh_token"), ("refresh_token", "x.y")];
+    let none = format!("{}.{}.", B64.encode(r#"{"alg":"none"}"#), B64.encode(rp.claims(&p, 60, None).to_string()));
+    assert_eq!(p.token(&form, &none)["error"], "invalid_client");
+    let hs = format!("{}.{}.c2ln", B64.encode(r#"{"alg":"HS256"}"#), B64.encode(rp.claims(&p, 60, None).to_string()));
+    assert_eq!(p.token(&form, &hs)["error"], "invalid_client");
+    let expired = rp.assertion(&p, -10, None);
+    assert!(p.token(&form, &expired)["error_description"].as_str().unwrap().contains("expired"));
+    let once = rp.assertion(&p, 60, None);
+    assert_eq!(p.token(&form, &once)["error"], "invalid_grant", "a fresh assertion authenticates");
+    assert!(p.token(&form, &once)["error_description"].as_str().unwrap().contains("jti replay"));
+    let elsewhere = rp.assertion(&p, 60, Some("https://other.example/token"));
+    assert_eq!(p.token(&form, &elsewhere)["error"], "invalid_client");
+
+    // PAR: pushed once, used once; a made-up request_uri is refused.
+    let par = p.post_form(
+        "/par",
+        &[
+            ("response_type", "code"),
+            ("client_id", "rp1"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("state", "p1"),
+            ("code_challenge", &challenge(&verifier)),
+            ("code_challenge_method", "S256"),
+        ],
+        &rp.assertion(&p, 60, None),
+    );
+    let uri = par["request_uri"].as_str().unwrap_or_else(|| panic!("PAR: {par}")).to_owned();
+    let r = p.get(&format!("/authorize?client_id=rp1&request_uri={}", enc(&uri)));
+    assert!(param(&r.location, "code").is_some() && param(&r.location, "state").as_deref() == Some("p1"), "{r:?}");
+    let r = p.get(&format!("/authorize?client_id=rp1&request_uri={}", enc(&uri)));
+    assert_eq!(r.status, 400, "request_uri reused: {r:?}");
+
+    // prompt=login and max_age=0 with a live session: back to the login form; a fresh login (the next TOTP
+    // step: this one's code is spent) satisfies prompt=login without a loop.
+    let mut back = String::new();
+    for forcing in ["&max_age=0", "&prompt=login"] {
+        let r = p.get(&authz(&format!("{redirect}{good_pkce}{forcing}")));
+        back = param(&r.location, "return_to").unwrap_or_else(|| panic!("{forcing} did not ask for a login: {r:?}"));
+        assert!(back.contains("login_after="), "{back}");
+    }
+    let fresh = Portal { jar: p.h.path("fresh-jar"), ..p.clone_view() };
+    assert_eq!(fresh.login("alice", PASSWORD, &totp(&p.totp_secret, 1), None).status, 303);
+    let r = fresh.get(&back);
+    assert!(param(&r.location, "code").is_some(), "after the fresh login: {r:?}");
+
+    let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
+    assert!(
+        audit.contains("\"portal.csrf\"")
+            && audit.contains("wrong TOTP code")
+            && audit.contains("TOTP code already used"),
+        "{audit}"
+    );
+    p.h.ok(&["audit", "verify"]);
+}
+
+/// The facility PC certificate on the portal connection gives the facility claims; the EMR (card only)
+/// is refused with access_denied for a password login; a suspended facility's PC gets a refusal page.
+fn facility_context_and_policy(b: Backend) {
+    let p = Portal::start(b);
+    let facility = p.h.approved_facility("Clinic A");
+    let req = csr(p.h.scratch(), "pc1", Key::P256, "pc1");
+    let cert = p.h.path("pc1.pem");
+    p.h.ok(&[
+        "issue",
+        "--profile",
+        "pc",
+        "--facility",
+        &facility,
+        "--csr",
+        req.to_str().unwrap(),
+        "--out",
+        cert.to_str().unwrap(),
+    ]);
+    let pc = Portal { client_cert: Some((cert, p.h.path("pc1-p256.key"))), ..p.clone_view() };
+    let page = pc.get("/login");
+    assert!(page.status == 200 && page.body.contains(&facility) && page.body.contains("Clinic A"), "{page:?}");
+    assert_eq!(pc.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    let home = pc.get("/");
+    assert!(home.body.contains("data-service=\"wiki\"") && !home.body.contains("data-service=\"emr\""), "{home:?}");
+    let verifier = "z".repeat(60);
+    let q = |client: &str, uri: &str| {
+        format!(
+            "/authorize?response_type=code&client_id={client}&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
+            enc(uri),
+            challenge(&verifier)
+        )
+    };
+    let r = pc.get(&q("emr", "http://127.0.0.1:9/emr"));
+    assert_eq!(param(&r.location, "error").as_deref(), Some("access_denied"), "{r:?}");
+    let r = pc.get(&q("rp1", REDIRECT));
+    let code = param(&r.location, "code").unwrap();
+    let rp = Rp::load(&p);
+    let t = p.token(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+        &rp.assertion(&p, 60, None),
+    );
+    let id_token = t["id_token"].as_str().unwrap_or_else(|| panic!("token: {t}"));
+    let claims: Value = serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert_eq!(claims["facility_id"], facility.as_str(), "{claims}");
+    // The same session cookie on a connection without the facility certificate loses the facility.
+    let r = p.get(&q("rp1", REDIRECT));
+    let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
+    let t = p.token(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+        &rp.assertion(&p, 60, None),
+    );
+    let id_token = t["id_token"].as_str().unwrap_or_else(|| panic!("token: {t}"));
+    let claims: Value = serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert!(claims.get("facility_id").is_none(), "facility claimed without its certificate: {claims}");
+    p.h.ok(&["facility", "suspend", &facility, "--reason", "audit"]);
+    let page = pc.get("/login");
+    assert!(page.status == 403 && page.body.contains("suspended"), "{page:?}");
+    let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
+    assert!(audit.contains("denied: the service requires a healthcare qualification"), "{audit}");
+}
+
+/// A client authenticating with a self-signed certificate on the mTLS listener gets certificate-bound
+/// access tokens (RFC 8705): userinfo refuses them without that certificate. Signing out ends the session
+/// and POSTs a logout token to the client's back-channel URI (received here).
+fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
+    let logout_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let bcl = format!("http://127.0.0.1:{}/bcl", logout_listener.local_addr().unwrap().port());
+    let p = Portal::start_with(b, "mtls_listen = \"127.0.0.1:0\"\n", |h| {
+        let jwks = h.path("rp/jwks.json");
+        h.ok(&[
+            "oidc",
+            "client",
+            "add",
+            "--id",
+            "svc",
+            "--redirect-uri",
+            REDIRECT,
+            "--auth",
+            "self_signed_tls_client_auth",
+            "--jwks-file",
+            jwks.to_str().unwrap(),
+            "--service",
+            "wiki",
+            "--backchannel-logout-uri",
+            &bcl,
+        ]);
+    });
+    // The client's self-signed certificate over its registered key, and a stranger's.
+    let cert = p.h.path("svc.pem");
+    let key = p.rp_dir.join("key.pem");
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).output().unwrap();
+        assert!(out.status.success(), "{}", describe(&out));
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-key",
+        key.to_str().unwrap(),
+        "-subj",
+        "/CN=svc",
+        "-days",
+        "1",
+        "-out",
+        cert.to_str().unwrap(),
+    ]);
+    let (other_cert, other_key) = (p.h.path("other.pem"), p.h.path("other.key"));
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=svc",
+        "-days",
+        "1",
+        "-keyout",
+        other_key.to_str().unwrap(),
+        "-out",
+        other_cert.to_str().unwrap(),
+    ]);
+    let mtls = p.mtls_base.clone().unwrap();
+    let mtls_port: u16 = mtls.rsplit(':').next().unwrap().parse().unwrap();
+    let discovery: Value = serde_json::from_str(&p.get("/.well-known/openid-configuration").body).unwrap();
+    assert_eq!(discovery["mtls_endpoint_aliases"]["token_endpoint"], format!("{mtls}/token"));
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    let verifier = "m".repeat(60);
+    let authorize = format!(
+        "/authorize?response_type=code&client_id=svc&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
+        enc(REDIRECT),
+        challenge(&verifier)
+    );
+    let code = param(&p.get(&authorize).location, "code").unwrap();
+    let on_mtls = |cert: &PathBuf, key: &PathBuf, args: &[&str]| -> Reply {
+        let view = Portal { client_cert: Some((cert.clone(), key.clone())), port: mtls_port, ..p.clone_view() };
+        view.curl(args)
+    };
+    let form = |pairs: &[(&str, &str)]| -> Vec<String> {
+        pairs.iter().flat_map(|(k, v)| ["--data-urlencode".to_owned(), format!("{k}={v}")]).collect()
+    };
+    let exchange = form(&[
+        ("client_id", "svc"),
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", &verifier),
+    ]);
+    let mut args: Vec<String> = exchange.clone();
+    args.push(format!("{mtls}/token"));
+    let refused = on_mtls(&other_cert, &other_key, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(refused.status, 401, "a stranger's certificate authenticated: {refused:?}");
+    let t = on_mtls(&cert, &key, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let t: Value = serde_json::from_str(&t.body).unwrap_or_else(|_| panic!("{t:?}"));
+    let at = t["access_token"].as_str().unwrap_or_else(|| panic!("{t}"));
+    let claims: Value = serde_json::from_slice(&B64.decode(at.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let der = pem_to_der(&std::fs::read_to_string(&cert).unwrap());
+    assert_eq!(claims["cnf"]["x5t#S256"], challenge_bytes(&der), "{claims}");
+    let bearer = format!("Authorization: Bearer {at}");
+    assert_eq!(
+        p.curl(&["-H", &bearer, &format!("{}/userinfo", p.issuer)]).status,
+        401,
+        "bound token used without its certificate"
+    );
+    assert_eq!(on_mtls(&other_cert, &other_key, &["-H", &bearer, &format!("{mtls}/userinfo")]).status, 401);
+    assert_eq!(on_mtls(&cert, &key, &["-H", &bearer, &format!("{mtls}/userinfo")]).status, 200);
+
+    // tls_client_auth: a PC certificate this CA issued, registered by subject DN (while serving: clients are
+    // read per request). A bogus refresh token shows authentication passed (invalid_grant, not invalid_client).
+    let facility = p.h.approved_facility("Clinic M");
+    let req = csr(p.h.scratch(), "pcm", Key::P256, "pcm");
+    let pc = p.h.path("pcm.pem");
+    p.h.ok(&[
+        "issue",
+        "--profile",
+        "pc",
+        "--facility",
+        &facility,
+        "--csr",
+        req.to_str().unwrap(),
+        "--out",
+        pc.to_str().unwrap(),
+    ]);
+    let listed: Value = serde_json::from_str(&p.h.cert_list(Some(&facility))[0]).unwrap();
+    let subject = listed["subject"].as_str().unwrap_or_else(|| panic!("{listed}"));
+    p.h.ok(&[
+        "oidc",
+        "client",
+        "add",
+        "--id",
+        "tlsc",
+        "--redirect-uri",
+        REDIRECT,
+        "--auth",
+        "tls_client_auth",
+        "--tls-subject",
+        subject,
+        "--service",
+        "wiki",
+    ]);
+    let bogus = form(&[("client_id", "tlsc"), ("grant_type", "refresh_token"), ("refresh_token", "x.y")]);
+    let mut args = bogus.clone();
+    args.push(format!("{mtls}/token"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = on_mtls(&pc, &p.h.path("pcm-p256.key"), &args);
+    assert!(r.status == 400 && r.body.contains("invalid_grant"), "tls_client_auth with the PC certificate: {r:?}");
+    let r = on_mtls(&other_cert, &other_key, &args);
+    assert!(
+        r.status == 401 && r.body.contains("invalid_client"),
+        "tls_client_auth with a stranger's certificate: {r:?}"
+    );
+
+    // Sign out with the home page's form: the client gets a logout token.
+    let home = p.get("/");
+    let csrf = home.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let receiver = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut conn, _) = logout_listener.accept().unwrap();
+        let mut buf = vec![0u8; 16384];
+        let mut got = Vec::new();
+        // Until the body named by Content-Length is in.
+        let complete = |got: &[u8]| {
+            let text = String::from_utf8_lossy(got);
+            let Some((head, body)) = text.split_once("\r\n\r\n") else { return false };
+            let len = head.lines().find_map(|l| {
+                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap())
+            });
+            len.is_some_and(|n| body.len() >= n)
+        };
+        while !complete(&got) {
+            let n = conn.read(&mut buf).unwrap();
+            assert!(n > 0, "the logout POST ended early: {}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&buf[..n]);
+        }
+        conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap();
+        String::from_utf8(got).unwrap()
+    });
+    let out = p.curl(&[
+        "-H",
+        &format!("Origin: {}", p.issuer),
+        "--data-urlencode",
+        &format!("csrf={csrf}"),
+        &format!("{}/logout", p.issuer),
+    ]);
+    assert_eq!(out.status, 200, "{out:?}");
+    let request = receiver.join().unwrap();
+    let token = request.split("logout_token=").nth(1).unwrap().trim();
+    let logout: Value = serde_json::from_slice(&B64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert_eq!(logout["aud"], "svc", "{logout}");
+    assert!(logout["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object(), "{logout}");
+    assert_eq!(
+        on_mtls(&cert, &key, &["-H", &bearer, &format!("{mtls}/userinfo")]).status,
+        401,
+        "token alive after logout"
+    );
+}
+
+/// The Rust `openidconnect` crate (4.1) as a second, independent relying party: discovery (with the JWKS),
+/// the code flow with PKCE, and ID token verification (signature, iss, aud, exp, nonce) by its own verifier.
+/// It has no private_key_jwt, so the assertion travels as extra token-request parameters.
+fn openidconnect_relying_party(b: Backend) {
+    use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+    use openidconnect::{
+        AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl,
+        TokenResponse,
+    };
+    let p = Portal::start(b);
+    let http = |request: openidconnect::HttpRequest| curl_http(&p, request);
+    let metadata = CoreProviderMetadata::discover(&IssuerUrl::new(p.issuer.clone()).unwrap(), &http).unwrap();
+    let client = CoreClient::from_provider_metadata(metadata, ClientId::new("rp1".into()), None)
+        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state, nonce) = client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .set_pkce_challenge(challenge)
+        .url();
+    let r = p.curl(&[url.as_str()]);
+    assert!(r.location.contains("/login"), "{r:?}");
+    let back = param(&r.location, "return_to").unwrap();
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    let r = p.get(&back);
+    assert_eq!(param(&r.location, "state").as_deref(), Some(state.secret().as_str()), "{r:?}");
+    let code = param(&r.location, "code").unwrap();
+    let rp = Rp::load(&p);
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .add_extra_param("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        .add_extra_param("client_assertion", rp.assertion(&p, 60, None))
+        .request(&http)
+        .unwrap();
+    let id_token = tokens.id_token().expect("an ID token");
+    let claims = id_token.claims(&client.id_token_verifier(), &nonce).unwrap();
+    assert_eq!(claims.issuer().as_str(), p.issuer);
+    assert!(claims.auth_time().is_some());
+    assert!(!tokens.access_token().secret().is_empty());
+    // The same verifier refuses the token for another nonce.
+    assert!(id_token.claims(&client.id_token_verifier(), &Nonce::new("other".into())).is_err());
+}
+
+/// `hcpki oidc rotate-key` makes a new signing key; a restarted server (here a second replica on the same
+/// directory and database) publishes it first and keeps the old one while its tokens may be alive.
+fn signing_key_rotation(b: Backend) {
+    let p = Portal::start(b);
+    let jwks: Value = serde_json::from_str(&p.get("/jwks").body).unwrap();
+    let old = jwks["keys"][0]["kid"].as_str().unwrap().to_owned();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1, "{jwks}");
+    let out = p.h.ok(&["oidc", "rotate-key"]);
+    assert!(out.contains("generation 1"), "{out}");
+    let restarted = Served::start(&p.h, &[]);
+    let issuer =
+        restarted.listening.split(" and portal ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let port = issuer.rsplit(':').next().unwrap().parse().unwrap();
+    let q = Portal { issuer, port, _server: Some(std::rc::Rc::new(restarted)), ..p.clone_view() };
+    let jwks: Value = serde_json::from_str(&q.get("/jwks").body).unwrap();
+    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    assert_eq!(kids.len(), 2, "{jwks}");
+    assert_ne!(kids[0], old, "the new key must be first (current)");
+    assert_eq!(kids[1], old, "the retired key must stay published");
+    assert!(p.h.ok(&["audit", "list", "--limit", "1000"]).contains("\"oidc.key.rotate\""));
+}
+
+/// openidconnect's HTTP client, through curl (the crate is built without reqwest).
+fn curl_http(p: &Portal, request: openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, std::io::Error> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (head, body) = (p.h.path(&format!("head-{id}")), p.h.path(&format!("resp-{id}")));
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "--cacert", p.chain.to_str().unwrap(), "--resolve", &format!("localhost:{}:127.0.0.1", p.port)]);
+    cmd.args(["-X", request.method().as_str(), "-D", head.to_str().unwrap(), "-o", body.to_str().unwrap()]);
+    for (k, v) in request.headers() {
+        cmd.arg("-H").arg(format!("{}: {}", k, v.to_str().unwrap()));
+    }
+    if !request.body().is_empty() {
+        let req_body = p.h.path(&format!("req-{id}"));
+        std::fs::write(&req_body, request.body())?;
+        cmd.arg("--data-binary").arg(format!("@{}", req_body.display()));
+    }
+    let out = cmd.arg(request.uri().to_string()).output()?;
+    assert!(out.status.success(), "{}", describe(&out));
+    let head = std::fs::read_to_string(head)?;
+    let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let mut response = openidconnect::http::Response::builder().status(status);
+    for line in head.lines().skip(1).filter_map(|l| l.split_once(':')) {
+        response = response.header(line.0.trim(), line.1.trim());
+    }
+    Ok(response.body(std::fs::read(body)?).unwrap())
+}
+
+fn pem_to_der(pem: &str) -> Vec<u8> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(body).unwrap()
+}
+
+fn challenge_bytes(data: &[u8]) -> String {
+    use sha2::Digest as _;
+    B64.encode(sha2::Sha256::digest(data))
+}
+
+const REDIRECT: &str = "http://127.0.0.1:9/cb";
+const POST_LOGOUT: &str = "http://127.0.0.1:9/bye";
+
+/// A running portal with one account (alice) and two clients: rp1 (wiki) and emr.
+struct Portal {
+    h: std::rc::Rc<Hcpki>,
+    _server: Option<std::rc::Rc<Served>>,
+    issuer: String,
+    port: u16,
+    chain: PathBuf,
+    rp_dir: PathBuf,
+    totp_secret: String,
+    jar: PathBuf,
+    client_cert: Option<(PathBuf, PathBuf)>,
+    mtls_base: Option<String>,
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    location: String,
+    body: String,
+}
+
+impl Portal {
+    fn start(b: Backend) -> Self {
+        Self::start_with(b, "", |_| ())
+    }
+
+    /// With more `[portal]` settings, and more set-up before the server starts.
+    fn start_with(b: Backend, portal_extra: &str, before_serve: impl FnOnce(&Hcpki)) -> Self {
+        let h = Hcpki::initialized(b);
+        std::fs::write(h.dir().join("services.toml"), SERVICES).unwrap();
+        let mut cfg = std::fs::read_to_string(h.dir().join("hcpki.toml")).unwrap();
+        cfg.push_str("\n[portal]\nlisten = \"127.0.0.1:0\"\nservices = \"services.toml\"\n");
+        cfg.push_str(portal_extra);
+        std::fs::write(h.dir().join("hcpki.toml"), cfg).unwrap();
+        std::fs::write(h.path("password"), format!("{PASSWORD}\n")).unwrap();
+        let out = h.ok(&[
+            "portal",
+            "user",
+            "add",
+            "alice",
+            "--name",
+            "Alice Staff",
+            "--password-file",
+            h.path("password").to_str().unwrap(),
+        ]);
+        let totp_secret = out.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap().to_owned();
+        assert!(out.contains("otpauth://totp/"), "{out}");
+        let rp_dir = h.path("rp");
+        std::fs::create_dir(&rp_dir).unwrap();
+        let keygen = Command::new(tools().join("bin/python"))
+            .arg(repo_root().join("tests/peers/oidc_rp.py"))
+            .arg("keygen")
+            .arg(&rp_dir)
+            .output()
+            .unwrap();
+        assert!(keygen.status.success(), "{}", describe(&keygen));
+        let jwks = rp_dir.join("jwks.json");
+        let jwks_s = jwks.to_str().unwrap();
+        h.ok(&[
+            "oidc",
+            "client",
+            "add",
+            "--id",
+            "rp1",
+            "--redirect-uri",
+            REDIRECT,
+            "--auth",
+            "private_key_jwt",
+            "--jwks-file",
+            jwks_s,
+            "--service",
+            "wiki",
+            "--post-logout-redirect-uri",
+            POST_LOGOUT,
+        ]);
+        h.ok(&[
+            "oidc",
+            "client",
+            "add",
+            "--id",
+            "emr",
+            "--redirect-uri",
+            "http://127.0.0.1:9/emr",
+            "--auth",
+            "private_key_jwt",
+            "--jwks-file",
+            jwks_s,
+            "--service",
+            "emr",
+        ]);
+        // Refused registrations: unknown service, no keys.
+        h.fails(&[
+            "oidc",
+            "client",
+            "add",
+            "--id",
+            "x",
+            "--redirect-uri",
+            REDIRECT,
+            "--auth",
+            "private_key_jwt",
+            "--jwks-file",
+            jwks_s,
+            "--service",
+            "nope",
+        ]);
+        h.fails(&[
+            "oidc",
+            "client",
+            "add",
+            "--id",
+            "x",
+            "--redirect-uri",
+            REDIRECT,
+            "--auth",
+            "private_key_jwt",
+            "--service",
+            "wiki",
+        ]);
+        before_serve(&h);
+        let chain = h.chain_file("server");
+        let server = Served::start(&h, &[]);
+        let issuer =
+            server.listening.split(" and portal ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+        let port = issuer.rsplit(':').next().unwrap().parse().unwrap();
+        let mtls_base = server.listening.split(" and mtls https://").nth(1).map(|a| {
+            let port = a.split_whitespace().next().unwrap().rsplit(':').next().unwrap();
+            format!("https://localhost:{port}")
+        });
+        let jar = h.path("jar");
+        Self {
+            h: std::rc::Rc::new(h),
+            _server: Some(std::rc::Rc::new(server)),
+            issuer,
+            port,
+            chain,
+            rp_dir,
+            totp_secret,
+            jar,
+            client_cert: None,
+            mtls_base,
+        }
+    }
+
+    /// Another browser (or the same with other settings) on the same portal.
+    fn clone_view(&self) -> Self {
+        Self {
+            h: self.h.clone(),
+            _server: self._server.clone(),
+            issuer: self.issuer.clone(),
+            port: self.port,
+            chain: self.chain.clone(),
+            rp_dir: self.rp_dir.clone(),
+            totp_secret: self.totp_secret.clone(),
+            jar: self.jar.clone(),
+            client_cert: self.client_cert.clone(),
+            mtls_base: self.mtls_base.clone(),
+        }
+    }
+
+    fn curl(&self, args: &[&str]) -> Reply {
+        let body = self.h.path(&format!("body-{}", uuid::Uuid::new_v4().simple()));
+        let mut cmd = Command::new("curl");
+        cmd.args([
+            "-sS",
+            "--cacert",
+            self.chain.to_str().unwrap(),
+            "--resolve",
+            &format!("localhost:{}:127.0.0.1", self.port),
+        ]);
+        cmd.args(["-b", self.jar.to_str().unwrap(), "-c", self.jar.to_str().unwrap(), "-o", body.to_str().unwrap()]);
+        cmd.args(["-w", "%{http_code} %{redirect_url}"]);
+        if let Some((cert, key)) = &self.client_cert {
+            cmd.args(["--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap()]);
+        }
+        let out = cmd.args(args).output().unwrap();
+        assert!(out.status.success(), "curl {args:?}\n{}", describe(&out));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (status, location) = text.split_once(' ').unwrap_or((&text, ""));
+        Reply {
+            status: status.parse().unwrap(),
+            location: location.to_owned(),
+            body: std::fs::read_to_string(&body).unwrap_or_default(),
+        }
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        self.curl(&[&format!("{}{path}", self.issuer)])
+    }
+
+    fn login(&self, user: &str, password: &str, code: &str, origin: Option<&str>) -> Reply {
+        let origin = format!("Origin: {}", origin.unwrap_or(&self.issuer));
+        let url = format!("{}/login", self.issuer);
+        self.curl(&[
+            "-H",
+            &origin,
+            "--data-urlencode",
+            &format!("username={user}"),
+            "--data-urlencode",
+            &format!("password={password}"),
+            "--data-urlencode",
+            &format!("totp={code}"),
+            &url,
+        ])
+    }
+
+    fn post_form(&self, path: &str, form: &[(&str, &str)], assertion: &str) -> Value {
+        let mut args: Vec<String> = vec![
+            "--data-urlencode".into(),
+            "client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+            "--data-urlencode".into(),
+            format!("client_assertion={assertion}"),
+        ];
+        for (k, v) in form {
+            args.push("--data-urlencode".into());
+            args.push(format!("{k}={v}"));
+        }
+        args.push(format!("{}{path}", self.issuer));
+        let r = self.curl(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{path}: not JSON: {r:?}"))
+    }
+
+    fn token(&self, form: &[(&str, &str)], assertion: &str) -> Value {
+        self.post_form("/token", form, assertion)
+    }
+}
+
+/// The relying party's key (made by oidc_rp.py keygen), signing assertions here with p256.
+struct Rp {
+    key: p256::ecdsa::SigningKey,
+}
+
+impl Rp {
+    fn load(p: &Portal) -> Self {
+        use p256::pkcs8::DecodePrivateKey as _;
+        let pem = std::fs::read_to_string(p.rp_dir.join("key.pem")).unwrap();
+        Self { key: p256::ecdsa::SigningKey::from_pkcs8_pem(&pem).unwrap() }
+    }
+
+    fn claims(&self, p: &Portal, exp_in: i64, aud: Option<&str>) -> Value {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let aud = aud.map_or_else(|| format!("{}/token", p.issuer), str::to_owned);
+        json!({ "iss": "rp1", "sub": "rp1", "aud": aud, "iat": now, "exp": now + exp_in, "jti": uuid::Uuid::new_v4().to_string() })
+    }
+
+    fn assertion(&self, p: &Portal, exp_in: i64, aud: Option<&str>) -> String {
+        use p256::ecdsa::signature::Signer as _;
+        let input = format!(
+            "{}.{}",
+            B64.encode(r#"{"alg":"ES256","kid":"rp-key-1"}"#),
+            B64.encode(self.claims(p, exp_in, aud).to_string())
+        );
+        let sig: p256::ecdsa::Signature = self.key.sign(input.as_bytes());
+        format!("{input}.{}", B64.encode(sig.to_bytes()))
+    }
+}
+
+/// RFC 6238 code of `secret` (base32) at now + `offset_steps` steps.
+fn totp(secret: &str, offset_steps: i64) -> String {
+    use aws_lc_rs::hmac;
+    let key = base32_decode(secret);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let step = now / 30 + offset_steps;
+    let mac = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &key), &step.to_be_bytes());
+    let mac = mac.as_ref();
+    let off = (mac[19] & 15) as usize;
+    let word = u32::from_be_bytes(mac[off..off + 4].try_into().unwrap()) & 0x7fff_ffff;
+    format!("{:06}", word % 1_000_000)
+}
+
+fn base32_decode(s: &str) -> Vec<u8> {
+    let (mut buf, mut bits, mut out) = (0u32, 0u32, Vec::new());
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => continue,
+        };
+        buf = (buf << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn challenge(verifier: &str) -> String {
+    use sha2::Digest as _;
+    B64.encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A query parameter of a redirect URL.
+fn param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| {
+        let mut out = Vec::new();
+        let bytes = v.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' && i + 2 < bytes.len() {
+                out.push(u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap(), 16).unwrap());
+                i += 3;
+            } else {
+                out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    })
+}
+
+fn tools() -> PathBuf {
+    std::env::var_os("HCPKI_TOOLS").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".tools"))
+}

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""An independent OpenID Connect relying party (authlib) driving hcpki's provider end to end.
+
+    oidc_rp.py keygen DIR                  # DIR/key.pem (P-256) and DIR/jwks.json (public) for registration
+    oidc_rp.py flow --issuer URL --ca PEM --client-id ID --key PEM --redirect-uri URI --post-logout URI \
+                    --username U --password-file F --totp-secret BASE32
+
+`flow` logs in through the portal's password + TOTP form (the TOTP code computed here from the secret,
+RFC 6238), runs the code flow with PKCE S256 and private_key_jwt (authlib's own client assertion code),
+validates the ID token with authlib against the published JWKS (iss, aud, exp, nonce, at_hash), calls
+userinfo, introspects, refreshes (the old refresh token must then be refused and the grant revoked),
+revokes, logs out with id_token_hint, and checks prompt=none is then login_required. It prints one JSON
+object of what it saw and exits 1 on the first expectation that fails.
+"""
+import argparse, base64, hashlib, hmac, json, os, struct, sys, time, urllib.parse, warnings
+
+warnings.filterwarnings("ignore")
+import requests
+from authlib.common.security import generate_token
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.jose import JsonWebKey, jwt
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from authlib.oidc.core import CodeIDToken
+
+seen = {}
+
+
+def expect(cond, what):
+    if not cond:
+        seen["failed"] = what
+        print(json.dumps(seen, indent=1, default=str))
+        sys.exit(1)
+
+
+def totp(secret_b32, at=None):
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    step = int((at or time.time()) // 30)
+    mac = hmac.new(key, struct.pack(">q", step), hashlib.sha1).digest()
+    off = mac[-1] & 15
+    return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def keygen(out):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    open(f"{out}/key.pem", "wb").write(pem)
+    jwk = JsonWebKey.import_key(pem, {"kty": "EC"}).as_dict(is_private=False)
+    jwk["kid"] = "rp-key-1"
+    jwk["alg"] = "ES256"
+    open(f"{out}/jwks.json", "w").write(json.dumps({"keys": [jwk]}))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    k = sub.add_parser("keygen")
+    k.add_argument("dir")
+    f = sub.add_parser("flow")
+    for a in ["issuer", "ca", "client-id", "key", "redirect-uri", "post-logout", "username", "password-file", "totp-secret"]:
+        f.add_argument("--" + a, required=True)
+    a = p.parse_args()
+    if a.cmd == "keygen":
+        return keygen(a.dir)
+    flow(a)
+
+
+def login_and_authorize(a, conf, browser, client, extra=None, expect_login=True):
+    """Authorization request → (login form if asked) → the redirect back; returns (query dict, nonce, verifier)."""
+    verifier = generate_token(64)
+    nonce = generate_token(20)
+    url, state = client.create_authorization_url(conf["authorization_endpoint"], nonce=nonce, code_verifier=verifier, **(extra or {}))
+    r = browser.get(url, allow_redirects=False)
+    expect(r.status_code in (302, 303), f"authorize answered {r.status_code}")
+    loc = r.headers["location"]
+    if loc.startswith("/login"):
+        expect(expect_login, "a login was asked for although a session exists")
+        return_to = urllib.parse.parse_qs(urllib.parse.urlparse(loc).query)["return_to"][0]
+        page = browser.get(a.issuer + loc)
+        expect(page.status_code == 200 and "password-totp" in page.text, "the login page does not mark password-totp")
+        password = open(a.password_file).read().strip()
+        # Two logins in one 30 s step would reuse the code (refused as a replay): use the next step's code.
+        code = totp(a.totp_secret, time.time() + (30 if seen.get("logins") else 0))
+        seen["logins"] = seen.get("logins", 0) + 1
+        r = browser.post(a.issuer + "/login", data={"username": a.username, "password": password, "totp": code, "return_to": return_to},
+                         headers={"Origin": a.issuer}, allow_redirects=False)
+        expect(r.status_code in (302, 303), f"login answered {r.status_code}: {r.text[:300]}")
+        r = browser.get(a.issuer + r.headers["location"], allow_redirects=False)
+        loc = r.headers["location"]
+    expect(loc.startswith(a.redirect_uri), f"not redirected to the client: {loc}")
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(loc).query))
+    expect(q.get("state") == state, "state not returned")
+    expect(q.get("iss") == a.issuer, "iss (RFC 9207) not returned")
+    return loc, q, nonce, verifier
+
+
+def flow(a):
+    # requests lets these environment variables override a Session's own CA setting; pin ours.
+    os.environ["REQUESTS_CA_BUNDLE"] = a.ca
+    os.environ.pop("CURL_CA_BUNDLE", None)
+    conf = requests.get(a.issuer + "/.well-known/openid-configuration", verify=a.ca).json()
+    seen["discovery"] = {k: conf[k] for k in ("issuer", "token_endpoint", "code_challenge_methods_supported")}
+    expect(conf["issuer"] == a.issuer, "discovery issuer")
+    jwks = requests.get(conf["jwks_uri"], verify=a.ca).json()
+    keyset = JsonWebKey.import_key_set(jwks)
+    key = open(a.key).read()
+    token_url = conf["token_endpoint"]
+
+    def session():
+        c = OAuth2Session(a.client_id, key, scope="openid", redirect_uri=a.redirect_uri,
+                          token_endpoint_auth_method="private_key_jwt", code_challenge_method="S256")
+        c.register_client_auth_method(PrivateKeyJWT(token_url, alg="ES256"))
+        c.verify = a.ca
+        return c
+
+    def assertion(aud):
+        now = int(time.time())
+        claims = {"iss": a.client_id, "sub": a.client_id, "aud": aud, "iat": now, "exp": now + 60, "jti": generate_token(24)}
+        return jwt.encode({"alg": "ES256", "kid": "rp-key-1"}, claims, key).decode()
+
+    def authed(url, data):
+        data = dict(data, client_assertion_type="urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    client_assertion=assertion(url))
+        return requests.post(url, data=data, verify=a.ca)
+
+    browser = requests.Session()
+    browser.verify = a.ca
+    client = session()
+    loc, q, nonce, verifier = login_and_authorize(a, conf, browser, client)
+    tokens = client.fetch_token(token_url, authorization_response=loc, code_verifier=verifier)
+    claims = jwt.decode(tokens["id_token"], keyset, claims_cls=CodeIDToken,
+                        claims_options={"iss": {"essential": True, "value": a.issuer}, "aud": {"essential": True, "value": a.client_id}},
+                        claims_params={"nonce": nonce, "client_id": a.client_id, "access_token": tokens["access_token"]})
+    claims.validate()
+    seen["id_token"] = dict(claims)
+    expect(claims["acr"] == "urn:hcpki:acr:password-totp", "acr")
+    expect(sorted(claims["amr"]) == ["mfa", "otp", "pwd"], "amr")
+    # The code is single-use.
+    r = authed(token_url, {"grant_type": "authorization_code", "code": q["code"], "redirect_uri": a.redirect_uri, "code_verifier": verifier})
+    expect(r.status_code == 400 and r.json()["error"] == "invalid_grant", f"reused code: {r.status_code} {r.text}")
+    seen["reused_code"] = r.json()
+    # ... and its reuse revoked the tokens issued from it.
+    ui = requests.get(conf["userinfo_endpoint"], headers={"Authorization": "Bearer " + tokens["access_token"]}, verify=a.ca)
+    expect(ui.status_code == 401, f"userinfo after code reuse: {ui.status_code}")
+
+    # A second authorization in the same session: no login form (SSO).
+    client = session()
+    loc, q, nonce, verifier = login_and_authorize(a, conf, browser, client, expect_login=False)
+    tokens = client.fetch_token(token_url, authorization_response=loc, code_verifier=verifier)
+    ui = requests.get(conf["userinfo_endpoint"], headers={"Authorization": "Bearer " + tokens["access_token"]}, verify=a.ca)
+    expect(ui.status_code == 200 and ui.json()["sub"] == claims["sub"], f"userinfo: {ui.status_code} {ui.text}")
+    seen["userinfo"] = ui.json()
+    intro = authed(conf["introspection_endpoint"], {"token": tokens["access_token"]}).json()
+    expect(intro.get("active") is True and intro.get("client_id") == a.client_id, f"introspection: {intro}")
+    intro_rt = authed(conf["introspection_endpoint"], {"token": tokens["refresh_token"]}).json()
+    expect(intro_rt.get("active") is True, f"refresh token introspection: {intro_rt}")
+    old_rt = tokens["refresh_token"]
+    new = client.refresh_token(token_url, refresh_token=old_rt)
+    expect(new["refresh_token"] != old_rt, "the refresh token was not rotated")
+    r = authed(token_url, {"grant_type": "refresh_token", "refresh_token": old_rt})
+    expect(r.status_code == 400 and r.json()["error"] == "invalid_grant", f"old refresh token: {r.status_code} {r.text}")
+    intro = authed(conf["introspection_endpoint"], {"token": new["access_token"]}).json()
+    expect(intro == {"active": False}, f"grant not revoked after refresh token reuse: {intro}")
+    seen["refresh_reuse"] = "refused; grant revoked"
+
+    # Revocation (RFC 7009).
+    client = session()
+    loc, q, nonce, verifier = login_and_authorize(a, conf, browser, client, expect_login=False)
+    tokens = client.fetch_token(token_url, authorization_response=loc, code_verifier=verifier)
+    r = authed(conf["revocation_endpoint"], {"token": tokens["refresh_token"], "token_type_hint": "refresh_token"})
+    expect(r.status_code == 200, f"revocation: {r.status_code}")
+    intro = authed(conf["introspection_endpoint"], {"token": tokens["access_token"]}).json()
+    expect(intro == {"active": False}, f"access token active after revocation: {intro}")
+
+    # RP-initiated logout, then prompt=none finds no session.
+    r = browser.get(conf["end_session_endpoint"], params={"id_token_hint": tokens["id_token"],
+                    "post_logout_redirect_uri": a.post_logout, "state": "bye"}, allow_redirects=False)
+    expect(r.status_code in (302, 303) and r.headers["location"] == a.post_logout + "?state=bye", f"logout: {r.status_code} {r.headers}")
+    client = session()
+    url, _ = client.create_authorization_url(conf["authorization_endpoint"], nonce="n", code_verifier=generate_token(64), prompt="none")
+    r = browser.get(url, allow_redirects=False)
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(r.headers.get("location", "")).query))
+    expect(q.get("error") == "login_required", f"prompt=none after logout: {r.status_code} {r.headers}")
+    seen["logout"] = "ok; prompt=none → login_required"
+    seen["ok"] = True
+    print(json.dumps(seen, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
