@@ -322,6 +322,13 @@ pub struct PortalConfig {
     /// The portal secret file (relative to the hcpki directory; made on first start; replicas share it).
     #[serde(default = "default_portal_secret")]
     pub secret_file: PathBuf,
+    /// The local card agent's origin the login page talks to (`hcpki-agent serve`'s `listen`).
+    #[serde(default = "default_card_agent")]
+    pub card_agent: String,
+}
+
+fn default_card_agent() -> String {
+    "http://127.0.0.1:7717".to_owned()
 }
 
 fn default_session_hours() -> u32 {

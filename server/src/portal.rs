@@ -2,10 +2,11 @@
 //! certificate, SSO sessions, the password + TOTP login, the home page of the services a person may open,
 //! and the OpenID Connect provider's endpoints ([`crate::oidc`]).
 //!
-//! Card login (HPKI/JPKI) is built separately and starts sessions through [`session::Sessions::create`] the
-//! same way the password + TOTP login does.
+//! Card login (HPKI/JPKI, [`card_login`]) starts sessions through [`session::Sessions::create`] the same way
+//! the password + TOTP login does.
 
 pub mod accounts;
+pub mod card_login;
 pub mod facility;
 pub mod listener;
 mod pages;
@@ -43,12 +44,13 @@ pub struct PortalState {
     pub services: Arc<Services>,
     /// The OIDC provider.
     pub oidc: Arc<Provider>,
+    /// Card login, when `[login]` names trust anchors.
+    pub cards: Option<Arc<card_login::CardLogin>>,
 }
 
 impl PortalState {
     /// End every session card `card_id` logged in (the card agent's card-removed event): their grants are
     /// revoked and their clients get back-channel logout tokens. Returns how many sessions ended.
-    #[allow(dead_code)] // the card agent's card-removed event calls this once card login is wired (issue #6)
     pub async fn end_sessions_for_card(&self, card_id: &str) -> Result<usize, session::SessionError> {
         let ended = self.sessions.end_sessions_for_card(card_id).await?;
         for s in &ended {
@@ -77,6 +79,9 @@ pub fn routes(state: PortalState) -> Router {
     let browser = Router::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(login))
+        .route("/login/card/challenge", post(card_login::challenge))
+        .route("/login/card", post(card_login::submit))
+        .route("/logout/card-removed", post(card_login::card_removed))
         .route("/logout", get(oidc::endpoints::logout_get).post(logout))
         .route("/authorize", get(oidc::authorize::authorize))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf_guard));
@@ -85,6 +90,8 @@ pub fn routes(state: PortalState) -> Router {
         .merge(back_channel())
         .route("/.well-known/openid-configuration", get(oidc::endpoints::discovery))
         .route("/jwks", get(oidc::endpoints::jwks))
+        .route("/static/card-login.js", get(card_login::script_login))
+        .route("/static/card-watch.js", get(card_login::script_watch))
         .with_state(state)
 }
 
@@ -173,7 +180,8 @@ async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap) ->
         Err(e) => return unavailable(e),
     };
     let visible = policy::visible_services(&session.subject, facility.as_ref(), &state.services);
-    pages::home(&session.subject, facility.as_ref(), &visible, &csrf)
+    let card = state.cards.as_ref().zip(session.credential.card_id.as_deref()).map(|(c, id)| (c.agent.as_str(), id));
+    pages::home(&session.subject, facility.as_ref(), &visible, &csrf, card)
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -181,15 +189,38 @@ struct LoginQuery {
     return_to: Option<String>,
 }
 
-async fn login_page(State(state): State<PortalState>, tls: Tls, Query(q): Query<LoginQuery>) -> Response {
-    match connection(&state, &tls).await {
-        Ok(facility::Connection::Refused(reason)) => pages::refused(StatusCode::FORBIDDEN, &reason),
+async fn login_page(
+    State(state): State<PortalState>,
+    tls: Tls,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    let (card, set_cookie) = match &state.cards {
+        Some(cards) => match card_login::prelogin(&headers) {
+            Ok((id, cookie)) => (
+                Some(pages::CardSection {
+                    agent: cards.agent.clone(),
+                    csrf: card_login::prelogin_csrf(&state, &id),
+                }),
+                cookie,
+            ),
+            Err(e) => return unavailable(e),
+        },
+        None => (None, None),
+    };
+    let return_to = safe_return(q.return_to.as_deref());
+    let mut response = match connection(&state, &tls).await {
+        Ok(facility::Connection::Refused(reason)) => return pages::refused(StatusCode::FORBIDDEN, &reason),
         Ok(facility::Connection::Facility { context, .. }) => {
-            pages::login(Some(&context), &safe_return(q.return_to.as_deref()), None)
+            pages::login(Some(&context), &return_to, None, card.as_ref())
         }
-        Ok(facility::Connection::None) => pages::login(None, &safe_return(q.return_to.as_deref()), None),
-        Err(r) => r,
+        Ok(facility::Connection::None) => pages::login(None, &return_to, None, card.as_ref()),
+        Err(r) => return r,
+    };
+    if let Some(v) = set_cookie.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, v);
     }
+    response
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -231,7 +262,7 @@ async fn login(State(state): State<PortalState>, tls: Tls, Form(form): Form<Logi
         Ok(Err(reason)) => {
             let detail = json!({ "credential": "password-totp", "reason": reason, "facility": facility_id });
             audit(&state.store, &actor, "portal.login", &form.username, Outcome::Denied, detail).await;
-            return pages::login(facility.as_ref(), &return_to, Some("wrong user name, password or code"));
+            return pages::login(facility.as_ref(), &return_to, Some("wrong user name, password or code"), None);
         }
         Err(e) => return unavailable(e),
     };

@@ -5,6 +5,7 @@
 //! authenticates nothing until the client authentication layer matches it to a registered client.
 
 use super::PortalState;
+use super::card_login::CardLogin;
 use super::secret::PortalSecret;
 use super::session::Sessions;
 use crate::config::{Loaded, PortalConfig};
@@ -91,8 +92,31 @@ pub fn prepare(
         lifetimes,
     });
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs);
-    let state = PortalState { store, sessions, secret, services, oidc };
+    let cards = card_login(cfg, loaded, &oidc.issuer)?;
+    let state = PortalState { store, sessions, secret, services, oidc, cards };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
+}
+
+/// Card login when `[login]` names trust anchors: the verifier, its CRL cache prefetched and refreshed by a
+/// background task (the login path never fetches), the portal's origin and the card agent's.
+fn card_login(cfg: &PortalConfig, loaded: &Loaded, issuer: &str) -> Result<Option<Arc<CardLogin>>> {
+    let login = &loaded.config.login;
+    if login.hpki_anchors.is_empty() && login.jpki_anchors.is_empty() {
+        return Ok(None);
+    }
+    let (verifier, crls) = login.verifier(&loaded.dir)?;
+    // First fetch and then every refresh in the background: a slow CRL server delays no login and no start.
+    crls.spawn_refresher();
+    let agent = cfg.card_agent.trim_end_matches('/').to_owned();
+    if axum::http::HeaderValue::from_str(&agent).is_err() || !agent.starts_with("http://127.0.0.1:") {
+        anyhow::bail!("[portal] card_agent must be the local agent's origin, e.g. http://127.0.0.1:7717 (got {agent:?})");
+    }
+    Ok(Some(Arc::new(CardLogin {
+        verifier,
+        origin: login.origin.clone().unwrap_or_else(|| issuer.to_owned()),
+        ttl_secs: login.challenge_ttl_secs,
+        agent,
+    })))
 }
 
 /// Requests a certificate, accepts any that the client proves it holds (the handshake signature is

@@ -1,7 +1,7 @@
 //! Server-rendered HTML of the portal (no JavaScript needed): login, home, refusal, logout.
 
 use crate::policy::{FacilityContext, Service, Subject};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// HTML-escape text.
@@ -20,33 +20,106 @@ pub fn esc(s: &str) -> String {
 
 /// A page: no caching, no framing, no scripts.
 pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    page_with(status, title, body, None)
+}
+
+/// The scripts of a card page: its own script (served by the portal) and the card agent it may talk to.
+#[derive(Clone, Copy, Debug)]
+pub struct Scripts<'a> {
+    /// `/static/….js`.
+    pub src: &'a str,
+    /// The local card agent's origin (the only other origin the page may connect to).
+    pub agent: &'a str,
+    /// `data-*` attributes of `<body>` the script reads (names without `data-`), escaped here.
+    pub data: &'a [(&'a str, &'a str)],
+}
+
+/// A page, with the portal's own script when `scripts` is given: the CSP then allows exactly that script
+/// origin (`'self'`) and connections to the portal and the local card agent, nothing else.
+pub fn page_with(status: StatusCode, title: &str, body: &str, scripts: Option<Scripts<'_>>) -> Response {
+    let (attrs, tag, csp) = match scripts {
+        Some(s) => (
+            s.data.iter().map(|(k, v)| format!(" data-{k}=\"{}\"", esc(v))).collect::<String>(),
+            format!("<script src=\"{}\" defer></script>", esc(s.src)),
+            format!(
+                "default-src 'none'; script-src 'self'; connect-src 'self' {}; form-action 'self'; \
+                 frame-ancestors 'none'",
+                s.agent
+            ),
+        ),
+        None => (
+            String::new(),
+            String::new(),
+            "default-src 'none'; form-action 'self'; frame-ancestors 'none'".to_owned(),
+        ),
+    };
     let html = format!(
-        "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\
-         <body><h1>{t}</h1>{body}</body></html>",
+        "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>{t}</title>{tag}</head>\
+         <body{attrs}><h1>{t}</h1>{body}</body></html>",
         t = esc(title)
     );
-    (
+    let mut response = (
         status,
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
             (header::X_FRAME_OPTIONS, "DENY"),
-            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; form-action 'self'; frame-ancestors 'none'"),
         ],
         html,
     )
-        .into_response()
+        .into_response();
+    match HeaderValue::from_str(&csp) {
+        Ok(v) => {
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+            response
+        }
+        // An agent origin that cannot be a header value (configuration checked at start): refuse to serve
+        // the page rather than serve it without a policy.
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "bad [portal] card_agent").into_response(),
+    }
 }
 
-/// The login form. `facility` is what the connection's certificate says; `message` an error to show.
-pub fn login(facility: Option<&FacilityContext>, return_to: &str, message: Option<&str>) -> Response {
+/// The card part of the login page: the agent's origin and the pre-login CSRF token.
+#[derive(Clone, Debug)]
+pub struct CardSection {
+    /// The local card agent's origin.
+    pub agent: String,
+    /// The CSRF token of the card POSTs.
+    pub csrf: String,
+}
+
+/// The login form. `facility` is what the connection's certificate says; `message` an error to show; `card`
+/// the card login part, when card login is configured.
+pub fn login(
+    facility: Option<&FacilityContext>,
+    return_to: &str,
+    message: Option<&str>,
+    card: Option<&CardSection>,
+) -> Response {
     let at = match facility {
         Some(f) => format!("<p>Facility: {} ({})</p>", esc(&f.name), esc(f.id.as_str())),
         None => "<p>No facility certificate on this connection.</p>".to_owned(),
     };
     let msg = message.map(|m| format!("<p role=\"alert\"><strong>{}</strong></p>", esc(m))).unwrap_or_default();
+    let cards = card.map(|c| {
+        format!(
+            "<h2>HPKI / マイナンバーカード</h2>\
+             <form id=\"card-login\" method=\"post\" action=\"/login/card\" data-agent=\"{agent}\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <input type=\"hidden\" name=\"return_to\" value=\"{rt}\">\
+             <input type=\"hidden\" name=\"challenge_id\"><input type=\"hidden\" name=\"kind\">\
+             <input type=\"hidden\" name=\"signature\"><input type=\"hidden\" name=\"chain\">\
+             <input type=\"hidden\" name=\"card_id\">\
+             <button type=\"button\" data-kind=\"hpki\">HPKI カードでログイン / Sign in with HPKI card</button> \
+             <button type=\"button\" data-kind=\"jpki\">マイナンバーカード / My Number card</button>\
+             <p id=\"card-status\" role=\"status\"></p></form>",
+            agent = esc(&c.agent),
+            csrf = esc(&c.csrf),
+            rt = esc(return_to)
+        )
+    });
     let body = format!(
-        "{at}{msg}<h2>Password + TOTP (lower assurance: <code>password-totp</code>)</h2>\
+        "{at}{msg}{cards}<h2>Password + TOTP (lower assurance: <code>password-totp</code>)</h2>\
          <p>For staff without an HPKI card. Services that need a card login will not open with it.</p>\
          <form method=\"post\" action=\"/login\">\
          <input type=\"hidden\" name=\"return_to\" value=\"{rt}\">\
@@ -54,14 +127,23 @@ pub fn login(facility: Option<&FacilityContext>, return_to: &str, message: Optio
          <label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
          <label>Code <input name=\"totp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required></label>\
          <button type=\"submit\">Sign in</button></form>",
-        rt = esc(return_to)
+        rt = esc(return_to),
+        cards = cards.unwrap_or_default()
     );
     let status = if message.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
-    page(status, "hcpki portal: sign in", &body)
+    let scripts = card.map(|c| Scripts { src: "/static/card-login.js", agent: &c.agent, data: &[] });
+    page_with(status, "hcpki portal: sign in", &body, scripts)
 }
 
-/// The home page: the services this person may open here.
-pub fn home(subject: &Subject, facility: Option<&FacilityContext>, services: &[&Service], csrf: &str) -> Response {
+/// The home page: the services this person may open here. `card` is (agent origin, card id) of a card
+/// session: the page then watches the card and ends the session when it leaves the reader.
+pub fn home(
+    subject: &Subject,
+    facility: Option<&FacilityContext>,
+    services: &[&Service],
+    csrf: &str,
+    card: Option<(&str, &str)>,
+) -> Response {
     let level = subject.assurance(facility);
     let at = facility.map(|f| format!(" at {}", esc(&f.name))).unwrap_or_default();
     let list: String =
@@ -74,7 +156,13 @@ pub fn home(subject: &Subject, facility: Option<&FacilityContext>, services: &[&
         level,
         esc(csrf)
     );
-    page(StatusCode::OK, "hcpki portal", &body)
+    let data = card.map(|(agent, id)| [("agent", agent), ("card", id), ("csrf", csrf)]);
+    let scripts = card.zip(data.as_ref()).map(|((agent, _), data)| Scripts {
+        src: "/static/card-watch.js",
+        agent,
+        data: data.as_slice(),
+    });
+    page_with(StatusCode::OK, "hcpki portal", &body, scripts)
 }
 
 /// A refusal with its reason.

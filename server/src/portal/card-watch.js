@@ -1,0 +1,46 @@
+// On every portal page of a card session: listen to the local card agent's events and end the SSO session
+// as soon as the card the user logged in with leaves its reader (the agent reports `removed` with the card
+// id, or `reader_removed`/`resync` after which the card's presence is re-read). The server then logs the user
+// out of every relying service by back-channel logout.
+(function () {
+  "use strict";
+  const body = document.body;
+  const agent = body.dataset.agent;
+  const card = body.dataset.card;
+  const csrf = body.dataset.csrf;
+  if (!agent || !card || !csrf || typeof EventSource === "undefined") return;
+
+  let ended = false;
+  function end(reason) {
+    if (ended) return;
+    ended = true;
+    fetch("/logout/card-removed", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrf, card_id: card, reason }),
+      credentials: "same-origin",
+    }).finally(() => window.location.assign("/login?ended=card-removed"));
+  }
+
+  async function stillPresent() {
+    try {
+      const response = await fetch(agent + "/v1/cards");
+      if (!response.ok) return true; // the agent is busy or restarting: do not log out on a guess
+      const cards = await response.json();
+      const list = Array.isArray(cards) ? cards : cards.cards || cards.readers || [];
+      return JSON.stringify(list).includes(JSON.stringify(card));
+    } catch (_) {
+      return true;
+    }
+  }
+
+  const events = new EventSource(agent + "/v1/events");
+  events.addEventListener("removed", (event) => {
+    let data = {};
+    try { data = JSON.parse(event.data); } catch (_) { /* ignore malformed events */ }
+    if (data.card_id === card) end("removed");
+  });
+  for (const name of ["reader_removed", "resync"]) {
+    events.addEventListener(name, async () => { if (!(await stillPresent())) end(name); });
+  }
+})();

@@ -1,0 +1,271 @@
+//! HPKI / JPKI card login on the portal (issue #6): the HTTP side of [`crate::login`].
+//!
+//! ```text
+//! GET  /login                 pre-login cookie (random id) + the page; its script (card-login.js) …
+//! POST /login/card/challenge  … gets a challenge bound to hash(pre-login id) and the portal's origin
+//!      local card agent       signs login_message(origin, challenge) after the PIN, typed in the agent's window
+//! POST /login/card            challenge taken (single use) → CardVerifier::verify → `login.card` audit entry
+//!                             → SSO session (card id kept) → redirect
+//! POST /logout/card-removed   the home page's card-watch.js saw the agent report the card gone: the session
+//!                             ends and every client gets its back-channel logout
+//! ```
+//!
+//! The pre-login cookie makes a challenge useless in another browser: the binding is a hash of a value only
+//! this browser holds, and the CSRF token of the two POSTs is derived from it as well.
+
+use super::session::{CredentialDetails, NewSession};
+use super::{PortalState, Tls, audit, connection, facility, pages, safe_return, unavailable};
+use crate::login::{CardKind, CardLoginError, CardVerifier, challenge};
+use axum::Json;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hcpki_ca::audit::Outcome;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+/// The pre-login cookie: a random id naming this browser until it logs in.
+pub const PRELOGIN_COOKIE: &str = "__Host-hcpki-login";
+/// How long a pre-login id lives (a login page left open over lunch still works).
+const PRELOGIN_SECS: i64 = 3600;
+/// Certificates in a posted chain (card certificate, intermediate, maybe the root): more is not a card.
+const MAX_CHAIN: usize = 4;
+
+/// The card login of a portal, when `[login]` has trust anchors.
+#[derive(Debug)]
+pub struct CardLogin {
+    /// Verifies signatures, chains and revocation (CRL cache filled by its background task).
+    pub verifier: CardVerifier,
+    /// The portal's origin: challenges are issued for it and the signed message is rebuilt from it.
+    pub origin: String,
+    /// Challenge lifetime, seconds.
+    pub ttl_secs: u32,
+    /// The local card agent's origin, e.g. `http://127.0.0.1:7717` (the page's script talks to it).
+    pub agent: String,
+}
+
+/// The browser's pre-login id, and the `Set-Cookie` value when a new one had to be made.
+pub fn prelogin(headers: &HeaderMap) -> Result<(String, Option<String>), String> {
+    if let Some(id) = super::session::cookie_value(headers, PRELOGIN_COOKIE).filter(|v| v.len() == 43) {
+        return Ok((id, None));
+    }
+    let raw = hcpki_ca::keys::random_secret(32).map_err(|e| e.to_string())?;
+    let id = URL_SAFE_NO_PAD.encode(raw.as_slice());
+    let cookie = format!("{PRELOGIN_COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={PRELOGIN_SECS}");
+    Ok((id, Some(cookie)))
+}
+
+/// What a challenge is bound to: a hash of the pre-login id (the id itself never reaches the database).
+fn binding(prelogin_id: &str) -> String {
+    hex::encode(Sha256::digest(format!("hcpki card login binding\0{prelogin_id}").as_bytes()))
+}
+
+/// The CSRF token of the login page's POSTs, derived from the pre-login id.
+pub fn prelogin_csrf(state: &PortalState, prelogin_id: &str) -> String {
+    state.secret.csrf_token(&format!("pre-login\0{prelogin_id}"))
+}
+
+fn with_cookie(mut response: Response, cookie: Option<&str>) -> Response {
+    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ChallengeForm {
+    csrf: String,
+}
+
+/// `POST /login/card/challenge`: a fresh single-use challenge for this browser, as JSON.
+pub async fn challenge(State(state): State<PortalState>, headers: HeaderMap, Form(form): Form<ChallengeForm>) -> Response {
+    let Some(cards) = state.cards.clone() else {
+        return json_error(StatusCode::NOT_FOUND, "card_login_off", "card login is not configured on this portal");
+    };
+    let Some(id) = super::session::cookie_value(&headers, PRELOGIN_COOKIE) else {
+        return json_error(StatusCode::FORBIDDEN, "no_login_page", "open the login page again (it sets a cookie)");
+    };
+    if form.csrf != prelogin_csrf(&state, &id) {
+        return json_error(StatusCode::FORBIDDEN, "csrf", "the login page is stale: reload it and try again");
+    }
+    let now = hcpki_ca::time::now_unix();
+    match challenge::issue(state.store.as_ref(), &binding(&id), &cards.origin, cards.ttl_secs, now).await {
+        Ok(issued) => Json(issued).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot issue a card login challenge");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the portal cannot answer now; try again")
+        }
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct SubmitForm {
+    csrf: String,
+    /// The challenge (base64url) the card signed.
+    challenge_id: String,
+    /// `hpki` or `jpki`: what the user pressed (the chain decides what the card is).
+    #[serde(default)]
+    kind: String,
+    /// Base64 signature from the agent.
+    signature: String,
+    /// Base64 DER certificates, card certificate first, comma-separated.
+    chain: String,
+    /// The agent's card id (for ending the session when the card is removed).
+    card_id: String,
+    return_to: Option<String>,
+}
+
+/// `POST /login/card`: verify the card's answer and start the SSO session.
+pub async fn submit(
+    State(state): State<PortalState>,
+    tls: Tls,
+    headers: HeaderMap,
+    Form(form): Form<SubmitForm>,
+) -> Response {
+    let Some(cards) = state.cards.clone() else {
+        return pages::refused(StatusCode::NOT_FOUND, "card login is not configured on this portal");
+    };
+    let return_to = safe_return(form.return_to.as_deref());
+    let Some(id) = super::session::cookie_value(&headers, PRELOGIN_COOKIE) else {
+        return pages::refused(StatusCode::FORBIDDEN, "open the login page again (it sets a cookie) and retry");
+    };
+    if form.csrf != prelogin_csrf(&state, &id) {
+        return pages::refused(StatusCode::FORBIDDEN, "the login page is stale: reload it and try again");
+    }
+    let (facility, facility_certificate) = match connection(&state, &tls).await {
+        Ok(facility::Connection::Refused(reason)) => {
+            let detail = json!({ "credential": "card", "reason": reason });
+            audit(&state.store, "portal:anonymous", "portal.login", "card-login", Outcome::Denied, detail).await;
+            return pages::refused(StatusCode::FORBIDDEN, &reason);
+        }
+        Ok(facility::Connection::Facility { context, serial }) => (Some(context), Some(serial)),
+        Ok(facility::Connection::None) => (None, None),
+        Err(r) => return r,
+    };
+    let client = facility.as_ref().map_or_else(|| "portal:no-facility".to_owned(), |f| format!("facility:{}", f.id));
+    let now = hcpki_ca::time::now_unix();
+    let result = verify(&state, &cards, &form, &id, now).await;
+    let mut event = crate::login::audit_event(&result, &cards.origin, &client);
+    if let Some(obj) = event.detail.as_object_mut() {
+        obj.insert("button".into(), json!(form.kind));
+        obj.insert("facility".into(), json!(facility.as_ref().map(|f| f.id.to_string())));
+    }
+    if let Err(e) = state.store.append_audit(&event).await {
+        tracing::error!(error = %e, "cannot write the login.card audit entry");
+    }
+    let card = match result {
+        Ok(card) => card,
+        Err(CardLoginError::Store(e)) => return unavailable(e),
+        Err(e) => return pages::login(facility.as_ref(), &return_to, Some(&e.to_string()), None),
+    };
+    let method = match card.kind {
+        CardKind::Hpki => "hpki-card",
+        CardKind::Jpki => "jpki-card",
+    };
+    let new = NewSession {
+        subject: card.subject,
+        person_key: card.person_key,
+        facility,
+        credential: CredentialDetails {
+            method: method.into(),
+            card_id: Some(form.card_id.chars().take(128).collect()),
+            certificate: Some(format!("{} {}", card.serial, card.issuer)),
+            facility_certificate,
+        },
+        auth_time: now,
+    };
+    let created = match state.sessions.create(new).await {
+        Ok(c) => c,
+        Err(e) => return unavailable(e),
+    };
+    let response = with_cookie(Redirect::to(&return_to).into_response(), Some(&created.set_cookie));
+    // The pre-login id has done its work: a new login starts from a new one.
+    with_cookie(response, Some(&format!("{PRELOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")))
+}
+
+async fn verify(
+    state: &PortalState,
+    cards: &CardLogin,
+    form: &SubmitForm,
+    prelogin_id: &str,
+    now: i64,
+) -> Result<crate::login::VerifiedCard, CardLoginError> {
+    // Taken first, whatever else is wrong with the post: a challenge is worth one attempt.
+    let taken =
+        challenge::take(state.store.as_ref(), &form.challenge_id, &binding(prelogin_id), &cards.origin, now).await?;
+    let signature = STANDARD
+        .decode(form.signature.trim())
+        .map_err(|_| CardLoginError::Malformed { what: "the signature (not base64)".into() })?;
+    let chain = form
+        .chain
+        .split(',')
+        .filter(|c| !c.trim().is_empty())
+        .take(MAX_CHAIN + 1)
+        .map(|c| STANDARD.decode(c.trim()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| CardLoginError::Malformed { what: "the certificate chain (not base64)".into() })?;
+    if chain.len() > MAX_CHAIN {
+        return Err(CardLoginError::Malformed { what: format!("a chain of more than {MAX_CHAIN} certificates") });
+    }
+    cards.verifier.verify(&taken, &signature, &chain, now)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct CardRemovedForm {
+    csrf: String,
+    card_id: String,
+}
+
+/// `POST /logout/card-removed`: the card this session logged in with left its reader.
+pub async fn card_removed(
+    State(state): State<PortalState>,
+    headers: HeaderMap,
+    Form(form): Form<CardRemovedForm>,
+) -> Response {
+    let (session, csrf) = match state.sessions.current(&headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return super::signed_out(None),
+        Err(e) => return unavailable(e),
+    };
+    if form.csrf != csrf {
+        let detail = json!({ "reason": "missing or wrong CSRF token", "path": "/logout/card-removed" });
+        audit(&state.store, &format!("portal:{}", session.person_key), "portal.csrf", "-", Outcome::Denied, detail)
+            .await;
+        return pages::refused(StatusCode::FORBIDDEN, "stale page: reload it");
+    }
+    if session.credential.card_id.as_deref() != Some(form.card_id.as_str()) {
+        return pages::refused(StatusCode::CONFLICT, "this session was not started with that card");
+    }
+    match state.end_sessions_for_card(&form.card_id).await {
+        Ok(_) => super::signed_out(None),
+        Err(e) => unavailable(e),
+    }
+}
+
+/// `GET /static/card-login.js` and `/static/card-watch.js`: the login page's and the home page's scripts.
+pub async fn script_login() -> Response {
+    script(include_str!("card-login.js"))
+}
+
+/// See [`script_login`].
+pub async fn script_watch() -> Response {
+    script(include_str!("card-watch.js"))
+}
+
+fn script(body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response()
+}
