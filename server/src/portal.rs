@@ -198,10 +198,7 @@ async fn login_page(
     let (card, set_cookie) = match &state.cards {
         Some(cards) => match card_login::prelogin(&headers) {
             Ok((id, cookie)) => (
-                Some(pages::CardSection {
-                    agent: cards.agent.clone(),
-                    csrf: card_login::prelogin_csrf(&state, &id),
-                }),
+                Some(pages::CardSection { agent: cards.agent.clone(), csrf: card_login::prelogin_csrf(&state, &id) }),
                 cookie,
             ),
             Err(e) => return unavailable(e),

@@ -28,7 +28,7 @@ fn jpki() -> &'static Identity {
     })
 }
 
-fn hpki() -> &'static Identity {
+pub(crate) fn hpki() -> &'static Identity {
     static ID: OnceLock<Identity> = OnceLock::new();
     ID.get_or_init(|| {
         Identity::generate(&IdentityRequest::Hpki {
@@ -40,7 +40,7 @@ fn hpki() -> &'static Identity {
     })
 }
 
-fn insert(identity: &Identity, reader: u16) -> VpcdCard {
+pub(crate) fn insert(identity: &Identity, reader: u16) -> VpcdCard {
     let mut card = VpcdCard::new(identity.card());
     let netns = pcsc_netns().unwrap_or_else(|e| panic!("{e}"));
     card.insert(VpcdTarget::reader(reader).in_named_netns(&netns)).unwrap();
@@ -237,15 +237,22 @@ fn a_card_pulled_mid_operation_fails_cleanly_and_works_when_reinserted() {
 }
 
 /// A running `hcpki-agent serve`.
-struct Served {
+pub(crate) struct Served {
     child: Child,
     addr: SocketAddr,
+    /// The portal origin it serves (sent as `Origin` by the helpers).
+    origin: String,
 }
 
 impl Served {
     fn start() -> Self {
+        Self::start_for(PORTAL, "127.0.0.1:0")
+    }
+
+    /// An agent on `listen` that answers pages of `origin` only.
+    pub(crate) fn start_for(origin: &str, listen: &str) -> Self {
         let mut child = Command::new(agent_bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--allow-origin", PORTAL])
+            .args(["serve", "--listen", listen, "--allow-origin", origin])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -258,10 +265,10 @@ impl Served {
             .nth(1)
             .and_then(|r| r.split_whitespace().next())
             .unwrap_or_else(|| panic!("no address in {line:?}"));
-        Served { child, addr: addr.parse().unwrap() }
+        Served { child, addr: addr.parse().unwrap(), origin: origin.to_owned() }
     }
 
-    fn http(&self, method: &str, path: &str, origin: &str, content_type: &str, body: &str) -> (u16, String) {
+    pub(crate) fn http(&self, method: &str, path: &str, origin: &str, content_type: &str, body: &str) -> (u16, String) {
         let mut s = TcpStream::connect(self.addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
         write!(
@@ -281,10 +288,10 @@ impl Served {
         format!("http://{}", self.addr)
     }
 
-    fn wait_card(&self, reader: usize, kind: &str) {
+    pub(crate) fn wait_card(&self, reader: usize, kind: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let (_, body) = self.http("GET", "/v1/cards", PORTAL, "text/plain", "");
+            let (_, body) = self.http("GET", "/v1/cards", &self.origin, "text/plain", "");
             let v: serde_json::Value = serde_json::from_str(&body).unwrap();
             if v["readers"][reader]["card"]["kind"] == kind {
                 return;
@@ -316,8 +323,21 @@ impl Served {
 
     /// [`login`](Self::login), running `meanwhile` while the agent waits for the PIN.
     fn login_with(&self, kind: &str, challenge: &[u8], pin: &str, meanwhile: impl FnOnce()) -> serde_json::Value {
-        let body = format!(r#"{{"challenge":"{}","kind":"{kind}"}}"#, B64URL.encode(challenge));
-        let (status, started) = self.http("POST", "/v1/sign", PORTAL, "application/json", &body);
+        self.sign_with(kind, &B64URL.encode(challenge), pin, meanwhile)
+    }
+
+    /// What the portal's login page script does: start a signature of `challenge` (base64url, as the portal
+    /// issued it), type `pin` into the agent's page, wait for the result.
+    pub(crate) fn sign_with(
+        &self,
+        kind: &str,
+        challenge: &str,
+        pin: &str,
+        meanwhile: impl FnOnce(),
+    ) -> serde_json::Value {
+        let body = format!(r#"{{"challenge":"{challenge}","kind":"{kind}"}}"#);
+        let origin = self.origin.clone();
+        let (status, started) = self.http("POST", "/v1/sign", &origin, "application/json", &body);
         assert_eq!(status, 202, "{started}");
         let started: serde_json::Value = serde_json::from_str(&started).unwrap();
         let id = started["id"].as_str().unwrap().to_owned();
@@ -344,7 +364,8 @@ impl Served {
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut seen = "running".to_owned();
         loop {
-            let (_, body) = self.http("GET", &format!("/v1/sign/{id}?wait=10&seen={seen}"), PORTAL, "text/plain", "");
+            let (_, body) =
+                self.http("GET", &format!("/v1/sign/{id}?wait=10&seen={seen}"), &self.origin, "text/plain", "");
             let v: serde_json::Value = serde_json::from_str(&body).unwrap();
             let status = v["status"].as_str().unwrap_or_default().to_owned();
             if until(&status) {

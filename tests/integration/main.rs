@@ -53,6 +53,7 @@ mod oidc;
 mod opensc;
 mod peer_wrappers;
 mod pkcs11;
+mod portal_card;
 mod revocation;
 mod scep;
 mod serve;

@@ -562,28 +562,28 @@ fn challenge_bytes(data: &[u8]) -> String {
     B64.encode(sha2::Sha256::digest(data))
 }
 
-const REDIRECT: &str = "http://127.0.0.1:9/cb";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/cb";
 const POST_LOGOUT: &str = "http://127.0.0.1:9/bye";
 
 /// A running portal with one account (alice) and two clients: rp1 (wiki) and emr.
-struct Portal {
-    h: std::rc::Rc<Hcpki>,
+pub(crate) struct Portal {
+    pub(crate) h: std::rc::Rc<Hcpki>,
     _server: Option<std::rc::Rc<Served>>,
-    issuer: String,
+    pub(crate) issuer: String,
     port: u16,
     chain: PathBuf,
     rp_dir: PathBuf,
     totp_secret: String,
     jar: PathBuf,
-    client_cert: Option<(PathBuf, PathBuf)>,
+    pub(crate) client_cert: Option<(PathBuf, PathBuf)>,
     mtls_base: Option<String>,
 }
 
 #[derive(Debug)]
-struct Reply {
-    status: u16,
-    location: String,
-    body: String,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) location: String,
+    pub(crate) body: String,
 }
 
 impl Portal {
@@ -592,7 +592,7 @@ impl Portal {
     }
 
     /// With more `[portal]` settings, and more set-up before the server starts.
-    fn start_with(b: Backend, portal_extra: &str, before_serve: impl FnOnce(&Hcpki)) -> Self {
+    pub(crate) fn start_with(b: Backend, portal_extra: &str, before_serve: impl FnOnce(&Hcpki)) -> Self {
         let h = Hcpki::initialized(b);
         std::fs::write(h.dir().join("services.toml"), SERVICES).unwrap();
         let mut cfg = std::fs::read_to_string(h.dir().join("hcpki.toml")).unwrap();
@@ -710,7 +710,12 @@ impl Portal {
     }
 
     /// Another browser (or the same with other settings) on the same portal.
-    fn clone_view(&self) -> Self {
+    /// This portal seen from a browser presenting the client certificate `cert` with `key`.
+    pub(crate) fn with_client_cert(&self, cert: PathBuf, key: PathBuf) -> Self {
+        Self { client_cert: Some((cert, key)), ..self.clone_view() }
+    }
+
+    pub(crate) fn clone_view(&self) -> Self {
         Self {
             h: self.h.clone(),
             _server: self._server.clone(),
@@ -725,7 +730,7 @@ impl Portal {
         }
     }
 
-    fn curl(&self, args: &[&str]) -> Reply {
+    pub(crate) fn curl(&self, args: &[&str]) -> Reply {
         let body = self.h.path(&format!("body-{}", uuid::Uuid::new_v4().simple()));
         let mut cmd = Command::new("curl");
         cmd.args([
@@ -751,7 +756,7 @@ impl Portal {
         }
     }
 
-    fn get(&self, path: &str) -> Reply {
+    pub(crate) fn get(&self, path: &str) -> Reply {
         self.curl(&[&format!("{}{path}", self.issuer)])
     }
 
@@ -787,18 +792,18 @@ impl Portal {
         serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{path}: not JSON: {r:?}"))
     }
 
-    fn token(&self, form: &[(&str, &str)], assertion: &str) -> Value {
+    pub(crate) fn token(&self, form: &[(&str, &str)], assertion: &str) -> Value {
         self.post_form("/token", form, assertion)
     }
 }
 
 /// The relying party's key (made by oidc_rp.py keygen), signing assertions here with p256.
-struct Rp {
+pub(crate) struct Rp {
     key: p256::ecdsa::SigningKey,
 }
 
 impl Rp {
-    fn load(p: &Portal) -> Self {
+    pub(crate) fn load(p: &Portal) -> Self {
         use p256::pkcs8::DecodePrivateKey as _;
         let pem = std::fs::read_to_string(p.rp_dir.join("key.pem")).unwrap();
         Self { key: p256::ecdsa::SigningKey::from_pkcs8_pem(&pem).unwrap() }
@@ -810,7 +815,7 @@ impl Rp {
         json!({ "iss": "rp1", "sub": "rp1", "aud": aud, "iat": now, "exp": now + exp_in, "jti": uuid::Uuid::new_v4().to_string() })
     }
 
-    fn assertion(&self, p: &Portal, exp_in: i64, aud: Option<&str>) -> String {
+    pub(crate) fn assertion(&self, p: &Portal, exp_in: i64, aud: Option<&str>) -> String {
         use p256::ecdsa::signature::Signer as _;
         let input = format!(
             "{}.{}",
@@ -853,12 +858,12 @@ fn base32_decode(s: &str) -> Vec<u8> {
     out
 }
 
-fn challenge(verifier: &str) -> String {
+pub(crate) fn challenge(verifier: &str) -> String {
     use sha2::Digest as _;
     B64.encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -871,7 +876,7 @@ fn enc(s: &str) -> String {
 }
 
 /// A query parameter of a redirect URL.
-fn param(url: &str, name: &str) -> Option<String> {
+pub(crate) fn param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
     query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| {
         let mut out = Vec::new();

@@ -84,7 +84,11 @@ pub struct ChallengeForm {
 }
 
 /// `POST /login/card/challenge`: a fresh single-use challenge for this browser, as JSON.
-pub async fn challenge(State(state): State<PortalState>, headers: HeaderMap, Form(form): Form<ChallengeForm>) -> Response {
+pub async fn challenge(
+    State(state): State<PortalState>,
+    headers: HeaderMap,
+    Form(form): Form<ChallengeForm>,
+) -> Response {
     let Some(cards) = state.cards.clone() else {
         return json_error(StatusCode::NOT_FOUND, "card_login_off", "card login is not configured on this portal");
     };
@@ -162,7 +166,11 @@ pub async fn submit(
     let card = match result {
         Ok(card) => card,
         Err(CardLoginError::Store(e)) => return unavailable(e),
-        Err(e) => return pages::login(facility.as_ref(), &return_to, Some(&e.to_string()), None),
+        Err(e) => {
+            // The page again, with the card buttons: the next attempt needs a new challenge anyway.
+            let card = pages::CardSection { agent: cards.agent.clone(), csrf: form.csrf.clone() };
+            return pages::login(facility.as_ref(), &return_to, Some(&e.to_string()), Some(&card));
+        }
     };
     let method = match card.kind {
         CardKind::Hpki => "hpki-card",

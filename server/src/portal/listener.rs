@@ -109,7 +109,9 @@ fn card_login(cfg: &PortalConfig, loaded: &Loaded, issuer: &str) -> Result<Optio
     crls.spawn_refresher();
     let agent = cfg.card_agent.trim_end_matches('/').to_owned();
     if axum::http::HeaderValue::from_str(&agent).is_err() || !agent.starts_with("http://127.0.0.1:") {
-        anyhow::bail!("[portal] card_agent must be the local agent's origin, e.g. http://127.0.0.1:7717 (got {agent:?})");
+        anyhow::bail!(
+            "[portal] card_agent must be the local agent's origin, e.g. http://127.0.0.1:7717 (got {agent:?})"
+        );
     }
     Ok(Some(Arc::new(CardLogin {
         verifier,

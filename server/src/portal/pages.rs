@@ -47,11 +47,9 @@ pub fn page_with(status: StatusCode, title: &str, body: &str, scripts: Option<Sc
                 s.agent
             ),
         ),
-        None => (
-            String::new(),
-            String::new(),
-            "default-src 'none'; form-action 'self'; frame-ancestors 'none'".to_owned(),
-        ),
+        None => {
+            (String::new(), String::new(), "default-src 'none'; form-action 'self'; frame-ancestors 'none'".to_owned())
+        }
     };
     let html = format!(
         "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>{t}</title>{tag}</head>\
