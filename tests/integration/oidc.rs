@@ -103,35 +103,11 @@ fn conformance_refusals(b: Backend) {
     let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
     assert_eq!(param(&r.location, "nonce"), None);
     let rp = Rp::load(&p);
-    let t = p.token(
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &"x".repeat(60)),
-        ],
-        &rp.assertion(&p, 60, None),
-    );
+    let t = p.exchange(&rp, &code, &"x".repeat(60));
     assert_eq!(t["error"], "invalid_grant", "{t}");
-    let t = p.token(
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-        &rp.assertion(&p, 60, None),
-    );
+    let t = p.exchange(&rp, &code, &verifier);
     assert!(t["id_token"].is_string(), "{t}");
-    let t = p.token(
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-        &rp.assertion(&p, 60, None),
-    );
+    let t = p.exchange(&rp, &code, &verifier);
     assert_eq!(t["error"], "invalid_grant", "reused code: {t}");
 
     // Client assertions: alg none, HS256, expired, replayed jti, wrong audience.
@@ -195,21 +171,8 @@ fn conformance_refusals(b: Backend) {
 /// is refused with access_denied for a password login; a suspended facility's PC gets a refusal page.
 fn facility_context_and_policy(b: Backend) {
     let p = Portal::start(b);
-    let facility = p.h.approved_facility("Clinic A");
-    let req = csr(p.h.scratch(), "pc1", Key::P256, "pc1");
-    let cert = p.h.path("pc1.pem");
-    p.h.ok(&[
-        "issue",
-        "--profile",
-        "pc",
-        "--facility",
-        &facility,
-        "--csr",
-        req.to_str().unwrap(),
-        "--out",
-        cert.to_str().unwrap(),
-    ]);
-    let pc = Portal { client_cert: Some((cert, p.h.path("pc1-p256.key"))), ..p.clone_view() };
+    let (facility, cert, key) = issue_pc(&p.h, "Clinic A");
+    let pc = Portal { client_cert: Some((cert, key)), ..p.clone_view() };
     let page = pc.get("/login");
     assert!(page.status == 200 && page.body.contains(&facility) && page.body.contains("Clinic A"), "{page:?}");
     assert_eq!(pc.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
@@ -228,32 +191,14 @@ fn facility_context_and_policy(b: Backend) {
     let r = pc.get(&q("rp1", REDIRECT));
     let code = param(&r.location, "code").unwrap();
     let rp = Rp::load(&p);
-    let t = p.token(
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-        &rp.assertion(&p, 60, None),
-    );
-    let id_token = t["id_token"].as_str().unwrap_or_else(|| panic!("token: {t}"));
-    let claims: Value = serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let t = p.exchange(&rp, &code, &verifier);
+    let claims = id_claims(&t);
     assert_eq!(claims["facility_id"], facility.as_str(), "{claims}");
     // The same session cookie on a connection without the facility certificate loses the facility.
     let r = p.get(&q("rp1", REDIRECT));
     let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
-    let t = p.token(
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-        &rp.assertion(&p, 60, None),
-    );
-    let id_token = t["id_token"].as_str().unwrap_or_else(|| panic!("token: {t}"));
-    let claims: Value = serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let t = p.exchange(&rp, &code, &verifier);
+    let claims = id_claims(&t);
     assert!(claims.get("facility_id").is_none(), "facility claimed without its certificate: {claims}");
     p.h.ok(&["facility", "suspend", &facility, "--reason", "audit"]);
     let page = pc.get("/login");
@@ -372,20 +317,7 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
 
     // tls_client_auth: a PC certificate this CA issued, registered by subject DN (while serving: clients are
     // read per request). A bogus refresh token shows authentication passed (invalid_grant, not invalid_client).
-    let facility = p.h.approved_facility("Clinic M");
-    let req = csr(p.h.scratch(), "pcm", Key::P256, "pcm");
-    let pc = p.h.path("pcm.pem");
-    p.h.ok(&[
-        "issue",
-        "--profile",
-        "pc",
-        "--facility",
-        &facility,
-        "--csr",
-        req.to_str().unwrap(),
-        "--out",
-        pc.to_str().unwrap(),
-    ]);
+    let (facility, pc, pc_key) = issue_pc(&p.h, "Clinic M");
     let listed: Value = serde_json::from_str(&p.h.cert_list(Some(&facility))[0]).unwrap();
     let subject = listed["subject"].as_str().unwrap_or_else(|| panic!("{listed}"));
     p.h.ok(&[
@@ -407,7 +339,7 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
     let mut args = bogus.clone();
     args.push(format!("{mtls}/token"));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let r = on_mtls(&pc, &p.h.path("pcm-p256.key"), &args);
+    let r = on_mtls(&pc, &pc_key, &args);
     assert!(r.status == 400 && r.body.contains("invalid_grant"), "tls_client_auth with the PC certificate: {r:?}");
     let r = on_mtls(&other_cert, &other_key, &args);
     assert!(
@@ -550,6 +482,32 @@ fn curl_http(p: &Portal, request: openidconnect::HttpRequest) -> Result<openidco
         response = response.header(line.0.trim(), line.1.trim());
     }
     Ok(response.body(std::fs::read(body)?).unwrap())
+}
+
+/// A PC certificate (P-256) of an approved facility named `name`, issued with `hcpki issue`: (facility, cert, key).
+fn issue_pc(h: &Hcpki, name: &str) -> (String, PathBuf, PathBuf) {
+    let facility = h.approved_facility(name);
+    let stem = name.to_ascii_lowercase().replace(' ', "-");
+    let req = csr(h.scratch(), &stem, Key::P256, &stem);
+    let cert = h.path(&format!("{stem}.pem"));
+    h.ok(&[
+        "issue",
+        "--profile",
+        "pc",
+        "--facility",
+        &facility,
+        "--csr",
+        req.to_str().unwrap(),
+        "--out",
+        cert.to_str().unwrap(),
+    ]);
+    (facility, cert, h.path(&format!("{stem}-p256.key")))
+}
+
+/// The payload of a token response's ID token.
+fn id_claims(token_response: &Value) -> Value {
+    let id_token = token_response["id_token"].as_str().unwrap_or_else(|| panic!("token: {token_response}"));
+    serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
 
 fn pem_to_der(pem: &str) -> Vec<u8> {
@@ -785,6 +743,17 @@ impl Portal {
         args.push(format!("{}{path}", self.issuer));
         let r = self.curl(&args.iter().map(String::as_str).collect::<Vec<_>>());
         serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{path}: not JSON: {r:?}"))
+    }
+
+    /// The authorization code grant for rp1.
+    fn exchange(&self, rp: &Rp, code: &str, verifier: &str) -> Value {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ];
+        self.token(&form, &rp.assertion(self, 60, None))
     }
 
     fn token(&self, form: &[(&str, &str)], assertion: &str) -> Value {
