@@ -201,7 +201,12 @@ struct LoginForm {
 }
 
 /// The password + TOTP login: always an explicit credential check, whatever session or connection exists.
-async fn login(State(state): State<PortalState>, tls: Tls, Form(form): Form<LoginForm>) -> Response {
+async fn login(
+    State(state): State<PortalState>,
+    tls: Tls,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let (facility, facility_certificate) = match connection(&state, &tls).await {
         Ok(facility::Connection::Refused(reason)) => {
             let detail = json!({ "credential": "password-totp", "reason": reason });
@@ -247,6 +252,11 @@ async fn login(State(state): State<PortalState>, tls: Tls, Form(form): Form<Logi
         },
         auth_time: now,
     };
+    // A login replaces the browser's previous session (no two live sessions behind one cookie jar; the old
+    // one's clients are logged out as on sign-out).
+    if let Ok(Some((old, _))) = state.sessions.current(&headers).await {
+        end_session(&state, &old).await;
+    }
     let created = match state.sessions.create(new).await {
         Ok(c) => c,
         Err(e) => return unavailable(e),
