@@ -11,6 +11,7 @@ pub mod listener;
 mod pages;
 pub mod secret;
 pub mod session;
+pub mod throttle;
 pub mod totp;
 
 use crate::oidc::{self, Provider};
@@ -43,6 +44,8 @@ pub struct PortalState {
     pub services: Arc<Services>,
     /// The OIDC provider.
     pub oidc: Arc<Provider>,
+    /// Failed password logins per account.
+    pub throttle: Arc<throttle::Throttle>,
 }
 
 impl PortalState {
@@ -227,6 +230,20 @@ async fn login(
     };
     let now = hcpki_ca::time::now_unix();
     let return_to = safe_return(form.return_to.as_deref());
+    if let Err(wait) = state.throttle.check(&form.username, now) {
+        let detail = json!({ "credential": "password-totp", "reason": "throttled", "retry_after": wait });
+        audit(
+            &state.store,
+            &format!("portal:pwd:{}", form.username),
+            "portal.login",
+            &form.username,
+            Outcome::Denied,
+            detail,
+        )
+        .await;
+        let message = format!("too many failed sign-ins for this account: wait {wait} s and try again");
+        return pages::refused(StatusCode::TOO_MANY_REQUESTS, &message);
+    }
     let checked =
         accounts::check(state.store.as_ref(), &state.secret, &form.username, &form.password, &form.totp, now).await;
     let actor = format!("portal:pwd:{}", form.username);
@@ -234,12 +251,14 @@ async fn login(
     let (subject, person_key) = match checked {
         Ok(Ok(found)) => found,
         Ok(Err(reason)) => {
+            state.throttle.failed(&form.username, now);
             let detail = json!({ "credential": "password-totp", "reason": reason, "facility": facility_id });
             audit(&state.store, &actor, "portal.login", &form.username, Outcome::Denied, detail).await;
             return pages::login(facility.as_ref(), &return_to, Some("wrong user name, password or code"));
         }
         Err(e) => return unavailable(e),
     };
+    state.throttle.succeeded(&form.username);
     let new = NewSession {
         subject,
         person_key,

@@ -97,6 +97,24 @@ fn conformance_refusals(b: Backend) {
     let replay = Portal { jar: p.h.path("other-jar"), ..p.clone_view() };
     assert_eq!(replay.login("alice", PASSWORD, &code, None).status, 401, "TOTP code replay accepted");
 
+    // Password guessing: after five failures the account waits (429), even with the right password and code.
+    let out = p.h.ok(&[
+        "portal",
+        "user",
+        "add",
+        "bob",
+        "--name",
+        "Bob",
+        "--password-file",
+        p.h.path("password").to_str().unwrap(),
+    ]);
+    let bob_secret = out.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap().to_owned();
+    for _ in 0..5 {
+        assert_eq!(replay.login("bob", "wrong password!", "123456", None).status, 401);
+    }
+    let r = replay.login("bob", PASSWORD, &totp(&bob_secret, 0), None);
+    assert!(r.status == 429 && r.body.contains("wait"), "{r:?}");
+
     // Logged in: a code; the wrong verifier, then the right one, then the code again.
     let verifier = "w".repeat(60);
     let r = p.get(&authz(&format!("{redirect}&code_challenge={}&code_challenge_method=S256", challenge(&verifier))));
@@ -160,6 +178,7 @@ fn conformance_refusals(b: Backend) {
     let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
     assert!(
         audit.contains("\"portal.csrf\"")
+            && audit.contains("throttled")
             && audit.contains("wrong TOTP code")
             && audit.contains("TOTP code already used"),
         "{audit}"

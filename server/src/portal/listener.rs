@@ -91,7 +91,7 @@ pub fn prepare(
         lifetimes,
     });
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs);
-    let state = PortalState { store, sessions, secret, services, oidc };
+    let state = PortalState { store, sessions, secret, services, oidc, throttle: Default::default() };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
 }
 
