@@ -81,10 +81,13 @@ pub fn routes(state: PortalState) -> Router {
         .route("/", get(home))
         .route("/login", get(login_page).post(login))
         .route("/logout", get(oidc::endpoints::logout_get).post(logout))
-        .route("/authorize", get(oidc::authorize::authorize))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf_guard));
     Router::new()
         .merge(browser)
+        // Outside the CSRF guard: relying parties legitimately send the browser here from their own site,
+        // with GET or an auto-submitted form (OIDC Core §3.1.2.1), and it changes nothing the request alone
+        // could abuse (codes go only to registered redirect URIs).
+        .route("/authorize", get(oidc::authorize::authorize).post(oidc::authorize::authorize_post))
         .merge(back_channel())
         .route("/.well-known/openid-configuration", get(oidc::endpoints::discovery))
         .route("/jwks", get(oidc::endpoints::jwks))

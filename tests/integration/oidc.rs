@@ -142,6 +142,28 @@ fn conformance_refusals(b: Backend) {
     let elsewhere = rp.assertion(&p, 60, Some("https://other.example/token"));
     assert_eq!(p.token(&form, &elsewhere)["error"], "invalid_client");
 
+    // The authorization request as a cross-site form POST (OIDC Core §3.1.2.1) is served, not taken for CSRF.
+    let post = p.curl(&[
+        "-H",
+        "Origin: https://rp.example",
+        "-H",
+        "Sec-Fetch-Site: cross-site",
+        "--data-urlencode",
+        "response_type=code",
+        "--data-urlencode",
+        "client_id=rp1",
+        "--data-urlencode",
+        "scope=openid",
+        "--data-urlencode",
+        &format!("redirect_uri={REDIRECT}"),
+        "--data-urlencode",
+        &format!("code_challenge={}", challenge(&verifier)),
+        "--data-urlencode",
+        "code_challenge_method=S256",
+        &format!("{}/authorize", p.issuer),
+    ]);
+    assert!(param(&post.location, "code").is_some(), "POST /authorize: {post:?}");
+
     // PAR: pushed once, used once; a made-up request_uri is refused.
     let par = p.post_form(
         "/par",
