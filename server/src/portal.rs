@@ -12,6 +12,7 @@ pub mod listener;
 mod pages;
 pub mod secret;
 pub mod session;
+pub mod throttle;
 pub mod totp;
 
 use crate::oidc::{self, Provider};
@@ -46,6 +47,8 @@ pub struct PortalState {
     pub oidc: Arc<Provider>,
     /// Card login, when `[login]` names trust anchors.
     pub cards: Option<Arc<card_login::CardLogin>>,
+    /// Failed password logins per account.
+    pub throttle: Arc<throttle::Throttle>,
 }
 
 impl PortalState {
@@ -83,10 +86,13 @@ pub fn routes(state: PortalState) -> Router {
         .route("/login/card", post(card_login::submit))
         .route("/logout/card-removed", post(card_login::card_removed))
         .route("/logout", get(oidc::endpoints::logout_get).post(logout))
-        .route("/authorize", get(oidc::authorize::authorize))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf_guard));
     Router::new()
         .merge(browser)
+        // Outside the CSRF guard: relying parties legitimately send the browser here from their own site,
+        // with GET or an auto-submitted form (OIDC Core §3.1.2.1), and it changes nothing the request alone
+        // could abuse (codes go only to registered redirect URIs).
+        .route("/authorize", get(oidc::authorize::authorize).post(oidc::authorize::authorize_post))
         .merge(back_channel())
         .route("/.well-known/openid-configuration", get(oidc::endpoints::discovery))
         .route("/jwks", get(oidc::endpoints::jwks))
@@ -229,7 +235,12 @@ struct LoginForm {
 }
 
 /// The password + TOTP login: always an explicit credential check, whatever session or connection exists.
-async fn login(State(state): State<PortalState>, tls: Tls, Form(form): Form<LoginForm>) -> Response {
+async fn login(
+    State(state): State<PortalState>,
+    tls: Tls,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let (facility, facility_certificate) = match connection(&state, &tls).await {
         Ok(facility::Connection::Refused(reason)) => {
             let detail = json!({ "credential": "password-totp", "reason": reason });
@@ -250,6 +261,20 @@ async fn login(State(state): State<PortalState>, tls: Tls, Form(form): Form<Logi
     };
     let now = hcpki_ca::time::now_unix();
     let return_to = safe_return(form.return_to.as_deref());
+    if let Err(wait) = state.throttle.check(&form.username, now) {
+        let detail = json!({ "credential": "password-totp", "reason": "throttled", "retry_after": wait });
+        audit(
+            &state.store,
+            &format!("portal:pwd:{}", form.username),
+            "portal.login",
+            &form.username,
+            Outcome::Denied,
+            detail,
+        )
+        .await;
+        let message = format!("too many failed sign-ins for this account: wait {wait} s and try again");
+        return pages::refused(StatusCode::TOO_MANY_REQUESTS, &message);
+    }
     let checked =
         accounts::check(state.store.as_ref(), &state.secret, &form.username, &form.password, &form.totp, now).await;
     let actor = format!("portal:pwd:{}", form.username);
@@ -257,12 +282,14 @@ async fn login(State(state): State<PortalState>, tls: Tls, Form(form): Form<Logi
     let (subject, person_key) = match checked {
         Ok(Ok(found)) => found,
         Ok(Err(reason)) => {
+            state.throttle.failed(&form.username, now);
             let detail = json!({ "credential": "password-totp", "reason": reason, "facility": facility_id });
             audit(&state.store, &actor, "portal.login", &form.username, Outcome::Denied, detail).await;
             return pages::login(facility.as_ref(), &return_to, Some("wrong user name, password or code"), None);
         }
         Err(e) => return unavailable(e),
     };
+    state.throttle.succeeded(&form.username);
     let new = NewSession {
         subject,
         person_key,
@@ -275,6 +302,11 @@ async fn login(State(state): State<PortalState>, tls: Tls, Form(form): Form<Logi
         },
         auth_time: now,
     };
+    // A login replaces the browser's previous session (no two live sessions behind one cookie jar; the old
+    // one's clients are logged out as on sign-out).
+    if let Ok(Some((old, _))) = state.sessions.current(&headers).await {
+        end_session(&state, &old).await;
+    }
     let created = match state.sessions.create(new).await {
         Ok(c) => c,
         Err(e) => return unavailable(e),

@@ -97,48 +97,42 @@ fn conformance_refusals(b: Backend) {
     let replay = Portal { jar: p.h.path("other-jar"), ..p.clone_view() };
     assert_eq!(replay.login("alice", PASSWORD, &code, None).status, 401, "TOTP code replay accepted");
 
+    // Password guessing: after five failures the account waits (429), even with the right password and code.
+    let out = p.h.ok(&[
+        "portal",
+        "user",
+        "add",
+        "bob",
+        "--name",
+        "Bob",
+        "--password-file",
+        p.h.path("password").to_str().unwrap(),
+    ]);
+    let bob_secret = out.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap().to_owned();
+    for _ in 0..5 {
+        assert_eq!(replay.login("bob", "wrong password!", "123456", None).status, 401);
+    }
+    let r = replay.login("bob", PASSWORD, &totp(&bob_secret, 0), None);
+    assert!(r.status == 429 && r.body.contains("wait"), "{r:?}");
+
     // Logged in: a code; the wrong verifier, then the right one, then the code again.
     let verifier = "w".repeat(60);
     let r = p.get(&authz(&format!("{redirect}&code_challenge={}&code_challenge_method=S256", challenge(&verifier))));
     let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
     assert_eq!(param(&r.location, "nonce"), None);
     let rp = Rp::load(&p);
-    let t = p.token(
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &"x".repeat(60)),
-        ],
-        &rp.assertion(&p, 60, None),
-    );
+    let t = p.exchange(&rp, &code, &"x".repeat(60));
     assert_eq!(t["error"], "invalid_grant", "{t}");
-    let t = p.token(
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-        &rp.assertion(&p, 60, None),
-    );
+    let t = p.exchange(&rp, &code, &verifier);
     assert!(t["id_token"].is_string(), "{t}");
-    let t = p.token(
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-        &rp.assertion(&p, 60, None),
-    );
+    let t = p.exchange(&rp, &code, &verifier);
     assert_eq!(t["error"], "invalid_grant", "reused code: {t}");
 
     // Client assertions: alg none, HS256, expired, replayed jti, wrong audience.
     let form = [("grant_type", "refresh_token"), ("refresh_token", "x.y")];
-    let none = format!("{}.{}.", B64.encode(r#"{"alg":"none"}"#), B64.encode(rp.claims(&p, 60, None).to_string()));
+    let none = format!("{}.{}.", B64.encode(r#"{"alg":"none"}"#), B64.encode(rp.claims(&p, "rp1", 60, None).to_string()));
     assert_eq!(p.token(&form, &none)["error"], "invalid_client");
-    let hs = format!("{}.{}.c2ln", B64.encode(r#"{"alg":"HS256"}"#), B64.encode(rp.claims(&p, 60, None).to_string()));
+    let hs = format!("{}.{}.c2ln", B64.encode(r#"{"alg":"HS256"}"#), B64.encode(rp.claims(&p, "rp1", 60, None).to_string()));
     assert_eq!(p.token(&form, &hs)["error"], "invalid_client");
     let expired = rp.assertion(&p, -10, None);
     assert!(p.token(&form, &expired)["error_description"].as_str().unwrap().contains("expired"));
@@ -147,6 +141,28 @@ fn conformance_refusals(b: Backend) {
     assert!(p.token(&form, &once)["error_description"].as_str().unwrap().contains("jti replay"));
     let elsewhere = rp.assertion(&p, 60, Some("https://other.example/token"));
     assert_eq!(p.token(&form, &elsewhere)["error"], "invalid_client");
+
+    // The authorization request as a cross-site form POST (OIDC Core §3.1.2.1) is served, not taken for CSRF.
+    let post = p.curl(&[
+        "-H",
+        "Origin: https://rp.example",
+        "-H",
+        "Sec-Fetch-Site: cross-site",
+        "--data-urlencode",
+        "response_type=code",
+        "--data-urlencode",
+        "client_id=rp1",
+        "--data-urlencode",
+        "scope=openid",
+        "--data-urlencode",
+        &format!("redirect_uri={REDIRECT}"),
+        "--data-urlencode",
+        &format!("code_challenge={}", challenge(&verifier)),
+        "--data-urlencode",
+        "code_challenge_method=S256",
+        &format!("{}/authorize", p.issuer),
+    ]);
+    assert!(param(&post.location, "code").is_some(), "POST /authorize: {post:?}");
 
     // PAR: pushed once, used once; a made-up request_uri is refused.
     let par = p.post_form(
@@ -184,6 +200,7 @@ fn conformance_refusals(b: Backend) {
     let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
     assert!(
         audit.contains("\"portal.csrf\"")
+            && audit.contains("throttled")
             && audit.contains("wrong TOTP code")
             && audit.contains("TOTP code already used"),
         "{audit}"
@@ -195,21 +212,8 @@ fn conformance_refusals(b: Backend) {
 /// is refused with access_denied for a password login; a suspended facility's PC gets a refusal page.
 fn facility_context_and_policy(b: Backend) {
     let p = Portal::start(b);
-    let facility = p.h.approved_facility("Clinic A");
-    let req = csr(p.h.scratch(), "pc1", Key::P256, "pc1");
-    let cert = p.h.path("pc1.pem");
-    p.h.ok(&[
-        "issue",
-        "--profile",
-        "pc",
-        "--facility",
-        &facility,
-        "--csr",
-        req.to_str().unwrap(),
-        "--out",
-        cert.to_str().unwrap(),
-    ]);
-    let pc = Portal { client_cert: Some((cert, p.h.path("pc1-p256.key"))), ..p.clone_view() };
+    let (facility, cert, key) = issue_pc(&p.h, "Clinic A");
+    let pc = Portal { client_cert: Some((cert, key)), ..p.clone_view() };
     let page = pc.get("/login");
     assert!(page.status == 200 && page.body.contains(&facility) && page.body.contains("Clinic A"), "{page:?}");
     assert_eq!(pc.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
@@ -228,32 +232,14 @@ fn facility_context_and_policy(b: Backend) {
     let r = pc.get(&q("rp1", REDIRECT));
     let code = param(&r.location, "code").unwrap();
     let rp = Rp::load(&p);
-    let t = p.token(
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-        &rp.assertion(&p, 60, None),
-    );
-    let id_token = t["id_token"].as_str().unwrap_or_else(|| panic!("token: {t}"));
-    let claims: Value = serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let t = p.exchange(&rp, &code, &verifier);
+    let claims = id_claims(&t);
     assert_eq!(claims["facility_id"], facility.as_str(), "{claims}");
     // The same session cookie on a connection without the facility certificate loses the facility.
     let r = p.get(&q("rp1", REDIRECT));
     let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
-    let t = p.token(
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-        &rp.assertion(&p, 60, None),
-    );
-    let id_token = t["id_token"].as_str().unwrap_or_else(|| panic!("token: {t}"));
-    let claims: Value = serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let t = p.exchange(&rp, &code, &verifier);
+    let claims = id_claims(&t);
     assert!(claims.get("facility_id").is_none(), "facility claimed without its certificate: {claims}");
     p.h.ok(&["facility", "suspend", &facility, "--reason", "audit"]);
     let page = pc.get("/login");
@@ -372,20 +358,7 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
 
     // tls_client_auth: a PC certificate this CA issued, registered by subject DN (while serving: clients are
     // read per request). A bogus refresh token shows authentication passed (invalid_grant, not invalid_client).
-    let facility = p.h.approved_facility("Clinic M");
-    let req = csr(p.h.scratch(), "pcm", Key::P256, "pcm");
-    let pc = p.h.path("pcm.pem");
-    p.h.ok(&[
-        "issue",
-        "--profile",
-        "pc",
-        "--facility",
-        &facility,
-        "--csr",
-        req.to_str().unwrap(),
-        "--out",
-        pc.to_str().unwrap(),
-    ]);
+    let (facility, pc, pc_key) = issue_pc(&p.h, "Clinic M");
     let listed: Value = serde_json::from_str(&p.h.cert_list(Some(&facility))[0]).unwrap();
     let subject = listed["subject"].as_str().unwrap_or_else(|| panic!("{listed}"));
     p.h.ok(&[
@@ -407,7 +380,7 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
     let mut args = bogus.clone();
     args.push(format!("{mtls}/token"));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let r = on_mtls(&pc, &p.h.path("pcm-p256.key"), &args);
+    let r = on_mtls(&pc, &pc_key, &args);
     assert!(r.status == 400 && r.body.contains("invalid_grant"), "tls_client_auth with the PC certificate: {r:?}");
     let r = on_mtls(&other_cert, &other_key, &args);
     assert!(
@@ -550,6 +523,32 @@ fn curl_http(p: &Portal, request: openidconnect::HttpRequest) -> Result<openidco
         response = response.header(line.0.trim(), line.1.trim());
     }
     Ok(response.body(std::fs::read(body)?).unwrap())
+}
+
+/// A PC certificate (P-256) of an approved facility named `name`, issued with `hcpki issue`: (facility, cert, key).
+fn issue_pc(h: &Hcpki, name: &str) -> (String, PathBuf, PathBuf) {
+    let facility = h.approved_facility(name);
+    let stem = name.to_ascii_lowercase().replace(' ', "-");
+    let req = csr(h.scratch(), &stem, Key::P256, &stem);
+    let cert = h.path(&format!("{stem}.pem"));
+    h.ok(&[
+        "issue",
+        "--profile",
+        "pc",
+        "--facility",
+        &facility,
+        "--csr",
+        req.to_str().unwrap(),
+        "--out",
+        cert.to_str().unwrap(),
+    ]);
+    (facility, cert, h.path(&format!("{stem}-p256.key")))
+}
+
+/// The payload of a token response's ID token.
+fn id_claims(token_response: &Value) -> Value {
+    let id_token = token_response["id_token"].as_str().unwrap_or_else(|| panic!("token: {token_response}"));
+    serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
 
 fn pem_to_der(pem: &str) -> Vec<u8> {
@@ -792,6 +791,17 @@ impl Portal {
         serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{path}: not JSON: {r:?}"))
     }
 
+    /// The authorization code grant for rp1.
+    fn exchange(&self, rp: &Rp, code: &str, verifier: &str) -> Value {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ];
+        self.token(&form, &rp.assertion(self, 60, None))
+    }
+
     pub(crate) fn token(&self, form: &[(&str, &str)], assertion: &str) -> Value {
         self.post_form("/token", form, assertion)
     }
@@ -809,18 +819,23 @@ impl Rp {
         Self { key: p256::ecdsa::SigningKey::from_pkcs8_pem(&pem).unwrap() }
     }
 
-    fn claims(&self, p: &Portal, exp_in: i64, aud: Option<&str>) -> Value {
+    fn claims(&self, p: &Portal, client: &str, exp_in: i64, aud: Option<&str>) -> Value {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
         let aud = aud.map_or_else(|| format!("{}/token", p.issuer), str::to_owned);
-        json!({ "iss": "rp1", "sub": "rp1", "aud": aud, "iat": now, "exp": now + exp_in, "jti": uuid::Uuid::new_v4().to_string() })
+        json!({ "iss": client, "sub": client, "aud": aud, "iat": now, "exp": now + exp_in, "jti": uuid::Uuid::new_v4().to_string() })
     }
 
     pub(crate) fn assertion(&self, p: &Portal, exp_in: i64, aud: Option<&str>) -> String {
+        self.assertion_as(p, "rp1", exp_in, aud)
+    }
+
+    /// A client assertion of `client` (every test client is registered with this key).
+    pub(crate) fn assertion_as(&self, p: &Portal, client: &str, exp_in: i64, aud: Option<&str>) -> String {
         use p256::ecdsa::signature::Signer as _;
         let input = format!(
             "{}.{}",
             B64.encode(r#"{"alg":"ES256","kid":"rp-key-1"}"#),
-            B64.encode(self.claims(p, exp_in, aud).to_string())
+            B64.encode(self.claims(p, client, exp_in, aud).to_string())
         );
         let sig: p256::ecdsa::Signature = self.key.sign(input.as_bytes());
         format!("{input}.{}", B64.encode(sig.to_bytes()))

@@ -34,6 +34,18 @@ pub async fn authorize(
     }
 }
 
+/// `POST /authorize` (form-encoded parameters, OIDC Core §3.1.2.1).
+pub async fn authorize_post(
+    State(state): State<PortalState>,
+    tls: Option<Extension<Arc<TlsInfo>>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    match run(&state, tls, &headers, form).await {
+        Ok(r) | Err(r) => r,
+    }
+}
+
 async fn run(
     state: &PortalState,
     tls: Option<Extension<Arc<TlsInfo>>>,

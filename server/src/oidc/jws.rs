@@ -102,8 +102,8 @@ pub fn verify_with(jwk: &Value, parsed: &Parsed) -> Result<(), JwsError> {
     let ok = match (parsed.alg.as_str(), kty) {
         ("ES256", "EC") if jwk.get("crv").and_then(Value::as_str) == Some("P-256") => {
             let mut point = vec![4u8];
-            point.extend(field("x")?);
-            point.extend(field("y")?);
+            point.extend(coordinate(field("x")?)?);
+            point.extend(coordinate(field("y")?)?);
             UnparsedPublicKey::new(&sig::ECDSA_P256_SHA256_FIXED, point)
                 .verify(parsed.input.as_bytes(), &parsed.signature)
                 .is_ok()
@@ -119,6 +119,15 @@ pub fn verify_with(jwk: &Value, parsed: &Parsed) -> Result<(), JwsError> {
     if ok { Ok(()) } else { Err(JwsError::Signature) }
 }
 
+/// A P-256 coordinate as 32 bytes. RFC 7518 §6.2.1.2 wants the full length, but some libraries (authlib
+/// 1.6) drop leading zero bytes, one key in 128: accept those, left-padded.
+fn coordinate(bytes: Vec<u8>) -> Result<Vec<u8>, JwsError> {
+    let pad = 32usize.checked_sub(bytes.len()).ok_or(JwsError::Signature)?;
+    let mut out = vec![0u8; pad];
+    out.extend(bytes);
+    Ok(out)
+}
+
 /// RFC 7638 thumbprint of a public JWK (EC: crv, kty, x, y; RSA: e, kty, n), base64url SHA-256.
 pub fn thumbprint(jwk: &Value) -> String {
     let members: &[&str] = match jwk.get("kty").and_then(Value::as_str) {
@@ -126,8 +135,21 @@ pub fn thumbprint(jwk: &Value) -> String {
         _ => &["crv", "kty", "x", "y"],
     };
     // serde_json's Map is ordered by key without the preserve_order feature: exactly RFC 7638's order.
-    let canonical: serde_json::Map<String, Value> =
+    let mut canonical: serde_json::Map<String, Value> =
         members.iter().map(|m| ((*m).to_owned(), jwk.get(*m).cloned().unwrap_or(Value::Null))).collect();
+    // Full-length coordinates (see `coordinate`), so one key has one thumbprint whoever wrote the JWK.
+    if jwk.get("crv").and_then(Value::as_str) == Some("P-256") {
+        for c in ["x", "y"] {
+            let full = canonical
+                .get(c)
+                .and_then(Value::as_str)
+                .and_then(|t| B64.decode(t).ok())
+                .and_then(|b| coordinate(b).ok());
+            if let Some(full) = full {
+                canonical.insert(c.to_owned(), Value::String(B64.encode(full)));
+            }
+        }
+    }
     B64.encode(sha256(Value::Object(canonical).to_string().as_bytes()))
 }
 
@@ -232,6 +254,15 @@ mod tests {
         assert!(matches!(Parsed::parse(&none), Err(JwsError::Algorithm(_))));
         let hs = format!("{}.{}.AAAA", B64.encode(r#"{"alg":"HS256"}"#), B64.encode(r#"{"iss":"x"}"#));
         assert!(matches!(Parsed::parse(&hs), Err(JwsError::Algorithm(_))));
+    }
+
+    #[test]
+    fn short_coordinates_are_the_same_key() {
+        let full = json!({"kty":"EC","crv":"P-256","x": B64.encode([0u8, 1, 2].iter().chain([3u8; 29].iter()).copied().collect::<Vec<_>>()), "y": B64.encode([5u8; 32])});
+        let short = json!({"kty":"EC","crv":"P-256","x": B64.encode([1u8, 2].iter().chain([3u8; 29].iter()).copied().collect::<Vec<_>>()), "y": B64.encode([5u8; 32])});
+        assert_eq!(thumbprint(&full), thumbprint(&short));
+        assert_eq!(coordinate(vec![1; 31]).unwrap().len(), 32);
+        assert!(coordinate(vec![1; 33]).is_err());
     }
 
     /// RFC 7638 §3.1's example RSA key thumbprint.

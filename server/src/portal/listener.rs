@@ -93,7 +93,7 @@ pub fn prepare(
     });
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs);
     let cards = card_login(cfg, loaded, &oidc.issuer)?;
-    let state = PortalState { store, sessions, secret, services, oidc, cards };
+    let state = PortalState { store, sessions, secret, services, oidc, cards, throttle: Default::default() };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
 }
 
