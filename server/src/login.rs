@@ -25,8 +25,8 @@ mod tests;
 pub mod trust;
 
 pub use audit::audit_event;
-pub use card::{CardKind, CardVerifier, RevocationChecked, VerifiedCard};
-pub use challenge::{Challenge, IssuedChallenge};
+pub use card::{CardKind, CardVerifier, VerifiedCard};
+pub use challenge::Challenge;
 pub use crl_cache::{CrlCache, RevocationPolicy};
 pub use error::CardLoginError;
 pub use trust::TrustAnchors;

@@ -5,16 +5,10 @@ mod cli;
 mod cmd;
 mod config;
 mod http;
-// Card login (issue #6): the portal's HTTP handlers wire it; until then the CLI (`hcpki login`, `hcpki bench
-// login`) and the tests use part of its API, so the rest looks unused to the compiler.
-#[allow(dead_code, unused_imports)]
 mod login;
 mod oidc;
 mod output;
 mod syslog;
-// Used by the SSO portal and OIDC provider (issue #6) once they land; until then only its tests call it,
-// so its public items and re-exports look unused to the compiler.
-#[allow(dead_code, unused_imports)]
 mod policy;
 mod portal;
 

@@ -42,11 +42,6 @@ impl Challenge {
     pub fn origin(&self) -> &str {
         &self.origin
     }
-
-    /// Unix seconds after which it was no longer acceptable.
-    pub fn expires_at(&self) -> i64 {
-        self.expires_at
-    }
 }
 
 /// Issue and store a challenge for the browser session `binding` at `origin`, valid `ttl_secs` from `now`.

@@ -2,6 +2,7 @@
 //! rules (issuer, rollback, staleness, backoff), and the anchor set deciding the card kind. The end-to-end
 //! cases (both databases, OpenSSL cross-checks) are in tests/integration/card_login.rs.
 
+use super::card::RevocationChecked;
 use super::crl_cache::{CrlError, Revocation};
 use super::trust::{ParsedCert, TrustError};
 use super::*;

@@ -3,6 +3,7 @@
 //! to enumerate completely, which is stronger than sampling).
 
 use super::*;
+use super::services::ServicesError;
 use hcpki_ca::facility::{FacilityKind as K, FacilityState as S};
 
 fn fid(n: u64) -> FacilityId {
