@@ -62,6 +62,10 @@ pub struct SqliteStore {
     /// handler, which polls with growing sleeps and gave 300 ms tails under load;
     /// writers in other processes still meet `busy_timeout`.
     writers: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Connections for short-lived rows whose loss on power failure is harmless (card-login challenges): the
+    /// same file with `synchronous = NORMAL`, so a commit does not wait for an fsync (it halved the take's p50
+    /// in `hcpki bench login`, docs/benchmarks.md). WAL order is kept: a later FULL commit makes these durable.
+    ephemeral: sqlx::SqlitePool,
 }
 
 /// The PostgreSQL store, for several server replicas on one database.
@@ -87,7 +91,7 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(SQLITE_MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|e| errors::connect(Backend::Sqlite, e))?;
         // sqlx takes no lock for SQLite migrations, so two processes opening a new
@@ -97,7 +101,13 @@ impl SqliteStore {
             tracing::debug!(error = %first, "SQLite migration failed once; retrying");
             SQLITE_MIGRATIONS.run(&pool).await.map_err(errors::migrate)?;
         }
-        Ok(Self { pool, writers: Default::default() })
+        let ephemeral = SqlitePoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.synchronous(SqliteSynchronous::Normal))
+            .await
+            .map_err(|e| errors::connect(Backend::Sqlite, e))?;
+        Ok(Self { pool, writers: Default::default(), ephemeral })
     }
 }
 
@@ -120,12 +130,22 @@ impl SqliteStore {
     async fn writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         Some(self.writers.lock().await)
     }
+
+    /// See [`SqliteStore::ephemeral`].
+    fn ephemeral_pool(&self) -> &sqlx::SqlitePool {
+        &self.ephemeral
+    }
 }
 
 impl PgStore {
     /// PostgreSQL queues writers on the audit head's row lock without polling.
     async fn writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         None
+    }
+
+    /// PostgreSQL commits are group-committed by the server; short-lived rows use the main pool.
+    fn ephemeral_pool(&self) -> &sqlx::PgPool {
+        &self.pool
     }
 }
 

@@ -332,11 +332,12 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
     let store = hcpki_ca::store::open(&format!("sqlite:{}", dir.path().join("bench.db").display())).await?;
     let cas = HpkiTestCas::new()?;
     let card = cas.issue(&HpkiSubject::default())?;
+    // Positive 8-byte serials with a non-zero first octet, as a CA draws them.
     let revoked: Vec<Revoked> = (0..args.crl_entries)
-        .map(|_| Revoked {
-            serial: rand::random::<[u8; 8]>().map(|b| b | 0x01).to_vec(),
-            at: time::OffsetDateTime::now_utc(),
-            reason: None,
+        .map(|_| {
+            let mut serial = rand::random::<[u8; 8]>();
+            serial[0] = (serial[0] & 0x7f) | 0x01;
+            Revoked { serial: serial.to_vec(), at: time::OffsetDateTime::now_utc(), reason: None }
         })
         .collect();
     let trust =

@@ -1096,7 +1096,7 @@ macro_rules! sql_store {
                 let _writer = self.writer().await;
                 sqlx::query::<$db>(queries::SWEEP_LOGIN_CHALLENGES)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(self.ephemeral_pool())
                     .await
                     .map_err(Self::err)?;
                 sqlx::query::<$db>(queries::INSERT_LOGIN_CHALLENGE)
@@ -1105,7 +1105,7 @@ macro_rules! sql_store {
                     .bind(&record.origin)
                     .bind(record.issued_at)
                     .bind(record.expires_at)
-                    .execute(&self.pool)
+                    .execute(self.ephemeral_pool())
                     .await
                     .map_err(Self::err)?;
                 Ok(())
@@ -1115,7 +1115,7 @@ macro_rules! sql_store {
                 let _writer = self.writer().await;
                 sqlx::query_as::<$db, LoginChallengeRecord>(queries::TAKE_LOGIN_CHALLENGE)
                     .bind(challenge)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(self.ephemeral_pool())
                     .await
                     .map_err(Self::err)
             }
