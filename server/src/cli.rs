@@ -312,6 +312,10 @@ pub struct IssueArgs {
     /// For --profile ocsp: the CA the signer answers for (router, pc, server).
     #[arg(long)]
     pub ocsp_for: Option<String>,
+    /// End the validity at this RFC 3339 time (e.g. 2027-03-31T23:59:59Z) instead of the profile's lifetime;
+    /// never later than it.
+    #[arg(long)]
+    pub not_after: Option<String>,
     /// Where to write the certificate (PEM); `-` or omitted: standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,

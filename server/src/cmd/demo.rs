@@ -144,6 +144,7 @@ async fn issue(
         device,
         router_eku: None,
         ocsp_for: None,
+        not_after: None,
     };
     let (issued, _) = authority.issue(&request, &super::actor()).await?;
     std::fs::write(out.join(format!("{name}.pem")), issued.pem())?;

@@ -37,6 +37,7 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
         device: args.device.clone(),
         router_eku,
         ocsp_for: args.ocsp_for.as_deref().map(CaName::from_str).transpose()?,
+        not_after: args.not_after.as_deref().map(parse_rfc3339).transpose()?,
     };
     let (issued, record) = authority.issue(&request, &super::actor()).await?;
     match &args.out {
@@ -53,4 +54,11 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
         record.facility.map(|f| format!(" for facility {f}")).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--not-after`: an RFC 3339 time as Unix seconds.
+fn parse_rfc3339(text: &str) -> Result<i64> {
+    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .with_context(|| format!("--not-after {text:?} is not an RFC 3339 time such as 2027-03-31T23:59:59Z"))?;
+    Ok(t.unix_timestamp())
 }
