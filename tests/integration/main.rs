@@ -45,6 +45,7 @@ mod crl_shards;
 mod demo;
 mod est;
 mod hierarchy;
+mod ipsec;
 mod issue;
 mod ocsp;
 mod opensc;
