@@ -3,6 +3,7 @@
 
 mod general_name;
 pub mod ocsp;
+pub mod pkcs12;
 mod policy;
 mod raw_oid;
 mod signed;

@@ -135,6 +135,11 @@ pub struct IssueRequest {
     pub router_eku: Option<RouterEku>,
     /// For OCSP signers and SCEP RAs: the CA they serve.
     pub ocsp_for: Option<CaName>,
+    /// End the validity here (Unix seconds) when that comes before the profile's lifetime and the CA's own
+    /// end; never later. `hcpki issue --not-after` for a device known to leave service, and the only way to
+    /// make an already expired certificate (the issue-7 interop matrix's negative cell): the validity starts
+    /// five minutes back, so a time in those five minutes still passes the validity-order lint.
+    pub not_after: Option<i64>,
 }
 
 /// An issuing CA, opened.
@@ -159,6 +164,8 @@ struct Plan {
     facility_dns: Option<String>,
     /// The PC CA's CRL shards when this certificate goes into one (D20), else off.
     crl_shards: ShardCount,
+    /// The latest notAfter: the CA's own, or the request's when earlier.
+    not_after_limit: i64,
 }
 
 impl Plan {
@@ -167,7 +174,7 @@ impl Plan {
             ca_name: self.ca.as_str(),
             issuer: self.open.certificate.tbs_certificate().subject(),
             issuer_key: &self.open.spki,
-            issuer_not_after: Some(self.open.not_after),
+            issuer_not_after: Some(self.not_after_limit),
             key: self.open.key.as_ref(),
         }
     }
@@ -771,6 +778,7 @@ impl Authority {
             spki_sha256: csr.spki_sha256(),
             facility_dns: facility.as_ref().map(|f| self.settings.router_dns_name(&f.id)),
             facility: facility.map(|f| f.id),
+            not_after_limit: request.not_after.map_or(open.not_after, |t| t.min(open.not_after)),
             open,
             crl_shards,
         })

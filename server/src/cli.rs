@@ -346,8 +346,16 @@ pub struct IssueArgs {
     #[arg(long)]
     pub facility: Option<String>,
     /// The CSR file (PEM or DER); `-` reads standard input.
+    #[arg(long, required_unless_present = "p12", conflicts_with = "p12")]
+    pub csr: Option<PathBuf>,
+    /// Instead of a CSR: hcpki makes the key (see --key-type) and writes key, certificate and CA chain to this
+    /// PKCS#12 file (AES-256, PBKDF2-SHA256), printing its generated passphrase once. The key is not kept.
+    /// For devices without an enrollment client.
     #[arg(long)]
-    pub csr: PathBuf,
+    pub p12: Option<PathBuf>,
+    /// Key made for --p12: rsa2048 (default: every router imports it), rsa3072, rsa4096, p256 or p384.
+    #[arg(long, requires = "p12", default_value = "rsa2048")]
+    pub key_type: String,
     /// Subject alternative name: a DNS name or an IP address (repeatable).
     #[arg(long)]
     pub san: Vec<String>,
@@ -363,6 +371,10 @@ pub struct IssueArgs {
     /// For --profile ocsp: the CA the signer answers for (router, pc, server).
     #[arg(long)]
     pub ocsp_for: Option<String>,
+    /// End the validity at this RFC 3339 time (e.g. 2027-03-31T23:59:59Z) instead of the profile's lifetime;
+    /// never later than it.
+    #[arg(long)]
+    pub not_after: Option<String>,
     /// Where to write the certificate (PEM); `-` or omitted: standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,

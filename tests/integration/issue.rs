@@ -12,6 +12,7 @@ on_both_backends!(
     router_ipv6,
     router_dns_name_below_facility_name,
     router_eku_variants,
+    router_p12_for_a_device_without_enrollment_client,
     pc_rsa2048,
     pc_p256_with_device,
     server_rsa2048,
@@ -102,6 +103,68 @@ fn router_eku_variants(b: Backend) {
             assert!(any_of.iter().any(|w| ext.contains(w)), "--eku {variant} must include {any_of:?}, got {ext}");
         }
     }
+}
+
+/// `hcpki issue --p12`: hcpki makes the key and writes key, certificate and chain as PKCS#12 with the key
+/// under PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) and an HMAC-SHA256 MAC, the passphrase printed once. OpenSSL
+/// reads and checks it, the key in it belongs to the certificate, a wrong passphrase fails, and NSS (libreswan's
+/// certificate store) imports it.
+fn router_p12_for_a_device_without_enrollment_client(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("PKCS#12 clinic");
+    let (p12, cert) = (h.path("gw.p12"), h.path("gw.pem"));
+    let args = ["issue", "--profile", "router", "--facility", &id, "--san", "192.0.2.7", "--vendor", "fortigate"];
+    let out = h.run(&[&args[..], &["--p12", p12.to_str().unwrap(), "--out", cert.to_str().unwrap()]].concat());
+    assert!(out.status.success(), "{}", crate::harness::describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let pass = stderr.lines().find_map(|l| l.strip_prefix("passphrase: ")).expect("passphrase printed").to_owned();
+    assert!(pass.len() >= 32, "a strong generated passphrase: {pass:?}");
+    check_router(&h, &cert, &id, &["IP Address:192.0.2.7"]);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&p12).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let openssl = |extra: &[&str], pass: &str| {
+        let passin = format!("pass:{pass}");
+        std::process::Command::new("openssl")
+            .args(["pkcs12", "-in", p12.to_str().unwrap(), "-passin", &passin])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let info = openssl(&["-info", "-noout"], &pass);
+    assert!(info.status.success(), "{}", crate::harness::describe(&info));
+    let info_text = String::from_utf8_lossy(&info.stderr);
+    for wanted in ["MAC: sha256", "Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC", "PRF hmacWithSHA256"] {
+        assert!(info_text.contains(wanted), "{wanted:?} missing:\n{info_text}");
+    }
+    assert_eq!(info_text.matches("Certificate bag").count(), 3, "router, router CA, root:\n{info_text}");
+    assert!(!openssl(&["-info", "-noout"], "wrong").status.success(), "a wrong passphrase must fail");
+
+    let key = openssl(&["-nocerts", "-nodes"], &pass);
+    assert!(key.status.success(), "{}", crate::harness::describe(&key));
+    let pubkey = |args: &[&str], input: Option<&[u8]>| {
+        use std::io::Write;
+        let mut child = std::process::Command::new("openssl")
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.unwrap_or_default()).unwrap();
+        child.wait_with_output().unwrap().stdout
+    };
+    let from_p12 = pubkey(&["pkey", "-pubout"], Some(&key.stdout));
+    let from_cert = pubkey(&["x509", "-pubkey", "-noout", "-in", cert.to_str().unwrap()], None);
+    assert!(!from_p12.is_empty() && from_p12 == from_cert, "the key in the file is the certificate's");
+
+    let nss = h.scratch().join("nss");
+    std::fs::create_dir_all(&nss).unwrap();
+    let db = format!("sql:{}", nss.display());
+    let run = |program: &str, args: &[&str]| std::process::Command::new(program).args(args).output().unwrap();
+    assert!(run("certutil", &["-N", "-d", &db, "--empty-password"]).status.success());
+    let import = run("pk12util", &["-i", p12.to_str().unwrap(), "-d", &db, "-W", &pass]);
+    assert!(import.status.success(), "{}", crate::harness::describe(&import));
 }
 
 /// A facility PC's TLS client certificate.

@@ -47,6 +47,7 @@ mod demo;
 mod est;
 mod fault;
 mod hierarchy;
+mod ipsec;
 mod issue;
 mod ocsp;
 mod oidc;

@@ -123,6 +123,7 @@ impl Authority {
             device: Some(name.to_string()),
             router_eku: None,
             ocsp_for: None,
+            not_after: None,
         };
         let (issued, cert) = self.issue(&request, actor).await?;
         let record = OperatorRecord {

@@ -99,6 +99,7 @@ impl Authority {
             device,
             router_eku: None,
             ocsp_for: None,
+            not_after: None,
         };
         let actor = grant.actor(protocol);
         let refusal = match self.issue(&request, &actor).await {

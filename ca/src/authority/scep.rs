@@ -34,6 +34,7 @@ impl Authority {
             device: None,
             router_eku: None,
             ocsp_for: None,
+            not_after: None,
         };
         let (issued, _) = self.issue(&issue, actor).await?;
         Ok(self.decide(id, &HeldState::Issued(issued.serial), actor).await?)

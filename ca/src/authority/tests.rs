@@ -34,6 +34,7 @@ pub(crate) fn request(
         device: None,
         router_eku: None,
         ocsp_for: None,
+        not_after: None,
     }
 }
 
@@ -106,4 +107,29 @@ async fn an_empty_batch_is_an_empty_answer() {
     let dir = tempfile::tempdir().unwrap();
     let ca = authority(dir.path()).await;
     assert!(ca.issue_many(&[], &Actor::cli("test")).await.is_empty());
+}
+
+/// `not_after` only ever shortens a validity: an earlier time (even one already past, within the five-minute
+/// back-dating) ends the certificate there, a later one leaves the profile's lifetime.
+#[tokio::test]
+async fn a_requested_not_after_shortens_the_validity_and_never_extends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = authority(dir.path()).await;
+    let actor = Actor::cli("test");
+    let new = NewFacility::new("A clinic", FacilityKind::Clinic, None, None, None).unwrap();
+    let a = ca.register_facility(&new, &actor).await.unwrap();
+    ca.transition(&a.id, Transition::Approve, None, &actor).await.unwrap();
+    let now = crate::time::now_unix();
+    let issue = |not_after: Option<i64>| {
+        let mut r = request(ProfileKind::Router, Some(&a.id), csr(KeyAlgorithm::P256), vec![]);
+        r.not_after = not_after;
+        r
+    };
+    let (_, expired) = ca.issue(&issue(Some(now - 60)), &actor).await.unwrap();
+    assert_eq!(expired.not_after, now - 60);
+    assert!(expired.not_before < expired.not_after);
+    let (_, later) = ca.issue(&issue(Some(now + 3650 * 86_400)), &actor).await.unwrap();
+    let (_, default) = ca.issue(&issue(None), &actor).await.unwrap();
+    assert!(later.not_after <= default.not_after && default.not_after - later.not_after < 5, "{later:?} {default:?}");
+    assert!(ca.issue(&issue(Some(now - 3600)), &actor).await.is_err(), "notAfter before notBefore is a lint error");
 }

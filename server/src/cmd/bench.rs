@@ -136,6 +136,7 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
         device: None,
         router_eku: None,
         ocsp_for: None,
+        not_after: None,
     });
     // Warm up (opens the CA key, fills caches and pools).
     authority.issue(&request, &actor).await?;

@@ -144,13 +144,15 @@ async fn issue(
         device,
         router_eku: None,
         ocsp_for: None,
+        not_after: None,
     };
     let (issued, _) = authority.issue(&request, &super::actor()).await?;
     std::fs::write(out.join(format!("{name}.pem")), issued.pem())?;
     Ok(issued.serial)
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Write a secret file: mode 0600, never over an existing file.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]

@@ -2,20 +2,25 @@
 
 use crate::cli::IssueArgs;
 use anyhow::{Context, Result};
+use hcpki_ca::asn1::pkcs12;
 use hcpki_ca::authority::IssueRequest;
+use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_ca::profile::{ProfileKind, RouterEku, Vendor};
+use hcpki_ca::store::CertificateRecord;
 use hcpki_ca::{Authority, CaName};
 use std::io::Read;
 use std::process::ExitCode;
 use std::str::FromStr;
 
 pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
-    let csr = if args.csr.as_os_str() == "-" {
-        let mut v = Vec::new();
-        std::io::stdin().read_to_end(&mut v).context("cannot read the CSR from standard input")?;
-        v
-    } else {
-        std::fs::read(&args.csr).with_context(|| format!("cannot read CSR file {}", args.csr.display()))?
+    // With --p12 the key is made here and never written anywhere but the passphrase-protected file.
+    let (csr, p12_key) = match (&args.csr, &args.p12) {
+        (Some(path), _) => (read_csr(path)?, None),
+        (None, Some(_)) => {
+            let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::from_str(&args.key_type)?)?;
+            (hcpki_ca::csr::build(&key, x509_cert::name::Name::default())?, Some(pkcs8))
+        }
+        (None, None) => anyhow::bail!("give --csr FILE, or --p12 FILE for a key made by hcpki"),
     };
     let router_eku = match (&args.eku, &args.vendor) {
         (Some(e), _) => Some(RouterEku::from_str(e)?),
@@ -37,8 +42,12 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
         device: args.device.clone(),
         router_eku,
         ocsp_for: args.ocsp_for.as_deref().map(CaName::from_str).transpose()?,
+        not_after: args.not_after.as_deref().map(parse_rfc3339).transpose()?,
     };
     let (issued, record) = authority.issue(&request, &super::actor()).await?;
+    if let (Some(path), Some(pkcs8)) = (&args.p12, &p12_key) {
+        write_p12(authority, path, pkcs8, &issued.der, &record)?;
+    }
     match &args.out {
         Some(p) if p.as_os_str() != "-" => {
             std::fs::write(p, issued.pem()).with_context(|| format!("cannot write {}", p.display()))?;
@@ -53,4 +62,45 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
         record.facility.map(|f| format!(" for facility {f}")).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--not-after`: an RFC 3339 time as Unix seconds.
+fn parse_rfc3339(text: &str) -> Result<i64> {
+    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .with_context(|| format!("--not-after {text:?} is not an RFC 3339 time such as 2027-03-31T23:59:59Z"))?;
+    Ok(t.unix_timestamp())
+}
+
+fn read_csr(path: &std::path::Path) -> Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut v = Vec::new();
+        std::io::stdin().read_to_end(&mut v).context("cannot read the CSR from standard input")?;
+        Ok(v)
+    } else {
+        std::fs::read(path).with_context(|| format!("cannot read CSR file {}", path.display()))
+    }
+}
+
+/// The PKCS#12 file of a key made by `--p12`: key, certificate and the issuing CA's chain, under a fresh
+/// passphrase that is printed once (standard error, like the issuance line) and stored nowhere.
+fn write_p12(
+    authority: &Authority,
+    path: &std::path::Path,
+    pkcs8: &[u8],
+    leaf: &[u8],
+    record: &CertificateRecord,
+) -> Result<()> {
+    let ca = CaName::from_str(&record.ca)?;
+    let chain = authority.chain(ca)?;
+    let passphrase = pkcs12::generate_passphrase()?;
+    let name = record.sans.first().map(|s| s.trim_start_matches("DNS:").trim_start_matches("IP:")).unwrap_or("hcpki");
+    let file = pkcs12::build(pkcs8, leaf, &chain, name, &passphrase)?;
+    super::demo::write_private(path, &file)?;
+    eprintln!(
+        "wrote {} (key, certificate, CA chain; AES-256, PBKDF2-SHA256)\npassphrase: {}\n\
+         The passphrase is shown only now and is not stored: give it to the installer separately.",
+        path.display(),
+        passphrase.as_str()
+    );
+    Ok(())
 }

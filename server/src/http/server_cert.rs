@@ -101,6 +101,7 @@ pub async fn ensure_certificate(
                 device: None,
                 router_eku: None,
                 ocsp_for: wanted.serves,
+                not_after: None,
             };
             let (certificate, _) = authority.issue(&request, &Actor::system()).await?;
             write_certificate(&cert_path, &certificate.pem())?;
