@@ -165,6 +165,26 @@ async fn connection(state: &PortalState, tls: &Tls) -> Result<facility::Connecti
     facility::of_connection(state.store.as_ref(), tls.as_ref().map(|t| t.0.as_ref())).await.map_err(unavailable)
 }
 
+/// The facility a login comes from (and its PC certificate's serial), or the refusal page for a connection
+/// whose certificate is revoked or whose facility may not log in, audited as a denied `portal.login`.
+async fn login_connection(
+    state: &PortalState,
+    tls: &Tls,
+    actor: &str,
+    target: &str,
+    credential: &str,
+) -> Result<(Option<policy::FacilityContext>, Option<String>), Response> {
+    match connection(state, tls).await? {
+        facility::Connection::Refused(reason) => {
+            let detail = json!({ "credential": credential, "reason": reason });
+            audit(&state.store, actor, "portal.login", target, Outcome::Denied, detail).await;
+            Err(pages::refused(StatusCode::FORBIDDEN, &reason))
+        }
+        facility::Connection::Facility { context, serial } => Ok((Some(context), Some(serial))),
+        facility::Connection::None => Ok((None, None)),
+    }
+}
+
 fn unavailable(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "portal request failed");
     pages::refused(StatusCode::SERVICE_UNAVAILABLE, "the portal cannot answer now; try again shortly")
@@ -241,24 +261,12 @@ async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let (facility, facility_certificate) = match connection(&state, &tls).await {
-        Ok(facility::Connection::Refused(reason)) => {
-            let detail = json!({ "credential": "password-totp", "reason": reason });
-            audit(
-                &state.store,
-                &format!("portal:pwd:{}", form.username),
-                "portal.login",
-                &form.username,
-                Outcome::Denied,
-                detail,
-            )
-            .await;
-            return pages::refused(StatusCode::FORBIDDEN, &reason);
-        }
-        Ok(facility::Connection::Facility { context, serial }) => (Some(context), Some(serial)),
-        Ok(facility::Connection::None) => (None, None),
-        Err(r) => return r,
-    };
+    let actor = format!("portal:pwd:{}", form.username);
+    let (facility, facility_certificate) =
+        match login_connection(&state, &tls, &actor, &form.username, "password-totp").await {
+            Ok(found) => found,
+            Err(refused) => return refused,
+        };
     let now = hcpki_ca::time::now_unix();
     let return_to = safe_return(form.return_to.as_deref());
     if let Err(wait) = state.throttle.check(&form.username, now) {
@@ -277,7 +285,6 @@ async fn login(
     }
     let checked =
         accounts::check(state.store.as_ref(), &state.secret, &form.username, &form.password, &form.totp, now).await;
-    let actor = format!("portal:pwd:{}", form.username);
     let facility_id = facility.as_ref().map(|f| f.id.to_string());
     let (subject, person_key) = match checked {
         Ok(Ok(found)) => found,

@@ -130,9 +130,11 @@ fn conformance_refusals(b: Backend) {
 
     // Client assertions: alg none, HS256, expired, replayed jti, wrong audience.
     let form = [("grant_type", "refresh_token"), ("refresh_token", "x.y")];
-    let none = format!("{}.{}.", B64.encode(r#"{"alg":"none"}"#), B64.encode(rp.claims(&p, "rp1", 60, None).to_string()));
+    let none =
+        format!("{}.{}.", B64.encode(r#"{"alg":"none"}"#), B64.encode(rp.claims(&p, "rp1", 60, None).to_string()));
     assert_eq!(p.token(&form, &none)["error"], "invalid_client");
-    let hs = format!("{}.{}.c2ln", B64.encode(r#"{"alg":"HS256"}"#), B64.encode(rp.claims(&p, "rp1", 60, None).to_string()));
+    let hs =
+        format!("{}.{}.c2ln", B64.encode(r#"{"alg":"HS256"}"#), B64.encode(rp.claims(&p, "rp1", 60, None).to_string()));
     assert_eq!(p.token(&form, &hs)["error"], "invalid_client");
     let expired = rp.assertion(&p, -10, None);
     assert!(p.token(&form, &expired)["error_description"].as_str().unwrap().contains("expired"));
@@ -526,7 +528,7 @@ fn curl_http(p: &Portal, request: openidconnect::HttpRequest) -> Result<openidco
 }
 
 /// A PC certificate (P-256) of an approved facility named `name`, issued with `hcpki issue`: (facility, cert, key).
-fn issue_pc(h: &Hcpki, name: &str) -> (String, PathBuf, PathBuf) {
+pub(crate) fn issue_pc(h: &Hcpki, name: &str) -> (String, PathBuf, PathBuf) {
     let facility = h.approved_facility(name);
     let stem = name.to_ascii_lowercase().replace(' ', "-");
     let req = csr(h.scratch(), &stem, Key::P256, &stem);

@@ -49,21 +49,8 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     agent.wait_card(0, "hpki");
 
     // The facility PC's certificate: the portal knows where the physician is.
-    let facility = p.h.approved_facility("Card clinic");
-    let req = crate::fixtures::csr(p.h.scratch(), "pc-card", crate::fixtures::Key::P256, "pc-card");
-    let cert = p.h.path("pc-card.pem");
-    p.h.ok(&[
-        "issue",
-        "--profile",
-        "pc",
-        "--facility",
-        &facility,
-        "--csr",
-        req.to_str().unwrap(),
-        "--out",
-        cert.to_str().unwrap(),
-    ]);
-    let pc = p.with_client_cert(cert, p.h.path("pc-card-p256.key"));
+    let (facility, cert, key) = oidc::issue_pc(&p.h, "Card clinic");
+    let pc = p.with_client_cert(cert, key);
 
     // The login page: the card buttons, its script, the agent it talks to.
     let page = pc.get("/login");

@@ -14,7 +14,7 @@
 //! this browser holds, and the CSRF token of the two POSTs is derived from it as well.
 
 use super::session::{CredentialDetails, NewSession};
-use super::{PortalState, Tls, audit, connection, facility, pages, safe_return, unavailable};
+use super::{PortalState, Tls, audit, pages, safe_return, unavailable};
 use crate::login::{CardKind, CardLoginError, CardVerifier, challenge};
 use axum::Json;
 use axum::extract::{Form, State};
@@ -142,16 +142,11 @@ pub async fn submit(
     if form.csrf != prelogin_csrf(&state, &id) {
         return pages::refused(StatusCode::FORBIDDEN, "the login page is stale: reload it and try again");
     }
-    let (facility, facility_certificate) = match connection(&state, &tls).await {
-        Ok(facility::Connection::Refused(reason)) => {
-            let detail = json!({ "credential": "card", "reason": reason });
-            audit(&state.store, "portal:anonymous", "portal.login", "card-login", Outcome::Denied, detail).await;
-            return pages::refused(StatusCode::FORBIDDEN, &reason);
-        }
-        Ok(facility::Connection::Facility { context, serial }) => (Some(context), Some(serial)),
-        Ok(facility::Connection::None) => (None, None),
-        Err(r) => return r,
-    };
+    let (facility, facility_certificate) =
+        match super::login_connection(&state, &tls, "portal:anonymous", "card-login", "card").await {
+            Ok(found) => found,
+            Err(refused) => return refused,
+        };
     let client = facility.as_ref().map_or_else(|| "portal:no-facility".to_owned(), |f| format!("facility:{}", f.id));
     let now = hcpki_ca::time::now_unix();
     let result = verify(&state, &cards, &form, &id, now).await;
