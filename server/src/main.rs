@@ -8,9 +8,9 @@ mod http;
 mod login;
 mod oidc;
 mod output;
-mod syslog;
 mod policy;
 mod portal;
+mod syslog;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -2,8 +2,8 @@
 //! domains checking the policy's invariants (proptest is not in the workspace; the domains are small enough
 //! to enumerate completely, which is stronger than sampling).
 
-use super::*;
 use super::services::ServicesError;
+use super::*;
 use hcpki_ca::facility::{FacilityKind as K, FacilityState as S};
 
 fn fid(n: u64) -> FacilityId {
