@@ -53,9 +53,10 @@ pub fn prepare(
         Some(addr) => {
             let l = TcpListener::bind(addr)
                 .with_context(|| format!("cannot listen for the portal's mTLS endpoints on {addr}"))?;
-            let mut config = ServerConfig::builder_with_provider(Arc::new(tls::provider()))
+            let provider = Arc::new(tls::provider());
+            let mut config = ServerConfig::builder_with_provider(provider.clone())
                 .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])?
-                .with_client_cert_verifier(Arc::new(AnyClientCertificate))
+                .with_client_cert_verifier(Arc::new(AnyClientCertificate(provider)))
                 .with_cert_resolver(portal_tls.cert_resolver.clone());
             config.alpn_protocols = portal_tls.alpn_protocols.clone();
             Some((l, config))
@@ -124,7 +125,7 @@ fn card_login(cfg: &PortalConfig, loaded: &Loaded, issuer: &str) -> Result<Optio
 /// Requests a certificate, accepts any that the client proves it holds (the handshake signature is
 /// verified); what it is worth is decided by client authentication (`oidc::client`).
 #[derive(Debug)]
-struct AnyClientCertificate;
+struct AnyClientCertificate(Arc<rustls::crypto::CryptoProvider>);
 
 impl ClientCertVerifier for AnyClientCertificate {
     fn offer_client_auth(&self) -> bool {
@@ -154,7 +155,7 @@ impl ClientCertVerifier for AnyClientCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &tls::provider().signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -163,10 +164,10 @@ impl ClientCertVerifier for AnyClientCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &tls::provider().signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        tls::provider().signature_verification_algorithms.supported_schemes()
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
