@@ -89,7 +89,7 @@ pub struct AuditEntry {
 }
 
 /// The last entry's position and hash, kept in its own row.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditHead {
     /// Sequence number of the last entry (0 when empty).
     pub seq: i64,

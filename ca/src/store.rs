@@ -124,6 +124,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The head of the audit chain.
     async fn audit_head(&self) -> Result<AuditHead, StoreError>;
 
+    /// Write a consistent copy of the whole database to `path` (a file that must not exist yet) while the
+    /// database stays in use: SQLite's `VACUUM INTO`, one read transaction. PostgreSQL answers
+    /// [`StoreError::SnapshotUnsupported`]: its own tools do this better (point-in-time recovery).
+    async fn snapshot_into(&self, path: &std::path::Path) -> Result<(), StoreError>;
+
     /// Store a new enrollment credential, audited as `enroll.credential.create`. The facility must exist
     /// and may enroll (read inside the transaction): [`StoreError::UnknownFacility`] or
     /// [`StoreError::FacilityState`] otherwise.
@@ -443,10 +448,10 @@ pub enum StoreError {
     /// The operator is disabled; disabled operators are never re-enabled.
     #[error("operator {0} is disabled; disabled operators are never re-enabled: add the person under a new name")]
     OperatorDisabled(String),
-    /// A stored value could not be read back (damaged row).
     /// No pending SCEP request with that ID (unknown, or decided already).
     #[error("no pending SCEP request {0}: check the ID with `hcpki enroll pending list`")]
     UnknownHeldRequest(String),
+    /// A stored value could not be read back (damaged row).
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     /// The database is temporarily unavailable (busy, connection lost, read-only, disk full).
@@ -455,6 +460,22 @@ pub enum StoreError {
     /// Any other database error.
     #[error("database error: {0}")]
     Database(String),
+    /// This database is not copied by hcpki itself.
+    #[error(
+        "a PostgreSQL database is backed up with PostgreSQL's own tools (pg_dump -Fc, or pg_basebackup with WAL \
+         archiving; docs/deployment.md); `hcpki backup` still saves the files beside it"
+    )]
+    SnapshotUnsupported,
+    /// The snapshot file could not be written.
+    #[error(
+        "cannot write the database snapshot {path}: {reason}; check that the directory exists, is writable and has room"
+    )]
+    Snapshot {
+        /// Where it was to be written.
+        path: String,
+        /// What failed.
+        reason: String,
+    },
 }
 
 /// Create a fresh, uniquely named PostgreSQL database next to the one `admin_url`

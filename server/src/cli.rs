@@ -28,6 +28,11 @@ pub struct Global {
 pub enum Command {
     /// Create the configuration, the database and the CA hierarchy (root + router, pc and server CAs).
     Init(InitArgs),
+    /// Copy this installation (configuration, sealed keys, a consistent SQLite snapshot) into a new
+    /// directory with a manifest of digests and the audit head. Safe while `hcpki serve` runs.
+    Backup(BackupArgs),
+    /// Restore a backup into `--dir` (new or empty): check every digest, copy, verify the audit chain.
+    Restore(RestoreArgs),
     /// Register facilities and move them through their lifecycle.
     #[command(subcommand)]
     Facility(FacilityCommand),
@@ -422,6 +427,24 @@ pub enum CertCommand {
         #[arg(long)]
         pem: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup directory: new or empty, outside the hcpki directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also copy `secrets/` (the key passphrase, enrollment and portal secrets). Without it, keep those
+    /// files in your secret store and put them back after a restore.
+    #[arg(long)]
+    pub include_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup directory written by `hcpki backup`.
+    #[arg(long)]
+    pub from: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

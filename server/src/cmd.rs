@@ -1,6 +1,7 @@
 //! Command implementations: thin adapters from the CLI to `hcpki_ca`.
 
 mod audit;
+mod backup;
 mod bench;
 mod ca;
 mod cert;
@@ -28,6 +29,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let g = &cli.global;
     match cli.command {
         Command::Init(args) => init::run(&g.dir, g.database_url.as_deref(), &args).await,
+        Command::Backup(args) => backup::take(g, &args).await,
+        Command::Restore(args) => backup::restore(g, &args).await,
         Command::Facility(c) => facility::run(&open(g).await?, c).await,
         Command::Enroll(c) => enroll::run(&open(g).await?, c).await,
         Command::Issue(args) => issue::run(&open(g).await?, &args).await,

@@ -1,6 +1,7 @@
 //! `hcpki`: the hcpki server and admin CLI.
 #![forbid(unsafe_code)]
 
+mod backup;
 mod cli;
 mod cmd;
 mod config;

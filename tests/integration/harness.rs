@@ -104,6 +104,11 @@ impl Hcpki {
         self.root.path().join(name)
     }
 
+    /// The PostgreSQL database's URL (`None` on SQLite), for PostgreSQL's own tools (pg_dump).
+    pub fn database_url(&self) -> Option<&str> {
+        self.database_url.as_deref()
+    }
+
     /// Direct access to this installation's database, for tampering tests.
     pub fn db(&self) -> Db {
         match (&self.backend, &self.database_url) {

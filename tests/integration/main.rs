@@ -39,6 +39,7 @@ mod acme;
 mod admin;
 mod agent;
 mod audit;
+mod backup;
 mod bad_input;
 mod bench;
 mod card_login;

@@ -253,14 +253,14 @@ pub(crate) fn serial_of(cert: &Path) -> String {
 }
 
 /// `hcpki crl --ca CA --pem` written to a file.
-fn crl(h: &Hcpki, ca: &str, name: &str) -> PathBuf {
+pub(crate) fn crl(h: &Hcpki, ca: &str, name: &str) -> PathBuf {
     let path = h.path(name);
     h.ok(&["crl", "--ca", ca, "--pem", "--out", path.to_str().unwrap()]);
     path
 }
 
 /// `openssl crl -verify` against the router CA certificate (fails the test if the signature does not verify), text.
-fn crl_text(h: &Hcpki, crl: &Path) -> String {
+pub(crate) fn crl_text(h: &Hcpki, crl: &Path) -> String {
     crl_text_under(h, "router", crl)
 }
 
@@ -297,7 +297,7 @@ fn pki_verify(h: &Hcpki, cert: &Path, crl: &Path) -> std::process::Output {
 }
 
 /// `openssl verify -crl_check` with the router chain and this CRL.
-fn crl_check(h: &Hcpki, crl: &Path, cert: &Path) -> std::process::Output {
+pub(crate) fn crl_check(h: &Hcpki, crl: &Path, cert: &Path) -> std::process::Output {
     crl_check_under(h, "router", crl, cert)
 }
 

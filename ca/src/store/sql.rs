@@ -135,6 +135,24 @@ impl SqliteStore {
     fn ephemeral_pool(&self) -> &sqlx::SqlitePool {
         &self.ephemeral
     }
+
+    /// `VACUUM INTO` reads the database in one transaction, so the copy is consistent while writers go on
+    /// (they wait only for the WAL checkpoint, not for the copy).
+    async fn snapshot(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        let shown = path.display().to_string();
+        if path.exists() {
+            return Err(StoreError::Snapshot { path: shown, reason: "the file exists already".into() });
+        }
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Snapshot { path: shown.clone(), reason: "the path is not UTF-8".into() })?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| StoreError::Snapshot { path: shown, reason: e.to_string() })
+    }
 }
 
 impl PgStore {
@@ -146,6 +164,10 @@ impl PgStore {
     /// PostgreSQL commits are group-committed by the server; short-lived rows use the main pool.
     fn ephemeral_pool(&self) -> &sqlx::PgPool {
         &self.pool
+    }
+
+    async fn snapshot(&self, _path: &std::path::Path) -> Result<(), StoreError> {
+        Err(StoreError::SnapshotUnsupported)
     }
 }
 

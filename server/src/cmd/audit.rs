@@ -2,7 +2,7 @@
 
 use crate::cli::{AuditCommand, ExportFormat};
 use anyhow::Result;
-use hcpki_ca::audit::{ChainError, ChainVerifier};
+use hcpki_ca::audit::{AuditHead, ChainError, ChainVerifier};
 use hcpki_ca::store::Store;
 use std::io::Write;
 use std::process::ExitCode;
@@ -13,53 +13,14 @@ const PAGE: i64 = 10_000;
 pub async fn run(store: &Arc<dyn Store>, command: AuditCommand) -> Result<ExitCode> {
     match command {
         AuditCommand::Verify { expect_head } => {
-            // Read the head first: entries appended while we page are beyond it and ignored.
-            let head = store.audit_head().await?;
             let expected = expect_head.as_deref().map(parse_head).transpose()?;
-            let mut verifier = ChainVerifier::default();
-            let mut seen_expected = false;
-            let mut after = 0;
-            while after < head.seq {
-                let page = store.audit_entries(after, PAGE.min(head.seq - after)).await?;
-                let Some(last) = page.last() else { break };
-                after = last.seq;
-                if let Err(e) = verifier.feed(&page) {
-                    eprintln!("audit log TAMPERED: {e}");
+            match verify_chain(store.as_ref(), expected.as_ref()).await? {
+                Ok(head) => println!("audit log intact: {} entries, head {}:{}", head.seq, head.seq, head.hash),
+                Err(tampered) => {
+                    eprintln!("audit log TAMPERED{tampered}");
                     return Ok(ExitCode::FAILURE);
                 }
-                if let Some((seq, hash)) = &expected
-                    && let Some(e) = page.iter().find(|e| e.seq == *seq)
-                {
-                    if !e.hash.eq_ignore_ascii_case(hash) {
-                        let err = ChainError::ExpectedHead {
-                            expected: format!("{seq}:{hash}"),
-                            found: format!("{}:{}", e.seq, e.hash),
-                        };
-                        eprintln!("audit log TAMPERED: {err}");
-                        return Ok(ExitCode::FAILURE);
-                    }
-                    seen_expected = true;
-                }
             }
-            if let Some((seq, hash)) = &expected
-                && !seen_expected
-                && *seq > 0
-            {
-                let err = ChainError::ExpectedHead {
-                    expected: format!("{seq}:{hash}"),
-                    found: format!("{}:{}", head.seq, head.hash),
-                };
-                eprintln!("audit log TAMPERED (truncated): {err}");
-                return Ok(ExitCode::FAILURE);
-            }
-            let checked = match verifier.finish(&head) {
-                Ok(h) => h,
-                Err(e) => {
-                    eprintln!("audit log TAMPERED: {e}");
-                    return Ok(ExitCode::FAILURE);
-                }
-            };
-            println!("audit log intact: {} entries, head {}:{}", checked.seq, checked.seq, checked.hash);
         }
         AuditCommand::List { after, limit } => {
             for e in store.audit_entries(after, limit).await? {
@@ -108,8 +69,50 @@ fn this_host() -> String {
         .unwrap_or_else(|| "-".to_owned())
 }
 
+/// Check the whole hash chain up to the head as it is now, and that the entry at `expected`'s sequence number
+/// (a head recorded earlier: `hcpki audit verify`, a backup manifest) has that hash. `Ok(Err(why))` is a
+/// tampered or truncated log, `why` starting with ": " or " (truncated): "; `Err` is a database error.
+pub async fn verify_chain(store: &dyn Store, expected: Option<&(i64, String)>) -> Result<Result<AuditHead, String>> {
+    // Read the head first: entries appended while we page are beyond it and ignored.
+    let head = store.audit_head().await?;
+    let mut verifier = ChainVerifier::default();
+    let mut seen_expected = false;
+    let mut after = 0;
+    while after < head.seq {
+        let page = store.audit_entries(after, PAGE.min(head.seq - after)).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        if let Err(e) = verifier.feed(&page) {
+            return Ok(Err(format!(": {e}")));
+        }
+        if let Some((seq, hash)) = expected
+            && let Some(e) = page.iter().find(|e| e.seq == *seq)
+        {
+            if !e.hash.eq_ignore_ascii_case(hash) {
+                let err = ChainError::ExpectedHead {
+                    expected: format!("{seq}:{hash}"),
+                    found: format!("{}:{}", e.seq, e.hash),
+                };
+                return Ok(Err(format!(": {err}")));
+            }
+            seen_expected = true;
+        }
+    }
+    if let Some((seq, hash)) = expected
+        && !seen_expected
+        && *seq > 0
+    {
+        let err = ChainError::ExpectedHead {
+            expected: format!("{seq}:{hash}"),
+            found: format!("{}:{}", head.seq, head.hash),
+        };
+        return Ok(Err(format!(" (truncated): {err}")));
+    }
+    Ok(verifier.finish(&head).map_err(|e| format!(": {e}")))
+}
+
 /// `SEQ:HASH` as printed by an earlier `hcpki audit verify`.
-fn parse_head(s: &str) -> Result<(i64, String)> {
+pub fn parse_head(s: &str) -> Result<(i64, String)> {
     let (seq, hash) = s
         .split_once(':')
         .ok_or_else(|| anyhow::anyhow!("--expect-head takes SEQ:HASH as printed by `hcpki audit verify`"))?;

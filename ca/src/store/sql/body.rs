@@ -546,6 +546,10 @@ macro_rules! sql_store {
                 Ok(AuditHead { seq, hash })
             }
 
+            async fn snapshot_into(&self, path: &std::path::Path) -> Result<(), StoreError> {
+                self.snapshot(path).await
+            }
+
             async fn create_credential(&self, record: &CredentialRecord, actor: &Actor) -> Result<(), StoreError> {
                 let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;
