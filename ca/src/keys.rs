@@ -43,6 +43,14 @@ pub trait KeySource: Send + Sync + Debug {
     /// the signature value as X.509 carries it: DER `ECDSA-Sig-Value` for
     /// ECDSA, the PKCS#1 v1.5 block for RSA.
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError>;
+
+    /// RSASSA-PSS over `message` with SHA-256, MGF1-SHA-256 and a 32-byte salt (RFC 8017 §8.1; JWS's
+    /// PS256, RFC 7518 §3.5). X.509 here never uses PSS, so only RSA keys that sign tokens are asked; keys
+    /// that cannot refuse.
+    fn sign_pss_sha256(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let _ = message;
+        Err(KeyError::UnsupportedKey(format!("{} (RSASSA-PSS needs an RSA key)", self.algorithm())))
+    }
 }
 
 /// An RSA key that can also unwrap what was encrypted to it: the SCEP RA, whose clients send the request's

@@ -39,6 +39,74 @@ pub struct Config {
     /// The SSO portal and OpenID Connect provider; off when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub portal: Option<PortalConfig>,
+    /// The OpenID Connect provider's key rotation and back-channel logout (with `[portal]`).
+    #[serde(default, skip_serializing_if = "OidcConfig::is_default")]
+    pub oidc: OidcConfig,
+}
+
+/// `[oidc]`: token signing key rotation and back-channel logout delivery (D25).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcConfig {
+    /// Make a new signing key generation when the current one is this old (`"30d"`); only by
+    /// `hcpki oidc rotate-key` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotate_every: Option<Period>,
+    /// How long a retired generation stays in the JWKS; never less than the longest token lifetime, which
+    /// is also the default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retire_after: Option<Period>,
+    /// How often every server looks at the key list, picking up rotations without a restart (default 60 s).
+    pub check_every: Period,
+    /// PEM CA certificates (relative to the hcpki directory) trusted for https back-channel logout
+    /// endpoints besides the public WebPKI roots: the facility network's own services.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_ca_file: Option<PathBuf>,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        Self { rotate_every: None, retire_after: None, check_every: Period(60), backchannel_ca_file: None }
+    }
+}
+
+impl OidcConfig {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// A period written `"30d"`, `"12h"`, `"15m"` or `"45s"`, in seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Period(pub u64);
+
+impl TryFrom<String> for Period {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let bad = || format!("period {text:?}: write a positive number with d, h, m or s, e.g. \"30d\"");
+        let split = text.len().checked_sub(1).ok_or_else(bad)?;
+        let (number, unit) = (text.get(..split).ok_or_else(bad)?, text.get(split..).ok_or_else(bad)?);
+        let scale = match unit {
+            "d" => 86_400,
+            "h" => 3_600,
+            "m" => 60,
+            "s" => 1,
+            _ => return Err(bad()),
+        };
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        match n.checked_mul(scale) {
+            Some(secs) if secs > 0 => Ok(Self(secs)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl From<Period> for String {
+    fn from(p: Period) -> Self {
+        format!("{}s", p.0)
+    }
 }
 
 /// `[acme]`: where ACME challenge validation connects (decision D17). Defaults are RFC 8555's ports and
@@ -341,4 +409,21 @@ fn default_access_token_secs() -> u32 {
 
 fn default_portal_secret() -> PathBuf {
     PathBuf::from("secrets/portal.key")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_parse_with_units_and_refuse_the_rest() {
+        let p = |t: &str| Period::try_from(t.to_owned());
+        assert_eq!(p("30d"), Ok(Period(30 * 86_400)));
+        assert_eq!(p("12h"), Ok(Period(12 * 3_600)));
+        assert_eq!(p("15m"), Ok(Period(900)));
+        assert_eq!(p("1s"), Ok(Period(1)));
+        for bad in ["", "d", "0s", "10", "1w", "-1d", "1.5h", "99999999999999999999d"] {
+            assert!(p(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 }

@@ -44,12 +44,12 @@ pub struct Provider {
     pub issuer: String,
     /// Base URL of the mTLS endpoint aliases (RFC 8705 §5), if the mTLS listener runs.
     pub mtls_base: Option<String>,
-    /// The key new tokens are signed with.
-    pub signer: jws::Signer,
-    /// Every key the JWKS publishes (the current one and retired ones whose tokens may still be alive).
-    pub published: Vec<jws::Signer>,
+    /// The signing keys: the current generation's and retired ones whose tokens may still be alive.
+    pub keys: Arc<keys::KeyRing>,
     /// The database.
     pub store: Arc<dyn Store>,
+    /// The TLS client of https back-channel logout endpoints.
+    pub logout_tls: Arc<rustls::ClientConfig>,
     /// Lifetimes.
     pub lifetimes: Lifetimes,
 }
@@ -58,13 +58,21 @@ impl Provider {
     /// Verify a JWS this provider signed with any published key: its `typ` and claims.
     pub fn verify_own(&self, token: &str) -> Result<(Option<String>, Value), jws::JwsError> {
         let mut last = jws::JwsError::Signature;
-        for signer in &self.published {
+        for signer in self.keys.get().published() {
             match signer.verify_own(token) {
                 Ok(found) => return Ok(found),
                 Err(e) => last = e,
             }
         }
         Err(last)
+    }
+
+    /// Sign `claims` (a JWS of type `typ`) with the current key of `alg`.
+    pub fn sign(&self, alg: jws::SigningAlg, typ: &str, claims: &Value) -> Result<String, OAuthError> {
+        let keys = self.keys.get();
+        let signer =
+            keys.current(alg).ok_or_else(|| OAuthError::server(format!("no current {} signing key", alg.as_str())))?;
+        signer.sign(typ, claims).map_err(OAuthError::server)
     }
 }
 

@@ -20,6 +20,10 @@ on_both_backends!(
     mtls_bound_tokens_and_backchannel_logout,
     openidconnect_relying_party,
     signing_key_rotation,
+    rsa_signed_tokens,
+    pkcs11_token_signing,
+    timed_key_rotation,
+    https_backchannel_logout,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -391,8 +395,6 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
     );
 
     // Sign out with the home page's form: the client gets a logout token.
-    let home = p.get("/");
-    let csrf = home.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     let receiver = std::thread::spawn(move || {
         use std::io::{Read, Write};
         let (mut conn, _) = logout_listener.accept().unwrap();
@@ -415,14 +417,7 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
         conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap();
         String::from_utf8(got).unwrap()
     });
-    let out = p.curl(&[
-        "-H",
-        &format!("Origin: {}", p.issuer),
-        "--data-urlencode",
-        &format!("csrf={csrf}"),
-        &format!("{}/logout", p.issuer),
-    ]);
-    assert_eq!(out.status, 200, "{out:?}");
+    p.sign_out();
     let request = receiver.join().unwrap();
     let token = request.split("logout_token=").nth(1).unwrap().trim();
     let logout: Value = serde_json::from_slice(&B64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
@@ -439,15 +434,30 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
 /// the code flow with PKCE, and ID token verification (signature, iss, aud, exp, nonce) by its own verifier.
 /// It has no private_key_jwt, so the assertion travels as extra token-request parameters.
 fn openidconnect_relying_party(b: Backend) {
+    use openidconnect::core::CoreJwsSigningAlgorithm;
+    let p = Portal::start(b);
+    let assertion = Rp::load(&p).assertion(&p, 60, None);
+    let tokens = openidconnect_flow(&p, "rp1", 0, assertion, CoreJwsSigningAlgorithm::EcdsaP256Sha256);
+    use openidconnect::OAuth2TokenResponse;
+    assert!(!tokens.access_token().secret().is_empty());
+}
+
+/// openidconnect-rs runs the code flow for `client_id` (logging in with the TOTP code `step` steps ahead,
+/// authenticating with `assertion`) and verifies the ID token allowing only `alg`; the token response.
+fn openidconnect_flow(
+    p: &Portal,
+    client_id: &str,
+    step: i64,
+    assertion: String,
+    alg: openidconnect::core::CoreJwsSigningAlgorithm,
+) -> openidconnect::core::CoreTokenResponse {
     use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
     use openidconnect::{
-        AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl,
-        TokenResponse,
+        AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, RedirectUrl, TokenResponse,
     };
-    let p = Portal::start(b);
-    let http = |request: openidconnect::HttpRequest| curl_http(&p, request);
+    let http = |request: openidconnect::HttpRequest| curl_http(p, request);
     let metadata = CoreProviderMetadata::discover(&IssuerUrl::new(p.issuer.clone()).unwrap(), &http).unwrap();
-    let client = CoreClient::from_provider_metadata(metadata, ClientId::new("rp1".into()), None)
+    let client = CoreClient::from_provider_metadata(metadata, ClientId::new(client_id.into()), None)
         .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = client
@@ -457,48 +467,364 @@ fn openidconnect_relying_party(b: Backend) {
     let r = p.curl(&[url.as_str()]);
     assert!(r.location.contains("/login"), "{r:?}");
     let back = param(&r.location, "return_to").unwrap();
-    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, step), None).status, 303);
     let r = p.get(&back);
     assert_eq!(param(&r.location, "state").as_deref(), Some(state.secret().as_str()), "{r:?}");
     let code = param(&r.location, "code").unwrap();
-    let rp = Rp::load(&p);
     let tokens = client
         .exchange_code(AuthorizationCode::new(code))
         .unwrap()
         .set_pkce_verifier(verifier)
         .add_extra_param("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-        .add_extra_param("client_assertion", rp.assertion(&p, 60, None))
+        .add_extra_param("client_assertion", assertion)
         .request(&http)
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{client_id}: {e:?}"));
     let id_token = tokens.id_token().expect("an ID token");
-    let claims = id_token.claims(&client.id_token_verifier(), &nonce).unwrap();
+    let only_alg = client.id_token_verifier().set_allowed_algs([alg.clone()]);
+    let claims = id_token.claims(&only_alg, &nonce).unwrap_or_else(|e| panic!("{client_id}: {alg:?}: {e:?}"));
     assert_eq!(claims.issuer().as_str(), p.issuer);
     assert!(claims.auth_time().is_some());
-    assert!(!tokens.access_token().secret().is_empty());
-    // The same verifier refuses the token for another nonce.
-    assert!(id_token.claims(&client.id_token_verifier(), &Nonce::new("other".into())).is_err());
+    // The same verifier refuses the token for another nonce, and a verifier wanting another algorithm.
+    assert!(id_token.claims(&only_alg, &Nonce::new("other".into())).is_err());
+    let other = if alg == openidconnect::core::CoreJwsSigningAlgorithm::EcdsaP256Sha256 {
+        openidconnect::core::CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256
+    } else {
+        openidconnect::core::CoreJwsSigningAlgorithm::EcdsaP256Sha256
+    };
+    assert!(id_token.claims(&client.id_token_verifier().set_allowed_algs([other]), &nonce).is_err());
+    tokens
 }
 
-/// `hcpki oidc rotate-key` makes a new signing key; a restarted server (here a second replica on the same
-/// directory and database) publishes it first and keeps the old one while its tokens may be alive.
+/// `hcpki oidc rotate-key` makes a new generation of signing keys (ES256, RS256, PS256); two running
+/// replicas on the same directory and database pick it up without a restart: they publish it first, keep
+/// the old one while its tokens may be alive, and sign new tokens with it.
 fn signing_key_rotation(b: Backend) {
-    let p = Portal::start(b);
+    let p = Portal::start_with(b, "[oidc]\ncheck_every = \"1s\"\n", |_| ());
     let jwks: Value = serde_json::from_str(&p.get("/jwks").body).unwrap();
-    let old = jwks["keys"][0]["kid"].as_str().unwrap().to_owned();
-    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1, "{jwks}");
+    let algs: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["alg"].as_str().unwrap()).collect();
+    assert_eq!(algs, ["ES256", "RS256", "PS256"], "{jwks}");
+    assert_eq!(jwks["keys"][1]["kty"], "RSA", "{jwks}");
+    assert!(jwks["keys"][1]["n"].is_string() && jwks["keys"][1]["e"] == "AQAB", "{jwks}");
+    let old = kids(&jwks);
+    let replica = p.replica();
+    assert_eq!(kids(&serde_json::from_str(&replica.get("/jwks").body).unwrap()), old, "replicas disagree");
+
     let out = p.h.ok(&["oidc", "rotate-key"]);
     assert!(out.contains("generation 1"), "{out}");
-    let restarted = Served::start(&p.h, &[]);
-    let issuer =
-        restarted.listening.split(" and portal ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
-    let port = issuer.rsplit(':').next().unwrap().parse().unwrap();
-    let q = Portal { issuer, port, _server: Some(std::rc::Rc::new(restarted)), ..p.clone_view() };
-    let jwks: Value = serde_json::from_str(&q.get("/jwks").body).unwrap();
-    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
-    assert_eq!(kids.len(), 2, "{jwks}");
-    assert_ne!(kids[0], old, "the new key must be first (current)");
-    assert_eq!(kids[1], old, "the retired key must stay published");
-    assert!(p.h.ok(&["audit", "list", "--limit", "1000"]).contains("\"oidc.key.rotate\""));
+    for server in [&p, &replica] {
+        let jwks = poll_jwks(server, |kids| kids.len() == 6 && kids[3..] == old[..]);
+        let new = kids(&jwks);
+        assert!(new[..3].iter().all(|k| !old.contains(k)), "the new generation must come first: {jwks}");
+    }
+    // New tokens are signed with the new ES256 key.
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    let tokens = code_flow(&p, "rp1", &Rp::load(&p).assertion(&p, 60, None));
+    let header = jws_part(tokens["id_token"].as_str().unwrap(), 0);
+    let current = kids(&serde_json::from_str(&p.get("/jwks").body).unwrap());
+    assert_eq!(header["kid"], current[0], "{header}");
+    let rotation = audit_entries(&p).into_iter().find(|e| e["action"] == "oidc.key.rotate").expect("audited");
+    assert_eq!(rotation["detail"]["reason"], "operator", "{rotation}");
+}
+
+/// `[oidc] rotate_every`: the server rotates by itself (audited as the system's), and the retired keys stay
+/// published. The period is short; the test polls, never measures time.
+fn timed_key_rotation(b: Backend) {
+    let p = Portal::start_with(b, "[oidc]\nrotate_every = \"3s\"\ncheck_every = \"1s\"\n", |_| ());
+    let old = kids(&serde_json::from_str(&p.get("/jwks").body).unwrap());
+    let jwks = poll_jwks(&p, |kids| kids.len() >= 6 && !old.contains(&kids[0]));
+    let now = kids(&jwks);
+    assert!(old.iter().all(|k| now.contains(k)), "a retired key left the JWKS while its tokens may live: {jwks}");
+    let rotation = audit_entries(&p).into_iter().find(|e| e["action"] == "oidc.key.rotate").expect("audited");
+    assert_eq!(rotation["actor"], "system", "{rotation}");
+    assert_eq!(rotation["detail"]["reason"], "scheduled", "{rotation}");
+}
+
+/// RS256 and PS256 clients: authlib validates an RS256 ID token (its client authenticating with a PS256
+/// assertion), openidconnect-rs a PS256 one allowing only PS256 (an RS256 assertion); access tokens follow
+/// the client's algorithm. Registration refuses algorithms the provider never signs with.
+fn rsa_signed_tokens(b: Backend) {
+    let p = Portal::start_with(b, "", |h| {
+        add_rsa_clients(h);
+        for alg in ["none", "HS256", "ES384"] {
+            let args = wiki_client(h, "x", &["--id-token-signed-response-alg", alg]);
+            let err = h.fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            assert!(err.contains("is not supported"), "{alg}: {err}");
+        }
+    });
+    let discovery: Value = serde_json::from_str(&p.get("/.well-known/openid-configuration").body).unwrap();
+    assert_eq!(discovery["id_token_signing_alg_values_supported"], json!(["ES256", "RS256", "PS256"]));
+
+    let out = Command::new(tools().join("bin/python"))
+        .arg(repo_root().join("tests/peers/oidc_rp.py"))
+        .args(["flow", "--issuer", &p.issuer, "--ca", p.chain.to_str().unwrap(), "--client-id", "rp-rs"])
+        .args(["--key", p.rp_dir.join("key.pem").to_str().unwrap(), "--redirect-uri", REDIRECT])
+        .args(["--post-logout", POST_LOGOUT, "--username", "alice", "--password-file"])
+        .arg(p.h.path("password"))
+        .args(["--totp-secret", &p.totp_secret, "--assertion-alg", "PS256", "--id-token-alg", "RS256"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "authlib relying party (RS256)\n{}", describe(&out));
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["id_token_header"]["alg"], "RS256", "{seen}");
+
+    // openidconnect-rs with PS256 only; the login uses the next TOTP step (authlib used this one).
+    let assertion = Rp::load(&p).rsa_assertion(&p, "rp-ps");
+    let tokens =
+        openidconnect_flow(&p, "rp-ps", 1, assertion, openidconnect::core::CoreJwsSigningAlgorithm::RsaSsaPssSha256);
+    use openidconnect::OAuth2TokenResponse;
+    let at = tokens.access_token().secret();
+    assert_eq!(jws_part(at, 0)["alg"], "PS256");
+    let bearer = format!("Authorization: Bearer {at}");
+    assert_eq!(p.curl(&["-H", &bearer, &format!("{}/userinfo", p.issuer)]).status, 200, "PS256 access token");
+}
+
+/// With the keys on a PKCS#11 token (SoftHSM2): the three signing keys of a generation are token objects,
+/// and ES256, RS256 (CKM_SHA256_RSA_PKCS) and PS256 (CKM_SHA256_RSA_PKCS_PSS) ID tokens verify against the
+/// JWKS with aws-lc-rs.
+fn pkcs11_token_signing(b: Backend) {
+    use crate::pkcs11::{MODULE, SoftHsm, TOKEN};
+    let plain = Hcpki::new(b);
+    let hsm = SoftHsm::new(&plain.path("softhsm"));
+    let h = plain.with_env("SOFTHSM2_CONF", &hsm.conf);
+    let pin_file = hsm.pin_file.to_str().unwrap();
+    h.ok(&["init", "--pkcs11-module", MODULE, "--pkcs11-token-label", TOKEN, "--pkcs11-pin-file", pin_file]);
+    let p = Portal::start_in(h, "", add_rsa_clients);
+    let objects = hsm.list_objects(Some("privkey"));
+    for label in ["hcpki-oidc-signing", "hcpki-oidc-signing-rs256", "hcpki-oidc-signing-ps256"] {
+        assert!(objects.contains(&format!("label:      {label}\n")), "{label} not on the token:\n{objects}");
+    }
+    let jwks: Value = serde_json::from_str(&p.get("/jwks").body).unwrap();
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    let rp = Rp::load(&p);
+    for (client, alg) in [("rp1", "ES256"), ("rp-rs", "RS256"), ("rp-ps", "PS256")] {
+        let tokens = code_flow(&p, client, &rp.assertion_as(&p, client, 60, None));
+        let id_token = tokens["id_token"].as_str().unwrap();
+        assert_eq!(jws_part(id_token, 0)["alg"], alg);
+        verify_jws(&jwks, id_token);
+    }
+}
+
+/// Verify a compact JWS with the JWKS key its `kid` names, by its `alg` (aws-lc-rs, independent of the server).
+fn verify_jws(jwks: &Value, jws: &str) {
+    use aws_lc_rs::signature::{self as sig, RsaPublicKeyComponents, UnparsedPublicKey};
+    let header = jws_part(jws, 0);
+    let key = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == header["kid"]).expect("kid in the JWKS");
+    assert_eq!(key["alg"], header["alg"], "{key}");
+    let (input, signature) = jws.rsplit_once('.').unwrap();
+    let signature = B64.decode(signature).unwrap();
+    let field = |name: &str| B64.decode(key[name].as_str().unwrap()).unwrap();
+    let result = match header["alg"].as_str().unwrap() {
+        "ES256" => {
+            let point = [vec![4u8], field("x"), field("y")].concat();
+            UnparsedPublicKey::new(&sig::ECDSA_P256_SHA256_FIXED, point).verify(input.as_bytes(), &signature)
+        }
+        alg => {
+            let params = if alg == "RS256" { &sig::RSA_PKCS1_2048_8192_SHA256 } else { &sig::RSA_PSS_2048_8192_SHA256 };
+            RsaPublicKeyComponents { n: field("n"), e: field("e") }.verify(params, input.as_bytes(), &signature)
+        }
+    };
+    result.unwrap_or_else(|_| panic!("{header}: the signature does not verify"));
+}
+
+/// Back-channel logout to https endpoints: a Python https receiver with a certificate of a facility CA
+/// named in `[oidc] backchannel_ca_file` gets the POST and its logout token (RS256 for this client); a
+/// receiver whose certificate no trusted CA issued never does, and the failed delivery is audited.
+fn https_backchannel_logout(b: Backend) {
+    let p = Portal::start_with(b, "[oidc]\nbackchannel_ca_file = \"bcl/ca.pem\"\n", |h| {
+        std::fs::create_dir(h.dir().join("bcl")).unwrap();
+        make_tls_pki(&h.dir().join("bcl"));
+    });
+    let bcl = p.h.dir().join("bcl");
+    let good = HttpsReceiver::start(&bcl.join("server.pem"), &bcl.join("server.key"), &p.h.path("good.body"));
+    let bad = HttpsReceiver::start(&bcl.join("stranger.pem"), &bcl.join("stranger.key"), &p.h.path("bad.body"));
+    for (id, port) in [("svc-good", good.port), ("svc-bad", bad.port)] {
+        let uri = format!("https://localhost:{port}/bcl");
+        let args =
+            wiki_client(&p.h, id, &["--backchannel-logout-uri", &uri, "--id-token-signed-response-alg", "RS256"]);
+        p.h.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    let rp = Rp::load(&p);
+    let tokens = code_flow(&p, "svc-good", &rp.assertion_as(&p, "svc-good", 60, None));
+    let sid = jws_part(tokens["id_token"].as_str().unwrap(), 1)["sid"].clone();
+    code_flow(&p, "svc-bad", &rp.assertion_as(&p, "svc-bad", 60, None));
+
+    p.sign_out();
+    let body = good.wait();
+    let token = body.strip_prefix("logout_token=").unwrap_or_else(|| panic!("{body}"));
+    let header = jws_part(token, 0);
+    let logout = jws_part(token, 1);
+    assert_eq!(header["alg"], "RS256", "{header}");
+    assert_eq!(header["typ"], "logout+jwt", "{header}");
+    let jwks: Value = serde_json::from_str(&p.get("/jwks").body).unwrap();
+    assert!(kids(&jwks).contains(&header["kid"].as_str().unwrap().to_owned()), "{header} {jwks}");
+    assert_eq!((&logout["aud"], &logout["sid"]), (&json!("svc-good"), &sid), "{logout}");
+    assert!(logout["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object(), "{logout}");
+
+    // The untrusted receiver: every attempt fails its handshake; the last failure is audited.
+    let failed = poll(|| {
+        audit_entries(&p).into_iter().find(|e| e["action"] == "oidc.backchannel_logout" && e["target"] == "svc-bad")
+    });
+    assert_eq!(failed["outcome"], "failed", "{failed}");
+    assert!(failed["detail"]["result"].as_str().unwrap().contains("TLS"), "{failed}");
+    assert!(!p.h.path("bad.body").exists(), "the untrusted receiver got the logout token");
+}
+
+/// `hcpki oidc client add` arguments of a private_key_jwt client `id` of the wiki service (the test RP's
+/// keys, the test redirect URIs), with `extra`.
+fn wiki_client(h: &Hcpki, id: &str, extra: &[&str]) -> Vec<String> {
+    let jwks = h.path("rp/jwks.json");
+    let base = ["oidc", "client", "add", "--id", id, "--redirect-uri", REDIRECT, "--auth", "private_key_jwt"];
+    let more = ["--jwks-file", jwks.to_str().unwrap(), "--service", "wiki", "--post-logout-redirect-uri", POST_LOGOUT];
+    base.iter().chain(&more).chain(extra).map(|a| (*a).to_owned()).collect()
+}
+
+/// Register rp-rs (RS256 tokens) and rp-ps (PS256 tokens).
+fn add_rsa_clients(h: &Hcpki) {
+    for (id, alg) in [("rp-rs", "RS256"), ("rp-ps", "PS256")] {
+        let args = wiki_client(h, id, &["--id-token-signed-response-alg", alg]);
+        let out = h.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(out.contains(alg), "{out}");
+    }
+}
+
+/// Login done: authorize `client` and exchange the code with `assertion`; the token response.
+fn code_flow(p: &Portal, client: &str, assertion: &str) -> Value {
+    let verifier = "k".repeat(60);
+    let authorize = format!(
+        "/authorize?response_type=code&client_id={client}&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
+        enc(REDIRECT),
+        challenge(&verifier)
+    );
+    let r = p.get(&authorize);
+    let code = param(&r.location, "code").unwrap_or_else(|| panic!("{client}: {r:?}"));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let tokens = p.token(&form, assertion);
+    assert!(tokens["id_token"].is_string(), "{client}: {tokens}");
+    tokens
+}
+
+/// The audit log's entries, each `detail` decoded.
+fn audit_entries(p: &Portal) -> Vec<Value> {
+    let out = p.h.ok(&["audit", "list", "--limit", "1000"]);
+    out.lines()
+        .map(|l| {
+            let mut e: Value = serde_json::from_str(l).unwrap();
+            if let Some(detail) = e["detail"].as_str().and_then(|d| serde_json::from_str(d).ok()) {
+                e["detail"] = detail;
+            }
+            e
+        })
+        .collect()
+}
+
+/// The kids of a JWKS, in order.
+fn kids(jwks: &Value) -> Vec<String> {
+    jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Part `n` (0 header, 1 claims) of a compact JWS.
+fn jws_part(jws: &str, n: usize) -> Value {
+    serde_json::from_slice(&B64.decode(jws.split('.').nth(n).unwrap()).unwrap()).unwrap()
+}
+
+/// `found` until it returns something, within a generous limit.
+fn poll<T>(mut found: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..600 {
+        if let Some(t) = found() {
+            return t;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!("not there after two minutes");
+}
+
+/// The JWKS once its kids satisfy `done`.
+fn poll_jwks(p: &Portal, done: impl Fn(&[String]) -> bool) -> Value {
+    poll(|| {
+        let jwks: Value = serde_json::from_str(&p.get("/jwks").body).unwrap();
+        done(&kids(&jwks)).then_some(jwks)
+    })
+}
+
+/// In `dir`: a facility CA (`ca.pem`), a server certificate for localhost and 127.0.0.1 that it issued
+/// (`server.pem`, `server.key`), and a self-signed stranger with the same names (`stranger.pem`, `.key`).
+fn make_tls_pki(dir: &std::path::Path) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").current_dir(dir).args(args).output().unwrap();
+        assert!(out.status.success(), "openssl {args:?}\n{}", describe(&out));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"];
+    let san = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+    openssl(
+        &[&["req", "-x509"][..], &ec, &["-subj", "/CN=Facility services CA", "-keyout", "ca.key", "-out", "ca.pem"]]
+            .concat(),
+    );
+    openssl(&[&["req"][..], &ec, &["-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"]].concat());
+    std::fs::write(dir.join("server.ext"), format!("{san}\nextendedKeyUsage=serverAuth\n")).unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-days",
+        "1",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
+    let stranger = ["-subj", "/CN=localhost", "-addext", san, "-keyout", "stranger.key", "-out", "stranger.pem"];
+    openssl(&[&["req", "-x509"][..], &ec, &stranger].concat());
+}
+
+/// tests/peers/https_receiver.py: one POST over TLS, its body written to a file.
+struct HttpsReceiver {
+    child: std::process::Child,
+    port: u16,
+    out: PathBuf,
+}
+
+impl HttpsReceiver {
+    fn start(cert: &std::path::Path, key: &std::path::Path, out: &std::path::Path) -> Self {
+        use std::io::BufRead as _;
+        let mut child = Command::new(tools().join("bin/python"))
+            .arg(repo_root().join("tests/peers/https_receiver.py"))
+            .arg("--cert")
+            .arg(cert)
+            .arg("--key")
+            .arg(key)
+            .arg("--out")
+            .arg(out)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line.trim().parse().unwrap_or_else(|_| panic!("https_receiver.py said {line:?}"));
+        Self { child, port, out: out.to_owned() }
+    }
+
+    /// The body of the POST, once it arrived.
+    fn wait(&self) -> String {
+        poll(|| std::fs::read_to_string(&self.out).ok())
+    }
+}
+
+impl Drop for HttpsReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// openidconnect's HTTP client, through curl (the crate is built without reqwest).
@@ -594,7 +920,11 @@ impl Portal {
 
     /// With more `[portal]` settings, and more set-up before the server starts.
     pub(crate) fn start_with(b: Backend, portal_extra: &str, before_serve: impl FnOnce(&Hcpki)) -> Self {
-        let h = Hcpki::initialized(b);
+        Self::start_in(Hcpki::initialized(b), portal_extra, before_serve)
+    }
+
+    /// On an initialized hcpki directory `h` (e.g. with its keys on a PKCS#11 token).
+    fn start_in(h: Hcpki, portal_extra: &str, before_serve: impl FnOnce(&Hcpki)) -> Self {
         std::fs::write(h.dir().join("services.toml"), SERVICES).unwrap();
         let mut cfg = std::fs::read_to_string(h.dir().join("hcpki.toml")).unwrap();
         cfg.push_str("\n[portal]\nlisten = \"127.0.0.1:0\"\nservices = \"services.toml\"\n");
@@ -716,6 +1046,15 @@ impl Portal {
         Self { client_cert: Some((cert, key)), ..self.clone_view() }
     }
 
+    /// A second server (replica) on the same directory and database.
+    fn replica(&self) -> Self {
+        let server = Served::start(&self.h, &[]);
+        let issuer =
+            server.listening.split(" and portal ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+        let port = issuer.rsplit(':').next().unwrap().parse().unwrap();
+        Self { issuer, port, _server: Some(std::rc::Rc::new(server)), ..self.clone_view() }
+    }
+
     pub(crate) fn clone_view(&self) -> Self {
         Self {
             h: self.h.clone(),
@@ -755,6 +1094,20 @@ impl Portal {
             location: location.to_owned(),
             body: std::fs::read_to_string(&body).unwrap_or_default(),
         }
+    }
+
+    /// Sign out with the home page's form (its CSRF token): the session ends, back-channel logout starts.
+    fn sign_out(&self) {
+        let home = self.get("/");
+        let csrf = home.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let out = self.curl(&[
+            "-H",
+            &format!("Origin: {}", self.issuer),
+            "--data-urlencode",
+            &format!("csrf={csrf}"),
+            &format!("{}/logout", self.issuer),
+        ]);
+        assert_eq!(out.status, 200, "{out:?}");
     }
 
     pub(crate) fn get(&self, path: &str) -> Reply {
@@ -841,6 +1194,23 @@ impl Rp {
         );
         let sig: p256::ecdsa::Signature = self.key.sign(input.as_bytes());
         format!("{input}.{}", B64.encode(sig.to_bytes()))
+    }
+}
+
+impl Rp {
+    /// An RS256 client assertion of `client` with the RSA key (`rsa.pem`, kid `rp-rsa-1`), signed by aws-lc-rs.
+    fn rsa_assertion(&self, p: &Portal, client: &str) -> String {
+        use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+        let pem = std::fs::read_to_string(p.rp_dir.join("rsa.pem")).unwrap();
+        let key = RsaKeyPair::from_pkcs8(&pem_to_der(&pem)).unwrap();
+        let input = format!(
+            "{}.{}",
+            B64.encode(r#"{"alg":"RS256","kid":"rp-rsa-1"}"#),
+            B64.encode(self.claims(p, client, 60, None).to_string())
+        );
+        let mut sig = vec![0u8; key.public_modulus_len()];
+        key.sign(&RSA_PKCS1_SHA256, &aws_lc_rs::rand::SystemRandom::new(), input.as_bytes(), &mut sig).unwrap();
+        format!("{input}.{}", B64.encode(sig))
     }
 }
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """An independent OpenID Connect relying party (authlib) driving hcpki's provider end to end.
 
-    oidc_rp.py keygen DIR                  # DIR/key.pem (P-256) and DIR/jwks.json (public) for registration
+    oidc_rp.py keygen DIR                  # DIR/key.pem (P-256), DIR/rsa.pem (RSA-2048) and DIR/jwks.json (both
+                                           # public keys) for registration
     oidc_rp.py flow --issuer URL --ca PEM --client-id ID --key PEM --redirect-uri URI --post-logout URI \
-                    --username U --password-file F --totp-secret BASE32
+                    --username U --password-file F --totp-secret BASE32 \
+                    [--assertion-alg ES256|RS256|PS256] [--id-token-alg ES256|RS256|PS256]
 
 `flow` logs in through the portal's password + TOTP form (the TOTP code computed here from the secret,
 RFC 6238), runs the code flow with PKCE S256 and private_key_jwt (authlib's own client assertion code),
-validates the ID token with authlib against the published JWKS (iss, aud, exp, nonce, at_hash), calls
+validates the ID token with authlib against the published JWKS (alg, iss, aud, exp, nonce, at_hash), calls
 userinfo, introspects, refreshes (the old refresh token must then be refused and the grant revoked),
 revokes, logs out with id_token_hint, and checks prompt=none is then login_required. It prints one JSON
 object of what it saw and exits 1 on the first expectation that fails.
@@ -50,7 +52,14 @@ def keygen(out):
     jwk = JsonWebKey.import_key(pem, {"kty": "EC"}).as_dict(is_private=False)
     jwk["kid"] = "rp-key-1"
     jwk["alg"] = "ES256"
-    open(f"{out}/jwks.json", "w").write(json.dumps({"keys": [jwk]}))
+    # An RSA key for RS256 and PS256 assertions (no "alg": one key, both algorithms).
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    rsa_pem = rsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    open(f"{out}/rsa.pem", "wb").write(rsa_pem)
+    rsa_jwk = JsonWebKey.import_key(rsa_pem, {"kty": "RSA"}).as_dict(is_private=False)
+    rsa_jwk["kid"] = "rp-rsa-1"
+    open(f"{out}/jwks.json", "w").write(json.dumps({"keys": [jwk, rsa_jwk]}))
 
 
 def main():
@@ -61,6 +70,8 @@ def main():
     f = sub.add_parser("flow")
     for a in ["issuer", "ca", "client-id", "key", "redirect-uri", "post-logout", "username", "password-file", "totp-secret"]:
         f.add_argument("--" + a, required=True)
+    for a in ["assertion-alg", "id-token-alg"]:
+        f.add_argument("--" + a, default="ES256", choices=["ES256", "RS256", "PS256"])
     a = p.parse_args()
     if a.cmd == "keygen":
         return keygen(a.dir)
@@ -105,20 +116,25 @@ def flow(a):
     expect(conf["issuer"] == a.issuer, "discovery issuer")
     jwks = requests.get(conf["jwks_uri"], verify=a.ca).json()
     keyset = JsonWebKey.import_key_set(jwks)
-    key = open(a.key).read()
+    expect(a.id_token_alg in conf["id_token_signing_alg_values_supported"], "id_token alg not in discovery")
+    # ES256 assertions with the P-256 key, RS256 and PS256 with the RSA key beside it.
+    if a.assertion_alg == "ES256":
+        key, kid = open(a.key).read(), "rp-key-1"
+    else:
+        key, kid = open(os.path.join(os.path.dirname(a.key), "rsa.pem")).read(), "rp-rsa-1"
     token_url = conf["token_endpoint"]
 
     def session():
         c = OAuth2Session(a.client_id, key, scope="openid", redirect_uri=a.redirect_uri,
                           token_endpoint_auth_method="private_key_jwt", code_challenge_method="S256")
-        c.register_client_auth_method(PrivateKeyJWT(token_url, alg="ES256"))
+        c.register_client_auth_method(PrivateKeyJWT(token_url, alg=a.assertion_alg))
         c.verify = a.ca
         return c
 
     def assertion(aud):
         now = int(time.time())
         claims = {"iss": a.client_id, "sub": a.client_id, "aud": aud, "iat": now, "exp": now + 60, "jti": generate_token(24)}
-        return jwt.encode({"alg": "ES256", "kid": "rp-key-1"}, claims, key).decode()
+        return jwt.encode({"alg": a.assertion_alg, "kid": kid}, claims, key).decode()
 
     def authed(url, data):
         data = dict(data, client_assertion_type="urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
@@ -135,6 +151,11 @@ def flow(a):
                         claims_params={"nonce": nonce, "client_id": a.client_id, "access_token": tokens["access_token"]})
     claims.validate()
     seen["id_token"] = dict(claims)
+    header = json.loads(base64.urlsafe_b64decode(tokens["id_token"].split(".")[0] + "=="))
+    seen["id_token_header"] = header
+    expect(header["alg"] == a.id_token_alg, f"ID token signed with {header['alg']}, registered {a.id_token_alg}")
+    signing = [k for k in jwks["keys"] if k["kid"] == header["kid"]]
+    expect(len(signing) == 1 and signing[0]["alg"] == a.id_token_alg, f"ID token kid {header['kid']} not a {a.id_token_alg} key")
     expect(claims["acr"] == "urn:hcpki:acr:password-totp", "acr")
     expect(sorted(claims["amr"]) == ["mfa", "otp", "pwd"], "amr")
     # The code is single-use.

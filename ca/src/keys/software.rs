@@ -131,13 +131,30 @@ impl KeySource for SoftwareKey {
             Inner::Ecdsa(kp) => {
                 kp.sign(&self.rng, message).map(|s| s.as_ref().to_vec()).map_err(|e| KeyError::Crypto(e.to_string()))
             }
-            Inner::Rsa(kp) => {
-                let mut sig = vec![0u8; kp.public_modulus_len()];
-                kp.sign(&signature::RSA_PKCS1_SHA256, &self.rng, message, &mut sig)
-                    .map_err(|e| KeyError::Crypto(e.to_string()))?;
-                Ok(sig)
+            Inner::Rsa(kp) => self.sign_rsa(kp, &signature::RSA_PKCS1_SHA256, message),
+        }
+    }
+
+    fn sign_pss_sha256(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        match &self.inner {
+            Inner::Rsa(kp) => self.sign_rsa(kp, &signature::RSA_PSS_SHA256, message),
+            Inner::Ecdsa(_) => {
+                Err(KeyError::UnsupportedKey(format!("{} (RSASSA-PSS needs an RSA key)", self.algorithm)))
             }
         }
+    }
+}
+
+impl SoftwareKey {
+    fn sign_rsa(
+        &self,
+        kp: &RsaKeyPair,
+        padding: &'static dyn signature::RsaEncoding,
+        message: &[u8],
+    ) -> Result<Vec<u8>, KeyError> {
+        let mut sig = vec![0u8; kp.public_modulus_len()];
+        kp.sign(padding, &self.rng, message, &mut sig).map_err(|e| KeyError::Crypto(e.to_string()))?;
+        Ok(sig)
     }
 }
 
@@ -228,6 +245,21 @@ mod tests {
             assert!(verify::verify_signature(k.public_key(), &alg.signature_algorithm(), b"other", &sig).is_err());
             assert!(matches!(SoftwareKey::generate(&path, alg, &ctx), Err(KeyError::KeyFileExists(_))));
         }
+    }
+
+    /// PS256 token signing: RSASSA-PSS verifies with aws-lc-rs; an EC key refuses.
+    #[test]
+    fn rsa_pss_signatures_verify() {
+        use aws_lc_rs::signature::{RSA_PSS_2048_8192_SHA256, UnparsedPublicKey};
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ctx(dir.path());
+        let key = SoftwareKey::generate(&dir.path().join("rsa.p8"), KeyAlgorithm::Rsa2048, &ctx).unwrap();
+        let sig = key.sign_pss_sha256(b"header.payload").unwrap();
+        let public = UnparsedPublicKey::new(&RSA_PSS_2048_8192_SHA256, key.public_key().subject_public_key.raw_bytes());
+        public.verify(b"header.payload", &sig).unwrap();
+        assert!(public.verify(b"other", &sig).is_err());
+        let ec = SoftwareKey::generate(&dir.path().join("ec.p8"), KeyAlgorithm::P256, &ctx).unwrap();
+        assert!(matches!(ec.sign_pss_sha256(b"x"), Err(KeyError::UnsupportedKey(_))));
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
         acme: config::AcmeConfig::default(),
         login: config::LoginConfig::default(),
         portal: None,
+        oidc: config::OidcConfig::default(),
     };
     config::write_new(dir, &cfg)?;
     let loaded = Loaded::read(dir, None)?;

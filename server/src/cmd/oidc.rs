@@ -2,6 +2,7 @@
 
 use crate::config::Loaded;
 use crate::oidc::client::{AuthMethod, ClientConfig};
+use crate::oidc::jws::SigningAlg;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hcpki_ca::store::{OidcClientRecord, Store};
@@ -14,8 +15,8 @@ pub enum OidcCommand {
     /// Relying parties.
     #[command(subcommand)]
     Client(ClientCommand),
-    /// Make a new token signing key; the old one stays in the JWKS until its tokens have expired. Restart
-    /// the servers (one at a time) to sign with the new key.
+    /// Make a new generation of token signing keys; the old one stays in the JWKS until its tokens have
+    /// expired. Running servers pick it up within `[oidc] check_every`, without a restart.
     RotateKey,
 }
 
@@ -45,9 +46,12 @@ pub enum ClientCommand {
         /// Where RP-initiated logout may return (repeatable).
         #[arg(long = "post-logout-redirect-uri")]
         post_logout_redirect_uris: Vec<String>,
-        /// Where back-channel logout tokens are POSTed (http:// only for now).
+        /// Where back-channel logout tokens are POSTed (https://, or http:// on the facility network).
         #[arg(long)]
         backchannel_logout_uri: Option<String>,
+        /// The algorithm of the client's ID, access and logout tokens: ES256 (default), RS256 or PS256.
+        #[arg(long, default_value = "ES256", value_parser = signing_alg)]
+        id_token_signed_response_alg: SigningAlg,
     },
     /// List clients.
     List,
@@ -71,7 +75,13 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
             service,
             post_logout_redirect_uris,
             backchannel_logout_uri,
+            id_token_signed_response_alg: alg,
         } => {
+            if let Some(uri) = &backchannel_logout_uri
+                && !(uri.starts_with("https://") || uri.starts_with("http://"))
+            {
+                bail!("--backchannel-logout-uri {uri}: use an https:// (or facility-network http://) URL");
+            }
             let auth = AuthMethod::from_name(&auth).with_context(|| {
                 format!("unknown --auth {auth:?}: use private_key_jwt, tls_client_auth or self_signed_tls_client_auth")
             })?;
@@ -123,6 +133,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
                 service,
                 post_logout_redirect_uris,
                 backchannel_logout_uri,
+                id_token_signed_response_alg: alg,
             };
             let record = OidcClientRecord {
                 id: id.clone(),
@@ -131,7 +142,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
                 created_at: hcpki_ca::time::now_unix(),
             };
             store.oidc_add_client(&record, &super::actor()).await?;
-            println!("client {id} registered ({})", auth.as_str());
+            println!("client {id} registered ({}, {})", auth.as_str(), alg.as_str());
         }
         ClientCommand::List => {
             for c in store.oidc_clients().await? {
@@ -149,17 +160,21 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--id-token-signed-response-alg`: only what the provider signs with.
+fn signing_alg(name: &str) -> Result<SigningAlg, String> {
+    SigningAlg::from_name(name)
+        .ok_or_else(|| format!("{name:?} is not supported: use ES256, RS256 or PS256 (never none or HS*)"))
+}
+
 /// `hcpki oidc rotate-key`.
 pub async fn rotate_key(loaded: &Loaded, authority: &hcpki_ca::Authority) -> Result<ExitCode> {
-    let (generation, kid) = crate::oidc::keys::rotate(authority, &loaded.dir, &loaded.key_context())?;
-    let event = hcpki_ca::audit::AuditEvent {
-        actor: super::actor().as_str().to_owned(),
-        action: "oidc.key.rotate".into(),
-        target: kid.clone(),
-        outcome: hcpki_ca::audit::Outcome::Ok,
-        detail: serde_json::json!({ "generation": generation }),
-    };
-    authority.store().append_audit(&event).await?;
-    println!("new OIDC signing key {kid} (generation {generation}); restart the servers to sign with it");
+    use crate::oidc::keys;
+    let rotated = keys::rotate(authority, &loaded.dir, &loaded.key_context())?;
+    keys::audit_rotation(authority, super::actor().as_str(), &rotated, "operator").await;
+    println!(
+        "new OIDC signing keys {} (generation {}); running servers sign with them within [oidc] check_every",
+        rotated.kids.join(" "),
+        rotated.generation
+    );
     Ok(ExitCode::SUCCESS)
 }

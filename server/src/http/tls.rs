@@ -157,6 +157,16 @@ impl ClientCertVerifier for RevocationChecking {
     }
 }
 
+/// A client configuration under the same policy (TLS 1.2 and 1.3, ECDHE with AES-GCM), verifying servers
+/// against `roots` with WebPKI path validation and host name checks: for connections hcpki opens to
+/// services it must trust (back-channel logout endpoints).
+pub fn client_config(roots: RootCertStore) -> Result<rustls::ClientConfig, TlsError> {
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
+        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
 /// Why the TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

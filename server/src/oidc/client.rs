@@ -66,6 +66,10 @@ pub struct ClientConfig {
     /// Where back-channel logout tokens go.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_uri: Option<String>,
+    /// The algorithm of the client's ID tokens, and of its access and logout tokens (its libraries verify
+    /// them all); ES256 unless registered otherwise.
+    #[serde(default, skip_serializing_if = "jws::is_default_alg")]
+    pub id_token_signed_response_alg: jws::SigningAlg,
 }
 
 /// A loaded client.

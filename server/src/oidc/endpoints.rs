@@ -28,6 +28,7 @@ pub fn audiences(provider: &Provider, path: &str) -> Vec<String> {
 pub async fn discovery(State(state): State<PortalState>) -> Json<Value> {
     let p = &state.oidc;
     let iss = &p.issuer;
+    let algs: Vec<&str> = super::jws::SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
     let mut doc = json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/authorize"),
@@ -42,7 +43,7 @@ pub async fn discovery(State(state): State<PortalState>) -> Json<Value> {
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        "id_token_signing_alg_values_supported": algs,
         "scopes_supported": ["openid"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "name",
             "hc_role", "facility_id", "facility_name", "facility_kind"],
@@ -78,7 +79,7 @@ pub async fn discovery(State(state): State<PortalState>) -> Json<Value> {
 
 /// `GET /jwks`.
 pub async fn jwks(State(state): State<PortalState>) -> Json<Value> {
-    Json(json!({ "keys": state.oidc.published.iter().map(|s| s.jwk.clone()).collect::<Vec<_>>() }))
+    Json(json!({ "keys": state.oidc.keys.get().published().map(|s| s.jwk.clone()).collect::<Vec<_>>() }))
 }
 
 /// `GET|POST /userinfo` with a bearer access token (RFC 6750 §2.1); a certificate-bound token only with its

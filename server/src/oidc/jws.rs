@@ -1,5 +1,6 @@
 //! Compact JWS (RFC 7515), by hand: signing our tokens through a [`KeySource`] (ES256: the DER
-//! `ECDSA-Sig-Value` the key returns becomes JWS's raw r‖s, RFC 7518 §3.4), JWKs and their RFC 7638
+//! `ECDSA-Sig-Value` the key returns becomes JWS's raw r‖s, RFC 7518 §3.4; RS256: the PKCS #1 v1.5 block
+//! as is; PS256: the key's RSASSA-PSS), JWKs and their RFC 7638
 //! thumbprints, and verification of JWS from clients (ES256, RS256, PS256 only: `none` and HS* never).
 
 use aws_lc_rs::signature::{self as sig, UnparsedPublicKey};
@@ -10,10 +11,60 @@ use hcpki_ca::keys::{KeyAlgorithm, KeySource};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-/// A token signing key: the key source and its public JWK.
+/// A JWS algorithm the provider signs tokens with (RFC 7518 §3.1). Clients pick one at registration
+/// (`id_token_signed_response_alg`); each has its own key in every generation of the ring (`keys.rs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SigningAlg {
+    /// ECDSA P-256 with SHA-256: the default, smallest and fastest.
+    #[default]
+    #[serde(rename = "ES256")]
+    Es256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256: what every OIDC library supports (OIDC Core §15.1 makes it mandatory).
+    #[serde(rename = "RS256")]
+    Rs256,
+    /// RSASSA-PSS with SHA-256 (MGF1-SHA-256, 32-byte salt).
+    #[serde(rename = "PS256")]
+    Ps256,
+}
+
+impl SigningAlg {
+    /// Every algorithm, in the order the JWKS lists a generation's keys.
+    pub const ALL: [Self; 3] = [Self::Es256, Self::Rs256, Self::Ps256];
+
+    /// The JWS `alg` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Es256 => "ES256",
+            Self::Rs256 => "RS256",
+            Self::Ps256 => "PS256",
+        }
+    }
+
+    /// Parse a JWS `alg` name (only the ones we sign with).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+
+    /// The key this algorithm signs with: P-256, or RSA-2048 (the size the JWS libraries all accept).
+    pub fn key_algorithm(self) -> KeyAlgorithm {
+        match self {
+            Self::Es256 => KeyAlgorithm::P256,
+            Self::Rs256 | Self::Ps256 => KeyAlgorithm::Rsa2048,
+        }
+    }
+}
+
+/// For `skip_serializing_if` in registrations: the default algorithm is not written.
+pub fn is_default_alg(alg: &SigningAlg) -> bool {
+    *alg == SigningAlg::default()
+}
+
+/// A token signing key: the key source, the algorithm it signs with and its public JWK.
 #[derive(Clone, Debug)]
 pub struct Signer {
     key: Arc<dyn KeySource>,
+    /// The algorithm.
+    pub alg: SigningAlg,
     /// `kid`: the RFC 7638 thumbprint of the public key.
     pub kid: String,
     /// The public JWK (with `kid`, `use`, `alg`).
@@ -21,31 +72,50 @@ pub struct Signer {
 }
 
 impl Signer {
-    /// Wrap a P-256 key (ES256).
-    pub fn new(key: Arc<dyn KeySource>) -> Result<Self, JwsError> {
-        if key.algorithm() != KeyAlgorithm::P256 {
-            return Err(JwsError::KeyAlgorithm(key.algorithm().to_string()));
+    /// Wrap a key for `alg`: P-256 for ES256, RSA (2048 bits or more) for RS256 and PS256.
+    pub fn new(key: Arc<dyn KeySource>, alg: SigningAlg) -> Result<Self, JwsError> {
+        let wrong = || JwsError::KeyAlgorithm { alg: alg.as_str(), key: key.algorithm().to_string() };
+        let bits = key.public_key().subject_public_key.raw_bytes();
+        let mut jwk = match alg {
+            SigningAlg::Es256 if key.algorithm() == KeyAlgorithm::P256 => {
+                let (x, y) = ec_coordinates(bits, 32).ok_or(JwsError::Key)?;
+                json!({ "kty": "EC", "crv": "P-256", "x": x, "y": y })
+            }
+            SigningAlg::Rs256 | SigningAlg::Ps256 if key.algorithm().rsa_bits().is_some() => {
+                rsa_jwk(bits).ok_or(JwsError::Key)?
+            }
+            _ => return Err(wrong()),
+        };
+        let kid = thumbprint(&jwk);
+        if let Some(map) = jwk.as_object_mut() {
+            map.insert("kid".into(), json!(kid));
+            map.insert("use".into(), json!("sig"));
+            map.insert("alg".into(), json!(alg.as_str()));
         }
-        let point = key.public_key().subject_public_key.raw_bytes();
-        let (x, y) = ec_coordinates(point, 32).ok_or(JwsError::Key)?;
-        let kid = thumbprint(&json!({ "crv": "P-256", "kty": "EC", "x": x, "y": y }));
-        let jwk = json!({ "kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "use": "sig", "alg": "ES256" });
-        Ok(Self { key, kid, jwk })
+        Ok(Self { key, alg, kid, jwk })
     }
 
     /// Sign `claims` as a compact JWS with header `typ`.
     pub fn sign(&self, typ: &str, claims: &Value) -> Result<String, JwsError> {
-        let header = json!({ "alg": "ES256", "typ": typ, "kid": self.kid });
+        let header = json!({ "alg": self.alg.as_str(), "typ": typ, "kid": self.kid });
         let input = format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()));
-        let der = self.key.sign(input.as_bytes()).map_err(|e| JwsError::Sign(e.to_string()))?;
-        let raw = der_to_raw(&der, 32).ok_or_else(|| JwsError::Sign("the key returned no ECDSA-Sig-Value".into()))?;
-        Ok(format!("{input}.{}", B64.encode(raw)))
+        let sign_error = |e: hcpki_ca::keys::KeyError| JwsError::Sign(e.to_string());
+        let signature = match self.alg {
+            SigningAlg::Es256 => {
+                let der = self.key.sign(input.as_bytes()).map_err(sign_error)?;
+                der_to_raw(&der, 32).ok_or_else(|| JwsError::Sign("the key returned no ECDSA-Sig-Value".into()))?
+            }
+            // The PKCS #1 v1.5 block X.509 carries is exactly JWS's RS256 signature (RFC 7518 §3.3).
+            SigningAlg::Rs256 => self.key.sign(input.as_bytes()).map_err(sign_error)?,
+            SigningAlg::Ps256 => self.key.sign_pss_sha256(input.as_bytes()).map_err(sign_error)?,
+        };
+        Ok(format!("{input}.{}", B64.encode(signature)))
     }
 
     /// Verify a JWS we signed (access tokens, `id_token_hint`) and return its header `typ` and claims.
     pub fn verify_own(&self, jws: &str) -> Result<(Option<String>, Value), JwsError> {
         let parsed = Parsed::parse(jws)?;
-        if parsed.alg != "ES256" || parsed.header.get("kid").and_then(Value::as_str) != Some(&self.kid) {
+        if parsed.alg != self.alg.as_str() || parsed.header.get("kid").and_then(Value::as_str) != Some(&self.kid) {
             return Err(JwsError::Signature);
         }
         verify_with(&self.jwk, &parsed)?;
@@ -172,17 +242,22 @@ pub fn certificate_jwk(cert_der: &[u8]) -> Option<Value> {
         let (x, y) = ec_coordinates(bits, 32)?;
         Some(json!({ "kty": "EC", "crv": "P-256", "x": x, "y": y }))
     } else if spki.algorithm.oid == der::oid::db::rfc5912::RSA_ENCRYPTION {
-        /// RFC 8017 §A.1.1.
-        #[derive(der::Sequence)]
-        struct RsaPublicKey<'a> {
-            n: der::asn1::UintRef<'a>,
-            e: der::asn1::UintRef<'a>,
-        }
-        let key = RsaPublicKey::from_der(bits).ok()?;
-        Some(json!({ "kty": "RSA", "n": B64.encode(key.n.as_bytes()), "e": B64.encode(key.e.as_bytes()) }))
+        rsa_jwk(bits)
     } else {
         None
     }
+}
+
+/// The public JWK (kty, n, e) of a DER `RSAPublicKey` (RFC 8017 §A.1.1), the bits of an RSA SPKI.
+fn rsa_jwk(bits: &[u8]) -> Option<Value> {
+    /// RFC 8017 §A.1.1.
+    #[derive(der::Sequence)]
+    struct RsaPublicKey<'a> {
+        n: der::asn1::UintRef<'a>,
+        e: der::asn1::UintRef<'a>,
+    }
+    let key = RsaPublicKey::from_der(bits).ok()?;
+    Some(json!({ "kty": "RSA", "n": B64.encode(key.n.as_bytes()), "e": B64.encode(key.e.as_bytes()) }))
 }
 
 fn decode_json(part: &str) -> Result<Value, JwsError> {
@@ -224,11 +299,16 @@ fn der_to_raw(der_sig: &[u8], n: usize) -> Option<Vec<u8>> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JwsError {
-    /// The token signing key is not P-256.
-    #[error("the OIDC signing key is {0}; it must be p256 (ES256)")]
-    KeyAlgorithm(String),
+    /// The token signing key does not fit the algorithm (a key file or PKCS#11 object replaced by hand).
+    #[error("the OIDC signing key for {alg} is {key}; {alg} needs p256 (ES256) or RSA (RS256, PS256): restore the key")]
+    KeyAlgorithm {
+        /// The JWS algorithm.
+        alg: &'static str,
+        /// The key's algorithm.
+        key: String,
+    },
     /// The public key does not decode.
-    #[error("the OIDC signing key's public key is not an uncompressed P-256 point")]
+    #[error("the OIDC signing key's public key does not decode (P-256 point or RSAPublicKey)")]
     Key,
     /// Signing failed.
     #[error("signing failed: {0}")]
@@ -263,6 +343,33 @@ mod tests {
         assert_eq!(thumbprint(&full), thumbprint(&short));
         assert_eq!(coordinate(vec![1; 31]).unwrap().len(), 32);
         assert!(coordinate(vec![1; 33]).is_err());
+    }
+
+    /// Each algorithm signs with its own key type, verifies against its own JWK, and refuses the other's key.
+    #[test]
+    fn each_algorithm_signs_and_verifies() {
+        use hcpki_ca::keys::{KeyContext, SoftwareKey};
+        let dir = tempfile::tempdir().unwrap();
+        let pass = dir.path().join("pass");
+        std::fs::write(&pass, "pass phrase\n").unwrap();
+        let ctx = KeyContext { base_dir: dir.path().to_owned(), passphrase_file: Some(pass), pkcs11: None };
+        let ec: Arc<dyn KeySource> =
+            Arc::new(SoftwareKey::generate(&dir.path().join("ec.p8"), KeyAlgorithm::P256, &ctx).unwrap());
+        let rsa: Arc<dyn KeySource> =
+            Arc::new(SoftwareKey::generate(&dir.path().join("rsa.p8"), KeyAlgorithm::Rsa2048, &ctx).unwrap());
+        for (alg, key, other) in
+            [(SigningAlg::Es256, &ec, &rsa), (SigningAlg::Rs256, &rsa, &ec), (SigningAlg::Ps256, &rsa, &ec)]
+        {
+            let signer = Signer::new(key.clone(), alg).unwrap();
+            assert_eq!(signer.jwk["alg"], alg.as_str());
+            let token = signer.sign("JWT", &json!({ "sub": "x" })).unwrap();
+            let (typ, claims) = signer.verify_own(&token).unwrap();
+            assert_eq!((typ.as_deref(), &claims["sub"]), (Some("JWT"), &json!("x")));
+            assert!(matches!(Signer::new(other.clone(), alg), Err(JwsError::KeyAlgorithm { .. })));
+        }
+        // RS256 and PS256 over one key are told apart by alg: a PS256 token does not verify as RS256.
+        let ps = Signer::new(rsa.clone(), SigningAlg::Ps256).unwrap().sign("JWT", &json!({})).unwrap();
+        assert!(Signer::new(rsa, SigningAlg::Rs256).unwrap().verify_own(&ps).is_err());
     }
 
     /// RFC 7638 §3.1's example RSA key thumbprint.

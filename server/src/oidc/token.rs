@@ -173,7 +173,7 @@ fn access_token(
     if let (Some(cnf), Some(map)) = (cnf, claims.as_object_mut()) {
         map.insert("cnf".into(), cnf.clone());
     }
-    provider.signer.sign("at+jwt", &claims).map_err(OAuthError::server)
+    provider.sign(client.config.id_token_signed_response_alg, "at+jwt", &claims)
 }
 
 /// The ID token (OIDC Core §2), with `at_hash` when an access token goes with it.
@@ -211,5 +211,5 @@ pub fn id_token(
             }
         }
     }
-    provider.signer.sign("JWT", &claims).map_err(OAuthError::server)
+    provider.sign(client.config.id_token_signed_response_alg, "JWT", &claims)
 }

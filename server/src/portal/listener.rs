@@ -8,9 +8,10 @@ use super::PortalState;
 use super::card_login::CardLogin;
 use super::secret::PortalSecret;
 use super::session::Sessions;
-use crate::config::{Loaded, PortalConfig};
+use crate::config::{Loaded, OidcConfig, Period, PortalConfig};
 use crate::http::tls;
-use crate::oidc::{Lifetimes, Provider};
+use crate::oidc::keys::{self, KeyRing, Schedule};
+use crate::oidc::{Lifetimes, Provider, backchannel};
 use crate::policy::Services;
 use anyhow::{Context, Result};
 use hcpki_ca::keys::KeySource;
@@ -81,21 +82,29 @@ pub fn prepare(
         refresh_token: session_secs,
         par: 60,
     };
-    // A retired key stays published while an ID or access token it signed may be alive.
-    let longest = lifetimes.access_token.max(lifetimes.id_token);
-    let keys = crate::oidc::keys::load(authority, &loaded.dir, &loaded.key_context(), longest)?;
-    let oidc = Arc::new(Provider {
-        issuer,
-        mtls_base,
-        signer: keys.current,
-        published: keys.published,
-        store: store.clone(),
-        lifetimes,
-    });
+    let schedule = key_schedule(&loaded.config.oidc, &lifetimes);
+    let keys =
+        Arc::new(KeyRing::new(keys::load(authority, &loaded.dir, &loaded.key_context(), schedule.keep_retired)?));
+    keys::spawn_maintenance(keys.clone(), authority.clone(), loaded.dir.clone(), loaded.key_context(), schedule);
+    let ca_file = loaded.config.oidc.backchannel_ca_file.as_ref().map(|f| loaded.dir.join(f));
+    let logout_tls = backchannel::tls_client(ca_file.as_deref())?;
+    let oidc = Arc::new(Provider { issuer, mtls_base, keys, store: store.clone(), logout_tls, lifetimes });
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs);
     let cards = card_login(cfg, loaded, &oidc.issuer)?;
     let state = PortalState { store, sessions, secret, services, oidc, cards, throttle: Default::default() };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
+}
+
+/// The key rotation schedule of `[oidc]`. A retired key stays published at least while an ID, access or
+/// logout token it signed may be alive.
+fn key_schedule(cfg: &OidcConfig, lifetimes: &Lifetimes) -> Schedule {
+    let secs = |p: Period| i64::try_from(p.0).unwrap_or(i64::MAX);
+    let longest = lifetimes.access_token.max(lifetimes.id_token).max(backchannel::LOGOUT_TOKEN_SECS);
+    Schedule {
+        rotate_every: cfg.rotate_every.map(secs),
+        keep_retired: cfg.retire_after.map_or(longest, secs).max(longest),
+        check_every: std::time::Duration::from_secs(cfg.check_every.0),
+    }
 }
 
 /// Card login when `[login]` names trust anchors: the verifier, its CRL cache prefetched and refreshed by a
