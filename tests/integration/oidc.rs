@@ -912,6 +912,6 @@ pub(crate) fn param(url: &str, name: &str) -> Option<String> {
     })
 }
 
-fn tools() -> PathBuf {
+pub(crate) fn tools() -> PathBuf {
     std::env::var_os("HCPKI_TOOLS").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".tools"))
 }
