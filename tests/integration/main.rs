@@ -41,6 +41,7 @@ mod agent;
 mod audit;
 mod bad_input;
 mod bench;
+mod browser;
 mod card_login;
 mod crl_shards;
 mod demo;
