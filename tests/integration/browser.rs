@@ -93,7 +93,7 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
             ("code_verifier", verifier.as_str()),
         ];
         let t = p.token(&form, &rp.assertion_as(&p, client, 60, None));
-        let claims = id_claims(&t);
+        let claims = oidc::id_claims(&t);
         // Each service gets the claims services.toml gives it: the EMR the qualification, the wiki the facility.
         let got = if client == "emr" { &claims["hc_role"]["code"] } else { &claims["facility_id"] };
         let want = if client == "emr" { "medical-doctor" } else { facility.as_str() };
@@ -138,13 +138,6 @@ fn userinfo(p: &Portal, token: &str) -> u16 {
 
 fn audit_entries(p: &Portal) -> Vec<Value> {
     p.h.ok(&["audit", "list", "--limit", "10000"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
-
-fn id_claims(token_response: &Value) -> Value {
-    use base64::Engine as _;
-    let id_token = token_response["id_token"].as_str().unwrap_or_else(|| panic!("token: {token_response}"));
-    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(id_token.split('.').nth(1).unwrap()).unwrap();
-    serde_json::from_slice(&payload).unwrap()
 }
 
 /// `$HOME/.pki/nssdb` as Chromium on Linux reads it: the PC's certificate and key, the portal's server CAs
