@@ -42,6 +42,7 @@ mod audit;
 mod backup;
 mod bad_input;
 mod bench;
+mod browser;
 mod card_login;
 mod crl_shards;
 mod demo;

@@ -874,7 +874,7 @@ pub(crate) fn issue_pc(h: &Hcpki, name: &str) -> (String, PathBuf, PathBuf) {
 }
 
 /// The payload of a token response's ID token.
-fn id_claims(token_response: &Value) -> Value {
+pub(crate) fn id_claims(token_response: &Value) -> Value {
     let id_token = token_response["id_token"].as_str().unwrap_or_else(|| panic!("token: {token_response}"));
     serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
@@ -1282,6 +1282,6 @@ pub(crate) fn param(url: &str, name: &str) -> Option<String> {
     })
 }
 
-fn tools() -> PathBuf {
+pub(crate) fn tools() -> PathBuf {
     std::env::var_os("HCPKI_TOOLS").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".tools"))
 }

@@ -2,8 +2,8 @@
 //! certificate, an HPKI card (virtual, behind the real pcscd) signing through the real `hcpki-agent`, the
 //! portal's card login (challenge, verification, session), two relying services opened without a second tap
 //! (authorization code + PKCE, tokens carrying who, qualified as what, for which facility), and the card
-//! removed: the session ends for every service. The browser is played by curl (Chromium: issue #6, not yet);
-//! the page script's steps are the same requests.
+//! removed: the session ends for every service. The browser is played by curl, making the page scripts'
+//! requests one by one; `browser.rs` runs the same journey in headless Chromium with the scripts themselves.
 
 use crate::agent::{self, hpki};
 use crate::harness::Backend;
@@ -14,9 +14,27 @@ use serde_json::Value;
 
 on_both_backends!(card_login_opens_every_service_once_and_card_removal_ends_it);
 
-const PIN: &str = "hpki1234";
+pub(crate) const PIN: &str = "hpki1234";
 
-fn free_port() -> u16 {
+/// A portal whose card login trusts the virtual cards' HPKI CAs and whose pages talk to the card agent at
+/// `agent_origin`.
+pub(crate) fn card_portal(b: Backend, agent_origin: &str) -> Portal {
+    let identity = hpki();
+    let cert_named = |name: &str| identity.certificates().into_iter().find(|(n, _)| *n == name).unwrap().1.to_vec();
+    let (root, intermediate) = (cert_named("root-ca"), cert_named("authentication-ca"));
+    // No CRL of the test HPKI CAs is published here: revocation of card logins is covered by card_login::*;
+    // the card tests run fail-open (the audit entry says so).
+    let extra = format!(
+        "card_agent = \"{agent_origin}\"\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
+         intermediates = [\"hpki-auth-ca.der\"]\nrevocation = \"fail-open\"\n"
+    );
+    Portal::start_with(b, &extra, |h| {
+        std::fs::write(h.dir().join("hpki-root.der"), &root).unwrap();
+        std::fs::write(h.dir().join("hpki-auth-ca.der"), &intermediate).unwrap();
+    })
+}
+
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -32,18 +50,7 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     let identity = hpki();
     let agent_port = free_port();
     let agent_origin = format!("http://127.0.0.1:{agent_port}");
-    let cert_named = |name: &str| identity.certificates().into_iter().find(|(n, _)| *n == name).unwrap().1.to_vec();
-    let (root, intermediate) = (cert_named("root-ca"), cert_named("authentication-ca"));
-    // No CRL of the test HPKI CAs is published here: revocation of card logins is covered by card_login::*;
-    // this test runs fail-open and checks that the audit entry says so.
-    let extra = format!(
-        "card_agent = \"{agent_origin}\"\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
-         intermediates = [\"hpki-auth-ca.der\"]\nrevocation = \"fail-open\"\n"
-    );
-    let p = Portal::start_with(b, &extra, |h| {
-        std::fs::write(h.dir().join("hpki-root.der"), &root).unwrap();
-        std::fs::write(h.dir().join("hpki-auth-ca.der"), &intermediate).unwrap();
-    });
+    let p = card_portal(b, &agent_origin);
     let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
     let _card = agent::insert(identity, 0);
     agent.wait_card(0, "hpki");

@@ -135,7 +135,10 @@ fn page(status: StatusCode, title: &str, body: &str, refresh: bool) -> Response 
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // `same-origin`, not `no-referrer`: under `no-referrer` browsers send `Origin: null` with the page's own
+    // form post (Fetch, "serializing a request origin"), which `submit` must refuse; `same-origin` still
+    // keeps the page's URL (the operation id) from any other site.
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
 }
 

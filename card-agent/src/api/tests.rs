@@ -155,6 +155,9 @@ async fn a_login_signature_through_the_agents_own_pin_page() {
     let (status, headers, _) = call(&app, get(&format!("/pin/{id}"), None)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    // Not `no-referrer`: browsers would then send `Origin: null` with the page's own form post (found by
+    // tests/integration/browser.rs in Chromium), and the post below would be refused.
+    assert_eq!(headers["referrer-policy"], "same-origin");
     let token = page_token(&app, &id).await;
 
     // The portal's page cannot post the PIN: wrong origin, or no token.

@@ -61,7 +61,7 @@
       if (state.status === "done") {
         if (pinWindow && !pinWindow.closed) pinWindow.close();
         say("確認しています… / Verifying…");
-        form.elements.challenge_id.value = challenge.id;
+        form.elements.challenge_id.value = challenge.challenge; // the challenge is its own key (no separate id)
         form.elements.kind.value = kind;
         form.elements.signature.value = state.result.signature;
         form.elements.chain.value = state.result.chain.join(",");

@@ -1,0 +1,302 @@
+//! The physician's journey of `portal_card`, in a real browser: headless Chromium (Debian's, driven over the
+//! DevTools protocol by `tests/peers/chromium.py`) with the facility PC's certificate in its NSS database and
+//! selected by the `AutoSelectCertificateForUrls` policy, the portal's own page scripts (`card-login.js`,
+//! `card-watch.js`), the real `hcpki-agent` and pcscd with a virtual HPKI card, the PIN typed into the
+//! agent's own window. One card signature opens two relying services; pulling the card out of the reader
+//! while the home page is open ends the session for both.
+//!
+//! Screenshots of the login and home pages are taken on every run into the test's directory;
+//! `HCPKI_UPDATE_SCREENSHOTS=1` also copies them to `docs/screenshots/` (SQLite run only).
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::agent::{self, hpki};
+use crate::harness::{Backend, describe, repo_root};
+use crate::oidc::{self, Portal, REDIRECT, Rp};
+use crate::pcsc_lock::pcsc_lock;
+use crate::portal_card::{PIN, card_portal, free_port};
+
+on_both_backends!(one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out);
+
+/// Where the relying services' redirect URIs point (nothing listens there: the browser answers for them).
+const SERVICES_ORIGIN: &str = "http://127.0.0.1:9/";
+
+fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b: Backend) {
+    let _pcsc = pcsc_lock();
+    let agent_port = free_port();
+    let p = card_portal(b, &format!("http://127.0.0.1:{agent_port}"));
+    let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
+    let mut card = agent::insert(hpki(), 0);
+    agent.wait_card(0, "hpki");
+
+    // The facility PC: its certificate in the browser's NSS database, picked without a dialog by policy.
+    let (facility, cert, key) = oidc::issue_pc(&p.h, "Browser clinic");
+    let home_dir = p.h.path("browser-home");
+    nss_db(&home_dir, &p.h.chain_file("server"), &cert, &key, &p.h.path("pc.p12"));
+    let _policy = AutoSelect::write(&p.issuer, &issuer_cn(&cert));
+    let shots = p.h.path("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut browser = Chromium::start(&home_dir, &p.h.path("chromium-profile"));
+
+    // The login page: the facility from the certificate, the card button.
+    let login = browser.goto(&format!("{}/", p.issuer));
+    assert!(login.starts_with(&format!("{}/login", p.issuer)), "{login}");
+    let text = browser.eval("document.body.innerText");
+    assert!(text.as_str().unwrap().contains("Browser clinic"), "the facility is not shown: {text}");
+    browser.screenshot(&shots.join("login.png"));
+
+    // The card button: card-login.js gets a challenge, asks the agent, which opens its PIN window.
+    browser.cmd(json!({"cmd": "click", "selector": "#card-login button[data-kind=hpki]"}));
+    let pin_window = browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
+    assert!(pin_window["url"].as_str().unwrap().starts_with(&format!("http://127.0.0.1:{agent_port}/pin/")));
+    browser.cmd(json!({"cmd": "type", "tab": "popup", "selector": "input[name=pin]", "text": PIN}));
+    browser.cmd(json!({"cmd": "click", "tab": "popup", "selector": "button[value=sign]"}));
+    let home = browser.wait_url(&format!("{}/", p.issuer), "#card-status");
+    assert_eq!(home, format!("{}/", p.issuer), "{}", browser.eval("document.body.innerText"));
+    let listed = browser.eval("[...document.querySelectorAll('[data-service]')].map(e => e.dataset.service)");
+    let listed: Vec<&str> = listed.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(listed.contains(&"wiki") && listed.contains(&"emr"), "{listed:?}");
+    browser.screenshot(&shots.join("home.png"));
+    if b == Backend::Sqlite && std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+        let docs = repo_root().join("docs/screenshots");
+        std::fs::create_dir_all(&docs).unwrap();
+        for name in ["login.png", "home.png"] {
+            std::fs::copy(shots.join(name), docs.join(name)).unwrap();
+        }
+    }
+
+    // Two relying services, opened from the same browser: each gets a code at once, no card operation.
+    browser.cmd(json!({"cmd": "intercept", "prefix": SERVICES_ORIGIN}));
+    let verifier = "b".repeat(64);
+    let rp = Rp::load(&p);
+    let authorize = |client: &str, uri: &str| {
+        format!(
+            "{}/authorize?response_type=code&client_id={client}&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256&nonce=n1",
+            p.issuer,
+            oidc::enc(uri),
+            oidc::challenge(&verifier)
+        )
+    };
+    let mut access_tokens = Vec::new();
+    for (client, uri) in [("emr", "http://127.0.0.1:9/emr"), ("rp1", REDIRECT)] {
+        let landed = browser.goto(&authorize(client, uri));
+        assert!(landed.starts_with(uri), "{client}: {landed}");
+        let code = oidc::param(&landed, "code").unwrap_or_else(|| panic!("{client}: no code: {landed}"));
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", uri),
+            ("code_verifier", verifier.as_str()),
+        ];
+        let t = p.token(&form, &rp.assertion_as(&p, client, 60, None));
+        let claims = oidc::id_claims(&t);
+        // Each service gets the claims services.toml gives it: the EMR the qualification, the wiki the facility.
+        let got = if client == "emr" { &claims["hc_role"]["code"] } else { &claims["facility_id"] };
+        let want = if client == "emr" { "medical-doctor" } else { facility.as_str() };
+        assert_eq!(got, want, "{client}: {claims}");
+        assert_eq!(claims["acr"], "urn:hcpki:acr:card-pin-facility-mtls", "{client}: {claims}");
+        access_tokens.push(t["access_token"].as_str().unwrap().to_owned());
+    }
+    // One tap: the card signed once, and the audit log holds one card login.
+    assert_eq!(card.card().stats().signatures, 1);
+    let audit = audit_entries(&p);
+    let logins: Vec<&Value> = audit.iter().filter(|e| e["action"] == "login.card").collect();
+    assert_eq!(logins.len(), 1, "{logins:?}");
+    assert_eq!(logins[0]["outcome"], "ok", "{logins:?}");
+    for token in &access_tokens {
+        assert_eq!(userinfo(&p, token), 200);
+    }
+
+    // The home page open, the card leaves the reader: card-watch.js hears the agent and ends the session.
+    browser.goto(&format!("{}/", p.issuer));
+    // The page's event stream is open (the agent answers once it has subscribed): the removal is not missed.
+    browser.cmd(json!({"cmd": "wait_response", "contains": "/v1/events"}));
+    card.remove();
+    let ended = browser.wait_url(&format!("{}/login?ended=card-removed", p.issuer), "body");
+    assert!(ended.contains("card-removed"), "{ended}");
+    for token in &access_tokens {
+        assert_eq!(userinfo(&p, token), 401, "a service's token outlived the card");
+    }
+    let again = browser.goto(&format!("{}&prompt=none", authorize("rp1", REDIRECT)));
+    assert_eq!(oidc::param(&again, "error").as_deref(), Some("login_required"), "{again}");
+    let audit = audit_entries(&p);
+    assert!(
+        audit.iter().any(|e| e["action"] == "portal.logout" && e["detail"].as_str().unwrap().contains("card-removed")),
+        "{audit:?}"
+    );
+    assert_eq!(audit.iter().filter(|e| e["action"] == "login.card").count(), 1);
+}
+
+/// A client-authenticated `GET /userinfo` with `token`: its status.
+fn userinfo(p: &Portal, token: &str) -> u16 {
+    p.curl(&["-H", &format!("Authorization: Bearer {token}"), &format!("{}/userinfo", p.issuer)]).status
+}
+
+fn audit_entries(p: &Portal) -> Vec<Value> {
+    p.h.ok(&["audit", "list", "--limit", "10000"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// `$HOME/.pki/nssdb` as Chromium on Linux reads it: the PC's certificate and key, the portal's server CAs
+/// trusted.
+fn nss_db(home: &Path, server_chain: &Path, cert: &Path, key: &Path, p12: &Path) {
+    let db = home.join(".pki/nssdb");
+    std::fs::create_dir_all(&db).unwrap();
+    let sql = format!("sql:{}", db.display());
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{cmd:?}\n{}", describe(&out));
+    };
+    run(Command::new("certutil").args(["-N", "-d", &sql, "--empty-password"]));
+    run(Command::new("openssl")
+        .args(["pkcs12", "-export", "-passout", "pass:x", "-name", "facility PC", "-in"])
+        .arg(cert)
+        .arg("-inkey")
+        .arg(key)
+        .arg("-out")
+        .arg(p12));
+    run(Command::new("pk12util").args(["-d", &sql, "-W", "x", "-i"]).arg(p12));
+    let pem = std::fs::read_to_string(server_chain).unwrap();
+    let end = "-----END CERTIFICATE-----";
+    for (i, block) in pem.split_inclusive(end).filter(|b| b.contains(end)).enumerate() {
+        let file = home.join(format!("server-ca-{i}.pem"));
+        std::fs::write(&file, block.trim_start()).unwrap();
+        run(Command::new("certutil")
+            .args(["-A", "-d", &sql, "-n", &format!("hcpki server CA {i}"), "-t", "C,,", "-a", "-i"])
+            .arg(&file));
+    }
+}
+
+/// The issuer's CN of `cert`: what the policy's filter names (the facility PC CA).
+fn issuer_cn(cert: &Path) -> String {
+    let out = Command::new("openssl")
+        .args(["x509", "-noout", "-issuer", "-nameopt", "sep_multiline,utf8,sname", "-in"])
+        .arg(cert)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("CN="))
+        .unwrap_or_else(|| panic!("no issuer CN in {text}"))
+        .to_owned()
+}
+
+/// Chromium's managed policy selecting the facility certificate for the portal: the policy directory is
+/// system-wide, so the file is named for this test process and port and removed when the test ends, also
+/// when it fails (Drop runs while a panic unwinds).
+struct AutoSelect {
+    file: PathBuf,
+}
+
+impl AutoSelect {
+    const DIR: &str = "/etc/chromium/policies/managed";
+
+    fn write(origin: &str, issuer_cn: &str) -> Self {
+        std::fs::create_dir_all(Self::DIR)
+            .unwrap_or_else(|e| panic!("{}: {e}: the browser test writes a Chromium policy there (root)", Self::DIR));
+        let port = origin.rsplit(':').next().unwrap();
+        let file = Path::new(Self::DIR).join(format!("hcpki-test-{}-{port}.json", std::process::id()));
+        let rule = json!({ "pattern": origin, "filter": { "ISSUER": { "CN": issuer_cn } } }).to_string();
+        std::fs::write(&file, json!({ "AutoSelectCertificateForUrls": [rule] }).to_string()).unwrap();
+        Self { file }
+    }
+}
+
+impl Drop for AutoSelect {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
+/// `tests/peers/chromium.py`: headless Chromium taking one JSON command per line.
+struct Chromium {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Chromium {
+    fn start(home: &Path, profile: &Path) -> Self {
+        let mut child = Command::new(oidc::tools().join("bin/python"))
+            .arg(repo_root().join("tests/peers/chromium.py"))
+            .arg(profile)
+            .env("HOME", home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut browser = Self { child, stdin, stdout };
+        let hello = browser.reply();
+        assert!(hello["version"].as_str().unwrap_or_default().starts_with("Chrome/"), "{hello}");
+        browser
+    }
+
+    fn reply(&mut self) -> Value {
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|_| panic!("chromium.py said {line:?} (its stderr is above)"))
+    }
+
+    /// Sends `command`; its reply, which must be `ok`.
+    fn cmd(&mut self, command: Value) -> Value {
+        let reply = self.try_cmd(&command);
+        assert_eq!(reply["ok"], true, "{command}: {reply}");
+        reply
+    }
+
+    fn try_cmd(&mut self, command: &Value) -> Value {
+        writeln!(self.stdin, "{command}").unwrap();
+        self.stdin.flush().unwrap();
+        self.reply()
+    }
+
+    /// Navigates the main tab; the URL it ended on after redirects.
+    fn goto(&mut self, url: &str) -> String {
+        self.cmd(json!({"cmd": "goto", "url": url}))["url"].as_str().unwrap().to_owned()
+    }
+
+    /// Waits until the page navigates itself to a URL starting with `prefix`; on a timeout, the failure shows
+    /// the text of `status_selector` (where the page script reports what went wrong).
+    fn wait_url(&mut self, prefix: &str, status_selector: &str) -> String {
+        let reply = self.try_cmd(&json!({"cmd": "wait_url", "prefix": prefix}));
+        if reply["ok"] != true {
+            let expr = format!("document.querySelector({})?.innerText", json!(status_selector));
+            let shown = self.try_cmd(&json!({"cmd": "eval", "expr": expr}));
+            panic!("{reply}; the page says: {}", shown["value"]);
+        }
+        reply["url"].as_str().unwrap().to_owned()
+    }
+
+    fn eval(&mut self, expr: &str) -> Value {
+        self.cmd(json!({"cmd": "eval", "expr": expr}))["value"].clone()
+    }
+
+    fn screenshot(&mut self, path: &Path) {
+        self.cmd(json!({"cmd": "screenshot", "path": path}));
+        let png = std::fs::read(path).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{} is not a PNG", path.display());
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        let _ = writeln!(self.stdin, "{}", json!({"cmd": "quit"}));
+        let _ = self.stdin.flush();
+        // chromium.py closes the browser and exits; a hung one is killed rather than waited for.
+        for _ in 0..100 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

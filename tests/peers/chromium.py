@@ -1,0 +1,351 @@
+#!/usr/bin/env python3
+"""Headless Chromium, driven over the Chrome DevTools Protocol, for tests/integration/browser.rs.
+
+    chromium.py PROFILE_DIR        # then JSON commands on stdin, one per line; one JSON reply per line on stdout
+
+Chromium runs as the test's browser: it reads client certificates from $HOME/.pki/nssdb (the caller sets HOME)
+and managed policies from /etc/chromium/policies (the caller writes AutoSelectCertificateForUrls there). This
+script only starts it, forwards commands and reports what the browser did; the test decides what is right.
+
+Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; every wait has a timeout):
+    {"cmd": "goto", "url": U}                      navigate the main tab, wait for its load event → {"url"}
+    {"cmd": "click", "selector": S, "tab": T?}     a real mouse click at the element's centre (a user gesture,
+                                                   so window.open in the page is not blocked)
+    {"cmd": "type", "selector": S, "text": X, "tab": T?}   focus the element, insert X as typed text
+    {"cmd": "eval", "expr": E, "tab": T?}          → {"value"} (awaits promises)
+    {"cmd": "wait_url", "prefix": P, "timeout": s} until the main tab has navigated to a URL starting with P
+                                                   → {"url"}
+    {"cmd": "wait_popup", "contains": C}           until a window opened by the page shows a URL containing C,
+                                                   attached as tab "popup" once loaded → {"url"}
+    {"cmd": "wait_response", "contains": C}        until the main tab received response headers of a request
+                                                   whose URL contains C (since the last goto) → {"url", "status"}
+    {"cmd": "intercept", "prefix": P}              requests to URLs starting with P never leave the browser:
+                                                   they are answered with a small page (a relying service)
+    {"cmd": "screenshot", "path": F}               PNG of the main tab's whole page
+    {"cmd": "quit"}
+"""
+
+import base64
+import ctypes
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+TIMEOUT = 30
+
+
+def die_with_parent():
+    # Chromium goes when this script goes, even when the test kills it: no browser outlives its test.
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class Browser:
+    def __init__(self, profile):
+        self.profile = profile
+        os.makedirs(profile, exist_ok=True)
+        binary = shutil.which("chromium") or shutil.which("chromium-browser")
+        if not binary:
+            raise SystemExit("chromium is not installed: run scripts/deps")
+        # The flags of a quiet, reproducible headless run: nothing fetched in the background, no first-run UI,
+        # no QUIC (the portal speaks TCP TLS only); --no-sandbox because the tests run as root.
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-extensions",
+                "--window-size=960,420",
+                "--lang=ja",
+                f"--user-data-dir={profile}",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
+            stderr=open(os.path.join(profile, "chromium.log"), "wb"),
+        )
+        port_file = os.path.join(profile, "DevToolsActivePort")
+        deadline = time.monotonic() + TIMEOUT
+        while not (os.path.exists(port_file) and len(open(port_file).read().split()) >= 2):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"chromium did not start: see {profile}/chromium.log")
+            time.sleep(0.05)
+        port, path = open(port_file).read().split()[:2]
+        self.ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=64 << 20, open_timeout=TIMEOUT)
+        self.next_id = 0
+        self.replies = {}
+        self.events = queue.Queue()
+        self.lock = threading.Condition()
+        threading.Thread(target=self.read, daemon=True).start()
+        self.sessions = {}  # tab name → CDP session id
+        self.intercepts = []
+        self.responses = []
+        self.navigated = []
+        self.popups = {}  # target id → url, for windows the page opened
+        self.send("Target.setDiscoverTargets", {"discover": True})
+        page = next(t for t in self.send("Target.getTargets")["targetInfos"] if t["type"] == "page")
+        self.attach("main", page["targetId"])
+        self.send("Network.enable", session="main")
+
+    def read(self):
+        try:
+            for raw in self.ws:
+                self.dispatch(json.loads(raw))
+        except ConnectionClosed:
+            pass  # Browser.close, or chromium died: pending sends time out and say so
+
+    def dispatch(self, msg):
+        if "id" in msg:
+            with self.lock:
+                self.replies[msg["id"]] = msg
+                self.lock.notify_all()
+        else:
+            self.on_event(msg)
+
+    def on_event(self, msg):
+        method, params, session = msg["method"], msg.get("params", {}), msg.get("sessionId")
+        main = self.sessions.get("main")
+        with self.lock:
+            if method in ("Target.targetCreated", "Target.targetInfoChanged"):
+                info = params["targetInfo"]
+                if info["type"] == "page" and info.get("openerId"):
+                    self.popups[info["targetId"]] = info["url"]
+            elif method == "Page.frameNavigated" and session == main and "parentId" not in params["frame"]:
+                self.navigated.append(params["frame"]["url"])
+            elif method == "Network.responseReceived" and session == main:
+                self.responses.append((params["response"]["url"], params["response"]["status"]))
+            elif method == "Fetch.requestPaused":
+                # Answered on another thread: the reader must not wait on its own replies.
+                threading.Thread(target=self.fulfil, args=(session, params), daemon=True).start()
+            self.lock.notify_all()
+        self.events.put(msg)
+
+    def fulfil(self, session, params):
+        page = b"<!doctype html><title>service</title><p>relying service reached</p>"
+        self.send(
+            "Fetch.fulfillRequest",
+            {
+                "requestId": params["requestId"],
+                "responseCode": 200,
+                "responseHeaders": [{"name": "Content-Type", "value": "text/html"}],
+                "body": base64.b64encode(page).decode(),
+            },
+            session_id=session,
+        )
+
+    def send(self, method, params=None, session=None, session_id=None):
+        with self.lock:
+            self.next_id += 1
+            mid = self.next_id
+        msg = {"id": mid, "method": method, "params": params or {}}
+        sid = session_id or (self.sessions[session] if session else None)
+        if sid:
+            msg["sessionId"] = sid
+        self.ws.send(json.dumps(msg))
+        with self.lock:
+            if not self.lock.wait_for(lambda: mid in self.replies, TIMEOUT):
+                raise RuntimeError(f"{method}: no answer from chromium")
+            reply = self.replies.pop(mid)
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error'].get('message')}")
+        return reply.get("result", {})
+
+    def attach(self, name, target_id):
+        sid = self.send("Target.attachToTarget", {"targetId": target_id, "flatten": True})["sessionId"]
+        self.sessions[name] = sid
+        self.send("Page.enable", session=name)
+        self.send("Runtime.enable", session=name)
+        if self.intercepts:
+            self.enable_fetch(name)
+
+    def enable_fetch(self, name):
+        patterns = [{"urlPattern": p + "*", "requestStage": "Request"} for p in self.intercepts]
+        self.send("Fetch.enable", {"patterns": patterns}, session=name)
+
+    def wait(self, what, done, timeout):
+        with self.lock:
+            value = self.lock.wait_for(done, timeout)
+        if not value:
+            raise RuntimeError(f"timed out after {timeout} s waiting for {what}")
+        return value
+
+    def evaluate(self, expr, tab="main"):
+        r = self.send("Runtime.evaluate", {"expression": expr, "returnByValue": True, "awaitPromise": True}, session=tab)
+        if "exceptionDetails" in r:
+            raise RuntimeError(f"{expr}: {r['exceptionDetails'].get('exception', {}).get('description')}")
+        return r["result"].get("value")
+
+    # ---- commands ----------------------------------------------------------------------------------------
+
+    def goto(self, c):
+        with self.lock:
+            self.responses.clear()
+        loaded = self.events_after()
+        r = self.send("Page.navigate", {"url": c["url"]}, session="main")
+        if r.get("errorText"):
+            raise RuntimeError(f"{c['url']}: {r['errorText']}")
+        loaded(lambda m: m["method"] == "Page.loadEventFired" and m.get("sessionId") == self.sessions["main"])
+        # wait_url reports navigations the page makes itself from here on, not this one.
+        with self.lock:
+            self.navigated.clear()
+        return {"url": self.evaluate("location.href")}
+
+    def events_after(self):
+        """A waiter for an event that arrives after this call."""
+        while not self.events.empty():
+            self.events.get_nowait()
+
+        def until(pred, timeout=TIMEOUT):
+            deadline = time.monotonic() + timeout
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise RuntimeError("timed out waiting for the page to load")
+                try:
+                    m = self.events.get(timeout=left)
+                except queue.Empty:
+                    continue
+                if pred(m):
+                    return m
+
+        return until
+
+    def click(self, c):
+        tab = c.get("tab", "main")
+        box = self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(c['selector'])}); if (!e) return null;"
+            " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
+            " return [r.left + r.width / 2, r.top + r.height / 2]; })()",
+            tab,
+        )
+        if box is None:
+            raise RuntimeError(f"no element {c['selector']}")
+        for kind in ("mousePressed", "mouseReleased"):
+            self.send(
+                "Input.dispatchMouseEvent",
+                {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1},
+                session=tab,
+            )
+        return {}
+
+    def type(self, c):
+        tab = c.get("tab", "main")
+        found = self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(c['selector'])}); if (!e) return false;"
+            " e.focus(); return true; })()",
+            tab,
+        )
+        if not found:
+            raise RuntimeError(f"no element {c['selector']}")
+        self.send("Input.insertText", {"text": c["text"]}, session=tab)
+        return {}
+
+    def wait_url(self, c):
+        prefix = c["prefix"]
+        url = self.wait(
+            f"a navigation to {prefix}",
+            lambda: next((u for u in self.navigated if u.startswith(prefix)), None),
+            c.get("timeout", TIMEOUT),
+        )
+        with self.lock:
+            self.navigated.clear()
+        self.loaded("main")
+        return {"url": url}
+
+    def loaded(self, tab):
+        """Waits until the tab's document (committed already) has finished loading."""
+        deadline = time.monotonic() + TIMEOUT
+        while self.evaluate("document.readyState", tab) != "complete":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the {tab} tab never finished loading")
+            time.sleep(0.05)
+
+    def wait_popup(self, c):
+        contains = c["contains"]
+        target = self.wait(
+            f"a window showing {contains}",
+            lambda: next((t for t, u in self.popups.items() if contains in u), None),
+            c.get("timeout", TIMEOUT),
+        )
+        self.attach("popup", target)
+        self.loaded("popup")
+        return {"url": self.evaluate("location.href", "popup")}
+
+    def wait_response(self, c):
+        contains = c["contains"]
+        url, status = self.wait(
+            f"a response from {contains}",
+            lambda: next((r for r in self.responses if contains in r[0]), None),
+            c.get("timeout", TIMEOUT),
+        )
+        return {"url": url, "status": status}
+
+    def intercept(self, c):
+        self.intercepts.append(c["prefix"])
+        self.enable_fetch("main")
+        return {}
+
+    def screenshot(self, c):
+        # The whole page, not only the window: as wide as the window, as tall as the content.
+        metrics = self.send("Page.getLayoutMetrics", session="main")
+        width = metrics["cssLayoutViewport"]["clientWidth"]
+        height = max(metrics["cssContentSize"]["height"], metrics["cssLayoutViewport"]["clientHeight"])
+        clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+        params = {"format": "png", "clip": clip, "captureBeyondViewport": True}
+        png = self.send("Page.captureScreenshot", params, session="main")["data"]
+        with open(c["path"], "wb") as f:
+            f.write(base64.b64decode(png))
+        return {}
+
+    def eval(self, c):
+        return {"value": self.evaluate(c["expr"], c.get("tab", "main"))}
+
+    def close(self):
+        try:
+            self.send("Browser.close")
+        except Exception:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def main():
+    browser = Browser(sys.argv[1])
+    print(json.dumps({"ok": True, "version": browser.send("Browser.getVersion")["product"]}), flush=True)
+    try:
+        for line in sys.stdin:
+            c = json.loads(line)
+            if c["cmd"] == "quit":
+                break
+            try:
+                reply = {"ok": True, **getattr(browser, c["cmd"])(c)}
+            except Exception as e:  # reported to the test, which fails with it
+                reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
+            print(json.dumps(reply), flush=True)
+    finally:
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
