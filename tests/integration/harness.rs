@@ -104,6 +104,11 @@ impl Hcpki {
         self.root.path().join(name)
     }
 
+    /// This installation's database URL, as `hcpki` opens it (`sqlite:<dir>/hcpki.db` on SQLite).
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite:{}", self.dir.join("hcpki.db").display()))
+    }
+
     /// Direct access to this installation's database, for tampering tests.
     pub fn db(&self) -> Db {
         match (&self.backend, &self.database_url) {
