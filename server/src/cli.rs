@@ -510,7 +510,8 @@ pub enum BenchCommand {
     Issue(BenchIssueArgs),
     /// Time to build and sign one CRL with N entries, its size, vs. encoding alone and OpenSSL parsing it.
     Crl(BenchCrlArgs),
-    /// Server-side card login: challenge take (SQLite), signature, chain, cached revocation and policy decision.
+    /// Server-side card login as `POST /login/card` runs it (challenge, signature, chain, cached revocation,
+    /// audit entry, SSO session), and its parts.
     Login(BenchLoginArgs),
 }
 
@@ -522,6 +523,13 @@ pub struct BenchLoginArgs {
     /// Entries on the card CA's cached CRL (the lookup is a hash map; a large CRL shows it stays flat).
     #[arg(long, default_value_t = 10_000)]
     pub crl_entries: usize,
+    /// PostgreSQL admin URL: run on a scratch database there instead of a fresh SQLite file.
+    #[arg(long, conflicts_with = "database")]
+    pub postgres: Option<String>,
+    /// Run on this database (`sqlite:PATH` or `postgres://…`, created or migrated as needed) and keep it: its
+    /// `portal_sessions` table then holds one session per login, for measuring bytes per session.
+    #[arg(long)]
+    pub database: Option<String>,
 }
 
 #[derive(Debug, Args)]

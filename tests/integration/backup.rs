@@ -39,7 +39,7 @@ fn revoked_entries(text: &str) -> Vec<(String, String)> {
 /// Dump the source's PostgreSQL database with pg_dump and restore it into the target's with pg_restore.
 fn copy_postgres(from: &Hcpki, to: &Hcpki) {
     let dump = from.path("hcpki.pgdump");
-    run_ok(Command::new("pg_dump").args(["-Fc", "--no-owner", "-f"]).arg(&dump).arg(from.database_url().unwrap()));
+    run_ok(Command::new("pg_dump").args(["-Fc", "--no-owner", "-f"]).arg(&dump).arg(from.database_url()));
     run_ok(Command::new("pg_restore").args(["--no-owner", "-d", to.database_url().unwrap()]).arg(&dump));
 }
 

@@ -3,7 +3,7 @@
 
 use crate::harness::{Backend, Hcpki};
 
-on_both_backends!(bench_issue_reports_rates_and_ratios);
+on_both_backends!(bench_issue_reports_rates_and_ratios, bench_login_reports_full_login_and_parts);
 
 fn bench_issue_reports_rates_and_ratios(b: Backend) {
     let h = Hcpki::new(b);
@@ -100,5 +100,70 @@ fn bench_ocsp_reports_rates_ratios_and_revocation_latency() {
             .find(|l| l.starts_with(&format!("| {what} |")))
             .unwrap_or_else(|| panic!("no {what} row:\n{text}"));
         assert_eq!(numbers(row).len(), 3, "min, median, max in {row:?}");
+    }
+}
+
+/// `hcpki bench login` with a few logins: each full login runs `portal::card_login::complete` (challenge,
+/// card verification, `login.card` audit entry, SSO session), so the row's figures are all present and
+/// positive, and with `--database` the kept database holds one session per full login (the bytes-per-session
+/// measurement of docs/benchmarks.md reads that table).
+fn bench_login_reports_full_login_and_parts(b: Backend) {
+    let h = Hcpki::new(b);
+    let url = h.database_url();
+    let out = h.ok(&["bench", "login", "--iterations", "3", "--crl-entries", "10", "--database", &url]);
+    let backend = if b == Backend::Postgres { "postgres" } else { "sqlite" };
+    let row: Vec<&str> = out
+        .lines()
+        .find(|l| l.starts_with(&format!("| {backend} |")))
+        .unwrap_or_else(|| panic!("no {backend} row:\n{out}"))
+        .trim_matches('|')
+        .split('|')
+        .map(str::trim)
+        .collect();
+    assert_eq!(row.len(), 10, "{row:?}");
+    assert_eq!(row[1], "3", "logins counted (warm-up excluded) in {row:?}");
+    for cell in &row[3..] {
+        for part in cell.split(" / ") {
+            let number: f64 = part
+                .trim_matches('*')
+                .trim_end_matches(" ms")
+                .parse()
+                .unwrap_or_else(|_| panic!("{part:?} is not a number in {row:?}\n{out}"));
+            assert!(number > 0.0, "{part:?} must be positive in {row:?}");
+        }
+    }
+    // 3 counted + 20 warm-up logins, each with its session and its audit entry.
+    let sessions = h.db().scalar_i64("SELECT count(*) FROM portal_sessions");
+    assert_eq!(sessions, 23, "one session per full login");
+    let audited = h.db().scalar_i64("SELECT count(*) FROM audit_log WHERE action = 'login.card'");
+    assert_eq!(audited, 23, "one login.card audit entry per full login");
+}
+
+/// `scripts/bench-oidc` in a tiny mode (SQLite): codes through the real `/authorize`, exchanged at `/token`
+/// with private_key_jwt by wrk; every exchange answered 200 with an ID token, and the RSS rows present.
+#[test]
+fn bench_oidc_reports_exchange_rate_and_rss() {
+    let out = std::process::Command::new(crate::harness::repo_root().join("scripts/bench-oidc"))
+        .args(["--codes", "12", "--runs", "1", "--connections", "2"])
+        .env("HCPKI_BIN", crate::harness::hcpki_bin())
+        .output()
+        .expect("scripts/bench-oidc runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "bench-oidc failed\n{}", crate::harness::describe(&out));
+    let row: Vec<&str> = text
+        .lines()
+        .find(|l| l.starts_with("| sqlite | 1 |"))
+        .unwrap_or_else(|| panic!("no run row:\n{text}"))
+        .trim_matches('|')
+        .split('|')
+        .map(str::trim)
+        .collect();
+    // One code of the 12 is exchanged by curl as a check before the load.
+    assert_eq!(row[3], "11", "exchanges in {row:?}");
+    assert_eq!(row[8], "0", "non-200 answers in {row:?}");
+    let rate: f64 = row[4].trim_matches('*').parse().unwrap_or_else(|_| panic!("rate in {row:?}"));
+    assert!(rate > 0.0, "{row:?}");
+    for what in ["idle, after start-up", "idle, after the load"] {
+        assert!(text.lines().any(|l| l.starts_with(&format!("| {what}")) && l.contains(" kB)")), "{what}:\n{text}");
     }
 }

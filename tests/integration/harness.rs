@@ -104,9 +104,9 @@ impl Hcpki {
         self.root.path().join(name)
     }
 
-    /// The PostgreSQL database's URL (`None` on SQLite), for PostgreSQL's own tools (pg_dump).
-    pub fn database_url(&self) -> Option<&str> {
-        self.database_url.as_deref()
+    /// This installation's database URL, as `hcpki` opens it (`sqlite:<dir>/hcpki.db` on SQLite).
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite:{}", self.dir.join("hcpki.db").display()))
     }
 
     /// Direct access to this installation's database, for tampering tests.

@@ -62,7 +62,8 @@ pub struct SqliteStore {
     /// handler, which polls with growing sleeps and gave 300 ms tails under load;
     /// writers in other processes still meet `busy_timeout`.
     writers: std::sync::Arc<tokio::sync::Mutex<()>>,
-    /// Connections for short-lived rows whose loss on power failure is harmless (card-login challenges): the
+    /// Connections for short-lived rows whose loss on power failure is harmless (card-login challenges, OIDC
+    /// client-assertion jtis and PAR requests, D28): the
     /// same file with `synchronous = NORMAL`, so a commit does not wait for an fsync (it halved the take's p50
     /// in `hcpki bench login`, docs/benchmarks.md). WAL order is kept: a later FULL commit makes these durable.
     ephemeral: sqlx::SqlitePool,

@@ -5,7 +5,7 @@
 //! POST /login/card/challenge  … gets a challenge bound to hash(pre-login id) and the portal's origin
 //!      local card agent       signs login_message(origin, challenge) after the PIN, typed in the agent's window
 //! POST /login/card            challenge taken (single use) → CardVerifier::verify → `login.card` audit entry
-//!                             → SSO session (card id kept) → redirect
+//!                             → SSO session (card id kept) → redirect; all but the redirect in [`complete`]
 //! POST /logout/card-removed   the home page's card-watch.js saw the agent report the card gone: the session
 //!                             ends and every client gets its back-channel logout
 //! ```
@@ -13,9 +13,10 @@
 //! The pre-login cookie makes a challenge useless in another browser: the binding is a hash of a value only
 //! this browser holds, and the CSRF token of the two POSTs is derived from it as well.
 
-use super::session::{CredentialDetails, NewSession};
+use super::session::{Created, CredentialDetails, NewSession, SessionError, Sessions};
 use super::{PortalState, Tls, audit, pages, safe_return, unavailable};
 use crate::login::{CardKind, CardLoginError, CardVerifier, challenge};
+use crate::policy::FacilityContext;
 use axum::Json;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -23,8 +24,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use hcpki_ca::audit::Outcome;
+use hcpki_ca::store::Store;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 /// The pre-login cookie: a random id naming this browser until it logs in.
 pub const PRELOGIN_COOKIE: &str = "__Host-hcpki-login";
@@ -46,6 +49,18 @@ pub struct CardLogin {
     pub agent: String,
 }
 
+impl CardLogin {
+    /// A fresh single-use challenge for the browser holding `prelogin_id`, at this portal's origin.
+    pub async fn challenge(
+        &self,
+        store: &dyn Store,
+        prelogin_id: &str,
+        now: i64,
+    ) -> Result<challenge::IssuedChallenge, CardLoginError> {
+        challenge::issue(store, &binding(prelogin_id), &self.origin, self.ttl_secs, now).await
+    }
+}
+
 /// The browser's pre-login id, and the `Set-Cookie` value when a new one had to be made.
 pub fn prelogin(headers: &HeaderMap) -> Result<(String, Option<String>), String> {
     if let Some(id) = super::session::cookie_value(headers, PRELOGIN_COOKIE).filter(|v| v.len() == 43) {
@@ -58,7 +73,7 @@ pub fn prelogin(headers: &HeaderMap) -> Result<(String, Option<String>), String>
 }
 
 /// What a challenge is bound to: a hash of the pre-login id (the id itself never reaches the database).
-fn binding(prelogin_id: &str) -> String {
+pub fn binding(prelogin_id: &str) -> String {
     hex::encode(Sha256::digest(format!("hcpki card login binding\0{prelogin_id}").as_bytes()))
 }
 
@@ -98,8 +113,7 @@ pub async fn challenge(
     if form.csrf != prelogin_csrf(&state, &id) {
         return json_error(StatusCode::FORBIDDEN, "csrf", "the login page is stale: reload it and try again");
     }
-    let now = hcpki_ca::time::now_unix();
-    match challenge::issue(state.store.as_ref(), &binding(&id), &cards.origin, cards.ttl_secs, now).await {
+    match cards.challenge(state.store.as_ref(), &id, hcpki_ca::time::now_unix()).await {
         Ok(issued) => Json(issued).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "cannot issue a card login challenge");
@@ -147,26 +161,90 @@ pub async fn submit(
             Ok(found) => found,
             Err(refused) => return refused,
         };
-    let client = facility.as_ref().map_or_else(|| "portal:no-facility".to_owned(), |f| format!("facility:{}", f.id));
+    let answer = CardAnswer {
+        challenge_id: &form.challenge_id,
+        signature: &form.signature,
+        chain: &form.chain,
+        card_id: &form.card_id,
+        button: &form.kind,
+    };
+    // Cloned: the refusal page below shows the facility too.
+    let source = LoginSource { prelogin_id: &id, facility: facility.clone(), facility_certificate };
     let now = hcpki_ca::time::now_unix();
-    let result = verify(&state, &cards, &form, &id, now).await;
-    let mut event = crate::login::audit_event(&result, &cards.origin, &client);
-    if let Some(obj) = event.detail.as_object_mut() {
-        obj.insert("button".into(), json!(form.kind));
-        obj.insert("facility".into(), json!(facility.as_ref().map(|f| f.id.to_string())));
-    }
-    if let Err(e) = state.store.append_audit(&event).await {
-        tracing::error!(error = %e, "cannot write the login.card audit entry");
-    }
-    let card = match result {
-        Ok(card) => card,
-        Err(CardLoginError::Store(e)) => return unavailable(e),
-        Err(e) => {
+    let created = match complete(&state.store, &state.sessions, &cards, &answer, source, now).await {
+        Ok(created) => created,
+        Err(Incomplete::Card(CardLoginError::Store(e))) => return unavailable(e),
+        Err(Incomplete::Card(e)) => {
             // The page again, with the card buttons: the next attempt needs a new challenge anyway.
             let card = pages::CardSection { agent: cards.agent.clone(), csrf: form.csrf.clone() };
             return pages::login(facility.as_ref(), &return_to, Some(&e.to_string()), Some(&card));
         }
+        Err(Incomplete::Session(e)) => return unavailable(e),
     };
+    let response = with_cookie(Redirect::to(&return_to).into_response(), Some(&created.set_cookie));
+    // The pre-login id has done its work: a new login starts from a new one.
+    with_cookie(response, Some(&format!("{PRELOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")))
+}
+
+/// What the card login page posts, as the form's text: the card's answer to a challenge.
+#[derive(Debug)]
+pub struct CardAnswer<'a> {
+    /// The challenge (base64url) the card signed.
+    pub challenge_id: &'a str,
+    /// Base64 signature from the agent.
+    pub signature: &'a str,
+    /// Base64 DER certificates, card certificate first, comma-separated.
+    pub chain: &'a str,
+    /// The agent's card id (kept with the session for the card-removed logout).
+    pub card_id: &'a str,
+    /// `hpki` or `jpki`: the button pressed (audited; the chain decides what the card is).
+    pub button: &'a str,
+}
+
+/// Where a card login comes from: the browser's pre-login id and the connection's facility.
+#[derive(Debug)]
+pub struct LoginSource<'a> {
+    /// The pre-login cookie's value (the challenge is bound to its hash).
+    pub prelogin_id: &'a str,
+    /// The facility of the connection's verified PC certificate, if any.
+    pub facility: Option<FacilityContext>,
+    /// That certificate's serial.
+    pub facility_certificate: Option<String>,
+}
+
+/// Why [`complete`] started no session.
+#[derive(Debug)]
+pub enum Incomplete {
+    /// The card login was refused (or the database failed while checking it: `CardLoginError::Store`).
+    Card(CardLoginError),
+    /// The login was good but the session could not be stored.
+    Session(SessionError),
+}
+
+/// The server side of a card login once the HTTP checks (pre-login cookie, CSRF, connection's facility) have
+/// passed: take the challenge (single use), verify the card's answer, append the `login.card` audit entry
+/// (refusals too) and start the SSO session. `POST /login/card` and `hcpki bench login` both run this, so
+/// the bench measures what a login costs the server.
+pub async fn complete(
+    store: &Arc<dyn Store>,
+    sessions: &Sessions,
+    cards: &CardLogin,
+    answer: &CardAnswer<'_>,
+    source: LoginSource<'_>,
+    now: i64,
+) -> Result<Created, Incomplete> {
+    let client =
+        source.facility.as_ref().map_or_else(|| "portal:no-facility".to_owned(), |f| format!("facility:{}", f.id));
+    let result = verify(store.as_ref(), cards, answer, source.prelogin_id, now).await;
+    let mut event = crate::login::audit_event(&result, &cards.origin, &client);
+    if let Some(obj) = event.detail.as_object_mut() {
+        obj.insert("button".into(), json!(answer.button));
+        obj.insert("facility".into(), json!(source.facility.as_ref().map(|f| f.id.to_string())));
+    }
+    if let Err(e) = store.append_audit(&event).await {
+        tracing::error!(error = %e, "cannot write the login.card audit entry");
+    }
+    let card = result.map_err(Incomplete::Card)?;
     let method = match card.kind {
         CardKind::Hpki => "hpki-card",
         CardKind::Jpki => "jpki-card",
@@ -174,38 +252,31 @@ pub async fn submit(
     let new = NewSession {
         subject: card.subject,
         person_key: card.person_key,
-        facility,
+        facility: source.facility,
         credential: CredentialDetails {
             method: method.into(),
-            card_id: Some(form.card_id.chars().take(128).collect()),
+            card_id: Some(answer.card_id.chars().take(128).collect()),
             certificate: Some(format!("{} {}", card.serial, card.issuer)),
-            facility_certificate,
+            facility_certificate: source.facility_certificate,
         },
         auth_time: now,
     };
-    let created = match state.sessions.create(new).await {
-        Ok(c) => c,
-        Err(e) => return unavailable(e),
-    };
-    let response = with_cookie(Redirect::to(&return_to).into_response(), Some(&created.set_cookie));
-    // The pre-login id has done its work: a new login starts from a new one.
-    with_cookie(response, Some(&format!("{PRELOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")))
+    sessions.create(new).await.map_err(Incomplete::Session)
 }
 
 async fn verify(
-    state: &PortalState,
+    store: &dyn Store,
     cards: &CardLogin,
-    form: &SubmitForm,
+    answer: &CardAnswer<'_>,
     prelogin_id: &str,
     now: i64,
 ) -> Result<crate::login::VerifiedCard, CardLoginError> {
     // Taken first, whatever else is wrong with the post: a challenge is worth one attempt.
-    let taken =
-        challenge::take(state.store.as_ref(), &form.challenge_id, &binding(prelogin_id), &cards.origin, now).await?;
+    let taken = challenge::take(store, answer.challenge_id, &binding(prelogin_id), &cards.origin, now).await?;
     let signature = STANDARD
-        .decode(form.signature.trim())
+        .decode(answer.signature.trim())
         .map_err(|_| CardLoginError::Malformed { what: "the signature (not base64)".into() })?;
-    let chain = form
+    let chain = answer
         .chain
         .split(',')
         .filter(|c| !c.trim().is_empty())

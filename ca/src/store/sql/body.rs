@@ -1417,7 +1417,11 @@ macro_rules! sql_store {
                 now: i64,
             ) -> Result<bool, StoreError> {
                 let _writer = self.writer().await;
-                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                // The short-lived pool (no fsync at commit on SQLite, D28). At /token a client assertion's jti
+                // is made durable by the FULL commit that follows in the same request (code redeemed or refresh
+                // token rotated; WAL order); elsewhere by the next FULL commit of any request. A lost PAR request
+                // only makes the user start again.
+                let mut tx = self.ephemeral_pool().begin().await.map_err(Self::err)?;
                 sqlx::query::<$db>(sso::SWEEP_ONCE).bind(now).execute(&mut *tx).await.map_err(Self::err)?;
                 let added = sqlx::query::<$db>(sso::INSERT_ONCE)
                     .bind(kind)
