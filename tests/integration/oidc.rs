@@ -22,7 +22,7 @@ on_both_backends!(
     signing_key_rotation,
 );
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 const SERVICES: &str = r#"version = 1
 [[service]]
 id = "wiki"
@@ -391,11 +391,31 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
     );
 
     // Sign out with the home page's form: the client gets a logout token.
-    let home = p.get("/");
-    let csrf = home.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
-    let receiver = std::thread::spawn(move || {
+    let csrf = p.home_csrf();
+    let receiver = logout_receiver(logout_listener);
+    let out = p.curl(&[
+        "-H",
+        &format!("Origin: {}", p.issuer),
+        "--data-urlencode",
+        &format!("csrf={csrf}"),
+        &format!("{}/logout", p.issuer),
+    ]);
+    assert_eq!(out.status, 200, "{out:?}");
+    let logout = logout_claims(&receiver.join().unwrap());
+    assert_eq!(logout["aud"], "svc", "{logout}");
+    assert!(logout["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object(), "{logout}");
+    assert_eq!(
+        on_mtls(&cert, &key, &["-H", &bearer, &format!("{mtls}/userinfo")]).status,
+        401,
+        "token alive after logout"
+    );
+}
+
+/// Accept one back-channel logout POST on `listener`, answer 200, and return the request.
+pub(crate) fn logout_receiver(listener: std::net::TcpListener) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
         use std::io::{Read, Write};
-        let (mut conn, _) = logout_listener.accept().unwrap();
+        let (mut conn, _) = listener.accept().unwrap();
         let mut buf = vec![0u8; 16384];
         let mut got = Vec::new();
         // Until the body named by Content-Length is in.
@@ -414,25 +434,13 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
         }
         conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap();
         String::from_utf8(got).unwrap()
-    });
-    let out = p.curl(&[
-        "-H",
-        &format!("Origin: {}", p.issuer),
-        "--data-urlencode",
-        &format!("csrf={csrf}"),
-        &format!("{}/logout", p.issuer),
-    ]);
-    assert_eq!(out.status, 200, "{out:?}");
-    let request = receiver.join().unwrap();
+    })
+}
+
+/// The claims of a logout token in a back-channel logout request.
+pub(crate) fn logout_claims(request: &str) -> Value {
     let token = request.split("logout_token=").nth(1).unwrap().trim();
-    let logout: Value = serde_json::from_slice(&B64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
-    assert_eq!(logout["aud"], "svc", "{logout}");
-    assert!(logout["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object(), "{logout}");
-    assert_eq!(
-        on_mtls(&cert, &key, &["-H", &bearer, &format!("{mtls}/userinfo")]).status,
-        401,
-        "token alive after logout"
-    );
+    serde_json::from_slice(&B64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
 
 /// The Rust `openidconnect` crate (4.1) as a second, independent relying party: discovery (with the JWKS),
@@ -548,7 +556,7 @@ pub(crate) fn issue_pc(h: &Hcpki, name: &str) -> (String, PathBuf, PathBuf) {
 }
 
 /// The payload of a token response's ID token.
-fn id_claims(token_response: &Value) -> Value {
+pub(crate) fn id_claims(token_response: &Value) -> Value {
     let id_token = token_response["id_token"].as_str().unwrap_or_else(|| panic!("token: {token_response}"));
     serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
@@ -573,8 +581,8 @@ pub(crate) struct Portal {
     pub(crate) issuer: String,
     port: u16,
     chain: PathBuf,
-    rp_dir: PathBuf,
-    totp_secret: String,
+    pub(crate) rp_dir: PathBuf,
+    pub(crate) totp_secret: String,
     jar: PathBuf,
     pub(crate) client_cert: Option<(PathBuf, PathBuf)>,
     mtls_base: Option<String>,
@@ -761,7 +769,7 @@ impl Portal {
         self.curl(&[&format!("{}{path}", self.issuer)])
     }
 
-    fn login(&self, user: &str, password: &str, code: &str, origin: Option<&str>) -> Reply {
+    pub(crate) fn login(&self, user: &str, password: &str, code: &str, origin: Option<&str>) -> Reply {
         let origin = format!("Origin: {}", origin.unwrap_or(&self.issuer));
         let url = format!("{}/login", self.issuer);
         self.curl(&[
@@ -802,6 +810,17 @@ impl Portal {
             ("code_verifier", verifier),
         ];
         self.token(&form, &rp.assertion(self, 60, None))
+    }
+
+    /// The main listener's `/metrics`.
+    pub(crate) fn metrics(&self) -> String {
+        self._server.as_ref().unwrap().curl_https(&self.chain, "/metrics")
+    }
+
+    /// The CSRF token of the home page's forms (a session must be live).
+    pub(crate) fn home_csrf(&self) -> String {
+        let home = self.get("/");
+        home.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
     }
 
     pub(crate) fn token(&self, form: &[(&str, &str)], assertion: &str) -> Value {
@@ -845,7 +864,7 @@ impl Rp {
 }
 
 /// RFC 6238 code of `secret` (base32) at now + `offset_steps` steps.
-fn totp(secret: &str, offset_steps: i64) -> String {
+pub(crate) fn totp(secret: &str, offset_steps: i64) -> String {
     use aws_lc_rs::hmac;
     let key = base32_decode(secret);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;

@@ -142,7 +142,7 @@ pub async fn submit(
     if form.csrf != prelogin_csrf(&state, &id) {
         return pages::refused(StatusCode::FORBIDDEN, "the login page is stale: reload it and try again");
     }
-    let (facility, facility_certificate) =
+    let super::LoginFacility { context: facility, certificate: facility_certificate, not_after: facility_not_after } =
         match super::login_connection(&state, &tls, "portal:anonymous", "card-login", "card").await {
             Ok(found) => found,
             Err(refused) => return refused,
@@ -182,10 +182,12 @@ pub async fn submit(
             facility_certificate,
         },
         auth_time: now,
+        card_not_after: Some(card.not_after),
+        facility_not_after,
     };
     let created = match state.sessions.create(new).await {
         Ok(c) => c,
-        Err(e) => return unavailable(e),
+        Err(e) => return super::session_failed(e),
     };
     let response = with_cookie(Redirect::to(&return_to).into_response(), Some(&created.set_cookie));
     // The pre-login id has done its work: a new login starts from a new one.

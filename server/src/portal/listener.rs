@@ -6,12 +6,12 @@
 
 use super::PortalState;
 use super::card_login::CardLogin;
+use super::catalog::Catalog;
 use super::secret::PortalSecret;
 use super::session::Sessions;
 use crate::config::{Loaded, PortalConfig};
 use crate::http::tls;
 use crate::oidc::{Lifetimes, Provider};
-use crate::policy::Services;
 use anyhow::{Context, Result};
 use hcpki_ca::keys::KeySource;
 use hcpki_ca::revocation::status::RevocationBoard;
@@ -71,8 +71,12 @@ pub fn prepare(
         None => None,
     };
     let secret = Arc::new(PortalSecret::load_or_create(&loaded.dir.join(&cfg.secret_file))?);
-    let services = Arc::new(Services::load(&loaded.dir.join(&cfg.services))?);
     let store = authority.store().clone();
+    let services = Arc::new(Catalog::new(
+        store.clone(),
+        cfg.services.as_ref().map(|f| loaded.dir.join(f)),
+        std::time::Duration::from_secs(cfg.services_refresh_secs.into()),
+    ));
     let session_secs = i64::from(cfg.session_hours.clamp(1, 24 * 7)) * 3600;
     let lifetimes = Lifetimes {
         code: 60,

@@ -34,6 +34,10 @@ pub struct NewSession {
     pub credential: CredentialDetails,
     /// When the credential was checked (Unix seconds): `auth_time`.
     pub auth_time: i64,
+    /// The login certificate's notAfter (card logins): the session ends by then at the latest.
+    pub card_not_after: Option<i64>,
+    /// The facility PC certificate's notAfter, when the connection presented one: likewise.
+    pub facility_not_after: Option<i64>,
 }
 
 /// The credential behind a session.
@@ -93,9 +97,18 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// Sessions in `store` lasting `lifetime_secs` unless ended.
+    /// Sessions in `store` lasting `lifetime_secs` unless ended, or their facility's own lifetime
+    /// (`hcpki portal lifetime set`).
     pub fn new(store: Arc<dyn Store>, secret: Arc<PortalSecret>, lifetime_secs: i64) -> Self {
         Self { store, secret, lifetime_secs }
+    }
+
+    /// The lifetime of a new session at `facility` (none: the configured default).
+    async fn lifetime(&self, facility: Option<&FacilityContext>) -> Result<i64, SessionError> {
+        match facility {
+            Some(f) => Ok(self.store.portal_session_lifetime(f.id.as_str()).await?.unwrap_or(self.lifetime_secs)),
+            None => Ok(self.lifetime_secs),
+        }
     }
 
     /// Start a session for a login that has just been verified.
@@ -104,6 +117,11 @@ impl Sessions {
         let id = B64.encode(raw.as_slice());
         let id_hash = hash_id(&id);
         let now = hcpki_ca::time::now_unix();
+        let lifetime = self.lifetime(login.facility.as_ref()).await?;
+        let expires_at = deadline(now, lifetime, &[login.card_not_after, login.facility_not_after]);
+        if expires_at <= now {
+            return Err(SessionError::CertificateExpired);
+        }
         let data = StoredData {
             name: login.subject.name().to_owned(),
             role: login.subject.role().map(|r| r.code().to_owned()),
@@ -118,12 +136,13 @@ impl Sessions {
             data: serde_json::to_string(&data).map_err(|e| SessionError::Damaged(e.to_string()))?,
             auth_time: login.auth_time,
             created_at: now,
-            expires_at: now + self.lifetime_secs,
+            expires_at,
             ended_at: None,
+            facility_id: login.facility.as_ref().map(|f| f.id.to_string()),
+            end_reason: None,
         };
         self.store.portal_create_session(&record).await?;
-        let set_cookie =
-            format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", self.lifetime_secs);
+        let set_cookie = format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", expires_at - now);
         let csrf = self.secret.csrf_token(&id);
         let session = Session {
             id_hash,
@@ -159,6 +178,12 @@ impl Sessions {
         let now = hcpki_ca::time::now_unix();
         self.store.portal_end_card_sessions(card_id, now).await?.into_iter().map(decode).collect()
     }
+}
+
+/// When a session started at `now` for `lifetime` seconds ends: never after any of the certificates the
+/// login rests on (`limits`: the card's and the facility PC's notAfter, where present) stops being valid.
+pub fn deadline(now: i64, lifetime: i64, limits: &[Option<i64>]) -> i64 {
+    limits.iter().flatten().fold(now.saturating_add(lifetime), |end, limit| end.min(*limit))
 }
 
 /// The `Set-Cookie` value that deletes the session cookie.
@@ -240,4 +265,22 @@ pub enum SessionError {
     /// A stored session does not decode.
     #[error("stored session data is damaged: {0}")]
     Damaged(String),
+    /// A certificate the login rests on is past its notAfter: log in with a valid card (or renew the PC's
+    /// facility certificate).
+    #[error("a certificate of this login has expired: use a valid card, or renew this PC's certificate")]
+    CertificateExpired,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deadline;
+
+    #[test]
+    fn the_session_ends_with_the_first_certificate_to_expire() {
+        assert_eq!(deadline(1000, 3600, &[None, None]), 4600, "no certificate: the lifetime");
+        assert_eq!(deadline(1000, 3600, &[Some(2000), None]), 2000, "the card expires first");
+        assert_eq!(deadline(1000, 3600, &[Some(9000), Some(1500)]), 1500, "the facility certificate first");
+        assert_eq!(deadline(1000, 3600, &[Some(9000), Some(9999)]), 4600, "both outlive the lifetime");
+        assert_eq!(deadline(1000, 3600, &[Some(900), None]), 900, "an expired card: already over");
+    }
 }
