@@ -381,6 +381,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// logout, marking them notified at `now` (one replica claims each session).
     async fn portal_claim_ended_sessions(&self, now: i64, limit: i64) -> Result<Vec<SessionRecord>, StoreError>;
 
+    /// Renew the presence lease of the live, unlapsed session with this presence token hash and card until
+    /// `until`; the session, if there is one.
+    async fn portal_renew_presence(
+        &self,
+        presence_hash: &str,
+        card_id: &str,
+        until: i64,
+        now: i64,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// End the sessions whose presence lease lapsed by `now` (reason `presence-lapsed`) and revoke their
+    /// grants; their back-channel logout follows through [`Store::portal_claim_ended_sessions`]. How many.
+    async fn portal_end_lapsed_sessions(&self, now: i64) -> Result<usize, StoreError>;
+
     /// Every grant made in a session, whatever its state (back-channel logout after the grants were revoked).
     async fn oidc_session_grants(&self, session_hash: &str) -> Result<Vec<GrantRecord>, StoreError>;
 

@@ -17,6 +17,14 @@ CREATE INDEX portal_sessions_pending ON portal_sessions (notified_at, ended_at);
 CREATE INDEX oidc_grants_expires ON oidc_grants (expires_at);
 CREATE INDEX oidc_once_expires ON oidc_once (expires_at);
 
+-- Card presence (D26, `[portal] card_presence_secs`): the SHA-256 of the session's presence token, which the
+-- card agent presents to renew the lease while the card is in and to end the session when it leaves; a
+-- session whose lease lapsed is refused and then ended by the housekeeping.
+ALTER TABLE portal_sessions ADD COLUMN presence_hash TEXT;
+ALTER TABLE portal_sessions ADD COLUMN presence_until BIGINT;
+CREATE INDEX portal_sessions_presence ON portal_sessions (presence_hash);
+CREATE INDEX portal_sessions_presence_until ON portal_sessions (presence_until);
+
 -- Per-facility SSO session lifetime, overriding [portal] session_hours (e.g. a night-shift clinic).
 CREATE TABLE portal_facility_sessions (
     facility_id  TEXT   PRIMARY KEY NOT NULL,

@@ -323,6 +323,10 @@ pub struct PortalConfig {
     /// of expired rows (default 30).
     #[serde(default = "default_housekeeping_secs")]
     pub housekeeping_secs: u32,
+    /// Card sessions need the card agent to renew a presence lease this often, in seconds (60–3600; off when
+    /// absent): a PC switched off or an agent gone ends the session (D26).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_presence_secs: Option<u32>,
     /// How often, at most, a replica checks the database for changed services, in seconds (default 10;
     /// 0 checks on every request).
     #[serde(default = "default_services_refresh_secs")]

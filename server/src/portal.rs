@@ -112,6 +112,8 @@ pub fn routes(state: PortalState) -> Router {
         .merge(back_channel())
         .route("/.well-known/openid-configuration", get(oidc::endpoints::discovery))
         .route("/jwks", get(oidc::endpoints::jwks))
+        // The card agent's presence reports (D26): a local program, not a browser; the token authenticates.
+        .route("/presence", post(card_login::presence))
         .route("/static/card-login.js", get(card_login::script_login))
         .route("/static/card-watch.js", get(card_login::script_watch))
         .with_state(state)
@@ -245,7 +247,8 @@ async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap) ->
     };
     let visible = policy::visible_services(&session.subject, facility.as_ref(), &services);
     let card = state.cards.as_ref().zip(session.credential.card_id.as_deref()).map(|(c, id)| (c.agent.as_str(), id));
-    pages::home(&session.subject, facility.as_ref(), &visible, &csrf, card)
+    let presence = session.presence.then(|| session::presence_token(&csrf));
+    pages::home(&session.subject, facility.as_ref(), &visible, &csrf, card, presence.as_deref())
 }
 
 #[derive(Debug, serde::Deserialize)]

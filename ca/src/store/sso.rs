@@ -49,6 +49,10 @@ pub struct SessionRecord {
     pub facility_id: Option<String>,
     /// Why it ended early, when another process ended it (`account-disabled`, `facility-suspended`, …).
     pub end_reason: Option<String>,
+    /// SHA-256 (hex) of the card agent's presence token (card sessions under `card_presence_secs`).
+    pub presence_hash: Option<String>,
+    /// The presence lease: the session is refused from then on unless the agent renews it.
+    pub presence_until: Option<i64>,
 }
 
 /// A registered relying party.

@@ -253,6 +253,39 @@ pub async fn card_removed(
     }
 }
 
+#[derive(Debug, serde::Deserialize)]
+pub struct PresenceForm {
+    /// The session's presence token (from the home page's `data-presence`).
+    token: String,
+    /// The card the agent sees.
+    card_id: String,
+    /// `present` (renew the lease) or `removed` (end the session).
+    event: String,
+}
+
+/// `POST /presence`: the card agent reports the login card present, renewing the session's presence lease,
+/// or removed, ending the session (back-channel logout, audited `card-removed`), without any portal page
+/// open (D26). 404 when no live session has this token and card: the agent stops reporting.
+pub async fn presence(State(state): State<PortalState>, Form(form): Form<PresenceForm>) -> Response {
+    if form.event != "present" && form.event != "removed" {
+        return json_error(StatusCode::BAD_REQUEST, "event", "event must be present or removed");
+    }
+    let now = hcpki_ca::time::now_unix();
+    let session = match state.sessions.renew_presence(&form.token, &form.card_id, now).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return json_error(StatusCode::NOT_FOUND, "no_session", "no live session for this token and card"),
+        Err(e) => return unavailable(e),
+    };
+    if form.event == "removed" {
+        match state.sessions.end(&session.id_hash).await {
+            Ok(Some(ended)) => state.after_session_end(&ended, "card-removed").await,
+            Ok(None) => {}
+            Err(e) => return unavailable(e),
+        }
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
 /// `GET /static/card-login.js` and `/static/card-watch.js`: the login page's and the home page's scripts.
 pub async fn script_login() -> Response {
     script(include_str!("card-login.js"))

@@ -43,6 +43,11 @@ pub fn spawn(state: PortalState, metrics: Arc<Metrics>, every: Duration) {
         loop {
             ticks.tick().await;
             let now = hcpki_ca::time::now_unix();
+            match state.store.portal_end_lapsed_sessions(now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "card sessions ended: presence lease lapsed"),
+                Err(e) => tracing::warn!(error = %e, "lapsed card sessions not ended; retrying next round"),
+            }
             match state.notify_ended_sessions(now, BATCH).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sessions = n, "back-channel logout sent for sessions ended elsewhere"),

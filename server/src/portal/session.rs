@@ -74,6 +74,8 @@ pub struct Session {
     pub auth_time: i64,
     /// When the session ends by itself.
     pub expires_at: i64,
+    /// Whether the session lives on a card presence lease (the page hands [`presence_token`] to the agent).
+    pub presence: bool,
 }
 
 /// A session just made: what to send the browser.
@@ -94,13 +96,26 @@ pub struct Sessions {
     store: Arc<dyn Store>,
     secret: Arc<PortalSecret>,
     lifetime_secs: i64,
+    presence_secs: Option<i64>,
 }
 
 impl Sessions {
     /// Sessions in `store` lasting `lifetime_secs` unless ended, or their facility's own lifetime
-    /// (`hcpki portal lifetime set`).
-    pub fn new(store: Arc<dyn Store>, secret: Arc<PortalSecret>, lifetime_secs: i64) -> Self {
-        Self { store, secret, lifetime_secs }
+    /// (`hcpki portal lifetime set`). With `presence_secs`, a card session also needs the card agent to
+    /// renew its presence lease that often (D26).
+    pub fn new(
+        store: Arc<dyn Store>,
+        secret: Arc<PortalSecret>,
+        lifetime_secs: i64,
+        presence_secs: Option<i64>,
+    ) -> Self {
+        Self { store, secret, lifetime_secs, presence_secs }
+    }
+
+    /// The card agent reports the session's card present: renew the lease; the session, if it is live.
+    pub async fn renew_presence(&self, token: &str, card_id: &str, now: i64) -> Result<Option<Session>, SessionError> {
+        let Some(secs) = self.presence_secs else { return Ok(None) };
+        self.store.portal_renew_presence(&hash_id(token), card_id, now + secs, now).await?.map(decode).transpose()
     }
 
     /// The lifetime of a new session at `facility` (none: the configured default).
@@ -122,6 +137,10 @@ impl Sessions {
         if expires_at <= now {
             return Err(SessionError::CertificateExpired);
         }
+        let csrf = self.secret.csrf_token(&id);
+        // Card sessions under a presence lease: the agent's token is derived from the CSRF token (so the page
+        // can hand it over without the database keeping it), only its hash is stored.
+        let presence = self.presence_secs.filter(|_| login.credential.card_id.is_some());
         let data = StoredData {
             name: login.subject.name().to_owned(),
             role: login.subject.role().map(|r| r.code().to_owned()),
@@ -140,10 +159,11 @@ impl Sessions {
             ended_at: None,
             facility_id: login.facility.as_ref().map(|f| f.id.to_string()),
             end_reason: None,
+            presence_hash: presence.map(|_| hash_id(&presence_token(&csrf))),
+            presence_until: presence.map(|secs| now + secs),
         };
         self.store.portal_create_session(&record).await?;
         let set_cookie = format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", expires_at - now);
-        let csrf = self.secret.csrf_token(&id);
         let session = Session {
             id_hash,
             person_key: login.person_key,
@@ -152,6 +172,7 @@ impl Sessions {
             credential: login.credential,
             auth_time: login.auth_time,
             expires_at: record.expires_at,
+            presence: presence.is_some(),
         };
         Ok(Created { session, set_cookie, csrf })
     }
@@ -178,6 +199,11 @@ impl Sessions {
         let now = hcpki_ca::time::now_unix();
         self.store.portal_end_card_sessions(card_id, now).await?.into_iter().map(decode).collect()
     }
+}
+
+/// The card agent's presence token of the session whose CSRF token is `csrf`.
+pub fn presence_token(csrf: &str) -> String {
+    B64.encode(crate::oidc::jws::sha256(format!("hcpki card presence\0{csrf}").as_bytes()))
 }
 
 /// When a session started at `now` for `lifetime` seconds ends: never after any of the certificates the
@@ -249,6 +275,7 @@ fn decode(record: SessionRecord) -> Result<Session, SessionError> {
         credential: data.details,
         auth_time: record.auth_time,
         expires_at: record.expires_at,
+        presence: record.presence_hash.is_some(),
     })
 }
 

@@ -1212,6 +1212,8 @@ macro_rules! sql_store {
                     .bind(s.ended_at)
                     .bind(&s.facility_id)
                     .bind(&s.end_reason)
+                    .bind(&s.presence_hash)
+                    .bind(s.presence_until)
                     .execute(&self.pool)
                     .await
                     .map_err(Self::err)?;
@@ -1513,6 +1515,45 @@ macro_rules! sql_store {
                     .into_iter()
                     .map(sso::session)
                     .collect())
+            }
+
+            async fn portal_renew_presence(
+                &self,
+                presence_hash: &str,
+                card_id: &str,
+                until: i64,
+                now: i64,
+            ) -> Result<Option<SessionRecord>, StoreError> {
+                let _writer = self.writer().await;
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::RENEW_PRESENCE)
+                    .bind(until)
+                    .bind(presence_hash)
+                    .bind(card_id)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(sso::session))
+            }
+
+            async fn portal_end_lapsed_sessions(&self, now: i64) -> Result<usize, StoreError> {
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                let ended = sqlx::query_as::<$db, sso::SessionRow>(sso::END_LAPSED_SESSIONS)
+                    .bind(now)
+                    .bind("presence-lapsed")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                for s in &ended {
+                    sqlx::query::<$db>(sso::REVOKE_SESSION_GRANTS)
+                        .bind(&s.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::err)?;
+                }
+                tx.commit().await.map_err(Self::err)?;
+                Ok(ended.len())
             }
 
             async fn oidc_session_grants(&self, session_hash: &str) -> Result<Vec<GrantRecord>, StoreError> {

@@ -12,7 +12,8 @@ macro_rules! user_columns {
 }
 macro_rules! session_columns {
     () => {
-        "id_hash, person_key, card_id, data, auth_time, created_at, expires_at, ended_at, facility_id, end_reason"
+        "id_hash, person_key, card_id, data, auth_time, created_at, expires_at, ended_at, facility_id, end_reason, \
+         presence_hash, presence_until"
     };
 }
 macro_rules! client_columns {
@@ -35,12 +36,16 @@ pub(super) const DISABLE_USER: &str =
 pub(super) const USE_TOTP_STEP: &str =
     "UPDATE portal_users SET last_totp_step = $1 WHERE username = $2 AND last_totp_step < $1";
 
-pub(super) const INSERT_SESSION: &str =
-    concat!("INSERT INTO portal_sessions (", session_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
+pub(super) const INSERT_SESSION: &str = concat!(
+    "INSERT INTO portal_sessions (",
+    session_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+);
 pub(super) const LIVE_SESSION: &str = concat!(
     "SELECT ",
     session_columns!(),
-    " FROM portal_sessions WHERE id_hash = $1 AND ended_at IS NULL AND expires_at > $2"
+    " FROM portal_sessions WHERE id_hash = $1 AND ended_at IS NULL AND expires_at > $2 \
+     AND (presence_until IS NULL OR presence_until > $2)"
 );
 pub(super) const END_SESSION: &str = concat!(
     "UPDATE portal_sessions SET ended_at = $1, notified_at = $1 WHERE id_hash = $2 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
@@ -92,8 +97,20 @@ pub(super) const TAKE_ONCE: &str =
 /// `user_columns!`.
 pub(super) type UserRow = (String, String, Option<String>, String, String, i64, String, i64, Option<i64>);
 /// `session_columns!`.
-pub(super) type SessionRow =
-    (String, String, Option<String>, String, i64, i64, i64, Option<i64>, Option<String>, Option<String>);
+pub(super) type SessionRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
 /// `client_columns!`.
 pub(super) type ClientRow = (String, String, String, i64);
 /// `grant_columns!`.
@@ -125,6 +142,8 @@ pub(super) fn session(r: SessionRow) -> SessionRecord {
         ended_at: r.7,
         facility_id: r.8,
         end_reason: r.9,
+        presence_hash: r.10,
+        presence_until: r.11,
     }
 }
 
@@ -165,6 +184,18 @@ pub(super) const END_FACILITY_SESSIONS: &str = concat!(
 pub(super) const CLAIM_ENDED_SESSIONS: &str = concat!(
     "UPDATE portal_sessions SET notified_at = $1 WHERE notified_at IS NULL AND ended_at IS NOT NULL AND id_hash IN ",
     "(SELECT id_hash FROM portal_sessions WHERE notified_at IS NULL AND ended_at IS NOT NULL LIMIT $2) RETURNING ",
+    session_columns!()
+);
+/// Card presence: renew the lease of the live session with this token and card (`$1` until, `$2` token hash,
+/// `$3` card, `$4` now); end the sessions whose lease lapsed (`$1` now, `$2` reason; notified later).
+pub(super) const RENEW_PRESENCE: &str = concat!(
+    "UPDATE portal_sessions SET presence_until = $1 WHERE presence_hash = $2 AND card_id = $3 ",
+    "AND ended_at IS NULL AND expires_at > $4 AND presence_until > $4 RETURNING ",
+    session_columns!()
+);
+pub(super) const END_LAPSED_SESSIONS: &str = concat!(
+    "UPDATE portal_sessions SET ended_at = $1, end_reason = $2 WHERE presence_until <= $1 ",
+    "AND ended_at IS NULL AND expires_at > $1 RETURNING ",
     session_columns!()
 );
 pub(super) const SESSION_GRANTS: &str =

@@ -83,6 +83,7 @@ on_every_backend!(
     login_challenges_are_taken_once_on_any_replica,
     sso_sessions_end_with_their_account_or_facility_and_are_swept,
     services_are_kept_with_a_change_generation,
+    card_presence_leases_are_renewed_and_lapse,
 );
 
 // ---- helpers ----
@@ -680,6 +681,8 @@ fn sso_session(id: &str, person: &str, facility: Option<&FacilityId>, expires_at
         ended_at: None,
         facility_id: facility.map(|f| f.to_string()),
         end_reason: None,
+        presence_hash: None,
+        presence_until: None,
     }
 }
 
@@ -831,4 +834,35 @@ async fn services_are_kept_with_a_change_generation(db: TestDb) {
             "portal.service.remove"
         ]
     );
+}
+
+/// A card session on a presence lease: refused once the lease is past (on any replica, before anything ends
+/// it), renewed only with its token and card while live, ended with its grants revoked when it lapsed, then
+/// claimed for back-channel logout with reason `presence-lapsed`.
+async fn card_presence_leases_are_renewed_and_lapse(db: TestDb) {
+    let (s, other) = (db.store.clone(), db.another_handle().await);
+    let now = crate::time::now_unix();
+    let lease = |id: &str, until: i64| store::SessionRecord {
+        card_id: Some("card-1".into()),
+        presence_hash: Some(format!("token-of-{id}")),
+        presence_until: Some(until),
+        ..sso_session(id, "hpki:x", None, now + 3600)
+    };
+    s.portal_create_session(&lease("a", now + 60)).await.unwrap();
+    s.portal_create_session(&lease("b", now + 60)).await.unwrap();
+    s.oidc_create_grant(&sso_grant("ga", "a", now + 3600)).await.unwrap();
+    assert!(other.portal_session("a", now + 59).await.unwrap().is_some());
+    assert!(other.portal_session("a", now + 60).await.unwrap().is_none(), "live past its presence lease");
+    assert!(s.portal_renew_presence("token-of-a", "card-2", now + 600, now).await.unwrap().is_none(), "other card");
+    assert!(s.portal_renew_presence("token-of-x", "card-1", now + 600, now).await.unwrap().is_none(), "bad token");
+    let renewed = other.portal_renew_presence("token-of-a", "card-1", now + 600, now).await.unwrap().unwrap();
+    assert_eq!((renewed.id_hash.as_str(), renewed.presence_until), ("a", Some(now + 600)));
+    assert!(s.portal_renew_presence("token-of-b", "card-1", now + 600, now + 60).await.unwrap().is_none(), "lapsed");
+    assert_eq!(s.portal_end_lapsed_sessions(now + 100).await.unwrap(), 1, "only b lapsed");
+    assert!(s.portal_session("a", now + 100).await.unwrap().is_some());
+    let claimed = other.portal_claim_ended_sessions(now + 100, 10).await.unwrap();
+    let reasons: Vec<_> = claimed.iter().map(|c| (c.id_hash.as_str(), c.end_reason.as_deref())).collect();
+    assert_eq!(reasons, [("b", Some("presence-lapsed"))]);
+    assert_eq!(s.portal_end_lapsed_sessions(now + 700).await.unwrap(), 1, "a, once its renewed lease passed");
+    assert_eq!(s.oidc_grant("ga").await.unwrap().unwrap().state, "revoked");
 }
