@@ -391,16 +391,8 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
     );
 
     // Sign out with the home page's form: the client gets a logout token.
-    let csrf = p.home_csrf();
     let receiver = logout_receiver(logout_listener);
-    let out = p.curl(&[
-        "-H",
-        &format!("Origin: {}", p.issuer),
-        "--data-urlencode",
-        &format!("csrf={csrf}"),
-        &format!("{}/logout", p.issuer),
-    ]);
-    assert_eq!(out.status, 200, "{out:?}");
+    p.sign_out();
     let logout = logout_claims(&receiver.join().unwrap());
     assert_eq!(logout["aud"], "svc", "{logout}");
     assert!(logout["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object(), "{logout}");
@@ -817,10 +809,18 @@ impl Portal {
         self._server.as_ref().unwrap().curl_https(&self.chain, "/metrics")
     }
 
-    /// The CSRF token of the home page's forms (a session must be live).
-    pub(crate) fn home_csrf(&self) -> String {
+    /// Sign out with the home page's form (a session must be live).
+    pub(crate) fn sign_out(&self) {
         let home = self.get("/");
-        home.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
+        let csrf = home.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+        let out = self.curl(&[
+            "-H",
+            &format!("Origin: {}", self.issuer),
+            "--data-urlencode",
+            &format!("csrf={csrf}"),
+            &format!("{}/logout", self.issuer),
+        ]);
+        assert_eq!(out.status, 200, "{out:?}");
     }
 
     pub(crate) fn token(&self, form: &[(&str, &str)], assertion: &str) -> Value {

@@ -1545,13 +1545,7 @@ macro_rules! sql_store {
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(Self::err)?;
-                for s in &ended {
-                    sqlx::query::<$db>(sso::REVOKE_SESSION_GRANTS)
-                        .bind(&s.0)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(Self::err)?;
-                }
+                Self::revoke_grants_of(&mut tx, &ended).await?;
                 tx.commit().await.map_err(Self::err)?;
                 Ok(ended.len())
             }
@@ -1706,14 +1700,23 @@ macro_rules! sql_store {
                     .fetch_all(&mut **tx)
                     .await
                     .map_err(Self::err)?;
-                for s in &ended {
+                Self::revoke_grants_of(tx, &ended).await?;
+                Ok(ended.len())
+            }
+
+            /// Revoke the grants of sessions just ended inside a transaction.
+            async fn revoke_grants_of(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                ended: &[sso::SessionRow],
+            ) -> Result<(), StoreError> {
+                for s in ended {
                     sqlx::query::<$db>(sso::REVOKE_SESSION_GRANTS)
                         .bind(&s.0)
                         .execute(&mut **tx)
                         .await
                         .map_err(Self::err)?;
                 }
-                Ok(ended.len())
+                Ok(())
             }
 
             /// A suspended or retired facility's SSO sessions end with it, audited as `portal.sessions.end`.
