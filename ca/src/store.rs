@@ -16,7 +16,7 @@ pub use records::{
 #[allow(unused_imports)]
 use sql as _;
 pub use sql::{PgStore, SqliteStore};
-pub use sso::{GrantRecord, GrantUse, OidcClientRecord, PortalUser, SessionRecord};
+pub use sso::{GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts};
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::enroll::CredentialRecord;
@@ -286,6 +286,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn portal_users(&self) -> Result<Vec<PortalUser>, StoreError>;
 
     /// Disable an account for good, audited as `portal.user.disable`; `false` if unknown or disabled already.
+    /// Its live sessions end in the same transaction (reason `account-disabled`) and their grants are revoked;
+    /// a server replica then sends their back-channel logout ([`Store::portal_claim_ended_sessions`]).
     async fn portal_disable_user(&self, username: &str, actor: &Actor) -> Result<bool, StoreError>;
 
     /// Record TOTP step `step` as used, atomically: `true` only if it is later than the last used step (of
@@ -362,6 +364,69 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Take a single-use value, if it exists and is unexpired at `now`: for exactly one caller.
     async fn oidc_once_take(&self, kind: &str, key: &str, now: i64) -> Result<Option<String>, StoreError>;
+
+    // ---- SSO session lifecycle and services in the database (issue #6, D26) ----
+
+    /// The session lifetime set for `facility`, seconds, if any.
+    async fn portal_session_lifetime(&self, facility: &str) -> Result<Option<i64>, StoreError>;
+
+    /// Every facility's session lifetime override: (facility, seconds, set by, set at).
+    async fn portal_session_lifetimes(&self) -> Result<Vec<(String, i64, String, i64)>, StoreError>;
+
+    /// Set (`Some`) or clear (`None`) a facility's session lifetime, audited as `portal.session_lifetime`;
+    /// `false` when clearing one that was not set. Live sessions keep their deadline.
+    async fn portal_set_session_lifetime(
+        &self,
+        facility: &str,
+        secs: Option<i64>,
+        actor: &Actor,
+    ) -> Result<bool, StoreError>;
+
+    /// Claim up to `limit` sessions ended by another process whose clients were not yet sent back-channel
+    /// logout, marking them notified at `now` (one replica claims each session).
+    async fn portal_claim_ended_sessions(&self, now: i64, limit: i64) -> Result<Vec<SessionRecord>, StoreError>;
+
+    /// Renew the presence lease of the live, unlapsed session with this presence token hash and card until
+    /// `until`; the session, if there is one.
+    async fn portal_renew_presence(
+        &self,
+        presence_hash: &str,
+        card_id: &str,
+        until: i64,
+        now: i64,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// End the sessions whose presence lease lapsed by `now` (reason `presence-lapsed`) and revoke their
+    /// grants; their back-channel logout follows through [`Store::portal_claim_ended_sessions`]. How many.
+    async fn portal_end_lapsed_sessions(&self, now: i64) -> Result<usize, StoreError>;
+
+    /// Every grant made in a session, whatever its state (back-channel logout after the grants were revoked).
+    async fn oidc_session_grants(&self, session_hash: &str) -> Result<Vec<GrantRecord>, StoreError>;
+
+    /// Delete at most `batch` rows per table that nothing needs any more at `now`: sessions expired or ended
+    /// (and notified) and grants past their deadline, both more than `grace` seconds ago, expired single-use
+    /// values and login challenges. Safe to run on several replicas at once (deletes are idempotent).
+    async fn portal_sweep(&self, now: i64, grace: i64, batch: i64) -> Result<SweepCounts, StoreError>;
+
+    /// The services (in listing order), the change generation, and whether the services file was imported.
+    async fn portal_services(&self) -> Result<(Vec<ServiceRecord>, i64, bool), StoreError>;
+
+    /// The change generation of the services (cheap: replicas poll it).
+    async fn portal_services_generation(&self) -> Result<i64, StoreError>;
+
+    /// Add services, audited as `portal.service.add` (or `.replace` for an id that exists when `replace`);
+    /// with `seed`, only if no services file was ever imported (then `false` and nothing changes), audited
+    /// as `portal.service.import`. An existing id without `replace` is [`StoreError::Conflict`].
+    async fn portal_put_services(
+        &self,
+        services: &[ServiceRecord],
+        replace: bool,
+        seed: bool,
+        actor: &Actor,
+    ) -> Result<bool, StoreError>;
+
+    /// Remove a service, audited as `portal.service.remove`; `false` if unknown.
+    async fn portal_remove_service(&self, id: &str, actor: &Actor) -> Result<bool, StoreError>;
 }
 
 /// A card-login challenge as stored (the server's `login::challenge` issues and judges them).
@@ -448,6 +513,9 @@ pub enum StoreError {
     /// The operator is disabled; disabled operators are never re-enabled.
     #[error("operator {0} is disabled; disabled operators are never re-enabled: add the person under a new name")]
     OperatorDisabled(String),
+    /// A service with this id is in the database already.
+    #[error("service {0} exists already: see `hcpki service show {0}`, or add it with --replace")]
+    ServiceExists(String),
     /// No pending SCEP request with that ID (unknown, or decided already).
     #[error("no pending SCEP request {0}: check the ID with `hcpki enroll pending list`")]
     UnknownHeldRequest(String),

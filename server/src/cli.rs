@@ -71,9 +71,12 @@ pub enum Command {
     /// cache. For operators checking a card or the `[login]` setup, and for tests.
     #[command(subcommand)]
     Login(LoginCommand),
-    /// The SSO portal's password + TOTP accounts.
+    /// The SSO portal: password + TOTP accounts, per-facility session lifetimes, housekeeping.
     #[command(subcommand)]
     Portal(crate::cmd::portal::PortalCommand),
+    /// The services of the portal's authorization policy (kept in the database; the services file schema).
+    #[command(subcommand)]
+    Service(crate::cmd::service::ServiceCommand),
     /// The OpenID Connect provider's registered clients.
     #[command(subcommand)]
     Oidc(crate::cmd::oidc::OidcCommand),

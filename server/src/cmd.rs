@@ -16,6 +16,7 @@ mod operator;
 pub mod portal;
 mod revocation;
 mod serve;
+pub mod service;
 
 use crate::cli::{Cli, Command, LintCommand};
 use crate::config::Loaded;
@@ -57,6 +58,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Crl(args) => revocation::crl(&open(g).await?, &args).await,
         Command::Login(c) => login::run(g, c).await,
         Command::Portal(c) => with_store(g, |l, s| Box::pin(async move { portal::run(&l, s.as_ref(), c).await })).await,
+        Command::Service(c) => {
+            with_store(g, |l, s| Box::pin(async move { service::run(&l, s.as_ref(), c).await })).await
+        }
         Command::Oidc(oidc::OidcCommand::RotateKey) => {
             let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
             oidc::rotate_key(&loaded, &open_loaded(&loaded).await?).await

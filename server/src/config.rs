@@ -379,11 +379,26 @@ pub struct PortalConfig {
     /// Host name the mTLS aliases use (default `localhost`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtls_host: Option<String>,
-    /// The services file (relative to the hcpki directory).
-    pub services: PathBuf,
-    /// SSO session lifetime in hours (default 12: one shift).
+    /// The services file (relative to the hcpki directory): imported into the database once, when the
+    /// database has never had services; afterwards `hcpki service …` manages them (D26).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<PathBuf>,
+    /// SSO session lifetime in hours (default 12: one shift); a facility may have its own
+    /// (`hcpki portal lifetime set`). A session never outlives the card's or the facility PC's certificate.
     #[serde(default = "default_session_hours")]
     pub session_hours: u32,
+    /// Seconds between housekeeping rounds: back-channel logout for sessions ended by the CLI, and the sweep
+    /// of expired rows (default 30).
+    #[serde(default = "default_housekeeping_secs")]
+    pub housekeeping_secs: u32,
+    /// Card sessions need the card agent to renew a presence lease this often, in seconds (60–3600; off when
+    /// absent): a PC switched off or an agent gone ends the session (D26).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_presence_secs: Option<u32>,
+    /// How often, at most, a replica checks the database for changed services, in seconds (default 10;
+    /// 0 checks on every request).
+    #[serde(default = "default_services_refresh_secs")]
+    pub services_refresh_secs: u32,
     /// Access token lifetime in seconds (default 300).
     #[serde(default = "default_access_token_secs")]
     pub access_token_secs: u32,
@@ -401,6 +416,14 @@ fn default_card_agent() -> String {
 
 fn default_session_hours() -> u32 {
     12
+}
+
+fn default_housekeeping_secs() -> u32 {
+    30
+}
+
+fn default_services_refresh_secs() -> u32 {
+    10
 }
 
 fn default_access_token_secs() -> u32 {

@@ -100,6 +100,10 @@ pub struct GrantData {
     pub redirect_uri: String,
     /// `sid`: the session as this provider names it to clients.
     pub sid: String,
+    /// When the session ends by itself: the grant's refresh tokens do not outlive it (and so not the card's
+    /// or the facility PC's certificate either). Absent in grants made before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_expires_at: Option<i64>,
 }
 
 impl GrantData {

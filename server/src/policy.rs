@@ -15,7 +15,7 @@ mod tests;
 
 pub use assurance::{Amr, AssuranceLevel};
 pub use role::{HC_ACTOR_ATTRIBUTE_OID, HcRole, JHPKI_ROLE_SCHEME_OID};
-pub use services::{Claim, KindRule, RoleRule, Service, Services};
+pub use services::{Claim, KindRule, RoleRule, SERVICES_FILE_VERSION, Service, Services, ServicesError};
 pub use subject::{Credential, FacilityContext, Subject};
 
 use hcpki_ca::FacilityId;

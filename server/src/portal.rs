@@ -7,7 +7,9 @@
 
 pub mod accounts;
 pub mod card_login;
+pub mod catalog;
 pub mod facility;
+pub mod housekeeping;
 pub mod listener;
 mod pages;
 pub mod secret;
@@ -16,7 +18,7 @@ pub mod throttle;
 pub mod totp;
 
 use crate::oidc::{self, Provider};
-use crate::policy::{self, Services};
+use crate::policy;
 use axum::Router;
 use axum::extract::{Extension, Form, Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -41,8 +43,8 @@ pub struct PortalState {
     pub sessions: Sessions,
     /// The portal secret (CSRF tokens, pairwise subjects, sealed TOTP secrets).
     pub secret: Arc<PortalSecret>,
-    /// The services file.
-    pub services: Arc<Services>,
+    /// The services of the policy (database, seeded from the services file).
+    pub services: Arc<catalog::Catalog>,
     /// The OIDC provider.
     pub oidc: Arc<Provider>,
     /// Card login, when `[login]` names trust anchors.
@@ -60,6 +62,20 @@ impl PortalState {
             self.after_session_end(s, "card-removed").await;
         }
         Ok(ended.len())
+    }
+
+    /// Back-channel logout for sessions another process ended (an account disabled, a facility suspended or
+    /// retired: their grants are revoked already), claimed so that one replica sends each. How many.
+    pub async fn notify_ended_sessions(&self, now: i64, limit: i64) -> Result<usize, hcpki_ca::store::StoreError> {
+        let claimed = self.store.portal_claim_ended_sessions(now, limit).await?;
+        for s in &claimed {
+            let grants = self.store.oidc_session_grants(&s.id_hash).await?;
+            oidc::backchannel::notify(&self.oidc, grants).await;
+            let why = s.end_reason.as_deref().unwrap_or("ended");
+            let detail = json!({ "reason": why, "session": oidc::sid(&s.id_hash) });
+            audit(&self.store, "system", "portal.logout", &s.person_key, Outcome::Ok, detail).await;
+        }
+        Ok(claimed.len())
     }
 
     /// What follows every session end: grants revoked, back-channel logout, audit.
@@ -96,6 +112,8 @@ pub fn routes(state: PortalState) -> Router {
         .merge(back_channel())
         .route("/.well-known/openid-configuration", get(oidc::endpoints::discovery))
         .route("/jwks", get(oidc::endpoints::jwks))
+        // The card agent's presence reports (D26): a local program, not a browser; the token authenticates.
+        .route("/presence", post(card_login::presence))
         .route("/static/card-login.js", get(card_login::script_login))
         .route("/static/card-watch.js", get(card_login::script_watch))
         .with_state(state)
@@ -165,23 +183,41 @@ async fn connection(state: &PortalState, tls: &Tls) -> Result<facility::Connecti
     facility::of_connection(state.store.as_ref(), tls.as_ref().map(|t| t.0.as_ref())).await.map_err(unavailable)
 }
 
-/// The facility a login comes from (and its PC certificate's serial), or the refusal page for a connection
-/// whose certificate is revoked or whose facility may not log in, audited as a denied `portal.login`.
+/// The facility side of a login: the facility, and its PC certificate's serial and notAfter.
+#[derive(Debug, Default)]
+struct LoginFacility {
+    context: Option<policy::FacilityContext>,
+    certificate: Option<String>,
+    not_after: Option<i64>,
+}
+
+/// The facility a login comes from, or the refusal page for a connection whose certificate is revoked or
+/// whose facility may not log in, audited as a denied `portal.login`.
 async fn login_connection(
     state: &PortalState,
     tls: &Tls,
     actor: &str,
     target: &str,
     credential: &str,
-) -> Result<(Option<policy::FacilityContext>, Option<String>), Response> {
+) -> Result<LoginFacility, Response> {
     match connection(state, tls).await? {
         facility::Connection::Refused(reason) => {
             let detail = json!({ "credential": credential, "reason": reason });
             audit(&state.store, actor, "portal.login", target, Outcome::Denied, detail).await;
             Err(pages::refused(StatusCode::FORBIDDEN, &reason))
         }
-        facility::Connection::Facility { context, serial } => Ok((Some(context), Some(serial))),
-        facility::Connection::None => Ok((None, None)),
+        facility::Connection::Facility { context, serial, not_after } => {
+            Ok(LoginFacility { context: Some(context), certificate: Some(serial), not_after: Some(not_after) })
+        }
+        facility::Connection::None => Ok(LoginFacility::default()),
+    }
+}
+
+/// A session that could not be made: an expired certificate is the person's to fix, the rest is ours.
+fn session_failed(e: session::SessionError) -> Response {
+    match e {
+        session::SessionError::CertificateExpired => pages::refused(StatusCode::FORBIDDEN, &e.to_string()),
+        e => unavailable(e),
     }
 }
 
@@ -205,9 +241,14 @@ async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap) ->
         Ok(Err(reason)) => return pages::refused(StatusCode::FORBIDDEN, &reason),
         Err(e) => return unavailable(e),
     };
-    let visible = policy::visible_services(&session.subject, facility.as_ref(), &state.services);
+    let services = match state.services.current().await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let visible = policy::visible_services(&session.subject, facility.as_ref(), &services);
     let card = state.cards.as_ref().zip(session.credential.card_id.as_deref()).map(|(c, id)| (c.agent.as_str(), id));
-    pages::home(&session.subject, facility.as_ref(), &visible, &csrf, card)
+    let presence = session.presence.then(|| session::presence_token(&csrf));
+    pages::home(&session.subject, facility.as_ref(), &visible, &csrf, card, presence.as_deref())
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -262,7 +303,7 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let actor = format!("portal:pwd:{}", form.username);
-    let (facility, facility_certificate) =
+    let LoginFacility { context: facility, certificate: facility_certificate, not_after: facility_not_after } =
         match login_connection(&state, &tls, &actor, &form.username, "password-totp").await {
             Ok(found) => found,
             Err(refused) => return refused,
@@ -308,6 +349,8 @@ async fn login(
             facility_certificate,
         },
         auth_time: now,
+        card_not_after: None,
+        facility_not_after,
     };
     // A login replaces the browser's previous session (no two live sessions behind one cookie jar; the old
     // one's clients are logged out as on sign-out).
@@ -316,7 +359,7 @@ async fn login(
     }
     let created = match state.sessions.create(new).await {
         Ok(c) => c,
-        Err(e) => return unavailable(e),
+        Err(e) => return session_failed(e),
     };
     let detail =
         json!({ "credential": "password-totp", "facility": facility_id, "expires_at": created.session.expires_at });

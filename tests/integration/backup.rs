@@ -40,7 +40,7 @@ fn revoked_entries(text: &str) -> Vec<(String, String)> {
 fn copy_postgres(from: &Hcpki, to: &Hcpki) {
     let dump = from.path("hcpki.pgdump");
     run_ok(Command::new("pg_dump").args(["-Fc", "--no-owner", "-f"]).arg(&dump).arg(from.database_url()));
-    run_ok(Command::new("pg_restore").args(["--no-owner", "-d", to.database_url().unwrap()]).arg(&dump));
+    run_ok(Command::new("pg_restore").args(["--no-owner", "-d", &to.database_url()]).arg(&dump));
 }
 
 fn restore(target: &Hcpki, backup: &Path) -> std::process::Output {

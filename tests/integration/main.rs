@@ -57,6 +57,7 @@ mod opensc;
 mod peer_wrappers;
 mod pkcs11;
 mod portal_card;
+mod portal_sessions;
 mod revocation;
 mod scep;
 mod serve;

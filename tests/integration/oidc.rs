@@ -26,7 +26,7 @@ on_both_backends!(
     https_backchannel_logout,
 );
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 const SERVICES: &str = r#"version = 1
 [[service]]
 id = "wiki"
@@ -395,9 +395,23 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
     );
 
     // Sign out with the home page's form: the client gets a logout token.
-    let receiver = std::thread::spawn(move || {
+    let receiver = logout_receiver(logout_listener);
+    p.sign_out();
+    let logout = logout_claims(&receiver.join().unwrap());
+    assert_eq!(logout["aud"], "svc", "{logout}");
+    assert!(logout["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object(), "{logout}");
+    assert_eq!(
+        on_mtls(&cert, &key, &["-H", &bearer, &format!("{mtls}/userinfo")]).status,
+        401,
+        "token alive after logout"
+    );
+}
+
+/// Accept one back-channel logout POST on `listener`, answer 200, and return the request.
+pub(crate) fn logout_receiver(listener: std::net::TcpListener) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
         use std::io::{Read, Write};
-        let (mut conn, _) = logout_listener.accept().unwrap();
+        let (mut conn, _) = listener.accept().unwrap();
         let mut buf = vec![0u8; 16384];
         let mut got = Vec::new();
         // Until the body named by Content-Length is in.
@@ -416,18 +430,13 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
         }
         conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap();
         String::from_utf8(got).unwrap()
-    });
-    p.sign_out();
-    let request = receiver.join().unwrap();
+    })
+}
+
+/// The claims of a logout token in a back-channel logout request.
+pub(crate) fn logout_claims(request: &str) -> Value {
     let token = request.split("logout_token=").nth(1).unwrap().trim();
-    let logout: Value = serde_json::from_slice(&B64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
-    assert_eq!(logout["aud"], "svc", "{logout}");
-    assert!(logout["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object(), "{logout}");
-    assert_eq!(
-        on_mtls(&cert, &key, &["-H", &bearer, &format!("{mtls}/userinfo")]).status,
-        401,
-        "token alive after logout"
-    );
+    serde_json::from_slice(&B64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
 
 /// The Rust `openidconnect` crate (4.1) as a second, independent relying party: discovery (with the JWKS),
@@ -899,8 +908,8 @@ pub(crate) struct Portal {
     pub(crate) issuer: String,
     port: u16,
     chain: PathBuf,
-    rp_dir: PathBuf,
-    totp_secret: String,
+    pub(crate) rp_dir: PathBuf,
+    pub(crate) totp_secret: String,
     jar: PathBuf,
     pub(crate) client_cert: Option<(PathBuf, PathBuf)>,
     mtls_base: Option<String>,
@@ -1096,25 +1105,11 @@ impl Portal {
         }
     }
 
-    /// Sign out with the home page's form (its CSRF token): the session ends, back-channel logout starts.
-    fn sign_out(&self) {
-        let home = self.get("/");
-        let csrf = home.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
-        let out = self.curl(&[
-            "-H",
-            &format!("Origin: {}", self.issuer),
-            "--data-urlencode",
-            &format!("csrf={csrf}"),
-            &format!("{}/logout", self.issuer),
-        ]);
-        assert_eq!(out.status, 200, "{out:?}");
-    }
-
     pub(crate) fn get(&self, path: &str) -> Reply {
         self.curl(&[&format!("{}{path}", self.issuer)])
     }
 
-    fn login(&self, user: &str, password: &str, code: &str, origin: Option<&str>) -> Reply {
+    pub(crate) fn login(&self, user: &str, password: &str, code: &str, origin: Option<&str>) -> Reply {
         let origin = format!("Origin: {}", origin.unwrap_or(&self.issuer));
         let url = format!("{}/login", self.issuer);
         self.curl(&[
@@ -1155,6 +1150,26 @@ impl Portal {
             ("code_verifier", verifier),
         ];
         self.token(&form, &rp.assertion(self, 60, None))
+    }
+
+    /// The main listener's `/metrics`.
+    pub(crate) fn metrics(&self) -> String {
+        self._server.as_ref().unwrap().curl_https(&self.chain, "/metrics")
+    }
+
+    /// Sign out with the home page's form (its CSRF token; a session must be live): the session ends,
+    /// back-channel logout starts.
+    pub(crate) fn sign_out(&self) {
+        let home = self.get("/");
+        let csrf = home.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+        let out = self.curl(&[
+            "-H",
+            &format!("Origin: {}", self.issuer),
+            "--data-urlencode",
+            &format!("csrf={csrf}"),
+            &format!("{}/logout", self.issuer),
+        ]);
+        assert_eq!(out.status, 200, "{out:?}");
     }
 
     pub(crate) fn token(&self, form: &[(&str, &str)], assertion: &str) -> Value {
@@ -1215,7 +1230,7 @@ impl Rp {
 }
 
 /// RFC 6238 code of `secret` (base32) at now + `offset_steps` steps.
-fn totp(secret: &str, offset_steps: i64) -> String {
+pub(crate) fn totp(secret: &str, offset_steps: i64) -> String {
     use aws_lc_rs::hmac;
     let key = base32_decode(secret);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;

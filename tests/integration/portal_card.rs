@@ -23,9 +23,10 @@ pub(crate) fn card_portal(b: Backend, agent_origin: &str) -> Portal {
     let cert_named = |name: &str| identity.certificates().into_iter().find(|(n, _)| *n == name).unwrap().1.to_vec();
     let (root, intermediate) = (cert_named("root-ca"), cert_named("authentication-ca"));
     // No CRL of the test HPKI CAs is published here: revocation of card logins is covered by card_login::*;
-    // the card tests run fail-open (the audit entry says so).
+    // the card tests run fail-open (the audit entry says so). Card presence leases (D26) are on, long enough for
+    // any test, so the home page carries a presence token.
     let extra = format!(
-        "card_agent = \"{agent_origin}\"\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
+        "card_agent = \"{agent_origin}\"\ncard_presence_secs = 600\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
          intermediates = [\"hpki-auth-ca.der\"]\nrevocation = \"fail-open\"\n"
     );
     Portal::start_with(b, &extra, |h| {
@@ -179,9 +180,23 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     assert_eq!(detail["facility"], facility.as_str(), "{detail}");
     assert_eq!(logins[1]["outcome"], "denied");
 
-    // The card leaves the reader: the page script posts this, the session ends for every service.
+    // The page hands the agent the session's presence token (D26): the agent renews the lease with it
+    // while the card is in, and only for that card; no cookie, no page needed.
     let home = pc.get("/");
     let session_csrf = field(&home.body, "csrf");
+    let token = home.body.split("data-presence=\"").nth(1).unwrap_or_else(|| panic!("{home:?}"));
+    let token = token.split('"').next().unwrap().to_owned();
+    let presence = |card: &str, event: &str| {
+        let (t, c, e) = (format!("token={token}"), format!("card_id={card}"), format!("event={event}"));
+        let url = format!("{}/presence", p.issuer);
+        p.curl(&["--data-urlencode", &t, "--data-urlencode", &c, "--data-urlencode", &e, &url]).status
+    };
+    assert_eq!(presence(&card_id, "present"), 204);
+    assert_eq!(presence("another-card", "present"), 404);
+    assert_eq!(presence(&card_id, "inserted"), 400);
+    assert_eq!(pc.get("/").status, 200, "a renewed session");
+
+    // The card leaves the reader: the page script posts this, the session ends for every service.
     let wrong = pc.curl(&[
         "-H",
         &origin,
@@ -208,4 +223,5 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     assert_eq!(oidc::param(&r.location, "error").as_deref(), Some("login_required"), "{r:?}");
     let audit = p.h.ok(&["audit", "list", "--limit", "10000"]);
     assert!(audit.contains("card-removed"), "{audit}");
+    assert_eq!(presence(&card_id, "present"), 404, "an ended session's lease renewed");
 }

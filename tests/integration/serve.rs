@@ -275,7 +275,7 @@ impl Served {
     }
 
     /// `curl --cacert CHAIN https://localhost:PORT/PATH` (localhost pinned to 127.0.0.1); the body.
-    fn curl_https(&self, chain: &Path, path: &str) -> String {
+    pub(crate) fn curl_https(&self, chain: &Path, path: &str) -> String {
         let port = self.https_port;
         curl(&[
             "-sS",

@@ -31,7 +31,7 @@ use crate::store::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion, FacilityFilter,
     IssuanceIntent, LoginChallengeRecord, Store, StoreError,
 };
-use crate::store::{GrantRecord, GrantUse, OidcClientRecord, PortalUser, SessionRecord};
+use crate::store::{GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts};
 use rows::Chain;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;

@@ -45,6 +45,14 @@ pub struct SessionRecord {
     pub expires_at: i64,
     /// Ended early (logout, card removal).
     pub ended_at: Option<i64>,
+    /// The facility of the login's connection, if any (suspending or retiring it ends the session).
+    pub facility_id: Option<String>,
+    /// Why it ended early, when another process ended it (`account-disabled`, `facility-suspended`, …).
+    pub end_reason: Option<String>,
+    /// SHA-256 (hex) of the card agent's presence token (card sessions under `card_presence_secs`).
+    pub presence_hash: Option<String>,
+    /// The presence lease: the session is refused from then on unless the agent renews it.
+    pub presence_until: Option<i64>,
 }
 
 /// A registered relying party.
@@ -92,4 +100,50 @@ pub enum GrantUse {
     Replayed(GrantRecord),
     /// No such grant, wrong secret for a grant never used this way, expired, or revoked before.
     Refused,
+}
+
+/// One service of the authorization policy as the database keeps it (D22, D26): the TOML text of one
+/// `[[service]]` table, parsed by the same strict parser as the services file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceRecord {
+    /// The service id.
+    pub id: String,
+    /// Listing order.
+    pub position: i64,
+    /// TOML of the service table.
+    pub definition: String,
+    /// Who last set it.
+    pub updated_by: String,
+    /// When.
+    pub updated_at: i64,
+}
+
+/// Rows one sweep deleted, per table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SweepCounts {
+    /// Ended (and notified) or expired SSO sessions.
+    pub sessions: u64,
+    /// Grants past their deadline.
+    pub grants: u64,
+    /// Expired single-use values (PAR requests, client assertion ids).
+    pub once: u64,
+    /// Expired card-login challenges nobody took.
+    pub challenges: u64,
+}
+
+impl SweepCounts {
+    /// Rows deleted in all tables.
+    pub fn total(&self) -> u64 {
+        self.sessions + self.grants + self.once + self.challenges
+    }
+
+    /// (table, rows) pairs, for metrics and output.
+    pub fn by_table(&self) -> [(&'static str, u64); 4] {
+        [
+            ("portal_sessions", self.sessions),
+            ("oidc_grants", self.grants),
+            ("oidc_once", self.once),
+            ("login_challenges", self.challenges),
+        ]
+    }
 }

@@ -370,7 +370,7 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
         agent: "http://127.0.0.1:7717".into(),
     };
     let secret = Arc::new(PortalSecret::load_or_create(&dir.path().join("portal.secret"))?);
-    let sessions = Sessions::new(store.clone(), secret, 8 * 3600);
+    let sessions = Sessions::new(store.clone(), secret, 8 * 3600, None);
     let services = Services::parse(
         "version = 1\n[[service]]\nid = \"emr\"\nname = \"EMR\"\nroles = [\"medical-doctor\"]\n\
          facility_kinds = [\"*\"]\nmin_assurance = \"card-pin\"\nclaims = [\"name\", \"hc_role\", \"acr\"]\n",
@@ -404,7 +404,12 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
             card_id: "bench-card",
             button: "hpki",
         };
-        let source = LoginSource { prelogin_id: &prelogin, facility: None, facility_certificate: None };
+        let source = LoginSource {
+            prelogin_id: &prelogin,
+            facility: None,
+            facility_certificate: None,
+            facility_not_after: None,
+        };
         let start = Instant::now();
         let created = card_login::complete(&store, &sessions, &cards, &answer, source, now).await;
         let full = start.elapsed();

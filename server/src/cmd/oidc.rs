@@ -116,10 +116,10 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
                     bail!("redirect URI {uri}: use https:// (http:// only for loopback) and no fragment");
                 }
             }
-            if let Some(cfg) = &loaded.config.portal {
-                let services = crate::policy::Services::load(&loaded.dir.join(&cfg.services))?;
+            if loaded.config.portal.is_some() {
+                let (services, _) = super::service::services(loaded, store).await?;
                 if services.get(&service).is_none() {
-                    bail!("no service {service:?} in {}: add it there first", cfg.services.display());
+                    bail!("no service {service:?}: add it first (`hcpki service add FILE`, `hcpki service list`)");
                 }
             }
             if store.oidc_client(&id).await?.is_some() {

@@ -1,4 +1,5 @@
-//! `hcpki portal user add|list|disable`: the password + TOTP accounts of the SSO portal.
+//! `hcpki portal user add|list|disable`: the password + TOTP accounts of the SSO portal; `hcpki portal
+//! lifetime set|clear|list`: per-facility session lifetimes; `hcpki portal sweep`: housekeeping now.
 
 use crate::config::{Loaded, PortalConfig};
 use crate::portal::{accounts, secret::PortalSecret, totp};
@@ -14,6 +15,35 @@ pub enum PortalCommand {
     /// Password + TOTP accounts (the lower `password-totp` assurance level, for staff without cards).
     #[command(subcommand)]
     User(UserCommand),
+    /// Per-facility SSO session lifetimes (overriding `[portal] session_hours`).
+    #[command(subcommand)]
+    Lifetime(LifetimeCommand),
+    /// Delete expired and ended sessions, spent grants and single-use rows now (servers do it every
+    /// `[portal] housekeeping_secs`).
+    Sweep {
+        /// Sweep as of this Unix time instead of now (tests, or catching up after a clock fix).
+        #[arg(long)]
+        at: Option<i64>,
+    },
+}
+
+/// `hcpki portal lifetime …`.
+#[derive(Debug, Subcommand)]
+pub enum LifetimeCommand {
+    /// Give a facility's new sessions their own lifetime (live sessions keep theirs).
+    Set {
+        /// The facility ID.
+        facility: String,
+        /// Hours, 1 to 168.
+        hours: u32,
+    },
+    /// Back to `[portal] session_hours`.
+    Clear {
+        /// The facility ID.
+        facility: String,
+    },
+    /// Facilities with their own lifetime.
+    List,
 }
 
 /// `hcpki portal user …`.
@@ -35,13 +65,26 @@ pub enum UserCommand {
     },
     /// List accounts.
     List,
-    /// Disable an account for good.
+    /// Disable an account for good; its live sessions end and their clients get back-channel logout.
     Disable { username: String },
 }
 
 /// Run one command.
 pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> Result<ExitCode> {
-    let PortalCommand::User(command) = command;
+    let command = match command {
+        PortalCommand::User(c) => c,
+        PortalCommand::Lifetime(c) => return lifetime(store, c).await,
+        PortalCommand::Sweep { at } => {
+            let now = at.unwrap_or_else(hcpki_ca::time::now_unix);
+            let lapsed = store.portal_end_lapsed_sessions(now).await?;
+            println!("card sessions ended (presence lapsed): {lapsed}");
+            let swept = crate::portal::housekeeping::sweep(store, now).await?;
+            for (table, rows) in swept.by_table() {
+                println!("{table}: {rows} swept");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     match command {
         UserCommand::Add { username, name, role, password_file } => {
             let cfg = portal_config(loaded)?;
@@ -82,6 +125,40 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn lifetime(store: &dyn Store, command: LifetimeCommand) -> Result<ExitCode> {
+    let actor = super::actor();
+    match command {
+        LifetimeCommand::Set { facility, hours } => {
+            if !(1..=168).contains(&hours) {
+                bail!("a session lifetime of {hours} h: use 1 to 168 hours");
+            }
+            let id = known_facility(store, &facility).await?;
+            store.portal_set_session_lifetime(&id, Some(i64::from(hours) * 3600), &actor).await?;
+            println!("facility {id}: new sessions last {hours} h (never past the card's or PC's certificate)");
+        }
+        LifetimeCommand::Clear { facility } => {
+            let id = known_facility(store, &facility).await?;
+            if !store.portal_set_session_lifetime(&id, None, &actor).await? {
+                bail!("facility {id} has no session lifetime of its own: see `hcpki portal lifetime list`");
+            }
+            println!("facility {id}: new sessions last [portal] session_hours");
+        }
+        LifetimeCommand::List => {
+            for (facility, secs, by, _) in store.portal_session_lifetimes().await? {
+                println!("{facility:<24} {:>4} h  set by {by}", secs / 3600);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A registered facility's ID, in its canonical form.
+async fn known_facility(store: &dyn Store, id: &str) -> Result<String> {
+    let id = hcpki_ca::FacilityId::parse(id).with_context(|| format!("facility ID {id:?}"))?;
+    store.facility(&id).await?.with_context(|| format!("no facility {id}: check the ID with `hcpki facility list`"))?;
+    Ok(id.to_string())
 }
 
 /// The `[portal]` section, which the accounts need (its secret seals the TOTP secrets).

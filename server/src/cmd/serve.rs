@@ -57,9 +57,18 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let ras = scep_ra::ensure(&authority, &loaded.dir, &loaded.key_context()).await?;
     let ocsp = revocation::start(&authority, &loaded, board.clone()).await?;
     let scep = Arc::new(Scep::new(authority.clone(), &ras, &loaded.config.serve.scep)?);
+    let metrics = Arc::new(Metrics::default());
+    if let Some(p) = &portal {
+        // Read (and seed) the services before serving: a bad services file stops the start, not a login.
+        p.state.services.current().await.context("the portal's services")?;
+        let every = std::time::Duration::from_secs(
+            loaded.config.portal.as_ref().map_or(30, |c| c.housekeeping_secs).max(1).into(),
+        );
+        crate::portal::housekeeping::spawn(p.state.clone(), metrics.clone(), every);
+    }
     let state = AppState {
         store: authority.store().clone(),
-        metrics: Arc::new(Metrics::default()),
+        metrics,
         est: authority.clone(),
         acme: authority.clone(),
         acme_validator: Arc::new(NetworkValidator::new(loaded.config.acme.clone())),

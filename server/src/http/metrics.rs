@@ -12,6 +12,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use hcpki_ca::store::SweepCounts;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +36,8 @@ pub struct Metrics {
     /// listener → route → its counters. Routes are the router's templates, so the map stops growing after
     /// each route has been asked once.
     routes: RwLock<BTreeMap<&'static str, BTreeMap<String, Arc<RouteStats>>>>,
+    /// Rows the portal's housekeeping deleted, per table in [`SweepCounts::by_table`] order.
+    swept: [AtomicU64; 4],
 }
 
 /// One route's request counts per status and its latency histogram.
@@ -91,6 +94,13 @@ impl Metrics {
         stats.observe(status, elapsed);
     }
 
+    /// Count rows the portal's housekeeping deleted.
+    pub fn count_swept(&self, counts: &SweepCounts) {
+        for (n, (_, rows)) in self.swept.iter().zip(counts.by_table()) {
+            n.fetch_add(rows, Ordering::Relaxed);
+        }
+    }
+
     /// The Prometheus text exposition format (version 0.0.4). `registry` is `None` when the database could not
     /// be read; the scrape then still reports the process metrics.
     pub fn render(&self, registry: Option<&RegistryFigures>) -> String {
@@ -135,6 +145,11 @@ impl Metrics {
             let _ = writeln!(out, "hcpki_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}");
             let _ = writeln!(out, "hcpki_http_request_duration_seconds_sum{{{labels}}} {sum}");
             let _ = writeln!(out, "hcpki_http_request_duration_seconds_count{{{labels}}} {count}");
+        }
+        let _ = writeln!(out, "# HELP hcpki_portal_swept_rows_total Rows the portal's housekeeping deleted, by table.");
+        let _ = writeln!(out, "# TYPE hcpki_portal_swept_rows_total counter");
+        for (n, (table, _)) in self.swept.iter().zip(SweepCounts::default().by_table()) {
+            let _ = writeln!(out, "hcpki_portal_swept_rows_total{{table=\"{table}\"}} {}", n.load(Ordering::Relaxed));
         }
         if let Some(registry) = registry {
             let _ =

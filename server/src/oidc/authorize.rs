@@ -136,16 +136,17 @@ async fn run(
         Ok(f) => f,
         Err(reason) => return Err(page(StatusCode::FORBIDDEN, &reason)),
     };
-    let Some(service) = state.services.get(&client.config.service) else {
-        tracing::error!(
-            client = client.id,
-            service = client.config.service,
-            "client names a service not in the services file"
-        );
-        return Err(back.error("server_error", "the client's service is not configured"));
+    let services = state.services.current().await.map_err(unavailable)?;
+    let actor = format!("portal:{}", session.person_key);
+    let Some(service) = services.get(&client.config.service) else {
+        // The operator removed the service (`hcpki service remove`): its clients are refused, audited.
+        let reason = format!("service {} is not offered (removed by the operator)", client.config.service);
+        let detail =
+            json!({ "client": client.id, "service": client.config.service, "decision": format!("denied: {reason}") });
+        portal::audit(&state.store, &actor, "oidc.authorize", &client.id, Outcome::Denied, detail).await;
+        return Err(back.error("access_denied", &reason));
     };
     let decision = policy::decide(&session.subject, facility.as_ref(), service);
-    let actor = format!("portal:{}", session.person_key);
     let detail = json!({ "client": client.id, "service": service.id, "decision": decision.to_string(),
         "facility": facility.as_ref().map(|f| f.id.to_string()) });
     let claims = match decision {
@@ -168,6 +169,7 @@ async fn run(
         code_challenge: challenge.to_owned(),
         redirect_uri: redirect_uri.to_owned(),
         sid: super::sid(&session.id_hash),
+        session_expires_at: Some(session.expires_at),
     };
     let code = issue_code(state, &client, &session.id_hash, &data, now).await.map_err(|e| e.into_response())?;
     Ok(back.with(&[("code", &code)]))

@@ -33,6 +33,12 @@ pub async fn session_ended(provider: &Provider, session_hash: &str) {
             return;
         }
     };
+    notify(provider, grants).await;
+}
+
+/// Send a logout token to every client with a registered `backchannel_logout_uri` among `grants`' clients
+/// (grants of one ended session, already revoked).
+pub async fn notify(provider: &Provider, grants: Vec<hcpki_ca::store::GrantRecord>) {
     // One logout token per client: (client, sub, sid) are the same for all its grants in this session.
     let mut per_client = BTreeMap::new();
     for g in grants {

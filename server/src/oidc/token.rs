@@ -119,7 +119,7 @@ async fn redeem_code(
         }
     }
     let store = &state.store;
-    let expires = now + state.oidc.lifetimes.refresh_token;
+    let expires = (now + state.oidc.lifetimes.refresh_token).min(data.session_expires_at.unwrap_or(i64::MAX));
     match store
         .oidc_redeem_code(&grant.id, &hash_secret(code), &hash_secret(&refresh), expires, now)
         .await

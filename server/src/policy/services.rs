@@ -9,8 +9,6 @@ use hcpki_ca::FacilityId;
 use hcpki_ca::facility::FacilityKind;
 use std::collections::{BTreeSet, HashSet};
 
-use std::path::Path;
-
 /// The services file format this build reads.
 pub const SERVICES_FILE_VERSION: u32 = 1;
 /// The wildcard in `roles` and `facility_kinds`.
@@ -102,13 +100,6 @@ impl Claim {
 pub struct Services(Vec<Service>);
 
 impl Services {
-    /// Read and parse a services file.
-    pub fn load(path: &Path) -> Result<Self, ServicesError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ServicesError::Read { path: path.display().to_string(), source })?;
-        Self::parse(&text)
-    }
-
     /// Parse the TOML text of a services file.
     pub fn parse(text: &str) -> Result<Self, ServicesError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| ServicesError::Toml(e.to_string()))?;
@@ -122,6 +113,40 @@ impl Services {
                 return Err(ServicesError::DuplicateId(r.id));
             }
             services.push(r.into_service()?);
+        }
+        Ok(Self(services))
+    }
+
+    /// The services of a services file as one definition each (the TOML of its `[[service]]` table), checked
+    /// as [`Services::parse`] checks them: what the database stores (D26).
+    pub fn definitions(text: &str) -> Result<Vec<(String, String)>, ServicesError> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| ServicesError::Toml(e.to_string()))?;
+        if raw.version != SERVICES_FILE_VERSION {
+            return Err(ServicesError::Version(raw.version));
+        }
+        let mut seen = HashSet::new();
+        let mut out = Vec::with_capacity(raw.service.len());
+        for r in raw.service {
+            if !seen.insert(r.id.clone()) {
+                return Err(ServicesError::DuplicateId(r.id));
+            }
+            let definition = toml::to_string(&r).map_err(|e| ServicesError::Toml(e.to_string()))?;
+            let id = r.into_service()?.id;
+            out.push((id, definition));
+        }
+        Ok(out)
+    }
+
+    /// Services from stored definitions (each the TOML of one service table), in the order given.
+    pub fn from_definitions<'a>(definitions: impl IntoIterator<Item = &'a str>) -> Result<Self, ServicesError> {
+        let mut seen = HashSet::new();
+        let mut services = Vec::new();
+        for text in definitions {
+            let raw: RawService = toml::from_str(text).map_err(|e| ServicesError::Toml(e.to_string()))?;
+            if !seen.insert(raw.id.clone()) {
+                return Err(ServicesError::DuplicateId(raw.id));
+            }
+            services.push(raw.into_service()?);
         }
         Ok(Self(services))
     }
@@ -247,7 +272,7 @@ struct RawFile {
 
 /// One `[[service]]` table as written. `roles`, `facility_kinds` and `min_assurance` have no default on purpose:
 /// an authorization rule left out by mistake must not open a service to everyone.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawService {
     id: String,

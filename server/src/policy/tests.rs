@@ -383,3 +383,32 @@ fn services_file(services: &[Service]) -> String {
     }
     text
 }
+
+/// The database keeps one definition per service (D26): they parse back to exactly the file's services, in
+/// its order, and the same strict checks refuse bad ones.
+#[test]
+fn stored_definitions_round_trip_and_stay_strict() {
+    let text = format!(
+        "version = 1\n[[service]]\nid = \"emr\"\nname = \"EMR\"\nroles = [\"medical-doctor\"]\n\
+         facility_kinds = [\"hospital\"]\nfacilities_deny = [\"{}\"]\nmin_assurance = \"card-pin-facility\"\n\
+         claims = [\"name\", \"hc_role\"]\n[[service]]\nid = \"wiki\"\nname = \"Wiki\"\nroles = []\n\
+         facility_kinds = [\"*\"]\nmin_assurance = \"password-totp\"\nallow_jpki = true\n",
+        fid(3)
+    );
+    let definitions = Services::definitions(&text).unwrap();
+    assert_eq!(definitions.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["emr", "wiki"]);
+    let stored = Services::from_definitions(definitions.iter().map(|(_, d)| d.as_str())).unwrap();
+    assert_eq!(stored, Services::parse(&text).unwrap());
+    assert!(matches!(
+        Services::definitions(&text.replace("medical-doctor", "wizard")),
+        Err(ServicesError::UnknownRole { .. })
+    ));
+    assert!(matches!(
+        Services::from_definitions([
+            "id = \"a\"\nname = \"A\"\nroles = []\nfacility_kinds = [\"*\"]\nmin_assurance = \"x\"\nbogus = 1"
+        ]),
+        Err(ServicesError::Toml(_))
+    ));
+    let twice = definitions.iter().map(|(_, d)| d.as_str()).chain([definitions[0].1.as_str()]);
+    assert!(matches!(Services::from_definitions(twice), Err(ServicesError::DuplicateId(_))));
+}

@@ -156,7 +156,7 @@ pub async fn submit(
     if form.csrf != prelogin_csrf(&state, &id) {
         return pages::refused(StatusCode::FORBIDDEN, "the login page is stale: reload it and try again");
     }
-    let (facility, facility_certificate) =
+    let super::LoginFacility { context: facility, certificate: facility_certificate, not_after: facility_not_after } =
         match super::login_connection(&state, &tls, "portal:anonymous", "card-login", "card").await {
             Ok(found) => found,
             Err(refused) => return refused,
@@ -169,7 +169,7 @@ pub async fn submit(
         button: &form.kind,
     };
     // Cloned: the refusal page below shows the facility too.
-    let source = LoginSource { prelogin_id: &id, facility: facility.clone(), facility_certificate };
+    let source = LoginSource { prelogin_id: &id, facility: facility.clone(), facility_certificate, facility_not_after };
     let now = hcpki_ca::time::now_unix();
     let created = match complete(&state.store, &state.sessions, &cards, &answer, source, now).await {
         Ok(created) => created,
@@ -179,7 +179,7 @@ pub async fn submit(
             let card = pages::CardSection { agent: cards.agent.clone(), csrf: form.csrf.clone() };
             return pages::login(facility.as_ref(), &return_to, Some(&e.to_string()), Some(&card));
         }
-        Err(Incomplete::Session(e)) => return unavailable(e),
+        Err(Incomplete::Session(e)) => return super::session_failed(e),
     };
     let response = with_cookie(Redirect::to(&return_to).into_response(), Some(&created.set_cookie));
     // The pre-login id has done its work: a new login starts from a new one.
@@ -210,6 +210,8 @@ pub struct LoginSource<'a> {
     pub facility: Option<FacilityContext>,
     /// That certificate's serial.
     pub facility_certificate: Option<String>,
+    /// That certificate's notAfter (Unix seconds): the session ends by then.
+    pub facility_not_after: Option<i64>,
 }
 
 /// Why [`complete`] started no session.
@@ -260,6 +262,8 @@ pub async fn complete(
             facility_certificate: source.facility_certificate,
         },
         auth_time: now,
+        card_not_after: Some(card.not_after),
+        facility_not_after: source.facility_not_after,
     };
     sessions.create(new).await.map_err(Incomplete::Session)
 }
@@ -320,6 +324,39 @@ pub async fn card_removed(
         Ok(_) => super::signed_out(None),
         Err(e) => unavailable(e),
     }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct PresenceForm {
+    /// The session's presence token (from the home page's `data-presence`).
+    token: String,
+    /// The card the agent sees.
+    card_id: String,
+    /// `present` (renew the lease) or `removed` (end the session).
+    event: String,
+}
+
+/// `POST /presence`: the card agent reports the login card present, renewing the session's presence lease,
+/// or removed, ending the session (back-channel logout, audited `card-removed`), without any portal page
+/// open (D26). 404 when no live session has this token and card: the agent stops reporting.
+pub async fn presence(State(state): State<PortalState>, Form(form): Form<PresenceForm>) -> Response {
+    if form.event != "present" && form.event != "removed" {
+        return json_error(StatusCode::BAD_REQUEST, "event", "event must be present or removed");
+    }
+    let now = hcpki_ca::time::now_unix();
+    let session = match state.sessions.renew_presence(&form.token, &form.card_id, now).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return json_error(StatusCode::NOT_FOUND, "no_session", "no live session for this token and card"),
+        Err(e) => return unavailable(e),
+    };
+    if form.event == "removed" {
+        match state.sessions.end(&session.id_hash).await {
+            Ok(Some(ended)) => state.after_session_end(&ended, "card-removed").await,
+            Ok(None) => {}
+            Err(e) => return unavailable(e),
+        }
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `GET /static/card-login.js` and `/static/card-watch.js`: the login page's and the home page's scripts.

@@ -19,6 +19,8 @@ pub enum Connection {
         context: FacilityContext,
         /// The certificate's serial.
         serial: String,
+        /// Its notAfter (a session started here ends by then).
+        not_after: i64,
     },
     /// A certificate that must not be used here, with the reason to show.
     Refused(String),
@@ -56,7 +58,7 @@ pub async fn of_connection(store: &dyn Store, tls: Option<&TlsInfo>) -> Result<C
     if record.status != CertStatus::Issued || record.not_after <= hcpki_ca::time::now_unix() {
         return Ok(Connection::Refused(format!("this PC's certificate {serial} is revoked or expired")));
     }
-    Ok(Connection::Facility { context: FacilityContext::from(&facility), serial })
+    Ok(Connection::Facility { context: FacilityContext::from(&facility), serial, not_after: record.not_after })
 }
 
 /// The facility context of a request in a session that logged in at `session_facility`: that facility, as

@@ -141,6 +141,7 @@ pub fn home(
     services: &[&Service],
     csrf: &str,
     card: Option<(&str, &str)>,
+    presence: Option<&str>,
 ) -> Response {
     let level = subject.assurance(facility);
     let at = facility.map(|f| format!(" at {}", esc(&f.name))).unwrap_or_default();
@@ -154,7 +155,11 @@ pub fn home(
         level,
         esc(csrf)
     );
-    let data = card.map(|(agent, id)| [("agent", agent), ("card", id), ("csrf", csrf)]);
+    let data = card.map(|(agent, id)| {
+        let mut data = vec![("agent", agent), ("card", id), ("csrf", csrf)];
+        data.extend(presence.map(|p| ("presence", p)));
+        data
+    });
     let scripts = card.zip(data.as_ref()).map(|((agent, _), data)| Scripts {
         src: "/static/card-watch.js",
         agent,

@@ -34,6 +34,10 @@ pub struct NewSession {
     pub credential: CredentialDetails,
     /// When the credential was checked (Unix seconds): `auth_time`.
     pub auth_time: i64,
+    /// The login certificate's notAfter (card logins): the session ends by then at the latest.
+    pub card_not_after: Option<i64>,
+    /// The facility PC certificate's notAfter, when the connection presented one: likewise.
+    pub facility_not_after: Option<i64>,
 }
 
 /// The credential behind a session.
@@ -70,6 +74,8 @@ pub struct Session {
     pub auth_time: i64,
     /// When the session ends by itself.
     pub expires_at: i64,
+    /// Whether the session lives on a card presence lease (the page hands [`presence_token`] to the agent).
+    pub presence: bool,
 }
 
 /// A session just made: what to send the browser.
@@ -90,12 +96,34 @@ pub struct Sessions {
     store: Arc<dyn Store>,
     secret: Arc<PortalSecret>,
     lifetime_secs: i64,
+    presence_secs: Option<i64>,
 }
 
 impl Sessions {
-    /// Sessions in `store` lasting `lifetime_secs` unless ended.
-    pub fn new(store: Arc<dyn Store>, secret: Arc<PortalSecret>, lifetime_secs: i64) -> Self {
-        Self { store, secret, lifetime_secs }
+    /// Sessions in `store` lasting `lifetime_secs` unless ended, or their facility's own lifetime
+    /// (`hcpki portal lifetime set`). With `presence_secs`, a card session also needs the card agent to
+    /// renew its presence lease that often (D26).
+    pub fn new(
+        store: Arc<dyn Store>,
+        secret: Arc<PortalSecret>,
+        lifetime_secs: i64,
+        presence_secs: Option<i64>,
+    ) -> Self {
+        Self { store, secret, lifetime_secs, presence_secs }
+    }
+
+    /// The card agent reports the session's card present: renew the lease; the session, if it is live.
+    pub async fn renew_presence(&self, token: &str, card_id: &str, now: i64) -> Result<Option<Session>, SessionError> {
+        let Some(secs) = self.presence_secs else { return Ok(None) };
+        self.store.portal_renew_presence(&hash_id(token), card_id, now + secs, now).await?.map(decode).transpose()
+    }
+
+    /// The lifetime of a new session at `facility` (none: the configured default).
+    async fn lifetime(&self, facility: Option<&FacilityContext>) -> Result<i64, SessionError> {
+        match facility {
+            Some(f) => Ok(self.store.portal_session_lifetime(f.id.as_str()).await?.unwrap_or(self.lifetime_secs)),
+            None => Ok(self.lifetime_secs),
+        }
     }
 
     /// Start a session for a login that has just been verified.
@@ -104,6 +132,15 @@ impl Sessions {
         let id = B64.encode(raw.as_slice());
         let id_hash = hash_id(&id);
         let now = hcpki_ca::time::now_unix();
+        let lifetime = self.lifetime(login.facility.as_ref()).await?;
+        let expires_at = deadline(now, lifetime, &[login.card_not_after, login.facility_not_after]);
+        if expires_at <= now {
+            return Err(SessionError::CertificateExpired);
+        }
+        let csrf = self.secret.csrf_token(&id);
+        // Card sessions under a presence lease: the agent's token is derived from the CSRF token (so the page
+        // can hand it over without the database keeping it), only its hash is stored.
+        let presence = self.presence_secs.filter(|_| login.credential.card_id.is_some());
         let data = StoredData {
             name: login.subject.name().to_owned(),
             role: login.subject.role().map(|r| r.code().to_owned()),
@@ -118,13 +155,15 @@ impl Sessions {
             data: serde_json::to_string(&data).map_err(|e| SessionError::Damaged(e.to_string()))?,
             auth_time: login.auth_time,
             created_at: now,
-            expires_at: now + self.lifetime_secs,
+            expires_at,
             ended_at: None,
+            facility_id: login.facility.as_ref().map(|f| f.id.to_string()),
+            end_reason: None,
+            presence_hash: presence.map(|_| hash_id(&presence_token(&csrf))),
+            presence_until: presence.map(|secs| now + secs),
         };
         self.store.portal_create_session(&record).await?;
-        let set_cookie =
-            format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", self.lifetime_secs);
-        let csrf = self.secret.csrf_token(&id);
+        let set_cookie = format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", expires_at - now);
         let session = Session {
             id_hash,
             person_key: login.person_key,
@@ -133,6 +172,7 @@ impl Sessions {
             credential: login.credential,
             auth_time: login.auth_time,
             expires_at: record.expires_at,
+            presence: presence.is_some(),
         };
         Ok(Created { session, set_cookie, csrf })
     }
@@ -159,6 +199,17 @@ impl Sessions {
         let now = hcpki_ca::time::now_unix();
         self.store.portal_end_card_sessions(card_id, now).await?.into_iter().map(decode).collect()
     }
+}
+
+/// The card agent's presence token of the session whose CSRF token is `csrf`.
+pub fn presence_token(csrf: &str) -> String {
+    B64.encode(crate::oidc::jws::sha256(format!("hcpki card presence\0{csrf}").as_bytes()))
+}
+
+/// When a session started at `now` for `lifetime` seconds ends: never after any of the certificates the
+/// login rests on (`limits`: the card's and the facility PC's notAfter, where present) stops being valid.
+pub fn deadline(now: i64, lifetime: i64, limits: &[Option<i64>]) -> i64 {
+    limits.iter().flatten().fold(now.saturating_add(lifetime), |end, limit| end.min(*limit))
 }
 
 /// The `Set-Cookie` value that deletes the session cookie.
@@ -224,6 +275,7 @@ fn decode(record: SessionRecord) -> Result<Session, SessionError> {
         credential: data.details,
         auth_time: record.auth_time,
         expires_at: record.expires_at,
+        presence: record.presence_hash.is_some(),
     })
 }
 
@@ -240,4 +292,22 @@ pub enum SessionError {
     /// A stored session does not decode.
     #[error("stored session data is damaged: {0}")]
     Damaged(String),
+    /// A certificate the login rests on is past its notAfter: log in with a valid card (or renew the PC's
+    /// facility certificate).
+    #[error("a certificate of this login has expired: use a valid card, or renew this PC's certificate")]
+    CertificateExpired,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deadline;
+
+    #[test]
+    fn the_session_ends_with_the_first_certificate_to_expire() {
+        assert_eq!(deadline(1000, 3600, &[None, None]), 4600, "no certificate: the lifetime");
+        assert_eq!(deadline(1000, 3600, &[Some(2000), None]), 2000, "the card expires first");
+        assert_eq!(deadline(1000, 3600, &[Some(9000), Some(1500)]), 1500, "the facility certificate first");
+        assert_eq!(deadline(1000, 3600, &[Some(9000), Some(9999)]), 4600, "both outlive the lifetime");
+        assert_eq!(deadline(1000, 3600, &[Some(900), None]), 900, "an expired card: already over");
+    }
 }

@@ -330,6 +330,7 @@ macro_rules! sql_store {
                     .ok_or_else(|| StoreError::UnknownFacility(id.clone()))?;
                 let updated = Self::set_state(&mut tx, &mut chain, current, transition, reason, actor).await?;
                 Self::apply_to_certificates(&mut tx, &mut chain, id, transition, actor).await?;
+                Self::end_facility_sessions(&mut tx, &mut chain, id, transition, actor).await?;
                 Self::commit(tx, chain).await?;
                 Ok(updated)
             }
@@ -1181,7 +1182,10 @@ macro_rules! sql_store {
                 if !done {
                     return Ok(false);
                 }
-                let event = sso::event("portal.user.disable", username, actor, serde_json::Value::Null);
+                let person = format!("pwd:{username}");
+                let ended = Self::end_sessions_in(&mut tx, sso::END_PERSON_SESSIONS, &person, "account-disabled").await?;
+                let event =
+                    sso::event("portal.user.disable", username, actor, serde_json::json!({ "sessions_ended": ended }));
                 Self::append(&mut tx, &mut chain, &event).await?;
                 Self::commit(tx, chain).await?;
                 Ok(true)
@@ -1210,6 +1214,10 @@ macro_rules! sql_store {
                     .bind(s.created_at)
                     .bind(s.expires_at)
                     .bind(s.ended_at)
+                    .bind(&s.facility_id)
+                    .bind(&s.end_reason)
+                    .bind(&s.presence_hash)
+                    .bind(s.presence_until)
                     .execute(&self.pool)
                     .await
                     .map_err(Self::err)?;
@@ -1446,6 +1454,298 @@ macro_rules! sql_store {
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)
+            }
+
+            // ---- SSO session lifecycle and services in the database (issue #6, D26) ----
+
+            async fn portal_session_lifetime(&self, facility: &str) -> Result<Option<i64>, StoreError> {
+                sqlx::query_scalar::<$db, i64>(sso::SESSION_LIFETIME)
+                    .bind(facility)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn portal_session_lifetimes(&self) -> Result<Vec<(String, i64, String, i64)>, StoreError> {
+                sqlx::query_as::<$db, (String, i64, String, i64)>(sso::SESSION_LIFETIMES)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn portal_set_session_lifetime(
+                &self,
+                facility: &str,
+                secs: Option<i64>,
+                actor: &Actor,
+            ) -> Result<bool, StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let changed = match secs {
+                    Some(secs) => sqlx::query::<$db>(sso::SET_SESSION_LIFETIME)
+                        .bind(facility)
+                        .bind(secs)
+                        .bind(actor.as_str())
+                        .bind(crate::time::now_unix())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::err)?,
+                    None => sqlx::query::<$db>(sso::CLEAR_SESSION_LIFETIME)
+                        .bind(facility)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::err)?,
+                }
+                .rows_affected()
+                    == 1;
+                if !changed {
+                    return Ok(false);
+                }
+                let detail = serde_json::json!({ "session_secs": secs });
+                Self::append(&mut tx, &mut chain, &sso::event("portal.session_lifetime", facility, actor, detail))
+                    .await?;
+                Self::commit(tx, chain).await?;
+                Ok(true)
+            }
+
+            async fn portal_claim_ended_sessions(
+                &self,
+                now: i64,
+                limit: i64,
+            ) -> Result<Vec<SessionRecord>, StoreError> {
+                let _writer = self.writer().await;
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::CLAIM_ENDED_SESSIONS)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(sso::session)
+                    .collect())
+            }
+
+            async fn portal_renew_presence(
+                &self,
+                presence_hash: &str,
+                card_id: &str,
+                until: i64,
+                now: i64,
+            ) -> Result<Option<SessionRecord>, StoreError> {
+                let _writer = self.writer().await;
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::RENEW_PRESENCE)
+                    .bind(until)
+                    .bind(presence_hash)
+                    .bind(card_id)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(sso::session))
+            }
+
+            async fn portal_end_lapsed_sessions(&self, now: i64) -> Result<usize, StoreError> {
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                let ended = sqlx::query_as::<$db, sso::SessionRow>(sso::END_LAPSED_SESSIONS)
+                    .bind(now)
+                    .bind("presence-lapsed")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                Self::revoke_grants_of(&mut tx, &ended).await?;
+                tx.commit().await.map_err(Self::err)?;
+                Ok(ended.len())
+            }
+
+            async fn oidc_session_grants(&self, session_hash: &str) -> Result<Vec<GrantRecord>, StoreError> {
+                Ok(sqlx::query_as::<$db, sso::GrantRow>(sso::SESSION_GRANTS)
+                    .bind(session_hash)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(sso::grant)
+                    .collect())
+            }
+
+            async fn portal_sweep(&self, now: i64, grace: i64, batch: i64) -> Result<SweepCounts, StoreError> {
+                let _writer = self.writer().await;
+                let run = |sql: &'static str, deadline: i64| async move {
+                    sqlx::query::<$db>(sql)
+                        .bind(deadline)
+                        .bind(batch)
+                        .execute(&self.pool)
+                        .await
+                        .map(|r| r.rows_affected())
+                        .map_err(Self::err)
+                };
+                Ok(SweepCounts {
+                    sessions: run(sso::SWEEP_SESSIONS, now - grace).await?,
+                    grants: run(sso::SWEEP_GRANTS, now - grace).await?,
+                    once: run(sso::SWEEP_ONCE_BATCH, now).await?,
+                    challenges: run(sso::SWEEP_CHALLENGES, now).await?,
+                })
+            }
+
+            async fn portal_services(&self) -> Result<(Vec<ServiceRecord>, i64, bool), StoreError> {
+                // One transaction: the generation belongs to the rows read with it.
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                let rows = sqlx::query_as::<$db, sso::ServiceRow>(sso::LIST_SERVICES)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                let (generation, seeded) = sqlx::query_as::<$db, (i64, i64)>(sso::SERVICES_HEAD)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                tx.commit().await.map_err(Self::err)?;
+                Ok((rows.into_iter().map(sso::service).collect(), generation, seeded > 0))
+            }
+
+            async fn portal_services_generation(&self) -> Result<i64, StoreError> {
+                sqlx::query_as::<$db, (i64, i64)>(sso::SERVICES_HEAD)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map(|(generation, _)| generation)
+                    .map_err(Self::err)
+            }
+
+            async fn portal_put_services(
+                &self,
+                services: &[ServiceRecord],
+                replace: bool,
+                seed: bool,
+                actor: &Actor,
+            ) -> Result<bool, StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                if seed {
+                    let (_, seeded) = sqlx::query_as::<$db, (i64, i64)>(sso::SERVICES_HEAD)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(Self::err)?;
+                    if seeded > 0 {
+                        return Ok(false);
+                    }
+                }
+                let now = crate::time::now_unix();
+                for service in services {
+                    let exists = sqlx::query_scalar::<$db, i64>(sso::SERVICE_EXISTS)
+                        .bind(&service.id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(Self::err)?
+                        > 0;
+                    if exists && !replace {
+                        return Err(StoreError::ServiceExists(service.id.clone()));
+                    }
+                    let position = sqlx::query_scalar::<$db, i64>(sso::NEXT_SERVICE_POSITION)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(Self::err)?;
+                    sqlx::query::<$db>(sso::UPSERT_SERVICE)
+                        .bind(&service.id)
+                        .bind(position)
+                        .bind(&service.definition)
+                        .bind(actor.as_str())
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::err)?;
+                    let verb = match (seed, exists) {
+                        (true, _) => "portal.service.import",
+                        (false, true) => "portal.service.replace",
+                        (false, false) => "portal.service.add",
+                    };
+                    let detail = serde_json::json!({ "definition": service.definition });
+                    Self::append(&mut tx, &mut chain, &sso::event(verb, &service.id, actor, detail)).await?;
+                }
+                sqlx::query::<$db>(sso::BUMP_SERVICES)
+                    .bind(i64::from(seed))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                Self::commit(tx, chain).await?;
+                Ok(true)
+            }
+
+            async fn portal_remove_service(&self, id: &str, actor: &Actor) -> Result<bool, StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let gone = sqlx::query::<$db>(sso::DELETE_SERVICE)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1;
+                if !gone {
+                    return Ok(false);
+                }
+                sqlx::query::<$db>(sso::BUMP_SERVICES).bind(0_i64).execute(&mut *tx).await.map_err(Self::err)?;
+                let event = sso::event("portal.service.remove", id, actor, serde_json::Value::Null);
+                Self::append(&mut tx, &mut chain, &event).await?;
+                Self::commit(tx, chain).await?;
+                Ok(true)
+            }
+        }
+
+        impl $store {
+            /// End the live sessions `sql` selects by `key` inside a transaction, for `reason`, and revoke
+            /// their grants; how many ended. Their back-channel logout is left to a server replica
+            /// (`notified_at` stays NULL).
+            async fn end_sessions_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                sql: &'static str,
+                key: &str,
+                reason: &str,
+            ) -> Result<usize, StoreError> {
+                let ended = sqlx::query_as::<$db, sso::SessionRow>(sql)
+                    .bind(crate::time::now_unix())
+                    .bind(reason)
+                    .bind(key)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(Self::err)?;
+                Self::revoke_grants_of(tx, &ended).await?;
+                Ok(ended.len())
+            }
+
+            /// Revoke the grants of sessions just ended inside a transaction.
+            async fn revoke_grants_of(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                ended: &[sso::SessionRow],
+            ) -> Result<(), StoreError> {
+                for s in ended {
+                    sqlx::query::<$db>(sso::REVOKE_SESSION_GRANTS)
+                        .bind(&s.0)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(Self::err)?;
+                }
+                Ok(())
+            }
+
+            /// A suspended or retired facility's SSO sessions end with it, audited as `portal.sessions.end`.
+            async fn end_facility_sessions(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                chain: &mut Chain,
+                id: &FacilityId,
+                transition: Transition,
+                actor: &Actor,
+            ) -> Result<(), StoreError> {
+                let reason = match transition {
+                    Transition::Suspend => "facility-suspended",
+                    Transition::Retire => "facility-retired",
+                    _ => return Ok(()),
+                };
+                let ended = Self::end_sessions_in(tx, sso::END_FACILITY_SESSIONS, id.as_str(), reason).await?;
+                if ended > 0 {
+                    let detail = serde_json::json!({ "reason": reason, "sessions_ended": ended });
+                    Self::append(tx, chain, &sso::event("portal.sessions.end", id.as_str(), actor, detail)).await?;
+                }
+                Ok(())
             }
         }
 

@@ -1,7 +1,7 @@
 //! SQL and row conversions of the SSO portal and OpenID Connect tables (migration 0008, D24).
 
 use crate::audit::{AuditEvent, Outcome};
-use crate::store::{Actor, GrantRecord, OidcClientRecord, PortalUser, SessionRecord};
+use crate::store::{Actor, GrantRecord, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord};
 use serde_json::json;
 
 macro_rules! user_columns {
@@ -12,7 +12,8 @@ macro_rules! user_columns {
 }
 macro_rules! session_columns {
     () => {
-        "id_hash, person_key, card_id, data, auth_time, created_at, expires_at, ended_at"
+        "id_hash, person_key, card_id, data, auth_time, created_at, expires_at, ended_at, facility_id, end_reason, \
+         presence_hash, presence_until"
     };
 }
 macro_rules! client_columns {
@@ -35,19 +36,23 @@ pub(super) const DISABLE_USER: &str =
 pub(super) const USE_TOTP_STEP: &str =
     "UPDATE portal_users SET last_totp_step = $1 WHERE username = $2 AND last_totp_step < $1";
 
-pub(super) const INSERT_SESSION: &str =
-    concat!("INSERT INTO portal_sessions (", session_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+pub(super) const INSERT_SESSION: &str = concat!(
+    "INSERT INTO portal_sessions (",
+    session_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+);
 pub(super) const LIVE_SESSION: &str = concat!(
     "SELECT ",
     session_columns!(),
-    " FROM portal_sessions WHERE id_hash = $1 AND ended_at IS NULL AND expires_at > $2"
+    " FROM portal_sessions WHERE id_hash = $1 AND ended_at IS NULL AND expires_at > $2 \
+     AND (presence_until IS NULL OR presence_until > $2)"
 );
 pub(super) const END_SESSION: &str = concat!(
-    "UPDATE portal_sessions SET ended_at = $1 WHERE id_hash = $2 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    "UPDATE portal_sessions SET ended_at = $1, notified_at = $1 WHERE id_hash = $2 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
     session_columns!()
 );
 pub(super) const END_CARD_SESSIONS: &str = concat!(
-    "UPDATE portal_sessions SET ended_at = $1 WHERE card_id = $2 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    "UPDATE portal_sessions SET ended_at = $1, notified_at = $1 WHERE card_id = $2 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
     session_columns!()
 );
 
@@ -92,7 +97,20 @@ pub(super) const TAKE_ONCE: &str =
 /// `user_columns!`.
 pub(super) type UserRow = (String, String, Option<String>, String, String, i64, String, i64, Option<i64>);
 /// `session_columns!`.
-pub(super) type SessionRow = (String, String, Option<String>, String, i64, i64, i64, Option<i64>);
+pub(super) type SessionRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
 /// `client_columns!`.
 pub(super) type ClientRow = (String, String, String, i64);
 /// `grant_columns!`.
@@ -122,6 +140,10 @@ pub(super) fn session(r: SessionRow) -> SessionRecord {
         created_at: r.5,
         expires_at: r.6,
         ended_at: r.7,
+        facility_id: r.8,
+        end_reason: r.9,
+        presence_hash: r.10,
+        presence_until: r.11,
     }
 }
 
@@ -141,6 +163,79 @@ pub(super) fn grant(r: GrantRow) -> GrantRecord {
         created_at: r.7,
         expires_at: r.8,
     }
+}
+
+// ---- Session lifecycle and services in the database (migration 0009, D26) ----
+
+/// Sessions another process ends (account disabled, facility suspended or retired): `notified_at` stays
+/// NULL until a server replica sends their back-channel logout. `$1` now, `$2` reason, `$3` the key.
+pub(super) const END_PERSON_SESSIONS: &str = concat!(
+    "UPDATE portal_sessions SET ended_at = $1, end_reason = $2 ",
+    "WHERE person_key = $3 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    session_columns!()
+);
+pub(super) const END_FACILITY_SESSIONS: &str = concat!(
+    "UPDATE portal_sessions SET ended_at = $1, end_reason = $2 ",
+    "WHERE facility_id = $3 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    session_columns!()
+);
+/// The outer `notified_at IS NULL` is re-checked on a row another replica updated meanwhile (PostgreSQL
+/// READ COMMITTED re-evaluates the target's conditions), so each session is claimed once.
+pub(super) const CLAIM_ENDED_SESSIONS: &str = concat!(
+    "UPDATE portal_sessions SET notified_at = $1 WHERE notified_at IS NULL AND ended_at IS NOT NULL AND id_hash IN ",
+    "(SELECT id_hash FROM portal_sessions WHERE notified_at IS NULL AND ended_at IS NOT NULL LIMIT $2) RETURNING ",
+    session_columns!()
+);
+/// Card presence: renew the lease of the live session with this token and card (`$1` until, `$2` token hash,
+/// `$3` card, `$4` now); end the sessions whose lease lapsed (`$1` now, `$2` reason; notified later).
+pub(super) const RENEW_PRESENCE: &str = concat!(
+    "UPDATE portal_sessions SET presence_until = $1 WHERE presence_hash = $2 AND card_id = $3 ",
+    "AND ended_at IS NULL AND expires_at > $4 AND presence_until > $4 RETURNING ",
+    session_columns!()
+);
+pub(super) const END_LAPSED_SESSIONS: &str = concat!(
+    "UPDATE portal_sessions SET ended_at = $1, end_reason = $2 WHERE presence_until <= $1 ",
+    "AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    session_columns!()
+);
+pub(super) const SESSION_GRANTS: &str =
+    concat!("SELECT ", grant_columns!(), " FROM oidc_grants WHERE session_hash = $1 ORDER BY created_at, id");
+
+pub(super) const SESSION_LIFETIME: &str = "SELECT session_secs FROM portal_facility_sessions WHERE facility_id = $1";
+pub(super) const SESSION_LIFETIMES: &str =
+    "SELECT facility_id, session_secs, set_by, set_at FROM portal_facility_sessions ORDER BY facility_id";
+pub(super) const SET_SESSION_LIFETIME: &str = "INSERT INTO portal_facility_sessions (facility_id, session_secs, \
+     set_by, set_at) VALUES ($1, $2, $3, $4) ON CONFLICT (facility_id) DO UPDATE SET session_secs = $2, \
+     set_by = $3, set_at = $4";
+pub(super) const CLEAR_SESSION_LIFETIME: &str = "DELETE FROM portal_facility_sessions WHERE facility_id = $1";
+
+/// Sweeps: `$1` the deadline (now, or now - grace), `$2` the batch size.
+pub(super) const SWEEP_SESSIONS: &str = "DELETE FROM portal_sessions WHERE id_hash IN (SELECT id_hash FROM \
+     portal_sessions WHERE expires_at <= $1 OR (ended_at <= $1 AND notified_at IS NOT NULL) LIMIT $2)";
+pub(super) const SWEEP_GRANTS: &str =
+    "DELETE FROM oidc_grants WHERE id IN (SELECT id FROM oidc_grants WHERE expires_at <= $1 LIMIT $2)";
+pub(super) const SWEEP_ONCE_BATCH: &str = "DELETE FROM oidc_once WHERE (kind, key) IN (SELECT kind, key FROM \
+     oidc_once WHERE expires_at <= $1 LIMIT $2)";
+pub(super) const SWEEP_CHALLENGES: &str = "DELETE FROM login_challenges WHERE challenge IN (SELECT challenge FROM \
+     login_challenges WHERE expires_at <= $1 LIMIT $2)";
+
+pub(super) const LIST_SERVICES: &str =
+    "SELECT id, position, definition, updated_by, updated_at FROM portal_services ORDER BY position, id";
+pub(super) const SERVICES_HEAD: &str = "SELECT generation, seeded FROM portal_services_head WHERE id = 1";
+pub(super) const BUMP_SERVICES: &str =
+    "UPDATE portal_services_head SET generation = generation + 1, seeded = seeded + $1 WHERE id = 1";
+pub(super) const SERVICE_EXISTS: &str = "SELECT COUNT(*) FROM portal_services WHERE id = $1";
+pub(super) const NEXT_SERVICE_POSITION: &str = "SELECT COALESCE(MAX(position), 0) + 1 FROM portal_services";
+pub(super) const UPSERT_SERVICE: &str = "INSERT INTO portal_services (id, position, definition, updated_by, \
+     updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET definition = $3, updated_by = $4, \
+     updated_at = $5";
+pub(super) const DELETE_SERVICE: &str = "DELETE FROM portal_services WHERE id = $1";
+
+/// `service_columns` of [`LIST_SERVICES`].
+pub(super) type ServiceRow = (String, i64, String, String, i64);
+
+pub(super) fn service(r: ServiceRow) -> ServiceRecord {
+    ServiceRecord { id: r.0, position: r.1, definition: r.2, updated_by: r.3, updated_at: r.4 }
 }
 
 /// `portal.user.<verb>` / `oidc.client.<verb>`, with no secret in the detail.

@@ -81,6 +81,9 @@ on_every_backend!(
     acme_state_is_shared_between_handles,
     operators_are_added_changed_and_disabled_for_good,
     login_challenges_are_taken_once_on_any_replica,
+    sso_sessions_end_with_their_account_or_facility_and_are_swept,
+    services_are_kept_with_a_change_generation,
+    card_presence_leases_are_renewed_and_lapse,
 );
 
 // ---- helpers ----
@@ -662,4 +665,204 @@ async fn login_challenges_are_taken_once_on_any_replica(db: TestDb) {
     assert_eq!(s.take_login_challenge("stale").await.unwrap(), None);
     assert_eq!(s.take_login_challenge("never").await.unwrap(), None);
     assert!(verified_log(&*s).await.is_empty(), "challenges are not audited; the login is");
+}
+
+// ---- SSO session lifecycle and services in the database (issue #6, D26) ----
+
+fn sso_session(id: &str, person: &str, facility: Option<&FacilityId>, expires_at: i64) -> store::SessionRecord {
+    store::SessionRecord {
+        id_hash: id.into(),
+        person_key: person.into(),
+        card_id: None,
+        data: "{}".into(),
+        auth_time: expires_at - 3600,
+        created_at: expires_at - 3600,
+        expires_at,
+        ended_at: None,
+        facility_id: facility.map(|f| f.to_string()),
+        end_reason: None,
+        presence_hash: None,
+        presence_until: None,
+    }
+}
+
+fn sso_grant(id: &str, session: &str, expires_at: i64) -> store::GrantRecord {
+    store::GrantRecord {
+        id: id.into(),
+        client_id: "rp".into(),
+        session_hash: session.into(),
+        data: "{}".into(),
+        code_hash: None,
+        refresh_hash: Some("r".into()),
+        state: "active".into(),
+        created_at: expires_at - 3600,
+        expires_at,
+    }
+}
+
+/// Disabling an account ends its sessions and revokes their grants in one transaction; suspending a facility
+/// ends the sessions started there; a replica claims each ended session's back-channel logout once; a session
+/// is not live at its deadline (e.g. the card's notAfter); the sweep deletes what is spent, in bounded
+/// batches, and only notified sessions.
+async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestDb) {
+    let (s, other) = (db.store.clone(), db.another_handle().await);
+    let now = crate::time::now_unix();
+    let facility = registered(&*s, "Clinic S", None).await;
+    s.transition_facility(&facility, Transition::Approve, None, &admin()).await.unwrap();
+    let user = store::PortalUser {
+        username: "bob".into(),
+        display_name: "Bob".into(),
+        hc_role: None,
+        password_hash: "x".into(),
+        totp_secret: "y".into(),
+        last_totp_step: 0,
+        created_by: "cli:tester".into(),
+        created_at: now,
+        disabled_at: None,
+    };
+    s.portal_add_user(&user, &admin()).await.unwrap();
+    let until = now + 3600;
+    s.portal_create_session(&sso_session("bob1", "pwd:bob", None, until)).await.unwrap();
+    s.portal_create_session(&sso_session("card1", "hpki:x", Some(&facility), until)).await.unwrap();
+    s.portal_create_session(&sso_session("carol", "pwd:carol", None, until)).await.unwrap();
+    s.oidc_create_grant(&sso_grant("g1", "bob1", until)).await.unwrap();
+
+    // The deadline is exclusive: a session capped at a certificate's notAfter is refused from then on.
+    assert!(s.portal_session("bob1", until - 1).await.unwrap().is_some());
+    assert!(s.portal_session("bob1", until).await.unwrap().is_none(), "alive at its deadline");
+
+    assert!(s.portal_disable_user("bob", &admin()).await.unwrap());
+    assert!(s.portal_session("bob1", now).await.unwrap().is_none(), "a disabled account's session is live");
+    assert!(s.portal_session("carol", now).await.unwrap().is_some(), "another account's session ended");
+    assert_eq!(s.oidc_grant("g1").await.unwrap().unwrap().state, "revoked");
+    s.transition_facility(&facility, Transition::Suspend, Some("audit"), &admin()).await.unwrap();
+    assert!(s.portal_session("card1", now).await.unwrap().is_none(), "the suspended facility's session is live");
+
+    let claimed = other.portal_claim_ended_sessions(now, 1).await.unwrap();
+    assert_eq!(claimed.len(), 1, "at most the limit");
+    let mut claimed: Vec<_> =
+        claimed.into_iter().chain(s.portal_claim_ended_sessions(now, 10).await.unwrap()).collect();
+    claimed.sort_by(|a, b| a.id_hash.cmp(&b.id_hash));
+    let reasons: Vec<_> = claimed.iter().map(|c| (c.id_hash.as_str(), c.end_reason.as_deref())).collect();
+    assert_eq!(reasons, [("bob1", Some("account-disabled")), ("card1", Some("facility-suspended"))]);
+    assert!(other.portal_claim_ended_sessions(now, 10).await.unwrap().is_empty(), "claimed twice");
+    assert_eq!(s.oidc_session_grants("bob1").await.unwrap().len(), 1, "revoked grants are still listed");
+
+    // A logout ended in-process is notified by that process: it is never claimed.
+    assert!(s.portal_end_session("carol", now).await.unwrap().is_some());
+    assert!(s.portal_claim_ended_sessions(now, 10).await.unwrap().is_empty());
+
+    // Spent single-use rows and challenges, and a batch of one.
+    s.oidc_once_put("par", "k1", "v", now + 10, now).await.unwrap();
+    s.oidc_once_put("par", "k2", "v", now + 10, now).await.unwrap();
+    let challenge = store::LoginChallengeRecord {
+        challenge: "c".into(),
+        binding: "b".into(),
+        origin: "https://portal.example".into(),
+        issued_at: now,
+        expires_at: now + 10,
+    };
+    s.put_login_challenge(&challenge, now).await.unwrap();
+    let first = s.portal_sweep(now + 20, 0, 1).await.unwrap();
+    assert_eq!((first.once, first.challenges), (1, 1), "{first:?}");
+    assert!(first.sessions <= 1 && first.grants <= 1, "a batch of one deleted more: {first:?}");
+    let rest = other.portal_sweep(now + 20, 0, 100).await.unwrap();
+    assert_eq!(first.sessions + rest.sessions, 3, "the three ended sessions: {first:?} {rest:?}");
+    assert_eq!(first.once + rest.once, 2);
+    assert_eq!(first.grants + rest.grants, 0, "a grant before its deadline");
+    assert_eq!(s.portal_sweep(until, 0, 100).await.unwrap().grants, 1, "the grant at its deadline");
+    assert_eq!(s.portal_sweep(until + 10_000, 0, 100).await.unwrap().total(), 0, "nothing left");
+    assert!(s.portal_claim_ended_sessions(now, 10).await.unwrap().is_empty());
+
+    // An unclaimed ended session waits for its logout: the sweep keeps it until it is claimed.
+    s.portal_create_session(&sso_session("dave1", "pwd:dave", Some(&facility), until)).await.unwrap();
+    s.transition_facility(&facility, Transition::Resume, None, &admin()).await.unwrap();
+    s.portal_create_session(&sso_session("erin1", "pwd:erin", Some(&facility), until)).await.unwrap();
+    s.transition_facility(&facility, Transition::Retire, None, &admin()).await.unwrap();
+    assert_eq!(s.portal_sweep(now + 20, 0, 100).await.unwrap().sessions, 0, "an unnotified session swept");
+    assert_eq!(s.portal_claim_ended_sessions(now, 10).await.unwrap().len(), 2);
+    assert_eq!(s.portal_sweep(now + 20, 0, 100).await.unwrap().sessions, 2);
+
+    let log = verified_log(&*s).await;
+    let disable = log.iter().find(|e| e.action == "portal.user.disable").unwrap();
+    assert!(disable.detail.contains("\"sessions_ended\":1"), "{}", disable.detail);
+    let ends: Vec<_> = log.iter().filter(|e| e.action == "portal.sessions.end").map(|e| e.detail.clone()).collect();
+    assert_eq!(ends.len(), 2, "{ends:?}");
+    assert!(ends[0].contains("facility-suspended") && ends[1].contains("facility-retired"), "{ends:?}");
+}
+
+/// Services: seeded once, added (an existing id refused without replace), replaced, removed; every change
+/// moves the generation replicas poll and is audited.
+async fn services_are_kept_with_a_change_generation(db: TestDb) {
+    let (s, other) = (db.store.clone(), db.another_handle().await);
+    let record = |id: &str, definition: &str| store::ServiceRecord {
+        id: id.into(),
+        position: 0,
+        definition: definition.into(),
+        updated_by: String::new(),
+        updated_at: 0,
+    };
+    assert_eq!(s.portal_services().await.unwrap(), (vec![], 0, false));
+    let seed = [record("wiki", "id = \"wiki\""), record("emr", "id = \"emr\"")];
+    assert!(s.portal_put_services(&seed, false, true, &Actor::system()).await.unwrap());
+    assert!(!other.portal_put_services(&seed, false, true, &Actor::system()).await.unwrap(), "seeded twice");
+    let (rows, generation, seeded) = other.portal_services().await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["wiki", "emr"], "the file's order");
+    assert!(seeded && generation == 1, "{generation} {seeded}");
+    match s.portal_put_services(&[record("wiki", "x")], false, false, &admin()).await {
+        Err(StoreError::ServiceExists(id)) => assert_eq!(id, "wiki"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.portal_services_generation().await.unwrap(), 1, "a refused change moved the generation");
+    s.portal_put_services(&[record("wiki", "id = \"wiki\" # v2")], true, false, &admin()).await.unwrap();
+    s.portal_put_services(&[record("lab", "id = \"lab\"")], false, false, &admin()).await.unwrap();
+    assert!(s.portal_remove_service("emr", &admin()).await.unwrap());
+    assert!(!s.portal_remove_service("emr", &admin()).await.unwrap());
+    let (rows, generation, _) = other.portal_services().await.unwrap();
+    let ids: Vec<_> = rows.iter().map(|r| (r.id.as_str(), r.definition.as_str())).collect();
+    assert_eq!(ids, [("wiki", "id = \"wiki\" # v2"), ("lab", "id = \"lab\"")]);
+    assert_eq!(generation, 4);
+    let actions: Vec<_> =
+        verified_log(&*s).await.into_iter().map(|e| e.action).filter(|a| a.starts_with("portal.service")).collect();
+    assert_eq!(
+        actions,
+        [
+            "portal.service.import",
+            "portal.service.import",
+            "portal.service.replace",
+            "portal.service.add",
+            "portal.service.remove"
+        ]
+    );
+}
+
+/// A card session on a presence lease: refused once the lease is past (on any replica, before anything ends
+/// it), renewed only with its token and card while live, ended with its grants revoked when it lapsed, then
+/// claimed for back-channel logout with reason `presence-lapsed`.
+async fn card_presence_leases_are_renewed_and_lapse(db: TestDb) {
+    let (s, other) = (db.store.clone(), db.another_handle().await);
+    let now = crate::time::now_unix();
+    let lease = |id: &str, until: i64| store::SessionRecord {
+        card_id: Some("card-1".into()),
+        presence_hash: Some(format!("token-of-{id}")),
+        presence_until: Some(until),
+        ..sso_session(id, "hpki:x", None, now + 3600)
+    };
+    s.portal_create_session(&lease("a", now + 60)).await.unwrap();
+    s.portal_create_session(&lease("b", now + 60)).await.unwrap();
+    s.oidc_create_grant(&sso_grant("ga", "a", now + 3600)).await.unwrap();
+    assert!(other.portal_session("a", now + 59).await.unwrap().is_some());
+    assert!(other.portal_session("a", now + 60).await.unwrap().is_none(), "live past its presence lease");
+    assert!(s.portal_renew_presence("token-of-a", "card-2", now + 600, now).await.unwrap().is_none(), "other card");
+    assert!(s.portal_renew_presence("token-of-x", "card-1", now + 600, now).await.unwrap().is_none(), "bad token");
+    let renewed = other.portal_renew_presence("token-of-a", "card-1", now + 600, now).await.unwrap().unwrap();
+    assert_eq!((renewed.id_hash.as_str(), renewed.presence_until), ("a", Some(now + 600)));
+    assert!(s.portal_renew_presence("token-of-b", "card-1", now + 600, now + 60).await.unwrap().is_none(), "lapsed");
+    assert_eq!(s.portal_end_lapsed_sessions(now + 100).await.unwrap(), 1, "only b lapsed");
+    assert!(s.portal_session("a", now + 100).await.unwrap().is_some());
+    let claimed = other.portal_claim_ended_sessions(now + 100, 10).await.unwrap();
+    let reasons: Vec<_> = claimed.iter().map(|c| (c.id_hash.as_str(), c.end_reason.as_deref())).collect();
+    assert_eq!(reasons, [("b", Some("presence-lapsed"))]);
+    assert_eq!(s.portal_end_lapsed_sessions(now + 700).await.unwrap(), 1, "a, once its renewed lease passed");
+    assert_eq!(s.oidc_grant("ga").await.unwrap().unwrap().state, "revoked");
 }

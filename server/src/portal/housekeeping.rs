@@ -1,0 +1,73 @@
+//! Housekeeping of the portal's tables (D26), run by every `hcpki serve` replica in the background and by
+//! `hcpki portal sweep`: back-channel logout for sessions other processes ended, then deletion, in bounded
+//! batches, of rows nothing needs any more (ended or expired sessions, grants past their deadline, spent
+//! single-use values and card-login challenges). Replicas sharing one PostgreSQL database may run it at the
+//! same time: a session's logout is claimed by one replica, and deleting a row twice deletes it once.
+
+use super::PortalState;
+use crate::http::metrics::Metrics;
+use hcpki_ca::store::{Store, StoreError, SweepCounts};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Sessions and grants stay this long past their end: an access token (at most 3600 s, `[portal]
+/// access_token_secs`) can outlive its grant's deadline, and introspection looks the grant up.
+pub const GRACE_SECS: i64 = 3600;
+/// Rows per table per statement: short transactions that never hold the write lock for long.
+pub const BATCH: i64 = 500;
+/// Batches per round at most; whatever is left waits for the next round.
+const MAX_BATCHES: usize = 20;
+
+/// Delete what nothing needs at `now`, batch after batch until a batch comes back short (or
+/// [`MAX_BATCHES`]).
+pub async fn sweep(store: &dyn Store, now: i64) -> Result<SweepCounts, StoreError> {
+    let mut total = SweepCounts::default();
+    for _ in 0..MAX_BATCHES {
+        let c = store.portal_sweep(now, GRACE_SECS, BATCH).await?;
+        total.sessions += c.sessions;
+        total.grants += c.grants;
+        total.once += c.once;
+        total.challenges += c.challenges;
+        if c.by_table().iter().all(|(_, n)| *n < BATCH.unsigned_abs()) {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// Run a round every `every`: notify, then sweep; rows swept are counted in `metrics`.
+pub fn spawn(state: PortalState, metrics: Arc<Metrics>, every: Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let now = hcpki_ca::time::now_unix();
+            match state.store.portal_end_lapsed_sessions(now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "card sessions ended: presence lease lapsed"),
+                Err(e) => tracing::warn!(error = %e, "lapsed card sessions not ended; retrying next round"),
+            }
+            match state.notify_ended_sessions(now, BATCH).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "back-channel logout sent for sessions ended elsewhere"),
+                Err(e) => tracing::warn!(error = %e, "ended sessions not notified; retrying next round"),
+            }
+            match sweep(state.store.as_ref(), now).await {
+                Ok(c) => {
+                    metrics.count_swept(&c);
+                    if c.total() > 0 {
+                        tracing::info!(
+                            sessions = c.sessions,
+                            grants = c.grants,
+                            once = c.once,
+                            challenges = c.challenges,
+                            "portal tables swept"
+                        );
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "portal tables not swept; retrying next round"),
+            }
+        }
+    });
+}
