@@ -78,13 +78,13 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     };
     let https_handle: Handle<SocketAddr> = Handle::new();
     let http_handle: Handle<SocketAddr> = Handle::new();
+    let (portal_line, portal_servers, portal_handles) = serve_portal(portal, &state)?;
     let https = axum_server::tls_rustls::from_tcp_rustls(https_listener, RustlsConfig::from_config(Arc::new(tls)))?
         .handle(https_handle.clone())
         .serve(routes::https(state.clone()).into_make_service());
     let http = axum_server::from_tcp(http_listener)?
         .handle(http_handle.clone())
         .serve(routes::http(state).into_make_service());
-    let (portal_line, portal_servers, portal_handles) = serve_portal(portal)?;
 
     // Handlers go in before the "listening" line: a SIGTERM right after it must stop us gracefully, not kill us.
     let signals = Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?;
@@ -112,17 +112,21 @@ type Serving = std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Resul
 /// their shutdown handles.
 fn serve_portal(
     prepared: Option<crate::portal::listener::Prepared>,
+    app: &AppState,
 ) -> Result<(String, Vec<Serving>, Vec<Handle<SocketAddr>>)> {
     let Some(p) = prepared else { return Ok((String::new(), Vec::new(), Vec::new())) };
     let mut line = format!(" and portal {}", p.state.oidc.issuer);
     let mut servers: Vec<Serving> = Vec::new();
     let mut handles = Vec::new();
-    let mut listeners = vec![(p.portal.0, p.portal.1, crate::portal::routes(p.state.clone()))];
+    let mut listeners = vec![(p.portal.0, p.portal.1, crate::portal::routes(p.state.clone()), "portal")];
     if let Some((l, config)) = p.mtls {
         line.push_str(&format!(" and mtls https://{}", l.local_addr()?));
-        listeners.push((l, config, crate::portal::mtls_routes(p.state.clone())));
+        listeners.push((l, config, crate::portal::mtls_routes(p.state.clone()), "portal-mtls"));
     }
-    for (listener, config, router) in listeners {
+    for (listener, config, router, name) in listeners {
+        // Counted and logged like the main listeners: per-route latency is how a slow login shows.
+        let tracker = crate::http::metrics::Tracker::new(app, name);
+        let router = router.layer(axum::middleware::from_fn_with_state(tracker, crate::http::metrics::track));
         let handle: Handle<SocketAddr> = Handle::new();
         let server = axum_server::tls_rustls::from_tcp_rustls(listener, RustlsConfig::from_config(Arc::new(config)))?
             .handle(handle.clone())

@@ -219,7 +219,7 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    /// A tracker for the listener named `listener` (`https` or `http`).
+    /// A tracker for the listener named `listener` (`https`, `http`, `portal`, `portal-mtls`).
     pub fn new(state: &AppState, listener: &'static str) -> Self {
         Self { metrics: state.metrics.clone(), listener }
     }
