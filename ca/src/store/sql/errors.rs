@@ -8,6 +8,8 @@ const SQLITE_BUSY: i64 = 5;
 const SQLITE_LOCKED: i64 = 6;
 const SQLITE_READONLY: i64 = 8;
 const SQLITE_FULL: i64 = 13;
+const SQLITE_IOERR: i64 = 10;
+const SQLITE_CANTOPEN: i64 = 14;
 
 /// The generic mapping: connection-level and resource trouble is
 /// [`StoreError::Unavailable`] (the caller may retry), everything else
@@ -15,7 +17,9 @@ const SQLITE_FULL: i64 = 13;
 /// caller (duplicate serial, 医療機関コード, CA) are recognised by the methods
 /// themselves before this is called.
 pub(super) fn map(backend: Backend, e: sqlx::Error) -> StoreError {
-    if is_unavailable(backend, &e) {
+    if let Some(what_to_do) = storage_trouble(backend, &e) {
+        StoreError::Unavailable(format!("{e}: {what_to_do}"))
+    } else if is_unavailable(backend, &e) {
         StoreError::Unavailable(e.to_string())
     } else {
         StoreError::Database(e.to_string())
@@ -27,8 +31,12 @@ pub(super) fn migrate(e: sqlx::migrate::MigrateError) -> StoreError {
     StoreError::Migrate(e.to_string())
 }
 
-/// A failure to open or connect.
+/// A failure to open or connect. A full, failing or read-only disk keeps its own advice: "check the URL" would
+/// send the operator the wrong way.
 pub(super) fn connect(backend: Backend, e: sqlx::Error) -> StoreError {
+    if storage_trouble(backend, &e).is_some() {
+        return map(backend, e);
+    }
     match map(backend, e) {
         StoreError::Unavailable(m) | StoreError::Database(m) => StoreError::Connect(m),
         other => other,
@@ -43,6 +51,31 @@ pub(super) fn is_unique_violation(e: &sqlx::Error) -> bool {
 /// A FOREIGN KEY violation.
 pub(super) fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.kind() == ErrorKind::ForeignKeyViolation)
+}
+
+/// What the operator must do when the database's storage, not the request, is the problem.
+fn storage_trouble(backend: Backend, e: &sqlx::Error) -> Option<&'static str> {
+    let sqlx::Error::Database(d) = e else { return None };
+    let code = d.code()?;
+    const FULL: &str = "the disk holding the database is full or failing: free space (or check the disk), then retry";
+    const READ_ONLY: &str =
+        "the database is read-only (file permissions, a read-only mount, mode=ro, or a standby): make it writable";
+    match backend {
+        Backend::Sqlite => match code.parse::<i64>().ok()? & 0xff {
+            SQLITE_FULL | SQLITE_IOERR => Some(FULL),
+            SQLITE_READONLY => Some(READ_ONLY),
+            SQLITE_CANTOPEN => Some(
+                "the database file cannot be opened: check that it and its directory exist and are writable \
+                 (SQLite in WAL mode creates -wal and -shm files beside it, also to read)",
+            ),
+            _ => None,
+        },
+        Backend::Postgres => match code.as_ref() {
+            "53100" | "58030" => Some(FULL),
+            "25006" => Some(READ_ONLY),
+            _ => None,
+        },
+    }
 }
 
 fn is_unavailable(backend: Backend, e: &sqlx::Error) -> bool {
@@ -72,7 +105,7 @@ fn postgres_unavailable(sqlstate: &str) -> bool {
 
 /// sqlx reports SQLite's extended result code; the primary code is its low byte.
 fn sqlite_unavailable(extended: i64) -> bool {
-    matches!(extended & 0xff, SQLITE_BUSY | SQLITE_LOCKED | SQLITE_READONLY | SQLITE_FULL)
+    matches!(extended & 0xff, SQLITE_BUSY | SQLITE_LOCKED | SQLITE_READONLY | SQLITE_FULL | SQLITE_IOERR)
 }
 
 #[cfg(test)]
