@@ -351,8 +351,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Revoke every grant of a session (logout); those that were not revoked already.
     async fn oidc_revoke_session_grants(&self, session_hash: &str) -> Result<Vec<GrantRecord>, StoreError>;
 
-    /// Store a single-use value until `expires_at`; `false` if `(kind, key)` is taken (a replay). Values
-    /// expired at `now` are swept first.
+    /// Store a single-use value until `expires_at`; `false` if `(kind, key)` is taken by a value unexpired at
+    /// `now` (a replay). An expired value under the same key is replaced; other expired values are left to
+    /// [`Store::portal_sweep`].
     async fn oidc_once_put(
         &self,
         kind: &str,

@@ -395,8 +395,8 @@ pub struct PortalConfig {
     /// absent): a PC switched off or an agent gone ends the session (D26).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_presence_secs: Option<u32>,
-    /// How often, at most, a replica checks the database for changed services, in seconds (default 10;
-    /// 0 checks on every request).
+    /// How often, at most, a replica checks the database for changed services and re-reads an OIDC client's
+    /// registration, in seconds (default 10; 0 reads on every request).
     #[serde(default = "default_services_refresh_secs")]
     pub services_refresh_secs: u32,
     /// Access token lifetime in seconds (default 300).

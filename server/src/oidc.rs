@@ -48,6 +48,8 @@ pub struct Provider {
     pub keys: Arc<keys::KeyRing>,
     /// The database.
     pub store: Arc<dyn Store>,
+    /// The registered clients.
+    pub clients: client::Registry,
     /// The TLS client of https back-channel logout endpoints.
     pub logout_tls: Arc<rustls::ClientConfig>,
     /// Lifetimes.

@@ -89,9 +89,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        // No ping before each acquire (sqlx's default): a SQLite connection is a file handle that cannot lose
+        // its peer, and the ping is one more hand-off to the connection's thread per statement (D28 addendum).
         let pool = SqlitePoolOptions::new()
             .max_connections(SQLITE_MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await
             .map_err(|e| errors::connect(Backend::Sqlite, e))?;
@@ -105,6 +108,7 @@ impl SqliteStore {
         let ephemeral = SqlitePoolOptions::new()
             .max_connections(2)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
             .connect_with(options.synchronous(SqliteSynchronous::Normal))
             .await
             .map_err(|e| errors::connect(Backend::Sqlite, e))?;

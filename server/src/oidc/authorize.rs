@@ -77,7 +77,7 @@ async fn run(
     let Some(client_id) = get("client_id") else {
         return Err(page(StatusCode::BAD_REQUEST, "client_id is missing"));
     };
-    let client = client::load(state.store.as_ref(), client_id).await.map_err(|e| e.into_response())?;
+    let client = state.oidc.clients.load(client_id).await.map_err(|e| e.into_response())?;
     let Some(client) = client else { return Err(page(StatusCode::BAD_REQUEST, "unknown client_id")) };
     // Errors go back to the client only once the redirect URI is known to be registered (RFC 6749 §4.1.2.1).
     let Some(redirect_uri) = get("redirect_uri").filter(|r| client.config.redirect_uris.iter().any(|u| u == r)) else {
@@ -269,7 +269,7 @@ pub async fn par(
 ) -> Result<Response, OAuthError> {
     let audiences = super::endpoints::audiences(&state.oidc, "/par");
     let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
-    let client = client::authenticate(state.store.as_ref(), &Presented { form: &form, certificate, audiences }).await?;
+    let client = client::authenticate(&state.oidc.clients, &Presented { form: &form, certificate, audiences }).await?;
     if form.contains_key("request_uri") {
         return Err(OAuthError::invalid_request("request_uri must not be pushed (RFC 9126 §2.1)"));
     }

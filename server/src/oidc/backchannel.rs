@@ -3,7 +3,6 @@
 //! retries in the background; each delivery is audited. https endpoints are verified like any TLS server
 //! (WebPKI roots plus `[oidc] backchannel_ca_file`, host name checked) under the server's TLS policy.
 
-use super::client;
 use super::{GrantData, Provider, random_token};
 use anyhow::{Context, Result};
 use hcpki_ca::audit::{AuditEvent, Outcome};
@@ -45,7 +44,7 @@ pub async fn notify(provider: &Provider, grants: Vec<hcpki_ca::store::GrantRecor
         per_client.entry(g.client_id.clone()).or_insert(g);
     }
     for (client_id, grant) in per_client {
-        let Ok(Some(c)) = client::load(provider.store.as_ref(), &client_id).await else { continue };
+        let Ok(Some(c)) = provider.clients.load(&client_id).await else { continue };
         let Some(uri) = c.config.backchannel_logout_uri.clone() else { continue };
         let Ok(data) = GrantData::of(&grant) else { continue };
         let now = hcpki_ca::time::now_unix();

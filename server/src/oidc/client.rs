@@ -7,6 +7,8 @@ use super::jws::{self, Parsed};
 use hcpki_ca::store::Store;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 /// The assertion type of RFC 7523 §2.2.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -94,12 +96,54 @@ impl Client {
     }
 }
 
-/// Load a client.
-pub async fn load(store: &dyn Store, id: &str) -> Result<Option<Client>, OAuthError> {
-    let Some(record) = store.oidc_client(id).await.map_err(OAuthError::server)? else { return Ok(None) };
-    let config: ClientConfig =
-        serde_json::from_str(&record.data).map_err(|e| OAuthError::server(format!("client {id}: {e}")))?;
-    Ok(Some(Client { id: record.id, config }))
+/// The registered clients as this replica last read them, each re-read after at most `refresh` (D28 addendum):
+/// a client is read on every back-channel request, and each statement costs a thread hand-off on SQLite.
+/// `hcpki oidc client add|remove` runs in another process, so a change reaches every replica within `refresh`
+/// (`[portal] services_refresh_secs`, like the services; 0 reads on every request). A removed client's grants
+/// are revoked in the same transaction, so until then it can authenticate but redeem nothing issued before.
+/// Unknown ids are not kept: the map holds at most the registered clients.
+#[derive(Debug)]
+pub struct Registry {
+    store: Arc<dyn Store>,
+    refresh: Duration,
+    cached: RwLock<HashMap<String, (Client, Instant)>>,
+}
+
+impl Registry {
+    /// The clients in `store`, each re-read after at most `refresh`.
+    pub fn new(store: Arc<dyn Store>, refresh: Duration) -> Self {
+        Self { store, refresh, cached: RwLock::default() }
+    }
+
+    /// The database, for the checks of client authentication.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Load a client.
+    pub async fn load(&self, id: &str) -> Result<Option<Client>, OAuthError> {
+        let kept = self.cached.read().unwrap_or_else(PoisonError::into_inner).get(id).cloned();
+        if let Some((client, read_at)) = kept
+            && read_at.elapsed() < self.refresh
+        {
+            return Ok(Some(client));
+        }
+        let read_at = Instant::now();
+        let Some(record) = self.store.oidc_client(id).await.map_err(OAuthError::server)? else {
+            self.cached.write().unwrap_or_else(PoisonError::into_inner).remove(id);
+            return Ok(None);
+        };
+        let config: ClientConfig =
+            serde_json::from_str(&record.data).map_err(|e| OAuthError::server(format!("client {id}: {e}")))?;
+        let client = Client { id: record.id, config };
+        if !self.refresh.is_zero() {
+            self.cached
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(id.to_owned(), (client.clone(), read_at));
+        }
+        Ok(Some(client))
+    }
 }
 
 /// The request's client credentials.
@@ -114,7 +158,8 @@ pub struct Presented<'a> {
 }
 
 /// Authenticate the client of a back-channel request.
-pub async fn authenticate(store: &dyn Store, presented: &Presented<'_>) -> Result<Client, OAuthError> {
+pub async fn authenticate(clients: &Registry, presented: &Presented<'_>) -> Result<Client, OAuthError> {
+    let store = clients.store();
     let form = presented.form;
     let assertion = form.get("client_assertion");
     let claimed = match assertion {
@@ -129,7 +174,7 @@ pub async fn authenticate(store: &dyn Store, presented: &Presented<'_>) -> Resul
     {
         return Err(OAuthError::invalid_client("client_id and the assertion's issuer differ"));
     }
-    let client = load(store, &client_id).await?.ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
+    let client = clients.load(&client_id).await?.ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
     match (client.config.auth, assertion, presented.certificate) {
         (AuthMethod::PrivateKeyJwt, Some(a), _) => {
             if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER) {

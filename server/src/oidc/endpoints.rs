@@ -150,7 +150,7 @@ pub async fn introspect(
 ) -> Result<Json<Value>, OAuthError> {
     let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
     let presented = Presented { form: &form, certificate, audiences: audiences(&state.oidc, "/introspect") };
-    let client = client::authenticate(state.store.as_ref(), &presented).await?;
+    let client = client::authenticate(&state.oidc.clients, &presented).await?;
     let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     let inactive = Json(json!({ "active": false }));
     // The token's own certificate binding is not checked here: the caller is the client, asking about it.
@@ -200,7 +200,7 @@ pub async fn revoke(
 ) -> Result<StatusCode, OAuthError> {
     let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
     let presented = Presented { form: &form, certificate, audiences: audiences(&state.oidc, "/revoke") };
-    let client = client::authenticate(state.store.as_ref(), &presented).await?;
+    let client = client::authenticate(&state.oidc.clients, &presented).await?;
     let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     let gid = match state.oidc.verify_own(token) {
         Ok((_, claims)) => claims.get("gid").and_then(Value::as_str).map(str::to_owned),
@@ -233,7 +233,7 @@ pub async fn logout_get(
     let hint = query.get("id_token_hint").and_then(|t| state.oidc.verify_own(t).ok()).map(|(_, c)| c);
     let aud = hint.as_ref().and_then(|c| c.get("aud")).and_then(Value::as_str).map(str::to_owned);
     let target = match (&aud, query.get("post_logout_redirect_uri")) {
-        (Some(aud), Some(uri)) => match client::load(state.store.as_ref(), aud).await {
+        (Some(aud), Some(uri)) => match state.oidc.clients.load(aud).await {
             Ok(Some(c)) if c.config.post_logout_redirect_uris.contains(uri) => Some(uri.clone()),
             Ok(_) => {
                 return portal::refused_page(

@@ -26,7 +26,7 @@ pub async fn token(
     let audiences = super::endpoints::audiences(&state.oidc, "/token");
     let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
     let client =
-        match client::authenticate(state.store.as_ref(), &Presented { form: &form, certificate, audiences }).await {
+        match client::authenticate(&state.oidc.clients, &Presented { form: &form, certificate, audiences }).await {
             Ok(c) => c,
             Err(e) => {
                 let who = form.get("client_id").cloned().unwrap_or_else(|| "-".into());

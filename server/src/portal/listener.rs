@@ -12,7 +12,7 @@ use super::session::Sessions;
 use crate::config::{Loaded, OidcConfig, Period, PortalConfig};
 use crate::http::tls;
 use crate::oidc::keys::{self, KeyRing, Schedule};
-use crate::oidc::{Lifetimes, Provider, backchannel};
+use crate::oidc::{Lifetimes, Provider, backchannel, client};
 use anyhow::{Context, Result};
 use hcpki_ca::keys::KeySource;
 use hcpki_ca::revocation::status::RevocationBoard;
@@ -73,11 +73,8 @@ pub fn prepare(
     };
     let secret = Arc::new(PortalSecret::load_or_create(&loaded.dir.join(&cfg.secret_file))?);
     let store = authority.store().clone();
-    let services = Arc::new(Catalog::new(
-        store.clone(),
-        cfg.services.as_ref().map(|f| loaded.dir.join(f)),
-        std::time::Duration::from_secs(cfg.services_refresh_secs.into()),
-    ));
+    let refresh = std::time::Duration::from_secs(cfg.services_refresh_secs.into());
+    let services = Arc::new(Catalog::new(store.clone(), cfg.services.as_ref().map(|f| loaded.dir.join(f)), refresh));
     let session_secs = i64::from(cfg.session_hours.clamp(1, 24 * 7)) * 3600;
     let lifetimes = Lifetimes {
         code: 60,
@@ -92,7 +89,8 @@ pub fn prepare(
     keys::spawn_maintenance(keys.clone(), authority.clone(), loaded.dir.clone(), loaded.key_context(), schedule);
     let ca_file = loaded.config.oidc.backchannel_ca_file.as_ref().map(|f| loaded.dir.join(f));
     let logout_tls = backchannel::tls_client(ca_file.as_deref())?;
-    let oidc = Arc::new(Provider { issuer, mtls_base, keys, store: store.clone(), logout_tls, lifetimes });
+    let clients = client::Registry::new(store.clone(), refresh);
+    let oidc = Arc::new(Provider { issuer, mtls_base, keys, store: store.clone(), clients, logout_tls, lifetimes });
     let presence = cfg.card_presence_secs.map(|s| i64::from(s.clamp(60, 3600)));
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence);
     let cards = card_login(cfg, loaded, &oidc.issuer)?;

@@ -1428,20 +1428,19 @@ macro_rules! sql_store {
                 // The short-lived pool (no fsync at commit on SQLite, D28). At /token a client assertion's jti
                 // is made durable by the FULL commit that follows in the same request (code redeemed or refresh
                 // token rotated; WAL order); elsewhere by the next FULL commit of any request. A lost PAR request
-                // only makes the user start again.
-                let mut tx = self.ephemeral_pool().begin().await.map_err(Self::err)?;
-                sqlx::query::<$db>(sso::SWEEP_ONCE).bind(now).execute(&mut *tx).await.map_err(Self::err)?;
+                // only makes the user start again. One autocommitted statement: each statement is a hand-off to
+                // the connection's thread on SQLite (D28 addendum).
                 let added = sqlx::query::<$db>(sso::INSERT_ONCE)
                     .bind(kind)
                     .bind(key)
                     .bind(value)
                     .bind(expires_at)
-                    .execute(&mut *tx)
+                    .bind(now)
+                    .execute(self.ephemeral_pool())
                     .await
                     .map_err(Self::err)?
                     .rows_affected()
                     == 1;
-                tx.commit().await.map_err(Self::err)?;
                 Ok(added)
             }
 

@@ -88,9 +88,11 @@ pub(super) const REVOKE_SESSION_GRANTS: &str = concat!(
     grant_columns!()
 );
 
-pub(super) const SWEEP_ONCE: &str = "DELETE FROM oidc_once WHERE expires_at <= $1";
+/// One statement (D28 addendum): a new key is inserted, an expired one taken over, a live one left alone (no
+/// row changed: a replay). Other expired rows are the housekeeping sweep's (`SWEEP_ONCE_BATCH`). `$5` now.
 pub(super) const INSERT_ONCE: &str = "INSERT INTO oidc_once (kind, key, value, expires_at) VALUES ($1, $2, $3, $4) \
-     ON CONFLICT (kind, key) DO NOTHING";
+     ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at \
+     WHERE oidc_once.expires_at <= $5";
 pub(super) const TAKE_ONCE: &str =
     "DELETE FROM oidc_once WHERE kind = $1 AND key = $2 AND expires_at > $3 RETURNING value";
 

@@ -81,6 +81,7 @@ on_every_backend!(
     acme_state_is_shared_between_handles,
     operators_are_added_changed_and_disabled_for_good,
     login_challenges_are_taken_once_on_any_replica,
+    single_use_values_are_stored_once_on_any_replica,
     sso_sessions_end_with_their_account_or_facility_and_are_swept,
     services_are_kept_with_a_change_generation,
     card_presence_leases_are_renewed_and_lapse,
@@ -637,6 +638,23 @@ async fn operators_are_added_changed_and_disabled_for_good(db: TestDb) {
     assert!(matches!(s.disable_operator(&nobody, &admin()).await, Err(StoreError::UnknownOperator(_))));
     let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
     assert_eq!(actions, ["operator.add", "operator.role", "operator.disable"]);
+}
+
+/// A single-use value (client-assertion jti, PAR request) is stored once across replicas while unexpired; an
+/// expired one under the same key is taken over; other expired ones wait for the sweep.
+async fn single_use_values_are_stored_once_on_any_replica(db: TestDb) {
+    let (s, other) = (db.store.clone(), db.another_handle().await);
+    let now = 1_700_000_000;
+    assert!(s.oidc_once_put("jti", "a", "", now + 60, now).await.unwrap());
+    assert!(!other.oidc_once_put("jti", "a", "", now + 60, now).await.unwrap(), "a replay on another replica");
+    assert!(!s.oidc_once_put("jti", "a", "", now + 120, now + 59).await.unwrap(), "a replay before expiry");
+    assert!(s.oidc_once_put("par", "a", "v", now + 60, now).await.unwrap(), "kinds are apart");
+    assert!(s.oidc_once_put("jti", "b", "", now + 10, now).await.unwrap());
+    assert!(other.oidc_once_put("jti", "a", "", now + 200, now + 60).await.unwrap(), "expired: taken over");
+    assert!(!s.oidc_once_put("jti", "a", "", now + 200, now + 100).await.unwrap(), "and single-use again");
+    assert_eq!(s.oidc_once_take("par", "a", now).await.unwrap().as_deref(), Some("v"));
+    assert_eq!(other.oidc_once_take("par", "a", now).await.unwrap(), None, "taken once");
+    assert_eq!(s.portal_sweep(now + 100, 0, 100).await.unwrap().once, 1, "the expired b, not the live a");
 }
 
 /// A card-login challenge is handed out once across replicas; an expired one is still returned (so the caller
