@@ -11,7 +11,7 @@ mod sso;
 
 pub use records::{
     Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion, FacilityFilter,
-    IssuanceIntent,
+    IssuanceIntent, Registration,
 };
 #[allow(unused_imports)]
 use sql as _;
@@ -46,6 +46,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// counter, state `applied`, audited as `facility.register`.
     /// A duplicate 医療機関コード is [`StoreError::DuplicateMedicalCode`].
     async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, StoreError>;
+
+    /// Register many facilities in one transaction (bulk import, D29): each exactly as
+    /// [`Store::register_facility`] does, with its own `facility.register` audit entry, one result per
+    /// application in order. A 医療機関コード already registered is [`Registration::AlreadyRegistered`] and
+    /// adds nothing; any other error rolls the whole batch back.
+    async fn register_facilities(&self, batch: &[NewFacility], actor: &Actor) -> Result<Vec<Registration>, StoreError>;
 
     /// Apply a lifecycle transition (checked against the state read inside the
     /// transaction), audited as `facility.<verb>` with the reason.

@@ -241,6 +241,22 @@ pub enum FacilityCommand {
         #[arg(long)]
         contact: Option<String>,
     },
+    /// Register many facilities from a CSV file (UTF-8, header row: name,kind,medical_code,address,contact;
+    /// only name and kind required). Every row is checked first; by default one bad row imports nothing.
+    Import {
+        /// The CSV file.
+        #[arg(long)]
+        csv: PathBuf,
+        /// Import the valid rows and report the bad ones (exit status still non-zero if any was bad).
+        #[arg(long)]
+        valid_only: bool,
+        /// Approve each facility right after registering it (applied → approved).
+        #[arg(long)]
+        approve: bool,
+        /// Check the file only; register nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Approve an application (applied → approved).
     Approve { id: String },
     /// Reject an application (applied → retired).

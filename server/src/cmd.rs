@@ -8,6 +8,7 @@ mod cert;
 mod demo;
 mod enroll;
 mod facility;
+mod facility_import;
 mod init;
 mod issue;
 mod login;

@@ -47,6 +47,7 @@ mod card_login;
 mod crl_shards;
 mod demo;
 mod est;
+mod facility_import;
 mod fault;
 mod hierarchy;
 mod ipsec;

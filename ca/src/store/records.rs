@@ -1,6 +1,6 @@
 //! Rows as the rest of the crate sees them.
 
-use crate::facility::{FacilityId, FacilityKind, FacilityState};
+use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState};
 
 /// Who performs an action (recorded in audit entries and state changes).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,6 +148,20 @@ pub struct CertificateRecord {
     pub created_at: i64,
     /// When it was issued (Unix seconds).
     pub issued_at: Option<i64>,
+}
+
+/// One row's result in [`Store::register_facilities`](crate::store::Store::register_facilities).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Registration {
+    /// Registered now (state `applied`).
+    New(Facility),
+    /// Not registered: its 医療機関コード already belongs to `existing` (so re-running an import adds nothing).
+    AlreadyRegistered {
+        /// The code.
+        code: String,
+        /// The facility holding it.
+        existing: String,
+    },
 }
 
 /// Which facilities to list.

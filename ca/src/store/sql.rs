@@ -29,9 +29,10 @@ use crate::operator::{OperatorName, OperatorRecord};
 use crate::profile::ProfileKind;
 use crate::store::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion, FacilityFilter,
-    IssuanceIntent, LoginChallengeRecord, Store, StoreError,
+    IssuanceIntent, LoginChallengeRecord, Registration, Store, StoreError,
 };
 use crate::store::{GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts};
+use body::Inserted;
 use rows::Chain;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;

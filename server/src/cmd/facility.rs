@@ -29,6 +29,10 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             println!("{}", f.id);
             Ok(ExitCode::SUCCESS)
         }
+        FacilityCommand::Import { csv, valid_only, approve, dry_run } => {
+            let options = super::facility_import::Options { valid_only, approve, dry_run };
+            super::facility_import::run(authority, &csv, options, &actor).await
+        }
         FacilityCommand::Approve { id } => transition(&id, Transition::Approve, None).await,
         FacilityCommand::Reject { id, reason } => transition(&id, Transition::Reject, Some(reason)).await,
         FacilityCommand::Suspend { id, reason } => transition(&id, Transition::Suspend, Some(reason)).await,

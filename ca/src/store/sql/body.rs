@@ -10,6 +10,19 @@
 //! ([`super::events`]) and the error mapping ([`super::errors`]) are ordinary
 //! shared items; only the database plumbing lives in the macro.
 
+/// Why `insert_facility` stopped: a store error, or the insert itself failed (kept raw so a
+/// unique violation can be turned into the code's holder once the transaction is gone).
+pub(super) enum Inserted {
+    Store(crate::store::StoreError),
+    Failed(sqlx::Error),
+}
+
+impl From<crate::store::StoreError> for Inserted {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
 macro_rules! sql_store {
     ($store:ident, $db:ty, $backend:expr) => {
         impl $store {
@@ -247,31 +260,28 @@ macro_rules! sql_store {
                     Err(lookup) => Self::err(lookup),
                 }
             }
-        }
 
-        #[async_trait::async_trait]
-        impl Store for $store {
-            fn backend(&self) -> Backend {
-                $backend
-            }
-
-            async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
-                // Checked under the head lock, so no other registration can slip in between;
-                // the UNIQUE constraint below remains the backstop.
+            /// One registration inside a batch's transaction (head lock held): the 医療機関コード is checked
+            /// under the lock, so no other registration can slip in between; the UNIQUE constraint remains
+            /// the backstop ([`Inserted::Failed`] keeps its error for [`Self::duplicate_code_or`]).
+            async fn insert_facility(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                chain: &mut Chain,
+                new: &NewFacility,
+                actor: &Actor,
+            ) -> Result<Registration, Inserted> {
                 if let Some(code) = &new.medical_code {
                     let holder = sqlx::query_scalar::<$db, String>(queries::FACILITY_ID_BY_CODE)
                         .bind(code.as_str())
-                        .fetch_optional(&mut *tx)
+                        .fetch_optional(&mut **tx)
                         .await
                         .map_err(Self::err)?;
                     if let Some(existing) = holder {
-                        return Err(StoreError::DuplicateMedicalCode { code: code.to_string(), existing });
+                        return Ok(Registration::AlreadyRegistered { code: code.to_string(), existing });
                     }
                 }
                 let number = sqlx::query_scalar::<$db, i64>(queries::NEXT_FACILITY_NUMBER)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await
                     .map_err(Self::err)?
                     .ok_or_else(|| StoreError::Corrupt("the facility counter row is missing".into()))?;
@@ -292,7 +302,7 @@ macro_rules! sql_store {
                     state_changed_at: now,
                     created_at: now,
                 };
-                let inserted = sqlx::query::<$db>(queries::INSERT_FACILITY)
+                sqlx::query::<$db>(queries::INSERT_FACILITY)
                     .bind(number)
                     .bind(facility.id.as_str())
                     .bind(&facility.name)
@@ -305,15 +315,50 @@ macro_rules! sql_store {
                     .bind(&facility.state_changed_by)
                     .bind(facility.state_changed_at)
                     .bind(facility.created_at)
-                    .execute(&mut *tx)
-                    .await;
-                if let Err(e) = inserted {
-                    drop(tx);
-                    return Err(self.duplicate_code_or(e, new).await);
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(Inserted::Failed)?;
+                Self::append(tx, chain, &events::register(&facility, actor)).await?;
+                Ok(Registration::New(facility))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $store {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, StoreError> {
+                match self.register_facilities(std::slice::from_ref(new), actor).await?.pop() {
+                    Some(Registration::New(facility)) => Ok(facility),
+                    Some(Registration::AlreadyRegistered { code, existing }) => {
+                        Err(StoreError::DuplicateMedicalCode { code, existing })
+                    }
+                    None => Err(StoreError::Corrupt("a one-facility batch answered nothing".into())),
                 }
-                Self::append(&mut tx, &mut chain, &events::register(&facility, actor)).await?;
+            }
+
+            async fn register_facilities(
+                &self,
+                batch: &[NewFacility],
+                actor: &Actor,
+            ) -> Result<Vec<Registration>, StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut out = Vec::with_capacity(batch.len());
+                for new in batch {
+                    match Self::insert_facility(&mut tx, &mut chain, new, actor).await {
+                        Ok(registration) => out.push(registration),
+                        Err(Inserted::Store(e)) => return Err(e),
+                        Err(Inserted::Failed(e)) => {
+                            drop(tx);
+                            return Err(self.duplicate_code_or(e, new).await);
+                        }
+                    }
+                }
                 Self::commit(tx, chain).await?;
-                Ok(facility)
+                Ok(out)
             }
 
             async fn transition_facility(
