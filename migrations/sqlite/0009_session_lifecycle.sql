@@ -15,8 +15,7 @@ CREATE INDEX portal_sessions_expires ON portal_sessions (expires_at);
 CREATE INDEX portal_sessions_pending ON portal_sessions (notified_at, ended_at);
 -- The sweeper deletes by deadline in bounded batches.
 CREATE INDEX oidc_grants_expires ON oidc_grants (expires_at);
--- Also the sweep before every single-use insert (client-assertion jtis, PAR requests): without this index it
--- scanned the whole table, one row per token request kept up to an hour (docs/benchmarks.md, OIDC exchanges).
+-- The housekeeping sweep deletes expired single-use rows (client-assertion jtis, PAR requests) by deadline (D28).
 CREATE INDEX oidc_once_expires ON oidc_once (expires_at);
 
 -- Card presence (D26, `[portal] card_presence_secs`): the SHA-256 of the session's presence token, which the
