@@ -141,8 +141,18 @@ fn conformance_refusals(b: Backend) {
     let hs =
         format!("{}.{}.c2ln", B64.encode(r#"{"alg":"HS256"}"#), B64.encode(rp.claims(&p, "rp1", 60, None).to_string()));
     assert_eq!(p.token(&form, &hs)["error"], "invalid_client");
-    let expired = rp.assertion(&p, -10, None);
+    let expired = rp.assertion(&p, -120, None);
     assert!(p.token(&form, &expired)["error_description"].as_str().unwrap().contains("expired"));
+    // Clock skew (issue #9): up to a minute either way is tolerated, no more.
+    let just_expired = rp.assertion(&p, -10, None);
+    assert_eq!(p.token(&form, &just_expired)["error"], "invalid_grant", "10 s of skew authenticates");
+    for claim in ["nbf", "iat"] {
+        let mut claims = rp.claims(&p, "rp1", 60, None);
+        claims[claim] = json!(claims["exp"].as_i64().unwrap() + 540);
+        claims["exp"] = json!(claims["exp"].as_i64().unwrap() + 600);
+        let ahead = p.token(&form, &rp.sign_claims(&claims));
+        assert!(ahead["error_description"].as_str().unwrap().contains("more than a minute ahead"), "{claim}: {ahead}");
+    }
     let once = rp.assertion(&p, 60, None);
     assert_eq!(p.token(&form, &once)["error"], "invalid_grant", "a fresh assertion authenticates");
     assert!(p.token(&form, &once)["error_description"].as_str().unwrap().contains("jti replay"));
@@ -1303,12 +1313,13 @@ impl Rp {
 
     /// A client assertion of `client` (every test client is registered with this key).
     pub(crate) fn assertion_as(&self, p: &Portal, client: &str, exp_in: i64, aud: Option<&str>) -> String {
+        self.sign_claims(&self.claims(p, client, exp_in, aud))
+    }
+
+    /// `claims` as an ES256 JWS with the client key.
+    fn sign_claims(&self, claims: &Value) -> String {
         use p256::ecdsa::signature::Signer as _;
-        let input = format!(
-            "{}.{}",
-            B64.encode(r#"{"alg":"ES256","kid":"rp-key-1"}"#),
-            B64.encode(self.claims(p, client, exp_in, aud).to_string())
-        );
+        let input = format!("{}.{}", B64.encode(r#"{"alg":"ES256","kid":"rp-key-1"}"#), B64.encode(claims.to_string()));
         let sig: p256::ecdsa::Signature = self.key.sign(input.as_bytes());
         format!("{input}.{}", B64.encode(sig.to_bytes()))
     }

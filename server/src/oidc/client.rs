@@ -15,6 +15,10 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 /// Client assertions may live at most this long (exp − now); their jti is remembered until exp. One hour:
 /// the lifetime common client libraries (authlib, oauth4webapi's default is shorter) put in assertions.
 const MAX_ASSERTION_SECS: i64 = 3600;
+/// Clock skew tolerated between a relying service and us on assertion times (exp, nbf, iat): one minute, so a
+/// service whose clock is a little off still authenticates, and no more. The jti is kept until exp plus this,
+/// so a replay inside the leeway is still refused.
+const CLOCK_LEEWAY_SECS: i64 = 60;
 
 /// How a client authenticates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -244,16 +248,25 @@ async fn check_assertion(
         .get("exp")
         .and_then(Value::as_i64)
         .ok_or_else(|| OAuthError::invalid_client("the client assertion has no exp"))?;
-    if exp <= now {
-        return Err(OAuthError::invalid_client("the client assertion has expired"));
+    if exp + CLOCK_LEEWAY_SECS <= now {
+        return Err(OAuthError::invalid_client(
+            "the client assertion has expired (more than a minute ago: check the service's clock)",
+        ));
     }
-    if exp - now > MAX_ASSERTION_SECS {
+    if exp - now > MAX_ASSERTION_SECS + CLOCK_LEEWAY_SECS {
         return Err(OAuthError::invalid_client("the client assertion lives too long: exp at most one hour ahead"));
+    }
+    for (claim, meaning) in [("nbf", "is not valid yet"), ("iat", "was issued in the future")] {
+        if c.get(claim).and_then(Value::as_i64).is_some_and(|t| t > now + CLOCK_LEEWAY_SECS) {
+            return Err(OAuthError::invalid_client(format!(
+                "the client assertion {meaning} ({claim} more than a minute ahead: check the service's clock)"
+            )));
+        }
     }
     let jti = text("jti").ok_or_else(|| OAuthError::invalid_client("the client assertion has no jti"))?;
     let fresh = store
         // Length-prefixed, so no (client, jti) pair can collide with another; no NUL (PostgreSQL text refuses it).
-        .oidc_once_put("jti", &format!("{}:{}:{jti}", client.id.len(), client.id), "", exp, now)
+        .oidc_once_put("jti", &format!("{}:{}:{jti}", client.id.len(), client.id), "", exp + CLOCK_LEEWAY_SECS, now)
         .await
         .map_err(OAuthError::server)?;
     if !fresh {
