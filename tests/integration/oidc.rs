@@ -595,7 +595,35 @@ fn rsa_signed_tokens(b: Backend) {
     let at = tokens.access_token().secret();
     assert_eq!(jws_part(at, 0)["alg"], "PS256");
     let bearer = format!("Authorization: Bearer {at}");
-    assert_eq!(p.curl(&["-H", &bearer, &format!("{}/userinfo", p.issuer)]).status, 200, "PS256 access token");
+    let r = p.curl(&["-H", &bearer, &format!("{}/userinfo", p.issuer)]);
+    assert_eq!(r.status, 200, "PS256 access token: {r:?}");
+    assert_eq!(jws_part(&r.body, 0)["alg"], "RS256", "rp-ps is registered for RS256-signed userinfo: {r:?}");
+    assert_eq!(discovery["userinfo_signing_alg_values_supported"], json!(["ES256", "RS256", "PS256"]));
+
+    // openidconnect-rs insists on a signed answer and verifies it against the JWKS: signature, iss, aud =
+    // rp-ps, and the subject of the ID token.
+    use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
+    use openidconnect::{ClientId, IssuerUrl, TokenResponse};
+    let http = |request: openidconnect::HttpRequest| curl_http(&p, request);
+    let metadata = CoreProviderMetadata::discover(&IssuerUrl::new(p.issuer.clone()).unwrap(), &http).unwrap();
+    let client = CoreClient::from_provider_metadata(metadata, ClientId::new("rp-ps".into()), None);
+    let sub = jws_part(&tokens.id_token().unwrap().to_string(), 1)["sub"].as_str().unwrap().to_owned();
+    let claims: CoreUserInfoClaims = client
+        .user_info(tokens.access_token().clone(), Some(openidconnect::SubjectIdentifier::new(sub.clone())))
+        .unwrap()
+        .require_signed_response(true)
+        .request(&http)
+        .unwrap_or_else(|e| panic!("signed userinfo: {e:?}"));
+    assert_eq!(claims.subject().as_str(), sub);
+    // Another client's verifier (audience rp-rs) refuses the same answer.
+    let http2 = |request: openidconnect::HttpRequest| curl_http(&p, request);
+    let metadata = CoreProviderMetadata::discover(&IssuerUrl::new(p.issuer.clone()).unwrap(), &http2).unwrap();
+    let other = CoreClient::from_provider_metadata(metadata, ClientId::new("rp-rs".into()), None);
+    let refused = other
+        .user_info(tokens.access_token().clone(), None)
+        .unwrap()
+        .request::<openidconnect::EmptyAdditionalClaims, openidconnect::core::CoreGenderClaim, _>(&http2);
+    assert!(refused.is_err(), "a userinfo JWT for rp-ps verified with audience rp-rs: {refused:?}");
 }
 
 /// With the keys on a PKCS#11 token (SoftHSM2): the three signing keys of a generation are token objects,
@@ -699,10 +727,12 @@ fn wiki_client(h: &Hcpki, id: &str, extra: &[&str]) -> Vec<String> {
     base.iter().chain(&more).chain(extra).map(|a| (*a).to_owned()).collect()
 }
 
-/// Register rp-rs (RS256 tokens) and rp-ps (PS256 tokens).
+/// Register rp-rs (RS256 tokens) and rp-ps (PS256 tokens, userinfo as an RS256-signed JWT).
 fn add_rsa_clients(h: &Hcpki) {
-    for (id, alg) in [("rp-rs", "RS256"), ("rp-ps", "PS256")] {
-        let args = wiki_client(h, id, &["--id-token-signed-response-alg", alg]);
+    for (id, alg, userinfo) in [("rp-rs", "RS256", None), ("rp-ps", "PS256", Some("RS256"))] {
+        let mut extra = vec!["--id-token-signed-response-alg", alg];
+        extra.extend(userinfo.iter().flat_map(|u| ["--userinfo-signed-response-alg", u]));
+        let args = wiki_client(h, id, &extra);
         let out = h.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
         assert!(out.contains(alg), "{out}");
     }
