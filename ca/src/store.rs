@@ -372,6 +372,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Take a single-use value, if it exists and is unexpired at `now`: for exactly one caller.
     async fn oidc_once_take(&self, kind: &str, key: &str, now: i64) -> Result<Option<String>, StoreError>;
 
+    /// The failed password sign-ins recorded for `username`: (failures, time of the last), if any.
+    async fn portal_login_failures(&self, username: &str) -> Result<Option<(i64, i64)>, StoreError>;
+
+    /// Record a failed password sign-in of `username` at `now`, counting afresh when the last one was
+    /// `forget_after` seconds ago or more; the count now. Shared by every replica (issue #9).
+    async fn portal_login_failed(&self, username: &str, now: i64, forget_after: i64) -> Result<i64, StoreError>;
+
+    /// Forget `username`'s failures (it signed in).
+    async fn portal_login_succeeded(&self, username: &str) -> Result<(), StoreError>;
+
     // ---- SSO session lifecycle and services in the database (issue #6, D26) ----
 
     /// The session lifetime set for `facility`, seconds, if any.

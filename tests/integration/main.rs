@@ -32,6 +32,7 @@ macro_rules! on_both_backends {
 mod db;
 mod fixtures;
 mod harness;
+mod lb;
 mod pcsc_lock;
 mod peers;
 

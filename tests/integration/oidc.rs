@@ -25,6 +25,7 @@ on_both_backends!(
     timed_key_rotation,
     https_backchannel_logout,
     secrets_stay_out_of_logs_and_audit,
+    two_replicas_behind_a_load_balancer_serve_one_journey,
 );
 
 pub(crate) const PASSWORD: &str = "correct horse battery";
@@ -718,6 +719,71 @@ fn https_backchannel_logout(b: Backend) {
     assert!(!p.h.path("bad.body").exists(), "the untrusted receiver got the logout token");
 }
 
+/// Issue #9: two `hcpki serve` replicas on one database behind HAProxy (round robin per connection) under
+/// one configured issuer, so consecutive requests of one journey land on different replicas. The password
+/// throttle counts failures from both (kept per replica, the sixth guess would reach a replica that saw two);
+/// the session cookie, authorization code, token exchange, userinfo, refresh rotation, introspection,
+/// sign-out and `prompt=none` afterwards all hold across them; and both replicas answered part of it.
+fn two_replicas_behind_a_load_balancer_serve_one_journey(b: Backend) {
+    let lb_port = crate::harness::free_port();
+    let issuer = format!("https://localhost:{lb_port}");
+    let first = Portal::start_with(b, &format!("issuer = \"{issuer}\"\n"), |_| ());
+    let second = first.replica();
+    let _lb = crate::lb::LoadBalancer::start(&first.h, lb_port, &[first.bound_port(), second.bound_port()]);
+    let p = Portal { issuer, port: lb_port, ..first.clone_view() };
+    let discovery: Value = serde_json::from_str(&p.get("/.well-known/openid-configuration").body).unwrap();
+    assert_eq!(discovery["issuer"], p.issuer, "both replicas name the configured issuer");
+
+    let out = p.h.ok(&["portal", "user", "add", "bob", "--name", "Bob", "--password-file"]
+        .into_iter()
+        .chain([p.h.path("password").to_str().unwrap()])
+        .collect::<Vec<_>>());
+    let bob_secret = out.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap().to_owned();
+    for _ in 0..5 {
+        assert_eq!(p.login("bob", "wrong password!", "123456", None).status, 401);
+    }
+    let r = p.login("bob", PASSWORD, &totp(&bob_secret, 0), None);
+    assert!(r.status == 429 && r.body.contains("wait"), "failures counted per replica: {r:?}");
+
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    for _ in 0..2 {
+        assert!(p.get("/").body.contains("Alice Staff"), "the session cookie works on both replicas");
+    }
+    let rp = Rp::load(&p);
+    let tokens = code_flow(&p, "rp1", &rp.assertion(&p, 60, None));
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let bearer = format!("Authorization: Bearer {access}");
+    for _ in 0..2 {
+        assert_eq!(p.curl(&["-H", &bearer, &format!("{}/userinfo", p.issuer)]).status, 200);
+    }
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let rotated = p.token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)], &rp.assertion(&p, 60, None));
+    let new_refresh = rotated["refresh_token"].as_str().unwrap_or_else(|| panic!("{rotated}")).to_owned();
+    let again =
+        p.token(&[("grant_type", "refresh_token"), ("refresh_token", &new_refresh)], &rp.assertion(&p, 60, None));
+    let newest = again["access_token"].as_str().unwrap_or_else(|| panic!("the rotated token: {again}")).to_owned();
+    let introspected = p.post_form("/introspect", &[("token", newest.as_str())], &rp.assertion(&p, 60, None));
+    assert_eq!(introspected["active"], true, "{introspected}");
+
+    p.sign_out();
+    let bearer = format!("Authorization: Bearer {newest}");
+    for _ in 0..2 {
+        assert_eq!(p.curl(&["-H", &bearer, &format!("{}/userinfo", p.issuer)]).status, 401, "signed out everywhere");
+        let none = format!(
+            "/authorize?response_type=code&client_id=rp1&scope=openid&redirect_uri={}&code_challenge={}\
+             &code_challenge_method=S256&prompt=none",
+            enc(REDIRECT),
+            challenge(&"n".repeat(50))
+        );
+        assert_eq!(param(&p.get(&none).location, "error").as_deref(), Some("login_required"));
+    }
+    for (name, replica) in [("first", &first), ("second", &second)] {
+        let served = crate::lb::requests(&replica.metrics(), "listener=\"portal\"");
+        assert!(served >= 5, "the {name} replica answered {served} portal requests: not a journey across both");
+    }
+    p.h.ok(&["audit", "verify"]);
+}
+
 /// `hcpki oidc client add` arguments of a private_key_jwt client `id` of the wiki service (the test RP's
 /// keys, the test redirect URIs), with `extra`.
 fn wiki_client(h: &Hcpki, id: &str, extra: &[&str]) -> Vec<String> {
@@ -1204,6 +1270,13 @@ impl Portal {
             server.listening.split(" and portal ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
         let port = issuer.rsplit(':').next().unwrap().parse().unwrap();
         Self { issuer, port, _server: Some(std::rc::Rc::new(server)), ..self.clone_view() }
+    }
+
+    /// The port this portal's server bound (its issuer may name a load balancer instead).
+    fn bound_port(&self) -> u16 {
+        let listening = &self._server.as_ref().unwrap().listening;
+        let addr = listening.split(" and portal ").nth(1).and_then(|rest| rest.split(" on ").nth(1)).unwrap();
+        addr.split_whitespace().next().unwrap().rsplit(':').next().unwrap().parse().unwrap()
     }
 
     pub(crate) fn clone_view(&self) -> Self {

@@ -115,7 +115,8 @@ fn serve_portal(
     app: &AppState,
 ) -> Result<(String, Vec<Serving>, Vec<Handle<SocketAddr>>)> {
     let Some(p) = prepared else { return Ok((String::new(), Vec::new(), Vec::new())) };
-    let mut line = format!(" and portal {}", p.state.oidc.issuer);
+    // The issuer (what clients use, perhaps a load balancer's name) and the address bound here.
+    let mut line = format!(" and portal {} on {}", p.state.oidc.issuer, p.portal.0.local_addr()?);
     let mut servers: Vec<Serving> = Vec::new();
     let mut handles = Vec::new();
     let mut listeners = vec![(p.portal.0, p.portal.1, crate::portal::routes(p.state.clone()), "portal")];

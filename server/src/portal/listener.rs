@@ -94,7 +94,7 @@ pub fn prepare(
     let presence = cfg.card_presence_secs.map(|s| i64::from(s.clamp(60, 3600)));
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence);
     let cards = card_login(cfg, loaded, &oidc.issuer)?;
-    let state = PortalState { store, sessions, secret, services, oidc, cards, throttle: Default::default() };
+    let state = PortalState { store, sessions, secret, services, oidc, cards };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
 }
 

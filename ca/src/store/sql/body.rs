@@ -1500,6 +1500,35 @@ macro_rules! sql_store {
                     .map_err(Self::err)
             }
 
+            async fn portal_login_failures(&self, username: &str) -> Result<Option<(i64, i64)>, StoreError> {
+                sqlx::query_as::<$db, (i64, i64)>(sso::LOGIN_FAILURES)
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn portal_login_failed(&self, username: &str, now: i64, forget_after: i64) -> Result<i64, StoreError> {
+                let _writer = self.writer().await;
+                sqlx::query_scalar::<$db, i64>(sso::LOGIN_FAILED)
+                    .bind(username)
+                    .bind(now)
+                    .bind(forget_after)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn portal_login_succeeded(&self, username: &str) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                sqlx::query::<$db>(sso::LOGIN_SUCCEEDED)
+                    .bind(username)
+                    .execute(&self.pool)
+                    .await
+                    .map(drop)
+                    .map_err(Self::err)
+            }
+
             // ---- SSO session lifecycle and services in the database (issue #6, D26) ----
 
             async fn portal_session_lifetime(&self, facility: &str) -> Result<Option<i64>, StoreError> {
@@ -1629,6 +1658,7 @@ macro_rules! sql_store {
                     grants: run(sso::SWEEP_GRANTS, now - grace).await?,
                     once: run(sso::SWEEP_ONCE_BATCH, now).await?,
                     challenges: run(sso::SWEEP_CHALLENGES, now).await?,
+                    login_failures: run(sso::SWEEP_LOGIN_FAILURES, now - grace).await?,
                 })
             }
 

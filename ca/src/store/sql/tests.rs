@@ -81,6 +81,7 @@ on_every_backend!(
     acme_state_is_shared_between_handles,
     operators_are_added_changed_and_disabled_for_good,
     login_challenges_are_taken_once_on_any_replica,
+    password_failures_are_counted_across_replicas,
     single_use_values_are_stored_once_on_any_replica,
     sso_sessions_end_with_their_account_or_facility_and_are_swept,
     services_are_kept_with_a_change_generation,
@@ -683,6 +684,27 @@ async fn login_challenges_are_taken_once_on_any_replica(db: TestDb) {
     assert_eq!(s.take_login_challenge("stale").await.unwrap(), None);
     assert_eq!(s.take_login_challenge("never").await.unwrap(), None);
     assert!(verified_log(&*s).await.is_empty(), "challenges are not audited; the login is");
+}
+
+/// Failed password sign-ins are counted in the database: two replicas add to one count; a failure an idle
+/// `forget_after` later counts afresh; a success forgets; the sweep deletes counts idle past the grace period.
+async fn password_failures_are_counted_across_replicas(db: TestDb) {
+    let (s, other) = (db.store.clone(), db.another_handle().await);
+    let now = 1_700_000_000;
+    assert_eq!(s.portal_login_failures("alice").await.unwrap(), None);
+    for n in 1..=6_i64 {
+        let replica = if n % 2 == 0 { &other } else { &s };
+        assert_eq!(replica.portal_login_failed("alice", now + n, 3600).await.unwrap(), n);
+    }
+    assert_eq!(other.portal_login_failures("alice").await.unwrap(), Some((6, now + 6)));
+    assert_eq!(s.portal_login_failed("bob", now, 3600).await.unwrap(), 1, "per account");
+    assert_eq!(s.portal_login_failed("alice", now + 6 + 3600, 3600).await.unwrap(), 1, "afresh after an idle hour");
+    other.portal_login_succeeded("alice").await.unwrap();
+    assert_eq!(s.portal_login_failures("alice").await.unwrap(), None, "a success forgets");
+    let swept = s.portal_sweep(now + 3600, 3600, 100).await.unwrap();
+    assert_eq!(swept.login_failures, 1, "bob's count, idle for the grace period: {swept:?}");
+    assert_eq!(s.portal_login_failures("bob").await.unwrap(), None);
+    assert!(verified_log(&*s).await.is_empty(), "failure counts are not audited; the refused logins are");
 }
 
 // ---- SSO session lifecycle and services in the database (issue #6, D26) ----
