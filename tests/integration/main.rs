@@ -54,6 +54,7 @@ mod ipsec;
 mod issue;
 mod ocsp;
 mod oidc;
+mod oidc_node;
 mod opensc;
 mod peer_wrappers;
 mod pkcs11;

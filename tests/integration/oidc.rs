@@ -700,7 +700,7 @@ fn wiki_client(h: &Hcpki, id: &str, extra: &[&str]) -> Vec<String> {
 }
 
 /// Register rp-rs (RS256 tokens) and rp-ps (PS256 tokens).
-fn add_rsa_clients(h: &Hcpki) {
+pub(crate) fn add_rsa_clients(h: &Hcpki) {
     for (id, alg) in [("rp-rs", "RS256"), ("rp-ps", "PS256")] {
         let args = wiki_client(h, id, &["--id-token-signed-response-alg", alg]);
         let out = h.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
@@ -1000,18 +1000,19 @@ pub(crate) fn id_claims(token_response: &Value) -> Value {
     serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
 
-fn pem_to_der(pem: &str) -> Vec<u8> {
+pub(crate) fn pem_to_der(pem: &str) -> Vec<u8> {
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     base64::engine::general_purpose::STANDARD.decode(body).unwrap()
 }
 
-fn challenge_bytes(data: &[u8]) -> String {
+/// base64url(SHA-256(data)): e.g. a certificate's `x5t#S256` (RFC 8705 §3.1).
+pub(crate) fn challenge_bytes(data: &[u8]) -> String {
     use sha2::Digest as _;
     B64.encode(sha2::Sha256::digest(data))
 }
 
 pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/cb";
-const POST_LOGOUT: &str = "http://127.0.0.1:9/bye";
+pub(crate) const POST_LOGOUT: &str = "http://127.0.0.1:9/bye";
 
 /// A running portal with one account (alice) and two clients: rp1 (wiki) and emr.
 pub(crate) struct Portal {
@@ -1019,7 +1020,7 @@ pub(crate) struct Portal {
     _server: Option<std::rc::Rc<Served>>,
     pub(crate) issuer: String,
     port: u16,
-    chain: PathBuf,
+    pub(crate) chain: PathBuf,
     pub(crate) rp_dir: PathBuf,
     pub(crate) totp_secret: String,
     jar: PathBuf,
