@@ -30,7 +30,16 @@ import { parseArgs } from 'node:util';
 // The pinned modules live in tests/peers/node/node_modules, which Node's own lookup (upwards from this file)
 // does not search: resolve them from that package.
 const peerModules = createRequire(new URL('./node/package.json', import.meta.url));
-const load = (name) => import(pathToFileURL(peerModules.resolve(name)).href);
+async function load(name) {
+  let path;
+  try {
+    path = peerModules.resolve(name);
+  } catch (e) {
+    console.error(`oidc_rp_node.mjs: ${name} is not installed in tests/peers/node (run scripts/deps): ${e.message}`);
+    process.exit(2);
+  }
+  return import(pathToFileURL(path).href);
+}
 const undici = await load('undici');
 const client = await load('openid-client');
 
