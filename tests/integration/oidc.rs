@@ -375,24 +375,7 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
 
     // tls_client_auth: a PC certificate this CA issued, registered by subject DN (while serving: clients are
     // read per request). A bogus refresh token shows authentication passed (invalid_grant, not invalid_client).
-    let (facility, pc, pc_key) = issue_pc(&p.h, "Clinic M");
-    let listed: Value = serde_json::from_str(&p.h.cert_list(Some(&facility))[0]).unwrap();
-    let subject = listed["subject"].as_str().unwrap_or_else(|| panic!("{listed}"));
-    p.h.ok(&[
-        "oidc",
-        "client",
-        "add",
-        "--id",
-        "tlsc",
-        "--redirect-uri",
-        REDIRECT,
-        "--auth",
-        "tls_client_auth",
-        "--tls-subject",
-        subject,
-        "--service",
-        "wiki",
-    ]);
+    let (pc, pc_key) = tls_client_on_pc(&p.h, "tlsc", "Clinic M");
     let bogus = form(&[("client_id", "tlsc"), ("grant_type", "refresh_token"), ("refresh_token", "x.y")]);
     let mut args = bogus.clone();
     args.push(format!("{mtls}/token"));
@@ -992,6 +975,17 @@ pub(crate) fn issue_pc(h: &Hcpki, name: &str) -> (String, PathBuf, PathBuf) {
         cert.to_str().unwrap(),
     ]);
     (facility, cert, h.path(&format!("{stem}-p256.key")))
+}
+
+/// A `tls_client_auth` client `id` of the wiki service, registered by the subject DN of a new PC certificate of
+/// the approved facility `name` (clients are read per request, so this works while serving): (cert, key).
+pub(crate) fn tls_client_on_pc(h: &Hcpki, id: &str, name: &str) -> (PathBuf, PathBuf) {
+    let (facility, pc, pc_key) = issue_pc(h, name);
+    let listed: Value = serde_json::from_str(&h.cert_list(Some(&facility))[0]).unwrap();
+    let subject = listed["subject"].as_str().unwrap_or_else(|| panic!("{listed}"));
+    let args = ["--id", id, "--redirect-uri", REDIRECT, "--auth", "tls_client_auth", "--tls-subject", subject];
+    h.ok(&[&["oidc", "client", "add"][..], &args, &["--service", "wiki"]].concat());
+    (pc, pc_key)
 }
 
 /// The payload of a token response's ID token.

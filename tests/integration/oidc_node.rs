@@ -17,27 +17,8 @@ on_both_backends!(npm_openid_client_full_flow);
 /// PS256 ID token). Every step is audited.
 fn npm_openid_client_full_flow(b: Backend) {
     let p = Portal::start_with(b, "mtls_listen = \"127.0.0.1:0\"\n", oidc::add_rsa_clients);
-    // The facility PC certificate as the client's TLS credential (clients are read per request: registered
-    // while serving).
-    let (facility, pc, pc_key) = oidc::issue_pc(&p.h, "Clinic Node");
-    let listed: Value = serde_json::from_str(&p.h.cert_list(Some(&facility))[0]).unwrap();
-    let subject = listed["subject"].as_str().unwrap_or_else(|| panic!("{listed}"));
-    p.h.ok(&[
-        "oidc",
-        "client",
-        "add",
-        "--id",
-        "tlsc",
-        "--redirect-uri",
-        REDIRECT,
-        "--auth",
-        "tls_client_auth",
-        "--tls-subject",
-        subject,
-        "--service",
-        "wiki",
-    ]);
-
+    // The facility PC certificate as the client's TLS credential.
+    let (pc, pc_key) = oidc::tls_client_on_pc(&p.h, "tlsc", "Clinic Node");
     let mtls =
         ["--mtls-client-id", "tlsc", "--mtls-cert", pc.to_str().unwrap(), "--mtls-key", pc_key.to_str().unwrap()];
     let seen = openid_client(&p, &["--client-id", "rp1"], &mtls);
