@@ -55,6 +55,7 @@ mod ipsec;
 mod issue;
 mod ocsp;
 mod oidc;
+mod oidc_node;
 mod opensc;
 mod peer_wrappers;
 mod pkcs11;

@@ -376,24 +376,7 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
 
     // tls_client_auth: a PC certificate this CA issued, registered by subject DN (while serving: clients are
     // read per request). A bogus refresh token shows authentication passed (invalid_grant, not invalid_client).
-    let (facility, pc, pc_key) = issue_pc(&p.h, "Clinic M");
-    let listed: Value = serde_json::from_str(&p.h.cert_list(Some(&facility))[0]).unwrap();
-    let subject = listed["subject"].as_str().unwrap_or_else(|| panic!("{listed}"));
-    p.h.ok(&[
-        "oidc",
-        "client",
-        "add",
-        "--id",
-        "tlsc",
-        "--redirect-uri",
-        REDIRECT,
-        "--auth",
-        "tls_client_auth",
-        "--tls-subject",
-        subject,
-        "--service",
-        "wiki",
-    ]);
+    let (pc, pc_key) = tls_client_on_pc(&p.h, "tlsc", "Clinic M");
     let bogus = form(&[("client_id", "tlsc"), ("grant_type", "refresh_token"), ("refresh_token", "x.y")]);
     let mut args = bogus.clone();
     args.push(format!("{mtls}/token"));
@@ -794,7 +777,7 @@ fn wiki_client(h: &Hcpki, id: &str, extra: &[&str]) -> Vec<String> {
 }
 
 /// Register rp-rs (RS256 tokens) and rp-ps (PS256 tokens, userinfo as an RS256-signed JWT).
-fn add_rsa_clients(h: &Hcpki) {
+pub(crate) fn add_rsa_clients(h: &Hcpki) {
     for (id, alg, userinfo) in [("rp-rs", "RS256", None), ("rp-ps", "PS256", Some("RS256"))] {
         let mut extra = vec!["--id-token-signed-response-alg", alg];
         extra.extend(userinfo.iter().flat_map(|u| ["--userinfo-signed-response-alg", u]));
@@ -1090,24 +1073,36 @@ pub(crate) fn issue_pc(h: &Hcpki, name: &str) -> (String, PathBuf, PathBuf) {
     (facility, cert, h.path(&format!("{stem}-p256.key")))
 }
 
+/// A `tls_client_auth` client `id` of the wiki service, registered by the subject DN of a new PC certificate of
+/// the approved facility `name` (clients are read per request, so this works while serving): (cert, key).
+pub(crate) fn tls_client_on_pc(h: &Hcpki, id: &str, name: &str) -> (PathBuf, PathBuf) {
+    let (facility, pc, pc_key) = issue_pc(h, name);
+    let listed: Value = serde_json::from_str(&h.cert_list(Some(&facility))[0]).unwrap();
+    let subject = listed["subject"].as_str().unwrap_or_else(|| panic!("{listed}"));
+    let args = ["--id", id, "--redirect-uri", REDIRECT, "--auth", "tls_client_auth", "--tls-subject", subject];
+    h.ok(&[&["oidc", "client", "add"][..], &args, &["--service", "wiki"]].concat());
+    (pc, pc_key)
+}
+
 /// The payload of a token response's ID token.
 pub(crate) fn id_claims(token_response: &Value) -> Value {
     let id_token = token_response["id_token"].as_str().unwrap_or_else(|| panic!("token: {token_response}"));
     serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
 
-fn pem_to_der(pem: &str) -> Vec<u8> {
+pub(crate) fn pem_to_der(pem: &str) -> Vec<u8> {
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     base64::engine::general_purpose::STANDARD.decode(body).unwrap()
 }
 
-fn challenge_bytes(data: &[u8]) -> String {
+/// base64url(SHA-256(data)): e.g. a certificate's `x5t#S256` (RFC 8705 §3.1).
+pub(crate) fn challenge_bytes(data: &[u8]) -> String {
     use sha2::Digest as _;
     B64.encode(sha2::Sha256::digest(data))
 }
 
 pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/cb";
-const POST_LOGOUT: &str = "http://127.0.0.1:9/bye";
+pub(crate) const POST_LOGOUT: &str = "http://127.0.0.1:9/bye";
 
 /// A running portal with one account (alice) and two clients: rp1 (wiki) and emr.
 pub(crate) struct Portal {
@@ -1115,7 +1110,7 @@ pub(crate) struct Portal {
     _server: Option<std::rc::Rc<Served>>,
     pub(crate) issuer: String,
     port: u16,
-    chain: PathBuf,
+    pub(crate) chain: PathBuf,
     pub(crate) rp_dir: PathBuf,
     pub(crate) totp_secret: String,
     jar: PathBuf,
