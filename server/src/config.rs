@@ -42,6 +42,54 @@ pub struct Config {
     /// The OpenID Connect provider's key rotation and back-channel logout (with `[portal]`).
     #[serde(default, skip_serializing_if = "OidcConfig::is_default")]
     pub oidc: OidcConfig,
+    /// Per-client-address rate limits of `hcpki serve`.
+    #[serde(default, skip_serializing_if = "LimitsConfig::is_default")]
+    pub limits: LimitsConfig,
+}
+
+/// `[limits]`: requests per minute per client address, per replica (`http::rate_limit`; 0 turns a class off).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// EST, SCEP, ACME and facility applications (an ACME order takes about ten requests).
+    pub enroll_per_minute: u32,
+    /// OCSP requests and CRL downloads.
+    pub revocation_per_minute: u32,
+    /// The portal's password and card sign-in posts (password guesses per account are limited separately,
+    /// across replicas).
+    pub login_per_minute: u32,
+    /// Reverse proxies (`10.0.0.0/8`, `192.0.2.7`) whose `X-Forwarded-For` names the client.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        // A clinic behind one NAT address renewing all its PCs at once stays well inside these; a loop or a
+        // flood from one address does not.
+        Self { enroll_per_minute: 600, revocation_per_minute: 6000, login_per_minute: 120, trusted_proxies: Vec::new() }
+    }
+}
+
+impl LimitsConfig {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// The limiter's settings; an unparsable proxy address names itself.
+    pub fn settings(&self) -> anyhow::Result<crate::http::rate_limit::Settings> {
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|n| n.parse().map_err(|e: String| anyhow::anyhow!("[limits] trusted_proxies: {e}")))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(crate::http::rate_limit::Settings {
+            enroll_per_minute: self.enroll_per_minute,
+            revocation_per_minute: self.revocation_per_minute,
+            login_per_minute: self.login_per_minute,
+            trusted_proxies,
+        })
+    }
 }
 
 /// `[oidc]`: token signing key rotation and back-channel logout delivery (D25).

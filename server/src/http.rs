@@ -15,6 +15,7 @@ pub mod health;
 pub mod metrics;
 pub mod ocsp;
 pub mod ocsp_signer;
+pub mod rate_limit;
 pub mod routes;
 pub mod scep;
 pub mod scep_ra;
@@ -46,4 +47,6 @@ pub struct AppState {
     pub admin: Arc<hcpki_ca::Authority>,
     /// The OCSP responder.
     pub ocsp: Arc<hcpki_ca::revocation::ocsp::Responder>,
+    /// Per-client-address rate limits (shared with the portal's listeners).
+    pub limits: Arc<rate_limit::Guard>,
 }

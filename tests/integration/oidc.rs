@@ -26,6 +26,7 @@ on_both_backends!(
     https_backchannel_logout,
     secrets_stay_out_of_logs_and_audit,
     two_replicas_behind_a_load_balancer_serve_one_journey,
+    sign_in_posts_are_rate_limited_per_address,
 );
 
 pub(crate) const PASSWORD: &str = "correct horse battery";
@@ -765,6 +766,22 @@ fn two_replicas_behind_a_load_balancer_serve_one_journey(b: Backend) {
         assert!(served >= 5, "the {name} replica answered {served} portal requests: not a journey across both");
     }
     p.h.ok(&["audit", "verify"]);
+}
+
+/// Issue #9: `[limits] login_per_minute` counts the portal's sign-in posts per address, whatever the account
+/// (password spraying across accounts, which the per-account throttle does not see): the fourth post gets
+/// 429 before any password is checked; pages and the token endpoint are not counted.
+fn sign_in_posts_are_rate_limited_per_address(b: Backend) {
+    let p = Portal::start_with(b, "\n[limits]\nlogin_per_minute = 3\n", |_| ());
+    for user in ["alice", "bob", "carol"] {
+        assert_eq!(p.login(user, "wrong password!", "123456", None).status, 401);
+    }
+    let r = p.login("dave", "wrong password!", "123456", None);
+    assert!(r.status == 429 && r.body.contains("too many requests from 127.0.0.1"), "{r:?}");
+    assert_eq!(p.get("/login").status, 200, "the sign-in page itself is not counted");
+    let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
+    assert!(audit.lines().any(|l| l.contains("ratelimit.engaged") && l.contains("login")), "{audit}");
+    assert!(!audit.contains("\"dave\""), "the limited post never reached the password check:\n{audit}");
 }
 
 /// `hcpki oidc client add` arguments of a private_key_jwt client `id` of the wiki service (the test RP's

@@ -14,6 +14,7 @@ on_both_backends!(
     tls_policy_openssl_accepts_and_refuses,
     healthz_metrics_over_curl_and_sigterm_stops_cleanly,
     server_certificate_life_cycle,
+    rate_limits_refuse_a_flood_per_address_and_audit_it_once,
 );
 
 /// `hcpki cert expiring --days N`: a router certificate appears once the window reaches its notAfter and not
@@ -226,6 +227,77 @@ fn server_certificate_life_cycle(b: Backend) {
     defaults.stop();
     assert_ne!(serial_of(&cert), serial, "other names must lead to a new certificate");
     peers::openssl_verify(&chain, &cert, Some("sslserver"));
+}
+
+/// Issue #9 rate limits: with small `[limits]`, the ninth OCSP request from one address in a minute gets 429
+/// with Retry-After while another address (named by a trusted proxy's X-Forwarded-For) still gets answers;
+/// ACME, EST and facility applications share the enrollment budget, ACME answering with its `rateLimited`
+/// problem; each refused stretch is audited once, every refusal is counted, and the chain verifies.
+fn rate_limits_refuse_a_flood_per_address_and_audit_it_once(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let config = h.dir().join("hcpki.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "\n[limits]\nenroll_per_minute = 5\nrevocation_per_minute = 8\nlogin_per_minute = 3\n\
+         trusted_proxies = [\"127.0.0.1/32\"]\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let server = Served::start(&h, &[]);
+    let chain = h.chain_file("server");
+    // status, Retry-After and body of one request.
+    let ask = |url: &str, extra: &[&str]| -> (u16, String, String) {
+        let body = h.path(&format!("body-{}", uuid::Uuid::new_v4().simple()));
+        let head = h.path(&format!("head-{}", uuid::Uuid::new_v4().simple()));
+        let out = curl(
+            &[
+                &["-sS", "--cacert", chain.to_str().unwrap(), "-o", body.to_str().unwrap()][..],
+                &["-D", head.to_str().unwrap(), "-w", "%{http_code}"],
+                extra,
+                &[url],
+            ]
+            .concat(),
+        );
+        let headers = std::fs::read_to_string(&head).unwrap().to_ascii_lowercase();
+        let retry = headers.lines().find_map(|l| l.strip_prefix("retry-after: ")).unwrap_or("").trim().to_owned();
+        (out.parse().unwrap(), retry, std::fs::read_to_string(&body).unwrap_or_default())
+    };
+    let ocsp = format!("http://127.0.0.1:{}/ocsp/pc", server.http_port);
+    for n in 0..8 {
+        assert_ne!(ask(&ocsp, &[]).0, 429, "request {n} is inside the budget");
+    }
+    for _ in 0..2 {
+        let (status, retry, body) = ask(&ocsp, &[]);
+        assert_eq!(status, 429, "{body}");
+        assert!(retry.parse::<u64>().is_ok_and(|s| (1..=60).contains(&s)), "Retry-After {retry:?}");
+        assert!(body.contains("too many requests from 127.0.0.1"), "{body}");
+    }
+    let other = ["-H", "X-Forwarded-For: 198.51.100.7"];
+    assert_ne!(ask(&ocsp, &other).0, 429, "another client behind the trusted proxy has its own budget");
+
+    let https = format!("https://localhost:{}", server.https_port);
+    let resolve = format!("localhost:{}:127.0.0.1", server.https_port);
+    let local = ["--resolve", resolve.as_str()];
+    for n in 0..5 {
+        let url = if n % 2 == 0 { "/acme/directory" } else { "/.well-known/est/cacerts" };
+        assert_ne!(ask(&format!("{https}{url}"), &local).0, 429, "enrollment request {n}");
+    }
+    let (status, _, body) = ask(&format!("{https}/acme/directory"), &local);
+    assert_eq!(status, 429, "{body}");
+    let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(problem["type"], "urn:ietf:params:acme:error:rateLimited", "{body}");
+    let apply = [&local[..], &["-H", "Content-Type: application/json", "--data", "{}"]].concat();
+    assert_eq!(ask(&format!("{https}/api/v1/applications"), &apply).0, 429, "applications share the budget");
+    assert_ne!(ask(&format!("{https}/.well-known/est/cacerts"), &[&local[..], &other[..]].concat()).0, 429);
+
+    let audit = h.ok(&["audit", "list", "--limit", "1000"]);
+    let engaged: Vec<&str> = audit.lines().filter(|l| l.contains("ratelimit.engaged")).collect();
+    assert_eq!(engaged.len(), 2, "one entry per refused stretch and class:\n{audit}");
+    assert!(engaged.iter().any(|l| l.contains("revocation")) && engaged.iter().any(|l| l.contains("enroll")));
+    let metrics = server.curl_https(&chain, "/metrics");
+    assert!(metrics.contains(r#"hcpki_rate_limited_total{class="revocation"} 2"#), "{metrics}");
+    assert!(metrics.contains(r#"hcpki_rate_limited_total{class="enroll"} 2"#), "{metrics}");
+    h.ok(&["audit", "verify"]);
+    server.stop();
 }
 
 /// A running `hcpki serve` on free ports of 127.0.0.1 (the EST tests use it too).

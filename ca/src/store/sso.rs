@@ -134,13 +134,16 @@ pub struct SweepCounts {
 }
 
 impl SweepCounts {
+    /// How many tables the sweep deletes from.
+    pub const TABLES: usize = 5;
+
     /// Rows deleted in all tables.
     pub fn total(&self) -> u64 {
         self.by_table().iter().map(|(_, n)| n).sum()
     }
 
     /// (table, rows) pairs, for metrics and output.
-    pub fn by_table(&self) -> [(&'static str, u64); 5] {
+    pub fn by_table(&self) -> [(&'static str, u64); Self::TABLES] {
         [
             ("portal_sessions", self.sessions),
             ("oidc_grants", self.grants),
