@@ -15,6 +15,7 @@ pub mod health;
 pub mod metrics;
 pub mod ocsp;
 pub mod ocsp_signer;
+pub mod outbound;
 pub mod rate_limit;
 pub mod routes;
 pub mod scep;
