@@ -439,10 +439,11 @@ pub struct PortalConfig {
     /// of expired rows (default 30).
     #[serde(default = "default_housekeeping_secs")]
     pub housekeeping_secs: u32,
-    /// Card sessions need the card agent to renew a presence lease this often, in seconds (60–3600; off when
-    /// absent): a PC switched off or an agent gone ends the session (D26).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card_presence_secs: Option<u32>,
+    /// Card sessions need the card agent to renew a presence lease this often, in seconds (default 300;
+    /// 60–3600; 0 turns leases off): the agent reports the card's removal with no portal page open, and a PC
+    /// switched off or an agent gone ends the session within the lease (D26).
+    #[serde(default = "default_card_presence_secs")]
+    pub card_presence_secs: u32,
     /// How often, at most, a replica checks the database for changed services and re-reads an OIDC client's
     /// registration, in seconds (default 10; 0 reads on every request).
     #[serde(default = "default_services_refresh_secs")]
@@ -460,6 +461,10 @@ pub struct PortalConfig {
 
 fn default_card_agent() -> String {
     "http://127.0.0.1:7717".to_owned()
+}
+
+fn default_card_presence_secs() -> u32 {
+    300
 }
 
 fn default_session_hours() -> u32 {

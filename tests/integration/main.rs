@@ -61,6 +61,7 @@ mod peer_wrappers;
 mod pkcs11;
 mod portal_card;
 mod portal_sessions;
+mod presence;
 mod revocation;
 mod scep;
 mod serve;

@@ -906,7 +906,7 @@ fn secrets_stay_out_of_logs_and_audit(b: Backend) {
 }
 
 /// Login done: authorize `client` and exchange the code with `assertion`; the token response.
-fn code_flow(p: &Portal, client: &str, assertion: &str) -> Value {
+pub(crate) fn code_flow(p: &Portal, client: &str, assertion: &str) -> Value {
     let verifier = "k".repeat(60);
     let authorize = format!(
         "/authorize?response_type=code&client_id={client}&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
@@ -951,7 +951,7 @@ fn jws_part(jws: &str, n: usize) -> Value {
 }
 
 /// `found` until it returns something, within a generous limit.
-fn poll<T>(mut found: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn poll<T>(mut found: impl FnMut() -> Option<T>) -> T {
     for _ in 0..600 {
         if let Some(t) = found() {
             return t;
@@ -1273,6 +1273,11 @@ impl Portal {
     /// This portal seen from a browser presenting the client certificate `cert` with `key`.
     pub(crate) fn with_client_cert(&self, cert: PathBuf, key: PathBuf) -> Self {
         Self { client_cert: Some((cert, key)), ..self.clone_view() }
+    }
+
+    /// Another browser on the same portal: its own cookie jar, `name` in the test directory.
+    pub(crate) fn other_browser(&self, name: &str) -> Self {
+        Self { jar: self.h.path(name), ..self.clone_view() }
     }
 
     /// A second server (replica) on the same directory and database.
