@@ -10,8 +10,8 @@ mod sql;
 mod sso;
 
 pub use records::{
-    Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion, FacilityFilter,
-    IssuanceIntent, Registration,
+    Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
+    FacilityFilter, IssuanceIntent, Registration,
 };
 #[allow(unused_imports)]
 use sql as _;
@@ -223,6 +223,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// How many `issued` certificates expire in `[from, until)` (Unix seconds), per profile, sorted by profile
     /// (expiry monitoring).
     async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// Claim for reporting, at `now`, up to `limit` `issued` certificates of `profile` whose notAfter is in
+    /// `[from, until)`, that have no successor (no later-expiring issued certificate of the same facility,
+    /// profile, subject and SANs: a renewed one needs nobody) and were not claimed before. Each is claimed once,
+    /// whichever replica asks (expiry webhook).
+    async fn expiry_claim(
+        &self,
+        profile: &str,
+        from: i64,
+        until: i64,
+        limit: i64,
+        now: i64,
+    ) -> Result<Vec<ExpiringCertificate>, StoreError>;
+
+    /// Give claims back (the report could not be delivered; the next round tries again), and forget claims of
+    /// certificates that expired before `forget_before`.
+    async fn expiry_release(&self, serials: &[String], forget_before: i64) -> Result<(), StoreError>;
 
     // ---- ACME (decision D17): state every replica shares ----
 

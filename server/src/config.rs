@@ -45,6 +45,47 @@ pub struct Config {
     /// Per-client-address rate limits of `hcpki serve`.
     #[serde(default, skip_serializing_if = "LimitsConfig::is_default")]
     pub limits: LimitsConfig,
+    /// Expiry monitoring: the optional webhook.
+    #[serde(default, skip_serializing_if = "MonitorConfig::is_default")]
+    pub monitor: MonitorConfig,
+}
+
+/// `[monitor]`: the expiry webhook (`monitor`): certificates of `profiles` expiring within `expiry_days` with
+/// no successor are POSTed as JSON to `expiry_webhook`, each once, checked every `check_every_secs`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitorConfig {
+    /// https:// (or facility-network http://) URL; off when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_webhook: Option<String>,
+    /// The window, in days (1–365).
+    pub expiry_days: u32,
+    /// Profiles to report: the facility certificates by default (the server renews its own).
+    pub profiles: Vec<String>,
+    /// Seconds between checks (at least 10).
+    pub check_every_secs: u32,
+    /// PEM CA certificates the webhook's server certificate may chain to, beside the public WebPKI roots
+    /// (relative to the hcpki directory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        Self {
+            expiry_webhook: None,
+            expiry_days: 30,
+            profiles: vec!["router".into(), "pc".into()],
+            check_every_secs: 3600,
+            ca_file: None,
+        }
+    }
+}
+
+impl MonitorConfig {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 /// `[limits]`: requests per minute per client address, per replica (`http::rate_limit`; 0 turns a class off).

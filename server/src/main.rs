@@ -7,6 +7,7 @@ mod cmd;
 mod config;
 mod http;
 mod login;
+mod monitor;
 mod oidc;
 mod output;
 mod policy;

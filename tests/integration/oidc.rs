@@ -665,11 +665,13 @@ fn verify_jws(jwks: &Value, jws: &str) {
 fn https_backchannel_logout(b: Backend) {
     let p = Portal::start_with(b, "[oidc]\nbackchannel_ca_file = \"bcl/ca.pem\"\n", |h| {
         std::fs::create_dir(h.dir().join("bcl")).unwrap();
-        make_tls_pki(&h.dir().join("bcl"));
+        crate::peers::make_tls_pki(&h.dir().join("bcl"));
     });
     let bcl = p.h.dir().join("bcl");
-    let good = HttpsReceiver::start(&bcl.join("server.pem"), &bcl.join("server.key"), &p.h.path("good.body"));
-    let bad = HttpsReceiver::start(&bcl.join("stranger.pem"), &bcl.join("stranger.key"), &p.h.path("bad.body"));
+    let good =
+        crate::peers::HttpsReceiver::start(&bcl.join("server.pem"), &bcl.join("server.key"), &p.h.path("good.body"));
+    let bad =
+        crate::peers::HttpsReceiver::start(&bcl.join("stranger.pem"), &bcl.join("stranger.key"), &p.h.path("bad.body"));
     for (id, port) in [("svc-good", good.port), ("svc-bad", bad.port)] {
         let uri = format!("https://localhost:{port}/bcl");
         let args =
@@ -971,79 +973,6 @@ fn poll_jwks(p: &Portal, done: impl Fn(&[String]) -> bool) -> Value {
 
 /// In `dir`: a facility CA (`ca.pem`), a server certificate for localhost and 127.0.0.1 that it issued
 /// (`server.pem`, `server.key`), and a self-signed stranger with the same names (`stranger.pem`, `.key`).
-fn make_tls_pki(dir: &std::path::Path) {
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl").current_dir(dir).args(args).output().unwrap();
-        assert!(out.status.success(), "openssl {args:?}\n{}", describe(&out));
-    };
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"];
-    let san = "subjectAltName=DNS:localhost,IP:127.0.0.1";
-    openssl(
-        &[&["req", "-x509"][..], &ec, &["-subj", "/CN=Facility services CA", "-keyout", "ca.key", "-out", "ca.pem"]]
-            .concat(),
-    );
-    openssl(&[&["req"][..], &ec, &["-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"]].concat());
-    std::fs::write(dir.join("server.ext"), format!("{san}\nextendedKeyUsage=serverAuth\n")).unwrap();
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-days",
-        "1",
-        "-extfile",
-        "server.ext",
-        "-out",
-        "server.pem",
-    ]);
-    let stranger = ["-subj", "/CN=localhost", "-addext", san, "-keyout", "stranger.key", "-out", "stranger.pem"];
-    openssl(&[&["req", "-x509"][..], &ec, &stranger].concat());
-}
-
-/// tests/peers/https_receiver.py: one POST over TLS, its body written to a file.
-struct HttpsReceiver {
-    child: std::process::Child,
-    port: u16,
-    out: PathBuf,
-}
-
-impl HttpsReceiver {
-    fn start(cert: &std::path::Path, key: &std::path::Path, out: &std::path::Path) -> Self {
-        use std::io::BufRead as _;
-        let mut child = Command::new(tools().join("bin/python"))
-            .arg(repo_root().join("tests/peers/https_receiver.py"))
-            .arg("--cert")
-            .arg(cert)
-            .arg("--key")
-            .arg(key)
-            .arg("--out")
-            .arg(out)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().parse().unwrap_or_else(|_| panic!("https_receiver.py said {line:?}"));
-        Self { child, port, out: out.to_owned() }
-    }
-
-    /// The body of the POST, once it arrived.
-    fn wait(&self) -> String {
-        poll(|| std::fs::read_to_string(&self.out).ok())
-    }
-}
-
-impl Drop for HttpsReceiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// openidconnect's HTTP client, through curl (the crate is built without reqwest).
 fn curl_http(p: &Portal, request: openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, std::io::Error> {
     let id = uuid::Uuid::new_v4().simple().to_string();

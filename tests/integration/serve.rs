@@ -4,6 +4,7 @@
 
 use crate::harness::{Backend, Hcpki, describe};
 use crate::peers;
+use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -15,6 +16,7 @@ on_both_backends!(
     healthz_metrics_over_curl_and_sigterm_stops_cleanly,
     server_certificate_life_cycle,
     rate_limits_refuse_a_flood_per_address_and_audit_it_once,
+    expiry_webhook_reports_each_unrenewed_certificate_once,
 );
 
 /// `hcpki cert expiring --days N`: a router certificate appears once the window reaches its notAfter and not
@@ -298,6 +300,88 @@ fn rate_limits_refuse_a_flood_per_address_and_audit_it_once(b: Backend) {
     assert!(metrics.contains(r#"hcpki_rate_limited_total{class="enroll"} 2"#), "{metrics}");
     h.ok(&["audit", "verify"]);
     server.stop();
+}
+
+/// Issue #8's expiry webhook against Python's https server: of four routers, the one expiring within the window
+/// with no successor is POSTed (the renewed one, same SANs with a later certificate, and the long-lived one are
+/// not); a second server does not report it again; a report that cannot be delivered is audited `failed` and
+/// its certificate reported by the next server that can deliver.
+fn expiry_webhook_reports_each_unrenewed_certificate_once(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("Webhook clinic");
+    let zone = h.router_dns_name(&id);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let issue = |name: &str, days: Option<i64>| -> String {
+        let request = crate::fixtures::csr(h.scratch(), name, crate::fixtures::Key::P256, "router");
+        let out = h.path(&format!("{name}-{}.pem", uuid::Uuid::new_v4().simple()));
+        let san = format!("{name}.{zone}");
+        let mut args = vec!["issue", "--profile", "router", "--facility", &id, "--san", &san];
+        let not_after = days.map(|d| hcpki_ca::time::rfc3339(now + d * 86_400));
+        if let Some(t) = &not_after {
+            args.extend(["--not-after", t.as_str()]);
+        }
+        args.extend(["--csr", crate::issue::path(&request), "--out", crate::issue::path(&out)]);
+        h.ok(&args);
+        serial_of(&out)
+    };
+    let expiring = issue("r1", Some(10));
+    issue("r2", Some(5));
+    issue("r2", None); // r2 renewed
+    issue("r3", None);
+    let hook = h.dir().join("hook");
+    std::fs::create_dir(&hook).unwrap();
+    crate::peers::make_tls_pki(&hook);
+    let base = std::fs::read_to_string(h.dir().join("hcpki.toml")).unwrap();
+    let configure = |port: u16| {
+        let monitor = format!(
+            "\n[monitor]\nexpiry_webhook = \"https://localhost:{port}/hooks/expiry\"\nexpiry_days = 30\n\
+             check_every_secs = 10\nca_file = \"hook/ca.pem\"\n"
+        );
+        std::fs::write(h.dir().join("hcpki.toml"), format!("{base}{monitor}")).unwrap();
+    };
+    let receive = |name: &str| -> serde_json::Value {
+        let receiver =
+            crate::peers::HttpsReceiver::start(&hook.join("server.pem"), &hook.join("server.key"), &h.path(name));
+        configure(receiver.port);
+        let server = Served::start(&h, &[]);
+        let body = receiver.wait();
+        server.stop();
+        serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON: {body}"))
+    };
+    let serials = |report: &serde_json::Value| -> Vec<String> {
+        report["certificates"].as_array().unwrap().iter().map(|c| c["serial"].as_str().unwrap().to_owned()).collect()
+    };
+    let entries = |outcome: &str| -> Vec<serde_json::Value> {
+        h.ok(&["audit", "list", "--limit", "1000"])
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e["action"] == "monitor.expiry_webhook" && e["outcome"] == outcome)
+            .collect()
+    };
+
+    let report = receive("first.json");
+    assert_eq!(serials(&report), [expiring], "{report}");
+    assert_eq!(report["event"], "hcpki.certificates.expiring");
+    let first = &report["certificates"][0];
+    assert_eq!(
+        (&first["profile"], &first["facility_id"], &first["days_left"]),
+        (&json!("router"), &json!(id), &json!(9))
+    );
+
+    // Nobody listens: the report is audited as failed and the claim given back.
+    let late = issue("r4", Some(3));
+    configure(crate::harness::free_port());
+    let server = Served::start(&h, &[]);
+    let failed = crate::oidc::poll(|| entries("failed").into_iter().next());
+    server.stop();
+    let detail: serde_json::Value = serde_json::from_str(failed["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["serials"], json!([late]), "{failed}");
+    assert!(detail["result"].as_str().unwrap().contains("refused"), "{failed}");
+    // The next server that reaches the receiver reports r4, and never r1 again.
+    let report = receive("second.json");
+    assert_eq!(serials(&report), [late], "{report}");
+    assert_eq!(entries("ok").len(), 2);
+    h.ok(&["audit", "verify"]);
 }
 
 /// A running `hcpki serve` on free ports of 127.0.0.1 (the EST tests use it too).

@@ -66,6 +66,9 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         );
         crate::portal::housekeeping::spawn(p.state.clone(), metrics.clone(), every);
     }
+    if let Some(webhook) = crate::monitor::ExpiryWebhook::from_config(&loaded.config.monitor, &loaded.dir)? {
+        webhook.spawn(authority.store().clone());
+    }
     let limits = Arc::new(crate::http::rate_limit::Guard {
         limiter: crate::http::rate_limit::Limiter::new(loaded.config.limits.settings()?),
         store: authority.store().clone(),

@@ -908,6 +908,60 @@ macro_rules! sql_store {
                     .map_err(Self::err)
             }
 
+            async fn expiry_claim(
+                &self,
+                profile: &str,
+                from: i64,
+                until: i64,
+                limit: i64,
+                now: i64,
+            ) -> Result<Vec<ExpiringCertificate>, StoreError> {
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                let candidates = sqlx::query_as::<$db, ExpiringCertificate>(queries::EXPIRING_UNCLAIMED)
+                    .bind(profile)
+                    .bind(from)
+                    .bind(until)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                let mut claimed = Vec::with_capacity(candidates.len());
+                for c in candidates {
+                    // Another replica's transaction may have claimed it since the select: only inserted rows count.
+                    let won = sqlx::query_scalar::<$db, String>(queries::CLAIM_EXPIRY_NOTICE)
+                        .bind(&c.serial)
+                        .bind(c.not_after)
+                        .bind(now)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(Self::err)?;
+                    if won.is_some() {
+                        claimed.push(c);
+                    }
+                }
+                tx.commit().await.map_err(Self::err)?;
+                Ok(claimed)
+            }
+
+            async fn expiry_release(&self, serials: &[String], forget_before: i64) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                for serial in serials {
+                    sqlx::query::<$db>(queries::RELEASE_EXPIRY_NOTICE)
+                        .bind(serial)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::err)?;
+                }
+                sqlx::query::<$db>(queries::FORGET_EXPIRY_NOTICES)
+                    .bind(forget_before)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                tx.commit().await.map_err(Self::err)
+            }
+
             async fn acme_put_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> Result<(), StoreError> {
                 let _writer = self.writer().await;
                 sqlx::query::<$db>(queries::SWEEP_ACME_NONCES).bind(now).execute(&self.pool).await.map_err(Self::err)?;
