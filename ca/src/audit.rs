@@ -65,8 +65,8 @@ impl Outcome {
     }
 }
 
-/// An entry as stored.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+/// An entry as stored (and as `hcpki audit list` and the retention archives write it).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditEntry {
     /// Position in the chain, from 1.
     pub seq: i64,
@@ -201,6 +201,17 @@ impl Default for ChainVerifier {
 }
 
 impl ChainVerifier {
+    /// A verifier for the entries after `anchor` (the last entry pruned, or archived in an earlier file);
+    /// the genesis when `None`.
+    pub fn after(anchor: Option<&AuditHead>) -> Self {
+        anchor.map_or_else(Self::default, |a| Self { next_seq: a.seq + 1, prev_hash: a.hash.clone() })
+    }
+
+    /// The sequence number and hash of the last entry checked (the anchor when none yet).
+    pub fn last(&self) -> AuditHead {
+        AuditHead { seq: self.next_seq - 1, hash: self.prev_hash.clone() }
+    }
+
     /// Check the next entries in order.
     pub fn feed(&mut self, entries: &[AuditEntry]) -> Result<(), ChainError> {
         for e in entries {

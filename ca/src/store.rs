@@ -130,6 +130,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The head of the audit chain.
     async fn audit_head(&self) -> Result<AuditHead, StoreError>;
 
+    /// The last pruned entry (sequence number and hash) the remaining chain links to; `None` when nothing was
+    /// ever pruned (the chain starts at the genesis hash).
+    async fn audit_anchor(&self) -> Result<Option<AuditHead>, StoreError>;
+
+    /// Delete the entries after the anchor up to `through`, at most `batch` of them, and move the anchor to the
+    /// last one deleted, in one transaction (audit retention: the caller archived them first). The new anchor,
+    /// or `None` when there was nothing left to prune up to `through`.
+    async fn audit_prune(&self, through: i64, batch: i64) -> Result<Option<AuditHead>, StoreError>;
+
     /// Write a consistent copy of the whole database to `path` (a file that must not exist yet) while the
     /// database stays in use: SQLite's `VACUUM INTO`, one read transaction. PostgreSQL answers
     /// [`StoreError::SnapshotUnsupported`]: its own tools do this better (point-in-time recovery).

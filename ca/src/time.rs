@@ -33,6 +33,13 @@ pub fn rfc3339(unix: i64) -> String {
         .unwrap_or_else(|| unix.to_string())
 }
 
+/// Unix seconds of an RFC 3339 time (`2027-03-31T23:59:59Z`), `None` if it is not one.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
 /// A validity from `not_before` to `not_after` (both Unix seconds).
 pub fn validity_until(not_before: i64, not_after: i64) -> der::Result<Validity> {
     let nb = UNIX_EPOCH + Duration::from_secs(not_before.max(0) as u64);

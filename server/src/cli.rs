@@ -498,6 +498,26 @@ pub enum AuditCommand {
         #[arg(long)]
         hostname: Option<String>,
     },
+    /// Retention: write the entries older than the retention period to an archive file (JSON lines, checked
+    /// after writing), then delete them from the database; the rest still verify, linked to the last one
+    /// archived. Audited as `audit.prune`.
+    Prune {
+        /// The archive to write (must not exist yet); keep it where audit records are kept.
+        #[arg(long)]
+        archive: std::path::PathBuf,
+        /// Keep the entries of the last N days (default: `[audit] retention_days` in hcpki.toml).
+        #[arg(long)]
+        keep_days: Option<u32>,
+        /// Count the retention period back from this RFC 3339 time instead of now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Check an archive written by `audit prune`: its own hash chain, and whether the database's remaining
+    /// entries continue it.
+    VerifyArchive {
+        /// The archive file.
+        file: std::path::PathBuf,
+    },
 }
 
 /// `hcpki audit export --format`.

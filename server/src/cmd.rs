@@ -38,7 +38,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Issue(args) => issue::run(&open(g).await?, &args).await,
         Command::Ca(c) => ca::run(&open(g).await?, c),
         Command::Cert(c) => cert::run(&open(g).await?, c).await,
-        Command::Audit(c) => audit::run(&open_store(g).await?, c).await,
+        Command::Audit(c) => {
+            let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+            audit::run(&open_store(&loaded).await?, loaded.config.audit.retention_days, c).await
+        }
         Command::Lint(LintCommand::Rules) => {
             for r in hcpki_ca::lint::RULES {
                 println!(
@@ -88,8 +91,7 @@ fn os_uid() -> Option<String> {
     line.split_whitespace().nth(1).map(|uid| format!("uid:{uid}"))
 }
 
-async fn open_store(g: &crate::cli::Global) -> Result<std::sync::Arc<dyn hcpki_ca::store::Store>> {
-    let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+async fn open_store(loaded: &Loaded) -> Result<std::sync::Arc<dyn hcpki_ca::store::Store>> {
     hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")
 }
 

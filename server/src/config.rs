@@ -45,9 +45,28 @@ pub struct Config {
     /// Per-client-address rate limits of `hcpki serve`.
     #[serde(default, skip_serializing_if = "LimitsConfig::is_default")]
     pub limits: LimitsConfig,
+    /// Audit retention.
+    #[serde(default, skip_serializing_if = "AuditConfig::is_default")]
+    pub audit: AuditConfig,
     /// Expiry monitoring: the optional webhook.
     #[serde(default, skip_serializing_if = "MonitorConfig::is_default")]
     pub monitor: MonitorConfig,
+}
+
+/// `[audit]`: how long entries stay in the database before `hcpki audit prune` archives them (keep forever
+/// when absent).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Days of entries kept in the database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+}
+
+impl AuditConfig {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 /// `[monitor]`: the expiry webhook (`monitor`): certificates of `profiles` expiring within `expiry_days` with

@@ -11,7 +11,8 @@ on_both_backends!(
     verify_passes_after_actions,
     edited_entry_is_detected,
     deleted_entry_is_detected,
-    reordered_entries_are_detected
+    reordered_entries_are_detected,
+    retention_archives_prunes_and_the_rest_still_verifies
 );
 
 /// An installation with a history: CA creation, registration, approval, issuance, a refusal, a suspension.
@@ -253,4 +254,61 @@ impl Drop for Rsyslog {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Issue #8 retention: `hcpki audit prune` writes the entries older than the retention period to an archive,
+/// deletes them, and the remaining log still verifies (linked to the last archived entry); a second prune
+/// writes an archive that continues the first; `verify-archive` checks each and finds an edited line; an
+/// existing archive file or a missing retention period prunes nothing; editing a remaining entry is still
+/// caught.
+fn retention_archives_prunes_and_the_rest_still_verifies(b: Backend) {
+    let h = with_history(b);
+    let err = h.fails(&["audit", "prune", "--archive", path(&h.path("never.jsonl"))]);
+    assert!(err.contains("retention_days"), "{err}");
+    let head_before = h.ok(&["audit", "verify"]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let later = |days: i64| hcpki_ca::time::rfc3339(now + days * 86_400);
+
+    // Keep one day, counted from two days ahead: everything but the newest entry is older.
+    let first = h.path("audit-1.jsonl");
+    let out = h.ok(&["audit", "prune", "--archive", path(&first), "--keep-days", "1", "--at", &later(2)]);
+    assert!(out.contains("archived and pruned entries 1.."), "{out}");
+    let archived = std::fs::read_to_string(&first).unwrap().lines().count();
+    let total: usize = head_before.split(": ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(archived, total - 1, "all but the newest of {total}: {head_before}");
+    let verified = h.ok(&["audit", "verify"]);
+    assert!(verified.contains("audit log intact"), "{verified}");
+    let checked = h.ok(&["audit", "verify-archive", path(&first)]);
+    assert!(checked.contains("intact") && checked.contains("continue it"), "{checked}");
+    let listed = h.ok(&["audit", "list", "--limit", "1000"]);
+    assert!(listed.contains("\"audit.prune\""), "{listed}");
+    assert!(!listed.contains("\"seq\":1,"), "entry 1 is still in the database:\n{listed}");
+
+    // The archive may not be overwritten; nothing changes.
+    let err = h.fails(&["audit", "prune", "--archive", path(&first), "--keep-days", "1", "--at", &later(2)]);
+    assert!(err.contains("must not exist"), "{err}");
+
+    // More history, then a second archive continuing the first.
+    h.add_facility("Later clinic", Some(&fixtures::medical_code(8)));
+    let second = h.path("audit-2.jsonl");
+    h.ok(&["audit", "prune", "--archive", path(&second), "--keep-days", "1", "--at", &later(3)]);
+    let checked = h.ok(&["audit", "verify-archive", path(&first)]);
+    assert!(checked.contains("a later archive continues"), "{checked}");
+    let checked = h.ok(&["audit", "verify-archive", path(&second)]);
+    assert!(checked.contains("continue it"), "{checked}");
+    assert!(h.ok(&["audit", "verify"]).contains("audit log intact"));
+
+    // An edited archive line is found.
+    let text = std::fs::read_to_string(&second).unwrap();
+    let forged = h.path("forged.jsonl");
+    std::fs::write(&forged, text.replacen("\"actor\":\"", "\"actor\":\"x", 1)).unwrap();
+    let err = h.fails(&["audit", "verify-archive", path(&forged)]);
+    assert!(err.contains("TAMPERED"), "{err}");
+
+    // Tampering with what is left is still caught.
+    let db = h.db();
+    let seq = db.scalar_i64("SELECT MAX(seq) FROM audit_log") - 1;
+    assert_eq!(db.execute(&format!("UPDATE audit_log SET actor = 'cli:mallory' WHERE seq = {seq}")), 1);
+    let err = h.fails(&["audit", "verify"]);
+    assert!(err.contains("TAMPERED"), "{err}");
 }

@@ -1,17 +1,30 @@
 //! `hcpki audit …`.
 
 use crate::cli::{AuditCommand, ExportFormat};
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use hcpki_ca::audit::{AuditHead, ChainError, ChainVerifier};
 use hcpki_ca::store::Store;
+use sha2::Digest as _;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 const PAGE: i64 = 10_000;
 
-pub async fn run(store: &Arc<dyn Store>, command: AuditCommand) -> Result<ExitCode> {
+pub async fn run(store: &Arc<dyn Store>, retention_days: Option<u32>, command: AuditCommand) -> Result<ExitCode> {
     match command {
+        AuditCommand::Prune { archive, keep_days, at } => {
+            let Some(days) = keep_days.or(retention_days) else {
+                bail!("no retention period: set [audit] retention_days in hcpki.toml or pass --keep-days");
+            };
+            let now = match at {
+                Some(t) => hcpki_ca::time::parse_rfc3339(&t)
+                    .ok_or_else(|| anyhow::anyhow!("--at {t:?}: give an RFC 3339 time, e.g. 2027-04-01T00:00:00Z"))?,
+                None => hcpki_ca::time::now_unix(),
+            };
+            return prune(store.as_ref(), &archive, days, now).await;
+        }
+        AuditCommand::VerifyArchive { file } => return verify_archive(store.as_ref(), &file).await,
         AuditCommand::Verify { expect_head } => {
             let expected = expect_head.as_deref().map(parse_head).transpose()?;
             match verify_chain(store.as_ref(), expected.as_ref()).await? {
@@ -73,11 +86,25 @@ fn this_host() -> String {
 /// (a head recorded earlier: `hcpki audit verify`, a backup manifest) has that hash. `Ok(Err(why))` is a
 /// tampered or truncated log, `why` starting with ": " or " (truncated): "; `Err` is a database error.
 pub async fn verify_chain(store: &dyn Store, expected: Option<&(i64, String)>) -> Result<Result<AuditHead, String>> {
-    // Read the head first: entries appended while we page are beyond it and ignored.
+    // Read the head first: entries appended while we page are beyond it and ignored. Entries up to the anchor
+    // were pruned (archived); the rest link to it.
     let head = store.audit_head().await?;
-    let mut verifier = ChainVerifier::default();
+    let anchor = store.audit_anchor().await?;
+    let mut verifier = ChainVerifier::after(anchor.as_ref());
     let mut seen_expected = false;
-    let mut after = 0;
+    let mut after = anchor.as_ref().map_or(0, |a| a.seq);
+    if let (Some((seq, hash)), Some(a)) = (expected, &anchor)
+        && *seq <= a.seq
+    {
+        if *seq < a.seq || !a.hash.eq_ignore_ascii_case(hash) {
+            return Ok(Err(format!(
+                ": the expected head {seq}:{hash} is in the pruned part (entries up to {} are archived); check it \
+                 with `hcpki audit verify-archive`",
+                a.seq
+            )));
+        }
+        seen_expected = true;
+    }
     while after < head.seq {
         let page = store.audit_entries(after, PAGE.min(head.seq - after)).await?;
         let Some(last) = page.last() else { break };
@@ -118,4 +145,126 @@ pub fn parse_head(s: &str) -> Result<(i64, String)> {
         .ok_or_else(|| anyhow::anyhow!("--expect-head takes SEQ:HASH as printed by `hcpki audit verify`"))?;
     let seq = seq.trim().parse().map_err(|_| anyhow::anyhow!("--expect-head: {seq:?} is not a sequence number"))?;
     Ok((seq, hash.trim().to_ascii_lowercase()))
+}
+
+/// Entries older than `keep_days` before `now` go to `archive` (written, synced and re-read for verification
+/// first), then leave the database in batches, each moving the anchor.
+async fn prune(store: &dyn Store, archive: &std::path::Path, keep_days: u32, now: i64) -> Result<ExitCode> {
+    let cutoff_ms = (now - i64::from(keep_days) * 86_400).saturating_mul(1000);
+    let anchor = store.audit_anchor().await?;
+    let head = store.audit_head().await?;
+    // The entries to archive: from the anchor up to the last one written before the cutoff.
+    let mut entries = Vec::new();
+    let mut after = anchor.as_ref().map_or(0, |a| a.seq);
+    'pages: while after < head.seq {
+        let page = store.audit_entries(after, PAGE.min(head.seq - after)).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for e in page {
+            if e.at_ms >= cutoff_ms {
+                break 'pages;
+            }
+            entries.push(e);
+        }
+    }
+    // The newest entry always stays: the chain keeps a head to verify against.
+    if entries.last().is_some_and(|e| e.seq == head.seq) {
+        entries.pop();
+    }
+    let Some(through) = entries.last().map(|e| e.seq) else {
+        println!("nothing older than {keep_days} days to prune");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let mut verifier = ChainVerifier::after(anchor.as_ref());
+    verifier.feed(&entries).map_err(|e| anyhow::anyhow!("the audit log is damaged, nothing pruned: {e}"))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(archive)
+        .with_context(|| format!("cannot create the archive {} (it must not exist yet)", archive.display()))?;
+    let mut text = String::new();
+    for e in &entries {
+        text.push_str(&serde_json::to_string(e)?);
+        text.push('\n');
+    }
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write the archive {}: nothing was pruned", archive.display()))?;
+    drop(file);
+    let (written, _) = read_archive(archive)?;
+    if written.len() != entries.len() {
+        bail!("the archive {} does not read back whole: nothing was pruned", archive.display());
+    }
+    let sha256 = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+    let mut last = None;
+    while let Some(moved) = store.audit_prune(through, PAGE).await? {
+        last = Some(moved);
+    }
+    let Some(anchor) = last else { bail!("nothing was pruned: another process pruned these entries meanwhile") };
+    let event = hcpki_ca::audit::AuditEvent {
+        actor: super::actor().as_str().to_owned(),
+        action: "audit.prune".into(),
+        target: format!("{}..{}", entries.first().map_or(0, |e| e.seq), anchor.seq),
+        outcome: hcpki_ca::audit::Outcome::Ok,
+        detail: serde_json::json!({
+            "through": anchor.seq,
+            "anchor_hash": anchor.hash,
+            "archive": archive.display().to_string(),
+            "archive_sha256": sha256,
+            "keep_days": keep_days,
+        }),
+    };
+    store.append_audit(&event).await?;
+    println!(
+        "archived and pruned entries {}..{} to {} (sha256 {sha256}); the log now starts after {}:{}",
+        entries.first().map_or(0, |e| e.seq),
+        anchor.seq,
+        archive.display(),
+        anchor.seq,
+        anchor.hash
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The entries of an archive and the anchor it starts from (the genesis for the first archive, else the
+/// `prev_hash` of its first entry, which the previous archive's last entry must have).
+fn read_archive(path: &std::path::Path) -> Result<(Vec<hcpki_ca::audit::AuditEntry>, Option<AuditHead>)> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut entries = Vec::new();
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let entry = serde_json::from_str(line)
+            .with_context(|| format!("{} line {}: not an audit entry", path.display(), n + 1))?;
+        entries.push(entry);
+    }
+    let start = entries
+        .first()
+        .filter(|e: &&hcpki_ca::audit::AuditEntry| e.seq > 1)
+        .map(|e| AuditHead { seq: e.seq - 1, hash: e.prev_hash.clone() });
+    Ok((entries, start))
+}
+
+async fn verify_archive(store: &dyn Store, path: &std::path::Path) -> Result<ExitCode> {
+    let (entries, start) = read_archive(path)?;
+    let mut verifier = ChainVerifier::after(start.as_ref());
+    if let Err(e) = verifier.feed(&entries) {
+        eprintln!("archive {} TAMPERED: {e}", path.display());
+        return Ok(ExitCode::FAILURE);
+    }
+    let end = verifier.last();
+    let from = start.as_ref().map_or(0, |s| s.seq) + 1;
+    println!("archive {} intact: entries {from}..{}, last hash {}", path.display(), end.seq, end.hash);
+    match store.audit_anchor().await? {
+        Some(anchor) if anchor.seq == end.seq && anchor.hash.eq_ignore_ascii_case(&end.hash) => {
+            println!("the database's remaining entries continue it (anchor {}:{})", anchor.seq, anchor.hash);
+        }
+        Some(anchor) if anchor.seq == end.seq => {
+            eprintln!("archive {} does NOT match the database's anchor {}:{}", path.display(), anchor.seq, anchor.hash);
+            return Ok(ExitCode::FAILURE);
+        }
+        Some(anchor) => {
+            println!("(the database's anchor is {}:{}: a later archive continues this one)", anchor.seq, anchor.hash)
+        }
+        None => println!("(nothing was pruned from this database)"),
+    }
+    Ok(ExitCode::SUCCESS)
 }

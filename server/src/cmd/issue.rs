@@ -66,9 +66,8 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
 
 /// `--not-after`: an RFC 3339 time as Unix seconds.
 fn parse_rfc3339(text: &str) -> Result<i64> {
-    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .with_context(|| format!("--not-after {text:?} is not an RFC 3339 time such as 2027-03-31T23:59:59Z"))?;
-    Ok(t.unix_timestamp())
+    hcpki_ca::time::parse_rfc3339(text)
+        .with_context(|| format!("--not-after {text:?} is not an RFC 3339 time such as 2027-03-31T23:59:59Z"))
 }
 
 fn read_csr(path: &std::path::Path) -> Result<Vec<u8>> {

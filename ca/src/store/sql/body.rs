@@ -592,6 +592,48 @@ macro_rules! sql_store {
                 Ok(AuditHead { seq, hash })
             }
 
+            async fn audit_anchor(&self) -> Result<Option<AuditHead>, StoreError> {
+                Ok(sqlx::query_as::<$db, (i64, String)>(queries::AUDIT_ANCHOR)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(|(seq, hash)| AuditHead { seq, hash }))
+            }
+
+            async fn audit_prune(&self, through: i64, batch: i64) -> Result<Option<AuditHead>, StoreError> {
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                let from = sqlx::query_as::<$db, (i64, String)>(queries::AUDIT_ANCHOR)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .map_or(0, |(seq, _)| seq);
+                let end = through.min(from.saturating_add(batch.max(1)));
+                if end <= from {
+                    return Ok(None);
+                }
+                let hash = sqlx::query_scalar::<$db, String>(queries::AUDIT_HASH_AT)
+                    .bind(end)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .ok_or_else(|| StoreError::Corrupt(format!("audit entry {end} is missing: run `hcpki audit verify`")))?;
+                sqlx::query::<$db>(queries::AUDIT_DELETE_RANGE)
+                    .bind(from)
+                    .bind(end)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                sqlx::query::<$db>(queries::AUDIT_SET_ANCHOR)
+                    .bind(end)
+                    .bind(&hash)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                tx.commit().await.map_err(Self::err)?;
+                Ok(Some(AuditHead { seq: end, hash }))
+            }
+
             async fn snapshot_into(&self, path: &std::path::Path) -> Result<(), StoreError> {
                 self.snapshot(path).await
             }

@@ -130,6 +130,13 @@ pub(super) const ISSUED_COUNTS: &str =
 pub(super) const EXPIRING_COUNTS: &str = "SELECT profile, COUNT(*) FROM certificates \
      WHERE status = 'issued' AND not_after >= $1 AND not_after < $2 GROUP BY profile ORDER BY profile";
 
+/// Audit retention (migration 0012).
+pub(super) const AUDIT_ANCHOR: &str = "SELECT seq, hash FROM audit_anchor WHERE id = 1";
+pub(super) const AUDIT_HASH_AT: &str = "SELECT hash FROM audit_log WHERE seq = $1";
+pub(super) const AUDIT_DELETE_RANGE: &str = "DELETE FROM audit_log WHERE seq > $1 AND seq <= $2";
+pub(super) const AUDIT_SET_ANCHOR: &str = "INSERT INTO audit_anchor (id, seq, hash) VALUES (1, $1, $2) \
+     ON CONFLICT (id) DO UPDATE SET seq = $1, hash = $2";
+
 /// Expiry webhook: issued certificates of profile `$1` expiring in `[$2, $3)` with no successor (a later-expiring
 /// issued certificate of the same facility, profile, subject and SANs: the same device renewed; routers of one
 /// facility share a subject and differ in their SANs) and no notice yet, soonest first, at most `$4`.
