@@ -18,9 +18,9 @@ on_both_backends!(
     services_live_in_the_database,
 );
 
-const VERIFIER: &str = "sessions-verifier-sessions-verifier-sessions-verifier";
+pub(crate) const VERIFIER: &str = "sessions-verifier-sessions-verifier-sessions-verifier";
 
-fn authorize(client: &str) -> String {
+pub(crate) fn authorize(client: &str) -> String {
     format!(
         "/authorize?response_type=code&client_id={client}&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
         enc(REDIRECT),
