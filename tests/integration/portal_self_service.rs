@@ -5,7 +5,7 @@
 
 use crate::harness::Backend;
 use crate::oidc::{PASSWORD, Portal, REDIRECT, Rp, logout_claims, logout_receiver, param, totp};
-use crate::portal_sessions::{VERIFIER, authorize};
+use crate::portal_sessions::{VERIFIER, add_backchannel_client, authorize};
 use std::net::TcpListener;
 
 on_both_backends!(a_person_sees_and_ends_their_own_sessions);
@@ -20,26 +20,8 @@ fn a_person_sees_and_ends_their_own_sessions(b: Backend) {
     let uri = |l: &TcpListener| format!("http://127.0.0.1:{}/bcl", l.local_addr().unwrap().port());
     let (uri_one, uri_two) = (uri(&one), uri(&two));
     let p = Portal::start_with(b, "", |h| {
-        let jwks = h.path("rp/jwks.json");
-        for (id, bcl) in [("bc1", &uri_one), ("bc2", &uri_two)] {
-            h.ok(&[
-                "oidc",
-                "client",
-                "add",
-                "--id",
-                id,
-                "--redirect-uri",
-                REDIRECT,
-                "--auth",
-                "private_key_jwt",
-                "--jwks-file",
-                jwks.to_str().unwrap(),
-                "--service",
-                "wiki",
-                "--backchannel-logout-uri",
-                bcl,
-            ]);
-        }
+        add_backchannel_client(h, "bc1", &uri_one);
+        add_backchannel_client(h, "bc2", &uri_two);
     });
     let rp = Rp::load(&p);
     let first = p.other_browser("jar-first");

@@ -5,7 +5,7 @@
 //! running server authorizes without a restart. Sessions are never waited out: deadlines show in the
 //! cookie's Max-Age, and the sweep takes `--at`.
 
-use crate::harness::Backend;
+use crate::harness::{Backend, Hcpki};
 use crate::oidc::{
     PASSWORD, Portal, REDIRECT, Rp, challenge, enc, issue_pc, logout_claims, logout_receiver, param, totp,
 };
@@ -28,6 +28,28 @@ pub(crate) fn authorize(client: &str) -> String {
     )
 }
 
+/// Register client `id` of the wiki with its back-channel logout URI `bcl` (the RP's keys).
+pub(crate) fn add_backchannel_client(h: &Hcpki, id: &str, bcl: &str) {
+    let jwks = h.path("rp/jwks.json");
+    h.ok(&[
+        "oidc",
+        "client",
+        "add",
+        "--id",
+        id,
+        "--redirect-uri",
+        REDIRECT,
+        "--auth",
+        "private_key_jwt",
+        "--jwks-file",
+        jwks.to_str().unwrap(),
+        "--service",
+        "wiki",
+        "--backchannel-logout-uri",
+        bcl,
+    ]);
+}
+
 fn audit(p: &Portal) -> String {
     p.h.ok(&["audit", "list", "--limit", "1000"])
 }
@@ -38,26 +60,7 @@ fn audit(p: &Portal) -> String {
 fn disabling_an_account_ends_its_sessions(b: Backend) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let bcl = format!("http://127.0.0.1:{}/bcl", listener.local_addr().unwrap().port());
-    let p = Portal::start_with(b, "housekeeping_secs = 1\n", |h| {
-        let jwks = h.path("rp/jwks.json");
-        h.ok(&[
-            "oidc",
-            "client",
-            "add",
-            "--id",
-            "bc",
-            "--redirect-uri",
-            REDIRECT,
-            "--auth",
-            "private_key_jwt",
-            "--jwks-file",
-            jwks.to_str().unwrap(),
-            "--service",
-            "wiki",
-            "--backchannel-logout-uri",
-            &bcl,
-        ]);
-    });
+    let p = Portal::start_with(b, "housekeeping_secs = 1\n", |h| add_backchannel_client(h, "bc", &bcl));
     assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
     let code = param(&p.get(&authorize("bc")).location, "code").unwrap();
     let rp = Rp::load(&p);

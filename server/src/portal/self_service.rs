@@ -105,14 +105,10 @@ pub struct EndForm {
 /// `POST /sessions/end`: end one of the person's own sessions (grants revoked, back-channel logout, audited
 /// `portal.logout` with reason `ended-by-user`). Ending the current one signs this browser out.
 pub async fn end_one(State(state): State<PortalState>, headers: HeaderMap, Form(form): Form<EndForm>) -> Response {
-    let (current, csrf) = match state.sessions.current(&headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return Redirect::to("/login").into_response(),
-        Err(e) => return unavailable(e),
+    let current = match form_session(&state, &headers, form.csrf.as_deref()).await {
+        Ok(s) => s,
+        Err(refused) => return refused,
     };
-    if let Err(refused) = check_form_csrf(&state, &current, &csrf, form.csrf.as_deref()).await {
-        return refused;
-    }
     let own = match state.sessions.of_person(&current.person_key).await {
         Ok(s) => s,
         Err(e) => return unavailable(e),
@@ -139,18 +135,26 @@ pub struct EndAllForm {
 
 /// `POST /sessions/end-all`: "log out everywhere", this session included, then the login page.
 pub async fn end_all(State(state): State<PortalState>, headers: HeaderMap, Form(form): Form<EndAllForm>) -> Response {
-    let (current, csrf) = match state.sessions.current(&headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return Redirect::to("/login").into_response(),
-        Err(e) => return unavailable(e),
+    let current = match form_session(&state, &headers, form.csrf.as_deref()).await {
+        Ok(s) => s,
+        Err(refused) => return refused,
     };
-    if let Err(refused) = check_form_csrf(&state, &current, &csrf, form.csrf.as_deref()).await {
-        return refused;
-    }
     match state.end_person_sessions(&current.person_key, ENDED_BY_USER).await {
         Ok(_) => signed_out(Some("/login")),
         Err(e) => unavailable(e),
     }
+}
+
+/// The session a form acts from, its CSRF token checked; or the answer: the login page without a session,
+/// a refusal for a stale or forged form.
+async fn form_session(state: &PortalState, headers: &HeaderMap, sent_csrf: Option<&str>) -> Result<Session, Response> {
+    let (current, csrf) = match state.sessions.current(headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err(Redirect::to("/login").into_response()),
+        Err(e) => return Err(unavailable(e)),
+    };
+    check_form_csrf(state, &current, &csrf, sent_csrf).await?;
+    Ok(current)
 }
 
 /// What the page shows of session `s`, looked up in the registry and among its grants.
