@@ -338,6 +338,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// End every live session logged in with card `card_id` (card removal).
     async fn portal_end_card_sessions(&self, card_id: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError>;
 
+    /// The live sessions of person `person_key` at `now` (the person's own "sessions" page), newest first.
+    async fn portal_person_sessions(&self, person_key: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError>;
+
+    /// "Log out everywhere": end every live session of `person_key` with `reason`, revoke their grants and
+    /// append the audit entry `portal.logout` (actor `actor`, target the person, the reason and how many) in
+    /// one transaction. The sessions are marked notified: the calling server sends their back-channel logout at
+    /// once. The sessions ended.
+    async fn portal_end_person_sessions(
+        &self,
+        person_key: &str,
+        reason: &str,
+        now: i64,
+        actor: &Actor,
+    ) -> Result<Vec<SessionRecord>, StoreError>;
+
     /// Register a client, audited as `oidc.client.add`.
     async fn oidc_add_client(&self, client: &OidcClientRecord, actor: &Actor) -> Result<(), StoreError>;
 

@@ -13,6 +13,7 @@ pub mod housekeeping;
 pub mod listener;
 mod pages;
 pub mod secret;
+pub mod self_service;
 pub mod session;
 pub mod throttle;
 pub mod totp;
@@ -67,13 +68,31 @@ impl PortalState {
     pub async fn notify_ended_sessions(&self, now: i64, limit: i64) -> Result<usize, hcpki_ca::store::StoreError> {
         let claimed = self.store.portal_claim_ended_sessions(now, limit).await?;
         for s in &claimed {
-            let grants = self.store.oidc_session_grants(&s.id_hash).await?;
-            oidc::backchannel::notify(&self.oidc, grants).await;
+            self.notify_revoked(&s.id_hash).await?;
             let why = s.end_reason.as_deref().unwrap_or("ended");
             let detail = json!({ "reason": why, "session": oidc::sid(&s.id_hash) });
             audit(&self.store, "system", "portal.logout", &s.person_key, Outcome::Ok, detail).await;
         }
         Ok(claimed.len())
+    }
+
+    /// "Log out everywhere" (issue #8): end every live session of `person_key`, revoking their grants, in
+    /// one audited transaction, then send each session's clients their back-channel logout. How many ended.
+    pub async fn end_person_sessions(&self, person_key: &str, why: &str) -> Result<usize, hcpki_ca::store::StoreError> {
+        let actor = hcpki_ca::store::Actor(format!("portal:{person_key}"));
+        let now = hcpki_ca::time::now_unix();
+        let ended = self.store.portal_end_person_sessions(person_key, why, now, &actor).await?;
+        for s in &ended {
+            self.notify_revoked(&s.id_hash).await?;
+        }
+        Ok(ended.len())
+    }
+
+    /// Back-channel logout to the clients of a session whose grants were revoked already.
+    async fn notify_revoked(&self, session_hash: &str) -> Result<(), hcpki_ca::store::StoreError> {
+        let grants = self.store.oidc_session_grants(session_hash).await?;
+        oidc::backchannel::notify(&self.oidc, grants).await;
+        Ok(())
     }
 
     /// What follows every session end: grants revoked, back-channel logout, audit.
@@ -85,7 +104,7 @@ impl PortalState {
             "portal.logout",
             &s.person_key,
             Outcome::Ok,
-            json!({ "reason": why }),
+            json!({ "reason": why, "session": oidc::sid(&s.id_hash) }),
         )
         .await;
     }
@@ -100,6 +119,9 @@ pub fn routes(state: PortalState) -> Router {
         .route("/login/card", post(card_login::submit))
         .route("/logout/card-removed", post(card_login::card_removed))
         .route("/logout", get(oidc::endpoints::logout_get).post(logout))
+        .route("/sessions", get(self_service::list))
+        .route("/sessions/end", post(self_service::end_one))
+        .route("/sessions/end-all", post(self_service::end_all))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf_guard));
     Router::new()
         .merge(browser)
@@ -391,20 +413,37 @@ async fn logout(
         Ok(None) => return signed_out(None),
         Err(e) => return unavailable(e),
     };
-    if form.get("csrf") != Some(&csrf) {
-        let detail = json!({ "reason": "missing or wrong CSRF token" });
-        audit(&state.store, &format!("portal:{}", session.person_key), "portal.csrf", "-", Outcome::Denied, detail)
-            .await;
-        return pages::refused(StatusCode::FORBIDDEN, "the sign-out form is stale: reload the page and try again");
+    if let Err(refused) = check_form_csrf(&state, &session, &csrf, form.get("csrf").map(String::as_str)).await {
+        return refused;
     }
     end_session(&state, &session).await;
     signed_out(None)
 }
 
-/// End a session and everything that hangs on it.
+/// The per-session CSRF token of a session-acting form (D24), or the refusal, audited `portal.csrf`.
+async fn check_form_csrf(
+    state: &PortalState,
+    session: &Session,
+    expected: &str,
+    sent: Option<&str>,
+) -> Result<(), Response> {
+    if sent == Some(expected) {
+        return Ok(());
+    }
+    let detail = json!({ "reason": "missing or wrong CSRF token" });
+    audit(&state.store, &format!("portal:{}", session.person_key), "portal.csrf", "-", Outcome::Denied, detail).await;
+    Err(pages::refused(StatusCode::FORBIDDEN, "the form is stale: reload the page and try again"))
+}
+
+/// End a session and everything that hangs on it (sign-out).
 pub async fn end_session(state: &PortalState, session: &Session) {
+    end_session_because(state, session, "logout").await;
+}
+
+/// End a session and everything that hangs on it, audited with `why`.
+async fn end_session_because(state: &PortalState, session: &Session, why: &str) {
     match state.sessions.end(&session.id_hash).await {
-        Ok(Some(ended)) => state.after_session_end(&ended, "logout").await,
+        Ok(Some(ended)) => state.after_session_end(&ended, why).await,
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "cannot end the session"),
     }

@@ -60,6 +60,7 @@ mod opensc;
 mod peer_wrappers;
 mod pkcs11;
 mod portal_card;
+mod portal_self_service;
 mod portal_sessions;
 mod presence;
 mod revocation;

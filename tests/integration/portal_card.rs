@@ -203,6 +203,14 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     assert_eq!(emr["sub"], wiki["sub"]);
     assert!(!emr["sub"].as_str().unwrap().contains("Test000001"), "{emr}");
 
+    // The physician's own sessions page (issue #8): how, where and on which PC this session signed in, and
+    // the services holding grants from it.
+    let own = pc.get("/sessions");
+    assert_eq!(own.status, 200, "{own:?}");
+    assert!(own.body.contains("card + PIN + facility PC") && own.body.contains(&format!("({facility})")), "{own:?}");
+    assert!(own.body.contains("(serial ") && own.body.contains("EMR (emr)"), "{own:?}");
+    assert_eq!(own.body.matches("<tr data-session=").count(), 1, "{own:?}");
+
     let audit = p.h.ok(&["audit", "list", "--limit", "10000"]);
     let logins: Vec<Value> = audit
         .lines()

@@ -5,7 +5,7 @@
 //! running server authorizes without a restart. Sessions are never waited out: deadlines show in the
 //! cookie's Max-Age, and the sweep takes `--at`.
 
-use crate::harness::Backend;
+use crate::harness::{Backend, Hcpki};
 use crate::oidc::{
     PASSWORD, Portal, REDIRECT, Rp, challenge, enc, issue_pc, logout_claims, logout_receiver, param, totp,
 };
@@ -18,14 +18,36 @@ on_both_backends!(
     services_live_in_the_database,
 );
 
-const VERIFIER: &str = "sessions-verifier-sessions-verifier-sessions-verifier";
+pub(crate) const VERIFIER: &str = "sessions-verifier-sessions-verifier-sessions-verifier";
 
-fn authorize(client: &str) -> String {
+pub(crate) fn authorize(client: &str) -> String {
     format!(
         "/authorize?response_type=code&client_id={client}&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
         enc(REDIRECT),
         challenge(VERIFIER)
     )
+}
+
+/// Register client `id` of the wiki with its back-channel logout URI `bcl` (the RP's keys).
+pub(crate) fn add_backchannel_client(h: &Hcpki, id: &str, bcl: &str) {
+    let jwks = h.path("rp/jwks.json");
+    h.ok(&[
+        "oidc",
+        "client",
+        "add",
+        "--id",
+        id,
+        "--redirect-uri",
+        REDIRECT,
+        "--auth",
+        "private_key_jwt",
+        "--jwks-file",
+        jwks.to_str().unwrap(),
+        "--service",
+        "wiki",
+        "--backchannel-logout-uri",
+        bcl,
+    ]);
 }
 
 fn audit(p: &Portal) -> String {
@@ -38,26 +60,7 @@ fn audit(p: &Portal) -> String {
 fn disabling_an_account_ends_its_sessions(b: Backend) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let bcl = format!("http://127.0.0.1:{}/bcl", listener.local_addr().unwrap().port());
-    let p = Portal::start_with(b, "housekeeping_secs = 1\n", |h| {
-        let jwks = h.path("rp/jwks.json");
-        h.ok(&[
-            "oidc",
-            "client",
-            "add",
-            "--id",
-            "bc",
-            "--redirect-uri",
-            REDIRECT,
-            "--auth",
-            "private_key_jwt",
-            "--jwks-file",
-            jwks.to_str().unwrap(),
-            "--service",
-            "wiki",
-            "--backchannel-logout-uri",
-            &bcl,
-        ]);
-    });
+    let p = Portal::start_with(b, "housekeeping_secs = 1\n", |h| add_backchannel_client(h, "bc", &bcl));
     assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
     let code = param(&p.get(&authorize("bc")).location, "code").unwrap();
     let rp = Rp::load(&p);

@@ -1,4 +1,5 @@
-//! Server-rendered HTML of the portal (no JavaScript needed): login, home, refusal, logout.
+//! Server-rendered HTML of the portal (no JavaScript needed): login, home, the person's sessions, refusal,
+//! logout.
 
 use crate::policy::{FacilityContext, Service, Subject};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -149,6 +150,7 @@ pub fn home(
         services.iter().map(|s| format!("<li data-service=\"{}\">{}</li>", esc(&s.id), esc(&s.name))).collect();
     let body = format!(
         "<p>Signed in as {}{at}; assurance <code>{}</code>.</p><h2>Services</h2><ul>{list}</ul>\
+         <p><a href=\"/sessions\">ログイン中のセッション / Your sessions</a></p>\
          <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
          <button type=\"submit\">Sign out</button></form>",
         esc(subject.name()),
@@ -166,6 +168,60 @@ pub fn home(
         data: data.as_slice(),
     });
     page_with(StatusCode::OK, "hcpki portal", &body, scripts)
+}
+
+/// The person's live sessions (issue #8), each with a form ending it, and "log out everywhere". Rows carry
+/// `data-session` (the opaque handle) and `data-current` on this request's session, for tests and scripts.
+pub fn sessions(name: &str, rows: &[super::self_service::Row], csrf: &str) -> Response {
+    let csrf = esc(csrf);
+    let time = |t: i64| {
+        let text = esc(&hcpki_ca::time::rfc3339(t));
+        format!("<time datetime=\"{text}\">{text}</time>")
+    };
+    let list: String = rows
+        .iter()
+        .map(|r| {
+            let facility = match &r.facility {
+                Some((id, Some(name))) => format!("{} ({})", esc(name), esc(id)),
+                Some((id, None)) => esc(id),
+                None => "—".to_owned(),
+            };
+            let services = if r.services.is_empty() {
+                "—".to_owned()
+            } else {
+                format!("<ul>{}</ul>", r.services.iter().map(|s| format!("<li>{}</li>", esc(s))).collect::<String>())
+            };
+            let (current, marker) = if r.current {
+                (" data-current", "<strong>この端末 / this session</strong><br>")
+            } else {
+                ("", "")
+            };
+            format!(
+                "<tr data-session=\"{h}\"{current}><td>{marker}{started}</td><td>{expires}</td><td>{how}</td>\
+                 <td>{facility}</td><td>{device}</td><td>{services}</td><td>\
+                 <form method=\"post\" action=\"/sessions/end\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <input type=\"hidden\" name=\"session\" value=\"{h}\">\
+                 <button type=\"submit\">終了 / End</button></form></td></tr>",
+                h = esc(&r.handle),
+                started = time(r.started),
+                expires = time(r.expires),
+                how = esc(r.sign_in.label()),
+                device = r.device.as_deref().map(esc).unwrap_or_else(|| "—".to_owned()),
+            )
+        })
+        .collect();
+    let body = format!(
+        "<p>{name} のセッション / Sessions of {name}. <a href=\"/\">ホーム / Home</a></p>\
+         <table><caption>ログイン中のセッション(新しい順)/ Live sessions, newest first</caption>\
+         <thead><tr><th scope=\"col\">開始 / Started</th><th scope=\"col\">期限 / Ends by</th>\
+         <th scope=\"col\">ログイン方法 / Signed in with</th><th scope=\"col\">施設 / Facility</th>\
+         <th scope=\"col\">端末証明書 / PC certificate</th><th scope=\"col\">利用中のサービス / Services</th>\
+         <th scope=\"col\"><span>操作 / Action</span></th></tr></thead><tbody>{list}</tbody></table>\
+         <form method=\"post\" action=\"/sessions/end-all\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <button type=\"submit\">すべての端末からログアウト / Log out everywhere</button></form>",
+        name = esc(name)
+    );
+    page(StatusCode::OK, "hcpki portal: sessions", &body)
 }
 
 /// The answer to a card login whose session lives on a presence lease (D26): its `card-watch.js` hands the

@@ -16,6 +16,7 @@ const LEN: usize = 32;
 pub struct PortalSecret {
     csrf: hmac::Key,
     pairwise: hmac::Key,
+    handle: hmac::Key,
     totp_seal: LessSafeKey,
 }
 
@@ -49,6 +50,7 @@ impl PortalSecret {
         Ok(Self {
             csrf: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal csrf v1")),
             pairwise: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal pairwise-sub v1")),
+            handle: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal session-handle v1")),
             totp_seal,
         })
     }
@@ -56,6 +58,13 @@ impl PortalSecret {
     /// The CSRF token of the session whose cookie id is `session_id`: derived, so nothing more is stored.
     pub fn csrf_token(&self, session_id: &str) -> String {
         B64.encode(hmac::sign(&self.csrf, session_id.as_bytes()))
+    }
+
+    /// The opaque handle of the session whose id hash is `id_hash` on its person's sessions page: forms name a
+    /// session by it, so the page never shows what identifies a session elsewhere (the id hash keys grants
+    /// and the database; the `sid` reaches relying parties).
+    pub fn session_handle(&self, id_hash: &str) -> String {
+        B64.encode(hmac::sign(&self.handle, id_hash.as_bytes()))
     }
 
     /// The pairwise subject of `person_key` for sector `sector` (OIDC Core §8.1).
@@ -120,6 +129,16 @@ mod tests {
         assert_eq!(s.open("alice", &sealed).unwrap().as_slice(), b"12345678901234567890");
         assert!(s.open("bob", &sealed).is_err());
         assert_ne!(s.pairwise_sub("a.example", "p1"), s.pairwise_sub("b.example", "p1"));
+    }
+
+    #[test]
+    fn session_handles_are_keyed_and_distinct_from_the_csrf_token() {
+        let s = PortalSecret::from_bytes(&[7u8; LEN]).unwrap();
+        let other = PortalSecret::from_bytes(&[8u8; LEN]).unwrap();
+        assert_eq!(s.session_handle("h1"), s.session_handle("h1"), "stable across requests and replicas");
+        assert_ne!(s.session_handle("h1"), s.session_handle("h2"));
+        assert_ne!(s.session_handle("h1"), other.session_handle("h1"), "another secret, another handle");
+        assert_ne!(s.session_handle("h1"), s.csrf_token("h1"), "a label of its own");
     }
 }
 

@@ -67,8 +67,7 @@ pub struct Session {
     pub subject: Subject,
     /// The facility at login (its current state is read from the registry at each decision).
     pub facility_id: Option<FacilityId>,
-    /// How (kept for card logins' audit and the card-removal hook).
-    #[allow(dead_code)]
+    /// How (card logins' audit, the card-removal hook, the person's sessions page).
     pub credential: CredentialDetails,
     /// When the credential was checked.
     pub auth_time: i64,
@@ -190,6 +189,12 @@ impl Sessions {
             Some(record) => Ok(Some((decode(record)?, self.secret.csrf_token(&id)))),
             None => Ok(None),
         }
+    }
+
+    /// The live sessions of `person_key`, newest first.
+    pub async fn of_person(&self, person_key: &str) -> Result<Vec<Session>, SessionError> {
+        let now = hcpki_ca::time::now_unix();
+        self.store.portal_person_sessions(person_key, now).await?.into_iter().map(decode).collect()
     }
 
     /// End a session (logout); the session, if it was live.

@@ -1324,7 +1324,9 @@ macro_rules! sql_store {
                     return Ok(false);
                 }
                 let person = format!("pwd:{username}");
-                let ended = Self::end_sessions_in(&mut tx, sso::END_PERSON_SESSIONS, &person, "account-disabled").await?;
+                let now = crate::time::now_unix();
+                let ended =
+                    Self::end_sessions_in(&mut tx, sso::END_PERSON_SESSIONS, &person, "account-disabled", now).await?.len();
                 let event =
                     sso::event("portal.user.disable", username, actor, serde_json::json!({ "sessions_ended": ended }));
                 Self::append(&mut tx, &mut chain, &event).await?;
@@ -1401,6 +1403,38 @@ macro_rules! sql_store {
                     .into_iter()
                     .map(sso::session)
                     .collect())
+            }
+
+            async fn portal_person_sessions(
+                &self,
+                person_key: &str,
+                now: i64,
+            ) -> Result<Vec<SessionRecord>, StoreError> {
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::PERSON_SESSIONS)
+                    .bind(person_key)
+                    .bind(now)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(sso::session)
+                    .collect())
+            }
+
+            async fn portal_end_person_sessions(
+                &self,
+                person_key: &str,
+                reason: &str,
+                now: i64,
+                actor: &Actor,
+            ) -> Result<Vec<SessionRecord>, StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let ended = Self::end_sessions_in(&mut tx, sso::END_OWN_SESSIONS, person_key, reason, now).await?;
+                let detail = serde_json::json!({ "reason": reason, "scope": "all", "sessions_ended": ended.len() });
+                Self::append(&mut tx, &mut chain, &sso::event("portal.logout", person_key, actor, detail)).await?;
+                Self::commit(tx, chain).await?;
+                Ok(ended.into_iter().map(sso::session).collect())
             }
 
             async fn oidc_add_client(&self, c: &OidcClientRecord, actor: &Actor) -> Result<(), StoreError> {
@@ -1870,16 +1904,17 @@ macro_rules! sql_store {
                 sql: &'static str,
                 key: &str,
                 reason: &str,
-            ) -> Result<usize, StoreError> {
+                now: i64,
+            ) -> Result<Vec<sso::SessionRow>, StoreError> {
                 let ended = sqlx::query_as::<$db, sso::SessionRow>(sql)
-                    .bind(crate::time::now_unix())
+                    .bind(now)
                     .bind(reason)
                     .bind(key)
                     .fetch_all(&mut **tx)
                     .await
                     .map_err(Self::err)?;
                 Self::revoke_grants_of(tx, &ended).await?;
-                Ok(ended.len())
+                Ok(ended)
             }
 
             /// Revoke the grants of sessions just ended inside a transaction.
@@ -1910,7 +1945,8 @@ macro_rules! sql_store {
                     Transition::Retire => "facility-retired",
                     _ => return Ok(()),
                 };
-                let ended = Self::end_sessions_in(tx, sso::END_FACILITY_SESSIONS, id.as_str(), reason).await?;
+                let now = crate::time::now_unix();
+                let ended = Self::end_sessions_in(tx, sso::END_FACILITY_SESSIONS, id.as_str(), reason, now).await?.len();
                 if ended > 0 {
                     let detail = serde_json::json!({ "reason": reason, "sessions_ended": ended });
                     Self::append(tx, chain, &sso::event("portal.sessions.end", id.as_str(), actor, detail)).await?;

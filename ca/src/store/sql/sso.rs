@@ -176,6 +176,20 @@ pub(super) const END_PERSON_SESSIONS: &str = concat!(
     "WHERE person_key = $3 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
     session_columns!()
 );
+/// The person's own "log out everywhere" (`$1` now, `$2` reason, `$3` the person): the server that ends them
+/// notifies their clients at once, so they are marked notified.
+pub(super) const END_OWN_SESSIONS: &str = concat!(
+    "UPDATE portal_sessions SET ended_at = $1, notified_at = $1, end_reason = $2 ",
+    "WHERE person_key = $3 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    session_columns!()
+);
+/// A person's live sessions, newest first (`$1` the person, `$2` now; the liveness test of `LIVE_SESSION`).
+pub(super) const PERSON_SESSIONS: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM portal_sessions WHERE person_key = $1 AND ended_at IS NULL AND expires_at > $2 \
+     AND (presence_until IS NULL OR presence_until > $2) ORDER BY created_at DESC, id_hash"
+);
 pub(super) const END_FACILITY_SESSIONS: &str = concat!(
     "UPDATE portal_sessions SET ended_at = $1, end_reason = $2 ",
     "WHERE facility_id = $3 AND ended_at IS NULL AND expires_at > $1 RETURNING ",

@@ -87,6 +87,7 @@ on_every_backend!(
     sso_sessions_end_with_their_account_or_facility_and_are_swept,
     services_are_kept_with_a_change_generation,
     card_presence_leases_are_renewed_and_lapse,
+    a_person_lists_and_ends_only_their_own_sessions,
 );
 
 // ---- helpers ----
@@ -941,4 +942,52 @@ async fn card_presence_leases_are_renewed_and_lapse(db: TestDb) {
     assert_eq!(reasons, [("b", Some("presence-lapsed"))]);
     assert_eq!(s.portal_end_lapsed_sessions(now + 700).await.unwrap(), 1, "a, once its renewed lease passed");
     assert_eq!(s.oidc_grant("ga").await.unwrap().unwrap().state, "revoked");
+}
+
+/// A person's live sessions are listed newest first (ended, expired and other people's left out); "log out
+/// everywhere" ends them all and revokes their grants in one audited transaction, marks them notified (the
+/// server notifies at once, no replica claims them) and leaves other people's sessions alone.
+async fn a_person_lists_and_ends_only_their_own_sessions(db: TestDb) {
+    let s = db.store.clone();
+    let now = crate::time::now_unix();
+    let mut older = sso_session("a-old", "pwd:alice", None, now + 3600);
+    older.created_at = now - 100;
+    let mut newer = sso_session("a-new", "pwd:alice", None, now + 7200);
+    newer.created_at = now - 10;
+    s.portal_create_session(&older).await.unwrap();
+    s.portal_create_session(&newer).await.unwrap();
+    s.portal_create_session(&sso_session("a-expired", "pwd:alice", None, now - 1)).await.unwrap();
+    s.portal_create_session(&sso_session("a-ended", "pwd:alice", None, now + 3600)).await.unwrap();
+    assert!(s.portal_end_session("a-ended", now).await.unwrap().is_some());
+    let mut lapsed = sso_session("a-lapsed", "pwd:alice", None, now + 3600);
+    lapsed.presence_until = Some(now - 1);
+    s.portal_create_session(&lapsed).await.unwrap();
+    s.portal_create_session(&sso_session("b1", "pwd:bob", None, now + 3600)).await.unwrap();
+    s.oidc_create_grant(&sso_grant("ga", "a-old", now + 3600)).await.unwrap();
+    s.oidc_create_grant(&sso_grant("gb", "b1", now + 3600)).await.unwrap();
+
+    let listed: Vec<_> =
+        s.portal_person_sessions("pwd:alice", now).await.unwrap().into_iter().map(|r| r.id_hash).collect();
+    assert_eq!(listed, ["a-new", "a-old"], "live sessions, newest first");
+    assert!(s.portal_person_sessions("pwd:nobody", now).await.unwrap().is_empty());
+
+    let actor = Actor("portal:pwd:alice".into());
+    let ended = s.portal_end_person_sessions("pwd:alice", "ended-by-user", now, &actor).await.unwrap();
+    let mut ended: Vec<_> = ended.into_iter().map(|r| r.id_hash).collect();
+    ended.sort();
+    assert_eq!(ended, ["a-lapsed", "a-new", "a-old"], "every unended, unexpired session of the person");
+    assert!(s.portal_person_sessions("pwd:alice", now).await.unwrap().is_empty());
+    assert!(s.portal_session("a-new", now).await.unwrap().is_none());
+    assert_eq!(s.oidc_grant("ga").await.unwrap().unwrap().state, "revoked");
+    assert_eq!(s.oidc_grant("gb").await.unwrap().unwrap().state, "active", "another person's grant revoked");
+    assert!(s.portal_session("b1", now).await.unwrap().is_some(), "another person's session ended");
+    assert!(s.portal_claim_ended_sessions(now, 10).await.unwrap().is_empty(), "notified by the caller already");
+    assert!(s.portal_end_person_sessions("pwd:alice", "ended-by-user", now, &actor).await.unwrap().is_empty());
+
+    let log = verified_log(&*s).await;
+    let logouts: Vec<_> = log.iter().filter(|e| e.action == "portal.logout").collect();
+    assert_eq!(logouts.len(), 2, "one entry per call");
+    assert_eq!((logouts[0].actor.as_str(), logouts[0].target.as_str()), ("portal:pwd:alice", "pwd:alice"));
+    assert!(logouts[0].detail.contains("\"sessions_ended\":3"), "{}", logouts[0].detail);
+    assert!(logouts[0].detail.contains("ended-by-user"), "{}", logouts[0].detail);
 }

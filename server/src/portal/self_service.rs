@@ -1,0 +1,211 @@
+//! Physician self-service (issue #8): the signed-in person's own SSO sessions (when and how each signed in,
+//! from which facility and PC, which services hold grants from it) and ending one of them or all of them
+//! ("log out everywhere").
+//!
+//! Rows and forms name a session by an opaque handle ([`PortalSecret::session_handle`]), never by its cookie,
+//! its id hash or the `sid` relying parties see. A handle is resolved only among the caller's own live
+//! sessions (same `person_key`), so a handle of another person's session ends nothing: it is refused like
+//! an unknown one, and audited.
+//!
+//! [`PortalSecret::session_handle`]: super::secret::PortalSecret::session_handle
+
+use super::session::Session;
+use super::{PortalState, audit, check_form_csrf, end_session_because, pages, signed_out, unavailable};
+use crate::policy::Credential;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use hcpki_ca::audit::Outcome;
+use hcpki_ca::store::StoreError;
+use serde_json::json;
+use std::collections::BTreeSet;
+
+/// The audited reason of a session the person ended from this page.
+const ENDED_BY_USER: &str = "ended-by-user";
+
+/// One session as the person's page shows it.
+#[derive(Debug)]
+pub struct Row {
+    /// The opaque handle forms name it by.
+    pub handle: String,
+    /// When its credential was checked (Unix seconds).
+    pub started: i64,
+    /// When it ends by itself.
+    pub expires: i64,
+    /// How it signed in.
+    pub sign_in: SignIn,
+    /// The facility at login: its ID and, if still registered, its name.
+    pub facility: Option<(String, Option<String>)>,
+    /// The facility PC certificate of the login (subject DN, serial), when the registry has it.
+    pub device: Option<String>,
+    /// The services (and their clients) holding live grants from it.
+    pub services: Vec<String>,
+    /// Whether it is the session of this request.
+    pub current: bool,
+}
+
+/// How a session signed in, as the page names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignIn {
+    /// A card and its PIN, at a facility PC presenting its certificate (the highest assurance).
+    CardPinFacility,
+    /// A card and its PIN, without a facility certificate.
+    CardPin,
+    /// Password and TOTP code (with or without a facility certificate).
+    PasswordTotp,
+}
+
+impl SignIn {
+    fn of(session: &Session) -> Self {
+        match (session.subject.credential(), session.facility_id.is_some()) {
+            (Credential::PasswordTotp, _) => Self::PasswordTotp,
+            (Credential::Hpki | Credential::Jpki, true) => Self::CardPinFacility,
+            (Credential::Hpki | Credential::Jpki, false) => Self::CardPin,
+        }
+    }
+
+    /// The label, Japanese then English.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::CardPinFacility => "カード + PIN + 施設端末 / card + PIN + facility PC",
+            Self::CardPin => "カード + PIN / card + PIN",
+            Self::PasswordTotp => "パスワード + ワンタイムコード / password + TOTP",
+        }
+    }
+}
+
+/// `GET /sessions`: the person's live sessions, newest first.
+pub async fn list(State(state): State<PortalState>, headers: HeaderMap) -> Response {
+    let (current, csrf) = match state.sessions.current(&headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Redirect::to("/login").into_response(),
+        Err(e) => return unavailable(e),
+    };
+    let sessions = match state.sessions.of_person(&current.person_key).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let mut rows = Vec::with_capacity(sessions.len());
+    for s in &sessions {
+        match row(&state, s, &current).await {
+            Ok(r) => rows.push(r),
+            Err(e) => return unavailable(e),
+        }
+    }
+    pages::sessions(current.subject.name(), &rows, &csrf)
+}
+
+/// The form of [`end_one`].
+#[derive(Debug, serde::Deserialize)]
+pub struct EndForm {
+    csrf: Option<String>,
+    session: String,
+}
+
+/// `POST /sessions/end`: end one of the person's own sessions (grants revoked, back-channel logout, audited
+/// `portal.logout` with reason `ended-by-user`). Ending the current one signs this browser out.
+pub async fn end_one(State(state): State<PortalState>, headers: HeaderMap, Form(form): Form<EndForm>) -> Response {
+    let current = match form_session(&state, &headers, form.csrf.as_deref()).await {
+        Ok(s) => s,
+        Err(refused) => return refused,
+    };
+    let own = match state.sessions.of_person(&current.person_key).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let Some(target) = own.into_iter().find(|s| state.secret.session_handle(&s.id_hash) == form.session) else {
+        // Unknown, already ended, or another person's: the same answer for each, so a handle reveals nothing.
+        let detail = json!({ "reason": "no live session of this person has that handle" });
+        let actor = format!("portal:{}", current.person_key);
+        audit(&state.store, &actor, "portal.logout", &current.person_key, Outcome::Denied, detail).await;
+        return pages::refused(StatusCode::NOT_FOUND, "no such session of yours: reload the sessions page");
+    };
+    end_session_because(&state, &target, ENDED_BY_USER).await;
+    if target.id_hash == current.id_hash {
+        return signed_out(Some("/login"));
+    }
+    Redirect::to("/sessions").into_response()
+}
+
+/// The form of [`end_all`].
+#[derive(Debug, serde::Deserialize)]
+pub struct EndAllForm {
+    csrf: Option<String>,
+}
+
+/// `POST /sessions/end-all`: "log out everywhere", this session included, then the login page.
+pub async fn end_all(State(state): State<PortalState>, headers: HeaderMap, Form(form): Form<EndAllForm>) -> Response {
+    let current = match form_session(&state, &headers, form.csrf.as_deref()).await {
+        Ok(s) => s,
+        Err(refused) => return refused,
+    };
+    match state.end_person_sessions(&current.person_key, ENDED_BY_USER).await {
+        Ok(_) => signed_out(Some("/login")),
+        Err(e) => unavailable(e),
+    }
+}
+
+/// The session a form acts from, its CSRF token checked; or the answer: the login page without a session,
+/// a refusal for a stale or forged form.
+async fn form_session(state: &PortalState, headers: &HeaderMap, sent_csrf: Option<&str>) -> Result<Session, Response> {
+    let (current, csrf) = match state.sessions.current(headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err(Redirect::to("/login").into_response()),
+        Err(e) => return Err(unavailable(e)),
+    };
+    check_form_csrf(state, &current, &csrf, sent_csrf).await?;
+    Ok(current)
+}
+
+/// What the page shows of session `s`, looked up in the registry and among its grants.
+async fn row(state: &PortalState, s: &Session, current: &Session) -> Result<Row, StoreError> {
+    let facility = match &s.facility_id {
+        Some(id) => {
+            let name = state.store.facility(id).await?.map(|f| f.name);
+            Some((id.to_string(), name))
+        }
+        None => None,
+    };
+    let device = match &s.credential.facility_certificate {
+        Some(serial) => state.store.certificate(serial).await?.map(|c| format!("{} (serial {})", c.subject, c.serial)),
+        None => None,
+    };
+    Ok(Row {
+        handle: state.secret.session_handle(&s.id_hash),
+        started: s.auth_time,
+        expires: s.expires_at,
+        sign_in: SignIn::of(s),
+        facility,
+        device,
+        services: services(state, &s.id_hash).await?,
+        current: s.id_hash == current.id_hash,
+    })
+}
+
+/// The services whose clients hold unrevoked grants of the session: "service name (client id)".
+async fn services(state: &PortalState, session_hash: &str) -> Result<Vec<String>, StoreError> {
+    let now = hcpki_ca::time::now_unix();
+    let clients: BTreeSet<String> = state
+        .store
+        .oidc_session_grants(session_hash)
+        .await?
+        .into_iter()
+        .filter(|g| g.state != "revoked" && g.expires_at > now)
+        .map(|g| g.client_id)
+        .collect();
+    // The catalog is only for display names: unreadable, the client IDs alone still say enough.
+    let catalog = state.services.current().await.ok();
+    let mut shown = Vec::with_capacity(clients.len());
+    for client in clients {
+        let service = match state.oidc.clients.load(&client).await {
+            Ok(Some(c)) => Some(c.config.service),
+            _ => None,
+        };
+        let name = service.and_then(|id| catalog.as_ref().and_then(|all| all.get(&id)).map(|s| s.name.clone()));
+        shown.push(match name {
+            Some(name) => format!("{name} ({client})"),
+            None => client,
+        });
+    }
+    Ok(shown)
+}
