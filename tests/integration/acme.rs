@@ -20,6 +20,7 @@ on_both_backends!(
     lego_tls_alpn01,
     key_change_and_account_update,
     two_replicas_share_nonces_and_accounts,
+    certbot_through_a_load_balancer_over_two_replicas,
     bad_input_is_refused_audited_and_issues_nothing,
 );
 
@@ -154,6 +155,40 @@ fn key_change_and_account_update(b: Backend) {
         assert!(audit.contains(action), "no {action}\n{audit}");
     }
     h.ok(&["audit", "verify"]);
+    acme.server.stop();
+}
+
+/// Issue #9: certbot obtains a PC certificate through HAProxy in HTTP mode, which ends TLS and balances each
+/// request over two replicas (certbot keeps one connection; HAProxy spreads its requests): the account, the
+/// order, the http-01 validation, finalize and the download each land on either replica, and both answered.
+fn certbot_through_a_load_balancer_over_two_replicas(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("Balanced clinic");
+    let mut acme = Acme::start(&h, &id);
+    let replica = Served::start(&h, &[]);
+    let lb = h.dir().join("lb");
+    std::fs::create_dir(&lb).unwrap();
+    crate::peers::make_tls_pki(&lb);
+    // HAProxy takes the certificate and its key in one file.
+    let front_pem = lb.join("front.pem");
+    let pem = [lb.join("server.pem"), lb.join("server.key")].map(|p| std::fs::read_to_string(p).unwrap()).concat();
+    std::fs::write(&front_pem, pem).unwrap();
+    let port = free_port();
+    let backends = [acme.server.https_port, replica.https_port];
+    let _balancer = crate::lb::LoadBalancer::start_http(&h, port, &backends, &front_pem, &acme.server_chain);
+    acme.front = Some((port, lb.join("ca.pem")));
+
+    let eab = acme.credential("pc");
+    let name = format!("pc-0007.{}", acme.domain);
+    let cfg = acme.certbot("balanced", &eab, &["certonly", "-d", &name, "--key-type", "ecdsa"]);
+    check_pc(&h, &acme.live(&cfg, &name, "cert.pem"), "pc-0007", "id-ecPublicKey");
+    for (which, server) in [("first", &acme.server), ("second", &replica)] {
+        let metrics = server.curl_https(&acme.server_chain, "/metrics");
+        let answered = crate::lb::requests(&metrics, "route=\"/acme/");
+        assert!(answered >= 3, "the {which} replica answered {answered} ACME requests: not spread over both");
+    }
+    h.ok(&["audit", "verify"]);
+    replica.stop();
     acme.server.stop();
 }
 
@@ -326,6 +361,8 @@ struct Acme<'a> {
     http01_port: u16,
     tlsalpn01_port: u16,
     server_chain: PathBuf,
+    /// A load balancer in front (its port, and the CA its certificate chains to), when clients go through one.
+    front: Option<(u16, PathBuf)>,
 }
 
 impl<'a> Acme<'a> {
@@ -340,11 +377,20 @@ impl<'a> Acme<'a> {
         std::fs::write(&config, text).unwrap();
         let server = Served::start(h, &[]);
         let server_chain = h.chain_file("server");
-        Self { h, server, facility: facility.to_owned(), domain, http01_port, tlsalpn01_port, server_chain }
+        Self {
+            h,
+            server,
+            facility: facility.to_owned(),
+            domain,
+            http01_port,
+            tlsalpn01_port,
+            server_chain,
+            front: None,
+        }
     }
 
     fn base(&self) -> String {
-        format!("https://127.0.0.1:{}/acme", self.server.https_port)
+        format!("https://127.0.0.1:{}/acme", self.front.as_ref().map_or(self.server.https_port, |(port, _)| *port))
     }
 
     fn credential(&self, profile: &str) -> Eab {
@@ -387,7 +433,7 @@ impl<'a> Acme<'a> {
         for (flag, sub) in [("--config-dir", "cfg"), ("--work-dir", "work"), ("--logs-dir", "logs")] {
             cmd.arg(flag).arg(dir.join(sub));
         }
-        cmd.env("REQUESTS_CA_BUNDLE", &self.server_chain);
+        cmd.env("REQUESTS_CA_BUNDLE", self.front.as_ref().map_or(&self.server_chain, |(_, ca)| ca));
         cmd
     }
 

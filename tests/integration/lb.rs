@@ -1,10 +1,12 @@
-//! HAProxy (Debian's, a load balancer nobody here wrote) in TCP mode with round robin over `hcpki serve`
-//! replicas: each new connection goes to the next replica, so a client that opens one connection per request
-//! (curl, certbot with keep-alive off between steps) has consecutive requests answered by different
-//! replicas. TLS passes through untouched: the replicas share the hcpki directory and its server certificate,
-//! as a deployment behind a TCP load balancer does (docs/deployment.md).
+//! HAProxy (Debian's, a load balancer nobody here wrote) with round robin over `hcpki serve` replicas. In TCP
+//! mode (`start`) each new connection goes to the next replica, so a client that opens one connection per request
+//! (curl) has consecutive requests answered by different replicas; TLS passes through untouched (the replicas
+//! share the hcpki directory and its server certificate, as behind a TCP load balancer, docs/deployment.md).
+//! In HTTP mode (`start_http`) HAProxy ends TLS and balances each request, so a client that keeps its
+//! connection (certbot) is spread over the replicas too.
 
 use crate::harness::Hcpki;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,7 +17,8 @@ pub struct LoadBalancer {
 
 impl LoadBalancer {
     /// Round robin on `port` (from `harness::free_port`: its URL goes into the replicas' configuration
-    /// before they start) over the loopback `backends`' ports; waits until it accepts connections.
+    /// before they start) over the loopback `backends`' ports, per TCP connection, TLS passed through; waits
+    /// until it accepts connections.
     pub fn start(h: &Hcpki, port: u16, backends: &[u16]) -> Self {
         let mut cfg = format!(
             "global\n    maxconn 512\n\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 120s\n    \
@@ -25,6 +28,31 @@ impl LoadBalancer {
         for (n, backend) in backends.iter().enumerate() {
             cfg.push_str(&format!("    server replica{n} 127.0.0.1:{backend}\n"));
         }
+        Self::run(h, port, &cfg)
+    }
+
+    /// Round robin per HTTP request (clients that keep one connection, like certbot, still reach every
+    /// replica): TLS ends at HAProxy with `front_pem` (certificate and key, for localhost) and starts again to
+    /// each backend, whose certificate must chain to `backend_ca` for the name localhost.
+    pub fn start_http(h: &Hcpki, port: u16, backends: &[u16], front_pem: &Path, backend_ca: &Path) -> Self {
+        let mut cfg = format!(
+            "global\n    maxconn 512\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 120s\n    \
+             timeout server 120s\n    option http-server-close\n\nfrontend front\n    \
+             bind 127.0.0.1:{port} ssl crt {}\n    default_backend replicas\n\n\
+             backend replicas\n    balance roundrobin\n    http-reuse never\n",
+            front_pem.display()
+        );
+        for (n, backend) in backends.iter().enumerate() {
+            cfg.push_str(&format!(
+                "    server replica{n} 127.0.0.1:{backend} ssl verify required ca-file {} sni str(localhost) \
+                 verifyhost localhost\n",
+                backend_ca.display()
+            ));
+        }
+        Self::run(h, port, &cfg)
+    }
+
+    fn run(h: &Hcpki, port: u16, cfg: &str) -> Self {
         let path = h.path(&format!("haproxy-{port}.cfg"));
         std::fs::write(&path, cfg).unwrap();
         let check = Command::new("haproxy").arg("-c").arg("-f").arg(&path).output().expect("haproxy (scripts/deps)");
