@@ -131,6 +131,7 @@ pub async fn browser_guard(State(state): State<AppState>, request: Request, next
                 "cross-origin request refused",
                 "the admin API only answers its own origin; call it directly, not from another site's page",
             );
+            super::body::discard(request.into_body()).await;
             return refuse(&state, &anonymous, "admin.csrf", "-", e).await.into_response();
         }
     }
@@ -143,6 +144,7 @@ pub async fn browser_guard(State(state): State<AppState>, request: Request, next
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
         if !json {
             let e = ApiError::unsupported_media_type();
+            super::body::discard(request.into_body()).await;
             return refuse(&state, &anonymous, "admin.csrf", "-", e).await.into_response();
         }
     }

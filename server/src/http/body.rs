@@ -40,6 +40,13 @@ pub async fn read_limited(mut body: Body, limit: usize) -> Result<Bytes, BodyErr
     if seen > limit { Err(BodyError::TooLarge(limit)) } else { Ok(Bytes::from(kept)) }
 }
 
+/// Read and throw away a body that will not be used (a request refused before its handler: CSRF guard, rate
+/// limit), up to [`DRAIN_LIMIT`] and for at most five seconds, so an HTTP/2 client sees the refusal rather than
+/// a stream reset (the module comment says why).
+pub async fn discard(body: Body) {
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), read_limited(body, 0)).await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,8 +23,8 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 pub fn tls_client(ca_file: Option<&Path>, setting: &str) -> Result<Arc<rustls::ClientConfig>> {
     let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     if let Some(path) = ca_file {
-        let certs = CertificateDer::pem_file_iter(path)
-            .with_context(|| format!("cannot read {setting} {}", path.display()))?;
+        let certs =
+            CertificateDer::pem_file_iter(path).with_context(|| format!("cannot read {setting} {}", path.display()))?;
         for cert in certs {
             let cert = cert.with_context(|| format!("{} is not PEM certificates", path.display()))?;
             roots.add(cert).with_context(|| format!("a certificate in {} is not a usable CA", path.display()))?;

@@ -716,8 +716,10 @@ async fn expiring_certificates_are_claimed_once_unless_renewed(db: TestDb) {
     let (s, other) = (db.store.clone(), db.another_handle().await);
     let id = registered(&*s, "Expiry", None).await;
     s.transition_facility(&id, Transition::Approve, None, &admin()).await.unwrap();
+    // A device's names are its subject and SANs: the renewal of pc-2 repeats both.
     let at = |serial: &str, subject: &str, not_after: i64, profile: &str| IssuanceIntent {
         subject: subject.into(),
+        sans: vec![subject.replace("CN=", "DNS:") + ".example.jp"],
         not_after,
         ..intent(serial, Some(&id), profile)
     };
