@@ -552,6 +552,28 @@ pub enum BenchCommand {
     /// Server-side card login as `POST /login/card` runs it (challenge, signature, chain, cached revocation,
     /// audit entry, SSO session), and its parts.
     Login(BenchLoginArgs),
+    /// A national dataset (facilities of every kind by prefecture, ~6 certificates each, ~5% revoked) grown in
+    /// the `--dir` installation point by point, measuring registration, issuance, lookups, CRLs and size at each.
+    National(BenchNationalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchNationalArgs {
+    /// Facility counts to measure at, ascending (comma-separated): the dataset grows to each in turn.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub facilities: Vec<usize>,
+    /// Where national.csv and national.json go (created if missing).
+    #[arg(long, default_value = "bench-national")]
+    pub out: PathBuf,
+    /// Seed of the dataset (names, kinds, prefectures, which certificates are revoked).
+    #[arg(long, default_value_t = 9)]
+    pub seed: u64,
+    /// Lookups sampled per kind at each point.
+    #[arg(long, default_value_t = 2000)]
+    pub lookups: usize,
+    /// Approvals and revocations in flight at once (each its own audited transaction).
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Args)]

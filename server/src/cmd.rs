@@ -55,7 +55,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(args) => demo::run(&args, g).await,
-        Command::Bench(c) => bench::run(c).await,
+        Command::Bench(c) => bench::run(c, g).await,
         Command::Serve(args) => serve::run(g, &args).await,
         Command::Operator(c) => operator::run(&open(g).await?, c).await,
         Command::Revoke(args) => revocation::revoke(&open(g).await?, &args).await,

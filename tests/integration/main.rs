@@ -43,6 +43,7 @@ mod audit;
 mod backup;
 mod bad_input;
 mod bench;
+mod bench_national;
 mod browser;
 mod card_login;
 mod crl_shards;

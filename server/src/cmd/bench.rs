@@ -1,7 +1,7 @@
 //! `hcpki bench issue`: the full issuance pipeline against the raw signing
 //! rate of the same CA key, on SQLite and (optionally) PostgreSQL. `hcpki bench crl`: one CRL of N entries
 //! (`revocation::crl::build`, as the server signs it), see [`crl`]. `hcpki bench login`: the server side of a
-//! card login, see [`login`].
+//! card login, see [`login`]. `hcpki bench national`: a national dataset grown point by point, see [`national`].
 //!
 //! The pipeline number includes everything a real issuance does: CSR parse
 //! and proof-of-possession check, facility lookup, profile, TBS encoding,
@@ -10,7 +10,10 @@
 //! device's work). The raw rate signs TBS-sized messages with the same key
 //! on the same number of threads, so the ratio isolates hcpki's overhead.
 
-use crate::cli::{BenchCommand, BenchCrlArgs, BenchIssueArgs, BenchLoginArgs};
+mod dataset;
+mod national;
+
+use crate::cli::{BenchCommand, BenchCrlArgs, BenchIssueArgs, BenchLoginArgs, Global};
 use anyhow::{Context, Result};
 use hcpki_ca::authority::{InitOptions, IssueRequest, KeyPlacement};
 use hcpki_ca::facility::{FacilityKind, NewFacility, Transition};
@@ -26,11 +29,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub async fn run(command: BenchCommand) -> Result<ExitCode> {
+pub async fn run(command: BenchCommand, global: &Global) -> Result<ExitCode> {
     match command {
         BenchCommand::Issue(args) => issue(&args).await,
         BenchCommand::Crl(args) => crl(&args),
         BenchCommand::Login(args) => login(&args).await,
+        BenchCommand::National(args) => national::run(global, &args).await,
     }
 }
 
@@ -164,7 +168,7 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
     }
     let elapsed = start.elapsed();
     latencies.sort();
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p) as usize).copied().unwrap_or_default();
+    let pct = |p: f64| percentile(&latencies, p);
     let single = latencies.len() as f64 / elapsed.as_secs_f64();
 
     // Group commit: the same pipeline per certificate, one transaction per batch for intents and for results.
@@ -187,6 +191,12 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
     Ok(row)
 }
 
+/// The `p` quantile (0–1) of sorted samples, zero when there are none.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted.get(((sorted.len() as f64 - 1.0) * p) as usize).copied().unwrap_or_default()
+}
+
+/// Signatures per second of `key` over `message` on `threads` threads (about `count` in all).
 fn raw_rate(key: &Arc<dyn keys::KeySource>, message: &[u8], count: usize, threads: usize) -> Result<f64> {
     let per = count.div_ceil(threads.max(1));
     let start = Instant::now();
@@ -226,16 +236,7 @@ fn crl(args: &BenchCrlArgs) -> Result<ExitCode> {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for alg in algs {
-        let (key, _) = SoftwareKey::generate_device_key(alg)?;
-        let key_id = [0x5au8; 20];
-        let signer = CrlSigner { issuer: &issuer, key_id: &key_id, key: &key };
-        let fields = CrlFields { number: 1, this_update: now, next_update: now + 86_400, distribution_point: None };
-        let start = Instant::now();
-        crl::tbs_der(&signer, &entries, &fields)?;
-        let encode = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        let der = crl::build(&signer, &entries, &fields)?;
-        let build = start.elapsed().as_secs_f64();
+        let RawCrl { build, encode, der } = raw_crl(alg, &issuer, &entries, now)?;
         let parse = openssl_parse_secs(&der)?;
         let per_entry = der.len() as f64 / entries.len().max(1) as f64;
         let (parse_cell, ratio_cell) = match parse {
@@ -252,6 +253,29 @@ fn crl(args: &BenchCrlArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// One CRL built by `revocation::crl::build` alone, with a fresh software key of `alg`: no database.
+struct RawCrl {
+    /// Seconds to build and sign.
+    build: f64,
+    /// Seconds to encode the TBSCertList alone.
+    encode: f64,
+    /// The CRL.
+    der: Vec<u8>,
+}
+
+fn raw_crl(alg: KeyAlgorithm, issuer: &x509_cert::name::Name, entries: &[Entry], now: i64) -> Result<RawCrl> {
+    let (key, _) = SoftwareKey::generate_device_key(alg)?;
+    let key_id = [0x5au8; 20];
+    let signer = CrlSigner { issuer, key_id: &key_id, key: &key };
+    let fields = CrlFields { number: 1, this_update: now, next_update: now + 86_400, distribution_point: None };
+    let start = Instant::now();
+    crl::tbs_der(&signer, entries, &fields)?;
+    let encode = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let der = crl::build(&signer, entries, &fields)?;
+    Ok(RawCrl { build: start.elapsed().as_secs_f64(), encode, der })
+}
+
 /// `n` store-shaped entries: serials as [`hcpki_ca::serial::Serial`] draws them (16 octets, positive, first
 /// octet non-zero), sorted like `ORDER BY serial`; reasons mixed roughly as operators revoke (most without a
 /// stated reason or superseded by renewal, some key compromises, holds and closures).
@@ -264,17 +288,8 @@ fn crl_entries(n: usize, now: i64) -> Result<Vec<Entry>> {
         (CrlReason::CessationOfOperation, 10),
         (CrlReason::CertificateHold, 5),
     ];
-    // A fast generator seeded from the OS: the data need to look random, not be secret.
-    let seed = hcpki_ca::serial::Serial::generate()?;
-    let mut state =
-        u64::from_be_bytes(seed.number().as_bytes().get(..8).and_then(|b| b.try_into().ok()).unwrap_or([7; 8]));
-    let mut next = move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
+    let mut rng = SplitMix::from_os()?;
+    let mut next = move || rng.next();
     let mut entries = Vec::with_capacity(n);
     for _ in 0..n {
         let mut serial = [0u8; 16];
@@ -296,6 +311,33 @@ fn crl_entries(n: usize, now: i64) -> Result<Vec<Entry>> {
     }
     entries.sort_unstable_by(|a, b| a.serial.cmp(&b.serial));
     Ok(entries)
+}
+
+/// SplitMix64: a fast generator for benchmark data, which need to look random and be reproducible from a
+/// seed, not be secret.
+struct SplitMix(u64);
+
+impl SplitMix {
+    /// Seeded from the OS.
+    fn from_os() -> Result<Self> {
+        let seed = hcpki_ca::serial::Serial::generate()?;
+        Ok(Self(u64::from_be_bytes(
+            seed.number().as_bytes().get(..8).and_then(|b| b.try_into().ok()).unwrap_or([7; 8]),
+        )))
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0; the modulo bias is irrelevant here).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
 }
 
 /// Seconds `openssl crl -inform DER -noout` takes to read `der`; `None` without OpenSSL.
@@ -437,7 +479,7 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
     for v in &mut samples {
         v.sort();
     }
-    let pct = |v: &[Duration], p: f64| v.get(((v.len() as f64 - 1.0) * p) as usize).copied().unwrap_or_default();
+    let pct = percentile;
     let ms = |d: Duration| format!("{:.3} ms", d.as_secs_f64() * 1e3);
     let [full, take, verify, rsa] = &samples;
     println!(

@@ -20,7 +20,7 @@ use std::time::Instant;
 const COLUMNS: [&str; 5] = ["name", "kind", "medical_code", "address", "contact"];
 /// Rows per transaction: large enough that the commit (fsync) cost vanishes, small enough that a SQLite
 /// writer does not hold the lock for long while the server is serving.
-const BATCH: usize = 1000;
+pub(super) const BATCH: usize = 1000;
 
 /// What the operator asked for besides the file.
 #[derive(Clone, Copy, Debug)]
