@@ -6,7 +6,7 @@
 pub mod acme;
 pub mod acme_validator;
 pub mod admin;
-mod api_error;
+pub mod api_error;
 pub mod auth;
 pub mod body;
 pub mod crl;
@@ -15,6 +15,7 @@ pub mod health;
 pub mod metrics;
 pub mod ocsp;
 pub mod ocsp_signer;
+pub mod operations;
 pub mod routes;
 pub mod scep;
 pub mod scep_ra;

@@ -19,7 +19,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, error: &str, detail: impl Into<String>) -> Self {
+    /// Any status, with what went wrong and what to do.
+    pub fn new(status: StatusCode, error: &str, detail: impl Into<String>) -> Self {
         Self { status, error: error.to_owned(), detail: detail.into() }
     }
 
