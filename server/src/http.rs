@@ -47,4 +47,6 @@ pub struct AppState {
     pub admin: Arc<hcpki_ca::Authority>,
     /// The OCSP responder.
     pub ocsp: Arc<hcpki_ca::revocation::ocsp::Responder>,
+    /// The web console's CSRF token key.
+    pub console: Arc<crate::console::csrf::CsrfKey>,
 }

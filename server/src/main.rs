@@ -5,6 +5,7 @@ mod backup;
 mod cli;
 mod cmd;
 mod config;
+mod console;
 mod html;
 mod http;
 mod login;

@@ -44,6 +44,7 @@ mod bad_input;
 mod bench;
 mod browser;
 mod card_login;
+mod console;
 mod crl_shards;
 mod demo;
 mod est;

@@ -75,6 +75,10 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         scep,
         admin: authority.clone(),
         ocsp,
+        console: Arc::new(
+            crate::console::csrf::CsrfKey::generate()
+                .map_err(|_| anyhow::anyhow!("cannot make the console's CSRF key: the system RNG failed"))?,
+        ),
     };
     let https_handle: Handle<SocketAddr> = Handle::new();
     let http_handle: Handle<SocketAddr> = Handle::new();

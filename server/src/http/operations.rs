@@ -259,6 +259,22 @@ pub async fn certificates(state: &AppState, caller: &Caller, id: &str) -> Result
     state.admin.store().list_certificates(&filter).await.map_err(ApiError::unavailable)
 }
 
+/// One facility certificate by serial (whoever may list that facility's certificates).
+pub async fn certificate(state: &AppState, caller: &Caller, serial: &str) -> Result<CertificateRecord, ApiError> {
+    let name = "admin.certificate.read";
+    caller.authenticated(name).await?;
+    let record = match hcpki_ca::serial::normalise(serial) {
+        Some(s) => state.admin.store().certificate(&s).await.map_err(ApiError::unavailable)?,
+        None => None,
+    };
+    let Some((record, facility)) = record.and_then(|r| r.facility.clone().map(|f| (r, f))) else {
+        let e = ApiError::not_found(format!("no facility certificate {serial:?}: check the serial (hex)"));
+        return Err(caller.refuse(name, "-", e).await);
+    };
+    caller.may(Action::ListCertificates(&facility)).await?;
+    Ok(record)
+}
+
 /// A facility ID from the request, or an audited 400. Anonymous callers are refused first: they learn
 /// nothing but how to apply.
 pub async fn facility_id(caller: &Caller, action: &str, text: &str) -> Result<FacilityId, ApiError> {

@@ -34,6 +34,7 @@ pub fn https(state: AppState) -> Router {
         .route("/acme/chall/{id}", post(acme::challenge))
         .route("/acme/cert/{id}", post(acme::cert))
         .merge(admin_api(state.clone()))
+        .merge(crate::console::routes(state.clone()))
         .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state, "https"), metrics::track))
         .with_state(state)
 }
