@@ -69,7 +69,7 @@ pub(crate) fn form(fields: &[(&str, &str)]) -> String {
 }
 
 /// The serials of the facility's certificates.
-fn serials(h: &Hcpki, facility: &str) -> Vec<String> {
+pub(crate) fn serials(h: &Hcpki, facility: &str) -> Vec<String> {
     h.cert_list(Some(facility))
         .iter()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["serial"].as_str().map(str::to_owned))

@@ -45,6 +45,7 @@ mod bench;
 mod browser;
 mod card_login;
 mod console;
+mod console_browser;
 mod crl_shards;
 mod demo;
 mod est;

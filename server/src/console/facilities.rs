@@ -254,8 +254,8 @@ fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord]) -> String
             vec![
                 format!("<code>{}</code>", esc(&c.serial)),
                 esc(&c.profile),
-                esc(&c.subject),
-                esc(&c.sans.join(", ")),
+                format!("<span class=\"wrap\">{}</span>", esc(&c.subject)),
+                format!("<span class=\"wrap\">{}</span>", esc(&c.sans.join(", "))),
                 format!("<span data-serial=\"{}\">{}</span>", esc(&c.serial), badge(c.status.as_str())),
                 format!("{}{expired}", when(c.not_after)),
                 revoke,

@@ -176,6 +176,7 @@ messages! {
         "See the guide of your router under docs/routers/ for the details.";
     Vendor => "機種", "Router";
     Enrollment => "登録方法", "Enrollment";
+    Config => "設定", "Configuration";
     ApplyHelp => "施設の利用を申請します。運用主体が審査し、承認後に機器を登録できます。",
         "Apply for your facility; the operating body reviews it, and after approval you can enroll devices.";
     Applied => "申請を受け付けました", "Application received";

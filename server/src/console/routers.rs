@@ -46,7 +46,7 @@ pub fn section(lang: Lang, state: &AppState, f: &Facility, origin: &str) -> Stri
         "<section aria-labelledby=\"routers\"><h2 id=\"routers\">{}</h2><p>{}</p>{}</section>",
         t(M::RouterSnippets),
         t(M::RouterSnippetsHelp),
-        table(t(M::RouterSnippets), &[t(M::Vendor), t(M::Enrollment), "config"], &rows)
+        table(t(M::RouterSnippets), &[t(M::Vendor), t(M::Enrollment), t(M::Config)], &rows)
     )
 }
 
