@@ -9,6 +9,7 @@
 //! | read a facility, its certificates and credentials | 401 | yes | yes | yes |
 //! | approve, reject, suspend, resume, retire | 401 | 403 | 403 | yes |
 //! | create or revoke a credential | 401 | with its PC certificate only | 403 | yes |
+//! | issue a device certificate with a key made by hcpki (PKCS#12) | 401 | with its PC certificate only | 403 | yes |
 //! | read the audit log (login history, export) | 401 | 403 | yes | yes |
 //!
 //! A facility admin never reaches another facility (403). A facility admin who proved themselves with an
@@ -84,6 +85,9 @@ pub enum Action<'a> {
     ListCertificates(&'a FacilityId),
     /// Revoke a certificate of this facility (a stolen router, a PC given away).
     RevokeCertificate(&'a FacilityId),
+    /// Issue a certificate for a device of this facility with a key hcpki makes (a PKCS#12 for a device
+    /// without an enrollment client).
+    IssueDeviceKey(&'a FacilityId),
     /// Read or export the audit log (every facility's entries, logins included).
     ReadAudit,
 }
@@ -102,6 +106,7 @@ impl Action<'_> {
             Self::RevokeCredential(_) => "admin.credential.revoke".into(),
             Self::ListCertificates(_) => "admin.certificate.list".into(),
             Self::RevokeCertificate(_) => "admin.certificate.revoke".into(),
+            Self::IssueDeviceKey(_) => "admin.device.issue".into(),
             Self::ReadAudit => "admin.audit.read".into(),
         }
     }
@@ -116,7 +121,8 @@ impl Action<'_> {
             | Self::ListCredentials(f)
             | Self::RevokeCredential(f)
             | Self::ListCertificates(f)
-            | Self::RevokeCertificate(f) => Some(f),
+            | Self::RevokeCertificate(f)
+            | Self::IssueDeviceKey(f) => Some(f),
         }
     }
 }
@@ -161,7 +167,7 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             match (basis, a) {
                 (
                     AdminBasis::Credential(_),
-                    A::CreateCredential(_) | A::RevokeCredential(_) | A::RevokeCertificate(_),
+                    A::CreateCredential(_) | A::RevokeCredential(_) | A::RevokeCertificate(_) | A::IssueDeviceKey(_),
                 ) => Err(Denial::Forbidden(
                     "an enrollment credential cannot create or revoke credentials or certificates: authenticate \
                      with the facility's PC certificate"
@@ -192,6 +198,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::CreateCredential(_)
             | Action::RevokeCredential(_)
             | Action::RevokeCertificate(_)
+            | Action::IssueDeviceKey(_)
     )
 }
 
@@ -240,6 +247,8 @@ mod tests {
             (Action::ListCertificates(&g),          [No401, No403, No403, Yes,   Yes]),
             (Action::RevokeCertificate(&f),         [No401, Yes,   No403, No403, Yes]),
             (Action::RevokeCertificate(&g),         [No401, No403, No403, No403, Yes]),
+            (Action::IssueDeviceKey(&f),            [No401, Yes,   No403, No403, Yes]),
+            (Action::IssueDeviceKey(&g),            [No401, No403, No403, No403, Yes]),
             (Action::ReadAudit,                     [No401, No403, No403, Yes,   Yes]),
         ];
         for (action, wants) in table {

@@ -47,6 +47,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/console/facilities/{id}", get(facilities::detail))
         .route("/console/facilities/{id}/transition", post(facilities::transition))
         .route("/console/facilities/{id}/credentials", post(facilities::create_credential))
+        .route("/console/facilities/{id}/pkcs12", post(facilities::pkcs12))
         .route("/console/credentials/{id}/revoke", post(facilities::revoke_credential))
         .route("/console/certificates", get(facilities::certificates))
         .route("/console/certificates/{serial}/revoke", post(facilities::revoke_certificate))

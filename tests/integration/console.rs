@@ -10,7 +10,11 @@ use crate::fixtures::{Key, csr, csr_der, medical_code};
 use crate::harness::{Backend, Hcpki};
 use crate::serve::Served;
 
-on_both_backends!(journey_from_application_form_to_revoked_device, roles_csrf_and_bad_input_are_refused_and_audited,);
+on_both_backends!(
+    journey_from_application_form_to_revoked_device,
+    roles_csrf_and_bad_input_are_refused_and_audited,
+    pkcs12_for_a_device_without_an_enrollment_client,
+);
 
 /// A console client: GETs pages, posts forms with the page's CSRF token and the server's own Origin.
 pub(crate) struct Console<'a> {
@@ -388,6 +392,71 @@ fn roles_csrf_and_bad_input_are_refused_and_audited(b: Backend) {
             denied.join("\n")
         );
     }
+    h.ok(&["audit", "verify"]);
+    server.stop();
+}
+
+/// A facility admin makes a PKCS#12 for a router without an enrollment client: OpenSSL and NSS read it
+/// with the passphrase shown once (`issue::check_p12`), the certificate verifies under the router chain with
+/// the facility's name and the extra address; another facility's admin cannot; the passphrase is in no
+/// audit entry.
+fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let f = h.approved_facility("Router clinic");
+    let g = h.approved_facility("Other clinic");
+    let admin = issued(&h, "pc", &f, &[]);
+    let other = issued(&h, "pc", &g, &[]);
+    let server = Served::start(&h, &[]);
+    let c = Console::new(&h, &server);
+
+    let page = c.get(&format!("/console/facilities/{f}"), &admin);
+    assert!(page.text.contains("/pkcs12"), "{page:?}");
+    let fields = [("profile", "router"), ("san", "203.0.113.7"), ("vendor", "cisco")];
+    let r = c.submit(&format!("/console/facilities/{f}/pkcs12"), &fields, &page, &admin);
+    assert_eq!(r.status, 201, "{r:?}");
+    assert!(r.headers.to_ascii_lowercase().contains("cache-control: no-store"), "{r:?}");
+    let between = |start: &str, end: char| {
+        let at = r.text.find(start).unwrap_or_else(|| panic!("no {start}: {r:?}")) + start.len();
+        r.text[at..].split(end).next().unwrap().to_owned()
+    };
+    let pass = between("id=\"p12-passphrase\">", '<');
+    let data = between("href=\"data:application/x-pkcs12;base64,", '"');
+    let p12 = h.path("device.p12");
+    std::fs::write(&p12, base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).unwrap()).unwrap();
+    let leaf = h.path("device.pem");
+    let out = std::process::Command::new("openssl")
+        .args(["pkcs12", "-in", p12.to_str().unwrap(), "-passin", &format!("pass:{pass}"), "-nokeys", "-clcerts"])
+        .args(["-out", leaf.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", crate::harness::describe(&out));
+    crate::issue::check_p12(&h, &p12, &pass, &leaf);
+    crate::peers::openssl_verify(&h.chain_file("router"), &leaf, None);
+    let text = crate::fixtures::x509_text(&leaf, &["-text", "-noout"]);
+    assert!(text.contains("IP Address:203.0.113.7") && text.contains(&h.router_dns_name(&f)), "{text}");
+    assert!(text.contains("ipsec Internet Key Exchange"), "the cisco EKU variant: {text}");
+
+    // Another facility's admin, with its own valid token, makes nothing for this facility.
+    let theirs = c.get(&format!("/console/facilities/{g}"), &other);
+    let before = h.cert_list(None).len();
+    let r = c.submit(&format!("/console/facilities/{f}/pkcs12"), &fields, &theirs, &other);
+    assert_eq!(r.status, 403, "{r:?}");
+    let r = c.submit(&format!("/console/facilities/{g}/pkcs12"), &[("profile", "server")], &theirs, &other);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert_eq!(h.cert_list(None).len(), before, "nothing issued");
+
+    let trail = h.ok(&["audit", "list", "--limit", "2000"]);
+    assert!(!trail.contains(&pass), "the passphrase is stored nowhere");
+    assert!(
+        trail.lines().any(|l| l.contains(&format!("\"facility-admin:{f}\"")) && l.contains("\"cert.issue\"")),
+        "{trail}"
+    );
+    assert!(
+        trail.lines().any(|l| l.contains(&format!("\"facility-admin:{g}\""))
+            && l.contains("\"admin.device.issue\"")
+            && l.contains("another facility")),
+        "{trail}"
+    );
     h.ok(&["audit", "verify"]);
     server.stop();
 }

@@ -215,10 +215,11 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str) -> Page {
         )
     };
     let body = format!(
-        "<dl>{dl}</dl>{lifecycle}{devices}{credentials}{new_credential}{routers}",
+        "<dl>{dl}</dl>{lifecycle}{devices}{credentials}{new_credential}{pkcs12}{routers}",
         devices = devices(viewer, &f, &certs),
         credentials = credential_table(viewer, &f, &creds),
         new_credential = credential_form(viewer, &f),
+        pkcs12 = pkcs12_form(viewer, &f),
         routers = super::routers::section(viewer.lang, state, &f, &viewer.origin),
     );
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, &f.name, &body))
@@ -339,6 +340,76 @@ fn credential_form(viewer: &Viewer, f: &Facility) -> String {
         create = t(M::Create),
     );
     section("new-credential", t(M::NewCredential), inner)
+}
+
+/// The form that makes a PKCS#12 for a device, if the caller may.
+fn pkcs12_form(viewer: &Viewer, f: &Facility) -> String {
+    if !viewer.can(&Action::IssueDeviceKey(&f.id)) || !f.state.may_enroll() {
+        return String::new();
+    }
+    let t = |m: M| m.text(viewer.lang);
+    let vendors: String = std::iter::once("")
+        .chain(["strongswan", "libreswan", "cisco", "juniper", "fortigate", "mikrotik", "yamaha", "windows"])
+        .map(|v| format!("<option value=\"{v}\">{v}</option>"))
+        .collect();
+    let inner = format!(
+        "<p>{help}</p><form method=\"post\" action=\"/console/facilities/{id}/pkcs12\">{csrf}\
+         <label for=\"p12-profile\">{pf}</label><select id=\"p12-profile\" name=\"profile\">\
+         <option value=\"router\">router</option><option value=\"pc\">pc</option></select>\
+         <label for=\"p12-san\">{san}</label><input id=\"p12-san\" name=\"san\" maxlength=\"200\">\
+         <label for=\"p12-vendor\">{vd}</label><select id=\"p12-vendor\" name=\"vendor\">{vendors}</select>\
+         <p><button type=\"submit\">{create}</button></p></form>",
+        help = t(M::Pkcs12Help),
+        id = esc(f.id.as_str()),
+        csrf = csrf_field(&viewer.csrf()),
+        pf = t(M::Profile),
+        san = t(M::ExtraName),
+        vd = t(M::VendorOptional),
+        create = t(M::Create),
+    );
+    section("pkcs12", t(M::Pkcs12), inner)
+}
+
+/// The PKCS#12 form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pkcs12Form {
+    profile: String,
+    san: Option<String>,
+    vendor: Option<String>,
+}
+
+/// `POST /console/facilities/{id}/pkcs12`: the file as a download link and its passphrase, on this page
+/// only (`Cache-Control: no-store`).
+pub async fn pkcs12(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, body: Body) -> Page {
+    let form: Pkcs12Form = viewer.form("admin.device.issue", &id, body).await?;
+    let fid = operations::authorize_device(&viewer.caller, &id).await.or_page(&viewer)?;
+    let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let request = operations::DeviceRequest { profile: form.profile, san: blank(form.san), vendor: blank(form.vendor) };
+    let made = operations::issue_pkcs12(&state, &viewer.caller, &fid, &request).await.or_page(&viewer)?;
+    let t = |m: M| m.text(viewer.lang);
+    let data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &made.file);
+    let body = format!(
+        "<div class=\"notice\" role=\"alert\"><p>{once}</p></div><dl><dt>{pp}</dt>\
+         <dd><code class=\"secret\" id=\"p12-passphrase\">{pass}</code></dd><dt>{serial}</dt>\
+         <dd><code id=\"p12-serial\">{sn}</code></dd><dt>{names}</dt><dd>{sans}</dd><dt>{exp}</dt><dd>{until}</dd></dl>\
+         <p><a id=\"p12-download\" href=\"data:application/x-pkcs12;base64,{data}\" download=\"{file}.p12\">{dl}</a></p>\
+         <p><a href=\"/console/facilities/{id}\">{back}</a></p>",
+        once = t(M::PassphraseOnce),
+        pp = t(M::Passphrase),
+        pass = esc(made.passphrase.as_str()),
+        serial = t(M::Serial),
+        sn = esc(&made.record.serial),
+        names = t(M::Names),
+        sans = esc(&made.record.sans.join(", ")),
+        exp = t(M::Expires),
+        until = when(made.record.not_after),
+        file = esc(&made.record.serial),
+        dl = t(M::Download),
+        id = esc(fid.as_str()),
+        back = t(M::Back),
+    );
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::CREATED, t(M::Pkcs12Made), &body))
 }
 
 /// The transition form.

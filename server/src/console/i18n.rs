@@ -177,6 +177,16 @@ messages! {
     Vendor => "機種", "Router";
     Enrollment => "登録方法", "Enrollment";
     Config => "設定", "Configuration";
+    Pkcs12 => "PKCS#12 の作成 (登録クライアントのない機器)", "PKCS#12 for a device without an enrollment client";
+    Pkcs12Help => "鍵をサーバで生成し、証明書・CA チェーンとともに PKCS#12 にまとめます。",
+        "The server makes the key and puts it, its certificate and the CA chain in a PKCS#12 file.";
+    ExtraName => "追加の名前 (ルータの固定 IP アドレス等、任意)", "Extra name (a router's fixed IP address; optional)";
+    VendorOptional => "ルータの機種 (任意)", "Router vendor (optional)";
+    Pkcs12Made => "PKCS#12 を作成しました", "PKCS#12 made";
+    Passphrase => "パスフレーズ", "Passphrase";
+    Download => "PKCS#12 をダウンロード", "Download the PKCS#12";
+    PassphraseOnce => "パスフレーズはこの画面でのみ表示され、保存されません。ファイルとは別の経路で設置者に渡してください。",
+        "The passphrase is shown only here and stored nowhere: give it to the installer by another channel than the file.";
     ApplyHelp => "施設の利用を申請します。運用主体が審査し、承認後に機器を登録できます。",
         "Apply for your facility; the operating body reviews it, and after approval you can enroll devices.";
     Applied => "申請を受け付けました", "Application received";

@@ -88,7 +88,10 @@ impl From<AuthorityError> for ApiError {
             AuthorityError::Credential(hcpki_ca::enroll::credential::CredentialError::Unknown(_)) => {
                 Self::not_found(detail)
             }
-            AuthorityError::Credential(_) | AuthorityError::FacilityId(_) => Self::bad_request("bad request", detail),
+            AuthorityError::Credential(_)
+            | AuthorityError::FacilityId(_)
+            | AuthorityError::Profile(_)
+            | AuthorityError::Csr(_) => Self::bad_request("bad request", detail),
             other => Self::unavailable(other),
         }
     }

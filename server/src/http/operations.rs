@@ -7,10 +7,12 @@ use super::AppState;
 use super::api_error::ApiError;
 use super::auth::Caller;
 use hcpki_ca::access::Action;
+use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::enroll::credential::{self, DEFAULT_VALIDITY_SECS, Minted, Protocol};
 use hcpki_ca::enroll::{CredentialRecord, NewCredential};
 use hcpki_ca::facility::{Facility, FacilityId, FacilityKind, NewFacility, Transition};
-use hcpki_ca::profile::ProfileKind;
+use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
+use hcpki_ca::profile::{ProfileKind, Vendor};
 use hcpki_ca::store::{CertificateFilter, CertificateRecord, FacilityFilter};
 use serde::Deserialize;
 use std::str::FromStr;
@@ -192,6 +194,85 @@ fn credential_request(facility: FacilityId, c: &CredentialRequest) -> Result<New
         None => DEFAULT_VALIDITY_SECS,
     };
     NewCredential::new(facility, protocol, &profiles, valid_for).map_err(|e| e.to_string())
+}
+
+/// A device without an enrollment client: what its certificate is for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRequest {
+    /// `router` or `pc`.
+    pub profile: String,
+    /// A router's fixed address or extra DNS name (`203.0.113.7`), below the facility's name.
+    pub san: Option<String>,
+    /// The router's vendor (its EKU variant: `cisco`, `strongswan`, …).
+    pub vendor: Option<String>,
+}
+
+/// A PKCS#12 made for a device: the file, its passphrase (shown once, stored nowhere) and the certificate.
+pub struct DevicePkcs12 {
+    /// The PKCS#12 file.
+    pub file: Vec<u8>,
+    /// Its passphrase.
+    pub passphrase: zeroize::Zeroizing<String>,
+    /// The certificate's record.
+    pub record: CertificateRecord,
+}
+
+/// A facility the caller may issue device keys for (operators; its admin by PC certificate).
+pub async fn authorize_device(caller: &Caller, id: &str) -> Result<FacilityId, ApiError> {
+    let id = facility_id(caller, "admin.device.issue", id).await?;
+    caller.may(Action::IssueDeviceKey(&id)).await?;
+    Ok(id)
+}
+
+/// Make a P-256 key, issue its certificate for an authorised facility (audited as `cert.issue` with the
+/// caller as actor) and wrap both with the chain in a PKCS#12 under a fresh passphrase.
+pub async fn issue_pkcs12(
+    state: &AppState,
+    caller: &Caller,
+    id: &FacilityId,
+    d: &DeviceRequest,
+) -> Result<DevicePkcs12, ApiError> {
+    let name = "admin.device.issue";
+    let checked = limit("profile", Some(&d.profile), MAX_SHORT)
+        .and_then(|()| limit("san", d.san.as_deref(), MAX_NAME))
+        .and_then(|()| limit("vendor", d.vendor.as_deref(), MAX_SHORT))
+        .and_then(|()| {
+            let profile = ProfileKind::from_str(&d.profile).map_err(|e| e.to_string())?;
+            match profile {
+                ProfileKind::Router | ProfileKind::Pc => Ok(profile),
+                other => Err(format!("profile {other}: a facility's devices are router or pc")),
+            }
+        })
+        .and_then(|profile| {
+            let eku = d.vendor.as_deref().map(|v| Vendor::from_str(v).map(|v| v.eku())).transpose();
+            eku.map(|eku| (profile, eku)).map_err(|e| e.to_string())
+        });
+    let (profile, router_eku) = match checked {
+        Ok(p) => p,
+        Err(detail) => {
+            return Err(caller.refuse(name, id.as_str(), ApiError::bad_request("invalid request", detail)).await);
+        }
+    };
+    let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).map_err(ApiError::unavailable)?;
+    let csr = hcpki_ca::csr::build(&key, x509_cert::name::Name::default()).map_err(ApiError::unavailable)?;
+    let request = IssueRequest {
+        profile,
+        facility: Some(id.to_string()),
+        csr: csr.into(),
+        sans: d.san.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+        device: None,
+        router_eku,
+        ocsp_for: None,
+        not_after: None,
+    };
+    let (issued, record) = match state.admin.issue(&request, &caller.actor()).await {
+        Ok(done) => done,
+        Err(e) => return Err(refused(caller, name, id.as_str(), e.into()).await),
+    };
+    let (file, passphrase) =
+        crate::output::device_pkcs12(&state.admin, &pkcs8, &issued.der, &record).map_err(ApiError::unavailable)?;
+    Ok(DevicePkcs12 { file, passphrase, record })
 }
 
 /// A facility's credentials, without secrets (operators, auditors, the facility's admin).
