@@ -39,13 +39,19 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     // Headless Chromium asks for English; the switch makes the pages Japanese (and the cookie keeps them so).
     applicant.goto(&format!("{origin}/console/apply?lang=ja"));
     labelled(&mut applicant);
+    // Keyboard only: the first Tab reaches the skip link, Enter on it moves to the content.
+    let first = applicant.cmd(json!({"cmd": "key", "key": "Tab"}));
+    assert_eq!(first["focused"], "skip", "{first}");
+    applicant.cmd(json!({"cmd": "key", "key": "Enter"}));
+    assert_eq!(applicant.eval("location.hash"), json!("#main"));
     let code = medical_code(6160);
     applicant.cmd(json!({"cmd": "type", "selector": "#name", "text": "桜クリニック"}));
     applicant.eval("document.querySelector('#kind').value = 'clinic'");
     applicant.cmd(json!({"cmd": "type", "selector": "#medical_code", "text": code}));
     applicant.cmd(json!({"cmd": "type", "selector": "#address", "text": "東京都千代田区1-1"}));
     shot.take(&mut applicant, "console-apply.png");
-    applicant.cmd(json!({"cmd": "click", "selector": "button[type=submit]"}));
+    // Submitted with the Enter key from the last field typed in (implicit submission), not a click.
+    applicant.cmd(json!({"cmd": "key", "key": "Enter"}));
     applicant.wait_url(&format!("{origin}/console/apply"), "[role=alert]");
     let id = text(&mut applicant, "#facility-id");
     assert!(id.starts_with("HF"), "{}", text(&mut applicant, "main"));

@@ -16,23 +16,17 @@ use hcpki_ca::facility::FacilityKind;
 /// `GET /console/apply`.
 pub async fn form(viewer: Viewer) -> Response {
     let t = |m: M| m.text(viewer.lang);
-    let kinds: String =
-        FacilityKind::ALL.iter().map(|k| format!("<option value=\"{k}\">{k}</option>", k = k.as_str())).collect();
+    let kinds: Vec<&str> = FacilityKind::ALL.iter().map(|k| k.as_str()).collect();
     let field = |name: &str, label: M, max: usize, required: bool| {
-        format!(
-            "<label for=\"{name}\">{}</label><input id=\"{name}\" name=\"{name}\" maxlength=\"{max}\" size=\"40\"{}>",
-            t(label),
-            if required { " required" } else { "" }
-        )
+        view::input(name, name, t(label), "", max, if required { " size=\"40\" required" } else { " size=\"40\"" })
     };
     let body = format!(
         "<p>{help}</p><form method=\"post\" action=\"/console/apply\">{csrf}\
-         {name}<label for=\"kind\">{kind}</label><select id=\"kind\" name=\"kind\">{kinds}</select>\
-         {code}{address}{contact}<p><button type=\"submit\">{submit}</button></p></form>",
+         {name}{kind}{code}{address}{contact}<p><button type=\"submit\">{submit}</button></p></form>",
         help = t(M::ApplyHelp),
         csrf = csrf_field(&viewer.csrf()),
         name = field("name", M::Name, MAX_NAME, true),
-        kind = t(M::Kind),
+        kind = view::select("kind", "kind", t(M::Kind), &view::same(&kinds), ""),
         code = field("medical_code", M::MedicalCode, MAX_SHORT, false),
         address = field("address", M::Address, MAX_ADDRESS, false),
         contact = field("contact", M::Contact, MAX_CONTACT, false),

@@ -165,14 +165,11 @@ pub async fn viewer(
             ]
         })
         .collect();
-    let v = |o: &Option<String>| esc(o.as_deref().unwrap_or(""));
+    let v = |o: &Option<String>| o.as_deref().unwrap_or("").to_owned();
     let outcome = q.outcome.as_deref().unwrap_or("");
-    let outcomes: String = [("", t(M::AnyOutcome)), ("ok", "ok"), ("denied", "denied"), ("failed", "failed")]
-        .iter()
-        .map(|(val, label)| {
-            format!("<option value=\"{val}\"{}>{label}</option>", if *val == outcome { " selected" } else { "" })
-        })
-        .collect();
+    let outcomes = [("", t(M::AnyOutcome)), ("ok", "ok"), ("denied", "denied"), ("failed", "failed")];
+    let text =
+        |id: &str, label: M, value: &Option<String>, attrs: &str| view::input(id, id, t(label), &v(value), 200, attrs);
     let query = serde_urlencoded::to_string([
         ("action", q.action.as_deref().unwrap_or("")),
         ("actor", q.actor.as_deref().unwrap_or("")),
@@ -184,27 +181,16 @@ pub async fn viewer(
     .unwrap_or_default();
     let body = format!(
         "<form method=\"get\" action=\"/console/audit\" role=\"search\"><fieldset><legend>{filters}</legend>\
-         <label for=\"action\">{la}</label><input id=\"action\" name=\"action\" value=\"{va}\" maxlength=\"200\">\
-         <label for=\"actor\">{lb}</label><input id=\"actor\" name=\"actor\" value=\"{vb}\" maxlength=\"200\">\
-         <label for=\"target\">{lc}</label><input id=\"target\" name=\"target\" value=\"{vc}\" maxlength=\"200\">\
-         <label for=\"outcome\">{ld}</label><select id=\"outcome\" name=\"outcome\">{outcomes}</select>\
-         <label for=\"from\">{le}</label><input id=\"from\" name=\"from\" type=\"date\" value=\"{ve}\">\
-         <label for=\"until\">{lf}</label><input id=\"until\" name=\"until\" type=\"date\" value=\"{vf}\">\
-         <p><button type=\"submit\">{search}</button></p></fieldset></form>\
+         {action}{actor}{target}{outcome}{from}{until}<p><button type=\"submit\">{search}</button></p></fieldset></form>\
          <p><a href=\"/console/audit/export?{query}&amp;format=jsonl\">{jsonl}</a> · \
          <a href=\"/console/audit/export?{query}&amp;format=syslog\">{syslog}</a></p>{note}{table}",
         filters = t(M::Filters),
-        la = t(M::Action),
-        va = v(&q.action),
-        lb = t(M::Actor),
-        vb = v(&q.actor),
-        lc = t(M::Target),
-        vc = v(&q.target),
-        ld = t(M::Outcome),
-        le = t(M::From),
-        ve = v(&q.from),
-        lf = t(M::Until),
-        vf = v(&q.until),
+        action = text("action", M::Action, &q.action, ""),
+        actor = text("actor", M::Actor, &q.actor, ""),
+        target = text("target", M::Target, &q.target, ""),
+        outcome = view::select("outcome", "outcome", t(M::Outcome), &outcomes, outcome),
+        from = text("from", M::From, &q.from, " type=\"date\""),
+        until = text("until", M::Until, &q.until, " type=\"date\""),
         search = t(M::Search),
         query = esc(&query),
         jsonl = t(M::ExportJsonl),

@@ -81,21 +81,19 @@ pub async fn search(State(state): State<AppState>, viewer: Viewer, Query(q): Que
         ..Default::default()
     };
     let list = operations::list_facilities(&state, &viewer.caller, &filter).await.or_page(&viewer)?;
-    let states: String = std::iter::once(("", t(M::AnyState)))
-        .chain(["applied", "approved", "active", "suspended", "retired"].map(|s| (s, s)))
-        .map(|(v, label)| {
-            let sel = if wanted == Some(v) || (wanted.is_none() && v.is_empty()) { " selected" } else { "" };
-            format!("<option value=\"{v}\"{sel}>{label}</option>")
-        })
-        .collect();
+    let states = [
+        ("", t(M::AnyState)),
+        ("applied", "applied"),
+        ("approved", "approved"),
+        ("active", "active"),
+        ("suspended", "suspended"),
+        ("retired", "retired"),
+    ];
     let body = format!(
-        "<form method=\"get\" action=\"/console/facilities\" role=\"search\">\
-         <label for=\"q\">{nc}</label><input id=\"q\" name=\"q\" value=\"{qv}\" maxlength=\"200\">\
-         <label for=\"state\">{st}</label><select id=\"state\" name=\"state\">{states}</select>\
+        "<form method=\"get\" action=\"/console/facilities\" role=\"search\">{q}{state}\
          <p><button type=\"submit\">{search}</button></p></form>{table}",
-        nc = t(M::NameContains),
-        qv = esc(text.unwrap_or("")),
-        st = t(M::State),
+        q = view::input("q", "q", t(M::NameContains), text.unwrap_or(""), operations::MAX_NAME, ""),
+        state = view::select("state", "state", t(M::State), &states, wanted.unwrap_or("")),
         search = t(M::Search),
         table = facility_table(&viewer, t(M::Facilities), &list, false),
     );
@@ -150,12 +148,8 @@ fn transition_forms(viewer: &Viewer, f: &Facility, which: &[Transition]) -> Stri
             let needs_reason = matches!(tr, Transition::Reject | Transition::Suspend | Transition::Retire);
             let field = format!("reason-{}-{}", tr.verb(), f.id.as_str());
             let reason = if needs_reason {
-                format!(
-                    "<label for=\"{field}\">{} ({})</label><input id=\"{field}\" name=\"reason\" required \
-                     maxlength=\"{MAX_REASON}\">",
-                    t(M::Reason),
-                    t(label)
-                )
+                let text = format!("{} ({})", t(M::Reason), t(label));
+                view::input(&field, "reason", &text, "", MAX_REASON, " required")
             } else {
                 String::new()
             };
@@ -237,16 +231,13 @@ fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord]) -> String
         .map(|c| {
             let expired = if c.not_after <= now { format!(" {}", badge(t(M::Expired))) } else { String::new() };
             let revoke = if may_revoke && c.status == CertStatus::Issued && c.not_after > now {
-                let field = format!("why-{}", esc(&c.serial));
-                let options: String =
-                    DEVICE_REASONS.iter().map(|r| format!("<option value=\"{r}\">{r}</option>")).collect();
+                let field = format!("why-{}", c.serial);
+                let reasons = view::select(&field, "reason", t(M::RevokeReason), &view::same(&DEVICE_REASONS), "");
                 format!(
                     "<form class=\"inline\" method=\"post\" action=\"/console/certificates/{s}/revoke\">{csrf}\
-                     <label for=\"{field}\">{rr}</label><select id=\"{field}\" name=\"reason\">{options}</select>\
-                     <button type=\"submit\" class=\"danger\">{rv}</button></form>",
+                     {reasons}<button type=\"submit\" class=\"danger\">{rv}</button></form>",
                     s = esc(&c.serial),
                     csrf = csrf_field(&token),
-                    rr = t(M::RevokeReason),
                     rv = t(M::Revoke),
                 )
             } else {
@@ -321,22 +312,15 @@ fn credential_form(viewer: &Viewer, f: &Facility) -> String {
         return String::new();
     }
     let t = |m: M| m.text(viewer.lang);
-    let options =
-        |values: &[&str]| values.iter().map(|v| format!("<option value=\"{v}\">{v}</option>")).collect::<String>();
     let inner = format!(
         "<p>{help}</p><form method=\"post\" action=\"/console/facilities/{id}/credentials\">{csrf}\
-         <label for=\"protocol\">{pr}</label><select id=\"protocol\" name=\"protocol\">{protocols}</select>\
-         <label for=\"profile\">{pf}</label><select id=\"profile\" name=\"profile\">{profiles}</select>\
-         <label for=\"valid_for\">{vf}</label><input id=\"valid_for\" name=\"valid_for\" value=\"7d\" maxlength=\"{MAX_SHORT}\">\
-         <p><button type=\"submit\">{create}</button></p></form>",
+         {protocol}{profile}{valid_for}<p><button type=\"submit\">{create}</button></p></form>",
         help = t(M::NewCredentialHelp),
         id = esc(f.id.as_str()),
         csrf = csrf_field(&viewer.csrf()),
-        pr = t(M::Protocol),
-        protocols = options(&["est", "scep", "acme"]),
-        pf = t(M::Profile),
-        profiles = options(&["pc", "router"]),
-        vf = t(M::ValidFor),
+        protocol = view::select("protocol", "protocol", t(M::Protocol), &view::same(&["est", "scep", "acme"]), ""),
+        profile = view::select("profile", "profile", t(M::Profile), &view::same(&["pc", "router"]), ""),
+        valid_for = view::input("valid_for", "valid_for", t(M::ValidFor), "7d", MAX_SHORT, ""),
         create = t(M::Create),
     );
     section("new-credential", t(M::NewCredential), inner)
@@ -348,23 +332,26 @@ fn pkcs12_form(viewer: &Viewer, f: &Facility) -> String {
         return String::new();
     }
     let t = |m: M| m.text(viewer.lang);
-    let vendors: String = std::iter::once("")
-        .chain(["strongswan", "libreswan", "cisco", "juniper", "fortigate", "mikrotik", "yamaha", "windows"])
-        .map(|v| format!("<option value=\"{v}\">{v}</option>"))
-        .collect();
+    let mut vendors = vec![("", "-")];
+    vendors.extend(view::same(&[
+        "strongswan",
+        "libreswan",
+        "cisco",
+        "juniper",
+        "fortigate",
+        "mikrotik",
+        "yamaha",
+        "windows",
+    ]));
     let inner = format!(
         "<p>{help}</p><form method=\"post\" action=\"/console/facilities/{id}/pkcs12\">{csrf}\
-         <label for=\"p12-profile\">{pf}</label><select id=\"p12-profile\" name=\"profile\">\
-         <option value=\"router\">router</option><option value=\"pc\">pc</option></select>\
-         <label for=\"p12-san\">{san}</label><input id=\"p12-san\" name=\"san\" maxlength=\"200\">\
-         <label for=\"p12-vendor\">{vd}</label><select id=\"p12-vendor\" name=\"vendor\">{vendors}</select>\
-         <p><button type=\"submit\">{create}</button></p></form>",
+         {profile}{san}{vendor}<p><button type=\"submit\">{create}</button></p></form>",
         help = t(M::Pkcs12Help),
         id = esc(f.id.as_str()),
         csrf = csrf_field(&viewer.csrf()),
-        pf = t(M::Profile),
-        san = t(M::ExtraName),
-        vd = t(M::VendorOptional),
+        profile = view::select("p12-profile", "profile", t(M::Profile), &view::same(&["router", "pc"]), ""),
+        san = view::input("p12-san", "san", t(M::ExtraName), "", operations::MAX_NAME, ""),
+        vendor = view::select("p12-vendor", "vendor", t(M::VendorOptional), &vendors, ""),
         create = t(M::Create),
     );
     section("pkcs12", t(M::Pkcs12), inner)
@@ -533,10 +520,9 @@ pub async fn certificates(State(state): State<AppState>, viewer: Viewer, Query(q
         Some(list) => cert_rows(viewer.lang, &list.or_page(&viewer)?),
     };
     let body = format!(
-        "<form method=\"get\" action=\"/console/certificates\" role=\"search\"><label for=\"q\">{l}</label>\
-         <input id=\"q\" name=\"q\" value=\"{v}\" maxlength=\"64\"><p><button type=\"submit\">{s}</button></p></form>{results}",
-        l = t(M::SerialOrFacility),
-        v = esc(text.unwrap_or("")),
+        "<form method=\"get\" action=\"/console/certificates\" role=\"search\">{q}\
+         <p><button type=\"submit\">{s}</button></p></form>{results}",
+        q = view::input("q", "q", t(M::SerialOrFacility), text.unwrap_or(""), 64, ""),
         s = t(M::Search),
     );
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Certificates), &body))

@@ -87,6 +87,38 @@ pub fn table(caption: &str, head: &[&str], rows: &[Vec<String>]) -> String {
     format!("<table><caption>{caption}</caption><thead><tr>{th}</tr></thead><tbody>{tr}</tbody></table>")
 }
 
+/// A labelled `<input>`: `id` is the label's target; `id`, `name` and `value` are escaped here, `label` is
+/// HTML already, `attrs` adds raw attributes (`" required"`, `" type=\"date\""`).
+pub fn input(id: &str, name: &str, label: &str, value: &str, max: usize, attrs: &str) -> String {
+    format!(
+        "<label for=\"{id}\">{label}</label><input id=\"{id}\" name=\"{name}\" value=\"{}\" maxlength=\"{max}\"{attrs}>",
+        esc(value),
+        id = esc(id),
+        name = esc(name),
+    )
+}
+
+/// A labelled `<select>` of (value, text) options with `selected` chosen; values and texts are escaped here.
+pub fn select(id: &str, name: &str, label: &str, options: &[(&str, &str)], selected: &str) -> String {
+    let options: String = options
+        .iter()
+        .map(|(v, text)| {
+            let sel = if *v == selected { " selected" } else { "" };
+            format!("<option value=\"{}\"{sel}>{}</option>", esc(v), esc(text))
+        })
+        .collect();
+    format!(
+        "<label for=\"{id}\">{label}</label><select id=\"{id}\" name=\"{name}\">{options}</select>",
+        id = esc(id),
+        name = esc(name)
+    )
+}
+
+/// Options whose value is their text.
+pub fn same<'a>(values: &[&'a str]) -> Vec<(&'a str, &'a str)> {
+    values.iter().map(|v| (*v, *v)).collect()
+}
+
 /// A hidden CSRF field.
 pub fn csrf_field(token: &str) -> String {
     format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(token))
