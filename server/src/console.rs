@@ -104,8 +104,8 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
 fn cross_site(request: &Request) -> Option<String> {
     let headers = request.headers();
     let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    if site.is_some_and(|s| s != "same-origin") {
-        return Some(format!("Sec-Fetch-Site is {:?}: submit the console's forms from the console", site));
+    if let Some(s) = site.filter(|s| *s != "same-origin") {
+        return Some(format!("Sec-Fetch-Site is {s:?}: submit the console's forms from the console"));
     }
     let own = own_origin(request.uri(), headers);
     match headers.get(header::ORIGIN) {

@@ -25,7 +25,7 @@ const MAX_ROWS: usize = 200;
 /// Export pages (the whole log is streamed, page by page).
 const EXPORT_PAGE: i64 = 5000;
 
-/// The filters (query parameters; empty means any).
+/// The filters (query parameters; empty means any; `lang`, the language switch, is the guard's).
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct AuditQuery {
     action: Option<String>,
@@ -35,7 +35,6 @@ pub struct AuditQuery {
     from: Option<String>,
     until: Option<String>,
     format: Option<String>,
-    lang: Option<String>,
 }
 
 /// Parsed filters.
@@ -119,7 +118,6 @@ pub async fn viewer(
     viewer: Viewer,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, Response> {
-    let _ = &q.lang;
     let filter = filter_for(&viewer, &q).await?;
     let store = state.admin.store();
     let head = store.audit_head().await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;

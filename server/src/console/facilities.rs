@@ -51,12 +51,10 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Page {
 pub struct SearchQuery {
     q: Option<String>,
     state: Option<String>,
-    lang: Option<String>,
 }
 
 /// `GET /console/facilities?q=&state=` (operators and auditors): by name, or straight to an ID.
 pub async fn search(State(state): State<AppState>, viewer: Viewer, Query(q): Query<SearchQuery>) -> Page {
-    let _ = q.lang;
     let t = |m: M| m.text(viewer.lang);
     let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if let Some(id) = text.and_then(|s| FacilityId::parse(s).ok()) {
@@ -502,12 +500,10 @@ pub async fn revoke_certificate(
 #[derive(Debug, Deserialize)]
 pub struct CertificateQuery {
     q: Option<String>,
-    lang: Option<String>,
 }
 
 /// `GET /console/certificates?q=SERIAL|FACILITY`: a certificate by serial, or a facility's certificates.
 pub async fn certificates(State(state): State<AppState>, viewer: Viewer, Query(q): Query<CertificateQuery>) -> Page {
-    let _ = q.lang;
     let t = |m: M| m.text(viewer.lang);
     let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let found = match text {
