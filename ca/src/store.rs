@@ -10,8 +10,8 @@ mod sql;
 mod sso;
 
 pub use records::{
-    Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion, FacilityFilter,
-    IssuanceIntent, Registration,
+    Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
+    FacilityFilter, IssuanceIntent, Registration,
 };
 #[allow(unused_imports)]
 use sql as _;
@@ -224,6 +224,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// (expiry monitoring).
     async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(String, i64)>, StoreError>;
 
+    /// Claim for reporting, at `now`, up to `limit` `issued` certificates of `profile` whose notAfter is in
+    /// `[from, until)`, that have no successor (no later-expiring issued certificate of the same facility,
+    /// profile, subject and SANs: a renewed one needs nobody) and were not claimed before. Each is claimed once,
+    /// whichever replica asks (expiry webhook).
+    async fn expiry_claim(
+        &self,
+        profile: &str,
+        from: i64,
+        until: i64,
+        limit: i64,
+        now: i64,
+    ) -> Result<Vec<ExpiringCertificate>, StoreError>;
+
+    /// Give claims back (the report could not be delivered; the next round tries again), and forget claims of
+    /// certificates that expired before `forget_before`.
+    async fn expiry_release(&self, serials: &[String], forget_before: i64) -> Result<(), StoreError>;
+
     // ---- ACME (decision D17): state every replica shares ----
 
     /// Record a nonce handed out, valid until `expires_at`; nonces expired at `now` are swept.
@@ -371,6 +388,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Take a single-use value, if it exists and is unexpired at `now`: for exactly one caller.
     async fn oidc_once_take(&self, kind: &str, key: &str, now: i64) -> Result<Option<String>, StoreError>;
+
+    /// The failed password sign-ins recorded for `username`: (failures, time of the last), if any.
+    async fn portal_login_failures(&self, username: &str) -> Result<Option<(i64, i64)>, StoreError>;
+
+    /// Record a failed password sign-in of `username` at `now`, counting afresh when the last one was
+    /// `forget_after` seconds ago or more; the count now. Shared by every replica (issue #9).
+    async fn portal_login_failed(&self, username: &str, now: i64, forget_after: i64) -> Result<i64, StoreError>;
+
+    /// Forget `username`'s failures (it signed in).
+    async fn portal_login_succeeded(&self, username: &str) -> Result<(), StoreError>;
 
     // ---- SSO session lifecycle and services in the database (issue #6, D26) ----
 

@@ -7,10 +7,11 @@
 //! pin_entry = "web"                                      # "web" (the agent's own page) or "terminal"
 //! pin_timeout_secs = 120
 //! operation_ttl_secs = 300
+//! portal_ca_file = "/etc/hcpki-agent/portal-ca.pem"       # card presence reports to the portal (D26)
 //! ```
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How the agent asks for a PIN when the local API starts a signature.
@@ -39,6 +40,11 @@ pub struct AgentConfig {
     pub pin_timeout_secs: u64,
     #[serde(default = "default_ttl")]
     pub operation_ttl_secs: u64,
+    /// PEM CA certificate(s) of the portal's TLS server certificate: with it, the agent reports card presence
+    /// to the portals whose pages register a session (D26), trusting these CAs only; without it, it refuses
+    /// registrations. A relative path is relative to the working directory.
+    #[serde(default)]
+    pub portal_ca_file: Option<PathBuf>,
 }
 
 impl Default for AgentConfig {
@@ -50,6 +56,7 @@ impl Default for AgentConfig {
             pin_entry: default_pin_entry(),
             pin_timeout_secs: default_pin_timeout(),
             operation_ttl_secs: default_ttl(),
+            portal_ca_file: None,
         }
     }
 }

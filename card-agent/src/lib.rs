@@ -3,7 +3,8 @@
 //! Layers, bottom up: `apdu` (command encoding, total response parser, typed status words) → `transport`
 //! (PC/SC, recorded transcripts, in-process cards) → `card` (one driver per card kind, chosen by probing
 //! AIDs) → `broker` (owns every reader, serialises per card, caches certificates, emits events) →
-//! `service` (the contract the front ends use) → front ends: the CLI and `api` (the loopback HTTP API).
+//! `service` (the contract the front ends use) → front ends: the CLI and `api` (the loopback HTTP API); `presence`
+//! follows the broker's events to keep portal sessions alive while their card is in, and end them when it leaves.
 #![forbid(unsafe_code)]
 
 pub mod apdu;
@@ -13,6 +14,7 @@ pub mod broker;
 pub mod card;
 pub mod config;
 pub mod pin_entry;
+pub mod presence;
 pub mod readers;
 pub mod service;
 pub mod tlv;

@@ -15,6 +15,7 @@ use hcpki_agent::broker::Broker;
 use hcpki_agent::card::PinStatus;
 use hcpki_agent::config::{AgentConfig, PinEntry, normalise_origin};
 use hcpki_agent::pin_entry::{StdinPrompt, TerminalPrompt, read_pin, text_pin_prompt};
+use hcpki_agent::presence::{self, PortalClient, Presence};
 use hcpki_agent::readers::PcscBackend;
 use hcpki_agent::service::{AgentError, CardKind, CardService, KeyRole, PinPrompt, SignRequest, login_message};
 
@@ -103,6 +104,9 @@ enum Command {
         /// Overrides `pin_entry`.
         #[arg(long, value_enum)]
         pin_entry: Option<PinEntry>,
+        /// Overrides `portal_ca_file`: the portal's CA certificate (PEM), for card presence reports.
+        #[arg(long, env = "HCPKI_AGENT_PORTAL_CA_FILE")]
+        portal_ca_file: Option<PathBuf>,
     },
 }
 
@@ -222,7 +226,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Serve { config, listen, allow_origin, pin_entry } => {
+        Command::Serve { config, listen, allow_origin, pin_entry, portal_ca_file } => {
             let mut cfg = match config {
                 Some(path) => AgentConfig::load(&path)?,
                 None => AgentConfig::default(),
@@ -234,6 +238,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(p) = pin_entry {
                 cfg.pin_entry = p;
             }
+            if let Some(f) = portal_ca_file {
+                cfg.portal_ca_file = Some(f);
+            }
             cfg.validate()?;
             serve(cfg)
         }
@@ -241,6 +248,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn serve(cfg: AgentConfig) -> anyhow::Result<()> {
+    // Read before anything listens: a wrong file is a start-up error, not a silent lack of presence reports.
+    let portal_client = cfg.portal_ca_file.as_deref().map(PortalClient::from_ca_file).transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(cfg.listen)
@@ -252,7 +261,18 @@ fn serve(cfg: AgentConfig) -> anyhow::Result<()> {
         let watcher = broker.spawn_watcher(Arc::clone(&stop))?;
         let terminal: Option<Arc<dyn PinPrompt>> =
             (cfg.pin_entry == PinEntry::Terminal).then(|| Arc::new(TerminalPrompt) as Arc<dyn PinPrompt>);
-        let state = api::AppState::new(broker, &cfg, addr, terminal);
+        let mut state = api::AppState::new(broker.clone(), &cfg, addr, terminal);
+        match portal_client {
+            Some(client) => {
+                let presence = Arc::new(Presence::default());
+                presence::spawn(presence.clone(), broker, client);
+                state = state.with_presence(presence);
+            }
+            None => tracing::warn!(
+                "no portal_ca_file: card presence is not reported, so card sessions on a presence lease end \
+                 after one lease (docs/card-agent.md)"
+            ),
+        }
         // The line tests and scripts wait for.
         println!("hcpki-agent listening on http://{addr} (origins: {})", cfg.allowed_origins.join(", "));
         tracing::info!(%addr, pin_entry = ?cfg.pin_entry, "serving");

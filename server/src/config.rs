@@ -42,6 +42,95 @@ pub struct Config {
     /// The OpenID Connect provider's key rotation and back-channel logout (with `[portal]`).
     #[serde(default, skip_serializing_if = "OidcConfig::is_default")]
     pub oidc: OidcConfig,
+    /// Per-client-address rate limits of `hcpki serve`.
+    #[serde(default, skip_serializing_if = "LimitsConfig::is_default")]
+    pub limits: LimitsConfig,
+    /// Expiry monitoring: the optional webhook.
+    #[serde(default, skip_serializing_if = "MonitorConfig::is_default")]
+    pub monitor: MonitorConfig,
+}
+
+/// `[monitor]`: the expiry webhook (`monitor`): certificates of `profiles` expiring within `expiry_days` with
+/// no successor are POSTed as JSON to `expiry_webhook`, each once, checked every `check_every_secs`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitorConfig {
+    /// https:// (or facility-network http://) URL; off when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiry_webhook: Option<String>,
+    /// The window, in days (1–365).
+    pub expiry_days: u32,
+    /// Profiles to report: the facility certificates by default (the server renews its own).
+    pub profiles: Vec<String>,
+    /// Seconds between checks (at least 10).
+    pub check_every_secs: u32,
+    /// PEM CA certificates the webhook's server certificate may chain to, beside the public WebPKI roots
+    /// (relative to the hcpki directory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        Self {
+            expiry_webhook: None,
+            expiry_days: 30,
+            profiles: vec!["router".into(), "pc".into()],
+            check_every_secs: 3600,
+            ca_file: None,
+        }
+    }
+}
+
+impl MonitorConfig {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// `[limits]`: requests per minute per client address, per replica (`http::rate_limit`; 0 turns a class off).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// EST, SCEP, ACME and facility applications (an ACME order takes about ten requests).
+    pub enroll_per_minute: u32,
+    /// OCSP requests and CRL downloads.
+    pub revocation_per_minute: u32,
+    /// The portal's password and card sign-in posts (password guesses per account are limited separately,
+    /// across replicas).
+    pub login_per_minute: u32,
+    /// Reverse proxies (`10.0.0.0/8`, `192.0.2.7`) whose `X-Forwarded-For` names the client.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        // A clinic behind one NAT address renewing all its PCs at once stays well inside these; a loop or a
+        // flood from one address does not.
+        Self { enroll_per_minute: 600, revocation_per_minute: 6000, login_per_minute: 120, trusted_proxies: Vec::new() }
+    }
+}
+
+impl LimitsConfig {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// The limiter's settings; an unparsable proxy address names itself.
+    pub fn settings(&self) -> anyhow::Result<crate::http::rate_limit::Settings> {
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|n| n.parse().map_err(|e: String| anyhow::anyhow!("[limits] trusted_proxies: {e}")))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(crate::http::rate_limit::Settings {
+            enroll_per_minute: self.enroll_per_minute,
+            revocation_per_minute: self.revocation_per_minute,
+            login_per_minute: self.login_per_minute,
+            trusted_proxies,
+        })
+    }
 }
 
 /// `[oidc]`: token signing key rotation and back-channel logout delivery (D25).
@@ -391,10 +480,11 @@ pub struct PortalConfig {
     /// of expired rows (default 30).
     #[serde(default = "default_housekeeping_secs")]
     pub housekeeping_secs: u32,
-    /// Card sessions need the card agent to renew a presence lease this often, in seconds (60–3600; off when
-    /// absent): a PC switched off or an agent gone ends the session (D26).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub card_presence_secs: Option<u32>,
+    /// Card sessions need the card agent to renew a presence lease this often, in seconds (default 300;
+    /// 60–3600; 0 turns leases off): the agent reports the card's removal with no portal page open, and a PC
+    /// switched off or an agent gone ends the session within the lease (D26).
+    #[serde(default = "default_card_presence_secs")]
+    pub card_presence_secs: u32,
     /// How often, at most, a replica checks the database for changed services and re-reads an OIDC client's
     /// registration, in seconds (default 10; 0 reads on every request).
     #[serde(default = "default_services_refresh_secs")]
@@ -412,6 +502,10 @@ pub struct PortalConfig {
 
 fn default_card_agent() -> String {
     "http://127.0.0.1:7717".to_owned()
+}
+
+fn default_card_presence_secs() -> u32 {
+    300
 }
 
 fn default_session_hours() -> u32 {

@@ -1,4 +1,4 @@
-//! The web console (issue #8, D30): server-rendered HTML under `/console/` on the HTTPS listener, for
+//! The web console (issue #8, D33): server-rendered HTML under `/console/` on the HTTPS listener, for
 //! operators (operator certificate) and facility admins (their facility's PC certificate), plus the
 //! anonymous application form.
 //!
@@ -8,25 +8,23 @@
 //! a browser needs: HTML, a per-form CSRF token ([`csrf`]) and an `Origin` check on every POST ([`guard`]),
 //! security headers on every answer, and Japanese/English text ([`i18n`]). No JavaScript.
 
-mod apply;
-mod audit;
+pub mod apply;
+pub mod audit;
 pub mod csrf;
-mod facilities;
+pub mod facilities;
 mod i18n;
 mod routers;
-mod view;
+pub mod view;
 
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::auth::{Caller, own_origin};
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::access::{self, Action, Principal};
 use i18n::Lang;
@@ -35,26 +33,6 @@ use std::sync::Arc;
 
 /// Largest form body accepted: the largest form (an application) is well under 2 KiB.
 const MAX_FORM_BYTES: usize = 8 * 1024;
-
-/// The console's routes (merged into the HTTPS listener by `http::routes`).
-pub fn routes(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/console", get(facilities::home))
-        .route("/console/", get(facilities::home))
-        .route("/console/static/console.css", get(view::stylesheet))
-        .route("/console/apply", get(apply::form).post(apply::submit))
-        .route("/console/facilities", get(facilities::search))
-        .route("/console/facilities/{id}", get(facilities::detail))
-        .route("/console/facilities/{id}/transition", post(facilities::transition))
-        .route("/console/facilities/{id}/credentials", post(facilities::create_credential))
-        .route("/console/facilities/{id}/pkcs12", post(facilities::pkcs12))
-        .route("/console/credentials/{id}/revoke", post(facilities::revoke_credential))
-        .route("/console/certificates", get(facilities::certificates))
-        .route("/console/certificates/{serial}/revoke", post(facilities::revoke_certificate))
-        .route("/console/audit", get(audit::viewer))
-        .route("/console/audit/export", get(audit::export))
-        .layer(axum::middleware::from_fn_with_state(state, guard))
-}
 
 /// Every console answer: the security headers, and the language cookie when the switch was used. Every
 /// POST: refused (403, audited as `console.csrf`) unless its `Origin` is this server's own and

@@ -16,6 +16,8 @@ pub mod metrics;
 pub mod ocsp;
 pub mod ocsp_signer;
 pub mod operations;
+pub mod outbound;
+pub mod rate_limit;
 pub mod routes;
 pub mod scep;
 pub mod scep_ra;
@@ -49,4 +51,6 @@ pub struct AppState {
     pub ocsp: Arc<hcpki_ca::revocation::ocsp::Responder>,
     /// The web console's CSRF token key.
     pub console: Arc<crate::console::csrf::CsrfKey>,
+    /// Per-client-address rate limits (shared with the portal's listeners).
+    pub limits: Arc<rate_limit::Guard>,
 }

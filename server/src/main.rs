@@ -9,6 +9,7 @@ mod console;
 mod html;
 mod http;
 mod login;
+mod monitor;
 mod oidc;
 mod output;
 mod policy;

@@ -49,8 +49,6 @@ pub struct PortalState {
     pub oidc: Arc<Provider>,
     /// Card login, when `[login]` names trust anchors.
     pub cards: Option<Arc<card_login::CardLogin>>,
-    /// Failed password logins per account.
-    pub throttle: Arc<throttle::Throttle>,
 }
 
 impl PortalState {
@@ -310,34 +308,45 @@ async fn login(
         };
     let now = hcpki_ca::time::now_unix();
     let return_to = safe_return(form.return_to.as_deref());
-    if let Err(wait) = state.throttle.check(&form.username, now) {
-        let detail = json!({ "credential": "password-totp", "reason": "throttled", "retry_after": wait });
-        audit(
-            &state.store,
-            &format!("portal:pwd:{}", form.username),
-            "portal.login",
-            &form.username,
-            Outcome::Denied,
-            detail,
-        )
-        .await;
-        let message = format!("too many failed sign-ins for this account: wait {wait} s and try again");
-        return pages::refused(StatusCode::TOO_MANY_REQUESTS, &message);
-    }
+    let throttled = match throttle::check(state.store.as_ref(), &form.username, now).await {
+        Ok(verdict) => verdict,
+        Err(e) => return unavailable(e),
+    };
+    let failures_recorded = match throttled {
+        Ok(recorded) => recorded,
+        Err(wait) => {
+            let detail = json!({ "credential": "password-totp", "reason": "throttled", "retry_after": wait });
+            audit(
+                &state.store,
+                &format!("portal:pwd:{}", form.username),
+                "portal.login",
+                &form.username,
+                Outcome::Denied,
+                detail,
+            )
+            .await;
+            let message = format!("too many failed sign-ins for this account: wait {wait} s and try again");
+            return pages::refused(StatusCode::TOO_MANY_REQUESTS, &message);
+        }
+    };
     let checked =
         accounts::check(state.store.as_ref(), &state.secret, &form.username, &form.password, &form.totp, now).await;
     let facility_id = facility.as_ref().map(|f| f.id.to_string());
     let (subject, person_key) = match checked {
         Ok(Ok(found)) => found,
         Ok(Err(reason)) => {
-            state.throttle.failed(&form.username, now);
+            if let Err(e) = throttle::failed(state.store.as_ref(), &form.username, now).await {
+                return unavailable(e);
+            }
             let detail = json!({ "credential": "password-totp", "reason": reason, "facility": facility_id });
             audit(&state.store, &actor, "portal.login", &form.username, Outcome::Denied, detail).await;
             return pages::login(facility.as_ref(), &return_to, Some("wrong user name, password or code"), None);
         }
         Err(e) => return unavailable(e),
     };
-    state.throttle.succeeded(&form.username);
+    if failures_recorded && let Err(e) = throttle::succeeded(state.store.as_ref(), &form.username).await {
+        return unavailable(e);
+    }
     let new = NewSession {
         subject,
         person_key,

@@ -5,7 +5,7 @@
 //! curl for HTTP. Each refusal is checked for its problem type, its audit entry, and that nothing was issued.
 
 use crate::fixtures::run_ok;
-use crate::harness::{Backend, Hcpki, describe, repo_root};
+use crate::harness::{Backend, Hcpki, describe, free_port, repo_root};
 use crate::peers;
 use crate::serve::Served;
 use base64::Engine as _;
@@ -598,10 +598,6 @@ impl Responder {
             t.join().unwrap();
         }
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A P-256 CSR (DER) with `cn` as CN and DNS SAN.

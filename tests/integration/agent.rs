@@ -251,8 +251,14 @@ impl Served {
 
     /// An agent on `listen` that answers pages of `origin` only.
     pub(crate) fn start_for(origin: &str, listen: &str) -> Self {
+        Self::start_with(origin, listen, &[])
+    }
+
+    /// [`start_for`](Self::start_for) with more `serve` arguments.
+    pub(crate) fn start_with(origin: &str, listen: &str, more: &[&str]) -> Self {
         let mut child = Command::new(agent_bin())
             .args(["serve", "--listen", listen, "--allow-origin", origin])
+            .args(more)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -3,7 +3,8 @@
 //! selected by the `AutoSelectCertificateForUrls` policy, the portal's own page scripts (`card-login.js`,
 //! `card-watch.js`), the real `hcpki-agent` and pcscd with a virtual HPKI card, the PIN typed into the
 //! agent's own window. One card signature opens two relying services; pulling the card out of the reader
-//! while the home page is open ends the session for both.
+//! while the home page is open ends the session for both. The login's "continuing" page hands the agent the
+//! session's presence token (D26); the agent's reports with no page open are `presence::*`'s.
 //!
 //! Screenshots of the login and home pages are taken on every run into the test's directory;
 //! `HCPKI_UPDATE_SCREENSHOTS=1` also copies them to `docs/screenshots/` (SQLite run only).
@@ -29,7 +30,12 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
     let _pcsc = pcsc_lock();
     let agent_port = free_port();
     let p = card_portal(b, &format!("http://127.0.0.1:{agent_port}"));
-    let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
+    let ca = p.h.chain_file("server");
+    let agent = agent::Served::start_with(
+        &p.issuer,
+        &format!("127.0.0.1:{agent_port}"),
+        &["--portal-ca-file", ca.to_str().unwrap()],
+    );
     let mut card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
 
@@ -55,8 +61,12 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
     assert!(pin_window["url"].as_str().unwrap().starts_with(&format!("http://127.0.0.1:{agent_port}/pin/")));
     browser.cmd(json!({"cmd": "type", "tab": "popup", "selector": "input[name=pin]", "text": PIN}));
     browser.cmd(json!({"cmd": "click", "tab": "popup", "selector": "button[value=sign]"}));
-    let home = browser.wait_url(&format!("{}/", p.issuer), "#card-status");
+    // The login's answer is the "continuing" page; its script goes on to the home page.
+    let home = browser.wait_exact_url(&format!("{}/", p.issuer), "#card-status");
     assert_eq!(home, format!("{}/", p.issuer), "{}", browser.eval("document.body.innerText"));
+    // On the way, the login's "continuing" page handed the session's presence token to the agent (D26): CORS,
+    // Private Network Access and the page's CSP let the POST through, and the agent accepted it.
+    browser.cmd(json!({"cmd": "wait_response", "contains": "/v1/presence", "status": 202}));
     let listed = browser.eval("[...document.querySelectorAll('[data-service]')].map(e => e.dataset.service)");
     let listed: Vec<&str> = listed.as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert!(listed.contains(&"wiki") && listed.contains(&"emr"), "{listed:?}");
@@ -288,7 +298,16 @@ impl Chromium {
     /// Waits until the page navigates itself to a URL starting with `prefix`; on a timeout, the failure shows
     /// the text of `status_selector` (where the page script reports what went wrong).
     pub(crate) fn wait_url(&mut self, prefix: &str, status_selector: &str) -> String {
-        let reply = self.try_cmd(&json!({"cmd": "wait_url", "prefix": prefix}));
+        self.wait_navigation(json!({"cmd": "wait_url", "prefix": prefix}), status_selector)
+    }
+
+    /// [`wait_url`](Self::wait_url) for exactly `url` (pages passed through on the way do not count).
+    fn wait_exact_url(&mut self, url: &str, status_selector: &str) -> String {
+        self.wait_navigation(json!({"cmd": "wait_url", "prefix": url, "exact": true}), status_selector)
+    }
+
+    fn wait_navigation(&mut self, cmd: Value, status_selector: &str) -> String {
+        let reply = self.try_cmd(&cmd);
         if reply["ok"] != true {
             let expr = format!("document.querySelector({})?.innerText", json!(status_selector));
             let shown = self.try_cmd(&json!({"cmd": "eval", "expr": expr}));

@@ -258,6 +258,11 @@ pub fn keep_artifacts() -> bool {
     std::env::var_os("HCPKI_TEST_KEEP").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
+/// A loopback TCP port free at the time of asking (for a peer that needs its port before it starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0").local_addr().expect("local address").port()
+}
+
 /// The repository root (the workspace).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()

@@ -32,6 +32,7 @@ macro_rules! on_both_backends {
 mod db;
 mod fixtures;
 mod harness;
+mod lb;
 mod pcsc_lock;
 mod peers;
 
@@ -56,11 +57,13 @@ mod ipsec;
 mod issue;
 mod ocsp;
 mod oidc;
+mod oidc_node;
 mod opensc;
 mod peer_wrappers;
 mod pkcs11;
 mod portal_card;
 mod portal_sessions;
+mod presence;
 mod revocation;
 mod scep;
 mod serve;

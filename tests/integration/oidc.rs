@@ -25,6 +25,8 @@ on_both_backends!(
     timed_key_rotation,
     https_backchannel_logout,
     secrets_stay_out_of_logs_and_audit,
+    two_replicas_behind_a_load_balancer_serve_one_journey,
+    sign_in_posts_are_rate_limited_per_address,
 );
 
 pub(crate) const PASSWORD: &str = "correct horse battery";
@@ -375,24 +377,7 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
 
     // tls_client_auth: a PC certificate this CA issued, registered by subject DN (while serving: clients are
     // read per request). A bogus refresh token shows authentication passed (invalid_grant, not invalid_client).
-    let (facility, pc, pc_key) = issue_pc(&p.h, "Clinic M");
-    let listed: Value = serde_json::from_str(&p.h.cert_list(Some(&facility))[0]).unwrap();
-    let subject = listed["subject"].as_str().unwrap_or_else(|| panic!("{listed}"));
-    p.h.ok(&[
-        "oidc",
-        "client",
-        "add",
-        "--id",
-        "tlsc",
-        "--redirect-uri",
-        REDIRECT,
-        "--auth",
-        "tls_client_auth",
-        "--tls-subject",
-        subject,
-        "--service",
-        "wiki",
-    ]);
+    let (pc, pc_key) = tls_client_on_pc(&p.h, "tlsc", "Clinic M");
     let bogus = form(&[("client_id", "tlsc"), ("grant_type", "refresh_token"), ("refresh_token", "x.y")]);
     let mut args = bogus.clone();
     args.push(format!("{mtls}/token"));
@@ -595,7 +580,35 @@ fn rsa_signed_tokens(b: Backend) {
     let at = tokens.access_token().secret();
     assert_eq!(jws_part(at, 0)["alg"], "PS256");
     let bearer = format!("Authorization: Bearer {at}");
-    assert_eq!(p.curl(&["-H", &bearer, &format!("{}/userinfo", p.issuer)]).status, 200, "PS256 access token");
+    let r = p.curl(&["-H", &bearer, &format!("{}/userinfo", p.issuer)]);
+    assert_eq!(r.status, 200, "PS256 access token: {r:?}");
+    assert_eq!(jws_part(&r.body, 0)["alg"], "RS256", "rp-ps is registered for RS256-signed userinfo: {r:?}");
+    assert_eq!(discovery["userinfo_signing_alg_values_supported"], json!(["ES256", "RS256", "PS256"]));
+
+    // openidconnect-rs insists on a signed answer and verifies it against the JWKS: signature, iss, aud =
+    // rp-ps, and the subject of the ID token.
+    use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
+    use openidconnect::{ClientId, IssuerUrl, TokenResponse};
+    let http = |request: openidconnect::HttpRequest| curl_http(&p, request);
+    let metadata = CoreProviderMetadata::discover(&IssuerUrl::new(p.issuer.clone()).unwrap(), &http).unwrap();
+    let client = CoreClient::from_provider_metadata(metadata, ClientId::new("rp-ps".into()), None);
+    let sub = jws_part(&tokens.id_token().unwrap().to_string(), 1)["sub"].as_str().unwrap().to_owned();
+    let claims: CoreUserInfoClaims = client
+        .user_info(tokens.access_token().clone(), Some(openidconnect::SubjectIdentifier::new(sub.clone())))
+        .unwrap()
+        .require_signed_response(true)
+        .request(&http)
+        .unwrap_or_else(|e| panic!("signed userinfo: {e:?}"));
+    assert_eq!(claims.subject().as_str(), sub);
+    // Another client's verifier (audience rp-rs) refuses the same answer.
+    let http2 = |request: openidconnect::HttpRequest| curl_http(&p, request);
+    let metadata = CoreProviderMetadata::discover(&IssuerUrl::new(p.issuer.clone()).unwrap(), &http2).unwrap();
+    let other = CoreClient::from_provider_metadata(metadata, ClientId::new("rp-rs".into()), None);
+    let refused = other
+        .user_info(tokens.access_token().clone(), None)
+        .unwrap()
+        .request::<openidconnect::EmptyAdditionalClaims, openidconnect::core::CoreGenderClaim, _>(&http2);
+    assert!(refused.is_err(), "a userinfo JWT for rp-ps verified with audience rp-rs: {refused:?}");
 }
 
 /// With the keys on a PKCS#11 token (SoftHSM2): the three signing keys of a generation are token objects,
@@ -652,11 +665,13 @@ fn verify_jws(jwks: &Value, jws: &str) {
 fn https_backchannel_logout(b: Backend) {
     let p = Portal::start_with(b, "[oidc]\nbackchannel_ca_file = \"bcl/ca.pem\"\n", |h| {
         std::fs::create_dir(h.dir().join("bcl")).unwrap();
-        make_tls_pki(&h.dir().join("bcl"));
+        crate::peers::make_tls_pki(&h.dir().join("bcl"));
     });
     let bcl = p.h.dir().join("bcl");
-    let good = HttpsReceiver::start(&bcl.join("server.pem"), &bcl.join("server.key"), &p.h.path("good.body"));
-    let bad = HttpsReceiver::start(&bcl.join("stranger.pem"), &bcl.join("stranger.key"), &p.h.path("bad.body"));
+    let good =
+        crate::peers::HttpsReceiver::start(&bcl.join("server.pem"), &bcl.join("server.key"), &p.h.path("good.body"));
+    let bad =
+        crate::peers::HttpsReceiver::start(&bcl.join("stranger.pem"), &bcl.join("stranger.key"), &p.h.path("bad.body"));
     for (id, port) in [("svc-good", good.port), ("svc-bad", bad.port)] {
         let uri = format!("https://localhost:{port}/bcl");
         let args =
@@ -690,6 +705,87 @@ fn https_backchannel_logout(b: Backend) {
     assert!(!p.h.path("bad.body").exists(), "the untrusted receiver got the logout token");
 }
 
+/// Issue #9: two `hcpki serve` replicas on one database behind HAProxy (round robin per connection) under
+/// one configured issuer, so consecutive requests of one journey land on different replicas. The password
+/// throttle counts failures from both (kept per replica, the sixth guess would reach a replica that saw two);
+/// the session cookie, authorization code, token exchange, userinfo, refresh rotation, introspection,
+/// sign-out and `prompt=none` afterwards all hold across them; and both replicas answered part of it.
+fn two_replicas_behind_a_load_balancer_serve_one_journey(b: Backend) {
+    let lb_port = crate::harness::free_port();
+    let issuer = format!("https://localhost:{lb_port}");
+    let first = Portal::start_with(b, &format!("issuer = \"{issuer}\"\n"), |_| ());
+    let second = first.replica();
+    let _lb = crate::lb::LoadBalancer::start(&first.h, lb_port, &[first.bound_port(), second.bound_port()]);
+    let p = Portal { issuer, port: lb_port, ..first.clone_view() };
+    let discovery: Value = serde_json::from_str(&p.get("/.well-known/openid-configuration").body).unwrap();
+    assert_eq!(discovery["issuer"], p.issuer, "both replicas name the configured issuer");
+
+    let out = p.h.ok(&["portal", "user", "add", "bob", "--name", "Bob", "--password-file"]
+        .into_iter()
+        .chain([p.h.path("password").to_str().unwrap()])
+        .collect::<Vec<_>>());
+    let bob_secret = out.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap().to_owned();
+    for _ in 0..5 {
+        assert_eq!(p.login("bob", "wrong password!", "123456", None).status, 401);
+    }
+    let r = p.login("bob", PASSWORD, &totp(&bob_secret, 0), None);
+    assert!(r.status == 429 && r.body.contains("wait"), "failures counted per replica: {r:?}");
+
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    for _ in 0..2 {
+        assert!(p.get("/").body.contains("Alice Staff"), "the session cookie works on both replicas");
+    }
+    let rp = Rp::load(&p);
+    let tokens = code_flow(&p, "rp1", &rp.assertion(&p, 60, None));
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let bearer = format!("Authorization: Bearer {access}");
+    for _ in 0..2 {
+        assert_eq!(p.curl(&["-H", &bearer, &format!("{}/userinfo", p.issuer)]).status, 200);
+    }
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let rotated = p.token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)], &rp.assertion(&p, 60, None));
+    let new_refresh = rotated["refresh_token"].as_str().unwrap_or_else(|| panic!("{rotated}")).to_owned();
+    let again =
+        p.token(&[("grant_type", "refresh_token"), ("refresh_token", &new_refresh)], &rp.assertion(&p, 60, None));
+    let newest = again["access_token"].as_str().unwrap_or_else(|| panic!("the rotated token: {again}")).to_owned();
+    let introspected = p.post_form("/introspect", &[("token", newest.as_str())], &rp.assertion(&p, 60, None));
+    assert_eq!(introspected["active"], true, "{introspected}");
+
+    p.sign_out();
+    let bearer = format!("Authorization: Bearer {newest}");
+    for _ in 0..2 {
+        assert_eq!(p.curl(&["-H", &bearer, &format!("{}/userinfo", p.issuer)]).status, 401, "signed out everywhere");
+        let none = format!(
+            "/authorize?response_type=code&client_id=rp1&scope=openid&redirect_uri={}&code_challenge={}\
+             &code_challenge_method=S256&prompt=none",
+            enc(REDIRECT),
+            challenge(&"n".repeat(50))
+        );
+        assert_eq!(param(&p.get(&none).location, "error").as_deref(), Some("login_required"));
+    }
+    for (name, replica) in [("first", &first), ("second", &second)] {
+        let served = crate::lb::requests(&replica.metrics(), "listener=\"portal\"");
+        assert!(served >= 5, "the {name} replica answered {served} portal requests: not a journey across both");
+    }
+    p.h.ok(&["audit", "verify"]);
+}
+
+/// Issue #9: `[limits] login_per_minute` counts the portal's sign-in posts per address, whatever the account
+/// (password spraying across accounts, which the per-account throttle does not see): the fourth post gets
+/// 429 before any password is checked; pages and the token endpoint are not counted.
+fn sign_in_posts_are_rate_limited_per_address(b: Backend) {
+    let p = Portal::start_with(b, "\n[limits]\nlogin_per_minute = 3\n", |_| ());
+    for user in ["alice", "bob", "carol"] {
+        assert_eq!(p.login(user, "wrong password!", "123456", None).status, 401);
+    }
+    let r = p.login("dave", "wrong password!", "123456", None);
+    assert!(r.status == 429 && r.body.contains("too many requests from 127.0.0.1"), "{r:?}");
+    assert_eq!(p.get("/login").status, 200, "the sign-in page itself is not counted");
+    let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
+    assert!(audit.lines().any(|l| l.contains("ratelimit.engaged") && l.contains("login")), "{audit}");
+    assert!(!audit.contains("\"dave\""), "the limited post never reached the password check:\n{audit}");
+}
+
 /// `hcpki oidc client add` arguments of a private_key_jwt client `id` of the wiki service (the test RP's
 /// keys, the test redirect URIs), with `extra`.
 fn wiki_client(h: &Hcpki, id: &str, extra: &[&str]) -> Vec<String> {
@@ -699,10 +795,12 @@ fn wiki_client(h: &Hcpki, id: &str, extra: &[&str]) -> Vec<String> {
     base.iter().chain(&more).chain(extra).map(|a| (*a).to_owned()).collect()
 }
 
-/// Register rp-rs (RS256 tokens) and rp-ps (PS256 tokens).
-fn add_rsa_clients(h: &Hcpki) {
-    for (id, alg) in [("rp-rs", "RS256"), ("rp-ps", "PS256")] {
-        let args = wiki_client(h, id, &["--id-token-signed-response-alg", alg]);
+/// Register rp-rs (RS256 tokens) and rp-ps (PS256 tokens, userinfo as an RS256-signed JWT).
+pub(crate) fn add_rsa_clients(h: &Hcpki) {
+    for (id, alg, userinfo) in [("rp-rs", "RS256", None), ("rp-ps", "PS256", Some("RS256"))] {
+        let mut extra = vec!["--id-token-signed-response-alg", alg];
+        extra.extend(userinfo.iter().flat_map(|u| ["--userinfo-signed-response-alg", u]));
+        let args = wiki_client(h, id, &extra);
         let out = h.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
         assert!(out.contains(alg), "{out}");
     }
@@ -810,7 +908,7 @@ fn secrets_stay_out_of_logs_and_audit(b: Backend) {
 }
 
 /// Login done: authorize `client` and exchange the code with `assertion`; the token response.
-fn code_flow(p: &Portal, client: &str, assertion: &str) -> Value {
+pub(crate) fn code_flow(p: &Portal, client: &str, assertion: &str) -> Value {
     let verifier = "k".repeat(60);
     let authorize = format!(
         "/authorize?response_type=code&client_id={client}&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
@@ -855,7 +953,7 @@ fn jws_part(jws: &str, n: usize) -> Value {
 }
 
 /// `found` until it returns something, within a generous limit.
-fn poll<T>(mut found: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn poll<T>(mut found: impl FnMut() -> Option<T>) -> T {
     for _ in 0..600 {
         if let Some(t) = found() {
             return t;
@@ -875,79 +973,6 @@ fn poll_jwks(p: &Portal, done: impl Fn(&[String]) -> bool) -> Value {
 
 /// In `dir`: a facility CA (`ca.pem`), a server certificate for localhost and 127.0.0.1 that it issued
 /// (`server.pem`, `server.key`), and a self-signed stranger with the same names (`stranger.pem`, `.key`).
-fn make_tls_pki(dir: &std::path::Path) {
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl").current_dir(dir).args(args).output().unwrap();
-        assert!(out.status.success(), "openssl {args:?}\n{}", describe(&out));
-    };
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"];
-    let san = "subjectAltName=DNS:localhost,IP:127.0.0.1";
-    openssl(
-        &[&["req", "-x509"][..], &ec, &["-subj", "/CN=Facility services CA", "-keyout", "ca.key", "-out", "ca.pem"]]
-            .concat(),
-    );
-    openssl(&[&["req"][..], &ec, &["-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"]].concat());
-    std::fs::write(dir.join("server.ext"), format!("{san}\nextendedKeyUsage=serverAuth\n")).unwrap();
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-days",
-        "1",
-        "-extfile",
-        "server.ext",
-        "-out",
-        "server.pem",
-    ]);
-    let stranger = ["-subj", "/CN=localhost", "-addext", san, "-keyout", "stranger.key", "-out", "stranger.pem"];
-    openssl(&[&["req", "-x509"][..], &ec, &stranger].concat());
-}
-
-/// tests/peers/https_receiver.py: one POST over TLS, its body written to a file.
-struct HttpsReceiver {
-    child: std::process::Child,
-    port: u16,
-    out: PathBuf,
-}
-
-impl HttpsReceiver {
-    fn start(cert: &std::path::Path, key: &std::path::Path, out: &std::path::Path) -> Self {
-        use std::io::BufRead as _;
-        let mut child = Command::new(tools().join("bin/python"))
-            .arg(repo_root().join("tests/peers/https_receiver.py"))
-            .arg("--cert")
-            .arg(cert)
-            .arg("--key")
-            .arg(key)
-            .arg("--out")
-            .arg(out)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().parse().unwrap_or_else(|_| panic!("https_receiver.py said {line:?}"));
-        Self { child, port, out: out.to_owned() }
-    }
-
-    /// The body of the POST, once it arrived.
-    fn wait(&self) -> String {
-        poll(|| std::fs::read_to_string(&self.out).ok())
-    }
-}
-
-impl Drop for HttpsReceiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// openidconnect's HTTP client, through curl (the crate is built without reqwest).
 fn curl_http(p: &Portal, request: openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, std::io::Error> {
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -994,24 +1019,36 @@ pub(crate) fn issue_pc(h: &Hcpki, name: &str) -> (String, PathBuf, PathBuf) {
     (facility, cert, h.path(&format!("{stem}-p256.key")))
 }
 
+/// A `tls_client_auth` client `id` of the wiki service, registered by the subject DN of a new PC certificate of
+/// the approved facility `name` (clients are read per request, so this works while serving): (cert, key).
+pub(crate) fn tls_client_on_pc(h: &Hcpki, id: &str, name: &str) -> (PathBuf, PathBuf) {
+    let (facility, pc, pc_key) = issue_pc(h, name);
+    let listed: Value = serde_json::from_str(&h.cert_list(Some(&facility))[0]).unwrap();
+    let subject = listed["subject"].as_str().unwrap_or_else(|| panic!("{listed}"));
+    let args = ["--id", id, "--redirect-uri", REDIRECT, "--auth", "tls_client_auth", "--tls-subject", subject];
+    h.ok(&[&["oidc", "client", "add"][..], &args, &["--service", "wiki"]].concat());
+    (pc, pc_key)
+}
+
 /// The payload of a token response's ID token.
 pub(crate) fn id_claims(token_response: &Value) -> Value {
     let id_token = token_response["id_token"].as_str().unwrap_or_else(|| panic!("token: {token_response}"));
     serde_json::from_slice(&B64.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
 
-fn pem_to_der(pem: &str) -> Vec<u8> {
+pub(crate) fn pem_to_der(pem: &str) -> Vec<u8> {
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     base64::engine::general_purpose::STANDARD.decode(body).unwrap()
 }
 
-fn challenge_bytes(data: &[u8]) -> String {
+/// base64url(SHA-256(data)): e.g. a certificate's `x5t#S256` (RFC 8705 §3.1).
+pub(crate) fn challenge_bytes(data: &[u8]) -> String {
     use sha2::Digest as _;
     B64.encode(sha2::Sha256::digest(data))
 }
 
 pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/cb";
-const POST_LOGOUT: &str = "http://127.0.0.1:9/bye";
+pub(crate) const POST_LOGOUT: &str = "http://127.0.0.1:9/bye";
 
 /// A running portal with one account (alice) and two clients: rp1 (wiki) and emr.
 pub(crate) struct Portal {
@@ -1019,7 +1056,7 @@ pub(crate) struct Portal {
     _server: Option<std::rc::Rc<Served>>,
     pub(crate) issuer: String,
     port: u16,
-    chain: PathBuf,
+    pub(crate) chain: PathBuf,
     pub(crate) rp_dir: PathBuf,
     pub(crate) totp_secret: String,
     jar: PathBuf,
@@ -1167,6 +1204,11 @@ impl Portal {
         Self { client_cert: Some((cert, key)), ..self.clone_view() }
     }
 
+    /// Another browser on the same portal: its own cookie jar, `name` in the test directory.
+    pub(crate) fn other_browser(&self, name: &str) -> Self {
+        Self { jar: self.h.path(name), ..self.clone_view() }
+    }
+
     /// A second server (replica) on the same directory and database.
     fn replica(&self) -> Self {
         let server = Served::start(&self.h, &[]);
@@ -1174,6 +1216,13 @@ impl Portal {
             server.listening.split(" and portal ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
         let port = issuer.rsplit(':').next().unwrap().parse().unwrap();
         Self { issuer, port, _server: Some(std::rc::Rc::new(server)), ..self.clone_view() }
+    }
+
+    /// The port this portal's server bound (its issuer may name a load balancer instead).
+    fn bound_port(&self) -> u16 {
+        let listening = &self._server.as_ref().unwrap().listening;
+        let addr = listening.split(" and portal ").nth(1).and_then(|rest| rest.split(" on ").nth(1)).unwrap();
+        addr.split_whitespace().next().unwrap().rsplit(':').next().unwrap().parse().unwrap()
     }
 
     pub(crate) fn clone_view(&self) -> Self {

@@ -71,3 +71,79 @@ pub fn pkilint_refuses(cert: &Path) {
     let out = run("pkilint.sh", &[cert], &[]);
     assert!(!out.status.success(), "pkilint found no error in {}\n{}", cert.display(), describe(&out));
 }
+
+/// A throwaway TLS PKI in `dir` (OpenSSL, P-256, one day): ca.pem/ca.key, server.pem/server.key for localhost and
+/// 127.0.0.1 issued by it, and stranger.pem/stranger.key, self-signed for the same names (an untrusted server).
+pub(crate) fn make_tls_pki(dir: &std::path::Path) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").current_dir(dir).args(args).output().unwrap();
+        assert!(out.status.success(), "openssl {args:?}\n{}", describe(&out));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"];
+    let san = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+    openssl(
+        &[&["req", "-x509"][..], &ec, &["-subj", "/CN=Facility services CA", "-keyout", "ca.key", "-out", "ca.pem"]]
+            .concat(),
+    );
+    openssl(&[&["req"][..], &ec, &["-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"]].concat());
+    std::fs::write(dir.join("server.ext"), format!("{san}\nextendedKeyUsage=serverAuth\n")).unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-days",
+        "1",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
+    let stranger = ["-subj", "/CN=localhost", "-addext", san, "-keyout", "stranger.key", "-out", "stranger.pem"];
+    openssl(&[&["req", "-x509"][..], &ec, &stranger].concat());
+}
+
+/// tests/peers/https_receiver.py: one POST over TLS, its body written to a file.
+pub(crate) struct HttpsReceiver {
+    child: std::process::Child,
+    /// Its port on 127.0.0.1.
+    pub(crate) port: u16,
+    out: PathBuf,
+}
+
+impl HttpsReceiver {
+    pub(crate) fn start(cert: &std::path::Path, key: &std::path::Path, out: &std::path::Path) -> Self {
+        use std::io::BufRead as _;
+        let mut child = Command::new(crate::oidc::tools().join("bin/python"))
+            .arg(repo_root().join("tests/peers/https_receiver.py"))
+            .arg("--cert")
+            .arg(cert)
+            .arg("--key")
+            .arg(key)
+            .arg("--out")
+            .arg(out)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line.trim().parse().unwrap_or_else(|_| panic!("https_receiver.py said {line:?}"));
+        Self { child, port, out: out.to_owned() }
+    }
+
+    /// The body of the POST, once it arrived.
+    pub(crate) fn wait(&self) -> String {
+        crate::oidc::poll(|| std::fs::read_to_string(&self.out).ok())
+    }
+}
+
+impl Drop for HttpsReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -19,24 +19,92 @@ pub(crate) const PIN: &str = "hpki1234";
 /// A portal whose card login trusts the virtual cards' HPKI CAs and whose pages talk to the card agent at
 /// `agent_origin`.
 pub(crate) fn card_portal(b: Backend, agent_origin: &str) -> Portal {
+    // Card presence leases (D26) on, long enough for any test, so the home page carries a presence token.
+    card_portal_with(b, agent_origin, "card_presence_secs = 600\n", |_| ())
+}
+
+/// [`card_portal`] with more `[portal]` settings (`extra`) and more set-up before the server starts.
+pub(crate) fn card_portal_with(
+    b: Backend,
+    agent_origin: &str,
+    extra: &str,
+    before_serve: impl FnOnce(&crate::harness::Hcpki),
+) -> Portal {
     let identity = hpki();
     let cert_named = |name: &str| identity.certificates().into_iter().find(|(n, _)| *n == name).unwrap().1.to_vec();
     let (root, intermediate) = (cert_named("root-ca"), cert_named("authentication-ca"));
     // No CRL of the test HPKI CAs is published here: revocation of card logins is covered by card_login::*;
-    // the card tests run fail-open (the audit entry says so). Card presence leases (D26) are on, long enough for
-    // any test, so the home page carries a presence token.
+    // the card tests run fail-open (the audit entry says so).
     let extra = format!(
-        "card_agent = \"{agent_origin}\"\ncard_presence_secs = 600\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
+        "card_agent = \"{agent_origin}\"\n{extra}[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
          intermediates = [\"hpki-auth-ca.der\"]\nrevocation = \"fail-open\"\n"
     );
     Portal::start_with(b, &extra, |h| {
         std::fs::write(h.dir().join("hpki-root.der"), &root).unwrap();
         std::fs::write(h.dir().join("hpki-auth-ca.der"), &intermediate).unwrap();
+        before_serve(h);
     })
 }
 
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// What card-login.js does with the login page's CSRF token `csrf`: a challenge for this browser, signed by the
+/// card through `agent` after the PIN (typed in the agent's own page). The challenge and the agent's answer.
+pub(crate) fn signed_challenge(pc: &Portal, agent: &agent::Served, csrf: &str) -> (String, Value) {
+    let r = pc.curl(&[
+        "-H",
+        &format!("Origin: {}", pc.issuer),
+        "--data-urlencode",
+        &format!("csrf={csrf}"),
+        &format!("{}/login/card/challenge", pc.issuer),
+    ]);
+    assert_eq!(r.status, 200, "{r:?}");
+    let issued: Value = serde_json::from_str(&r.body).unwrap();
+    let challenge = issued["challenge"].as_str().unwrap().to_owned();
+    let done = agent.sign_with("hpki", &challenge, PIN, || {});
+    assert_eq!(done["status"], "done", "{done}");
+    (challenge, done)
+}
+
+/// The login form's post of the card's answer `done` to `challenge`.
+pub(crate) fn post_login(pc: &Portal, csrf: &str, challenge: &str, done: &Value) -> crate::oidc::Reply {
+    let chain: Vec<&str> = done["result"]["chain"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    pc.curl(&[
+        "-H",
+        &format!("Origin: {}", pc.issuer),
+        "--data-urlencode",
+        &format!("csrf={csrf}"),
+        "--data-urlencode",
+        &format!("challenge_id={challenge}"),
+        "--data-urlencode",
+        "kind=hpki",
+        "--data-urlencode",
+        &format!("signature={}", done["result"]["signature"].as_str().unwrap()),
+        "--data-urlencode",
+        &format!("chain={}", chain.join(",")),
+        "--data-urlencode",
+        &format!("card_id={}", done["result"]["card_id"].as_str().unwrap()),
+        &format!("{}/login/card", pc.issuer),
+    ])
+}
+
+/// A whole card login in the browser `pc` through `agent`: the session's card id and home page.
+pub(crate) fn card_session(pc: &Portal, agent: &agent::Served) -> (String, crate::oidc::Reply) {
+    let csrf = field(&pc.get("/login").body, "csrf");
+    let (challenge, done) = signed_challenge(pc, agent, &csrf);
+    let r = post_login(pc, &csrf, &challenge, &done);
+    assert!(r.status == 200 && r.body.contains("data-continue"), "{r:?}");
+    let home = pc.get("/");
+    assert_eq!(home.status, 200, "{home:?}");
+    (done["result"]["card_id"].as_str().unwrap().to_owned(), home)
+}
+
+/// The value of the `data-NAME` attribute in a page.
+pub(crate) fn data_attribute(html: &str, name: &str) -> String {
+    let value = html.split(&format!("data-{name}=\"")).nth(1).unwrap_or_else(|| panic!("no data-{name} in {html}"));
+    value.split('"').next().unwrap().to_owned()
 }
 
 fn field(html: &str, name: &str) -> String {
@@ -70,43 +138,8 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     let csrf = field(&page.body, "csrf");
     let origin = format!("Origin: {}", p.issuer);
 
-    // A challenge for this browser; the agent signs it after the PIN (typed in the agent's own page).
-    let login = |csrf: &str| -> (String, Value) {
-        let r = pc.curl(&[
-            "-H",
-            &origin,
-            "--data-urlencode",
-            &format!("csrf={csrf}"),
-            &format!("{}/login/card/challenge", p.issuer),
-        ]);
-        assert_eq!(r.status, 200, "{r:?}");
-        let issued: Value = serde_json::from_str(&r.body).unwrap();
-        let challenge = issued["challenge"].as_str().unwrap().to_owned();
-        let done = agent.sign_with("hpki", &challenge, PIN, || {});
-        assert_eq!(done["status"], "done", "{done}");
-        (challenge, done)
-    };
-    let post = |csrf: &str, challenge: &str, done: &Value| {
-        let chain: Vec<&str> =
-            done["result"]["chain"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
-        pc.curl(&[
-            "-H",
-            &origin,
-            "--data-urlencode",
-            &format!("csrf={csrf}"),
-            "--data-urlencode",
-            &format!("challenge_id={challenge}"),
-            "--data-urlencode",
-            "kind=hpki",
-            "--data-urlencode",
-            &format!("signature={}", done["result"]["signature"].as_str().unwrap()),
-            "--data-urlencode",
-            &format!("chain={}", chain.join(",")),
-            "--data-urlencode",
-            &format!("card_id={}", done["result"]["card_id"].as_str().unwrap()),
-            &format!("{}/login/card", p.issuer),
-        ])
-    };
+    let login = |csrf: &str| signed_challenge(&pc, &agent, csrf);
+    let post = |csrf: &str, challenge: &str, done: &Value| post_login(&pc, csrf, challenge, done);
     // A stale page (wrong CSRF token) gets no challenge.
     let stale =
         pc.curl(&["-H", &origin, "--data-urlencode", "csrf=forged", &format!("{}/login/card/challenge", p.issuer)]);
@@ -115,7 +148,9 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     let (challenge, done) = login(&csrf);
     let card_id = done["result"]["card_id"].as_str().unwrap().to_owned();
     let r = post(&csrf, &challenge, &done);
-    assert_eq!(r.status, 303, "{r:?}");
+    // With a presence lease the answer is the page that hands the agent the session's token, then continues.
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.body.contains("data-continue=\"/\"") && r.body.contains("data-presence="), "{r:?}");
     // The same signature again: the challenge is spent.
     let page = pc.get("/login");
     let csrf2 = field(&page.body, "csrf");
@@ -184,15 +219,15 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     // while the card is in, and only for that card; no cookie, no page needed.
     let home = pc.get("/");
     let session_csrf = field(&home.body, "csrf");
-    let token = home.body.split("data-presence=\"").nth(1).unwrap_or_else(|| panic!("{home:?}"));
-    let token = token.split('"').next().unwrap().to_owned();
+    let token = data_attribute(&home.body, "presence");
     let presence = |card: &str, event: &str| {
         let (t, c, e) = (format!("token={token}"), format!("card_id={card}"), format!("event={event}"));
         let url = format!("{}/presence", p.issuer);
         p.curl(&["--data-urlencode", &t, "--data-urlencode", &c, "--data-urlencode", &e, &url]).status
     };
-    assert_eq!(presence(&card_id, "present"), 204);
-    assert_eq!(presence("another-card", "present"), 404);
+    assert_eq!(presence(&card_id, "present"), 200, "renewed; the answer carries the lease");
+    assert_eq!(presence(&"0".repeat(64), "present"), 404, "another card");
+    assert_eq!(presence("another-card", "present"), 400, "not a card id");
     assert_eq!(presence(&card_id, "inserted"), 400);
     assert_eq!(pc.get("/").status, 200, "a renewed session");
 

@@ -4,6 +4,7 @@
 
 use crate::harness::{Backend, Hcpki, describe};
 use crate::peers;
+use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -14,6 +15,8 @@ on_both_backends!(
     tls_policy_openssl_accepts_and_refuses,
     healthz_metrics_over_curl_and_sigterm_stops_cleanly,
     server_certificate_life_cycle,
+    rate_limits_refuse_a_flood_per_address_and_audit_it_once,
+    expiry_webhook_reports_each_unrenewed_certificate_once,
 );
 
 /// `hcpki cert expiring --days N`: a router certificate appears once the window reaches its notAfter and not
@@ -226,6 +229,159 @@ fn server_certificate_life_cycle(b: Backend) {
     defaults.stop();
     assert_ne!(serial_of(&cert), serial, "other names must lead to a new certificate");
     peers::openssl_verify(&chain, &cert, Some("sslserver"));
+}
+
+/// Issue #9 rate limits: with small `[limits]`, the ninth OCSP request from one address in a minute gets 429
+/// with Retry-After while another address (named by a trusted proxy's X-Forwarded-For) still gets answers;
+/// ACME, EST and facility applications share the enrollment budget, ACME answering with its `rateLimited`
+/// problem; each refused stretch is audited once, every refusal is counted, and the chain verifies.
+fn rate_limits_refuse_a_flood_per_address_and_audit_it_once(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let config = h.dir().join("hcpki.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "\n[limits]\nenroll_per_minute = 5\nrevocation_per_minute = 8\nlogin_per_minute = 3\n\
+         trusted_proxies = [\"127.0.0.1/32\"]\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let server = Served::start(&h, &[]);
+    let chain = h.chain_file("server");
+    // status, Retry-After and body of one request.
+    let ask = |url: &str, extra: &[&str]| -> (u16, String, String) {
+        let body = h.path(&format!("body-{}", uuid::Uuid::new_v4().simple()));
+        let head = h.path(&format!("head-{}", uuid::Uuid::new_v4().simple()));
+        let out = curl(
+            &[
+                &["-sS", "--cacert", chain.to_str().unwrap(), "-o", body.to_str().unwrap()][..],
+                &["-D", head.to_str().unwrap(), "-w", "%{http_code}"],
+                extra,
+                &[url],
+            ]
+            .concat(),
+        );
+        let headers = std::fs::read_to_string(&head).unwrap().to_ascii_lowercase();
+        let retry = headers.lines().find_map(|l| l.strip_prefix("retry-after: ")).unwrap_or("").trim().to_owned();
+        (out.parse().unwrap(), retry, std::fs::read_to_string(&body).unwrap_or_default())
+    };
+    let ocsp = format!("http://127.0.0.1:{}/ocsp/pc", server.http_port);
+    for n in 0..8 {
+        assert_ne!(ask(&ocsp, &[]).0, 429, "request {n} is inside the budget");
+    }
+    for _ in 0..2 {
+        let (status, retry, body) = ask(&ocsp, &[]);
+        assert_eq!(status, 429, "{body}");
+        assert!(retry.parse::<u64>().is_ok_and(|s| (1..=60).contains(&s)), "Retry-After {retry:?}");
+        assert!(body.contains("too many requests from 127.0.0.1"), "{body}");
+    }
+    let other = ["-H", "X-Forwarded-For: 198.51.100.7"];
+    assert_ne!(ask(&ocsp, &other).0, 429, "another client behind the trusted proxy has its own budget");
+
+    let https = format!("https://localhost:{}", server.https_port);
+    let resolve = format!("localhost:{}:127.0.0.1", server.https_port);
+    let local = ["--resolve", resolve.as_str()];
+    for n in 0..5 {
+        let url = if n % 2 == 0 { "/acme/directory" } else { "/.well-known/est/cacerts" };
+        assert_ne!(ask(&format!("{https}{url}"), &local).0, 429, "enrollment request {n}");
+    }
+    let (status, _, body) = ask(&format!("{https}/acme/directory"), &local);
+    assert_eq!(status, 429, "{body}");
+    let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(problem["type"], "urn:ietf:params:acme:error:rateLimited", "{body}");
+    let apply = [&local[..], &["-H", "Content-Type: application/json", "--data", "{}"]].concat();
+    assert_eq!(ask(&format!("{https}/api/v1/applications"), &apply).0, 429, "applications share the budget");
+    assert_ne!(ask(&format!("{https}/.well-known/est/cacerts"), &[&local[..], &other[..]].concat()).0, 429);
+
+    let audit = h.ok(&["audit", "list", "--limit", "1000"]);
+    let engaged: Vec<&str> = audit.lines().filter(|l| l.contains("ratelimit.engaged")).collect();
+    assert_eq!(engaged.len(), 2, "one entry per refused stretch and class:\n{audit}");
+    assert!(engaged.iter().any(|l| l.contains("revocation")) && engaged.iter().any(|l| l.contains("enroll")));
+    let metrics = server.curl_https(&chain, "/metrics");
+    assert!(metrics.contains(r#"hcpki_rate_limited_total{class="revocation"} 2"#), "{metrics}");
+    assert!(metrics.contains(r#"hcpki_rate_limited_total{class="enroll"} 2"#), "{metrics}");
+    h.ok(&["audit", "verify"]);
+    server.stop();
+}
+
+/// Issue #8's expiry webhook against Python's https server: of four routers, the one expiring within the window
+/// with no successor is POSTed (the renewed one, same SANs with a later certificate, and the long-lived one are
+/// not); a second server does not report it again; a report that cannot be delivered is audited `failed` and
+/// its certificate reported by the next server that can deliver.
+fn expiry_webhook_reports_each_unrenewed_certificate_once(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("Webhook clinic");
+    let zone = h.router_dns_name(&id);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let issue = |name: &str, days: Option<i64>| -> String {
+        let request = crate::fixtures::csr(h.scratch(), name, crate::fixtures::Key::P256, "router");
+        let out = h.path(&format!("{name}-{}.pem", uuid::Uuid::new_v4().simple()));
+        let san = format!("{name}.{zone}");
+        let mut args = vec!["issue", "--profile", "router", "--facility", &id, "--san", &san];
+        let not_after = days.map(|d| hcpki_ca::time::rfc3339(now + d * 86_400));
+        if let Some(t) = &not_after {
+            args.extend(["--not-after", t.as_str()]);
+        }
+        args.extend(["--csr", crate::issue::path(&request), "--out", crate::issue::path(&out)]);
+        h.ok(&args);
+        serial_of(&out)
+    };
+    let expiring = issue("r1", Some(10));
+    issue("r2", Some(5));
+    issue("r2", None); // r2 renewed
+    issue("r3", None);
+    let hook = h.dir().join("hook");
+    std::fs::create_dir(&hook).unwrap();
+    crate::peers::make_tls_pki(&hook);
+    let base = std::fs::read_to_string(h.dir().join("hcpki.toml")).unwrap();
+    let configure = |port: u16| {
+        let monitor = format!(
+            "\n[monitor]\nexpiry_webhook = \"https://localhost:{port}/hooks/expiry\"\nexpiry_days = 30\n\
+             check_every_secs = 10\nca_file = \"hook/ca.pem\"\n"
+        );
+        std::fs::write(h.dir().join("hcpki.toml"), format!("{base}{monitor}")).unwrap();
+    };
+    let receive = |name: &str| -> serde_json::Value {
+        let receiver =
+            crate::peers::HttpsReceiver::start(&hook.join("server.pem"), &hook.join("server.key"), &h.path(name));
+        configure(receiver.port);
+        let server = Served::start(&h, &[]);
+        let body = receiver.wait();
+        server.stop();
+        serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON: {body}"))
+    };
+    let serials = |report: &serde_json::Value| -> Vec<String> {
+        report["certificates"].as_array().unwrap().iter().map(|c| c["serial"].as_str().unwrap().to_owned()).collect()
+    };
+    let entries = |outcome: &str| -> Vec<serde_json::Value> {
+        h.ok(&["audit", "list", "--limit", "1000"])
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e["action"] == "monitor.expiry_webhook" && e["outcome"] == outcome)
+            .collect()
+    };
+
+    let report = receive("first.json");
+    assert_eq!(serials(&report), [expiring], "{report}");
+    assert_eq!(report["event"], "hcpki.certificates.expiring");
+    let first = &report["certificates"][0];
+    assert_eq!(
+        (&first["profile"], &first["facility_id"], &first["days_left"]),
+        (&json!("router"), &json!(id), &json!(9))
+    );
+
+    // Nobody listens: the report is audited as failed and the claim given back.
+    let late = issue("r4", Some(3));
+    configure(crate::harness::free_port());
+    let server = Served::start(&h, &[]);
+    let failed = crate::oidc::poll(|| entries("failed").into_iter().next());
+    server.stop();
+    let detail: serde_json::Value = serde_json::from_str(failed["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["serials"], json!([late]), "{failed}");
+    assert!(detail["result"].as_str().unwrap().contains("refused"), "{failed}");
+    // The next server that reaches the receiver reports r4, and never r1 again.
+    let report = receive("second.json");
+    assert_eq!(serials(&report), [late], "{report}");
+    assert_eq!(entries("ok").len(), 2);
+    h.ok(&["audit", "verify"]);
 }
 
 /// A running `hcpki serve` on free ports of 127.0.0.1 (the EST tests use it too).

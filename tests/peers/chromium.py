@@ -16,11 +16,13 @@ Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; ever
                                                    (the focused element's id or class afterwards)
     {"cmd": "eval", "expr": E, "tab": T?}          → {"value"} (awaits promises)
     {"cmd": "wait_url", "prefix": P, "timeout": s} until the main tab has navigated to a URL starting with P
-                                                   → {"url"}
+                                                   (with "exact": true, to P itself) → {"url"}
     {"cmd": "wait_popup", "contains": C}           until a window opened by the page shows a URL containing C,
                                                    attached as tab "popup" once loaded → {"url"}
     {"cmd": "wait_response", "contains": C}        until the main tab received response headers of a request
-                                                   whose URL contains C (since the last goto) → {"url", "status"}
+                                                   whose URL contains C (since the last goto) → {"url", "status"};
+                                                   with "status": S, only a response with that status counts
+                                                   (a CORS preflight's 204 is a response too)
     {"cmd": "intercept", "prefix": P}              requests to URLs starting with P never leave the browser:
                                                    they are answered with a small page (a relying service)
     {"cmd": "screenshot", "path": F}               PNG of the main tab's whole page
@@ -282,9 +284,10 @@ class Browser:
 
     def wait_url(self, c):
         prefix = c["prefix"]
+        exact = c.get("exact", False)
         url = self.wait(
             f"a navigation to {prefix}",
-            lambda: next((u for u in self.navigated if u.startswith(prefix)), None),
+            lambda: next((u for u in self.navigated if (u == prefix if exact else u.startswith(prefix))), None),
             c.get("timeout", TIMEOUT),
         )
         with self.lock:
@@ -313,9 +316,10 @@ class Browser:
 
     def wait_response(self, c):
         contains = c["contains"]
+        want = c.get("status")
         url, status = self.wait(
-            f"a response from {contains}",
-            lambda: next((r for r in self.responses if contains in r[0]), None),
+            f"a response from {contains}" + (f" with status {want}" if want else ""),
+            lambda: next((r for r in self.responses if contains in r[0] and want in (None, r[1])), None),
             c.get("timeout", TIMEOUT),
         )
         return {"url": url, "status": status}

@@ -193,3 +193,18 @@ pub struct CertificateFilter {
     /// At most this many (default 1000).
     pub limit: Option<i64>,
 }
+
+/// An issued certificate nearing its notAfter with no successor (expiry webhook, issue #8).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct ExpiringCertificate {
+    /// Serial (hex).
+    pub serial: String,
+    /// Profile.
+    pub profile: String,
+    /// The facility's ID, if the certificate has one.
+    pub facility_id: Option<String>,
+    /// Subject (RFC 4514).
+    pub subject: String,
+    /// notAfter (Unix seconds).
+    pub not_after: i64,
+}

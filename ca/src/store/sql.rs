@@ -28,8 +28,8 @@ use crate::facility::{Facility, FacilityId, FacilityState, NewFacility, Transiti
 use crate::operator::{OperatorName, OperatorRecord};
 use crate::profile::ProfileKind;
 use crate::store::{
-    Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion, FacilityFilter,
-    IssuanceIntent, LoginChallengeRecord, Registration, Store, StoreError,
+    Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
+    FacilityFilter, IssuanceIntent, LoginChallengeRecord, Registration, Store, StoreError,
 };
 use crate::store::{GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts};
 use body::Inserted;

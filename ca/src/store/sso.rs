@@ -129,21 +129,37 @@ pub struct SweepCounts {
     pub once: u64,
     /// Expired card-login challenges nobody took.
     pub challenges: u64,
+    /// Password-failure counts idle for longer than the grace period.
+    pub login_failures: u64,
 }
 
 impl SweepCounts {
+    /// How many tables the sweep deletes from.
+    pub const TABLES: usize = 5;
+
     /// Rows deleted in all tables.
     pub fn total(&self) -> u64 {
-        self.sessions + self.grants + self.once + self.challenges
+        self.by_table().iter().map(|(_, n)| n).sum()
     }
 
     /// (table, rows) pairs, for metrics and output.
-    pub fn by_table(&self) -> [(&'static str, u64); 4] {
+    pub fn by_table(&self) -> [(&'static str, u64); Self::TABLES] {
         [
             ("portal_sessions", self.sessions),
             ("oidc_grants", self.grants),
             ("oidc_once", self.once),
             ("login_challenges", self.challenges),
+            ("portal_login_failures", self.login_failures),
         ]
+    }
+}
+
+impl std::ops::AddAssign for SweepCounts {
+    fn add_assign(&mut self, other: Self) {
+        self.sessions += other.sessions;
+        self.grants += other.grants;
+        self.once += other.once;
+        self.challenges += other.challenges;
+        self.login_failures += other.login_failures;
     }
 }

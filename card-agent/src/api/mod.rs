@@ -6,6 +6,7 @@
 //! | `POST /v1/sign` | `{challenge, kind, role?, reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}` |
 //! | `GET /v1/sign/{id}?wait=S&seen=P` | the operation: `running`, `pin_required`, `done` (signature + chain), `failed`; long-polls while it is still `P` |
 //! | `GET /v1/events` | server-sent events: card inserted / removed, reader added / removed |
+//! | `POST /v1/presence` | `{token, card_id}` → 202: keep that portal session alive while the card is in, end it when it leaves (reported to the request's `Origin` only, [`crate::presence`]) |
 //! | `GET/POST /pin/{id}` | the agent's own PIN page (never the portal's) |
 //! | `GET /healthz` | liveness |
 //!
@@ -32,7 +33,9 @@ use axum::{Json, Router};
 use base64::Engine as _;
 
 use crate::config::{AgentConfig, PinEntry};
+use crate::presence::{Presence, Token};
 use crate::service::{CardKind, CardService, KeyRole, PinPrompt, SignRequest, login_message};
+use hcpki_agent_protocol::presence as contract;
 pub use operations::{ApiFailure, OpState, Operations};
 
 /// Challenges shorter than this cannot be single-use nonces; longer ones are not challenges.
@@ -54,6 +57,8 @@ pub struct AppState {
     pin_entry: PinEntry,
     pin_timeout: Duration,
     terminal: Option<Arc<dyn PinPrompt>>,
+    /// Card presence registrations, when `portal_ca_file` is set.
+    presence: Option<Arc<Presence>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -85,7 +90,14 @@ impl AppState {
             pin_entry: config.pin_entry,
             pin_timeout: config.pin_timeout(),
             terminal,
+            presence: None,
         }
+    }
+
+    /// With card presence reporting (`POST /v1/presence` answers 503 without it).
+    pub fn with_presence(mut self, presence: Arc<Presence>) -> Self {
+        self.presence = Some(presence);
+        self
     }
 }
 
@@ -96,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sign", post(sign))
         .route("/v1/sign/{id}", get(sign_status))
         .route("/v1/events", get(events))
+        .route("/v1/presence", post(presence_register))
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard));
     Router::new()
         .merge(v1)
@@ -188,12 +201,9 @@ async fn sign(
     headers: HeaderMap,
     body: Result<Json<SignBody>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let Json(body) = match body {
+    let body = match json_body(body) {
         Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return failure(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is larger than 8 KiB");
-        }
-        Err(e) => return failure(StatusCode::BAD_REQUEST, "bad_request", &e.body_text()),
+        Err((status, code, message)) => return failure(status, code, &message),
     };
     let challenge = match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(body.challenge.trim_end_matches('='))
     {
@@ -246,6 +256,69 @@ async fn sign(
         reply.insert("pin_url".into(), format!("{}/pin/{}", state.own_origin, op.id).into());
     }
     (StatusCode::ACCEPTED, Json(reply)).into_response()
+}
+
+/// A refusal before any work: status, code, message.
+type Refusal = (StatusCode, &'static str, String);
+
+/// A JSON body, or the refusal: 413 past the body limit, 400 otherwise.
+fn json_body<T>(body: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, Refusal> {
+    match body {
+        Ok(Json(b)) => Ok(b),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err((StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is larger than 8 KiB".into()))
+        }
+        Err(e) => Err((StatusCode::BAD_REQUEST, "bad_request", e.body_text())),
+    }
+}
+
+/// What a portal page hands the agent: its session's presence token and the card it logged in with.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PresenceBody {
+    token: String,
+    card_id: String,
+}
+
+/// `POST /v1/presence`: keep the page's session alive while `card_id` is in a reader and end it when it leaves,
+/// reporting to the page's own origin (the guard has checked it is allowed) and nowhere else.
+async fn presence_register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<PresenceBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let body = match json_body(body) {
+        Ok(b) => b,
+        Err((status, code, message)) => return failure(status, code, &message),
+    };
+    let Some(presence) = state.presence.as_ref() else {
+        return failure(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "presence_off",
+            "this agent does not report card presence: set portal_ca_file in agent.toml (docs/card-agent.md)",
+        );
+    };
+    let origin = request_origin(&headers);
+    if !origin.starts_with("https://") {
+        return failure(StatusCode::BAD_REQUEST, "insecure_origin", "card presence is reported to https portals only");
+    }
+    if !contract::valid_token(&body.token) {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "bad_token",
+            &format!("the token must be {} base64url characters (the page's data-presence)", contract::TOKEN_LEN),
+        );
+    }
+    if !contract::valid_card_id(&body.card_id) {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "bad_card_id",
+            &format!("the card id must be {} lower-case hex digits, as /v1/cards lists it", contract::CARD_ID_LEN),
+        );
+    }
+    presence.register(&origin, Token::new(body.token), &body.card_id);
+    let report_to = format!("{origin}{}", contract::PATH);
+    (StatusCode::ACCEPTED, Json(serde_json::json!({ "status": "registered", "report_to": report_to }))).into_response()
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -216,3 +216,26 @@ async fn bad_requests_get_clear_errors() {
     assert_eq!(call(&app, get("/v1/sign/unknown", Some(PORTAL))).await.0, StatusCode::NOT_FOUND);
     assert_eq!(call(&app, get("/pin/unknown", None)).await.0, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn presence_registrations_need_the_portal_ca_and_an_https_origin() {
+    let good = format!(r#"{{"token":"{}","card_id":"{}"}}"#, "t".repeat(43), "ab".repeat(32));
+    let (app, _readers) = app();
+    let (status, _, body) = call(&app, post_json("/v1/presence", PORTAL, &good)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(json(&body)["error"]["code"], "presence_off", "no portal_ca_file: {body}");
+
+    let broker: Arc<dyn CardService> = Arc::new(Broker::new(MemReaders::with_readers(&["R0"])));
+    let dev = "http://localhost:8443";
+    let mut config = AgentConfig { allowed_origins: vec![PORTAL.into(), dev.into()], ..AgentConfig::default() };
+    config.validate().unwrap();
+    let presence = Arc::new(Presence::default());
+    let app = router(AppState::new(broker, &config, HOST.parse().unwrap(), None).with_presence(presence.clone()));
+    let (status, _, body) = call(&app, post_json("/v1/presence", dev, &good)).await;
+    assert_eq!((status, json(&body)["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("insecure_origin")));
+    let (status, _, body) = call(&app, post_json("/v1/presence", PORTAL, &good)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(json(&body)["report_to"], "https://portal.example/presence");
+    call(&app, post_json("/v1/presence", PORTAL, &good)).await;
+    assert_eq!(presence.len(), 1, "the same token again replaces its registration");
+}

@@ -56,6 +56,8 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
         login: config::LoginConfig::default(),
         portal: None,
         oidc: config::OidcConfig::default(),
+        limits: config::LimitsConfig::default(),
+        monitor: config::MonitorConfig::default(),
     };
     config::write_new(dir, &cfg)?;
     let loaded = Loaded::read(dir, None)?;

@@ -52,6 +52,9 @@ pub enum ClientCommand {
         /// The algorithm of the client's ID, access and logout tokens: ES256 (default), RS256 or PS256.
         #[arg(long, default_value = "ES256", value_parser = signing_alg)]
         id_token_signed_response_alg: SigningAlg,
+        /// Answer userinfo with a JWT signed with ES256, RS256 or PS256 instead of plain JSON.
+        #[arg(long, value_parser = signing_alg)]
+        userinfo_signed_response_alg: Option<SigningAlg>,
     },
     /// List clients.
     List,
@@ -76,6 +79,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
             post_logout_redirect_uris,
             backchannel_logout_uri,
             id_token_signed_response_alg: alg,
+            userinfo_signed_response_alg,
         } => {
             if let Some(uri) = &backchannel_logout_uri
                 && !(uri.starts_with("https://") || uri.starts_with("http://"))
@@ -134,6 +138,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
                 post_logout_redirect_uris,
                 backchannel_logout_uri,
                 id_token_signed_response_alg: alg,
+                userinfo_signed_response_alg,
             };
             let record = OidcClientRecord {
                 id: id.clone(),

@@ -66,8 +66,17 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         );
         crate::portal::housekeeping::spawn(p.state.clone(), metrics.clone(), every);
     }
+    if let Some(webhook) = crate::monitor::ExpiryWebhook::from_config(&loaded.config.monitor, &loaded.dir)? {
+        webhook.spawn(authority.store().clone());
+    }
+    let limits = Arc::new(crate::http::rate_limit::Guard {
+        limiter: crate::http::rate_limit::Limiter::new(loaded.config.limits.settings()?),
+        store: authority.store().clone(),
+        metrics: metrics.clone(),
+    });
     let state = AppState {
         store: authority.store().clone(),
+        limits,
         metrics,
         est: authority.clone(),
         acme: authority.clone(),
@@ -85,10 +94,10 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let (portal_line, portal_servers, portal_handles) = serve_portal(portal, &state)?;
     let https = axum_server::tls_rustls::from_tcp_rustls(https_listener, RustlsConfig::from_config(Arc::new(tls)))?
         .handle(https_handle.clone())
-        .serve(routes::https(state.clone()).into_make_service());
+        .serve(routes::https(state.clone()).into_make_service_with_connect_info::<SocketAddr>());
     let http = axum_server::from_tcp(http_listener)?
         .handle(http_handle.clone())
-        .serve(routes::http(state).into_make_service());
+        .serve(routes::http(state).into_make_service_with_connect_info::<SocketAddr>());
 
     // Handlers go in before the "listening" line: a SIGTERM right after it must stop us gracefully, not kill us.
     let signals = Signals::install().context("cannot install the SIGINT/SIGTERM handlers")?;
@@ -119,7 +128,8 @@ fn serve_portal(
     app: &AppState,
 ) -> Result<(String, Vec<Serving>, Vec<Handle<SocketAddr>>)> {
     let Some(p) = prepared else { return Ok((String::new(), Vec::new(), Vec::new())) };
-    let mut line = format!(" and portal {}", p.state.oidc.issuer);
+    // The issuer (what clients use, perhaps a load balancer's name) and the address bound here.
+    let mut line = format!(" and portal {} on {}", p.state.oidc.issuer, p.portal.0.local_addr()?);
     let mut servers: Vec<Serving> = Vec::new();
     let mut handles = Vec::new();
     let mut listeners = vec![(p.portal.0, p.portal.1, crate::portal::routes(p.state.clone()), "portal")];
@@ -130,11 +140,13 @@ fn serve_portal(
     for (listener, config, router, name) in listeners {
         // Counted and logged like the main listeners: per-route latency is how a slow login shows.
         let tracker = crate::http::metrics::Tracker::new(app, name);
-        let router = router.layer(axum::middleware::from_fn_with_state(tracker, crate::http::metrics::track));
+        let router = router
+            .layer(axum::middleware::from_fn_with_state(app.limits.clone(), crate::http::rate_limit::limit_sign_in))
+            .layer(axum::middleware::from_fn_with_state(tracker, crate::http::metrics::track));
         let handle: Handle<SocketAddr> = Handle::new();
         let server = axum_server::tls_rustls::from_tcp_rustls(listener, RustlsConfig::from_config(Arc::new(config)))?
             .handle(handle.clone())
-            .serve(router.into_make_service());
+            .serve(router.into_make_service_with_connect_info::<SocketAddr>());
         servers.push(Box::pin(server));
         handles.push(handle);
     }

@@ -2,7 +2,7 @@
 //! where the binding is the SHA-256 fingerprint of the client certificate the page was served to (or
 //! `anonymous` for the application form). A token works only for the certificate it was made for, only until
 //! its expiry, and cannot be made without the key; nothing is stored, so a token is checked by any request.
-//! The key is random per server process (D30): a restart invalidates open forms, which the refusal page says.
+//! The key is random per server process (D33): a restart invalidates open forms, which the refusal page says.
 
 use aws_lc_rs::hmac;
 use base64::Engine as _;

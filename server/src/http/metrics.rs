@@ -8,6 +8,7 @@
 //! atomic additions: no allocation and no exclusive lock.
 
 use super::AppState;
+use super::rate_limit::Class;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
@@ -37,7 +38,9 @@ pub struct Metrics {
     /// each route has been asked once.
     routes: RwLock<BTreeMap<&'static str, BTreeMap<String, Arc<RouteStats>>>>,
     /// Rows the portal's housekeeping deleted, per table in [`SweepCounts::by_table`] order.
-    swept: [AtomicU64; 4],
+    swept: [AtomicU64; SweepCounts::TABLES],
+    /// Requests refused by the per-address rate limits, per class in [`Class::ALL`] order.
+    rate_limited: [AtomicU64; Class::ALL.len()],
 }
 
 /// One route's request counts per status and its latency histogram.
@@ -92,6 +95,13 @@ impl Metrics {
             }
         };
         stats.observe(status, elapsed);
+    }
+
+    /// Count a request refused by a rate limit.
+    pub fn count_rate_limited(&self, class: Class) {
+        if let Some(n) = Class::ALL.iter().position(|c| *c == class).and_then(|i| self.rate_limited.get(i)) {
+            n.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Count rows the portal's housekeeping deleted.
@@ -150,6 +160,12 @@ impl Metrics {
         let _ = writeln!(out, "# TYPE hcpki_portal_swept_rows_total counter");
         for (n, (table, _)) in self.swept.iter().zip(SweepCounts::default().by_table()) {
             let _ = writeln!(out, "hcpki_portal_swept_rows_total{{table=\"{table}\"}} {}", n.load(Ordering::Relaxed));
+        }
+        let _ = writeln!(out, "# HELP hcpki_rate_limited_total Requests refused by the per-address rate limits.");
+        let _ = writeln!(out, "# TYPE hcpki_rate_limited_total counter");
+        for (n, class) in self.rate_limited.iter().zip(Class::ALL) {
+            let _ =
+                writeln!(out, "hcpki_rate_limited_total{{class=\"{}\"}} {}", class.as_str(), n.load(Ordering::Relaxed));
         }
         if let Some(registry) = registry {
             let _ =

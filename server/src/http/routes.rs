@@ -1,14 +1,13 @@
 //! The URL map: the only place that knows which path is served on which listener.
 
+use super::rate_limit::{self, Class};
 use super::{AppState, acme, admin, auth, crl, est, health, metrics, ocsp, scep};
 use axum::Router;
 use axum::routing::{get, post};
 
 /// The HTTPS listener: everything that is not required to be plain HTTP.
 pub fn https(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/metrics", get(metrics::scrape))
+    let enrollment = Router::new()
         // EST (RFC 7030 §3.2.2): the unlabelled paths and one label per facility profile (router, pc).
         .route("/.well-known/est/cacerts", get(est::cacerts))
         .route("/.well-known/est/csrattrs", get(est::csrattrs))
@@ -32,18 +31,28 @@ pub fn https(state: AppState) -> Router {
         .route("/acme/order/{id}/finalize", post(acme::finalize))
         .route("/acme/authz/{id}", post(acme::authz))
         .route("/acme/chall/{id}", post(acme::challenge))
-        .route("/acme/cert/{id}", post(acme::cert))
+        .route("/acme/cert/{id}", post(acme::cert));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::scrape))
+        .merge(limited(&state, Class::Enroll, enrollment))
         .merge(admin_api(state.clone()))
-        .merge(crate::console::routes(state.clone()))
+        .merge(console(state.clone()))
         .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state, "https"), metrics::track))
         .with_state(state)
+}
+
+/// `routes` behind the per-address rate limit of `class`.
+fn limited(state: &AppState, class: Class, routes: Router<AppState>) -> Router<AppState> {
+    routes.layer(axum::middleware::from_fn_with_state((state.limits.clone(), class), rate_limit::limit))
 }
 
 /// The admin API (JSON, mutual TLS or credentials; see `admin.rs`), behind the cross-site request guard.
 fn admin_api(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/whoami", get(admin::whoami))
-        .route("/api/v1/applications", post(admin::apply))
+        // Anonymous: anyone may apply, so applications count against the address like enrollment.
+        .merge(limited(&state, Class::Enroll, Router::new().route("/api/v1/applications", post(admin::apply))))
         .route("/api/v1/facilities", get(admin::list_facilities))
         .route("/api/v1/facilities/{id}", get(admin::facility))
         .route("/api/v1/facilities/{id}/credentials", get(admin::list_credentials).post(admin::create_credential))
@@ -54,22 +63,49 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
 }
 
+/// The web console (server-rendered HTML; see `crate::console`), behind its guard (security headers, Origin
+/// check on POSTs). The application form is anonymous, so it counts against the address like enrollment.
+fn console(state: AppState) -> Router<AppState> {
+    use crate::console::{apply, audit, facilities, view};
+    let anonymous = Router::new().route("/console/apply", get(apply::form).post(apply::submit));
+    Router::new()
+        .route("/console", get(facilities::home))
+        .route("/console/", get(facilities::home))
+        .route("/console/static/console.css", get(view::stylesheet))
+        .merge(limited(&state, Class::Enroll, anonymous))
+        .route("/console/facilities", get(facilities::search))
+        .route("/console/facilities/{id}", get(facilities::detail))
+        .route("/console/facilities/{id}/transition", post(facilities::transition))
+        .route("/console/facilities/{id}/credentials", post(facilities::create_credential))
+        .route("/console/facilities/{id}/pkcs12", post(facilities::pkcs12))
+        .route("/console/credentials/{id}/revoke", post(facilities::revoke_credential))
+        .route("/console/certificates", get(facilities::certificates))
+        .route("/console/certificates/{serial}/revoke", post(facilities::revoke_certificate))
+        .route("/console/audit", get(audit::viewer))
+        .route("/console/audit/export", get(audit::export))
+        .layer(axum::middleware::from_fn_with_state(state, crate::console::guard))
+}
+
 /// The plain-HTTP listener: only what a protocol needs unencrypted (SCEP, CRL download, OCSP).
 pub fn http(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(health::healthz))
+    let revocation = Router::new()
         // The CRL distribution point URLs of every certificate (`<http_base_url>/crl/<ca>.crl`).
         .route("/crl/{file}", get(crl::download))
         // The OCSP URL in every certificate's AIA (`<http_base_url>/ocsp/<ca>`): POST, and GET with the request
         // in the path (RFC 6960 Appendix A.1).
         .route("/ocsp/{ca}", post(ocsp::post).get(ocsp::usage))
         .route("/ocsp/{ca}/", post(ocsp::post))
-        .route("/ocsp/{ca}/{*request}", get(ocsp::get))
+        .route("/ocsp/{ca}/{*request}", get(ocsp::get));
+    let scep = Router::new()
         // SCEP (RFC 8894 §4.1): one endpoint per name, with or without the CGI path Cisco IOS appends.
         .route("/scep/{name}", get(scep::named).post(scep::named))
         .route("/scep/{name}/cgi-bin/pkiclient.exe", get(scep::named).post(scep::named))
         .route("/scep/{name}/pkiclient.exe", get(scep::named).post(scep::named))
-        .route("/cgi-bin/pkiclient.exe", get(scep::cisco_default).post(scep::cisco_default))
+        .route("/cgi-bin/pkiclient.exe", get(scep::cisco_default).post(scep::cisco_default));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .merge(limited(&state, Class::Revocation, revocation))
+        .merge(limited(&state, Class::Enroll, scep))
         .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state, "http"), metrics::track))
         .with_state(state)
 }

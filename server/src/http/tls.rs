@@ -1,7 +1,6 @@
-//! The TLS policy, in one place: TLS 1.2 and 1.3 only, ECDHE (P-256, P-384) with AES-GCM only — the CRYPTREC
-//! 「高セキュリティ型」 (high security) setting of the TLS cipher suite guidelines. rustls has no CBC, CCM, DHE or
-//! static-RSA suites to begin with; this provider also leaves out ChaCha20-Poly1305 (not on the CRYPTREC list)
-//! and X25519 / X25519MLKEM768 (not CRYPTREC-listed curves).
+//! The TLS policy (TLS 1.2 and 1.3 only, ECDHE P-256/P-384 with AES-GCM only, the CRYPTREC 「高セキュリティ型」
+//! setting) is defined once in `hcpki-tls-policy`, shared with the card agent's client; this module builds the
+//! server's configurations with it.
 //!
 //! Client certificates are *requested* (optional) and verified against [`CLIENT_CAS`] (router, pc and the
 //! server CA's operator certificates), so EST and admin API handlers can read the chain from axum-server's
@@ -21,7 +20,6 @@ use hcpki_ca::keys::KeySource;
 use hcpki_ca::revocation::status::RevocationBoard;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
-use rustls::crypto::aws_lc_rs::{self, cipher_suite, kx_group};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::UnixTime;
 use rustls::server::WebPkiClientVerifier;
@@ -41,20 +39,9 @@ pub const CLIENT_CAS: [CaName; 3] = [CaName::Router, CaName::Pc, CaName::Server]
 /// ALPN protocols offered: HTTP/2 first, HTTP/1.1 for curl/OpenSSL-style clients.
 const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
 
-/// The crypto provider: aws-lc-rs with exactly the policy's suites and key-exchange groups.
+/// The crypto provider of the policy (`hcpki_tls_policy`).
 pub fn provider() -> CryptoProvider {
-    CryptoProvider {
-        cipher_suites: vec![
-            cipher_suite::TLS13_AES_256_GCM_SHA384,
-            cipher_suite::TLS13_AES_128_GCM_SHA256,
-            cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-            cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-            cipher_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-            cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-        ],
-        kx_groups: vec![kx_group::SECP256R1, kx_group::SECP384R1],
-        ..aws_lc_rs::default_provider()
-    }
+    hcpki_tls_policy::provider()
 }
 
 /// The server configuration.
@@ -85,7 +72,7 @@ pub fn server_config(
         Arc::new(KeySourceSigningKey::new(key)?),
     );
     let mut config = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])?
+        .with_protocol_versions(&hcpki_tls_policy::VERSIONS)?
         .with_client_cert_verifier(verifier)
         .with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
     config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
@@ -161,10 +148,7 @@ impl ClientCertVerifier for RevocationChecking {
 /// against `roots` with WebPKI path validation and host name checks: for connections hcpki opens to
 /// services it must trust (back-channel logout endpoints).
 pub fn client_config(roots: RootCertStore) -> Result<rustls::ClientConfig, TlsError> {
-    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
-        .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    Ok(hcpki_tls_policy::client_config(roots)?)
 }
 
 /// Why the TLS configuration could not be built.

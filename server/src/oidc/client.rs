@@ -76,6 +76,11 @@ pub struct ClientConfig {
     /// them all); ES256 unless registered otherwise.
     #[serde(default, skip_serializing_if = "jws::is_default_alg")]
     pub id_token_signed_response_alg: jws::SigningAlg,
+    /// When set, userinfo answers this client with a signed JWT (`application/jwt`, OIDC Core §5.3.2)
+    /// instead of plain JSON, so the claims keep the provider's signature when the client stores or
+    /// forwards them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_signed_response_alg: Option<jws::SigningAlg>,
 }
 
 /// A loaded client.

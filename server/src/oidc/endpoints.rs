@@ -44,6 +44,7 @@ pub async fn discovery(State(state): State<PortalState>) -> Json<Value> {
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": algs,
+        "userinfo_signing_alg_values_supported": algs,
         "scopes_supported": ["openid"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "name",
             "hc_role", "facility_id", "facility_name", "facility_kind"],
@@ -105,8 +106,19 @@ pub async fn userinfo(
         map.insert("acr".into(), json!(grant.acr));
         map.insert("auth_time".into(), json!(grant.auth_time));
     }
-    let _ = claims;
-    Ok(Json(body).into_response())
+    // A client registered for signed userinfo gets the same claims as a JWT naming it as the audience.
+    let client_id = claims.get("client_id").and_then(Value::as_str).unwrap_or_default();
+    let client = state.oidc.clients.load(client_id).await.map_err(IntoResponse::into_response)?;
+    let Some(alg) = client.and_then(|c| c.config.userinfo_signed_response_alg) else {
+        return Ok(Json(body).into_response());
+    };
+    if let Some(map) = body.as_object_mut() {
+        map.insert("iss".into(), json!(state.oidc.issuer));
+        map.insert("aud".into(), json!(client_id));
+        map.insert("iat".into(), json!(hcpki_ca::time::now_unix()));
+    }
+    let jwt = state.oidc.sign(alg, "JWT", &body).map_err(IntoResponse::into_response)?;
+    Ok(([(header::CONTENT_TYPE, "application/jwt")], jwt).into_response())
 }
 
 fn bearer_error(error: &str, description: &str) -> Response {

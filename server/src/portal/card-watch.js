@@ -2,13 +2,20 @@
 // as soon as the card the user logged in with leaves its reader (the agent reports `removed` with the card
 // id, or `reader_removed`/`resync` after which the card's presence is re-read). The server then logs the user
 // out of every relying service by back-channel logout.
+// With a presence lease (data-presence, D26) the page also hands the agent the session's presence token, so the
+// agent itself keeps the session alive while the card is in and ends it when the card leaves, with no portal
+// page open. It registers again whenever the event stream (re)connects: a restarted agent has forgotten it.
+// On the page answering a card login (data-continue) it only registers, then goes on to where the login was
+// going (the home page or a relying service).
 (function () {
   "use strict";
   const body = document.body;
   const agent = body.dataset.agent;
   const card = body.dataset.card;
   const csrf = body.dataset.csrf;
-  if (!agent || !card || !csrf || typeof EventSource === "undefined") return;
+  const presence = body.dataset.presence;
+  const next = body.dataset.continue;
+  if (!agent || !card || !csrf) return;
 
   let ended = false;
   function end(reason) {
@@ -34,7 +41,25 @@
     }
   }
 
+  function register() {
+    if (!presence) return Promise.resolve();
+    return fetch(agent + "/v1/presence", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: presence, card_id: card }),
+      // A hung agent must not hold the user on the continuing page.
+      signal: typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(5000) : undefined,
+    }).catch(() => { /* the agent is not running: the lease runs out and the portal ends the session */ });
+  }
+
+  if (next) {
+    register().finally(() => window.location.replace(next));
+    return;
+  }
+  if (typeof EventSource === "undefined") return;
+
   const events = new EventSource(agent + "/v1/events");
+  events.addEventListener("open", register);
   events.addEventListener("removed", (event) => {
     let data = {};
     try { data = JSON.parse(event.data); } catch (_) { /* ignore malformed events */ }

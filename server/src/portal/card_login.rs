@@ -5,9 +5,13 @@
 //! POST /login/card/challenge  … gets a challenge bound to hash(pre-login id) and the portal's origin
 //!      local card agent       signs login_message(origin, challenge) after the PIN, typed in the agent's window
 //! POST /login/card            challenge taken (single use) → CardVerifier::verify → `login.card` audit entry
-//!                             → SSO session (card id kept) → redirect; all but the redirect in [`complete`]
+//!                             → SSO session (card id kept) → redirect, or with a presence lease the
+//!                             "continuing" page that hands the agent the session's presence token first;
+//!                             all but the answer in [`complete`]
 //! POST /logout/card-removed   the home page's card-watch.js saw the agent report the card gone: the session
 //!                             ends and every client gets its back-channel logout
+//! POST /presence              the agent, with no page needed: the card is still in (lease renewed) or gone
+//!                             (session ended, back-channel logout); D26
 //! ```
 //!
 //! The pre-login cookie makes a challenge useless in another browser: the binding is a hash of a value only
@@ -23,6 +27,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hcpki_agent_protocol::presence;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::Store;
 use serde_json::json;
@@ -181,7 +186,15 @@ pub async fn submit(
         }
         Err(Incomplete::Session(e)) => return super::session_failed(e),
     };
-    let response = with_cookie(Redirect::to(&return_to).into_response(), Some(&created.set_cookie));
+    // A session on a presence lease first hands its token to the agent (D26): a login started by a relying
+    // service goes straight back to it, and no other portal page may ever be opened.
+    let next = if created.session.presence {
+        let token = super::session::presence_token(&created.csrf);
+        pages::continuing(&return_to, &cards.agent, &form.card_id, &created.csrf, &token)
+    } else {
+        Redirect::to(&return_to).into_response()
+    };
+    let response = with_cookie(next, Some(&created.set_cookie));
     // The pre-login id has done its work: a new login starts from a new one.
     with_cookie(response, Some(&format!("{PRELOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")))
 }
@@ -338,10 +351,15 @@ pub struct PresenceForm {
 
 /// `POST /presence`: the card agent reports the login card present, renewing the session's presence lease,
 /// or removed, ending the session (back-channel logout, audited `card-removed`), without any portal page
-/// open (D26). 404 when no live session has this token and card: the agent stops reporting.
+/// open (D26). The contract is `hcpki_agent_protocol::presence`: `present` is answered 200 with the lease
+/// (`{"lease_secs": N}`) so the agent knows how often to renew; `removed` 204; 404 when no live session has
+/// this token and card (the agent stops reporting); 400 for a malformed report.
 pub async fn presence(State(state): State<PortalState>, Form(form): Form<PresenceForm>) -> Response {
-    if form.event != "present" && form.event != "removed" {
+    let Some(event) = presence::Event::parse(&form.event) else {
         return json_error(StatusCode::BAD_REQUEST, "event", "event must be present or removed");
+    };
+    if !presence::valid_token(&form.token) || !presence::valid_card_id(&form.card_id) {
+        return json_error(StatusCode::BAD_REQUEST, "malformed", "token or card_id does not have the agent's form");
     }
     let now = hcpki_ca::time::now_unix();
     let session = match state.sessions.renew_presence(&form.token, &form.card_id, now).await {
@@ -349,14 +367,21 @@ pub async fn presence(State(state): State<PortalState>, Form(form): Form<Presenc
         Ok(None) => return json_error(StatusCode::NOT_FOUND, "no_session", "no live session for this token and card"),
         Err(e) => return unavailable(e),
     };
-    if form.event == "removed" {
-        match state.sessions.end(&session.id_hash).await {
-            Ok(Some(ended)) => state.after_session_end(&ended, "card-removed").await,
-            Ok(None) => {}
-            Err(e) => return unavailable(e),
+    match event {
+        presence::Event::Present => {
+            let lease = state.sessions.presence_secs().unwrap_or_default();
+            Json(json!({ presence::LEASE_FIELD: lease })).into_response()
         }
+        presence::Event::Removed => match state.sessions.end(&session.id_hash).await {
+            Ok(ended) => {
+                if let Some(ended) = ended {
+                    state.after_session_end(&ended, "card-removed").await;
+                }
+                StatusCode::NO_CONTENT.into_response()
+            }
+            Err(e) => unavailable(e),
+        },
     }
-    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `GET /static/card-login.js` and `/static/card-watch.js`: the login page's and the home page's scripts.

@@ -24,10 +24,7 @@ pub async fn sweep(store: &dyn Store, now: i64) -> Result<SweepCounts, StoreErro
     let mut total = SweepCounts::default();
     for _ in 0..MAX_BATCHES {
         let c = store.portal_sweep(now, GRACE_SECS, BATCH).await?;
-        total.sessions += c.sessions;
-        total.grants += c.grants;
-        total.once += c.once;
-        total.challenges += c.challenges;
+        total += c;
         if c.by_table().iter().all(|(_, n)| *n < BATCH.unsigned_abs()) {
             break;
         }
@@ -62,6 +59,7 @@ pub fn spawn(state: PortalState, metrics: Arc<Metrics>, every: Duration) {
                             grants = c.grants,
                             once = c.once,
                             challenges = c.challenges,
+                            login_failures = c.login_failures,
                             "portal tables swept"
                         );
                     }

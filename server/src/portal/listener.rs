@@ -91,10 +91,10 @@ pub fn prepare(
     let logout_tls = backchannel::tls_client(ca_file.as_deref())?;
     let clients = client::Registry::new(store.clone(), refresh);
     let oidc = Arc::new(Provider { issuer, mtls_base, keys, store: store.clone(), clients, logout_tls, lifetimes });
-    let presence = cfg.card_presence_secs.map(|s| i64::from(s.clamp(60, 3600)));
+    let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence);
     let cards = card_login(cfg, loaded, &oidc.issuer)?;
-    let state = PortalState { store, sessions, secret, services, oidc, cards, throttle: Default::default() };
+    let state = PortalState { store, sessions, secret, services, oidc, cards };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
 }
 

@@ -156,6 +156,16 @@ pub fn home(
     page_with(StatusCode::OK, "hcpki portal", &body, scripts)
 }
 
+/// The answer to a card login whose session lives on a presence lease (D26): its `card-watch.js` hands the
+/// agent the presence token (`presence`), then goes on to `return_to` (already a safe local path); the link
+/// does the same without scripts. The session's CSRF token and card complete what the script reads.
+pub fn continuing(return_to: &str, agent: &str, card_id: &str, csrf: &str, presence: &str) -> Response {
+    let body = format!("<p>Signed in. <a id=\"continue\" href=\"{}\">Continue</a></p>", esc(return_to));
+    let data = [("agent", agent), ("card", card_id), ("csrf", csrf), ("presence", presence), ("continue", return_to)];
+    let scripts = Scripts { src: "/static/card-watch.js", agent, data: &data };
+    page_with(StatusCode::OK, "hcpki portal: signed in", &body, Some(scripts))
+}
+
 /// A refusal with its reason.
 pub fn refused(status: StatusCode, reason: &str) -> Response {
     page(status, "hcpki portal: refused", &format!("<p role=\"alert\">{}</p>", esc(reason)))

@@ -85,8 +85,8 @@ pub struct Created {
     pub session: Session,
     /// The `Set-Cookie` header value.
     pub set_cookie: String,
-    /// The session's CSRF token for forms (the card login page answers with it).
-    #[allow(dead_code)]
+    /// The session's CSRF token for forms (the card login's answer carries it, and the presence token derived
+    /// from it).
     pub csrf: String,
 }
 
@@ -110,6 +110,11 @@ impl Sessions {
         presence_secs: Option<i64>,
     ) -> Self {
         Self { store, secret, lifetime_secs, presence_secs }
+    }
+
+    /// The presence lease of card sessions, in seconds (None: card sessions have none).
+    pub fn presence_secs(&self) -> Option<i64> {
+        self.presence_secs
     }
 
     /// The card agent reports the session's card present: renew the lease; the session, if it is live.

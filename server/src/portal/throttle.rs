@@ -1,66 +1,52 @@
 //! Password-guessing throttle: after [`FREE_FAILURES`] failed logins of one account, each further attempt
-//! must wait twice as long as the last (30 s, 60 s, 120 s, … up to [`MAX_WAIT`]); a success clears it. Kept in
-//! memory per replica: an attacker spreading guesses over N replicas gets N times the rate, still
-//! exponential (recorded in D24).
+//! must wait twice as long as the last (30 s, 60 s, 120 s, … up to [`MAX_WAIT`]); a success clears it. The
+//! counts live in the database (`portal_login_failures`, migration 0010), so every replica sees the same
+//! ones: N replicas behind a load balancer do not give a guesser N times the attempts (issue #9). An account
+//! is never locked for good: a permanent lock-out would let anyone lock any physician out by guessing.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use hcpki_ca::store::{Store, StoreError};
 
 /// Failures allowed before waits start.
-const FREE_FAILURES: u32 = 5;
+const FREE_FAILURES: i64 = 5;
 /// The longest wait, in seconds.
 const MAX_WAIT: i64 = 900;
-/// Entries idle this long are forgotten.
-const FORGET_AFTER: i64 = 3600;
-/// Above this many entries, idle ones are pruned on the next failure.
-const PRUNE_AT: usize = 10_000;
+/// A failure this long after the last one counts afresh. Not longer than the housekeeping's grace period,
+/// which deletes rows idle that long (the same hour).
+pub const FORGET_AFTER: i64 = 3600;
 
-/// Failed logins per account name.
-#[derive(Debug, Default)]
-pub struct Throttle {
-    failures: Mutex<HashMap<String, (u32, i64)>>,
+/// `Ok(Err(seconds to wait))` while `name` is throttled at `now`; otherwise `Ok(Ok(recorded))`, `recorded`
+/// telling whether failures are on record (for [`succeeded`]: most sign-ins need no write for the throttle).
+pub async fn check(store: &dyn Store, name: &str, now: i64) -> Result<Result<bool, i64>, StoreError> {
+    Ok(match store.portal_login_failures(name).await? {
+        Some((count, last)) => verdict(count, last, now).map(|()| true),
+        None => Ok(false),
+    })
 }
 
-impl Throttle {
-    /// `Err(seconds to wait)` while `name` is throttled at `now`.
-    pub fn check(&self, name: &str, now: i64) -> Result<(), i64> {
-        let Ok(map) = self.failures.lock() else { return Ok(()) };
-        match map.get(name) {
-            Some((count, last)) if *count >= FREE_FAILURES => {
-                let wait = wait_after(*count);
-                if now < last + wait { Err(last + wait - now) } else { Ok(()) }
-            }
-            _ => Ok(()),
-        }
-    }
+/// Record a failure.
+pub async fn failed(store: &dyn Store, name: &str, now: i64) -> Result<(), StoreError> {
+    store.portal_login_failed(name, now, FORGET_AFTER).await.map(drop)
+}
 
-    /// Record a failure.
-    pub fn failed(&self, name: &str, now: i64) {
-        let Ok(mut map) = self.failures.lock() else { return };
-        if map.len() > PRUNE_AT {
-            map.retain(|_, (_, last)| now - *last < FORGET_AFTER);
-        }
-        let entry = map.entry(name.to_owned()).or_insert((0, now));
-        if now - entry.1 >= FORGET_AFTER {
-            *entry = (0, now);
-        }
-        entry.0 = entry.0.saturating_add(1);
-        entry.1 = now;
-    }
+/// Record a success: the account starts afresh.
+pub async fn succeeded(store: &dyn Store, name: &str) -> Result<(), StoreError> {
+    store.portal_login_succeeded(name).await
+}
 
-    /// Record a success: the account starts afresh.
-    pub fn succeeded(&self, name: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(name);
-        }
+/// Whether an account with `count` failures, the last at `last`, may try again at `now`.
+fn verdict(count: i64, last: i64, now: i64) -> Result<(), i64> {
+    if count < FREE_FAILURES || now - last >= FORGET_AFTER {
+        return Ok(());
     }
+    let wait = wait_after(count);
+    if now < last + wait { Err(last + wait - now) } else { Ok(()) }
 }
 
 /// The first wait, in seconds.
 const FIRST_WAIT: i64 = 30;
 
-fn wait_after(count: u32) -> i64 {
-    let doublings = count.saturating_sub(FREE_FAILURES).min(20);
+fn wait_after(count: i64) -> i64 {
+    let doublings = (count - FREE_FAILURES).clamp(0, 20);
     (FIRST_WAIT << doublings).min(MAX_WAIT)
 }
 
@@ -70,17 +56,14 @@ mod tests {
 
     #[test]
     fn waits_double_after_the_free_failures() {
-        let t = Throttle::default();
-        for _ in 0..FREE_FAILURES {
-            assert!(t.check("a", 100).is_ok());
-            t.failed("a", 100);
+        for count in 0..FREE_FAILURES {
+            assert_eq!(verdict(count, 100, 100), Ok(()), "{count} failures are free");
         }
-        assert_eq!(t.check("a", 100), Err(30));
-        assert!(t.check("a", 130).is_ok());
-        t.failed("a", 130);
-        assert_eq!(t.check("a", 130), Err(60));
-        assert!(t.check("b", 130).is_ok(), "other accounts are not affected");
-        t.succeeded("a");
-        assert!(t.check("a", 130).is_ok());
+        assert_eq!(verdict(FREE_FAILURES, 100, 100), Err(30));
+        assert_eq!(verdict(FREE_FAILURES, 100, 130), Ok(()));
+        assert_eq!(verdict(FREE_FAILURES + 1, 130, 130), Err(60));
+        assert_eq!(verdict(FREE_FAILURES + 2, 190, 200), Err(110));
+        assert_eq!(verdict(1000, 0, 0), Err(MAX_WAIT), "capped");
+        assert_eq!(verdict(1000, 0, FORGET_AFTER), Ok(()), "forgotten after an idle hour");
     }
 }

@@ -908,6 +908,60 @@ macro_rules! sql_store {
                     .map_err(Self::err)
             }
 
+            async fn expiry_claim(
+                &self,
+                profile: &str,
+                from: i64,
+                until: i64,
+                limit: i64,
+                now: i64,
+            ) -> Result<Vec<ExpiringCertificate>, StoreError> {
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                let candidates = sqlx::query_as::<$db, ExpiringCertificate>(queries::EXPIRING_UNCLAIMED)
+                    .bind(profile)
+                    .bind(from)
+                    .bind(until)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                let mut claimed = Vec::with_capacity(candidates.len());
+                for c in candidates {
+                    // Another replica's transaction may have claimed it since the select: only inserted rows count.
+                    let won = sqlx::query_scalar::<$db, String>(queries::CLAIM_EXPIRY_NOTICE)
+                        .bind(&c.serial)
+                        .bind(c.not_after)
+                        .bind(now)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(Self::err)?;
+                    if won.is_some() {
+                        claimed.push(c);
+                    }
+                }
+                tx.commit().await.map_err(Self::err)?;
+                Ok(claimed)
+            }
+
+            async fn expiry_release(&self, serials: &[String], forget_before: i64) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                for serial in serials {
+                    sqlx::query::<$db>(queries::RELEASE_EXPIRY_NOTICE)
+                        .bind(serial)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::err)?;
+                }
+                sqlx::query::<$db>(queries::FORGET_EXPIRY_NOTICES)
+                    .bind(forget_before)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                tx.commit().await.map_err(Self::err)
+            }
+
             async fn acme_put_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> Result<(), StoreError> {
                 let _writer = self.writer().await;
                 sqlx::query::<$db>(queries::SWEEP_ACME_NONCES).bind(now).execute(&self.pool).await.map_err(Self::err)?;
@@ -1500,6 +1554,35 @@ macro_rules! sql_store {
                     .map_err(Self::err)
             }
 
+            async fn portal_login_failures(&self, username: &str) -> Result<Option<(i64, i64)>, StoreError> {
+                sqlx::query_as::<$db, (i64, i64)>(sso::LOGIN_FAILURES)
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn portal_login_failed(&self, username: &str, now: i64, forget_after: i64) -> Result<i64, StoreError> {
+                let _writer = self.writer().await;
+                sqlx::query_scalar::<$db, i64>(sso::LOGIN_FAILED)
+                    .bind(username)
+                    .bind(now)
+                    .bind(forget_after)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn portal_login_succeeded(&self, username: &str) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                sqlx::query::<$db>(sso::LOGIN_SUCCEEDED)
+                    .bind(username)
+                    .execute(&self.pool)
+                    .await
+                    .map(drop)
+                    .map_err(Self::err)
+            }
+
             // ---- SSO session lifecycle and services in the database (issue #6, D26) ----
 
             async fn portal_session_lifetime(&self, facility: &str) -> Result<Option<i64>, StoreError> {
@@ -1629,6 +1712,7 @@ macro_rules! sql_store {
                     grants: run(sso::SWEEP_GRANTS, now - grace).await?,
                     once: run(sso::SWEEP_ONCE_BATCH, now).await?,
                     challenges: run(sso::SWEEP_CHALLENGES, now).await?,
+                    login_failures: run(sso::SWEEP_LOGIN_FAILURES, now - grace).await?,
                 })
             }
 

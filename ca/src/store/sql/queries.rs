@@ -130,6 +130,21 @@ pub(super) const ISSUED_COUNTS: &str =
 pub(super) const EXPIRING_COUNTS: &str = "SELECT profile, COUNT(*) FROM certificates \
      WHERE status = 'issued' AND not_after >= $1 AND not_after < $2 GROUP BY profile ORDER BY profile";
 
+/// Expiry webhook: issued certificates of profile `$1` expiring in `[$2, $3)` with no successor (a later-expiring
+/// issued certificate of the same facility, profile, subject and SANs: the same device renewed; routers of one
+/// facility share a subject and differ in their SANs) and no notice yet, soonest first, at most `$4`.
+pub(super) const EXPIRING_UNCLAIMED: &str = "SELECT c.serial, c.profile, c.facility_id, c.subject, c.not_after \
+     FROM certificates c WHERE c.status = 'issued' AND c.profile = $1 AND c.not_after >= $2 AND c.not_after < $3 \
+     AND NOT EXISTS (SELECT 1 FROM certificates s WHERE s.facility_id = c.facility_id AND s.profile = c.profile \
+     AND s.subject = c.subject AND s.sans = c.sans AND s.status = 'issued' AND s.not_after > c.not_after) \
+     AND NOT EXISTS (SELECT 1 FROM expiry_notices n WHERE n.serial = c.serial) \
+     ORDER BY c.not_after, c.serial LIMIT $4";
+/// `$1` serial, `$2` notAfter, `$3` now; a row back only for the caller that inserted it.
+pub(super) const CLAIM_EXPIRY_NOTICE: &str = "INSERT INTO expiry_notices (serial, not_after, notified_at) \
+     VALUES ($1, $2, $3) ON CONFLICT (serial) DO NOTHING RETURNING serial";
+pub(super) const RELEASE_EXPIRY_NOTICE: &str = "DELETE FROM expiry_notices WHERE serial = $1";
+pub(super) const FORGET_EXPIRY_NOTICES: &str = "DELETE FROM expiry_notices WHERE not_after < $1";
+
 /// Revoked certificates of one CA that have not expired at `$2` (an expired certificate leaves the CRL,
 /// RFC 5280 §3.3), by serial.
 /// `$3` NULL: the whole CA; else only certificates recorded in CRL shard `$3`.

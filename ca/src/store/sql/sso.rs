@@ -203,6 +203,14 @@ pub(super) const END_LAPSED_SESSIONS: &str = concat!(
 pub(super) const SESSION_GRANTS: &str =
     concat!("SELECT ", grant_columns!(), " FROM oidc_grants WHERE session_hash = $1 ORDER BY created_at, id");
 
+/// Password failures (D24, shared since migration 0010). `$3` the idle time after which counting starts afresh.
+pub(super) const LOGIN_FAILURES: &str = "SELECT failures, last_at FROM portal_login_failures WHERE username = $1";
+pub(super) const LOGIN_FAILED: &str = "INSERT INTO portal_login_failures (username, failures, last_at) \
+     VALUES ($1, 1, $2) ON CONFLICT (username) DO UPDATE SET failures = CASE WHEN $2 - \
+     portal_login_failures.last_at >= $3 THEN 1 ELSE portal_login_failures.failures + 1 END, last_at = $2 \
+     RETURNING failures";
+pub(super) const LOGIN_SUCCEEDED: &str = "DELETE FROM portal_login_failures WHERE username = $1";
+
 pub(super) const SESSION_LIFETIME: &str = "SELECT session_secs FROM portal_facility_sessions WHERE facility_id = $1";
 pub(super) const SESSION_LIFETIMES: &str =
     "SELECT facility_id, session_secs, set_by, set_at FROM portal_facility_sessions ORDER BY facility_id";
@@ -218,6 +226,8 @@ pub(super) const SWEEP_GRANTS: &str =
     "DELETE FROM oidc_grants WHERE id IN (SELECT id FROM oidc_grants WHERE expires_at <= $1 LIMIT $2)";
 pub(super) const SWEEP_ONCE_BATCH: &str = "DELETE FROM oidc_once WHERE (kind, key) IN (SELECT kind, key FROM \
      oidc_once WHERE expires_at <= $1 LIMIT $2)";
+pub(super) const SWEEP_LOGIN_FAILURES: &str = "DELETE FROM portal_login_failures WHERE username IN (SELECT \
+     username FROM portal_login_failures WHERE last_at <= $1 LIMIT $2)";
 pub(super) const SWEEP_CHALLENGES: &str = "DELETE FROM login_challenges WHERE challenge IN (SELECT challenge FROM \
      login_challenges WHERE expires_at <= $1 LIMIT $2)";
 

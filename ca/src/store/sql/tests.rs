@@ -81,6 +81,8 @@ on_every_backend!(
     acme_state_is_shared_between_handles,
     operators_are_added_changed_and_disabled_for_good,
     login_challenges_are_taken_once_on_any_replica,
+    password_failures_are_counted_across_replicas,
+    expiring_certificates_are_claimed_once_unless_renewed,
     single_use_values_are_stored_once_on_any_replica,
     sso_sessions_end_with_their_account_or_facility_and_are_swept,
     services_are_kept_with_a_change_generation,
@@ -683,6 +685,62 @@ async fn login_challenges_are_taken_once_on_any_replica(db: TestDb) {
     assert_eq!(s.take_login_challenge("stale").await.unwrap(), None);
     assert_eq!(s.take_login_challenge("never").await.unwrap(), None);
     assert!(verified_log(&*s).await.is_empty(), "challenges are not audited; the login is");
+}
+
+/// Failed password sign-ins are counted in the database: two replicas add to one count; a failure an idle
+/// `forget_after` later counts afresh; a success forgets; the sweep deletes counts idle past the grace period.
+async fn password_failures_are_counted_across_replicas(db: TestDb) {
+    let (s, other) = (db.store.clone(), db.another_handle().await);
+    let now = 1_700_000_000;
+    assert_eq!(s.portal_login_failures("alice").await.unwrap(), None);
+    for n in 1..=6_i64 {
+        let replica = if n % 2 == 0 { &other } else { &s };
+        assert_eq!(replica.portal_login_failed("alice", now + n, 3600).await.unwrap(), n);
+    }
+    assert_eq!(other.portal_login_failures("alice").await.unwrap(), Some((6, now + 6)));
+    assert_eq!(s.portal_login_failed("bob", now, 3600).await.unwrap(), 1, "per account");
+    assert_eq!(s.portal_login_failed("alice", now + 6 + 3600, 3600).await.unwrap(), 1, "afresh after an idle hour");
+    other.portal_login_succeeded("alice").await.unwrap();
+    assert_eq!(s.portal_login_failures("alice").await.unwrap(), None, "a success forgets");
+    let swept = s.portal_sweep(now + 3600, 3600, 100).await.unwrap();
+    assert_eq!(swept.login_failures, 1, "bob's count, idle for the grace period: {swept:?}");
+    assert_eq!(s.portal_login_failures("bob").await.unwrap(), None);
+    assert!(verified_log(&*s).await.is_empty(), "failure counts are not audited; the refused logins are");
+}
+
+/// The expiry webhook's claims: an expiring certificate with no successor is claimed once across replicas; a
+/// renewed one (a later-expiring issued certificate of the same facility, profile and subject) never; another
+/// profile or a certificate outside the window not; a released claim comes back; expired claims are forgotten.
+async fn expiring_certificates_are_claimed_once_unless_renewed(db: TestDb) {
+    let (s, other) = (db.store.clone(), db.another_handle().await);
+    let id = registered(&*s, "Expiry", None).await;
+    s.transition_facility(&id, Transition::Approve, None, &admin()).await.unwrap();
+    let at = |serial: &str, subject: &str, not_after: i64, profile: &str| IssuanceIntent {
+        subject: subject.into(),
+        not_after,
+        ..intent(serial, Some(&id), profile)
+    };
+    let t = 1_800_000_000 + 100 * 86_400;
+    for (serial, subject, not_after, profile) in [
+        ("e1", "CN=pc-1", t, "pc"),
+        ("e2", "CN=pc-2", t + 10, "pc"),
+        ("e2b", "CN=pc-2", t + 400 * 86_400, "pc"), // pc-2 was renewed
+        ("e3", "CN=router-1", t + 20, "router"),
+        ("e4", "CN=pc-4", t + 90 * 86_400, "pc"), // outside the window
+    ] {
+        s.record_intent(&at(serial, subject, not_after, profile)).await.unwrap();
+        s.complete_issuance(serial, b"der", &admin()).await.unwrap();
+    }
+    let window = (t - 30 * 86_400, t + 30 * 86_400);
+    let claimed = s.expiry_claim("pc", window.0, window.1, 100, t).await.unwrap();
+    assert_eq!(claimed.iter().map(|c| c.serial.as_str()).collect::<Vec<_>>(), ["e1"], "{claimed:?}");
+    assert_eq!(claimed[0].facility_id.as_deref(), Some(id.as_str()));
+    assert!(other.expiry_claim("pc", window.0, window.1, 100, t).await.unwrap().is_empty(), "claimed twice");
+    assert_eq!(other.expiry_claim("router", window.0, window.1, 100, t).await.unwrap().len(), 1);
+    s.expiry_release(&["e1".into()], 0).await.unwrap();
+    assert_eq!(other.expiry_claim("pc", window.0, window.1, 1, t).await.unwrap().len(), 1, "released, claimed again");
+    s.expiry_release(&[], t + 1).await.unwrap();
+    assert_eq!(s.expiry_claim("pc", window.0, window.1, 100, t).await.unwrap().len(), 1, "forgotten after expiry");
 }
 
 // ---- SSO session lifecycle and services in the database (issue #6, D26) ----

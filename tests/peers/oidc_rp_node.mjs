@@ -1,0 +1,380 @@
+#!/usr/bin/env node
+// An independent OpenID Connect relying party, npm `openid-client` 6 (OpenID-certified, built on oauth4webapi),
+// driving hcpki's provider end to end. The npm counterpart of tests/peers/oidc_rp.py (authlib); its modules come
+// from tests/peers/node (package-lock.json, installed by scripts/deps).
+//
+//   oidc_rp_node.mjs flow --issuer URL --ca PEM --client-id ID --key PEM --redirect-uri URI --post-logout URI \
+//                    --username U --password-file F --totp-secret BASE32 \
+//                    [--assertion-alg ES256|RS256|PS256] [--id-token-alg ES256|RS256|PS256] [--totp-step N] \
+//                    [--userinfo-alg ES256|RS256|PS256] [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM]
+//
+// `flow` logs in through the portal's password + TOTP form (the TOTP code computed here, RFC 6238, N steps
+// ahead), runs the code flow with PKCE S256 and private_key_jwt (openid-client's own client assertion, signed
+// with --key for ES256 or rsa.pem beside it for RS256/PS256), has openid-client validate the ID token (signature
+// against the published JWKS, alg, iss, aud, exp, nonce), refuses a reused code, pushes the second authorization
+// request (PAR, RFC 9126), calls userinfo, introspects (RFC 7662), refreshes (the old refresh token must then be
+// refused and the grant revoked), shows openid-client refusing an ID token for another nonce and another
+// algorithm, revokes (RFC 7009), logs out with id_token_hint and checks prompt=none is then login_required.
+// With --mtls-*: a tls_client_auth client (openid-client's TlsClientAuth, use_mtls_endpoint_aliases, a
+// customFetch through an undici Agent holding the certificate) gets an access token bound to that certificate
+// (RFC 8705): introspection shows its cnf.x5t#S256, userinfo accepts it over mTLS and refuses it without.
+// It prints one JSON object of what it saw and exits 1 on the first expectation that fails.
+
+import { createHash, createHmac, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+// The pinned modules live in tests/peers/node/node_modules, which Node's own lookup (upwards from this file)
+// does not search: resolve them from that package.
+const peerModules = createRequire(new URL('./node/package.json', import.meta.url));
+async function load(name) {
+  let path;
+  try {
+    path = peerModules.resolve(name);
+  } catch (e) {
+    console.error(`oidc_rp_node.mjs: ${name} is not installed in tests/peers/node (run scripts/deps): ${e.message}`);
+    process.exit(2);
+  }
+  return import(pathToFileURL(path).href);
+}
+const undici = await load('undici');
+const client = await load('openid-client');
+
+const seen = {};
+
+class Expectation extends Error {}
+
+function expect(cond, what) {
+  if (!cond) throw new Expectation(what);
+}
+
+// RFC 6238: SHA-1, 6 digits, 30 s steps; `step` steps ahead of now.
+function totp(secretB32, step) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secretB32.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30) + step));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const off = mac[19] & 15;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+// The PKCS#8 PEM as a non-extractable WebCrypto key for `alg`: what openid-client's PrivateKeyJwt signs with.
+async function signingKey(pem, alg) {
+  const der = createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' });
+  const algorithm = {
+    ES256: { name: 'ECDSA', namedCurve: 'P-256' },
+    RS256: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+    PS256: { name: 'RSA-PSS', hash: 'SHA-256' },
+  }[alg];
+  return webcrypto.subtle.importKey('pkcs8', der, algorithm, false, ['sign']);
+}
+
+// openid-client's fetch: undici with our CA only (never the system roots), and a client certificate when given.
+function fetchWith(ca, cert, key) {
+  const dispatcher = new undici.Agent({ connect: { ca, cert, key } });
+  return (url, options) => undici.fetch(url, { ...options, dispatcher });
+}
+
+// A browser: cookies kept per name, redirects not followed (each hop is checked).
+function browser(fetch) {
+  const jar = new Map();
+  return async (url, init = {}) => {
+    const headers = { ...(init.headers ?? {}) };
+    if (jar.size) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const r = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const c of r.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const eq = pair.indexOf('=');
+      jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+    return r;
+  };
+}
+
+// The error openid-client threw for `promise`, or a failed expectation naming `what` if it did not throw.
+async function refusal(promise, what) {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof Expectation) throw e;
+    return e;
+  }
+  throw new Expectation(`${what} was accepted`);
+}
+
+async function flow(a) {
+  const ca = readFileSync(a.ca);
+  const fetch = fetchWith(ca);
+  const options = { [client.customFetch]: fetch };
+  const assertionKey =
+    a['assertion-alg'] === 'ES256'
+      ? { key: await signingKey(readFileSync(a.key), 'ES256'), kid: 'rp-key-1' }
+      : { key: await signingKey(readFileSync(join(dirname(a.key), 'rsa.pem')), a['assertion-alg']), kid: 'rp-rsa-1' };
+  // With --userinfo-alg the client is registered for signed userinfo: openid-client then insists on a JWT and
+  // verifies it (signature, iss, aud) before fetchUserInfo returns.
+  const metadata = (alg) => ({
+    redirect_uris: [a['redirect-uri']],
+    id_token_signed_response_alg: alg,
+    ...(a['userinfo-alg'] && { userinfo_signed_response_alg: a['userinfo-alg'] }),
+  });
+  const discover = (alg) =>
+    client.discovery(new URL(a.issuer), a['client-id'], metadata(alg), client.PrivateKeyJwt(assertionKey), options);
+  const config = await discover(a['id-token-alg']);
+  const conf = config.serverMetadata();
+  seen.discovery = {
+    issuer: conf.issuer,
+    token_endpoint: conf.token_endpoint,
+    code_challenge_methods_supported: conf.code_challenge_methods_supported,
+  };
+  expect(conf.issuer === a.issuer, 'discovery issuer');
+  expect(conf.id_token_signing_alg_values_supported.includes(a['id-token-alg']), 'id_token alg not in discovery');
+  const get = browser(fetch);
+
+  // Authorization request (plain, or pushed with PAR) → the login form if asked → the redirect back to the client.
+  const authorize = async (cfg, { par = false, expectLogin = false, extra = {} } = {}) => {
+    const verifier = client.randomPKCECodeVerifier();
+    const nonce = client.randomNonce();
+    const state = client.randomState();
+    const params = {
+      redirect_uri: a['redirect-uri'],
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      nonce,
+      state,
+      ...extra,
+    };
+    const url = par
+      ? await client.buildAuthorizationUrlWithPAR(cfg, params)
+      : client.buildAuthorizationUrl(cfg, params);
+    if (par) expect(url.searchParams.has('request_uri') && !url.searchParams.has('nonce'), `PAR URL: ${url}`);
+    let r = await get(url);
+    expect([302, 303].includes(r.status), `authorize answered ${r.status}`);
+    let loc = r.headers.get('location');
+    if (loc.startsWith('/login')) {
+      expect(expectLogin, 'a login was asked for although a session exists');
+      const returnTo = new URL(loc, a.issuer).searchParams.get('return_to');
+      const page = await get(new URL(loc, a.issuer));
+      expect(
+        page.status === 200 && (await page.text()).includes('password-totp'),
+        'the login page does not mark password-totp',
+      );
+      const form = new URLSearchParams({
+        username: a.username,
+        password: readFileSync(a['password-file'], 'utf8').trim(),
+        totp: totp(a['totp-secret'], Number(a['totp-step'])),
+        return_to: returnTo,
+      });
+      r = await get(new URL('/login', a.issuer), { method: 'POST', body: form, headers: { origin: a.issuer } });
+      expect([302, 303].includes(r.status), `login answered ${r.status}: ${(await r.text()).slice(0, 300)}`);
+      r = await get(new URL(r.headers.get('location'), a.issuer));
+      loc = r.headers.get('location');
+    }
+    expect(loc?.startsWith(a['redirect-uri']), `not redirected to the client: ${loc}`);
+    return {
+      back: new URL(loc),
+      checks: { pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state, idTokenExpected: true },
+    };
+  };
+
+  // Code flow: openid-client checks state and iss (RFC 9207) on the redirect, then the ID token.
+  let { back, checks } = await authorize(config, { expectLogin: true });
+  let tokens = await client.authorizationCodeGrant(config, back, checks);
+  const claims = tokens.claims();
+  seen.id_token = claims;
+  const header = JSON.parse(Buffer.from(tokens.id_token.split('.')[0], 'base64url'));
+  seen.id_token_header = header;
+  expect(header.alg === a['id-token-alg'], `ID token signed with ${header.alg}, registered ${a['id-token-alg']}`);
+  expect(
+    claims.iss === a.issuer && claims.aud === a['client-id'] && claims.nonce === checks.expectedNonce,
+    'ID token claims',
+  );
+  expect(claims.acr === 'urn:hcpki:acr:password-totp', 'acr');
+  expect([...claims.amr].sort().join() === 'mfa,otp,pwd', 'amr');
+  // The code is single-use, and its reuse revokes the tokens issued from it.
+  const reused = await refusal(client.authorizationCodeGrant(config, back, checks), 'a reused code');
+  expect(reused.error === 'invalid_grant', `reused code: ${reused}`);
+  seen.reused_code = { error: reused.error, error_description: reused.error_description };
+  const dead = await refusal(
+    client.fetchUserInfo(config, tokens.access_token, claims.sub),
+    'userinfo after code reuse',
+  );
+  expect(dead.status === 401, `userinfo after code reuse: ${dead}`);
+
+  // A second authorization, pushed (PAR), in the same session: no login form (SSO).
+  ({ back, checks } = await authorize(config, { par: true }));
+  tokens = await client.authorizationCodeGrant(config, back, checks);
+  seen.par = 'pushed; code issued';
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  seen.userinfo = userinfo;
+  seen.userinfo_signed = Boolean(a['userinfo-alg']);
+  let intro = await client.tokenIntrospection(config, tokens.access_token);
+  expect(intro.active === true && intro.client_id === a['client-id'], `introspection: ${JSON.stringify(intro)}`);
+  intro = await client.tokenIntrospection(config, tokens.refresh_token);
+  expect(intro.active === true, `refresh token introspection: ${JSON.stringify(intro)}`);
+  const oldRefresh = tokens.refresh_token;
+  const renewed = await client.refreshTokenGrant(config, oldRefresh);
+  expect(renewed.refresh_token && renewed.refresh_token !== oldRefresh, 'the refresh token was not rotated');
+  const replay = await refusal(client.refreshTokenGrant(config, oldRefresh), 'the rotated-out refresh token');
+  expect(replay.error === 'invalid_grant', `old refresh token: ${replay}`);
+  intro = await client.tokenIntrospection(config, renewed.access_token);
+  expect(intro.active === false, `grant not revoked after refresh token reuse: ${JSON.stringify(intro)}`);
+  seen.refresh_reuse = 'refused; grant revoked';
+
+  // openid-client refuses an ID token for another nonce, and one signed with an algorithm it was not told.
+  ({ back, checks } = await authorize(config));
+  const wrongNonce = await refusal(
+    client.authorizationCodeGrant(config, back, { ...checks, expectedNonce: 'other' }),
+    'an ID token for another nonce',
+  );
+  const otherAlg = a['id-token-alg'] === 'ES256' ? 'PS256' : 'ES256';
+  const expectsOther = await discover(otherAlg);
+  ({ back, checks } = await authorize(expectsOther));
+  const wrongAlg = await refusal(
+    client.authorizationCodeGrant(expectsOther, back, checks),
+    `an ID token when ${otherAlg} is expected`,
+  );
+  // openid-client wraps oauth4webapi's OperationProcessingError, whose cause names the check that failed.
+  const why = (e) => ({ code: e.code, check: e.cause?.message });
+  seen.id_token_refused = { nonce: why(wrongNonce), alg: why(wrongAlg) };
+  expect(wrongNonce.cause?.cause?.claim === 'nonce', `another nonce: ${JSON.stringify(why(wrongNonce))}`);
+  expect(
+    wrongAlg.cause?.cause?.header?.alg === a['id-token-alg'] && /"alg"/.test(wrongAlg.cause?.message),
+    `another alg: ${JSON.stringify(why(wrongAlg))}`,
+  );
+
+  // Revocation (RFC 7009): revoking the refresh token revokes the grant.
+  ({ back, checks } = await authorize(config));
+  tokens = await client.authorizationCodeGrant(config, back, checks);
+  await client.tokenRevocation(config, tokens.refresh_token, { token_type_hint: 'refresh_token' });
+  intro = await client.tokenIntrospection(config, tokens.access_token);
+  expect(intro.active === false, `access token active after revocation: ${JSON.stringify(intro)}`);
+  seen.revocation = 'ok';
+
+  if (a['mtls-cert']) await boundToken(a, ca, get, authorize, claims.sub);
+
+  // RP-initiated logout, then prompt=none finds no session: openid-client reads the error off the redirect.
+  const logout = client.buildEndSessionUrl(config, {
+    id_token_hint: tokens.id_token,
+    post_logout_redirect_uri: a['post-logout'],
+    state: 'bye',
+  });
+  const r = await get(logout);
+  expect(
+    [302, 303].includes(r.status) && r.headers.get('location') === `${a['post-logout']}?state=bye`,
+    `logout: ${r.status} ${r.headers.get('location')}`,
+  );
+  ({ back, checks } = await authorize(config, { extra: { prompt: 'none' } }));
+  const noSession = await refusal(client.authorizationCodeGrant(config, back, checks), 'prompt=none after logout');
+  expect(noSession.error === 'login_required', `prompt=none after logout: ${noSession}`);
+  seen.logout = 'ok; prompt=none → login_required';
+}
+
+// RFC 8705 with the facility PC certificate: tls_client_auth through openid-client's mTLS endpoint aliases.
+async function boundToken(a, ca, get, authorize, sub) {
+  const pem = readFileSync(a['mtls-cert']);
+  const mtls = { [client.customFetch]: fetchWith(ca, pem, readFileSync(a['mtls-key'])) };
+  const metadata = {
+    redirect_uris: [a['redirect-uri']],
+    id_token_signed_response_alg: 'ES256',
+    use_mtls_endpoint_aliases: true,
+  };
+  const config = await client.discovery(new URL(a.issuer), a['mtls-client-id'], metadata, client.TlsClientAuth(), mtls);
+  const aliases = config.serverMetadata().mtls_endpoint_aliases ?? {};
+  expect(
+    aliases.token_endpoint && !aliases.token_endpoint.startsWith(a.issuer),
+    `no mTLS token alias: ${JSON.stringify(aliases)}`,
+  );
+  const { back, checks } = await authorize(config);
+  const tokens = await client.authorizationCodeGrant(config, back, checks);
+  const thumbprint = createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url');
+  const intro = await client.tokenIntrospection(config, tokens.access_token);
+  expect(
+    intro.active === true && intro.cnf?.['x5t#S256'] === thumbprint,
+    `bound token introspection: ${JSON.stringify(intro)}`,
+  );
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, sub);
+  expect(userinfo.sub === sub, `userinfo over mTLS: ${JSON.stringify(userinfo)}`);
+  // The same token on the portal's own userinfo endpoint, without the certificate.
+  const plainMetadata = { ...metadata, use_mtls_endpoint_aliases: false };
+  const plain = await client.discovery(new URL(a.issuer), a['mtls-client-id'], plainMetadata, client.TlsClientAuth(), {
+    [client.customFetch]: fetchWith(ca),
+  });
+  const refused = await refusal(
+    client.fetchUserInfo(plain, tokens.access_token, sub),
+    'the bound token without its certificate',
+  );
+  // openid-client's WWWAuthenticateChallengeError: the challenges of the 401 answer.
+  const challenge = refused.cause?.[0]?.parameters?.error;
+  expect(
+    refused.status === 401 && challenge === 'invalid_token',
+    `bound token without its certificate: ${refused} ${challenge}`,
+  );
+  seen.mtls = {
+    token_endpoint: aliases.token_endpoint,
+    'x5t#S256': thumbprint,
+    userinfo_without_certificate: `${refused.status} ${challenge}`,
+  };
+}
+
+const REQUIRED = [
+  'issuer',
+  'ca',
+  'client-id',
+  'key',
+  'redirect-uri',
+  'post-logout',
+  'username',
+  'password-file',
+  'totp-secret',
+];
+const DEFAULTS = { 'assertion-alg': 'ES256', 'id-token-alg': 'ES256', 'totp-step': '0' };
+const MTLS = ['mtls-client-id', 'mtls-cert', 'mtls-key'];
+const OPTIONAL = ['userinfo-alg'];
+const ALGS = ['ES256', 'RS256', 'PS256'];
+
+// The command line as an object of option values, or exit 2 naming what is wrong.
+function parsed() {
+  const options = [...REQUIRED, ...Object.keys(DEFAULTS), ...MTLS, ...OPTIONAL];
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: Object.fromEntries(options.map((o) => [o, { type: 'string' }])),
+  });
+  const a = { ...DEFAULTS, ...values };
+  const problems = [
+    positionals[0] !== 'flow' && 'the only command is flow',
+    ...REQUIRED.filter((o) => !a[o]).map((o) => `--${o} is missing`),
+    ![a['assertion-alg'], a['id-token-alg'], a['userinfo-alg'] ?? 'ES256'].every((x) => ALGS.includes(x)) &&
+      `algorithms are ${ALGS.join(', ')}`,
+    MTLS.filter((o) => a[o]).length % MTLS.length && `give all of --${MTLS.join(', --')} or none`,
+  ].filter(Boolean);
+  if (problems.length) {
+    console.error(`oidc_rp_node.mjs: ${problems.join('; ')} (usage: the comment at the top of the script)`);
+    process.exit(2);
+  }
+  return a;
+}
+
+async function main() {
+  const a = parsed();
+  try {
+    await flow(a);
+    seen.ok = true;
+    console.log(JSON.stringify(seen, null, 1));
+  } catch (e) {
+    // An expectation says what it saw; anything openid-client threw keeps its cause and stack.
+    const cause = e.cause ? ` (${JSON.stringify(e.cause)})` : '';
+    seen.failed = e instanceof Expectation ? e.message : `${e.name}: ${e.message}${cause}`;
+    if (!(e instanceof Expectation)) seen.stack = e.stack;
+    console.log(JSON.stringify(seen, null, 1));
+    process.exit(1);
+  }
+}
+
+await main();
