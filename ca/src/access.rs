@@ -9,6 +9,8 @@
 //! | read a facility, its certificates and credentials | 401 | yes | yes | yes |
 //! | approve, reject, suspend, resume, retire | 401 | 403 | 403 | yes |
 //! | create or revoke a credential | 401 | with its PC certificate only | 403 | yes |
+//! | issue a device certificate with a key made by hcpki (PKCS#12) | 401 | with its PC certificate only | 403 | yes |
+//! | read the audit log (login history, export) | 401 | 403 | yes | yes |
 //!
 //! A facility admin never reaches another facility (403). A facility admin who proved themselves with an
 //! enrollment credential may read but not mint or revoke credentials: a credential is a bearer secret handed
@@ -83,6 +85,11 @@ pub enum Action<'a> {
     ListCertificates(&'a FacilityId),
     /// Revoke a certificate of this facility (a stolen router, a PC given away).
     RevokeCertificate(&'a FacilityId),
+    /// Issue a certificate for a device of this facility with a key hcpki makes (a PKCS#12 for a device
+    /// without an enrollment client).
+    IssueDeviceKey(&'a FacilityId),
+    /// Read or export the audit log (every facility's entries, logins included).
+    ReadAudit,
 }
 
 impl Action<'_> {
@@ -99,20 +106,23 @@ impl Action<'_> {
             Self::RevokeCredential(_) => "admin.credential.revoke".into(),
             Self::ListCertificates(_) => "admin.certificate.list".into(),
             Self::RevokeCertificate(_) => "admin.certificate.revoke".into(),
+            Self::IssueDeviceKey(_) => "admin.device.issue".into(),
+            Self::ReadAudit => "admin.audit.read".into(),
         }
     }
 
     /// The facility the action is about, if any (the audit target).
     pub fn facility(&self) -> Option<&FacilityId> {
         match self {
-            Self::Apply | Self::WhoAmI | Self::ListFacilities => None,
+            Self::Apply | Self::WhoAmI | Self::ListFacilities | Self::ReadAudit => None,
             Self::ReadFacility(f)
             | Self::Transition(_, f)
             | Self::CreateCredential(f)
             | Self::ListCredentials(f)
             | Self::RevokeCredential(f)
             | Self::ListCertificates(f)
-            | Self::RevokeCertificate(f) => Some(f),
+            | Self::RevokeCertificate(f)
+            | Self::IssueDeviceKey(f) => Some(f),
         }
     }
 }
@@ -143,7 +153,9 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             Err(Denial::Forbidden("auditors have read-only access: ask an operator".into()))
         }
         (Principal::Operator { .. }, _) => Ok(()),
-        (Principal::FacilityAdmin { .. }, A::ListFacilities | A::Transition(..)) => Err(operators_only()),
+        (Principal::FacilityAdmin { .. }, A::ListFacilities | A::Transition(..) | A::ReadAudit) => {
+            Err(operators_only())
+        }
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
             if target != Some(facility) {
@@ -155,7 +167,7 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             match (basis, a) {
                 (
                     AdminBasis::Credential(_),
-                    A::CreateCredential(_) | A::RevokeCredential(_) | A::RevokeCertificate(_),
+                    A::CreateCredential(_) | A::RevokeCredential(_) | A::RevokeCertificate(_) | A::IssueDeviceKey(_),
                 ) => Err(Denial::Forbidden(
                     "an enrollment credential cannot create or revoke credentials or certificates: authenticate \
                      with the facility's PC certificate"
@@ -186,6 +198,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::CreateCredential(_)
             | Action::RevokeCredential(_)
             | Action::RevokeCertificate(_)
+            | Action::IssueDeviceKey(_)
     )
 }
 
@@ -234,6 +247,9 @@ mod tests {
             (Action::ListCertificates(&g),          [No401, No403, No403, Yes,   Yes]),
             (Action::RevokeCertificate(&f),         [No401, Yes,   No403, No403, Yes]),
             (Action::RevokeCertificate(&g),         [No401, No403, No403, No403, Yes]),
+            (Action::IssueDeviceKey(&f),            [No401, Yes,   No403, No403, Yes]),
+            (Action::IssueDeviceKey(&g),            [No401, No403, No403, No403, Yes]),
+            (Action::ReadAudit,                     [No401, No403, No403, Yes,   Yes]),
         ];
         for (action, wants) in table {
             for (principal, want) in [&anon, &pc, &cred, &au, &op].into_iter().zip(wants) {

@@ -6,7 +6,7 @@
 pub mod acme;
 pub mod acme_validator;
 pub mod admin;
-mod api_error;
+pub mod api_error;
 pub mod auth;
 pub mod body;
 pub mod crl;
@@ -15,6 +15,7 @@ pub mod health;
 pub mod metrics;
 pub mod ocsp;
 pub mod ocsp_signer;
+pub mod operations;
 pub mod outbound;
 pub mod rate_limit;
 pub mod routes;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub admin: Arc<hcpki_ca::Authority>,
     /// The OCSP responder.
     pub ocsp: Arc<hcpki_ca::revocation::ocsp::Responder>,
+    /// The web console's CSRF token key.
+    pub console: Arc<crate::console::csrf::CsrfKey>,
     /// Per-client-address rate limits (shared with the portal's listeners).
     pub limits: Arc<rate_limit::Guard>,
 }

@@ -5,6 +5,8 @@ mod backup;
 mod cli;
 mod cmd;
 mod config;
+mod console;
+mod html;
 mod http;
 mod login;
 mod monitor;

@@ -74,3 +74,21 @@ pub fn credential_json(c: &hcpki_ca::enroll::CredentialRecord, now: i64) -> serd
         "revoked_at": c.revoked_at,
     })
 }
+
+/// A PKCS#12 file of a key made by hcpki (`pkcs8`, unencrypted DER) for a device without an enrollment
+/// client: the key, its certificate `leaf` and the issuing CA's chain, under a fresh passphrase (AES-256,
+/// PBKDF2-SHA256) that the caller shows once and stores nowhere. `hcpki issue --p12` and the web console.
+pub fn device_pkcs12(
+    authority: &hcpki_ca::Authority,
+    pkcs8: &[u8],
+    leaf: &[u8],
+    record: &hcpki_ca::store::CertificateRecord,
+) -> anyhow::Result<(Vec<u8>, zeroize::Zeroizing<String>)> {
+    use std::str::FromStr as _;
+    let ca = hcpki_ca::CaName::from_str(&record.ca)?;
+    let chain = authority.chain(ca)?;
+    let passphrase = hcpki_ca::asn1::pkcs12::generate_passphrase()?;
+    let name = record.sans.first().map(|s| s.trim_start_matches("DNS:").trim_start_matches("IP:")).unwrap_or("hcpki");
+    let file = hcpki_ca::asn1::pkcs12::build(pkcs8, leaf, &chain, name, &passphrase)?;
+    Ok((file, passphrase))
+}

@@ -54,6 +54,16 @@ pub fn format(entry: &AuditEntry, hostname: &str) -> String {
     out
 }
 
+/// This machine's name for the HOSTNAME field (`-` if unknown, as RFC 5424 allows).
+pub fn local_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "-".to_owned())
+}
+
 /// The message framed for TCP transport: `LEN SP MSG` (RFC 6587 octet counting).
 pub fn frame(message: &str) -> String {
     format!("{} {message}", message.len())

@@ -476,7 +476,7 @@ fn operator_certificates_and_cli(b: Backend) {
 
 /// How a request authenticates.
 #[derive(Clone, Debug)]
-enum As {
+pub(crate) enum As {
     Nobody,
     /// TLS client certificate and key files.
     Cert(PathBuf, PathBuf),
@@ -485,7 +485,7 @@ enum As {
 }
 
 /// `hcpki operator add NAME --role ROLE` for a fresh OpenSSL P-256 CSR; the certificate and key.
-fn operator(h: &Hcpki, name: &str, role: &str) -> As {
+pub(crate) fn operator(h: &Hcpki, name: &str, role: &str) -> As {
     let req = csr(h.scratch(), &format!("op-{name}"), Key::P256, name);
     let cert = h.path(&format!("op-{name}.pem"));
     h.ok(&["operator", "add", name, "--role", role, "--csr", req.to_str().unwrap(), "--out", cert.to_str().unwrap()]);
@@ -493,7 +493,7 @@ fn operator(h: &Hcpki, name: &str, role: &str) -> As {
 }
 
 /// `hcpki issue --profile PROFILE --facility F` for a fresh OpenSSL P-256 CSR; the certificate and key.
-fn issued(h: &Hcpki, profile: &str, facility: &str, extra: &[&str]) -> As {
+pub(crate) fn issued(h: &Hcpki, profile: &str, facility: &str, extra: &[&str]) -> As {
     let name = format!("{profile}-{facility}");
     let req = csr(h.scratch(), &name, Key::P256, &name);
     let cert = h.path(&format!("{name}.pem"));
@@ -508,26 +508,26 @@ fn issued(h: &Hcpki, profile: &str, facility: &str, extra: &[&str]) -> As {
 }
 
 #[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: String,
-    text: String,
-    json: Value,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: String,
+    pub(crate) text: String,
+    pub(crate) json: Value,
 }
 
 /// curl against the running server's HTTPS listener, trusting the server chain.
-struct Api<'a> {
+pub(crate) struct Api<'a> {
     h: &'a Hcpki,
     port: u16,
     server_chain: PathBuf,
 }
 
 impl<'a> Api<'a> {
-    fn new(h: &'a Hcpki, server: &Served) -> Self {
+    pub(crate) fn new(h: &'a Hcpki, server: &Served) -> Self {
         Self { h, port: server.https_port, server_chain: h.chain_file("server") }
     }
 
-    fn get(&self, path: &str, who: &As) -> Reply {
+    pub(crate) fn get(&self, path: &str, who: &As) -> Reply {
         self.request("GET", path, None, who, &[])
     }
 
@@ -536,7 +536,7 @@ impl<'a> Api<'a> {
     }
 
     /// Any request; a JSON content type on bodies unless `extra` names another.
-    fn request(&self, method: &str, path: &str, body: Option<&str>, who: &As, extra: &[&str]) -> Reply {
+    pub(crate) fn request(&self, method: &str, path: &str, body: Option<&str>, who: &As, extra: &[&str]) -> Reply {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let headers = self.h.path(&format!("api-headers-{id}"));
         let mut cmd = Command::new("curl");

@@ -152,15 +152,8 @@ fn audit_entries(p: &Portal) -> Vec<Value> {
 
 /// `$HOME/.pki/nssdb` as Chromium on Linux reads it: the PC's certificate and key, the portal's server CAs
 /// trusted.
-fn nss_db(home: &Path, server_chain: &Path, cert: &Path, key: &Path, p12: &Path) {
-    let db = home.join(".pki/nssdb");
-    std::fs::create_dir_all(&db).unwrap();
-    let sql = format!("sql:{}", db.display());
-    let run = |cmd: &mut Command| {
-        let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{cmd:?}\n{}", describe(&out));
-    };
-    run(Command::new("certutil").args(["-N", "-d", &sql, "--empty-password"]));
+pub(crate) fn nss_db(home: &Path, server_chain: &Path, cert: &Path, key: &Path, p12: &Path) {
+    let sql = nss_trust(home, server_chain);
     run(Command::new("openssl")
         .args(["pkcs12", "-export", "-passout", "pass:x", "-name", "facility PC", "-in"])
         .arg(cert)
@@ -169,6 +162,15 @@ fn nss_db(home: &Path, server_chain: &Path, cert: &Path, key: &Path, p12: &Path)
         .arg("-out")
         .arg(p12));
     run(Command::new("pk12util").args(["-d", &sql, "-W", "x", "-i"]).arg(p12));
+}
+
+/// `$HOME/.pki/nssdb` with only the server CAs trusted (a browser without a client certificate); its
+/// `sql:` name.
+pub(crate) fn nss_trust(home: &Path, server_chain: &Path) -> String {
+    let db = home.join(".pki/nssdb");
+    std::fs::create_dir_all(&db).unwrap();
+    let sql = format!("sql:{}", db.display());
+    run(Command::new("certutil").args(["-N", "-d", &sql, "--empty-password"]));
     let pem = std::fs::read_to_string(server_chain).unwrap();
     let end = "-----END CERTIFICATE-----";
     for (i, block) in pem.split_inclusive(end).filter(|b| b.contains(end)).enumerate() {
@@ -178,6 +180,12 @@ fn nss_db(home: &Path, server_chain: &Path, cert: &Path, key: &Path, p12: &Path)
             .args(["-A", "-d", &sql, "-n", &format!("hcpki server CA {i}"), "-t", "C,,", "-a", "-i"])
             .arg(&file));
     }
+    sql
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{cmd:?}\n{}", describe(&out));
 }
 
 /// The issuer's CN of `cert`: what the policy's filter names (the facility PC CA).
@@ -197,22 +205,37 @@ fn issuer_cn(cert: &Path) -> String {
 
 /// Chromium's managed policy selecting the facility certificate for the portal: the policy directory is
 /// system-wide, so the file is named for this test process and port and removed when the test ends, also
-/// when it fails (Drop runs while a panic unwinds).
-struct AutoSelect {
+/// when it fails (Drop runs while a panic unwinds). Chromium does not merge a list policy set by two files
+/// (one hides the other), so one browser test at a time on this machine holds a policy: the guard holds an
+/// exclusive lock on [`AutoSelect::LOCK`] for its life.
+pub(crate) struct AutoSelect {
     file: PathBuf,
+    _lock: std::fs::File,
 }
 
 impl AutoSelect {
     const DIR: &str = "/etc/chromium/policies/managed";
+    const LOCK: &str = "/tmp/hcpki-chromium-policy.lock";
 
     fn write(origin: &str, issuer_cn: &str) -> Self {
+        Self::with_filter(origin, json!({ "ISSUER": { "CN": issuer_cn } }))
+    }
+
+    /// Whatever certificate the browser holds, for `origin` (each console test browser holds one).
+    pub(crate) fn any(origin: &str) -> Self {
+        Self::with_filter(origin, json!({}))
+    }
+
+    fn with_filter(origin: &str, filter: Value) -> Self {
+        let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(Self::LOCK).unwrap();
+        lock.lock().unwrap();
         std::fs::create_dir_all(Self::DIR)
             .unwrap_or_else(|e| panic!("{}: {e}: the browser test writes a Chromium policy there (root)", Self::DIR));
         let port = origin.rsplit(':').next().unwrap();
         let file = Path::new(Self::DIR).join(format!("hcpki-test-{}-{port}.json", std::process::id()));
-        let rule = json!({ "pattern": origin, "filter": { "ISSUER": { "CN": issuer_cn } } }).to_string();
+        let rule = json!({ "pattern": origin, "filter": filter }).to_string();
         std::fs::write(&file, json!({ "AutoSelectCertificateForUrls": [rule] }).to_string()).unwrap();
-        Self { file }
+        Self { file, _lock: lock }
     }
 }
 
@@ -223,14 +246,14 @@ impl Drop for AutoSelect {
 }
 
 /// `tests/peers/chromium.py`: headless Chromium taking one JSON command per line.
-struct Chromium {
+pub(crate) struct Chromium {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
 }
 
 impl Chromium {
-    fn start(home: &Path, profile: &Path) -> Self {
+    pub(crate) fn start(home: &Path, profile: &Path) -> Self {
         let mut child = Command::new(oidc::tools().join("bin/python"))
             .arg(repo_root().join("tests/peers/chromium.py"))
             .arg(profile)
@@ -255,7 +278,7 @@ impl Chromium {
     }
 
     /// Sends `command`; its reply, which must be `ok`.
-    fn cmd(&mut self, command: Value) -> Value {
+    pub(crate) fn cmd(&mut self, command: Value) -> Value {
         let reply = self.try_cmd(&command);
         assert_eq!(reply["ok"], true, "{command}: {reply}");
         reply
@@ -268,13 +291,13 @@ impl Chromium {
     }
 
     /// Navigates the main tab; the URL it ended on after redirects.
-    fn goto(&mut self, url: &str) -> String {
+    pub(crate) fn goto(&mut self, url: &str) -> String {
         self.cmd(json!({"cmd": "goto", "url": url}))["url"].as_str().unwrap().to_owned()
     }
 
     /// Waits until the page navigates itself to a URL starting with `prefix`; on a timeout, the failure shows
     /// the text of `status_selector` (where the page script reports what went wrong).
-    fn wait_url(&mut self, prefix: &str, status_selector: &str) -> String {
+    pub(crate) fn wait_url(&mut self, prefix: &str, status_selector: &str) -> String {
         self.wait_navigation(json!({"cmd": "wait_url", "prefix": prefix}), status_selector)
     }
 
@@ -293,11 +316,11 @@ impl Chromium {
         reply["url"].as_str().unwrap().to_owned()
     }
 
-    fn eval(&mut self, expr: &str) -> Value {
+    pub(crate) fn eval(&mut self, expr: &str) -> Value {
         self.cmd(json!({"cmd": "eval", "expr": expr}))["value"].clone()
     }
 
-    fn screenshot(&mut self, path: &Path) {
+    pub(crate) fn screenshot(&mut self, path: &Path) {
         self.cmd(json!({"cmd": "screenshot", "path": path}));
         let png = std::fs::read(path).unwrap();
         assert!(png.starts_with(b"\x89PNG"), "{} is not a PNG", path.display());

@@ -124,6 +124,12 @@ fn router_p12_for_a_device_without_enrollment_client(b: Backend) {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&p12).unwrap().permissions().mode() & 0o777, 0o600);
     }
+    check_p12(&h, &p12, &pass, &cert);
+}
+
+/// A PKCS#12 made by hcpki, read by OpenSSL and NSS: the format (PBES2 AES-256, SHA-256 MAC), three
+/// certificates (device, issuing CA, root), a wrong passphrase refused, and the key that of `cert`.
+pub(crate) fn check_p12(h: &Hcpki, p12: &Path, pass: &str, cert: &Path) {
     let openssl = |extra: &[&str], pass: &str| {
         let passin = format!("pass:{pass}");
         std::process::Command::new("openssl")
@@ -132,7 +138,7 @@ fn router_p12_for_a_device_without_enrollment_client(b: Backend) {
             .output()
             .unwrap()
     };
-    let info = openssl(&["-info", "-noout"], &pass);
+    let info = openssl(&["-info", "-noout"], pass);
     assert!(info.status.success(), "{}", crate::harness::describe(&info));
     let info_text = String::from_utf8_lossy(&info.stderr);
     for wanted in ["MAC: sha256", "Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC", "PRF hmacWithSHA256"] {
@@ -141,7 +147,7 @@ fn router_p12_for_a_device_without_enrollment_client(b: Backend) {
     assert_eq!(info_text.matches("Certificate bag").count(), 3, "router, router CA, root:\n{info_text}");
     assert!(!openssl(&["-info", "-noout"], "wrong").status.success(), "a wrong passphrase must fail");
 
-    let key = openssl(&["-nocerts", "-nodes"], &pass);
+    let key = openssl(&["-nocerts", "-nodes"], pass);
     assert!(key.status.success(), "{}", crate::harness::describe(&key));
     let pubkey = |args: &[&str], input: Option<&[u8]>| {
         use std::io::Write;
@@ -163,7 +169,7 @@ fn router_p12_for_a_device_without_enrollment_client(b: Backend) {
     let db = format!("sql:{}", nss.display());
     let run = |program: &str, args: &[&str]| std::process::Command::new(program).args(args).output().unwrap();
     assert!(run("certutil", &["-N", "-d", &db, "--empty-password"]).status.success());
-    let import = run("pk12util", &["-i", p12.to_str().unwrap(), "-d", &db, "-W", &pass]);
+    let import = run("pk12util", &["-i", p12.to_str().unwrap(), "-d", &db, "-W", pass]);
     assert!(import.status.success(), "{}", crate::harness::describe(&import));
 }
 

@@ -46,6 +46,8 @@ mod bench;
 mod bench_national;
 mod browser;
 mod card_login;
+mod console;
+mod console_browser;
 mod crl_shards;
 mod demo;
 mod est;

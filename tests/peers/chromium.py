@@ -12,6 +12,8 @@ Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; ever
     {"cmd": "click", "selector": S, "tab": T?}     a real mouse click at the element's centre (a user gesture,
                                                    so window.open in the page is not blocked)
     {"cmd": "type", "selector": S, "text": X, "tab": T?}   focus the element, insert X as typed text
+    {"cmd": "key", "key": "Tab"|"Enter"|" ", "tab": T?}   a real key press on whatever has the focus → {"focused"}
+                                                   (the focused element's id or class afterwards)
     {"cmd": "eval", "expr": E, "tab": T?}          → {"value"} (awaits promises)
     {"cmd": "wait_url", "prefix": P, "timeout": s} until the main tab has navigated to a URL starting with P
                                                    (with "exact": true, to P itself) → {"url"}
@@ -259,6 +261,26 @@ class Browser:
             raise RuntimeError(f"no element {c['selector']}")
         self.send("Input.insertText", {"text": c["text"]}, session=tab)
         return {}
+
+    # The keys a keyboard-only user needs: move the focus, follow a link or submit, press a button.
+    KEYS = {"Tab": ("Tab", 9, None), "Enter": ("Enter", 13, "\r"), " ": ("Space", 32, " ")}
+
+    def key(self, c):
+        tab = c.get("tab", "main")
+        if c["key"] not in self.KEYS:
+            raise RuntimeError(f"key {c['key']!r}: use one of {sorted(self.KEYS)}")
+        code, vk, text = self.KEYS[c["key"]]
+        down = {"type": "keyDown", "key": c["key"], "code": code, "windowsVirtualKeyCode": vk}
+        if text:
+            down["text"] = text
+        self.send("Input.dispatchKeyEvent", down, session=tab)
+        up = {"type": "keyUp", "key": c["key"], "code": code, "windowsVirtualKeyCode": vk}
+        self.send("Input.dispatchKeyEvent", up, session=tab)
+        focused = self.evaluate(
+            "(() => { const e = document.activeElement; return e ? (e.id || e.className || e.tagName) : null; })()",
+            tab,
+        )
+        return {"focused": focused}
 
     def wait_url(self, c):
         prefix = c["prefix"]

@@ -152,6 +152,21 @@ pub struct Minted {
     pub secret: Zeroizing<String>,
 }
 
+impl Minted {
+    /// What a device is configured with, by protocol, as (name, value): EST `username`/`password`, SCEP
+    /// `challenge` ([`scep_challenge`]), ACME `eab_kid`/`eab_hmac_key`. The CLI, the admin API and the web
+    /// console all show exactly these.
+    pub fn device_fields(&self) -> Vec<(&'static str, Zeroizing<String>)> {
+        let (id, secret) = (&self.record.id, self.secret.as_str());
+        let owned = |s: &str| Zeroizing::new(s.to_owned());
+        match self.record.protocol {
+            Protocol::Est => vec![("username", owned(id)), ("password", owned(secret))],
+            Protocol::Scep => vec![("challenge", Zeroizing::new(scep_challenge(id, secret)))],
+            Protocol::Acme => vec![("eab_kid", owned(id)), ("eab_hmac_key", owned(secret))],
+        }
+    }
+}
+
 /// Make a credential: random ID, secret and salt. An ACME EAB key is not random but derived from the
 /// deployment's enrollment key, the ID and the salt (decision D17), so `eab` is required for ACME.
 pub fn mint(

@@ -41,7 +41,7 @@ pub async fn run(store: &Arc<dyn Store>, retention_days: Option<u32>, command: A
             }
         }
         AuditCommand::Export { format, after, send, hostname } => {
-            let hostname = hostname.unwrap_or_else(this_host);
+            let hostname = hostname.unwrap_or_else(crate::syslog::local_hostname);
             let mut sink: Box<dyn Write> = match &send {
                 Some(addr) => Box::new(std::io::BufWriter::new(std::net::TcpStream::connect(addr).map_err(|e| {
                     anyhow::anyhow!("cannot reach the syslog collector at {addr}: {e}; check --send HOST:PORT")
@@ -70,16 +70,6 @@ pub async fn run(store: &Arc<dyn Store>, retention_days: Option<u32>, command: A
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// This machine's name for the syslog HOSTNAME field (`-` if unknown, as RFC 5424 allows).
-fn this_host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|s| s.trim().to_owned())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "-".to_owned())
 }
 
 /// Check the whole hash chain up to the head as it is now, and that the entry at `expected`'s sequence number

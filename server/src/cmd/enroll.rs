@@ -22,10 +22,8 @@ pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCo
             let minted = authority.create_credential(&new, &super::actor()).await?;
             let r = &minted.record;
             // stdout: exactly the key=value lines a script or the facility admin needs; the rest on stderr.
-            match protocol {
-                Protocol::Est => println!("username={}\npassword={}", r.id, minted.secret.as_str()),
-                Protocol::Scep => println!("challenge={}", credential::scep_challenge(&r.id, &minted.secret)),
-                Protocol::Acme => println!("eab_kid={}\neab_hmac_key={}", r.id, minted.secret.as_str()),
+            for (name, value) in minted.device_fields() {
+                println!("{name}={}", value.as_str());
             }
             eprintln!(
                 "{} credential {} for facility {} ({}), single use, valid until {}; the secret is not shown again",

@@ -2,7 +2,6 @@
 
 use crate::cli::IssueArgs;
 use anyhow::{Context, Result};
-use hcpki_ca::asn1::pkcs12;
 use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_ca::profile::{ProfileKind, RouterEku, Vendor};
@@ -89,11 +88,7 @@ fn write_p12(
     leaf: &[u8],
     record: &CertificateRecord,
 ) -> Result<()> {
-    let ca = CaName::from_str(&record.ca)?;
-    let chain = authority.chain(ca)?;
-    let passphrase = pkcs12::generate_passphrase()?;
-    let name = record.sans.first().map(|s| s.trim_start_matches("DNS:").trim_start_matches("IP:")).unwrap_or("hcpki");
-    let file = pkcs12::build(pkcs8, leaf, &chain, name, &passphrase)?;
+    let (file, passphrase) = crate::output::device_pkcs12(authority, pkcs8, leaf, record)?;
     super::demo::write_private(path, &file)?;
     eprintln!(
         "wrote {} (key, certificate, CA chain; AES-256, PBKDF2-SHA256)\npassphrase: {}\n\

@@ -84,6 +84,9 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         scep,
         admin: authority.clone(),
         ocsp,
+        console: Arc::new(crate::console::csrf::CsrfKey::from_secret(
+            &authority.enrollment_key().context("the web console's CSRF key")?.derive_for("console csrf"),
+        )),
     };
     let https_handle: Handle<SocketAddr> = Handle::new();
     let http_handle: Handle<SocketAddr> = Handle::new();

@@ -19,7 +19,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, error: &str, detail: impl Into<String>) -> Self {
+    /// Any status, with what went wrong and what to do.
+    pub fn new(status: StatusCode, error: &str, detail: impl Into<String>) -> Self {
         Self { status, error: error.to_owned(), detail: detail.into() }
     }
 
@@ -87,7 +88,10 @@ impl From<AuthorityError> for ApiError {
             AuthorityError::Credential(hcpki_ca::enroll::credential::CredentialError::Unknown(_)) => {
                 Self::not_found(detail)
             }
-            AuthorityError::Credential(_) | AuthorityError::FacilityId(_) => Self::bad_request("bad request", detail),
+            AuthorityError::Credential(_)
+            | AuthorityError::FacilityId(_)
+            | AuthorityError::Profile(_)
+            | AuthorityError::Csr(_) => Self::bad_request("bad request", detail),
             other => Self::unavailable(other),
         }
     }

@@ -119,21 +119,15 @@ fn basic_credentials(value: &[u8]) -> Option<(String, String)> {
 /// sent to). Non-browser clients (curl, scripts) send no `Origin` and are unaffected.
 pub async fn browser_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let anonymous = hcpki_ca::store::Actor("api:anonymous".into());
-    if let Some(origin) = request.headers().get(header::ORIGIN) {
-        let host = request
-            .uri()
-            .authority()
-            .map(|a| a.as_str().to_owned())
-            .or_else(|| request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned));
-        let own = host.map(|h| format!("https://{h}"));
-        if own.as_deref().map(str::as_bytes) != Some(origin.as_bytes()) {
-            let e = ApiError::forbidden(
-                "cross-origin request refused",
-                "the admin API only answers its own origin; call it directly, not from another site's page",
-            );
-            super::body::discard(request.into_body()).await;
-            return refuse(&state, &anonymous, "admin.csrf", "-", e).await.into_response();
-        }
+    if let Some(origin) = request.headers().get(header::ORIGIN)
+        && own_origin(request.uri(), request.headers()).as_deref().map(str::as_bytes) != Some(origin.as_bytes())
+    {
+        let e = ApiError::forbidden(
+            "cross-origin request refused",
+            "the admin API only answers its own origin; call it directly, not from another site's page",
+        );
+        super::body::discard(request.into_body()).await;
+        return refuse(&state, &anonymous, "admin.csrf", "-", e).await.into_response();
     }
     if request.method() == Method::POST {
         let json = request
@@ -149,6 +143,16 @@ pub async fn browser_guard(State(state): State<AppState>, request: Request, next
         }
     }
     next.run(request).await
+}
+
+/// This server's own origin as the request names it: `https://` + the authority it was sent to (HTTP/2
+/// `:authority`, or the `Host` header).
+pub fn own_origin(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Option<String> {
+    let host = uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned));
+    host.map(|h| format!("https://{h}"))
 }
 
 #[cfg(test)]

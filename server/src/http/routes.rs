@@ -37,6 +37,7 @@ pub fn https(state: AppState) -> Router {
         .route("/metrics", get(metrics::scrape))
         .merge(limited(&state, Class::Enroll, enrollment))
         .merge(admin_api(state.clone()))
+        .merge(console(state.clone()))
         .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state, "https"), metrics::track))
         .with_state(state)
 }
@@ -60,6 +61,29 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/credentials/{id}/revoke", post(admin::revoke_credential))
         .route("/api/v1/certificates/{serial}/revoke", post(admin::revoke_certificate))
         .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
+}
+
+/// The web console (server-rendered HTML; see `crate::console`), behind its guard (security headers, Origin
+/// check on POSTs). The application form is anonymous, so it counts against the address like enrollment.
+fn console(state: AppState) -> Router<AppState> {
+    use crate::console::{apply, audit, facilities, view};
+    let anonymous = Router::new().route("/console/apply", get(apply::form).post(apply::submit));
+    Router::new()
+        .route("/console", get(facilities::home))
+        .route("/console/", get(facilities::home))
+        .route("/console/static/console.css", get(view::stylesheet))
+        .merge(limited(&state, Class::Enroll, anonymous))
+        .route("/console/facilities", get(facilities::search))
+        .route("/console/facilities/{id}", get(facilities::detail))
+        .route("/console/facilities/{id}/transition", post(facilities::transition))
+        .route("/console/facilities/{id}/credentials", post(facilities::create_credential))
+        .route("/console/facilities/{id}/pkcs12", post(facilities::pkcs12))
+        .route("/console/credentials/{id}/revoke", post(facilities::revoke_credential))
+        .route("/console/certificates", get(facilities::certificates))
+        .route("/console/certificates/{serial}/revoke", post(facilities::revoke_certificate))
+        .route("/console/audit", get(audit::viewer))
+        .route("/console/audit/export", get(audit::export))
+        .layer(axum::middleware::from_fn_with_state(state, crate::console::guard))
 }
 
 /// The plain-HTTP listener: only what a protocol needs unencrypted (SCEP, CRL download, OCSP).

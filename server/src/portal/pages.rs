@@ -5,19 +5,7 @@ use crate::policy::{FacilityContext, Service, Subject};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// HTML-escape text.
-pub fn esc(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_owned(),
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
-}
+pub use crate::html::esc;
 
 /// A page: no caching, no framing, no scripts.
 pub fn page(status: StatusCode, title: &str, body: &str) -> Response {

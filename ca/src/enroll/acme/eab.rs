@@ -95,6 +95,17 @@ impl EnrollmentKey {
         }
     }
 
+    /// A key for another of the deployment's shared secrets (e.g. the web console's CSRF tokens), named by
+    /// `purpose`: every replica on the same hcpki directory derives the same one, and no EAB key equals it
+    /// (another label).
+    pub fn derive_for(&self, purpose: &str) -> Zeroizing<Vec<u8>> {
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.0);
+        let mut ctx = aws_lc_rs::hmac::Context::with_key(&key);
+        ctx.update(b"hcpki derived key v1\0");
+        ctx.update(purpose.as_bytes());
+        Zeroizing::new(ctx.sign().as_ref().to_vec())
+    }
+
     /// The EAB HMAC key of credential `kid` with `salt`.
     pub fn derive(&self, kid: &str, salt: &str) -> Zeroizing<Vec<u8>> {
         let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.0);

@@ -1,0 +1,216 @@
+//! The web console (issue #8, D36): server-rendered HTML under `/console/` on the HTTPS listener, for
+//! operators (operator certificate) and facility admins (their facility's PC certificate), plus the
+//! anonymous application form.
+//!
+//! It is another adapter over the admin API's operations (`http::operations`): who is calling is the API's
+//! [`Caller`] (the same TLS client certificate mapping), whether they may is `hcpki_ca::access::decide` on
+//! every request, and every action and refusal is audited by the same code. What the console adds is what
+//! a browser needs: HTML, a per-form CSRF token ([`csrf`]) and an `Origin` check on every POST ([`guard`]),
+//! security headers on every answer, and Japanese/English text ([`i18n`]). No JavaScript.
+
+pub mod apply;
+pub mod audit;
+pub mod csrf;
+pub mod facilities;
+mod i18n;
+mod routers;
+pub mod view;
+
+use crate::http::AppState;
+use crate::http::api_error::ApiError;
+use crate::http::auth::{Caller, own_origin};
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_server::tls::TlsInfo;
+use hcpki_ca::access::{self, Action, Principal};
+use i18n::Lang;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+/// Largest form body accepted: the largest form (an application) is well under 2 KiB.
+const MAX_FORM_BYTES: usize = 8 * 1024;
+
+/// Every console answer: the security headers, and the language cookie when the switch was used. Every
+/// POST: refused (403, audited as `console.csrf`) unless its `Origin` is this server's own and
+/// `Sec-Fetch-Site`, when sent, is `same-origin`. Browsers send `Origin` with every form POST (the console
+/// sends `Referrer-Policy: same-origin`, under which Chromium does not replace it by `null`, D27).
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let lang = Lang::negotiate(request.uri().query(), request.headers());
+    let chosen = request.uri().query().and_then(i18n::query_lang);
+    let mut response = if request.method() == Method::POST {
+        match cross_site(&request) {
+            Some(why) => {
+                let actor = hcpki_ca::store::Actor("console:anonymous".into());
+                let e = ApiError::forbidden("cross-site request refused", why);
+                let e = crate::http::auth::refuse(&state, &actor, "console.csrf", "-", e).await;
+                view::refusal(lang, &Principal::Anonymous, &e)
+            }
+            None => next.run(request).await,
+        }
+    } else {
+        next.run(request).await
+    };
+    let h = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+             base-uri 'none'",
+        ),
+        (header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::CACHE_CONTROL, "no-store"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    if let Some(l) = chosen
+        && let Ok(v) =
+            HeaderValue::from_str(&format!("{}={}; Path=/console; Secure; SameSite=Strict", i18n::COOKIE, l.code()))
+    {
+        h.append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// Why a POST is cross-site, if it is.
+fn cross_site(request: &Request) -> Option<String> {
+    let headers = request.headers();
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if let Some(s) = site.filter(|s| *s != "same-origin") {
+        return Some(format!("Sec-Fetch-Site is {s:?}: submit the console's forms from the console"));
+    }
+    let own = own_origin(request.uri(), headers);
+    match headers.get(header::ORIGIN) {
+        None => Some("the request has no Origin header: submit the console's forms from a browser".into()),
+        Some(o) if own.as_deref().map(str::as_bytes) == Some(o.as_bytes()) => None,
+        Some(o) => Some(format!(
+            "the form was posted from {:?}, not from this console: use the console's own pages",
+            String::from_utf8_lossy(o.as_bytes())
+        )),
+    }
+}
+
+/// Who is looking at a console page: the admin API's [`Caller`], by TLS client certificate only, and the
+/// page language.
+pub struct Viewer {
+    /// The authenticated caller (actions go through it).
+    pub caller: Caller,
+    /// The page language.
+    pub lang: Lang,
+    /// This server's origin as the browser reached it (for the URLs a device is given).
+    pub origin: String,
+    /// What CSRF tokens are bound to: the certificate's SHA-256 fingerprint, or `anonymous`.
+    binding: String,
+    key: Arc<csrf::CsrfKey>,
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let lang = Lang::negotiate(parts.uri.query(), &parts.headers);
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            // Enrollment credentials are for devices and scripts; a browser page is a person at a PC.
+            let e = ApiError::bad_request(
+                "the console takes client certificates only",
+                "sign in with your operator certificate or your facility's PC certificate, not a password",
+            );
+            return Err(view::refusal(lang, &Principal::Anonymous, &e));
+        }
+        let caller = match Caller::from_request_parts(parts, state).await {
+            Ok(c) => c,
+            Err(e) => return Err(view::refusal(lang, &Principal::Anonymous, &e)),
+        };
+        let binding = parts
+            .extensions
+            .get::<Arc<TlsInfo>>()
+            .and_then(|info| info.peer_certificates.first())
+            .map(|der| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(der)))
+            .unwrap_or_else(|| "anonymous".into());
+        let origin = own_origin(&parts.uri, &parts.headers).unwrap_or_default();
+        Ok(Self { caller, lang, origin, binding, key: state.console.clone() })
+    }
+}
+
+impl Viewer {
+    /// Who it is.
+    pub fn principal(&self) -> &Principal {
+        &self.caller.principal
+    }
+
+    /// Whether the access decision allows `action` (to show only the forms that will work; every POST asks
+    /// again through the operation it calls).
+    pub fn can(&self, action: &Action<'_>) -> bool {
+        access::decide(self.principal(), action).is_ok()
+    }
+
+    /// A fresh CSRF token for a form on this page.
+    pub fn csrf(&self) -> String {
+        self.key.token(&self.binding, hcpki_ca::time::now_unix())
+    }
+
+    /// An error page for this viewer.
+    pub fn refusal(&self, e: &ApiError) -> Response {
+        view::refusal(self.lang, self.principal(), e)
+    }
+
+    /// The form body as `T`, after its CSRF token: 413 over [`MAX_FORM_BYTES`], 403 for a missing, forged
+    /// or expired token (audited as `console.csrf`), 400 with the field named for malformed fields; every
+    /// refusal audited as `action` on `target` with this viewer as actor.
+    pub async fn form<T: DeserializeOwned>(&self, action: &str, target: &str, body: Body) -> Result<T, Response> {
+        let bytes = match crate::http::body::read_limited(body, MAX_FORM_BYTES).await {
+            Ok(b) => b,
+            Err(_) => {
+                let e = ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "form too large",
+                    format!("console forms are at most {MAX_FORM_BYTES} bytes: shorten the fields"),
+                );
+                return Err(self.refusal(&self.caller.refuse(action, target, e).await));
+            }
+        };
+        let malformed = |detail: String| ApiError::bad_request("invalid form", detail);
+        let pairs: Vec<(String, String)> = match serde_urlencoded::from_bytes(&bytes) {
+            Ok(p) => p,
+            Err(e) => return Err(self.refusal(&self.caller.refuse(action, target, malformed(e.to_string())).await)),
+        };
+        let token = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+        if let Err(why) = self.key.verify(token, &self.binding, hcpki_ca::time::now_unix()) {
+            let e = ApiError::forbidden("form refused", why.to_string());
+            return Err(self.refusal(&self.caller.refuse("console.csrf", target, e).await));
+        }
+        let fields: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "csrf").collect();
+        let parsed = serde_urlencoded::to_string(&fields)
+            .map_err(|e| e.to_string())
+            .and_then(|text| serde_urlencoded::from_str::<T>(&text).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(t) => Ok(t),
+            Err(detail) => Err(self.refusal(&self.caller.refuse(action, target, malformed(detail)).await)),
+        }
+    }
+}
+
+/// An operation's refusal (already audited by the operation) as this viewer's error page.
+// The error is the page axum answers with, moved once; boxing it would only add an allocation.
+#[allow(clippy::result_large_err)]
+pub trait OrPage<T> {
+    /// The value, or the error page.
+    fn or_page(self, viewer: &Viewer) -> Result<T, Response>;
+}
+
+impl<T> OrPage<T> for Result<T, ApiError> {
+    fn or_page(self, viewer: &Viewer) -> Result<T, Response> {
+        self.map_err(|e| viewer.refusal(&e))
+    }
+}
+
+/// `303 See Other` to a console page (after a POST, so reloading does not repeat it).
+pub fn see_other(location: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location.to_owned())]).into_response()
+}

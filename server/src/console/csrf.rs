@@ -1,0 +1,92 @@
+//! Per-form CSRF tokens without server state: `base64url(expiry ‖ HMAC-SHA256(key, label ‖ binding ‖ expiry))`,
+//! where the binding is the SHA-256 fingerprint of the client certificate the page was served to (or
+//! `anonymous` for the application form). A token works only for the certificate it was made for, only until
+//! its expiry, and cannot be made without the key; nothing is stored, so a token is checked by any request.
+//! The key is derived from the deployment's enrollment key (D36), so every replica and every restart accepts
+//! the same tokens.
+
+use aws_lc_rs::hmac;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+
+/// How long a form stays usable (seconds).
+pub const LIFETIME_SECS: i64 = 3600;
+const LABEL: &[u8] = b"hcpki console csrf v1";
+
+/// The token key.
+pub struct CsrfKey(hmac::Key);
+
+impl std::fmt::Debug for CsrfKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CsrfKey(..)")
+    }
+}
+
+/// Why a token was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CsrfError {
+    /// No token, or not one this server made for this certificate (forged, from another certificate, or made
+    /// before the server restarted): reload the page and submit again.
+    #[error("the form's security token is missing or not valid for your certificate: reload the page and submit again")]
+    Invalid,
+    /// The token expired: the page was open too long.
+    #[error("the form expired (forms are valid for an hour): reload the page and submit again")]
+    Expired,
+}
+
+impl CsrfKey {
+    /// The key all replicas share, derived from the deployment's enrollment key (`secrets/enrollment-key` in the
+    /// shared hcpki directory): a form served by one replica is accepted by another, and a restart keeps open
+    /// forms working.
+    pub fn from_secret(secret: &[u8]) -> Self {
+        Self(hmac::Key::new(hmac::HMAC_SHA256, secret))
+    }
+
+    /// A token for `binding`, valid until `now + LIFETIME_SECS`.
+    pub fn token(&self, binding: &str, now: i64) -> String {
+        let expiry = now.saturating_add(LIFETIME_SECS);
+        let mut out = expiry.to_be_bytes().to_vec();
+        out.extend_from_slice(hmac::sign(&self.0, &message(binding, expiry)).as_ref());
+        B64.encode(out)
+    }
+
+    /// Check a token for `binding` at `now`.
+    pub fn verify(&self, token: &str, binding: &str, now: i64) -> Result<(), CsrfError> {
+        let bytes = B64.decode(token.trim()).map_err(|_| CsrfError::Invalid)?;
+        let (expiry, tag) = bytes.split_at_checked(8).ok_or(CsrfError::Invalid)?;
+        let expiry = i64::from_be_bytes(expiry.try_into().map_err(|_| CsrfError::Invalid)?);
+        hmac::verify(&self.0, &message(binding, expiry), tag).map_err(|_| CsrfError::Invalid)?;
+        if now >= expiry { Err(CsrfError::Expired) } else { Ok(()) }
+    }
+}
+
+fn message(binding: &str, expiry: i64) -> Vec<u8> {
+    let mut m = LABEL.to_vec();
+    m.push(0);
+    m.extend_from_slice(binding.as_bytes());
+    m.push(0);
+    m.extend_from_slice(&expiry.to_be_bytes());
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_bind_the_certificate_and_expire() {
+        let key = CsrfKey::from_secret(b"one deployment's key");
+        let t = key.token("aa", 1000);
+        assert_eq!(key.verify(&t, "aa", 1000), Ok(()));
+        assert_eq!(key.verify(&t, "bb", 1000), Err(CsrfError::Invalid));
+        assert_eq!(key.verify(&t, "aa", 1000 + LIFETIME_SECS), Err(CsrfError::Expired));
+        assert_eq!(CsrfKey::from_secret(b"another deployment's key").verify(&t, "aa", 1000), Err(CsrfError::Invalid));
+        assert_eq!(key.verify("", "aa", 1000), Err(CsrfError::Invalid));
+        assert_eq!(key.verify("!!", "aa", 1000), Err(CsrfError::Invalid));
+        // A later expiry spliced onto the old tag does not verify.
+        let mut forged = B64.decode(&t).unwrap();
+        forged[..8].copy_from_slice(&(5000i64 + LIFETIME_SECS).to_be_bytes());
+        assert_eq!(key.verify(&B64.encode(forged), "aa", 5000), Err(CsrfError::Invalid));
+    }
+}

@@ -1,0 +1,240 @@
+//! The console's words in Japanese (the default) and English: one table, one variant per message, so a
+//! message missing in either language does not compile. Errors from the CA and the access decision keep their
+//! own (English) text, which says what to do; the table covers the console's own chrome, labels and notices.
+
+use axum::http::HeaderMap;
+
+/// The language of a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// 日本語 (default).
+    Ja,
+    /// English.
+    En,
+}
+
+/// The cookie that keeps the language chosen with the switch.
+pub const COOKIE: &str = "hcpki_console_lang";
+
+impl Lang {
+    /// The `lang` attribute and query value.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Ja => "ja",
+            Self::En => "en",
+        }
+    }
+
+    /// `ja` or `en`; anything else is no choice.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ja" => Some(Self::Ja),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    /// The other language (the switch's target).
+    pub fn other(self) -> Self {
+        match self {
+            Self::Ja => Self::En,
+            Self::En => Self::Ja,
+        }
+    }
+
+    /// The page language: the `lang` query parameter (the switch), then the cookie it set, then the
+    /// `Accept-Language` tag of highest weight if it is English; Japanese otherwise.
+    pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Self {
+        if let Some(l) = query.and_then(query_lang) {
+            return l;
+        }
+        let cookie = headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(k, _)| *k == COOKIE)
+            .and_then(|(_, v)| Self::parse(v));
+        if let Some(l) = cookie {
+            return l;
+        }
+        let accept = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        match preferred(accept) {
+            Some(tag) if tag.eq_ignore_ascii_case("en") || tag.to_ascii_lowercase().starts_with("en-") => Self::En,
+            _ => Self::Ja,
+        }
+    }
+}
+
+/// `lang=xx` in a query string.
+pub fn query_lang(query: &str) -> Option<Lang> {
+    query.split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == "lang").and_then(|(_, v)| Lang::parse(v))
+}
+
+/// The language tag of highest weight in an `Accept-Language` value (the first of equals).
+fn preferred(accept: &str) -> Option<&str> {
+    let mut best: Option<(&str, f32)> = None;
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let tag = parts.next().unwrap_or("").trim();
+        let q =
+            parts.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
+        if !tag.is_empty() && best.is_none_or(|(_, b)| q > b) {
+            best = Some((tag, q));
+        }
+    }
+    best.map(|(t, _)| t)
+}
+
+macro_rules! messages {
+    ($($key:ident => $ja:literal, $en:literal;)*) => {
+        /// A message of the console.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum M { $(#[allow(missing_docs)] $key),* }
+
+        impl M {
+            /// The text in `lang`.
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((M::$key, Lang::Ja) => $ja, (M::$key, Lang::En) => $en,)*
+                }
+            }
+        }
+    };
+}
+
+messages! {
+    Console => "hcpki 管理コンソール", "hcpki console";
+    SkipToMain => "本文へ移動", "Skip to content";
+    MainMenu => "メニュー", "Main menu";
+    Home => "ホーム", "Home";
+    Applications => "申請一覧", "Applications";
+    Facilities => "施設検索", "Facilities";
+    Certificates => "証明書検索", "Certificates";
+    Audit => "監査ログ", "Audit log";
+    Logins => "ログイン履歴", "Login history";
+    Apply => "施設の利用申請", "Apply for a facility";
+    SignedInAs => "ログイン中:", "Signed in as";
+    NotSignedIn => "クライアント証明書が提示されていません。運用者証明書または施設の PC 証明書を選んでください。",
+        "No client certificate was presented: choose your operator certificate or your facility's PC certificate.";
+    Operator => "運用者", "operator";
+    Auditor => "監査担当", "auditor";
+    FacilityAdmin => "施設管理者", "facility admin";
+    Refused => "実行できませんでした", "Refused";
+    Back => "戻る", "Back";
+    Id => "施設 ID", "Facility ID";
+    Name => "名称", "Name";
+    Kind => "種別", "Kind";
+    MedicalCode => "医療機関コード", "Medical institution code";
+    Address => "所在地", "Address";
+    Contact => "連絡先", "Contact";
+    State => "状態", "State";
+    StateReason => "状態の理由", "Reason for the state";
+    Changed => "最終変更", "Last change";
+    Registered => "登録日時", "Registered";
+    RouterDns => "ルータ DNS 名", "Router DNS name";
+    Submit => "送信", "Submit";
+    Search => "検索", "Search";
+    AnyState => "すべての状態", "any state";
+    NameContains => "名称に含む文字 または 施設 ID", "Name contains, or facility ID";
+    NoneFound => "該当するものはありません。", "Nothing found.";
+    Approve => "承認", "Approve";
+    Reject => "却下", "Reject";
+    Suspend => "利用停止", "Suspend";
+    Resume => "利用再開", "Resume";
+    Retire => "廃止", "Retire";
+    Reason => "理由", "Reason";
+    ReasonHelp => "却下・利用停止・廃止には理由が必要です。", "A reason is required to reject, suspend or retire.";
+    Lifecycle => "施設の状態変更", "Facility lifecycle";
+    LifecycleHelp => "利用停止は全証明書を保留 (certificateHold)、廃止は全証明書を失効 (cessationOfOperation) します。",
+        "Suspending holds every certificate (certificateHold); retiring revokes them (cessationOfOperation).";
+    Devices => "機器 (証明書)", "Devices (certificates)";
+    Serial => "シリアル番号", "Serial";
+    Profile => "プロファイル", "Profile";
+    Subject => "サブジェクト", "Subject";
+    Names => "名前 (SAN)", "Names (SAN)";
+    Status => "状態", "Status";
+    Expires => "有効期限", "Expires";
+    Expired => "期限切れ", "expired";
+    Revoke => "失効", "Revoke";
+    RevokeReason => "失効理由", "Revocation reason";
+    Credentials => "登録用クレデンシャル", "Enrollment credentials";
+    NewCredential => "登録用クレデンシャルの発行", "New enrollment credential";
+    NewCredentialHelp => "機器 1 台に 1 つ。秘密情報は発行直後に一度だけ表示されます。",
+        "One per device. The secret is shown once, right after it is made.";
+    Protocol => "プロトコル", "Protocol";
+    ValidFor => "有効期間 (例: 7d, 12h)", "Valid for (e.g. 7d, 12h)";
+    Create => "発行", "Create";
+    CreatedBy => "作成者", "Created by";
+    CredentialMade => "登録用クレデンシャルを発行しました", "Enrollment credential created";
+    ShownOnce => "この秘密情報は二度と表示されません。今すぐ機器に設定するか、安全に控えてください。",
+        "This secret will not be shown again: configure the device now or store it safely.";
+    Endpoints => "接続先", "Endpoints";
+    RouterSnippets => "ルータ設定例", "Router configuration";
+    RouterSnippetsHelp => "機種ごとの詳細は docs/routers/ の手順書を参照してください。",
+        "See the guide of your router under docs/routers/ for the details.";
+    Vendor => "機種", "Router";
+    Enrollment => "登録方法", "Enrollment";
+    Config => "設定", "Configuration";
+    Pkcs12 => "PKCS#12 の作成 (登録クライアントのない機器)", "PKCS#12 for a device without an enrollment client";
+    Pkcs12Help => "鍵をサーバで生成し、証明書・CA チェーンとともに PKCS#12 にまとめます。",
+        "The server makes the key and puts it, its certificate and the CA chain in a PKCS#12 file.";
+    ExtraName => "追加の名前 (ルータの固定 IP アドレス等、任意)", "Extra name (a router's fixed IP address; optional)";
+    VendorOptional => "ルータの機種 (任意)", "Router vendor (optional)";
+    Pkcs12Made => "PKCS#12 を作成しました", "PKCS#12 made";
+    Passphrase => "パスフレーズ", "Passphrase";
+    Download => "PKCS#12 をダウンロード", "Download the PKCS#12";
+    PassphraseOnce => "パスフレーズはこの画面でのみ表示され、保存されません。ファイルとは別の経路で設置者に渡してください。",
+        "The passphrase is shown only here and stored nowhere: give it to the installer by another channel than the file.";
+    ApplyHelp => "施設の利用を申請します。運用主体が審査し、承認後に機器を登録できます。",
+        "Apply for your facility; the operating body reviews it, and after approval you can enroll devices.";
+    Applied => "申請を受け付けました", "Application received";
+    AppliedHelp => "この施設 ID を控えてください。承認されると運用主体から連絡があります。",
+        "Keep this facility ID; the operating body will contact you once it is approved.";
+    Filters => "絞り込み", "Filters";
+    Action => "操作 (前方一致、カンマ区切り)", "Action (prefix, comma-separated)";
+    Actor => "実行者 (部分一致)", "Actor (contains)";
+    Target => "対象 (施設 ID・シリアル等)", "Target (facility ID, serial, …)";
+    Outcome => "結果", "Outcome";
+    ActorCol => "実行者", "Actor";
+    ActionCol => "操作", "Action";
+    TargetCol => "対象", "Target";
+    AnyOutcome => "すべて", "any";
+    From => "開始日 (UTC)", "From (UTC date)";
+    Until => "終了日 (UTC)", "Until (UTC date)";
+    ExportJsonl => "JSON Lines でエクスポート", "Export as JSON lines";
+    ExportSyslog => "RFC 5424 syslog でエクスポート", "Export as RFC 5424 syslog";
+    At => "日時", "Time";
+    Seq => "番号", "Seq";
+    Detail => "詳細", "Detail";
+    ScanLimited => "新しい順に一部のみ検索しました。期間を絞るか、エクスポートを使ってください。",
+        "Only the newest part of the log was searched: narrow the dates, or export.";
+    SerialOrFacility => "シリアル番号 または 施設 ID", "Serial or facility ID";
+    Facility => "施設", "Facility";
+    Welcome => "運用者は運用者証明書、施設管理者は施設の PC 証明書でアクセスします。",
+        "Operators sign in with their operator certificate, facility admins with their facility's PC certificate.";
+    Queue => "承認待ちの申請", "Applications waiting for approval";
+    SwitchLanguage => "English", "日本語";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+    use axum::http::header::{ACCEPT_LANGUAGE, COOKIE as COOKIE_HEADER};
+
+    #[test]
+    fn japanese_unless_english_is_asked_for() {
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::negotiate(None, &h), Lang::Ja);
+        h.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("en-US,en;q=0.9,ja;q=0.8"));
+        assert_eq!(Lang::negotiate(None, &h), Lang::En);
+        h.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("en;q=0.5, ja"));
+        assert_eq!(Lang::negotiate(None, &h), Lang::Ja);
+        h.insert(COOKIE_HEADER, HeaderValue::from_static("a=b; hcpki_console_lang=en"));
+        assert_eq!(Lang::negotiate(None, &h), Lang::En);
+        assert_eq!(Lang::negotiate(Some("x=1&lang=ja"), &h), Lang::Ja);
+        assert_eq!(M::Console.text(Lang::En), "hcpki console");
+    }
+}

@@ -1,0 +1,395 @@
+//! What the admin API and the web console both do, once: each operation takes input already read from the
+//! request, asks `hcpki_ca::access::decide` (through [`Caller::may`]), calls `Authority`, and audits every
+//! refusal with the caller as actor. `admin.rs` adapts them to JSON, `crate::console` to HTML forms; neither
+//! holds a business rule of its own.
+
+use super::AppState;
+use super::api_error::ApiError;
+use super::auth::Caller;
+use hcpki_ca::access::Action;
+use hcpki_ca::authority::IssueRequest;
+use hcpki_ca::enroll::credential::{self, DEFAULT_VALIDITY_SECS, Minted, Protocol};
+use hcpki_ca::enroll::{CredentialRecord, NewCredential};
+use hcpki_ca::facility::{Facility, FacilityId, FacilityKind, NewFacility, Transition};
+use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
+use hcpki_ca::profile::{ProfileKind, Vendor};
+use hcpki_ca::store::{CertificateFilter, CertificateRecord, FacilityFilter};
+use serde::Deserialize;
+use std::str::FromStr;
+
+/// Longest facility name (characters): no field can fill a row or a log line.
+pub const MAX_NAME: usize = 200;
+/// Longest address.
+pub const MAX_ADDRESS: usize = 300;
+/// Longest contact.
+pub const MAX_CONTACT: usize = 200;
+/// Longest short field (kind, medical code, protocol, profile, validity, revocation reason).
+pub const MAX_SHORT: usize = 32;
+/// Longest reason of a transition.
+pub const MAX_REASON: usize = 500;
+const MAX_PROFILES: usize = 4;
+
+/// What an applicant sends (a JSON body, or form fields of the same names).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Application {
+    /// The facility's name.
+    pub name: String,
+    /// `hospital`, `clinic`, …
+    pub kind: String,
+    /// The medical institution code.
+    pub medical_code: Option<String>,
+    /// Postal address.
+    pub address: Option<String>,
+    /// Whom to contact.
+    pub contact: Option<String>,
+}
+
+/// Register a facility (state `applied`); anyone may.
+pub async fn apply(state: &AppState, caller: &Caller, a: &Application) -> Result<Facility, ApiError> {
+    caller.may(Action::Apply).await?;
+    let action = Action::Apply.name();
+    let new = match application(a) {
+        Ok(n) => n,
+        Err(detail) => {
+            return Err(caller.refuse(&action, "-", ApiError::bad_request("invalid application", detail)).await);
+        }
+    };
+    match state.admin.register_facility(&new, &caller.actor()).await {
+        Ok(f) => Ok(f),
+        Err(e) => Err(refused(caller, &action, "-", e.into()).await),
+    }
+}
+
+fn application(a: &Application) -> Result<NewFacility, String> {
+    limit("name", Some(&a.name), MAX_NAME)?;
+    limit("kind", Some(&a.kind), MAX_SHORT)?;
+    limit("medical_code", a.medical_code.as_deref(), MAX_SHORT)?;
+    limit("address", a.address.as_deref(), MAX_ADDRESS)?;
+    limit("contact", a.contact.as_deref(), MAX_CONTACT)?;
+    let kind = FacilityKind::from_str(&a.kind).map_err(|e| e.to_string())?;
+    NewFacility::new(&a.name, kind, a.medical_code.as_deref(), a.address.as_deref(), a.contact.as_deref())
+        .map_err(|e| e.to_string())
+}
+
+/// Facilities by `filter` (operators and auditors).
+pub async fn list_facilities(
+    state: &AppState,
+    caller: &Caller,
+    filter: &FacilityFilter,
+) -> Result<Vec<Facility>, ApiError> {
+    caller.may(Action::ListFacilities).await?;
+    state.admin.store().list_facilities(filter).await.map_err(ApiError::unavailable)
+}
+
+/// One facility (operators, auditors, the facility's admin).
+pub async fn facility(state: &AppState, caller: &Caller, id: &str) -> Result<Facility, ApiError> {
+    let name = "admin.facility.read";
+    let id = facility_id(caller, name, id).await?;
+    caller.may(Action::ReadFacility(&id)).await?;
+    existing(state, caller, name, &id).await
+}
+
+/// The transition `verb` names, on a facility the caller may move (operators). Checked before any body is
+/// read, so a caller who may not learns nothing from the body's errors.
+pub async fn authorize_transition(caller: &Caller, id: &str, verb: &str) -> Result<(FacilityId, Transition), ApiError> {
+    caller.authenticated("admin.facility.transition").await?;
+    let t = match verb {
+        "approve" => Transition::Approve,
+        "reject" => Transition::Reject,
+        "suspend" => Transition::Suspend,
+        "resume" => Transition::Resume,
+        "retire" => Transition::Retire,
+        _ => {
+            let e = ApiError::not_found(format!("no action {verb:?}: use approve, reject, suspend, resume or retire"));
+            return Err(caller.refuse("admin.facility.transition", id, e).await);
+        }
+    };
+    let id = facility_id(caller, &format!("admin.facility.{}", t.verb()), id).await?;
+    caller.may(Action::Transition(t, &id)).await?;
+    Ok((id, t))
+}
+
+/// Apply an authorised transition; `reason` is required to reject, suspend and retire.
+pub async fn transition(
+    state: &AppState,
+    caller: &Caller,
+    id: &FacilityId,
+    t: Transition,
+    reason: Option<&str>,
+) -> Result<Facility, ApiError> {
+    let name = format!("admin.facility.{}", t.verb());
+    let needs_reason = matches!(t, Transition::Reject | Transition::Suspend | Transition::Retire);
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    let checked = limit("reason", reason, MAX_REASON).and_then(|()| match reason {
+        None if needs_reason => Err(format!("a reason is required to {}", t.verb())),
+        _ => Ok(()),
+    });
+    if let Err(detail) = checked {
+        return Err(caller.refuse(&name, id.as_str(), ApiError::bad_request("invalid request", detail)).await);
+    }
+    match state.admin.transition(id, t, reason, &caller.actor()).await {
+        Ok(f) => Ok(f),
+        Err(e) => Err(refused(caller, &name, id.as_str(), e.into()).await),
+    }
+}
+
+/// A facility the caller may create credentials for (operators; its admin by PC certificate).
+pub async fn authorize_credential(caller: &Caller, id: &str) -> Result<FacilityId, ApiError> {
+    let id = facility_id(caller, "admin.credential.create", id).await?;
+    caller.may(Action::CreateCredential(&id)).await?;
+    Ok(id)
+}
+
+/// What a new enrollment credential is for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialRequest {
+    /// `est`, `scep` or `acme`.
+    pub protocol: String,
+    /// Profiles it may enroll (`router`, `pc`).
+    pub profiles: Vec<String>,
+    /// How long it stays usable (`7d`, `12h`); a week when absent.
+    pub valid_for: Option<String>,
+}
+
+/// Mint a credential for an authorised facility; the secret is in the answer only.
+pub async fn create_credential(
+    state: &AppState,
+    caller: &Caller,
+    id: &FacilityId,
+    c: &CredentialRequest,
+) -> Result<Minted, ApiError> {
+    let name = "admin.credential.create";
+    let new = match credential_request(id.clone(), c) {
+        Ok(n) => n,
+        Err(detail) => {
+            return Err(caller.refuse(name, id.as_str(), ApiError::bad_request("invalid request", detail)).await);
+        }
+    };
+    match state.admin.create_credential(&new, &caller.actor()).await {
+        Ok(m) => Ok(m),
+        Err(e) => Err(refused(caller, name, id.as_str(), e.into()).await),
+    }
+}
+
+fn credential_request(facility: FacilityId, c: &CredentialRequest) -> Result<NewCredential, String> {
+    limit("protocol", Some(&c.protocol), MAX_SHORT)?;
+    limit("valid_for", c.valid_for.as_deref(), MAX_SHORT)?;
+    if c.profiles.len() > MAX_PROFILES {
+        return Err(format!("profiles: at most {MAX_PROFILES} entries"));
+    }
+    for p in &c.profiles {
+        limit("profiles", Some(p), MAX_SHORT)?;
+    }
+    let protocol = Protocol::from_str(&c.protocol).map_err(|e| e.to_string())?;
+    let profiles = c
+        .profiles
+        .iter()
+        .map(|p| ProfileKind::from_str(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let valid_for = match &c.valid_for {
+        Some(v) => credential::parse_validity(v).map_err(|e| e.to_string())?,
+        None => DEFAULT_VALIDITY_SECS,
+    };
+    NewCredential::new(facility, protocol, &profiles, valid_for).map_err(|e| e.to_string())
+}
+
+/// A device without an enrollment client: what its certificate is for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRequest {
+    /// `router` or `pc`.
+    pub profile: String,
+    /// A router's fixed address or extra DNS name (`203.0.113.7`), below the facility's name.
+    pub san: Option<String>,
+    /// The router's vendor (its EKU variant: `cisco`, `strongswan`, …).
+    pub vendor: Option<String>,
+}
+
+/// A PKCS#12 made for a device: the file, its passphrase (shown once, stored nowhere) and the certificate.
+pub struct DevicePkcs12 {
+    /// The PKCS#12 file.
+    pub file: Vec<u8>,
+    /// Its passphrase.
+    pub passphrase: zeroize::Zeroizing<String>,
+    /// The certificate's record.
+    pub record: CertificateRecord,
+}
+
+/// A facility the caller may issue device keys for (operators; its admin by PC certificate).
+pub async fn authorize_device(caller: &Caller, id: &str) -> Result<FacilityId, ApiError> {
+    let id = facility_id(caller, "admin.device.issue", id).await?;
+    caller.may(Action::IssueDeviceKey(&id)).await?;
+    Ok(id)
+}
+
+/// Make a P-256 key, issue its certificate for an authorised facility (audited as `cert.issue` with the
+/// caller as actor) and wrap both with the chain in a PKCS#12 under a fresh passphrase.
+pub async fn issue_pkcs12(
+    state: &AppState,
+    caller: &Caller,
+    id: &FacilityId,
+    d: &DeviceRequest,
+) -> Result<DevicePkcs12, ApiError> {
+    let name = "admin.device.issue";
+    let checked = limit("profile", Some(&d.profile), MAX_SHORT)
+        .and_then(|()| limit("san", d.san.as_deref(), MAX_NAME))
+        .and_then(|()| limit("vendor", d.vendor.as_deref(), MAX_SHORT))
+        .and_then(|()| {
+            let profile = ProfileKind::from_str(&d.profile).map_err(|e| e.to_string())?;
+            match profile {
+                ProfileKind::Router | ProfileKind::Pc => Ok(profile),
+                other => Err(format!("profile {other}: a facility's devices are router or pc")),
+            }
+        })
+        .and_then(|profile| {
+            let eku = d.vendor.as_deref().map(|v| Vendor::from_str(v).map(|v| v.eku())).transpose();
+            eku.map(|eku| (profile, eku)).map_err(|e| e.to_string())
+        });
+    let (profile, router_eku) = match checked {
+        Ok(p) => p,
+        Err(detail) => {
+            return Err(caller.refuse(name, id.as_str(), ApiError::bad_request("invalid request", detail)).await);
+        }
+    };
+    let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).map_err(ApiError::unavailable)?;
+    let csr = hcpki_ca::csr::build(&key, x509_cert::name::Name::default()).map_err(ApiError::unavailable)?;
+    let request = IssueRequest {
+        profile,
+        facility: Some(id.to_string()),
+        csr: csr.into(),
+        sans: d.san.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+        device: None,
+        router_eku,
+        ocsp_for: None,
+        not_after: None,
+    };
+    let (issued, record) = match state.admin.issue(&request, &caller.actor()).await {
+        Ok(done) => done,
+        Err(e) => return Err(refused(caller, name, id.as_str(), e.into()).await),
+    };
+    let (file, passphrase) =
+        crate::output::device_pkcs12(&state.admin, &pkcs8, &issued.der, &record).map_err(ApiError::unavailable)?;
+    Ok(DevicePkcs12 { file, passphrase, record })
+}
+
+/// A facility's credentials, without secrets (operators, auditors, the facility's admin).
+pub async fn credentials(state: &AppState, caller: &Caller, id: &str) -> Result<Vec<CredentialRecord>, ApiError> {
+    let name = "admin.credential.list";
+    let id = facility_id(caller, name, id).await?;
+    caller.may(Action::ListCredentials(&id)).await?;
+    existing(state, caller, name, &id).await?;
+    state.admin.credentials(Some(&id)).await.map_err(ApiError::from)
+}
+
+/// Revoke a credential (operators; the facility's admin by PC certificate). The caller is authenticated.
+pub async fn revoke_credential(state: &AppState, caller: &Caller, id: &str) -> Result<CredentialRecord, ApiError> {
+    let name = "admin.credential.revoke";
+    let well_formed = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
+    let record =
+        if well_formed { state.admin.store().credential(id).await.map_err(ApiError::unavailable)? } else { None };
+    let Some(record) = record else {
+        let e = ApiError::not_found(format!("no enrollment credential {id:?}: list the facility's credentials"));
+        return Err(caller.refuse(name, "-", e).await);
+    };
+    caller.may(Action::RevokeCredential(&record.facility)).await?;
+    match state.admin.revoke_credential(&record.id, &caller.actor()).await {
+        Ok(c) => Ok(c),
+        Err(e) => Err(refused(caller, name, &record.id, e.into()).await),
+    }
+}
+
+/// Revoke a facility certificate with an RFC 5280 reason name (`unspecified` when absent): operators; the
+/// facility's admin by PC certificate. The caller is authenticated. hcpki's own certificates (server,
+/// OCSP, operators) are revoked with the CLI.
+pub async fn revoke_certificate(
+    state: &AppState,
+    caller: &Caller,
+    serial: &str,
+    reason: Option<&str>,
+) -> Result<CertificateRecord, ApiError> {
+    let name = "admin.certificate.revoke";
+    let reason = match reason.unwrap_or("unspecified").parse::<hcpki_ca::revocation::Reason>() {
+        Ok(r) => r,
+        Err(e) => return Err(caller.refuse(name, "-", ApiError::bad_request("bad reason", e.to_string())).await),
+    };
+    let record = match hcpki_ca::serial::normalise(serial) {
+        Some(s) => state.admin.store().certificate(&s).await.map_err(ApiError::unavailable)?,
+        None => None,
+    };
+    let Some((record, facility)) = record.and_then(|r| r.facility.clone().map(|f| (r, f))) else {
+        let e = ApiError::not_found(format!("no facility certificate {serial:?}: list the facility's certificates"));
+        return Err(caller.refuse(name, "-", e).await);
+    };
+    caller.may(Action::RevokeCertificate(&facility)).await?;
+    match state.admin.revoke(&record.serial, reason, &caller.actor()).await {
+        Ok(c) => Ok(c),
+        Err(e) => Err(refused(caller, name, &record.serial, e.into()).await),
+    }
+}
+
+/// A facility's certificates, newest first (operators, auditors, the facility's admin).
+pub async fn certificates(state: &AppState, caller: &Caller, id: &str) -> Result<Vec<CertificateRecord>, ApiError> {
+    let name = "admin.certificate.list";
+    let id = facility_id(caller, name, id).await?;
+    caller.may(Action::ListCertificates(&id)).await?;
+    existing(state, caller, name, &id).await?;
+    let filter = CertificateFilter { facility: Some(id), ..CertificateFilter::default() };
+    state.admin.store().list_certificates(&filter).await.map_err(ApiError::unavailable)
+}
+
+/// One facility certificate by serial (whoever may list that facility's certificates).
+pub async fn certificate(state: &AppState, caller: &Caller, serial: &str) -> Result<CertificateRecord, ApiError> {
+    let name = "admin.certificate.read";
+    caller.authenticated(name).await?;
+    let record = match hcpki_ca::serial::normalise(serial) {
+        Some(s) => state.admin.store().certificate(&s).await.map_err(ApiError::unavailable)?,
+        None => None,
+    };
+    let Some((record, facility)) = record.and_then(|r| r.facility.clone().map(|f| (r, f))) else {
+        let e = ApiError::not_found(format!("no facility certificate {serial:?}: check the serial (hex)"));
+        return Err(caller.refuse(name, "-", e).await);
+    };
+    caller.may(Action::ListCertificates(&facility)).await?;
+    Ok(record)
+}
+
+/// A facility ID from the request, or an audited 400. Anonymous callers are refused first: they learn
+/// nothing but how to apply.
+pub async fn facility_id(caller: &Caller, action: &str, text: &str) -> Result<FacilityId, ApiError> {
+    caller.authenticated(action).await?;
+    match FacilityId::parse(text) {
+        Ok(id) => Ok(id),
+        Err(e) => Err(caller.refuse(action, "-", ApiError::bad_request("invalid facility ID", e.to_string())).await),
+    }
+}
+
+/// The facility, or an audited 404.
+async fn existing(state: &AppState, caller: &Caller, action: &str, id: &FacilityId) -> Result<Facility, ApiError> {
+    match state.admin.store().facility(id).await.map_err(ApiError::unavailable)? {
+        Some(f) => Ok(f),
+        None => {
+            let e = ApiError::not_found(format!("no facility {id}: check the ID"));
+            Err(caller.refuse(action, id.as_str(), e).await)
+        }
+    }
+}
+
+/// Audit a refusal the CA gave (the CA's own trouble, 503, is logged instead).
+async fn refused(caller: &Caller, action: &str, target: &str, e: ApiError) -> ApiError {
+    if e.status == axum::http::StatusCode::SERVICE_UNAVAILABLE { e } else { caller.refuse(action, target, e).await }
+}
+
+/// At most `max` characters and no control characters.
+pub fn limit(field: &str, value: Option<&str>, max: usize) -> Result<(), String> {
+    let Some(v) = value else { return Ok(()) };
+    if v.chars().count() > max {
+        return Err(format!("{field} is longer than {max} characters"));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(format!("{field} contains control characters"));
+    }
+    Ok(())
+}

@@ -1,0 +1,462 @@
+//! The web console (`/console/…`) driven by curl over real TLS with the same certificates as the admin API:
+//! an operator certificate, facility PC certificates, no certificate at all. The journey from the
+//! application form to a revoked device and a suspended facility (a PC enrolled over EST in between), the
+//! role table through HTML forms, CSRF tokens and Origin checks, bad form input, and the security headers.
+//! Every refusal changes nothing and is audited.
+
+use crate::admin::{Api, As, Reply, issued, operator};
+use crate::est::{Auth as EstAuth, Credential, Est, base64_of};
+use crate::fixtures::{Key, csr, csr_der, medical_code};
+use crate::harness::{Backend, Hcpki};
+use crate::serve::Served;
+
+on_both_backends!(
+    journey_from_application_form_to_revoked_device,
+    roles_csrf_and_bad_input_are_refused_and_audited,
+    pkcs12_for_a_device_without_an_enrollment_client,
+);
+
+/// A console client: GETs pages, posts forms with the page's CSRF token and the server's own Origin.
+pub(crate) struct Console<'a> {
+    api: Api<'a>,
+    origin: String,
+}
+
+impl<'a> Console<'a> {
+    pub(crate) fn new(h: &'a Hcpki, server: &Served) -> Self {
+        Self { api: Api::new(h, server), origin: format!("Origin: https://127.0.0.1:{}", server.https_port) }
+    }
+
+    pub(crate) fn get(&self, path: &str, who: &As) -> Reply {
+        self.api.get(path, who)
+    }
+
+    pub(crate) fn get_with(&self, path: &str, who: &As, extra: &[&str]) -> Reply {
+        self.api.request("GET", path, None, who, extra)
+    }
+
+    /// POST `fields` (plus `csrf`, when given) form-encoded, with `extra` curl arguments.
+    pub(crate) fn post_raw(&self, path: &str, body: &str, who: &As, extra: &[&str]) -> Reply {
+        let mut args = vec!["-H", "Content-Type: application/x-www-form-urlencoded"];
+        args.extend_from_slice(extra);
+        self.api.request("POST", path, Some(body), who, &args)
+    }
+
+    /// POST a form from this console: the token of `page`, the server's Origin.
+    pub(crate) fn submit(&self, path: &str, fields: &[(&str, &str)], page: &Reply, who: &As) -> Reply {
+        let token = csrf_of(page);
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &form(&all), who, &["-H", &self.origin])
+    }
+}
+
+/// The first CSRF token on a page.
+pub(crate) fn csrf_of(page: &Reply) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.text.find(marker).unwrap_or_else(|| panic!("no form on the page: {page:?}")) + marker.len();
+    page.text[start..].split('"').next().unwrap().to_owned()
+}
+
+/// `application/x-www-form-urlencoded`.
+pub(crate) fn form(fields: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                b' ' => "+".into(),
+                b => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+}
+
+/// The serials of the facility's certificates.
+pub(crate) fn serials(h: &Hcpki, facility: &str) -> Vec<String> {
+    h.cert_list(Some(facility))
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["serial"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The status badge shown for a serial on a facility page.
+fn status_of(page: &Reply, serial: &str) -> String {
+    let m = format!("data-serial=\"{serial}\">");
+    let at = page.text.find(&m).unwrap_or_else(|| panic!("{serial} not listed: {page:?}")) + m.len();
+    page.text[at..].split("</span></span>").next().unwrap().to_owned()
+}
+
+fn location(r: &Reply) -> String {
+    r.headers
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().starts_with("location:").then(|| l[9..].trim().to_owned()))
+        .unwrap_or_else(|| panic!("no Location: {r:?}"))
+}
+
+/// Anonymous application form → the operator approves from the queue → the facility admin (PC certificate)
+/// creates an EST credential, shown once → a second PC enrolls with it over EST (curl + OpenSSL) → the
+/// device is listed as issued → the admin revokes it → listed as revoked → the operator suspends the
+/// facility → the audit viewer and both exports show what happened.
+fn journey_from_application_form_to_revoked_device(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let ops = operator(&h, "ops", "operator");
+    let server = Served::start(&h, &[]);
+    let c = Console::new(&h, &server);
+
+    let page = c.get("/console/apply", &As::Nobody);
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(page.text.contains("<html lang=\"ja\"") && page.text.contains("施設の利用申請"), "{page:?}");
+    let code = medical_code(5150);
+    let fields = [
+        ("name", "桜クリニック"),
+        ("kind", "clinic"),
+        ("medical_code", code.as_str()),
+        ("address", "東京都千代田区1-1"),
+        ("contact", ""),
+    ];
+    let r = c.submit("/console/apply", &fields, &page, &As::Nobody);
+    assert_eq!(r.status, 201, "{r:?}");
+    let marker = "id=\"facility-id\">";
+    let at = r.text.find(marker).unwrap() + marker.len();
+    let id = r.text[at..].split('<').next().unwrap().to_owned();
+    assert!(h.ok(&["facility", "show", &id]).contains("applied"));
+
+    let queue = c.get("/console/", &ops);
+    assert_eq!(queue.status, 200, "{queue:?}");
+    assert!(queue.text.contains(&id) && queue.text.contains("桜クリニック"), "{queue:?}");
+    let r = c.submit(&format!("/console/facilities/{id}/transition"), &[("verb", "approve")], &queue, &ops);
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(location(&r), format!("/console/facilities/{id}"));
+    assert!(h.ok(&["facility", "show", &id]).contains("approved"));
+
+    // The facility admin: a PC certificate of the facility (issued by the CLI here).
+    let admin = issued(&h, "pc", &id, &[]);
+    let home = c.get("/console/", &admin);
+    assert_eq!(home.status, 200, "{home:?}");
+    assert!(home.text.contains("桜クリニック") && home.text.contains("active"), "{home:?}");
+    let r = c.submit(
+        &format!("/console/facilities/{id}/credentials"),
+        &[("protocol", "est"), ("profile", "pc"), ("valid_for", "1d")],
+        &home,
+        &admin,
+    );
+    assert_eq!(r.status, 201, "{r:?}");
+    let value = |name: &str| {
+        let m = format!("id=\"cred-{name}\">");
+        let at = r.text.find(&m).unwrap_or_else(|| panic!("no {name}: {r:?}")) + m.len();
+        r.text[at..].split('<').next().unwrap().to_owned()
+    };
+    let cred = Credential { id: value("username"), secret: value("password") };
+    assert!(r.text.contains("/.well-known/est/pc/simpleenroll"), "{r:?}");
+    let again = c.get(&format!("/console/facilities/{id}"), &admin);
+    assert!(again.text.contains(&cred.id) && !again.text.contains(&cred.secret), "shown once: {again:?}");
+
+    // An independent client enrolls a PC with the credential.
+    let known = serials(&h, &id);
+    let est = Est::new(&h, &server);
+    let pc_csr = csr(h.scratch(), "pc2", Key::P256, "pc2");
+    let reply = est.post("/.well-known/est/pc/simpleenroll", &base64_of(&csr_der(&pc_csr)), &EstAuth::Basic(&cred));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    est.save_pkcs7(&reply.body, "pc2.pem");
+    let serial = serials(&h, &id).into_iter().find(|s| !known.contains(s)).expect("the enrolled PC is listed");
+    let listed = c.get(&format!("/console/facilities/{id}"), &admin);
+    assert!(status_of(&listed, &serial).contains("issued"), "{listed:?}");
+    let r =
+        c.submit(&format!("/console/certificates/{serial}/revoke"), &[("reason", "keyCompromise")], &listed, &admin);
+    assert_eq!(r.status, 303, "{r:?}");
+    let after = c.get(&format!("/console/facilities/{id}"), &admin);
+    assert!(status_of(&after, &serial).contains("revoked"), "{after:?}");
+
+    // The operator suspends the facility; the admin's PC certificate is held, so the console refuses it.
+    let detail = c.get(&format!("/console/facilities/{id}"), &ops);
+    let r = c.submit(
+        &format!("/console/facilities/{id}/transition"),
+        &[("verb", "suspend"), ("reason", "監査のため / audit")],
+        &detail,
+        &ops,
+    );
+    assert_eq!(r.status, 303, "{r:?}");
+    let shown = c.get(&format!("/console/facilities/{id}"), &ops);
+    assert!(shown.text.contains("suspended") && shown.text.contains("監査のため"), "{shown:?}");
+    assert_eq!(c.get("/console/", &admin).status, 403);
+
+    // Audit viewer, login history and exports.
+    let audit = c.get(&format!("/console/audit?target={id}"), &ops);
+    assert_eq!(audit.status, 200, "{audit:?}");
+    for action in ["facility.register", "facility.approve", "facility.activate", "facility.suspend"] {
+        assert!(audit.text.contains(action), "{action} not in the viewer: {audit:?}");
+    }
+    let jsonl = c.get(&format!("/console/audit/export?target={id}&format=jsonl"), &ops);
+    assert_eq!(jsonl.status, 200, "{jsonl:?}");
+    assert!(jsonl.headers.to_ascii_lowercase().contains("attachment"), "{jsonl:?}");
+    let lines: Vec<serde_json::Value> = jsonl.text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.len() >= 4 && lines.iter().all(|e| e["target"] == id.as_str()), "{}", jsonl.text);
+    let syslog = c.get(&format!("/console/audit/export?target={id}&format=syslog"), &ops);
+    assert!(syslog.text.lines().all(|l| l.starts_with('<') && l.contains("[hcpki@32473 seq=")), "{}", syslog.text);
+    assert_eq!(syslog.text.lines().count(), lines.len());
+    let logins = c.get("/console/audit?action=login.%2Cportal.login", &ops);
+    assert_eq!(logins.status, 200, "{logins:?}");
+    let trail = h.ok(&["audit", "list", "--limit", "2000"]);
+    for (actor, action) in [
+        ("api:anonymous", "facility.register"),
+        ("operator:ops", "facility.approve"),
+        (&format!("facility-admin:{id}") as &str, "enroll.credential.create"),
+        (&format!("facility-admin:{id}"), "cert.revoke"),
+        ("operator:ops", "facility.suspend"),
+        ("operator:ops", "console.audit.export"),
+    ] {
+        assert!(
+            trail.lines().any(|l| l.contains(&format!("\"{actor}\"")) && l.contains(&format!("\"{action}\""))),
+            "no audit entry {actor} {action}\n{trail}"
+        );
+    }
+    h.ok(&["audit", "verify"]);
+    server.stop();
+}
+
+/// A facility admin acting on another facility, an auditor approving, forged, foreign, missing and expired
+/// tokens, a foreign or missing Origin, oversize and malformed fields: each a clear HTML error, nothing
+/// changed, audited. Security headers on every answer; Japanese by default, English on request.
+fn roles_csrf_and_bad_input_are_refused_and_audited(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let ops = operator(&h, "ops", "operator");
+    let aud = operator(&h, "aud", "auditor");
+    let f = h.approved_facility("Own clinic");
+    let g = h.approved_facility("Other clinic");
+    let applied = h.add_facility("Waiting clinic", None);
+    let admin = issued(&h, "pc", &f, &[]);
+    let other_pc = issued(&h, "pc", &g, &[]);
+    let server = Served::start(&h, &[]);
+    let c = Console::new(&h, &server);
+    let g_serial = serials(&h, &g).pop().unwrap();
+    let facilities = || h.ok(&["facility", "list"]);
+    let before = facilities();
+    let certs_before = h.cert_list(None);
+
+    // Headers on pages and refusals alike.
+    for (path, who) in
+        [("/console/", &ops), ("/console/apply", &As::Nobody), (&format!("/console/facilities/{g}") as &str, &admin)]
+    {
+        let r = c.get(path, who);
+        let lower = r.headers.to_ascii_lowercase();
+        for header in [
+            "content-security-policy: default-src 'none'; style-src 'self'",
+            "frame-ancestors 'none'",
+            "strict-transport-security: max-age=",
+            "x-content-type-options: nosniff",
+            "referrer-policy: same-origin",
+            "x-frame-options: deny",
+        ] {
+            assert!(lower.contains(header), "{path}: no {header:?}\n{}", r.headers);
+        }
+        assert!(!r.text.contains("<script"), "{path}: no scripts");
+    }
+
+    // Language: Japanese by default, English by Accept-Language or the switch (which sets a cookie).
+    assert!(c.get("/console/", &ops).text.contains("承認待ちの申請"));
+    let en = c.get_with("/console/", &ops, &["-H", "Accept-Language: en-GB,en;q=0.9"]);
+    assert!(en.text.contains("<html lang=\"en\"") && en.text.contains("Applications waiting for approval"), "{en:?}");
+    let switched = c.get("/console/?lang=en", &ops);
+    assert!(switched.text.contains("Applications waiting"), "{switched:?}");
+    assert!(switched.headers.contains("hcpki_console_lang=en"), "{switched:?}");
+
+    // A facility admin reaches its own facility only.
+    let own = c.get(&format!("/console/facilities/{f}"), &admin);
+    assert_eq!(own.status, 200, "{own:?}");
+    let r = c.get(&format!("/console/facilities/{g}"), &admin);
+    assert_eq!(r.status, 403, "{r:?}");
+    assert!(r.text.contains("another facility") && r.text.contains("role=\"alert\""), "{r:?}");
+    for path in ["/console/audit", "/console/facilities", "/console/audit/export?format=jsonl"] {
+        assert_eq!(c.get(path, &admin).status, 403, "{path}");
+    }
+    // …and its valid token does not reach another facility's certificate, credential form or lifecycle.
+    let r = c.submit(&format!("/console/certificates/{g_serial}/revoke"), &[("reason", "keyCompromise")], &own, &admin);
+    assert_eq!(r.status, 403, "{r:?}");
+    let r = c.submit(
+        &format!("/console/facilities/{g}/credentials"),
+        &[("protocol", "est"), ("profile", "pc")],
+        &own,
+        &admin,
+    );
+    assert_eq!(r.status, 403, "{r:?}");
+    let r =
+        c.submit(&format!("/console/facilities/{f}/transition"), &[("verb", "retire"), ("reason", "x")], &own, &admin);
+    assert_eq!(r.status, 403, "{r:?}");
+    // An auditor reads but does not approve.
+    let queue = c.get("/console/", &aud);
+    assert!(queue.text.contains(&applied) && !queue.text.contains("verb"), "no forms for an auditor: {queue:?}");
+    let ops_page = c.get("/console/", &ops);
+    // (No page gives an auditor a form but the application form, whose token is bound to its certificate.)
+    let aud_form = c.get("/console/apply", &aud);
+    let r = c.submit(&format!("/console/facilities/{applied}/transition"), &[("verb", "approve")], &aud_form, &aud);
+    assert_eq!(r.status, 403, "{r:?}");
+    assert!(r.text.contains("read-only"), "{r:?}");
+
+    // CSRF: tokens are per certificate, unforgeable; POSTs need this server's Origin.
+    let approve = format!("/console/facilities/{applied}/transition");
+    let origin = format!("Origin: https://127.0.0.1:{}", server.https_port);
+    let token = csrf_of(&ops_page);
+    let cases: Vec<(String, &As, Vec<String>, u16, &str)> = vec![
+        (form(&[("verb", "approve")]), &ops, vec![origin.clone()], 403, "security token"),
+        (
+            form(&[("csrf", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), ("verb", "approve")]),
+            &ops,
+            vec![origin.clone()],
+            403,
+            "security token",
+        ),
+        (form(&[("csrf", &csrf_of(&own)), ("verb", "approve")]), &ops, vec![origin.clone()], 403, "security token"),
+        (
+            form(&[("csrf", &token), ("verb", "approve")]),
+            &ops,
+            vec!["Origin: https://evil.example".into()],
+            403,
+            "evil.example",
+        ),
+        (form(&[("csrf", &token), ("verb", "approve")]), &ops, vec![], 403, "no Origin"),
+        (
+            form(&[("csrf", &token), ("verb", "approve")]),
+            &ops,
+            vec![origin.clone(), "Sec-Fetch-Site: cross-site".into()],
+            403,
+            "Sec-Fetch-Site",
+        ),
+        (
+            form(&[("csrf", &token), ("verb", "approve")]),
+            &ops,
+            vec![origin.clone(), "Authorization: Basic eDp5".into()],
+            400,
+            "client certificates only",
+        ),
+    ];
+    for (body, who, headers, status, says) in &cases {
+        let mut extra = Vec::new();
+        for hd in headers {
+            extra.push("-H");
+            extra.push(hd.as_str());
+        }
+        let r = c.post_raw(&approve, body, who, &extra);
+        assert_eq!(r.status, *status, "{body} {headers:?}: {r:?}");
+        assert!(r.text.contains(says), "{body} {headers:?} must say {says:?}: {r:?}");
+    }
+    assert!(h.ok(&["facility", "show", &applied]).contains("applied"), "nothing approved");
+
+    // Bad form input: oversize, malformed, too long, unknown fields, missing reason.
+    let apply_page = c.get("/console/apply", &As::Nobody);
+    let long = "x".repeat(201);
+    let big = "x".repeat(9000);
+    for (fields, status, says) in [
+        (vec![("name", big.as_str()), ("kind", "clinic")], 413, "at most 8192 bytes"),
+        (vec![("name", long.as_str()), ("kind", "clinic")], 400, "name is longer than 200"),
+        (vec![("name", "x"), ("kind", "castle")], 400, "unknown facility kind"),
+        (vec![("name", "x"), ("kind", "clinic"), ("admin", "1")], 400, "unknown field"),
+        (vec![("name", "x\u{7}"), ("kind", "clinic")], 400, "control characters"),
+        (vec![("kind", "clinic")], 400, "missing field"),
+    ] {
+        let r = c.submit("/console/apply", &fields, &apply_page, &As::Nobody);
+        assert_eq!(r.status, status, "{fields:.60?}: {r:?}");
+        assert!(r.text.contains(says) && r.text.contains("role=\"alert\""), "must say {says:?}: {r:?}");
+    }
+    let r = c.submit(&format!("/console/facilities/{applied}/transition"), &[("verb", "reject")], &ops_page, &ops);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.text.contains("reason is required"), "{r:?}");
+    let r = c.submit(&format!("/console/facilities/{applied}/transition"), &[("verb", "explode")], &ops_page, &ops);
+    assert_eq!(r.status, 404, "{r:?}");
+    let r = c.get("/console/audit?outcome=maybe", &ops);
+    assert_eq!(r.status, 400, "{r:?}");
+
+    assert_eq!(facilities(), before, "no facility was added or changed");
+    assert_eq!(h.cert_list(None), certs_before, "no certificate was revoked");
+    assert!(h.ok(&["enroll", "list"]).trim().is_empty(), "no credential was made");
+    let _ = other_pc;
+    let trail = h.ok(&["audit", "list", "--limit", "3000"]);
+    let denied: Vec<&str> = trail.lines().filter(|l| l.contains("\"denied\"")).collect();
+    for (actor, action, says) in [
+        (format!("facility-admin:{f}"), "admin.certificate.revoke", "another facility"),
+        (format!("facility-admin:{f}"), "admin.credential.create", "another facility"),
+        (format!("facility-admin:{f}"), "admin.audit.read", "only hcpki operators"),
+        ("operator:aud".into(), "admin.facility.approve", "read-only"),
+        ("operator:ops".into(), "console.csrf", "security token"),
+        ("console:anonymous".into(), "console.csrf", "evil.example"),
+        ("console:anonymous".into(), "console.csrf", "no Origin"),
+        ("api:anonymous".into(), "admin.facility.apply", "at most 8192 bytes"),
+        ("api:anonymous".into(), "admin.facility.apply", "longer than 200"),
+        ("operator:ops".into(), "admin.facility.reject", "reason is required"),
+    ] {
+        assert!(
+            denied.iter().any(|l| l.contains(&format!("\"{actor}\""))
+                && l.contains(&format!("\"{action}\""))
+                && l.contains(says)),
+            "no denied audit entry {actor} {action} saying {says:?}\n{}",
+            denied.join("\n")
+        );
+    }
+    h.ok(&["audit", "verify"]);
+    server.stop();
+}
+
+/// A facility admin makes a PKCS#12 for a router without an enrollment client: OpenSSL and NSS read it
+/// with the passphrase shown once (`issue::check_p12`), the certificate verifies under the router chain with
+/// the facility's name and the extra address; another facility's admin cannot; the passphrase is in no
+/// audit entry.
+fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let f = h.approved_facility("Router clinic");
+    let g = h.approved_facility("Other clinic");
+    let admin = issued(&h, "pc", &f, &[]);
+    let other = issued(&h, "pc", &g, &[]);
+    let server = Served::start(&h, &[]);
+    let c = Console::new(&h, &server);
+
+    let page = c.get(&format!("/console/facilities/{f}"), &admin);
+    assert!(page.text.contains("/pkcs12"), "{page:?}");
+    let fields = [("profile", "router"), ("san", "203.0.113.7"), ("vendor", "cisco")];
+    let r = c.submit(&format!("/console/facilities/{f}/pkcs12"), &fields, &page, &admin);
+    assert_eq!(r.status, 201, "{r:?}");
+    assert!(r.headers.to_ascii_lowercase().contains("cache-control: no-store"), "{r:?}");
+    let between = |start: &str, end: char| {
+        let at = r.text.find(start).unwrap_or_else(|| panic!("no {start}: {r:?}")) + start.len();
+        r.text[at..].split(end).next().unwrap().to_owned()
+    };
+    let pass = between("id=\"p12-passphrase\">", '<');
+    let data = between("href=\"data:application/x-pkcs12;base64,", '"');
+    let p12 = h.path("device.p12");
+    std::fs::write(&p12, base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).unwrap()).unwrap();
+    let leaf = h.path("device.pem");
+    let out = std::process::Command::new("openssl")
+        .args(["pkcs12", "-in", p12.to_str().unwrap(), "-passin", &format!("pass:{pass}"), "-nokeys", "-clcerts"])
+        .args(["-out", leaf.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", crate::harness::describe(&out));
+    crate::issue::check_p12(&h, &p12, &pass, &leaf);
+    crate::peers::openssl_verify(&h.chain_file("router"), &leaf, None);
+    let text = crate::fixtures::x509_text(&leaf, &["-text", "-noout"]);
+    assert!(text.contains("IP Address:203.0.113.7") && text.contains(&h.router_dns_name(&f)), "{text}");
+    assert!(text.contains("ipsec Internet Key Exchange"), "the cisco EKU variant: {text}");
+
+    // Another facility's admin, with its own valid token, makes nothing for this facility.
+    let theirs = c.get(&format!("/console/facilities/{g}"), &other);
+    let before = h.cert_list(None).len();
+    let r = c.submit(&format!("/console/facilities/{f}/pkcs12"), &fields, &theirs, &other);
+    assert_eq!(r.status, 403, "{r:?}");
+    let r = c.submit(&format!("/console/facilities/{g}/pkcs12"), &[("profile", "server")], &theirs, &other);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert_eq!(h.cert_list(None).len(), before, "nothing issued");
+
+    let trail = h.ok(&["audit", "list", "--limit", "2000"]);
+    assert!(!trail.contains(&pass), "the passphrase is stored nowhere");
+    assert!(
+        trail.lines().any(|l| l.contains(&format!("\"facility-admin:{f}\"")) && l.contains("\"cert.issue\"")),
+        "{trail}"
+    );
+    assert!(
+        trail.lines().any(|l| l.contains(&format!("\"facility-admin:{g}\""))
+            && l.contains("\"admin.device.issue\"")
+            && l.contains("another facility")),
+        "{trail}"
+    );
+    h.ok(&["audit", "verify"]);
+    server.stop();
+}

@@ -1,0 +1,175 @@
+//! The web console's journey in a real browser: headless Chromium (Debian's, over the DevTools protocol by
+//! `tests/peers/chromium.py`, D27), one browser per person, each holding only its own client certificate in
+//! its NSS database (none for the applicant), picked by an `AutoSelectCertificateForUrls` policy. Forms are
+//! filled by typed text and submitted by real clicks, so Chromium's own `Origin`, `Sec-Fetch-Site` and
+//! form encoding meet the console's checks. A second PC enrolls with an independent client (curl + OpenSSL
+//! over EST) between the browser steps. Every page is checked for a label on each visible field.
+//!
+//! Screenshots of each page go to the test's directory; `HCPKI_UPDATE_SCREENSHOTS=1` also copies them to
+//! `docs/screenshots/console-*.png` (SQLite run only). No PC/SC: this test does not take the PC/SC lock.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::admin::{As, issued, operator};
+use crate::browser::{AutoSelect, Chromium, nss_db, nss_trust};
+use crate::console::serials;
+use crate::est::{Auth as EstAuth, Credential, Est, base64_of};
+use crate::fixtures::{Key, csr, csr_der, medical_code};
+use crate::harness::{Backend, Hcpki, repo_root};
+use crate::serve::Served;
+
+on_both_backends!(apply_approve_enroll_revoke_and_suspend_in_chromium);
+
+fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let ops = operator(&h, "ops", "operator");
+    let server = Served::start(&h, &[]);
+    let origin = format!("https://127.0.0.1:{}", server.https_port);
+    let _policy = AutoSelect::any(&origin);
+    let shots = h.path("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut shot = Shots { dir: shots.clone(), taken: Vec::new() };
+
+    // The applicant: no client certificate.
+    let home = h.path("applicant-home");
+    nss_trust(&home, &h.chain_file("server"));
+    let mut applicant = Chromium::start(&home, &h.path("applicant-profile"));
+    // Headless Chromium asks for English; the switch makes the pages Japanese (and the cookie keeps them so).
+    applicant.goto(&format!("{origin}/console/apply?lang=ja"));
+    labelled(&mut applicant);
+    // Keyboard only: the first Tab reaches the skip link, Enter on it moves to the content.
+    let first = applicant.cmd(json!({"cmd": "key", "key": "Tab"}));
+    assert_eq!(first["focused"], "skip", "{first}");
+    applicant.cmd(json!({"cmd": "key", "key": "Enter"}));
+    assert_eq!(applicant.eval("location.hash"), json!("#main"));
+    let code = medical_code(6160);
+    applicant.cmd(json!({"cmd": "type", "selector": "#name", "text": "桜クリニック"}));
+    applicant.eval("document.querySelector('#kind').value = 'clinic'");
+    applicant.cmd(json!({"cmd": "type", "selector": "#medical_code", "text": code}));
+    applicant.cmd(json!({"cmd": "type", "selector": "#address", "text": "東京都千代田区1-1"}));
+    shot.take(&mut applicant, "console-apply.png");
+    // Submitted with the Enter key from the last field typed in (implicit submission), not a click.
+    applicant.cmd(json!({"cmd": "key", "key": "Enter"}));
+    applicant.wait_url(&format!("{origin}/console/apply"), "[role=alert]");
+    let id = text(&mut applicant, "#facility-id");
+    assert!(id.starts_with("HF"), "{}", text(&mut applicant, "main"));
+    shot.take(&mut applicant, "console-applied.png");
+    drop(applicant);
+
+    // The operator approves it from the queue.
+    let mut operator = browser_for(&h, "operator", &ops);
+    operator.goto(&format!("{origin}/console/?lang=ja"));
+    labelled(&mut operator);
+    assert!(text(&mut operator, "main").contains("桜クリニック"));
+    shot.take(&mut operator, "console-queue.png");
+    operator.cmd(json!({"cmd": "click", "selector": "input[value=approve] + button"}));
+    let at = operator.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
+    assert_eq!(at, format!("{origin}/console/facilities/{id}"));
+    assert_eq!(text(&mut operator, "#facility-state"), "approved");
+
+    // The facility admin (a PC certificate of the facility) creates an EST credential, shown once.
+    let admin = issued(&h, "pc", &id, &[]);
+    let mut facility = browser_for(&h, "admin", &admin);
+    facility.goto(&format!("{origin}/console/?lang=ja"));
+    labelled(&mut facility);
+    assert_eq!(text(&mut facility, "#facility-state"), "active");
+    facility.cmd(json!({"cmd": "click", "selector": "form[action$='/credentials'] button"}));
+    facility.wait_url(&format!("{origin}/console/facilities/{id}/credentials"), "[role=alert]");
+    let cred = Credential { id: text(&mut facility, "#cred-username"), secret: text(&mut facility, "#cred-password") };
+    shot.take(&mut facility, "console-credential.png");
+
+    // An independent client enrolls a second PC with it; the console lists the device as issued.
+    let known = serials(&h, &id);
+    let est = Est::new(&h, &server);
+    let pc_csr = csr(h.scratch(), "pc-b", Key::P256, "pc-b");
+    let reply = est.post("/.well-known/est/pc/simpleenroll", &base64_of(&csr_der(&pc_csr)), &EstAuth::Basic(&cred));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let serial = serials(&h, &id).into_iter().find(|s| !known.contains(s)).expect("the enrolled PC");
+    facility.goto(&format!("{origin}/console/facilities/{id}"));
+    let status = format!("[data-serial='{serial}']");
+    assert_eq!(text(&mut facility, &status), "issued");
+    shot.take(&mut facility, "console-devices.png");
+
+    // …revokes it, and sees it revoked.
+    let form = format!("form[action='/console/certificates/{serial}/revoke'] button");
+    facility.cmd(json!({"cmd": "click", "selector": form}));
+    facility.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
+    assert_eq!(text(&mut facility, &status), "revoked");
+    shot.take(&mut facility, "console-device-revoked.png");
+
+    // The operator suspends the facility with a reason; its admin's certificate is held from then on.
+    operator.goto(&format!("{origin}/console/facilities/{id}"));
+    operator.cmd(json!({"cmd": "type", "selector": format!("#reason-suspend-{id}"), "text": "監査のため"}));
+    operator.cmd(json!({"cmd": "click", "selector": "form:has(input[value=suspend]) button"}));
+    operator.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
+    assert_eq!(text(&mut operator, "#facility-state"), "suspended");
+    shot.take(&mut operator, "console-suspended.png");
+    let refused = facility.goto(&format!("{origin}/console/"));
+    assert!(refused.starts_with(&format!("{origin}/console/")));
+    assert!(text(&mut facility, "[role=alert]").contains("suspended"));
+
+    // The audit log of the journey, in English by the switch.
+    operator.goto(&format!("{origin}/console/audit?target={id}&lang=en"));
+    labelled(&mut operator);
+    let log = text(&mut operator, "main");
+    for action in ["facility.register", "facility.approve", "facility.activate", "facility.suspend"] {
+        assert!(log.contains(action), "{action} not shown:\n{log}");
+    }
+    assert_eq!(operator.eval("document.documentElement.lang"), json!("en"));
+    shot.take(&mut operator, "console-audit.png");
+    drop(facility);
+    drop(operator);
+
+    let trail = h.ok(&["audit", "list", "--limit", "2000"]);
+    assert!(!trail.contains("console.csrf"), "no browser request was taken for a cross-site one:\n{trail}");
+    h.ok(&["audit", "verify"]);
+    server.stop();
+    if b == Backend::Sqlite && std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+        let docs = repo_root().join("docs/screenshots");
+        std::fs::create_dir_all(&docs).unwrap();
+        for name in &shot.taken {
+            std::fs::copy(shots.join(name), docs.join(name)).unwrap();
+        }
+    }
+}
+
+/// Screenshots taken, by file name.
+struct Shots {
+    dir: PathBuf,
+    taken: Vec<String>,
+}
+
+impl Shots {
+    fn take(&mut self, browser: &mut Chromium, name: &str) {
+        browser.screenshot(&self.dir.join(name));
+        self.taken.push(name.to_owned());
+    }
+}
+
+/// A browser holding `who`'s certificate only.
+fn browser_for(h: &Hcpki, name: &str, who: &As) -> Chromium {
+    let As::Cert(cert, key) = who else { panic!("{name} has no certificate") };
+    let home = h.path(&format!("{name}-home"));
+    nss_db(&home, &h.chain_file("server"), cert, key, &h.path(&format!("{name}.p12")));
+    Chromium::start(&home, &h.path(&format!("{name}-profile")))
+}
+
+/// The text of the first element matching `selector`.
+fn text(browser: &mut Chromium, selector: &str) -> String {
+    let v = browser.eval(&format!("document.querySelector({})?.innerText ?? null", json!(selector)));
+    match v {
+        Value::String(s) => s.trim().to_owned(),
+        _ => panic!("no {selector} on the page: {}", browser.eval("document.body.innerText")),
+    }
+}
+
+/// Every visible form field has a label (accessibility basics).
+fn labelled(browser: &mut Chromium) {
+    let unlabelled = browser.eval(
+        "[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]\
+         .filter(e => e.labels.length === 0).map(e => e.outerHTML)",
+    );
+    assert_eq!(unlabelled, json!([]), "fields without a label");
+}
