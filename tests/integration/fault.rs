@@ -60,7 +60,8 @@ for i in 1 2 3; do
 done
 rm "$D/filler"
 "$H" --dir "$D/h" audit verify 2>&1; echo "verify rc=$?"
-echo "certs $("$H" --dir "$D/h" cert list --facility "$ID" | wc -l)"
+echo "certs $("$H" --dir "$D/h" cert list --facility "$ID" | grep -c ' issued ')"
+echo "other $("$H" --dir "$D/h" cert list --facility "$ID" | grep -vc -e ' issued ' -e ' failed ' -e ' reserved ')"
 echo "facilities $("$H" --dir "$D/h" facility list | grep -c clinic)"
 "$H" --dir "$D/h" issue --profile router --facility "$ID" --csr "$CSR" --out "$D/three.pem" >/dev/null 2>&1; echo "after-issue rc=$?"
 mount --bind "$D" "$D" && mount -o remount,ro,bind "$D"
@@ -100,7 +101,10 @@ mount --bind "$D" "$D" && mount -o remount,ro,bind "$D"
     assert!(failed > 0, "no write failed on the full disk\n{text}");
     assert!(!text.contains("check the URL"), "a full disk is not a URL problem\n{text}");
     assert!(text.contains("audit log intact") && text.contains("verify rc=0"), "{text}");
+    // A refused issuance may leave its write-ahead intent (reserved, or failed: the serial is burnt), never
+    // an issued certificate without its audit entry (the chain verifies) or one the client was not told of.
     assert!(text.contains(&format!("certs {}\n", 1 + issued)), "nothing half-issued\n{text}");
+    assert!(text.contains("other 0\n"), "a certificate in an unexpected state\n{text}");
     assert!(text.contains(&format!("facilities {}\n", 1 + added)), "nothing half-registered\n{text}");
     assert!(text.contains("after-issue rc=0"), "issuance goes on once there is space\n{text}");
     let read_only = text.split("after-issue rc=0").nth(1).unwrap_or_default();
