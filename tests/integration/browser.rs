@@ -16,10 +16,11 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use serde_json::{Value, json};
 
 use crate::agent::{self, hpki};
+use crate::harness::free_port;
 use crate::harness::{Backend, describe, repo_root};
 use crate::oidc::{self, Portal, REDIRECT, Rp};
 use crate::pcsc_lock::pcsc_lock;
-use crate::portal_card::{PIN, card_portal, free_port};
+use crate::portal_card::{PIN, card_portal};
 
 on_both_backends!(one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out);
 

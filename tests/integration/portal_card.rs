@@ -46,10 +46,6 @@ pub(crate) fn card_portal_with(
     })
 }
 
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// What card-login.js does with the login page's CSRF token `csrf`: a challenge for this browser, signed by the
 /// card through `agent` after the PIN (typed in the agent's own page). The challenge and the agent's answer.
 pub(crate) fn signed_challenge(pc: &Portal, agent: &agent::Served, csrf: &str) -> (String, Value) {
@@ -117,7 +113,7 @@ fn field(html: &str, name: &str) -> String {
 fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     let _pcsc = pcsc_lock();
     let identity = hpki();
-    let agent_port = free_port();
+    let agent_port = crate::harness::free_port();
     let agent_origin = format!("http://127.0.0.1:{agent_port}");
     let p = card_portal(b, &agent_origin);
     let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));

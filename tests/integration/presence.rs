@@ -9,9 +9,10 @@ use sha2::Digest as _;
 
 use crate::agent::{self, hpki};
 use crate::harness::Backend;
+use crate::harness::free_port;
 use crate::oidc::{Portal, REDIRECT, Rp, code_flow, logout_claims, logout_receiver, poll};
 use crate::pcsc_lock::pcsc_lock;
-use crate::portal_card::{card_portal_with, card_session, data_attribute, free_port};
+use crate::portal_card::{card_portal_with, card_session, data_attribute};
 
 on_both_backends!(pulling_the_card_ends_the_session_with_no_page_open, a_killed_agent_lets_its_session_lapse);
 
