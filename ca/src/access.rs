@@ -90,6 +90,8 @@ pub enum Action<'a> {
     IssueDeviceKey(&'a FacilityId),
     /// Read or export the audit log (every facility's entries, logins included).
     ReadAudit,
+    /// Set or clear a facility's SSO session lifetime (D26).
+    SetSessionLifetime(&'a FacilityId),
 }
 
 impl Action<'_> {
@@ -108,6 +110,7 @@ impl Action<'_> {
             Self::RevokeCertificate(_) => "admin.certificate.revoke".into(),
             Self::IssueDeviceKey(_) => "admin.device.issue".into(),
             Self::ReadAudit => "admin.audit.read".into(),
+            Self::SetSessionLifetime(_) => "admin.facility.session_lifetime".into(),
         }
     }
 
@@ -122,7 +125,8 @@ impl Action<'_> {
             | Self::RevokeCredential(f)
             | Self::ListCertificates(f)
             | Self::RevokeCertificate(f)
-            | Self::IssueDeviceKey(f) => Some(f),
+            | Self::IssueDeviceKey(f)
+            | Self::SetSessionLifetime(f) => Some(f),
         }
     }
 }
@@ -153,9 +157,11 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             Err(Denial::Forbidden("auditors have read-only access: ask an operator".into()))
         }
         (Principal::Operator { .. }, _) => Ok(()),
-        (Principal::FacilityAdmin { .. }, A::ListFacilities | A::Transition(..) | A::ReadAudit) => {
-            Err(operators_only())
-        }
+        // A session lifetime is the operating body's policy for the facility, not the facility's own choice.
+        (
+            Principal::FacilityAdmin { .. },
+            A::ListFacilities | A::Transition(..) | A::ReadAudit | A::SetSessionLifetime(_),
+        ) => Err(operators_only()),
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
             if target != Some(facility) {
@@ -199,6 +205,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::RevokeCredential(_)
             | Action::RevokeCertificate(_)
             | Action::IssueDeviceKey(_)
+            | Action::SetSessionLifetime(_)
     )
 }
 
@@ -250,6 +257,7 @@ mod tests {
             (Action::IssueDeviceKey(&f),            [No401, Yes,   No403, No403, Yes]),
             (Action::IssueDeviceKey(&g),            [No401, No403, No403, No403, Yes]),
             (Action::ReadAudit,                     [No401, No403, No403, Yes,   Yes]),
+            (Action::SetSessionLifetime(&f),        [No401, No403, No403, No403, Yes]),
         ];
         for (action, wants) in table {
             for (principal, want) in [&anon, &pc, &cred, &au, &op].into_iter().zip(wants) {

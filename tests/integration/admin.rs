@@ -18,6 +18,7 @@ on_both_backends!(
     roles_are_enforced_and_refusals_audited,
     bad_input_is_refused_audited_and_changes_nothing,
     operator_certificates_and_cli,
+    session_lifetimes_are_set_by_operators_only,
 );
 
 /// Apply (anonymous) → the operator sees the queue → approves → creates an EST credential → the facility
@@ -505,6 +506,48 @@ pub(crate) fn issued(h: &Hcpki, profile: &str, facility: &str, extra: &[&str]) -
     .concat();
     h.ok(&args);
     As::Cert(cert, h.path(&format!("{name}-p256.key")))
+}
+
+/// Issue #6: an operator sets and clears a facility's SSO session lifetime over the API (what `hcpki portal
+/// lifetime` does); auditors and the facility's own admin are refused, out-of-range hours and unknown facilities
+/// too, each audited; the CLI lists what the API set.
+fn session_lifetimes_are_set_by_operators_only(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let ops = operator(&h, "ops", "operator");
+    let aud = operator(&h, "aud", "auditor");
+    let f = h.approved_facility("Night clinic");
+    let admin = issued(&h, "pc", &f, &[]);
+    let server = Served::start(&h, &[]);
+    let api = Api::new(&h, &server);
+    let path = format!("/api/v1/facilities/{f}/session-lifetime");
+
+    let r = api.post(&path, &json!({ "hours": 10 }), &ops);
+    assert_eq!((r.status, &r.json["changed"]), (200, &json!(true)), "{r:?}");
+    let listed = h.ok(&["portal", "lifetime", "list"]);
+    assert!(listed.contains(&f) && listed.contains("10 h"), "{listed}");
+    for (who, name) in [(&aud, "auditor"), (&admin, "facility admin")] {
+        let r = api.post(&path, &json!({ "hours": 2 }), who);
+        assert_eq!(r.status, 403, "{name}: {r:?}");
+    }
+    let r = api.post(&path, &json!({ "hours": 500 }), &ops);
+    assert!(r.status == 400 && r.text.contains("1 to 168"), "{r:?}");
+    let r = api.post(&path, &json!({ "hours": "ten" }), &ops);
+    assert_eq!(r.status, 400, "{r:?}");
+    let unknown = h.add_facility("Unknown clinic", None).replace(|c: char| c.is_ascii_digit(), "9");
+    let r = api.post(&format!("/api/v1/facilities/{unknown}/session-lifetime"), &json!({ "hours": 8 }), &ops);
+    assert!(r.status == 400 || r.status == 404, "{r:?}");
+    assert!(h.ok(&["portal", "lifetime", "list"]).contains("10 h"), "refusals changed nothing");
+
+    let r = api.post(&path, &json!({ "hours": null }), &ops);
+    assert_eq!((r.status, &r.json["changed"]), (200, &json!(true)), "{r:?}");
+    let r = api.post(&path, &json!({ "hours": null }), &ops);
+    assert_eq!((r.status, &r.json["changed"]), (200, &json!(false)), "{r:?}");
+    assert!(!h.ok(&["portal", "lifetime", "list"]).contains(&f));
+    let audit = h.ok(&["audit", "list", "--limit", "1000"]);
+    assert_eq!(audit.lines().filter(|l| l.contains("portal.session_lifetime")).count(), 2, "{audit}");
+    assert!(audit.lines().filter(|l| l.contains("admin.facility.session_lifetime")).count() >= 4, "{audit}");
+    h.ok(&["audit", "verify"]);
+    server.stop();
 }
 
 #[derive(Debug)]

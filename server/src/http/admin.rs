@@ -157,6 +157,29 @@ pub async fn revoke_credential(
     Ok(Json(credential_json(&c, hcpki_ca::time::now_unix())).into_response())
 }
 
+/// What `POST /api/v1/facilities/{id}/session-lifetime` takes: hours (1–168), or null to clear.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifetimeBody {
+    /// The facility's SSO session lifetime in hours; `null` returns it to `[portal] session_hours`.
+    hours: Option<u32>,
+}
+
+/// `POST /api/v1/facilities/{id}/session-lifetime` (operators): the facility's SSO session lifetime for new
+/// sessions (D26; live sessions keep their deadline).
+pub async fn session_lifetime(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let name = "admin.facility.session_lifetime";
+    caller.authenticated(name).await?;
+    let b: LifetimeBody = read_json(&caller, name, &id, body).await?;
+    let changed = operations::set_session_lifetime(&state, &caller, &id, b.hours).await?;
+    Ok(Json(serde_json::json!({ "facility": id, "hours": b.hours, "changed": changed })).into_response())
+}
+
 /// What `POST /api/v1/certificates/{serial}/revoke` takes.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

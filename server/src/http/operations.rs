@@ -284,6 +284,34 @@ pub async fn credentials(state: &AppState, caller: &Caller, id: &str) -> Result<
     state.admin.credentials(Some(&id)).await.map_err(ApiError::from)
 }
 
+/// Set (`Some(hours)`, 1–168) or clear (`None`) a facility's SSO session lifetime (operators; D26), as
+/// `hcpki portal lifetime set|clear` does; the store audits `portal.session_lifetime`. `Ok(false)`: clearing
+/// a lifetime that was not set.
+pub async fn set_session_lifetime(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    hours: Option<u32>,
+) -> Result<bool, ApiError> {
+    let name = "admin.facility.session_lifetime";
+    let id = facility_id(caller, name, id).await?;
+    caller.may(Action::SetSessionLifetime(&id)).await?;
+    existing(state, caller, name, &id).await?;
+    if let Some(h) = hours
+        && !(1..=168).contains(&h)
+    {
+        let e = ApiError::bad_request("invalid session lifetime", format!("{h} hours: use 1 to 168 hours"));
+        return Err(caller.refuse(name, id.as_str(), e).await);
+    }
+    let secs = hours.map(|h| i64::from(h) * 3600);
+    state
+        .admin
+        .store()
+        .portal_set_session_lifetime(id.as_str(), secs, &caller.actor())
+        .await
+        .map_err(ApiError::unavailable)
+}
+
 /// Revoke a credential (operators; the facility's admin by PC certificate). The caller is authenticated.
 pub async fn revoke_credential(state: &AppState, caller: &Caller, id: &str) -> Result<CredentialRecord, ApiError> {
     let name = "admin.credential.revoke";

@@ -57,6 +57,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/facilities/{id}", get(admin::facility))
         .route("/api/v1/facilities/{id}/credentials", get(admin::list_credentials).post(admin::create_credential))
         .route("/api/v1/facilities/{id}/certificates", get(admin::certificates))
+        .route("/api/v1/facilities/{id}/session-lifetime", post(admin::session_lifetime))
         .route("/api/v1/facilities/{id}/{action}", post(admin::transition))
         .route("/api/v1/credentials/{id}/revoke", post(admin::revoke_credential))
         .route("/api/v1/certificates/{serial}/revoke", post(admin::revoke_certificate))
