@@ -111,6 +111,9 @@ fn basic_credentials(value: &[u8]) -> Option<(String, String)> {
     Some((id.to_owned(), secret.to_owned()))
 }
 
+/// The most a request body to the admin API is buffered to before anything else looks at it.
+const BUFFER_LIMIT: usize = 1024 * 1024;
+
 /// Cross-site request forgery guard for the admin API. A browser that holds a PC or operator certificate
 /// presents it to any page's request, so a hostile page could make the browser call the API. Two rules stop
 /// that without tokens: every POST must be `Content-Type: application/json` (a cross-site HTML form cannot
@@ -119,6 +122,18 @@ fn basic_credentials(value: &[u8]) -> Option<(String, String)> {
 /// sent to). Non-browser clients (curl, scripts) send no `Origin` and are unaffected.
 pub async fn browser_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let anonymous = hcpki_ca::store::Actor("api:anonymous".into());
+    // The whole body first (up to 1 MiB; handlers apply their own, smaller limits): on HTTP/2, an answer sent
+    // while the client is still uploading resets the stream, and curl shows a framing error (92) instead of the
+    // refusal. Every refusal below and in the handlers (unauthenticated, forbidden, …) then comes after it.
+    let (parts, body) = request.into_parts();
+    let body = match super::body::read_limited(body, BUFFER_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let e = ApiError::too_large(BUFFER_LIMIT);
+            return refuse(&state, &anonymous, "admin.request", "-", e).await.into_response();
+        }
+    };
+    let request = Request::from_parts(parts, axum::body::Body::from(body));
     if let Some(origin) = request.headers().get(header::ORIGIN)
         && own_origin(request.uri(), request.headers()).as_deref().map(str::as_bytes) != Some(origin.as_bytes())
     {
@@ -126,7 +141,6 @@ pub async fn browser_guard(State(state): State<AppState>, request: Request, next
             "cross-origin request refused",
             "the admin API only answers its own origin; call it directly, not from another site's page",
         );
-        super::body::discard(request.into_body()).await;
         return refuse(&state, &anonymous, "admin.csrf", "-", e).await.into_response();
     }
     if request.method() == Method::POST {
@@ -138,7 +152,6 @@ pub async fn browser_guard(State(state): State<AppState>, request: Request, next
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
         if !json {
             let e = ApiError::unsupported_media_type();
-            super::body::discard(request.into_body()).await;
             return refuse(&state, &anonymous, "admin.csrf", "-", e).await.into_response();
         }
     }
