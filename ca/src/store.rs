@@ -16,7 +16,10 @@ pub use records::{
 #[allow(unused_imports)]
 use sql as _;
 pub use sql::{PgStore, SqliteStore};
-pub use sso::{GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts};
+pub use sso::{
+    GrantOp, GrantRecord, GrantUse, OidcClientRecord, OnceRecord, PortalUser, ServiceRecord, SessionRecord,
+    SweepCounts, TokenWrite, TokenWritten,
+};
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::enroll::CredentialRecord;
@@ -371,26 +374,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// One grant, whatever its state.
     async fn oidc_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError>;
 
-    /// Redeem grant `id`'s code (hash `code_hash`) once, before its deadline: the grant becomes `active`
-    /// with refresh token hash `refresh_hash` until `expires_at`. A second redemption revokes the grant.
-    async fn oidc_redeem_code(
-        &self,
-        id: &str,
-        code_hash: &str,
-        refresh_hash: &str,
-        expires_at: i64,
-        now: i64,
-    ) -> Result<GrantUse, StoreError>;
+    /// The grants among `ids` that exist, in no particular order (one statement for a batch of token requests).
+    async fn oidc_grants(&self, ids: &[String]) -> Result<Vec<GrantRecord>, StoreError>;
 
-    /// Rotate grant `id`'s refresh token from `old_hash` to `new_hash`. An old (already rotated) token
-    /// revokes the grant.
-    async fn oidc_rotate_refresh(
-        &self,
-        id: &str,
-        old_hash: &str,
-        new_hash: &str,
-        now: i64,
-    ) -> Result<GrantUse, StoreError>;
+    /// The token endpoint's writes for a batch of requests, in one transaction (one durable commit for all: the
+    /// endpoint group-commits them, D28 addendum), one [`TokenWritten`] per write, as if applied in order.
+    /// Each write's single-use value is recorded first; a value taken already (also by an earlier write of the
+    /// batch) is a replay and its op is not applied. A code presented a second time or a refresh token already
+    /// rotated revokes the grant ([`GrantUse::Replayed`]); so does a second op on the same grant in the batch.
+    async fn oidc_token_writes(&self, writes: &[TokenWrite], now: i64) -> Result<Vec<TokenWritten>, StoreError>;
 
     /// Revoke one grant; the grant if it was not revoked already.
     async fn oidc_revoke_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError>;

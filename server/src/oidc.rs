@@ -10,6 +10,7 @@ pub mod authorize;
 pub mod backchannel;
 pub mod client;
 pub mod endpoints;
+pub mod exchange;
 pub mod jws;
 pub mod keys;
 pub mod token;
@@ -54,6 +55,8 @@ pub struct Provider {
     pub logout_tls: Arc<rustls::ClientConfig>,
     /// Lifetimes.
     pub lifetimes: Lifetimes,
+    /// The token endpoint's exchanges, group-committed.
+    pub exchanges: exchange::Exchanges,
 }
 
 impl Provider {

@@ -3,47 +3,29 @@
 //! An enrollment request issues one certificate, and one issuance alone costs two durable commits (the
 //! write-ahead intent, then the certificate with its audit entry). Under load those commits, not the
 //! signature, bound the rate (decision D11's figures: ~700 single issuances/s against ~5 000/s in batches).
-//! So a long-running server routes [`Authority::issue`] through this queue: one worker takes whatever
-//! requests are waiting (up to [`MAX_BATCH`]) and runs them as one batch through the normal pipeline, each
-//! with its own actor. An idle server sees batches of one and the latency of a direct call; a busy one gets
-//! batches as large as the arrivals during one batch, so the commits are shared.
-//!
-//! The worker is a spawned task, so a caller that goes away (an HTTP client disconnecting) never cancels
-//! a batch half-way; its certificate is still issued and audited, and only the answer is lost.
+//! So a long-running server routes [`Authority::issue`] through a [`GroupCommit`] worker: each batch runs
+//! through the normal pipeline, every request with its own actor.
 
 use super::{Authority, AuthorityError, IssueRequest};
+use crate::group_commit::GroupCommit;
 use crate::issuer::Issued;
 use crate::store::{Actor, CertificateRecord};
 use std::sync::{Arc, Weak};
-use tokio::sync::{mpsc, oneshot};
 
 /// Most requests in one batch: large enough to share commits, small enough to bound one batch's latency.
 const MAX_BATCH: usize = 256;
-/// Requests waiting beyond this make callers wait to enqueue (back-pressure, not unbounded memory).
+/// Requests waiting beyond this make callers wait to enqueue.
 const QUEUE_DEPTH: usize = 4096;
 
 type Outcome = Result<(Issued, CertificateRecord), AuthorityError>;
 
-struct Job {
-    request: IssueRequest,
-    actor: Actor,
-    reply: oneshot::Sender<Outcome>,
-}
-
 /// The sending side, held by the authority.
 #[derive(Debug)]
-pub(super) struct IssueQueue {
-    jobs: mpsc::Sender<Job>,
-}
+pub(super) struct IssueQueue(GroupCommit<(IssueRequest, Actor), Outcome>);
 
 impl IssueQueue {
     pub(super) async fn issue(&self, request: IssueRequest, actor: Actor) -> Outcome {
-        let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Job { request, actor, reply })
-            .await
-            .map_err(|_| AuthorityError::Batch("the issuance queue has stopped (server shutting down)".into()))?;
-        answer.await.map_err(|_| AuthorityError::Batch("the issuance worker stopped before answering".into()))?
+        self.0.submit((request, actor)).await.map_err(|e| AuthorityError::Batch(e.to_string()))?
     }
 }
 
@@ -51,28 +33,22 @@ impl Authority {
     /// Route [`Authority::issue`] through a group-commit worker on the current tokio runtime. For servers;
     /// one-shot commands call the pipeline directly. A second call does nothing.
     pub fn start_group_commit(self: &Arc<Self>) {
-        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        if self.queue.set(IssueQueue { jobs: tx }).is_ok() {
-            // Weak: the worker must not keep the authority (and so its own queue) alive forever. When the
-            // authority is dropped, the sender goes with it and `recv` ends the loop.
-            tokio::spawn(work(Arc::downgrade(self), rx));
+        if self.queue.get().is_some() {
+            return;
         }
+        // Weak: the worker must not keep the authority (and so its own queue) alive forever. When the
+        // authority is dropped, the queue goes with it and the worker ends.
+        let authority = Arc::downgrade(self);
+        let queue = GroupCommit::start("issuance", MAX_BATCH, QUEUE_DEPTH, move |jobs| run(authority.clone(), jobs));
+        // Lost race with another caller: this queue is dropped and its worker ends.
+        let _ = self.queue.set(IssueQueue(queue));
     }
 }
 
-async fn work(authority: Weak<Authority>, mut rx: mpsc::Receiver<Job>) {
-    let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        let Some(authority) = authority.upgrade() else {
-            break;
-        };
-        let batch: Vec<(&IssueRequest, &Actor)> = jobs.iter().map(|j| (&j.request, &j.actor)).collect();
-        let results = authority.issue_batch(&batch).await;
-        drop(authority);
-        for (job, result) in jobs.drain(..).zip(results) {
-            // A caller that went away gets no answer; its certificate is issued and audited all the same.
-            let _ = job.reply.send(result);
-        }
-    }
-    tracing::debug!("issuance queue stopped");
+async fn run(authority: Weak<Authority>, jobs: Vec<(IssueRequest, Actor)>) -> Vec<Outcome> {
+    let Some(authority) = authority.upgrade() else {
+        return jobs.iter().map(|_| Err(AuthorityError::Batch("the authority is shutting down".into()))).collect();
+    };
+    let batch: Vec<(&IssueRequest, &Actor)> = jobs.iter().map(|(request, actor)| (request, actor)).collect();
+    authority.issue_batch(&batch).await
 }

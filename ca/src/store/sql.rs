@@ -31,7 +31,10 @@ use crate::store::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
     FacilityFilter, IssuanceIntent, LoginChallengeRecord, Registration, Store, StoreError,
 };
-use crate::store::{GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts};
+use crate::store::{
+    GrantOp, GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts,
+    TokenWrite, TokenWritten,
+};
 use body::Inserted;
 use rows::Chain;
 use sqlx::migrate::Migrator;

@@ -102,6 +102,63 @@ pub enum GrantUse {
     Refused,
 }
 
+/// One use of a grant's secret at the token endpoint, for [`super::Store::oidc_use_grants`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GrantOp {
+    /// Redeem grant `id`'s code (hash `code_hash`) once, before its deadline: the grant becomes `active` with
+    /// refresh token hash `refresh_hash` until `expires_at`.
+    Redeem {
+        /// The grant.
+        id: String,
+        /// SHA-256 of the presented code.
+        code_hash: String,
+        /// SHA-256 of the first refresh token.
+        refresh_hash: String,
+        /// When the grant (its refresh token) ends.
+        expires_at: i64,
+    },
+    /// Rotate grant `id`'s refresh token from `old_hash` to `new_hash`.
+    Rotate {
+        /// The grant.
+        id: String,
+        /// SHA-256 of the presented refresh token.
+        old_hash: String,
+        /// SHA-256 of its successor.
+        new_hash: String,
+    },
+}
+
+/// A single-use value recorded together with a token-endpoint write (a client assertion's jti), with the same
+/// rules as [`super::Store::oidc_once_put`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OnceRecord {
+    /// What kind of value (`jti`).
+    pub kind: String,
+    /// The value's key.
+    pub key: String,
+    /// Until when it must not be used again.
+    pub expires_at: i64,
+}
+
+/// One token request's writes, for [`super::Store::oidc_token_writes`]: the assertion's jti to record, and the
+/// grant op to apply if the jti was fresh (none when the request was refused before reaching the grant).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenWrite {
+    /// The single-use value to record first.
+    pub once: Option<OnceRecord>,
+    /// The grant op.
+    pub op: Option<GrantOp>,
+}
+
+/// What one [`TokenWrite`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenWritten {
+    /// `false` when the single-use value was taken already (a replay): the op was not applied.
+    pub once_fresh: bool,
+    /// The op's outcome, if it was applied.
+    pub grant: Option<GrantUse>,
+}
+
 /// One service of the authorization policy as the database keeps it (D22, D26): the TOML text of one
 /// `[[service]]` table, parsed by the same strict parser as the services file.
 #[derive(Clone, Debug, PartialEq, Eq)]

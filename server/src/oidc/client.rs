@@ -4,7 +4,7 @@
 
 use super::OAuthError;
 use super::jws::{self, Parsed};
-use hcpki_ca::store::Store;
+use hcpki_ca::store::{OnceRecord, Store};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -166,8 +166,40 @@ pub struct Presented<'a> {
     pub audiences: Vec<String>,
 }
 
-/// Authenticate the client of a back-channel request.
+/// A client whose credentials verified.
+#[derive(Debug)]
+pub struct Verified {
+    /// The client.
+    pub client: Client,
+    /// Its assertion's jti, which must still be recorded (single use) before the request counts as
+    /// authenticated: by [`authenticate`], or by the token endpoint together with its other writes.
+    pub once: Option<OnceRecord>,
+}
+
+/// Authenticate the client of a back-channel request (the assertion's jti recorded).
 pub async fn authenticate(clients: &Registry, presented: &Presented<'_>) -> Result<Client, OAuthError> {
+    let verified = verify(clients, presented).await?;
+    if let Some(once) = &verified.once {
+        let now = hcpki_ca::time::now_unix();
+        let fresh = clients
+            .store()
+            .oidc_once_put(&once.kind, &once.key, "", once.expires_at, now)
+            .await
+            .map_err(OAuthError::server)?;
+        if !fresh {
+            return Err(assertion_replayed());
+        }
+    }
+    Ok(verified.client)
+}
+
+/// The refusal of a client assertion used before.
+pub fn assertion_replayed() -> OAuthError {
+    OAuthError::invalid_client("the client assertion was used before (jti replay)")
+}
+
+/// Check the credentials of a back-channel request's client, writing nothing.
+pub async fn verify(clients: &Registry, presented: &Presented<'_>) -> Result<Verified, OAuthError> {
     let store = clients.store();
     let form = presented.form;
     let assertion = form.get("client_assertion");
@@ -184,23 +216,29 @@ pub async fn authenticate(clients: &Registry, presented: &Presented<'_>) -> Resu
         return Err(OAuthError::invalid_client("client_id and the assertion's issuer differ"));
     }
     let client = clients.load(&client_id).await?.ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
-    match (client.config.auth, assertion, presented.certificate) {
+    let once = match (client.config.auth, assertion, presented.certificate) {
         (AuthMethod::PrivateKeyJwt, Some(a), _) => {
             if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER) {
                 return Err(OAuthError::invalid_client("client_assertion_type must be jwt-bearer (RFC 7523)"));
             }
-            check_assertion(store, &client, a, &presented.audiences).await?;
+            Some(check_assertion(&client, a, &presented.audiences)?)
         }
-        (AuthMethod::TlsClientAuth, None, Some(cert)) => check_tls_subject(store, &client, cert).await?,
-        (AuthMethod::SelfSignedTlsClientAuth, None, Some(cert)) => check_self_signed(&client, cert)?,
+        (AuthMethod::TlsClientAuth, None, Some(cert)) => {
+            check_tls_subject(store, &client, cert).await?;
+            None
+        }
+        (AuthMethod::SelfSignedTlsClientAuth, None, Some(cert)) => {
+            check_self_signed(&client, cert)?;
+            None
+        }
         (method, _, _) => {
             return Err(OAuthError::invalid_client(format!(
                 "this client authenticates with {} (on the mTLS endpoints for certificate methods)",
                 method.as_str()
             )));
         }
-    }
-    Ok(client)
+    };
+    Ok(Verified { client, once })
 }
 
 /// The unverified `iss` of an assertion, to find the client and its keys.
@@ -214,14 +252,9 @@ fn assertion_issuer(assertion: &str) -> Result<String, OAuthError> {
         .ok_or_else(|| OAuthError::invalid_client("the client assertion has no iss"))
 }
 
-/// RFC 7523 §3: signature by a registered key, iss = sub = client_id, aud names us, unexpired, short, and
-/// its jti never seen before.
-async fn check_assertion(
-    store: &dyn Store,
-    client: &Client,
-    assertion: &str,
-    audiences: &[String],
-) -> Result<(), OAuthError> {
+/// RFC 7523 §3: signature by a registered key, iss = sub = client_id, aud names us, unexpired and short; the
+/// jti to record (the caller makes sure it was never seen before).
+fn check_assertion(client: &Client, assertion: &str, audiences: &[String]) -> Result<OnceRecord, OAuthError> {
     let parsed = Parsed::parse(assertion).map_err(|e| OAuthError::invalid_client(e.to_string()))?;
     let keys = client.config.jwks.as_ref().and_then(|j| j.get("keys")).and_then(Value::as_array);
     let kid = parsed.header.get("kid").and_then(Value::as_str);
@@ -269,15 +302,12 @@ async fn check_assertion(
         }
     }
     let jti = text("jti").ok_or_else(|| OAuthError::invalid_client("the client assertion has no jti"))?;
-    let fresh = store
+    Ok(OnceRecord {
+        kind: "jti".into(),
         // Length-prefixed, so no (client, jti) pair can collide with another; no NUL (PostgreSQL text refuses it).
-        .oidc_once_put("jti", &format!("{}:{}:{jti}", client.id.len(), client.id), "", exp + CLOCK_LEEWAY_SECS, now)
-        .await
-        .map_err(OAuthError::server)?;
-    if !fresh {
-        return Err(OAuthError::invalid_client("the client assertion was used before (jti replay)"));
-    }
-    Ok(())
+        key: format!("{}:{}:{jti}", client.id.len(), client.id),
+        expires_at: exp + CLOCK_LEEWAY_SECS,
+    })
 }
 
 /// `tls_client_auth`: a certificate this CA issued (byte-identical record, still issued) whose subject DN is

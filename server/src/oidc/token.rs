@@ -4,7 +4,8 @@
 //! (`cnf.x5t#S256`, RFC 8705 §3) when the client called over mutual TLS.
 
 use super::client::{self, Client, Presented};
-use super::{GrantData, OAuthError, Provider, hash_secret, random_token};
+use super::exchange::{Exchange, GrantRequest, Refusal};
+use super::{GrantData, OAuthError, Provider, random_token};
 use crate::portal::{self, PortalState};
 use axum::Json;
 use axum::extract::{Extension, Form, State};
@@ -12,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum_server::tls::TlsInfo;
 use base64::Engine as _;
 use hcpki_ca::audit::Outcome;
-use hcpki_ca::store::{GrantRecord, GrantUse};
+use hcpki_ca::store::GrantRecord;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,58 +26,38 @@ pub async fn token(
 ) -> Result<Response, OAuthError> {
     let audiences = super::endpoints::audiences(&state.oidc, "/token");
     let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
-    let client =
-        match client::authenticate(&state.oidc.clients, &Presented { form: &form, certificate, audiences }).await {
-            Ok(c) => c,
-            Err(e) => {
-                let who = form.get("client_id").cloned().unwrap_or_else(|| "-".into());
-                portal::audit(
-                    &state.store,
-                    "oidc:anonymous",
-                    "oidc.client.authenticate",
-                    &who,
-                    Outcome::Denied,
-                    json!({ "reason": e.description }),
-                )
-                .await;
-                return Err(e);
-            }
-        };
-    let get = |k: &str| form.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    let now = hcpki_ca::time::now_unix();
-    let (grant, refresh) = match get("grant_type") {
-        Some("authorization_code") => {
-            let code = get("code").ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
-            redeem_code(&state, &client, code, get("redirect_uri"), get("code_verifier"), now).await?
-        }
-        Some("refresh_token") => {
-            let old = get("refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
-            let (id, _) = old.split_once('.').ok_or_else(|| OAuthError::invalid_grant("malformed refresh token"))?;
-            let grant = owned_grant(&state, &client, id).await?;
-            let new = format!("{}.{}", grant.id, random_token(32)?);
-            match state
-                .store
-                .oidc_rotate_refresh(&grant.id, &hash_secret(old), &hash_secret(&new), now)
-                .await
-                .map_err(OAuthError::server)?
-            {
-                GrantUse::Accepted(g) => (g, new),
-                GrantUse::Replayed(g) => {
-                    replayed(&state, &client, &g, "refresh token reused after rotation").await;
-                    return Err(OAuthError::invalid_grant(
-                        "refresh token already used: the grant is revoked, log in again",
-                    ));
-                }
-                GrantUse::Refused => {
-                    return Err(OAuthError::invalid_grant("refresh token unknown, expired or revoked"));
-                }
-            }
-        }
-        Some(other) => {
-            return Err(OAuthError::new("unsupported_grant_type", format!("grant_type {other} is not supported")));
-        }
-        None => return Err(OAuthError::invalid_request("grant_type is missing")),
+    let verified = match client::verify(&state.oidc.clients, &Presented { form: &form, certificate, audiences }).await {
+        Ok(v) => v,
+        Err(e) => return Err(client_denied(&state, &form, e).await),
     };
+    let client = verified.client;
+    // What the client presented; a malformed request still spends the assertion's jti (below).
+    let presented = presented(&form);
+    let (request, early) = match presented {
+        Ok(p) => (Some(p), None),
+        Err(e) => (None, Some(e)),
+    };
+    let refresh = match &request {
+        Some(GrantRequest::Code { refresh, .. }) => Some(refresh.clone()),
+        Some(GrantRequest::Refresh { new, .. }) => Some(new.clone()),
+        None => None,
+    };
+    let exchange = Exchange { client_id: client.id.clone(), once: verified.once, request };
+    let grant = match state.oidc.exchanges.exchange(exchange).await {
+        Ok(grant) => grant,
+        Err(Refusal::AssertionReplayed) => {
+            return Err(client_denied(&state, &form, client::assertion_replayed()).await);
+        }
+        Err(Refusal::Replayed { grant, what, error }) => {
+            replayed(&state, &client, &grant, what).await;
+            return Err(error);
+        }
+        Err(Refusal::Refused(e)) => return Err(e),
+    };
+    let (Some(grant), Some(refresh)) = (grant, refresh) else {
+        return Err(early.unwrap_or_else(|| OAuthError::invalid_request("no grant was presented")));
+    };
+    let now = hcpki_ca::time::now_unix();
     let data = GrantData::of(&grant)?;
     let cnf = certificate.map(|c| json!({ "x5t#S256": super::jws::sha256_b64(c) }));
     let access = access_token(&state.oidc, &client, &grant, &data, cnf.as_ref(), now)?;
@@ -94,51 +75,38 @@ pub async fn token(
     Ok(response)
 }
 
-/// Check the code against its grant (client, redirect URI, PKCE), then redeem it once; the grant and its
-/// first refresh token.
-async fn redeem_code(
-    state: &PortalState,
-    client: &Client,
-    code: &str,
-    redirect_uri: Option<&str>,
-    verifier: Option<&str>,
-    now: i64,
-) -> Result<(GrantRecord, String), OAuthError> {
-    let (id, _) = code.split_once('.').ok_or_else(|| OAuthError::invalid_grant("malformed code"))?;
-    let grant = owned_grant(state, client, id).await?;
-    let data = GrantData::of(&grant)?;
-    let refresh = format!("{}.{}", grant.id, random_token(32)?);
-    if grant.state == "code" {
-        if redirect_uri != Some(data.redirect_uri.as_str()) {
-            return Err(OAuthError::invalid_grant("redirect_uri differs from the authorization request's"));
-        }
-        let verifier = verifier.ok_or_else(|| OAuthError::invalid_grant("code_verifier is missing (PKCE)"))?;
-        let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(super::jws::sha256(verifier.as_bytes()));
-        if computed != data.code_challenge {
-            return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge (PKCE S256)"));
-        }
-    }
-    let store = &state.store;
-    let expires = (now + state.oidc.lifetimes.refresh_token).min(data.session_expires_at.unwrap_or(i64::MAX));
-    match store
-        .oidc_redeem_code(&grant.id, &hash_secret(code), &hash_secret(&refresh), expires, now)
-        .await
-        .map_err(OAuthError::server)?
-    {
-        GrantUse::Accepted(g) => Ok((g, refresh)),
-        GrantUse::Replayed(g) => {
-            replayed(state, client, &g, "authorization code reused").await;
-            Err(OAuthError::invalid_grant("the code was already used: every token issued from it is revoked"))
-        }
-        GrantUse::Refused => Err(OAuthError::invalid_grant("the code is unknown, expired or revoked")),
-    }
+/// Audit a failed client authentication; the refusal to send.
+async fn client_denied(state: &PortalState, form: &HashMap<String, String>, e: OAuthError) -> OAuthError {
+    let who = form.get("client_id").cloned().unwrap_or_else(|| "-".into());
+    let detail = json!({ "reason": e.description });
+    portal::audit(&state.store, "oidc:anonymous", "oidc.client.authenticate", &who, Outcome::Denied, detail).await;
+    e
 }
 
-/// A grant of this client (another client's code or refresh token is `invalid_grant`, RFC 6749 §5.2).
-async fn owned_grant(state: &PortalState, client: &Client, id: &str) -> Result<GrantRecord, OAuthError> {
-    match state.store.oidc_grant(id).await.map_err(OAuthError::server)? {
-        Some(g) if g.client_id == client.id => Ok(g),
-        _ => Err(OAuthError::invalid_grant("unknown code or refresh token")),
+/// The grant request in the form, with the refresh token to hand out if it is accepted.
+fn presented(form: &HashMap<String, String>) -> Result<GrantRequest, OAuthError> {
+    let get = |k: &str| form.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    // `<grant id>.<secret>`: the new refresh token names the same grant as what was presented.
+    let successor = |token: &str| -> Result<String, OAuthError> {
+        let id = token.split_once('.').map_or(token, |(id, _)| id);
+        Ok(format!("{id}.{}", random_token(32)?))
+    };
+    match get("grant_type") {
+        Some("authorization_code") => {
+            let code = get("code").ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+            Ok(GrantRequest::Code {
+                code: code.to_owned(),
+                redirect_uri: get("redirect_uri").map(str::to_owned),
+                verifier: get("code_verifier").map(str::to_owned),
+                refresh: successor(code)?,
+            })
+        }
+        Some("refresh_token") => {
+            let old = get("refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+            Ok(GrantRequest::Refresh { old: old.to_owned(), new: successor(old)? })
+        }
+        Some(other) => Err(OAuthError::new("unsupported_grant_type", format!("grant_type {other} is not supported"))),
+        None => Err(OAuthError::invalid_request("grant_type is missing")),
     }
 }
 

@@ -90,7 +90,9 @@ pub fn prepare(
     let ca_file = loaded.config.oidc.backchannel_ca_file.as_ref().map(|f| loaded.dir.join(f));
     let logout_tls = backchannel::tls_client(ca_file.as_deref())?;
     let clients = client::Registry::new(store.clone(), refresh);
-    let oidc = Arc::new(Provider { issuer, mtls_base, keys, store: store.clone(), clients, logout_tls, lifetimes });
+    let exchanges = crate::oidc::exchange::Exchanges::start(store.clone(), lifetimes.refresh_token);
+    let oidc =
+        Arc::new(Provider { issuer, mtls_base, keys, store: store.clone(), clients, logout_tls, lifetimes, exchanges });
     let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence);
     let cards = card_login(cfg, loaded, &oidc.issuer)?;

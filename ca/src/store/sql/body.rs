@@ -1519,54 +1519,105 @@ macro_rules! sql_store {
                     .map(sso::grant))
             }
 
-            async fn oidc_redeem_code(
-                &self,
-                id: &str,
-                code_hash: &str,
-                refresh_hash: &str,
-                expires_at: i64,
-                now: i64,
-            ) -> Result<GrantUse, StoreError> {
-                let redeemed = {
-                    let _writer = self.writer().await;
-                    sqlx::query_as::<$db, sso::GrantRow>(sso::REDEEM_CODE)
-                        .bind(refresh_hash)
-                        .bind(expires_at)
-                        .bind(id)
-                        .bind(code_hash)
-                        .bind(now)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(Self::err)?
-                };
-                match redeemed {
-                    Some(row) => Ok(GrantUse::Accepted(sso::grant(row))),
-                    None => self.replayed(id).await,
+            async fn oidc_grants(&self, ids: &[String]) -> Result<Vec<GrantRecord>, StoreError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
                 }
+                let sql = sso::grants_by_ids(ids.len());
+                let mut query = sqlx::query_as::<$db, sso::GrantRow>(sqlx::AssertSqlSafe(sql)).persistent(false);
+                for id in ids {
+                    query = query.bind(id);
+                }
+                Ok(query.fetch_all(&self.pool).await.map_err(Self::err)?.into_iter().map(sso::grant).collect())
             }
 
-            async fn oidc_rotate_refresh(
+            async fn oidc_token_writes(
                 &self,
-                id: &str,
-                old_hash: &str,
-                new_hash: &str,
+                writes: &[TokenWrite],
                 now: i64,
-            ) -> Result<GrantUse, StoreError> {
-                let rotated = {
-                    let _writer = self.writer().await;
-                    sqlx::query_as::<$db, sso::GrantRow>(sso::ROTATE_REFRESH)
-                        .bind(new_hash)
-                        .bind(id)
-                        .bind(old_hash)
-                        .bind(now)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(Self::err)?
-                };
-                match rotated {
-                    Some(row) => Ok(GrantUse::Accepted(sso::grant(row))),
-                    None => self.replayed(id).await,
+            ) -> Result<Vec<TokenWritten>, StoreError> {
+                let plan = sso::TokenPlan::new(writes);
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                let mut recorded = std::collections::HashSet::new();
+                if !plan.onces.is_empty() {
+                    let sql = sso::insert_onces(plan.onces.len());
+                    let mut query = sqlx::query_as::<$db, (String, String)>(sqlx::AssertSqlSafe(sql)).persistent(false);
+                    for once in &plan.onces {
+                        query = query.bind(&once.kind).bind(&once.key).bind("").bind(once.expires_at);
+                    }
+                    recorded.extend(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?);
                 }
+                let fresh: Vec<bool> =
+                    writes.iter().enumerate().map(|(i, w)| plan.fresh(i, w, &recorded)).collect();
+                let split = sso::OpSplit::new(
+                    writes
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| fresh.get(*i).copied().unwrap_or(false))
+                        .filter_map(|(i, w)| w.op.as_ref().map(|op| (i, op))),
+                );
+                let mut accepted = std::collections::HashMap::new();
+                if !split.redeem.is_empty() {
+                    let sql = sso::redeem_codes(split.redeem.len());
+                    let mut query = sqlx::query_as::<$db, sso::GrantRow>(sqlx::AssertSqlSafe(sql)).persistent(false);
+                    for (_, op) in &split.redeem {
+                        if let GrantOp::Redeem { id, code_hash, refresh_hash, expires_at } = op {
+                            query = query.bind(id).bind(code_hash).bind(refresh_hash).bind(*expires_at);
+                        }
+                    }
+                    accepted.extend(sso::by_id(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?));
+                }
+                if !split.rotate.is_empty() {
+                    let sql = sso::rotate_refreshes(split.rotate.len());
+                    let mut query = sqlx::query_as::<$db, sso::GrantRow>(sqlx::AssertSqlSafe(sql)).persistent(false);
+                    for (_, op) in &split.rotate {
+                        if let GrantOp::Rotate { id, old_hash, new_hash } = op {
+                            query = query.bind(id).bind(old_hash).bind(new_hash);
+                        }
+                    }
+                    accepted.extend(sso::by_id(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?));
+                }
+                let mut outcomes: Vec<TokenWritten> = fresh
+                    .iter()
+                    .map(|&once_fresh| TokenWritten { once_fresh, grant: None })
+                    .collect();
+                // The bulk ops that matched, then every other op in order: a miss (or a later op on a grant the
+                // batch already used) is the replay of a spent secret or a guess at a live grant, and revokes
+                // the grant (RFC 6749 §4.1.2, OAuth 2.0 Security BCP §4.14.2); a grant revoked or unknown
+                // already is simply refused.
+                let mut misses = Vec::new();
+                for (i, op) in split.redeem.iter().chain(&split.rotate) {
+                    let id = match op {
+                        GrantOp::Redeem { id, .. } | GrantOp::Rotate { id, .. } => id,
+                    };
+                    match (accepted.remove(id.as_str()), outcomes.get_mut(*i)) {
+                        (Some(grant), Some(out)) => out.grant = Some(GrantUse::Accepted(grant)),
+                        _ => misses.push(*i),
+                    }
+                }
+                misses.extend(split.later.iter().map(|(i, _)| *i));
+                misses.sort_unstable();
+                for i in misses {
+                    let Some(GrantOp::Redeem { id, .. } | GrantOp::Rotate { id, .. }) =
+                        writes.get(i).and_then(|w| w.op.as_ref())
+                    else {
+                        continue;
+                    };
+                    let revoked = sqlx::query_as::<$db, sso::GrantRow>(sso::REVOKE_GRANT)
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(Self::err)?;
+                    if let Some(out) = outcomes.get_mut(i) {
+                        out.grant = Some(match revoked {
+                            Some(row) => GrantUse::Replayed(sso::grant(row)),
+                            None => GrantUse::Refused,
+                        });
+                    }
+                }
+                tx.commit().await.map_err(Self::err)?;
+                Ok(outcomes)
             }
 
             async fn oidc_revoke_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError> {
@@ -1955,17 +2006,6 @@ macro_rules! sql_store {
             }
         }
 
-        impl $store {
-            /// A code or refresh token that did not match: if the grant was ever redeemed, this is a replay
-            /// of a spent secret (or a guess at a live grant), so the grant is revoked (RFC 6749 §4.1.2,
-            /// OAuth 2.0 Security BCP §4.14.2).
-            async fn replayed(&self, id: &str) -> Result<GrantUse, StoreError> {
-                match self.oidc_revoke_grant(id).await? {
-                    Some(g) => Ok(GrantUse::Replayed(g)),
-                    None => Ok(GrantUse::Refused),
-                }
-            }
-        }
     };
 }
 

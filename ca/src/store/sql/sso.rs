@@ -1,8 +1,11 @@
 //! SQL and row conversions of the SSO portal and OpenID Connect tables (migration 0008, D24).
 
 use crate::audit::{AuditEvent, Outcome};
-use crate::store::{Actor, GrantRecord, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord};
+use crate::store::{
+    Actor, GrantOp, GrantRecord, OidcClientRecord, OnceRecord, PortalUser, ServiceRecord, SessionRecord, TokenWrite,
+};
 use serde_json::json;
+use std::collections::{HashMap, HashSet};
 
 macro_rules! user_columns {
     () => {
@@ -67,16 +70,6 @@ pub(super) const REVOKE_CLIENT_GRANTS: &str =
 pub(super) const INSERT_GRANT: &str =
     concat!("INSERT INTO oidc_grants (", grant_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)");
 pub(super) const GRANT_BY_ID: &str = concat!("SELECT ", grant_columns!(), " FROM oidc_grants WHERE id = $1");
-pub(super) const REDEEM_CODE: &str = concat!(
-    "UPDATE oidc_grants SET state = 'active', code_hash = NULL, refresh_hash = $1, expires_at = $2 ",
-    "WHERE id = $3 AND state = 'code' AND code_hash = $4 AND expires_at > $5 RETURNING ",
-    grant_columns!()
-);
-pub(super) const ROTATE_REFRESH: &str = concat!(
-    "UPDATE oidc_grants SET refresh_hash = $1 ",
-    "WHERE id = $2 AND state = 'active' AND refresh_hash = $3 AND expires_at > $4 RETURNING ",
-    grant_columns!()
-);
 pub(super) const REVOKE_GRANT: &str = concat!(
     "UPDATE oidc_grants SET state = 'revoked', code_hash = NULL, refresh_hash = NULL ",
     "WHERE id = $1 AND state <> 'revoked' RETURNING ",
@@ -95,6 +88,138 @@ pub(super) const INSERT_ONCE: &str = "INSERT INTO oidc_once (kind, key, value, e
      WHERE oidc_once.expires_at <= $5";
 pub(super) const TAKE_ONCE: &str =
     "DELETE FROM oidc_once WHERE kind = $1 AND key = $2 AND expires_at > $3 RETURNING value";
+
+// The token endpoint's batches (D28 addendum): one statement per kind of write for the whole batch, since on
+// SQLite every statement is a hand-off to the connection's thread and back. The statements are built for the
+// batch's size (`$1`… numbered for both backends) and run unprepared-and-uncached (`persistent(false)`): sizes
+// vary from batch to batch and would churn the statement cache. They hold placeholders only, never a value, so
+// they are safe to pass as dynamic SQL.
+
+/// `($1, $2), ($3, $4)`: `rows` tuples of `per_row` placeholders; the next free number is `rows * per_row + 1`.
+fn value_rows(rows: usize, per_row: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=per_row).map(|c| format!("${}", r * per_row + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The grants with the given ids (binds: the ids).
+pub(super) fn grants_by_ids(n: usize) -> String {
+    let list: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    format!("SELECT {} FROM oidc_grants WHERE id IN ({})", grant_columns!(), list.join(", "))
+}
+
+/// [`INSERT_ONCE`] for `n` distinct keys (binds per row: kind, key, value, expires_at; then now); returns the
+/// keys recorded (new or taking over an expired one): the others are replays.
+pub(super) fn insert_onces(n: usize) -> String {
+    format!(
+        "INSERT INTO oidc_once (kind, key, value, expires_at) VALUES {} \
+         ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at \
+         WHERE oidc_once.expires_at <= ${} RETURNING kind, key",
+        value_rows(n, 4),
+        n * 4 + 1
+    )
+}
+
+/// Redeem `n` distinct grants' codes once, before their deadline: each becomes `active` with its first refresh
+/// token hash (binds per row: id, code_hash, refresh_hash, expires_at; then now).
+pub(super) fn redeem_codes(n: usize) -> String {
+    format!(
+        "UPDATE oidc_grants SET state = 'active', code_hash = NULL, refresh_hash = r.column3, expires_at = r.column4 \
+         FROM (VALUES {}) AS r WHERE oidc_grants.id = r.column1 AND oidc_grants.state = 'code' \
+         AND oidc_grants.code_hash = r.column2 AND oidc_grants.expires_at > ${} RETURNING {}",
+        value_rows(n, 4),
+        n * 4 + 1,
+        grant_columns!()
+    )
+}
+
+/// Rotate `n` distinct active grants' refresh tokens (binds per row: id, old_hash, new_hash; then now).
+pub(super) fn rotate_refreshes(n: usize) -> String {
+    format!(
+        "UPDATE oidc_grants SET refresh_hash = r.column3 FROM (VALUES {}) AS r \
+         WHERE oidc_grants.id = r.column1 AND oidc_grants.state = 'active' \
+         AND oidc_grants.refresh_hash = r.column2 AND oidc_grants.expires_at > ${} RETURNING {}",
+        value_rows(n, 3),
+        n * 3 + 1,
+        grant_columns!()
+    )
+}
+
+/// How a batch of token writes is applied: which single-use values go into the one insert, and which ops into
+/// the bulk updates (the first op on each grant) or after them, one at a time (later ops on the same grant,
+/// which then find it used and revoke it, as they would have in order).
+pub(super) struct TokenPlan<'a> {
+    /// Distinct single-use values, first occurrence only.
+    pub onces: Vec<&'a OnceRecord>,
+    /// For each write, whether its value is a first occurrence (a later duplicate is a replay).
+    first_once: Vec<bool>,
+}
+
+impl<'a> TokenPlan<'a> {
+    pub(super) fn new(writes: &'a [TokenWrite]) -> Self {
+        let mut seen = HashSet::new();
+        let mut onces = Vec::new();
+        let first_once = writes
+            .iter()
+            .map(|w| match &w.once {
+                None => true,
+                Some(o) if seen.insert((o.kind.as_str(), o.key.as_str())) => {
+                    onces.push(o);
+                    true
+                }
+                Some(_) => false,
+            })
+            .collect();
+        Self { onces, first_once }
+    }
+
+    /// Whether write `i`'s value was recorded, given the keys the insert returned.
+    pub(super) fn fresh(&self, i: usize, write: &TokenWrite, recorded: &HashSet<(String, String)>) -> bool {
+        match &write.once {
+            None => true,
+            Some(o) => {
+                self.first_once.get(i).copied().unwrap_or(false) && recorded.contains(&(o.kind.clone(), o.key.clone()))
+            }
+        }
+    }
+}
+
+/// Ops to apply, split: the first op on each grant by kind (bulk), and the indexes of the rest (one at a time,
+/// afterwards). `applied` are the indexes of the writes whose single-use value was fresh and that carry an op.
+pub(super) struct OpSplit<'a> {
+    pub redeem: Vec<(usize, &'a GrantOp)>,
+    pub rotate: Vec<(usize, &'a GrantOp)>,
+    pub later: Vec<(usize, &'a GrantOp)>,
+}
+
+impl<'a> OpSplit<'a> {
+    pub(super) fn new(ops: impl Iterator<Item = (usize, &'a GrantOp)>) -> Self {
+        let mut grants = HashSet::new();
+        let mut split = Self { redeem: Vec::new(), rotate: Vec::new(), later: Vec::new() };
+        for (i, op) in ops {
+            let id = match op {
+                GrantOp::Redeem { id, .. } | GrantOp::Rotate { id, .. } => id.as_str(),
+            };
+            if !grants.insert(id) {
+                split.later.push((i, op));
+            } else if matches!(op, GrantOp::Redeem { .. }) {
+                split.redeem.push((i, op));
+            } else {
+                split.rotate.push((i, op));
+            }
+        }
+        split
+    }
+}
+
+/// The grants a bulk update returned, by id.
+pub(super) fn by_id(rows: Vec<GrantRow>) -> HashMap<String, GrantRecord> {
+    rows.into_iter().map(grant).map(|g| (g.id.clone(), g)).collect()
+}
 
 /// `user_columns!`.
 pub(super) type UserRow = (String, String, Option<String>, String, String, i64, String, i64, Option<i64>);

@@ -84,6 +84,7 @@ on_every_backend!(
     password_failures_are_counted_across_replicas,
     expiring_certificates_are_claimed_once_unless_renewed,
     single_use_values_are_stored_once_on_any_replica,
+    token_writes_in_one_batch_apply_as_if_one_after_another,
     sso_sessions_end_with_their_account_or_facility_and_are_swept,
     services_are_kept_with_a_change_generation,
     card_presence_leases_are_renewed_and_lapse,
@@ -658,6 +659,99 @@ async fn single_use_values_are_stored_once_on_any_replica(db: TestDb) {
     assert_eq!(s.oidc_once_take("par", "a", now).await.unwrap().as_deref(), Some("v"));
     assert_eq!(other.oidc_once_take("par", "a", now).await.unwrap(), None, "taken once");
     assert_eq!(s.portal_sweep(now + 100, 0, 100).await.unwrap().once, 1, "the expired b, not the live a");
+}
+
+/// The token endpoint's batch (one transaction, bulk statements) gives each request what it would have got had
+/// they run one after another: a jti seen twice is a replay whose op is not applied; a second use of a code or
+/// of a rotated refresh token revokes the grant, and so does a wrong secret or an expired code (as one at a
+/// time did); an unknown grant is refused.
+async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
+    use crate::store::{GrantOp, GrantRecord, GrantUse, OnceRecord, TokenWrite};
+    let s = &*db.store;
+    let now = 1_700_000_000;
+    let grant = |id: &str, state: &str, code: Option<&str>, refresh: Option<&str>, expires_at: i64| GrantRecord {
+        id: id.into(),
+        client_id: "rp".into(),
+        session_hash: "session".into(),
+        data: "{}".into(),
+        code_hash: code.map(Into::into),
+        refresh_hash: refresh.map(Into::into),
+        state: state.into(),
+        created_at: now - 10,
+        expires_at,
+    };
+    for g in [
+        grant("a", "code", Some("ca"), None, now + 60),
+        grant("b", "code", Some("cb"), None, now + 60),
+        grant("c", "code", Some("cc"), None, now - 1),
+        grant("d", "active", None, Some("rd"), now + 600),
+        grant("e", "active", None, Some("re"), now + 600),
+        grant("f", "code", Some("cf"), None, now + 60),
+    ] {
+        s.oidc_create_grant(&g).await.unwrap();
+    }
+    let once = |key: &str| Some(OnceRecord { kind: "jti".into(), key: key.into(), expires_at: now + 60 });
+    let redeem = |id: &str, code: &str| {
+        Some(GrantOp::Redeem {
+            id: id.into(),
+            code_hash: code.into(),
+            refresh_hash: format!("r-{id}"),
+            expires_at: now + 900,
+        })
+    };
+    let rotate = |id: &str, old: &str, new: &str| {
+        Some(GrantOp::Rotate { id: id.into(), old_hash: old.into(), new_hash: new.into() })
+    };
+    let writes = [
+        TokenWrite { once: once("j1"), op: redeem("a", "ca") }, // 0: accepted
+        TokenWrite { once: once("j1"), op: redeem("f", "cf") }, // 1: jti replay: f untouched
+        TokenWrite { once: once("j2"), op: redeem("a", "ca") }, // 2: the code again: a revoked
+        TokenWrite { once: None, op: redeem("b", "wrong") },    // 3: wrong code: b revoked
+        TokenWrite { once: once("j3"), op: redeem("c", "cc") }, // 4: expired: revoked like any failed use
+        TokenWrite { once: once("j4"), op: rotate("d", "rd", "rd2") }, // 5: accepted
+        TokenWrite { once: None, op: rotate("d", "rd", "rd3") }, // 6: the old refresh token again: d revoked
+        TokenWrite { once: None, op: rotate("e", "re", "re2") }, // 7: accepted
+        TokenWrite { once: once("j5"), op: None },              // 8: only the jti
+        TokenWrite { once: None, op: redeem("nobody", "x") },   // 9: unknown grant
+    ];
+    let out = s.oidc_token_writes(&writes, now).await.unwrap();
+    let fresh: Vec<bool> = out.iter().map(|w| w.once_fresh).collect();
+    assert_eq!(fresh, [true, false, true, true, true, true, true, true, true, true]);
+    let kind = |i: usize| match &out[i].grant {
+        None => "none",
+        Some(GrantUse::Accepted(_)) => "accepted",
+        Some(GrantUse::Replayed(_)) => "replayed",
+        Some(GrantUse::Refused) => "refused",
+    };
+    let kinds: Vec<&str> = (0..out.len()).map(kind).collect();
+    assert_eq!(
+        kinds,
+        ["accepted", "none", "replayed", "replayed", "replayed", "accepted", "replayed", "accepted", "none", "refused"]
+    );
+    let Some(GrantUse::Accepted(a)) = &out[0].grant else { unreachable!() };
+    assert_eq!((a.state.as_str(), a.refresh_hash.as_deref(), a.expires_at), ("active", Some("r-a"), now + 900));
+    let state = |id: &'static str| async move { s.oidc_grant(id).await.unwrap().unwrap().state };
+    assert_eq!(state("a").await, "revoked", "a code used twice revokes the grant");
+    assert_eq!(state("b").await, "revoked");
+    assert_eq!(state("d").await, "revoked", "a rotated refresh token used again revokes the grant");
+    assert_eq!(state("f").await, "code", "the op of a replayed jti is not applied");
+    let e = s.oidc_grant("e").await.unwrap().unwrap();
+    assert_eq!((e.state.as_str(), e.refresh_hash.as_deref()), ("active", Some("re2")));
+    assert!(!s.oidc_once_put("jti", "j5", "", now + 60, now).await.unwrap(), "a jti alone is recorded");
+    let again = s.oidc_token_writes(&[TokenWrite { once: once("j2"), op: redeem("f", "cf") }], now).await.unwrap();
+    assert!(!again[0].once_fresh && again[0].grant.is_none(), "a jti of an earlier batch is a replay");
+    let found: Vec<String> = {
+        let mut ids: Vec<String> = s
+            .oidc_grants(&["a".into(), "e".into(), "nobody".into()])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|g| g.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(found, ["a", "e"]);
 }
 
 /// A card-login challenge is handed out once across replicas; an expired one is still returned (so the caller
