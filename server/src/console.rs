@@ -14,6 +14,7 @@ pub mod csrf;
 pub mod facilities;
 mod i18n;
 mod routers;
+pub mod users;
 pub mod view;
 
 use crate::http::AppState;
