@@ -13,6 +13,7 @@ pub mod audit;
 pub mod csrf;
 pub mod facilities;
 mod i18n;
+pub mod lifetime;
 mod routers;
 pub mod users;
 pub mod view;

@@ -1,11 +1,12 @@
-//! The console's help desk (`/console/users`, `GET /api/v1/users`, issue #8), on a real server with the
-//! portal: people sign in with password + TOTP from separate cookie jars, an operator finds them, ends a person's sessions (their client gets a back-channel logout token, as
+//! The console's help desk (`/console/users`, `GET /api/v1/users`, issue #8) and a facility's SSO session
+//! lifetime form, on a real server with the portal: people sign in with password + TOTP from separate cookie
+//! jars, an operator finds them, ends a person's sessions (their client gets a back-channel logout token, as
 //! on the person's own "log out everywhere") and clears an account's throttle. Facility admins, forged CSRF
 //! tokens and oversize or malformed searches are refused, change nothing and are audited.
 
 use crate::admin::{Api, issued, operator};
 use crate::console::{Console, csrf_of, form};
-use crate::harness::Backend;
+use crate::harness::{Backend, Hcpki};
 use crate::oidc::{PASSWORD, Portal, Rp, logout_claims, logout_receiver, totp};
 use crate::portal_self_service::refresh_token;
 use crate::portal_sessions::add_backchannel_client;
@@ -13,7 +14,7 @@ use crate::serve::Served;
 use serde_json::json;
 use std::net::TcpListener;
 
-on_both_backends!(help_desk_finds_users_ends_sessions_and_clears_lockouts);
+on_both_backends!(help_desk_finds_users_ends_sessions_and_clears_lockouts, session_lifetime_form_on_the_facility_page,);
 
 fn help_desk_finds_users_ends_sessions_and_clears_lockouts(b: Backend) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -137,6 +138,58 @@ fn help_desk_finds_users_ends_sessions_and_clears_lockouts(b: Backend) {
     assert!(lines("admin.user.search") >= 5, "refused searches audited\n{audit}");
     assert!(lines("console.csrf") >= 2, "{audit}");
     h.ok(&["audit", "verify"]);
+}
+
+/// An operator sets, changes and clears a facility's SSO session lifetime from its page; bad values are
+/// refused with what to do; auditors see it but get no form; the facility's admin sees nothing and is refused.
+fn session_lifetime_form_on_the_facility_page(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let ops = operator(&h, "ops", "operator");
+    let aud = operator(&h, "aud", "auditor");
+    let f = h.approved_facility("Night clinic");
+    let admin = issued(&h, "pc", &f, &[]);
+    let server = Served::start(&h, &[]);
+    let c = Console::new(&h, &server);
+    let path = format!("/console/facilities/{f}");
+    let action = format!("{path}/session-lifetime");
+
+    let page = c.get(&format!("{path}?lang=en"), &ops);
+    assert!(page.text.contains("id=\"session-lifetime\">the default ([portal] session_hours)<"), "{page:?}");
+    let r = c.submit(&action, &[("op", "set"), ("hours", "10")], &page, &ops);
+    assert_eq!(r.status, 303, "{r:?}");
+    let page = c.get(&format!("{path}?lang=en"), &ops);
+    assert!(page.text.contains("id=\"session-lifetime\">10 Hours<"), "{page:?}");
+    assert!(h.ok(&["portal", "lifetime", "list"]).contains("10 h"));
+
+    for (hours, says) in [("500", "1 to 168"), ("0", "1 to 168"), ("ten", "whole number"), ("", "hours is empty")] {
+        let r = c.submit(&action, &[("op", "set"), ("hours", hours)], &page, &ops);
+        assert!(r.status == 400 && r.text.contains(says), "{hours:?}: {r:?}");
+    }
+    let r = c.submit(&action, &[("op", "drop")], &page, &ops);
+    assert!(r.status == 400 && r.text.contains("use set or clear"), "{r:?}");
+    let r = c.post_raw(&action, &form(&[("csrf", "forged"), ("op", "clear")]), &ops, &["-H", &c_origin(&server)]);
+    assert_eq!(r.status, 403, "{r:?}");
+
+    let seen = c.get(&format!("{path}?lang=en"), &aud);
+    assert!(seen.text.contains("10 Hours") && !seen.text.contains("session-lifetime\" method"), "{seen:?}");
+    assert!(!seen.text.contains(&format!("action=\"{action}\"")), "no form for auditors: {seen:?}");
+    // The auditor's pages have no form of their own: a token of the application form, bound to its certificate.
+    let r = c.submit(&action, &[("op", "clear")], &c.get("/console/apply", &aud), &aud);
+    assert_eq!(r.status, 403, "{r:?}");
+    let home = c.get("/console/", &admin);
+    assert!(!home.text.contains("SSO") && !home.text.contains(&action), "{home:?}");
+    let r = c.submit(&action, &[("op", "set"), ("hours", "x")], &home, &admin);
+    assert_eq!(r.status, 403, "the facility admin is refused before the value is read: {r:?}");
+    assert!(h.ok(&["portal", "lifetime", "list"]).contains("10 h"), "refusals changed nothing");
+
+    let r = c.submit(&action, &[("op", "clear"), ("hours", "10")], &page, &ops);
+    assert_eq!(r.status, 303, "{r:?}");
+    assert!(!h.ok(&["portal", "lifetime", "list"]).contains(&f));
+    let audit = h.ok(&["audit", "list", "--limit", "1000"]);
+    assert_eq!(audit.lines().filter(|l| l.contains("portal.session_lifetime")).count(), 2, "{audit}");
+    assert!(audit.lines().filter(|l| l.contains("admin.facility.session_lifetime")).count() >= 7, "{audit}");
+    h.ok(&["audit", "verify"]);
+    server.stop();
 }
 
 fn c_origin(server: &Served) -> String {

@@ -216,7 +216,7 @@ messages! {
         "Operators sign in with their operator certificate, facility admins with their facility's PC certificate.";
     Queue => "承認待ちの申請", "Applications waiting for approval";
     SwitchLanguage => "English", "日本語";
-    // ---- help desk: users (console/users.rs) ----
+    // ---- help desk: users (console/users.rs) and the SSO session lifetime (console/lifetime.rs) ----
     Users => "利用者検索", "Users";
     UsersHelp => "ポータルのパスワードアカウントと、カードでログインした人 (監査ログの新しい順 2 万件から) を検索します。",
         "Searches the portal's password accounts, and people who signed in by card (in the newest 20,000 audit entries).";
@@ -243,6 +243,14 @@ messages! {
     LockoutCleared => "試行制限を解除しました。", "The throttle was cleared.";
     NoLockout => "記録された失敗はありませんでした。", "No failures were on record.";
     TooManyUsers => "該当者が多すぎます。検索語を長くしてください。", "Too many matches: search for a longer text.";
+    SessionLifetime => "SSO セッションの有効期間", "SSO session lifetime";
+    SessionLifetimeHelp => "この施設からのログインで作られる新しいセッションの有効期間 (1〜168 時間)。空欄で解除すると既定値 ([portal] session_hours) に戻ります。",
+        "The lifetime of new sessions of logins from this facility (1 to 168 hours). Clear it to return to the default ([portal] session_hours).";
+    CurrentLifetime => "現在の設定", "Current setting";
+    DefaultLifetime => "既定値 ([portal] session_hours)", "the default ([portal] session_hours)";
+    Hours => "時間", "Hours";
+    SetLifetime => "設定", "Set";
+    ClearLifetime => "解除 (既定値に戻す)", "Clear (back to the default)";
 }
 
 #[cfg(test)]

@@ -70,7 +70,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
 /// The web console (server-rendered HTML; see `crate::console`), behind its guard (security headers, Origin
 /// check on POSTs). The application form is anonymous, so it counts against the address like enrollment.
 fn console(state: AppState) -> Router<AppState> {
-    use crate::console::{apply, audit, facilities, users, view};
+    use crate::console::{apply, audit, facilities, lifetime, users, view};
     let anonymous = Router::new().route("/console/apply", get(apply::form).post(apply::submit));
     Router::new()
         .route("/console", get(facilities::home))
@@ -90,6 +90,7 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/users", get(users::search))
         .route("/console/users/end-sessions", post(users::end_sessions))
         .route("/console/users/clear-lockout", post(users::clear_lockout))
+        .route("/console/facilities/{id}/session-lifetime", post(lifetime::set))
         .layer(axum::middleware::from_fn_with_state(state, crate::console::guard))
 }
 
