@@ -92,6 +92,12 @@ pub enum Action<'a> {
     ReadAudit,
     /// Set or clear a facility's SSO session lifetime (D26).
     SetSessionLifetime(&'a FacilityId),
+    /// Search the SSO portal's users (help desk): accounts, card holders, their logins and sessions.
+    SearchUsers,
+    /// End every SSO session of a person (help desk).
+    EndUserSessions,
+    /// Clear a password account's sign-in throttle (help desk).
+    ClearLockout,
 }
 
 impl Action<'_> {
@@ -111,13 +117,22 @@ impl Action<'_> {
             Self::IssueDeviceKey(_) => "admin.device.issue".into(),
             Self::ReadAudit => "admin.audit.read".into(),
             Self::SetSessionLifetime(_) => "admin.facility.session_lifetime".into(),
+            Self::SearchUsers => "admin.user.search".into(),
+            Self::EndUserSessions => "admin.user.end_sessions".into(),
+            Self::ClearLockout => "admin.user.clear_lockout".into(),
         }
     }
 
     /// The facility the action is about, if any (the audit target).
     pub fn facility(&self) -> Option<&FacilityId> {
         match self {
-            Self::Apply | Self::WhoAmI | Self::ListFacilities | Self::ReadAudit => None,
+            Self::Apply
+            | Self::WhoAmI
+            | Self::ListFacilities
+            | Self::ReadAudit
+            | Self::SearchUsers
+            | Self::EndUserSessions
+            | Self::ClearLockout => None,
             Self::ReadFacility(f)
             | Self::Transition(_, f)
             | Self::CreateCredential(f)
@@ -157,10 +172,17 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             Err(Denial::Forbidden("auditors have read-only access: ask an operator".into()))
         }
         (Principal::Operator { .. }, _) => Ok(()),
-        // A session lifetime is the operating body's policy for the facility, not the facility's own choice.
+        // A session lifetime is the operating body's policy for the facility, not the facility's own choice;
+        // the portal's users are people of every facility, the operating body's help desk's to look after.
         (
             Principal::FacilityAdmin { .. },
-            A::ListFacilities | A::Transition(..) | A::ReadAudit | A::SetSessionLifetime(_),
+            A::ListFacilities
+            | A::Transition(..)
+            | A::ReadAudit
+            | A::SetSessionLifetime(_)
+            | A::SearchUsers
+            | A::EndUserSessions
+            | A::ClearLockout,
         ) => Err(operators_only()),
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
@@ -206,6 +228,8 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::RevokeCertificate(_)
             | Action::IssueDeviceKey(_)
             | Action::SetSessionLifetime(_)
+            | Action::EndUserSessions
+            | Action::ClearLockout
     )
 }
 
@@ -258,6 +282,9 @@ mod tests {
             (Action::IssueDeviceKey(&g),            [No401, No403, No403, No403, Yes]),
             (Action::ReadAudit,                     [No401, No403, No403, Yes,   Yes]),
             (Action::SetSessionLifetime(&f),        [No401, No403, No403, No403, Yes]),
+            (Action::SearchUsers,                   [No401, No403, No403, Yes,   Yes]),
+            (Action::EndUserSessions,               [No401, No403, No403, No403, Yes]),
+            (Action::ClearLockout,                  [No401, No403, No403, No403, Yes]),
         ];
         for (action, wants) in table {
             for (principal, want) in [&anon, &pc, &cred, &au, &op].into_iter().zip(wants) {

@@ -415,6 +415,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Forget `username`'s failures (it signed in).
     async fn portal_login_succeeded(&self, username: &str) -> Result<(), StoreError>;
 
+    /// An operator clears `username`'s failed sign-ins (the help desk lifting a throttle), audited as
+    /// `portal.user.clear_lockout` in the same transaction; false when none were recorded.
+    async fn portal_clear_login_failures(&self, username: &str, actor: &Actor) -> Result<bool, StoreError>;
+
     // ---- SSO session lifecycle and services in the database (issue #6, D26) ----
 
     /// The session lifetime set for `facility`, seconds, if any.

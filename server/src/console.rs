@@ -13,7 +13,9 @@ pub mod audit;
 pub mod csrf;
 pub mod facilities;
 mod i18n;
+pub mod lifetime;
 mod routers;
+pub mod users;
 pub mod view;
 
 use crate::http::AppState;

@@ -53,4 +53,7 @@ pub struct AppState {
     pub console: Arc<crate::console::csrf::CsrfKey>,
     /// Per-client-address rate limits (shared with the portal's listeners).
     pub limits: Arc<rate_limit::Guard>,
+    /// The SSO portal, when `[portal]` is configured (the help desk ends a person's sessions through it, so
+    /// their clients get back-channel logout as on the person's own "log out everywhere").
+    pub portal: Option<crate::portal::PortalState>,
 }

@@ -77,11 +77,16 @@ impl PortalState {
     }
 
     /// "Log out everywhere" (issue #8): end every live session of `person_key`, revoking their grants, in
-    /// one audited transaction, then send each session's clients their back-channel logout. How many ended.
-    pub async fn end_person_sessions(&self, person_key: &str, why: &str) -> Result<usize, hcpki_ca::store::StoreError> {
-        let actor = hcpki_ca::store::Actor(format!("portal:{person_key}"));
+    /// one audited transaction (`actor`: the person, or the operator whose help desk did it), then send each
+    /// session's clients their back-channel logout. How many ended.
+    pub async fn end_person_sessions(
+        &self,
+        person_key: &str,
+        why: &str,
+        actor: &hcpki_ca::store::Actor,
+    ) -> Result<usize, hcpki_ca::store::StoreError> {
         let now = hcpki_ca::time::now_unix();
-        let ended = self.store.portal_end_person_sessions(person_key, why, now, &actor).await?;
+        let ended = self.store.portal_end_person_sessions(person_key, why, now, actor).await?;
         for s in &ended {
             self.notify_revoked(&s.id_hash).await?;
         }

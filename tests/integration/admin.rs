@@ -574,7 +574,7 @@ impl<'a> Api<'a> {
         self.request("GET", path, None, who, &[])
     }
 
-    fn post(&self, path: &str, body: &Value, who: &As) -> Reply {
+    pub(crate) fn post(&self, path: &str, body: &Value, who: &As) -> Reply {
         self.request("POST", path, Some(&body.to_string()), who, &[])
     }
 

@@ -1205,6 +1205,11 @@ impl Portal {
     }
 
     /// Another browser on the same portal: its own cookie jar, `name` in the test directory.
+    /// The server the portal runs in (its HTTPS listener serves the admin API and the console).
+    pub(crate) fn served(&self) -> &Served {
+        self._server.as_deref().unwrap()
+    }
+
     pub(crate) fn other_browser(&self, name: &str) -> Self {
         Self { jar: self.h.path(name), ..self.clone_view() }
     }

@@ -160,7 +160,7 @@ fn post(view: &Portal, path: &str, form: &[(&str, &str)], origin: Option<&str>) 
 }
 
 /// The code flow of `client` in `view`'s session: its refresh token.
-fn refresh_token(view: &Portal, rp: &Rp, client: &str) -> String {
+pub(crate) fn refresh_token(view: &Portal, rp: &Rp, client: &str) -> String {
     let code = param(&view.get(&authorize(client)).location, "code").unwrap();
     let form = [
         ("grant_type", "authorization_code"),

@@ -216,6 +216,41 @@ messages! {
         "Operators sign in with their operator certificate, facility admins with their facility's PC certificate.";
     Queue => "承認待ちの申請", "Applications waiting for approval";
     SwitchLanguage => "English", "日本語";
+    // ---- help desk: users (console/users.rs) and the SSO session lifetime (console/lifetime.rs) ----
+    Users => "利用者検索", "Users";
+    UsersHelp => "ポータルのパスワードアカウントと、カードでログインした人 (監査ログの新しい順 2 万件から) を検索します。",
+        "Searches the portal's password accounts, and people who signed in by card (in the newest 20,000 audit entries).";
+    UserQuery => "名前・アカウント名・本人キーに含む文字", "Name, account name or person key contains";
+    UserKind => "種類", "Kind";
+    Person => "本人キー", "Person key";
+    Account => "アカウント名", "Account";
+    HcRole => "資格 (hcRole)", "Qualification (hcRole)";
+    Disabled => "無効化済み", "disabled";
+    RecentLogins => "最近のログイン", "Recent sign-ins";
+    Method => "方式", "Method";
+    LiveSessions => "有効な SSO セッション", "Live SSO sessions";
+    Started => "開始", "Started";
+    Card => "カード", "card";
+    Password => "パスワード", "password";
+    Lockout => "パスワード試行制限", "Password throttle";
+    Locked => "ロック中 (再試行までの秒数)", "Locked (seconds until it may try again)";
+    NotLocked => "ロックされていません", "Not locked";
+    Failures => "失敗回数", "Failures";
+    EndAllSessions => "すべてのセッションを終了", "End all sessions";
+    ClearLockout => "ロックを解除", "Clear the lockout";
+    SessionsEnded => "セッションを終了しました (利用中のサービスにはバックチャネルログアウトを送信済み)。終了した数:",
+        "Sessions ended (their services were sent back-channel logout). Number ended:";
+    LockoutCleared => "試行制限を解除しました。", "The throttle was cleared.";
+    NoLockout => "記録された失敗はありませんでした。", "No failures were on record.";
+    TooManyUsers => "該当者が多すぎます。検索語を長くしてください。", "Too many matches: search for a longer text.";
+    SessionLifetime => "SSO セッションの有効期間", "SSO session lifetime";
+    SessionLifetimeHelp => "この施設からのログインで作られる新しいセッションの有効期間 (1〜168 時間)。空欄で解除すると既定値 ([portal] session_hours) に戻ります。",
+        "The lifetime of new sessions of logins from this facility (1 to 168 hours). Clear it to return to the default ([portal] session_hours).";
+    CurrentLifetime => "現在の設定", "Current setting";
+    DefaultLifetime => "既定値 ([portal] session_hours)", "the default ([portal] session_hours)";
+    Hours => "時間", "Hours";
+    SetLifetime => "設定", "Set";
+    ClearLifetime => "解除 (既定値に戻す)", "Clear (back to the default)";
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub fn page(lang: Lang, who: &Principal, status: StatusCode, title: &str, body: 
             ("/console/", M::Applications),
             ("/console/facilities", M::Facilities),
             ("/console/certificates", M::Certificates),
+            ("/console/users", M::Users),
             ("/console/audit", M::Audit),
             ("/console/audit?action=login.%2Cportal.login%2Cportal.logout", M::Logins),
         ],

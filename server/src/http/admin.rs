@@ -223,6 +223,69 @@ pub async fn certificates(State(state): State<AppState>, caller: Caller, Path(id
     Ok(Json(serde_json::json!({ "certificates": items })).into_response())
 }
 
+/// The query of [`users`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsersQuery {
+    q: Option<String>,
+}
+
+/// `GET /api/v1/users?q=TEXT` (operators and auditors; help desk): the SSO portal's users whose account,
+/// name or person key contains `TEXT`, with sign-ins, live sessions and throttle (`operations::users`).
+pub async fn users(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<UsersQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    caller.may(Action::SearchUsers).await?;
+    let q = match query {
+        Ok(Query(q)) => q.q,
+        Err(e) => {
+            let e = ApiError::bad_request("invalid query", format!("{e}: the parameter is q"));
+            return Err(caller.refuse(&Action::SearchUsers.name(), "-", e).await);
+        }
+    };
+    let text = operations::users::query(&caller, q.as_deref()).await?;
+    let found = operations::users::search(&state, &caller, &text).await?;
+    Ok(Json(found).into_response())
+}
+
+/// What `POST /api/v1/users/end-sessions` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonBody {
+    /// The person key (`pwd:<name>`, `hpki:…`, `jpki:…`), as `GET /api/v1/users` shows it.
+    person: String,
+}
+
+/// `POST /api/v1/users/end-sessions` (operators): end every live SSO session of a person, with back-channel
+/// logout, as the person's own "log out everywhere".
+pub async fn end_user_sessions(State(state): State<AppState>, caller: Caller, body: Body) -> ApiResult {
+    let name = Action::EndUserSessions.name();
+    caller.may(Action::EndUserSessions).await?;
+    let b: PersonBody = read_json(&caller, &name, "-", body).await?;
+    let ended = operations::users::end_sessions(&state, &caller, &b.person).await?;
+    Ok(Json(serde_json::json!({ "person": b.person.trim(), "sessions_ended": ended })).into_response())
+}
+
+/// What `POST /api/v1/users/clear-lockout` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountBody {
+    /// The password account's name.
+    account: String,
+}
+
+/// `POST /api/v1/users/clear-lockout` (operators): forget a password account's failed sign-ins, so its
+/// throttle lets it try at once; `cleared` is false when none were on record.
+pub async fn clear_lockout(State(state): State<AppState>, caller: Caller, body: Body) -> ApiResult {
+    let name = Action::ClearLockout.name();
+    caller.may(Action::ClearLockout).await?;
+    let b: AccountBody = read_json(&caller, &name, "-", body).await?;
+    let cleared = operations::users::clear_lockout(&state, &caller, &b.account).await?;
+    Ok(Json(serde_json::json!({ "account": b.account.trim(), "cleared": cleared })).into_response())
+}
+
 /// `GET /api/v1/whoami`: the caller's principal.
 pub async fn whoami(caller: Caller) -> ApiResult {
     caller.may(Action::WhoAmI).await?;

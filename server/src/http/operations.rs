@@ -17,6 +17,8 @@ use hcpki_ca::store::{CertificateFilter, CertificateRecord, FacilityFilter};
 use serde::Deserialize;
 use std::str::FromStr;
 
+pub mod users;
+
 /// Longest facility name (characters): no field can fill a row or a log line.
 pub const MAX_NAME: usize = 200;
 /// Longest address.

@@ -61,13 +61,16 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/facilities/{id}/{action}", post(admin::transition))
         .route("/api/v1/credentials/{id}/revoke", post(admin::revoke_credential))
         .route("/api/v1/certificates/{serial}/revoke", post(admin::revoke_certificate))
+        .route("/api/v1/users", get(admin::users))
+        .route("/api/v1/users/end-sessions", post(admin::end_user_sessions))
+        .route("/api/v1/users/clear-lockout", post(admin::clear_lockout))
         .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
 }
 
 /// The web console (server-rendered HTML; see `crate::console`), behind its guard (security headers, Origin
 /// check on POSTs). The application form is anonymous, so it counts against the address like enrollment.
 fn console(state: AppState) -> Router<AppState> {
-    use crate::console::{apply, audit, facilities, view};
+    use crate::console::{apply, audit, facilities, lifetime, users, view};
     let anonymous = Router::new().route("/console/apply", get(apply::form).post(apply::submit));
     Router::new()
         .route("/console", get(facilities::home))
@@ -84,6 +87,10 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/certificates/{serial}/revoke", post(facilities::revoke_certificate))
         .route("/console/audit", get(audit::viewer))
         .route("/console/audit/export", get(audit::export))
+        .route("/console/users", get(users::search))
+        .route("/console/users/end-sessions", post(users::end_sessions))
+        .route("/console/users/clear-lockout", post(users::clear_lockout))
+        .route("/console/facilities/{id}/session-lifetime", post(lifetime::set))
         .layer(axum::middleware::from_fn_with_state(state, crate::console::guard))
 }
 

@@ -139,7 +139,8 @@ pub async fn end_all(State(state): State<PortalState>, headers: HeaderMap, Form(
         Ok(s) => s,
         Err(refused) => return refused,
     };
-    match state.end_person_sessions(&current.person_key, ENDED_BY_USER).await {
+    let actor = hcpki_ca::store::Actor(format!("portal:{}", current.person_key));
+    match state.end_person_sessions(&current.person_key, ENDED_BY_USER, &actor).await {
         Ok(_) => signed_out(Some("/login")),
         Err(e) => unavailable(e),
     }

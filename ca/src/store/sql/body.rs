@@ -1710,6 +1710,25 @@ macro_rules! sql_store {
                     .map_err(Self::err)
             }
 
+            async fn portal_clear_login_failures(&self, username: &str, actor: &Actor) -> Result<bool, StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let cleared = sqlx::query::<$db>(sso::LOGIN_SUCCEEDED)
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1;
+                if !cleared {
+                    return Ok(false);
+                }
+                let event = sso::event("portal.user.clear_lockout", username, actor, serde_json::Value::Null);
+                Self::append(&mut tx, &mut chain, &event).await?;
+                Self::commit(tx, chain).await?;
+                Ok(true)
+            }
+
             // ---- SSO session lifecycle and services in the database (issue #6, D26) ----
 
             async fn portal_session_lifetime(&self, facility: &str) -> Result<Option<i64>, StoreError> {

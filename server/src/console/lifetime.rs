@@ -1,0 +1,94 @@
+//! A facility's SSO session lifetime (D26) on its console page: the current value for operators and
+//! auditors, and for operators a form to set or clear it, through the operation behind
+//! `POST /api/v1/facilities/{id}/session-lifetime`.
+
+use super::i18n::M;
+use super::view::{self, csrf_field};
+use super::{OrPage, Viewer, see_other};
+use crate::html::esc;
+use crate::http::AppState;
+use crate::http::api_error::ApiError;
+use crate::http::operations;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use hcpki_ca::access::{Action, Principal};
+use hcpki_ca::facility::Facility;
+use serde::Deserialize;
+
+/// The section of facility `f`'s page (empty for facility admins, whom the lifetime is not theirs to set).
+pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<String, Response> {
+    if !matches!(viewer.principal(), Principal::Operator { .. }) {
+        return Ok(String::new());
+    }
+    let t = |m: M| m.text(viewer.lang);
+    let secs = state
+        .admin
+        .store()
+        .portal_session_lifetime(f.id.as_str())
+        .await
+        .map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
+    let current = match secs {
+        Some(s) => format!("{} {}", s / 3600, t(M::Hours)),
+        None => t(M::DefaultLifetime).to_owned(),
+    };
+    let form = if viewer.can(&Action::SetSessionLifetime(&f.id)) {
+        let hours = secs.map(|s| (s / 3600).to_string()).unwrap_or_default();
+        format!(
+            "<form method=\"post\" action=\"/console/facilities/{id}/session-lifetime\">{csrf}{input}\
+             <p><button type=\"submit\" name=\"op\" value=\"set\">{set}</button> \
+             <button type=\"submit\" name=\"op\" value=\"clear\" formnovalidate>{clear}</button></p></form>",
+            id = esc(f.id.as_str()),
+            csrf = csrf_field(&viewer.csrf()),
+            input = view::input("hours", "hours", t(M::Hours), &hours, 3, " inputmode=\"numeric\" size=\"4\""),
+            set = t(M::SetLifetime),
+            clear = t(M::ClearLifetime),
+        )
+    } else {
+        String::new()
+    };
+    Ok(format!(
+        "<section aria-labelledby=\"lifetime\"><h2 id=\"lifetime\">{title}</h2><p>{help}</p>\
+         <p>{cur}: <strong id=\"session-lifetime\">{current}</strong></p>{form}</section>",
+        title = t(M::SessionLifetime),
+        help = t(M::SessionLifetimeHelp),
+        cur = t(M::CurrentLifetime),
+    ))
+}
+
+/// The lifetime form: `op` is `set` (with `hours`) or `clear`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifetimeForm {
+    op: String,
+    hours: Option<String>,
+}
+
+/// `POST /console/facilities/{id}/session-lifetime` (operators).
+pub async fn set(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Response> {
+    let name = "admin.facility.session_lifetime";
+    let form: LifetimeForm = viewer.form(name, &id, body).await?;
+    // Who may comes before what was sent: a facility admin learns nothing from the form's errors.
+    let fid = operations::facility_id(&viewer.caller, name, &id).await.or_page(&viewer)?;
+    viewer.caller.may(Action::SetSessionLifetime(&fid)).await.or_page(&viewer)?;
+    let hours = match (form.op.as_str(), form.hours.as_deref().map(str::trim).unwrap_or("")) {
+        ("clear", _) => Ok(None),
+        ("set", "") => Err("hours is empty: give 1 to 168 hours, or clear the setting".to_owned()),
+        ("set", h) => h.parse::<u32>().map(Some).map_err(|_| format!("hours {h:?}: give a whole number, 1 to 168")),
+        (op, _) => Err(format!("op {op:?}: use set or clear")),
+    };
+    let hours = match hours {
+        Ok(h) => h,
+        Err(detail) => {
+            let e = ApiError::bad_request("invalid session lifetime", detail);
+            return Err(viewer.refusal(&viewer.caller.refuse(name, &id, e).await));
+        }
+    };
+    operations::set_session_lifetime(&state, &viewer.caller, &id, hours).await.or_page(&viewer)?;
+    Ok(see_other(&format!("/console/facilities/{fid}#lifetime")))
+}
