@@ -92,6 +92,10 @@ pub enum Action<'a> {
     ReadAudit,
     /// Set or clear a facility's SSO session lifetime (D26).
     SetSessionLifetime(&'a FacilityId),
+    /// See long operations (jobs, D37) and their progress.
+    ReadJobs,
+    /// Start, resume or cancel a long operation (bulk import, bulk re-issue; D37): the operating body's work.
+    RunJobs,
 }
 
 impl Action<'_> {
@@ -111,13 +115,17 @@ impl Action<'_> {
             Self::IssueDeviceKey(_) => "admin.device.issue".into(),
             Self::ReadAudit => "admin.audit.read".into(),
             Self::SetSessionLifetime(_) => "admin.facility.session_lifetime".into(),
+            Self::ReadJobs => "admin.job.read".into(),
+            Self::RunJobs => "admin.job.run".into(),
         }
     }
 
     /// The facility the action is about, if any (the audit target).
     pub fn facility(&self) -> Option<&FacilityId> {
         match self {
-            Self::Apply | Self::WhoAmI | Self::ListFacilities | Self::ReadAudit => None,
+            Self::Apply | Self::WhoAmI | Self::ListFacilities | Self::ReadAudit | Self::ReadJobs | Self::RunJobs => {
+                None
+            }
             Self::ReadFacility(f)
             | Self::Transition(_, f)
             | Self::CreateCredential(f)
@@ -162,6 +170,7 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             Principal::FacilityAdmin { .. },
             A::ListFacilities | A::Transition(..) | A::ReadAudit | A::SetSessionLifetime(_),
         ) => Err(operators_only()),
+        (Principal::FacilityAdmin { .. }, A::ReadJobs | A::RunJobs) => Err(operators_only()),
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
             if target != Some(facility) {
@@ -206,6 +215,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::RevokeCertificate(_)
             | Action::IssueDeviceKey(_)
             | Action::SetSessionLifetime(_)
+            | Action::RunJobs
     )
 }
 

@@ -66,7 +66,7 @@ async fn work(authority: Weak<Authority>, mut rx: mpsc::Receiver<Job>) {
         let Some(authority) = authority.upgrade() else {
             break;
         };
-        let batch: Vec<(&IssueRequest, &Actor)> = jobs.iter().map(|j| (&j.request, &j.actor)).collect();
+        let batch: Vec<super::BatchItem<'_>> = jobs.iter().map(|j| (&j.request, &j.actor, None)).collect();
         let results = authority.issue_batch(&batch).await;
         drop(authority);
         for (job, result) in jobs.drain(..).zip(results) {

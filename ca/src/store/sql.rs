@@ -14,6 +14,7 @@
 mod body;
 mod errors;
 mod events;
+mod jobs;
 mod queries;
 mod rows;
 mod sso;
@@ -32,6 +33,7 @@ use crate::store::{
     FacilityFilter, IssuanceIntent, LoginChallengeRecord, Registration, Store, StoreError,
 };
 use crate::store::{GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts};
+use crate::store::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 use body::Inserted;
 use rows::Chain;
 use sqlx::migrate::Migrator;
@@ -179,3 +181,5 @@ impl PgStore {
 
 body::sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 body::sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+jobs::jobs_store!(SqliteStore, sqlx::Sqlite);
+jobs::jobs_store!(PgStore, sqlx::Postgres);
