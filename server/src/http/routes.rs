@@ -84,6 +84,16 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/certificates/{serial}/revoke", post(facilities::revoke_certificate))
         .route("/console/audit", get(audit::viewer))
         .route("/console/audit/export", get(audit::export))
+        // Long operations (D37): crate::console::{jobs, import, reissue}.
+        .route("/console/jobs", get(crate::console::jobs::list))
+        .route("/console/jobs/{id}", get(crate::console::jobs::show))
+        .route("/console/jobs/{id}/resume", post(crate::console::jobs::resume))
+        .route("/console/jobs/{id}/cancel", post(crate::console::jobs::cancel))
+        .route("/console/import", get(crate::console::import::form).post(crate::console::import::check))
+        .route("/console/import/run", post(crate::console::import::run))
+        .route("/console/reissue", get(crate::console::reissue::form).post(crate::console::reissue::preview))
+        .route("/console/reissue/run", post(crate::console::reissue::run))
+        .route("/console/certificates/{serial}/download", get(crate::console::download::download))
         .layer(axum::middleware::from_fn_with_state(state, crate::console::guard))
 }
 
