@@ -13,6 +13,7 @@ pub mod import;
 pub mod reissue;
 
 use hcpki_ca::Authority;
+use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{Actor, ItemOutcome, JobItem, JobRecord, JobState, NewJob, StoreError};
 use hcpki_ca::time::now_unix;
 
@@ -121,6 +122,19 @@ pub async fn run(
             _ => "it has ended; start a new job",
         };
         return Err(JobError::NotRunnable { id: id.to_owned(), state: shown_state(&job, now).into(), hint });
+    }
+    if job.state == JobState::Running || job.note.is_some() {
+        // Taking over from a dead worker or continuing a paused job is a person's decision: audit it. A new
+        // job's first claim is part of its `job.create`.
+        let how = if job.state == JobState::Running { "interrupted" } else { "paused" };
+        let event = AuditEvent {
+            actor: actor.as_str().to_owned(),
+            action: "job.resume".into(),
+            target: id.to_owned(),
+            outcome: Outcome::Ok,
+            detail: serde_json::json!({ "was": how, "done": job.done, "failed": job.failed, "total": job.total }),
+        };
+        store.append_audit(&event).await?;
     }
     let params: serde_json::Value = serde_json::from_str(&job.params).map_err(|e| damaged(id, &e.to_string()))?;
     let mut budget = limit.stop_after.unwrap_or(usize::MAX);

@@ -174,6 +174,8 @@ fn resume_after_interruption_reissues_nothing_twice(b: Backend) {
         "the stored successor was found"
     );
     assert_eq!(count(&h, ISSUED_OK) - issued_before, 3, "three re-issues audited, none twice");
+    // Taking over the interrupted job and continuing the paused one are audited.
+    assert_eq!(count(&h, "SELECT COUNT(*) FROM audit_log WHERE action = 'job.resume'"), 3);
     // A finished job cannot be resumed.
     let again = h.run(&["job", "resume", &job[0]]);
     assert!(
