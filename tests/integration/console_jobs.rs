@@ -185,6 +185,27 @@ fn reissue_from_the_console_and_refusals(b: Backend) {
         let printed = String::from_utf8_lossy(&printed.stdout).into_owned();
         assert_eq!(printed.matches("subject=").count(), 2, "{printed}");
     }
+
+    // The replica that ran the job dies after storing a successor but before recording it: a second replica
+    // on the same database shows the job as interrupted, resumes it, and re-issues nothing twice.
+    let job = location(&started);
+    let id = &job["/console/jobs/".len()..];
+    let db = h.db();
+    db.execute(&format!("UPDATE jobs SET state = 'running', owner = 'dead', heartbeat_at = 0 WHERE id = '{id}'"));
+    db.execute(&format!("UPDATE job_items SET state = 'pending', result = NULL WHERE job_id = '{id}' AND seq = 0"));
+    server.stop();
+    let replica = Served::start(&h, &[]);
+    let c2 = Console::new(&h, &replica);
+    let page = c2.get(&job, &ops);
+    assert!(page.text.contains("badge interrupted") && page.text.contains("/resume"), "{page:?}");
+    let resumed = c2.submit(&format!("{job}/resume"), &[], &page, &ops);
+    assert_eq!(resumed.status, 303, "{resumed:?}");
+    let done = until_finished(&c2, &job, &ops);
+    assert!(done.text.contains("badge done") && done.text.contains("badge skipped"), "{done:?}");
+    for s in &old {
+        let n = count(&h, &format!("SELECT COUNT(*) FROM certificates WHERE replaces = '{s}' AND status = 'issued'"));
+        assert_eq!(n, 1, "{s} re-issued exactly once");
+    }
     let trail = h.ok(&["audit", "list", "--limit", "3000"]);
     let denied: Vec<&str> = trail.lines().filter(|l| l.contains("\"denied\"")).collect();
     for (actor, action) in [
@@ -199,6 +220,10 @@ fn reissue_from_the_console_and_refusals(b: Backend) {
         );
     }
     assert_eq!(count(&h, "SELECT COUNT(*) FROM audit_log WHERE action = 'job.create' AND actor = 'operator:ops'"), 1);
+    assert_eq!(
+        count(&h, &format!("SELECT COUNT(*) FROM audit_log WHERE action = 'job.resume' AND target = '{id}'")),
+        1
+    );
     h.ok(&["audit", "verify"]);
-    server.stop();
+    replica.stop();
 }
