@@ -98,6 +98,10 @@ pub enum Action<'a> {
     EndUserSessions,
     /// Clear a password account's sign-in throttle (help desk).
     ClearLockout,
+    /// See long operations (jobs, D38) and their progress.
+    ReadJobs,
+    /// Start, resume or cancel a long operation (bulk import, bulk re-issue; D38): the operating body's work.
+    RunJobs,
 }
 
 impl Action<'_> {
@@ -120,6 +124,8 @@ impl Action<'_> {
             Self::SearchUsers => "admin.user.search".into(),
             Self::EndUserSessions => "admin.user.end_sessions".into(),
             Self::ClearLockout => "admin.user.clear_lockout".into(),
+            Self::ReadJobs => "admin.job.read".into(),
+            Self::RunJobs => "admin.job.run".into(),
         }
     }
 
@@ -132,7 +138,9 @@ impl Action<'_> {
             | Self::ReadAudit
             | Self::SearchUsers
             | Self::EndUserSessions
-            | Self::ClearLockout => None,
+            | Self::ClearLockout
+            | Self::ReadJobs
+            | Self::RunJobs => None,
             Self::ReadFacility(f)
             | Self::Transition(_, f)
             | Self::CreateCredential(f)
@@ -184,6 +192,7 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             | A::EndUserSessions
             | A::ClearLockout,
         ) => Err(operators_only()),
+        (Principal::FacilityAdmin { .. }, A::ReadJobs | A::RunJobs) => Err(operators_only()),
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
             if target != Some(facility) {
@@ -230,6 +239,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::SetSessionLifetime(_)
             | Action::EndUserSessions
             | Action::ClearLockout
+            | Action::RunJobs
     )
 }
 

@@ -166,6 +166,8 @@ struct Plan {
     crl_shards: ShardCount,
     /// The latest notAfter: the CA's own, or the request's when earlier.
     not_after_limit: i64,
+    /// The certificate this one succeeds (a re-issue, D38).
+    replaces: Option<String>,
 }
 
 impl Plan {
@@ -222,6 +224,7 @@ impl Plan {
             spki_sha256: self.spki_sha256.clone(),
             requested_by: actor.as_str().to_owned(),
             crl_shard: shard.map(Shard::index),
+            replaces: self.replaces.clone(),
         }
     }
 }
@@ -284,6 +287,9 @@ fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R>
         handles.into_iter().filter_map(|h| h.join().ok()).flatten().collect()
     })
 }
+
+/// One request of a batch: the request, the actor it is issued for, and the serial it succeeds (re-issue).
+type BatchItem<'a> = (&'a IssueRequest, &'a Actor, Option<&'a str>);
 
 /// The authority.
 #[derive(Debug)]
@@ -371,6 +377,22 @@ pub enum AuthorityError {
     /// Another request of the same batch failed to be recorded or stored, taking this one with it.
     #[error("not issued because its batch could not be recorded: {0}")]
     Batch(String),
+    /// A re-issue of a certificate that already has a successor (D38): nothing to do.
+    #[error("certificate {serial} was already re-issued as {successor}: the device collects {successor}")]
+    AlreadyReissued {
+        /// The predecessor.
+        serial: String,
+        /// Its successor.
+        successor: String,
+    },
+    /// A certificate that cannot be re-issued.
+    #[error("certificate {serial} cannot be re-issued: {why}")]
+    NotReissuable {
+        /// The certificate.
+        serial: String,
+        /// Why.
+        why: String,
+    },
 }
 
 impl Authority {
@@ -551,23 +573,21 @@ impl Authority {
         requests: &[IssueRequest],
         actor: &Actor,
     ) -> Vec<Result<(Issued, CertificateRecord), AuthorityError>> {
-        let jobs: Vec<(&IssueRequest, &Actor)> = requests.iter().map(|r| (r, actor)).collect();
+        let jobs: Vec<BatchItem<'_>> = requests.iter().map(|r| (r, actor, None)).collect();
         self.issue_batch(&jobs).await
     }
 
     /// The pipeline behind [`Authority::issue_many`] and the group-commit queue: each request with the actor
-    /// it is issued for (intent, audit entries and refusals name that actor).
-    async fn issue_batch(
-        &self,
-        jobs: &[(&IssueRequest, &Actor)],
-    ) -> Vec<Result<(Issued, CertificateRecord), AuthorityError>> {
+    /// it is issued for (intent, audit entries and refusals name that actor), and the certificate it succeeds
+    /// when it is a re-issue.
+    async fn issue_batch(&self, jobs: &[BatchItem<'_>]) -> Vec<Result<(Issued, CertificateRecord), AuthorityError>> {
         let t0 = std::time::Instant::now();
         let mut results: Vec<Option<Result<(Issued, CertificateRecord), AuthorityError>>> =
             jobs.iter().map(|_| None).collect();
         // CPU first, on every core: parse each CSR and check its proof of possession.
-        let parsed = par_map(jobs.iter().enumerate().collect(), |(i, (r, _))| (i, r.csr.check()));
+        let parsed = par_map(jobs.iter().enumerate().collect(), |(i, (r, _, _))| (i, r.csr.check()));
         // Then one round trip for every facility the batch names.
-        let facilities = match self.batch_facilities(jobs.iter().map(|(r, _)| *r)).await {
+        let facilities = match self.batch_facilities(jobs.iter().map(|(r, _, _)| *r)).await {
             Ok(f) => f,
             Err(e) => {
                 fail_all(&mut results, 0..jobs.len(), e);
@@ -580,8 +600,11 @@ impl Authority {
                 continue;
             }
             let planned = csr.map_err(AuthorityError::from).and_then(|csr| {
-                let (request, actor) = jobs.get(i).ok_or_else(|| AuthorityError::Batch("request index".into()))?;
-                Ok((self.plan(request, csr, &facilities)?, *actor))
+                let (request, actor, replaces) =
+                    jobs.get(i).ok_or_else(|| AuthorityError::Batch("request index".into()))?;
+                let mut plan = self.plan(request, csr, &facilities)?;
+                plan.replaces = replaces.map(str::to_owned);
+                Ok((plan, *actor))
             });
             match planned {
                 Ok((p, actor)) => plans.push((i, p, actor)),
@@ -629,7 +652,7 @@ impl Authority {
         let t_intent = t0.elapsed();
         let signed = sign_all(linted);
         let t_sign = t0.elapsed();
-        let actor_of = |i: usize| jobs.get(i).map(|(_, a)| (*a).clone()).unwrap_or_else(|| Actor("-".into()));
+        let actor_of = |i: usize| jobs.get(i).map(|(_, a, _)| (*a).clone()).unwrap_or_else(|| Actor("-".into()));
         let mut done = Vec::new();
         for (i, serial, outcome) in signed {
             match outcome {
@@ -667,7 +690,7 @@ impl Authority {
             "issuance batch"
         );
         let mut out = Vec::with_capacity(jobs.len());
-        for ((request, actor), result) in jobs.iter().zip(results) {
+        for ((request, actor, _), result) in jobs.iter().zip(results) {
             let result = result.unwrap_or(Err(AuthorityError::Batch("request was not processed".into())));
             if let Err(e) = &result {
                 self.audit_refusal(request, e, actor).await;
@@ -781,6 +804,7 @@ impl Authority {
             not_after_limit: request.not_after.map_or(open.not_after, |t| t.min(open.not_after)),
             open,
             crl_shards,
+            replaces: None,
         })
     }
 
@@ -838,6 +862,7 @@ async fn issue_ca_cert(
         spki_sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&spki_der)),
         requested_by: actor.as_str().to_owned(),
         crl_shard: None,
+        replaces: None,
     };
     store.record_intent(&intent).await?;
     let serial = linted.serial().to_owned();
@@ -850,6 +875,7 @@ mod acme;
 mod admin;
 mod enroll;
 mod queue;
+mod reissue;
 pub mod revocation;
 mod scep;
 #[cfg(test)]

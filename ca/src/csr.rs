@@ -169,6 +169,19 @@ pub fn parse(input: &[u8]) -> Result<CertificationRequest, CsrError> {
     Ok(CertificationRequest { spki, key_type, subject: info.subject, requested_sans })
 }
 
+/// The key and subject of a certificate this CA issued, as the request for its successor (a re-issue, D38).
+/// There is no new proof of possession: it was checked when the certificate was first issued, and the
+/// successor certifies the same key for the same subject. Only the re-issue path calls this, with a
+/// certificate read from the registry, never with one a client sent. The key policy is applied again, so a
+/// key that policy no longer accepts is refused rather than certified anew.
+pub fn from_issued_certificate(der: &[u8]) -> Result<CertificationRequest, CsrError> {
+    let cert = x509_cert::Certificate::from_der(der).map_err(|e| CsrError::Der(e.to_string()))?;
+    let tbs = cert.tbs_certificate();
+    let spki = tbs.subject_public_key_info().clone();
+    let key_type = key_policy(&spki)?;
+    Ok(CertificationRequest { spki, key_type, subject: tbs.subject().clone(), requested_sans: Vec::new() })
+}
+
 /// DNS and IP SANs from the PKCS#9 extensionRequest attribute (RFC 2985 §5.4.2). An undecodable
 /// attribute yields nothing rather than an error: the names are hints the profile validates, and refusing
 /// the whole CSR over a malformed extension we would ignore anyway helps no one.

@@ -12,6 +12,7 @@ mod pkcs7;
 pub mod scep;
 
 pub use credential::{CredentialRecord, NewCredential, Protocol, Refusal};
+pub use pkcs7::certs_only;
 
 use crate::facility::FacilityId;
 use crate::profile::ProfileKind;

@@ -5,10 +5,12 @@
 //! action and its record commit or vanish together. Schema migrations live in
 //! `migrations/sqlite` and `migrations/postgres` at the workspace root.
 
+mod jobs;
 mod records;
 mod sql;
 mod sso;
 
+pub use jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 pub use records::{
     Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
     FacilityFilter, IssuanceIntent, Registration,
@@ -481,6 +483,66 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Remove a service, audited as `portal.service.remove`; `false` if unknown.
     async fn portal_remove_service(&self, id: &str, actor: &Actor) -> Result<bool, StoreError>;
+
+    // ---- long operations (D38) ----
+
+    /// Create a job with all its items in one transaction, state `queued`, audited as `job.create`.
+    async fn create_job(&self, job: &NewJob, actor: &Actor) -> Result<JobRecord, StoreError>;
+
+    /// One job with its progress.
+    async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError>;
+
+    /// The newest jobs first, at most `limit`.
+    async fn list_jobs(&self, limit: i64) -> Result<Vec<JobRecord>, StoreError>;
+
+    /// A job's items in order: all of them, or those in `state`, from `after_seq` (exclusive), at most `limit`.
+    async fn job_items(
+        &self,
+        id: &str,
+        state: Option<&str>,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<JobItem>, StoreError>;
+
+    /// Take a job for `owner`: one that is queued, or running with a heartbeat before `stale_before` (its
+    /// worker died). Returns whether `owner` now holds it; two workers never both do.
+    async fn claim_job(&self, id: &str, owner: &str, now: i64, stale_before: i64) -> Result<bool, StoreError>;
+
+    /// Record items' outcomes and renew the heartbeat, only while `owner` still holds the job; `false` (and
+    /// nothing written) when it does not.
+    async fn record_job_items(
+        &self,
+        id: &str,
+        owner: &str,
+        outcomes: &[ItemOutcome],
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Leave a job in `state` (`queued` to pause, `done`, `failed`) while `owner` holds it, or cancel it
+    /// (`owner` None, any unfinished job; audited as `job.cancel`). `false` when the job was not in a state
+    /// that allows it.
+    async fn end_job(
+        &self,
+        id: &str,
+        owner: Option<&str>,
+        state: JobState,
+        note: Option<&str>,
+        actor: &Actor,
+    ) -> Result<bool, StoreError>;
+
+    /// Register a batch of a facility-import job's items and mark each item done (`New`, result the ID) or
+    /// skipped (`AlreadyRegistered`) in the same transaction, so a resumed job never registers a row twice.
+    /// `None` (nothing written) when `owner` no longer holds the job.
+    async fn register_facilities_for_job(
+        &self,
+        id: &str,
+        owner: &str,
+        batch: &[(i64, NewFacility)],
+        actor: &Actor,
+    ) -> Result<Option<Vec<Registration>>, StoreError>;
+
+    /// The issued successor of `serial` made by a re-issue (`certificates.replaces`), if there is one.
+    async fn successor(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
 }
 
 /// A card-login challenge as stored (the server's `login::challenge` issues and judges them).

@@ -80,6 +80,9 @@ pub enum Command {
     /// The OpenID Connect provider's registered clients.
     #[command(subcommand)]
     Oidc(crate::cmd::oidc::OidcCommand),
+    /// Long operations (bulk import, bulk re-issue): progress, resume, cancel.
+    #[command(subcommand)]
+    Job(JobCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -439,6 +442,11 @@ pub enum CertCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Re-issue certificates in bulk (D38): a successor for the same subject, names, profile and public key
+    /// under the CA's current key, each through the issuance pipeline and audited. Runs as a job: an
+    /// interrupted run is continued by running the same command again (or `hcpki job resume`), and a
+    /// certificate already re-issued is skipped.
+    Reissue(ReissueArgs),
     /// Show one certificate (details and PEM).
     Show {
         serial: String,
@@ -446,6 +454,56 @@ pub enum CertCommand {
         #[arg(long)]
         pem: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ReissueArgs {
+    /// Only certificates of this CA (router, pc, server).
+    #[arg(long)]
+    pub ca: Option<String>,
+    /// Only this profile (router, pc, server).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Only this facility.
+    #[arg(long)]
+    pub facility: Option<String>,
+    /// Only certificates issued before this RFC 3339 time (e.g. the CA key's rollover).
+    #[arg(long)]
+    pub issued_before: Option<String>,
+    /// Only certificates expiring within this many days.
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=36_500))]
+    pub expiring_within: Option<i64>,
+    /// List what would be re-issued; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Revoke each old certificate (reason superseded) once its successor is stored. By default the old
+    /// certificate stays valid until its own expiry, so devices switch over at their own pace.
+    #[arg(long)]
+    pub revoke_old: bool,
+    /// Stop after this many certificates, leaving the job to be resumed (a maintenance window).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub stop_after: Option<u64>,
+}
+
+/// `hcpki job …`: long operations (D38).
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// The newest jobs with their progress.
+    List {
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        limit: i64,
+    },
+    /// One job: progress and each failed item's error.
+    Show { id: String },
+    /// Continue a job that was interrupted or stopped: only the items not yet done.
+    Resume {
+        id: String,
+        /// Stop after this many items, leaving the job to be resumed.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        stop_after: Option<u64>,
+    },
+    /// Cancel a job: the items not yet done stay undone (audited).
+    Cancel { id: String },
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod facility;
 mod facility_import;
 mod init;
 mod issue;
+mod job;
 mod login;
 pub mod oidc;
 mod operator;
@@ -70,6 +71,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             oidc::rotate_key(&loaded, &open_loaded(&loaded).await?).await
         }
         Command::Oidc(c) => with_store(g, |l, s| Box::pin(async move { oidc::run(&l, s.as_ref(), c).await })).await,
+        Command::Job(c) => job::run(&open(g).await?, c).await,
     }
 }
 

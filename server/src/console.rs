@@ -11,9 +11,13 @@
 pub mod apply;
 pub mod audit;
 pub mod csrf;
+pub mod download;
 pub mod facilities;
 mod i18n;
+pub mod import;
+pub mod jobs;
 pub mod lifetime;
+pub mod reissue;
 mod routers;
 pub mod users;
 pub mod view;
@@ -166,14 +170,24 @@ impl Viewer {
     /// or expired token (audited as `console.csrf`), 400 with the field named for malformed fields; every
     /// refusal audited as `action` on `target` with this viewer as actor.
     pub async fn form<T: DeserializeOwned>(&self, action: &str, target: &str, body: Body) -> Result<T, Response> {
-        let bytes = match crate::http::body::read_limited(body, MAX_FORM_BYTES).await {
+        let hint = format!("console forms are at most {MAX_FORM_BYTES} bytes: shorten the fields");
+        self.form_limited(action, target, body, MAX_FORM_BYTES, &hint).await
+    }
+
+    /// [`Viewer::form`] for a form that carries a file's content (the CSV import): at most `max` bytes, and
+    /// `hint` says what to do when it is larger.
+    pub async fn form_limited<T: DeserializeOwned>(
+        &self,
+        action: &str,
+        target: &str,
+        body: Body,
+        max: usize,
+        hint: &str,
+    ) -> Result<T, Response> {
+        let bytes = match crate::http::body::read_limited(body, max).await {
             Ok(b) => b,
             Err(_) => {
-                let e = ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "form too large",
-                    format!("console forms are at most {MAX_FORM_BYTES} bytes: shorten the fields"),
-                );
+                let e = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "form too large", hint.to_owned());
                 return Err(self.refusal(&self.caller.refuse(action, target, e).await));
             }
         };

@@ -8,6 +8,7 @@ mod config;
 mod console;
 mod html;
 mod http;
+mod jobs;
 mod login;
 mod monitor;
 mod oidc;

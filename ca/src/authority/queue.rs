@@ -49,6 +49,6 @@ async fn run(authority: Weak<Authority>, jobs: Vec<(IssueRequest, Actor)>) -> Ve
     let Some(authority) = authority.upgrade() else {
         return jobs.iter().map(|_| Err(AuthorityError::Batch("the authority is shutting down".into()))).collect();
     };
-    let batch: Vec<(&IssueRequest, &Actor)> = jobs.iter().map(|(request, actor)| (request, actor)).collect();
+    let batch: Vec<super::BatchItem<'_>> = jobs.iter().map(|(request, actor)| (request, actor, None)).collect();
     authority.issue_batch(&batch).await
 }

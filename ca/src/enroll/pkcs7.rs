@@ -15,7 +15,7 @@ use der::{Any, Decode, Encode};
 use x509_cert::Certificate;
 
 /// DER of a certs-only SignedData holding `certificates` (each DER), in that order.
-pub(crate) fn certs_only(certificates: &[Vec<u8>]) -> der::Result<Vec<u8>> {
+pub fn certs_only(certificates: &[Vec<u8>]) -> der::Result<Vec<u8>> {
     let choices = certificates
         .iter()
         .map(|der| Certificate::from_der(der).map(CertificateChoices::Certificate))

@@ -114,6 +114,9 @@ pub struct IssuanceIntent {
     pub requested_by: String,
     /// The PC CA's CRL shard its CRL distribution point names (D20); `None`: the CA's complete CRL.
     pub crl_shard: Option<u16>,
+    /// The certificate this one succeeds (a re-issue, D38): recorded with the write-ahead intent, so "is there
+    /// a successor" is answered by the same transaction that stores it.
+    pub replaces: Option<String>,
 }
 
 /// A certificate row.

@@ -14,6 +14,7 @@
 mod body;
 mod errors;
 mod events;
+mod jobs;
 mod queries;
 mod rows;
 mod sso;
@@ -35,6 +36,7 @@ use crate::store::{
     GrantOp, GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts,
     TokenWrite, TokenWritten,
 };
+use crate::store::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 use body::Inserted;
 use rows::Chain;
 use sqlx::migrate::Migrator;
@@ -182,3 +184,5 @@ impl PgStore {
 
 body::sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 body::sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+jobs::jobs_store!(SqliteStore, sqlx::Sqlite);
+jobs::jobs_store!(PgStore, sqlx::Postgres);

@@ -59,6 +59,7 @@ pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode
                 return Ok(ExitCode::from(1));
             }
         }
+        CertCommand::Reissue(args) => return super::job::reissue(authority, args).await,
         CertCommand::Show { serial, pem } => {
             let Some(s) = hcpki_ca::serial::normalise(&serial) else {
                 bail!("{serial:?} is not a serial number: give it in hex, e.g. from `hcpki cert list`");

@@ -242,8 +242,10 @@ fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord]) -> String
             } else {
                 String::new()
             };
+            let download =
+                if c.status == CertStatus::Issued { super::download::links(&c.serial) } else { String::new() };
             vec![
-                format!("<code>{}</code>", esc(&c.serial)),
+                format!("<code>{}</code>{download}", esc(&c.serial)),
                 esc(&c.profile),
                 format!("<span class=\"wrap\">{}</span>", esc(&c.subject)),
                 format!("<span class=\"wrap\">{}</span>", esc(&c.sans.join(", "))),

@@ -251,6 +251,51 @@ messages! {
     Hours => "時間", "Hours";
     SetLifetime => "設定", "Set";
     ClearLifetime => "解除 (既定値に戻す)", "Clear (back to the default)";
+    // ---- long operations: jobs.rs, import.rs, reissue.rs (D38) ----
+    Jobs => "一括処理", "Jobs";
+    Job => "一括処理", "Job";
+    JobKind => "種類", "Kind";
+    Progress => "進捗", "Progress";
+    DoneCount => "完了", "Done";
+    FailedCount => "失敗", "Failed";
+    StartedBy => "開始者", "Started by";
+    JobStarted => "開始日時", "Started";
+    Refreshing => "処理中です。このページは 2 秒ごとに自動で更新されます。",
+        "Working: this page refreshes itself every 2 seconds.";
+    Interrupted => "処理していたサーバが停止しました。再開すると、未処理の項目だけを処理します。",
+        "The server working on this job stopped. Resuming it works only on the items not yet done.";
+    ResumeJob => "再開", "Resume";
+    CancelJob => "中止", "Cancel";
+    ResultCol => "結果", "Result";
+    Error => "エラー", "Error";
+    Import => "施設の一括登録 (CSV)", "Facility import (CSV)";
+    ImportHelp => "1 行目は見出し行 (name,kind,medical_code,address,contact。name と kind は必須) です。UTF-8、最大 2 MiB。",
+        "The first row is the header (name,kind,medical_code,address,contact; name and kind required). UTF-8, at most 2 MiB.";
+    CsvText => "CSV の内容", "CSV content";
+    ApproveEach => "登録した施設をそのまま承認する", "Approve each facility once registered";
+    Check => "確認", "Check";
+    CheckReport => "行ごとの確認結果", "Row by row check";
+    ValidRows => "登録できる行", "Rows that can be registered";
+    BadRows => "登録できない行", "Rows that cannot be registered";
+    Line => "行", "Line";
+    ImportAll => "すべて登録する", "Import all rows";
+    ImportValid => "正しい行だけ登録する", "Import only the valid rows";
+    ImportNone => "何も登録しない", "Import nothing";
+    NothingImported => "何も登録しませんでした。CSV を直して、もう一度確認してください。",
+        "Nothing was imported. Correct the CSV and check it again.";
+    Reissue => "証明書の一括再発行", "Bulk re-issue";
+    ReissueHelp => "同じサブジェクト・名前・プロファイル・公開鍵で、CA の現在の鍵による後継証明書を発行します。機器は後継証明書を施設の機器ページ (PEM / PKCS#7) または ACME の更新で受け取ります。",
+        "Makes a successor with the same subject, names, profile and public key under the CA's current key. Devices collect it from their facility's devices page (PEM / PKCS#7) or by an ACME renewal.";
+    AnyCa => "すべての CA", "any CA";
+    AnyProfile => "すべてのプロファイル", "any profile";
+    CaCol => "CA", "CA";
+    IssuedBefore => "この日より前に発行 (UTC)", "Issued before (UTC date)";
+    ExpiringWithin => "この日数以内に期限切れ", "Expiring within (days)";
+    RevokeOld => "後継証明書の発行後、旧証明書を失効する (superseded)", "Revoke each old certificate once its successor exists (superseded)";
+    Preview => "対象を確認", "Preview";
+    WouldReissue => "再発行の対象", "Would be re-issued";
+    StartReissue => "再発行を開始", "Start the re-issue";
+    Successor => "後継証明書", "Successor";
 }
 
 #[cfg(test)]

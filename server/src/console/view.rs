@@ -25,6 +25,7 @@ pub fn page(lang: Lang, who: &Principal, status: StatusCode, title: &str, body: 
             ("/console/users", M::Users),
             ("/console/audit", M::Audit),
             ("/console/audit?action=login.%2Cportal.login%2Cportal.logout", M::Logins),
+            ("/console/jobs", M::Jobs),
         ],
         Principal::FacilityAdmin { .. } => vec![("/console/", M::Home)],
         _ => vec![("/console/", M::Home), ("/console/apply", M::Apply)],

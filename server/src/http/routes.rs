@@ -91,6 +91,16 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/users/end-sessions", post(users::end_sessions))
         .route("/console/users/clear-lockout", post(users::clear_lockout))
         .route("/console/facilities/{id}/session-lifetime", post(lifetime::set))
+        // Long operations (D38): crate::console::{jobs, import, reissue}.
+        .route("/console/jobs", get(crate::console::jobs::list))
+        .route("/console/jobs/{id}", get(crate::console::jobs::show))
+        .route("/console/jobs/{id}/resume", post(crate::console::jobs::resume))
+        .route("/console/jobs/{id}/cancel", post(crate::console::jobs::cancel))
+        .route("/console/import", get(crate::console::import::form).post(crate::console::import::check))
+        .route("/console/import/run", post(crate::console::import::run))
+        .route("/console/reissue", get(crate::console::reissue::form).post(crate::console::reissue::preview))
+        .route("/console/reissue/run", post(crate::console::reissue::run))
+        .route("/console/certificates/{serial}/download", get(crate::console::download::download))
         .layer(axum::middleware::from_fn_with_state(state, crate::console::guard))
 }
 

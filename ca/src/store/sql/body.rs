@@ -477,6 +477,7 @@ macro_rules! sql_store {
                         .bind(&intent.requested_by)
                         .bind(now)
                         .bind(intent.crl_shard.map(i64::from))
+                        .bind(intent.replaces.as_deref())
                         .execute(&mut *tx)
                         .await;
                     match (result, &intent.facility) {
@@ -1942,6 +1943,69 @@ macro_rules! sql_store {
                     .map_err(Self::err)?;
                 Self::commit(tx, chain).await?;
                 Ok(true)
+            }
+
+            // ---- long operations: the bodies are in `jobs.rs` ----
+
+            async fn create_job(&self, job: &NewJob, actor: &Actor) -> Result<JobRecord, StoreError> {
+                self.jobs_create(job, actor).await
+            }
+
+            async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+                self.jobs_get(id).await
+            }
+
+            async fn list_jobs(&self, limit: i64) -> Result<Vec<JobRecord>, StoreError> {
+                self.jobs_list(limit).await
+            }
+
+            async fn job_items(
+                &self,
+                id: &str,
+                state: Option<&str>,
+                after_seq: i64,
+                limit: i64,
+            ) -> Result<Vec<JobItem>, StoreError> {
+                self.jobs_items(id, state, after_seq, limit).await
+            }
+
+            async fn claim_job(&self, id: &str, owner: &str, now: i64, stale_before: i64) -> Result<bool, StoreError> {
+                self.jobs_claim(id, owner, now, stale_before).await
+            }
+
+            async fn record_job_items(
+                &self,
+                id: &str,
+                owner: &str,
+                outcomes: &[ItemOutcome],
+                now: i64,
+            ) -> Result<bool, StoreError> {
+                self.jobs_record(id, owner, outcomes, now).await
+            }
+
+            async fn end_job(
+                &self,
+                id: &str,
+                owner: Option<&str>,
+                state: JobState,
+                note: Option<&str>,
+                actor: &Actor,
+            ) -> Result<bool, StoreError> {
+                self.jobs_end(id, owner, state, note, actor).await
+            }
+
+            async fn register_facilities_for_job(
+                &self,
+                id: &str,
+                owner: &str,
+                batch: &[(i64, NewFacility)],
+                actor: &Actor,
+            ) -> Result<Option<Vec<Registration>>, StoreError> {
+                self.jobs_register(id, owner, batch, actor).await
+            }
+
+            async fn successor(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
+                self.jobs_successor(serial).await
             }
 
             async fn portal_remove_service(&self, id: &str, actor: &Actor) -> Result<bool, StoreError> {

@@ -109,8 +109,15 @@ pub(super) const LIST_AUTHORITIES: &str =
 // ---- certificates ----
 
 pub(super) const INSERT_INTENT: &str = "INSERT INTO certificates (serial, ca, profile, facility_id, subject, sans, \
-     not_before, not_after, status, tbs_sha256, spki_sha256, requested_by, created_at, crl_shard) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'reserved', $9, $10, $11, $12, $13)";
+     not_before, not_after, status, tbs_sha256, spki_sha256, requested_by, created_at, crl_shard, replaces) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'reserved', $9, $10, $11, $12, $13, $14)";
+
+/// The issued successor of a certificate (D38).
+pub(super) const SUCCESSOR: &str = concat!(
+    "SELECT ",
+    certificate_columns!(),
+    " FROM certificates WHERE replaces = $1 AND status IN ('issued', 'revoked') ORDER BY created_at DESC, serial LIMIT 1"
+);
 
 pub(super) const CERTIFICATE_BY_SERIAL: &str =
     concat!("SELECT ", certificate_columns!(), " FROM certificates WHERE serial = $1");

@@ -131,6 +131,7 @@ fn intent(serial: &str, facility: Option<&FacilityId>, profile: &str) -> Issuanc
         spki_sha256: "bb".repeat(32),
         requested_by: "cli:tester".into(),
         crl_shard: None,
+        replaces: None,
     }
 }
 

@@ -1,0 +1,162 @@
+//! `hcpki job …` and `hcpki cert reissue`: long operations from the CLI (D38), with an `indicatif` progress
+//! bar on a terminal (hidden otherwise, so scripts and logs get only the summary).
+
+use crate::cli::{JobCommand, ReissueArgs};
+use crate::jobs::{self, Kind, RunLimit, reissue};
+use anyhow::{Context, Result, bail};
+use hcpki_ca::Authority;
+use hcpki_ca::store::{JobItem, JobRecord, JobState};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+pub async fn run(authority: &Authority, command: JobCommand) -> Result<ExitCode> {
+    let now = hcpki_ca::time::now_unix();
+    match command {
+        JobCommand::List { limit } => {
+            for j in authority.store().list_jobs(limit).await? {
+                println!("{}", row(&j, now));
+            }
+        }
+        JobCommand::Show { id } => {
+            let Some(j) = authority.store().job(&id).await? else { bail!("no job {id}: see `hcpki job list`") };
+            println!("{}", row(&j, now));
+            println!("started by {} at {}", j.started_by, hcpki_ca::time::rfc3339(j.created_at));
+            if let Some(note) = &j.note {
+                println!("note: {note}");
+            }
+            for item in items(authority, &id, "failed").await? {
+                println!("failed {}: {}", item.key, item.error.as_deref().unwrap_or("-"));
+            }
+        }
+        JobCommand::Resume { id, stop_after } => {
+            let Some(j) = authority.store().job(&id).await? else { bail!("no job {id}: see `hcpki job list`") };
+            let limit = RunLimit { stop_after: stop_after.and_then(|n| usize::try_from(n).ok()) };
+            return finish(run_with_bar(authority, &j, limit).await?);
+        }
+        JobCommand::Cancel { id } => {
+            let store = authority.store();
+            if !store.end_job(&id, None, JobState::Cancelled, Some("cancelled from the CLI"), &super::actor()).await? {
+                bail!("job {id} is not queued or running: nothing to cancel");
+            }
+            eprintln!("job {id} cancelled");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hcpki cert reissue`: list (dry run), or continue an unfinished job of the same selection, or start one.
+pub async fn reissue(authority: &Authority, args: ReissueArgs) -> Result<ExitCode> {
+    let issued_before = args
+        .issued_before
+        .as_deref()
+        .map(|t| {
+            hcpki_ca::time::parse_rfc3339(t)
+                .with_context(|| format!("--issued-before {t:?}: give an RFC 3339 time, e.g. 2027-04-01T00:00:00Z"))
+        })
+        .transpose()?;
+    let selection = reissue::Selection {
+        ca: args.ca,
+        profile: args.profile,
+        facility: args.facility,
+        issued_before,
+        expiring_within_days: args.expiring_within,
+        revoke_old: args.revoke_old,
+    };
+    let limit = RunLimit { stop_after: args.stop_after.and_then(|n| usize::try_from(n).ok()) };
+    let params = serde_json::to_value(&selection)?;
+    if !args.dry_run
+        && let Some(job) = unfinished(authority, &params).await?
+    {
+        eprintln!("continuing job {} ({} of {} done)", job.id, job.done + job.failed, job.total);
+        return finish(run_with_bar(authority, &job, limit).await?);
+    }
+    let chosen = reissue::select(authority, &selection).await?;
+    if args.dry_run {
+        for c in &chosen {
+            println!("would re-issue {}", crate::output::cert_row(c));
+        }
+        eprintln!("dry run: {} certificates would be re-issued; nothing changed", chosen.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if chosen.is_empty() {
+        eprintln!("no certificate matches: nothing to re-issue");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (params, items) = reissue::job_parts(&selection, &chosen);
+    let job = jobs::create(authority, Kind::CertReissue, params, items, &super::actor()).await?;
+    eprintln!("job {}: re-issuing {} certificates", job.id, job.total);
+    finish(run_with_bar(authority, &job, limit).await?)
+}
+
+/// A re-issue job of the same selection that has not finished: queued (stopped on purpose) or interrupted.
+async fn unfinished(authority: &Authority, params: &serde_json::Value) -> Result<Option<JobRecord>> {
+    let stale = hcpki_ca::time::now_unix() - jobs::STALE_SECS;
+    Ok(authority.store().list_jobs(1000).await?.into_iter().find(|j| {
+        j.kind == Kind::CertReissue.as_str()
+            && serde_json::from_str::<serde_json::Value>(&j.params).is_ok_and(|p| &p == params)
+            && (j.state == JobState::Queued || j.interrupted(stale))
+    }))
+}
+
+async fn run_with_bar(authority: &Authority, job: &JobRecord, limit: RunLimit) -> Result<JobRecord> {
+    let bar = progress_bar(job.total, "items");
+    let done = jobs::run(authority, &job.id, &super::actor(), limit, &|j| {
+        bar.set_position(u64::try_from(j.done + j.failed).unwrap_or(0));
+    })
+    .await;
+    bar.finish_and_clear();
+    Ok(done?)
+}
+
+/// The summary line; exit 1 when an item failed.
+fn finish(job: JobRecord) -> Result<ExitCode> {
+    eprintln!(
+        "job {}: {}, {} of {} done, {} failed{}",
+        job.id,
+        job.state.as_str(),
+        job.done,
+        job.total,
+        job.failed,
+        job.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+    );
+    Ok(if job.failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn row(j: &JobRecord, now: i64) -> String {
+    format!(
+        "{}  {:<16} {:<12} {}/{} done, {} failed  by {}",
+        j.id,
+        j.kind,
+        jobs::shown_state(j, now),
+        j.done,
+        j.total,
+        j.failed,
+        j.started_by
+    )
+}
+
+/// A progress bar drawn on stderr when it is a terminal, hidden otherwise.
+pub fn progress_bar(total: i64, what: &str) -> ProgressBar {
+    let target =
+        if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+    let bar = ProgressBar::with_draw_target(Some(u64::try_from(total).unwrap_or(0)), target);
+    bar.set_style(
+        ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {what}, {{per_sec}}, {{eta}} left"))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Every item of job `id` in `state`, in order.
+pub async fn items(authority: &Authority, id: &str, state: &str) -> Result<Vec<JobItem>> {
+    let mut out: Vec<JobItem> = Vec::new();
+    loop {
+        let after = out.last().map_or(-1, |i| i.seq);
+        let page = authority.store().job_items(id, Some(state), after, 1000).await?;
+        if page.is_empty() {
+            return Ok(out);
+        }
+        out.extend(page);
+    }
+}

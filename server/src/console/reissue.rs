@@ -1,0 +1,190 @@
+//! The console's bulk re-issue (D38), operators only: choose certificates by CA, profile, facility, issue date
+//! and expiry, see the list (the CLI's `--dry-run`), start the job, and watch it on its job page. The
+//! selection and the work are `crate::jobs::reissue`, the code `hcpki cert reissue` runs.
+
+use super::i18n::M;
+use super::view::{self, csrf_field, input, select, table, when};
+use super::{OrPage, Viewer, see_other};
+use crate::html::esc;
+use crate::http::AppState;
+use crate::http::api_error::ApiError;
+use crate::jobs::{self, Kind, reissue};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use hcpki_ca::access::Action;
+use serde::Deserialize;
+
+type Page = Result<Response, Response>;
+
+const ACTION: &str = "admin.job.run";
+/// Most certificates the preview lists (the job takes them all).
+const PREVIEW_ROWS: usize = 500;
+
+/// The selection form's fields (empty = any).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReissueForm {
+    ca: Option<String>,
+    profile: Option<String>,
+    facility: Option<String>,
+    /// `YYYY-MM-DD` (UTC).
+    issued_before: Option<String>,
+    /// Days.
+    expiring_within: Option<String>,
+    revoke_old: Option<String>,
+}
+
+/// `GET /console/reissue`.
+pub async fn form(viewer: Viewer) -> Page {
+    viewer.caller.may(Action::RunJobs).await.or_page(&viewer)?;
+    let t = |m: M| m.text(viewer.lang);
+    let body = format!(
+        "<p>{}</p><form method=\"post\" action=\"/console/reissue\">{}{}</form>",
+        t(M::ReissueHelp),
+        csrf_field(&viewer.csrf()),
+        fields(&viewer, &ReissueForm::default(), false)
+    );
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Reissue), &body))
+}
+
+/// `POST /console/reissue`: what would be re-issued, and the button that starts it.
+pub async fn preview(State(state): State<AppState>, viewer: Viewer, body: Body) -> Page {
+    let (f, selection) = read(&viewer, body).await?;
+    let t = |m: M| m.text(viewer.lang);
+    let chosen = match reissue::select(&state.admin, &selection).await {
+        Ok(c) => c,
+        Err(e) => return Err(refuse_selection(&viewer, &e).await),
+    };
+    let rows: Vec<Vec<String>> = chosen
+        .iter()
+        .take(PREVIEW_ROWS)
+        .map(|c| {
+            vec![
+                esc(&c.serial),
+                esc(&c.ca),
+                esc(&c.profile),
+                esc(c.facility.as_ref().map_or("-", |f| f.as_str())),
+                esc(&c.subject),
+                when(c.not_after),
+            ]
+        })
+        .collect();
+    let mut html = format!("<p>{}: {}</p>", t(M::WouldReissue), chosen.len());
+    if !rows.is_empty() {
+        let head = [t(M::Serial), t(M::CaCol), t(M::Profile), t(M::Facility), t(M::Subject), t(M::Expires)];
+        html.push_str(&table(t(M::WouldReissue), &head, &rows));
+        html.push_str(&format!(
+            "<form method=\"post\" action=\"/console/reissue/run\">{}{}<button>{}</button></form>",
+            csrf_field(&viewer.csrf()),
+            fields(&viewer, &f, true),
+            t(M::StartReissue)
+        ));
+    }
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Reissue), &html))
+}
+
+/// `POST /console/reissue/run`: choose again (certificates may have changed since the preview), start the job,
+/// and show its page.
+pub async fn run(State(state): State<AppState>, viewer: Viewer, body: Body) -> Page {
+    let (_, selection) = read(&viewer, body).await?;
+    let chosen = match reissue::select(&state.admin, &selection).await {
+        Ok(c) => c,
+        Err(e) => return Err(refuse_selection(&viewer, &e).await),
+    };
+    if chosen.is_empty() {
+        let e =
+            ApiError::new(StatusCode::CONFLICT, "nothing to re-issue", "no certificate matches any more".to_owned());
+        return Err(viewer.refusal(&viewer.caller.refuse(ACTION, "-", e).await));
+    }
+    let (params, items) = reissue::job_parts(&selection, &chosen);
+    let actor = viewer.caller.actor();
+    let job = jobs::create(&state.admin, Kind::CertReissue, params, items, &actor)
+        .await
+        .map_err(|e| super::jobs::store_error(&viewer, &e))?;
+    jobs::spawn(state.admin.clone(), job.id.clone(), actor);
+    Ok(see_other(&format!("/console/jobs/{}", job.id)))
+}
+
+/// The selection's fields: visible to choose, hidden to carry the choice to the start button.
+fn fields(viewer: &Viewer, f: &ReissueForm, hidden: bool) -> String {
+    let t = |m: M| m.text(viewer.lang);
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    if hidden {
+        let pairs = [
+            ("ca", v(&f.ca)),
+            ("profile", v(&f.profile)),
+            ("facility", v(&f.facility)),
+            ("issued_before", v(&f.issued_before)),
+            ("expiring_within", v(&f.expiring_within)),
+        ];
+        let mut html: String = pairs
+            .iter()
+            .map(|(name, value)| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", esc(value)))
+            .collect();
+        if f.revoke_old.is_some() {
+            html.push_str("<input type=\"hidden\" name=\"revoke_old\" value=\"1\">");
+        }
+        return html;
+    }
+    let cas = [("", t(M::AnyCa)), ("router", "router"), ("pc", "pc"), ("server", "server")];
+    let profiles = [("", t(M::AnyProfile)), ("router", "router"), ("pc", "pc"), ("server", "server")];
+    format!(
+        "{}{}{}{}{}<p><input type=\"checkbox\" id=\"revoke_old\" name=\"revoke_old\" value=\"1\">\
+         <label for=\"revoke_old\">{}</label></p><button>{}</button>",
+        select("ca", "ca", t(M::CaCol), &cas, &v(&f.ca)),
+        select("profile", "profile", t(M::Profile), &profiles, &v(&f.profile)),
+        input("facility", "facility", t(M::Facility), &v(&f.facility), 32, ""),
+        input("issued_before", "issued_before", t(M::IssuedBefore), &v(&f.issued_before), 10, " type=\"date\""),
+        input(
+            "expiring_within",
+            "expiring_within",
+            t(M::ExpiringWithin),
+            &v(&f.expiring_within),
+            5,
+            " inputmode=\"numeric\""
+        ),
+        t(M::RevokeOld),
+        t(M::Preview),
+    )
+}
+
+/// The form, authorized, as a selection; malformed fields are a 400 naming the field.
+async fn read(viewer: &Viewer, body: Body) -> Result<(ReissueForm, reissue::Selection), Response> {
+    viewer.caller.may(Action::RunJobs).await.or_page(viewer)?;
+    let f: ReissueForm = viewer.form(ACTION, "-", body).await?;
+    let blank = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let bad = |detail: String| async move {
+        let e = ApiError::bad_request("invalid selection", detail);
+        viewer.refusal(&viewer.caller.refuse(ACTION, "-", e).await)
+    };
+    let issued_before = match blank(&f.issued_before) {
+        None => None,
+        Some(d) => match hcpki_ca::time::parse_rfc3339(&format!("{d}T00:00:00Z")) {
+            Some(t) => Some(t),
+            None => return Err(bad(format!("issued_before {d:?}: give a date as YYYY-MM-DD")).await),
+        },
+    };
+    let expiring_within_days = match blank(&f.expiring_within) {
+        None => None,
+        Some(d) => match d.parse::<i64>() {
+            Ok(n) if (1..=36_500).contains(&n) => Some(n),
+            _ => return Err(bad(format!("expiring_within {d:?}: give a number of days from 1 to 36500")).await),
+        },
+    };
+    let selection = reissue::Selection {
+        ca: blank(&f.ca),
+        profile: blank(&f.profile),
+        facility: blank(&f.facility),
+        issued_before,
+        expiring_within_days,
+        revoke_old: f.revoke_old.is_some(),
+    };
+    Ok((f, selection))
+}
+
+async fn refuse_selection(viewer: &Viewer, e: &reissue::SelectionError) -> Response {
+    let e = ApiError::bad_request("invalid selection", e.to_string());
+    viewer.refusal(&viewer.caller.refuse(ACTION, "-", e).await)
+}

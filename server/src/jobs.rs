@@ -1,0 +1,204 @@
+//! Long operations as jobs (issue #8, D38): bulk facility import and bulk re-issue, started from the CLI or the
+//! console, with progress any replica can show.
+//!
+//! A job and its items are rows (`hcpki_ca::store::Store::create_job`); a worker claims the job, works through
+//! its pending items in batches, and records each batch's outcomes with a heartbeat. Nothing the console shows
+//! lives in one process: a job whose worker died is "running" with a stale heartbeat, shown as interrupted, and
+//! any replica (or the CLI) may claim it again and continue with the items still pending. Each kind makes its
+//! items idempotent where the worker's record could lag behind the work: an import batch registers and marks
+//! its items in one transaction; a re-issue's successor names its predecessor in its write-ahead intent, so a
+//! certificate that was re-issued before the crash is found and skipped.
+
+pub mod import;
+pub mod reissue;
+
+use hcpki_ca::Authority;
+use hcpki_ca::audit::{AuditEvent, Outcome};
+use hcpki_ca::store::{Actor, ItemOutcome, JobItem, JobRecord, JobState, NewJob, StoreError};
+use hcpki_ca::time::now_unix;
+
+/// A running job's worker renews its heartbeat with every batch; one not heard of for this long is taken to be
+/// dead. Batches take seconds, so a minute never catches a live worker.
+pub const STALE_SECS: i64 = 60;
+
+/// The kinds of job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `hcpki facility import`, console CSV import.
+    FacilityImport,
+    /// `hcpki cert reissue`, console bulk re-issue.
+    CertReissue,
+}
+
+impl Kind {
+    /// Stable text form (the `kind` column).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FacilityImport => "facility-import",
+            Self::CertReissue => "cert-reissue",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::FacilityImport, Self::CertReissue].into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// Why a job could not be created, run or resumed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JobError {
+    /// No such job.
+    #[error("no job {0}: list the jobs with `hcpki job list` or on the console's jobs page")]
+    Unknown(String),
+    /// Another worker holds it, or it has ended.
+    #[error("job {id} is {state} and cannot be run now: {hint}")]
+    NotRunnable {
+        /// The job.
+        id: String,
+        /// Its state as shown.
+        state: String,
+        /// What to do.
+        hint: &'static str,
+    },
+    /// The worker lost the job (cancelled, or claimed by another after a long stall).
+    #[error("job {0} was cancelled or taken over by another worker; this worker stopped")]
+    Lost(String),
+    /// The job's stored parameters cannot be read.
+    #[error("job {id} is damaged: {why}")]
+    Damaged {
+        /// The job.
+        id: String,
+        /// Why.
+        why: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The state a person sees: the stored one, or `interrupted` for a running job whose worker is gone.
+pub fn shown_state(job: &JobRecord, now: i64) -> &'static str {
+    if job.interrupted(now - STALE_SECS) { "interrupted" } else { job.state.as_str() }
+}
+
+/// Create a job of `kind` with `params` (JSON) and its items (key, JSON payload), audited as `job.create`.
+pub async fn create(
+    authority: &Authority,
+    kind: Kind,
+    params: serde_json::Value,
+    items: Vec<(String, String)>,
+    actor: &Actor,
+) -> Result<JobRecord, JobError> {
+    let id = format!("j{}", hex::encode(rand::random::<[u8; 8]>()));
+    let job = NewJob { id, kind: kind.as_str().into(), params: params.to_string(), items };
+    Ok(authority.store().create_job(&job, actor).await?)
+}
+
+/// How far to go in one run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunLimit {
+    /// Stop (leaving the job queued, to be resumed) after this many items.
+    pub stop_after: Option<usize>,
+}
+
+/// Claim job `id` and work through its pending items, calling `progress` after each batch; the job ends done
+/// (or queued when `limit` stopped it). A job already running with a live worker is refused.
+pub async fn run(
+    authority: &Authority,
+    id: &str,
+    actor: &Actor,
+    limit: RunLimit,
+    progress: &(dyn Fn(&JobRecord) + Sync),
+) -> Result<JobRecord, JobError> {
+    let store = authority.store();
+    let job = store.job(id).await?.ok_or_else(|| JobError::Unknown(id.to_owned()))?;
+    let kind = Kind::parse(&job.kind).ok_or_else(|| damaged(id, "unknown kind"))?;
+    let owner = format!("{}:{}:{}", hostname(), std::process::id(), hex::encode(rand::random::<[u8; 4]>()));
+    let now = now_unix();
+    if !store.claim_job(id, &owner, now, now - STALE_SECS).await? {
+        let hint = match job.state {
+            JobState::Running => "another worker is running it: watch its progress, or resume it once interrupted",
+            _ => "it has ended; start a new job",
+        };
+        return Err(JobError::NotRunnable { id: id.to_owned(), state: shown_state(&job, now).into(), hint });
+    }
+    if job.state == JobState::Running || job.note.is_some() {
+        // Taking over from a dead worker or continuing a paused job is a person's decision: audit it. A new
+        // job's first claim is part of its `job.create`.
+        let how = if job.state == JobState::Running { "interrupted" } else { "paused" };
+        let event = AuditEvent {
+            actor: actor.as_str().to_owned(),
+            action: "job.resume".into(),
+            target: id.to_owned(),
+            outcome: Outcome::Ok,
+            detail: serde_json::json!({ "was": how, "done": job.done, "failed": job.failed, "total": job.total }),
+        };
+        store.append_audit(&event).await?;
+    }
+    let params: serde_json::Value = serde_json::from_str(&job.params).map_err(|e| damaged(id, &e.to_string()))?;
+    let mut budget = limit.stop_after.unwrap_or(usize::MAX);
+    progress(&job);
+    loop {
+        let batch = i64::try_from(batch_size(kind).min(budget)).unwrap_or(1);
+        let items = if batch == 0 { Vec::new() } else { store.job_items(id, Some("pending"), -1, batch).await? };
+        if items.is_empty() {
+            break;
+        }
+        budget = budget.saturating_sub(items.len());
+        let held = match kind {
+            Kind::FacilityImport => import::work(authority, id, &owner, &params, &items, actor).await?,
+            Kind::CertReissue => {
+                let outcomes = reissue::work(authority, &params, &items, actor).await?;
+                store.record_job_items(id, &owner, &outcomes, now_unix()).await?
+            }
+        };
+        if !held {
+            return Err(JobError::Lost(id.to_owned()));
+        }
+        if let Some(j) = store.job(id).await? {
+            progress(&j);
+        }
+    }
+    let pending = !store.job_items(id, Some("pending"), -1, 1).await?.is_empty();
+    let end = if pending { JobState::Queued } else { JobState::Done };
+    let note = pending.then_some("stopped by --stop-after; resume it to continue");
+    if !store.end_job(id, Some(&owner), end, note, actor).await? {
+        return Err(JobError::Lost(id.to_owned()));
+    }
+    store.job(id).await?.ok_or_else(|| JobError::Unknown(id.to_owned()))
+}
+
+/// Run job `id` in the background of this server (the console's jobs). Its progress is in the database; a
+/// failure is logged and left on the job for the job page.
+pub fn spawn(authority: std::sync::Arc<Authority>, id: String, actor: Actor) {
+    tokio::spawn(async move {
+        // A job stopped by an error stays "running" until its heartbeat is stale, then shows as interrupted
+        // and can be resumed once the cause (usually the database) is fixed.
+        if let Err(e) = run(&authority, &id, &actor, RunLimit::default(), &|_| {}).await {
+            tracing::error!(job = %id, error = %e, "job stopped");
+        }
+    });
+}
+
+/// Items per batch: an import batch is one transaction of 1,000 registrations (D29); a re-issue batch goes
+/// through group commit together (D11).
+fn batch_size(kind: Kind) -> usize {
+    match kind {
+        Kind::FacilityImport => import::BATCH,
+        Kind::CertReissue => reissue::BATCH,
+    }
+}
+
+fn damaged(id: &str, why: &str) -> JobError {
+    JobError::Damaged { id: id.to_owned(), why: why.to_owned() }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "host".into())
+}
+
+/// An item's failure.
+pub fn failed(item: &JobItem, error: String) -> ItemOutcome {
+    ItemOutcome { seq: item.seq, state: "failed", result: None, error: Some(error) }
+}

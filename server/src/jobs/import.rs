@@ -1,0 +1,205 @@
+//! Facility import from CSV (D29), one piece of code for `hcpki facility import` and the console's import page.
+//!
+//! Every row is checked first with the same [`NewFacility::new`] that `facility add` uses, plus what only a
+//! file can get wrong (column count, UTF-8, a 医療機関コード twice in the file). The good rows become a job's
+//! items; a worker registers them in batches, one transaction each that also marks the batch's items done, so
+//! a resumed job never registers a row twice. Every facility is audited as `facility.register`.
+
+use super::{JobError, failed};
+use hcpki_ca::Authority;
+use hcpki_ca::facility::{FacilityKind, NewFacility, Transition};
+use hcpki_ca::store::{Actor, JobItem, Registration};
+use std::collections::HashMap;
+use std::str::FromStr;
+
+/// The columns a file may have; `name` and `kind` are required, the others optional (an empty cell is "none").
+const COLUMNS: [&str; 5] = ["name", "kind", "medical_code", "address", "contact"];
+/// Rows per transaction: large enough that the commit (fsync) cost vanishes, small enough that a SQLite
+/// writer does not hold the lock for long while the server is serving.
+pub const BATCH: usize = 1000;
+
+/// A row that passed every check: its line in the file, the application, and the cells it was made from (the
+/// job item's payload).
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// Line in the file.
+    pub line: u64,
+    /// The application.
+    pub facility: NewFacility,
+}
+
+/// A row that is refused: its line in the file and why.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Refusal {
+    /// Line in the file.
+    pub line: u64,
+    /// Why.
+    pub why: String,
+}
+
+/// A file the import cannot read at all (its header or its CSV structure).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct FileError(String);
+
+/// Split the file into checked applications (with their line numbers) and refused rows.
+/// A bad header is an error for the whole file.
+pub fn parse(bytes: &[u8]) -> Result<(Vec<Checked>, Vec<Refusal>), FileError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes);
+    let columns =
+        header(reader.byte_headers().map_err(|e| FileError(format!("cannot read the CSV header row: {e}")))?)?;
+    let mut good = Vec::new();
+    let mut refused = Vec::new();
+    let mut codes: HashMap<String, u64> = HashMap::new();
+    for record in reader.byte_records() {
+        let record = record.map_err(|e| FileError(format!("the CSV file is malformed: {e}")))?;
+        let line = record.position().map_or(0, csv::Position::line);
+        match row(&columns, &record) {
+            Err(why) => refused.push(Refusal { line, why }),
+            Ok(new) => match new.medical_code.as_ref().and_then(|c| first_line(&mut codes, c.as_str(), line)) {
+                Some(first) => refused.push(Refusal {
+                    line,
+                    why: format!(
+                        "医療機関コード {} is also on line {first} of this file",
+                        new.medical_code.as_ref().map_or("", |c| c.as_str())
+                    ),
+                }),
+                None => good.push(Checked { line, facility: new }),
+            },
+        }
+    }
+    Ok((good, refused))
+}
+
+/// The job's parameters and items for the checked rows.
+pub fn job_parts(
+    source: &str,
+    good: &[Checked],
+    refused: &[Refusal],
+    approve: bool,
+) -> (serde_json::Value, Vec<(String, String)>) {
+    let params = serde_json::json!({ "source": source, "approve": approve, "refused": refused });
+    let items = good
+        .iter()
+        .map(|c| {
+            let f = &c.facility;
+            let payload = serde_json::json!({
+                "name": f.name,
+                "kind": f.kind.as_str(),
+                "medical_code": f.medical_code.as_ref().map(|m| m.as_str()),
+                "address": f.address,
+                "contact": f.contact,
+            });
+            (c.line.to_string(), payload.to_string())
+        })
+        .collect();
+    (params, items)
+}
+
+/// The rows refused when the job was made (kept in its parameters for the job page).
+pub fn refusals(params: &str) -> Vec<Refusal> {
+    serde_json::from_str::<serde_json::Value>(params)
+        .ok()
+        .and_then(|p| p.get("refused").cloned())
+        .and_then(|r| serde_json::from_value(r).ok())
+        .unwrap_or_default()
+}
+
+/// Register one batch of items as `owner` of job `id`; `false` when the job was lost.
+pub(super) async fn work(
+    authority: &Authority,
+    id: &str,
+    owner: &str,
+    params: &serde_json::Value,
+    items: &[JobItem],
+    actor: &Actor,
+) -> Result<bool, JobError> {
+    let store = authority.store();
+    let mut batch = Vec::with_capacity(items.len());
+    let mut broken = Vec::new();
+    for item in items {
+        match application(&item.payload) {
+            Ok(new) => batch.push((item.seq, new)),
+            Err(why) => broken.push(failed(item, why)),
+        }
+    }
+    if !broken.is_empty() && !store.record_job_items(id, owner, &broken, hcpki_ca::time::now_unix()).await? {
+        return Ok(false);
+    }
+    let Some(registrations) = store.register_facilities_for_job(id, owner, &batch, actor).await? else {
+        return Ok(false);
+    };
+    if params.get("approve").and_then(serde_json::Value::as_bool).unwrap_or(false) {
+        for r in registrations {
+            if let Registration::New(f) = r
+                && let Err(e) = authority.transition(&f.id, Transition::Approve, None, actor).await
+            {
+                // Registered and audited; the approval can be given from the queue. Not the item's failure.
+                tracing::warn!(facility = %f.id, error = %e, "imported facility not approved");
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// An item's payload as an application, checked again (the same checks as the file's).
+fn application(payload: &str) -> Result<NewFacility, String> {
+    let v: serde_json::Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+    let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+    let kind = FacilityKind::from_str(text("kind").unwrap_or("")).map_err(|e| e.to_string())?;
+    NewFacility::new(text("name").unwrap_or(""), kind, text("medical_code"), text("address"), text("contact"))
+        .map_err(|e| e.to_string())
+}
+
+/// The line where `code` was first seen, if before `line` (else remember `line`).
+fn first_line(codes: &mut HashMap<String, u64>, code: &str, line: u64) -> Option<u64> {
+    match codes.entry(code.to_owned()) {
+        std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(line);
+            None
+        }
+    }
+}
+
+/// The column index of each of [`COLUMNS`] (None when absent), refusing unknown, repeated or missing ones.
+fn header(record: &csv::ByteRecord) -> Result<[Option<usize>; 5], FileError> {
+    let mut at = [None; 5];
+    for (i, raw) in record.iter().enumerate() {
+        let name = std::str::from_utf8(raw).map_err(|_| FileError("the CSV header row is not UTF-8".into()))?.trim();
+        let Some(slot) = COLUMNS.iter().position(|c| *c == name) else {
+            return Err(FileError(format!(
+                "unknown column {name:?} in the CSV header row: the columns are {}",
+                COLUMNS.join(",")
+            )));
+        };
+        if at.get_mut(slot).and_then(|s| s.replace(i)).is_some() {
+            return Err(FileError(format!("column {name:?} appears twice in the CSV header row")));
+        }
+    }
+    if at[0].is_none() || at[1].is_none() {
+        return Err(FileError(format!(
+            "the CSV header row must have the columns name and kind (found {} columns)",
+            record.len()
+        )));
+    }
+    Ok(at)
+}
+
+/// One data row as an application, or why not.
+fn row(columns: &[Option<usize>; 5], record: &csv::ByteRecord) -> Result<NewFacility, String> {
+    let expected = columns.iter().flatten().count();
+    if record.len() != expected {
+        return Err(format!("{} columns where the header has {expected}", record.len()));
+    }
+    let cell = |slot: usize| -> Result<Option<&str>, String> {
+        let Some(raw) = columns.get(slot).copied().flatten().and_then(|i| record.get(i)) else { return Ok(None) };
+        let column = COLUMNS.get(slot).copied().unwrap_or_default();
+        let text = std::str::from_utf8(raw).map_err(|_| format!("column {column} is not valid UTF-8"))?;
+        Ok(Some(text.trim()).filter(|t| !t.is_empty()))
+    };
+    let kind = cell(1)?.ok_or("kind is empty")?;
+    let kind = FacilityKind::from_str(kind).map_err(|e| e.to_string())?;
+    NewFacility::new(cell(0)?.unwrap_or(""), kind, cell(2)?, cell(3)?, cell(4)?).map_err(|e| e.to_string())
+}
