@@ -68,6 +68,12 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     let at = operator.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
     assert_eq!(at, format!("{origin}/console/facilities/{id}"));
     assert_eq!(text(&mut operator, "#facility-state"), "approved");
+    // …and gives its logins a 10-hour SSO session lifetime (D26, D37).
+    operator.cmd(json!({"cmd": "type", "selector": "#hours", "text": "10"}));
+    operator.cmd(json!({"cmd": "click", "selector": "button[name=op][value=set]"}));
+    operator.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
+    assert!(text(&mut operator, "#session-lifetime").starts_with("10"), "{}", text(&mut operator, "main"));
+    shot.take(&mut operator, "console-session-lifetime.png");
 
     // The facility admin (a PC certificate of the facility) creates an EST credential, shown once.
     let admin = issued(&h, "pc", &id, &[]);
@@ -98,6 +104,42 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     facility.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
     assert_eq!(text(&mut facility, &status), "revoked");
     shot.take(&mut facility, "console-device-revoked.png");
+
+    // The help desk's search (D37), a CSV import with a bad row, and a bulk re-issue of the facility's PC
+    // certificates, each watched to the end on its job page (D38).
+    operator.goto(&format!("{origin}/console/users?q=ops&lang=ja"));
+    labelled(&mut operator);
+    shot.take(&mut operator, "console-users.png");
+    operator.goto(&format!("{origin}/console/import"));
+    labelled(&mut operator);
+    let csv = format!(
+        "name,kind,medical_code,address,contact\n青葉薬局,pharmacy,,東京都港区2-2,03-0000-0000\n壊れた行,spaceship,{},,\n",
+        medical_code(6161)
+    );
+    operator.eval(&format!("document.querySelector('#csv').value = {}", json!(csv)));
+    operator.cmd(json!({"cmd": "click", "selector": "form[action='/console/import'] button"}));
+    operator.wait_url(&format!("{origin}/console/import"), "[role=alert]");
+    assert!(text(&mut operator, "main").contains("spaceship"), "the bad row and its reason are shown");
+    // The browser posts the textarea with CRLF line ends; the row is still named by its line in the text.
+    assert_eq!(text(&mut operator, "main td"), "3");
+    shot.take(&mut operator, "console-import-check.png");
+    operator.cmd(json!({"cmd": "click", "selector": "form:has(input[name=mode][value=valid]) button"}));
+    operator.wait_url(&format!("{origin}/console/jobs/"), "[role=alert]");
+    finished(&mut operator);
+    shot.take(&mut operator, "console-import-job.png");
+    operator.goto(&format!("{origin}/console/reissue"));
+    labelled(&mut operator);
+    operator.cmd(json!({"cmd": "type", "selector": "#facility", "text": id}));
+    operator.eval("document.querySelector('#profile').value = 'pc'");
+    operator.cmd(json!({"cmd": "click", "selector": "form[action='/console/reissue'] button"}));
+    operator.wait_url(&format!("{origin}/console/reissue"), "[role=alert]");
+    shot.take(&mut operator, "console-reissue-preview.png");
+    operator.cmd(json!({"cmd": "click", "selector": "form[action='/console/reissue/run'] button"}));
+    operator.wait_url(&format!("{origin}/console/jobs/"), "[role=alert]");
+    finished(&mut operator);
+    shot.take(&mut operator, "console-reissue-job.png");
+    operator.goto(&format!("{origin}/console/jobs"));
+    shot.take(&mut operator, "console-jobs.png");
 
     // The operator suspends the facility with a reason; its admin's certificate is held from then on.
     operator.goto(&format!("{origin}/console/facilities/{id}"));
@@ -133,6 +175,21 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
             std::fs::copy(shots.join(name), docs.join(name)).unwrap();
         }
     }
+}
+
+/// Reloads a job's page (as its refresh does) until every item is done or failed.
+fn finished(browser: &mut Chromium) {
+    let done = "(() => { const p = document.querySelector('progress'); \
+                return !!p && p.value === p.max && !document.querySelector('meta[http-equiv=refresh]'); })()";
+    for _ in 0..240 {
+        if browser.eval(done) == json!(true) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        let here = browser.eval("location.href");
+        browser.goto(here.as_str().unwrap());
+    }
+    panic!("the job did not finish: {}", browser.eval("document.body.innerText"));
 }
 
 /// Screenshots taken, by file name.

@@ -52,9 +52,20 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<Checked>, Vec<Refusal>), FileError> {
     let mut good = Vec::new();
     let mut refused = Vec::new();
     let mut codes: HashMap<String, u64> = HashMap::new();
+    // Line numbers counted from the record's byte offset: the csv crate's own line count is one short per CRLF
+    // line end before the record, and so is its position (spreadsheets on Windows write CRLF; the console's
+    // textarea posts CRLF).
+    let mut counted = (0usize, 1u64);
     for record in reader.byte_records() {
         let record = record.map_err(|e| FileError(format!("the CSV file is malformed: {e}")))?;
-        let line = record.position().map_or(0, csv::Position::line);
+        let mut at = record.position().map_or(counted.0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
+        // After a CRLF the record's position is the LF's: the record starts after it.
+        if bytes.get(at) == Some(&b'\n') {
+            at += 1;
+        }
+        let newlines = bytes.get(counted.0..at).map_or(0, |seen| seen.iter().filter(|&&b| b == b'\n').count());
+        counted = (at.max(counted.0), counted.1 + newlines as u64);
+        let line = counted.1;
         match row(&columns, &record) {
             Err(why) => refused.push(Refusal { line, why }),
             Ok(new) => match new.medical_code.as_ref().and_then(|c| first_line(&mut codes, c.as_str(), line)) {
@@ -202,4 +213,28 @@ fn row(columns: &[Option<usize>; 5], record: &csv::ByteRecord) -> Result<NewFaci
     let kind = cell(1)?.ok_or("kind is empty")?;
     let kind = FacilityKind::from_str(kind).map_err(|e| e.to_string())?;
     NewFacility::new(cell(0)?.unwrap_or(""), kind, cell(2)?, cell(3)?, cell(4)?).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn refused_rows_name_their_line_in_the_file_whatever_the_line_ends() {
+        let header = "name,kind,medical_code,address,contact";
+        for end in ["\n", "\r\n"] {
+            let text = [
+                header,
+                "青葉薬局,pharmacy,,東京都港区2-2,",
+                "\"改行\nのある名前\",clinic,,,",
+                "壊れた行,spaceship,,,",
+                "",
+            ]
+            .join(end);
+            let (good, refused) = parse(text.as_bytes()).unwrap();
+            let lines: Vec<u64> = good.iter().map(|g| g.line).collect();
+            assert_eq!(lines, [2, 3], "line ends {end:?}");
+            assert_eq!(refused.iter().map(|r| r.line).collect::<Vec<_>>(), [5], "line ends {end:?}");
+        }
+    }
 }
