@@ -362,6 +362,8 @@ impl Loaded {
         if config.version != VERSION {
             bail!("{} has version {}, this hcpki reads version {VERSION}", path.display(), config.version);
         }
+        // Checked here so that any command, not only the portal with card login on, refuses a bad entry.
+        config.login.role_texts().with_context(|| format!("{} has a bad [login] entry", path.display()))?;
         let database_url = resolve_database_url(dir, database_url.unwrap_or(&config.database_url));
         Ok(Self { dir: dir.to_owned(), config, database_url })
     }
@@ -427,6 +429,11 @@ pub struct LoginConfig {
     pub crl_urls: Vec<String>,
     /// A missing or stale CRL: `fail-closed` (refuse the login, default) or `fail-open` (allow, log, mark).
     pub revocation: crate::login::RevocationPolicy,
+    /// Further hcRole certificate free texts → hcpki role codes (`{ "Dentist" = "dentist" }`), on top of the
+    /// built-in confirmed texts (D39). Exact match. Add only texts checked against the HPKI CP §7.1.2 table or
+    /// real certificates.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub hc_role_texts: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for LoginConfig {
@@ -439,6 +446,7 @@ impl Default for LoginConfig {
             intermediates: Vec::new(),
             crl_urls: Vec::new(),
             revocation: crate::login::RevocationPolicy::default(),
+            hc_role_texts: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -459,15 +467,23 @@ impl LoginConfig {
         .context("[login] trust anchors")
     }
 
+    /// The hcRole texts: the built-in ones plus `hc_role_texts`, each entry checked.
+    pub fn role_texts(&self) -> Result<crate::login::hc_role::RoleTexts> {
+        Ok(crate::login::hc_role::RoleTexts::new(&self.hc_role_texts)?)
+    }
+
     /// The verifier and its (empty) CRL cache: the caller prefetches (`refresh_due`) and, in a server, starts
-    /// the refresher. Fails when no anchor is configured.
+    /// the refresher. Fails when no anchor is configured or an `hc_role_texts` entry is refused.
     pub fn verifier(&self, dir: &Path) -> Result<(crate::login::CardVerifier, std::sync::Arc<crate::login::CrlCache>)> {
+        let role_texts = std::sync::Arc::new(self.role_texts()?);
         let trust = self.trust_anchors(dir)?;
         if trust.is_empty() {
             bail!("card login is not configured: set [login] hpki_anchors and/or jpki_anchors in {FILE}");
         }
         let crls = std::sync::Arc::new(crate::login::CrlCache::new(self.crl_urls.clone(), &trust));
-        Ok((crate::login::CardVerifier::new(std::sync::Arc::new(trust), crls.clone(), self.revocation), crls))
+        let verifier = crate::login::CardVerifier::new(std::sync::Arc::new(trust), crls.clone(), self.revocation)
+            .with_role_texts(role_texts);
+        Ok((verifier, crls))
     }
 }
 

@@ -17,6 +17,8 @@ use x509_cert::der::Decode;
 on_both_backends!(
     hpki_card_with_role_logs_in_as_its_role,
     hpki_cards_without_or_with_unknown_role_have_none,
+    configured_role_texts_map_and_are_audited_as_configured,
+    configured_role_text_reaches_the_id_token,
     jpki_card_gives_identity_only,
     forged_or_misdirected_signatures_are_refused,
     challenges_are_single_use_session_and_origin_bound_and_expire,
@@ -160,21 +162,9 @@ impl Portal {
         out["challenge"].as_str().unwrap().to_owned()
     }
 
-    /// The card signs the login message for `origin` and `challenge` (OpenSSL with the card's key).
+    /// The card signs the login message for `origin` and `challenge` (see [`card_signs`]).
     fn sign(&self, key: &Path, origin: &str, challenge: &str) -> (PathBuf, PathBuf) {
-        let message = self.h.path("message.bin");
-        std::fs::write(&message, login_message(origin, challenge)).unwrap();
-        let signature = self.h.path("signature.bin");
-        openssl(&[
-            "dgst",
-            "-sha256",
-            "-sign",
-            key.to_str().unwrap(),
-            "-out",
-            signature.to_str().unwrap(),
-            message.to_str().unwrap(),
-        ]);
-        (message, signature)
+        card_signs(&self.h, key, origin, challenge)
     }
 
     /// `hcpki login verify` with extra arguments.
@@ -201,16 +191,30 @@ impl Portal {
 
     /// The `login.card` audit entries as (outcome, reason code or "").
     fn audited(&self) -> Vec<(String, String)> {
+        self.audit_entries()
+            .into_iter()
+            .map(|(outcome, detail)| (outcome, detail["reason"].as_str().unwrap_or_default().to_owned()))
+            .collect()
+    }
+
+    /// The `login.card` audit entries as (outcome, detail).
+    fn audit_entries(&self) -> Vec<(String, serde_json::Value)> {
         self.h
             .db()
             .strings("SELECT outcome || ' ' || detail FROM audit_log WHERE action = 'login.card' ORDER BY seq")
             .into_iter()
             .map(|row| {
                 let (outcome, detail) = row.split_once(' ').unwrap();
-                let detail: serde_json::Value = serde_json::from_str(detail).unwrap();
-                (outcome.to_owned(), detail["reason"].as_str().unwrap_or_default().to_owned())
+                (outcome.to_owned(), serde_json::from_str(detail).unwrap())
             })
             .collect()
+    }
+
+    /// Appends `lines` to the `[login]` table (the last one of the file).
+    fn add_login_settings(&self, lines: &str) {
+        let path = self.h.dir().join("hcpki.toml");
+        let config = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{config}{lines}\n")).unwrap();
     }
 }
 
@@ -268,6 +272,113 @@ fn hpki_cards_without_or_with_unknown_role_have_none(b: Backend) {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["hc_role"].is_null(), "{v}");
     assert_eq!(v["unrecognised_role"], "Nurse");
+}
+
+/// `[login] hc_role_texts` maps a further certificate text (here "Dentist", not built in) exactly; the audit
+/// entry tells a configured mapping from a built-in one, and an unmapped text's entry says what to add. A bad
+/// entry stops the command with a message naming it.
+fn configured_role_texts_map_and_are_audited_as_configured(b: Backend) {
+    let p = Portal::new(b, "fail-closed", None);
+    p.add_login_settings(r#"hc_role_texts = { "Dentist" = "dentist" }"#);
+    let card = |name: &str, role: &str| {
+        let credentials = p.hpki.issue(&HpkiSubject { role: Some(role.into()), ..HpkiSubject::default() }).unwrap();
+        p.hpki_card(name, &credentials)
+    };
+    let login = |name: &str, role: &str| {
+        let out = p.login(&card(name, role));
+        assert!(out.status.success(), "{}", describe(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+
+    let dentist = login("dentist", "Dentist");
+    assert_eq!((&dentist["hc_role"]["code"], &dentist["hc_role"]["label_ja"]), (&"dentist".into(), &"歯科医師".into()));
+    assert_eq!(dentist["hc_role_source"], "configured", "{dentist}");
+    let doctor = login("doctor", "Medical Doctor");
+    assert_eq!((&doctor["hc_role"]["code"], &doctor["hc_role_source"]), (&"medical-doctor".into(), &"built-in".into()));
+    let near = login("near", "dentist");
+    assert!(near["hc_role"].is_null() && near["unrecognised_role"] == "dentist", "exact match only: {near}");
+
+    let entries = p.audit_entries();
+    let detail = |i: usize| &entries[i].1;
+    assert_eq!(entries.iter().map(|(o, _)| o.as_str()).collect::<Vec<_>>(), ["ok", "ok", "ok"]);
+    assert_eq!((&detail(0)["hc_role"], &detail(0)["hc_role_source"]), (&"dentist".into(), &"configured".into()));
+    assert_eq!((&detail(1)["hc_role"], &detail(1)["hc_role_source"]), (&"medical-doctor".into(), &"built-in".into()));
+    assert!(detail(2)["hc_role"].is_null() && detail(2)["hc_role_source"].is_null());
+    assert_eq!(detail(2)["unrecognised_role"], "dentist");
+    let hint = detail(2)["unrecognised_role_hint"].as_str().unwrap();
+    assert!(hint.contains(r#"add "dentist" = "<role code>" to [login] hc_role_texts"#), "{hint}");
+    p.h.ok(&["audit", "verify"]);
+
+    // Refused at start-up, naming the entry: a conflict with a built-in text, an unknown role code.
+    for (entry, says) in [
+        (r#""Medical Doctor" = "dentist""#, "conflicts with the built-in confirmed mapping"),
+        (r#""Nurse" = "nurses""#, r#"unknown role code "nurses""#),
+    ] {
+        let p = Portal::new(b, "fail-closed", None);
+        p.add_login_settings(&format!("hc_role_texts = {{ {entry} }}"));
+        let out = p.h.run(&["login", "challenge", "--binding", BINDING]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && stderr.contains(says) && stderr.contains("[login] hc_role_texts"), "{stderr}");
+    }
+}
+
+/// Through the portal over HTTPS (no card agent: the card's answer is made here with OpenSSL, as in the CLI
+/// tests): a card whose hcRole text is mapped only by `[login] hc_role_texts` logs in, its session reaches the
+/// EMR (which needs some hcRole) and the ID token carries `hc_role` dentist; the audit entry says
+/// `configured`.
+fn configured_role_text_reaches_the_id_token(b: Backend) {
+    use crate::oidc;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let hpki = HpkiTestCas::new().unwrap();
+    let credentials = hpki.issue(&HpkiSubject { role: Some("Dentist".into()), ..HpkiSubject::default() }).unwrap();
+    let extra = "card_agent = \"http://127.0.0.1:9\"\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
+                 intermediates = [\"hpki-auth-ca.der\"]\nrevocation = \"fail-open\"\n\
+                 hc_role_texts = { \"Dentist\" = \"dentist\" }\n";
+    let p = oidc::Portal::start_with(b, extra, |h| {
+        std::fs::write(h.dir().join("hpki-root.der"), &credentials.root).unwrap();
+        std::fs::write(h.dir().join("hpki-auth-ca.der"), &credentials.authentication_ca).unwrap();
+    });
+    let (_, cert, key) = oidc::issue_pc(&p.h, "Dental clinic");
+    let pc = p.with_client_cert(cert, key);
+
+    // What the page script and the agent would do: a challenge for this browser, signed with the card's key.
+    let csrf = crate::portal_card::field(&pc.get("/login").body, "csrf");
+    let challenge = crate::portal_card::card_challenge(&pc, &csrf);
+    let key = p.h.path("dentist.key");
+    write_pem(&key, "PRIVATE KEY", credentials.authentication.key.pkcs8_der());
+    let (_, signature) = card_signs(&p.h, &key, &p.issuer, &challenge);
+    let done = serde_json::json!({ "result": {
+        "signature": STANDARD.encode(std::fs::read(&signature).unwrap()),
+        "chain": [STANDARD.encode(&credentials.authentication.cert), STANDARD.encode(&credentials.authentication_ca)],
+        "card_id": "dentist-card",
+    }});
+    let r = crate::portal_card::post_login(&pc, &csrf, &challenge, &done);
+    assert!(r.status == 200 || r.status == 303, "{r:?}");
+    let home = pc.get("/");
+    assert!(home.status == 200 && home.body.contains("data-service=\"emr\""), "{home:?}");
+
+    let verifier = "v".repeat(64);
+    let uri = "http://127.0.0.1:9/emr";
+    let r = pc.get(&format!(
+        "/authorize?response_type=code&client_id=emr&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256&nonce=n1",
+        oidc::enc(uri),
+        oidc::challenge(&verifier)
+    ));
+    let code = oidc::param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
+    let rp = oidc::Rp::load(&p);
+    let t = p.token(
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", uri), ("code_verifier", &verifier)],
+        &rp.assertion_as(&p, "emr", 60, None),
+    );
+    let id_token = t["id_token"].as_str().unwrap_or_else(|| panic!("{t}"));
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert_eq!((&claims["hc_role"]["code"], &claims["hc_role"]["label_en"]), (&"dentist".into(), &"Dentist".into()));
+
+    let details = p.h.db().strings("SELECT detail FROM audit_log WHERE action = 'login.card' AND outcome = 'ok'");
+    let detail: serde_json::Value = serde_json::from_str(&details[0]).unwrap();
+    assert_eq!((&detail["hc_role"], &detail["hc_role_source"]), (&"dentist".into(), &"configured".into()), "{detail}");
 }
 
 fn jpki_card_gives_identity_only(b: Backend) {
@@ -480,6 +591,24 @@ fn malformed_posts_are_refused(b: Backend) {
 // ---- helpers ----
 
 /// The refusal's stderr, after checking exit status and reason code.
+/// The card signs the login message for `origin` and `challenge` (OpenSSL with the card's key `key`, as the agent
+/// has the card sign): the message and signature files in `h`'s directory.
+fn card_signs(h: &Hcpki, key: &Path, origin: &str, challenge: &str) -> (PathBuf, PathBuf) {
+    let message = h.path("message.bin");
+    std::fs::write(&message, login_message(origin, challenge)).unwrap();
+    let signature = h.path("signature.bin");
+    openssl(&[
+        "dgst",
+        "-sha256",
+        "-sign",
+        key.to_str().unwrap(),
+        "-out",
+        signature.to_str().unwrap(),
+        message.to_str().unwrap(),
+    ]);
+    (message, signature)
+}
+
 fn assert_refused(out: &Output, code: &str) -> String {
     let text = describe(out);
     assert!(!out.status.success(), "expected a refusal ({code})\n{text}");

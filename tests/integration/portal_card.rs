@@ -49,6 +49,14 @@ pub(crate) fn card_portal_with(
 /// What card-login.js does with the login page's CSRF token `csrf`: a challenge for this browser, signed by the
 /// card through `agent` after the PIN (typed in the agent's own page). The challenge and the agent's answer.
 pub(crate) fn signed_challenge(pc: &Portal, agent: &agent::Served, csrf: &str) -> (String, Value) {
+    let challenge = card_challenge(pc, csrf);
+    let done = agent.sign_with("hpki", &challenge, PIN, || {});
+    assert_eq!(done["status"], "done", "{done}");
+    (challenge, done)
+}
+
+/// The login page's request for a card-login challenge, with its CSRF token `csrf`: the challenge.
+pub(crate) fn card_challenge(pc: &Portal, csrf: &str) -> String {
     let r = pc.curl(&[
         "-H",
         &format!("Origin: {}", pc.issuer),
@@ -58,10 +66,7 @@ pub(crate) fn signed_challenge(pc: &Portal, agent: &agent::Served, csrf: &str) -
     ]);
     assert_eq!(r.status, 200, "{r:?}");
     let issued: Value = serde_json::from_str(&r.body).unwrap();
-    let challenge = issued["challenge"].as_str().unwrap().to_owned();
-    let done = agent.sign_with("hpki", &challenge, PIN, || {});
-    assert_eq!(done["status"], "done", "{done}");
-    (challenge, done)
+    issued["challenge"].as_str().unwrap().to_owned()
 }
 
 /// The login form's post of the card's answer `done` to `challenge`.
@@ -103,7 +108,7 @@ pub(crate) fn data_attribute(html: &str, name: &str) -> String {
     value.split('"').next().unwrap().to_owned()
 }
 
-fn field(html: &str, name: &str) -> String {
+pub(crate) fn field(html: &str, name: &str) -> String {
     html.split(&format!("name=\"{name}\" value=\""))
         .nth(1)
         .map(|r| r.split('"').next().unwrap().to_owned())

@@ -73,6 +73,7 @@ fn card_json(card: &login::VerifiedCard) -> serde_json::Value {
         "serial": card.serial,
         "not_after": card.not_after,
         "revocation": card.revocation,
+        "hc_role_source": card.role_source,
         "unrecognised_role": card.unrecognised_role,
     })
 }

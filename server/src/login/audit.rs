@@ -10,7 +10,8 @@ pub const ACTION: &str = "login.card";
 
 /// The audit event for one card-login outcome at `origin`. `client` says who asked (e.g. `ip:192.0.2.7` or a
 /// CLI actor): it is the actor of a refusal, and recorded in the detail of a success, whose actor is the card
-/// holder (`card:<person_key>`).
+/// holder (`card:<person_key>`). A success says which table mapped the hcRole (`hc_role_source`: `built-in` or
+/// `configured`, D39) or, for an unmapped text, what the operator would add.
 pub fn audit_event(result: &Result<VerifiedCard, CardLoginError>, origin: &str, client: &str) -> AuditEvent {
     match result {
         Ok(card) => AuditEvent {
@@ -22,7 +23,9 @@ pub fn audit_event(result: &Result<VerifiedCard, CardLoginError>, origin: &str, 
                 "kind": card.kind,
                 "name": card.subject.name(),
                 "hc_role": card.subject.role().map(|r| r.code()),
+                "hc_role_source": card.role_source,
                 "unrecognised_role": card.unrecognised_role,
+                "unrecognised_role_hint": card.unrecognised_role.as_deref().map(super::hc_role::unrecognised_hint),
                 "issuer": card.issuer,
                 "serial": card.serial,
                 "not_after": card.not_after,

@@ -3,7 +3,7 @@
 use super::CardLoginError;
 use super::challenge::Challenge;
 use super::crl_cache::{CrlCache, Revocation, RevocationPolicy};
-use super::hc_role::{self, RoleClaim};
+use super::hc_role::{self, RoleClaim, RoleSource, RoleTexts};
 use super::trust::{ParsedCert, TrustAnchors};
 use crate::policy::Subject;
 use const_oid::db::rfc5912;
@@ -77,6 +77,8 @@ pub struct VerifiedCard {
     pub not_after: i64,
     /// Revocation as established.
     pub revocation: RevocationChecked,
+    /// Which table mapped the subject's hcRole (built-in or `[login] hc_role_texts`), when it has one.
+    pub role_source: Option<RoleSource>,
     /// hcRole text present but not mapped (logged; the subject has no role).
     pub unrecognised_role: Option<String>,
 }
@@ -87,12 +89,19 @@ pub struct CardVerifier {
     trust: Arc<TrustAnchors>,
     crls: Arc<CrlCache>,
     policy: RevocationPolicy,
+    role_texts: Arc<RoleTexts>,
 }
 
 impl CardVerifier {
-    /// A verifier over `trust`, reading revocation from `crls` (filled by its refresher) under `policy`.
+    /// A verifier over `trust`, reading revocation from `crls` (filled by its refresher) under `policy`, mapping
+    /// only the built-in hcRole texts (see [`Self::with_role_texts`]).
     pub fn new(trust: Arc<TrustAnchors>, crls: Arc<CrlCache>, policy: RevocationPolicy) -> Self {
-        Self { trust, crls, policy }
+        Self { trust, crls, policy, role_texts: Arc::default() }
+    }
+
+    /// The same verifier mapping hcRole texts with `texts` (built-in plus the operator's `[login] hc_role_texts`).
+    pub fn with_role_texts(self, texts: Arc<RoleTexts>) -> Self {
+        Self { role_texts: texts, ..self }
     }
 
     /// Verify what the browser posted for `challenge` (already taken: single use, session, origin, expiry
@@ -116,18 +125,19 @@ impl CardVerifier {
         check_authentication_certificate(leaf)?;
         let revocation = self.check_revocation(&path.certs, now)?;
         let tbs = leaf.cert.tbs_certificate();
-        let (subject, unrecognised_role) = match path.kind {
+        let (subject, role_source, unrecognised_role) = match path.kind {
             CardKind::Hpki => {
-                let claim = hc_role::decode(&leaf.cert)
+                let claim = hc_role::decode(&leaf.cert, &self.role_texts)
                     .map_err(|e| CardLoginError::Malformed { what: format!("the hcRole attribute: {e}") })?;
                 let name = san_directory_cn(leaf).or_else(|| attribute(tbs.subject(), COMMON_NAME)).unwrap_or_default();
-                let unrecognised = match &claim {
-                    RoleClaim::Unrecognised(text) => Some(text.clone()),
-                    RoleClaim::Absent | RoleClaim::Known(_) => None,
+                let (source, unrecognised) = match &claim {
+                    RoleClaim::Known(_, source) => (Some(*source), None),
+                    RoleClaim::Unrecognised(text) => (None, Some(text.clone())),
+                    RoleClaim::Absent => (None, None),
                 };
-                (Subject::hpki(name, claim.role()), unrecognised)
+                (Subject::hpki(name, claim.role()), source, unrecognised)
             }
-            CardKind::Jpki => (Subject::jpki(JPKI_DISPLAY_NAME), None),
+            CardKind::Jpki => (Subject::jpki(JPKI_DISPLAY_NAME), None, None),
         };
         Ok(VerifiedCard {
             subject,
@@ -137,6 +147,7 @@ impl CardVerifier {
             serial: hex::encode(tbs.serial_number().as_bytes()),
             not_after: leaf.validity().1,
             revocation,
+            role_source,
             unrecognised_role,
         })
     }
