@@ -3,11 +3,13 @@
 //! nextUpdate, whichever comes first.
 //!
 //! Revocations can come from anywhere — this server (ACME), another replica, the CLI in another process —
-//! so the cache does not rely on being told: at most every [`RECHECK_SECS`] a request reads the CA's
-//! revocation marker (count and latest time, one indexed query) and re-signs when it moved. Concurrent
+//! so the cache does not rely on being told: at most every [`RECHECK_SECS`] a request reads the marker of
+//! all revocations (count, latest time, reason sum: one pass without a join), and only when that moved (or
+//! every [`RELOAD_SECS`]) the CA's own marker, re-signing when that moved. Concurrent
 //! requests for the same CRL wait for one signer instead of each signing (single flight per CRL).
 
 use super::shard::{CrlScope, Shard};
+use super::status::RELOAD_SECS;
 use crate::authority::{Authority, AuthorityError};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -33,8 +35,12 @@ pub struct Published {
     signed_at: i64,
     /// The revocation marker it was made from.
     marker: (i64, i64, i64),
-    /// When the marker was last compared (Unix seconds).
+    /// When the markers were last compared (Unix seconds).
     checked_at: std::sync::atomic::AtomicI64,
+    /// The marker of all revocations when [`Published::marker`] was last confirmed, and when that was: while
+    /// it stands, no revocation anywhere changed this CRL, and the per-CA marker (a join per revocation) is
+    /// not read; it is read anyway every [`RELOAD_SECS`], for revoked certificates that expire.
+    confirmed: std::sync::Mutex<((i64, i64, i64), i64)>,
 }
 
 impl Published {
@@ -85,12 +91,24 @@ impl CrlCache {
             return Ok(p.clone());
         }
         let mut guard = slot.lock().await;
+        let all = authority.store().revocations_marker().await?;
+        let confirmed = |p: &Published| *p.confirmed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = guard.as_ref()
+            && now < p.refresh_at()
+            && let (seen, at) = confirmed(p)
+            && seen == all
+            && now - at < RELOAD_SECS
+        {
+            p.checked_at.store(now, std::sync::atomic::Ordering::Relaxed);
+            return Ok(p.clone());
+        }
         let shard = scope.shard_index().map(Shard::index);
         let marker = authority.store().revocation_marker(scope.ca().as_str(), shard, now).await?;
         if let Some(p) = guard.as_ref()
             && now < p.refresh_at()
             && p.marker == marker
         {
+            *p.confirmed.lock().unwrap_or_else(|e| e.into_inner()) = (all, now);
             p.checked_at.store(now, std::sync::atomic::Ordering::Relaxed);
             return Ok(p.clone());
         }
@@ -103,6 +121,7 @@ impl CrlCache {
             der: signed.der,
             marker,
             checked_at: std::sync::atomic::AtomicI64::new(now),
+            confirmed: std::sync::Mutex::new((all, now)),
         });
         *guard = Some(published.clone());
         Ok(published)
