@@ -424,9 +424,17 @@ impl Authority {
             key: root_key.as_ref(),
         };
         let now = crate::time::now_unix();
-        let root_der =
-            issue_ca_cert(&*store, &root_signer, &root_template, root_key.public_key(), now, CaName::Root, actor)
-                .await?;
+        let not_before = now - settings.backdate();
+        let root_der = issue_ca_cert(
+            &*store,
+            &root_signer,
+            &root_template,
+            root_key.public_key(),
+            not_before,
+            CaName::Root,
+            actor,
+        )
+        .await?;
         store
             .put_authority(
                 &AuthorityRecord {
@@ -458,7 +466,7 @@ impl Authority {
                 issuer_not_after: Some(root_not_after),
                 key: root_key.as_ref(),
             };
-            let der = issue_ca_cert(&*store, &signer, &template, key.public_key(), now, ca, actor).await?;
+            let der = issue_ca_cert(&*store, &signer, &template, key.public_key(), not_before, ca, actor).await?;
             store
                 .put_authority(
                     &AuthorityRecord {
@@ -613,8 +621,8 @@ impl Authority {
         }
         let t_plan = t0.elapsed();
         let signers: Vec<Signer<'_>> = plans.iter().map(|(_, p, _)| p.signer()).collect();
-        // Back-date by five minutes: relying parties with slow clocks must not see a future certificate.
-        let not_before = crate::time::now_unix() - 300;
+        // Back-dated: relying parties with slow clocks must not see a future certificate.
+        let not_before = crate::time::now_unix() - self.settings.backdate();
         let mut attempt = 0;
         let linted = loop {
             let pending: Vec<_> = plans
@@ -834,19 +842,13 @@ async fn issue_ca_cert(
     signer: &Signer<'_>,
     template: &profile::Template,
     subject_key: &spki::SubjectPublicKeyInfoOwned,
-    now: i64,
+    not_before: i64,
     ca: CaName,
     actor: &Actor,
 ) -> Result<Vec<u8>, AuthorityError> {
     let linted = signer.prepare(
         template,
-        TbsInput {
-            serial: Serial::generate()?,
-            subject_key,
-            not_before: now - 300,
-            facility: None,
-            facility_dns: None,
-        },
+        TbsInput { serial: Serial::generate()?, subject_key, not_before, facility: None, facility_dns: None },
     )?;
     let spki_der = subject_key.to_der().map_err(IssueError::from)?;
     let intent = IssuanceIntent {

@@ -162,7 +162,15 @@ pub struct ProfileSettings {
     /// CRL shards of the PC CA (0 = off, at most 4096): each new PC certificate's CRL distribution point
     /// names the shard its serial falls into (`/crl/pc-<k>.crl`) instead of the complete CRL (D20).
     pub pc_crl_shards: ShardCount,
+    /// Seconds by which notBefore of certificates and thisUpdate of CRLs and OCSP answers lie before the
+    /// moment of signing (at most [`MAX_BACKDATE_SECS`]): a relying party whose clock runs behind ours by less
+    /// must not see a certificate, CRL or OCSP answer from the future (D-number in docs/decisions.md).
+    pub backdate_secs: u32,
 }
+
+/// The largest [`ProfileSettings::backdate_secs`] honoured: an hour covers any clock a relying party could
+/// still trust, and more would let a CRL look older than the revocations on it.
+pub const MAX_BACKDATE_SECS: u32 = 3600;
 
 impl Default for ProfileSettings {
     fn default() -> Self {
@@ -178,11 +186,17 @@ impl Default for ProfileSettings {
             ocsp_days: 30,
             router_eku: RouterEku::None,
             pc_crl_shards: ShardCount::OFF,
+            backdate_secs: 300,
         }
     }
 }
 
 impl ProfileSettings {
+    /// [`ProfileSettings::backdate_secs`], capped at [`MAX_BACKDATE_SECS`].
+    pub fn backdate(&self) -> i64 {
+        i64::from(self.backdate_secs.min(MAX_BACKDATE_SECS))
+    }
+
     /// The spec of a profile under these settings.
     pub fn spec(&self, kind: ProfileKind, router_eku: Option<RouterEku>) -> ProfileSpec {
         match kind {

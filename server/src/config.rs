@@ -283,11 +283,12 @@ impl OcspConfig {
         self == &Self::default()
     }
 
-    /// The responder settings these make.
-    pub fn settings(&self) -> hcpki_ca::revocation::ocsp::ResponderSettings {
+    /// The responder settings these make, thisUpdate back-dated as `profiles` back-dates certificates and CRLs.
+    pub fn settings(&self, profiles: &ProfileSettings) -> hcpki_ca::revocation::ocsp::ResponderSettings {
         hcpki_ca::revocation::ocsp::ResponderSettings {
             validity_secs: i64::from(self.validity_hours.clamp(1, 168)) * 3600,
             cache_entries: self.cache_entries,
+            backdate_secs: profiles.backdate(),
             ..Default::default()
         }
     }

@@ -160,6 +160,13 @@ pub fn x509_text(cert: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Unix seconds of a time as OpenSSL prints it (`Nov 24 03:10:00 2026 GMT`), read by `date`.
+pub fn unix_of(openssl_time: &str) -> i64 {
+    let out = run_ok(Command::new("date").args(["-u", "+%s", "-d", openssl_time.trim()]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim().parse().unwrap_or_else(|_| panic!("date printed {text:?} for {openssl_time:?}"))
+}
+
 /// Runs a command that must succeed; panics with its output otherwise.
 pub fn run_ok(cmd: &mut Command) -> std::process::Output {
     let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));

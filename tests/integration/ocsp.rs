@@ -40,6 +40,15 @@ fn openssl_and_gnutls_see_good_then_revoked(b: Backend) {
         assert!(!text.contains("WARNING: no nonce"), "{name}: the nonce is echoed\n{text}");
         peers::pkilint_ocsp(&response);
     }
+    // thisUpdate back-dated five minutes before producedAt (the signing time); a relying party allowing no
+    // clock skew at all (-validity_period 0) accepts it.
+    let (text, _) = ask.openssl(&cert, &["-no_nonce", "-resp_text", "-validity_period", "0"], "back-dated");
+    assert!(text.contains(": good") && text.contains("Response verify OK"), "{text}");
+    let field = |name: &str| {
+        let line = text.lines().find_map(|l| l.trim().strip_prefix(name)).unwrap_or_else(|| panic!("{name}\n{text}"));
+        crate::fixtures::unix_of(line)
+    };
+    assert_eq!(field("This Update: "), field("Produced At: ") - 300, "{text}");
     let (headers, text) = ask.get(&cert, "get-good");
     assert!(text.contains(": good"), "{text}");
     assert!(headers.contains("cache-control: public, max-age="), "{headers}");

@@ -13,6 +13,7 @@ on_both_backends!(
     bad_revocations_change_nothing,
     crl_is_served_at_its_distribution_point,
     suspending_holds_resuming_releases_retiring_revokes,
+    a_relying_party_minutes_behind_accepts_the_crl,
 );
 
 /// Two router certificates; one revoked with keyCompromise. The router CA's CRL verifies under the CA, lists
@@ -137,6 +138,43 @@ fn crl_is_served_at_its_distribution_point(b: Backend) {
     assert_eq!(get(&h, &format!("http://127.0.0.1:{}/crl/nope.crl", server.http_port), &[]).0, 404);
     assert_eq!(get(&h, &format!("http://127.0.0.1:{}/crl/router.txt", server.http_port), &[]).0, 404);
     server.stop();
+}
+
+/// thisUpdate is back-dated five minutes (the `backdate_secs` default): read from the CRL, it lies 300 s before
+/// the signing time (nextUpdate − one day), and `openssl verify -crl_check -attime` as a relying party whose
+/// clock runs four minutes behind the CA accepts the certificate with it; six minutes before the signing time
+/// (a minute before thisUpdate) OpenSSL refuses the CRL as not yet valid. The times are the CRL's own, never
+/// the test's clock.
+fn a_relying_party_minutes_behind_accepts_the_crl(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("Slow clock clinic");
+    let cert = issue_router(&h, &id, "slow", Key::P256);
+    let pem = crl(&h, "router", "slow.crl");
+    let out = run_ok(Command::new("openssl").args(["crl", "-noout", "-lastupdate", "-nextupdate", "-in"]).arg(&pem));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |name: &str| {
+        let line = text.lines().find_map(|l| l.strip_prefix(name)).unwrap_or_else(|| panic!("no {name}\n{text}"));
+        crate::fixtures::unix_of(line)
+    };
+    let (this_update, next_update) = (field("lastUpdate="), field("nextUpdate="));
+    let signed = next_update - 86_400;
+    assert_eq!(this_update, signed - 300, "thisUpdate five minutes before signing\n{text}");
+
+    let at = |t: i64| {
+        let mut cmd = Command::new("openssl");
+        cmd.args(["verify", "-crl_check", "-attime", &t.to_string(), "-CAfile"])
+            .arg(h.ca_cert_file("root"))
+            .arg("-untrusted")
+            .arg(h.ca_cert_file("router"))
+            .arg("-CRLfile")
+            .arg(&pem)
+            .arg(&cert);
+        cmd.output().unwrap()
+    };
+    let behind = at(signed - 240);
+    assert!(behind.status.success(), "four minutes behind\n{}", describe(&behind));
+    let too_far = at(this_update - 60);
+    assert!(!too_far.status.success() && describe(&too_far).contains("CRL is not yet valid"), "{}", describe(&too_far));
 }
 
 /// A facility's state moves its certificates in the same transaction: suspend → every live certificate on

@@ -8,8 +8,20 @@ use crate::revocation::crl::{self, CrlFields, CrlSigner, Entry};
 use crate::revocation::shard::{CrlScope, Shard, ShardError};
 use crate::store::{Actor, CertificateRecord, StoreError};
 
-/// How long a CRL made on request is valid. Publication with regeneration before nextUpdate is issue #5.
+/// How long a CRL is valid after it is signed (nextUpdate − signing time). A served CRL is re-signed half-way
+/// (`revocation::publish`), so relying parties never hold one near its nextUpdate.
 pub const CRL_VALIDITY_SECS: i64 = 86_400;
+
+/// A signed CRL and its times (Unix seconds).
+#[derive(Debug)]
+pub(crate) struct SignedCrl {
+    /// The DER CRL.
+    pub der: Vec<u8>,
+    /// thisUpdate: the signing time back-dated by [`crate::profile::ProfileSettings::backdate`].
+    pub this_update: i64,
+    /// nextUpdate: [`CRL_VALIDITY_SECS`] after the signing time.
+    pub next_update: i64,
+}
 
 impl Authority {
     /// Revoke an issued certificate with `reason`; audited as `cert.revoke` in the same transaction.
@@ -28,10 +40,10 @@ impl Authority {
     }
 
     /// A CRL of `scope` (a CA, for its complete CRL, or a [`Authority::crl_scope`]): every revoked,
-    /// unexpired certificate it covers, the next CRL number, valid for [`CRL_VALIDITY_SECS`] from now, signed
-    /// with the CA key.
+    /// unexpired certificate it covers, the next CRL number, valid for [`CRL_VALIDITY_SECS`] from now (its
+    /// thisUpdate back-dated by the `backdate_secs` setting), signed with the CA key.
     pub async fn crl(&self, scope: impl Into<CrlScope>) -> Result<Vec<u8>, AuthorityError> {
-        self.crl_at(scope.into(), crate::time::now_unix()).await
+        Ok(self.crl_at(scope.into(), crate::time::now_unix()).await?.der)
     }
 
     /// The CRL of `scope` as a server publishes it: signed once, re-signed when its revocations change or
@@ -59,8 +71,8 @@ impl Authority {
         }
     }
 
-    /// [`Authority::crl`] with thisUpdate = `now`.
-    pub(crate) async fn crl_at(&self, scope: CrlScope, now: i64) -> Result<Vec<u8>, AuthorityError> {
+    /// [`Authority::crl`] signed at `now`.
+    pub(crate) async fn crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, AuthorityError> {
         let ca = scope.ca();
         let shard = scope.shard_index();
         let open = self.open_ca(ca)?;
@@ -85,10 +97,11 @@ impl Authority {
         let distribution_point = shard.map(|_| self.settings.crl_url(&name));
         let fields = CrlFields {
             number,
-            this_update: now,
+            this_update: now - self.settings.backdate(),
             next_update: now + CRL_VALIDITY_SECS,
             distribution_point: distribution_point.as_deref(),
         };
-        Ok(crl::build(&signer, &entries, &fields)?)
+        let der = crl::build(&signer, &entries, &fields)?;
+        Ok(SignedCrl { der, this_update: fields.this_update, next_update: fields.next_update })
     }
 }

@@ -53,11 +53,19 @@ pub struct ResponderSettings {
     pub unknown_validity_secs: i64,
     /// At most this many cached answers (about 1 KB each with the responder certificate).
     pub cache_entries: usize,
+    /// thisUpdate lies this many seconds before producedAt (the signing time): the installation's
+    /// [`crate::profile::ProfileSettings::backdate`], as for certificates and CRLs.
+    pub backdate_secs: i64,
 }
 
 impl Default for ResponderSettings {
     fn default() -> Self {
-        Self { validity_secs: 12 * 3600, unknown_validity_secs: 300, cache_entries: 1_000_000 }
+        Self {
+            validity_secs: 12 * 3600,
+            unknown_validity_secs: 300,
+            cache_entries: 1_000_000,
+            backdate_secs: crate::profile::ProfileSettings::default().backdate(),
+        }
     }
 }
 
@@ -113,9 +121,9 @@ pub struct Cached {
 }
 
 impl Cached {
-    /// When it is re-signed: half-way through its validity. HTTP caches may keep it until then.
+    /// When it is re-signed: half-way from signing to nextUpdate. HTTP caches may keep it until then.
     pub fn refresh_at(&self) -> i64 {
-        self.window.this_update + (self.window.next_update - self.window.this_update) / 2
+        self.window.refresh_at()
     }
 }
 
@@ -390,7 +398,7 @@ impl Responder {
         let signer = read(&issuer.signer).clone();
         // The shortest validity of the statuses given, so an `unknown` is not stretched by a `good` beside it.
         let window = answers.iter().map(|(_, s)| self.window(&signer, *s, now)).min_by_key(|w| w.next_update);
-        let window = window.unwrap_or(Window { this_update: now, next_update: now });
+        let window = window.unwrap_or_else(|| self.window(&signer, Status::Unknown, now));
         sign_off_worker(signer, answers, query.nonce.clone(), window).await
     }
 
@@ -423,7 +431,11 @@ impl Responder {
             Status::Unknown => self.settings.unknown_validity_secs,
             Status::Good | Status::Revoked(_) => self.settings.validity_secs,
         };
-        Window { this_update: now, next_update: (now + validity).min(signer.not_after).max(now) }
+        Window {
+            produced_at: now,
+            this_update: now - self.settings.backdate_secs.max(0),
+            next_update: (now + validity).min(signer.not_after).max(now),
+        }
     }
 
     /// Re-sign stored answers half-way to nextUpdate; `unknown` answers are dropped instead (asked again,

@@ -3,11 +3,13 @@
 //! nextUpdate, whichever comes first.
 //!
 //! Revocations can come from anywhere — this server (ACME), another replica, the CLI in another process —
-//! so the cache does not rely on being told: at most every [`RECHECK_SECS`] a request reads the CA's
-//! revocation marker (count and latest time, one indexed query) and re-signs when it moved. Concurrent
+//! so the cache does not rely on being told: at most every [`RECHECK_SECS`] a request reads the marker of
+//! all revocations (count, latest time, reason sum: one pass without a join), and only when that moved (or
+//! every [`RELOAD_SECS`]) the CA's own marker, re-signing when that moved. Concurrent
 //! requests for the same CRL wait for one signer instead of each signing (single flight per CRL).
 
 use super::shard::{CrlScope, Shard};
+use super::status::RELOAD_SECS;
 use crate::authority::{Authority, AuthorityError};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -25,14 +27,20 @@ pub struct Published {
     pub der: Vec<u8>,
     /// A strong entity tag: hex of the first 16 bytes of SHA-256 of the DER.
     pub etag: String,
-    /// thisUpdate (Unix seconds): the HTTP `Last-Modified`.
+    /// thisUpdate (Unix seconds, back-dated): the HTTP `Last-Modified`.
     pub this_update: i64,
     /// nextUpdate (Unix seconds).
     pub next_update: i64,
+    /// When it was signed (Unix seconds): thisUpdate without the back-dating.
+    signed_at: i64,
     /// The revocation marker it was made from.
     marker: (i64, i64, i64),
-    /// When the marker was last compared (Unix seconds).
+    /// When the markers were last compared (Unix seconds).
     checked_at: std::sync::atomic::AtomicI64,
+    /// The marker of all revocations when [`Published::marker`] was last confirmed, and when that was: while
+    /// it stands, no revocation anywhere changed this CRL, and the per-CA marker (a join per revocation) is
+    /// not read; it is read anyway every [`RELOAD_SECS`], for revoked certificates that expire.
+    confirmed: std::sync::Mutex<((i64, i64, i64), i64)>,
 }
 
 impl Published {
@@ -41,9 +49,10 @@ impl Published {
         (self.refresh_at() - now).clamp(1, 3600)
     }
 
-    /// Half-way to nextUpdate: relying parties that cache until nextUpdate always find a fresh one.
+    /// Half-way from signing to nextUpdate: relying parties that cache until nextUpdate always find a fresh
+    /// one. From the signing time, not thisUpdate, so the back-dating does not bring re-signing forward.
     fn refresh_at(&self) -> i64 {
-        self.this_update + (self.next_update - self.this_update) / 2
+        self.signed_at + (self.next_update - self.signed_at) / 2
     }
 }
 
@@ -59,11 +68,20 @@ pub struct CrlCache {
 impl CrlCache {
     /// The current CRL of `scope`, re-signed if its revocations changed or it is half-way to nextUpdate.
     pub async fn current(&self, authority: &Authority, scope: CrlScope) -> Result<Arc<Published>, AuthorityError> {
+        self.current_at(authority, scope, crate::time::now_unix()).await
+    }
+
+    /// [`CrlCache::current`] at `now` (tests move the clock with it).
+    async fn current_at(
+        &self,
+        authority: &Authority,
+        scope: CrlScope,
+        now: i64,
+    ) -> Result<Arc<Published>, AuthorityError> {
         let slot = {
             let mut slots = self.slots.lock().map_err(|_| AuthorityError::Batch("CRL cache poisoned".into()))?;
             slots.entry(scope).or_default().clone()
         };
-        let now = crate::time::now_unix();
         // Fast path without waiting for a signer: fresh and recently checked.
         if let Ok(guard) = slot.try_lock()
             && let Some(p) = guard.as_ref()
@@ -73,25 +91,80 @@ impl CrlCache {
             return Ok(p.clone());
         }
         let mut guard = slot.lock().await;
+        let all = authority.store().revocations_marker().await?;
+        let confirmed = |p: &Published| *p.confirmed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = guard.as_ref()
+            && now < p.refresh_at()
+            && let (seen, at) = confirmed(p)
+            && seen == all
+            && now - at < RELOAD_SECS
+        {
+            p.checked_at.store(now, std::sync::atomic::Ordering::Relaxed);
+            return Ok(p.clone());
+        }
         let shard = scope.shard_index().map(Shard::index);
         let marker = authority.store().revocation_marker(scope.ca().as_str(), shard, now).await?;
         if let Some(p) = guard.as_ref()
             && now < p.refresh_at()
             && p.marker == marker
         {
+            *p.confirmed.lock().unwrap_or_else(|e| e.into_inner()) = (all, now);
             p.checked_at.store(now, std::sync::atomic::Ordering::Relaxed);
             return Ok(p.clone());
         }
-        let der = authority.crl_at(scope, now).await?;
+        let signed = authority.crl_at(scope, now).await?;
         let published = Arc::new(Published {
-            etag: hex::encode(Sha256::digest(&der).get(..16).unwrap_or_default()),
-            this_update: now,
-            next_update: now + crate::authority::revocation::CRL_VALIDITY_SECS,
-            der,
+            etag: hex::encode(Sha256::digest(&signed.der).get(..16).unwrap_or_default()),
+            this_update: signed.this_update,
+            next_update: signed.next_update,
+            signed_at: now,
+            der: signed.der,
             marker,
             checked_at: std::sync::atomic::AtomicI64::new(now),
+            confirmed: std::sync::Mutex::new((all, now)),
         });
         *guard = Some(published.clone());
         Ok(published)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authority::CaName;
+    use crate::authority::revocation::CRL_VALIDITY_SECS;
+    use der::Decode;
+
+    fn times(der: &[u8]) -> (i64, i64) {
+        let crl: x509_cert::crl::CertificateList = x509_cert::crl::CertificateList::from_der(der).unwrap();
+        let next = crl.tbs_cert_list.next_update.unwrap();
+        (crate::time::unix(&crl.tbs_cert_list.this_update), crate::time::unix(&next))
+    }
+
+    /// thisUpdate is the signing time back-dated by the setting (a relying party a few minutes behind
+    /// accepts it), nextUpdate a full validity after signing, and the CRL is re-signed half-way from signing
+    /// to nextUpdate: never handed out near its nextUpdate.
+    #[tokio::test]
+    async fn served_crls_are_back_dated_and_re_signed_half_way_to_next_update() {
+        let dir = tempfile::tempdir().unwrap();
+        let authority = crate::authority::tests::authority(dir.path()).await;
+        let backdate = authority.settings().backdate();
+        assert_eq!(backdate, 300, "the default: five minutes, as certificates' notBefore");
+        let cache = CrlCache::default();
+        let scope = CrlScope::from(CaName::Router);
+        let now = crate::time::now_unix();
+
+        let first = cache.current_at(&authority, scope, now).await.unwrap();
+        assert_eq!((first.this_update, first.next_update), (now - backdate, now + CRL_VALIDITY_SECS));
+        assert_eq!(times(&first.der), (first.this_update, first.next_update), "the DER carries the same times");
+
+        let half_way = now + CRL_VALIDITY_SECS / 2;
+        let before = cache.current_at(&authority, scope, half_way - 1).await.unwrap();
+        assert!(Arc::ptr_eq(&first, &before), "kept until half-way");
+        assert!(first.max_age(half_way - 1) >= 1);
+        let after = cache.current_at(&authority, scope, half_way).await.unwrap();
+        assert!(!Arc::ptr_eq(&first, &after), "re-signed half-way");
+        assert_eq!(after.this_update, half_way - backdate);
+        assert_eq!(after.next_update, half_way + CRL_VALIDITY_SECS);
     }
 }

@@ -239,7 +239,7 @@ mod revocation {
         board: Arc<RevocationBoard>,
     ) -> Result<Arc<Responder>> {
         let served = ocsp_signer::ensure(authority, &loaded.dir, &loaded.key_context()).await?;
-        let settings = loaded.config.serve.ocsp.settings();
+        let settings = loaded.config.serve.ocsp.settings(&loaded.config.profiles);
         let responder = Arc::new(Responder::new(authority.store().clone(), board, served, settings)?);
         let r = responder.clone();
         tokio::spawn(async move {

@@ -46,10 +46,21 @@ pub struct Answer<'a> {
 /// The validity window of a response (Unix seconds).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
-    /// thisUpdate and producedAt.
+    /// producedAt: when it was signed.
+    pub produced_at: i64,
+    /// thisUpdate: producedAt back-dated, so a relying party whose clock runs a little behind does not see
+    /// an answer from the future.
     pub this_update: i64,
     /// nextUpdate.
     pub next_update: i64,
+}
+
+impl Window {
+    /// When the answer is signed again: half-way from producedAt to nextUpdate (from the signing time, so
+    /// the back-dating of thisUpdate does not bring re-signing forward).
+    pub fn refresh_at(&self) -> i64 {
+        self.produced_at + (self.next_update - self.produced_at) / 2
+    }
 }
 
 /// A `successful` response with `answers`, the nonce echoed if given, signed by the delegated responder,
@@ -77,7 +88,7 @@ pub fn sign(
     let tbs = ResponseData {
         version: Default::default(),
         responder_id: ResponderId::ByKey(OctetString::new(signer.key_hash.as_slice())?),
-        produced_at: this_update,
+        produced_at: generalized(window.produced_at)?,
         responses,
         response_extensions: nonce.map(|n| vec![n.clone()]),
     };

@@ -35,36 +35,58 @@ fn statuses(der: &[u8]) -> (Vec<Wire>, bool) {
     (data.responses.into_iter().map(|r| r.cert_status).collect(), data.response_extensions.is_some())
 }
 
+/// An authority with an approved clinic, two router certificates (kept, gone) and a responder for the router
+/// CA with its answers pre-signed.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    ca: crate::Authority,
+    responder: Responder,
+    kept: crate::issuer::Issued,
+    gone: crate::issuer::Issued,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = authority(dir.path()).await;
+        let actor = Actor::cli("test");
+        let facility = NewFacility::new("OCSP clinic", FacilityKind::Clinic, None, None, None).unwrap();
+        let f = ca.register_facility(&facility, &actor).await.unwrap();
+        ca.transition(&f.id, Transition::Approve, None, &actor).await.unwrap();
+        let names = vec![ca.settings().router_dns_name(&f.id)];
+        let router = |csr| request(ProfileKind::Router, Some(&f.id), csr, names.clone());
+        let (kept, _) = ca.issue(&router(csr(KeyAlgorithm::P256)), &actor).await.unwrap();
+        let (gone, _) = ca.issue(&router(csr(KeyAlgorithm::P256)), &actor).await.unwrap();
+
+        let (key, _) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
+        let key: Arc<dyn KeySource> = Arc::new(key);
+        let mut signer_request =
+            request(ProfileKind::Ocsp, None, crate::csr::build(key.as_ref(), Default::default()).unwrap(), vec![]);
+        signer_request.ocsp_for = Some(CaName::Router);
+        let (signer_cert, _) = ca.issue(&signer_request, &actor).await.unwrap();
+        let board = Arc::new(RevocationBoard::new(&[CaName::Router]));
+        let now = crate::time::now_unix();
+        board.refresh(ca.store().as_ref(), CaName::Router, now, true).await.unwrap();
+        let served = Served {
+            ca: CaName::Router,
+            certificate: ca.ca_certificate(CaName::Router).unwrap().to_vec(),
+            signer: OcspSigner::new(&signer_cert.der, key).unwrap(),
+        };
+        let responder = Responder::new(ca.store().clone(), board, vec![served], ResponderSettings::default()).unwrap();
+        assert_eq!(responder.prewarm().await.unwrap(), 3, "both router certificates and the responder's own");
+        Self { _dir: dir, ca, responder, kept, gone }
+    }
+
+    fn id(&self, serial: &str) -> CertId {
+        sha1_cert_id(&self.responder.issuers[0], serial).unwrap()
+    }
+}
+
 #[tokio::test]
 async fn answers_are_pre_signed_and_replaced_when_revoked() {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = authority(dir.path()).await;
-    let actor = Actor::cli("test");
-    let facility = NewFacility::new("OCSP clinic", FacilityKind::Clinic, None, None, None).unwrap();
-    let f = ca.register_facility(&facility, &actor).await.unwrap();
-    ca.transition(&f.id, Transition::Approve, None, &actor).await.unwrap();
-    let names = vec![ca.settings().router_dns_name(&f.id)];
-    let router = |csr| request(ProfileKind::Router, Some(&f.id), csr, names.clone());
-    let (kept, _) = ca.issue(&router(csr(KeyAlgorithm::P256)), &actor).await.unwrap();
-    let (gone, _) = ca.issue(&router(csr(KeyAlgorithm::P256)), &actor).await.unwrap();
-
-    let (key, _) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
-    let key: Arc<dyn KeySource> = Arc::new(key);
-    let mut signer_request =
-        request(ProfileKind::Ocsp, None, crate::csr::build(key.as_ref(), Default::default()).unwrap(), vec![]);
-    signer_request.ocsp_for = Some(CaName::Router);
-    let (signer_cert, _) = ca.issue(&signer_request, &actor).await.unwrap();
-    let board = Arc::new(RevocationBoard::new(&[CaName::Router]));
-    let now = crate::time::now_unix();
-    board.refresh(ca.store().as_ref(), CaName::Router, now, true).await.unwrap();
-    let served = Served {
-        ca: CaName::Router,
-        certificate: ca.ca_certificate(CaName::Router).unwrap().to_vec(),
-        signer: OcspSigner::new(&signer_cert.der, key).unwrap(),
-    };
-    let responder = Responder::new(ca.store().clone(), board, vec![served], ResponderSettings::default()).unwrap();
-    assert_eq!(responder.prewarm().await.unwrap(), 3, "both router certificates and the responder's own");
-    let id = |serial: &str| sha1_cert_id(&responder.issuers[0], serial).unwrap();
+    let f = Fixture::new().await;
+    let (ca, responder, kept, gone, actor) = (&f.ca, &f.responder, &f.kept, &f.gone, Actor::cli("test"));
+    let id = |serial: &str| f.id(serial);
 
     // Pre-signed: the same stored answer twice.
     let Reply::Cached(first) = responder.respond(&ask(vec![id(&kept.serial)], None)).await else { panic!() };
@@ -101,4 +123,46 @@ async fn answers_are_pre_signed_and_replaced_when_revoked() {
     foreign.issuer_key_hash = OctetString::new(vec![0u8; 20]).unwrap();
     let Reply::Refused(status, _) = responder.respond(&ask(vec![foreign], None)).await else { panic!() };
     assert_eq!(status, OcspResponseStatus::Unauthorized);
+}
+
+/// thisUpdate lies the back-dating (five minutes by default) before producedAt, the signing time, so a relying
+/// party whose clock runs a few minutes behind accepts the answer; nextUpdate is a full validity after
+/// signing; the maintenance sweep re-signs answers half-way from signing to nextUpdate, well before it.
+fn unix(t: &der::asn1::GeneralizedTime) -> i64 {
+    t.to_unix_duration().as_secs() as i64
+}
+
+#[tokio::test]
+async fn answers_are_back_dated_and_re_signed_before_next_update() {
+    let f = Fixture::new().await;
+    let settings = ResponderSettings::default();
+    let request = ask(vec![f.id(&f.kept.serial)], None);
+    let ask_kept = || f.responder.respond(&request);
+    let Reply::Cached(first) = ask_kept().await else { panic!() };
+    let w = first.window;
+    assert_eq!(w.this_update, w.produced_at - settings.backdate_secs);
+    assert_eq!(settings.backdate_secs, 300);
+    assert_eq!(w.next_update, w.produced_at + settings.validity_secs);
+    let data = BasicOcspResponse::from_der(
+        OcspResponse::from_der(&first.der).unwrap().response_bytes.unwrap().response.as_bytes(),
+    )
+    .unwrap()
+    .tbs_response_data;
+    assert_eq!(unix(&data.produced_at), w.produced_at);
+    let single = &data.responses[0];
+    assert_eq!(unix(&single.this_update), w.this_update);
+    assert_eq!(single.next_update.map(|t| unix(&t)), Some(w.next_update));
+
+    // Just before half-way the sweep leaves it; at half-way it signs a new one.
+    f.responder.maintain(first.refresh_at() - 1).await.unwrap();
+    let Reply::Cached(kept) = ask_kept().await else { panic!() };
+    assert!(Arc::ptr_eq(&first, &kept));
+    let due = first.refresh_at() + SWEEP_SECS;
+    assert!(due < w.next_update);
+    let round = f.responder.maintain(due).await.unwrap();
+    assert!(round.resigned >= 1, "{round:?}");
+    let Reply::Cached(renewed) = ask_kept().await else { panic!() };
+    assert!(!Arc::ptr_eq(&first, &renewed));
+    assert_eq!(renewed.window.produced_at, due);
+    assert_eq!(renewed.window.this_update, due - settings.backdate_secs);
 }

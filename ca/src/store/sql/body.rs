@@ -876,6 +876,13 @@ macro_rules! sql_store {
                     .map_err(Self::err)
             }
 
+            async fn revocations_marker(&self) -> Result<(i64, i64, i64), StoreError> {
+                sqlx::query_as::<$db, (i64, i64, i64)>(queries::REVOCATIONS_MARKER)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
             async fn revocation_marker(
                 &self,
                 ca: &str,

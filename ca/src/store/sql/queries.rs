@@ -175,6 +175,11 @@ pub(super) const REVOCATION_MARKER: &str = "SELECT COUNT(*), COALESCE(MAX(r.revo
      CAST(COALESCE(SUM(r.reason), 0) AS BIGINT) FROM certificate_revocations r WHERE EXISTS (SELECT 1 FROM \
      certificates c WHERE c.serial = r.serial AND c.ca = $1 AND c.not_after >= $2 AND ($3 IS NULL OR c.crl_shard = $3))";
 
+/// [`REVOCATION_MARKER`] over every CA, expired certificates included: one pass over the revocations, no
+/// join, so a server can poll it every second at national size and run the per-CA marker only when it moved.
+pub(super) const REVOCATIONS_MARKER: &str = "SELECT COUNT(*), COALESCE(MAX(revoked_at), 0), \
+     CAST(COALESCE(SUM(reason), 0) AS BIGINT) FROM certificate_revocations";
+
 /// Whether any certificate of CA `$1` was recorded in CRL shard `$2`.
 pub(super) const CRL_SHARD_IN_USE: &str =
     "SELECT COUNT(*) FROM (SELECT 1 FROM certificates WHERE ca = $1 AND crl_shard = $2 LIMIT 1) s";
