@@ -164,6 +164,11 @@ impl OAuthError {
     /// 500 `server_error`; the cause is logged, the client learns only that it is ours.
     pub fn server(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "OIDC provider failure");
+        Self::server_logged()
+    }
+
+    /// [`OAuthError::server`] for a cause logged already (one failure answered to many requests).
+    pub fn server_logged() -> Self {
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             error: "server_error",

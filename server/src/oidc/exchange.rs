@@ -142,9 +142,11 @@ async fn run(store: &dyn Store, batch: Vec<Exchange>, refresh_lifetime: i64) -> 
     batch.iter().zip(checked).zip(written).map(|((e, c), w)| outcome(e, c, w)).collect()
 }
 
+/// Every request of a batch whose database work failed gets a server error; the cause is logged once, not once
+/// per request (a database outage would otherwise log up to a batch's worth of identical lines per commit).
 fn failed(batch: &[Exchange], e: &hcpki_ca::store::StoreError) -> Vec<Outcome> {
-    let why = e.to_string();
-    batch.iter().map(|_| Err(Refusal::Refused(OAuthError::server(&why)))).collect()
+    tracing::error!(error = %e, requests = batch.len(), "OIDC provider failure: token endpoint batch");
+    batch.iter().map(|_| Err(Refusal::Refused(OAuthError::server_logged()))).collect()
 }
 
 /// The request against its grant, before anything is written: the op to apply, `None` if nothing was presented.
