@@ -18,7 +18,7 @@ pub async fn stylesheet() -> Response {
 pub fn page(lang: Lang, who: &Principal, status: StatusCode, title: &str, body: &str) -> Response {
     let t = |m: M| m.text(lang);
     let links: Vec<(&str, M)> = match who {
-        Principal::Operator { .. } => vec![
+        Principal::Operator { .. } | Principal::Person { .. } => vec![
             ("/console/", M::Applications),
             ("/console/facilities", M::Facilities),
             ("/console/certificates", M::Certificates),
@@ -28,18 +28,27 @@ pub fn page(lang: Lang, who: &Principal, status: StatusCode, title: &str, body: 
             ("/console/jobs", M::Jobs),
         ],
         Principal::FacilityAdmin { .. } => vec![("/console/", M::Home)],
-        _ => vec![("/console/", M::Home), ("/console/apply", M::Apply)],
+        _ => vec![("/console/", M::Home), ("/console/apply", M::Apply), ("/console/login", M::SignInWithCard)],
     };
+    // A portal sign-in can be ended here; a certificate cannot (the browser holds it).
+    let signed_in = matches!(who, Principal::Person { .. })
+        || matches!(who, Principal::FacilityAdmin { basis: AdminBasis::Person(_), .. });
+    let links = if signed_in { [links, vec![("/console/logout", M::SignOut)]].concat() } else { links };
     let nav: String = links.iter().map(|(href, m)| format!("<li><a href=\"{href}\">{}</a></li>", t(*m))).collect();
     let identity = match who {
         Principal::Operator { name, role } => {
             let role = if *role == OperatorRole::Auditor { M::Auditor } else { M::Operator };
             format!("{} {} ({})", t(M::SignedInAs), esc(name.as_str()), t(role))
         }
+        Principal::Person { name, role, .. } => {
+            let role = if *role == OperatorRole::Auditor { M::Auditor } else { M::Operator };
+            format!("{} {} ({}, {})", t(M::SignedInAs), esc(name), t(role), t(M::ByCard))
+        }
         Principal::FacilityAdmin { facility, basis } => {
             let by = match basis {
                 AdminBasis::Certificate(serial) => format!("PC {}", esc(serial)),
                 AdminBasis::Credential(_) => "credential".into(),
+                AdminBasis::Person(_) => t(M::ByCard).to_owned(),
             };
             format!("{} {} {} ({by})", t(M::SignedInAs), t(M::FacilityAdmin), esc(facility.as_str()))
         }
