@@ -28,12 +28,14 @@ pub fn page(lang: Lang, who: &Principal, status: StatusCode, title: &str, body: 
             ("/console/jobs", M::Jobs),
         ],
         Principal::FacilityAdmin { .. } => vec![("/console/", M::Home)],
-        _ => vec![("/console/", M::Home), ("/console/apply", M::Apply), ("/console/login", M::SignInWithCard)],
+        _ => vec![("/console/", M::Home), ("/console/apply", M::Apply)],
     };
-    // A portal sign-in can be ended here; a certificate cannot (the browser holds it).
+    // A portal sign-in can be ended here; a certificate cannot (the browser holds it), but whoever sits at the
+    // browser may sign in with their own card instead (D42: the sign-in then wins over the certificate).
     let signed_in = matches!(who, Principal::Person { .. })
         || matches!(who, Principal::FacilityAdmin { basis: AdminBasis::Person(_), .. });
-    let links = if signed_in { [links, vec![("/console/logout", M::SignOut)]].concat() } else { links };
+    let session_link = if signed_in { ("/console/logout", M::SignOut) } else { ("/console/login", M::SignInWithCard) };
+    let links = [links, vec![session_link]].concat();
     let nav: String = links.iter().map(|(href, m)| format!("<li><a href=\"{href}\">{}</a></li>", t(*m))).collect();
     let identity = match who {
         Principal::Operator { name, role } => {
