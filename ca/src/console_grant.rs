@@ -5,16 +5,14 @@
 //! is mapped onto the admin API's principals ([`crate::access::Principal`]), so the one decision table applies.
 
 use crate::facility::FacilityId;
+use crate::operator::OperatorRole;
 use std::fmt;
 
 /// What a console grant lets its person do.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "role", content = "facility", rename_all = "kebab-case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConsoleRole {
-    /// An operator (card login only).
-    Operator,
-    /// An auditor: read-only (card login only).
-    Auditor,
+    /// An operator or an auditor (card login only): decided as the admin API's operator of that role.
+    Staff(OperatorRole),
     /// The administrator of one facility (a login at one of that facility's PCs).
     FacilityAdmin(FacilityId),
 }
@@ -23,8 +21,8 @@ impl ConsoleRole {
     /// Parse `operator`, `auditor` or `facility-admin` (which needs `facility`; the others refuse one).
     pub fn parse(role: &str, facility: Option<&str>) -> Result<Self, ConsoleGrantError> {
         match (role.trim(), facility.map(str::trim).filter(|f| !f.is_empty())) {
-            ("operator", None) => Ok(Self::Operator),
-            ("auditor", None) => Ok(Self::Auditor),
+            ("operator", None) => Ok(Self::Staff(OperatorRole::Operator)),
+            ("auditor", None) => Ok(Self::Staff(OperatorRole::Auditor)),
             ("facility-admin", Some(f)) => {
                 f.parse().map(Self::FacilityAdmin).map_err(|_| ConsoleGrantError::Facility(f.to_owned()))
             }
@@ -37,8 +35,7 @@ impl ConsoleRole {
     /// The stored role name.
     pub fn name(&self) -> &'static str {
         match self {
-            Self::Operator => "operator",
-            Self::Auditor => "auditor",
+            Self::Staff(role) => role.as_str(),
             Self::FacilityAdmin(_) => "facility-admin",
         }
     }
@@ -47,8 +44,19 @@ impl ConsoleRole {
     pub fn facility(&self) -> Option<&FacilityId> {
         match self {
             Self::FacilityAdmin(f) => Some(f),
-            _ => None,
+            Self::Staff(_) => None,
         }
+    }
+}
+
+/// `{"role": NAME, "facility": ID or null}`, the shape the CLI and the API take.
+impl serde::Serialize for ConsoleRole {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("role", self.name())?;
+        map.serialize_entry("facility", &self.facility().map(FacilityId::as_str))?;
+        map.end()
     }
 }
 
@@ -128,8 +136,8 @@ mod tests {
 
     #[test]
     fn roles_parse() {
-        assert_eq!(ConsoleRole::parse("operator", None), Ok(ConsoleRole::Operator));
-        assert_eq!(ConsoleRole::parse("auditor", Some("")), Ok(ConsoleRole::Auditor));
+        assert_eq!(ConsoleRole::parse("operator", None), Ok(ConsoleRole::Staff(OperatorRole::Operator)));
+        assert_eq!(ConsoleRole::parse("auditor", Some("")), Ok(ConsoleRole::Staff(OperatorRole::Auditor)));
         assert_eq!(ConsoleRole::parse("facility-admin", None), Err(ConsoleGrantError::FacilityMissing));
         assert_eq!(ConsoleRole::parse("operator", Some("X")), Err(ConsoleGrantError::FacilityNotExpected));
         assert!(matches!(ConsoleRole::parse("root", None), Err(ConsoleGrantError::Role(_))));
@@ -141,5 +149,14 @@ mod tests {
         assert!(parse_person_key("").is_err());
         assert_eq!(parse_person_key(" pwd:alice ").as_deref(), Ok("pwd:alice"));
         assert!(parse_note("x\ny").is_err());
+        let g = ConsoleGrant {
+            person_key: "pwd:a".into(),
+            role: ConsoleRole::Staff(OperatorRole::Auditor),
+            note: String::new(),
+            granted_at: 1,
+            granted_by: "x".into(),
+        };
+        let v = serde_json::to_value(&g).unwrap();
+        assert_eq!((&v["role"], &v["facility"]), (&serde_json::json!("auditor"), &serde_json::Value::Null), "{v}");
     }
 }

@@ -166,6 +166,12 @@ fn grants_password_logins_and_cookie_sessions(b: Backend) {
     for attribute in ["Path=/", "Secure", "HttpOnly", "SameSite=Strict", "Max-Age="] {
         assert!(renewed.contains(attribute), "{attribute}: {renewed}");
     }
+    // A second replica on the same directory and database takes the cookie (its key derives from the shared
+    // enrollment key; the grant, the sessions and the console grants are in the database).
+    let replica = p.replica();
+    let on_replica = with_cookie(&Api::new(h, replica.served()), "/console/?lang=en", &cookie, &pc);
+    assert!(on_replica.status == 200 && on_replica.text.contains("signed in through the portal"), "{on_replica:?}");
+    drop(replica);
     let me = with_cookie(&api, "/api/v1/whoami", &cookie, &pc);
     assert_eq!(me.json["principal"], "facility-admin", "the admin API takes certificates only: {me:?}");
     // The same sign-in away from the facility's PC: refused (the cookie alone is not the facility).
@@ -318,15 +324,7 @@ fn card_holder_signs_in_once_and_loses_access_at_once(b: Backend) {
     // The card is pulled (the page script's report): the portal session ends, and the console's with it.
     let home = browser.get("/");
     let session_csrf = crate::portal_card::field(&home.body, "csrf");
-    let ended = browser.curl(&[
-        "-H",
-        &format!("Origin: {}", p.issuer),
-        "--data-urlencode",
-        &format!("csrf={session_csrf}"),
-        "--data-urlencode",
-        &format!("card_id={card_id}"),
-        &format!("{}/logout/card-removed", p.issuer),
-    ]);
+    let ended = crate::portal_card::report_card_removed(&browser, &session_csrf, &card_id);
     assert_eq!(ended.status, 200, "{ended:?}");
     let r = with_cookie(&api, "/console/?lang=en", &cookie, &As::Nobody);
     assert_eq!(r.status, 401, "{r:?}");

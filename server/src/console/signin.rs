@@ -164,9 +164,7 @@ async fn resolve(state: &AppState, gid: &str, tls: Option<&TlsInfo>, now: i64) -
         return Err(Refusal::NoGrant { person_key });
     };
     let principal = match console_grant.role {
-        ConsoleRole::Operator | ConsoleRole::Auditor => {
-            let role =
-                if console_grant.role == ConsoleRole::Auditor { OperatorRole::Auditor } else { OperatorRole::Operator };
+        ConsoleRole::Staff(role) => {
             // The operating body's roles rest on a person's card and PIN (HPKI or JPKI), never a password.
             if session.subject.credential() == Credential::PasswordTotp {
                 return Err(Refusal::CardRequired { person_key, role });
@@ -319,7 +317,10 @@ async fn sign_in(
     let cookie = cookie_value(headers, LOGIN_COOKIE).ok_or_else(|| {
         Refusal::Flow("this browser did not start the sign-in (or blocks cookies): start again".into())
     })?;
-    let flow = Flow::of(&state.console_tickets.read_login(&cookie, now)?);
+    let seed = state.console_tickets.read_login(&cookie, now).map_err(|_| {
+        Refusal::Flow("the sign-in took longer than 10 minutes or was not started by this browser: start again".into())
+    })?;
+    let flow = Flow::of(&seed);
     if answer.state.as_deref() != Some(flow.state.as_str()) {
         return Err(Refusal::Flow("the sign-in answer is not for this browser's sign-in: start again".into()));
     }
