@@ -11,6 +11,12 @@
 //! | create or revoke a credential | 401 | with its PC certificate only | 403 | yes |
 //! | issue a device certificate with a key made by hcpki (PKCS#12) | 401 | with its PC certificate only | 403 | yes |
 //! | read the audit log (login history, export) | 401 | 403 | yes | yes |
+//! | list console grants | 401 | 403 | yes | yes |
+//! | add or remove console grants | 401 | 403 | 403 | yes |
+//!
+//! A person signed in to the console through the SSO portal (D42) is an operator or auditor
+//! ([`Principal::Person`], same column as a certificate operator of that role) or a facility admin
+//! ([`AdminBasis::Person`], the PC certificate's column) by their console grant: no second table.
 //!
 //! A facility admin never reaches another facility (403). A facility admin who proved themselves with an
 //! enrollment credential may read but not mint or revoke credentials: a credential is a bearer secret handed
@@ -28,6 +34,16 @@ pub enum Principal {
         /// The name.
         name: OperatorName,
         /// Its role.
+        role: OperatorRole,
+    },
+    /// A person signed in to the console through the SSO portal with an operator or auditor console grant
+    /// (D42): decided exactly as an [`Principal::Operator`] of that role.
+    Person {
+        /// The portal person key (the card holder's).
+        person_key: String,
+        /// The display name from the login (shown, never decided on).
+        name: String,
+        /// The grant's role.
         role: OperatorRole,
     },
     /// A facility's administrator, for that facility only.
@@ -49,13 +65,29 @@ pub enum AdminBasis {
     /// An active (unused, unexpired, unrevoked) enrollment credential of the facility (its ID), over HTTP
     /// Basic; checked, never redeemed.
     Credential(String),
+    /// A portal sign-in at one of the facility's PCs by a person with a facility-admin console grant (D42): the
+    /// person key. Counts as the PC certificate does (the connection presents it as well).
+    Person(String),
 }
 
 impl Principal {
-    /// The audit actor: `operator:<name>`, `facility-admin:<facility>` or `api:anonymous`.
+    /// The role of an operator or auditor, whether by certificate or by console grant.
+    pub fn staff_role(&self) -> Option<OperatorRole> {
+        match self {
+            Self::Operator { role, .. } | Self::Person { role, .. } => Some(*role),
+            _ => None,
+        }
+    }
+
+    /// The audit actor: `operator:<name>`, `person:<person key>`, `facility-admin:<facility>` (with
+    /// `:person:<person key>` when a console grant made it) or `api:anonymous`.
     pub fn actor(&self) -> Actor {
         match self {
             Self::Operator { name, .. } => Actor(format!("operator:{name}")),
+            Self::Person { person_key, .. } => Actor(format!("person:{person_key}")),
+            Self::FacilityAdmin { facility, basis: AdminBasis::Person(person_key) } => {
+                Actor(format!("facility-admin:{facility}:person:{person_key}"))
+            }
             Self::FacilityAdmin { facility, .. } => Actor(format!("facility-admin:{facility}")),
             Self::Anonymous => Actor("api:anonymous".into()),
         }
@@ -102,6 +134,10 @@ pub enum Action<'a> {
     ReadJobs,
     /// Start, resume or cancel a long operation (bulk import, bulk re-issue; D38): the operating body's work.
     RunJobs,
+    /// List who may use the console after a portal sign-in (D42).
+    ListConsoleGrants,
+    /// Add, change or remove a console grant (D42).
+    ManageConsoleGrants,
 }
 
 impl Action<'_> {
@@ -126,6 +162,8 @@ impl Action<'_> {
             Self::ClearLockout => "admin.user.clear_lockout".into(),
             Self::ReadJobs => "admin.job.read".into(),
             Self::RunJobs => "admin.job.run".into(),
+            Self::ListConsoleGrants => "admin.console_grant.list".into(),
+            Self::ManageConsoleGrants => "admin.console_grant.manage".into(),
         }
     }
 
@@ -140,7 +178,9 @@ impl Action<'_> {
             | Self::EndUserSessions
             | Self::ClearLockout
             | Self::ReadJobs
-            | Self::RunJobs => None,
+            | Self::RunJobs
+            | Self::ListConsoleGrants
+            | Self::ManageConsoleGrants => None,
             Self::ReadFacility(f)
             | Self::Transition(_, f)
             | Self::CreateCredential(f)
@@ -173,13 +213,15 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
     match (principal, action) {
         (_, A::Apply | A::WhoAmI) => Ok(()),
         (Principal::Anonymous, _) => authenticated(principal),
-        (Principal::Operator { .. }, A::Transition(Transition::Activate, _)) => {
+        (Principal::Operator { .. } | Principal::Person { .. }, A::Transition(Transition::Activate, _)) => {
             Err(Denial::Forbidden("a facility becomes active with its first certificate; approve it instead".into()))
         }
-        (Principal::Operator { role: OperatorRole::Auditor, .. }, a) if mutates(a) => {
-            Err(Denial::Forbidden("auditors have read-only access: ask an operator".into()))
-        }
-        (Principal::Operator { .. }, _) => Ok(()),
+        (
+            Principal::Operator { role: OperatorRole::Auditor, .. }
+            | Principal::Person { role: OperatorRole::Auditor, .. },
+            a,
+        ) if mutates(a) => Err(Denial::Forbidden("auditors have read-only access: ask an operator".into())),
+        (Principal::Operator { .. } | Principal::Person { .. }, _) => Ok(()),
         // A session lifetime is the operating body's policy for the facility, not the facility's own choice;
         // the portal's users are people of every facility, the operating body's help desk's to look after.
         (
@@ -192,7 +234,9 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             | A::EndUserSessions
             | A::ClearLockout,
         ) => Err(operators_only()),
-        (Principal::FacilityAdmin { .. }, A::ReadJobs | A::RunJobs) => Err(operators_only()),
+        (Principal::FacilityAdmin { .. }, A::ReadJobs | A::RunJobs | A::ListConsoleGrants | A::ManageConsoleGrants) => {
+            Err(operators_only())
+        }
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
             if target != Some(facility) {
@@ -240,6 +284,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::EndUserSessions
             | Action::ClearLockout
             | Action::RunJobs
+            | Action::ManageConsoleGrants
     )
 }
 
@@ -264,6 +309,9 @@ mod tests {
         let pc = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Certificate("01".into()) };
         let cred = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Credential("ab".into()) };
         let anon = Principal::Anonymous;
+        let card_op = Principal::Person { person_key: "hpki:x".into(), name: "X".into(), role: OperatorRole::Operator };
+        let card_au = Principal::Person { person_key: "hpki:y".into(), name: "Y".into(), role: OperatorRole::Auditor };
+        let card_fa = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Person("pwd:z".into()) };
         let approve = Action::Transition(Transition::Approve, &f);
         let suspend = Action::Transition(Transition::Suspend, &f);
         let activate = Action::Transition(Transition::Activate, &f);
@@ -295,6 +343,8 @@ mod tests {
             (Action::SearchUsers,                   [No401, No403, No403, Yes,   Yes]),
             (Action::EndUserSessions,               [No401, No403, No403, No403, Yes]),
             (Action::ClearLockout,                  [No401, No403, No403, No403, Yes]),
+            (Action::ListConsoleGrants,             [No401, No403, No403, Yes,   Yes]),
+            (Action::ManageConsoleGrants,           [No401, No403, No403, No403, Yes]),
         ];
         for (action, wants) in table {
             for (principal, want) in [&anon, &pc, &cred, &au, &op].into_iter().zip(wants) {
@@ -304,6 +354,10 @@ mod tests {
                     Err(Denial::Forbidden(_)) => No403,
                 };
                 assert_eq!(got, want, "{principal:?} {action:?}");
+            }
+            // A console grant's person is decided exactly as the certificate principal of the same role.
+            for (person, same) in [(&card_op, &op), (&card_au, &au), (&card_fa, &pc)] {
+                assert_eq!(decide(person, &action).is_ok(), decide(same, &action).is_ok(), "{person:?} {action:?}");
             }
         }
     }
@@ -316,6 +370,8 @@ mod tests {
         let op = Principal::Operator { name: OperatorName::parse("ops").unwrap(), role: OperatorRole::Operator };
         assert_eq!(op.actor().as_str(), "operator:ops");
         assert_eq!(Principal::Anonymous.actor().as_str(), "api:anonymous");
+        let fa = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Person("pwd:z".into()) };
+        assert_eq!(fa.actor().as_str(), format!("facility-admin:{f}:person:pwd:z"));
         assert_eq!(Action::Transition(Transition::Reject, &f).name(), "admin.facility.reject");
         assert_eq!(Action::ListFacilities.facility(), None);
     }

@@ -365,6 +365,9 @@ pub enum AuthorityError {
     /// An operator could not be added, found or used.
     #[error(transparent)]
     Operator(#[from] crate::operator::OperatorError),
+    /// A console grant could not be made (D42).
+    #[error(transparent)]
+    ConsoleGrant(#[from] crate::console_grant::ConsoleGrantError),
     /// The serial is not an issued, unrevoked certificate.
     #[error("certificate {0} is not an issued, unrevoked certificate of this CA: check it with `hcpki cert show`")]
     NotRevocable(String),
@@ -875,6 +878,7 @@ async fn issue_ca_cert(
 
 mod acme;
 mod admin;
+mod console_grants;
 mod enroll;
 mod queue;
 mod reissue;

@@ -13,6 +13,7 @@ pub mod access;
 pub mod asn1;
 pub mod audit;
 pub mod authority;
+pub mod console_grant;
 pub mod csr;
 pub mod enroll;
 pub mod facility;

@@ -24,6 +24,7 @@ pub use sso::{
 };
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
+use crate::console_grant::ConsoleGrant;
 use crate::enroll::CredentialRecord;
 use crate::enroll::acme::{AcmeAccount, AcmeOrder};
 use crate::enroll::scep::held::{HeldRequest, HeldState};
@@ -421,6 +422,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Forget `username`'s failures (it signed in).
     async fn portal_login_succeeded(&self, username: &str) -> Result<(), StoreError>;
+
+    /// Grant `grant.person_key` console access (or change its grant), audited as `console.grant.add` in the same
+    /// transaction (D42).
+    async fn console_grant_put(&self, grant: &ConsoleGrant, actor: &Actor) -> Result<(), StoreError>;
+
+    /// The console grant of a person, if any (read on every console request of a portal sign-in).
+    async fn console_grant(&self, person_key: &str) -> Result<Option<ConsoleGrant>, StoreError>;
+
+    /// Every console grant, by person key.
+    async fn console_grants(&self) -> Result<Vec<ConsoleGrant>, StoreError>;
+
+    /// Remove a person's console grant, audited as `console.grant.remove` in the same transaction; the grant as
+    /// it was, or `None` (nothing audited) when there was none.
+    async fn console_grant_remove(&self, person_key: &str, actor: &Actor) -> Result<Option<ConsoleGrant>, StoreError>;
 
     /// An operator clears `username`'s failed sign-ins (the help desk lifting a throttle), audited as
     /// `portal.user.clear_lockout` in the same transaction; false when none were recorded.

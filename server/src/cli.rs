@@ -63,6 +63,9 @@ pub enum Command {
     /// Operators of the admin API: their certificates (server CA) and roles.
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Who may use the web console after signing in to the SSO portal by card (D42): person key → role.
+    #[command(subcommand)]
+    ConsoleGrant(ConsoleGrantCommand),
     /// Revoke an issued certificate (audited; it appears on its CA's next CRL).
     Revoke(RevokeArgs),
     /// Sign and write a CA's complete CRL now (every revoked, unexpired certificate; next CRL number).
@@ -177,6 +180,34 @@ pub enum OperatorCommand {
     },
     /// Disable an operator for good: their certificates stop authenticating at once.
     Disable { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsoleGrantCommand {
+    /// Let a person use the console after a portal sign-in (or change their role). Operators and auditors
+    /// must sign in by card; a facility admin at one of the facility's PCs.
+    Add {
+        /// The person key (the console's user search and `login.card` audit entries show it; `pwd:NAME` for a
+        /// password account).
+        person: String,
+        /// operator, auditor or facility-admin.
+        #[arg(long)]
+        role: String,
+        /// The facility of a facility-admin.
+        #[arg(long)]
+        facility: Option<String>,
+        /// A note for the list (e.g. the person's name).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// List console grants.
+    List {
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a person's console grant: their console session ends at its next request.
+    Remove { person: String },
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ mod backup;
 mod bench;
 mod ca;
 mod cert;
+mod console_grant;
 mod demo;
 mod enroll;
 mod facility;
@@ -59,6 +60,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench(c) => bench::run(c, g).await,
         Command::Serve(args) => serve::run(g, &args).await,
         Command::Operator(c) => operator::run(&open(g).await?, c).await,
+        Command::ConsoleGrant(c) => console_grant::run(&open(g).await?, c).await,
         Command::Revoke(args) => revocation::revoke(&open(g).await?, &args).await,
         Command::Crl(args) => revocation::crl(&open(g).await?, &args).await,
         Command::Login(c) => login::run(g, c).await,

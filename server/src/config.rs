@@ -51,6 +51,38 @@ pub struct Config {
     /// Expiry monitoring: the optional webhook.
     #[serde(default, skip_serializing_if = "MonitorConfig::is_default")]
     pub monitor: MonitorConfig,
+    /// The web console's sign-in by card through the portal (D42).
+    #[serde(default, skip_serializing_if = "ConsoleConfig::is_default")]
+    pub console: ConsoleConfig,
+}
+
+/// `[console]`: how long a console sign-in through the SSO portal lasts (D42). Certificate sign-in has no
+/// session and is unaffected.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// Hours a console session lasts at most from the sign-in (1–24, default 8); it ends earlier with the
+    /// portal session behind it.
+    pub session_hours: u32,
+    /// Minutes without a request after which the console session ends (5–480, default 30).
+    pub idle_minutes: u32,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self { session_hours: 8, idle_minutes: 30 }
+    }
+}
+
+impl ConsoleConfig {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// The absolute and idle lifetimes in seconds, clamped to their ranges.
+    pub fn lifetimes(&self) -> (i64, i64) {
+        (i64::from(self.session_hours.clamp(1, 24)) * 3600, i64::from(self.idle_minutes.clamp(5, 480)) * 60)
+    }
 }
 
 /// `[audit]`: how long entries stay in the database before `hcpki audit prune` archives them (keep forever

@@ -19,6 +19,8 @@ pub mod jobs;
 pub mod lifetime;
 pub mod reissue;
 mod routers;
+pub mod signin;
+pub mod ticket;
 pub mod users;
 pub mod view;
 
@@ -47,6 +49,7 @@ const MAX_FORM_BYTES: usize = 8 * 1024;
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let lang = Lang::negotiate(request.uri().query(), request.headers());
     let chosen = request.uri().query().and_then(i18n::query_lang);
+    let request_headers = request.headers().clone();
     let mut response = if request.method() == Method::POST {
         match cross_site(&request) {
             Some(why) => {
@@ -60,6 +63,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     } else {
         next.run(request).await
     };
+    signin::renew(&state, &request_headers, &mut response);
     let h = response.headers_mut();
     for (name, value) in [
         (
@@ -102,11 +106,15 @@ fn cross_site(request: &Request) -> Option<String> {
     }
 }
 
-/// Who is looking at a console page: the admin API's [`Caller`], by TLS client certificate only, and the
-/// page language.
+/// Who is looking at a console page, and the page language: a person signed in through the portal (D42) when
+/// the request carries the console's session cookie, else the admin API's [`Caller`] by TLS client
+/// certificate. The cookie wins over a certificate the browser also presents: it is a person's explicit
+/// sign-in, while the certificate is the machine's (a facility PC's) and would otherwise hide who acts.
 pub struct Viewer {
     /// The authenticated caller (actions go through it).
     pub caller: Caller,
+    /// The OIDC grant of a portal sign-in (None for a certificate).
+    pub session_grant: Option<String>,
     /// The page language.
     pub lang: Lang,
     /// This server's origin as the browser reached it (for the URLs a device is given).
@@ -129,6 +137,22 @@ impl FromRequestParts<AppState> for Viewer {
             );
             return Err(view::refusal(lang, &Principal::Anonymous, &e));
         }
+        let origin = own_origin(&parts.uri, &parts.headers).unwrap_or_default();
+        if let Some(cookie) = crate::portal::session::cookie_value(&parts.headers, ticket::SESSION_COOKIE) {
+            let tls = parts.extensions.get::<Arc<TlsInfo>>().cloned();
+            return match signin::current(state, &cookie, tls.as_deref()).await {
+                Ok(s) => Ok(Self {
+                    caller: Caller::new(s.principal, state),
+                    lang,
+                    origin,
+                    // Forms bind to the sign-in, as they bind to the certificate otherwise.
+                    binding: format!("console-session:{}", s.grant),
+                    session_grant: Some(s.grant),
+                    key: state.console.clone(),
+                }),
+                Err(r) => Err(signin::refused_page(lang, &r)),
+            };
+        }
         let caller = match Caller::from_request_parts(parts, state).await {
             Ok(c) => c,
             Err(e) => return Err(view::refusal(lang, &Principal::Anonymous, &e)),
@@ -139,8 +163,7 @@ impl FromRequestParts<AppState> for Viewer {
             .and_then(|info| info.peer_certificates.first())
             .map(|der| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(der)))
             .unwrap_or_else(|| "anonymous".into());
-        let origin = own_origin(&parts.uri, &parts.headers).unwrap_or_default();
-        Ok(Self { caller, lang, origin, binding, key: state.console.clone() })
+        Ok(Self { caller, lang, origin, binding, session_grant: None, key: state.console.clone() })
     }
 }
 

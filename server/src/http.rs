@@ -51,6 +51,8 @@ pub struct AppState {
     pub ocsp: Arc<hcpki_ca::revocation::ocsp::Responder>,
     /// The web console's CSRF token key.
     pub console: Arc<crate::console::csrf::CsrfKey>,
+    /// The web console's session cookies of portal sign-ins (D42).
+    pub console_tickets: Arc<crate::console::ticket::Tickets>,
     /// Per-client-address rate limits (shared with the portal's listeners).
     pub limits: Arc<rate_limit::Guard>,
     /// The SSO portal, when `[portal]` is configured (the help desk ends a person's sessions through it, so

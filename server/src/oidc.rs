@@ -57,6 +57,9 @@ pub struct Provider {
     pub lifetimes: Lifetimes,
     /// The token endpoint's exchanges, group-committed.
     pub exchanges: exchange::Exchanges,
+    /// The host names and addresses the web console is reached at (the server certificate's): the console's
+    /// built-in client redirects only there (D42).
+    pub console_hosts: Vec<String>,
 }
 
 impl Provider {

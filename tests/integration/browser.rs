@@ -4,7 +4,9 @@
 //! `card-watch.js`), the real `hcpki-agent` and pcscd with a virtual HPKI card, the PIN typed into the
 //! agent's own window. One card signature opens two relying services; pulling the card out of the reader
 //! while the home page is open ends the session for both. The login's "continuing" page hands the agent the
-//! session's presence token (D26); the agent's reports with no page open are `presence::*`'s.
+//! session's presence token (D26); the agent's reports with no page open are `presence::*`'s. Granted
+//! operator, the physician signs in to the web console through the portal with no further card operation
+//! (D42), and the pulled card ends the console session as well.
 //!
 //! Screenshots of the login and home pages are taken on every run into the test's directory;
 //! `HCPKI_UPDATE_SCREENSHOTS=1` also copies them to `docs/screenshots/` (SQLite run only).
@@ -44,7 +46,9 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
     let (facility, cert, key) = oidc::issue_pc(&p.h, "Browser clinic");
     let home_dir = p.h.path("browser-home");
     nss_db(&home_dir, &p.h.chain_file("server"), &cert, &key, &p.h.path("pc.p12"));
-    let _policy = AutoSelect::write(&p.issuer, &issuer_cn(&cert));
+    // The console (D42) on the server's HTTPS listener gets the same certificate: a facility PC's browser.
+    let console = format!("https://127.0.0.1:{}", p.served().https_port);
+    let _policy = AutoSelect::write(&[&p.issuer, &console], &issuer_cn(&cert));
     let shots = p.h.path("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let mut browser = Chromium::start(&home_dir, &p.h.path("chromium-profile"));
@@ -122,6 +126,19 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
         assert_eq!(userinfo(&p, token), 200);
     }
 
+    // The console (D42): the physician is granted operator by person key, and "sign in with card" passes
+    // through the portal without a card operation. The cookie wins over the PC certificate the browser sends.
+    let person = logins[0]["target"].as_str().unwrap().to_owned();
+    p.h.ok(&["console-grant", "add", &person, "--role", "operator"]);
+    browser.goto(&format!("{console}/console/"));
+    browser.cmd(json!({"cmd": "click", "selector": "nav a[href='/console/login']"}));
+    let landed = browser.wait_exact_url(&format!("{console}/console/"), "main");
+    assert_eq!(landed, format!("{console}/console/"));
+    let who = browser.eval("document.querySelector('.who').innerText");
+    assert!(who.as_str().unwrap().contains("(operator, signed in through the portal)"), "{who}");
+    browser.screenshot(&shots.join("console-card-operator.png"));
+    assert_eq!(card.card().stats().signatures, 1, "the console sign-in took no card operation");
+
     // The home page open, the card leaves the reader: card-watch.js hears the agent and ends the session.
     browser.goto(&format!("{}/", p.issuer));
     // The page's event stream is open (the agent answers once it has subscribed): the removal is not missed.
@@ -131,6 +148,16 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
     assert!(ended.contains("card-removed"), "{ended}");
     for token in &access_tokens {
         assert_eq!(userinfo(&p, token), 401, "a service's token outlived the card");
+    }
+    // The console session rested on the portal session: it has ended too.
+    browser.goto(&format!("{console}/console/"));
+    let text = browser.eval("document.body.innerText");
+    assert!(text.as_str().unwrap().contains("Your console session has ended"), "{text}");
+    browser.screenshot(&shots.join("console-card-ended.png"));
+    if b == Backend::Sqlite && std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+        for name in ["console-card-operator.png", "console-card-ended.png"] {
+            std::fs::copy(shots.join(name), repo_root().join("docs/screenshots").join(name)).unwrap();
+        }
     }
     let again = browser.goto(&format!("{}&prompt=none", authorize("rp1", REDIRECT)));
     assert_eq!(oidc::param(&again, "error").as_deref(), Some("login_required"), "{again}");
@@ -218,24 +245,26 @@ impl AutoSelect {
     const DIR: &str = "/etc/chromium/policies/managed";
     const LOCK: &str = "/tmp/hcpki-chromium-policy.lock";
 
-    fn write(origin: &str, issuer_cn: &str) -> Self {
-        Self::with_filter(origin, json!({ "ISSUER": { "CN": issuer_cn } }))
+    /// The certificate issued by `issuer_cn`, for each of `origins`.
+    fn write(origins: &[&str], issuer_cn: &str) -> Self {
+        Self::with_filter(origins, json!({ "ISSUER": { "CN": issuer_cn } }))
     }
 
     /// Whatever certificate the browser holds, for `origin` (each console test browser holds one).
     pub(crate) fn any(origin: &str) -> Self {
-        Self::with_filter(origin, json!({}))
+        Self::with_filter(&[origin], json!({}))
     }
 
-    fn with_filter(origin: &str, filter: Value) -> Self {
+    fn with_filter(origins: &[&str], filter: Value) -> Self {
         let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(Self::LOCK).unwrap();
         lock.lock().unwrap();
         std::fs::create_dir_all(Self::DIR)
             .unwrap_or_else(|e| panic!("{}: {e}: the browser test writes a Chromium policy there (root)", Self::DIR));
-        let port = origin.rsplit(':').next().unwrap();
+        let port = origins[0].rsplit(':').next().unwrap();
         let file = Path::new(Self::DIR).join(format!("hcpki-test-{}-{port}.json", std::process::id()));
-        let rule = json!({ "pattern": origin, "filter": filter }).to_string();
-        std::fs::write(&file, json!({ "AutoSelectCertificateForUrls": [rule] }).to_string()).unwrap();
+        let rules: Vec<String> =
+            origins.iter().map(|o| json!({ "pattern": o, "filter": filter }).to_string()).collect();
+        std::fs::write(&file, json!({ "AutoSelectCertificateForUrls": rules }).to_string()).unwrap();
         Self { file, _lock: lock }
     }
 }

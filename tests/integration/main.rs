@@ -48,6 +48,7 @@ mod browser;
 mod card_login;
 mod console;
 mod console_browser;
+mod console_card;
 mod console_jobs;
 mod console_users;
 mod crl_shards;

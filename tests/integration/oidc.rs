@@ -1215,7 +1215,7 @@ impl Portal {
     }
 
     /// A second server (replica) on the same directory and database.
-    fn replica(&self) -> Self {
+    pub(crate) fn replica(&self) -> Self {
         let server = Served::start(&self.h, &[]);
         let issuer =
             server.listening.split(" and portal ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();

@@ -102,6 +102,19 @@ pub(crate) fn card_session(pc: &Portal, agent: &agent::Served) -> (String, crate
     (done["result"]["card_id"].as_str().unwrap().to_owned(), home)
 }
 
+/// What card-watch.js posts when the agent reports card `card_id` removed, with the home page's token `csrf`.
+pub(crate) fn report_card_removed(pc: &Portal, csrf: &str, card_id: &str) -> crate::oidc::Reply {
+    pc.curl(&[
+        "-H",
+        &format!("Origin: {}", pc.issuer),
+        "--data-urlencode",
+        &format!("csrf={csrf}"),
+        "--data-urlencode",
+        &format!("card_id={card_id}"),
+        &format!("{}/logout/card-removed", pc.issuer),
+    ])
+}
+
 /// The value of the `data-NAME` attribute in a page.
 pub(crate) fn data_attribute(html: &str, name: &str) -> String {
     let value = html.split(&format!("data-{name}=\"")).nth(1).unwrap_or_else(|| panic!("no data-{name} in {html}"));
@@ -241,25 +254,9 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     assert_eq!(pc.get("/").status, 200, "a renewed session");
 
     // The card leaves the reader: the page script posts this, the session ends for every service.
-    let wrong = pc.curl(&[
-        "-H",
-        &origin,
-        "--data-urlencode",
-        &format!("csrf={session_csrf}"),
-        "--data-urlencode",
-        "card_id=another-card",
-        &format!("{}/logout/card-removed", p.issuer),
-    ]);
+    let wrong = report_card_removed(&pc, &session_csrf, "another-card");
     assert_eq!(wrong.status, 409, "{wrong:?}");
-    let ended = pc.curl(&[
-        "-H",
-        &origin,
-        "--data-urlencode",
-        &format!("csrf={session_csrf}"),
-        "--data-urlencode",
-        &format!("card_id={card_id}"),
-        &format!("{}/logout/card-removed", p.issuer),
-    ]);
+    let ended = report_card_removed(&pc, &session_csrf, &card_id);
     assert_eq!(ended.status, 200, "{ended:?}");
     let after = pc.get("/");
     assert_eq!(after.status, 303, "{after:?}");

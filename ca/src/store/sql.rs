@@ -12,6 +12,7 @@
 //! handed out contiguously. A rolled-back transaction gives its number back.
 
 mod body;
+mod console_grants;
 mod errors;
 mod events;
 mod jobs;
@@ -22,6 +23,7 @@ mod sso;
 mod tests;
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
+use crate::console_grant::ConsoleGrant;
 use crate::enroll::CredentialRecord;
 use crate::enroll::acme::{AcmeAccount, AcmeOrder};
 use crate::enroll::scep::held::{HeldRequest, HeldState};

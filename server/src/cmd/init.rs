@@ -58,6 +58,7 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
         oidc: config::OidcConfig::default(),
         limits: config::LimitsConfig::default(),
         monitor: config::MonitorConfig::default(),
+        console: config::ConsoleConfig::default(),
         audit: config::AuditConfig::default(),
     };
     config::write_new(dir, &cfg)?;

@@ -81,6 +81,9 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
             id_token_signed_response_alg: alg,
             userinfo_signed_response_alg,
         } => {
+            if id == crate::oidc::client::CONSOLE_CLIENT_ID {
+                bail!("client id {id} is the web console's own (built in, D42): choose another id");
+            }
             if let Some(uri) = &backchannel_logout_uri
                 && !(uri.starts_with("https://") || uri.starts_with("http://"))
             {

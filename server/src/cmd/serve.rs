@@ -43,6 +43,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
             &identity.chain,
             identity.key.clone(),
             board.clone(),
+            &names,
         )?),
         None => None,
     };
@@ -88,6 +89,12 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         console: Arc::new(crate::console::csrf::CsrfKey::from_secret(
             &authority.enrollment_key().context("the web console's CSRF key")?.derive_for("console csrf"),
         )),
+        console_tickets: {
+            let (absolute, idle) = loaded.config.console.lifetimes();
+            let key =
+                authority.enrollment_key().context("the web console's session key")?.derive_for("console session");
+            Arc::new(crate::console::ticket::Tickets::new(&key, absolute, idle))
+        },
     };
     let https_handle: Handle<SocketAddr> = Handle::new();
     let http_handle: Handle<SocketAddr> = Handle::new();

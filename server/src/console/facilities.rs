@@ -31,7 +31,7 @@ const DEVICE_REASONS: [&str; 4] = ["keyCompromise", "cessationOfOperation", "sup
 pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Page {
     let t = |m: M| m.text(viewer.lang);
     match viewer.principal().clone() {
-        Principal::Operator { .. } => {
+        Principal::Operator { .. } | Principal::Person { .. } => {
             let filter =
                 FacilityFilter { state: Some(FacilityState::Applied), limit: Some(PAGE_ROWS), ..Default::default() };
             let queue = operations::list_facilities(&state, &viewer.caller, &filter).await.or_page(&viewer)?;

@@ -212,8 +212,8 @@ messages! {
         "Only the newest part of the log was searched: narrow the dates, or export.";
     SerialOrFacility => "シリアル番号 または 施設 ID", "Serial or facility ID";
     Facility => "施設", "Facility";
-    Welcome => "運用者は運用者証明書、施設管理者は施設の PC 証明書でアクセスします。",
-        "Operators sign in with their operator certificate, facility admins with their facility's PC certificate.";
+    Welcome => "運用者は運用者証明書、施設管理者は施設の PC 証明書でアクセスします。権限を付与された方は HPKI カードでもサインインできます。",
+        "Operators sign in with their operator certificate, facility admins with their facility's PC certificate. People granted console access may also sign in with their HPKI card.";
     Queue => "承認待ちの申請", "Applications waiting for approval";
     SwitchLanguage => "English", "日本語";
     // ---- help desk: users (console/users.rs) and the SSO session lifetime (console/lifetime.rs) ----
@@ -296,6 +296,21 @@ messages! {
     WouldReissue => "再発行の対象", "Would be re-issued";
     StartReissue => "再発行を開始", "Start the re-issue";
     Successor => "後継証明書", "Successor";
+    ByCard => "ポータル経由でサインイン", "signed in through the portal";
+    SignInWithCard => "カードでサインイン", "Sign in with card";
+    SignOut => "サインアウト", "Sign out";
+    SignOutHelp => "コンソールからサインアウトします。ポータルの SSO セッションは続きます (すべてのサービスから出るにはポータルでサインアウトしてください)。",
+        "Signs you out of the console. Your portal (SSO) session stays; sign out at the portal to leave every service.";
+    SignedOut => "コンソールからサインアウトしました。", "You are signed out of the console.";
+    SignedIn => "サインインしました", "Signed in";
+    ContinueToConsole => "コンソールへ進む", "Continue to the console";
+    NoConsoleAccess => "コンソールを利用できません", "No console access";
+    NoGrantHelp => "コンソールの利用権限がありません。運用者に次の個人キーを伝え、権限の付与を依頼してください:",
+        "You have no console access. Ask an operator to grant it and give them this person key:";
+    CardSignInUnavailable => "カードでのサインインには SSO ポータルの設定 ([portal]) が必要です。",
+        "Sign-in by card needs the SSO portal ([portal] in hcpki.toml).";
+    SessionEnded => "コンソールのセッションは終了しました。もう一度サインインしてください。",
+        "Your console session has ended. Sign in again.";
 }
 
 #[cfg(test)]

@@ -12,13 +12,13 @@ use crate::http::operations;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use hcpki_ca::access::{Action, Principal};
+use hcpki_ca::access::Action;
 use hcpki_ca::facility::Facility;
 use serde::Deserialize;
 
 /// The section of facility `f`'s page (empty for facility admins, whom the lifetime is not theirs to set).
 pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<String, Response> {
-    if !matches!(viewer.principal(), Principal::Operator { .. }) {
+    if viewer.principal().staff_role().is_none() {
         return Ok(String::new());
     }
     let t = |m: M| m.text(viewer.lang);

@@ -18,7 +18,7 @@ pub async fn stylesheet() -> Response {
 pub fn page(lang: Lang, who: &Principal, status: StatusCode, title: &str, body: &str) -> Response {
     let t = |m: M| m.text(lang);
     let links: Vec<(&str, M)> = match who {
-        Principal::Operator { .. } => vec![
+        Principal::Operator { .. } | Principal::Person { .. } => vec![
             ("/console/", M::Applications),
             ("/console/facilities", M::Facilities),
             ("/console/certificates", M::Certificates),
@@ -30,16 +30,27 @@ pub fn page(lang: Lang, who: &Principal, status: StatusCode, title: &str, body: 
         Principal::FacilityAdmin { .. } => vec![("/console/", M::Home)],
         _ => vec![("/console/", M::Home), ("/console/apply", M::Apply)],
     };
+    // A portal sign-in can be ended here; a certificate cannot (the browser holds it), but whoever sits at the
+    // browser may sign in with their own card instead (D42: the sign-in then wins over the certificate).
+    let signed_in = matches!(who, Principal::Person { .. })
+        || matches!(who, Principal::FacilityAdmin { basis: AdminBasis::Person(_), .. });
+    let session_link = if signed_in { ("/console/logout", M::SignOut) } else { ("/console/login", M::SignInWithCard) };
+    let links = [links, vec![session_link]].concat();
     let nav: String = links.iter().map(|(href, m)| format!("<li><a href=\"{href}\">{}</a></li>", t(*m))).collect();
     let identity = match who {
         Principal::Operator { name, role } => {
             let role = if *role == OperatorRole::Auditor { M::Auditor } else { M::Operator };
             format!("{} {} ({})", t(M::SignedInAs), esc(name.as_str()), t(role))
         }
+        Principal::Person { name, role, .. } => {
+            let role = if *role == OperatorRole::Auditor { M::Auditor } else { M::Operator };
+            format!("{} {} ({}, {})", t(M::SignedInAs), esc(name), t(role), t(M::ByCard))
+        }
         Principal::FacilityAdmin { facility, basis } => {
             let by = match basis {
                 AdminBasis::Certificate(serial) => format!("PC {}", esc(serial)),
                 AdminBasis::Credential(_) => "credential".into(),
+                AdminBasis::Person(_) => t(M::ByCard).to_owned(),
             };
             format!("{} {} {} ({by})", t(M::SignedInAs), t(M::FacilityAdmin), esc(facility.as_str()))
         }

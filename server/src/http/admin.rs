@@ -286,6 +286,58 @@ pub async fn clear_lockout(State(state): State<AppState>, caller: Caller, body: 
     Ok(Json(serde_json::json!({ "account": b.account.trim(), "cleared": cleared })).into_response())
 }
 
+/// `GET /api/v1/console-grants` (operators, auditors): who may use the console after a portal sign-in (D42).
+pub async fn console_grants(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    caller.may(Action::ListConsoleGrants).await?;
+    let grants = state.admin.console_grants().await.map_err(ApiError::from)?;
+    Ok(Json(serde_json::json!({ "grants": grants })).into_response())
+}
+
+/// What `POST /api/v1/console-grants` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleGrantBody {
+    /// The person key, as `GET /api/v1/users` shows it.
+    person: String,
+    /// `operator`, `auditor` or `facility-admin`.
+    role: String,
+    /// The facility of a facility admin.
+    #[serde(default)]
+    facility: Option<String>,
+    /// A note for the list.
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /api/v1/console-grants` (operators): grant a person console access or change their role, audited
+/// `console.grant.add`.
+pub async fn add_console_grant(State(state): State<AppState>, caller: Caller, body: Body) -> ApiResult {
+    let name = Action::ManageConsoleGrants.name();
+    caller.may(Action::ManageConsoleGrants).await?;
+    let b: ConsoleGrantBody = read_json(&caller, &name, "-", body).await?;
+    let actor = caller.actor();
+    match state.admin.grant_console(&b.person, &b.role, b.facility.as_deref(), &b.note, &actor).await {
+        Ok(g) => Ok((StatusCode::CREATED, Json(g)).into_response()),
+        Err(e) => Err(caller.refuse(&name, b.person.trim(), ApiError::from(e)).await),
+    }
+}
+
+/// `POST /api/v1/console-grants/remove` (operators): take a person's console access away, audited
+/// `console.grant.remove`; their console session ends at its next request. 404 when they had none.
+pub async fn remove_console_grant(State(state): State<AppState>, caller: Caller, body: Body) -> ApiResult {
+    let name = Action::ManageConsoleGrants.name();
+    caller.may(Action::ManageConsoleGrants).await?;
+    let b: PersonBody = read_json(&caller, &name, "-", body).await?;
+    match state.admin.remove_console_grant(&b.person, &caller.actor()).await {
+        Ok(Some(g)) => Ok(Json(g).into_response()),
+        Ok(None) => {
+            let e = ApiError::not_found(format!("{} has no console grant", b.person.trim()));
+            Err(caller.refuse(&name, b.person.trim(), e).await)
+        }
+        Err(e) => Err(caller.refuse(&name, b.person.trim(), ApiError::from(e)).await),
+    }
+}
+
 /// `GET /api/v1/whoami`: the caller's principal.
 pub async fn whoami(caller: Caller) -> ApiResult {
     caller.may(Action::WhoAmI).await?;
@@ -293,10 +345,14 @@ pub async fn whoami(caller: Caller) -> ApiResult {
         Principal::Operator { name, role } => {
             serde_json::json!({ "principal": "operator", "name": name, "role": role })
         }
+        Principal::Person { person_key, name, role } => {
+            serde_json::json!({ "principal": "person", "person_key": person_key, "name": name, "role": role })
+        }
         Principal::FacilityAdmin { facility, basis } => {
             let by = match basis {
                 AdminBasis::Certificate(_) => "certificate",
                 AdminBasis::Credential(_) => "credential",
+                AdminBasis::Person(_) => "portal",
             };
             serde_json::json!({ "principal": "facility-admin", "facility": facility.as_str(), "authenticated_by": by })
         }

@@ -91,7 +91,8 @@ impl From<AuthorityError> for ApiError {
             AuthorityError::Credential(_)
             | AuthorityError::FacilityId(_)
             | AuthorityError::Profile(_)
-            | AuthorityError::Csr(_) => Self::bad_request("bad request", detail),
+            | AuthorityError::Csr(_)
+            | AuthorityError::ConsoleGrant(_) => Self::bad_request("bad request", detail),
             other => Self::unavailable(other),
         }
     }

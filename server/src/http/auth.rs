@@ -24,6 +24,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// A caller authenticated another way than this extractor's (the console's portal sign-in, D42).
+    pub fn new(principal: Principal, state: &AppState) -> Self {
+        Self { principal, state: state.clone() }
+    }
+
     /// Allow `action` or refuse it (audited, with the caller as actor).
     pub async fn may(&self, action: Action<'_>) -> Result<(), ApiError> {
         match access::decide(&self.principal, &action) {

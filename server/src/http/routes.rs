@@ -64,6 +64,8 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/users", get(admin::users))
         .route("/api/v1/users/end-sessions", post(admin::end_user_sessions))
         .route("/api/v1/users/clear-lockout", post(admin::clear_lockout))
+        .route("/api/v1/console-grants", get(admin::console_grants).post(admin::add_console_grant))
+        .route("/api/v1/console-grants/remove", post(admin::remove_console_grant))
         .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
 }
 
@@ -76,6 +78,10 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console", get(facilities::home))
         .route("/console/", get(facilities::home))
         .route("/console/static/console.css", get(view::stylesheet))
+        // Sign-in by card through the portal (D42).
+        .route("/console/login", get(crate::console::signin::start))
+        .route("/console/login/callback", get(crate::console::signin::callback))
+        .route("/console/logout", get(crate::console::signin::signout_form).post(crate::console::signin::signout))
         .merge(limited(&state, Class::Enroll, anonymous))
         .route("/console/facilities", get(facilities::search))
         .route("/console/facilities/{id}", get(facilities::detail))

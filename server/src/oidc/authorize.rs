@@ -77,10 +77,15 @@ async fn run(
     let Some(client_id) = get("client_id") else {
         return Err(page(StatusCode::BAD_REQUEST, "client_id is missing"));
     };
-    let client = state.oidc.clients.load(client_id).await.map_err(|e| e.into_response())?;
+    let client = if client_id == client::CONSOLE_CLIENT_ID {
+        Some(Client::console())
+    } else {
+        state.oidc.clients.load(client_id).await.map_err(|e| e.into_response())?
+    };
     let Some(client) = client else { return Err(page(StatusCode::BAD_REQUEST, "unknown client_id")) };
     // Errors go back to the client only once the redirect URI is known to be registered (RFC 6749 §4.1.2.1).
-    let Some(redirect_uri) = get("redirect_uri").filter(|r| client.config.redirect_uris.iter().any(|u| u == r)) else {
+    let Some(redirect_uri) = get("redirect_uri").filter(|r| client.accepts_redirect(r, &state.oidc.console_hosts))
+    else {
         return Err(page(
             StatusCode::BAD_REQUEST,
             "redirect_uri is missing or not registered for this client (exact match)",
@@ -138,7 +143,9 @@ async fn run(
     };
     let services = state.services.current().await.map_err(unavailable)?;
     let actor = format!("portal:{}", session.person_key);
-    let Some(service) = services.get(&client.config.service) else {
+    // The console's client is built in: who may use the console is its grants' decision (D42), not a service's.
+    let console = (client.id == client::CONSOLE_CLIENT_ID).then(policy::Service::console);
+    let Some(service) = console.as_ref().or_else(|| services.get(&client.config.service)) else {
         // The operator removed the service (`hcpki service remove`): its clients are refused, audited.
         let reason = format!("service {} is not offered (removed by the operator)", client.config.service);
         let detail =

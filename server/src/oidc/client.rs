@@ -20,6 +20,12 @@ const MAX_ASSERTION_SECS: i64 = 3600;
 /// so a replay inside the leeway is still refused.
 const CLOCK_LEEWAY_SECS: i64 = 60;
 
+/// The web console's own client (D42): built in, never a row of `oidc_clients` (the operator creates nothing),
+/// and without credentials, so no one can redeem its codes at `/token`; the console redeems them in-process.
+pub const CONSOLE_CLIENT_ID: &str = "hcpki-console";
+/// Where the console's authorization responses go, on any host the server certificate names.
+pub const CONSOLE_CALLBACK_PATH: &str = "/console/login/callback";
+
 /// How a client authenticates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -93,6 +99,40 @@ pub struct Client {
 }
 
 impl Client {
+    /// The web console's built-in client ([`CONSOLE_CLIENT_ID`]): the console's policy is its grants
+    /// ([`crate::policy::Service::console`]), its tokens are never handed out.
+    pub fn console() -> Self {
+        Self {
+            id: CONSOLE_CLIENT_ID.to_owned(),
+            config: ClientConfig {
+                redirect_uris: Vec::new(),
+                auth: AuthMethod::PrivateKeyJwt,
+                jwks: None,
+                tls_subject: None,
+                service: CONSOLE_CLIENT_ID.to_owned(),
+                post_logout_redirect_uris: Vec::new(),
+                backchannel_logout_uri: None,
+                id_token_signed_response_alg: jws::SigningAlg::default(),
+                userinfo_signed_response_alg: None,
+            },
+        }
+    }
+
+    /// Whether `uri` is one of this client's redirect URIs: an exact registered one, or for the console's
+    /// client `https://HOST[:PORT]/console/login/callback` with HOST one of `console_hosts` (the server
+    /// certificate's names; only this server can answer a browser there, so its codes reach no one else).
+    pub fn accepts_redirect(&self, uri: &str, console_hosts: &[String]) -> bool {
+        if self.id != CONSOLE_CLIENT_ID {
+            return self.config.redirect_uris.iter().any(|u| u == uri);
+        }
+        let Ok(parsed) = uri.parse::<axum::http::Uri>() else { return false };
+        let host = parsed.host().map(|h| h.trim_start_matches('[').trim_end_matches(']'));
+        parsed.scheme_str() == Some("https")
+            && parsed.path_and_query().map(|p| p.as_str()) == Some(CONSOLE_CALLBACK_PATH)
+            && !parsed.authority().is_some_and(|a| a.as_str().contains('@'))
+            && host.is_some_and(|h| console_hosts.iter().any(|n| n.eq_ignore_ascii_case(h)))
+    }
+
     /// The pairwise sector: the host of the first redirect URI (OIDC Core §8.1).
     pub fn sector(&self) -> String {
         self.config
@@ -131,6 +171,10 @@ impl Registry {
 
     /// Load a client.
     pub async fn load(&self, id: &str) -> Result<Option<Client>, OAuthError> {
+        if id == CONSOLE_CLIENT_ID {
+            // The console's client is built in and has no credentials: never a registered one (D42).
+            return Ok(None);
+        }
         let kept = self.cached.read().unwrap_or_else(PoisonError::into_inner).get(id).cloned();
         if let Some((client, read_at)) = kept
             && read_at.elapsed() < self.refresh
@@ -340,4 +384,40 @@ fn check_self_signed(client: &Client, der: &[u8]) -> Result<(), OAuthError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_console_client_redirects_only_to_this_server() {
+        let hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+        let c = Client::console();
+        for good in [
+            "https://localhost:8443/console/login/callback",
+            "https://127.0.0.1/console/login/callback",
+            "https://[::1]:9/console/login/callback",
+            "https://LOCALHOST:1/console/login/callback",
+        ] {
+            assert!(c.accepts_redirect(good, &hosts), "{good}");
+        }
+        for bad in [
+            "http://localhost:8443/console/login/callback",
+            "https://evil.example/console/login/callback",
+            "https://localhost:8443/console/login/callback?x=1",
+            "https://localhost:8443/console/login/callbackx",
+            "https://evil@localhost:8443/console/login/callback",
+            "https://localhost.evil.example/console/login/callback",
+            "/console/login/callback",
+        ] {
+            assert!(!c.accepts_redirect(bad, &hosts), "{bad}");
+        }
+        // A registered client keeps its exact list; the console's rule is not its.
+        let mut other = Client::console();
+        other.id = "rp".into();
+        other.config.redirect_uris = vec!["https://rp.example/cb".into()];
+        assert!(other.accepts_redirect("https://rp.example/cb", &hosts));
+        assert!(!other.accepts_redirect("https://localhost/console/login/callback", &hosts));
+    }
 }

@@ -83,14 +83,15 @@ async fn client_denied(state: &PortalState, form: &HashMap<String, String>, e: O
     e
 }
 
+/// A new refresh token for the grant `token` (a code or refresh token) names: `<grant id>.<secret>`.
+pub fn successor(token: &str) -> Result<String, OAuthError> {
+    let id = token.split_once('.').map_or(token, |(id, _)| id);
+    Ok(format!("{id}.{}", random_token(32)?))
+}
+
 /// The grant request in the form, with the refresh token to hand out if it is accepted.
 fn presented(form: &HashMap<String, String>) -> Result<GrantRequest, OAuthError> {
     let get = |k: &str| form.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    // `<grant id>.<secret>`: the new refresh token names the same grant as what was presented.
-    let successor = |token: &str| -> Result<String, OAuthError> {
-        let id = token.split_once('.').map_or(token, |(id, _)| id);
-        Ok(format!("{id}.{}", random_token(32)?))
-    };
     match get("grant_type") {
         Some("authorization_code") => {
             let code = get("code").ok_or_else(|| OAuthError::invalid_request("code is missing"))?;

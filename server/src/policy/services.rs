@@ -37,6 +37,25 @@ pub struct Service {
     pub claims: BTreeSet<Claim>,
 }
 
+impl Service {
+    /// The web console as the portal's policy sees it (D42): open to every login at any active facility or
+    /// none, with every claim, because who may use the console, and with which login, is decided by the
+    /// console's grants on every request, not by a services-file entry an operator could forget to add.
+    pub fn console() -> Self {
+        Self {
+            id: "hcpki-console".into(),
+            name: "hcpki console".into(),
+            roles: RoleRule::NoneRequired,
+            facility_kinds: KindRule::Any,
+            facilities_allow: BTreeSet::new(),
+            facilities_deny: BTreeSet::new(),
+            min_assurance: AssuranceLevel::PasswordTotp,
+            allow_jpki: true,
+            claims: Claim::ALL.into_iter().collect(),
+        }
+    }
+}
+
 /// Which qualifications a service needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RoleRule {

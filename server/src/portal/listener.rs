@@ -43,6 +43,7 @@ pub fn prepare(
     chain: &[Vec<u8>],
     server_key: Arc<dyn KeySource>,
     board: Arc<RevocationBoard>,
+    console_hosts: &[String],
 ) -> Result<Prepared> {
     let listener = TcpListener::bind(cfg.listen)
         .with_context(|| format!("cannot listen for the portal on {}: pick another [portal] listen", cfg.listen))?;
@@ -91,8 +92,17 @@ pub fn prepare(
     let logout_tls = backchannel::tls_client(ca_file.as_deref())?;
     let clients = client::Registry::new(store.clone(), refresh);
     let exchanges = crate::oidc::exchange::Exchanges::start(store.clone(), lifetimes.refresh_token);
-    let oidc =
-        Arc::new(Provider { issuer, mtls_base, keys, store: store.clone(), clients, logout_tls, lifetimes, exchanges });
+    let oidc = Arc::new(Provider {
+        issuer,
+        mtls_base,
+        keys,
+        store: store.clone(),
+        clients,
+        logout_tls,
+        lifetimes,
+        exchanges,
+        console_hosts: console_hosts.to_vec(),
+    });
     let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence);
     let cards = card_login(cfg, loaded, &oidc.issuer)?;

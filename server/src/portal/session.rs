@@ -191,6 +191,13 @@ impl Sessions {
         }
     }
 
+    /// The live session whose id hash is `id_hash` (the session behind a grant: the console checks it on every
+    /// request, D42).
+    pub async fn live(&self, id_hash: &str) -> Result<Option<Session>, SessionError> {
+        let now = hcpki_ca::time::now_unix();
+        self.store.portal_session(id_hash, now).await?.map(decode).transpose()
+    }
+
     /// The live sessions of `person_key`, newest first.
     pub async fn of_person(&self, person_key: &str) -> Result<Vec<Session>, SessionError> {
         let now = hcpki_ca::time::now_unix();

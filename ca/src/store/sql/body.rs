@@ -1718,6 +1718,67 @@ macro_rules! sql_store {
                     .map_err(Self::err)
             }
 
+            // ---- console grants (D42) ----
+
+            async fn console_grant_put(&self, grant: &ConsoleGrant, actor: &Actor) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                sqlx::query::<$db>(console_grants::PUT)
+                    .bind(&grant.person_key)
+                    .bind(grant.role.name())
+                    .bind(grant.role.facility().map(|f| f.as_str()))
+                    .bind(&grant.note)
+                    .bind(grant.granted_at)
+                    .bind(&grant.granted_by)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                let event = sso::event("console.grant.add", &grant.person_key, actor, console_grants::detail(grant));
+                Self::append(&mut tx, &mut chain, &event).await?;
+                Self::commit(tx, chain).await
+            }
+
+            async fn console_grant(&self, person_key: &str) -> Result<Option<ConsoleGrant>, StoreError> {
+                sqlx::query_as::<$db, console_grants::Row>(console_grants::BY_PERSON)
+                    .bind(person_key)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(console_grants::grant)
+                    .transpose()
+            }
+
+            async fn console_grants(&self) -> Result<Vec<ConsoleGrant>, StoreError> {
+                sqlx::query_as::<$db, console_grants::Row>(console_grants::LIST)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(console_grants::grant)
+                    .collect()
+            }
+
+            async fn console_grant_remove(
+                &self,
+                person_key: &str,
+                actor: &Actor,
+            ) -> Result<Option<ConsoleGrant>, StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let removed = sqlx::query_as::<$db, console_grants::Row>(console_grants::REMOVE)
+                    .bind(person_key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .map(console_grants::grant)
+                    .transpose()?;
+                let Some(grant) = removed else { return Ok(None) };
+                let event = sso::event("console.grant.remove", person_key, actor, console_grants::detail(&grant));
+                Self::append(&mut tx, &mut chain, &event).await?;
+                Self::commit(tx, chain).await?;
+                Ok(Some(grant))
+            }
+
             async fn portal_clear_login_failures(&self, username: &str, actor: &Actor) -> Result<bool, StoreError> {
                 let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;

@@ -89,6 +89,7 @@ on_every_backend!(
     services_are_kept_with_a_change_generation,
     card_presence_leases_are_renewed_and_lapse,
     a_person_lists_and_ends_only_their_own_sessions,
+    console_grants_are_replaced_removed_and_audited,
 );
 
 // ---- helpers ----
@@ -1087,4 +1088,37 @@ async fn a_person_lists_and_ends_only_their_own_sessions(db: TestDb) {
     assert_eq!((logouts[0].actor.as_str(), logouts[0].target.as_str()), ("portal:pwd:alice", "pwd:alice"));
     assert!(logouts[0].detail.contains("\"sessions_ended\":3"), "{}", logouts[0].detail);
     assert!(logouts[0].detail.contains("ended-by-user"), "{}", logouts[0].detail);
+}
+
+/// Console grants (D42): one per person, replaced by a second `put`, seen by another handle at once, removed
+/// once; every change one audit entry in the same transaction, a removal of nothing none.
+async fn console_grants_are_replaced_removed_and_audited(db: TestDb) {
+    use crate::console_grant::{ConsoleGrant, ConsoleRole};
+    use crate::operator::OperatorRole;
+    let store = db.store.clone();
+    let other = db.another_handle().await;
+    let f = registered(store.as_ref(), "Grant clinic", None).await;
+    let grant = |person: &str, role: ConsoleRole| ConsoleGrant {
+        person_key: person.into(),
+        role,
+        note: "note".into(),
+        granted_at: 1_800_000_000,
+        granted_by: admin().as_str().to_owned(),
+    };
+    let card = "hpki:HCPKI TEST:Test000001";
+    store.console_grant_put(&grant(card, ConsoleRole::Staff(OperatorRole::Operator)), &admin()).await.unwrap();
+    store.console_grant_put(&grant("pwd:clerk", ConsoleRole::FacilityAdmin(f.clone())), &admin()).await.unwrap();
+    assert_eq!(other.console_grant(card).await.unwrap().unwrap().role, ConsoleRole::Staff(OperatorRole::Operator));
+    store.console_grant_put(&grant(card, ConsoleRole::Staff(OperatorRole::Auditor)), &admin()).await.unwrap();
+    let listed = other.console_grants().await.unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed.iter().find(|g| g.person_key == card).unwrap().role, ConsoleRole::Staff(OperatorRole::Auditor));
+    assert_eq!(listed.iter().find(|g| g.person_key == "pwd:clerk").unwrap().role, ConsoleRole::FacilityAdmin(f));
+    let removed = other.console_grant_remove(card, &admin()).await.unwrap().unwrap();
+    assert_eq!(removed.role, ConsoleRole::Staff(OperatorRole::Auditor));
+    assert!(store.console_grant(card).await.unwrap().is_none());
+    assert!(store.console_grant_remove(card, &admin()).await.unwrap().is_none(), "removed twice");
+    let log = verified_log(store.as_ref()).await;
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).filter(|a| a.starts_with("console.")).collect();
+    assert_eq!(actions, ["console.grant.add", "console.grant.add", "console.grant.add", "console.grant.remove"]);
 }
