@@ -116,8 +116,10 @@ messages! {
     Logins => "ログイン履歴", "Login history";
     Apply => "施設の利用申請", "Apply for a facility";
     SignedInAs => "ログイン中:", "Signed in as";
-    NotSignedIn => "クライアント証明書が提示されていません。運用者証明書または施設の PC 証明書を選んでください。",
-        "No client certificate was presented: choose your operator certificate or your facility's PC certificate.";
+    // Shown whenever no one is signed in, also on the page of a card sign-in that has ended, where the browser
+    // may well have sent a certificate (a refused cookie never falls back to it, D42): so name both ways in.
+    NotSignedIn => "ログインしていません。カードでログインするか、運用者証明書または施設の PC 証明書を選んでください。",
+        "Not signed in: sign in with your card, or choose your operator certificate or your facility's PC certificate.";
     Operator => "運用者", "operator";
     Auditor => "監査担当", "auditor";
     FacilityAdmin => "施設管理者", "facility admin";
