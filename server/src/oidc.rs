@@ -8,6 +8,7 @@
 
 pub mod authorize;
 pub mod backchannel;
+pub mod claims;
 pub mod client;
 pub mod endpoints;
 pub mod exchange;
@@ -76,7 +77,7 @@ impl Provider {
     }
 
     /// Sign `claims` (a JWS of type `typ`) with the current key of `alg`.
-    pub fn sign(&self, alg: jws::SigningAlg, typ: &str, claims: &Value) -> Result<String, OAuthError> {
+    pub fn sign(&self, alg: jws::SigningAlg, typ: &str, claims: &impl serde::Serialize) -> Result<String, OAuthError> {
         let keys = self.keys.get();
         let signer =
             keys.current(alg).ok_or_else(|| OAuthError::server(format!("no current {} signing key", alg.as_str())))?;

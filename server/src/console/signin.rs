@@ -16,7 +16,7 @@ use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::auth::own_origin;
 use crate::oidc::client::{CONSOLE_CALLBACK_PATH, CONSOLE_CLIENT_ID};
-use crate::oidc::exchange::{Exchange, GrantRequest, Refusal as ExchangeRefusal};
+use crate::oidc::exchange::{Exchange, GrantRequest, Granted, Refusal as ExchangeRefusal};
 use crate::policy::Credential;
 use crate::portal::session::cookie_value;
 use crate::portal::{self, PortalState, facility};
@@ -332,10 +332,10 @@ async fn sign_in(
         return Err(Refusal::Flow(format!("the portal refused the sign-in ({error}: {why})")));
     }
     let code = answer.code.ok_or_else(|| Refusal::Flow("the portal's answer has no code: start again".into()))?;
-    let grant = redeem(portal, &code, &callback_uri(uri, headers), &flow.verifier).await?;
+    let Granted { grant, data } = redeem(portal, &code, &callback_uri(uri, headers), &flow.verifier).await?;
     match resolve(state, &grant.id, tls, now).await {
         Ok(signed_in) => {
-            let detail = json!({ "grant": signed_in.grant, "acr": grant_acr(&grant) });
+            let detail = json!({ "grant": signed_in.grant, "acr": data.acr });
             let actor = signed_in.principal.actor();
             portal::audit(&state.store, actor.as_str(), "console.signin", "-", Outcome::Ok, detail).await;
             let t = Ticket { grant: signed_in.grant, issued_at: now, seen_at: now };
@@ -357,7 +357,7 @@ async fn redeem(
     code: &str,
     redirect_uri: &str,
     verifier: &str,
-) -> Result<hcpki_ca::store::GrantRecord, Refusal> {
+) -> Result<Granted, Refusal> {
     let refresh = crate::oidc::token::successor(code).map_err(|e| unavailable(e.description))?;
     let request = GrantRequest::Code {
         code: code.to_owned(),
@@ -367,16 +367,12 @@ async fn redeem(
     };
     let exchange = Exchange { client_id: CONSOLE_CLIENT_ID.to_owned(), once: None, request: Some(request) };
     match portal.oidc.exchanges.exchange(exchange).await {
-        Ok(Some(grant)) => Ok(grant),
+        Ok(Some(granted)) => Ok(granted),
         Ok(None) => Err(Refusal::Flow("the portal's answer has no code: start again".into())),
         Err(ExchangeRefusal::Replayed { what, .. }) => Err(Refusal::Flow(format!("{what}: start again"))),
         Err(ExchangeRefusal::Refused(e)) => Err(Refusal::Flow(format!("{}: start again", e.description))),
         Err(ExchangeRefusal::AssertionReplayed) => Err(Refusal::Unavailable),
     }
-}
-
-fn grant_acr(grant: &hcpki_ca::store::GrantRecord) -> Option<String> {
-    crate::oidc::GrantData::of(grant).ok().map(|d| d.acr)
 }
 
 /// The answer to a successful sign-in: the session cookie and a console page that moves on to the console

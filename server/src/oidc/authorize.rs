@@ -78,7 +78,7 @@ async fn run(
         return Err(page(StatusCode::BAD_REQUEST, "client_id is missing"));
     };
     let client = if client_id == client::CONSOLE_CLIENT_ID {
-        Some(Client::console())
+        Some(std::sync::Arc::new(Client::console()))
     } else {
         state.oidc.clients.load(client_id).await.map_err(|e| e.into_response())?
     };

@@ -150,12 +150,13 @@ impl Client {
 /// `hcpki oidc client add|remove` runs in another process, so a change reaches every replica within `refresh`
 /// (`[portal] services_refresh_secs`, like the services; 0 reads on every request). A removed client's grants
 /// are revoked in the same transaction, so until then it can authenticate but redeem nothing issued before.
-/// Unknown ids are not kept: the map holds at most the registered clients.
+/// Unknown ids are not kept: the map holds at most the registered clients. Clients are shared (`Arc`), not
+/// copied per request: a registration holds its JWKS.
 #[derive(Debug)]
 pub struct Registry {
     store: Arc<dyn Store>,
     refresh: Duration,
-    cached: RwLock<HashMap<String, (Client, Instant)>>,
+    cached: RwLock<HashMap<String, (Arc<Client>, Instant)>>,
 }
 
 impl Registry {
@@ -170,7 +171,7 @@ impl Registry {
     }
 
     /// Load a client.
-    pub async fn load(&self, id: &str) -> Result<Option<Client>, OAuthError> {
+    pub async fn load(&self, id: &str) -> Result<Option<Arc<Client>>, OAuthError> {
         if id == CONSOLE_CLIENT_ID {
             // The console's client is built in and has no credentials: never a registered one (D42).
             return Ok(None);
@@ -188,7 +189,7 @@ impl Registry {
         };
         let config: ClientConfig =
             serde_json::from_str(&record.data).map_err(|e| OAuthError::server(format!("client {id}: {e}")))?;
-        let client = Client { id: record.id, config };
+        let client = Arc::new(Client { id: record.id, config });
         if !self.refresh.is_zero() {
             self.cached
                 .write()
@@ -214,14 +215,14 @@ pub struct Presented<'a> {
 #[derive(Debug)]
 pub struct Verified {
     /// The client.
-    pub client: Client,
+    pub client: Arc<Client>,
     /// Its assertion's jti, which must still be recorded (single use) before the request counts as
     /// authenticated: by [`authenticate`], or by the token endpoint together with its other writes.
     pub once: Option<OnceRecord>,
 }
 
 /// Authenticate the client of a back-channel request (the assertion's jti recorded).
-pub async fn authenticate(clients: &Registry, presented: &Presented<'_>) -> Result<Client, OAuthError> {
+pub async fn authenticate(clients: &Registry, presented: &Presented<'_>) -> Result<Arc<Client>, OAuthError> {
     let verified = verify(clients, presented).await?;
     if let Some(once) = &verified.once {
         let now = hcpki_ca::time::now_unix();
@@ -246,21 +247,25 @@ pub fn assertion_replayed() -> OAuthError {
 pub async fn verify(clients: &Registry, presented: &Presented<'_>) -> Result<Verified, OAuthError> {
     let store = clients.store();
     let form = presented.form;
-    let assertion = form.get("client_assertion");
-    let claimed = match assertion {
+    // Parsed once: its unverified iss finds the client, then its signature and claims are checked.
+    let assertion = form
+        .get("client_assertion")
+        .map(|a| Parsed::parse(a).map_err(|e| OAuthError::invalid_client(e.to_string())))
+        .transpose()?;
+    let claimed = match &assertion {
         Some(a) => Some(assertion_issuer(a)?),
-        None => form.get("client_id").cloned(),
+        None => form.get("client_id").map(String::as_str),
     };
     let Some(client_id) = claimed else {
         return Err(OAuthError::invalid_client("no client authentication: send a client_assertion or use mTLS"));
     };
-    if let (Some(a), Some(form_id)) = (assertion.map(|_| &client_id), form.get("client_id"))
-        && a != form_id
+    if let (Some(_), Some(form_id)) = (&assertion, form.get("client_id"))
+        && client_id != form_id
     {
         return Err(OAuthError::invalid_client("client_id and the assertion's issuer differ"));
     }
-    let client = clients.load(&client_id).await?.ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
-    let once = match (client.config.auth, assertion, presented.certificate) {
+    let client = clients.load(client_id).await?.ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
+    let once = match (client.config.auth, &assertion, presented.certificate) {
         (AuthMethod::PrivateKeyJwt, Some(a), _) => {
             if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER) {
                 return Err(OAuthError::invalid_client("client_assertion_type must be jwt-bearer (RFC 7523)"));
@@ -286,27 +291,24 @@ pub async fn verify(clients: &Registry, presented: &Presented<'_>) -> Result<Ver
 }
 
 /// The unverified `iss` of an assertion, to find the client and its keys.
-fn assertion_issuer(assertion: &str) -> Result<String, OAuthError> {
-    let parsed = Parsed::parse(assertion).map_err(|e| OAuthError::invalid_client(e.to_string()))?;
+fn assertion_issuer(parsed: &Parsed) -> Result<&str, OAuthError> {
     parsed
         .claims
         .get("iss")
         .and_then(Value::as_str)
-        .map(str::to_owned)
         .ok_or_else(|| OAuthError::invalid_client("the client assertion has no iss"))
 }
 
 /// RFC 7523 §3: signature by a registered key, iss = sub = client_id, aud names us, unexpired and short; the
 /// jti to record (the caller makes sure it was never seen before).
-fn check_assertion(client: &Client, assertion: &str, audiences: &[String]) -> Result<OnceRecord, OAuthError> {
-    let parsed = Parsed::parse(assertion).map_err(|e| OAuthError::invalid_client(e.to_string()))?;
+fn check_assertion(client: &Client, parsed: &Parsed, audiences: &[String]) -> Result<OnceRecord, OAuthError> {
     let keys = client.config.jwks.as_ref().and_then(|j| j.get("keys")).and_then(Value::as_array);
     let kid = parsed.header.get("kid").and_then(Value::as_str);
     let verified = keys
         .into_iter()
         .flatten()
         .filter(|k| kid.is_none() || k.get("kid").and_then(Value::as_str) == kid)
-        .any(|k| jws::verify_with(k, &parsed).is_ok());
+        .any(|k| jws::verify_with(k, parsed).is_ok());
     if !verified {
         return Err(OAuthError::invalid_client(
             "the client assertion's signature does not verify with the registered keys",

@@ -89,8 +89,17 @@ impl From<OAuthError> for Refusal {
     }
 }
 
+/// An accepted exchange: the grant as it is now and its data, decoded once by the check.
+#[derive(Debug)]
+pub struct Granted {
+    /// The grant after the redemption or rotation.
+    pub grant: GrantRecord,
+    /// What its tokens say.
+    pub data: GrantData,
+}
+
 /// The outcome of one exchange: the grant as it is now, when accepted.
-pub type Outcome = Result<Option<GrantRecord>, Refusal>;
+pub type Outcome = Result<Option<Granted>, Refusal>;
 
 /// The worker's handle.
 pub struct Exchanges(GroupCommit<Exchange, Outcome>);
@@ -128,13 +137,17 @@ async fn run(store: &dyn Store, batch: Vec<Exchange>, refresh_lifetime: i64) -> 
         Ok(found) => found.into_iter().map(|g| (g.id.clone(), g)).collect(),
         Err(e) => return failed(&batch, &e),
     };
-    let checked: Vec<Result<Option<GrantOp>, OAuthError>> =
-        batch.iter().map(|e| check(e, &grants, refresh_lifetime, now)).collect();
-    let writes: Vec<TokenWrite> = batch
-        .iter()
-        .zip(&checked)
-        .map(|(e, c)| TokenWrite { once: e.once.clone(), op: c.as_ref().ok().cloned().flatten() })
-        .collect();
+    let mut writes = Vec::with_capacity(batch.len());
+    let mut checked = Vec::with_capacity(batch.len());
+    for e in &batch {
+        let (op, data) = match check(e, &grants, refresh_lifetime, now) {
+            Ok(Some((op, data))) => (Some(op), Ok(Some(data))),
+            Ok(None) => (None, Ok(None)),
+            Err(refused) => (None, Err(refused)),
+        };
+        writes.push(TokenWrite { once: e.once.clone(), op });
+        checked.push(data);
+    }
     let written = match store.oidc_token_writes(&writes, now).await {
         Ok(w) => w,
         Err(e) => return failed(&batch, &e),
@@ -149,13 +162,14 @@ fn failed(batch: &[Exchange], e: &hcpki_ca::store::StoreError) -> Vec<Outcome> {
     batch.iter().map(|_| Err(Refusal::Refused(OAuthError::server_logged()))).collect()
 }
 
-/// The request against its grant, before anything is written: the op to apply, `None` if nothing was presented.
+/// The request against its grant, before anything is written: the op to apply and the grant's data (which the
+/// op leaves as it is, so the tokens are made from this decoding), `None` if nothing was presented.
 fn check(
     exchange: &Exchange,
     grants: &HashMap<String, GrantRecord>,
     refresh_lifetime: i64,
     now: i64,
-) -> Result<Option<GrantOp>, OAuthError> {
+) -> Result<Option<(GrantOp, GrantData)>, OAuthError> {
     let Some(presented) = &exchange.request else {
         return Ok(None);
     };
@@ -169,9 +183,9 @@ fn check(
         .get(id)
         .filter(|g| g.client_id == exchange.client_id)
         .ok_or_else(|| OAuthError::invalid_grant("unknown code or refresh token"))?;
-    Ok(Some(match presented {
+    let data = GrantData::of(grant)?;
+    let op = match presented {
         GrantRequest::Code { code, redirect_uri, verifier, refresh } => {
-            let data = GrantData::of(grant)?;
             // A spent code skips the checks: its redemption fails and revokes the grant.
             if grant.state == "code" {
                 if redirect_uri.as_deref() != Some(data.redirect_uri.as_str()) {
@@ -195,18 +209,23 @@ fn check(
         GrantRequest::Refresh { old, new } => {
             GrantOp::Rotate { id: grant.id.clone(), old_hash: hash_secret(old), new_hash: hash_secret(new) }
         }
-    }))
+    };
+    Ok(Some((op, data)))
 }
 
-fn outcome(exchange: &Exchange, checked: Result<Option<GrantOp>, OAuthError>, written: TokenWritten) -> Outcome {
+fn outcome(exchange: &Exchange, checked: Result<Option<GrantData>, OAuthError>, written: TokenWritten) -> Outcome {
     if !written.once_fresh {
         return Err(Refusal::AssertionReplayed);
     }
-    checked?;
+    let data = checked?;
     let code = matches!(exchange.request, Some(GrantRequest::Code { .. }));
     match written.grant {
         None => Ok(None),
-        Some(GrantUse::Accepted(grant)) => Ok(Some(grant)),
+        // An op is written only with the data its check decoded.
+        Some(GrantUse::Accepted(grant)) => match data {
+            Some(data) => Ok(Some(Granted { grant, data })),
+            None => Err(Refusal::Refused(OAuthError::server(format!("grant {} used without a check", grant.id)))),
+        },
         Some(GrantUse::Replayed(grant)) if code => Err(Refusal::Replayed {
             grant: Box::new(grant),
             what: "authorization code reused",

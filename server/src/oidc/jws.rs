@@ -95,10 +95,15 @@ impl Signer {
         Ok(Self { key, alg, kid, jwk })
     }
 
-    /// Sign `claims` as a compact JWS with header `typ`.
-    pub fn sign(&self, typ: &str, claims: &Value) -> Result<String, JwsError> {
-        let header = json!({ "alg": self.alg.as_str(), "typ": typ, "kid": self.kid });
-        let input = format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()));
+    /// Sign `claims` (a JSON object: a typed claims struct on the hot paths, a `Value` elsewhere) as a compact
+    /// JWS with header `typ`.
+    pub fn sign(&self, typ: &str, claims: &impl serde::Serialize) -> Result<String, JwsError> {
+        let header = Header { alg: self.alg.as_str(), kid: &self.kid, typ };
+        let header = serde_json::to_vec(&header).map_err(|e| JwsError::Encode(e.to_string()))?;
+        let claims = serde_json::to_vec(claims).map_err(|e| JwsError::Encode(e.to_string()))?;
+        let mut input = B64.encode(header);
+        input.push('.');
+        B64.encode_string(claims, &mut input);
         let sign_error = |e: hcpki_ca::keys::KeyError| JwsError::Sign(e.to_string());
         let signature = match self.alg {
             SigningAlg::Es256 => {
@@ -109,7 +114,9 @@ impl Signer {
             SigningAlg::Rs256 => self.key.sign(input.as_bytes()).map_err(sign_error)?,
             SigningAlg::Ps256 => self.key.sign_pss_sha256(input.as_bytes()).map_err(sign_error)?,
         };
-        Ok(format!("{input}.{}", B64.encode(signature)))
+        input.push('.');
+        B64.encode_string(signature, &mut input);
+        Ok(input)
     }
 
     /// Verify a JWS we signed (access tokens, `id_token_hint`) and return its header `typ` and claims.
@@ -122,6 +129,14 @@ impl Signer {
         let typ = parsed.header.get("typ").and_then(Value::as_str).map(str::to_owned);
         Ok((typ, parsed.claims))
     }
+}
+
+/// The protected header of the JWS we sign. Members in key order, as a `serde_json::Value` map writes them.
+#[derive(serde::Serialize)]
+struct Header<'a> {
+    alg: &'static str,
+    kid: &'a str,
+    typ: &'a str,
 }
 
 /// A compact JWS split into its parts; nothing is trusted until [`verify_with`] passes.
@@ -313,6 +328,9 @@ pub enum JwsError {
     /// Signing failed.
     #[error("signing failed: {0}")]
     Sign(String),
+    /// The header or claims do not encode as JSON (a bug: this program builds them).
+    #[error("the token does not encode as JSON: {0}")]
+    Encode(String),
     /// Not a compact JWS.
     #[error("malformed JWS: {0}")]
     Malformed(&'static str),

@@ -3,8 +3,9 @@
 //! tokens themselves: the ID token and the RFC 9068 JWT access token, bound to the client certificate
 //! (`cnf.x5t#S256`, RFC 8705 §3) when the client called over mutual TLS.
 
+use super::claims::{AccessClaims, Confirmation, IdClaims, ServiceClaims, TokenResponse};
 use super::client::{self, Client, Presented};
-use super::exchange::{Exchange, GrantRequest, Refusal};
+use super::exchange::{Exchange, GrantRequest, Granted, Refusal};
 use super::{GrantData, OAuthError, Provider, random_token};
 use crate::portal::{self, PortalState};
 use axum::Json;
@@ -14,7 +15,7 @@ use axum_server::tls::TlsInfo;
 use base64::Engine as _;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::GrantRecord;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -54,22 +55,21 @@ pub async fn token(
         }
         Err(Refusal::Refused(e)) => return Err(e),
     };
-    let (Some(grant), Some(refresh)) = (grant, refresh) else {
+    let (Some(Granted { grant, data }), Some(refresh)) = (grant, refresh) else {
         return Err(early.unwrap_or_else(|| OAuthError::invalid_request("no grant was presented")));
     };
     let now = hcpki_ca::time::now_unix();
-    let data = GrantData::of(&grant)?;
-    let cnf = certificate.map(|c| json!({ "x5t#S256": super::jws::sha256_b64(c) }));
-    let access = access_token(&state.oidc, &client, &grant, &data, cnf.as_ref(), now)?;
+    let cnf = certificate.map(|c| Confirmation { x5t_s256: super::jws::sha256_b64(c) });
+    let access = access_token(&state.oidc, &client, &grant, &data, cnf, now)?;
     let id_token = id_token(&state.oidc, &client, &data, Some(&access), now)?;
-    let body = json!({
-        "access_token": access,
-        "token_type": "Bearer",
-        "expires_in": state.oidc.lifetimes.access_token,
-        "refresh_token": refresh,
-        "id_token": id_token,
-        "scope": data.scope,
-    });
+    let body = TokenResponse {
+        access_token: &access,
+        expires_in: state.oidc.lifetimes.access_token,
+        id_token: &id_token,
+        refresh_token: &refresh,
+        scope: &data.scope,
+        token_type: "Bearer",
+    };
     let mut response = Json(body).into_response();
     response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     Ok(response)
@@ -123,25 +123,23 @@ fn access_token(
     client: &Client,
     grant: &GrantRecord,
     data: &GrantData,
-    cnf: Option<&Value>,
+    cnf: Option<Confirmation>,
     now: i64,
 ) -> Result<String, OAuthError> {
-    let mut claims = json!({
-        "iss": provider.issuer,
-        "sub": data.sub,
-        "aud": client.id,
-        "client_id": client.id,
-        "exp": now + provider.lifetimes.access_token,
-        "iat": now,
-        "jti": random_token(16)?,
-        "scope": data.scope,
-        "auth_time": data.auth_time,
-        "acr": data.acr,
-        "gid": grant.id,
-    });
-    if let (Some(cnf), Some(map)) = (cnf, claims.as_object_mut()) {
-        map.insert("cnf".into(), cnf.clone());
-    }
+    let claims = AccessClaims {
+        acr: &data.acr,
+        aud: &client.id,
+        auth_time: data.auth_time,
+        client_id: &client.id,
+        cnf,
+        exp: now + provider.lifetimes.access_token,
+        gid: &grant.id,
+        iat: now,
+        iss: &provider.issuer,
+        jti: random_token(16)?,
+        scope: &data.scope,
+        sub: &data.sub,
+    };
     provider.sign(client.config.id_token_signed_response_alg, "at+jwt", &claims)
 }
 
@@ -153,32 +151,24 @@ pub fn id_token(
     access: Option<&str>,
     now: i64,
 ) -> Result<String, OAuthError> {
-    let mut claims = json!({
-        "iss": provider.issuer,
-        "sub": data.sub,
-        "aud": client.id,
-        "azp": client.id,
-        "exp": now + provider.lifetimes.id_token,
-        "iat": now,
-        "auth_time": data.auth_time,
-        "acr": data.acr,
-        "amr": data.amr,
-        "sid": data.sid,
+    let at_hash = access.map(|at| {
+        let hash = super::jws::sha256(at.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hash.get(..16).unwrap_or_default())
     });
-    if let Some(map) = claims.as_object_mut() {
-        if let Some(nonce) = &data.nonce {
-            map.insert("nonce".into(), json!(nonce));
-        }
-        if let Some(at) = access {
-            let hash = super::jws::sha256(at.as_bytes());
-            let half = hash.get(..16).unwrap_or_default();
-            map.insert("at_hash".into(), json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(half)));
-        }
-        if let Some(extra) = data.claims.as_object() {
-            for (k, v) in extra {
-                map.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
-    }
+    let claims = IdClaims {
+        acr: &data.acr,
+        amr: &data.amr,
+        at_hash,
+        aud: &client.id,
+        auth_time: data.auth_time,
+        azp: &client.id,
+        exp: now + provider.lifetimes.id_token,
+        iat: now,
+        iss: &provider.issuer,
+        nonce: data.nonce.as_deref(),
+        sid: &data.sid,
+        sub: &data.sub,
+        service: ServiceClaims(&data.claims),
+    };
     provider.sign(client.config.id_token_signed_response_alg, "JWT", &claims)
 }

@@ -199,7 +199,7 @@ async fn services(state: &PortalState, session_hash: &str) -> Result<Vec<String>
     let mut shown = Vec::with_capacity(clients.len());
     for client in clients {
         let service = match state.oidc.clients.load(&client).await {
-            Ok(Some(c)) => Some(c.config.service),
+            Ok(Some(c)) => Some(c.config.service.clone()),
             _ => None,
         };
         let name = service.and_then(|id| catalog.as_ref().and_then(|all| all.get(&id)).map(|s| s.name.clone()));

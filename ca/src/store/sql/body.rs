@@ -1531,10 +1531,14 @@ macro_rules! sql_store {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                let sql = sso::grants_by_ids(ids.len());
-                let mut query = sqlx::query_as::<$db, sso::GrantRow>(sqlx::AssertSqlSafe(sql)).persistent(false);
+                let rows = sso::padded(ids.len());
+                let mut query =
+                    sqlx::query_as::<$db, sso::GrantRow>(sqlx::AssertSqlSafe(sso::grants_by_ids(rows))).persistent(true);
                 for id in ids {
                     query = query.bind(id);
+                }
+                for _ in ids.len()..rows {
+                    query = query.bind(None::<&str>);
                 }
                 Ok(query.fetch_all(&self.pool).await.map_err(Self::err)?.into_iter().map(sso::grant).collect())
             }
@@ -1549,10 +1553,14 @@ macro_rules! sql_store {
                 let mut tx = self.pool.begin().await.map_err(Self::err)?;
                 let mut recorded = std::collections::HashSet::new();
                 if !plan.onces.is_empty() {
-                    let sql = sso::insert_onces(plan.onces.len());
-                    let mut query = sqlx::query_as::<$db, (String, String)>(sqlx::AssertSqlSafe(sql)).persistent(false);
+                    let rows = sso::padded(plan.onces.len());
+                    let sql = sso::insert_onces(rows);
+                    let mut query = sqlx::query_as::<$db, (String, String)>(sqlx::AssertSqlSafe(sql)).persistent(true);
                     for once in &plan.onces {
                         query = query.bind(&once.kind).bind(&once.key).bind("").bind(once.expires_at);
+                    }
+                    for _ in plan.onces.len()..rows {
+                        query = query.bind(None::<&str>).bind(None::<&str>).bind(None::<&str>).bind(None::<i64>);
                     }
                     recorded.extend(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?);
                 }
@@ -1567,22 +1575,30 @@ macro_rules! sql_store {
                 );
                 let mut accepted = std::collections::HashMap::new();
                 if !split.redeem.is_empty() {
-                    let sql = sso::redeem_codes(split.redeem.len());
-                    let mut query = sqlx::query_as::<$db, sso::GrantRow>(sqlx::AssertSqlSafe(sql)).persistent(false);
+                    let rows = sso::padded(split.redeem.len());
+                    let sql = sso::redeem_codes(rows);
+                    let mut query = sqlx::query_as::<$db, sso::GrantRow>(sqlx::AssertSqlSafe(sql)).persistent(true);
                     for (_, op) in &split.redeem {
                         if let GrantOp::Redeem { id, code_hash, refresh_hash, expires_at } = op {
                             query = query.bind(id).bind(code_hash).bind(refresh_hash).bind(*expires_at);
                         }
                     }
+                    for _ in split.redeem.len()..rows {
+                        query = query.bind(None::<&str>).bind(None::<&str>).bind(None::<&str>).bind(None::<i64>);
+                    }
                     accepted.extend(sso::by_id(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?));
                 }
                 if !split.rotate.is_empty() {
-                    let sql = sso::rotate_refreshes(split.rotate.len());
-                    let mut query = sqlx::query_as::<$db, sso::GrantRow>(sqlx::AssertSqlSafe(sql)).persistent(false);
+                    let rows = sso::padded(split.rotate.len());
+                    let sql = sso::rotate_refreshes(rows);
+                    let mut query = sqlx::query_as::<$db, sso::GrantRow>(sqlx::AssertSqlSafe(sql)).persistent(true);
                     for (_, op) in &split.rotate {
                         if let GrantOp::Rotate { id, old_hash, new_hash } = op {
                             query = query.bind(id).bind(old_hash).bind(new_hash);
                         }
+                    }
+                    for _ in split.rotate.len()..rows {
+                        query = query.bind(None::<&str>).bind(None::<&str>).bind(None::<&str>);
                     }
                     accepted.extend(sso::by_id(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?));
                 }

@@ -754,6 +754,25 @@ async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
         ids
     };
     assert_eq!(found, ["a", "e"]);
+    // Three rotations run as a statement built for four rows (its NULL padding row matches nothing), twice:
+    // the second batch reuses the prepared statement.
+    let ids = ["g", "h", "i"];
+    for id in ids {
+        s.oidc_create_grant(&grant(id, "active", None, Some(&format!("r{id}0")), now + 600)).await.unwrap();
+    }
+    for round in 1..=2 {
+        let writes: Vec<TokenWrite> = ids
+            .iter()
+            .map(|id| TokenWrite {
+                once: None,
+                op: rotate(id, &format!("r{id}{}", round - 1), &format!("r{id}{round}")),
+            })
+            .collect();
+        let out = s.oidc_token_writes(&writes, now).await.unwrap();
+        assert!(out.iter().all(|w| matches!(w.grant, Some(GrantUse::Accepted(_)))), "round {round}");
+    }
+    let h = s.oidc_grant("h").await.unwrap().unwrap();
+    assert_eq!((h.state.as_str(), h.refresh_hash.as_deref()), ("active", Some("rh2")));
 }
 
 /// A card-login challenge is handed out once across replicas; an expired one is still returned (so the caller
