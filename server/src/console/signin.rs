@@ -352,12 +352,7 @@ async fn sign_in(
 }
 
 /// The code through the token endpoint's own exchange: PKCE, redirect URI, single use, expiry.
-async fn redeem(
-    portal: &PortalState,
-    code: &str,
-    redirect_uri: &str,
-    verifier: &str,
-) -> Result<Granted, Refusal> {
+async fn redeem(portal: &PortalState, code: &str, redirect_uri: &str, verifier: &str) -> Result<Granted, Refusal> {
     let refresh = crate::oidc::token::successor(code).map_err(|e| unavailable(e.description))?;
     let request = GrantRequest::Code {
         code: code.to_owned(),
