@@ -16,6 +16,7 @@ pub mod authority;
 pub mod csr;
 pub mod enroll;
 pub mod facility;
+pub mod fault;
 pub mod group_commit;
 pub mod issuer;
 pub mod keys;
