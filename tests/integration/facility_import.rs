@@ -184,18 +184,26 @@ fn a_crash_between_registration_and_approval_resumes_to_every_row_approved_once(
     assert!(h.ok(&["job", "list"]).contains("interrupted"));
     h.ok(&["job", "resume", &id]);
 
-    assert_eq!(count("SELECT COUNT(*) FROM facilities"), ROWS, "no row registered twice, none left out");
-    assert_eq!(count("SELECT COUNT(*) FROM facilities WHERE state = 'approved'"), ROWS, "none left applied");
+    every_row_registered_and_approved_once(&h, ROWS);
+    assert_eq!(count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'job.resume' AND target = '{id}'")), 1);
+    assert!(h.ok(&["job", "show", &id]).contains("done"));
+    h.ok(&["audit", "verify"]);
+}
+
+/// After an import of `rows` rows with approval into an empty installation: `rows` facilities, all approved,
+/// each with exactly one `facility.register` and one `facility.approve`, every job item done.
+pub(crate) fn every_row_registered_and_approved_once(h: &Hcpki, rows: i64) {
+    let db = h.db();
+    let count = |sql: &str| db.scalar_i64(sql);
+    assert_eq!(count("SELECT COUNT(*) FROM facilities"), rows, "no row registered twice, none left out");
+    assert_eq!(count("SELECT COUNT(*) FROM facilities WHERE state = 'approved'"), rows, "none left applied");
     for action in ["facility.register", "facility.approve"] {
-        assert_eq!(count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")), ROWS, "{action}");
+        assert_eq!(count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")), rows, "{action}");
         let twice = format!(
             "SELECT COUNT(*) FROM (SELECT target FROM audit_log WHERE action = '{action}' GROUP BY target \
              HAVING COUNT(*) > 1) t"
         );
         assert_eq!(count(&twice), 0, "{action} once per facility");
     }
-    assert_eq!(count("SELECT COUNT(*) FROM job_items WHERE state = 'done'"), ROWS);
-    assert_eq!(count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'job.resume' AND target = '{id}'")), 1);
-    assert!(h.ok(&["job", "show", &id]).contains("done"));
-    h.ok(&["audit", "verify"]);
+    assert_eq!(count("SELECT COUNT(*) FROM job_items WHERE state = 'done'"), rows);
 }
