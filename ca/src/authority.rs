@@ -15,7 +15,9 @@ use crate::keys::{self, KeyAlgorithm, KeyContext, KeyError, KeySource, KeyUri};
 use crate::profile::{self, IssuerContext, NameRequest, ProfileError, ProfileKind, ProfileSettings, RouterEku};
 use crate::revocation::shard::{CrlScope, Shard, ShardCount};
 use crate::serial::Serial;
-use crate::store::{Actor, AuthorityRecord, CertificateRecord, Completion, IssuanceIntent, Store, StoreError};
+use crate::store::{
+    Actor, AuthorityRecord, CertificateRecord, Completion, FacilityChange, IssuanceIntent, Store, StoreError,
+};
 use der::{Decode, Encode};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -300,7 +302,7 @@ pub struct Authority {
     records: BTreeMap<CaName, AuthorityRecord>,
     open: Mutex<BTreeMap<CaName, Arc<OpenCa>>>,
     /// Set by [`Authority::start_group_commit`] (long-running servers).
-    queue: std::sync::OnceLock<queue::IssueQueue>,
+    queue: std::sync::OnceLock<queue::Queues>,
     /// The CRLs a server hands out (`revocation::publish`).
     crls: crate::revocation::publish::CrlCache,
 }
@@ -544,7 +546,8 @@ impl Authority {
         Ok(self.store.register_facility(new, actor).await?)
     }
 
-    /// Apply a lifecycle transition.
+    /// Apply a lifecycle transition. When [`Authority::start_group_commit`] has run, concurrent calls share
+    /// transactions (each change still checked against the state the changes before it left, and audited).
     pub async fn transition(
         &self,
         id: &FacilityId,
@@ -552,9 +555,32 @@ impl Authority {
         reason: Option<&str>,
         actor: &Actor,
     ) -> Result<Facility, AuthorityError> {
-        match self.store.transition_facility(id, t, reason, actor).await {
-            Err(StoreError::UnknownFacility(id)) => Err(AuthorityError::UnknownFacility(id)),
-            other => Ok(other?),
+        if let Some(queue) = self.queue.get() {
+            let change = FacilityChange {
+                id: id.clone(),
+                transition: t,
+                reason: reason.map(str::to_owned),
+                actor: actor.clone(),
+            };
+            return queue.transition(change).await;
+        }
+        self.store.transition_facility(id, t, reason, actor).await.map_err(transition_error)
+    }
+
+    /// Apply many lifecycle transitions in one transaction ([`Store::transition_facilities`]): one result per
+    /// change, in order, each what it would have been one after another. A database failure fails them all.
+    pub async fn transition_many(&self, changes: &[FacilityChange]) -> Vec<Result<Facility, AuthorityError>> {
+        match self.store.transition_facilities(changes).await {
+            Ok(results) => results.into_iter().map(|r| r.map_err(transition_error)).collect(),
+            Err(e) => {
+                tracing::error!(error = %e, changes = changes.len(), "facility transitions failed as a batch");
+                // Every change gets the same cause; an unavailable database stays "retry later".
+                let each = |e: &StoreError| match e {
+                    StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
+                    other => StoreError::Database(other.to_string()),
+                };
+                changes.iter().map(|_| Err(AuthorityError::Store(each(&e)))).collect()
+            }
         }
     }
 
@@ -874,6 +900,14 @@ async fn issue_ca_cert(
     let issued = linted.sign()?;
     store.complete_issuance(&serial, &issued.der, actor).await?;
     Ok(issued.der)
+}
+
+/// A store refusal of a transition as the authority's error: an unknown facility is named as such.
+fn transition_error(e: StoreError) -> AuthorityError {
+    match e {
+        StoreError::UnknownFacility(id) => AuthorityError::UnknownFacility(id),
+        other => AuthorityError::Store(other),
+    }
 }
 
 mod acme;

@@ -17,6 +17,7 @@ pub mod console_grant;
 pub mod csr;
 pub mod enroll;
 pub mod facility;
+pub mod fault;
 pub mod group_commit;
 pub mod issuer;
 pub mod keys;

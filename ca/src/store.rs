@@ -13,7 +13,7 @@ mod sso;
 pub use jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 pub use records::{
     Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
-    FacilityFilter, IssuanceIntent, Registration,
+    FacilityChange, FacilityFilter, IssuanceIntent, Registration,
 };
 #[allow(unused_imports)]
 use sql as _;
@@ -67,7 +67,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         transition: Transition,
         reason: Option<&str>,
         actor: &Actor,
-    ) -> Result<Facility, StoreError>;
+    ) -> Result<Facility, StoreError> {
+        let change =
+            FacilityChange { id: id.clone(), transition, reason: reason.map(str::to_owned), actor: actor.clone() };
+        self.transition_facilities(std::slice::from_ref(&change))
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Corrupt("a one-change batch answered nothing".into())))
+    }
+
+    /// Apply many lifecycle transitions in one transaction (group commit, D35 addendum): each exactly as
+    /// [`Store::transition_facility`] would one after another, in order, with its own audit entry; a change
+    /// that is refused (an unknown facility, a transition not allowed from the state the earlier changes of
+    /// the batch left) is that change's error and does not stop the others. The outer error means the whole
+    /// batch was rolled back (the database failed).
+    async fn transition_facilities(
+        &self,
+        batch: &[FacilityChange],
+    ) -> Result<Vec<Result<Facility, StoreError>>, StoreError>;
 
     /// One facility.
     async fn facility(&self, id: &FacilityId) -> Result<Option<Facility>, StoreError>;
@@ -550,14 +567,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         actor: &Actor,
     ) -> Result<bool, StoreError>;
 
-    /// Register a batch of a facility-import job's items and mark each item done (`New`, result the ID) or
-    /// skipped (`AlreadyRegistered`) in the same transaction, so a resumed job never registers a row twice.
-    /// `None` (nothing written) when `owner` no longer holds the job.
+    /// Register a batch of a facility-import job's items, approve each new facility when `approve` is set,
+    /// and mark each item done (`New`, result the ID) or skipped (`AlreadyRegistered`), all in the same
+    /// transaction: a resumed job never registers a row twice and never leaves one registered but not
+    /// approved. `None` (nothing written) when `owner` no longer holds the job.
     async fn register_facilities_for_job(
         &self,
         id: &str,
         owner: &str,
         batch: &[(i64, NewFacility)],
+        approve: bool,
         actor: &Actor,
     ) -> Result<Option<Vec<Registration>>, StoreError>;
 

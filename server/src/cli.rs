@@ -660,7 +660,8 @@ pub struct BenchNationalArgs {
     /// Lookups sampled per kind at each point.
     #[arg(long, default_value_t = 2000)]
     pub lookups: usize,
-    /// Approvals and revocations in flight at once (each its own audited transaction).
+    /// Approvals and revocations in flight at once (approvals share commits as in a server; each revocation is
+    /// its own audited transaction).
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
 }

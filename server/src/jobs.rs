@@ -5,8 +5,9 @@
 //! its pending items in batches, and records each batch's outcomes with a heartbeat. Nothing the console shows
 //! lives in one process: a job whose worker died is "running" with a stale heartbeat, shown as interrupted, and
 //! any replica (or the CLI) may claim it again and continue with the items still pending. Each kind makes its
-//! items idempotent where the worker's record could lag behind the work: an import batch registers and marks
-//! its items in one transaction; a re-issue's successor names its predecessor in its write-ahead intent, so a
+//! items idempotent where the worker's record could lag behind the work: an import batch registers (and, when
+//! asked, approves) its facilities and marks its items in one transaction, which first renews the heartbeat
+//! only if this worker still owns the job, so a worker that stalled and lost the job writes nothing; a re-issue's successor names its predecessor in its write-ahead intent, so a
 //! certificate that was re-issued before the crash is found and skipped.
 
 pub mod import;
@@ -146,6 +147,7 @@ pub async fn run(
             break;
         }
         budget = budget.saturating_sub(items.len());
+        hcpki_ca::fault::hold(hcpki_ca::fault::JOB_BATCH).await;
         let held = match kind {
             Kind::FacilityImport => import::work(authority, id, &owner, &params, &items, actor).await?,
             Kind::CertReissue => {

@@ -3,7 +3,8 @@
 //! refreshes itself (meta refresh, no script) until done, with no row half-imported; a bulk re-issue started
 //! from the console makes successors with the same key (`openssl x509 -pubkey`) that verify under the CA
 //! (`openssl verify`); a facility admin gets 403 on every job page and form (audited), a forged CSRF token
-//! and an oversize CSV are refused, and nothing changes; the audit chain verifies.
+//! and an oversize CSV are refused, and nothing changes; the audit chain verifies. Two replicas serving at once
+//! take one large import job from each other while both work (D38 addendum): every row done exactly once.
 
 use crate::admin::{As, Reply, issued, operator};
 use crate::console::{Console, form};
@@ -12,7 +13,11 @@ use crate::harness::{Backend, Hcpki};
 use crate::peers;
 use crate::serve::Served;
 
-on_both_backends!(csv_import_reports_bad_rows_and_imports_as_chosen, reissue_from_the_console_and_refusals);
+on_both_backends!(
+    csv_import_reports_bad_rows_and_imports_as_chosen,
+    reissue_from_the_console_and_refusals,
+    two_replicas_take_one_import_job_from_each_other,
+);
 
 fn location(r: &Reply) -> String {
     r.headers
@@ -226,4 +231,81 @@ fn reissue_from_the_console_and_refusals(b: Backend) {
     );
     h.ok(&["audit", "verify"]);
     replica.stop();
+}
+
+/// D38 addendum: two `hcpki serve` replicas on one database, both working one 6,000-row import with approval.
+/// Replica A starts it and stalls between reading a batch and working it (a hold point, `HCPKI_FAULT_HOLD`, as
+/// a frozen VM would); its heartbeat ages (set to 0 rather than waiting a minute) and replica B resumes it from
+/// the console and works on; then B stalls the same way and A takes the job back. Each stalled worker then
+/// wakes with the batch it read, which the other has done meanwhile: its batch writes nothing and it stops
+/// ("taken over"). Afterwards every row is registered and approved exactly once, every item is done and the
+/// audit chain verifies.
+fn two_replicas_take_one_import_job_from_each_other(b: Backend) {
+    const ROWS: i64 = 6000;
+    let holds = tempfile::tempdir().unwrap();
+    let h = Hcpki::new(b).with_env("HCPKI_FAULT_HOLD", holds.path());
+    h.ok(&["init"]);
+    let ops = operator(&h, "ops", "operator");
+    let replicas = [Served::start(&h, &[]), Served::start(&h, &[])];
+    let consoles = [Console::new(&h, &replicas[0]), Console::new(&h, &replicas[1])];
+    let gate = |r: usize| holds.path().join(replicas[r].pid().to_string());
+    let held = |r: usize| holds.path().join(format!("{}.held", replicas[r].pid()));
+    let mut csv = String::from("name,kind,medical_code,address,contact\n");
+    for i in 0..ROWS {
+        let code = if i % 3 == 0 { medical_code(40_000 + u32::try_from(i).unwrap()) } else { String::new() };
+        csv.push_str(&format!("共同作業クリニック {i},clinic,{code},,\n"));
+    }
+
+    // A starts the job and stops at its first batch.
+    std::fs::write(gate(0), "").unwrap();
+    let page = consoles[0].get("/console/import", &ops);
+    let check = consoles[0].submit("/console/import", &[("csv", &csv), ("approve", "1")], &page, &ops);
+    assert_eq!(check.status, 200, "{check:?}");
+    let started =
+        consoles[0].submit("/console/import/run", &[("csv", &csv), ("mode", "all"), ("approve", "1")], &check, &ops);
+    assert_eq!(started.status, 303, "{started:?}");
+    let job = location(&started);
+    let id = job["/console/jobs/".len()..].to_owned();
+    let db = h.db();
+    let owner = || db.strings(&format!("SELECT COALESCE(owner, '') FROM jobs WHERE id = '{id}'")).pop().unwrap();
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        for _ in 0..3000 {
+            if done() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("waited in vain for {what}");
+    };
+    // `to` takes the job over from `from`, which is held with a batch in hand; then `from` wakes.
+    let take_over = |from: usize, to: usize| {
+        wait_for("the worker to stall", &|| held(from).exists());
+        db.execute(&format!("UPDATE jobs SET heartbeat_at = 0 WHERE id = '{id}'"));
+        let page = consoles[to].get(&job, &ops);
+        assert!(page.text.contains("badge interrupted"), "{page:?}");
+        let resumed = consoles[to].submit(&format!("{job}/resume"), &[], &page, &ops);
+        assert_eq!(resumed.status, 303, "{resumed:?}");
+        let pid = format!(":{}:", replicas[to].pid());
+        wait_for("the other replica to claim the job", &|| owner().contains(&pid));
+    };
+    take_over(0, 1);
+    // B works; then it stalls at one of its next batches and A takes the job back; only then does A's stale
+    // batch go on (so both workers run at once), and then B's.
+    std::fs::write(gate(1), "").unwrap();
+    take_over(1, 0);
+    std::fs::remove_file(gate(0)).unwrap();
+    std::fs::remove_file(gate(1)).unwrap();
+    let done = until_finished(&consoles[0], &job, &ops);
+    assert!(done.text.contains("badge done"), "{done:?}");
+
+    crate::facility_import::every_row_registered_and_approved_once(&h, ROWS);
+    for verb in ["resume", "finish"] {
+        let n = count(&h, &format!("SELECT COUNT(*) FROM audit_log WHERE action = 'job.{verb}' AND target = '{id}'"));
+        assert_eq!(n, if verb == "resume" { 2 } else { 1 }, "job.{verb}");
+    }
+    h.ok(&["audit", "verify"]);
+    let [a, b] = replicas;
+    for log in [a.stop(), b.stop()] {
+        assert!(log.contains("taken over by another worker"), "the stalled worker stopped and said so:\n{log}");
+    }
 }

@@ -1,6 +1,8 @@
 //! `hcpki facility import --csv`: Japanese names, BOM and CRLF, every bad row named with its line, nothing
 //! imported by default when a row is bad, `--valid-only`, re-import reporting what is already registered, and a
-//! 10,000-row file (no timing assertion: the summary's rows/s figure is only checked to be there).
+//! 10,000-row file (no timing assertion: the summary's rows/s figure is only checked to be there); an import
+//! with `--approve` killed between a facility's registration and its approval (crash point `HCPKI_FAULT`, an
+//! abort as a power loss would do) and resumed: every row registered and approved exactly once.
 
 use crate::fixtures::medical_code;
 use crate::harness::{Backend, Hcpki, describe};
@@ -11,6 +13,7 @@ on_both_backends!(
     valid_only_imports_exactly_the_good_rows,
     reimport_reports_already_registered,
     ten_thousand_rows_import_with_a_summary,
+    a_crash_between_registration_and_approval_resumes_to_every_row_approved_once,
 );
 
 const HEADER: &str = "name,kind,medical_code,address,contact";
@@ -149,4 +152,58 @@ fn ten_thousand_rows_import_with_a_summary(b: Backend) {
     assert_eq!(db.scalar_i64("SELECT COUNT(*) FROM facilities"), 10_000);
     assert_eq!(db.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'facility.register'"), 10_000);
     h.ok(&["audit", "verify"]);
+}
+
+/// D38 addendum: `facility import --approve` dies (the process aborts, nothing unwinds) in its second batch,
+/// after registering facility 1,500 and before approving it. The first batch stays whole, the second is not
+/// there at all; `hcpki job resume` then registers and approves each remaining row once. Half the rows have no
+/// 医療機関コード, so a second registration of them could not be caught by the code's uniqueness.
+fn a_crash_between_registration_and_approval_resumes_to_every_row_approved_once(b: Backend) {
+    const ROWS: i64 = 2500;
+    let h = Hcpki::initialized(b);
+    let mut text = format!("{HEADER}\n");
+    for i in 0..ROWS {
+        let code = if i % 2 == 0 { medical_code(30_000 + u32::try_from(i).unwrap()) } else { String::new() };
+        text.push_str(&format!("承認待ち診療所 {i},clinic,{code},,\n"));
+    }
+    let file = csv_file(&h, "crash.csv", text.as_bytes());
+    let out =
+        h.run_with_env("HCPKI_FAULT", "import.registered:1500", &["facility", "import", "--csv", &file, "--approve"]);
+    assert!(!out.status.success(), "the crash point was not reached\n{}", describe(&out));
+    assert!(stderr(&out).contains("HCPKI_FAULT: aborting at import.registered"), "{}", describe(&out));
+    let db = h.db();
+    let count = |sql: &str| db.scalar_i64(sql);
+    assert_eq!(count("SELECT COUNT(*) FROM facilities"), 1000, "the first batch, whole; the second, rolled back");
+    assert_eq!(count("SELECT COUNT(*) FROM facilities WHERE state = 'approved'"), 1000);
+    assert_eq!(count("SELECT COUNT(*) FROM job_items WHERE state = 'pending'"), ROWS - 1000);
+    h.ok(&["audit", "verify"]);
+
+    // The worker is dead; its heartbeat would be stale after a minute. Age it rather than wait.
+    let id = db.strings("SELECT id FROM jobs").pop().unwrap();
+    db.execute("UPDATE jobs SET heartbeat_at = 0");
+    assert!(h.ok(&["job", "list"]).contains("interrupted"));
+    h.ok(&["job", "resume", &id]);
+
+    every_row_registered_and_approved_once(&h, ROWS);
+    assert_eq!(count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'job.resume' AND target = '{id}'")), 1);
+    assert!(h.ok(&["job", "show", &id]).contains("done"));
+    h.ok(&["audit", "verify"]);
+}
+
+/// After an import of `rows` rows with approval into an empty installation: `rows` facilities, all approved,
+/// each with exactly one `facility.register` and one `facility.approve`, every job item done.
+pub(crate) fn every_row_registered_and_approved_once(h: &Hcpki, rows: i64) {
+    let db = h.db();
+    let count = |sql: &str| db.scalar_i64(sql);
+    assert_eq!(count("SELECT COUNT(*) FROM facilities"), rows, "no row registered twice, none left out");
+    assert_eq!(count("SELECT COUNT(*) FROM facilities WHERE state = 'approved'"), rows, "none left applied");
+    for action in ["facility.register", "facility.approve"] {
+        assert_eq!(count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")), rows, "{action}");
+        let twice = format!(
+            "SELECT COUNT(*) FROM (SELECT target FROM audit_log WHERE action = '{action}' GROUP BY target \
+             HAVING COUNT(*) > 1) t"
+        );
+        assert_eq!(count(&twice), 0, "{action} once per facility");
+    }
+    assert_eq!(count("SELECT COUNT(*) FROM job_items WHERE state = 'done'"), rows);
 }

@@ -129,6 +129,18 @@ impl Hcpki {
         out
     }
 
+    /// [`Hcpki::run`] with one more environment variable for this process only (e.g. a crash point,
+    /// `HCPKI_FAULT`, that the next command must not inherit).
+    pub fn run_with_env(&self, key: &str, value: &str, args: &[&str]) -> Output {
+        let mut cmd = Command::new("timeout");
+        cmd.args(["-k", "10", HCPKI_TIMEOUT_SECS]).arg(&self.bin);
+        self.prepare(&mut cmd, args);
+        cmd.env(key, value);
+        let out = cmd.output().unwrap_or_else(|e| panic!("cannot run timeout(1) {}: {e}", self.bin.display()));
+        assert_ne!(out.status.code(), Some(124), "hcpki {} hung\n{}", args.join(" "), describe(&out));
+        out
+    }
+
     /// Starts a long-running `hcpki ARGS` (e.g. `serve`) directly, without timeout(1), so signals sent to
     /// the child reach hcpki itself. Stdout is piped; stderr goes to `stderr_file`, so a chatty server can
     /// never block on a full pipe.

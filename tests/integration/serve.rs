@@ -419,6 +419,11 @@ impl Served {
         }
     }
 
+    /// The server's process ID (a job's owner names it; `HCPKI_FAULT_HOLD` files are named by it).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or_default()
+    }
+
     /// `openssl s_client -connect 127.0.0.1:PORT -brief ARGS` with nothing to send.
     fn s_client(&self, args: &[&str]) -> Output {
         Command::new("timeout")

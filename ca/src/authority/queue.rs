@@ -1,15 +1,18 @@
-//! Group commit for concurrent single issuances.
+//! Group commit for concurrent single issuances and facility transitions.
 //!
 //! An enrollment request issues one certificate, and one issuance alone costs two durable commits (the
 //! write-ahead intent, then the certificate with its audit entry). Under load those commits, not the
 //! signature, bound the rate (decision D11's figures: ~700 single issuances/s against ~5 000/s in batches).
-//! So a long-running server routes [`Authority::issue`] through a [`GroupCommit`] worker: each batch runs
-//! through the normal pipeline, every request with its own actor.
+//! An approval (or any other facility transition) is one commit of a few rows, so commits are all it costs
+//! (D35's 478–869 approvals/s). So a long-running server routes [`Authority::issue`] and
+//! [`Authority::transition`] through [`GroupCommit`] workers: each batch runs through the normal pipeline,
+//! every request with its own actor and its own audit entry, and each answer is what it would have been alone.
 
 use super::{Authority, AuthorityError, IssueRequest};
+use crate::facility::Facility;
 use crate::group_commit::GroupCommit;
 use crate::issuer::Issued;
-use crate::store::{Actor, CertificateRecord};
+use crate::store::{Actor, CertificateRecord, FacilityChange};
 use std::sync::{Arc, Weak};
 
 /// Most requests in one batch: large enough to share commits, small enough to bound one batch's latency.
@@ -18,37 +21,62 @@ const MAX_BATCH: usize = 256;
 const QUEUE_DEPTH: usize = 4096;
 
 type Outcome = Result<(Issued, CertificateRecord), AuthorityError>;
+type Changed = Result<Facility, AuthorityError>;
 
-/// The sending side, held by the authority.
+/// The sending sides, held by the authority.
 #[derive(Debug)]
-pub(super) struct IssueQueue(GroupCommit<(IssueRequest, Actor), Outcome>);
+pub(super) struct Queues {
+    issue: GroupCommit<(IssueRequest, Actor), Outcome>,
+    transition: GroupCommit<FacilityChange, Changed>,
+}
 
-impl IssueQueue {
+impl Queues {
     pub(super) async fn issue(&self, request: IssueRequest, actor: Actor) -> Outcome {
-        self.0.submit((request, actor)).await.map_err(|e| AuthorityError::Batch(e.to_string()))?
+        self.issue.submit((request, actor)).await.map_err(|e| AuthorityError::Batch(e.to_string()))?
+    }
+
+    pub(super) async fn transition(&self, change: FacilityChange) -> Changed {
+        self.transition.submit(change).await.map_err(|e| AuthorityError::Batch(e.to_string()))?
     }
 }
 
 impl Authority {
-    /// Route [`Authority::issue`] through a group-commit worker on the current tokio runtime. For servers;
-    /// one-shot commands call the pipeline directly. A second call does nothing.
+    /// Route [`Authority::issue`] and [`Authority::transition`] through group-commit workers on the current
+    /// tokio runtime. For servers (and the national benchmark, which measures what a server does); one-shot
+    /// commands call the pipeline directly. A second call does nothing.
     pub fn start_group_commit(self: &Arc<Self>) {
         if self.queue.get().is_some() {
             return;
         }
-        // Weak: the worker must not keep the authority (and so its own queue) alive forever. When the
-        // authority is dropped, the queue goes with it and the worker ends.
-        let authority = Arc::downgrade(self);
-        let queue = GroupCommit::start("issuance", MAX_BATCH, QUEUE_DEPTH, move |jobs| run(authority.clone(), jobs));
-        // Lost race with another caller: this queue is dropped and its worker ends.
-        let _ = self.queue.set(IssueQueue(queue));
+        // Weak: the workers must not keep the authority (and so their own queues) alive forever. When the
+        // authority is dropped, the queues go with it and the workers end.
+        let (a, b) = (Arc::downgrade(self), Arc::downgrade(self));
+        let queues = Queues {
+            issue: GroupCommit::start("issuance", MAX_BATCH, QUEUE_DEPTH, move |jobs| issue(a.clone(), jobs)),
+            transition: GroupCommit::start("transition", MAX_BATCH, QUEUE_DEPTH, move |changes| {
+                transition(b.clone(), changes)
+            }),
+        };
+        // Lost race with another caller: these queues are dropped and their workers end.
+        let _ = self.queue.set(queues);
     }
 }
 
-async fn run(authority: Weak<Authority>, jobs: Vec<(IssueRequest, Actor)>) -> Vec<Outcome> {
+async fn issue(authority: Weak<Authority>, jobs: Vec<(IssueRequest, Actor)>) -> Vec<Outcome> {
     let Some(authority) = authority.upgrade() else {
-        return jobs.iter().map(|_| Err(AuthorityError::Batch("the authority is shutting down".into()))).collect();
+        return jobs.iter().map(|_| Err(shutting_down())).collect();
     };
     let batch: Vec<super::BatchItem<'_>> = jobs.iter().map(|(request, actor)| (request, actor, None)).collect();
     authority.issue_batch(&batch).await
+}
+
+async fn transition(authority: Weak<Authority>, changes: Vec<FacilityChange>) -> Vec<Changed> {
+    let Some(authority) = authority.upgrade() else {
+        return changes.iter().map(|_| Err(shutting_down())).collect();
+    };
+    authority.transition_many(&changes).await
+}
+
+fn shutting_down() -> AuthorityError {
+    AuthorityError::Batch("the authority is shutting down".into())
 }

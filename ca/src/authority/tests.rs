@@ -133,3 +133,56 @@ async fn a_requested_not_after_shortens_the_validity_and_never_extends_it() {
     assert!(later.not_after <= default.not_after && default.not_after - later.not_after < 5, "{later:?} {default:?}");
     assert!(ca.issue(&issue(Some(now - 3600)), &actor).await.is_err(), "notAfter before notBefore is a lint error");
 }
+
+/// Through the group-commit worker (D35 addendum), 40 concurrent approvals of 20 facilities, each asked twice:
+/// every facility approved exactly once, every second request refused as "already approved", exactly as one
+/// after another; one `facility.approve` audit entry per facility and the chain whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_approvals_through_group_commit_answer_as_one_after_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Arc::new(authority(dir.path()).await);
+    ca.start_group_commit();
+    let actor = Actor::cli("test");
+    let batch: Vec<NewFacility> = (0..20)
+        .map(|i| NewFacility::new(&format!("並行承認 {i}"), FacilityKind::Clinic, None, None, None).unwrap())
+        .collect();
+    let ids: Vec<FacilityId> = ca
+        .store()
+        .register_facilities(&batch, &actor)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| match r {
+            crate::store::Registration::New(f) => f.id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for id in ids.iter().chain(ids.iter()) {
+        let (ca, actor, id) = (ca.clone(), actor.clone(), id.clone());
+        tasks.spawn(async move { (id.clone(), ca.transition(&id, Transition::Approve, None, &actor).await) });
+    }
+    let mut approved = HashMap::new();
+    let mut refused = HashMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (id, result) = joined.unwrap();
+        match result {
+            Ok(f) => {
+                assert_eq!(f.state, crate::facility::FacilityState::Approved);
+                *approved.entry(id).or_insert(0) += 1;
+            }
+            Err(AuthorityError::Store(StoreError::Transition(e))) => {
+                assert_eq!(e.from, crate::facility::FacilityState::Approved, "{e}");
+                *refused.entry(id).or_insert(0) += 1;
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    for id in &ids {
+        assert_eq!((approved.get(id), refused.get(id)), (Some(&1), Some(&1)), "{id}");
+    }
+    let all = ca.store().audit_entries(0, 100_000).await.unwrap();
+    assert_eq!(all.iter().filter(|e| e.action == "facility.approve").count(), ids.len());
+    let head = ca.store().audit_head().await.unwrap();
+    crate::audit::verify_chain(&all, &head).unwrap();
+}

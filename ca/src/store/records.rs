@@ -1,6 +1,6 @@
 //! Rows as the rest of the crate sees them.
 
-use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState};
+use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState, Transition};
 
 /// Who performs an action (recorded in audit entries and state changes).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,6 +165,20 @@ pub enum Registration {
         /// The facility holding it.
         existing: String,
     },
+}
+
+/// One lifecycle change in [`Store::transition_facilities`](crate::store::Store::transition_facilities): the
+/// facility, the transition, its reason and who asks for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FacilityChange {
+    /// The facility.
+    pub id: FacilityId,
+    /// The transition.
+    pub transition: Transition,
+    /// The reason recorded with the new state.
+    pub reason: Option<String>,
+    /// Who asks for it (the audit entry's actor).
+    pub actor: Actor,
 }
 
 /// Which facilities to list.

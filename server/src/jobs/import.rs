@@ -3,12 +3,14 @@
 //! Every row is checked first with the same [`NewFacility::new`] that `facility add` uses, plus what only a
 //! file can get wrong (column count, UTF-8, a 医療機関コード twice in the file). The good rows become a job's
 //! items; a worker registers them in batches, one transaction each that also marks the batch's items done, so
-//! a resumed job never registers a row twice. Every facility is audited as `facility.register`.
+//! a resumed job never registers a row twice. Every facility is audited as `facility.register`; with approval,
+//! each new facility is approved (`facility.approve`) in that same transaction, so a crash between the two steps
+//! rolls both back and the resumed job does the whole row again: never registered twice, never left applied.
 
 use super::{JobError, failed};
 use hcpki_ca::Authority;
-use hcpki_ca::facility::{FacilityKind, NewFacility, Transition};
-use hcpki_ca::store::{Actor, JobItem, Registration};
+use hcpki_ca::facility::{FacilityKind, NewFacility};
+use hcpki_ca::store::{Actor, JobItem};
 use std::collections::HashMap;
 use std::str::FromStr;
 
@@ -138,20 +140,8 @@ pub(super) async fn work(
     if !broken.is_empty() && !store.record_job_items(id, owner, &broken, hcpki_ca::time::now_unix()).await? {
         return Ok(false);
     }
-    let Some(registrations) = store.register_facilities_for_job(id, owner, &batch, actor).await? else {
-        return Ok(false);
-    };
-    if params.get("approve").and_then(serde_json::Value::as_bool).unwrap_or(false) {
-        for r in registrations {
-            if let Registration::New(f) = r
-                && let Err(e) = authority.transition(&f.id, Transition::Approve, None, actor).await
-            {
-                // Registered and audited; the approval can be given from the queue. Not the item's failure.
-                tracing::warn!(facility = %f.id, error = %e, "imported facility not approved");
-            }
-        }
-    }
-    Ok(true)
+    let approve = params.get("approve").and_then(serde_json::Value::as_bool).unwrap_or(false);
+    Ok(store.register_facilities_for_job(id, owner, &batch, approve, actor).await?.is_some())
 }
 
 /// An item's payload as an application, checked again (the same checks as the file's).

@@ -159,6 +159,28 @@ macro_rules! sql_store {
                 })
             }
 
+            /// One lifecycle change inside a transaction: the state is read there (so a batch's earlier changes
+            /// count), then the state, its certificates and its sessions change, each audited. The inner error
+            /// is the change's refusal, checked before anything is written, so the transaction stays usable;
+            /// the outer one is the database's.
+            async fn transition_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                chain: &mut Chain,
+                change: &FacilityChange,
+            ) -> Result<Result<Facility, StoreError>, StoreError> {
+                let FacilityChange { id, transition, reason, actor } = change;
+                let Some(current) = Self::fetch_facility(&mut **tx, id.as_str()).await? else {
+                    return Ok(Err(StoreError::UnknownFacility(id.clone())));
+                };
+                if let Err(refused) = current.state.apply(*transition) {
+                    return Ok(Err(refused.into()));
+                }
+                let updated = Self::set_state(tx, chain, current, *transition, reason.as_deref(), actor).await?;
+                Self::apply_to_certificates(tx, chain, id, *transition, actor).await?;
+                Self::end_facility_sessions(tx, chain, id, *transition, actor).await?;
+                Ok(Ok(updated))
+            }
+
             /// Revoke one issued certificate inside a transaction, audited as `cert.revoke`.
             async fn revoke_in(
                 tx: &mut sqlx::Transaction<'static, $db>,
@@ -361,23 +383,18 @@ macro_rules! sql_store {
                 Ok(out)
             }
 
-            async fn transition_facility(
+            async fn transition_facilities(
                 &self,
-                id: &FacilityId,
-                transition: Transition,
-                reason: Option<&str>,
-                actor: &Actor,
-            ) -> Result<Facility, StoreError> {
+                batch: &[FacilityChange],
+            ) -> Result<Vec<Result<Facility, StoreError>>, StoreError> {
                 let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;
-                let current = Self::fetch_facility(&mut *tx, id.as_str())
-                    .await?
-                    .ok_or_else(|| StoreError::UnknownFacility(id.clone()))?;
-                let updated = Self::set_state(&mut tx, &mut chain, current, transition, reason, actor).await?;
-                Self::apply_to_certificates(&mut tx, &mut chain, id, transition, actor).await?;
-                Self::end_facility_sessions(&mut tx, &mut chain, id, transition, actor).await?;
+                let mut out = Vec::with_capacity(batch.len());
+                for change in batch {
+                    out.push(Self::transition_in(&mut tx, &mut chain, change).await?);
+                }
                 Self::commit(tx, chain).await?;
-                Ok(updated)
+                Ok(out)
             }
 
             async fn facility(&self, id: &FacilityId) -> Result<Option<Facility>, StoreError> {
@@ -2083,9 +2100,10 @@ macro_rules! sql_store {
                 id: &str,
                 owner: &str,
                 batch: &[(i64, NewFacility)],
+                approve: bool,
                 actor: &Actor,
             ) -> Result<Option<Vec<Registration>>, StoreError> {
-                self.jobs_register(id, owner, batch, actor).await
+                self.jobs_register(id, owner, batch, approve, actor).await
             }
 
             async fn successor(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {

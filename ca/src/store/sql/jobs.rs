@@ -304,6 +304,7 @@ macro_rules! jobs_store {
                 id: &str,
                 owner: &str,
                 batch: &[(i64, NewFacility)],
+                approve: bool,
                 actor: &Actor,
             ) -> Result<Option<Vec<Registration>>, StoreError> {
                 let _writer = self.writer().await;
@@ -323,7 +324,7 @@ macro_rules! jobs_store {
                 }
                 let mut out = Vec::with_capacity(batch.len());
                 for (seq, new) in batch {
-                    let registration = match Self::insert_facility(&mut tx, &mut chain, new, actor).await {
+                    let mut registration = match Self::insert_facility(&mut tx, &mut chain, new, actor).await {
                         Ok(r) => r,
                         Err(Inserted::Store(e)) => return Err(e),
                         Err(Inserted::Failed(e)) => {
@@ -331,6 +332,19 @@ macro_rules! jobs_store {
                             return Err(self.duplicate_code_or(e, new).await);
                         }
                     };
+                    if let (true, Registration::New(f)) = (approve, &registration) {
+                        crate::fault::point(crate::fault::IMPORT_REGISTERED);
+                        let change = FacilityChange {
+                            id: f.id.clone(),
+                            transition: Transition::Approve,
+                            reason: None,
+                            actor: actor.clone(),
+                        };
+                        // Only a facility registered a moment ago is approved: the refusal cannot happen, and
+                        // if it did, the whole batch stays pending rather than half done.
+                        let approved = Self::transition_in(&mut tx, &mut chain, &change).await??;
+                        registration = Registration::New(approved);
+                    }
                     let (state, result) = jobs::registered(&registration);
                     sqlx::query::<$db>(jobs::RECORD_ITEM)
                         .bind(state)

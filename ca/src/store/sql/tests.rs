@@ -6,8 +6,8 @@
 use crate::audit::{self, AuditEvent, AuditHead, Outcome};
 use crate::facility::{FacilityId, FacilityKind, FacilityState, NewFacility, Transition};
 use crate::store::{
-    self, Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityFilter, IssuanceIntent, Store,
-    StoreError,
+    self, Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter,
+    IssuanceIntent, NewJob, Registration, Store, StoreError,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -90,6 +90,8 @@ on_every_backend!(
     card_presence_leases_are_renewed_and_lapse,
     a_person_lists_and_ends_only_their_own_sessions,
     console_grants_are_replaced_removed_and_audited,
+    transitions_in_one_batch_apply_as_if_one_after_another,
+    an_import_batch_with_approval_registers_and_approves_in_one_transaction,
 );
 
 // ---- helpers ----
@@ -1140,4 +1142,126 @@ async fn console_grants_are_replaced_removed_and_audited(db: TestDb) {
     let log = verified_log(store.as_ref()).await;
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).filter(|a| a.starts_with("console.")).collect();
     assert_eq!(actions, ["console.grant.add", "console.grant.add", "console.grant.add", "console.grant.remove"]);
+}
+
+/// A batch of lifecycle changes (group commit, D35 addendum) gives each change the result it gets when the
+/// same changes run one after another: a change refused by the state an earlier change of the batch left is
+/// refused the same way, an unknown facility is named, and only the changes made are audited, each with its
+/// own actor.
+async fn transitions_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
+    let s = &*db.store;
+    let ghost = FacilityId::from_number(999).unwrap();
+    // (facility index, or none for the ghost; transition; reason; actor)
+    let plan: [(Option<usize>, Transition, Option<&str>, Actor); 7] = [
+        (Some(0), Transition::Approve, None, admin()),
+        (Some(0), Transition::Approve, None, admin()),
+        (Some(0), Transition::Suspend, Some("調査中"), admin()),
+        (Some(1), Transition::Reject, Some("書類不備"), admin()),
+        (Some(1), Transition::Approve, None, admin()),
+        (None, Transition::Approve, None, admin()),
+        (Some(2), Transition::Approve, None, Actor::system()),
+    ];
+    let changes = |ids: &[FacilityId]| -> Vec<FacilityChange> {
+        plan.iter()
+            .map(|(i, t, reason, actor)| FacilityChange {
+                id: i.map_or_else(|| ghost.clone(), |i| ids[i].clone()),
+                transition: *t,
+                reason: reason.map(str::to_owned),
+                actor: actor.clone(),
+            })
+            .collect()
+    };
+    let shape = |r: &Result<crate::facility::Facility, StoreError>| match r {
+        Ok(f) => format!("{} by {} ({:?})", f.state, f.state_changed_by, f.state_reason),
+        Err(StoreError::Transition(e)) => e.to_string(),
+        Err(StoreError::UnknownFacility(id)) => format!("unknown {id}"),
+        Err(other) => panic!("unexpected {other:?}"),
+    };
+    let mut one_by_one = Vec::new();
+    let alone: Vec<FacilityId> =
+        [registered(s, "A1", None).await, registered(s, "B1", None).await, registered(s, "C1", None).await].into();
+    for c in changes(&alone) {
+        one_by_one.push(shape(&s.transition_facility(&c.id, c.transition, c.reason.as_deref(), &c.actor).await));
+    }
+    let grouped: Vec<FacilityId> =
+        [registered(s, "A2", None).await, registered(s, "B2", None).await, registered(s, "C2", None).await].into();
+    let head = s.audit_head().await.unwrap();
+    let batch = s.transition_facilities(&changes(&grouped)).await.unwrap();
+    let batch: Vec<String> = batch.iter().map(shape).collect();
+    assert_eq!(batch, one_by_one);
+    assert_eq!(
+        batch,
+        [
+            "approved by cli:tester (None)".to_owned(),
+            "cannot approve a facility that is approved".into(),
+            "suspended by cli:tester (Some(\"調査中\"))".into(),
+            "retired by cli:tester (Some(\"書類不備\"))".into(),
+            "cannot approve a facility that is retired".into(),
+            format!("unknown {ghost}"),
+            "approved by system (None)".into(),
+        ]
+    );
+    let log = verified_log(s).await;
+    let made: Vec<(&str, &str, &str)> = log
+        .iter()
+        .filter(|e| e.seq > head.seq)
+        .map(|e| (e.action.as_str(), e.target.as_str(), e.actor.as_str()))
+        .collect();
+    let (a, b, c) = (grouped[0].as_str(), grouped[1].as_str(), grouped[2].as_str());
+    assert_eq!(
+        made,
+        [
+            ("facility.approve", a, "cli:tester"),
+            ("facility.suspend", a, "cli:tester"),
+            ("facility.reject", b, "cli:tester"),
+            ("facility.approve", c, "system"),
+        ],
+        "one audit entry per change made, none for a refusal"
+    );
+    for (id, state) in grouped.iter().zip([FacilityState::Suspended, FacilityState::Retired, FacilityState::Approved]) {
+        assert_eq!(s.facility(id).await.unwrap().unwrap().state, state);
+    }
+    // An empty batch is no change at all.
+    let head = s.audit_head().await.unwrap();
+    assert!(s.transition_facilities(&[]).await.unwrap().is_empty());
+    assert_eq!(s.audit_head().await.unwrap(), head);
+}
+
+/// An import job's batch with approval (D38 addendum): every new facility registered and approved, each
+/// audited once, and its item marked, all in the batch's one transaction; a row whose code is registered
+/// already is skipped and not approved; a worker that no longer holds the job writes nothing.
+async fn an_import_batch_with_approval_registers_and_approves_in_one_transaction(db: TestDb) {
+    let s = &*db.store;
+    let holder = registered(s, "先に登録", Some(&code(7))).await;
+    let items = (0..3).map(|i| (format!("{}", i + 2), "{}".to_owned())).collect();
+    let job = NewJob { id: "jtest".into(), kind: "facility-import".into(), params: "{}".into(), items };
+    s.create_job(&job, &admin()).await.unwrap();
+    assert!(s.claim_job("jtest", "w1", 100, 40).await.unwrap());
+    let batch = vec![(0, clinic("一", Some(&code(8)))), (1, clinic("二", Some(&code(7)))), (2, clinic("三", None))];
+    let head = s.audit_head().await.unwrap();
+    assert!(s.register_facilities_for_job("jtest", "w2", &batch, true, &admin()).await.unwrap().is_none());
+    assert_eq!(s.audit_head().await.unwrap(), head, "a worker that lost the job writes nothing");
+
+    let done = s.register_facilities_for_job("jtest", "w1", &batch, true, &admin()).await.unwrap().unwrap();
+    let states: Vec<Option<FacilityState>> = done
+        .iter()
+        .map(|r| match r {
+            Registration::New(f) => Some(f.state),
+            Registration::AlreadyRegistered { .. } => None,
+        })
+        .collect();
+    assert_eq!(states, [Some(FacilityState::Approved), None, Some(FacilityState::Approved)]);
+    assert!(matches!(&done[1], Registration::AlreadyRegistered { existing, .. } if *existing == holder.to_string()));
+    let approved = s
+        .list_facilities(&FacilityFilter { state: Some(FacilityState::Approved), ..FacilityFilter::default() })
+        .await
+        .unwrap();
+    assert_eq!(approved.len(), 2);
+    assert_eq!(s.facility(&holder).await.unwrap().unwrap().state, FacilityState::Applied, "the holder is untouched");
+    let log = verified_log(s).await;
+    let actions: Vec<&str> = log.iter().filter(|e| e.seq > head.seq).map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["facility.register", "facility.approve", "facility.register", "facility.approve"]);
+    let items = s.job_items("jtest", None, -1, 10).await.unwrap();
+    let marked: Vec<&str> = items.iter().map(|i| i.state.as_str()).collect();
+    assert_eq!(marked, ["done", "skipped", "done"]);
 }

@@ -5,7 +5,8 @@
 //! do, and the directory is a real installation afterwards (`hcpki audit verify`, `hcpki serve`, …):
 //!
 //! - facilities: [`hcpki_ca::store::Store::register_facilities`] in batches of [`facility_import::BATCH`] (as `hcpki facility
-//!   import`, D29), then each approved through [`Authority::transition`], `--concurrency` at a time;
+//!   import`, D29), then each approved through [`Authority::transition`], `--concurrency` at a time, through
+//!   the group-commit worker a server runs (concurrent approvals share a transaction, each audited);
 //! - certificates: [`Authority::issue_many`] in batches of [`ISSUE_BATCH`] (the group-commit path a mass
 //!   enrollment takes): CSR proof of possession, profile, lints, write-ahead intent, a real signature by the CA
 //!   key, the certificate row and its audit entry. The device keys come from a pool of [`DEVICE_KEYS`] made
@@ -104,6 +105,9 @@ pub async fn run(global: &Global, args: &BenchNationalArgs) -> Result<ExitCode> 
     );
     let loaded = Loaded::read(&global.dir, global.database_url.as_deref())?;
     let authority = Arc::new(crate::cmd::open_loaded(&loaded).await?);
+    // As `hcpki serve` does: concurrent approvals share commits (D35 addendum). Issuance calls
+    // `issue_many` directly and is not affected.
+    authority.start_group_commit();
     let backend = if loaded.database_url.starts_with("sqlite:") { "sqlite" } else { "postgres" };
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
