@@ -92,6 +92,7 @@ on_every_backend!(
     console_grants_are_replaced_removed_and_audited,
     transitions_in_one_batch_apply_as_if_one_after_another,
     an_import_batch_with_approval_registers_and_approves_in_one_transaction,
+    a_cas_crl_rows_follow_revocations_holds_releases_and_expiry,
 );
 
 // ---- helpers ----
@@ -1264,4 +1265,63 @@ async fn an_import_batch_with_approval_registers_and_approves_in_one_transaction
     let items = s.job_items("jtest", None, -1, 10).await.unwrap();
     let marked: Vec<&str> = items.iter().map(|i| i.state.as_str()).collect();
     assert_eq!(marked, ["done", "skipped", "done"]);
+}
+
+/// What a CRL lists (`revoked_of_ca`, and the marker that says a cached one is stale) through every path that
+/// writes a revocation: a revocation, a facility's suspension (hold), its resumption (the hold released: off the
+/// CRL), its retirement (holds made permanent, live certificates revoked); per CA, per shard, and without the
+/// certificates that have expired. The query reads the certificates' `revoked` status, so this pins that the
+/// status and the revocation rows never disagree.
+async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb) {
+    let s = &*db.store;
+    let f = registered(s, "CRL clinic", None).await;
+    s.transition_facility(&f, Transition::Approve, None, &admin()).await.unwrap();
+    let issue = |serial: &'static str, ca: &'static str, shard: Option<u16>, not_after: i64| {
+        let f = f.clone();
+        async move {
+            let mut i = intent(serial, Some(&f), "pc");
+            i.ca = ca.into();
+            i.crl_shard = shard;
+            i.not_before = 1_700_000_000;
+            i.not_after = not_after;
+            s.record_intent(&i).await.unwrap();
+            s.complete_issuance(serial, b"\x30\x00", &admin()).await.unwrap();
+        }
+    };
+    let now = crate::time::now_unix();
+    let later = now + 86_400 * 30;
+    issue("0a01", "pc", Some(1), later).await;
+    issue("0a02", "pc", Some(2), later).await;
+    issue("0a03", "pc", Some(1), now + 100).await;
+    issue("0b01", "router", None, later).await;
+    let rows = |ca: &'static str, shard: Option<u16>, at: i64| async move {
+        let listed = s.revoked_of_ca(ca, shard, at).await.unwrap();
+        let marker = s.revocation_marker(ca, shard, at).await.unwrap();
+        assert_eq!(marker.0, listed.len() as i64, "marker count of {ca} {shard:?}: {marker:?} {listed:?}");
+        assert_eq!(marker.2, listed.iter().map(|r| r.2).sum::<i64>(), "marker reasons of {ca}");
+        listed.into_iter().map(|(serial, _, reason)| (serial, reason)).collect::<Vec<_>>()
+    };
+    let list = |v: &[(&str, i64)]| v.iter().map(|(a, b)| (a.to_string(), *b)).collect::<Vec<_>>();
+    assert!(rows("pc", None, now).await.is_empty());
+
+    s.revoke_certificate("0a02", 1, &admin()).await.unwrap();
+    assert_eq!(rows("pc", None, now).await, list(&[("0a02", 1)]));
+    assert!(rows("router", None, now).await.is_empty(), "another CA's revocation listed");
+
+    s.transition_facility(&f, Transition::Suspend, Some("audit"), &admin()).await.unwrap();
+    assert_eq!(rows("pc", None, now).await, list(&[("0a01", 6), ("0a02", 1), ("0a03", 6)]));
+    assert_eq!(rows("pc", Some(1), now).await, list(&[("0a01", 6), ("0a03", 6)]));
+    assert_eq!(rows("pc", Some(2), now).await, list(&[("0a02", 1)]));
+    assert_eq!(rows("router", None, now).await, list(&[("0b01", 6)]));
+    assert_eq!(rows("pc", None, now + 200).await, list(&[("0a01", 6), ("0a02", 1)]), "an expired one listed");
+
+    s.transition_facility(&f, Transition::Resume, None, &admin()).await.unwrap();
+    assert_eq!(rows("pc", None, now).await, list(&[("0a02", 1)]), "released holds still listed");
+    assert!(rows("router", None, now).await.is_empty());
+
+    s.transition_facility(&f, Transition::Suspend, None, &admin()).await.unwrap();
+    s.transition_facility(&f, Transition::Retire, None, &admin()).await.unwrap();
+    assert_eq!(rows("pc", None, now).await, list(&[("0a01", 5), ("0a02", 1), ("0a03", 5)]));
+    assert_eq!(rows("router", None, now).await, list(&[("0b01", 5)]));
+    verified_log(s).await;
 }
