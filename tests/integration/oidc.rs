@@ -1245,6 +1245,16 @@ impl Portal {
         }
     }
 
+    /// A form POST as this browser, with the portal's own Origin unless `origin` names another.
+    pub(crate) fn submit(&self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Reply {
+        let mut args = vec!["-H".to_owned(), format!("Origin: {}", origin.unwrap_or(&self.issuer))];
+        for (k, v) in form {
+            args.extend(["--data-urlencode".to_owned(), format!("{k}={v}")]);
+        }
+        args.push(format!("{}{path}", self.issuer));
+        self.curl(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
     pub(crate) fn curl(&self, args: &[&str]) -> Reply {
         let body = self.h.path(&format!("body-{}", uuid::Uuid::new_v4().simple()));
         let mut cmd = Command::new("curl");

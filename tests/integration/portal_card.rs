@@ -72,23 +72,15 @@ pub(crate) fn card_challenge(pc: &Portal, csrf: &str) -> String {
 /// The login form's post of the card's answer `done` to `challenge`.
 pub(crate) fn post_login(pc: &Portal, csrf: &str, challenge: &str, done: &Value) -> crate::oidc::Reply {
     let chain: Vec<&str> = done["result"]["chain"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
-    pc.curl(&[
-        "-H",
-        &format!("Origin: {}", pc.issuer),
-        "--data-urlencode",
-        &format!("csrf={csrf}"),
-        "--data-urlencode",
-        &format!("challenge_id={challenge}"),
-        "--data-urlencode",
-        "kind=hpki",
-        "--data-urlencode",
-        &format!("signature={}", done["result"]["signature"].as_str().unwrap()),
-        "--data-urlencode",
-        &format!("chain={}", chain.join(",")),
-        "--data-urlencode",
-        &format!("card_id={}", done["result"]["card_id"].as_str().unwrap()),
-        &format!("{}/login/card", pc.issuer),
-    ])
+    let form = [
+        ("csrf", csrf),
+        ("challenge_id", challenge),
+        ("kind", "hpki"),
+        ("signature", done["result"]["signature"].as_str().unwrap()),
+        ("chain", &chain.join(",")),
+        ("card_id", done["result"]["card_id"].as_str().unwrap()),
+    ];
+    pc.submit("/login/card", &form, None)
 }
 
 /// A whole card login in the browser `pc` through `agent`: the session's card id and home page.
@@ -104,15 +96,7 @@ pub(crate) fn card_session(pc: &Portal, agent: &agent::Served) -> (String, crate
 
 /// What card-watch.js posts when the agent reports card `card_id` removed, with the home page's token `csrf`.
 pub(crate) fn report_card_removed(pc: &Portal, csrf: &str, card_id: &str) -> crate::oidc::Reply {
-    pc.curl(&[
-        "-H",
-        &format!("Origin: {}", pc.issuer),
-        "--data-urlencode",
-        &format!("csrf={csrf}"),
-        "--data-urlencode",
-        &format!("card_id={card_id}"),
-        &format!("{}/logout/card-removed", pc.issuer),
-    ])
+    pc.submit("/logout/card-removed", &[("csrf", csrf), ("card_id", card_id)], None)
 }
 
 /// The value of the `data-NAME` attribute in a page.

@@ -51,7 +51,7 @@ fn a_person_sees_and_ends_their_own_sessions(b: Backend) {
 
     // The first browser ends the second's session.
     let receiver = logout_receiver(one.try_clone().unwrap());
-    let r = post(&first, "/sessions/end", &[("csrf", &page_first.csrf), ("session", &page_first.mine(false))], None);
+    let r = first.submit("/sessions/end", &[("csrf", &page_first.csrf), ("session", &page_first.mine(false))], None);
     assert!(r.status == 303 && r.location.ends_with("/sessions"), "{r:?}");
     let logout = logout_claims(&receiver.join().unwrap());
     assert_eq!(logout["aud"], "bc1", "{logout}");
@@ -76,13 +76,13 @@ fn a_person_sees_and_ends_their_own_sessions(b: Backend) {
     let bobs = Listing::of(&bob);
     assert_eq!(bobs.rows.len(), 1, "bob sees only his own session\n{}", bobs.body);
     assert!(!bobs.body.contains(&left.mine(true)), "alice's handle on bob's page");
-    let r = post(&bob, "/sessions/end", &[("csrf", &bobs.csrf), ("session", &left.mine(true))], None);
+    let r = bob.submit("/sessions/end", &[("csrf", &bobs.csrf), ("session", &left.mine(true))], None);
     assert_eq!(r.status, 404, "bob ended alice's session: {r:?}");
-    let r = post(&first, "/sessions/end-all", &[("csrf", "forged")], None);
+    let r = first.submit("/sessions/end-all", &[("csrf", "forged")], None);
     assert_eq!(r.status, 403, "a forged CSRF token: {r:?}");
-    let r = post(&first, "/sessions/end-all", &[("csrf", &left.csrf)], Some("https://evil.example"));
+    let r = first.submit("/sessions/end-all", &[("csrf", &left.csrf)], Some("https://evil.example"));
     assert_eq!(r.status, 403, "a foreign Origin: {r:?}");
-    let r = post(&first, "/sessions/end", &[("session", &left.mine(true))], None);
+    let r = first.submit("/sessions/end", &[("session", &left.mine(true))], None);
     assert_eq!(r.status, 403, "no CSRF token: {r:?}");
     assert_eq!(Listing::of(&first).rows.len(), 1, "a refused request changed something");
     assert_eq!(Listing::of(&bob).rows.len(), 1);
@@ -93,7 +93,7 @@ fn a_person_sees_and_ends_their_own_sessions(b: Backend) {
     let refresh_second = refresh_token(&second, &rp, "bc2");
     let (receive_one, receive_two) = (logout_receiver(one), logout_receiver(two));
     let csrf = Listing::of(&first).csrf;
-    let r = post(&first, "/sessions/end-all", &[("csrf", &csrf)], None);
+    let r = first.submit("/sessions/end-all", &[("csrf", &csrf)], None);
     assert!(r.status == 303 && r.location.ends_with("/login"), "log out everywhere shows the login page: {r:?}");
     let (one, two) = (logout_claims(&receive_one.join().unwrap()), logout_claims(&receive_two.join().unwrap()));
     assert_eq!((&one["aud"], &two["aud"]), (&"bc1".into(), &"bc2".into()), "{one} {two}");
@@ -147,16 +147,6 @@ impl Listing {
         assert_eq!(found.len(), 1, "{}", self.body);
         found[0].0.clone()
     }
-}
-
-/// A form POST from `view`, with the portal's own Origin unless `origin` names another.
-fn post(view: &Portal, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> crate::oidc::Reply {
-    let mut args = vec!["-H".to_owned(), format!("Origin: {}", origin.unwrap_or(&view.issuer))];
-    for (k, v) in form {
-        args.extend(["--data-urlencode".to_owned(), format!("{k}={v}")]);
-    }
-    args.push(format!("{}{path}", view.issuer));
-    view.curl(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 /// The code flow of `client` in `view`'s session: its refresh token.
