@@ -572,15 +572,7 @@ impl Authority {
     pub async fn transition_many(&self, changes: &[FacilityChange]) -> Vec<Result<Facility, AuthorityError>> {
         match self.store.transition_facilities(changes).await {
             Ok(results) => results.into_iter().map(|r| r.map_err(transition_error)).collect(),
-            Err(e) => {
-                tracing::error!(error = %e, changes = changes.len(), "facility transitions failed as a batch");
-                // Every change gets the same cause; an unavailable database stays "retry later".
-                let each = |e: &StoreError| match e {
-                    StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
-                    other => StoreError::Database(other.to_string()),
-                };
-                changes.iter().map(|_| Err(AuthorityError::Store(each(&e)))).collect()
-            }
+            Err(e) => batch_failed("facility transitions", &e, changes.len()),
         }
     }
 
@@ -900,6 +892,17 @@ async fn issue_ca_cert(
     let issued = linted.sign()?;
     store.complete_issuance(&serial, &issued.der, actor).await?;
     Ok(issued.der)
+}
+
+/// The answers of a batch the store rolled back as a whole: every item gets the same cause, logged once; an
+/// unavailable database stays "retry later".
+fn batch_failed<T>(what: &str, e: &StoreError, items: usize) -> Vec<Result<T, AuthorityError>> {
+    tracing::error!(error = %e, items, "{what} failed as a batch");
+    let each = || match e {
+        StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
+        other => StoreError::Database(other.to_string()),
+    };
+    (0..items).map(|_| Err(AuthorityError::Store(each()))).collect()
 }
 
 /// A store refusal of a transition as the authority's error: an unknown facility is named as such.

@@ -13,7 +13,7 @@ mod sso;
 pub use jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 pub use records::{
     Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
-    FacilityChange, FacilityFilter, IssuanceIntent, Registration,
+    FacilityChange, FacilityFilter, IssuanceIntent, Registration, Revocation,
 };
 #[allow(unused_imports)]
 use sql as _;
@@ -309,8 +309,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn acme_update_order(&self, order: &AcmeOrder) -> Result<bool, StoreError>;
 
     /// Mark an issued certificate revoked with its RFC 5280 reason code, audited as `cert.revoke`
-    /// ([`StoreError::UnknownSerial`] unless it is `issued`). CRL and OCSP publication is issue #5.
-    async fn revoke_certificate(&self, serial: &str, reason: u8, actor: &Actor) -> Result<(), StoreError>;
+    /// ([`StoreError::UnknownSerial`] unless it is `issued`).
+    async fn revoke_certificate(&self, serial: &str, reason: u8, actor: &Actor) -> Result<(), StoreError> {
+        let one = Revocation { serial: serial.to_owned(), reason, actor: actor.clone() };
+        self.revoke_certificates(std::slice::from_ref(&one))
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Corrupt("a one-revocation batch answered nothing".into())))
+    }
+
+    /// Revoke many certificates in one transaction (group commit, D35 addendum 2): each exactly as
+    /// [`Store::revoke_certificate`] would one after another, in order, with its own `cert.revoke` entry; a
+    /// serial that is unknown or no longer `issued` (revoked by an earlier item of the same batch, say) is
+    /// that item's [`StoreError::UnknownSerial`] and does not stop the others. The outer error means the
+    /// whole batch was rolled back (the database failed).
+    async fn revoke_certificates(&self, batch: &[Revocation]) -> Result<Vec<Result<(), StoreError>>, StoreError>;
     /// Add an operator, or change an enabled operator's role, audited as `operator.add` / `operator.role`.
     /// A disabled operator stays disabled: [`StoreError::OperatorDisabled`].
     async fn put_operator(&self, record: &OperatorRecord, actor: &Actor) -> Result<OperatorRecord, StoreError>;

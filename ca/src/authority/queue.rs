@@ -1,18 +1,19 @@
-//! Group commit for concurrent single issuances and facility transitions.
+//! Group commit for concurrent single issuances, facility transitions and revocations.
 //!
 //! An enrollment request issues one certificate, and one issuance alone costs two durable commits (the
 //! write-ahead intent, then the certificate with its audit entry). Under load those commits, not the
 //! signature, bound the rate (decision D11's figures: ~700 single issuances/s against ~5 000/s in batches).
 //! An approval (or any other facility transition) is one commit of a few rows, so commits are all it costs
-//! (D35's 478–869 approvals/s). So a long-running server routes [`Authority::issue`] and
-//! [`Authority::transition`] through [`GroupCommit`] workers: each batch runs through the normal pipeline,
-//! every request with its own actor and its own audit entry, and each answer is what it would have been alone.
+//! (D35's 478–869 approvals/s), and so is a revocation (594/s at the national benchmark's 600k point). So a
+//! long-running server routes [`Authority::issue`], [`Authority::transition`] and [`Authority::revoke`]
+//! through [`GroupCommit`] workers: each batch runs through the normal pipeline, every request with its own
+//! actor and its own audit entry, and each answer is what it would have been alone.
 
 use super::{Authority, AuthorityError, IssueRequest};
 use crate::facility::Facility;
 use crate::group_commit::GroupCommit;
 use crate::issuer::Issued;
-use crate::store::{Actor, CertificateRecord, FacilityChange};
+use crate::store::{Actor, CertificateRecord, FacilityChange, Revocation};
 use std::sync::{Arc, Weak};
 
 /// Most requests in one batch: large enough to share commits, small enough to bound one batch's latency.
@@ -22,12 +23,14 @@ const QUEUE_DEPTH: usize = 4096;
 
 type Outcome = Result<(Issued, CertificateRecord), AuthorityError>;
 type Changed = Result<Facility, AuthorityError>;
+type Revoked = Result<(), AuthorityError>;
 
 /// The sending sides, held by the authority.
 #[derive(Debug)]
 pub(super) struct Queues {
     issue: GroupCommit<(IssueRequest, Actor), Outcome>,
     transition: GroupCommit<FacilityChange, Changed>,
+    revocation: GroupCommit<Revocation, Revoked>,
 }
 
 impl Queues {
@@ -38,24 +41,29 @@ impl Queues {
     pub(super) async fn transition(&self, change: FacilityChange) -> Changed {
         self.transition.submit(change).await.map_err(|e| AuthorityError::Batch(e.to_string()))?
     }
+
+    pub(super) async fn revoke(&self, revocation: Revocation) -> Revoked {
+        self.revocation.submit(revocation).await.map_err(|e| AuthorityError::Batch(e.to_string()))?
+    }
 }
 
 impl Authority {
-    /// Route [`Authority::issue`] and [`Authority::transition`] through group-commit workers on the current
-    /// tokio runtime. For servers (and the national benchmark, which measures what a server does); one-shot
-    /// commands call the pipeline directly. A second call does nothing.
+    /// Route [`Authority::issue`], [`Authority::transition`] and [`Authority::revoke`] through group-commit
+    /// workers on the current tokio runtime. For servers (and the national benchmark, which measures what a
+    /// server does); one-shot commands call the pipeline directly. A second call does nothing.
     pub fn start_group_commit(self: &Arc<Self>) {
         if self.queue.get().is_some() {
             return;
         }
         // Weak: the workers must not keep the authority (and so their own queues) alive forever. When the
         // authority is dropped, the queues go with it and the workers end.
-        let (a, b) = (Arc::downgrade(self), Arc::downgrade(self));
+        let (a, b, c) = (Arc::downgrade(self), Arc::downgrade(self), Arc::downgrade(self));
         let queues = Queues {
             issue: GroupCommit::start("issuance", MAX_BATCH, QUEUE_DEPTH, move |jobs| issue(a.clone(), jobs)),
             transition: GroupCommit::start("transition", MAX_BATCH, QUEUE_DEPTH, move |changes| {
                 transition(b.clone(), changes)
             }),
+            revocation: GroupCommit::start("revocation", MAX_BATCH, QUEUE_DEPTH, move |batch| revoke(c.clone(), batch)),
         };
         // Lost race with another caller: these queues are dropped and their workers end.
         let _ = self.queue.set(queues);
@@ -75,6 +83,13 @@ async fn transition(authority: Weak<Authority>, changes: Vec<FacilityChange>) ->
         return changes.iter().map(|_| Err(shutting_down())).collect();
     };
     authority.transition_many(&changes).await
+}
+
+async fn revoke(authority: Weak<Authority>, batch: Vec<Revocation>) -> Vec<Revoked> {
+    let Some(authority) = authority.upgrade() else {
+        return batch.iter().map(|_| Err(shutting_down())).collect();
+    };
+    authority.revoke_many(&batch).await
 }
 
 fn shutting_down() -> AuthorityError {

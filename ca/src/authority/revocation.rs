@@ -6,7 +6,7 @@ use crate::profile;
 use crate::revocation::Reason;
 use crate::revocation::crl::{self, CrlFields, CrlSigner, Entry};
 use crate::revocation::shard::{CrlScope, Shard, ShardError};
-use crate::store::{Actor, CertificateRecord, StoreError};
+use crate::store::{Actor, CertificateRecord, Revocation, StoreError};
 
 /// How long a CRL is valid after it is signed (nextUpdate − signing time). A served CRL is re-signed half-way
 /// (`revocation::publish`), so relying parties never hold one near its nextUpdate.
@@ -24,19 +24,45 @@ pub(crate) struct SignedCrl {
 }
 
 impl Authority {
-    /// Revoke an issued certificate with `reason`; audited as `cert.revoke` in the same transaction.
+    /// Revoke an issued certificate with `reason`; audited as `cert.revoke` in the same transaction. When
+    /// [`Authority::start_group_commit`] has run, concurrent calls share transactions.
     pub async fn revoke(
         &self,
         serial: &str,
         reason: Reason,
         actor: &Actor,
     ) -> Result<CertificateRecord, AuthorityError> {
-        match self.store.revoke_certificate(serial, reason.code(), actor).await {
-            Ok(()) => {}
-            Err(StoreError::UnknownSerial(s)) => return Err(AuthorityError::NotRevocable(s)),
-            Err(e) => return Err(e.into()),
-        }
+        let revocation = Revocation { serial: serial.to_owned(), reason: reason.code(), actor: actor.clone() };
+        let done = match self.queue.get() {
+            Some(queue) => queue.revoke(revocation).await,
+            None => self
+                .revoke_many(std::slice::from_ref(&revocation))
+                .await
+                .pop()
+                .unwrap_or_else(|| Err(AuthorityError::Batch("a one-revocation batch answered nothing".into()))),
+        };
+        done?;
         self.store.certificate(serial).await?.ok_or_else(|| AuthorityError::NotRevocable(serial.to_owned()))
+    }
+
+    /// Revoke many certificates in one transaction ([`Store::revoke_certificates`]): one result per
+    /// revocation, in order, each what it would have been one after another (a serial not `issued` is
+    /// [`AuthorityError::NotRevocable`]). A database failure fails them all.
+    ///
+    /// [`Store::revoke_certificates`]: crate::store::Store::revoke_certificates
+    pub async fn revoke_many(&self, batch: &[Revocation]) -> Vec<Result<(), AuthorityError>> {
+        match self.store.revoke_certificates(batch).await {
+            Ok(results) => results
+                .into_iter()
+                .map(|r| {
+                    r.map_err(|e| match e {
+                        StoreError::UnknownSerial(s) => AuthorityError::NotRevocable(s),
+                        other => other.into(),
+                    })
+                })
+                .collect(),
+            Err(e) => super::batch_failed("revocations", &e, batch.len()),
+        }
     }
 
     /// A CRL of `scope` (a CA, for its complete CRL, or a [`Authority::crl_scope`]): every revoked,

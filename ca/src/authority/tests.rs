@@ -186,3 +186,52 @@ async fn concurrent_approvals_through_group_commit_answer_as_one_after_another()
     let head = ca.store().audit_head().await.unwrap();
     crate::audit::verify_chain(&all, &head).unwrap();
 }
+
+/// Revocations through the group-commit worker (D35 addendum 2): many callers at once, two per certificate,
+/// get the answers they would have had one after another — each certificate revoked once, the other caller
+/// told it is not revocable — with one `cert.revoke` audit entry per certificate and the chain whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_revocations_through_group_commit_answer_as_one_after_another() {
+    use crate::revocation::Reason;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Arc::new(authority(dir.path()).await);
+    ca.start_group_commit();
+    let actor = Actor::cli("test");
+    let clinic = NewFacility::new("並行失効", FacilityKind::Clinic, None, None, None).unwrap();
+    let f = ca.register_facility(&clinic, &actor).await.unwrap();
+    ca.transition(&f.id, Transition::Approve, None, &actor).await.unwrap();
+    let batch: Vec<IssueRequest> =
+        (0..20).map(|_| request(ProfileKind::Pc, Some(&f.id), csr(KeyAlgorithm::P256), vec![])).collect();
+    let serials: Vec<String> = ca.issue_many(&batch, &actor).await.into_iter().map(|r| r.unwrap().1.serial).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for serial in serials.iter().chain(serials.iter()) {
+        let (ca, actor, serial) = (ca.clone(), actor.clone(), serial.clone());
+        tasks.spawn(async move {
+            let reason = Reason(crate::revocation::CrlReason::KeyCompromise);
+            (serial.clone(), ca.revoke(&serial, reason, &actor).await)
+        });
+    }
+    let mut revoked = HashMap::new();
+    let mut refused = HashMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (serial, result) = joined.unwrap();
+        match result {
+            Ok(record) => {
+                assert_eq!((record.serial.as_str(), record.status), (serial.as_str(), CertStatus::Revoked));
+                *revoked.entry(serial).or_insert(0) += 1;
+            }
+            Err(AuthorityError::NotRevocable(s)) => {
+                assert_eq!(s, serial);
+                *refused.entry(serial).or_insert(0) += 1;
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    for serial in &serials {
+        assert_eq!((revoked.get(serial), refused.get(serial)), (Some(&1), Some(&1)), "{serial}");
+    }
+    let all = ca.store().audit_entries(0, 100_000).await.unwrap();
+    assert_eq!(all.iter().filter(|e| e.action == "cert.revoke").count(), serials.len());
+    let head = ca.store().audit_head().await.unwrap();
+    crate::audit::verify_chain(&all, &head).unwrap();
+}

@@ -181,6 +181,18 @@ pub struct FacilityChange {
     pub actor: Actor,
 }
 
+/// One revocation in [`Store::revoke_certificates`](crate::store::Store::revoke_certificates): the serial, its
+/// RFC 5280 reason code and who asks for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// The certificate's serial (hex, as stored).
+    pub serial: String,
+    /// The RFC 5280 CRLReason code.
+    pub reason: u8,
+    /// Who asks for it (the audit entry's actor).
+    pub actor: Actor,
+}
+
 /// Which facilities to list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FacilityFilter {

@@ -32,7 +32,7 @@ use crate::operator::{OperatorName, OperatorRecord};
 use crate::profile::ProfileKind;
 use crate::store::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
-    FacilityChange, FacilityFilter, IssuanceIntent, LoginChallengeRecord, Registration, Store, StoreError,
+    FacilityChange, FacilityFilter, IssuanceIntent, LoginChallengeRecord, Registration, Revocation, Store, StoreError,
 };
 use crate::store::{
     GrantOp, GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts,

@@ -181,22 +181,26 @@ macro_rules! sql_store {
                 Ok(Ok(updated))
             }
 
-            /// Revoke one issued certificate inside a transaction, audited as `cert.revoke`.
+            /// Revoke one issued certificate inside a transaction, audited as `cert.revoke`. The inner error is
+            /// the refusal of a serial that is unknown or not `issued` (nothing written); the outer one, a
+            /// database failure that must roll the transaction back.
             async fn revoke_in(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 chain: &mut Chain,
                 serial: &str,
                 reason: u8,
                 actor: &Actor,
-            ) -> Result<(), StoreError> {
-                let record = Self::fetch_certificate(&mut **tx, serial)
-                    .await?
-                    .filter(|c| c.status == CertStatus::Issued)
-                    .ok_or_else(|| StoreError::UnknownSerial(serial.to_owned()))?;
+            ) -> Result<Result<(), StoreError>, StoreError> {
+                let unknown = || Ok(Err(StoreError::UnknownSerial(serial.to_owned())));
+                let Some(record) =
+                    Self::fetch_certificate(&mut **tx, serial).await?.filter(|c| c.status == CertStatus::Issued)
+                else {
+                    return unknown();
+                };
                 let done =
                     sqlx::query::<$db>(queries::MARK_REVOKED).bind(serial).execute(&mut **tx).await.map_err(Self::err)?;
                 if done.rows_affected() != 1 {
-                    return Err(StoreError::UnknownSerial(serial.to_owned()));
+                    return unknown();
                 }
                 sqlx::query::<$db>(queries::INSERT_REVOCATION)
                     .bind(serial)
@@ -207,7 +211,7 @@ macro_rules! sql_store {
                     .await
                     .map_err(Self::err)?;
                 Self::append(tx, chain, &events::revoked(&record, reason, actor)).await?;
-                Ok(())
+                Ok(Ok(()))
             }
 
             /// What a facility's state change does to its certificates, in the same transaction: suspending
@@ -231,7 +235,9 @@ macro_rules! sql_store {
                         .await
                         .map_err(Self::err)?;
                     for serial in live {
-                        Self::revoke_in(tx, chain, &serial, reason, actor).await?;
+                        // Listed as live inside this transaction, so a refusal here means the store is
+                        // inconsistent: fail the whole transition.
+                        Self::revoke_in(tx, chain, &serial, reason, actor).await??;
                     }
                 }
                 if !matches!(t, Transition::Retire | Transition::Resume) {
@@ -1157,11 +1163,18 @@ macro_rules! sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn revoke_certificate(&self, serial: &str, reason: u8, actor: &Actor) -> Result<(), StoreError> {
+            async fn revoke_certificates(
+                &self,
+                batch: &[Revocation],
+            ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
                 let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;
-                Self::revoke_in(&mut tx, &mut chain, serial, reason, actor).await?;
-                Self::commit(tx, chain).await
+                let mut out = Vec::with_capacity(batch.len());
+                for r in batch {
+                    out.push(Self::revoke_in(&mut tx, &mut chain, &r.serial, r.reason, &r.actor).await?);
+                }
+                Self::commit(tx, chain).await?;
+                Ok(out)
             }
 
             async fn put_operator(

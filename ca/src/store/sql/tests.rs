@@ -7,7 +7,7 @@ use crate::audit::{self, AuditEvent, AuditHead, Outcome};
 use crate::facility::{FacilityId, FacilityKind, FacilityState, NewFacility, Transition};
 use crate::store::{
     self, Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter,
-    IssuanceIntent, NewJob, Registration, Store, StoreError,
+    IssuanceIntent, NewJob, Registration, Revocation, Store, StoreError,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -93,6 +93,7 @@ on_every_backend!(
     transitions_in_one_batch_apply_as_if_one_after_another,
     an_import_batch_with_approval_registers_and_approves_in_one_transaction,
     a_cas_crl_rows_follow_revocations_holds_releases_and_expiry,
+    revocations_in_one_batch_apply_as_if_one_after_another,
 );
 
 // ---- helpers ----
@@ -1324,4 +1325,92 @@ async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb)
     assert_eq!(rows("pc", None, now).await, list(&[("0a01", 5), ("0a02", 1), ("0a03", 5)]));
     assert_eq!(rows("router", None, now).await, list(&[("0b01", 5)]));
     verified_log(s).await;
+}
+
+/// `revoke_certificates` (group commit, D35 addendum 2): a batch gives each revocation the answer it would have
+/// had alone, one after another — a serial revoked by an earlier item of the same batch, an unknown one and a
+/// pending intent are refused by serial — and only the revocations made are written and audited, each with its
+/// own reason and actor.
+async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
+    let s = &*db.store;
+    let f = registered(s, "失効一括", None).await;
+    s.transition_facility(&f, Transition::Approve, None, &admin()).await.unwrap();
+    let issued = |serial: String| {
+        let f = f.clone();
+        async move {
+            s.record_intent(&intent(&serial, Some(&f), "router")).await.unwrap();
+            s.complete_issuance(&serial, b"\x30\x00", &admin()).await.unwrap();
+        }
+    };
+    // (serial, reason, actor): run once one by one on the "a0" serials, once as a batch on the "b0" ones.
+    let plan: [(&str, u8, Actor); 6] = [
+        ("01", 1, admin()),
+        ("01", 4, admin()),
+        ("02", 3, Actor::system()),
+        ("ff", 1, admin()),
+        ("03", 1, admin()),
+        ("04", 5, admin()),
+    ];
+    let batch = |prefix: &str| -> Vec<Revocation> {
+        plan.iter()
+            .map(|(serial, reason, actor)| Revocation {
+                serial: format!("{prefix}{serial}"),
+                reason: *reason,
+                actor: actor.clone(),
+            })
+            .collect()
+    };
+    let shape = |r: &Result<(), StoreError>| match r {
+        Ok(()) => "revoked".to_owned(),
+        Err(StoreError::UnknownSerial(serial)) => format!("not revocable {}", &serial[2..]),
+        Err(other) => panic!("unexpected {other:?}"),
+    };
+    for prefix in ["a0", "b0"] {
+        for n in ["01", "02", "04"] {
+            issued(format!("{prefix}{n}")).await;
+        }
+        // "03" only has its intent (reserved, never signed), so it is not revocable.
+        s.record_intent(&intent(&format!("{prefix}03"), Some(&f), "router")).await.unwrap();
+    }
+    let mut one_by_one = Vec::new();
+    for r in batch("a0") {
+        one_by_one.push(shape(&s.revoke_certificate(&r.serial, r.reason, &r.actor).await));
+    }
+    let head = s.audit_head().await.unwrap();
+    let grouped: Vec<String> = s.revoke_certificates(&batch("b0")).await.unwrap().iter().map(shape).collect();
+    assert_eq!(grouped, one_by_one);
+    assert_eq!(grouped, ["revoked", "not revocable 01", "revoked", "not revocable ff", "not revocable 03", "revoked"]);
+    let log = verified_log(s).await;
+    let made: Vec<(&str, &str, &str)> = log
+        .iter()
+        .filter(|e| e.seq > head.seq)
+        .map(|e| (e.action.as_str(), e.target.as_str(), e.actor.as_str()))
+        .collect();
+    assert_eq!(
+        made,
+        [
+            ("cert.revoke", "b001", "cli:tester"),
+            ("cert.revoke", "b002", "system"),
+            ("cert.revoke", "b004", "cli:tester")
+        ],
+        "one audit entry per revocation made, none for a refusal"
+    );
+    let listed: Vec<(String, i64)> = s
+        .revoked_of_ca("router", None, crate::time::now_unix())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(serial, _, _)| serial.starts_with("b0"))
+        .map(|(serial, _, reason)| (serial, reason))
+        .collect();
+    assert_eq!(listed, [("b001".to_owned(), 1), ("b002".into(), 3), ("b004".into(), 5)], "the first reason stands");
+    for (serial, status) in
+        [("b001", CertStatus::Revoked), ("b003", CertStatus::Reserved), ("b004", CertStatus::Revoked)]
+    {
+        assert_eq!(s.certificate(serial).await.unwrap().unwrap().status, status, "{serial}");
+    }
+    // An empty batch is no change at all.
+    let head = s.audit_head().await.unwrap();
+    assert!(s.revoke_certificates(&[]).await.unwrap().is_empty());
+    assert_eq!(s.audit_head().await.unwrap(), head);
 }

@@ -11,7 +11,8 @@
 //!   enrollment takes): CSR proof of possession, profile, lints, write-ahead intent, a real signature by the CA
 //!   key, the certificate row and its audit entry. The device keys come from a pool of [`DEVICE_KEYS`] made
 //!   off the clock (a device's work, as in `bench issue`);
-//! - revocations: 5 % of the certificates, each through [`Authority::revoke`] (its own audited transaction).
+//! - revocations: 5 % of the certificates, each through [`Authority::revoke`], `--concurrency` at a time,
+//!   through the server's group-commit worker as the approvals are (each revocation audited).
 //!
 //! At each point: registration, approval, issuance and revocation rates over the facilities added since the
 //! previous point; lookup latency by facility ID and by serial against a `SELECT 1` round trip
