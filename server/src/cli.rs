@@ -660,8 +660,7 @@ pub struct BenchNationalArgs {
     /// Lookups sampled per kind at each point.
     #[arg(long, default_value_t = 2000)]
     pub lookups: usize,
-    /// Approvals and revocations in flight at once (approvals share commits as in a server; each revocation is
-    /// its own audited transaction).
+    /// Approvals and revocations in flight at once (both share commits as in a server, each one audited).
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
 }
