@@ -156,6 +156,11 @@ async fn verified_log(store: &dyn Store) -> Vec<audit::AuditEntry> {
     all
 }
 
+/// Action, target and actor of every audit entry after `head`, the whole chain verified.
+async fn audited_since(store: &dyn Store, head: &AuditHead) -> Vec<[String; 3]> {
+    verified_log(store).await.into_iter().filter(|e| e.seq > head.seq).map(|e| [e.action, e.target, e.actor]).collect()
+}
+
 async fn registered(store: &dyn Store, name: &str, medical_code: Option<&str>) -> FacilityId {
     store.register_facility(&clinic(name, medical_code), &admin()).await.unwrap().id
 }
@@ -1203,20 +1208,15 @@ async fn transitions_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
             "approved by system (None)".into(),
         ]
     );
-    let log = verified_log(s).await;
-    let made: Vec<(&str, &str, &str)> = log
-        .iter()
-        .filter(|e| e.seq > head.seq)
-        .map(|e| (e.action.as_str(), e.target.as_str(), e.actor.as_str()))
-        .collect();
+    let made = audited_since(s, &head).await;
     let (a, b, c) = (grouped[0].as_str(), grouped[1].as_str(), grouped[2].as_str());
     assert_eq!(
         made,
         [
-            ("facility.approve", a, "cli:tester"),
-            ("facility.suspend", a, "cli:tester"),
-            ("facility.reject", b, "cli:tester"),
-            ("facility.approve", c, "system"),
+            ["facility.approve", a, "cli:tester"],
+            ["facility.suspend", a, "cli:tester"],
+            ["facility.reject", b, "cli:tester"],
+            ["facility.approve", c, "system"],
         ],
         "one audit entry per change made, none for a refusal"
     );
@@ -1380,18 +1380,13 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     let grouped: Vec<String> = s.revoke_certificates(&batch("b0")).await.unwrap().iter().map(shape).collect();
     assert_eq!(grouped, one_by_one);
     assert_eq!(grouped, ["revoked", "not revocable 01", "revoked", "not revocable ff", "not revocable 03", "revoked"]);
-    let log = verified_log(s).await;
-    let made: Vec<(&str, &str, &str)> = log
-        .iter()
-        .filter(|e| e.seq > head.seq)
-        .map(|e| (e.action.as_str(), e.target.as_str(), e.actor.as_str()))
-        .collect();
+    let made = audited_since(s, &head).await;
     assert_eq!(
         made,
         [
-            ("cert.revoke", "b001", "cli:tester"),
-            ("cert.revoke", "b002", "system"),
-            ("cert.revoke", "b004", "cli:tester")
+            ["cert.revoke", "b001", "cli:tester"],
+            ["cert.revoke", "b002", "system"],
+            ["cert.revoke", "b004", "cli:tester"]
         ],
         "one audit entry per revocation made, none for a refusal"
     );
