@@ -308,9 +308,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// changed it first.
     async fn acme_update_order(&self, order: &AcmeOrder) -> Result<bool, StoreError>;
 
-    /// Mark an issued certificate revoked with its RFC 5280 reason code, audited as `cert.revoke`
-    /// ([`StoreError::UnknownSerial`] unless it is `issued`).
-    async fn revoke_certificate(&self, serial: &str, reason: u8, actor: &Actor) -> Result<(), StoreError> {
+    /// Mark an issued certificate revoked with its RFC 5280 reason code, audited as `cert.revoke`, and answer
+    /// its record as revoked ([`StoreError::UnknownSerial`] unless it is `issued`).
+    async fn revoke_certificate(
+        &self,
+        serial: &str,
+        reason: u8,
+        actor: &Actor,
+    ) -> Result<CertificateRecord, StoreError> {
         let one = Revocation { serial: serial.to_owned(), reason, actor: actor.clone() };
         self.revoke_certificates(std::slice::from_ref(&one))
             .await?
@@ -323,7 +328,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// serial that is unknown or no longer `issued` (revoked by an earlier item of the same batch, say) is
     /// that item's [`StoreError::UnknownSerial`] and does not stop the others. The outer error means the
     /// whole batch was rolled back (the database failed).
-    async fn revoke_certificates(&self, batch: &[Revocation]) -> Result<Vec<Result<(), StoreError>>, StoreError>;
+    async fn revoke_certificates(
+        &self,
+        batch: &[Revocation],
+    ) -> Result<Vec<Result<CertificateRecord, StoreError>>, StoreError>;
     /// Add an operator, or change an enabled operator's role, audited as `operator.add` / `operator.role`.
     /// A disabled operator stays disabled: [`StoreError::OperatorDisabled`].
     async fn put_operator(&self, record: &OperatorRecord, actor: &Actor) -> Result<OperatorRecord, StoreError>;

@@ -23,7 +23,7 @@ const QUEUE_DEPTH: usize = 4096;
 
 type Outcome = Result<(Issued, CertificateRecord), AuthorityError>;
 type Changed = Result<Facility, AuthorityError>;
-type Revoked = Result<(), AuthorityError>;
+type Revoked = Result<CertificateRecord, AuthorityError>;
 
 /// The sending sides, held by the authority.
 #[derive(Debug)]

@@ -33,24 +33,22 @@ impl Authority {
         actor: &Actor,
     ) -> Result<CertificateRecord, AuthorityError> {
         let revocation = Revocation { serial: serial.to_owned(), reason: reason.code(), actor: actor.clone() };
-        let done = match self.queue.get() {
+        match self.queue.get() {
             Some(queue) => queue.revoke(revocation).await,
             None => self
                 .revoke_many(std::slice::from_ref(&revocation))
                 .await
                 .pop()
                 .unwrap_or_else(|| Err(AuthorityError::Batch("a one-revocation batch answered nothing".into()))),
-        };
-        done?;
-        self.store.certificate(serial).await?.ok_or_else(|| AuthorityError::NotRevocable(serial.to_owned()))
+        }
     }
 
     /// Revoke many certificates in one transaction ([`Store::revoke_certificates`]): one result per
-    /// revocation, in order, each what it would have been one after another (a serial not `issued` is
+    /// revocation (the certificate's record as revoked), in order, each what it would have been one after another (a serial not `issued` is
     /// [`AuthorityError::NotRevocable`]). A database failure fails them all.
     ///
     /// [`Store::revoke_certificates`]: crate::store::Store::revoke_certificates
-    pub async fn revoke_many(&self, batch: &[Revocation]) -> Vec<Result<(), AuthorityError>> {
+    pub async fn revoke_many(&self, batch: &[Revocation]) -> Vec<Result<CertificateRecord, AuthorityError>> {
         match self.store.revoke_certificates(batch).await {
             Ok(results) => results
                 .into_iter()

@@ -181,27 +181,26 @@ macro_rules! sql_store {
                 Ok(Ok(updated))
             }
 
-            /// Revoke one issued certificate inside a transaction, audited as `cert.revoke`. The inner error is
-            /// the refusal of a serial that is unknown or not `issued` (nothing written); the outer one, a
-            /// database failure that must roll the transaction back.
+            /// Revoke one issued certificate inside a transaction, audited as `cert.revoke`, answering its
+            /// record as revoked. The inner error is the refusal of a serial that is unknown or not `issued`
+            /// (nothing written); the outer one, a database failure that must roll the transaction back.
             async fn revoke_in(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 chain: &mut Chain,
                 serial: &str,
                 reason: u8,
                 actor: &Actor,
-            ) -> Result<Result<(), StoreError>, StoreError> {
-                let unknown = || Ok(Err(StoreError::UnknownSerial(serial.to_owned())));
-                let Some(record) =
-                    Self::fetch_certificate(&mut **tx, serial).await?.filter(|c| c.status == CertStatus::Issued)
-                else {
-                    return unknown();
+            ) -> Result<Result<CertificateRecord, StoreError>, StoreError> {
+                let revoked = sqlx::query_as::<$db, rows::CertificateRow>(queries::MARK_REVOKED)
+                    .bind(serial)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(Self::err)?
+                    .map(rows::certificate)
+                    .transpose()?;
+                let Some(record) = revoked else {
+                    return Ok(Err(StoreError::UnknownSerial(serial.to_owned())));
                 };
-                let done =
-                    sqlx::query::<$db>(queries::MARK_REVOKED).bind(serial).execute(&mut **tx).await.map_err(Self::err)?;
-                if done.rows_affected() != 1 {
-                    return unknown();
-                }
                 sqlx::query::<$db>(queries::INSERT_REVOCATION)
                     .bind(serial)
                     .bind(i64::from(reason))
@@ -211,7 +210,7 @@ macro_rules! sql_store {
                     .await
                     .map_err(Self::err)?;
                 Self::append(tx, chain, &events::revoked(&record, reason, actor)).await?;
-                Ok(Ok(()))
+                Ok(Ok(record))
             }
 
             /// What a facility's state change does to its certificates, in the same transaction: suspending
@@ -1166,7 +1165,7 @@ macro_rules! sql_store {
             async fn revoke_certificates(
                 &self,
                 batch: &[Revocation],
-            ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+            ) -> Result<Vec<Result<CertificateRecord, StoreError>>, StoreError> {
                 let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;
                 let mut out = Vec::with_capacity(batch.len());

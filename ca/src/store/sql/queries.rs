@@ -294,8 +294,12 @@ pub(super) const UPDATE_ACME_ORDER: &str = "UPDATE acme_orders SET status = $1, 
 
 // ---- revocation (minimal, for ACME revokeCert; CRL/OCSP is issue #5) ----
 
-pub(super) const MARK_REVOKED: &str =
-    "UPDATE certificates SET status = 'revoked' WHERE serial = $1 AND status = 'issued'";
+/// Revoke an issued certificate and answer its row: no row when the serial is unknown or not `issued`. One round
+/// trip where a read and an update were two (a revocation's critical section holds the audit lock).
+pub(super) const MARK_REVOKED: &str = concat!(
+    "UPDATE certificates SET status = 'revoked' WHERE serial = $1 AND status = 'issued' RETURNING ",
+    certificate_columns!()
+);
 
 pub(super) const INSERT_REVOCATION: &str =
     "INSERT INTO certificate_revocations (serial, reason, revoked_at, revoked_by) VALUES ($1, $2, $3, $4)";

@@ -1360,8 +1360,8 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
             })
             .collect()
     };
-    let shape = |r: &Result<(), StoreError>| match r {
-        Ok(()) => "revoked".to_owned(),
+    let shape = |r: &Result<crate::store::CertificateRecord, StoreError>| match r {
+        Ok(c) => format!("{:?}", c.status).to_lowercase(),
         Err(StoreError::UnknownSerial(serial)) => format!("not revocable {}", &serial[2..]),
         Err(other) => panic!("unexpected {other:?}"),
     };
