@@ -44,8 +44,8 @@ impl Authority {
     }
 
     /// Revoke many certificates in one transaction ([`Store::revoke_certificates`]): one result per
-    /// revocation (the certificate's record as revoked), in order, each what it would have been one after another (a serial not `issued` is
-    /// [`AuthorityError::NotRevocable`]). A database failure fails them all.
+    /// revocation (the certificate's record as revoked), in order, each what it would have been one after
+    /// another (a serial not `issued` is [`AuthorityError::NotRevocable`]). A database failure fails them all.
     ///
     /// [`Store::revoke_certificates`]: crate::store::Store::revoke_certificates
     pub async fn revoke_many(&self, batch: &[Revocation]) -> Vec<Result<CertificateRecord, AuthorityError>> {
