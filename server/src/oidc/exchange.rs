@@ -184,6 +184,18 @@ fn check(
         .filter(|g| g.client_id == exchange.client_id)
         .ok_or_else(|| OAuthError::invalid_grant("unknown code or refresh token"))?;
     let data = GrantData::of(grant)?;
+    // Expired is refused here, before anything is written: the conditional redemption would miss, and a miss
+    // counts as a replay, which revokes the grant and audits a reuse that never happened (a code presented
+    // after its minute, as a slow client or a loaded machine does).
+    if grant.state != "revoked" && grant.expires_at <= now {
+        return Err(match presented {
+            GrantRequest::Code { .. } if grant.state == "code" => OAuthError::invalid_grant(
+                "the code has expired (codes are valid for one minute): start the sign-in again",
+            ),
+            GrantRequest::Code { .. } => OAuthError::invalid_grant("the code is unknown, expired or revoked"),
+            GrantRequest::Refresh { .. } => OAuthError::invalid_grant("refresh token expired: log in again"),
+        });
+    }
     let op = match presented {
         GrantRequest::Code { code, redirect_uri, verifier, refresh } => {
             // A spent code skips the checks: its redemption fails and revokes the grant.
@@ -242,5 +254,98 @@ fn outcome(exchange: &Exchange, checked: Result<Option<GrantData>, OAuthError>, 
         Some(GrantUse::Refused) => {
             Err(Refusal::Refused(OAuthError::invalid_grant("refresh token unknown, expired or revoked")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VERIFIER: &str = "a-verifier-of-forty-three-characters-or-more";
+    const NOW: i64 = 1_800_000_000;
+
+    fn grant(state: &str, expires_at: i64) -> GrantRecord {
+        let data = GrantData {
+            sub: "s".into(),
+            claims: serde_json::json!({}),
+            acr: "a".into(),
+            amr: serde_json::json!([]),
+            auth_time: NOW - 100,
+            nonce: None,
+            scope: "openid".into(),
+            code_challenge: super::super::jws::sha256_b64(VERIFIER.as_bytes()),
+            redirect_uri: "https://rp.example/cb".into(),
+            sid: "sid".into(),
+            session_expires_at: None,
+        };
+        GrantRecord {
+            id: "g1".into(),
+            client_id: "rp".into(),
+            session_hash: "h".into(),
+            data: serde_json::to_string(&data).unwrap(),
+            code_hash: None,
+            refresh_hash: None,
+            state: state.into(),
+            created_at: NOW - 100,
+            expires_at,
+        }
+    }
+
+    fn code_exchange() -> Exchange {
+        Exchange {
+            client_id: "rp".into(),
+            once: None,
+            request: Some(GrantRequest::Code {
+                code: "g1.secret".into(),
+                redirect_uri: Some("https://rp.example/cb".into()),
+                verifier: Some(VERIFIER.into()),
+                refresh: "g1.next".into(),
+            }),
+        }
+    }
+
+    fn refresh_exchange() -> Exchange {
+        Exchange {
+            client_id: "rp".into(),
+            once: None,
+            request: Some(GrantRequest::Refresh { old: "g1.old".into(), new: "g1.new".into() }),
+        }
+    }
+
+    fn checked(exchange: &Exchange, g: GrantRecord) -> Result<Option<(GrantOp, GrantData)>, OAuthError> {
+        check(exchange, &HashMap::from([(g.id.clone(), g)]), 3600, NOW)
+    }
+
+    #[test]
+    fn a_live_code_with_its_verifier_is_redeemed() {
+        let (op, _) = checked(&code_exchange(), grant("code", NOW + 1)).unwrap().unwrap();
+        assert!(matches!(op, GrantOp::Redeem { ref id, .. } if id == "g1"), "{op:?}");
+    }
+
+    #[test]
+    fn an_expired_code_is_refused_as_expired_and_writes_nothing() {
+        // At its deadline, not only after it: the redemption's own condition is `expires_at > now`.
+        for expires_at in [NOW, NOW - 30] {
+            let e = checked(&code_exchange(), grant("code", expires_at)).unwrap_err();
+            assert_eq!(e.error, "invalid_grant");
+            assert!(e.description.contains("expired"), "{}", e.description);
+            assert!(!e.description.contains("already used"), "{}", e.description);
+        }
+    }
+
+    #[test]
+    fn an_expired_refresh_token_is_refused_as_expired() {
+        let e = checked(&refresh_exchange(), grant("active", NOW - 1)).unwrap_err();
+        assert_eq!((e.error, e.description.as_str()), ("invalid_grant", "refresh token expired: log in again"));
+        // A live one goes on to its rotation (whose secret the store checks).
+        let (op, _) = checked(&refresh_exchange(), grant("active", NOW + 60)).unwrap().unwrap();
+        assert!(matches!(op, GrantOp::Rotate { .. }), "{op:?}");
+    }
+
+    #[test]
+    fn a_spent_code_presented_again_before_the_deadline_still_goes_to_the_store_as_a_replay() {
+        // State `active`: the code was redeemed; the op is written so that its miss revokes the grant.
+        let (op, _) = checked(&code_exchange(), grant("active", NOW + 60)).unwrap().unwrap();
+        assert!(matches!(op, GrantOp::Redeem { .. }), "{op:?}");
     }
 }
