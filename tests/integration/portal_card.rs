@@ -196,10 +196,12 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     assert_eq!(emr["acr"], "urn:hcpki:acr:card-pin-facility-mtls", "{emr}");
     let wiki = &claims[1];
     assert_eq!(wiki["facility_id"], facility.as_str(), "{wiki}");
-    // Pairwise subjects are per sector (the redirect URI's host, OIDC Core §8.1): both test clients redirect to
-    // 127.0.0.1, so they share one; what they get is never the card's own identifiers.
-    assert_eq!(emr["sub"], wiki["sub"]);
-    assert!(!emr["sub"].as_str().unwrap().contains("Test000001"), "{emr}");
+    // Pairwise subjects are per service: both test clients redirect to 127.0.0.1, yet each service has its own;
+    // what they get is never the card's own identifiers.
+    assert_ne!(emr["sub"], wiki["sub"], "two services must not share a subject");
+    for sub in [&emr["sub"], &wiki["sub"]] {
+        assert!(!sub.as_str().unwrap().contains("Test000001"), "{sub}");
+    }
 
     // The physician's own sessions page (issue #8): how, where and on which PC this session signed in, and
     // the services holding grants from it.

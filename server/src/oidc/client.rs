@@ -133,15 +133,12 @@ impl Client {
             && host.is_some_and(|h| console_hosts.iter().any(|n| n.eq_ignore_ascii_case(h)))
     }
 
-    /// The pairwise sector: the host of the first redirect URI (OIDC Core §8.1).
+    /// The pairwise sector (OIDC Core §8.1): the service the client acts for, so each service sees its own
+    /// stable `sub` for a person, whatever host its redirect URIs name, and the clients of one service (a web
+    /// front end and a mobile one, say) see the same one. A host-based sector would give two services behind
+    /// one host the same `sub` and let them join their records of a person (issue #6: "per service").
     pub fn sector(&self) -> String {
-        self.config
-            .redirect_uris
-            .first()
-            .and_then(|u| u.split_once("://"))
-            .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(rest))
-            .map(|host| host.rsplit_once(':').map_or(host, |(h, _)| h).to_owned())
-            .unwrap_or_else(|| self.id.clone())
+        format!("service:{}", self.config.service)
     }
 }
 
@@ -421,5 +418,21 @@ mod tests {
         other.config.redirect_uris = vec!["https://rp.example/cb".into()];
         assert!(other.accepts_redirect("https://rp.example/cb", &hosts));
         assert!(!other.accepts_redirect("https://localhost/console/login/callback", &hosts));
+    }
+
+    #[test]
+    fn the_pairwise_sector_is_the_service_not_the_host() {
+        let client = |id: &str, service: &str, redirect: &str| {
+            let mut c = Client::console();
+            c.id = id.into();
+            c.config.service = service.into();
+            c.config.redirect_uris = vec![redirect.into()];
+            c
+        };
+        let emr = client("emr-web", "emr", "https://apps.example/emr/cb");
+        let wiki = client("wiki", "wiki", "https://apps.example/wiki/cb");
+        let emr_mobile = client("emr-mobile", "emr", "https://m.example/cb");
+        assert_ne!(emr.sector(), wiki.sector(), "two services behind one host");
+        assert_eq!(emr.sector(), emr_mobile.sector(), "two clients of one service");
     }
 }
