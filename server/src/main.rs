@@ -15,6 +15,7 @@ mod html;
 mod http;
 mod jobs;
 mod login;
+mod memory;
 mod monitor;
 mod oidc;
 mod output;
