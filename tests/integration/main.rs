@@ -61,6 +61,7 @@ mod ipsec;
 mod issue;
 mod ocsp;
 mod oidc;
+mod oidc_clients;
 mod oidc_node;
 mod opensc;
 mod peer_wrappers;
