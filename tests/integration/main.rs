@@ -69,6 +69,7 @@ mod pkcs11;
 mod portal_card;
 mod portal_self_service;
 mod portal_sessions;
+mod portal_tls;
 mod presence;
 mod reissue;
 mod revocation;

@@ -1055,7 +1055,7 @@ pub(crate) struct Portal {
     pub(crate) h: std::rc::Rc<Hcpki>,
     _server: Option<std::rc::Rc<Served>>,
     pub(crate) issuer: String,
-    port: u16,
+    pub(crate) port: u16,
     pub(crate) chain: PathBuf,
     pub(crate) rp_dir: PathBuf,
     pub(crate) totp_secret: String,
