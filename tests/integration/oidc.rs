@@ -48,28 +48,47 @@ min_assurance = "card-pin-facility"
 claims = ["name", "hc_role"]
 "#;
 
-/// authlib drives discovery, login, code + PKCE with private_key_jwt, ID token validation, userinfo,
-/// introspection, refresh rotation and reuse, revocation and logout; every step is audited.
+/// authlib drives discovery, login, code + PKCE with private_key_jwt, ID token validation, a reused code,
+/// PAR, userinfo, introspection, refresh rotation and reuse, revocation and logout, and an RFC 8705
+/// certificate-bound token for a `tls_client_auth` client on a facility PC certificate through the mTLS
+/// endpoint aliases (as openid-client does in `oidc_node`); every step is audited.
 fn authlib_relying_party(b: Backend) {
-    let p = Portal::start(b);
-    let out = Command::new(tools().join("bin/python"))
-        .arg(repo_root().join("tests/peers/oidc_rp.py"))
-        .args(["flow", "--issuer", &p.issuer, "--ca", p.chain.to_str().unwrap(), "--client-id", "rp1"])
-        .args(["--key", p.rp_dir.join("key.pem").to_str().unwrap(), "--redirect-uri", REDIRECT])
-        .args(["--post-logout", POST_LOGOUT, "--username", "alice", "--password-file"])
-        .arg(p.h.path("password"))
-        .args(["--totp-secret", &p.totp_secret])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "authlib relying party\n{}", describe(&out));
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = Portal::start_with(b, "mtls_listen = \"127.0.0.1:0\"\n", |_| ());
+    let (pc, pc_key) = tls_client_on_pc(&p.h, "tlsc", "Clinic Py");
+    let mtls =
+        ["--mtls-client-id", "tlsc", "--mtls-cert", pc.to_str().unwrap(), "--mtls-key", pc_key.to_str().unwrap()];
+    let seen = authlib(&p, &["--client-id", "rp1"], &mtls);
     assert_eq!(seen["id_token"]["name"], "Alice Staff");
+    assert_eq!(seen["par"], "pushed; code issued", "{seen}");
+    // The binding authlib saw is the certificate's SHA-256, computed here independently.
+    let der = pem_to_der(&std::fs::read_to_string(&pc).unwrap());
+    assert_eq!(seen["mtls"]["x5t#S256"], challenge_bytes(&der), "{seen}");
+    assert!(seen["mtls"]["token_endpoint"].as_str().unwrap().starts_with(p.mtls_base.as_deref().unwrap()), "{seen}");
+    // tlsc and rp1 are clients of one service (the wiki): one pairwise subject for alice.
+    assert_eq!(seen["mtls"]["sub"], seen["id_token"]["sub"], "{seen}");
     let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
     for action in ["\"portal.login\"", "\"oidc.authorize\"", "\"portal.logout\"", "\"oidc.revoke\""] {
         assert!(audit.contains(action), "no {action} audit entry\n{audit}");
     }
     assert!(audit.contains("authorization code reused") && audit.contains("refresh token reused"), "{audit}");
     p.h.ok(&["audit", "verify"]);
+}
+
+/// `oidc_rp.py flow` (authlib) as alice with `args` and `extra`; what it saw (it must succeed).
+fn authlib(p: &Portal, args: &[&str], extra: &[&str]) -> Value {
+    let out = Command::new(tools().join("bin/python"))
+        .arg(repo_root().join("tests/peers/oidc_rp.py"))
+        .args(["flow", "--issuer", &p.issuer, "--ca", p.chain.to_str().unwrap()])
+        .args(["--key", p.rp_dir.join("key.pem").to_str().unwrap(), "--redirect-uri", REDIRECT])
+        .args(["--post-logout", POST_LOGOUT, "--username", "alice", "--password-file"])
+        .arg(p.h.path("password"))
+        .args(["--totp-secret", &p.totp_secret])
+        .args(args)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "authlib relying party {args:?}\n{}", describe(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(&out)))
 }
 
 /// Each refusal of the conformance list: status, OAuth error, and nothing issued.
@@ -559,17 +578,8 @@ fn rsa_signed_tokens(b: Backend) {
     let discovery: Value = serde_json::from_str(&p.get("/.well-known/openid-configuration").body).unwrap();
     assert_eq!(discovery["id_token_signing_alg_values_supported"], json!(["ES256", "RS256", "PS256"]));
 
-    let out = Command::new(tools().join("bin/python"))
-        .arg(repo_root().join("tests/peers/oidc_rp.py"))
-        .args(["flow", "--issuer", &p.issuer, "--ca", p.chain.to_str().unwrap(), "--client-id", "rp-rs"])
-        .args(["--key", p.rp_dir.join("key.pem").to_str().unwrap(), "--redirect-uri", REDIRECT])
-        .args(["--post-logout", POST_LOGOUT, "--username", "alice", "--password-file"])
-        .arg(p.h.path("password"))
-        .args(["--totp-secret", &p.totp_secret, "--assertion-alg", "PS256", "--id-token-alg", "RS256"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "authlib relying party (RS256)\n{}", describe(&out));
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rsa = ["--client-id", "rp-rs", "--assertion-alg", "PS256", "--id-token-alg", "RS256"];
+    let seen = authlib(&p, &rsa, &[]);
     assert_eq!(seen["id_token_header"]["alg"], "RS256", "{seen}");
 
     // openidconnect-rs with PS256 only; the login uses the next TOTP step (authlib used this one).
