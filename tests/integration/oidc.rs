@@ -623,7 +623,9 @@ fn rsa_signed_tokens(b: Backend) {
 
 /// With the keys on a PKCS#11 token (SoftHSM2): the three signing keys of a generation are token objects,
 /// and ES256, RS256 (CKM_SHA256_RSA_PKCS) and PS256 (CKM_SHA256_RSA_PKCS_PSS) ID tokens verify against the
-/// JWKS with aws-lc-rs.
+/// JWKS with aws-lc-rs. `hcpki oidc rotate-key` makes the next generation on the token (`…-1` objects); the
+/// running server publishes it first with the retired keys after it, signs new tokens with it, and the
+/// tokens signed before the rotation still verify against the JWKS it publishes now.
 fn pkcs11_token_signing(b: Backend) {
     use crate::pkcs11::{MODULE, SoftHsm, TOKEN};
     let plain = Hcpki::new(b);
@@ -631,19 +633,43 @@ fn pkcs11_token_signing(b: Backend) {
     let h = plain.with_env("SOFTHSM2_CONF", &hsm.conf);
     let pin_file = hsm.pin_file.to_str().unwrap();
     h.ok(&["init", "--pkcs11-module", MODULE, "--pkcs11-token-label", TOKEN, "--pkcs11-pin-file", pin_file]);
-    let p = Portal::start_in(h, "", add_rsa_clients);
-    let objects = hsm.list_objects(Some("privkey"));
-    for label in ["hcpki-oidc-signing", "hcpki-oidc-signing-rs256", "hcpki-oidc-signing-ps256"] {
-        assert!(objects.contains(&format!("label:      {label}\n")), "{label} not on the token:\n{objects}");
-    }
+    let p = Portal::start_in(h, "[oidc]\ncheck_every = \"1s\"\n", add_rsa_clients);
+    let labels = ["hcpki-oidc-signing", "hcpki-oidc-signing-rs256", "hcpki-oidc-signing-ps256"];
+    let on_token = |labels: &[String]| {
+        let objects = hsm.list_objects(Some("privkey"));
+        for label in labels {
+            assert!(objects.contains(&format!("label:      {label}\n")), "{label} not on the token:\n{objects}");
+        }
+    };
+    on_token(&labels.map(str::to_owned));
     let jwks: Value = serde_json::from_str(&p.get("/jwks").body).unwrap();
+    let old = kids(&jwks);
     assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
     let rp = Rp::load(&p);
-    for (client, alg) in [("rp1", "ES256"), ("rp-rs", "RS256"), ("rp-ps", "PS256")] {
+    let clients = [("rp1", "ES256"), ("rp-rs", "RS256"), ("rp-ps", "PS256")];
+    let mut before = Vec::new();
+    for (client, alg) in clients {
+        let tokens = code_flow(&p, client, &rp.assertion_as(&p, client, 60, None));
+        let id_token = tokens["id_token"].as_str().unwrap().to_owned();
+        assert_eq!(jws_part(&id_token, 0)["alg"], alg);
+        verify_jws(&jwks, &id_token);
+        before.push(id_token);
+    }
+
+    let out = p.h.ok(&["oidc", "rotate-key"]);
+    assert!(out.contains("generation 1"), "{out}");
+    on_token(&labels.map(|l| format!("{l}-1")));
+    let jwks = poll_jwks(&p, |kids| kids.len() == 6 && kids[3..] == old[..]);
+    let new = kids(&jwks);
+    assert!(new[..3].iter().all(|k| !old.contains(k)), "the new generation must come first: {jwks}");
+    for ((client, alg), old_token) in clients.into_iter().zip(&before) {
         let tokens = code_flow(&p, client, &rp.assertion_as(&p, client, 60, None));
         let id_token = tokens["id_token"].as_str().unwrap();
-        assert_eq!(jws_part(id_token, 0)["alg"], alg);
+        let header = jws_part(id_token, 0);
+        let current = jwks["keys"].as_array().unwrap().iter().find(|k| k["alg"] == alg).unwrap();
+        assert_eq!(header["kid"], current["kid"], "{alg}: a new token under the new key: {header}");
         verify_jws(&jwks, id_token);
+        verify_jws(&jwks, old_token);
     }
 }
 
