@@ -23,6 +23,7 @@ on_both_backends!(
     rsa_signed_tokens,
     pkcs11_token_signing,
     timed_key_rotation,
+    pairwise_subjects_are_stable_per_service,
     https_backchannel_logout,
     secrets_stay_out_of_logs_and_audit,
     two_replicas_behind_a_load_balancer_serve_one_journey,
@@ -37,7 +38,7 @@ name = "Staff wiki"
 roles = []
 facility_kinds = ["*"]
 min_assurance = "password-totp"
-claims = ["name", "facility_id", "acr", "amr"]
+claims = ["name", "facility_id", "facility_name", "acr", "amr"]
 
 [[service]]
 id = "emr"
@@ -273,12 +274,16 @@ fn facility_context_and_policy(b: Backend) {
     let t = p.exchange(&rp, &code, &verifier);
     let claims = id_claims(&t);
     assert_eq!(claims["facility_id"], facility.as_str(), "{claims}");
+    assert_eq!(claims["facility_name"], "Clinic A", "{claims}");
     // The same session cookie on a connection without the facility certificate loses the facility.
     let r = p.get(&q("rp1", REDIRECT));
     let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
     let t = p.exchange(&rp, &code, &verifier);
     let claims = id_claims(&t);
-    assert!(claims.get("facility_id").is_none(), "facility claimed without its certificate: {claims}");
+    assert!(
+        claims.get("facility_id").is_none() && claims.get("facility_name").is_none(),
+        "facility claimed without its certificate: {claims}"
+    );
     p.h.ok(&["facility", "suspend", &facility, "--reason", "audit"]);
     let page = pc.get("/login");
     assert!(page.status == 403 && page.body.contains("suspended"), "{page:?}");
@@ -548,6 +553,52 @@ fn signing_key_rotation(b: Backend) {
     assert_eq!(header["kid"], current[0], "{header}");
     let rotation = audit_entries(&p).into_iter().find(|e| e["action"] == "oidc.key.rotate").expect("audited");
     assert_eq!(rotation["detail"]["reason"], "operator", "{rotation}");
+}
+
+/// The pairwise `sub` (OIDC Core §8.1, per service): alice logging in twice, in two browsers (two SSO sessions),
+/// gets the same `sub` from the wiki each time, through either of its clients (rp1, wiki-2); the notes service
+/// gets another one for her, the same in both sessions; bob gets others again.
+fn pairwise_subjects_are_stable_per_service(b: Backend) {
+    const NOTES: &str = "version = 1\n[[service]]\nid = \"notes\"\nname = \"Notes\"\nroles = []\n\
+                         facility_kinds = [\"*\"]\nmin_assurance = \"password-totp\"\nclaims = [\"name\"]\n";
+    let p = Portal::start_with(b, "", |h| {
+        std::fs::write(h.path("notes.toml"), NOTES).unwrap();
+        h.ok(&["service", "add", h.path("notes.toml").to_str().unwrap()]);
+        for (id, service) in [("wiki-2", "wiki"), ("notes-rp", "notes")] {
+            let mut args = wiki_client(h, id, &[]);
+            let at = args.iter().position(|a| a == "wiki").unwrap();
+            args[at] = service.to_owned();
+            h.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+    });
+    let out = p.h.ok(&["portal", "user", "add", "bob", "--name", "Bob", "--password-file"]
+        .into_iter()
+        .chain([p.h.path("password").to_str().unwrap()])
+        .collect::<Vec<_>>());
+    let bob_secret = out.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap().to_owned();
+    let rp = Rp::load(&p);
+    // One login per browser (the next TOTP step for alice's second: the first one's code is spent), then the
+    // subject each client gets.
+    let subjects = |jar: &str, user: &str, secret: &str, step: i64| -> Vec<String> {
+        let browser = p.other_browser(jar);
+        assert_eq!(browser.login(user, PASSWORD, &totp(secret, step), None).status, 303, "{user} in {jar}");
+        ["rp1", "wiki-2", "notes-rp"]
+            .iter()
+            .map(|client| {
+                let tokens = code_flow(&browser, client, &rp.assertion_as(&p, client, 60, None));
+                id_claims(&tokens)["sub"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    };
+    let first = subjects("jar-a1", "alice", &p.totp_secret, 0);
+    let second = subjects("jar-a2", "alice", &p.totp_secret, 1);
+    let bob = subjects("jar-b", "bob", &bob_secret, 0);
+    assert_eq!(first, second, "alice's subjects changed between two sessions");
+    assert_eq!(first[0], first[1], "two clients of the wiki see two subjects: {first:?}");
+    assert_ne!(first[0], first[2], "the wiki and notes services see one subject: {first:?}");
+    assert!(bob.iter().all(|s| !first.contains(s)) && bob[0] == bob[1] && bob[0] != bob[2], "{bob:?} {first:?}");
+    let sessions = p.h.ok(&["audit", "list", "--limit", "1000"]);
+    assert_eq!(sessions.lines().filter(|l| l.contains("\"portal.login\"") && l.contains("alice")).count(), 2);
 }
 
 /// `[oidc] rotate_every`: the server rotates by itself (audited as the system's), and the retired keys stay
