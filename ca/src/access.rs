@@ -13,6 +13,8 @@
 //! | read the audit log (login history, export) | 401 | 403 | yes | yes |
 //! | list console grants | 401 | 403 | yes | yes |
 //! | add or remove console grants | 401 | 403 | 403 | yes |
+//! | list the OIDC relying parties | 401 | 403 | yes | yes |
+//! | register or remove an OIDC relying party | 401 | 403 | 403 | yes |
 //!
 //! A person signed in to the console through the SSO portal (D42) is an operator or auditor
 //! ([`Principal::Person`], same column as a certificate operator of that role) or a facility admin
@@ -138,6 +140,10 @@ pub enum Action<'a> {
     ListConsoleGrants,
     /// Add, change or remove a console grant (D42).
     ManageConsoleGrants,
+    /// List the OpenID Connect relying parties (issue #6).
+    ListOidcClients,
+    /// Register or remove an OpenID Connect relying party: which services may receive whose identity.
+    ManageOidcClients,
 }
 
 impl Action<'_> {
@@ -164,6 +170,8 @@ impl Action<'_> {
             Self::RunJobs => "admin.job.run".into(),
             Self::ListConsoleGrants => "admin.console_grant.list".into(),
             Self::ManageConsoleGrants => "admin.console_grant.manage".into(),
+            Self::ListOidcClients => "admin.oidc_client.list".into(),
+            Self::ManageOidcClients => "admin.oidc_client.manage".into(),
         }
     }
 
@@ -180,7 +188,9 @@ impl Action<'_> {
             | Self::ReadJobs
             | Self::RunJobs
             | Self::ListConsoleGrants
-            | Self::ManageConsoleGrants => None,
+            | Self::ManageConsoleGrants
+            | Self::ListOidcClients
+            | Self::ManageOidcClients => None,
             Self::ReadFacility(f)
             | Self::Transition(_, f)
             | Self::CreateCredential(f)
@@ -234,9 +244,16 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             | A::EndUserSessions
             | A::ClearLockout,
         ) => Err(operators_only()),
-        (Principal::FacilityAdmin { .. }, A::ReadJobs | A::RunJobs | A::ListConsoleGrants | A::ManageConsoleGrants) => {
-            Err(operators_only())
-        }
+        // Relying parties serve every facility: registering one is the operating body's decision.
+        (
+            Principal::FacilityAdmin { .. },
+            A::ReadJobs
+            | A::RunJobs
+            | A::ListConsoleGrants
+            | A::ManageConsoleGrants
+            | A::ListOidcClients
+            | A::ManageOidcClients,
+        ) => Err(operators_only()),
         (Principal::FacilityAdmin { facility, basis }, a) => {
             let target = a.facility();
             if target != Some(facility) {
@@ -285,6 +302,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::ClearLockout
             | Action::RunJobs
             | Action::ManageConsoleGrants
+            | Action::ManageOidcClients
     )
 }
 
@@ -345,6 +363,8 @@ mod tests {
             (Action::ClearLockout,                  [No401, No403, No403, No403, Yes]),
             (Action::ListConsoleGrants,             [No401, No403, No403, Yes,   Yes]),
             (Action::ManageConsoleGrants,           [No401, No403, No403, No403, Yes]),
+            (Action::ListOidcClients,               [No401, No403, No403, Yes,   Yes]),
+            (Action::ManageOidcClients,             [No401, No403, No403, No403, Yes]),
         ];
         for (action, wants) in table {
             for (principal, want) in [&anon, &pc, &cred, &au, &op].into_iter().zip(wants) {

@@ -24,6 +24,7 @@ on_both_backends!(
     challenges_are_single_use_session_and_origin_bound_and_expire,
     untrusted_expired_and_signature_certificates_are_refused,
     revoked_card_is_refused_from_the_cached_crl,
+    cards_of_a_revoked_hpki_ca_are_refused,
     missing_crl_fails_closed_or_open_as_configured,
     malformed_posts_are_refused,
 );
@@ -530,6 +531,32 @@ fn revoked_card_is_refused_from_the_cached_crl(b: Backend) {
     let listed = p.h.ok(&["login", "crls"]);
     assert_eq!(listed.lines().count(), 3, "{listed}");
     assert!(listed.contains("\"entries\":1"), "{listed}");
+}
+
+/// The HPKI root's ARL lists the authentication CA (cACompromise): every card that CA issued is refused as
+/// `issuer_revoked`, naming the CA, though the card's own CRL is clean; OpenSSL refuses the same chain with
+/// the same CRLs. The refusal is audited.
+fn cards_of_a_revoked_hpki_ca_are_refused(b: Backend) {
+    let p = Portal::new(b, "fail-closed", None);
+    let credentials = p.hpki.issue(&HpkiSubject::default()).unwrap();
+    let ca = x509_cert::Certificate::from_der(&credentials.authentication_ca).unwrap();
+    let serial = ca.tbs_certificate().serial_number().as_bytes().to_vec();
+    let revoked = [Revoked {
+        serial: serial.clone(),
+        at: time::OffsetDateTime::now_utc() - time::Duration::minutes(5),
+        reason: Some(x509_cert::ext::pkix::CrlReason::CaCompromise),
+    }];
+    let arl = p.hpki.root_arl(&revoked, CrlValidity::fresh(24)).unwrap();
+    p.crls.put("/hpki/arl.crl", arl.clone());
+    let text = assert_refused(&p.login(&p.hpki_card("doctor", &credentials)), "issuer_revoked");
+    assert!(text.contains("cACompromise") && text.contains(&hex::encode(&serial)), "{text}");
+    assert!(text.contains(&ca.tbs_certificate().subject().to_string()), "the CA is named: {text}");
+    assert_eq!(p.audited(), [("denied".to_owned(), "issuer_revoked".to_owned())]);
+
+    let crls = [("auth.crl", p.hpki.authentication_crl(&[], CrlValidity::fresh(24)).unwrap()), ("arl.crl", arl)];
+    let verdict = openssl_crl_check(&p, &credentials, &crls);
+    assert!(!verdict.status.success() && describe(&verdict).contains("certificate revoked"), "{}", describe(&verdict));
+    p.h.ok(&["audit", "verify"]);
 }
 
 fn missing_crl_fails_closed_or_open_as_configured(b: Backend) {

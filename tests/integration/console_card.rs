@@ -78,11 +78,11 @@ fn csrf(text: &str) -> String {
     text.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_owned()
 }
 
-fn audit(h: &Hcpki) -> Vec<Value> {
+pub(crate) fn audit(h: &Hcpki) -> Vec<Value> {
     h.ok(&["audit", "list", "--limit", "100000"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
-fn count(entries: &[Value], action: &str, outcome: &str) -> usize {
+pub(crate) fn count(entries: &[Value], action: &str, outcome: &str) -> usize {
     entries.iter().filter(|e| e["action"] == action && e["outcome"] == outcome).count()
 }
 

@@ -23,6 +23,7 @@ on_both_backends!(
     rsa_signed_tokens,
     pkcs11_token_signing,
     timed_key_rotation,
+    pairwise_subjects_are_stable_per_service,
     https_backchannel_logout,
     secrets_stay_out_of_logs_and_audit,
     two_replicas_behind_a_load_balancer_serve_one_journey,
@@ -37,7 +38,7 @@ name = "Staff wiki"
 roles = []
 facility_kinds = ["*"]
 min_assurance = "password-totp"
-claims = ["name", "facility_id", "acr", "amr"]
+claims = ["name", "facility_id", "facility_name", "acr", "amr"]
 
 [[service]]
 id = "emr"
@@ -48,28 +49,47 @@ min_assurance = "card-pin-facility"
 claims = ["name", "hc_role"]
 "#;
 
-/// authlib drives discovery, login, code + PKCE with private_key_jwt, ID token validation, userinfo,
-/// introspection, refresh rotation and reuse, revocation and logout; every step is audited.
+/// authlib drives discovery, login, code + PKCE with private_key_jwt, ID token validation, a reused code,
+/// PAR, userinfo, introspection, refresh rotation and reuse, revocation and logout, and an RFC 8705
+/// certificate-bound token for a `tls_client_auth` client on a facility PC certificate through the mTLS
+/// endpoint aliases (as openid-client does in `oidc_node`); every step is audited.
 fn authlib_relying_party(b: Backend) {
-    let p = Portal::start(b);
-    let out = Command::new(tools().join("bin/python"))
-        .arg(repo_root().join("tests/peers/oidc_rp.py"))
-        .args(["flow", "--issuer", &p.issuer, "--ca", p.chain.to_str().unwrap(), "--client-id", "rp1"])
-        .args(["--key", p.rp_dir.join("key.pem").to_str().unwrap(), "--redirect-uri", REDIRECT])
-        .args(["--post-logout", POST_LOGOUT, "--username", "alice", "--password-file"])
-        .arg(p.h.path("password"))
-        .args(["--totp-secret", &p.totp_secret])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "authlib relying party\n{}", describe(&out));
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = Portal::start_with(b, "mtls_listen = \"127.0.0.1:0\"\n", |_| ());
+    let (pc, pc_key) = tls_client_on_pc(&p.h, "tlsc", "Clinic Py");
+    let mtls =
+        ["--mtls-client-id", "tlsc", "--mtls-cert", pc.to_str().unwrap(), "--mtls-key", pc_key.to_str().unwrap()];
+    let seen = authlib(&p, &["--client-id", "rp1"], &mtls);
     assert_eq!(seen["id_token"]["name"], "Alice Staff");
+    assert_eq!(seen["par"], "pushed; code issued", "{seen}");
+    // The binding authlib saw is the certificate's SHA-256, computed here independently.
+    let der = pem_to_der(&std::fs::read_to_string(&pc).unwrap());
+    assert_eq!(seen["mtls"]["x5t#S256"], challenge_bytes(&der), "{seen}");
+    assert!(seen["mtls"]["token_endpoint"].as_str().unwrap().starts_with(p.mtls_base.as_deref().unwrap()), "{seen}");
+    // tlsc and rp1 are clients of one service (the wiki): one pairwise subject for alice.
+    assert_eq!(seen["mtls"]["sub"], seen["id_token"]["sub"], "{seen}");
     let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
     for action in ["\"portal.login\"", "\"oidc.authorize\"", "\"portal.logout\"", "\"oidc.revoke\""] {
         assert!(audit.contains(action), "no {action} audit entry\n{audit}");
     }
     assert!(audit.contains("authorization code reused") && audit.contains("refresh token reused"), "{audit}");
     p.h.ok(&["audit", "verify"]);
+}
+
+/// `oidc_rp.py flow` (authlib) as alice with `args` and `extra`; what it saw (it must succeed).
+fn authlib(p: &Portal, args: &[&str], extra: &[&str]) -> Value {
+    let out = Command::new(tools().join("bin/python"))
+        .arg(repo_root().join("tests/peers/oidc_rp.py"))
+        .args(["flow", "--issuer", &p.issuer, "--ca", p.chain.to_str().unwrap()])
+        .args(["--key", p.rp_dir.join("key.pem").to_str().unwrap(), "--redirect-uri", REDIRECT])
+        .args(["--post-logout", POST_LOGOUT, "--username", "alice", "--password-file"])
+        .arg(p.h.path("password"))
+        .args(["--totp-secret", &p.totp_secret])
+        .args(args)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "authlib relying party {args:?}\n{}", describe(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(&out)))
 }
 
 /// Each refusal of the conformance list: status, OAuth error, and nothing issued.
@@ -254,12 +274,16 @@ fn facility_context_and_policy(b: Backend) {
     let t = p.exchange(&rp, &code, &verifier);
     let claims = id_claims(&t);
     assert_eq!(claims["facility_id"], facility.as_str(), "{claims}");
+    assert_eq!(claims["facility_name"], "Clinic A", "{claims}");
     // The same session cookie on a connection without the facility certificate loses the facility.
     let r = p.get(&q("rp1", REDIRECT));
     let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
     let t = p.exchange(&rp, &code, &verifier);
     let claims = id_claims(&t);
-    assert!(claims.get("facility_id").is_none(), "facility claimed without its certificate: {claims}");
+    assert!(
+        claims.get("facility_id").is_none() && claims.get("facility_name").is_none(),
+        "facility claimed without its certificate: {claims}"
+    );
     p.h.ok(&["facility", "suspend", &facility, "--reason", "audit"]);
     let page = pc.get("/login");
     assert!(page.status == 403 && page.body.contains("suspended"), "{page:?}");
@@ -531,6 +555,52 @@ fn signing_key_rotation(b: Backend) {
     assert_eq!(rotation["detail"]["reason"], "operator", "{rotation}");
 }
 
+/// The pairwise `sub` (OIDC Core §8.1, per service): alice logging in twice, in two browsers (two SSO sessions),
+/// gets the same `sub` from the wiki each time, through either of its clients (rp1, wiki-2); the notes service
+/// gets another one for her, the same in both sessions; bob gets others again.
+fn pairwise_subjects_are_stable_per_service(b: Backend) {
+    const NOTES: &str = "version = 1\n[[service]]\nid = \"notes\"\nname = \"Notes\"\nroles = []\n\
+                         facility_kinds = [\"*\"]\nmin_assurance = \"password-totp\"\nclaims = [\"name\"]\n";
+    let p = Portal::start_with(b, "", |h| {
+        std::fs::write(h.path("notes.toml"), NOTES).unwrap();
+        h.ok(&["service", "add", h.path("notes.toml").to_str().unwrap()]);
+        for (id, service) in [("wiki-2", "wiki"), ("notes-rp", "notes")] {
+            let mut args = wiki_client(h, id, &[]);
+            let at = args.iter().position(|a| a == "wiki").unwrap();
+            args[at] = service.to_owned();
+            h.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+    });
+    let out = p.h.ok(&["portal", "user", "add", "bob", "--name", "Bob", "--password-file"]
+        .into_iter()
+        .chain([p.h.path("password").to_str().unwrap()])
+        .collect::<Vec<_>>());
+    let bob_secret = out.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap().to_owned();
+    let rp = Rp::load(&p);
+    // One login per browser (the next TOTP step for alice's second: the first one's code is spent), then the
+    // subject each client gets.
+    let subjects = |jar: &str, user: &str, secret: &str, step: i64| -> Vec<String> {
+        let browser = p.other_browser(jar);
+        assert_eq!(browser.login(user, PASSWORD, &totp(secret, step), None).status, 303, "{user} in {jar}");
+        ["rp1", "wiki-2", "notes-rp"]
+            .iter()
+            .map(|client| {
+                let tokens = code_flow(&browser, client, &rp.assertion_as(&p, client, 60, None));
+                id_claims(&tokens)["sub"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    };
+    let first = subjects("jar-a1", "alice", &p.totp_secret, 0);
+    let second = subjects("jar-a2", "alice", &p.totp_secret, 1);
+    let bob = subjects("jar-b", "bob", &bob_secret, 0);
+    assert_eq!(first, second, "alice's subjects changed between two sessions");
+    assert_eq!(first[0], first[1], "two clients of the wiki see two subjects: {first:?}");
+    assert_ne!(first[0], first[2], "the wiki and notes services see one subject: {first:?}");
+    assert!(bob.iter().all(|s| !first.contains(s)) && bob[0] == bob[1] && bob[0] != bob[2], "{bob:?} {first:?}");
+    let sessions = p.h.ok(&["audit", "list", "--limit", "1000"]);
+    assert_eq!(sessions.lines().filter(|l| l.contains("\"portal.login\"") && l.contains("alice")).count(), 2);
+}
+
 /// `[oidc] rotate_every`: the server rotates by itself (audited as the system's), and the retired keys stay
 /// published. The period is short; the test polls, never measures time.
 fn timed_key_rotation(b: Backend) {
@@ -559,17 +629,8 @@ fn rsa_signed_tokens(b: Backend) {
     let discovery: Value = serde_json::from_str(&p.get("/.well-known/openid-configuration").body).unwrap();
     assert_eq!(discovery["id_token_signing_alg_values_supported"], json!(["ES256", "RS256", "PS256"]));
 
-    let out = Command::new(tools().join("bin/python"))
-        .arg(repo_root().join("tests/peers/oidc_rp.py"))
-        .args(["flow", "--issuer", &p.issuer, "--ca", p.chain.to_str().unwrap(), "--client-id", "rp-rs"])
-        .args(["--key", p.rp_dir.join("key.pem").to_str().unwrap(), "--redirect-uri", REDIRECT])
-        .args(["--post-logout", POST_LOGOUT, "--username", "alice", "--password-file"])
-        .arg(p.h.path("password"))
-        .args(["--totp-secret", &p.totp_secret, "--assertion-alg", "PS256", "--id-token-alg", "RS256"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "authlib relying party (RS256)\n{}", describe(&out));
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rsa = ["--client-id", "rp-rs", "--assertion-alg", "PS256", "--id-token-alg", "RS256"];
+    let seen = authlib(&p, &rsa, &[]);
     assert_eq!(seen["id_token_header"]["alg"], "RS256", "{seen}");
 
     // openidconnect-rs with PS256 only; the login uses the next TOTP step (authlib used this one).
@@ -613,7 +674,9 @@ fn rsa_signed_tokens(b: Backend) {
 
 /// With the keys on a PKCS#11 token (SoftHSM2): the three signing keys of a generation are token objects,
 /// and ES256, RS256 (CKM_SHA256_RSA_PKCS) and PS256 (CKM_SHA256_RSA_PKCS_PSS) ID tokens verify against the
-/// JWKS with aws-lc-rs.
+/// JWKS with aws-lc-rs. `hcpki oidc rotate-key` makes the next generation on the token (`…-1` objects); the
+/// running server publishes it first with the retired keys after it, signs new tokens with it, and the
+/// tokens signed before the rotation still verify against the JWKS it publishes now.
 fn pkcs11_token_signing(b: Backend) {
     use crate::pkcs11::{MODULE, SoftHsm, TOKEN};
     let plain = Hcpki::new(b);
@@ -621,19 +684,43 @@ fn pkcs11_token_signing(b: Backend) {
     let h = plain.with_env("SOFTHSM2_CONF", &hsm.conf);
     let pin_file = hsm.pin_file.to_str().unwrap();
     h.ok(&["init", "--pkcs11-module", MODULE, "--pkcs11-token-label", TOKEN, "--pkcs11-pin-file", pin_file]);
-    let p = Portal::start_in(h, "", add_rsa_clients);
-    let objects = hsm.list_objects(Some("privkey"));
-    for label in ["hcpki-oidc-signing", "hcpki-oidc-signing-rs256", "hcpki-oidc-signing-ps256"] {
-        assert!(objects.contains(&format!("label:      {label}\n")), "{label} not on the token:\n{objects}");
-    }
+    let p = Portal::start_in(h, "[oidc]\ncheck_every = \"1s\"\n", add_rsa_clients);
+    let labels = ["hcpki-oidc-signing", "hcpki-oidc-signing-rs256", "hcpki-oidc-signing-ps256"];
+    let on_token = |labels: &[String]| {
+        let objects = hsm.list_objects(Some("privkey"));
+        for label in labels {
+            assert!(objects.contains(&format!("label:      {label}\n")), "{label} not on the token:\n{objects}");
+        }
+    };
+    on_token(&labels.map(str::to_owned));
     let jwks: Value = serde_json::from_str(&p.get("/jwks").body).unwrap();
+    let old = kids(&jwks);
     assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
     let rp = Rp::load(&p);
-    for (client, alg) in [("rp1", "ES256"), ("rp-rs", "RS256"), ("rp-ps", "PS256")] {
+    let clients = [("rp1", "ES256"), ("rp-rs", "RS256"), ("rp-ps", "PS256")];
+    let mut before = Vec::new();
+    for (client, alg) in clients {
+        let tokens = code_flow(&p, client, &rp.assertion_as(&p, client, 60, None));
+        let id_token = tokens["id_token"].as_str().unwrap().to_owned();
+        assert_eq!(jws_part(&id_token, 0)["alg"], alg);
+        verify_jws(&jwks, &id_token);
+        before.push(id_token);
+    }
+
+    let out = p.h.ok(&["oidc", "rotate-key"]);
+    assert!(out.contains("generation 1"), "{out}");
+    on_token(&labels.map(|l| format!("{l}-1")));
+    let jwks = poll_jwks(&p, |kids| kids.len() == 6 && kids[3..] == old[..]);
+    let new = kids(&jwks);
+    assert!(new[..3].iter().all(|k| !old.contains(k)), "the new generation must come first: {jwks}");
+    for ((client, alg), old_token) in clients.into_iter().zip(&before) {
         let tokens = code_flow(&p, client, &rp.assertion_as(&p, client, 60, None));
         let id_token = tokens["id_token"].as_str().unwrap();
-        assert_eq!(jws_part(id_token, 0)["alg"], alg);
+        let header = jws_part(id_token, 0);
+        let current = jwks["keys"].as_array().unwrap().iter().find(|k| k["alg"] == alg).unwrap();
+        assert_eq!(header["kid"], current["kid"], "{alg}: a new token under the new key: {header}");
         verify_jws(&jwks, id_token);
+        verify_jws(&jwks, old_token);
     }
 }
 
@@ -1055,7 +1142,7 @@ pub(crate) struct Portal {
     pub(crate) h: std::rc::Rc<Hcpki>,
     _server: Option<std::rc::Rc<Served>>,
     pub(crate) issuer: String,
-    port: u16,
+    pub(crate) port: u16,
     pub(crate) chain: PathBuf,
     pub(crate) rp_dir: PathBuf,
     pub(crate) totp_secret: String,

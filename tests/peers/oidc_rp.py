@@ -5,14 +5,21 @@
                                            # public keys) for registration
     oidc_rp.py flow --issuer URL --ca PEM --client-id ID --key PEM --redirect-uri URI --post-logout URI \
                     --username U --password-file F --totp-secret BASE32 \
-                    [--assertion-alg ES256|RS256|PS256] [--id-token-alg ES256|RS256|PS256]
+                    [--assertion-alg ES256|RS256|PS256] [--id-token-alg ES256|RS256|PS256] \
+                    [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM]
 
 `flow` logs in through the portal's password + TOTP form (the TOTP code computed here from the secret,
 RFC 6238), runs the code flow with PKCE S256 and private_key_jwt (authlib's own client assertion code),
-validates the ID token with authlib against the published JWKS (alg, iss, aud, exp, nonce, at_hash), calls
-userinfo, introspects, refreshes (the old refresh token must then be refused and the grant revoked),
-revokes, logs out with id_token_hint, and checks prompt=none is then login_required. It prints one JSON
-object of what it saw and exits 1 on the first expectation that fails.
+validates the ID token with authlib against the published JWKS (alg, iss, aud, exp, nonce, at_hash), refuses
+a reused code, pushes the second authorization request (PAR, RFC 9126), calls userinfo, introspects,
+refreshes (the old refresh token must then be refused and the grant revoked), revokes, logs out with
+id_token_hint, and checks prompt=none is then login_required.
+With --mtls-*: a tls_client_auth client (the facility PC certificate as requests' `cert=` of authlib's
+OAuth2Session, the mTLS endpoint aliases of discovery) gets an access token bound to that certificate
+(RFC 8705): the token's and introspection's cnf.x5t#S256 are the certificate's SHA-256 (computed here),
+userinfo accepts it over mTLS and refuses it without the certificate.
+It prints one JSON object of what it saw and exits 1 on the first expectation that fails (the npm
+counterpart is tests/peers/oidc_rp_node.mjs).
 """
 import argparse, base64, hashlib, hmac, json, os, struct, sys, time, urllib.parse, warnings
 
@@ -20,6 +27,7 @@ warnings.filterwarnings("ignore")
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.auth import encode_none
 from authlib.jose import JsonWebKey, jwt
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -72,17 +80,28 @@ def main():
         f.add_argument("--" + a, required=True)
     for a in ["assertion-alg", "id-token-alg"]:
         f.add_argument("--" + a, default="ES256", choices=["ES256", "RS256", "PS256"])
+    for a in MTLS:
+        f.add_argument("--" + a)
     a = p.parse_args()
     if a.cmd == "keygen":
         return keygen(a.dir)
+    given = [m for m in MTLS if getattr(a, m.replace("-", "_"))]
+    if given and len(given) != len(MTLS):
+        p.error("give all of --" + ", --".join(MTLS) + " or none")
     flow(a)
 
 
-def login_and_authorize(a, conf, browser, client, extra=None, expect_login=True):
-    """Authorization request → (login form if asked) → the redirect back; returns (query dict, nonce, verifier)."""
+MTLS = ["mtls-client-id", "mtls-cert", "mtls-key"]
+
+
+def login_and_authorize(a, conf, browser, client, extra=None, expect_login=True, par=False):
+    """Authorization request (pushed first with par) → (login form if asked) → the redirect back; returns
+    (the redirect, its query dict, nonce, verifier)."""
     verifier = generate_token(64)
     nonce = generate_token(20)
     url, state = client.create_authorization_url(conf["authorization_endpoint"], nonce=nonce, code_verifier=verifier, **(extra or {}))
+    if par:
+        url = pushed(a, conf, client, url)
     r = browser.get(url, allow_redirects=False)
     expect(r.status_code in (302, 303), f"authorize answered {r.status_code}")
     loc = r.headers["location"]
@@ -105,6 +124,78 @@ def login_and_authorize(a, conf, browser, client, extra=None, expect_login=True)
     expect(q.get("state") == state, "state not returned")
     expect(q.get("iss") == a.issuer, "iss (RFC 9207) not returned")
     return loc, q, nonce, verifier
+
+
+def pushed(a, conf, client, url):
+    """RFC 9126: push the authorization request `url` and return the URL the browser then carries.
+
+    authlib 1.6 has no PAR helper, so its own pieces do it: create_authorization_url built the request (PKCE
+    S256, state, nonce), and the client's registered authentication (authlib's PrivateKeyJWT assertion, the
+    same object that authenticates at the token endpoint) signs the POST of its parameters to the pushed
+    authorization request endpoint. The browser gets only client_id and the request_uri."""
+    params = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(url).query))
+    auth = client.client_auth(client.token_endpoint_auth_method)
+    r = client.post(conf["pushed_authorization_request_endpoint"], data=params, auth=auth, withhold_token=True)
+    expect(r.status_code == 201, f"PAR answered {r.status_code}: {r.text}")
+    pushed = r.json()
+    expect(pushed["request_uri"].startswith("urn:ietf:params:oauth:request_uri:") and pushed["expires_in"] > 0, f"PAR: {pushed}")
+    query = urllib.parse.urlencode({"client_id": a.client_id, "request_uri": pushed["request_uri"]})
+    return conf["authorization_endpoint"] + "?" + query
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def id_token_claims(a, keyset, tokens, client_id, nonce):
+    """The ID token, validated by authlib against the JWKS (signature, iss, aud, exp, nonce, at_hash)."""
+    claims = jwt.decode(tokens["id_token"], keyset, claims_cls=CodeIDToken,
+                        claims_options={"iss": {"essential": True, "value": a.issuer}, "aud": {"essential": True, "value": client_id}},
+                        claims_params={"nonce": nonce, "client_id": client_id, "access_token": tokens["access_token"]})
+    claims.validate()
+    return claims
+
+
+def bound_token(a, conf, keyset, browser, sub):
+    """RFC 8705 with the facility PC certificate: a tls_client_auth client through the mTLS endpoint aliases.
+
+    authlib's OAuth2Session carries the certificate as requests' `cert=` on every call it makes (token,
+    introspection, userinfo). authlib has no tls_client_auth method of its own: the certificate is the
+    authentication, and RFC 8705 §2 asks only that client_id travel in the body, which is what authlib's
+    `none` encoding sends, registered here under the RFC 8705 name."""
+    aliases = conf.get("mtls_endpoint_aliases") or {}
+    expect(aliases.get("token_endpoint") and not aliases["token_endpoint"].startswith(a.issuer), f"no mTLS token alias: {aliases}")
+    client = OAuth2Session(a.mtls_client_id, scope="openid", redirect_uri=a.redirect_uri,
+                           token_endpoint_auth_method="tls_client_auth", code_challenge_method="S256",
+                           cert=(a.mtls_cert, a.mtls_key))
+    client.register_client_auth_method(("tls_client_auth", encode_none))
+    client.verify = a.ca
+    loc, q, nonce, verifier = login_and_authorize(a, conf, browser, client, expect_login=False)
+    tokens = client.fetch_token(aliases["token_endpoint"], authorization_response=loc, code_verifier=verifier)
+    claims = id_token_claims(a, keyset, tokens, a.mtls_client_id, nonce)
+    # The certificate's thumbprint, computed here from the PEM the client holds.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    cert = x509.load_pem_x509_certificate(open(a.mtls_cert, "rb").read())
+    thumbprint = b64url(cert.fingerprint(hashes.SHA256()))
+    # The access token is a JWT (RFC 9068): authlib verifies its signature against the JWKS and reads its cnf.
+    access = jwt.decode(tokens["access_token"], keyset)
+    access.validate()
+    expect(access.get("cnf", {}).get("x5t#S256") == thumbprint, f"access token cnf: {dict(access)} (certificate {thumbprint})")
+    intro = client.introspect_token(aliases["introspection_endpoint"], token=tokens["access_token"]).json()
+    expect(intro.get("active") is True and intro.get("cnf", {}).get("x5t#S256") == thumbprint, f"bound token introspection: {intro}")
+    # The session holds the token and the certificate: userinfo over mTLS.
+    ui = client.get(aliases["userinfo_endpoint"])
+    expect(ui.status_code == 200 and ui.json()["sub"] == claims["sub"], f"userinfo over mTLS: {ui.status_code} {ui.text}")
+    # The same token, without the certificate, at the portal's own userinfo endpoint.
+    plain = OAuth2Session(a.mtls_client_id, token=tokens)
+    plain.verify = a.ca
+    refused = plain.get(conf["userinfo_endpoint"])
+    challenge = refused.headers.get("WWW-Authenticate", "")
+    expect(refused.status_code == 401 and 'error="invalid_token"' in challenge, f"bound token without its certificate: {refused.status_code} {challenge}")
+    seen["mtls"] = {"token_endpoint": aliases["token_endpoint"], "x5t#S256": thumbprint, "sub": claims["sub"],
+                    "same_sub_as_other_client_of_the_service": claims["sub"] == sub,
+                    "userinfo_without_certificate": f"{refused.status_code} {challenge}"}
 
 
 def flow(a):
@@ -146,10 +237,7 @@ def flow(a):
     client = session()
     loc, q, nonce, verifier = login_and_authorize(a, conf, browser, client)
     tokens = client.fetch_token(token_url, authorization_response=loc, code_verifier=verifier)
-    claims = jwt.decode(tokens["id_token"], keyset, claims_cls=CodeIDToken,
-                        claims_options={"iss": {"essential": True, "value": a.issuer}, "aud": {"essential": True, "value": a.client_id}},
-                        claims_params={"nonce": nonce, "client_id": a.client_id, "access_token": tokens["access_token"]})
-    claims.validate()
+    claims = id_token_claims(a, keyset, tokens, a.client_id, nonce)
     seen["id_token"] = dict(claims)
     header = json.loads(base64.urlsafe_b64decode(tokens["id_token"].split(".")[0] + "=="))
     seen["id_token_header"] = header
@@ -166,10 +254,12 @@ def flow(a):
     ui = requests.get(conf["userinfo_endpoint"], headers={"Authorization": "Bearer " + tokens["access_token"]}, verify=a.ca)
     expect(ui.status_code == 401, f"userinfo after code reuse: {ui.status_code}")
 
-    # A second authorization in the same session: no login form (SSO).
+    # A second authorization, pushed (PAR), in the same session: no login form (SSO).
     client = session()
-    loc, q, nonce, verifier = login_and_authorize(a, conf, browser, client, expect_login=False)
+    loc, q, nonce, verifier = login_and_authorize(a, conf, browser, client, expect_login=False, par=True)
     tokens = client.fetch_token(token_url, authorization_response=loc, code_verifier=verifier)
+    expect(id_token_claims(a, keyset, tokens, a.client_id, nonce)["sub"] == claims["sub"], "another sub in the same session")
+    seen["par"] = "pushed; code issued"
     ui = requests.get(conf["userinfo_endpoint"], headers={"Authorization": "Bearer " + tokens["access_token"]}, verify=a.ca)
     expect(ui.status_code == 200 and ui.json()["sub"] == claims["sub"], f"userinfo: {ui.status_code} {ui.text}")
     seen["userinfo"] = ui.json()
@@ -194,6 +284,9 @@ def flow(a):
     expect(r.status_code == 200, f"revocation: {r.status_code}")
     intro = authed(conf["introspection_endpoint"], {"token": tokens["access_token"]}).json()
     expect(intro == {"active": False}, f"access token active after revocation: {intro}")
+
+    if a.mtls_cert:
+        bound_token(a, conf, keyset, browser, claims["sub"])
 
     # RP-initiated logout, then prompt=none finds no session.
     r = browser.get(conf["end_session_endpoint"], params={"id_token_hint": tokens["id_token"],

@@ -1,11 +1,12 @@
-//! `hcpki oidc client add|list|remove`: the relying parties the operator registers.
+//! `hcpki oidc client add|list|remove`: the relying parties the operator registers (the checks and the store
+//! are `oidc::registration`'s, shared with the admin API's `/api/v1/oidc-clients`).
 
 use crate::config::Loaded;
-use crate::oidc::client::{AuthMethod, ClientConfig};
 use crate::oidc::jws::SigningAlg;
+use crate::oidc::registration::{self, Registration, signing_alg};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use hcpki_ca::store::{OidcClientRecord, Store};
+use hcpki_ca::store::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -78,61 +79,24 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
             service,
             post_logout_redirect_uris,
             backchannel_logout_uri,
-            id_token_signed_response_alg: alg,
+            id_token_signed_response_alg,
             userinfo_signed_response_alg,
         } => {
-            if id == crate::oidc::client::CONSOLE_CLIENT_ID {
-                bail!("client id {id} is the web console's own (built in, D42): choose another id");
-            }
-            if let Some(uri) = &backchannel_logout_uri
-                && !(uri.starts_with("https://") || uri.starts_with("http://"))
-            {
-                bail!("--backchannel-logout-uri {uri}: use an https:// (or facility-network http://) URL");
-            }
-            let auth = AuthMethod::from_name(&auth).with_context(|| {
-                format!("unknown --auth {auth:?}: use private_key_jwt, tls_client_auth or self_signed_tls_client_auth")
-            })?;
             let jwks = match &jwks_file {
                 Some(path) => {
                     let text =
                         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-                    let v: serde_json::Value =
-                        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-                    if !v.get("keys").is_some_and(serde_json::Value::is_array) {
-                        bail!("{} is not a JWKS: it needs a \"keys\" array", path.display());
-                    }
-                    Some(v)
+                    Some(serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?)
                 }
                 None => None,
             };
-            match auth {
-                AuthMethod::PrivateKeyJwt | AuthMethod::SelfSignedTlsClientAuth if jwks.is_none() => {
-                    bail!("--auth {} needs --jwks-file with the client's public keys", auth.as_str())
-                }
-                AuthMethod::TlsClientAuth if tls_subject.is_none() => {
-                    bail!("--auth tls_client_auth needs --tls-subject")
-                }
-                _ => {}
-            }
-            for uri in redirect_uris.iter().chain(&post_logout_redirect_uris) {
-                if !(uri.starts_with("https://")
-                    || uri.starts_with("http://127.0.0.1")
-                    || uri.starts_with("http://localhost"))
-                    || uri.contains('#')
-                {
-                    bail!("redirect URI {uri}: use https:// (http:// only for loopback) and no fragment");
-                }
-            }
-            if loaded.config.portal.is_some() {
-                let (services, _) = super::service::services(loaded, store).await?;
-                if services.get(&service).is_none() {
-                    bail!("no service {service:?}: add it first (`hcpki service add FILE`, `hcpki service list`)");
-                }
-            }
-            if store.oidc_client(&id).await?.is_some() {
-                bail!("client {id} exists already: remove it first (`hcpki oidc client remove {id}`)");
-            }
-            let config = ClientConfig {
+            // The services are checked only where the portal is configured: without one there is no policy yet.
+            let services = match loaded.config.portal {
+                Some(_) => Some(super::service::services(loaded, store).await?.0),
+                None => None,
+            };
+            let r = Registration {
+                id,
                 redirect_uris,
                 auth,
                 jwks,
@@ -140,38 +104,29 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
                 service,
                 post_logout_redirect_uris,
                 backchannel_logout_uri,
-                id_token_signed_response_alg: alg,
+                id_token_signed_response_alg,
                 userinfo_signed_response_alg,
             };
-            let record = OidcClientRecord {
-                id: id.clone(),
-                data: serde_json::to_string(&config)?,
-                created_by: super::actor().as_str().to_owned(),
-                created_at: hcpki_ca::time::now_unix(),
-            };
-            store.oidc_add_client(&record, &super::actor()).await?;
-            println!("client {id} registered ({}, {})", auth.as_str(), alg.as_str());
+            let c = registration::register(store, services.as_ref(), r, &super::actor()).await?;
+            println!(
+                "client {} registered ({}, {})",
+                c.id,
+                c.config.auth.as_str(),
+                c.config.id_token_signed_response_alg.as_str()
+            );
         }
         ClientCommand::List => {
-            for c in store.oidc_clients().await? {
-                let cfg: ClientConfig = serde_json::from_str(&c.data)?;
+            for c in registration::list(store).await? {
+                let cfg = &c.config;
                 println!("{:<24} {:<28} {:<16} {}", c.id, cfg.auth.as_str(), cfg.service, cfg.redirect_uris.join(" "));
             }
         }
         ClientCommand::Remove { id } => {
-            if !store.oidc_remove_client(&id, &super::actor()).await? {
-                bail!("no client {id}: see `hcpki oidc client list`");
-            }
+            registration::remove(store, &id, &super::actor()).await?;
             println!("client {id} removed; its tokens no longer work");
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `--id-token-signed-response-alg`: only what the provider signs with.
-fn signing_alg(name: &str) -> Result<SigningAlg, String> {
-    SigningAlg::from_name(name)
-        .ok_or_else(|| format!("{name:?} is not supported: use ES256, RS256 or PS256 (never none or HS*)"))
 }
 
 /// `hcpki oidc rotate-key`.

@@ -34,7 +34,8 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     // The revocation state the OCSP responder and the mutual-TLS check share, loaded before the first request.
     let board = revocation::load_board(&authority).await?;
     let anchors = tls::CLIENT_CAS.iter().map(|ca| authority.ca_certificate(*ca)).collect::<Result<Vec<_>, _>>()?;
-    let tls = tls::server_config(&identity.chain, identity.key.clone(), &anchors, board.clone())?;
+    let revoked = tls::RevokedClients::AtHandshake(board.clone());
+    let tls = tls::server_config(&identity.chain, identity.key.clone(), &anchors, revoked)?;
     let portal = match &loaded.config.portal {
         Some(cfg) => Some(crate::portal::listener::prepare(
             cfg,
@@ -42,7 +43,6 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
             &authority,
             &identity.chain,
             identity.key.clone(),
-            board.clone(),
             &names,
         )?),
         None => None,

@@ -8,6 +8,8 @@ use super::AppState;
 use super::api_error::ApiError;
 use super::auth::Caller;
 use super::operations::{self, Application, CredentialRequest};
+use crate::oidc::jws::SigningAlg;
+use crate::oidc::registration::{self, Registration};
 use crate::output::{credential_json, facility_json};
 use axum::Json;
 use axum::body::Body;
@@ -335,6 +337,93 @@ pub async fn remove_console_grant(State(state): State<AppState>, caller: Caller,
             Err(caller.refuse(&name, b.person.trim(), e).await)
         }
         Err(e) => Err(caller.refuse(&name, b.person.trim(), ApiError::from(e)).await),
+    }
+}
+
+/// `GET /api/v1/oidc-clients` (operators, auditors): the registered relying parties, as `hcpki oidc client
+/// list` shows them (their public keys included: nothing here is secret).
+pub async fn oidc_clients(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    caller.may(Action::ListOidcClients).await?;
+    let clients = registration::list(state.store.as_ref()).await.map_err(ApiError::from)?;
+    Ok(Json(serde_json::json!({ "clients": clients })).into_response())
+}
+
+/// What `POST /api/v1/oidc-clients` takes: the options of `hcpki oidc client add` as fields, the keys inline
+/// (`jwks`) rather than in a file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcClientBody {
+    /// The client_id.
+    id: String,
+    /// Exact redirect URIs.
+    redirect_uris: Vec<String>,
+    /// `private_key_jwt`, `tls_client_auth` or `self_signed_tls_client_auth`.
+    auth: String,
+    /// The client's public keys (a JWKS).
+    #[serde(default)]
+    jwks: Option<serde_json::Value>,
+    /// The certificate subject DN (`tls_client_auth`).
+    #[serde(default)]
+    tls_subject: Option<String>,
+    /// The service whose rules and claims apply.
+    service: String,
+    /// Where RP-initiated logout may return.
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    /// Where back-channel logout tokens are POSTed.
+    #[serde(default)]
+    backchannel_logout_uri: Option<String>,
+    /// ES256 (default), RS256 or PS256; anything else (`none`, HS*) fails to parse.
+    #[serde(default)]
+    id_token_signed_response_alg: SigningAlg,
+    /// Signed userinfo: ES256, RS256 or PS256.
+    #[serde(default)]
+    userinfo_signed_response_alg: Option<SigningAlg>,
+}
+
+/// `POST /api/v1/oidc-clients` (operators): register a relying party, checked and audited (`oidc.client.add`)
+/// exactly as `hcpki oidc client add`; 409 when the id is taken.
+pub async fn add_oidc_client(State(state): State<AppState>, caller: Caller, body: Body) -> ApiResult {
+    let name = Action::ManageOidcClients.name();
+    caller.may(Action::ManageOidcClients).await?;
+    let b: OidcClientBody = read_json(&caller, &name, "-", body).await?;
+    let target = b.id.clone();
+    let services = match &state.portal {
+        Some(portal) => Some(portal.services.current().await.map_err(ApiError::unavailable)?),
+        None => None,
+    };
+    let r = Registration {
+        id: b.id,
+        redirect_uris: b.redirect_uris,
+        auth: b.auth,
+        jwks: b.jwks,
+        tls_subject: b.tls_subject,
+        service: b.service,
+        post_logout_redirect_uris: b.post_logout_redirect_uris,
+        backchannel_logout_uri: b.backchannel_logout_uri,
+        id_token_signed_response_alg: b.id_token_signed_response_alg,
+        userinfo_signed_response_alg: b.userinfo_signed_response_alg,
+    };
+    match registration::register(state.store.as_ref(), services.as_deref(), r, &caller.actor()).await {
+        Ok(c) => Ok((StatusCode::CREATED, Json(c)).into_response()),
+        Err(e) => Err(caller.refuse(&name, &target, ApiError::from(e)).await),
+    }
+}
+
+/// `DELETE /api/v1/oidc-clients/{id}` (operators): remove a relying party and revoke its grants, audited
+/// (`oidc.client.remove`) exactly as `hcpki oidc client remove`; 404 when there is none.
+pub async fn remove_oidc_client(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult {
+    let name = Action::ManageOidcClients.name();
+    caller.may(Action::ManageOidcClients).await?;
+    match registration::remove(state.store.as_ref(), &id, &caller.actor()).await {
+        Ok(()) => {
+            // This replica stops authenticating it at once; the others within `[portal] services_refresh_secs`.
+            if let Some(portal) = &state.portal {
+                portal.oidc.clients.forget(&id);
+            }
+            Ok(Json(serde_json::json!({ "removed": id })).into_response())
+        }
+        Err(e) => Err(caller.refuse(&name, &id, ApiError::from(e)).await),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The admin API's one error shape: `{"error": "...", "detail": "what to do"}` with its HTTP status.
 
+use crate::oidc::registration::RegistrationError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -94,6 +95,19 @@ impl From<AuthorityError> for ApiError {
             | AuthorityError::Csr(_)
             | AuthorityError::ConsoleGrant(_) => Self::bad_request("bad request", detail),
             other => Self::unavailable(other),
+        }
+    }
+}
+
+impl From<RegistrationError> for ApiError {
+    /// The operator's mistakes keep their message; the database's trouble becomes 503.
+    fn from(e: RegistrationError) -> Self {
+        let detail = e.to_string();
+        match e {
+            RegistrationError::Exists(_) => Self::new(StatusCode::CONFLICT, "conflict", detail),
+            RegistrationError::Unknown(_) => Self::not_found(detail),
+            RegistrationError::Store(_) | RegistrationError::Damaged { .. } => Self::unavailable(detail),
+            _ => Self::bad_request("invalid registration", detail),
         }
     }
 }

@@ -3,7 +3,7 @@
 use super::rate_limit::{self, Class};
 use super::{AppState, acme, admin, auth, crl, est, health, metrics, ocsp, scep};
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 /// The HTTPS listener: everything that is not required to be plain HTTP.
 pub fn https(state: AppState) -> Router {
@@ -66,6 +66,8 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/users/clear-lockout", post(admin::clear_lockout))
         .route("/api/v1/console-grants", get(admin::console_grants).post(admin::add_console_grant))
         .route("/api/v1/console-grants/remove", post(admin::remove_console_grant))
+        .route("/api/v1/oidc-clients", get(admin::oidc_clients).post(admin::add_oidc_client))
+        .route("/api/v1/oidc-clients/{id}", delete(admin::remove_oidc_client))
         .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
 }
 

@@ -8,11 +8,13 @@
 //! enrollment, health checks). The registry check (issued, unexpired, facility in good standing) is the
 //! enrollment module's, after TLS, on every request.
 //!
-//! The handshake itself also refuses a revoked client certificate: [`RevocationChecking`] wraps the
-//! WebPKI verifier and looks the serial up in the same in-memory revocation board the OCSP responder answers
-//! from (reloaded every second), so a revoked PC certificate fails its next handshake with the
-//! `certificate_revoked` alert, without a CRL download or a database query per handshake. Requests on a
-//! connection (or resumed session) established before the revocation are refused by the registry check.
+//! On the main listener the handshake itself also refuses a revoked client certificate
+//! ([`RevokedClients::AtHandshake`]): [`RevocationChecking`] wraps the WebPKI verifier and looks the serial up
+//! in the same in-memory revocation board the OCSP responder answers from (reloaded every second), so a revoked
+//! PC certificate fails its next handshake with the `certificate_revoked` alert, without a CRL download or a
+//! database query per handshake. Requests on a connection (or resumed session) established before the
+//! revocation are refused by the registry check. The portal's listener leaves revocation to that registry
+//! check alone ([`RevokedClients::ByRegistry`]), which answers a person with a page saying why.
 
 use super::tls_key::{self, KeySourceSigningKey};
 use hcpki_ca::CaName;
@@ -44,17 +46,31 @@ pub fn provider() -> CryptoProvider {
     hcpki_tls_policy::provider()
 }
 
+/// Where a revoked client certificate is refused.
+#[derive(Clone, Debug)]
+pub enum RevokedClients {
+    /// In the handshake, by the revocation board (`certificate_revoked`; held certificates pass): the main
+    /// listener, whose certificate clients are programs (routers and PCs enrolling, operators' scripts).
+    AtHandshake(Arc<RevocationBoard>),
+    /// After the handshake, by the registry check every request makes (issued, unexpired, facility active),
+    /// which answers with a page naming the revocation: the portal's listener, whose certificate clients are
+    /// people at a browser, to whom a TLS alert says nothing (issue #6: "revoked or suspended → refused with a
+    /// clear page"). The chain to the client anchors and the proof of the key are still checked here.
+    ByRegistry,
+}
+
 /// The server configuration.
 ///
 /// * `chain`: the server certificate first, then its issuing CA (DER), as sent to clients.
 /// * `key`: the server certificate's key, wherever it lives (it signs handshakes through [`KeySource`]).
-/// * `client_anchors`: the CA certificates whose client certificates are verified when a client offers one.
-/// * `revocations`: the revocation state client certificates are checked against.
+/// * `client_anchors`: the CA certificates whose client certificates are verified when a client offers one;
+///   they are also the only CA names the CertificateRequest lists, so a browser offers only their certificates.
+/// * `revoked`: where a revoked client certificate is refused.
 pub fn server_config(
     chain: &[Vec<u8>],
     key: Arc<dyn KeySource>,
     client_anchors: &[&[u8]],
-    revocations: Arc<RevocationBoard>,
+    revoked: RevokedClients,
 ) -> Result<ServerConfig, TlsError> {
     // `builder_with_provider` everywhere: the process-default provider is never consulted, so a dependency
     // enabling another rustls backend can neither panic us nor widen the policy.
@@ -66,7 +82,10 @@ pub fn server_config(
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .allow_unauthenticated()
         .build()?;
-    let verifier = Arc::new(RevocationChecking { inner: verifier, revocations });
+    let verifier: Arc<dyn ClientCertVerifier> = match revoked {
+        RevokedClients::AtHandshake(revocations) => Arc::new(RevocationChecking { inner: verifier, revocations }),
+        RevokedClients::ByRegistry => verifier,
+    };
     let certified = CertifiedKey::new(
         chain.iter().map(|c| CertificateDer::from(c.clone())).collect(),
         Arc::new(KeySourceSigningKey::new(key)?),

@@ -156,19 +156,21 @@ impl CardVerifier {
     fn check_revocation(&self, path: &[&ParsedCert], now: i64) -> Result<RevocationChecked, CardLoginError> {
         let mut oldest = i64::MAX;
         let mut unknown = Vec::new();
-        for pair in path.windows(2) {
+        // Leaf first: the first pair checks the card, every later one a CA (against its parent's ARL).
+        for (depth, pair) in path.windows(2).enumerate() {
             let [cert, issuer] = pair else { continue };
             match self.crls.status(cert, issuer, now) {
                 Revocation::Good { crl_this_update } => oldest = oldest.min(crl_this_update),
                 Revocation::Revoked { reason, at } => {
-                    return Err(CardLoginError::Revoked {
-                        reason: reason.to_owned(),
-                        at: hcpki_ca::time::rfc3339(at),
-                        certificate: format!(
-                            "{} serial {}",
-                            cert.cert.tbs_certificate().issuer(),
-                            hex::encode(cert.cert.tbs_certificate().serial_number().as_bytes())
-                        ),
+                    let tbs = cert.cert.tbs_certificate();
+                    let (reason, at) = (reason.to_owned(), hcpki_ca::time::rfc3339(at));
+                    let certificate =
+                        format!("{} serial {}", tbs.issuer(), hex::encode(tbs.serial_number().as_bytes()));
+                    return Err(if depth == 0 {
+                        CardLoginError::Revoked { reason, at, certificate }
+                    } else {
+                        let certificate = format!("{}, issued by {certificate}", tbs.subject());
+                        CardLoginError::IssuerRevoked { reason, at, certificate }
                     });
                 }
                 Revocation::Unknown(why) => unknown.push(why),

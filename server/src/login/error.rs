@@ -61,7 +61,7 @@ pub enum CardLoginError {
         /// notBefore (RFC 3339).
         not_before: String,
     },
-    /// The card (or a CA above it) is on its issuer's CRL.
+    /// The card is on its issuer's CRL.
     #[error("the card was revoked by its issuer on {at} (reason: {reason}; {certificate}): contact the card's issuer")]
     Revoked {
         /// RFC 5280 reason name.
@@ -69,6 +69,20 @@ pub enum CardLoginError {
         /// Revocation time (RFC 3339).
         at: String,
         /// Which certificate: issuer and serial.
+        certificate: String,
+    },
+    /// A CA between the card and the trust anchor is on its parent's CRL (an ARL): no card it issued is
+    /// accepted, whatever its own status.
+    #[error(
+        "the card's issuing certificate authority was revoked by its parent on {at} (reason: {reason}; \
+         {certificate}): no card of that authority is accepted; contact the card's issuer"
+    )]
+    IssuerRevoked {
+        /// RFC 5280 reason name.
+        reason: String,
+        /// Revocation time (RFC 3339).
+        at: String,
+        /// Which CA certificate: its issuer and serial, and its subject.
         certificate: String,
     },
     /// No fresh CRL is cached for a CA of the path and the policy is fail-closed.
@@ -108,6 +122,7 @@ impl CardLoginError {
             Self::ExpiredCard { .. } => "card_expired",
             Self::NotYetValid { .. } => "card_not_yet_valid",
             Self::Revoked { .. } => "card_revoked",
+            Self::IssuerRevoked { .. } => "issuer_revoked",
             Self::RevocationUnknown { .. } => "revocation_unknown",
             Self::NotAuthCertificate { .. } => "not_auth_certificate",
             Self::Store(_) => "unavailable",

@@ -167,6 +167,12 @@ impl Registry {
         self.store.as_ref()
     }
 
+    /// Drop what this replica keeps of client `id` (it was just removed here), so it stops authenticating now
+    /// rather than within `refresh`.
+    pub fn forget(&self, id: &str) {
+        self.cached.write().unwrap_or_else(PoisonError::into_inner).remove(id);
+    }
+
     /// Load a client.
     pub async fn load(&self, id: &str) -> Result<Option<Arc<Client>>, OAuthError> {
         if id == CONSOLE_CLIENT_ID {

@@ -1,11 +1,14 @@
 //! The facility a portal request comes from: the verified facility PC certificate of the TLS connection
-//! (axum-server's `TlsInfo`, filled by the handshake's revocation-aware verifier; never a header), looked
-//! up in the registry.
+//! (axum-server's `TlsInfo`, filled by the handshake's verifier of the chain to the PC CA; never a header),
+//! looked up in the registry, which is where a revoked, held or expired certificate is refused, on every
+//! request (resumed TLS sessions and connections from before the revocation included), with a page that
+//! says which and what to do.
 
 use crate::policy::FacilityContext;
 use axum_server::tls::TlsInfo;
 use hcpki_ca::FacilityId;
 use hcpki_ca::facility::FacilityState;
+use hcpki_ca::revocation::{CrlReason, Reason};
 use hcpki_ca::store::{CertStatus, Store, StoreError};
 
 /// What the connection says about the facility.
@@ -55,10 +58,37 @@ pub async fn of_connection(store: &dyn Store, tls: Option<&TlsInfo>) -> Result<C
             facility.id, facility.name, facility.state
         )));
     }
-    if record.status != CertStatus::Issued || record.not_after <= hcpki_ca::time::now_unix() {
-        return Ok(Connection::Refused(format!("this PC's certificate {serial} is revoked or expired")));
+    let now = hcpki_ca::time::now_unix();
+    if record.status != CertStatus::Issued {
+        return Ok(Connection::Refused(revoked(store, &serial).await?));
+    }
+    if record.not_after <= now {
+        return Ok(Connection::Refused(format!(
+            "this PC's certificate {serial} expired on {}: ask your facility's administrator to renew it",
+            hcpki_ca::time::rfc3339(record.not_after)
+        )));
     }
     Ok(Connection::Facility { context: FacilityContext::from(&facility), serial, not_after: record.not_after })
+}
+
+/// What the person at a PC whose certificate is not issued any more reads: revoked (when, why) or on hold.
+async fn revoked(store: &dyn Store, serial: &str) -> Result<String, StoreError> {
+    let Some((at, code)) = store.revocation(serial).await? else {
+        return Ok(format!("this PC's certificate {serial} is not valid: ask your facility's administrator"));
+    };
+    let reason = Reason::from_code_or_unspecified(code);
+    let when = hcpki_ca::time::rfc3339(at);
+    Ok(if reason.0 == CrlReason::CertificateHold {
+        format!(
+            "this PC's certificate {serial} is on hold (certificateHold) since {when}: sign-in from this PC is \
+             refused until the hold is released; ask your facility's administrator"
+        )
+    } else {
+        format!(
+            "this PC's certificate {serial} was revoked on {when} (reason: {reason}): sign-in from this PC is \
+             refused; ask your facility's administrator for a new certificate"
+        )
+    })
 }
 
 /// The facility context of a request in a session that logged in at `session_facility`: that facility, as

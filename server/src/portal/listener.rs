@@ -1,5 +1,6 @@
 //! The portal's listeners: the browser-facing one (same TLS policy as the main listener; it *requests* a
-//! client certificate from the facility PC CA only, so browsers offer only facility certificates), and,
+//! client certificate from the facility PC CA only, so browsers offer only facility certificates, and leaves
+//! revocation to the registry check of each request, which answers with a page rather than a TLS alert), and,
 //! when configured, the mutual-TLS alias listener of the token endpoints (RFC 8705 §5), which takes a
 //! client certificate from any issuer: it serves only client-authenticated endpoints, where a certificate
 //! authenticates nothing until the client authentication layer matches it to a registered client.
@@ -15,7 +16,6 @@ use crate::oidc::keys::{self, KeyRing, Schedule};
 use crate::oidc::{Lifetimes, Provider, backchannel, client};
 use anyhow::{Context, Result};
 use hcpki_ca::keys::KeySource;
-use hcpki_ca::revocation::status::RevocationBoard;
 use hcpki_ca::{Authority, CaName};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::{CertificateDer, UnixTime};
@@ -42,7 +42,6 @@ pub fn prepare(
     authority: &Arc<Authority>,
     chain: &[Vec<u8>],
     server_key: Arc<dyn KeySource>,
-    board: Arc<RevocationBoard>,
     console_hosts: &[String],
 ) -> Result<Prepared> {
     let listener = TcpListener::bind(cfg.listen)
@@ -50,7 +49,8 @@ pub fn prepare(
     let port = listener.local_addr()?.port();
     let issuer = cfg.issuer.clone().unwrap_or_else(|| format!("https://localhost:{port}"));
     let pc_ca = authority.ca_certificate(CaName::Pc)?;
-    let portal_tls = tls::server_config(chain, server_key, &[pc_ca], board)?;
+    // Revocation is the registry's (`portal::facility`), which shows the person at the PC why they are refused.
+    let portal_tls = tls::server_config(chain, server_key, &[pc_ca], tls::RevokedClients::ByRegistry)?;
     let mtls = match cfg.mtls_listen {
         Some(addr) => {
             let l = TcpListener::bind(addr)

@@ -1,0 +1,250 @@
+//! The operator's registrations of relying parties (issue #6: "clients are registered by the operator
+//! (CLI/API)"): the one piece of code behind `hcpki oidc client add|list|remove` and the admin API's
+//! `/api/v1/oidc-clients`. Both front ends parse their input into a [`Registration`] and call [`register`],
+//! [`list`] or [`remove`]; the store writes each change and its audit entry (`oidc.client.add|remove`, with
+//! the actor) in one transaction, and a removal revokes the client's grants in the same one.
+
+use super::client::{AuthMethod, CONSOLE_CLIENT_ID, ClientConfig};
+use super::jws::SigningAlg;
+use crate::policy::Services;
+use hcpki_ca::store::{Actor, OidcClientRecord, Store, StoreError};
+use serde_json::Value;
+
+/// A client to register, as the operator gave it (the CLI's flags, the API's JSON fields).
+#[derive(Clone, Debug)]
+pub struct Registration {
+    /// The client_id.
+    pub id: String,
+    /// Exact redirect URIs (at least one).
+    pub redirect_uris: Vec<String>,
+    /// `private_key_jwt`, `tls_client_auth` or `self_signed_tls_client_auth`.
+    pub auth: String,
+    /// The client's public keys (a JWKS): `private_key_jwt` and `self_signed_tls_client_auth`.
+    pub jwks: Option<Value>,
+    /// The client certificate's subject DN (`tls_client_auth`).
+    pub tls_subject: Option<String>,
+    /// The service whose rules and claims apply.
+    pub service: String,
+    /// Where RP-initiated logout may return.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where back-channel logout tokens are POSTed.
+    pub backchannel_logout_uri: Option<String>,
+    /// The algorithm of the client's ID, access and logout tokens.
+    pub id_token_signed_response_alg: SigningAlg,
+    /// Userinfo as a JWT signed with this algorithm instead of plain JSON.
+    pub userinfo_signed_response_alg: Option<SigningAlg>,
+}
+
+/// Why a registration or removal was refused. The text says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistrationError {
+    /// The id is the web console's built-in client's (D42).
+    #[error("client id {0} is the web console's own (built in, D42): choose another id")]
+    Reserved(String),
+    /// The id is empty or not printable ASCII without spaces.
+    #[error("client id {0:?}: use 1 to 128 printable ASCII characters without spaces")]
+    BadId(String),
+    /// Not one of the three client authentication methods.
+    #[error("unknown auth {0:?}: use private_key_jwt, tls_client_auth or self_signed_tls_client_auth")]
+    UnknownAuth(String),
+    /// A key-based method without keys.
+    #[error("auth {0} needs the client's public keys (a JWKS: --jwks-file, or \"jwks\" in the API)")]
+    MissingJwks(&'static str),
+    /// The keys are not a JWKS.
+    #[error("the client's keys are not a JWKS: it needs a \"keys\" array")]
+    NotJwks,
+    /// `tls_client_auth` without the subject to match.
+    #[error("auth tls_client_auth needs the certificate's subject DN (--tls-subject, or \"tls_subject\")")]
+    MissingTlsSubject,
+    /// No redirect URI at all.
+    #[error("a client needs at least one redirect URI")]
+    NoRedirectUri,
+    /// A redirect or post-logout URI that is not https (or loopback http), or has a fragment.
+    #[error("redirect URI {0}: use https:// (http:// only for loopback) and no fragment")]
+    BadRedirectUri(String),
+    /// A back-channel logout URI that is not http(s).
+    #[error("back-channel logout URI {0}: use an https:// (or facility-network http://) URL")]
+    BadBackchannelUri(String),
+    /// The service is not in the policy.
+    #[error("no service {0:?}: add it first (`hcpki service add FILE`, `hcpki service list`)")]
+    UnknownService(String),
+    /// The id is taken.
+    #[error("client {0} exists already: remove it first (`hcpki oidc client remove {0}`)")]
+    Exists(String),
+    /// Nothing to remove.
+    #[error("no client {0}: see `hcpki oidc client list`")]
+    Unknown(String),
+    /// A stored registration no longer parses (edited by hand, or written by a newer version).
+    #[error("client {id} is stored in a form this version cannot read: {why}")]
+    Damaged {
+        /// The client.
+        id: String,
+        /// serde's message.
+        why: String,
+    },
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A registered client as listed.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Registered {
+    /// The client_id.
+    pub id: String,
+    /// Its registration.
+    #[serde(flatten)]
+    pub config: ClientConfig,
+    /// Who registered it (the audit actor).
+    pub created_by: String,
+    /// When (Unix seconds).
+    pub created_at: i64,
+}
+
+/// Check `r` and register it as `actor` (audited `oidc.client.add`). `services` is the policy's services
+/// when the portal is configured (the client's service must be one of them); without a portal there is no
+/// policy to check against yet.
+pub async fn register(
+    store: &dyn Store,
+    services: Option<&Services>,
+    r: Registration,
+    actor: &Actor,
+) -> Result<Registered, RegistrationError> {
+    let config = checked(r.clone())?;
+    if let Some(services) = services
+        && services.get(&config.service).is_none()
+    {
+        return Err(RegistrationError::UnknownService(config.service));
+    }
+    if store.oidc_client(&r.id).await?.is_some() {
+        return Err(RegistrationError::Exists(r.id));
+    }
+    let data = serde_json::to_string(&config)
+        .map_err(|e| RegistrationError::Damaged { id: r.id.clone(), why: e.to_string() })?;
+    let record = OidcClientRecord {
+        id: r.id,
+        data,
+        created_by: actor.as_str().to_owned(),
+        created_at: hcpki_ca::time::now_unix(),
+    };
+    store.oidc_add_client(&record, actor).await?;
+    Ok(Registered { id: record.id, config, created_by: record.created_by, created_at: record.created_at })
+}
+
+/// Every registered client, by id.
+pub async fn list(store: &dyn Store) -> Result<Vec<Registered>, RegistrationError> {
+    store
+        .oidc_clients()
+        .await?
+        .into_iter()
+        .map(|c| {
+            let config = serde_json::from_str(&c.data)
+                .map_err(|e| RegistrationError::Damaged { id: c.id.clone(), why: e.to_string() })?;
+            Ok(Registered { id: c.id, config, created_by: c.created_by, created_at: c.created_at })
+        })
+        .collect()
+}
+
+/// Remove client `id` as `actor`: its grants are revoked with it (audited `oidc.client.remove`).
+pub async fn remove(store: &dyn Store, id: &str, actor: &Actor) -> Result<(), RegistrationError> {
+    if store.oidc_remove_client(id, actor).await? { Ok(()) } else { Err(RegistrationError::Unknown(id.to_owned())) }
+}
+
+/// The registration as stored, or what is wrong with it.
+fn checked(r: Registration) -> Result<ClientConfig, RegistrationError> {
+    if r.id == CONSOLE_CLIENT_ID {
+        return Err(RegistrationError::Reserved(r.id));
+    }
+    if r.id.is_empty() || r.id.len() > 128 || !r.id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(RegistrationError::BadId(r.id));
+    }
+    let auth = AuthMethod::from_name(&r.auth).ok_or_else(|| RegistrationError::UnknownAuth(r.auth.clone()))?;
+    if let Some(jwks) = &r.jwks
+        && !jwks.get("keys").is_some_and(Value::is_array)
+    {
+        return Err(RegistrationError::NotJwks);
+    }
+    match auth {
+        AuthMethod::PrivateKeyJwt | AuthMethod::SelfSignedTlsClientAuth if r.jwks.is_none() => {
+            return Err(RegistrationError::MissingJwks(auth.as_str()));
+        }
+        AuthMethod::TlsClientAuth if r.tls_subject.is_none() => return Err(RegistrationError::MissingTlsSubject),
+        _ => {}
+    }
+    if r.redirect_uris.is_empty() {
+        return Err(RegistrationError::NoRedirectUri);
+    }
+    if let Some(uri) = r.redirect_uris.iter().chain(&r.post_logout_redirect_uris).find(|u| !redirect_uri_ok(u)) {
+        return Err(RegistrationError::BadRedirectUri(uri.clone()));
+    }
+    if let Some(uri) = &r.backchannel_logout_uri
+        && !(uri.starts_with("https://") || uri.starts_with("http://"))
+    {
+        return Err(RegistrationError::BadBackchannelUri(uri.clone()));
+    }
+    Ok(ClientConfig {
+        redirect_uris: r.redirect_uris,
+        auth,
+        jwks: r.jwks,
+        tls_subject: r.tls_subject,
+        service: r.service,
+        post_logout_redirect_uris: r.post_logout_redirect_uris,
+        backchannel_logout_uri: r.backchannel_logout_uri,
+        id_token_signed_response_alg: r.id_token_signed_response_alg,
+        userinfo_signed_response_alg: r.userinfo_signed_response_alg,
+    })
+}
+
+/// https, or http to the loopback interface only (a native or test client), and never a fragment.
+fn redirect_uri_ok(uri: &str) -> bool {
+    (uri.starts_with("https://") || uri.starts_with("http://127.0.0.1") || uri.starts_with("http://localhost"))
+        && !uri.contains('#')
+}
+
+/// `ES256`, `RS256` or `PS256`: only what the provider signs with.
+pub fn signing_alg(name: &str) -> Result<SigningAlg, String> {
+    SigningAlg::from_name(name)
+        .ok_or_else(|| format!("{name:?} is not supported: use ES256, RS256 or PS256 (never none or HS*)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registration() -> Registration {
+        Registration {
+            id: "emr".into(),
+            redirect_uris: vec!["https://emr.example/cb".into()],
+            auth: "private_key_jwt".into(),
+            jwks: Some(serde_json::json!({ "keys": [] })),
+            tls_subject: None,
+            service: "emr".into(),
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
+            id_token_signed_response_alg: SigningAlg::default(),
+            userinfo_signed_response_alg: None,
+        }
+    }
+
+    #[test]
+    fn registrations_are_checked_before_anything_is_stored() {
+        assert!(checked(registration()).is_ok());
+        let refused = |change: fn(&mut Registration)| {
+            let mut r = registration();
+            change(&mut r);
+            checked(r).map(|_| ()).unwrap_err().to_string()
+        };
+        assert!(refused(|r| r.id = CONSOLE_CLIENT_ID.into()).contains("console"));
+        assert!(refused(|r| r.id = "two words".into()).contains("printable"));
+        assert!(refused(|r| r.auth = "client_secret_basic".into()).contains("unknown auth"));
+        assert!(refused(|r| r.jwks = None).contains("public keys"));
+        assert!(refused(|r| r.jwks = Some(serde_json::json!({ "kty": "EC" }))).contains("\"keys\" array"));
+        assert!(refused(|r| r.auth = "tls_client_auth".into()).contains("subject DN"));
+        assert!(refused(|r| r.redirect_uris = Vec::new()).contains("at least one"));
+        assert!(refused(|r| r.redirect_uris = vec!["http://emr.example/cb".into()]).contains("https://"));
+        assert!(refused(|r| r.post_logout_redirect_uris = vec!["https://emr.example/#x".into()]).contains("fragment"));
+        assert!(refused(|r| r.backchannel_logout_uri = Some("ftp://emr.example/bcl".into())).contains("back-channel"));
+        assert!(signing_alg("HS256").is_err() && signing_alg("none").is_err() && signing_alg("PS256").is_ok());
+    }
+}

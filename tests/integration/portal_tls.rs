@@ -1,0 +1,206 @@
+//! The portal's TLS listener as the facility PC's browser meets it (issue #6, "facility context by mutual
+//! TLS"), seen through OpenSSL's `s_client` and curl: its CertificateRequest names the facility PC CA and no
+//! other, so a browser offers only facility certificates; a PC certificate revoked or put on hold with
+//! `hcpki revoke` is refused on its next connection with a page that says so (not a TLS alert); and a resumed
+//! TLS session is never taken as a login (issue #6: "a resumed TLS session is never taken as a fresh login"):
+//! without the session cookie it gets the login page and `login_required`, while it keeps the facility of
+//! the certificate it was made with only until that certificate is revoked.
+
+use crate::harness::{Backend, Hcpki, describe};
+use crate::oidc::{PASSWORD, Portal, enc, issue_pc, param, totp};
+use crate::portal_sessions::authorize;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+on_both_backends!(
+    the_certificate_request_names_only_the_pc_ca,
+    revoked_or_held_pc_certificates_get_a_refusal_page,
+    a_resumed_tls_session_is_never_a_fresh_login,
+);
+
+/// `s_client` on the portal lists exactly the PC CA under "Acceptable client certificate CA names"; on the
+/// main listener, which takes router, PC and operator certificates, it lists three (so the check can fail).
+fn the_certificate_request_names_only_the_pc_ca(b: Backend) {
+    let p = Portal::start_with(b, "", |_| ());
+    let subject = |ca: &str| {
+        let file = p.h.ca_cert_file(ca);
+        let out = Command::new("openssl")
+            .args(["x509", "-noout", "-subject", "-nameopt", "RFC2253", "-in"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", describe(&out));
+        String::from_utf8(out.stdout).unwrap().trim().trim_start_matches("subject=").to_owned()
+    };
+    let portal = acceptable_ca_names(&p.h, p.port);
+    assert_eq!(portal, [subject("pc")], "the portal must request PC certificates only");
+    let main = acceptable_ca_names(&p.h, p.served().https_port);
+    for ca in ["router", "pc", "server"] {
+        assert!(main.contains(&subject(ca)), "the main listener names {main:?}, not the {ca} CA");
+    }
+    assert_eq!(main.len(), 3, "{main:?}");
+}
+
+/// A PC certificate revoked (keyCompromise) and another put on hold, both with `hcpki revoke` while the server
+/// runs: the next connection with each completes its handshake and gets a 403 page naming the revocation
+/// (its date and reason) or the hold; the login post from there is refused and audited.
+fn revoked_or_held_pc_certificates_get_a_refusal_page(b: Backend) {
+    let p = Portal::start_with(b, "", |_| ());
+    for (name, reason, says) in
+        [("Clinic R", "keyCompromise", "revoked on"), ("Clinic H", "certificateHold", "on hold")]
+    {
+        let (facility, cert, key) = issue_pc(&p.h, name);
+        let pc = p.with_client_cert(cert, key).other_browser(&format!("jar-{reason}"));
+        let page = pc.get("/login");
+        assert!(page.status == 200 && page.body.contains(&facility), "before {reason}: {page:?}");
+        let serial = serial_of(&p.h, &facility);
+        p.h.ok(&["revoke", "--serial", &serial, "--reason", reason]);
+        // curl is a new process: a new TLS connection, a full handshake with the certificate.
+        let page = pc.get("/login");
+        assert_eq!(page.status, 403, "{reason}: {page:?}");
+        assert!(page.body.contains(&serial) && page.body.contains(says) && page.body.contains(reason), "{page:?}");
+        let r = pc.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None);
+        assert!(r.status == 403 && r.body.contains(says), "{reason}: the login post: {r:?}");
+    }
+    let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
+    let refused = audit.lines().filter(|l| l.contains("\"portal.login\"") && l.contains("\"denied\"")).count();
+    assert_eq!(refused, 2, "{audit}");
+    assert!(audit.contains("reason: keyCompromise") && audit.contains("on hold"), "{audit}");
+}
+
+/// Browser A logs in over `s_client` and keeps its TLS session; connections resuming it (OpenSSL says
+/// `Reused`) without the session cookie get no session: the home page sends them to the login page and
+/// `prompt=none` answers `login_required`, never a code, while the same resumed connection with the cookie
+/// gets a code (the cookie is the login, not the TLS session). With the PC certificate, a resumed session
+/// (no certificate sent again) still carries the facility, until the certificate is revoked: the next
+/// resumed connection gets the refusal page.
+fn a_resumed_tls_session_is_never_a_fresh_login(b: Backend) {
+    let p = Portal::start_with(b, "", |_| ());
+    let tls = Tls { p: &p, cert: None };
+    let form = format!("username=alice&password={}&totp={}", enc(PASSWORD), totp(&p.totp_secret, 0));
+    let login = tls.request("POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded")], &form, None);
+    assert!(!login.reused && login.status == 303, "{login:?}");
+    let cookie = login.header("set-cookie").split(';').next().unwrap().to_owned();
+    assert!(cookie.starts_with("__Host-hcpki-session="), "{login:?}");
+
+    let none = format!("{}&prompt=none", authorize("rp1"));
+    let home = tls.request("GET", "/", &[], "", Some(&login.session));
+    assert!(home.reused, "OpenSSL did not resume the session: {home:?}");
+    assert!(home.status == 303 && home.header("location").ends_with("/login"), "{home:?}");
+    let r = tls.request("GET", &none, &[], "", Some(&home.session));
+    assert!(r.reused, "{r:?}");
+    assert_eq!(param(r.header("location"), "error").as_deref(), Some("login_required"), "{r:?}");
+    assert_eq!(param(r.header("location"), "code"), None, "{r:?}");
+    let with_cookie = tls.request("GET", &none, &[("Cookie", &cookie)], "", Some(&r.session));
+    assert!(with_cookie.reused && param(with_cookie.header("location"), "code").is_some(), "{with_cookie:?}");
+
+    // The facility PC: a full handshake with the certificate, then resumptions without sending it.
+    let (facility, cert, key) = issue_pc(&p.h, "Clinic T");
+    let pc = Tls { p: &p, cert: Some((&cert, &key)) };
+    let first = pc.request("GET", "/login", &[], "", None);
+    assert!(!first.reused && first.status == 200 && first.body.contains(&facility), "{first:?}");
+    let resumed = tls.request("GET", "/login", &[], "", Some(&first.session));
+    assert!(resumed.reused && resumed.status == 200 && resumed.body.contains(&facility), "{resumed:?}");
+    p.h.ok(&["revoke", "--serial", &serial_of(&p.h, &facility), "--reason", "keyCompromise"]);
+    let after = tls.request("GET", "/login", &[], "", Some(&resumed.session));
+    assert!(after.reused, "{after:?}");
+    assert!(
+        after.status == 403 && after.body.contains("revoked on"),
+        "a resumed session outlived the revocation: {after:?}"
+    );
+}
+
+/// The serial of the one certificate of `facility`.
+fn serial_of(h: &Hcpki, facility: &str) -> String {
+    let listed: serde_json::Value = serde_json::from_str(&h.cert_list(Some(facility))[0]).unwrap();
+    listed["serial"].as_str().unwrap_or_else(|| panic!("{listed}")).to_owned()
+}
+
+/// The "Acceptable client certificate CA names" of the CertificateRequest of the listener on `port`.
+fn acceptable_ca_names(h: &Hcpki, port: u16) -> Vec<String> {
+    let out = Command::new("timeout")
+        .args(["30", "openssl", "s_client", "-connect", &format!("127.0.0.1:{port}"), "-servername", "localhost"])
+        .args(["-nameopt", "RFC2253", "-CAfile"])
+        .arg(h.chain_file("server"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let names: Vec<String> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Acceptable client certificate CA names"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("Requested Signature Algorithms") && !l.starts_with("---"))
+        .map(str::to_owned)
+        .collect();
+    assert!(!names.is_empty(), "no client certificate CA names\n{}", describe(&out));
+    names
+}
+
+/// HTTP/1.1 over `openssl s_client` to the portal: one request per connection, each saving its TLS session
+/// for the next to resume (a TLS 1.3 ticket is good for one resumption, as a browser uses them).
+struct Tls<'a> {
+    p: &'a Portal,
+    /// The client certificate and key offered in full handshakes.
+    cert: Option<(&'a Path, &'a Path)>,
+}
+
+/// What one connection saw.
+#[derive(Debug)]
+struct Answer {
+    /// OpenSSL resumed the session (`Reused, TLSv1.3, …`).
+    reused: bool,
+    status: u16,
+    head: String,
+    body: String,
+    /// Where this connection's session was saved.
+    session: PathBuf,
+}
+
+impl Answer {
+    /// A response header's value (case-insensitive name), or "".
+    fn header(&self, name: &str) -> &str {
+        let prefix = format!("{name}:");
+        self.head.lines().find(|l| l.to_ascii_lowercase().starts_with(&prefix)).map_or("", |l| l[prefix.len()..].trim())
+    }
+}
+
+impl Tls<'_> {
+    /// `method path` with `headers` and `body`, resuming the session saved in `resume` if given.
+    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str, resume: Option<&Path>) -> Answer {
+        let session = self.p.h.path(&format!("tls-session-{}", uuid::Uuid::new_v4().simple()));
+        let mut cmd = Command::new("timeout");
+        cmd.args(["30", "openssl", "s_client", "-connect", &format!("127.0.0.1:{}", self.p.port)]);
+        cmd.args(["-servername", "localhost", "-verify_return_error", "-ign_eof", "-nocommands", "-CAfile"]);
+        cmd.arg(&self.p.chain).arg("-sess_out").arg(&session);
+        if let Some(from) = resume {
+            cmd.arg("-sess_in").arg(from);
+        }
+        if let Some((cert, key)) = self.cert {
+            cmd.arg("-cert").arg(cert).arg("-key").arg(key);
+        }
+        let mut request =
+            format!("{method} {path} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n", self.p.port);
+        request.push_str(&format!("Origin: {}\r\nContent-Length: {}\r\n", self.p.issuer, body.len()));
+        for (k, v) in headers {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(request.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let reply =
+            text.split_once("HTTP/1.1 ").map(|(_, r)| r).unwrap_or_else(|| panic!("no answer\n{}", describe(&out)));
+        let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((reply, ""));
+        Answer {
+            reused: text.lines().any(|l| l.starts_with("Reused, ")),
+            status: head.split_whitespace().next().and_then(|s| s.parse().ok()).unwrap(),
+            head: head.to_owned(),
+            body: body.to_owned(),
+            session,
+        }
+    }
+}
