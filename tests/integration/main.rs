@@ -62,6 +62,7 @@ mod issue;
 mod ocsp;
 mod oidc;
 mod oidc_node;
+mod oidc_refusals;
 mod opensc;
 mod peer_wrappers;
 mod pkcs11;
