@@ -76,7 +76,7 @@ fn bad_client_authentication_is_refused_and_audited_at_every_endpoint(b: Backend
 /// `/authorize` with an unknown client or an unregistered redirect URI shows an error page (never a redirect)
 /// naming the OAuth error; a malformed request of a known client goes back to it; `/token` refuses a
 /// redirect URI other than the authorization request's, a wrong PKCE verifier (without spending the code),
-/// unknown and malformed codes and unsupported grant types. Each is a denied `oidc.authorize` or `oidc.token`
+/// unknown, expired and malformed codes and unsupported grant types. Each is a denied `oidc.authorize` or `oidc.token`
 /// entry with the reason, naming the grant but never holding the code.
 fn bad_authorization_and_token_requests_are_refused_and_audited(b: Backend) {
     let p = Portal::start(b);
@@ -166,7 +166,17 @@ fn bad_authorization_and_token_requests_are_refused_and_audited(b: Backend) {
         assert!(entry["detail"]["reason"].as_str().unwrap().contains(says), "{form:?}: {entry}");
         assert_eq!(entry["detail"]["error"], error, "{entry}");
     }
-    assert_eq!(denied(&p, "oidc.token").len(), before + 6, "one entry per refusal");
+    // Expired: a new code whose deadline is moved into the past, as its minute would.
+    let r = p.get(&authz("rp1", REDIRECT, ""));
+    let late = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
+    let late_grant = late.split('.').next().unwrap();
+    assert_eq!(p.h.db().execute(&format!("UPDATE oidc_grants SET expires_at = 1 WHERE id = '{late_grant}'")), 1);
+    let t = p.exchange(&rp, &late, &verifier);
+    assert_eq!(t["error"], "invalid_grant", "{t}");
+    let entry = denied(&p, "oidc.token").pop().unwrap();
+    assert!(entry["detail"]["reason"].as_str().unwrap().contains("the code has expired"), "{entry}");
+    assert_eq!(entry["detail"]["grant"], late_grant, "{entry}");
+    assert_eq!(denied(&p, "oidc.token").len(), before + 7, "one entry per refusal");
     let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
     assert!(!audit.contains(&code) && !audit.contains(&verifier), "no code or verifier in the audit log");
     p.h.ok(&["audit", "verify"]);
