@@ -147,6 +147,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Append an event that has no other row to go with (refusals, verifications).
     async fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError>;
 
+    /// [`Store::append_audit`] for many events in one transaction (one commit for all: refusals are
+    /// group-committed, D28 addendum), each its own chain entry, in the order given: all or none.
+    async fn append_audits(&self, events: &[AuditEvent]) -> Result<Vec<AuditEntry>, StoreError>;
+
     /// Audit entries with `seq > after`, in order, at most `limit`.
     async fn audit_entries(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError>;
 

@@ -14,6 +14,7 @@ pub mod endpoints;
 pub mod exchange;
 pub mod jws;
 pub mod keys;
+pub mod refused;
 pub mod registration;
 pub mod token;
 

@@ -12,6 +12,7 @@ pub mod facility;
 pub mod housekeeping;
 pub mod listener;
 mod pages;
+pub mod refusals;
 pub mod secret;
 pub mod self_service;
 pub mod session;
@@ -50,6 +51,8 @@ pub struct PortalState {
     pub oidc: Arc<Provider>,
     /// Card login, when `[login]` names trust anchors.
     pub cards: Option<Arc<card_login::CardLogin>>,
+    /// The audit entries of refusals anyone can cause, group-committed.
+    pub refusals: Arc<refusals::Refusals>,
 }
 
 impl PortalState {
@@ -171,7 +174,7 @@ async fn csrf_guard(State(state): State<PortalState>, request: Request, next: Ne
         let foreign = origin.is_some_and(|o| o != state.oidc.issuer);
         if cross_site || foreign {
             let detail = json!({ "origin": origin, "sec_fetch_site": site, "path": request.uri().path() });
-            audit(&state.store, "portal:anonymous", "portal.csrf", "-", Outcome::Denied, detail).await;
+            state.refusals.record("portal:anonymous", "portal.csrf", "-", detail).await;
             return pages::refused(StatusCode::FORBIDDEN, "cross-site request refused: use the portal's own pages");
         }
     }

@@ -19,6 +19,7 @@ on_both_backends!(
     hpki_cards_without_or_with_unknown_role_have_none,
     configured_role_texts_map_and_are_audited_as_configured,
     configured_role_text_reaches_the_id_token,
+    card_without_role_logs_in_and_is_refused_qualified_services_audited,
     jpki_card_gives_identity_only,
     forged_or_misdirected_signatures_are_refused,
     challenges_are_single_use_session_and_origin_bound_and_expire,
@@ -323,39 +324,16 @@ fn configured_role_texts_map_and_are_audited_as_configured(b: Backend) {
     }
 }
 
-/// Through the portal over HTTPS (no card agent: the card's answer is made here with OpenSSL, as in the CLI
-/// tests): a card whose hcRole text is mapped only by `[login] hc_role_texts` logs in, its session reaches the
-/// EMR (which needs some hcRole) and the ID token carries `hc_role` dentist; the audit entry says
-/// `configured`.
+/// Through the portal over HTTPS: a card whose hcRole text is mapped only by `[login] hc_role_texts` logs in,
+/// its session reaches the EMR (which needs some hcRole) and the ID token carries `hc_role` dentist; the audit
+/// entry says `configured`.
 fn configured_role_text_reaches_the_id_token(b: Backend) {
     use crate::oidc;
     use base64::Engine as _;
-    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let hpki = HpkiTestCas::new().unwrap();
     let credentials = hpki.issue(&HpkiSubject { role: Some("Dentist".into()), ..HpkiSubject::default() }).unwrap();
-    let extra = "card_agent = \"http://127.0.0.1:9\"\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
-                 intermediates = [\"hpki-auth-ca.der\"]\nrevocation = \"fail-open\"\n\
-                 hc_role_texts = { \"Dentist\" = \"dentist\" }\n";
-    let p = oidc::Portal::start_with(b, extra, |h| {
-        std::fs::write(h.dir().join("hpki-root.der"), &credentials.root).unwrap();
-        std::fs::write(h.dir().join("hpki-auth-ca.der"), &credentials.authentication_ca).unwrap();
-    });
-    let (_, cert, key) = oidc::issue_pc(&p.h, "Dental clinic");
-    let pc = p.with_client_cert(cert, key);
-
-    // What the page script and the agent would do: a challenge for this browser, signed with the card's key.
-    let csrf = crate::portal_card::field(&pc.get("/login").body, "csrf");
-    let challenge = crate::portal_card::card_challenge(&pc, &csrf);
-    let key = p.h.path("dentist.key");
-    write_pem(&key, "PRIVATE KEY", credentials.authentication.key.pkcs8_der());
-    let (_, signature) = card_signs(&p.h, &key, &p.issuer, &challenge);
-    let done = serde_json::json!({ "result": {
-        "signature": STANDARD.encode(std::fs::read(&signature).unwrap()),
-        "chain": [STANDARD.encode(&credentials.authentication.cert), STANDARD.encode(&credentials.authentication_ca)],
-        "card_id": "dentist-card",
-    }});
-    let r = crate::portal_card::post_login(&pc, &csrf, &challenge, &done);
-    assert!(r.status == 200 || r.status == 303, "{r:?}");
+    let (p, pc) = portal_card_session(b, &credentials, "hc_role_texts = { \"Dentist\" = \"dentist\" }\n");
     let home = pc.get("/");
     assert!(home.status == 200 && home.body.contains("data-service=\"emr\""), "{home:?}");
 
@@ -380,6 +358,76 @@ fn configured_role_text_reaches_the_id_token(b: Backend) {
     let details = p.h.db().strings("SELECT detail FROM audit_log WHERE action = 'login.card' AND outcome = 'ok'");
     let detail: serde_json::Value = serde_json::from_str(&details[0]).unwrap();
     assert_eq!((&detail["hc_role"], &detail["hc_role_source"]), (&"dentist".into(), &"configured".into()), "{detail}");
+}
+
+/// An HPKI card without hcRole (administrative staff) logs in through the portal (by design: identity is
+/// proven) and sees the services that need no qualification, not the EMR; asking for the EMR anyway is refused
+/// with `access_denied` and audited as a denied `oidc.authorize` of the card holder, with the policy's reason.
+fn card_without_role_logs_in_and_is_refused_qualified_services_audited(b: Backend) {
+    use crate::oidc;
+    let hpki = HpkiTestCas::new().unwrap();
+    let credentials = hpki.issue(&HpkiSubject { role: None, ..HpkiSubject::default() }).unwrap();
+    let (p, pc) = portal_card_session(b, &credentials, "");
+    let home = pc.get("/");
+    assert!(home.status == 200 && home.body.contains("data-service=\"wiki\""), "{home:?}");
+    assert!(!home.body.contains("data-service=\"emr\""), "no hcRole, no EMR on the home page: {home:?}");
+    let r = pc.get(&format!(
+        "/authorize?response_type=code&client_id=emr&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
+        oidc::enc("http://127.0.0.1:9/emr"),
+        oidc::challenge(&"v".repeat(64))
+    ));
+    assert_eq!(oidc::param(&r.location, "error").as_deref(), Some("access_denied"), "{r:?}");
+    let said = oidc::param(&r.location, "error_description").unwrap();
+    assert!(said.contains("hcRole"), "{said}");
+
+    let entries = oidc::audit_entries(&p);
+    let login = entries.iter().find(|e| e["action"] == "login.card").unwrap();
+    assert!(login["outcome"] == "ok" && login["detail"]["hc_role"].is_null(), "{login}");
+    let denied = entries.iter().find(|e| e["action"] == "oidc.authorize" && e["outcome"] == "denied").unwrap();
+    assert_eq!(denied["actor"], format!("portal:{}", login["target"].as_str().unwrap()), "the card holder: {denied}");
+    assert_eq!((&denied["target"], &denied["detail"]["service"]), (&"emr".into(), &"emr".into()), "{denied}");
+    let decision = denied["detail"]["decision"].as_str().unwrap();
+    assert!(decision.starts_with("denied: ") && decision.contains("hcRole"), "{decision}");
+    p.h.ok(&["audit", "verify"]);
+}
+
+/// A portal over HTTPS whose `[login]` trusts the HPKI CAs of `credentials` (fail-open: no CRL is served here),
+/// with `login_extra` more `[login]` settings, and a browser on a clinic's facility PC that has logged in with
+/// that card. No card agent: the card's answer is made here with OpenSSL, as in the CLI tests. The portal and
+/// the browser.
+fn portal_card_session(
+    b: Backend,
+    credentials: &HpkiCredentials,
+    login_extra: &str,
+) -> (crate::oidc::Portal, crate::oidc::Portal) {
+    use crate::oidc;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    let extra = format!(
+        "card_agent = \"http://127.0.0.1:9\"\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
+         intermediates = [\"hpki-auth-ca.der\"]\nrevocation = \"fail-open\"\n{login_extra}"
+    );
+    let p = oidc::Portal::start_with(b, &extra, |h| {
+        std::fs::write(h.dir().join("hpki-root.der"), &credentials.root).unwrap();
+        std::fs::write(h.dir().join("hpki-auth-ca.der"), &credentials.authentication_ca).unwrap();
+    });
+    let (_, cert, key) = oidc::issue_pc(&p.h, "Clinic of the card holder");
+    let pc = p.with_client_cert(cert, key);
+
+    // What the page script and the agent would do: a challenge for this browser, signed with the card's key.
+    let csrf = crate::portal_card::field(&pc.get("/login").body, "csrf");
+    let challenge = crate::portal_card::card_challenge(&pc, &csrf);
+    let key = p.h.path("card.key");
+    write_pem(&key, "PRIVATE KEY", credentials.authentication.key.pkcs8_der());
+    let (_, signature) = card_signs(&p.h, &key, &p.issuer, &challenge);
+    let done = serde_json::json!({ "result": {
+        "signature": STANDARD.encode(std::fs::read(&signature).unwrap()),
+        "chain": [STANDARD.encode(&credentials.authentication.cert), STANDARD.encode(&credentials.authentication_ca)],
+        "card_id": "the-card",
+    }});
+    let r = crate::portal_card::post_login(&pc, &csrf, &challenge, &done);
+    assert!(r.status == 200 || r.status == 303, "{r:?}");
+    (p, pc)
 }
 
 fn jpki_card_gives_identity_only(b: Backend) {
@@ -457,6 +505,24 @@ fn challenges_are_single_use_session_and_origin_bound_and_expire(b: Backend) {
     assert_refused(&p.verify(&challenge, &signature, &card.chain, &["--binding", "someone-else"]), "challenge_binding");
     // ... and gone afterwards: the right session cannot use it either.
     assert_refused(&p.verify(&challenge, &signature, &card.chain, &[]), "challenge_unknown");
+
+    // Each refusal is a `login.card` denied entry with its reason; the wrong origin's names the origin.
+    let reasons: Vec<_> = p.audited().into_iter().map(|(o, r)| format!("{o} {r}")).collect();
+    assert_eq!(
+        reasons,
+        [
+            "ok ",
+            "denied challenge_unknown",
+            "denied challenge_unknown",
+            "denied challenge_expired",
+            "denied wrong_origin",
+            "denied challenge_binding",
+            "denied challenge_unknown"
+        ]
+    );
+    let wrong_origin = p.audit_entries().into_iter().find(|(_, d)| d["reason"] == "wrong_origin").unwrap().1;
+    assert_eq!(wrong_origin["origin"], "https://other.test", "{wrong_origin}");
+    p.h.ok(&["audit", "verify"]);
 }
 
 fn untrusted_expired_and_signature_certificates_are_refused(b: Backend) {
@@ -497,6 +563,17 @@ fn untrusted_expired_and_signature_certificates_are_refused(b: Backend) {
     let out = p.login(&Card { key, chain: vec![p.der_file("signature.der", &credentials.signature.cert), sign_ca] });
     let text = assert_refused(&out, "not_auth_certificate");
     assert!(text.contains("nonRepudiation"), "{text}");
+
+    // Each refusal is a `login.card` denied entry with its reason code and the message the person saw.
+    let entries = p.audit_entries();
+    let reasons: Vec<_> = entries.iter().map(|(o, d)| format!("{o} {}", d["reason"].as_str().unwrap())).collect();
+    assert_eq!(
+        reasons,
+        ["denied untrusted_chain", "denied untrusted_chain", "denied card_expired", "denied not_auth_certificate"]
+    );
+    let message = |i: usize| entries[i].1["message"].as_str().unwrap().to_owned();
+    assert!(message(0).contains("trusted card issuer") && message(2).contains("renew the card"), "{entries:?}");
+    p.h.ok(&["audit", "verify"]);
 }
 
 fn revoked_card_is_refused_from_the_cached_crl(b: Backend) {
@@ -520,6 +597,12 @@ fn revoked_card_is_refused_from_the_cached_crl(b: Backend) {
     assert!(text.contains("keyCompromise") && text.contains(&hex::encode(&serial)), "{text}");
     let ok = p.login(&p.hpki_card("kept", &kept));
     assert!(ok.status.success(), "another card of the same CA is fine\n{}", describe(&ok));
+    let entries = p.audit_entries();
+    let reasons: Vec<_> = entries.iter().map(|(o, d)| format!("{o} {}", d["reason"].as_str().unwrap_or(""))).collect();
+    assert_eq!(reasons, ["denied card_revoked", "ok "]);
+    let message = entries[0].1["message"].as_str().unwrap();
+    assert!(message.contains("keyCompromise") && message.contains(&hex::encode(&serial)), "{message}");
+    p.h.ok(&["audit", "verify"]);
 
     // OpenSSL reaches the same verdicts with the same chain and CRLs.
     let crls = [("auth.crl", crl), ("arl.crl", p.hpki.root_arl(&[], CrlValidity::fresh(24)).unwrap())];
@@ -570,6 +653,7 @@ fn missing_crl_fails_closed_or_open_as_configured(b: Backend) {
     let card = closed.hpki_card("doctor", &closed.hpki.issue(&HpkiSubject::default()).unwrap());
     let text = assert_refused(&closed.login(&card), "revocation_unknown");
     assert!(text.contains("no CRL of") && text.contains("try again later"), "{text}");
+    assert_eq!(closed.audited(), [("denied".to_owned(), "revocation_unknown".to_owned())], "fail-closed is audited");
 
     let open = Portal::new(b, "fail-open", Some(urls));
     let card = open.hpki_card("doctor", &open.hpki.issue(&HpkiSubject::default()).unwrap());
@@ -591,6 +675,12 @@ fn missing_crl_fails_closed_or_open_as_configured(b: Backend) {
         "revocation_unknown",
     );
     assert!(text.contains("stale"), "{text}");
+    let entries = p.audit_entries();
+    assert_eq!(
+        (entries.len(), entries[0].0.as_str(), &entries[0].1["reason"]),
+        (1, "denied", &"revocation_unknown".into())
+    );
+    assert!(entries[0].1["message"].as_str().unwrap().contains("stale"), "{entries:?}");
 }
 
 fn malformed_posts_are_refused(b: Backend) {

@@ -63,6 +63,7 @@ mod ocsp;
 mod oidc;
 mod oidc_clients;
 mod oidc_node;
+mod oidc_refusals;
 mod opensc;
 mod peer_wrappers;
 mod pkcs11;

@@ -1016,7 +1016,7 @@ pub(crate) fn code_flow(p: &Portal, client: &str, assertion: &str) -> Value {
 }
 
 /// The audit log's entries, each `detail` decoded.
-fn audit_entries(p: &Portal) -> Vec<Value> {
+pub(crate) fn audit_entries(p: &Portal) -> Vec<Value> {
     let out = p.h.ok(&["audit", "list", "--limit", "1000"]);
     out.lines()
         .map(|l| {
@@ -1159,7 +1159,7 @@ pub(crate) struct Reply {
 }
 
 impl Portal {
-    fn start(b: Backend) -> Self {
+    pub(crate) fn start(b: Backend) -> Self {
         Self::start_with(b, "", |_| ())
     }
 
@@ -1388,7 +1388,7 @@ impl Portal {
         ])
     }
 
-    fn post_form(&self, path: &str, form: &[(&str, &str)], assertion: &str) -> Value {
+    pub(crate) fn post_form(&self, path: &str, form: &[(&str, &str)], assertion: &str) -> Value {
         let mut args: Vec<String> = vec![
             "--data-urlencode".into(),
             "client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
@@ -1405,7 +1405,7 @@ impl Portal {
     }
 
     /// The authorization code grant for rp1.
-    fn exchange(&self, rp: &Rp, code: &str, verifier: &str) -> Value {
+    pub(crate) fn exchange(&self, rp: &Rp, code: &str, verifier: &str) -> Value {
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code),
@@ -1452,7 +1452,7 @@ impl Rp {
         Self { key: p256::ecdsa::SigningKey::from_pkcs8_pem(&pem).unwrap() }
     }
 
-    fn claims(&self, p: &Portal, client: &str, exp_in: i64, aud: Option<&str>) -> Value {
+    pub(crate) fn claims(&self, p: &Portal, client: &str, exp_in: i64, aud: Option<&str>) -> Value {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
         let aud = aud.map_or_else(|| format!("{}/token", p.issuer), str::to_owned);
         json!({ "iss": client, "sub": client, "aud": aud, "iat": now, "exp": now + exp_in, "jti": uuid::Uuid::new_v4().to_string() })
@@ -1468,7 +1468,7 @@ impl Rp {
     }
 
     /// `claims` as an ES256 JWS with the client key.
-    fn sign_claims(&self, claims: &Value) -> String {
+    pub(crate) fn sign_claims(&self, claims: &Value) -> String {
         use p256::ecdsa::signature::Signer as _;
         let input = format!("{}.{}", B64.encode(r#"{"alg":"ES256","kid":"rp-key-1"}"#), B64.encode(claims.to_string()));
         let sig: p256::ecdsa::Signature = self.key.sign(input.as_bytes());

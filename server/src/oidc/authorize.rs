@@ -4,7 +4,7 @@
 use super::client::{self, Client, Presented};
 use super::{GrantData, OAuthError, hash_secret, random_token};
 use crate::policy::{self, Decision};
-use crate::portal::{self, PortalState, facility};
+use crate::portal::{self, PortalState, facility, refusals};
 use axum::Json;
 use axum::extract::{Extension, Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -52,19 +52,22 @@ async fn run(
     headers: &HeaderMap,
     query: HashMap<String, String>,
 ) -> Result<Response, Response> {
-    let page = |status, why: &str| portal::refused_page(status, why);
     // A pushed request replaces the query (only client_id may accompany it).
     let params = match query.get("request_uri") {
         Some(uri) => {
             let now = hcpki_ca::time::now_unix();
             let key = uri.strip_prefix(PAR_PREFIX).unwrap_or_default();
             let stored = state.oidc.store.oidc_once_take("par", key, now).await.map_err(unavailable)?;
+            let named = query.get("client_id").map(String::as_str);
             let Some(stored) = stored else {
-                return Err(page(StatusCode::BAD_REQUEST, "the request_uri is unknown, used or expired: start again"));
+                let why = "the request_uri is unknown, used or expired: start again";
+                return Err(refused_page(state, named, "invalid_request_uri", why, None).await);
             };
             let mut p: HashMap<String, String> = serde_json::from_str(&stored).map_err(unavailable)?;
+            // RFC 9126 §4: the request_uri is only good for the client that pushed it (it is spent either way).
             if query.get("client_id") != p.get("client_id") {
-                return Err(page(StatusCode::BAD_REQUEST, "client_id differs from the pushed request's"));
+                let why = "client_id differs from the pushed request's: a request_uri is good only for its client";
+                return Err(refused_page(state, named, "invalid_request_uri", why, None).await);
             }
             if let Some(after) = query.get(LOGIN_AFTER) {
                 p.insert(LOGIN_AFTER.into(), after.clone());
@@ -75,43 +78,43 @@ async fn run(
     };
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let Some(client_id) = get("client_id") else {
-        return Err(page(StatusCode::BAD_REQUEST, "client_id is missing"));
+        return Err(refused_page(state, None, "invalid_request", "client_id is missing", None).await);
     };
     let client = if client_id == client::CONSOLE_CLIENT_ID {
         Some(std::sync::Arc::new(Client::console()))
     } else {
         state.oidc.clients.load(client_id).await.map_err(|e| e.into_response())?
     };
-    let Some(client) = client else { return Err(page(StatusCode::BAD_REQUEST, "unknown client_id")) };
+    let Some(client) = client else {
+        return Err(refused_page(state, Some(client_id), "invalid_request", "unknown client_id", None).await);
+    };
     // Errors go back to the client only once the redirect URI is known to be registered (RFC 6749 §4.1.2.1).
     let Some(redirect_uri) = get("redirect_uri").filter(|r| client.accepts_redirect(r, &state.oidc.console_hosts))
     else {
-        return Err(page(
-            StatusCode::BAD_REQUEST,
-            "redirect_uri is missing or not registered for this client (exact match)",
-        ));
+        let why = "redirect_uri is missing or not registered for this client (exact match)";
+        return Err(refused_page(state, Some(client_id), "invalid_request", why, Some(get("redirect_uri"))).await);
     };
     let back = Back { redirect_uri, state: get("state"), issuer: &state.oidc.issuer };
+    let refuse = |error, why| refused_back(state, &back, &client.id, error, why);
     if get("response_type") != Some("code") {
-        return Err(back.error("unsupported_response_type", "only response_type=code is supported"));
+        return Err(refuse("unsupported_response_type", "only response_type=code is supported").await);
     }
     let scope = get("scope").unwrap_or_default();
     if !scope.split(' ').any(|s| s == "openid") {
-        return Err(back.error("invalid_scope", "scope must include openid"));
+        return Err(refuse("invalid_scope", "scope must include openid").await);
     }
     let Some(challenge) = get("code_challenge") else {
-        return Err(
-            back.error("invalid_request", "PKCE is required: send code_challenge with code_challenge_method=S256")
-        );
+        let why = "PKCE is required: send code_challenge with code_challenge_method=S256";
+        return Err(refuse("invalid_request", why).await);
     };
     if get("code_challenge_method") != Some("S256") || challenge.len() != 43 {
-        return Err(back.error("invalid_request", "code_challenge_method must be S256 (plain is refused)"));
+        return Err(refuse("invalid_request", "code_challenge_method must be S256 (plain is refused)").await);
     }
     let prompt = get("prompt").unwrap_or_default();
     let max_age = match get("max_age").map(str::parse::<i64>) {
         None => None,
         Some(Ok(v)) if v >= 0 => Some(v),
-        Some(_) => return Err(back.error("invalid_request", "max_age must be a non-negative integer")),
+        Some(_) => return Err(refuse("invalid_request", "max_age must be a non-negative integer").await),
     };
     let now = hcpki_ca::time::now_unix();
     let session = state.sessions.current(headers).await.map_err(unavailable)?.map(|(s, _)| s);
@@ -139,7 +142,12 @@ async fn run(
         .map_err(unavailable)?
     {
         Ok(f) => f,
-        Err(reason) => return Err(page(StatusCode::FORBIDDEN, &reason)),
+        Err(reason) => {
+            let detail = json!({ "client": client.id, "reason": reason });
+            let actor = format!("portal:{}", session.person_key);
+            state.refusals.record(&actor, "oidc.authorize", &client.id, detail).await;
+            return Err(portal::refused_page(StatusCode::FORBIDDEN, &reason));
+        }
     };
     let services = state.services.current().await.map_err(unavailable)?;
     let actor = format!("portal:{}", session.person_key);
@@ -180,6 +188,34 @@ async fn run(
     };
     let code = issue_code(state, &client, &session.id_hash, &data, now).await.map_err(|e| e.into_response())?;
     Ok(back.with(&[("code", &code)]))
+}
+
+/// The actor of a refused authorization request: the browser's session is not looked up before the request
+/// itself is known good.
+const ANONYMOUS: &str = "portal:anonymous";
+
+/// A refusal answered with an error page, not a redirect (RFC 6749 §4.1.2.1: the client or its redirect URI is
+/// not known good), audited `oidc.authorize` with the OAuth error it stands for and the redirect URI sent, if
+/// that was the problem. The page names the error for the developer of the client.
+async fn refused_page(
+    state: &PortalState,
+    client_id: Option<&str>,
+    error: &str,
+    why: &str,
+    redirect_uri: Option<Option<&str>>,
+) -> Response {
+    let mut detail = json!({ "error": error, "reason": why });
+    if let (Some(sent), Some(map)) = (redirect_uri, detail.as_object_mut()) {
+        map.insert("redirect_uri".into(), json!(sent.map(|r| refusals::named(Some(r)))));
+    }
+    state.refusals.record(ANONYMOUS, "oidc.authorize", &refusals::named(client_id), detail).await;
+    portal::refused_page(StatusCode::BAD_REQUEST, &format!("{why} ({error})"))
+}
+
+/// A malformed request of a known client, answered at its redirect URI and audited `oidc.authorize`.
+async fn refused_back(state: &PortalState, back: &Back<'_>, client_id: &str, error: &str, why: &str) -> Response {
+    state.refusals.record(ANONYMOUS, "oidc.authorize", client_id, json!({ "error": error, "reason": why })).await;
+    back.error(error, why)
 }
 
 /// Store a grant in state `code` and return the code (`<grant id>.<secret>`).
@@ -276,12 +312,25 @@ pub async fn par(
 ) -> Result<Response, OAuthError> {
     let audiences = super::endpoints::audiences(&state.oidc, "/par");
     let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
-    let client = client::authenticate(&state.oidc.clients, &Presented { form: &form, certificate, audiences }).await?;
-    if form.contains_key("request_uri") {
-        return Err(OAuthError::invalid_request("request_uri must not be pushed (RFC 9126 §2.1)"));
-    }
-    if !form.get("redirect_uri").is_some_and(|r| client.config.redirect_uris.contains(r)) {
-        return Err(OAuthError::invalid_request("redirect_uri is missing or not registered for this client"));
+    let presented = Presented { form: &form, certificate, audiences };
+    let client = match client::authenticate(&state.oidc.clients, &presented).await {
+        Ok(c) => c,
+        Err(e) => return Err(super::refused::client(&state, "/par", &form, e).await),
+    };
+    // RFC 9126 §2.3: a pushed request is checked as the authorization endpoint would, and refused here with
+    // `invalid_request` where that endpoint could not redirect (a request_uri inside, an unregistered
+    // redirect URI).
+    let refused = if form.contains_key("request_uri") {
+        Some("request_uri must not be pushed (RFC 9126 §2.1)")
+    } else if !form.get("redirect_uri").is_some_and(|r| client.config.redirect_uris.contains(r)) {
+        Some("redirect_uri is missing or not registered for this client (exact match)")
+    } else {
+        None
+    };
+    if let Some(why) = refused {
+        let more = json!({ "redirect_uri": form.get("redirect_uri").map(|r| refusals::named(Some(r))) });
+        let e = OAuthError::invalid_request(why);
+        return Err(super::refused::request(&state, &client.id, "oidc.par", e, more).await);
     }
     let mut params: HashMap<String, String> =
         form.into_iter().filter(|(k, _)| !k.starts_with("client_assertion")).collect();

@@ -2,6 +2,7 @@
 
 use super::client::{self, Presented};
 use super::{GrantData, OAuthError, Provider, hash_secret};
+use crate::portal::refusals::named;
 use crate::portal::{self, PortalState};
 use axum::Json;
 use axum::extract::{Extension, Form, Query, State};
@@ -90,15 +91,19 @@ pub async fn userinfo(
     tls: Option<Extension<Arc<TlsInfo>>>,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| bearer_error("invalid_request", "send the access token as Authorization: Bearer"))?;
+    let token =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let Some(token) = token else {
+        let why = "send the access token as Authorization: Bearer";
+        return Err(userinfo_refused(&state, None, "invalid_request", why, "no bearer token").await);
+    };
     let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
-    let Some((claims, grant)) = active_access_token(&state, token, certificate).await.map_err(|e| e.into_response())?
-    else {
-        return Err(bearer_error("invalid_token", "the access token is invalid, expired or revoked"));
+    let (claims, grant) = match active_access_token(&state, token, certificate).await.map_err(|e| e.into_response())? {
+        Ok(active) => active,
+        Err(Inactive { client, why }) => {
+            let answer = "the access token is invalid, expired or revoked";
+            return Err(userinfo_refused(&state, client.as_deref(), "invalid_token", answer, &why).await);
+        }
     };
     let mut body = json!({ "sub": grant.sub });
     if let (Some(map), Some(extra)) = (body.as_object_mut(), grant.claims.as_object()) {
@@ -121,6 +126,21 @@ pub async fn userinfo(
     Ok(([(header::CONTENT_TYPE, "application/jwt")], jwt).into_response())
 }
 
+/// A refused userinfo request, audited `oidc.userinfo` by `oidc:anonymous` (a bearer token proves no one) on
+/// the client the token was issued to when our signature on it verified, with the precise reason (the answer
+/// stays vague: RFC 6750 §3.1 wants no help for a guesser); the 401 answer.
+async fn userinfo_refused(
+    state: &PortalState,
+    client: Option<&str>,
+    error: &str,
+    description: &str,
+    why: &str,
+) -> Response {
+    let detail = json!({ "error": error, "reason": super::refused::reason(why) });
+    state.refusals.record("oidc:anonymous", "oidc.userinfo", &named(client), detail).await;
+    bearer_error(error, description)
+}
+
 fn bearer_error(error: &str, description: &str) -> Response {
     let mut response =
         (StatusCode::UNAUTHORIZED, Json(json!({ "error": error, "error_description": description }))).into_response();
@@ -130,27 +150,48 @@ fn bearer_error(error: &str, description: &str) -> Response {
     response
 }
 
+/// Why a bearer token was not taken: for the audit entry, not for the caller.
+struct Inactive {
+    /// The client the token was issued to, when our signature on it verified.
+    client: Option<String>,
+    /// The reason.
+    why: String,
+}
+
 /// A valid access token's claims and its grant's data: our signature, `at+jwt`, unexpired, grant active, and
 /// for a bound token the same certificate.
 async fn active_access_token(
     state: &PortalState,
     token: &str,
     certificate: Option<&[u8]>,
-) -> Result<Option<(Value, GrantData)>, OAuthError> {
-    let Ok((typ, claims)) = state.oidc.verify_own(token) else { return Ok(None) };
+) -> Result<Result<(Value, GrantData), Inactive>, OAuthError> {
+    let (typ, claims) = match state.oidc.verify_own(token) {
+        Ok(verified) => verified,
+        Err(e) => return Ok(Err(Inactive { client: None, why: format!("not an access token of this provider: {e}") })),
+    };
+    // An access token names its client in `client_id`, an ID token (presented by mistake) in `azp`.
+    let client = ["client_id", "azp"].iter().find_map(|c| claims.get(*c).and_then(Value::as_str)).map(str::to_owned);
+    let inactive = |why: &str| Ok(Err(Inactive { client: client.clone(), why: why.to_owned() }));
     let now = hcpki_ca::time::now_unix();
-    if typ.as_deref() != Some("at+jwt") || claims.get("exp").and_then(Value::as_i64).is_none_or(|e| e <= now) {
-        return Ok(None);
+    if typ.as_deref() != Some("at+jwt") {
+        return inactive("not an access token (typ is not at+jwt: an ID or logout token?)");
+    }
+    if claims.get("exp").and_then(Value::as_i64).is_none_or(|e| e <= now) {
+        return inactive("the access token has expired");
     }
     if let Some(bound) = claims.pointer("/cnf/x5t#S256").and_then(Value::as_str)
         && certificate.map(super::jws::sha256_b64).as_deref() != Some(bound)
     {
-        return Ok(None);
+        return inactive(
+            "the access token is bound to a client certificate this connection did not present (RFC 8705)",
+        );
     }
-    let Some(gid) = claims.get("gid").and_then(Value::as_str) else { return Ok(None) };
+    let Some(gid) = claims.get("gid").and_then(Value::as_str) else {
+        return inactive("the access token names no grant");
+    };
     match state.store.oidc_grant(gid).await.map_err(OAuthError::server)? {
-        Some(g) if g.state == "active" => Ok(Some((claims, GrantData::of(&g)?))),
-        _ => Ok(None),
+        Some(g) if g.state == "active" => Ok(Ok((claims, GrantData::of(&g)?))),
+        _ => inactive("the access token's grant is revoked or gone (logout, reuse, revocation)"),
     }
 }
 
@@ -162,7 +203,10 @@ pub async fn introspect(
 ) -> Result<Json<Value>, OAuthError> {
     let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
     let presented = Presented { form: &form, certificate, audiences: audiences(&state.oidc, "/introspect") };
-    let client = client::authenticate(&state.oidc.clients, &presented).await?;
+    let client = match client::authenticate(&state.oidc.clients, &presented).await {
+        Ok(c) => c,
+        Err(e) => return Err(super::refused::client(&state, "/introspect", &form, e).await),
+    };
     let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     let inactive = Json(json!({ "active": false }));
     // The token's own certificate binding is not checked here: the caller is the client, asking about it.
@@ -212,7 +256,10 @@ pub async fn revoke(
 ) -> Result<StatusCode, OAuthError> {
     let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
     let presented = Presented { form: &form, certificate, audiences: audiences(&state.oidc, "/revoke") };
-    let client = client::authenticate(&state.oidc.clients, &presented).await?;
+    let client = match client::authenticate(&state.oidc.clients, &presented).await {
+        Ok(c) => c,
+        Err(e) => return Err(super::refused::client(&state, "/revoke", &form, e).await),
+    };
     let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     let gid = match state.oidc.verify_own(token) {
         Ok((_, claims)) => claims.get("gid").and_then(Value::as_str).map(str::to_owned),
@@ -242,16 +289,28 @@ pub async fn logout_get(
         Ok(s) => s,
         Err(e) => return OAuthError::server(e).into_response(),
     };
-    let hint = query.get("id_token_hint").and_then(|t| state.oidc.verify_own(t).ok()).map(|(_, c)| c);
+    let actor =
+        current.as_ref().map_or_else(|| "portal:anonymous".to_owned(), |(s, _)| format!("portal:{}", s.person_key));
+    // A hint that does not verify is refused (audited) and the user asked to confirm, as without one.
+    let hint = match query.get("id_token_hint").map(|t| state.oidc.verify_own(t)) {
+        Some(Ok((_, claims))) => Some(claims),
+        Some(Err(e)) => {
+            let why = format!("id_token_hint does not verify ({e}): the user is asked to confirm");
+            let detail = json!({ "reason": super::refused::reason(&why) });
+            state.refusals.record(&actor, "oidc.logout", "-", detail).await;
+            None
+        }
+        None => None,
+    };
     let aud = hint.as_ref().and_then(|c| c.get("aud")).and_then(Value::as_str).map(str::to_owned);
     let target = match (&aud, query.get("post_logout_redirect_uri")) {
         (Some(aud), Some(uri)) => match state.oidc.clients.load(aud).await {
             Ok(Some(c)) if c.config.post_logout_redirect_uris.contains(uri) => Some(uri.clone()),
             Ok(_) => {
-                return portal::refused_page(
-                    StatusCode::BAD_REQUEST,
-                    "post_logout_redirect_uri is not registered for this client",
-                );
+                let why = "post_logout_redirect_uri is not registered for this client";
+                let detail = json!({ "reason": why, "post_logout_redirect_uri": named(Some(uri)) });
+                state.refusals.record(&actor, "oidc.logout", &named(Some(aud)), detail).await;
+                return portal::refused_page(StatusCode::BAD_REQUEST, why);
             }
             Err(e) => return e.into_response(),
         },

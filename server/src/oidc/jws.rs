@@ -177,6 +177,13 @@ impl Parsed {
     }
 }
 
+/// The `iss` a compact JWS's payload names, read without any check, not even of `alg`: only for an audit entry to
+/// say which client a refused assertion claimed to be.
+pub fn unverified_issuer(jws: &str) -> Option<String> {
+    let claims = decode_json(jws.split('.').nth(1)?).ok()?;
+    claims.get("iss")?.as_str().map(str::to_owned)
+}
+
 /// Verify `parsed` with public JWK `jwk` (EC P-256 for ES256, RSA for RS256/PS256).
 pub fn verify_with(jwk: &Value, parsed: &Parsed) -> Result<(), JwsError> {
     let field = |name: &str| -> Result<Vec<u8>, JwsError> {

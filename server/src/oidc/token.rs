@@ -7,6 +7,7 @@ use super::claims::{AccessClaims, Confirmation, IdClaims, ServiceClaims, TokenRe
 use super::client::{self, Client, Presented};
 use super::exchange::{Exchange, GrantRequest, Granted, Refusal};
 use super::{GrantData, OAuthError, Provider, random_token};
+use crate::portal::refusals::named;
 use crate::portal::{self, PortalState};
 use axum::Json;
 use axum::extract::{Extension, Form, State};
@@ -29,7 +30,7 @@ pub async fn token(
     let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
     let verified = match client::verify(&state.oidc.clients, &Presented { form: &form, certificate, audiences }).await {
         Ok(v) => v,
-        Err(e) => return Err(client_denied(&state, &form, e).await),
+        Err(e) => return Err(super::refused::client(&state, "/token", &form, e).await),
     };
     let client = verified.client;
     // What the client presented; a malformed request still spends the assertion's jti (below).
@@ -47,16 +48,17 @@ pub async fn token(
     let grant = match state.oidc.exchanges.exchange(exchange).await {
         Ok(grant) => grant,
         Err(Refusal::AssertionReplayed) => {
-            return Err(client_denied(&state, &form, client::assertion_replayed()).await);
+            return Err(super::refused::client(&state, "/token", &form, client::assertion_replayed()).await);
         }
         Err(Refusal::Replayed { grant, what, error }) => {
             replayed(&state, &client, &grant, what).await;
             return Err(error);
         }
-        Err(Refusal::Refused(e)) => return Err(e),
+        Err(Refusal::Refused(e)) => return Err(refused(&state, &client, &form, e).await),
     };
     let (Some(Granted { grant, data }), Some(refresh)) = (grant, refresh) else {
-        return Err(early.unwrap_or_else(|| OAuthError::invalid_request("no grant was presented")));
+        let e = early.unwrap_or_else(|| OAuthError::invalid_request("no grant was presented"));
+        return Err(refused(&state, &client, &form, e).await);
     };
     let now = hcpki_ca::time::now_unix();
     let cnf = certificate.map(|c| Confirmation { x5t_s256: super::jws::sha256_b64(c) });
@@ -75,12 +77,19 @@ pub async fn token(
     Ok(response)
 }
 
-/// Audit a failed client authentication; the refusal to send.
-async fn client_denied(state: &PortalState, form: &HashMap<String, String>, e: OAuthError) -> OAuthError {
-    let who = form.get("client_id").cloned().unwrap_or_else(|| "-".into());
-    let detail = json!({ "reason": e.description });
-    portal::audit(&state.store, "oidc:anonymous", "oidc.client.authenticate", &who, Outcome::Denied, detail).await;
-    e
+/// Audit a refused grant request of an authenticated client as `oidc.token` (a wrong redirect URI or PKCE
+/// verifier, an unknown, expired or malformed code or refresh token, an unsupported grant type), with the
+/// grant the code or refresh token names (its id, never its secret); the refusal to send.
+async fn refused(state: &PortalState, client: &Client, form: &HashMap<String, String>, e: OAuthError) -> OAuthError {
+    let grant_type = form.get("grant_type").map(|g| named(Some(g)));
+    let token = match grant_type.as_deref() {
+        Some("authorization_code") => form.get("code"),
+        Some("refresh_token") => form.get("refresh_token"),
+        _ => None,
+    };
+    let grant = token.and_then(|t| t.split_once('.')).map(|(id, _)| named(Some(id)));
+    super::refused::request(state, &client.id, "oidc.token", e, json!({ "grant_type": grant_type, "grant": grant }))
+        .await
 }
 
 /// A new refresh token for the grant `token` (a code or refresh token) names: `<grant id>.<secret>`.

@@ -106,7 +106,8 @@ pub fn prepare(
     let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence);
     let cards = card_login(cfg, loaded, &oidc.issuer)?;
-    let state = PortalState { store, sessions, secret, services, oidc, cards };
+    let refusals = Arc::new(super::refusals::Refusals::start(store.clone()));
+    let state = PortalState { store, sessions, secret, services, oidc, cards, refusals };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
 }
 

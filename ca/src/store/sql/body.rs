@@ -594,6 +594,20 @@ macro_rules! sql_store {
                 Ok(entry)
             }
 
+            async fn append_audits(&self, events: &[AuditEvent]) -> Result<Vec<AuditEntry>, StoreError> {
+                if events.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut entries = Vec::with_capacity(events.len());
+                for event in events {
+                    entries.push(Self::append(&mut tx, &mut chain, event).await?);
+                }
+                Self::commit(tx, chain).await?;
+                Ok(entries)
+            }
+
             async fn audit_entries(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
                 Ok(sqlx::query_as::<$db, rows::AuditRow>(queries::AUDIT_AFTER)
                     .bind(after)

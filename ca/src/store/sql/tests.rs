@@ -77,6 +77,7 @@ on_every_backend!(
     duplicate_serial_and_unknown_references,
     authorities_are_recorded_once,
     audit_chain_verifies_after_many_operations,
+    audit_batches_append_each_event_in_order_in_one_chain,
     concurrent_registrations_get_distinct_ids,
     acme_state_is_shared_between_handles,
     operators_are_added_changed_and_disabled_for_good,
@@ -459,6 +460,30 @@ async fn audit_chain_verifies_after_many_operations(db: TestDb) {
     // A second handle (another process) sees the same chain.
     let other = db.another_handle().await;
     assert_eq!(verified_log(&*other).await, log);
+}
+
+async fn audit_batches_append_each_event_in_order_in_one_chain(db: TestDb) {
+    let s = &*db.store;
+    registered(s, "Before the batch", Some(&code(7))).await;
+    let head = s.audit_head().await.unwrap();
+    assert_eq!(s.append_audits(&[]).await.unwrap(), vec![], "an empty batch");
+    assert_eq!(s.audit_head().await.unwrap(), head, "an empty batch writes nothing");
+    let refusal = |n: i64| AuditEvent {
+        actor: "oidc:anonymous".into(),
+        action: "oidc.client.authenticate".into(),
+        target: format!("client-{n}"),
+        outcome: Outcome::Denied,
+        detail: serde_json::json!({ "reason": "テスト", "n": n }),
+    };
+    let events: Vec<AuditEvent> = (1..=3).map(refusal).collect();
+    let entries = s.append_audits(&events).await.unwrap();
+    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [head.seq + 1, head.seq + 2, head.seq + 3]);
+    assert_eq!(entries.iter().map(|e| e.target.as_str()).collect::<Vec<_>>(), ["client-1", "client-2", "client-3"]);
+    assert_eq!(entries.iter().map(|e| e.prev_hash.as_str()).next(), Some(head.hash.as_str()), "linked to the head");
+    let last = entries.last().unwrap();
+    assert_eq!(s.audit_head().await.unwrap(), AuditHead { seq: last.seq, hash: last.hash.clone() });
+    assert_eq!(s.audit_entries(head.seq, 10).await.unwrap(), entries, "as stored");
+    verified_log(s).await;
 }
 
 async fn concurrent_registrations_get_distinct_ids(db: TestDb) {

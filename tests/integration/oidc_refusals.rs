@@ -1,0 +1,362 @@
+//! Bad input at the OpenID Connect provider (issue #6): every refusal answers with the right OAuth error and
+//! leaves an audit entry saying why — malformed, `alg: none`, HS256, expired, wrong-audience, replayed and
+//! missing client assertions at each client-authenticated endpoint; a mismatched redirect URI at `/authorize`
+//! and at `/token`, a wrong PKCE verifier, unknown or malformed codes; malformed bearer tokens at `/userinfo`
+//! and `id_token_hint`s at `/logout`; and the FAPI 2.0 negative cases of pushed authorization requests
+//! (RFC 9126). `oidc::conformance_refusals` checks the answers of the rest of the conformance list.
+
+use crate::harness::Backend;
+use crate::oidc::{PASSWORD, Portal, REDIRECT, Reply, Rp, audit_entries, challenge, enc, param, totp};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    bad_client_authentication_is_refused_and_audited_at_every_endpoint,
+    bad_authorization_and_token_requests_are_refused_and_audited,
+    bad_bearer_tokens_and_logout_hints_are_refused_and_audited,
+    bad_pushed_authorization_requests_are_refused_and_audited,
+);
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Each client-authenticated endpoint refuses every kind of bad client assertion with 401 `invalid_client`,
+/// and each refusal is a denied `oidc.client.authenticate` entry naming the endpoint, the client the
+/// assertion claimed to be, and the reason.
+fn bad_client_authentication_is_refused_and_audited_at_every_endpoint(b: Backend) {
+    let p = Portal::start(b);
+    let rp = Rp::load(&p);
+    // The pushed request without client_id: the assertion alone says who the client is.
+    let par: Vec<(String, String)> =
+        authorization_request(REDIRECT).into_iter().filter(|(k, _)| k != "client_id").collect();
+    let endpoints = [
+        ("/token", vec![("grant_type", "refresh_token"), ("refresh_token", "x.y")], 400),
+        ("/introspect", vec![("token", "x")], 200),
+        ("/revoke", vec![("token", "x")], 200),
+        ("/par", par.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(), 201),
+    ];
+    for (path, form, accepted) in &endpoints {
+        // (assertion or none, client_id sent, the target the entry names, what its reason says)
+        let once = rp.assertion(&p, 60, None);
+        let cases: Vec<(Option<String>, Option<&str>, &str, &str)> = vec![
+            (Some("not-a-jwt".into()), None, "-", "malformed JWS"),
+            (Some(unsigned(&rp, &p, "none", "")), None, "rp1", r#"algorithm "none" is not accepted"#),
+            (Some(unsigned(&rp, &p, "HS256", "c2ln")), None, "rp1", r#"algorithm "HS256" is not accepted"#),
+            (Some(rp.assertion(&p, -120, None)), None, "rp1", "has expired"),
+            (Some(rp.assertion(&p, 60, Some("https://other.example/token"))), None, "rp1", "aud must be"),
+            (Some(once.clone()), None, "rp1", "jti replay"),
+            (None, Some("rp1"), "rp1", "authenticates with private_key_jwt"),
+            (None, None, "-", "no client authentication"),
+        ];
+        // A fresh assertion is accepted once (what the endpoint then says of the request is beside the point).
+        let r = call(&p, path, form, None, Some(&once));
+        assert_eq!(r.status, *accepted, "{path}, a fresh assertion: {r:?}");
+        let before = denied(&p, "oidc.client.authenticate").len();
+        for (assertion, client_id, _, reason) in &cases {
+            let r = call(&p, path, form, *client_id, assertion.as_deref());
+            let body: Value = serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{path}: {r:?}"));
+            assert_eq!((r.status, body["error"].as_str()), (401, Some("invalid_client")), "{path} {reason}: {body}");
+        }
+        let entries = denied(&p, "oidc.client.authenticate");
+        let entries = &entries[before..];
+        assert_eq!(entries.len(), cases.len(), "{path}: one entry per refusal\n{entries:#?}");
+        for (entry, (_, _, target, reason)) in entries.iter().zip(&cases) {
+            assert_eq!((&entry["actor"], &entry["target"]), (&json!("oidc:anonymous"), &json!(target)), "{entry}");
+            assert_eq!(
+                (&entry["detail"]["endpoint"], &entry["detail"]["error"]),
+                (&json!(path), &json!("invalid_client"))
+            );
+            let said = entry["detail"]["reason"].as_str().unwrap();
+            assert!(said.contains(reason), "{path}: expected {reason:?}, audited {said:?}");
+        }
+    }
+    p.h.ok(&["audit", "verify"]);
+}
+
+/// `/authorize` with an unknown client or an unregistered redirect URI shows an error page (never a redirect)
+/// naming the OAuth error; a malformed request of a known client goes back to it; `/token` refuses a
+/// redirect URI other than the authorization request's, a wrong PKCE verifier (without spending the code),
+/// unknown, expired and malformed codes and unsupported grant types. Each is a denied `oidc.authorize` or `oidc.token`
+/// entry with the reason, naming the grant but never holding the code.
+fn bad_authorization_and_token_requests_are_refused_and_audited(b: Backend) {
+    let p = Portal::start(b);
+    let verifier = "w".repeat(60);
+    let authz = |client: &str, redirect: &str, extra: &str| {
+        format!(
+            "/authorize?response_type=code&client_id={client}&scope=openid&redirect_uri={}&code_challenge={}\
+             &code_challenge_method=S256{extra}",
+            enc(redirect),
+            challenge(&verifier)
+        )
+    };
+    let evil = "http://127.0.0.1:9/evil";
+    for (path, target, says) in [
+        (authz("rp1", evil, ""), "rp1", "redirect_uri is missing or not registered"),
+        (authz("rp1", "http://127.0.0.1:9/cb/", ""), "rp1", "redirect_uri is missing or not registered"),
+        (authz("nobody", REDIRECT, ""), "nobody", "unknown client_id"),
+    ] {
+        let r = p.get(&path);
+        assert_eq!((r.status, r.location.as_str()), (400, ""), "an error page, no redirect: {r:?}");
+        assert!(r.body.contains(says) && r.body.contains("(invalid_request)"), "{r:?}");
+        let entry = denied(&p, "oidc.authorize").pop().unwrap();
+        assert_eq!((&entry["actor"], &entry["target"]), (&json!("portal:anonymous"), &json!(target)), "{entry}");
+        assert!(entry["detail"]["reason"].as_str().unwrap().contains(says), "{entry}");
+    }
+    let unregistered = denied(&p, "oidc.authorize").into_iter().next().unwrap();
+    assert_eq!(unregistered["detail"]["redirect_uri"], evil, "the redirect URI sent is recorded: {unregistered}");
+    // A known client's malformed request (PKCE plain) goes back to its registered redirect URI, audited.
+    let r = p.get(&authz("rp1", REDIRECT, "").replace("code_challenge_method=S256", "code_challenge_method=plain"));
+    assert_eq!(param(&r.location, "error").as_deref(), Some("invalid_request"), "{r:?}");
+    let entry = denied(&p, "oidc.authorize").pop().unwrap();
+    assert!(entry["detail"]["reason"].as_str().unwrap().contains("S256"), "{entry}");
+
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    let r = p.get(&authz("rp1", REDIRECT, "&state=s1"));
+    let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
+    let grant = code.split('.').next().unwrap().to_owned();
+    let rp = Rp::load(&p);
+    let exchange = |redirect: &str, verifier: &str| {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect),
+            ("code_verifier", verifier),
+        ];
+        p.token(&form, &rp.assertion(&p, 60, None))
+    };
+    let before = denied(&p, "oidc.token").len();
+    for (redirect, presented, says) in [
+        (evil, verifier.clone(), "redirect_uri differs from the authorization request's"),
+        (REDIRECT, "x".repeat(60), "code_verifier does not match"),
+    ] {
+        let t = exchange(redirect, &presented);
+        assert_eq!(t["error"], "invalid_grant", "{t}");
+        let entry = denied(&p, "oidc.token").pop().unwrap();
+        assert_eq!((&entry["actor"], &entry["target"]), (&json!("oidc:rp1"), &json!("rp1")), "{entry}");
+        assert_eq!(
+            (&entry["detail"]["grant"], &entry["detail"]["grant_type"]),
+            (&json!(grant), &json!("authorization_code"))
+        );
+        assert!(entry["detail"]["reason"].as_str().unwrap().contains(says), "{entry}");
+    }
+    assert!(exchange(REDIRECT, &verifier)["id_token"].is_string(), "neither refusal spent the code");
+
+    let token = |form: &[(&str, &str)]| p.token(form, &rp.assertion(&p, 60, None));
+    for (form, error, says) in [
+        (
+            vec![("grant_type", "authorization_code"), ("code", "unknown.secret"), ("code_verifier", &verifier)],
+            "invalid_grant",
+            "unknown code or refresh token",
+        ),
+        (vec![("grant_type", "authorization_code"), ("code", "no-dot")], "invalid_grant", "malformed code"),
+        (
+            vec![("grant_type", "refresh_token"), ("refresh_token", "nope.nope")],
+            "invalid_grant",
+            "unknown code or refresh token",
+        ),
+        (
+            vec![("grant_type", "password"), ("username", "alice")],
+            "unsupported_grant_type",
+            "grant_type password is not supported",
+        ),
+    ] {
+        let t = token(&form);
+        assert_eq!(t["error"], error, "{form:?}: {t}");
+        let entry = denied(&p, "oidc.token").pop().unwrap();
+        assert!(entry["detail"]["reason"].as_str().unwrap().contains(says), "{form:?}: {entry}");
+        assert_eq!(entry["detail"]["error"], error, "{entry}");
+    }
+    // Expired: a new code whose deadline is moved into the past, as its minute would.
+    let r = p.get(&authz("rp1", REDIRECT, ""));
+    let late = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
+    let late_grant = late.split('.').next().unwrap();
+    assert_eq!(p.h.db().execute(&format!("UPDATE oidc_grants SET expires_at = 1 WHERE id = '{late_grant}'")), 1);
+    let t = p.exchange(&rp, &late, &verifier);
+    assert_eq!(t["error"], "invalid_grant", "{t}");
+    let entry = denied(&p, "oidc.token").pop().unwrap();
+    assert!(entry["detail"]["reason"].as_str().unwrap().contains("the code has expired"), "{entry}");
+    assert_eq!(entry["detail"]["grant"], late_grant, "{entry}");
+    assert_eq!(denied(&p, "oidc.token").len(), before + 7, "one entry per refusal");
+    let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
+    assert!(!audit.contains(&code) && !audit.contains(&verifier), "no code or verifier in the audit log");
+    p.h.ok(&["audit", "verify"]);
+}
+
+/// `/userinfo` refuses a missing, malformed, foreign or wrong-type bearer token with 401 (the precise reason
+/// only in the audit entry, `oidc.userinfo`), and `/logout` treats a hint that does not verify as none — the
+/// user is asked to confirm — and audits it (`oidc.logout`), as it does an unregistered post-logout URI.
+fn bad_bearer_tokens_and_logout_hints_are_refused_and_audited(b: Backend) {
+    let p = Portal::start(b);
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    let verifier = "w".repeat(60);
+    let r = p.get(&format!(
+        "/authorize?response_type=code&client_id=rp1&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
+        enc(REDIRECT),
+        challenge(&verifier)
+    ));
+    let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
+    let t = p.exchange(&Rp::load(&p), &code, &verifier);
+    let (access, id_token) = (t["access_token"].as_str().unwrap(), t["id_token"].as_str().unwrap());
+    let userinfo = |header: Option<&str>| {
+        let url = format!("{}/userinfo", p.issuer);
+        match header {
+            Some(h) => p.curl(&["-H", h, &url]),
+            None => p.curl(&[&url]),
+        }
+    };
+    assert_eq!(userinfo(Some(&format!("Authorization: Bearer {access}"))).status, 200);
+    // A token signed with another key, the claims of the real one: our signature does not verify on it.
+    let parts: Vec<&str> = access.split('.').collect();
+    let forged = format!("{}.{}.{}", parts[0], parts[1], B64.encode([7u8; 64]));
+    let cases = [
+        (None, "invalid_request", "-", "no bearer token"),
+        (Some("Authorization: Basic cnAxOnNlY3JldA==".to_owned()), "invalid_request", "-", "no bearer token"),
+        (Some("Authorization: Bearer not-a-jwt".to_owned()), "invalid_token", "-", "malformed JWS"),
+        (Some(format!("Authorization: Bearer {forged}")), "invalid_token", "-", "does not verify"),
+        (Some(format!("Authorization: Bearer {id_token}")), "invalid_token", "rp1", "typ is not at+jwt"),
+    ];
+    for (header, error, target, says) in &cases {
+        let r = userinfo(header.as_deref());
+        let body: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!((r.status, body["error"].as_str()), (401, Some(*error)), "{header:?}: {r:?}");
+        let entry = denied(&p, "oidc.userinfo").pop().unwrap();
+        assert_eq!((&entry["actor"], &entry["target"]), (&json!("oidc:anonymous"), &json!(target)), "{entry}");
+        assert!(entry["detail"]["reason"].as_str().unwrap().contains(says), "{header:?}: {entry}");
+    }
+    assert_eq!(denied(&p, "oidc.userinfo").len(), cases.len());
+
+    // A malformed hint: the user is asked to confirm (the session goes on), and the refusal is audited.
+    let r =
+        p.get(&format!("/logout?id_token_hint=not-a-jwt&post_logout_redirect_uri={}", enc(crate::oidc::POST_LOGOUT)));
+    assert!(r.status == 200 && r.body.contains("name=\"csrf\""), "a confirmation form: {r:?}");
+    assert_eq!(p.get("/").status, 200, "still signed in");
+    let entry = denied(&p, "oidc.logout").pop().unwrap();
+    assert!(entry["actor"].as_str().unwrap().starts_with("portal:pwd:"), "{entry}");
+    assert!(entry["detail"]["reason"].as_str().unwrap().contains("id_token_hint does not verify"), "{entry}");
+    // A good hint with a post-logout URI the client never registered: a refusal page, audited.
+    let r =
+        p.get(&format!("/logout?id_token_hint={id_token}&post_logout_redirect_uri={}", enc("http://127.0.0.1:9/evil")));
+    assert!(r.status == 400 && r.location.is_empty(), "{r:?}");
+    let entry = denied(&p, "oidc.logout").pop().unwrap();
+    assert_eq!(
+        (&entry["target"], &entry["detail"]["post_logout_redirect_uri"]),
+        (&json!("rp1"), &json!("http://127.0.0.1:9/evil"))
+    );
+    let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
+    assert!(!audit.contains(access) && !audit.contains(id_token), "no token in the audit log");
+    p.h.ok(&["audit", "verify"]);
+}
+
+/// FAPI 2.0 negative cases of pushed authorization requests (RFC 9126): at `/par`, an unregistered redirect URI
+/// or a pushed `request_uri` is 400 `invalid_request` (audited `oidc.par`), no client authentication 401
+/// `invalid_client`; at `/authorize`, a request_uri made up, pushed by another client, used already or expired
+/// is an error page naming `invalid_request_uri` (audited `oidc.authorize`). Nothing refused yields a code.
+fn bad_pushed_authorization_requests_are_refused_and_audited(b: Backend) {
+    let p = Portal::start(b);
+    let rp = Rp::load(&p);
+    let push = |form: &[(String, String)], assertion: Option<&str>| {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let r = call(&p, "/par", &form, None, assertion);
+        (r.status, serde_json::from_str::<Value>(&r.body).unwrap_or_else(|_| panic!("/par: {r:?}")))
+    };
+    let good = authorization_request(REDIRECT);
+
+    for (form, says) in [
+        (authorization_request("http://127.0.0.1:9/evil"), "redirect_uri is missing or not registered"),
+        (
+            [good.clone(), vec![("request_uri".into(), "urn:ietf:params:oauth:request_uri:x".into())]].concat(),
+            "request_uri must not be pushed",
+        ),
+    ] {
+        let (status, body) = push(&form, Some(&rp.assertion(&p, 60, None)));
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{body}");
+        let entry = denied(&p, "oidc.par").pop().unwrap();
+        assert_eq!((&entry["actor"], &entry["target"]), (&json!("oidc:rp1"), &json!("rp1")), "{entry}");
+        assert!(entry["detail"]["reason"].as_str().unwrap().contains(says), "{entry}");
+    }
+    assert_eq!(denied(&p, "oidc.par")[0]["detail"]["redirect_uri"], "http://127.0.0.1:9/evil");
+    // Unauthenticated: client_id alone.
+    let (status, body) = push(&good, None);
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
+    let entry = denied(&p, "oidc.client.authenticate").pop().unwrap();
+    assert_eq!((&entry["target"], &entry["detail"]["endpoint"]), (&json!("rp1"), &json!("/par")), "{entry}");
+
+    let pushed = || {
+        let (status, body) = push(&good, Some(&rp.assertion(&p, 60, None)));
+        assert_eq!(status, 201, "{body}");
+        body["request_uri"].as_str().unwrap().to_owned()
+    };
+    let at_authorize =
+        |client: &str, uri: &str| p.get(&format!("/authorize?client_id={client}&request_uri={}", enc(uri)));
+    let refused = |r: Reply, target: &str, says: &str| {
+        assert_eq!((r.status, r.location.as_str()), (400, ""), "an error page, no redirect: {r:?}");
+        assert!(r.body.contains("(invalid_request_uri)") && r.body.contains(says), "{r:?}");
+        let entry = denied(&p, "oidc.authorize").pop().unwrap();
+        assert_eq!((&entry["target"], &entry["detail"]["error"]), (&json!(target), &json!("invalid_request_uri")));
+        assert!(entry["detail"]["reason"].as_str().unwrap().contains(says), "{entry}");
+    };
+    // Made up.
+    refused(at_authorize("rp1", "urn:ietf:params:oauth:request_uri:made-up"), "rp1", "unknown, used or expired");
+    // Pushed by rp1, presented with another client's id: refused, and spent for rp1 as well.
+    let uri = pushed();
+    refused(at_authorize("emr", &uri), "emr", "client_id differs from the pushed request");
+    refused(at_authorize("rp1", &uri), "rp1", "unknown, used or expired");
+    // Used: the first use goes on (to the login page: no session here), the second is refused.
+    let uri = pushed();
+    let first = at_authorize("rp1", &uri);
+    assert!(first.status == 303 && first.location.contains("/login?return_to="), "{first:?}");
+    refused(at_authorize("rp1", &uri), "rp1", "unknown, used or expired");
+    // Expired: its deadline moved into the past, as 60 s would.
+    let uri = pushed();
+    let key = uri.rsplit(':').next().unwrap();
+    let moved = p.h.db().execute(&format!("UPDATE oidc_once SET expires_at = 1 WHERE kind = 'par' AND key = '{key}'"));
+    assert_eq!(moved, 1);
+    refused(at_authorize("rp1", &uri), "rp1", "unknown, used or expired");
+    p.h.ok(&["audit", "verify"]);
+}
+
+// ---- helpers ----
+
+/// A good authorization request of rp1 to push, with `redirect` as its redirect URI.
+fn authorization_request(redirect: &str) -> Vec<(String, String)> {
+    [
+        ("response_type", "code"),
+        ("client_id", "rp1"),
+        ("redirect_uri", redirect),
+        ("scope", "openid"),
+        ("state", "p1"),
+        ("code_challenge", &challenge(&"v".repeat(50))),
+        ("code_challenge_method", "S256"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// An assertion with rp1's claims in a JWS whose header says `alg` and whose signature is `signature`.
+fn unsigned(rp: &Rp, p: &Portal, alg: &str, signature: &str) -> String {
+    let header = B64.encode(json!({ "alg": alg }).to_string());
+    format!("{header}.{}.{signature}", B64.encode(rp.claims(p, "rp1", 60, None).to_string()))
+}
+
+/// A form POST to `path` with `client_id` and the client assertion, when given.
+fn call(p: &Portal, path: &str, form: &[(&str, &str)], client_id: Option<&str>, assertion: Option<&str>) -> Reply {
+    let mut fields = form.to_vec();
+    if let Some(id) = client_id {
+        fields.push(("client_id", id));
+    }
+    if let Some(a) = assertion {
+        fields.extend([("client_assertion_type", JWT_BEARER), ("client_assertion", a)]);
+    }
+    let mut args: Vec<String> = Vec::new();
+    for (k, v) in fields {
+        args.extend(["--data-urlencode".to_owned(), format!("{k}={v}")]);
+    }
+    args.push(format!("{}{path}", p.issuer));
+    p.curl(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// The denied audit entries of `action`, in order, each `detail` decoded.
+fn denied(p: &Portal, action: &str) -> Vec<Value> {
+    audit_entries(p).into_iter().filter(|e| e["action"] == action && e["outcome"] == "denied").collect()
+}
