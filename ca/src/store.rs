@@ -379,8 +379,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// two logins with the same code, exactly one wins).
     async fn portal_use_totp_step(&self, username: &str, step: i64) -> Result<bool, StoreError>;
 
-    /// Store a new session.
-    async fn portal_create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    /// Store a new session and the audit entry of the login that made it, in one transaction: a session never
+    /// exists without its login's entry, nor an entry saying "ok" without its session, whatever crashes when.
+    async fn portal_create_session(
+        &self,
+        session: &SessionRecord,
+        login: &AuditEvent,
+    ) -> Result<AuditEntry, StoreError>;
 
     /// A session that is neither ended nor expired at `now`.
     async fn portal_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;

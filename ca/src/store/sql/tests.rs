@@ -95,6 +95,7 @@ on_every_backend!(
     an_import_batch_with_approval_registers_and_approves_in_one_transaction,
     a_cas_crl_rows_follow_revocations_holds_releases_and_expiry,
     revocations_in_one_batch_apply_as_if_one_after_another,
+    a_session_and_its_login_entry_are_written_together_or_not_at_all,
 );
 
 // ---- helpers ----
@@ -914,6 +915,22 @@ fn sso_session(id: &str, person: &str, facility: Option<&FacilityId>, expires_at
     }
 }
 
+/// The audit event of the login that makes `session`.
+fn login_event(session: &store::SessionRecord) -> AuditEvent {
+    AuditEvent {
+        actor: format!("portal:{}", session.person_key),
+        action: "portal.login".into(),
+        target: session.person_key.clone(),
+        outcome: Outcome::Ok,
+        detail: serde_json::json!({ "session": session.id_hash }),
+    }
+}
+
+/// Store `session` with its login's audit entry.
+async fn start_session(store: &dyn Store, session: &store::SessionRecord) {
+    store.portal_create_session(session, &login_event(session)).await.unwrap();
+}
+
 fn sso_grant(id: &str, session: &str, expires_at: i64) -> store::GrantRecord {
     store::GrantRecord {
         id: id.into(),
@@ -950,9 +967,9 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
     };
     s.portal_add_user(&user, &admin()).await.unwrap();
     let until = now + 3600;
-    s.portal_create_session(&sso_session("bob1", "pwd:bob", None, until)).await.unwrap();
-    s.portal_create_session(&sso_session("card1", "hpki:x", Some(&facility), until)).await.unwrap();
-    s.portal_create_session(&sso_session("carol", "pwd:carol", None, until)).await.unwrap();
+    start_session(&*s, &sso_session("bob1", "pwd:bob", None, until)).await;
+    start_session(&*s, &sso_session("card1", "hpki:x", Some(&facility), until)).await;
+    start_session(&*s, &sso_session("carol", "pwd:carol", None, until)).await;
     s.oidc_create_grant(&sso_grant("g1", "bob1", until)).await.unwrap();
 
     // The deadline is exclusive: a session capped at a certificate's notAfter is refused from then on.
@@ -1003,9 +1020,9 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
     assert!(s.portal_claim_ended_sessions(now, 10).await.unwrap().is_empty());
 
     // An unclaimed ended session waits for its logout: the sweep keeps it until it is claimed.
-    s.portal_create_session(&sso_session("dave1", "pwd:dave", Some(&facility), until)).await.unwrap();
+    start_session(&*s, &sso_session("dave1", "pwd:dave", Some(&facility), until)).await;
     s.transition_facility(&facility, Transition::Resume, None, &admin()).await.unwrap();
-    s.portal_create_session(&sso_session("erin1", "pwd:erin", Some(&facility), until)).await.unwrap();
+    start_session(&*s, &sso_session("erin1", "pwd:erin", Some(&facility), until)).await;
     s.transition_facility(&facility, Transition::Retire, None, &admin()).await.unwrap();
     assert_eq!(s.portal_sweep(now + 20, 0, 100).await.unwrap().sessions, 0, "an unnotified session swept");
     assert_eq!(s.portal_claim_ended_sessions(now, 10).await.unwrap().len(), 2);
@@ -1076,8 +1093,8 @@ async fn card_presence_leases_are_renewed_and_lapse(db: TestDb) {
         presence_until: Some(until),
         ..sso_session(id, "hpki:x", None, now + 3600)
     };
-    s.portal_create_session(&lease("a", now + 60)).await.unwrap();
-    s.portal_create_session(&lease("b", now + 60)).await.unwrap();
+    start_session(&*s, &lease("a", now + 60)).await;
+    start_session(&*s, &lease("b", now + 60)).await;
     s.oidc_create_grant(&sso_grant("ga", "a", now + 3600)).await.unwrap();
     assert!(other.portal_session("a", now + 59).await.unwrap().is_some());
     assert!(other.portal_session("a", now + 60).await.unwrap().is_none(), "live past its presence lease");
@@ -1105,15 +1122,15 @@ async fn a_person_lists_and_ends_only_their_own_sessions(db: TestDb) {
     older.created_at = now - 100;
     let mut newer = sso_session("a-new", "pwd:alice", None, now + 7200);
     newer.created_at = now - 10;
-    s.portal_create_session(&older).await.unwrap();
-    s.portal_create_session(&newer).await.unwrap();
-    s.portal_create_session(&sso_session("a-expired", "pwd:alice", None, now - 1)).await.unwrap();
-    s.portal_create_session(&sso_session("a-ended", "pwd:alice", None, now + 3600)).await.unwrap();
+    start_session(&*s, &older).await;
+    start_session(&*s, &newer).await;
+    start_session(&*s, &sso_session("a-expired", "pwd:alice", None, now - 1)).await;
+    start_session(&*s, &sso_session("a-ended", "pwd:alice", None, now + 3600)).await;
     assert!(s.portal_end_session("a-ended", now).await.unwrap().is_some());
     let mut lapsed = sso_session("a-lapsed", "pwd:alice", None, now + 3600);
     lapsed.presence_until = Some(now - 1);
-    s.portal_create_session(&lapsed).await.unwrap();
-    s.portal_create_session(&sso_session("b1", "pwd:bob", None, now + 3600)).await.unwrap();
+    start_session(&*s, &lapsed).await;
+    start_session(&*s, &sso_session("b1", "pwd:bob", None, now + 3600)).await;
     s.oidc_create_grant(&sso_grant("ga", "a-old", now + 3600)).await.unwrap();
     s.oidc_create_grant(&sso_grant("gb", "b1", now + 3600)).await.unwrap();
 
@@ -1433,4 +1450,22 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     let head = s.audit_head().await.unwrap();
     assert!(s.revoke_certificates(&[]).await.unwrap().is_empty());
     assert_eq!(s.audit_head().await.unwrap(), head);
+}
+
+/// A session and its login's audit entry share one transaction (issue #6: every login audited; issue #9: a crash
+/// leaves no session without its entry): both land, and a session that cannot be stored (here, its id taken)
+/// leaves no entry behind either.
+async fn a_session_and_its_login_entry_are_written_together_or_not_at_all(db: TestDb) {
+    let s = &*db.store;
+    let head = s.audit_head().await.unwrap();
+    let until = crate::time::now_unix() + 3600;
+    let session = sso_session("together", "pwd:alice", None, until);
+    let entry = s.portal_create_session(&session, &login_event(&session)).await.unwrap();
+    assert_eq!(entry.action, "portal.login");
+    assert!(s.portal_session("together", until - 60).await.unwrap().is_some(), "the session is live");
+
+    let again = sso_session("together", "pwd:mallory", None, until);
+    assert!(s.portal_create_session(&again, &login_event(&again)).await.is_err(), "a second session under one id");
+    let made = audited_since(s, &head).await;
+    assert_eq!(made, [["portal.login".to_owned(), "pwd:alice".to_owned(), "portal:pwd:alice".to_owned()]]);
 }
