@@ -17,6 +17,7 @@ mod errors;
 mod events;
 mod jobs;
 mod queries;
+mod rate_limits;
 mod rows;
 mod sso;
 #[cfg(test)]
@@ -39,6 +40,7 @@ use crate::store::{
     TokenWrite, TokenWritten,
 };
 use crate::store::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
+use crate::store::{RateCount, RateSync, RateTotals};
 use body::Inserted;
 use rows::Chain;
 use sqlx::migrate::Migrator;
@@ -188,3 +190,5 @@ body::sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 body::sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 jobs::jobs_store!(SqliteStore, sqlx::Sqlite);
 jobs::jobs_store!(PgStore, sqlx::Postgres);
+rate_limits::rate_limits_store!(SqliteStore, sqlx::Sqlite);
+rate_limits::rate_limits_store!(PgStore, sqlx::Postgres);

@@ -1994,7 +1994,21 @@ macro_rules! sql_store {
                     once: run(sso::SWEEP_ONCE_BATCH, now).await?,
                     challenges: run(sso::SWEEP_CHALLENGES, now).await?,
                     login_failures: run(sso::SWEEP_LOGIN_FAILURES, now - grace).await?,
+                    rate_limit_counts: run(rate_limits::SWEEP_COUNTS, now - rate_limits::KEEP_SECS).await?,
                 })
+            }
+
+            async fn rate_limit_sync(&self, sync: &RateSync<'_>) -> Result<RateTotals, StoreError> {
+                self.rate_limits_sync(sync).await
+            }
+
+            async fn rate_limit_engage(
+                &self,
+                class: &str,
+                address: &str,
+                window_start: i64,
+            ) -> Result<bool, StoreError> {
+                self.rate_limits_engage(class, address, window_start).await
             }
 
             async fn portal_services(&self) -> Result<(Vec<ServiceRecord>, i64, bool), StoreError> {
