@@ -173,6 +173,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// [`StoreError::SnapshotUnsupported`]: its own tools do this better (point-in-time recovery).
     async fn snapshot_into(&self, path: &std::path::Path) -> Result<(), StoreError>;
 
+    /// Give back what the database layer caches inside this process, for an idle server: SQLite's page caches
+    /// of the connections nobody is using (`PRAGMA shrink_memory`; a busy connection is left alone). Nothing for
+    /// PostgreSQL, whose caches live in the database server. Returns how many connections gave theirs back.
+    async fn release_memory(&self) -> Result<usize, StoreError>;
+
     /// Store a new enrollment credential, audited as `enroll.credential.create`. The facility must exist
     /// and may enroll (read inside the transaction): [`StoreError::UnknownFacility`] or
     /// [`StoreError::FacilityState`] otherwise.

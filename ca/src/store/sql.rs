@@ -170,7 +170,29 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// `PRAGMA shrink_memory` on every idle connection of both pools. The connections are all held until each
+    /// has been shrunk, so none is visited twice; one a request is using is not waited for.
+    async fn shrink(&self) -> Result<usize, StoreError> {
+        let mut held = Vec::new();
+        for pool in [&self.pool, &self.ephemeral] {
+            while let Some(connection) = pool.try_acquire() {
+                held.push(connection);
+            }
+        }
+        for connection in &mut held {
+            sqlx::query("PRAGMA shrink_memory").execute(&mut **connection).await.map_err(Self::err)?;
+        }
+        Ok(held.len())
+    }
+}
+
 impl PgStore {
+    /// The page caches of PostgreSQL live in the database server, not in this process.
+    async fn shrink(&self) -> Result<usize, StoreError> {
+        Ok(0)
+    }
+
     /// PostgreSQL queues writers on the audit head's row lock without polling.
     async fn writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         None

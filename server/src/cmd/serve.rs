@@ -59,7 +59,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let ocsp = revocation::start(&authority, &loaded, board.clone()).await?;
     let scep = Arc::new(Scep::new(authority.clone(), &ras, &loaded.config.serve.scep)?);
     let metrics = Arc::new(Metrics::default());
-    crate::memory::spawn_idle_release(metrics.clone());
+    crate::memory::spawn_idle_release(metrics.clone(), authority.store().clone());
     if let Some(p) = &portal {
         // Read (and seed) the services before serving: a bad services file stops the start, not a login.
         p.state.services.current().await.context("the portal's services")?;

@@ -675,6 +675,10 @@ macro_rules! sql_store {
                 self.snapshot(path).await
             }
 
+            async fn release_memory(&self) -> Result<usize, StoreError> {
+                self.shrink().await
+            }
+
             async fn create_credential(&self, record: &CredentialRecord, actor: &Actor) -> Result<(), StoreError> {
                 let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;

@@ -109,6 +109,7 @@ on_every_backend!(
     a_cas_crl_rows_follow_revocations_holds_releases_and_expiry,
     revocations_in_one_batch_apply_as_if_one_after_another,
     a_session_and_its_login_entry_are_written_together_or_not_at_all,
+    idle_caches_are_released_and_the_store_goes_on,
 );
 
 // ---- helpers ----
@@ -1581,4 +1582,21 @@ async fn a_session_and_its_login_entry_are_written_together_or_not_at_all(db: Te
     assert!(s.portal_create_session(&again, &login_event(&again)).await.is_err(), "a second session under one id");
     let made = audited_since(s, &head).await;
     assert_eq!(made, [["portal.login".to_owned(), "pwd:alice".to_owned(), "portal:pwd:alice".to_owned()]]);
+}
+
+/// An idle server's release of the database caches (the server's idle memory release): SQLite shrinks every
+/// idle connection of both pools, each once; PostgreSQL has nothing in the process to release. Either way the
+/// store answers as before.
+async fn idle_caches_are_released_and_the_store_goes_on(db: TestDb) {
+    let s = &*db.store;
+    let id = registered(s, "Clinic R", None).await;
+    let shrunk = s.release_memory().await.unwrap();
+    match s.backend() {
+        // At least the connection that just registered, at most both pools' connections.
+        Backend::Sqlite => assert!((1..=10).contains(&shrunk), "{shrunk} connections shrunk"),
+        Backend::Postgres => assert_eq!(shrunk, 0),
+    }
+    assert_eq!(s.facility(&id).await.unwrap().unwrap().name, "Clinic R", "read after the release");
+    registered(s, "Clinic R2", None).await;
+    verified_log(s).await;
 }
