@@ -230,7 +230,10 @@ pub async fn introspect(
         Ok(c) => c,
         Err(e) => return Err(super::refused::client(&state, "/introspect", &form, e).await),
     };
-    let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    let Some(token) = form.get("token") else {
+        let e = OAuthError::invalid_request("token is missing");
+        return Err(super::refused::request(&state, &client.id, "oidc.introspect", e, json!({})).await);
+    };
     let inactive = Json(json!({ "active": false }));
     // The token's own certificate binding is not checked here: the caller is the client, asking about it.
     if let Ok((Some(typ), claims)) = state.oidc.verify_own(token)
@@ -283,7 +286,10 @@ pub async fn revoke(
         Ok(c) => c,
         Err(e) => return Err(super::refused::client(&state, "/revoke", &form, e).await),
     };
-    let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    let Some(token) = form.get("token") else {
+        let e = OAuthError::invalid_request("token is missing");
+        return Err(super::refused::request(&state, &client.id, "oidc.revoke", e, json!({})).await);
+    };
     let gid = match state.oidc.verify_own(token) {
         Ok((_, claims)) => claims.get("gid").and_then(Value::as_str).map(str::to_owned),
         Err(_) => token.split_once('.').map(|(g, _)| g.to_owned()),
