@@ -128,8 +128,7 @@ fn mentions_number_ignores_hashes_and_longer_numbers() {
 /// unreachable collector is a clear error.
 fn export_reaches_rsyslog_as_rfc5424(b: Backend) {
     let h = with_history(b);
-    let entries: Vec<serde_json::Value> =
-        h.ok(&["audit", "list", "--limit", "100000"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let entries = h.audit_list();
     let rsyslog = Rsyslog::start(h.scratch());
     let out = h.run(&["audit", "export", "--send", &rsyslog.addr(), "--hostname", "ca1.example", "--after", "0"]);
     assert!(out.status.success(), "{}", describe(&out));
@@ -139,8 +138,7 @@ fn export_reaches_rsyslog_as_rfc5424(b: Backend) {
     let next: i64 = first_stderr.rsplit("--after ").next().unwrap().trim().trim_end_matches(')').parse().unwrap();
     assert_eq!(next as usize, entries.len(), "{first_stderr}");
     h.ok(&["audit", "export", "--send", &rsyslog.addr(), "--hostname", "ca1.example", "--after", &next.to_string()]);
-    let all: Vec<serde_json::Value> =
-        h.ok(&["audit", "list", "--limit", "100000"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let all = h.audit_list();
     assert_eq!(all.len(), entries.len() + 1);
     let received = rsyslog.wait_for(all.len());
     for (sent, got) in all.iter().zip(&received) {

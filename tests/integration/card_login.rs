@@ -202,13 +202,10 @@ impl Portal {
     /// The `login.card` audit entries as (outcome, detail).
     fn audit_entries(&self) -> Vec<(String, serde_json::Value)> {
         self.h
-            .db()
-            .strings("SELECT outcome || ' ' || detail FROM audit_log WHERE action = 'login.card' ORDER BY seq")
+            .audit_entries()
             .into_iter()
-            .map(|row| {
-                let (outcome, detail) = row.split_once(' ').unwrap();
-                (outcome.to_owned(), serde_json::from_str(detail).unwrap())
-            })
+            .filter(|e| e["action"] == "login.card")
+            .map(|mut e| (e["outcome"].as_str().unwrap().to_owned(), e["detail"].take()))
             .collect()
     }
 
@@ -380,7 +377,7 @@ fn card_without_role_logs_in_and_is_refused_qualified_services_audited(b: Backen
     let said = oidc::param(&r.location, "error_description").unwrap();
     assert!(said.contains("hcRole"), "{said}");
 
-    let entries = oidc::audit_entries(&p);
+    let entries = p.h.audit_entries();
     let login = entries.iter().find(|e| e["action"] == "login.card").unwrap();
     assert!(login["outcome"] == "ok" && login["detail"]["hc_role"].is_null(), "{login}");
     let denied = entries.iter().find(|e| e["action"] == "oidc.authorize" && e["outcome"] == "denied").unwrap();

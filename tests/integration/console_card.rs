@@ -78,10 +78,6 @@ fn csrf(text: &str) -> String {
     text.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_owned()
 }
 
-pub(crate) fn audit(h: &Hcpki) -> Vec<Value> {
-    h.ok(&["audit", "list", "--limit", "100000"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
-
 pub(crate) fn count(entries: &[Value], action: &str, outcome: &str) -> usize {
     entries.iter().filter(|e| e["action"] == action && e["outcome"] == outcome).count()
 }
@@ -126,7 +122,7 @@ fn grants_password_logins_and_cookie_sessions(b: Backend) {
     assert_eq!(api.post("/api/v1/console-grants/remove", &json!({ "person": "pwd:bob" }), &ops).status, 200);
     assert_eq!(api.post("/api/v1/console-grants/remove", &json!({ "person": "pwd:bob" }), &ops).status, 404);
     h.fails(&["console-grant", "remove", "pwd:bob"]);
-    let entries = audit(h);
+    let entries = h.audit_entries();
     assert_eq!(count(&entries, "console.grant.add", "ok"), 2, "{entries:?}");
     assert_eq!(count(&entries, "console.grant.remove", "ok"), 1, "{entries:?}");
     assert!(count(&entries, "admin.console_grant.manage", "denied") >= 3, "{entries:?}");
@@ -201,7 +197,7 @@ fn grants_password_logins_and_cookie_sessions(b: Backend) {
     assert_eq!(make("forged", Some(&cookie)).status, 403);
     let made = make(&csrf(&home.text), Some(&cookie));
     assert_eq!(made.status, 201, "{made:?}");
-    let entries = audit(h);
+    let entries = h.audit_entries();
     let actor = format!("facility-admin:{f}:person:pwd:alice");
     assert!(entries.iter().any(|e| e["actor"] == actor.as_str() && e["outcome"] == "ok"), "{entries:?}");
     assert!(count(&entries, "console.csrf", "denied") >= 3, "{entries:?}");
@@ -215,7 +211,7 @@ fn grants_password_logins_and_cookie_sessions(b: Backend) {
         assert_eq!(r.status, 401, "{bad}: {r:?}");
         assert!(r.headers.contains(&format!("{SESSION}=; Path=/")), "cleared: {r:?}");
     }
-    assert!(count(&audit(h), "console.session", "denied") >= 4);
+    assert!(count(&h.audit_entries(), "console.session", "denied") >= 4);
 
     // The grant removed: the very next request is refused.
     assert_eq!(with_cookie(&api, "/console/", &cookie, &pc).status, 200);
@@ -242,7 +238,7 @@ fn grants_password_logins_and_cookie_sessions(b: Backend) {
     assert!(out.status == 200 && out.headers.contains(&format!("{SESSION}=; Path=/")), "{out:?}");
     assert_eq!(with_cookie(&api, "/console/", &cookie, &pc).status, 401);
     assert_eq!(at_pc.get("/").status, 200, "the portal session stays");
-    let entries = audit(h);
+    let entries = h.audit_entries();
     assert_eq!(count(&entries, "console.signin", "ok"), 3, "{entries:?}");
     assert_eq!(count(&entries, "console.signin", "denied"), 2, "{entries:?}");
     assert_eq!(count(&entries, "console.signout", "ok"), 1, "{entries:?}");
@@ -270,7 +266,7 @@ fn card_holder_signs_in_once_and_loses_access_at_once(b: Backend) {
     assert_eq!(r.status, 403, "{r:?}");
     let person = r.body.split("<code>").nth(1).and_then(|s| s.split("</code>").next()).unwrap().to_owned();
     assert!(person.starts_with("hpki:"), "{person}");
-    let entries = audit(h);
+    let entries = h.audit_entries();
     let denied = entries.iter().find(|e| e["action"] == "console.signin" && e["outcome"] == "denied").unwrap();
     assert_eq!(denied["actor"], format!("person:{person}").as_str(), "{denied}");
 
@@ -291,11 +287,11 @@ fn card_holder_signs_in_once_and_loses_access_at_once(b: Backend) {
     let r = post_with_cookie(&api, &console, &approve, &pairs, &cookie, &As::Nobody);
     assert_eq!(r.status, 303, "{r:?}");
     assert!(h.ok(&["facility", "show", &applied]).contains("approved"));
-    let entries = audit(h);
+    let entries = h.audit_entries();
     assert_eq!(entries.iter().filter(|e| e["action"] == "login.card" && e["outcome"] == "ok").count(), 1, "one tap");
     let signin = entries.iter().find(|e| e["action"] == "console.signin" && e["outcome"] == "ok").unwrap();
     assert_eq!(signin["actor"], format!("person:{person}").as_str(), "{signin}");
-    let detail: Value = serde_json::from_str(signin["detail"].as_str().unwrap()).unwrap();
+    let detail = &signin["detail"];
     assert_eq!(detail["acr"], "urn:hcpki:acr:card-pin", "{detail}");
     assert!(
         entries.iter().any(|e| e["action"] == "facility.approve" && e["actor"] == format!("person:{person}").as_str())

@@ -179,6 +179,24 @@ impl Hcpki {
         String::from_utf8(out.stdout).expect("hcpki stdout is UTF-8")
     }
 
+    /// Every audit entry as `audit list` prints it: one JSON object each, `detail` the JSON text as stored (and
+    /// as exported).
+    pub fn audit_list(&self) -> Vec<serde_json::Value> {
+        let out = self.ok(&["audit", "list", "--limit", "1000000"]);
+        out.lines().map(|l| serde_json::from_str(l).expect("audit list prints JSON lines")).collect()
+    }
+
+    /// Every audit entry, oldest first, with `detail` decoded.
+    pub fn audit_entries(&self) -> Vec<serde_json::Value> {
+        let mut entries = self.audit_list();
+        for e in &mut entries {
+            if let Some(detail) = e["detail"].as_str().and_then(|d| serde_json::from_str(d).ok()) {
+                e["detail"] = detail;
+            }
+        }
+        entries
+    }
+
     /// Runs a command that must fail cleanly; returns its stderr.
     ///
     /// "Cleanly" means: a non-zero exit code, not a panic (Rust's 101) and not a signal, and a

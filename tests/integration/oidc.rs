@@ -443,11 +443,12 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
     p.h.ok(&["revoke", "--serial", &pc_serial, "--reason", "keyCompromise"]);
     let r = pc_userinfo();
     assert_eq!(r.status, 401, "a token bound to a revoked certificate: {r:?}");
-    let refusal = audit_entries(&p)
-        .into_iter()
-        .rev()
-        .find(|e| e["action"] == "oidc.userinfo")
-        .unwrap_or_else(|| panic!("no oidc.userinfo entry"));
+    let refusal =
+        p.h.audit_entries()
+            .into_iter()
+            .rev()
+            .find(|e| e["action"] == "oidc.userinfo")
+            .unwrap_or_else(|| panic!("no oidc.userinfo entry"));
     let reason = refusal["detail"]["reason"].as_str().unwrap_or_default();
     assert!(reason.contains(&pc_serial) && reason.contains("revoked"), "{refusal}");
 
@@ -588,7 +589,7 @@ fn signing_key_rotation(b: Backend) {
     let header = jws_part(tokens["id_token"].as_str().unwrap(), 0);
     let current = kids(&serde_json::from_str(&p.get("/jwks").body).unwrap());
     assert_eq!(header["kid"], current[0], "{header}");
-    let rotation = audit_entries(&p).into_iter().find(|e| e["action"] == "oidc.key.rotate").expect("audited");
+    let rotation = p.h.audit_entries().into_iter().find(|e| e["action"] == "oidc.key.rotate").expect("audited");
     assert_eq!(rotation["detail"]["reason"], "operator", "{rotation}");
 }
 
@@ -646,7 +647,7 @@ fn timed_key_rotation(b: Backend) {
     let jwks = poll_jwks(&p, |kids| kids.len() >= 6 && !old.contains(&kids[0]));
     let now = kids(&jwks);
     assert!(old.iter().all(|k| now.contains(k)), "a retired key left the JWKS while its tokens may live: {jwks}");
-    let rotation = audit_entries(&p).into_iter().find(|e| e["action"] == "oidc.key.rotate").expect("audited");
+    let rotation = p.h.audit_entries().into_iter().find(|e| e["action"] == "oidc.key.rotate").expect("audited");
     assert_eq!(rotation["actor"], "system", "{rotation}");
     assert_eq!(rotation["detail"]["reason"], "scheduled", "{rotation}");
 }
@@ -822,7 +823,7 @@ fn https_backchannel_logout(b: Backend) {
 
     // The untrusted receiver: every attempt fails its handshake; the last failure is audited.
     let failed = poll(|| {
-        audit_entries(&p).into_iter().find(|e| e["action"] == "oidc.backchannel_logout" && e["target"] == "svc-bad")
+        p.h.audit_entries().into_iter().find(|e| e["action"] == "oidc.backchannel_logout" && e["target"] == "svc-bad")
     });
     assert_eq!(failed["outcome"], "failed", "{failed}");
     assert!(failed["detail"]["result"].as_str().unwrap().contains("TLS"), "{failed}");
@@ -1050,20 +1051,6 @@ pub(crate) fn code_flow(p: &Portal, client: &str, assertion: &str) -> Value {
     let tokens = p.token(&form, assertion);
     assert!(tokens["id_token"].is_string(), "{client}: {tokens}");
     tokens
-}
-
-/// The audit log's entries, each `detail` decoded.
-pub(crate) fn audit_entries(p: &Portal) -> Vec<Value> {
-    let out = p.h.ok(&["audit", "list", "--limit", "1000"]);
-    out.lines()
-        .map(|l| {
-            let mut e: Value = serde_json::from_str(l).unwrap();
-            if let Some(detail) = e["detail"].as_str().and_then(|d| serde_json::from_str(d).ok()) {
-                e["detail"] = detail;
-            }
-            e
-        })
-        .collect()
 }
 
 /// The kids of a JWKS, in order.

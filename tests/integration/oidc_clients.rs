@@ -5,7 +5,7 @@
 //! and refusal is audited with its actor.
 
 use crate::admin::{Api, As, issued, operator};
-use crate::console_card::{audit, count};
+use crate::console_card::count;
 use crate::harness::Backend;
 use crate::oidc::{PASSWORD, Portal, REDIRECT, Rp, code_flow, totp};
 use serde_json::{Value, json};
@@ -100,7 +100,7 @@ fn operators_register_list_and_remove_clients_by_cli_and_api(b: Backend) {
     assert_eq!(ids(&api.get("/api/v1/oidc-clients", &aud)), ["rp1"]);
     assert!(!h.ok(&["oidc", "client", "list"]).contains("emr "), "the CLI still lists emr");
 
-    let entries = audit(h);
+    let entries = h.audit_entries();
     let by =
         |action: &str, actor: &str| entries.iter().filter(|e| e["action"] == action && e["actor"] == actor).count();
     assert_eq!(by("oidc.client.add", "operator:ops"), 1, "{entries:?}");

@@ -6,7 +6,7 @@
 //! (RFC 9126). `oidc::conformance_refusals` checks the answers of the rest of the conformance list.
 
 use crate::harness::Backend;
-use crate::oidc::{PASSWORD, Portal, REDIRECT, Reply, Rp, audit_entries, challenge, enc, param, totp};
+use crate::oidc::{PASSWORD, Portal, REDIRECT, Reply, Rp, challenge, enc, param, totp};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde_json::{Value, json};
@@ -368,5 +368,5 @@ fn call(p: &Portal, path: &str, form: &[(&str, &str)], client_id: Option<&str>, 
 
 /// The denied audit entries of `action`, in order, each `detail` decoded.
 fn denied(p: &Portal, action: &str) -> Vec<Value> {
-    audit_entries(p).into_iter().filter(|e| e["action"] == action && e["outcome"] == "denied").collect()
+    p.h.audit_entries().into_iter().filter(|e| e["action"] == action && e["outcome"] == "denied").collect()
 }
