@@ -1,5 +1,6 @@
 //! The hcpki server and admin CLI as a library. `src/main.rs` is the `hcpki` binary: the process's allocator and
-//! a call to [`main`]. Every module is private: [`main`] is the whole public interface.
+//! a call to [`main`]. Every module is private: [`main`] is the whole public interface, and with the feature
+//! `fuzzing` the module `fuzzing`, through which the fuzz targets (`fuzz/`) reach the parsers of outside input.
 #![forbid(unsafe_code)]
 
 mod backup;
@@ -7,6 +8,8 @@ mod cli;
 mod cmd;
 mod config;
 mod console;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod html;
 mod http;
 mod jobs;

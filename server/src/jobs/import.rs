@@ -145,7 +145,7 @@ pub(super) async fn work(
 }
 
 /// An item's payload as an application, checked again (the same checks as the file's).
-fn application(payload: &str) -> Result<NewFacility, String> {
+pub fn application(payload: &str) -> Result<NewFacility, String> {
     let v: serde_json::Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
     let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
     let kind = FacilityKind::from_str(text("kind").unwrap_or("")).map_err(|e| e.to_string())?;
