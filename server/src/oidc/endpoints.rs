@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::audit::Outcome;
+use hcpki_ca::store::{CertStatus, Store, StoreError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -179,12 +180,15 @@ async fn active_access_token(
     if claims.get("exp").and_then(Value::as_i64).is_none_or(|e| e <= now) {
         return inactive("the access token has expired");
     }
-    if let Some(bound) = claims.pointer("/cnf/x5t#S256").and_then(Value::as_str)
-        && certificate.map(super::jws::sha256_b64).as_deref() != Some(bound)
-    {
-        return inactive(
-            "the access token is bound to a client certificate this connection did not present (RFC 8705)",
-        );
+    if let Some(bound) = claims.pointer("/cnf/x5t#S256").and_then(Value::as_str) {
+        let Some(der) = certificate.filter(|c| super::jws::sha256_b64(c) == bound) else {
+            return inactive(
+                "the access token is bound to a client certificate this connection did not present (RFC 8705)",
+            );
+        };
+        if let Some(why) = withdrawn(state.store.as_ref(), der, now).await.map_err(OAuthError::server)? {
+            return inactive(&why);
+        }
     }
     let Some(gid) = claims.get("gid").and_then(Value::as_str) else {
         return inactive("the access token names no grant");
@@ -193,6 +197,25 @@ async fn active_access_token(
         Some(g) if g.state == "active" => Ok(Ok((claims, GrantData::of(&g)?))),
         _ => inactive("the access token's grant is revoked or gone (logout, reuse, revocation)"),
     }
+}
+
+/// Why a certificate a token is bound to no longer vouches for it: one this CA issued (a facility PC's, or a
+/// `tls_client_auth` client's) that the registry holds as revoked, on hold or expired. Neither listener refuses
+/// such a certificate at the handshake (the portal's answers with a page instead, the mTLS one authenticates
+/// clients itself), so without this a token bound to a withdrawn PC certificate would keep working until it
+/// expires. Certificates this CA did not issue (self-signed client keys) have no status here.
+async fn withdrawn(store: &dyn Store, der: &[u8], now: i64) -> Result<Option<String>, StoreError> {
+    let Ok(cert) = <x509_cert::Certificate as der::Decode>::from_der(der) else { return Ok(None) };
+    let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
+    Ok(match store.certificate(&serial).await? {
+        Some(r) if r.der.as_deref() == Some(der) && r.status != CertStatus::Issued => {
+            Some(format!("the client certificate {serial} the access token is bound to is {}", r.status.as_str()))
+        }
+        Some(r) if r.der.as_deref() == Some(der) && r.not_after <= now => {
+            Some(format!("the client certificate {serial} the access token is bound to has expired"))
+        }
+        _ => None,
+    })
 }
 
 /// `POST /introspect` (RFC 7662), client-authenticated; a client learns only about its own tokens.

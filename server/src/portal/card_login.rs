@@ -256,10 +256,15 @@ pub async fn complete(
         obj.insert("button".into(), json!(answer.button));
         obj.insert("facility".into(), json!(source.facility.as_ref().map(|f| f.id.to_string())));
     }
-    if let Err(e) = store.append_audit(&event).await {
-        tracing::error!(error = %e, "cannot write the login.card audit entry");
-    }
-    let card = result.map_err(Incomplete::Card)?;
+    let card = match result {
+        Ok(card) => card,
+        Err(e) => {
+            if let Err(store_error) = store.append_audit(&event).await {
+                tracing::error!(error = %store_error, "cannot write the login.card audit entry");
+            }
+            return Err(Incomplete::Card(e));
+        }
+    };
     let method = match card.kind {
         CardKind::Hpki => "hpki-card",
         CardKind::Jpki => "jpki-card",
@@ -278,7 +283,8 @@ pub async fn complete(
         card_not_after: Some(card.not_after),
         facility_not_after: source.facility_not_after,
     };
-    sessions.create(new).await.map_err(Incomplete::Session)
+    // A verified card's entry goes in with its session (one transaction).
+    sessions.create(new, event).await.map_err(Incomplete::Session)
 }
 
 async fn verify(
