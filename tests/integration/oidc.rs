@@ -1355,15 +1355,17 @@ impl Portal {
         self._server.as_ref().unwrap().curl_https(&self.chain, "/metrics")
     }
 
-    /// The session cookie's value in this browser's jar (a session must be live).
-    pub(crate) fn session_cookie(&self) -> String {
+    /// Every `__Host-` cookie in this browser's jar now, as (name, value): the portal's and the console's.
+    pub(crate) fn cookies(&self) -> Vec<(String, String)> {
         std::fs::read_to_string(&self.jar)
-            .unwrap()
+            .unwrap_or_default()
             .lines()
             .filter(|l| l.contains("__Host-"))
-            .filter_map(|l| l.split('\t').nth(6).map(str::to_owned))
-            .next()
-            .expect("a session cookie in the jar")
+            .filter_map(|l| {
+                let mut fields = l.split('\t').skip(5);
+                Some((fields.next()?.to_owned(), fields.next()?.to_owned()))
+            })
+            .collect()
     }
 
     /// Sign out with the home page's form (its CSRF token; a session must be live): the session ends,

@@ -7,14 +7,17 @@
 //! a good password + TOTP sign-in, an authorization code with PKCE, client assertions, the token exchange,
 //! userinfo, refresh rotation, introspection, a forged and a good `id_token_hint` at logout; a card login
 //! through the real card agent with a wrong PIN first, then the PIN, and the EMR's tokens for that session;
-//! EST enrollment with a wrong and a good password, EST serverkeygen (a private key made by the server); SCEP
-//! with a wrong and a good challenge (strongSwan); an ACME account bound to an EAB HMAC key; a PKCS#12 made in
-//! the console, with its passphrase and its key.
+//! the console's sign-in with that card session (refused, then granted: its code and cookies); EST enrollment
+//! with a wrong and a good password, EST serverkeygen (a private key made by the server); SCEP with a wrong and
+//! a good challenge (strongSwan); an ACME account bound to an EAB HMAC key; a PKCS#12 made in the console, with
+//! its passphrase and its key. Every cookie the portal and the console set along the way is a secret too, and
+//! so is every private key the server keeps under `keys/` (CA, OCSP, TLS, SCEP RA, OIDC signing keys).
 
 use crate::acme::{Acme, Jose};
 use crate::admin::issued;
 use crate::agent::{self, hpki};
 use crate::console::{Console, pkcs12_of};
+use crate::console_card::{console_of, console_sign_in_watching, person_key_of};
 use crate::est::{Auth, Credential, Est, base64_of, multipart_parts};
 use crate::fixtures::{Key, csr, csr_der};
 use crate::harness::{Backend, Hcpki, describe, free_port};
@@ -45,7 +48,8 @@ fn secrets_stay_out_of_logs_and_audit(b: Backend) {
 
     let mut secrets = Secrets::default();
     password_login_and_tokens(&p, &mut secrets);
-    card_login_through_the_agent(&p, &agent, &mut secrets);
+    let pc = card_login_through_the_agent(&p, &agent, &mut secrets);
+    console_sign_in_with_the_card(&pc, &mut secrets);
     let facility = p.h.approved_facility("Enrolling clinic");
     enrollment(&p, &facility, &mut secrets);
     console_pkcs12(&p, &facility, &mut secrets);
@@ -59,6 +63,12 @@ fn secrets_stay_out_of_logs_and_audit(b: Backend) {
         secrets.bytes(&what, &bytes);
     }
     assert!(secrets.values.iter().any(|(w, _)| w == "secrets/key-passphrase"), "init wrote no key passphrase");
+    server_keys(&p, &mut secrets);
+    // Each cookie was in a jar when one of the snapshots read it (the short-lived ones between two steps).
+    for cookie in ["__Host-hcpki-session", "__Host-hcpki-login", "__Host-hcpki-console", "__Host-hcpki-console-login"] {
+        let name = format!("cookie {cookie}");
+        assert!(secrets.values.iter().any(|(w, _)| w.ends_with(&name)), "no {cookie} was seen");
+    }
 
     let mut server_logs = String::new();
     for entry in std::fs::read_dir(p.h.scratch()).unwrap() {
@@ -82,6 +92,7 @@ fn secrets_stay_out_of_logs_and_audit(b: Backend) {
     for route in [
         "/login",
         "/login/card",
+        "/console/login/callback",
         "/authorize",
         "/token",
         "/userinfo",
@@ -101,6 +112,7 @@ fn secrets_stay_out_of_logs_and_audit(b: Backend) {
         "login.card",
         "oidc.authorize",
         "oidc.logout",
+        "console.signin",
         "enroll.credential.use",
         "acme.account",
         "cert.issue",
@@ -140,7 +152,7 @@ fn password_login_and_tokens(p: &Portal, s: &mut Secrets) {
     s.text("the password", PASSWORD);
     s.text("a wrong password", WRONG_PASSWORD);
     s.text("the TOTP secret", &p.totp_secret);
-    s.text("the session cookie", &p.session_cookie());
+    s.cookies("after the password login", p);
 
     let rp = Rp::load(p);
     let verifier = "v".repeat(64);
@@ -195,14 +207,16 @@ fn password_login_and_tokens(p: &Portal, s: &mut Secrets) {
 }
 
 /// From a facility PC (its TLS client certificate): a card login through the agent's PIN page, refused with a
-/// wrong PIN first, then the EMR's code and tokens for the card session.
-fn card_login_through_the_agent(p: &Portal, agent: &agent::Served, s: &mut Secrets) {
+/// wrong PIN first, then the EMR's code and tokens for the card session. The PC's browser, signed in.
+fn card_login_through_the_agent(p: &Portal, agent: &agent::Served, s: &mut Secrets) -> Portal {
     let (_, cert, key) = oidc::issue_pc(&p.h, "Card clinic");
     let pc = p.with_client_cert(cert, key);
     let csrf = portal_card::field(&pc.get("/login").body, "csrf");
     let refused = agent.sign_with("hpki", &portal_card::card_challenge(&pc, &csrf), WRONG_PIN, || {});
     assert_eq!(refused["status"], "failed", "a wrong PIN must fail: {refused}");
+    s.cookies("before the card login", &pc);
     portal_card::card_session(&pc, agent);
+    s.cookies("after the card login", &pc);
 
     let verifier = "c".repeat(60);
     let uri = "http://127.0.0.1:9/emr";
@@ -228,6 +242,27 @@ fn card_login_through_the_agent(p: &Portal, agent: &agent::Served, s: &mut Secre
     for token in ["access_token", "refresh_token", "id_token"] {
         s.text(&format!("the card session's {token}"), tokens[token].as_str().unwrap());
     }
+    pc
+}
+
+/// The console's sign-in from the card session in browser `pc`: refused without a console grant, then, granted
+/// operator, in (its code redeemed in-process, its session cookie) and a console page read with that cookie.
+fn console_sign_in_with_the_card(pc: &Portal, s: &mut Secrets) {
+    let console = console_of(pc);
+    let mut watch = |r: &oidc::Reply| {
+        s.cookies("in the console's sign-in", pc);
+        if r.location.starts_with(&format!("{console}/console/login/callback?")) {
+            s.text("the console's code", &param(&r.location, "code").unwrap_or_else(|| panic!("{r:?}")));
+        }
+    };
+    let refused = console_sign_in_watching(pc, &console, &mut watch);
+    assert_eq!(refused.status, 403, "no console grant yet: {refused:?}");
+    pc.h.ok(&["console-grant", "add", &person_key_of(&refused), "--role", "operator"]);
+    let r = console_sign_in_watching(pc, &console, &mut watch);
+    assert_eq!(r.status, 200, "{r:?}");
+    let home = pc.curl(&[&format!("{console}/console/?lang=en")]);
+    assert!(home.status == 200 && home.body.contains("(operator, signed in through the portal)"), "{home:?}");
+    s.cookies("after a console page", pc);
 }
 
 /// EST with a wrong and a good password and serverkeygen, SCEP with a wrong and a good challenge, an ACME account
@@ -297,6 +332,37 @@ fn console_pkcs12(p: &Portal, facility: &str, s: &mut Secrets) {
     s.private_key("the PKCS#12 key", &STANDARD.decode(body.trim()).unwrap());
 }
 
+/// Every private key the server keeps in files (`keys/*.p8`, PKCS#8 encrypted with `secrets/key-passphrase`):
+/// the CAs', the OCSP signers', the TLS server's, the SCEP RA's and the OIDC token signers'. Opened with OpenSSL.
+fn server_keys(p: &Portal, s: &mut Secrets) {
+    let passphrase = p.h.dir().join("secrets/key-passphrase");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(p.h.dir().join("keys")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".p8") {
+            continue;
+        }
+        let out = Command::new("openssl")
+            // -topk8 -nocrypt: PKCS#8 out (without it, OpenSSL 3.0 writes an EC key in the traditional form).
+            .args(["pkcs8", "-topk8", "-nocrypt", "-in", path.to_str().unwrap(), "-outform", "DER"])
+            .arg("-passin")
+            .arg(format!("file:{}", passphrase.display()))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "keys/{name}: {}", describe(&out));
+        s.private_key(&format!("keys/{name}"), &out.stdout);
+        names.push(name);
+    }
+    let ca_keys = ["root.p8", "router.p8", "pc.p8", "server.p8"];
+    for expected in
+        ca_keys.into_iter().chain(["tls-server.p8", "scep-ra.p8", "oidc-signing.p8", "oidc-signing-rs256.p8"])
+    {
+        assert!(names.iter().any(|n| n == expected), "no keys/{expected} among {names:?}");
+    }
+    assert!(names.iter().any(|n| n.starts_with("ocsp-")), "no OCSP signer key among {names:?}");
+}
+
 /// The secrets of a run, each in every form it could be written in.
 #[derive(Default)]
 struct Secrets {
@@ -310,6 +376,15 @@ impl Secrets {
     fn text(&mut self, what: &str, value: &str) {
         assert!(value.len() >= 6, "{what} is too short to search for");
         self.values.push((what.to_owned(), value.to_owned()));
+    }
+
+    /// Every cookie in browser `b`'s jar now (`when` says at which step), each value once.
+    fn cookies(&mut self, when: &str, b: &Portal) {
+        for (name, value) in b.cookies() {
+            if !value.is_empty() && !self.values.iter().any(|(_, v)| *v == value) {
+                self.text(&format!("{when}: cookie {name}"), &value);
+            }
+        }
     }
 
     fn digits(&mut self, what: &str, code: &str) {
