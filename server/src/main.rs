@@ -1,4 +1,4 @@
-//! `hcpki`: the hcpki server and admin CLI.
+//! `hcpki`: the hcpki server and admin CLI (the code is the library of the same name, `src/lib.rs`).
 #![forbid(unsafe_code)]
 
 // jemalloc, not glibc's malloc: a third less CPU per token exchange and a third of the idle memory, with no
@@ -6,51 +6,6 @@
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-mod backup;
-mod cli;
-mod cmd;
-mod config;
-mod console;
-mod html;
-mod http;
-mod jobs;
-mod login;
-mod memory;
-mod monitor;
-mod oidc;
-mod output;
-mod policy;
-mod portal;
-mod syslog;
-
-use clap::Parser;
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
-    // The server logs one line per request by default; one-shot commands only warnings.
-    let default_filter = if matches!(cli.command, cli::Command::Serve(_)) { "info" } else { "warn" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HCPKI_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
-        )
-        .with_writer(std::io::stderr)
-        // Colour only for a person at a terminal; log files and journald get plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(cmd::run(cli)) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    hcpki::main()
 }

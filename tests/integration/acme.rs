@@ -347,13 +347,13 @@ fn bad_input_is_refused_audited_and_issues_nothing(b: Backend) {
 const JOSE: &str = "application/jose+json";
 
 /// An EAB credential as `hcpki enroll credential --protocol acme` printed it.
-struct Eab {
-    kid: String,
-    hmac_key: String,
+pub(crate) struct Eab {
+    pub(crate) kid: String,
+    pub(crate) hmac_key: String,
 }
 
 /// A running server with `[acme]` validation pointed at loopback ports of this test.
-struct Acme<'a> {
+pub(crate) struct Acme<'a> {
     h: &'a Hcpki,
     server: Served,
     facility: String,
@@ -366,7 +366,7 @@ struct Acme<'a> {
 }
 
 impl<'a> Acme<'a> {
-    fn start(h: &'a Hcpki, facility: &str) -> Self {
+    pub(crate) fn start(h: &'a Hcpki, facility: &str) -> Self {
         let domain = h.router_dns_name(facility);
         let (http01_port, tlsalpn01_port) = (free_port(), free_port());
         let config = h.dir().join("hcpki.toml");
@@ -393,7 +393,7 @@ impl<'a> Acme<'a> {
         format!("https://127.0.0.1:{}/acme", self.front.as_ref().map_or(self.server.https_port, |(port, _)| *port))
     }
 
-    fn credential(&self, profile: &str) -> Eab {
+    pub(crate) fn credential(&self, profile: &str) -> Eab {
         let out = self.h.ok(&[
             "enroll",
             "credential",
@@ -466,7 +466,7 @@ impl<'a> Acme<'a> {
         cfg.join("live").join(name).join(file)
     }
 
-    fn directory(&self) -> Value {
+    pub(crate) fn directory(&self) -> Value {
         let out = run_ok(
             Command::new("curl")
                 .args(["-sS", "--fail", "--cacert"])
@@ -491,8 +491,12 @@ impl<'a> Acme<'a> {
 
     /// A new account for `key` with a fresh EAB credential; its URL.
     fn register(&self, key: &Jose, new_account: &str) -> String {
-        let eab = self.credential("pc");
-        let r = self.post_jws(key, new_account, Some(key.account_payload(&eab, new_account)), None);
+        self.register_with(key, new_account, &self.credential("pc"))
+    }
+
+    /// A new account for `key` bound to the EAB credential `eab`; its URL.
+    pub(crate) fn register_with(&self, key: &Jose, new_account: &str, eab: &Eab) -> String {
+        let r = self.post_jws(key, new_account, Some(key.account_payload(eab, new_account)), None);
         assert_eq!(r.status, 201, "{}", r.body);
         r.header("location").unwrap()
     }
@@ -551,12 +555,12 @@ impl Reply {
 }
 
 /// A P-256 account key that signs JWS (ES256).
-struct Jose {
+pub(crate) struct Jose {
     key: p256::ecdsa::SigningKey,
 }
 
 impl Jose {
-    fn new(seed: u8) -> Self {
+    pub(crate) fn new(seed: u8) -> Self {
         Self { key: p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap() }
     }
 

@@ -256,12 +256,23 @@ impl Served {
 
     /// [`start_for`](Self::start_for) with more `serve` arguments.
     pub(crate) fn start_with(origin: &str, listen: &str, more: &[&str]) -> Self {
-        let mut child = Command::new(agent_bin())
+        Self::spawn(Command::new(agent_bin()).stderr(Stdio::inherit()), origin, listen, more)
+    }
+
+    /// [`start_for`](Self::start_for) logging everything it can (`HCPKI_LOG=trace`) to the file `log`.
+    pub(crate) fn start_logging_to(origin: &str, listen: &str, log: &Path) -> Self {
+        let log = std::fs::File::create(log).unwrap();
+        Self::spawn(Command::new(agent_bin()).env("HCPKI_LOG", "trace").stderr(log), origin, listen, &[])
+    }
+
+    /// Runs `command` (the agent, with its stderr set) as `serve` for `origin` on `listen` with `more` arguments,
+    /// and waits for the address it prints.
+    fn spawn(command: &mut Command, origin: &str, listen: &str, more: &[&str]) -> Self {
+        let mut child = command
             .args(["serve", "--listen", listen, "--allow-origin", origin])
             .args(more)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
         let mut line = String::new();

@@ -72,6 +72,19 @@ pub(crate) fn form(fields: &[(&str, &str)]) -> String {
     fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
+/// The passphrase and the file (written to a scratch file; its path) of the console's PKCS#12 answer `r`.
+pub(crate) fn pkcs12_of(h: &Hcpki, r: &Reply) -> (String, std::path::PathBuf) {
+    let between = |start: &str, end: char| {
+        let at = r.text.find(start).unwrap_or_else(|| panic!("no {start}: {r:?}")) + start.len();
+        r.text[at..].split(end).next().unwrap().to_owned()
+    };
+    let pass = between("id=\"p12-passphrase\">", '<');
+    let data = between("href=\"data:application/x-pkcs12;base64,", '"');
+    let p12 = h.path("device.p12");
+    std::fs::write(&p12, base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).unwrap()).unwrap();
+    (pass, p12)
+}
+
 /// The serials of the facility's certificates.
 pub(crate) fn serials(h: &Hcpki, facility: &str) -> Vec<String> {
     h.cert_list(Some(facility))
@@ -415,14 +428,7 @@ fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
     let r = c.submit(&format!("/console/facilities/{f}/pkcs12"), &fields, &page, &admin);
     assert_eq!(r.status, 201, "{r:?}");
     assert!(r.headers.to_ascii_lowercase().contains("cache-control: no-store"), "{r:?}");
-    let between = |start: &str, end: char| {
-        let at = r.text.find(start).unwrap_or_else(|| panic!("no {start}: {r:?}")) + start.len();
-        r.text[at..].split(end).next().unwrap().to_owned()
-    };
-    let pass = between("id=\"p12-passphrase\">", '<');
-    let data = between("href=\"data:application/x-pkcs12;base64,", '"');
-    let p12 = h.path("device.p12");
-    std::fs::write(&p12, base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).unwrap()).unwrap();
+    let (pass, p12) = pkcs12_of(&h, &r);
     let leaf = h.path("device.pem");
     let out = std::process::Command::new("openssl")
         .args(["pkcs12", "-in", p12.to_str().unwrap(), "-passin", &format!("pass:{pass}"), "-nokeys", "-clcerts"])

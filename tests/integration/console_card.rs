@@ -21,23 +21,39 @@ on_both_backends!(grants_password_logins_and_cookie_sessions, card_holder_signs_
 const SESSION: &str = "__Host-hcpki-console";
 
 /// The console's origin on the server the portal runs in (a name of the server certificate).
-fn console_of(p: &Portal) -> String {
+pub(crate) fn console_of(p: &Portal) -> String {
     format!("https://127.0.0.1:{}", p.served().https_port)
 }
 
 /// The console's sign-in in browser `b`: `/console/login` → the portal's `/authorize` → (with a portal session,
 /// straight back) the callback. The last answer.
 pub(crate) fn console_sign_in(b: &Portal, console: &str) -> Reply {
+    console_sign_in_watching(b, console, |_| ())
+}
+
+/// [`console_sign_in`], calling `after_each` with each answer as it comes (e.g. to read the browser's cookies
+/// between the steps, where the sign-in's own short-lived cookie lives).
+pub(crate) fn console_sign_in_watching(b: &Portal, console: &str, mut after_each: impl FnMut(&Reply)) -> Reply {
     let start = b.curl(&[&format!("{console}/console/login")]);
+    after_each(&start);
     assert_eq!(start.status, 303, "{start:?}");
     assert!(start.location.starts_with(&format!("{}/authorize?", b.issuer)), "{start:?}");
     assert!(start.location.contains("client_id=hcpki-console") && start.location.contains("code_challenge="));
     let at_portal = b.curl(&[&start.location]);
+    after_each(&at_portal);
     assert_eq!(at_portal.status, 303, "{at_portal:?}");
     if !at_portal.location.starts_with(&format!("{console}/console/login/callback?")) {
         return at_portal;
     }
-    b.curl(&[&at_portal.location])
+    let done = b.curl(&[&at_portal.location]);
+    after_each(&done);
+    done
+}
+
+/// The person key a refused console sign-in names for the operator to grant.
+pub(crate) fn person_key_of(refused: &Reply) -> String {
+    let key = refused.body.split("<code>").nth(1).and_then(|s| s.split("</code>").next());
+    key.unwrap_or_else(|| panic!("no person key in {refused:?}")).to_owned()
 }
 
 /// The console session cookie in browser `b`'s jar (`jar` is its file name in the test directory).
@@ -264,7 +280,7 @@ fn card_holder_signs_in_once_and_loses_access_at_once(b: Backend) {
     let (card_id, _home) = card_session(&browser, &agent);
     let r = console_sign_in(&browser, &console);
     assert_eq!(r.status, 403, "{r:?}");
-    let person = r.body.split("<code>").nth(1).and_then(|s| s.split("</code>").next()).unwrap().to_owned();
+    let person = person_key_of(&r);
     assert!(person.starts_with("hpki:"), "{person}");
     let entries = h.audit_entries();
     let denied = entries.iter().find(|e| e["action"] == "console.signin" && e["outcome"] == "denied").unwrap();

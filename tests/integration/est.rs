@@ -423,7 +423,7 @@ fn serverkeygen_returns_a_new_key_and_its_certificate(b: Backend) {
 // ---- helpers ----
 
 /// The parts of a `multipart/mixed` body: each part's headers and its base64-decoded content.
-fn multipart_parts(headers: &str, body: &str) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn multipart_parts(headers: &str, body: &str) -> Vec<(String, Vec<u8>)> {
     use base64::Engine as _;
     let boundary = headers
         .lines()
@@ -485,7 +485,7 @@ impl<'a> Est<'a> {
         Self { h, port: server.https_port, server_chain: h.chain_file("server") }
     }
 
-    fn credential(&self, facility: &str, profile: &str) -> Credential {
+    pub(crate) fn credential(&self, facility: &str, profile: &str) -> Credential {
         let out =
             self.h.ok(&["enroll", "credential", "--facility", facility, "--protocol", "est", "--profile", profile]);
         Credential::parse(&out, "password")

@@ -36,6 +36,8 @@ pub struct Hcpki {
     /// Dropped with the installation: drops the test database.
     _pg: Option<PgDatabase>,
     env: Vec<(OsString, OsString)>,
+    /// Where every command's stderr is appended, when the test asked for it ([`Hcpki::keeping_stderr`]).
+    stderr_log: Option<PathBuf>,
 }
 
 impl Hcpki {
@@ -73,7 +75,7 @@ impl Hcpki {
             Backend::Postgres => Some(PgDatabase::create()),
         };
         let database_url = pg.as_ref().map(|p| p.url().to_owned());
-        Self { backend, bin, root, dir, database_url, _pg: pg, env: Vec::new() }
+        Self { backend, bin, root, dir, database_url, _pg: pg, env: Vec::new(), stderr_log: None }
     }
 
     /// A fresh installation after `hcpki init` with software keys.
@@ -87,6 +89,29 @@ impl Hcpki {
     pub fn with_env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
         self.env.push((key.into(), value.into()));
         self
+    }
+
+    /// Appends the stderr of every command [`Hcpki::run`] runs from now on (its log, its errors) to one file,
+    /// which [`Hcpki::stderr_log`] reads: what an operator's terminal or journal would have kept.
+    pub fn keeping_stderr(mut self) -> Self {
+        self.stderr_log = Some(self.path("cli-stderr.log"));
+        self
+    }
+
+    /// Everything the commands wrote to stderr since [`Hcpki::keeping_stderr`], each after a line naming it.
+    pub fn stderr_log(&self) -> String {
+        let path = self.stderr_log.as_ref().expect("keeping_stderr() was not called");
+        std::fs::read_to_string(path).unwrap_or_default()
+    }
+
+    fn keep_stderr(&self, args: &[&str], out: &Output) {
+        if let Some(path) = &self.stderr_log {
+            use std::io::Write as _;
+            let mut file =
+                std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open the stderr log");
+            writeln!(file, "--- hcpki {}", args.join(" ")).expect("write the stderr log");
+            file.write_all(&out.stderr).expect("write the stderr log");
+        }
     }
 
     /// The hcpki directory (`--dir`).
@@ -126,6 +151,7 @@ impl Hcpki {
         if out.status.code() == Some(124) {
             panic!("hcpki {} hung and was killed after {HCPKI_TIMEOUT_SECS} s\n{}", args.join(" "), describe(&out));
         }
+        self.keep_stderr(args, &out);
         out
     }
 
@@ -138,6 +164,7 @@ impl Hcpki {
         cmd.env(key, value);
         let out = cmd.output().unwrap_or_else(|e| panic!("cannot run timeout(1) {}: {e}", self.bin.display()));
         assert_ne!(out.status.code(), Some(124), "hcpki {} hung\n{}", args.join(" "), describe(&out));
+        self.keep_stderr(args, &out);
         out
     }
 

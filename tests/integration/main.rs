@@ -75,4 +75,5 @@ mod presence;
 mod reissue;
 mod revocation;
 mod scep;
+mod secrets;
 mod serve;

@@ -30,6 +30,16 @@ pub(crate) fn card_portal_with(
     extra: &str,
     before_serve: impl FnOnce(&crate::harness::Hcpki),
 ) -> Portal {
+    card_portal_in(crate::harness::Hcpki::initialized(b), agent_origin, extra, before_serve)
+}
+
+/// [`card_portal_with`] on an initialized installation `h` (e.g. one that logs everything).
+pub(crate) fn card_portal_in(
+    h: crate::harness::Hcpki,
+    agent_origin: &str,
+    extra: &str,
+    before_serve: impl FnOnce(&crate::harness::Hcpki),
+) -> Portal {
     let identity = hpki();
     let cert_named = |name: &str| identity.certificates().into_iter().find(|(n, _)| *n == name).unwrap().1.to_vec();
     let (root, intermediate) = (cert_named("root-ca"), cert_named("authentication-ca"));
@@ -39,7 +49,7 @@ pub(crate) fn card_portal_with(
         "card_agent = \"{agent_origin}\"\n{extra}[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
          intermediates = [\"hpki-auth-ca.der\"]\nrevocation = \"fail-open\"\n"
     );
-    Portal::start_with(b, &extra, |h| {
+    Portal::start_in(h, &extra, |h| {
         std::fs::write(h.dir().join("hpki-root.der"), &root).unwrap();
         std::fs::write(h.dir().join("hpki-auth-ca.der"), &intermediate).unwrap();
         before_serve(h);

@@ -243,7 +243,7 @@ fn bad_input_is_refused_audited_and_issues_nothing(b: Backend) {
 }
 
 /// The SCEP side of a running server, and the RA/CA files clients are configured with.
-struct Scep<'a> {
+pub(crate) struct Scep<'a> {
     h: &'a Hcpki,
     port: u16,
     /// The RA certificate of the endpoint's CA.
@@ -256,7 +256,7 @@ struct Scep<'a> {
 
 impl<'a> Scep<'a> {
     /// Fetch GetCACert of `endpoint` and split it into RA, issuing CA and root.
-    fn new(h: &'a Hcpki, server: &Served, endpoint: &str) -> Self {
+    pub(crate) fn new(h: &'a Hcpki, server: &Served, endpoint: &str) -> Self {
         let port = server.http_port;
         let der = h.path(&format!("getcacert-{endpoint}.der"));
         let out = run_ok(
@@ -287,7 +287,7 @@ impl<'a> Scep<'a> {
     }
 
     /// A SCEP challenge for the facility and profile.
-    fn challenge(&self, facility: &str, profile: &str) -> String {
+    pub(crate) fn challenge(&self, facility: &str, profile: &str) -> String {
         let out =
             self.h.ok(&["enroll", "credential", "--facility", facility, "--protocol", "scep", "--profile", profile]);
         let c = out.lines().find_map(|l| l.strip_prefix("challenge=")).unwrap_or_else(|| panic!("{out}")).to_owned();
@@ -336,7 +336,7 @@ impl<'a> Scep<'a> {
     }
 
     /// An RSA-2048 key from `pki --gen` (SCEP clients need RSA: answers are encrypted to them).
-    fn pki_key(&self, name: &str) -> PathBuf {
+    pub(crate) fn pki_key(&self, name: &str) -> PathBuf {
         let path = self.h.path(&format!("{name}.key"));
         let out = run_ok(Command::new("pki").args(["--gen", "--type", "rsa", "--size", "2048", "--outform", "pem"]));
         std::fs::write(&path, out.stdout).unwrap();
@@ -354,7 +354,7 @@ impl<'a> Scep<'a> {
     }
 
     /// `pki --scep`: the certificate goes to `out`; the process output is returned whatever the status.
-    fn pki_scep(&self, endpoint: &str, key: &Path, dn: &str, extra: &[&str], out: &Path) -> Output {
+    pub(crate) fn pki_scep(&self, endpoint: &str, key: &Path, dn: &str, extra: &[&str], out: &Path) -> Output {
         self.pki_scep_command(endpoint, key, dn, extra, out).output().unwrap()
     }
 

@@ -56,7 +56,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<Checked>, Vec<Refusal>), FileError> {
     let mut codes: HashMap<String, u64> = HashMap::new();
     // Line numbers counted from the record's byte offset: the csv crate's own line count is one short per CRLF
     // line end before the record, and so is its position (spreadsheets on Windows write CRLF; the console's
-    // textarea posts CRLF).
+    // textarea posts CRLF). A lone CR ends a line too, as it ends a record ("CSV (Macintosh)" exports).
     let mut counted = (0usize, 1u64);
     for record in reader.byte_records() {
         let record = record.map_err(|e| FileError(format!("the CSV file is malformed: {e}")))?;
@@ -65,8 +65,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<Checked>, Vec<Refusal>), FileError> {
         if bytes.get(at) == Some(&b'\n') {
             at += 1;
         }
-        let newlines = bytes.get(counted.0..at).map_or(0, |seen| seen.iter().filter(|&&b| b == b'\n').count());
-        counted = (at.max(counted.0), counted.1 + newlines as u64);
+        counted = (at.max(counted.0), counted.1 + line_ends(bytes, counted.0, at));
         let line = counted.1;
         match row(&columns, &record) {
             Err(why) => refused.push(Refusal { line, why }),
@@ -145,12 +144,24 @@ pub(super) async fn work(
 }
 
 /// An item's payload as an application, checked again (the same checks as the file's).
-fn application(payload: &str) -> Result<NewFacility, String> {
+pub fn application(payload: &str) -> Result<NewFacility, String> {
     let v: serde_json::Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
     let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
     let kind = FacilityKind::from_str(text("kind").unwrap_or("")).map_err(|e| e.to_string())?;
     NewFacility::new(text("name").unwrap_or(""), kind, text("medical_code"), text("address"), text("contact"))
         .map_err(|e| e.to_string())
+}
+
+/// The line ends in `bytes[from..to]` as the CSV reader sees them: LF, CRLF (once) and a lone CR.
+fn line_ends(bytes: &[u8], from: usize, to: usize) -> u64 {
+    let ends = (from..to.min(bytes.len()))
+        .filter(|&i| match bytes.get(i) {
+            Some(b'\n') => true,
+            Some(b'\r') => bytes.get(i + 1) != Some(&b'\n'),
+            _ => false,
+        })
+        .count();
+    u64::try_from(ends).unwrap_or(u64::MAX)
 }
 
 /// The line where `code` was first seen, if before `line` (else remember `line`).
@@ -209,10 +220,11 @@ fn row(columns: &[Option<usize>; 5], record: &csv::ByteRecord) -> Result<NewFaci
 mod tests {
     use super::parse;
 
+    /// LF, CRLF, and a lone CR (found by the facility_import fuzz target: every row of a CR-only file was "line 1").
     #[test]
     fn refused_rows_name_their_line_in_the_file_whatever_the_line_ends() {
         let header = "name,kind,medical_code,address,contact";
-        for end in ["\n", "\r\n"] {
+        for end in ["\n", "\r\n", "\r"] {
             let text = [
                 header,
                 "青葉薬局,pharmacy,,東京都港区2-2,",

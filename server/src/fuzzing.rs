@@ -1,0 +1,23 @@
+//! The server's parsers of outside input, for the fuzz targets in `fuzz/` (cargo feature `fuzzing`, which only
+//! `fuzz/Cargo.toml` turns on; a release build has none of this). Each item is the entry point the server itself
+//! calls on bytes it did not make, re-exported as is: a target exercises the real code, never a copy.
+
+/// `hcpki facility import --csv` and the console's import page: the operator's CSV file, then each good row as
+/// the job item the worker reads back.
+pub use crate::jobs::import::{
+    Checked, Refusal, application as facility_application, job_parts, parse as facility_csv,
+    refusals as facility_refusals,
+};
+/// Card-login revocation: CRLs fetched over plain HTTP (or read from files) from the operator's
+/// `[login] crl_urls`, parsed before their signature is known to be good.
+pub use crate::login::crl_cache::{CrlCache, CrlError, CrlInfo, Revocation};
+/// The configured CA certificates the CRLs must be signed by.
+pub use crate::login::trust::{ParsedCert, TrustAnchors};
+/// `private_key_jwt` client authentication at `/token`, `/introspect`, `/revoke` and `/par`: the
+/// `client_assertion` any caller may post, before anything about it is trusted.
+pub use crate::oidc::client::{
+    AuthMethod, ClientConfig, JWT_BEARER, Presented, Registry, Verified, verify as verify_client,
+};
+/// Our own tokens presented back: bearer access tokens at `/userinfo`, `/introspect` and `/revoke`,
+/// `id_token_hint` at `/logout` (the provider tries each published [`Signer`] in turn).
+pub use crate::oidc::jws::{JwsError, Signer, SigningAlg};

@@ -1,0 +1,56 @@
+//! The hcpki server and admin CLI as a library. `src/main.rs` is the `hcpki` binary: the process's allocator and
+//! a call to [`main`]. Every module is private: [`main`] is the whole public interface, and with the feature
+//! `fuzzing` the module `fuzzing`, through which the fuzz targets (`fuzz/`) reach the parsers of outside input.
+#![forbid(unsafe_code)]
+
+mod backup;
+mod cli;
+mod cmd;
+mod config;
+mod console;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+mod html;
+mod http;
+mod jobs;
+mod login;
+mod memory;
+mod monitor;
+mod oidc;
+mod output;
+mod policy;
+mod portal;
+mod syslog;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// `hcpki`: parse the command line, set up logging (`HCPKI_LOG`), run the command on a Tokio runtime.
+pub fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    // The server logs one line per request by default; one-shot commands only warnings.
+    let default_filter = if matches!(cli.command, cli::Command::Serve(_)) { "info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HCPKI_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
+        )
+        .with_writer(std::io::stderr)
+        // Colour only for a person at a terminal; log files and journald get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cmd::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
