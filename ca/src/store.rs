@@ -379,8 +379,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// two logins with the same code, exactly one wins).
     async fn portal_use_totp_step(&self, username: &str, step: i64) -> Result<bool, StoreError>;
 
-    /// Store a new session.
-    async fn portal_create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    /// Store a new session and the audit entry of the login that made it, in one transaction: no session
+    /// exists without the entry saying who logged in, whatever stops the process or the database.
+    async fn portal_create_session(&self, session: &SessionRecord, login: &AuditEvent) -> Result<(), StoreError>;
 
     /// A session that is neither ended nor expired at `now`.
     async fn portal_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;

@@ -396,13 +396,17 @@ async fn login(
     if let Ok(Some((old, _))) = state.sessions.current(&headers).await {
         end_session(&state, &old).await;
     }
-    let created = match state.sessions.create(new).await {
+    let signed_in = |session: &Session| AuditEvent {
+        actor: actor.clone(),
+        action: "portal.login".into(),
+        target: form.username.clone(),
+        outcome: Outcome::Ok,
+        detail: json!({ "credential": "password-totp", "facility": facility_id, "expires_at": session.expires_at }),
+    };
+    let created = match state.sessions.create(new, signed_in).await {
         Ok(c) => c,
         Err(e) => return session_failed(e),
     };
-    let detail =
-        json!({ "credential": "password-totp", "facility": facility_id, "expires_at": created.session.expires_at });
-    audit(&state.store, &actor, "portal.login", &form.username, Outcome::Ok, detail).await;
     let mut response = Redirect::to(&return_to).into_response();
     if let Ok(v) = header::HeaderValue::from_str(&created.set_cookie) {
         response.headers_mut().insert(header::SET_COOKIE, v);

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::audit::Outcome;
+use hcpki_ca::time::CLOCK_LEEWAY_SECS;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -176,7 +177,8 @@ async fn active_access_token(
     if typ.as_deref() != Some("at+jwt") {
         return inactive("not an access token (typ is not at+jwt: an ID or logout token?)");
     }
-    if claims.get("exp").and_then(Value::as_i64).is_none_or(|e| e <= now) {
+    // Made by any replica: one whose clock runs behind this one's gave it an earlier exp.
+    if claims.get("exp").and_then(Value::as_i64).is_none_or(|e| e + CLOCK_LEEWAY_SECS <= now) {
         return inactive("the access token has expired");
     }
     if let Some(bound) = claims.pointer("/cnf/x5t#S256").and_then(Value::as_str)
@@ -189,7 +191,7 @@ async fn active_access_token(
     let Some(gid) = claims.get("gid").and_then(Value::as_str) else {
         return inactive("the access token names no grant");
     };
-    match state.store.oidc_grant(gid).await.map_err(OAuthError::server)? {
+    match state.store.oidc_grant(gid).await? {
         Some(g) if g.state == "active" => Ok(Ok((claims, GrantData::of(&g)?))),
         _ => inactive("the access token's grant is revoked or gone (logout, reuse, revocation)"),
     }
@@ -218,8 +220,8 @@ pub async fn introspect(
         }
         let gid = claims.get("gid").and_then(Value::as_str).unwrap_or_default();
         let now = hcpki_ca::time::now_unix();
-        let live = claims.get("exp").and_then(Value::as_i64).is_some_and(|e| e > now);
-        let grant = state.store.oidc_grant(gid).await.map_err(OAuthError::server)?;
+        let live = claims.get("exp").and_then(Value::as_i64).is_some_and(|e| e + CLOCK_LEEWAY_SECS > now);
+        let grant = state.store.oidc_grant(gid).await?;
         if !live || grant.is_none_or(|g| g.state != "active") {
             return Ok(inactive);
         }
@@ -232,7 +234,7 @@ pub async fn introspect(
         return Ok(Json(body));
     }
     if let Some((gid, _)) = token.split_once('.') {
-        let grant = state.store.oidc_grant(gid).await.map_err(OAuthError::server)?;
+        let grant = state.store.oidc_grant(gid).await?;
         if let Some(g) = grant
             && g.client_id == client.id
             && g.state == "active"
@@ -266,9 +268,9 @@ pub async fn revoke(
         Err(_) => token.split_once('.').map(|(g, _)| g.to_owned()),
     };
     if let Some(gid) = gid
-        && let Some(g) = state.store.oidc_grant(&gid).await.map_err(OAuthError::server)?
+        && let Some(g) = state.store.oidc_grant(&gid).await?
         && g.client_id == client.id
-        && state.store.oidc_revoke_grant(&gid).await.map_err(OAuthError::server)?.is_some()
+        && state.store.oidc_revoke_grant(&gid).await?.is_some()
     {
         let detail = json!({ "grant": gid });
         portal::audit(&state.store, &format!("oidc:{}", client.id), "oidc.revoke", &client.id, Outcome::Ok, detail)
@@ -287,7 +289,7 @@ pub async fn logout_get(
 ) -> Response {
     let current = match state.sessions.current(&headers).await {
         Ok(s) => s,
-        Err(e) => return OAuthError::server(e).into_response(),
+        Err(e) => return OAuthError::from(e).into_response(),
     };
     let actor =
         current.as_ref().map_or_else(|| "portal:anonymous".to_owned(), |(s, _)| format!("portal:{}", s.person_key));

@@ -13,6 +13,7 @@ use axum::http::header;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hcpki_ca::FacilityId;
+use hcpki_ca::audit::AuditEvent;
 use hcpki_ca::store::{SessionRecord, Store, StoreError};
 use std::sync::Arc;
 
@@ -130,8 +131,13 @@ impl Sessions {
         }
     }
 
-    /// Start a session for a login that has just been verified.
-    pub async fn create(&self, login: NewSession) -> Result<Created, SessionError> {
+    /// Start a session for a login that has just been verified, written with the login's audit entry
+    /// (`audit` makes it from the session, e.g. to record its deadline) in one transaction.
+    pub async fn create(
+        &self,
+        login: NewSession,
+        audit: impl FnOnce(&Session) -> AuditEvent,
+    ) -> Result<Created, SessionError> {
         let raw = hcpki_ca::keys::random_secret(32).map_err(|e| SessionError::Random(e.to_string()))?;
         let id = B64.encode(raw.as_slice());
         let id_hash = hash_id(&id);
@@ -166,7 +172,6 @@ impl Sessions {
             presence_hash: presence.map(|_| hash_id(&presence_token(&csrf))),
             presence_until: presence.map(|secs| now + secs),
         };
-        self.store.portal_create_session(&record).await?;
         let set_cookie = format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", expires_at - now);
         let session = Session {
             id_hash,
@@ -178,6 +183,7 @@ impl Sessions {
             expires_at: record.expires_at,
             presence: presence.is_some(),
         };
+        self.store.portal_create_session(&record, &audit(&session)).await?;
         Ok(Created { session, set_cookie, csrf })
     }
 

@@ -1397,8 +1397,9 @@ macro_rules! sql_store {
                     == 1)
             }
 
-            async fn portal_create_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+            async fn portal_create_session(&self, s: &SessionRecord, login: &AuditEvent) -> Result<(), StoreError> {
                 let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
                 sqlx::query::<$db>(sso::INSERT_SESSION)
                     .bind(&s.id_hash)
                     .bind(&s.person_key)
@@ -1412,10 +1413,11 @@ macro_rules! sql_store {
                     .bind(&s.end_reason)
                     .bind(&s.presence_hash)
                     .bind(s.presence_until)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(Self::err)?;
-                Ok(())
+                Self::append(&mut tx, &mut chain, login).await?;
+                Self::commit(tx, chain).await
             }
 
             async fn portal_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {

@@ -914,6 +914,17 @@ fn sso_session(id: &str, person: &str, facility: Option<&FacilityId>, expires_at
     }
 }
 
+/// The audit entry of the login that makes a session.
+fn signed_in() -> AuditEvent {
+    AuditEvent {
+        actor: "portal:pwd:bob".into(),
+        action: "portal.login".into(),
+        target: "bob".into(),
+        outcome: Outcome::Ok,
+        detail: serde_json::json!({ "credential": "password-totp" }),
+    }
+}
+
 fn sso_grant(id: &str, session: &str, expires_at: i64) -> store::GrantRecord {
     store::GrantRecord {
         id: id.into(),
@@ -950,9 +961,11 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
     };
     s.portal_add_user(&user, &admin()).await.unwrap();
     let until = now + 3600;
-    s.portal_create_session(&sso_session("bob1", "pwd:bob", None, until)).await.unwrap();
-    s.portal_create_session(&sso_session("card1", "hpki:x", Some(&facility), until)).await.unwrap();
-    s.portal_create_session(&sso_session("carol", "pwd:carol", None, until)).await.unwrap();
+    s.portal_create_session(&sso_session("bob1", "pwd:bob", None, until), &signed_in()).await.unwrap();
+    s.portal_create_session(&sso_session("card1", "hpki:x", Some(&facility), until), &signed_in()).await.unwrap();
+    s.portal_create_session(&sso_session("carol", "pwd:carol", None, until), &signed_in()).await.unwrap();
+    let logins = s.audit_entries(0, 1000).await.unwrap().into_iter().filter(|e| e.action == "portal.login").count();
+    assert_eq!(logins, 3, "each session is written with its login's audit entry");
     s.oidc_create_grant(&sso_grant("g1", "bob1", until)).await.unwrap();
 
     // The deadline is exclusive: a session capped at a certificate's notAfter is refused from then on.
@@ -1003,9 +1016,9 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
     assert!(s.portal_claim_ended_sessions(now, 10).await.unwrap().is_empty());
 
     // An unclaimed ended session waits for its logout: the sweep keeps it until it is claimed.
-    s.portal_create_session(&sso_session("dave1", "pwd:dave", Some(&facility), until)).await.unwrap();
+    s.portal_create_session(&sso_session("dave1", "pwd:dave", Some(&facility), until), &signed_in()).await.unwrap();
     s.transition_facility(&facility, Transition::Resume, None, &admin()).await.unwrap();
-    s.portal_create_session(&sso_session("erin1", "pwd:erin", Some(&facility), until)).await.unwrap();
+    s.portal_create_session(&sso_session("erin1", "pwd:erin", Some(&facility), until), &signed_in()).await.unwrap();
     s.transition_facility(&facility, Transition::Retire, None, &admin()).await.unwrap();
     assert_eq!(s.portal_sweep(now + 20, 0, 100).await.unwrap().sessions, 0, "an unnotified session swept");
     assert_eq!(s.portal_claim_ended_sessions(now, 10).await.unwrap().len(), 2);
@@ -1076,8 +1089,8 @@ async fn card_presence_leases_are_renewed_and_lapse(db: TestDb) {
         presence_until: Some(until),
         ..sso_session(id, "hpki:x", None, now + 3600)
     };
-    s.portal_create_session(&lease("a", now + 60)).await.unwrap();
-    s.portal_create_session(&lease("b", now + 60)).await.unwrap();
+    s.portal_create_session(&lease("a", now + 60), &signed_in()).await.unwrap();
+    s.portal_create_session(&lease("b", now + 60), &signed_in()).await.unwrap();
     s.oidc_create_grant(&sso_grant("ga", "a", now + 3600)).await.unwrap();
     assert!(other.portal_session("a", now + 59).await.unwrap().is_some());
     assert!(other.portal_session("a", now + 60).await.unwrap().is_none(), "live past its presence lease");
@@ -1105,15 +1118,15 @@ async fn a_person_lists_and_ends_only_their_own_sessions(db: TestDb) {
     older.created_at = now - 100;
     let mut newer = sso_session("a-new", "pwd:alice", None, now + 7200);
     newer.created_at = now - 10;
-    s.portal_create_session(&older).await.unwrap();
-    s.portal_create_session(&newer).await.unwrap();
-    s.portal_create_session(&sso_session("a-expired", "pwd:alice", None, now - 1)).await.unwrap();
-    s.portal_create_session(&sso_session("a-ended", "pwd:alice", None, now + 3600)).await.unwrap();
+    s.portal_create_session(&older, &signed_in()).await.unwrap();
+    s.portal_create_session(&newer, &signed_in()).await.unwrap();
+    s.portal_create_session(&sso_session("a-expired", "pwd:alice", None, now - 1), &signed_in()).await.unwrap();
+    s.portal_create_session(&sso_session("a-ended", "pwd:alice", None, now + 3600), &signed_in()).await.unwrap();
     assert!(s.portal_end_session("a-ended", now).await.unwrap().is_some());
     let mut lapsed = sso_session("a-lapsed", "pwd:alice", None, now + 3600);
     lapsed.presence_until = Some(now - 1);
-    s.portal_create_session(&lapsed).await.unwrap();
-    s.portal_create_session(&sso_session("b1", "pwd:bob", None, now + 3600)).await.unwrap();
+    s.portal_create_session(&lapsed, &signed_in()).await.unwrap();
+    s.portal_create_session(&sso_session("b1", "pwd:bob", None, now + 3600), &signed_in()).await.unwrap();
     s.oidc_create_grant(&sso_grant("ga", "a-old", now + 3600)).await.unwrap();
     s.oidc_create_grant(&sso_grant("gb", "b1", now + 3600)).await.unwrap();
 
