@@ -6,11 +6,13 @@
 //! `migrations/sqlite` and `migrations/postgres` at the workspace root.
 
 mod jobs;
+mod rate_limits;
 mod records;
 mod sql;
 mod sso;
 
 pub use jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
+pub use rate_limits::{RateCount, RateSync, RateTotals};
 pub use records::{
     Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
     FacilityChange, FacilityFilter, IssuanceIntent, Registration, Revocation,
@@ -170,6 +172,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// database stays in use: SQLite's `VACUUM INTO`, one read transaction. PostgreSQL answers
     /// [`StoreError::SnapshotUnsupported`]: its own tools do this better (point-in-time recovery).
     async fn snapshot_into(&self, path: &std::path::Path) -> Result<(), StoreError>;
+
+    /// Give back what the database layer caches inside this process, for an idle server: SQLite's page caches
+    /// of the connections nobody is using (`PRAGMA shrink_memory`; a busy connection is left alone). Nothing for
+    /// PostgreSQL, whose caches live in the database server. Returns how many connections gave theirs back.
+    async fn release_memory(&self) -> Result<usize, StoreError>;
 
     /// Store a new enrollment credential, audited as `enroll.credential.create`. The facility must exist
     /// and may enroll (read inside the transaction): [`StoreError::UnknownFacility`] or
@@ -379,9 +386,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// two logins with the same code, exactly one wins).
     async fn portal_use_totp_step(&self, username: &str, step: i64) -> Result<bool, StoreError>;
 
-    /// Store a new session and the audit entry of the login that made it, in one transaction: no session
-    /// exists without the entry saying who logged in, whatever stops the process or the database.
-    async fn portal_create_session(&self, session: &SessionRecord, login: &AuditEvent) -> Result<(), StoreError>;
+    /// Store a new session and the audit entry of the login that made it, in one transaction: a session never
+    /// exists without its login's entry, nor an entry saying "ok" without its session, whatever crashes when.
+    async fn portal_create_session(
+        &self,
+        session: &SessionRecord,
+        login: &AuditEvent,
+    ) -> Result<AuditEntry, StoreError>;
 
     /// A session that is neither ended nor expired at `now`.
     async fn portal_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;
@@ -524,8 +535,22 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Delete at most `batch` rows per table that nothing needs any more at `now`: sessions expired or ended
     /// (and notified) and grants past their deadline, both more than `grace` seconds ago, expired single-use
-    /// values and login challenges. Safe to run on several replicas at once (deletes are idempotent).
+    /// values and login challenges, and rate-limit windows no replica reads any more. Safe to run on several replicas at once (deletes are idempotent).
     async fn portal_sweep(&self, now: i64, grace: i64, batch: i64) -> Result<SweepCounts, StoreError>;
+
+    // ---- per-address rate limits shared by the replicas (issue #9, D31 addendum) ----
+
+    /// One replica's periodic rate-limit sync: record that `sync.replica` is alive until `sync.alive_until`
+    /// (forgetting replicas gone for an hour), add
+    /// `sync.add` to the per-window totals (one transaction, rows in key order so concurrent syncs of
+    /// PostgreSQL replicas cannot deadlock), then read back the totals of the `sync.watch` pairs from
+    /// `sync.since` on and how many replicas are alive. Not audited; harmless to lose on power failure.
+    async fn rate_limit_sync(&self, sync: &RateSync<'_>) -> Result<RateTotals, StoreError>;
+
+    /// Mark `address` refused in `class` in the window starting at `window_start`. `true` for exactly one
+    /// caller per window, and only when the previous window was not marked: the start of an engagement, which
+    /// is audited once whichever replica refuses first (a flood going on across windows is one engagement).
+    async fn rate_limit_engage(&self, class: &str, address: &str, window_start: i64) -> Result<bool, StoreError>;
 
     /// The services (in listing order), the change generation, and whether the services file was imported.
     async fn portal_services(&self) -> Result<(Vec<ServiceRecord>, i64, bool), StoreError>;

@@ -139,7 +139,8 @@ impl MonitorConfig {
     }
 }
 
-/// `[limits]`: requests per minute per client address, per replica (`http::rate_limit`; 0 turns a class off).
+/// `[limits]`: requests per minute per client address, shared by the replicas of one database
+/// (`http::rate_limit`; 0 turns a class off).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
@@ -150,6 +151,9 @@ pub struct LimitsConfig {
     /// The portal's password and card sign-in posts (password guesses per account are limited separately,
     /// across replicas).
     pub login_per_minute: u32,
+    /// Seconds between a replica's syncs of its counts with the database (the other replicas' counts reach its
+    /// decisions this late); 0: each replica limits alone.
+    pub sync_secs: u32,
     /// Reverse proxies (`10.0.0.0/8`, `192.0.2.7`) whose `X-Forwarded-For` names the client.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trusted_proxies: Vec<String>,
@@ -159,7 +163,13 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         // A clinic behind one NAT address renewing all its PCs at once stays well inside these; a loop or a
         // flood from one address does not.
-        Self { enroll_per_minute: 600, revocation_per_minute: 6000, login_per_minute: 120, trusted_proxies: Vec::new() }
+        Self {
+            enroll_per_minute: 600,
+            revocation_per_minute: 6000,
+            login_per_minute: 120,
+            sync_secs: 1,
+            trusted_proxies: Vec::new(),
+        }
     }
 }
 
@@ -179,6 +189,7 @@ impl LimitsConfig {
             enroll_per_minute: self.enroll_per_minute,
             revocation_per_minute: self.revocation_per_minute,
             login_per_minute: self.login_per_minute,
+            sync_secs: (self.sync_secs > 0).then_some(u64::from(self.sync_secs)),
             trusted_proxies,
         })
     }

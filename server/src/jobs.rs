@@ -196,7 +196,8 @@ fn damaged(id: &str, why: &str) -> JobError {
     JobError::Damaged { id: id.to_owned(), why: why.to_owned() }
 }
 
-fn hostname() -> String {
+/// This machine's name, for naming a process to operators (job owners, rate-limit replicas).
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "host".into())
 }
 

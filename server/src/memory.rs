@@ -1,10 +1,13 @@
-//! Idle memory release: once the server has answered nothing for a while after answering something, the C
+//! Idle memory release: once the server has answered nothing for a while after answering something, the
+//! database layer drops its in-process caches ([`Store::release_memory`]: SQLite's page caches) and the C
 //! heap's free pages go back to the kernel ([`hcpki_malloc_trim`]), so an idle replica's resident memory falls
 //! back near its start-up size instead of keeping the high-water mark of its last busy hour (issue #6's idle
 //! RSS goal; docs/benchmarks.md, "What an idle server keeps"). Only when idle: the release takes each glibc
-//! arena's lock in turn, which a busy SQLite connection would wait for.
+//! arena's lock in turn, which a busy SQLite connection would wait for, and the page caches refill on the
+//! next requests (from the kernel's file cache, not the disk).
 
 use crate::http::metrics::Metrics;
+use hcpki_ca::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +15,7 @@ use std::time::Duration;
 const EVERY: Duration = Duration::from_secs(10);
 
 /// Watch the request count and release when idle, for as long as the server runs.
-pub fn spawn_idle_release(metrics: Arc<Metrics>) {
+pub fn spawn_idle_release(metrics: Arc<Metrics>, store: Arc<dyn Store>) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -20,8 +23,13 @@ pub fn spawn_idle_release(metrics: Arc<Metrics>) {
         loop {
             ticks.tick().await;
             if watch.tick(metrics.requests_answered()) {
+                // The caches first, so that the trim finds their pages free.
+                let connections = store.release_memory().await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "idle: the database caches were not released");
+                    0
+                });
                 match tokio::task::spawn_blocking(hcpki_malloc_trim::release_free_memory).await {
-                    Ok(released) => tracing::debug!(released, "idle: free C heap memory returned to the kernel"),
+                    Ok(released) => tracing::debug!(connections, released, "idle: memory returned to the kernel"),
                     Err(e) => tracing::warn!(error = %e, "idle memory release did not run"),
                 }
             }

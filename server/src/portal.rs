@@ -396,14 +396,14 @@ async fn login(
     if let Ok(Some((old, _))) = state.sessions.current(&headers).await {
         end_session(&state, &old).await;
     }
-    let signed_in = |session: &Session| AuditEvent {
-        actor: actor.clone(),
+    let entry = AuditEvent {
+        actor,
         action: "portal.login".into(),
         target: form.username.clone(),
         outcome: Outcome::Ok,
-        detail: json!({ "credential": "password-totp", "facility": facility_id, "expires_at": session.expires_at }),
+        detail: json!({ "credential": "password-totp", "facility": facility_id }),
     };
-    let created = match state.sessions.create(new, signed_in).await {
+    let created = match state.sessions.create(new, entry).await {
         Ok(c) => c,
         Err(e) => return session_failed(e),
     };

@@ -413,6 +413,43 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
         r.status == 401 && r.body.contains("invalid_client"),
         "tls_client_auth with a stranger's certificate: {r:?}"
     );
+    // A token bound to the PC certificate works at userinfo with it, and stops working once the certificate is
+    // revoked (neither listener refuses a revoked certificate at the handshake), audited with the reason.
+    let pc_verifier = "p".repeat(60);
+    let pc_authorize =
+        authorize.replace("client_id=svc", "client_id=tlsc").replace(&challenge(&verifier), &challenge(&pc_verifier));
+    let pc_code = param(&p.get(&pc_authorize).location, "code").unwrap();
+    let mut args = form(&[
+        ("client_id", "tlsc"),
+        ("grant_type", "authorization_code"),
+        ("code", &pc_code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", &pc_verifier),
+    ]);
+    args.push(format!("{mtls}/token"));
+    let t = on_mtls(&pc, &pc_key, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let t: Value = serde_json::from_str(&t.body).unwrap_or_else(|_| panic!("{t:?}"));
+    let pc_bearer = format!("Authorization: Bearer {}", t["access_token"].as_str().unwrap_or_else(|| panic!("{t}")));
+    let pc_userinfo = || on_mtls(&pc, &pc_key, &["-H", &pc_bearer, &format!("{mtls}/userinfo")]);
+    assert_eq!(pc_userinfo().status, 200, "the PC-bound token with its certificate");
+    let pc_der = pem_to_der(&std::fs::read_to_string(&pc).unwrap());
+    let pc_serial = hex::encode(
+        <x509_cert::Certificate as der::Decode>::from_der(&pc_der)
+            .unwrap()
+            .tbs_certificate()
+            .serial_number()
+            .as_bytes(),
+    );
+    p.h.ok(&["revoke", "--serial", &pc_serial, "--reason", "keyCompromise"]);
+    let r = pc_userinfo();
+    assert_eq!(r.status, 401, "a token bound to a revoked certificate: {r:?}");
+    let refusal = audit_entries(&p)
+        .into_iter()
+        .rev()
+        .find(|e| e["action"] == "oidc.userinfo")
+        .unwrap_or_else(|| panic!("no oidc.userinfo entry"));
+    let reason = refusal["detail"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains(&pc_serial) && reason.contains("revoked"), "{refusal}");
 
     // Sign out with the home page's form: the client gets a logout token.
     let receiver = logout_receiver(logout_listener);

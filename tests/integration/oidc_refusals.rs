@@ -70,6 +70,16 @@ fn bad_client_authentication_is_refused_and_audited_at_every_endpoint(b: Backend
             assert!(said.contains(reason), "{path}: expected {reason:?}, audited {said:?}");
         }
     }
+    // An authenticated client that names no token is refused 400, audited on its own action.
+    for (path, action) in [("/introspect", "oidc.introspect"), ("/revoke", "oidc.revoke")] {
+        let r = call(&p, path, &[], None, Some(&rp.assertion(&p, 60, None)));
+        let body: Value = serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{path}: {r:?}"));
+        assert_eq!((r.status, body["error"].as_str()), (400, Some("invalid_request")), "{path}: {body}");
+        let entries = denied(&p, action);
+        assert_eq!(entries.len(), 1, "{path}: {entries:#?}");
+        assert_eq!((&entries[0]["actor"], &entries[0]["target"]), (&json!("oidc:rp1"), &json!("rp1")));
+        assert_eq!(entries[0]["detail"]["reason"], json!("token is missing"));
+    }
     p.h.ok(&["audit", "verify"]);
 }
 

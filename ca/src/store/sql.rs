@@ -17,6 +17,7 @@ mod errors;
 mod events;
 mod jobs;
 mod queries;
+mod rate_limits;
 mod rows;
 mod sso;
 #[cfg(test)]
@@ -39,6 +40,7 @@ use crate::store::{
     TokenWrite, TokenWritten,
 };
 use crate::store::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
+use crate::store::{RateCount, RateSync, RateTotals};
 use body::Inserted;
 use rows::Chain;
 use sqlx::migrate::Migrator;
@@ -186,7 +188,29 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// `PRAGMA shrink_memory` on every idle connection of both pools. The connections are all held until each
+    /// has been shrunk, so none is visited twice; one a request is using is not waited for.
+    async fn shrink(&self) -> Result<usize, StoreError> {
+        let mut held = Vec::new();
+        for pool in [&self.pool, &self.ephemeral] {
+            while let Some(connection) = pool.try_acquire() {
+                held.push(connection);
+            }
+        }
+        for connection in &mut held {
+            sqlx::query("PRAGMA shrink_memory").execute(&mut **connection).await.map_err(Self::err)?;
+        }
+        Ok(held.len())
+    }
+}
+
 impl PgStore {
+    /// The page caches of PostgreSQL live in the database server, not in this process.
+    async fn shrink(&self) -> Result<usize, StoreError> {
+        Ok(0)
+    }
+
     /// PostgreSQL queues writers on the audit head's row lock without polling.
     async fn writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         None
@@ -206,3 +230,5 @@ body::sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 body::sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 jobs::jobs_store!(SqliteStore, sqlx::Sqlite);
 jobs::jobs_store!(PgStore, sqlx::Postgres);
+rate_limits::rate_limits_store!(SqliteStore, sqlx::Sqlite);
+rate_limits::rate_limits_store!(PgStore, sqlx::Postgres);

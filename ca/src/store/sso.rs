@@ -188,11 +188,13 @@ pub struct SweepCounts {
     pub challenges: u64,
     /// Password-failure counts idle for longer than the grace period.
     pub login_failures: u64,
+    /// Rate-limit windows older than the previous minute (no replica reads them).
+    pub rate_limit_counts: u64,
 }
 
 impl SweepCounts {
     /// How many tables the sweep deletes from.
-    pub const TABLES: usize = 5;
+    pub const TABLES: usize = 6;
 
     /// Rows deleted in all tables.
     pub fn total(&self) -> u64 {
@@ -207,6 +209,7 @@ impl SweepCounts {
             ("oidc_once", self.once),
             ("login_challenges", self.challenges),
             ("portal_login_failures", self.login_failures),
+            ("rate_limit_counts", self.rate_limit_counts),
         ]
     }
 }
@@ -218,5 +221,6 @@ impl std::ops::AddAssign for SweepCounts {
         self.once += other.once;
         self.challenges += other.challenges;
         self.login_failures += other.login_failures;
+        self.rate_limit_counts += other.rate_limit_counts;
     }
 }

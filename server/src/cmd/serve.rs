@@ -59,26 +59,31 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let ocsp = revocation::start(&authority, &loaded, board.clone()).await?;
     let scep = Arc::new(Scep::new(authority.clone(), &ras, &loaded.config.serve.scep)?);
     let metrics = Arc::new(Metrics::default());
-    crate::memory::spawn_idle_release(metrics.clone());
+    crate::memory::spawn_idle_release(metrics.clone(), authority.store().clone());
     if let Some(p) = &portal {
         // Read (and seed) the services before serving: a bad services file stops the start, not a login.
         p.state.services.current().await.context("the portal's services")?;
-        let every = std::time::Duration::from_secs(
-            loaded.config.portal.as_ref().map_or(30, |c| c.housekeeping_secs).max(1).into(),
-        );
-        crate::portal::housekeeping::spawn(p.state.clone(), metrics.clone(), every);
     }
+    let every =
+        std::time::Duration::from_secs(loaded.config.portal.as_ref().map_or(30, |c| c.housekeeping_secs).max(1).into());
+    crate::portal::housekeeping::spawn(
+        portal.as_ref().map(|p| p.state.clone()),
+        authority.store().clone(),
+        metrics.clone(),
+        every,
+    );
     if let Some(webhook) = crate::monitor::ExpiryWebhook::from_config(&loaded.config.monitor, &loaded.dir)? {
         webhook.spawn(authority.store().clone());
     }
-    let limits = Arc::new(crate::http::rate_limit::Guard {
-        limiter: crate::http::rate_limit::Limiter::new(loaded.config.limits.settings()?),
-        store: authority.store().clone(),
-        metrics: metrics.clone(),
-    });
+    let limits = Arc::new(crate::http::rate_limit::Guard::new(
+        loaded.config.limits.settings()?,
+        authority.store().clone(),
+        metrics.clone(),
+    ));
+    limits.share().await;
     let state = AppState {
         store: authority.store().clone(),
-        limits,
+        limits: limits.clone(),
         metrics,
         est: authority.clone(),
         acme: authority.clone(),
@@ -123,6 +128,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         }
     });
     tokio::try_join!(https, http, futures_join(portal_servers)).context("serving")?;
+    limits.leave().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

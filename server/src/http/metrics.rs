@@ -37,10 +37,12 @@ pub struct Metrics {
     /// listener → route → its counters. Routes are the router's templates, so the map stops growing after
     /// each route has been asked once.
     routes: RwLock<BTreeMap<&'static str, BTreeMap<String, Arc<RouteStats>>>>,
-    /// Rows the portal's housekeeping deleted, per table in [`SweepCounts::by_table`] order.
+    /// Rows the housekeeping sweep deleted, per table in [`SweepCounts::by_table`] order.
     swept: [AtomicU64; SweepCounts::TABLES],
     /// Requests refused by the per-address rate limits, per class in [`Class::ALL`] order.
     rate_limited: [AtomicU64; Class::ALL.len()],
+    /// Replicas sharing the rate limits at this replica's last sync (0: not shared).
+    rate_limit_replicas: AtomicU64,
 }
 
 /// One route's request counts per status and its latency histogram.
@@ -111,6 +113,11 @@ impl Metrics {
         }
     }
 
+    /// Record how many replicas share the rate limits (0: this replica limits alone).
+    pub fn set_rate_limit_replicas(&self, replicas: u64) {
+        self.rate_limit_replicas.store(replicas, Ordering::Relaxed);
+    }
+
     /// Count rows the portal's housekeeping deleted.
     pub fn count_swept(&self, counts: &SweepCounts) {
         for (n, (_, rows)) in self.swept.iter().zip(counts.by_table()) {
@@ -163,7 +170,7 @@ impl Metrics {
             let _ = writeln!(out, "hcpki_http_request_duration_seconds_sum{{{labels}}} {sum}");
             let _ = writeln!(out, "hcpki_http_request_duration_seconds_count{{{labels}}} {count}");
         }
-        let _ = writeln!(out, "# HELP hcpki_portal_swept_rows_total Rows the portal's housekeeping deleted, by table.");
+        let _ = writeln!(out, "# HELP hcpki_portal_swept_rows_total Rows the housekeeping sweep deleted, by table.");
         let _ = writeln!(out, "# TYPE hcpki_portal_swept_rows_total counter");
         for (n, (table, _)) in self.swept.iter().zip(SweepCounts::default().by_table()) {
             let _ = writeln!(out, "hcpki_portal_swept_rows_total{{table=\"{table}\"}} {}", n.load(Ordering::Relaxed));
@@ -174,6 +181,13 @@ impl Metrics {
             let _ =
                 writeln!(out, "hcpki_rate_limited_total{{class=\"{}\"}} {}", class.as_str(), n.load(Ordering::Relaxed));
         }
+        let _ = writeln!(
+            out,
+            "# HELP hcpki_rate_limit_replicas Replicas sharing the per-address rate limits at this replica's last \
+             sync (0: this replica limits alone: sharing off, or the database unreachable)."
+        );
+        let _ = writeln!(out, "# TYPE hcpki_rate_limit_replicas gauge");
+        let _ = writeln!(out, "hcpki_rate_limit_replicas {}", self.rate_limit_replicas.load(Ordering::Relaxed));
         if let Some(registry) = registry {
             let _ =
                 writeln!(out, "# HELP hcpki_certificates_issued Certificates in state issued, by profile (database).");

@@ -1,38 +1,42 @@
-//! Per-client-address rate limits (issue #9): token buckets per (class, address) in front of enrollment
-//! (EST, SCEP, ACME, facility applications), OCSP and CRL downloads, and the portal's sign-in forms.
+//! Per-client-address rate limits (issue #9): sliding-window counts per (class, address) in front of enrollment
+//! (EST, SCEP, ACME, facility applications), OCSP and CRL downloads, and the portal's sign-in posts, shared by
+//! every replica on one database (D31 and its addendum).
 //!
-//! * **Per replica, on purpose.** These limits protect each replica's capacity (CPU for signatures and TLS,
-//!   audit writes serialised on the chain head) from one noisy or hostile address; N replicas have N times
-//!   the capacity, so N times the total is right. The one limit whose *total* matters for security — password
-//!   guesses per account — is counted in the database (`portal::throttle`, migration 0010). Counting these in
-//!   the database too would cost a write per OCSP request, more than answering it.
-//! * **Buckets**: each holds up to `per_minute` tokens and refills at `per_minute / 60` per second, so a
-//!   burst of a whole minute's worth is allowed after a quiet minute (ACME makes ~10 requests per order; a
-//!   clinic behind one NAT address renews its PCs together).
+//! * **Shared, without a write per request.** Each replica counts in memory ([`limiter`]) and, every `[limits]
+//!   sync_secs` (default 1), adds what it allowed since its last sync to per-window totals in the database in
+//!   one batched statement and reads back the totals of the addresses it was asked about, plus how many
+//!   replicas are alive. Between syncs a replica may allow an address `1/n` of what the totals leave of its
+//!   budget, so N replicas behind a load balancer give an address about the limit, not N times it. A replica
+//!   that cannot reach the database limits alone (each replica the full limit: availability first), says so
+//!   once in the log, and shares again after its next successful sync.
+//! * **Windows**: per-minute counts judged on a sliding estimate (previous minute weighted by what the last 60 s
+//!   still cover, plus this minute): a burst of a whole minute's worth passes after a quiet minute (ACME makes
+//!   ~10 requests per order; a clinic behind one NAT address renews its PCs together), a loop or flood does not.
 //! * **Addresses**: the TCP peer, or — when the peer is one of `trusted_proxies` — the right-most address of
-//!   `X-Forwarded-For` that is not itself a trusted proxy (what a reverse proxy appends cannot be forged by
-//!   the client; what the client sent to the left of it can).
-//! * **Memory**: at most [`MAX_KEYS`] buckets; beyond that, full (idle) buckets are dropped first, then the
-//!   map is cleared — forgetting a bucket only ever lets an address through.
+//!   `X-Forwarded-For` that is not itself a trusted proxy ([`address`]).
+//! * **Memory**: at most 100,000 entries; beyond that, idle entries are dropped first, then all — forgetting
+//!   an entry only ever lets an address through.
 //! * **Refusal**: 429 with `Retry-After`; ACME gets its `rateLimited` problem document (RFC 8555 §6.7).
-//!   Each refusal is counted (`hcpki_rate_limited_total{class}`); the audit log gets one entry when an
-//!   address starts being limited in a class, not one per refused request (that would turn a flood into
-//!   audit writes).
+//!   Each refusal is counted (`hcpki_rate_limited_total{class}`); the audit log gets one `ratelimit.engaged`
+//!   entry when an address starts being limited in a class, across all replicas (the database's claim on the
+//!   window decides), not one per refused request: a flood must not become audit writes. Refusals in
+//!   consecutive minutes belong to one engagement.
 
 use super::metrics::Metrics;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::audit::{AuditEvent, Outcome};
-use hcpki_ca::store::Store;
-use std::collections::HashMap;
+use hcpki_ca::store::{RateSync, Store};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// Buckets kept at most.
-const MAX_KEYS: usize = 100_000;
+mod address;
+mod limiter;
+pub use address::{Network, client_address};
+pub use limiter::{Decision, Engagement, Limiter};
 
 /// What is limited, each with its own per-address budget.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -59,8 +63,8 @@ impl Class {
     }
 }
 
-/// `[limits]` as the server uses it: requests per minute per address for each class (0: unlimited), and the
-/// proxies whose `X-Forwarded-For` is believed.
+/// `[limits]` as the server uses it: requests per minute per address for each class (0: unlimited), how often
+/// the replicas share their counts, and the proxies whose `X-Forwarded-For` is believed.
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Enrollment requests per minute per address.
@@ -69,162 +73,137 @@ pub struct Settings {
     pub revocation_per_minute: u32,
     /// Sign-in posts per minute per address.
     pub login_per_minute: u32,
+    /// Seconds between syncs of the counts with the database; `None`: each replica limits alone.
+    pub sync_secs: Option<u64>,
     /// Networks of the reverse proxies in front of the server.
     pub trusted_proxies: Vec<Network>,
 }
 
-impl Settings {
-    fn per_minute(&self, class: Class) -> u32 {
-        match class {
-            Class::Enroll => self.enroll_per_minute,
-            Class::Revocation => self.revocation_per_minute,
-            Class::Login => self.login_per_minute,
-        }
-    }
-}
-
-/// An address block, `10.0.0.0/8` or `2001:db8::/32` (a bare address is a block of one).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Network {
-    addr: IpAddr,
-    prefix: u8,
-}
-
-impl std::str::FromStr for Network {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("{s:?} is not an address block: write e.g. 10.0.0.0/8, 192.0.2.7 or 2001:db8::/32");
-        let (addr, prefix) = s.split_once('/').map_or((s, None), |(a, p)| (a, Some(p)));
-        let addr: IpAddr = addr.trim().parse().map_err(|_| bad())?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(bad)?,
-            None => max,
-        };
-        Ok(Self { addr, prefix })
-    }
-}
-
-impl Network {
-    /// Whether `ip` is inside this block.
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let bits = |ip: IpAddr| match ip {
-            IpAddr::V4(v4) => (u128::from(u32::from(v4)) << 96, 32),
-            IpAddr::V6(v6) => (u128::from(v6), 128),
-        };
-        let ((net, width), (candidate, candidate_width)) = (bits(self.addr), bits(ip.to_canonical()));
-        if width != candidate_width {
-            return false;
-        }
-        let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(self.prefix)) };
-        net & mask == candidate & mask
-    }
-}
-
-/// The client address a request is counted under.
-pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[Network]) -> IpAddr {
-    let trusted_ip = |ip: IpAddr| trusted.iter().any(|n| n.contains(ip));
-    if !trusted_ip(peer) {
-        return peer;
-    }
-    let forwarded = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect::<Vec<_>>();
-    for hop in forwarded.iter().rev() {
-        match hop.parse::<IpAddr>() {
-            Ok(ip) if trusted_ip(ip) => continue,
-            Ok(ip) => return ip,
-            // Garbage from the client's side of the chain: the last proxy we trust spoke to this client.
-            Err(_) => break,
-        }
-    }
-    peer
-}
-
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-    /// Whether the last request was refused (an audit entry marks the start of each refused stretch).
-    limited: bool,
-}
-
-/// What the limiter decided.
-#[derive(Debug, PartialEq)]
-pub enum Decision {
-    /// Go ahead.
-    Allow,
-    /// Refuse; retry after this many seconds. `first` for the first refusal of a stretch.
-    Refuse { retry_after: u64, first: bool },
-}
-
-/// The token buckets of one replica.
-#[derive(Debug)]
-pub struct Limiter {
-    settings: Settings,
-    buckets: Mutex<HashMap<(Class, IpAddr), Bucket>>,
-}
-
-impl Limiter {
-    /// A limiter with `settings`.
-    pub fn new(settings: Settings) -> Self {
-        Self { settings, buckets: Mutex::default() }
-    }
-
-    /// The settings.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
-    /// Take a token for `class` from `ip`'s bucket at `now`.
-    pub fn check(&self, class: Class, ip: IpAddr, now: Instant) -> Decision {
-        let per_minute = self.settings.per_minute(class);
-        if per_minute == 0 {
-            return Decision::Allow;
-        }
-        let capacity = f64::from(per_minute);
-        let per_second = capacity / 60.0;
-        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        if buckets.len() >= MAX_KEYS && !buckets.contains_key(&(class, ip)) {
-            buckets.retain(|(c, _), b| {
-                let full = f64::from(self.settings.per_minute(*c));
-                b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * full / 60.0 < full
-            });
-            if buckets.len() >= MAX_KEYS {
-                buckets.clear();
-            }
-        }
-        let bucket = buckets.entry((class, ip)).or_insert(Bucket { tokens: capacity, at: now, limited: false });
-        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * per_second).min(capacity);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            bucket.limited = false;
-            return Decision::Allow;
-        }
-        let retry_after = ((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64;
-        let first = !bucket.limited;
-        bucket.limited = true;
-        Decision::Refuse { retry_after, first }
-    }
-}
-
-/// The limiter with what a refusal needs: the counter and the audit log. One per replica, shared by the
-/// main and the portal listeners.
+/// The limiter with what a refusal and a sync need: the store (audit log, shared counts) and the counters.
+/// One per replica, shared by the main and the portal listeners.
 #[derive(Debug)]
 pub struct Guard {
-    /// The buckets.
-    pub limiter: Limiter,
-    /// Where the start of a refused stretch is audited.
-    pub store: Arc<dyn Store>,
-    /// Where refusals are counted.
-    pub metrics: Arc<Metrics>,
+    limiter: Limiter,
+    trusted_proxies: Vec<Network>,
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    /// This process in `rate_limit_replicas` (host:pid:random).
+    replica: String,
+    /// Held by each sync, so syncs never overlap (an outbox is given back before the next is taken); `true`
+    /// once this replica left, after which the periodic syncs stop.
+    syncing: tokio::sync::Mutex<bool>,
+}
+
+impl Guard {
+    /// A guard for `settings`; it limits alone until [`Guard::share`] ran.
+    pub fn new(settings: Settings, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
+        let per_minute = [settings.enroll_per_minute, settings.revocation_per_minute, settings.login_per_minute];
+        Self {
+            limiter: Limiter::new(per_minute, settings.sync_secs),
+            trusted_proxies: settings.trusted_proxies,
+            store,
+            metrics,
+            // Named for operators reading the table; the random part tells restarts of one process apart.
+            replica: format!(
+                "{}:{}:{}",
+                crate::jobs::hostname(),
+                std::process::id(),
+                hex::encode(rand::random::<[u8; 4]>())
+            ),
+            syncing: tokio::sync::Mutex::new(false),
+        }
+    }
+
+    /// Share the counts with the other replicas: one sync now, so this replica counts itself and the others
+    /// from its first request, then one every `sync_secs` in the background. Nothing when sharing is off or
+    /// every class is unlimited.
+    pub async fn share(self: &Arc<Self>) {
+        let Some(secs) = self.limiter.sync_secs() else { return };
+        let mut reachable = self.sync(Some(secs), true).await;
+        let guard = self.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(Duration::from_secs(secs));
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                let left = guard.syncing.lock().await;
+                if *left {
+                    break;
+                }
+                reachable = guard.sync(Some(secs), reachable).await;
+                drop(left);
+            }
+        });
+    }
+
+    /// The last sync of a replica that stops: its unsent counts go to the database and it stops counting as
+    /// alive at once, so the others' shares grow back without waiting for its deadline.
+    pub async fn leave(&self) {
+        if self.limiter.sync_secs().is_some() {
+            let mut left = self.syncing.lock().await;
+            self.sync(None, true).await;
+            *left = true;
+        }
+    }
+
+    /// One sync, alive for three more periods of `secs` (`None`: no longer alive); whether the database
+    /// answered. The change between answering and not is logged, once.
+    async fn sync(&self, secs: Option<u64>, reachable: bool) -> bool {
+        let now = hcpki_ca::time::now_unix_ms();
+        let outbox = self.limiter.outbox(now);
+        let now_secs = now / 1000;
+        // Alive for three syncs: one late or failed sync does not halve the others' shares back.
+        let alive_until = match secs {
+            Some(secs) => now_secs.saturating_add(i64::try_from(secs.saturating_mul(3)).unwrap_or(i64::MAX)),
+            None => now_secs - 1,
+        };
+        let sync = RateSync {
+            replica: &self.replica,
+            now: now_secs,
+            alive_until,
+            add: &outbox.add,
+            watch: &outbox.watch,
+            since: outbox.since,
+        };
+        match self.store.rate_limit_sync(&sync).await {
+            Ok(totals) => {
+                self.limiter.synced(outbox, &totals, now);
+                self.metrics.set_rate_limit_replicas(totals.replicas.unsigned_abs());
+                if !reachable {
+                    tracing::info!(replicas = totals.replicas, "rate limits shared again through the database");
+                }
+                true
+            }
+            Err(e) => {
+                self.limiter.unsynced(outbox);
+                self.metrics.set_rate_limit_replicas(0);
+                if reachable {
+                    tracing::warn!(
+                        error = %e,
+                        "rate limits not shared: the database cannot be reached; this replica limits alone until it can"
+                    );
+                }
+                false
+            }
+        }
+    }
+
+    /// Whether a refusal's engagement starts and is audited: the database's claim on the window when the
+    /// limits are shared (one replica wins, and only if the previous window was not refused), this replica's
+    /// own view otherwise or when the claim cannot be made.
+    async fn engagement_starts(&self, class: Class, ip: IpAddr, engagement: &Engagement) -> bool {
+        if !engagement.shared {
+            return engagement.starts;
+        }
+        match self.store.rate_limit_engage(class.as_str(), &ip.to_string(), engagement.window_start).await {
+            Ok(starts) => starts,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim the rate-limit engagement; judging it on this replica's counts");
+                engagement.starts
+            }
+        }
+    }
 }
 
 /// Middleware: limit the routes it wraps as `class`, keyed by the client address.
@@ -233,25 +212,26 @@ pub async fn limit(State((guard, class)): State<(Arc<Guard>, Class)>, request: R
         // Routers served without connection info (unit tests) are not limited.
         return next.run(request).await;
     };
-    let state = &guard;
-    let limiter = &guard.limiter;
-    let ip = client_address(peer, request.headers(), &limiter.settings().trusted_proxies);
-    match limiter.check(class, ip, Instant::now()) {
+    let ip = client_address(peer, request.headers(), &guard.trusted_proxies);
+    match guard.limiter.check(class, ip, hcpki_ca::time::now_unix_ms()) {
         Decision::Allow => next.run(request).await,
-        Decision::Refuse { retry_after, first } => {
-            state.metrics.count_rate_limited(class);
-            if first {
+        Decision::Refuse { retry_after, engagement } => {
+            guard.metrics.count_rate_limited(class);
+            if let Some(engagement) = engagement
+                && guard.engagement_starts(class, ip, &engagement).await
+            {
                 let event = AuditEvent {
                     actor: format!("ip:{ip}"),
                     action: "ratelimit.engaged".into(),
                     target: class.as_str().into(),
                     outcome: Outcome::Denied,
                     detail: serde_json::json!({
-                        "per_minute": limiter.settings().per_minute(class),
+                        "per_minute": guard.limiter.per_minute(class),
                         "path": request.uri().path(),
+                        "replicas": guard.limiter.replicas(),
                     }),
                 };
-                if let Err(e) = state.store.append_audit(&event).await {
+                if let Err(e) = guard.store.append_audit(&event).await {
                     tracing::error!(error = %e, "cannot write the rate-limit audit entry");
                 }
             }
@@ -285,74 +265,4 @@ fn refusal(path: &str, ip: IpAddr, retry_after: u64) -> Response {
     };
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    fn limiter(per_minute: u32) -> Limiter {
-        Limiter::new(Settings {
-            enroll_per_minute: per_minute,
-            revocation_per_minute: 0,
-            login_per_minute: per_minute,
-            trusted_proxies: vec!["10.0.0.0/8".parse().unwrap(), "2001:db8::/32".parse().unwrap()],
-        })
-    }
-
-    #[test]
-    fn a_burst_of_a_minute_then_the_refill_rate() {
-        let l = limiter(60);
-        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
-        let t0 = Instant::now();
-        for _ in 0..60 {
-            assert_eq!(l.check(Class::Enroll, a, t0), Decision::Allow);
-        }
-        assert_eq!(l.check(Class::Enroll, a, t0), Decision::Refuse { retry_after: 1, first: true });
-        assert_eq!(l.check(Class::Enroll, a, t0), Decision::Refuse { retry_after: 1, first: false });
-        assert_eq!(l.check(Class::Enroll, b, t0), Decision::Allow, "per address");
-        assert_eq!(l.check(Class::Login, a, t0), Decision::Allow, "per class");
-        assert_eq!(l.check(Class::Revocation, a, t0), Decision::Allow, "0 is unlimited");
-        let t1 = t0 + Duration::from_secs(1);
-        assert_eq!(l.check(Class::Enroll, a, t1), Decision::Allow, "one token a second");
-        assert!(matches!(l.check(Class::Enroll, a, t1), Decision::Refuse { first: true, .. }), "a new stretch");
-        let later = t0 + Duration::from_secs(3600);
-        for _ in 0..60 {
-            assert_eq!(l.check(Class::Enroll, a, later), Decision::Allow, "full again, never more than a minute");
-        }
-        assert!(matches!(l.check(Class::Enroll, a, later), Decision::Refuse { .. }));
-    }
-
-    #[test]
-    fn the_client_address_behind_trusted_proxies_only() {
-        let trusted = limiter(1).settings.trusted_proxies;
-        let headers = |v: &str| {
-            let mut h = HeaderMap::new();
-            h.insert("x-forwarded-for", HeaderValue::from_str(v).unwrap());
-            h
-        };
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let client = headers("203.0.113.9, 10.1.2.3");
-        assert_eq!(client_address(ip("10.9.9.9"), &client, &trusted), ip("203.0.113.9"), "proxy chain");
-        assert_eq!(client_address(ip("198.51.100.1"), &client, &trusted), ip("198.51.100.1"), "untrusted peer");
-        let forged = headers("10.0.0.1, 198.51.100.7");
-        assert_eq!(client_address(ip("10.9.9.9"), &forged, &trusted), ip("198.51.100.7"), "the right-most hop");
-        assert_eq!(client_address(ip("10.9.9.9"), &headers("junk"), &trusted), ip("10.9.9.9"));
-        assert_eq!(client_address(ip("10.9.9.9"), &HeaderMap::new(), &trusted), ip("10.9.9.9"));
-        assert_eq!(client_address(ip("::ffff:10.1.1.1"), &client, &trusted), ip("203.0.113.9"), "v4-mapped peer");
-        assert_eq!(client_address(ip("2001:db8::5"), &headers("2001:db9::1"), &trusted), ip("2001:db9::1"));
-    }
-
-    #[test]
-    fn networks_parse_and_match() {
-        let n: Network = "192.168.0.0/16".parse().unwrap();
-        assert!(n.contains("192.168.200.1".parse().unwrap()) && !n.contains("192.169.0.1".parse().unwrap()));
-        assert!("0.0.0.0/0".parse::<Network>().unwrap().contains("8.8.8.8".parse().unwrap()));
-        assert!(!"0.0.0.0/0".parse::<Network>().unwrap().contains("::1".parse().unwrap()), "families differ");
-        assert!("::1".parse::<Network>().unwrap().contains("::1".parse().unwrap()));
-        for bad in ["10.0.0.0/33", "nope", "10.0.0.0/x", "::/129", ""] {
-            assert!(bad.parse::<Network>().is_err(), "{bad}");
-        }
-    }
 }

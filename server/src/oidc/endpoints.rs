@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::audit::Outcome;
+use hcpki_ca::store::{CertStatus, Store, StoreError};
 use hcpki_ca::time::CLOCK_LEEWAY_SECS;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -181,12 +182,15 @@ async fn active_access_token(
     if claims.get("exp").and_then(Value::as_i64).is_none_or(|e| e + CLOCK_LEEWAY_SECS <= now) {
         return inactive("the access token has expired");
     }
-    if let Some(bound) = claims.pointer("/cnf/x5t#S256").and_then(Value::as_str)
-        && certificate.map(super::jws::sha256_b64).as_deref() != Some(bound)
-    {
-        return inactive(
-            "the access token is bound to a client certificate this connection did not present (RFC 8705)",
-        );
+    if let Some(bound) = claims.pointer("/cnf/x5t#S256").and_then(Value::as_str) {
+        let Some(der) = certificate.filter(|c| super::jws::sha256_b64(c) == bound) else {
+            return inactive(
+                "the access token is bound to a client certificate this connection did not present (RFC 8705)",
+            );
+        };
+        if let Some(why) = withdrawn(state.store.as_ref(), der, now).await? {
+            return inactive(&why);
+        }
     }
     let Some(gid) = claims.get("gid").and_then(Value::as_str) else {
         return inactive("the access token names no grant");
@@ -195,6 +199,25 @@ async fn active_access_token(
         Some(g) if g.state == "active" => Ok(Ok((claims, GrantData::of(&g)?))),
         _ => inactive("the access token's grant is revoked or gone (logout, reuse, revocation)"),
     }
+}
+
+/// Why a certificate a token is bound to no longer vouches for it: one this CA issued (a facility PC's, or a
+/// `tls_client_auth` client's) that the registry holds as revoked, on hold or expired. Neither listener refuses
+/// such a certificate at the handshake (the portal's answers with a page instead, the mTLS one authenticates
+/// clients itself), so without this a token bound to a withdrawn PC certificate would keep working until it
+/// expires. Certificates this CA did not issue (self-signed client keys) have no status here.
+async fn withdrawn(store: &dyn Store, der: &[u8], now: i64) -> Result<Option<String>, StoreError> {
+    let Ok(cert) = <x509_cert::Certificate as der::Decode>::from_der(der) else { return Ok(None) };
+    let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
+    Ok(match store.certificate(&serial).await? {
+        Some(r) if r.der.as_deref() == Some(der) && r.status != CertStatus::Issued => {
+            Some(format!("the client certificate {serial} the access token is bound to is {}", r.status.as_str()))
+        }
+        Some(r) if r.der.as_deref() == Some(der) && r.not_after <= now => {
+            Some(format!("the client certificate {serial} the access token is bound to has expired"))
+        }
+        _ => None,
+    })
 }
 
 /// `POST /introspect` (RFC 7662), client-authenticated; a client learns only about its own tokens.
@@ -209,7 +232,10 @@ pub async fn introspect(
         Ok(c) => c,
         Err(e) => return Err(super::refused::client(&state, "/introspect", &form, e).await),
     };
-    let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    let Some(token) = form.get("token") else {
+        let e = OAuthError::invalid_request("token is missing");
+        return Err(super::refused::request(&state, &client.id, "oidc.introspect", e, json!({})).await);
+    };
     let inactive = Json(json!({ "active": false }));
     // The token's own certificate binding is not checked here: the caller is the client, asking about it.
     if let Ok((Some(typ), claims)) = state.oidc.verify_own(token)
@@ -262,7 +288,10 @@ pub async fn revoke(
         Ok(c) => c,
         Err(e) => return Err(super::refused::client(&state, "/revoke", &form, e).await),
     };
-    let token = form.get("token").ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    let Some(token) = form.get("token") else {
+        let e = OAuthError::invalid_request("token is missing");
+        return Err(super::refused::request(&state, &client.id, "oidc.revoke", e, json!({})).await);
+    };
     let gid = match state.oidc.verify_own(token) {
         Ok((_, claims)) => claims.get("gid").and_then(Value::as_str).map(str::to_owned),
         Err(_) => token.split_once('.').map(|(g, _)| g.to_owned()),

@@ -27,7 +27,8 @@ pub async fn client(state: &PortalState, endpoint: &str, form: &HashMap<String, 
     e
 }
 
-/// An authenticated client's request refused at `action` (`oidc.token`, `oidc.par`), audited by `oidc:<client>`
+/// An authenticated client's request refused at `action` (`oidc.token`, `oidc.par`, `oidc.introspect`,
+/// `oidc.revoke`), audited by `oidc:<client>`
 /// on the client, with `more`'s members (e.g. the grant). Returns the refusal; a server error is not audited.
 pub async fn request(state: &PortalState, client_id: &str, action: &str, e: OAuthError, more: Value) -> OAuthError {
     if e.status.is_server_error() {

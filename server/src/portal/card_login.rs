@@ -237,8 +237,8 @@ pub enum Incomplete {
 }
 
 /// The server side of a card login once the HTTP checks (pre-login cookie, CSRF, connection's facility) have
-/// passed: take the challenge (single use), verify the card's answer and start the SSO session with its
-/// `login.card` audit entry in one transaction (a refusal's entry is appended alone). `POST /login/card` and `hcpki bench login` both run this, so
+/// passed: take the challenge (single use), verify the card's answer, append the `login.card` audit entry
+/// (refusals too) and start the SSO session. `POST /login/card` and `hcpki bench login` both run this, so
 /// the bench measures what a login costs the server.
 pub async fn complete(
     store: &Arc<dyn Store>,
@@ -256,12 +256,11 @@ pub async fn complete(
         obj.insert("button".into(), json!(answer.button));
         obj.insert("facility".into(), json!(source.facility.as_ref().map(|f| f.id.to_string())));
     }
-    // A refusal is audited on its own; a verified card's entry is written with its session (one transaction).
     let card = match result {
         Ok(card) => card,
         Err(e) => {
-            if let Err(e) = store.append_audit(&event).await {
-                tracing::error!(error = %e, "cannot write the login.card audit entry");
+            if let Err(store_error) = store.append_audit(&event).await {
+                tracing::error!(error = %store_error, "cannot write the login.card audit entry");
             }
             return Err(Incomplete::Card(e));
         }
@@ -284,7 +283,8 @@ pub async fn complete(
         card_not_after: Some(card.not_after),
         facility_not_after: source.facility_not_after,
     };
-    sessions.create(new, |_| event).await.map_err(Incomplete::Session)
+    // A verified card's entry goes in with its session (one transaction).
+    sessions.create(new, event).await.map_err(Incomplete::Session)
 }
 
 async fn verify(

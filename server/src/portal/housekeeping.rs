@@ -1,8 +1,10 @@
 //! Housekeeping of the portal's tables (D26), run by every `hcpki serve` replica in the background and by
 //! `hcpki portal sweep`: back-channel logout for sessions other processes ended, then deletion, in bounded
 //! batches, of rows nothing needs any more (ended or expired sessions, grants past their deadline, spent
-//! single-use values and card-login challenges). Replicas sharing one PostgreSQL database may run it at the
-//! same time: a session's logout is claimed by one replica, and deleting a row twice deletes it once.
+//! single-use values and card-login challenges, and the shared rate-limit windows no replica reads any more).
+//! Replicas sharing one PostgreSQL database may run it at the same time: a session's logout is claimed by one
+//! replica, and deleting a row twice deletes it once. Without `[portal]` only the sweep runs (the rate-limit
+//! rows need it all the same).
 
 use super::PortalState;
 use crate::http::metrics::Metrics;
@@ -32,25 +34,19 @@ pub async fn sweep(store: &dyn Store, now: i64) -> Result<SweepCounts, StoreErro
     Ok(total)
 }
 
-/// Run a round every `every`: notify, then sweep; rows swept are counted in `metrics`.
-pub fn spawn(state: PortalState, metrics: Arc<Metrics>, every: Duration) {
+/// Run a round every `every`: end lapsed sessions and notify (with a portal), then sweep `store`; rows swept
+/// are counted in `metrics`.
+pub fn spawn(portal: Option<PortalState>, store: Arc<dyn Store>, metrics: Arc<Metrics>, every: Duration) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
             let now = hcpki_ca::time::now_unix();
-            match state.store.portal_end_lapsed_sessions(now).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(sessions = n, "card sessions ended: presence lease lapsed"),
-                Err(e) => tracing::warn!(error = %e, "lapsed card sessions not ended; retrying next round"),
+            if let Some(state) = &portal {
+                end_and_notify(state, now).await;
             }
-            match state.notify_ended_sessions(now, BATCH).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(sessions = n, "back-channel logout sent for sessions ended elsewhere"),
-                Err(e) => tracing::warn!(error = %e, "ended sessions not notified; retrying next round"),
-            }
-            match sweep(state.store.as_ref(), now).await {
+            match sweep(store.as_ref(), now).await {
                 Ok(c) => {
                     metrics.count_swept(&c);
                     if c.total() > 0 {
@@ -60,6 +56,7 @@ pub fn spawn(state: PortalState, metrics: Arc<Metrics>, every: Duration) {
                             once = c.once,
                             challenges = c.challenges,
                             login_failures = c.login_failures,
+                            rate_limit_counts = c.rate_limit_counts,
                             "portal tables swept"
                         );
                     }
@@ -68,4 +65,18 @@ pub fn spawn(state: PortalState, metrics: Arc<Metrics>, every: Duration) {
             }
         }
     });
+}
+
+/// Sessions whose presence lease lapsed end; sessions other processes ended get their back-channel logout.
+async fn end_and_notify(state: &PortalState, now: i64) {
+    match state.store.portal_end_lapsed_sessions(now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(sessions = n, "card sessions ended: presence lease lapsed"),
+        Err(e) => tracing::warn!(error = %e, "lapsed card sessions not ended; retrying next round"),
+    }
+    match state.notify_ended_sessions(now, BATCH).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(sessions = n, "back-channel logout sent for sessions ended elsewhere"),
+        Err(e) => tracing::warn!(error = %e, "ended sessions not notified; retrying next round"),
+    }
 }

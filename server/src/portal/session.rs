@@ -13,7 +13,7 @@ use axum::http::header;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hcpki_ca::FacilityId;
-use hcpki_ca::audit::AuditEvent;
+use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{SessionRecord, Store, StoreError};
 use std::sync::Arc;
 
@@ -131,13 +131,28 @@ impl Sessions {
         }
     }
 
-    /// Start a session for a login that has just been verified, written with the login's audit entry
-    /// (`audit` makes it from the session, e.g. to record its deadline) in one transaction.
-    pub async fn create(
-        &self,
-        login: NewSession,
-        audit: impl FnOnce(&Session) -> AuditEvent,
-    ) -> Result<Created, SessionError> {
+    /// Start a session for a login that has just been verified. `entry` is the login's audit event (outcome
+    /// ok): it is written with the session in one transaction, its detail completed with the session's deadline,
+    /// so no session exists without its entry. When no session can be made (a certificate of the login has
+    /// expired, no randomness), the entry is written as denied with that reason instead.
+    pub async fn create(&self, login: NewSession, entry: AuditEvent) -> Result<Created, SessionError> {
+        match self.start(login, entry.clone()).await {
+            Err(e @ (SessionError::CertificateExpired | SessionError::Random(_) | SessionError::Damaged(_))) => {
+                let mut denied = entry;
+                denied.outcome = Outcome::Denied;
+                if let Some(detail) = denied.detail.as_object_mut() {
+                    detail.insert("reason".into(), e.to_string().into());
+                }
+                if let Err(store) = self.store.append_audit(&denied).await {
+                    tracing::error!(error = %store, action = denied.action, "cannot write the audit entry");
+                }
+                Err(e)
+            }
+            other => other,
+        }
+    }
+
+    async fn start(&self, login: NewSession, mut entry: AuditEvent) -> Result<Created, SessionError> {
         let raw = hcpki_ca::keys::random_secret(32).map_err(|e| SessionError::Random(e.to_string()))?;
         let id = B64.encode(raw.as_slice());
         let id_hash = hash_id(&id);
@@ -146,6 +161,9 @@ impl Sessions {
         let expires_at = deadline(now, lifetime, &[login.card_not_after, login.facility_not_after]);
         if expires_at <= now {
             return Err(SessionError::CertificateExpired);
+        }
+        if let Some(detail) = entry.detail.as_object_mut() {
+            detail.insert("expires_at".into(), expires_at.into());
         }
         let csrf = self.secret.csrf_token(&id);
         // Card sessions under a presence lease: the agent's token is derived from the CSRF token (so the page
@@ -172,6 +190,7 @@ impl Sessions {
             presence_hash: presence.map(|_| hash_id(&presence_token(&csrf))),
             presence_until: presence.map(|secs| now + secs),
         };
+        self.store.portal_create_session(&record, &entry).await?;
         let set_cookie = format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", expires_at - now);
         let session = Session {
             id_hash,
@@ -183,7 +202,6 @@ impl Sessions {
             expires_at: record.expires_at,
             presence: presence.is_some(),
         };
-        self.store.portal_create_session(&record, &audit(&session)).await?;
         Ok(Created { session, set_cookie, csrf })
     }
 

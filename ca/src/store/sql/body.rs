@@ -675,6 +675,10 @@ macro_rules! sql_store {
                 self.snapshot(path).await
             }
 
+            async fn release_memory(&self) -> Result<usize, StoreError> {
+                self.shrink().await
+            }
+
             async fn create_credential(&self, record: &CredentialRecord, actor: &Actor) -> Result<(), StoreError> {
                 let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;
@@ -1397,9 +1401,14 @@ macro_rules! sql_store {
                     == 1)
             }
 
-            async fn portal_create_session(&self, s: &SessionRecord, login: &AuditEvent) -> Result<(), StoreError> {
+            async fn portal_create_session(
+                &self,
+                s: &SessionRecord,
+                login: &AuditEvent,
+            ) -> Result<AuditEntry, StoreError> {
                 let _writer = self.writer().await;
                 let (mut tx, mut chain) = self.begin_locked().await?;
+                let entry = Self::append(&mut tx, &mut chain, login).await?;
                 sqlx::query::<$db>(sso::INSERT_SESSION)
                     .bind(&s.id_hash)
                     .bind(&s.person_key)
@@ -1416,8 +1425,8 @@ macro_rules! sql_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(Self::err)?;
-                Self::append(&mut tx, &mut chain, login).await?;
-                Self::commit(tx, chain).await
+                Self::commit(tx, chain).await?;
+                Ok(entry)
             }
 
             async fn portal_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
@@ -1989,7 +1998,21 @@ macro_rules! sql_store {
                     once: run(sso::SWEEP_ONCE_BATCH, now).await?,
                     challenges: run(sso::SWEEP_CHALLENGES, now).await?,
                     login_failures: run(sso::SWEEP_LOGIN_FAILURES, now - grace).await?,
+                    rate_limit_counts: run(rate_limits::SWEEP_COUNTS, now - rate_limits::KEEP_SECS).await?,
                 })
+            }
+
+            async fn rate_limit_sync(&self, sync: &RateSync<'_>) -> Result<RateTotals, StoreError> {
+                self.rate_limits_sync(sync).await
+            }
+
+            async fn rate_limit_engage(
+                &self,
+                class: &str,
+                address: &str,
+                window_start: i64,
+            ) -> Result<bool, StoreError> {
+                self.rate_limits_engage(class, address, window_start).await
             }
 
             async fn portal_services(&self) -> Result<(Vec<ServiceRecord>, i64, bool), StoreError> {

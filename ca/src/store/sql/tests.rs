@@ -7,7 +7,7 @@ use crate::audit::{self, AuditEvent, AuditHead, Outcome};
 use crate::facility::{FacilityId, FacilityKind, FacilityState, NewFacility, Transition};
 use crate::store::{
     self, Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter,
-    IssuanceIntent, NewJob, Registration, Revocation, Store, StoreError,
+    IssuanceIntent, NewJob, RateCount, RateSync, Registration, Revocation, Store, StoreError,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -39,6 +39,18 @@ impl TestDb {
 
     async fn another_handle(&self) -> Arc<dyn Store> {
         store::open(&self.url).await.unwrap()
+    }
+
+    /// Rows in `table`, for what the `Store` API does not show (rows kept only to be forgotten).
+    async fn db_rows(&self, table: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+        if self.url.starts_with("sqlite") {
+            let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+        } else {
+            let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+        }
     }
 }
 
@@ -83,6 +95,7 @@ on_every_backend!(
     operators_are_added_changed_and_disabled_for_good,
     login_challenges_are_taken_once_on_any_replica,
     password_failures_are_counted_across_replicas,
+    rate_limit_counts_add_up_across_replicas_and_engage_once,
     expiring_certificates_are_claimed_once_unless_renewed,
     single_use_values_are_stored_once_on_any_replica,
     token_writes_in_one_batch_apply_as_if_one_after_another,
@@ -95,6 +108,8 @@ on_every_backend!(
     an_import_batch_with_approval_registers_and_approves_in_one_transaction,
     a_cas_crl_rows_follow_revocations_holds_releases_and_expiry,
     revocations_in_one_batch_apply_as_if_one_after_another,
+    a_session_and_its_login_entry_are_written_together_or_not_at_all,
+    idle_caches_are_released_and_the_store_goes_on,
 );
 
 // ---- helpers ----
@@ -858,6 +873,106 @@ async fn password_failures_are_counted_across_replicas(db: TestDb) {
     assert!(verified_log(&*s).await.is_empty(), "failure counts are not audited; the refused logins are");
 }
 
+/// The shared rate-limit counts (D31 addendum): two replicas' additions sum per (class, address, window); a
+/// sync reads back only the watched pairs from the window asked for, however many there are (more than one
+/// statement's worth); concurrent syncs adding to the same rows in different orders lose nothing (and do not
+/// deadlock on PostgreSQL); replicas count as alive until their deadline; a refused window is claimed by one
+/// replica, and only the first window of an engagement starts one; the sweep deletes old windows, and a sync
+/// forgets replicas gone for an hour.
+async fn rate_limit_counts_add_up_across_replicas_and_engage_once(db: TestDb) {
+    let (s, other) = (db.store.clone(), db.another_handle().await);
+    let now = 1_700_000_040;
+    let w0 = now - now % 60;
+    let count = |class: &str, address: &str, window_start: i64, requests: i64| RateCount {
+        class: class.into(),
+        address: address.into(),
+        window_start,
+        requests,
+    };
+    let key = |class: &str, address: &str| (class.to_owned(), address.to_owned());
+    let sync = |replica: &'static str, at: i64, add: Vec<RateCount>, watch: Vec<(String, String)>, since: i64| {
+        let store = if replica == "a" { s.clone() } else { other.clone() };
+        async move {
+            let sync = RateSync { replica, now: at, alive_until: at + 3, add: &add, watch: &watch, since };
+            let mut totals = store.rate_limit_sync(&sync).await.unwrap();
+            totals.counts.sort();
+            totals
+        }
+    };
+    let ip = "192.0.2.1";
+    let first = sync("a", now, vec![count("enroll", ip, w0 - 60, 2), count("enroll", ip, w0, 3)], vec![], w0).await;
+    assert_eq!((first.replicas, first.counts), (1, vec![]), "nothing watched, nothing read");
+    let add = vec![count("enroll", ip, w0, 4), count("login", ip, w0, 1), count("revocation", ip, w0, 0)];
+    let watch = vec![key("enroll", ip), key("login", ip), key("revocation", "198.51.100.9")];
+    let totals = sync("b", now + 1, add, watch.clone(), w0 - 60).await;
+    assert_eq!(totals.replicas, 2);
+    let expected = vec![count("enroll", ip, w0 - 60, 2), count("enroll", ip, w0, 7), count("login", ip, w0, 1)];
+    assert_eq!(totals.counts, expected, "summed per window; a zero addition writes no row");
+    let current = sync("a", now + 2, vec![], watch.clone(), w0).await;
+    assert_eq!(current.counts, expected[1..], "from `since` on");
+    assert_eq!(sync("b", now + 6, vec![], vec![], w0).await.replicas, 1, "a's deadline (now + 5) passed");
+
+    // Many pairs, added concurrently by both replicas in opposite orders, all read back.
+    let many: Vec<RateCount> =
+        (0..1200).map(|n| count("revocation", &format!("10.0.{}.{}", n / 256, n % 256), w0, 1)).collect();
+    let watched: Vec<(String, String)> = many.iter().map(|c| (c.class.clone(), c.address.clone())).collect();
+    let mut rounds = tokio::task::JoinSet::new();
+    for n in 0..8 {
+        let mut add = many.clone();
+        if n % 2 == 1 {
+            add.reverse();
+        }
+        rounds.spawn(sync(if n % 2 == 0 { "a" } else { "b" }, now + 7, add, vec![], w0));
+    }
+    rounds.join_all().await;
+    let totals = sync("a", now + 7, vec![], watched, w0).await;
+    assert_eq!(totals.counts.len(), 1200);
+    assert!(totals.counts.iter().all(|c| c.requests == 8), "{:?}", totals.counts.first());
+
+    assert!(s.rate_limit_engage("enroll", ip, w0).await.unwrap(), "the first refusal of an engagement");
+    assert!(!other.rate_limit_engage("enroll", ip, w0).await.unwrap(), "the window is claimed once");
+    assert!(!other.rate_limit_engage("enroll", ip, w0 + 60).await.unwrap(), "the engagement goes on");
+    assert!(!s.rate_limit_engage("enroll", ip, w0 + 60).await.unwrap());
+    assert!(s.rate_limit_engage("login", ip, w0).await.unwrap(), "per class");
+    assert!(s.rate_limit_engage("enroll", ip, w0 + 180).await.unwrap(), "a quiet minute ends the engagement");
+    assert!(other.rate_limit_engage("enroll", "198.51.100.9", w0).await.unwrap(), "a window with no count yet");
+    let engaged_only =
+        sync("a", now + 8, vec![count("enroll", "198.51.100.9", w0, 2)], vec![key("enroll", "198.51.100.9")], w0).await;
+    assert_eq!(engaged_only.counts, vec![count("enroll", "198.51.100.9", w0, 2)], "counted on after the mark");
+
+    // Windows up to the one starting at w0 + 180 - 1 are no longer read then.
+    let later = w0 + 180 + super::rate_limits::KEEP_SECS - 1;
+    let swept = s.portal_sweep(later, 3600, 100).await.unwrap();
+    assert_eq!(swept.rate_limit_counts, 100, "one batch: {swept:?}");
+    let mut left = 0;
+    loop {
+        let more = s.portal_sweep(later, 3600, 1000).await.unwrap();
+        left += more.rate_limit_counts;
+        if more.rate_limit_counts == 0 {
+            break;
+        }
+    }
+    // enroll (3 windows), login, 198.51.100.9 and the 1200 pairs.
+    assert_eq!(left, 3 + 1 + 1 + 1200 - 100, "every window before the one starting at w0 + 180");
+    let kept = sync("b", now + 9, vec![], vec![key("enroll", ip)], w0).await;
+    assert_eq!(kept.counts, vec![count("enroll", ip, w0 + 180, 0)], "the newest window stays");
+    let alive = |at: i64| {
+        let store = db.store.clone();
+        async move {
+            store
+                .rate_limit_sync(&RateSync { replica: "c", now: at, alive_until: at, add: &[], watch: &[], since: at })
+                .await
+                .unwrap()
+                .replicas
+        }
+    };
+    assert_eq!(alive(now + 13).await, 1, "a and b gone (b at now + 12), c alive");
+    assert_eq!(db.db_rows("rate_limit_replicas").await, 3, "a and b are remembered for an hour");
+    alive(now + 13 + 3600).await;
+    assert_eq!(db.db_rows("rate_limit_replicas").await, 1, "then forgotten by the next sync");
+    assert!(verified_log(&*s).await.is_empty(), "counts are not audited; the server audits engagements");
+}
+
 /// The expiry webhook's claims: an expiring certificate with no successor is claimed once across replicas; a
 /// renewed one (a later-expiring issued certificate of the same facility, profile and subject) never; another
 /// profile or a certificate outside the window not; a released claim comes back; expired claims are forgotten.
@@ -914,15 +1029,20 @@ fn sso_session(id: &str, person: &str, facility: Option<&FacilityId>, expires_at
     }
 }
 
-/// The audit entry of the login that makes a session.
-fn signed_in() -> AuditEvent {
+/// The audit event of the login that makes `session`.
+fn login_event(session: &store::SessionRecord) -> AuditEvent {
     AuditEvent {
-        actor: "portal:pwd:bob".into(),
+        actor: format!("portal:{}", session.person_key),
         action: "portal.login".into(),
-        target: "bob".into(),
+        target: session.person_key.clone(),
         outcome: Outcome::Ok,
-        detail: serde_json::json!({ "credential": "password-totp" }),
+        detail: serde_json::json!({ "session": session.id_hash }),
     }
+}
+
+/// Store `session` with its login's audit entry.
+async fn start_session(store: &dyn Store, session: &store::SessionRecord) {
+    store.portal_create_session(session, &login_event(session)).await.unwrap();
 }
 
 fn sso_grant(id: &str, session: &str, expires_at: i64) -> store::GrantRecord {
@@ -961,11 +1081,9 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
     };
     s.portal_add_user(&user, &admin()).await.unwrap();
     let until = now + 3600;
-    s.portal_create_session(&sso_session("bob1", "pwd:bob", None, until), &signed_in()).await.unwrap();
-    s.portal_create_session(&sso_session("card1", "hpki:x", Some(&facility), until), &signed_in()).await.unwrap();
-    s.portal_create_session(&sso_session("carol", "pwd:carol", None, until), &signed_in()).await.unwrap();
-    let logins = s.audit_entries(0, 1000).await.unwrap().into_iter().filter(|e| e.action == "portal.login").count();
-    assert_eq!(logins, 3, "each session is written with its login's audit entry");
+    start_session(&*s, &sso_session("bob1", "pwd:bob", None, until)).await;
+    start_session(&*s, &sso_session("card1", "hpki:x", Some(&facility), until)).await;
+    start_session(&*s, &sso_session("carol", "pwd:carol", None, until)).await;
     s.oidc_create_grant(&sso_grant("g1", "bob1", until)).await.unwrap();
 
     // The deadline is exclusive: a session capped at a certificate's notAfter is refused from then on.
@@ -1016,9 +1134,9 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
     assert!(s.portal_claim_ended_sessions(now, 10).await.unwrap().is_empty());
 
     // An unclaimed ended session waits for its logout: the sweep keeps it until it is claimed.
-    s.portal_create_session(&sso_session("dave1", "pwd:dave", Some(&facility), until), &signed_in()).await.unwrap();
+    start_session(&*s, &sso_session("dave1", "pwd:dave", Some(&facility), until)).await;
     s.transition_facility(&facility, Transition::Resume, None, &admin()).await.unwrap();
-    s.portal_create_session(&sso_session("erin1", "pwd:erin", Some(&facility), until), &signed_in()).await.unwrap();
+    start_session(&*s, &sso_session("erin1", "pwd:erin", Some(&facility), until)).await;
     s.transition_facility(&facility, Transition::Retire, None, &admin()).await.unwrap();
     assert_eq!(s.portal_sweep(now + 20, 0, 100).await.unwrap().sessions, 0, "an unnotified session swept");
     assert_eq!(s.portal_claim_ended_sessions(now, 10).await.unwrap().len(), 2);
@@ -1089,8 +1207,8 @@ async fn card_presence_leases_are_renewed_and_lapse(db: TestDb) {
         presence_until: Some(until),
         ..sso_session(id, "hpki:x", None, now + 3600)
     };
-    s.portal_create_session(&lease("a", now + 60), &signed_in()).await.unwrap();
-    s.portal_create_session(&lease("b", now + 60), &signed_in()).await.unwrap();
+    start_session(&*s, &lease("a", now + 60)).await;
+    start_session(&*s, &lease("b", now + 60)).await;
     s.oidc_create_grant(&sso_grant("ga", "a", now + 3600)).await.unwrap();
     assert!(other.portal_session("a", now + 59).await.unwrap().is_some());
     assert!(other.portal_session("a", now + 60).await.unwrap().is_none(), "live past its presence lease");
@@ -1118,15 +1236,15 @@ async fn a_person_lists_and_ends_only_their_own_sessions(db: TestDb) {
     older.created_at = now - 100;
     let mut newer = sso_session("a-new", "pwd:alice", None, now + 7200);
     newer.created_at = now - 10;
-    s.portal_create_session(&older, &signed_in()).await.unwrap();
-    s.portal_create_session(&newer, &signed_in()).await.unwrap();
-    s.portal_create_session(&sso_session("a-expired", "pwd:alice", None, now - 1), &signed_in()).await.unwrap();
-    s.portal_create_session(&sso_session("a-ended", "pwd:alice", None, now + 3600), &signed_in()).await.unwrap();
+    start_session(&*s, &older).await;
+    start_session(&*s, &newer).await;
+    start_session(&*s, &sso_session("a-expired", "pwd:alice", None, now - 1)).await;
+    start_session(&*s, &sso_session("a-ended", "pwd:alice", None, now + 3600)).await;
     assert!(s.portal_end_session("a-ended", now).await.unwrap().is_some());
     let mut lapsed = sso_session("a-lapsed", "pwd:alice", None, now + 3600);
     lapsed.presence_until = Some(now - 1);
-    s.portal_create_session(&lapsed, &signed_in()).await.unwrap();
-    s.portal_create_session(&sso_session("b1", "pwd:bob", None, now + 3600), &signed_in()).await.unwrap();
+    start_session(&*s, &lapsed).await;
+    start_session(&*s, &sso_session("b1", "pwd:bob", None, now + 3600)).await;
     s.oidc_create_grant(&sso_grant("ga", "a-old", now + 3600)).await.unwrap();
     s.oidc_create_grant(&sso_grant("gb", "b1", now + 3600)).await.unwrap();
 
@@ -1446,4 +1564,39 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     let head = s.audit_head().await.unwrap();
     assert!(s.revoke_certificates(&[]).await.unwrap().is_empty());
     assert_eq!(s.audit_head().await.unwrap(), head);
+}
+
+/// A session and its login's audit entry share one transaction (issue #6: every login audited; issue #9: a crash
+/// leaves no session without its entry): both land, and a session that cannot be stored (here, its id taken)
+/// leaves no entry behind either.
+async fn a_session_and_its_login_entry_are_written_together_or_not_at_all(db: TestDb) {
+    let s = &*db.store;
+    let head = s.audit_head().await.unwrap();
+    let until = crate::time::now_unix() + 3600;
+    let session = sso_session("together", "pwd:alice", None, until);
+    let entry = s.portal_create_session(&session, &login_event(&session)).await.unwrap();
+    assert_eq!(entry.action, "portal.login");
+    assert!(s.portal_session("together", until - 60).await.unwrap().is_some(), "the session is live");
+
+    let again = sso_session("together", "pwd:mallory", None, until);
+    assert!(s.portal_create_session(&again, &login_event(&again)).await.is_err(), "a second session under one id");
+    let made = audited_since(s, &head).await;
+    assert_eq!(made, [["portal.login".to_owned(), "pwd:alice".to_owned(), "portal:pwd:alice".to_owned()]]);
+}
+
+/// An idle server's release of the database caches (the server's idle memory release): SQLite shrinks every
+/// idle connection of both pools, each once; PostgreSQL has nothing in the process to release. Either way the
+/// store answers as before.
+async fn idle_caches_are_released_and_the_store_goes_on(db: TestDb) {
+    let s = &*db.store;
+    let id = registered(s, "Clinic R", None).await;
+    let shrunk = s.release_memory().await.unwrap();
+    match s.backend() {
+        // At least the connection that just registered, at most both pools' connections.
+        Backend::Sqlite => assert!((1..=10).contains(&shrunk), "{shrunk} connections shrunk"),
+        Backend::Postgres => assert_eq!(shrunk, 0),
+    }
+    assert_eq!(s.facility(&id).await.unwrap().unwrap().name, "Clinic R", "read after the release");
+    registered(s, "Clinic R2", None).await;
+    verified_log(s).await;
 }
