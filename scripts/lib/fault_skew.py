@@ -214,7 +214,8 @@ def run_way(x, y):
     else:
         retry = acme_probe(y, fresh)
         record("ACME nonce used at the other replica", way, status, text, ahead(y, x) >= NONCE,
-               (retry[0], f"with the Replay-Nonce of the refusal: {retry[1]}"))
+               (retry[0], f"with the Replay-Nonce of the refusal: nonce taken ({retry[1]} accountDoesNotExist)"
+                if retry[0] else f"with the Replay-Nonce of the refusal: {retry[1]} {retry[2][:80]}"))
     # EST: a certificate re-enrolled at x, then presented (mutual TLS) to re-enroll at y.
     base = open(f"{d}/pc.pem", "rb").read()
     status, cert = est(x, base)
