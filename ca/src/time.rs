@@ -3,6 +3,15 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use x509_cert::time::{Time, Validity};
 
+/// Clock difference tolerated between the parties that set a deadline and those that check it, in seconds:
+/// between a relying service and us (client-assertion times), and between two `hcpki serve` replicas (a code,
+/// pushed request, card-login challenge or access token made on one and checked on another). Every such check
+/// allows it once: database deadlines that another replica checks (and sweeps) are written this much later,
+/// our own tokens' `exp` is checked with it. One minute, so replicas kept within ±30 s of each other (NTP
+/// keeps them within milliseconds) lose nothing of a lifetime, and no more: a credential outlives its stated
+/// lifetime by at most this (D41 addendum).
+pub const CLOCK_LEEWAY_SECS: i64 = 60;
+
 /// Now, in Unix seconds.
 pub fn now_unix() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)

@@ -22,7 +22,7 @@ use crate::policy::Claims;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use hcpki_ca::store::{GrantRecord, Store};
+use hcpki_ca::store::{GrantRecord, Store, StoreError};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -181,6 +181,56 @@ impl OAuthError {
             description: "the provider cannot answer now; retry later".into(),
         }
     }
+
+    /// 503 `temporarily_unavailable` (RFC 6749 §4.1.2.1; the token endpoint answers it too, with the status
+    /// saying the same): the database cannot be reached or written now (down, disk full, read-only). The cause
+    /// is logged; the client learns that the same request may succeed later.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "OIDC provider: the database is unavailable");
+        Self::unavailable_logged()
+    }
+
+    /// [`OAuthError::unavailable`] for a cause logged already.
+    pub fn unavailable_logged() -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            error: "temporarily_unavailable",
+            description: "the provider cannot answer now (its database is unavailable); retry later".into(),
+        }
+    }
+
+    /// A store failure: [`OAuthError::unavailable`] when the database is unavailable, [`OAuthError::server`]
+    /// for anything else.
+    pub fn store(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) => Self::unavailable(e),
+            e => Self::server(e),
+        }
+    }
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> Self {
+        Self::store(e)
+    }
+}
+
+impl From<crate::portal::session::SessionError> for OAuthError {
+    fn from(e: crate::portal::session::SessionError) -> Self {
+        match e {
+            crate::portal::session::SessionError::Store(e) => Self::store(e),
+            e => Self::server(e),
+        }
+    }
+}
+
+impl From<crate::portal::catalog::CatalogError> for OAuthError {
+    fn from(e: crate::portal::catalog::CatalogError) -> Self {
+        match e {
+            crate::portal::catalog::CatalogError::Store(e) => Self::store(e),
+            e => Self::server(e),
+        }
+    }
 }
 
 impl IntoResponse for OAuthError {
@@ -214,4 +264,20 @@ pub fn hash_secret(secret: &str) -> String {
 /// The `sid` clients see for a session: derived from its id hash, never the hash itself.
 pub fn sid(session_hash: &str) -> String {
     hash_secret(&format!("sid:{session_hash}")).chars().take(32).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The database being unavailable (down, full, read-only) is a 503 the client may retry; anything else the
+    /// store reports stays a 500.
+    #[test]
+    fn an_unavailable_database_is_a_503_and_other_store_failures_a_500() {
+        let down = OAuthError::store(StoreError::Unavailable("disk full".into()));
+        assert_eq!((down.status, down.error), (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable"));
+        assert!(down.description.contains("retry later"), "{}", down.description);
+        let broken = OAuthError::store(StoreError::Database("no such table".into()));
+        assert_eq!((broken.status, broken.error), (StatusCode::INTERNAL_SERVER_ERROR, "server_error"));
+    }
 }

@@ -1,28 +1,123 @@
-//! `scripts/fault` (issue #9) in a short mode: SIGKILL of the server under concurrent EST load and facility
-//! churn (SQLite), and PostgreSQL stopped under the same load (its own throwaway cluster). The script's own
-//! checks make it exit non-zero on any loss: a certificate answered 200 but missing from the registry, a serial
-//! handed out twice, an issued certificate without exactly one `cert.issue` audit entry, a broken audit chain,
-//! held certificates of a facility left active, or no success after the last fault.
+//! `scripts/fault` (issue #9) in a short mode, one test per kind of fault, each checking the script's table.
+//! The script's own checks make it exit non-zero on any loss: a certificate answered 200 but missing from the
+//! registry, a serial handed out twice, an issued certificate without exactly one `cert.issue` audit entry, a
+//! login answered with a session whose session or `portal.login` entry is missing, a code answered 200 whose
+//! grant is not active or was redeemed twice, a grant without its session, a broken audit chain or a database
+//! its own check calls damaged, held certificates of a facility left active, no success after the last fault;
+//! for storage faults, a refusal that is not a 503 with a text; for clock skew, a refusal within the leeway, an
+//! unclear one beyond it, or one whose retry where the thing was made fails. These tests also require that the
+//! faults bit (requests were refused) and that both loads ran.
 
-#[test]
-fn kill9_and_database_outage_lose_nothing() {
-    let out = std::process::Command::new(crate::harness::repo_root().join("scripts/fault"))
-        .args(["--rounds", "2", "--clients", "3"])
-        .env("HCPKI_BIN", crate::harness::hcpki_bin())
+use crate::harness::{describe, hcpki_bin, repo_root, skipped};
+
+/// `scripts/fault ARGS` with the binary under test; its stdout, or `None` when it skipped its scenarios (no
+/// mount namespace), which is then reported as a skip.
+fn fault(test: &str, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new(repo_root().join("scripts/fault"))
+        .args(args)
+        .env("HCPKI_BIN", hcpki_bin())
         .output()
         .expect("scripts/fault runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "scripts/fault failed\n{}", crate::harness::describe(&out));
-    for scenario in ["kill9", "pgstop"] {
-        let row = text
-            .lines()
-            .find(|l| l.starts_with(&format!("| {scenario} |")))
-            .unwrap_or_else(|| panic!("no {scenario} row:\n{text}"));
-        let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
-        let number = |i: usize| -> u64 { cells[i].parse().unwrap_or_else(|_| panic!("cell {i} of {row}")) };
-        assert!(number(2) > 0, "{scenario}: nothing was answered: {row}");
-        assert!(number(4) > 0, "{scenario}: nothing succeeded after the last fault: {row}");
-        assert_eq!(number(5), 0, "{scenario}: certificates lost: {row}");
+    assert!(out.status.success(), "scripts/fault {} failed\n{}", args.join(" "), describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if let Some(reason) = text.lines().find_map(|l| l.strip_prefix("skipped: ")) {
+        skipped(test, reason);
+        return None;
+    }
+    Some(text)
+}
+
+/// The cells of the rows of `scenario` on `backend` (EST and SSO for a load scenario, one per case for skew).
+fn rows<'t>(text: &'t str, scenario: &str, backend: &str) -> Vec<Vec<&'t str>> {
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|l| l.starts_with(&format!("| {scenario}")))
+        .map(|l| l.trim().trim_matches('|').split('|').map(str::trim).collect::<Vec<_>>())
+        .filter(|cells| cells.get(1) == Some(&backend))
+        .collect();
+    assert!(!rows.is_empty(), "no {scenario} row on {backend}:\n{text}");
+    rows
+}
+
+fn number(row: &[&str], i: usize) -> u64 {
+    row[i].parse().unwrap_or_else(|_| panic!("cell {i} of {row:?}"))
+}
+
+/// A load scenario's two rows: EST and SSO both ran (logins and code exchanges), something succeeded after
+/// the last fault, nothing was lost; with `bites`, the fault refused some EST requests (the load with the most
+/// requests: a short run may see no SSO request meet the fault).
+fn check_load(text: &str, scenario: &str, backend: &str, bites: bool) {
+    let rows = rows(text, scenario, backend);
+    assert_eq!(rows.len(), 2, "an EST and an SSO row for {scenario}:\n{text}");
+    for row in &rows {
+        assert!(number(row, 4) > 0, "{scenario}: nothing succeeded: {row:?}");
+        assert!(number(row, 6) > 0, "{scenario}: nothing succeeded after the last fault: {row:?}");
+        assert_eq!(number(row, 7), 0, "{scenario}: lost: {row:?}");
+    }
+    assert!(rows[0][2].starts_with("EST"), "{:?}", rows[0]);
+    assert!(!bites || number(&rows[0], 5) > 0, "{scenario}: the fault refused nothing: {:?}", rows[0]);
+    let sso = rows[1][2];
+    let logins = sso.strip_prefix("SSO: ").and_then(|s| s.split(" logins, ").next()).unwrap_or_default();
+    assert!(logins.parse::<u64>().is_ok_and(|n| n > 0), "{scenario}: no SSO login: {sso}");
+    assert!(!sso.ends_with(" 0 code exchanges"), "{scenario}: no code exchange: {sso}");
+}
+
+/// SIGKILL of the server under EST, SSO and facility-churn load (SQLite), and PostgreSQL stopped under the same
+/// load (its own throwaway cluster).
+#[test]
+fn kill9_and_database_outage_lose_nothing() {
+    let text = fault(
+        "fault::kill9_and_database_outage_lose_nothing",
+        &["--scenario", "kill9,pgstop", "--rounds", "2", "--clients", "2", "--accounts", "4"],
+    )
+    .expect("kill9 and pgstop need no mount namespace");
+    check_load(&text, "kill9", "sqlite", true);
+    check_load(&text, "pgstop", "postgres", false);
+}
+
+/// The database's filesystem filled up, then freed; the database made read-only, then writable: on SQLite (a
+/// small tmpfs of its own in a private mount namespace) and PostgreSQL (its cluster's data directory on one;
+/// `default_transaction_read_only`). Refusals are 503s with a text, the log names the cause, nothing is lost,
+/// and the server serves again afterwards.
+fn disk_full_and_read_only_database(backend: &str) {
+    let mut args = vec!["--scenario", "diskfull,readonly", "--rounds", "1", "--clients", "1", "--accounts", "2"];
+    if backend == "postgres" {
+        args.push("--postgres");
+    }
+    let test = format!("fault::disk_full_and_read_only_database_lose_nothing_on_{backend}");
+    let Some(text) = fault(&test, &args) else { return };
+    check_load(&text, "diskfull", backend, true);
+    check_load(&text, "readonly", backend, true);
+}
+
+#[test]
+fn disk_full_and_read_only_database_lose_nothing_on_sqlite() {
+    disk_full_and_read_only_database("sqlite");
+}
+
+#[test]
+fn disk_full_and_read_only_database_lose_nothing_on_postgres() {
+    disk_full_and_read_only_database("postgres");
+}
+
+/// Two replicas on one database with clocks 60 s apart (the leeway): every cross-replica step works. Then one
+/// 10 min ahead, then 10 min behind: refusals, each clear, each retried where the thing was made (SQLite).
+#[test]
+fn clock_skew_between_replicas_within_the_leeway_loses_nothing() {
+    let text = fault("fault::clock_skew_between_replicas_within_the_leeway_loses_nothing", &["--scenario", "skew"])
+        .expect("skew needs no mount namespace");
+    let cases = rows(&text, "skew", "sqlite");
+    assert_eq!(cases.len(), 3, "within, 10 min ahead, 10 min behind:\n{text}");
+    assert!(cases[0][0].contains("+30 s"), "{:?}", cases[0]);
+    assert_eq!(number(&cases[0], 5), 0, "refusals within the leeway: {:?}", cases[0]);
+    assert!(number(&cases[0], 4) >= 16, "every step, both ways: {:?}", cases[0]);
+    for beyond in &cases[1..] {
+        assert!(number(beyond, 5) > 0, "nothing refused 10 min off: {beyond:?}");
+        assert_eq!(number(beyond, 7), 0, "lost: {beyond:?}");
+    }
+    // The step table says which refusal each was.
+    for said in ["the code has expired", "issued in the future", "the client assertion has expired", "badNonce"] {
+        assert!(text.contains(said), "no refusal saying {said:?}:\n{text}");
     }
 }
 
@@ -31,7 +126,8 @@ fn kill9_and_database_outage_lose_nothing() {
 /// 24 MB tmpfs: one certificate is issued, the disk is filled, then issuing and registering fail with the
 /// disk-full advice and exit non-zero; after space is freed the audit chain verifies, nothing half-written
 /// exists and issuance goes on. Then the directory is remounted read-only: the same commands fail with the
-/// read-only or file advice, not "check the URL". Skipped (passing, with a note) where mount namespaces are unavailable.
+/// read-only or file advice, not "check the URL". Where mount namespaces are unavailable it reports a skip
+/// (harness::skipped).
 #[test]
 fn disk_full_and_read_only_storage_give_clear_errors_and_lose_nothing() {
     let root = tempfile::tempdir().unwrap();
@@ -41,7 +137,8 @@ fn disk_full_and_read_only_storage_give_clear_errors_and_lose_nothing() {
         .args(["-m", "sh", "-c", &format!("mount -t tmpfs -o size=1m tmpfs {}", d.display())])
         .output();
     if !probe.as_ref().is_ok_and(|o| o.status.success()) {
-        eprintln!("skipped: no mount namespace here ({probe:?})");
+        let test = "fault::disk_full_and_read_only_storage_give_clear_errors_and_lose_nothing";
+        skipped(test, &format!("no mount namespace here ({probe:?})"));
         return;
     }
     let csr = crate::fixtures::csr(root.path(), "router", crate::fixtures::Key::P256, "router");
@@ -67,12 +164,12 @@ echo "facilities $("$H" --dir "$D/h" facility list | grep -c clinic)"
 mount --bind "$D" "$D" && mount -o remount,ro,bind "$D"
 "$H" --dir "$D/h" facility add --name "Read-only clinic" --kind clinic 2>&1; echo "ro-add rc=$?"
 "#,
-        bin = crate::harness::hcpki_bin().display(),
+        bin = hcpki_bin().display(),
         d = d.display(),
         csr = csr.display(),
     );
     let out = std::process::Command::new("unshare").args(["-m", "bash", "-c", &script]).output().unwrap();
-    let text = crate::harness::describe(&out);
+    let text = describe(&out);
     assert!(out.status.success(), "{text}");
     // Three issuances and three registrations on the full disk. A write may fit into pages SQLite freed when an
     // earlier one rolled back, or into WAL space reused after a checkpoint: each write either fails with the

@@ -310,6 +310,25 @@ pub fn describe(out: &Output) -> String {
     )
 }
 
+/// Reports that `test` could not run on this machine, for `reason` (a kernel feature the machine lacks, such as
+/// mount namespaces; a missing package is a failure, not a skip). cargo's test harness has no skipping at run
+/// time, so the test then returns and counts as passed; this makes it say so: a `SKIPPED` line on stderr and,
+/// under scripts/test, a line in the file `HCPKI_TEST_SKIPPED` names, which the summary counts among the
+/// skipped and lists by name.
+pub fn skipped(test: &str, reason: &str) {
+    eprintln!("SKIPPED {test}: {reason}");
+    if let Some(path) = std::env::var_os("HCPKI_TEST_SKIPPED") {
+        use std::io::Write as _;
+        let line = format!("{test}: {}\n", reason.replace('\n', " "));
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        written.unwrap_or_else(|e| panic!("cannot record the skip in {}: {e}", Path::new(&path).display()));
+    }
+}
+
 /// Whether `HCPKI_TEST_KEEP` asks to keep temp directories and databases for a post-mortem.
 pub fn keep_artifacts() -> bool {
     std::env::var_os("HCPKI_TEST_KEEP").is_some_and(|v| !v.is_empty() && v != "0")

@@ -105,6 +105,7 @@ impl SqliteStore {
             .max_connections(SQLITE_MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .test_before_acquire(false)
+            .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
             .connect_with(options.clone())
             .await
             .map_err(|e| errors::connect(Backend::Sqlite, e))?;
@@ -119,11 +120,28 @@ impl SqliteStore {
             .max_connections(2)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .test_before_acquire(false)
+            .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
             .connect_with(options.synchronous(SqliteSynchronous::Normal))
             .await
             .map_err(|e| errors::connect(Backend::Sqlite, e))?;
         Ok(Self { pool, writers: Default::default(), ephemeral })
     }
+}
+
+/// Whether a SQLite connection handed back to the pool may be used again: only out of any transaction. On a
+/// full disk or an I/O error SQLite may roll a transaction back by itself; sqlx's own ROLLBACK then fails and
+/// its count of open transactions stays at one, so the connection's next transaction would be a SAVEPOINT,
+/// whose failure (ROLLBACK TO) leaves it open and holding the write lock: every writer of every process then
+/// got "database is locked" until the server was restarted, long after the disk had space again
+/// (`scripts/fault --scenario diskfull`). Such a connection is closed instead and the pool opens a fresh one.
+async fn out_of_transaction(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection as _;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    // A dropped transaction's ROLLBACK may still wait in the connection thread's queue: let it run first.
+    conn.ping().await?;
+    Ok(!conn.is_in_transaction())
 }
 
 impl PgStore {

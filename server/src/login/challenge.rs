@@ -9,6 +9,7 @@ use super::CardLoginError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hcpki_ca::store::{LoginChallengeRecord, Store};
+use hcpki_ca::time::CLOCK_LEEWAY_SECS;
 
 /// Random bytes per challenge: as many as a SHA-256 output, so guessing one is hopeless.
 pub const CHALLENGE_BYTES: usize = 32;
@@ -58,7 +59,8 @@ pub async fn issue(
         binding: binding.to_owned(),
         origin: origin.to_owned(),
         issued_at: now,
-        expires_at: now + i64::from(ttl_secs.max(1)),
+        // Taken (and swept) by any replica: one whose clock runs ahead still gives it its lifetime.
+        expires_at: now + i64::from(ttl_secs.max(1)) + CLOCK_LEEWAY_SECS,
     };
     store.put_login_challenge(&record, now).await?;
     Ok(IssuedChallenge { challenge: record.challenge, expires_at: record.expires_at })

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::GrantRecord;
+use hcpki_ca::time::CLOCK_LEEWAY_SECS;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -63,7 +64,8 @@ async fn run(
                 let why = "the request_uri is unknown, used or expired: start again";
                 return Err(refused_page(state, named, "invalid_request_uri", why, None).await);
             };
-            let mut p: HashMap<String, String> = serde_json::from_str(&stored).map_err(unavailable)?;
+            let mut p: HashMap<String, String> =
+                serde_json::from_str(&stored).map_err(|e| OAuthError::server(e).into_response())?;
             // RFC 9126 §4: the request_uri is only good for the client that pushed it (it is spent either way).
             if query.get("client_id") != p.get("client_id") {
                 let why = "client_id differs from the pushed request's: a request_uri is good only for its client";
@@ -120,12 +122,13 @@ async fn run(
     let session = state.sessions.current(headers).await.map_err(unavailable)?.map(|(s, _)| s);
     let login_after: i64 = get(LOGIN_AFTER).and_then(|v| v.parse().ok()).unwrap_or(0);
     // After a login forced by prompt=login or max_age, the session must be that login (auth_time at or after
-    // the redirect); otherwise prompt=login refuses any session and max_age an older one (max_age=0 any, like
-    // prompt=login, whatever the clock's resolution). The RP checks
-    // auth_time in the ID token as well (OIDC Core §3.1.2.1).
+    // the redirect, less the clock leeway: the login may have been made by a replica whose clock runs behind
+    // this one's, and without it the browser would go round the login page again and again); otherwise
+    // prompt=login refuses any session and max_age an older one (max_age=0 any, like prompt=login, whatever the
+    // clock's resolution). The RP checks auth_time in the ID token as well (OIDC Core §3.1.2.1).
     let session = session.filter(|s| {
         if login_after > 0 {
-            s.auth_time >= login_after
+            s.auth_time + CLOCK_LEEWAY_SECS >= login_after
         } else {
             prompt.split(' ').all(|p| p != "login") && max_age.is_none_or(|m| m > 0 && now - s.auth_time <= m)
         }
@@ -237,9 +240,10 @@ async fn issue_code(
         refresh_hash: None,
         state: "code".into(),
         created_at: now,
-        expires_at: now + state.oidc.lifetimes.code,
+        // Redeemed and swept by any replica: one whose clock runs ahead still gives the code its lifetime.
+        expires_at: now + state.oidc.lifetimes.code + CLOCK_LEEWAY_SECS,
     };
-    state.store.oidc_create_grant(&grant).await.map_err(OAuthError::server)?;
+    state.store.oidc_create_grant(&grant).await?;
     Ok(code)
 }
 
@@ -299,8 +303,9 @@ pub fn percent(s: &str) -> String {
         .collect()
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Response {
-    OAuthError::server(e).into_response()
+/// A lookup failed: 503 when the database is unavailable, 500 otherwise ([`OAuthError::store`]).
+fn unavailable(e: impl Into<OAuthError>) -> Response {
+    e.into().into_response()
 }
 
 /// `POST /par` (RFC 9126): a client-authenticated authorization request, kept briefly under a single-use
@@ -338,11 +343,7 @@ pub async fn par(
     let key = random_token(32)?;
     let now = hcpki_ca::time::now_unix();
     let value = serde_json::to_string(&params).map_err(OAuthError::server)?;
-    state
-        .store
-        .oidc_once_put("par", &key, &value, now + state.oidc.lifetimes.par, now)
-        .await
-        .map_err(OAuthError::server)?;
+    state.store.oidc_once_put("par", &key, &value, now + state.oidc.lifetimes.par + CLOCK_LEEWAY_SECS, now).await?;
     let body = json!({ "request_uri": format!("{PAR_PREFIX}{key}"), "expires_in": state.oidc.lifetimes.par });
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }

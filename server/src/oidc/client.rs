@@ -5,6 +5,9 @@
 use super::OAuthError;
 use super::jws::{self, Parsed};
 use hcpki_ca::store::{OnceRecord, Store};
+// Clock skew tolerated between a relying service and us on assertion times (exp, nbf, iat): one minute, so a
+// service whose clock is a little off still authenticates, and no more.
+use hcpki_ca::time::CLOCK_LEEWAY_SECS;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -15,10 +18,6 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 /// Client assertions may live at most this long (exp − now); their jti is remembered until exp. One hour:
 /// the lifetime common client libraries (authlib, oauth4webapi's default is shorter) put in assertions.
 const MAX_ASSERTION_SECS: i64 = 3600;
-/// Clock skew tolerated between a relying service and us on assertion times (exp, nbf, iat): one minute, so a
-/// service whose clock is a little off still authenticates, and no more. The jti is kept until exp plus this,
-/// so a replay inside the leeway is still refused.
-const CLOCK_LEEWAY_SECS: i64 = 60;
 
 /// The web console's own client (D42): built in, never a row of `oidc_clients` (the operator creates nothing),
 /// and without credentials, so no one can redeem its codes at `/token`; the console redeems them in-process.
@@ -186,7 +185,7 @@ impl Registry {
             return Ok(Some(client));
         }
         let read_at = Instant::now();
-        let Some(record) = self.store.oidc_client(id).await.map_err(OAuthError::server)? else {
+        let Some(record) = self.store.oidc_client(id).await? else {
             self.cached.write().unwrap_or_else(PoisonError::into_inner).remove(id);
             return Ok(None);
         };
@@ -233,7 +232,7 @@ pub async fn authenticate(clients: &Registry, presented: &Presented<'_>) -> Resu
             .store()
             .oidc_once_put(&once.kind, &once.key, "", once.expires_at, now)
             .await
-            .map_err(OAuthError::server)?;
+            .map_err(OAuthError::store)?;
         if !fresh {
             return Err(assertion_replayed());
         }
@@ -355,7 +354,10 @@ fn check_assertion(client: &Client, parsed: &Parsed, audiences: &[String]) -> Re
         kind: "jti".into(),
         // Length-prefixed, so no (client, jti) pair can collide with another; no NUL (PostgreSQL text refuses it).
         key: format!("{}:{}:{jti}", client.id.len(), client.id),
-        expires_at: exp + CLOCK_LEEWAY_SECS,
+        // Kept until exp plus the leeway twice: a replica accepts the assertion until exp plus the leeway by its
+        // own clock, and the replica that sweeps the row may run up to the leeway ahead of it; a replay inside
+        // either is still refused.
+        expires_at: exp + 2 * CLOCK_LEEWAY_SECS,
     })
 }
 
@@ -365,7 +367,7 @@ async fn check_tls_subject(store: &dyn Store, client: &Client, der: &[u8]) -> Re
     let cert = <x509_cert::Certificate as der::Decode>::from_der(der)
         .map_err(|_| OAuthError::invalid_client("the client certificate does not decode"))?;
     let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
-    let record = store.certificate(&serial).await.map_err(OAuthError::server)?;
+    let record = store.certificate(&serial).await?;
     let good = record.is_some_and(|r| {
         r.der.as_deref() == Some(der)
             && r.status == hcpki_ca::store::CertStatus::Issued

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::{CertStatus, Store, StoreError};
+use hcpki_ca::time::CLOCK_LEEWAY_SECS;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -177,7 +178,8 @@ async fn active_access_token(
     if typ.as_deref() != Some("at+jwt") {
         return inactive("not an access token (typ is not at+jwt: an ID or logout token?)");
     }
-    if claims.get("exp").and_then(Value::as_i64).is_none_or(|e| e <= now) {
+    // Made by any replica: one whose clock runs behind this one's gave it an earlier exp.
+    if claims.get("exp").and_then(Value::as_i64).is_none_or(|e| e + CLOCK_LEEWAY_SECS <= now) {
         return inactive("the access token has expired");
     }
     if let Some(bound) = claims.pointer("/cnf/x5t#S256").and_then(Value::as_str) {
@@ -186,14 +188,14 @@ async fn active_access_token(
                 "the access token is bound to a client certificate this connection did not present (RFC 8705)",
             );
         };
-        if let Some(why) = withdrawn(state.store.as_ref(), der, now).await.map_err(OAuthError::server)? {
+        if let Some(why) = withdrawn(state.store.as_ref(), der, now).await? {
             return inactive(&why);
         }
     }
     let Some(gid) = claims.get("gid").and_then(Value::as_str) else {
         return inactive("the access token names no grant");
     };
-    match state.store.oidc_grant(gid).await.map_err(OAuthError::server)? {
+    match state.store.oidc_grant(gid).await? {
         Some(g) if g.state == "active" => Ok(Ok((claims, GrantData::of(&g)?))),
         _ => inactive("the access token's grant is revoked or gone (logout, reuse, revocation)"),
     }
@@ -244,8 +246,8 @@ pub async fn introspect(
         }
         let gid = claims.get("gid").and_then(Value::as_str).unwrap_or_default();
         let now = hcpki_ca::time::now_unix();
-        let live = claims.get("exp").and_then(Value::as_i64).is_some_and(|e| e > now);
-        let grant = state.store.oidc_grant(gid).await.map_err(OAuthError::server)?;
+        let live = claims.get("exp").and_then(Value::as_i64).is_some_and(|e| e + CLOCK_LEEWAY_SECS > now);
+        let grant = state.store.oidc_grant(gid).await?;
         if !live || grant.is_none_or(|g| g.state != "active") {
             return Ok(inactive);
         }
@@ -258,7 +260,7 @@ pub async fn introspect(
         return Ok(Json(body));
     }
     if let Some((gid, _)) = token.split_once('.') {
-        let grant = state.store.oidc_grant(gid).await.map_err(OAuthError::server)?;
+        let grant = state.store.oidc_grant(gid).await?;
         if let Some(g) = grant
             && g.client_id == client.id
             && g.state == "active"
@@ -295,9 +297,9 @@ pub async fn revoke(
         Err(_) => token.split_once('.').map(|(g, _)| g.to_owned()),
     };
     if let Some(gid) = gid
-        && let Some(g) = state.store.oidc_grant(&gid).await.map_err(OAuthError::server)?
+        && let Some(g) = state.store.oidc_grant(&gid).await?
         && g.client_id == client.id
-        && state.store.oidc_revoke_grant(&gid).await.map_err(OAuthError::server)?.is_some()
+        && state.store.oidc_revoke_grant(&gid).await?.is_some()
     {
         let detail = json!({ "grant": gid });
         portal::audit(&state.store, &format!("oidc:{}", client.id), "oidc.revoke", &client.id, Outcome::Ok, detail)
@@ -316,7 +318,7 @@ pub async fn logout_get(
 ) -> Response {
     let current = match state.sessions.current(&headers).await {
         Ok(s) => s,
-        Err(e) => return OAuthError::server(e).into_response(),
+        Err(e) => return OAuthError::from(e).into_response(),
     };
     let actor =
         current.as_ref().map_or_else(|| "portal:anonymous".to_owned(), |(s, _)| format!("portal:{}", s.person_key));

@@ -155,11 +155,22 @@ async fn run(store: &dyn Store, batch: Vec<Exchange>, refresh_lifetime: i64) -> 
     batch.iter().zip(checked).zip(written).map(|((e, c), w)| outcome(e, c, w)).collect()
 }
 
-/// Every request of a batch whose database work failed gets a server error; the cause is logged once, not once
-/// per request (a database outage would otherwise log up to a batch's worth of identical lines per commit).
+/// Every request of a batch whose database work failed gets a 503 if the database is unavailable, else a
+/// server error; the cause is logged once, not once per request (a database outage would otherwise log up to
+/// a batch's worth of identical lines per commit).
 fn failed(batch: &[Exchange], e: &hcpki_ca::store::StoreError) -> Vec<Outcome> {
     tracing::error!(error = %e, requests = batch.len(), "OIDC provider failure: token endpoint batch");
-    batch.iter().map(|_| Err(Refusal::Refused(OAuthError::server_logged()))).collect()
+    let unavailable = matches!(e, hcpki_ca::store::StoreError::Unavailable(_));
+    batch
+        .iter()
+        .map(|_| {
+            Err(Refusal::Refused(if unavailable {
+                OAuthError::unavailable_logged()
+            } else {
+                OAuthError::server_logged()
+            }))
+        })
+        .collect()
 }
 
 /// The request against its grant, before anything is written: the op to apply and the grant's data (which the
