@@ -5,14 +5,13 @@
 //! tests/peers/opensc-jpki.sh, the same script a person runs by hand.
 
 use crate::harness::{describe, repo_root};
-use crate::pcsc_lock::{pcsc_lock, pcsc_netns};
+use crate::pcsc_lock::{pcsc_lock, pcsc_netns, PcscGuard};
 use hcpki_vcard::card::Emulated;
 use hcpki_vcard::identity::{Identity, IdentityRequest, JpkiIdentity, JpkiPins};
 use hcpki_vcard::jpki::JpkiPin;
 use hcpki_vcard::vpcd::{VpcdCard, VpcdTarget};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::MutexGuard;
 use std::time::Duration;
 use tempfile::TempDir;
 
@@ -22,7 +21,7 @@ struct JpkiInReader0 {
     card: VpcdCard,
     identity: JpkiIdentity,
     dir: TempDir,
-    _pcsc: MutexGuard<'static, ()>,
+    _pcsc: PcscGuard,
 }
 
 impl JpkiInReader0 {

@@ -3,17 +3,36 @@
 //!
 //! Two readers cannot host a card per test, and a card left in a reader confuses the next test, so
 //! every test that inserts cards holds [`pcsc_lock`] for its whole run (cards removed before the
-//! guard drops). The lock is per process: it serializes this test binary, not other binaries.
+//! guard drops). There is one pcscd per machine, so the lock holds across processes too: two test
+//! runs sharing it (two checkouts, or a run beside `scripts/fault`) take turns at the readers.
 
+use std::fs::File;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 static PCSC: Mutex<()> = Mutex::new(());
 
-/// Takes the process-wide PC/SC lock. A test that panicked while holding it has removed its cards
-/// by unwinding (VpcdCard's Drop), so a poisoned lock is still good to take.
-pub fn pcsc_lock() -> MutexGuard<'static, ()> {
-    PCSC.lock().unwrap_or_else(PoisonError::into_inner)
+/// The machine-wide lock file; the kernel releases its lock when the holder exits, even by SIGKILL.
+const LOCK_FILE: &str = "/tmp/hcpki-pcsc-readers.lock";
+
+/// Held while a test uses the readers: this process's mutex, then the machine-wide file lock.
+pub struct PcscGuard {
+    _file: File,
+    _process: MutexGuard<'static, ()>,
+}
+
+/// Takes the PC/SC lock. A test that panicked while holding it has removed its cards by unwinding
+/// (VpcdCard's Drop), so a poisoned lock is still good to take.
+pub fn pcsc_lock() -> PcscGuard {
+    let process = PCSC.lock().unwrap_or_else(PoisonError::into_inner);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(LOCK_FILE)
+        .unwrap_or_else(|e| panic!("{LOCK_FILE}: {e}"));
+    file.lock().unwrap_or_else(|e| panic!("locking {LOCK_FILE}: {e}"));
+    PcscGuard { _file: file, _process: process }
 }
 
 /// The network namespace pcscd runs in, from `HCPKI_TEST_PCSC_NETNS`; an error that says how to get
