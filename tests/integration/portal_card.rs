@@ -12,7 +12,10 @@ use crate::pcsc_lock::pcsc_lock;
 use base64::Engine as _;
 use serde_json::Value;
 
-on_both_backends!(card_login_opens_every_service_once_and_card_removal_ends_it);
+on_both_backends!(
+    card_login_opens_every_service_once_and_card_removal_ends_it,
+    card_login_across_two_replicas_one_signature_and_logout_ends_it_on_both,
+);
 
 pub(crate) const PIN: &str = "hpki1234";
 /// The EMR client's redirect URI (registered by `oidc::Portal`).
@@ -285,4 +288,69 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     let audit = p.h.ok(&["audit", "list", "--limit", "10000"]);
     assert!(audit.contains("card-removed"), "{audit}");
     assert_eq!(presence(&card_id, "present"), 404, "an ended session's lease renewed");
+}
+
+/// Issue #9, whole flows across replicas: two `hcpki serve` on one directory and database behind HAProxy (the
+/// issuer names the balancer), each step of one browser sent to the replica the test picks ([`Portal::pinned`]):
+/// replica A issues the card challenge, the card signs it once through the real agent and pcscd, the answer is
+/// posted to B; the session opens the EMR on A and the wiki on B without another card operation, each token
+/// good on the other replica; signing out on A ends the session on both (the cookie leads to /login, `prompt=none`
+/// gets `login_required`, the tokens are refused at userinfo), also through the balancer.
+fn card_login_across_two_replicas_one_signature_and_logout_ends_it_on_both(b: Backend) {
+    let _pcsc = pcsc_lock();
+    let identity = hpki();
+    let agent_port = crate::harness::free_port();
+    let agent_origin = format!("http://127.0.0.1:{agent_port}");
+    let lb_port = crate::harness::free_port();
+    let issuer = format!("https://localhost:{lb_port}");
+    let first =
+        card_portal_with(b, &agent_origin, &format!("card_presence_secs = 600\nissuer = \"{issuer}\"\n"), |_| ());
+    let second = first.replica();
+    assert_eq!((first.issuer.as_str(), second.issuer.as_str()), (issuer.as_str(), issuer.as_str()));
+    let _lb = crate::lb::LoadBalancer::start(&first.h, lb_port, &[first.bound_port(), second.bound_port()]);
+    let agent = agent::Served::start_for(&issuer, &format!("127.0.0.1:{agent_port}"));
+    let card = agent::insert(identity, 0);
+    agent.wait_card(0, "hpki");
+
+    let (facility, cert, key) = oidc::issue_pc(&first.h, "Replicated clinic");
+    // One browser (one cookie jar, the facility PC's certificate) seen by A, by B and through the balancer.
+    let on_a = first.pinned().with_client_cert(cert.clone(), key.clone());
+    let on_b = second.pinned().with_client_cert(cert.clone(), key.clone());
+    let through_lb = first.with_client_cert(cert, key);
+
+    // The challenge from A, the card's answer to B: the session is B's as much as A's.
+    let (card_id, home) = card_session_across(&on_a, &on_b, &agent);
+    assert!(home.body.contains("card-pin-facility") && home.body.contains(&format!("data-card=\"{card_id}\"")));
+    assert_eq!(on_a.get("/").status, 200, "the session made on B is live on A");
+    let served = |replica: &Portal, route: &str| crate::lb::requests(&replica.metrics(), &format!("route=\"{route}\""));
+    assert_eq!((served(&first, "/login/card/challenge"), served(&second, "/login/card/challenge")), (1, 0));
+    assert_eq!((served(&first, "/login/card"), served(&second, "/login/card")), (0, 1));
+
+    // The EMR on A, the wiki on B: no card operation, each access token good at the other replica.
+    let rp = Rp::load(&first);
+    let (emr_tokens, emr) = open_service(&on_a, &on_a, &rp, "emr", EMR);
+    let (wiki_tokens, wiki) = open_service(&on_b, &on_b, &rp, "rp1", REDIRECT);
+    check_card_claims(&emr, &wiki, &facility);
+    let userinfo = |replica: &Portal, tokens: &Value| {
+        let bearer = format!("Authorization: Bearer {}", tokens["access_token"].as_str().unwrap());
+        replica.curl(&["-H", &bearer, &format!("{issuer}/userinfo")]).status
+    };
+    assert_eq!((userinfo(&on_b, &emr_tokens), userinfo(&on_a, &wiki_tokens)), (200, 200));
+    assert_eq!(card.card().stats().signatures, 1, "one card signature for the login and both services");
+    let logins: Vec<Value> = first.h.audit_list().into_iter().filter(|e| e["action"] == "login.card").collect();
+    assert_eq!(logins.len(), 1, "{logins:?}");
+    assert_eq!(logins[0]["outcome"], "ok", "{logins:?}");
+
+    // Signed out on A: over on both, directly and through the balancer.
+    on_a.sign_out();
+    for (name, view) in [("A", &on_a), ("B", &on_b), ("the balancer", &through_lb), ("the balancer again", &through_lb)]
+    {
+        let home = view.get("/");
+        assert!(home.status == 303 && home.location.contains("/login"), "{name}: {home:?}");
+        let none = view.get(&format!("{}&prompt=none", authorize_path("rp1", REDIRECT, &"n".repeat(64))));
+        assert_eq!(oidc::param(&none.location, "error").as_deref(), Some("login_required"), "{name}: {none:?}");
+        assert_eq!((userinfo(view, &emr_tokens), userinfo(view, &wiki_tokens)), (401, 401), "{name}");
+    }
+    assert_eq!(card.card().stats().signatures, 1);
+    first.h.ok(&["audit", "verify"]);
 }

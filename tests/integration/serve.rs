@@ -443,8 +443,14 @@ pub struct Served {
 impl Served {
     /// Starts the server and waits for its "listening" line.
     pub fn start(h: &Hcpki, extra: &[&str]) -> Self {
+        Self::start_on(h, "127.0.0.1:0", extra)
+    }
+
+    /// [`start`](Self::start) with its plain HTTP listener on `http_addr` (e.g. a port a load balancer was
+    /// configured with before this replica came up).
+    pub fn start_on(h: &Hcpki, http_addr: &str, extra: &[&str]) -> Self {
         let log = h.path(&format!("serve-{}.log", uuid::Uuid::new_v4().simple()));
-        let args = [&["serve", "--https-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"], extra].concat();
+        let args = [&["serve", "--https-addr", "127.0.0.1:0", "--http-addr", http_addr], extra].concat();
         let mut child = h.spawn(&args, &log);
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
