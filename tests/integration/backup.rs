@@ -1,11 +1,12 @@
 //! `hcpki backup` / `hcpki restore` (issue #9): a backup restored into a fresh directory (and, on PostgreSQL,
 //! a pg_dump restored into a fresh database with pg_restore) verifies its audit chain up to the backup's head,
 //! issues with the restored keys, and signs CRLs listing the same revocations under the next CRL number, which
-//! OpenSSL honours. Damaged, incomplete or mismatched backups are refused with a message naming the problem.
+//! OpenSSL honours; `hcpki serve` on it serves that CRL at the certificates' CRL URL and answers OCSP with the
+//! same revocations. Damaged, incomplete or mismatched backups are refused with a message naming the problem.
 
 use crate::fixtures::{Key, run_ok};
 use crate::harness::{Backend, Hcpki, describe};
-use crate::revocation::{crl, crl_check, crl_number, crl_text, issue, serial_of};
+use crate::revocation::{crl, crl_check, crl_number, crl_text, crl_text_der, issue, serial_of};
 use std::path::Path;
 use std::process::Command;
 
@@ -92,11 +93,43 @@ fn restored_backup_verifies_and_serves_the_same_revocations(b: Backend) {
     assert!(accepted.status.success(), "{}", describe(&accepted));
     let pc = crl_text_pc(&r);
     assert!(pc.contains(&serial_of(&held).to_uppercase()) && pc.contains("Certificate Hold"), "{pc}");
+    serves_the_same_revocations(&r, &before, crl_number(&after), (&kept, &gone));
 
     // It goes on issuing, with serials never used before.
     let new = issue(&r, "router", &id, "new", Key::P256);
     assert!(![&kept, &gone, &held].iter().any(|c| serial_of(c) == serial_of(&new)));
     r.ok(&["audit", "verify"]);
+}
+
+/// `hcpki serve` on the restored installation `r`: the CRL fetched from the URL in a certificate's CDP lists
+/// the revocations of the CRL `before` the backup, under a CRL number ≥ `signed_since` (what `hcpki crl` signed
+/// after the restore), and verifies under the CA; `openssl ocsp` at the URL in AIA verifies the answers, `good`
+/// for `kept` and `revoked` (keyCompromise) for `gone`.
+fn serves_the_same_revocations(r: &Hcpki, before: &str, signed_since: u64, (kept, gone): (&Path, &Path)) {
+    let server = crate::serve::Served::start(r, &[]);
+    let url_in = |ext: &str, label: &str| {
+        let text = crate::fixtures::x509_text(kept, &["-ext", ext]);
+        let url = text.split(label).nth(1).and_then(|s| s.lines().next()).map(str::trim);
+        let url = url.unwrap_or_else(|| panic!("no {label} in\n{text}")).to_owned();
+        let path = url.splitn(4, '/').nth(3).unwrap_or_else(|| panic!("no path in {url}"));
+        format!("http://127.0.0.1:{}/{path}", server.http_port)
+    };
+    let (status, headers, body) = crate::revocation::get(r, &url_in("crlDistributionPoints", "URI:"), &[]);
+    assert_eq!(status, 200, "{headers}");
+    let served = r.path("served.crl");
+    std::fs::write(&served, body).unwrap();
+    let text = crl_text_der(r, &served);
+    assert_eq!(revoked_entries(&text), revoked_entries(before), "the served CRL: same serials and reasons\n{text}");
+    assert!(crl_number(&text) >= signed_since && signed_since > crl_number(before), "CRL numbers\n{text}");
+
+    let ocsp = url_in("authorityInfoAccess", "OCSP - URI:");
+    let ask = crate::ocsp::Asker::new(r, &ocsp, "router");
+    let (good, _) = ask.openssl(kept, &[], "restored-good");
+    assert!(good.contains(&format!("{}: good", kept.display())) && good.contains("Response verify OK"), "{good}");
+    let (revoked, _) = ask.openssl(gone, &[], "restored-revoked");
+    assert!(revoked.contains(&format!("{}: revoked", gone.display())), "{revoked}");
+    assert!(revoked.contains("Reason: keyCompromise") && revoked.contains("Response verify OK"), "{revoked}");
+    server.stop();
 }
 
 fn crl_text_pc(h: &Hcpki) -> String {

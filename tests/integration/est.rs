@@ -18,6 +18,7 @@ on_both_backends!(
     concurrent_uses_of_one_credential_issue_once,
     credential_cli,
     serverkeygen_returns_a_new_key_and_its_certificate,
+    enrollment_on_one_replica_reenrollment_on_the_other,
 );
 
 /// strongSwan enrolls a P-256 router with a credential (its SAN request checked against the facility),
@@ -60,6 +61,54 @@ fn strongswan_enrolls_and_reenrolls_routers(b: Backend) {
     assert!(audit.contains(&format!("est:credential:{}", cred.id)), "issuance actor is the credential\n{audit}");
     h.ok(&["audit", "verify"]);
     server.stop();
+}
+
+/// Issue #9, whole flows across replicas: two `hcpki serve` on one directory and database. strongSwan enrolls a
+/// router on replica A with a single-use credential, re-enrolls it on replica B over mutual TLS with the
+/// certificate A issued, and the credential replayed on B is refused ("already used", audited, nothing issued).
+fn enrollment_on_one_replica_reenrollment_on_the_other(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("Replicated clinic");
+    let (first, second) = (Served::start(&h, &[]), Served::start(&h, &[]));
+    let (on_a, on_b) = (Est::new(&h, &first), Est::new(&h, &second));
+    let dns = format!("DNS:{}", h.router_dns_name(&id));
+
+    let cred = on_a.credential(&id, "router");
+    let key = on_a.pki_key("router", "ecdsa", "256");
+    let req = on_a.pki_req(&key, &[]);
+    let cert = on_a.pki_est(&req, &["--userpass", &cred.userpass()], "router.pem");
+    check_router(&h, &cert, &[&dns]);
+
+    let new_key = on_b.pki_key("router-new", "ecdsa", "256");
+    let mtls = ["--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap()];
+    let renewed = on_b.pki_est(&on_b.pki_req(&new_key, &[]), &mtls, "router-new.pem");
+    check_router(&h, &renewed, &[&dns]);
+    assert_eq!(x509_text(&renewed, &["-subject"]), x509_text(&cert, &["-subject"]), "re-enrollment keeps the subject");
+    assert_ne!(x509_text(&renewed, &["-serial"]), x509_text(&cert, &["-serial"]));
+
+    let replay = on_b.post("/.well-known/est/simpleenroll", &base64_of(&req), &Auth::Basic(&cred));
+    assert!(replay.status == 403 && replay.body.contains("already used"), "{}", replay.body);
+    assert_eq!(h.cert_list(Some(&id)).len(), 2, "the replay issued nothing");
+    // The credential's uses: the enrollment, then the replay refused.
+    let uses: Vec<serde_json::Value> = h
+        .audit_list()
+        .into_iter()
+        .filter(|e| e["action"] == "enroll.credential.use" && e["target"] == cred.id.as_str())
+        .collect();
+    let outcomes: Vec<&str> = uses.iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["ok", "denied"], "{uses:?}");
+    assert!(uses[1]["detail"].as_str().unwrap().contains("already used"), "{uses:?}");
+    // Each step was answered where the test sent it: A enrolled, B re-enrolled and refused the replay.
+    let est_answers = |server: &Served| {
+        let metrics = server.curl_https(&h.chain_file("server"), "/metrics");
+        let enroll = |status: &str| crate::lb::requests(&metrics, &format!("enroll\",status=\"{status}\""));
+        (enroll("200"), enroll("403"))
+    };
+    assert_eq!(est_answers(&first), (1, 0), "replica A: the enrollment");
+    assert_eq!(est_answers(&second), (1, 1), "replica B: the re-enrollment and the replay");
+    h.ok(&["audit", "verify"]);
+    second.stop();
+    first.stop();
 }
 
 /// curl + OpenSSL: cacerts (all device CAs unlabelled, one per label), csrattrs, a PC enrolled with an

@@ -62,8 +62,10 @@ fn check_load(text: &str, scenario: &str, backend: &str, bites: bool) {
     assert!(!sso.ends_with(" 0 code exchanges"), "{scenario}: no code exchange: {sso}");
 }
 
-/// SIGKILL of the server under EST, SSO and facility-churn load (SQLite), and PostgreSQL stopped under the same
-/// load (its own throwaway cluster).
+/// SIGKILL of the server under EST, SSO (logins and code exchanges) and facility-churn load on SQLite, and
+/// PostgreSQL stopped under the same load (its own throwaway cluster): the kills and the outages refused
+/// requests, every refusal of the outage was a 503 with a text (the script checks each) and there were some,
+/// and the server that started before the first outage served after the last without a restart.
 #[test]
 fn kill9_and_database_outage_lose_nothing() {
     let text = fault(
@@ -73,6 +75,29 @@ fn kill9_and_database_outage_lose_nothing() {
     .expect("kill9 and pgstop need no mount namespace");
     check_load(&text, "kill9", "sqlite", true);
     check_load(&text, "pgstop", "postgres", false);
+    let (est, sso) = refused_with_503(&text, "pgstop", "postgres");
+    assert!(est + sso > 0, "pgstop: no request got a 503 during the outages:\n{text}");
+    assert!(text.contains("recovered by itself: pgstop (postgres): "), "{text}");
+}
+
+/// The kill -9 scenario on PostgreSQL: the same load and checks as on SQLite (sessions and grants of every
+/// acknowledged login and exchange, certificates and their audit entries, the churned facility's state).
+#[test]
+fn kill9_loses_nothing_on_postgres() {
+    let text = fault(
+        "fault::kill9_loses_nothing_on_postgres",
+        &["--scenario", "kill9", "--postgres", "--rounds", "2", "--clients", "2", "--accounts", "4"],
+    )
+    .expect("kill9 needs no mount namespace");
+    check_load(&text, "kill9", "postgres", true);
+}
+
+/// The script's "refused with 503" line of `scenario` on `backend`: how many EST and SSO requests got a 503.
+fn refused_with_503(text: &str, scenario: &str, backend: &str) -> (u64, u64) {
+    let prefix = format!("refused with 503: {scenario} ({backend}): EST ");
+    let line = text.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_else(|| panic!("no {prefix}\n{text}"));
+    let (est, sso) = line.split_once(", SSO ").unwrap_or_else(|| panic!("{line}"));
+    (est.parse().unwrap(), sso.parse().unwrap())
 }
 
 /// The database's filesystem filled up, then freed; the database made read-only, then writable: on SQLite (a

@@ -20,13 +20,26 @@ impl LoadBalancer {
     /// before they start) over the loopback `backends`' ports, per TCP connection, TLS passed through; waits
     /// until it accepts connections.
     pub fn start(h: &Hcpki, port: u16, backends: &[u16]) -> Self {
+        Self::start_tcp(h, port, backends, "", "")
+    }
+
+    /// [`start`](Self::start) that follows replicas coming and going, as in front of a rolling restart: each
+    /// backend is checked every 100 ms (a TCP connect) and out of the round after one failed check, back after
+    /// one good one, and a connection a backend refuses is sent to another (`option redispatch`). A backend
+    /// may be a port no replica listens on yet.
+    pub fn start_with_failover(h: &Hcpki, port: u16, backends: &[u16]) -> Self {
+        Self::start_tcp(h, port, backends, "    option redispatch\n    retries 3\n", " check inter 100ms fall 1 rise 1")
+    }
+
+    /// TCP mode with `defaults_extra` lines in `defaults` and `server_options` on each backend.
+    fn start_tcp(h: &Hcpki, port: u16, backends: &[u16], defaults_extra: &str, server_options: &str) -> Self {
         let mut cfg = format!(
             "global\n    maxconn 512\n\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 120s\n    \
-             timeout server 120s\n\nfrontend front\n    bind 127.0.0.1:{port}\n    default_backend replicas\n\n\
+             timeout server 120s\n{defaults_extra}\nfrontend front\n    bind 127.0.0.1:{port}\n    default_backend replicas\n\n\
              backend replicas\n    balance roundrobin\n"
         );
         for (n, backend) in backends.iter().enumerate() {
-            cfg.push_str(&format!("    server replica{n} 127.0.0.1:{backend}\n"));
+            cfg.push_str(&format!("    server replica{n} 127.0.0.1:{backend}{server_options}\n"));
         }
         Self::run(h, port, &cfg)
     }

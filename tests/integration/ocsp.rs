@@ -31,7 +31,7 @@ fn openssl_and_gnutls_see_good_then_revoked(b: Backend) {
     assert_eq!(path, "/ocsp/router");
     let server = Served::start(&h, &[]);
     let url = format!("http://127.0.0.1:{}{path}", server.http_port);
-    let ask = Asker { h: &h, url: &url, issuer: h.ca_cert_file("router"), chain: h.chain_file("router") };
+    let ask = Asker::new(&h, &url, "router");
 
     for (extra, name) in [(&[][..], "nonce"), (&["-no_nonce"][..], "plain"), (&["-sha256"][..], "sha256")] {
         let (text, response) = ask.openssl(&cert, extra, name);
@@ -89,7 +89,7 @@ fn bad_ocsp_requests_get_clear_errors(b: Backend) {
     let cert = issue(&h, "pc", &id, "odd");
     let server = Served::start(&h, &[]);
     let url = format!("http://127.0.0.1:{}/ocsp/pc", server.http_port);
-    let ask = Asker { h: &h, url: &url, issuer: h.ca_cert_file("pc"), chain: h.chain_file("pc") };
+    let ask = Asker::new(&h, &url, "pc");
 
     let good = ask.request_der(&["-cert", cert.to_str().unwrap()], "good.req");
     let der = std::fs::read(&good).unwrap();
@@ -206,16 +206,21 @@ fn path(p: &Path) -> &str {
 }
 
 /// The OCSP clients, pointed at one responder URL and one CA.
-struct Asker<'a> {
+pub(crate) struct Asker<'a> {
     h: &'a Hcpki,
     url: &'a str,
     issuer: PathBuf,
     chain: PathBuf,
 }
 
-impl Asker<'_> {
+impl<'a> Asker<'a> {
+    /// The responder at `url` for certificates of `h`'s CA `ca` (its certificate and chain from `hcpki ca`).
+    pub(crate) fn new(h: &'a Hcpki, url: &'a str, ca: &str) -> Self {
+        Self { h, url, issuer: h.ca_cert_file(ca), chain: h.chain_file(ca) }
+    }
+
     /// `openssl ocsp -cert CERT -url …` with `extra`; returns (stdout + stderr, the response file).
-    fn openssl(&self, cert: &Path, extra: &[&str], name: &str) -> (String, PathBuf) {
+    pub(crate) fn openssl(&self, cert: &Path, extra: &[&str], name: &str) -> (String, PathBuf) {
         let response = self.h.path(&format!("ocsp-{name}.der"));
         // Digest options must come before -cert.
         let text = self.run(&[extra, &["-cert", path(cert), "-respout", path(&response)]].concat());

@@ -853,7 +853,7 @@ fn two_replicas_behind_a_load_balancer_serve_one_journey(b: Backend) {
         assert_eq!(p.login("bob", "wrong password!", "123456", None).status, 401);
     }
     let r = p.login("bob", PASSWORD, &totp(&bob_secret, 0), None);
-    assert!(r.status == 429 && r.body.contains("wait"), "failures counted per replica: {r:?}");
+    assert!(r.status == 429 && r.body.contains("wait"), "failures on both replicas counted together: {r:?}");
 
     assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
     for _ in 0..2 {
@@ -1071,6 +1071,9 @@ pub(crate) struct Portal {
     jar: PathBuf,
     pub(crate) client_cert: Option<(PathBuf, PathBuf)>,
     mtls_base: Option<String>,
+    /// The replica this view's connections go to (its bound port), the URLs still naming the issuer: a load
+    /// balancer's choice made by the test ([`Portal::pinned`]). `None`: whatever the issuer's port reaches.
+    connect_port: Option<u16>,
 }
 
 #[derive(Debug)]
@@ -1204,6 +1207,7 @@ impl Portal {
             jar,
             client_cert: None,
             mtls_base,
+            connect_port: None,
         }
     }
 
@@ -1232,8 +1236,15 @@ impl Portal {
         Self { issuer, port, _server: Some(std::rc::Rc::new(server)), ..self.clone_view() }
     }
 
+    /// This replica itself, whatever the issuer's port reaches: every request of the view connects to the port
+    /// this server bound, its URLs still naming the issuer (as a load balancer forwards them), so a test says
+    /// which replica answers each step.
+    pub(crate) fn pinned(&self) -> Self {
+        Self { connect_port: Some(self.bound_port()), ..self.clone_view() }
+    }
+
     /// The port this portal's server bound (its issuer may name a load balancer instead).
-    fn bound_port(&self) -> u16 {
+    pub(crate) fn bound_port(&self) -> u16 {
         let listening = &self._server.as_ref().unwrap().listening;
         let addr = listening.split(" and portal ").nth(1).and_then(|rest| rest.split(" on ").nth(1)).unwrap();
         addr.split_whitespace().next().unwrap().rsplit(':').next().unwrap().parse().unwrap()
@@ -1251,6 +1262,7 @@ impl Portal {
             jar: self.jar.clone(),
             client_cert: self.client_cert.clone(),
             mtls_base: self.mtls_base.clone(),
+            connect_port: self.connect_port,
         }
     }
 
@@ -1276,6 +1288,9 @@ impl Portal {
         ]);
         cmd.args(["-b", self.jar.to_str().unwrap(), "-c", self.jar.to_str().unwrap(), "-o", body.to_str().unwrap()]);
         cmd.args(["-w", "%{http_code} %{redirect_url}"]);
+        if let Some(replica) = self.connect_port {
+            cmd.args(["--connect-to", &format!("localhost:{}:127.0.0.1:{replica}", self.port)]);
+        }
         if let Some((cert, key)) = &self.client_cert {
             cmd.args(["--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap()]);
         }

@@ -12,9 +12,14 @@ use crate::pcsc_lock::pcsc_lock;
 use base64::Engine as _;
 use serde_json::Value;
 
-on_both_backends!(card_login_opens_every_service_once_and_card_removal_ends_it);
+on_both_backends!(
+    card_login_opens_every_service_once_and_card_removal_ends_it,
+    card_login_across_two_replicas_one_signature_and_logout_ends_it_on_both,
+);
 
 pub(crate) const PIN: &str = "hpki1234";
+/// The EMR client's redirect URI (registered by `oidc::Portal`).
+const EMR: &str = "http://127.0.0.1:9/emr";
 
 /// A portal whose card login trusts the virtual cards' HPKI CAs and whose pages talk to the card agent at
 /// `agent_origin`.
@@ -60,9 +65,15 @@ pub(crate) fn card_portal_in(
 /// card through `agent` after the PIN (typed in the agent's own page). The challenge and the agent's answer.
 pub(crate) fn signed_challenge(pc: &Portal, agent: &agent::Served, csrf: &str) -> (String, Value) {
     let challenge = card_challenge(pc, csrf);
-    let done = agent.sign_with("hpki", &challenge, PIN, || {});
-    assert_eq!(done["status"], "done", "{done}");
+    let done = card_signs(agent, &challenge);
     (challenge, done)
+}
+
+/// The card signs `challenge` through `agent` after the PIN (typed in the agent's own page): its answer.
+pub(crate) fn card_signs(agent: &agent::Served, challenge: &str) -> Value {
+    let done = agent.sign_with("hpki", challenge, PIN, || {});
+    assert_eq!(done["status"], "done", "{done}");
+    done
 }
 
 /// The login page's request for a card-login challenge, with its CSRF token `csrf`: the challenge.
@@ -95,18 +106,68 @@ pub(crate) fn post_login(pc: &Portal, csrf: &str, challenge: &str, done: &Value)
 
 /// A whole card login in the browser `pc` through `agent`: the session's card id and home page.
 pub(crate) fn card_session(pc: &Portal, agent: &agent::Served) -> (String, crate::oidc::Reply) {
-    let csrf = field(&pc.get("/login").body, "csrf");
-    let (challenge, done) = signed_challenge(pc, agent, &csrf);
-    let r = post_login(pc, &csrf, &challenge, &done);
+    card_session_across(pc, pc, agent)
+}
+
+/// [`card_session`] with the login page and the challenge from `challenger` and the card's answer posted to
+/// `verifier`: one browser (one cookie jar) whose requests two replicas answer. The home page is `verifier`'s.
+pub(crate) fn card_session_across(
+    challenger: &Portal,
+    verifier: &Portal,
+    agent: &agent::Served,
+) -> (String, crate::oidc::Reply) {
+    let csrf = field(&challenger.get("/login").body, "csrf");
+    let (challenge, done) = signed_challenge(challenger, agent, &csrf);
+    let r = post_login(verifier, &csrf, &challenge, &done);
     assert!(r.status == 200 && r.body.contains("data-continue"), "{r:?}");
-    let home = pc.get("/");
+    let home = verifier.get("/");
     assert_eq!(home.status, 200, "{home:?}");
     (done["result"]["card_id"].as_str().unwrap().to_owned(), home)
+}
+
+/// The `/authorize` request (code + PKCE S256 with `verifier`, nonce `n1`) of `client` redirecting to `uri`.
+pub(crate) fn authorize_path(client: &str, uri: &str, verifier: &str) -> String {
+    format!(
+        "/authorize?response_type=code&client_id={client}&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256&nonce=n1",
+        oidc::enc(uri),
+        oidc::challenge(verifier)
+    )
+}
+
+/// A service opened from the session of browser `pc`: `client`'s authorization answered with a code at once
+/// (no login, no card), redeemed at `token_at` with `rp`'s assertion. The token response and the ID token's
+/// claims.
+pub(crate) fn open_service(pc: &Portal, token_at: &Portal, rp: &Rp, client: &str, uri: &str) -> (Value, Value) {
+    let verifier = "v".repeat(64);
+    let r = pc.get(&authorize_path(client, uri, &verifier));
+    let code = oidc::param(&r.location, "code").unwrap_or_else(|| panic!("{client}: no code: {r:?}"));
+    let t = token_at.token(
+        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", uri), ("code_verifier", &verifier)],
+        &rp.assertion_as(token_at, client, 60, None),
+    );
+    let id_token = t["id_token"].as_str().unwrap_or_else(|| panic!("{client}: {t}"));
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(id_token.split('.').nth(1).unwrap()).unwrap();
+    let claims = serde_json::from_slice::<Value>(&payload).unwrap();
+    (t, claims)
 }
 
 /// What card-watch.js posts when the agent reports card `card_id` removed, with the home page's token `csrf`.
 pub(crate) fn report_card_removed(pc: &Portal, csrf: &str, card_id: &str) -> crate::oidc::Reply {
     pc.submit("/logout/card-removed", &[("csrf", csrf), ("card_id", card_id)], None)
+}
+
+/// The EMR's and the wiki's ID token claims of one card session at `facility`: who, qualified as what, at
+/// which facility, and a subject of each service's own.
+fn check_card_claims(emr: &Value, wiki: &Value, facility: &str) {
+    assert_eq!(emr["hc_role"]["code"], "medical-doctor", "{emr}");
+    assert_eq!(emr["acr"], "urn:hcpki:acr:card-pin-facility-mtls", "{emr}");
+    assert_eq!(wiki["facility_id"], facility, "{wiki}");
+    // Pairwise subjects are per service: both test clients redirect to 127.0.0.1, yet each service has its own;
+    // what they get is never the card's own identifiers.
+    assert_ne!(emr["sub"], wiki["sub"], "two services must not share a subject");
+    for sub in [&emr["sub"], &wiki["sub"]] {
+        assert!(!sub.as_str().unwrap().contains("Test000001"), "{sub}");
+    }
 }
 
 /// The value of the `data-NAME` attribute in a page.
@@ -174,44 +235,10 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     assert!(home.body.contains(&format!("data-card=\"{card_id}\"")), "{home:?}");
 
     // Two services, one tap: both authorizations answer with a code at once.
-    let verifier = "v".repeat(64);
     let rp = Rp::load(&p);
-    let authorize = |client: &str, uri: &str| {
-        format!(
-            "/authorize?response_type=code&client_id={client}&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256&nonce=n1",
-            oidc::enc(uri),
-            oidc::challenge(&verifier)
-        )
-    };
-    let mut claims = Vec::new();
-    for (client, uri) in [("emr", "http://127.0.0.1:9/emr"), ("rp1", REDIRECT)] {
-        let r = pc.get(&authorize(client, uri));
-        let code = oidc::param(&r.location, "code").unwrap_or_else(|| panic!("{client}: no code: {r:?}"));
-        let t = p.token(
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", uri),
-                ("code_verifier", &verifier),
-            ],
-            &rp.assertion_as(&p, client, 60, None),
-        );
-        let id_token = t["id_token"].as_str().unwrap_or_else(|| panic!("{client}: {t}"));
-        let payload =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(id_token.split('.').nth(1).unwrap()).unwrap();
-        claims.push(serde_json::from_slice::<Value>(&payload).unwrap());
-    }
-    let emr = &claims[0];
-    assert_eq!(emr["hc_role"]["code"], "medical-doctor", "{emr}");
-    assert_eq!(emr["acr"], "urn:hcpki:acr:card-pin-facility-mtls", "{emr}");
-    let wiki = &claims[1];
-    assert_eq!(wiki["facility_id"], facility.as_str(), "{wiki}");
-    // Pairwise subjects are per service: both test clients redirect to 127.0.0.1, yet each service has its own;
-    // what they get is never the card's own identifiers.
-    assert_ne!(emr["sub"], wiki["sub"], "two services must not share a subject");
-    for sub in [&emr["sub"], &wiki["sub"]] {
-        assert!(!sub.as_str().unwrap().contains("Test000001"), "{sub}");
-    }
+    let (_, emr) = open_service(&pc, &p, &rp, "emr", EMR);
+    let (_, wiki) = open_service(&pc, &p, &rp, "rp1", REDIRECT);
+    check_card_claims(&emr, &wiki, &facility);
 
     // The physician's own sessions page (issue #8): how, where and on which PC this session signed in, and
     // the services holding grants from it.
@@ -256,9 +283,74 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     assert_eq!(ended.status, 200, "{ended:?}");
     let after = pc.get("/");
     assert_eq!(after.status, 303, "{after:?}");
-    let r = pc.get(&format!("{}&prompt=none", authorize("rp1", REDIRECT)));
+    let r = pc.get(&format!("{}&prompt=none", authorize_path("rp1", REDIRECT, &"v".repeat(64))));
     assert_eq!(oidc::param(&r.location, "error").as_deref(), Some("login_required"), "{r:?}");
     let audit = p.h.ok(&["audit", "list", "--limit", "10000"]);
     assert!(audit.contains("card-removed"), "{audit}");
     assert_eq!(presence(&card_id, "present"), 404, "an ended session's lease renewed");
+}
+
+/// Issue #9, whole flows across replicas: two `hcpki serve` on one directory and database behind HAProxy (the
+/// issuer names the balancer), each step of one browser sent to the replica the test picks ([`Portal::pinned`]):
+/// replica A issues the card challenge, the card signs it once through the real agent and pcscd, the answer is
+/// posted to B; the session opens the EMR on A and the wiki on B without another card operation, each token
+/// good on the other replica; signing out on A ends the session on both (the cookie leads to /login, `prompt=none`
+/// gets `login_required`, the tokens are refused at userinfo), also through the balancer.
+fn card_login_across_two_replicas_one_signature_and_logout_ends_it_on_both(b: Backend) {
+    let _pcsc = pcsc_lock();
+    let identity = hpki();
+    let agent_port = crate::harness::free_port();
+    let agent_origin = format!("http://127.0.0.1:{agent_port}");
+    let lb_port = crate::harness::free_port();
+    let issuer = format!("https://localhost:{lb_port}");
+    let first =
+        card_portal_with(b, &agent_origin, &format!("card_presence_secs = 600\nissuer = \"{issuer}\"\n"), |_| ());
+    let second = first.replica();
+    assert_eq!((first.issuer.as_str(), second.issuer.as_str()), (issuer.as_str(), issuer.as_str()));
+    let _lb = crate::lb::LoadBalancer::start(&first.h, lb_port, &[first.bound_port(), second.bound_port()]);
+    let agent = agent::Served::start_for(&issuer, &format!("127.0.0.1:{agent_port}"));
+    let card = agent::insert(identity, 0);
+    agent.wait_card(0, "hpki");
+
+    let (facility, cert, key) = oidc::issue_pc(&first.h, "Replicated clinic");
+    // One browser (one cookie jar, the facility PC's certificate) seen by A, by B and through the balancer.
+    let on_a = first.pinned().with_client_cert(cert.clone(), key.clone());
+    let on_b = second.pinned().with_client_cert(cert.clone(), key.clone());
+    let through_lb = first.with_client_cert(cert, key);
+
+    // The challenge from A, the card's answer to B: the session is B's as much as A's.
+    let (card_id, home) = card_session_across(&on_a, &on_b, &agent);
+    assert!(home.body.contains("card-pin-facility") && home.body.contains(&format!("data-card=\"{card_id}\"")));
+    assert_eq!(on_a.get("/").status, 200, "the session made on B is live on A");
+    let served = |replica: &Portal, route: &str| crate::lb::requests(&replica.metrics(), &format!("route=\"{route}\""));
+    assert_eq!((served(&first, "/login/card/challenge"), served(&second, "/login/card/challenge")), (1, 0));
+    assert_eq!((served(&first, "/login/card"), served(&second, "/login/card")), (0, 1));
+
+    // The EMR on A, the wiki on B: no card operation, each access token good at the other replica.
+    let rp = Rp::load(&first);
+    let (emr_tokens, emr) = open_service(&on_a, &on_a, &rp, "emr", EMR);
+    let (wiki_tokens, wiki) = open_service(&on_b, &on_b, &rp, "rp1", REDIRECT);
+    check_card_claims(&emr, &wiki, &facility);
+    let userinfo = |replica: &Portal, tokens: &Value| {
+        let bearer = format!("Authorization: Bearer {}", tokens["access_token"].as_str().unwrap());
+        replica.curl(&["-H", &bearer, &format!("{issuer}/userinfo")]).status
+    };
+    assert_eq!((userinfo(&on_b, &emr_tokens), userinfo(&on_a, &wiki_tokens)), (200, 200));
+    assert_eq!(card.card().stats().signatures, 1, "one card signature for the login and both services");
+    let logins: Vec<Value> = first.h.audit_list().into_iter().filter(|e| e["action"] == "login.card").collect();
+    assert_eq!(logins.len(), 1, "{logins:?}");
+    assert_eq!(logins[0]["outcome"], "ok", "{logins:?}");
+
+    // Signed out on A: over on both, directly and through the balancer.
+    on_a.sign_out();
+    for (name, view) in [("A", &on_a), ("B", &on_b), ("the balancer", &through_lb), ("the balancer again", &through_lb)]
+    {
+        let home = view.get("/");
+        assert!(home.status == 303 && home.location.contains("/login"), "{name}: {home:?}");
+        let none = view.get(&format!("{}&prompt=none", authorize_path("rp1", REDIRECT, &"n".repeat(64))));
+        assert_eq!(oidc::param(&none.location, "error").as_deref(), Some("login_required"), "{name}: {none:?}");
+        assert_eq!((userinfo(view, &emr_tokens), userinfo(view, &wiki_tokens)), (401, 401), "{name}");
+    }
+    assert_eq!(card.card().stats().signatures, 1);
+    first.h.ok(&["audit", "verify"]);
 }

@@ -249,7 +249,7 @@ fn header(headers: &str, name: &str) -> String {
 }
 
 /// `openssl crl -inform DER -verify` against the router CA; the text.
-fn crl_text_der(h: &Hcpki, crl: &Path) -> String {
+pub(crate) fn crl_text_der(h: &Hcpki, crl: &Path) -> String {
     let ca = h.ca_cert_file("router");
     let out = run_ok(
         Command::new("openssl")

@@ -18,6 +18,7 @@ on_both_backends!(
     held_request_is_approved_and_polled,
     bad_input_is_refused_audited_and_issues_nothing,
     strongswan_enrolls_through_an_ra_key_on_softhsm,
+    held_request_on_one_replica_is_polled_from_the_other,
 );
 
 /// certmonger enrolls a PC over AES (its default) with a challenge; the CSR's requested keyCertSign and
@@ -240,6 +241,45 @@ fn bad_input_is_refused_audited_and_issues_nothing(b: Backend) {
     assert_eq!(h.cert_list(Some(&id)).len(), 1);
     h.ok(&["audit", "verify"]);
     server.stop();
+}
+
+/// Issue #9, whole flows across replicas: strongSwan `pki --scep` talks to HAProxy (plain HTTP passed through,
+/// round robin with failover) in front of two replicas on one directory and database. Its PKCSReq without a
+/// challenge is held by replica A, the only one running then; replica B comes up, A stops (a rolling restart);
+/// the operator approves with `hcpki enroll pending approve`, and the device's CertPoll is answered by B with the
+/// certificate.
+fn held_request_on_one_replica_is_polled_from_the_other(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let id = h.approved_facility("Replicated approval clinic");
+    let first = Served::start(&h, &[]);
+    let (second_port, lb_port) = (crate::harness::free_port(), crate::harness::free_port());
+    let _lb = crate::lb::LoadBalancer::start_with_failover(&h, lb_port, &[first.http_port, second_port]);
+    let scep = Scep { port: lb_port, ..Scep::new(&h, &first, "router") };
+    let dn = format!("C=JP, serialNumber={id}, CN=gw");
+
+    let scep_answers = |server: &Served| {
+        crate::lb::requests(&server.curl_https(&h.chain_file("server"), "/metrics"), "route=\"/scep/")
+    };
+    let before = scep_answers(&first);
+    let cert = h.path("held.pem");
+    let client = scep.pki_scep_spawn("router", &scep.pki_key("held"), &dn, &["--interval", "1"], &cert);
+    let held = wait_for_pending(&h, 1);
+    assert!(scep_answers(&first) > before, "replica A, the only one up, holds the request");
+    let second = Served::start_on(&h, &format!("127.0.0.1:{second_port}"), &[]);
+    first.stop();
+    let serial = h.ok(&["enroll", "pending", "approve", &held]).trim().to_owned();
+    let out = client.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    check_router(&h, &cert, &[&format!("DNS:{}", h.router_dns_name(&id))]);
+    assert!(x509_text(&cert, &["-serial"]).to_lowercase().contains(&serial), "{serial}");
+    assert!(scep_answers(&second) >= 1, "replica B answered the polls");
+    let audit = h.ok(&["audit", "list", "--limit", "1000"]);
+    for action in ["scep.request.hold", "scep.request.approve"] {
+        assert_eq!(audit.matches(&format!("\"{action}\"")).count(), 1, "{action}\n{audit}");
+    }
+    assert_eq!(h.cert_list(Some(&id)).len(), 1);
+    h.ok(&["audit", "verify"]);
+    second.stop();
 }
 
 /// The SCEP side of a running server, and the RA/CA files clients are configured with.

@@ -65,21 +65,33 @@ fn expiring_lists_exactly_the_certificates_in_the_window(b: Backend) {
     assert!(bad.contains("--days"), "{bad}");
 }
 
-/// An independent scanner (sslscan, Debian) sees exactly the CRYPTREC high-security setting: TLS 1.2 and 1.3
-/// only, every accepted suite ECDHE (or TLS 1.3) with AES-GCM, key exchange on P-256/P-384 only, and no
-/// renegotiation. The policy does not depend on the database, so it runs once, on SQLite.
+/// An independent scanner (sslscan, Debian) sees exactly the CRYPTREC high-security setting on every TLS listener
+/// (the main HTTPS listener, the portal's and the portal's mTLS endpoints, D20): TLS 1.2 and 1.3 only, every
+/// accepted suite ECDHE (or TLS 1.3) with AES-GCM, key exchange on P-256/P-384 only, and no renegotiation. The
+/// policy does not depend on the database, so it runs once, on SQLite.
 #[test]
 fn sslscan_sees_only_tls12_tls13_aead_suites_and_nist_groups() {
-    let h = Hcpki::initialized(Backend::Sqlite);
-    let server = Served::start(&h, &[]);
+    let p = crate::oidc::Portal::start_with(Backend::Sqlite, "mtls_listen = \"127.0.0.1:0\"\n", |_| ());
+    let served = p.served();
+    let mtls = served.listening.split(" and mtls https://").nth(1).and_then(|a| a.split_whitespace().next());
+    let mtls_port = mtls.and_then(|a| a.rsplit(':').next()).unwrap_or_else(|| panic!("{}", served.listening));
+    for (listener, port) in [
+        ("https", served.https_port.to_string()),
+        ("portal", p.bound_port().to_string()),
+        ("mtls", mtls_port.to_owned()),
+    ] {
+        sslscan_sees_only_the_tls_policy(listener, &format!("127.0.0.1:{port}"));
+    }
+}
+
+/// sslscan's XML report on `addr` (the `listener` named in failures) shows only the TLS policy.
+fn sslscan_sees_only_the_tls_policy(listener: &str, addr: &str) {
     let out = Command::new("timeout")
-        .args(["120", "sslscan", "--no-colour", "--xml=-"])
-        .arg(format!("127.0.0.1:{}", server.https_port))
+        .args(["120", "sslscan", "--no-colour", "--xml=-", addr])
         .output()
         .expect("run sslscan (scripts/deps installs it)");
-    server.stop();
     let xml = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && xml.contains("<ssltest"), "sslscan failed\n{}", describe(&out));
+    assert!(out.status.success() && xml.contains("<ssltest"), "{listener}: sslscan failed\n{}", describe(&out));
     let attr = |line: &str, name: &str| -> String {
         let start =
             line.find(&format!(" {name}=\"")).map(|i| i + name.len() + 3).unwrap_or_else(|| panic!("{name} in {line}"));
@@ -93,21 +105,23 @@ fn sslscan_sees_only_tls12_tls13_aead_suites_and_nist_groups() {
         .filter(|l| attr(l, "enabled") == "1")
         .map(|l| format!("{} {}", attr(l, "type"), attr(l, "version")))
         .collect();
-    assert_eq!(enabled, ["tls 1.2", "tls 1.3"], "protocols\n{xml}");
+    assert_eq!(enabled, ["tls 1.2", "tls 1.3"], "{listener}: protocols\n{xml}");
     let ciphers = lines("cipher");
-    assert!(ciphers.len() >= 4, "sslscan found {} suites\n{xml}", ciphers.len());
+    assert!(ciphers.len() >= 4, "{listener}: sslscan found {} suites\n{xml}", ciphers.len());
     for c in &ciphers {
         let name = attr(c, "cipher");
         let aead = name.contains("GCM") && !name.contains("CHACHA");
         let ecdhe = attr(c, "sslversion") == "TLSv1.3" || name.starts_with("ECDHE-");
-        assert!(aead && ecdhe, "suite {name} is not ECDHE + AES-GCM\n{xml}");
-        assert!(["P-256", "P-384"].contains(&attr(c, "curve").as_str()), "suite {name} on {c}");
+        assert!(aead && ecdhe, "{listener}: suite {name} is not ECDHE + AES-GCM\n{xml}");
+        assert!(["P-256", "P-384"].contains(&attr(c, "curve").as_str()), "{listener}: suite {name} on {c}");
     }
-    for g in lines("group") {
+    let groups = lines("group");
+    assert!(!groups.is_empty(), "{listener}: no key exchange group seen\n{xml}");
+    for g in groups {
         let name = attr(&g, "name");
-        assert!(name.starts_with("secp256r1") || name.starts_with("secp384r1"), "group {name} offered\n{xml}");
+        assert!(name.starts_with("secp256r1") || name.starts_with("secp384r1"), "{listener}: group {name}\n{xml}");
     }
-    assert!(xml.contains(r#"<renegotiation supported="0""#), "renegotiation\n{xml}");
+    assert!(xml.contains(r#"<renegotiation supported="0""#), "{listener}: renegotiation\n{xml}");
 }
 
 /// TLS 1.3 and TLS 1.2 ECDHE-ECDSA-AES-GCM are accepted with a certificate that verifies for the default
@@ -443,8 +457,14 @@ pub struct Served {
 impl Served {
     /// Starts the server and waits for its "listening" line.
     pub fn start(h: &Hcpki, extra: &[&str]) -> Self {
+        Self::start_on(h, "127.0.0.1:0", extra)
+    }
+
+    /// [`start`](Self::start) with its plain HTTP listener on `http_addr` (e.g. a port a load balancer was
+    /// configured with before this replica came up).
+    pub fn start_on(h: &Hcpki, http_addr: &str, extra: &[&str]) -> Self {
         let log = h.path(&format!("serve-{}.log", uuid::Uuid::new_v4().simple()));
-        let args = [&["serve", "--https-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"], extra].concat();
+        let args = [&["serve", "--https-addr", "127.0.0.1:0", "--http-addr", http_addr], extra].concat();
         let mut child = h.spawn(&args, &log);
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
