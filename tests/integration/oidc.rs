@@ -48,10 +48,12 @@ min_assurance = "card-pin-facility"
 claims = ["name", "hc_role"]
 "#;
 
-/// authlib drives discovery, login, code + PKCE with private_key_jwt, ID token validation, a reused code,
-/// PAR, userinfo, introspection, refresh rotation and reuse, revocation and logout, and an RFC 8705
-/// certificate-bound token for a `tls_client_auth` client on a facility PC certificate through the mTLS
-/// endpoint aliases (as openid-client does in `oidc_node`); every step is audited.
+/// authlib drives discovery (validated by its OpenID and RFC 8414 metadata models), login, code + PKCE with
+/// private_key_jwt, ID token validation (and refusal for another nonce or algorithm), a reused code, PAR,
+/// userinfo, introspection, refresh rotation and reuse, revocation and logout (all but the logout redirect
+/// through authlib's own calls), and an RFC 8705 certificate-bound token for a `tls_client_auth` client on a
+/// facility PC certificate through the mTLS endpoint aliases (as openid-client does in `oidc_node`); every step
+/// is audited.
 fn authlib_relying_party(b: Backend) {
     let p = Portal::start_with(b, "mtls_listen = \"127.0.0.1:0\"\n", |_| ());
     let (pc, pc_key) = tls_client_on_pc(&p.h, "tlsc", "Clinic Py");
@@ -88,7 +90,15 @@ fn authlib(p: &Portal, args: &[&str], extra: &[&str]) -> Value {
         .output()
         .unwrap();
     assert!(out.status.success(), "authlib relying party {args:?}\n{}", describe(&out));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(&out)))
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(&out)));
+    // authlib refused the ID token it had accepted, for another nonce and for another algorithm.
+    let refused = &seen["id_token_refused"];
+    assert_eq!(
+        (&refused["nonce"]["error"], &refused["alg"]["error"]),
+        (&json!("InvalidClaimError"), &json!("UnsupportedAlgorithmError")),
+        "{seen}"
+    );
+    seen
 }
 
 /// Each refusal of the conformance list: status, OAuth error, and nothing issued.
