@@ -4,6 +4,7 @@
 //! and replayed client assertions, CSRF), each refused and audited. Login always goes through the
 //! password + TOTP form with a code computed here (RFC 6238), never a backdoor.
 
+use crate::backchannel::{logout_receiver, logout_token_of_form, received_logout_token, validated_logout_token};
 use crate::fixtures::{Key, csr};
 use crate::harness::{Backend, Hcpki, describe, repo_root};
 use crate::serve::Served;
@@ -99,6 +100,20 @@ fn authlib(p: &Portal, args: &[&str], extra: &[&str]) -> Value {
         "{seen}"
     );
     seen
+}
+
+/// `oidc_rp.py logout-token` (authlib) on the back-channel logout POST body in `body`, as `client` registered for
+/// `alg`; what it saw (it must succeed).
+fn authlib_logout_token(p: &Portal, body: &std::path::Path, client: &str, alg: &str) -> Value {
+    let out = Command::new(tools().join("bin/python"))
+        .arg(repo_root().join("tests/peers/oidc_rp.py"))
+        .args(["logout-token", "--issuer", &p.issuer, "--ca", p.chain.to_str().unwrap(), "--client-id", client])
+        .args(["--alg", alg, "--body"])
+        .arg(body)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "authlib on the logout token\n{}", describe(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(&out)))
 }
 
 /// Each refusal of the conformance list: status, OAuth error, and nothing issued.
@@ -396,6 +411,7 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
     let t = on_mtls(&cert, &key, &args.iter().map(String::as_str).collect::<Vec<_>>());
     let t: Value = serde_json::from_str(&t.body).unwrap_or_else(|_| panic!("{t:?}"));
     let at = t["access_token"].as_str().unwrap_or_else(|| panic!("{t}"));
+    let svc_id_token = id_claims(&t);
     let claims: Value = serde_json::from_slice(&B64.decode(at.split('.').nth(1).unwrap()).unwrap()).unwrap();
     let der = pem_to_der(&std::fs::read_to_string(&cert).unwrap());
     assert_eq!(claims["cnf"]["x5t#S256"], challenge_bytes(&der), "{claims}");
@@ -461,49 +477,16 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
     let reason = refusal["detail"]["reason"].as_str().unwrap_or_default();
     assert!(reason.contains(&pc_serial) && reason.contains("revoked"), "{refusal}");
 
-    // Sign out with the home page's form: the client gets a logout token.
+    // Sign out with the home page's form: the client gets a logout token for the session of its ID token.
     let receiver = logout_receiver(logout_listener);
     p.sign_out();
-    let logout = logout_claims(&receiver.join().unwrap());
-    assert_eq!(logout["aud"], "svc", "{logout}");
-    assert!(logout["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object(), "{logout}");
+    let logout = received_logout_token(&p, &receiver.join().unwrap(), "svc", "ES256");
+    assert_eq!((&logout["sid"], &logout["sub"]), (&svc_id_token["sid"], &svc_id_token["sub"]), "{logout}");
     assert_eq!(
         on_mtls(&cert, &key, &["-H", &bearer, &format!("{mtls}/userinfo")]).status,
         401,
         "token alive after logout"
     );
-}
-
-/// Accept one back-channel logout POST on `listener`, answer 200, and return the request.
-pub(crate) fn logout_receiver(listener: std::net::TcpListener) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let (mut conn, _) = listener.accept().unwrap();
-        let mut buf = vec![0u8; 16384];
-        let mut got = Vec::new();
-        // Until the body named by Content-Length is in.
-        let complete = |got: &[u8]| {
-            let text = String::from_utf8_lossy(got);
-            let Some((head, body)) = text.split_once("\r\n\r\n") else { return false };
-            let len = head.lines().find_map(|l| {
-                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap())
-            });
-            len.is_some_and(|n| body.len() >= n)
-        };
-        while !complete(&got) {
-            let n = conn.read(&mut buf).unwrap();
-            assert!(n > 0, "the logout POST ended early: {}", String::from_utf8_lossy(&got));
-            got.extend_from_slice(&buf[..n]);
-        }
-        conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap();
-        String::from_utf8(got).unwrap()
-    })
-}
-
-/// The claims of a logout token in a back-channel logout request.
-pub(crate) fn logout_claims(request: &str) -> Value {
-    let token = request.split("logout_token=").nth(1).unwrap().trim();
-    serde_json::from_slice(&B64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
 
 /// The Rust `openidconnect` crate (4.1) as a second, independent relying party: discovery (with the JWKS),
@@ -772,7 +755,7 @@ fn pkcs11_token_signing(b: Backend) {
 }
 
 /// Verify a compact JWS with the JWKS key its `kid` names, by its `alg` (aws-lc-rs, independent of the server).
-fn verify_jws(jwks: &Value, jws: &str) {
+pub(crate) fn verify_jws(jwks: &Value, jws: &str) {
     use aws_lc_rs::signature::{self as sig, RsaPublicKeyComponents, UnparsedPublicKey};
     let header = jws_part(jws, 0);
     let key = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == header["kid"]).expect("kid in the JWKS");
@@ -820,15 +803,17 @@ fn https_backchannel_logout(b: Backend) {
 
     p.sign_out();
     let body = good.wait();
-    let token = body.strip_prefix("logout_token=").unwrap_or_else(|| panic!("{body}"));
-    let header = jws_part(token, 0);
-    let logout = jws_part(token, 1);
-    assert_eq!(header["alg"], "RS256", "{header}");
-    assert_eq!(header["typ"], "logout+jwt", "{header}");
-    let jwks: Value = serde_json::from_str(&p.get("/jwks").body).unwrap();
-    assert!(kids(&jwks).contains(&header["kid"].as_str().unwrap().to_owned()), "{header} {jwks}");
-    assert_eq!((&logout["aud"], &logout["sid"]), (&json!("svc-good"), &sid), "{logout}");
-    assert!(logout["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object(), "{logout}");
+    let logout = validated_logout_token(&p, logout_token_of_form(&body), "svc-good", "RS256");
+    assert_eq!(logout["sid"], sid, "{logout}");
+    // authlib, as the relying party, validates the same POST body and refuses it for another client or alg.
+    let seen = authlib_logout_token(&p, &p.h.path("good.body"), "svc-good", "RS256");
+    assert_eq!((&seen["claims"]["jti"], &seen["claims"]["sid"]), (&logout["jti"], &sid), "{seen}");
+    let refused = &seen["refused"];
+    assert_eq!(
+        (&refused["another client"]["error"], &refused["another alg"]["error"]),
+        (&json!("InvalidClaimError"), &json!("UnsupportedAlgorithmError")),
+        "{seen}"
+    );
 
     // The untrusted receiver: every attempt fails its handshake; the last failure is audited.
     let failed = poll(|| {
@@ -967,7 +952,7 @@ fn kids(jwks: &Value) -> Vec<String> {
 }
 
 /// Part `n` (0 header, 1 claims) of a compact JWS.
-fn jws_part(jws: &str, n: usize) -> Value {
+pub(crate) fn jws_part(jws: &str, n: usize) -> Value {
     serde_json::from_slice(&B64.decode(jws.split('.').nth(n).unwrap()).unwrap()).unwrap()
 }
 
