@@ -17,6 +17,7 @@ use std::process::Command;
 on_both_backends!(
     authlib_relying_party,
     conformance_refusals,
+    max_age_reuses_a_young_session_and_asks_an_older_one_to_log_in,
     facility_context_and_policy,
     mtls_bound_tokens_and_backchannel_logout,
     openidconnect_relying_party,
@@ -269,6 +270,52 @@ fn conformance_refusals(b: Backend) {
         "{audit}"
     );
     p.h.ok(&["audit", "verify"]);
+}
+
+/// `max_age` beyond 0 (OIDC Core §3.1.2.1; the OIDF modules `oidcc-max-age-10000` and `oidcc-max-age-1`): a
+/// session younger than `max_age` is reused (the same `auth_time` and `sid`); one older is not (`prompt=none` →
+/// `login_required`, else the login form), and the fresh login's ID token has a new `auth_time`, no earlier than
+/// the provider's redirect to the login form. The session ages by waiting for the clock to be two seconds past
+/// its `auth_time` (polled; nothing asserts on how long anything took).
+fn max_age_reuses_a_young_session_and_asks_an_older_one_to_log_in(b: Backend) {
+    let p = Portal::start(b);
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    let rp = Rp::load(&p);
+    let verifier = "a".repeat(60);
+    let authorize = |extra: &str| {
+        format!(
+            "/authorize?response_type=code&client_id=rp1&scope=openid&redirect_uri={}&code_challenge={}\
+             &code_challenge_method=S256{extra}",
+            enc(REDIRECT),
+            challenge(&verifier)
+        )
+    };
+    // The ID token for the code the authorization response `r` carries.
+    let id_token = |r: &Reply| {
+        let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
+        id_claims(&p.exchange(&rp, &code, &verifier))
+    };
+    let first = id_token(&p.get(&authorize("&max_age=10000")));
+    let auth_time = first["auth_time"].as_i64().unwrap_or_else(|| panic!("no auth_time: {first}"));
+    poll(|| (hcpki_ca::time::now_unix() >= auth_time + 2).then_some(()));
+
+    let young = id_token(&p.get(&authorize("&max_age=10000")));
+    assert_eq!((&young["auth_time"], &young["sid"]), (&first["auth_time"], &first["sid"]), "not reused: {young}");
+    let r = p.get(&authorize("&max_age=1&prompt=none"));
+    assert_eq!(param(&r.location, "error").as_deref(), Some("login_required"), "an old session reused: {r:?}");
+    let r = p.get(&authorize("&max_age=1"));
+    let back = param(&r.location, "return_to").unwrap_or_else(|| panic!("an old session reused: {r:?}"));
+    let asked_at: i64 = param(&back, "login_after").and_then(|t| t.parse().ok()).unwrap_or_else(|| panic!("{back}"));
+
+    // The next TOTP step: this one's code is spent.
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 1), None).status, 303);
+    let fresh = id_token(&p.get(&back));
+    let fresh_time = fresh["auth_time"].as_i64().unwrap_or_else(|| panic!("no auth_time: {fresh}"));
+    assert!(fresh_time > auth_time && fresh_time >= asked_at, "auth_time not fresh: {fresh} (asked at {asked_at})");
+    assert_ne!(fresh["sid"], first["sid"], "the new login is not a new session");
+    // The new session is young for max_age=10000 in turn.
+    let again = id_token(&p.get(&authorize("&max_age=10000")));
+    assert_eq!((&again["auth_time"], &again["sid"]), (&fresh["auth_time"], &fresh["sid"]), "{again}");
 }
 
 /// The facility PC certificate on the portal connection gives the facility claims; the EMR (card only)
