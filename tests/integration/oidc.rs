@@ -167,9 +167,13 @@ fn conformance_refusals(b: Backend) {
     let r = replay.login("bob", PASSWORD, &totp(&bob_secret, 0), None);
     assert!(r.status == 429 && r.body.contains("wait"), "{r:?}");
 
-    // Logged in: a code; the wrong verifier, then the right one, then the code again.
+    // Logged in: a code (a parameter the provider does not know is ignored); the wrong verifier, then the right
+    // one, then the code again.
     let verifier = "w".repeat(60);
-    let r = p.get(&authz(&format!("{redirect}&code_challenge={}&code_challenge_method=S256", challenge(&verifier))));
+    let r = p.get(&authz(&format!(
+        "{redirect}&code_challenge={}&code_challenge_method=S256&unknown_parameter=ignored",
+        challenge(&verifier)
+    )));
     let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
     assert_eq!(param(&r.location, "nonce"), None);
     let rp = Rp::load(&p);
@@ -203,6 +207,9 @@ fn conformance_refusals(b: Backend) {
     let once = rp.assertion(&p, 60, None);
     assert_eq!(p.token(&form, &once)["error"], "invalid_grant", "a fresh assertion authenticates");
     assert!(p.token(&form, &once)["error_description"].as_str().unwrap().contains("jti replay"));
+    // The issuer as the audience (what FAPI 2.0 asks clients to send) authenticates too.
+    let to_issuer = rp.assertion(&p, 60, Some(&p.issuer));
+    assert_eq!(p.token(&form, &to_issuer)["error"], "invalid_grant", "aud = the issuer does not authenticate");
     let elsewhere = rp.assertion(&p, 60, Some("https://other.example/token"));
     assert_eq!(p.token(&form, &elsewhere)["error"], "invalid_client");
 
@@ -248,6 +255,9 @@ fn conformance_refusals(b: Backend) {
     let r = p.get(&format!("/authorize?client_id=rp1&request_uri={}", enc(&uri)));
     assert_eq!(r.status, 400, "request_uri reused: {r:?}");
 
+    // prompt=none with a live session: a code, no login form.
+    let r = p.get(&authz(&format!("{redirect}{good_pkce}&prompt=none")));
+    assert!(param(&r.location, "code").is_some(), "prompt=none with a session: {r:?}");
     // prompt=login and max_age=0 with a live session: back to the login form; a fresh login (the next TOTP
     // step: this one's code is spent) satisfies prompt=login without a loop.
     let mut back = String::new();
@@ -823,9 +833,11 @@ pub(crate) fn verify_jws(jwks: &Value, jws: &str) {
     result.unwrap_or_else(|_| panic!("{header}: the signature does not verify"));
 }
 
-/// Back-channel logout to https endpoints: a Python https receiver with a certificate of a facility CA
-/// named in `[oidc] backchannel_ca_file` gets the POST and its logout token (RS256 for this client); a
-/// receiver whose certificate no trusted CA issued never does, and the failed delivery is audited.
+/// Back-channel logout to https endpoints, started by RP-initiated logout (the OIDF module
+/// `oidcc-backchannel-rp-initiated-logout`): a Python https receiver with a certificate of a facility CA named in
+/// `[oidc] backchannel_ca_file` gets the POST and its logout token (RS256 for this client), which the test and
+/// authlib validate; a receiver whose certificate no trusted CA issued never does, and the failed delivery is
+/// audited.
 fn https_backchannel_logout(b: Backend) {
     let p = Portal::start_with(b, "[oidc]\nbackchannel_ca_file = \"bcl/ca.pem\"\n", |h| {
         std::fs::create_dir(h.dir().join("bcl")).unwrap();
@@ -848,7 +860,13 @@ fn https_backchannel_logout(b: Backend) {
     let sid = jws_part(tokens["id_token"].as_str().unwrap(), 1)["sid"].clone();
     code_flow(&p, "svc-bad", &rp.assertion_as(&p, "svc-bad", 60, None));
 
-    p.sign_out();
+    // svc-good logs the user out with its ID token as the hint: the session ends, both clients are told.
+    let r = p.get(&format!(
+        "/logout?id_token_hint={}&post_logout_redirect_uri={}&state=bye",
+        tokens["id_token"].as_str().unwrap(),
+        enc(POST_LOGOUT)
+    ));
+    assert_eq!((r.status, r.location.as_str()), (303, format!("{POST_LOGOUT}?state=bye").as_str()), "{r:?}");
     let body = good.wait();
     let logout = validated_logout_token(&p, logout_token_of_form(&body), "svc-good", "RS256");
     assert_eq!(logout["sid"], sid, "{logout}");
