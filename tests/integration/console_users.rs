@@ -5,9 +5,10 @@
 //! tokens and oversize or malformed searches are refused, change nothing and are audited.
 
 use crate::admin::{Api, issued, operator};
+use crate::backchannel::{logout_receiver, received_logout_token};
 use crate::console::{Console, csrf_of, form};
 use crate::harness::{Backend, Hcpki};
-use crate::oidc::{PASSWORD, Portal, Rp, logout_claims, logout_receiver, totp};
+use crate::oidc::{PASSWORD, Portal, Rp, totp};
 use crate::portal_self_service::refresh_token;
 use crate::portal_sessions::add_backchannel_client;
 use crate::serve::Served;
@@ -109,7 +110,7 @@ fn help_desk_finds_users_ends_sessions_and_clears_lockouts(b: Backend) {
     let r = c.submit("/console/users/end-sessions", &[("person", "pwd:alice")], &page, &ops);
     assert_eq!(r.status, 200, "{r:?}");
     assert!(r.text.contains("id=\"sessions-ended\">2<"), "{r:?}");
-    assert_eq!(logout_claims(&receiver.join().unwrap())["aud"], "bc1");
+    received_logout_token(&p, &receiver.join().unwrap(), "bc1", "ES256");
     for view in [&first, &second] {
         let home = view.get("/");
         assert!(home.status == 303 && home.location.ends_with("/login"), "a session survived: {home:?}");

@@ -29,6 +29,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod backchannel;
 mod db;
 mod fixtures;
 mod harness;

@@ -4,6 +4,7 @@
 //! and replayed client assertions, CSRF), each refused and audited. Login always goes through the
 //! password + TOTP form with a code computed here (RFC 6238), never a backdoor.
 
+use crate::backchannel::{logout_receiver, logout_token_of_form, received_logout_token, validated_logout_token};
 use crate::fixtures::{Key, csr};
 use crate::harness::{Backend, Hcpki, describe, repo_root};
 use crate::serve::Served;
@@ -16,6 +17,7 @@ use std::process::Command;
 on_both_backends!(
     authlib_relying_party,
     conformance_refusals,
+    max_age_reuses_a_young_session_and_asks_an_older_one_to_log_in,
     facility_context_and_policy,
     mtls_bound_tokens_and_backchannel_logout,
     openidconnect_relying_party,
@@ -48,10 +50,12 @@ min_assurance = "card-pin-facility"
 claims = ["name", "hc_role"]
 "#;
 
-/// authlib drives discovery, login, code + PKCE with private_key_jwt, ID token validation, a reused code,
-/// PAR, userinfo, introspection, refresh rotation and reuse, revocation and logout, and an RFC 8705
-/// certificate-bound token for a `tls_client_auth` client on a facility PC certificate through the mTLS
-/// endpoint aliases (as openid-client does in `oidc_node`); every step is audited.
+/// authlib drives discovery (validated by its OpenID and RFC 8414 metadata models), login, code + PKCE with
+/// private_key_jwt, ID token validation (and refusal for another nonce or algorithm), a reused code, PAR,
+/// userinfo, introspection, refresh rotation and reuse, revocation and logout (all but the logout redirect
+/// through authlib's own calls), and an RFC 8705 certificate-bound token for a `tls_client_auth` client on a
+/// facility PC certificate through the mTLS endpoint aliases (as openid-client does in `oidc_node`); every step
+/// is audited.
 fn authlib_relying_party(b: Backend) {
     let p = Portal::start_with(b, "mtls_listen = \"127.0.0.1:0\"\n", |_| ());
     let (pc, pc_key) = tls_client_on_pc(&p.h, "tlsc", "Clinic Py");
@@ -88,6 +92,28 @@ fn authlib(p: &Portal, args: &[&str], extra: &[&str]) -> Value {
         .output()
         .unwrap();
     assert!(out.status.success(), "authlib relying party {args:?}\n{}", describe(&out));
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(&out)));
+    // authlib refused the ID token it had accepted, for another nonce and for another algorithm.
+    let refused = &seen["id_token_refused"];
+    assert_eq!(
+        (&refused["nonce"]["error"], &refused["alg"]["error"]),
+        (&json!("InvalidClaimError"), &json!("UnsupportedAlgorithmError")),
+        "{seen}"
+    );
+    seen
+}
+
+/// `oidc_rp.py logout-token` (authlib) on the back-channel logout POST body in `body`, as `client` registered for
+/// `alg`; what it saw (it must succeed).
+fn authlib_logout_token(p: &Portal, body: &std::path::Path, client: &str, alg: &str) -> Value {
+    let out = Command::new(tools().join("bin/python"))
+        .arg(repo_root().join("tests/peers/oidc_rp.py"))
+        .args(["logout-token", "--issuer", &p.issuer, "--ca", p.chain.to_str().unwrap(), "--client-id", client])
+        .args(["--alg", alg, "--body"])
+        .arg(body)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "authlib on the logout token\n{}", describe(&out));
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(&out)))
 }
 
@@ -141,9 +167,13 @@ fn conformance_refusals(b: Backend) {
     let r = replay.login("bob", PASSWORD, &totp(&bob_secret, 0), None);
     assert!(r.status == 429 && r.body.contains("wait"), "{r:?}");
 
-    // Logged in: a code; the wrong verifier, then the right one, then the code again.
+    // Logged in: a code (a parameter the provider does not know is ignored); the wrong verifier, then the right
+    // one, then the code again.
     let verifier = "w".repeat(60);
-    let r = p.get(&authz(&format!("{redirect}&code_challenge={}&code_challenge_method=S256", challenge(&verifier))));
+    let r = p.get(&authz(&format!(
+        "{redirect}&code_challenge={}&code_challenge_method=S256&unknown_parameter=ignored",
+        challenge(&verifier)
+    )));
     let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
     assert_eq!(param(&r.location, "nonce"), None);
     let rp = Rp::load(&p);
@@ -177,6 +207,9 @@ fn conformance_refusals(b: Backend) {
     let once = rp.assertion(&p, 60, None);
     assert_eq!(p.token(&form, &once)["error"], "invalid_grant", "a fresh assertion authenticates");
     assert!(p.token(&form, &once)["error_description"].as_str().unwrap().contains("jti replay"));
+    // The issuer as the audience (what FAPI 2.0 asks clients to send) authenticates too.
+    let to_issuer = rp.assertion(&p, 60, Some(&p.issuer));
+    assert_eq!(p.token(&form, &to_issuer)["error"], "invalid_grant", "aud = the issuer does not authenticate");
     let elsewhere = rp.assertion(&p, 60, Some("https://other.example/token"));
     assert_eq!(p.token(&form, &elsewhere)["error"], "invalid_client");
 
@@ -222,6 +255,9 @@ fn conformance_refusals(b: Backend) {
     let r = p.get(&format!("/authorize?client_id=rp1&request_uri={}", enc(&uri)));
     assert_eq!(r.status, 400, "request_uri reused: {r:?}");
 
+    // prompt=none with a live session: a code, no login form.
+    let r = p.get(&authz(&format!("{redirect}{good_pkce}&prompt=none")));
+    assert!(param(&r.location, "code").is_some(), "prompt=none with a session: {r:?}");
     // prompt=login and max_age=0 with a live session: back to the login form; a fresh login (the next TOTP
     // step: this one's code is spent) satisfies prompt=login without a loop.
     let mut back = String::new();
@@ -244,6 +280,52 @@ fn conformance_refusals(b: Backend) {
         "{audit}"
     );
     p.h.ok(&["audit", "verify"]);
+}
+
+/// `max_age` beyond 0 (OIDC Core §3.1.2.1; the OIDF modules `oidcc-max-age-10000` and `oidcc-max-age-1`): a
+/// session younger than `max_age` is reused (the same `auth_time` and `sid`); one older is not (`prompt=none` →
+/// `login_required`, else the login form), and the fresh login's ID token has a new `auth_time`, no earlier than
+/// the provider's redirect to the login form. The session ages by waiting for the clock to be two seconds past
+/// its `auth_time` (polled; nothing asserts on how long anything took).
+fn max_age_reuses_a_young_session_and_asks_an_older_one_to_log_in(b: Backend) {
+    let p = Portal::start(b);
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    let rp = Rp::load(&p);
+    let verifier = "a".repeat(60);
+    let authorize = |extra: &str| {
+        format!(
+            "/authorize?response_type=code&client_id=rp1&scope=openid&redirect_uri={}&code_challenge={}\
+             &code_challenge_method=S256{extra}",
+            enc(REDIRECT),
+            challenge(&verifier)
+        )
+    };
+    // The ID token for the code the authorization response `r` carries.
+    let id_token = |r: &Reply| {
+        let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
+        id_claims(&p.exchange(&rp, &code, &verifier))
+    };
+    let first = id_token(&p.get(&authorize("&max_age=10000")));
+    let auth_time = first["auth_time"].as_i64().unwrap_or_else(|| panic!("no auth_time: {first}"));
+    poll(|| (hcpki_ca::time::now_unix() >= auth_time + 2).then_some(()));
+
+    let young = id_token(&p.get(&authorize("&max_age=10000")));
+    assert_eq!((&young["auth_time"], &young["sid"]), (&first["auth_time"], &first["sid"]), "not reused: {young}");
+    let r = p.get(&authorize("&max_age=1&prompt=none"));
+    assert_eq!(param(&r.location, "error").as_deref(), Some("login_required"), "an old session reused: {r:?}");
+    let r = p.get(&authorize("&max_age=1"));
+    let back = param(&r.location, "return_to").unwrap_or_else(|| panic!("an old session reused: {r:?}"));
+    let asked_at: i64 = param(&back, "login_after").and_then(|t| t.parse().ok()).unwrap_or_else(|| panic!("{back}"));
+
+    // The next TOTP step: this one's code is spent.
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 1), None).status, 303);
+    let fresh = id_token(&p.get(&back));
+    let fresh_time = fresh["auth_time"].as_i64().unwrap_or_else(|| panic!("no auth_time: {fresh}"));
+    assert!(fresh_time > auth_time && fresh_time >= asked_at, "auth_time not fresh: {fresh} (asked at {asked_at})");
+    assert_ne!(fresh["sid"], first["sid"], "the new login is not a new session");
+    // The new session is young for max_age=10000 in turn.
+    let again = id_token(&p.get(&authorize("&max_age=10000")));
+    assert_eq!((&again["auth_time"], &again["sid"]), (&fresh["auth_time"], &fresh["sid"]), "{again}");
 }
 
 /// The facility PC certificate on the portal connection gives the facility claims; the EMR (card only)
@@ -386,6 +468,7 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
     let t = on_mtls(&cert, &key, &args.iter().map(String::as_str).collect::<Vec<_>>());
     let t: Value = serde_json::from_str(&t.body).unwrap_or_else(|_| panic!("{t:?}"));
     let at = t["access_token"].as_str().unwrap_or_else(|| panic!("{t}"));
+    let svc_id_token = id_claims(&t);
     let claims: Value = serde_json::from_slice(&B64.decode(at.split('.').nth(1).unwrap()).unwrap()).unwrap();
     let der = pem_to_der(&std::fs::read_to_string(&cert).unwrap());
     assert_eq!(claims["cnf"]["x5t#S256"], challenge_bytes(&der), "{claims}");
@@ -451,49 +534,16 @@ fn mtls_bound_tokens_and_backchannel_logout(b: Backend) {
     let reason = refusal["detail"]["reason"].as_str().unwrap_or_default();
     assert!(reason.contains(&pc_serial) && reason.contains("revoked"), "{refusal}");
 
-    // Sign out with the home page's form: the client gets a logout token.
+    // Sign out with the home page's form: the client gets a logout token for the session of its ID token.
     let receiver = logout_receiver(logout_listener);
     p.sign_out();
-    let logout = logout_claims(&receiver.join().unwrap());
-    assert_eq!(logout["aud"], "svc", "{logout}");
-    assert!(logout["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object(), "{logout}");
+    let logout = received_logout_token(&p, &receiver.join().unwrap(), "svc", "ES256");
+    assert_eq!((&logout["sid"], &logout["sub"]), (&svc_id_token["sid"], &svc_id_token["sub"]), "{logout}");
     assert_eq!(
         on_mtls(&cert, &key, &["-H", &bearer, &format!("{mtls}/userinfo")]).status,
         401,
         "token alive after logout"
     );
-}
-
-/// Accept one back-channel logout POST on `listener`, answer 200, and return the request.
-pub(crate) fn logout_receiver(listener: std::net::TcpListener) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        let (mut conn, _) = listener.accept().unwrap();
-        let mut buf = vec![0u8; 16384];
-        let mut got = Vec::new();
-        // Until the body named by Content-Length is in.
-        let complete = |got: &[u8]| {
-            let text = String::from_utf8_lossy(got);
-            let Some((head, body)) = text.split_once("\r\n\r\n") else { return false };
-            let len = head.lines().find_map(|l| {
-                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap())
-            });
-            len.is_some_and(|n| body.len() >= n)
-        };
-        while !complete(&got) {
-            let n = conn.read(&mut buf).unwrap();
-            assert!(n > 0, "the logout POST ended early: {}", String::from_utf8_lossy(&got));
-            got.extend_from_slice(&buf[..n]);
-        }
-        conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").unwrap();
-        String::from_utf8(got).unwrap()
-    })
-}
-
-/// The claims of a logout token in a back-channel logout request.
-pub(crate) fn logout_claims(request: &str) -> Value {
-    let token = request.split("logout_token=").nth(1).unwrap().trim();
-    serde_json::from_slice(&B64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
 
 /// The Rust `openidconnect` crate (4.1) as a second, independent relying party: discovery (with the JWKS),
@@ -762,7 +812,7 @@ fn pkcs11_token_signing(b: Backend) {
 }
 
 /// Verify a compact JWS with the JWKS key its `kid` names, by its `alg` (aws-lc-rs, independent of the server).
-fn verify_jws(jwks: &Value, jws: &str) {
+pub(crate) fn verify_jws(jwks: &Value, jws: &str) {
     use aws_lc_rs::signature::{self as sig, RsaPublicKeyComponents, UnparsedPublicKey};
     let header = jws_part(jws, 0);
     let key = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == header["kid"]).expect("kid in the JWKS");
@@ -783,9 +833,11 @@ fn verify_jws(jwks: &Value, jws: &str) {
     result.unwrap_or_else(|_| panic!("{header}: the signature does not verify"));
 }
 
-/// Back-channel logout to https endpoints: a Python https receiver with a certificate of a facility CA
-/// named in `[oidc] backchannel_ca_file` gets the POST and its logout token (RS256 for this client); a
-/// receiver whose certificate no trusted CA issued never does, and the failed delivery is audited.
+/// Back-channel logout to https endpoints, started by RP-initiated logout (the OIDF module
+/// `oidcc-backchannel-rp-initiated-logout`): a Python https receiver with a certificate of a facility CA named in
+/// `[oidc] backchannel_ca_file` gets the POST and its logout token (RS256 for this client), which the test and
+/// authlib validate; a receiver whose certificate no trusted CA issued never does, and the failed delivery is
+/// audited.
 fn https_backchannel_logout(b: Backend) {
     let p = Portal::start_with(b, "[oidc]\nbackchannel_ca_file = \"bcl/ca.pem\"\n", |h| {
         std::fs::create_dir(h.dir().join("bcl")).unwrap();
@@ -808,17 +860,25 @@ fn https_backchannel_logout(b: Backend) {
     let sid = jws_part(tokens["id_token"].as_str().unwrap(), 1)["sid"].clone();
     code_flow(&p, "svc-bad", &rp.assertion_as(&p, "svc-bad", 60, None));
 
-    p.sign_out();
+    // svc-good logs the user out with its ID token as the hint: the session ends, both clients are told.
+    let r = p.get(&format!(
+        "/logout?id_token_hint={}&post_logout_redirect_uri={}&state=bye",
+        tokens["id_token"].as_str().unwrap(),
+        enc(POST_LOGOUT)
+    ));
+    assert_eq!((r.status, r.location.as_str()), (303, format!("{POST_LOGOUT}?state=bye").as_str()), "{r:?}");
     let body = good.wait();
-    let token = body.strip_prefix("logout_token=").unwrap_or_else(|| panic!("{body}"));
-    let header = jws_part(token, 0);
-    let logout = jws_part(token, 1);
-    assert_eq!(header["alg"], "RS256", "{header}");
-    assert_eq!(header["typ"], "logout+jwt", "{header}");
-    let jwks: Value = serde_json::from_str(&p.get("/jwks").body).unwrap();
-    assert!(kids(&jwks).contains(&header["kid"].as_str().unwrap().to_owned()), "{header} {jwks}");
-    assert_eq!((&logout["aud"], &logout["sid"]), (&json!("svc-good"), &sid), "{logout}");
-    assert!(logout["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object(), "{logout}");
+    let logout = validated_logout_token(&p, logout_token_of_form(&body), "svc-good", "RS256");
+    assert_eq!(logout["sid"], sid, "{logout}");
+    // authlib, as the relying party, validates the same POST body and refuses it for another client or alg.
+    let seen = authlib_logout_token(&p, &p.h.path("good.body"), "svc-good", "RS256");
+    assert_eq!((&seen["claims"]["jti"], &seen["claims"]["sid"]), (&logout["jti"], &sid), "{seen}");
+    let refused = &seen["refused"];
+    assert_eq!(
+        (&refused["another client"]["error"], &refused["another alg"]["error"]),
+        (&json!("InvalidClaimError"), &json!("UnsupportedAlgorithmError")),
+        "{seen}"
+    );
 
     // The untrusted receiver: every attempt fails its handshake; the last failure is audited.
     let failed = poll(|| {
@@ -957,7 +1017,7 @@ fn kids(jwks: &Value) -> Vec<String> {
 }
 
 /// Part `n` (0 header, 1 claims) of a compact JWS.
-fn jws_part(jws: &str, n: usize) -> Value {
+pub(crate) fn jws_part(jws: &str, n: usize) -> Value {
     serde_json::from_slice(&B64.decode(jws.split('.').nth(n).unwrap()).unwrap()).unwrap()
 }
 

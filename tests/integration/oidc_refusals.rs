@@ -20,7 +20,8 @@ on_both_backends!(
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// Each client-authenticated endpoint refuses every kind of bad client assertion with 401 `invalid_client`,
+/// Each client-authenticated endpoint refuses every kind of bad client assertion (malformed, `alg: none`, HS256,
+/// expired, another audience, replayed, `sub` not the client, living more than an hour) with 401 `invalid_client`,
 /// and each refusal is a denied `oidc.client.authenticate` entry naming the endpoint, the client the
 /// assertion claimed to be, and the reason.
 fn bad_client_authentication_is_refused_and_audited_at_every_endpoint(b: Backend) {
@@ -38,12 +39,18 @@ fn bad_client_authentication_is_refused_and_audited_at_every_endpoint(b: Backend
     for (path, form, accepted) in &endpoints {
         // (assertion or none, client_id sent, the target the entry names, what its reason says)
         let once = rp.assertion(&p, 60, None);
+        let mut another_sub = rp.claims(&p, "rp1", 60, None);
+        another_sub["sub"] = json!("emr");
+        let mut two_hours = rp.claims(&p, "rp1", 60, None);
+        two_hours["exp"] = json!(two_hours["iat"].as_i64().unwrap() + 7200);
         let cases: Vec<(Option<String>, Option<&str>, &str, &str)> = vec![
             (Some("not-a-jwt".into()), None, "-", "malformed JWS"),
             (Some(unsigned(&rp, &p, "none", "")), None, "rp1", r#"algorithm "none" is not accepted"#),
             (Some(unsigned(&rp, &p, "HS256", "c2ln")), None, "rp1", r#"algorithm "HS256" is not accepted"#),
             (Some(rp.assertion(&p, -120, None)), None, "rp1", "has expired"),
             (Some(rp.assertion(&p, 60, Some("https://other.example/token"))), None, "rp1", "aud must be"),
+            (Some(rp.sign_claims(&another_sub)), None, "rp1", "iss and sub must both be the client_id"),
+            (Some(rp.sign_claims(&two_hours)), None, "rp1", "exp at most one hour ahead"),
             (Some(once.clone()), None, "rp1", "jti replay"),
             (None, Some("rp1"), "rp1", "authenticates with private_key_jwt"),
             (None, None, "-", "no client authentication"),
@@ -83,10 +90,11 @@ fn bad_client_authentication_is_refused_and_audited_at_every_endpoint(b: Backend
     p.h.ok(&["audit", "verify"]);
 }
 
-/// `/authorize` with an unknown client or an unregistered redirect URI shows an error page (never a redirect)
-/// naming the OAuth error; a malformed request of a known client goes back to it; `/token` refuses a
-/// redirect URI other than the authorization request's, a wrong PKCE verifier (without spending the code),
-/// unknown, expired and malformed codes and unsupported grant types. Each is a denied `oidc.authorize` or `oidc.token`
+/// `/authorize` with an unknown client or a missing or unregistered redirect URI shows an error page (never a
+/// redirect) naming the OAuth error; a malformed request of a known client (PKCE plain, no or a hybrid
+/// `response_type`) goes back to it; `/token` refuses a redirect URI other than the authorization request's, a
+/// wrong or missing PKCE verifier and another client's code (without spending the code), unknown, expired and
+/// malformed codes and unsupported grant types. Each is a denied `oidc.authorize` or `oidc.token`
 /// entry with the reason, naming the grant but never holding the code.
 fn bad_authorization_and_token_requests_are_refused_and_audited(b: Backend) {
     let p = Portal::start(b);
@@ -104,6 +112,11 @@ fn bad_authorization_and_token_requests_are_refused_and_audited(b: Backend) {
         (authz("rp1", evil, ""), "rp1", "redirect_uri is missing or not registered"),
         (authz("rp1", "http://127.0.0.1:9/cb/", ""), "rp1", "redirect_uri is missing or not registered"),
         (authz("nobody", REDIRECT, ""), "nobody", "unknown client_id"),
+        (
+            authz("rp1", REDIRECT, "").replace(&format!("&redirect_uri={}", enc(REDIRECT)), ""),
+            "rp1",
+            "redirect_uri is missing or not registered",
+        ),
     ] {
         let r = p.get(&path);
         assert_eq!((r.status, r.location.as_str()), (400, ""), "an error page, no redirect: {r:?}");
@@ -119,6 +132,13 @@ fn bad_authorization_and_token_requests_are_refused_and_audited(b: Backend) {
     assert_eq!(param(&r.location, "error").as_deref(), Some("invalid_request"), "{r:?}");
     let entry = denied(&p, "oidc.authorize").pop().unwrap();
     assert!(entry["detail"]["reason"].as_str().unwrap().contains("S256"), "{entry}");
+    // No response_type, or a hybrid one: the code flow only, refused back at the client, audited.
+    for response_type in ["", "&response_type=code%20id_token"] {
+        let r = p.get(&authz("rp1", REDIRECT, response_type).replacen("response_type=code&", "", 1));
+        assert_eq!(param(&r.location, "error").as_deref(), Some("unsupported_response_type"), "{r:?}");
+        let entry = denied(&p, "oidc.authorize").pop().unwrap();
+        assert!(entry["detail"]["reason"].as_str().unwrap().contains("only response_type=code"), "{entry}");
+    }
 
     assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
     let r = p.get(&authz("rp1", REDIRECT, "&state=s1"));
@@ -149,7 +169,24 @@ fn bad_authorization_and_token_requests_are_refused_and_audited(b: Backend) {
         );
         assert!(entry["detail"]["reason"].as_str().unwrap().contains(says), "{entry}");
     }
-    assert!(exchange(REDIRECT, &verifier)["id_token"].is_string(), "neither refusal spent the code");
+    // The code is bound to its client: another one authenticating with it gets what an unknown code gets.
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let t = p.token(&form, &rp.assertion_as(&p, "emr", 60, None));
+    assert_eq!(t["error"], "invalid_grant", "rp1's code redeemed by emr: {t}");
+    let entry = denied(&p, "oidc.token").pop().unwrap();
+    assert_eq!((&entry["actor"], &entry["target"]), (&json!("oidc:emr"), &json!("emr")), "{entry}");
+    assert!(entry["detail"]["reason"].as_str().unwrap().contains("unknown code or refresh token"), "{entry}");
+    // PKCE is not optional at the token endpoint either.
+    let t = p.token(&form[..3], &rp.assertion(&p, 60, None));
+    assert_eq!(t["error"], "invalid_grant", "no code_verifier: {t}");
+    let entry = denied(&p, "oidc.token").pop().unwrap();
+    assert!(entry["detail"]["reason"].as_str().unwrap().contains("code_verifier is missing"), "{entry}");
+    assert!(exchange(REDIRECT, &verifier)["id_token"].is_string(), "a refusal spent the code");
 
     let token = |form: &[(&str, &str)]| p.token(form, &rp.assertion(&p, 60, None));
     for (form, error, says) in [
@@ -186,15 +223,15 @@ fn bad_authorization_and_token_requests_are_refused_and_audited(b: Backend) {
     let entry = denied(&p, "oidc.token").pop().unwrap();
     assert!(entry["detail"]["reason"].as_str().unwrap().contains("the code has expired"), "{entry}");
     assert_eq!(entry["detail"]["grant"], late_grant, "{entry}");
-    assert_eq!(denied(&p, "oidc.token").len(), before + 7, "one entry per refusal");
+    assert_eq!(denied(&p, "oidc.token").len(), before + 9, "one entry per refusal");
     let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
     assert!(!audit.contains(&code) && !audit.contains(&verifier), "no code or verifier in the audit log");
     p.h.ok(&["audit", "verify"]);
 }
 
-/// `/userinfo` refuses a missing, malformed, foreign or wrong-type bearer token with 401 (the precise reason
-/// only in the audit entry, `oidc.userinfo`), and `/logout` treats a hint that does not verify as none — the
-/// user is asked to confirm — and audits it (`oidc.logout`), as it does an unregistered post-logout URI.
+/// `/userinfo` refuses a missing, malformed, foreign, unsigned (`alg: none`) or wrong-type bearer token with 401
+/// (the precise reason only in the audit entry, `oidc.userinfo`), and `/logout` asks the user to confirm when
+/// it has no hint, treats a hint that does not verify as none and audits it (`oidc.logout`), as it does an unregistered post-logout URI.
 fn bad_bearer_tokens_and_logout_hints_are_refused_and_audited(b: Backend) {
     let p = Portal::start(b);
     assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
@@ -218,11 +255,13 @@ fn bad_bearer_tokens_and_logout_hints_are_refused_and_audited(b: Backend) {
     // A token signed with another key, the claims of the real one: our signature does not verify on it.
     let parts: Vec<&str> = access.split('.').collect();
     let forged = format!("{}.{}.{}", parts[0], parts[1], B64.encode([7u8; 64]));
+    let unsigned = format!("{}.{}.", B64.encode(r#"{"alg":"none","typ":"at+jwt"}"#), parts[1]);
     let cases = [
         (None, "invalid_request", "-", "no bearer token"),
         (Some("Authorization: Basic cnAxOnNlY3JldA==".to_owned()), "invalid_request", "-", "no bearer token"),
         (Some("Authorization: Bearer not-a-jwt".to_owned()), "invalid_token", "-", "malformed JWS"),
         (Some(format!("Authorization: Bearer {forged}")), "invalid_token", "-", "does not verify"),
+        (Some(format!("Authorization: Bearer {unsigned}")), "invalid_token", "-", r#""none" is not accepted"#),
         (Some(format!("Authorization: Bearer {id_token}")), "invalid_token", "rp1", "typ is not at+jwt"),
     ];
     for (header, error, target, says) in &cases {
@@ -235,14 +274,23 @@ fn bad_bearer_tokens_and_logout_hints_are_refused_and_audited(b: Backend) {
     }
     assert_eq!(denied(&p, "oidc.userinfo").len(), cases.len());
 
-    // A malformed hint: the user is asked to confirm (the session goes on), and the refusal is audited.
-    let r =
-        p.get(&format!("/logout?id_token_hint=not-a-jwt&post_logout_redirect_uri={}", enc(crate::oidc::POST_LOGOUT)));
+    // No hint at all (OIDF `oidcc-rp-initiated-logout-no-params`): the user is asked to confirm.
+    let r = p.get("/logout");
     assert!(r.status == 200 && r.body.contains("name=\"csrf\""), "a confirmation form: {r:?}");
-    assert_eq!(p.get("/").status, 200, "still signed in");
-    let entry = denied(&p, "oidc.logout").pop().unwrap();
-    assert!(entry["actor"].as_str().unwrap().starts_with("portal:pwd:"), "{entry}");
-    assert!(entry["detail"]["reason"].as_str().unwrap().contains("id_token_hint does not verify"), "{entry}");
+    assert_eq!(p.get("/").status, 200, "signed out without confirming");
+    // A malformed hint, and the real ID token with its signature altered (`-bad-` and `-modified-id-token-hint`):
+    // the user is asked to confirm (the session goes on), and the refusal is audited.
+    let id_parts: Vec<&str> = id_token.split('.').collect();
+    let modified = format!("{}.{}.{}", id_parts[0], id_parts[1], B64.encode([7u8; 64]));
+    for hint in ["not-a-jwt", modified.as_str()] {
+        let r =
+            p.get(&format!("/logout?id_token_hint={hint}&post_logout_redirect_uri={}", enc(crate::oidc::POST_LOGOUT)));
+        assert!(r.status == 200 && r.body.contains("name=\"csrf\""), "a confirmation form: {r:?}");
+        assert_eq!(p.get("/").status, 200, "still signed in");
+        let entry = denied(&p, "oidc.logout").pop().unwrap();
+        assert!(entry["actor"].as_str().unwrap().starts_with("portal:pwd:"), "{entry}");
+        assert!(entry["detail"]["reason"].as_str().unwrap().contains("id_token_hint does not verify"), "{entry}");
+    }
     // A good hint with a post-logout URI the client never registered: a refusal page, audited.
     let r =
         p.get(&format!("/logout?id_token_hint={id_token}&post_logout_redirect_uri={}", enc("http://127.0.0.1:9/evil")));
@@ -257,9 +305,9 @@ fn bad_bearer_tokens_and_logout_hints_are_refused_and_audited(b: Backend) {
     p.h.ok(&["audit", "verify"]);
 }
 
-/// FAPI 2.0 negative cases of pushed authorization requests (RFC 9126): at `/par`, an unregistered redirect URI
-/// or a pushed `request_uri` is 400 `invalid_request` (audited `oidc.par`), no client authentication 401
-/// `invalid_client`; at `/authorize`, a request_uri made up, pushed by another client, used already or expired
+/// FAPI 2.0 negative cases of pushed authorization requests (RFC 9126): at `/par`, an unregistered redirect URI,
+/// a pushed `request_uri`, or PKCE missing or plain is 400 `invalid_request` (audited `oidc.par`), no client
+/// authentication 401 `invalid_client`, a GET 405; at `/authorize`, a request_uri made up, pushed by another client, used already or expired
 /// is an error page naming `invalid_request_uri` (audited `oidc.authorize`). Nothing refused yields a code.
 fn bad_pushed_authorization_requests_are_refused_and_audited(b: Backend) {
     let p = Portal::start(b);
@@ -270,6 +318,15 @@ fn bad_pushed_authorization_requests_are_refused_and_audited(b: Backend) {
         (r.status, serde_json::from_str::<Value>(&r.body).unwrap_or_else(|_| panic!("/par: {r:?}")))
     };
     let good = authorization_request(REDIRECT);
+    let without_pkce: Vec<_> = good.iter().filter(|(k, _)| !k.starts_with("code_challenge")).cloned().collect();
+    let plain: Vec<_> = good
+        .iter()
+        .map(
+            |(k, v)| {
+                if k == "code_challenge_method" { (k.clone(), "plain".to_owned()) } else { (k.clone(), v.clone()) }
+            },
+        )
+        .collect();
 
     for (form, says) in [
         (authorization_request("http://127.0.0.1:9/evil"), "redirect_uri is missing or not registered"),
@@ -277,6 +334,8 @@ fn bad_pushed_authorization_requests_are_refused_and_audited(b: Backend) {
             [good.clone(), vec![("request_uri".into(), "urn:ietf:params:oauth:request_uri:x".into())]].concat(),
             "request_uri must not be pushed",
         ),
+        (without_pkce, "PKCE is required"),
+        (plain, "must be S256"),
     ] {
         let (status, body) = push(&form, Some(&rp.assertion(&p, 60, None)));
         assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{body}");
@@ -285,6 +344,8 @@ fn bad_pushed_authorization_requests_are_refused_and_audited(b: Backend) {
         assert!(entry["detail"]["reason"].as_str().unwrap().contains(says), "{entry}");
     }
     assert_eq!(denied(&p, "oidc.par")[0]["detail"]["redirect_uri"], "http://127.0.0.1:9/evil");
+    // The pushed authorization request endpoint takes POST only (RFC 9126 §2).
+    assert_eq!(p.get("/par").status, 405);
     // Unauthenticated: client_id alone.
     let (status, body) = push(&good, None);
     assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");

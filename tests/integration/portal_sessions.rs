@@ -5,10 +5,9 @@
 //! running server authorizes without a restart. Sessions are never waited out: deadlines show in the
 //! cookie's Max-Age, and the sweep takes `--at`.
 
+use crate::backchannel::{logout_receiver, received_logout_token};
 use crate::harness::{Backend, Hcpki};
-use crate::oidc::{
-    PASSWORD, Portal, REDIRECT, Rp, challenge, enc, issue_pc, logout_claims, logout_receiver, param, totp,
-};
+use crate::oidc::{PASSWORD, Portal, REDIRECT, Rp, challenge, enc, id_claims, issue_pc, param, totp};
 
 on_both_backends!(
     disabling_an_account_ends_its_sessions,
@@ -81,8 +80,8 @@ fn disabling_an_account_ends_its_sessions(b: Backend) {
     let again =
         p.token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)], &rp.assertion_as(&p, "bc", 60, None));
     assert_eq!(again["error"], "invalid_grant", "a disabled account's refresh token: {again}");
-    let logout = logout_claims(&receiver.join().unwrap());
-    assert_eq!(logout["aud"], "bc", "{logout}");
+    let logout = received_logout_token(&p, &receiver.join().unwrap(), "bc", "ES256");
+    assert_eq!(logout["sid"], id_claims(&t)["sid"], "{logout}");
     let relogin = p.login("alice", PASSWORD, &totp(&p.totp_secret, 1), None);
     assert_ne!(relogin.status, 303, "a disabled account logged in: {relogin:?}");
 

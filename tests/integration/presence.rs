@@ -8,9 +8,10 @@
 use sha2::Digest as _;
 
 use crate::agent::{self, hpki};
+use crate::backchannel::{logout_receiver, received_logout_token};
 use crate::harness::Backend;
 use crate::harness::free_port;
-use crate::oidc::{Portal, REDIRECT, Rp, code_flow, logout_claims, logout_receiver, poll};
+use crate::oidc::{Portal, REDIRECT, Rp, code_flow, poll};
 use crate::pcsc_lock::pcsc_lock;
 use crate::portal_card::{card_portal_with, card_session, data_attribute};
 
@@ -111,9 +112,7 @@ fn pulling_the_card_ends_the_session_with_no_page_open(b: Backend) {
     // No portal page open; the card leaves the reader.
     let receiver = logout_receiver(listener);
     card.remove();
-    let logout = logout_claims(&receiver.join().unwrap());
-    assert_eq!(logout["aud"], "bc", "{logout}");
-    assert!(logout["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object(), "{logout}");
+    received_logout_token(&p, &receiver.join().unwrap(), "bc", "ES256");
     let (_, ended, reason) = session_row(&p, &token);
     assert!(ended.is_some(), "the session outlived its card");
     assert_eq!(reason, None, "ended by the server itself, not a sweep");

@@ -105,13 +105,10 @@ async fn run(
     if !scope.split(' ').any(|s| s == "openid") {
         return Err(refuse("invalid_scope", "scope must include openid").await);
     }
-    let Some(challenge) = get("code_challenge") else {
-        let why = "PKCE is required: send code_challenge with code_challenge_method=S256";
-        return Err(refuse("invalid_request", why).await);
+    let challenge = match pkce_challenge(get("code_challenge"), get("code_challenge_method")) {
+        Ok(c) => c,
+        Err(why) => return Err(refuse("invalid_request", why).await),
     };
-    if get("code_challenge_method") != Some("S256") || challenge.len() != 43 {
-        return Err(refuse("invalid_request", "code_challenge_method must be S256 (plain is refused)").await);
-    }
     let prompt = get("prompt").unwrap_or_default();
     let max_age = match get("max_age").map(str::parse::<i64>) {
         None => None,
@@ -247,6 +244,18 @@ async fn issue_code(
     Ok(code)
 }
 
+/// The S256 code challenge of an authorization request, or why its PKCE parameters are refused: S256 is
+/// required (plain, or none at all, is refused; FAPI 2.0 Security Profile §5.3.2.2).
+fn pkce_challenge<'a>(challenge: Option<&'a str>, method: Option<&str>) -> Result<&'a str, &'static str> {
+    match challenge {
+        None => Err("PKCE is required: send code_challenge with code_challenge_method=S256"),
+        Some(c) if method != Some("S256") || c.len() != 43 => {
+            Err("code_challenge_method must be S256 (plain is refused)")
+        }
+        Some(c) => Ok(c),
+    }
+}
+
 /// Send the browser to the login page, coming back here with `login_after` so a fresh login satisfies
 /// `prompt=login` and `max_age` without a loop.
 fn to_login(params: &HashMap<String, String>, now: i64) -> Response {
@@ -324,13 +333,15 @@ pub async fn par(
     };
     // RFC 9126 §2.3: a pushed request is checked as the authorization endpoint would, and refused here with
     // `invalid_request` where that endpoint could not redirect (a request_uri inside, an unregistered
-    // redirect URI).
+    // redirect URI) and where PKCE is missing or plain, so the client learns it now rather than after a
+    // round trip through the browser.
+    let get = |k: &str| form.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let refused = if form.contains_key("request_uri") {
         Some("request_uri must not be pushed (RFC 9126 §2.1)")
     } else if !form.get("redirect_uri").is_some_and(|r| client.config.redirect_uris.contains(r)) {
         Some("redirect_uri is missing or not registered for this client (exact match)")
     } else {
-        None
+        pkce_challenge(get("code_challenge"), get("code_challenge_method")).err()
     };
     if let Some(why) = refused {
         let more = json!({ "redirect_uri": form.get("redirect_uri").map(|r| refusals::named(Some(r))) });

@@ -32,6 +32,9 @@ pub async fn discovery(State(state): State<PortalState>) -> Json<Value> {
     let p = &state.oidc;
     let iss = &p.issuer;
     let algs: Vec<&str> = super::jws::SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
+    // The algorithms `jws::Jws::parse` accepts for client assertions (private_key_jwt), at every endpoint that
+    // takes them: RFC 8414 §2 requires the list for each endpoint whose methods include private_key_jwt.
+    let assertion_algs = ["ES256", "RS256", "PS256"];
     let mut doc = json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/authorize"),
@@ -54,9 +57,11 @@ pub async fn discovery(State(state): State<PortalState>) -> Json<Value> {
         "acr_values_supported": crate::policy::AssuranceLevel::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"],
-        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "introspection_endpoint_auth_methods_supported": ["private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"],
+        "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "revocation_endpoint_auth_methods_supported": ["private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"],
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "tls_client_certificate_bound_access_tokens": true,
         "authorization_response_iss_parameter_supported": true,
         "backchannel_logout_supported": true,
