@@ -257,6 +257,15 @@ fn facility_context_and_policy(b: Backend) {
     assert_eq!(pc.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
     let home = pc.get("/");
     assert!(home.body.contains("data-service=\"wiki\"") && !home.body.contains("data-service=\"emr\""), "{home:?}");
+    // The login's entry records the home page's decisions, the refusal with its reason (docs/portal.md).
+    let entries = p.h.audit_entries();
+    let login = entries.iter().find(|e| e["action"] == "portal.login" && e["outcome"] == "ok").unwrap();
+    let no_role = "the service requires a healthcare qualification (hcRole) and the password+TOTP login carries none";
+    assert_eq!(
+        login["detail"]["services"],
+        serde_json::json!({ "listed": ["wiki"], "refused": [{ "service": "emr", "reason": no_role }] }),
+        "{login}"
+    );
     let verifier = "z".repeat(60);
     let q = |client: &str, uri: &str| {
         format!(

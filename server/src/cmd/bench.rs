@@ -453,7 +453,7 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
             facility_not_after: None,
         };
         let start = Instant::now();
-        let created = card_login::complete(&store, &sessions, &cards, &answer, source, now).await;
+        let created = card_login::complete(&store, &sessions, &cards, &services, &answer, source, now).await;
         let full = start.elapsed();
         created.map_err(|e| anyhow::anyhow!("card login refused: {e:?}"))?;
 
