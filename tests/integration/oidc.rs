@@ -611,10 +611,7 @@ fn pairwise_subjects_are_stable_per_service(b: Backend) {
         std::fs::write(h.path("notes.toml"), NOTES).unwrap();
         h.ok(&["service", "add", h.path("notes.toml").to_str().unwrap()]);
         for (id, service) in [("wiki-2", "wiki"), ("notes-rp", "notes")] {
-            let mut args = wiki_client(h, id, &[]);
-            let at = args.iter().position(|a| a == "wiki").unwrap();
-            args[at] = service.to_owned();
-            h.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            h.ok(&service_client(h, id, service, &[]).iter().map(String::as_str).collect::<Vec<_>>());
         }
     });
     let out = p.h.ok(&["portal", "user", "add", "bob", "--name", "Bob", "--password-file"]
@@ -922,9 +919,14 @@ fn sign_in_posts_are_rate_limited_per_address(b: Backend) {
 /// `hcpki oidc client add` arguments of a private_key_jwt client `id` of the wiki service (the test RP's
 /// keys, the test redirect URIs), with `extra`.
 fn wiki_client(h: &Hcpki, id: &str, extra: &[&str]) -> Vec<String> {
+    service_client(h, id, "wiki", extra)
+}
+
+/// [`wiki_client`] for the service `service`.
+pub(crate) fn service_client(h: &Hcpki, id: &str, service: &str, extra: &[&str]) -> Vec<String> {
     let jwks = h.path("rp/jwks.json");
     let base = ["oidc", "client", "add", "--id", id, "--redirect-uri", REDIRECT, "--auth", "private_key_jwt"];
-    let more = ["--jwks-file", jwks.to_str().unwrap(), "--service", "wiki", "--post-logout-redirect-uri", POST_LOGOUT];
+    let more = ["--jwks-file", jwks.to_str().unwrap(), "--service", service, "--post-logout-redirect-uri", POST_LOGOUT];
     base.iter().chain(&more).chain(extra).map(|a| (*a).to_owned()).collect()
 }
 
