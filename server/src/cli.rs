@@ -680,6 +680,11 @@ pub struct BenchLoginArgs {
     /// `portal_sessions` table then holds one session per login, for measuring bytes per session.
     #[arg(long)]
     pub database: Option<String>,
+    /// Log in as a card does at a facility PC by default: with the facility's context and its PC certificate
+    /// (serial, notAfter), under a card presence lease (`[portal] card_presence_secs`' default) and with a card
+    /// id of the agent's form, so that every session row has a real one's shape (`scripts/bench-sessions`).
+    #[arg(long)]
+    pub at_facility: bool,
 }
 
 #[derive(Debug, Args)]

@@ -583,8 +583,11 @@ fn default_card_agent() -> String {
     "http://127.0.0.1:7717".to_owned()
 }
 
+/// `[portal] card_presence_secs` when not set.
+pub const DEFAULT_CARD_PRESENCE_SECS: u32 = 300;
+
 fn default_card_presence_secs() -> u32 {
-    300
+    DEFAULT_CARD_PRESENCE_SECS
 }
 
 fn default_session_hours() -> u32 {

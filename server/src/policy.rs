@@ -135,7 +135,54 @@ pub fn visible_services<'a>(
     facility: Option<&FacilityContext>,
     services: &'a Services,
 ) -> Vec<&'a Service> {
-    services.iter().filter(|s| decide(subject, facility, s).is_allowed()).collect()
+    listing(subject, facility, services).visible()
+}
+
+/// [`decide`] for every service, in file order: the portal home page shows the allowed ones, and a login's
+/// audit entry records the whole listing (allowed and refused, with the reasons) as it serializes, so the
+/// page and the audit log come from one computation.
+pub fn listing<'a>(subject: &Subject, facility: Option<&FacilityContext>, services: &'a Services) -> Listing<'a> {
+    Listing(services.iter().map(|s| (s, decide(subject, facility, s))).collect())
+}
+
+/// Every service's decision for one person at one facility ([`listing`]). Serializes as the audit record
+/// `{"listed": [ids], "refused": [{"service": id, "reason": text}]}`, the reason being the [`DenyReason`] text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listing<'a>(Vec<(&'a Service, Decision)>);
+
+impl<'a> Listing<'a> {
+    /// The services allowed, in file order.
+    pub fn visible(&self) -> Vec<&'a Service> {
+        self.0.iter().filter(|(_, d)| d.is_allowed()).map(|(s, _)| *s).collect()
+    }
+
+    /// The services refused, with the first rule that failed.
+    pub fn refused(&self) -> impl Iterator<Item = (&'a Service, &DenyReason)> {
+        self.0.iter().filter_map(|(s, d)| match d {
+            Decision::Deny(reason) => Some((*s, reason)),
+            Decision::Allow(_) => None,
+        })
+    }
+}
+
+impl serde::Serialize for Listing<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Refused<'r> {
+            service: &'r str,
+            reason: String,
+        }
+        #[derive(serde::Serialize)]
+        struct Record<'r> {
+            listed: Vec<&'r str>,
+            refused: Vec<Refused<'r>>,
+        }
+        let record = Record {
+            listed: self.visible().into_iter().map(|s| s.id.as_str()).collect(),
+            refused: self.refused().map(|(s, r)| Refused { service: &s.id, reason: r.to_string() }).collect(),
+        };
+        record.serialize(serializer)
+    }
 }
 
 /// The rules in precedence order: facility state, deny list, facility admission, credential and role, assurance.

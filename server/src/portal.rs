@@ -391,6 +391,12 @@ async fn login(
         card_not_after: None,
         facility_not_after,
     };
+    let services = match state.services.current().await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    // The home page's decisions for this login, recorded once here rather than on every page view.
+    let listing = json!(policy::listing(&new.subject, new.facility.as_ref(), &services));
     // A login replaces the browser's previous session (no two live sessions behind one cookie jar; the old
     // one's clients are logged out as on sign-out).
     if let Ok(Some((old, _))) = state.sessions.current(&headers).await {
@@ -401,7 +407,7 @@ async fn login(
         action: "portal.login".into(),
         target: form.username.clone(),
         outcome: Outcome::Ok,
-        detail: json!({ "credential": "password-totp", "facility": facility_id }),
+        detail: json!({ "credential": "password-totp", "facility": facility_id, "services": listing }),
     };
     let created = match state.sessions.create(new, entry).await {
         Ok(c) => c,

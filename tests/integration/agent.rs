@@ -21,7 +21,7 @@ const PORTAL: &str = "https://portal.example";
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 const B64URL: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-fn jpki() -> &'static Identity {
+pub(crate) fn jpki() -> &'static Identity {
     static ID: OnceLock<Identity> = OnceLock::new();
     ID.get_or_init(|| {
         Identity::generate(&IdentityRequest::Jpki { subject: Default::default(), pins: JpkiPins::default() }).unwrap()

@@ -106,7 +106,7 @@ fn bench_ocsp_reports_rates_ratios_and_revocation_latency() {
 /// `hcpki bench login` with a few logins: each full login runs `portal::card_login::complete` (challenge,
 /// card verification, `login.card` audit entry, SSO session), so the row's figures are all present and
 /// positive, and with `--database` the kept database holds one session per full login (the bytes-per-session
-/// measurement of docs/benchmarks.md reads that table).
+/// measurement of docs/benchmarks.md reads that table), with `--at-facility` in a facility-PC login's shape.
 fn bench_login_reports_full_login_and_parts(b: Backend) {
     let h = Hcpki::new(b);
     let url = h.database_url();
@@ -137,6 +137,17 @@ fn bench_login_reports_full_login_and_parts(b: Backend) {
     assert_eq!(sessions, 23, "one session per full login");
     let audited = h.db().scalar_i64("SELECT count(*) FROM audit_log WHERE action = 'login.card'");
     assert_eq!(audited, 23, "one login.card audit entry per full login");
+    // `--at-facility` (what scripts/bench-sessions measures): every row has a real card session's shape.
+    h.ok(&["bench", "login", "--iterations", "3", "--crl-entries", "10", "--at-facility", "--database", &url]);
+    let shaped = h.db().scalar_i64(
+        "SELECT count(*) FROM portal_sessions WHERE facility_id IS NOT NULL AND presence_hash IS NOT NULL \
+         AND presence_until IS NOT NULL AND length(card_id) = 64 AND data LIKE '%\"facility_certificate\"%'",
+    );
+    assert_eq!(shaped, 23, "one facility-PC session per full login of the second run");
+    let listed = h.db().scalar_i64(
+        "SELECT count(*) FROM audit_log WHERE action = 'login.card' AND detail LIKE '%\"listed\":[\"emr\"]%'",
+    );
+    assert_eq!(listed, 46, "each login's entry records the home page's listing");
 }
 
 /// `scripts/bench-oidc` in a tiny mode (SQLite): codes through the real `/authorize`, exchanged at `/token`

@@ -339,6 +339,15 @@ fn facility_context_and_policy(b: Backend) {
     assert_eq!(pc.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
     let home = pc.get("/");
     assert!(home.body.contains("data-service=\"wiki\"") && !home.body.contains("data-service=\"emr\""), "{home:?}");
+    // The login's entry records the home page's decisions, the refusal with its reason (docs/portal.md).
+    let entries = p.h.audit_entries();
+    let login = entries.iter().find(|e| e["action"] == "portal.login" && e["outcome"] == "ok").unwrap();
+    let no_role = "the service requires a healthcare qualification (hcRole) and the password+TOTP login carries none";
+    assert_eq!(
+        login["detail"]["services"],
+        serde_json::json!({ "listed": ["wiki"], "refused": [{ "service": "emr", "reason": no_role }] }),
+        "{login}"
+    );
     let verifier = "z".repeat(60);
     let q = |client: &str, uri: &str| {
         format!(
@@ -652,10 +661,7 @@ fn pairwise_subjects_are_stable_per_service(b: Backend) {
         std::fs::write(h.path("notes.toml"), NOTES).unwrap();
         h.ok(&["service", "add", h.path("notes.toml").to_str().unwrap()]);
         for (id, service) in [("wiki-2", "wiki"), ("notes-rp", "notes")] {
-            let mut args = wiki_client(h, id, &[]);
-            let at = args.iter().position(|a| a == "wiki").unwrap();
-            args[at] = service.to_owned();
-            h.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            h.ok(&service_client(h, id, service, &[]).iter().map(String::as_str).collect::<Vec<_>>());
         }
     });
     let out = p.h.ok(&["portal", "user", "add", "bob", "--name", "Bob", "--password-file"]
@@ -973,9 +979,14 @@ fn sign_in_posts_are_rate_limited_per_address(b: Backend) {
 /// `hcpki oidc client add` arguments of a private_key_jwt client `id` of the wiki service (the test RP's
 /// keys, the test redirect URIs), with `extra`.
 fn wiki_client(h: &Hcpki, id: &str, extra: &[&str]) -> Vec<String> {
+    service_client(h, id, "wiki", extra)
+}
+
+/// [`wiki_client`] for the service `service`.
+pub(crate) fn service_client(h: &Hcpki, id: &str, service: &str, extra: &[&str]) -> Vec<String> {
     let jwks = h.path("rp/jwks.json");
     let base = ["oidc", "client", "add", "--id", id, "--redirect-uri", REDIRECT, "--auth", "private_key_jwt"];
-    let more = ["--jwks-file", jwks.to_str().unwrap(), "--service", "wiki", "--post-logout-redirect-uri", POST_LOGOUT];
+    let more = ["--jwks-file", jwks.to_str().unwrap(), "--service", service, "--post-logout-redirect-uri", POST_LOGOUT];
     base.iter().chain(&more).chain(extra).map(|a| (*a).to_owned()).collect()
 }
 

@@ -5,7 +5,7 @@
 //! tests/peers/opensc-jpki.sh, the same script a person runs by hand.
 
 use crate::harness::{describe, repo_root};
-use crate::pcsc_lock::{pcsc_lock, pcsc_netns, PcscGuard};
+use crate::pcsc_lock::{PcscGuard, pcsc_lock, pcsc_netns};
 use hcpki_vcard::card::Emulated;
 use hcpki_vcard::identity::{Identity, IdentityRequest, JpkiIdentity, JpkiPins};
 use hcpki_vcard::jpki::JpkiPin;

@@ -2,10 +2,11 @@
 //! certificate, an HPKI card (virtual, behind the real pcscd) signing through the real `hcpki-agent`, the
 //! portal's card login (challenge, verification, session), two relying services opened without a second tap
 //! (authorization code + PKCE, tokens carrying who, qualified as what, for which facility), and the card
-//! removed: the session ends for every service. The browser is played by curl, making the page scripts'
-//! requests one by one; `browser.rs` runs the same journey in headless Chromium with the scripts themselves.
+//! removed: the session ends for every service. A JPKI (My Number) card goes the same way and opens only the
+//! service that accepts identity-only logins. The browser is played by curl, making the page scripts' requests
+//! one by one; `browser.rs` runs the same journey in headless Chromium with the scripts themselves.
 
-use crate::agent::{self, hpki};
+use crate::agent::{self, hpki, jpki};
 use crate::harness::Backend;
 use crate::oidc::{self, Portal, REDIRECT, Rp};
 use crate::pcsc_lock::pcsc_lock;
@@ -15,14 +16,34 @@ use serde_json::Value;
 on_both_backends!(
     card_login_opens_every_service_once_and_card_removal_ends_it,
     card_login_across_two_replicas_one_signature_and_logout_ends_it_on_both,
+    jpki_card_opens_only_identity_services_and_is_refused_qualified_ones,
 );
 
 pub(crate) const PIN: &str = "hpki1234";
 /// The EMR client's redirect URI (registered by `oidc::Portal`).
 const EMR: &str = "http://127.0.0.1:9/emr";
 
-/// A portal whose card login trusts the virtual cards' HPKI CAs and whose pages talk to the card agent at
-/// `agent_origin`.
+/// A card in the reader as the login page sees it: the button pressed for it (`kind`) and its PIN.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Button {
+    kind: &'static str,
+    pin: &'static str,
+}
+
+/// The virtual HPKI card ([`hpki`]).
+pub(crate) const HPKI: Button = Button { kind: "hpki", pin: PIN };
+/// The virtual JPKI card ([`jpki`]): its authentication PIN.
+pub(crate) const JPKI: Button = Button { kind: "jpki", pin: "1234" };
+
+/// What every card login's ID token says of how the person logged in (RFC 8176): a smart card, a
+/// hardware-held key, its PIN, so more than one factor. The facility certificate is not the person's method; it
+/// is in `acr` (docs/portal.md).
+const CARD_AMR: [&str; 4] = ["sc", "hwk", "pin", "mfa"];
+/// The `acr` of a card login on a facility PC's connection.
+const CARD_AT_FACILITY_ACR: &str = "urn:hcpki:acr:card-pin-facility-mtls";
+
+/// A portal whose card login trusts the virtual cards' HPKI and JPKI CAs and whose pages talk to the card agent
+/// at `agent_origin`.
 pub(crate) fn card_portal(b: Backend, agent_origin: &str) -> Portal {
     // Card presence leases (D26) on, long enough for any test, so the home page carries a presence token.
     card_portal_with(b, agent_origin, "card_presence_secs = 600\n", |_| ())
@@ -45,33 +66,41 @@ pub(crate) fn card_portal_in(
     extra: &str,
     before_serve: impl FnOnce(&crate::harness::Hcpki),
 ) -> Portal {
-    let identity = hpki();
-    let cert_named = |name: &str| identity.certificates().into_iter().find(|(n, _)| *n == name).unwrap().1.to_vec();
-    let (root, intermediate) = (cert_named("root-ca"), cert_named("authentication-ca"));
+    let cert_named = |identity: &hcpki_vcard::identity::Identity, name: &str| {
+        identity.certificates().into_iter().find(|(n, _)| *n == name).unwrap().1.to_vec()
+    };
+    let (root, intermediate) = (cert_named(hpki(), "root-ca"), cert_named(hpki(), "authentication-ca"));
+    let jpki_root = cert_named(jpki(), "auth-ca");
     // No CRL of the test HPKI CAs is published here: revocation of card logins is covered by card_login::*;
     // the card tests run fail-open (the audit entry says so).
     let extra = format!(
         "card_agent = \"{agent_origin}\"\n{extra}[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
-         intermediates = [\"hpki-auth-ca.der\"]\nrevocation = \"fail-open\"\n"
+         jpki_anchors = [\"jpki-root.der\"]\nintermediates = [\"hpki-auth-ca.der\"]\nrevocation = \"fail-open\"\n"
     );
     Portal::start_in(h, &extra, |h| {
         std::fs::write(h.dir().join("hpki-root.der"), &root).unwrap();
         std::fs::write(h.dir().join("hpki-auth-ca.der"), &intermediate).unwrap();
+        std::fs::write(h.dir().join("jpki-root.der"), &jpki_root).unwrap();
         before_serve(h);
     })
 }
 
 /// What card-login.js does with the login page's CSRF token `csrf`: a challenge for this browser, signed by the
-/// card through `agent` after the PIN (typed in the agent's own page). The challenge and the agent's answer.
+/// HPKI card through `agent` after the PIN (typed in the agent's own page). The challenge and the agent's answer.
 pub(crate) fn signed_challenge(pc: &Portal, agent: &agent::Served, csrf: &str) -> (String, Value) {
+    signed_challenge_by(pc, agent, csrf, HPKI)
+}
+
+/// [`signed_challenge`] by the card of `button`.
+fn signed_challenge_by(pc: &Portal, agent: &agent::Served, csrf: &str, button: Button) -> (String, Value) {
     let challenge = card_challenge(pc, csrf);
-    let done = card_signs(agent, &challenge);
+    let done = card_signs(agent, &challenge, button);
     (challenge, done)
 }
 
 /// The card signs `challenge` through `agent` after the PIN (typed in the agent's own page): its answer.
-pub(crate) fn card_signs(agent: &agent::Served, challenge: &str) -> Value {
-    let done = agent.sign_with("hpki", challenge, PIN, || {});
+pub(crate) fn card_signs(agent: &agent::Served, challenge: &str, button: Button) -> Value {
+    let done = agent.sign_with(button.kind, challenge, button.pin, || {});
     assert_eq!(done["status"], "done", "{done}");
     done
 }
@@ -90,13 +119,18 @@ pub(crate) fn card_challenge(pc: &Portal, csrf: &str) -> String {
     issued["challenge"].as_str().unwrap().to_owned()
 }
 
-/// The login form's post of the card's answer `done` to `challenge`.
+/// The login form's post of the HPKI card's answer `done` to `challenge`.
 pub(crate) fn post_login(pc: &Portal, csrf: &str, challenge: &str, done: &Value) -> crate::oidc::Reply {
+    post_login_by(pc, csrf, challenge, done, HPKI)
+}
+
+/// [`post_login`] after the button of `button`.
+fn post_login_by(pc: &Portal, csrf: &str, challenge: &str, done: &Value, button: Button) -> crate::oidc::Reply {
     let chain: Vec<&str> = done["result"]["chain"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
     let form = [
         ("csrf", csrf),
         ("challenge_id", challenge),
-        ("kind", "hpki"),
+        ("kind", button.kind),
         ("signature", done["result"]["signature"].as_str().unwrap()),
         ("chain", &chain.join(",")),
         ("card_id", done["result"]["card_id"].as_str().unwrap()),
@@ -104,21 +138,27 @@ pub(crate) fn post_login(pc: &Portal, csrf: &str, challenge: &str, done: &Value)
     pc.submit("/login/card", &form, None)
 }
 
-/// A whole card login in the browser `pc` through `agent`: the session's card id and home page.
+/// A whole HPKI card login in the browser `pc` through `agent`: the session's card id and home page.
 pub(crate) fn card_session(pc: &Portal, agent: &agent::Served) -> (String, crate::oidc::Reply) {
-    card_session_across(pc, pc, agent)
+    card_session_by(pc, agent, HPKI)
 }
 
-/// [`card_session`] with the login page and the challenge from `challenger` and the card's answer posted to
+/// [`card_session`] with the card of `button`.
+fn card_session_by(pc: &Portal, agent: &agent::Served, button: Button) -> (String, crate::oidc::Reply) {
+    card_session_across(pc, pc, agent, button)
+}
+
+/// A card login with the login page and the challenge from `challenger` and the card's answer posted to
 /// `verifier`: one browser (one cookie jar) whose requests two replicas answer. The home page is `verifier`'s.
 pub(crate) fn card_session_across(
     challenger: &Portal,
     verifier: &Portal,
     agent: &agent::Served,
+    button: Button,
 ) -> (String, crate::oidc::Reply) {
     let csrf = field(&challenger.get("/login").body, "csrf");
-    let (challenge, done) = signed_challenge(challenger, agent, &csrf);
-    let r = post_login(verifier, &csrf, &challenge, &done);
+    let (challenge, done) = signed_challenge_by(challenger, agent, &csrf, button);
+    let r = post_login_by(verifier, &csrf, &challenge, &done, button);
     assert!(r.status == 200 && r.body.contains("data-continue"), "{r:?}");
     let home = verifier.get("/");
     assert_eq!(home.status, 200, "{home:?}");
@@ -159,8 +199,11 @@ pub(crate) fn report_card_removed(pc: &Portal, csrf: &str, card_id: &str) -> cra
 /// The EMR's and the wiki's ID token claims of one card session at `facility`: who, qualified as what, at
 /// which facility, and a subject of each service's own.
 fn check_card_claims(emr: &Value, wiki: &Value, facility: &str) {
+    // How the physician logged in, whatever claims each service lists: card + PIN at a facility PC.
+    for c in [emr, wiki] {
+        assert_eq!((&c["acr"], &c["amr"]), (&CARD_AT_FACILITY_ACR.into(), &serde_json::json!(CARD_AMR)), "{c}");
+    }
     assert_eq!(emr["hc_role"]["code"], "medical-doctor", "{emr}");
-    assert_eq!(emr["acr"], "urn:hcpki:acr:card-pin-facility-mtls", "{emr}");
     assert_eq!(wiki["facility_id"], facility, "{wiki}");
     // Pairwise subjects are per service: both test clients redirect to 127.0.0.1, yet each service has its own;
     // what they get is never the card's own identifiers.
@@ -174,6 +217,11 @@ fn check_card_claims(emr: &Value, wiki: &Value, facility: &str) {
 pub(crate) fn data_attribute(html: &str, name: &str) -> String {
     let value = html.split(&format!("data-{name}=\"")).nth(1).unwrap_or_else(|| panic!("no data-{name} in {html}"));
     value.split('"').next().unwrap().to_owned()
+}
+
+/// The services a home page lists (`data-service`), in its order.
+fn listed_services(html: &str) -> Vec<&str> {
+    html.split("data-service=\"").skip(1).map(|rest| rest.split('"').next().unwrap()).collect()
 }
 
 pub(crate) fn field(html: &str, name: &str) -> String {
@@ -230,7 +278,7 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     // Home: card + PIN + facility reaches the EMR as well as the wiki; the page watches the card.
     let home = pc.get("/");
     assert_eq!(home.status, 200, "{home:?}");
-    assert!(home.body.contains("data-service=\"wiki\"") && home.body.contains("data-service=\"emr\""), "{home:?}");
+    assert_eq!(listed_services(&home.body), ["wiki", "emr"], "{home:?}");
     assert!(home.body.contains("card-pin-facility") && home.body.contains("/static/card-watch.js"), "{home:?}");
     assert!(home.body.contains(&format!("data-card=\"{card_id}\"")), "{home:?}");
 
@@ -258,6 +306,8 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     assert_eq!(logins[0]["outcome"], "ok");
     let detail: Value = serde_json::from_str(logins[0]["detail"].as_str().unwrap()).unwrap();
     assert_eq!(detail["facility"], facility.as_str(), "{detail}");
+    // The home page's decisions, recorded with the login (docs/portal.md): both services, nothing refused.
+    assert_eq!(detail["services"], serde_json::json!({ "listed": ["wiki", "emr"], "refused": [] }), "{detail}");
     assert_eq!(logins[1]["outcome"], "denied");
 
     // The page hands the agent the session's presence token (D26): the agent renews the lease with it
@@ -319,7 +369,7 @@ fn card_login_across_two_replicas_one_signature_and_logout_ends_it_on_both(b: Ba
     let through_lb = first.with_client_cert(cert, key);
 
     // The challenge from A, the card's answer to B: the session is B's as much as A's.
-    let (card_id, home) = card_session_across(&on_a, &on_b, &agent);
+    let (card_id, home) = card_session_across(&on_a, &on_b, &agent, HPKI);
     assert!(home.body.contains("card-pin-facility") && home.body.contains(&format!("data-card=\"{card_id}\"")));
     assert_eq!(on_a.get("/").status, 200, "the session made on B is live on A");
     let served = |replica: &Portal, route: &str| crate::lb::requests(&replica.metrics(), &format!("route=\"{route}\""));
@@ -353,4 +403,85 @@ fn card_login_across_two_replicas_one_signature_and_logout_ends_it_on_both(b: Ba
     }
     assert_eq!(card.card().stats().signatures, 1);
     first.h.ok(&["audit", "verify"]);
+}
+
+/// A service for identity-only logins, e.g. a citizen's own records: JPKI accepted, no qualification needed.
+const RECORDS: &str = "version = 1\n[[service]]\nid = \"records\"\nname = \"My records\"\nroles = []\n\
+                       facility_kinds = [\"*\"]\nmin_assurance = \"card-pin\"\nallow_jpki = true\n\
+                       claims = [\"name\", \"hc_role\", \"facility_id\"]\n";
+
+/// The issue's "JPKI authentication certificates are accepted where a service allows it (identity only, no
+/// qualification)", end to end: a virtual JPKI card signs through the real agent and pcscd at a facility PC;
+/// the home page lists exactly the service with `allow_jpki` (not the wiki, not the EMR), whose code flow
+/// gives an ID token with the person (pairwise `sub`, the JPKI display name) and no `hc_role` although the
+/// service asks for it; the EMR, which needs an hcRole, answers `access_denied` with the policy's reason,
+/// audited as a denied `oidc.authorize` of the card holder; the login's entry records the listing with each
+/// refusal's reason.
+fn jpki_card_opens_only_identity_services_and_is_refused_qualified_ones(b: Backend) {
+    let _pcsc = pcsc_lock();
+    let agent_port = crate::harness::free_port();
+    let agent_origin = format!("http://127.0.0.1:{agent_port}");
+    let p = card_portal_with(b, &agent_origin, "card_presence_secs = 600\n", |h| {
+        std::fs::write(h.path("records.toml"), RECORDS).unwrap();
+        h.ok(&["service", "add", h.path("records.toml").to_str().unwrap()]);
+        let client = oidc::service_client(h, "records-rp", "records", &[]);
+        h.ok(&client.iter().map(String::as_str).collect::<Vec<_>>());
+    });
+    let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
+    let _card = agent::insert(jpki(), 0);
+    agent.wait_card(0, "jpki");
+    let (facility, cert, key) = oidc::issue_pc(&p.h, "Citizen clinic");
+    let pc = p.with_client_cert(cert, key);
+
+    let (_, home) = card_session_by(&pc, &agent, JPKI);
+    assert_eq!(listed_services(&home.body), ["records"], "{home:?}");
+    assert!(home.body.contains("card-pin-facility"), "{home:?}");
+
+    let rp = Rp::load(&p);
+    let tokens = oidc::code_flow(&pc, "records-rp", &rp.assertion_as(&p, "records-rp", 60, None));
+    let claims = oidc::id_claims(&tokens);
+    assert_eq!((&claims["acr"], &claims["amr"]), (&CARD_AT_FACILITY_ACR.into(), &serde_json::json!(CARD_AMR)));
+    assert!(claims.get("hc_role").is_none(), "a JPKI login carries no qualification: {claims}");
+    assert_eq!((&claims["name"], &claims["facility_id"]), (&"JPKI利用者".into(), &facility.as_str().into()));
+
+    let verifier = "v".repeat(64);
+    let r = pc.get(&format!(
+        "/authorize?response_type=code&client_id=emr&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
+        oidc::enc(EMR),
+        oidc::challenge(&verifier)
+    ));
+    assert_eq!(oidc::param(&r.location, "error").as_deref(), Some("access_denied"), "{r:?}");
+    let jpki_refused = "JPKI (identity-only) logins are not accepted by the service";
+    assert_eq!(oidc::param(&r.location, "error_description").as_deref(), Some(jpki_refused), "{r:?}");
+
+    let entries = p.h.audit_entries();
+    let login = entries.iter().find(|e| e["action"] == "login.card" && e["outcome"] == "ok").unwrap();
+    let person = login["target"].as_str().unwrap();
+    assert!(person.starts_with("jpki:"), "{login}");
+    assert!(!claims["sub"].as_str().unwrap().contains(&person[5..]), "the pairwise sub is not the card's key");
+    let detail = &login["detail"];
+    assert!(detail["kind"] == "jpki" && detail["hc_role"].is_null(), "{login}");
+    assert_eq!(
+        detail["services"],
+        serde_json::json!({ "listed": ["records"], "refused": [
+            { "service": "wiki", "reason": jpki_refused },
+            { "service": "emr", "reason": jpki_refused },
+        ] }),
+        "{login}"
+    );
+    let authorized = |outcome: &str, client: &str| {
+        entries
+            .iter()
+            .find(|e| e["action"] == "oidc.authorize" && e["outcome"] == outcome && e["target"] == client)
+            .unwrap_or_else(|| panic!("no {outcome} oidc.authorize of {client}: {entries:?}"))
+    };
+    let allowed = authorized("ok", "records-rp");
+    assert_eq!(
+        (&allowed["actor"], &allowed["detail"]["decision"]),
+        (&format!("portal:{person}").into(), &"allowed".into())
+    );
+    let denied = authorized("denied", "emr");
+    assert_eq!(denied["actor"], format!("portal:{person}"), "the card holder: {denied}");
+    assert_eq!(denied["detail"]["decision"], format!("denied: {jpki_refused}"), "{denied}");
+    p.h.ok(&["audit", "verify"]);
 }

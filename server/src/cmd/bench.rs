@@ -373,11 +373,12 @@ fn openssl_parse_secs(der: &[u8]) -> Result<Option<f64>> {
 /// names one to use and keep (every full login leaves its session row there).
 async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
     use crate::login::{CardVerifier, CrlCache, RevocationPolicy, TrustAnchors, challenge};
-    use crate::policy::{Services, decide};
+    use crate::policy::{FacilityContext, Services, decide};
     use crate::portal::card_login::{self, CardAnswer, CardLogin, LoginSource};
     use crate::portal::{secret::PortalSecret, session::Sessions};
     use base64::Engine as _;
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use hcpki_ca::facility::{FacilityKind, FacilityState};
     use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas, Revoked};
 
     const ORIGIN: &str = "https://portal.bench.invalid";
@@ -412,7 +413,23 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
         agent: "http://127.0.0.1:7717".into(),
     };
     let secret = Arc::new(PortalSecret::load_or_create(&dir.path().join("portal.secret"))?);
-    let sessions = Sessions::new(store.clone(), secret, 8 * 3600, None);
+    // A facility PC's login (`--at-facility`): the facility, its PC certificate's serial (16 octets, as this CA
+    // draws them) and notAfter, a presence lease, the agent's card id (a SHA-256 in hex).
+    let facility = if args.at_facility {
+        Some(FacilityContext {
+            id: hcpki_ca::FacilityId::from_number(1)?,
+            name: "ベンチ診療所".into(),
+            kind: FacilityKind::Clinic,
+            state: FacilityState::Active,
+        })
+    } else {
+        None
+    };
+    let facility_certificate = args.at_facility.then(|| "5a".repeat(16));
+    let facility_not_after = args.at_facility.then_some(now + 365 * 86_400);
+    let card_id = if args.at_facility { "c1".repeat(32) } else { "bench-card".to_owned() };
+    let presence = args.at_facility.then_some(i64::from(crate::config::DEFAULT_CARD_PRESENCE_SECS));
+    let sessions = Sessions::new(store.clone(), secret, 8 * 3600, presence);
     let services = Services::parse(
         "version = 1\n[[service]]\nid = \"emr\"\nname = \"EMR\"\nroles = [\"medical-doctor\"]\n\
          facility_kinds = [\"*\"]\nmin_assurance = \"card-pin\"\nclaims = [\"name\", \"hc_role\", \"acr\"]\n",
@@ -443,17 +460,17 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
             challenge_id: &challenge_id,
             signature: &STANDARD.encode(&signature),
             chain: &chain_b64,
-            card_id: "bench-card",
+            card_id: &card_id,
             button: "hpki",
         };
         let source = LoginSource {
             prelogin_id: &prelogin,
-            facility: None,
-            facility_certificate: None,
-            facility_not_after: None,
+            facility: facility.clone(),
+            facility_certificate: facility_certificate.clone(),
+            facility_not_after,
         };
         let start = Instant::now();
-        let created = card_login::complete(&store, &sessions, &cards, &answer, source, now).await;
+        let created = card_login::complete(&store, &sessions, &cards, &services, &answer, source, now).await;
         let full = start.elapsed();
         created.map_err(|e| anyhow::anyhow!("card login refused: {e:?}"))?;
 
@@ -462,7 +479,7 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
         let taken = challenge::take(&*store, &challenge_id, &card_login::binding(&prelogin), ORIGIN, now).await?;
         let took = start.elapsed();
         let verified = cards.verifier.verify(&taken, &signature, &chain, now)?;
-        let decision = decide(&verified.subject, None, service);
+        let decision = decide(&verified.subject, facility.as_ref(), service);
         let parts = start.elapsed();
         anyhow::ensure!(decision.is_allowed(), "the sample service refused the bench card: {decision}");
         let start = Instant::now();

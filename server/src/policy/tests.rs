@@ -198,6 +198,47 @@ fn audit_text_names_the_rule() {
     assert_eq!(d.to_string(), format!("denied: facility {} is suspended, not active", fid(7)));
 }
 
+/// The login's audit record of the home page: every service, allowed or refused with the rule's text, in file
+/// order, from the same decisions the page shows.
+#[test]
+fn listing_records_every_decision_for_the_audit() {
+    let text = format!(
+        "version = 1\n[[service]]\nid = \"emr\"\nname = \"EMR\"\nroles = [\"medical-doctor\"]\n\
+         facility_kinds = [\"hospital\"]\nmin_assurance = \"card-pin-facility\"\n\
+         [[service]]\nid = \"wiki\"\nname = \"Wiki\"\nroles = []\nfacility_kinds = [\"*\"]\n\
+         min_assurance = \"password-totp\"\n[[service]]\nid = \"records\"\nname = \"Records\"\nroles = []\n\
+         facility_kinds = [\"*\"]\nfacilities_deny = [\"{}\"]\nmin_assurance = \"card-pin\"\nallow_jpki = true\n",
+        fid(3)
+    );
+    let services = Services::parse(&text).unwrap();
+    let hospital = at(1, K::Hospital, S::Active);
+    let nurse = Subject::hpki("看護 花子", Some(HcRole::Nurse));
+    let at_hospital = listing(&nurse, Some(&hospital), &services);
+    let ids = |v: Vec<&Service>| v.into_iter().map(|s| s.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(at_hospital.visible()), ["wiki", "records"]);
+    assert_eq!(ids(at_hospital.visible()), ids(visible_services(&nurse, Some(&hospital), &services)));
+    assert_eq!(
+        serde_json::to_value(&at_hospital).unwrap(),
+        serde_json::json!({
+            "listed": ["wiki", "records"],
+            "refused": [{ "service": "emr", "reason": "hcRole nurse is not admitted by the service" }],
+        })
+    );
+    let citizen = Subject::jpki("住民 次郎");
+    let banned = at(3, K::Clinic, S::Active);
+    assert_eq!(
+        serde_json::to_value(listing(&citizen, Some(&banned), &services)).unwrap(),
+        serde_json::json!({
+            "listed": [],
+            "refused": [
+                { "service": "emr", "reason": format!("facility {} of kind clinic is not admitted by the service", fid(3)) },
+                { "service": "wiki", "reason": "JPKI (identity-only) logins are not accepted by the service" },
+                { "service": "records", "reason": format!("facility {} is on the service's deny list", fid(3)) },
+            ],
+        })
+    );
+}
+
 #[test]
 fn services_file_errors_say_what_to_fix() {
     let base = "roles = []\nfacility_kinds = [\"*\"]\nmin_assurance = \"card-pin\"";
@@ -301,6 +342,8 @@ fn exhaustive_invariants() {
         for facility in &facilities {
             let f = facility.as_ref();
             let visible: Vec<_> = visible_services(subject, f, &all).iter().map(|s| s.id.clone()).collect();
+            let listed = listing(subject, f, &all);
+            assert_eq!(listed.visible().len() + listed.refused().count(), all.iter().count(), "every service decided");
             let mut expected_visible = Vec::new();
             for svc in all.iter() {
                 let decision = decide(subject, f, svc);

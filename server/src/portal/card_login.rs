@@ -20,7 +20,7 @@
 use super::session::{Created, CredentialDetails, NewSession, SessionError, Sessions};
 use super::{PortalState, Tls, audit, pages, safe_return, unavailable};
 use crate::login::{CardKind, CardLoginError, CardVerifier, challenge};
-use crate::policy::FacilityContext;
+use crate::policy::{FacilityContext, Services};
 use axum::Json;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -175,8 +175,12 @@ pub async fn submit(
     };
     // Cloned: the refusal page below shows the facility too.
     let source = LoginSource { prelogin_id: &id, facility: facility.clone(), facility_certificate, facility_not_after };
+    let services = match state.services.current().await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
     let now = hcpki_ca::time::now_unix();
-    let created = match complete(&state.store, &state.sessions, &cards, &answer, source, now).await {
+    let created = match complete(&state.store, &state.sessions, &cards, &services, &answer, source, now).await {
         Ok(created) => created,
         Err(Incomplete::Card(CardLoginError::Store(e))) => return unavailable(e),
         Err(Incomplete::Card(e)) => {
@@ -238,12 +242,14 @@ pub enum Incomplete {
 
 /// The server side of a card login once the HTTP checks (pre-login cookie, CSRF, connection's facility) have
 /// passed: take the challenge (single use), verify the card's answer, append the `login.card` audit entry
-/// (refusals too) and start the SSO session. `POST /login/card` and `hcpki bench login` both run this, so
-/// the bench measures what a login costs the server.
+/// (refusals too; a success records the policy's decision for each of `services`, what the home page lists)
+/// and start the SSO session. `POST /login/card` and `hcpki bench login` both run this, so the bench measures
+/// what a login costs the server.
 pub async fn complete(
     store: &Arc<dyn Store>,
     sessions: &Sessions,
     cards: &CardLogin,
+    services: &Services,
     answer: &CardAnswer<'_>,
     source: LoginSource<'_>,
     now: i64,
@@ -265,6 +271,10 @@ pub async fn complete(
             return Err(Incomplete::Card(e));
         }
     };
+    if let Some(obj) = event.detail.as_object_mut() {
+        let listing = crate::policy::listing(&card.subject, source.facility.as_ref(), services);
+        obj.insert("services".into(), json!(listing));
+    }
     let method = match card.kind {
         CardKind::Hpki => "hpki-card",
         CardKind::Jpki => "jpki-card",
