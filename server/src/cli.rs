@@ -644,6 +644,24 @@ pub enum BenchCommand {
     /// A national dataset (facilities of every kind by prefecture, ~6 certificates each, ~5% revoked) grown in
     /// the `--dir` installation point by point, measuring registration, issuance, lookups, CRLs and size at each.
     National(BenchNationalArgs),
+    /// SSO card logins per second over HTTPS against `hcpki serve` of the `--dir` installation (login page,
+    /// challenge, card signature, session, code flow, token), at several concurrencies, against journeys of as
+    /// many `GET /healthz`. Sets the installation's `[login]` to the bench's test HPKI (and a `[portal]` if none).
+    Sso(BenchSsoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchSsoArgs {
+    /// Logins in flight at once, each virtual user on its own keep-alive connection (comma-separated): one
+    /// table row each.
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16,64")]
+    pub concurrency: Vec<usize>,
+    /// Complete logins per row (and as many reference journeys).
+    #[arg(long, default_value_t = 1000)]
+    pub logins: usize,
+    /// Virtual HPKI cards (physicians) the logins take turns with.
+    #[arg(long, default_value_t = 8)]
+    pub cards: usize,
 }
 
 #[derive(Debug, Args)]

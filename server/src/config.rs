@@ -436,16 +436,29 @@ pub fn resolve_database_url(dir: &Path, url: &str) -> String {
 /// Write a new configuration; never overwrite one.
 pub fn write_new(dir: &Path, config: &Config) -> Result<()> {
     let path = dir.join(FILE);
-    let text = format!(
-        "# hcpki configuration (docs/operator-guide.md). Unknown keys are errors.\n{}",
-        toml::to_string_pretty(config).context("cannot serialise the configuration")?
-    );
+    let text = file_text(config)?;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&path)
         .with_context(|| format!("cannot create {} (does it exist already?)", path.display()))?;
     std::io::Write::write_all(&mut f, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Replace the directory's configuration with `config`, as `init` writes it (comments of a hand-edited file
+/// are not kept): written beside it, then renamed over it, so a reader sees the old file or the new one.
+pub fn rewrite(dir: &Path, config: &Config) -> Result<()> {
+    let path = dir.join(FILE);
+    let next = dir.join(format!("{FILE}.new"));
+    std::fs::write(&next, file_text(config)?).with_context(|| format!("cannot write {}", next.display()))?;
+    std::fs::rename(&next, &path).with_context(|| format!("cannot replace {}", path.display()))
+}
+
+fn file_text(config: &Config) -> Result<String> {
+    Ok(format!(
+        "# hcpki configuration (docs/operator-guide.md). Unknown keys are errors.\n{}",
+        toml::to_string_pretty(config).context("cannot serialise the configuration")?
+    ))
 }
 
 /// `[login]`: card login (docs/portal.md "Card login", decision D23). Without anchors card login is off.

@@ -1,9 +1,13 @@
-//! `hcpki bench issue` and `scripts/bench-ocsp` run end to end and report every figure docs/benchmarks.md
-//! records. Nothing is timed here: the figures only have to be present and positive.
+//! `hcpki bench issue`, `bench sso` and `scripts/bench-ocsp` run end to end and report every figure
+//! docs/benchmarks.md records. Nothing is timed here: the figures only have to be present and positive.
 
 use crate::harness::{Backend, Hcpki};
 
-on_both_backends!(bench_issue_reports_rates_and_ratios, bench_login_reports_full_login_and_parts);
+on_both_backends!(
+    bench_issue_reports_rates_and_ratios,
+    bench_login_reports_full_login_and_parts,
+    bench_sso_logs_in_over_https_and_reports_rates_and_reference,
+);
 
 fn bench_issue_reports_rates_and_ratios(b: Backend) {
     let h = Hcpki::new(b);
@@ -185,4 +189,43 @@ fn bench_oidc_reports_exchange_rate_and_rss() {
             "{line}"
         );
     }
+}
+
+/// `hcpki bench sso` at a tiny size: it configures card login on the installation, starts `hcpki serve`, and
+/// every login of every row is a complete journey over HTTPS (login page, challenge, card signature, session,
+/// code, tokens). One row per concurrency with its figures present and positive and no failed login; the
+/// database holds one card session and one `login.card` entry per login (the first, the 20 warm-up logins
+/// and the rows'), the client's codes were all redeemed, and the audit chain verifies.
+fn bench_sso_logs_in_over_https_and_reports_rates_and_reference(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let out = h.ok(&["bench", "sso", "--concurrency", "1,3", "--logins", "6", "--cards", "2"]);
+    let backend = if b == Backend::Postgres { "postgres" } else { "sqlite" };
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .filter(|l| l.starts_with(&format!("| {backend} |")))
+        .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "one row per concurrency:\n{out}");
+    for (row, in_flight) in rows.iter().zip(["1", "3"]) {
+        assert_eq!(row.len(), 11, "{row:?}");
+        assert_eq!((row[1], row[2], row[6]), (in_flight, "6", "0"), "in flight, logins, failed in {row:?}");
+        // logins/s, p50, p99, reference journeys/s, its p50 and p99, the ratio.
+        for cell in [&row[3..6], &row[7..]].concat() {
+            let number: f64 = cell
+                .trim_matches('*')
+                .trim_end_matches(" ms")
+                .trim_end_matches('×')
+                .parse()
+                .unwrap_or_else(|_| panic!("{cell:?} is not a number in {row:?}\n{out}"));
+            assert!(number > 0.0, "{cell:?} must be positive in {row:?}");
+        }
+    }
+    let logins = 1 + 20 + 2 * 6;
+    let db = h.db();
+    let ok = "SELECT COUNT(*) FROM audit_log WHERE action = 'login.card' AND outcome = 'ok'";
+    assert_eq!(db.scalar_i64(ok), logins, "one login.card entry per login");
+    assert_eq!(db.scalar_i64("SELECT COUNT(*) FROM portal_sessions"), logins, "one SSO session per login");
+    let redeemed = "SELECT COUNT(*) FROM oidc_grants WHERE client_id = 'hcpki-bench-sso' AND state = 'active'";
+    assert_eq!(db.scalar_i64(redeemed), logins, "every login's code redeemed for a refresh token");
+    h.ok(&["audit", "verify"]);
 }

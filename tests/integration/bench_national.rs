@@ -2,7 +2,7 @@
 //! installation has the promised shape — as many facilities as asked, all active, of several kinds across
 //! prefectures, about six certificates each, about 5 % of them revoked — and is real: the audit chain
 //! verifies and a randomly drawn certificate verifies with OpenSSL against its CA chain. Nothing is timed:
-//! every figure only has to be present and positive.
+//! every figure and every same-run reference only has to be present and positive.
 
 use crate::harness::{Backend, Hcpki, describe};
 
@@ -68,6 +68,13 @@ fn bench_national_grows_a_real_dataset_and_reports_every_figure(b: Backend) {
         "facilities across prefectures"
     );
     assert!(db.scalar_i64("SELECT COUNT(*) FROM certificates WHERE profile = 'router'") >= 200, "a router each");
+
+    // The references of the write rates are real audited commits: two sets of 100 bare entries per point.
+    assert_eq!(db.scalar_i64("SELECT COUNT(*) FROM audit_log WHERE action = 'bench.reference'"), 400);
+    // The size's reference is the DER held (a certificate is several hundred bytes), which the database exceeds.
+    let der = last["der_bytes"].as_f64().unwrap();
+    assert!(der >= 300.0 * certificates as f64, "{der} DER bytes for {certificates} certificates");
+    assert!(last["db_vs_der"].as_f64().unwrap() > 1.0, "{last:#}");
 
     // Real: the audit chain verifies, and a random certificate verifies against its CA chain.
     h.ok(&["audit", "verify"]);

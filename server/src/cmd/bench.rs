@@ -2,6 +2,7 @@
 //! rate of the same CA key, on SQLite and (optionally) PostgreSQL. `hcpki bench crl`: one CRL of N entries
 //! (`revocation::crl::build`, as the server signs it), see [`crl`]. `hcpki bench login`: the server side of a
 //! card login, see [`login`]. `hcpki bench national`: a national dataset grown point by point, see [`national`].
+//! `hcpki bench sso`: card logins over HTTPS against a running `hcpki serve`, see [`sso`].
 //!
 //! The pipeline number includes everything a real issuance does: CSR parse
 //! and proof-of-possession check, facility lookup, profile, TBS encoding,
@@ -12,6 +13,7 @@
 
 mod dataset;
 mod national;
+mod sso;
 
 use crate::cli::{BenchCommand, BenchCrlArgs, BenchIssueArgs, BenchLoginArgs, Global};
 use anyhow::{Context, Result};
@@ -35,6 +37,7 @@ pub async fn run(command: BenchCommand, global: &Global) -> Result<ExitCode> {
         BenchCommand::Crl(args) => crl(&args),
         BenchCommand::Login(args) => login(&args).await,
         BenchCommand::National(args) => national::run(global, &args).await,
+        BenchCommand::Sso(args) => sso::run(global, &args).await,
     }
 }
 

@@ -15,9 +15,17 @@
 //!   through the server's group-commit worker as the approvals are (each revocation audited).
 //!
 //! At each point: registration, approval, issuance and revocation rates over the facilities added since the
-//! previous point; lookup latency by facility ID and by serial against a `SELECT 1` round trip
-//! ([`hcpki_ca::store::Store::ping`]); each CA's complete CRL as the server signs it against `bench crl`'s database-free build
-//! of the same number of entries; the database's size on disk.
+//! previous point, each against a reference measured just before on the same database: registration against
+//! bare audit entries appended in transactions of the same size ([`hcpki_ca::store::Store::append_audits`]),
+//! approval and revocation against bare audited transactions of one entry each, as many in flight
+//! ([`hcpki_ca::store::Store::append_audit`]), issuance against the raw signing rate of the same CA keys;
+//! lookup latency by facility ID and by serial against a `SELECT 1` round trip
+//! ([`hcpki_ca::store::Store::ping`]); each CA's complete CRL as the server signs it against `bench crl`'s
+//! database-free build of the same number of entries; the database's size on disk against the DER bytes it
+//! holds (every certificate issued and each CA's current CRL).
+//!
+//! The reference entries (`bench.reference`, at most [`REFERENCE_BATCHED`] + [`REFERENCE_COMMITS`] per point)
+//! stay in the audit log: they are real chain entries, so `hcpki audit verify` covers them too.
 
 use super::dataset::Generator;
 use super::{SplitMix, crl_entries, percentile, raw_crl, raw_rate};
@@ -49,6 +57,10 @@ const SERIAL_SAMPLE: usize = 50_000;
 /// Signatures per raw-rate measurement, by key kind (about a tenth of a second each on this machine).
 const RAW_SIGNATURES_RSA: usize = 400;
 const RAW_SIGNATURES_EC: usize = 8000;
+/// Bare audit entries per point for registration's reference (in transactions of [`facility_import::BATCH`]).
+const REFERENCE_BATCHED: usize = 5000;
+/// Bare audited transactions per point for approval's and revocation's reference.
+const REFERENCE_COMMITS: usize = 2000;
 
 /// Everything measured at one point; one row of `national.csv`, one element of `national.json`.
 #[derive(Debug, serde::Serialize)]
@@ -62,13 +74,20 @@ struct Point {
     load_average: f64,
     added_facilities: usize,
     register_per_s: f64,
+    /// Bare audit entries per second, appended in transactions of as many as a registration batch holds.
+    audit_batch_per_s: f64,
+    register_vs_reference: f64,
     approve_per_s: f64,
+    /// Bare audited transactions (one entry each) per second, `--concurrency` in flight, each its own commit.
+    audit_commit_per_s: f64,
+    approve_vs_reference: f64,
     added_certificates: u64,
     issue_per_s: f64,
     /// Raw signatures per second of the CA keys on every core, weighted as the added certificates were.
     raw_sign_per_s: f64,
     issue_vs_raw: f64,
     revoke_per_s: f64,
+    revoke_vs_reference: f64,
     facility_lookup_p50_ms: f64,
     facility_lookup_p99_ms: f64,
     serial_lookup_p50_ms: f64,
@@ -85,6 +104,9 @@ struct Point {
     pc_crl_raw_s: f64,
     db_bytes: u64,
     db_bytes_per_certificate: f64,
+    /// The DER the database holds: every certificate the dataset issued and each CA's current CRL.
+    der_bytes: u64,
+    db_vs_der: f64,
 }
 
 /// What the dataset holds so far.
@@ -92,6 +114,8 @@ struct Point {
 struct Population {
     facilities: Vec<FacilityId>,
     certificates: u64,
+    /// DER bytes of the certificates issued.
+    certificate_der_bytes: u64,
     /// Revoked certificates per issuing CA.
     revoked_router: u64,
     revoked_pc: u64,
@@ -173,7 +197,8 @@ async fn grow_and_measure(
         planned.push(generator.facility()?);
     }
 
-    // Registration, batch by batch as `facility import` does.
+    // Registration, batch by batch as `facility import` does; its reference just before.
+    let audit_batch_per_s = audit_reference(authority, actor, added.min(REFERENCE_BATCHED), Shape::Batched).await?;
     let start = Instant::now();
     let mut new_ids = Vec::with_capacity(added);
     for chunk in planned.chunks(facility_import::BATCH) {
@@ -189,6 +214,8 @@ async fn grow_and_measure(
     }
     let register_per_s = rate(added as u64, start.elapsed());
 
+    let commits = Shape::Committed { in_flight: args.concurrency };
+    let audit_commit_per_s = audit_reference(authority, actor, added.min(REFERENCE_COMMITS), commits).await?;
     let start = Instant::now();
     concurrently(authority, actor, new_ids.clone(), args.concurrency, |authority, actor, id| async move {
         authority.transition(&id, Transition::Approve, None, &actor).await?;
@@ -221,7 +248,8 @@ async fn grow_and_measure(
         let results = authority.issue_many(&batch, actor).await;
         issuing += start.elapsed();
         for result in results {
-            let (_, record) = result?;
+            let (issued, record) = result?;
+            population.certificate_der_bytes += issued.der.len() as u64;
             let ca = if record.ca == CaName::Router.as_str() { CaName::Router } else { CaName::Pc };
             match ca {
                 CaName::Router => routers += 1,
@@ -269,6 +297,7 @@ async fn grow_and_measure(
     let router_crl = crl(authority, loaded, CaName::Router, population.revoked_router).await?;
     let pc_crl = crl(authority, loaded, CaName::Pc, population.revoked_pc).await?;
     let db_bytes = database_bytes(&loaded.database_url)?;
+    let der_bytes = population.certificate_der_bytes + (router_crl.bytes + pc_crl.bytes) as u64;
     let revoked = population.revoked_router + population.revoked_pc;
     Ok(Point {
         backend,
@@ -279,12 +308,17 @@ async fn grow_and_measure(
         load_average: load_average(),
         added_facilities: added,
         register_per_s,
+        audit_batch_per_s,
+        register_vs_reference: ratio(register_per_s, audit_batch_per_s),
         approve_per_s,
+        audit_commit_per_s,
+        approve_vs_reference: ratio(approve_per_s, audit_commit_per_s),
         added_certificates,
         issue_per_s,
         raw_sign_per_s,
-        issue_vs_raw: if raw_sign_per_s > 0.0 { issue_per_s / raw_sign_per_s } else { 0.0 },
+        issue_vs_raw: ratio(issue_per_s, raw_sign_per_s),
         revoke_per_s,
+        revoke_vs_reference: ratio(revoke_per_s, audit_commit_per_s),
         facility_lookup_p50_ms: ms(percentile(&by_id, 0.5)),
         facility_lookup_p99_ms: ms(percentile(&by_id, 0.99)),
         serial_lookup_p50_ms: ms(percentile(&by_serial, 0.5)),
@@ -301,7 +335,49 @@ async fn grow_and_measure(
         pc_crl_raw_s: pc_crl.raw_secs,
         db_bytes,
         db_bytes_per_certificate: db_bytes as f64 / population.certificates.max(1) as f64,
+        der_bytes,
+        db_vs_der: ratio(db_bytes as f64, der_bytes as f64),
     })
+}
+
+/// How the reference's bare audit entries are committed.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// In transactions of [`facility_import::BATCH`] entries, one after another (a registration batch's shape).
+    Batched,
+    /// One entry per transaction, `in_flight` at a time (an approval's or a revocation's shape).
+    Committed { in_flight: usize },
+}
+
+/// Audit entries per second when `n` bare `bench.reference` entries go in as `shape` says: what the hash
+/// chain and the commits alone cost on this database, with its durability, just before the step they are
+/// the reference of.
+async fn audit_reference(authority: &Arc<Authority>, actor: &Actor, n: usize, shape: Shape) -> Result<f64> {
+    let event = |i: usize| hcpki_ca::audit::AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: "bench.reference".into(),
+        target: "-".into(),
+        outcome: hcpki_ca::audit::Outcome::Ok,
+        detail: serde_json::json!({ "entry": i }),
+    };
+    let start = Instant::now();
+    match shape {
+        Shape::Batched => {
+            let events: Vec<_> = (0..n).map(event).collect();
+            for chunk in events.chunks(facility_import::BATCH) {
+                authority.store().append_audits(chunk).await?;
+            }
+        }
+        Shape::Committed { in_flight } => {
+            let events: Vec<_> = (0..n).map(event).collect();
+            concurrently(authority, actor, events, in_flight, |authority, _, event| async move {
+                authority.store().append_audit(&event).await?;
+                Ok(())
+            })
+            .await?;
+        }
+    }
+    Ok(rate(n as u64, start.elapsed()))
 }
 
 /// The issue request for certificate `n` of `profile` at facility `id`, named as an operator would.
@@ -466,6 +542,11 @@ fn load_average() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// `a ÷ b`, 0 when there is no reference.
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
 fn rate(count: u64, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64().max(1e-9)
 }
@@ -485,28 +566,36 @@ fn write_results(out: &std::path::Path, points: &[Point]) -> Result<()> {
     Ok(())
 }
 
-/// The figures as Markdown, with each ratio to its reference.
+/// The figures as Markdown, each rate and size with its ratio to its same-run reference.
 fn print_table(points: &[Point]) {
     println!(
-        "| backend | facilities | certificates | revoked | register/s | approve/s | issue/s | ÷ raw sign | revoke/s | \
+        "| backend | facilities | certificates | revoked | register/s (÷ ref) | ref: audit entries/s, batched | \
+         approve/s (÷ ref) | revoke/s (÷ ref) | ref: audited commits/s | issue/s | ÷ raw sign | \
          lookup by ID p50 / p99 | by serial p50 / p99 | SELECT 1 p50 / p99 | router CRL s (÷ raw) | PC CRL s (÷ raw) | \
-         PC CRL bytes | DB bytes | bytes/cert |"
+         PC CRL bytes | DB bytes | DER held | DB ÷ DER | bytes/cert |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    println!(
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     for p in points {
         println!(
-            "| {} | {} | {} | {} | {:.0} | {:.0} | {:.0} | {:.1}% | {:.0} | {:.3} / {:.3} ms | {:.3} / {:.3} ms | \
-             {:.3} / {:.3} ms | {:.3} ({:.1}×) | {:.3} ({:.1}×) | {} | {} | {:.0} |",
+            "| {} | {} | {} | {} | {:.0} ({:.2}×) | {:.0} | {:.0} ({:.2}×) | {:.0} ({:.2}×) | {:.0} | {:.0} | {:.1}% | \
+             {:.3} / {:.3} ms | {:.3} / {:.3} ms | {:.3} / {:.3} ms | {:.3} ({:.1}×) | {:.3} ({:.1}×) | {} | {} | {} | \
+             {:.2}× | {:.0} |",
             p.backend,
             p.facilities,
             p.certificates,
             p.revoked,
             p.register_per_s,
+            p.register_vs_reference,
+            p.audit_batch_per_s,
             p.approve_per_s,
+            p.approve_vs_reference,
+            p.revoke_per_s,
+            p.revoke_vs_reference,
+            p.audit_commit_per_s,
             p.issue_per_s,
             100.0 * p.issue_vs_raw,
-            p.revoke_per_s,
             p.facility_lookup_p50_ms,
             p.facility_lookup_p99_ms,
             p.serial_lookup_p50_ms,
@@ -519,6 +608,8 @@ fn print_table(points: &[Point]) {
             ratio(p.pc_crl_s, p.pc_crl_raw_s),
             p.pc_crl_bytes,
             p.db_bytes,
+            p.der_bytes,
+            p.db_vs_der,
             p.db_bytes_per_certificate,
         );
     }
