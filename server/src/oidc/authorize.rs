@@ -2,7 +2,7 @@
 //! `max_age`) and pushed authorization requests (RFC 9126).
 
 use super::client::{self, Client, Presented};
-use super::{GrantData, OAuthError, hash_secret, random_token};
+use super::{GrantData, OAuthError, Provider, hash_secret, random_token};
 use crate::policy::{self, Decision};
 use crate::portal::{self, PortalState, facility, refusals};
 use axum::Json;
@@ -351,10 +351,22 @@ pub async fn par(
     let mut params: HashMap<String, String> =
         form.into_iter().filter(|(k, _)| !k.starts_with("client_assertion")).collect();
     params.insert("client_id".into(), client.id.clone());
-    let key = random_token(32)?;
-    let now = hcpki_ca::time::now_unix();
-    let value = serde_json::to_string(&params).map_err(OAuthError::server)?;
-    state.store.oidc_once_put("par", &key, &value, now + state.oidc.lifetimes.par + CLOCK_LEEWAY_SECS, now).await?;
-    let body = json!({ "request_uri": format!("{PAR_PREFIX}{key}"), "expires_in": state.oidc.lifetimes.par });
+    let request_uri = push(&state.oidc, &params, state.oidc.lifetimes.par, hcpki_ca::time::now_unix()).await?;
+    let body = json!({ "request_uri": request_uri, "expires_in": state.oidc.lifetimes.par });
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Keep the authorization request `params` for `lifetime` seconds under a new single-use `request_uri`
+/// (RFC 9126 §2.2), and return it. The deadline has the clock leeway added: the replica that takes it may run
+/// ahead of this one.
+async fn push(
+    provider: &Provider,
+    params: &HashMap<String, String>,
+    lifetime: i64,
+    now: i64,
+) -> Result<String, OAuthError> {
+    let key = random_token(32)?;
+    let value = serde_json::to_string(params).map_err(OAuthError::server)?;
+    provider.store.oidc_once_put("par", &key, &value, now + lifetime + CLOCK_LEEWAY_SECS, now).await?;
+    Ok(format!("{PAR_PREFIX}{key}"))
 }
