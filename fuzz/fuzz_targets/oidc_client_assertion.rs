@@ -60,6 +60,7 @@ fn fixture() -> &'static Fixture {
             backchannel_logout_uri: None,
             id_token_signed_response_alg: SigningAlg::Es256,
             userinfo_signed_response_alg: None,
+            require_pushed_authorization_requests: false,
         };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a Tokio runtime");
         let store = runtime.block_on(async {

@@ -39,7 +39,7 @@ pub struct Config {
     /// The SSO portal and OpenID Connect provider; off when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub portal: Option<PortalConfig>,
-    /// The OpenID Connect provider's key rotation and back-channel logout (with `[portal]`).
+    /// The OpenID Connect provider's key rotation, back-channel logout and PAR policy (with `[portal]`).
     #[serde(default, skip_serializing_if = "OidcConfig::is_default")]
     pub oidc: OidcConfig,
     /// Per-client-address rate limits of `hcpki serve`.
@@ -195,7 +195,8 @@ impl LimitsConfig {
     }
 }
 
-/// `[oidc]`: token signing key rotation and back-channel logout delivery (D25).
+/// `[oidc]`: token signing key rotation and back-channel logout delivery (D25), and whether every
+/// authorization request must be pushed.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OidcConfig {
@@ -213,11 +214,21 @@ pub struct OidcConfig {
     /// endpoints besides the public WebPKI roots: the facility network's own services.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backchannel_ca_file: Option<PathBuf>,
+    /// Take authorization requests only when pushed (PAR, RFC 9126), from every client: `/authorize` refuses
+    /// plain ones, and discovery says so (RFC 9126 §5). Off by default: a client registered with
+    /// `--require-par` is held to it either way (FAPI 2.0 clients beside others).
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl Default for OidcConfig {
     fn default() -> Self {
-        Self { rotate_every: None, retire_after: None, check_every: Period(60), backchannel_ca_file: None }
+        Self {
+            rotate_every: None,
+            retire_after: None,
+            check_every: Period(60),
+            backchannel_ca_file: None,
+            require_pushed_authorization_requests: false,
+        }
     }
 }
 

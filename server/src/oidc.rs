@@ -39,6 +39,9 @@ pub struct Lifetimes {
     pub refresh_token: i64,
     /// Pushed authorization requests (RFC 9126 §2.2: short).
     pub par: i64,
+    /// A pushed request kept while the person logs in, under a new single-use `request_uri` (the login's
+    /// return trip): long enough to find the card and type the PIN.
+    pub par_login: i64,
 }
 
 /// The provider: issuer, signing key, database.
@@ -63,6 +66,8 @@ pub struct Provider {
     /// The host names and addresses the web console is reached at (the server certificate's): the console's
     /// built-in client redirects only there (D42).
     pub console_hosts: Vec<String>,
+    /// `[oidc] require_pushed_authorization_requests`: every client's requests must be pushed (RFC 9126 §5).
+    pub require_par: bool,
 }
 
 impl Provider {

@@ -992,9 +992,15 @@ pub(crate) fn service_client(h: &Hcpki, id: &str, service: &str, extra: &[&str])
 
 /// Register rp-rs (RS256 tokens) and rp-ps (PS256 tokens, userinfo as an RS256-signed JWT).
 pub(crate) fn add_rsa_clients(h: &Hcpki) {
+    add_rsa_clients_with(h, &[]);
+}
+
+/// [`add_rsa_clients`], both registered with `more` as well.
+pub(crate) fn add_rsa_clients_with(h: &Hcpki, more: &[&str]) {
     for (id, alg, userinfo) in [("rp-rs", "RS256", None), ("rp-ps", "PS256", Some("RS256"))] {
         let mut extra = vec!["--id-token-signed-response-alg", alg];
         extra.extend(userinfo.iter().flat_map(|u| ["--userinfo-signed-response-alg", u]));
+        extra.extend(more);
         let args = wiki_client(h, id, &extra);
         let out = h.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
         assert!(out.contains(alg), "{out}");

@@ -1,13 +1,14 @@
 //! Relying parties registered by the operator (issue #6: "clients are registered by the operator (CLI/API)"):
 //! `hcpki oidc client add|list|remove` and the admin API's `/api/v1/oidc-clients` (mutual TLS with an
 //! operator certificate), one code behind both. What one adds the other lists; a client added over the API
-//! works at once; removal revokes its grants; auditors may list, facility admins nothing, and every change
+//! works at once; PAR required (RFC 9126 §6) by the CLI's flag or the API's field is listed by both and
+//! enforced at once; removal revokes its grants; auditors may list, facility admins nothing, and every change
 //! and refusal is audited with its actor.
 
 use crate::admin::{Api, As, issued, operator};
 use crate::console_card::count;
 use crate::harness::Backend;
-use crate::oidc::{PASSWORD, Portal, REDIRECT, Rp, code_flow, totp};
+use crate::oidc::{PASSWORD, Portal, REDIRECT, Rp, challenge, code_flow, enc, param, service_client, totp};
 use serde_json::{Value, json};
 
 on_both_backends!(operators_register_list_and_remove_clients_by_cli_and_api);
@@ -56,6 +57,38 @@ fn operators_register_list_and_remove_clients_by_cli_and_api(b: Backend) {
     let header = tokens["id_token"].as_str().unwrap().split('.').next().unwrap().to_owned();
     assert!(header.starts_with("eyJhbGciOiJSUzI1NiI"), "an RS256 ID token: {tokens}");
 
+    // PAR required (RFC 9126 §6): the API's field and the CLI's flag, each listed by both and enforced at once
+    // (a plain authorization request refused back at the client); omitted, as the RFC's default, is false.
+    let mut par = body.clone();
+    par["id"] = json!("api-par");
+    par["require_pushed_authorization_requests"] = json!(true);
+    let r = api.post("/api/v1/oidc-clients", &par, &ops);
+    assert_eq!((r.status, &r.json["require_pushed_authorization_requests"]), (201, &json!(true)), "{r:?}");
+    let out =
+        h.ok(&service_client(h, "cli-par", "wiki", &["--require-par"]).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.contains("pushed requests only"), "{out}");
+    let listed = h.ok(&["oidc", "client", "list"]);
+    for (id, required) in [("api-par", true), ("cli-par", true), ("api-rp", false), ("rp1", false)] {
+        let line = listed.lines().find(|l| l.starts_with(&format!("{id} "))).unwrap_or_else(|| panic!("{listed}"));
+        assert_eq!(line.contains(" par-required "), required, "{line}");
+    }
+    let r = api.get("/api/v1/oidc-clients", &aud);
+    let flag = |id: &str| {
+        let c = r.json["clients"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap();
+        c.get("require_pushed_authorization_requests").cloned()
+    };
+    assert_eq!((flag("api-par"), flag("cli-par"), flag("api-rp")), (Some(json!(true)), Some(json!(true)), None));
+    for id in ["api-par", "cli-par"] {
+        let r = p.get(&format!(
+            "/authorize?response_type=code&client_id={id}&scope=openid&redirect_uri={}&code_challenge={}\
+             &code_challenge_method=S256",
+            enc(REDIRECT),
+            challenge(&"k".repeat(60))
+        ));
+        assert_eq!(param(&r.location, "error").as_deref(), Some("invalid_request"), "{id}: {r:?}");
+        assert!(param(&r.location, "code").is_none(), "{id} was served a plain request: {r:?}");
+    }
+
     // Refused and audited: who may not, and what the registration rules refuse (the CLI's messages).
     for (whom, name, status) in [(&aud, "auditor", 403), (&pc, "facility admin", 403), (&As::Nobody, "anonymous", 401)]
     {
@@ -78,6 +111,7 @@ fn operators_register_list_and_remove_clients_by_cli_and_api(b: Backend) {
     refused(json!({ "id": "x", "auth": "tls_client_auth" }), 400, "subject DN");
     refused(json!({ "id": "hcpki-console" }), 400, "console");
     refused(json!({ "id": "x", "secret": "s" }), 400, "unknown field");
+    refused(json!({ "id": "x", "require_pushed_authorization_requests": "yes" }), 400, "invalid type");
     let err = h.fails(
         &["oidc", "client", "add", "--id", "x", "--redirect-uri", REDIRECT, "--auth", "tls_client_auth"]
             .into_iter()
@@ -86,7 +120,7 @@ fn operators_register_list_and_remove_clients_by_cli_and_api(b: Backend) {
     );
     assert!(err.contains("subject DN"), "the CLI refuses as the API does: {err}");
     let r = api.get("/api/v1/oidc-clients", &ops);
-    assert_eq!(ids(&r), ["api-rp", "emr", "rp1"], "refusals registered nothing: {r:?}");
+    assert_eq!(ids(&r), ["api-par", "api-rp", "cli-par", "emr", "rp1"], "refusals registered nothing: {r:?}");
 
     // Removal over the API revokes the client's grants; removing it again is 404; the CLI removes too.
     let r = api.request("DELETE", "/api/v1/oidc-clients/api-rp", None, &ops, &[]);
@@ -97,17 +131,17 @@ fn operators_register_list_and_remove_clients_by_cli_and_api(b: Backend) {
     h.ok(&["oidc", "client", "remove", "emr"]);
     let err = h.fails(&["oidc", "client", "remove", "emr"]);
     assert!(err.contains("no client emr"), "{err}");
-    assert_eq!(ids(&api.get("/api/v1/oidc-clients", &aud)), ["rp1"]);
+    assert_eq!(ids(&api.get("/api/v1/oidc-clients", &aud)), ["api-par", "cli-par", "rp1"]);
     assert!(!h.ok(&["oidc", "client", "list"]).contains("emr "), "the CLI still lists emr");
 
     let entries = h.audit_entries();
     let by =
         |action: &str, actor: &str| entries.iter().filter(|e| e["action"] == action && e["actor"] == actor).count();
-    assert_eq!(by("oidc.client.add", "operator:ops"), 1, "{entries:?}");
+    assert_eq!(by("oidc.client.add", "operator:ops"), 2, "{entries:?}");
     assert_eq!(by("oidc.client.remove", "operator:ops"), 1, "{entries:?}");
     assert_eq!(count(&entries, "oidc.client.remove", "ok"), 2, "{entries:?}");
-    // auditor ×2, facility admin ×2, anonymous ×2, seven bad registrations and the second removal.
-    assert_eq!(count(&entries, "admin.oidc_client.manage", "denied"), 14, "{entries:?}");
+    // auditor ×2, facility admin ×2, anonymous ×2, eight bad registrations and the second removal.
+    assert_eq!(count(&entries, "admin.oidc_client.manage", "denied"), 15, "{entries:?}");
     assert_eq!(count(&entries, "admin.oidc_client.list", "denied"), 1, "{entries:?}");
     h.ok(&["audit", "verify"]);
 }

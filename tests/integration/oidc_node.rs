@@ -1,7 +1,8 @@
 //! The OpenID Connect provider driven by npm `openid-client` 6 (tests/peers/oidc_rp_node.mjs), the second
 //! certified relying-party library of issue #6 beside authlib: its own discovery, PKCE, private_key_jwt
 //! assertions, ID token validation, PAR, userinfo, introspection, refresh, revocation and logout calls, and an
-//! RFC 8705 certificate-bound token over the mTLS endpoint aliases with a facility PC certificate.
+//! RFC 8705 certificate-bound token over the mTLS endpoint aliases with a facility PC certificate, and a whole
+//! flow of a client registered to push (PAR only, RFC 9126 §6, FAPI 2.0).
 //! Node.js and the pinned modules (tests/peers/node/package-lock.json) come from scripts/deps; without them
 //! this test fails, it never skips.
 
@@ -14,9 +15,12 @@ on_both_backends!(npm_openid_client_full_flow);
 
 /// openid-client runs the whole flow twice: as rp1 (ES256 assertion and ID token) with the mTLS part as a
 /// `tls_client_auth` client registered by the PC certificate's subject, then as rp-ps (RS256 assertion,
-/// PS256 ID token). Every step is audited.
+/// PS256 ID token), registered with `--require-par`: its plain request is refused (`invalid_request`, read by
+/// openid-client off the redirect) and every authorization is pushed, the login in between. Every step is
+/// audited.
 fn npm_openid_client_full_flow(b: Backend) {
-    let p = Portal::start_with(b, "mtls_listen = \"127.0.0.1:0\"\n", oidc::add_rsa_clients);
+    let p =
+        Portal::start_with(b, "mtls_listen = \"127.0.0.1:0\"\n", |h| oidc::add_rsa_clients_with(h, &["--require-par"]));
     // The facility PC certificate as the client's TLS credential.
     let (pc, pc_key) = oidc::tls_client_on_pc(&p.h, "tlsc", "Clinic Node");
     let mtls =
@@ -28,13 +32,21 @@ fn npm_openid_client_full_flow(b: Backend) {
     let der = oidc::pem_to_der(&std::fs::read_to_string(&pc).unwrap());
     assert_eq!(seen["mtls"]["x5t#S256"], oidc::challenge_bytes(&der), "{seen}");
     assert!(seen["mtls"]["token_endpoint"].as_str().unwrap().ends_with("/token"), "{seen}");
+    assert!(seen.get("plain_refused").is_none() && seen.get("login_return").is_none(), "{seen}");
 
     // RSA: an RS256 assertion, a PS256 ID token, userinfo as an RS256-signed JWT (rp-ps is registered for it:
-    // openid-client verifies it); the login takes the next TOTP step (rp1's used this one).
+    // openid-client verifies it); the login takes the next TOTP step (rp1's used this one). PAR only.
     let rsa = ["--client-id", "rp-ps", "--assertion-alg", "RS256", "--id-token-alg", "PS256", "--totp-step", "1"];
-    let seen = openid_client(&p, &rsa, &["--userinfo-alg", "RS256"]);
+    let seen = openid_client(&p, &rsa, &["--userinfo-alg", "RS256", "--par-only"]);
     assert_eq!(seen["id_token_header"]["alg"], "PS256", "{seen}");
     assert_eq!((&seen["userinfo_signed"], &seen["userinfo"]["name"]), (&json!(true), &json!("Alice Staff")), "{seen}");
+    assert_eq!(seen["plain_refused"]["error"], "invalid_request", "{seen}");
+    assert_eq!(seen["login_return"], "pushed", "{seen}");
+    let refused = p.h.audit_entries().into_iter().filter(|e| {
+        (&e["action"], &e["outcome"], &e["target"]) == (&json!("oidc.authorize"), &json!("denied"), &json!("rp-ps"))
+            && e["detail"]["reason"].as_str().is_some_and(|r| r.contains("required by its registration"))
+    });
+    assert_eq!(refused.count(), 1, "the plain request of rp-ps, audited");
 
     let audit = p.h.ok(&["audit", "list", "--limit", "1000"]);
     for action in ["\"portal.login\"", "\"oidc.authorize\"", "\"portal.logout\"", "\"oidc.revoke\""] {

@@ -3,10 +3,12 @@
 //! missing client assertions at each client-authenticated endpoint; a mismatched redirect URI at `/authorize`
 //! and at `/token`, a wrong PKCE verifier, unknown or malformed codes; malformed bearer tokens at `/userinfo`
 //! and `id_token_hint`s at `/logout`; and the FAPI 2.0 negative cases of pushed authorization requests
-//! (RFC 9126). `oidc::conformance_refusals` checks the answers of the rest of the conformance list.
+//! (RFC 9126), with PAR required of a client by its registration and of every client by the server.
+//! `oidc::conformance_refusals` checks the answers of the rest of the conformance list.
 
+use crate::console_card::{console_of, console_sign_in_watching};
 use crate::harness::Backend;
-use crate::oidc::{PASSWORD, Portal, REDIRECT, Reply, Rp, challenge, enc, param, totp};
+use crate::oidc::{PASSWORD, Portal, REDIRECT, Reply, Rp, challenge, enc, param, service_client, totp};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde_json::{Value, json};
@@ -16,6 +18,8 @@ on_both_backends!(
     bad_authorization_and_token_requests_are_refused_and_audited,
     bad_bearer_tokens_and_logout_hints_are_refused_and_audited,
     bad_pushed_authorization_requests_are_refused_and_audited,
+    a_client_registered_to_push_is_refused_plain_requests_and_served_pushed_ones,
+    a_server_requiring_par_refuses_every_clients_plain_requests_but_the_consoles,
 );
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -29,7 +33,7 @@ fn bad_client_authentication_is_refused_and_audited_at_every_endpoint(b: Backend
     let rp = Rp::load(&p);
     // The pushed request without client_id: the assertion alone says who the client is.
     let par: Vec<(String, String)> =
-        authorization_request(REDIRECT).into_iter().filter(|(k, _)| k != "client_id").collect();
+        authorization_request("rp1", REDIRECT).into_iter().filter(|(k, _)| k != "client_id").collect();
     let endpoints = [
         ("/token", vec![("grant_type", "refresh_token"), ("refresh_token", "x.y")], 400),
         ("/introspect", vec![("token", "x")], 200),
@@ -317,7 +321,7 @@ fn bad_pushed_authorization_requests_are_refused_and_audited(b: Backend) {
         let r = call(&p, "/par", &form, None, assertion);
         (r.status, serde_json::from_str::<Value>(&r.body).unwrap_or_else(|_| panic!("/par: {r:?}")))
     };
-    let good = authorization_request(REDIRECT);
+    let good = authorization_request("rp1", REDIRECT);
     let without_pkce: Vec<_> = good.iter().filter(|(k, _)| !k.starts_with("code_challenge")).cloned().collect();
     let plain: Vec<_> = good
         .iter()
@@ -329,7 +333,7 @@ fn bad_pushed_authorization_requests_are_refused_and_audited(b: Backend) {
         .collect();
 
     for (form, says) in [
-        (authorization_request("http://127.0.0.1:9/evil"), "redirect_uri is missing or not registered"),
+        (authorization_request("rp1", "http://127.0.0.1:9/evil"), "redirect_uri is missing or not registered"),
         (
             [good.clone(), vec![("request_uri".into(), "urn:ietf:params:oauth:request_uri:x".into())]].concat(),
             "request_uri must not be pushed",
@@ -386,22 +390,156 @@ fn bad_pushed_authorization_requests_are_refused_and_audited(b: Backend) {
     p.h.ok(&["audit", "verify"]);
 }
 
+/// RFC 9126 §6 and FAPI 2.0 Security Profile §5.3.2.2: a client registered with `--require-par` sending a
+/// plain authorization request gets `invalid_request` back at its registered redirect URI (with `state` and
+/// `iss`, never a code), with or without a session, audited `oidc.authorize` with the reason; the same request
+/// pushed goes through the login, whose return trip names a new single-use `request_uri` rather than the pushed
+/// parameters, and ends in a code the client redeems. Another client's plain requests are untouched, and
+/// discovery does not claim the requirement for every client.
+fn a_client_registered_to_push_is_refused_plain_requests_and_served_pushed_ones(b: Backend) {
+    let p = Portal::start_with(b, "", |h| {
+        let out = h.ok(&service_client(h, "rp-par", "wiki", &["--require-par"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>());
+        assert!(out.contains("pushed requests only"), "{out}");
+    });
+    let discovery: Value = serde_json::from_str(&p.get("/.well-known/openid-configuration").body).unwrap();
+    assert_eq!(discovery["require_pushed_authorization_requests"], json!(false), "{discovery}");
+    let plain = |client: &str| p.get(&format!("/authorize?{}", query(&authorization_request(client, REDIRECT))));
+
+    plain_refused(&p, plain("rp-par"), "rp-par", "required by its registration");
+    let code = code_through_login(&p, "rp-par", &push_as(&p, "rp-par"));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let tokens = p.token(&form, &Rp::load(&p).assertion_as(&p, "rp-par", 60, None));
+    assert!(tokens["id_token"].is_string(), "the pushed request's code: {tokens}");
+    // A live session changes nothing: the plain request is still refused, and another client's is served.
+    plain_refused(&p, plain("rp-par"), "rp-par", "required by its registration");
+    let r = plain("rp1");
+    assert!(param(&r.location, "code").is_some(), "rp1 need not push: {r:?}");
+    assert_eq!(par_refusals(&p).len(), 2, "one entry per refusal");
+    p.h.ok(&["audit", "verify"]);
+}
+
+/// `[oidc] require_pushed_authorization_requests = true`: discovery says so (RFC 9126 §5), a client registered
+/// without `--require-par` is refused its plain request as one registered with it would be ("required by this
+/// server"), audited, and served its pushed one through the login. The web console's built-in client, which
+/// the server itself sends to `/authorize` and which has no credentials to push with, still signs in.
+fn a_server_requiring_par_refuses_every_clients_plain_requests_but_the_consoles(b: Backend) {
+    let p = Portal::start_with(b, "[oidc]\nrequire_pushed_authorization_requests = true\n", |_| ());
+    let discovery: Value = serde_json::from_str(&p.get("/.well-known/openid-configuration").body).unwrap();
+    assert_eq!(discovery["require_pushed_authorization_requests"], json!(true), "{discovery}");
+    let plain = format!("/authorize?{}", query(&authorization_request("rp1", REDIRECT)));
+    plain_refused(&p, p.get(&plain), "rp1", "required by this server");
+
+    let code = code_through_login(&p, "rp1", &push_as(&p, "rp1"));
+    assert!(p.exchange(&Rp::load(&p), &code, VERIFIER)["id_token"].is_string(), "the pushed request's code");
+    plain_refused(&p, p.get(&plain), "rp1", "required by this server");
+    // The console's sign-in goes through /authorize as before: a code back at its callback.
+    let console = console_of(&p);
+    let mut answers = Vec::new();
+    console_sign_in_watching(&p, &console, |r| answers.push(r.location.clone()));
+    let at_portal = answers.get(1).cloned().unwrap_or_default();
+    assert!(
+        at_portal.starts_with(&format!("{console}/console/login/callback?")) && param(&at_portal, "code").is_some(),
+        "the console's client was refused: {answers:?}"
+    );
+    assert_eq!(par_refusals(&p).len(), 2, "one entry per refusal, none for the console");
+    p.h.ok(&["audit", "verify"]);
+}
+
 // ---- helpers ----
 
-/// A good authorization request of rp1 to push, with `redirect` as its redirect URI.
-fn authorization_request(redirect: &str) -> Vec<(String, String)> {
+/// The PKCE verifier of [`authorization_request`].
+const VERIFIER: &str = "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv";
+
+/// A good authorization request of `client` to push (or send plain), with `redirect` as its redirect URI.
+fn authorization_request(client: &str, redirect: &str) -> Vec<(String, String)> {
     [
         ("response_type", "code"),
-        ("client_id", "rp1"),
+        ("client_id", client),
         ("redirect_uri", redirect),
         ("scope", "openid"),
         ("state", "p1"),
-        ("code_challenge", &challenge(&"v".repeat(50))),
+        ("code_challenge", &challenge(VERIFIER)),
         ("code_challenge_method", "S256"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect()
+}
+
+/// `pairs` as a query string.
+fn query(pairs: &[(String, String)]) -> String {
+    pairs.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect::<Vec<_>>().join("&")
+}
+
+/// [`authorization_request`] of `client` pushed with its assertion: the `request_uri`.
+fn push_as(p: &Portal, client: &str) -> String {
+    let form = authorization_request(client, REDIRECT);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = call(p, "/par", &form, None, Some(&Rp::load(p).assertion_as(p, client, 60, None)));
+    let body: Value = serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("/par: {r:?}"));
+    assert_eq!(r.status, 201, "{body}");
+    body["request_uri"].as_str().unwrap().to_owned()
+}
+
+/// `client`'s pushed `request_uri` at `/authorize` without a session: the login page, whose return trip names a
+/// new `request_uri` and none of the pushed parameters; alice logs in, is sent back and gets a code (with the
+/// request's `state` and `iss`). The return trip's `request_uri` is then spent. The code.
+fn code_through_login(p: &Portal, client: &str, request_uri: &str) -> String {
+    let r = p.get(&format!("/authorize?client_id={client}&request_uri={}", enc(request_uri)));
+    assert!(r.status == 303 && r.location.contains("/login?return_to="), "to the login page: {r:?}");
+    let return_to = param(&r.location, "return_to").unwrap();
+    let again = param(&return_to, "request_uri").unwrap_or_default();
+    assert!(
+        again.starts_with("urn:ietf:params:oauth:request_uri:") && again != request_uri,
+        "the return trip is pushed anew: {return_to}"
+    );
+    for pushed in ["code_challenge", "redirect_uri", "state", "scope"] {
+        assert!(param(&return_to, pushed).is_none(), "{pushed} in the browser's URL: {return_to}");
+    }
+    let login = [
+        ("username", "alice"),
+        ("password", PASSWORD),
+        ("totp", &totp(&p.totp_secret, 0)),
+        ("return_to", return_to.as_str()),
+    ];
+    let r = p.submit("/login", &login, None);
+    assert_eq!(r.status, 303, "{r:?}");
+    let r = p.curl(&[&r.location]);
+    assert!(r.location.starts_with(REDIRECT), "back at the client: {r:?}");
+    assert_eq!((param(&r.location, "state"), param(&r.location, "iss")), (Some("p1".into()), Some(p.issuer.clone())));
+    let code = param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
+    let replayed = p.get(&return_to);
+    assert!(replayed.status == 400 && replayed.body.contains("(invalid_request_uri)"), "{replayed:?}");
+    code
+}
+
+/// A plain request `r` refused back at the client: `invalid_request` naming PAR and who requires it, the
+/// request's `state` and `iss`, no code; audited `oidc.authorize` with the reason.
+fn plain_refused(p: &Portal, r: Reply, client: &str, by: &str) {
+    assert!(r.status == 303 && r.location.starts_with(REDIRECT), "refused back at the client: {r:?}");
+    let said = param(&r.location, "error_description").unwrap_or_default();
+    assert_eq!(param(&r.location, "error").as_deref(), Some("invalid_request"), "{r:?}");
+    assert!(said.contains("must push its authorization requests (PAR") && said.contains(by), "{said}");
+    assert_eq!((param(&r.location, "state"), param(&r.location, "iss")), (Some("p1".into()), Some(p.issuer.clone())));
+    assert!(param(&r.location, "code").is_none(), "{r:?}");
+    let entry = denied(p, "oidc.authorize").pop().unwrap();
+    assert_eq!((&entry["actor"], &entry["target"]), (&json!("portal:anonymous"), &json!(client)), "{entry}");
+    assert_eq!(entry["detail"]["error"], "invalid_request", "{entry}");
+    assert!(entry["detail"]["reason"].as_str().unwrap().contains(by), "{entry}");
+}
+
+/// The denied `oidc.authorize` entries of plain requests from clients that must push.
+fn par_refusals(p: &Portal) -> Vec<Value> {
+    let says = |e: &Value| e["detail"]["reason"].as_str().is_some_and(|r| r.contains("must push"));
+    denied(p, "oidc.authorize").into_iter().filter(says).collect()
 }
 
 /// An assertion with rp1's claims in a JWS whose header says `alg` and whose signature is `signature`.

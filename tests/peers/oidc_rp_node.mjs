@@ -6,7 +6,8 @@
 //   oidc_rp_node.mjs flow --issuer URL --ca PEM --client-id ID --key PEM --redirect-uri URI --post-logout URI \
 //                    --username U --password-file F --totp-secret BASE32 \
 //                    [--assertion-alg ES256|RS256|PS256] [--id-token-alg ES256|RS256|PS256] [--totp-step N] \
-//                    [--userinfo-alg ES256|RS256|PS256] [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM]
+//                    [--userinfo-alg ES256|RS256|PS256] [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM] \
+//                    [--par-only]
 //
 // `flow` logs in through the portal's password + TOTP form (the TOTP code computed here, RFC 6238, N steps
 // ahead), runs the code flow with PKCE S256 and private_key_jwt (openid-client's own client assertion, signed
@@ -18,6 +19,11 @@
 // With --mtls-*: a tls_client_auth client (openid-client's TlsClientAuth, use_mtls_endpoint_aliases, a
 // customFetch through an undici Agent holding the certificate) gets an access token bound to that certificate
 // (RFC 8705): introspection shows its cnf.x5t#S256, userinfo accepts it over mTLS and refuses it without.
+// With --par-only the client is registered to push (require_pushed_authorization_requests, RFC 9126 §6): its plain
+// authorization request must come back as invalid_request, which openid-client reads off the redirect (after
+// checking its state and iss), and every authorization of the flow is pushed, the first one included, so the
+// login form sits between the push and the code and its return trip must carry a request_uri, never the pushed
+// parameters.
 // It prints one JSON object of what it saw and exits 1 on the first expectation that fails.
 
 import { createHash, createHmac, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
@@ -136,8 +142,9 @@ async function flow(a) {
   expect(conf.id_token_signing_alg_values_supported.includes(a['id-token-alg']), 'id_token alg not in discovery');
   const get = browser(fetch);
 
-  // Authorization request (plain, or pushed with PAR) → the login form if asked → the redirect back to the client.
-  const authorize = async (cfg, { par = false, expectLogin = false, extra = {} } = {}) => {
+  // Authorization request (plain, or pushed with PAR; always pushed with --par-only) → the login form if asked →
+  // the redirect back to the client.
+  const authorize = async (cfg, { par = a['par-only'], expectLogin = false, extra = {} } = {}) => {
     const verifier = client.randomPKCECodeVerifier();
     const nonce = client.randomNonce();
     const state = client.randomState();
@@ -160,6 +167,16 @@ async function flow(a) {
     if (loc.startsWith('/login')) {
       expect(expectLogin, 'a login was asked for although a session exists');
       const returnTo = new URL(loc, a.issuer).searchParams.get('return_to');
+      if (par) {
+        // The login's return trip names a request_uri of its own, not what was pushed.
+        const back = new URL(returnTo, a.issuer).searchParams;
+        expect(
+          back.get('request_uri')?.startsWith('urn:ietf:params:oauth:request_uri:') &&
+            !['code_challenge', 'nonce', 'state', 'redirect_uri'].some((k) => back.has(k)),
+          `the login's return trip of a pushed request: ${returnTo}`,
+        );
+        seen.login_return = 'pushed';
+      }
       const page = await get(new URL(loc, a.issuer));
       expect(
         page.status === 200 && (await page.text()).includes('password-totp'),
@@ -182,6 +199,17 @@ async function flow(a) {
       checks: { pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state, idTokenExpected: true },
     };
   };
+
+  if (a['par-only']) {
+    // The client must push: its plain request comes back refused, and openid-client reads the refusal.
+    const { back, checks } = await authorize(config, { par: false });
+    const plain = await refusal(client.authorizationCodeGrant(config, back, checks), 'a plain authorization request');
+    expect(
+      plain.error === 'invalid_request' && /must push/.test(plain.error_description),
+      `plain request of a client that must push: ${plain}`,
+    );
+    seen.plain_refused = { error: plain.error, error_description: plain.error_description };
+  }
 
   // Code flow: openid-client checks state and iss (RFC 9207) on the redirect, then the ID token.
   let { back, checks } = await authorize(config, { expectLogin: true });
@@ -337,6 +365,7 @@ const REQUIRED = [
 const DEFAULTS = { 'assertion-alg': 'ES256', 'id-token-alg': 'ES256', 'totp-step': '0' };
 const MTLS = ['mtls-client-id', 'mtls-cert', 'mtls-key'];
 const OPTIONAL = ['userinfo-alg'];
+const FLAGS = ['par-only'];
 const ALGS = ['ES256', 'RS256', 'PS256'];
 
 // The command line as an object of option values, or exit 2 naming what is wrong.
@@ -344,7 +373,10 @@ function parsed() {
   const options = [...REQUIRED, ...Object.keys(DEFAULTS), ...MTLS, ...OPTIONAL];
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: Object.fromEntries(options.map((o) => [o, { type: 'string' }])),
+    options: Object.fromEntries([
+      ...options.map((o) => [o, { type: 'string' }]),
+      ...FLAGS.map((o) => [o, { type: 'boolean' }]),
+    ]),
   });
   const a = { ...DEFAULTS, ...values };
   const problems = [

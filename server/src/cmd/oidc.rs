@@ -56,6 +56,10 @@ pub enum ClientCommand {
         /// Answer userinfo with a JWT signed with ES256, RS256 or PS256 instead of plain JSON.
         #[arg(long, value_parser = signing_alg)]
         userinfo_signed_response_alg: Option<SigningAlg>,
+        /// Take this client's authorization requests only when pushed (PAR, RFC 9126): `/authorize` refuses
+        /// its plain ones (client metadata `require_pushed_authorization_requests`; FAPI 2.0).
+        #[arg(long)]
+        require_par: bool,
     },
     /// List clients.
     List,
@@ -81,6 +85,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
             backchannel_logout_uri,
             id_token_signed_response_alg,
             userinfo_signed_response_alg,
+            require_par,
         } => {
             let jwks = match &jwks_file {
                 Some(path) => {
@@ -106,19 +111,28 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
                 backchannel_logout_uri,
                 id_token_signed_response_alg,
                 userinfo_signed_response_alg,
+                require_pushed_authorization_requests: require_par,
             };
             let c = registration::register(store, services.as_ref(), r, &super::actor()).await?;
             println!(
-                "client {} registered ({}, {})",
+                "client {} registered ({}, {}{})",
                 c.id,
                 c.config.auth.as_str(),
-                c.config.id_token_signed_response_alg.as_str()
+                c.config.id_token_signed_response_alg.as_str(),
+                if c.config.require_pushed_authorization_requests { ", pushed requests only" } else { "" }
             );
         }
         ClientCommand::List => {
             for c in registration::list(store).await? {
                 let cfg = &c.config;
-                println!("{:<24} {:<28} {:<16} {}", c.id, cfg.auth.as_str(), cfg.service, cfg.redirect_uris.join(" "));
+                let par = if cfg.require_pushed_authorization_requests { "par-required" } else { "-" };
+                println!(
+                    "{:<24} {:<28} {:<16} {par:<12} {}",
+                    c.id,
+                    cfg.auth.as_str(),
+                    cfg.service,
+                    cfg.redirect_uris.join(" ")
+                );
             }
         }
         ClientCommand::Remove { id } => {

@@ -379,6 +379,9 @@ pub struct OidcClientBody {
     /// Signed userinfo: ES256, RS256 or PS256.
     #[serde(default)]
     userinfo_signed_response_alg: Option<SigningAlg>,
+    /// Authorization requests only through PAR (RFC 9126 §6); false when absent, as the RFC says.
+    #[serde(default)]
+    require_pushed_authorization_requests: bool,
 }
 
 /// `POST /api/v1/oidc-clients` (operators): register a relying party, checked and audited (`oidc.client.add`)
@@ -403,6 +406,7 @@ pub async fn add_oidc_client(State(state): State<AppState>, caller: Caller, body
         backchannel_logout_uri: b.backchannel_logout_uri,
         id_token_signed_response_alg: b.id_token_signed_response_alg,
         userinfo_signed_response_alg: b.userinfo_signed_response_alg,
+        require_pushed_authorization_requests: b.require_pushed_authorization_requests,
     };
     match registration::register(state.store.as_ref(), services.as_deref(), r, &caller.actor()).await {
         Ok(c) => Ok((StatusCode::CREATED, Json(c)).into_response()),

@@ -1,8 +1,9 @@
 //! The authorization endpoint (code flow only, PKCE S256 required, exact redirect URI match, `prompt`,
-//! `max_age`) and pushed authorization requests (RFC 9126).
+//! `max_age`) and pushed authorization requests (RFC 9126), which a client's registration or the server can
+//! make the only way in.
 
 use super::client::{self, Client, Presented};
-use super::{GrantData, OAuthError, hash_secret, random_token};
+use super::{GrantData, OAuthError, Provider, hash_secret, random_token};
 use crate::policy::{self, Decision};
 use crate::portal::{self, PortalState, facility, refusals};
 use axum::Json;
@@ -54,6 +55,7 @@ async fn run(
     query: HashMap<String, String>,
 ) -> Result<Response, Response> {
     // A pushed request replaces the query (only client_id may accompany it).
+    let pushed = query.contains_key("request_uri");
     let params = match query.get("request_uri") {
         Some(uri) => {
             let now = hcpki_ca::time::now_unix();
@@ -98,6 +100,21 @@ async fn run(
     };
     let back = Back { redirect_uri, state: get("state"), issuer: &state.oidc.issuer };
     let refuse = |error, why| refused_back(state, &back, &client.id, error, why);
+    // A client that must push (RFC 9126 §4; FAPI 2.0 Security Profile §5.3.2.2: "shall reject authorization
+    // requests sent without PAR") is refused a plain request. The refusal goes back to the client rather than
+    // to an error page: the client and this exact redirect URI are registered, which is when RFC 6749
+    // §4.1.2.1 sends errors to the client; so the one party who can fix the integration learns it, as the
+    // standard error its library reads, and the person lands back at the service instead of at a dead end.
+    // Nothing of the request is acted on, and the redirect carries only the error, the request's own `state`
+    // and `iss`: nothing the sender of the request did not know.
+    if !pushed && let Some(by) = client.must_push(state.oidc.require_par) {
+        let why = format!(
+            "this client must push its authorization requests (PAR, RFC 9126): POST them to the \
+             pushed_authorization_request_endpoint and send only client_id and request_uri here (required by {})",
+            by.as_str()
+        );
+        return Err(refuse("invalid_request", why.as_str()).await);
+    }
     if get("response_type") != Some("code") {
         return Err(refuse("unsupported_response_type", "only response_type=code is supported").await);
     }
@@ -134,7 +151,7 @@ async fn run(
         if prompt.split(' ').any(|p| p == "none") {
             return Err(back.error("login_required", "no session (or not fresh enough) and prompt=none"));
         }
-        return Err(to_login(&params, now));
+        return Err(to_login(state, &params, pushed, now).await);
     };
     let tls_info = tls.as_ref().map(|t| t.0.as_ref());
     let facility = match facility::for_request(state.store.as_ref(), tls_info, session.facility_id.as_ref())
@@ -257,10 +274,23 @@ fn pkce_challenge<'a>(challenge: Option<&'a str>, method: Option<&str>) -> Resul
 }
 
 /// Send the browser to the login page, coming back here with `login_after` so a fresh login satisfies
-/// `prompt=login` and `max_age` without a loop.
-fn to_login(params: &HashMap<String, String>, now: i64) -> Response {
-    let mut query: Vec<(String, String)> =
+/// `prompt=login` and `max_age` without a loop. A pushed request comes back pushed: its parameters are kept for
+/// the login under a new single-use `request_uri` ([`Lifetimes::par_login`](super::Lifetimes)), so they never
+/// appear in the browser's URL (why the client pushed them) and a client that must push is not refused its
+/// own return trip.
+async fn to_login(state: &PortalState, params: &HashMap<String, String>, pushed: bool, now: i64) -> Response {
+    let kept: HashMap<String, String> =
         params.iter().filter(|(k, _)| k.as_str() != LOGIN_AFTER).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut query: Vec<(String, String)> = if pushed {
+        let request_uri = match push(&state.oidc, &kept, state.oidc.lifetimes.par_login, now).await {
+            Ok(uri) => uri,
+            Err(e) => return e.into_response(),
+        };
+        let client_id = kept.get("client_id").cloned().unwrap_or_default();
+        vec![("client_id".into(), client_id), ("request_uri".into(), request_uri)]
+    } else {
+        kept.into_iter().collect()
+    };
     let forced =
         params.get("prompt").is_some_and(|p| p.split(' ').any(|x| x == "login")) || params.contains_key("max_age");
     if forced {
@@ -351,10 +381,22 @@ pub async fn par(
     let mut params: HashMap<String, String> =
         form.into_iter().filter(|(k, _)| !k.starts_with("client_assertion")).collect();
     params.insert("client_id".into(), client.id.clone());
-    let key = random_token(32)?;
-    let now = hcpki_ca::time::now_unix();
-    let value = serde_json::to_string(&params).map_err(OAuthError::server)?;
-    state.store.oidc_once_put("par", &key, &value, now + state.oidc.lifetimes.par + CLOCK_LEEWAY_SECS, now).await?;
-    let body = json!({ "request_uri": format!("{PAR_PREFIX}{key}"), "expires_in": state.oidc.lifetimes.par });
+    let request_uri = push(&state.oidc, &params, state.oidc.lifetimes.par, hcpki_ca::time::now_unix()).await?;
+    let body = json!({ "request_uri": request_uri, "expires_in": state.oidc.lifetimes.par });
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Keep the authorization request `params` for `lifetime` seconds under a new single-use `request_uri`
+/// (RFC 9126 §2.2), and return it. The deadline has the clock leeway added: the replica that takes it may run
+/// ahead of this one.
+async fn push(
+    provider: &Provider,
+    params: &HashMap<String, String>,
+    lifetime: i64,
+    now: i64,
+) -> Result<String, OAuthError> {
+    let key = random_token(32)?;
+    let value = serde_json::to_string(params).map_err(OAuthError::server)?;
+    provider.store.oidc_once_put("par", &key, &value, now + lifetime + CLOCK_LEEWAY_SECS, now).await?;
+    Ok(format!("{PAR_PREFIX}{key}"))
 }

@@ -86,6 +86,30 @@ pub struct ClientConfig {
     /// forwards them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub userinfo_signed_response_alg: Option<jws::SigningAlg>,
+    /// RFC 9126 §6: the client may start an authorization only by pushing it (PAR); `/authorize` refuses its
+    /// plain requests (FAPI 2.0 Security Profile §5.3.2.2). Omitted when false, as the RFC's default: a
+    /// registration that does not require PAR reads the same to a server that predates the setting.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_pushed_authorization_requests: bool,
+}
+
+/// Who requires a client's authorization requests to be pushed ([`Client::must_push`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParRequiredBy {
+    /// The client's registration (`require_pushed_authorization_requests`).
+    Registration,
+    /// The server, for every client (`[oidc] require_pushed_authorization_requests`).
+    Server,
+}
+
+impl ParRequiredBy {
+    /// Where the requirement comes from, for the refusal's description and audit entry.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Registration => "its registration",
+            Self::Server => "this server",
+        }
+    }
 }
 
 /// A loaded client.
@@ -113,7 +137,23 @@ impl Client {
                 backchannel_logout_uri: None,
                 id_token_signed_response_alg: jws::SigningAlg::default(),
                 userinfo_signed_response_alg: None,
+                require_pushed_authorization_requests: false,
             },
+        }
+    }
+
+    /// Whether `/authorize` takes this client's requests only when pushed (RFC 9126 §4: "globally or on a
+    /// per-client basis"): its registration says so, or the server does for every client (`[oidc]
+    /// require_pushed_authorization_requests`, `server_wide`). The web console's built-in client never: the
+    /// server writes its requests for itself (D42), to a redirect URI on its own hosts and with a code only it
+    /// can redeem, so pushing would guard nothing, and it has no credentials to authenticate a push with.
+    pub fn must_push(&self, server_wide: bool) -> Option<ParRequiredBy> {
+        if self.id == CONSOLE_CLIENT_ID {
+            None
+        } else if self.config.require_pushed_authorization_requests {
+            Some(ParRequiredBy::Registration)
+        } else {
+            server_wide.then_some(ParRequiredBy::Server)
         }
     }
 
@@ -426,6 +466,23 @@ mod tests {
         other.config.redirect_uris = vec!["https://rp.example/cb".into()];
         assert!(other.accepts_redirect("https://rp.example/cb", &hosts));
         assert!(!other.accepts_redirect("https://localhost/console/login/callback", &hosts));
+    }
+
+    #[test]
+    fn pushed_requests_are_required_by_the_registration_or_the_server_never_of_the_console() {
+        let mut rp = Client::console();
+        rp.id = "rp".into();
+        assert_eq!(rp.must_push(false), None);
+        assert_eq!(rp.must_push(true), Some(ParRequiredBy::Server));
+        rp.config.require_pushed_authorization_requests = true;
+        assert_eq!(rp.must_push(false), Some(ParRequiredBy::Registration));
+        assert_eq!(rp.must_push(true), Some(ParRequiredBy::Registration));
+        assert_eq!(Client::console().must_push(true), None, "the console's built-in client cannot push");
+        // Stored without the key (a registration from before the setting, or one that does not require PAR).
+        let old = r#"{"redirect_uris":["https://rp.example/cb"],"auth":"private_key_jwt","service":"wiki"}"#;
+        let config: ClientConfig = serde_json::from_str(old).unwrap();
+        assert!(!config.require_pushed_authorization_requests);
+        assert!(!serde_json::to_string(&config).unwrap().contains("require_pushed"), "false is omitted");
     }
 
     #[test]

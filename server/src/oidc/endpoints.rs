@@ -44,6 +44,8 @@ pub async fn discovery(State(state): State<PortalState>) -> Json<Value> {
         "introspection_endpoint": format!("{iss}/introspect"),
         "revocation_endpoint": format!("{iss}/revoke"),
         "pushed_authorization_request_endpoint": format!("{iss}/par"),
+        // RFC 9126 §5: the server-wide policy; a client registered to push is told by its registration.
+        "require_pushed_authorization_requests": p.require_par,
         "end_session_endpoint": format!("{iss}/logout"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -33,6 +33,8 @@ pub struct Registration {
     pub id_token_signed_response_alg: SigningAlg,
     /// Userinfo as a JWT signed with this algorithm instead of plain JSON.
     pub userinfo_signed_response_alg: Option<SigningAlg>,
+    /// Authorization requests only through PAR (RFC 9126 §6).
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// Why a registration or removal was refused. The text says what to do.
@@ -193,6 +195,7 @@ fn checked(r: Registration) -> Result<ClientConfig, RegistrationError> {
         backchannel_logout_uri: r.backchannel_logout_uri,
         id_token_signed_response_alg: r.id_token_signed_response_alg,
         userinfo_signed_response_alg: r.userinfo_signed_response_alg,
+        require_pushed_authorization_requests: r.require_pushed_authorization_requests,
     })
 }
 
@@ -224,6 +227,7 @@ mod tests {
             backchannel_logout_uri: None,
             id_token_signed_response_alg: SigningAlg::default(),
             userinfo_signed_response_alg: None,
+            require_pushed_authorization_requests: false,
         }
     }
 

@@ -83,6 +83,7 @@ pub fn prepare(
         access_token: i64::from(cfg.access_token_secs.clamp(30, 3600)),
         refresh_token: session_secs,
         par: 60,
+        par_login: 600,
     };
     let schedule = key_schedule(&loaded.config.oidc, &lifetimes);
     let keys =
@@ -102,6 +103,7 @@ pub fn prepare(
         lifetimes,
         exchanges,
         console_hosts: console_hosts.to_vec(),
+        require_par: loaded.config.oidc.require_pushed_authorization_requests,
     });
     let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence);

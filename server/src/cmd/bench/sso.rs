@@ -233,6 +233,7 @@ impl RelyingParty {
             backchannel_logout_uri: None,
             id_token_signed_response_alg: SigningAlg::Es256,
             userinfo_signed_response_alg: None,
+            require_pushed_authorization_requests: false,
         };
         registration::register(store, Some(&services), registration, actor).await?;
         Ok(Self { signer })
