@@ -9,6 +9,7 @@
 //!                                         └──▶ the server's mutual-TLS check
 //! ```
 
+pub mod arl;
 pub mod crl;
 pub mod ocsp;
 pub mod publish;
