@@ -102,13 +102,18 @@ fn an_arl_signed_at_the_ceremony_is_imported_online_and_completes_every_chain(b:
     // How long the served ARL has left: /metrics, and `ca status`, which exits 1 within its warning window.
     let metrics = server.curl_https(&online.chain_file("server"), "/metrics");
     assert!(metrics.contains("hcpki_root_crl_seconds_left{crl_number=\"3\"}"), "{metrics}");
-    assert!(online.ok(&["ca", "status"]).contains("root CRL: imported ARL number 3"));
+    let status = online.ok(&["ca", "status"]);
+    assert!(status.contains("root CRL: imported ARL number 3"), "{status}");
+    assert!(status.contains("key file:keys/root.p8 (not on this machine)"), "{status}");
+    assert!(!status.contains("key file:keys/router.p8 (not"), "{status}");
     let soon = online.run(&["ca", "status", "--days", "400"]);
     assert_eq!(soon.status.code(), Some(1), "{}", describe(&soon));
     assert!(String::from_utf8_lossy(&soon.stderr).contains("WARNING: the served root CRL (ARL)"));
 
     // The next ceremony revokes the PC CA; its ARL, imported while serving, lists it, and OpenSSL then refuses
     // PC certificates at depth 1 while router certificates still verify.
+    // The file from the last ceremony is never overwritten, and the refusal costs no CRL number.
+    assert!(ceremony.fails(&["ca", "sign-arl", "--out", arl.to_str().unwrap()]).contains("exist already"));
     let pc_ca = serial_of(&ceremony.ca_cert_file("pc"));
     ceremony.ok(&["revoke", "--serial", &pc_ca, "--reason", "cACompromise"]);
     let second = sign_arl(&ceremony, "second.crl", &["--pem"]);
@@ -116,6 +121,7 @@ fn an_arl_signed_at_the_ceremony_is_imported_online_and_completes_every_chain(b:
     online.ok(&["ca", "import-arl", second.to_str().unwrap()]);
     let second_der = online.path("second.der");
     run_ok(Command::new("openssl").args(["crl", "-outform", "DER", "-out"]).arg(&second_der).arg("-in").arg(&second));
+    assert_eq!(crl_number(&second_der), 4, "the number after the imported ARL's");
     let (_, served) = served_when(&online, &root_url, &second_der);
     let pc_crl = fetch(&online, &url_on(&pc, "crlDistributionPoints", "URI:", server.http_port), "pc.crl");
     let refused_ca = crl_check_all(&online, "pc", &[&served, &pc_crl], &pc);

@@ -86,7 +86,8 @@ impl Authority {
     }
 
     /// The CRL of `scope` as a server publishes it: signed once, re-signed when its revocations change or
-    /// half-way to nextUpdate (`revocation::publish`).
+    /// half-way to nextUpdate; the root's, once an ARL was imported, the stored one, never signed here
+    /// (`revocation::publish`).
     pub async fn published_crl(
         &self,
         scope: impl Into<CrlScope>,

@@ -44,7 +44,7 @@ pub async fn run(loaded: &Loaded, authority: &Authority, command: CaCommand) -> 
             );
         }
         CaCommand::Status { days, json } => {
-            return status(authority, days.unwrap_or(loaded.config.ca.root_crl_warn_days), json).await;
+            return status(loaded, authority, days.unwrap_or(loaded.config.ca.root_crl_warn_days), json).await;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -52,14 +52,23 @@ pub async fn run(loaded: &Loaded, authority: &Authority, command: CaCommand) -> 
 
 async fn sign_arl(loaded: &Loaded, authority: &Authority, args: &SignArlArgs) -> Result<()> {
     let days = args.days.unwrap_or(loaded.config.ca.root_crl_days);
-    let signed = authority.sign_root_crl(days, &super::actor()).await?;
-    let bytes = if args.pem { der_to_pem("X509 CRL", &signed.der).into_bytes() } else { signed.der.clone() };
-    // Never over an existing file: the media may hold the last ceremony's ARL, which the record names.
+    // Created before signing, never over an existing file (the media may hold the last ceremony's ARL, which the
+    // record names), so a bad path costs no CRL number.
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&args.out)
         .with_context(|| format!("cannot create {} (does it exist already?)", args.out.display()))?;
+    let signed = match authority.sign_root_crl(days, &super::actor()).await {
+        Ok(signed) => signed,
+        Err(e) => {
+            drop(file);
+            // Best effort: an empty file left behind would only block the next attempt's create_new.
+            let _ = std::fs::remove_file(&args.out);
+            return Err(e.into());
+        }
+    };
+    let bytes = if args.pem { der_to_pem("X509 CRL", &signed.der).into_bytes() } else { signed.der.clone() };
     std::io::Write::write_all(&mut file, &bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
     eprintln!(
         "signed the root CRL (ARL) number {}: thisUpdate {}, nextUpdate {} ({days} days), {} revoked CA \
@@ -75,9 +84,9 @@ async fn sign_arl(loaded: &Loaded, authority: &Authority, args: &SignArlArgs) ->
     Ok(())
 }
 
-/// Every CA's certificate, and the root CRL `hcpki serve` hands out; exit 1 when the imported ARL ends within
-/// `warn_days` days.
-async fn status(authority: &Authority, warn_days: u32, json: bool) -> Result<ExitCode> {
+/// Every CA's certificate and where its key is, and the root CRL `hcpki serve` hands out; exit 1 when the
+/// imported ARL ends within `warn_days` days.
+async fn status(loaded: &Loaded, authority: &Authority, warn_days: u32, json: bool) -> Result<ExitCode> {
     let now = hcpki_ca::time::now_unix();
     let mut cas = Vec::with_capacity(CaName::ALL.len());
     for ca in CaName::ALL {
@@ -93,21 +102,18 @@ async fn status(authority: &Authority, warn_days: u32, json: bool) -> Result<Exi
         let cas: Vec<_> = cas
             .iter()
             .map(|(ca, subject, not_after)| {
-                json!({ "ca": ca.as_str(), "subject": subject, "not_after": not_after,
-                    "key_uri": authority.ca_key_uri(*ca).unwrap_or_default() })
+                let key_uri = authority.ca_key_uri(*ca).unwrap_or_default();
+                json!({ "ca": ca.as_str(), "subject": subject, "not_after": not_after, "key_uri": key_uri,
+                    "key_file_absent": key_file_absent(loaded, key_uri) })
             })
             .collect();
         let root_crl = arl.as_ref().map(|a| arl_json(a, now));
         println!("{}", json!({ "cas": cas, "root_crl": root_crl, "warn_days": warn_days, "warning": warning }));
     } else {
         for (ca, subject, not_after) in &cas {
-            println!(
-                "{:<7} {:<40} until {}  key {}",
-                ca.as_str(),
-                subject,
-                rfc3339(*not_after),
-                authority.ca_key_uri(*ca)?
-            );
+            let key_uri = authority.ca_key_uri(*ca)?;
+            let absent = if key_file_absent(loaded, key_uri) { " (not on this machine)" } else { "" };
+            println!("{:<7} {:<40} until {}  key {key_uri}{absent}", ca.as_str(), subject, rfc3339(*not_after));
         }
         match &arl {
             Some(a) => println!(
@@ -138,6 +144,15 @@ async fn status(authority: &Authority, warn_days: u32, json: bool) -> Result<Exi
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `key_uri` names a key file that does not exist (the offline root online). Only looked up, never
+/// opened; a PKCS#11 object is not looked up (that would need a session on the token): `false`.
+fn key_file_absent(loaded: &Loaded, key_uri: &str) -> bool {
+    match hcpki_ca::keys::KeyUri::from_str(key_uri) {
+        Ok(hcpki_ca::keys::KeyUri::File(path)) => !loaded.dir.join(path).exists(),
+        _ => false,
+    }
 }
 
 fn arl_json(a: &ImportedCrl, now: i64) -> serde_json::Value {
