@@ -376,6 +376,19 @@ pub enum AuthorityError {
     /// A CRL could not be made.
     #[error(transparent)]
     Crl(#[from] crate::revocation::crl::CrlError),
+    /// The CA's key is not on this machine (its file or token object is missing): the offline root, or a
+    /// directory set up without it.
+    #[error(
+        "the key of CA {0} is not on this machine; the root's CRL is signed at the ceremony (`hcpki ca sign-arl`) \
+         and imported here (`hcpki ca import-arl`)"
+    )]
+    KeyOffline(CaName),
+    /// An ARL validity outside what hcpki signs.
+    #[error("an ARL valid for {0} days: use 1 to {max} days ([ca] root_crl_days, --days)", max = crate::revocation::arl::MAX_ARL_DAYS)]
+    ArlDays(u32),
+    /// A file offered as the root's CRL is not one this installation may serve.
+    #[error(transparent)]
+    Arl(#[from] crate::revocation::arl::ArlError),
     /// A CRL shard that does not exist was asked for.
     #[error(transparent)]
     Shard(#[from] crate::revocation::shard::ShardError),
@@ -917,6 +930,7 @@ mod acme;
 mod admin;
 mod console_grants;
 mod enroll;
+mod offline_root;
 mod queue;
 mod reissue;
 pub mod revocation;

@@ -8,7 +8,11 @@
 //!   └────▶ status (revoked sets in memory) ──▶ ocsp (pre-signed answers)  ──▶ HTTP (server crate)
 //!                                         └──▶ the server's mutual-TLS check
 //! ```
+//!
+//! The root's CRL with the root key offline is the exception: [`arl`] checks the ARL carried from the ceremony,
+//! the store keeps it (`imported_crls`), and `publish` serves it as stored, never signing it.
 
+pub mod arl;
 pub mod crl;
 pub mod ocsp;
 pub mod publish;

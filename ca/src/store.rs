@@ -15,7 +15,7 @@ pub use jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 pub use rate_limits::{RateCount, RateSync, RateTotals};
 pub use records::{
     Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
-    FacilityChange, FacilityFilter, IssuanceIntent, Registration, Revocation,
+    FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, Registration, Revocation,
 };
 #[allow(unused_imports)]
 use sql as _;
@@ -256,6 +256,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The next CRL number of the CRL named `crl` (`pc`, `pc-17`): 1, 2, 3… across restarts and replicas
     /// (RFC 5280 §5.2.3).
     async fn next_crl_number(&self, crl: &str) -> Result<i64, StoreError>;
+
+    /// Store a CRL signed elsewhere (the offline root's ARL) as the one to serve for `crl.ca`, audited as
+    /// `crl.import`, only if its CRL number is above that of every CRL imported before for that CA
+    /// ([`StoreError::CrlNotNewer`] otherwise, nothing stored): checked inside the transaction, so of two
+    /// imports of the same number exactly one is stored.
+    async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor) -> Result<(), StoreError>;
+
+    /// The imported CRL of `ca` with the highest CRL number, if any was imported.
+    async fn imported_crl(&self, ca: &str) -> Result<Option<ImportedCrl>, StoreError>;
 
     /// The revocation of one certificate: (revoked at, RFC 5280 reason code), if it is revoked (OCSP answers
     /// for certificates past notAfter, which [`Store::revoked_of_ca`] leaves out).
@@ -725,6 +734,20 @@ pub enum StoreError {
     /// No pending SCEP request with that ID (unknown, or decided already).
     #[error("no pending SCEP request {0}: check the ID with `hcpki enroll pending list`")]
     UnknownHeldRequest(String),
+    /// An imported CRL whose number is not above the one stored: relying parties that saw the newer one
+    /// would ignore it, or it is a replay of an old list.
+    #[error(
+        "CRL number {number} of CA {ca} is not above {stored}, the number of the CRL imported before: sign a new \
+         one at the ceremony (`hcpki ca sign-arl`)"
+    )]
+    CrlNotNewer {
+        /// The CA.
+        ca: String,
+        /// The number of the CRL offered.
+        number: i64,
+        /// The highest number stored.
+        stored: i64,
+    },
     /// A stored value could not be read back (damaged row).
     #[error("stored data is damaged: {0}")]
     Corrupt(String),

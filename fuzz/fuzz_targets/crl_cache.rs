@@ -14,27 +14,20 @@
 //! answered from what was installed.
 #![no_main]
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
-use der::{Decode, Encode};
+#[path = "shared/crl_issuer.rs"]
+mod crl_issuer;
+
+use crl_issuer::{ISSUER, NOW, signed};
 use hcpki::fuzzing::{CrlCache, ParsedCert, Revocation, TrustAnchors};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-/// The CA the cache trusts, and its key (PKCS#8).
-const ISSUER: &[u8] = include_bytes!("../fixtures/crl-issuer.der");
-const ISSUER_KEY: &[u8] = include_bytes!("../fixtures/crl-issuer.key.der");
-/// "Now" for every input: a day into the seeds' validity (thisUpdate 2026-01-01, nextUpdate 2026-02-01), fixed
-/// so that a run is reproducible.
-const NOW: i64 = 1_767_312_000;
 /// The clock skew the cache allows a thisUpdate (crl_cache.rs, `CLOCK_SKEW_SECS`).
 const CLOCK_SKEW_SECS: i64 = 300;
 
 struct Fixture {
     trust: TrustAnchors,
     issuer: ParsedCert,
-    key: EcdsaKeyPair,
-    rng: SystemRandom,
 }
 
 fn fixture() -> &'static Fixture {
@@ -42,32 +35,7 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| Fixture {
         trust: TrustAnchors::new(&[ISSUER.to_vec()], &[], &[]).expect("the fixture CA is a CA certificate"),
         issuer: ParsedCert::from_der(ISSUER).expect("the fixture CA decodes"),
-        key: EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, ISSUER_KEY).expect("the fixture key is P-256"),
-        rng: SystemRandom::new(),
     })
-}
-
-/// `CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue }` (RFC 5280 §5.1) around
-/// exactly the TBS octets given.
-#[derive(der::Sequence)]
-struct CertificateList<'a> {
-    tbs: der::asn1::AnyRef<'a>,
-    algorithm: spki::AlgorithmIdentifierRef<'a>,
-    signature: der::asn1::BitStringRef<'a>,
-}
-
-/// `tbs` (one DER TLV) signed by the fixture CA with ecdsa-with-SHA256.
-fn signed(tbs: &[u8]) -> Option<Vec<u8>> {
-    let f = fixture();
-    let tbs_any = der::asn1::AnyRef::from_der(tbs).ok()?;
-    let signature = f.key.sign(&f.rng, tbs).ok()?;
-    CertificateList {
-        tbs: tbs_any,
-        algorithm: spki::AlgorithmIdentifierRef { oid: der::oid::db::rfc5912::ECDSA_WITH_SHA_256, parameters: None },
-        signature: der::asn1::BitStringRef::from_bytes(signature.as_ref()).ok()?,
-    }
-    .to_der()
-    .ok()
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -38,7 +38,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Facility(c) => facility::run(&open(g).await?, c).await,
         Command::Enroll(c) => enroll::run(&open(g).await?, c).await,
         Command::Issue(args) => issue::run(&open(g).await?, &args).await,
-        Command::Ca(c) => ca::run(&open(g).await?, c),
+        Command::Ca(c) => {
+            let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
+            ca::run(&loaded, &open_loaded(&loaded).await?, c).await
+        }
         Command::Cert(c) => cert::run(&open(g).await?, c).await,
         Command::Audit(c) => {
             let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;

@@ -54,6 +54,49 @@ pub struct Config {
     /// The web console's sign-in by card through the portal (D42).
     #[serde(default, skip_serializing_if = "ConsoleConfig::is_default")]
     pub console: ConsoleConfig,
+    /// The CAs themselves: the offline root's CRL (ARL).
+    #[serde(default, skip_serializing_if = "CaConfig::is_default")]
+    pub ca: CaConfig,
+}
+
+/// `[ca]`: the offline root's CRL (ARL, docs/deployment.md "Offline root"): how long `hcpki ca sign-arl` makes
+/// it valid, and how long before its nextUpdate `hcpki ca status` starts warning.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaConfig {
+    /// Days from an ARL's thisUpdate to its nextUpdate (1–365, default 365: the twelve months the CA/Browser
+    /// Forum Baseline Requirements §4.9.7 allow for a CRL of CA certificates). Hold the next ceremony well
+    /// before: the ARL's end is the end of every chain.
+    pub root_crl_days: u32,
+    /// `hcpki ca status` exits 1 when the served ARL ends within this many days (default 60).
+    pub root_crl_warn_days: u32,
+}
+
+impl Default for CaConfig {
+    fn default() -> Self {
+        Self { root_crl_days: hcpki_ca::revocation::arl::MAX_ARL_DAYS, root_crl_warn_days: 60 }
+    }
+}
+
+impl CaConfig {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+
+    fn check(&self) -> Result<()> {
+        let max = hcpki_ca::revocation::arl::MAX_ARL_DAYS;
+        if !(1..=max).contains(&self.root_crl_days) {
+            bail!("[ca] root_crl_days = {}: use 1 to {max}", self.root_crl_days);
+        }
+        if self.root_crl_warn_days >= self.root_crl_days {
+            bail!(
+                "[ca] root_crl_warn_days = {} must be below root_crl_days = {}, or every ARL would warn at once",
+                self.root_crl_warn_days,
+                self.root_crl_days
+            );
+        }
+        Ok(())
+    }
 }
 
 /// `[console]`: how long a console sign-in through the SSO portal lasts (D42). Certificate sign-in has no
@@ -419,6 +462,7 @@ impl Loaded {
         }
         // Checked here so that any command, not only the portal with card login on, refuses a bad entry.
         config.login.role_texts().with_context(|| format!("{} has a bad [login] entry", path.display()))?;
+        config.ca.check().with_context(|| format!("{} has a bad [ca] entry", path.display()))?;
         let database_url = resolve_database_url(dir, database_url.unwrap_or(&config.database_url));
         Ok(Self { dir: dir.to_owned(), config, database_url })
     }
@@ -648,5 +692,20 @@ mod tests {
         for bad in ["", "d", "0s", "10", "1w", "-1d", "1.5h", "99999999999999999999d"] {
             assert!(p(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    /// `[ca]`: an ARL valid 1 to 365 days, warned about before it ends; the defaults (a year, 60 days) pass and
+    /// are not written into a new configuration.
+    #[test]
+    fn ca_settings_keep_the_arl_within_a_year_and_warn_before_its_end() {
+        let ca = |root_crl_days, root_crl_warn_days| CaConfig { root_crl_days, root_crl_warn_days }.check();
+        assert!(CaConfig::default().check().is_ok() && CaConfig::default().is_default());
+        assert!(ca(180, 30).is_ok());
+        for (days, warn) in [(0, 0), (366, 30), (30, 30), (30, 45)] {
+            assert!(ca(days, warn).is_err(), "root_crl_days {days}, root_crl_warn_days {warn} accepted");
+        }
+        let parsed: CaConfig = toml::from_str("root_crl_days = 200").unwrap();
+        assert_eq!(parsed, CaConfig { root_crl_days: 200, ..CaConfig::default() });
+        assert!(toml::from_str::<CaConfig>("root_crl_day = 200").is_err(), "unknown keys are errors");
     }
 }

@@ -38,7 +38,7 @@ fn revoked_entries(text: &str) -> Vec<(String, String)> {
 }
 
 /// Dump the source's PostgreSQL database with pg_dump and restore it into the target's with pg_restore.
-fn copy_postgres(from: &Hcpki, to: &Hcpki) {
+pub(crate) fn copy_postgres(from: &Hcpki, to: &Hcpki) {
     let dump = from.path("hcpki.pgdump");
     run_ok(Command::new("pg_dump").args(["-Fc", "--no-owner", "-f"]).arg(&dump).arg(from.database_url()));
     run_ok(Command::new("pg_restore").args(["--no-owner", "-d", &to.database_url()]).arg(&dump));
@@ -107,13 +107,7 @@ fn restored_backup_verifies_and_serves_the_same_revocations(b: Backend) {
 /// for `kept` and `revoked` (keyCompromise) for `gone`.
 fn serves_the_same_revocations(r: &Hcpki, before: &str, signed_since: u64, (kept, gone): (&Path, &Path)) {
     let server = crate::serve::Served::start(r, &[]);
-    let url_in = |ext: &str, label: &str| {
-        let text = crate::fixtures::x509_text(kept, &["-ext", ext]);
-        let url = text.split(label).nth(1).and_then(|s| s.lines().next()).map(str::trim);
-        let url = url.unwrap_or_else(|| panic!("no {label} in\n{text}")).to_owned();
-        let path = url.splitn(4, '/').nth(3).unwrap_or_else(|| panic!("no path in {url}"));
-        format!("http://127.0.0.1:{}/{path}", server.http_port)
-    };
+    let url_in = |ext: &str, label: &str| crate::revocation::url_on(kept, ext, label, server.http_port);
     let (status, headers, body) = crate::revocation::get(r, &url_in("crlDistributionPoints", "URI:"), &[]);
     assert_eq!(status, 200, "{headers}");
     let served = r.path("served.crl");

@@ -158,10 +158,15 @@ impl Hcpki {
     /// [`Hcpki::run`] with one more environment variable for this process only (e.g. a crash point,
     /// `HCPKI_FAULT`, that the next command must not inherit).
     pub fn run_with_env(&self, key: &str, value: &str, args: &[&str]) -> Output {
+        self.run_with_envs(&[(key, value)], args)
+    }
+
+    /// [`Hcpki::run_with_env`] with several variables (e.g. libfaketime's `LD_PRELOAD` and `FAKETIME`).
+    pub fn run_with_envs(&self, vars: &[(&str, &str)], args: &[&str]) -> Output {
         let mut cmd = Command::new("timeout");
         cmd.args(["-k", "10", HCPKI_TIMEOUT_SECS]).arg(&self.bin);
         self.prepare(&mut cmd, args);
-        cmd.env(key, value);
+        cmd.envs(vars.iter().copied());
         let out = cmd.output().unwrap_or_else(|e| panic!("cannot run timeout(1) {}: {e}", self.bin.display()));
         assert_ne!(out.status.code(), Some(124), "hcpki {} hung\n{}", args.join(" "), describe(&out));
         self.keep_stderr(args, &out);

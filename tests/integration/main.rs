@@ -61,6 +61,7 @@ mod hierarchy;
 mod ipsec;
 mod issue;
 mod ocsp;
+mod offline_root;
 mod oidc;
 mod oidc_clients;
 mod oidc_node;

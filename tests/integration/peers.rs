@@ -40,6 +40,13 @@ pub fn pkilint_crl(crl: &Path) {
     must_pass(&format!("pkilint --crl {}", crl.display()), out);
 }
 
+/// pkilint's CRL linter on an authority revocation list (the offline root's CRL), CA/Browser Forum profile (its
+/// validity at most twelve months): no finding at ERROR or above.
+pub fn pkilint_arl(arl: &Path) {
+    let out = run("pkilint.sh", &[Path::new("--arl"), arl], &[]);
+    must_pass(&format!("pkilint --arl {}", arl.display()), out);
+}
+
 /// pkilint's OCSP response linter (RFC 6960) must find nothing at ERROR or above.
 pub fn pkilint_ocsp(response: &Path) {
     let out = run("pkilint.sh", &[Path::new("--ocsp"), response], &[]);

@@ -241,7 +241,17 @@ pub(crate) fn get(h: &Hcpki, url: &str, extra: &[&str]) -> (u16, String, Vec<u8>
     (status, headers, out.stdout)
 }
 
-fn header(headers: &str, name: &str) -> String {
+/// The URL that `cert`'s extension `ext` names after `label` (`crlDistributionPoints` and `URI:`, or
+/// `authorityInfoAccess` and `OCSP - URI:`), pointed at the plain-HTTP listener on 127.0.0.1:`port`.
+pub(crate) fn url_on(cert: &Path, ext: &str, label: &str, port: u16) -> String {
+    let text = crate::fixtures::x509_text(cert, &["-ext", ext]);
+    let url = text.split(label).nth(1).and_then(|s| s.lines().next()).map(str::trim);
+    let url = url.unwrap_or_else(|| panic!("no {label} in\n{text}")).to_owned();
+    let path = url.splitn(4, '/').nth(3).unwrap_or_else(|| panic!("no path in {url}"));
+    format!("http://127.0.0.1:{port}/{path}")
+}
+
+pub(crate) fn header(headers: &str, name: &str) -> String {
     headers
         .lines()
         .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_owned()))

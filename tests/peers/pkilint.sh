@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Lints one certificate with pkilint's RFC 5280 linter (lint_pkix_cert, pkilint 0.13.3), or with --crl one
-# CRL with its RFC 5280 CRL linter (lint_crl -t CRL -p PKIX), or with --ocsp one OCSP response with its RFC 6960
-# linter (lint_ocsp_response).
+# CRL with its RFC 5280 CRL linter (lint_crl -t CRL -p PKIX), or with --arl one authority revocation list (a
+# CRL of CA certificates: the offline root's) with the CA/Browser Forum profile, which adds the twelve-month
+# ceiling on its validity (lint_crl -t ARL -p BR), or with --ocsp one OCSP response with its RFC 6960 linter
+# (lint_ocsp_response).
 #
 #   tests/peers/pkilint.sh CERT_PEM
 #   tests/peers/pkilint.sh --crl CRL_PEM_OR_DER
+#   tests/peers/pkilint.sh --arl ARL_PEM_OR_DER
 #   tests/peers/pkilint.sh --ocsp RESPONSE_DER
 #
 # Prints every finding at every severity as "SEVERITY code @ node_path[: message]" and exits 1 when any
@@ -17,12 +20,12 @@
 set -euo pipefail
 
 kind=cert
-if [[ ${1:-} == --crl || ${1:-} == --ocsp ]]; then
+if [[ ${1:-} == --crl || ${1:-} == --arl || ${1:-} == --ocsp ]]; then
     kind=${1#--}
     shift
 fi
 if (($# != 1)); then
-    echo "usage: $0 [--crl|--ocsp] FILE" >&2
+    echo "usage: $0 [--crl|--arl|--ocsp] FILE" >&2
     exit 2
 fi
 cert=$1
@@ -33,6 +36,9 @@ TOOLS=${HCPKI_TOOLS:-$REPO/.tools}
 if [[ $kind == crl ]]; then
     lint=$TOOLS/bin/lint_crl
     args=(-t CRL -p PKIX --document-format DETECT)
+elif [[ $kind == arl ]]; then
+    lint=$TOOLS/bin/lint_crl
+    args=(-t ARL -p BR --document-format DETECT)
 elif [[ $kind == ocsp ]]; then
     lint=$TOOLS/bin/lint_ocsp_response
     args=(--document-format DER)

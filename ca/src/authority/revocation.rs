@@ -12,15 +12,30 @@ use crate::store::{Actor, CertificateRecord, Revocation, StoreError};
 /// (`revocation::publish`), so relying parties never hold one near its nextUpdate.
 pub const CRL_VALIDITY_SECS: i64 = 86_400;
 
-/// A signed CRL and its times (Unix seconds).
+/// A signed CRL, its number and its times (Unix seconds).
 #[derive(Debug)]
-pub(crate) struct SignedCrl {
+pub struct SignedCrl {
     /// The DER CRL.
     pub der: Vec<u8>,
+    /// Its cRLNumber.
+    pub number: u64,
     /// thisUpdate: the signing time back-dated by [`crate::profile::ProfileSettings::backdate`].
     pub this_update: i64,
-    /// nextUpdate: [`CRL_VALIDITY_SECS`] after the signing time.
+    /// nextUpdate: [`CRL_VALIDITY_SECS`] after the signing time for a CRL a server hands out; for the root's
+    /// ARL, the validity asked for after thisUpdate ([`Authority::sign_root_crl`]).
     pub next_update: i64,
+    /// How many certificates it lists.
+    pub entries: usize,
+}
+
+/// How long a CRL stays valid: from the signing time (a CRL a server re-signs), or from its back-dated
+/// thisUpdate (the ARL: exactly the days asked for, never a few minutes more).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Validity {
+    /// nextUpdate = signing time + this many seconds.
+    FromSigning(i64),
+    /// nextUpdate = thisUpdate + this many seconds.
+    FromThisUpdate(i64),
 }
 
 impl Authority {
@@ -71,7 +86,8 @@ impl Authority {
     }
 
     /// The CRL of `scope` as a server publishes it: signed once, re-signed when its revocations change or
-    /// half-way to nextUpdate (`revocation::publish`).
+    /// half-way to nextUpdate; the root's, once an ARL was imported, the stored one, never signed here
+    /// (`revocation::publish`).
     pub async fn published_crl(
         &self,
         scope: impl Into<CrlScope>,
@@ -97,9 +113,20 @@ impl Authority {
 
     /// [`Authority::crl`] signed at `now`.
     pub(crate) async fn crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, AuthorityError> {
+        self.sign_crl(scope, now, Validity::FromSigning(CRL_VALIDITY_SECS)).await
+    }
+
+    /// Sign the CRL of `scope` at `now`, valid for `validity`: every revoked, unexpired certificate it covers,
+    /// under the next CRL number of its counter.
+    pub(crate) async fn sign_crl(
+        &self,
+        scope: CrlScope,
+        now: i64,
+        validity: Validity,
+    ) -> Result<SignedCrl, AuthorityError> {
         let ca = scope.ca();
         let shard = scope.shard_index();
-        let open = self.open_ca(ca)?;
+        let open = self.open_ca(ca).map_err(|e| super::offline_root::offline_key(ca, e))?;
         let entries: Vec<Entry> = self
             .store
             .revoked_of_ca(ca.as_str(), shard.map(Shard::index), now)
@@ -119,13 +146,13 @@ impl Authority {
         let number = u64::try_from(number).map_err(|_| AuthorityError::Batch(format!("CRL number {number}")))?;
         // A shard names itself with the URL its certificates carry; the complete CRL covers everything.
         let distribution_point = shard.map(|_| self.settings.crl_url(&name));
-        let fields = CrlFields {
-            number,
-            this_update: now - self.settings.backdate(),
-            next_update: now + CRL_VALIDITY_SECS,
-            distribution_point: distribution_point.as_deref(),
+        let this_update = now - self.settings.backdate();
+        let next_update = match validity {
+            Validity::FromSigning(secs) => now + secs,
+            Validity::FromThisUpdate(secs) => this_update + secs,
         };
+        let fields = CrlFields { number, this_update, next_update, distribution_point: distribution_point.as_deref() };
         let der = crl::build(&signer, &entries, &fields)?;
-        Ok(SignedCrl { der, this_update: fields.this_update, next_update: fields.next_update })
+        Ok(SignedCrl { der, number, this_update, next_update, entries: entries.len() })
     }
 }

@@ -7,10 +7,16 @@
 //! all revocations (count, latest time, reason sum: one pass without a join), and only when that moved (or
 //! every [`RELOAD_SECS`]) the CA's own marker, re-signing when that moved. Concurrent
 //! requests for the same CRL wait for one signer instead of each signing (single flight per CRL).
+//!
+//! The root's CRL is the exception once an ARL was imported (`revocation::arl`, issue #9): it is the stored
+//! one with the highest number, re-read at most every [`RECHECK_SECS`] in case a newer one was imported, and
+//! never signed here, so the root key is never opened. Without an imported ARL the root's CRL is signed on
+//! demand like any other (a single machine that keeps its root key).
 
 use super::shard::{CrlScope, Shard};
 use super::status::RELOAD_SECS;
-use crate::authority::{Authority, AuthorityError};
+use crate::authority::{Authority, AuthorityError, CaName};
+use crate::store::ImportedCrl;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,8 +37,11 @@ pub struct Published {
     pub this_update: i64,
     /// nextUpdate (Unix seconds).
     pub next_update: i64,
-    /// When it was signed (Unix seconds): thisUpdate without the back-dating.
+    /// When it was signed (Unix seconds): thisUpdate without the back-dating. For an imported CRL, when it
+    /// was loaded from the store.
     signed_at: i64,
+    /// The CRL number of an imported CRL (the offline root's ARL), which this server never re-signs.
+    imported: Option<i64>,
     /// The revocation marker it was made from.
     marker: (i64, i64, i64),
     /// When the markers were last compared (Unix seconds).
@@ -44,16 +53,47 @@ pub struct Published {
 }
 
 impl Published {
-    /// Seconds a cache may keep it: until this server would re-sign it at the latest, at least 1.
+    /// Seconds a cache may keep it: until this server would re-sign it at the latest (an imported one: until
+    /// its nextUpdate), at least 1, at most an hour (a newly imported ARL reaches caches within it).
     pub fn max_age(&self, now: i64) -> i64 {
-        (self.refresh_at() - now).clamp(1, 3600)
+        let until = if self.imported.is_some() { self.next_update } else { self.refresh_at() };
+        (until - now).clamp(1, 3600)
+    }
+
+    /// The CRL number of an imported CRL; `None` for one this server signed.
+    pub fn imported_number(&self) -> Option<i64> {
+        self.imported
     }
 
     /// Half-way from signing to nextUpdate: relying parties that cache until nextUpdate always find a fresh
-    /// one. From the signing time, not thisUpdate, so the back-dating does not bring re-signing forward.
+    /// one. From the signing time, not thisUpdate, so the back-dating does not bring re-signing forward. An
+    /// imported CRL is never re-signed: it stands until a newer one is imported (checked every
+    /// [`RECHECK_SECS`]), even past its nextUpdate, when a warning says so.
     fn refresh_at(&self) -> i64 {
-        self.signed_at + (self.next_update - self.signed_at) / 2
+        match self.imported {
+            Some(_) => i64::MAX,
+            None => self.signed_at + (self.next_update - self.signed_at) / 2,
+        }
     }
+
+    fn from_imported(crl: ImportedCrl, now: i64) -> Self {
+        Self {
+            etag: etag(&crl.der),
+            this_update: crl.this_update,
+            next_update: crl.next_update,
+            signed_at: now,
+            imported: Some(crl.number),
+            der: crl.der,
+            marker: (0, 0, 0),
+            checked_at: std::sync::atomic::AtomicI64::new(now),
+            confirmed: std::sync::Mutex::new(((0, 0, 0), now)),
+        }
+    }
+}
+
+/// Hex of the first 16 bytes of SHA-256 of the DER.
+fn etag(der: &[u8]) -> String {
+    hex::encode(Sha256::digest(der).get(..16).unwrap_or_default())
 }
 
 /// One CRL's cache slot; the async mutex is held while signing, so concurrent requests wait for one signer.
@@ -91,6 +131,24 @@ impl CrlCache {
             return Ok(p.clone());
         }
         let mut guard = slot.lock().await;
+        if scope == CrlScope::complete(CaName::Root)
+            && let Some(crl) = authority.store().imported_crl(CaName::Root.as_str()).await?
+        {
+            let kept = guard.as_ref().filter(|p| p.imported == Some(crl.number)).cloned();
+            let loaded = kept.is_none();
+            let published = kept.unwrap_or_else(|| Arc::new(Published::from_imported(crl, now)));
+            if loaded && published.next_update <= now {
+                tracing::warn!(
+                    crl_number = published.imported,
+                    next_update = %crate::time::rfc3339(published.next_update),
+                    "the imported root CRL (ARL) has lapsed: every chain through the root now fails at relying \
+                     parties that check it; sign a new ARL at the ceremony and import it (hcpki ca import-arl)"
+                );
+            }
+            published.checked_at.store(now, std::sync::atomic::Ordering::Relaxed);
+            *guard = Some(published.clone());
+            return Ok(published);
+        }
         let all = authority.store().revocations_marker().await?;
         let confirmed = |p: &Published| *p.confirmed.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(p) = guard.as_ref()
@@ -114,10 +172,11 @@ impl CrlCache {
         }
         let signed = authority.crl_at(scope, now).await?;
         let published = Arc::new(Published {
-            etag: hex::encode(Sha256::digest(&signed.der).get(..16).unwrap_or_default()),
+            etag: etag(&signed.der),
             this_update: signed.this_update,
             next_update: signed.next_update,
             signed_at: now,
+            imported: None,
             der: signed.der,
             marker,
             checked_at: std::sync::atomic::AtomicI64::new(now),

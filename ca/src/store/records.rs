@@ -38,6 +38,29 @@ pub struct AuthorityRecord {
     pub created_at: i64,
 }
 
+/// A CRL signed elsewhere and imported to be served (the offline root's ARL, issue #9), as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportedCrl {
+    /// The CA whose CRL it is (`root`).
+    pub ca: String,
+    /// Its cRLNumber: each import must be above every earlier one of the same CA.
+    pub number: i64,
+    /// The DER CRL, exactly as signed.
+    pub der: Vec<u8>,
+    /// thisUpdate (Unix seconds).
+    pub this_update: i64,
+    /// nextUpdate (Unix seconds): after it, relying parties refuse every chain through this CA.
+    pub next_update: i64,
+    /// How many certificates it lists.
+    pub entries: i64,
+    /// Lowercase hex SHA-256 of the DER.
+    pub sha256: String,
+    /// When it was imported (Unix seconds).
+    pub imported_at: i64,
+    /// Who imported it.
+    pub imported_by: String,
+}
+
 /// Lifecycle of an issuance row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -15,6 +15,7 @@ mod body;
 mod console_grants;
 mod errors;
 mod events;
+mod imported_crls;
 mod jobs;
 mod queries;
 mod rate_limits;
@@ -33,7 +34,8 @@ use crate::operator::{OperatorName, OperatorRecord};
 use crate::profile::ProfileKind;
 use crate::store::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
-    FacilityChange, FacilityFilter, IssuanceIntent, LoginChallengeRecord, Registration, Revocation, Store, StoreError,
+    FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord, Registration, Revocation, Store,
+    StoreError,
 };
 use crate::store::{
     GrantOp, GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts,

@@ -1,14 +1,20 @@
-//! `hcpki ca …`.
+//! `hcpki ca …`: the CA certificates, and the offline root's CRL (ARL): signed at the ceremony, imported online,
+//! its remaining validity shown (docs/deployment.md "Offline root").
 
-use crate::cli::CaCommand;
-use anyhow::Result;
+use crate::cli::{CaCommand, SignArlArgs};
+use crate::config::Loaded;
+use anyhow::{Context, Result};
+use der::Decode as _;
 use hcpki_ca::issuer::der_to_pem;
 use hcpki_ca::profile::ProfileKind;
+use hcpki_ca::store::ImportedCrl;
+use hcpki_ca::time::rfc3339;
 use hcpki_ca::{Authority, CaName};
+use serde_json::json;
 use std::process::ExitCode;
 use std::str::FromStr;
 
-pub fn run(authority: &Authority, command: CaCommand) -> Result<ExitCode> {
+pub async fn run(loaded: &Loaded, authority: &Authority, command: CaCommand) -> Result<ExitCode> {
     match command {
         CaCommand::Cert { name } => {
             print!("{}", der_to_pem("CERTIFICATE", authority.ca_certificate(CaName::from_str(&name)?)?));
@@ -23,6 +29,147 @@ pub fn run(authority: &Authority, command: CaCommand) -> Result<ExitCode> {
                 print!("{}", der_to_pem("CERTIFICATE", &der));
             }
         }
+        CaCommand::SignArl(args) => sign_arl(loaded, authority, &args).await?,
+        CaCommand::ImportArl { file } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let crl = authority.import_root_crl(&bytes, &super::actor()).await?;
+            eprintln!(
+                "imported the root CRL (ARL) number {} (SHA-256 {}), {} revoked CA certificate(s); /crl/root.crl \
+                 serves it from now on, until {} ({})",
+                crl.number,
+                crl.sha256,
+                crl.entries,
+                rfc3339(crl.next_update),
+                left(crl.next_update, hcpki_ca::time::now_unix())
+            );
+        }
+        CaCommand::Status { days, json } => {
+            return status(loaded, authority, days.unwrap_or(loaded.config.ca.root_crl_warn_days), json).await;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn sign_arl(loaded: &Loaded, authority: &Authority, args: &SignArlArgs) -> Result<()> {
+    let days = args.days.unwrap_or(loaded.config.ca.root_crl_days);
+    // Created before signing, never over an existing file (the media may hold the last ceremony's ARL, which the
+    // record names), so a bad path costs no CRL number.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&args.out)
+        .with_context(|| format!("cannot create {} (does it exist already?)", args.out.display()))?;
+    let signed = match authority.sign_root_crl(days, &super::actor()).await {
+        Ok(signed) => signed,
+        Err(e) => {
+            drop(file);
+            // Best effort: an empty file left behind would only block the next attempt's create_new.
+            let _ = std::fs::remove_file(&args.out);
+            return Err(e.into());
+        }
+    };
+    let bytes = if args.pem { der_to_pem("X509 CRL", &signed.der).into_bytes() } else { signed.der.clone() };
+    std::io::Write::write_all(&mut file, &bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
+    eprintln!(
+        "signed the root CRL (ARL) number {}: thisUpdate {}, nextUpdate {} ({days} days), {} revoked CA \
+         certificate(s), SHA-256 {}\nwritten to {}; import it online with `hcpki ca import-arl FILE` well before \
+         its nextUpdate",
+        signed.number,
+        rfc3339(signed.this_update),
+        rfc3339(signed.next_update),
+        signed.entries,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&signed.der)),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Every CA's certificate and where its key is, and the root CRL `hcpki serve` hands out; exit 1 when the
+/// imported ARL ends within `warn_days` days.
+async fn status(loaded: &Loaded, authority: &Authority, warn_days: u32, json: bool) -> Result<ExitCode> {
+    let now = hcpki_ca::time::now_unix();
+    let mut cas = Vec::with_capacity(CaName::ALL.len());
+    for ca in CaName::ALL {
+        let cert = x509_cert::Certificate::from_der(authority.ca_certificate(ca)?)
+            .map_err(|_| hcpki_ca::AuthorityError::DamagedCa(ca))?;
+        let tbs = cert.tbs_certificate();
+        cas.push((ca, tbs.subject().to_string(), hcpki_ca::time::unix(&tbs.validity().not_after)));
+    }
+    let arl = authority.root_crl().await?;
+    let lapsing = arl.as_ref().filter(|a| a.next_update - now < i64::from(warn_days) * 86_400);
+    let warning = lapsing.is_some();
+    if json {
+        let cas: Vec<_> = cas
+            .iter()
+            .map(|(ca, subject, not_after)| {
+                let key_uri = authority.ca_key_uri(*ca).unwrap_or_default();
+                json!({ "ca": ca.as_str(), "subject": subject, "not_after": not_after, "key_uri": key_uri,
+                    "key_file_absent": key_file_absent(loaded, key_uri) })
+            })
+            .collect();
+        let root_crl = arl.as_ref().map(|a| arl_json(a, now));
+        println!("{}", json!({ "cas": cas, "root_crl": root_crl, "warn_days": warn_days, "warning": warning }));
+    } else {
+        for (ca, subject, not_after) in &cas {
+            let key_uri = authority.ca_key_uri(*ca)?;
+            let absent = if key_file_absent(loaded, key_uri) { " (not on this machine)" } else { "" };
+            println!("{:<7} {:<40} until {}  key {key_uri}{absent}", ca.as_str(), subject, rfc3339(*not_after));
+        }
+        match &arl {
+            Some(a) => println!(
+                "root CRL: imported ARL number {}, thisUpdate {}, nextUpdate {} ({}), {} revoked CA certificate(s), \
+                 imported {} by {}",
+                a.number,
+                rfc3339(a.this_update),
+                rfc3339(a.next_update),
+                left(a.next_update, now),
+                a.entries,
+                rfc3339(a.imported_at),
+                a.imported_by
+            ),
+            None => println!(
+                "root CRL: no ARL imported; `hcpki serve` signs it on demand with the root key (a machine that keeps \
+                 its root key; with the root offline, import one with `hcpki ca import-arl`)"
+            ),
+        }
+    }
+    if let Some(a) = lapsing {
+        eprintln!(
+            "WARNING: the served root CRL (ARL) has its nextUpdate {} ({}), within {warn_days} days: every chain \
+             through the root fails at relying parties that check it after that; hold a ceremony (`hcpki ca \
+             sign-arl`) and import the new ARL",
+            rfc3339(a.next_update),
+            left(a.next_update, now)
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `key_uri` names a key file that does not exist (the offline root online). Only looked up, never
+/// opened; a PKCS#11 object is not looked up (that would need a session on the token): `false`.
+fn key_file_absent(loaded: &Loaded, key_uri: &str) -> bool {
+    match hcpki_ca::keys::KeyUri::from_str(key_uri) {
+        Ok(hcpki_ca::keys::KeyUri::File(path)) => !loaded.dir.join(path).exists(),
+        _ => false,
+    }
+}
+
+fn arl_json(a: &ImportedCrl, now: i64) -> serde_json::Value {
+    json!({
+        "crl_number": a.number,
+        "this_update": a.this_update,
+        "next_update": a.next_update,
+        "seconds_left": a.next_update - now,
+        "entries": a.entries,
+        "sha256": a.sha256,
+        "imported_at": a.imported_at,
+        "imported_by": a.imported_by,
+    })
+}
+
+/// "N days from now", or "N days ago: lapsed".
+fn left(next_update: i64, now: i64) -> String {
+    let days = (next_update - now).abs() / 86_400;
+    if next_update > now { format!("{days} days from now") } else { format!("{days} days ago: lapsed") }
 }

@@ -59,6 +59,7 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
         limits: config::LimitsConfig::default(),
         monitor: config::MonitorConfig::default(),
         console: config::ConsoleConfig::default(),
+        ca: config::CaConfig::default(),
         audit: config::AuditConfig::default(),
     };
     config::write_new(dir, &cfg)?;

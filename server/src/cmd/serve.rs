@@ -14,6 +14,29 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Say at start which root CRL `/crl/root.crl` serves: the imported ARL (warning when it ends within `[ca]
+/// root_crl_warn_days` or has ended), or one signed on demand with the root key, which must then be here.
+async fn log_root_crl(authority: &hcpki_ca::Authority, loaded: &Loaded) -> Result<()> {
+    let now = hcpki_ca::time::now_unix();
+    match authority.root_crl().await? {
+        Some(arl) if arl.next_update - now < i64::from(loaded.config.ca.root_crl_warn_days) * 86_400 => {
+            tracing::warn!(
+                crl_number = arl.number,
+                next_update = %hcpki_ca::time::rfc3339(arl.next_update),
+                "the imported root CRL (ARL) served at /crl/root.crl ends within [ca] root_crl_warn_days (or has \
+                 ended): hold a ceremony (hcpki ca sign-arl) and import the new ARL (hcpki ca import-arl)"
+            );
+        }
+        Some(arl) => tracing::info!(
+            crl_number = arl.number,
+            next_update = %hcpki_ca::time::rfc3339(arl.next_update),
+            "serving the imported root CRL (ARL) at /crl/root.crl; the root key is not used"
+        ),
+        None => tracing::info!("no ARL imported: /crl/root.crl is signed on demand with the root key"),
+    }
+    Ok(())
+}
+
 /// How long in-flight requests may take to finish after a shutdown signal before connections are closed.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -31,6 +54,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         "TLS server certificate {}",
         if identity.issued { "issued" } else { "loaded" }
     );
+    log_root_crl(&authority, &loaded).await?;
     // The revocation state the OCSP responder and the mutual-TLS check share, loaded before the first request.
     let board = revocation::load_board(&authority).await?;
     let anchors = tls::CLIENT_CAS.iter().map(|ca| authority.ca_certificate(*ca)).collect::<Result<Vec<_>, _>>()?;

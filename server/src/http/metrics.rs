@@ -1,7 +1,8 @@
 //! Prometheus metrics, hand-written (decision D14): request counts by listener, route and status, a latency
 //! histogram per route, build info, and from the database at scrape time (so every replica reports the same,
 //! and restarts lose nothing) the number of issued certificates per profile and of those expiring within 7 and
-//! 30 days (expiry monitoring: alert when a device certificate is about to lapse unrenewed).
+//! 30 days (expiry monitoring: alert when a device certificate is about to lapse unrenewed), and how long the
+//! imported root CRL (the offline root's ARL) has left: when it lapses, every chain through the root fails.
 //!
 //! The middleware [`track`] also writes the one log line per request. Counting is on the hot path of the OCSP
 //! responder (tens of thousands of requests a second), so a known route costs one shared read lock and a few
@@ -208,6 +209,26 @@ impl Metrics {
                     );
                 }
             }
+            if let Some(arl) = &registry.root_crl {
+                let _ = writeln!(
+                    out,
+                    "# HELP hcpki_root_crl_seconds_left Seconds until the nextUpdate of the imported root CRL (ARL) \
+                     served at /crl/root.crl; negative once it lapsed (absent while none is imported)."
+                );
+                let _ = writeln!(out, "# TYPE hcpki_root_crl_seconds_left gauge");
+                let _ =
+                    writeln!(out, "hcpki_root_crl_seconds_left{{crl_number=\"{}\"}} {}", arl.number, arl.seconds_left);
+                let _ = writeln!(
+                    out,
+                    "# HELP hcpki_root_crl_next_update_timestamp_seconds nextUpdate of the served root CRL (ARL)."
+                );
+                let _ = writeln!(out, "# TYPE hcpki_root_crl_next_update_timestamp_seconds gauge");
+                let _ = writeln!(
+                    out,
+                    "hcpki_root_crl_next_update_timestamp_seconds{{crl_number=\"{}\"}} {}",
+                    arl.number, arl.next_update
+                );
+            }
         }
         out
     }
@@ -220,6 +241,19 @@ pub struct RegistryFigures {
     pub issued: Vec<(String, i64)>,
     /// (days, issued certificates per profile expiring within that many days).
     pub expiring: Vec<(i64, Vec<(String, i64)>)>,
+    /// The imported root CRL served, if any.
+    pub root_crl: Option<RootCrlFigures>,
+}
+
+/// The imported root CRL (ARL) as the metrics report it.
+#[derive(Debug)]
+pub struct RootCrlFigures {
+    /// Its CRL number.
+    pub number: i64,
+    /// Its nextUpdate (Unix seconds).
+    pub next_update: i64,
+    /// Seconds from the scrape to its nextUpdate.
+    pub seconds_left: i64,
 }
 
 impl RegistryFigures {
@@ -231,7 +265,12 @@ impl RegistryFigures {
         for days in Self::EXPIRY_WINDOWS_DAYS {
             expiring.push((days, store.expiring_counts(now, now + days * 86_400).await?));
         }
-        Ok(Self { issued: store.issued_counts().await?, expiring })
+        let root_crl = store.imported_crl(hcpki_ca::CaName::Root.as_str()).await?.map(|c| RootCrlFigures {
+            number: c.number,
+            next_update: c.next_update,
+            seconds_left: c.next_update - now,
+        });
+        Ok(Self { issued: store.issued_counts().await?, expiring, root_crl })
     }
 }
 
@@ -311,8 +350,13 @@ mod tests {
         let figures = RegistryFigures {
             issued: vec![("server".to_owned(), 3)],
             expiring: vec![(7, vec![]), (30, vec![("ocsp".to_owned(), 1)])],
+            root_crl: Some(RootCrlFigures { number: 4, next_update: 1_831_536_000, seconds_left: 86_400 }),
         };
         let text = m.render(Some(&figures));
+        assert!(text.contains("hcpki_root_crl_seconds_left{crl_number=\"4\"} 86400"));
+        assert!(text.contains("hcpki_root_crl_next_update_timestamp_seconds{crl_number=\"4\"} 1831536000"));
+        let without = m.render(Some(&RegistryFigures { root_crl: None, ..figures }));
+        assert!(!without.contains("hcpki_root_crl"), "no ARL imported: no series");
         assert!(text.contains("hcpki_http_requests_total{listener=\"https\",route=\"/healthz\",status=\"200\"} 2"));
         assert!(text.contains("hcpki_http_requests_total{listener=\"http\",route=\"unmatched\",status=\"404\"} 1"));
         let b = "hcpki_http_request_duration_seconds_bucket{listener=\"https\",route=\"/healthz\",le=";

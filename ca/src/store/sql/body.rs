@@ -957,6 +957,43 @@ macro_rules! sql_store {
                     .map_err(Self::err)
             }
 
+            async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let stored = sqlx::query_scalar::<$db, Option<i64>>(imported_crls::HIGHEST_NUMBER)
+                    .bind(&crl.ca)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                if let Some(stored) = stored.filter(|n| *n >= crl.number) {
+                    return Err(StoreError::CrlNotNewer { ca: crl.ca.clone(), number: crl.number, stored });
+                }
+                sqlx::query::<$db>(imported_crls::INSERT)
+                    .bind(&crl.ca)
+                    .bind(crl.number)
+                    .bind(crl.der.as_slice())
+                    .bind(crl.this_update)
+                    .bind(crl.next_update)
+                    .bind(crl.entries)
+                    .bind(&crl.sha256)
+                    .bind(crl.imported_at)
+                    .bind(&crl.imported_by)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                Self::append(&mut tx, &mut chain, &imported_crls::event(crl, actor)).await?;
+                Self::commit(tx, chain).await
+            }
+
+            async fn imported_crl(&self, ca: &str) -> Result<Option<ImportedCrl>, StoreError> {
+                Ok(sqlx::query_as::<$db, imported_crls::Row>(imported_crls::NEWEST)
+                    .bind(ca)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(imported_crls::imported))
+            }
+
             async fn revocation(&self, serial: &str) -> Result<Option<(i64, i64)>, StoreError> {
                 sqlx::query_as::<$db, (i64, i64)>(queries::REVOCATION_OF)
                     .bind(serial)

@@ -6,7 +6,7 @@
 use crate::audit::{self, AuditEvent, AuditHead, Outcome};
 use crate::facility::{FacilityId, FacilityKind, FacilityState, NewFacility, Transition};
 use crate::store::{
-    self, Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter,
+    self, Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter, ImportedCrl,
     IssuanceIntent, NewJob, RateCount, RateSync, Registration, Revocation, Store, StoreError,
 };
 use std::collections::HashSet;
@@ -88,6 +88,7 @@ on_every_backend!(
     certificate_listing_filters,
     duplicate_serial_and_unknown_references,
     authorities_are_recorded_once,
+    imported_crls_only_move_forward_and_one_of_two_racing_imports_wins,
     audit_chain_verifies_after_many_operations,
     audit_batches_append_each_event_in_order_in_one_chain,
     concurrent_registrations_get_distinct_ids,
@@ -404,6 +405,50 @@ async fn duplicate_serial_and_unknown_references(db: TestDb) {
     ));
     assert!(s.certificate("80").await.unwrap().is_none());
     assert!(s.certificate("nope").await.unwrap().is_none());
+}
+
+/// The offline root's ARLs (issue #9): the newest by number is the one served; an equal or lower number is
+/// refused with both numbers and leaves no row and no audit entry; of two handles importing the same number at
+/// once exactly one stores it; each import is one `crl.import` entry.
+async fn imported_crls_only_move_forward_and_one_of_two_racing_imports_wins(db: TestDb) {
+    let s = &*db.store;
+    let arl = |number: i64| ImportedCrl {
+        ca: "root".into(),
+        number,
+        der: vec![0x30, 0x03, 0x02, 0x01, u8::try_from(number).unwrap()],
+        this_update: 1_800_000_000,
+        next_update: 1_800_000_000 + 365 * 86_400,
+        entries: 0,
+        sha256: format!("{number:064x}"),
+        imported_at: 1_800_000_100,
+        imported_by: "cli:test".into(),
+    };
+    assert!(s.imported_crl("root").await.unwrap().is_none());
+    s.import_crl(&arl(5), &admin()).await.unwrap();
+    let head = s.audit_head().await.unwrap();
+    for stale in [5, 4] {
+        let refused = s.import_crl(&arl(stale), &admin()).await;
+        assert!(
+            matches!(&refused, Err(StoreError::CrlNotNewer { number, stored: 5, .. }) if *number == stale),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(s.audit_head().await.unwrap(), head, "a refusal writes nothing");
+    assert_eq!(s.imported_crl("root").await.unwrap(), Some(arl(5)));
+    assert!(s.imported_crl("router").await.unwrap().is_none(), "per CA");
+
+    let other = db.another_handle().await;
+    let (nine, actor) = (arl(9), admin());
+    let (a, b) = tokio::join!(s.import_crl(&nine, &actor), other.import_crl(&nine, &actor));
+    assert_eq!(u8::from(a.is_ok()) + u8::from(b.is_ok()), 1, "exactly one of {a:?} and {b:?}");
+    s.import_crl(&arl(10), &admin()).await.unwrap();
+    assert_eq!(other.imported_crl("root").await.unwrap(), Some(arl(10)));
+    assert_eq!(db.db_rows("imported_crls").await, 3);
+    let log = verified_log(s).await;
+    let imports: Vec<_> = log.iter().filter(|e| e.action == "crl.import").collect();
+    assert_eq!(imports.len(), 3);
+    assert!(imports.iter().all(|e| e.target == "root" && e.outcome == "ok"));
+    assert!(imports[2].detail.contains("\"crl_number\":10"), "{}", imports[2].detail);
 }
 
 async fn authorities_are_recorded_once(db: TestDb) {
