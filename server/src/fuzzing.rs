@@ -21,3 +21,11 @@ pub use crate::oidc::client::{
 /// Our own tokens presented back: bearer access tokens at `/userinfo`, `/introspect` and `/revoke`,
 /// `id_token_hint` at `/logout` (the provider tries each published [`Signer`] in turn).
 pub use crate::oidc::jws::{JwsError, Signer, SigningAlg};
+
+/// The card login's hcRole (ISO 17090 subjectDirectoryAttributes in the physician's HPKI card certificate), read
+/// after the chain verifies but from bytes the card's issuer wrote; the role codes and labels it maps to.
+pub use crate::login::hc_role::{
+    CONFIRMED_TEXTS, RoleClaim, RoleSource, RoleTexts, decode as decode_hc_role,
+    from_attributes as hc_role_from_attributes, unrecognised_hint,
+};
+pub use crate::policy::HcRole;
