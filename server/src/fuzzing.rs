@@ -29,3 +29,10 @@ pub use crate::login::hc_role::{
     from_attributes as hc_role_from_attributes, unrecognised_hint,
 };
 pub use crate::policy::HcRole;
+
+/// The card login's answer as `POST /login/card` carries it (base64 signature, comma-separated base64 chain),
+/// and the verifier it goes to: the posted chain is parsed, its leaf's key checks the signature, the path is
+/// built to a configured anchor, the card certificate's usage, revocation and hcRole are read.
+pub use crate::login::answer::{DecodedAnswer, MAX_POSTED_CERTS, decode as decode_card_answer};
+pub use crate::login::card::RevocationChecked;
+pub use crate::login::{CardKind, CardLoginError, CardVerifier, Challenge, RevocationPolicy, VerifiedCard};
