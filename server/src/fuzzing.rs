@@ -36,3 +36,8 @@ pub use crate::policy::HcRole;
 pub use crate::login::answer::{DecodedAnswer, MAX_POSTED_CERTS, decode as decode_card_answer};
 pub use crate::login::card::RevocationChecked;
 pub use crate::login::{CardKind, CardLoginError, CardVerifier, Challenge, RevocationPolicy, VerifiedCard};
+
+/// A client certificate presented over TLS: its serial as the portal looks the facility PC up in the registry,
+/// and its key as the JWK `self_signed_tls_client_auth` compares with a client's registered keys.
+pub use crate::oidc::jws::{certificate_jwk, thumbprint as jwk_thumbprint};
+pub use crate::portal::facility::certificate_serial;
