@@ -41,3 +41,10 @@ pub use crate::login::{CardKind, CardLoginError, CardVerifier, Challenge, Revoca
 /// and its key as the JWK `self_signed_tls_client_auth` compares with a client's registered keys.
 pub use crate::oidc::jws::{certificate_jwk, thumbprint as jwk_thumbprint};
 pub use crate::portal::facility::certificate_serial;
+
+/// The authorization request's parameters (`/authorize` query or form, a pushed request), and the form encoding
+/// of the redirects back to the client and to the login page.
+pub use crate::oidc::authorize::encode as encode_form;
+pub use crate::oidc::authorize::request::{
+    AuthorizationRequest, RequestError as AuthorizationRequestError, parse as parse_authorization_request,
+};
