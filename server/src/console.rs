@@ -13,7 +13,7 @@ pub mod audit;
 pub mod csrf;
 pub mod download;
 pub mod facilities;
-mod i18n;
+pub(crate) mod i18n;
 pub mod import;
 pub mod jobs;
 pub mod lifetime;
@@ -26,7 +26,8 @@ pub mod view;
 
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
-use crate::http::auth::{Caller, own_origin};
+use crate::http::auth::Caller;
+use crate::http::headers::own_origin;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -89,7 +90,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 /// Why a POST is cross-site, if it is.
-fn cross_site(request: &Request) -> Option<String> {
+pub fn cross_site(request: &Request) -> Option<String> {
     let headers = request.headers();
     let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     if let Some(s) = site.filter(|s| *s != "same-origin") {
