@@ -48,3 +48,11 @@ pub use crate::oidc::authorize::encode as encode_form;
 pub use crate::oidc::authorize::request::{
     AuthorizationRequest, RequestError as AuthorizationRequestError, parse as parse_authorization_request,
 };
+
+/// Request headers: the bearer token (`/userinfo`), HTTP Basic (the admin API), the server's own origin and the
+/// console's cross-site check of a POST, cookies, and the console's language negotiation (query, cookie,
+/// `Accept-Language`).
+pub use crate::console::cross_site;
+pub use crate::console::i18n::{COOKIE as LANG_COOKIE, Lang, query_lang};
+pub use crate::http::headers::{basic_credentials, bearer_token, own_origin};
+pub use crate::portal::session::cookie_value;
