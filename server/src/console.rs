@@ -215,23 +215,16 @@ impl Viewer {
                 return Err(self.refusal(&self.caller.refuse(action, target, e).await));
             }
         };
-        let malformed = |detail: String| ApiError::bad_request("invalid form", detail);
-        let pairs: Vec<(String, String)> = match serde_urlencoded::from_bytes(&bytes) {
-            Ok(p) => p,
-            Err(e) => return Err(self.refusal(&self.caller.refuse(action, target, malformed(e.to_string())).await)),
-        };
-        let token = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
-        if let Err(why) = self.key.verify(token, &self.binding, hcpki_ca::time::now_unix()) {
-            let e = ApiError::forbidden("form refused", why.to_string());
-            return Err(self.refusal(&self.caller.refuse("console.csrf", target, e).await));
-        }
-        let fields: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "csrf").collect();
-        let parsed = serde_urlencoded::to_string(&fields)
-            .map_err(|e| e.to_string())
-            .and_then(|text| serde_urlencoded::from_str::<T>(&text).map_err(|e| e.to_string()));
-        match parsed {
+        match csrf::read_form(&self.key, &bytes, &self.binding, hcpki_ca::time::now_unix()) {
             Ok(t) => Ok(t),
-            Err(detail) => Err(self.refusal(&self.caller.refuse(action, target, malformed(detail)).await)),
+            Err(csrf::FormError::Token(why)) => {
+                let e = ApiError::forbidden("form refused", why.to_string());
+                Err(self.refusal(&self.caller.refuse("console.csrf", target, e).await))
+            }
+            Err(e) => {
+                let e = ApiError::bad_request("invalid form", e.to_string());
+                Err(self.refusal(&self.caller.refuse(action, target, e).await))
+            }
         }
     }
 }
