@@ -56,3 +56,7 @@ pub use crate::console::cross_site;
 pub use crate::console::i18n::{COOKIE as LANG_COOKIE, Lang, query_lang};
 pub use crate::http::headers::{basic_credentials, bearer_token, own_origin};
 pub use crate::portal::session::cookie_value;
+
+/// The operator console's forms: the urlencoded body, its `csrf` token (HMAC over the binding and expiry), the
+/// other fields as the handler's type.
+pub use crate::console::csrf::{CsrfError, CsrfKey, FormError, LIFETIME_SECS as CSRF_LIFETIME_SECS, read_form};
