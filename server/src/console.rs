@@ -13,7 +13,7 @@ pub mod audit;
 pub mod csrf;
 pub mod download;
 pub mod facilities;
-mod i18n;
+pub(crate) mod i18n;
 pub mod import;
 pub mod jobs;
 pub mod lifetime;
@@ -26,7 +26,8 @@ pub mod view;
 
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
-use crate::http::auth::{Caller, own_origin};
+use crate::http::auth::Caller;
+use crate::http::headers::own_origin;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -89,7 +90,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 /// Why a POST is cross-site, if it is.
-fn cross_site(request: &Request) -> Option<String> {
+pub fn cross_site(request: &Request) -> Option<String> {
     let headers = request.headers();
     let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     if let Some(s) = site.filter(|s| *s != "same-origin") {
@@ -214,23 +215,16 @@ impl Viewer {
                 return Err(self.refusal(&self.caller.refuse(action, target, e).await));
             }
         };
-        let malformed = |detail: String| ApiError::bad_request("invalid form", detail);
-        let pairs: Vec<(String, String)> = match serde_urlencoded::from_bytes(&bytes) {
-            Ok(p) => p,
-            Err(e) => return Err(self.refusal(&self.caller.refuse(action, target, malformed(e.to_string())).await)),
-        };
-        let token = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
-        if let Err(why) = self.key.verify(token, &self.binding, hcpki_ca::time::now_unix()) {
-            let e = ApiError::forbidden("form refused", why.to_string());
-            return Err(self.refusal(&self.caller.refuse("console.csrf", target, e).await));
-        }
-        let fields: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "csrf").collect();
-        let parsed = serde_urlencoded::to_string(&fields)
-            .map_err(|e| e.to_string())
-            .and_then(|text| serde_urlencoded::from_str::<T>(&text).map_err(|e| e.to_string()));
-        match parsed {
+        match csrf::read_form(&self.key, &bytes, &self.binding, hcpki_ca::time::now_unix()) {
             Ok(t) => Ok(t),
-            Err(detail) => Err(self.refusal(&self.caller.refuse(action, target, malformed(detail)).await)),
+            Err(csrf::FormError::Token(why)) => {
+                let e = ApiError::forbidden("form refused", why.to_string());
+                Err(self.refusal(&self.caller.refuse("console.csrf", target, e).await))
+            }
+            Err(e) => {
+                let e = ApiError::bad_request("invalid form", e.to_string());
+                Err(self.refusal(&self.caller.refuse(action, target, e).await))
+            }
         }
     }
 }

@@ -21,3 +21,42 @@ pub use crate::oidc::client::{
 /// Our own tokens presented back: bearer access tokens at `/userinfo`, `/introspect` and `/revoke`,
 /// `id_token_hint` at `/logout` (the provider tries each published [`Signer`] in turn).
 pub use crate::oidc::jws::{JwsError, Signer, SigningAlg};
+
+/// The card login's hcRole (ISO 17090 subjectDirectoryAttributes in the physician's HPKI card certificate), read
+/// after the chain verifies but from bytes the card's issuer wrote; the role codes and labels it maps to.
+pub use crate::login::hc_role::{
+    CONFIRMED_TEXTS, RoleClaim, RoleSource, RoleTexts, decode as decode_hc_role,
+    from_attributes as hc_role_from_attributes, unrecognised_hint,
+};
+pub use crate::policy::HcRole;
+
+/// The card login's answer as `POST /login/card` carries it (base64 signature, comma-separated base64 chain),
+/// and the verifier it goes to: the posted chain is parsed, its leaf's key checks the signature, the path is
+/// built to a configured anchor, the card certificate's usage, revocation and hcRole are read.
+pub use crate::login::answer::{DecodedAnswer, MAX_POSTED_CERTS, decode as decode_card_answer};
+pub use crate::login::card::RevocationChecked;
+pub use crate::login::{CardKind, CardLoginError, CardVerifier, Challenge, RevocationPolicy, VerifiedCard};
+
+/// A client certificate presented over TLS: its serial as the portal looks the facility PC up in the registry,
+/// and its key as the JWK `self_signed_tls_client_auth` compares with a client's registered keys.
+pub use crate::oidc::jws::{certificate_jwk, thumbprint as jwk_thumbprint};
+pub use crate::portal::facility::certificate_serial;
+
+/// The authorization request's parameters (`/authorize` query or form, a pushed request), and the form encoding
+/// of the redirects back to the client and to the login page.
+pub use crate::oidc::authorize::encode as encode_form;
+pub use crate::oidc::authorize::request::{
+    AuthorizationRequest, RequestError as AuthorizationRequestError, parse as parse_authorization_request,
+};
+
+/// Request headers: the bearer token (`/userinfo`), HTTP Basic (the admin API), the server's own origin and the
+/// console's cross-site check of a POST, cookies, and the console's language negotiation (query, cookie,
+/// `Accept-Language`).
+pub use crate::console::cross_site;
+pub use crate::console::i18n::{COOKIE as LANG_COOKIE, Lang, query_lang};
+pub use crate::http::headers::{basic_credentials, bearer_token, own_origin};
+pub use crate::portal::session::cookie_value;
+
+/// The operator console's forms: the urlencoded body, its `csrf` token (HMAC over the binding and expiry), the
+/// other fields as the handler's type.
+pub use crate::console::csrf::{CsrfError, CsrfKey, FormError, LIFETIME_SECS as CSRF_LIFETIME_SECS, read_form};

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod body;
 pub mod crl;
 pub mod est;
+pub mod headers;
 pub mod health;
 pub mod metrics;
 pub mod ocsp;

@@ -10,10 +10,11 @@
 //! caller ──▶ audit_event(result) appended as `login.card`
 //! ```
 //!
-//! No HTTP here: the portal's handlers call [`challenge::issue`], [`challenge::take`] and
+//! No HTTP here: the portal's handlers call [`challenge::issue`], [`challenge::take`], [`answer::decode`] and
 //! [`CardVerifier::verify`], then start the SSO session. `hcpki login challenge|verify` drive the same code
 //! from the command line (tests, operators checking a card).
 
+pub mod answer;
 pub mod audit;
 pub mod card;
 pub mod challenge;

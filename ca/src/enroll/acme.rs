@@ -15,6 +15,7 @@ pub mod eab;
 mod issuance;
 pub mod jws;
 pub mod order;
+pub mod payload;
 pub mod problem;
 
 pub use challenge::Validator;
@@ -306,15 +307,7 @@ fn account_key(account: &AcmeAccount) -> Result<jws::Jwk, Problem> {
 
 /// The payload as a JSON object; POST-as-GET (empty payload) is `None`.
 fn payload_json(jws: &Jws) -> Result<Option<serde_json::Value>, Problem> {
-    if jws.payload.is_empty() {
-        return Ok(None);
-    }
-    let v: serde_json::Value = serde_json::from_slice(&jws.payload)
-        .map_err(|e| Problem::malformed(format!("the payload is not JSON ({e})")))?;
-    if !v.is_object() {
-        return Err(Problem::malformed("the payload must be a JSON object"));
-    }
-    Ok(Some(v))
+    payload::object(&jws.payload)
 }
 
 /// 128 random bits, base64url: IDs, tokens and nonces.

@@ -18,7 +18,8 @@ pub const NOW: i64 = 1_767_312_000;
 fn key() -> &'static (EcdsaKeyPair, SystemRandom) {
     static KEY: OnceLock<(EcdsaKeyPair, SystemRandom)> = OnceLock::new();
     KEY.get_or_init(|| {
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, ISSUER_KEY).expect("the fixture key is P-256");
+        let key =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, ISSUER_KEY).expect("the fixture key is P-256");
         (key, SystemRandom::new())
     })
 }

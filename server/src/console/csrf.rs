@@ -61,6 +61,37 @@ impl CsrfKey {
     }
 }
 
+/// Why a console form was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormError {
+    /// The body is not a form, or a field does not fit: the detail names it; correct the field.
+    #[error("{0}")]
+    Malformed(String),
+    /// The CSRF token is missing, forged or expired: reload the page.
+    #[error(transparent)]
+    Token(#[from] CsrfError),
+}
+
+/// A console form's body (`application/x-www-form-urlencoded`) as `T`, after its `csrf` field checked out for
+/// `binding` at `now`; the other fields, in order, are what `T` is read from.
+pub fn read_form<T: serde::de::DeserializeOwned>(
+    key: &CsrfKey,
+    body: &[u8],
+    binding: &str,
+    now: i64,
+) -> Result<T, FormError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|e| FormError::Malformed(e.to_string()))?;
+    let token = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+    key.verify(token, binding, now)?;
+    let fields: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "csrf").collect();
+    serde_urlencoded::to_string(&fields)
+        .map_err(|e| e.to_string())
+        .and_then(|text| serde_urlencoded::from_str::<T>(&text).map_err(|e| e.to_string()))
+        .map_err(FormError::Malformed)
+}
+
 fn message(binding: &str, expiry: i64) -> Vec<u8> {
     let mut m = LABEL.to_vec();
     m.push(0);
@@ -88,5 +119,25 @@ mod tests {
         let mut forged = B64.decode(&t).unwrap();
         forged[..8].copy_from_slice(&(5000i64 + LIFETIME_SECS).to_be_bytes());
         assert_eq!(key.verify(&B64.encode(forged), "aa", 5000), Err(CsrfError::Invalid));
+    }
+
+    #[test]
+    fn forms_are_read_after_their_token() {
+        let key = CsrfKey::from_secret(b"one deployment's key");
+        let body = format!("name=%E8%A8%BA%E7%99%82%E6%89%80&csrf={}&kind=clinic", key.token("aa", 1000));
+        let fields: Vec<(String, String)> = read_form(&key, body.as_bytes(), "aa", 1000).unwrap();
+        assert_eq!(fields, [("name".to_owned(), "診療所".to_owned()), ("kind".to_owned(), "clinic".to_owned())]);
+        let refused = read_form::<Vec<(String, String)>>(&key, body.as_bytes(), "bb", 1000);
+        assert_eq!(refused, Err(FormError::Token(CsrfError::Invalid)));
+        let untokened = read_form::<Vec<(String, String)>>(&key, b"a=%ff", "aa", 1000);
+        assert_eq!(untokened, Err(FormError::Token(CsrfError::Invalid)), "no token, whatever the fields");
+        #[derive(Debug, serde::Deserialize)]
+        struct Number {
+            n: u32,
+        }
+        let body = format!("n=7&csrf={}", key.token("aa", 1000));
+        assert_eq!(read_form::<Number>(&key, body.as_bytes(), "aa", 1000).unwrap().n, 7);
+        let body = format!("n=x&csrf={}", key.token("aa", 1000));
+        assert!(matches!(read_form::<Number>(&key, body.as_bytes(), "aa", 1000), Err(FormError::Malformed(_))));
     }
 }

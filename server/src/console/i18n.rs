@@ -48,15 +48,7 @@ impl Lang {
         if let Some(l) = query.and_then(query_lang) {
             return l;
         }
-        let cookie = headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .find(|(k, _)| *k == COOKIE)
-            .and_then(|(_, v)| Self::parse(v));
-        if let Some(l) = cookie {
+        if let Some(l) = crate::portal::session::cookie_value(headers, COOKIE).and_then(|v| Self::parse(&v)) {
             return l;
         }
         let accept = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -14,7 +14,7 @@ use super::{Viewer, view};
 use crate::html::esc;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
-use crate::http::auth::own_origin;
+use crate::http::headers::own_origin;
 use crate::oidc::client::{CONSOLE_CALLBACK_PATH, CONSOLE_CLIENT_ID};
 use crate::oidc::exchange::{Exchange, GrantRequest, Granted, Refusal as ExchangeRefusal};
 use crate::policy::Credential;

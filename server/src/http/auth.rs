@@ -5,13 +5,13 @@
 
 use super::AppState;
 use super::api_error::ApiError;
+use super::headers::{basic_credentials, own_origin};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_server::tls::TlsInfo;
-use base64::Engine as _;
 use hcpki_ca::access::{self, Action, Denial, Principal};
 use std::sync::Arc;
 
@@ -104,18 +104,6 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// `Basic base64(id:secret)`.
-fn basic_credentials(value: &[u8]) -> Option<(String, String)> {
-    let text = std::str::from_utf8(value).ok()?;
-    let (scheme, encoded) = text.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let (id, secret) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
-    Some((id.to_owned(), secret.to_owned()))
-}
-
 /// The most a request body to the admin API is buffered to before anything else looks at it.
 const BUFFER_LIMIT: usize = 1024 * 1024;
 
@@ -161,27 +149,4 @@ pub async fn browser_guard(State(state): State<AppState>, request: Request, next
         }
     }
     next.run(request).await
-}
-
-/// This server's own origin as the request names it: `https://` + the authority it was sent to (HTTP/2
-/// `:authority`, or the `Host` header).
-pub fn own_origin(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Option<String> {
-    let host = uri
-        .authority()
-        .map(|a| a.as_str().to_owned())
-        .or_else(|| headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned));
-    host.map(|h| format!("https://{h}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn basic_header() {
-        let v = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("abc:s3:cret"));
-        assert_eq!(basic_credentials(v.as_bytes()), Some(("abc".into(), "s3:cret".into())));
-        assert_eq!(basic_credentials(b"Bearer x"), None);
-        assert_eq!(basic_credentials(b"Basic !!!"), None);
-    }
 }

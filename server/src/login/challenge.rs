@@ -95,9 +95,9 @@ pub async fn take(
     Ok(Challenge { bytes, origin: record.origin, expires_at: record.expires_at })
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 impl Challenge {
-    /// A challenge as if taken, for unit tests of the verifier.
+    /// A challenge as if taken, for unit tests of the verifier and the `card_login` fuzz target.
     pub fn for_tests(bytes: &[u8], origin: &str) -> Self {
         Self { bytes: bytes.to_vec(), origin: origin.to_owned(), expires_at: i64::MAX }
     }

@@ -225,8 +225,9 @@ pub fn decode(cert: &Certificate, texts: &RoleTexts) -> Result<RoleClaim, der::E
     }
 }
 
-/// The role claimed by a subjectDirectoryAttributes value.
-fn from_attributes(attributes: &SubjectDirectoryAttributes, table: &RoleTexts) -> Result<RoleClaim, der::Error> {
+/// The role claimed by a subjectDirectoryAttributes value (what [`decode`] reads from the certificate's
+/// extension; public for the `hc_role` fuzz target).
+pub fn from_attributes(attributes: &SubjectDirectoryAttributes, table: &RoleTexts) -> Result<RoleClaim, der::Error> {
     let hc_actor = ObjectIdentifier::new(HC_ACTOR_ATTRIBUTE_OID).map_err(der::Error::from)?;
     let scheme = ObjectIdentifier::new(JHPKI_ROLE_SCHEME_OID).map_err(der::Error::from)?;
     let mut texts = Vec::new();

@@ -18,6 +18,8 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub mod request;
+
 /// `request_uri` prefix of pushed requests (RFC 9126 §2.2).
 const PAR_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 /// Internal parameter: the login must be at or after this time (set when `prompt=login`/`max_age` sent the
@@ -115,22 +117,9 @@ async fn run(
         );
         return Err(refuse("invalid_request", why.as_str()).await);
     }
-    if get("response_type") != Some("code") {
-        return Err(refuse("unsupported_response_type", "only response_type=code is supported").await);
-    }
-    let scope = get("scope").unwrap_or_default();
-    if !scope.split(' ').any(|s| s == "openid") {
-        return Err(refuse("invalid_scope", "scope must include openid").await);
-    }
-    let challenge = match pkce_challenge(get("code_challenge"), get("code_challenge_method")) {
-        Ok(c) => c,
-        Err(why) => return Err(refuse("invalid_request", why).await),
-    };
-    let prompt = get("prompt").unwrap_or_default();
-    let max_age = match get("max_age").map(str::parse::<i64>) {
-        None => None,
-        Some(Ok(v)) if v >= 0 => Some(v),
-        Some(_) => return Err(refuse("invalid_request", "max_age must be a non-negative integer").await),
+    let request = match request::parse(&params) {
+        Ok(request) => request,
+        Err(e) => return Err(refuse(e.code(), &e.to_string()).await),
     };
     let now = hcpki_ca::time::now_unix();
     let session = state.sessions.current(headers).await.map_err(unavailable)?.map(|(s, _)| s);
@@ -144,11 +133,12 @@ async fn run(
         if login_after > 0 {
             s.auth_time + CLOCK_LEEWAY_SECS >= login_after
         } else {
-            prompt.split(' ').all(|p| p != "login") && max_age.is_none_or(|m| m > 0 && now - s.auth_time <= m)
+            request.prompt.split(' ').all(|p| p != "login")
+                && request.max_age.is_none_or(|m| m > 0 && now - s.auth_time <= m)
         }
     });
     let Some(session) = session else {
-        if prompt.split(' ').any(|p| p == "none") {
+        if request.prompt.split(' ').any(|p| p == "none") {
             return Err(back.error("login_required", "no session (or not fresh enough) and prompt=none"));
         }
         return Err(to_login(state, &params, pushed, now).await);
@@ -196,9 +186,9 @@ async fn run(
         acr: level.acr().to_owned(),
         amr: json!(session.subject.amr()),
         auth_time: session.auth_time,
-        nonce: get("nonce").map(str::to_owned),
-        scope: scope.to_owned(),
-        code_challenge: challenge.to_owned(),
+        nonce: request.nonce.map(str::to_owned),
+        scope: request.scope.to_owned(),
+        code_challenge: request.code_challenge.to_owned(),
         redirect_uri: redirect_uri.to_owned(),
         sid: super::sid(&session.id_hash),
         session_expires_at: Some(session.expires_at),
@@ -259,18 +249,6 @@ async fn issue_code(
     };
     state.store.oidc_create_grant(&grant).await?;
     Ok(code)
-}
-
-/// The S256 code challenge of an authorization request, or why its PKCE parameters are refused: S256 is
-/// required (plain, or none at all, is refused; FAPI 2.0 Security Profile §5.3.2.2).
-fn pkce_challenge<'a>(challenge: Option<&'a str>, method: Option<&str>) -> Result<&'a str, &'static str> {
-    match challenge {
-        None => Err("PKCE is required: send code_challenge with code_challenge_method=S256"),
-        Some(c) if method != Some("S256") || c.len() != 43 => {
-            Err("code_challenge_method must be S256 (plain is refused)")
-        }
-        Some(c) => Ok(c),
-    }
 }
 
 /// Send the browser to the login page, coming back here with `login_after` so a fresh login satisfies
@@ -367,11 +345,11 @@ pub async fn par(
     // round trip through the browser.
     let get = |k: &str| form.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let refused = if form.contains_key("request_uri") {
-        Some("request_uri must not be pushed (RFC 9126 §2.1)")
+        Some("request_uri must not be pushed (RFC 9126 §2.1)".to_owned())
     } else if !form.get("redirect_uri").is_some_and(|r| client.config.redirect_uris.contains(r)) {
-        Some("redirect_uri is missing or not registered for this client (exact match)")
+        Some("redirect_uri is missing or not registered for this client (exact match)".to_owned())
     } else {
-        pkce_challenge(get("code_challenge"), get("code_challenge_method")).err()
+        request::pkce_challenge(get("code_challenge"), get("code_challenge_method")).err().map(|e| e.to_string())
     };
     if let Some(why) = refused {
         let more = json!({ "redirect_uri": form.get("redirect_uri").map(|r| refusals::named(Some(r))) });

@@ -100,9 +100,7 @@ pub async fn userinfo(
     tls: Option<Extension<Arc<TlsInfo>>>,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
-    let token =
-        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    let Some(token) = token else {
+    let Some(token) = crate::http::headers::bearer_token(&headers) else {
         let why = "send the access token as Authorization: Bearer";
         return Err(userinfo_refused(&state, None, "invalid_request", why, "no bearer token").await);
     };

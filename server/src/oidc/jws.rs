@@ -261,6 +261,11 @@ pub fn certificate_jwk(cert_der: &[u8]) -> Option<Value> {
     let spki = cert.tbs_certificate().subject_public_key_info();
     let bits = spki.subject_public_key.raw_bytes();
     if spki.algorithm.oid == der::oid::db::rfc5912::ID_EC_PUBLIC_KEY {
+        // The curve is the algorithm's parameter: another 32-byte curve (secp256k1) must not pass for P-256.
+        let curve = spki.algorithm.parameters.as_ref()?.decode_as::<der::asn1::ObjectIdentifier>().ok()?;
+        if curve != der::oid::db::rfc5912::SECP_256_R_1 {
+            return None;
+        }
         let (x, y) = ec_coordinates(bits, 32)?;
         Some(json!({ "kty": "EC", "crv": "P-256", "x": x, "y": y }))
     } else if spki.algorithm.oid == der::oid::db::rfc5912::RSA_ENCRYPTION {
@@ -359,6 +364,18 @@ mod tests {
         assert!(matches!(Parsed::parse(&none), Err(JwsError::Algorithm(_))));
         let hs = format!("{}.{}.AAAA", B64.encode(r#"{"alg":"HS256"}"#), B64.encode(r#"{"iss":"x"}"#));
         assert!(matches!(Parsed::parse(&hs), Err(JwsError::Algorithm(_))));
+    }
+
+    /// Found by the client_certificate fuzz target: a secp256k1 key (32-byte coordinates, like P-256) was
+    /// given a JWK labelled P-256. The seeds are OpenSSL's self-signed certificates of each key type.
+    #[test]
+    fn a_certificate_jwk_is_p256_only_for_a_p256_key() {
+        let p256 = include_bytes!("../../../fuzz/seeds/client_certificate/self-signed-p256");
+        let secp256k1 = include_bytes!("../../../fuzz/seeds/client_certificate/self-signed-secp256k1");
+        let p384 = include_bytes!("../../../fuzz/seeds/client_certificate/self-signed-p384");
+        assert_eq!(certificate_jwk(p256).unwrap()["crv"], "P-256");
+        assert_eq!(certificate_jwk(secp256k1), None);
+        assert_eq!(certificate_jwk(p384), None);
     }
 
     #[test]

@@ -26,7 +26,7 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hcpki_agent_protocol::presence;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::Store;
@@ -38,8 +38,6 @@ use std::sync::Arc;
 pub const PRELOGIN_COOKIE: &str = "__Host-hcpki-login";
 /// How long a pre-login id lives (a login page left open over lunch still works).
 const PRELOGIN_SECS: i64 = 3600;
-/// Certificates in a posted chain (card certificate, intermediate, maybe the root): more is not a card.
-const MAX_CHAIN: usize = 4;
 
 /// The card login of a portal, when `[login]` has trust anchors.
 #[derive(Debug)]
@@ -306,21 +304,8 @@ async fn verify(
 ) -> Result<crate::login::VerifiedCard, CardLoginError> {
     // Taken first, whatever else is wrong with the post: a challenge is worth one attempt.
     let taken = challenge::take(store, answer.challenge_id, &binding(prelogin_id), &cards.origin, now).await?;
-    let signature = STANDARD
-        .decode(answer.signature.trim())
-        .map_err(|_| CardLoginError::Malformed { what: "the signature (not base64)".into() })?;
-    let chain = answer
-        .chain
-        .split(',')
-        .filter(|c| !c.trim().is_empty())
-        .take(MAX_CHAIN + 1)
-        .map(|c| STANDARD.decode(c.trim()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| CardLoginError::Malformed { what: "the certificate chain (not base64)".into() })?;
-    if chain.len() > MAX_CHAIN {
-        return Err(CardLoginError::Malformed { what: format!("a chain of more than {MAX_CHAIN} certificates") });
-    }
-    cards.verifier.verify(&taken, &signature, &chain, now)
+    let decoded = crate::login::answer::decode(answer.signature, answer.chain)?;
+    cards.verifier.verify(&taken, &decoded.signature, &decoded.chain, now)
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -32,10 +32,9 @@ pub enum Connection {
 /// Look the connection's client certificate up.
 pub async fn of_connection(store: &dyn Store, tls: Option<&TlsInfo>) -> Result<Connection, StoreError> {
     let Some(der) = tls.and_then(|t| t.peer_certificates.first()) else { return Ok(Connection::None) };
-    let Ok(cert) = <x509_cert::Certificate as der::Decode>::from_der(der) else {
+    let Some(serial) = certificate_serial(der) else {
         return Ok(Connection::Refused("the facility certificate does not decode".into()));
     };
-    let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
     let record = match store.certificate(&serial).await? {
         Some(r) if r.der.as_deref() == Some(der.as_ref()) && r.profile == "pc" => r,
         _ => {
@@ -69,6 +68,13 @@ pub async fn of_connection(store: &dyn Store, tls: Option<&TlsInfo>) -> Result<C
         )));
     }
     Ok(Connection::Facility { context: FacilityContext::from(&facility), serial, not_after: record.not_after })
+}
+
+/// The serial of a connection's client certificate (DER), as the registry keys it; `None` if it does not
+/// decode. The registry, not the certificate, then says which facility and device it is.
+pub fn certificate_serial(der: &[u8]) -> Option<String> {
+    let cert = <x509_cert::Certificate as der::Decode>::from_der(der).ok()?;
+    Some(hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number()))
 }
 
 /// What the person at a PC whose certificate is not issued any more reads: revoked (when, why) or on hold.

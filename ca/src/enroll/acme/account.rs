@@ -2,6 +2,7 @@
 //! deactivation (§7.3.2, §7.3.6), key rollover (§7.3.5).
 
 use super::jws::{self, Jwk, Jws, Signer};
+use super::payload::contacts;
 use super::{AcmeAccount, AcmeAuthority, AcmeRequest, AcmeResponse, Problem, account_key, payload_json, random_id};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -92,19 +93,6 @@ fn unknown_kid() -> Problem {
     Problem::unauthorized(
         "unknown EAB key ID or wrong MAC: check eab_kid and eab_hmac_key from `hcpki enroll credential --protocol acme`",
     )
-}
-
-fn contacts(payload: &serde_json::Value) -> Result<Vec<String>, Problem> {
-    let Some(list) = payload.get("contact") else {
-        return Ok(Vec::new());
-    };
-    let list = list.as_array().ok_or_else(|| Problem::malformed("contact must be an array of mailto: URLs"))?;
-    list.iter()
-        .map(|c| match c.as_str() {
-            Some(s) if s.starts_with("mailto:") && s.len() <= 256 => Ok(s.to_owned()),
-            _ => Err(Problem::new(super::ProblemType::Malformed, "contacts must be mailto: URLs")),
-        })
-        .collect()
 }
 
 /// `POST acct/{id}`: POST-as-GET, contact update or `{"status": "deactivated"}`.

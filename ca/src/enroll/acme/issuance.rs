@@ -4,17 +4,15 @@
 use super::challenge::{self, Validator};
 use super::jws::{Jws, Signer};
 use super::order::{self, Authorization, Challenge, StoredProblem};
+use super::payload::{check_csr_names, finalize_csr, order_identifiers};
 use super::{
     AcmeAccount, AcmeAuthority, AcmeOrder, AcmeRequest, AcmeResponse, Body, Problem, payload_json, random_id,
     random_token,
 };
-use crate::csr;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use der::Decode;
 
-/// Most identifiers in one order.
-const MAX_IDENTIFIERS: usize = 20;
 /// RFC 5280 reason codes a subscriber may give (not caCompromise, certificateHold, removeFromCRL, aACompromise).
 const SUBSCRIBER_REASONS: [u8; 6] = [0, 1, 3, 4, 5, 9];
 
@@ -26,21 +24,7 @@ pub(super) async fn new_order(
     account: &AcmeAccount,
 ) -> Result<AcmeResponse, Problem> {
     let payload = payload_json(jws)?.ok_or_else(|| Problem::malformed("newOrder needs identifiers"))?;
-    if payload.get("notBefore").is_some() || payload.get("notAfter").is_some() {
-        return Err(Problem::malformed("notBefore/notAfter are not supported: the profile sets the validity"));
-    }
-    let list = payload
-        .get("identifiers")
-        .and_then(|i| i.as_array())
-        .filter(|l| !l.is_empty() && l.len() <= MAX_IDENTIFIERS)
-        .ok_or_else(|| Problem::malformed(format!("identifiers must be an array of 1 to {MAX_IDENTIFIERS}")))?;
-    let mut identifiers: Vec<String> = Vec::with_capacity(list.len());
-    for v in list {
-        let name = order::dns_identifier(v)?;
-        if !identifiers.contains(&name) {
-            identifiers.push(name);
-        }
-    }
+    let identifiers = order_identifiers(&payload)?;
     order::name_request(account.profile, &authority.facility_domain(&account.facility), &identifiers)?;
     let mut authorizations = Vec::with_capacity(identifiers.len());
     for name in &identifiers {
@@ -208,12 +192,7 @@ pub(super) async fn finalize(
         return Err(Problem::order_not_ready(format!("order {id} is {}, not ready", order.status)).with_status(403));
     }
     let payload = payload_json(jws)?.ok_or_else(|| Problem::malformed("finalize needs a csr"))?;
-    let der = payload
-        .get("csr")
-        .and_then(|c| c.as_str())
-        .and_then(|c| URL_SAFE_NO_PAD.decode(c).ok())
-        .ok_or_else(|| Problem::malformed("csr must be the DER CSR in base64url"))?;
-    let parsed = csr::parse(&der).map_err(|e| Problem::bad_csr(e.to_string()))?;
+    let parsed = finalize_csr(&payload)?;
     check_csr_names(&parsed, &order.identifiers)?;
     let (sans, device) =
         order::name_request(account.profile, &authority.facility_domain(&account.facility), &order.identifiers)?;
@@ -246,34 +225,6 @@ pub(super) async fn finalize(
         return Err(Problem::server_internal("the order changed while its certificate was issued"));
     }
     Ok(AcmeResponse::json(200, order.to_json(request.base)).at(order.url(request.base)))
-}
-
-/// RFC 8555 §7.4: the CSR names exactly the order's identifiers (DNS SANs, and a CN if any among them).
-fn check_csr_names(csr: &csr::CertificationRequest, identifiers: &[String]) -> Result<(), Problem> {
-    let mut names: Vec<String> = csr
-        .requested_sans()
-        .iter()
-        .map(|s| s.strip_prefix("DNS:").unwrap_or(s).trim_end_matches('.').to_ascii_lowercase())
-        .collect();
-    let subject = csr.requested_subject().to_string();
-    if let Some(cn) = subject.split(',').find_map(|rdn| rdn.trim().strip_prefix("CN=")) {
-        let cn = cn.trim_end_matches('.').to_ascii_lowercase();
-        if !names.contains(&cn) {
-            names.push(cn);
-        }
-    }
-    names.sort();
-    names.dedup();
-    let mut wanted = identifiers.to_vec();
-    wanted.sort();
-    if names != wanted {
-        return Err(Problem::bad_csr(format!(
-            "the CSR names {} but the order is for {}: request exactly the order's identifiers",
-            names.join(", "),
-            wanted.join(", ")
-        )));
-    }
-    Ok(())
 }
 
 /// `POST cert/{serial}` (POST-as-GET): the PEM chain, for accounts of the certificate's facility.
