@@ -270,8 +270,10 @@ fn decode_csr(body: &[u8]) -> Result<CertificationRequest, EnrollError> {
     csr::parse(&der).map_err(|e| EnrollError::BadRequest(e.to_string()))
 }
 
-/// `Basic base64(user:password)` → (user, password).
-fn basic_credentials(header: &[u8]) -> Option<(String, Zeroizing<String>)> {
+/// `Basic base64(user:password)` → (user, password); the password may hold colons, the user cannot. The one
+/// HTTP Basic reader: EST's credentials and the server's admin API both come through it, the password kept in
+/// memory that is wiped when dropped.
+pub fn basic_credentials(header: &[u8]) -> Option<(String, Zeroizing<String>)> {
     let text = std::str::from_utf8(header).ok()?.trim();
     let (scheme, encoded) = text.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {

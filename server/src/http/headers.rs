@@ -4,24 +4,18 @@
 //! target drives them with the language negotiation and the console's cross-site check.
 
 use axum::http::{HeaderMap, Uri, header};
-use base64::Engine as _;
 
-/// The access token of `Authorization: Bearer <token>` (RFC 6750 §2.1), as sent.
+/// The access token of `Authorization: Bearer <token>` (RFC 6750 §2.1), as sent. The scheme name is
+/// case-insensitive (RFC 9110 §11.1), so `bearer` and `BEARER` introduce a token as `Bearer` does.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim_start_matches(' ');
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// `Basic base64(id:secret)` → (id, secret); the secret may hold colons, the ID cannot.
-pub fn basic_credentials(value: &[u8]) -> Option<(String, String)> {
-    let text = std::str::from_utf8(value).ok()?;
-    let (scheme, encoded) = text.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let (id, secret) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
-    Some((id.to_owned(), secret.to_owned()))
-}
+/// HTTP Basic credentials (the admin API's), read as EST reads its own.
+pub use hcpki_ca::enroll::est::basic_credentials;
 
 /// This server's own origin as the request names it: `https://` + the authority it was sent to (HTTP/2
 /// `:authority`, or the `Host` header).
@@ -39,20 +33,19 @@ mod tests {
     use axum::http::HeaderValue;
 
     #[test]
-    fn basic_header() {
-        let v = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("abc:s3:cret"));
-        assert_eq!(basic_credentials(v.as_bytes()), Some(("abc".into(), "s3:cret".into())));
-        assert_eq!(basic_credentials(b"Bearer x"), None);
-        assert_eq!(basic_credentials(b"Basic !!!"), None);
-    }
-
-    #[test]
     fn bearer_and_origin() {
         let mut headers = HeaderMap::new();
         assert_eq!(bearer_token(&headers), None);
         headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc.def"));
         headers.insert(header::HOST, HeaderValue::from_static("portal.example.jp:8443"));
         assert_eq!(bearer_token(&headers), Some("abc.def"));
+        for (sent, token) in
+            [("bearer abc", Some("abc")), ("BEARER  abc", Some("abc")), ("Bearer ", None), ("Basic abc", None)]
+        {
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_static(sent));
+            assert_eq!(bearer_token(&headers), token, "{sent}");
+        }
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc.def"));
         let path: Uri = "/authorize?x=1".parse().unwrap();
         assert_eq!(own_origin(&path, &headers).as_deref(), Some("https://portal.example.jp:8443"));
         let absolute: Uri = "https://other.example/x".parse().unwrap();
