@@ -327,11 +327,16 @@ pub struct AcmeConfig {
     /// for every name under it (the longest match wins).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub resolve: std::collections::BTreeMap<String, std::net::IpAddr>,
+    /// Internal address ranges DNS answers may still be validated at, e.g. `["10.0.0.0/8", "fd00::/8"]` for a
+    /// closed network. Without them validation refuses loopback, private, link-local, ULA, CGNAT and the other
+    /// internal ranges a name resolves to (issue #24, item 11); names in `resolve` are not checked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allow_addresses: Vec<hcpki_ca::enroll::acme::validation_address::AddressRange>,
 }
 
 impl Default for AcmeConfig {
     fn default() -> Self {
-        Self { http01_port: 80, tlsalpn01_port: 443, resolve: Default::default() }
+        Self { http01_port: 80, tlsalpn01_port: 443, resolve: Default::default(), allow_addresses: Vec::new() }
     }
 }
 

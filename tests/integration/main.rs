@@ -76,6 +76,7 @@ mod portal_tls;
 mod presence;
 mod reissue;
 mod revocation;
+mod review_enroll;
 mod scep;
 mod secrets;
 mod serve;
