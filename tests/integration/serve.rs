@@ -470,7 +470,7 @@ impl Served {
     pub fn start_under(h: &Hcpki, launcher: &[&str], http_addr: &str, extra: &[&str]) -> Self {
         let log = h.path(&format!("serve-{}.log", uuid::Uuid::new_v4().simple()));
         let args = [&["serve", "--https-addr", "127.0.0.1:0", "--http-addr", http_addr], extra].concat();
-        let mut child = h.spawn_under(launcher, &args, &log);
+        let mut child = if launcher.is_empty() { h.spawn(&args, &log) } else { h.spawn_under(launcher, &args, &log) };
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let port = |scheme: &str| -> Option<u16> {
