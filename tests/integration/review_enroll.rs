@@ -227,9 +227,10 @@ fn acme_validation_refuses_internal_addresses(b: Backend) {
     assert_eq!(h.cert_list(None).len(), before + 1);
     acme.server.stop();
 
-    // An allowed range admits the hosts-file name.
+    // An allowed range admits the hosts-file name (the same account, at the new server's URL).
     let acme = Acme::start_configured(&h, &id, "allow_addresses = [\"127.0.0.0/8\"]\n", &launcher);
     let dir = acme.directory();
+    let account = format!("{}/acct/{}", acme.base(), account.rsplit('/').next().unwrap());
     obtain(&acme, &dir, &key, &account, "pc-loop");
     assert_eq!(h.cert_list(None).len(), before + 2);
     h.ok(&["audit", "verify"]);
