@@ -379,7 +379,9 @@ impl<'a> Acme<'a> {
         let config = h.dir().join("hcpki.toml");
         let mut text = std::fs::read_to_string(&config).unwrap();
         text.truncate(text.find("\n[acme]\n").unwrap_or(text.len()));
-        text.push_str(&format!("\n[acme]\nhttp01_port = {http01_port}\ntlsalpn01_port = {tlsalpn01_port}\n{acme_extra}"));
+        text.push_str(&format!(
+            "\n[acme]\nhttp01_port = {http01_port}\ntlsalpn01_port = {tlsalpn01_port}\n{acme_extra}"
+        ));
         std::fs::write(&config, text).unwrap();
         let server = Served::start_under(h, launcher, "127.0.0.1:0", &[]);
         let server_chain = h.chain_file("server");

@@ -208,11 +208,8 @@ fn acme_validation_refuses_internal_addresses(b: Backend) {
             .problem(403, "orderNotReady");
     }
     assert_eq!(h.cert_list(None).len(), before, "nothing issued for an internal address");
-    let denied: Vec<Value> = h
-        .audit_entries()
-        .into_iter()
-        .filter(|e| e["action"] == "acme.challenge" && e["outcome"] == "denied")
-        .collect();
+    let denied: Vec<Value> =
+        h.audit_entries().into_iter().filter(|e| e["action"] == "acme.challenge" && e["outcome"] == "denied").collect();
     for (_, device) in names {
         assert!(
             denied.iter().any(|e| e["detail"]["reason"]
@@ -281,7 +278,8 @@ fn obtain(acme: &Acme<'_>, dir: &Value, key: &Jose, account: &str, device: &str)
 /// then answers `probe` from it; else `None`.
 fn hosts_launcher(hosts: &Path, probe: &str) -> Option<Vec<String>> {
     let script = "mount --bind \"$0\" /etc/hosts && exec \"$@\"";
-    let launcher = vec!["unshare".into(), "--mount".into(), "sh".into(), "-c".into(), script.into(), path(hosts).into()];
+    let launcher =
+        vec!["unshare".into(), "--mount".into(), "sh".into(), "-c".into(), script.into(), path(hosts).into()];
     let out = Command::new(&launcher[0]).args(&launcher[1..]).args(["getent", "hosts", probe]).output().ok()?;
     (out.status.success() && String::from_utf8_lossy(&out.stdout).contains("127.0.0.1")).then_some(launcher)
 }

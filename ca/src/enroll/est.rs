@@ -9,8 +9,9 @@
 //!
 //! * `cacerts`: the issuing CA(s) and the root as a certs-only PKCS#7, base64 (RFC 7030 §4.1.3).
 //! * `simpleenroll`: a base64 PKCS#10 authenticated by an EST credential (HTTP Basic: username = credential
-//!   ID, password = secret) or by a current facility certificate over TLS (its own profile only). Only the CSR's key is used; a
-//!   router's requested DNS/IP SANs become the profile's name request, checked against the facility.
+//!   ID, password = secret) or by a current facility certificate over TLS (its own profile only). Only the CSR's
+//!   key is used; a router's requested DNS/IP SANs become the profile's name request, checked against the
+//!   facility.
 //! * `simplereenroll`: TLS client certificate only; same facility, profile and names as that certificate.
 //! * `csrattrs`: the key algorithms the profile accepts (RFC 7030 §4.5.2 CsrAttrs).
 //! * `serverkeygen`: authenticated like `simpleenroll`; the CA makes a key of the CSR's key type (the CSR's own

@@ -70,7 +70,9 @@ impl FromStr for AddressRange {
         let network: IpAddr = address.parse().map_err(|_| syntax())?;
         let bits = if network.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
-            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p.parse::<u8>().map_err(|_| syntax())?,
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                p.parse::<u8>().map_err(|_| syntax())?
+            }
             Some(_) => return Err(syntax()),
             None => bits,
         };
@@ -268,7 +270,8 @@ mod tests {
 
     #[test]
     fn public_addresses_pass() {
-        for a in ["8.8.8.8", "172.32.0.1", "100.128.0.1", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8", "2002:808:808::1"]
+        for a in
+            ["8.8.8.8", "172.32.0.1", "100.128.0.1", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8", "2002:808:808::1"]
         {
             assert_eq!(admit("x.example", &[ip(a)], &[]).unwrap(), ip(a), "{a}");
         }
