@@ -13,7 +13,8 @@
 use crate::acme::{Acme, Jose, Responder, csr_der as acme_csr};
 use crate::est::{Auth, Est, base64_of};
 use crate::fixtures::{Key, csr, csr_der};
-use crate::harness::{Backend, Hcpki};
+use crate::harness::{Backend, Hcpki, describe};
+use crate::scep::Scep;
 use crate::serve::Served;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
@@ -29,8 +30,8 @@ on_both_backends!(
 
 /// Item 1. A router certificate asks for a PC certificate under `/.well-known/est/pc/` (simpleenroll and
 /// serverkeygen) and a PC certificate for a router under `/.well-known/est/router/`: 403 naming the credential to
-/// ask for, a denied `est.*` entry each, no certificate. The same certificates still enroll their own profile,
-/// labelled and unlabelled.
+/// ask for, a denied `est.*` entry each, no certificate; strongSwan renewing the router certificate at `/scep/pc`
+/// is refused by the same check. The same certificates still enroll their own profile, labelled and unlabelled.
 fn est_certificate_enrolls_only_its_own_profile(b: Backend) {
     let h = Hcpki::initialized(b);
     let id = h.approved_facility("Label clinic");
@@ -78,6 +79,24 @@ fn est_certificate_enrolls_only_its_own_profile(b: Backend) {
             );
         }
     }
+
+    // SCEP renewal goes through the same check: strongSwan renewing the router certificate at /scep/pc.
+    let scep = Scep::new(&h, &server, "pc");
+    let renewal = scep.pki_scep(
+        "pc",
+        &scep.pki_key("router-as-pc"),
+        "CN=r",
+        &["--cert", path(&router), "--key", path(&router_key)],
+        &h.path("router-as-pc.pem"),
+    );
+    assert!(!renewal.status.success(), "{}", describe(&renewal));
+    assert_eq!(h.cert_list(None).len(), before, "no certificate issued over SCEP either");
+    let scep_denied = h.audit_entries().into_iter().any(|e| {
+        e["action"].as_str().is_some_and(|a| a.starts_with("scep."))
+            && e["outcome"] == "denied"
+            && e["detail"]["reason"].as_str().is_some_and(|r| r.contains("is a router certificate"))
+    });
+    assert!(scep_denied, "no denied scep.* entry naming the router certificate");
 
     // Their own profile, by label and without: issued.
     for (cert, key, path) in [
