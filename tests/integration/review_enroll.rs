@@ -37,17 +37,18 @@ fn est_certificate_enrolls_only_its_own_profile(b: Backend) {
     let id = h.approved_facility("Label clinic");
     let server = Served::start(&h, &[]);
     let est = Est::new(&h, &server);
-    let enrolled = |profile: &str| -> (PathBuf, PathBuf) {
-        let request = csr(h.scratch(), &format!("{profile}-own"), Key::P256, profile);
+    // The router's key is RSA: strongSwan's `pki --scep` signs its renewal request only with RSA keys.
+    let enrolled = |profile: &str, key: Key, key_label: &str| -> (PathBuf, PathBuf) {
+        let request = csr(h.scratch(), &format!("{profile}-own"), key, profile);
         let cred = est.credential(&id, profile);
         let path = format!("/.well-known/est/{profile}/simpleenroll");
         let reply = est.post(&path, &base64_of(&csr_der(&request)), &Auth::Basic(&cred));
         assert_eq!(reply.status, 200, "{}", reply.body);
-        let key = h.scratch().join(format!("{profile}-own-p256.key"));
+        let key = h.scratch().join(format!("{profile}-own-{key_label}.key"));
         (est.save_pkcs7(&reply.body, &format!("{profile}-own.pem")), key)
     };
-    let (router, router_key) = enrolled("router");
-    let (pc, pc_key) = enrolled("pc");
+    let (router, router_key) = enrolled("router", Key::Rsa2048, "rsa2048");
+    let (pc, pc_key) = enrolled("pc", Key::P256, "p256");
     let before = h.cert_list(None).len();
     let body = base64_of(&csr_der(&csr(h.scratch(), "escalation", Key::P256, "x")));
 
@@ -91,12 +92,20 @@ fn est_certificate_enrolls_only_its_own_profile(b: Backend) {
     );
     assert!(!renewal.status.success(), "{}", describe(&renewal));
     assert_eq!(h.cert_list(None).len(), before, "no certificate issued over SCEP either");
-    let scep_denied = h.audit_entries().into_iter().any(|e| {
-        e["action"].as_str().is_some_and(|a| a.starts_with("scep."))
-            && e["outcome"] == "denied"
+    let scep_entries: Vec<Value> = h
+        .audit_entries()
+        .into_iter()
+        .filter(|e| e["action"].as_str().is_some_and(|a| a.starts_with("scep.")))
+        .collect();
+    let scep_denied = scep_entries.iter().any(|e| {
+        e["outcome"] == "denied"
             && e["detail"]["reason"].as_str().is_some_and(|r| r.contains("is a router certificate"))
     });
-    assert!(scep_denied, "no denied scep.* entry naming the router certificate");
+    assert!(
+        scep_denied,
+        "no denied scep.* entry naming the router certificate: {scep_entries:?}\n{}",
+        describe(&renewal)
+    );
 
     // Their own profile, by label and without: issued.
     for (cert, key, path) in [
