@@ -102,6 +102,31 @@ pub struct Holder {
     pub device: Option<String>,
 }
 
+impl Holder {
+    /// What this certificate may enroll or renew: its own profile for its own facility, nothing else (issue #24,
+    /// item 1). `requested` is the profile the request names (an EST label, a SCEP endpoint); `None` takes the
+    /// certificate's own. A router's key sits in router configs, NVRAM and backups, and a PC certificate is a
+    /// facility administrator, so a certificate that could enroll another profile would turn a stolen router
+    /// key into a PC; another profile needs a single-use enrollment credential, which a person hands out.
+    /// The one check for EST `simpleenroll`, `serverkeygen`, `simplereenroll` and SCEP renewal.
+    pub fn own_grant(&self, requested: Option<ProfileKind>) -> Result<Grant, EnrollError> {
+        if let Some(other) = requested.filter(|p| *p != self.profile) {
+            return Err(EnrollError::Forbidden(format!(
+                "certificate {serial} is a {own} certificate, and a {own} certificate enrolls and renews only {own} \
+                 certificates (under /.well-known/est/{own}/ or /scep/{own}), never {other} ones: ask the facility \
+                 administrator for a single-use enrollment credential for a {other} certificate",
+                serial = self.serial,
+                own = self.profile,
+            )));
+        }
+        Ok(Grant {
+            facility: self.facility.clone(),
+            profile: self.profile,
+            basis: Basis::Certificate(self.serial.clone()),
+        })
+    }
+}
+
 /// Why an enrollment was refused, classed for the protocol's error shape. The text says what to do and is
 /// safe to show the device (it never reveals whether an unknown credential exists).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

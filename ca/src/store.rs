@@ -328,6 +328,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// changed it first.
     async fn acme_update_order(&self, order: &AcmeOrder) -> Result<bool, StoreError>;
 
+    /// The ACME account whose order was finalized with certificate `serial`, if any: who may revoke it by
+    /// account (RFC 8555 §7.6).
+    async fn acme_certificate_account(&self, serial: &str) -> Result<Option<String>, StoreError>;
+
     /// Mark an issued certificate revoked with its RFC 5280 reason code, audited as `cert.revoke`, and answer
     /// its record as revoked ([`StoreError::UnknownSerial`] unless it is `issued`).
     async fn revoke_certificate(

@@ -327,11 +327,16 @@ pub struct AcmeConfig {
     /// for every name under it (the longest match wins).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub resolve: std::collections::BTreeMap<String, std::net::IpAddr>,
+    /// Internal address ranges DNS answers may still be validated at, e.g. `["10.0.0.0/8", "fd00::/8"]` for a
+    /// closed network. Without them validation refuses loopback, private, link-local, ULA, CGNAT and the other
+    /// internal ranges a name resolves to (issue #24, item 11); names in `resolve` are not checked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allow_addresses: Vec<hcpki_ca::enroll::acme::validation_address::AddressRange>,
 }
 
 impl Default for AcmeConfig {
     fn default() -> Self {
-        Self { http01_port: 80, tlsalpn01_port: 443, resolve: Default::default() }
+        Self { http01_port: 80, tlsalpn01_port: 443, resolve: Default::default(), allow_addresses: Vec::new() }
     }
 }
 
@@ -707,5 +712,22 @@ mod tests {
         let parsed: CaConfig = toml::from_str("root_crl_days = 200").unwrap();
         assert_eq!(parsed, CaConfig { root_crl_days: 200, ..CaConfig::default() });
         assert!(toml::from_str::<CaConfig>("root_crl_day = 200").is_err(), "unknown keys are errors");
+    }
+
+    /// `[acme] allow_addresses` (issue #24, item 11): CIDR ranges and single addresses; a range with host bits,
+    /// a bad prefix or a name is refused naming the value; empty by default and then not written.
+    #[test]
+    fn acme_allow_addresses_parse_and_refuse_the_rest() {
+        let parsed: AcmeConfig =
+            toml::from_str(r#"allow_addresses = ["10.0.0.0/8", "fd00::/8", "192.0.2.7"]"#).unwrap();
+        let shown: Vec<String> = parsed.allow_addresses.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "fd00::/8", "192.0.2.7/32"]);
+        assert!(AcmeConfig::default().allow_addresses.is_empty() && AcmeConfig::default().is_default());
+        for bad in ["10.0.0.1/8", "10.0.0.0/33", "pc.example"] {
+            let e = toml::from_str::<AcmeConfig>(&format!("allow_addresses = [\"{bad}\"]")).unwrap_err().to_string();
+            assert!(e.contains(&format!("{bad:?}")), "{bad}: {e}");
+        }
+        assert!(toml::from_str::<AcmeConfig>(r#"allow_addresses = "10.0.0.0/8""#).is_err(), "a list, not a string");
+        assert!(toml::from_str::<AcmeConfig>("allow_address = []").is_err(), "unknown keys are errors");
     }
 }

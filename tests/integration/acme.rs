@@ -354,11 +354,11 @@ pub(crate) struct Eab {
 
 /// A running server with `[acme]` validation pointed at loopback ports of this test.
 pub(crate) struct Acme<'a> {
-    h: &'a Hcpki,
-    server: Served,
+    pub(crate) h: &'a Hcpki,
+    pub(crate) server: Served,
     facility: String,
-    domain: String,
-    http01_port: u16,
+    pub(crate) domain: String,
+    pub(crate) http01_port: u16,
     tlsalpn01_port: u16,
     server_chain: PathBuf,
     /// A load balancer in front (its port, and the CA its certificate chains to), when clients go through one.
@@ -367,15 +367,23 @@ pub(crate) struct Acme<'a> {
 
 impl<'a> Acme<'a> {
     pub(crate) fn start(h: &'a Hcpki, facility: &str) -> Self {
+        let resolve = format!("\n[acme.resolve]\n\".{}\" = \"127.0.0.1\"\n", h.router_dns_name(facility));
+        Self::start_configured(h, facility, &resolve, &[])
+    }
+
+    /// [`start`](Self::start) with `acme_extra` after the ports in `[acme]` (more keys, then its subtables) in
+    /// place of an earlier `[acme]`, the server through `launcher` ([`Served::start_under`]).
+    pub(crate) fn start_configured(h: &'a Hcpki, facility: &str, acme_extra: &str, launcher: &[&str]) -> Self {
         let domain = h.router_dns_name(facility);
         let (http01_port, tlsalpn01_port) = (free_port(), free_port());
         let config = h.dir().join("hcpki.toml");
         let mut text = std::fs::read_to_string(&config).unwrap();
+        text.truncate(text.find("\n[acme]\n").unwrap_or(text.len()));
         text.push_str(&format!(
-            "\n[acme]\nhttp01_port = {http01_port}\ntlsalpn01_port = {tlsalpn01_port}\n\n[acme.resolve]\n\".{domain}\" = \"127.0.0.1\"\n",
+            "\n[acme]\nhttp01_port = {http01_port}\ntlsalpn01_port = {tlsalpn01_port}\n{acme_extra}"
         ));
         std::fs::write(&config, text).unwrap();
-        let server = Served::start(h, &[]);
+        let server = Served::start_under(h, launcher, "127.0.0.1:0", &[]);
         let server_chain = h.chain_file("server");
         Self {
             h,
@@ -389,7 +397,7 @@ impl<'a> Acme<'a> {
         }
     }
 
-    fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         format!("https://127.0.0.1:{}/acme", self.front.as_ref().map_or(self.server.https_port, |(port, _)| *port))
     }
 
@@ -478,7 +486,7 @@ impl<'a> Acme<'a> {
         dir
     }
 
-    fn nonce(&self) -> String {
+    pub(crate) fn nonce(&self) -> String {
         let out = run_ok(
             Command::new("curl")
                 .args(["-sS", "--fail", "-I", "--cacert"])
@@ -490,7 +498,7 @@ impl<'a> Acme<'a> {
     }
 
     /// A new account for `key` with a fresh EAB credential; its URL.
-    fn register(&self, key: &Jose, new_account: &str) -> String {
+    pub(crate) fn register(&self, key: &Jose, new_account: &str) -> String {
         self.register_with(key, new_account, &self.credential("pc"))
     }
 
@@ -501,7 +509,7 @@ impl<'a> Acme<'a> {
         r.header("location").unwrap()
     }
 
-    fn post_jws(&self, key: &Jose, url: &str, payload: Option<Value>, kid: Option<&str>) -> Reply {
+    pub(crate) fn post_jws(&self, key: &Jose, url: &str, payload: Option<Value>, kid: Option<&str>) -> Reply {
         let body = key.sign(url, &self.nonce(), payload.as_ref(), kid);
         self.post_raw(url, &body.to_string(), JOSE)
     }
@@ -527,15 +535,15 @@ impl<'a> Acme<'a> {
     }
 }
 
-struct Reply {
-    status: u16,
-    headers: String,
-    body: String,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: String,
+    pub(crate) body: String,
 }
 
 impl Reply {
     /// A problem document of `urn:ietf:params:acme:error:<kind>` with `status`.
-    fn problem(&self, status: u16, kind: &str) {
+    pub(crate) fn problem(&self, status: u16, kind: &str) {
         assert_eq!(self.status, status, "{}\n{}", self.headers, self.body);
         assert!(
             self.headers.to_ascii_lowercase().contains("content-type: application/problem+json"),
@@ -546,7 +554,7 @@ impl Reply {
         assert_eq!(v["type"], format!("urn:ietf:params:acme:error:{kind}"), "{}", self.body);
     }
 
-    fn header(&self, name: &str) -> Option<String> {
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.headers.lines().find_map(|l| {
             let (k, v) = l.split_once(':')?;
             k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
@@ -564,6 +572,12 @@ impl Jose {
         Self { key: p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap() }
     }
 
+    /// The key of a PKCS#8 PEM file (a certificate's key, for revocation signed by it).
+    pub(crate) fn from_pkcs8_pem(pem: &str) -> Self {
+        use p256::pkcs8::DecodePrivateKey as _;
+        Self { key: p256::ecdsa::SigningKey::from_pkcs8_pem(pem).unwrap() }
+    }
+
     fn jwk(&self) -> Value {
         use p256::pkcs8::EncodePublicKey as _;
         let der = self.key.verifying_key().to_public_key_der().unwrap();
@@ -571,7 +585,7 @@ impl Jose {
         json!({"crv": "P-256", "kty": "EC", "x": B64.encode(&point[1..33]), "y": B64.encode(&point[33..])})
     }
 
-    fn thumbprint(&self) -> String {
+    pub(crate) fn thumbprint(&self) -> String {
         use sha2::Digest as _;
         B64.encode(sha2::Sha256::digest(self.jwk().to_string().as_bytes()))
     }
@@ -616,14 +630,14 @@ impl Jose {
 
 /// A one-file http-01 responder on loopback (the test's own, for the bad-input path; certbot's standalone
 /// server is the real peer of the happy path).
-struct Responder {
+pub(crate) struct Responder {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     port: u16,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Responder {
-    fn start(port: u16, body: String) -> Self {
+    pub(crate) fn start(port: u16, body: String) -> Self {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = stop.clone();
@@ -641,7 +655,7 @@ impl Responder {
         Self { stop, port, thread: Some(thread) }
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
         if let Some(t) = self.thread.take() {
@@ -651,7 +665,7 @@ impl Responder {
 }
 
 /// A P-256 CSR (DER) with `cn` as CN and DNS SAN.
-fn csr_der(h: &Hcpki, cn: &str) -> Vec<u8> {
+pub(crate) fn csr_der(h: &Hcpki, cn: &str) -> Vec<u8> {
     let path = h.path(&format!("{cn}.csr.der"));
     run_ok(
         Command::new("openssl")

@@ -113,7 +113,8 @@ fn enrollment_on_one_replica_reenrollment_on_the_other(b: Backend) {
 
 /// curl + OpenSSL: cacerts (all device CAs unlabelled, one per label), csrattrs, a PC enrolled with an
 /// OpenSSL CSR that asks for CA:TRUE and keyCertSign (issued without them), re-enrolled with its own
-/// certificate over TLS, and a router enrolled by that PC certificate under the router label.
+/// certificate over TLS, and a router enrolled with a router credential (a PC certificate enrolls only PCs,
+/// issue #24; `review_enroll` has the refusals).
 fn curl_openssl_cacerts_csrattrs_and_pc_enrollment(b: Backend) {
     let h = Hcpki::initialized(b);
     let id = h.approved_facility("curl clinic");
@@ -170,9 +171,11 @@ fn curl_openssl_cacerts_csrattrs_and_pc_enrollment(b: Backend) {
     assert_eq!(san(&renewed), san(&pc), "the device identity is kept");
     peers::openssl_verify(&h.chain_file("pc"), &renewed, Some("sslclient"));
 
-    // The PC's certificate authenticates a router enrollment for its facility; the label picks the profile.
+    // A router of the facility takes a router credential; the label picks the profile.
     let router_csr = csr(h.scratch(), "router-by-pc", Key::Rsa2048, "ignored");
-    let reply = est.post("/.well-known/est/router/simpleenroll", &base64_of(&csr_der(&router_csr)), &auth);
+    let router_cred = est.credential(&id, "router");
+    let body = base64_of(&csr_der(&router_csr));
+    let reply = est.post("/.well-known/est/router/simpleenroll", &body, &Auth::Basic(&router_cred));
     assert_eq!(reply.status, 200, "{}", reply.body);
     let router = est.save_pkcs7(&reply.body, "router-by-pc.pem");
     check_router(&h, &router, &[&format!("DNS:{}", h.router_dns_name(&id))]);

@@ -177,7 +177,20 @@ impl Hcpki {
     /// the child reach hcpki itself. Stdout is piped; stderr goes to `stderr_file`, so a chatty server can
     /// never block on a full pipe.
     pub fn spawn(&self, args: &[&str], stderr_file: &Path) -> std::process::Child {
-        let mut cmd = Command::new(&self.bin);
+        self.spawn_under(&[], args, stderr_file)
+    }
+
+    /// [`spawn`](Self::spawn) through a launcher that ends by running its arguments, e.g. `unshare --mount sh
+    /// -c '… exec "$@"' sh`: the launcher's words, then the binary and its arguments.
+    pub fn spawn_under(&self, launcher: &[&str], args: &[&str], stderr_file: &Path) -> std::process::Child {
+        let mut cmd = match launcher.split_first() {
+            Some((program, words)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(words).arg(&self.bin);
+                cmd
+            }
+            None => Command::new(&self.bin),
+        };
         self.prepare(&mut cmd, args);
         let stderr = std::fs::File::create(stderr_file).expect("create the stderr file");
         cmd.stdout(Stdio::piped()).stderr(stderr);

@@ -463,9 +463,14 @@ impl Served {
     /// [`start`](Self::start) with its plain HTTP listener on `http_addr` (e.g. a port a load balancer was
     /// configured with before this replica came up).
     pub fn start_on(h: &Hcpki, http_addr: &str, extra: &[&str]) -> Self {
+        Self::start_under(h, &[], http_addr, extra)
+    }
+
+    /// [`start_on`](Self::start_on) through a launcher ([`Hcpki::spawn_under`]).
+    pub fn start_under(h: &Hcpki, launcher: &[&str], http_addr: &str, extra: &[&str]) -> Self {
         let log = h.path(&format!("serve-{}.log", uuid::Uuid::new_v4().simple()));
         let args = [&["serve", "--https-addr", "127.0.0.1:0", "--http-addr", http_addr], extra].concat();
-        let mut child = h.spawn(&args, &log);
+        let mut child = if launcher.is_empty() { h.spawn(&args, &log) } else { h.spawn_under(launcher, &args, &log) };
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let port = |scheme: &str| -> Option<u16> {

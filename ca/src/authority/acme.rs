@@ -127,6 +127,10 @@ impl AcmeAuthority for Authority {
         }))
     }
 
+    async fn ordered_by(&self, serial: &str) -> Result<Option<String>, Problem> {
+        self.store.acme_certificate_account(serial).await.map_err(internal)
+    }
+
     async fn revoke(&self, serial: &str, reason: u8, actor: &Actor) -> Result<(), Problem> {
         let reason = crate::revocation::Reason::from_code(i64::from(reason))
             .ok_or_else(|| Problem::bad_revocation_reason(format!("reason code {reason} is not an RFC 5280 reason")))?;

@@ -17,6 +17,7 @@ pub mod jws;
 pub mod order;
 pub mod payload;
 pub mod problem;
+pub mod validation_address;
 
 pub use challenge::Validator;
 pub use order::{AcmeAccount, AcmeOrder};
@@ -91,6 +92,10 @@ pub trait AcmeAuthority: Send + Sync + std::fmt::Debug {
 
     /// A certificate this CA issued, with its chain (leaf first, root excluded).
     async fn certificate(&self, serial: &str) -> Result<Option<IssuedCertificate>, Problem>;
+
+    /// The account whose order was finalized with certificate `serial`; `None` for certificates ACME did not
+    /// issue (EST, SCEP, operators).
+    async fn ordered_by(&self, serial: &str) -> Result<Option<String>, Problem>;
 
     /// Mark a certificate revoked with its RFC 5280 reason code (audited `cert.revoke`).
     async fn revoke(&self, serial: &str, reason: u8, actor: &crate::store::Actor) -> Result<(), Problem>;

@@ -3,12 +3,15 @@
 //! content type, or an [`EnrollError`] the server maps to 400/401/403/503.
 //!
 //! Labels (`/.well-known/est/<label>/…`) choose the profile: `router` or `pc`. Without a label,
-//! `simpleenroll` issues the credential's first profile (or the client certificate's own profile).
+//! `simpleenroll` issues the credential's first profile (or the client certificate's own profile). A client
+//! certificate enrolls only its own profile, whatever the label ([`super::Holder::own_grant`]); another profile
+//! takes a single-use credential.
 //!
 //! * `cacerts`: the issuing CA(s) and the root as a certs-only PKCS#7, base64 (RFC 7030 §4.1.3).
 //! * `simpleenroll`: a base64 PKCS#10 authenticated by an EST credential (HTTP Basic: username = credential
-//!   ID, password = secret) or by a current facility certificate over TLS. Only the CSR's key is used; a
-//!   router's requested DNS/IP SANs become the profile's name request, checked against the facility.
+//!   ID, password = secret) or by a current facility certificate over TLS (its own profile only). Only the CSR's
+//!   key is used; a router's requested DNS/IP SANs become the profile's name request, checked against the
+//!   facility.
 //! * `simplereenroll`: TLS client certificate only; same facility, profile and names as that certificate.
 //! * `csrattrs`: the key algorithms the profile accepts (RFC 7030 §4.5.2 CsrAttrs).
 //! * `serverkeygen`: authenticated like `simpleenroll`; the CA makes a key of the CSR's key type (the CSR's own
@@ -17,7 +20,7 @@
 //!   channel, as the RFC allows when the client asks for no further encryption; hcpki keeps no copy.
 
 use super::credential::Protocol;
-use super::{Basis, EnrollAuthority, EnrollError, Grant};
+use super::{EnrollAuthority, EnrollError, Grant};
 use crate::csr::{self, CertificationRequest, SubjectKeyType};
 use crate::keys::{KeyAlgorithm, SoftwareKey};
 use crate::profile::{KeyClass, ProfileKind};
@@ -200,10 +203,9 @@ async fn authenticate(
         (Some((id, secret)), _) => authority.redeem(Protocol::Est, &id, &secret, request.label).await?,
         (None, Some(cert)) => {
             let holder = authority.holder(Protocol::Est, cert).await?;
-            Grant {
-                facility: holder.facility,
-                profile: request.label.unwrap_or(holder.profile),
-                basis: Basis::Certificate(holder.serial),
+            match holder.own_grant(request.label) {
+                Ok(grant) => grant,
+                Err(e) => return refuse(authority, op, e).await,
             }
         }
         (None, None) => return refuse(authority, op, unauthenticated("no credentials")).await,
@@ -235,17 +237,9 @@ pub async fn simplereenroll(
         Err(e) => return refuse(authority, OP, e).await,
     };
     let holder = authority.holder(Protocol::Est, cert).await?;
-    if let Some(p) = request.label.filter(|p| *p != holder.profile) {
-        let e = EnrollError::Forbidden(format!(
-            "certificate {} is a {} certificate; re-enroll it under /.well-known/est/{}/ (not {p})",
-            holder.serial, holder.profile, holder.profile
-        ));
-        return refuse(authority, OP, e).await;
-    }
-    let grant = Grant {
-        facility: holder.facility.clone(),
-        profile: holder.profile,
-        basis: Basis::Certificate(holder.serial.clone()),
+    let grant = match holder.own_grant(request.label) {
+        Ok(grant) => grant,
+        Err(e) => return refuse(authority, OP, e).await,
     };
     let der = authority.issue(Protocol::Est, &grant, csr.into(), holder.sans, holder.device).await?;
     pkcs7_response(&[der])

@@ -21,7 +21,7 @@ pub mod held;
 pub mod message;
 
 use super::credential::Protocol;
-use super::{Basis, EnrollAuthority, EnrollError, Grant};
+use super::{EnrollAuthority, EnrollError};
 use crate::csr;
 use crate::keys::Decrypter;
 use crate::profile::ProfileKind;
@@ -241,20 +241,9 @@ async fn enroll(reply: Reply<'_>, message: &PkiMessage, csr_der: &[u8]) -> Resul
     let self_signed = signer.issuer() == signer.subject();
     if message.header.message_type == MessageType::RenewalReq || !self_signed {
         let holder = authority.holder(Protocol::Scep, &message.signer_der).await?;
-        if holder.profile != endpoint.profile {
-            return Err(Refusal::new(
-                FailInfo::BadRequest,
-                format!(
-                    "certificate {} is a {} certificate; renew it at /scep/{}",
-                    holder.serial, holder.profile, holder.profile
-                ),
-            ));
-        }
-        let grant = Grant {
-            facility: holder.facility.clone(),
-            profile: holder.profile,
-            basis: Basis::Certificate(holder.serial.clone()),
-        };
+        // Not `?`: that would mark the refusal as audited by the authority, which it is not.
+        let grant =
+            holder.own_grant(Some(endpoint.profile)).map_err(|e| Refusal::new(FailInfo::BadRequest, e.to_string()))?;
         let der = authority.issue(Protocol::Scep, &grant, csr.into(), holder.sans, holder.device).await?;
         return reply.issued(der);
     }

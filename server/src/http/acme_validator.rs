@@ -1,13 +1,15 @@
 //! The network half of ACME challenge validation ([`Validator`]): connect to the identifier and fetch what
 //! `hcpki_ca::enroll::acme::challenge` judges. Only ever the identifier's own address: from the `[acme]`
-//! resolution overrides, else DNS.
+//! resolution overrides, else DNS, where internal addresses are refused unless `[acme] allow_addresses` holds
+//! them (`hcpki_ca::enroll::acme::validation_address`). The address checked is the one connected to, so a
+//! name cannot resolve once to a public address and again to an internal one.
 //!
 //! http-01 is a minimal HTTP/1.0 GET written here rather than a general HTTP client: one request, no
 //! redirects followed (RFC 8555 §8.3 allows following them; hcpki does not, so validation never leaves the
 //! identifier's address), the response bounded in size and time.
 
 use crate::config::AcmeConfig;
-use hcpki_ca::enroll::acme::{Problem, Validator};
+use hcpki_ca::enroll::acme::{Problem, Validator, validation_address};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
@@ -34,16 +36,20 @@ impl NetworkValidator {
         Self { config }
     }
 
-    /// The identifier's address: the override (exact, then the longest `.suffix`), else DNS.
+    /// The identifier's address: the override (exact, then the longest `.suffix`), else the first address from
+    /// DNS that is not internal (or is in `allow_addresses`).
     async fn resolve(&self, identifier: &str, port: u16) -> Result<SocketAddr, Problem> {
         if let Some(ip) = override_for(&self.config, identifier) {
             return Ok(SocketAddr::new(ip, port));
         }
-        let mut addrs = tokio::time::timeout(STEP_TIMEOUT, tokio::net::lookup_host((identifier, port)))
+        let resolved: Vec<IpAddr> = tokio::time::timeout(STEP_TIMEOUT, tokio::net::lookup_host((identifier, port)))
             .await
             .map_err(|_| Problem::connection(format!("resolving {identifier} timed out")))?
-            .map_err(|e| Problem::connection(format!("cannot resolve {identifier}: {e}")))?;
-        addrs.next().ok_or_else(|| Problem::connection(format!("{identifier} has no address")))
+            .map_err(|e| Problem::connection(format!("cannot resolve {identifier}: {e}")))?
+            .map(|a| a.ip())
+            .collect();
+        let ip = validation_address::admit(identifier, &resolved, &self.config.allow_addresses)?;
+        Ok(SocketAddr::new(ip, port))
     }
 
     async fn connect(&self, identifier: &str, port: u16) -> Result<TcpStream, Problem> {

@@ -252,8 +252,9 @@ fn pem_certificate(der: &[u8]) -> String {
     out
 }
 
-/// `POST revoke-cert`: by an account of the certificate's facility (kid) or by the certificate's own key
-/// (jwk).
+/// `POST revoke-cert`: by the account that ordered the certificate (kid) or by the certificate's own key (jwk),
+/// RFC 8555 §7.6. Another account, even of the same facility, is refused (issue #24, item 3): an ACME client's
+/// account key would otherwise end the facility's routers and PCs enrolled over EST, SCEP or by an operator.
 pub(super) async fn revoke(
     authority: &dyn AcmeAuthority,
     request: &AcmeRequest<'_>,
@@ -284,8 +285,13 @@ pub(super) async fn revoke(
     let actor = match &jws.signer {
         Signer::Account(_) => {
             let account = super::signed_by_account(authority, request.base, jws).await?;
-            if cert.facility.as_ref() != Some(&account.facility) {
-                return Err(Problem::unauthorized("the certificate is of another facility"));
+            if authority.ordered_by(&serial).await?.as_deref() != Some(account.id.as_str()) {
+                return Err(Problem::unauthorized(format!(
+                    "certificate {serial} was not ordered by account {}: an account revokes only certificates of \
+                     its own orders; sign revokeCert with the certificate's own key (jwk), or ask the facility \
+                     administrator or an operator to revoke it",
+                    account.id
+                )));
             }
             account.actor()
         }

@@ -1217,6 +1217,14 @@ macro_rules! sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn acme_certificate_account(&self, serial: &str) -> Result<Option<String>, StoreError> {
+                sqlx::query_scalar::<$db, String>(queries::ACME_CERTIFICATE_ACCOUNT)
+                    .bind(serial)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
             async fn revoke_certificates(
                 &self,
                 batch: &[Revocation],

@@ -288,6 +288,9 @@ pub(super) const INSERT_ACME_ORDER: &str = "INSERT INTO acme_orders (id, account
 
 pub(super) const ACME_ORDER_BODY: &str = "SELECT body FROM acme_orders WHERE id = $1";
 
+/// The account of the order a certificate came from (index `acme_orders_certificate`, migration 0018).
+pub(super) const ACME_CERTIFICATE_ACCOUNT: &str = "SELECT account_id FROM acme_orders WHERE certificate_serial = $1";
+
 /// Conditional on the version read (`$6`): the optimistic lock between replicas.
 pub(super) const UPDATE_ACME_ORDER: &str = "UPDATE acme_orders SET status = $1, version = $2, \
      certificate_serial = $3, body = $4 WHERE id = $5 AND version = $6";

@@ -644,7 +644,8 @@ async fn closed_pool_is_unavailable() {
 }
 
 /// ACME state as two replicas see it: a nonce is taken once, an order update is conditional on the version
-/// read, accounts are found by thumbprint, and creations and key changes are audited.
+/// read, accounts are found by thumbprint, a certificate's ordering account by its serial, and creations and key
+/// changes are audited.
 async fn acme_state_is_shared_between_handles(db: TestDb) {
     use crate::enroll::acme::order::{AcmeAccount, AcmeOrder};
     use crate::enroll::{NewCredential, Protocol, credential};
@@ -703,6 +704,15 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
     assert!(s.acme_update_order(&order).await.unwrap());
     assert!(!other.acme_update_order(&theirs).await.unwrap(), "the second writer of one version loses");
     assert_eq!(other.acme_order("o1").await.unwrap().unwrap().status, "ready");
+
+    // Who ordered a certificate (revokeCert by account, issue #24): the account of the order finalized with it.
+    assert_eq!(other.acme_certificate_account("0abc").await.unwrap(), None);
+    order.status = "valid".into();
+    order.certificate = Some("0abc".into());
+    order.version += 1;
+    assert!(s.acme_update_order(&order).await.unwrap());
+    assert_eq!(other.acme_certificate_account("0abc").await.unwrap().as_deref(), Some("a1"));
+    assert_eq!(other.acme_certificate_account("0abd").await.unwrap(), None);
 
     let entries = s.audit_entries(0, 1000).await.unwrap();
     for action in ["acme.account.create", "acme.account.key-change", "acme.order.create"] {
