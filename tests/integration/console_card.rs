@@ -50,6 +50,59 @@ pub(crate) fn console_sign_in_watching(b: &Portal, console: &str, mut after_each
     done
 }
 
+/// A person's console session at one of a facility's PCs (issue #24 item 7): the console cookie, sent with the
+/// PC's certificate on every request, as the browser at that PC does.
+pub(crate) struct PcSession {
+    /// The console session cookie.
+    pub(crate) cookie: String,
+    /// The PC's certificate.
+    pub(crate) pc: As,
+    console: String,
+}
+
+impl PcSession {
+    /// A console page.
+    pub(crate) fn get(&self, api: &Api<'_>, path: &str) -> crate::admin::Reply {
+        with_cookie(api, path, &self.cookie, &self.pc)
+    }
+
+    /// A console form POST with the CSRF token of `page` (a page of this session).
+    pub(crate) fn submit(
+        &self,
+        api: &Api<'_>,
+        path: &str,
+        fields: &[(&str, &str)],
+        page: &crate::admin::Reply,
+    ) -> crate::admin::Reply {
+        let token = crate::console::csrf_of(page);
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        post_with_cookie(api, &self.console, path, &all, &self.cookie, &self.pc)
+    }
+}
+
+/// Let the portal's password account alice change facility `facility` through the console: a facility-admin
+/// console grant, and the facility accepting password + TOTP sign-ins for changes (it takes cards only by
+/// default). Both audited.
+pub(crate) fn grant_facility_admin(h: &Hcpki, facility: &str) {
+    h.ok(&["console-grant", "add", "pwd:alice", "--role", "facility-admin", "--facility", facility]);
+    h.ok(&["facility", "admin-login", facility, "--password-totp", "allow"]);
+}
+
+/// alice signs in to the portal (password + TOTP at step `step`) and then to the console, in browser `jar`
+/// presenting the PC certificate `pc`: her console session there.
+pub(crate) fn sign_in_at_pc(p: &Portal, pc: &As, jar: &str, step: i64) -> PcSession {
+    let As::Cert(cert, key) = pc.clone() else { panic!("a PC certificate, not {pc:?}") };
+    let at_pc = p.other_browser(jar).with_client_cert(cert, key);
+    let login = at_pc.login("alice", PASSWORD, &totp(&p.totp_secret, step), None);
+    assert_eq!(login.status, 303, "{login:?}");
+    let console = console_of(p);
+    let done = console_sign_in(&at_pc, &console);
+    assert_eq!(done.status, 200, "{done:?}");
+    let cookie = session_cookie(&p.h, jar).unwrap_or_else(|| panic!("no console session cookie: {done:?}"));
+    PcSession { cookie, pc: pc.clone(), console }
+}
+
 /// The person key a refused console sign-in names for the operator to grant.
 pub(crate) fn person_key_of(refused: &Reply) -> String {
     let key = refused.body.split("<code>").nth(1).and_then(|s| s.split("</code>").next());

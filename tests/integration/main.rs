@@ -75,6 +75,7 @@ mod portal_sessions;
 mod portal_tls;
 mod presence;
 mod reissue;
+mod review_facility_admin;
 mod revocation;
 mod scep;
 mod secrets;

@@ -227,7 +227,9 @@ fn read_only_notice(viewer: &Viewer, f: &Facility) -> String {
     }
     match hcpki_ca::access::decide(viewer.principal(), &Action::CreateCredential(&f.id)) {
         Ok(()) => String::new(),
-        Err(why) => format!("<div class=\"notice\" id=\"read-only\" role=\"note\"><p>{}</p></div>", esc(&why.to_string())),
+        Err(why) => {
+            format!("<div class=\"notice\" id=\"read-only\" role=\"note\"><p>{}</p></div>", esc(&why.to_string()))
+        }
     }
 }
 

@@ -159,7 +159,12 @@ pub(super) fn acme_order(o: &crate::enroll::acme::AcmeOrder, actor: &Actor) -> A
 
 /// `cert.revoke`.
 /// `cert.revoke`; for a facility PC certificate, with the people whose SSO sessions from that PC ended with it.
-pub(super) fn revoked(c: &CertificateRecord, reason: u8, sessions_ended: Option<&[String]>, actor: &Actor) -> AuditEvent {
+pub(super) fn revoked(
+    c: &CertificateRecord,
+    reason: u8,
+    sessions_ended: Option<&[String]>,
+    actor: &Actor,
+) -> AuditEvent {
     let mut detail = json!({
         "ca": c.ca,
         "profile": c.profile,
@@ -170,7 +175,13 @@ pub(super) fn revoked(c: &CertificateRecord, reason: u8, sessions_ended: Option<
         o.insert("sessions_ended".into(), persons.len().into());
         o.insert("session_persons".into(), persons.into());
     }
-    AuditEvent { actor: actor.as_str().to_owned(), action: "cert.revoke".into(), target: c.serial.clone(), outcome: Outcome::Ok, detail }
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: "cert.revoke".into(),
+        target: c.serial.clone(),
+        outcome: Outcome::Ok,
+        detail,
+    }
 }
 
 /// `cert.unhold`: a certificate on hold is valid again (its facility resumed).
