@@ -157,7 +157,6 @@ pub(super) fn acme_order(o: &crate::enroll::acme::AcmeOrder, actor: &Actor) -> A
     }
 }
 
-/// `cert.revoke`.
 /// `cert.revoke`; for a facility PC certificate, with the people whose SSO sessions from that PC ended with it.
 pub(super) fn revoked(
     c: &CertificateRecord,
