@@ -8,8 +8,9 @@
 //! | list facilities (the approval queue) | 401 | 403 | yes | yes |
 //! | read a facility, its certificates and credentials | 401 | yes | yes | yes |
 //! | approve, reject, suspend, resume, retire | 401 | 403 | 403 | yes |
-//! | create or revoke a credential | 401 | with its PC certificate only | 403 | yes |
-//! | issue a device certificate with a key made by hcpki (PKCS#12) | 401 | with its PC certificate only | 403 | yes |
+//! | create or revoke a credential | 401 | signed-in person only | 403 | yes |
+//! | revoke a certificate of the facility | 401 | signed-in person only | 403 | yes |
+//! | issue a device certificate with a key made by hcpki (PKCS#12) | 401 | signed-in person only | 403 | yes |
 //! | read the audit log (login history, export) | 401 | 403 | yes | yes |
 //! | list console grants | 401 | 403 | yes | yes |
 //! | add or remove console grants | 401 | 403 | 403 | yes |
@@ -18,11 +19,22 @@
 //!
 //! A person signed in to the console through the SSO portal (D42) is an operator or auditor
 //! ([`Principal::Person`], same column as a certificate operator of that role) or a facility admin
-//! ([`AdminBasis::Person`], the PC certificate's column) by their console grant: no second table.
+//! ([`AdminBasis::Person`]) by their console grant: no second table.
 //!
-//! A facility admin never reaches another facility (403). A facility admin who proved themselves with an
-//! enrollment credential may read but not mint or revoke credentials: a credential is a bearer secret handed
-//! over for one device, and must not be a way to breed more of them.
+//! The facility admin column splits by what proved the caller ([`AdminBasis`]); every one of them reads its
+//! own facility, and only a named person changes anything (issue #24, item 7):
+//!
+//! | facility admin by | read own facility | create/revoke credentials, revoke certificates, PKCS#12 |
+//! |---|---|---|
+//! | PC certificate alone ([`AdminBasis::Certificate`]) | yes | 403: sign in through the portal with a grant |
+//! | enrollment credential ([`AdminBasis::Credential`]) | yes | 403 |
+//! | person at a facility PC, card login ([`AdminSignIn::Card`]) | yes | yes |
+//! | person at a facility PC, password + TOTP where the facility allows it | yes | yes |
+//! | person at a facility PC, password + TOTP where the facility does not ([`AdminSignIn::PasswordTotpNotAllowed`]) | yes | 403: use a card |
+//!
+//! A PC certificate stands for a machine that anyone at the facility may sit at; changes need someone the audit
+//! can name. A facility admin never reaches another facility (403). An enrollment credential is a bearer secret
+//! handed over for one device, and must not be a way to breed more of them.
 
 use crate::facility::{FacilityId, Transition};
 use crate::operator::{OperatorName, OperatorRole};
@@ -67,9 +79,27 @@ pub enum AdminBasis {
     /// An active (unused, unexpired, unrevoked) enrollment credential of the facility (its ID), over HTTP
     /// Basic; checked, never redeemed.
     Credential(String),
-    /// A portal sign-in at one of the facility's PCs by a person with a facility-admin console grant (D42): the
-    /// person key. Counts as the PC certificate does (the connection presents it as well).
-    Person(String),
+    /// A portal sign-in at one of the facility's PCs by a person with a facility-admin console grant (D42); the
+    /// connection presents that PC's certificate as well. The only basis that may change anything.
+    Person {
+        /// The portal person key.
+        person_key: String,
+        /// The serial of the facility PC certificate the request came through (named in the audit).
+        pc: String,
+        /// How the person signed in, against what the facility accepts.
+        sign_in: AdminSignIn,
+    },
+}
+
+/// How a facility admin by grant signed in to the portal, as it counts for changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminSignIn {
+    /// An HPKI or JPKI card with its PIN.
+    Card,
+    /// Password + TOTP at a facility that accepts it for its admins (`hcpki facility admin-login`).
+    PasswordTotp,
+    /// Password + TOTP at a facility that takes changes only from a card sign-in (the default): read-only.
+    PasswordTotpNotAllowed,
 }
 
 impl Principal {
@@ -82,13 +112,14 @@ impl Principal {
     }
 
     /// The audit actor: `operator:<name>`, `person:<person key>`, `facility-admin:<facility>` (with
-    /// `:person:<person key>` when a console grant made it) or `api:anonymous`.
+    /// `:pc:<PC certificate serial>:person:<person key>` when a console grant made it: who, and at which PC; the
+    /// person key last, as it may hold colons) or `api:anonymous`.
     pub fn actor(&self) -> Actor {
         match self {
             Self::Operator { name, .. } => Actor(format!("operator:{name}")),
             Self::Person { person_key, .. } => Actor(format!("person:{person_key}")),
-            Self::FacilityAdmin { facility, basis: AdminBasis::Person(person_key) } => {
-                Actor(format!("facility-admin:{facility}:person:{person_key}"))
+            Self::FacilityAdmin { facility, basis: AdminBasis::Person { person_key, pc, .. } } => {
+                Actor(format!("facility-admin:{facility}:pc:{pc}:person:{person_key}"))
             }
             Self::FacilityAdmin { facility, .. } => Actor(format!("facility-admin:{facility}")),
             Self::Anonymous => Actor("api:anonymous".into()),
@@ -262,16 +293,28 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
                     target.map(FacilityId::as_str).unwrap_or("-")
                 )));
             }
-            match (basis, a) {
-                (
-                    AdminBasis::Credential(_),
-                    A::CreateCredential(_) | A::RevokeCredential(_) | A::RevokeCertificate(_) | A::IssueDeviceKey(_),
-                ) => Err(Denial::Forbidden(
-                    "an enrollment credential cannot create or revoke credentials or certificates: authenticate \
-                     with the facility's PC certificate"
+            match basis {
+                _ if !mutates(a) => Ok(()),
+                AdminBasis::Person { sign_in: AdminSignIn::Card | AdminSignIn::PasswordTotp, .. } => Ok(()),
+                AdminBasis::Person { sign_in: AdminSignIn::PasswordTotpNotAllowed, .. } => {
+                    Err(Denial::Forbidden(format!(
+                        "facility {facility} takes changes only from a card sign-in: sign in to the portal with \
+                         your HPKI or JPKI card and PIN, or ask the operating body to accept password + TOTP for \
+                         the facility's admins (hcpki facility admin-login {facility} --password-totp allow)"
+                    )))
+                }
+                AdminBasis::Certificate(_) => Err(Denial::Forbidden(format!(
+                    "a facility PC certificate alone may only read: to create or revoke credentials and \
+                     certificates or issue PKCS#12 files, sign in through the portal at this PC (/console/login) as \
+                     a person with a facility-admin console grant for {facility} (an operator adds it: hcpki \
+                     console-grant add --role facility-admin --facility {facility} PERSON)"
+                ))),
+                AdminBasis::Credential(_) => Err(Denial::Forbidden(
+                    "an enrollment credential cannot create or revoke credentials or certificates: sign in through \
+                     the portal at a facility PC (its PC certificate on the connection) with a facility-admin \
+                     console grant"
                         .into(),
                 )),
-                _ => Ok(()),
             }
         }
     }
@@ -327,47 +370,55 @@ mod tests {
         let pc = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Certificate("01".into()) };
         let cred = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Credential("ab".into()) };
         let anon = Principal::Anonymous;
+        let at_pc = |sign_in| Principal::FacilityAdmin {
+            facility: f.clone(),
+            basis: AdminBasis::Person { person_key: "pwd:z".into(), pc: "01".into(), sign_in },
+        };
+        let card_fa = at_pc(AdminSignIn::Card);
+        let pwd_fa = at_pc(AdminSignIn::PasswordTotp);
+        let pwd_no = at_pc(AdminSignIn::PasswordTotpNotAllowed);
         let card_op = Principal::Person { person_key: "hpki:x".into(), name: "X".into(), role: OperatorRole::Operator };
         let card_au = Principal::Person { person_key: "hpki:y".into(), name: "Y".into(), role: OperatorRole::Auditor };
-        let card_fa = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Person("pwd:z".into()) };
         let approve = Action::Transition(Transition::Approve, &f);
         let suspend = Action::Transition(Transition::Suspend, &f);
         let activate = Action::Transition(Transition::Activate, &f);
         #[rustfmt::skip]
-        let table: Vec<(Action<'_>, [Want; 5])> = vec![
-            //                                      anon   pc     cred   auditor operator
-            (Action::Apply,                         [Yes,   Yes,   Yes,   Yes,   Yes]),
-            (Action::WhoAmI,                        [Yes,   Yes,   Yes,   Yes,   Yes]),
-            (Action::ListFacilities,                [No401, No403, No403, Yes,   Yes]),
-            (Action::ReadFacility(&f),              [No401, Yes,   Yes,   Yes,   Yes]),
-            (Action::ReadFacility(&g),              [No401, No403, No403, Yes,   Yes]),
-            (approve,                               [No401, No403, No403, No403, Yes]),
-            (suspend,                               [No401, No403, No403, No403, Yes]),
-            (activate,                              [No401, No403, No403, No403, No403]),
-            (Action::CreateCredential(&f),          [No401, Yes,   No403, No403, Yes]),
-            (Action::CreateCredential(&g),          [No401, No403, No403, No403, Yes]),
-            (Action::ListCredentials(&f),           [No401, Yes,   Yes,   Yes,   Yes]),
-            (Action::ListCredentials(&g),           [No401, No403, No403, Yes,   Yes]),
-            (Action::RevokeCredential(&f),          [No401, Yes,   No403, No403, Yes]),
-            (Action::RevokeCredential(&g),          [No401, No403, No403, No403, Yes]),
-            (Action::ListCertificates(&f),          [No401, Yes,   Yes,   Yes,   Yes]),
-            (Action::ListCertificates(&g),          [No401, No403, No403, Yes,   Yes]),
-            (Action::RevokeCertificate(&f),         [No401, Yes,   No403, No403, Yes]),
-            (Action::RevokeCertificate(&g),         [No401, No403, No403, No403, Yes]),
-            (Action::IssueDeviceKey(&f),            [No401, Yes,   No403, No403, Yes]),
-            (Action::IssueDeviceKey(&g),            [No401, No403, No403, No403, Yes]),
-            (Action::ReadAudit,                     [No401, No403, No403, Yes,   Yes]),
-            (Action::SetSessionLifetime(&f),        [No401, No403, No403, No403, Yes]),
-            (Action::SearchUsers,                   [No401, No403, No403, Yes,   Yes]),
-            (Action::EndUserSessions,               [No401, No403, No403, No403, Yes]),
-            (Action::ClearLockout,                  [No401, No403, No403, No403, Yes]),
-            (Action::ListConsoleGrants,             [No401, No403, No403, Yes,   Yes]),
-            (Action::ManageConsoleGrants,           [No401, No403, No403, No403, Yes]),
-            (Action::ListOidcClients,               [No401, No403, No403, Yes,   Yes]),
-            (Action::ManageOidcClients,             [No401, No403, No403, No403, Yes]),
+        let table: Vec<(Action<'_>, [Want; 7])> = vec![
+            //                                      anon   pc     cred   person pwd-no auditor operator
+            (Action::Apply,                         [Yes,   Yes,   Yes,   Yes,   Yes,   Yes,   Yes]),
+            (Action::WhoAmI,                        [Yes,   Yes,   Yes,   Yes,   Yes,   Yes,   Yes]),
+            (Action::ListFacilities,                [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::ReadFacility(&f),              [No401, Yes,   Yes,   Yes,   Yes,   Yes,   Yes]),
+            (Action::ReadFacility(&g),              [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (approve,                               [No401, No403, No403, No403, No403, No403, Yes]),
+            (suspend,                               [No401, No403, No403, No403, No403, No403, Yes]),
+            (activate,                              [No401, No403, No403, No403, No403, No403, No403]),
+            (Action::CreateCredential(&f),          [No401, No403, No403, Yes,   No403, No403, Yes]),
+            (Action::CreateCredential(&g),          [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ListCredentials(&f),           [No401, Yes,   Yes,   Yes,   Yes,   Yes,   Yes]),
+            (Action::ListCredentials(&g),           [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::RevokeCredential(&f),          [No401, No403, No403, Yes,   No403, No403, Yes]),
+            (Action::RevokeCredential(&g),          [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ListCertificates(&f),          [No401, Yes,   Yes,   Yes,   Yes,   Yes,   Yes]),
+            (Action::ListCertificates(&g),          [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::RevokeCertificate(&f),         [No401, No403, No403, Yes,   No403, No403, Yes]),
+            (Action::RevokeCertificate(&g),         [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::IssueDeviceKey(&f),            [No401, No403, No403, Yes,   No403, No403, Yes]),
+            (Action::IssueDeviceKey(&g),            [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ReadAudit,                     [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::SetSessionLifetime(&f),        [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::SearchUsers,                   [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::EndUserSessions,               [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ClearLockout,                  [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ReadJobs,                      [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::RunJobs,                       [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ListConsoleGrants,             [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::ManageConsoleGrants,           [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ListOidcClients,               [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::ManageOidcClients,             [No401, No403, No403, No403, No403, No403, Yes]),
         ];
         for (action, wants) in table {
-            for (principal, want) in [&anon, &pc, &cred, &au, &op].into_iter().zip(wants) {
+            for (principal, want) in [&anon, &pc, &cred, &card_fa, &pwd_no, &au, &op].into_iter().zip(wants) {
                 let got = match decide(principal, &action) {
                     Ok(()) => Yes,
                     Err(Denial::Unauthenticated(_)) => No401,
@@ -375,11 +426,28 @@ mod tests {
                 };
                 assert_eq!(got, want, "{principal:?} {action:?}");
             }
-            // A console grant's person is decided exactly as the certificate principal of the same role.
-            for (person, same) in [(&card_op, &op), (&card_au, &au), (&card_fa, &pc)] {
+            // A console grant's person is decided exactly as the certificate principal of the same role; a
+            // password + TOTP facility admin where the facility accepts it, as a card holder.
+            for (person, same) in [(&card_op, &op), (&card_au, &au), (&pwd_fa, &card_fa)] {
                 assert_eq!(decide(person, &action).is_ok(), decide(same, &action).is_ok(), "{person:?} {action:?}");
             }
         }
+    }
+
+    #[test]
+    fn refusals_say_what_to_do() {
+        let f = FacilityId::from_number(1).unwrap();
+        let pc = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Certificate("01".into()) };
+        let Err(Denial::Forbidden(why)) = decide(&pc, &Action::CreateCredential(&f)) else { panic!() };
+        assert!(why.contains("sign in through the portal") && why.contains("console-grant add"), "{why}");
+        let basis = AdminBasis::Person {
+            person_key: "pwd:z".into(),
+            pc: "01".into(),
+            sign_in: AdminSignIn::PasswordTotpNotAllowed,
+        };
+        let pwd = Principal::FacilityAdmin { facility: f.clone(), basis };
+        let Err(Denial::Forbidden(why)) = decide(&pwd, &Action::RevokeCertificate(&f)) else { panic!() };
+        assert!(why.contains("card") && why.contains("admin-login"), "{why}");
     }
 
     #[test]
@@ -390,8 +458,9 @@ mod tests {
         let op = Principal::Operator { name: OperatorName::parse("ops").unwrap(), role: OperatorRole::Operator };
         assert_eq!(op.actor().as_str(), "operator:ops");
         assert_eq!(Principal::Anonymous.actor().as_str(), "api:anonymous");
-        let fa = Principal::FacilityAdmin { facility: f.clone(), basis: AdminBasis::Person("pwd:z".into()) };
-        assert_eq!(fa.actor().as_str(), format!("facility-admin:{f}:person:pwd:z"));
+        let basis = AdminBasis::Person { person_key: "pwd:z".into(), pc: "0a1b".into(), sign_in: AdminSignIn::Card };
+        let fa = Principal::FacilityAdmin { facility: f.clone(), basis };
+        assert_eq!(fa.actor().as_str(), format!("facility-admin:{f}:pc:0a1b:person:pwd:z"));
         assert_eq!(Action::Transition(Transition::Reject, &f).name(), "admin.facility.reject");
         assert_eq!(Action::ListFacilities.facility(), None);
     }

@@ -494,6 +494,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// transaction (D42).
     async fn console_grant_put(&self, grant: &ConsoleGrant, actor: &Actor) -> Result<(), StoreError>;
 
+    /// Whether facility `facility` accepts a password + TOTP sign-in for its admins' changes (otherwise a
+    /// card sign-in only; issue #24 item 7).
+    async fn facility_admin_password_totp(&self, facility: &str) -> Result<bool, StoreError>;
+
+    /// Accept (`true`) or refuse password + TOTP sign-ins for a facility admin's changes, audited as
+    /// `facility.admin_login` in the same transaction; `false` (nothing audited) when it was so already.
+    async fn set_facility_admin_password_totp(
+        &self,
+        facility: &FacilityId,
+        allowed: bool,
+        actor: &Actor,
+    ) -> Result<bool, StoreError>;
+
     /// The console grant of a person, if any (read on every console request of a portal sign-in).
     async fn console_grant(&self, person_key: &str) -> Result<Option<ConsoleGrant>, StoreError>;
 

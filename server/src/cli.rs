@@ -336,6 +336,23 @@ pub enum FacilityCommand {
         #[arg(long)]
         json: bool,
     },
+    /// How the facility's admins must sign in to the portal to make changes (credentials, PKCS#12 files,
+    /// revocations): by card only (the default), or also by password + TOTP. Without an option, show it.
+    AdminLogin {
+        id: String,
+        /// allow: password + TOTP sign-ins may make changes too; deny: card sign-ins only.
+        #[arg(long, value_enum)]
+        password_totp: Option<AllowDeny>,
+    },
+}
+
+/// `--password-totp allow|deny`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AllowDeny {
+    /// Accept it.
+    Allow,
+    /// Refuse it.
+    Deny,
 }
 
 #[derive(Debug, Subcommand)]

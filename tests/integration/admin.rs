@@ -23,8 +23,8 @@ on_both_backends!(
 
 /// Apply (anonymous) → the operator sees the queue → approves → creates an EST credential → the facility
 /// admin reads its facility with that credential → the credential enrolls a PC over EST → the PC certificate
-/// authenticates the facility admin (facility, certificates, a new credential) → the operator suspends →
-/// the PC certificate can no longer act.
+/// authenticates the facility admin, read-only (facility, certificates; a new credential refused) → the
+/// operator suspends → the PC certificate can no longer act.
 fn journey_from_application_to_suspension(b: Backend) {
     let h = Hcpki::initialized(b);
     let ops = operator(&h, "ops", "operator");
@@ -99,12 +99,17 @@ fn journey_from_application_to_suspension(b: Backend) {
     // A used credential no longer proves anything.
     assert_eq!(api.get("/api/v1/whoami", &by_cred).status, 403);
 
-    // The facility admin (PC certificate) hands out a router credential and revokes it.
+    // The PC certificate alone only reads (issue #24 item 7: changes need a named person, in the console); the
+    // operator hands out a router credential and revokes it.
     let body = json!({ "protocol": "est", "profiles": ["router"] });
     let r = api.post(&format!("/api/v1/facilities/{id}/credentials"), &body, &admin);
+    assert_eq!(r.status, 403, "{r:?}");
+    assert!(r.json["detail"].as_str().unwrap().contains("sign in through the portal"), "{r:?}");
+    let r = api.post(&format!("/api/v1/facilities/{id}/credentials"), &body, &ops);
     assert_eq!(r.status, 201, "{r:?}");
     let router_cred = r.json["id"].as_str().unwrap().to_owned();
-    let r = api.post(&format!("/api/v1/credentials/{router_cred}/revoke"), &json!({}), &admin);
+    assert_eq!(api.post(&format!("/api/v1/credentials/{router_cred}/revoke"), &json!({}), &admin).status, 403);
+    let r = api.post(&format!("/api/v1/credentials/{router_cred}/revoke"), &json!({}), &ops);
     assert_eq!((r.status, r.json["status"].as_str()), (200, Some("revoked")), "{r:?}");
 
     let r = api.post(&format!("/api/v1/facilities/{id}/suspend"), &json!({ "reason": "security incident" }), &ops);
@@ -117,7 +122,8 @@ fn journey_from_application_to_suspension(b: Backend) {
     assert_eq!((r.status, r.json["state"].as_str()), (200, Some("active")), "{r:?}");
     assert_eq!(api.get(&format!("/api/v1/facilities/{id}"), &admin).status, 200, "resumed: the admin acts again");
 
-    // The facility admin revokes a router of its facility (stolen); refusals change nothing.
+    // A router of the facility is stolen: the PC certificate cannot revoke it, the operator does; refusals
+    // change nothing.
     let router_csr = csr(h.scratch(), "stolen", Key::P256, "router");
     let router = h.path("stolen.pem");
     h.ok(&[
@@ -135,13 +141,14 @@ fn journey_from_application_to_suspension(b: Backend) {
         x509_text(&router, &["-serial", "-noout"]).trim().trim_start_matches("serial=").to_ascii_lowercase();
     let revoke = format!("/api/v1/certificates/{router_serial}/revoke");
     assert_eq!(api.post(&revoke, &json!({ "reason": "keyCompromise" }), &As::Nobody).status, 401);
-    let r = api.post(&revoke, &json!({ "reason": "bored" }), &admin);
+    assert_eq!(api.post(&revoke, &json!({ "reason": "keyCompromise" }), &admin).status, 403);
+    let r = api.post(&revoke, &json!({ "reason": "bored" }), &ops);
     assert_eq!(r.status, 400, "{r:?}");
-    let r = api.post(&format!("/api/v1/certificates/{}/revoke", "7f".repeat(16)), &json!({}), &admin);
+    let r = api.post(&format!("/api/v1/certificates/{}/revoke", "7f".repeat(16)), &json!({}), &ops);
     assert_eq!(r.status, 404, "{r:?}");
-    let r = api.post(&revoke, &json!({ "reason": "keyCompromise" }), &admin);
+    let r = api.post(&revoke, &json!({ "reason": "keyCompromise" }), &ops);
     assert_eq!((r.status, r.json["status"].as_str()), (200, Some("revoked")), "{r:?}");
-    assert_eq!(api.post(&revoke, &json!({}), &admin).status, 409, "revoked already");
+    assert_eq!(api.post(&revoke, &json!({}), &ops).status, 409, "revoked already");
     assert!(h.ok(&["audit", "list", "--limit", "1000"]).contains(&format!("facility-admin:{id}")));
 
     let audit = h.ok(&["audit", "list", "--limit", "1000"]);
@@ -149,8 +156,11 @@ fn journey_from_application_to_suspension(b: Backend) {
         ("api:anonymous", "facility.register"),
         ("operator:ops", "facility.approve"),
         ("operator:ops", "enroll.credential.create"),
-        (&format!("facility-admin:{id}") as &str, "enroll.credential.create"),
-        (&format!("facility-admin:{id}"), "enroll.credential.revoke"),
+        (&format!("facility-admin:{id}") as &str, "admin.credential.create"),
+        (&format!("facility-admin:{id}"), "admin.credential.revoke"),
+        (&format!("facility-admin:{id}"), "admin.certificate.revoke"),
+        ("operator:ops", "enroll.credential.revoke"),
+        ("operator:ops", "cert.revoke"),
         ("operator:ops", "facility.suspend"),
     ] {
         assert!(

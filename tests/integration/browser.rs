@@ -246,9 +246,10 @@ impl AutoSelect {
         Self::with_filter(origins, json!({ "ISSUER": { "CN": issuer_cn } }))
     }
 
-    /// Whatever certificate the browser holds, for `origin` (each console test browser holds one).
-    pub(crate) fn any(origin: &str) -> Self {
-        Self::with_filter(&[origin], json!({}))
+    /// Whatever certificate the browser holds, for each of `origins` (each console test browser holds one,
+    /// for the console and the portal).
+    pub(crate) fn any_of(origins: &[&str]) -> Self {
+        Self::with_filter(origins, json!({}))
     }
 
     fn with_filter(origins: &[&str], filter: Value) -> Self {
@@ -328,7 +329,7 @@ impl Chromium {
     }
 
     /// [`wait_url`](Self::wait_url) for exactly `url` (pages passed through on the way do not count).
-    fn wait_exact_url(&mut self, url: &str, status_selector: &str) -> String {
+    pub(crate) fn wait_exact_url(&mut self, url: &str, status_selector: &str) -> String {
         self.wait_navigation(json!({"cmd": "wait_url", "prefix": url, "exact": true}), status_selector)
     }
 

@@ -8,6 +8,7 @@ use crate::admin::{Api, As, Reply, issued, operator};
 use crate::est::{Auth as EstAuth, Credential, Est, base64_of};
 use crate::fixtures::{Key, csr, csr_der, medical_code};
 use crate::harness::{Backend, Hcpki};
+use crate::oidc::Portal;
 use crate::serve::Served;
 
 on_both_backends!(
@@ -112,10 +113,10 @@ fn location(r: &Reply) -> String {
 /// device is listed as issued → the admin revokes it → listed as revoked → the operator suspends the
 /// facility → the audit viewer and both exports show what happened.
 fn journey_from_application_form_to_revoked_device(b: Backend) {
-    let h = Hcpki::initialized(b);
-    let ops = operator(&h, "ops", "operator");
-    let server = Served::start(&h, &[]);
-    let c = Console::new(&h, &server);
+    let p = Portal::start(b);
+    let (h, server) = (&*p.h, p.served());
+    let ops = operator(h, "ops", "operator");
+    let c = Console::new(h, server);
 
     let page = c.get("/console/apply", &As::Nobody);
     assert_eq!(page.status, 200, "{page:?}");
@@ -143,16 +144,22 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     assert_eq!(location(&r), format!("/console/facilities/{id}"));
     assert!(h.ok(&["facility", "show", &id]).contains("approved"));
 
-    // The facility admin: a PC certificate of the facility (issued by the CLI here).
-    let admin = issued(&h, "pc", &id, &[]);
+    // The facility's PC: a PC certificate of the facility (issued by the CLI here). The PC alone reads; the
+    // facility admin, alice, signed in at it through the portal, makes changes (issue #24 item 7).
+    let admin = issued(h, "pc", &id, &[]);
+    let pc_serial = serials(h, &id).pop().unwrap();
     let home = c.get("/console/", &admin);
     assert_eq!(home.status, 200, "{home:?}");
     assert!(home.text.contains("桜クリニック") && home.text.contains("active"), "{home:?}");
-    let r = c.submit(
+    crate::console_card::grant_facility_admin(h, &id);
+    let alice = crate::console_card::sign_in_at_pc(&p, &admin, "jar-alice", 0);
+    let api = Api::new(h, server);
+    let home = alice.get(&api, &format!("/console/facilities/{id}"));
+    let r = alice.submit(
+        &api,
         &format!("/console/facilities/{id}/credentials"),
         &[("protocol", "est"), ("profile", "pc"), ("valid_for", "1d")],
         &home,
-        &admin,
     );
     assert_eq!(r.status, 201, "{r:?}");
     let value = |name: &str| {
@@ -175,8 +182,9 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     let serial = serials(&h, &id).into_iter().find(|s| !known.contains(s)).expect("the enrolled PC is listed");
     let listed = c.get(&format!("/console/facilities/{id}"), &admin);
     assert!(status_of(&listed, &serial).contains("issued"), "{listed:?}");
+    let listed = alice.get(&api, &format!("/console/facilities/{id}"));
     let r =
-        c.submit(&format!("/console/certificates/{serial}/revoke"), &[("reason", "keyCompromise")], &listed, &admin);
+        alice.submit(&api, &format!("/console/certificates/{serial}/revoke"), &[("reason", "keyCompromise")], &listed);
     assert_eq!(r.status, 303, "{r:?}");
     let after = c.get(&format!("/console/facilities/{id}"), &admin);
     assert!(status_of(&after, &serial).contains("revoked"), "{after:?}");
@@ -214,8 +222,8 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     for (actor, action) in [
         ("api:anonymous", "facility.register"),
         ("operator:ops", "facility.approve"),
-        (&format!("facility-admin:{id}") as &str, "enroll.credential.create"),
-        (&format!("facility-admin:{id}"), "cert.revoke"),
+        (&format!("facility-admin:{id}:pc:{pc_serial}:person:pwd:alice") as &str, "enroll.credential.create"),
+        (&format!("facility-admin:{id}:pc:{pc_serial}:person:pwd:alice"), "cert.revoke"),
         ("operator:ops", "facility.suspend"),
         ("operator:ops", "console.audit.export"),
     ] {
@@ -225,7 +233,6 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
         );
     }
     h.ok(&["audit", "verify"]);
-    server.stop();
 }
 
 /// A facility admin acting on another facility, an auditor approving, forged, foreign, missing and expired
@@ -277,6 +284,9 @@ fn roles_csrf_and_bad_input_are_refused_and_audited(b: Backend) {
     // A facility admin reaches its own facility only.
     let own = c.get(&format!("/console/facilities/{f}"), &admin);
     assert_eq!(own.status, 200, "{own:?}");
+    // (A PC certificate alone is served no form of its facility, issue #24 item 7; the application form's
+    // token is bound to it all the same.)
+    let own = c.get("/console/apply", &admin);
     let r = c.get(&format!("/console/facilities/{g}"), &admin);
     assert_eq!(r.status, 403, "{r:?}");
     assert!(r.text.contains("another facility") && r.text.contains("role=\"alert\""), "{r:?}");
@@ -414,18 +424,22 @@ fn roles_csrf_and_bad_input_are_refused_and_audited(b: Backend) {
 /// the facility's name and the extra address; another facility's admin cannot; the passphrase is in no
 /// audit entry.
 fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
-    let h = Hcpki::initialized(b);
+    let p = Portal::start(b);
+    let (h, server) = (&*p.h, p.served());
     let f = h.approved_facility("Router clinic");
     let g = h.approved_facility("Other clinic");
-    let admin = issued(&h, "pc", &f, &[]);
-    let other = issued(&h, "pc", &g, &[]);
-    let server = Served::start(&h, &[]);
-    let c = Console::new(&h, &server);
+    let admin = issued(h, "pc", &f, &[]);
+    let other = issued(h, "pc", &g, &[]);
+    let c = Console::new(h, server);
+    let api = Api::new(h, server);
+    crate::console_card::grant_facility_admin(h, &f);
+    let alice = crate::console_card::sign_in_at_pc(&p, &admin, "jar-alice", 0);
+    let pc_serial = serials(h, &f).pop().unwrap();
 
-    let page = c.get(&format!("/console/facilities/{f}"), &admin);
+    let page = alice.get(&api, &format!("/console/facilities/{f}"));
     assert!(page.text.contains("/pkcs12"), "{page:?}");
     let fields = [("profile", "router"), ("san", "203.0.113.7"), ("vendor", "cisco")];
-    let r = c.submit(&format!("/console/facilities/{f}/pkcs12"), &fields, &page, &admin);
+    let r = alice.submit(&api, &format!("/console/facilities/{f}/pkcs12"), &fields, &page);
     assert_eq!(r.status, 201, "{r:?}");
     assert!(r.headers.to_ascii_lowercase().contains("cache-control: no-store"), "{r:?}");
     let (pass, p12) = pkcs12_of(&h, &r);
@@ -443,18 +457,19 @@ fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
     assert!(text.contains("ipsec Internet Key Exchange"), "the cisco EKU variant: {text}");
 
     // Another facility's admin, with its own valid token, makes nothing for this facility.
-    let theirs = c.get(&format!("/console/facilities/{g}"), &other);
+    let theirs = c.get("/console/apply", &other);
     let before = h.cert_list(None).len();
     let r = c.submit(&format!("/console/facilities/{f}/pkcs12"), &fields, &theirs, &other);
     assert_eq!(r.status, 403, "{r:?}");
-    let r = c.submit(&format!("/console/facilities/{g}/pkcs12"), &[("profile", "server")], &theirs, &other);
+    let r = alice.submit(&api, &format!("/console/facilities/{f}/pkcs12"), &[("profile", "server")], &page);
     assert_eq!(r.status, 400, "{r:?}");
     assert_eq!(h.cert_list(None).len(), before, "nothing issued");
 
     let trail = h.ok(&["audit", "list", "--limit", "2000"]);
     assert!(!trail.contains(&pass), "the passphrase is stored nowhere");
     assert!(
-        trail.lines().any(|l| l.contains(&format!("\"facility-admin:{f}\"")) && l.contains("\"cert.issue\"")),
+        trail.lines().any(|l| l.contains(&format!("\"facility-admin:{f}:pc:{pc_serial}:person:pwd:alice\""))
+            && l.contains("\"cert.issue\"")),
         "{trail}"
     );
     assert!(
@@ -464,5 +479,4 @@ fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
         "{trail}"
     );
     h.ok(&["audit", "verify"]);
-    server.stop();
 }

@@ -18,16 +18,16 @@ use crate::console::serials;
 use crate::est::{Auth as EstAuth, Credential, Est, base64_of};
 use crate::fixtures::{Key, csr, csr_der, medical_code};
 use crate::harness::{Backend, Hcpki, repo_root};
-use crate::serve::Served;
+use crate::oidc::Portal;
 
 on_both_backends!(apply_approve_enroll_revoke_and_suspend_in_chromium);
 
 fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
-    let h = Hcpki::initialized(b);
-    let ops = operator(&h, "ops", "operator");
-    let server = Served::start(&h, &[]);
+    let p = Portal::start(b);
+    let (h, server) = (&*p.h, p.served());
+    let ops = operator(h, "ops", "operator");
     let origin = format!("https://127.0.0.1:{}", server.https_port);
-    let _policy = AutoSelect::any(&origin);
+    let _policy = AutoSelect::any_of(&[&origin, &p.issuer]);
     let shots = h.path("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let mut shot = Shots { dir: shots.clone(), taken: Vec::new() };
@@ -75,12 +75,28 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     assert!(text(&mut operator, "#session-lifetime").starts_with("10"), "{}", text(&mut operator, "main"));
     shot.take(&mut operator, "console-session-lifetime.png");
 
-    // The facility admin (a PC certificate of the facility) creates an EST credential, shown once.
-    let admin = issued(&h, "pc", &id, &[]);
-    let mut facility = browser_for(&h, "admin", &admin);
+    // The facility admin, alice, at the facility's PC (its certificate in the browser): the certificate alone
+    // reads; signed in through the portal by password + TOTP (her facility-admin grant, and the facility
+    // accepting password sign-ins for changes; issue #24 item 7), she creates an EST credential, shown once.
+    crate::console_card::grant_facility_admin(h, &id);
+    let admin = issued(h, "pc", &id, &[]);
+    let mut facility = browser_for(h, "admin", &admin);
     facility.goto(&format!("{origin}/console/?lang=ja"));
     labelled(&mut facility);
     assert_eq!(text(&mut facility, "#facility-state"), "active");
+    // The portal sign-in first, on the portal's own page: its `form-action 'self'` keeps a login form from
+    // redirecting on to another origin, so the console's sign-in then passes through on an SSO session.
+    facility.goto(&format!("{}/", p.issuer));
+    let code = crate::oidc::totp(&p.totp_secret, 0);
+    for (field, value) in [("username", "alice"), ("password", crate::oidc::PASSWORD), ("totp", code.as_str())] {
+        facility.cmd(json!({"cmd": "type", "selector": format!("input[name={field}]"), "text": value}));
+    }
+    // Submitted with the Enter key from the code field, as people do.
+    facility.cmd(json!({"cmd": "key", "key": "Enter"}));
+    facility.wait_exact_url(&format!("{}/", p.issuer), "body");
+    facility.goto(&format!("{origin}/console/"));
+    facility.cmd(json!({"cmd": "click", "selector": "nav a[href='/console/login']"}));
+    facility.wait_exact_url(&format!("{origin}/console/"), "main");
     facility.cmd(json!({"cmd": "click", "selector": "form[action$='/credentials'] button"}));
     facility.wait_url(&format!("{origin}/console/facilities/{id}/credentials"), "[role=alert]");
     let cred = Credential { id: text(&mut facility, "#cred-username"), secret: text(&mut facility, "#cred-password") };
@@ -148,6 +164,9 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     operator.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
     assert_eq!(text(&mut operator, "#facility-state"), "suspended");
     shot.take(&mut operator, "console-suspended.png");
+    // Her portal session ended with the facility (the console says sign in again and clears its cookie); the
+    // certificate alone is then refused as the suspended facility's.
+    facility.goto(&format!("{origin}/console/"));
     let refused = facility.goto(&format!("{origin}/console/"));
     assert!(refused.starts_with(&format!("{origin}/console/")));
     assert!(text(&mut facility, "[role=alert]").contains("suspended"));
@@ -167,7 +186,6 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     let trail = h.ok(&["audit", "list", "--limit", "2000"]);
     assert!(!trail.contains("console.csrf"), "no browser request was taken for a cross-site one:\n{trail}");
     h.ok(&["audit", "verify"]);
-    server.stop();
     if b == Backend::Sqlite && std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
         let docs = repo_root().join("docs/screenshots");
         std::fs::create_dir_all(&docs).unwrap();

@@ -87,7 +87,8 @@ fn help_desk_finds_users_ends_sessions_and_clears_lockouts(b: Backend) {
 
     // Facility admins are refused, by page, form and API; a forged CSRF token and a foreign Origin end nothing.
     assert_eq!(c.get("/console/users?q=alice", &admin).status, 403);
-    let home = c.get("/console/", &admin);
+    // (A bare PC certificate is served no form of its facility, issue #24 item 7: the application form's token.)
+    let home = c.get("/console/apply", &admin);
     let r = c.submit("/console/users/end-sessions", &[("person", "pwd:alice")], &home, &admin);
     assert_eq!(r.status, 403, "{r:?}");
     let r = c.submit("/console/users/clear-lockout", &[("account", "bob")], &home, &admin);
@@ -177,7 +178,8 @@ fn session_lifetime_form_on_the_facility_page(b: Backend) {
     // The auditor's pages have no form of their own: a token of the application form, bound to its certificate.
     let r = c.submit(&action, &[("op", "clear")], &c.get("/console/apply", &aud), &aud);
     assert_eq!(r.status, 403, "{r:?}");
-    let home = c.get("/console/", &admin);
+    // (A bare PC certificate is served no form of its facility, issue #24 item 7: the application form's token.)
+    let home = c.get("/console/apply", &admin);
     assert!(!home.text.contains("SSO") && !home.text.contains(&action), "{home:?}");
     let r = c.submit(&action, &[("op", "set"), ("hours", "x")], &home, &admin);
     assert_eq!(r.status, 403, "the facility admin is refused before the value is read: {r:?}");

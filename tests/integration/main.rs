@@ -76,6 +76,7 @@ mod portal_tls;
 mod presence;
 mod reissue;
 mod review_enroll;
+mod review_facility_admin;
 mod review_sound;
 mod revocation;
 mod scep;

@@ -14,7 +14,7 @@
 //! so is every private key the server keeps under `keys/` (CA, OCSP, TLS, SCEP RA, OIDC signing keys).
 
 use crate::acme::{Acme, Jose};
-use crate::admin::issued;
+use crate::admin::operator;
 use crate::agent::{self, hpki};
 use crate::console::{Console, pkcs12_of};
 use crate::console_card::{console_of, console_sign_in_watching, person_key_of};
@@ -306,9 +306,10 @@ fn enrollment(p: &Portal, facility: &str, s: &mut Secrets) {
     s.bytes("an EAB HMAC key", &URL_SAFE_NO_PAD.decode(&eab.hmac_key).unwrap());
 }
 
-/// A facility admin makes a PKCS#12 in the console: its passphrase and the key in it.
+/// An operator makes a PKCS#12 in the console (a facility's PC certificate alone may not, issue #24 item 7): its
+/// passphrase and the key in it.
 fn console_pkcs12(p: &Portal, facility: &str, s: &mut Secrets) {
-    let admin = issued(&p.h, "pc", facility, &[]);
+    let admin = operator(&p.h, "p12-ops", "operator");
     let console = Console::new(&p.h, p.served());
     let page = console.get(&format!("/console/facilities/{facility}"), &admin);
     let fields = [("profile", "router"), ("san", "203.0.113.9"), ("vendor", "cisco")];

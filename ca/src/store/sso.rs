@@ -53,6 +53,9 @@ pub struct SessionRecord {
     pub presence_hash: Option<String>,
     /// The presence lease: the session is refused from then on unless the agent renews it.
     pub presence_until: Option<i64>,
+    /// The serial of the facility PC certificate the login came through, if any: revoking or holding that
+    /// certificate ends the session (issue #24 item 9).
+    pub facility_serial: Option<String>,
 }
 
 /// A registered relying party.

@@ -1,6 +1,6 @@
 //! `hcpki facility …`.
 
-use crate::cli::FacilityCommand;
+use crate::cli::{AllowDeny, FacilityCommand};
 use crate::output;
 use anyhow::Result;
 use hcpki_ca::facility::{FacilityId, FacilityKind, FacilityState, NewFacility, Transition};
@@ -61,6 +61,22 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             } else {
                 print!("{}", output::facility_detail(&f, &authority.settings().router_dns_name(&f.id)));
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        FacilityCommand::AdminLogin { id, password_totp } => {
+            let id = FacilityId::parse(&id).map_err(AuthorityError::from)?;
+            let store = authority.store();
+            if let Some(choice) = password_totp {
+                let allow = choice == AllowDeny::Allow;
+                let changed = store.set_facility_admin_password_totp(&id, allow, &actor).await?;
+                if !changed {
+                    eprintln!("unchanged");
+                }
+            } else if store.facility(&id).await?.is_none() {
+                return Err(AuthorityError::UnknownFacility(id).into());
+            }
+            let allowed = store.facility_admin_password_totp(id.as_str()).await?;
+            println!("{}", if allowed { "card or password-totp" } else { "card" });
             Ok(ExitCode::SUCCESS)
         }
     }

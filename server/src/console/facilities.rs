@@ -208,7 +208,8 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str) -> Page {
     };
     let session_lifetime = super::lifetime::section(state, viewer, &f).await?;
     let body = format!(
-        "<dl>{dl}</dl>{lifecycle}{session_lifetime}{devices}{credentials}{new_credential}{pkcs12}{routers}",
+        "<dl>{dl}</dl>{read_only}{lifecycle}{session_lifetime}{devices}{credentials}{new_credential}{pkcs12}{routers}",
+        read_only = read_only_notice(viewer, &f),
         devices = devices(viewer, &f, &certs),
         credentials = credential_table(viewer, &f, &creds),
         new_credential = credential_form(viewer, &f),
@@ -216,6 +217,20 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str) -> Page {
         routers = super::routers::section(viewer.lang, state, &f, &viewer.origin),
     );
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, &f.name, &body))
+}
+
+/// Why a facility admin sees no forms: a bare PC certificate, or a password sign-in where the facility takes
+/// changes from cards only (issue #24 item 7); the decision table's own words, which say what to do.
+fn read_only_notice(viewer: &Viewer, f: &Facility) -> String {
+    if !matches!(viewer.principal(), Principal::FacilityAdmin { .. }) || !f.state.may_enroll() {
+        return String::new();
+    }
+    match hcpki_ca::access::decide(viewer.principal(), &Action::CreateCredential(&f.id)) {
+        Ok(()) => String::new(),
+        Err(why) => {
+            format!("<div class=\"notice\" id=\"read-only\" role=\"note\"><p>{}</p></div>", esc(&why.to_string()))
+        }
+    }
 }
 
 /// The facility's certificates with status and expiry, and a revoke form on each live one.

@@ -291,6 +291,8 @@ messages! {
     StartReissue => "再発行を開始", "Start the re-issue";
     Successor => "後継証明書", "Successor";
     ByCard => "ポータル経由でサインイン", "signed in through the portal";
+    PcReadOnly => "閲覧のみ。変更にはポータルでサインインしてください", "read-only; sign in through the portal to make changes";
+    AtPc => "PC", "at PC";
     SignInWithCard => "カードでサインイン", "Sign in with card";
     SignOut => "サインアウト", "Sign out";
     SignOutHelp => "コンソールからサインアウトします。ポータルの SSO セッションは続きます (すべてのサービスから出るにはポータルでサインアウトしてください)。",

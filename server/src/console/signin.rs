@@ -28,7 +28,7 @@ use axum_server::tls::TlsInfo;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hcpki_ca::FacilityId;
-use hcpki_ca::access::{AdminBasis, Principal};
+use hcpki_ca::access::{AdminBasis, AdminSignIn, Principal};
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::console_grant::ConsoleRole;
 use hcpki_ca::operator::OperatorRole;
@@ -174,14 +174,24 @@ async fn resolve(state: &AppState, gid: &str, tls: Option<&TlsInfo>, now: i64) -
         ConsoleRole::FacilityAdmin(facility) => {
             // As the portal counts a session's facility (D24): only while this connection presents one of the
             // facility's PC certificates, and the login was made at one of them.
-            let here = facility::for_request(state.store.as_ref(), tls, session.facility_id.as_ref())
+            let here = facility::pc_for_request(state.store.as_ref(), tls, session.facility_id.as_ref())
                 .await
                 .map_err(unavailable)?
                 .map_err(Refusal::Connection)?;
-            if here.map(|c| c.id) != Some(facility.clone()) {
-                return Err(Refusal::WrongFacility { person_key, facility });
-            }
-            Principal::FacilityAdmin { facility, basis: AdminBasis::Person(person_key) }
+            let pc = match here {
+                Some((context, serial)) if context.id == facility => serial,
+                _ => return Err(Refusal::WrongFacility { person_key, facility }),
+            };
+            // Changes rest on a card unless the operating body accepts password + TOTP at this facility
+            // (issue #24 item 7); a password sign-in elsewhere still reads.
+            let sign_in = if session.subject.credential() != Credential::PasswordTotp {
+                AdminSignIn::Card
+            } else if state.store.facility_admin_password_totp(facility.as_str()).await.map_err(unavailable)? {
+                AdminSignIn::PasswordTotp
+            } else {
+                AdminSignIn::PasswordTotpNotAllowed
+            };
+            Principal::FacilityAdmin { facility, basis: AdminBasis::Person { person_key, pc, sign_in } }
         }
     };
     Ok(SignedIn { principal, grant: grant.id })

@@ -33,7 +33,7 @@ pub fn page(lang: Lang, who: &Principal, status: StatusCode, title: &str, body: 
     // A portal sign-in can be ended here; a certificate cannot (the browser holds it), but whoever sits at the
     // browser may sign in with their own card instead (D42: the sign-in then wins over the certificate).
     let signed_in = matches!(who, Principal::Person { .. })
-        || matches!(who, Principal::FacilityAdmin { basis: AdminBasis::Person(_), .. });
+        || matches!(who, Principal::FacilityAdmin { basis: AdminBasis::Person { .. }, .. });
     let session_link = if signed_in { ("/console/logout", M::SignOut) } else { ("/console/login", M::SignInWithCard) };
     let links = [links, vec![session_link]].concat();
     let nav: String = links.iter().map(|(href, m)| format!("<li><a href=\"{href}\">{}</a></li>", t(*m))).collect();
@@ -48,9 +48,9 @@ pub fn page(lang: Lang, who: &Principal, status: StatusCode, title: &str, body: 
         }
         Principal::FacilityAdmin { facility, basis } => {
             let by = match basis {
-                AdminBasis::Certificate(serial) => format!("PC {}", esc(serial)),
+                AdminBasis::Certificate(serial) => format!("PC {}, {}", esc(serial), t(M::PcReadOnly)),
                 AdminBasis::Credential(_) => "credential".into(),
-                AdminBasis::Person(_) => t(M::ByCard).to_owned(),
+                AdminBasis::Person { pc, .. } => format!("{}, {} {}", t(M::ByCard), t(M::AtPc), esc(pc)),
             };
             format!("{} {} {} ({by})", t(M::SignedInAs), t(M::FacilityAdmin), esc(facility.as_str()))
         }

@@ -445,7 +445,7 @@ pub async fn whoami(caller: Caller) -> ApiResult {
             let by = match basis {
                 AdminBasis::Certificate(_) => "certificate",
                 AdminBasis::Credential(_) => "credential",
-                AdminBasis::Person(_) => "portal",
+                AdminBasis::Person { .. } => "portal",
             };
             serde_json::json!({ "principal": "facility-admin", "facility": facility.as_str(), "authenticated_by": by })
         }

@@ -106,9 +106,21 @@ pub async fn for_request(
     tls: Option<&TlsInfo>,
     session_facility: Option<&FacilityId>,
 ) -> Result<Result<Option<FacilityContext>, String>, StoreError> {
+    Ok(pc_for_request(store, tls, session_facility).await?.map(|pc| pc.map(|(context, _)| context)))
+}
+
+/// [`for_request`], with the serial of the PC certificate that made it (the console names the PC a facility
+/// admin acts at, issue #24 item 7).
+pub async fn pc_for_request(
+    store: &dyn Store,
+    tls: Option<&TlsInfo>,
+    session_facility: Option<&FacilityId>,
+) -> Result<Result<Option<(FacilityContext, String)>, String>, StoreError> {
     Ok(match of_connection(store, tls).await? {
         Connection::Refused(reason) => Err(reason),
-        Connection::Facility { context, .. } if Some(&context.id) == session_facility => Ok(Some(context)),
+        Connection::Facility { context, serial, .. } if Some(&context.id) == session_facility => {
+            Ok(Some((context, serial)))
+        }
         Connection::Facility { .. } | Connection::None => Ok(None),
     })
 }

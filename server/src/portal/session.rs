@@ -189,6 +189,7 @@ impl Sessions {
             end_reason: None,
             presence_hash: presence.map(|_| hash_id(&presence_token(&csrf))),
             presence_until: presence.map(|secs| now + secs),
+            facility_serial: login.credential.facility_certificate.clone(),
         };
         self.store.portal_create_session(&record, &entry).await?;
         let set_cookie = format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", expires_at - now);

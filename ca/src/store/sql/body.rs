@@ -176,8 +176,10 @@ macro_rules! sql_store {
                     return Ok(Err(refused.into()));
                 }
                 let updated = Self::set_state(tx, chain, current, *transition, reason.as_deref(), actor).await?;
-                Self::apply_to_certificates(tx, chain, id, *transition, actor).await?;
+                // The facility's sessions end first, as the facility's: its PC certificates' revocation then
+                // finds none of them live.
                 Self::end_facility_sessions(tx, chain, id, *transition, actor).await?;
+                Self::apply_to_certificates(tx, chain, id, *transition, actor).await?;
                 Ok(Ok(updated))
             }
 
@@ -209,8 +211,27 @@ macro_rules! sql_store {
                     .execute(&mut **tx)
                     .await
                     .map_err(Self::err)?;
-                Self::append(tx, chain, &events::revoked(&record, reason, actor)).await?;
+                let ended = Self::end_pc_sessions(tx, &record, reason).await?;
+                Self::append(tx, chain, &events::revoked(&record, reason, ended.as_deref(), actor)).await?;
                 Ok(Ok(record))
+            }
+
+            /// A facility PC certificate just revoked or held ends the SSO sessions logged in through it, their
+            /// grants with them (issue #24 item 9); their back-channel logout is left to a server replica. The
+            /// people whose sessions ended, for the revocation's audit entry; `None` for any other profile.
+            async fn end_pc_sessions(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                record: &CertificateRecord,
+                reason: u8,
+            ) -> Result<Option<Vec<String>>, StoreError> {
+                const HOLD: u8 = 6;
+                if record.profile != "pc" {
+                    return Ok(None);
+                }
+                let why = if reason == HOLD { "certificate-held" } else { "certificate-revoked" };
+                let now = crate::time::now_unix();
+                let ended = Self::end_sessions_in(tx, sso::END_PC_SESSIONS, &record.serial, why, now).await?;
+                Ok(Some(ended.into_iter().map(|s| s.1).collect()))
             }
 
             /// What a facility's state change does to its certificates, in the same transaction: suspending
@@ -261,7 +282,7 @@ macro_rules! sql_store {
                     }
                     if let Some(record) = Self::fetch_certificate(&mut **tx, &serial).await? {
                         let event = if t == Transition::Retire {
-                            events::revoked(&record, CESSATION, actor)
+                            events::revoked(&record, CESSATION, None, actor)
                         } else {
                             events::unheld(&record, actor)
                         };
@@ -1467,6 +1488,7 @@ macro_rules! sql_store {
                     .bind(&s.end_reason)
                     .bind(&s.presence_hash)
                     .bind(s.presence_until)
+                    .bind(&s.facility_serial)
                     .execute(&mut *tx)
                     .await
                     .map_err(Self::err)?;
@@ -1851,6 +1873,46 @@ macro_rules! sql_store {
                 let event = sso::event("console.grant.add", &grant.person_key, actor, console_grants::detail(grant));
                 Self::append(&mut tx, &mut chain, &event).await?;
                 Self::commit(tx, chain).await
+            }
+
+            async fn facility_admin_password_totp(&self, facility: &str) -> Result<bool, StoreError> {
+                let n = sqlx::query_scalar::<$db, i64>(sso::ADMIN_PASSWORD_TOTP)
+                    .bind(facility)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                Ok(n > 0)
+            }
+
+            async fn set_facility_admin_password_totp(
+                &self,
+                facility: &FacilityId,
+                allowed: bool,
+                actor: &Actor,
+            ) -> Result<bool, StoreError> {
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                if Self::fetch_facility(&mut *tx, facility.as_str()).await?.is_none() {
+                    return Err(StoreError::UnknownFacility(facility.clone()));
+                }
+                let done = if allowed {
+                    sqlx::query::<$db>(sso::ALLOW_ADMIN_PASSWORD_TOTP)
+                        .bind(facility.as_str())
+                        .bind(actor.as_str())
+                        .bind(crate::time::now_unix())
+                        .execute(&mut *tx)
+                        .await
+                } else {
+                    sqlx::query::<$db>(sso::DENY_ADMIN_PASSWORD_TOTP).bind(facility.as_str()).execute(&mut *tx).await
+                };
+                if done.map_err(Self::err)?.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                let detail = serde_json::json!({ "password_totp": if allowed { "allow" } else { "deny" } });
+                let event = sso::event("facility.admin_login", facility.as_str(), actor, detail);
+                Self::append(&mut tx, &mut chain, &event).await?;
+                Self::commit(tx, chain).await?;
+                Ok(true)
             }
 
             async fn console_grant(&self, person_key: &str) -> Result<Option<ConsoleGrant>, StoreError> {

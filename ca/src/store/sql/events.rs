@@ -157,19 +157,29 @@ pub(super) fn acme_order(o: &crate::enroll::acme::AcmeOrder, actor: &Actor) -> A
     }
 }
 
-/// `cert.revoke`.
-pub(super) fn revoked(c: &CertificateRecord, reason: u8, actor: &Actor) -> AuditEvent {
+/// `cert.revoke`; for a facility PC certificate, with the people whose SSO sessions from that PC ended with it.
+pub(super) fn revoked(
+    c: &CertificateRecord,
+    reason: u8,
+    sessions_ended: Option<&[String]>,
+    actor: &Actor,
+) -> AuditEvent {
+    let mut detail = json!({
+        "ca": c.ca,
+        "profile": c.profile,
+        "facility": c.facility.as_ref().map(|f| f.as_str()),
+        "reason": reason,
+    });
+    if let (Some(persons), Some(o)) = (sessions_ended, detail.as_object_mut()) {
+        o.insert("sessions_ended".into(), persons.len().into());
+        o.insert("session_persons".into(), persons.into());
+    }
     AuditEvent {
         actor: actor.as_str().to_owned(),
         action: "cert.revoke".into(),
         target: c.serial.clone(),
         outcome: Outcome::Ok,
-        detail: json!({
-            "ca": c.ca,
-            "profile": c.profile,
-            "facility": c.facility.as_ref().map(|f| f.as_str()),
-            "reason": reason,
-        }),
+        detail,
     }
 }
 

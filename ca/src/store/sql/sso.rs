@@ -16,7 +16,7 @@ macro_rules! user_columns {
 macro_rules! session_columns {
     () => {
         "id_hash, person_key, card_id, data, auth_time, created_at, expires_at, ended_at, facility_id, end_reason, \
-         presence_hash, presence_until"
+         presence_hash, presence_until, facility_serial"
     };
 }
 macro_rules! client_columns {
@@ -42,7 +42,7 @@ pub(super) const USE_TOTP_STEP: &str =
 pub(super) const INSERT_SESSION: &str = concat!(
     "INSERT INTO portal_sessions (",
     session_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
 );
 pub(super) const LIVE_SESSION: &str = concat!(
     "SELECT ",
@@ -247,6 +247,7 @@ pub(super) type SessionRow = (
     Option<String>,
     Option<String>,
     Option<i64>,
+    Option<String>,
 );
 /// `client_columns!`.
 pub(super) type ClientRow = (String, String, String, i64);
@@ -281,6 +282,7 @@ pub(super) fn session(r: SessionRow) -> SessionRecord {
         end_reason: r.9,
         presence_hash: r.10,
         presence_until: r.11,
+        facility_serial: r.12,
     }
 }
 
@@ -330,6 +332,19 @@ pub(super) const END_FACILITY_SESSIONS: &str = concat!(
     "WHERE facility_id = $3 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
     session_columns!()
 );
+/// The live sessions started at the facility PC whose certificate was just revoked or held (`$1` now, `$2`
+/// reason, `$3` the serial; notified later, issue #24 item 9).
+pub(super) const END_PC_SESSIONS: &str = concat!(
+    "UPDATE portal_sessions SET ended_at = $1, end_reason = $2 ",
+    "WHERE facility_serial = $3 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    session_columns!()
+);
+/// Whether a facility accepts password + TOTP sign-ins for its admins' changes (issue #24 item 7).
+pub(super) const ADMIN_PASSWORD_TOTP: &str =
+    "SELECT COUNT(*) FROM facility_admin_password_logins WHERE facility_id = $1";
+pub(super) const ALLOW_ADMIN_PASSWORD_TOTP: &str = "INSERT INTO facility_admin_password_logins (facility_id, set_by, \
+     set_at) VALUES ($1, $2, $3) ON CONFLICT (facility_id) DO NOTHING";
+pub(super) const DENY_ADMIN_PASSWORD_TOTP: &str = "DELETE FROM facility_admin_password_logins WHERE facility_id = $1";
 /// The outer `notified_at IS NULL` is re-checked on a row another replica updated meanwhile (PostgreSQL
 /// READ COMMITTED re-evaluates the target's conditions), so each session is claimed once.
 pub(super) const CLAIM_ENDED_SESSIONS: &str = concat!(

@@ -1081,6 +1081,7 @@ fn sso_session(id: &str, person: &str, facility: Option<&FacilityId>, expires_at
         end_reason: None,
         presence_hash: None,
         presence_until: None,
+        facility_serial: None,
     }
 }
 
@@ -1260,6 +1261,7 @@ async fn card_presence_leases_are_renewed_and_lapse(db: TestDb) {
         card_id: Some("card-1".into()),
         presence_hash: Some(format!("token-of-{id}")),
         presence_until: Some(until),
+        facility_serial: None,
         ..sso_session(id, "hpki:x", None, now + 3600)
     };
     start_session(&*s, &lease("a", now + 60)).await;
