@@ -409,8 +409,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// End one live session; the session as it was, if it was live.
     async fn portal_end_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;
 
-    /// End every live session logged in with card `card_id` (card removal).
-    async fn portal_end_card_sessions(&self, card_id: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError>;
+    /// End every live session of `person_key` logged in with card `card_id` (card removal).
+    async fn portal_end_card_sessions(
+        &self,
+        person_key: &str,
+        card_id: &str,
+        now: i64,
+    ) -> Result<Vec<SessionRecord>, StoreError>;
 
     /// The live sessions of person `person_key` at `now` (the person's own "sessions" page), newest first.
     async fn portal_person_sessions(&self, person_key: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError>;

@@ -69,6 +69,10 @@ pub struct VerifiedCard {
     pub person_key: String,
     /// HPKI or JPKI.
     pub kind: CardKind,
+    /// The card id ([`hcpki_agent_protocol::card_id`] of the verified card certificate): the agent names the
+    /// card by the same value, so card removal and presence reports find the session; derived here, never
+    /// taken from the post (issue #24, item 4).
+    pub card_id: String,
     /// The card certificate's issuer (RFC 4514).
     pub issuer: String,
     /// Its serial, lowercase hex.
@@ -143,6 +147,7 @@ impl CardVerifier {
             subject,
             person_key: person_key(leaf, path.kind),
             kind: path.kind,
+            card_id: hcpki_agent_protocol::card_id(&leaf.der),
             issuer: tbs.issuer().to_string(),
             serial: hex::encode(tbs.serial_number().as_bytes()),
             not_after: leaf.validity().1,

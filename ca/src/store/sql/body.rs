@@ -1489,6 +1489,7 @@ macro_rules! sql_store {
 
             async fn portal_end_card_sessions(
                 &self,
+                person_key: &str,
                 card_id: &str,
                 now: i64,
             ) -> Result<Vec<SessionRecord>, StoreError> {
@@ -1496,6 +1497,7 @@ macro_rules! sql_store {
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::END_CARD_SESSIONS)
                     .bind(now)
                     .bind(card_id)
+                    .bind(person_key)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(Self::err)?
