@@ -194,8 +194,10 @@ async fn run(
     };
     portal::audit(&state.store, &actor, "oidc.authorize", &client.id, Outcome::Ok, detail).await;
     let level = session.subject.assurance(facility.as_ref());
+    // A card key linked to its form before trust-anchor binding keeps the `sub` relying parties knew.
+    let linked = state.store.person_key_linked(&session.person_key).await.map_err(unavailable)?;
     let data = GrantData {
-        sub: state.secret.pairwise_sub(&client.sector(), &session.person_key),
+        sub: state.secret.pairwise_sub(&client.sector(), linked.as_deref().unwrap_or(&session.person_key)),
         claims: super::service_claims(&claims),
         acr: level.acr().to_owned(),
         amr: json!(session.subject.amr()),

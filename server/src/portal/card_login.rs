@@ -268,9 +268,16 @@ pub async fn complete(
             return Err(Incomplete::Card(e));
         }
     };
+    // The key this card gave before trust-anchor binding, if listed by migration 0021: linked (claimed by the
+    // first such login), so the console grant and relying parties' `sub` carry over.
+    let linked = store
+        .person_key_link(&card.person_key, &card.legacy_person_key, now)
+        .await
+        .map_err(|e| Incomplete::Card(CardLoginError::Store(e)))?;
     if let Some(obj) = event.detail.as_object_mut() {
         let listing = crate::policy::listing(&card.subject, source.facility.as_ref(), services);
         obj.insert("services".into(), json!(listing));
+        obj.insert("linked_legacy_key".into(), json!(linked));
     }
     let method = match card.kind {
         CardKind::Hpki => "hpki-card",
