@@ -443,7 +443,8 @@ fn jpki_card_gives_identity_only(b: Backend) {
     assert_eq!(v["credential"], "Jpki");
     assert!(v["hc_role"].is_null());
     let key = v["person_key"].as_str().unwrap();
-    assert!(key.starts_with("jpki:") && key.len() == 5 + 64, "a hash, no certificate data: {key}");
+    // jpki:<anchor id>:<hash> (issue #24, item 10).
+    assert!(key.starts_with("jpki:") && key.len() == 5 + 32 + 1 + 64, "a hash, no certificate data: {key}");
     // The JPKI signing certificate (nonRepudiation, the four items) is not a login certificate.
     let sign_key = p.h.path("jpki-sign.key");
     write_pem(&sign_key, "PRIVATE KEY", credentials.sign.key.pkcs8_der());

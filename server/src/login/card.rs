@@ -285,11 +285,7 @@ fn check_authentication_certificate(leaf: &ParsedCert) -> Result<(), CardLoginEr
 ///   else. A renewed card is a new key (re-linking needs J-LIS's 異動 service, available to authorised
 ///   verifiers only). The JPKI key had the same flaw (the hash covers no anchor), so it is bound the same way.
 pub fn person_key(leaf: &ParsedCert, kind: CardKind, anchor: AnchorId) -> PersonKey {
-    let tbs = leaf.cert.tbs_certificate();
-    if kind == CardKind::Hpki
-        && let (Some(org), Some(registration)) =
-            (attribute(tbs.issuer(), ORGANIZATION), attribute(tbs.subject(), SERIAL_NUMBER))
-    {
+    if let Some((org, registration)) = hpki_registration(leaf, kind) {
         return PersonKey::Hpki { anchor, org, registration };
     }
     let digest = certificate_digest(leaf);
@@ -302,11 +298,7 @@ pub fn person_key(leaf: &ParsedCert, kind: CardKind, anchor: AnchorId) -> Person
 /// The key [`person_key`] gave before trust-anchor binding (`hpki:<O>:<serialNumber>`, `hpki-cert:<hex>`,
 /// `jpki:<hex>`), unescaped: only ever compared with keys stored before migration 0021, never trusted alone.
 pub fn legacy_person_key(leaf: &ParsedCert, kind: CardKind) -> String {
-    let tbs = leaf.cert.tbs_certificate();
-    if kind == CardKind::Hpki
-        && let (Some(org), Some(registration)) =
-            (attribute(tbs.issuer(), ORGANIZATION), attribute(tbs.subject(), SERIAL_NUMBER))
-    {
+    if let Some((org, registration)) = hpki_registration(leaf, kind) {
         return format!("hpki:{org}:{registration}");
     }
     let prefix = match kind {
@@ -314,6 +306,15 @@ pub fn legacy_person_key(leaf: &ParsedCert, kind: CardKind) -> String {
         CardKind::Jpki => "jpki",
     };
     format!("{prefix}:{}", certificate_digest(leaf))
+}
+
+/// An HPKI card's issuer O and subject serialNumber (the registration number), when it has both.
+fn hpki_registration(leaf: &ParsedCert, kind: CardKind) -> Option<(String, String)> {
+    let tbs = leaf.cert.tbs_certificate();
+    if kind != CardKind::Hpki {
+        return None;
+    }
+    Some((attribute(tbs.issuer(), ORGANIZATION)?, attribute(tbs.subject(), SERIAL_NUMBER)?))
 }
 
 /// SHA-256 hex of the certificate's issuer DN (DER) ‖ serial: one certificate's identity.
