@@ -6,6 +6,7 @@
 
 use crate::facility::FacilityId;
 use crate::operator::OperatorRole;
+use crate::person_key::{PersonKey, PersonKeyError};
 use std::fmt;
 
 /// What a console grant lets its person do.
@@ -69,15 +70,10 @@ impl fmt::Display for ConsoleRole {
     }
 }
 
-/// A person key as granted: 1–300 characters without control characters, surrounding space trimmed (the
-/// portal's keys are `pwd:<name>` or a card's kind, issuer and identity, which may hold spaces, D34).
+/// A person key as granted ([`PersonKey`]), in its stored form. A card key without its trust anchor (from
+/// before migration 0021) is refused: no login produces it any more (issue #24, item 10).
 pub fn parse_person_key(text: &str) -> Result<String, ConsoleGrantError> {
-    let t = text.trim();
-    if (1..=300).contains(&t.chars().count()) && !t.chars().any(char::is_control) {
-        Ok(t.to_owned())
-    } else {
-        Err(ConsoleGrantError::PersonKey(t.to_owned()))
-    }
+    Ok(PersonKey::parse(text)?.to_string())
 }
 
 /// A grant as stored.
@@ -112,9 +108,9 @@ pub enum ConsoleGrantError {
     /// Not a facility ID.
     #[error("{0:?} is not a facility ID")]
     Facility(String),
-    /// Not a person key.
-    #[error("{0:?} is not a person key: copy it from the console's user search or the audit log (login.card)")]
-    PersonKey(String),
+    /// Not a person key, or one of the form before trust-anchor binding; the message says which key to use.
+    #[error(transparent)]
+    PersonKey(#[from] PersonKeyError),
     /// The note is too long or has control characters.
     #[error("the note must be at most 200 characters without control characters")]
     Note,
@@ -145,7 +141,9 @@ mod tests {
         let f = FacilityId::from_number(1).unwrap();
         assert_eq!(ConsoleRole::parse("facility-admin", Some(f.as_str())), Ok(ConsoleRole::FacilityAdmin(f)));
         assert!(parse_person_key("a\nb").is_err());
-        assert_eq!(parse_person_key("hpki:HCPKI TEST:Test000001").as_deref(), Ok("hpki:HCPKI TEST:Test000001"));
+        assert!(parse_person_key("hpki:HCPKI TEST:Test000001").is_err(), "no trust anchor: from before 0021");
+        let bound = format!("hpki:{}:HCPKI TEST:Test000001", "0a".repeat(16));
+        assert_eq!(parse_person_key(&bound).as_deref(), Ok(bound.as_str()));
         assert!(parse_person_key("").is_err());
         assert_eq!(parse_person_key(" pwd:alice ").as_deref(), Ok("pwd:alice"));
         assert!(parse_note("x\ny").is_err());

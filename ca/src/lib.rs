@@ -24,6 +24,7 @@ pub mod keys;
 pub mod lint;
 pub mod oid;
 pub mod operator;
+pub mod person_key;
 pub mod profile;
 pub mod revocation;
 pub mod serial;

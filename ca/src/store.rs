@@ -413,8 +413,29 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// End one live session; the session as it was, if it was live.
     async fn portal_end_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;
 
-    /// End every live session logged in with card `card_id` (card removal).
-    async fn portal_end_card_sessions(&self, card_id: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError>;
+    /// End every live session of `person_key` logged in with card `card_id` (card removal).
+    async fn portal_end_card_sessions(
+        &self,
+        person_key: &str,
+        card_id: &str,
+        now: i64,
+    ) -> Result<Vec<SessionRecord>, StoreError>;
+
+    /// Link the anchor-bound card key `person_key` to `legacy_key`, the key its card gave before trust-anchor
+    /// binding (migration 0021 lists those seen): the earlier key it is already linked to; else, if
+    /// `legacy_key` is listed and unclaimed, claim it at `now`, move its console grant to `person_key` (unless
+    /// `person_key` has one) and append `person.key-linked` in one transaction; else None (a new person, or the
+    /// earlier key went to another anchor's card first).
+    async fn person_key_link(
+        &self,
+        person_key: &str,
+        legacy_key: &str,
+        now: i64,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// The earlier key `person_key` is linked to ([`Self::person_key_link`]), if any: what its pairwise `sub`
+    /// values are derived from, so relying parties keep the ones they knew.
+    async fn person_key_linked(&self, person_key: &str) -> Result<Option<String>, StoreError>;
 
     /// The live sessions of person `person_key` at `now` (the person's own "sessions" page), newest first.
     async fn portal_person_sessions(&self, person_key: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError>;

@@ -8,7 +8,6 @@
 pub mod hpki;
 pub mod jpki;
 
-use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
 use crate::apdu::{self, ApduError, CardError, Command};
@@ -227,10 +226,9 @@ impl Driver {
     }
 }
 
-/// Hex SHA-256 of a certificate: the card identity used as cache key (no personal data in it).
-pub fn card_id(identity_cert: &[u8]) -> String {
-    hex::encode(Sha256::digest(identity_cert))
-}
+/// Hex SHA-256 of the identity certificate: the card identity used as cache key (no personal data in it), the
+/// one the portal derives from a verified login too (shared, so the two never drift).
+pub use hcpki_agent_protocol::card_id;
 
 /// What both card families sign: shared with the virtual cards' test signer.
 pub use hcpki_agent_protocol::sha256_digest_info;

@@ -56,10 +56,10 @@ pub struct PortalState {
 }
 
 impl PortalState {
-    /// End every session card `card_id` logged in (the card agent's card-removed event): their grants are
-    /// revoked and their clients get back-channel logout tokens. Returns how many sessions ended.
-    pub async fn end_sessions_for_card(&self, card_id: &str) -> Result<usize, session::SessionError> {
-        let ended = self.sessions.end_sessions_for_card(card_id).await?;
+    /// End every session of `person_key` that card `card_id` logged in (the card agent's card-removed event):
+    /// their grants are revoked and their clients get back-channel logout tokens. Returns how many ended.
+    pub async fn end_sessions_for_card(&self, person_key: &str, card_id: &str) -> Result<usize, session::SessionError> {
+        let ended = self.sessions.end_sessions_for_card(person_key, card_id).await?;
         for s in &ended {
             self.after_session_end(s, "card-removed").await;
         }

@@ -230,7 +230,10 @@ fn hpki_card_with_role_logs_in_as_its_role(b: Backend) {
     assert_eq!(v["hc_role"]["code"], "medical-doctor");
     assert_eq!(v["hc_role"]["label_ja"], "医師");
     assert_eq!(v["name"], "試験\u{3000}太郎", "the kanji name from the SAN directoryName");
-    assert_eq!(v["person_key"], "hpki:HCPKI TEST:Test000001");
+    // Bound to the trust anchor (issue #24, item 10): hpki:<anchor id>:<issuer O>:<registration number>.
+    let person = v["person_key"].as_str().unwrap();
+    assert!(person.starts_with("hpki:") && person.ends_with(":HCPKI TEST:Test000001"), "{person}");
+    assert_eq!(v["legacy_person_key"], "hpki:HCPKI TEST:Test000001");
     assert_eq!(v["revocation"]["status"], "good");
     assert_eq!(p.audited(), [("ok".to_owned(), String::new())]);
     p.h.ok(&["audit", "verify"]);
@@ -440,7 +443,8 @@ fn jpki_card_gives_identity_only(b: Backend) {
     assert_eq!(v["credential"], "Jpki");
     assert!(v["hc_role"].is_null());
     let key = v["person_key"].as_str().unwrap();
-    assert!(key.starts_with("jpki:") && key.len() == 5 + 64, "a hash, no certificate data: {key}");
+    // jpki:<anchor id>:<hash> (issue #24, item 10).
+    assert!(key.starts_with("jpki:") && key.len() == 5 + 32 + 1 + 64, "a hash, no certificate data: {key}");
     // The JPKI signing certificate (nonRepudiation, the four items) is not a login certificate.
     let sign_key = p.h.path("jpki-sign.key");
     write_pem(&sign_key, "PRIVATE KEY", credentials.sign.key.pkcs8_der());

@@ -77,6 +77,7 @@ mod presence;
 mod reissue;
 mod review_enroll;
 mod review_facility_admin;
+mod review_identity;
 mod review_sound;
 mod revocation;
 mod scep;

@@ -17,6 +17,7 @@ mod errors;
 mod events;
 mod imported_crls;
 mod jobs;
+mod person_keys;
 mod queries;
 mod rate_limits;
 mod rows;

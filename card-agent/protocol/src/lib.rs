@@ -25,6 +25,15 @@ pub fn login_message(origin: &str, challenge: &[u8]) -> Vec<u8> {
     m
 }
 
+/// The card id: SHA-256 (64 lower-case hex digits) of the card's identity certificate, its authentication
+/// end-entity certificate as DER. The agent names a card by it (cache, card-watch events, presence reports);
+/// the portal derives it from the certificate a login verified, never from what a browser posts (issue #24,
+/// item 4), so both sides compute it here. No personal data: a hash of a public certificate.
+pub fn card_id(identity_certificate: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(identity_certificate).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// DER DigestInfo of SHA-256(message) (RFC 8017 §9.2 note 1): what both card families sign for the agent
 /// (PKCS#1 v1.5, i.e. `sha256WithRSAEncryption` over the message).
 pub fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
@@ -41,6 +50,12 @@ pub fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn card_id_is_hex_sha256_of_the_certificate() {
+        assert_eq!(card_id(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert!(presence::valid_card_id(&card_id(b"any certificate")));
+    }
 
     #[test]
     fn layout_is_context_origin_challenge() {

@@ -430,7 +430,6 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
     };
     let facility_certificate = args.at_facility.then(|| "5a".repeat(16));
     let facility_not_after = args.at_facility.then_some(now + 365 * 86_400);
-    let card_id = if args.at_facility { "c1".repeat(32) } else { "bench-card".to_owned() };
     let presence = args.at_facility.then_some(i64::from(crate::config::DEFAULT_CARD_PRESENCE_SECS));
     let sessions = Sessions::new(store.clone(), secret, 8 * 3600, presence);
     let services = Services::parse(
@@ -463,7 +462,6 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
             challenge_id: &challenge_id,
             signature: &STANDARD.encode(&signature),
             chain: &chain_b64,
-            card_id: &card_id,
             button: "hpki",
         };
         let source = LoginSource {

@@ -69,6 +69,8 @@ fn card_json(card: &login::VerifiedCard) -> serde_json::Value {
         "hc_role": card.subject.role(),
         "credential": format!("{:?}", card.subject.credential()),
         "person_key": card.person_key,
+        "card_id": card.card_id,
+        "legacy_person_key": card.legacy_person_key,
         "issuer": card.issuer,
         "serial": card.serial,
         "not_after": card.not_after,

@@ -8,7 +8,9 @@ use super::trust::{ParsedCert, TrustAnchors};
 use crate::policy::Subject;
 use const_oid::db::rfc5912;
 use der::asn1::ObjectIdentifier;
+use der::Encode as _;
 use hcpki_agent_protocol::login_message;
+use hcpki_ca::person_key::{AnchorId, PersonKey};
 use hcpki_ca::keys::verify::verify_signature;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -65,10 +67,17 @@ pub struct VerifiedCard {
     /// Who, with the hcRole for HPKI (none for JPKI, by construction).
     pub subject: Subject,
     /// Stable account key (see [`person_key`]): links logins of one person across sessions and, for HPKI, across
-    /// card renewals by the same issuer.
+    /// card renewals by the same issuer under the same trust anchor.
     pub person_key: String,
+    /// The key of the form before trust-anchor binding ([`legacy_person_key`]): what migration 0021 lists, to
+    /// link this login to its earlier sessions' console grant and pairwise `sub`.
+    pub legacy_person_key: String,
     /// HPKI or JPKI.
     pub kind: CardKind,
+    /// The card id ([`hcpki_agent_protocol::card_id`] of the verified card certificate): the agent names the
+    /// card by the same value, so card removal and presence reports find the session; derived here, never
+    /// taken from the post (issue #24, item 4).
+    pub card_id: String,
     /// The card certificate's issuer (RFC 4514).
     pub issuer: String,
     /// Its serial, lowercase hex.
@@ -124,6 +133,9 @@ impl CardVerifier {
         check_validity(leaf, now)?;
         check_authentication_certificate(leaf)?;
         let revocation = self.check_revocation(&path.certs, now)?;
+        let anchor = path.certs.last().map(|a| anchor_id(a)).ok_or_else(|| CardLoginError::UntrustedChain {
+            detail: "the validated path has no anchor".into(),
+        })??;
         let tbs = leaf.cert.tbs_certificate();
         let (subject, role_source, unrecognised_role) = match path.kind {
             CardKind::Hpki => {
@@ -141,8 +153,10 @@ impl CardVerifier {
         };
         Ok(VerifiedCard {
             subject,
-            person_key: person_key(leaf, path.kind),
+            person_key: person_key(leaf, path.kind, anchor).to_string(),
+            legacy_person_key: legacy_person_key(leaf, path.kind),
             kind: path.kind,
+            card_id: hcpki_agent_protocol::card_id(&leaf.der),
             issuer: tbs.issuer().to_string(),
             serial: hex::encode(tbs.serial_number().as_bytes()),
             not_after: leaf.validity().1,
@@ -256,33 +270,67 @@ fn check_authentication_certificate(leaf: &ParsedCert) -> Result<(), CardLoginEr
     Ok(())
 }
 
-/// The stable account key of a card holder.
+/// The stable account key of a card holder, bound to the trust anchor `anchor` its chain was validated to
+/// (issue #24, item 10: two anchors whose CAs share names never share a key), fields escaped
+/// ([`PersonKey`]).
 ///
-/// * HPKI: `hpki:<issuer O>:<subject serialNumber>`. The subject serialNumber is the registration number the
-///   issuing organisation assigns to the person (MEDIS: `Test117120`, reference §3.2); with the issuer's
-///   organisation it survives card renewal and CA re-keys of that issuer. A person holding cards of two
-///   issuers has two keys (linking them is an operator decision). Without either attribute, the per-certificate
-///   key below is used.
-/// * JPKI: `jpki:<SHA-256 hex of issuer DN ‖ serial>`, per certificate. The authentication certificate holds no
-///   personal data, but its CN's stability across reissue is unknown and the My Number must never be stored;
-///   a hash of the certificate's identity links logins of one certificate and nothing else. A renewed card is
-///   a new key (re-linking needs J-LIS's 異動 service, available to authorised verifiers only).
-pub fn person_key(leaf: &ParsedCert, kind: CardKind) -> String {
-    let tbs = leaf.cert.tbs_certificate();
-    if kind == CardKind::Hpki
-        && let (Some(org), Some(registration)) =
-            (attribute(tbs.issuer(), ORGANIZATION), attribute(tbs.subject(), SERIAL_NUMBER))
-    {
+/// * HPKI: `hpki:<anchor>:<issuer O>:<subject serialNumber>`. The subject serialNumber is the registration
+///   number the issuing organisation assigns to the person (MEDIS: `Test117120`, reference §3.2); with the
+///   issuer's organisation it survives card renewal and CA re-keys below that anchor. A person holding cards of
+///   two issuers (or of two anchors of one issuer) has two keys (linking them is an operator decision).
+///   Without either attribute, the per-certificate key `hpki-cert:<anchor>:<hex>` is used.
+/// * JPKI: `jpki:<anchor>:<SHA-256 hex of issuer DN ‖ serial>`, per certificate. The authentication
+///   certificate holds no personal data, but its CN's stability across reissue is unknown and the My Number
+///   must never be stored; a hash of the certificate's identity links logins of one certificate and nothing
+///   else. A renewed card is a new key (re-linking needs J-LIS's 異動 service, available to authorised
+///   verifiers only). The JPKI key had the same flaw (the hash covers no anchor), so it is bound the same way.
+pub fn person_key(leaf: &ParsedCert, kind: CardKind, anchor: AnchorId) -> PersonKey {
+    if let Some((org, registration)) = hpki_registration(leaf, kind) {
+        return PersonKey::Hpki { anchor, org, registration };
+    }
+    let digest = certificate_digest(leaf);
+    match kind {
+        CardKind::Hpki => PersonKey::HpkiCertificate { anchor, digest },
+        CardKind::Jpki => PersonKey::Jpki { anchor, digest },
+    }
+}
+
+/// The key [`person_key`] gave before trust-anchor binding (`hpki:<O>:<serialNumber>`, `hpki-cert:<hex>`,
+/// `jpki:<hex>`), unescaped: only ever compared with keys stored before migration 0021, never trusted alone.
+pub fn legacy_person_key(leaf: &ParsedCert, kind: CardKind) -> String {
+    if let Some((org, registration)) = hpki_registration(leaf, kind) {
         return format!("hpki:{org}:{registration}");
     }
-    let mut h = Sha256::new();
-    h.update(leaf.issuer_der());
-    h.update(tbs.serial_number().as_bytes());
     let prefix = match kind {
         CardKind::Hpki => "hpki-cert",
         CardKind::Jpki => "jpki",
     };
-    format!("{prefix}:{}", hex::encode(h.finalize()))
+    format!("{prefix}:{}", certificate_digest(leaf))
+}
+
+/// An HPKI card's issuer O and subject serialNumber (the registration number), when it has both.
+fn hpki_registration(leaf: &ParsedCert, kind: CardKind) -> Option<(String, String)> {
+    let tbs = leaf.cert.tbs_certificate();
+    if kind != CardKind::Hpki {
+        return None;
+    }
+    Some((attribute(tbs.issuer(), ORGANIZATION)?, attribute(tbs.subject(), SERIAL_NUMBER)?))
+}
+
+/// SHA-256 hex of the certificate's issuer DN (DER) ‖ serial: one certificate's identity.
+fn certificate_digest(leaf: &ParsedCert) -> String {
+    let mut h = Sha256::new();
+    h.update(leaf.issuer_der());
+    h.update(leaf.cert.tbs_certificate().serial_number().as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// The [`AnchorId`] of a configured anchor: its SubjectPublicKeyInfo's hash.
+fn anchor_id(anchor: &ParsedCert) -> Result<AnchorId, CardLoginError> {
+    let spki = anchor.cert.tbs_certificate().subject_public_key_info().to_der().map_err(|e| {
+        CardLoginError::Malformed { what: format!("the anchor {}'s public key: {e}", anchor.subject()) }
+    })?;
+    Ok(AnchorId::of_spki(&spki))
 }
 
 /// The first `oid` attribute of `name` as text.

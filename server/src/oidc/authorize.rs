@@ -18,13 +18,13 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub mod forced_login;
 pub mod request;
 
 /// `request_uri` prefix of pushed requests (RFC 9126 §2.2).
 const PAR_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
-/// Internal parameter: the login must be at or after this time (set when `prompt=login`/`max_age` sent the
-/// user to log in again, so the return trip does not loop).
-const LOGIN_AFTER: &str = "login_after";
+/// The return trip's forced-login marker ([`forced_login`]).
+const LOGIN_AFTER: &str = forced_login::PARAM;
 
 /// `GET /authorize`.
 pub async fn authorize(
@@ -56,9 +56,11 @@ async fn run(
     headers: &HeaderMap,
     query: HashMap<String, String>,
 ) -> Result<Response, Response> {
-    // A pushed request replaces the query (only client_id may accompany it).
+    // A pushed request replaces the query (only client_id may accompany it). The forced-login marker's key
+    // comes from the query either way; it is only a key, looked up below.
     let pushed = query.contains_key("request_uri");
-    let params = match query.get("request_uri") {
+    let marker_key = query.get(LOGIN_AFTER).filter(|v| !v.is_empty()).cloned();
+    let mut params = match query.get("request_uri") {
         Some(uri) => {
             let now = hcpki_ca::time::now_unix();
             let key = uri.strip_prefix(PAR_PREFIX).unwrap_or_default();
@@ -68,20 +70,20 @@ async fn run(
                 let why = "the request_uri is unknown, used or expired: start again";
                 return Err(refused_page(state, named, "invalid_request_uri", why, None).await);
             };
-            let mut p: HashMap<String, String> =
+            let p: HashMap<String, String> =
                 serde_json::from_str(&stored).map_err(|e| OAuthError::server(e).into_response())?;
             // RFC 9126 §4: the request_uri is only good for the client that pushed it (it is spent either way).
             if query.get("client_id") != p.get("client_id") {
                 let why = "client_id differs from the pushed request's: a request_uri is good only for its client";
                 return Err(refused_page(state, named, "invalid_request_uri", why, None).await);
             }
-            if let Some(after) = query.get(LOGIN_AFTER) {
-                p.insert(LOGIN_AFTER.into(), after.clone());
-            }
             p
         }
         None => query,
     };
+    // Whatever the request carries under the marker's name is not the request's: dropped before anything reads
+    // or keeps the parameters.
+    params.remove(LOGIN_AFTER);
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let Some(client_id) = get("client_id") else {
         return Err(refused_page(state, None, "invalid_request", "client_id is missing", None).await);
@@ -122,17 +124,29 @@ async fn run(
         Err(e) => return Err(refuse(e.code(), &e.to_string()).await),
     };
     let now = hcpki_ca::time::now_unix();
-    let session = state.sessions.current(headers).await.map_err(unavailable)?.map(|(s, _)| s);
-    let login_after: i64 = get(LOGIN_AFTER).and_then(|v| v.parse().ok()).unwrap_or(0);
-    // After a login forced by prompt=login or max_age, the session must be that login (auth_time at or after
-    // the redirect, less the clock leeway: the login may have been made by a replica whose clock runs behind
-    // this one's, and without it the browser would go round the login page again and again); otherwise
-    // prompt=login refuses any session and max_age an older one (max_age=0 any, like prompt=login, whatever the
-    // clock's resolution). The RP checks auth_time in the ID token as well (OIDC Core §3.1.2.1).
-    let session = session.filter(|s| {
-        if login_after > 0 {
-            s.auth_time + CLOCK_LEEWAY_SECS >= login_after
-        } else {
+    let current = state.sessions.current(headers).await.map_err(unavailable)?.map(|(s, _)| s);
+    let marker = match &marker_key {
+        Some(key) => forced_login::redeem(state.store.as_ref(), key, &params, now).await.map_err(unavailable)?,
+        None => None,
+    };
+    if marker_key.is_some() && marker.is_none() {
+        // Not a marker this server keeps for this request (made up, spent, expired, another request's): a try
+        // at skipping prompt=login or max_age, or a reload of a spent return trip. Either way the request is
+        // decided without it (the login page when forced), and audited.
+        let actor = current.as_ref().map_or_else(|| ANONYMOUS.to_owned(), |s| format!("portal:{}", s.person_key));
+        let detail = json!({ "client": client.id, "error": "login_required", "reason": FORGED_MARKER });
+        state.refusals.record(&actor, "oidc.authorize", &client.id, detail).await;
+    }
+    // After a login forced by prompt=login or max_age, the session must be that login: not the session found
+    // stale, and made at or after the redirect, less the clock leeway (the login may have been made by a
+    // replica whose clock runs behind this one's, and without it the browser would go round the login page
+    // again and again); otherwise prompt=login refuses any session and max_age an older one (max_age=0 any,
+    // like prompt=login, whatever the clock's resolution). The RP checks auth_time in the ID token as well
+    // (OIDC Core §3.1.2.1).
+    let stale = current.as_ref().map(|s| s.id_hash.clone());
+    let session = current.filter(|s| match &marker {
+        Some(m) => m.satisfied_by(&s.id_hash, s.auth_time),
+        None => {
             request.prompt.split(' ').all(|p| p != "login")
                 && request.max_age.is_none_or(|m| m > 0 && now - s.auth_time <= m)
         }
@@ -141,7 +155,7 @@ async fn run(
         if request.prompt.split(' ').any(|p| p == "none") {
             return Err(back.error("login_required", "no session (or not fresh enough) and prompt=none"));
         }
-        return Err(to_login(state, &params, pushed, now).await);
+        return Err(to_login(state, &params, pushed, stale.as_deref(), now).await);
     };
     let tls_info = tls.as_ref().map(|t| t.0.as_ref());
     let facility = match facility::for_request(state.store.as_ref(), tls_info, session.facility_id.as_ref())
@@ -180,8 +194,10 @@ async fn run(
     };
     portal::audit(&state.store, &actor, "oidc.authorize", &client.id, Outcome::Ok, detail).await;
     let level = session.subject.assurance(facility.as_ref());
+    // A card key linked to its form before trust-anchor binding keeps the `sub` relying parties knew.
+    let linked = state.store.person_key_linked(&session.person_key).await.map_err(unavailable)?;
     let data = GrantData {
-        sub: state.secret.pairwise_sub(&client.sector(), &session.person_key),
+        sub: state.secret.pairwise_sub(&client.sector(), linked.as_deref().unwrap_or(&session.person_key)),
         claims: super::service_claims(&claims),
         acr: level.acr().to_owned(),
         amr: json!(session.subject.amr()),
@@ -200,6 +216,9 @@ async fn run(
 /// The actor of a refused authorization request: the browser's session is not looked up before the request
 /// itself is known good.
 const ANONYMOUS: &str = "portal:anonymous";
+/// The audited reason of a `login_after` that is no live marker of this request.
+const FORGED_MARKER: &str = "login_after is not a forced-login marker this server issued for this request (made \
+                             up, used or expired): it is ignored, and prompt=login or max_age needs a fresh login";
 
 /// A refusal answered with an error page, not a redirect (RFC 6749 §4.1.2.1: the client or its redirect URI is
 /// not known good), audited `oidc.authorize` with the OAuth error it stands for and the redirect URI sent, if
@@ -251,12 +270,19 @@ async fn issue_code(
     Ok(code)
 }
 
-/// Send the browser to the login page, coming back here with `login_after` so a fresh login satisfies
-/// `prompt=login` and `max_age` without a loop. A pushed request comes back pushed: its parameters are kept for
-/// the login under a new single-use `request_uri` ([`Lifetimes::par_login`](super::Lifetimes)), so they never
-/// appear in the browser's URL (why the client pushed them) and a client that must push is not refused its
-/// own return trip.
-async fn to_login(state: &PortalState, params: &HashMap<String, String>, pushed: bool, now: i64) -> Response {
+/// Send the browser to the login page, coming back here with a forced-login marker ([`forced_login`]) when
+/// `prompt=login` or `max_age` asked for a fresh login, so that login (and only a login after this redirect, not
+/// the session `stale` found not fresh enough) satisfies them without a loop. A pushed request comes back
+/// pushed: its parameters are kept for the login under a new single-use `request_uri`
+/// ([`Lifetimes::par_login`](super::Lifetimes)), so they never appear in the browser's URL (why the client
+/// pushed them) and a client that must push is not refused its own return trip.
+async fn to_login(
+    state: &PortalState,
+    params: &HashMap<String, String>,
+    pushed: bool,
+    stale: Option<&str>,
+    now: i64,
+) -> Response {
     let kept: HashMap<String, String> =
         params.iter().filter(|(k, _)| k.as_str() != LOGIN_AFTER).map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut query: Vec<(String, String)> = if pushed {
@@ -267,12 +293,16 @@ async fn to_login(state: &PortalState, params: &HashMap<String, String>, pushed:
         let client_id = kept.get("client_id").cloned().unwrap_or_default();
         vec![("client_id".into(), client_id), ("request_uri".into(), request_uri)]
     } else {
-        kept.into_iter().collect()
+        kept.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     };
     let forced =
         params.get("prompt").is_some_and(|p| p.split(' ').any(|x| x == "login")) || params.contains_key("max_age");
     if forced {
-        query.push((LOGIN_AFTER.into(), now.to_string()));
+        let lifetime = state.oidc.lifetimes.par_login;
+        match forced_login::issue(&state.oidc, &kept, stale, lifetime, now).await {
+            Ok(key) => query.push((LOGIN_AFTER.into(), key)),
+            Err(e) => return e.into_response(),
+        }
     }
     let back = format!("/authorize?{}", encode(&query));
     Redirect::to(&format!("/login?{}", encode(&[("return_to".into(), back)]))).into_response()
@@ -356,8 +386,11 @@ pub async fn par(
         let e = OAuthError::invalid_request(why);
         return Err(super::refused::request(&state, &client.id, "oidc.par", e, more).await);
     }
-    let mut params: HashMap<String, String> =
-        form.into_iter().filter(|(k, _)| !k.starts_with("client_assertion")).collect();
+    // The forced-login marker is the server's own (item 6 of issue #24): a pushed one is dropped.
+    let mut params: HashMap<String, String> = form
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("client_assertion") && k.as_str() != LOGIN_AFTER)
+        .collect();
     params.insert("client_id".into(), client.id.clone());
     let request_uri = push(&state.oidc, &params, state.oidc.lifetimes.par, hcpki_ca::time::now_unix()).await?;
     let body = json!({ "request_uri": request_uri, "expires_in": state.oidc.lifetimes.par });

@@ -65,7 +65,6 @@
         form.elements.kind.value = kind;
         form.elements.signature.value = state.result.signature;
         form.elements.chain.value = state.result.chain.join(",");
-        form.elements.card_id.value = state.result.card_id;
         form.submit();
         return;
       }

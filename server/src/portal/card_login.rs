@@ -5,11 +5,13 @@
 //! POST /login/card/challenge  … gets a challenge bound to hash(pre-login id) and the portal's origin
 //!      local card agent       signs login_message(origin, challenge) after the PIN, typed in the agent's window
 //! POST /login/card            challenge taken (single use) → CardVerifier::verify → `login.card` audit entry
-//!                             → SSO session (card id kept) → redirect, or with a presence lease the
+//!                             → SSO session (the card id derived from the verified certificate, never
+//!                             the post's) → redirect, or with a presence lease the
 //!                             "continuing" page that hands the agent the session's presence token first;
 //!                             all but the answer in [`complete`]
-//! POST /logout/card-removed   the home page's card-watch.js saw the agent report the card gone: the session
-//!                             ends and every client gets its back-channel logout
+//! POST /logout/card-removed   the home page's card-watch.js saw the agent report the card gone: the sessions
+//!                             of this person with this card end and every client gets its back-channel
+//!                             logout (another card's id is refused, audited)
 //! POST /presence              the agent, with no page needed: the card is still in (lease renewed) or gone
 //!                             (session ended, back-channel logout); D26
 //! ```
@@ -137,8 +139,7 @@ pub struct SubmitForm {
     signature: String,
     /// Base64 DER certificates, card certificate first, comma-separated.
     chain: String,
-    /// The agent's card id (for ending the session when the card is removed).
-    card_id: String,
+    // No card id: the session's is derived from the verified certificate (a posted `card_id` is ignored).
     return_to: Option<String>,
 }
 
@@ -168,7 +169,6 @@ pub async fn submit(
         challenge_id: &form.challenge_id,
         signature: &form.signature,
         chain: &form.chain,
-        card_id: &form.card_id,
         button: &form.kind,
     };
     // Cloned: the refusal page below shows the facility too.
@@ -192,7 +192,8 @@ pub async fn submit(
     // service goes straight back to it, and no other portal page may ever be opened.
     let next = if created.session.presence {
         let token = super::session::presence_token(&created.csrf);
-        pages::continuing(&return_to, &cards.agent, &form.card_id, &created.csrf, &token)
+        let card_id = created.session.credential.card_id.as_deref().unwrap_or_default();
+        pages::continuing(&return_to, &cards.agent, card_id, &created.csrf, &token)
     } else {
         Redirect::to(&return_to).into_response()
     };
@@ -210,8 +211,6 @@ pub struct CardAnswer<'a> {
     pub signature: &'a str,
     /// Base64 DER certificates, card certificate first, comma-separated.
     pub chain: &'a str,
-    /// The agent's card id (kept with the session for the card-removed logout).
-    pub card_id: &'a str,
     /// `hpki` or `jpki`: the button pressed (audited; the chain decides what the card is).
     pub button: &'a str,
 }
@@ -269,9 +268,16 @@ pub async fn complete(
             return Err(Incomplete::Card(e));
         }
     };
+    // The key this card gave before trust-anchor binding, if listed by migration 0021: linked (claimed by the
+    // first such login), so the console grant and relying parties' `sub` carry over.
+    let linked = store
+        .person_key_link(&card.person_key, &card.legacy_person_key, now)
+        .await
+        .map_err(|e| Incomplete::Card(CardLoginError::Store(e)))?;
     if let Some(obj) = event.detail.as_object_mut() {
         let listing = crate::policy::listing(&card.subject, source.facility.as_ref(), services);
         obj.insert("services".into(), json!(listing));
+        obj.insert("linked_legacy_key".into(), json!(linked));
     }
     let method = match card.kind {
         CardKind::Hpki => "hpki-card",
@@ -283,7 +289,7 @@ pub async fn complete(
         facility: source.facility,
         credential: CredentialDetails {
             method: method.into(),
-            card_id: Some(answer.card_id.chars().take(128).collect()),
+            card_id: Some(card.card_id),
             certificate: Some(format!("{} {}", card.serial, card.issuer)),
             facility_certificate: source.facility_certificate,
         },
@@ -331,10 +337,19 @@ pub async fn card_removed(
             .await;
         return pages::refused(StatusCode::FORBIDDEN, "stale page: reload it");
     }
+    // Only this session's own card (derived from its verified certificate at login), and then only this
+    // person's sessions with it: a card id seen in an agent log on a shared PC ends nobody else's session.
     if session.credential.card_id.as_deref() != Some(form.card_id.as_str()) {
-        return pages::refused(StatusCode::CONFLICT, "this session was not started with that card");
+        let detail = json!({ "reason": "card-removed report for a card this session did not log in with",
+            "card_id": super::refusals::named(Some(&form.card_id)) });
+        let actor = format!("portal:{}", session.person_key);
+        state.refusals.record(&actor, "portal.card-removed", "-", detail).await;
+        return pages::refused(
+            StatusCode::CONFLICT,
+            "this session was not started with that card: sign out from the home page instead",
+        );
     }
-    match state.end_sessions_for_card(&form.card_id).await {
+    match state.end_sessions_for_card(&session.person_key, &form.card_id).await {
         Ok(_) => super::signed_out(None),
         Err(e) => unavailable(e),
     }

@@ -96,7 +96,6 @@ pub fn login(
              <input type=\"hidden\" name=\"return_to\" value=\"{rt}\">\
              <input type=\"hidden\" name=\"challenge_id\"><input type=\"hidden\" name=\"kind\">\
              <input type=\"hidden\" name=\"signature\"><input type=\"hidden\" name=\"chain\">\
-             <input type=\"hidden\" name=\"card_id\">\
              <button type=\"button\" data-kind=\"hpki\">HPKI カードでログイン / Sign in with HPKI card</button> \
              <button type=\"button\" data-kind=\"jpki\">マイナンバーカード / My Number card</button>\
              <p id=\"card-status\" role=\"status\"></p></form>",

@@ -235,11 +235,11 @@ impl Sessions {
         self.store.portal_end_session(id_hash, now).await?.map(decode).transpose()
     }
 
-    /// End every live session the card `card_id` logged in (the card agent's card-removed event).
-    #[allow(dead_code)] // called through PortalState::end_sessions_for_card once card login is wired
-    pub async fn end_sessions_for_card(&self, card_id: &str) -> Result<Vec<Session>, SessionError> {
+    /// End every live session of `person_key` the card `card_id` logged in (the card agent's card-removed
+    /// event): never another person's, whatever card id their session holds.
+    pub async fn end_sessions_for_card(&self, person_key: &str, card_id: &str) -> Result<Vec<Session>, SessionError> {
         let now = hcpki_ca::time::now_unix();
-        self.store.portal_end_card_sessions(card_id, now).await?.into_iter().map(decode).collect()
+        self.store.portal_end_card_sessions(person_key, card_id, now).await?.into_iter().map(decode).collect()
     }
 }
 

@@ -1519,6 +1519,7 @@ macro_rules! sql_store {
 
             async fn portal_end_card_sessions(
                 &self,
+                person_key: &str,
                 card_id: &str,
                 now: i64,
             ) -> Result<Vec<SessionRecord>, StoreError> {
@@ -1526,12 +1527,74 @@ macro_rules! sql_store {
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::END_CARD_SESSIONS)
                     .bind(now)
                     .bind(card_id)
+                    .bind(person_key)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(Self::err)?
                     .into_iter()
                     .map(sso::session)
                     .collect())
+            }
+
+            async fn person_key_link(
+                &self,
+                person_key: &str,
+                legacy_key: &str,
+                now: i64,
+            ) -> Result<Option<String>, StoreError> {
+                if let Some(legacy) = self.person_key_linked(person_key).await? {
+                    return Ok(Some(legacy));
+                }
+                let _writer = self.writer().await;
+                let (mut tx, mut chain) = self.begin_locked().await?;
+                let claimed = sqlx::query::<$db>(person_keys::CLAIM)
+                    .bind(person_key)
+                    .bind(now)
+                    .bind(legacy_key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected();
+                if claimed == 0 {
+                    // Claimed meanwhile by a login of this same card (then linked to it), or never ours.
+                    return sqlx::query_scalar::<$db, String>(person_keys::LINKED)
+                        .bind(person_key)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(Self::err);
+                }
+                let moved = sqlx::query::<$db>(person_keys::MOVE_GRANT)
+                    .bind(person_key)
+                    .bind(legacy_key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected();
+                let dropped = sqlx::query::<$db>(person_keys::DROP_GRANT)
+                    .bind(legacy_key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected();
+                let event = AuditEvent {
+                    actor: format!("card:{person_key}"),
+                    action: "person.key-linked".into(),
+                    target: person_key.to_owned(),
+                    outcome: crate::audit::Outcome::Ok,
+                    detail: serde_json::json!({ "legacy_key": legacy_key, "console_grant_moved": moved > 0,
+                        "console_grant_superseded": dropped > 0 }),
+                };
+                Self::append(&mut tx, &mut chain, &event).await?;
+                Self::commit(tx, chain).await?;
+                Ok(Some(legacy_key.to_owned()))
+            }
+
+            async fn person_key_linked(&self, person_key: &str) -> Result<Option<String>, StoreError> {
+                sqlx::query_scalar::<$db, String>(person_keys::LINKED)
+                    .bind(person_key)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)
             }
 
             async fn portal_person_sessions(

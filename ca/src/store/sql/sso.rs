@@ -55,7 +55,8 @@ pub(super) const END_SESSION: &str = concat!(
     session_columns!()
 );
 pub(super) const END_CARD_SESSIONS: &str = concat!(
-    "UPDATE portal_sessions SET ended_at = $1, notified_at = $1 WHERE card_id = $2 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    "UPDATE portal_sessions SET ended_at = $1, notified_at = $1 WHERE card_id = $2 AND person_key = $3 \
+     AND ended_at IS NULL AND expires_at > $1 RETURNING ",
     session_columns!()
 );
 

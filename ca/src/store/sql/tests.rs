@@ -41,6 +41,18 @@ impl TestDb {
         store::open(&self.url).await.unwrap()
     }
 
+    /// Run `sql` directly: a state an earlier version left (e.g. what a migration lists from older rows).
+    async fn db_execute(&self, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        if self.url.starts_with("sqlite") {
+            let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        } else {
+            let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+    }
+
     /// Rows in `table`, for what the `Store` API does not show (rows kept only to be forgotten).
     async fn db_rows(&self, table: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
@@ -105,6 +117,7 @@ on_every_backend!(
     card_presence_leases_are_renewed_and_lapse,
     a_person_lists_and_ends_only_their_own_sessions,
     console_grants_are_replaced_removed_and_audited,
+    earlier_person_keys_are_claimed_once_with_their_grant,
     transitions_in_one_batch_apply_as_if_one_after_another,
     an_import_batch_with_approval_registers_and_approves_in_one_transaction,
     a_cas_crl_rows_follow_revocations_holds_releases_and_expiry,
@@ -1329,6 +1342,55 @@ async fn a_person_lists_and_ends_only_their_own_sessions(db: TestDb) {
     assert_eq!((logouts[0].actor.as_str(), logouts[0].target.as_str()), ("portal:pwd:alice", "pwd:alice"));
     assert!(logouts[0].detail.contains("\"sessions_ended\":3"), "{}", logouts[0].detail);
     assert!(logouts[0].detail.contains("ended-by-user"), "{}", logouts[0].detail);
+}
+
+/// Person-key links (migration 0021, issue #24 item 10): an earlier card key listed unclaimed goes to the first
+/// anchor-bound key that produces it, with its console grant, audited once; that key stays linked; another key
+/// producing the same earlier key, or an unlisted earlier key, gets nothing. A new key granted already keeps its
+/// own grant and the earlier one is dropped.
+async fn earlier_person_keys_are_claimed_once_with_their_grant(db: TestDb) {
+    use crate::console_grant::{ConsoleGrant, ConsoleRole};
+    use crate::operator::OperatorRole;
+    let s = db.store.clone();
+    let grant = |person: &str, role: OperatorRole| ConsoleGrant {
+        person_key: person.into(),
+        role: ConsoleRole::Staff(role),
+        note: "note".into(),
+        granted_at: 1_800_000_000,
+        granted_by: admin().as_str().to_owned(),
+    };
+    let (earlier, other_earlier) = ("hpki:HCPKI TEST:Test000001", "hpki:HCPKI TEST:Test000002");
+    db.db_execute(&format!("INSERT INTO person_key_links (legacy_key) VALUES ('{earlier}'), ('{other_earlier}')"))
+        .await;
+    s.console_grant_put(&grant(earlier, OperatorRole::Operator), &admin()).await.unwrap();
+    s.console_grant_put(&grant(other_earlier, OperatorRole::Operator), &admin()).await.unwrap();
+    s.console_grant_put(&grant("hpki:d:O:2", OperatorRole::Auditor), &admin()).await.unwrap();
+    let head = s.audit_head().await.unwrap();
+
+    assert_eq!(s.person_key_linked("hpki:a:O:1").await.unwrap(), None);
+    assert_eq!(s.person_key_link("hpki:a:O:1", earlier, 10).await.unwrap().as_deref(), Some(earlier));
+    assert_eq!(s.console_grant("hpki:a:O:1").await.unwrap().map(|g| g.role.name()), Some("operator"));
+    assert!(s.console_grant(earlier).await.unwrap().is_none(), "the grant moved");
+    assert_eq!(s.person_key_link("hpki:a:O:1", earlier, 11).await.unwrap().as_deref(), Some(earlier));
+    assert_eq!(s.person_key_link("hpki:b:O:1", earlier, 12).await.unwrap(), None, "claimed by another key");
+    assert!(s.console_grant("hpki:b:O:1").await.unwrap().is_none());
+    assert_eq!(s.person_key_link("hpki:c:O:9", "hpki:HCPKI TEST:unlisted", 12).await.unwrap(), None);
+    assert_eq!(s.person_key_linked("hpki:a:O:1").await.unwrap().as_deref(), Some(earlier));
+    assert_eq!(s.person_key_linked("hpki:b:O:1").await.unwrap(), None);
+    // A key granted already keeps its own grant; the earlier one is superseded.
+    assert_eq!(s.person_key_link("hpki:d:O:2", other_earlier, 13).await.unwrap().as_deref(), Some(other_earlier));
+    assert_eq!(s.console_grant("hpki:d:O:2").await.unwrap().map(|g| g.role.name()), Some("auditor"));
+    assert!(s.console_grant(other_earlier).await.unwrap().is_none());
+
+    let made = audited_since(&*s, &head).await;
+    assert_eq!(
+        made,
+        [
+            ["person.key-linked".to_owned(), "hpki:a:O:1".to_owned(), "card:hpki:a:O:1".to_owned()],
+            ["person.key-linked".to_owned(), "hpki:d:O:2".to_owned(), "card:hpki:d:O:2".to_owned()],
+        ]
+    );
+    verified_log(&*s).await;
 }
 
 /// Console grants (D42): one per person, replaced by a second `put`, seen by another handle at once, removed

@@ -202,7 +202,7 @@ fn make_cards(n: usize, files: &Path) -> Result<Vec<Card>> {
             std::fs::write(files.join("hpki-auth-ca.der"), &issued.authentication_ca)?;
         }
         let chain = [&issued.authentication.cert, &issued.authentication_ca].map(|c| STANDARD.encode(c)).join(",");
-        let id = hex::encode(Sha256::digest(subject.registration_id.as_bytes()));
+        let id = hcpki_agent_protocol::card_id(&issued.authentication.cert);
         cards.push(Card { key: issued.authentication.key, chain, id });
     }
     std::fs::write(files.join("hpki-auth.crl"), cas.authentication_crl(&[], CrlValidity::fresh(24))?)?;
