@@ -464,7 +464,7 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
             signature: &STANDARD.encode(&signature),
             chain: &chain_b64,
             card_id: &card_id,
-            button: "hpki",
+            button: crate::login::CardKind::Hpki,
         };
         let source = LoginSource {
             prelogin_id: &prelogin,

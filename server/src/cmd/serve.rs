@@ -67,7 +67,6 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
             &authority,
             &identity.chain,
             identity.key.clone(),
-            &names,
         )?),
         None => None,
     };
