@@ -14,7 +14,7 @@
 use crate::harness::{Backend, Hcpki};
 use crate::oidc::{PASSWORD, Portal, Reply, challenge, param, totp};
 use serde_json::Value;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 on_both_backends!(
     malformed_sign_ins_and_large_bodies_are_refused_before_any_io,
@@ -77,6 +77,24 @@ fn assert_japanese_first(r: &Reply, ja: &str, en: &str) {
 
 fn denied<'a>(entries: &'a [Value], action: &str) -> Vec<&'a Value> {
     entries.iter().filter(|e| e["action"] == action && e["outcome"] == "denied").collect()
+}
+
+/// A curl POST to `url` with `args`, started and not waited for (parallel posts are separate processes).
+fn post_in_background(p: &Portal, url: &str, args: &[&str]) -> Child {
+    Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+        .arg(&p.chain)
+        .args(["--resolve", &format!("localhost:{}:127.0.0.1", p.port)])
+        .args(args)
+        .arg(url)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The HTTP status a [`post_in_background`] ended with.
+fn status_of(child: Child) -> u16 {
+    String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).trim().parse().unwrap()
 }
 
 fn login_failures(h: &Hcpki) -> i64 {
@@ -198,22 +216,11 @@ fn a_flood_of_bad_sign_ins_adds_at_most_one_bounded_entry_per_admitted_request(b
     for wave in 0..50 {
         let children: Vec<_> = (0..8)
             .map(|n| {
-                Command::new("curl")
-                    .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
-                    .arg(&p.chain)
-                    .args(["--resolve", &format!("localhost:{}:127.0.0.1", p.port)])
-                    .args(["-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary"])
-                    .arg(body(wave * 8 + n))
-                    .arg(&url)
-                    .stdout(Stdio::piped())
-                    .spawn()
-                    .unwrap()
+                let form = ["-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary"];
+                post_in_background(&p, &url, &[&form[..], &[body(wave * 8 + n).as_str()]].concat())
             })
             .collect();
-        for child in children {
-            let out = child.wait_with_output().unwrap();
-            statuses.push(String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0));
-        }
+        statuses.extend(children.into_iter().map(status_of));
     }
     let elapsed = started.elapsed();
     let limited = statuses.iter().filter(|s| **s == 429).count();
@@ -248,20 +255,11 @@ fn parallel_guesses_are_checked_only_as_often_as_the_throttle_allows(b: Backend)
     let url = format!("{}/login", p.issuer);
     let children: Vec<_> = (0..20)
         .map(|_| {
-            Command::new("curl")
-                .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
-                .arg(&p.chain)
-                .args(["--resolve", &format!("localhost:{}:127.0.0.1", p.port)])
-                .args(["--data-urlencode", "username=alice", "--data-urlencode", "password=wrong password!"])
-                .args(["--data-urlencode", "totp=123456"])
-                .arg(&url)
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap()
+            let form = ["username=alice", "password=wrong password!", "totp=123456"];
+            post_in_background(&p, &url, &form.iter().flat_map(|f| ["--data-urlencode", f]).collect::<Vec<_>>())
         })
         .collect();
-    let mut statuses: Vec<u16> =
-        children.into_iter().map(|c| String::from_utf8_lossy(&c.wait_with_output().unwrap().stdout).parse().unwrap()).collect();
+    let mut statuses: Vec<u16> = children.into_iter().map(status_of).collect();
     statuses.sort_unstable();
     let checked = statuses.iter().filter(|s| **s == 401).count();
     let throttled = statuses.iter().filter(|s| **s == 429).count();
