@@ -138,7 +138,8 @@ impl ConsoleConfig {
     pub fn callback(&self) -> Result<Option<String>> {
         let Some(url) = &self.url else { return Ok(None) };
         let origin = url.strip_suffix('/').unwrap_or(url);
-        let parsed: axum::http::Uri = origin.parse().with_context(|| format!("[console] url = {url:?} is not a URL"))?;
+        let parsed: axum::http::Uri =
+            origin.parse().with_context(|| format!("[console] url = {url:?} is not a URL"))?;
         let plain = parsed.scheme_str() == Some("https")
             && parsed.host().is_some_and(|h| !h.is_empty())
             && !parsed.authority().is_some_and(|a| a.as_str().contains('@'))

@@ -42,7 +42,8 @@ const POST_ROUTES: [&str; 14] = [
 ];
 
 /// Routes that answer clients and the card agent in JSON rather than with a page.
-const JSON_ROUTES: [&str; 7] = ["/login/card/challenge", "/presence", "/token", "/par", "/introspect", "/revoke", "/userinfo"];
+const JSON_ROUTES: [&str; 7] =
+    ["/login/card/challenge", "/presence", "/token", "/par", "/introspect", "/revoke", "/userinfo"];
 
 /// POST `body` (form-encoded, from a file: a megabyte does not fit in one argument) to `path`.
 fn post_body(p: &Portal, path: &str, body: &[u8]) -> Reply {
@@ -128,9 +129,8 @@ fn malformed_sign_ins_and_large_bodies_are_refused_before_any_io(b: Backend) {
 
     // kind=evil, long: the card form refuses it before the challenge is taken.
     let evil = format!("evil{}", "e".repeat(4000));
-    let card_form = format!(
-        "csrf=c&challenge_id=x&kind={evil}&signature=AQI%3D&chain=AwQ%3D&card_id=0123&return_to=%2F"
-    );
+    let card_form =
+        format!("csrf=c&challenge_id=x&kind={evil}&signature=AQI%3D&chain=AwQ%3D&card_id=0123&return_to=%2F");
     let r = post_body(&p, "/login/card", card_form.as_bytes());
     assert_eq!(r.status, 400, "{r:?}");
     assert_japanese_first(&r, "カードの種類は hpki か jpki です", "kind must be hpki or jpki");
@@ -304,7 +304,11 @@ fn console_sign_in_returns_only_to_the_configured_console_url(b: Backend) {
     let r = authorize(&exact);
     assert!(r.status == 303 && r.location.starts_with(&format!("{}/login?", p.issuer)), "{r:?}");
     // The console's own start names exactly that redirect URI, whatever Host the browser used.
-    let start = p.curl(&["--resolve", &format!("localhost:{port}:127.0.0.1"), &format!("https://localhost:{port}/console/login")]);
+    let start = p.curl(&[
+        "--resolve",
+        &format!("localhost:{port}:127.0.0.1"),
+        &format!("https://localhost:{port}/console/login"),
+    ]);
     assert_eq!(start.status, 303, "{start:?}");
     assert_eq!(param(&start.location, "redirect_uri").as_deref(), Some(exact.as_str()), "{start:?}");
 
@@ -323,7 +327,11 @@ fn console_sign_in_returns_only_to_the_configured_console_url(b: Backend) {
     let console = p.curl(&[&format!("https://127.0.0.1:{port}/console/login")]);
     assert!(console.status == 404 && console.body.contains("[console] url"), "{console:?}");
     let entries = p.h.audit_entries();
-    assert!(denied(&entries, "oidc.authorize").iter().any(|e| e["detail"]["reason"].as_str().unwrap().contains("[console] url")));
+    assert!(
+        denied(&entries, "oidc.authorize")
+            .iter()
+            .any(|e| e["detail"]["reason"].as_str().unwrap().contains("[console] url"))
+    );
     p.h.ok(&["audit", "verify"]);
 
     // A URL with a path is a configuration error naming the key.

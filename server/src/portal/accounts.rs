@@ -36,12 +36,6 @@ impl Username {
     }
 }
 
-impl std::fmt::Display for Username {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// A new account, and the secret for the authenticator app (shown once).
 #[derive(Debug)]
 pub struct Added {

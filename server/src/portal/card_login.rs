@@ -17,9 +17,9 @@
 //! The pre-login cookie makes a challenge useless in another browser: the binding is a hash of a value only
 //! this browser holds, and the CSRF token of the two POSTs is derived from it as well.
 
-use super::session::{Created, CredentialDetails, NewSession, SessionError, Sessions};
 use super::login_form::RawCardLogin;
 use super::request_body::SignInForm;
+use super::session::{Created, CredentialDetails, NewSession, SessionError, Sessions};
 use super::{PortalState, Tls, audit, pages, safe_return, unavailable};
 use crate::login::{CardKind, CardLoginError, CardVerifier, challenge};
 use crate::policy::{FacilityContext, Services};

@@ -83,15 +83,15 @@ pub enum Malformed {
     )]
     Username,
     /// The password is empty or longer than any account's.
-    #[error(
-        "パスワードが空か長すぎます(最大 1024 バイト)。 / The password is empty or too long (at most 1024 bytes)."
-    )]
+    #[error("パスワードが空か長すぎます(最大 1024 バイト)。 / The password is empty or too long (at most 1024 bytes).")]
     Password,
     /// The code is not six digits.
     #[error("確認コードは 6 桁の数字です。 / The code must be 6 digits.")]
     Code,
     /// `return_to` is too long.
-    #[error("戻り先が長すぎます: ログインページを開き直してください。 / return_to is too long: open the login page again.")]
+    #[error(
+        "戻り先が長すぎます: ログインページを開き直してください。 / return_to is too long: open the login page again."
+    )]
     ReturnTo,
     /// `kind` is neither `hpki` nor `jpki`.
     #[error("カードの種類は hpki か jpki です。 / kind must be hpki or jpki.")]
@@ -176,12 +176,7 @@ mod tests {
     use super::*;
 
     fn password(username: &str, password: &str, totp: &str) -> RawPasswordLogin {
-        RawPasswordLogin {
-            username: username.into(),
-            password: password.into(),
-            totp: totp.into(),
-            return_to: None,
-        }
+        RawPasswordLogin { username: username.into(), password: password.into(), totp: totp.into(), return_to: None }
     }
 
     #[test]

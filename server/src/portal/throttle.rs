@@ -21,8 +21,12 @@ pub const FORGET_AFTER: i64 = 3600;
 const FIRST_WAIT: i64 = 30;
 
 /// The schedule the store applies when it admits an attempt ([`verdict`] is the same rule in Rust).
-const SCHEDULE: LoginThrottle =
-    LoginThrottle { free_failures: FREE_FAILURES, first_wait: FIRST_WAIT, max_wait: MAX_WAIT, forget_after: FORGET_AFTER };
+const SCHEDULE: LoginThrottle = LoginThrottle {
+    free_failures: FREE_FAILURES,
+    first_wait: FIRST_WAIT,
+    max_wait: MAX_WAIT,
+    forget_after: FORGET_AFTER,
+};
 
 /// Admit a sign-in attempt of `name` at `now`, counting it as a failure until [`succeeded`] says otherwise:
 /// `Ok(Ok(()))` when it may go on to the password check, `Ok(Err(seconds to wait))` when it is throttled (and

@@ -913,7 +913,11 @@ async fn password_failures_are_counted_across_replicas(db: TestDb) {
     assert_eq!(other.portal_login_failures("alice").await.unwrap(), Some((6, now + 6)));
     assert_eq!(s.portal_login_attempt("bob", now, &unthrottled).await.unwrap(), Some(1), "per account");
     let later = now + 6 + 3600;
-    assert_eq!(s.portal_login_attempt("alice", later, &unthrottled).await.unwrap(), Some(1), "afresh after an idle hour");
+    assert_eq!(
+        s.portal_login_attempt("alice", later, &unthrottled).await.unwrap(),
+        Some(1),
+        "afresh after an idle hour"
+    );
     other.portal_login_succeeded("alice").await.unwrap();
     assert_eq!(s.portal_login_failures("alice").await.unwrap(), None, "a success forgets");
 
