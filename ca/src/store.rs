@@ -21,8 +21,8 @@ pub use records::{
 use sql as _;
 pub use sql::{PgStore, SqliteStore};
 pub use sso::{
-    GrantOp, GrantRecord, GrantUse, OidcClientRecord, OnceRecord, PortalUser, ServiceRecord, SessionRecord,
-    SweepCounts, TokenWrite, TokenWritten,
+    GrantOp, GrantRecord, GrantUse, LoginThrottle, OidcClientRecord, OnceRecord, PortalUser, ServiceRecord,
+    SessionRecord, SweepCounts, TokenWrite, TokenWritten,
 };
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
@@ -504,9 +504,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The failed password sign-ins recorded for `username`: (failures, time of the last), if any.
     async fn portal_login_failures(&self, username: &str) -> Result<Option<(i64, i64)>, StoreError>;
 
-    /// Record a failed password sign-in of `username` at `now`, counting afresh when the last one was
-    /// `forget_after` seconds ago or more; the count now. Shared by every replica (issue #9).
-    async fn portal_login_failed(&self, username: &str, now: i64, forget_after: i64) -> Result<i64, StoreError>;
+    /// Admit and record a password sign-in attempt of `username` at `now`, or refuse it, in one statement
+    /// (issue #24 item 8): `Some(count)` when `throttle` lets it through (the attempt is counted as a failure
+    /// before the password is checked, so parallel attempts cannot all pass a check made before any was
+    /// recorded; a success forgets with [`Store::portal_login_succeeded`]), `None` when the account must wait
+    /// (nothing recorded). Shared by every replica (issue #9).
+    async fn portal_login_attempt(
+        &self,
+        username: &str,
+        now: i64,
+        throttle: &LoginThrottle,
+    ) -> Result<Option<i64>, StoreError>;
 
     /// Forget `username`'s failures (it signed in).
     async fn portal_login_succeeded(&self, username: &str) -> Result<(), StoreError>;

@@ -109,11 +109,17 @@ pub struct ConsoleConfig {
     pub session_hours: u32,
     /// Minutes without a request after which the console session ends (5–480, default 30).
     pub idle_minutes: u32,
+    /// The console's external URL, `https://host[:port]` as browsers reach it (through a load balancer, its
+    /// name and port). The portal sends a console sign-in back only to `<url>/console/login/callback`, exactly;
+    /// without it, console sign-in through the portal is off (certificate sign-in still works). There is no
+    /// default: the server certificate's loopback names are no redirect target (issue #24 item 12).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 impl Default for ConsoleConfig {
     fn default() -> Self {
-        Self { session_hours: 8, idle_minutes: 30 }
+        Self { session_hours: 8, idle_minutes: 30, url: None }
     }
 }
 
@@ -125,6 +131,26 @@ impl ConsoleConfig {
     /// The absolute and idle lifetimes in seconds, clamped to their ranges.
     pub fn lifetimes(&self) -> (i64, i64) {
         (i64::from(self.session_hours.clamp(1, 24)) * 3600, i64::from(self.idle_minutes.clamp(5, 480)) * 60)
+    }
+
+    /// The one redirect URI of the console's sign-in, `<url>/console/login/callback`, when `url` is set; an
+    /// error naming the key when `url` is not an `https://host[:port]` origin.
+    pub fn callback(&self) -> Result<Option<String>> {
+        let Some(url) = &self.url else { return Ok(None) };
+        let origin = url.strip_suffix('/').unwrap_or(url);
+        let parsed: axum::http::Uri =
+            origin.parse().with_context(|| format!("[console] url = {url:?} is not a URL"))?;
+        let plain = parsed.scheme_str() == Some("https")
+            && parsed.host().is_some_and(|h| !h.is_empty())
+            && !parsed.authority().is_some_and(|a| a.as_str().contains('@'))
+            && parsed.path_and_query().is_none_or(|p| p.as_str().is_empty() || p.as_str() == "/");
+        if !plain {
+            bail!(
+                "[console] url = {url:?}: use the console's external origin, https://host[:port] (no path, query or \
+                 user name), e.g. https://ca.example.jp:8443"
+            );
+        }
+        Ok(Some(format!("{origin}{}", crate::oidc::client::CONSOLE_CALLBACK_PATH)))
     }
 }
 
@@ -468,6 +494,7 @@ impl Loaded {
         // Checked here so that any command, not only the portal with card login on, refuses a bad entry.
         config.login.role_texts().with_context(|| format!("{} has a bad [login] entry", path.display()))?;
         config.ca.check().with_context(|| format!("{} has a bad [ca] entry", path.display()))?;
+        config.console.callback().with_context(|| format!("{} has a bad [console] entry", path.display()))?;
         let database_url = resolve_database_url(dir, database_url.unwrap_or(&config.database_url));
         Ok(Self { dir: dir.to_owned(), config, database_url })
     }

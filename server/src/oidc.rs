@@ -63,9 +63,10 @@ pub struct Provider {
     pub lifetimes: Lifetimes,
     /// The token endpoint's exchanges, group-committed.
     pub exchanges: exchange::Exchanges,
-    /// The host names and addresses the web console is reached at (the server certificate's): the console's
-    /// built-in client redirects only there (D42).
-    pub console_hosts: Vec<String>,
+    /// The web console's one redirect URI, `[console] url` + `/console/login/callback`: the console's built-in
+    /// client redirects only there (D42, issue #24 item 12); none when `[console] url` is unset, and then
+    /// console sign-in through the portal is refused.
+    pub console_callback: Option<String>,
     /// `[oidc] require_pushed_authorization_requests`: every client's requests must be pushed (RFC 9126 §5).
     pub require_par: bool,
 }

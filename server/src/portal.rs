@@ -11,8 +11,10 @@ pub mod catalog;
 pub mod facility;
 pub mod housekeeping;
 pub mod listener;
+pub mod login_form;
 mod pages;
 pub mod refusals;
+pub mod request_body;
 pub mod secret;
 pub mod self_service;
 pub mod session;
@@ -144,12 +146,14 @@ pub fn routes(state: PortalState) -> Router {
         .route("/presence", post(card_login::presence))
         .route("/static/card-login.js", get(card_login::script_login))
         .route("/static/card-watch.js", get(card_login::script_watch))
+        // Every body bounded before any handler reads it (issue #24 item 5).
+        .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
         .with_state(state)
 }
 
 /// The mTLS listener's routes (RFC 8705 §5 `mtls_endpoint_aliases`): only the back-channel endpoints.
 pub fn mtls_routes(state: PortalState) -> Router {
-    back_channel().with_state(state)
+    back_channel().layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap)).with_state(state)
 }
 
 /// Endpoints clients call directly (client-authenticated or bearer; no cookies).
@@ -173,7 +177,12 @@ async fn csrf_guard(State(state): State<PortalState>, request: Request, next: Ne
         let cross_site = site.is_some_and(|s| s != "same-origin" && s != "none");
         let foreign = origin.is_some_and(|o| o != state.oidc.issuer);
         if cross_site || foreign {
-            let detail = json!({ "origin": origin, "sec_fetch_site": site, "path": request.uri().path() });
+            // Header values anyone can set: bounded like every other value a refusal takes from a request.
+            let detail = json!({
+                "origin": origin.map(|o| refusals::named(Some(o))),
+                "sec_fetch_site": site.map(|s| refusals::named(Some(s))),
+                "path": refusals::named(Some(request.uri().path())),
+            });
             state.refusals.record("portal:anonymous", "portal.csrf", "-", detail).await;
             return pages::refused(StatusCode::FORBIDDEN, "cross-site request refused: use the portal's own pages");
         }
@@ -315,66 +324,57 @@ async fn login_page(
     response
 }
 
-#[derive(Debug, serde::Deserialize)]
-struct LoginForm {
-    username: String,
-    password: String,
-    totp: String,
-    return_to: Option<String>,
-}
-
 /// The password + TOTP login: always an explicit credential check, whatever session or connection exists.
+/// The form is parsed before any I/O: a field no account could have is refused (400) and audited without its
+/// value; an account past its free attempts waits (429) before argon2 runs (issue #24 items 5 and 8).
 async fn login(
     State(state): State<PortalState>,
     tls: Tls,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    request_body::SignInForm(raw): request_body::SignInForm<login_form::RawPasswordLogin>,
 ) -> Response {
-    let actor = format!("portal:pwd:{}", form.username);
+    let form = match raw.parse() {
+        Ok(form) => form,
+        Err(malformed) => {
+            let detail = json!({ "credential": "password-totp", "reason": "malformed", "field": malformed.field() });
+            state.refusals.record("portal:anonymous", "portal.login", "-", detail).await;
+            return pages::refused_ja(StatusCode::BAD_REQUEST, &malformed.to_string());
+        }
+    };
+    let username = form.username.as_str();
+    let actor = format!("portal:pwd:{username}");
     let LoginFacility { context: facility, certificate: facility_certificate, not_after: facility_not_after } =
-        match login_connection(&state, &tls, &actor, &form.username, "password-totp").await {
+        match login_connection(&state, &tls, &actor, username, "password-totp").await {
             Ok(found) => found,
             Err(refused) => return refused,
         };
     let now = hcpki_ca::time::now_unix();
     let return_to = safe_return(form.return_to.as_deref());
-    let throttled = match throttle::check(state.store.as_ref(), &form.username, now).await {
-        Ok(verdict) => verdict,
-        Err(e) => return unavailable(e),
-    };
-    let failures_recorded = match throttled {
-        Ok(recorded) => recorded,
-        Err(wait) => {
+    // Counted before the password is checked: parallel guesses cannot all pass a check made before any of
+    // them was recorded.
+    match throttle::attempt(state.store.as_ref(), username, now).await {
+        Ok(Ok(())) => {}
+        Ok(Err(wait)) => {
             let detail = json!({ "credential": "password-totp", "reason": "throttled", "retry_after": wait });
-            audit(
-                &state.store,
-                &format!("portal:pwd:{}", form.username),
-                "portal.login",
-                &form.username,
-                Outcome::Denied,
-                detail,
-            )
-            .await;
+            state.refusals.record(&actor, "portal.login", username, detail).await;
             let message = format!("too many failed sign-ins for this account: wait {wait} s and try again");
             return pages::refused(StatusCode::TOO_MANY_REQUESTS, &message);
         }
-    };
+        Err(e) => return unavailable(e),
+    }
     let checked =
         accounts::check(state.store.as_ref(), &state.secret, &form.username, &form.password, &form.totp, now).await;
     let facility_id = facility.as_ref().map(|f| f.id.to_string());
     let (subject, person_key) = match checked {
         Ok(Ok(found)) => found,
         Ok(Err(reason)) => {
-            if let Err(e) = throttle::failed(state.store.as_ref(), &form.username, now).await {
-                return unavailable(e);
-            }
             let detail = json!({ "credential": "password-totp", "reason": reason, "facility": facility_id });
-            audit(&state.store, &actor, "portal.login", &form.username, Outcome::Denied, detail).await;
+            state.refusals.record(&actor, "portal.login", username, detail).await;
             return pages::login(facility.as_ref(), &return_to, Some("wrong user name, password or code"), None);
         }
         Err(e) => return unavailable(e),
     };
-    if failures_recorded && let Err(e) = throttle::succeeded(state.store.as_ref(), &form.username).await {
+    if let Err(e) = throttle::succeeded(state.store.as_ref(), username).await {
         return unavailable(e);
     }
     let new = NewSession {
@@ -405,7 +405,7 @@ async fn login(
     let entry = AuditEvent {
         actor,
         action: "portal.login".into(),
-        target: form.username.clone(),
+        target: username.to_owned(),
         outcome: Outcome::Ok,
         detail: json!({ "credential": "password-totp", "facility": facility_id, "services": listing }),
     };

@@ -78,6 +78,7 @@ mod reissue;
 mod review_enroll;
 mod review_facility_admin;
 mod review_identity;
+mod review_portal;
 mod review_sound;
 mod revocation;
 mod scep;

@@ -1178,6 +1178,12 @@ impl Portal {
         let mut cfg = std::fs::read_to_string(h.dir().join("hcpki.toml")).unwrap();
         cfg.push_str("\n[portal]\nlisten = \"127.0.0.1:0\"\nservices = \"services.toml\"\n");
         cfg.push_str(portal_extra);
+        // The console's sign-in returns only to `[console] url` (issue #24 item 12): the HTTPS listener's port is
+        // chosen here so the URL can name it (`console_card::console_of`), unless the test configures its own.
+        let https_port = crate::harness::free_port();
+        if !portal_extra.contains("[console]") {
+            cfg.push_str(&format!("\n[console]\nurl = \"https://127.0.0.1:{https_port}\"\n"));
+        }
         std::fs::write(h.dir().join("hcpki.toml"), cfg).unwrap();
         std::fs::write(h.path("password"), format!("{PASSWORD}\n")).unwrap();
         let out = h.ok(&[
@@ -1266,7 +1272,7 @@ impl Portal {
         ]);
         before_serve(&h);
         let chain = h.chain_file("server");
-        let server = Served::start(&h, &[]);
+        let server = Served::start_at(&h, &format!("127.0.0.1:{https_port}"), "127.0.0.1:0", &[]);
         let issuer =
             server.listening.split(" and portal ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
         let port = issuer.rsplit(':').next().unwrap().parse().unwrap();

@@ -463,13 +463,23 @@ impl Served {
     /// [`start`](Self::start) with its plain HTTP listener on `http_addr` (e.g. a port a load balancer was
     /// configured with before this replica came up).
     pub fn start_on(h: &Hcpki, http_addr: &str, extra: &[&str]) -> Self {
-        Self::start_under(h, &[], http_addr, extra)
+        Self::launch(h, &[], "127.0.0.1:0", http_addr, extra)
     }
 
     /// [`start_on`](Self::start_on) through a launcher ([`Hcpki::spawn_under`]).
     pub fn start_under(h: &Hcpki, launcher: &[&str], http_addr: &str, extra: &[&str]) -> Self {
+        Self::launch(h, launcher, "127.0.0.1:0", http_addr, extra)
+    }
+
+    /// [`start_on`](Self::start_on) with its HTTPS listener on `https_addr` too (e.g. the port `[console] url`
+    /// names).
+    pub fn start_at(h: &Hcpki, https_addr: &str, http_addr: &str, extra: &[&str]) -> Self {
+        Self::launch(h, &[], https_addr, http_addr, extra)
+    }
+
+    fn launch(h: &Hcpki, launcher: &[&str], https_addr: &str, http_addr: &str, extra: &[&str]) -> Self {
         let log = h.path(&format!("serve-{}.log", uuid::Uuid::new_v4().simple()));
-        let args = [&["serve", "--https-addr", "127.0.0.1:0", "--http-addr", http_addr], extra].concat();
+        let args = [&["serve", "--https-addr", https_addr, "--http-addr", http_addr], extra].concat();
         let mut child = if launcher.is_empty() { h.spawn(&args, &log) } else { h.spawn_under(launcher, &args, &log) };
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();

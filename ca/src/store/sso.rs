@@ -178,6 +178,23 @@ pub struct ServiceRecord {
     pub updated_at: i64,
 }
 
+/// The password throttle's schedule (D24, issue #24 item 8), handed to
+/// [`Store::portal_login_attempt`](crate::store::Store::portal_login_attempt) so that the database decides and
+/// records an attempt in one statement: after `free_failures` attempts an account waits `first_wait` seconds
+/// after its last, doubling per further attempt up to `max_wait`; an attempt `forget_after` seconds after the
+/// last counts afresh. The server's `portal::throttle` owns the numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginThrottle {
+    /// Attempts allowed before waits start.
+    pub free_failures: i64,
+    /// The first wait, in seconds.
+    pub first_wait: i64,
+    /// The longest wait, in seconds.
+    pub max_wait: i64,
+    /// Idle seconds after which counting starts afresh.
+    pub forget_after: i64,
+}
+
 /// Rows one sweep deleted, per table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SweepCounts {

@@ -462,7 +462,7 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
             challenge_id: &challenge_id,
             signature: &STANDARD.encode(&signature),
             chain: &chain_b64,
-            button: "hpki",
+            button: crate::login::CardKind::Hpki,
         };
         let source = LoginSource {
             prelogin_id: &prelogin,

@@ -61,14 +61,9 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let revoked = tls::RevokedClients::AtHandshake(board.clone());
     let tls = tls::server_config(&identity.chain, identity.key.clone(), &anchors, revoked)?;
     let portal = match &loaded.config.portal {
-        Some(cfg) => Some(crate::portal::listener::prepare(
-            cfg,
-            &loaded,
-            &authority,
-            &identity.chain,
-            identity.key.clone(),
-            &names,
-        )?),
+        Some(cfg) => {
+            Some(crate::portal::listener::prepare(cfg, &loaded, &authority, &identity.chain, identity.key.clone())?)
+        }
         None => None,
     };
 

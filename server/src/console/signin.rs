@@ -14,8 +14,7 @@ use super::{Viewer, view};
 use crate::html::esc;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
-use crate::http::headers::own_origin;
-use crate::oidc::client::{CONSOLE_CALLBACK_PATH, CONSOLE_CLIENT_ID};
+use crate::oidc::client::CONSOLE_CLIENT_ID;
 use crate::oidc::exchange::{Exchange, GrantRequest, Granted, Refusal as ExchangeRefusal};
 use crate::policy::Credential;
 use crate::portal::session::cookie_value;
@@ -43,6 +42,12 @@ pub enum Refusal {
     /// The server runs without `[portal]`.
     #[error("sign-in by card needs the SSO portal ([portal] in hcpki.toml); use a certificate")]
     NoPortal,
+    /// `[console] url` is unset: the portal has nowhere it may send the sign-in back to (issue #24 item 12).
+    #[error(
+        "sign-in by card is off: the operator sets [console] url in hcpki.toml to the console's external URL \
+         (https://host[:port]); until then use a certificate"
+    )]
+    NoConsoleUrl,
     /// The cookie is forged, tampered with, too old or idle too long.
     #[error(transparent)]
     Cookie(#[from] TicketError),
@@ -94,7 +99,7 @@ pub enum Refusal {
 impl Refusal {
     fn status(&self) -> StatusCode {
         match self {
-            Self::NoPortal => StatusCode::NOT_FOUND,
+            Self::NoPortal | Self::NoConsoleUrl => StatusCode::NOT_FOUND,
             Self::Cookie(_) | Self::Flow(_) | Self::SignInEnded | Self::PortalSessionEnded => StatusCode::UNAUTHORIZED,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::FORBIDDEN,
@@ -253,8 +258,10 @@ impl Flow {
     }
 }
 
-fn callback_uri(uri: &Uri, headers: &HeaderMap) -> String {
-    format!("{}{CONSOLE_CALLBACK_PATH}", own_origin(uri, headers).unwrap_or_default())
+/// The console's one redirect URI (`[console] url` + the callback path), the only one the portal accepts
+/// for [`CONSOLE_CLIENT_ID`]: never derived from the request's `Host`.
+fn callback_uri(portal: &PortalState) -> Result<&str, Refusal> {
+    portal.oidc.console_callback.as_deref().ok_or(Refusal::NoConsoleUrl)
 }
 
 /// `GET /console/login`: off to the portal's authorization endpoint, with the sign-in's state in a cookie.
@@ -262,6 +269,10 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap, uri: Uri) 
     let lang = Lang::negotiate(uri.query(), &headers);
     let Some(portal) = &state.portal else {
         return refused_page(lang, &Refusal::NoPortal);
+    };
+    let callback = match callback_uri(portal) {
+        Ok(c) => c,
+        Err(r) => return refused_page(lang, &r),
     };
     let seed = match hcpki_ca::keys::random_secret(32) {
         Ok(s) => s,
@@ -271,7 +282,7 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap, uri: Uri) 
     let params: Vec<(String, String)> = [
         ("response_type", "code"),
         ("client_id", CONSOLE_CLIENT_ID),
-        ("redirect_uri", &callback_uri(&uri, &headers)),
+        ("redirect_uri", callback),
         ("scope", "openid"),
         ("state", &flow.state),
         ("code_challenge", &crate::oidc::jws::sha256_b64(flow.verifier.as_bytes())),
@@ -305,11 +316,10 @@ pub async fn callback(
     State(state): State<AppState>,
     tls: Option<Extension<Arc<TlsInfo>>>,
     headers: HeaderMap,
-    uri: Uri,
     Query(answer): Query<Answer>,
 ) -> Response {
     let lang = Lang::negotiate(None, &headers);
-    match sign_in(&state, tls.as_ref().map(|t| t.0.as_ref()), &headers, &uri, answer).await {
+    match sign_in(&state, tls.as_ref().map(|t| t.0.as_ref()), &headers, answer).await {
         Ok(done) => done,
         Err(r) => refused_page(lang, &audit_refusal(&state, "console.signin", r).await),
     }
@@ -319,7 +329,6 @@ async fn sign_in(
     state: &AppState,
     tls: Option<&TlsInfo>,
     headers: &HeaderMap,
-    uri: &Uri,
     answer: Answer,
 ) -> Result<Response, Refusal> {
     let portal = state.portal.as_ref().ok_or(Refusal::NoPortal)?;
@@ -342,7 +351,7 @@ async fn sign_in(
         return Err(Refusal::Flow(format!("the portal refused the sign-in ({error}: {why})")));
     }
     let code = answer.code.ok_or_else(|| Refusal::Flow("the portal's answer has no code: start again".into()))?;
-    let Granted { grant, data } = redeem(portal, &code, &callback_uri(uri, headers), &flow.verifier).await?;
+    let Granted { grant, data } = redeem(portal, &code, callback_uri(portal)?, &flow.verifier).await?;
     match resolve(state, &grant.id, tls, now).await {
         Ok(signed_in) => {
             let detail = json!({ "grant": signed_in.grant, "acr": data.acr });

@@ -96,9 +96,14 @@ async fn run(
     let Some(client) = client else {
         return Err(refused_page(state, Some(client_id), "invalid_request", "unknown client_id", None).await);
     };
+    let console_callback = state.oidc.console_callback.as_deref();
+    if client.id == client::CONSOLE_CLIENT_ID && console_callback.is_none() {
+        let why = "console sign-in through the portal is off: set [console] url in hcpki.toml to the console's \
+                   external URL (https://host[:port])";
+        return Err(refused_page(state, Some(client_id), "invalid_request", why, Some(get("redirect_uri"))).await);
+    }
     // Errors go back to the client only once the redirect URI is known to be registered (RFC 6749 §4.1.2.1).
-    let Some(redirect_uri) = get("redirect_uri").filter(|r| client.accepts_redirect(r, &state.oidc.console_hosts))
-    else {
+    let Some(redirect_uri) = get("redirect_uri").filter(|r| client.accepts_redirect(r, console_callback)) else {
         let why = "redirect_uri is missing or not registered for this client (exact match)";
         return Err(refused_page(state, Some(client_id), "invalid_request", why, Some(get("redirect_uri"))).await);
     };

@@ -22,7 +22,7 @@ const MAX_ASSERTION_SECS: i64 = 3600;
 /// The web console's own client (D42): built in, never a row of `oidc_clients` (the operator creates nothing),
 /// and without credentials, so no one can redeem its codes at `/token`; the console redeems them in-process.
 pub const CONSOLE_CLIENT_ID: &str = "hcpki-console";
-/// Where the console's authorization responses go, on any host the server certificate names.
+/// Where the console's authorization responses go, under the configured `[console] url` only.
 pub const CONSOLE_CALLBACK_PATH: &str = "/console/login/callback";
 
 /// How a client authenticates.
@@ -158,18 +158,15 @@ impl Client {
     }
 
     /// Whether `uri` is one of this client's redirect URIs: an exact registered one, or for the console's
-    /// client `https://HOST[:PORT]/console/login/callback` with HOST one of `console_hosts` (the server
-    /// certificate's names; only this server can answer a browser there, so its codes reach no one else).
-    pub fn accepts_redirect(&self, uri: &str, console_hosts: &[String]) -> bool {
+    /// client exactly `console_callback` (`[console] url` + [`CONSOLE_CALLBACK_PATH`]; none when the key is
+    /// unset). Pinned to one scheme, host, port and path (issue #24 item 12): any host the server certificate
+    /// names, on any port, let a code travel to whatever listens on another port of that host (or of the
+    /// loopback names the certificate carries by default).
+    pub fn accepts_redirect(&self, uri: &str, console_callback: Option<&str>) -> bool {
         if self.id != CONSOLE_CLIENT_ID {
             return self.config.redirect_uris.iter().any(|u| u == uri);
         }
-        let Ok(parsed) = uri.parse::<axum::http::Uri>() else { return false };
-        let host = parsed.host().map(|h| h.trim_start_matches('[').trim_end_matches(']'));
-        parsed.scheme_str() == Some("https")
-            && parsed.path_and_query().map(|p| p.as_str()) == Some(CONSOLE_CALLBACK_PATH)
-            && !parsed.authority().is_some_and(|a| a.as_str().contains('@'))
-            && host.is_some_and(|h| console_hosts.iter().any(|n| n.eq_ignore_ascii_case(h)))
+        console_callback == Some(uri)
     }
 
     /// The pairwise sector (OIDC Core §8.1): the service the client acts for, so each service sees its own
@@ -438,34 +435,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_console_client_redirects_only_to_this_server() {
-        let hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    fn the_console_client_redirects_only_to_the_configured_console() {
+        let pinned = Some("https://ca.example.jp:8443/console/login/callback");
         let c = Client::console();
-        for good in [
-            "https://localhost:8443/console/login/callback",
-            "https://127.0.0.1/console/login/callback",
-            "https://[::1]:9/console/login/callback",
-            "https://LOCALHOST:1/console/login/callback",
-        ] {
-            assert!(c.accepts_redirect(good, &hosts), "{good}");
-        }
+        assert!(c.accepts_redirect("https://ca.example.jp:8443/console/login/callback", pinned));
         for bad in [
-            "http://localhost:8443/console/login/callback",
-            "https://evil.example/console/login/callback",
-            "https://localhost:8443/console/login/callback?x=1",
-            "https://localhost:8443/console/login/callbackx",
-            "https://evil@localhost:8443/console/login/callback",
-            "https://localhost.evil.example/console/login/callback",
+            "https://ca.example.jp:9443/console/login/callback",
+            "https://ca.example.jp/console/login/callback",
+            "https://localhost:8443/console/login/callback",
+            "https://127.0.0.1:8443/console/login/callback",
+            "https://[::1]:8443/console/login/callback",
+            "http://ca.example.jp:8443/console/login/callback",
+            "https://CA.example.jp:8443/console/login/callback",
+            "https://ca.example.jp:8443/console/login/callback?x=1",
+            "https://ca.example.jp:8443/console/login/callbackx",
+            "https://evil@ca.example.jp:8443/console/login/callback",
             "/console/login/callback",
         ] {
-            assert!(!c.accepts_redirect(bad, &hosts), "{bad}");
+            assert!(!c.accepts_redirect(bad, pinned), "{bad}");
         }
+        assert!(!c.accepts_redirect("https://localhost/console/login/callback", None), "no [console] url: none");
         // A registered client keeps its exact list; the console's rule is not its.
         let mut other = Client::console();
         other.id = "rp".into();
         other.config.redirect_uris = vec!["https://rp.example/cb".into()];
-        assert!(other.accepts_redirect("https://rp.example/cb", &hosts));
-        assert!(!other.accepts_redirect("https://localhost/console/login/callback", &hosts));
+        assert!(other.accepts_redirect("https://rp.example/cb", pinned));
+        assert!(!other.accepts_redirect("https://ca.example.jp:8443/console/login/callback", pinned));
     }
 
     #[test]

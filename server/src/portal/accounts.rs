@@ -9,6 +9,33 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use hcpki_ca::store::{Actor, PortalUser, Store, StoreError};
 use zeroize::Zeroizing;
 
+/// Longest user name (the account rule: 1–64 of `a-z 0-9 . _ - @`).
+pub const MAX_USERNAME: usize = 64;
+/// Longest password, in bytes: set at creation and enforced at sign-in before argon2 runs, so that a
+/// sign-in form cannot make the server hash megabytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// A user name that follows the account rule: 1–[`MAX_USERNAME`] of `a-z 0-9 . _ - @`. Every account was
+/// made through [`add`], so a name that does not parse names no account, and the sign-in refuses it before
+/// any I/O (issue #24 item 5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    /// `name` if it follows the account rule.
+    pub fn parse(name: &str) -> Option<Self> {
+        let fits = !name.is_empty()
+            && name.len() <= MAX_USERNAME
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-@".contains(&b));
+        fits.then(|| Self(name.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A new account, and the secret for the authenticator app (shown once).
 #[derive(Debug)]
 pub struct Added {
@@ -28,14 +55,14 @@ pub async fn add(
     password: &[u8],
     actor: &Actor,
 ) -> Result<Added, AccountError> {
-    if username.is_empty()
-        || username.len() > 64
-        || !username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-@".contains(&b))
-    {
+    if Username::parse(username).is_none() {
         return Err(AccountError::Name(username.to_owned()));
     }
     if password.len() < 12 {
         return Err(AccountError::WeakPassword);
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AccountError::LongPassword);
     }
     if store.portal_user(username).await?.is_some() {
         return Err(AccountError::Exists(username.to_owned()));
@@ -63,12 +90,12 @@ pub async fn add(
 pub async fn check(
     store: &dyn Store,
     secret: &PortalSecret,
-    username: &str,
+    username: &Username,
     password: &str,
     code: &str,
     now: i64,
 ) -> Result<Result<(Subject, String), &'static str>, AccountError> {
-    let Some(user) = store.portal_user(username).await? else {
+    let Some(user) = store.portal_user(username.as_str()).await? else {
         // Hash anyway, so an unknown name takes as long as a wrong password.
         let _ = verify_password(DUMMY_HASH.to_owned(), password.to_owned()).await;
         return Ok(Err("unknown user"));
@@ -114,6 +141,9 @@ pub enum AccountError {
     /// Too short a password.
     #[error("the password must have at least 12 characters")]
     WeakPassword,
+    /// Too long a password (sign-in refuses longer ones before hashing them).
+    #[error("the password must have at most 1024 bytes")]
+    LongPassword,
     /// Taken.
     #[error("user {0} exists already: see `hcpki portal user list`")]
     Exists(String),

@@ -19,6 +19,8 @@
 //! The pre-login cookie makes a challenge useless in another browser: the binding is a hash of a value only
 //! this browser holds, and the CSRF token of the two POSTs is derived from it as well.
 
+use super::login_form::RawCardLogin;
+use super::request_body::SignInForm;
 use super::session::{Created, CredentialDetails, NewSession, SessionError, Sessions};
 use super::{PortalState, Tls, audit, pages, safe_return, unavailable};
 use crate::login::{CardKind, CardLoginError, CardVerifier, challenge};
@@ -98,7 +100,8 @@ fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct ChallengeForm {
     csrf: String,
 }
@@ -107,7 +110,7 @@ pub struct ChallengeForm {
 pub async fn challenge(
     State(state): State<PortalState>,
     headers: HeaderMap,
-    Form(form): Form<ChallengeForm>,
+    SignInForm(form): SignInForm<ChallengeForm>,
 ) -> Response {
     let Some(cards) = state.cards.clone() else {
         return json_error(StatusCode::NOT_FOUND, "card_login_off", "card login is not configured on this portal");
@@ -127,31 +130,26 @@ pub async fn challenge(
     }
 }
 
-#[derive(Debug, serde::Deserialize)]
-pub struct SubmitForm {
-    csrf: String,
-    /// The challenge (base64url) the card signed.
-    challenge_id: String,
-    /// `hpki` or `jpki`: what the user pressed (the chain decides what the card is).
-    #[serde(default)]
-    kind: String,
-    /// Base64 signature from the agent.
-    signature: String,
-    /// Base64 DER certificates, card certificate first, comma-separated.
-    chain: String,
-    // No card id: the session's is derived from the verified certificate (a posted `card_id` is ignored).
-    return_to: Option<String>,
-}
-
-/// `POST /login/card`: verify the card's answer and start the SSO session.
+/// `POST /login/card`: verify the card's answer and start the SSO session. The form is parsed before any I/O
+/// (issue #24 item 5): a `kind` other than `hpki`/`jpki`, or a field the login page's script could not have
+/// sent, is refused (400) and audited `login.card` without its value. It carries no card id: the session's is
+/// derived from the verified certificate (item 4).
 pub async fn submit(
     State(state): State<PortalState>,
     tls: Tls,
     headers: HeaderMap,
-    Form(form): Form<SubmitForm>,
+    SignInForm(raw): SignInForm<RawCardLogin>,
 ) -> Response {
     let Some(cards) = state.cards.clone() else {
         return pages::refused(StatusCode::NOT_FOUND, "card login is not configured on this portal");
+    };
+    let form = match raw.parse() {
+        Ok(form) => form,
+        Err(malformed) => {
+            let detail = json!({ "reason": "malformed", "field": malformed.field(), "origin": cards.origin });
+            state.refusals.record("portal:anonymous", crate::login::audit::ACTION, "card-login", detail).await;
+            return pages::refused_ja(StatusCode::BAD_REQUEST, &malformed.to_string());
+        }
     };
     let return_to = safe_return(form.return_to.as_deref());
     let Some(id) = super::session::cookie_value(&headers, PRELOGIN_COOKIE) else {
@@ -169,7 +167,7 @@ pub async fn submit(
         challenge_id: &form.challenge_id,
         signature: &form.signature,
         chain: &form.chain,
-        button: &form.kind,
+        button: form.kind,
     };
     // Cloned: the refusal page below shows the facility too.
     let source = LoginSource { prelogin_id: &id, facility: facility.clone(), facility_certificate, facility_not_after };
@@ -211,8 +209,8 @@ pub struct CardAnswer<'a> {
     pub signature: &'a str,
     /// Base64 DER certificates, card certificate first, comma-separated.
     pub chain: &'a str,
-    /// `hpki` or `jpki`: the button pressed (audited; the chain decides what the card is).
-    pub button: &'a str,
+    /// The button pressed (audited; the chain decides what the card is).
+    pub button: CardKind,
 }
 
 /// Where a card login comes from: the browser's pre-login id and the connection's facility.

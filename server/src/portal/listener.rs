@@ -42,7 +42,6 @@ pub fn prepare(
     authority: &Arc<Authority>,
     chain: &[Vec<u8>],
     server_key: Arc<dyn KeySource>,
-    console_hosts: &[String],
 ) -> Result<Prepared> {
     let listener = TcpListener::bind(cfg.listen)
         .with_context(|| format!("cannot listen for the portal on {}: pick another [portal] listen", cfg.listen))?;
@@ -102,7 +101,7 @@ pub fn prepare(
         logout_tls,
         lifetimes,
         exchanges,
-        console_hosts: console_hosts.to_vec(),
+        console_callback: console_callback(loaded)?,
         require_par: loaded.config.oidc.require_pushed_authorization_requests,
     });
     let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
@@ -111,6 +110,19 @@ pub fn prepare(
     let refusals = Arc::new(super::refusals::Refusals::start(store.clone()));
     let state = PortalState { store, sessions, secret, services, oidc, cards, refusals };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
+}
+
+/// The console's one redirect URI (`[console] url`), or none, said once in the log: console sign-in through
+/// the portal is then refused, naming the key.
+fn console_callback(loaded: &Loaded) -> Result<Option<String>> {
+    let callback = loaded.config.console.callback()?;
+    if callback.is_none() {
+        tracing::warn!(
+            "console sign-in through the portal is off: set [console] url in {} to the console's external URL",
+            crate::config::FILE
+        );
+    }
+    Ok(callback)
 }
 
 /// The key rotation schedule of `[oidc]`. A retired key stays published at least while an ID, access or

@@ -225,3 +225,13 @@ pub fn continuing(return_to: &str, agent: &str, card_id: &str, csrf: &str, prese
 pub fn refused(status: StatusCode, reason: &str) -> Response {
     page(status, "hcpki portal: refused", &format!("<p role=\"alert\">{}</p>", esc(reason)))
 }
+
+/// A refusal whose `message` is written Japanese first, then English (`日本語 / English`), with the way back
+/// to the sign-in page.
+pub fn refused_ja(status: StatusCode, message: &str) -> Response {
+    let body = format!(
+        "<p role=\"alert\">{}</p><p><a href=\"/login\">ログインページへ / To the sign-in page</a></p>",
+        esc(message)
+    );
+    page(status, "hcpki ポータル: 受け付けられません / hcpki portal: refused", &body)
+}

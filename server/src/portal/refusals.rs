@@ -1,6 +1,8 @@
 //! The audit entries of refusals that anyone on the network can cause, group-committed (D28 addendum, session
 //! 21): a bad client assertion at `/token`, `/par`, `/introspect` or `/revoke`, an unregistered redirect URI or
-//! unknown client at `/authorize`, a malformed bearer token at `/userinfo`, a cross-site POST.
+//! unknown client at `/authorize`, a malformed bearer token at `/userinfo`, a cross-site POST; and since issue
+//! #24 item 5 the sign-in's: a malformed form, an oversized body on any route, a wrong password, a throttled
+//! account.
 //!
 //! Every audit entry is a commit serialised on the audit head (D5), and none of these endpoints is rate
 //! limited: written one by one, a flood of bad requests would be a flood of durable commits that every other

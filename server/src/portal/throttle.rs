@@ -3,8 +3,12 @@
 //! counts live in the database (`portal_login_failures`, migration 0010), so every replica sees the same
 //! ones: N replicas behind a load balancer do not give a guesser N times the attempts (issue #9). An account
 //! is never locked for good: a permanent lock-out would let anyone lock any physician out by guessing.
+//!
+//! An attempt is admitted and counted in one statement before the password is checked (issue #24 item 8),
+//! [`attempt`]: a check followed by a separate write let parallel attempts all pass the check before any was
+//! counted, so 20 concurrent guesses were 20 argon2 checks however far past the free ones they were.
 
-use hcpki_ca::store::{Store, StoreError};
+use hcpki_ca::store::{LoginThrottle, Store, StoreError};
 
 /// Failures allowed before waits start.
 const FREE_FAILURES: i64 = 5;
@@ -13,19 +17,35 @@ const MAX_WAIT: i64 = 900;
 /// A failure this long after the last one counts afresh. Not longer than the housekeeping's grace period,
 /// which deletes rows idle that long (the same hour).
 pub const FORGET_AFTER: i64 = 3600;
+/// The first wait, in seconds.
+const FIRST_WAIT: i64 = 30;
 
-/// `Ok(Err(seconds to wait))` while `name` is throttled at `now`; otherwise `Ok(Ok(recorded))`, `recorded`
-/// telling whether failures are on record (for [`succeeded`]: most sign-ins need no write for the throttle).
-pub async fn check(store: &dyn Store, name: &str, now: i64) -> Result<Result<bool, i64>, StoreError> {
-    Ok(match store.portal_login_failures(name).await? {
-        Some((count, last)) => verdict(count, last, now).map(|()| true),
-        None => Ok(false),
-    })
+/// The schedule the store applies when it admits an attempt ([`verdict`] is the same rule in Rust).
+const SCHEDULE: LoginThrottle = LoginThrottle {
+    free_failures: FREE_FAILURES,
+    first_wait: FIRST_WAIT,
+    max_wait: MAX_WAIT,
+    forget_after: FORGET_AFTER,
+};
+
+/// Admit a sign-in attempt of `name` at `now`, counting it as a failure until [`succeeded`] says otherwise:
+/// `Ok(Ok(()))` when it may go on to the password check, `Ok(Err(seconds to wait))` when it is throttled (and
+/// nothing was recorded).
+pub async fn attempt(store: &dyn Store, name: &str, now: i64) -> Result<Result<(), i64>, StoreError> {
+    if store.portal_login_attempt(name, now, &SCHEDULE).await?.is_some() {
+        return Ok(Ok(()));
+    }
+    // Refused by the database: how long is left, for the page (a row changed since reads as 1 s).
+    Ok(Err(check(store, name, now).await?.err().unwrap_or(1)))
 }
 
-/// Record a failure.
-pub async fn failed(store: &dyn Store, name: &str, now: i64) -> Result<(), StoreError> {
-    store.portal_login_failed(name, now, FORGET_AFTER).await.map(drop)
+/// `Ok(Err(seconds to wait))` while `name` is throttled at `now`, otherwise `Ok(Ok(()))`: for showing the
+/// state (the console's user page); sign-ins use [`attempt`].
+pub async fn check(store: &dyn Store, name: &str, now: i64) -> Result<Result<(), i64>, StoreError> {
+    Ok(match store.portal_login_failures(name).await? {
+        Some((count, last)) => verdict(count, last, now),
+        None => Ok(()),
+    })
 }
 
 /// Record a success: the account starts afresh.
@@ -41,9 +61,6 @@ fn verdict(count: i64, last: i64, now: i64) -> Result<(), i64> {
     let wait = wait_after(count);
     if now < last + wait { Err(last + wait - now) } else { Ok(()) }
 }
-
-/// The first wait, in seconds.
-const FIRST_WAIT: i64 = 30;
 
 fn wait_after(count: i64) -> i64 {
     let doublings = (count - FREE_FAILURES).clamp(0, 20);

@@ -1897,13 +1897,21 @@ macro_rules! sql_store {
                     .map_err(Self::err)
             }
 
-            async fn portal_login_failed(&self, username: &str, now: i64, forget_after: i64) -> Result<i64, StoreError> {
+            async fn portal_login_attempt(
+                &self,
+                username: &str,
+                now: i64,
+                throttle: &crate::store::LoginThrottle,
+            ) -> Result<Option<i64>, StoreError> {
                 let _writer = self.writer().await;
-                sqlx::query_scalar::<$db, i64>(sso::LOGIN_FAILED)
+                sqlx::query_scalar::<$db, i64>(sso::LOGIN_ATTEMPT)
                     .bind(username)
                     .bind(now)
-                    .bind(forget_after)
-                    .fetch_one(&self.pool)
+                    .bind(throttle.forget_after)
+                    .bind(throttle.free_failures)
+                    .bind(throttle.first_wait)
+                    .bind(throttle.max_wait)
+                    .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)
             }

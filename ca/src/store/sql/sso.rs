@@ -370,9 +370,21 @@ pub(super) const SESSION_GRANTS: &str =
 
 /// Password failures (D24, shared since migration 0010). `$3` the idle time after which counting starts afresh.
 pub(super) const LOGIN_FAILURES: &str = "SELECT failures, last_at FROM portal_login_failures WHERE username = $1";
-pub(super) const LOGIN_FAILED: &str = "INSERT INTO portal_login_failures (username, failures, last_at) \
+/// One password attempt, admitted and counted atomically (issue #24 item 8): the upsert's `WHERE` is the
+/// throttle's verdict on the row as it stands when the statement locks it, so of N parallel attempts exactly
+/// those the schedule allows are counted and returned; a refused one updates nothing and returns no row. `$2`
+/// now, `$3` forget_after, `$4` free_failures, `$5` first_wait, `$6` max_wait: the wait after `failures`
+/// attempts is `first_wait << (failures - free_failures)` capped at `max_wait` (the shift clamped to 0..20,
+/// as `portal::throttle::wait_after` computes it).
+pub(super) const LOGIN_ATTEMPT: &str = "INSERT INTO portal_login_failures (username, failures, last_at) \
      VALUES ($1, 1, $2) ON CONFLICT (username) DO UPDATE SET failures = CASE WHEN $2 - \
      portal_login_failures.last_at >= $3 THEN 1 ELSE portal_login_failures.failures + 1 END, last_at = $2 \
+     WHERE portal_login_failures.failures < $4 OR $2 - portal_login_failures.last_at >= $3 \
+     OR $2 - portal_login_failures.last_at >= (CASE \
+       WHEN portal_login_failures.failures < $4 THEN 0 \
+       WHEN portal_login_failures.failures - $4 >= 20 THEN $6 \
+       WHEN ($5 << CAST(portal_login_failures.failures - $4 AS INTEGER)) >= $6 THEN $6 \
+       ELSE ($5 << CAST(portal_login_failures.failures - $4 AS INTEGER)) END) \
      RETURNING failures";
 pub(super) const LOGIN_SUCCEEDED: &str = "DELETE FROM portal_login_failures WHERE username = $1";
 

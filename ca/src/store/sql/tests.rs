@@ -7,7 +7,7 @@ use crate::audit::{self, AuditEvent, AuditHead, Outcome};
 use crate::facility::{FacilityId, FacilityKind, FacilityState, NewFacility, Transition};
 use crate::store::{
     self, Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter, ImportedCrl,
-    IssuanceIntent, NewJob, RateCount, RateSync, Registration, Revocation, Store, StoreError,
+    IssuanceIntent, LoginThrottle, NewJob, RateCount, RateSync, Registration, Revocation, Store, StoreError,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -920,23 +920,64 @@ async fn login_challenges_are_taken_once_on_any_replica(db: TestDb) {
     assert!(verified_log(&*s).await.is_empty(), "challenges are not audited; the login is");
 }
 
-/// Failed password sign-ins are counted in the database: two replicas add to one count; a failure an idle
+/// Password attempts are counted in the database: two replicas add to one count; an attempt an idle
 /// `forget_after` later counts afresh; a success forgets; the sweep deletes counts idle past the grace period.
+/// Past the free attempts the statement itself refuses (returns nothing, records nothing) until the wait is
+/// over, the wait doubling per attempt up to the cap; and of parallel attempts exactly the free ones pass.
 async fn password_failures_are_counted_across_replicas(db: TestDb) {
     let (s, other) = (db.store.clone(), db.another_handle().await);
     let now = 1_700_000_000;
+    let unthrottled = LoginThrottle { free_failures: 1000, first_wait: 30, max_wait: 900, forget_after: 3600 };
     assert_eq!(s.portal_login_failures("alice").await.unwrap(), None);
     for n in 1..=6_i64 {
         let replica = if n % 2 == 0 { &other } else { &s };
-        assert_eq!(replica.portal_login_failed("alice", now + n, 3600).await.unwrap(), n);
+        assert_eq!(replica.portal_login_attempt("alice", now + n, &unthrottled).await.unwrap(), Some(n));
     }
     assert_eq!(other.portal_login_failures("alice").await.unwrap(), Some((6, now + 6)));
-    assert_eq!(s.portal_login_failed("bob", now, 3600).await.unwrap(), 1, "per account");
-    assert_eq!(s.portal_login_failed("alice", now + 6 + 3600, 3600).await.unwrap(), 1, "afresh after an idle hour");
+    assert_eq!(s.portal_login_attempt("bob", now, &unthrottled).await.unwrap(), Some(1), "per account");
+    let later = now + 6 + 3600;
+    assert_eq!(
+        s.portal_login_attempt("alice", later, &unthrottled).await.unwrap(),
+        Some(1),
+        "afresh after an idle hour"
+    );
     other.portal_login_succeeded("alice").await.unwrap();
     assert_eq!(s.portal_login_failures("alice").await.unwrap(), None, "a success forgets");
+
+    // The schedule, decided by the statement: 2 free attempts, then 10 s, 20 s, 40 s, capped at 50 s.
+    let t = LoginThrottle { free_failures: 2, first_wait: 10, max_wait: 50, forget_after: 3600 };
+    let store = &s;
+    let at = |n: i64| async move { store.portal_login_attempt("carol", now + n, &t).await.unwrap() };
+    assert_eq!(at(0).await, Some(1));
+    assert_eq!(at(0).await, Some(2));
+    assert_eq!(at(9).await, None, "the third attempt waits 10 s after the second");
+    assert_eq!(s.portal_login_failures("carol").await.unwrap(), Some((2, now)), "a refused attempt records nothing");
+    assert_eq!(at(10).await, Some(3));
+    assert_eq!(at(29).await, None, "then 20 s");
+    assert_eq!(at(30).await, Some(4));
+    assert_eq!(at(69).await, None, "then 40 s");
+    assert_eq!(at(70).await, Some(5));
+    assert_eq!(at(119).await, None, "then the cap, 50 s");
+    assert_eq!(at(120).await, Some(6));
+    assert_eq!(at(169).await, None);
+    assert_eq!(at(120 + 3600).await, Some(1), "an idle hour forgets");
+
+    // Parallel attempts on two handles: exactly the free ones are admitted.
+    let t = LoginThrottle { free_failures: 5, first_wait: 30, max_wait: 900, forget_after: 3600 };
+    let attempts = (0..20).map(|n| {
+        let store = if n % 2 == 0 { s.clone() } else { other.clone() };
+        tokio::spawn(async move { store.portal_login_attempt("dave", now, &t).await.unwrap() })
+    });
+    let mut admitted: Vec<i64> = Vec::new();
+    for a in attempts {
+        admitted.extend(a.await.unwrap());
+    }
+    admitted.sort_unstable();
+    assert_eq!(admitted, [1, 2, 3, 4, 5], "of 20 parallel attempts exactly the 5 free ones are counted");
+    assert_eq!(s.portal_login_failures("dave").await.unwrap(), Some((5, now)));
+
     let swept = s.portal_sweep(now + 3600, 3600, 100).await.unwrap();
-    assert_eq!(swept.login_failures, 1, "bob's count, idle for the grace period: {swept:?}");
+    assert_eq!(swept.login_failures, 2, "bob's and dave's counts, idle for the grace period: {swept:?}");
     assert_eq!(s.portal_login_failures("bob").await.unwrap(), None);
     assert!(verified_log(&*s).await.is_empty(), "failure counts are not audited; the refused logins are");
 }

@@ -1,0 +1,128 @@
+//! The request bodies of the portal's routes (issue #24 item 5): each route reads at most a few KiB, and a
+//! sign-in form that cannot be read is refused with a page, both audited through the group-committed refusal
+//! writer ([`super::refusals`]) with nothing of what was sent.
+//!
+//! Without a cap, axum's form extractor takes up to 2 MB, and the password sign-in wrote the user name it held
+//! into the permanent audit chain. The caps are per route, the smallest by default, so a new route is bounded
+//! before anyone thinks of it:
+//!
+//! | routes | cap | why |
+//! |---|---|---|
+//! | every browser form (`/login`, `/logout`, `/sessions/…`, the card challenge, `/presence`) | [`FORM_BYTES`] | a few short fields and a `return_to` |
+//! | `/login/card` | [`CARD_ANSWER_BYTES`] | up to four base64 certificates (`answer::MAX_POSTED_CERTS`) |
+//! | `/authorize` (POST), `/token`, `/par`, `/introspect`, `/revoke`, `/userinfo` | [`PROTOCOL_BYTES`] | OAuth parameters and a signed client assertion |
+
+use super::refusals::named;
+use super::{PortalState, pages};
+use crate::http::body::{BodyError, read_limited};
+use crate::oidc::OAuthError;
+use axum::body::Body;
+use axum::extract::{Form, FromRequest, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// The cap of the browser forms.
+pub const FORM_BYTES: usize = 8 * 1024;
+/// The cap of the card login's answer: four RSA-4096 certificates in base64, form-encoded, are about 13 KiB.
+pub const CARD_ANSWER_BYTES: usize = 16 * 1024;
+/// The cap of the OAuth endpoints.
+pub const PROTOCOL_BYTES: usize = 16 * 1024;
+
+/// How a route's refusals look: a page for a browser, OAuth's JSON for a client or the card agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Page,
+    Json,
+}
+
+/// The cap and refusal shape of `path`.
+fn limit_of(path: &str) -> (usize, Shape) {
+    match path {
+        "/login/card" => (CARD_ANSWER_BYTES, Shape::Page),
+        "/authorize" => (PROTOCOL_BYTES, Shape::Page),
+        "/token" | "/par" | "/introspect" | "/revoke" | "/userinfo" => (PROTOCOL_BYTES, Shape::Json),
+        "/login/card/challenge" | "/presence" => (FORM_BYTES, Shape::Json),
+        _ => (FORM_BYTES, Shape::Page),
+    }
+}
+
+/// Middleware over every portal route: the body read up to its route's cap, or 413, audited `portal.request`
+/// (denied) with the path and the cap.
+pub async fn cap(State(state): State<PortalState>, request: Request, next: Next) -> Response {
+    let (limit, shape) = limit_of(request.uri().path());
+    let (parts, body) = request.into_parts();
+    match read_limited(body, limit).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(BodyError::TooLarge(_)) => {
+            let path = named(Some(parts.uri.path()));
+            let detail = json!({ "reason": "request body too large", "limit": limit, "path": path });
+            state.refusals.record("portal:anonymous", "portal.request", &path, detail).await;
+            too_large(shape, limit)
+        }
+        // The client went away mid-body: nobody to answer, nothing to audit.
+        Err(BodyError::Read(e)) => {
+            tracing::debug!(error = %e, "portal request body not read");
+            StatusCode::BAD_REQUEST.into_response()
+        }
+    }
+}
+
+fn too_large(shape: Shape, limit: usize) -> Response {
+    match shape {
+        Shape::Json => {
+            let mut e = OAuthError::invalid_request(format!("request body over {limit} bytes"));
+            e.status = StatusCode::PAYLOAD_TOO_LARGE;
+            e.into_response()
+        }
+        Shape::Page => pages::refused_ja(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "送信されたデータが大きすぎます(上限 {limit} バイト)。ページを開き直して、もう一度送ってください。 / \
+                 The request is over {limit} bytes: open the page again and resend it."
+            ),
+        ),
+    }
+}
+
+/// A sign-in form (`T` one of `login_form`'s raw forms, every field defaulted): a body that is not a form,
+/// or repeats a field, is refused with a page (400) and audited `portal.form` (denied), instead of axum's
+/// plain-text rejection.
+#[derive(Debug)]
+pub struct SignInForm<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> FromRequest<PortalState> for SignInForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &PortalState) -> Result<Self, Response> {
+        let path = named(Some(request.uri().path()));
+        // The rejection is not `Send`: only its status is kept across the audit's await.
+        let status = match Form::<T>::from_request(request, state).await {
+            Ok(Form(form)) => return Ok(Self(form)),
+            Err(rejection) => rejection.status().as_u16(),
+        };
+        let detail = json!({ "reason": "not a form", "status": status, "path": path });
+        state.refusals.record("portal:anonymous", "portal.form", &path, detail).await;
+        Err(pages::refused_ja(
+            StatusCode::BAD_REQUEST,
+            "フォームを読み取れません: ログインページを開き直してください。 / \
+             The form cannot be read: open the login page again.",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_has_a_cap_of_a_few_kib_and_unknown_ones_the_smallest() {
+        assert_eq!(limit_of("/login"), (FORM_BYTES, Shape::Page));
+        assert_eq!(limit_of("/login/card"), (CARD_ANSWER_BYTES, Shape::Page));
+        assert_eq!(limit_of("/token"), (PROTOCOL_BYTES, Shape::Json));
+        assert_eq!(limit_of("/presence"), (FORM_BYTES, Shape::Json));
+        assert_eq!(limit_of("/no-such-route"), (FORM_BYTES, Shape::Page));
+        assert!([FORM_BYTES, CARD_ANSWER_BYTES, PROTOCOL_BYTES].iter().all(|b| *b <= 16 * 1024));
+    }
+}
