@@ -275,8 +275,8 @@ pub enum FacilityCommand {
         #[arg(long)]
         contact: Option<String>,
     },
-    /// Register many facilities from a CSV file (UTF-8, header row: name,kind,medical_code,address,contact;
-    /// only name and kind required). Every row is checked first; by default one bad row imports nothing.
+    /// Register many facilities from a CSV file (UTF-8, header row: name,kind,medical_code,address,contact,
+    /// allocations; only name and kind required; allocations are prefixes or addresses separated by spaces). Every row is checked first; by default one bad row imports nothing.
     Import {
         /// The CSV file.
         #[arg(long)]
@@ -333,6 +333,39 @@ pub enum FacilityCommand {
     Show {
         id: String,
         /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A facility's address allocations: the IPv6/IPv4 prefixes and single addresses its router certificates may
+    /// carry. Allocations of two facilities never overlap.
+    #[command(subcommand)]
+    Address(AddressCommand),
+}
+
+/// `hcpki facility address …` (issue #24, item 2).
+#[derive(Debug, Subcommand)]
+pub enum AddressCommand {
+    /// Allocate a prefix (`2001:db8:10::/48`) or a single address (`192.0.2.7`) to a facility; refused, naming
+    /// the holder, when it overlaps any facility's allocation.
+    Add {
+        /// The facility.
+        facility: String,
+        /// The prefix or address.
+        prefix: String,
+    },
+    /// Take an allocation back. Certificates already issued with addresses in it stay valid until re-issued or
+    /// revoked: `hcpki cert check-addresses` lists them.
+    Remove {
+        /// The facility.
+        facility: String,
+        /// The prefix or address, as listed.
+        prefix: String,
+    },
+    /// List allocations: one facility's, or every facility's.
+    List {
+        /// The facility (default: all).
+        facility: Option<String>,
+        /// JSON lines instead of a table.
         #[arg(long)]
         json: bool,
     },

@@ -207,8 +207,9 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str) -> Page {
         )
     };
     let session_lifetime = super::lifetime::section(state, viewer, &f).await?;
+    let addresses = super::addresses::section(state, viewer, &f).await?;
     let body = format!(
-        "<dl>{dl}</dl>{lifecycle}{session_lifetime}{devices}{credentials}{new_credential}{pkcs12}{routers}",
+        "<dl>{dl}</dl>{lifecycle}{session_lifetime}{addresses}{devices}{credentials}{new_credential}{pkcs12}{routers}",
         devices = devices(viewer, &f, &certs),
         credentials = credential_table(viewer, &f, &creds),
         new_credential = credential_form(viewer, &f),

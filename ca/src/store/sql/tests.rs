@@ -1450,7 +1450,7 @@ async fn an_import_batch_with_approval_registers_and_approves_in_one_transaction
         .iter()
         .map(|r| match r {
             Registration::New(f) => Some(f.state),
-            Registration::AlreadyRegistered { .. } => None,
+            Registration::AlreadyRegistered { .. } | Registration::AddressHeld { .. } => None,
         })
         .collect();
     assert_eq!(states, [Some(FacilityState::Approved), None, Some(FacilityState::Approved)]);
