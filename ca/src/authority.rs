@@ -939,7 +939,7 @@ fn transition_error(e: StoreError) -> AuthorityError {
 }
 
 mod acme;
-mod addresses;
+pub mod addresses;
 mod admin;
 mod console_grants;
 mod enroll;

@@ -545,6 +545,16 @@ pub enum CertCommand {
     /// interrupted run is continued by running the same command again (or `hcpki job resume`), and a
     /// certificate already re-issued is skipped.
     Reissue(ReissueArgs),
+    /// Live router certificates whose IP addresses are not all inside their facility's address allocations
+    /// (issued before the allocations existed, or before one was taken back), with where each address is
+    /// allocated now. Re-issue them after allocating the addresses (`hcpki facility address add`), or issue new
+    /// ones without the addresses and revoke the old. Exits 1 when there are any, so monitoring can alert on
+    /// the exit status alone.
+    CheckAddresses {
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show one certificate (details and PEM).
     Show {
         serial: String,

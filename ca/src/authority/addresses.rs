@@ -5,7 +5,28 @@
 use super::{Authority, AuthorityError};
 use crate::audit::{AuditEvent, Outcome};
 use crate::facility::{Allocation, FacilityId};
-use crate::store::{Actor, AllocationRecord, StoreError};
+use crate::store::{Actor, AllocationRecord, CertStatus, CertificateFilter, CertificateRecord, StoreError};
+use crate::profile::ProfileKind;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// A live router certificate carrying addresses outside its facility's allocations: issued before allocations
+/// existed, or before one was taken back. Found by [`Authority::certificates_outside_allocations`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MisplacedCertificate {
+    /// Serial (hex).
+    pub serial: String,
+    /// The facility it was issued to.
+    pub facility: FacilityId,
+    /// Subject (RFC 4514).
+    pub subject: String,
+    /// notAfter (Unix seconds).
+    pub not_after: i64,
+    /// The addresses it carries that the facility does not hold.
+    pub addresses: Vec<IpAddr>,
+    /// Where those addresses are allocated now: (address, holder), for addresses another facility holds.
+    pub held_by: Vec<(IpAddr, FacilityId)>,
+}
 
 impl Authority {
     /// Allocate `prefix` (`2001:db8:10::/48`, `192.0.2.7`) to `facility`, audited `facility.address.add`. A
@@ -55,6 +76,48 @@ impl Authority {
         Ok(self.store.allocations(facility).await?)
     }
 
+    /// Every issued, unexpired router certificate at `now` whose IP SANs (read from the certificate itself) are
+    /// not all inside its facility's allocations, by serial. Each names where the address is allocated now, if
+    /// anywhere, so the operator knows whether to allocate it or re-issue without it.
+    pub async fn certificates_outside_allocations(
+        &self,
+        now: i64,
+    ) -> Result<Vec<MisplacedCertificate>, AuthorityError> {
+        let filter = CertificateFilter {
+            profile: Some(ProfileKind::Router.as_str().to_owned()),
+            status: Some(CertStatus::Issued),
+            limit: Some(i64::MAX),
+            ..CertificateFilter::default()
+        };
+        let certificates = self.store.list_certificates(&filter).await?;
+        let allocations = self.store.allocations(None).await?;
+        let mut held: HashMap<&FacilityId, Vec<Allocation>> = HashMap::new();
+        for r in &allocations {
+            held.entry(&r.facility).or_default().push(r.allocation);
+        }
+        let holder = |ip: IpAddr| allocations.iter().find(|r| r.allocation.contains(ip)).map(|r| r.facility.clone());
+        let mut found = Vec::new();
+        for c in certificates.iter().filter(|c| c.not_after > now) {
+            let Some(facility) = &c.facility else { continue };
+            let own = held.get(facility).map(Vec::as_slice).unwrap_or_default();
+            let outside: Vec<IpAddr> =
+                ip_sans(c)?.into_iter().filter(|ip| !own.iter().any(|a| a.contains(*ip))).collect();
+            if outside.is_empty() {
+                continue;
+            }
+            found.push(MisplacedCertificate {
+                serial: c.serial.clone(),
+                facility: facility.clone(),
+                subject: c.subject.clone(),
+                not_after: c.not_after,
+                held_by: outside.iter().filter_map(|ip| holder(*ip).map(|f| (*ip, f))).collect(),
+                addresses: outside,
+            });
+        }
+        found.sort_by(|a, b| a.serial.cmp(&b.serial));
+        Ok(found)
+    }
+
     async fn audit_allocation_refusal(
         &self,
         verb: &str,
@@ -99,4 +162,30 @@ fn allocation_error_text(e: &AuthorityError) -> String {
         AuthorityError::Store(StoreError::UnknownFacility(id)) => AuthorityError::UnknownFacility(id.clone()).to_string(),
         other => other.to_string(),
     }
+}
+
+/// The iPAddress SANs of a stored certificate, decoded from its DER (not from the registry's display strings).
+fn ip_sans(c: &CertificateRecord) -> Result<Vec<IpAddr>, AuthorityError> {
+    use der::Decode;
+    use x509_cert::ext::pkix::SubjectAltName;
+    use x509_cert::ext::pkix::name::GeneralName;
+    let damaged = || AuthorityError::Store(StoreError::Corrupt(format!("certificate {} does not decode", c.serial)));
+    let Some(der) = &c.der else { return Ok(Vec::new()) };
+    let cert = x509_cert::Certificate::from_der(der).map_err(|_| damaged())?;
+    let mut out = Vec::new();
+    let extensions = cert.tbs_certificate().extensions().map(|e| e.as_slice()).unwrap_or_default();
+    for ext in extensions.iter().filter(|e| e.extn_id == const_oid::db::rfc5280::ID_CE_SUBJECT_ALT_NAME) {
+        let san = SubjectAltName::from_der(ext.extn_value.as_bytes()).map_err(|_| damaged())?;
+        for name in san.0 {
+            if let GeneralName::IpAddress(octets) = name {
+                let bytes = octets.as_bytes();
+                if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
+                    out.push(IpAddr::from(v4));
+                } else if let Ok(v6) = <[u8; 16]>::try_from(bytes) {
+                    out.push(IpAddr::from(v6));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
