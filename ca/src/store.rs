@@ -14,8 +14,8 @@ mod sso;
 pub use jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 pub use rate_limits::{RateCount, RateSync, RateTotals};
 pub use records::{
-    Actor, AllocationRecord, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
-    FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, Registration, Revocation,
+    Actor, AllocationRecord, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion,
+    ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, Registration, Revocation,
 };
 #[allow(unused_imports)]
 use sql as _;

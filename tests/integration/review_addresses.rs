@@ -4,7 +4,8 @@
 //! certificates whose addresses are no longer their facility's. Each refusal names what to do, is audited as
 //! denied, and changes nothing; the audit chain verifies.
 
-use crate::admin::{Api, issued, operator};
+use crate::admin::{Api, As, issued, operator};
+use crate::console::{Console, form};
 use crate::est::{Auth, Est, base64_of};
 use crate::fixtures::{Key, csr, csr_der, run_ok};
 use crate::harness::{Backend, Hcpki, describe};
@@ -21,6 +22,7 @@ on_both_backends!(
     concurrent_overlapping_adds_allocate_once,
     csv_import_allocates_and_names_bad_and_overlapping_rows,
     check_lists_live_certificates_outside_their_allocations,
+    the_console_lists_and_operators_change_allocations,
 );
 
 /// What the victim facility B holds, and an address nobody holds. Facility A (the installation's first, through
@@ -89,8 +91,17 @@ fn another_facilitys_addresses_are_refused_on_the_cli(b: Backend) {
 
     let out = h.path("own.pem");
     h.ok(&[
-        "issue", "--profile", "router", "--facility", &a, "--csr", request.to_str().unwrap(), "--san", "192.0.2.9",
-        "--out", out.to_str().unwrap(),
+        "issue",
+        "--profile",
+        "router",
+        "--facility",
+        &a,
+        "--csr",
+        request.to_str().unwrap(),
+        "--san",
+        "192.0.2.9",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     let text = String::from_utf8(
         run_ok(Command::new("openssl").args(["x509", "-noout", "-subject", "-ext", "subjectAltName", "-in"]).arg(&out))
@@ -206,7 +217,7 @@ fn the_api_manages_allocations_for_operators_only(b: Backend) {
     }
     let r = api.get(&format!("/api/v1/facilities/{a}/addresses"), &victim_admin);
     assert_eq!(r.status, 403, "another facility's allocations: {r:?}");
-    let r = api.post(&path, &json!({ "prefix": "198.51.100.32/28" }), &crate::admin::As::Nobody);
+    let r = api.post(&path, &json!({ "prefix": "198.51.100.32/28" }), &As::Nobody);
     assert_eq!(r.status, 401, "{r:?}");
     let r = api.post(&path, &json!({ "prefix": "not an address" }), &ops);
     assert_eq!(r.status, 400, "{r:?}");
@@ -300,10 +311,7 @@ fn csv_import_allocates_and_names_bad_and_overlapping_rows(b: Backend) {
     let held = h.ok(&["facility", "address", "list", east]);
     assert!(held.contains("2001:db8:e::/48") && held.contains("198.51.100.16/28"), "{held}");
     let refusals = denied(&h, "facility.address.add");
-    assert!(
-        refusals.iter().any(|e| e["target"] == "奪う薬局" && e["detail"]["holder"] == a.as_str()),
-        "{refusals:?}"
-    );
+    assert!(refusals.iter().any(|e| e["target"] == "奪う薬局" && e["detail"]["holder"] == a.as_str()), "{refusals:?}");
     h.ok(&["audit", "verify"]);
 }
 
@@ -350,4 +358,68 @@ fn check_lists_live_certificates_outside_their_allocations(b: Backend) {
     let after = h.run(&["cert", "check-addresses"]);
     assert!(after.status.success(), "a revoked certificate is not live: {}", describe(&after));
     h.ok(&["audit", "verify"]);
+}
+
+/// The console's facility page: the facility's admin and an auditor see the allocations but no form; an operator
+/// allocates with the page's CSRF token and takes one back; an overlap is refused naming the holder; a forged
+/// token and a foreign Origin are refused; a facility admin posting the form gets 403; each refusal audited,
+/// nothing changed by them.
+fn the_console_lists_and_operators_change_allocations(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let (a, victim) = two_facilities(&h);
+    let ops = operator(&h, "ops", "operator");
+    let aud = operator(&h, "aud", "auditor");
+    let victim_admin = issued(&h, "pc", &victim, &[]);
+    let server = Served::start(&h, &[]);
+    let c = Console::new(&h, &server);
+    let page_path = format!("/console/facilities/{victim}");
+    let action = format!("/console/facilities/{victim}/addresses");
+
+    for (who, name) in [(&victim_admin, "facility admin"), (&aud, "auditor")] {
+        let page = c.get(&page_path, who);
+        assert_eq!(page.status, 200, "{name}: {page:?}");
+        assert!(page.text.contains("2001:db8:b::/48") && page.text.contains(B_V4), "{name} sees the list");
+        assert!(!page.text.contains(&format!("action=\"{action}\"")), "{name} gets no form");
+    }
+    let held = || h.ok(&["facility", "address", "list", &victim]);
+    let before = held();
+
+    let page = c.get(&page_path, &ops);
+    assert!(page.text.contains(&format!("action=\"{action}\"")), "the operator gets the forms");
+    let r = c.submit(&action, &[("op", "add"), ("prefix", "192.0.2.64/26")], &page, &ops);
+    assert!(r.status >= 400 && r.text.contains(&format!("allocated to facility {a}")), "{r:?}");
+    let forged = form(&[
+        ("csrf", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        ("op", "add"),
+        ("prefix", "198.51.100.64/26"),
+    ]);
+    let origin = format!("Origin: https://127.0.0.1:{}", server.https_port);
+    let r = c.post_raw(&action, &forged, &ops, &["-H", &origin]);
+    assert_eq!(r.status, 403, "forged token: {r:?}");
+    let r = c.post_raw(&action, &forged, &ops, &["-H", "Origin: https://evil.example"]);
+    assert_eq!(r.status, 403, "foreign Origin: {r:?}");
+    let admin_page = c.get(&page_path, &victim_admin);
+    let r = c.submit(&action, &[("op", "add"), ("prefix", "198.51.100.64/26")], &admin_page, &victim_admin);
+    assert_eq!(r.status, 403, "the facility's admin: {r:?}");
+    assert_eq!(held(), before, "no refusal changed anything");
+
+    let r = c.submit(&action, &[("op", "add"), ("prefix", "198.51.100.64/26")], &page, &ops);
+    assert_eq!(r.status, 303, "{r:?}");
+    let r = c.submit(&action, &[("op", "remove"), ("prefix", B_V4)], &page, &ops);
+    assert_eq!(r.status, 303, "{r:?}");
+    let now = held();
+    assert!(now.contains("198.51.100.64/26") && !now.contains(B_V4), "{now}");
+    let page = c.get(&page_path, &ops);
+    assert!(page.text.contains("198.51.100.64/26"), "listed on the page");
+
+    let audit = h.audit_entries();
+    let ok: Vec<_> = audit
+        .iter()
+        .filter(|e| e["action"].as_str().unwrap().starts_with("facility.address.") && e["outcome"] == "ok")
+        .filter(|e| e["actor"] == "operator:ops")
+        .collect();
+    assert_eq!(ok.len(), 2, "{ok:?}");
+    assert!(denied(&h, "facility.address.add").iter().any(|e| e["actor"] == "operator:ops"), "the overlap");
+    h.ok(&["audit", "verify"]);
+    server.stop();
 }

@@ -5,8 +5,8 @@
 use super::{Authority, AuthorityError};
 use crate::audit::{AuditEvent, Outcome};
 use crate::facility::{Allocation, FacilityId};
-use crate::store::{Actor, AllocationRecord, CertStatus, CertificateFilter, CertificateRecord, StoreError};
 use crate::profile::ProfileKind;
+use crate::store::{Actor, AllocationRecord, CertStatus, CertificateFilter, CertificateRecord, StoreError};
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -159,7 +159,9 @@ fn allocation_error(e: AuthorityError) -> AuthorityError {
 
 fn allocation_error_text(e: &AuthorityError) -> String {
     match e {
-        AuthorityError::Store(StoreError::UnknownFacility(id)) => AuthorityError::UnknownFacility(id.clone()).to_string(),
+        AuthorityError::Store(StoreError::UnknownFacility(id)) => {
+            AuthorityError::UnknownFacility(id.clone()).to_string()
+        }
         other => other.to_string(),
     }
 }

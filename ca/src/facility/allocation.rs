@@ -110,7 +110,9 @@ impl Allocation {
 
     /// Whether the two share an address (same family, and one contains the other).
     pub fn overlaps(&self, other: &Self) -> bool {
-        self.network.is_ipv6() == other.network.is_ipv6() && self.first() <= other.last() && other.first() <= self.last()
+        self.network.is_ipv6() == other.network.is_ipv6()
+            && self.first() <= other.last()
+            && other.first() <= self.last()
     }
 
     /// The first address as fixed-width lowercase hex (32 digits for IPv6, 8 for IPv4): text that sorts as the
@@ -259,8 +261,20 @@ mod tests {
     #[test]
     fn refuses_what_is_not_unique_unicast() {
         for bad in [
-            "0.0.0.0", "127.0.0.1", "127.0.0.0/8", "0.0.0.0/0", "224.0.0.1", "255.255.255.255", "169.254.1.1",
-            "::", "::1", "ff02::1", "fe80::1", "::ffff:192.0.2.7", "::/0", "8000::/1",
+            "0.0.0.0",
+            "127.0.0.1",
+            "127.0.0.0/8",
+            "0.0.0.0/0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "169.254.1.1",
+            "::",
+            "::1",
+            "ff02::1",
+            "fe80::1",
+            "::ffff:192.0.2.7",
+            "::/0",
+            "8000::/1",
         ] {
             assert!(matches!(Allocation::parse(bad), Err(AllocationError::NotUnicast { .. })), "{bad}");
         }

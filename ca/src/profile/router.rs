@@ -15,7 +15,6 @@
 
 use crate::asn1::GeneralName;
 use crate::facility::{Allocation, Facility};
-use std::net::IpAddr;
 use crate::oid;
 use crate::profile::{
     DnBuilder, FacilityRule, KeyClass, NameRequest, Names, ProfileError, ProfileKind, ProfileSettings, ProfileSpec,
@@ -23,6 +22,7 @@ use crate::profile::{
 };
 use der::asn1::Ia5String;
 use std::fmt;
+use std::net::IpAddr;
 use std::str::FromStr;
 use x509_cert::ext::pkix::KeyUsages;
 

@@ -34,9 +34,9 @@ use crate::facility::{Allocation, Facility, FacilityId, FacilityState, NewFacili
 use crate::operator::{OperatorName, OperatorRecord};
 use crate::profile::ProfileKind;
 use crate::store::{
-    Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
-    FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord, Registration, Revocation, Store,
-    StoreError,
+    Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
+    ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,
+    Registration, Revocation, Store, StoreError,
 };
 use crate::store::{
     GrantOp, GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts,

@@ -84,7 +84,13 @@ async fn address(authority: &Authority, command: AddressCommand, actor: &Actor) 
                 if json {
                     println!("{}", serde_json::to_string(&r)?);
                 } else {
-                    println!("{}\t{}\t{}\t{}", r.facility, r.allocation, hcpki_ca::time::rfc3339(r.added_at), r.added_by);
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        r.facility,
+                        r.allocation,
+                        hcpki_ca::time::rfc3339(r.added_at),
+                        r.added_by
+                    );
                 }
             }
         }

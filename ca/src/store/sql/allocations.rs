@@ -164,12 +164,17 @@ macro_rules! allocations_store {
                 Ok(removed)
             }
 
-            async fn allocations_list(&self, facility: Option<&FacilityId>) -> Result<Vec<AllocationRecord>, StoreError> {
+            async fn allocations_list(
+                &self,
+                facility: Option<&FacilityId>,
+            ) -> Result<Vec<AllocationRecord>, StoreError> {
                 let rows = match facility {
-                    Some(f) => sqlx::query_as::<$db, allocations::Row>(allocations::OF_FACILITY)
-                        .bind(f.as_str())
-                        .fetch_all(&self.pool)
-                        .await,
+                    Some(f) => {
+                        sqlx::query_as::<$db, allocations::Row>(allocations::OF_FACILITY)
+                            .bind(f.as_str())
+                            .fetch_all(&self.pool)
+                            .await
+                    }
                     None => sqlx::query_as::<$db, allocations::Row>(allocations::ALL).fetch_all(&self.pool).await,
                 };
                 rows.map_err(Self::err)?.into_iter().map(allocations::record).collect()
