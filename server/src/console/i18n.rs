@@ -271,8 +271,8 @@ messages! {
     ResultCol => "結果", "Result";
     Error => "エラー", "Error";
     Import => "施設の一括登録 (CSV)", "Facility import (CSV)";
-    ImportHelp => "1 行目は見出し行 (name,kind,medical_code,address,contact。name と kind は必須) です。UTF-8、最大 2 MiB。",
-        "The first row is the header (name,kind,medical_code,address,contact; name and kind required). UTF-8, at most 2 MiB.";
+    ImportHelp => "1 行目は見出し行 (name,kind,medical_code,address,contact,allocations。name と kind は必須、allocations はアドレス割り当てを空白区切りで) です。UTF-8、最大 2 MiB。",
+        "The first row is the header (name,kind,medical_code,address,contact,allocations; name and kind required; allocations are address prefixes separated by spaces). UTF-8, at most 2 MiB.";
     CsvText => "CSV の内容", "CSV content";
     ApproveEach => "登録した施設をそのまま承認する", "Approve each facility once registered";
     Check => "確認", "Check";
