@@ -793,7 +793,6 @@ impl Authority {
     }
 
     /// Everything about a request that does not depend on the serial.
-
     fn plan(
         &self,
         request: &IssueRequest,

@@ -10,8 +10,9 @@
 //! Every router certificate also carries the facility's own DNS name,
 //! `<facility-id>.<zone>`: the machine-readable facility identifier that IKE
 //! stacks can match, since they expect only dNSName/iPAddress/rfc822Name.
-//! Extra DNS names must sit inside that name, so a facility cannot claim
-//! another's identity.
+//! Extra DNS names must sit inside that name, and IP addresses inside the
+//! facility's address allocations (issue #24, item 2), so a facility cannot
+//! claim another's identity; the CN repeats a checked identity.
 
 use crate::asn1::GeneralName;
 use crate::facility::{Allocation, Facility};
