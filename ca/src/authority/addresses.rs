@@ -38,14 +38,7 @@ impl Authority {
         prefix: &str,
         actor: &Actor,
     ) -> Result<AllocationRecord, AuthorityError> {
-        let outcome = async {
-            let id = FacilityId::parse(facility)?;
-            let allocation = Allocation::parse(prefix)?;
-            Ok(self.store.add_allocation(&id, &allocation, actor).await?)
-        }
-        .await;
-        self.audit_allocation_refusal("add", facility, prefix, &outcome, actor).await;
-        outcome.map_err(allocation_error)
+        self.change_allocation(Change::Add, facility, prefix, actor).await
     }
 
     /// Take `prefix` back from `facility`, audited `facility.address.remove`; refusals audited as denied.
@@ -56,13 +49,26 @@ impl Authority {
         prefix: &str,
         actor: &Actor,
     ) -> Result<AllocationRecord, AuthorityError> {
+        self.change_allocation(Change::Remove, facility, prefix, actor).await
+    }
+
+    async fn change_allocation(
+        &self,
+        change: Change,
+        facility: &str,
+        prefix: &str,
+        actor: &Actor,
+    ) -> Result<AllocationRecord, AuthorityError> {
         let outcome = async {
             let id = FacilityId::parse(facility)?;
             let allocation = Allocation::parse(prefix)?;
-            Ok(self.store.remove_allocation(&id, &allocation, actor).await?)
+            Ok(match change {
+                Change::Add => self.store.add_allocation(&id, &allocation, actor).await?,
+                Change::Remove => self.store.remove_allocation(&id, &allocation, actor).await?,
+            })
         }
         .await;
-        self.audit_allocation_refusal("remove", facility, prefix, &outcome, actor).await;
+        self.audit_allocation_refusal(change.verb(), facility, prefix, &outcome, actor).await;
         outcome.map_err(allocation_error)
     }
 
@@ -190,4 +196,19 @@ fn ip_sans(c: &CertificateRecord) -> Result<Vec<IpAddr>, AuthorityError> {
         }
     }
     Ok(out)
+}
+
+#[derive(Clone, Copy)]
+enum Change {
+    Add,
+    Remove,
+}
+
+impl Change {
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Add => "add",
+            Self::Remove => "remove",
+        }
+    }
 }

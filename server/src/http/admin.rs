@@ -248,10 +248,8 @@ pub async fn add_address(
     Path(id): Path<String>,
     body: Body,
 ) -> ApiResult {
-    let name = "admin.facility.address.manage";
-    caller.authenticated(name).await?;
-    let b: PrefixBody = read_json(&caller, name, &id, body).await?;
-    let r = operations::addresses::add(&state, &caller, &id, &b.prefix).await?;
+    let prefix = prefix_body(&caller, &id, body).await?;
+    let r = operations::addresses::add(&state, &caller, &id, &prefix).await?;
     Ok((StatusCode::CREATED, Json(r)).into_response())
 }
 
@@ -262,11 +260,17 @@ pub async fn remove_address(
     Path(id): Path<String>,
     body: Body,
 ) -> ApiResult {
+    let prefix = prefix_body(&caller, &id, body).await?;
+    let r = operations::addresses::remove(&state, &caller, &id, &prefix).await?;
+    Ok(Json(r).into_response())
+}
+
+/// The prefix a change of allocations names, refusing the anonymous caller before reading anything.
+async fn prefix_body(caller: &Caller, id: &str, body: Body) -> Result<String, ApiError> {
     let name = "admin.facility.address.manage";
     caller.authenticated(name).await?;
-    let b: PrefixBody = read_json(&caller, name, &id, body).await?;
-    let r = operations::addresses::remove(&state, &caller, &id, &b.prefix).await?;
-    Ok(Json(r).into_response())
+    let b: PrefixBody = read_json(caller, name, id, body).await?;
+    Ok(b.prefix)
 }
 
 /// The query of [`users`].

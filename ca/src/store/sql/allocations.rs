@@ -36,10 +36,9 @@ pub(super) const ALL: &str =
 /// [`OF_FACILITY`] for `n` facilities (`$1`…`$n`): one round trip for an issuance batch. Only the placeholder
 /// count varies, never caller text.
 pub(super) fn of_facilities(n: usize) -> String {
-    let placeholders: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
     format!(
         concat!("SELECT ", allocation_columns!(), " FROM facility_allocations WHERE facility_id IN ({})"),
-        placeholders.join(", ")
+        super::queries::placeholders(n)
     )
 }
 pub(super) const FACILITY_EXISTS: &str = "SELECT COUNT(*) FROM facilities WHERE id = $1";
@@ -81,16 +80,7 @@ macro_rules! allocations_store {
                 allocation: &Allocation,
                 actor: &Actor,
             ) -> Result<AllocationRecord, StoreError> {
-                let held = sqlx::query_as::<$db, allocations::Row>(allocations::OVERLAPPING)
-                    .bind(i64::from(allocation.family()))
-                    .bind(allocation.first_hex())
-                    .bind(allocation.last_hex())
-                    .fetch_optional(&mut **tx)
-                    .await
-                    .map_err(Self::err)?
-                    .map(allocations::record)
-                    .transpose()?;
-                if let Some(held) = held {
+                if let Some(held) = Self::overlapping(tx, allocation).await? {
                     return Err(StoreError::AllocationHeld {
                         asked: *allocation,
                         holder: held.facility,
@@ -116,6 +106,23 @@ macro_rules! allocations_store {
                     .map_err(Self::err)?;
                 Self::append(tx, chain, &allocations::event("add", &record, actor)).await?;
                 Ok(record)
+            }
+
+            /// The first stored allocation sharing an address with `allocation`, read inside the writing
+            /// transaction (head lock held).
+            async fn overlapping(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                allocation: &Allocation,
+            ) -> Result<Option<AllocationRecord>, StoreError> {
+                sqlx::query_as::<$db, allocations::Row>(allocations::OVERLAPPING)
+                    .bind(i64::from(allocation.family()))
+                    .bind(allocation.first_hex())
+                    .bind(allocation.last_hex())
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(Self::err)?
+                    .map(allocations::record)
+                    .transpose()
             }
 
             async fn allocations_add(

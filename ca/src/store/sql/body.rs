@@ -310,16 +310,7 @@ macro_rules! sql_store {
                 // Every allocation is checked before anything is written, so a refused row leaves no trace
                 // but its denied audit entry.
                 for allocation in &new.allocations {
-                    let held = sqlx::query_as::<$db, allocations::Row>(allocations::OVERLAPPING)
-                        .bind(i64::from(allocation.family()))
-                        .bind(allocation.first_hex())
-                        .bind(allocation.last_hex())
-                        .fetch_optional(&mut **tx)
-                        .await
-                        .map_err(Self::err)?
-                        .map(allocations::record)
-                        .transpose()?;
-                    if let Some(held) = held {
+                    if let Some(held) = Self::overlapping(tx, allocation).await? {
                         let refused = Registration::AddressHeld {
                             asked: *allocation,
                             holder: held.facility,
