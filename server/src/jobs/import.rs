@@ -277,7 +277,30 @@ fn allocations(cell: &str) -> Result<Vec<Allocation>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{application, job_parts, parse};
+
+    /// The `allocations` column (issue #24, item 2): addresses parsed and canonical, a bad one and rows that
+    /// overlap named by line (the later row, naming the earlier), and the job item reads back the same.
+    #[test]
+    fn allocations_are_checked_per_row_and_across_the_file() {
+        let text = "name,kind,allocations\n\
+                    東,clinic,2001:db8:e::/48;198.51.100.16/28\n\
+                    壊,clinic,2001:db8:f::1/48\n\
+                    重,clinic,198.51.100.20\n\
+                    西,clinic,\n\
+                    内,clinic,192.0.2.0/24 192.0.2.1\n";
+        let (good, refused) = parse(text.as_bytes()).unwrap();
+        assert_eq!(good.iter().map(|g| g.line).collect::<Vec<_>>(), [2, 5]);
+        let shown: Vec<String> = good[0].facility.allocations.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["2001:db8:e::/48", "198.51.100.16/28"]);
+        let why: Vec<(u64, &str)> = refused.iter().map(|r| (r.line, r.why.as_str())).collect();
+        assert_eq!(why.iter().map(|w| w.0).collect::<Vec<_>>(), [3, 4, 6], "{why:?}");
+        assert!(why[0].1.contains("host bits"), "{why:?}");
+        assert!(why[1].1.contains("overlaps 198.51.100.16/28 on line 2"), "{why:?}");
+        assert!(why[2].1.contains("in the same row"), "{why:?}");
+        let (_, items) = job_parts("t.csv", &good, &refused, false);
+        assert_eq!(application(&items[0].1).unwrap(), good[0].facility);
+    }
 
     /// LF, CRLF, and a lone CR (found by the facility_import fuzz target: every row of a CR-only file was "line 1").
     #[test]
