@@ -15,6 +15,8 @@
 //! | list console grants | 401 | 403 | yes | yes |
 //! | add or remove console grants | 401 | 403 | 403 | yes |
 //! | list the OIDC relying parties | 401 | 403 | yes | yes |
+//! | read a facility's address allocations | 401 | yes | yes | yes |
+//! | add or remove address allocations | 401 | 403 | 403 | yes |
 //! | register or remove an OIDC relying party | 401 | 403 | 403 | yes |
 //!
 //! A person signed in to the console through the SSO portal (D42) is an operator or auditor
@@ -175,6 +177,10 @@ pub enum Action<'a> {
     ListOidcClients,
     /// Register or remove an OpenID Connect relying party: which services may receive whose identity.
     ManageOidcClients,
+    /// Read a facility's address allocations (issue #24, item 2).
+    ListAllocations(&'a FacilityId),
+    /// Allocate addresses to a facility or take them back: which router identities it may have certified.
+    ManageAllocations(&'a FacilityId),
 }
 
 impl Action<'_> {
@@ -203,6 +209,8 @@ impl Action<'_> {
             Self::ManageConsoleGrants => "admin.console_grant.manage".into(),
             Self::ListOidcClients => "admin.oidc_client.list".into(),
             Self::ManageOidcClients => "admin.oidc_client.manage".into(),
+            Self::ListAllocations(_) => "admin.facility.address.list".into(),
+            Self::ManageAllocations(_) => "admin.facility.address.manage".into(),
         }
     }
 
@@ -230,7 +238,9 @@ impl Action<'_> {
             | Self::ListCertificates(f)
             | Self::RevokeCertificate(f)
             | Self::IssueDeviceKey(f)
-            | Self::SetSessionLifetime(f) => Some(f),
+            | Self::SetSessionLifetime(f)
+            | Self::ListAllocations(f)
+            | Self::ManageAllocations(f) => Some(f),
         }
     }
 }
@@ -264,6 +274,8 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
         ) if mutates(a) => Err(Denial::Forbidden("auditors have read-only access: ask an operator".into())),
         (Principal::Operator { .. } | Principal::Person { .. }, _) => Ok(()),
         // A session lifetime is the operating body's policy for the facility, not the facility's own choice;
+        // addresses are the network operator's to allocate (a facility allocating itself addresses could
+        // claim another's router identity);
         // the portal's users are people of every facility, the operating body's help desk's to look after.
         (
             Principal::FacilityAdmin { .. },
@@ -271,6 +283,7 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Denial> 
             | A::Transition(..)
             | A::ReadAudit
             | A::SetSessionLifetime(_)
+            | A::ManageAllocations(_)
             | A::SearchUsers
             | A::EndUserSessions
             | A::ClearLockout,
@@ -346,6 +359,7 @@ fn mutates(action: &Action<'_>) -> bool {
             | Action::RunJobs
             | Action::ManageConsoleGrants
             | Action::ManageOidcClients
+            | Action::ManageAllocations(_)
     )
 }
 
@@ -416,6 +430,10 @@ mod tests {
             (Action::ManageConsoleGrants,           [No401, No403, No403, No403, No403, No403, Yes]),
             (Action::ListOidcClients,               [No401, No403, No403, No403, No403, Yes,   Yes]),
             (Action::ManageOidcClients,             [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ListAllocations(&f),           [No401, Yes,   Yes,   Yes,   Yes,   Yes,   Yes]),
+            (Action::ListAllocations(&g),           [No401, No403, No403, No403, No403, Yes,   Yes]),
+            (Action::ManageAllocations(&f),         [No401, No403, No403, No403, No403, No403, Yes]),
+            (Action::ManageAllocations(&g),         [No401, No403, No403, No403, No403, No403, Yes]),
         ];
         for (action, wants) in table {
             for (principal, want) in [&anon, &pc, &cred, &card_fa, &pwd_no, &au, &op].into_iter().zip(wants) {

@@ -9,7 +9,7 @@
 
 use crate::audit::{AuditEvent, Outcome};
 use crate::csr::{self, CertificationRequest, CsrError};
-use crate::facility::{Facility, FacilityId, NewFacility, Transition};
+use crate::facility::{Allocation, Facility, FacilityId, NewFacility, Transition};
 use crate::issuer::{IssueError, Issued, LintedTbs, Signer, TbsInput};
 use crate::keys::{self, KeyAlgorithm, KeyContext, KeyError, KeySource, KeyUri};
 use crate::profile::{self, IssuerContext, NameRequest, ProfileError, ProfileKind, ProfileSettings, RouterEku};
@@ -367,6 +367,9 @@ pub enum AuthorityError {
     /// An operator could not be added, found or used.
     #[error(transparent)]
     Operator(#[from] crate::operator::OperatorError),
+    /// An address allocation is malformed or not unicast (issue #24, item 2).
+    #[error(transparent)]
+    Allocation(#[from] crate::facility::AllocationError),
     /// A console grant could not be made (D42).
     #[error(transparent)]
     ConsoleGrant(#[from] crate::console_grant::ConsoleGrantError),
@@ -766,13 +769,12 @@ impl Authority {
         }
     }
 
-    /// Everything about a request that does not depend on the serial.
-    /// The facilities a batch names, fetched in one query. Malformed IDs are skipped here and refused per
-    /// request by `plan`.
+    /// The facilities a batch names with their address allocations (which router certificates' addresses must
+    /// fall in), fetched in one query each. Malformed IDs are skipped here and refused per request by `plan`.
     async fn batch_facilities(
         &self,
         requests: impl Iterator<Item = &IssueRequest>,
-    ) -> Result<HashMap<FacilityId, Facility>, StoreError> {
+    ) -> Result<HashMap<FacilityId, (Facility, Vec<Allocation>)>, StoreError> {
         let mut ids: Vec<FacilityId> =
             requests.filter_map(|r| r.facility.as_deref()).filter_map(|t| FacilityId::parse(t).ok()).collect();
         ids.sort();
@@ -780,25 +782,33 @@ impl Authority {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        Ok(self.store.facilities(&ids).await?.into_iter().map(|f| (f.id.clone(), f)).collect())
+        let mut found: HashMap<FacilityId, (Facility, Vec<Allocation>)> =
+            self.store.facilities(&ids).await?.into_iter().map(|f| (f.id.clone(), (f, Vec::new()))).collect();
+        for record in self.store.allocations_of(&ids).await? {
+            if let Some((_, allocations)) = found.get_mut(&record.facility) {
+                allocations.push(record.allocation);
+            }
+        }
+        Ok(found)
     }
 
+    /// Everything about a request that does not depend on the serial.
     fn plan(
         &self,
         request: &IssueRequest,
         csr: CertificationRequest,
-        facilities: &HashMap<FacilityId, Facility>,
+        facilities: &HashMap<FacilityId, (Facility, Vec<Allocation>)>,
     ) -> Result<Plan, AuthorityError> {
-        let facility = match &request.facility {
+        let (facility, allocations) = match &request.facility {
             Some(text) => {
                 let id = FacilityId::parse(text)?;
-                let f = facilities.get(&id).cloned().ok_or(AuthorityError::UnknownFacility(id))?;
+                let (f, allocations) = facilities.get(&id).ok_or(AuthorityError::UnknownFacility(id))?;
                 if !f.state.may_enroll() {
-                    return Err(AuthorityError::FacilityState { id: f.id, state: f.state });
+                    return Err(AuthorityError::FacilityState { id: f.id.clone(), state: f.state });
                 }
-                Some(f)
+                (Some(f.clone()), allocations.as_slice())
             }
-            None => None,
+            None => (None, [].as_slice()),
         };
         let ca = match request.profile {
             ProfileKind::Ocsp | ProfileKind::ScepRa => request.ocsp_for.ok_or(AuthorityError::OcspCaRequired)?,
@@ -815,6 +825,7 @@ impl Authority {
             &self.settings,
             &NameRequest {
                 facility: facility.as_ref(),
+                allocations,
                 sans: request.sans.clone(),
                 device,
                 ocsp_for: request.ocsp_for.map(|c| c.as_str().to_owned()),
@@ -927,6 +938,7 @@ fn transition_error(e: StoreError) -> AuthorityError {
 }
 
 mod acme;
+pub mod addresses;
 mod admin;
 mod console_grants;
 mod enroll;

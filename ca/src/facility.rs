@@ -3,11 +3,13 @@
 //! A facility (hospital, clinic, pharmacy, …) is registered once and keeps its
 //! [`FacilityId`] forever; certificates for its routers and PCs carry it.
 
+pub mod allocation;
 mod id;
 mod kind;
 mod medical_code;
 mod state;
 
+pub use allocation::{Allocation, AllocationError};
 pub use id::{FacilityId, FacilityIdError};
 pub use kind::FacilityKind;
 pub use medical_code::{MedicalCodeError, MedicalInstitutionCode};
@@ -53,6 +55,9 @@ pub struct NewFacility {
     pub address: Option<String>,
     /// Contact.
     pub contact: Option<String>,
+    /// Address allocations registered with the facility (CSV import), checked against every other facility's in
+    /// the registering transaction.
+    pub allocations: Vec<Allocation>,
 }
 
 /// Why a registration was refused before it reached the database.
@@ -105,6 +110,13 @@ impl NewFacility {
             });
         }
         let clean = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-        Ok(Self { name: name.to_owned(), kind, medical_code, address: clean(address), contact: clean(contact) })
+        Ok(Self {
+            name: name.to_owned(),
+            kind,
+            medical_code,
+            address: clean(address),
+            contact: clean(contact),
+            allocations: Vec::new(),
+        })
     }
 }

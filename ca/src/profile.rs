@@ -23,7 +23,7 @@ pub use router::{RouterEku, Vendor};
 
 use crate::asn1::GeneralNames;
 use crate::csr::SubjectKeyType;
-use crate::facility::{Facility, FacilityId};
+use crate::facility::{Allocation, Facility, FacilityId};
 use crate::revocation::shard::ShardCount;
 use std::fmt;
 use std::str::FromStr;
@@ -238,6 +238,8 @@ impl ProfileSettings {
 pub struct NameRequest<'a> {
     /// The facility (state already checked), for facility profiles.
     pub facility: Option<&'a Facility>,
+    /// The facility's address allocations: the only addresses its router certificates may carry.
+    pub allocations: &'a [Allocation],
     /// `--san` values: DNS names and IP addresses.
     pub sans: Vec<String>,
     /// Device identifier for PC certificates; the operator name for operator certificates.
@@ -349,6 +351,21 @@ pub enum ProfileError {
         facility: String,
         /// Its DNS name.
         zone: String,
+    },
+    /// A router address outside the facility's own allocations (issue #24, item 2): it may be another
+    /// facility's IKE identity.
+    #[error(
+        "{address} is not allocated to facility {facility} ({held}): a router certificate carries only addresses \
+         allocated to its own facility; ask the network operator to allocate it to your facility \
+         (`hcpki facility address add {facility} PREFIX`), or leave the address out"
+    )]
+    AddressNotAllocated {
+        /// The address asked for.
+        address: std::net::IpAddr,
+        /// The facility.
+        facility: String,
+        /// What the facility holds, for the message.
+        held: String,
     },
     /// SANs are required and none were given.
     #[error("{0} certificates need at least one --san (DNS name or IP address)")]

@@ -14,8 +14,8 @@ mod sso;
 pub use jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 pub use rate_limits::{RateCount, RateSync, RateTotals};
 pub use records::{
-    Actor, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
-    FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, Registration, Revocation,
+    Actor, AllocationRecord, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion,
+    ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, Registration, Revocation,
 };
 #[allow(unused_imports)]
 use sql as _;
@@ -30,7 +30,7 @@ use crate::console_grant::ConsoleGrant;
 use crate::enroll::CredentialRecord;
 use crate::enroll::acme::{AcmeAccount, AcmeOrder};
 use crate::enroll::scep::held::{HeldRequest, HeldState};
-use crate::facility::{Facility, FacilityId, FacilityState, NewFacility, Transition};
+use crate::facility::{Allocation, Facility, FacilityId, FacilityState, NewFacility, Transition};
 use crate::operator::{OperatorName, OperatorRecord};
 use crate::profile::ProfileKind;
 use std::sync::Arc;
@@ -99,6 +99,32 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         }
         Ok(found)
     }
+
+    /// Allocate `allocation` to `facility` (issue #24, item 2), audited as `facility.address.add`. Refused with
+    /// [`StoreError::AllocationHeld`] when any facility's allocation (this one's too) shares an address with it:
+    /// checked inside the transaction after the audit head lock, so of two concurrent overlapping adds exactly
+    /// one wins; on PostgreSQL an exclusion constraint guards the table as well.
+    async fn add_allocation(
+        &self,
+        facility: &FacilityId,
+        allocation: &Allocation,
+        actor: &Actor,
+    ) -> Result<AllocationRecord, StoreError>;
+
+    /// Take an allocation back from `facility`, audited as `facility.address.remove`;
+    /// [`StoreError::UnknownAllocation`] when the facility does not hold exactly that prefix.
+    async fn remove_allocation(
+        &self,
+        facility: &FacilityId,
+        allocation: &Allocation,
+        actor: &Actor,
+    ) -> Result<AllocationRecord, StoreError>;
+
+    /// The allocations of one facility, or of all, by facility then address.
+    async fn allocations(&self, facility: Option<&FacilityId>) -> Result<Vec<AllocationRecord>, StoreError>;
+
+    /// The allocations of the facilities among `ids`, in any order (one round trip per issuance batch).
+    async fn allocations_of(&self, ids: &[FacilityId]) -> Result<Vec<AllocationRecord>, StoreError>;
 
     /// Facilities matching a filter, by ID.
     async fn list_facilities(&self, filter: &FacilityFilter) -> Result<Vec<Facility>, StoreError>;
@@ -793,6 +819,27 @@ pub enum StoreError {
         number: i64,
         /// The highest number stored.
         stored: i64,
+    },
+    /// Another allocation (of another facility, or of this one) shares addresses with the one asked for.
+    #[error(
+        "{asked} overlaps {held}, which is allocated to facility {holder}: take it back from {holder} first \
+         (`hcpki facility address remove {holder} {held}`) or allocate a range that does not overlap"
+    )]
+    AllocationHeld {
+        /// The allocation asked for.
+        asked: Allocation,
+        /// The facility holding the overlapping allocation.
+        holder: FacilityId,
+        /// That allocation.
+        held: Allocation,
+    },
+    /// The facility does not hold that allocation.
+    #[error("facility {facility} holds no allocation {allocation}: see `hcpki facility address list {facility}`")]
+    UnknownAllocation {
+        /// The facility.
+        facility: FacilityId,
+        /// The allocation.
+        allocation: Allocation,
     },
     /// A stored value could not be read back (damaged row).
     #[error("stored data is damaged: {0}")]

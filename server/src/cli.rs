@@ -275,8 +275,8 @@ pub enum FacilityCommand {
         #[arg(long)]
         contact: Option<String>,
     },
-    /// Register many facilities from a CSV file (UTF-8, header row: name,kind,medical_code,address,contact;
-    /// only name and kind required). Every row is checked first; by default one bad row imports nothing.
+    /// Register many facilities from a CSV file (UTF-8, header row: name,kind,medical_code,address,contact,
+    /// allocations; only name and kind required; allocations are prefixes or addresses separated by spaces). Every row is checked first; by default one bad row imports nothing.
     Import {
         /// The CSV file.
         #[arg(long)]
@@ -344,6 +344,10 @@ pub enum FacilityCommand {
         #[arg(long, value_enum)]
         password_totp: Option<AllowDeny>,
     },
+    /// A facility's address allocations: the IPv6/IPv4 prefixes and single addresses its router certificates may
+    /// carry. Allocations of two facilities never overlap.
+    #[command(subcommand)]
+    Address(AddressCommand),
 }
 
 /// `--password-totp allow|deny`.
@@ -353,6 +357,35 @@ pub enum AllowDeny {
     Allow,
     /// Refuse it.
     Deny,
+}
+
+/// `hcpki facility address …` (issue #24, item 2).
+#[derive(Debug, Subcommand)]
+pub enum AddressCommand {
+    /// Allocate a prefix (`2001:db8:10::/48`) or a single address (`192.0.2.7`) to a facility; refused, naming
+    /// the holder, when it overlaps any facility's allocation.
+    Add {
+        /// The facility.
+        facility: String,
+        /// The prefix or address.
+        prefix: String,
+    },
+    /// Take an allocation back. Certificates already issued with addresses in it stay valid until re-issued or
+    /// revoked: `hcpki cert check-addresses` lists them.
+    Remove {
+        /// The facility.
+        facility: String,
+        /// The prefix or address, as listed.
+        prefix: String,
+    },
+    /// List allocations: one facility's, or every facility's.
+    List {
+        /// The facility (default: all).
+        facility: Option<String>,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -529,6 +562,16 @@ pub enum CertCommand {
     /// interrupted run is continued by running the same command again (or `hcpki job resume`), and a
     /// certificate already re-issued is skipped.
     Reissue(ReissueArgs),
+    /// Live router certificates whose IP addresses are not all inside their facility's address allocations
+    /// (issued before the allocations existed, or before one was taken back), with where each address is
+    /// allocated now. Re-issue them after allocating the addresses (`hcpki facility address add`), or issue new
+    /// ones without the addresses and revoke the old. Exits 1 when there are any, so monitoring can alert on
+    /// the exit status alone.
+    CheckAddresses {
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show one certificate (details and PEM).
     Show {
         serial: String,

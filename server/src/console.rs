@@ -8,6 +8,7 @@
 //! a browser needs: HTML, a per-form CSRF token ([`csrf`]) and an `Origin` check on every POST ([`guard`]),
 //! security headers on every answer, and Japanese/English text ([`i18n`]). No JavaScript.
 
+pub mod addresses;
 pub mod apply;
 pub mod audit;
 pub mod csrf;

@@ -22,6 +22,11 @@ pub enum Backend {
 /// budget. No test asserts on time; this only bounds the damage.
 const HCPKI_TIMEOUT_SECS: &str = "300";
 
+/// What [`Hcpki::approved_facility`] allocates to an installation's first facility: the documentation ranges
+/// (RFC 5737, RFC 3849) the tests' router certificates carry. 198.51.100.0/24 stays free for tests that need
+/// an address in no allocation.
+pub const TEST_ALLOCATIONS: [&str; 3] = ["192.0.2.0/24", "203.0.113.0/24", "2001:db8::/48"];
+
 /// One `hcpki` installation under test.
 #[derive(Debug)]
 pub struct Hcpki {
@@ -278,7 +283,21 @@ impl Hcpki {
     pub fn approved_facility(&self, name: &str) -> String {
         let id = self.add_facility(name, None);
         self.ok(&["facility", "approve", &id]);
+        // Router certificates carry only addresses allocated to their facility (issue #24, item 2). The first
+        // facility of an installation gets the documentation ranges the tests' routers use; later ones get
+        // none, since two facilities' allocations never overlap (tests of other facilities' addresses
+        // allocate their own).
+        if self.ok(&["facility", "address", "list", "--json"]).trim().is_empty() {
+            for prefix in TEST_ALLOCATIONS {
+                self.allocate(&id, prefix);
+            }
+        }
         id
+    }
+
+    /// `hcpki facility address add FACILITY PREFIX`, which must succeed.
+    pub fn allocate(&self, facility: &str, prefix: &str) {
+        self.ok(&["facility", "address", "add", facility, prefix]);
     }
 
     /// The router DNS name a facility owns (`"router_dns_name"` in `facility show ID --json`).

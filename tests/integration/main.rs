@@ -75,6 +75,7 @@ mod portal_sessions;
 mod portal_tls;
 mod presence;
 mod reissue;
+mod review_addresses;
 mod review_enroll;
 mod review_facility_admin;
 mod review_identity;

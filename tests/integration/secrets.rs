@@ -310,9 +310,11 @@ fn enrollment(p: &Portal, facility: &str, s: &mut Secrets) {
 /// passphrase and the key in it.
 fn console_pkcs12(p: &Portal, facility: &str, s: &mut Secrets) {
     let admin = operator(&p.h, "p12-ops", "operator");
+    // Not the installation's first facility: its router address is allocated to it here (issue #24, item 2).
+    p.h.allocate(facility, "198.51.100.9");
     let console = Console::new(&p.h, p.served());
     let page = console.get(&format!("/console/facilities/{facility}"), &admin);
-    let fields = [("profile", "router"), ("san", "203.0.113.9"), ("vendor", "cisco")];
+    let fields = [("profile", "router"), ("san", "198.51.100.9"), ("vendor", "cisco")];
     let r = console.submit(&format!("/console/facilities/{facility}/pkcs12"), &fields, &page, &admin);
     assert_eq!(r.status, 201, "{r:?}");
     let (pass, p12) = pkcs12_of(&p.h, &r);

@@ -2,9 +2,9 @@
 //! verifies; a broken template never reaches the signer.
 
 use super::*;
-use crate::facility::{Facility, FacilityKind, FacilityState};
+use crate::facility::{Allocation, Facility, FacilityKind, FacilityState};
 use crate::keys::{KeyAlgorithm, KeyContext, SoftwareKey};
-use crate::profile::{self, IssuerContext, NameRequest, ProfileKind, ProfileSettings, RouterEku};
+use crate::profile::{self, IssuerContext, NameRequest, ProfileError, ProfileKind, ProfileSettings, RouterEku};
 
 struct Ca {
     key: SoftwareKey,
@@ -83,9 +83,11 @@ fn issue_leaf(
     let f = facility();
     let (device, _) = SoftwareKey::generate_device_key(subject_alg).unwrap();
     let spec = settings.spec(kind, eku);
+    let allocations = [Allocation::parse("192.0.2.0/24").unwrap(), Allocation::parse("2001:db8::/48").unwrap()];
     let req = match kind {
         ProfileKind::Router => NameRequest {
             facility: Some(&f),
+            allocations: &allocations,
             sans: vec![
                 "r1.hf00000017x.router.hcpki.example".replace("hf00000017x", &f.id.dns_label()),
                 "192.0.2.1".into(),
@@ -222,12 +224,43 @@ fn router_names_stay_inside_the_facility() {
         let req = NameRequest { facility: Some(&f), sans: vec![bad.into()], ..Default::default() };
         assert!(profile::names(&spec, &settings, &req).is_err(), "{bad} accepted");
     }
+    let allocations = [Allocation::parse("2001:db8:10::/48").unwrap(), Allocation::parse("192.0.2.7").unwrap()];
     let ok = NameRequest {
         facility: Some(&f),
-        sans: vec![format!("vpn.{}", settings.router_dns_name(&f.id)), "fe80::1".into()],
+        allocations: &allocations,
+        sans: vec!["2001:db8:10::1".into(), format!("vpn.{}", settings.router_dns_name(&f.id)), "192.0.2.7".into()],
         ..Default::default()
     };
-    assert_eq!(profile::names(&spec, &settings, &ok).unwrap().display.len(), 3);
+    let names = profile::names(&spec, &settings, &ok).unwrap();
+    assert_eq!(names.display.len(), 4);
+    assert!(names.subject.to_string().contains("CN=2001:db8:10::1"), "{}", names.subject);
+}
+
+/// Issue #24, item 2: a router certificate carries only addresses inside its facility's allocations, whatever
+/// else is asked for, and the CN never comes from an address that was not checked.
+#[test]
+fn router_addresses_stay_inside_the_facility_allocations() {
+    let settings = ProfileSettings::default();
+    let f = facility();
+    let spec = settings.spec(ProfileKind::Router, None);
+    let allocations = [Allocation::parse("2001:db8:10::/48").unwrap(), Allocation::parse("192.0.2.7").unwrap()];
+    for (sans, held) in [
+        (vec!["2001:db8:11::1"], &allocations[..]),
+        (vec!["192.0.2.8"], &allocations[..]),
+        (vec!["fe80::1"], &allocations[..]),
+        (vec!["192.0.2.7"], &[][..]),
+        (vec!["198.51.100.1", "192.0.2.7"], &allocations[..]),
+    ] {
+        let req = NameRequest {
+            facility: Some(&f),
+            allocations: held,
+            sans: sans.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        let err = profile::names(&spec, &settings, &req).unwrap_err();
+        assert!(matches!(err, ProfileError::AddressNotAllocated { .. }), "{sans:?}: {err}");
+        assert!(err.to_string().contains("ask the network operator to allocate it to your facility"), "{err}");
+    }
 }
 
 #[test]

@@ -10,11 +10,12 @@
 //! Every router certificate also carries the facility's own DNS name,
 //! `<facility-id>.<zone>`: the machine-readable facility identifier that IKE
 //! stacks can match, since they expect only dNSName/iPAddress/rfc822Name.
-//! Extra DNS names must sit inside that name, so a facility cannot claim
-//! another's identity.
+//! Extra DNS names must sit inside that name, and IP addresses inside the
+//! facility's address allocations (issue #24, item 2), so a facility cannot
+//! claim another's identity; the CN repeats a checked identity.
 
 use crate::asn1::GeneralName;
-use crate::facility::Facility;
+use crate::facility::{Allocation, Facility};
 use crate::oid;
 use crate::profile::{
     DnBuilder, FacilityRule, KeyClass, NameRequest, Names, ProfileError, ProfileKind, ProfileSettings, ProfileSpec,
@@ -22,6 +23,7 @@ use crate::profile::{
 };
 use der::asn1::Ia5String;
 use std::fmt;
+use std::net::IpAddr;
 use std::str::FromStr;
 use x509_cert::ext::pkix::KeyUsages;
 
@@ -160,12 +162,15 @@ pub fn names(
     let own = settings.router_dns_name(&facility.id);
     let mut dns = vec![own.clone()];
     let mut ips = Vec::new();
+    // Each requested identity in the order asked, only once it has passed its check.
+    let mut checked = Vec::new();
     for value in &request.sans {
         if let Some(ip) = ip_address(value) {
-            let ip = ip?;
+            let ip = allocated(ip?, facility, request.allocations)?;
             if !ips.contains(&ip) {
                 ips.push(ip);
             }
+            checked.push(ip.to_string());
             continue;
         }
         let name = dns_name(value)?;
@@ -177,17 +182,13 @@ pub fn names(
             });
         }
         if !dns.contains(&name) {
-            dns.push(name);
+            dns.push(name.clone());
         }
+        checked.push(name);
     }
-    // The CN names the identity the operator asked for first; the facility name otherwise.
-    let cn = request
-        .sans
-        .first()
-        .map(|s| {
-            ip_address(s).and_then(Result::ok).map(|ip| ip.to_string()).unwrap_or_else(|| s.trim().to_ascii_lowercase())
-        })
-        .unwrap_or_else(|| own.clone());
+    // The CN names the identity the operator asked for first, as it came out of its check (never the raw text:
+    // an address is in the facility's allocations, a name inside its zone); the facility's own name otherwise.
+    let cn = checked.into_iter().next().unwrap_or_else(|| own.clone());
     let subject = DnBuilder::default()
         .country("JP")?
         .organization(&settings.organization)?
@@ -205,4 +206,18 @@ pub fn names(
         display.push(format!("IP:{ip}"));
     }
     Ok(Names { subject, sans, display })
+}
+
+/// `ip` when it lies inside one of the facility's allocations (issue #24, item 2): a hub that identifies IKE
+/// peers by `ID_IPV4_ADDR`/`ID_IPV6_ADDR` trusts the address, so only its owner may have it certified.
+fn allocated(ip: IpAddr, facility: &Facility, allocations: &[Allocation]) -> Result<IpAddr, ProfileError> {
+    if allocations.iter().any(|a| a.contains(ip)) {
+        return Ok(ip);
+    }
+    let held: Vec<String> = allocations.iter().map(ToString::to_string).collect();
+    Err(ProfileError::AddressNotAllocated {
+        address: ip,
+        facility: facility.id.to_string(),
+        held: if held.is_empty() { "it holds no addresses".into() } else { format!("it holds {}", held.join(", ")) },
+    })
 }

@@ -1,6 +1,6 @@
 //! Rows as the rest of the crate sees them.
 
-use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState, Transition};
+use crate::facility::{Allocation, Facility, FacilityId, FacilityKind, FacilityState, Transition};
 
 /// Who performs an action (recorded in audit entries and state changes).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -188,6 +188,29 @@ pub enum Registration {
         /// The facility holding it.
         existing: String,
     },
+    /// Not registered: one of its address allocations shares addresses with another facility's.
+    AddressHeld {
+        /// The allocation asked for.
+        asked: Allocation,
+        /// The facility holding the overlapping allocation.
+        holder: FacilityId,
+        /// That allocation.
+        held: Allocation,
+    },
+}
+
+/// An address allocation as the registry holds it (issue #24, item 2).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AllocationRecord {
+    /// The facility it is allocated to.
+    pub facility: FacilityId,
+    /// The prefix or single address.
+    #[serde(rename = "prefix")]
+    pub allocation: Allocation,
+    /// When it was added (Unix seconds).
+    pub added_at: i64,
+    /// Who added it (audit actor form).
+    pub added_by: String,
 }
 
 /// One lifecycle change in [`Store::transition_facilities`](crate::store::Store::transition_facilities): the

@@ -11,6 +11,7 @@
 //! in one place, each reads current data, and audit sequence numbers are
 //! handed out contiguously. A rolled-back transaction gives its number back.
 
+mod allocations;
 mod body;
 mod console_grants;
 mod errors;
@@ -30,13 +31,13 @@ use crate::console_grant::ConsoleGrant;
 use crate::enroll::CredentialRecord;
 use crate::enroll::acme::{AcmeAccount, AcmeOrder};
 use crate::enroll::scep::held::{HeldRequest, HeldState};
-use crate::facility::{Facility, FacilityId, FacilityState, NewFacility, Transition};
+use crate::facility::{Allocation, Facility, FacilityId, FacilityState, NewFacility, Transition};
 use crate::operator::{OperatorName, OperatorRecord};
 use crate::profile::ProfileKind;
 use crate::store::{
-    Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate,
-    FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord, Registration, Revocation, Store,
-    StoreError,
+    Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
+    ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,
+    Registration, Revocation, Store, StoreError,
 };
 use crate::store::{
     GrantOp, GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts,
@@ -231,6 +232,8 @@ impl PgStore {
 
 body::sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 body::sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+allocations::allocations_store!(SqliteStore, sqlx::Sqlite);
+allocations::allocations_store!(PgStore, sqlx::Postgres);
 jobs::jobs_store!(SqliteStore, sqlx::Sqlite);
 jobs::jobs_store!(PgStore, sqlx::Postgres);
 rate_limits::rate_limits_store!(SqliteStore, sqlx::Sqlite);

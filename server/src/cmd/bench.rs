@@ -122,6 +122,7 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
         .register_facility(&NewFacility::new("ベンチマーク病院", FacilityKind::Hospital, None, None, None)?, &actor)
         .await?;
     authority.transition(&f.id, Transition::Approve, None, &actor).await?;
+    authority.add_allocation(f.id.as_str(), "192.0.2.1", &actor).await?;
 
     // Raw signing with the router CA's own key, over TBS-sized input.
     let key: Arc<dyn keys::KeySource> =

@@ -60,6 +60,36 @@ pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode
             }
         }
         CertCommand::Reissue(args) => return super::job::reissue(authority, args).await,
+        CertCommand::CheckAddresses { json } => {
+            let found = authority.certificates_outside_allocations(hcpki_ca::time::now_unix()).await?;
+            for m in &found {
+                if json {
+                    println!("{}", serde_json::to_string(m)?);
+                } else {
+                    let addresses: Vec<String> = m
+                        .addresses
+                        .iter()
+                        .map(|ip| match m.held_by.iter().find(|(a, _)| a == ip) {
+                            Some((_, holder)) => format!("{ip} (allocated to {holder})"),
+                            None => format!("{ip} (allocated to no facility)"),
+                        })
+                        .collect();
+                    println!("{}  {}  {}  {}", m.serial, m.facility, rfc3339(m.not_after), addresses.join(", "));
+                }
+            }
+            eprintln!(
+                "{} live router certificates carry addresses outside their facility's allocations{}",
+                found.len(),
+                if found.is_empty() {
+                    ""
+                } else {
+                    ": allocate the addresses (`hcpki facility address add`) and re-issue, or issue without them and revoke"
+                }
+            );
+            if !found.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+        }
         CertCommand::Show { serial, pem } => {
             let Some(s) = hcpki_ca::serial::normalise(&serial) else {
                 bail!("{serial:?} is not a serial number: give it in hex, e.g. from `hcpki cert list`");

@@ -56,6 +56,10 @@ pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
     )?;
     let facility = authority.register_facility(&new, &actor).await?;
     authority.transition(&facility.id, Transition::Approve, Some("demo"), &actor).await?;
+    // Router certificates carry only addresses allocated to their facility (issue #24, item 2).
+    for prefix in DEMO_ALLOCATIONS {
+        authority.add_allocation(facility.id.as_str(), prefix, &actor).await?;
+    }
     let out = dir.join("out");
     std::fs::create_dir_all(&out)?;
 
@@ -89,6 +93,7 @@ pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
     println!("hcpki demo in {}", dir.display());
     println!();
     println!("facility {}  さくら内科クリニック (clinic, 医療機関コード 0110113719), approved", facility.id);
+    println!("  address allocations: {}", DEMO_ALLOCATIONS.join(", "));
     println!("  router identity names: {router_dns}, 192.0.2.1, 2001:db8::1");
     println!();
     println!("router certificate  {o}/router.pem   key {o}/router.key   serial {router}");
@@ -121,6 +126,9 @@ pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// The demo facility's address allocations: the router certificate's addresses lie inside.
+const DEMO_ALLOCATIONS: [&str; 2] = ["192.0.2.0/28", "2001:db8::/48"];
 
 #[allow(clippy::too_many_arguments)]
 async fn issue(

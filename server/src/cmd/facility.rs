@@ -1,10 +1,10 @@
 //! `hcpki facility …`.
 
-use crate::cli::{AllowDeny, FacilityCommand};
+use crate::cli::{AddressCommand, AllowDeny, FacilityCommand};
 use crate::output;
 use anyhow::Result;
 use hcpki_ca::facility::{FacilityId, FacilityKind, FacilityState, NewFacility, Transition};
-use hcpki_ca::store::FacilityFilter;
+use hcpki_ca::store::{Actor, FacilityFilter};
 use hcpki_ca::{Authority, AuthorityError};
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -79,7 +79,39 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             println!("{}", if allowed { "card or password-totp" } else { "card" });
             Ok(ExitCode::SUCCESS)
         }
+        FacilityCommand::Address(command) => address(authority, command, &actor).await,
     }
+}
+
+/// `hcpki facility address add|remove|list` (issue #24, item 2).
+async fn address(authority: &Authority, command: AddressCommand, actor: &Actor) -> Result<ExitCode> {
+    match command {
+        AddressCommand::Add { facility, prefix } => {
+            let r = authority.add_allocation(&facility, &prefix, actor).await?;
+            eprintln!("{} is now allocated to facility {}", r.allocation, r.facility);
+        }
+        AddressCommand::Remove { facility, prefix } => {
+            let r = authority.remove_allocation(&facility, &prefix, actor).await?;
+            eprintln!("{} is no longer allocated to facility {}", r.allocation, r.facility);
+        }
+        AddressCommand::List { facility, json } => {
+            let id = facility.as_deref().map(FacilityId::parse).transpose().map_err(AuthorityError::from)?;
+            for r in authority.allocations(id.as_ref()).await? {
+                if json {
+                    println!("{}", serde_json::to_string(&r)?);
+                } else {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        r.facility,
+                        r.allocation,
+                        hcpki_ca::time::rfc3339(r.added_at),
+                        r.added_by
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn facility_json(authority: &Authority, f: &hcpki_ca::facility::Facility) -> serde_json::Value {

@@ -207,8 +207,9 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str) -> Page {
         )
     };
     let session_lifetime = super::lifetime::section(state, viewer, &f).await?;
+    let addresses = super::addresses::section(state, viewer, &f).await?;
     let body = format!(
-        "<dl>{dl}</dl>{read_only}{lifecycle}{session_lifetime}{devices}{credentials}{new_credential}{pkcs12}{routers}",
+        "<dl>{dl}</dl>{read_only}{lifecycle}{session_lifetime}{addresses}{devices}{credentials}{new_credential}{pkcs12}{routers}",
         read_only = read_only_notice(viewer, &f),
         devices = devices(viewer, &f, &certs),
         credentials = credential_table(viewer, &f, &creds),

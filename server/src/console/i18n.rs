@@ -245,6 +245,14 @@ messages! {
     Hours => "時間", "Hours";
     SetLifetime => "設定", "Set";
     ClearLifetime => "解除 (既定値に戻す)", "Clear (back to the default)";
+    AddressAllocations => "アドレス割り当て", "Address allocations";
+    AddressAllocationsHelp => "この施設に割り当てた IPv6/IPv4 のプレフィックスとアドレス。ルーター証明書にはこの範囲のアドレスだけが入ります。施設どうしの割り当ては重なりません。", "The IPv6/IPv4 prefixes and addresses allocated to this facility. Router certificates carry only addresses inside them; two facilities' allocations never overlap.";
+    NoAddresses => "割り当てられたアドレスはありません (ルーター証明書に IP アドレスを入れられません)。", "No addresses are allocated (router certificates cannot carry IP addresses).";
+    Prefix => "プレフィックスまたはアドレス", "Prefix or address";
+    AddedAt => "追加日時", "Added";
+    AddedBy => "追加者", "Added by";
+    AddAddress => "割り当てる", "Allocate";
+    RemoveAddress => "割り当てを解除", "Take back";
     // ---- long operations: jobs.rs, import.rs, reissue.rs (D38) ----
     Jobs => "一括処理", "Jobs";
     Job => "一括処理", "Job";
@@ -263,8 +271,8 @@ messages! {
     ResultCol => "結果", "Result";
     Error => "エラー", "Error";
     Import => "施設の一括登録 (CSV)", "Facility import (CSV)";
-    ImportHelp => "1 行目は見出し行 (name,kind,medical_code,address,contact。name と kind は必須) です。UTF-8、最大 2 MiB。",
-        "The first row is the header (name,kind,medical_code,address,contact; name and kind required). UTF-8, at most 2 MiB.";
+    ImportHelp => "1 行目は見出し行 (name,kind,medical_code,address,contact,allocations。name と kind は必須、allocations はアドレス割り当てを空白区切りで) です。UTF-8、最大 2 MiB。",
+        "The first row is the header (name,kind,medical_code,address,contact,allocations; name and kind required; allocations are address prefixes separated by spaces). UTF-8, at most 2 MiB.";
     CsvText => "CSV の内容", "CSV content";
     ApproveEach => "登録した施設をそのまま承認する", "Approve each facility once registered";
     Check => "確認", "Check";

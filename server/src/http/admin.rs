@@ -225,6 +225,54 @@ pub async fn certificates(State(state): State<AppState>, caller: Caller, Path(id
     Ok(Json(serde_json::json!({ "certificates": items })).into_response())
 }
 
+/// What `POST` and `DELETE /api/v1/facilities/{id}/addresses` take.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrefixBody {
+    /// A prefix (`2001:db8:10::/48`) or a single address (`192.0.2.7`).
+    prefix: String,
+}
+
+/// `GET /api/v1/facilities/{id}/addresses` (operators, auditors, the facility's admin): the facility's address
+/// allocations, the only addresses its router certificates may carry (issue #24, item 2).
+pub async fn addresses(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult {
+    let list = operations::addresses::list(&state, &caller, &id).await?;
+    Ok(Json(serde_json::json!({ "facility": id, "allocations": list })).into_response())
+}
+
+/// `POST /api/v1/facilities/{id}/addresses` (operators), body `{"prefix": "2001:db8:10::/48"}`: 201, or 409
+/// naming the facility that holds an overlapping allocation.
+pub async fn add_address(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let prefix = prefix_body(&caller, &id, body).await?;
+    let r = operations::addresses::add(&state, &caller, &id, &prefix).await?;
+    Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+/// `DELETE /api/v1/facilities/{id}/addresses` (operators), body `{"prefix": "…"}` as listed: 200, or 404.
+pub async fn remove_address(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let prefix = prefix_body(&caller, &id, body).await?;
+    let r = operations::addresses::remove(&state, &caller, &id, &prefix).await?;
+    Ok(Json(r).into_response())
+}
+
+/// The prefix a change of allocations names, refusing the anonymous caller before reading anything.
+async fn prefix_body(caller: &Caller, id: &str, body: Body) -> Result<String, ApiError> {
+    let name = "admin.facility.address.manage";
+    caller.authenticated(name).await?;
+    let b: PrefixBody = read_json(caller, name, id, body).await?;
+    Ok(b.prefix)
+}
+
 /// The query of [`users`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -80,11 +80,14 @@ impl From<AuthorityError> for ApiError {
     fn from(e: AuthorityError) -> Self {
         let detail = e.to_string();
         match e {
-            AuthorityError::UnknownFacility(_) => Self::not_found(detail),
+            AuthorityError::UnknownFacility(_) | AuthorityError::Store(StoreError::UnknownAllocation { .. }) => {
+                Self::not_found(detail)
+            }
             AuthorityError::FacilityState { .. }
             | AuthorityError::Store(StoreError::Transition(_))
             | AuthorityError::Store(StoreError::FacilityState { .. })
             | AuthorityError::Store(StoreError::DuplicateMedicalCode { .. })
+            | AuthorityError::Store(StoreError::AllocationHeld { .. })
             | AuthorityError::NotRevocable(_) => Self::new(StatusCode::CONFLICT, "conflict", detail),
             AuthorityError::Credential(hcpki_ca::enroll::credential::CredentialError::Unknown(_)) => {
                 Self::not_found(detail)
@@ -93,7 +96,8 @@ impl From<AuthorityError> for ApiError {
             | AuthorityError::FacilityId(_)
             | AuthorityError::Profile(_)
             | AuthorityError::Csr(_)
-            | AuthorityError::ConsoleGrant(_) => Self::bad_request("bad request", detail),
+            | AuthorityError::ConsoleGrant(_)
+            | AuthorityError::Allocation(_) => Self::bad_request("bad request", detail),
             other => Self::unavailable(other),
         }
     }

@@ -17,6 +17,7 @@ use hcpki_ca::store::{CertificateFilter, CertificateRecord, FacilityFilter};
 use serde::Deserialize;
 use std::str::FromStr;
 
+pub mod addresses;
 pub mod users;
 
 /// Longest facility name (characters): no field can fill a row or a log line.
@@ -397,7 +398,12 @@ pub async fn facility_id(caller: &Caller, action: &str, text: &str) -> Result<Fa
 }
 
 /// The facility, or an audited 404.
-async fn existing(state: &AppState, caller: &Caller, action: &str, id: &FacilityId) -> Result<Facility, ApiError> {
+pub(super) async fn existing(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    id: &FacilityId,
+) -> Result<Facility, ApiError> {
     match state.admin.store().facility(id).await.map_err(ApiError::unavailable)? {
         Some(f) => Ok(f),
         None => {

@@ -57,6 +57,10 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/facilities/{id}", get(admin::facility))
         .route("/api/v1/facilities/{id}/credentials", get(admin::list_credentials).post(admin::create_credential))
         .route("/api/v1/facilities/{id}/certificates", get(admin::certificates))
+        .route(
+            "/api/v1/facilities/{id}/addresses",
+            get(admin::addresses).post(admin::add_address).delete(admin::remove_address),
+        )
         .route("/api/v1/facilities/{id}/session-lifetime", post(admin::session_lifetime))
         .route("/api/v1/facilities/{id}/{action}", post(admin::transition))
         .route("/api/v1/credentials/{id}/revoke", post(admin::revoke_credential))
@@ -74,7 +78,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
 /// The web console (server-rendered HTML; see `crate::console`), behind its guard (security headers, Origin
 /// check on POSTs). The application form is anonymous, so it counts against the address like enrollment.
 fn console(state: AppState) -> Router<AppState> {
-    use crate::console::{apply, audit, facilities, lifetime, users, view};
+    use crate::console::{addresses, apply, audit, facilities, lifetime, users, view};
     let anonymous = Router::new().route("/console/apply", get(apply::form).post(apply::submit));
     Router::new()
         .route("/console", get(facilities::home))
@@ -99,6 +103,7 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/users/end-sessions", post(users::end_sessions))
         .route("/console/users/clear-lockout", post(users::clear_lockout))
         .route("/console/facilities/{id}/session-lifetime", post(lifetime::set))
+        .route("/console/facilities/{id}/addresses", post(addresses::change))
         // Long operations (D38): crate::console::{jobs, import, reissue}.
         .route("/console/jobs", get(crate::console::jobs::list))
         .route("/console/jobs/{id}", get(crate::console::jobs::show))

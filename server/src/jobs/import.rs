@@ -1,7 +1,9 @@
 //! Facility import from CSV (D29), one piece of code for `hcpki facility import` and the console's import page.
 //!
 //! Every row is checked first with the same [`NewFacility::new`] that `facility add` uses, plus what only a
-//! file can get wrong (column count, UTF-8, a 医療機関コード twice in the file). The good rows become a job's
+//! file can get wrong (column count, UTF-8, a 医療機関コード twice in the file, two rows' allocations that
+//! overlap). Allocations overlapping another facility's in the registry are refused by the store when the row is
+//! registered (the job item skipped with the holder named, audited as denied). The good rows become a job's
 //! items; a worker registers them in batches, one transaction each that also marks the batch's items done, so
 //! a resumed job never registers a row twice. Every facility is audited as `facility.register`; with approval,
 //! each new facility is approved (`facility.approve`) in that same transaction, so a crash between the two steps
@@ -9,13 +11,14 @@
 
 use super::{JobError, failed};
 use hcpki_ca::Authority;
-use hcpki_ca::facility::{FacilityKind, NewFacility};
+use hcpki_ca::facility::{Allocation, FacilityKind, NewFacility};
 use hcpki_ca::store::{Actor, JobItem};
 use std::collections::HashMap;
 use std::str::FromStr;
 
 /// The columns a file may have; `name` and `kind` are required, the others optional (an empty cell is "none").
-const COLUMNS: [&str; 5] = ["name", "kind", "medical_code", "address", "contact"];
+/// `allocations` holds the facility's address allocations (issue #24, item 2), separated by spaces.
+const COLUMNS: [&str; 6] = ["name", "kind", "medical_code", "address", "contact", "allocations"];
 /// Rows per transaction: large enough that the commit (fsync) cost vanishes, small enough that a SQLite
 /// writer does not hold the lock for long while the server is serving.
 pub const BATCH: usize = 1000;
@@ -81,7 +84,40 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<Checked>, Vec<Refusal>), FileError> {
             },
         }
     }
+    let good = refuse_overlaps(good, &mut refused);
     Ok((good, refused))
+}
+
+/// Move the rows whose allocations overlap an earlier row's to `refused`, naming both lines: the registry would
+/// refuse the later one anyway, and the file is the place to fix it. Sorted by first address, an allocation
+/// overlaps an earlier one exactly when it starts before the furthest end seen so far.
+fn refuse_overlaps(good: Vec<Checked>, refused: &mut Vec<Refusal>) -> Vec<Checked> {
+    let mut all: Vec<(Allocation, u64)> =
+        good.iter().flat_map(|c| c.facility.allocations.iter().map(move |a| (*a, c.line))).collect();
+    all.sort();
+    let mut clash: HashMap<u64, String> = HashMap::new();
+    let mut reach: Option<(Allocation, u64)> = None;
+    for (a, line) in all {
+        match reach {
+            Some((r, at)) if r.overlaps(&a) && at != line => {
+                let (later, earlier, (x, y)) = if line > at { (line, at, (a, r)) } else { (at, line, (r, a)) };
+                clash.entry(later).or_insert(format!(
+                    "allocations: {x} overlaps {y} on line {earlier} of this file; two facilities never share an address"
+                ));
+                if a.last_hex() > r.last_hex() {
+                    reach = Some((a, line));
+                }
+            }
+            Some((r, _)) if a.family() == r.family() && a.last_hex() <= r.last_hex() => {}
+            _ => reach = Some((a, line)),
+        }
+    }
+    let (kept, dropped): (Vec<Checked>, Vec<Checked>) = good.into_iter().partition(|c| !clash.contains_key(&c.line));
+    for c in dropped {
+        refused.push(Refusal { line: c.line, why: clash.remove(&c.line).unwrap_or_default() });
+    }
+    refused.sort_by_key(|r| r.line);
+    kept
 }
 
 /// The job's parameters and items for the checked rows.
@@ -102,6 +138,7 @@ pub fn job_parts(
                 "medical_code": f.medical_code.as_ref().map(|m| m.as_str()),
                 "address": f.address,
                 "contact": f.contact,
+                "allocations": f.allocations.iter().map(ToString::to_string).collect::<Vec<_>>(),
             });
             (c.line.to_string(), payload.to_string())
         })
@@ -148,8 +185,14 @@ pub fn application(payload: &str) -> Result<NewFacility, String> {
     let v: serde_json::Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
     let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
     let kind = FacilityKind::from_str(text("kind").unwrap_or("")).map_err(|e| e.to_string())?;
-    NewFacility::new(text("name").unwrap_or(""), kind, text("medical_code"), text("address"), text("contact"))
-        .map_err(|e| e.to_string())
+    let mut new =
+        NewFacility::new(text("name").unwrap_or(""), kind, text("medical_code"), text("address"), text("contact"))
+            .map_err(|e| e.to_string())?;
+    let listed = v.get("allocations").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
+    for a in listed {
+        new.allocations.push(Allocation::parse(a.as_str().unwrap_or("")).map_err(|e| e.to_string())?);
+    }
+    Ok(new)
 }
 
 /// The line ends in `bytes[from..to]` as the CSV reader sees them: LF, CRLF (once) and a lone CR.
@@ -176,8 +219,8 @@ fn first_line(codes: &mut HashMap<String, u64>, code: &str, line: u64) -> Option
 }
 
 /// The column index of each of [`COLUMNS`] (None when absent), refusing unknown, repeated or missing ones.
-fn header(record: &csv::ByteRecord) -> Result<[Option<usize>; 5], FileError> {
-    let mut at = [None; 5];
+fn header(record: &csv::ByteRecord) -> Result<[Option<usize>; 6], FileError> {
+    let mut at = [None; 6];
     for (i, raw) in record.iter().enumerate() {
         let name = std::str::from_utf8(raw).map_err(|_| FileError("the CSV header row is not UTF-8".into()))?.trim();
         let Some(slot) = COLUMNS.iter().position(|c| *c == name) else {
@@ -200,7 +243,7 @@ fn header(record: &csv::ByteRecord) -> Result<[Option<usize>; 5], FileError> {
 }
 
 /// One data row as an application, or why not.
-fn row(columns: &[Option<usize>; 5], record: &csv::ByteRecord) -> Result<NewFacility, String> {
+fn row(columns: &[Option<usize>; 6], record: &csv::ByteRecord) -> Result<NewFacility, String> {
     let expected = columns.iter().flatten().count();
     if record.len() != expected {
         return Err(format!("{} columns where the header has {expected}", record.len()));
@@ -213,12 +256,51 @@ fn row(columns: &[Option<usize>; 5], record: &csv::ByteRecord) -> Result<NewFaci
     };
     let kind = cell(1)?.ok_or("kind is empty")?;
     let kind = FacilityKind::from_str(kind).map_err(|e| e.to_string())?;
-    NewFacility::new(cell(0)?.unwrap_or(""), kind, cell(2)?, cell(3)?, cell(4)?).map_err(|e| e.to_string())
+    let mut new =
+        NewFacility::new(cell(0)?.unwrap_or(""), kind, cell(2)?, cell(3)?, cell(4)?).map_err(|e| e.to_string())?;
+    new.allocations = allocations(cell(5)?.unwrap_or(""))?;
+    Ok(new)
+}
+
+/// The `allocations` cell: prefixes or addresses separated by spaces (or `;`), each checked, none twice.
+fn allocations(cell: &str) -> Result<Vec<Allocation>, String> {
+    let mut out: Vec<Allocation> = Vec::new();
+    for text in cell.split(|c: char| c.is_whitespace() || c == ';').filter(|t| !t.is_empty()) {
+        let a = Allocation::parse(text).map_err(|e| format!("allocations: {e}"))?;
+        if let Some(other) = out.iter().find(|o| o.overlaps(&a)) {
+            return Err(format!("allocations: {a} overlaps {other} in the same row"));
+        }
+        out.push(a);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{application, job_parts, parse};
+
+    /// The `allocations` column (issue #24, item 2): addresses parsed and canonical, a bad one and rows that
+    /// overlap named by line (the later row, naming the earlier), and the job item reads back the same.
+    #[test]
+    fn allocations_are_checked_per_row_and_across_the_file() {
+        let text = "name,kind,allocations\n\
+                    東,clinic,2001:db8:e::/48;198.51.100.16/28\n\
+                    壊,clinic,2001:db8:f::1/48\n\
+                    重,clinic,198.51.100.20\n\
+                    西,clinic,\n\
+                    内,clinic,192.0.2.0/24 192.0.2.1\n";
+        let (good, refused) = parse(text.as_bytes()).unwrap();
+        assert_eq!(good.iter().map(|g| g.line).collect::<Vec<_>>(), [2, 5]);
+        let shown: Vec<String> = good[0].facility.allocations.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["2001:db8:e::/48", "198.51.100.16/28"]);
+        let why: Vec<(u64, &str)> = refused.iter().map(|r| (r.line, r.why.as_str())).collect();
+        assert_eq!(why.iter().map(|w| w.0).collect::<Vec<_>>(), [3, 4, 6], "{why:?}");
+        assert!(why[0].1.contains("host bits"), "{why:?}");
+        assert!(why[1].1.contains("overlaps 198.51.100.16/28 on line 2"), "{why:?}");
+        assert!(why[2].1.contains("in the same row"), "{why:?}");
+        let (_, items) = job_parts("t.csv", &good, &refused, false);
+        assert_eq!(application(&items[0].1).unwrap(), good[0].facility);
+    }
 
     /// LF, CRLF, and a lone CR (found by the facility_import fuzz target: every row of a CR-only file was "line 1").
     #[test]

@@ -328,6 +328,19 @@ macro_rules! sql_store {
                         return Ok(Registration::AlreadyRegistered { code: code.to_string(), existing });
                     }
                 }
+                // Every allocation is checked before anything is written, so a refused row leaves no trace
+                // but its denied audit entry.
+                for allocation in &new.allocations {
+                    if let Some(held) = Self::overlapping(tx, allocation).await? {
+                        let refused = Registration::AddressHeld {
+                            asked: *allocation,
+                            holder: held.facility,
+                            held: held.allocation,
+                        };
+                        Self::append(tx, chain, &events::register_refused(new, &refused, actor)).await?;
+                        return Ok(refused);
+                    }
+                }
                 let number = sqlx::query_scalar::<$db, i64>(queries::NEXT_FACILITY_NUMBER)
                     .fetch_optional(&mut **tx)
                     .await
@@ -367,6 +380,9 @@ macro_rules! sql_store {
                     .await
                     .map_err(Inserted::Failed)?;
                 Self::append(tx, chain, &events::register(&facility, actor)).await?;
+                for allocation in &new.allocations {
+                    Self::insert_allocation(tx, chain, &facility.id, allocation, actor).await?;
+                }
                 Ok(Registration::New(facility))
             }
         }
@@ -382,6 +398,9 @@ macro_rules! sql_store {
                     Some(Registration::New(facility)) => Ok(facility),
                     Some(Registration::AlreadyRegistered { code, existing }) => {
                         Err(StoreError::DuplicateMedicalCode { code, existing })
+                    }
+                    Some(Registration::AddressHeld { asked, holder, held }) => {
+                        Err(StoreError::AllocationHeld { asked, holder, held })
                     }
                     None => Err(StoreError::Corrupt("a one-facility batch answered nothing".into())),
                 }
@@ -421,6 +440,32 @@ macro_rules! sql_store {
                 }
                 Self::commit(tx, chain).await?;
                 Ok(out)
+            }
+
+            async fn add_allocation(
+                &self,
+                facility: &FacilityId,
+                allocation: &Allocation,
+                actor: &Actor,
+            ) -> Result<AllocationRecord, StoreError> {
+                self.allocations_add(facility, allocation, actor).await
+            }
+
+            async fn remove_allocation(
+                &self,
+                facility: &FacilityId,
+                allocation: &Allocation,
+                actor: &Actor,
+            ) -> Result<AllocationRecord, StoreError> {
+                self.allocations_remove(facility, allocation, actor).await
+            }
+
+            async fn allocations(&self, facility: Option<&FacilityId>) -> Result<Vec<AllocationRecord>, StoreError> {
+                self.allocations_list(facility).await
+            }
+
+            async fn allocations_of(&self, ids: &[FacilityId]) -> Result<Vec<AllocationRecord>, StoreError> {
+                self.allocations_of_many(ids).await
             }
 
             async fn facility(&self, id: &FacilityId) -> Result<Option<Facility>, StoreError> {

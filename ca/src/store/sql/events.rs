@@ -4,9 +4,9 @@
 use crate::audit::{AuditEvent, Outcome};
 use crate::enroll::CredentialRecord;
 use crate::enroll::scep::held::{HeldRequest, HeldState};
-use crate::facility::{Facility, FacilityState, Transition};
+use crate::facility::{Facility, FacilityState, NewFacility, Transition};
 use crate::operator::OperatorRecord;
-use crate::store::{Actor, AuthorityRecord, CertificateRecord};
+use crate::store::{Actor, AuthorityRecord, CertificateRecord, Registration};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -22,6 +22,25 @@ pub(super) fn register(f: &Facility, actor: &Actor) -> AuditEvent {
             "kind": f.kind.as_str(),
             "medical_code": f.medical_code.as_ref().map(|c| c.as_str()),
         }),
+    }
+}
+
+/// `facility.address.add`, denied: an application (CSV import) asked for addresses another facility holds, and
+/// was not registered. The target is the applicant's name: it has no ID yet.
+pub(super) fn register_refused(new: &NewFacility, refused: &Registration, actor: &Actor) -> AuditEvent {
+    let detail = match refused {
+        Registration::AddressHeld { asked, holder, held } => {
+            json!({ "prefix": asked.to_string(), "holder": holder.as_str(), "held": held.to_string(),
+                "reason": "the address is allocated to another facility" })
+        }
+        _ => json!({}),
+    };
+    AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: "facility.address.add".into(),
+        target: new.name.clone(),
+        outcome: Outcome::Denied,
+        detail,
     }
 }
 

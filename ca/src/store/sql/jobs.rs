@@ -104,6 +104,9 @@ pub(super) fn registered(r: &Registration) -> (&'static str, String) {
         Registration::AlreadyRegistered { code, existing } => {
             ("skipped", format!("医療機関コード {code} is already registered to {existing}"))
         }
+        Registration::AddressHeld { asked, holder, held } => {
+            ("skipped", format!("not registered: {asked} overlaps {held}, which is allocated to facility {holder}"))
+        }
     }
 }
 

@@ -76,8 +76,12 @@ pub(super) const MAX_IDS_PER_QUERY: usize = 1000;
 /// `FACILITY_BY_ID` for `n` IDs (`$1`…`$n`): one round trip for a whole issuance batch. Only the
 /// placeholder count varies, never caller text, so building it at run time is safe.
 pub(super) fn facilities_by_ids(n: usize) -> String {
-    let placeholders: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
-    format!(concat!("SELECT ", facility_columns!(), " FROM facilities WHERE id IN ({})"), placeholders.join(", "))
+    format!(concat!("SELECT ", facility_columns!(), " FROM facilities WHERE id IN ({})"), placeholders(n))
+}
+
+/// `$1, $2, …, $n`: the placeholders of an `IN (…)` list.
+pub(super) fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 pub(super) const SET_FACILITY_STATE: &str =

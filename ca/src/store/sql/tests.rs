@@ -118,6 +118,7 @@ on_every_backend!(
     a_person_lists_and_ends_only_their_own_sessions,
     console_grants_are_replaced_removed_and_audited,
     earlier_person_keys_are_claimed_once_with_their_grant,
+    allocations_never_overlap_across_handles_and_registrations,
     transitions_in_one_batch_apply_as_if_one_after_another,
     an_import_batch_with_approval_registers_and_approves_in_one_transaction,
     a_cas_crl_rows_follow_revocations_holds_releases_and_expiry,
@@ -1467,6 +1468,60 @@ async fn console_grants_are_replaced_removed_and_audited(db: TestDb) {
     assert_eq!(actions, ["console.grant.add", "console.grant.add", "console.grant.add", "console.grant.remove"]);
 }
 
+/// Address allocations (issue #24, item 2): an overlap with any allocation is refused naming the holder, also
+/// when two handles (replicas) add overlapping ranges at once (exactly one wins) and when a registration (CSV
+/// import) brings an overlapping one (not registered, a denied entry); removal takes exactly what is held.
+async fn allocations_never_overlap_across_handles_and_registrations(db: TestDb) {
+    use crate::facility::Allocation;
+    let store = db.store.clone();
+    let other = db.another_handle().await;
+    let a = registered(store.as_ref(), "Allocation clinic A", None).await;
+    let b = registered(store.as_ref(), "Allocation clinic B", None).await;
+    let p = |t: &str| Allocation::parse(t).unwrap();
+    store.add_allocation(&a, &p("2001:db8:10::/48"), &admin()).await.unwrap();
+    store.add_allocation(&a, &p("192.0.2.7"), &admin()).await.unwrap();
+    for (who, wanted) in [(&b, "2001:db8:10:1::/64"), (&b, "2001:db8::/32"), (&a, "192.0.2.0/24"), (&b, "192.0.2.7")] {
+        match other.add_allocation(who, &p(wanted), &admin()).await {
+            Err(StoreError::AllocationHeld { holder, .. }) => assert_eq!(holder, a, "{wanted}"),
+            got => panic!("{wanted} for {who}: {got:?}"),
+        }
+    }
+    assert!(matches!(
+        store.add_allocation(&FacilityId::from_number(999).unwrap(), &p("198.51.100.1"), &admin()).await,
+        Err(StoreError::UnknownFacility(_))
+    ));
+    // Racing overlapping adds on two handles, for two facilities: one wins.
+    let (wide, narrow, actor) = (p("198.51.100.0/25"), p("198.51.100.64/26"), admin());
+    let (x, y) = tokio::join!(store.add_allocation(&a, &wide, &actor), other.add_allocation(&b, &narrow, &actor));
+    assert_eq!(usize::from(x.is_ok()) + usize::from(y.is_ok()), 1, "{x:?} {y:?}");
+    let mut new = clinic("Importing clinic", None);
+    new.allocations = vec![p("203.0.113.0/24"), p("2001:db8:10:ff::/64")];
+    let r = store.register_facilities(&[new], &admin()).await.unwrap();
+    assert!(matches!(&r[..], [Registration::AddressHeld { holder, .. }] if *holder == a), "{r:?}");
+    let mut fine = clinic("Importing clinic 2", None);
+    fine.allocations = vec![p("203.0.113.0/24")];
+    let Registration::New(c) = store.register_facilities(&[fine], &admin()).await.unwrap().remove(0) else {
+        panic!("not registered")
+    };
+    let held = other.allocations(Some(&c.id)).await.unwrap();
+    assert_eq!(held.iter().map(|r| r.allocation.to_string()).collect::<Vec<_>>(), ["203.0.113.0/24"]);
+    let of_a = store.allocations(Some(&a)).await.unwrap().len();
+    assert_eq!(store.allocations_of(&[a.clone(), c.id.clone()]).await.unwrap().len(), of_a + held.len());
+    assert!(matches!(
+        store.remove_allocation(&b, &p("192.0.2.7"), &admin()).await,
+        Err(StoreError::UnknownAllocation { .. })
+    ));
+    store.remove_allocation(&a, &p("192.0.2.7"), &admin()).await.unwrap();
+    store.add_allocation(&b, &p("192.0.2.0/28"), &admin()).await.unwrap();
+    let log = verified_log(store.as_ref()).await;
+    let count = |action: &str, outcome: Outcome| {
+        log.iter().filter(|e| e.action == action && e.outcome == outcome.as_str()).count()
+    };
+    assert_eq!(count("facility.address.add", Outcome::Ok), 5, "two for A, the race's winner, the import, B's");
+    assert_eq!(count("facility.address.add", Outcome::Denied), 1, "the refused registration");
+    assert_eq!(count("facility.address.remove", Outcome::Ok), 1);
+}
+
 /// A batch of lifecycle changes (group commit, D35 addendum) gives each change the result it gets when the
 /// same changes run one after another: a change refused by the state an earlier change of the batch left is
 /// refused the same way, an unknown facility is named, and only the changes made are audited, each with its
@@ -1565,7 +1620,7 @@ async fn an_import_batch_with_approval_registers_and_approves_in_one_transaction
         .iter()
         .map(|r| match r {
             Registration::New(f) => Some(f.state),
-            Registration::AlreadyRegistered { .. } => None,
+            Registration::AlreadyRegistered { .. } | Registration::AddressHeld { .. } => None,
         })
         .collect();
     assert_eq!(states, [Some(FacilityState::Approved), None, Some(FacilityState::Approved)]);

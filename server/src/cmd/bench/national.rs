@@ -209,6 +209,11 @@ async fn grow_and_measure(
                 Registration::AlreadyRegistered { code, existing } => anyhow::bail!(
                     "医療機関コード {code} is already registered to {existing}: run bench national on a fresh `hcpki init` directory"
                 ),
+                Registration::AddressHeld { asked, holder, .. } => {
+                    anyhow::bail!(
+                        "{asked} is allocated to {holder}: run bench national on a fresh `hcpki init` directory"
+                    )
+                }
             }
         }
     }

@@ -1,0 +1,214 @@
+//! Facility address allocations (issue #24, item 2) through the authority, for the CLI, the admin API, the
+//! console and the CSV import alike: the text parsed once, every change and every refusal audited with the
+//! operator who asked.
+
+use super::{Authority, AuthorityError};
+use crate::audit::{AuditEvent, Outcome};
+use crate::facility::{Allocation, FacilityId};
+use crate::profile::ProfileKind;
+use crate::store::{Actor, AllocationRecord, CertStatus, CertificateFilter, CertificateRecord, StoreError};
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// A live router certificate carrying addresses outside its facility's allocations: issued before allocations
+/// existed, or before one was taken back. Found by [`Authority::certificates_outside_allocations`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MisplacedCertificate {
+    /// Serial (hex).
+    pub serial: String,
+    /// The facility it was issued to.
+    pub facility: FacilityId,
+    /// Subject (RFC 4514).
+    pub subject: String,
+    /// notAfter (Unix seconds).
+    pub not_after: i64,
+    /// The addresses it carries that the facility does not hold.
+    pub addresses: Vec<IpAddr>,
+    /// Where those addresses are allocated now: (address, holder), for addresses another facility holds.
+    pub held_by: Vec<(IpAddr, FacilityId)>,
+}
+
+impl Authority {
+    /// Allocate `prefix` (`2001:db8:10::/48`, `192.0.2.7`) to `facility`, audited `facility.address.add`. A
+    /// malformed prefix, an unknown facility or an overlap with any allocation (the holder named) is refused
+    /// and audited as denied; nothing changes.
+    pub async fn add_allocation(
+        &self,
+        facility: &str,
+        prefix: &str,
+        actor: &Actor,
+    ) -> Result<AllocationRecord, AuthorityError> {
+        self.change_allocation(Change::Add, facility, prefix, actor).await
+    }
+
+    /// Take `prefix` back from `facility`, audited `facility.address.remove`; refusals audited as denied.
+    /// Certificates already issued with addresses inside it stay valid: `hcpki cert check-addresses` lists them.
+    pub async fn remove_allocation(
+        &self,
+        facility: &str,
+        prefix: &str,
+        actor: &Actor,
+    ) -> Result<AllocationRecord, AuthorityError> {
+        self.change_allocation(Change::Remove, facility, prefix, actor).await
+    }
+
+    async fn change_allocation(
+        &self,
+        change: Change,
+        facility: &str,
+        prefix: &str,
+        actor: &Actor,
+    ) -> Result<AllocationRecord, AuthorityError> {
+        let outcome = async {
+            let id = FacilityId::parse(facility)?;
+            let allocation = Allocation::parse(prefix)?;
+            Ok(match change {
+                Change::Add => self.store.add_allocation(&id, &allocation, actor).await?,
+                Change::Remove => self.store.remove_allocation(&id, &allocation, actor).await?,
+            })
+        }
+        .await;
+        self.audit_allocation_refusal(change.verb(), facility, prefix, &outcome, actor).await;
+        outcome.map_err(allocation_error)
+    }
+
+    /// The allocations of one facility (which must exist), or of every facility.
+    pub async fn allocations(&self, facility: Option<&FacilityId>) -> Result<Vec<AllocationRecord>, AuthorityError> {
+        if let Some(id) = facility
+            && self.store.facility(id).await?.is_none()
+        {
+            return Err(AuthorityError::UnknownFacility(id.clone()));
+        }
+        Ok(self.store.allocations(facility).await?)
+    }
+
+    /// Every issued, unexpired router certificate at `now` whose IP SANs (read from the certificate itself) are
+    /// not all inside its facility's allocations, by serial. Each names where the address is allocated now, if
+    /// anywhere, so the operator knows whether to allocate it or re-issue without it.
+    pub async fn certificates_outside_allocations(
+        &self,
+        now: i64,
+    ) -> Result<Vec<MisplacedCertificate>, AuthorityError> {
+        let filter = CertificateFilter {
+            profile: Some(ProfileKind::Router.as_str().to_owned()),
+            status: Some(CertStatus::Issued),
+            limit: Some(i64::MAX),
+            ..CertificateFilter::default()
+        };
+        let certificates = self.store.list_certificates(&filter).await?;
+        let allocations = self.store.allocations(None).await?;
+        let mut held: HashMap<&FacilityId, Vec<Allocation>> = HashMap::new();
+        for r in &allocations {
+            held.entry(&r.facility).or_default().push(r.allocation);
+        }
+        let holder = |ip: IpAddr| allocations.iter().find(|r| r.allocation.contains(ip)).map(|r| r.facility.clone());
+        let mut found = Vec::new();
+        for c in certificates.iter().filter(|c| c.not_after > now) {
+            let Some(facility) = &c.facility else { continue };
+            let own = held.get(facility).map(Vec::as_slice).unwrap_or_default();
+            let outside: Vec<IpAddr> =
+                ip_sans(c)?.into_iter().filter(|ip| !own.iter().any(|a| a.contains(*ip))).collect();
+            if outside.is_empty() {
+                continue;
+            }
+            found.push(MisplacedCertificate {
+                serial: c.serial.clone(),
+                facility: facility.clone(),
+                subject: c.subject.clone(),
+                not_after: c.not_after,
+                held_by: outside.iter().filter_map(|ip| holder(*ip).map(|f| (*ip, f))).collect(),
+                addresses: outside,
+            });
+        }
+        found.sort_by(|a, b| a.serial.cmp(&b.serial));
+        Ok(found)
+    }
+
+    async fn audit_allocation_refusal(
+        &self,
+        verb: &str,
+        facility: &str,
+        prefix: &str,
+        outcome: &Result<AllocationRecord, AuthorityError>,
+        actor: &Actor,
+    ) {
+        let Err(e) = outcome else { return };
+        let failed = matches!(e, AuthorityError::Store(s) if !is_refusal(s));
+        let event = AuditEvent {
+            actor: actor.as_str().to_owned(),
+            action: format!("facility.address.{verb}"),
+            target: facility.trim().to_owned(),
+            outcome: if failed { Outcome::Failed } else { Outcome::Denied },
+            detail: serde_json::json!({ "prefix": prefix.trim(), "reason": allocation_error_text(e) }),
+        };
+        if let Err(audit_err) = self.store.append_audit(&event).await {
+            tracing::error!(error = %audit_err, "could not audit a refused address allocation change");
+        }
+    }
+}
+
+/// Store refusals (as opposed to the database failing).
+fn is_refusal(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::AllocationHeld { .. } | StoreError::UnknownAllocation { .. } | StoreError::UnknownFacility(_)
+    )
+}
+
+/// An unknown facility is the authority's own error, as everywhere else.
+fn allocation_error(e: AuthorityError) -> AuthorityError {
+    match e {
+        AuthorityError::Store(StoreError::UnknownFacility(id)) => AuthorityError::UnknownFacility(id),
+        other => other,
+    }
+}
+
+fn allocation_error_text(e: &AuthorityError) -> String {
+    match e {
+        AuthorityError::Store(StoreError::UnknownFacility(id)) => {
+            AuthorityError::UnknownFacility(id.clone()).to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The iPAddress SANs of a stored certificate, decoded from its DER (not from the registry's display strings).
+fn ip_sans(c: &CertificateRecord) -> Result<Vec<IpAddr>, AuthorityError> {
+    use der::Decode;
+    use x509_cert::ext::pkix::SubjectAltName;
+    use x509_cert::ext::pkix::name::GeneralName;
+    let damaged = || AuthorityError::Store(StoreError::Corrupt(format!("certificate {} does not decode", c.serial)));
+    let Some(der) = &c.der else { return Ok(Vec::new()) };
+    let cert = x509_cert::Certificate::from_der(der).map_err(|_| damaged())?;
+    let mut out = Vec::new();
+    let extensions = cert.tbs_certificate().extensions().map(|e| e.as_slice()).unwrap_or_default();
+    for ext in extensions.iter().filter(|e| e.extn_id == const_oid::db::rfc5280::ID_CE_SUBJECT_ALT_NAME) {
+        let san = SubjectAltName::from_der(ext.extn_value.as_bytes()).map_err(|_| damaged())?;
+        for name in san.0 {
+            if let GeneralName::IpAddress(octets) = name {
+                let bytes = octets.as_bytes();
+                if let Ok(v4) = <[u8; 4]>::try_from(bytes) {
+                    out.push(IpAddr::from(v4));
+                } else if let Ok(v6) = <[u8; 16]>::try_from(bytes) {
+                    out.push(IpAddr::from(v6));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Clone, Copy)]
+enum Change {
+    Add,
+    Remove,
+}
+
+impl Change {
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Add => "add",
+            Self::Remove => "remove",
+        }
+    }
+}

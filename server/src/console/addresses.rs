@@ -1,0 +1,108 @@
+//! A facility's address allocations (issue #24, item 2) on its console page: the list for whoever may read the
+//! facility, and for operators a form to add one and a button per allocation to remove it, through the
+//! operations behind `POST`/`DELETE /api/v1/facilities/{id}/addresses`.
+
+use super::i18n::M;
+use super::view::{self, csrf_field};
+use super::{OrPage, Viewer, see_other};
+use crate::html::esc;
+use crate::http::AppState;
+use crate::http::api_error::ApiError;
+use crate::http::operations::addresses::{self, MAX_PREFIX};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use hcpki_ca::access::Action;
+use hcpki_ca::facility::Facility;
+use serde::Deserialize;
+
+/// The section of facility `f`'s page.
+pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<String, Response> {
+    if !viewer.can(&Action::ListAllocations(&f.id)) {
+        return Ok(String::new());
+    }
+    let t = |m: M| m.text(viewer.lang);
+    let list = addresses::list(state, &viewer.caller, f.id.as_str()).await.or_page(viewer)?;
+    let manage = viewer.can(&Action::ManageAllocations(&f.id));
+    let action = format!("/console/facilities/{}/addresses", esc(f.id.as_str()));
+    let rows: String = list
+        .iter()
+        .map(|r| {
+            let prefix = r.allocation.to_string();
+            let remove = if manage {
+                format!(
+                    "<form method=\"post\" action=\"{action}\">{csrf}<input type=\"hidden\" name=\"prefix\" \
+                     value=\"{p}\"><button type=\"submit\" name=\"op\" value=\"remove\">{label}</button></form>",
+                    csrf = csrf_field(&viewer.csrf()),
+                    p = esc(&prefix),
+                    label = t(M::RemoveAddress),
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "<tr><td><code>{p}</code></td><td>{at}</td><td>{by}</td><td>{remove}</td></tr>",
+                p = esc(&prefix),
+                at = esc(&hcpki_ca::time::rfc3339(r.added_at)),
+                by = esc(&r.added_by),
+            )
+        })
+        .collect();
+    let table = if list.is_empty() {
+        format!("<p id=\"no-addresses\">{}</p>", t(M::NoAddresses))
+    } else {
+        format!(
+            "<table id=\"addresses\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead>\
+             <tbody>{rows}</tbody></table>",
+            t(M::Prefix),
+            t(M::AddedAt),
+            t(M::AddedBy)
+        )
+    };
+    let form = if manage {
+        format!(
+            "<form method=\"post\" action=\"{action}\">{csrf}{input}\
+             <p><button type=\"submit\" name=\"op\" value=\"add\">{add}</button></p></form>",
+            csrf = csrf_field(&viewer.csrf()),
+            input = view::input("prefix", "prefix", t(M::Prefix), "", MAX_PREFIX, " size=\"40\" required"),
+            add = t(M::AddAddress),
+        )
+    } else {
+        String::new()
+    };
+    Ok(format!(
+        "<section aria-labelledby=\"address-allocations\"><h2 id=\"address-allocations\">{title}</h2>\
+         <p>{help}</p>{table}{form}</section>",
+        title = t(M::AddressAllocations),
+        help = t(M::AddressAllocationsHelp),
+    ))
+}
+
+/// The allocation form: `op` is `add` or `remove`, `prefix` the prefix or address.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressForm {
+    op: String,
+    prefix: String,
+}
+
+/// `POST /console/facilities/{id}/addresses` (operators).
+pub async fn change(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, Response> {
+    let name = "admin.facility.address.manage";
+    let form: AddressForm = viewer.form(name, &id, body).await?;
+    let done = match form.op.as_str() {
+        "add" => addresses::add(&state, &viewer.caller, &id, &form.prefix).await.map(|r| r.facility),
+        "remove" => addresses::remove(&state, &viewer.caller, &id, &form.prefix).await.map(|r| r.facility),
+        op => {
+            let e = ApiError::bad_request("invalid form", format!("op {op:?}: use add or remove"));
+            return Err(viewer.refusal(&viewer.caller.refuse(name, &id, e).await));
+        }
+    };
+    let facility = done.or_page(&viewer)?;
+    Ok(see_other(&format!("/console/facilities/{facility}#address-allocations")))
+}

@@ -1,0 +1,49 @@
+//! A facility's address allocations (issue #24, item 2), for the admin API and the console alike: operators
+//! add and remove them; operators, auditors and the facility's own admin read them. The authority audits every
+//! change and every refusal it makes; refusals before it (authorization, a malformed ID) are audited here.
+
+use super::{existing, facility_id};
+use crate::http::AppState;
+use crate::http::api_error::ApiError;
+use crate::http::auth::Caller;
+use hcpki_ca::access::Action;
+use hcpki_ca::facility::FacilityId;
+use hcpki_ca::store::AllocationRecord;
+
+/// Longest prefix text accepted (an IPv6 address with a length is at most 43 characters).
+pub const MAX_PREFIX: usize = 64;
+
+/// The facility's allocations, by address.
+pub async fn list(state: &AppState, caller: &Caller, id: &str) -> Result<Vec<AllocationRecord>, ApiError> {
+    let name = "admin.facility.address.list";
+    let id = facility_id(caller, name, id).await?;
+    caller.may(Action::ListAllocations(&id)).await?;
+    existing(state, caller, name, &id).await?;
+    state.admin.allocations(Some(&id)).await.map_err(ApiError::from)
+}
+
+/// Allocate `prefix` to the facility (operators); an overlap is a 409 naming the holder.
+pub async fn add(state: &AppState, caller: &Caller, id: &str, prefix: &str) -> Result<AllocationRecord, ApiError> {
+    let id = authorize_change(caller, id, prefix).await?;
+    state.admin.add_allocation(id.as_str(), prefix, &caller.actor()).await.map_err(ApiError::from)
+}
+
+/// Take `prefix` back from the facility (operators); 404 when it does not hold exactly that prefix.
+pub async fn remove(state: &AppState, caller: &Caller, id: &str, prefix: &str) -> Result<AllocationRecord, ApiError> {
+    let id = authorize_change(caller, id, prefix).await?;
+    state.admin.remove_allocation(id.as_str(), prefix, &caller.actor()).await.map_err(ApiError::from)
+}
+
+async fn authorize_change(caller: &Caller, id: &str, prefix: &str) -> Result<FacilityId, ApiError> {
+    let name = "admin.facility.address.manage";
+    let id = facility_id(caller, name, id).await?;
+    caller.may(Action::ManageAllocations(&id)).await?;
+    if prefix.chars().count() > MAX_PREFIX || prefix.chars().any(char::is_control) {
+        let e = ApiError::bad_request(
+            "invalid prefix",
+            format!("a prefix is at most {MAX_PREFIX} characters without control characters: e.g. 2001:db8:10::/48"),
+        );
+        return Err(caller.refuse(name, id.as_str(), e).await);
+    }
+    Ok(id)
+}
