@@ -19,6 +19,7 @@ pub mod enroll;
 pub mod facility;
 pub mod fault;
 pub mod group_commit;
+pub mod ip_prefix;
 pub mod issuer;
 pub mod keys;
 pub mod lint;

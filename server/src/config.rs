@@ -357,7 +357,7 @@ pub struct AcmeConfig {
     /// closed network. Without them validation refuses loopback, private, link-local, ULA, CGNAT and the other
     /// internal ranges a name resolves to (issue #24, item 11); names in `resolve` are not checked.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub allow_addresses: Vec<hcpki_ca::enroll::acme::validation_address::AddressRange>,
+    pub allow_addresses: Vec<hcpki_ca::ip_prefix::IpPrefix>,
 }
 
 impl Default for AcmeConfig {

@@ -398,7 +398,9 @@ fn the_console_lists_and_operators_change_allocations(b: Backend) {
     assert_eq!(r.status, 403, "forged token: {r:?}");
     let r = c.post_raw(&action, &forged, &ops, &["-H", "Origin: https://evil.example"]);
     assert_eq!(r.status, 403, "foreign Origin: {r:?}");
-    let admin_page = c.get(&page_path, &victim_admin);
+    // The facility page holds no form for a bare PC certificate (item 7): its CSRF token comes from a page
+    // that still has a form.
+    let admin_page = c.get("/console/apply", &victim_admin);
     let r = c.submit(&action, &[("op", "add"), ("prefix", "198.51.100.64/26")], &admin_page, &victim_admin);
     assert_eq!(r.status, 403, "the facility's admin: {r:?}");
     assert_eq!(held(), before, "no refusal changed anything");

@@ -6,45 +6,25 @@
 //! certificate may carry an address only inside its own facility's allocations, and two facilities'
 //! allocations never overlap: the registry, not the requester, says who owns an address.
 
+use crate::ip_prefix::{IpPrefix, PrefixError};
 use std::cmp::Ordering;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::str::FromStr;
 
-/// A checked allocation: a unicast network in canonical form (bits beyond the prefix length are zero).
+/// A checked allocation: a unicast [`IpPrefix`] unique on the network.
 ///
 /// Parsed once from text such as `2001:db8:10::/48` or `192.0.2.7` (a single address, i.e. `/32` or `/128`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Allocation {
-    network: IpAddr,
-    prefix_len: u8,
-}
+pub struct Allocation(IpPrefix);
 
 /// Why a text is not an allocation; each message says what to type instead.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AllocationError {
-    /// Not an address or `address/length`.
-    #[error("{0:?} is not an IP address or prefix: write e.g. 2001:db8:10::/48, 2001:db8:10::1 or 192.0.2.0/28")]
-    Syntax(String),
-    /// The prefix length is past the family's width.
-    #[error("{text:?}: prefix length {len} is longer than {max} bits")]
-    Length {
-        /// The text.
-        text: String,
-        /// The length given.
-        len: u8,
-        /// The family's width.
-        max: u8,
-    },
-    /// Bits set past the prefix length: probably a typo of the network or of the length.
-    #[error("{text:?} has host bits set: the network of that prefix is {canonical}; write that, or a longer prefix")]
-    HostBits {
-        /// The text.
-        text: String,
-        /// The network the prefix length leaves.
-        canonical: String,
-    },
+    /// Not a canonical address or prefix (syntax, length or host bits; the message says which).
+    #[error(transparent)]
+    Prefix(#[from] PrefixError),
     /// An address range that never identifies one router on the network.
     #[error("{text:?} is {why}: only unicast addresses unique on the network can be allocated to a facility")]
     NotUnicast {
@@ -55,124 +35,86 @@ pub enum AllocationError {
     },
 }
 
+/// Ranges that never identify one router, with what to call them. A prefix is refused when it touches one at
+/// all (a /8 containing loopback is as wrong as loopback itself).
+const NOT_UNICAST_V4: [(IpPrefix, &str); 5] = [
+    (IpPrefix::v4(0, 0, 0, 0, 8), "in 0.0.0.0/8 (\"this network\", unspecified)"),
+    (IpPrefix::v4(127, 0, 0, 0, 8), "loopback"),
+    (IpPrefix::v4(169, 254, 0, 0, 16), "link-local"),
+    (IpPrefix::v4(224, 0, 0, 0, 4), "multicast"),
+    (IpPrefix::v4(240, 0, 0, 0, 4), "reserved (240.0.0.0/4, broadcast)"),
+];
+const NOT_UNICAST_V6: [(IpPrefix, &str); 5] = [
+    (IpPrefix::v6([0, 0, 0, 0, 0, 0, 0, 0], 128), "the unspecified address"),
+    (IpPrefix::v6([0, 0, 0, 0, 0, 0, 0, 1], 128), "loopback"),
+    (IpPrefix::v6([0, 0, 0, 0, 0, 0xffff, 0, 0], 96), "an IPv4-mapped address (allocate the IPv4 address itself)"),
+    (IpPrefix::v6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10), "link-local"),
+    (IpPrefix::v6([0xff00, 0, 0, 0, 0, 0, 0, 0], 8), "multicast"),
+];
+
 impl Allocation {
     /// Parse `ADDRESS` or `ADDRESS/LENGTH`, refusing host bits and every range that is not unicast and unique on
     /// the network (unspecified, loopback, multicast, broadcast, link-local, IPv4-mapped IPv6).
     pub fn parse(text: &str) -> Result<Self, AllocationError> {
-        let trimmed = text.trim();
-        let syntax = || AllocationError::Syntax(trimmed.to_owned());
-        let (addr, len) = match trimmed.split_once('/') {
-            Some((a, l)) => {
-                // Digits only: `u8::from_str` would take a leading `+`.
-                if l.is_empty() || l.len() > 3 || !l.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(syntax());
-                }
-                (a, Some(l.parse::<u8>().map_err(|_| syntax())?))
-            }
-            None => (trimmed, None),
-        };
-        let network: IpAddr = addr.parse().map_err(|_| syntax())?;
-        let max = width(network);
-        let prefix_len = len.unwrap_or(max);
-        if prefix_len > max {
-            return Err(AllocationError::Length { text: trimmed.to_owned(), len: prefix_len, max });
+        let prefix = IpPrefix::parse(text)?;
+        let table: &[(IpPrefix, &'static str)] =
+            if prefix.family() == 6 { &NOT_UNICAST_V6 } else { &NOT_UNICAST_V4 };
+        if let Some((_, why)) = table.iter().find(|(range, _)| prefix.overlaps(range)) {
+            return Err(AllocationError::NotUnicast { text: text.trim().to_owned(), why });
         }
-        let allocation = Self { network, prefix_len };
-        if allocation.first() != bits(network) {
-            let canonical = Self { network: from_bits(network, allocation.first()), prefix_len };
-            return Err(AllocationError::HostBits { text: trimmed.to_owned(), canonical: canonical.to_string() });
-        }
-        if let Some(why) = allocation.not_unicast() {
-            return Err(AllocationError::NotUnicast { text: trimmed.to_owned(), why });
-        }
-        Ok(allocation)
+        Ok(Self(prefix))
+    }
+
+    /// The prefix.
+    pub fn prefix(&self) -> IpPrefix {
+        self.0
     }
 
     /// The network address.
     pub fn network(&self) -> IpAddr {
-        self.network
+        self.0.network()
     }
 
     /// The prefix length.
     pub fn prefix_len(&self) -> u8 {
-        self.prefix_len
+        self.0.prefix_len()
     }
 
     /// `6` or `4`.
     pub fn family(&self) -> u8 {
-        if self.network.is_ipv6() { 6 } else { 4 }
+        self.0.family()
     }
 
     /// Whether `addr` lies inside.
     pub fn contains(&self, addr: IpAddr) -> bool {
-        self.network.is_ipv6() == addr.is_ipv6() && (self.first()..=self.last()).contains(&bits(addr))
+        self.0.contains(addr)
     }
 
     /// Whether the two share an address (same family, and one contains the other).
     pub fn overlaps(&self, other: &Self) -> bool {
-        self.network.is_ipv6() == other.network.is_ipv6()
-            && self.first() <= other.last()
-            && other.first() <= self.last()
+        self.0.overlaps(&other.0)
     }
 
     /// The first address as fixed-width lowercase hex (32 digits for IPv6, 8 for IPv4): text that sorts as the
     /// numbers do, so both databases can find overlaps with a plain range comparison.
     pub fn first_hex(&self) -> String {
-        hex(self.network, self.first())
+        self.hex(self.0.first())
     }
 
     /// The last address, as [`Allocation::first_hex`].
     pub fn last_hex(&self) -> String {
-        hex(self.network, self.last())
+        self.hex(self.0.last())
     }
 
-    fn first(&self) -> u128 {
-        bits(self.network) & !self.host_mask()
-    }
-
-    fn last(&self) -> u128 {
-        self.first() | self.host_mask()
-    }
-
-    fn host_mask(&self) -> u128 {
-        let host_bits = u32::from(width(self.network) - self.prefix_len);
-        1u128.checked_shl(host_bits).map_or(u128::MAX, |b| b - 1)
-    }
-
-    /// Why the whole range cannot be allocated, if it cannot. A prefix is refused when it touches such a range at
-    /// all (a /8 containing loopback is as wrong as loopback itself).
-    fn not_unicast(&self) -> Option<&'static str> {
-        let reserved: &[(&str, &'static str)] = match self.network {
-            IpAddr::V4(_) => &[
-                ("0.0.0.0/8", "in 0.0.0.0/8 (\"this network\", unspecified)"),
-                ("127.0.0.0/8", "loopback"),
-                ("169.254.0.0/16", "link-local"),
-                ("224.0.0.0/4", "multicast"),
-                ("240.0.0.0/4", "reserved (240.0.0.0/4, broadcast)"),
-            ],
-            IpAddr::V6(_) => &[
-                ("::/128", "the unspecified address"),
-                ("::1/128", "loopback"),
-                ("::ffff:0:0/96", "an IPv4-mapped address (allocate the IPv4 address itself)"),
-                ("fe80::/10", "link-local"),
-                ("ff00::/8", "multicast"),
-            ],
-        };
-        reserved.iter().find_map(|(range, why)| {
-            let (addr, len) = range.split_once('/')?;
-            let range = Self { network: addr.parse().ok()?, prefix_len: len.parse().ok()? };
-            self.overlaps(&range).then_some(*why)
-        })
+    fn hex(&self, value: u128) -> String {
+        if self.family() == 6 { format!("{value:032x}") } else { format!("{value:08x}") }
     }
 }
 
+/// A single address is shown bare (`192.0.2.7`), as operators write it; a prefix as `network/length`.
 impl fmt::Display for Allocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.prefix_len == width(self.network) {
-            write!(f, "{}", self.network)
-        } else {
-            write!(f, "{}/{}", self.network, self.prefix_len)
-        }
+        if self.0.is_single_address() { write!(f, "{}", self.0.network()) } else { write!(f, "{}", self.0) }
     }
 }
 
@@ -192,38 +134,13 @@ impl serde::Serialize for Allocation {
 /// IPv4 before IPv6, then by network, then the wider prefix first.
 impl Ord for Allocation {
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.family(), self.first(), self.prefix_len).cmp(&(other.family(), other.first(), other.prefix_len))
+        self.0.cmp(&other.0)
     }
 }
 
 impl PartialOrd for Allocation {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
-    }
-}
-
-fn width(addr: IpAddr) -> u8 {
-    if addr.is_ipv6() { 128 } else { 32 }
-}
-
-fn bits(addr: IpAddr) -> u128 {
-    match addr {
-        IpAddr::V4(a) => u128::from(u32::from(a)),
-        IpAddr::V6(a) => u128::from(a),
-    }
-}
-
-fn from_bits(family: IpAddr, value: u128) -> IpAddr {
-    match family {
-        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::from(u32::try_from(value).unwrap_or(u32::MAX))),
-        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::from(value)),
-    }
-}
-
-fn hex(family: IpAddr, value: u128) -> String {
-    match family {
-        IpAddr::V4(_) => format!("{value:08x}"),
-        IpAddr::V6(_) => format!("{value:032x}"),
     }
 }
 
@@ -248,13 +165,14 @@ mod tests {
 
     #[test]
     fn refuses_host_bits_bad_lengths_and_syntax() {
+        let e = Allocation::parse("2001:db8:10::1/48").unwrap_err().to_string();
+        assert!(e.contains("host bits") && e.contains("2001:db8:10::/48"), "{e}");
         assert!(matches!(
-            Allocation::parse("2001:db8:10::1/48"),
-            Err(AllocationError::HostBits { canonical, .. }) if canonical == "2001:db8:10::/48"
+            Allocation::parse("192.0.2.0/33"),
+            Err(AllocationError::Prefix(PrefixError::Length { .. }))
         ));
-        assert!(matches!(Allocation::parse("192.0.2.0/33"), Err(AllocationError::Length { .. })));
         for bad in ["", "x", "192.0.2.0/", "192.0.2.0/+8", "192.0.2.0/a", "2001:db8::/1280", "192.0.2.0/24/1"] {
-            assert!(matches!(Allocation::parse(bad), Err(AllocationError::Syntax(_))), "{bad}");
+            assert!(matches!(Allocation::parse(bad), Err(AllocationError::Prefix(PrefixError::Syntax(_)))), "{bad}");
         }
     }
 

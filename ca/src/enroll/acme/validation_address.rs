@@ -11,105 +11,13 @@
 //! as the IPv4 address it carries, so `::ffff:127.0.0.1` is loopback.
 
 use super::problem::Problem;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::str::FromStr;
-
-/// An address range, `10.0.0.0/8` or `fd00::/8`; a bare address is its own range (`/32`, `/128`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct AddressRange {
-    network: IpAddr,
-    prefix: u8,
-}
-
-/// Why a text is not an [`AddressRange`].
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AddressRangeError {
-    /// The address part does not parse.
-    #[error("{0:?} is not an address range: write an address and prefix length, e.g. 10.0.0.0/8 or fd00::/8")]
-    Syntax(String),
-    /// The prefix length is past the address's bits.
-    #[error("{0:?}: the prefix length is over 32 (IPv4) or 128 (IPv6)")]
-    Prefix(String),
-    /// Bits set after the prefix: most likely a typo, and which range was meant is not clear.
-    #[error("{0:?} has address bits set after the prefix: write the network address, e.g. 10.0.0.0/8")]
-    HostBits(String),
-}
-
-impl AddressRange {
-    const fn v4(a: u8, b: u8, c: u8, d: u8, prefix: u8) -> Self {
-        Self { network: IpAddr::V4(Ipv4Addr::new(a, b, c, d)), prefix }
-    }
-
-    const fn v6(segments: [u16; 8], prefix: u8) -> Self {
-        let [a, b, c, d, e, f, g, h] = segments;
-        Self { network: IpAddr::V6(Ipv6Addr::new(a, b, c, d, e, f, g, h)), prefix }
-    }
-
-    /// Whether `ip` is in this range (an IPv4 range never holds an IPv6 address, nor the reverse; callers
-    /// unwrap mapped addresses first).
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.network, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => same_prefix(&n.octets(), &a.octets(), self.prefix),
-            (IpAddr::V6(n), IpAddr::V6(a)) => same_prefix(&n.octets(), &a.octets(), self.prefix),
-            _ => false,
-        }
-    }
-}
-
-impl FromStr for AddressRange {
-    type Err = AddressRangeError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let syntax = || AddressRangeError::Syntax(text.to_owned());
-        let (address, prefix) = match text.trim().split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (text.trim(), None),
-        };
-        let network: IpAddr = address.parse().map_err(|_| syntax())?;
-        let bits = if network.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
-                p.parse::<u8>().map_err(|_| syntax())?
-            }
-            Some(_) => return Err(syntax()),
-            None => bits,
-        };
-        if prefix > bits {
-            return Err(AddressRangeError::Prefix(text.to_owned()));
-        }
-        let range = Self { network, prefix };
-        if mask(network, prefix) != network {
-            return Err(AddressRangeError::HostBits(text.to_owned()));
-        }
-        Ok(range)
-    }
-}
-
-impl TryFrom<String> for AddressRange {
-    type Error = AddressRangeError;
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        text.parse()
-    }
-}
-
-impl From<AddressRange> for String {
-    fn from(r: AddressRange) -> Self {
-        r.to_string()
-    }
-}
-
-impl std::fmt::Display for AddressRange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.network, self.prefix)
-    }
-}
+use crate::ip_prefix::IpPrefix;
+use std::net::{IpAddr, Ipv4Addr};
 
 /// The first address validation may connect to among those `identifier` resolved to (in the resolver's order):
 /// one outside every internal range, or inside a range of `allowed`. None: a `rejectedIdentifier` problem naming
 /// each address and its range, and what the operator or the device's owner can do.
-pub fn admit(identifier: &str, resolved: &[IpAddr], allowed: &[AddressRange]) -> Result<IpAddr, Problem> {
+pub fn admit(identifier: &str, resolved: &[IpAddr], allowed: &[IpPrefix]) -> Result<IpAddr, Problem> {
     let mut refused = Vec::new();
     for &ip in resolved {
         let judged = embedded_ipv4(ip).map_or(ip, IpAddr::V4);
@@ -133,46 +41,46 @@ pub fn admit(identifier: &str, resolved: &[IpAddr], allowed: &[AddressRange]) ->
 
 /// The internal or reserved range `ip` lies in, with its name; `None` for an address validation may reach.
 /// IPv4 inside IPv6 is not unwrapped here: [`admit`] does that first.
-pub fn internal_range(ip: IpAddr) -> Option<(AddressRange, &'static str)> {
-    let table: &[(AddressRange, &str)] = if ip.is_ipv4() { &INTERNAL_V4 } else { &INTERNAL_V6 };
+pub fn internal_range(ip: IpAddr) -> Option<(IpPrefix, &'static str)> {
+    let table: &[(IpPrefix, &str)] = if ip.is_ipv4() { &INTERNAL_V4 } else { &INTERNAL_V6 };
     table.iter().find(|(range, _)| range.contains(ip)).copied()
 }
 
 /// IPv4 special-purpose ranges that are not globally reachable (IANA IPv4 Special-Purpose Address Registry).
-const INTERNAL_V4: [(AddressRange, &str); 15] = [
-    (AddressRange::v4(0, 0, 0, 0, 8), "this network / unspecified"),
-    (AddressRange::v4(10, 0, 0, 0, 8), "private"),
-    (AddressRange::v4(100, 64, 0, 0, 10), "shared address space (CGNAT)"),
-    (AddressRange::v4(127, 0, 0, 0, 8), "loopback"),
-    (AddressRange::v4(169, 254, 0, 0, 16), "link-local"),
-    (AddressRange::v4(172, 16, 0, 0, 12), "private"),
-    (AddressRange::v4(192, 0, 0, 0, 24), "IETF protocol assignments"),
-    (AddressRange::v4(192, 0, 2, 0, 24), "documentation"),
-    (AddressRange::v4(192, 88, 99, 0, 24), "6to4 relay anycast"),
-    (AddressRange::v4(192, 168, 0, 0, 16), "private"),
-    (AddressRange::v4(198, 18, 0, 0, 15), "benchmarking"),
-    (AddressRange::v4(198, 51, 100, 0, 24), "documentation"),
-    (AddressRange::v4(203, 0, 113, 0, 24), "documentation"),
-    (AddressRange::v4(224, 0, 0, 0, 4), "multicast"),
-    (AddressRange::v4(240, 0, 0, 0, 4), "reserved / broadcast"),
+const INTERNAL_V4: [(IpPrefix, &str); 15] = [
+    (IpPrefix::v4(0, 0, 0, 0, 8), "this network / unspecified"),
+    (IpPrefix::v4(10, 0, 0, 0, 8), "private"),
+    (IpPrefix::v4(100, 64, 0, 0, 10), "shared address space (CGNAT)"),
+    (IpPrefix::v4(127, 0, 0, 0, 8), "loopback"),
+    (IpPrefix::v4(169, 254, 0, 0, 16), "link-local"),
+    (IpPrefix::v4(172, 16, 0, 0, 12), "private"),
+    (IpPrefix::v4(192, 0, 0, 0, 24), "IETF protocol assignments"),
+    (IpPrefix::v4(192, 0, 2, 0, 24), "documentation"),
+    (IpPrefix::v4(192, 88, 99, 0, 24), "6to4 relay anycast"),
+    (IpPrefix::v4(192, 168, 0, 0, 16), "private"),
+    (IpPrefix::v4(198, 18, 0, 0, 15), "benchmarking"),
+    (IpPrefix::v4(198, 51, 100, 0, 24), "documentation"),
+    (IpPrefix::v4(203, 0, 113, 0, 24), "documentation"),
+    (IpPrefix::v4(224, 0, 0, 0, 4), "multicast"),
+    (IpPrefix::v4(240, 0, 0, 0, 4), "reserved / broadcast"),
 ];
 
 /// IPv6 special-purpose ranges that are not globally reachable (IANA IPv6 Special-Purpose Address Registry);
 /// IPv4-mapped, NAT64 and 6to4 addresses are judged by the IPv4 address they carry before this table.
-const INTERNAL_V6: [(AddressRange, &str); 13] = [
-    (AddressRange::v6([0, 0, 0, 0, 0, 0, 0, 0], 128), "unspecified"),
-    (AddressRange::v6([0, 0, 0, 0, 0, 0, 0, 1], 128), "loopback"),
-    (AddressRange::v6([0, 0, 0, 0, 0, 0, 0, 0], 96), "IPv4-compatible (deprecated)"),
-    (AddressRange::v6([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48), "local-use NAT64"),
-    (AddressRange::v6([0x100, 0, 0, 0, 0, 0, 0, 0], 64), "discard-only"),
-    (AddressRange::v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 32), "Teredo"),
-    (AddressRange::v6([0x2001, 2, 0, 0, 0, 0, 0, 0], 48), "benchmarking"),
-    (AddressRange::v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32), "documentation"),
-    (AddressRange::v6([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20), "documentation"),
-    (AddressRange::v6([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7), "unique local (ULA)"),
-    (AddressRange::v6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10), "link-local"),
-    (AddressRange::v6([0xfec0, 0, 0, 0, 0, 0, 0, 0], 10), "site-local (deprecated)"),
-    (AddressRange::v6([0xff00, 0, 0, 0, 0, 0, 0, 0], 8), "multicast"),
+const INTERNAL_V6: [(IpPrefix, &str); 13] = [
+    (IpPrefix::v6([0, 0, 0, 0, 0, 0, 0, 0], 128), "unspecified"),
+    (IpPrefix::v6([0, 0, 0, 0, 0, 0, 0, 1], 128), "loopback"),
+    (IpPrefix::v6([0, 0, 0, 0, 0, 0, 0, 0], 96), "IPv4-compatible (deprecated)"),
+    (IpPrefix::v6([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48), "local-use NAT64"),
+    (IpPrefix::v6([0x100, 0, 0, 0, 0, 0, 0, 0], 64), "discard-only"),
+    (IpPrefix::v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 32), "Teredo"),
+    (IpPrefix::v6([0x2001, 2, 0, 0, 0, 0, 0, 0], 48), "benchmarking"),
+    (IpPrefix::v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32), "documentation"),
+    (IpPrefix::v6([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20), "documentation"),
+    (IpPrefix::v6([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7), "unique local (ULA)"),
+    (IpPrefix::v6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10), "link-local"),
+    (IpPrefix::v6([0xfec0, 0, 0, 0, 0, 0, 0, 0], 10), "site-local (deprecated)"),
+    (IpPrefix::v6([0xff00, 0, 0, 0, 0, 0, 0, 0], 8), "multicast"),
 ];
 
 /// The IPv4 address an IPv6 address stands for: IPv4-mapped (`::ffff:0:0/96`), NAT64 (`64:ff9b::/96`, RFC 6052)
@@ -184,45 +92,13 @@ fn embedded_ipv4(ip: IpAddr) -> Option<Ipv4Addr> {
     }
     let o = v6.octets();
     let [o0, o1, o2, o3, o4, o5, .., o12, o13, o14, o15] = o;
-    if AddressRange::v6([0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96).contains(ip) {
+    if IpPrefix::v6([0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96).contains(ip) {
         return Some(Ipv4Addr::new(o12, o13, o14, o15));
     }
     if [o0, o1] == [0x20, 0x02] {
         return Some(Ipv4Addr::new(o2, o3, o4, o5));
     }
     None
-}
-
-/// Whether the first `prefix` bits of `a` and `b` agree.
-fn same_prefix(a: &[u8], b: &[u8], prefix: u8) -> bool {
-    let prefix = usize::from(prefix);
-    let (whole, rest) = (prefix / 8, prefix % 8);
-    if a.get(..whole) != b.get(..whole) {
-        return false;
-    }
-    if rest == 0 {
-        return true;
-    }
-    let keep = 0xffu8 << (8 - rest);
-    match (a.get(whole), b.get(whole)) {
-        (Some(x), Some(y)) => x & keep == y & keep,
-        _ => false,
-    }
-}
-
-/// `ip` with every bit after `prefix` cleared.
-fn mask(ip: IpAddr, prefix: u8) -> IpAddr {
-    fn clear<const N: usize>(mut octets: [u8; N], prefix: u8) -> [u8; N] {
-        for (i, byte) in octets.iter_mut().enumerate() {
-            let kept = usize::from(prefix).saturating_sub(i * 8).min(8);
-            *byte &= if kept == 0 { 0 } else { 0xffu8 << (8 - kept) };
-        }
-        octets
-    }
-    match ip {
-        IpAddr::V4(v4) => IpAddr::V4(clear(v4.octets(), prefix).into()),
-        IpAddr::V6(v6) => IpAddr::V6(clear(v6.octets(), prefix).into()),
-    }
 }
 
 #[cfg(test)]
@@ -286,27 +162,11 @@ mod tests {
 
     #[test]
     fn allowed_ranges_admit_internal_addresses() {
-        let allowed: Vec<AddressRange> = ["10.0.0.0/8", "fd00::/8"].iter().map(|s| s.parse().unwrap()).collect();
+        let allowed: Vec<IpPrefix> = ["10.0.0.0/8", "fd00::/8"].iter().map(|s| s.parse().unwrap()).collect();
         assert_eq!(admit("x", &[ip("10.9.8.7")], &allowed).unwrap(), ip("10.9.8.7"));
         assert_eq!(admit("x", &[ip("::ffff:10.9.8.7")], &allowed).unwrap(), ip("::ffff:10.9.8.7"));
         assert_eq!(admit("x", &[ip("fd00::5")], &allowed).unwrap(), ip("fd00::5"));
         assert!(admit("x", &[ip("127.0.0.1")], &allowed).is_err());
         assert!(admit("x", &[ip("fc00::5")], &allowed).is_err());
-    }
-
-    #[test]
-    fn ranges_parse() {
-        assert_eq!("10.0.0.0/8".parse::<AddressRange>().unwrap().to_string(), "10.0.0.0/8");
-        assert_eq!("192.0.2.7".parse::<AddressRange>().unwrap().to_string(), "192.0.2.7/32");
-        assert_eq!("fd00::/8".parse::<AddressRange>().unwrap().to_string(), "fd00::/8");
-        assert_eq!("0.0.0.0/0".parse::<AddressRange>().unwrap().to_string(), "0.0.0.0/0");
-        assert!(matches!("10.0.0.1/8".parse::<AddressRange>(), Err(AddressRangeError::HostBits(_))));
-        assert!(matches!("10.0.0.0/33".parse::<AddressRange>(), Err(AddressRangeError::Prefix(_))));
-        assert!(matches!("::/129".parse::<AddressRange>(), Err(AddressRangeError::Prefix(_))));
-        for bad in ["", "10.0.0.0/", "10/8", "10.0.0.0/+8", "10.0.0.0/8/8", "example.org", "10.0.0.0/999"] {
-            assert!(matches!(bad.parse::<AddressRange>(), Err(AddressRangeError::Syntax(_))), "{bad}");
-        }
-        let r: AddressRange = "172.16.0.0/12".parse().unwrap();
-        assert!(r.contains(ip("172.31.1.1")) && !r.contains(ip("172.32.0.0")) && !r.contains(ip("::1")));
     }
 }
