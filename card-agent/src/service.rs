@@ -5,14 +5,7 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 /// Which kind of card answers in a reader, decided by probing application AIDs (not the ATR).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum CardKind {
-    /// 医療従事者 HPKI card (JAHIS layout; issuer table in `card::hpki`).
-    Hpki,
-    /// マイナンバーカード, 公的個人認証 AP.
-    Jpki,
-}
+pub use hcpki_agent_protocol::CardKind;
 
 /// Which key of a card: the login (authentication) key or the legal signature key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]

@@ -1,10 +1,13 @@
 //! The bytes the card agent (`hcpki-agent`) and the portal (`hcpki` server) must agree on, in one place
 //! with one dependency (SHA-256): the agent builds the message a card signs, the server rebuilds it to verify;
-//! and the card presence report ([`presence`]) the agent sends the portal.
+//! the card presence report ([`presence`]) the agent sends the portal; and which kind of card ([`CardKind`]).
 //! A crate of its own so that the server need not link the agent (and PC/SC) to share one function.
 #![forbid(unsafe_code)]
 
+pub mod card_kind;
 pub mod presence;
+
+pub use card_kind::CardKind;
 
 /// Domain separator of every message the agent has a card sign for a login.
 pub const LOGIN_CONTEXT: &[u8] = b"hcpki card login v1";

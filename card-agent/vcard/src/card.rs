@@ -6,23 +6,7 @@ use crate::hpki::HpkiCard;
 use crate::jpki::JpkiCard;
 
 /// Which card is emulated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CardKind {
-    /// My Number card (JPKI AP + text AP).
-    Jpki,
-    /// HPKI card (signature AP + authentication AP).
-    Hpki,
-}
-
-impl std::fmt::Display for CardKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            CardKind::Jpki => "jpki",
-            CardKind::Hpki => "hpki",
-        })
-    }
-}
+pub use hcpki_agent_protocol::CardKind;
 
 /// The emulated card inside a [`VirtualCard`].
 #[derive(Clone, Debug)]

@@ -36,14 +36,7 @@ const ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
 const SERIAL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
 
 /// Which card the certificate chains to: decided by the anchor set, never by the certificate's content.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CardKind {
-    /// HPKI (医療従事者) card: identity and perhaps hcRole.
-    Hpki,
-    /// JPKI (My Number card) authentication certificate: identity only.
-    Jpki,
-}
+pub use hcpki_agent_protocol::CardKind;
 
 /// How revocation was established for an accepted card.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

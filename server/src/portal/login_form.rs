@@ -134,11 +134,7 @@ impl RawPasswordLogin {
 impl RawCardLogin {
     /// The typed form, or the first field the login page's script could not have sent.
     pub fn parse(self) -> Result<CardLogin, Malformed> {
-        let kind = match self.kind.as_str() {
-            "hpki" => CardKind::Hpki,
-            "jpki" => CardKind::Jpki,
-            _ => return Err(Malformed::CardKind),
-        };
+        let kind: CardKind = self.kind.parse().map_err(|_| Malformed::CardKind)?;
         for (field, value, max) in [
             ("csrf", &self.csrf, MAX_TOKEN),
             ("challenge_id", &self.challenge_id, MAX_TOKEN),
