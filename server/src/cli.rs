@@ -55,7 +55,8 @@ pub enum Command {
     Lint(LintCommand),
     /// Run the whole flow once in a fresh directory: CAs, a facility, a router and a PC certificate.
     Demo(DemoArgs),
-    /// Measure throughput (see docs/benchmarks.md).
+    /// Measure throughput (see docs/benchmarks.md). Only in builds with the `bench` feature.
+    #[cfg(feature = "bench")]
     #[command(subcommand)]
     Bench(BenchCommand),
     /// Run the HTTPS server and the plain-HTTP publication listener until SIGINT/SIGTERM.

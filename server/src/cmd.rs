@@ -2,6 +2,7 @@
 
 mod audit;
 mod backup;
+#[cfg(feature = "bench")]
 mod bench;
 mod ca;
 mod cert;
@@ -60,6 +61,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(args) => demo::run(&args, g).await,
+        #[cfg(feature = "bench")]
         Command::Bench(c) => bench::run(c, g).await,
         Command::Serve(args) => serve::run(g, &args).await,
         Command::Operator(c) => operator::run(&open(g).await?, c).await,

@@ -229,3 +229,24 @@ fn bench_sso_logs_in_over_https_and_reports_rates_and_reference(b: Backend) {
     assert_eq!(db.scalar_i64(redeemed), logins, "every login's code redeemed for a refresh token");
     h.ok(&["audit", "verify"]);
 }
+
+/// Issue #25: `hcpki bench` and the virtual-card test PKI stay out of a production build. The server's normal
+/// dependency tree (what `cargo build --release -p server` links) has no `hcpki-vcard`; with the `bench` feature,
+/// as the tests and the bench scripts build it, it has. Read from Cargo's own resolution, offline.
+#[test]
+fn production_builds_leave_the_test_pki_out() {
+    let tree = |features: &[&str]| {
+        let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["tree", "--offline", "-e", "normal", "-p", "server", "--prefix", "none"])
+            .args(features)
+            .current_dir(crate::harness::repo_root())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "cargo tree: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let production = tree(&[]);
+    assert!(production.contains("hcpki-ca"), "the tree was read: {production}");
+    assert!(!production.contains("hcpki-vcard"), "a release build links the test PKI:\n{production}");
+    assert!(tree(&["--features", "bench"]).contains("hcpki-vcard"), "the bench feature brings the test PKI");
+}

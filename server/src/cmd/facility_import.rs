@@ -12,6 +12,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
+#[cfg(feature = "bench")]
 pub(super) use import::BATCH;
 
 /// What the operator asked for besides the file.

@@ -119,7 +119,9 @@ impl Claim {
 pub struct Services(Vec<Service>);
 
 impl Services {
-    /// Parse the TOML text of a services file.
+    /// Parse the TOML text of a services file (the bench's and the tests' services; the server reads them from
+    /// the database).
+    #[cfg(any(test, feature = "bench"))]
     pub fn parse(text: &str) -> Result<Self, ServicesError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| ServicesError::Toml(e.to_string()))?;
         if raw.version != SERVICES_FILE_VERSION {
