@@ -862,7 +862,10 @@ impl Authority {
     }
 
     fn open_ca(&self, ca: CaName) -> Result<Arc<OpenCa>, AuthorityError> {
-        let mut open = self.open.lock().map_err(|_| AuthorityError::NotInitialized)?;
+        // A poisoned lock only means a thread panicked while holding it: the map gains whole `Arc`s by one insert,
+        // so what it holds is intact. Reporting it as "not initialized" (as this once did) sent operators to
+        // `hcpki init` for a fault that was not theirs.
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(o) = open.get(&ca) {
             return Ok(o.clone());
         }
