@@ -137,11 +137,13 @@ impl Pkcs11Key {
         let mut id = vec![0u8; 16];
         aws_lc_rs::rand::fill(&mut id).map_err(|e| KeyError::Crypto(e.to_string()))?;
         let (mechanism, public, private) = templates(alg, object, &id, decrypt)?;
-        session
+        let pair = session
             .generate_key_pair(&mechanism, &public, &private)
             .map_err(p11(token, &format!("cannot generate a {alg} key pair labelled {object:?}")))?;
         tracing::info!(token, object, algorithm = %alg, "generated PKCS#11 key pair");
-        Self::attach(cfg, ctx, pin, slot, session, token, object)
+        // The handles the token just returned, not a search by label: SoftHSM's file store may not list an
+        // object another session created a moment ago, and a missed public half read as the private one.
+        Self::attach(cfg, ctx, pin, slot, session, token, object, Some(pair))
     }
 
     /// Open the key pair labelled `object` on the token labelled `token`.
@@ -151,10 +153,12 @@ impl Pkcs11Key {
         let slot = find_token(&ctx, &cfg.module, token)?;
         let session = ctx.open_ro_session(slot).map_err(p11(token, "cannot open a session"))?;
         login(&session, &pin, token, &cfg.pin_file)?;
-        Self::attach(cfg, ctx, pin, slot, session, token, object)
+        Self::attach(cfg, ctx, pin, slot, session, token, object, None)
     }
 
-    /// Find the pair on a logged-in session, read its public half, and keep the session as the anchor.
+    /// Find the pair on a logged-in session (or take the `(public, private)` handles just generated), read its
+    /// public half, and keep the session as the anchor.
+    #[allow(clippy::too_many_arguments)]
     fn attach(
         cfg: &Pkcs11Config,
         ctx: Pkcs11,
@@ -163,8 +167,12 @@ impl Pkcs11Key {
         session: Session,
         token: &str,
         object: &str,
+        generated: Option<(ObjectHandle, ObjectHandle)>,
     ) -> Result<Self, KeyError> {
-        let key = find_private_key(&session, token, object, None)?;
+        let key = match generated {
+            Some((_, private)) => private,
+            None => find_private_key(&session, token, object, None)?,
+        };
         let attrs = session
             .get_attributes(key, &[AttributeType::KeyType, AttributeType::Id, AttributeType::Sign])
             .map_err(p11(token, "cannot read the private key's attributes"))?;
@@ -182,7 +190,10 @@ impl Pkcs11Key {
                 "token {token:?}: the private key {object:?} has CKA_SIGN false and cannot sign; generate a signing key"
             )));
         }
-        let public = find_public_key(&session, token, object, &id)?.unwrap_or(key);
+        let public = match generated {
+            Some((public, _)) => public,
+            None => find_public_key(&session, token, object, &id)?.unwrap_or(key),
+        };
         let (algorithm, spki) = match key_type {
             Some(t) if t == KeyType::EC => ec_public_key(&session, public, token, object)?,
             Some(t) if t == KeyType::RSA => rsa_public_key(&session, public, token, object)?,
@@ -712,7 +723,7 @@ mod tests {
     /// Set in the child: the directory holding `pin`, `wrong-pin` and the SoftHSM config.
     const DIR_ENV: &str = "HCPKI_TEST_SOFTHSM_DIR";
     /// One token per `hsm_` test, so one test's login never covers another's.
-    const TOKENS: [&str; 6] = ["keys", "threads", "wrong-pin", "objects", "relogin", "unknown-token"];
+    const TOKENS: [&str; 7] = ["keys", "pss", "threads", "wrong-pin", "objects", "relogin", "unknown-token"];
     /// How many `hsm_` tests the child must report as passed.
     const HSM_TESTS: usize = 7;
 
@@ -810,12 +821,12 @@ mod tests {
     fn hsm_rsa_pss_signatures_verify() {
         use aws_lc_rs::signature::{RSA_PSS_2048_8192_SHA256, UnparsedPublicKey};
         let cfg = cfg("pin");
-        let key = Pkcs11Key::generate(&cfg, "keys", "pss", KeyAlgorithm::Rsa2048).unwrap();
+        let key = Pkcs11Key::generate(&cfg, "pss", "pss", KeyAlgorithm::Rsa2048).unwrap();
         let sig = key.sign_pss_sha256(b"header.payload").unwrap();
         let public = UnparsedPublicKey::new(&RSA_PSS_2048_8192_SHA256, key.public_key().subject_public_key.raw_bytes());
         public.verify(b"header.payload", &sig).unwrap();
         assert!(public.verify(b"other", &sig).is_err());
-        let ec = Pkcs11Key::generate(&cfg, "keys", "pss-ec", KeyAlgorithm::P256).unwrap();
+        let ec = Pkcs11Key::generate(&cfg, "pss", "pss-ec", KeyAlgorithm::P256).unwrap();
         assert!(matches!(ec.sign_pss_sha256(b"x"), Err(KeyError::UnsupportedKey(_))));
     }
 
