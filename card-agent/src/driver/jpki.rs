@@ -10,15 +10,93 @@
 //! SIGN             80 2A 00 80 Lc <DigestInfo> 00    → 256 bytes
 //! ```
 
-use std::fmt;
-
 use zeroize::Zeroizing;
 
-use super::{DriverError, PinFormatError, PinStatus, SignOutput, digits, query_pin, read_der_ef, select, verify};
+use super::files::{read_der_ef, select, try_select};
+use super::pin::{digits, query_pin, verify};
+use super::{BasicAttributes, CardDriver, DriverError, PinFormatError, PinLabels, PinStatus, SignOutput, TextPin};
 use crate::apdu::{self, CardError, Command};
-use crate::service::{CardCertificate, KeyRole, Pin};
+use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
 use crate::tlv;
 use crate::transport::Session;
+
+/// The My Number card driver (one layout: the card is issued by one body, J-LIS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Jpki;
+
+/// The driver as the registry lists it.
+pub static JPKI: Jpki = Jpki;
+
+impl CardDriver for Jpki {
+    fn kind(&self) -> CardKind {
+        CardKind::Jpki
+    }
+
+    fn name(&self) -> &'static str {
+        "jpki"
+    }
+
+    fn display_name(&self) -> &'static str {
+        "JPKI"
+    }
+
+    fn pin_labels(&self, role: KeyRole) -> PinLabels {
+        match role {
+            KeyRole::Auth => PinLabels {
+                terminal: "My Number card: user-authentication PIN (4 digits)",
+                page: "マイナンバーカード 利用者証明用暗証番号（4桁） / My Number card: authentication PIN (4 digits)",
+            },
+            KeyRole::Sign => PinLabels {
+                terminal: "My Number card: signing password (6-16 letters/digits)",
+                page: "マイナンバーカード 署名用パスワード / My Number card: signing password",
+            },
+        }
+    }
+
+    /// One APDU on a My Number card: SELECT of the JPKI AP.
+    fn recognise(&self, s: &mut Session<'_>) -> Result<bool, DriverError> {
+        try_select(s, &apdu::select_aid(AID_JPKI_AP))
+    }
+
+    fn identity_files(&self) -> Vec<(&'static [u8], [u8; 2])> {
+        vec![(AID_JPKI_AP, EF_AUTH_CERT)]
+    }
+
+    fn read_certificates(&self, s: &mut Session<'_>) -> Result<Vec<CardCertificate>, DriverError> {
+        read_certificates(s)
+    }
+
+    fn pin_status(&self, s: &mut Session<'_>, role: KeyRole) -> Result<PinStatus, DriverError> {
+        pin_status(s, role)
+    }
+
+    fn check_pin(&self, role: KeyRole, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, PinFormatError> {
+        check_pin(role, pin)
+    }
+
+    fn sign(
+        &self,
+        s: &mut Session<'_>,
+        role: KeyRole,
+        pin: &[u8],
+        digest_info: &[u8],
+        want_chain: bool,
+    ) -> Result<SignOutput, DriverError> {
+        sign(s, role, pin, digest_info, want_chain)
+    }
+
+    fn has_basic_attributes(&self) -> bool {
+        true
+    }
+
+    fn text_pin_status(&self, s: &mut Session<'_>) -> Result<PinStatus, DriverError> {
+        text_pin_status(s)
+    }
+
+    fn read_basic_attributes(&self, s: &mut Session<'_>, pin: &TextPin) -> Result<BasicAttributes, DriverError> {
+        read_basic_attributes(s, pin)
+    }
+}
 
 /// DF name of the JPKI AP.
 pub const AID_JPKI_AP: &[u8] = &[0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
@@ -54,21 +132,21 @@ const SIGNATURE_LEN: usize = 256;
 /// The authentication chain, end entity first. The signing certificate is not in the list: it needs
 /// the signing password, and a chain without its end entity would break "end entity first". It comes
 /// back from [`sign`] with `want_chain` instead.
-pub fn read_certificates(s: &mut Session<'_>) -> Result<Vec<CardCertificate>, DriverError> {
+fn read_certificates(s: &mut Session<'_>) -> Result<Vec<CardCertificate>, DriverError> {
     select(s, &apdu::select_aid(AID_JPKI_AP), "SELECT JPKI AP")?;
     let chain = vec![read_cert(s, EF_AUTH_CERT)?, read_cert(s, EF_AUTH_CA)?];
     Ok(vec![CardCertificate { role: KeyRole::Auth, chain }])
 }
 
 /// The retry counter of the role's PIN, without spending a try.
-pub fn pin_status(s: &mut Session<'_>, role: KeyRole) -> Result<PinStatus, DriverError> {
+fn pin_status(s: &mut Session<'_>, role: KeyRole) -> Result<PinStatus, DriverError> {
     select(s, &apdu::select_aid(AID_JPKI_AP), "SELECT JPKI AP")?;
     select(s, &apdu::select_ef(pin_ef(role)), "SELECT PIN EF")?;
     query_pin(s, VERIFY_CURRENT_EF)
 }
 
 /// The 券面事項入力補助 PIN's retry counter, spending no try.
-pub fn text_pin_status(s: &mut Session<'_>) -> Result<PinStatus, DriverError> {
+fn text_pin_status(s: &mut Session<'_>) -> Result<PinStatus, DriverError> {
     select(s, &apdu::select_aid(AID_TEXT_AP), "SELECT text AP")?;
     select(s, &apdu::select_ef(EF_TEXT_PIN), "SELECT text PIN EF")?;
     query_pin(s, VERIFY_CURRENT_EF)
@@ -76,7 +154,7 @@ pub fn text_pin_status(s: &mut Session<'_>) -> Result<PinStatus, DriverError> {
 
 /// Auth PIN: exactly 4 digits. Signing password: 6–16 of A–Z and 0–9, upper-cased first as myna does
 /// (the card compares upper case; users type lower case).
-pub fn check_pin(role: KeyRole, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, PinFormatError> {
+fn check_pin(role: KeyRole, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, PinFormatError> {
     match role {
         KeyRole::Auth => digits(&pin.0, 4),
         KeyRole::Sign => {
@@ -94,7 +172,7 @@ pub fn check_pin(role: KeyRole, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, PinForm
 /// Verifies the PIN and has the card sign `digest_info` (it pads). For the signing key with
 /// `want_chain`, the signing certificate and its CA are read after the password and before signing,
 /// in the same security context.
-pub fn sign(
+fn sign(
     s: &mut Session<'_>,
     role: KeyRole,
     pin: &[u8],
@@ -130,48 +208,13 @@ pub fn sign(
     Ok(SignOutput { signature: resp.data, chain })
 }
 
-/// The 券面事項入力補助 PIN (4 digits), checked and wiped when dropped.
-pub struct TextPin(Zeroizing<Vec<u8>>);
-
-impl TextPin {
-    /// Checks the format before any try can be spent.
-    pub fn new(pin: &Pin) -> Result<Self, PinFormatError> {
-        digits(&pin.0, 4).map(TextPin)
-    }
-}
-
-impl fmt::Debug for TextPin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TextPin(***)")
-    }
-}
-
-/// The basic four items (基本4情報) as the text AP holds them. `Debug` shows no personal data.
-#[derive(Clone, PartialEq, Eq, serde::Serialize)]
-pub struct BasicAttributes {
-    /// 氏名.
-    pub name: String,
-    /// 住所.
-    pub address: String,
-    /// 生年月日, as the card stores it.
-    pub birth_date: String,
-    /// 性別 code (`1` male, `2` female, `3` other).
-    pub sex: String,
-}
-
-impl fmt::Debug for BasicAttributes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("BasicAttributes(***)")
-    }
-}
-
 /// Reads the basic four items from the text AP after its PIN: EF 0002 is BER
 /// `FF20 { DF21 header, DF22 name, DF23 address, DF24 birth date, DF25 sex }`, UTF-8.
-pub fn read_basic_attributes(s: &mut Session<'_>, pin: &TextPin) -> Result<BasicAttributes, DriverError> {
+fn read_basic_attributes(s: &mut Session<'_>, pin: &TextPin) -> Result<BasicAttributes, DriverError> {
     const STEP: &str = "read basic four items";
     select(s, &apdu::select_aid(AID_TEXT_AP), "SELECT text AP")?;
     select(s, &apdu::select_ef(EF_TEXT_PIN), "SELECT text PIN EF")?;
-    verify(s, VERIFY_CURRENT_EF, &pin.0)?;
+    verify(s, VERIFY_CURRENT_EF, pin.bytes())?;
     select(s, &apdu::select_ef(EF_TEXT_ATTRIBUTES), "SELECT basic four items EF")?;
     let data = Zeroizing::new(read_der_ef(s, &apdu::read_binary(0, 4), STEP)?);
     let item = |number: u32, what: &str| -> Result<String, DriverError> {
