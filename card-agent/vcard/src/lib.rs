@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod apdu;
+pub mod applet;
 pub mod card;
 pub mod fs;
 pub mod hpki;
