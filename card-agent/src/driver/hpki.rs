@@ -207,19 +207,46 @@ impl CardDriver for Issuer {
         self.apps().map(|(_, app)| (app.aid, app.cert_ef)).collect()
     }
 
+    /// Each application's end-entity certificate (the card holds no CA certificates in the layouts
+    /// known). An application the card lacks (6A82 on SELECT) is skipped: a card may carry only one.
     fn read_certificates(&self, s: &mut Session<'_>) -> Result<Vec<CardCertificate>, DriverError> {
-        read_certificates(s, self)
+        let mut out = Vec::new();
+        for (role, app) in self.apps() {
+            match s.send(&apdu::select_aid(app.aid))?.sw.check() {
+                Ok(()) => {}
+                Err(CardError::FileNotFound) => continue,
+                Err(error) => return Err(DriverError::Status { step: "SELECT application", error }),
+            }
+            let cert = read_certificate(s, app)?;
+            out.push(CardCertificate { role, chain: vec![cert] });
+        }
+        Ok(out)
     }
 
+    /// The PIN's retry counter: VERIFY without data, P2 per issuer. The P2 names the PIN by reference, so
+    /// no EF is selected even where `sign` does (keeping a warm login within 8 APDUs).
     fn pin_status(&self, s: &mut Session<'_>, role: KeyRole) -> Result<PinStatus, DriverError> {
-        pin_status(s, self, role)
+        let app = self.app(role).ok_or(DriverError::NoKey(role))?;
+        select(s, &apdu::select_aid(app.aid), "SELECT application")?;
+        query_pin(s, app.verify_p2)
     }
 
+    /// Printable ASCII within the application's length bounds; HPKI PINs are case-sensitive and sent as
+    /// typed.
     fn check_pin(&self, role: KeyRole, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, PinFormatError> {
-        check_pin(self, role, pin)
+        // A role the card lacks gets the JAHIS bounds; `sign` then reports the missing key.
+        let (min, max) = self.app(role).map_or((4, 16), |app| (app.pin_min, app.pin_max));
+        let bytes = pin.0.as_bytes();
+        if (min..=max).contains(&bytes.len()) && bytes.iter().all(|b| (0x20..=0x7E).contains(b)) {
+            Ok(Zeroizing::new(bytes.to_vec()))
+        } else {
+            Err(PinFormatError::Ascii { min, max })
+        }
     }
 
-    /// The certificates are readable without a PIN, so no chain is ever returned.
+    /// Verifies the PIN and signs `digest_info` (DER DigestInfo) with the role's key. The host pads; the
+    /// card's answer must be exactly one modulus long. The certificates are readable without a PIN, so no
+    /// chain is returned.
     fn sign(
         &self,
         s: &mut Session<'_>,
@@ -228,7 +255,32 @@ impl CardDriver for Issuer {
         digest_info: &[u8],
         _want_chain: bool,
     ) -> Result<SignOutput, DriverError> {
-        sign(s, self, role, pin, digest_info)
+        let app = self.app(role).ok_or(DriverError::NoKey(role))?;
+        let block = emsa_pkcs1_v15(digest_info, app.modulus_len)
+            .ok_or(DriverError::DigestInfo { len: digest_info.len(), max: app.modulus_len.saturating_sub(11) })?;
+        select(s, &apdu::select_aid(app.aid), "SELECT application")?;
+        if app.select_efs {
+            select(s, &apdu::select_ef(app.pin_ef), "SELECT PIN EF")?;
+            select(s, &apdu::select_ef(app.key_ef), "SELECT key EF")?;
+        }
+        match app.order {
+            SignOrder::MseThenVerify => {
+                set_key(s, app)?;
+                verify(s, app.verify_p2, pin)?;
+            }
+            SignOrder::VerifyThenMse => {
+                verify(s, app.verify_p2, pin)?;
+                set_key(s, app)?;
+            }
+        }
+        let signature = compute_signature(s, app, &block)?;
+        if signature.len() != app.modulus_len {
+            return Err(DriverError::Malformed {
+                step: "PSO COMPUTE DIGITAL SIGNATURE",
+                reason: format!("{} bytes, not the {}-byte modulus", signature.len(), app.modulus_len),
+            });
+        }
+        Ok(SignOutput { signature, chain: None })
     }
 }
 
@@ -245,81 +297,6 @@ pub fn emsa_pkcs1_v15(digest_info: &[u8], k: usize) -> Option<Vec<u8>> {
     block.push(0x00);
     block.extend_from_slice(digest_info);
     Some(block)
-}
-
-/// Each application's end-entity certificate (the card holds no CA certificates in the layouts
-/// known). An application the card lacks (6A82 on SELECT) is skipped: a card may carry only one.
-fn read_certificates(s: &mut Session<'_>, issuer: &Issuer) -> Result<Vec<CardCertificate>, DriverError> {
-    let mut out = Vec::new();
-    for (role, app) in issuer.apps() {
-        match s.send(&apdu::select_aid(app.aid))?.sw.check() {
-            Ok(()) => {}
-            Err(CardError::FileNotFound) => continue,
-            Err(error) => return Err(DriverError::Status { step: "SELECT application", error }),
-        }
-        let cert = read_certificate(s, app)?;
-        out.push(CardCertificate { role, chain: vec![cert] });
-    }
-    Ok(out)
-}
-
-/// The PIN's retry counter: VERIFY without data, P2 per issuer. The P2 names the PIN by reference, so
-/// no EF is selected even where `sign` does (keeping a warm login within 8 APDUs).
-fn pin_status(s: &mut Session<'_>, issuer: &Issuer, role: KeyRole) -> Result<PinStatus, DriverError> {
-    let app = issuer.app(role).ok_or(DriverError::NoKey(role))?;
-    select(s, &apdu::select_aid(app.aid), "SELECT application")?;
-    query_pin(s, app.verify_p2)
-}
-
-/// Printable ASCII within the application's length bounds; HPKI PINs are case-sensitive and sent as
-/// typed.
-fn check_pin(issuer: &Issuer, role: KeyRole, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, PinFormatError> {
-    // A role the card lacks gets the JAHIS bounds; `sign` then reports the missing key.
-    let (min, max) = issuer.app(role).map_or((4, 16), |app| (app.pin_min, app.pin_max));
-    let bytes = pin.0.as_bytes();
-    if (min..=max).contains(&bytes.len()) && bytes.iter().all(|b| (0x20..=0x7E).contains(b)) {
-        Ok(Zeroizing::new(bytes.to_vec()))
-    } else {
-        Err(PinFormatError::Ascii { min, max })
-    }
-}
-
-/// Verifies the PIN and signs `digest_info` (DER DigestInfo) with the role's key. The host pads; the
-/// card's answer must be exactly one modulus long. The certificates are readable without a PIN, so no
-/// chain is returned.
-fn sign(
-    s: &mut Session<'_>,
-    issuer: &Issuer,
-    role: KeyRole,
-    pin: &[u8],
-    digest_info: &[u8],
-) -> Result<SignOutput, DriverError> {
-    let app = issuer.app(role).ok_or(DriverError::NoKey(role))?;
-    let block = emsa_pkcs1_v15(digest_info, app.modulus_len)
-        .ok_or(DriverError::DigestInfo { len: digest_info.len(), max: app.modulus_len.saturating_sub(11) })?;
-    select(s, &apdu::select_aid(app.aid), "SELECT application")?;
-    if app.select_efs {
-        select(s, &apdu::select_ef(app.pin_ef), "SELECT PIN EF")?;
-        select(s, &apdu::select_ef(app.key_ef), "SELECT key EF")?;
-    }
-    match app.order {
-        SignOrder::MseThenVerify => {
-            set_key(s, app)?;
-            verify(s, app.verify_p2, pin)?;
-        }
-        SignOrder::VerifyThenMse => {
-            verify(s, app.verify_p2, pin)?;
-            set_key(s, app)?;
-        }
-    }
-    let signature = compute_signature(s, app, &block)?;
-    if signature.len() != app.modulus_len {
-        return Err(DriverError::Malformed {
-            step: "PSO COMPUTE DIGITAL SIGNATURE",
-            reason: format!("{} bytes, not the {}-byte modulus", signature.len(), app.modulus_len),
-        });
-    }
-    Ok(SignOutput { signature, chain: None })
 }
 
 /// The certificate EF's first bytes look like a DER SEQUENCE. Any error status means "not here".
@@ -415,10 +392,10 @@ mod tests {
     #[test]
     fn pin_rules() {
         let pin = |s: &str| Pin(Zeroizing::new(s.to_owned()));
-        assert!(check_pin(&JMA, KeyRole::Sign, &pin("Pass word~")).is_ok());
-        assert_eq!(check_pin(&JMA, KeyRole::Auth, &pin("abc")), Err(PinFormatError::Ascii { min: 4, max: 16 }));
-        assert!(check_pin(&JMA, KeyRole::Auth, &pin("a".repeat(17).as_str())).is_err());
-        assert!(check_pin(&JMA, KeyRole::Auth, &pin("abc\u{7f}")).is_err());
-        assert!(check_pin(&JMA, KeyRole::Auth, &pin("パスワード")).is_err());
+        assert!(JMA.check_pin(KeyRole::Sign, &pin("Pass word~")).is_ok());
+        assert_eq!(JMA.check_pin(KeyRole::Auth, &pin("abc")), Err(PinFormatError::Ascii { min: 4, max: 16 }));
+        assert!(JMA.check_pin(KeyRole::Auth, &pin("a".repeat(17).as_str())).is_err());
+        assert!(JMA.check_pin(KeyRole::Auth, &pin("abc\u{7f}")).is_err());
+        assert!(JMA.check_pin(KeyRole::Auth, &pin("パスワード")).is_err());
     }
 }

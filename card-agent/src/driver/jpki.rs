@@ -62,18 +62,42 @@ impl CardDriver for Jpki {
         vec![(AID_JPKI_AP, EF_AUTH_CERT)]
     }
 
+    /// The authentication chain, end entity first. The signing certificate is not in the list: it needs
+    /// the signing password, and a chain without its end entity would break "end entity first". It comes
+    /// back from [`sign`](Self::sign) with `want_chain` instead.
     fn read_certificates(&self, s: &mut Session<'_>) -> Result<Vec<CardCertificate>, DriverError> {
-        read_certificates(s)
+        select(s, &apdu::select_aid(AID_JPKI_AP), "SELECT JPKI AP")?;
+        let chain = vec![read_cert(s, EF_AUTH_CERT)?, read_cert(s, EF_AUTH_CA)?];
+        Ok(vec![CardCertificate { role: KeyRole::Auth, chain }])
     }
 
+    /// The retry counter of the role's PIN, without spending a try.
     fn pin_status(&self, s: &mut Session<'_>, role: KeyRole) -> Result<PinStatus, DriverError> {
-        pin_status(s, role)
+        select(s, &apdu::select_aid(AID_JPKI_AP), "SELECT JPKI AP")?;
+        select(s, &apdu::select_ef(pin_ef(role)), "SELECT PIN EF")?;
+        query_pin(s, VERIFY_CURRENT_EF)
     }
 
+    /// Auth PIN: exactly 4 digits. Signing password: 6–16 of A–Z and 0–9, upper-cased first as myna does
+    /// (the card compares upper case; users type lower case).
     fn check_pin(&self, role: KeyRole, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, PinFormatError> {
-        check_pin(role, pin)
+        match role {
+            KeyRole::Auth => digits(&pin.0, 4),
+            KeyRole::Sign => {
+                let upper = Zeroizing::new(pin.0.as_bytes().to_ascii_uppercase());
+                let allowed = |b: &u8| b.is_ascii_uppercase() || b.is_ascii_digit();
+                if (6..=16).contains(&upper.len()) && upper.iter().all(allowed) {
+                    Ok(upper)
+                } else {
+                    Err(PinFormatError::JpkiSignPassword)
+                }
+            }
+        }
     }
 
+    /// Verifies the PIN and has the card sign `digest_info` (it pads). For the signing key with
+    /// `want_chain`, the signing certificate and its CA are read after the password and before signing,
+    /// in the same security context.
     fn sign(
         &self,
         s: &mut Session<'_>,
@@ -82,19 +106,71 @@ impl CardDriver for Jpki {
         digest_info: &[u8],
         want_chain: bool,
     ) -> Result<SignOutput, DriverError> {
-        sign(s, role, pin, digest_info, want_chain)
+        if digest_info.is_empty() || digest_info.len() > apdu::SHORT_MAX_LC {
+            return Err(DriverError::DigestInfo { len: digest_info.len(), max: apdu::SHORT_MAX_LC });
+        }
+        select(s, &apdu::select_aid(AID_JPKI_AP), "SELECT JPKI AP")?;
+        select(s, &apdu::select_ef(pin_ef(role)), "SELECT PIN EF")?;
+        verify(s, VERIFY_CURRENT_EF, pin)?;
+        let chain = match role {
+            KeyRole::Sign if want_chain => Some(vec![read_cert(s, EF_SIGN_CERT)?, read_cert(s, EF_SIGN_CA)?]),
+            _ => None,
+        };
+        let key = match role {
+            KeyRole::Auth => EF_AUTH_KEY,
+            KeyRole::Sign => EF_SIGN_KEY,
+        };
+        select(s, &apdu::select_ef(key), "SELECT key EF")?;
+        let cmd = Command::new(0x80, 0x2A, 0x00, 0x80).with_data(digest_info).with_le(apdu::SHORT_MAX_NE);
+        let resp = s.send(&cmd)?;
+        if !resp.sw.is_ok() {
+            return Err(DriverError::Status { step: "SIGN", error: CardError::from(resp.sw) });
+        }
+        if resp.data.len() != SIGNATURE_LEN {
+            return Err(DriverError::Malformed {
+                step: "SIGN",
+                reason: format!("{} bytes, not the {SIGNATURE_LEN}-byte RSA-2048 signature", resp.data.len()),
+            });
+        }
+        Ok(SignOutput { signature: resp.data, chain })
     }
 
     fn has_basic_attributes(&self) -> bool {
         true
     }
 
+    /// The 券面事項入力補助 PIN's retry counter, spending no try.
     fn text_pin_status(&self, s: &mut Session<'_>) -> Result<PinStatus, DriverError> {
-        text_pin_status(s)
+        select(s, &apdu::select_aid(AID_TEXT_AP), "SELECT text AP")?;
+        select(s, &apdu::select_ef(EF_TEXT_PIN), "SELECT text PIN EF")?;
+        query_pin(s, VERIFY_CURRENT_EF)
     }
 
+    /// Reads the basic four items from the text AP after its PIN: EF 0002 is BER
+    /// `FF20 { DF21 header, DF22 name, DF23 address, DF24 birth date, DF25 sex }`, UTF-8.
     fn read_basic_attributes(&self, s: &mut Session<'_>, pin: &TextPin) -> Result<BasicAttributes, DriverError> {
-        read_basic_attributes(s, pin)
+        const STEP: &str = "read basic four items";
+        select(s, &apdu::select_aid(AID_TEXT_AP), "SELECT text AP")?;
+        select(s, &apdu::select_ef(EF_TEXT_PIN), "SELECT text PIN EF")?;
+        verify(s, VERIFY_CURRENT_EF, pin.bytes())?;
+        select(s, &apdu::select_ef(EF_TEXT_ATTRIBUTES), "SELECT basic four items EF")?;
+        let data = Zeroizing::new(read_der_ef(s, &apdu::read_binary(0, 4), STEP)?);
+        let item = |number: u32, what: &str| -> Result<String, DriverError> {
+            let value = tlv::find_primitive(&data, number)
+                .map_err(|e| DriverError::Malformed { step: STEP, reason: e.to_string() })?
+                .ok_or_else(|| DriverError::Malformed {
+                    step: STEP,
+                    reason: format!("no {what} (tag {number:02X})"),
+                })?;
+            String::from_utf8(value.to_vec())
+                .map_err(|_| DriverError::Malformed { step: STEP, reason: format!("the {what} is not UTF-8") })
+        };
+        Ok(BasicAttributes {
+            name: item(0x22, "name")?,
+            address: item(0x23, "address")?,
+            birth_date: item(0x24, "birth date")?,
+            sex: item(0x25, "sex")?,
+        })
     }
 }
 
@@ -129,109 +205,6 @@ const VERIFY_CURRENT_EF: u8 = 0x80;
 /// Both keys are RSA-2048.
 const SIGNATURE_LEN: usize = 256;
 
-/// The authentication chain, end entity first. The signing certificate is not in the list: it needs
-/// the signing password, and a chain without its end entity would break "end entity first". It comes
-/// back from [`sign`] with `want_chain` instead.
-fn read_certificates(s: &mut Session<'_>) -> Result<Vec<CardCertificate>, DriverError> {
-    select(s, &apdu::select_aid(AID_JPKI_AP), "SELECT JPKI AP")?;
-    let chain = vec![read_cert(s, EF_AUTH_CERT)?, read_cert(s, EF_AUTH_CA)?];
-    Ok(vec![CardCertificate { role: KeyRole::Auth, chain }])
-}
-
-/// The retry counter of the role's PIN, without spending a try.
-fn pin_status(s: &mut Session<'_>, role: KeyRole) -> Result<PinStatus, DriverError> {
-    select(s, &apdu::select_aid(AID_JPKI_AP), "SELECT JPKI AP")?;
-    select(s, &apdu::select_ef(pin_ef(role)), "SELECT PIN EF")?;
-    query_pin(s, VERIFY_CURRENT_EF)
-}
-
-/// The 券面事項入力補助 PIN's retry counter, spending no try.
-fn text_pin_status(s: &mut Session<'_>) -> Result<PinStatus, DriverError> {
-    select(s, &apdu::select_aid(AID_TEXT_AP), "SELECT text AP")?;
-    select(s, &apdu::select_ef(EF_TEXT_PIN), "SELECT text PIN EF")?;
-    query_pin(s, VERIFY_CURRENT_EF)
-}
-
-/// Auth PIN: exactly 4 digits. Signing password: 6–16 of A–Z and 0–9, upper-cased first as myna does
-/// (the card compares upper case; users type lower case).
-fn check_pin(role: KeyRole, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, PinFormatError> {
-    match role {
-        KeyRole::Auth => digits(&pin.0, 4),
-        KeyRole::Sign => {
-            let upper = Zeroizing::new(pin.0.as_bytes().to_ascii_uppercase());
-            let allowed = |b: &u8| b.is_ascii_uppercase() || b.is_ascii_digit();
-            if (6..=16).contains(&upper.len()) && upper.iter().all(allowed) {
-                Ok(upper)
-            } else {
-                Err(PinFormatError::JpkiSignPassword)
-            }
-        }
-    }
-}
-
-/// Verifies the PIN and has the card sign `digest_info` (it pads). For the signing key with
-/// `want_chain`, the signing certificate and its CA are read after the password and before signing,
-/// in the same security context.
-fn sign(
-    s: &mut Session<'_>,
-    role: KeyRole,
-    pin: &[u8],
-    digest_info: &[u8],
-    want_chain: bool,
-) -> Result<SignOutput, DriverError> {
-    if digest_info.is_empty() || digest_info.len() > apdu::SHORT_MAX_LC {
-        return Err(DriverError::DigestInfo { len: digest_info.len(), max: apdu::SHORT_MAX_LC });
-    }
-    select(s, &apdu::select_aid(AID_JPKI_AP), "SELECT JPKI AP")?;
-    select(s, &apdu::select_ef(pin_ef(role)), "SELECT PIN EF")?;
-    verify(s, VERIFY_CURRENT_EF, pin)?;
-    let chain = match role {
-        KeyRole::Sign if want_chain => Some(vec![read_cert(s, EF_SIGN_CERT)?, read_cert(s, EF_SIGN_CA)?]),
-        _ => None,
-    };
-    let key = match role {
-        KeyRole::Auth => EF_AUTH_KEY,
-        KeyRole::Sign => EF_SIGN_KEY,
-    };
-    select(s, &apdu::select_ef(key), "SELECT key EF")?;
-    let cmd = Command::new(0x80, 0x2A, 0x00, 0x80).with_data(digest_info).with_le(apdu::SHORT_MAX_NE);
-    let resp = s.send(&cmd)?;
-    if !resp.sw.is_ok() {
-        return Err(DriverError::Status { step: "SIGN", error: CardError::from(resp.sw) });
-    }
-    if resp.data.len() != SIGNATURE_LEN {
-        return Err(DriverError::Malformed {
-            step: "SIGN",
-            reason: format!("{} bytes, not the {SIGNATURE_LEN}-byte RSA-2048 signature", resp.data.len()),
-        });
-    }
-    Ok(SignOutput { signature: resp.data, chain })
-}
-
-/// Reads the basic four items from the text AP after its PIN: EF 0002 is BER
-/// `FF20 { DF21 header, DF22 name, DF23 address, DF24 birth date, DF25 sex }`, UTF-8.
-fn read_basic_attributes(s: &mut Session<'_>, pin: &TextPin) -> Result<BasicAttributes, DriverError> {
-    const STEP: &str = "read basic four items";
-    select(s, &apdu::select_aid(AID_TEXT_AP), "SELECT text AP")?;
-    select(s, &apdu::select_ef(EF_TEXT_PIN), "SELECT text PIN EF")?;
-    verify(s, VERIFY_CURRENT_EF, pin.bytes())?;
-    select(s, &apdu::select_ef(EF_TEXT_ATTRIBUTES), "SELECT basic four items EF")?;
-    let data = Zeroizing::new(read_der_ef(s, &apdu::read_binary(0, 4), STEP)?);
-    let item = |number: u32, what: &str| -> Result<String, DriverError> {
-        let value = tlv::find_primitive(&data, number)
-            .map_err(|e| DriverError::Malformed { step: STEP, reason: e.to_string() })?
-            .ok_or_else(|| DriverError::Malformed { step: STEP, reason: format!("no {what} (tag {number:02X})") })?;
-        String::from_utf8(value.to_vec())
-            .map_err(|_| DriverError::Malformed { step: STEP, reason: format!("the {what} is not UTF-8") })
-    };
-    Ok(BasicAttributes {
-        name: item(0x22, "name")?,
-        address: item(0x23, "address")?,
-        birth_date: item(0x24, "birth date")?,
-        sex: item(0x25, "sex")?,
-    })
-}
-
 fn pin_ef(role: KeyRole) -> [u8; 2] {
     match role {
         KeyRole::Auth => EF_AUTH_PIN,
@@ -254,14 +227,14 @@ mod tests {
 
     #[test]
     fn pin_rules() {
-        assert_eq!(&*check_pin(KeyRole::Auth, &pin("0420")).unwrap(), b"0420");
+        assert_eq!(&*JPKI.check_pin(KeyRole::Auth, &pin("0420")).unwrap(), b"0420");
         for bad in ["042", "04201", "04a0", "０４２０", ""] {
-            assert_eq!(check_pin(KeyRole::Auth, &pin(bad)), Err(PinFormatError::Digits(4)), "{bad}");
+            assert_eq!(JPKI.check_pin(KeyRole::Auth, &pin(bad)), Err(PinFormatError::Digits(4)), "{bad}");
         }
-        assert_eq!(&*check_pin(KeyRole::Sign, &pin("abc123")).unwrap(), b"ABC123");
-        assert_eq!(&*check_pin(KeyRole::Sign, &pin("A".repeat(16).as_str())).unwrap(), "A".repeat(16).as_bytes());
+        assert_eq!(&*JPKI.check_pin(KeyRole::Sign, &pin("abc123")).unwrap(), b"ABC123");
+        assert_eq!(&*JPKI.check_pin(KeyRole::Sign, &pin("A".repeat(16).as_str())).unwrap(), "A".repeat(16).as_bytes());
         for bad in ["abc12", "A".repeat(17).as_str(), "abc-123", "ÄBC123", "abc 123"] {
-            assert_eq!(check_pin(KeyRole::Sign, &pin(bad)), Err(PinFormatError::JpkiSignPassword), "{bad}");
+            assert_eq!(JPKI.check_pin(KeyRole::Sign, &pin(bad)), Err(PinFormatError::JpkiSignPassword), "{bad}");
         }
         assert!(TextPin::new(&pin("1234")).is_ok());
         assert_eq!(TextPin::new(&pin("12345")).map(|_| ()), Err(PinFormatError::Digits(4)));
