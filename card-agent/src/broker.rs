@@ -23,8 +23,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
-use crate::card::jpki::{BasicAttributes, TextPin};
-use crate::card::{self, Driver, DriverError, PinStatus};
+use crate::driver::{self, BasicAttributes, Driver, DriverError, PinStatus, TextPin, registry};
 use crate::readers::{ReaderBackend, ReaderWatcher};
 use crate::service::{
     AgentError, CardEvent, CardInfo, CardKind, CardService, KeyRole, Pin, PinPrompt, ReaderInfo, SignRequest, Signed,
@@ -318,7 +317,7 @@ impl Broker {
         let candidates: Vec<CachedCard> = lock(&self.cache).iter().cloned().collect();
         let mut stats = OpStats::default();
         let known = with_session_counted(slot, &mut stats, |atr, s| {
-            let Some(driver) = card::probe(s)? else { return Ok(None) };
+            let Some(driver) = registry::probe(s)? else { return Ok(None) };
             for cached in candidates.iter().filter(|c| c.driver == driver && c.atr == atr).take(RECOGNISE_TRIES) {
                 let Some(cert) = driver.identity_certificate(&cached.info.certificates) else { continue };
                 if driver.confirm_identity(s, cert)? {
@@ -332,7 +331,7 @@ impl Broker {
                     reason: "the card holds no certificate".into(),
                 });
             };
-            let info = CardInfo { kind: driver.kind(), card_id: card::card_id(cert), certificates };
+            let info = CardInfo { kind: driver.kind(), card_id: driver::card_id(cert), certificates };
             Ok(Some((driver, info, atr.to_vec(), false)))
         });
         self.account(&stats);
@@ -427,7 +426,7 @@ impl Broker {
         drop(pin);
 
         // 3. VERIFY and sign in one transaction.
-        let digest_info = card::sha256_digest_info(&request.message);
+        let digest_info = driver::sha256_digest_info(&request.message);
         let want_chain = !card.info.certificates.iter().any(|c| c.role == role);
         let out = self.run(slot, guard, &mut stats, |s| driver.sign(s, role, &pin_bytes, &digest_info, want_chain));
         drop(pin_bytes);
@@ -478,7 +477,9 @@ impl Broker {
         allow_last_try: bool,
         ask: &dyn Fn(Option<u8>) -> Result<Pin, AgentError>,
     ) -> Result<BasicAttributes, AgentError> {
-        self.on_card(reader, CardKind::Jpki, |broker, slot, held, card| {
+        let kind = registry::basic_attributes_kind()
+            .ok_or(AgentError::Card("no card kind holds the basic four items".into()))?;
+        self.on_card(reader, kind, |broker, slot, held, card| {
             let mut stats = OpStats::default();
             let status = broker.run(slot, held, &mut stats, |s| card.driver.text_pin_status(s))?;
             let tries_left = guard_tries(status, allow_last_try)?;

@@ -1,8 +1,8 @@
 //! hcpki-agent: the one local program that owns the PC/SC readers and serves both HPKI and JPKI cards.
 //!
 //! Layers, bottom up: `apdu` (command encoding, total response parser, typed status words) → `transport`
-//! (PC/SC, recorded transcripts, in-process cards) → `card` (one driver per card kind, chosen by probing
-//! AIDs) → `broker` (owns every reader, serialises per card, caches certificates, emits events) →
+//! (PC/SC, recorded transcripts, in-process cards) → `driver` (one `CardDriver` per card layout, listed
+//! in `driver::registry` and chosen by probing AIDs) → `broker` (owns every reader, serialises per card, caches certificates, emits events) →
 //! `service` (the contract the front ends use) → front ends: the CLI and `api` (the loopback HTTP API); `presence`
 //! follows the broker's events to keep portal sessions alive while their card is in, and end them when it leaves.
 #![forbid(unsafe_code)]
@@ -11,8 +11,8 @@ pub mod apdu;
 pub mod api;
 pub mod bench;
 pub mod broker;
-pub mod card;
 pub mod config;
+pub mod driver;
 pub mod pin_entry;
 pub mod presence;
 pub mod readers;

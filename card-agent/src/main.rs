@@ -12,8 +12,8 @@ use clap::{Parser, Subcommand};
 
 use hcpki_agent::api;
 use hcpki_agent::broker::Broker;
-use hcpki_agent::card::PinStatus;
 use hcpki_agent::config::{AgentConfig, PinEntry, normalise_origin};
+use hcpki_agent::driver::{PinStatus, registry};
 use hcpki_agent::pin_entry::{StdinPrompt, TerminalPrompt, read_pin, text_pin_prompt};
 use hcpki_agent::presence::{self, PortalClient, Presence};
 use hcpki_agent::readers::PcscBackend;
@@ -137,7 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             for r in readers {
                 let what = match (&r.card, r.unknown_card) {
-                    (Some(c), _) => format!("{} card {}", kind_name(c.kind), c.card_id),
+                    (Some(c), _) => format!("{} card {}", registry::display_name(c.kind), c.card_id),
                     (None, true) => "a card that is neither HPKI nor JPKI".into(),
                     (None, false) => "empty".into(),
                 };
@@ -156,7 +156,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for r in readers {
                 let Some(card) = r.card else { continue };
                 any = true;
-                println!("{}: {} card, id {}", r.name, kind_name(card.kind), card.card_id);
+                println!("{}: {} card, id {}", r.name, registry::display_name(card.kind), card.card_id);
                 for c in &card.certificates {
                     for (i, der) in c.chain.iter().enumerate() {
                         let label = if i == 0 { format!("{:?} certificate", c.role) } else { "  issuer".into() };
@@ -301,13 +301,6 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
-}
-
-fn kind_name(kind: CardKind) -> &'static str {
-    match kind {
-        CardKind::Hpki => "HPKI",
-        CardKind::Jpki => "JPKI",
-    }
 }
 
 /// Subject and validity end of a certificate, or why it cannot be shown.

@@ -7,18 +7,13 @@ use std::sync::Mutex;
 
 use zeroize::Zeroizing;
 
+use crate::driver::registry;
 use crate::service::{AgentError, CardKind, KeyRole, Pin, PinPrompt};
 
 /// What the user is told before typing: which card and key, and how many tries are left, with a
 /// warning before the last one.
 pub fn prompt_text(kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> String {
-    let what = match (kind, role) {
-        (CardKind::Jpki, KeyRole::Auth) => "My Number card: user-authentication PIN (4 digits)",
-        (CardKind::Jpki, KeyRole::Sign) => "My Number card: signing password (6-16 letters/digits)",
-        (CardKind::Hpki, KeyRole::Auth) => "HPKI card: authentication PIN",
-        (CardKind::Hpki, KeyRole::Sign) => "HPKI card: signature PIN",
-    };
-    with_tries(what, tries_left)
+    with_tries(registry::pin_labels(kind, role).terminal, tries_left)
 }
 
 /// The prompt for the My Number card's 券面事項入力補助 PIN (the basic four items).

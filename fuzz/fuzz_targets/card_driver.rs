@@ -12,7 +12,7 @@
 //! Must hold: no panic; a signature is one modulus long; every certificate read is one whole TLV.
 #![no_main]
 
-use hcpki_agent::card::{self, Driver, hpki, jpki};
+use hcpki_agent::driver::{self, TextPin, registry};
 use hcpki_agent::service::{KeyRole, Pin};
 use hcpki_agent::tlv;
 use hcpki_agent::transport::{Session, Transport, TransportError};
@@ -80,11 +80,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, answers)) = data.split_first() else { return };
     let mut card = Card(answers);
     let mut s = Session::new(&mut card);
-    let driver = match card::probe(&mut s) {
+    let driver = match registry::probe(&mut s) {
         Ok(Some(d)) => d,
-        _ => match pick % 3 {
-            0 => Driver::Jpki,
-            n => Driver::Hpki(&hpki::ISSUERS[usize::from(n) - 1]),
+        _ => match registry::DRIVERS.get(usize::from(pick) % registry::DRIVERS.len()) {
+            Some(d) => *d,
+            None => return,
         },
     };
     let certs = driver.read_certificates(&mut s).unwrap_or_default();
@@ -93,7 +93,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let identity = driver.identity_certificate(&certs).map(<[u8]>::to_vec).unwrap_or_else(|| vec![0x30; 64]);
     let _ = driver.confirm_identity(&mut s, &identity);
-    let di = card::sha256_digest_info(answers);
+    let di = driver::sha256_digest_info(answers);
     for (role, typed) in [(KeyRole::Auth, "1234"), (KeyRole::Sign, "sign1234")] {
         let _ = driver.pin_status(&mut s, role);
         let pin = Pin(Zeroizing::new(typed.to_owned()));
@@ -103,7 +103,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(out.signature.len(), 256, "a signature is one RSA-2048 modulus long");
         }
     }
-    if let Ok(pin) = jpki::TextPin::new(&Pin(Zeroizing::new("1234".into()))) {
+    if let Ok(pin) = TextPin::new(&Pin(Zeroizing::new("1234".into()))) {
         let _ = driver.read_basic_attributes(&mut s, &pin);
     }
 });

@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::AppState;
 use super::operations::{OpState, PinReply, pin_from_form};
+use crate::driver::registry;
 use crate::service::{CardKind, KeyRole};
 
 const CSP: &str =
@@ -113,14 +114,7 @@ pub async fn submit(
 }
 
 fn what(kind: CardKind, role: KeyRole) -> &'static str {
-    match (kind, role) {
-        (CardKind::Hpki, KeyRole::Auth) => "HPKIカード 認証用PIN / HPKI card: authentication PIN",
-        (CardKind::Hpki, KeyRole::Sign) => "HPKIカード 署名用PIN / HPKI card: signature PIN",
-        (CardKind::Jpki, KeyRole::Auth) => {
-            "マイナンバーカード 利用者証明用暗証番号（4桁） / My Number card: authentication PIN (4 digits)"
-        }
-        (CardKind::Jpki, KeyRole::Sign) => "マイナンバーカード 署名用パスワード / My Number card: signing password",
-    }
+    registry::pin_labels(kind, role).page
 }
 
 fn page(status: StatusCode, title: &str, body: &str, refresh: bool) -> Response {

@@ -19,7 +19,7 @@ fn lists_both_kinds_with_their_certificates() {
     assert_eq!(jpki.kind, CardKind::Jpki);
     let auth = jpki.certificates.iter().find(|c| c.role == KeyRole::Auth).unwrap();
     assert_eq!(auth.chain[0], jpki_identity(0).certificates()[0].1);
-    assert_eq!(jpki.card_id, card::card_id(&auth.chain[0]));
+    assert_eq!(jpki.card_id, driver::card_id(&auth.chain[0]));
     assert_eq!(list[1].card.as_ref().unwrap().kind, CardKind::Hpki);
     assert!(list[2].card.is_none() && !list[2].unknown_card);
 }
@@ -178,7 +178,7 @@ fn a_reinserted_card_is_recognised_without_reading_its_certificates() {
     }
     let list = broker.readers().unwrap();
     let recognise_apdus = again.lock().unwrap().stats().apdus;
-    assert_eq!(list[0].card.as_ref().unwrap().card_id, card::card_id(jpki_identity(0).certificates()[0].1));
+    assert_eq!(list[0].card.as_ref().unwrap().card_id, driver::card_id(jpki_identity(0).certificates()[0].1));
     assert!(recognise_apdus <= 4 && recognise_apdus < cold_apdus, "cold {cold_apdus}, recognised {recognise_apdus}");
     // Another card of the same kind is read in full, not mistaken for the cached one.
     readers.remove("R0");
@@ -187,7 +187,7 @@ fn a_reinserted_card_is_recognised_without_reading_its_certificates() {
     }
     readers.insert("R0", jpki_identity(1).card());
     let list = broker.readers().unwrap();
-    assert_eq!(list[0].card.as_ref().unwrap().card_id, card::card_id(jpki_identity(1).certificates()[0].1));
+    assert_eq!(list[0].card.as_ref().unwrap().card_id, driver::card_id(jpki_identity(1).certificates()[0].1));
 }
 
 #[test]
@@ -218,7 +218,7 @@ fn watcher_events_follow_insertion_and_removal() {
     broker.apply(ReaderChange::CardRemoved("R0".into()));
     broker.apply(ReaderChange::ReaderRemoved("R0".into()));
     let got: Vec<CardEvent> = std::iter::from_fn(|| events.try_recv().ok()).collect();
-    let id = card::card_id(jpki_identity(0).certificates()[0].1);
+    let id = driver::card_id(jpki_identity(0).certificates()[0].1);
     assert_eq!(
         got,
         vec![

@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
+use hcpki_agent::driver::{Driver, hpki, jpki};
 use hcpki_agent::service::Pin;
 use hcpki_agent::transport::func::FnCard;
 use hcpki_vcard::card::{Emulated, VirtualCard};
@@ -11,6 +12,11 @@ use hcpki_vcard::identity::{HpkiPins, Identity, IdentityRequest, JpkiPins};
 use hcpki_vcard::jpki::JpkiPin;
 use hcpki_vcard::testpki::JpkiSubject;
 use zeroize::Zeroizing;
+
+/// The drivers under test, as the broker holds them.
+pub const JPKI: Driver = &jpki::JPKI;
+pub const JMA: Driver = &hpki::JMA;
+pub const JAHIS: Driver = &hpki::JAHIS_EXAMPLE;
 
 /// Which identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

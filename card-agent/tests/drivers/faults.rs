@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use hcpki_agent::apdu::{CardError, StatusWord};
-use hcpki_agent::card::{self, Driver, DriverError, jpki};
+use hcpki_agent::driver::{self, DriverError, TextPin, hpki, registry};
 use hcpki_agent::service::KeyRole;
 use hcpki_agent::transport::func::FnCard;
 use hcpki_agent::transport::{Session, TransportError};
@@ -30,7 +30,7 @@ fn file_card(file: Vec<u8>) -> FnCard {
 }
 
 fn read_jpki_certs(link: &mut FnCard) -> Result<Vec<hcpki_agent::service::CardCertificate>, DriverError> {
-    Driver::Jpki.read_certificates(&mut Session::new(link))
+    JPKI.read_certificates(&mut Session::new(link))
 }
 
 #[test]
@@ -72,19 +72,19 @@ fn a_missing_file_is_a_typed_status() {
     // The JMA card without its signature AP: read_certificates skips it, sign says there is no key.
     let c = card(Which::Jma);
     let inner = Arc::clone(&c);
-    let sign_aid = card::hpki::ISSUERS[0].sign.as_ref().unwrap().aid.to_vec();
+    let sign_aid = hpki::JMA.sign.as_ref().unwrap().aid.to_vec();
     let mut link = FnCard::new(vec![], move |apdu| {
         if apdu.ends_with(&sign_aid) { vec![0x6A, 0x82] } else { inner.lock().unwrap().process(apdu) }
     });
-    let d = Driver::Hpki(&card::hpki::ISSUERS[0]);
+    let d = JMA;
     let certs = d.read_certificates(&mut Session::new(&mut link)).unwrap();
     assert_eq!(certs.iter().map(|c| c.role).collect::<Vec<_>>(), vec![KeyRole::Auth]);
     let pin = d.check_pin(KeyRole::Sign, &pin("hpki1234")).unwrap();
-    let err = d.sign(&mut Session::new(&mut link), KeyRole::Sign, &pin, &card::sha256_digest_info(MESSAGE), false);
+    let err = d.sign(&mut Session::new(&mut link), KeyRole::Sign, &pin, &driver::sha256_digest_info(MESSAGE), false);
     assert_eq!(err, Err(DriverError::Status { step: "SELECT application", error: CardError::FileNotFound }));
     // Without its authentication AP, the signature certificate is the identity, and confirms.
     let c = card(Which::Jma);
-    let auth_aid = card::hpki::ISSUERS[0].auth.as_ref().unwrap().aid.to_vec();
+    let auth_aid = hpki::JMA.auth.as_ref().unwrap().aid.to_vec();
     let mut link =
         FnCard::new(
             vec![],
@@ -102,7 +102,7 @@ fn a_missing_file_is_a_typed_status() {
 fn short_and_wrong_responses() {
     // No status word at all.
     let mut link = FnCard::new(vec![], |_| vec![0x90]);
-    assert!(matches!(card::probe(&mut Session::new(&mut link)), Err(DriverError::Malformed { .. })));
+    assert!(matches!(registry::probe(&mut Session::new(&mut link)), Err(DriverError::Malformed { .. })));
     // A signature one byte short, and one the card refuses.
     for (answer, want_malformed) in [([0x11u8; 255].to_vec(), true), (vec![], false)] {
         let mut link = FnCard::new(vec![], move |c| match c {
@@ -110,8 +110,8 @@ fn short_and_wrong_responses() {
             [0x80, 0x2A, ..] => [answer.as_slice(), &[0x90, 0x00]].concat(),
             _ => vec![0x90, 0x00],
         });
-        let err = Driver::Jpki
-            .sign(&mut Session::new(&mut link), KeyRole::Auth, b"1234", &card::sha256_digest_info(MESSAGE), false)
+        let err = JPKI
+            .sign(&mut Session::new(&mut link), KeyRole::Auth, b"1234", &driver::sha256_digest_info(MESSAGE), false)
             .unwrap_err();
         if want_malformed {
             assert!(matches!(err, DriverError::Malformed { step: "SIGN", .. }), "{err}");
@@ -121,7 +121,7 @@ fn short_and_wrong_responses() {
     }
     // 6300 to VERIFY is a failure, not a warning.
     let mut link = FnCard::new(vec![], |c| if c[1] == 0x20 { vec![0x63, 0x00] } else { vec![0x90, 0x00] });
-    let err = Driver::Jpki.sign(&mut Session::new(&mut link), KeyRole::Auth, b"1234", &[0x30; 51], false).unwrap_err();
+    let err = JPKI.sign(&mut Session::new(&mut link), KeyRole::Auth, b"1234", &[0x30; 51], false).unwrap_err();
     assert_eq!(err, DriverError::Status { step: "VERIFY", error: CardError::Other(StatusWord(0x6300)) });
     // A T=0 card answering 61xx: the session fetches the signature with GET RESPONSE.
     let mut link = FnCard::new(vec![], |c| match c {
@@ -129,11 +129,11 @@ fn short_and_wrong_responses() {
         [0x00, 0xC0, 0x00, 0x00, 0x00] => [[0x42; 256].as_slice(), &[0x90, 0x00]].concat(),
         _ => vec![0x90, 0x00],
     });
-    let out = Driver::Jpki.sign(&mut Session::new(&mut link), KeyRole::Auth, b"1234", &[0x30; 51], false).unwrap();
+    let out = JPKI.sign(&mut Session::new(&mut link), KeyRole::Auth, b"1234", &[0x30; 51], false).unwrap();
     assert_eq!(out.signature, vec![0x42; 256]);
     // A DigestInfo the card cannot take is refused before any APDU.
     let mut link = FnCard::new(vec![], |_| panic!("no APDU expected"));
-    for d in [Driver::Jpki, Driver::Hpki(&card::hpki::ISSUERS[0])] {
+    for d in [JPKI, JMA] {
         let err = d.sign(&mut Session::new(&mut link), KeyRole::Auth, b"1234", &[0; 300], false).unwrap_err();
         assert!(matches!(err, DriverError::DigestInfo { len: 300, .. }), "{err}");
     }
@@ -149,12 +149,12 @@ fn basic_four_items_missing_or_not_utf8() {
         file.extend(body);
         file
     };
-    let pin = jpki::TextPin::new(&pin("1234")).unwrap();
-    let ok = Driver::Jpki.read_basic_attributes(&mut Session::new(&mut file_card(items(b"x"))), &pin).unwrap();
+    let pin = TextPin::new(&pin("1234")).unwrap();
+    let ok = JPKI.read_basic_attributes(&mut Session::new(&mut file_card(items(b"x"))), &pin).unwrap();
     assert_eq!((ok.name.as_str(), ok.address.as_str(), ok.birth_date.as_str(), ok.sex.as_str()), ("x", "a", "1", "2"));
-    let err = Driver::Jpki.read_basic_attributes(&mut Session::new(&mut file_card(items(&[0xFF, 0xFE]))), &pin);
+    let err = JPKI.read_basic_attributes(&mut Session::new(&mut file_card(items(&[0xFF, 0xFE]))), &pin);
     assert!(matches!(err, Err(DriverError::Malformed { reason, .. }) if reason.contains("UTF-8")));
-    let err = Driver::Jpki.read_basic_attributes(&mut Session::new(&mut file_card(vec![0xFF, 0x20, 0x00, 0x00])), &pin);
+    let err = JPKI.read_basic_attributes(&mut Session::new(&mut file_card(vec![0xFF, 0x20, 0x00, 0x00])), &pin);
     assert!(matches!(err, Err(DriverError::Malformed { reason, .. }) if reason.contains("name")));
 }
 
@@ -172,13 +172,13 @@ fn removal_mid_operation() {
             });
             let mut s = Session::new(&mut link);
             let result = (|| {
-                let d = card::probe(&mut s)?.ok_or(DriverError::Unsupported("probe"))?;
+                let d = registry::probe(&mut s)?.ok_or(DriverError::Unsupported("probe"))?;
                 d.read_certificates(&mut s)?;
-                let pin = d.check_pin(KeyRole::Auth, &pin(if d == Driver::Jpki { "1234" } else { "hpki1234" }))?;
+                let pin = d.check_pin(KeyRole::Auth, &pin(if d == JPKI { "1234" } else { "hpki1234" }))?;
                 d.pin_status(&mut s, KeyRole::Auth)?;
-                d.sign(&mut s, KeyRole::Auth, &pin, &card::sha256_digest_info(MESSAGE), false)?;
-                if d == Driver::Jpki {
-                    d.read_basic_attributes(&mut s, &jpki::TextPin::new(&super::common::pin("1234"))?)?;
+                d.sign(&mut s, KeyRole::Auth, &pin, &driver::sha256_digest_info(MESSAGE), false)?;
+                if d == JPKI {
+                    d.read_basic_attributes(&mut s, &TextPin::new(&super::common::pin("1234"))?)?;
                 }
                 Ok::<_, DriverError>(())
             })();
@@ -220,13 +220,13 @@ fn garbage_answers_never_panic() {
             out
         });
         let mut s = Session::new(&mut link);
-        for d in [Driver::Jpki, Driver::Hpki(&card::hpki::ISSUERS[0]), Driver::Hpki(&card::hpki::ISSUERS[1])] {
-            let _ = card::probe(&mut s);
+        for d in [JPKI, JMA, JAHIS] {
+            let _ = registry::probe(&mut s);
             let _ = d.read_certificates(&mut s);
             let _ = d.confirm_identity(&mut s, &[0x30; 40]);
             let _ = d.pin_status(&mut s, KeyRole::Sign);
-            let _ = d.sign(&mut s, KeyRole::Sign, b"ABCDEF", &card::sha256_digest_info(MESSAGE), true);
-            let _ = d.read_basic_attributes(&mut s, &jpki::TextPin::new(&pin("1234")).unwrap());
+            let _ = d.sign(&mut s, KeyRole::Sign, b"ABCDEF", &driver::sha256_digest_info(MESSAGE), true);
+            let _ = d.read_basic_attributes(&mut s, &TextPin::new(&pin("1234")).unwrap());
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The drivers against `hcpki-vcard`'s emulated cards.
 
-use hcpki_agent::card::{self, Driver, DriverError, PinFormatError, PinStatus, hpki, jpki};
-use hcpki_agent::service::{CardCertificate, KeyRole};
+use hcpki_agent::driver::{self, Driver, DriverError, PinFormatError, PinStatus, TextPin, registry};
+use hcpki_agent::service::{CardCertificate, CardKind, KeyRole};
 use hcpki_agent::transport::Session;
 use hcpki_agent::transport::func::FnCard;
 use hcpki_vcard::card::VirtualCard;
@@ -16,14 +16,14 @@ const MESSAGE: &[u8] = b"https://portal.example login challenge";
 
 fn probe(card: &Arc<Mutex<VirtualCard>>) -> Option<Driver> {
     let mut link = link(card);
-    card::probe(&mut Session::new(&mut link)).unwrap()
+    registry::probe(&mut Session::new(&mut link)).unwrap()
 }
 
 fn driver(which: Which) -> Driver {
     match which {
-        Which::Jpki | Which::JpkiLongAddress => Driver::Jpki,
-        Which::Jma => Driver::Hpki(&hpki::ISSUERS[0]),
-        Which::Jahis => Driver::Hpki(&hpki::ISSUERS[1]),
+        Which::Jpki | Which::JpkiLongAddress => JPKI,
+        Which::Jma => JMA,
+        Which::Jahis => JAHIS,
     }
 }
 
@@ -41,32 +41,32 @@ fn sign(
     role: KeyRole,
     pin_text: &str,
     want_chain: bool,
-) -> Result<card::SignOutput, DriverError> {
+) -> Result<driver::SignOutput, DriverError> {
     let d = driver(which);
     let pin = d.check_pin(role, &pin(pin_text))?;
-    let di = card::sha256_digest_info(MESSAGE);
+    let di = driver::sha256_digest_info(MESSAGE);
     run(card, |s| d.sign(s, role, &pin, &di, want_chain)).0
 }
 
 #[test]
 fn probe_picks_the_driver() {
-    assert_eq!(probe(&card(Which::Jpki)), Some(Driver::Jpki));
+    assert_eq!(probe(&card(Which::Jpki)), Some(JPKI));
     for (which, name) in [(Which::Jma, "jma"), (Which::Jahis, "jahis-example")] {
         match probe(&card(which)) {
-            Some(Driver::Hpki(issuer)) => assert_eq!(issuer.name, name),
+            Some(d) if d.kind() == CardKind::Hpki => assert_eq!(d.name(), name),
             other => panic!("{which:?}: {other:?}"),
         }
     }
     // Cards that know none of the AIDs: file not found, or SELECT refused outright.
     for answer in [vec![0x6A, 0x82], vec![0x6D, 0x00], vec![0x6E, 0x00]] {
         let mut link = FnCard::new(vec![], move |_| answer.clone());
-        assert_eq!(card::probe(&mut Session::new(&mut link)).unwrap(), None);
+        assert_eq!(registry::probe(&mut Session::new(&mut link)).unwrap(), None);
     }
 }
 
 #[test]
 fn certificates_are_read_byte_identical() {
-    let (certs, _) = run(&card(Which::Jpki), |s| Driver::Jpki.read_certificates(s).unwrap());
+    let (certs, _) = run(&card(Which::Jpki), |s| JPKI.read_certificates(s).unwrap());
     let want = vec![CardCertificate {
         role: KeyRole::Auth,
         chain: vec![cert(Which::Jpki, "auth"), cert(Which::Jpki, "auth-ca")],
@@ -111,7 +111,7 @@ fn pso_falls_back_to_command_chaining_when_extended_length_is_refused() {
     let c = card(Which::Jma);
     let d = driver(Which::Jma);
     let pin = d.check_pin(KeyRole::Sign, &pin("hpki1234")).unwrap();
-    let di = card::sha256_digest_info(MESSAGE);
+    let di = driver::sha256_digest_info(MESSAGE);
     let mut link = short_only_link(&c);
     let mut s = Session::new(&mut link);
     let out = d.sign(&mut s, KeyRole::Sign, &pin, &di, false).unwrap();
@@ -128,14 +128,14 @@ fn wrong_pins_count_down_then_block() {
             sign(&c, Which::Jpki, KeyRole::Auth, "9999", false),
             Err(DriverError::WrongPin { tries_left: left })
         );
-        assert_eq!(run(&c, |s| Driver::Jpki.pin_status(s, KeyRole::Auth).unwrap()).0, PinStatus::TriesLeft(left));
+        assert_eq!(run(&c, |s| JPKI.pin_status(s, KeyRole::Auth).unwrap()).0, PinStatus::TriesLeft(left));
     }
     assert_eq!(sign(&c, Which::Jpki, KeyRole::Auth, "9999", false), Err(DriverError::PinBlocked));
     assert_eq!(jpki_tries(&c, JpkiPin::Auth), 0);
     assert_eq!(sign(&c, Which::Jpki, KeyRole::Auth, "1234", false), Err(DriverError::PinBlocked));
-    assert_eq!(run(&c, |s| Driver::Jpki.pin_status(s, KeyRole::Auth).unwrap()).0, PinStatus::Blocked);
+    assert_eq!(run(&c, |s| JPKI.pin_status(s, KeyRole::Auth).unwrap()).0, PinStatus::Blocked);
     // The other PIN is untouched.
-    assert_eq!(run(&c, |s| Driver::Jpki.pin_status(s, KeyRole::Sign).unwrap()).0, PinStatus::TriesLeft(5));
+    assert_eq!(run(&c, |s| JPKI.pin_status(s, KeyRole::Sign).unwrap()).0, PinStatus::TriesLeft(5));
 
     let c = card(Which::Jma);
     assert_eq!(sign(&c, Which::Jma, KeyRole::Sign, "wrong-pin", false), Err(DriverError::WrongPin { tries_left: 14 }));
@@ -164,10 +164,10 @@ fn pin_format_errors_spend_no_try_and_send_nothing() {
 #[test]
 fn confirm_identity_tells_cards_apart() {
     let auth = cert(Which::Jpki, "auth");
-    let (same, n) = run(&card(Which::Jpki), |s| Driver::Jpki.confirm_identity(s, &auth).unwrap());
+    let (same, n) = run(&card(Which::Jpki), |s| JPKI.confirm_identity(s, &auth).unwrap());
     assert!(same);
     assert_eq!(n, 3);
-    assert!(!run(&card(Which::JpkiLongAddress), |s| Driver::Jpki.confirm_identity(s, &auth).unwrap()).0);
+    assert!(!run(&card(Which::JpkiLongAddress), |s| JPKI.confirm_identity(s, &auth).unwrap()).0);
     for which in [Which::Jma, Which::Jahis] {
         let own = cert(which, "authentication");
         assert!(run(&card(which), |s| driver(which).confirm_identity(s, &own).unwrap()).0, "{which:?}");
@@ -181,8 +181,8 @@ fn basic_four_items() {
         let Identity::Jpki(id) = identity(which) else { unreachable!() };
         let want = &id.subject.attributes;
         let c = card(which);
-        let text_pin = jpki::TextPin::new(&pin("1234")).unwrap();
-        let (got, n) = run(&c, |s| Driver::Jpki.read_basic_attributes(s, &text_pin).unwrap());
+        let text_pin = TextPin::new(&pin("1234")).unwrap();
+        let (got, n) = run(&c, |s| JPKI.read_basic_attributes(s, &text_pin).unwrap());
         assert_eq!(
             (got.name.as_str(), got.address.as_str(), got.birth_date.as_str(), got.sex.as_str()),
             (want.name.as_str(), want.address.as_str(), want.birth_date.as_str(), want.sex.as_str())
@@ -215,13 +215,10 @@ fn basic_four_items() {
         assert_eq!(extra, usize::from(which == Which::JpkiLongAddress));
     }
     let c = card(Which::Jpki);
-    let wrong = jpki::TextPin::new(&pin("0000")).unwrap();
-    assert_eq!(
-        run(&c, |s| Driver::Jpki.read_basic_attributes(s, &wrong)).0,
-        Err(DriverError::WrongPin { tries_left: 2 })
-    );
+    let wrong = TextPin::new(&pin("0000")).unwrap();
+    assert_eq!(run(&c, |s| JPKI.read_basic_attributes(s, &wrong)).0, Err(DriverError::WrongPin { tries_left: 2 }));
     assert_eq!(jpki_tries(&c, JpkiPin::Text), 2);
-    let any = jpki::TextPin::new(&pin("1234")).unwrap();
+    let any = TextPin::new(&pin("1234")).unwrap();
     assert!(matches!(
         run(&card(Which::Jma), |s| driver(Which::Jma).read_basic_attributes(s, &any)).0,
         Err(DriverError::Unsupported(_))
@@ -232,12 +229,12 @@ fn basic_four_items() {
 /// within 8; a cold one adds the probe and the certificate reads.
 #[test]
 fn apdu_counts() {
-    let di = card::sha256_digest_info(MESSAGE);
+    let di = driver::sha256_digest_info(MESSAGE);
     for (which, probe_n, status_n, sign_n) in [(Which::Jpki, 1, 3, 5), (Which::Jma, 4, 2, 6), (Which::Jahis, 6, 2, 4)] {
         let c = card(which);
         let d = driver(which);
         let pin = d.check_pin(KeyRole::Auth, &pin(if which == Which::Jpki { "1234" } else { "hpki1234" })).unwrap();
-        let (_, n_probe) = run(&c, |s| card::probe(s).unwrap());
+        let (_, n_probe) = run(&c, |s| registry::probe(s).unwrap());
         let (_, n_certs) = run(&c, |s| d.read_certificates(s).unwrap());
         let (_, n_status) = run(&c, |s| d.pin_status(s, KeyRole::Auth).unwrap());
         let (_, n_sign) = run(&c, |s| d.sign(s, KeyRole::Auth, &pin, &di, false).unwrap());

@@ -2,19 +2,38 @@
 //! with an optional transcript and counters.
 
 use crate::apdu::{Command, Response, StatusWord};
+use crate::applet::Applet;
 use crate::hpki::HpkiCard;
 use crate::jpki::JpkiCard;
 
 /// Which card is emulated.
 pub use hcpki_agent_protocol::CardKind;
 
-/// The emulated card inside a [`VirtualCard`].
+/// The emulated card inside a [`VirtualCard`]: the table of card types, one [`Applet`] each, mirroring the
+/// agent's driver registry. A new card type is a variant here and its applet file.
 #[derive(Clone, Debug)]
 pub enum Emulated {
     /// A JPKI card.
     Jpki(JpkiCard),
     /// An HPKI card.
     Hpki(HpkiCard),
+}
+
+impl Emulated {
+    /// The card's applet: what [`VirtualCard`] talks to.
+    pub fn applet(&self) -> &dyn Applet {
+        match self {
+            Emulated::Jpki(c) => c,
+            Emulated::Hpki(c) => c,
+        }
+    }
+
+    fn applet_mut(&mut self) -> &mut dyn Applet {
+        match self {
+            Emulated::Jpki(c) => c,
+            Emulated::Hpki(c) => c,
+        }
+    }
 }
 
 /// One line of a transcript.
@@ -94,10 +113,7 @@ impl VirtualCard {
 
     /// Which card this is.
     pub fn kind(&self) -> CardKind {
-        match self.card {
-            Emulated::Jpki(_) => CardKind::Jpki,
-            Emulated::Hpki(_) => CardKind::Hpki,
-        }
+        self.card.applet().kind()
     }
 
     /// The emulated card, for inspecting PIN counters.
@@ -107,10 +123,7 @@ impl VirtualCard {
 
     /// Answer to reset.
     pub fn atr(&self) -> &[u8] {
-        match &self.card {
-            Emulated::Jpki(c) => c.atr(),
-            Emulated::Hpki(c) => c.atr(),
-        }
+        self.card.applet().atr()
     }
 
     /// Cold reset: powers the card (again); volatile state is lost.
@@ -149,10 +162,7 @@ impl VirtualCard {
         self.stats.apdus += 1;
         self.stats.bytes_in += capdu.len() as u64;
         self.stats.bytes_out += response.len() as u64;
-        self.stats.signatures = match &self.card {
-            Emulated::Jpki(c) => c.signatures(),
-            Emulated::Hpki(c) => c.signatures(),
-        };
+        self.stats.signatures = self.card.applet().signatures();
         if self.transcript.is_some() {
             self.record(TranscriptEntry::Apdu { command: capdu.to_vec(), response: response.clone() });
         }
@@ -192,17 +202,11 @@ impl VirtualCard {
             }
             _ => {}
         }
-        match &mut self.card {
-            Emulated::Jpki(c) => c.process(&cmd),
-            Emulated::Hpki(c) => c.process(&cmd),
-        }
+        self.card.applet_mut().process(&cmd)
     }
 
     fn clear_session(&mut self) {
-        match &mut self.card {
-            Emulated::Jpki(c) => c.reset(),
-            Emulated::Hpki(c) => c.reset(),
-        }
+        self.card.applet_mut().reset()
     }
 
     fn record(&mut self, entry: TranscriptEntry) {

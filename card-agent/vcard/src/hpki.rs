@@ -18,9 +18,11 @@
 //! that forgets to pad fails loudly instead of producing a signature nobody can verify.
 
 use crate::apdu::{Command, Response, StatusWord};
+use crate::applet::Applet;
 use crate::fs::{Application, Chain, Ef, EfBody, FileSystem, KeyRef, PinRef, Session};
 use crate::key::{CardKey, emsa_pkcs1_v15_payload};
 use crate::pin::{Pin, PinPolicy};
+use hcpki_agent_protocol::CardKind;
 
 /// Where an HPKI card keeps its files and how its commands address them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,60 +186,15 @@ impl HpkiCard {
         Self { layout, fs, session: Session::default(), kinds, signatures: 0 }
     }
 
-    /// The ATR the card presents.
-    pub fn atr(&self) -> &[u8] {
-        &HPKI_ATR
-    }
-
     /// The card's layout.
     pub fn layout(&self) -> &HpkiLayout {
         &self.layout
-    }
-
-    /// Reset or power cycle: the volatile state goes, PIN counters stay.
-    pub fn reset(&mut self) {
-        self.session = Session::default();
     }
 
     /// Tries left on an AP's PIN (`None` when the card has no such AP).
     pub fn tries_left(&self, ap: HpkiAp) -> Option<u8> {
         let index = self.kinds.iter().position(|k| *k == ap)?;
         self.fs.pins.get(index).map(Pin::tries_left)
-    }
-
-    /// Signatures made since the card was created.
-    pub fn signatures(&self) -> u64 {
-        self.signatures
-    }
-
-    /// One command (CLA already screened for channels and secure messaging).
-    pub(crate) fn process(&mut self, cmd: &Command<'_>) -> Response {
-        if cmd.cla & 0xE0 != 0 {
-            return StatusWord::CLA_NOT_SUPPORTED.into();
-        }
-        if cmd.chained() {
-            return self.chain_part(cmd);
-        }
-        if let Some(chain) = self.session.chain.take() {
-            if (chain.ins, chain.p1, chain.p2) != (cmd.ins, cmd.p1, cmd.p2) {
-                return StatusWord::LAST_COMMAND_EXPECTED.into();
-            }
-            let mut data = chain.data;
-            data.extend_from_slice(cmd.data);
-            if data.len() > MAX_CHAIN {
-                return StatusWord::WRONG_LENGTH.into();
-            }
-            let whole = Command { data: &data, ..*cmd };
-            return self.pso(&whole);
-        }
-        match cmd.ins {
-            0xA4 => self.fs.select(&mut self.session, cmd),
-            0xB0 => self.fs.read_binary(&mut self.session, cmd),
-            0x20 => self.verify(cmd),
-            0x22 => self.manage_security_environment(cmd),
-            0x2A => self.pso(cmd),
-            _ => StatusWord::INS_NOT_SUPPORTED.into(),
-        }
     }
 
     /// A non-final command of a chain: only PSO may be chained here.
@@ -347,6 +304,53 @@ impl HpkiCard {
 
     fn current_ap(&self) -> Option<HpkiAp> {
         self.kinds.get(self.session.app?).copied()
+    }
+}
+
+impl Applet for HpkiCard {
+    fn kind(&self) -> CardKind {
+        CardKind::Hpki
+    }
+
+    fn atr(&self) -> &[u8] {
+        &HPKI_ATR
+    }
+
+    fn reset(&mut self) {
+        self.session = Session::default();
+    }
+
+    fn signatures(&self) -> u64 {
+        self.signatures
+    }
+
+    fn process(&mut self, cmd: &Command<'_>) -> Response {
+        if cmd.cla & 0xE0 != 0 {
+            return StatusWord::CLA_NOT_SUPPORTED.into();
+        }
+        if cmd.chained() {
+            return self.chain_part(cmd);
+        }
+        if let Some(chain) = self.session.chain.take() {
+            if (chain.ins, chain.p1, chain.p2) != (cmd.ins, cmd.p1, cmd.p2) {
+                return StatusWord::LAST_COMMAND_EXPECTED.into();
+            }
+            let mut data = chain.data;
+            data.extend_from_slice(cmd.data);
+            if data.len() > MAX_CHAIN {
+                return StatusWord::WRONG_LENGTH.into();
+            }
+            let whole = Command { data: &data, ..*cmd };
+            return self.pso(&whole);
+        }
+        match cmd.ins {
+            0xA4 => self.fs.select(&mut self.session, cmd),
+            0xB0 => self.fs.read_binary(&mut self.session, cmd),
+            0x20 => self.verify(cmd),
+            0x22 => self.manage_security_environment(cmd),
+            0x2A => self.pso(cmd),
+            _ => StatusWord::INS_NOT_SUPPORTED.into(),
+        }
     }
 }
 

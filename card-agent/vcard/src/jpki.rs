@@ -21,9 +21,11 @@
 //! The card pads: signing takes the DER DigestInfo and applies EMSA-PKCS1-v1_5 + RSA-2048 itself.
 
 use crate::apdu::{Command, Response, StatusWord};
+use crate::applet::Applet;
 use crate::fs::{Application, Ef, EfBody, FileSystem, KeyRef, PinRef, Session, ber_length};
 use crate::key::{CardKey, KeyError};
 use crate::pin::{Pin, PinPolicy};
+use hcpki_agent_protocol::CardKind;
 
 /// DF name of the JPKI AP.
 pub const JPKI_AID: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
@@ -166,16 +168,6 @@ impl JpkiCard {
         }
     }
 
-    /// The ATR the card presents.
-    pub fn atr(&self) -> &[u8] {
-        &JPKI_ATR
-    }
-
-    /// Reset or power cycle: the volatile state goes, PIN counters stay.
-    pub fn reset(&mut self) {
-        self.session = Session::default();
-    }
-
     /// Tries left on one PIN (for tests and the banner; a host would ask with VERIFY and no data).
     pub fn tries_left(&self, pin: JpkiPin) -> u8 {
         let slot = match pin {
@@ -184,24 +176,6 @@ impl JpkiCard {
             JpkiPin::Text => TEXT_PIN,
         };
         self.fs.pins.get(slot.0).map_or(0, Pin::tries_left)
-    }
-
-    /// Signatures made since the card was created.
-    pub fn signatures(&self) -> u64 {
-        self.signatures
-    }
-
-    /// One command (CLA already screened for channels and secure messaging).
-    pub(crate) fn process(&mut self, cmd: &Command<'_>) -> Response {
-        match (cmd.cla, cmd.ins) {
-            (0x00, 0xA4) => self.fs.select(&mut self.session, cmd),
-            (0x00, 0xB0) => self.fs.read_binary(&mut self.session, cmd),
-            (0x00, 0x20) => self.verify(cmd),
-            (0x80, 0x2A) => self.sign(cmd),
-            (0x00 | 0x80, _) => StatusWord::INS_NOT_SUPPORTED.into(),
-            (0x10, _) => StatusWord::CHAINING_NOT_SUPPORTED.into(),
-            _ => StatusWord::CLA_NOT_SUPPORTED.into(),
-        }
     }
 
     /// `00 20 00 80 [Lc PIN]`: P2=80 means "the PIN in the current EF".
@@ -243,6 +217,36 @@ impl JpkiCard {
             }
             Err(KeyError::Size { .. }) => StatusWord::WRONG_LENGTH.into(),
             Err(_) => StatusWord::NO_DIAGNOSIS.into(),
+        }
+    }
+}
+
+impl Applet for JpkiCard {
+    fn kind(&self) -> CardKind {
+        CardKind::Jpki
+    }
+
+    fn atr(&self) -> &[u8] {
+        &JPKI_ATR
+    }
+
+    fn reset(&mut self) {
+        self.session = Session::default();
+    }
+
+    fn signatures(&self) -> u64 {
+        self.signatures
+    }
+
+    fn process(&mut self, cmd: &Command<'_>) -> Response {
+        match (cmd.cla, cmd.ins) {
+            (0x00, 0xA4) => self.fs.select(&mut self.session, cmd),
+            (0x00, 0xB0) => self.fs.read_binary(&mut self.session, cmd),
+            (0x00, 0x20) => self.verify(cmd),
+            (0x80, 0x2A) => self.sign(cmd),
+            (0x00 | 0x80, _) => StatusWord::INS_NOT_SUPPORTED.into(),
+            (0x10, _) => StatusWord::CHAINING_NOT_SUPPORTED.into(),
+            _ => StatusWord::CLA_NOT_SUPPORTED.into(),
         }
     }
 }

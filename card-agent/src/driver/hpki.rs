@@ -1,6 +1,7 @@
 //! HPKI cards (医師資格証 and others; JAHIS 24-002). One code path serves every issuer: what differs
 //! between cards — AIDs, file IDs, VERIFY P2, the MSE key-reference tag, whether the middleware selects
-//! the PIN and key EFs first — is a row of [`ISSUERS`], so a new issuer's card is data, not code.
+//! the PIN and key EFs first — is an [`Issuer`] value, each one a driver row of the registry, so a new
+//! issuer's card is data, not code.
 //!
 //! Each application (authentication AP, signature AP) holds one key, one end-entity certificate and one
 //! PIN (JAHIS Annex A.2.1). Certificates are readable without a PIN (§5.1.2(9)). The card does not pad:
@@ -18,9 +19,11 @@
 
 use zeroize::Zeroizing;
 
-use super::{DriverError, PinFormatError, PinStatus, SignOutput, query_pin, read_der_ef, select, try_select, verify};
+use super::files::{read_der_ef, select, try_select};
+use super::pin::{query_pin, verify};
+use super::{CardDriver, DriverError, PinFormatError, PinLabels, PinStatus, SignOutput};
 use crate::apdu::{self, CardError, Command, StatusWord};
-use crate::service::{CardCertificate, KeyRole, Pin};
+use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
 use crate::tlv;
 use crate::transport::Session;
 
@@ -81,16 +84,13 @@ pub enum SignOrder {
     VerifyThenMse,
 }
 
-/// Every known issuer, probed in this order. The JAHIS example's AIDs are "specified by MHLW" and not
-/// public; like the virtual card, its row uses the JMA AIDs, and the probe tells the two apart by
-/// where the certificate is (see [`probe`]).
-pub static ISSUERS: &[Issuer] = &[JMA, JAHIS_EXAMPLE];
-
 /// The Japan Medical Association 医師資格証 (reference §2.2).
-pub const JMA: Issuer = Issuer { name: "jma", auth: Some(JMA_AUTH), sign: Some(JMA_SIGN) };
+pub static JMA: Issuer = Issuer { name: "jma", auth: Some(JMA_AUTH), sign: Some(JMA_SIGN) };
 
-/// The example card of JAHIS 24-002 Annex A.3 / Table B.1.
-pub const JAHIS_EXAMPLE: Issuer = Issuer { name: "jahis-example", auth: Some(JAHIS_AUTH), sign: Some(JAHIS_SIGN) };
+/// The example card of JAHIS 24-002 Annex A.3 / Table B.1. Its AIDs are "specified by MHLW" and not
+/// public; like the virtual card, it uses the JMA AIDs, and [`Issuer::recognise`] tells the two apart by
+/// where the certificate is.
+pub static JAHIS_EXAMPLE: Issuer = Issuer { name: "jahis-example", auth: Some(JAHIS_AUTH), sign: Some(JAHIS_SIGN) };
 
 const JMA_AUTH: App = App {
     aid: &[0xE8, 0x28, 0xBD, 0x08, 0x0F, 0xA0, 0x00, 0x00, 0x03, 0x91, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02],
@@ -161,99 +161,142 @@ impl Issuer {
     }
 }
 
-/// Which issuer's card this is. An AID alone is not enough (issuers may share the 7816-15 AIDs, as the
-/// table's two rows do), so an issuer matches when its first application that selects also has a
-/// certificate (`30 …`) where that issuer keeps it. A JMA-layout probe of a JAHIS-layout card selects
-/// the PIN EF at 0016 and READ BINARY fails; the other way round, SFI 18 does not exist.
-pub fn probe(s: &mut Session<'_>) -> Result<Option<&'static Issuer>, DriverError> {
-    for issuer in ISSUERS {
-        for (_, app) in issuer.apps() {
+impl CardDriver for Issuer {
+    fn kind(&self) -> CardKind {
+        CardKind::Hpki
+    }
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn display_name(&self) -> &'static str {
+        "HPKI"
+    }
+
+    fn pin_labels(&self, role: KeyRole) -> PinLabels {
+        match role {
+            KeyRole::Auth => PinLabels {
+                terminal: "HPKI card: authentication PIN",
+                page: "HPKIカード 認証用PIN / HPKI card: authentication PIN",
+            },
+            KeyRole::Sign => PinLabels {
+                terminal: "HPKI card: signature PIN",
+                page: "HPKIカード 署名用PIN / HPKI card: signature PIN",
+            },
+        }
+    }
+
+    /// Whether this is this issuer's card. An AID alone is not enough (issuers may share the 7816-15 AIDs,
+    /// as JMA and the JAHIS example do), so it is when the first application that selects also has a
+    /// certificate (`30 …`) where this issuer keeps it. A JMA-layout probe of a JAHIS-layout card selects
+    /// the PIN EF at 0016 and READ BINARY fails; the other way round, SFI 18 does not exist.
+    fn recognise(&self, s: &mut Session<'_>) -> Result<bool, DriverError> {
+        for (_, app) in self.apps() {
             if !try_select(s, &apdu::select_aid(app.aid))? {
                 continue;
             }
-            if holds_certificate(s, app)? {
-                return Ok(Some(issuer));
+            // When the AID answered but the files are not this issuer's, the next driver is tried.
+            return holds_certificate(s, app);
+        }
+        Ok(false)
+    }
+
+    /// The authentication application when the card has it, else the signature one.
+    fn identity_files(&self) -> Vec<(&'static [u8], [u8; 2])> {
+        self.apps().map(|(_, app)| (app.aid, app.cert_ef)).collect()
+    }
+
+    /// Each application's end-entity certificate (the card holds no CA certificates in the layouts
+    /// known). An application the card lacks (6A82 on SELECT) is skipped: a card may carry only one.
+    fn read_certificates(&self, s: &mut Session<'_>) -> Result<Vec<CardCertificate>, DriverError> {
+        let mut out = Vec::new();
+        for (role, app) in self.apps() {
+            match s.send(&apdu::select_aid(app.aid))?.sw.check() {
+                Ok(()) => {}
+                Err(CardError::FileNotFound) => continue,
+                Err(error) => return Err(DriverError::Status { step: "SELECT application", error }),
             }
-            // The AID answered but the files are not this issuer's: try the next issuer.
-            break;
+            let cert = read_certificate(s, app)?;
+            out.push(CardCertificate { role, chain: vec![cert] });
+        }
+        Ok(out)
+    }
+
+    /// The PIN's retry counter: VERIFY without data, P2 per issuer. The P2 names the PIN by reference, so
+    /// no EF is selected even where `sign` does (keeping a warm login within 8 APDUs).
+    fn pin_status(&self, s: &mut Session<'_>, role: KeyRole) -> Result<PinStatus, DriverError> {
+        let app = self.app(role).ok_or(DriverError::NoKey(role))?;
+        select(s, &apdu::select_aid(app.aid), "SELECT application")?;
+        query_pin(s, app.verify_p2)
+    }
+
+    /// Printable ASCII within the application's length bounds; HPKI PINs are case-sensitive and sent as
+    /// typed.
+    fn check_pin(&self, role: KeyRole, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, PinFormatError> {
+        // A role the card lacks gets the JAHIS bounds; `sign` then reports the missing key.
+        let (min, max) = self.app(role).map_or((4, 16), |app| (app.pin_min, app.pin_max));
+        let bytes = pin.0.as_bytes();
+        if (min..=max).contains(&bytes.len()) && bytes.iter().all(|b| (0x20..=0x7E).contains(b)) {
+            Ok(Zeroizing::new(bytes.to_vec()))
+        } else {
+            Err(PinFormatError::Ascii { min, max })
         }
     }
-    Ok(None)
-}
 
-/// Each application's end-entity certificate (the card holds no CA certificates in the layouts
-/// known). An application the card lacks (6A82 on SELECT) is skipped: a card may carry only one.
-pub fn read_certificates(s: &mut Session<'_>, issuer: &Issuer) -> Result<Vec<CardCertificate>, DriverError> {
-    let mut out = Vec::new();
-    for (role, app) in issuer.apps() {
-        match s.send(&apdu::select_aid(app.aid))?.sw.check() {
-            Ok(()) => {}
-            Err(CardError::FileNotFound) => continue,
-            Err(error) => return Err(DriverError::Status { step: "SELECT application", error }),
+    /// Verifies the PIN and signs `digest_info` (DER DigestInfo) with the role's key. The host pads; the
+    /// card's answer must be exactly one modulus long. The certificates are readable without a PIN, so no
+    /// chain is returned.
+    fn sign(
+        &self,
+        s: &mut Session<'_>,
+        role: KeyRole,
+        pin: &[u8],
+        digest_info: &[u8],
+        _want_chain: bool,
+    ) -> Result<SignOutput, DriverError> {
+        let app = self.app(role).ok_or(DriverError::NoKey(role))?;
+        let block = emsa_pkcs1_v15(digest_info, app.modulus_len)
+            .ok_or(DriverError::DigestInfo { len: digest_info.len(), max: app.modulus_len.saturating_sub(11) })?;
+        select(s, &apdu::select_aid(app.aid), "SELECT application")?;
+        if app.select_efs {
+            select(s, &apdu::select_ef(app.pin_ef), "SELECT PIN EF")?;
+            select(s, &apdu::select_ef(app.key_ef), "SELECT key EF")?;
         }
-        let cert = read_certificate(s, app)?;
-        out.push(CardCertificate { role, chain: vec![cert] });
-    }
-    Ok(out)
-}
-
-/// The PIN's retry counter: VERIFY without data, P2 per issuer. The P2 names the PIN by reference, so
-/// no EF is selected even where `sign` does (keeping a warm login within 8 APDUs).
-pub fn pin_status(s: &mut Session<'_>, issuer: &Issuer, role: KeyRole) -> Result<PinStatus, DriverError> {
-    let app = issuer.app(role).ok_or(DriverError::NoKey(role))?;
-    select(s, &apdu::select_aid(app.aid), "SELECT application")?;
-    query_pin(s, app.verify_p2)
-}
-
-/// Printable ASCII within the application's length bounds; HPKI PINs are case-sensitive and sent as
-/// typed.
-pub fn check_pin(issuer: &Issuer, role: KeyRole, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, PinFormatError> {
-    // A role the card lacks gets the JAHIS bounds; `sign` then reports the missing key.
-    let (min, max) = issuer.app(role).map_or((4, 16), |app| (app.pin_min, app.pin_max));
-    let bytes = pin.0.as_bytes();
-    if (min..=max).contains(&bytes.len()) && bytes.iter().all(|b| (0x20..=0x7E).contains(b)) {
-        Ok(Zeroizing::new(bytes.to_vec()))
-    } else {
-        Err(PinFormatError::Ascii { min, max })
-    }
-}
-
-/// Verifies the PIN and signs `digest_info` (DER DigestInfo) with the role's key. The host pads; the
-/// card's answer must be exactly one modulus long. The certificates are readable without a PIN, so no
-/// chain is returned.
-pub fn sign(
-    s: &mut Session<'_>,
-    issuer: &Issuer,
-    role: KeyRole,
-    pin: &[u8],
-    digest_info: &[u8],
-) -> Result<SignOutput, DriverError> {
-    let app = issuer.app(role).ok_or(DriverError::NoKey(role))?;
-    let block = super::emsa_pkcs1_v15(digest_info, app.modulus_len)
-        .ok_or(DriverError::DigestInfo { len: digest_info.len(), max: app.modulus_len.saturating_sub(11) })?;
-    select(s, &apdu::select_aid(app.aid), "SELECT application")?;
-    if app.select_efs {
-        select(s, &apdu::select_ef(app.pin_ef), "SELECT PIN EF")?;
-        select(s, &apdu::select_ef(app.key_ef), "SELECT key EF")?;
-    }
-    match app.order {
-        SignOrder::MseThenVerify => {
-            set_key(s, app)?;
-            verify(s, app.verify_p2, pin)?;
+        match app.order {
+            SignOrder::MseThenVerify => {
+                set_key(s, app)?;
+                verify(s, app.verify_p2, pin)?;
+            }
+            SignOrder::VerifyThenMse => {
+                verify(s, app.verify_p2, pin)?;
+                set_key(s, app)?;
+            }
         }
-        SignOrder::VerifyThenMse => {
-            verify(s, app.verify_p2, pin)?;
-            set_key(s, app)?;
+        let signature = compute_signature(s, app, &block)?;
+        if signature.len() != app.modulus_len {
+            return Err(DriverError::Malformed {
+                step: "PSO COMPUTE DIGITAL SIGNATURE",
+                reason: format!("{} bytes, not the {}-byte modulus", signature.len(), app.modulus_len),
+            });
         }
+        Ok(SignOutput { signature, chain: None })
     }
-    let signature = compute_signature(s, app, &block)?;
-    if signature.len() != app.modulus_len {
-        return Err(DriverError::Malformed {
-            step: "PSO COMPUTE DIGITAL SIGNATURE",
-            reason: format!("{} bytes, not the {}-byte modulus", signature.len(), app.modulus_len),
-        });
+}
+
+/// EMSA-PKCS1-v1_5 encoding `00 01 FF…FF 00 ‖ T` to `k` bytes (RFC 8017 §9.2), for cards that leave the
+/// padding to the host (HPKI, JAHIS C.6.1). None when T does not fit with the 8 bytes of FF minimum.
+pub fn emsa_pkcs1_v15(digest_info: &[u8], k: usize) -> Option<Vec<u8>> {
+    let ps_len = k.checked_sub(digest_info.len())?.checked_sub(3)?;
+    if ps_len < 8 {
+        return None;
     }
-    Ok(SignOutput { signature, chain: None })
+    let mut block = Vec::with_capacity(k);
+    block.extend_from_slice(&[0x00, 0x01]);
+    block.resize(2 + ps_len, 0xFF);
+    block.push(0x00);
+    block.extend_from_slice(digest_info);
+    Some(block)
 }
 
 /// The certificate EF's first bytes look like a DER SEQUENCE. Any error status means "not here".
@@ -323,7 +366,7 @@ mod tests {
         assert_eq!(hex::encode_upper(jma_sign.aid), "E828BD080FA000000391000000000001");
         assert_eq!(hex::encode_upper(JMA.auth.as_ref().unwrap().aid), "E828BD080FA000000391000000000002");
         assert_eq!((jma_sign.pin_ef, jma_sign.key_ef, jma_sign.cert_ef), ([0, 2], [0, 0x0C], [0, 0x16]));
-        for issuer in ISSUERS {
+        for issuer in [&JMA, &JAHIS_EXAMPLE] {
             for (_, app) in issuer.apps() {
                 assert!(app.aid.starts_with(&[0xE8, 0x28, 0xBD, 0x08, 0x0F]), "{}", issuer.name);
                 assert!(app.aid.len() <= 16);
@@ -332,12 +375,27 @@ mod tests {
     }
 
     #[test]
+    fn digest_info_and_padding() {
+        let di = super::super::sha256_digest_info(b"abc");
+        assert_eq!(di.len(), 51);
+        assert_eq!(hex::encode(&di[19..]), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        let block = emsa_pkcs1_v15(&di, 256).unwrap();
+        assert_eq!(block.len(), 256);
+        assert_eq!(&block[..2], &[0, 1]);
+        assert!(block[2..204].iter().all(|&b| b == 0xFF));
+        assert_eq!(block[204], 0);
+        assert_eq!(&block[205..], &di[..]);
+        assert_eq!(emsa_pkcs1_v15(&di, 61), None);
+        assert!(emsa_pkcs1_v15(&di, 62).is_some());
+    }
+
+    #[test]
     fn pin_rules() {
         let pin = |s: &str| Pin(Zeroizing::new(s.to_owned()));
-        assert!(check_pin(&JMA, KeyRole::Sign, &pin("Pass word~")).is_ok());
-        assert_eq!(check_pin(&JMA, KeyRole::Auth, &pin("abc")), Err(PinFormatError::Ascii { min: 4, max: 16 }));
-        assert!(check_pin(&JMA, KeyRole::Auth, &pin("a".repeat(17).as_str())).is_err());
-        assert!(check_pin(&JMA, KeyRole::Auth, &pin("abc\u{7f}")).is_err());
-        assert!(check_pin(&JMA, KeyRole::Auth, &pin("パスワード")).is_err());
+        assert!(JMA.check_pin(KeyRole::Sign, &pin("Pass word~")).is_ok());
+        assert_eq!(JMA.check_pin(KeyRole::Auth, &pin("abc")), Err(PinFormatError::Ascii { min: 4, max: 16 }));
+        assert!(JMA.check_pin(KeyRole::Auth, &pin("a".repeat(17).as_str())).is_err());
+        assert!(JMA.check_pin(KeyRole::Auth, &pin("abc\u{7f}")).is_err());
+        assert!(JMA.check_pin(KeyRole::Auth, &pin("パスワード")).is_err());
     }
 }

@@ -1,0 +1,155 @@
+//! Card drivers: one [`CardDriver`] per card layout, listed once in [`registry::DRIVERS`]. Detection and
+//! everything that depends on the kind of card (PIN rules, labels, which operations exist) go through
+//! the trait, so a new card type is one driver file and one registry row (docs/architecture.md, "Card
+//! agent").
+//!
+//! Which driver applies is decided by probing application AIDs (SELECT), never by the ATR: ATRs of the
+//! same card family change between card generations (OpenSC issue #3021).
+//!
+//! Every operation takes a [`Session`], i.e. runs inside one PC/SC transaction the caller opened. Each
+//! sequence starts with the application SELECT, because another program may have selected something
+//! else between transactions and security status is per application.
+
+pub mod attributes;
+pub mod error;
+mod files;
+pub mod hpki;
+pub mod jpki;
+mod pin;
+pub mod registry;
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
+use crate::transport::Session;
+
+pub use attributes::{BasicAttributes, TextPin};
+pub use error::{DriverError, PinFormatError};
+pub use pin::PinStatus;
+
+/// Hex SHA-256 of the identity certificate: the card identity used as cache key (no personal data in it), the
+/// one the portal derives from a verified login too (shared, so the two never drift).
+pub use hcpki_agent_protocol::card_id;
+
+/// What both card families sign: shared with the virtual cards' test signer.
+pub use hcpki_agent_protocol::sha256_digest_info;
+
+/// A recognised card's driver, as the broker keeps it: drivers are statics listed in the registry.
+pub type Driver = &'static dyn CardDriver;
+
+/// What one card layout is and how to talk to it. Implemented by `jpki::Jpki` and by each HPKI issuer's
+/// `hpki::Issuer`; the broker, the API, the PIN prompts and the CLI know cards only through it.
+pub trait CardDriver: Send + Sync + fmt::Debug {
+    /// The kind of card served (several drivers may serve one kind: one per HPKI issuer's layout).
+    fn kind(&self) -> CardKind;
+
+    /// Short name, unique among the drivers of the registry: logs, and telling cached cards apart.
+    fn name(&self) -> &'static str;
+
+    /// The kind as the command line shows it (`HPKI`, `JPKI`).
+    fn display_name(&self) -> &'static str;
+
+    /// What the user is told a PIN of `role` is for, on the terminal and on the agent's PIN page.
+    fn pin_labels(&self, role: KeyRole) -> PinLabels;
+
+    /// Whether the card in the session is one this driver serves, by SELECTing its applications (and,
+    /// where AIDs are shared between layouts, looking for a file where this layout keeps it). A foreign
+    /// card's error statuses answer false, never an error.
+    fn recognise(&self, s: &mut Session<'_>) -> Result<bool, DriverError>;
+
+    /// Where the identity certificate may be, as (application AID, certificate EF), in the order
+    /// [`identity_certificate`](Self::identity_certificate) prefers them.
+    fn identity_files(&self) -> Vec<(&'static [u8], [u8; 2])>;
+
+    /// The certificate whose hash is the card's identity: the authentication end-entity certificate, or
+    /// for a card without an authentication key, the signature one.
+    fn identity_certificate<'c>(&self, certs: &'c [CardCertificate]) -> Option<&'c [u8]> {
+        let ee = |role| certs.iter().find(|c| c.role == role).and_then(|c| c.chain.first());
+        ee(KeyRole::Auth).or_else(|| ee(KeyRole::Sign)).map(Vec::as_slice)
+    }
+
+    /// Cheaply checks that the card is the one whose identity certificate is `identity_cert`: selects the
+    /// certificate EF where this driver keeps it and compares the certificate's last bytes (the issuer's
+    /// signature, unique per certificate). Three APDUs instead of the ~8 a full read takes.
+    fn confirm_identity(&self, s: &mut Session<'_>, identity_cert: &[u8]) -> Result<bool, DriverError> {
+        files::ends_with_tail_of(s, &self.identity_files(), identity_cert)
+    }
+
+    /// Every certificate chain readable without a PIN.
+    fn read_certificates(&self, s: &mut Session<'_>) -> Result<Vec<CardCertificate>, DriverError>;
+
+    /// The PIN's retry counter for `role`, without spending a try.
+    fn pin_status(&self, s: &mut Session<'_>, role: KeyRole) -> Result<PinStatus, DriverError>;
+
+    /// The PIN bytes to send, or why the card would refuse them (checked before any try is spent).
+    fn check_pin(&self, role: KeyRole, pin: &Pin) -> Result<Zeroizing<Vec<u8>>, PinFormatError>;
+
+    /// Verifies the PIN and signs a DER DigestInfo with the `role` key, in this transaction. With
+    /// `want_chain`, a key whose chain needs the PIN to read returns it in [`SignOutput::chain`].
+    fn sign(
+        &self,
+        s: &mut Session<'_>,
+        role: KeyRole,
+        pin: &[u8],
+        digest_info: &[u8],
+        want_chain: bool,
+    ) -> Result<SignOutput, DriverError>;
+
+    /// Whether the card holds the holder's basic four items ([`read_basic_attributes`](Self::read_basic_attributes)).
+    fn has_basic_attributes(&self) -> bool {
+        false
+    }
+
+    /// The retry counter of the PIN guarding the basic four items, spending no try.
+    fn text_pin_status(&self, _s: &mut Session<'_>) -> Result<PinStatus, DriverError> {
+        Err(DriverError::Unsupported(NO_BASIC_ATTRIBUTES))
+    }
+
+    /// The basic four items, after their PIN (spends a try if it is wrong).
+    fn read_basic_attributes(&self, _s: &mut Session<'_>, _pin: &TextPin) -> Result<BasicAttributes, DriverError> {
+        Err(DriverError::Unsupported(NO_BASIC_ATTRIBUTES))
+    }
+}
+
+/// Two drivers are the same when they serve the same kind under the same name (the registry keeps names
+/// unique), whatever their addresses.
+impl PartialEq for dyn CardDriver {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind() == other.kind() && self.name() == other.name()
+    }
+}
+
+impl Eq for dyn CardDriver {}
+
+/// What the user is told a PIN is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PinLabels {
+    /// The terminal prompt's first line (English).
+    pub terminal: &'static str,
+    /// The agent's PIN page heading (Japanese / English).
+    pub page: &'static str,
+}
+
+/// What a signing operation returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignOutput {
+    pub signature: Vec<u8>,
+    /// The chain of the signing key when it was requested and is only readable after the PIN
+    /// (JPKI 署名用 certificate); None otherwise.
+    pub chain: Option<Vec<Vec<u8>>>,
+}
+
+/// Why a card without the basic four items refuses to read them.
+const NO_BASIC_ATTRIBUTES: &str = "the basic four items are only on a My Number card";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn card_id_is_hex_sha256() {
+        assert_eq!(card_id(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+}
