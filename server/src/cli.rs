@@ -900,12 +900,9 @@ mod tests {
     #[test]
     fn every_ca_argument_lists_every_ca() {
         let all = names(&CaName::ALL, CaName::as_str);
-        for (path, id) in [
-            (&["crl"][..], "ca"),
-            (&["ca", "cert"], "name"),
-            (&["issue"], "ocsp_for"),
-            (&["cert", "reissue"], "ca"),
-        ] {
+        for (path, id) in
+            [(&["crl"][..], "ca"), (&["ca", "cert"], "name"), (&["issue"], "ocsp_for"), (&["cert", "reissue"], "ca")]
+        {
             assert_eq!(listed(path, id), all, "{path:?} {id}");
         }
         // A profile names its issuing CA: every CA and every profile that has one.
@@ -974,12 +971,14 @@ mod tests {
         let cli = Cli::try_parse_from(["hcpki", "revoke", "--serial", "0A:1B", "--reason", "key-compromise"]).unwrap();
         let Command::Revoke(r) = cli.command else { panic!() };
         assert_eq!((r.serial.as_str(), r.reason.name()), ("0a1b", "keyCompromise"));
-        let cli = Cli::try_parse_from(["hcpki", "init", "--key-type", "router=P-256", "--key-type", "pc=rsa3072"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["hcpki", "init", "--key-type", "router=P-256", "--key-type", "pc=rsa3072"]).unwrap();
         let Command::Init(i) = cli.command else { panic!() };
         assert_eq!(i.key_types, [(CaName::Router, KeyAlgorithm::P256), (CaName::Pc, KeyAlgorithm::Rsa3072)]);
         let cli = Cli::try_parse_from(["hcpki", "ca", "chain", "operator"]).unwrap();
         assert!(matches!(cli.command, Command::Ca(CaCommand::Chain { profile: CaName::Server })));
-        let bad = Cli::try_parse_from(["hcpki", "operator", "add", "bob", "--role", "root", "--csr", "c", "--out", "o"]);
+        let bad =
+            Cli::try_parse_from(["hcpki", "operator", "add", "bob", "--role", "root", "--csr", "c", "--out", "o"]);
         assert!(bad.unwrap_err().to_string().contains("unknown operator role"));
     }
 }

@@ -121,8 +121,7 @@ pub struct UnknownState(pub String);
 impl FromStr for FacilityState {
     type Err = UnknownState;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownState(s.to_owned()))
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| UnknownState(s.to_owned()))
     }
 }
 

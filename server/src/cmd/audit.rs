@@ -21,15 +21,13 @@ pub async fn run(store: &Arc<dyn Store>, retention_days: Option<u32>, command: A
             return prune(store.as_ref(), &archive, days, now).await;
         }
         AuditCommand::VerifyArchive { file } => return verify_archive(store.as_ref(), &file).await,
-        AuditCommand::Verify { expect_head } => {
-            match verify_chain(store.as_ref(), expect_head.as_ref()).await? {
-                Ok(head) => println!("audit log intact: {} entries, head {}:{}", head.seq, head.seq, head.hash),
-                Err(tampered) => {
-                    eprintln!("audit log TAMPERED{tampered}");
-                    return Ok(ExitCode::FAILURE);
-                }
+        AuditCommand::Verify { expect_head } => match verify_chain(store.as_ref(), expect_head.as_ref()).await? {
+            Ok(head) => println!("audit log intact: {} entries, head {}:{}", head.seq, head.seq, head.hash),
+            Err(tampered) => {
+                eprintln!("audit log TAMPERED{tampered}");
+                return Ok(ExitCode::FAILURE);
             }
-        }
+        },
         AuditCommand::List { after, limit } => {
             for e in store.audit_entries(after, limit).await? {
                 println!("{}", serde_json::to_string(&e)?);

@@ -2,8 +2,8 @@
 
 use crate::cli::{EnrollCommand, PendingCommand};
 use anyhow::Result;
-use hcpki_ca::enroll::NewCredential;
 use hcpki_ca::Authority;
+use hcpki_ca::enroll::NewCredential;
 use hcpki_ca::enroll::scep::held::{HeldRequest, HeldState};
 use hcpki_ca::time::rfc3339;
 use std::process::ExitCode;

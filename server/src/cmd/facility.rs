@@ -35,11 +35,7 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
         FacilityCommand::Resume { id, reason } => transition(id, Transition::Resume, reason).await,
         FacilityCommand::Retire { id, reason } => transition(id, Transition::Retire, Some(reason)).await,
         FacilityCommand::List { state, kind, json } => {
-            let filter = FacilityFilter {
-                state,
-                kind,
-                ..FacilityFilter::default()
-            };
+            let filter = FacilityFilter { state, kind, ..FacilityFilter::default() };
             for f in authority.store().list_facilities(&filter).await? {
                 if json {
                     println!("{}", facility_json(authority, &f));

@@ -2,11 +2,11 @@
 
 use crate::cli::IssueArgs;
 use anyhow::{Context, Result};
+use hcpki_ca::Authority;
 use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::keys::SoftwareKey;
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::store::CertificateRecord;
-use hcpki_ca::Authority;
 use std::io::Read;
 use std::process::ExitCode;
 
