@@ -45,6 +45,9 @@ pub enum OperatorRole {
 }
 
 impl OperatorRole {
+    /// Every role.
+    pub const ALL: [OperatorRole; 2] = [Self::Operator, Self::Auditor];
+
     /// Stable text form.
     pub fn as_str(self) -> &'static str {
         match self {

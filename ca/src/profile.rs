@@ -50,6 +50,9 @@ pub enum ProfileKind {
 }
 
 impl ProfileKind {
+    /// Every profile, in the order help texts list them.
+    pub const ALL: [ProfileKind; 6] = [Self::Router, Self::Pc, Self::Server, Self::Ocsp, Self::ScepRa, Self::Operator];
+
     /// Stable text form.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,6 +1,15 @@
 //! The command line. Every command takes `--dir` (or `HCPKI_DIR`) and `--database-url` (or `HCPKI_DATABASE_URL`).
 
+pub mod value;
+
 use clap::{Args, Parser, Subcommand};
+use hcpki_ca::CaName;
+use hcpki_ca::enroll::credential::Protocol;
+use hcpki_ca::facility::{FacilityId, FacilityKind, FacilityState};
+use hcpki_ca::keys::KeyAlgorithm;
+use hcpki_ca::operator::{OperatorName, OperatorRole};
+use hcpki_ca::profile::{ProfileKind, RouterEku, Vendor};
+use hcpki_ca::revocation::Reason;
 use std::path::PathBuf;
 
 /// hcpki: facility CA, card login and SSO for Japan's healthcare network.
@@ -133,19 +142,18 @@ pub enum LoginCommand {
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
     /// The certificate's serial (hex, as `hcpki cert list` shows it; `:` and `0x` allowed).
-    #[arg(long)]
+    #[arg(long, value_parser = value::serial)]
     pub serial: String,
-    /// RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded,
-    /// cessationOfOperation, certificateHold, privilegeWithdrawn.
-    #[arg(long, default_value = "unspecified")]
-    pub reason: String,
+    /// RFC 5280 reason (any case; `-` and `_` ignored, e.g. key-compromise).
+    #[arg(long, default_value = "unspecified", value_parser = value::reason())]
+    pub reason: Reason,
 }
 
 #[derive(Debug, Args)]
 pub struct CrlArgs {
-    /// The CA: root, router, pc or server.
-    #[arg(long)]
-    pub ca: String,
+    /// The CA.
+    #[arg(long, value_parser = value::ca())]
+    pub ca: CaName,
     /// One shard of the pc CA's partitioned CRL (`pc_crl_shards`), instead of the complete CRL.
     #[arg(long)]
     pub shard: Option<u16>,
@@ -162,10 +170,11 @@ pub enum OperatorCommand {
     /// Add an operator (or change an enabled one's role) and issue an operator certificate for the CSR.
     Add {
         /// The operator's name (a–z 0–9 . _ -): the certificate's CN and identity.
-        name: String,
-        /// operator (approves facilities, manages credentials) or auditor (read-only).
-        #[arg(long)]
-        role: String,
+        #[arg(value_parser = OperatorName::parse)]
+        name: OperatorName,
+        /// The role: an operator approves facilities and manages credentials; an auditor only reads.
+        #[arg(long, value_parser = value::operator_role())]
+        role: OperatorRole,
         /// The CSR file (PEM or DER).
         #[arg(long)]
         csr: PathBuf,
@@ -180,7 +189,10 @@ pub enum OperatorCommand {
         json: bool,
     },
     /// Disable an operator for good: their certificates stop authenticating at once.
-    Disable { name: String },
+    Disable {
+        #[arg(value_parser = OperatorName::parse)]
+        name: OperatorName,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -239,9 +251,8 @@ pub struct InitArgs {
     /// Passphrase file for software keys (default: a new random one at secrets/key-passphrase).
     #[arg(long)]
     pub passphrase_file: Option<PathBuf>,
-    /// Key algorithm per CA, e.g. `--key-type router=p256` (root, router, pc, server = p256|p384|rsa2048|rsa3072|rsa4096).
-    #[arg(long = "key-type", value_name = "CA=ALG")]
-    pub key_types: Vec<String>,
+    #[arg(long = "key-type", value_name = "CA=ALG", value_parser = value::ca_key_type, help = value::ca_key_type_help())]
+    pub key_types: Vec<(CaName, KeyAlgorithm)>,
     /// Organisation written into every subject DN.
     #[arg(long, default_value = "hcpki")]
     pub organization: String,
@@ -263,9 +274,9 @@ pub enum FacilityCommand {
         /// Facility name (Japanese allowed).
         #[arg(long)]
         name: String,
-        /// hospital, clinic, dental, pharmacy, care or service-provider.
-        #[arg(long)]
-        kind: String,
+        /// The kind of facility.
+        #[arg(long, value_parser = value::facility_kind())]
+        kind: FacilityKind,
         /// 医療機関コード (10 digits), checked and unique.
         #[arg(long)]
         code: Option<String>,
@@ -293,46 +304,46 @@ pub enum FacilityCommand {
         dry_run: bool,
     },
     /// Approve an application (applied → approved).
-    Approve { id: String },
+    Approve { id: FacilityId },
     /// Reject an application (applied → retired).
     Reject {
-        id: String,
+        id: FacilityId,
         #[arg(long)]
         reason: String,
     },
     /// Suspend a facility (approved/active → suspended).
     Suspend {
-        id: String,
+        id: FacilityId,
         #[arg(long)]
         reason: String,
     },
     /// Resume a suspended facility (suspended → active).
     Resume {
-        id: String,
+        id: FacilityId,
         #[arg(long)]
         reason: Option<String>,
     },
     /// Retire a facility for good; its ID is never reused.
     Retire {
-        id: String,
+        id: FacilityId,
         #[arg(long)]
         reason: String,
     },
     /// List facilities.
     List {
         /// Only this state.
-        #[arg(long)]
-        state: Option<String>,
+        #[arg(long, value_parser = value::facility_state())]
+        state: Option<FacilityState>,
         /// Only this kind.
-        #[arg(long)]
-        kind: Option<String>,
+        #[arg(long, value_parser = value::facility_kind())]
+        kind: Option<FacilityKind>,
         /// JSON lines instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Show one facility.
     Show {
-        id: String,
+        id: FacilityId,
         /// JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -340,7 +351,7 @@ pub enum FacilityCommand {
     /// How the facility's admins must sign in to the portal to make changes (credentials, PKCS#12 files,
     /// revocations): by card only (the default), or also by password + TOTP. Without an option, show it.
     AdminLogin {
-        id: String,
+        id: FacilityId,
         /// allow: password + TOTP sign-ins may make changes too; deny: card sign-ins only.
         #[arg(long, value_enum)]
         password_totp: Option<AllowDeny>,
@@ -360,7 +371,8 @@ pub enum AllowDeny {
     Deny,
 }
 
-/// `hcpki facility address …` (issue #24, item 2).
+/// `hcpki facility address …` (issue #24, item 2). `add` and `remove` take their facility and prefix as text:
+/// the authority parses them and audits a malformed one as a refusal, as for the admin API.
 #[derive(Debug, Subcommand)]
 pub enum AddressCommand {
     /// Allocate a prefix (`2001:db8:10::/48`) or a single address (`192.0.2.7`) to a facility; refused, naming
@@ -382,7 +394,7 @@ pub enum AddressCommand {
     /// List allocations: one facility's, or every facility's.
     List {
         /// The facility (default: all).
-        facility: Option<String>,
+        facility: Option<FacilityId>,
         /// JSON lines instead of a table.
         #[arg(long)]
         json: bool,
@@ -396,22 +408,22 @@ pub enum EnrollCommand {
     Credential {
         /// The facility.
         #[arg(long)]
-        facility: String,
-        /// est, scep or acme.
-        #[arg(long)]
-        protocol: String,
-        /// A profile the credential may receive: router or pc (repeatable; the first is the default).
-        #[arg(long = "profile", required = true)]
-        profiles: Vec<String>,
+        facility: FacilityId,
+        /// The enrollment protocol.
+        #[arg(long, value_parser = value::protocol())]
+        protocol: Protocol,
+        /// A profile the credential may receive, a facility's (router, pc); repeatable, the first is the default.
+        #[arg(long = "profile", required = true, value_parser = value::profile())]
+        profiles: Vec<ProfileKind>,
         /// Lifetime: a number with d, h or m (1m to 90d).
-        #[arg(long, default_value = "7d")]
-        valid_for: String,
+        #[arg(long, default_value = "7d", value_parser = hcpki_ca::enroll::credential::parse_validity)]
+        valid_for: i64,
     },
     /// List credentials (never their secrets), newest first.
     List {
         /// Only this facility's.
         #[arg(long)]
-        facility: Option<String>,
+        facility: Option<FacilityId>,
         /// JSON lines instead of a table.
         #[arg(long)]
         json: bool,
@@ -448,12 +460,12 @@ pub enum PendingCommand {
 
 #[derive(Debug, Args)]
 pub struct IssueArgs {
-    /// router, pc, server or ocsp.
-    #[arg(long)]
-    pub profile: String,
+    /// The profile (`operator` certificates come from `hcpki operator add`).
+    #[arg(long, value_parser = value::profile())]
+    pub profile: ProfileKind,
     /// The facility (router and pc profiles).
     #[arg(long)]
-    pub facility: Option<String>,
+    pub facility: Option<FacilityId>,
     /// The CSR file (PEM or DER); `-` reads standard input.
     #[arg(long, required_unless_present = "p12", conflicts_with = "p12")]
     pub csr: Option<PathBuf>,
@@ -462,28 +474,28 @@ pub struct IssueArgs {
     /// For devices without an enrollment client.
     #[arg(long)]
     pub p12: Option<PathBuf>,
-    /// Key made for --p12: rsa2048 (default: every router imports it), rsa3072, rsa4096, p256 or p384.
-    #[arg(long, requires = "p12", default_value = "rsa2048")]
-    pub key_type: String,
+    /// Key made for --p12 (default rsa2048: every router imports it).
+    #[arg(long, requires = "p12", default_value = "rsa2048", value_parser = value::key_algorithm())]
+    pub key_type: KeyAlgorithm,
     /// Subject alternative name: a DNS name or an IP address (repeatable).
     #[arg(long)]
     pub san: Vec<String>,
     /// Device identifier for pc certificates (default: derived from the key).
     #[arg(long)]
     pub device: Option<String>,
-    /// Router EKU variant: none, ike or ike-intermediate.
-    #[arg(long, conflicts_with = "vendor")]
-    pub eku: Option<String>,
-    /// Router vendor, choosing the EKU variant (strongswan, libreswan, cisco, juniper, fortigate, mikrotik, yamaha, windows).
-    #[arg(long)]
-    pub vendor: Option<String>,
-    /// For --profile ocsp: the CA the signer answers for (router, pc, server).
-    #[arg(long)]
-    pub ocsp_for: Option<String>,
+    /// Router EKU variant.
+    #[arg(long, conflicts_with = "vendor", value_parser = value::router_eku())]
+    pub eku: Option<RouterEku>,
+    /// Router vendor, choosing the EKU variant.
+    #[arg(long, value_parser = value::vendor())]
+    pub vendor: Option<Vendor>,
+    /// For --profile ocsp: the issuing CA the signer answers for.
+    #[arg(long, value_parser = value::ca())]
+    pub ocsp_for: Option<CaName>,
     /// End the validity at this RFC 3339 time (e.g. 2027-03-31T23:59:59Z) instead of the profile's lifetime;
     /// never later than it.
-    #[arg(long)]
-    pub not_after: Option<String>,
+    #[arg(long, value_parser = value::rfc3339)]
+    pub not_after: Option<i64>,
     /// Where to write the certificate (PEM); `-` or omitted: standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -491,10 +503,17 @@ pub struct IssueArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum CaCommand {
-    /// Print a CA certificate as PEM (root, router, pc, server).
-    Cert { name: String },
+    /// Print a CA certificate as PEM.
+    Cert {
+        #[arg(value_parser = value::ca())]
+        name: CaName,
+    },
     /// Print the issuing chain of a profile or CA up to the root, issuing CA first.
-    Chain { profile: String },
+    Chain {
+        /// The profile (its issuing CA) or the CA.
+        #[arg(value_parser = value::ca_of_profile_or_ca())]
+        profile: CaName,
+    },
     /// At the ceremony, with the root key: sign the root's CRL (ARL) for `[ca] root_crl_days` (every revoked
     /// issuing CA certificate, the root's next CRL number; audited). Carry the file to the online installation
     /// and run `hcpki ca import-arl` there.
@@ -536,9 +555,9 @@ pub enum CertCommand {
     /// List certificates, newest first.
     List {
         #[arg(long)]
-        facility: Option<String>,
-        #[arg(long)]
-        profile: Option<String>,
+        facility: Option<FacilityId>,
+        #[arg(long, value_parser = value::profile())]
+        profile: Option<ProfileKind>,
         #[arg(long)]
         json: bool,
         /// At most this many (the newest); a note on stderr says when more exist.
@@ -552,9 +571,9 @@ pub enum CertCommand {
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=36_500))]
         days: i64,
         #[arg(long)]
-        facility: Option<String>,
-        #[arg(long)]
-        profile: Option<String>,
+        facility: Option<FacilityId>,
+        #[arg(long, value_parser = value::profile())]
+        profile: Option<ProfileKind>,
         #[arg(long)]
         json: bool,
     },
@@ -575,6 +594,7 @@ pub enum CertCommand {
     },
     /// Show one certificate (details and PEM).
     Show {
+        #[arg(value_parser = value::serial)]
         serial: String,
         /// Only the PEM.
         #[arg(long)]
@@ -584,18 +604,18 @@ pub enum CertCommand {
 
 #[derive(Debug, Args)]
 pub struct ReissueArgs {
-    /// Only certificates of this CA (router, pc, server).
-    #[arg(long)]
-    pub ca: Option<String>,
-    /// Only this profile (router, pc, server).
-    #[arg(long)]
-    pub profile: Option<String>,
+    /// Only certificates of this CA.
+    #[arg(long, value_parser = value::ca())]
+    pub ca: Option<CaName>,
+    /// Only this profile (only device certificates are re-issued: router, pc and server).
+    #[arg(long, value_parser = value::profile())]
+    pub profile: Option<ProfileKind>,
     /// Only this facility.
     #[arg(long)]
-    pub facility: Option<String>,
+    pub facility: Option<FacilityId>,
     /// Only certificates issued before this RFC 3339 time (e.g. the CA key's rollover).
-    #[arg(long)]
-    pub issued_before: Option<String>,
+    #[arg(long, value_parser = value::rfc3339)]
+    pub issued_before: Option<i64>,
     /// Only certificates expiring within this many days.
     #[arg(long, value_parser = clap::value_parser!(i64).range(1..=36_500))]
     pub expiring_within: Option<i64>,
@@ -654,9 +674,10 @@ pub struct RestoreArgs {
 pub enum AuditCommand {
     /// Check the whole hash chain; non-zero exit on any tampering.
     Verify {
-        /// A head hash recorded elsewhere earlier; also catches truncation.
-        #[arg(long)]
-        expect_head: Option<String>,
+        /// A head (SEQ:HASH, as `hcpki audit verify` prints it) recorded elsewhere earlier; also catches
+        /// truncation.
+        #[arg(long, value_parser = value::audit_head)]
+        expect_head: Option<(i64, String)>,
     },
     /// Print entries as JSON lines.
     List {
@@ -693,8 +714,8 @@ pub enum AuditCommand {
         #[arg(long)]
         keep_days: Option<u32>,
         /// Count the retention period back from this RFC 3339 time instead of now.
-        #[arg(long)]
-        at: Option<String>,
+        #[arg(long, value_parser = value::rfc3339)]
+        at: Option<i64>,
     },
     /// Check an archive written by `audit prune`: its own hash chain, and whether the database's remaining
     /// entries continue it.
@@ -806,8 +827,8 @@ pub struct BenchCrlArgs {
     #[arg(long, default_value_t = 1_000_000)]
     pub entries: usize,
     /// CA key algorithms to sign with (comma-separated).
-    #[arg(long, default_value = "p256,rsa2048")]
-    pub keys: String,
+    #[arg(long, value_delimiter = ',', default_value = "p256,rsa2048", value_parser = value::key_algorithm())]
+    pub keys: Vec<KeyAlgorithm>,
 }
 
 #[derive(Debug, Args)]
@@ -822,9 +843,142 @@ pub struct BenchIssueArgs {
     #[arg(long, default_value_t = 256)]
     pub batch: usize,
     /// CA key algorithms to measure (comma-separated).
-    #[arg(long, default_value = "p256,rsa2048")]
-    pub keys: String,
+    #[arg(long, value_delimiter = ',', default_value = "p256,rsa2048", value_parser = value::key_algorithm())]
+    pub keys: Vec<KeyAlgorithm>,
     /// PostgreSQL URL to also measure on (a fresh database is created per run).
     #[arg(long, env = "HCPKI_BENCH_PG_URL")]
     pub postgres: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The subcommand at `path` (e.g. `["cert", "reissue"]`).
+    fn subcommand(path: &[&str]) -> clap::Command {
+        let mut cmd = Cli::command();
+        for name in path {
+            cmd = cmd.find_subcommand(name).unwrap_or_else(|| panic!("no subcommand {name} in {path:?}")).clone();
+        }
+        cmd
+    }
+
+    /// The values the help of argument `id` of `path` lists.
+    fn listed(path: &[&str], id: &str) -> Vec<String> {
+        let cmd = subcommand(path);
+        let arg = cmd.get_arguments().find(|a| a.get_id() == id).unwrap_or_else(|| panic!("no {id} in {path:?}"));
+        arg.get_possible_values().iter().map(|v| v.get_name().to_owned()).collect()
+    }
+
+    fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<String> {
+        all.iter().map(|t| name(*t).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_profile_argument_lists_every_profile() {
+        let all = names(&ProfileKind::ALL, ProfileKind::as_str);
+        assert_eq!(all.len(), 6);
+        for (path, id) in [
+            (&["issue"][..], "profile"),
+            (&["enroll", "credential"], "profiles"),
+            (&["cert", "list"], "profile"),
+            (&["cert", "expiring"], "profile"),
+            (&["cert", "reissue"], "profile"),
+        ] {
+            assert_eq!(listed(path, id), all, "{path:?} {id}");
+        }
+        let help = subcommand(&["issue"]).render_long_help().to_string();
+        assert!(all.iter().all(|p| help.contains(p.as_str())), "{help}");
+    }
+
+    #[test]
+    fn every_ca_argument_lists_every_ca() {
+        let all = names(&CaName::ALL, CaName::as_str);
+        for (path, id) in
+            [(&["crl"][..], "ca"), (&["ca", "cert"], "name"), (&["issue"], "ocsp_for"), (&["cert", "reissue"], "ca")]
+        {
+            assert_eq!(listed(path, id), all, "{path:?} {id}");
+        }
+        // A profile names its issuing CA: every CA and every profile that has one.
+        let chain = listed(&["ca", "chain"], "profile");
+        assert!(all.iter().all(|ca| chain.contains(ca)), "{chain:?}");
+        for p in ProfileKind::ALL {
+            assert_eq!(chain.contains(&p.as_str().to_owned()), CaName::for_profile(p).is_some(), "{p}");
+        }
+    }
+
+    #[test]
+    fn every_key_type_argument_lists_every_algorithm() {
+        let all = names(&KeyAlgorithm::ALL, KeyAlgorithm::as_str);
+        assert_eq!(listed(&["issue"], "key_type"), all);
+        #[cfg(feature = "bench")]
+        for path in [["bench", "issue"], ["bench", "crl"]] {
+            assert_eq!(listed(&path, "keys"), all, "{path:?}");
+        }
+        let init = subcommand(&["init"]).render_help().to_string();
+        for name in all.iter().chain(&names(&CaName::ALL, CaName::as_str)) {
+            assert!(init.contains(name.as_str()), "init --key-type help lacks {name}: {init}");
+        }
+    }
+
+    #[test]
+    fn other_named_values_list_their_types() {
+        let reasons: Vec<String> = Reason::ALL.iter().map(|(_, n)| (*n).to_owned()).collect();
+        assert_eq!(listed(&["revoke"], "reason"), reasons);
+        let kinds = names(&FacilityKind::ALL, FacilityKind::as_str);
+        assert_eq!(listed(&["facility", "add"], "kind"), kinds);
+        assert_eq!(listed(&["facility", "list"], "kind"), kinds);
+        assert_eq!(listed(&["facility", "list"], "state"), names(&FacilityState::ALL, FacilityState::as_str));
+        assert_eq!(listed(&["enroll", "credential"], "protocol"), names(&Protocol::ALL, Protocol::as_str));
+        assert_eq!(listed(&["operator", "add"], "role"), names(&OperatorRole::ALL, OperatorRole::as_str));
+        assert_eq!(listed(&["issue"], "eku"), names(&RouterEku::ALL, RouterEku::as_str));
+        let vendors: Vec<String> = Vendor::ALL.iter().map(|(n, _)| (*n).to_owned()).collect();
+        assert_eq!(listed(&["issue"], "vendor"), vendors);
+        let roles: Vec<String> = crate::policy::HcRole::ALL.iter().map(|r| r.code().to_owned()).collect();
+        assert_eq!(listed(&["portal", "user", "add"], "role"), roles);
+    }
+
+    #[test]
+    fn a_bad_facility_id_fails_in_clap_with_the_types_message() {
+        let good = FacilityId::from_number(17).unwrap().to_string();
+        let mut wrong = good.clone();
+        let last = wrong.pop().unwrap();
+        wrong.push(if last == 'A' { 'B' } else { 'A' });
+        let expected = FacilityId::parse(&wrong).unwrap_err().to_string();
+        for args in [
+            vec!["hcpki", "facility", "show", &wrong],
+            vec!["hcpki", "issue", "--profile", "pc", "--csr", "x.csr", "--facility", &wrong],
+            vec!["hcpki", "enroll", "credential", "--facility", &wrong, "--protocol", "est", "--profile", "router"],
+        ] {
+            let err = Cli::try_parse_from(&args).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation, "{args:?}");
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            assert!(err.to_string().contains(&expected), "{args:?}: {err}");
+        }
+        let ok = Cli::try_parse_from(["hcpki", "facility", "show", &good.to_lowercase()]).unwrap();
+        let Command::Facility(FacilityCommand::Show { id, .. }) = ok.command else { panic!("{ok:?}") };
+        assert_eq!(id.as_str(), good);
+    }
+
+    #[test]
+    fn the_types_accept_the_spellings_they_accepted_as_text() {
+        let cli = Cli::try_parse_from(["hcpki", "revoke", "--serial", "0A:1B", "--reason", "key-compromise"]).unwrap();
+        let Command::Revoke(r) = cli.command else { panic!() };
+        assert_eq!((r.serial.as_str(), r.reason.name()), ("0a1b", "keyCompromise"));
+        let cli =
+            Cli::try_parse_from(["hcpki", "init", "--key-type", "router=P-256", "--key-type", "pc=rsa3072"]).unwrap();
+        let Command::Init(i) = cli.command else { panic!() };
+        assert_eq!(i.key_types, [(CaName::Router, KeyAlgorithm::P256), (CaName::Pc, KeyAlgorithm::Rsa3072)]);
+        let cli = Cli::try_parse_from(["hcpki", "ca", "chain", "operator"]).unwrap();
+        assert!(matches!(cli.command, Command::Ca(CaCommand::Chain { profile: CaName::Server })));
+        let bad =
+            Cli::try_parse_from(["hcpki", "operator", "add", "bob", "--role", "root", "--csr", "c", "--out", "o"]);
+        assert!(bad.unwrap_err().to_string().contains("unknown operator role"));
+    }
 }

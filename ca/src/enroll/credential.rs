@@ -45,6 +45,9 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// Every protocol.
+    pub const ALL: [Protocol; 3] = [Self::Est, Self::Scep, Self::Acme];
+
     /// Stable text form.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -58,6 +58,9 @@ pub struct TransitionError {
 }
 
 impl FacilityState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [FacilityState; 5] = [Self::Applied, Self::Approved, Self::Active, Self::Suspended, Self::Retired];
+
     /// The stable text form.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -118,10 +121,7 @@ pub struct UnknownState(pub String);
 impl FromStr for FacilityState {
     type Err = UnknownState;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Self::Applied, Self::Approved, Self::Active, Self::Suspended, Self::Retired]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownState(s.to_owned()))
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| UnknownState(s.to_owned()))
     }
 }
 

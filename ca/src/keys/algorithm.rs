@@ -23,6 +23,9 @@ pub enum KeyAlgorithm {
 }
 
 impl KeyAlgorithm {
+    /// Every algorithm, in the order help texts list them.
+    pub const ALL: [KeyAlgorithm; 5] = [Self::P256, Self::P384, Self::Rsa2048, Self::Rsa3072, Self::Rsa4096];
+
     /// Stable text form (`p256`, `rsa2048`, …).
     pub fn as_str(self) -> &'static str {
         match self {

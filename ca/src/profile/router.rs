@@ -40,6 +40,9 @@ pub enum RouterEku {
 }
 
 impl RouterEku {
+    /// Every variant.
+    pub const ALL: [RouterEku; 3] = [Self::None, Self::Ike, Self::IkeIntermediate];
+
     /// The OIDs.
     pub fn oids(self) -> Vec<const_oid::ObjectIdentifier> {
         match self {

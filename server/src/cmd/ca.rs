@@ -6,7 +6,6 @@ use crate::config::Loaded;
 use anyhow::{Context, Result};
 use der::Decode as _;
 use hcpki_ca::issuer::der_to_pem;
-use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::store::ImportedCrl;
 use hcpki_ca::time::rfc3339;
 use hcpki_ca::{Authority, CaName};
@@ -17,14 +16,9 @@ use std::str::FromStr;
 pub async fn run(loaded: &Loaded, authority: &Authority, command: CaCommand) -> Result<ExitCode> {
     match command {
         CaCommand::Cert { name } => {
-            print!("{}", der_to_pem("CERTIFICATE", authority.ca_certificate(CaName::from_str(&name)?)?));
+            print!("{}", der_to_pem("CERTIFICATE", authority.ca_certificate(name)?));
         }
-        CaCommand::Chain { profile } => {
-            // A profile name or a CA name.
-            let ca = match ProfileKind::from_str(&profile).ok().and_then(CaName::for_profile) {
-                Some(ca) => ca,
-                None => CaName::from_str(&profile)?,
-            };
+        CaCommand::Chain { profile: ca } => {
             for der in authority.chain(ca)? {
                 print!("{}", der_to_pem("CERTIFICATE", &der));
             }

@@ -2,23 +2,16 @@
 
 use crate::cli::{EnrollCommand, PendingCommand};
 use anyhow::Result;
+use hcpki_ca::Authority;
 use hcpki_ca::enroll::NewCredential;
-use hcpki_ca::enroll::credential::{self, Protocol};
 use hcpki_ca::enroll::scep::held::{HeldRequest, HeldState};
-use hcpki_ca::facility::FacilityId;
-use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::time::rfc3339;
-use hcpki_ca::{Authority, AuthorityError};
 use std::process::ExitCode;
-use std::str::FromStr;
 
 pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCode> {
     match command {
         EnrollCommand::Credential { facility, protocol, profiles, valid_for } => {
-            let facility = FacilityId::parse(&facility).map_err(AuthorityError::from)?;
-            let protocol = Protocol::from_str(&protocol)?;
-            let profiles = profiles.iter().map(|p| ProfileKind::from_str(p)).collect::<Result<Vec<_>, _>>()?;
-            let new = NewCredential::new(facility, protocol, &profiles, credential::parse_validity(&valid_for)?)?;
+            let new = NewCredential::new(facility, protocol, &profiles, valid_for)?;
             let minted = authority.create_credential(&new, &super::actor()).await?;
             let r = &minted.record;
             // stdout: exactly the key=value lines a script or the facility admin needs; the rest on stderr.
@@ -36,7 +29,6 @@ pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
         EnrollCommand::List { facility, json } => {
-            let facility = facility.as_deref().map(FacilityId::parse).transpose().map_err(AuthorityError::from)?;
             let now = hcpki_ca::time::now_unix();
             for c in authority.credentials(facility.as_ref()).await? {
                 if json {

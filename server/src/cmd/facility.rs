@@ -3,19 +3,16 @@
 use crate::cli::{AddressCommand, AllowDeny, FacilityCommand};
 use crate::output;
 use anyhow::Result;
-use hcpki_ca::facility::{FacilityId, FacilityKind, FacilityState, NewFacility, Transition};
+use hcpki_ca::facility::{FacilityId, NewFacility, Transition};
 use hcpki_ca::store::{Actor, FacilityFilter};
 use hcpki_ca::{Authority, AuthorityError};
 use std::process::ExitCode;
-use std::str::FromStr;
 
 pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<ExitCode> {
     let actor = super::actor();
-    let transition = |id: &str, t: Transition, reason: Option<String>| {
+    let transition = |id: FacilityId, t: Transition, reason: Option<String>| {
         let actor = actor.clone();
-        let id = id.to_owned();
         async move {
-            let id = FacilityId::parse(&id).map_err(AuthorityError::from)?;
             let f = authority.transition(&id, t, reason.as_deref(), &actor).await?;
             eprintln!("facility {} is now {}", f.id, f.state);
             Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
@@ -23,7 +20,6 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
     };
     match command {
         FacilityCommand::Add { name, kind, code, address, contact } => {
-            let kind = FacilityKind::from_str(&kind)?;
             let new = NewFacility::new(&name, kind, code.as_deref(), address.as_deref(), contact.as_deref())?;
             let f = authority.register_facility(&new, &actor).await?;
             println!("{}", f.id);
@@ -33,17 +29,13 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             let options = super::facility_import::Options { valid_only, approve, dry_run };
             super::facility_import::run(authority, &csv, options, &actor).await
         }
-        FacilityCommand::Approve { id } => transition(&id, Transition::Approve, None).await,
-        FacilityCommand::Reject { id, reason } => transition(&id, Transition::Reject, Some(reason)).await,
-        FacilityCommand::Suspend { id, reason } => transition(&id, Transition::Suspend, Some(reason)).await,
-        FacilityCommand::Resume { id, reason } => transition(&id, Transition::Resume, reason).await,
-        FacilityCommand::Retire { id, reason } => transition(&id, Transition::Retire, Some(reason)).await,
+        FacilityCommand::Approve { id } => transition(id, Transition::Approve, None).await,
+        FacilityCommand::Reject { id, reason } => transition(id, Transition::Reject, Some(reason)).await,
+        FacilityCommand::Suspend { id, reason } => transition(id, Transition::Suspend, Some(reason)).await,
+        FacilityCommand::Resume { id, reason } => transition(id, Transition::Resume, reason).await,
+        FacilityCommand::Retire { id, reason } => transition(id, Transition::Retire, Some(reason)).await,
         FacilityCommand::List { state, kind, json } => {
-            let filter = FacilityFilter {
-                state: state.as_deref().map(FacilityState::from_str).transpose()?,
-                kind: kind.as_deref().map(FacilityKind::from_str).transpose()?,
-                ..FacilityFilter::default()
-            };
+            let filter = FacilityFilter { state, kind, ..FacilityFilter::default() };
             for f in authority.store().list_facilities(&filter).await? {
                 if json {
                     println!("{}", facility_json(authority, &f));
@@ -54,7 +46,6 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             Ok(ExitCode::SUCCESS)
         }
         FacilityCommand::Show { id, json } => {
-            let id = FacilityId::parse(&id).map_err(AuthorityError::from)?;
             let f = authority.store().facility(&id).await?.ok_or(AuthorityError::UnknownFacility(id))?;
             if json {
                 println!("{}", facility_json(authority, &f));
@@ -64,7 +55,6 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             Ok(ExitCode::SUCCESS)
         }
         FacilityCommand::AdminLogin { id, password_totp } => {
-            let id = FacilityId::parse(&id).map_err(AuthorityError::from)?;
             let store = authority.store();
             if let Some(choice) = password_totp {
                 let allow = choice == AllowDeny::Allow;
@@ -95,8 +85,7 @@ async fn address(authority: &Authority, command: AddressCommand, actor: &Actor) 
             eprintln!("{} is no longer allocated to facility {}", r.allocation, r.facility);
         }
         AddressCommand::List { facility, json } => {
-            let id = facility.as_deref().map(FacilityId::parse).transpose().map_err(AuthorityError::from)?;
-            for r in authority.allocations(id.as_ref()).await? {
+            for r in authority.allocations(facility.as_ref()).await? {
                 if json {
                     println!("{}", serde_json::to_string(&r)?);
                 } else {

@@ -5,25 +5,19 @@ use crate::config::{self, Config, KeysConfig, Loaded};
 use anyhow::{Context, Result, bail};
 use base64::Engine;
 use hcpki_ca::authority::{InitOptions, KeyPlacement};
-use hcpki_ca::keys::{KeyAlgorithm, Pkcs11Config};
+use hcpki_ca::keys::Pkcs11Config;
 use hcpki_ca::profile::ProfileSettings;
 use hcpki_ca::{Authority, CaName};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
-use std::str::FromStr;
 
 pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     if dir.join(config::FILE).exists() {
         bail!("{} already holds an hcpki configuration; init never overwrites one", dir.display());
     }
-    let mut algorithms = BTreeMap::new();
-    for kv in &args.key_types {
-        let (ca, alg) =
-            kv.split_once('=').with_context(|| format!("--key-type {kv:?}: use CA=ALG, e.g. router=p256"))?;
-        algorithms.insert(CaName::from_str(ca)?, KeyAlgorithm::from_str(alg)?);
-    }
+    let algorithms: BTreeMap<_, _> = args.key_types.iter().copied().collect();
     let (placement, pkcs11, passphrase_file) =
         match (&args.pkcs11_module, &args.pkcs11_token_label, &args.pkcs11_pin_file) {
             (Some(module), Some(token), Some(pin)) => (

@@ -2,31 +2,26 @@
 
 use crate::cli::IssueArgs;
 use anyhow::{Context, Result};
+use hcpki_ca::Authority;
 use hcpki_ca::authority::IssueRequest;
-use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
-use hcpki_ca::profile::{ProfileKind, RouterEku, Vendor};
+use hcpki_ca::keys::SoftwareKey;
+use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::store::CertificateRecord;
-use hcpki_ca::{Authority, CaName};
 use std::io::Read;
 use std::process::ExitCode;
-use std::str::FromStr;
 
 pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
     // With --p12 the key is made here and never written anywhere but the passphrase-protected file.
     let (csr, p12_key) = match (&args.csr, &args.p12) {
         (Some(path), _) => (read_csr(path)?, None),
         (None, Some(_)) => {
-            let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::from_str(&args.key_type)?)?;
+            let (key, pkcs8) = SoftwareKey::generate_device_key(args.key_type)?;
             (hcpki_ca::csr::build(&key, x509_cert::name::Name::default())?, Some(pkcs8))
         }
         (None, None) => anyhow::bail!("give --csr FILE, or --p12 FILE for a key made by hcpki"),
     };
-    let router_eku = match (&args.eku, &args.vendor) {
-        (Some(e), _) => Some(RouterEku::from_str(e)?),
-        (None, Some(v)) => Some(Vendor::from_str(v)?.eku()),
-        (None, None) => None,
-    };
-    let profile = ProfileKind::from_str(&args.profile)?;
+    let router_eku = args.eku.or(args.vendor.map(|v| v.eku()));
+    let profile = args.profile;
     if profile == ProfileKind::Ocsp && args.ocsp_for.is_none() {
         anyhow::bail!("--profile ocsp needs --ocsp-for router|pc|server: an OCSP signer answers for one issuing CA");
     }
@@ -35,13 +30,14 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
     }
     let request = IssueRequest {
         profile,
-        facility: args.facility.clone(),
+        // The authority takes the facility as text (the API's and enrollment's callers share that entry).
+        facility: args.facility.as_ref().map(|f| f.as_str().to_owned()),
         csr: csr.into(),
         sans: args.san.clone(),
         device: args.device.clone(),
         router_eku,
-        ocsp_for: args.ocsp_for.as_deref().map(CaName::from_str).transpose()?,
-        not_after: args.not_after.as_deref().map(parse_rfc3339).transpose()?,
+        ocsp_for: args.ocsp_for,
+        not_after: args.not_after,
     };
     let (issued, record) = authority.issue(&request, &super::actor()).await?;
     if let (Some(path), Some(pkcs8)) = (&args.p12, &p12_key) {
@@ -61,12 +57,6 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
         record.facility.map(|f| format!(" for facility {f}")).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// `--not-after`: an RFC 3339 time as Unix seconds.
-fn parse_rfc3339(text: &str) -> Result<i64> {
-    hcpki_ca::time::parse_rfc3339(text)
-        .with_context(|| format!("--not-after {text:?} is not an RFC 3339 time such as 2027-03-31T23:59:59Z"))
 }
 
 fn read_csr(path: &std::path::Path) -> Result<Vec<u8>> {

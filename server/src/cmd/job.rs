@@ -3,7 +3,7 @@
 
 use crate::cli::{JobCommand, ReissueArgs};
 use crate::jobs::{self, Kind, RunLimit, reissue};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use hcpki_ca::Authority;
 use hcpki_ca::store::{JobItem, JobRecord, JobState};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -47,19 +47,12 @@ pub async fn run(authority: &Authority, command: JobCommand) -> Result<ExitCode>
 
 /// `hcpki cert reissue`: list (dry run), or continue an unfinished job of the same selection, or start one.
 pub async fn reissue(authority: &Authority, args: ReissueArgs) -> Result<ExitCode> {
-    let issued_before = args
-        .issued_before
-        .as_deref()
-        .map(|t| {
-            hcpki_ca::time::parse_rfc3339(t)
-                .with_context(|| format!("--issued-before {t:?}: give an RFC 3339 time, e.g. 2027-04-01T00:00:00Z"))
-        })
-        .transpose()?;
+    // The selection is text as the console's form gives it (and as stored in the job's parameters).
     let selection = reissue::Selection {
-        ca: args.ca,
-        profile: args.profile,
-        facility: args.facility,
-        issued_before,
+        ca: args.ca.map(|c| c.as_str().to_owned()),
+        profile: args.profile.map(|p| p.as_str().to_owned()),
+        facility: args.facility.map(|f| f.as_str().to_owned()),
+        issued_before: args.issued_before,
         expiring_within_days: args.expiring_within,
         revoke_old: args.revoke_old,
     };

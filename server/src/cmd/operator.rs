@@ -3,16 +3,12 @@
 use crate::cli::OperatorCommand;
 use anyhow::{Context, Result};
 use hcpki_ca::Authority;
-use hcpki_ca::operator::{OperatorName, OperatorRole};
 use hcpki_ca::time::rfc3339;
 use std::process::ExitCode;
-use std::str::FromStr;
 
 pub async fn run(authority: &Authority, command: OperatorCommand) -> Result<ExitCode> {
     match command {
         OperatorCommand::Add { name, role, csr, out } => {
-            let name = OperatorName::parse(&name)?;
-            let role = OperatorRole::from_str(&role)?;
             let csr = std::fs::read(&csr).with_context(|| format!("cannot read CSR file {}", csr.display()))?;
             let (issued, cert, operator) = authority.add_operator(&name, role, csr, &super::actor()).await?;
             std::fs::write(&out, issued.pem()).with_context(|| format!("cannot write {}", out.display()))?;
@@ -38,7 +34,7 @@ pub async fn run(authority: &Authority, command: OperatorCommand) -> Result<Exit
             Ok(ExitCode::SUCCESS)
         }
         OperatorCommand::Disable { name } => {
-            let o = authority.disable_operator(&OperatorName::parse(&name)?, &super::actor()).await?;
+            let o = authority.disable_operator(&name, &super::actor()).await?;
             eprintln!("operator {} is disabled; their certificates no longer authenticate", o.name);
             Ok(ExitCode::SUCCESS)
         }

@@ -5,6 +5,7 @@ use crate::config::{Loaded, PortalConfig};
 use crate::portal::{accounts, secret::PortalSecret, totp};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
+use hcpki_ca::FacilityId;
 use hcpki_ca::store::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,14 +34,14 @@ pub enum LifetimeCommand {
     /// Give a facility's new sessions their own lifetime (live sessions keep theirs).
     Set {
         /// The facility ID.
-        facility: String,
+        facility: FacilityId,
         /// Hours, 1 to 168.
         hours: u32,
     },
     /// Back to `[portal] session_hours`.
     Clear {
         /// The facility ID.
-        facility: String,
+        facility: FacilityId,
     },
     /// Facilities with their own lifetime.
     List,
@@ -57,8 +58,8 @@ pub enum UserCommand {
         #[arg(long)]
         name: String,
         /// The hcRole code the account carries (see docs/portal.md), if any.
-        #[arg(long)]
-        role: Option<String>,
+        #[arg(long, value_parser = crate::cli::value::hc_role())]
+        role: Option<crate::policy::HcRole>,
         /// File holding the initial password (at least 12 characters; trailing newline dropped).
         #[arg(long)]
         password_file: PathBuf,
@@ -88,12 +89,6 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
     match command {
         UserCommand::Add { username, name, role, password_file } => {
             let cfg = portal_config(loaded)?;
-            let role = match role {
-                Some(code) => Some(crate::policy::HcRole::from_code(&code).with_context(|| {
-                    format!("unknown hcRole code {code:?}: see the hcRole table in docs/portal.md")
-                })?),
-                None => None,
-            };
             let password = hcpki_ca::keys::read_secret_file(&password_file)?;
             let secret = PortalSecret::load_or_create(&loaded.dir.join(&cfg.secret_file))?;
             let added = accounts::add(store, &secret, &username, &name, role, &password, &super::actor()).await?;
@@ -134,12 +129,12 @@ async fn lifetime(store: &dyn Store, command: LifetimeCommand) -> Result<ExitCod
             if !(1..=168).contains(&hours) {
                 bail!("a session lifetime of {hours} h: use 1 to 168 hours");
             }
-            let id = known_facility(store, &facility).await?;
+            let id = known_facility(store, facility).await?;
             store.portal_set_session_lifetime(&id, Some(i64::from(hours) * 3600), &actor).await?;
             println!("facility {id}: new sessions last {hours} h (never past the card's or PC's certificate)");
         }
         LifetimeCommand::Clear { facility } => {
-            let id = known_facility(store, &facility).await?;
+            let id = known_facility(store, facility).await?;
             if !store.portal_set_session_lifetime(&id, None, &actor).await? {
                 bail!("facility {id} has no session lifetime of its own: see `hcpki portal lifetime list`");
             }
@@ -155,8 +150,7 @@ async fn lifetime(store: &dyn Store, command: LifetimeCommand) -> Result<ExitCod
 }
 
 /// A registered facility's ID, in its canonical form.
-async fn known_facility(store: &dyn Store, id: &str) -> Result<String> {
-    let id = hcpki_ca::FacilityId::parse(id).with_context(|| format!("facility ID {id:?}"))?;
+async fn known_facility(store: &dyn Store, id: FacilityId) -> Result<String> {
     store.facility(&id).await?.with_context(|| format!("no facility {id}: check the ID with `hcpki facility list`"))?;
     Ok(id.to_string())
 }

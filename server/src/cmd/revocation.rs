@@ -1,21 +1,16 @@
 //! `hcpki revoke` and `hcpki crl`.
 
 use crate::cli::{CrlArgs, RevokeArgs};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use hcpki_ca::Authority;
 use hcpki_ca::issuer::der_to_pem;
-use hcpki_ca::revocation::Reason;
 use hcpki_ca::revocation::shard::CrlScope;
-use hcpki_ca::{Authority, CaName};
 use std::io::Write;
 use std::process::ExitCode;
-use std::str::FromStr;
 
 pub async fn revoke(authority: &Authority, args: &RevokeArgs) -> Result<ExitCode> {
-    let Some(serial) = hcpki_ca::serial::normalise(&args.serial) else {
-        bail!("{:?} is not a serial number: give it in hex, e.g. from `hcpki cert list`", args.serial);
-    };
-    let reason = Reason::from_str(&args.reason)?;
-    let record = authority.revoke(&serial, reason, &super::actor()).await?;
+    let reason = args.reason;
+    let record = authority.revoke(&args.serial, reason, &super::actor()).await?;
     eprintln!(
         "certificate {} ({}, facility {}) revoked: {reason}; it is on the {} CA's next CRL",
         record.serial,
@@ -27,7 +22,7 @@ pub async fn revoke(authority: &Authority, args: &RevokeArgs) -> Result<ExitCode
 }
 
 pub async fn crl(authority: &Authority, args: &CrlArgs) -> Result<ExitCode> {
-    let ca = CaName::from_str(&args.ca)?;
+    let ca = args.ca;
     let scope = match args.shard {
         Some(k) => authority.crl_scope(ca, k).await?,
         None => CrlScope::complete(ca),
