@@ -20,82 +20,20 @@ use crate::store::{
 };
 use der::{Decode, Encode};
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use x509_cert::Certificate;
 
-/// The CAs of an hcpki hierarchy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CaName {
-    /// The offline root.
-    Root,
-    /// Issues router (IPsec) certificates.
-    Router,
-    /// Issues facility PC (TLS client) certificates.
-    Pc,
-    /// Issues hcpki's own TLS server certificates.
-    Server,
-}
+pub use hcpki_model::CaName;
 
-impl CaName {
-    /// All CAs, root first.
-    pub const ALL: [CaName; 4] = [Self::Root, Self::Router, Self::Pc, Self::Server];
-
-    /// Stable text form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Root => "root",
-            Self::Router => "router",
-            Self::Pc => "pc",
-            Self::Server => "server",
-        }
-    }
-
-    /// The CA that issues a profile (OCSP signers name their CA explicitly).
-    pub fn for_profile(kind: ProfileKind) -> Option<Self> {
-        match kind {
-            ProfileKind::Router => Some(Self::Router),
-            ProfileKind::Pc => Some(Self::Pc),
-            ProfileKind::Server => Some(Self::Server),
-            ProfileKind::Ocsp | ProfileKind::ScepRa => None,
-            // hcpki's own CA for its own people: never the facility PC CA (D18).
-            ProfileKind::Operator => Some(Self::Server),
-        }
-    }
-
-    /// The CA's common name.
-    pub fn common_name(self) -> &'static str {
-        match self {
-            Self::Root => "hcpki Root CA",
-            Self::Router => "hcpki Router CA",
-            Self::Pc => "hcpki Facility PC CA",
-            Self::Server => "hcpki Server CA",
-        }
-    }
-
-    /// Default key algorithm: RSA for the root and router CA (every IKE stack
-    /// verifies RSA chains; some older routers verify nothing else), P-256 for
-    /// the TLS-only CAs.
-    pub fn default_algorithm(self) -> KeyAlgorithm {
-        match self {
-            Self::Root => KeyAlgorithm::Rsa3072,
-            Self::Router => KeyAlgorithm::Rsa2048,
-            Self::Pc | Self::Server => KeyAlgorithm::P256,
-        }
-    }
-}
-
-impl fmt::Display for CaName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for CaName {
-    type Err = AuthorityError;
-    fn from_str(s: &str) -> Result<Self, AuthorityError> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s.trim()).ok_or_else(|| AuthorityError::UnknownCa(s.to_owned()))
+/// Default key algorithm of a CA: RSA for the root and router CA (every IKE stack
+/// verifies RSA chains; some older routers verify nothing else), P-256 for
+/// the TLS-only CAs.
+pub fn default_algorithm(ca: CaName) -> KeyAlgorithm {
+    match ca {
+        CaName::Root => KeyAlgorithm::Rsa3072,
+        CaName::Router => KeyAlgorithm::Rsa2048,
+        CaName::Pc | CaName::Server => KeyAlgorithm::P256,
     }
 }
 
@@ -432,7 +370,7 @@ impl Authority {
             KeyPlacement::Software => KeyUri::File(format!("keys/{ca}.p8").into()),
             KeyPlacement::Pkcs11 { token } => KeyUri::Pkcs11 { token: token.clone(), object: format!("hcpki-{ca}") },
         };
-        let alg = |ca: CaName| options.algorithms.get(&ca).copied().unwrap_or(ca.default_algorithm());
+        let alg = |ca: CaName| options.algorithms.get(&ca).copied().unwrap_or(default_algorithm(ca));
 
         let root_uri = uri_for(CaName::Root);
         let root_key = keys::generate(&root_uri, alg(CaName::Root), &keys)?;
@@ -937,6 +875,12 @@ fn transition_error(e: StoreError) -> AuthorityError {
     match e {
         StoreError::UnknownFacility(id) => AuthorityError::UnknownFacility(id),
         other => AuthorityError::Store(other),
+    }
+}
+
+impl From<hcpki_model::UnknownCa> for AuthorityError {
+    fn from(e: hcpki_model::UnknownCa) -> Self {
+        Self::UnknownCa(e.0)
     }
 }
 
