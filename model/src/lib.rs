@@ -10,6 +10,7 @@ pub mod ca_name;
 pub mod card_kind;
 pub mod clock;
 pub mod facility_id;
+pub mod name;
 pub mod profile_kind;
 pub mod serial;
 
