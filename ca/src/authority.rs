@@ -8,11 +8,11 @@
 //! failed attempt leaves an audit entry and no other row.
 
 use crate::audit::{AuditEvent, Outcome};
-use crate::csr::{self, CertificationRequest, CsrError};
+use crate::csr::CertificationRequest;
 use crate::facility::{Allocation, Facility, FacilityId, NewFacility, Transition};
 use crate::issuer::{IssueError, Issued, LintedTbs, Signer, TbsInput};
-use crate::keys::{self, KeyAlgorithm, KeyContext, KeyError, KeySource, KeyUri};
-use crate::profile::{self, IssuerContext, NameRequest, ProfileError, ProfileKind, ProfileSettings, RouterEku};
+use crate::keys::{self, KeyAlgorithm, KeyContext, KeySource, KeyUri};
+use crate::profile::{self, IssuerContext, NameRequest, ProfileKind, ProfileSettings};
 use crate::revocation::shard::{CrlScope, Shard, ShardCount};
 use crate::serial::Serial;
 use crate::store::{
@@ -20,82 +20,22 @@ use crate::store::{
 };
 use der::{Decode, Encode};
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use x509_cert::Certificate;
 
-/// The CAs of an hcpki hierarchy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CaName {
-    /// The offline root.
-    Root,
-    /// Issues router (IPsec) certificates.
-    Router,
-    /// Issues facility PC (TLS client) certificates.
-    Pc,
-    /// Issues hcpki's own TLS server certificates.
-    Server,
-}
+pub use error::AuthorityError;
+pub use hcpki_model::CaName;
+pub use request::IssueRequest;
 
-impl CaName {
-    /// All CAs, root first.
-    pub const ALL: [CaName; 4] = [Self::Root, Self::Router, Self::Pc, Self::Server];
-
-    /// Stable text form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Root => "root",
-            Self::Router => "router",
-            Self::Pc => "pc",
-            Self::Server => "server",
-        }
-    }
-
-    /// The CA that issues a profile (OCSP signers name their CA explicitly).
-    pub fn for_profile(kind: ProfileKind) -> Option<Self> {
-        match kind {
-            ProfileKind::Router => Some(Self::Router),
-            ProfileKind::Pc => Some(Self::Pc),
-            ProfileKind::Server => Some(Self::Server),
-            ProfileKind::Ocsp | ProfileKind::ScepRa => None,
-            // hcpki's own CA for its own people: never the facility PC CA (D18).
-            ProfileKind::Operator => Some(Self::Server),
-        }
-    }
-
-    /// The CA's common name.
-    pub fn common_name(self) -> &'static str {
-        match self {
-            Self::Root => "hcpki Root CA",
-            Self::Router => "hcpki Router CA",
-            Self::Pc => "hcpki Facility PC CA",
-            Self::Server => "hcpki Server CA",
-        }
-    }
-
-    /// Default key algorithm: RSA for the root and router CA (every IKE stack
-    /// verifies RSA chains; some older routers verify nothing else), P-256 for
-    /// the TLS-only CAs.
-    pub fn default_algorithm(self) -> KeyAlgorithm {
-        match self {
-            Self::Root => KeyAlgorithm::Rsa3072,
-            Self::Router => KeyAlgorithm::Rsa2048,
-            Self::Pc | Self::Server => KeyAlgorithm::P256,
-        }
-    }
-}
-
-impl fmt::Display for CaName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for CaName {
-    type Err = AuthorityError;
-    fn from_str(s: &str) -> Result<Self, AuthorityError> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s.trim()).ok_or_else(|| AuthorityError::UnknownCa(s.to_owned()))
+/// Default key algorithm of a CA: RSA for the root and router CA (every IKE stack
+/// verifies RSA chains; some older routers verify nothing else), P-256 for
+/// the TLS-only CAs.
+pub fn default_algorithm(ca: CaName) -> KeyAlgorithm {
+    match ca {
+        CaName::Root => KeyAlgorithm::Rsa3072,
+        CaName::Router => KeyAlgorithm::Rsa2048,
+        CaName::Pc | CaName::Server => KeyAlgorithm::P256,
     }
 }
 
@@ -118,30 +58,6 @@ pub struct InitOptions {
     pub placement: KeyPlacement,
     /// Per-CA key algorithm overrides.
     pub algorithms: BTreeMap<CaName, KeyAlgorithm>,
-}
-
-/// An issuance request, as raw as the caller received it.
-#[derive(Clone, Debug)]
-pub struct IssueRequest {
-    /// Which profile.
-    pub profile: ProfileKind,
-    /// The facility (as typed; parsed here).
-    pub facility: Option<String>,
-    /// The CSR: PEM or DER, or already checked by an enrollment front end.
-    pub csr: csr::Csr,
-    /// `--san` values.
-    pub sans: Vec<String>,
-    /// `--device`.
-    pub device: Option<String>,
-    /// Router EKU variant.
-    pub router_eku: Option<RouterEku>,
-    /// For OCSP signers and SCEP RAs: the CA they serve.
-    pub ocsp_for: Option<CaName>,
-    /// End the validity here (Unix seconds) when that comes before the profile's lifetime and the CA's own
-    /// end; never later. `hcpki issue --not-after` for a device known to leave service, and the only way to
-    /// make an already expired certificate (the issue-7 interop matrix's negative cell): the validity starts
-    /// five minutes back, so a time in those five minutes still passes the validity-order lint.
-    pub not_after: Option<i64>,
 }
 
 /// An issuing CA, opened.
@@ -302,118 +218,9 @@ pub struct Authority {
     records: BTreeMap<CaName, AuthorityRecord>,
     open: Mutex<BTreeMap<CaName, Arc<OpenCa>>>,
     /// Set by [`Authority::start_group_commit`] (long-running servers).
-    queue: std::sync::OnceLock<queue::Queues>,
+    queue: std::sync::OnceLock<queues::Queues>,
     /// The CRLs a server hands out (`revocation::publish`).
     crls: crate::revocation::publish::CrlCache,
-}
-
-/// Why an authority operation failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AuthorityError {
-    /// Unknown CA name.
-    #[error("unknown CA {0:?}: use root, router, pc or server")]
-    UnknownCa(String),
-    /// The database holds no CAs: run init first.
-    #[error("this hcpki directory has no CAs yet: run `hcpki init --dir DIR` first")]
-    NotInitialized,
-    /// init on a database that already has CAs.
-    #[error("CAs exist already in this database; hcpki init never replaces them")]
-    AlreadyInitialized,
-    /// Facility ID malformed.
-    #[error(transparent)]
-    FacilityId(#[from] crate::facility::FacilityIdError),
-    /// The facility does not exist.
-    #[error("no facility {0}: check the ID with `hcpki facility list`")]
-    UnknownFacility(FacilityId),
-    /// The facility may not receive certificates in its state.
-    #[error("facility {id} is {state}; only approved or active facilities receive certificates")]
-    FacilityState {
-        /// The facility.
-        id: FacilityId,
-        /// Its state.
-        state: crate::facility::FacilityState,
-    },
-    /// The CSR was refused.
-    #[error(transparent)]
-    Csr(#[from] CsrError),
-    /// The profile refused the request.
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
-    /// Preparing or signing failed.
-    #[error(transparent)]
-    Issue(#[from] IssueError),
-    /// A key could not be made or opened.
-    #[error(transparent)]
-    Key(#[from] KeyError),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// A stored CA certificate does not decode.
-    #[error("stored certificate of CA {0} is damaged")]
-    DamagedCa(CaName),
-    /// The OCSP profile needs to know which CA.
-    #[error("OCSP signer certificates are issued per CA: pass the CA to serve")]
-    OcspCaRequired,
-    /// Random source failed.
-    #[error(transparent)]
-    Random(#[from] crate::serial::RandomError),
-    /// The CA's key does not match its certificate (wrong key file or HSM object).
-    #[error("the key configured for CA {0} does not match its certificate: check the key URI and the HSM token")]
-    KeyMismatch(CaName),
-    /// An enrollment credential could not be made or found.
-    #[error(transparent)]
-    Credential(#[from] crate::enroll::credential::CredentialError),
-    /// An operator could not be added, found or used.
-    #[error(transparent)]
-    Operator(#[from] crate::operator::OperatorError),
-    /// An address allocation is malformed or not unicast (issue #24, item 2).
-    #[error(transparent)]
-    Allocation(#[from] crate::facility::AllocationError),
-    /// A console grant could not be made (D42).
-    #[error(transparent)]
-    ConsoleGrant(#[from] crate::console_grant::ConsoleGrantError),
-    /// The serial is not an issued, unrevoked certificate.
-    #[error("certificate {0} is not an issued, unrevoked certificate of this CA: check it with `hcpki cert show`")]
-    NotRevocable(String),
-    /// A CRL could not be made.
-    #[error(transparent)]
-    Crl(#[from] crate::revocation::crl::CrlError),
-    /// The CA's key is not on this machine (its file or token object is missing): the offline root, or a
-    /// directory set up without it.
-    #[error(
-        "the key of CA {0} is not on this machine; the root's CRL is signed at the ceremony (`hcpki ca sign-arl`) \
-         and imported here (`hcpki ca import-arl`)"
-    )]
-    KeyOffline(CaName),
-    /// An ARL validity outside what hcpki signs.
-    #[error("an ARL valid for {0} days: use 1 to {max} days ([ca] root_crl_days, --days)", max = crate::revocation::arl::MAX_ARL_DAYS)]
-    ArlDays(u32),
-    /// A file offered as the root's CRL is not one this installation may serve.
-    #[error(transparent)]
-    Arl(#[from] crate::revocation::arl::ArlError),
-    /// A CRL shard that does not exist was asked for.
-    #[error(transparent)]
-    Shard(#[from] crate::revocation::shard::ShardError),
-    /// Another request of the same batch failed to be recorded or stored, taking this one with it.
-    #[error("not issued because its batch could not be recorded: {0}")]
-    Batch(String),
-    /// A re-issue of a certificate that already has a successor (D38): nothing to do.
-    #[error("certificate {serial} was already re-issued as {successor}: the device collects {successor}")]
-    AlreadyReissued {
-        /// The predecessor.
-        serial: String,
-        /// Its successor.
-        successor: String,
-    },
-    /// A certificate that cannot be re-issued.
-    #[error("certificate {serial} cannot be re-issued: {why}")]
-    NotReissuable {
-        /// The certificate.
-        serial: String,
-        /// Why.
-        why: String,
-    },
 }
 
 impl Authority {
@@ -432,7 +239,7 @@ impl Authority {
             KeyPlacement::Software => KeyUri::File(format!("keys/{ca}.p8").into()),
             KeyPlacement::Pkcs11 { token } => KeyUri::Pkcs11 { token: token.clone(), object: format!("hcpki-{ca}") },
         };
-        let alg = |ca: CaName| options.algorithms.get(&ca).copied().unwrap_or(ca.default_algorithm());
+        let alg = |ca: CaName| options.algorithms.get(&ca).copied().unwrap_or(default_algorithm(ca));
 
         let root_uri = uri_for(CaName::Root);
         let root_key = keys::generate(&root_uri, alg(CaName::Root), &keys)?;
@@ -945,9 +752,12 @@ pub mod addresses;
 mod admin;
 mod console_grants;
 mod enroll;
+mod error;
 mod offline_root;
 mod queue;
+mod queues;
 mod reissue;
+mod request;
 pub mod revocation;
 mod scep;
 #[cfg(test)]

@@ -4,13 +4,12 @@
 //! [`FacilityId`] forever; certificates for its routers and PCs carry it.
 
 pub mod allocation;
-mod id;
 mod kind;
 mod medical_code;
 mod state;
 
 pub use allocation::{Allocation, AllocationError};
-pub use id::{FacilityId, FacilityIdError};
+pub use hcpki_model::facility_id::{FacilityId, FacilityIdError};
 pub use kind::FacilityKind;
 pub use medical_code::{MedicalCodeError, MedicalInstitutionCode};
 pub use state::{FacilityState, Transition, TransitionError};

@@ -25,67 +25,11 @@ use crate::asn1::GeneralNames;
 use crate::csr::SubjectKeyType;
 use crate::facility::{Allocation, Facility, FacilityId};
 use crate::revocation::shard::ShardCount;
-use std::fmt;
-use std::str::FromStr;
 use x509_cert::ext::Extensions;
 use x509_cert::ext::pkix::KeyUsages;
 use x509_cert::name::Name;
 
-/// The end-entity profiles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProfileKind {
-    /// IPsec router (RFC 4945), from the router CA.
-    Router,
-    /// Facility PC TLS client, from the PC CA.
-    Pc,
-    /// hcpki's own TLS server, from the server CA.
-    Server,
-    /// Delegated OCSP signer, from the CA whose certificates it covers.
-    Ocsp,
-    /// SCEP registration authority (RFC 8894 §2.1.1), from the CA it enrolls for.
-    ScepRa,
-    /// An hcpki operator's TLS client certificate (admin API), from the server CA.
-    Operator,
-}
-
-impl ProfileKind {
-    /// Every profile, in the order help texts list them.
-    pub const ALL: [ProfileKind; 6] = [Self::Router, Self::Pc, Self::Server, Self::Ocsp, Self::ScepRa, Self::Operator];
-
-    /// Stable text form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Router => "router",
-            Self::Pc => "pc",
-            Self::Server => "server",
-            Self::Ocsp => "ocsp",
-            Self::ScepRa => "scep-ra",
-            Self::Operator => "operator",
-        }
-    }
-}
-
-impl fmt::Display for ProfileKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ProfileKind {
-    type Err = ProfileError;
-    fn from_str(s: &str) -> Result<Self, ProfileError> {
-        match s.trim() {
-            "router" => Ok(Self::Router),
-            "pc" => Ok(Self::Pc),
-            "server" => Ok(Self::Server),
-            "ocsp" => Ok(Self::Ocsp),
-            "scep-ra" => Ok(Self::ScepRa),
-            "operator" => Ok(Self::Operator),
-            other => Err(ProfileError::UnknownProfile(other.to_owned())),
-        }
-    }
-}
+pub use hcpki_model::ProfileKind;
 
 /// Whether a profile is issued to a facility.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -385,6 +329,12 @@ pub enum ProfileError {
     /// Encoding failed (a bug or an absurd input size).
     #[error("cannot encode certificate fields: {0}")]
     Encoding(String),
+}
+
+impl From<hcpki_model::UnknownProfile> for ProfileError {
+    fn from(e: hcpki_model::UnknownProfile) -> Self {
+        Self::UnknownProfile(e.0)
+    }
 }
 
 impl From<der::Error> for ProfileError {

@@ -1,6 +1,6 @@
 //! Time as hcpki stores it (Unix seconds) and as X.509 encodes it.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 use x509_cert::time::{Time, Validity};
 
 /// Clock difference tolerated between the parties that set a deadline and those that check it, in seconds:
@@ -12,14 +12,16 @@ use x509_cert::time::{Time, Validity};
 /// lifetime by at most this (D41 addendum).
 pub const CLOCK_LEEWAY_SECS: i64 = 60;
 
-/// Now, in Unix seconds.
+pub use hcpki_model::clock::{Clock, FixedClock, SystemClock};
+
+/// Now, in Unix seconds, from the system clock.
 pub fn now_unix() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemClock.now_unix()
 }
 
-/// Now, in Unix milliseconds.
+/// Now, in Unix milliseconds, from the system clock.
 pub fn now_unix_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemClock.now_unix_ms()
 }
 
 /// Unix seconds of an X.509 time.

@@ -40,6 +40,7 @@ mod peers;
 mod acme;
 mod admin;
 mod agent;
+mod architecture;
 mod audit;
 mod backup;
 mod bad_input;

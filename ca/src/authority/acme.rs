@@ -112,7 +112,7 @@ impl AcmeAuthority for Authority {
         let Some(der) = record.der.clone() else {
             return Ok(None);
         };
-        let issuing = CaName::from_str_opt(&record.ca)
+        let issuing = CaName::from_stored(&record.ca)
             .filter(|ca| *ca != CaName::Root)
             .and_then(|ca| self.ca_certificate(ca).ok())
             .map(<[u8]>::to_vec);
@@ -145,11 +145,5 @@ impl AcmeAuthority for Authority {
 
     async fn refused(&self, operation: &str, reason: &str) {
         self.audit_denied(Protocol::Acme, &format!("acme.{operation}"), "-", reason).await;
-    }
-}
-
-impl CaName {
-    fn from_str_opt(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }

@@ -279,8 +279,7 @@ fn names_of(cert: &Certificate, display: &[String], profile: ProfileKind) -> (Ve
         .filter_map(|s| s.strip_prefix("DNS:").or_else(|| s.strip_prefix("IP:")))
         .map(str::to_owned)
         .collect();
-    let cn = cert.tbs_certificate().subject().to_string();
-    let cn = cn.split(',').find_map(|rdn| rdn.trim().strip_prefix("CN=")).map(str::to_owned);
+    let cn = hcpki_model::name::common_name(cert.tbs_certificate().subject());
     if let Some(pos) = cn.and_then(|cn| sans.iter().position(|s| *s == cn)) {
         let first = sans.remove(pos);
         sans.insert(0, first);

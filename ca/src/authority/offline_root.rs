@@ -7,7 +7,6 @@
 use super::revocation::{SignedCrl, Validity};
 use super::{Authority, AuthorityError, CaName};
 use crate::audit::{AuditEvent, Outcome};
-use crate::keys::KeyError;
 use crate::revocation::arl::{self, MAX_ARL_DAYS};
 use crate::revocation::shard::CrlScope;
 use crate::store::{Actor, ImportedCrl};
@@ -103,18 +102,6 @@ impl Authority {
             imported_at: now,
             imported_by: actor.as_str().to_owned(),
         })
-    }
-}
-
-/// A CA key that is not on this machine (its file or token object is missing) as [`AuthorityError::KeyOffline`],
-/// so the operator learns where the work belongs rather than which file was missing; any other error as it is.
-pub(super) fn offline_key(ca: CaName, e: AuthorityError) -> AuthorityError {
-    match e {
-        AuthorityError::Key(KeyError::KeyFile { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            AuthorityError::KeyOffline(ca)
-        }
-        AuthorityError::Key(KeyError::Pkcs11NotFound(_)) => AuthorityError::KeyOffline(ca),
-        other => other,
     }
 }
 

@@ -9,43 +9,16 @@
 //! through [`GroupCommit`] workers: each batch runs through the normal pipeline, every request with its own
 //! actor and its own audit entry, and each answer is what it would have been alone.
 
+use super::queues::{Changed, Outcome, Queues, Revoked};
 use super::{Authority, AuthorityError, IssueRequest};
-use crate::facility::Facility;
 use crate::group_commit::GroupCommit;
-use crate::issuer::Issued;
-use crate::store::{Actor, CertificateRecord, FacilityChange, Revocation};
+use crate::store::{Actor, FacilityChange, Revocation};
 use std::sync::{Arc, Weak};
 
 /// Most requests in one batch: large enough to share commits, small enough to bound one batch's latency.
 const MAX_BATCH: usize = 256;
 /// Requests waiting beyond this make callers wait to enqueue.
 const QUEUE_DEPTH: usize = 4096;
-
-type Outcome = Result<(Issued, CertificateRecord), AuthorityError>;
-type Changed = Result<Facility, AuthorityError>;
-type Revoked = Result<CertificateRecord, AuthorityError>;
-
-/// The sending sides, held by the authority.
-#[derive(Debug)]
-pub(super) struct Queues {
-    issue: GroupCommit<(IssueRequest, Actor), Outcome>,
-    transition: GroupCommit<FacilityChange, Changed>,
-    revocation: GroupCommit<Revocation, Revoked>,
-}
-
-impl Queues {
-    pub(super) async fn issue(&self, request: IssueRequest, actor: Actor) -> Outcome {
-        self.issue.submit((request, actor)).await.map_err(|e| AuthorityError::Batch(e.to_string()))?
-    }
-
-    pub(super) async fn transition(&self, change: FacilityChange) -> Changed {
-        self.transition.submit(change).await.map_err(|e| AuthorityError::Batch(e.to_string()))?
-    }
-
-    pub(super) async fn revoke(&self, revocation: Revocation) -> Revoked {
-        self.revocation.submit(revocation).await.map_err(|e| AuthorityError::Batch(e.to_string()))?
-    }
-}
 
 impl Authority {
     /// Route [`Authority::issue`], [`Authority::transition`] and [`Authority::revoke`] through group-commit

@@ -77,7 +77,7 @@ fn successor_request(old: &CertificateRecord) -> Result<IssueRequest, AuthorityE
     let (sans, device, router_eku) = match profile {
         ProfileKind::Router => {
             // The router profile names its CN after the first requested name: put the CN first again.
-            let cn = common_name(&old.subject).ok_or_else(|| not_reissuable("its subject has no CN"))?;
+            let cn = subject_common_name(der).ok_or_else(|| not_reissuable("its subject has no CN"))?;
             let mut sans = vec![cn];
             sans.extend(values);
             (sans, None, Some(router_eku(der).map_err(|e| not_reissuable(&e))?))
@@ -108,10 +108,11 @@ fn successor_request(old: &CertificateRecord) -> Result<IssueRequest, AuthorityE
     })
 }
 
-/// The CN of an RFC 4514 subject as the registry stores it (hcpki's CNs are host names, addresses and device
-/// IDs: no escaped commas).
-fn common_name(subject: &str) -> Option<String> {
-    subject.split(',').find_map(|rdn| rdn.trim().strip_prefix("CN=")).map(str::to_owned)
+/// The CN of a certificate's subject, read from the decoded certificate (not from the registry's RFC 4514
+/// text, where a comma may be escaped).
+fn subject_common_name(der: &[u8]) -> Option<String> {
+    let cert = x509_cert::Certificate::from_der(der).ok()?;
+    hcpki_model::name::common_name(cert.tbs_certificate().subject())
 }
 
 /// Which router EKU variant a router certificate carries.

@@ -12,20 +12,39 @@ use crate::store::{Actor, CertificateRecord, Revocation, StoreError};
 /// (`revocation::publish`), so relying parties never hold one near its nextUpdate.
 pub const CRL_VALIDITY_SECS: i64 = 86_400;
 
-/// A signed CRL, its number and its times (Unix seconds).
-#[derive(Debug)]
-pub struct SignedCrl {
-    /// The DER CRL.
-    pub der: Vec<u8>,
-    /// Its cRLNumber.
-    pub number: u64,
-    /// thisUpdate: the signing time back-dated by [`crate::profile::ProfileSettings::backdate`].
-    pub this_update: i64,
-    /// nextUpdate: [`CRL_VALIDITY_SECS`] after the signing time for a CRL a server hands out; for the root's
-    /// ARL, the validity asked for after thisUpdate ([`Authority::sign_root_crl`]).
-    pub next_update: i64,
-    /// How many certificates it lists.
-    pub entries: usize,
+pub use crate::revocation::crl::SignedCrl;
+
+/// The CRL cache's view of the authority (`revocation::publish` declares what it needs).
+#[async_trait::async_trait]
+impl crate::revocation::publish::CrlSource for Authority {
+    type Error = AuthorityError;
+
+    async fn imported_crl(&self, ca: CaName) -> Result<Option<crate::store::ImportedCrl>, AuthorityError> {
+        Ok(self.store().imported_crl(ca.as_str()).await?)
+    }
+
+    async fn revocations_marker(&self) -> Result<(i64, i64, i64), AuthorityError> {
+        Ok(self.store().revocations_marker().await?)
+    }
+
+    async fn revocation_marker(
+        &self,
+        ca: CaName,
+        shard: Option<u16>,
+        now: i64,
+    ) -> Result<(i64, i64, i64), AuthorityError> {
+        Ok(self.store().revocation_marker(ca.as_str(), shard, now).await?)
+    }
+
+    async fn sign_crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, AuthorityError> {
+        self.crl_at(scope, now).await
+    }
+}
+
+impl From<crate::revocation::publish::CachePoisoned> for AuthorityError {
+    fn from(e: crate::revocation::publish::CachePoisoned) -> Self {
+        Self::Batch(e.to_string())
+    }
 }
 
 /// How long a CRL stays valid: from the signing time (a CRL a server re-signs), or from its back-dated
@@ -126,7 +145,7 @@ impl Authority {
     ) -> Result<SignedCrl, AuthorityError> {
         let ca = scope.ca();
         let shard = scope.shard_index();
-        let open = self.open_ca(ca).map_err(|e| super::offline_root::offline_key(ca, e))?;
+        let open = self.open_ca(ca).map_err(|e| super::error::offline_key(ca, e))?;
         let entries: Vec<Entry> = self
             .store
             .revoked_of_ca(ca.as_str(), shard.map(Shard::index), now)

@@ -1,6 +1,7 @@
 //! `issue_many`: a batch with good and bad requests gives one result per request, in order; refusals are
 //! audited; nothing partial is stored; the audit chain stays whole.
 
+use crate::csr;
 use super::*;
 use crate::facility::FacilityKind;
 use crate::keys::SoftwareKey;

@@ -10,23 +10,24 @@
 //! nothing.
 
 mod account;
+mod authority;
 pub mod challenge;
 pub mod eab;
 mod issuance;
 pub mod jws;
+mod message;
 pub mod order;
 pub mod payload;
 pub mod problem;
 pub mod validation_address;
 
+pub use authority::{AcmeAuthority, IssuedCertificate};
 pub use challenge::Validator;
+pub use message::{AcmeRequest, AcmeResponse, Body};
 pub use order::{AcmeAccount, AcmeOrder};
 pub use problem::{Problem, ProblemType};
 
-use super::{EnrollError, Grant};
-use crate::facility::FacilityId;
-use jws::{Jws, Signer};
-use zeroize::Zeroizing;
+use message::{random_token, signed_by_account};
 
 /// Largest request body accepted: a finalize with a CSR for an 8192-bit RSA key is well under this.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -36,88 +37,6 @@ pub const NONCE_LIFETIME_SECS: i64 = 600;
 pub const JOSE_JSON: &str = "application/jose+json";
 /// The certificate download type (RFC 8555 §9.1).
 pub const PEM_CHAIN: &str = "application/pem-certificate-chain";
-
-/// What the CA side offers ACME: declared here, implemented by [`crate::Authority`].
-#[async_trait::async_trait]
-pub trait AcmeAuthority: Send + Sync + std::fmt::Debug {
-    /// Make and record a fresh nonce.
-    async fn new_nonce(&self) -> Result<String, Problem>;
-
-    /// Consume a nonce: `true` exactly once for a nonce issued and unexpired.
-    async fn take_nonce(&self, nonce: &str) -> Result<bool, Problem>;
-
-    /// The EAB HMAC key of ACME credential `kid`, derived from the enrollment key; `None` when no such
-    /// credential exists.
-    async fn eab_key(&self, kid: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Problem>;
-
-    /// Redeem credential `kid` (its secret being the derived EAB key, base64url): single use, audited.
-    async fn redeem(&self, kid: &str, secret: &str) -> Result<Grant, EnrollError>;
-
-    /// Give a redeemed credential back because the account could not be recorded.
-    async fn release(&self, kid: &str, reason: &str);
-
-    /// The domain a facility's identifiers live under (`<facility-id>.<router zone>`).
-    fn facility_domain(&self, facility: &FacilityId) -> String;
-
-    /// Record a new account (audited `acme.account.create`).
-    async fn create_account(&self, account: &AcmeAccount) -> Result<(), Problem>;
-
-    /// One account.
-    async fn account(&self, id: &str) -> Result<Option<AcmeAccount>, Problem>;
-
-    /// The account with this key thumbprint.
-    async fn account_by_thumbprint(&self, thumbprint: &str) -> Result<Option<AcmeAccount>, Problem>;
-
-    /// Store a changed account (key, status, contact), audited as `acme.account.<action>`.
-    async fn update_account(&self, account: &AcmeAccount, action: &str) -> Result<(), Problem>;
-
-    /// Record a new order (audited `acme.order.create`).
-    async fn create_order(&self, order: &AcmeOrder, account: &AcmeAccount) -> Result<(), Problem>;
-
-    /// One order.
-    async fn order(&self, id: &str) -> Result<Option<AcmeOrder>, Problem>;
-
-    /// Store `order` if nobody changed it since it was read at `order.version - 1`: `false` when another
-    /// request did (the caller re-reads).
-    async fn update_order(&self, order: &AcmeOrder) -> Result<bool, Problem>;
-
-    /// Issue for the account's facility and profile with this CSR and name request (the EST pipeline).
-    async fn issue(
-        &self,
-        account: &AcmeAccount,
-        csr: crate::csr::Csr,
-        sans: Vec<String>,
-        device: Option<String>,
-    ) -> Result<Vec<u8>, EnrollError>;
-
-    /// A certificate this CA issued, with its chain (leaf first, root excluded).
-    async fn certificate(&self, serial: &str) -> Result<Option<IssuedCertificate>, Problem>;
-
-    /// The account whose order was finalized with certificate `serial`; `None` for certificates ACME did not
-    /// issue (EST, SCEP, operators).
-    async fn ordered_by(&self, serial: &str) -> Result<Option<String>, Problem>;
-
-    /// Mark a certificate revoked with its RFC 5280 reason code (audited `cert.revoke`).
-    async fn revoke(&self, serial: &str, reason: u8, actor: &crate::store::Actor) -> Result<(), Problem>;
-
-    /// Audit a refused request.
-    async fn refused(&self, operation: &str, reason: &str);
-}
-
-/// A certificate as revocation and download need it.
-#[derive(Clone, Debug)]
-pub struct IssuedCertificate {
-    /// Its serial.
-    pub serial: String,
-    /// Its facility.
-    pub facility: Option<FacilityId>,
-    /// SHA-256 of its SubjectPublicKeyInfo (hex).
-    pub spki_sha256: String,
-    /// Whether it is revoked.
-    pub revoked: bool,
-    /// Leaf and issuing CA, DER.
-    pub chain: Vec<Vec<u8>>,
-}
 
 /// The POST endpoints (RFC 8555 §7.1), with the ID from the path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,54 +78,6 @@ impl Endpoint {
             Self::RevokeCert => "revoke-cert",
             Self::KeyChange => "key-change",
         }
-    }
-}
-
-/// A POST as received, stripped of HTTP.
-#[derive(Debug)]
-pub struct AcmeRequest<'a> {
-    /// The ACME base URL as the client reached it, e.g. `https://ca.example:8443/acme`.
-    pub base: &'a str,
-    /// The full URL of this request (compared with the JWS `url`).
-    pub url: &'a str,
-    /// The Content-Type header.
-    pub content_type: Option<&'a str>,
-    /// The body.
-    pub body: &'a [u8],
-}
-
-/// A successful answer.
-#[derive(Debug, PartialEq, Eq)]
-pub struct AcmeResponse {
-    /// HTTP status (200 or 201).
-    pub status: u16,
-    /// `Location`.
-    pub location: Option<String>,
-    /// `Link: <…>;rel="up"`.
-    pub up: Option<String>,
-    /// The body.
-    pub body: Body,
-}
-
-/// A response body.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Body {
-    /// `application/json`.
-    Json(serde_json::Value),
-    /// `application/pem-certificate-chain`.
-    PemChain(String),
-    /// Nothing.
-    Empty,
-}
-
-impl AcmeResponse {
-    fn json(status: u16, body: serde_json::Value) -> Self {
-        Self { status, location: None, up: None, body: Body::Json(body) }
-    }
-
-    fn at(mut self, location: String) -> Self {
-        self.location = Some(location);
-        self
     }
 }
 
@@ -282,50 +153,6 @@ async fn handle(
             }
         }
     }
-}
-
-/// The account a `kid` JWS names, if it is valid and the signature is its key's.
-async fn signed_by_account(authority: &dyn AcmeAuthority, base: &str, jws: &Jws) -> Result<AcmeAccount, Problem> {
-    let Signer::Account(kid) = &jws.signer else {
-        return Err(Problem::malformed("this request must be signed by an account key (kid), not a jwk"));
-    };
-    let id = kid
-        .strip_prefix(&format!("{base}/acct/"))
-        .ok_or_else(|| Problem::account_does_not_exist(format!("{kid} is not an account URL of this CA")))?;
-    let account = authority
-        .account(id)
-        .await?
-        .ok_or_else(|| Problem::account_does_not_exist(format!("no account {id}: register with newAccount")))?;
-    jws.verify(&account_key(&account)?)?;
-    if account.status != "valid" {
-        return Err(Problem::unauthorized(format!("account {id} is {}", account.status)));
-    }
-    Ok(account)
-}
-
-/// The stored key of an account.
-fn account_key(account: &AcmeAccount) -> Result<jws::Jwk, Problem> {
-    serde_json::from_str(&account.jwk)
-        .map_err(|e| Problem::server_internal(format!("stored key of account {} is damaged: {e}", account.id)))
-        .and_then(|v| jws::Jwk::from_value(&v))
-}
-
-/// The payload as a JSON object; POST-as-GET (empty payload) is `None`.
-fn payload_json(jws: &Jws) -> Result<Option<serde_json::Value>, Problem> {
-    payload::object(&jws.payload)
-}
-
-/// 128 random bits, base64url: IDs, tokens and nonces.
-fn random_token() -> Result<String, Problem> {
-    use base64::Engine;
-    let bytes = crate::keys::random_secret(16).map_err(|e| Problem::server_internal(e.to_string()))?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_slice()))
-}
-
-/// A random hex ID.
-fn random_id() -> Result<String, Problem> {
-    let bytes = crate::keys::random_secret(16).map_err(|e| Problem::server_internal(e.to_string()))?;
-    Ok(hex::encode(bytes.as_slice()))
 }
 
 /// A fresh nonce value (the authority records it).

@@ -1,6 +1,6 @@
 //! Key algorithms hcpki signs with, and their X.509 signature algorithms.
 
-use crate::keys::KeyError;
+use super::error::KeyError;
 use const_oid::db::rfc5912;
 use der::asn1::{AnyRef, Null};
 use spki::AlgorithmIdentifierOwned;

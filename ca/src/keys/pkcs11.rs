@@ -22,7 +22,9 @@
 //! the token for a raw `CKM_ECDSA` signature (r‖s), which becomes the DER
 //! `Ecdsa-Sig-Value` X.509 carries. RSA uses `CKM_SHA256_RSA_PKCS`.
 
-use crate::keys::{Decrypter, KeyAlgorithm, KeyError, KeySource, read_secret_file};
+use super::algorithm::KeyAlgorithm;
+use super::error::KeyError;
+use super::source::{Decrypter, KeySource, read_secret_file};
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912;
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};

@@ -5,7 +5,10 @@
 //! a ceremony or a migration into an HSM. aws-lc-rs signs about 5× faster
 //! than RustCrypto for P-256 and 7× for RSA here (see docs/benchmarks.md).
 
-use crate::keys::{Decrypter, KeyAlgorithm, KeyContext, KeyError, KeySource};
+use super::algorithm::KeyAlgorithm;
+use super::error::KeyError;
+use super::context::KeyContext;
+use super::source::{Decrypter, KeySource};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;

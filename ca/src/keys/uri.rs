@@ -1,6 +1,6 @@
 //! Key URIs: `file:PATH` and a subset of RFC 7512 `pkcs11:` URIs.
 
-use crate::keys::KeyError;
+use super::error::KeyError;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;

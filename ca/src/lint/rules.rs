@@ -1,6 +1,6 @@
 //! The rule table. Order: RFC 5280, RFC 4945, hcpki.
 
-use super::{Level, Rule};
+use super::rule::{Level, Rule};
 use crate::asn1::{GeneralName, RawOid};
 use crate::oid;
 use crate::profile::{CertClass, ProfileKind};

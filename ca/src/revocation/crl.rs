@@ -22,6 +22,22 @@ use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::Time;
 
+/// A signed CRL, its number and its times (Unix seconds).
+#[derive(Debug)]
+pub struct SignedCrl {
+    /// The DER CRL.
+    pub der: Vec<u8>,
+    /// Its cRLNumber.
+    pub number: u64,
+    /// thisUpdate: the signing time back-dated by [`crate::profile::ProfileSettings::backdate`].
+    pub this_update: i64,
+    /// nextUpdate: [`crate::authority::revocation::CRL_VALIDITY_SECS`] after the signing time for a CRL a server hands out; for the root's
+    /// ARL, the validity asked for after thisUpdate ([`crate::Authority::sign_root_crl`]).
+    pub next_update: i64,
+    /// How many certificates it lists.
+    pub entries: usize,
+}
+
 /// One revoked certificate as the store lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {

@@ -22,12 +22,12 @@
 
 pub mod request;
 pub mod response;
+mod signer;
 #[cfg(test)]
 mod tests;
 
 use crate::asn1::ocsp::{CertId, OcspResponseStatus};
 use crate::authority::CaName;
-use crate::keys::KeySource;
 use crate::revocation::status::RevocationBoard;
 use crate::store::{CertStatus, Store, StoreError};
 use bytes::Bytes;
@@ -35,6 +35,7 @@ use der::asn1::{Null, ObjectIdentifier};
 use der::{Any, Decode};
 use request::Query;
 use response::{Answer, Status, Window};
+pub use signer::{OcspError, OcspSigner};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use spki::AlgorithmIdentifierOwned;
@@ -66,35 +67,6 @@ impl Default for ResponderSettings {
             cache_entries: 1_000_000,
             backdate_secs: crate::profile::ProfileSettings::default().backdate(),
         }
-    }
-}
-
-/// A delegated responder: its certificate (issued by the CA it answers for) and key.
-#[derive(Debug)]
-pub struct OcspSigner {
-    certificate: Certificate,
-    key: Arc<dyn KeySource>,
-    /// ResponderID byKey: SHA-1 of the responder key's BIT STRING contents (RFC 6960 §4.2.1).
-    key_hash: [u8; 20],
-    not_after: i64,
-}
-
-impl OcspSigner {
-    /// The signer for `certificate` (DER), which must certify `key`.
-    pub fn new(certificate: &[u8], key: Arc<dyn KeySource>) -> Result<Self, OcspError> {
-        let certificate = Certificate::from_der(certificate)?;
-        let spki = certificate.tbs_certificate().subject_public_key_info();
-        if spki != key.public_key() {
-            return Err(OcspError::SignerMismatch);
-        }
-        let key_hash = Sha1::digest(spki.subject_public_key.raw_bytes()).into();
-        let not_after = crate::time::unix(&certificate.tbs_certificate().validity().not_after);
-        Ok(Self { certificate, key, key_hash, not_after })
-    }
-
-    /// The responder certificate's notAfter (Unix seconds): answers never outlive it.
-    pub fn not_after(&self) -> i64 {
-        self.not_after
     }
 }
 
@@ -156,27 +128,6 @@ pub struct Maintenance {
     pub changed: usize,
     /// Answers signed again (status changed or half-way to nextUpdate).
     pub resigned: usize,
-}
-
-/// Why the responder could not be set up or could not sign.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum OcspError {
-    /// A responder or CA certificate does not decode, or an answer does not encode.
-    #[error("OCSP encoding: {0}")]
-    Der(#[from] der::Error),
-    /// The responder certificate is not for the responder key.
-    #[error("the OCSP responder certificate does not match its key; delete the certificate and restart")]
-    SignerMismatch,
-    /// The key refused to sign.
-    #[error(transparent)]
-    Key(#[from] crate::keys::KeyError),
-    /// The database failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The thread that signs ended without an answer (it panicked or the runtime is shutting down).
-    #[error("the OCSP signing task did not finish: {0}")]
-    SigningTask(String),
 }
 
 /// The responder for a set of CAs.

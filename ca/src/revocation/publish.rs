@@ -15,12 +15,40 @@
 
 use super::shard::{CrlScope, Shard};
 use super::status::RELOAD_SECS;
-use crate::authority::{Authority, AuthorityError, CaName};
+use super::crl::SignedCrl;
 use crate::store::ImportedCrl;
+use hcpki_model::CaName;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Mutex;
+
+/// What the cache needs of the authority, declared here so that the cache depends on no more than this (the
+/// authority owns the cache and implements it): the revocation markers and imported CRLs of the store, and a
+/// signer of a CRL at a given time.
+#[async_trait::async_trait]
+pub trait CrlSource: Sync {
+    /// The source's error; a poisoned cache lock becomes one.
+    type Error: From<CachePoisoned> + Send;
+
+    /// The imported CRL (the offline root's ARL) of `ca` with the highest number, if any.
+    async fn imported_crl(&self, ca: CaName) -> Result<Option<ImportedCrl>, Self::Error>;
+
+    /// The marker of all revocations (count, latest time, reason sum).
+    async fn revocations_marker(&self) -> Result<(i64, i64, i64), Self::Error>;
+
+    /// The marker of `ca`'s revocations (of one shard of its partitioned CRL), unexpired at `now`.
+    async fn revocation_marker(&self, ca: CaName, shard: Option<u16>, now: i64)
+    -> Result<(i64, i64, i64), Self::Error>;
+
+    /// Sign the CRL of `scope` at `now`.
+    async fn sign_crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, Self::Error>;
+}
+
+/// The cache's lock was poisoned by a panic while it was held.
+#[derive(Debug, thiserror::Error)]
+#[error("CRL cache poisoned")]
+pub struct CachePoisoned;
 
 /// How often a served CRL checks whether its CA's revocations changed: once a second, like the OCSP
 /// responder's revocation board, so both show a revocation within about a second.
@@ -107,19 +135,14 @@ pub struct CrlCache {
 
 impl CrlCache {
     /// The current CRL of `scope`, re-signed if its revocations changed or it is half-way to nextUpdate.
-    pub async fn current(&self, authority: &Authority, scope: CrlScope) -> Result<Arc<Published>, AuthorityError> {
-        self.current_at(authority, scope, crate::time::now_unix()).await
+    pub async fn current<S: CrlSource>(&self, source: &S, scope: CrlScope) -> Result<Arc<Published>, S::Error> {
+        self.current_at(source, scope, crate::time::now_unix()).await
     }
 
     /// [`CrlCache::current`] at `now` (tests move the clock with it).
-    async fn current_at(
-        &self,
-        authority: &Authority,
-        scope: CrlScope,
-        now: i64,
-    ) -> Result<Arc<Published>, AuthorityError> {
+    async fn current_at<S: CrlSource>(&self, source: &S, scope: CrlScope, now: i64) -> Result<Arc<Published>, S::Error> {
         let slot = {
-            let mut slots = self.slots.lock().map_err(|_| AuthorityError::Batch("CRL cache poisoned".into()))?;
+            let mut slots = self.slots.lock().map_err(|_| CachePoisoned)?;
             slots.entry(scope).or_default().clone()
         };
         // Fast path without waiting for a signer: fresh and recently checked.
@@ -132,7 +155,7 @@ impl CrlCache {
         }
         let mut guard = slot.lock().await;
         if scope == CrlScope::complete(CaName::Root)
-            && let Some(crl) = authority.store().imported_crl(CaName::Root.as_str()).await?
+            && let Some(crl) = source.imported_crl(CaName::Root).await?
         {
             let kept = guard.as_ref().filter(|p| p.imported == Some(crl.number)).cloned();
             let loaded = kept.is_none();
@@ -149,7 +172,7 @@ impl CrlCache {
             *guard = Some(published.clone());
             return Ok(published);
         }
-        let all = authority.store().revocations_marker().await?;
+        let all = source.revocations_marker().await?;
         let confirmed = |p: &Published| *p.confirmed.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(p) = guard.as_ref()
             && now < p.refresh_at()
@@ -161,7 +184,7 @@ impl CrlCache {
             return Ok(p.clone());
         }
         let shard = scope.shard_index().map(Shard::index);
-        let marker = authority.store().revocation_marker(scope.ca().as_str(), shard, now).await?;
+        let marker = source.revocation_marker(scope.ca(), shard, now).await?;
         if let Some(p) = guard.as_ref()
             && now < p.refresh_at()
             && p.marker == marker
@@ -170,7 +193,7 @@ impl CrlCache {
             p.checked_at.store(now, std::sync::atomic::Ordering::Relaxed);
             return Ok(p.clone());
         }
-        let signed = authority.crl_at(scope, now).await?;
+        let signed = source.sign_crl_at(scope, now).await?;
         let published = Arc::new(Published {
             etag: etag(&signed.der),
             this_update: signed.this_update,

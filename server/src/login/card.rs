@@ -30,7 +30,9 @@ pub const JPKI_DISPLAY_NAME: &str = "JPKI利用者";
 
 /// Certificate-policy arcs of *signature* certificates: a login with one of these is refused even if its
 /// keyUsage were to allow it. HPKI 署名用 CP (reference §3.1) and JPKI 署名用 (jsrsasign's table, §4).
-const SIGNATURE_POLICY_ARCS: [&str; 2] = ["1.2.392.100495.1.5.1.1.", "1.2.392.200149.8.5.1.1."];
+/// A policy is one of them when its arcs begin with one of these (the arc itself included), compared as OIDs.
+const SIGNATURE_POLICY_ARCS: [ObjectIdentifier; 2] =
+    [ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.1"), ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.1.1")];
 const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 const ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
 const SERIAL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
@@ -255,12 +257,18 @@ fn check_authentication_certificate(leaf: &ParsedCert) -> Result<(), CardLoginEr
     }
     let policies = leaf.cert.tbs_certificate().get_extension::<CertificatePolicies>().map_err(malformed)?;
     for policy in policies.iter().flat_map(|(_, p)| p.0.iter()) {
-        let oid = format!("{}.", policy.policy_identifier);
-        if SIGNATURE_POLICY_ARCS.iter().any(|arc| oid.starts_with(arc)) {
+        if is_signature_policy(&policy.policy_identifier) {
             return Err(not_auth(&format!("policy {} is a signature certificate policy", policy.policy_identifier)));
         }
     }
     Ok(())
+}
+
+/// Whether a certificate policy lies under one of [`SIGNATURE_POLICY_ARCS`]. A DER OID's bytes end each arc
+/// on a byte below 0x80, so a byte prefix that is a whole OID is exactly an arc prefix (`…1.1` is not a
+/// prefix of `…1.10`).
+pub(super) fn is_signature_policy(policy: &ObjectIdentifier) -> bool {
+    SIGNATURE_POLICY_ARCS.iter().any(|arc| policy.starts_with(*arc))
 }
 
 /// The stable account key of a card holder, bound to the trust anchor `anchor` its chain was validated to

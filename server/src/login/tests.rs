@@ -170,3 +170,17 @@ fn fail_open_marks_and_fail_closed_refuses() {
     let denied = audit_event(&Err(CardLoginError::BadSignature), ORIGIN, "ip:192.0.2.1");
     assert_eq!((denied.actor.as_str(), denied.detail["reason"].as_str()), ("ip:192.0.2.1", Some("bad_signature")));
 }
+
+/// Signature-certificate policies are matched by OID arcs, not by text: the arc itself and the OIDs below it
+/// are signature policies, a sibling whose last arc merely starts with the same digits is not.
+#[test]
+fn signature_policies_are_matched_by_arcs() {
+    use der::asn1::ObjectIdentifier as Oid;
+    use super::card::is_signature_policy;
+    for below in ["1.2.392.100495.1.5.1.1", "1.2.392.100495.1.5.1.1.3", "1.2.392.200149.8.5.1.1.10.2"] {
+        assert!(is_signature_policy(&Oid::new_unwrap(below)), "{below}");
+    }
+    for other in ["1.2.392.100495.1.5.1.10", "1.2.392.100495.1.5.1.2.1", "1.2.392.100495.1.5.1", "1.2.392.200149.8.5.1.11"] {
+        assert!(!is_signature_policy(&Oid::new_unwrap(other)), "{other}");
+    }
+}

@@ -3,7 +3,10 @@
 
 use super::jws::{self, Jwk, Jws, Signer};
 use super::payload::contacts;
-use super::{AcmeAccount, AcmeAuthority, AcmeRequest, AcmeResponse, Problem, account_key, payload_json, random_id};
+use super::authority::AcmeAuthority;
+use super::message::{AcmeRequest, AcmeResponse, account_key, payload_json, random_id};
+use super::order::AcmeAccount;
+use super::problem::Problem;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 

@@ -5,10 +5,12 @@ use super::challenge::{self, Validator};
 use super::jws::{Jws, Signer};
 use super::order::{self, Authorization, Challenge, StoredProblem};
 use super::payload::{check_csr_names, finalize_csr, order_identifiers};
-use super::{
-    AcmeAccount, AcmeAuthority, AcmeOrder, AcmeRequest, AcmeResponse, Body, Problem, payload_json, random_id,
-    random_token,
+use super::authority::AcmeAuthority;
+use super::message::{
+    AcmeRequest, AcmeResponse, Body, account_key, payload_json, random_id, random_token, signed_by_account,
 };
+use super::order::{AcmeAccount, AcmeOrder};
+use super::problem::{Problem, ProblemType};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use der::Decode;
@@ -133,7 +135,7 @@ pub(super) async fn challenge(
     // settled challenge just shows it.
     let respond = payload_json(jws)?.is_some();
     if respond && chall.status == "pending" && authz.status == "pending" && order.status == "pending" {
-        let thumbprint = super::account_key(account)?.thumbprint();
+        let thumbprint = account_key(account)?.thumbprint();
         let outcome = challenge::validate(validator, kind, &authz.identifier, &chall.token, &thumbprint).await;
         let now = crate::time::now_unix();
         if let Some(a) = order.authorizations.get_mut(n) {
@@ -217,7 +219,7 @@ pub(super) async fn finalize(
                 tracing::error!(order = id, "could not put a refused order back to ready");
             }
             let p = Problem::from(e);
-            return Err(if p.kind == super::ProblemType::Malformed { Problem::bad_csr(p.detail) } else { p });
+            return Err(if p.kind == ProblemType::Malformed { Problem::bad_csr(p.detail) } else { p });
         }
     }
     order.version += 1;
@@ -284,7 +286,7 @@ pub(super) async fn revoke(
         .ok_or_else(|| Problem::not_found("certificate issued by this CA"))?;
     let actor = match &jws.signer {
         Signer::Account(_) => {
-            let account = super::signed_by_account(authority, request.base, jws).await?;
+            let account = signed_by_account(authority, request.base, jws).await?;
             if authority.ordered_by(&serial).await?.as_deref() != Some(account.id.as_str()) {
                 return Err(Problem::unauthorized(format!(
                     "certificate {serial} was not ordered by account {}: an account revokes only certificates of \

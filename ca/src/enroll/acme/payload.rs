@@ -63,8 +63,7 @@ pub fn check_csr_names(csr: &CertificationRequest, identifiers: &[String]) -> Re
         .iter()
         .map(|s| s.strip_prefix("DNS:").unwrap_or(s).trim_end_matches('.').to_ascii_lowercase())
         .collect();
-    let subject = csr.requested_subject().to_string();
-    if let Some(cn) = subject.split(',').find_map(|rdn| rdn.trim().strip_prefix("CN=")) {
+    if let Some(cn) = hcpki_model::name::common_name(csr.requested_subject()) {
         let cn = cn.trim_end_matches('.').to_ascii_lowercase();
         if !names.contains(&cn) {
             names.push(cn);

@@ -1,6 +1,6 @@
 //! Signed OCSP responses (RFC 6960 §4.2) and the unsigned error responses.
 
-use super::OcspSigner;
+use super::signer::{OcspError, OcspSigner};
 use crate::asn1::ocsp::{
     BasicOcspResponse, CertId, CertStatus, ID_PKIX_OCSP_BASIC, OcspResponse, OcspResponseStatus, ResponderId,
     ResponseBytes, ResponseData, RevokedInfo, SingleResponse,
@@ -70,7 +70,7 @@ pub fn sign(
     answers: &[Answer<'_>],
     nonce: Option<&Extension>,
     window: Window,
-) -> Result<Vec<u8>, super::OcspError> {
+) -> Result<Vec<u8>, OcspError> {
     let this_update = generalized(window.this_update)?;
     let next_update = generalized(window.next_update)?;
     let responses = answers

@@ -2,6 +2,7 @@
 //! replaces exactly the answer it concerns after one maintenance round, nonces get fresh answers, and bad
 //! requests are refused with the right status.
 
+use crate::keys::KeySource;
 use super::*;
 use crate::asn1::ocsp::{BasicOcspResponse, CertStatus as Wire, OcspRequest, OcspResponse, Request, TbsRequest};
 use crate::authority::tests::{authority, csr, request};

@@ -1,0 +1,100 @@
+//! A POST as received and the answer, stripped of HTTP, and what every handler does with them (the payload,
+//! an account's key, random IDs): below the dispatcher (`acme`) and its handlers.
+
+use super::authority::AcmeAuthority;
+use super::jws::{self, Jws, Signer};
+use super::payload;
+use super::order::AcmeAccount;
+use super::problem::Problem;
+
+/// A POST as received, stripped of HTTP.
+#[derive(Debug)]
+pub struct AcmeRequest<'a> {
+    /// The ACME base URL as the client reached it, e.g. `https://ca.example:8443/acme`.
+    pub base: &'a str,
+    /// The full URL of this request (compared with the JWS `url`).
+    pub url: &'a str,
+    /// The Content-Type header.
+    pub content_type: Option<&'a str>,
+    /// The body.
+    pub body: &'a [u8],
+}
+
+/// A successful answer.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AcmeResponse {
+    /// HTTP status (200 or 201).
+    pub status: u16,
+    /// `Location`.
+    pub location: Option<String>,
+    /// `Link: <…>;rel="up"`.
+    pub up: Option<String>,
+    /// The body.
+    pub body: Body,
+}
+
+/// A response body.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Body {
+    /// `application/json`.
+    Json(serde_json::Value),
+    /// `application/pem-certificate-chain`.
+    PemChain(String),
+    /// Nothing.
+    Empty,
+}
+
+impl AcmeResponse {
+    pub(super) fn json(status: u16, body: serde_json::Value) -> Self {
+        Self { status, location: None, up: None, body: Body::Json(body) }
+    }
+
+    pub(super) fn at(mut self, location: String) -> Self {
+        self.location = Some(location);
+        self
+    }
+}
+
+/// The stored key of an account.
+pub(super) fn account_key(account: &AcmeAccount) -> Result<jws::Jwk, Problem> {
+    serde_json::from_str(&account.jwk)
+        .map_err(|e| Problem::server_internal(format!("stored key of account {} is damaged: {e}", account.id)))
+        .and_then(|v| jws::Jwk::from_value(&v))
+}
+
+/// The payload as a JSON object; POST-as-GET (empty payload) is `None`.
+pub(super) fn payload_json(jws: &Jws) -> Result<Option<serde_json::Value>, Problem> {
+    payload::object(&jws.payload)
+}
+
+/// 128 random bits, base64url: IDs, tokens and nonces.
+pub(super) fn random_token() -> Result<String, Problem> {
+    use base64::Engine;
+    let bytes = crate::keys::random_secret(16).map_err(|e| Problem::server_internal(e.to_string()))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_slice()))
+}
+
+/// A random hex ID.
+pub(super) fn random_id() -> Result<String, Problem> {
+    let bytes = crate::keys::random_secret(16).map_err(|e| Problem::server_internal(e.to_string()))?;
+    Ok(hex::encode(bytes.as_slice()))
+}
+
+/// The account a `kid` JWS names, if it is valid and the signature is its key's.
+pub(super) async fn signed_by_account(authority: &dyn AcmeAuthority, base: &str, jws: &Jws) -> Result<AcmeAccount, Problem> {
+    let Signer::Account(kid) = &jws.signer else {
+        return Err(Problem::malformed("this request must be signed by an account key (kid), not a jwk"));
+    };
+    let id = kid
+        .strip_prefix(&format!("{base}/acct/"))
+        .ok_or_else(|| Problem::account_does_not_exist(format!("{kid} is not an account URL of this CA")))?;
+    let account = authority
+        .account(id)
+        .await?
+        .ok_or_else(|| Problem::account_does_not_exist(format!("no account {id}: register with newAccount")))?;
+    jws.verify(&account_key(&account)?)?;
+    if account.status != "valid" {
+        return Err(Problem::unauthorized(format!("account {id} is {}", account.status)));
+    }
+    Ok(account)
+}

@@ -1,0 +1,23 @@
+//! hcpki's domain values: the lowest floor, depending on nothing else of hcpki.
+//!
+//! Values that several floors need (the CA names revocation and the store use, the facility ID in every
+//! record, the card kind the agent and the portal share) live here, so that no higher module has to be imported
+//! by a lower one to name them. Each value parses once at the edge (`FromStr`, serde) and is passed typed.
+#![forbid(unsafe_code)]
+
+pub mod actor;
+pub mod ca_name;
+pub mod card_kind;
+pub mod clock;
+pub mod facility_id;
+pub mod name;
+pub mod profile_kind;
+pub mod serial;
+
+pub use actor::Actor;
+pub use ca_name::{CaName, UnknownCa};
+pub use card_kind::{CardKind, UnknownCardKind};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use facility_id::{FacilityId, FacilityIdError};
+pub use profile_kind::{ProfileKind, UnknownProfile};
+pub use serial::{RandomError, Serial};
