@@ -244,3 +244,18 @@ impl std::ops::AddAssign for SweepCounts {
         self.rate_limit_counts += other.rate_limit_counts;
     }
 }
+
+/// A card-login challenge as stored (the server's `login::challenge` issues and judges them).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct LoginChallengeRecord {
+    /// base64url (no padding) of the random challenge bytes: what the card signs.
+    pub challenge: String,
+    /// Opaque value binding the challenge to one browser session (e.g. a hash of a pre-login cookie).
+    pub binding: String,
+    /// The portal origin the challenge was issued for.
+    pub origin: String,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// Unix seconds; not accepted at or after this time.
+    pub expires_at: i64,
+}

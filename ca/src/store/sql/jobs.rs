@@ -128,7 +128,7 @@ pub(super) fn created(kind: &str, total: usize, params: &str) -> serde_json::Val
 }
 
 macro_rules! jobs_store {
-    ($store:ident, $db:ty) => {
+    ($store:ident, $db:ty, $backend:expr) => {
         impl $store {
             async fn jobs_create(&self, new: &NewJob, actor: &Actor) -> Result<JobRecord, StoreError> {
                 let _writer = self.writer().await;
@@ -373,6 +373,67 @@ macro_rules! jobs_store {
                     .map_err(Self::err)?
                     .map(rows::certificate)
                     .transpose()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Jobs for $store {
+            async fn create_job(&self, job: &NewJob, actor: &Actor) -> Result<JobRecord, StoreError> {
+                self.jobs_create(job, actor).await
+            }
+
+            async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+                self.jobs_get(id).await
+            }
+
+            async fn list_jobs(&self, limit: i64) -> Result<Vec<JobRecord>, StoreError> {
+                self.jobs_list(limit).await
+            }
+
+            async fn job_items(
+                &self,
+                id: &str,
+                state: Option<&str>,
+                after_seq: i64,
+                limit: i64,
+            ) -> Result<Vec<JobItem>, StoreError> {
+                self.jobs_items(id, state, after_seq, limit).await
+            }
+
+            async fn claim_job(&self, id: &str, owner: &str, now: i64, stale_before: i64) -> Result<bool, StoreError> {
+                self.jobs_claim(id, owner, now, stale_before).await
+            }
+
+            async fn record_job_items(
+                &self,
+                id: &str,
+                owner: &str,
+                outcomes: &[ItemOutcome],
+                now: i64,
+            ) -> Result<bool, StoreError> {
+                self.jobs_record(id, owner, outcomes, now).await
+            }
+
+            async fn end_job(
+                &self,
+                id: &str,
+                owner: Option<&str>,
+                state: JobState,
+                note: Option<&str>,
+                actor: &Actor,
+            ) -> Result<bool, StoreError> {
+                self.jobs_end(id, owner, state, note, actor).await
+            }
+
+            async fn register_facilities_for_job(
+                &self,
+                id: &str,
+                owner: &str,
+                batch: &[(i64, NewFacility)],
+                approve: bool,
+                actor: &Actor,
+            ) -> Result<Option<Vec<Registration>>, StoreError> {
+                self.jobs_register(id, owner, batch, approve, actor).await
             }
         }
     };
