@@ -58,7 +58,7 @@ use crate::store::{
 use crate::store::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 use crate::store::{RateCount, RateSync, RateTotals};
 use crate::store::prelude::*;
-use writer::Inserted;
+use writer::{Inserted, Writer};
 use rows::Chain;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;

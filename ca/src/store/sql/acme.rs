@@ -29,8 +29,7 @@ macro_rules! acme_store {
             }
 
             async fn acme_create_account(&self, account: &AcmeAccount, actor: &Actor) -> Result<(), StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 sqlx::query::<$db>(queries::INSERT_ACME_ACCOUNT)
                     .bind(&account.id)
                     .bind(&account.thumbprint)
@@ -41,11 +40,11 @@ macro_rules! acme_store {
                     .bind(&account.status)
                     .bind(rows::json_text(&account.contact)?)
                     .bind(account.created_at)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                Self::append(&mut tx, &mut chain, &events::acme_account("create", account, actor)).await?;
-                Self::commit(tx, chain).await
+                w.append(&events::acme_account("create", account, actor)).await?;
+                w.commit().await
             }
 
             async fn acme_account(&self, id: &str) -> Result<Option<AcmeAccount>, StoreError> {
@@ -74,24 +73,22 @@ macro_rules! acme_store {
                 action: &str,
                 actor: &Actor,
             ) -> Result<(), StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 sqlx::query::<$db>(queries::UPDATE_ACME_ACCOUNT)
                     .bind(&account.thumbprint)
                     .bind(&account.jwk)
                     .bind(&account.status)
                     .bind(rows::json_text(&account.contact)?)
                     .bind(&account.id)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                Self::append(&mut tx, &mut chain, &events::acme_account(action, account, actor)).await?;
-                Self::commit(tx, chain).await
+                w.append(&events::acme_account(action, account, actor)).await?;
+                w.commit().await
             }
 
             async fn acme_create_order(&self, order: &AcmeOrder, actor: &Actor) -> Result<(), StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 sqlx::query::<$db>(queries::INSERT_ACME_ORDER)
                     .bind(&order.id)
                     .bind(&order.account)
@@ -101,11 +98,11 @@ macro_rules! acme_store {
                     .bind(order.certificate.as_deref())
                     .bind(rows::json_text(order)?)
                     .bind(crate::time::now_unix())
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                Self::append(&mut tx, &mut chain, &events::acme_order(order, actor)).await?;
-                Self::commit(tx, chain).await
+                w.append(&events::acme_order(order, actor)).await?;
+                w.commit().await
             }
 
             async fn acme_order(&self, id: &str) -> Result<Option<AcmeOrder>, StoreError> {

@@ -6,10 +6,9 @@ macro_rules! audit_log_store {
         #[async_trait::async_trait]
         impl AuditLog for $store {
             async fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
-                let entry = Self::append(&mut tx, &mut chain, event).await?;
-                Self::commit(tx, chain).await?;
+                let mut w = self.write().await?;
+                let entry = w.append(event).await?;
+                w.commit().await?;
                 Ok(entry)
             }
 
@@ -17,13 +16,12 @@ macro_rules! audit_log_store {
                 if events.is_empty() {
                     return Ok(Vec::new());
                 }
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let mut entries = Vec::with_capacity(events.len());
                 for event in events {
-                    entries.push(Self::append(&mut tx, &mut chain, event).await?);
+                    entries.push(w.append(event).await?);
                 }
-                Self::commit(tx, chain).await?;
+                w.commit().await?;
                 Ok(entries)
             }
 

@@ -42,8 +42,7 @@ macro_rules! console_grants_store {
         #[async_trait::async_trait]
         impl ConsoleGrants for $store {
             async fn console_grant_put(&self, grant: &ConsoleGrant, actor: &Actor) -> Result<(), StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 sqlx::query::<$db>(console_grants::PUT)
                     .bind(&grant.person_key)
                     .bind(grant.role.name())
@@ -51,12 +50,12 @@ macro_rules! console_grants_store {
                     .bind(&grant.note)
                     .bind(grant.granted_at)
                     .bind(&grant.granted_by)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 let event = sso::event("console.grant.add", &grant.person_key, actor, console_grants::detail(grant));
-                Self::append(&mut tx, &mut chain, &event).await?;
-                Self::commit(tx, chain).await
+                w.append(&event).await?;
+                w.commit().await
             }
 
             async fn facility_admin_password_totp(&self, facility: &str) -> Result<bool, StoreError> {
@@ -74,9 +73,8 @@ macro_rules! console_grants_store {
                 allowed: bool,
                 actor: &Actor,
             ) -> Result<bool, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
-                if Self::fetch_facility(&mut *tx, facility.as_str()).await?.is_none() {
+                let mut w = self.write().await?;
+                if Self::fetch_facility(&mut *w.tx, facility.as_str()).await?.is_none() {
                     return Err(StoreError::UnknownFacility(facility.clone()));
                 }
                 let done = if allowed {
@@ -84,18 +82,18 @@ macro_rules! console_grants_store {
                         .bind(facility.as_str())
                         .bind(actor.as_str())
                         .bind(crate::time::now_unix())
-                        .execute(&mut *tx)
+                        .execute(&mut *w.tx)
                         .await
                 } else {
-                    sqlx::query::<$db>(sso::DENY_ADMIN_PASSWORD_TOTP).bind(facility.as_str()).execute(&mut *tx).await
+                    sqlx::query::<$db>(sso::DENY_ADMIN_PASSWORD_TOTP).bind(facility.as_str()).execute(&mut *w.tx).await
                 };
                 if done.map_err(Self::err)?.rows_affected() == 0 {
                     return Ok(false);
                 }
                 let detail = serde_json::json!({ "password_totp": if allowed { "allow" } else { "deny" } });
                 let event = sso::event("facility.admin_login", facility.as_str(), actor, detail);
-                Self::append(&mut tx, &mut chain, &event).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&event).await?;
+                w.commit().await?;
                 Ok(true)
             }
 
@@ -124,19 +122,18 @@ macro_rules! console_grants_store {
                 person_key: &str,
                 actor: &Actor,
             ) -> Result<Option<ConsoleGrant>, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let removed = sqlx::query_as::<$db, console_grants::Row>(console_grants::REMOVE)
                     .bind(person_key)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .map(console_grants::grant)
                     .transpose()?;
                 let Some(grant) = removed else { return Ok(None) };
                 let event = sso::event("console.grant.remove", person_key, actor, console_grants::detail(&grant));
-                Self::append(&mut tx, &mut chain, &event).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&event).await?;
+                w.commit().await?;
                 Ok(Some(grant))
             }
         }

@@ -6,9 +6,8 @@ macro_rules! enrollment_store {
         #[async_trait::async_trait]
         impl Enrollment for $store {
             async fn create_credential(&self, record: &CredentialRecord, actor: &Actor) -> Result<(), StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
-                let facility = Self::fetch_facility(&mut *tx, record.facility.as_str())
+                let mut w = self.write().await?;
+                let facility = Self::fetch_facility(&mut *w.tx, record.facility.as_str())
                     .await?
                     .ok_or_else(|| StoreError::UnknownFacility(record.facility.clone()))?;
                 if !facility.state.may_enroll() {
@@ -27,11 +26,11 @@ macro_rules! enrollment_store {
                     .bind(record.used_at)
                     .bind(record.used_by.as_deref())
                     .bind(record.revoked_at)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                Self::append(&mut tx, &mut chain, &events::credential_created(record, actor)).await?;
-                Self::commit(tx, chain).await
+                w.append(&events::credential_created(record, actor)).await?;
+                w.commit().await
             }
 
             async fn credential(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError> {
@@ -54,9 +53,8 @@ macro_rules! enrollment_store {
             }
 
             async fn revoke_credential(&self, id: &str, actor: &Actor) -> Result<CredentialRecord, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
-                let mut record = Self::fetch_credential(&mut *tx, id)
+                let mut w = self.write().await?;
+                let mut record = Self::fetch_credential(&mut *w.tx, id)
                     .await?
                     .ok_or_else(|| StoreError::UnknownCredential(id.to_owned()))?;
                 if record.revoked_at.is_some() {
@@ -66,13 +64,13 @@ macro_rules! enrollment_store {
                 sqlx::query::<$db>(queries::REVOKE_CREDENTIAL)
                     .bind(now)
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 record.revoked_at = Some(now);
                 let event = events::credential_event("revoke", &record, serde_json::json!({}), actor);
-                Self::append(&mut tx, &mut chain, &event).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&event).await?;
+                w.commit().await?;
                 Ok(record)
             }
 
@@ -82,47 +80,44 @@ macro_rules! enrollment_store {
                 profile: ProfileKind,
                 actor: &Actor,
             ) -> Result<(), StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let now = crate::time::now_unix();
                 let done = sqlx::query::<$db>(queries::REDEEM_CREDENTIAL)
                     .bind(now)
                     .bind(actor.as_str())
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 if done.rows_affected() != 1 {
                     return Err(StoreError::CredentialSpent(id.to_owned()));
                 }
-                let record = Self::fetch_credential(&mut *tx, id)
+                let record = Self::fetch_credential(&mut *w.tx, id)
                     .await?
                     .ok_or_else(|| StoreError::UnknownCredential(id.to_owned()))?;
                 let detail = serde_json::json!({ "profile": profile.as_str() });
-                Self::append(&mut tx, &mut chain, &events::credential_event("use", &record, detail, actor)).await?;
-                Self::commit(tx, chain).await
+                w.append(&events::credential_event("use", &record, detail, actor)).await?;
+                w.commit().await
             }
 
             async fn release_credential(&self, id: &str, reason: &str, actor: &Actor) -> Result<(), StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
-                let record = Self::fetch_credential(&mut *tx, id)
+                let mut w = self.write().await?;
+                let record = Self::fetch_credential(&mut *w.tx, id)
                     .await?
                     .ok_or_else(|| StoreError::UnknownCredential(id.to_owned()))?;
                 sqlx::query::<$db>(queries::RELEASE_CREDENTIAL)
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 let detail = serde_json::json!({ "reason": reason });
-                Self::append(&mut tx, &mut chain, &events::credential_event("release", &record, detail, actor)).await?;
-                Self::commit(tx, chain).await
+                w.append(&events::credential_event("release", &record, detail, actor)).await?;
+                w.commit().await
             }
 
             async fn hold_scep_request(&self, request: &HeldRequest, actor: &Actor) -> Result<(), StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
-                let facility = Self::fetch_facility(&mut *tx, request.facility.as_str())
+                let mut w = self.write().await?;
+                let facility = Self::fetch_facility(&mut *w.tx, request.facility.as_str())
                     .await?
                     .ok_or_else(|| StoreError::UnknownFacility(request.facility.clone()))?;
                 if !facility.state.may_enroll() {
@@ -141,11 +136,11 @@ macro_rules! enrollment_store {
                     .bind(request.created_at)
                     .bind(request.decided_at)
                     .bind(request.decided_by.as_deref())
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                Self::append(&mut tx, &mut chain, &events::held_event("hold", request, actor)).await?;
-                Self::commit(tx, chain).await
+                w.append(&events::held_event("hold", request, actor)).await?;
+                w.commit().await
             }
 
             async fn scep_request(&self, id: &str) -> Result<Option<HeldRequest>, StoreError> {
@@ -191,8 +186,7 @@ macro_rules! enrollment_store {
                 decision: &HeldState,
                 actor: &Actor,
             ) -> Result<HeldRequest, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let now = crate::time::now_unix();
                 let (serial, reason) = rows::held_outcome(decision);
                 let done = sqlx::query::<$db>(queries::DECIDE_HELD)
@@ -202,7 +196,7 @@ macro_rules! enrollment_store {
                     .bind(now)
                     .bind(actor.as_str())
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 if done.rows_affected() != 1 {
@@ -210,15 +204,15 @@ macro_rules! enrollment_store {
                 }
                 let request = sqlx::query_as::<$db, rows::HeldRow>(queries::HELD_BY_ID)
                     .bind(id)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .map(rows::held)
                     .transpose()?
                     .ok_or_else(|| StoreError::UnknownHeldRequest(id.to_owned()))?;
                 let verb = if matches!(decision, HeldState::Issued(_)) { "approve" } else { "reject" };
-                Self::append(&mut tx, &mut chain, &events::held_event(verb, &request, actor)).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&events::held_event(verb, &request, actor)).await?;
+                w.commit().await?;
                 Ok(request)
             }
         }

@@ -6,8 +6,7 @@ macro_rules! facilities_store {
         impl $store {
             /// Apply `t` to `current`, write it and its audit entry.
             async fn set_state(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                chain: &mut Chain,
+                w: &mut Writer<'_, $db>,
                 current: Facility,
                 t: Transition,
                 reason: Option<&str>,
@@ -21,10 +20,10 @@ macro_rules! facilities_store {
                     .bind(actor.as_str())
                     .bind(now)
                     .bind(current.id.as_str())
-                    .execute(&mut **tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                Self::append(tx, chain, &events::transition(&current, t, to, reason, actor)).await?;
+                w.append(&events::transition(&current, t, to, reason, actor)).await?;
                 Ok(Facility {
                     state: to,
                     state_reason: reason.map(str::to_owned),
@@ -39,22 +38,21 @@ macro_rules! facilities_store {
             /// is the change's refusal, checked before anything is written, so the transaction stays usable;
             /// the outer one is the database's.
             async fn transition_in(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                chain: &mut Chain,
+                w: &mut Writer<'_, $db>,
                 change: &FacilityChange,
             ) -> Result<Result<Facility, StoreError>, StoreError> {
                 let FacilityChange { id, transition, reason, actor } = change;
-                let Some(current) = Self::fetch_facility(&mut **tx, id.as_str()).await? else {
+                let Some(current) = Self::fetch_facility(&mut *w.tx, id.as_str()).await? else {
                     return Ok(Err(StoreError::UnknownFacility(id.clone())));
                 };
                 if let Err(refused) = current.state.apply(*transition) {
                     return Ok(Err(refused.into()));
                 }
-                let updated = Self::set_state(tx, chain, current, *transition, reason.as_deref(), actor).await?;
+                let updated = Self::set_state(w, current, *transition, reason.as_deref(), actor).await?;
                 // The facility's sessions end first, as the facility's: its PC certificates' revocation then
                 // finds none of them live.
-                Self::end_facility_sessions(tx, chain, id, *transition, actor).await?;
-                Self::apply_to_certificates(tx, chain, id, *transition, actor).await?;
+                Self::end_facility_sessions(w, id, *transition, actor).await?;
+                Self::apply_to_certificates(w, id, *transition, actor).await?;
                 Ok(Ok(updated))
             }
 
@@ -62,8 +60,7 @@ macro_rules! facilities_store {
             /// holds every live one (certificateHold), resuming releases the holds, retiring revokes the live
             /// ones and makes holds permanent (cessationOfOperation). Each change is audited.
             async fn apply_to_certificates(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                chain: &mut Chain,
+                w: &mut Writer<'_, $db>,
                 facility: &FacilityId,
                 t: Transition,
                 actor: &Actor,
@@ -75,13 +72,13 @@ macro_rules! facilities_store {
                     let live = sqlx::query_scalar::<$db, String>(queries::LIVE_OF_FACILITY)
                         .bind(facility.as_str())
                         .bind(crate::time::now_unix())
-                        .fetch_all(&mut **tx)
+                        .fetch_all(&mut *w.tx)
                         .await
                         .map_err(Self::err)?;
                     for serial in live {
                         // Listed as live inside this transaction, so a refusal here means the store is
                         // inconsistent: fail the whole transition.
-                        Self::revoke_in(tx, chain, &serial, reason, actor).await??;
+                        Self::revoke_in(w, &serial, reason, actor).await??;
                     }
                 }
                 if !matches!(t, Transition::Retire | Transition::Resume) {
@@ -89,7 +86,7 @@ macro_rules! facilities_store {
                 }
                 let held = sqlx::query_scalar::<$db, String>(queries::HELD_OF_FACILITY)
                     .bind(facility.as_str())
-                    .fetch_all(&mut **tx)
+                    .fetch_all(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 for serial in held {
@@ -97,20 +94,20 @@ macro_rules! facilities_store {
                         sqlx::query::<$db>(queries::HOLD_TO_CESSATION)
                             .bind(&serial)
                             .bind(actor.as_str())
-                            .execute(&mut **tx)
+                            .execute(&mut *w.tx)
                             .await
                             .map_err(Self::err)?;
                     } else {
-                        sqlx::query::<$db>(queries::DELETE_HOLD).bind(&serial).execute(&mut **tx).await.map_err(Self::err)?;
-                        sqlx::query::<$db>(queries::MARK_UNREVOKED).bind(&serial).execute(&mut **tx).await.map_err(Self::err)?;
+                        sqlx::query::<$db>(queries::DELETE_HOLD).bind(&serial).execute(&mut *w.tx).await.map_err(Self::err)?;
+                        sqlx::query::<$db>(queries::MARK_UNREVOKED).bind(&serial).execute(&mut *w.tx).await.map_err(Self::err)?;
                     }
-                    if let Some(record) = Self::fetch_certificate(&mut **tx, &serial).await? {
+                    if let Some(record) = Self::fetch_certificate(&mut *w.tx, &serial).await? {
                         let event = if t == Transition::Retire {
                             events::revoked(&record, CESSATION, None, actor)
                         } else {
                             events::unheld(&record, actor)
                         };
-                        Self::append(tx, chain, &event).await?;
+                        w.append(&event).await?;
                     }
                 }
                 Ok(())
@@ -137,15 +134,14 @@ macro_rules! facilities_store {
             /// under the lock, so no other registration can slip in between; the UNIQUE constraint remains
             /// the backstop ([`Inserted::Failed`] keeps its error for [`Self::duplicate_code_or`]).
             async fn insert_facility(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                chain: &mut Chain,
+                w: &mut Writer<'_, $db>,
                 new: &NewFacility,
                 actor: &Actor,
             ) -> Result<Registration, Inserted> {
                 if let Some(code) = &new.medical_code {
                     let holder = sqlx::query_scalar::<$db, String>(queries::FACILITY_ID_BY_CODE)
                         .bind(code.as_str())
-                        .fetch_optional(&mut **tx)
+                        .fetch_optional(&mut *w.tx)
                         .await
                         .map_err(Self::err)?;
                     if let Some(existing) = holder {
@@ -155,18 +151,18 @@ macro_rules! facilities_store {
                 // Every allocation is checked before anything is written, so a refused row leaves no trace
                 // but its denied audit entry.
                 for allocation in &new.allocations {
-                    if let Some(held) = Self::overlapping(tx, allocation).await? {
+                    if let Some(held) = Self::overlapping(&mut w.tx, allocation).await? {
                         let refused = Registration::AddressHeld {
                             asked: *allocation,
                             holder: held.facility,
                             held: held.allocation,
                         };
-                        Self::append(tx, chain, &events::register_refused(new, &refused, actor)).await?;
+                        w.append(&events::register_refused(new, &refused, actor)).await?;
                         return Ok(refused);
                     }
                 }
                 let number = sqlx::query_scalar::<$db, i64>(queries::NEXT_FACILITY_NUMBER)
-                    .fetch_optional(&mut **tx)
+                    .fetch_optional(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .ok_or_else(|| StoreError::Corrupt("the facility counter row is missing".into()))?;
@@ -200,20 +196,19 @@ macro_rules! facilities_store {
                     .bind(&facility.state_changed_by)
                     .bind(facility.state_changed_at)
                     .bind(facility.created_at)
-                    .execute(&mut **tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Inserted::Failed)?;
-                Self::append(tx, chain, &events::register(&facility, actor)).await?;
+                w.append(&events::register(&facility, actor)).await?;
                 for allocation in &new.allocations {
-                    Self::insert_allocation(tx, chain, &facility.id, allocation, actor).await?;
+                    Self::insert_allocation(w, &facility.id, allocation, actor).await?;
                 }
                 Ok(Registration::New(facility))
             }
 
             /// A suspended or retired facility's SSO sessions end with it, audited as `portal.sessions.end`.
             async fn end_facility_sessions(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                chain: &mut Chain,
+                w: &mut Writer<'_, $db>,
                 id: &FacilityId,
                 transition: Transition,
                 actor: &Actor,
@@ -224,10 +219,10 @@ macro_rules! facilities_store {
                     _ => return Ok(()),
                 };
                 let now = crate::time::now_unix();
-                let ended = Self::end_sessions_in(tx, sso::END_FACILITY_SESSIONS, id.as_str(), reason, now).await?.len();
+                let ended = Self::end_sessions_in(&mut w.tx, sso::END_FACILITY_SESSIONS, id.as_str(), reason, now).await?.len();
                 if ended > 0 {
                     let detail = serde_json::json!({ "reason": reason, "sessions_ended": ended });
-                    Self::append(tx, chain, &sso::event("portal.sessions.end", id.as_str(), actor, detail)).await?;
+                    w.append(&sso::event("portal.sessions.end", id.as_str(), actor, detail)).await?;
                 }
                 Ok(())
             }
@@ -253,20 +248,19 @@ macro_rules! facilities_store {
                 batch: &[NewFacility],
                 actor: &Actor,
             ) -> Result<Vec<Registration>, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let mut out = Vec::with_capacity(batch.len());
                 for new in batch {
-                    match Self::insert_facility(&mut tx, &mut chain, new, actor).await {
+                    match Self::insert_facility(&mut w, new, actor).await {
                         Ok(registration) => out.push(registration),
                         Err(Inserted::Store(e)) => return Err(e),
                         Err(Inserted::Failed(e)) => {
-                            drop(tx);
+                            let _queue = w.abandon();
                             return Err(self.duplicate_code_or(e, new).await);
                         }
                     }
                 }
-                Self::commit(tx, chain).await?;
+                w.commit().await?;
                 Ok(out)
             }
 
@@ -274,13 +268,12 @@ macro_rules! facilities_store {
                 &self,
                 batch: &[FacilityChange],
             ) -> Result<Vec<Result<Facility, StoreError>>, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let mut out = Vec::with_capacity(batch.len());
                 for change in batch {
-                    out.push(Self::transition_in(&mut tx, &mut chain, change).await?);
+                    out.push(Self::transition_in(&mut w, change).await?);
                 }
-                Self::commit(tx, chain).await?;
+                w.commit().await?;
                 Ok(out)
             }
 
@@ -346,11 +339,10 @@ macro_rules! facilities_store {
             }
 
             async fn put_authority(&self, record: &AuthorityRecord, actor: &Actor) -> Result<(), StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let exists = sqlx::query_scalar::<$db, String>(queries::AUTHORITY_EXISTS)
                     .bind(&record.name)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 if exists.is_some() {
@@ -362,7 +354,7 @@ macro_rules! facilities_store {
                     .bind(record.cert_der.as_slice())
                     .bind(record.parent.as_deref())
                     .bind(record.created_at)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(|e| {
                         if errors::is_unique_violation(&e) {
@@ -371,8 +363,8 @@ macro_rules! facilities_store {
                             Self::err(e)
                         }
                     })?;
-                Self::append(&mut tx, &mut chain, &events::ca_create(record, actor)).await?;
-                Self::commit(tx, chain).await
+                w.append(&events::ca_create(record, actor)).await?;
+                w.commit().await
             }
 
             async fn authorities(&self) -> Result<Vec<AuthorityRecord>, StoreError> {

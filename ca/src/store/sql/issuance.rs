@@ -58,17 +58,16 @@ macro_rules! issuance_store {
             }
 
             async fn complete_issuances(&self, issued: &[Completion]) -> Result<Vec<CertificateRecord>, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let now = crate::time::now_unix();
                 let mut records = Vec::with_capacity(issued.len());
                 for Completion { serial, der, actor } in issued {
-                    let mut record = Self::reserved(&mut tx, serial).await?;
+                    let mut record = Self::reserved(&mut w.tx, serial).await?;
                     let done = sqlx::query::<$db>(queries::MARK_ISSUED)
                         .bind(der.as_slice())
                         .bind(now)
                         .bind(serial)
-                        .execute(&mut *tx)
+                        .execute(&mut *w.tx)
                         .await
                         .map_err(Self::err)?;
                     if done.rows_affected() != 1 {
@@ -77,31 +76,30 @@ macro_rules! issuance_store {
                     record.status = CertStatus::Issued;
                     record.der = Some(der.clone());
                     record.issued_at = Some(now);
-                    Self::append(&mut tx, &mut chain, &events::issued(&record, actor)).await?;
+                    w.append(&events::issued(&record, actor)).await?;
                     if let Some(facility_id) = &record.facility {
-                        let facility = Self::fetch_facility(&mut *tx, facility_id.as_str()).await?;
+                        let facility = Self::fetch_facility(&mut *w.tx, facility_id.as_str()).await?;
                         if let Some(f) = facility.filter(|f| f.state == FacilityState::Approved) {
                             let reason = format!("first certificate {serial}");
-                            Self::set_state(&mut tx, &mut chain, f, Transition::Activate, Some(&reason), actor).await?;
+                            Self::set_state(&mut w, f, Transition::Activate, Some(&reason), actor).await?;
                         }
                     }
                     records.push(record);
                 }
-                Self::commit(tx, chain).await?;
+                w.commit().await?;
                 Ok(records)
             }
 
             async fn fail_issuance(&self, serial: &str, reason: &str, actor: &Actor) -> Result<(), StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
-                let record = Self::reserved(&mut tx, serial).await?;
+                let mut w = self.write().await?;
+                let record = Self::reserved(&mut w.tx, serial).await?;
                 let done =
-                    sqlx::query::<$db>(queries::MARK_FAILED).bind(serial).execute(&mut *tx).await.map_err(Self::err)?;
+                    sqlx::query::<$db>(queries::MARK_FAILED).bind(serial).execute(&mut *w.tx).await.map_err(Self::err)?;
                 if done.rows_affected() != 1 {
                     return Err(StoreError::UnknownSerial(serial.to_owned()));
                 }
-                Self::append(&mut tx, &mut chain, &events::issue_failed(&record, reason, actor)).await?;
-                Self::commit(tx, chain).await
+                w.append(&events::issue_failed(&record, reason, actor)).await?;
+                w.commit().await
             }
 
             async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {

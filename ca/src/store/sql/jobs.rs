@@ -131,8 +131,7 @@ macro_rules! jobs_store {
     ($store:ident, $db:ty, $backend:expr) => {
         impl $store {
             async fn jobs_create(&self, new: &NewJob, actor: &Actor) -> Result<JobRecord, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let now = crate::time::now_unix();
                 let total = i64::try_from(new.items.len()).unwrap_or(i64::MAX);
                 sqlx::query::<$db>(jobs::INSERT_JOB)
@@ -142,7 +141,7 @@ macro_rules! jobs_store {
                     .bind(actor.as_str())
                     .bind(total)
                     .bind(now)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 // Many rows per statement: a 10,000-row import is 20 round trips, not 10,000.
@@ -153,16 +152,16 @@ macro_rules! jobs_store {
                     insert.push_values(chunk, |mut row, (seq, (key, payload))| {
                         row.push_bind(&new.id).push_bind(*seq).push_bind(key).push_bind(payload);
                     });
-                    insert.build().execute(&mut *tx).await.map_err(Self::err)?;
+                    insert.build().execute(&mut *w.tx).await.map_err(Self::err)?;
                 }
                 let detail = jobs::created(&new.kind, new.items.len(), &new.params);
-                Self::append(&mut tx, &mut chain, &jobs::event("create", &new.id, actor, detail)).await?;
+                w.append(&jobs::event("create", &new.id, actor, detail)).await?;
                 let record = sqlx::query_as::<$db, jobs::JobRow>(jobs::JOB_BY_ID)
                     .bind(&new.id)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                Self::commit(tx, chain).await?;
+                w.commit().await?;
                 jobs::job(record)
             }
 
@@ -266,8 +265,7 @@ macro_rules! jobs_store {
                 note: Option<&str>,
                 actor: &Actor,
             ) -> Result<bool, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let now = crate::time::now_unix();
                 let changed = match owner {
                     Some(owner) => {
@@ -279,10 +277,10 @@ macro_rules! jobs_store {
                             .bind(finished)
                             .bind(id)
                             .bind(owner)
-                            .execute(&mut *tx)
+                            .execute(&mut *w.tx)
                             .await
                     }
-                    None => sqlx::query::<$db>(jobs::CANCEL).bind(note).bind(now).bind(id).execute(&mut *tx).await,
+                    None => sqlx::query::<$db>(jobs::CANCEL).bind(note).bind(now).bind(id).execute(&mut *w.tx).await,
                 }
                 .map_err(Self::err)?
                 .rows_affected()
@@ -297,8 +295,8 @@ macro_rules! jobs_store {
                     (Some(_), _) => "fail",
                 };
                 let event = jobs::event(verb, id, actor, serde_json::json!({ "note": note }));
-                Self::append(&mut tx, &mut chain, &event).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&event).await?;
+                w.commit().await?;
                 Ok(true)
             }
 
@@ -310,14 +308,13 @@ macro_rules! jobs_store {
                 approve: bool,
                 actor: &Actor,
             ) -> Result<Option<Vec<Registration>>, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let now = crate::time::now_unix();
                 let held = sqlx::query::<$db>(jobs::HEARTBEAT)
                     .bind(now)
                     .bind(id)
                     .bind(owner)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .rows_affected()
@@ -327,11 +324,11 @@ macro_rules! jobs_store {
                 }
                 let mut out = Vec::with_capacity(batch.len());
                 for (seq, new) in batch {
-                    let mut registration = match Self::insert_facility(&mut tx, &mut chain, new, actor).await {
+                    let mut registration = match Self::insert_facility(&mut w, new, actor).await {
                         Ok(r) => r,
                         Err(Inserted::Store(e)) => return Err(e),
                         Err(Inserted::Failed(e)) => {
-                            drop(tx);
+                            let _queue = w.abandon();
                             return Err(self.duplicate_code_or(e, new).await);
                         }
                     };
@@ -345,7 +342,7 @@ macro_rules! jobs_store {
                         };
                         // Only a facility registered a moment ago is approved: the refusal cannot happen, and
                         // if it did, the whole batch stays pending rather than half done.
-                        let approved = Self::transition_in(&mut tx, &mut chain, &change).await??;
+                        let approved = Self::transition_in(&mut w, &change).await??;
                         registration = Registration::New(approved);
                     }
                     let (state, result) = jobs::registered(&registration);
@@ -356,12 +353,12 @@ macro_rules! jobs_store {
                         .bind(now)
                         .bind(id)
                         .bind(*seq)
-                        .execute(&mut *tx)
+                        .execute(&mut *w.tx)
                         .await
                         .map_err(Self::err)?;
                     out.push(registration);
                 }
-                Self::commit(tx, chain).await?;
+                w.commit().await?;
                 Ok(Some(out))
             }
 

@@ -6,19 +6,18 @@ macro_rules! oidc_store {
         #[async_trait::async_trait]
         impl Oidc for $store {
             async fn oidc_add_client(&self, c: &OidcClientRecord, actor: &Actor) -> Result<(), StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 sqlx::query::<$db>(sso::INSERT_CLIENT)
                     .bind(&c.id)
                     .bind(&c.data)
                     .bind(&c.created_by)
                     .bind(c.created_at)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 let detail = serde_json::from_str(&c.data).unwrap_or(serde_json::Value::Null);
-                Self::append(&mut tx, &mut chain, &sso::event("oidc.client.add", &c.id, actor, detail)).await?;
-                Self::commit(tx, chain).await
+                w.append(&sso::event("oidc.client.add", &c.id, actor, detail)).await?;
+                w.commit().await
             }
 
             async fn oidc_client(&self, id: &str) -> Result<Option<OidcClientRecord>, StoreError> {
@@ -41,11 +40,10 @@ macro_rules! oidc_store {
             }
 
             async fn oidc_remove_client(&self, id: &str, actor: &Actor) -> Result<bool, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let gone = sqlx::query::<$db>(sso::DELETE_CLIENT)
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .rows_affected()
@@ -53,10 +51,10 @@ macro_rules! oidc_store {
                 if !gone {
                     return Ok(false);
                 }
-                sqlx::query::<$db>(sso::REVOKE_CLIENT_GRANTS).bind(id).execute(&mut *tx).await.map_err(Self::err)?;
+                sqlx::query::<$db>(sso::REVOKE_CLIENT_GRANTS).bind(id).execute(&mut *w.tx).await.map_err(Self::err)?;
                 let event = sso::event("oidc.client.remove", id, actor, serde_json::Value::Null);
-                Self::append(&mut tx, &mut chain, &event).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&event).await?;
+                w.commit().await?;
                 Ok(true)
             }
 

@@ -10,11 +10,10 @@ macro_rules! operators_store {
                 record: &OperatorRecord,
                 actor: &Actor,
             ) -> Result<OperatorRecord, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let existing = sqlx::query_as::<$db, rows::OperatorRow>(queries::OPERATOR_BY_NAME)
                     .bind(record.name.as_str())
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .map(rows::operator)
@@ -27,7 +26,7 @@ macro_rules! operators_store {
                         sqlx::query::<$db>(queries::SET_OPERATOR_ROLE)
                             .bind(record.role.as_str())
                             .bind(record.name.as_str())
-                            .execute(&mut *tx)
+                            .execute(&mut *w.tx)
                             .await
                             .map_err(Self::err)?;
                         (OperatorRecord { role: record.role, ..e }, "role")
@@ -40,14 +39,14 @@ macro_rules! operators_store {
                             .bind(record.created_at)
                             .bind(record.disabled_at)
                             .bind(record.disabled_by.as_deref())
-                            .execute(&mut *tx)
+                            .execute(&mut *w.tx)
                             .await
                             .map_err(Self::err)?;
                         (record.clone(), "add")
                     }
                 };
-                Self::append(&mut tx, &mut chain, &events::operator_event(verb, &stored, actor)).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&events::operator_event(verb, &stored, actor)).await?;
+                w.commit().await?;
                 Ok(stored)
             }
 
@@ -76,11 +75,10 @@ macro_rules! operators_store {
                 name: &OperatorName,
                 actor: &Actor,
             ) -> Result<OperatorRecord, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let mut record = sqlx::query_as::<$db, rows::OperatorRow>(queries::OPERATOR_BY_NAME)
                     .bind(name.as_str())
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .map(rows::operator)
@@ -94,13 +92,13 @@ macro_rules! operators_store {
                     .bind(now)
                     .bind(actor.as_str())
                     .bind(name.as_str())
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 record.disabled_at = Some(now);
                 record.disabled_by = Some(actor.as_str().to_owned());
-                Self::append(&mut tx, &mut chain, &events::operator_event("disable", &record, actor)).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&events::operator_event("disable", &record, actor)).await?;
+                w.commit().await?;
                 Ok(record)
             }
         }

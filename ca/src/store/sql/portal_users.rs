@@ -34,8 +34,7 @@ macro_rules! portal_users_store {
             }
 
             async fn portal_add_user(&self, user: &PortalUser, actor: &Actor) -> Result<(), StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 sqlx::query::<$db>(sso::INSERT_USER)
                     .bind(&user.username)
                     .bind(&user.display_name)
@@ -46,13 +45,13 @@ macro_rules! portal_users_store {
                     .bind(&user.created_by)
                     .bind(user.created_at)
                     .bind(user.disabled_at)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 let detail = serde_json::json!({ "display_name": user.display_name, "hc_role": user.hc_role });
-                Self::append(&mut tx, &mut chain, &sso::event("portal.user.add", &user.username, actor, detail))
+                w.append(&sso::event("portal.user.add", &user.username, actor, detail))
                     .await?;
-                Self::commit(tx, chain).await
+                w.commit().await
             }
 
             async fn portal_user(&self, username: &str) -> Result<Option<PortalUser>, StoreError> {
@@ -75,12 +74,11 @@ macro_rules! portal_users_store {
             }
 
             async fn portal_disable_user(&self, username: &str, actor: &Actor) -> Result<bool, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let done = sqlx::query::<$db>(sso::DISABLE_USER)
                     .bind(crate::time::now_unix())
                     .bind(username)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .rows_affected()
@@ -91,11 +89,11 @@ macro_rules! portal_users_store {
                 let person = format!("pwd:{username}");
                 let now = crate::time::now_unix();
                 let ended =
-                    Self::end_sessions_in(&mut tx, sso::END_PERSON_SESSIONS, &person, "account-disabled", now).await?.len();
+                    Self::end_sessions_in(&mut w.tx, sso::END_PERSON_SESSIONS, &person, "account-disabled", now).await?.len();
                 let event =
                     sso::event("portal.user.disable", username, actor, serde_json::json!({ "sessions_ended": ended }));
-                Self::append(&mut tx, &mut chain, &event).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&event).await?;
+                w.commit().await?;
                 Ok(true)
             }
 
@@ -149,11 +147,10 @@ macro_rules! portal_users_store {
             }
 
             async fn portal_clear_login_failures(&self, username: &str, actor: &Actor) -> Result<bool, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let cleared = sqlx::query::<$db>(sso::LOGIN_SUCCEEDED)
                     .bind(username)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .rows_affected()
@@ -162,8 +159,8 @@ macro_rules! portal_users_store {
                     return Ok(false);
                 }
                 let event = sso::event("portal.user.clear_lockout", username, actor, serde_json::Value::Null);
-                Self::append(&mut tx, &mut chain, &event).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&event).await?;
+                w.commit().await?;
                 Ok(true)
             }
         }

@@ -8,15 +8,14 @@ macro_rules! revocation_store {
             /// record as revoked. The inner error is the refusal of a serial that is unknown or not `issued`
             /// (nothing written); the outer one, a database failure that must roll the transaction back.
             async fn revoke_in(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                chain: &mut Chain,
+                w: &mut Writer<'_, $db>,
                 serial: &str,
                 reason: u8,
                 actor: &Actor,
             ) -> Result<Result<CertificateRecord, StoreError>, StoreError> {
                 let revoked = sqlx::query_as::<$db, rows::CertificateRow>(queries::MARK_REVOKED)
                     .bind(serial)
-                    .fetch_optional(&mut **tx)
+                    .fetch_optional(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .map(rows::certificate)
@@ -29,11 +28,11 @@ macro_rules! revocation_store {
                     .bind(i64::from(reason))
                     .bind(crate::time::now_unix())
                     .bind(actor.as_str())
-                    .execute(&mut **tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                let ended = Self::end_pc_sessions(tx, &record, reason).await?;
-                Self::append(tx, chain, &events::revoked(&record, reason, ended.as_deref(), actor)).await?;
+                let ended = Self::end_pc_sessions(&mut w.tx, &record, reason).await?;
+                w.append(&events::revoked(&record, reason, ended.as_deref(), actor)).await?;
                 Ok(Ok(record))
             }
 
@@ -115,11 +114,10 @@ macro_rules! revocation_store {
             }
 
             async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor) -> Result<(), StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let stored = sqlx::query_scalar::<$db, Option<i64>>(imported_crls::HIGHEST_NUMBER)
                     .bind(&crl.ca)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 if let Some(stored) = stored.filter(|n| *n >= crl.number) {
@@ -135,11 +133,11 @@ macro_rules! revocation_store {
                     .bind(&crl.sha256)
                     .bind(crl.imported_at)
                     .bind(&crl.imported_by)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                Self::append(&mut tx, &mut chain, &imported_crls::event(crl, actor)).await?;
-                Self::commit(tx, chain).await
+                w.append(&imported_crls::event(crl, actor)).await?;
+                w.commit().await
             }
 
             async fn imported_crl(&self, ca: &str) -> Result<Option<ImportedCrl>, StoreError> {
@@ -163,13 +161,12 @@ macro_rules! revocation_store {
                 &self,
                 batch: &[Revocation],
             ) -> Result<Vec<Result<CertificateRecord, StoreError>>, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let mut out = Vec::with_capacity(batch.len());
                 for r in batch {
-                    out.push(Self::revoke_in(&mut tx, &mut chain, &r.serial, r.reason, &r.actor).await?);
+                    out.push(Self::revoke_in(&mut w, &r.serial, r.reason, &r.actor).await?);
                 }
-                Self::commit(tx, chain).await?;
+                w.commit().await?;
                 Ok(out)
             }
         }

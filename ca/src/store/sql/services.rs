@@ -35,11 +35,10 @@ macro_rules! services_store {
                 seed: bool,
                 actor: &Actor,
             ) -> Result<bool, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 if seed {
                     let (_, seeded) = sqlx::query_as::<$db, (i64, i64)>(sso::SERVICES_HEAD)
-                        .fetch_one(&mut *tx)
+                        .fetch_one(&mut *w.tx)
                         .await
                         .map_err(Self::err)?;
                     if seeded > 0 {
@@ -50,7 +49,7 @@ macro_rules! services_store {
                 for service in services {
                     let exists = sqlx::query_scalar::<$db, i64>(sso::SERVICE_EXISTS)
                         .bind(&service.id)
-                        .fetch_one(&mut *tx)
+                        .fetch_one(&mut *w.tx)
                         .await
                         .map_err(Self::err)?
                         > 0;
@@ -58,7 +57,7 @@ macro_rules! services_store {
                         return Err(StoreError::ServiceExists(service.id.clone()));
                     }
                     let position = sqlx::query_scalar::<$db, i64>(sso::NEXT_SERVICE_POSITION)
-                        .fetch_one(&mut *tx)
+                        .fetch_one(&mut *w.tx)
                         .await
                         .map_err(Self::err)?;
                     sqlx::query::<$db>(sso::UPSERT_SERVICE)
@@ -67,7 +66,7 @@ macro_rules! services_store {
                         .bind(&service.definition)
                         .bind(actor.as_str())
                         .bind(now)
-                        .execute(&mut *tx)
+                        .execute(&mut *w.tx)
                         .await
                         .map_err(Self::err)?;
                     let verb = match (seed, exists) {
@@ -76,23 +75,22 @@ macro_rules! services_store {
                         (false, false) => "portal.service.add",
                     };
                     let detail = serde_json::json!({ "definition": service.definition });
-                    Self::append(&mut tx, &mut chain, &sso::event(verb, &service.id, actor, detail)).await?;
+                    w.append(&sso::event(verb, &service.id, actor, detail)).await?;
                 }
                 sqlx::query::<$db>(sso::BUMP_SERVICES)
                     .bind(i64::from(seed))
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                Self::commit(tx, chain).await?;
+                w.commit().await?;
                 Ok(true)
             }
 
             async fn portal_remove_service(&self, id: &str, actor: &Actor) -> Result<bool, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let gone = sqlx::query::<$db>(sso::DELETE_SERVICE)
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .rows_affected()
@@ -100,10 +98,10 @@ macro_rules! services_store {
                 if !gone {
                     return Ok(false);
                 }
-                sqlx::query::<$db>(sso::BUMP_SERVICES).bind(0_i64).execute(&mut *tx).await.map_err(Self::err)?;
+                sqlx::query::<$db>(sso::BUMP_SERVICES).bind(0_i64).execute(&mut *w.tx).await.map_err(Self::err)?;
                 let event = sso::event("portal.service.remove", id, actor, serde_json::Value::Null);
-                Self::append(&mut tx, &mut chain, &event).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&event).await?;
+                w.commit().await?;
                 Ok(true)
             }
         }

@@ -48,9 +48,8 @@ macro_rules! sessions_store {
                 s: &SessionRecord,
                 login: &AuditEvent,
             ) -> Result<AuditEntry, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
-                let entry = Self::append(&mut tx, &mut chain, login).await?;
+                let mut w = self.write().await?;
+                let entry = w.append(login).await?;
                 sqlx::query::<$db>(sso::INSERT_SESSION)
                     .bind(&s.id_hash)
                     .bind(&s.person_key)
@@ -65,10 +64,10 @@ macro_rules! sessions_store {
                     .bind(&s.presence_hash)
                     .bind(s.presence_until)
                     .bind(&s.facility_serial)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                Self::commit(tx, chain).await?;
+                w.commit().await?;
                 Ok(entry)
             }
 
@@ -121,13 +120,12 @@ macro_rules! sessions_store {
                 if let Some(legacy) = self.person_key_linked(person_key).await? {
                     return Ok(Some(legacy));
                 }
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let claimed = sqlx::query::<$db>(person_keys::CLAIM)
                     .bind(person_key)
                     .bind(now)
                     .bind(legacy_key)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .rows_affected();
@@ -135,20 +133,20 @@ macro_rules! sessions_store {
                     // Claimed meanwhile by a login of this same card (then linked to it), or never ours.
                     return sqlx::query_scalar::<$db, String>(person_keys::LINKED)
                         .bind(person_key)
-                        .fetch_optional(&mut *tx)
+                        .fetch_optional(&mut *w.tx)
                         .await
                         .map_err(Self::err);
                 }
                 let moved = sqlx::query::<$db>(person_keys::MOVE_GRANT)
                     .bind(person_key)
                     .bind(legacy_key)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .rows_affected();
                 let dropped = sqlx::query::<$db>(person_keys::DROP_GRANT)
                     .bind(legacy_key)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .rows_affected();
@@ -160,8 +158,8 @@ macro_rules! sessions_store {
                     detail: serde_json::json!({ "legacy_key": legacy_key, "console_grant_moved": moved > 0,
                         "console_grant_superseded": dropped > 0 }),
                 };
-                Self::append(&mut tx, &mut chain, &event).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&event).await?;
+                w.commit().await?;
                 Ok(Some(legacy_key.to_owned()))
             }
 
@@ -196,12 +194,11 @@ macro_rules! sessions_store {
                 now: i64,
                 actor: &Actor,
             ) -> Result<Vec<SessionRecord>, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
-                let ended = Self::end_sessions_in(&mut tx, sso::END_OWN_SESSIONS, person_key, reason, now).await?;
+                let mut w = self.write().await?;
+                let ended = Self::end_sessions_in(&mut w.tx, sso::END_OWN_SESSIONS, person_key, reason, now).await?;
                 let detail = serde_json::json!({ "reason": reason, "scope": "all", "sessions_ended": ended.len() });
-                Self::append(&mut tx, &mut chain, &sso::event("portal.logout", person_key, actor, detail)).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&sso::event("portal.logout", person_key, actor, detail)).await?;
+                w.commit().await?;
                 Ok(ended.into_iter().map(sso::session).collect())
             }
 
@@ -226,20 +223,19 @@ macro_rules! sessions_store {
                 secs: Option<i64>,
                 actor: &Actor,
             ) -> Result<bool, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let changed = match secs {
                     Some(secs) => sqlx::query::<$db>(sso::SET_SESSION_LIFETIME)
                         .bind(facility)
                         .bind(secs)
                         .bind(actor.as_str())
                         .bind(crate::time::now_unix())
-                        .execute(&mut *tx)
+                        .execute(&mut *w.tx)
                         .await
                         .map_err(Self::err)?,
                     None => sqlx::query::<$db>(sso::CLEAR_SESSION_LIFETIME)
                         .bind(facility)
-                        .execute(&mut *tx)
+                        .execute(&mut *w.tx)
                         .await
                         .map_err(Self::err)?,
                 }
@@ -249,9 +245,9 @@ macro_rules! sessions_store {
                     return Ok(false);
                 }
                 let detail = serde_json::json!({ "session_secs": secs });
-                Self::append(&mut tx, &mut chain, &sso::event("portal.session_lifetime", facility, actor, detail))
+                w.append(&sso::event("portal.session_lifetime", facility, actor, detail))
                     .await?;
-                Self::commit(tx, chain).await?;
+                w.commit().await?;
                 Ok(true)
             }
 

@@ -9,6 +9,7 @@ use crate::store::{
     self, Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter, ImportedCrl,
     IssuanceIntent, LoginThrottle, NewJob, RateCount, RateSync, Registration, Revocation, Store, StoreError,
 };
+use crate::store::prelude::*;
 use std::collections::HashSet;
 use std::sync::Arc;
 
