@@ -50,15 +50,44 @@ pub mod prelude {
 /// traits resolve on `dyn Store` without importing them; code generic over a concrete store imports
 /// [`prelude`].
 pub trait Store:
-    Maintenance + AuditLog + Facilities + Issuance + Revocations + Enrollment + Acme + Operators + Jobs + RateLimits + PortalUsers + Sessions + ConsoleGrants + Services + Oidc + std::fmt::Debug
+    Maintenance
+    + AuditLog
+    + Facilities
+    + Issuance
+    + Revocations
+    + Enrollment
+    + Acme
+    + Operators
+    + Jobs
+    + RateLimits
+    + PortalUsers
+    + Sessions
+    + ConsoleGrants
+    + Services
+    + Oidc
+    + std::fmt::Debug
 {
 }
 
 impl<T> Store for T where
-    T: Maintenance + AuditLog + Facilities + Issuance + Revocations + Enrollment + Acme + Operators + Jobs + RateLimits + PortalUsers + Sessions + ConsoleGrants + Services + Oidc + std::fmt::Debug
+    T: Maintenance
+        + AuditLog
+        + Facilities
+        + Issuance
+        + Revocations
+        + Enrollment
+        + Acme
+        + Operators
+        + Jobs
+        + RateLimits
+        + PortalUsers
+        + Sessions
+        + ConsoleGrants
+        + Services
+        + Oidc
+        + std::fmt::Debug
 {
 }
-
 
 /// Open the database named by `url` and bring its schema up to date.
 ///
@@ -72,7 +101,6 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         Err(StoreError::Url(url.to_owned()))
     }
 }
-
 
 /// Create a fresh, uniquely named PostgreSQL database next to the one `admin_url`
 /// names and return its URL (benchmarks and tests: every run starts empty).

@@ -34,9 +34,9 @@ mod rows;
 mod services;
 mod sessions;
 mod sso;
-mod writer;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::console_grant::ConsoleGrant;
@@ -46,6 +46,7 @@ use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Allocation, Facility, FacilityId, FacilityState, NewFacility, Transition};
 use crate::operator::{OperatorName, OperatorRecord};
 use crate::profile::ProfileKind;
+use crate::store::prelude::*;
 use crate::store::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
     ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,
@@ -57,14 +58,13 @@ use crate::store::{
 };
 use crate::store::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 use crate::store::{RateCount, RateSync, RateTotals};
-use crate::store::prelude::*;
-use writer::{Inserted, Writer};
 use rows::Chain;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;
+use writer::{Inserted, Writer};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");

@@ -1,5 +1,5 @@
-//! `acme_store!`: the SQL store's ACME nonces, accounts and orders ([`crate::store::Acme`]), expanded per backend (see
-//! [`super::writer`] for why a macro).
+//! `acme_store!`: [`crate::store::Acme`] on SQL, expanded once per backend (see [`super::writer`] for why a macro):
+//! ACME nonces, accounts and orders.
 
 macro_rules! acme_store {
     ($store:ident, $db:ty, $backend:expr) => {
@@ -7,7 +7,11 @@ macro_rules! acme_store {
         impl Acme for $store {
             async fn acme_put_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> Result<(), StoreError> {
                 let _writer = self.writer().await;
-                sqlx::query::<$db>(queries::SWEEP_ACME_NONCES).bind(now).execute(&self.pool).await.map_err(Self::err)?;
+                sqlx::query::<$db>(queries::SWEEP_ACME_NONCES)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
                 sqlx::query::<$db>(queries::INSERT_ACME_NONCE)
                     .bind(nonce)
                     .bind(expires_at)

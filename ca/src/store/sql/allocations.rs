@@ -1,5 +1,5 @@
 //! SQL, row conversion and audit events of facility address allocations (migration 0019, issue #24 item 2), and
-//! `allocations_store!`, the per-backend bodies that [`super::body`]'s `Store` methods call.
+//! `allocations_store!`, the per-backend bodies the `Facilities` impl (`facilities.rs`) calls.
 
 use crate::audit::{AuditEvent, Outcome};
 use crate::facility::{Allocation, FacilityId};

@@ -1,5 +1,5 @@
-//! `audit_log_store!`: the SQL store's the audit chain: appending, reading, the head and anchor, pruning ([`crate::store::AuditLog`]), expanded per backend (see
-//! [`super::writer`] for why a macro).
+//! `audit_log_store!`: [`crate::store::AuditLog`] on SQL, expanded once per backend (see [`super::writer`] for why a
+//! macro): audit chain: appending, reading, the head and anchor, pruning.
 
 macro_rules! audit_log_store {
     ($store:ident, $db:ty, $backend:expr) => {
@@ -71,7 +71,9 @@ macro_rules! audit_log_store {
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(Self::err)?
-                    .ok_or_else(|| StoreError::Corrupt(format!("audit entry {end} is missing: run `hcpki audit verify`")))?;
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("audit entry {end} is missing: run `hcpki audit verify`"))
+                    })?;
                 sqlx::query::<$db>(queries::AUDIT_DELETE_RANGE)
                     .bind(from)
                     .bind(end)

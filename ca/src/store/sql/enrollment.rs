@@ -1,5 +1,5 @@
-//! `enrollment_store!`: the SQL store's enrollment credentials and held SCEP requests ([`crate::store::Enrollment`]), expanded per backend (see
-//! [`super::writer`] for why a macro).
+//! `enrollment_store!`: [`crate::store::Enrollment`] on SQL, expanded once per backend (see [`super::writer`] for why
+//! a macro): enrollment credentials and held SCEP requests.
 
 macro_rules! enrollment_store {
     ($store:ident, $db:ty, $backend:expr) => {

@@ -1,5 +1,5 @@
-//! `facilities_store!`: the SQL store's facilities, their lifecycle (with what it does to certificates and sessions), allocations and CAs ([`crate::store::Facilities`]), expanded per backend (see
-//! [`super::writer`] for why a macro).
+//! `facilities_store!`: [`crate::store::Facilities`] on SQL, expanded once per backend (see [`super::writer`] for why
+//! a macro): facilities, their lifecycle (with what it does to certificates and sessions), allocations and CAs.
 
 macro_rules! facilities_store {
     ($store:ident, $db:ty, $backend:expr) => {

@@ -1,5 +1,5 @@
-//! `issuance_store!`: the SQL store's issuance: write-ahead intents, completion, failure and reading certificates ([`crate::store::Issuance`]), expanded per backend (see
-//! [`super::writer`] for why a macro).
+//! `issuance_store!`: [`crate::store::Issuance`] on SQL, expanded once per backend (see [`super::writer`] for why a
+//! macro): issuance: write-ahead intents, completion, failure and reading certificates.
 
 macro_rules! issuance_store {
     ($store:ident, $db:ty, $backend:expr) => {
@@ -93,8 +93,11 @@ macro_rules! issuance_store {
             async fn fail_issuance(&self, serial: &str, reason: &str, actor: &Actor) -> Result<(), StoreError> {
                 let mut w = self.write().await?;
                 let record = Self::reserved(&mut w.tx, serial).await?;
-                let done =
-                    sqlx::query::<$db>(queries::MARK_FAILED).bind(serial).execute(&mut *w.tx).await.map_err(Self::err)?;
+                let done = sqlx::query::<$db>(queries::MARK_FAILED)
+                    .bind(serial)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
                 if done.rows_affected() != 1 {
                     return Err(StoreError::UnknownSerial(serial.to_owned()));
                 }

@@ -1,5 +1,5 @@
 //! SQL, row conversions and audit events of long operations (migration 0014, D38), and `jobs_store!`, the
-//! per-backend bodies that [`super::body`]'s `Store` methods call (kept here so the job code is one file).
+//! per-backend impl of its trait (kept here so the job code is one file).
 
 use crate::audit::{AuditEvent, Outcome};
 use crate::store::{Actor, JobItem, JobRecord, JobState, Registration, StoreError};

@@ -1,5 +1,5 @@
-//! `maintenance_store!`: the SQL store's which database this is, health checks, snapshots and cache release ([`crate::store::Maintenance`]), expanded per backend (see
-//! [`super::writer`] for why a macro).
+//! `maintenance_store!`: [`crate::store::Maintenance`] on SQL, expanded once per backend (see [`super::writer`] for
+//! why a macro): which database this is, health checks, snapshots and cache release.
 
 macro_rules! maintenance_store {
     ($store:ident, $db:ty, $backend:expr) => {

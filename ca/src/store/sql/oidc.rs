@@ -1,5 +1,5 @@
-//! `oidc_store!`: the SQL store's the OpenID Connect provider's clients, grants, tokens and single-use values ([`crate::store::Oidc`]), expanded per backend (see
-//! [`super::writer`] for why a macro).
+//! `oidc_store!`: [`crate::store::Oidc`] on SQL, expanded once per backend (see [`super::writer`] for why a macro):
+//! OpenID Connect provider's clients, grants, tokens and single-use values.
 
 macro_rules! oidc_store {
     ($store:ident, $db:ty, $backend:expr) => {
@@ -90,8 +90,8 @@ macro_rules! oidc_store {
                     return Ok(Vec::new());
                 }
                 let rows = sso::padded(ids.len());
-                let mut query =
-                    sqlx::query_as::<$db, sso::GrantRow>(sqlx::AssertSqlSafe(sso::grants_by_ids(rows))).persistent(true);
+                let mut query = sqlx::query_as::<$db, sso::GrantRow>(sqlx::AssertSqlSafe(sso::grants_by_ids(rows)))
+                    .persistent(true);
                 for id in ids {
                     query = query.bind(id);
                 }
@@ -122,8 +122,7 @@ macro_rules! oidc_store {
                     }
                     recorded.extend(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?);
                 }
-                let fresh: Vec<bool> =
-                    writes.iter().enumerate().map(|(i, w)| plan.fresh(i, w, &recorded)).collect();
+                let fresh: Vec<bool> = writes.iter().enumerate().map(|(i, w)| plan.fresh(i, w, &recorded)).collect();
                 let split = sso::OpSplit::new(
                     writes
                         .iter()
@@ -160,10 +159,8 @@ macro_rules! oidc_store {
                     }
                     accepted.extend(sso::by_id(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?));
                 }
-                let mut outcomes: Vec<TokenWritten> = fresh
-                    .iter()
-                    .map(|&once_fresh| TokenWritten { once_fresh, grant: None })
-                    .collect();
+                let mut outcomes: Vec<TokenWritten> =
+                    fresh.iter().map(|&once_fresh| TokenWritten { once_fresh, grant: None }).collect();
                 // The bulk ops that matched, then every other op in order: a miss (or a later op on a grant the
                 // batch already used) is the replay of a spent secret or a guess at a live grant, and revokes
                 // the grant (RFC 6749 §4.1.2, OAuth 2.0 Security BCP §4.14.2); a grant revoked or unknown

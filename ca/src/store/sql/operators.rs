@@ -1,15 +1,11 @@
-//! `operators_store!`: the SQL store's operators ([`crate::store::Operators`]), expanded per backend (see
-//! [`super::writer`] for why a macro).
+//! `operators_store!`: [`crate::store::Operators`] on SQL, expanded once per backend (see [`super::writer`] for why a
+//! macro): operators.
 
 macro_rules! operators_store {
     ($store:ident, $db:ty, $backend:expr) => {
         #[async_trait::async_trait]
         impl Operators for $store {
-            async fn put_operator(
-                &self,
-                record: &OperatorRecord,
-                actor: &Actor,
-            ) -> Result<OperatorRecord, StoreError> {
+            async fn put_operator(&self, record: &OperatorRecord, actor: &Actor) -> Result<OperatorRecord, StoreError> {
                 let mut w = self.write().await?;
                 let existing = sqlx::query_as::<$db, rows::OperatorRow>(queries::OPERATOR_BY_NAME)
                     .bind(record.name.as_str())
@@ -70,11 +66,7 @@ macro_rules! operators_store {
                     .collect()
             }
 
-            async fn disable_operator(
-                &self,
-                name: &OperatorName,
-                actor: &Actor,
-            ) -> Result<OperatorRecord, StoreError> {
+            async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, StoreError> {
                 let mut w = self.write().await?;
                 let mut record = sqlx::query_as::<$db, rows::OperatorRow>(queries::OPERATOR_BY_NAME)
                     .bind(name.as_str())

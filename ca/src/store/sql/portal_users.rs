@@ -1,5 +1,5 @@
-//! `portal_users_store!`: the SQL store's SSO portal users, sign-in throttling and card-login challenges ([`crate::store::PortalUsers`]), expanded per backend (see
-//! [`super::writer`] for why a macro).
+//! `portal_users_store!`: [`crate::store::PortalUsers`] on SQL, expanded once per backend (see [`super::writer`] for
+//! why a macro): SSO portal users, sign-in throttling and card-login challenges.
 
 macro_rules! portal_users_store {
     ($store:ident, $db:ty, $backend:expr) => {

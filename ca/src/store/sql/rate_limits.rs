@@ -1,5 +1,5 @@
 //! SQL of the shared rate-limit counts (migration 0016, D31 addendum), and `rate_limits_store!`, the
-//! per-backend bodies that [`super::body`]'s `Store` methods call.
+//! per-backend impl of its trait.
 
 /// How long a window's row is kept after it started: the current and the previous minute are read, plus a
 /// minute for replicas whose clocks run behind.

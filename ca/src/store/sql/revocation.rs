@@ -1,5 +1,5 @@
-//! `revocation_store!`: the SQL store's revocation and what CRLs and OCSP read ([`crate::store::Revocations`]), expanded per backend (see
-//! [`super::writer`] for why a macro).
+//! `revocation_store!`: [`crate::store::Revocations`] on SQL, expanded once per backend (see [`super::writer`] for
+//! why a macro): revocation and what CRLs and OCSP read.
 
 macro_rules! revocation_store {
     ($store:ident, $db:ty, $backend:expr) => {

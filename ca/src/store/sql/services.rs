@@ -1,5 +1,5 @@
-//! `services_store!`: the SQL store's the SSO portal's services ([`crate::store::Services`]), expanded per backend (see
-//! [`super::writer`] for why a macro).
+//! `services_store!`: [`crate::store::Services`] on SQL, expanded once per backend (see [`super::writer`] for why a
+//! macro): SSO portal's services.
 
 macro_rules! services_store {
     ($store:ident, $db:ty, $backend:expr) => {

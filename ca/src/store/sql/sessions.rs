@@ -1,5 +1,5 @@
-//! `sessions_store!`: the SQL store's SSO sessions, presence leases, lifetimes, person keys and the sweep ([`crate::store::Sessions`]), expanded per backend (see
-//! [`super::writer`] for why a macro).
+//! `sessions_store!`: [`crate::store::Sessions`] on SQL, expanded once per backend (see [`super::writer`] for why a
+//! macro): SSO sessions, presence leases, lifetimes, person keys and the sweep.
 
 macro_rules! sessions_store {
     ($store:ident, $db:ty, $backend:expr) => {

@@ -1,7 +1,9 @@
 //! Certificate issuance: the write-ahead intent, completion or failure, and reading certificates back.
 
 use crate::store::error::StoreError;
-use crate::store::records::{Actor, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate, IssuanceIntent};
+use crate::store::records::{
+    Actor, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate, IssuanceIntent,
+};
 
 /// Certificate issuance: the write-ahead intent, completion or failure, and reading certificates back.
 #[async_trait::async_trait]

@@ -35,12 +35,8 @@ pub trait Sessions: Send + Sync {
     /// `legacy_key` is listed and unclaimed, claim it at `now`, move its console grant to `person_key` (unless
     /// `person_key` has one) and append `person.key-linked` in one transaction; else None (a new person, or the
     /// earlier key went to another anchor's card first).
-    async fn person_key_link(
-        &self,
-        person_key: &str,
-        legacy_key: &str,
-        now: i64,
-    ) -> Result<Option<String>, StoreError>;
+    async fn person_key_link(&self, person_key: &str, legacy_key: &str, now: i64)
+    -> Result<Option<String>, StoreError>;
 
     /// The earlier key `person_key` is linked to ([`Self::person_key_link`]), if any: what its pairwise `sub`
     /// values are derived from, so relying parties keep the ones they knew.
