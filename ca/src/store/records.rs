@@ -157,7 +157,7 @@ pub struct CertificateRecord {
     pub issued_at: Option<i64>,
 }
 
-/// One row's result in [`Store::register_facilities`](crate::store::Store::register_facilities).
+/// One row's result in [`Facilities::register_facilities`](crate::store::Facilities::register_facilities).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Registration {
     /// Registered now (state `applied`).
@@ -194,7 +194,7 @@ pub struct AllocationRecord {
     pub added_by: String,
 }
 
-/// One lifecycle change in [`Store::transition_facilities`](crate::store::Store::transition_facilities): the
+/// One lifecycle change in [`Facilities::transition_facilities`](crate::store::Facilities::transition_facilities): the
 /// facility, the transition, its reason and who asks for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FacilityChange {
@@ -208,7 +208,7 @@ pub struct FacilityChange {
     pub actor: Actor,
 }
 
-/// One revocation in [`Store::revoke_certificates`](crate::store::Store::revoke_certificates): the serial, its
+/// One revocation in [`Revocations::revoke_certificates`](crate::store::Revocations::revoke_certificates): the serial, its
 /// RFC 5280 reason code and who asks for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Revocation {

@@ -1,8 +1,8 @@
 //! The SQLite and PostgreSQL stores.
 //!
-//! Both run the same SQL ([`queries`]) through the same body ([`body`]),
-//! expanded once per backend; only opening a connection pool and running the
-//! backend's migrations differ.
+//! Both run the same SQL ([`queries`]) through the same per-area bodies (one file and one small macro per
+//! area, [`writer`] for the plumbing they share), expanded once per backend; only opening a connection pool
+//! and running the backend's migrations differ.
 //!
 //! Concurrency: every writing transaction starts with
 //! `UPDATE audit_head SET seq = seq + 1 … RETURNING seq, hash`. On PostgreSQL
@@ -11,20 +11,32 @@
 //! in one place, each reads current data, and audit sequence numbers are
 //! handed out contiguously. A rolled-back transaction gives its number back.
 
+mod acme;
 mod allocations;
-mod body;
+mod audit_log;
 mod console_grants;
+mod enrollment;
 mod errors;
 mod events;
+mod facilities;
 mod imported_crls;
+mod issuance;
 mod jobs;
+mod maintenance;
+mod oidc;
+mod operators;
 mod person_keys;
+mod portal_users;
 mod queries;
 mod rate_limits;
+mod revocation;
 mod rows;
+mod services;
+mod sessions;
 mod sso;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::console_grant::ConsoleGrant;
@@ -34,10 +46,11 @@ use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Allocation, Facility, FacilityId, FacilityState, NewFacility, Transition};
 use crate::operator::{OperatorName, OperatorRecord};
 use crate::profile::ProfileKind;
+use crate::store::prelude::*;
 use crate::store::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
     ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,
-    Registration, Revocation, Store, StoreError,
+    Registration, Revocation, StoreError,
 };
 use crate::store::{
     GrantOp, GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts,
@@ -45,13 +58,13 @@ use crate::store::{
 };
 use crate::store::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 use crate::store::{RateCount, RateSync, RateTotals};
-use body::Inserted;
 use rows::Chain;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;
+use writer::{Inserted, Writer};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -230,11 +243,37 @@ impl PgStore {
     }
 }
 
-body::sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
-body::sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+writer::writer_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+maintenance::maintenance_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+audit_log::audit_log_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+facilities::facilities_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+issuance::issuance_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+revocation::revocation_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+enrollment::enrollment_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+acme::acme_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+operators::operators_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+jobs::jobs_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+rate_limits::rate_limits_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+portal_users::portal_users_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+sessions::sessions_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+console_grants::console_grants_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+services::services_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+oidc::oidc_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 allocations::allocations_store!(SqliteStore, sqlx::Sqlite);
+writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+facilities::facilities_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+issuance::issuance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+revocation::revocation_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+enrollment::enrollment_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+acme::acme_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+operators::operators_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+jobs::jobs_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+rate_limits::rate_limits_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+portal_users::portal_users_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+sessions::sessions_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+console_grants::console_grants_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+services::services_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+oidc::oidc_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 allocations::allocations_store!(PgStore, sqlx::Postgres);
-jobs::jobs_store!(SqliteStore, sqlx::Sqlite);
-jobs::jobs_store!(PgStore, sqlx::Postgres);
-rate_limits::rate_limits_store!(SqliteStore, sqlx::Sqlite);
-rate_limits::rate_limits_store!(PgStore, sqlx::Postgres);

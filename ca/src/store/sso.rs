@@ -132,7 +132,7 @@ pub enum GrantOp {
 }
 
 /// A single-use value recorded together with a token-endpoint write (a client assertion's jti), with the same
-/// rules as [`super::Store::oidc_once_put`].
+/// rules as [`super::Oidc::oidc_once_put`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OnceRecord {
     /// What kind of value (`jti`).
@@ -143,7 +143,7 @@ pub struct OnceRecord {
     pub expires_at: i64,
 }
 
-/// One token request's writes, for [`super::Store::oidc_token_writes`]: the assertion's jti to record, and the
+/// One token request's writes, for [`super::Oidc::oidc_token_writes`]: the assertion's jti to record, and the
 /// grant op to apply if the jti was fresh (none when the request was refused before reaching the grant).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenWrite {
@@ -179,7 +179,7 @@ pub struct ServiceRecord {
 }
 
 /// The password throttle's schedule (D24, issue #24 item 8), handed to
-/// [`Store::portal_login_attempt`](crate::store::Store::portal_login_attempt) so that the database decides and
+/// [`PortalUsers::portal_login_attempt`](crate::store::PortalUsers::portal_login_attempt) so that the database decides and
 /// records an attempt in one statement: after `free_failures` attempts an account waits `first_wait` seconds
 /// after its last, doubling per further attempt up to `max_wait`; an attempt `forget_after` seconds after the
 /// last counts afresh. The server's `portal::throttle` owns the numbers.
@@ -243,4 +243,19 @@ impl std::ops::AddAssign for SweepCounts {
         self.login_failures += other.login_failures;
         self.rate_limit_counts += other.rate_limit_counts;
     }
+}
+
+/// A card-login challenge as stored (the server's `login::challenge` issues and judges them).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct LoginChallengeRecord {
+    /// base64url (no padding) of the random challenge bytes: what the card signs.
+    pub challenge: String,
+    /// Opaque value binding the challenge to one browser session (e.g. a hash of a pre-login cookie).
+    pub binding: String,
+    /// The portal origin the challenge was issued for.
+    pub origin: String,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// Unix seconds; not accepted at or after this time.
+    pub expires_at: i64,
 }

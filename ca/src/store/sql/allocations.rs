@@ -1,5 +1,5 @@
 //! SQL, row conversion and audit events of facility address allocations (migration 0019, issue #24 item 2), and
-//! `allocations_store!`, the per-backend bodies that [`super::body`]'s `Store` methods call.
+//! `allocations_store!`, the per-backend bodies the `Facilities` impl (`facilities.rs`) calls.
 
 use crate::audit::{AuditEvent, Outcome};
 use crate::facility::{Allocation, FacilityId};
@@ -74,13 +74,12 @@ macro_rules! allocations_store {
             /// Add one allocation inside a writing transaction (head lock held): refused when any stored
             /// allocation shares an address with it, naming the holder. Audited as `facility.address.add`.
             async fn insert_allocation(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                chain: &mut Chain,
+                w: &mut Writer<'_, $db>,
                 facility: &FacilityId,
                 allocation: &Allocation,
                 actor: &Actor,
             ) -> Result<AllocationRecord, StoreError> {
-                if let Some(held) = Self::overlapping(tx, allocation).await? {
+                if let Some(held) = Self::overlapping(&mut w.tx, allocation).await? {
                     return Err(StoreError::AllocationHeld {
                         asked: *allocation,
                         holder: held.facility,
@@ -101,10 +100,10 @@ macro_rules! allocations_store {
                     .bind(allocation.last_hex())
                     .bind(record.added_at)
                     .bind(&record.added_by)
-                    .execute(&mut **tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                Self::append(tx, chain, &allocations::event("add", &record, actor)).await?;
+                w.append(&allocations::event("add", &record, actor)).await?;
                 Ok(record)
             }
 
@@ -131,18 +130,17 @@ macro_rules! allocations_store {
                 allocation: &Allocation,
                 actor: &Actor,
             ) -> Result<AllocationRecord, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let known = sqlx::query_scalar::<$db, i64>(allocations::FACILITY_EXISTS)
                     .bind(facility.as_str())
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 if known == 0 {
                     return Err(StoreError::UnknownFacility(facility.clone()));
                 }
-                let record = Self::insert_allocation(&mut tx, &mut chain, facility, allocation, actor).await?;
-                Self::commit(tx, chain).await?;
+                let record = Self::insert_allocation(&mut w, facility, allocation, actor).await?;
+                w.commit().await?;
                 Ok(record)
             }
 
@@ -152,12 +150,11 @@ macro_rules! allocations_store {
                 allocation: &Allocation,
                 actor: &Actor,
             ) -> Result<AllocationRecord, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let removed = sqlx::query_as::<$db, allocations::Row>(allocations::REMOVE)
                     .bind(facility.as_str())
                     .bind(allocation.to_string())
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .map(allocations::record)
@@ -166,8 +163,8 @@ macro_rules! allocations_store {
                         facility: facility.clone(),
                         allocation: *allocation,
                     })?;
-                Self::append(&mut tx, &mut chain, &allocations::event("remove", &removed, actor)).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&allocations::event("remove", &removed, actor)).await?;
+                w.commit().await?;
                 Ok(removed)
             }
 

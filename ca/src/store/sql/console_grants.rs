@@ -35,3 +35,109 @@ pub(super) fn detail(grant: &ConsoleGrant) -> serde_json::Value {
     serde_json::json!({ "role": grant.role.name(), "facility": grant.role.facility().map(|f| f.as_str()),
         "note": grant.note })
 }
+
+/// `impl ConsoleGrants` for one backend (see [`super::writer`] for why a macro).
+macro_rules! console_grants_store {
+    ($store:ident, $db:ty, $backend:expr) => {
+        #[async_trait::async_trait]
+        impl ConsoleGrants for $store {
+            async fn console_grant_put(&self, grant: &ConsoleGrant, actor: &Actor) -> Result<(), StoreError> {
+                let mut w = self.write().await?;
+                sqlx::query::<$db>(console_grants::PUT)
+                    .bind(&grant.person_key)
+                    .bind(grant.role.name())
+                    .bind(grant.role.facility().map(|f| f.as_str()))
+                    .bind(&grant.note)
+                    .bind(grant.granted_at)
+                    .bind(&grant.granted_by)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                let event = sso::event("console.grant.add", &grant.person_key, actor, console_grants::detail(grant));
+                w.append(&event).await?;
+                w.commit().await
+            }
+
+            async fn facility_admin_password_totp(&self, facility: &str) -> Result<bool, StoreError> {
+                let n = sqlx::query_scalar::<$db, i64>(sso::ADMIN_PASSWORD_TOTP)
+                    .bind(facility)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                Ok(n > 0)
+            }
+
+            async fn set_facility_admin_password_totp(
+                &self,
+                facility: &FacilityId,
+                allowed: bool,
+                actor: &Actor,
+            ) -> Result<bool, StoreError> {
+                let mut w = self.write().await?;
+                if Self::fetch_facility(&mut *w.tx, facility.as_str()).await?.is_none() {
+                    return Err(StoreError::UnknownFacility(facility.clone()));
+                }
+                let done = if allowed {
+                    sqlx::query::<$db>(sso::ALLOW_ADMIN_PASSWORD_TOTP)
+                        .bind(facility.as_str())
+                        .bind(actor.as_str())
+                        .bind(crate::time::now_unix())
+                        .execute(&mut *w.tx)
+                        .await
+                } else {
+                    sqlx::query::<$db>(sso::DENY_ADMIN_PASSWORD_TOTP).bind(facility.as_str()).execute(&mut *w.tx).await
+                };
+                if done.map_err(Self::err)?.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                let detail = serde_json::json!({ "password_totp": if allowed { "allow" } else { "deny" } });
+                let event = sso::event("facility.admin_login", facility.as_str(), actor, detail);
+                w.append(&event).await?;
+                w.commit().await?;
+                Ok(true)
+            }
+
+            async fn console_grant(&self, person_key: &str) -> Result<Option<ConsoleGrant>, StoreError> {
+                sqlx::query_as::<$db, console_grants::Row>(console_grants::BY_PERSON)
+                    .bind(person_key)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(console_grants::grant)
+                    .transpose()
+            }
+
+            async fn console_grants(&self) -> Result<Vec<ConsoleGrant>, StoreError> {
+                sqlx::query_as::<$db, console_grants::Row>(console_grants::LIST)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(console_grants::grant)
+                    .collect()
+            }
+
+            async fn console_grant_remove(
+                &self,
+                person_key: &str,
+                actor: &Actor,
+            ) -> Result<Option<ConsoleGrant>, StoreError> {
+                let mut w = self.write().await?;
+                let removed = sqlx::query_as::<$db, console_grants::Row>(console_grants::REMOVE)
+                    .bind(person_key)
+                    .fetch_optional(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .map(console_grants::grant)
+                    .transpose()?;
+                let Some(grant) = removed else { return Ok(None) };
+                let event = sso::event("console.grant.remove", person_key, actor, console_grants::detail(&grant));
+                w.append(&event).await?;
+                w.commit().await?;
+                Ok(Some(grant))
+            }
+        }
+    };
+}
+
+pub(super) use console_grants_store;

@@ -1,5 +1,5 @@
 //! SQL, row conversions and audit events of long operations (migration 0014, D38), and `jobs_store!`, the
-//! per-backend bodies that [`super::body`]'s `Store` methods call (kept here so the job code is one file).
+//! per-backend impl of its trait (kept here so the job code is one file).
 
 use crate::audit::{AuditEvent, Outcome};
 use crate::store::{Actor, JobItem, JobRecord, JobState, Registration, StoreError};
@@ -128,11 +128,10 @@ pub(super) fn created(kind: &str, total: usize, params: &str) -> serde_json::Val
 }
 
 macro_rules! jobs_store {
-    ($store:ident, $db:ty) => {
+    ($store:ident, $db:ty, $backend:expr) => {
         impl $store {
             async fn jobs_create(&self, new: &NewJob, actor: &Actor) -> Result<JobRecord, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let now = crate::time::now_unix();
                 let total = i64::try_from(new.items.len()).unwrap_or(i64::MAX);
                 sqlx::query::<$db>(jobs::INSERT_JOB)
@@ -142,7 +141,7 @@ macro_rules! jobs_store {
                     .bind(actor.as_str())
                     .bind(total)
                     .bind(now)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 // Many rows per statement: a 10,000-row import is 20 round trips, not 10,000.
@@ -153,16 +152,16 @@ macro_rules! jobs_store {
                     insert.push_values(chunk, |mut row, (seq, (key, payload))| {
                         row.push_bind(&new.id).push_bind(*seq).push_bind(key).push_bind(payload);
                     });
-                    insert.build().execute(&mut *tx).await.map_err(Self::err)?;
+                    insert.build().execute(&mut *w.tx).await.map_err(Self::err)?;
                 }
                 let detail = jobs::created(&new.kind, new.items.len(), &new.params);
-                Self::append(&mut tx, &mut chain, &jobs::event("create", &new.id, actor, detail)).await?;
+                w.append(&jobs::event("create", &new.id, actor, detail)).await?;
                 let record = sqlx::query_as::<$db, jobs::JobRow>(jobs::JOB_BY_ID)
                     .bind(&new.id)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                Self::commit(tx, chain).await?;
+                w.commit().await?;
                 jobs::job(record)
             }
 
@@ -266,8 +265,7 @@ macro_rules! jobs_store {
                 note: Option<&str>,
                 actor: &Actor,
             ) -> Result<bool, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let now = crate::time::now_unix();
                 let changed = match owner {
                     Some(owner) => {
@@ -279,10 +277,10 @@ macro_rules! jobs_store {
                             .bind(finished)
                             .bind(id)
                             .bind(owner)
-                            .execute(&mut *tx)
+                            .execute(&mut *w.tx)
                             .await
                     }
-                    None => sqlx::query::<$db>(jobs::CANCEL).bind(note).bind(now).bind(id).execute(&mut *tx).await,
+                    None => sqlx::query::<$db>(jobs::CANCEL).bind(note).bind(now).bind(id).execute(&mut *w.tx).await,
                 }
                 .map_err(Self::err)?
                 .rows_affected()
@@ -297,8 +295,8 @@ macro_rules! jobs_store {
                     (Some(_), _) => "fail",
                 };
                 let event = jobs::event(verb, id, actor, serde_json::json!({ "note": note }));
-                Self::append(&mut tx, &mut chain, &event).await?;
-                Self::commit(tx, chain).await?;
+                w.append(&event).await?;
+                w.commit().await?;
                 Ok(true)
             }
 
@@ -310,14 +308,13 @@ macro_rules! jobs_store {
                 approve: bool,
                 actor: &Actor,
             ) -> Result<Option<Vec<Registration>>, StoreError> {
-                let _writer = self.writer().await;
-                let (mut tx, mut chain) = self.begin_locked().await?;
+                let mut w = self.write().await?;
                 let now = crate::time::now_unix();
                 let held = sqlx::query::<$db>(jobs::HEARTBEAT)
                     .bind(now)
                     .bind(id)
                     .bind(owner)
-                    .execute(&mut *tx)
+                    .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?
                     .rows_affected()
@@ -327,11 +324,11 @@ macro_rules! jobs_store {
                 }
                 let mut out = Vec::with_capacity(batch.len());
                 for (seq, new) in batch {
-                    let mut registration = match Self::insert_facility(&mut tx, &mut chain, new, actor).await {
+                    let mut registration = match Self::insert_facility(&mut w, new, actor).await {
                         Ok(r) => r,
                         Err(Inserted::Store(e)) => return Err(e),
                         Err(Inserted::Failed(e)) => {
-                            drop(tx);
+                            let _queue = w.abandon();
                             return Err(self.duplicate_code_or(e, new).await);
                         }
                     };
@@ -345,7 +342,7 @@ macro_rules! jobs_store {
                         };
                         // Only a facility registered a moment ago is approved: the refusal cannot happen, and
                         // if it did, the whole batch stays pending rather than half done.
-                        let approved = Self::transition_in(&mut tx, &mut chain, &change).await??;
+                        let approved = Self::transition_in(&mut w, &change).await??;
                         registration = Registration::New(approved);
                     }
                     let (state, result) = jobs::registered(&registration);
@@ -356,12 +353,12 @@ macro_rules! jobs_store {
                         .bind(now)
                         .bind(id)
                         .bind(*seq)
-                        .execute(&mut *tx)
+                        .execute(&mut *w.tx)
                         .await
                         .map_err(Self::err)?;
                     out.push(registration);
                 }
-                Self::commit(tx, chain).await?;
+                w.commit().await?;
                 Ok(Some(out))
             }
 
@@ -373,6 +370,67 @@ macro_rules! jobs_store {
                     .map_err(Self::err)?
                     .map(rows::certificate)
                     .transpose()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Jobs for $store {
+            async fn create_job(&self, job: &NewJob, actor: &Actor) -> Result<JobRecord, StoreError> {
+                self.jobs_create(job, actor).await
+            }
+
+            async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+                self.jobs_get(id).await
+            }
+
+            async fn list_jobs(&self, limit: i64) -> Result<Vec<JobRecord>, StoreError> {
+                self.jobs_list(limit).await
+            }
+
+            async fn job_items(
+                &self,
+                id: &str,
+                state: Option<&str>,
+                after_seq: i64,
+                limit: i64,
+            ) -> Result<Vec<JobItem>, StoreError> {
+                self.jobs_items(id, state, after_seq, limit).await
+            }
+
+            async fn claim_job(&self, id: &str, owner: &str, now: i64, stale_before: i64) -> Result<bool, StoreError> {
+                self.jobs_claim(id, owner, now, stale_before).await
+            }
+
+            async fn record_job_items(
+                &self,
+                id: &str,
+                owner: &str,
+                outcomes: &[ItemOutcome],
+                now: i64,
+            ) -> Result<bool, StoreError> {
+                self.jobs_record(id, owner, outcomes, now).await
+            }
+
+            async fn end_job(
+                &self,
+                id: &str,
+                owner: Option<&str>,
+                state: JobState,
+                note: Option<&str>,
+                actor: &Actor,
+            ) -> Result<bool, StoreError> {
+                self.jobs_end(id, owner, state, note, actor).await
+            }
+
+            async fn register_facilities_for_job(
+                &self,
+                id: &str,
+                owner: &str,
+                batch: &[(i64, NewFacility)],
+                approve: bool,
+                actor: &Actor,
+            ) -> Result<Option<Vec<Registration>>, StoreError> {
+                self.jobs_register(id, owner, batch, approve, actor).await
             }
         }
     };

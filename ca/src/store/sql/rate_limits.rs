@@ -1,5 +1,5 @@
 //! SQL of the shared rate-limit counts (migration 0016, D31 addendum), and `rate_limits_store!`, the
-//! per-backend bodies that [`super::body`]'s `Store` methods call.
+//! per-backend impl of its trait.
 
 /// How long a window's row is kept after it started: the current and the previous minute are read, plus a
 /// minute for replicas whose clocks run behind.
@@ -30,7 +30,7 @@ pub(super) const FORGET_REPLICAS_SECS: i64 = 3600;
 pub(super) const FORGET_REPLICAS: &str = "DELETE FROM rate_limit_replicas WHERE alive_until < $1";
 
 macro_rules! rate_limits_store {
-    ($store:ident, $db:ty) => {
+    ($store:ident, $db:ty, $backend:expr) => {
         impl $store {
             async fn rate_limits_sync(&self, sync: &RateSync<'_>) -> Result<RateTotals, StoreError> {
                 // Key order: two PostgreSQL replicas adding to the same rows lock them in the same order.
@@ -121,6 +121,22 @@ macro_rules! rate_limits_store {
                     .await
                     .map_err(Self::err)?;
                 Ok(before.unwrap_or(0) == 0)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl RateLimits for $store {
+            async fn rate_limit_sync(&self, sync: &RateSync<'_>) -> Result<RateTotals, StoreError> {
+                self.rate_limits_sync(sync).await
+            }
+
+            async fn rate_limit_engage(
+                &self,
+                class: &str,
+                address: &str,
+                window_start: i64,
+            ) -> Result<bool, StoreError> {
+                self.rate_limits_engage(class, address, window_start).await
             }
         }
     };

@@ -5,6 +5,7 @@
 
 use crate::audit::{self, AuditEvent, AuditHead, Outcome};
 use crate::facility::{FacilityId, FacilityKind, FacilityState, NewFacility, Transition};
+use crate::store::prelude::*;
 use crate::store::{
     self, Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter, ImportedCrl,
     IssuanceIntent, LoginThrottle, NewJob, RateCount, RateSync, Registration, Revocation, Store, StoreError,
