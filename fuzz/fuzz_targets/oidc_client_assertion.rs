@@ -15,7 +15,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use hcpki::fuzzing::{AuthMethod, ClientConfig, JWT_BEARER, Presented, Registry, Signer, SigningAlg, verify_client};
+use hcpki::fuzzing::{
+    AuthMethod, ClientConfig, ClientCredentials, JWT_BEARER, Presented, Registry, Signer, SigningAlg, verify_client,
+};
 use hcpki_ca::keys::{KeyAlgorithm, KeyContext, KeySource, SoftwareKey};
 use hcpki_ca::store::{Actor, OidcClientRecord};
 use libfuzzer_sys::fuzz_target;
@@ -124,8 +126,9 @@ fuzz_target!(|data: &[u8]| {
         ("client_assertion_type".to_owned(), JWT_BEARER.to_owned()),
     ]
     .into();
-    let presented =
-        Presented { form: &form, certificate: None, audiences: AUDIENCES.iter().map(|a| (*a).to_owned()).collect() };
+    let credentials = ClientCredentials::from_form(&form);
+    let audiences = AUDIENCES.iter().map(|a| (*a).to_owned()).collect();
+    let presented = Presented { credentials: &credentials, certificate: None, audiences, now };
     let Ok(verified) = f.runtime.block_on(verify_client(&f.registry, &presented)) else { return };
 
     assert!(signed, "an assertion this target never signed was accepted: {assertion:?}");

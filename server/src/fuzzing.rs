@@ -16,8 +16,11 @@ pub use crate::login::trust::{ParsedCert, TrustAnchors};
 /// `private_key_jwt` client authentication at `/token`, `/introspect`, `/revoke` and `/par`: the
 /// `client_assertion` any caller may post, before anything about it is trusted.
 pub use crate::oidc::client::{
-    AuthMethod, ClientConfig, JWT_BEARER, Presented, Registry, Verified, verify as verify_client,
+    AuthMethod, ClientConfig, ClientCredentials, JWT_BEARER, Presented, Registry, Verified, verify as verify_client,
 };
+/// The token endpoint's form, parsed into its typed grant request (`authorization_code`, `refresh_token`) and
+/// the client's credentials before anything is looked up.
+pub use crate::oidc::token::{TokenCall, TokenRequest, TokenRequestError, parse_grant as parse_token_grant};
 /// Our own tokens presented back: bearer access tokens at `/userinfo`, `/introspect` and `/revoke`,
 /// `id_token_hint` at `/logout` (the provider tries each published [`Signer`] in turn).
 pub use crate::oidc::jws::{JwsError, Signer, SigningAlg};

@@ -16,6 +16,7 @@ pub mod health;
 pub mod metrics;
 pub mod ocsp;
 pub mod ocsp_signer;
+pub mod oidc;
 pub mod operations;
 pub mod outbound;
 pub mod rate_limit;

@@ -19,9 +19,9 @@ pub mod registration;
 pub mod token;
 
 use crate::policy::Claims;
-use axum::Json;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use crate::portal::catalog::Catalog;
+use crate::portal::refusals::Refusals;
+use crate::portal::secret::PortalSecret;
 use hcpki_ca::store::{GrantRecord, Store, StoreError};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -84,6 +84,17 @@ impl Provider {
         Err(last)
     }
 
+    /// The audiences a client assertion sent to `path` may name: the issuer, the token endpoint (RFC 7523 §3;
+    /// many clients use it for every endpoint) and the endpoint itself, on either listener.
+    pub fn audiences(&self, path: &str) -> Vec<String> {
+        let mut all = vec![self.issuer.clone()];
+        for base in std::iter::once(&self.issuer).chain(self.mtls_base.as_ref()) {
+            all.push(format!("{base}/token"));
+            all.push(format!("{base}{path}"));
+        }
+        all
+    }
+
     /// Sign `claims` (a JWS of type `typ`) with the current key of `alg`.
     pub fn sign(&self, alg: jws::SigningAlg, typ: &str, claims: &impl serde::Serialize) -> Result<String, OAuthError> {
         let keys = self.keys.get();
@@ -91,6 +102,21 @@ impl Provider {
             keys.current(alg).ok_or_else(|| OAuthError::server(format!("no current {} signing key", alg.as_str())))?;
         signer.sign(typ, claims).map_err(OAuthError::server)
     }
+}
+
+/// What the endpoints' cores reach besides their request: the provider and the portal's services they share.
+/// The HTTP adapters (`crate::http::oidc`) lend it from `PortalState`, which sits above both `oidc` and the
+/// portal's pages, so no file here imports the portal's handlers back (issue #25).
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// The provider (its store is the portal's).
+    pub provider: &'a Provider,
+    /// The audit entries of refusals anyone can cause, group-committed.
+    pub refusals: &'a Refusals,
+    /// The services of the policy.
+    pub services: &'a Catalog,
+    /// The portal secret (pairwise subjects).
+    pub secret: &'a PortalSecret,
 }
 
 /// What a grant's tokens say, fixed when the user was authorized (`oidc_grants.data`).
@@ -141,11 +167,46 @@ pub fn service_claims(claims: &Claims) -> Value {
     value
 }
 
+/// The HTTP status of an [`OAuthError`], without the HTTP crate: the core names the kind of failure, the
+/// adapter the number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorStatus {
+    /// 400: the request is wrong.
+    BadRequest,
+    /// 401: the client did not authenticate.
+    Unauthorized,
+    /// 413: the request body is over the endpoint's limit.
+    PayloadTooLarge,
+    /// 500: ours.
+    Server,
+    /// 503: the database is unavailable now.
+    Unavailable,
+}
+
+impl ErrorStatus {
+    /// The status code.
+    pub fn code(self) -> u16 {
+        match self {
+            Self::BadRequest => 400,
+            Self::Unauthorized => 401,
+            Self::PayloadTooLarge => 413,
+            Self::Server => 500,
+            Self::Unavailable => 503,
+        }
+    }
+
+    /// A failure of the provider (5xx), logged rather than audited.
+    pub fn is_server_error(self) -> bool {
+        matches!(self, Self::Server | Self::Unavailable)
+    }
+}
+
 /// An OAuth error response (RFC 6749 §5.2), the one shape every back-channel endpoint refuses with.
 #[derive(Debug)]
 pub struct OAuthError {
-    /// HTTP status.
-    pub status: StatusCode,
+    /// The HTTP status it is answered with (mapped at the edge, `crate::http::oidc`).
+    pub status: ErrorStatus,
     /// `error`.
     pub error: &'static str,
     /// `error_description`.
@@ -155,12 +216,12 @@ pub struct OAuthError {
 impl OAuthError {
     /// 400 with `error`.
     pub fn new(error: &'static str, description: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, error, description: description.into() }
+        Self { status: ErrorStatus::BadRequest, error, description: description.into() }
     }
 
     /// 401 `invalid_client`.
     pub fn invalid_client(description: impl Into<String>) -> Self {
-        Self { status: StatusCode::UNAUTHORIZED, error: "invalid_client", description: description.into() }
+        Self { status: ErrorStatus::Unauthorized, error: "invalid_client", description: description.into() }
     }
 
     /// 400 `invalid_grant`.
@@ -182,7 +243,7 @@ impl OAuthError {
     /// [`OAuthError::server`] for a cause logged already (one failure answered to many requests).
     pub fn server_logged() -> Self {
         Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
+            status: ErrorStatus::Server,
             error: "server_error",
             description: "the provider cannot answer now; retry later".into(),
         }
@@ -199,7 +260,7 @@ impl OAuthError {
     /// [`OAuthError::unavailable`] for a cause logged already.
     pub fn unavailable_logged() -> Self {
         Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
+            status: ErrorStatus::Unavailable,
             error: "temporarily_unavailable",
             description: "the provider cannot answer now (its database is unavailable); retry later".into(),
         }
@@ -239,22 +300,6 @@ impl From<crate::portal::catalog::CatalogError> for OAuthError {
     }
 }
 
-impl IntoResponse for OAuthError {
-    fn into_response(self) -> Response {
-        let mut response =
-            (self.status, Json(json!({ "error": self.error, "error_description": self.description }))).into_response();
-        if self.status == StatusCode::UNAUTHORIZED
-            && let Ok(v) = axum::http::HeaderValue::from_str("Bearer error=\"invalid_client\"")
-        {
-            response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, v);
-        }
-        response
-            .headers_mut()
-            .insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
-        response
-    }
-}
-
 /// A random base64url token of `n` bytes.
 pub fn random_token(n: usize) -> Result<String, OAuthError> {
     use base64::Engine as _;
@@ -273,6 +318,9 @@ pub fn sid(session_hash: &str) -> String {
 }
 
 #[cfg(test)]
+mod core_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -281,9 +329,9 @@ mod tests {
     #[test]
     fn an_unavailable_database_is_a_503_and_other_store_failures_a_500() {
         let down = OAuthError::store(StoreError::Unavailable("disk full".into()));
-        assert_eq!((down.status, down.error), (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable"));
+        assert_eq!((down.status.code(), down.error), (503, "temporarily_unavailable"));
         assert!(down.description.contains("retry later"), "{}", down.description);
         let broken = OAuthError::store(StoreError::Database("no such table".into()));
-        assert_eq!((broken.status, broken.error), (StatusCode::INTERNAL_SERVER_ERROR, "server_error"));
+        assert_eq!((broken.status.code(), broken.error), (500, "server_error"));
     }
 }

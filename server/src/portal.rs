@@ -1,11 +1,14 @@
 //! The SSO portal (issue #6, D24): its own HTTPS listener that requests (never requires) a facility PC
 //! certificate, SSO sessions, the password + TOTP login, the home page of the services a person may open,
-//! and the OpenID Connect provider's endpoints ([`crate::oidc`]).
+//! and the OpenID Connect provider's endpoints ([`crate::oidc`], adapted by `crate::http::oidc`). Its URLs
+//! are declared with every other listener's in `crate::http::routes`.
 //!
 //! Card login (HPKI/JPKI, [`card_login`]) starts sessions through [`session::Sessions::create`] the same way
 //! the password + TOTP login does.
 
 pub mod accounts;
+pub mod audit;
+pub use audit::audit;
 pub mod card_login;
 pub mod catalog;
 pub mod facility;
@@ -23,12 +26,10 @@ pub mod totp;
 
 use crate::oidc::{self, Provider};
 use crate::policy;
-use axum::Router;
 use axum::extract::{Extension, Form, Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::Store;
@@ -120,56 +121,10 @@ impl PortalState {
     }
 }
 
-/// The portal listener's routes.
-pub fn routes(state: PortalState) -> Router {
-    let browser = Router::new()
-        .route("/", get(home))
-        .route("/login", get(login_page).post(login))
-        .route("/login/card/challenge", post(card_login::challenge))
-        .route("/login/card", post(card_login::submit))
-        .route("/logout/card-removed", post(card_login::card_removed))
-        .route("/logout", get(oidc::endpoints::logout_get).post(logout))
-        .route("/sessions", get(self_service::list))
-        .route("/sessions/end", post(self_service::end_one))
-        .route("/sessions/end-all", post(self_service::end_all))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf_guard));
-    Router::new()
-        .merge(browser)
-        // Outside the CSRF guard: relying parties legitimately send the browser here from their own site,
-        // with GET or an auto-submitted form (OIDC Core §3.1.2.1), and it changes nothing the request alone
-        // could abuse (codes go only to registered redirect URIs).
-        .route("/authorize", get(oidc::authorize::authorize).post(oidc::authorize::authorize_post))
-        .merge(back_channel())
-        .route("/.well-known/openid-configuration", get(oidc::endpoints::discovery))
-        .route("/jwks", get(oidc::endpoints::jwks))
-        // The card agent's presence reports (D26): a local program, not a browser; the token authenticates.
-        .route("/presence", post(card_login::presence))
-        .route("/static/card-login.js", get(card_login::script_login))
-        .route("/static/card-watch.js", get(card_login::script_watch))
-        // Every body bounded before any handler reads it (issue #24 item 5).
-        .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
-        .with_state(state)
-}
-
-/// The mTLS listener's routes (RFC 8705 §5 `mtls_endpoint_aliases`): only the back-channel endpoints.
-pub fn mtls_routes(state: PortalState) -> Router {
-    back_channel().layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap)).with_state(state)
-}
-
-/// Endpoints clients call directly (client-authenticated or bearer; no cookies).
-fn back_channel() -> Router<PortalState> {
-    Router::new()
-        .route("/token", post(oidc::token::token))
-        .route("/par", post(oidc::authorize::par))
-        .route("/userinfo", get(oidc::endpoints::userinfo).post(oidc::endpoints::userinfo))
-        .route("/introspect", post(oidc::endpoints::introspect))
-        .route("/revoke", post(oidc::endpoints::revoke))
-}
-
 /// Cross-site request forgery guard of the browser endpoints: a POST whose `Sec-Fetch-Site` is not
 /// `same-origin`/`none`, or whose `Origin` is not the issuer's, is refused (forms carry a per-session token
 /// as well, checked by the handlers that act on a session).
-async fn csrf_guard(State(state): State<PortalState>, request: Request, next: Next) -> Response {
+pub async fn csrf_guard(State(state): State<PortalState>, request: Request, next: Next) -> Response {
     if request.method() == Method::POST {
         let headers = request.headers();
         let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
@@ -188,22 +143,6 @@ async fn csrf_guard(State(state): State<PortalState>, request: Request, next: Ne
         }
     }
     next.run(request).await
-}
-
-/// Append an audit entry; a failure is logged (the request it records has happened either way).
-pub async fn audit(
-    store: &Arc<dyn Store>,
-    actor: &str,
-    action: &str,
-    target: &str,
-    outcome: Outcome,
-    detail: serde_json::Value,
-) {
-    let event =
-        AuditEvent { actor: actor.to_owned(), action: action.to_owned(), target: target.to_owned(), outcome, detail };
-    if let Err(e) = store.append_audit(&event).await {
-        tracing::error!(error = %e, action, "cannot write the audit entry");
-    }
 }
 
 /// Only local paths of the authorization endpoint (or `/`) are followed after login: no open redirect.
@@ -263,7 +202,7 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
     pages::refused(StatusCode::SERVICE_UNAVAILABLE, "the portal cannot answer now; try again shortly")
 }
 
-async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap) -> Response {
+pub async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap) -> Response {
     let (session, csrf) = match state.sessions.current(&headers).await {
         Ok(Some(s)) => s,
         Ok(None) => {
@@ -288,12 +227,14 @@ async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap) ->
     pages::home(&session.subject, facility.as_ref(), &visible, &csrf, card, presence.as_deref())
 }
 
+/// The login page's query.
 #[derive(Debug, serde::Deserialize)]
-struct LoginQuery {
+pub struct LoginQuery {
+    /// Where to go after the login ([`safe_return`] decides whether it is followed).
     return_to: Option<String>,
 }
 
-async fn login_page(
+pub async fn login_page(
     State(state): State<PortalState>,
     tls: Tls,
     headers: HeaderMap,
@@ -327,7 +268,7 @@ async fn login_page(
 /// The password + TOTP login: always an explicit credential check, whatever session or connection exists.
 /// The form is parsed before any I/O: a field no account could have is refused (400) and audited without its
 /// value; an account past its free attempts waits (429) before argon2 runs (issue #24 items 5 and 8).
-async fn login(
+pub async fn login(
     State(state): State<PortalState>,
     tls: Tls,
     headers: HeaderMap,
@@ -421,7 +362,7 @@ async fn login(
 }
 
 /// The sign-out form's POST (CSRF token checked) and RP-initiated logout confirmed by the user.
-async fn logout(
+pub async fn logout(
     State(state): State<PortalState>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,

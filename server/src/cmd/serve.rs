@@ -165,10 +165,10 @@ fn serve_portal(
     let mut line = format!(" and portal {} on {}", p.state.oidc.issuer, p.portal.0.local_addr()?);
     let mut servers: Vec<Serving> = Vec::new();
     let mut handles = Vec::new();
-    let mut listeners = vec![(p.portal.0, p.portal.1, crate::portal::routes(p.state.clone()), "portal")];
+    let mut listeners = vec![(p.portal.0, p.portal.1, crate::http::routes::portal(p.state.clone()), "portal")];
     if let Some((l, config)) = p.mtls {
         line.push_str(&format!(" and mtls https://{}", l.local_addr()?));
-        listeners.push((l, config, crate::portal::mtls_routes(p.state.clone()), "portal-mtls"));
+        listeners.push((l, config, crate::http::routes::portal_mtls(p.state.clone()), "portal-mtls"));
     }
     for (listener, config, router, name) in listeners {
         // Counted and logged like the main listeners: per-route latency is how a slow login shows.

@@ -1,7 +1,9 @@
-//! The URL map: the only place that knows which path is served on which listener.
+//! The URL map: the only place that knows which path is served on which listener (the HTTPS and plain-HTTP
+//! listeners of the CA, and the SSO portal's own HTTPS listener and mTLS listener).
 
 use super::rate_limit::{self, Class};
 use super::{AppState, acme, admin, auth, crl, est, health, metrics, ocsp, scep};
+use crate::portal::{self, PortalState, card_login, request_body, self_service};
 use axum::Router;
 use axum::routing::{delete, get, post};
 
@@ -139,4 +141,55 @@ pub fn http(state: AppState) -> Router {
         .merge(limited(&state, Class::Enroll, scep))
         .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state, "http"), metrics::track))
         .with_state(state)
+}
+
+/// The SSO portal's listener (issue #6, D24): the browser pages, the OpenID Connect provider's endpoints
+/// (`super::oidc` adapts them), the card agent's reports. Every body is bounded before any handler reads it
+/// (issue #24 item 5).
+pub fn portal(state: PortalState) -> Router {
+    let browser = Router::new()
+        .route("/", get(portal::home))
+        .route("/login", get(portal::login_page).post(portal::login))
+        .route("/login/card/challenge", post(card_login::challenge))
+        .route("/login/card", post(card_login::submit))
+        .route("/logout/card-removed", post(card_login::card_removed))
+        .route("/logout", get(super::oidc::logout::logout_get).post(portal::logout))
+        .route("/sessions", get(self_service::list))
+        .route("/sessions/end", post(self_service::end_one))
+        .route("/sessions/end-all", post(self_service::end_all))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), portal::csrf_guard));
+    Router::new()
+        .merge(browser)
+        // Outside the CSRF guard: relying parties legitimately send the browser here from their own site,
+        // with GET or an auto-submitted form (OIDC Core §3.1.2.1), and it changes nothing the request alone
+        // could abuse (codes go only to registered redirect URIs).
+        .route("/authorize", get(super::oidc::authorize::authorize).post(super::oidc::authorize::authorize_post))
+        .merge(oidc_back_channel())
+        .route("/.well-known/openid-configuration", get(super::oidc::endpoints::discovery))
+        .route("/jwks", get(super::oidc::endpoints::jwks))
+        // The card agent's presence reports (D26): a local program, not a browser; the token authenticates.
+        .route("/presence", post(card_login::presence))
+        .route("/static/card-login.js", get(card_login::script_login))
+        .route("/static/card-watch.js", get(card_login::script_watch))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
+        .with_state(state)
+}
+
+/// The portal's mTLS listener (RFC 8705 §5 `mtls_endpoint_aliases`): only the back-channel endpoints.
+pub fn portal_mtls(state: PortalState) -> Router {
+    oidc_back_channel()
+        .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
+        .with_state(state)
+}
+
+/// The OpenID Connect endpoints clients call directly (client-authenticated or bearer; no cookies), on both
+/// portal listeners.
+fn oidc_back_channel() -> Router<PortalState> {
+    use super::oidc::{authorize, endpoints, token};
+    Router::new()
+        .route("/token", post(token::token))
+        .route("/par", post(authorize::par))
+        .route("/userinfo", get(endpoints::userinfo).post(endpoints::userinfo))
+        .route("/introspect", post(endpoints::introspect))
+        .route("/revoke", post(endpoints::revoke))
 }

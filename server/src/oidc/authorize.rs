@@ -1,22 +1,22 @@
 //! The authorization endpoint (code flow only, PKCE S256 required, exact redirect URI match, `prompt`,
 //! `max_age`) and pushed authorization requests (RFC 9126), which a client's registration or the server can
 //! make the only way in.
+//!
+//! HTTP-free: [`authorize`] and [`par`] take what the request carried (its parameters, the browser's session,
+//! the connection's certificate) and `now`, and answer an [`AuthorizeAnswer`] or the pushed request's URI; the
+//! axum adapters are `crate::http::oidc::authorize`.
 
-use super::client::{self, Client, Presented};
-use super::{GrantData, OAuthError, Provider, hash_secret, random_token};
+use super::client::{self, Client, ClientCredentials, Presented};
+use super::{Context, GrantData, OAuthError, Provider, hash_secret, random_token};
 use crate::policy::{self, Decision};
-use crate::portal::{self, PortalState, facility, refusals};
-use axum::Json;
-use axum::extract::{Extension, Form, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum_server::tls::TlsInfo;
+use crate::portal::audit::audit;
+use crate::portal::session::Session;
+use crate::portal::{facility, refusals};
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::GrantRecord;
 use hcpki_ca::time::CLOCK_LEEWAY_SECS;
 use serde_json::json;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 pub mod forced_login;
 pub mod request;
@@ -26,56 +26,90 @@ const PAR_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 /// The return trip's forced-login marker ([`forced_login`]).
 const LOGIN_AFTER: &str = forced_login::PARAM;
 
-/// `GET /authorize`.
-pub async fn authorize(
-    State(state): State<PortalState>,
-    tls: Option<Extension<Arc<TlsInfo>>>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    match run(&state, tls, &headers, query).await {
-        Ok(r) | Err(r) => r,
+/// Everything `/authorize` reads from a request.
+#[derive(Debug)]
+pub struct AuthorizeCall<'a> {
+    /// The query (GET) or form (POST) parameters.
+    pub params: HashMap<String, String>,
+    /// The browser's live session (its cookie's), if any; looked up by the caller through [`SessionLookup`].
+    pub session: SessionLookup<'a>,
+    /// The connection's TLS client certificate (DER): a facility PC's, when presented.
+    pub certificate: Option<&'a [u8]>,
+}
+
+/// How `/authorize` finds the browser's session: only once the request itself is known good, so a refused
+/// request costs no session read.
+#[derive(Debug)]
+pub struct SessionLookup<'a> {
+    /// The sessions.
+    pub sessions: &'a crate::portal::session::Sessions,
+    /// The value of the request's session cookie, if it sent one.
+    pub cookie: Option<String>,
+}
+
+/// How the authorization endpoint answers the browser.
+#[derive(Debug)]
+#[must_use]
+pub enum AuthorizeAnswer {
+    /// Send the browser on (303 See Other): to the client's redirect URI with a code or an error, or to the
+    /// login page.
+    Redirect(String),
+    /// An error page: the client or its redirect URI is not known good (RFC 6749 §4.1.2.1), or the
+    /// connection's facility may not sign in.
+    Refused {
+        /// Which status.
+        status: PageStatus,
+        /// What the page says.
+        message: String,
+    },
+    /// The provider cannot answer (500 or 503), as an OAuth error.
+    Failed(OAuthError),
+}
+
+/// The status of an [`AuthorizeAnswer::Refused`] page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageStatus {
+    /// 400: the request is not one to act on.
+    BadRequest,
+    /// 403: the connection's facility is refused.
+    Forbidden,
+}
+
+impl AuthorizeAnswer {
+    fn failed(e: impl Into<OAuthError>) -> Self {
+        Self::Failed(e.into())
     }
 }
 
-/// `POST /authorize` (form-encoded parameters, OIDC Core §3.1.2.1).
-pub async fn authorize_post(
-    State(state): State<PortalState>,
-    tls: Option<Extension<Arc<TlsInfo>>>,
-    headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
-    match run(&state, tls, &headers, form).await {
-        Ok(r) | Err(r) => r,
+/// Answer an authorization request at `now` (plain or pushed, GET or POST).
+pub async fn authorize(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> AuthorizeAnswer {
+    match run(ctx, call, now).await {
+        Ok(answer) | Err(answer) => answer,
     }
 }
 
-async fn run(
-    state: &PortalState,
-    tls: Option<Extension<Arc<TlsInfo>>>,
-    headers: &HeaderMap,
-    query: HashMap<String, String>,
-) -> Result<Response, Response> {
+async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<AuthorizeAnswer, AuthorizeAnswer> {
+    let provider = ctx.provider;
+    let query = call.params;
     // A pushed request replaces the query (only client_id may accompany it). The forced-login marker's key
     // comes from the query either way; it is only a key, looked up below.
     let pushed = query.contains_key("request_uri");
     let marker_key = query.get(LOGIN_AFTER).filter(|v| !v.is_empty()).cloned();
     let mut params = match query.get("request_uri") {
         Some(uri) => {
-            let now = hcpki_ca::time::now_unix();
             let key = uri.strip_prefix(PAR_PREFIX).unwrap_or_default();
-            let stored = state.oidc.store.oidc_once_take("par", key, now).await.map_err(unavailable)?;
+            let stored = provider.store.oidc_once_take("par", key, now).await.map_err(AuthorizeAnswer::failed)?;
             let named = query.get("client_id").map(String::as_str);
             let Some(stored) = stored else {
                 let why = "the request_uri is unknown, used or expired: start again";
-                return Err(refused_page(state, named, "invalid_request_uri", why, None).await);
+                return Err(refused_page(ctx, named, "invalid_request_uri", why, None).await);
             };
             let p: HashMap<String, String> =
-                serde_json::from_str(&stored).map_err(|e| OAuthError::server(e).into_response())?;
+                serde_json::from_str(&stored).map_err(|e| AuthorizeAnswer::Failed(OAuthError::server(e)))?;
             // RFC 9126 §4: the request_uri is only good for the client that pushed it (it is spent either way).
             if query.get("client_id") != p.get("client_id") {
                 let why = "client_id differs from the pushed request's: a request_uri is good only for its client";
-                return Err(refused_page(state, named, "invalid_request_uri", why, None).await);
+                return Err(refused_page(ctx, named, "invalid_request_uri", why, None).await);
             }
             p
         }
@@ -86,29 +120,29 @@ async fn run(
     params.remove(LOGIN_AFTER);
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let Some(client_id) = get("client_id") else {
-        return Err(refused_page(state, None, "invalid_request", "client_id is missing", None).await);
+        return Err(refused_page(ctx, None, "invalid_request", "client_id is missing", None).await);
     };
     let client = if client_id == client::CONSOLE_CLIENT_ID {
         Some(std::sync::Arc::new(Client::console()))
     } else {
-        state.oidc.clients.load(client_id).await.map_err(|e| e.into_response())?
+        provider.clients.load(client_id).await.map_err(AuthorizeAnswer::Failed)?
     };
     let Some(client) = client else {
-        return Err(refused_page(state, Some(client_id), "invalid_request", "unknown client_id", None).await);
+        return Err(refused_page(ctx, Some(client_id), "invalid_request", "unknown client_id", None).await);
     };
-    let console_callback = state.oidc.console_callback.as_deref();
+    let console_callback = provider.console_callback.as_deref();
     if client.id == client::CONSOLE_CLIENT_ID && console_callback.is_none() {
         let why = "console sign-in through the portal is off: set [console] url in hcpki.toml to the console's \
                    external URL (https://host[:port])";
-        return Err(refused_page(state, Some(client_id), "invalid_request", why, Some(get("redirect_uri"))).await);
+        return Err(refused_page(ctx, Some(client_id), "invalid_request", why, Some(get("redirect_uri"))).await);
     }
     // Errors go back to the client only once the redirect URI is known to be registered (RFC 6749 §4.1.2.1).
     let Some(redirect_uri) = get("redirect_uri").filter(|r| client.accepts_redirect(r, console_callback)) else {
         let why = "redirect_uri is missing or not registered for this client (exact match)";
-        return Err(refused_page(state, Some(client_id), "invalid_request", why, Some(get("redirect_uri"))).await);
+        return Err(refused_page(ctx, Some(client_id), "invalid_request", why, Some(get("redirect_uri"))).await);
     };
-    let back = Back { redirect_uri, state: get("state"), issuer: &state.oidc.issuer };
-    let refuse = |error, why| refused_back(state, &back, &client.id, error, why);
+    let back = Back { redirect_uri, state: get("state"), issuer: &provider.issuer };
+    let refuse = |error, why| refused_back(ctx, &back, &client.id, error, why);
     // A client that must push (RFC 9126 §4; FAPI 2.0 Security Profile §5.3.2.2: "shall reject authorization
     // requests sent without PAR") is refused a plain request. The refusal goes back to the client rather than
     // to an error page: the client and this exact redirect URI are registered, which is when RFC 6749
@@ -116,7 +150,7 @@ async fn run(
     // standard error its library reads, and the person lands back at the service instead of at a dead end.
     // Nothing of the request is acted on, and the redirect carries only the error, the request's own `state`
     // and `iss`: nothing the sender of the request did not know.
-    if !pushed && let Some(by) = client.must_push(state.oidc.require_par) {
+    if !pushed && let Some(by) = client.must_push(provider.require_par) {
         let why = format!(
             "this client must push its authorization requests (PAR, RFC 9126): POST them to the \
              pushed_authorization_request_endpoint and send only client_id and request_uri here (required by {})",
@@ -128,10 +162,11 @@ async fn run(
         Ok(request) => request,
         Err(e) => return Err(refuse(e.code(), &e.to_string()).await),
     };
-    let now = hcpki_ca::time::now_unix();
-    let current = state.sessions.current(headers).await.map_err(unavailable)?.map(|(s, _)| s);
+    let current = call.session.find().await.map_err(AuthorizeAnswer::failed)?;
     let marker = match &marker_key {
-        Some(key) => forced_login::redeem(state.store.as_ref(), key, &params, now).await.map_err(unavailable)?,
+        Some(key) => {
+            forced_login::redeem(provider.store.as_ref(), key, &params, now).await.map_err(AuthorizeAnswer::failed)?
+        }
         None => None,
     };
     if marker_key.is_some() && marker.is_none() {
@@ -140,7 +175,7 @@ async fn run(
         // decided without it (the login page when forced), and audited.
         let actor = current.as_ref().map_or_else(|| ANONYMOUS.to_owned(), |s| format!("portal:{}", s.person_key));
         let detail = json!({ "client": client.id, "error": "login_required", "reason": FORGED_MARKER });
-        state.refusals.record(&actor, "oidc.authorize", &client.id, detail).await;
+        ctx.refusals.record(&actor, "oidc.authorize", &client.id, detail).await;
     }
     // After a login forced by prompt=login or max_age, the session must be that login: not the session found
     // stale, and made at or after the redirect, less the clock leeway (the login may have been made by a
@@ -160,22 +195,22 @@ async fn run(
         if request.prompt.split(' ').any(|p| p == "none") {
             return Err(back.error("login_required", "no session (or not fresh enough) and prompt=none"));
         }
-        return Err(to_login(state, &params, pushed, stale.as_deref(), now).await);
+        return Err(to_login(provider, &params, pushed, stale.as_deref(), now).await);
     };
-    let tls_info = tls.as_ref().map(|t| t.0.as_ref());
-    let facility = match facility::for_request(state.store.as_ref(), tls_info, session.facility_id.as_ref())
+    let store = provider.store.as_ref();
+    let facility = match facility::for_certificate(store, call.certificate, session.facility_id.as_ref())
         .await
-        .map_err(unavailable)?
+        .map_err(AuthorizeAnswer::failed)?
     {
         Ok(f) => f,
         Err(reason) => {
             let detail = json!({ "client": client.id, "reason": reason });
             let actor = format!("portal:{}", session.person_key);
-            state.refusals.record(&actor, "oidc.authorize", &client.id, detail).await;
-            return Err(portal::refused_page(StatusCode::FORBIDDEN, &reason));
+            ctx.refusals.record(&actor, "oidc.authorize", &client.id, detail).await;
+            return Err(AuthorizeAnswer::Refused { status: PageStatus::Forbidden, message: reason });
         }
     };
-    let services = state.services.current().await.map_err(unavailable)?;
+    let services = ctx.services.current().await.map_err(AuthorizeAnswer::failed)?;
     let actor = format!("portal:{}", session.person_key);
     // The console's client is built in: who may use the console is its grants' decision (D42), not a service's.
     let console = (client.id == client::CONSOLE_CLIENT_ID).then(policy::Service::console);
@@ -184,7 +219,7 @@ async fn run(
         let reason = format!("service {} is not offered (removed by the operator)", client.config.service);
         let detail =
             json!({ "client": client.id, "service": client.config.service, "decision": format!("denied: {reason}") });
-        portal::audit(&state.store, &actor, "oidc.authorize", &client.id, Outcome::Denied, detail).await;
+        audit(&provider.store, &actor, "oidc.authorize", &client.id, Outcome::Denied, detail).await;
         return Err(back.error("access_denied", &reason));
     };
     let decision = policy::decide(&session.subject, facility.as_ref(), service);
@@ -193,16 +228,16 @@ async fn run(
     let claims = match decision {
         Decision::Allow(claims) => claims,
         Decision::Deny(reason) => {
-            portal::audit(&state.store, &actor, "oidc.authorize", &client.id, Outcome::Denied, detail).await;
+            audit(&provider.store, &actor, "oidc.authorize", &client.id, Outcome::Denied, detail).await;
             return Err(back.error("access_denied", &reason.to_string()));
         }
     };
-    portal::audit(&state.store, &actor, "oidc.authorize", &client.id, Outcome::Ok, detail).await;
+    audit(&provider.store, &actor, "oidc.authorize", &client.id, Outcome::Ok, detail).await;
     let level = session.subject.assurance(facility.as_ref());
     // A card key linked to its form before trust-anchor binding keeps the `sub` relying parties knew.
-    let linked = state.store.person_key_linked(&session.person_key).await.map_err(unavailable)?;
+    let linked = store.person_key_linked(&session.person_key).await.map_err(AuthorizeAnswer::failed)?;
     let data = GrantData {
-        sub: state.secret.pairwise_sub(&client.sector(), linked.as_deref().unwrap_or(&session.person_key)),
+        sub: ctx.secret.pairwise_sub(&client.sector(), linked.as_deref().unwrap_or(&session.person_key)),
         claims: super::service_claims(&claims),
         acr: level.acr().to_owned(),
         amr: json!(session.subject.amr()),
@@ -214,8 +249,15 @@ async fn run(
         sid: super::sid(&session.id_hash),
         session_expires_at: Some(session.expires_at),
     };
-    let code = issue_code(state, &client, &session.id_hash, &data, now).await.map_err(|e| e.into_response())?;
+    let code = issue_code(provider, &client, &session.id_hash, &data, now).await.map_err(AuthorizeAnswer::Failed)?;
     Ok(back.with(&[("code", &code)]))
+}
+
+impl SessionLookup<'_> {
+    /// The live session the cookie names.
+    async fn find(&self) -> Result<Option<Session>, crate::portal::session::SessionError> {
+        Ok(self.sessions.of_cookie(self.cookie.as_deref()).await?.map(|(s, _)| s))
+    }
 }
 
 /// The actor of a refused authorization request: the browser's session is not looked up before the request
@@ -229,29 +271,29 @@ const FORGED_MARKER: &str = "login_after is not a forced-login marker this serve
 /// not known good), audited `oidc.authorize` with the OAuth error it stands for and the redirect URI sent, if
 /// that was the problem. The page names the error for the developer of the client.
 async fn refused_page(
-    state: &PortalState,
+    ctx: Context<'_>,
     client_id: Option<&str>,
     error: &str,
     why: &str,
     redirect_uri: Option<Option<&str>>,
-) -> Response {
+) -> AuthorizeAnswer {
     let mut detail = json!({ "error": error, "reason": why });
     if let (Some(sent), Some(map)) = (redirect_uri, detail.as_object_mut()) {
         map.insert("redirect_uri".into(), json!(sent.map(|r| refusals::named(Some(r)))));
     }
-    state.refusals.record(ANONYMOUS, "oidc.authorize", &refusals::named(client_id), detail).await;
-    portal::refused_page(StatusCode::BAD_REQUEST, &format!("{why} ({error})"))
+    ctx.refusals.record(ANONYMOUS, "oidc.authorize", &refusals::named(client_id), detail).await;
+    AuthorizeAnswer::Refused { status: PageStatus::BadRequest, message: format!("{why} ({error})") }
 }
 
 /// A malformed request of a known client, answered at its redirect URI and audited `oidc.authorize`.
-async fn refused_back(state: &PortalState, back: &Back<'_>, client_id: &str, error: &str, why: &str) -> Response {
-    state.refusals.record(ANONYMOUS, "oidc.authorize", client_id, json!({ "error": error, "reason": why })).await;
+async fn refused_back(ctx: Context<'_>, back: &Back<'_>, client_id: &str, error: &str, why: &str) -> AuthorizeAnswer {
+    ctx.refusals.record(ANONYMOUS, "oidc.authorize", client_id, json!({ "error": error, "reason": why })).await;
     back.error(error, why)
 }
 
 /// Store a grant in state `code` and return the code (`<grant id>.<secret>`).
 async fn issue_code(
-    state: &PortalState,
+    provider: &Provider,
     client: &Client,
     session_hash: &str,
     data: &GrantData,
@@ -269,9 +311,9 @@ async fn issue_code(
         state: "code".into(),
         created_at: now,
         // Redeemed and swept by any replica: one whose clock runs ahead still gives the code its lifetime.
-        expires_at: now + state.oidc.lifetimes.code + CLOCK_LEEWAY_SECS,
+        expires_at: now + provider.lifetimes.code + CLOCK_LEEWAY_SECS,
     };
-    state.store.oidc_create_grant(&grant).await?;
+    provider.store.oidc_create_grant(&grant).await?;
     Ok(code)
 }
 
@@ -282,18 +324,18 @@ async fn issue_code(
 /// ([`Lifetimes::par_login`](super::Lifetimes)), so they never appear in the browser's URL (why the client
 /// pushed them) and a client that must push is not refused its own return trip.
 async fn to_login(
-    state: &PortalState,
+    provider: &Provider,
     params: &HashMap<String, String>,
     pushed: bool,
     stale: Option<&str>,
     now: i64,
-) -> Response {
+) -> AuthorizeAnswer {
     let kept: HashMap<String, String> =
         params.iter().filter(|(k, _)| k.as_str() != LOGIN_AFTER).map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut query: Vec<(String, String)> = if pushed {
-        let request_uri = match push(&state.oidc, &kept, state.oidc.lifetimes.par_login, now).await {
+        let request_uri = match push(provider, &kept, provider.lifetimes.par_login, now).await {
             Ok(uri) => uri,
-            Err(e) => return e.into_response(),
+            Err(e) => return AuthorizeAnswer::Failed(e),
         };
         let client_id = kept.get("client_id").cloned().unwrap_or_default();
         vec![("client_id".into(), client_id), ("request_uri".into(), request_uri)]
@@ -303,14 +345,14 @@ async fn to_login(
     let forced =
         params.get("prompt").is_some_and(|p| p.split(' ').any(|x| x == "login")) || params.contains_key("max_age");
     if forced {
-        let lifetime = state.oidc.lifetimes.par_login;
-        match forced_login::issue(&state.oidc, &kept, stale, lifetime, now).await {
+        let lifetime = provider.lifetimes.par_login;
+        match forced_login::issue(provider, &kept, stale, lifetime, now).await {
             Ok(key) => query.push((LOGIN_AFTER.into(), key)),
-            Err(e) => return e.into_response(),
+            Err(e) => return AuthorizeAnswer::Failed(e),
         }
     }
     let back = format!("/authorize?{}", encode(&query));
-    Redirect::to(&format!("/login?{}", encode(&[("return_to".into(), back)]))).into_response()
+    AuthorizeAnswer::Redirect(format!("/login?{}", encode(&[("return_to".into(), back)])))
 }
 
 /// Where and how to answer the client.
@@ -321,19 +363,19 @@ struct Back<'a> {
 }
 
 impl Back<'_> {
-    fn error(&self, error: &str, description: &str) -> Response {
+    fn error(&self, error: &str, description: &str) -> AuthorizeAnswer {
         self.with(&[("error", error), ("error_description", description)])
     }
 
     /// Redirect with `params`, `state` and `iss` (RFC 9207).
-    fn with(&self, params: &[(&str, &str)]) -> Response {
+    fn with(&self, params: &[(&str, &str)]) -> AuthorizeAnswer {
         let mut all: Vec<(String, String)> = params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         if let Some(s) = self.state {
             all.push(("state".into(), s.to_owned()));
         }
         all.push(("iss".into(), self.issuer.to_owned()));
         let sep = if self.redirect_uri.contains('?') { '&' } else { '?' };
-        Redirect::to(&format!("{}{sep}{}", self.redirect_uri, encode(&all))).into_response()
+        AuthorizeAnswer::Redirect(format!("{}{sep}{}", self.redirect_uri, encode(&all)))
     }
 }
 
@@ -355,25 +397,49 @@ pub fn percent(s: &str) -> String {
         .collect()
 }
 
-/// A lookup failed: 503 when the database is unavailable, 500 otherwise ([`OAuthError::store`]).
-fn unavailable(e: impl Into<OAuthError>) -> Response {
-    e.into().into_response()
+/// Everything `/par` reads from a request: the form (the authorization request and the client's credentials)
+/// and the connection's certificate.
+#[derive(Debug)]
+pub struct ParCall<'a> {
+    /// The form.
+    pub form: HashMap<String, String>,
+    /// The client's credentials in it.
+    pub credentials: ClientCredentials,
+    /// The TLS client certificate (mTLS listener).
+    pub certificate: Option<&'a [u8]>,
 }
 
-/// `POST /par` (RFC 9126): a client-authenticated authorization request, kept briefly under a single-use
-/// `request_uri`.
-pub async fn par(
-    State(state): State<PortalState>,
-    tls: Option<Extension<Arc<TlsInfo>>>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, OAuthError> {
-    let audiences = super::endpoints::audiences(&state.oidc, "/par");
-    let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
-    let presented = Presented { form: &form, certificate, audiences };
-    let client = match client::authenticate(&state.oidc.clients, &presented).await {
-        Ok(c) => c,
-        Err(e) => return Err(super::refused::client(&state, "/par", &form, e).await),
+impl<'a> ParCall<'a> {
+    /// Read a pushed request's form and certificate.
+    pub fn parse(form: HashMap<String, String>, certificate: Option<&'a [u8]>) -> Self {
+        Self { credentials: ClientCredentials::from_form(&form), form, certificate }
+    }
+}
+
+/// A pushed request kept (RFC 9126 §2.2): answered 201 with this body.
+#[derive(Debug, serde::Serialize)]
+pub struct Pushed {
+    /// The single-use `request_uri`.
+    pub request_uri: String,
+    /// Its lifetime in seconds.
+    pub expires_in: i64,
+}
+
+/// `POST /par` (RFC 9126) at `now`: a client-authenticated authorization request, kept briefly under a
+/// single-use `request_uri`. A refusal is audited here and returned as the OAuth error to answer.
+pub async fn par(ctx: Context<'_>, call: ParCall<'_>, now: i64) -> Result<Pushed, OAuthError> {
+    let provider = ctx.provider;
+    let presented = Presented {
+        credentials: &call.credentials,
+        certificate: call.certificate,
+        audiences: provider.audiences("/par"),
+        now,
     };
+    let client = match client::authenticate(&provider.clients, &presented).await {
+        Ok(c) => c,
+        Err(e) => return Err(super::refused::client(ctx.refusals, "/par", &call.credentials, e).await),
+    };
+    let form = call.form;
     // RFC 9126 §2.3: a pushed request is checked as the authorization endpoint would, and refused here with
     // `invalid_request` where that endpoint could not redirect (a request_uri inside, an unregistered
     // redirect URI) and where PKCE is missing or plain, so the client learns it now rather than after a
@@ -389,7 +455,7 @@ pub async fn par(
     if let Some(why) = refused {
         let more = json!({ "redirect_uri": form.get("redirect_uri").map(|r| refusals::named(Some(r))) });
         let e = OAuthError::invalid_request(why);
-        return Err(super::refused::request(&state, &client.id, "oidc.par", e, more).await);
+        return Err(super::refused::request(ctx.refusals, &client.id, "oidc.par", e, more).await);
     }
     // The forced-login marker is the server's own (item 6 of issue #24): a pushed one is dropped.
     let mut params: HashMap<String, String> = form
@@ -397,9 +463,8 @@ pub async fn par(
         .filter(|(k, _)| !k.starts_with("client_assertion") && k.as_str() != LOGIN_AFTER)
         .collect();
     params.insert("client_id".into(), client.id.clone());
-    let request_uri = push(&state.oidc, &params, state.oidc.lifetimes.par, hcpki_ca::time::now_unix()).await?;
-    let body = json!({ "request_uri": request_uri, "expires_in": state.oidc.lifetimes.par });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let request_uri = push(provider, &params, provider.lifetimes.par, now).await?;
+    Ok(Pushed { request_uri, expires_in: provider.lifetimes.par })
 }
 
 /// Keep the authorization request `params` for `lifetime` seconds under a new single-use `request_uri`

@@ -239,15 +239,47 @@ impl Registry {
     }
 }
 
-/// The request's client credentials.
+/// What a back-channel request sends to authenticate its client (RFC 7523 §2.2), read from its form at the
+/// edge: each value as sent (an empty one is sent, not absent). A client certificate comes with the
+/// connection instead ([`Presented::certificate`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientCredentials {
+    /// `client_id`.
+    pub client_id: Option<String>,
+    /// `client_assertion` (`private_key_jwt`).
+    pub assertion: Option<String>,
+    /// `client_assertion_type`.
+    pub assertion_type: Option<String>,
+}
+
+impl ClientCredentials {
+    /// The credentials among a request's form fields.
+    pub fn from_form(form: &HashMap<String, String>) -> Self {
+        Self {
+            client_id: form.get("client_id").cloned(),
+            assertion: form.get("client_assertion").cloned(),
+            assertion_type: form.get("client_assertion_type").cloned(),
+        }
+    }
+
+    /// The client the request claims to be, to name in a refusal's audit entry: its `client_id`, else its
+    /// assertion's `iss` (unverified: only to say whose name was used).
+    pub fn claimed(&self) -> Option<String> {
+        self.client_id.clone().or_else(|| self.assertion.as_deref().and_then(jws::unverified_issuer))
+    }
+}
+
+/// The request's client credentials, as the endpoint saw them.
 #[derive(Debug)]
 pub struct Presented<'a> {
-    /// The form.
-    pub form: &'a HashMap<String, String>,
+    /// What the form sent.
+    pub credentials: &'a ClientCredentials,
     /// The TLS client certificate (mTLS listener only).
     pub certificate: Option<&'a [u8]>,
     /// Audiences the assertion may name: the endpoint URLs and the issuer.
     pub audiences: Vec<String>,
+    /// The time of the request (assertion lifetimes, certificate validity, the jti's record).
+    pub now: i64,
 }
 
 /// A client whose credentials verified.
@@ -264,10 +296,9 @@ pub struct Verified {
 pub async fn authenticate(clients: &Registry, presented: &Presented<'_>) -> Result<Arc<Client>, OAuthError> {
     let verified = verify(clients, presented).await?;
     if let Some(once) = &verified.once {
-        let now = hcpki_ca::time::now_unix();
         let fresh = clients
             .store()
-            .oidc_once_put(&once.kind, &once.key, "", once.expires_at, now)
+            .oidc_once_put(&once.kind, &once.key, "", once.expires_at, presented.now)
             .await
             .map_err(OAuthError::store)?;
         if !fresh {
@@ -285,20 +316,21 @@ pub fn assertion_replayed() -> OAuthError {
 /// Check the credentials of a back-channel request's client, writing nothing.
 pub async fn verify(clients: &Registry, presented: &Presented<'_>) -> Result<Verified, OAuthError> {
     let store = clients.store();
-    let form = presented.form;
+    let sent = presented.credentials;
     // Parsed once: its unverified iss finds the client, then its signature and claims are checked.
-    let assertion = form
-        .get("client_assertion")
+    let assertion = sent
+        .assertion
+        .as_deref()
         .map(|a| Parsed::parse(a).map_err(|e| OAuthError::invalid_client(e.to_string())))
         .transpose()?;
     let claimed = match &assertion {
         Some(a) => Some(assertion_issuer(a)?),
-        None => form.get("client_id").map(String::as_str),
+        None => sent.client_id.as_deref(),
     };
     let Some(client_id) = claimed else {
         return Err(OAuthError::invalid_client("no client authentication: send a client_assertion or use mTLS"));
     };
-    if let (Some(_), Some(form_id)) = (&assertion, form.get("client_id"))
+    if let (Some(_), Some(form_id)) = (&assertion, sent.client_id.as_deref())
         && client_id != form_id
     {
         return Err(OAuthError::invalid_client("client_id and the assertion's issuer differ"));
@@ -306,13 +338,13 @@ pub async fn verify(clients: &Registry, presented: &Presented<'_>) -> Result<Ver
     let client = clients.load(client_id).await?.ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
     let once = match (client.config.auth, &assertion, presented.certificate) {
         (AuthMethod::PrivateKeyJwt, Some(a), _) => {
-            if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER) {
+            if sent.assertion_type.as_deref() != Some(JWT_BEARER) {
                 return Err(OAuthError::invalid_client("client_assertion_type must be jwt-bearer (RFC 7523)"));
             }
-            Some(check_assertion(&client, a, &presented.audiences)?)
+            Some(check_assertion(&client, a, &presented.audiences, presented.now)?)
         }
         (AuthMethod::TlsClientAuth, None, Some(cert)) => {
-            check_tls_subject(store, &client, cert).await?;
+            check_tls_subject(store, &client, cert, presented.now).await?;
             None
         }
         (AuthMethod::SelfSignedTlsClientAuth, None, Some(cert)) => {
@@ -340,7 +372,12 @@ fn assertion_issuer(parsed: &Parsed) -> Result<&str, OAuthError> {
 
 /// RFC 7523 §3: signature by a registered key, iss = sub = client_id, aud names us, unexpired and short; the
 /// jti to record (the caller makes sure it was never seen before).
-fn check_assertion(client: &Client, parsed: &Parsed, audiences: &[String]) -> Result<OnceRecord, OAuthError> {
+fn check_assertion(
+    client: &Client,
+    parsed: &Parsed,
+    audiences: &[String],
+    now: i64,
+) -> Result<OnceRecord, OAuthError> {
     let keys = client.config.jwks.as_ref().and_then(|j| j.get("keys")).and_then(Value::as_array);
     let kid = parsed.header.get("kid").and_then(Value::as_str);
     let verified = keys
@@ -366,7 +403,6 @@ fn check_assertion(client: &Client, parsed: &Parsed, audiences: &[String]) -> Re
     if !aud_ok {
         return Err(OAuthError::invalid_client("the client assertion's aud must be the token endpoint or the issuer"));
     }
-    let now = hcpki_ca::time::now_unix();
     let exp = c
         .get("exp")
         .and_then(Value::as_i64)
@@ -400,7 +436,7 @@ fn check_assertion(client: &Client, parsed: &Parsed, audiences: &[String]) -> Re
 
 /// `tls_client_auth`: a certificate this CA issued (byte-identical record, still issued) whose subject DN is
 /// the registered one. The registry check stands in for path validation: only our own certificates count.
-async fn check_tls_subject(store: &dyn Store, client: &Client, der: &[u8]) -> Result<(), OAuthError> {
+async fn check_tls_subject(store: &dyn Store, client: &Client, der: &[u8], now: i64) -> Result<(), OAuthError> {
     let cert = <x509_cert::Certificate as der::Decode>::from_der(der)
         .map_err(|_| OAuthError::invalid_client("the client certificate does not decode"))?;
     let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
@@ -408,7 +444,7 @@ async fn check_tls_subject(store: &dyn Store, client: &Client, der: &[u8]) -> Re
     let good = record.is_some_and(|r| {
         r.der.as_deref() == Some(der)
             && r.status == hcpki_ca::store::CertStatus::Issued
-            && r.not_after > hcpki_ca::time::now_unix()
+            && r.not_after > now
     });
     let subject = cert.tbs_certificate().subject().to_string();
     if !good || client.config.tls_subject.as_deref() != Some(subject.as_str()) {

@@ -1,35 +1,18 @@
-//! Discovery, JWKS, userinfo, introspection (RFC 7662), revocation (RFC 7009) and RP-initiated logout.
+//! Discovery, JWKS, userinfo, introspection (RFC 7662) and revocation (RFC 7009), HTTP-free: each takes what
+//! its request carried and `now`, and answers a value; the axum adapters are `crate::http::oidc::endpoints`.
 
-use super::client::{self, Presented};
-use super::{GrantData, OAuthError, Provider, hash_secret};
+use super::client::{self, ClientCredentials, Presented};
+use super::{Context, GrantData, OAuthError, Provider, hash_secret};
+use crate::portal::audit::audit;
 use crate::portal::refusals::named;
-use crate::portal::{self, PortalState};
-use axum::Json;
-use axum::extract::{Extension, Form, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum_server::tls::TlsInfo;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::{CertStatus, Store, StoreError};
 use hcpki_ca::time::CLOCK_LEEWAY_SECS;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::Arc;
-
-/// The audiences a client assertion sent to `path` may name: the issuer, the token endpoint (RFC 7523 §3;
-/// many clients use it for every endpoint) and the endpoint itself, on either listener.
-pub fn audiences(provider: &Provider, path: &str) -> Vec<String> {
-    let mut all = vec![provider.issuer.clone()];
-    for base in std::iter::once(&provider.issuer).chain(provider.mtls_base.as_ref()) {
-        all.push(format!("{base}/token"));
-        all.push(format!("{base}{path}"));
-    }
-    all
-}
 
 /// `GET /.well-known/openid-configuration`.
-pub async fn discovery(State(state): State<PortalState>) -> Json<Value> {
-    let p = &state.oidc;
+pub fn discovery(p: &Provider) -> Value {
     let iss = &p.issuer;
     let algs: Vec<&str> = super::jws::SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
     // The algorithms `jws::Jws::parse` accepts for client assertions (private_key_jwt), at every endpoint that
@@ -85,31 +68,62 @@ pub async fn discovery(State(state): State<PortalState>) -> Json<Value> {
             }),
         );
     }
-    Json(doc)
+    doc
 }
 
 /// `GET /jwks`.
-pub async fn jwks(State(state): State<PortalState>) -> Json<Value> {
-    Json(json!({ "keys": state.oidc.keys.get().published().map(|s| s.jwk.clone()).collect::<Vec<_>>() }))
+pub fn jwks(provider: &Provider) -> Value {
+    json!({ "keys": provider.keys.get().published().map(|s| s.jwk.clone()).collect::<Vec<_>>() })
 }
 
-/// `GET|POST /userinfo` with a bearer access token (RFC 6750 §2.1); a certificate-bound token only with its
-/// certificate.
+/// `GET|POST /userinfo`'s answer: the claims as JSON, or as a JWT signed for a client registered for it
+/// (`application/jwt`, OIDC Core §5.3.2).
+#[derive(Debug)]
+pub enum Userinfo {
+    /// Plain JSON.
+    Json(Value),
+    /// A signed JWT.
+    Jwt(String),
+}
+
+/// Why userinfo answers no claims.
+#[derive(Debug)]
+pub enum UserinfoError {
+    /// The bearer token is missing or not taken: 401 with `WWW-Authenticate: Bearer error="…"` (RFC 6750 §3).
+    Bearer {
+        /// `error`.
+        error: &'static str,
+        /// `error_description`.
+        description: &'static str,
+    },
+    /// The provider cannot answer.
+    Failed(OAuthError),
+}
+
+impl From<OAuthError> for UserinfoError {
+    fn from(e: OAuthError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+/// `GET|POST /userinfo` at `now` with the bearer access token `token` (RFC 6750 §2.1; none when the request
+/// sent none); a certificate-bound token only with its `certificate`.
 pub async fn userinfo(
-    State(state): State<PortalState>,
-    tls: Option<Extension<Arc<TlsInfo>>>,
-    headers: HeaderMap,
-) -> Result<Response, Response> {
-    let Some(token) = crate::http::headers::bearer_token(&headers) else {
+    ctx: Context<'_>,
+    token: Option<&str>,
+    certificate: Option<&[u8]>,
+    now: i64,
+) -> Result<Userinfo, UserinfoError> {
+    let provider = ctx.provider;
+    let Some(token) = token else {
         let why = "send the access token as Authorization: Bearer";
-        return Err(userinfo_refused(&state, None, "invalid_request", why, "no bearer token").await);
+        return Err(userinfo_refused(ctx, None, "invalid_request", why, "no bearer token").await);
     };
-    let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
-    let (claims, grant) = match active_access_token(&state, token, certificate).await.map_err(|e| e.into_response())? {
+    let (claims, grant) = match active_access_token(provider, token, certificate, now).await? {
         Ok(active) => active,
         Err(Inactive { client, why }) => {
             let answer = "the access token is invalid, expired or revoked";
-            return Err(userinfo_refused(&state, client.as_deref(), "invalid_token", answer, &why).await);
+            return Err(userinfo_refused(ctx, client.as_deref(), "invalid_token", answer, &why).await);
         }
     };
     let mut body = json!({ "sub": grant.sub });
@@ -120,41 +134,31 @@ pub async fn userinfo(
     }
     // A client registered for signed userinfo gets the same claims as a JWT naming it as the audience.
     let client_id = claims.get("client_id").and_then(Value::as_str).unwrap_or_default();
-    let client = state.oidc.clients.load(client_id).await.map_err(IntoResponse::into_response)?;
+    let client = provider.clients.load(client_id).await?;
     let Some(alg) = client.and_then(|c| c.config.userinfo_signed_response_alg) else {
-        return Ok(Json(body).into_response());
+        return Ok(Userinfo::Json(body));
     };
     if let Some(map) = body.as_object_mut() {
-        map.insert("iss".into(), json!(state.oidc.issuer));
+        map.insert("iss".into(), json!(provider.issuer));
         map.insert("aud".into(), json!(client_id));
-        map.insert("iat".into(), json!(hcpki_ca::time::now_unix()));
+        map.insert("iat".into(), json!(now));
     }
-    let jwt = state.oidc.sign(alg, "JWT", &body).map_err(IntoResponse::into_response)?;
-    Ok(([(header::CONTENT_TYPE, "application/jwt")], jwt).into_response())
+    Ok(Userinfo::Jwt(provider.sign(alg, "JWT", &body)?))
 }
 
 /// A refused userinfo request, audited `oidc.userinfo` by `oidc:anonymous` (a bearer token proves no one) on
 /// the client the token was issued to when our signature on it verified, with the precise reason (the answer
 /// stays vague: RFC 6750 §3.1 wants no help for a guesser); the 401 answer.
 async fn userinfo_refused(
-    state: &PortalState,
+    ctx: Context<'_>,
     client: Option<&str>,
-    error: &str,
-    description: &str,
+    error: &'static str,
+    description: &'static str,
     why: &str,
-) -> Response {
+) -> UserinfoError {
     let detail = json!({ "error": error, "reason": super::refused::reason(why) });
-    state.refusals.record("oidc:anonymous", "oidc.userinfo", &named(client), detail).await;
-    bearer_error(error, description)
-}
-
-fn bearer_error(error: &str, description: &str) -> Response {
-    let mut response =
-        (StatusCode::UNAUTHORIZED, Json(json!({ "error": error, "error_description": description }))).into_response();
-    if let Ok(v) = header::HeaderValue::from_str(&format!("Bearer error=\"{error}\"")) {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    response
+    ctx.refusals.record("oidc:anonymous", "oidc.userinfo", &named(client), detail).await;
+    UserinfoError::Bearer { error, description }
 }
 
 /// Why a bearer token was not taken: for the audit entry, not for the caller.
@@ -168,18 +172,18 @@ struct Inactive {
 /// A valid access token's claims and its grant's data: our signature, `at+jwt`, unexpired, grant active, and
 /// for a bound token the same certificate.
 async fn active_access_token(
-    state: &PortalState,
+    provider: &Provider,
     token: &str,
     certificate: Option<&[u8]>,
+    now: i64,
 ) -> Result<Result<(Value, GrantData), Inactive>, OAuthError> {
-    let (typ, claims) = match state.oidc.verify_own(token) {
+    let (typ, claims) = match provider.verify_own(token) {
         Ok(verified) => verified,
         Err(e) => return Ok(Err(Inactive { client: None, why: format!("not an access token of this provider: {e}") })),
     };
     // An access token names its client in `client_id`, an ID token (presented by mistake) in `azp`.
     let client = ["client_id", "azp"].iter().find_map(|c| claims.get(*c).and_then(Value::as_str)).map(str::to_owned);
     let inactive = |why: &str| Ok(Err(Inactive { client: client.clone(), why: why.to_owned() }));
-    let now = hcpki_ca::time::now_unix();
     if typ.as_deref() != Some("at+jwt") {
         return inactive("not an access token (typ is not at+jwt: an ID or logout token?)");
     }
@@ -193,14 +197,14 @@ async fn active_access_token(
                 "the access token is bound to a client certificate this connection did not present (RFC 8705)",
             );
         };
-        if let Some(why) = withdrawn(state.store.as_ref(), der, now).await? {
+        if let Some(why) = withdrawn(provider.store.as_ref(), der, now).await? {
             return inactive(&why);
         }
     }
     let Some(gid) = claims.get("gid").and_then(Value::as_str) else {
         return inactive("the access token names no grant");
     };
-    match state.store.oidc_grant(gid).await? {
+    match provider.store.oidc_grant(gid).await? {
         Some(g) if g.state == "active" => Ok(Ok((claims, GrantData::of(&g)?))),
         _ => inactive("the access token's grant is revoked or gone (logout, reuse, revocation)"),
     }
@@ -225,34 +229,66 @@ async fn withdrawn(store: &dyn Store, der: &[u8], now: i64) -> Result<Option<Str
     })
 }
 
-/// `POST /introspect` (RFC 7662), client-authenticated; a client learns only about its own tokens.
-pub async fn introspect(
-    State(state): State<PortalState>,
-    tls: Option<Extension<Arc<TlsInfo>>>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Result<Json<Value>, OAuthError> {
-    let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
-    let presented = Presented { form: &form, certificate, audiences: audiences(&state.oidc, "/introspect") };
-    let client = match client::authenticate(&state.oidc.clients, &presented).await {
-        Ok(c) => c,
-        Err(e) => return Err(super::refused::client(&state, "/introspect", &form, e).await),
-    };
-    let Some(token) = form.get("token") else {
-        let e = OAuthError::invalid_request("token is missing");
-        return Err(super::refused::request(&state, &client.id, "oidc.introspect", e, json!({})).await);
-    };
-    let inactive = Json(json!({ "active": false }));
+/// What `/introspect` and `/revoke` read from a request: the client's credentials, its certificate (mTLS
+/// listener) and the `token` asked about.
+#[derive(Debug)]
+pub struct TokenQuery<'a> {
+    /// The client's credentials in the form.
+    pub credentials: ClientCredentials,
+    /// The TLS client certificate (DER), when the client presented one.
+    pub certificate: Option<&'a [u8]>,
+    /// `token`, when sent.
+    pub token: Option<String>,
+}
+
+impl<'a> TokenQuery<'a> {
+    /// Read an introspection or revocation request's form and certificate.
+    pub fn parse(form: &HashMap<String, String>, certificate: Option<&'a [u8]>) -> Self {
+        Self { credentials: ClientCredentials::from_form(form), certificate, token: form.get("token").cloned() }
+    }
+
+    /// The authenticated client and the token, or the refusal (audited) at `path` (`/introspect`, `/revoke`).
+    async fn authenticated(
+        &self,
+        ctx: Context<'_>,
+        path: &str,
+        action: &str,
+        now: i64,
+    ) -> Result<(std::sync::Arc<client::Client>, &str), OAuthError> {
+        let provider = ctx.provider;
+        let presented = Presented {
+            credentials: &self.credentials,
+            certificate: self.certificate,
+            audiences: provider.audiences(path),
+            now,
+        };
+        let client = match client::authenticate(&provider.clients, &presented).await {
+            Ok(c) => c,
+            Err(e) => return Err(super::refused::client(ctx.refusals, path, &self.credentials, e).await),
+        };
+        let Some(token) = self.token.as_deref() else {
+            let e = OAuthError::invalid_request("token is missing");
+            return Err(super::refused::request(ctx.refusals, &client.id, action, e, json!({})).await);
+        };
+        Ok((client, token))
+    }
+}
+
+/// `POST /introspect` (RFC 7662) at `now`, client-authenticated; a client learns only about its own tokens.
+pub async fn introspect(ctx: Context<'_>, query: TokenQuery<'_>, now: i64) -> Result<Value, OAuthError> {
+    let provider = ctx.provider;
+    let (client, token) = query.authenticated(ctx, "/introspect", "oidc.introspect", now).await?;
+    let inactive = json!({ "active": false });
     // The token's own certificate binding is not checked here: the caller is the client, asking about it.
-    if let Ok((Some(typ), claims)) = state.oidc.verify_own(token)
+    if let Ok((Some(typ), claims)) = provider.verify_own(token)
         && typ == "at+jwt"
     {
         if claims.get("client_id").and_then(Value::as_str) != Some(&client.id) {
             return Ok(inactive);
         }
         let gid = claims.get("gid").and_then(Value::as_str).unwrap_or_default();
-        let now = hcpki_ca::time::now_unix();
         let live = claims.get("exp").and_then(Value::as_i64).is_some_and(|e| e + CLOCK_LEEWAY_SECS > now);
-        let grant = state.store.oidc_grant(gid).await?;
+        let grant = provider.store.oidc_grant(gid).await?;
         if !live || grant.is_none_or(|g| g.state != "active") {
             return Ok(inactive);
         }
@@ -262,114 +298,40 @@ pub async fn introspect(
             map.insert("token_type".into(), json!("Bearer"));
             map.remove("gid");
         }
-        return Ok(Json(body));
+        return Ok(body);
     }
     if let Some((gid, _)) = token.split_once('.') {
-        let grant = state.store.oidc_grant(gid).await?;
+        let grant = provider.store.oidc_grant(gid).await?;
         if let Some(g) = grant
             && g.client_id == client.id
             && g.state == "active"
             && g.refresh_hash.as_deref() == Some(hash_secret(token).as_str())
-            && g.expires_at > hcpki_ca::time::now_unix()
+            && g.expires_at > now
         {
             let data = GrantData::of(&g)?;
-            return Ok(Json(json!({ "active": true, "token_type": "refresh_token", "client_id": client.id,
-                "sub": data.sub, "scope": data.scope, "exp": g.expires_at, "iss": state.oidc.issuer })));
+            return Ok(json!({ "active": true, "token_type": "refresh_token", "client_id": client.id,
+                "sub": data.sub, "scope": data.scope, "exp": g.expires_at, "iss": provider.issuer }));
         }
     }
     Ok(inactive)
 }
 
-/// `POST /revoke` (RFC 7009): a refresh or access token revokes its grant (every token issued from it).
+/// `POST /revoke` (RFC 7009) at `now`: a refresh or access token revokes its grant (every token issued from it).
 /// Unknown tokens are answered 200 as well (§2.2).
-pub async fn revoke(
-    State(state): State<PortalState>,
-    tls: Option<Extension<Arc<TlsInfo>>>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Result<StatusCode, OAuthError> {
-    let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
-    let presented = Presented { form: &form, certificate, audiences: audiences(&state.oidc, "/revoke") };
-    let client = match client::authenticate(&state.oidc.clients, &presented).await {
-        Ok(c) => c,
-        Err(e) => return Err(super::refused::client(&state, "/revoke", &form, e).await),
-    };
-    let Some(token) = form.get("token") else {
-        let e = OAuthError::invalid_request("token is missing");
-        return Err(super::refused::request(&state, &client.id, "oidc.revoke", e, json!({})).await);
-    };
-    let gid = match state.oidc.verify_own(token) {
+pub async fn revoke(ctx: Context<'_>, query: TokenQuery<'_>, now: i64) -> Result<(), OAuthError> {
+    let provider = ctx.provider;
+    let (client, token) = query.authenticated(ctx, "/revoke", "oidc.revoke", now).await?;
+    let gid = match provider.verify_own(token) {
         Ok((_, claims)) => claims.get("gid").and_then(Value::as_str).map(str::to_owned),
         Err(_) => token.split_once('.').map(|(g, _)| g.to_owned()),
     };
     if let Some(gid) = gid
-        && let Some(g) = state.store.oidc_grant(&gid).await?
+        && let Some(g) = provider.store.oidc_grant(&gid).await?
         && g.client_id == client.id
-        && state.store.oidc_revoke_grant(&gid).await?.is_some()
+        && provider.store.oidc_revoke_grant(&gid).await?.is_some()
     {
         let detail = json!({ "grant": gid });
-        portal::audit(&state.store, &format!("oidc:{}", client.id), "oidc.revoke", &client.id, Outcome::Ok, detail)
-            .await;
+        audit(&provider.store, &format!("oidc:{}", client.id), "oidc.revoke", &client.id, Outcome::Ok, detail).await;
     }
-    Ok(StatusCode::OK)
-}
-
-/// `GET /logout` (RP-initiated logout 1.0): with a valid `id_token_hint` and a registered
-/// `post_logout_redirect_uri`, the session ends and the browser returns to the client; otherwise the user
-/// confirms on a form (a cross-site link alone never ends a session without proof from the client).
-pub async fn logout_get(
-    State(state): State<PortalState>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let current = match state.sessions.current(&headers).await {
-        Ok(s) => s,
-        Err(e) => return OAuthError::from(e).into_response(),
-    };
-    let actor =
-        current.as_ref().map_or_else(|| "portal:anonymous".to_owned(), |(s, _)| format!("portal:{}", s.person_key));
-    // A hint that does not verify is refused (audited) and the user asked to confirm, as without one.
-    let hint = match query.get("id_token_hint").map(|t| state.oidc.verify_own(t)) {
-        Some(Ok((_, claims))) => Some(claims),
-        Some(Err(e)) => {
-            let why = format!("id_token_hint does not verify ({e}): the user is asked to confirm");
-            let detail = json!({ "reason": super::refused::reason(&why) });
-            state.refusals.record(&actor, "oidc.logout", "-", detail).await;
-            None
-        }
-        None => None,
-    };
-    let aud = hint.as_ref().and_then(|c| c.get("aud")).and_then(Value::as_str).map(str::to_owned);
-    let target = match (&aud, query.get("post_logout_redirect_uri")) {
-        (Some(aud), Some(uri)) => match state.oidc.clients.load(aud).await {
-            Ok(Some(c)) if c.config.post_logout_redirect_uris.contains(uri) => Some(uri.clone()),
-            Ok(_) => {
-                let why = "post_logout_redirect_uri is not registered for this client";
-                let detail = json!({ "reason": why, "post_logout_redirect_uri": named(Some(uri)) });
-                state.refusals.record(&actor, "oidc.logout", &named(Some(aud)), detail).await;
-                return portal::refused_page(StatusCode::BAD_REQUEST, why);
-            }
-            Err(e) => return e.into_response(),
-        },
-        _ => None,
-    };
-    let Some((session, csrf)) = current else {
-        return portal::signed_out(target.map(|t| with_state(&t, query.get("state"))).as_deref());
-    };
-    let sid = hint.as_ref().and_then(|c| c.get("sid")).and_then(Value::as_str);
-    let ours = super::sid(&session.id_hash);
-    if hint.is_none() || sid != Some(ours.as_str()) {
-        return portal::confirm_logout(&csrf);
-    }
-    portal::end_session(&state, &session).await;
-    portal::signed_out(target.map(|t| with_state(&t, query.get("state"))).as_deref())
-}
-
-fn with_state(uri: &str, state: Option<&String>) -> String {
-    match state {
-        Some(s) => {
-            let sep = if uri.contains('?') { '&' } else { '?' };
-            format!("{uri}{sep}{}", super::authorize::encode(&[("state".into(), s.clone())]))
-        }
-        None => uri.to_owned(),
-    }
+    Ok(())
 }

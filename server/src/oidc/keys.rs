@@ -57,6 +57,12 @@ pub struct SigningKeys {
 }
 
 impl SigningKeys {
+    /// No keys: a provider for unit tests of refusals, which sign nothing.
+    #[cfg(test)]
+    pub fn none() -> Self {
+        Self { generations: Vec::new() }
+    }
+
     /// The key new tokens of `alg` are signed with: the newest generation's.
     pub fn current(&self, alg: SigningAlg) -> Option<&Signer> {
         self.generations.first().and_then(|(_, signers)| signers.iter().find(|s| s.alg == alg))

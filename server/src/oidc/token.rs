@@ -2,40 +2,174 @@
 //! and `refresh_token` (rotated on every use; an old one presented again revokes the grant), and the
 //! tokens themselves: the ID token and the RFC 9068 JWT access token, bound to the client certificate
 //! (`cnf.x5t#S256`, RFC 8705 §3) when the client called over mutual TLS.
+//!
+//! HTTP-free: [`TokenCall::parse`] reads the form into a typed [`TokenRequest`] per grant type and the client's
+//! [`ClientCredentials`]; [`token`] answers it at `now`. The axum adapter is `crate::http::oidc::token`.
 
 use super::claims::{AccessClaims, Confirmation, IdClaims, ServiceClaims, TokenResponse};
-use super::client::{self, Client, Presented};
+use super::client::{self, Client, ClientCredentials, Presented};
 use super::exchange::{Exchange, GrantRequest, Granted, Refusal};
-use super::{GrantData, OAuthError, Provider, random_token};
+use super::{Context, GrantData, OAuthError, Provider, random_token};
+use crate::portal::audit::audit;
 use crate::portal::refusals::named;
-use crate::portal::{self, PortalState};
-use axum::Json;
-use axum::extract::{Extension, Form, State};
-use axum::response::{IntoResponse, Response};
-use axum_server::tls::TlsInfo;
 use base64::Engine as _;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::GrantRecord;
 use serde_json::json;
 use std::collections::HashMap;
-use std::sync::Arc;
 
-/// `POST /token`.
-pub async fn token(
-    State(state): State<PortalState>,
-    tls: Option<Extension<Arc<TlsInfo>>>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, OAuthError> {
-    let audiences = super::endpoints::audiences(&state.oidc, "/token");
-    let certificate = tls.as_ref().and_then(|t| t.0.peer_certificates.first()).map(|c| c.as_ref());
-    let verified = match client::verify(&state.oidc.clients, &Presented { form: &form, certificate, audiences }).await {
+/// The grant a token request presents (RFC 6749 §4.1.3, §6). An empty parameter counts as absent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenRequest {
+    /// `grant_type=authorization_code`.
+    AuthorizationCode {
+        /// `code`.
+        code: String,
+        /// `redirect_uri`, which must be the authorization request's.
+        redirect_uri: Option<String>,
+        /// `code_verifier` (PKCE S256).
+        code_verifier: Option<String>,
+    },
+    /// `grant_type=refresh_token`.
+    RefreshToken {
+        /// `refresh_token`.
+        refresh_token: String,
+    },
+}
+
+impl TokenRequest {
+    /// The code or refresh token presented.
+    pub fn token(&self) -> &str {
+        match self {
+            Self::AuthorizationCode { code, .. } => code,
+            Self::RefreshToken { refresh_token } => refresh_token,
+        }
+    }
+
+    /// The grant the code or refresh token names (`<grant id>.<secret>`), for the audit entry of a refusal.
+    pub fn grant_id(&self) -> Option<&str> {
+        self.token().split_once('.').map(|(id, _)| id)
+    }
+}
+
+/// Why a token request's grant parameters are refused; the client fixes its request as the message says.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenRequestError {
+    /// No `grant_type`.
+    #[error("grant_type is missing")]
+    NoGrantType,
+    /// A grant type this provider does not offer (only `authorization_code` and `refresh_token`).
+    #[error("grant_type {0} is not supported")]
+    UnsupportedGrantType(String),
+    /// `grant_type=authorization_code` without its `code`.
+    #[error("code is missing")]
+    NoCode,
+    /// `grant_type=refresh_token` without its `refresh_token`.
+    #[error("refresh_token is missing")]
+    NoRefreshToken,
+}
+
+impl TokenRequestError {
+    /// The OAuth error answered (RFC 6749 §5.2).
+    pub fn oauth(&self) -> OAuthError {
+        match self {
+            Self::UnsupportedGrantType(_) => OAuthError::new("unsupported_grant_type", self.to_string()),
+            _ => OAuthError::invalid_request(self.to_string()),
+        }
+    }
+}
+
+/// The grant request in a token request's form.
+pub fn parse_grant(form: &HashMap<String, String>) -> Result<TokenRequest, TokenRequestError> {
+    let get = |k: &str| form.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    match get("grant_type") {
+        Some("authorization_code") => Ok(TokenRequest::AuthorizationCode {
+            code: get("code").ok_or(TokenRequestError::NoCode)?.to_owned(),
+            redirect_uri: get("redirect_uri").map(str::to_owned),
+            code_verifier: get("code_verifier").map(str::to_owned),
+        }),
+        Some("refresh_token") => Ok(TokenRequest::RefreshToken {
+            refresh_token: get("refresh_token").ok_or(TokenRequestError::NoRefreshToken)?.to_owned(),
+        }),
+        Some(other) => Err(TokenRequestError::UnsupportedGrantType(other.to_owned())),
+        None => Err(TokenRequestError::NoGrantType),
+    }
+}
+
+/// Everything the token endpoint reads from a request: the client's credentials, its TLS certificate (mTLS
+/// listener), and its grant. A malformed grant is kept as its error: the client is authenticated (and its
+/// assertion's jti spent) before the grant is refused.
+#[derive(Debug)]
+pub struct TokenCall<'a> {
+    /// The client's credentials in the form.
+    pub credentials: ClientCredentials,
+    /// The TLS client certificate (DER), when the client presented one.
+    pub certificate: Option<&'a [u8]>,
+    /// `grant_type` as sent, named in a refusal's audit entry.
+    pub grant_type: Option<String>,
+    /// The grant, or why its parameters are refused.
+    pub request: Result<TokenRequest, TokenRequestError>,
+}
+
+impl<'a> TokenCall<'a> {
+    /// Read a token request's form and certificate.
+    pub fn parse(form: &HashMap<String, String>, certificate: Option<&'a [u8]>) -> Self {
+        Self {
+            credentials: ClientCredentials::from_form(form),
+            certificate,
+            grant_type: form.get("grant_type").cloned(),
+            request: parse_grant(form),
+        }
+    }
+}
+
+/// The tokens of an accepted token request (RFC 6749 §5.1).
+#[derive(Debug)]
+pub struct Issued {
+    /// The RFC 9068 access token.
+    pub access_token: String,
+    /// Its lifetime in seconds.
+    pub expires_in: i64,
+    /// The ID token.
+    pub id_token: String,
+    /// The next refresh token.
+    pub refresh_token: String,
+    /// The granted scope.
+    pub scope: String,
+}
+
+impl Issued {
+    /// The JSON body of the answer.
+    pub fn body(&self) -> TokenResponse<'_> {
+        TokenResponse {
+            access_token: &self.access_token,
+            expires_in: self.expires_in,
+            id_token: &self.id_token,
+            refresh_token: &self.refresh_token,
+            scope: &self.scope,
+            token_type: "Bearer",
+        }
+    }
+}
+
+/// `POST /token` at `now`: authenticate the client, exchange its code or refresh token (group-committed,
+/// [`super::exchange`]), sign the tokens. A refusal is audited here and returned as the OAuth error to answer.
+pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Issued, OAuthError> {
+    let provider = ctx.provider;
+    let presented = Presented {
+        credentials: &call.credentials,
+        certificate: call.certificate,
+        audiences: provider.audiences("/token"),
+        now,
+    };
+    let verified = match client::verify(&provider.clients, &presented).await {
         Ok(v) => v,
-        Err(e) => return Err(super::refused::client(&state, "/token", &form, e).await),
+        Err(e) => return Err(super::refused::client(ctx.refusals, "/token", &call.credentials, e).await),
     };
     let client = verified.client;
     // What the client presented; a malformed request still spends the assertion's jti (below).
-    let presented = presented(&form);
-    let (request, early) = match presented {
+    let (request, early) = match call.request.as_ref().map_err(TokenRequestError::oauth).and_then(presented_grant) {
         Ok(p) => (Some(p), None),
         Err(e) => (None, Some(e)),
     };
@@ -45,50 +179,41 @@ pub async fn token(
         None => None,
     };
     let exchange = Exchange { client_id: client.id.clone(), once: verified.once, request };
-    let grant = match state.oidc.exchanges.exchange(exchange).await {
+    let grant = match provider.exchanges.exchange(exchange).await {
         Ok(grant) => grant,
         Err(Refusal::AssertionReplayed) => {
-            return Err(super::refused::client(&state, "/token", &form, client::assertion_replayed()).await);
+            let e = client::assertion_replayed();
+            return Err(super::refused::client(ctx.refusals, "/token", &call.credentials, e).await);
         }
         Err(Refusal::Replayed { grant, what, error }) => {
-            replayed(&state, &client, &grant, what).await;
+            replayed(provider, &client, &grant, what).await;
             return Err(error);
         }
-        Err(Refusal::Refused(e)) => return Err(refused(&state, &client, &form, e).await),
+        Err(Refusal::Refused(e)) => return Err(refused(ctx, &client, &call, e).await),
     };
     let (Some(Granted { grant, data }), Some(refresh)) = (grant, refresh) else {
         let e = early.unwrap_or_else(|| OAuthError::invalid_request("no grant was presented"));
-        return Err(refused(&state, &client, &form, e).await);
+        return Err(refused(ctx, &client, &call, e).await);
     };
-    let now = hcpki_ca::time::now_unix();
-    let cnf = certificate.map(|c| Confirmation { x5t_s256: super::jws::sha256_b64(c) });
-    let access = access_token(&state.oidc, &client, &grant, &data, cnf, now)?;
-    let id_token = id_token(&state.oidc, &client, &data, Some(&access), now)?;
-    let body = TokenResponse {
-        access_token: &access,
-        expires_in: state.oidc.lifetimes.access_token,
-        id_token: &id_token,
-        refresh_token: &refresh,
-        scope: &data.scope,
-        token_type: "Bearer",
-    };
-    let mut response = Json(body).into_response();
-    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
-    Ok(response)
+    let cnf = call.certificate.map(|c| Confirmation { x5t_s256: super::jws::sha256_b64(c) });
+    let access = access_token(provider, &client, &grant, &data, cnf, now)?;
+    let id_token = id_token(provider, &client, &data, Some(&access), now)?;
+    Ok(Issued {
+        access_token: access,
+        expires_in: provider.lifetimes.access_token,
+        id_token,
+        refresh_token: refresh,
+        scope: data.scope,
+    })
 }
 
 /// Audit a refused grant request of an authenticated client as `oidc.token` (a wrong redirect URI or PKCE
 /// verifier, an unknown, expired or malformed code or refresh token, an unsupported grant type), with the
 /// grant the code or refresh token names (its id, never its secret); the refusal to send.
-async fn refused(state: &PortalState, client: &Client, form: &HashMap<String, String>, e: OAuthError) -> OAuthError {
-    let grant_type = form.get("grant_type").map(|g| named(Some(g)));
-    let token = match grant_type.as_deref() {
-        Some("authorization_code") => form.get("code"),
-        Some("refresh_token") => form.get("refresh_token"),
-        _ => None,
-    };
-    let grant = token.and_then(|t| t.split_once('.')).map(|(id, _)| named(Some(id)));
-    super::refused::request(state, &client.id, "oidc.token", e, json!({ "grant_type": grant_type, "grant": grant }))
+async fn refused(ctx: Context<'_>, client: &Client, call: &TokenCall<'_>, e: OAuthError) -> OAuthError {
+    let grant_type = call.grant_type.as_deref().map(|g| named(Some(g)));
+    let grant = call.request.as_ref().ok().and_then(TokenRequest::grant_id).map(|id| named(Some(id)));
+    super::refused::request(ctx.refusals, &client.id, "oidc.token", e, json!({ "grant_type": grant_type, "grant": grant }))
         .await
 }
 
@@ -98,32 +223,24 @@ pub fn successor(token: &str) -> Result<String, OAuthError> {
     Ok(format!("{id}.{}", random_token(32)?))
 }
 
-/// The grant request in the form, with the refresh token to hand out if it is accepted.
-fn presented(form: &HashMap<String, String>) -> Result<GrantRequest, OAuthError> {
-    let get = |k: &str| form.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    match get("grant_type") {
-        Some("authorization_code") => {
-            let code = get("code").ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
-            Ok(GrantRequest::Code {
-                code: code.to_owned(),
-                redirect_uri: get("redirect_uri").map(str::to_owned),
-                verifier: get("code_verifier").map(str::to_owned),
-                refresh: successor(code)?,
-            })
+/// The exchange's request for a parsed grant, with the refresh token to hand out if it is accepted.
+fn presented_grant(request: &TokenRequest) -> Result<GrantRequest, OAuthError> {
+    Ok(match request {
+        TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => GrantRequest::Code {
+            code: code.clone(),
+            redirect_uri: redirect_uri.clone(),
+            verifier: code_verifier.clone(),
+            refresh: successor(code)?,
+        },
+        TokenRequest::RefreshToken { refresh_token } => {
+            GrantRequest::Refresh { old: refresh_token.clone(), new: successor(refresh_token)? }
         }
-        Some("refresh_token") => {
-            let old = get("refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
-            Ok(GrantRequest::Refresh { old: old.to_owned(), new: successor(old)? })
-        }
-        Some(other) => Err(OAuthError::new("unsupported_grant_type", format!("grant_type {other} is not supported"))),
-        None => Err(OAuthError::invalid_request("grant_type is missing")),
-    }
+    })
 }
 
-async fn replayed(state: &PortalState, client: &Client, grant: &GrantRecord, what: &str) {
+async fn replayed(provider: &Provider, client: &Client, grant: &GrantRecord, what: &str) {
     let detail = json!({ "grant": grant.id, "reason": what });
-    portal::audit(&state.store, &format!("oidc:{}", client.id), "oidc.token", &client.id, Outcome::Denied, detail)
-        .await;
+    audit(&provider.store, &format!("oidc:{}", client.id), "oidc.token", &client.id, Outcome::Denied, detail).await;
 }
 
 /// An RFC 9068 access token.

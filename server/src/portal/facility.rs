@@ -31,12 +31,22 @@ pub enum Connection {
 
 /// Look the connection's client certificate up.
 pub async fn of_connection(store: &dyn Store, tls: Option<&TlsInfo>) -> Result<Connection, StoreError> {
-    let Some(der) = tls.and_then(|t| t.peer_certificates.first()) else { return Ok(Connection::None) };
+    of_certificate(store, peer_certificate(tls)).await
+}
+
+/// The connection's TLS client certificate (DER), if it presented one.
+pub fn peer_certificate(tls: Option<&TlsInfo>) -> Option<&[u8]> {
+    tls.and_then(|t| t.peer_certificates.first()).map(|c| c.as_ref())
+}
+
+/// Look a connection's client certificate (DER) up.
+pub async fn of_certificate(store: &dyn Store, der: Option<&[u8]>) -> Result<Connection, StoreError> {
+    let Some(der) = der else { return Ok(Connection::None) };
     let Some(serial) = certificate_serial(der) else {
         return Ok(Connection::Refused("the facility certificate does not decode".into()));
     };
     let record = match store.certificate(&serial).await? {
-        Some(r) if r.der.as_deref() == Some(der.as_ref()) && r.profile == "pc" => r,
+        Some(r) if r.der.as_deref() == Some(der) && r.profile == "pc" => r,
         _ => {
             return Ok(Connection::Refused(format!(
                 "certificate {serial} is not a facility PC certificate of this CA"
@@ -106,7 +116,16 @@ pub async fn for_request(
     tls: Option<&TlsInfo>,
     session_facility: Option<&FacilityId>,
 ) -> Result<Result<Option<FacilityContext>, String>, StoreError> {
-    Ok(pc_for_request(store, tls, session_facility).await?.map(|pc| pc.map(|(context, _)| context)))
+    for_certificate(store, peer_certificate(tls), session_facility).await
+}
+
+/// [`for_request`] for the connection's client certificate (DER), if it presented one.
+pub async fn for_certificate(
+    store: &dyn Store,
+    der: Option<&[u8]>,
+    session_facility: Option<&FacilityId>,
+) -> Result<Result<Option<FacilityContext>, String>, StoreError> {
+    Ok(pc_for_certificate(store, der, session_facility).await?.map(|pc| pc.map(|(context, _)| context)))
 }
 
 /// [`for_request`], with the serial of the PC certificate that made it (the console names the PC a facility
@@ -116,7 +135,16 @@ pub async fn pc_for_request(
     tls: Option<&TlsInfo>,
     session_facility: Option<&FacilityId>,
 ) -> Result<Result<Option<(FacilityContext, String)>, String>, StoreError> {
-    Ok(match of_connection(store, tls).await? {
+    pc_for_certificate(store, peer_certificate(tls), session_facility).await
+}
+
+/// [`pc_for_request`] for the connection's client certificate (DER), if it presented one.
+pub async fn pc_for_certificate(
+    store: &dyn Store,
+    der: Option<&[u8]>,
+    session_facility: Option<&FacilityId>,
+) -> Result<Result<Option<(FacilityContext, String)>, String>, StoreError> {
+    Ok(match of_certificate(store, der).await? {
         Connection::Refused(reason) => Err(reason),
         Connection::Facility { context, serial, .. } if Some(&context.id) == session_facility => {
             Ok(Some((context, serial)))

@@ -73,7 +73,7 @@ fn too_large(shape: Shape, limit: usize) -> Response {
     match shape {
         Shape::Json => {
             let mut e = OAuthError::invalid_request(format!("request body over {limit} bytes"));
-            e.status = StatusCode::PAYLOAD_TOO_LARGE;
+            e.status = crate::oidc::ErrorStatus::PayloadTooLarge;
             e.into_response()
         }
         Shape::Page => pages::refused_ja(

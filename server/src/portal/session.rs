@@ -208,10 +208,15 @@ impl Sessions {
 
     /// The live session the request's cookie names, with its CSRF token.
     pub async fn current(&self, headers: &HeaderMap) -> Result<Option<(Session, String)>, SessionError> {
-        let Some(id) = cookie_value(headers, COOKIE) else { return Ok(None) };
+        self.of_cookie(session_cookie(headers).as_deref()).await
+    }
+
+    /// The live session a session cookie's value `id` names (none without a cookie), with its CSRF token.
+    pub async fn of_cookie(&self, id: Option<&str>) -> Result<Option<(Session, String)>, SessionError> {
+        let Some(id) = id else { return Ok(None) };
         let now = hcpki_ca::time::now_unix();
-        match self.store.portal_session(&hash_id(&id), now).await? {
-            Some(record) => Ok(Some((decode(record)?, self.secret.csrf_token(&id)))),
+        match self.store.portal_session(&hash_id(id), now).await? {
+            Some(record) => Ok(Some((decode(record)?, self.secret.csrf_token(id)))),
             None => Ok(None),
         }
     }
@@ -257,6 +262,11 @@ pub fn deadline(now: i64, lifetime: i64, limits: &[Option<i64>]) -> i64 {
 /// The `Set-Cookie` value that deletes the session cookie.
 pub fn clear_cookie() -> String {
     format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// The session cookie's value among the request's `Cookie` headers.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, COOKIE)
 }
 
 /// A cookie's value from the request's `Cookie` headers.

@@ -1,0 +1,59 @@
+//! The axum adapters of the OpenID Connect provider ([`crate::oidc`]): each extracts what its endpoint reads
+//! (form, query, bearer token, the connection's certificate, the session cookie), parses it into the core's
+//! typed request, calls the HTTP-free core with the time, and maps its answer to HTTP. No decision is made here;
+//! the URL map is [`super::routes`].
+
+pub mod authorize;
+pub mod endpoints;
+pub mod logout;
+pub mod token;
+
+use crate::oidc::{ErrorStatus, OAuthError};
+use crate::portal::PortalState;
+use axum::Json;
+use axum::extract::Extension;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_server::tls::TlsInfo;
+use serde_json::json;
+use std::sync::Arc;
+
+/// The connection's TLS details, when the listener is TLS (always, in `hcpki serve`).
+pub type Tls = Option<Extension<Arc<TlsInfo>>>;
+
+/// The connection's TLS client certificate (DER), if it presented one.
+pub fn certificate(tls: &Tls) -> Option<&[u8]> {
+    crate::portal::facility::peer_certificate(tls.as_ref().map(|t| t.0.as_ref()))
+}
+
+/// The HTTP status of an OAuth error.
+pub fn status(status: ErrorStatus) -> StatusCode {
+    StatusCode::from_u16(status.code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// The OAuth error shape (RFC 6749 §5.2): JSON `error` and `error_description`, `Cache-Control: no-store`, and
+/// `WWW-Authenticate` on a 401.
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let code = status(self.status);
+        let mut response =
+            (code, Json(json!({ "error": self.error, "error_description": self.description }))).into_response();
+        if code == StatusCode::UNAUTHORIZED
+            && let Ok(v) = HeaderValue::from_str("Bearer error=\"invalid_client\"")
+        {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+/// The provider's context, lent by the portal's state.
+pub fn context(state: &PortalState) -> crate::oidc::Context<'_> {
+    crate::oidc::Context {
+        provider: &state.oidc,
+        refusals: &state.refusals,
+        services: &state.services,
+        secret: &state.secret,
+    }
+}

@@ -1,0 +1,60 @@
+//! `GET|POST /authorize` and `POST /par`: the parameters, the session cookie and the connection's certificate
+//! into the core's call; its answer as a redirect (303), an error page, or the OAuth error of a failure.
+
+use super::{Tls, certificate, context};
+use crate::oidc::OAuthError;
+use crate::oidc::authorize::{self, AuthorizeAnswer, AuthorizeCall, PageStatus, ParCall, SessionLookup};
+use crate::portal::{self, PortalState};
+use axum::Json;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::HashMap;
+
+/// `GET /authorize`.
+pub async fn authorize(
+    State(state): State<PortalState>,
+    tls: Tls,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    run(&state, &tls, &headers, query).await
+}
+
+/// `POST /authorize` (form-encoded parameters, OIDC Core §3.1.2.1).
+pub async fn authorize_post(
+    State(state): State<PortalState>,
+    tls: Tls,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    run(&state, &tls, &headers, form).await
+}
+
+async fn run(state: &PortalState, tls: &Tls, headers: &HeaderMap, params: HashMap<String, String>) -> Response {
+    let session =
+        SessionLookup { sessions: &state.sessions, cookie: portal::session::session_cookie(headers) };
+    let call = AuthorizeCall { params, session, certificate: certificate(tls) };
+    match authorize::authorize(context(state), call, hcpki_ca::time::now_unix()).await {
+        AuthorizeAnswer::Redirect(to) => Redirect::to(&to).into_response(),
+        AuthorizeAnswer::Refused { status, message } => {
+            let status = match status {
+                PageStatus::BadRequest => StatusCode::BAD_REQUEST,
+                PageStatus::Forbidden => StatusCode::FORBIDDEN,
+            };
+            portal::refused_page(status, &message)
+        }
+        AuthorizeAnswer::Failed(e) => e.into_response(),
+    }
+}
+
+/// `POST /par` (RFC 9126): 201 with the `request_uri`.
+pub async fn par(
+    State(state): State<PortalState>,
+    tls: Tls,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, OAuthError> {
+    let call = ParCall::parse(form, certificate(&tls));
+    let pushed = authorize::par(context(&state), call, hcpki_ca::time::now_unix()).await?;
+    Ok((StatusCode::CREATED, Json(pushed)).into_response())
+}

@@ -1,0 +1,25 @@
+//! `POST /token`: the form and the connection's certificate into a [`TokenCall`], the answer as JSON with
+//! `Cache-Control: no-store` (RFC 6749 §5.1).
+
+use super::{Tls, certificate, context};
+use crate::oidc::OAuthError;
+use crate::oidc::token::{self, TokenCall};
+use crate::portal::PortalState;
+use axum::Json;
+use axum::extract::{Form, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+
+/// `POST /token`.
+pub async fn token(
+    State(state): State<PortalState>,
+    tls: Tls,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, OAuthError> {
+    let call = TokenCall::parse(&form, certificate(&tls));
+    let issued = token::token(context(&state), call, hcpki_ca::time::now_unix()).await?;
+    let mut response = Json(issued.body()).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

@@ -1,0 +1,161 @@
+//! Unit tests of the HTTP-free endpoint cores: refusals reached with a typed request and an in-memory store,
+//! no listener and no axum. The end-to-end cases (real clients, both databases) are in
+//! tests/integration/oidc.rs and oidc_refusals.rs.
+
+use super::authorize::{self, AuthorizeAnswer, AuthorizeCall, PageStatus, ParCall, SessionLookup};
+use super::client::{ClientCredentials, Registry};
+use super::endpoints::{self, TokenQuery, UserinfoError};
+use super::exchange::Exchanges;
+use super::keys::{KeyRing, SigningKeys};
+use super::token::{self, TokenCall, TokenRequest, TokenRequestError};
+use super::{Context, ErrorStatus, Lifetimes, Provider};
+use crate::portal::catalog::Catalog;
+use crate::portal::refusals::Refusals;
+use crate::portal::secret::PortalSecret;
+use crate::portal::session::Sessions;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+const NOW: i64 = 1_800_000_000;
+
+struct Fixture {
+    provider: Provider,
+    refusals: Refusals,
+    services: Catalog,
+    secret: Arc<PortalSecret>,
+    sessions: Sessions,
+    _dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let store = hcpki_ca::store::open("sqlite::memory:").await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let secret = Arc::new(PortalSecret::load_or_create(&dir.path().join("portal.secret")).unwrap());
+        let lifetimes =
+            Lifetimes { code: 60, id_token: 300, access_token: 300, refresh_token: 3600, par: 60, par_login: 600 };
+        let provider = Provider {
+            issuer: "https://portal.unit".into(),
+            mtls_base: None,
+            keys: Arc::new(KeyRing::new(SigningKeys::none())),
+            store: store.clone(),
+            clients: Registry::new(store.clone(), Duration::ZERO),
+            logout_tls: super::backchannel::tls_client(None).unwrap(),
+            lifetimes,
+            exchanges: Exchanges::start(store.clone(), lifetimes.refresh_token),
+            console_callback: None,
+            require_par: false,
+        };
+        Self {
+            provider,
+            refusals: Refusals::start(store.clone()),
+            services: Catalog::new(store.clone(), None, Duration::ZERO),
+            sessions: Sessions::new(store, secret.clone(), 3600, None),
+            secret,
+            _dir: dir,
+        }
+    }
+
+    fn ctx(&self) -> Context<'_> {
+        Context { provider: &self.provider, refusals: &self.refusals, services: &self.services, secret: &self.secret }
+    }
+
+    async fn authorize(&self, pairs: &[(&str, &str)]) -> AuthorizeAnswer {
+        let call = AuthorizeCall {
+            params: form(pairs),
+            session: SessionLookup { sessions: &self.sessions, cookie: None },
+            certificate: None,
+        };
+        authorize::authorize(self.ctx(), call, NOW).await
+    }
+}
+
+fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+#[test]
+fn the_token_form_parses_into_one_request_per_grant_type() {
+    let code = form(&[("grant_type", "authorization_code"), ("code", "g.s"), ("code_verifier", "v")]);
+    assert_eq!(
+        token::parse_grant(&code),
+        Ok(TokenRequest::AuthorizationCode {
+            code: "g.s".into(),
+            redirect_uri: None,
+            code_verifier: Some("v".into())
+        })
+    );
+    let refresh = form(&[("grant_type", "refresh_token"), ("refresh_token", "g.r")]);
+    let parsed = token::parse_grant(&refresh).unwrap();
+    assert_eq!((parsed.token(), parsed.grant_id()), ("g.r", Some("g")));
+    let refused = |pairs: &[(&str, &str)]| token::parse_grant(&form(pairs)).unwrap_err();
+    assert_eq!(refused(&[]), TokenRequestError::NoGrantType);
+    assert_eq!(refused(&[("grant_type", "")]), TokenRequestError::NoGrantType, "empty is absent");
+    assert_eq!(refused(&[("grant_type", "authorization_code"), ("code", "")]), TokenRequestError::NoCode);
+    assert_eq!(refused(&[("grant_type", "refresh_token")]), TokenRequestError::NoRefreshToken);
+    let password = refused(&[("grant_type", "password")]);
+    assert_eq!(password, TokenRequestError::UnsupportedGrantType("password".into()));
+    let e = password.oauth();
+    assert_eq!((e.status, e.error, e.description.as_str()), (
+        ErrorStatus::BadRequest,
+        "unsupported_grant_type",
+        "grant_type password is not supported"
+    ));
+    assert_eq!(TokenRequestError::NoCode.oauth().error, "invalid_request");
+}
+
+#[tokio::test]
+async fn the_token_endpoint_refuses_an_unauthenticated_client_before_its_grant() {
+    let f = Fixture::new().await;
+    let none = form(&[("grant_type", "password")]);
+    let e = token::token(f.ctx(), TokenCall::parse(&none, None), NOW).await.unwrap_err();
+    assert_eq!((e.status, e.error), (ErrorStatus::Unauthorized, "invalid_client"));
+    assert!(e.description.contains("no client authentication"), "{}", e.description);
+    let unknown = form(&[("grant_type", "authorization_code"), ("code", "g.s"), ("client_id", "nobody")]);
+    let e = token::token(f.ctx(), TokenCall::parse(&unknown, None), NOW).await.unwrap_err();
+    assert_eq!((e.error, e.description.as_str()), ("invalid_client", "unknown client"));
+    let garbled = form(&[("client_assertion", "not.a.jws"), ("client_id", "rp")]);
+    let e = token::token(f.ctx(), TokenCall::parse(&garbled, None), NOW).await.unwrap_err();
+    assert_eq!(e.status, ErrorStatus::Unauthorized);
+}
+
+#[tokio::test]
+async fn authorize_refuses_with_a_page_until_the_client_and_redirect_uri_are_known_good() {
+    let f = Fixture::new().await;
+    let page = |answer: AuthorizeAnswer| match answer {
+        AuthorizeAnswer::Refused { status, message } => (status, message),
+        other => panic!("not a refusal page: {other:?}"),
+    };
+    let (status, message) = page(f.authorize(&[("response_type", "code")]).await);
+    assert_eq!((status, message.as_str()), (PageStatus::BadRequest, "client_id is missing (invalid_request)"));
+    let (_, message) = page(f.authorize(&[("client_id", "nobody")]).await);
+    assert_eq!(message, "unknown client_id (invalid_request)");
+    let pushed = [("client_id", "rp"), ("request_uri", "urn:ietf:params:oauth:request_uri:made-up")];
+    let (_, message) = page(f.authorize(&pushed).await);
+    assert!(message.ends_with("(invalid_request_uri)"), "{message}");
+    // The console's built-in client without `[console] url`: refused, naming the key to set.
+    let (_, message) = page(f.authorize(&[("client_id", super::client::CONSOLE_CLIENT_ID)]).await);
+    assert!(message.contains("[console] url"), "{message}");
+}
+
+#[tokio::test]
+async fn par_introspect_revoke_and_userinfo_refuse_without_credentials() {
+    let f = Fixture::new().await;
+    let e = authorize::par(f.ctx(), ParCall::parse(form(&[("response_type", "code")]), None), NOW).await.unwrap_err();
+    assert_eq!((e.status, e.error), (ErrorStatus::Unauthorized, "invalid_client"));
+    let query = || TokenQuery::parse(&form(&[("token", "x")]), None);
+    let e = endpoints::introspect(f.ctx(), query(), NOW).await.unwrap_err();
+    assert_eq!(e.error, "invalid_client");
+    let e = endpoints::revoke(f.ctx(), query(), NOW).await.unwrap_err();
+    assert_eq!(e.error, "invalid_client");
+    match endpoints::userinfo(f.ctx(), None, None, NOW).await {
+        Err(UserinfoError::Bearer { error, .. }) => assert_eq!(error, "invalid_request"),
+        other => panic!("{other:?}"),
+    }
+    match endpoints::userinfo(f.ctx(), Some("not-a-token"), None, NOW).await {
+        Err(UserinfoError::Bearer { error, .. }) => assert_eq!(error, "invalid_token"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(ClientCredentials::from_form(&form(&[])), ClientCredentials::default());
+}

@@ -1,0 +1,23 @@
+//! The portal's and the provider's audit entries of what happened (a login, a grant, a revocation): written at
+//! once, unlike the group-committed refusals ([`super::refusals`]). Below both `portal` and `oidc`, so that
+//! either writes entries without importing the other.
+
+use hcpki_ca::audit::{AuditEvent, Outcome};
+use hcpki_ca::store::Store;
+use std::sync::Arc;
+
+/// Append an audit entry; a failure is logged (the request it records has happened either way).
+pub async fn audit(
+    store: &Arc<dyn Store>,
+    actor: &str,
+    action: &str,
+    target: &str,
+    outcome: Outcome,
+    detail: serde_json::Value,
+) {
+    let event =
+        AuditEvent { actor: actor.to_owned(), action: action.to_owned(), target: target.to_owned(), outcome, detail };
+    if let Err(e) = store.append_audit(&event).await {
+        tracing::error!(error = %e, action, "cannot write the audit entry");
+    }
+}
