@@ -1,4 +1,5 @@
-//! What every server-rendered HTML page shares (the SSO portal's and the web console's): escaping.
+//! The web console's hand escaping, until its pages are maud templates in the shared layout like the portal's
+//! (`hcpki-html`, D49).
 
 /// HTML-escape text for element content and quoted attribute values.
 pub fn esc(s: &str) -> String {

@@ -412,7 +412,7 @@ async fn end_session_because(state: &PortalState, session: &Session, why: &str) 
 pub fn signed_out(redirect: Option<&str>) -> Response {
     let mut response = match redirect {
         Some(uri) => Redirect::to(uri).into_response(),
-        None => pages::page(StatusCode::OK, "hcpki portal: signed out", "<p>You are signed out.</p>"),
+        None => pages::signed_out(),
     };
     if let Ok(v) = header::HeaderValue::from_str(&session::clear_cookie()) {
         response.headers_mut().insert(header::SET_COOKIE, v);
@@ -422,12 +422,7 @@ pub fn signed_out(redirect: Option<&str>) -> Response {
 
 /// The logout confirmation form (RP-initiated logout without a valid `id_token_hint`).
 pub fn confirm_logout(csrf: &str) -> Response {
-    let body = format!(
-        "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <button type=\"submit\">Sign out of every service</button></form>",
-        pages::esc(csrf)
-    );
-    pages::page(StatusCode::OK, "hcpki portal: sign out?", &body)
+    pages::confirm_logout(csrf)
 }
 
 /// A page refusing the request.

@@ -364,7 +364,7 @@ impl Served {
         assert_eq!(state["status"], "pin_required", "{state}");
         meanwhile();
         let (_, page) = self.http("GET", &pin_path, &self.own_origin(), "text/plain", "");
-        let token = page.split("name=token value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let token = page.split("name=\"token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
         let (status, _) = self.http(
             "POST",
             &pin_path,

@@ -10,6 +10,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use hcpki_html::Head;
+use maud::{Markup, PreEscaped, html};
+
 use super::AppState;
 use super::operations::{OpState, PinReply, pin_from_form};
 use crate::driver::registry;
@@ -18,49 +21,57 @@ use crate::service::{CardKind, KeyRole};
 const CSP: &str =
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The page's only style, inline (the CSP allows inline styles and loads nothing).
+const STYLE: &str = "body{font-family:sans-serif;max-width:34em;margin:2em auto}.warn{color:#a00;font-weight:bold}\
+                     .note{color:#555;font-size:small}";
+
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let Some(op) = state.ops.get(&id) else {
         return page(
             StatusCode::NOT_FOUND,
             "この操作は見つかりません / No such operation",
-            "<p>It may have expired. Start the login again from the portal.</p>",
+            html! { p { "It may have expired. Start the login again from the portal." } },
             false,
         );
     };
     match op.state() {
         OpState::PinRequired { kind, role, tries_left } => {
-            let warning = match tries_left {
-                Some(1) => "<p class=warn>最後の1回です。誤るとカードがロックされます。<br>LAST TRY: a wrong PIN blocks this card until its issuer unblocks it.</p>".to_owned(),
-                Some(2) => "<p class=warn>残り2回。誤ると残り1回になります。 / 2 tries left.</p>".to_owned(),
-                Some(n) => format!("<p>残り{n}回 / {n} tries left.</p>"),
-                None => String::new(),
+            let body = html! {
+                p { (what(kind, role)) }
+                @match tries_left {
+                    Some(1) => p class="warn" {
+                        "最後の1回です。誤るとカードがロックされます。" br;
+                        "LAST TRY: a wrong PIN blocks this card until its issuer unblocks it."
+                    },
+                    Some(2) => p class="warn" { "残り2回。誤ると残り1回になります。 / 2 tries left." },
+                    Some(n) => p { "残り" (n) "回 / " (n) " tries left." },
+                    None => {},
+                }
+                form method="post" action={ "/pin/" (op.id) } {
+                    input type="hidden" name="token" value=(op.page_token);
+                    label { "PIN " input type="password" name="pin" autocomplete="off" autofocus required maxlength="16"; }
+                    " "
+                    button type="submit" name="action" value="sign" { "OK" }
+                    " "
+                    button type="submit" name="action" value="cancel" formnovalidate { "キャンセル / Cancel" }
+                }
+                p class="note" {
+                    "この画面は端末のカードエージェントが表示しています。PINはこのPCの外に出ません。" br;
+                    "This page is served by the card agent on this PC; the PIN never leaves it."
+                }
             };
-            let body = format!(
-                "<p>{}</p>{warning}\
-                 <form method=post action=\"/pin/{id}\">\
-                 <input type=hidden name=token value=\"{token}\">\
-                 <label>PIN <input type=password name=pin autocomplete=off autofocus required maxlength=16></label> \
-                 <button type=submit name=action value=sign>OK</button> \
-                 <button type=submit name=action value=cancel formnovalidate>キャンセル / Cancel</button>\
-                 </form>\
-                 <p class=note>この画面は端末のカードエージェントが表示しています。PINはこのPCの外に出ません。<br>\
-                 This page is served by the card agent on this PC; the PIN never leaves it.</p>",
-                what(kind, role),
-                id = escape(&op.id),
-                token = escape(&op.page_token),
-            );
-            page(StatusCode::OK, "PIN入力 / Enter PIN", &body, false)
+            page(StatusCode::OK, "PIN入力 / Enter PIN", body, false)
         }
-        OpState::Running => page(StatusCode::OK, "カードと通信中 / Talking to the card", "<p>…</p>", true),
+        OpState::Running => page(StatusCode::OK, "カードと通信中 / Talking to the card", html! { p { "…" } }, true),
         OpState::Done(_) => page(
             StatusCode::OK,
             "完了 / Done",
-            "<p>このウィンドウを閉じてください。 You can close this window.</p>",
+            html! { p { "このウィンドウを閉じてください。 You can close this window." } },
             false,
         ),
         OpState::Failed(f) => {
-            let body = format!("<p class=warn>{}</p><p>Return to the portal to try again.</p>", escape(&f.message));
-            page(StatusCode::OK, "失敗 / Failed", &body, false)
+            let body = html! { p class="warn" { (f.message) } p { "Return to the portal to try again." } };
+            page(StatusCode::OK, "失敗 / Failed", body, false)
         }
     }
 }
@@ -92,23 +103,23 @@ pub async fn submit(
         return page(
             StatusCode::FORBIDDEN,
             "拒否 / Refused",
-            "<p>PINs are accepted only from the agent's own page.</p>",
+            html! { p { "PINs are accepted only from the agent's own page." } },
             false,
         );
     }
     let Some(op) = state.ops.get(&id) else {
-        return page(StatusCode::NOT_FOUND, "この操作は見つかりません / No such operation", "", false);
+        return page(StatusCode::NOT_FOUND, "この操作は見つかりません / No such operation", html! {}, false);
     };
     if !constant_time_eq(form.token.as_bytes(), op.page_token.as_bytes()) {
-        return page(StatusCode::FORBIDDEN, "拒否 / Refused", "<p>The page is out of date: reload it.</p>", false);
+        return page(StatusCode::FORBIDDEN, "拒否 / Refused", html! { p { "The page is out of date: reload it." } }, false);
     }
     let reply = match (form.action.as_deref(), form.pin) {
         (Some("cancel"), _) => PinReply::Cancel,
         (_, Some(pin)) if !pin.is_empty() => PinReply::Pin(pin_from_form(pin)),
-        _ => return page(StatusCode::BAD_REQUEST, "PINが空です / Empty PIN", "<p>Type the PIN.</p>", false),
+        _ => return page(StatusCode::BAD_REQUEST, "PINが空です / Empty PIN", html! { p { "Type the PIN." } }, false),
     };
     if !op.deliver(reply) {
-        return page(StatusCode::CONFLICT, "PINは求められていません / No PIN is being asked for", "", false);
+        return page(StatusCode::CONFLICT, "PINは求められていません / No PIN is being asked for", html! {}, false);
     }
     Redirect::to(&format!("/pin/{id}")).into_response()
 }
@@ -117,14 +128,14 @@ fn what(kind: CardKind, role: KeyRole) -> &'static str {
     registry::pin_labels(kind, role).page
 }
 
-fn page(status: StatusCode, title: &str, body: &str, refresh: bool) -> Response {
-    let refresh = if refresh { "<meta http-equiv=refresh content=1>" } else { "" };
-    let html = format!(
-        "<!doctype html><html lang=ja><head><meta charset=utf-8>{refresh}<title>hcpki card agent</title>\
-         <style>body{{font-family:sans-serif;max-width:34em;margin:2em auto}}.warn{{color:#a00;font-weight:bold}}.note{{color:#555;font-size:small}}</style>\
-         </head><body><h1>{}</h1>{body}</body></html>",
-        escape(title)
-    );
+fn page(status: StatusCode, title: &str, body: Markup, refresh: bool) -> Response {
+    let head = Head {
+        lang: "ja",
+        title: "hcpki card agent",
+        meta: html! { @if refresh { meta http-equiv="refresh" content="1"; } },
+        assets: html! { style { (PreEscaped(STYLE)) } },
+    };
+    let html = hcpki_html::document(head, html! { body { h1 { (title) } (body) } }).into_string();
     let mut response = (status, Html(html)).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
@@ -134,21 +145,6 @@ fn page(status: StatusCode, title: &str, body: &str, refresh: bool) -> Response 
     // keeps the page's URL (the operation id) from any other site.
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -68,7 +68,7 @@ fn json(body: &str) -> serde_json::Value {
 /// The operation's page token, scraped from its PIN page as a browser would submit it.
 async fn page_token(app: &Router, id: &str) -> String {
     let page = call(app, get(&format!("/pin/{id}"), None)).await.2;
-    page.split("name=token value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
+    page.split("name=\"token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
 }
 
 /// Long-polls as a page does after the PIN window was used ("I last saw pin_required") until the
