@@ -223,10 +223,10 @@ impl Graph {
         let mut out = BTreeSet::new();
         for (name, target, _) in &parsed.uses {
             // A glob refers to its module; a named binding counts when the code names it.
-            if name == "*" || idents.contains(name.as_str()) {
-                if let Some(file) = self.resolve(target, 0) {
-                    out.insert(file);
-                }
+            if (name == "*" || idents.contains(name.as_str()))
+                && let Some(file) = self.resolve(target, 0)
+            {
+                out.insert(file);
             }
         }
         for path in tokens.iter().filter(|p| p.len() > 1) {
