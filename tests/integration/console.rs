@@ -173,13 +173,13 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     assert!(again.text.contains(&cred.id) && !again.text.contains(&cred.secret), "shown once: {again:?}");
 
     // An independent client enrolls a PC with the credential.
-    let known = serials(&h, &id);
-    let est = Est::new(&h, &server);
+    let known = serials(h, &id);
+    let est = Est::new(h, server);
     let pc_csr = csr(h.scratch(), "pc2", Key::P256, "pc2");
     let reply = est.post("/.well-known/est/pc/simpleenroll", &base64_of(&csr_der(&pc_csr)), &EstAuth::Basic(&cred));
     assert_eq!(reply.status, 200, "{}", reply.body);
     est.save_pkcs7(&reply.body, "pc2.pem");
-    let serial = serials(&h, &id).into_iter().find(|s| !known.contains(s)).expect("the enrolled PC is listed");
+    let serial = serials(h, &id).into_iter().find(|s| !known.contains(s)).expect("the enrolled PC is listed");
     let listed = c.get(&format!("/console/facilities/{id}"), &admin);
     assert!(status_of(&listed, &serial).contains("issued"), "{listed:?}");
     let listed = alice.get(&api, &format!("/console/facilities/{id}"));
@@ -442,7 +442,7 @@ fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
     let r = alice.submit(&api, &format!("/console/facilities/{f}/pkcs12"), &fields, &page);
     assert_eq!(r.status, 201, "{r:?}");
     assert!(r.headers.to_ascii_lowercase().contains("cache-control: no-store"), "{r:?}");
-    let (pass, p12) = pkcs12_of(&h, &r);
+    let (pass, p12) = pkcs12_of(h, &r);
     let leaf = h.path("device.pem");
     let out = std::process::Command::new("openssl")
         .args(["pkcs12", "-in", p12.to_str().unwrap(), "-passin", &format!("pass:{pass}"), "-nokeys", "-clcerts"])
@@ -450,7 +450,7 @@ fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", crate::harness::describe(&out));
-    crate::issue::check_p12(&h, &p12, &pass, &leaf);
+    crate::issue::check_p12(h, &p12, &pass, &leaf);
     crate::peers::openssl_verify(&h.chain_file("router"), &leaf, None);
     let text = crate::fixtures::x509_text(&leaf, &["-text", "-noout"]);
     assert!(text.contains("IP Address:203.0.113.7") && text.contains(&h.router_dns_name(&f)), "{text}");

@@ -59,7 +59,7 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     drop(applicant);
 
     // The operator approves it from the queue.
-    let mut operator = browser_for(&h, "operator", &ops);
+    let mut operator = browser_for(h, "operator", &ops);
     operator.goto(&format!("{origin}/console/?lang=ja"));
     labelled(&mut operator);
     assert!(text(&mut operator, "main").contains("桜クリニック"));
@@ -103,12 +103,12 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     shot.take(&mut facility, "console-credential.png");
 
     // An independent client enrolls a second PC with it; the console lists the device as issued.
-    let known = serials(&h, &id);
-    let est = Est::new(&h, &server);
+    let known = serials(h, &id);
+    let est = Est::new(h, server);
     let pc_csr = csr(h.scratch(), "pc-b", Key::P256, "pc-b");
     let reply = est.post("/.well-known/est/pc/simpleenroll", &base64_of(&csr_der(&pc_csr)), &EstAuth::Basic(&cred));
     assert_eq!(reply.status, 200, "{}", reply.body);
-    let serial = serials(&h, &id).into_iter().find(|s| !known.contains(s)).expect("the enrolled PC");
+    let serial = serials(h, &id).into_iter().find(|s| !known.contains(s)).expect("the enrolled PC");
     facility.goto(&format!("{origin}/console/facilities/{id}"));
     let status = format!("[data-serial='{serial}']");
     assert_eq!(text(&mut facility, &status), "issued");
