@@ -1,5 +1,5 @@
 //! The bytes the card agent (`hcpki-agent`) and the portal (`hcpki` server) must agree on, in one place
-//! with one dependency (SHA-256): the agent builds the message a card signs, the server rebuilds it to verify;
+//! with few dependencies (SHA-256, and `hcpki-model` for [`CardKind`]): the agent builds the message a card signs, the server rebuilds it to verify;
 //! the card presence report ([`presence`]) the agent sends the portal; and which kind of card ([`CardKind`]).
 //! A crate of its own so that the server need not link the agent (and PC/SC) to share one function.
 #![forbid(unsafe_code)]
