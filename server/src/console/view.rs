@@ -19,6 +19,12 @@ pub async fn stylesheet() -> Response {
 
 /// A whole page: `body` goes into `<main>` under the title.
 pub fn page(lang: Lang, who: &Principal, status: StatusCode, title: &str, body: Markup) -> Response {
+    let html = document(lang, who, title, body).into_string();
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// The document of [`page`].
+fn document(lang: Lang, who: &Principal, title: &str, body: Markup) -> Markup {
     let t = |m: M| m.text(lang);
     let links: Vec<(&str, M)> = match who {
         Principal::Operator { .. } | Principal::Person { .. } => vec![
@@ -63,8 +69,7 @@ pub fn page(lang: Lang, who: &Principal, status: StatusCode, title: &str, body: 
             }
         }
     };
-    let html = hcpki_html::document(head, body).into_string();
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+    hcpki_html::document(head, body)
 }
 
 /// Who is signed in, as the page header says it.
@@ -210,4 +215,51 @@ pub fn badge(word: &str) -> Markup {
 /// A titled section (`aria-labelledby` its heading, whose `id` is `id`).
 pub fn section(id: &str, title: &str, inner: Markup) -> Markup {
     html! { section aria-labelledby=(id) { h2 id=(id) { (title) } (inner) } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_layout_writes_the_bytes_the_hand_built_page_wrote() {
+        let page = document(Lang::En, &Principal::Anonymous, "A & <b>", html! { p { "x" } }).into_string();
+        assert_eq!(
+            page,
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>A &amp; &lt;b&gt; — hcpki console</title>\
+             <link rel=\"stylesheet\" href=\"/console/static/console.css\"></head>\
+             <body><a class=\"skip\" href=\"#main\">Skip to content</a><header><p class=\"brand\">hcpki console</p>\
+             <nav aria-label=\"Main menu\"><ul><li><a href=\"/console/\">Home</a></li>\
+             <li><a href=\"/console/apply\">Apply for a facility</a></li>\
+             <li><a href=\"/console/login\">Sign in with card</a></li></ul></nav>\
+             <p class=\"who\">Not signed in: sign in with your card, or choose your operator certificate or your \
+             facility's PC certificate.</p>\
+             <p class=\"lang\"><a href=\"?lang=ja\" hreflang=\"ja\" lang=\"ja\">日本語</a></p>\
+             </header><main id=\"main\"><h1>A &amp; &lt;b&gt;</h1><p>x</p></main></body></html>"
+        );
+    }
+
+    #[test]
+    fn widgets_escape_values_and_keep_their_attribute_order() {
+        let field = input("from", "from", "From", "\"><script>", 200).date().numeric().size(4).required();
+        assert_eq!(
+            field.render().into_string(),
+            "<label for=\"from\">From</label><input id=\"from\" name=\"from\" value=\"&quot;&gt;&lt;script&gt;\" \
+             maxlength=\"200\" type=\"date\" inputmode=\"numeric\" size=\"4\" required>"
+        );
+        assert_eq!(
+            select("state", "state", "State", &[("", "any"), ("a&b", "<a>")], "a&b").into_string(),
+            "<label for=\"state\">State</label><select id=\"state\" name=\"state\"><option value=\"\">any</option>\
+             <option value=\"a&amp;b\" selected>&lt;a&gt;</option></select>"
+        );
+        assert_eq!(badge("ok").into_string(), "<span class=\"badge ok\">ok</span>");
+        assert_eq!(csrf_field("t\"").into_string(), "<input type=\"hidden\" name=\"csrf\" value=\"t&quot;\">");
+        assert_eq!(
+            table("c", &["h"], &[vec![html! { "<x>" }]]).into_string(),
+            "<table><caption>c</caption><thead><tr><th scope=\"col\">h</th></tr></thead>\
+             <tbody><tr><td>&lt;x&gt;</td></tr></tbody></table>"
+        );
+    }
 }
