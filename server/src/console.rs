@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod lifetime;
 pub mod reissue;
 mod routers;
+pub mod session;
 pub mod signin;
 pub mod ticket;
 pub mod users;
@@ -65,7 +66,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     } else {
         next.run(request).await
     };
-    signin::renew(&state, &request_headers, &mut response);
+    session::renew(&state, &request_headers, &mut response);
     let h = response.headers_mut();
     for (name, value) in [
         (
@@ -142,7 +143,7 @@ impl FromRequestParts<AppState> for Viewer {
         let origin = own_origin(&parts.uri, &parts.headers).unwrap_or_default();
         if let Some(cookie) = crate::portal::session::cookie_value(&parts.headers, ticket::SESSION_COOKIE) {
             let tls = parts.extensions.get::<Arc<TlsInfo>>().cloned();
-            return match signin::current(state, &cookie, tls.as_deref()).await {
+            return match session::current(state, &cookie, tls.as_deref()).await {
                 Ok(s) => Ok(Self {
                     caller: Caller::new(s.principal, state),
                     lang,
@@ -152,7 +153,7 @@ impl FromRequestParts<AppState> for Viewer {
                     session_grant: Some(s.grant),
                     key: state.console.clone(),
                 }),
-                Err(r) => Err(signin::refused_page(lang, &r)),
+                Err(r) => Err(session::refused_page(lang, &r)),
             };
         }
         let caller = match Caller::from_request_parts(parts, state).await {

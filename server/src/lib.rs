@@ -10,7 +10,6 @@ mod config;
 mod console;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-mod html;
 mod http;
 mod jobs;
 mod login;

@@ -86,7 +86,6 @@ const KNOWN_CYCLES: &[&[&str]] = &[
         "server/src/http/rate_limit/limiter.rs",
         "server/src/http/scep.rs",
     ],
-    &["server/src/console.rs", "server/src/console/signin.rs"],
     &["server/src/jobs.rs", "server/src/jobs/import.rs", "server/src/jobs/reissue.rs"],
     &["server/src/oidc.rs", "server/src/oidc/client.rs", "server/src/oidc/exchange.rs"],
     &[

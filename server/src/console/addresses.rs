@@ -5,7 +5,6 @@
 use super::i18n::M;
 use super::view::{self, csrf_field};
 use super::{OrPage, Viewer, see_other};
-use crate::html::esc;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::operations::addresses::{self, MAX_PREFIX};
@@ -14,68 +13,55 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use hcpki_ca::access::Action;
 use hcpki_ca::facility::Facility;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 /// The section of facility `f`'s page.
-pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<String, Response> {
+pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<Markup, Response> {
     if !viewer.can(&Action::ListAllocations(&f.id)) {
-        return Ok(String::new());
+        return Ok(html! {});
     }
     let t = |m: M| m.text(viewer.lang);
     let list = addresses::list(state, &viewer.caller, f.id.as_str()).await.or_page(viewer)?;
     let manage = viewer.can(&Action::ManageAllocations(&f.id));
-    let action = format!("/console/facilities/{}/addresses", esc(f.id.as_str()));
-    let rows: String = list
-        .iter()
-        .map(|r| {
-            let prefix = r.allocation.to_string();
-            let remove = if manage {
-                format!(
-                    "<form method=\"post\" action=\"{action}\">{csrf}<input type=\"hidden\" name=\"prefix\" \
-                     value=\"{p}\"><button type=\"submit\" name=\"op\" value=\"remove\">{label}</button></form>",
-                    csrf = csrf_field(&viewer.csrf()),
-                    p = esc(&prefix),
-                    label = t(M::RemoveAddress),
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "<tr><td><code>{p}</code></td><td>{at}</td><td>{by}</td><td>{remove}</td></tr>",
-                p = esc(&prefix),
-                at = esc(&hcpki_ca::time::rfc3339(r.added_at)),
-                by = esc(&r.added_by),
-            )
-        })
-        .collect();
-    let table = if list.is_empty() {
-        format!("<p id=\"no-addresses\">{}</p>", t(M::NoAddresses))
-    } else {
-        format!(
-            "<table id=\"addresses\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead>\
-             <tbody>{rows}</tbody></table>",
-            t(M::Prefix),
-            t(M::AddedAt),
-            t(M::AddedBy)
-        )
+    let action = format!("/console/facilities/{}/addresses", f.id.as_str());
+    let inner = html! {
+        p { (t(M::AddressAllocationsHelp)) }
+        @if list.is_empty() {
+            p id="no-addresses" { (t(M::NoAddresses)) }
+        } @else {
+            table id="addresses" {
+                thead { tr { th { (t(M::Prefix)) } th { (t(M::AddedAt)) } th { (t(M::AddedBy)) } th {} } }
+                tbody {
+                    @for r in &list {
+                        @let prefix = r.allocation.to_string();
+                        tr {
+                            td { code { (prefix) } }
+                            td { (hcpki_ca::time::rfc3339(r.added_at)) }
+                            td { (r.added_by) }
+                            td {
+                                @if manage {
+                                    form method="post" action=(action) {
+                                        (csrf_field(&viewer.csrf()))
+                                        input type="hidden" name="prefix" value=(prefix);
+                                        button type="submit" name="op" value="remove" { (t(M::RemoveAddress)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if manage {
+            form method="post" action=(action) {
+                (csrf_field(&viewer.csrf()))
+                (view::input("prefix", "prefix", t(M::Prefix), "", MAX_PREFIX).size(40).required())
+                p { button type="submit" name="op" value="add" { (t(M::AddAddress)) } }
+            }
+        }
     };
-    let form = if manage {
-        format!(
-            "<form method=\"post\" action=\"{action}\">{csrf}{input}\
-             <p><button type=\"submit\" name=\"op\" value=\"add\">{add}</button></p></form>",
-            csrf = csrf_field(&viewer.csrf()),
-            input = view::input("prefix", "prefix", t(M::Prefix), "", MAX_PREFIX, " size=\"40\" required"),
-            add = t(M::AddAddress),
-        )
-    } else {
-        String::new()
-    };
-    Ok(format!(
-        "<section aria-labelledby=\"address-allocations\"><h2 id=\"address-allocations\">{title}</h2>\
-         <p>{help}</p>{table}{form}</section>",
-        title = t(M::AddressAllocations),
-        help = t(M::AddressAllocationsHelp),
-    ))
+    Ok(view::section("address-allocations", t(M::AddressAllocations), inner))
 }
 
 /// The allocation form: `op` is `add` or `remove`, `prefix` the prefix or address.

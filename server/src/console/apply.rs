@@ -3,7 +3,6 @@
 use super::i18n::M;
 use super::view::{self, csrf_field};
 use super::{OrPage, Viewer};
-use crate::html::esc;
 use crate::http::AppState;
 use crate::http::operations::{self, Application, MAX_ADDRESS, MAX_CONTACT, MAX_NAME, MAX_SHORT};
 use axum::body::Body;
@@ -12,27 +11,26 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::access::Action;
 use hcpki_ca::facility::FacilityKind;
+use maud::html;
 
 /// `GET /console/apply`.
 pub async fn form(viewer: Viewer) -> Response {
     let t = |m: M| m.text(viewer.lang);
     let kinds: Vec<&str> = FacilityKind::ALL.iter().map(|k| k.as_str()).collect();
-    let field = |name: &str, label: M, max: usize, required: bool| {
-        view::input(name, name, t(label), "", max, if required { " size=\"40\" required" } else { " size=\"40\"" })
+    let field = |name: &'static str, label: M, max: usize| view::input(name, name, t(label), "", max).size(40);
+    let body = html! {
+        p { (t(M::ApplyHelp)) }
+        form method="post" action="/console/apply" {
+            (csrf_field(&viewer.csrf()))
+            (field("name", M::Name, MAX_NAME).required())
+            (view::select("kind", "kind", t(M::Kind), &view::same(&kinds), ""))
+            (field("medical_code", M::MedicalCode, MAX_SHORT))
+            (field("address", M::Address, MAX_ADDRESS))
+            (field("contact", M::Contact, MAX_CONTACT))
+            p { button type="submit" { (t(M::Submit)) } }
+        }
     };
-    let body = format!(
-        "<p>{help}</p><form method=\"post\" action=\"/console/apply\">{csrf}\
-         {name}{kind}{code}{address}{contact}<p><button type=\"submit\">{submit}</button></p></form>",
-        help = t(M::ApplyHelp),
-        csrf = csrf_field(&viewer.csrf()),
-        name = field("name", M::Name, MAX_NAME, true),
-        kind = view::select("kind", "kind", t(M::Kind), &view::same(&kinds), ""),
-        code = field("medical_code", M::MedicalCode, MAX_SHORT, false),
-        address = field("address", M::Address, MAX_ADDRESS, false),
-        contact = field("contact", M::Contact, MAX_CONTACT, false),
-        submit = t(M::Submit),
-    );
-    view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Apply), &body)
+    view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Apply), body)
 }
 
 /// `POST /console/apply`: the facility is registered as `applied`.
@@ -46,13 +44,14 @@ pub async fn submit(State(state): State<AppState>, viewer: Viewer, body: Body) -
     }
     let f = operations::apply(&state, &viewer.caller, &a).await.or_page(&viewer)?;
     let t = |m: M| m.text(viewer.lang);
-    let body = format!(
-        "<div class=\"notice\" role=\"status\"><p>{}</p><p>{}: <strong id=\"facility-id\">{}</strong> ({} {})</p></div>",
-        t(M::AppliedHelp),
-        t(M::Id),
-        esc(f.id.as_str()),
-        esc(&f.name),
-        view::badge(f.state.as_str()),
-    );
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::CREATED, t(M::Applied), &body))
+    let body = html! {
+        div class="notice" role="status" {
+            p { (t(M::AppliedHelp)) }
+            p {
+                (t(M::Id)) ": " strong id="facility-id" { (f.id.as_str()) }
+                " (" (f.name) " " (view::badge(f.state.as_str())) ")"
+            }
+        }
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::CREATED, t(M::Applied), body))
 }

@@ -4,9 +4,8 @@
 //! the login actions preset.
 
 use super::i18n::M;
-use super::view::{self, badge, table};
+use super::view::{self, badge, table_or_none};
 use super::{OrPage, Viewer};
-use crate::html::esc;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use axum::body::{Body, Bytes};
@@ -15,6 +14,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::access::Action;
 use hcpki_ca::audit::AuditEntry;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 /// Entries read per database round trip.
@@ -149,62 +149,56 @@ pub async fn viewer(
         }
     }
     let t = |m: M| m.text(viewer.lang);
-    let rows: Vec<Vec<String>> = found
+    let rows: Vec<Vec<Markup>> = found
         .iter()
         .map(|e| {
             vec![
-                e.seq.to_string(),
-                esc(&hcpki_ca::time::rfc3339(e.at_ms.div_euclid(1000))),
-                esc(&e.actor),
-                format!("<code>{}</code>", esc(&e.action)),
-                esc(&e.target),
+                html! { (e.seq) },
+                html! { (hcpki_ca::time::rfc3339(e.at_ms.div_euclid(1000))) },
+                html! { (e.actor) },
+                html! { code { (e.action) } },
+                html! { (e.target) },
                 badge(&e.outcome),
-                format!("<code>{}</code>", esc(&e.detail)),
+                html! { code { (e.detail) } },
             ]
         })
         .collect();
-    let v = |o: &Option<String>| o.as_deref().unwrap_or("").to_owned();
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    let (action, actor, target, from, until) = (v(&q.action), v(&q.actor), v(&q.target), v(&q.from), v(&q.until));
     let outcome = q.outcome.as_deref().unwrap_or("");
     let outcomes = [("", t(M::AnyOutcome)), ("ok", "ok"), ("denied", "denied"), ("failed", "failed")];
-    let text =
-        |id: &str, label: M, value: &Option<String>, attrs: &str| view::input(id, id, t(label), &v(value), 200, attrs);
     let query = serde_urlencoded::to_string([
-        ("action", q.action.as_deref().unwrap_or("")),
-        ("actor", q.actor.as_deref().unwrap_or("")),
-        ("target", q.target.as_deref().unwrap_or("")),
+        ("action", action.as_str()),
+        ("actor", actor.as_str()),
+        ("target", target.as_str()),
         ("outcome", outcome),
-        ("from", q.from.as_deref().unwrap_or("")),
-        ("until", q.until.as_deref().unwrap_or("")),
+        ("from", from.as_str()),
+        ("until", until.as_str()),
     ])
     .unwrap_or_default();
-    let body = format!(
-        "<form method=\"get\" action=\"/console/audit\" role=\"search\"><fieldset><legend>{filters}</legend>\
-         {action}{actor}{target}{outcome}{from}{until}<p><button type=\"submit\">{search}</button></p></fieldset></form>\
-         <p><a href=\"/console/audit/export?{query}&amp;format=jsonl\">{jsonl}</a> · \
-         <a href=\"/console/audit/export?{query}&amp;format=syslog\">{syslog}</a></p>{note}{table}",
-        filters = t(M::Filters),
-        action = text("action", M::Action, &q.action, ""),
-        actor = text("actor", M::Actor, &q.actor, ""),
-        target = text("target", M::Target, &q.target, ""),
-        outcome = view::select("outcome", "outcome", t(M::Outcome), &outcomes, outcome),
-        from = text("from", M::From, &q.from, " type=\"date\""),
-        until = text("until", M::Until, &q.until, " type=\"date\""),
-        search = t(M::Search),
-        query = esc(&query),
-        jsonl = t(M::ExportJsonl),
-        syslog = t(M::ExportSyslog),
-        note = if truncated { format!("<p role=\"status\">{}</p>", t(M::ScanLimited)) } else { String::new() },
-        table = if rows.is_empty() {
-            format!("<p>{}</p>", t(M::NoneFound))
-        } else {
-            table(
-                t(M::Audit),
-                &[t(M::Seq), t(M::At), t(M::ActorCol), t(M::ActionCol), t(M::TargetCol), t(M::Outcome), t(M::Detail)],
-                &rows,
-            )
-        },
-    );
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Audit), &body))
+    let head = [t(M::Seq), t(M::At), t(M::ActorCol), t(M::ActionCol), t(M::TargetCol), t(M::Outcome), t(M::Detail)];
+    let body = html! {
+        form method="get" action="/console/audit" role="search" {
+            fieldset {
+                legend { (t(M::Filters)) }
+                (view::input("action", "action", t(M::Action), &action, 200))
+                (view::input("actor", "actor", t(M::Actor), &actor, 200))
+                (view::input("target", "target", t(M::Target), &target, 200))
+                (view::select("outcome", "outcome", t(M::Outcome), &outcomes, outcome))
+                (view::input("from", "from", t(M::From), &from, 200).date())
+                (view::input("until", "until", t(M::Until), &until, 200).date())
+                p { button type="submit" { (t(M::Search)) } }
+            }
+        }
+        p {
+            a href={ "/console/audit/export?" (query) "&format=jsonl" } { (t(M::ExportJsonl)) }
+            " · "
+            a href={ "/console/audit/export?" (query) "&format=syslog" } { (t(M::ExportSyslog)) }
+        }
+        @if truncated { p role="status" { (t(M::ScanLimited)) } }
+        (table_or_none(viewer.lang, t(M::Audit), &head, &rows))
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Audit), body))
 }
 
 /// `GET /console/audit/export?…&format=jsonl|syslog`: every matching entry up to the head as it is now,

@@ -5,7 +5,6 @@
 //! the certificate's facility only.
 
 use super::{OrPage, Viewer};
-use crate::html::esc;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::operations;
@@ -14,6 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::CaName;
 use hcpki_ca::issuer::der_to_pem;
+use maud::{Markup, html};
 use serde::Deserialize;
 use std::str::FromStr;
 
@@ -63,12 +63,11 @@ pub async fn download(
 }
 
 /// The download links of an issued certificate, for the devices page and the job page.
-pub fn links(serial: &str) -> String {
-    format!(
-        " <a href=\"/console/certificates/{s}/download?format=pem\">PEM</a> \
-         <a href=\"/console/certificates/{s}/download?format=p7c\">PKCS#7</a>",
-        s = esc(serial)
-    )
+pub fn links(serial: &str) -> Markup {
+    html! {
+        " " a href={ "/console/certificates/" (serial) "/download?format=pem" } { "PEM" }
+        " " a href={ "/console/certificates/" (serial) "/download?format=p7c" } { "PKCS#7" }
+    }
 }
 
 fn attachment(content_type: &'static str, filename: &str, body: Vec<u8>) -> Response {

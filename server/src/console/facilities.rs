@@ -3,9 +3,8 @@
 //! Every page and form calls `http::operations`, the admin API's own operations.
 
 use super::i18n::{Lang, M};
-use super::view::{self, badge, csrf_field, table, when};
+use super::view::{self, badge, csrf_field, section, table, table_or_none, when};
 use super::{OrPage, Viewer, see_other};
-use crate::html::esc;
 use crate::http::AppState;
 use crate::http::operations::{self, CredentialRequest, MAX_REASON, MAX_SHORT};
 use axum::body::Body;
@@ -16,6 +15,7 @@ use hcpki_ca::access::{Action, Principal};
 use hcpki_ca::enroll::CredentialRecord;
 use hcpki_ca::facility::{Facility, FacilityId, FacilityState, Transition};
 use hcpki_ca::store::{CertStatus, CertificateRecord, FacilityFilter};
+use maud::{Markup, html};
 use serde::Deserialize;
 use std::str::FromStr;
 
@@ -36,12 +36,12 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Page {
                 FacilityFilter { state: Some(FacilityState::Applied), limit: Some(PAGE_ROWS), ..Default::default() };
             let queue = operations::list_facilities(&state, &viewer.caller, &filter).await.or_page(&viewer)?;
             let body = facility_table(&viewer, t(M::Queue), &queue, true);
-            Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Applications), &body))
+            Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Applications), body))
         }
         Principal::FacilityAdmin { facility, .. } => facility_page(&state, &viewer, facility.as_str()).await,
         _ => {
-            let body = format!("<p>{}</p><p><a href=\"/console/apply\">{}</a></p>", t(M::Welcome), t(M::Apply));
-            Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Console), &body))
+            let body = html! { p { (t(M::Welcome)) } p { a href="/console/apply" { (t(M::Apply)) } } };
+            Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Console), body))
         }
     }
 }
@@ -87,40 +87,40 @@ pub async fn search(State(state): State<AppState>, viewer: Viewer, Query(q): Que
         ("suspended", "suspended"),
         ("retired", "retired"),
     ];
-    let body = format!(
-        "<form method=\"get\" action=\"/console/facilities\" role=\"search\">{q}{state}\
-         <p><button type=\"submit\">{search}</button></p></form>{table}",
-        q = view::input("q", "q", t(M::NameContains), text.unwrap_or(""), operations::MAX_NAME, ""),
-        state = view::select("state", "state", t(M::State), &states, wanted.unwrap_or("")),
-        search = t(M::Search),
-        table = facility_table(&viewer, t(M::Facilities), &list, false),
-    );
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Facilities), &body))
+    let body = html! {
+        form method="get" action="/console/facilities" role="search" {
+            (view::input("q", "q", t(M::NameContains), text.unwrap_or(""), operations::MAX_NAME))
+            (view::select("state", "state", t(M::State), &states, wanted.unwrap_or("")))
+            p { button type="submit" { (t(M::Search)) } }
+        }
+        (facility_table(&viewer, t(M::Facilities), &list, false))
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Facilities), body))
 }
 
 /// Facilities as a table; with `decide`, approve and reject forms per row (the approval queue).
-fn facility_table(viewer: &Viewer, caption: &str, list: &[Facility], decide: bool) -> String {
+fn facility_table(viewer: &Viewer, caption: &str, list: &[Facility], decide: bool) -> Markup {
     let t = |m: M| m.text(viewer.lang);
     if list.is_empty() {
-        return format!("<h2>{caption}</h2><p>{}</p>", t(M::NoneFound));
+        return html! { h2 { (caption) } p { (t(M::NoneFound)) } };
     }
     let mut head = vec![t(M::Id), t(M::Name), t(M::Kind), t(M::MedicalCode), t(M::State), t(M::Registered)];
     if decide {
         head.push(t(M::Lifecycle));
     }
-    let rows: Vec<Vec<String>> = list
+    let rows: Vec<Vec<Markup>> = list
         .iter()
         .map(|f| {
             let mut row = vec![
-                format!("<a href=\"/console/facilities/{id}\">{id}</a>", id = esc(f.id.as_str())),
-                esc(&f.name),
-                esc(f.kind.as_str()),
-                esc(f.medical_code.as_ref().map(|c| c.as_str()).unwrap_or("")),
+                html! { a href={ "/console/facilities/" (f.id.as_str()) } { (f.id.as_str()) } },
+                html! { (f.name) },
+                html! { (f.kind.as_str()) },
+                html! { (f.medical_code.as_ref().map(|c| c.as_str()).unwrap_or("")) },
                 badge(f.state.as_str()),
-                when(f.created_at),
+                html! { (when(f.created_at)) },
             ];
             if decide {
-                row.push(transition_forms(viewer, f, &[Transition::Approve, Transition::Reject]));
+                row.push(transition_forms(viewer, f, &allowed(viewer, f, &[Transition::Approve, Transition::Reject])));
             }
             row
         })
@@ -128,41 +128,41 @@ fn facility_table(viewer: &Viewer, caption: &str, list: &[Facility], decide: boo
     table(caption, &head, &rows)
 }
 
-/// A form per transition the caller may make and the facility's state allows.
-fn transition_forms(viewer: &Viewer, f: &Facility, which: &[Transition]) -> String {
-    let t = |m: M| m.text(viewer.lang);
-    let token = viewer.csrf();
+/// The transitions of `which` the caller may make and the facility's state allows.
+fn allowed(viewer: &Viewer, f: &Facility, which: &[Transition]) -> Vec<Transition> {
     which
         .iter()
-        .filter(|tr| viewer.can(&Action::Transition(**tr, &f.id)) && f.state.apply(**tr).is_ok())
-        .map(|tr| {
-            let (label, danger) = match tr {
+        .copied()
+        .filter(|tr| viewer.can(&Action::Transition(*tr, &f.id)) && f.state.apply(*tr).is_ok())
+        .collect()
+}
+
+/// A form per transition of `which`.
+fn transition_forms(viewer: &Viewer, f: &Facility, which: &[Transition]) -> Markup {
+    let t = |m: M| m.text(viewer.lang);
+    let token = viewer.csrf();
+    html! {
+        @for tr in which {
+            @let (label, danger) = match tr {
                 Transition::Approve => (M::Approve, false),
                 Transition::Reject => (M::Reject, true),
                 Transition::Suspend => (M::Suspend, true),
                 Transition::Resume => (M::Resume, false),
                 _ => (M::Retire, true),
             };
-            let needs_reason = matches!(tr, Transition::Reject | Transition::Suspend | Transition::Retire);
-            let field = format!("reason-{}-{}", tr.verb(), f.id.as_str());
-            let reason = if needs_reason {
-                let text = format!("{} ({})", t(M::Reason), t(label));
-                view::input(&field, "reason", &text, "", MAX_REASON, " required")
-            } else {
-                String::new()
-            };
-            format!(
-                "<form class=\"inline\" method=\"post\" action=\"/console/facilities/{id}/transition\">{csrf}\
-                 <input type=\"hidden\" name=\"verb\" value=\"{verb}\">{reason}\
-                 <button type=\"submit\"{class}>{text}</button></form> ",
-                id = esc(f.id.as_str()),
-                csrf = csrf_field(&token),
-                verb = tr.verb(),
-                class = if danger { " class=\"danger\"" } else { "" },
-                text = t(label),
-            )
-        })
-        .collect()
+            @let field = format!("reason-{}-{}", tr.verb(), f.id.as_str());
+            @let reason_label = format!("{} ({})", t(M::Reason), t(label));
+            form class="inline" method="post" action={ "/console/facilities/" (f.id.as_str()) "/transition" } {
+                (csrf_field(&token))
+                input type="hidden" name="verb" value=(tr.verb());
+                @if matches!(tr, Transition::Reject | Transition::Suspend | Transition::Retire) {
+                    (view::input(&field, "reason", &reason_label, "", MAX_REASON).required())
+                }
+                button type="submit" class=[danger.then_some("danger")] { (t(label)) }
+            }
+            " "
+        }
+    }
 }
 
 /// `GET /console/facilities/{id}`.
@@ -176,177 +176,150 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str) -> Page {
     let certs = operations::certificates(state, &viewer.caller, id).await.or_page(viewer)?;
     let creds = operations::credentials(state, &viewer.caller, id).await.or_page(viewer)?;
     let router_dns = state.admin.settings().router_dns_name(&f.id);
-    let opt = |v: Option<&str>| esc(v.unwrap_or("-"));
+    let opt = |v: Option<&str>| html! { (v.unwrap_or("-")) };
     let facts = [
-        (M::Id, esc(f.id.as_str())),
-        (M::Name, esc(&f.name)),
-        (M::Kind, esc(f.kind.as_str())),
+        (M::Id, html! { (f.id.as_str()) }),
+        (M::Name, html! { (f.name) }),
+        (M::Kind, html! { (f.kind.as_str()) }),
         (M::MedicalCode, opt(f.medical_code.as_ref().map(|c| c.as_str()))),
         (M::Address, opt(f.address.as_deref())),
         (M::Contact, opt(f.contact.as_deref())),
-        (M::State, format!("<span id=\"facility-state\">{}</span>", badge(f.state.as_str()))),
+        (M::State, html! { span id="facility-state" { (badge(f.state.as_str())) } }),
         (M::StateReason, opt(f.state_reason.as_deref())),
-        (M::Changed, format!("{} ({})", when(f.state_changed_at), esc(&f.state_changed_by))),
-        (M::Registered, when(f.created_at)),
-        (M::RouterDns, format!("<code>{}</code>", esc(&router_dns))),
+        (M::Changed, html! { (when(f.state_changed_at)) " (" (f.state_changed_by) ")" }),
+        (M::Registered, html! { (when(f.created_at)) }),
+        (M::RouterDns, html! { code { (router_dns) } }),
     ];
-    let dl: String = facts.iter().map(|(k, v)| format!("<dt>{}</dt><dd>{v}</dd>", t(*k))).collect();
-    let lifecycle = transition_forms(
-        viewer,
-        &f,
-        &[Transition::Approve, Transition::Reject, Transition::Suspend, Transition::Resume, Transition::Retire],
-    );
-    let lifecycle = if lifecycle.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "<section aria-labelledby=\"lc\"><h2 id=\"lc\">{}</h2><p>{} {}</p>{lifecycle}</section>",
-            t(M::Lifecycle),
-            t(M::LifecycleHelp),
-            t(M::ReasonHelp)
-        )
-    };
+    let all = [Transition::Approve, Transition::Reject, Transition::Suspend, Transition::Resume, Transition::Retire];
+    let lifecycle = allowed(viewer, &f, &all);
     let session_lifetime = super::lifetime::section(state, viewer, &f).await?;
     let addresses = super::addresses::section(state, viewer, &f).await?;
-    let body = format!(
-        "<dl>{dl}</dl>{read_only}{lifecycle}{session_lifetime}{addresses}{devices}{credentials}{new_credential}{pkcs12}{routers}",
-        read_only = read_only_notice(viewer, &f),
-        devices = devices(viewer, &f, &certs),
-        credentials = credential_table(viewer, &f, &creds),
-        new_credential = credential_form(viewer, &f),
-        pkcs12 = pkcs12_form(viewer, &f),
-        routers = super::routers::section(viewer.lang, state, &f, &viewer.origin),
-    );
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, &f.name, &body))
+    let body = html! {
+        dl { @for (k, v) in &facts { dt { (t(*k)) } dd { (v) } } }
+        (read_only_notice(viewer, &f))
+        @if !lifecycle.is_empty() {
+            (section("lc", t(M::Lifecycle), html! {
+                p { (t(M::LifecycleHelp)) " " (t(M::ReasonHelp)) }
+                (transition_forms(viewer, &f, &lifecycle))
+            }))
+        }
+        (session_lifetime)
+        (addresses)
+        (devices(viewer, &f, &certs))
+        (credential_table(viewer, &f, &creds))
+        (credential_form(viewer, &f))
+        (pkcs12_form(viewer, &f))
+        (super::routers::section(viewer.lang, state, &f, &viewer.origin))
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, &f.name, body))
 }
 
 /// Why a facility admin sees no forms: a bare PC certificate, or a password sign-in where the facility takes
 /// changes from cards only (issue #24 item 7); the decision table's own words, which say what to do.
-fn read_only_notice(viewer: &Viewer, f: &Facility) -> String {
+fn read_only_notice(viewer: &Viewer, f: &Facility) -> Markup {
     if !matches!(viewer.principal(), Principal::FacilityAdmin { .. }) || !f.state.may_enroll() {
-        return String::new();
+        return html! {};
     }
     match hcpki_ca::access::decide(viewer.principal(), &Action::CreateCredential(&f.id)) {
-        Ok(()) => String::new(),
-        Err(why) => {
-            format!("<div class=\"notice\" id=\"read-only\" role=\"note\"><p>{}</p></div>", esc(&why.to_string()))
-        }
+        Ok(()) => html! {},
+        Err(why) => html! { div class="notice" id="read-only" role="note" { p { (why.to_string()) } } },
     }
 }
 
 /// The facility's certificates with status and expiry, and a revoke form on each live one.
-fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord]) -> String {
+fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord]) -> Markup {
     let t = |m: M| m.text(viewer.lang);
     let now = hcpki_ca::time::now_unix();
     let may_revoke = viewer.can(&Action::RevokeCertificate(&f.id));
     let token = viewer.csrf();
-    let rows: Vec<Vec<String>> = certs
+    let reasons = view::same(&DEVICE_REASONS);
+    let rows: Vec<Vec<Markup>> = certs
         .iter()
         .filter(|c| matches!(c.status, CertStatus::Issued | CertStatus::Revoked))
         .map(|c| {
-            let expired = if c.not_after <= now { format!(" {}", badge(t(M::Expired))) } else { String::new() };
-            let revoke = if may_revoke && c.status == CertStatus::Issued && c.not_after > now {
-                let field = format!("why-{}", c.serial);
-                let reasons = view::select(&field, "reason", t(M::RevokeReason), &view::same(&DEVICE_REASONS), "");
-                format!(
-                    "<form class=\"inline\" method=\"post\" action=\"/console/certificates/{s}/revoke\">{csrf}\
-                     {reasons}<button type=\"submit\" class=\"danger\">{rv}</button></form>",
-                    s = esc(&c.serial),
-                    csrf = csrf_field(&token),
-                    rv = t(M::Revoke),
-                )
-            } else {
-                String::new()
-            };
-            let download =
-                if c.status == CertStatus::Issued { super::download::links(&c.serial) } else { String::new() };
+            let issued = c.status == CertStatus::Issued;
+            let live = issued && c.not_after > now;
+            let field = format!("why-{}", c.serial);
             vec![
-                format!("<code>{}</code>{download}", esc(&c.serial)),
-                esc(&c.profile),
-                format!("<span class=\"wrap\">{}</span>", esc(&c.subject)),
-                format!("<span class=\"wrap\">{}</span>", esc(&c.sans.join(", "))),
-                format!("<span data-serial=\"{}\">{}</span>", esc(&c.serial), badge(c.status.as_str())),
-                format!("{}{expired}", when(c.not_after)),
-                revoke,
+                html! { code { (c.serial) } @if issued { (super::download::links(&c.serial)) } },
+                html! { (c.profile) },
+                html! { span class="wrap" { (c.subject) } },
+                html! { span class="wrap" { (c.sans.join(", ")) } },
+                html! { span data-serial=(c.serial) { (badge(c.status.as_str())) } },
+                html! { (when(c.not_after)) @if c.not_after <= now { " " (badge(t(M::Expired))) } },
+                html! {
+                    @if may_revoke && live {
+                        form class="inline" method="post" action={ "/console/certificates/" (c.serial) "/revoke" } {
+                            (csrf_field(&token))
+                            (view::select(&field, "reason", t(M::RevokeReason), &reasons, ""))
+                            button type="submit" class="danger" { (t(M::Revoke)) }
+                        }
+                    }
+                },
             ]
         })
         .collect();
     let head = [t(M::Serial), t(M::Profile), t(M::Subject), t(M::Names), t(M::Status), t(M::Expires), t(M::Revoke)];
-    section(
-        "devices",
-        t(M::Devices),
-        if rows.is_empty() { format!("<p>{}</p>", t(M::NoneFound)) } else { table(t(M::Devices), &head, &rows) },
-    )
-}
-
-fn section(id: &str, title: &str, inner: String) -> String {
-    format!("<section aria-labelledby=\"{id}\"><h2 id=\"{id}\">{title}</h2>{inner}</section>")
+    section("devices", t(M::Devices), table_or_none(viewer.lang, t(M::Devices), &head, &rows))
 }
 
 /// The facility's credentials (never secrets), with a revoke form on each active one.
-fn credential_table(viewer: &Viewer, f: &Facility, creds: &[CredentialRecord]) -> String {
+fn credential_table(viewer: &Viewer, f: &Facility, creds: &[CredentialRecord]) -> Markup {
     let t = |m: M| m.text(viewer.lang);
     let now = hcpki_ca::time::now_unix();
     let may_revoke = viewer.can(&Action::RevokeCredential(&f.id));
     let token = viewer.csrf();
-    let rows: Vec<Vec<String>> = creds
+    let rows: Vec<Vec<Markup>> = creds
         .iter()
         .map(|c| {
             let status = c.status(now);
-            let revoke = if may_revoke && status == "active" {
-                format!(
-                    "<form class=\"inline\" method=\"post\" action=\"/console/credentials/{id}/revoke\">{csrf}\
-                     <button type=\"submit\" class=\"danger\" aria-label=\"{rv} {id}\">{rv}</button></form>",
-                    id = esc(&c.id),
-                    csrf = csrf_field(&token),
-                    rv = t(M::Revoke),
-                )
-            } else {
-                String::new()
-            };
             vec![
-                format!("<code>{}</code>", esc(&c.id)),
-                esc(c.protocol.as_str()),
-                esc(&c.profiles_text()),
+                html! { code { (c.id) } },
+                html! { (c.protocol.as_str()) },
+                html! { (c.profiles_text()) },
                 badge(status),
-                when(c.expires_at),
-                esc(&c.created_by),
-                revoke,
+                html! { (when(c.expires_at)) },
+                html! { (c.created_by) },
+                html! {
+                    @if may_revoke && status == "active" {
+                        form class="inline" method="post" action={ "/console/credentials/" (c.id) "/revoke" } {
+                            (csrf_field(&token))
+                            button type="submit" class="danger" aria-label={ (t(M::Revoke)) " " (c.id) } {
+                                (t(M::Revoke))
+                            }
+                        }
+                    }
+                },
             ]
         })
         .collect();
     let head = ["ID", t(M::Protocol), t(M::Profile), t(M::Status), t(M::Expires), t(M::CreatedBy), t(M::Revoke)];
-    section(
-        "credentials",
-        t(M::Credentials),
-        if rows.is_empty() { format!("<p>{}</p>", t(M::NoneFound)) } else { table(t(M::Credentials), &head, &rows) },
-    )
+    section("credentials", t(M::Credentials), table_or_none(viewer.lang, t(M::Credentials), &head, &rows))
 }
 
 /// The form that mints a credential, if the caller may.
-fn credential_form(viewer: &Viewer, f: &Facility) -> String {
+fn credential_form(viewer: &Viewer, f: &Facility) -> Markup {
     if !viewer.can(&Action::CreateCredential(&f.id)) || !f.state.may_enroll() {
-        return String::new();
+        return html! {};
     }
     let t = |m: M| m.text(viewer.lang);
-    let inner = format!(
-        "<p>{help}</p><form method=\"post\" action=\"/console/facilities/{id}/credentials\">{csrf}\
-         {protocol}{profile}{valid_for}<p><button type=\"submit\">{create}</button></p></form>",
-        help = t(M::NewCredentialHelp),
-        id = esc(f.id.as_str()),
-        csrf = csrf_field(&viewer.csrf()),
-        protocol = view::select("protocol", "protocol", t(M::Protocol), &view::same(&["est", "scep", "acme"]), ""),
-        profile = view::select("profile", "profile", t(M::Profile), &view::same(&["pc", "router"]), ""),
-        valid_for = view::input("valid_for", "valid_for", t(M::ValidFor), "7d", MAX_SHORT, ""),
-        create = t(M::Create),
-    );
+    let inner = html! {
+        p { (t(M::NewCredentialHelp)) }
+        form method="post" action={ "/console/facilities/" (f.id.as_str()) "/credentials" } {
+            (csrf_field(&viewer.csrf()))
+            (view::select("protocol", "protocol", t(M::Protocol), &view::same(&["est", "scep", "acme"]), ""))
+            (view::select("profile", "profile", t(M::Profile), &view::same(&["pc", "router"]), ""))
+            (view::input("valid_for", "valid_for", t(M::ValidFor), "7d", MAX_SHORT))
+            p { button type="submit" { (t(M::Create)) } }
+        }
+    };
     section("new-credential", t(M::NewCredential), inner)
 }
 
 /// The form that makes a PKCS#12 for a device, if the caller may.
-fn pkcs12_form(viewer: &Viewer, f: &Facility) -> String {
+fn pkcs12_form(viewer: &Viewer, f: &Facility) -> Markup {
     if !viewer.can(&Action::IssueDeviceKey(&f.id)) || !f.state.may_enroll() {
-        return String::new();
+        return html! {};
     }
     let t = |m: M| m.text(viewer.lang);
     let mut vendors = vec![("", "-")];
@@ -360,17 +333,16 @@ fn pkcs12_form(viewer: &Viewer, f: &Facility) -> String {
         "yamaha",
         "windows",
     ]));
-    let inner = format!(
-        "<p>{help}</p><form method=\"post\" action=\"/console/facilities/{id}/pkcs12\">{csrf}\
-         {profile}{san}{vendor}<p><button type=\"submit\">{create}</button></p></form>",
-        help = t(M::Pkcs12Help),
-        id = esc(f.id.as_str()),
-        csrf = csrf_field(&viewer.csrf()),
-        profile = view::select("p12-profile", "profile", t(M::Profile), &view::same(&["router", "pc"]), ""),
-        san = view::input("p12-san", "san", t(M::ExtraName), "", operations::MAX_NAME, ""),
-        vendor = view::select("p12-vendor", "vendor", t(M::VendorOptional), &vendors, ""),
-        create = t(M::Create),
-    );
+    let inner = html! {
+        p { (t(M::Pkcs12Help)) }
+        form method="post" action={ "/console/facilities/" (f.id.as_str()) "/pkcs12" } {
+            (csrf_field(&viewer.csrf()))
+            (view::select("p12-profile", "profile", t(M::Profile), &view::same(&["router", "pc"]), ""))
+            (view::input("p12-san", "san", t(M::ExtraName), "", operations::MAX_NAME))
+            (view::select("p12-vendor", "vendor", t(M::VendorOptional), &vendors, ""))
+            p { button type="submit" { (t(M::Create)) } }
+        }
+    };
     section("pkcs12", t(M::Pkcs12), inner)
 }
 
@@ -393,27 +365,23 @@ pub async fn pkcs12(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     let made = operations::issue_pkcs12(&state, &viewer.caller, &fid, &request).await.or_page(&viewer)?;
     let t = |m: M| m.text(viewer.lang);
     let data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &made.file);
-    let body = format!(
-        "<div class=\"notice\" role=\"alert\"><p>{once}</p></div><dl><dt>{pp}</dt>\
-         <dd><code class=\"secret\" id=\"p12-passphrase\">{pass}</code></dd><dt>{serial}</dt>\
-         <dd><code id=\"p12-serial\">{sn}</code></dd><dt>{names}</dt><dd>{sans}</dd><dt>{exp}</dt><dd>{until}</dd></dl>\
-         <p><a id=\"p12-download\" href=\"data:application/x-pkcs12;base64,{data}\" download=\"{file}.p12\">{dl}</a></p>\
-         <p><a href=\"/console/facilities/{id}\">{back}</a></p>",
-        once = t(M::PassphraseOnce),
-        pp = t(M::Passphrase),
-        pass = esc(made.passphrase.as_str()),
-        serial = t(M::Serial),
-        sn = esc(&made.record.serial),
-        names = t(M::Names),
-        sans = esc(&made.record.sans.join(", ")),
-        exp = t(M::Expires),
-        until = when(made.record.not_after),
-        file = esc(&made.record.serial),
-        dl = t(M::Download),
-        id = esc(fid.as_str()),
-        back = t(M::Back),
-    );
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::CREATED, t(M::Pkcs12Made), &body))
+    let body = html! {
+        div class="notice" role="alert" { p { (t(M::PassphraseOnce)) } }
+        dl {
+            dt { (t(M::Passphrase)) } dd { code class="secret" id="p12-passphrase" { (made.passphrase.as_str()) } }
+            dt { (t(M::Serial)) } dd { code id="p12-serial" { (made.record.serial) } }
+            dt { (t(M::Names)) } dd { (made.record.sans.join(", ")) }
+            dt { (t(M::Expires)) } dd { (when(made.record.not_after)) }
+        }
+        p {
+            a id="p12-download" href={ "data:application/x-pkcs12;base64," (data) }
+                download={ (made.record.serial) ".p12" } {
+                (t(M::Download))
+            }
+        }
+        p { a href={ "/console/facilities/" (fid.as_str()) } { (t(M::Back)) } }
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::CREATED, t(M::Pkcs12Made), body))
 }
 
 /// The transition form.
@@ -457,23 +425,19 @@ pub async fn create_credential(
     };
     let minted = operations::create_credential(&state, &viewer.caller, &fid, &request).await.or_page(&viewer)?;
     let t = |m: M| m.text(viewer.lang);
-    let fields: String = minted
-        .device_fields()
-        .iter()
-        .map(|(k, v)| format!("<dt>{k}</dt><dd><code class=\"secret\" id=\"cred-{k}\">{}</code></dd>", esc(v.as_str())))
-        .collect();
+    let fields = minted.device_fields();
     let endpoints = super::routers::endpoints(&state, &minted.record, &viewer.origin);
-    let body = format!(
-        "<div class=\"notice\" role=\"alert\"><p>{once}</p></div><dl>{fields}<dt>{exp}</dt><dd>{until}</dd></dl>\
-         <h2>{ep}</h2>{endpoints}<p><a href=\"/console/facilities/{id}\">{back}</a></p>",
-        once = t(M::ShownOnce),
-        exp = t(M::Expires),
-        until = when(minted.record.expires_at),
-        ep = t(M::Endpoints),
-        id = esc(fid.as_str()),
-        back = t(M::Back),
-    );
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::CREATED, t(M::CredentialMade), &body))
+    let body = html! {
+        div class="notice" role="alert" { p { (t(M::ShownOnce)) } }
+        dl {
+            @for (k, v) in &fields { dt { (k) } dd { code class="secret" id={ "cred-" (k) } { (v.as_str()) } } }
+            dt { (t(M::Expires)) } dd { (when(minted.record.expires_at)) }
+        }
+        h2 { (t(M::Endpoints)) }
+        (endpoints)
+        p { a href={ "/console/facilities/" (fid.as_str()) } { (t(M::Back)) } }
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::CREATED, t(M::CredentialMade), body))
 }
 
 /// A form with nothing but its CSRF token.
@@ -531,44 +495,36 @@ pub async fn certificates(State(state): State<AppState>, viewer: Viewer, Query(q
         Some(s) => Some(operations::certificate(&state, &viewer.caller, s).await.map(|c| vec![c])),
     };
     let results = match found {
-        None => String::new(),
+        None => html! {},
         Some(list) => cert_rows(viewer.lang, &list.or_page(&viewer)?),
     };
-    let body = format!(
-        "<form method=\"get\" action=\"/console/certificates\" role=\"search\">{q}\
-         <p><button type=\"submit\">{s}</button></p></form>{results}",
-        q = view::input("q", "q", t(M::SerialOrFacility), text.unwrap_or(""), 64, ""),
-        s = t(M::Search),
-    );
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Certificates), &body))
+    let body = html! {
+        form method="get" action="/console/certificates" role="search" {
+            (view::input("q", "q", t(M::SerialOrFacility), text.unwrap_or(""), 64))
+            p { button type="submit" { (t(M::Search)) } }
+        }
+        (results)
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Certificates), body))
 }
 
-fn cert_rows(lang: Lang, list: &[CertificateRecord]) -> String {
+fn cert_rows(lang: Lang, list: &[CertificateRecord]) -> Markup {
     let t = |m: M| m.text(lang);
-    if list.is_empty() {
-        return format!("<p>{}</p>", t(M::NoneFound));
-    }
-    let rows: Vec<Vec<String>> = list
+    let rows: Vec<Vec<Markup>> = list
         .iter()
         .map(|c| {
-            let facility = c
-                .facility
-                .as_ref()
-                .map(|f| format!("<a href=\"/console/facilities/{f}\">{f}</a>", f = esc(f.as_str())))
-                .unwrap_or_default();
             vec![
-                format!("<code>{}</code>", esc(&c.serial)),
-                facility,
-                esc(&c.profile),
-                esc(&c.subject),
+                html! { code { (c.serial) } },
+                html! {
+                    @if let Some(f) = &c.facility { a href={ "/console/facilities/" (f.as_str()) } { (f.as_str()) } }
+                },
+                html! { (c.profile) },
+                html! { (c.subject) },
                 badge(c.status.as_str()),
-                when(c.not_after),
+                html! { (when(c.not_after)) },
             ]
         })
         .collect();
-    table(
-        t(M::Certificates),
-        &[t(M::Serial), t(M::Facility), t(M::Profile), t(M::Subject), t(M::Status), t(M::Expires)],
-        &rows,
-    )
+    let head = [t(M::Serial), t(M::Facility), t(M::Profile), t(M::Subject), t(M::Status), t(M::Expires)];
+    table_or_none(lang, t(M::Certificates), &head, &rows)
 }

@@ -5,9 +5,8 @@
 //! server keeps nothing between the two requests and trusts nothing of the first.
 
 use super::i18n::M;
-use super::view::{self, csrf_field, table};
+use super::view::{self, csrf_field};
 use super::{OrPage, Viewer, see_other};
-use crate::html::esc;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::jobs::{self, Kind, import};
@@ -16,6 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::access::Action;
+use maud::html;
 use serde::Deserialize;
 
 type Page = Result<Response, Response>;
@@ -40,46 +40,46 @@ pub struct ImportForm {
 pub async fn form(viewer: Viewer) -> Page {
     viewer.caller.may(Action::RunJobs).await.or_page(&viewer)?;
     let t = |m: M| m.text(viewer.lang);
-    let body = format!(
-        "<p>{help}</p><form method=\"post\" action=\"/console/import\">{csrf}\
-         <label for=\"csv\">{csv}</label><textarea id=\"csv\" name=\"csv\" rows=\"16\" cols=\"80\" required></textarea>\
-         <p><input type=\"checkbox\" id=\"approve\" name=\"approve\" value=\"1\"><label for=\"approve\">{approve}</label></p>\
-         <button>{check}</button></form>",
-        help = t(M::ImportHelp),
-        csrf = csrf_field(&viewer.csrf()),
-        csv = t(M::CsvText),
-        approve = t(M::ApproveEach),
-        check = t(M::Check),
-    );
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Import), &body))
+    let body = html! {
+        p { (t(M::ImportHelp)) }
+        form method="post" action="/console/import" {
+            (csrf_field(&viewer.csrf()))
+            label for="csv" { (t(M::CsvText)) }
+            textarea id="csv" name="csv" rows="16" cols="80" required {}
+            p {
+                input type="checkbox" id="approve" name="approve" value="1";
+                label for="approve" { (t(M::ApproveEach)) }
+            }
+            button { (t(M::Check)) }
+        }
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Import), body))
 }
 
 /// `POST /console/import`: the row-by-row report and the choice.
 pub async fn check(viewer: Viewer, body: Body) -> Page {
     let (f, good, refused) = read(&viewer, body).await?;
     let t = |m: M| m.text(viewer.lang);
-    let mut html = format!("<h2>{}</h2><p>{}: {}</p>", t(M::CheckReport), t(M::ValidRows), good.len());
-    if !refused.is_empty() {
-        let rows: Vec<Vec<String>> = refused.iter().map(|r| vec![r.line.to_string(), esc(&r.why)]).collect();
-        html.push_str(&table(t(M::BadRows), &[t(M::Line), t(M::Error)], &rows));
-    }
     let choices: &[(&str, M)] = match (good.is_empty(), refused.is_empty()) {
         (true, _) => &[("none", M::ImportNone)],
         (false, true) => &[("all", M::ImportAll), ("none", M::ImportNone)],
         (false, false) => &[("valid", M::ImportValid), ("none", M::ImportNone)],
     };
-    let approve = if f.approve.is_some() { "<input type=\"hidden\" name=\"approve\" value=\"1\">" } else { "" };
-    for (mode, label) in choices {
-        html.push_str(&format!(
-            "<form method=\"post\" action=\"/console/import/run\">{csrf}\
-             <input type=\"hidden\" name=\"csv\" value=\"{csv}\">{approve}\
-             <input type=\"hidden\" name=\"mode\" value=\"{mode}\"><button>{label}</button></form>",
-            csrf = csrf_field(&viewer.csrf()),
-            csv = esc(&f.csv),
-            label = t(*label),
-        ));
-    }
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Import), &html))
+    let body = html! {
+        h2 { (t(M::CheckReport)) }
+        p { (t(M::ValidRows)) ": " (good.len()) }
+        @if !refused.is_empty() { (super::jobs::refusal_table(viewer.lang, &refused)) }
+        @for (mode, label) in choices {
+            form method="post" action="/console/import/run" {
+                (csrf_field(&viewer.csrf()))
+                input type="hidden" name="csv" value=(f.csv);
+                @if f.approve.is_some() { input type="hidden" name="approve" value="1"; }
+                input type="hidden" name="mode" value=(mode);
+                button { (t(*label)) }
+            }
+        }
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Import), body))
 }
 
 /// `POST /console/import/run`: import as chosen (checked again), as a job; then its page.
@@ -100,12 +100,11 @@ pub async fn run(State(state): State<AppState>, viewer: Viewer, body: Body) -> P
         }
     };
     if !go || good.is_empty() {
-        let body = format!(
-            "<p role=\"status\">{}</p><p><a href=\"/console/import\">{}</a></p>",
-            t(M::NothingImported),
-            t(M::Import)
-        );
-        return Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Import), &body));
+        let body = html! {
+            p role="status" { (t(M::NothingImported)) }
+            p { a href="/console/import" { (t(M::Import)) } }
+        };
+        return Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Import), body));
     }
     let (params, items) = import::job_parts("console", &good, &refused, f.approve.is_some());
     let actor = viewer.caller.actor();

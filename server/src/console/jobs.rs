@@ -3,10 +3,9 @@
 //! from the database, so any replica shows it; a job whose worker died shows as interrupted and can be resumed
 //! here, on whichever replica serves the request. Operators run jobs; auditors may watch them.
 
-use super::i18n::M;
-use super::view::{self, badge, csrf_field, table, when};
+use super::i18n::{Lang, M};
+use super::view::{self, badge, csrf_field, table, table_or_none, when};
 use super::{OrPage, Viewer, see_other};
-use crate::html::esc;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::jobs::{self, Kind, import};
@@ -16,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::access::Action;
 use hcpki_ca::store::{JobRecord, JobState};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 type Page = Result<Response, Response>;
@@ -31,43 +31,29 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Page {
     let t = |m: M| m.text(viewer.lang);
     let all = state.admin.store().list_jobs(ROWS).await.map_err(|e| store_error(&viewer, &e))?;
     let now = hcpki_ca::time::now_unix();
-    let rows: Vec<Vec<String>> = all
+    let rows: Vec<Vec<Markup>> = all
         .iter()
         .map(|j| {
             vec![
-                format!("<a href=\"/console/jobs/{id}\">{id}</a>", id = esc(&j.id)),
-                esc(&j.kind),
+                html! { a href={ "/console/jobs/" (j.id) } { (j.id) } },
+                html! { (j.kind) },
                 badge(jobs::shown_state(j, now)),
-                format!("{} / {}", j.done, j.total),
-                j.failed.to_string(),
-                esc(&j.started_by),
-                when(j.created_at),
+                html! { (j.done) " / " (j.total) },
+                html! { (j.failed) },
+                html! { (j.started_by) },
+                html! { (when(j.created_at)) },
             ]
         })
         .collect();
-    let mut body = String::new();
-    if viewer.can(&Action::RunJobs) {
-        body.push_str(&format!(
-            "<p><a href=\"/console/import\">{}</a> · <a href=\"/console/reissue\">{}</a></p>",
-            t(M::Import),
-            t(M::Reissue)
-        ));
-    }
-    if rows.is_empty() {
-        body.push_str(&format!("<p>{}</p>", t(M::NoneFound)));
-    } else {
-        let head = [
-            t(M::Job),
-            t(M::JobKind),
-            t(M::State),
-            t(M::Progress),
-            t(M::FailedCount),
-            t(M::StartedBy),
-            t(M::JobStarted),
-        ];
-        body.push_str(&table(t(M::Jobs), &head, &rows));
-    }
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Jobs), &body))
+    let head =
+        [t(M::Job), t(M::JobKind), t(M::State), t(M::Progress), t(M::FailedCount), t(M::StartedBy), t(M::JobStarted)];
+    let body = html! {
+        @if viewer.can(&Action::RunJobs) {
+            p { a href="/console/import" { (t(M::Import)) } " · " a href="/console/reissue" { (t(M::Reissue)) } }
+        }
+        (table_or_none(viewer.lang, t(M::Jobs), &head, &rows))
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Jobs), body))
 }
 
 /// `GET /console/jobs/{id}`: progress, then the result.
@@ -78,95 +64,86 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     let now = hcpki_ca::time::now_unix();
     let shown = jobs::shown_state(&job, now);
     let working = matches!(shown, "queued" | "running") && !(job.state == JobState::Queued && job.note.is_some());
-    let mut body = String::new();
-    if working {
-        // A meta refresh inside <main> is honoured by browsers; the page needs no script.
-        body.push_str(&format!(
-            "<meta http-equiv=\"refresh\" content=\"{REFRESH_SECS}\"><p role=\"status\">{}</p>",
-            t(M::Refreshing)
-        ));
-    }
-    if shown == "interrupted" {
-        body.push_str(&format!("<div class=\"error\" role=\"alert\"><p>{}</p></div>", t(M::Interrupted)));
-    }
+    let interrupted = shown == "interrupted";
+    let run = viewer.can(&Action::RunJobs);
+    let resumable = run && (job.state == JobState::Queued || interrupted);
+    let cancellable = run && matches!(job.state, JobState::Queued | JobState::Running);
+    let csrf = if run { viewer.csrf() } else { String::new() };
     let finished = job.done + job.failed;
-    body.push_str(&format!(
-        "<dl><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd><progress max=\"{total}\" value=\"{finished}\">\
-         {finished} / {total}</progress> {finished} / {total}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>\
-         <dt>{}</dt><dd>{} ({})</dd></dl>",
-        t(M::JobKind),
-        esc(&job.kind),
-        t(M::State),
-        badge(shown),
-        t(M::Progress),
-        t(M::DoneCount),
-        job.done,
-        t(M::FailedCount),
-        job.failed,
-        t(M::StartedBy),
-        esc(&job.started_by),
-        when(job.created_at),
-        total = job.total,
-    ));
-    if let Some(note) = &job.note {
-        body.push_str(&format!("<p>{}</p>", esc(note)));
-    }
-    if viewer.can(&Action::RunJobs) {
-        let csrf = csrf_field(&viewer.csrf());
-        if job.state == JobState::Queued || shown == "interrupted" {
-            body.push_str(&format!(
-                "<form method=\"post\" action=\"/console/jobs/{id}/resume\">{csrf}<button>{}</button></form>",
-                t(M::ResumeJob),
-                id = esc(&job.id)
-            ));
+    let results = results(&state, &viewer, &job).await?;
+    let body = html! {
+        @if working {
+            // A meta refresh inside <main> is honoured by browsers; the page needs no script.
+            meta http-equiv="refresh" content=(REFRESH_SECS);
+            p role="status" { (t(M::Refreshing)) }
         }
-        if matches!(job.state, JobState::Queued | JobState::Running) {
-            body.push_str(&format!(
-                "<form method=\"post\" action=\"/console/jobs/{id}/cancel\">{csrf}<button>{}</button></form>",
-                t(M::CancelJob),
-                id = esc(&job.id)
-            ));
+        @if interrupted { div class="error" role="alert" { p { (t(M::Interrupted)) } } }
+        dl {
+            dt { (t(M::JobKind)) } dd { (job.kind) }
+            dt { (t(M::State)) } dd { (badge(shown)) }
+            dt { (t(M::Progress)) }
+            dd {
+                progress max=(job.total) value=(finished) { (finished) " / " (job.total) }
+                " " (finished) " / " (job.total)
+            }
+            dt { (t(M::DoneCount)) } dd { (job.done) }
+            dt { (t(M::FailedCount)) } dd { (job.failed) }
+            dt { (t(M::StartedBy)) } dd { (job.started_by) " (" (when(job.created_at)) ")" }
         }
-    }
-    body.push_str(&results(&state, &viewer, &job).await?);
+        @if let Some(note) = &job.note { p { (note) } }
+        @if resumable {
+            form method="post" action={ "/console/jobs/" (job.id) "/resume" } {
+                (csrf_field(&csrf)) button { (t(M::ResumeJob)) }
+            }
+        }
+        @if cancellable {
+            form method="post" action={ "/console/jobs/" (job.id) "/cancel" } {
+                (csrf_field(&csrf)) button { (t(M::CancelJob)) }
+            }
+        }
+        (results)
+    };
     let title = format!("{} {}", t(M::Job), job.id);
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, &title, &body))
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, &title, body))
 }
 
 /// The failed and finished items (and, for an import, the rows refused before it started).
-async fn results(state: &AppState, viewer: &Viewer, job: &JobRecord) -> Result<String, Response> {
+async fn results(state: &AppState, viewer: &Viewer, job: &JobRecord) -> Result<Markup, Response> {
     let t = |m: M| m.text(viewer.lang);
     let store = state.admin.store();
-    let mut html = String::new();
+    let mut tables = Vec::new();
     if job.kind == Kind::FacilityImport.as_str() {
         let refused = import::refusals(&job.params);
         if !refused.is_empty() {
-            let rows: Vec<Vec<String>> = refused.iter().map(|r| vec![r.line.to_string(), esc(&r.why)]).collect();
-            html.push_str(&table(t(M::BadRows), &[t(M::Line), t(M::Error)], &rows));
+            tables.push(refusal_table(viewer.lang, &refused));
         }
     }
-    let item = if job.kind == Kind::CertReissue.as_str() { t(M::Serial) } else { t(M::Line) };
-    let result = if job.kind == Kind::CertReissue.as_str() { t(M::Successor) } else { t(M::ResultCol) };
+    let reissue = job.kind == Kind::CertReissue.as_str();
+    let item = if reissue { t(M::Serial) } else { t(M::Line) };
+    let result = if reissue { t(M::Successor) } else { t(M::ResultCol) };
     for (wanted, caption) in [("failed", t(M::FailedCount)), ("skipped", "skipped"), ("done", t(M::DoneCount))] {
         let items = store.job_items(&job.id, Some(wanted), -1, ROWS).await.map_err(|e| store_error(viewer, &e))?;
         if items.is_empty() {
             continue;
         }
-        let rows: Vec<Vec<String>> = items
+        let rows: Vec<Vec<Markup>> = items
             .iter()
             .map(|i| {
                 let outcome = i.error.as_deref().or(i.result.as_deref()).unwrap_or("");
                 // A successor's download links: what to hand a device without an enrollment client.
-                let links = match (&i.result, job.kind == Kind::CertReissue.as_str() && i.error.is_none()) {
-                    (Some(serial), true) => super::download::links(serial),
-                    _ => String::new(),
-                };
-                vec![esc(&i.key), badge(&i.state), format!("{}{links}", esc(outcome))]
+                let links = i.result.as_deref().filter(|_| reissue && i.error.is_none()).map(super::download::links);
+                vec![html! { (i.key) }, badge(&i.state), html! { (outcome) @if let Some(l) = links { (l) } }]
             })
             .collect();
-        html.push_str(&table(caption, &[item, t(M::Status), result], &rows));
+        tables.push(table(caption, &[item, t(M::Status), result], &rows));
     }
-    Ok(html)
+    Ok(html! { @for part in &tables { (part) } })
+}
+
+/// The rows of a CSV import refused by its check, by line.
+pub fn refusal_table(lang: Lang, refused: &[import::Refusal]) -> Markup {
+    let rows: Vec<Vec<Markup>> = refused.iter().map(|r| vec![html! { (r.line) }, html! { (r.why) }]).collect();
+    table(M::BadRows.text(lang), &[M::Line.text(lang), M::Error.text(lang)], &rows)
 }
 
 /// The (empty) form of resume and cancel: the CSRF token only.

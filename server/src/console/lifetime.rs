@@ -5,7 +5,6 @@
 use super::i18n::M;
 use super::view::{self, csrf_field};
 use super::{OrPage, Viewer, see_other};
-use crate::html::esc;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::operations;
@@ -14,12 +13,13 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use hcpki_ca::access::Action;
 use hcpki_ca::facility::Facility;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 /// The section of facility `f`'s page (empty for facility admins, whom the lifetime is not theirs to set).
-pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<String, Response> {
+pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<Markup, Response> {
     if viewer.principal().staff_role().is_none() {
-        return Ok(String::new());
+        return Ok(html! {});
     }
     let t = |m: M| m.text(viewer.lang);
     let secs = state
@@ -32,28 +32,23 @@ pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<
         Some(s) => format!("{} {}", s / 3600, t(M::Hours)),
         None => t(M::DefaultLifetime).to_owned(),
     };
-    let form = if viewer.can(&Action::SetSessionLifetime(&f.id)) {
-        let hours = secs.map(|s| (s / 3600).to_string()).unwrap_or_default();
-        format!(
-            "<form method=\"post\" action=\"/console/facilities/{id}/session-lifetime\">{csrf}{input}\
-             <p><button type=\"submit\" name=\"op\" value=\"set\">{set}</button> \
-             <button type=\"submit\" name=\"op\" value=\"clear\" formnovalidate>{clear}</button></p></form>",
-            id = esc(f.id.as_str()),
-            csrf = csrf_field(&viewer.csrf()),
-            input = view::input("hours", "hours", t(M::Hours), &hours, 3, " inputmode=\"numeric\" size=\"4\""),
-            set = t(M::SetLifetime),
-            clear = t(M::ClearLifetime),
-        )
-    } else {
-        String::new()
+    let hours = secs.map(|s| (s / 3600).to_string()).unwrap_or_default();
+    let inner = html! {
+        p { (t(M::SessionLifetimeHelp)) }
+        p { (t(M::CurrentLifetime)) ": " strong id="session-lifetime" { (current) } }
+        @if viewer.can(&Action::SetSessionLifetime(&f.id)) {
+            form method="post" action={ "/console/facilities/" (f.id.as_str()) "/session-lifetime" } {
+                (csrf_field(&viewer.csrf()))
+                (view::input("hours", "hours", t(M::Hours), &hours, 3).numeric().size(4))
+                p {
+                    button type="submit" name="op" value="set" { (t(M::SetLifetime)) }
+                    " "
+                    button type="submit" name="op" value="clear" formnovalidate { (t(M::ClearLifetime)) }
+                }
+            }
+        }
     };
-    Ok(format!(
-        "<section aria-labelledby=\"lifetime\"><h2 id=\"lifetime\">{title}</h2><p>{help}</p>\
-         <p>{cur}: <strong id=\"session-lifetime\">{current}</strong></p>{form}</section>",
-        title = t(M::SessionLifetime),
-        help = t(M::SessionLifetimeHelp),
-        cur = t(M::CurrentLifetime),
-    ))
+    Ok(view::section("lifetime", t(M::SessionLifetime), inner))
 }
 
 /// The lifetime form: `op` is `set` (with `hours`) or `clear`.

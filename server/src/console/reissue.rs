@@ -5,7 +5,6 @@
 use super::i18n::M;
 use super::view::{self, csrf_field, input, select, table, when};
 use super::{OrPage, Viewer, see_other};
-use crate::html::esc;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::jobs::{self, Kind, reissue};
@@ -14,6 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::access::Action;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 type Page = Result<Response, Response>;
@@ -40,13 +40,14 @@ pub struct ReissueForm {
 pub async fn form(viewer: Viewer) -> Page {
     viewer.caller.may(Action::RunJobs).await.or_page(&viewer)?;
     let t = |m: M| m.text(viewer.lang);
-    let body = format!(
-        "<p>{}</p><form method=\"post\" action=\"/console/reissue\">{}{}</form>",
-        t(M::ReissueHelp),
-        csrf_field(&viewer.csrf()),
-        fields(&viewer, &ReissueForm::default(), false)
-    );
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Reissue), &body))
+    let body = html! {
+        p { (t(M::ReissueHelp)) }
+        form method="post" action="/console/reissue" {
+            (csrf_field(&viewer.csrf()))
+            (fields(&viewer, &ReissueForm::default()))
+        }
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Reissue), body))
 }
 
 /// `POST /console/reissue`: what would be re-issued, and the button that starts it.
@@ -57,32 +58,33 @@ pub async fn preview(State(state): State<AppState>, viewer: Viewer, body: Body) 
         Ok(c) => c,
         Err(e) => return Err(refuse_selection(&viewer, &e).await),
     };
-    let rows: Vec<Vec<String>> = chosen
+    let rows: Vec<Vec<Markup>> = chosen
         .iter()
         .take(PREVIEW_ROWS)
         .map(|c| {
             vec![
-                esc(&c.serial),
-                esc(&c.ca),
-                esc(&c.profile),
-                esc(c.facility.as_ref().map_or("-", |f| f.as_str())),
-                esc(&c.subject),
-                when(c.not_after),
+                html! { (c.serial) },
+                html! { (c.ca) },
+                html! { (c.profile) },
+                html! { (c.facility.as_ref().map_or("-", |f| f.as_str())) },
+                html! { (c.subject) },
+                html! { (when(c.not_after)) },
             ]
         })
         .collect();
-    let mut html = format!("<p>{}: {}</p>", t(M::WouldReissue), chosen.len());
-    if !rows.is_empty() {
-        let head = [t(M::Serial), t(M::CaCol), t(M::Profile), t(M::Facility), t(M::Subject), t(M::Expires)];
-        html.push_str(&table(t(M::WouldReissue), &head, &rows));
-        html.push_str(&format!(
-            "<form method=\"post\" action=\"/console/reissue/run\">{}{}<button>{}</button></form>",
-            csrf_field(&viewer.csrf()),
-            fields(&viewer, &f, true),
-            t(M::StartReissue)
-        ));
-    }
-    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Reissue), &html))
+    let head = [t(M::Serial), t(M::CaCol), t(M::Profile), t(M::Facility), t(M::Subject), t(M::Expires)];
+    let body = html! {
+        p { (t(M::WouldReissue)) ": " (chosen.len()) }
+        @if !rows.is_empty() {
+            (table(t(M::WouldReissue), &head, &rows))
+            form method="post" action="/console/reissue/run" {
+                (csrf_field(&viewer.csrf()))
+                (hidden_fields(&f))
+                button { (t(M::StartReissue)) }
+            }
+        }
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::Reissue), body))
 }
 
 /// `POST /console/reissue/run`: choose again (certificates may have changed since the preview), start the job,
@@ -107,47 +109,41 @@ pub async fn run(State(state): State<AppState>, viewer: Viewer, body: Body) -> P
     Ok(see_other(&format!("/console/jobs/{}", job.id)))
 }
 
-/// The selection's fields: visible to choose, hidden to carry the choice to the start button.
-fn fields(viewer: &Viewer, f: &ReissueForm, hidden: bool) -> String {
+/// The selection's fields, to choose.
+fn fields(viewer: &Viewer, f: &ReissueForm) -> Markup {
     let t = |m: M| m.text(viewer.lang);
     let v = |o: &Option<String>| o.clone().unwrap_or_default();
-    if hidden {
-        let pairs = [
-            ("ca", v(&f.ca)),
-            ("profile", v(&f.profile)),
-            ("facility", v(&f.facility)),
-            ("issued_before", v(&f.issued_before)),
-            ("expiring_within", v(&f.expiring_within)),
-        ];
-        let mut html: String = pairs
-            .iter()
-            .map(|(name, value)| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", esc(value)))
-            .collect();
-        if f.revoke_old.is_some() {
-            html.push_str("<input type=\"hidden\" name=\"revoke_old\" value=\"1\">");
-        }
-        return html;
-    }
+    let (ca, profile, facility) = (v(&f.ca), v(&f.profile), v(&f.facility));
+    let (issued_before, expiring_within) = (v(&f.issued_before), v(&f.expiring_within));
     let cas = [("", t(M::AnyCa)), ("router", "router"), ("pc", "pc"), ("server", "server")];
     let profiles = [("", t(M::AnyProfile)), ("router", "router"), ("pc", "pc"), ("server", "server")];
-    format!(
-        "{}{}{}{}{}<p><input type=\"checkbox\" id=\"revoke_old\" name=\"revoke_old\" value=\"1\">\
-         <label for=\"revoke_old\">{}</label></p><button>{}</button>",
-        select("ca", "ca", t(M::CaCol), &cas, &v(&f.ca)),
-        select("profile", "profile", t(M::Profile), &profiles, &v(&f.profile)),
-        input("facility", "facility", t(M::Facility), &v(&f.facility), 32, ""),
-        input("issued_before", "issued_before", t(M::IssuedBefore), &v(&f.issued_before), 10, " type=\"date\""),
-        input(
-            "expiring_within",
-            "expiring_within",
-            t(M::ExpiringWithin),
-            &v(&f.expiring_within),
-            5,
-            " inputmode=\"numeric\""
-        ),
-        t(M::RevokeOld),
-        t(M::Preview),
-    )
+    html! {
+        (select("ca", "ca", t(M::CaCol), &cas, &ca))
+        (select("profile", "profile", t(M::Profile), &profiles, &profile))
+        (input("facility", "facility", t(M::Facility), &facility, 32))
+        (input("issued_before", "issued_before", t(M::IssuedBefore), &issued_before, 10).date())
+        (input("expiring_within", "expiring_within", t(M::ExpiringWithin), &expiring_within, 5).numeric())
+        p {
+            input type="checkbox" id="revoke_old" name="revoke_old" value="1";
+            label for="revoke_old" { (t(M::RevokeOld)) }
+        }
+        button { (t(M::Preview)) }
+    }
+}
+
+/// The selection's fields, hidden, to carry the choice to the start button.
+fn hidden_fields(f: &ReissueForm) -> Markup {
+    let pairs = [
+        ("ca", &f.ca),
+        ("profile", &f.profile),
+        ("facility", &f.facility),
+        ("issued_before", &f.issued_before),
+        ("expiring_within", &f.expiring_within),
+    ];
+    html! {
+        @for (name, value) in pairs { input type="hidden" name=(name) value=(value.as_deref().unwrap_or("")); }
+        @if f.revoke_old.is_some() { input type="hidden" name="revoke_old" value="1"; }
+    }
 }
 
 /// The form, authorized, as a selection; malformed fields are a 400 naming the field.

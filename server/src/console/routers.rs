@@ -3,15 +3,15 @@
 //! was tested and what comes from vendor documentation.
 
 use super::i18n::{Lang, M};
-use super::view::table;
-use crate::html::esc;
+use super::view::{self, table};
 use crate::http::AppState;
 use hcpki_ca::enroll::CredentialRecord;
 use hcpki_ca::enroll::credential::Protocol;
 use hcpki_ca::facility::Facility;
+use maud::{Markup, html};
 
 /// The URLs a credential is used at; `origin` is this console's (the HTTPS listener's) origin.
-pub fn endpoints(state: &AppState, c: &CredentialRecord, origin: &str) -> String {
+pub fn endpoints(state: &AppState, c: &CredentialRecord, origin: &str) -> Markup {
     let http = state.admin.settings().http_base_url.trim_end_matches('/').to_owned();
     let urls: Vec<String> = c
         .profiles
@@ -22,32 +22,30 @@ pub fn endpoints(state: &AppState, c: &CredentialRecord, origin: &str) -> String
             Protocol::Acme => format!("{origin}/acme/directory"),
         })
         .collect();
-    let items: String = urls.iter().map(|u| format!("<li><code>{}</code></li>", esc(u))).collect();
-    format!("<ul>{items}</ul>")
+    html! { ul { @for u in &urls { li { code { (u) } } } } }
 }
 
 /// The router configuration section of a facility page.
-pub fn section(lang: Lang, state: &AppState, f: &Facility, origin: &str) -> String {
+pub fn section(lang: Lang, state: &AppState, f: &Facility, origin: &str) -> Markup {
     let t = |m: M| m.text(lang);
     let dns = state.admin.settings().router_dns_name(&f.id);
     let http = state.admin.settings().http_base_url.trim_end_matches('/').to_owned();
     let crl = state.admin.settings().crl_url("router");
-    let rows: Vec<Vec<String>> = vendors(&dns, &http, origin, &crl)
+    let rows: Vec<Vec<Markup>> = vendors(&dns, &http, origin, &crl)
         .into_iter()
         .map(|(vendor, guide, enrollment, snippet)| {
             vec![
-                format!("{} <small>(docs/routers/{guide})</small>", esc(vendor)),
-                esc(enrollment),
-                format!("<pre>{}</pre>", esc(&snippet)),
+                html! { (vendor) " " small { "(docs/routers/" (guide) ")" } },
+                html! { (enrollment) },
+                html! { pre { (snippet) } },
             ]
         })
         .collect();
-    format!(
-        "<section aria-labelledby=\"routers\"><h2 id=\"routers\">{}</h2><p>{}</p>{}</section>",
-        t(M::RouterSnippets),
-        t(M::RouterSnippetsHelp),
-        table(t(M::RouterSnippets), &[t(M::Vendor), t(M::Enrollment), t(M::Config)], &rows)
-    )
+    let inner = html! {
+        p { (t(M::RouterSnippetsHelp)) }
+        (table(t(M::RouterSnippets), &[t(M::Vendor), t(M::Enrollment), t(M::Config)], &rows))
+    };
+    view::section("routers", t(M::RouterSnippets), inner)
 }
 
 /// (vendor, guide file, enrollment, snippet).

@@ -5,20 +5,19 @@
 //! signed in to the portal already gets in without touching the card again. The callback redeems the code
 //! in-process through the token endpoint's own exchange (the same grant checks and single use, no HTTP call
 //! to ourselves, any replica on the shared database), and the session cookie ([`ticket`]) names the grant.
-//! On every request [`current`] reads the grant, the portal session behind it and the person's console grant
-//! again, so a removed grant, a portal sign-out or a pulled card ends console access at the next request.
+//! Every later request checks that sign-in again ([`super::session`]).
 
 use super::i18n::{Lang, M};
-use super::ticket::{self, LOGIN_COOKIE, Ticket, TicketError};
-use super::{Viewer, view};
-use crate::html::esc;
+use super::session::{Refusal, audit_refusal, refused_page, resolve, unavailable, with_cleared_cookies};
+use super::ticket::{self, LOGIN_COOKIE, Ticket};
+use super::view::{self, csrf_field};
+use super::{Viewer, see_other};
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::oidc::client::CONSOLE_CLIENT_ID;
 use crate::oidc::exchange::{Exchange, GrantRequest, Granted, Refusal as ExchangeRefusal};
-use crate::policy::Credential;
 use crate::portal::session::cookie_value;
-use crate::portal::{self, PortalState, facility};
+use crate::portal::{self, PortalState};
 use axum::body::Body;
 use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -26,221 +25,11 @@ use axum::response::Response;
 use axum_server::tls::TlsInfo;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use hcpki_ca::FacilityId;
-use hcpki_ca::access::{AdminBasis, AdminSignIn, Principal};
+use hcpki_ca::access::Principal;
 use hcpki_ca::audit::Outcome;
-use hcpki_ca::console_grant::ConsoleRole;
-use hcpki_ca::operator::OperatorRole;
-use hcpki_ca::store::Actor;
+use maud::html;
 use serde_json::json;
 use std::sync::Arc;
-
-/// Why a portal sign-in gives no console access (now). Each message says what to do.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Refusal {
-    /// The server runs without `[portal]`.
-    #[error("sign-in by card needs the SSO portal ([portal] in hcpki.toml); use a certificate")]
-    NoPortal,
-    /// `[console] url` is unset: the portal has nowhere it may send the sign-in back to (issue #24 item 12).
-    #[error(
-        "sign-in by card is off: the operator sets [console] url in hcpki.toml to the console's external URL \
-         (https://host[:port]); until then use a certificate"
-    )]
-    NoConsoleUrl,
-    /// The cookie is forged, tampered with, too old or idle too long.
-    #[error(transparent)]
-    Cookie(#[from] TicketError),
-    /// The sign-in's state does not match this browser's, or the portal answered with an error.
-    #[error("{0}")]
-    Flow(String),
-    /// The sign-in was signed out, or its grant revoked (portal sign-out, "log out everywhere").
-    #[error("the console sign-in has ended (signed out, or its portal session ended): sign in again")]
-    SignInEnded,
-    /// The portal session behind the sign-in ended (sign-out, card removed, expired).
-    #[error("your portal session has ended (signed out, card removed or expired): sign in again")]
-    PortalSessionEnded,
-    /// The person has no console grant.
-    #[error("you have no console access: an operator can grant it to person key {person_key}")]
-    NoGrant {
-        /// Who signed in.
-        person_key: String,
-    },
-    /// An operator or auditor grant used with a password + TOTP login.
-    #[error(
-        "the {role} role needs a sign-in with your card and PIN, not a password: sign out of the portal and sign \
-         in with your card"
-    )]
-    CardRequired {
-        /// Who signed in.
-        person_key: String,
-        /// The grant's role.
-        role: OperatorRole,
-    },
-    /// A facility-admin grant away from the facility's PCs.
-    #[error(
-        "your facility-admin access to {facility} works only at that facility's PCs: sign in to the portal and \
-         open the console on a PC that holds the facility's certificate"
-    )]
-    WrongFacility {
-        /// Who signed in.
-        person_key: String,
-        /// The grant's facility.
-        facility: FacilityId,
-    },
-    /// The connection's client certificate may not be used (suspended facility, revoked certificate).
-    #[error("{0}")]
-    Connection(String),
-    /// The database or the provider failed; logged.
-    #[error("the console cannot check your sign-in now; try again shortly")]
-    Unavailable,
-}
-
-impl Refusal {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::NoPortal | Self::NoConsoleUrl => StatusCode::NOT_FOUND,
-            Self::Cookie(_) | Self::Flow(_) | Self::SignInEnded | Self::PortalSessionEnded => StatusCode::UNAUTHORIZED,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::FORBIDDEN,
-        }
-    }
-
-    /// The audit actor: the person when known.
-    fn actor(&self) -> Actor {
-        match self {
-            Self::NoGrant { person_key }
-            | Self::CardRequired { person_key, .. }
-            | Self::WrongFacility { person_key, .. } => Actor(format!("person:{person_key}")),
-            _ => Actor("console:anonymous".into()),
-        }
-    }
-
-    fn error(&self) -> ApiError {
-        let title = match self.status() {
-            StatusCode::UNAUTHORIZED => "sign in again",
-            StatusCode::SERVICE_UNAVAILABLE => "unavailable",
-            _ => "no console access",
-        };
-        ApiError::new(self.status(), title, self.to_string())
-    }
-}
-
-fn unavailable(e: impl std::fmt::Display) -> Refusal {
-    tracing::error!(error = %e, "console sign-in check failed");
-    Refusal::Unavailable
-}
-
-/// A console sign-in that holds now.
-#[derive(Debug)]
-pub struct SignedIn {
-    /// Who, as the decision table sees them.
-    pub principal: Principal,
-    /// The OIDC grant the cookie names.
-    pub grant: String,
-}
-
-/// The principal of a console session cookie, checked against the database now (every request). A refusal is
-/// audited as `console.session`.
-pub async fn current(state: &AppState, cookie: &str, tls: Option<&TlsInfo>) -> Result<SignedIn, Refusal> {
-    let now = hcpki_ca::time::now_unix();
-    let checked = match state.console_tickets.read_session(cookie, now) {
-        Ok(t) => resolve(state, &t.grant, tls, now).await,
-        Err(e) => Err(Refusal::Cookie(e)),
-    };
-    match checked {
-        Ok(s) => Ok(s),
-        Err(r) => Err(audit_refusal(state, "console.session", r).await),
-    }
-}
-
-/// Who the person behind the console's OIDC grant `gid` is now: the grant live and the console's, the portal
-/// session behind it live, the person's console grant, and the login strong enough for it.
-async fn resolve(state: &AppState, gid: &str, tls: Option<&TlsInfo>, now: i64) -> Result<SignedIn, Refusal> {
-    let portal = state.portal.as_ref().ok_or(Refusal::NoPortal)?;
-    let grant = state.store.oidc_grant(gid).await.map_err(unavailable)?;
-    let grant = grant
-        .filter(|g| g.client_id == CONSOLE_CLIENT_ID && g.state == "active" && g.expires_at > now)
-        .ok_or(Refusal::SignInEnded)?;
-    let session = portal.sessions.live(&grant.session_hash).await.map_err(unavailable)?;
-    let session = session.ok_or(Refusal::PortalSessionEnded)?;
-    let person_key = session.person_key.clone();
-    let Some(console_grant) = state.store.console_grant(&person_key).await.map_err(unavailable)? else {
-        return Err(Refusal::NoGrant { person_key });
-    };
-    let principal = match console_grant.role {
-        ConsoleRole::Staff(role) => {
-            // The operating body's roles rest on a person's card and PIN (HPKI or JPKI), never a password.
-            if session.subject.credential() == Credential::PasswordTotp {
-                return Err(Refusal::CardRequired { person_key, role });
-            }
-            Principal::Person { person_key, name: session.subject.name().to_owned(), role }
-        }
-        ConsoleRole::FacilityAdmin(facility) => {
-            // As the portal counts a session's facility (D24): only while this connection presents one of the
-            // facility's PC certificates, and the login was made at one of them.
-            let here = facility::pc_for_request(state.store.as_ref(), tls, session.facility_id.as_ref())
-                .await
-                .map_err(unavailable)?
-                .map_err(Refusal::Connection)?;
-            let pc = match here {
-                Some((context, serial)) if context.id == facility => serial,
-                _ => return Err(Refusal::WrongFacility { person_key, facility }),
-            };
-            // Changes rest on a card unless the operating body accepts password + TOTP at this facility
-            // (issue #24 item 7); a password sign-in elsewhere still reads.
-            let sign_in = if session.subject.credential() != Credential::PasswordTotp {
-                AdminSignIn::Card
-            } else if state.store.facility_admin_password_totp(facility.as_str()).await.map_err(unavailable)? {
-                AdminSignIn::PasswordTotp
-            } else {
-                AdminSignIn::PasswordTotpNotAllowed
-            };
-            Principal::FacilityAdmin { facility, basis: AdminBasis::Person { person_key, pc, sign_in } }
-        }
-    };
-    Ok(SignedIn { principal, grant: grant.id })
-}
-
-/// Audit a refusal (denied, with the reason) and hand it back.
-async fn audit_refusal(state: &AppState, action: &str, r: Refusal) -> Refusal {
-    if matches!(r, Refusal::Unavailable) {
-        return r;
-    }
-    crate::http::auth::refuse(state, &r.actor(), action, "-", r.error()).await;
-    r
-}
-
-/// The page for a refused console session: the reason, a way to sign in again, and both cookies cleared.
-pub fn refused_page(lang: Lang, r: &Refusal) -> Response {
-    let mut body = format!(
-        "<div class=\"error\" role=\"alert\"><p>{}</p></div><p><a href=\"/console/login\">{}</a></p>",
-        esc(&r.to_string()),
-        M::SignInWithCard.text(lang)
-    );
-    if let Refusal::NoPortal = r {
-        body = format!("<p>{}</p>", M::CardSignInUnavailable.text(lang));
-    }
-    if let Refusal::NoGrant { person_key } = r {
-        body = format!(
-            "<p>{}</p><p><code>{}</code></p><p><a href=\"/console/\">{}</a></p>",
-            M::NoGrantHelp.text(lang),
-            esc(person_key),
-            M::Back.text(lang)
-        );
-    }
-    let title = if r.status() == StatusCode::UNAUTHORIZED { M::SessionEnded } else { M::NoConsoleAccess };
-    with_cleared_cookies(view::page(lang, &Principal::Anonymous, r.status(), title.text(lang), &body))
-}
-
-fn with_cleared_cookies(mut response: Response) -> Response {
-    for c in ticket::clear_cookies() {
-        if let Ok(v) = HeaderValue::from_str(&c) {
-            response.headers_mut().append(header::SET_COOKIE, v);
-        }
-    }
-    response
-}
 
 /// What a sign-in in progress derives from its seed (the seed lives only in the browser's HttpOnly cookie):
 /// the PKCE verifier, and the `state` that ties the portal's answer to this browser.
@@ -292,7 +81,7 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap, uri: Uri) 
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     let location = format!("{}/authorize?{}", portal.oidc.issuer, crate::oidc::authorize::encode(&params));
-    let mut response = super::see_other(&location);
+    let mut response = see_other(&location);
     let cookie = state.console_tickets.set_login(&seed, hcpki_ca::time::now_unix());
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -393,11 +182,11 @@ async fn redeem(portal: &PortalState, code: &str, redirect_uri: &str, verifier: 
 /// itself. A page rather than a redirect: the request came from the portal's redirect (another origin), and a
 /// `SameSite=Strict` cookie set now is sent on the next navigation only when that navigation starts here.
 fn signed_in_page(state: &AppState, lang: Lang, who: &Principal, t: &Ticket, now: i64) -> Response {
-    let body = format!(
-        "<meta http-equiv=\"refresh\" content=\"0;url=/console/\"><p><a href=\"/console/\">{}</a></p>",
-        M::ContinueToConsole.text(lang)
-    );
-    let mut response = view::page(lang, who, StatusCode::OK, M::SignedIn.text(lang), &body);
+    let body = html! {
+        meta http-equiv="refresh" content="0;url=/console/";
+        p { a href="/console/" { (M::ContinueToConsole.text(lang)) } }
+    };
+    let mut response = view::page(lang, who, StatusCode::OK, M::SignedIn.text(lang), body);
     let [_, clear_login] = ticket::clear_cookies();
     for c in [state.console_tickets.set_session(t, now), clear_login] {
         if let Ok(v) = HeaderValue::from_str(&c) {
@@ -410,14 +199,14 @@ fn signed_in_page(state: &AppState, lang: Lang, who: &Principal, t: &Ticket, now
 /// `GET /console/logout`: the sign-out form (a POST with the CSRF token, so no other site can sign one out).
 pub async fn signout_form(viewer: Viewer) -> Response {
     let t = |m: M| m.text(viewer.lang);
-    let body = format!(
-        "<p>{}</p><form method=\"post\" action=\"/console/logout\"><input type=\"hidden\" name=\"csrf\" \
-         value=\"{}\"><button type=\"submit\">{}</button></form>",
-        t(M::SignOutHelp),
-        esc(&viewer.csrf()),
-        t(M::SignOut)
-    );
-    view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::SignOut), &body)
+    let body = html! {
+        p { (t(M::SignOutHelp)) }
+        form method="post" action="/console/logout" {
+            (csrf_field(&viewer.csrf()))
+            button type="submit" { (t(M::SignOut)) }
+        }
+    };
+    view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::SignOut), body)
 }
 
 /// `POST /console/logout`: end the console session (its grant revoked, on every replica at once); the portal
@@ -434,31 +223,10 @@ pub async fn signout(State(state): State<AppState>, viewer: Viewer, body: Body) 
         let detail = json!({ "grant": gid });
         portal::audit(&state.store, viewer.caller.actor().as_str(), "console.signout", "-", Outcome::Ok, detail).await;
     }
-    let body = format!(
-        "<p>{}</p><p><a href=\"/console/\">{}</a></p>",
-        M::SignedOut.text(viewer.lang),
-        M::Back.text(viewer.lang)
-    );
-    let page = view::page(viewer.lang, &Principal::Anonymous, StatusCode::OK, M::SignOut.text(viewer.lang), &body);
+    let body = html! {
+        p { (M::SignedOut.text(viewer.lang)) }
+        p { a href="/console/" { (M::Back.text(viewer.lang)) } }
+    };
+    let page = view::page(viewer.lang, &Principal::Anonymous, StatusCode::OK, M::SignOut.text(viewer.lang), body);
     with_cleared_cookies(page)
-}
-
-/// Renew the session cookie's idle deadline on an answer to a request that carried a valid one (signature
-/// and lifetimes only; the request's handler checked the rest), unless the answer sets or clears it itself.
-pub fn renew(state: &AppState, request_headers: &HeaderMap, response: &mut Response) {
-    let sets_it = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .any(|v| v.as_bytes().starts_with(ticket::SESSION_COOKIE.as_bytes()));
-    if sets_it {
-        return;
-    }
-    let Some(value) = cookie_value(request_headers, ticket::SESSION_COOKIE) else { return };
-    let now = hcpki_ca::time::now_unix();
-    if let Ok(t) = state.console_tickets.read_session(&value, now)
-        && let Ok(v) = HeaderValue::from_str(&state.console_tickets.set_session(&t, now))
-    {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
 }

@@ -4,9 +4,8 @@
 //! `/api/v1/users` shares.
 
 use super::i18n::M;
-use super::view::{self, badge, csrf_field, table, when};
+use super::view::{self, badge, csrf_field, table_or_none, when};
 use super::{OrPage, Viewer};
-use crate::html::esc;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::operations::users::{self as ops, User};
@@ -16,6 +15,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::access::Action;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 type Page = Result<Response, Response>;
@@ -44,133 +44,122 @@ pub async fn search(
     let results = if given {
         let text = ops::query(&viewer.caller, q.as_deref()).await.or_page(&viewer)?;
         let found = ops::search(&state, &viewer.caller, &text).await.or_page(&viewer)?;
-        let more = if found.truncated {
-            format!("<p role=\"status\">{}</p>", M::TooManyUsers.text(viewer.lang))
-        } else {
-            String::new()
-        };
-        let list: String = found.users.iter().map(|u| user_section(&viewer, u)).collect();
-        if found.users.is_empty() {
-            format!("<p>{}</p>", M::NoneFound.text(viewer.lang))
-        } else {
-            format!("{more}{list}")
+        html! {
+            @if found.users.is_empty() {
+                p { (M::NoneFound.text(viewer.lang)) }
+            } @else {
+                @if found.truncated { p role="status" { (M::TooManyUsers.text(viewer.lang)) } }
+                @for u in &found.users { (user_section(&viewer, u)) }
+            }
         }
     } else {
-        String::new()
+        html! {}
     };
-    Ok(page(&viewer, q.as_deref().unwrap_or(""), &results, StatusCode::OK))
+    Ok(page(&viewer, q.as_deref().unwrap_or(""), results, StatusCode::OK))
 }
 
 /// The search form and `results`.
-fn page(viewer: &Viewer, q: &str, results: &str, status: StatusCode) -> Response {
+fn page(viewer: &Viewer, q: &str, results: Markup, status: StatusCode) -> Response {
     let t = |m: M| m.text(viewer.lang);
-    let body = format!(
-        "<p>{help}</p><form method=\"get\" action=\"/console/users\" role=\"search\">{q}\
-         <p><button type=\"submit\">{search}</button></p></form>{results}",
-        help = t(M::UsersHelp),
-        q = view::input("q", "q", t(M::UserQuery), q, ops::MAX_QUERY, ""),
-        search = t(M::Search),
-    );
-    view::page(viewer.lang, viewer.principal(), status, t(M::Users), &body)
+    let body = html! {
+        p { (t(M::UsersHelp)) }
+        form method="get" action="/console/users" role="search" {
+            (view::input("q", "q", t(M::UserQuery), q, ops::MAX_QUERY))
+            p { button type="submit" { (t(M::Search)) } }
+        }
+        (results)
+    };
+    view::page(viewer.lang, viewer.principal(), status, t(M::Users), body)
 }
 
 /// One user: facts, sign-ins, sessions, throttle, and the forms the viewer may use.
-fn user_section(viewer: &Viewer, u: &User) -> String {
+fn user_section(viewer: &Viewer, u: &User) -> Markup {
     let t = |m: M| m.text(viewer.lang);
-    let opt = |v: Option<&str>| esc(v.unwrap_or("-"));
-    let disabled = if u.disabled { format!(" {}", badge(t(M::Disabled))) } else { String::new() };
+    let opt = |v: Option<&str>| html! { (v.unwrap_or("-")) };
     let facts = [
-        (M::UserKind, format!("{}{disabled}", esc(&u.kind))),
-        (M::Person, format!("<code class=\"person\">{}</code>", esc(&u.person))),
+        (M::UserKind, html! { (u.kind) @if u.disabled { " " (badge(t(M::Disabled))) } }),
+        (M::Person, html! { code class="person" { (u.person) } }),
         (M::Account, opt(u.account.as_deref())),
         (M::HcRole, opt(u.hc_role.as_deref())),
     ];
-    let dl: String = facts.iter().map(|(k, v)| format!("<dt>{}</dt><dd>{v}</dd>", t(*k))).collect();
-    let logins: Vec<Vec<String>> = u
+    let logins: Vec<Vec<Markup>> = u
         .logins
         .iter()
         .map(|l| {
             vec![
-                when(l.at),
+                html! { (when(l.at)) },
                 badge(&l.outcome),
-                esc(&l.method),
+                html! { (l.method) },
                 opt(l.reason.as_deref()),
                 facility_link(l.facility.as_deref()),
             ]
         })
         .collect();
-    let sessions: Vec<Vec<String>> = u
+    let sessions: Vec<Vec<Markup>> = u
         .sessions
         .iter()
         .map(|s| {
             vec![
-                when(s.started),
-                when(s.expires),
-                t(if s.card { M::Card } else { M::Password }).to_owned(),
+                html! { (when(s.started)) },
+                html! { (when(s.expires)) },
+                html! { (t(if s.card { M::Card } else { M::Password })) },
                 facility_link(s.facility.as_deref()),
             ]
         })
         .collect();
-    let rows_or_none = |caption: M, head: &[&str], rows: &[Vec<String>]| {
-        if rows.is_empty() { format!("<p>{}</p>", t(M::NoneFound)) } else { table(t(caption), head, rows) }
-    };
-    let logins =
-        rows_or_none(M::RecentLogins, &[t(M::At), t(M::Outcome), t(M::Method), t(M::Reason), t(M::Facility)], &logins);
-    let sessions =
-        rows_or_none(M::LiveSessions, &[t(M::Started), t(M::Expires), t(M::Method), t(M::Facility)], &sessions);
-    let end = if viewer.can(&Action::EndUserSessions) && !u.sessions.is_empty() {
-        hidden_form(viewer, "/console/users/end-sessions", "person", &u.person, M::EndAllSessions)
-    } else {
-        String::new()
-    };
-    let lockout = match (&u.account, &u.lockout) {
-        (None, _) => String::new(),
-        (Some(_), None) => format!("<h3>{}</h3><p class=\"lockout\">{}</p>", t(M::Lockout), t(M::NotLocked)),
-        (Some(account), Some(l)) => {
-            let state = match l.wait_secs {
-                Some(w) => format!("<strong>{}: {w}</strong>", t(M::Locked)),
-                None => t(M::NotLocked).to_owned(),
-            };
-            let clear = if viewer.can(&Action::ClearLockout) {
-                hidden_form(viewer, "/console/users/clear-lockout", "account", account, M::ClearLockout)
-            } else {
-                String::new()
-            };
-            format!(
-                "<h3>{}</h3><p class=\"lockout\">{state} ({}: {}, {})</p>{clear}",
-                t(M::Lockout),
-                t(M::Failures),
-                l.failures,
-                when(l.last_at)
-            )
+    let lang = viewer.lang;
+    let login_head = [t(M::At), t(M::Outcome), t(M::Method), t(M::Reason), t(M::Facility)];
+    let session_head = [t(M::Started), t(M::Expires), t(M::Method), t(M::Facility)];
+    let may_end = viewer.can(&Action::EndUserSessions) && !u.sessions.is_empty();
+    html! {
+        section class="user" {
+            h2 { (if u.name.is_empty() { &u.person } else { &u.name }) }
+            dl { @for (k, v) in &facts { dt { (t(*k)) } dd { (v) } } }
+            h3 { (t(M::RecentLogins)) }
+            (table_or_none(lang, t(M::RecentLogins), &login_head, &logins))
+            h3 { (t(M::LiveSessions)) }
+            (table_or_none(lang, t(M::LiveSessions), &session_head, &sessions))
+            @if may_end { (hidden_form(viewer, "/console/users/end-sessions", "person", &u.person, M::EndAllSessions)) }
+            @if let Some(account) = &u.account {
+                h3 { (t(M::Lockout)) }
+                @match &u.lockout {
+                    None => p class="lockout" { (t(M::NotLocked)) },
+                    Some(l) => {
+                        p class="lockout" {
+                            @match l.wait_secs {
+                                Some(w) => strong { (t(M::Locked)) ": " (w) },
+                                None => (t(M::NotLocked)),
+                            }
+                            " (" (t(M::Failures)) ": " (l.failures) ", " (when(l.last_at)) ")"
+                        }
+                        @if viewer.can(&Action::ClearLockout) {
+                            (hidden_form(viewer, "/console/users/clear-lockout", "account", account, M::ClearLockout))
+                        }
+                    }
+                }
+            }
         }
-    };
-    format!(
-        "<section class=\"user\"><h2>{name}</h2><dl>{dl}</dl><h3>{rl}</h3>{logins}<h3>{ls}</h3>{sessions}{end}\
-         {lockout}</section>",
-        name = esc(if u.name.is_empty() { &u.person } else { &u.name }),
-        rl = t(M::RecentLogins),
-        ls = t(M::LiveSessions),
-    )
+    }
 }
 
-fn facility_link(id: Option<&str>) -> String {
-    match id {
-        Some(f) => format!("<a href=\"/console/facilities/{f}\">{f}</a>", f = esc(f)),
-        None => "-".into(),
+fn facility_link(id: Option<&str>) -> Markup {
+    html! {
+        @match id {
+            Some(f) => a href={ "/console/facilities/" (f) } { (f) },
+            None => "-",
+        }
     }
 }
 
 /// A POST form carrying one hidden field and its CSRF token.
-fn hidden_form(viewer: &Viewer, action: &str, field: &str, value: &str, label: M) -> String {
-    format!(
-        "<form class=\"inline\" method=\"post\" action=\"{action}\">{csrf}\
-         <input type=\"hidden\" name=\"{field}\" value=\"{value}\">\
-         <button type=\"submit\" class=\"danger\">{label}</button></form>",
-        csrf = csrf_field(&viewer.csrf()),
-        value = esc(value),
-        label = label.text(viewer.lang),
-    )
+fn hidden_form(viewer: &Viewer, action: &str, field: &str, value: &str, label: M) -> Markup {
+    html! {
+        form class="inline" method="post" action=(action) {
+            (csrf_field(&viewer.csrf()))
+            input type="hidden" name=(field) value=(value);
+            button type="submit" class="danger" { (label.text(viewer.lang)) }
+        }
+    }
 }
 
 /// The end-sessions form.
@@ -186,8 +175,8 @@ pub async fn end_sessions(State(state): State<AppState>, viewer: Viewer, body: B
     viewer.caller.may(Action::EndUserSessions).await.or_page(&viewer)?;
     let form: PersonForm = viewer.form(&name, "-", body).await?;
     let ended = ops::end_sessions(&state, &viewer.caller, &form.person).await.or_page(&viewer)?;
-    let notice = format!("{} <strong id=\"sessions-ended\">{ended}</strong>", M::SessionsEnded.text(viewer.lang));
-    Ok(done(&viewer, form.person.trim(), &notice))
+    let notice = html! { (M::SessionsEnded.text(viewer.lang)) " " strong id="sessions-ended" { (ended) } };
+    Ok(done(&viewer, form.person.trim(), notice))
 }
 
 /// The clear-lockout form.
@@ -203,19 +192,17 @@ pub async fn clear_lockout(State(state): State<AppState>, viewer: Viewer, body: 
     viewer.caller.may(Action::ClearLockout).await.or_page(&viewer)?;
     let form: AccountForm = viewer.form(&name, "-", body).await?;
     let cleared = ops::clear_lockout(&state, &viewer.caller, &form.account).await.or_page(&viewer)?;
-    let notice = (if cleared { M::LockoutCleared } else { M::NoLockout }).text(viewer.lang);
+    let notice = html! { ((if cleared { M::LockoutCleared } else { M::NoLockout }).text(viewer.lang)) };
     Ok(done(&viewer, form.account.trim(), notice))
 }
 
 /// The answer to an action: its notice, and the search form filled in for the user it was about.
-fn done(viewer: &Viewer, q: &str, notice: &str) -> Response {
-    let back = format!(
-        "<div class=\"notice\" role=\"status\"><p>{notice}</p></div>\
-         <p><a href=\"/console/users?q={}\">{}</a></p>",
-        esc(&urlencoding(q)),
-        M::Back.text(viewer.lang)
-    );
-    page(viewer, q, &back, StatusCode::OK)
+fn done(viewer: &Viewer, q: &str, notice: Markup) -> Response {
+    let back = html! {
+        div class="notice" role="status" { p { (notice) } }
+        p { a href={ "/console/users?q=" (urlencoding(q)) } { (M::Back.text(viewer.lang)) } }
+    };
+    page(viewer, q, back, StatusCode::OK)
 }
 
 /// `q` as a query parameter value.

@@ -1,21 +1,30 @@
-//! The console's page chrome: one layout (skip link, menu by role, language switch, `<main>`), the refusal
-//! page, and small helpers for tables and forms. Everything interpolated goes through [`esc`].
+//! The console's page chrome: one layout (skip link, menu by role, language switch, `<main>`) inside the shared
+//! document ([`hcpki_html::document`], D49), the refusal page, and the widgets every console page shares
+//! (tables, labelled inputs and selects, the CSRF field, status badges). Pages are maud templates: every value
+//! is escaped by `html!`, none by hand.
 
 use super::i18n::{Lang, M};
-use crate::html::esc;
 use crate::http::api_error::ApiError;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::access::{AdminBasis, Principal};
 use hcpki_ca::operator::OperatorRole;
+use hcpki_html::Head;
+use maud::{Markup, Render, html};
 
 /// `GET /console/static/console.css`: the only resource a page loads (the CSP allows styles from here).
 pub async fn stylesheet() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("console.css")).into_response()
 }
 
-/// A whole page.
-pub fn page(lang: Lang, who: &Principal, status: StatusCode, title: &str, body: &str) -> Response {
+/// A whole page: `body` goes into `<main>` under the title.
+pub fn page(lang: Lang, who: &Principal, status: StatusCode, title: &str, body: Markup) -> Response {
+    let html = document(lang, who, title, body).into_string();
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}
+
+/// The document of [`page`].
+fn document(lang: Lang, who: &Principal, title: &str, body: Markup) -> Markup {
     let t = |m: M| m.text(lang);
     let links: Vec<(&str, M)> = match who {
         Principal::Operator { .. } | Principal::Person { .. } => vec![
@@ -36,95 +45,147 @@ pub fn page(lang: Lang, who: &Principal, status: StatusCode, title: &str, body: 
         || matches!(who, Principal::FacilityAdmin { basis: AdminBasis::Person { .. }, .. });
     let session_link = if signed_in { ("/console/logout", M::SignOut) } else { ("/console/login", M::SignInWithCard) };
     let links = [links, vec![session_link]].concat();
-    let nav: String = links.iter().map(|(href, m)| format!("<li><a href=\"{href}\">{}</a></li>", t(*m))).collect();
-    let identity = match who {
-        Principal::Operator { name, role } => {
-            let role = if *role == OperatorRole::Auditor { M::Auditor } else { M::Operator };
-            format!("{} {} ({})", t(M::SignedInAs), esc(name.as_str()), t(role))
+    let other = lang.other().code();
+    let head = Head {
+        lang: lang.code(),
+        title: &format!("{title} — {}", t(M::Console)),
+        meta: html! { meta name="viewport" content="width=device-width, initial-scale=1"; },
+        assets: html! { link rel="stylesheet" href="/console/static/console.css"; },
+    };
+    let body = html! {
+        body {
+            a class="skip" href="#main" { (t(M::SkipToMain)) }
+            header {
+                p class="brand" { (t(M::Console)) }
+                nav aria-label=(t(M::MainMenu)) {
+                    ul { @for (href, m) in &links { li { a href=(href) { (t(*m)) } } } }
+                }
+                p class="who" { (identity(lang, who)) }
+                p class="lang" { a href={ "?lang=" (other) } hreflang=(other) lang=(other) { (t(M::SwitchLanguage)) } }
+            }
+            main id="main" {
+                h1 { (title) }
+                (body)
+            }
         }
-        Principal::Person { name, role, .. } => {
-            let role = if *role == OperatorRole::Auditor { M::Auditor } else { M::Operator };
-            format!("{} {} ({}, {})", t(M::SignedInAs), esc(name), t(role), t(M::ByCard))
+    };
+    hcpki_html::document(head, body)
+}
+
+/// Who is signed in, as the page header says it.
+fn identity(lang: Lang, who: &Principal) -> String {
+    let t = |m: M| m.text(lang);
+    let role = |r: &OperatorRole| t(if *r == OperatorRole::Auditor { M::Auditor } else { M::Operator });
+    match who {
+        Principal::Operator { name, role: r } => format!("{} {} ({})", t(M::SignedInAs), name.as_str(), role(r)),
+        Principal::Person { name, role: r, .. } => {
+            format!("{} {name} ({}, {})", t(M::SignedInAs), role(r), t(M::ByCard))
         }
         Principal::FacilityAdmin { facility, basis } => {
             let by = match basis {
-                AdminBasis::Certificate(serial) => format!("PC {}, {}", esc(serial), t(M::PcReadOnly)),
+                AdminBasis::Certificate(serial) => format!("PC {serial}, {}", t(M::PcReadOnly)),
                 AdminBasis::Credential(_) => "credential".into(),
-                AdminBasis::Person { pc, .. } => format!("{}, {} {}", t(M::ByCard), t(M::AtPc), esc(pc)),
+                AdminBasis::Person { pc, .. } => format!("{}, {} {pc}", t(M::ByCard), t(M::AtPc)),
             };
-            format!("{} {} {} ({by})", t(M::SignedInAs), t(M::FacilityAdmin), esc(facility.as_str()))
+            format!("{} {} {} ({by})", t(M::SignedInAs), t(M::FacilityAdmin), facility.as_str())
         }
         _ => t(M::NotSignedIn).to_owned(),
-    };
-    let other = lang.other();
-    let html = format!(
-        "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} — {console}</title><link rel=\"stylesheet\" href=\"/console/static/console.css\"></head>\
-         <body><a class=\"skip\" href=\"#main\">{skip}</a>\
-         <header><p class=\"brand\">{console}</p><nav aria-label=\"{menu}\"><ul>{nav}</ul></nav>\
-         <p class=\"who\">{identity}</p>\
-         <p class=\"lang\"><a href=\"?lang={other_code}\" hreflang=\"{other_code}\" lang=\"{other_code}\">{switch}</a></p>\
-         </header><main id=\"main\"><h1>{title}</h1>{body}</main></body></html>",
-        code = lang.code(),
-        title = esc(title),
-        console = t(M::Console),
-        skip = t(M::SkipToMain),
-        menu = t(M::MainMenu),
-        other_code = other.code(),
-        switch = t(M::SwitchLanguage),
-    );
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+    }
 }
 
 /// A refusal: its status, what went wrong and what to do (the operation's own words).
 pub fn refusal(lang: Lang, who: &Principal, e: &ApiError) -> Response {
-    let body = format!(
-        "<div class=\"error\" role=\"alert\"><p><strong>{}</strong> ({})</p><p>{}</p></div>\
-         <p><a href=\"/console/\">{}</a></p>",
-        esc(&e.error),
-        e.status.as_u16(),
-        esc(&e.detail),
-        M::Back.text(lang)
-    );
-    page(lang, who, e.status, M::Refused.text(lang), &body)
+    let body = html! {
+        div class="error" role="alert" {
+            p { strong { (e.error) } " (" (e.status.as_u16()) ")" }
+            p { (e.detail) }
+        }
+        p { a href="/console/" { (M::Back.text(lang)) } }
+    };
+    page(lang, who, e.status, M::Refused.text(lang), body)
 }
 
-/// A table with a header row; cells are HTML already.
-pub fn table(caption: &str, head: &[&str], rows: &[Vec<String>]) -> String {
-    let th: String = head.iter().map(|h| format!("<th scope=\"col\">{h}</th>")).collect();
-    let tr: String = rows
-        .iter()
-        .map(|r| format!("<tr>{}</tr>", r.iter().map(|c| format!("<td>{c}</td>")).collect::<String>()))
-        .collect();
-    format!("<table><caption>{caption}</caption><thead><tr>{th}</tr></thead><tbody>{tr}</tbody></table>")
+/// A table with a header row.
+pub fn table(caption: &str, head: &[&str], rows: &[Vec<Markup>]) -> Markup {
+    html! {
+        table {
+            caption { (caption) }
+            thead { tr { @for h in head { th scope="col" { (h) } } } }
+            tbody { @for row in rows { tr { @for cell in row { td { (cell) } } } } }
+        }
+    }
 }
 
-/// A labelled `<input>`: `id` is the label's target; `id`, `name` and `value` are escaped here, `label` is
-/// HTML already, `attrs` adds raw attributes (`" required"`, `" type=\"date\""`).
-pub fn input(id: &str, name: &str, label: &str, value: &str, max: usize, attrs: &str) -> String {
-    format!(
-        "<label for=\"{id}\">{label}</label><input id=\"{id}\" name=\"{name}\" value=\"{}\" maxlength=\"{max}\"{attrs}>",
-        esc(value),
-        id = esc(id),
-        name = esc(name),
-    )
+/// `rows` as a table, or "none found" when there are none.
+pub fn table_or_none(lang: Lang, caption: &str, head: &[&str], rows: &[Vec<Markup>]) -> Markup {
+    if rows.is_empty() {
+        html! { p { (M::NoneFound.text(lang)) } }
+    } else {
+        table(caption, head, rows)
+    }
 }
 
-/// A labelled `<select>` of (value, text) options with `selected` chosen; values and texts are escaped here.
-pub fn select(id: &str, name: &str, label: &str, options: &[(&str, &str)], selected: &str) -> String {
-    let options: String = options
-        .iter()
-        .map(|(v, text)| {
-            let sel = if *v == selected { " selected" } else { "" };
-            format!("<option value=\"{}\"{sel}>{}</option>", esc(v), esc(text))
-        })
-        .collect();
-    format!(
-        "<label for=\"{id}\">{label}</label><select id=\"{id}\" name=\"{name}\">{options}</select>",
-        id = esc(id),
-        name = esc(name)
-    )
+/// A labelled `<input>` (see [`input`]); the builder methods add optional attributes, always written in the
+/// same order (`type`, `inputmode`, `size`, `required`).
+#[derive(Clone, Copy, Debug)]
+#[must_use]
+pub struct Input<'a> {
+    id: &'a str,
+    name: &'a str,
+    label: &'a str,
+    value: &'a str,
+    max: usize,
+    kind: Option<&'static str>,
+    inputmode: Option<&'static str>,
+    size: Option<u32>,
+    required: bool,
+}
+
+/// A labelled text `<input>`: `id` is the label's target, `max` its `maxlength`.
+pub fn input<'a>(id: &'a str, name: &'a str, label: &'a str, value: &'a str, max: usize) -> Input<'a> {
+    Input { id, name, label, value, max, kind: None, inputmode: None, size: None, required: false }
+}
+
+impl Input<'_> {
+    /// `type="date"`.
+    pub fn date(self) -> Self {
+        Self { kind: Some("date"), ..self }
+    }
+
+    /// `inputmode="numeric"`.
+    pub fn numeric(self) -> Self {
+        Self { inputmode: Some("numeric"), ..self }
+    }
+
+    /// `size`: the field's width in characters.
+    pub fn size(self, size: u32) -> Self {
+        Self { size: Some(size), ..self }
+    }
+
+    /// `required`.
+    pub fn required(self) -> Self {
+        Self { required: true, ..self }
+    }
+}
+
+impl Render for Input<'_> {
+    fn render(&self) -> Markup {
+        html! {
+            label for=(self.id) { (self.label) }
+            input id=(self.id) name=(self.name) value=(self.value) maxlength=(self.max) type=[self.kind]
+                inputmode=[self.inputmode] size=[self.size] required[self.required];
+        }
+    }
+}
+
+/// A labelled `<select>` of (value, text) options with `selected` chosen.
+pub fn select(id: &str, name: &str, label: &str, options: &[(&str, &str)], selected: &str) -> Markup {
+    html! {
+        label for=(id) { (label) }
+        select id=(id) name=(name) {
+            @for (value, text) in options { option value=(value) selected[*value == selected] { (text) } }
+        }
+    }
 }
 
 /// Options whose value is their text.
@@ -133,8 +194,8 @@ pub fn same<'a>(values: &[&'a str]) -> Vec<(&'a str, &'a str)> {
 }
 
 /// A hidden CSRF field.
-pub fn csrf_field(token: &str) -> String {
-    format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(token))
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
 }
 
 /// Unix seconds as `YYYY-MM-DD HH:MM UTC`.
@@ -146,7 +207,59 @@ pub fn when(unix: i64) -> String {
     }
 }
 
-/// A status word as a badge class and text.
-pub fn badge(word: &str) -> String {
-    format!("<span class=\"badge {w}\">{w}</span>", w = esc(word))
+/// A status word as a badge (its class and its text).
+pub fn badge(word: &str) -> Markup {
+    html! { span class={ "badge " (word) } { (word) } }
+}
+
+/// A titled section (`aria-labelledby` its heading, whose `id` is `id`).
+pub fn section(id: &str, title: &str, inner: Markup) -> Markup {
+    html! { section aria-labelledby=(id) { h2 id=(id) { (title) } (inner) } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_layout_writes_the_bytes_the_hand_built_page_wrote() {
+        let page = document(Lang::En, &Principal::Anonymous, "A & <b>", html! { p { "x" } }).into_string();
+        assert_eq!(
+            page,
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>A &amp; &lt;b&gt; — hcpki console</title>\
+             <link rel=\"stylesheet\" href=\"/console/static/console.css\"></head>\
+             <body><a class=\"skip\" href=\"#main\">Skip to content</a><header><p class=\"brand\">hcpki console</p>\
+             <nav aria-label=\"Main menu\"><ul><li><a href=\"/console/\">Home</a></li>\
+             <li><a href=\"/console/apply\">Apply for a facility</a></li>\
+             <li><a href=\"/console/login\">Sign in with card</a></li></ul></nav>\
+             <p class=\"who\">Not signed in: sign in with your card, or choose your operator certificate or your \
+             facility's PC certificate.</p>\
+             <p class=\"lang\"><a href=\"?lang=ja\" hreflang=\"ja\" lang=\"ja\">日本語</a></p>\
+             </header><main id=\"main\"><h1>A &amp; &lt;b&gt;</h1><p>x</p></main></body></html>"
+        );
+    }
+
+    #[test]
+    fn widgets_escape_values_and_keep_their_attribute_order() {
+        let field = input("from", "from", "From", "\"><script>", 200).date().numeric().size(4).required();
+        assert_eq!(
+            field.render().into_string(),
+            "<label for=\"from\">From</label><input id=\"from\" name=\"from\" value=\"&quot;&gt;&lt;script&gt;\" \
+             maxlength=\"200\" type=\"date\" inputmode=\"numeric\" size=\"4\" required>"
+        );
+        assert_eq!(
+            select("state", "state", "State", &[("", "any"), ("a&b", "<a>")], "a&b").into_string(),
+            "<label for=\"state\">State</label><select id=\"state\" name=\"state\"><option value=\"\">any</option>\
+             <option value=\"a&amp;b\" selected>&lt;a&gt;</option></select>"
+        );
+        assert_eq!(badge("ok").into_string(), "<span class=\"badge ok\">ok</span>");
+        assert_eq!(csrf_field("t\"").into_string(), "<input type=\"hidden\" name=\"csrf\" value=\"t&quot;\">");
+        assert_eq!(
+            table("c", &["h"], &[vec![html! { "<x>" }]]).into_string(),
+            "<table><caption>c</caption><thead><tr><th scope=\"col\">h</th></tr></thead>\
+             <tbody><tr><td>&lt;x&gt;</td></tr></tbody></table>"
+        );
+    }
 }
