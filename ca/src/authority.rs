@@ -322,7 +322,7 @@ impl Authority {
             records.insert(CaName::from_str(&r.name)?, r);
         }
         if records.is_empty() {
-            return Err(SigningError::NotInitialized.into());
+            return Err(AuthorityError::NotInitialized);
         }
         Ok(Self {
             store,
@@ -347,12 +347,12 @@ impl Authority {
 
     /// A CA's certificate (DER).
     pub fn ca_certificate(&self, ca: CaName) -> Result<&[u8], SigningError> {
-        self.records.get(&ca).map(|r| r.cert_der.as_slice()).ok_or(SigningError::NotInitialized)
+        self.records.get(&ca).map(|r| r.cert_der.as_slice()).ok_or(SigningError::MissingCa(ca))
     }
 
     /// A CA's key URI.
     pub fn ca_key_uri(&self, ca: CaName) -> Result<&str, SigningError> {
-        self.records.get(&ca).map(|r| r.key_uri.as_str()).ok_or(SigningError::NotInitialized)
+        self.records.get(&ca).map(|r| r.key_uri.as_str()).ok_or(SigningError::MissingCa(ca))
     }
 
     /// The chain for a profile, issuing CA first, root last (DER).
@@ -676,7 +676,7 @@ impl Authority {
         if let Some(o) = open.get(&ca) {
             return Ok(o.clone());
         }
-        let record = self.records.get(&ca).ok_or(SigningError::NotInitialized)?;
+        let record = self.records.get(&ca).ok_or(SigningError::MissingCa(ca))?;
         let certificate = Certificate::from_der(&record.cert_der).map_err(|_| SigningError::DamagedCa(ca))?;
         let spki_der = certificate.tbs_certificate().subject_public_key_info().to_der().map_err(IssueError::from)?;
         let spki = spki::SubjectPublicKeyInfoOwned::from_der(&spki_der).map_err(IssueError::from)?;

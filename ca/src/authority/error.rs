@@ -36,6 +36,9 @@ pub enum AuthorityError {
     /// A CA name recorded in the database is not one hcpki knows.
     #[error("unknown CA {0:?}: use root, router, pc or server")]
     UnknownCa(String),
+    /// The database holds no CAs: run init first.
+    #[error("this hcpki directory has no CAs yet: run `hcpki init --dir DIR` first")]
+    NotInitialized,
     /// init on a database that already has CAs.
     #[error("CAs exist already in this database; hcpki init never replaces them")]
     AlreadyInitialized,

@@ -41,12 +41,6 @@ impl crate::revocation::publish::CrlSource for Authority {
     }
 }
 
-impl From<crate::revocation::publish::CachePoisoned> for RevocationError {
-    fn from(e: crate::revocation::publish::CachePoisoned) -> Self {
-        Self::Batch(e.to_string())
-    }
-}
-
 /// How long a CRL stays valid: from the signing time (a CRL a server re-signs), or from its back-dated
 /// thisUpdate (the ARL: exactly the days asked for, never a few minutes more).
 #[derive(Clone, Copy, Debug)]
@@ -162,7 +156,7 @@ impl Authority {
         let key_id = profile::key_identifier(&open.spki);
         let signer =
             CrlSigner { issuer: open.certificate.tbs_certificate().subject(), key_id: &key_id, key: &*open.key };
-        let number = u64::try_from(number).map_err(|_| RevocationError::Batch(format!("CRL number {number}")))?;
+        let number = u64::try_from(number).map_err(|_| RevocationError::CrlNumber(number))?;
         // A shard names itself with the URL its certificates carry; the complete CRL covers everything.
         let distribution_point = shard.map(|_| self.settings.crl_url(&name));
         let this_update = now - self.settings.backdate();

@@ -26,7 +26,7 @@ pub enum RegistryError {
     /// Storage failed, or refused the change (the store's message says why).
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Another change of the same batch failed to be recorded, taking this one with it.
-    #[error("not issued because its batch could not be recorded: {0}")]
+    /// The batch the change went in (group commit) could not be run: the server is stopping, or its worker ended.
+    #[error("not applied because its batch could not be run: {0}; retry")]
     Batch(String),
 }

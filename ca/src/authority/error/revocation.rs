@@ -36,7 +36,16 @@ pub enum RevocationError {
     /// The CA that signs the CRL could not be opened (its certificate or key), as [`SigningError`] says.
     #[error(transparent)]
     Ca(#[from] SigningError),
-    /// Another revocation of the same batch failed to be recorded, taking this one with it.
-    #[error("not issued because its batch could not be recorded: {0}")]
+    /// The batch the revocation went in (group commit) could not be run: the server is stopping, or its worker
+    /// ended.
+    #[error("not revoked because its batch could not be run: {0}; retry")]
     Batch(String),
+    /// The served CRLs' cache was left unusable by a thread that panicked while holding it.
+    #[error("{0}: a thread panicked while publishing CRLs; restart `hcpki serve`")]
+    CrlCache(#[from] crate::revocation::publish::CachePoisoned),
+    /// The store's CRL counter does not fit a CRL number (RFC 5280 §5.2.3: a non-negative integer).
+    #[error(
+        "the CRL counter {0} is not a valid CRL number: restore the installation from its backup (`hcpki restore`)"
+    )]
+    CrlNumber(i64),
 }

@@ -13,9 +13,12 @@ use hcpki_model::CaName;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SigningError {
-    /// The database holds no CAs: run init first.
-    #[error("this hcpki directory has no CAs yet: run `hcpki init --dir DIR` first")]
-    NotInitialized,
+    /// The database holds other CAs but not this one (`init` makes all four in one run): the database lost it.
+    #[error(
+        "CA {0} is missing from this database although the other CAs are there: restore the installation from \
+         its backup (`hcpki restore`)"
+    )]
+    MissingCa(CaName),
     /// The facility the request names is malformed, unknown or not in a state to be served.
     #[error(transparent)]
     Facility(#[from] FacilityRefusal),
