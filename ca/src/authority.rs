@@ -24,7 +24,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use x509_cert::Certificate;
 
-pub use error::AuthorityError;
+pub use error::{AuthorityError, FacilityRefusal, RegistryError, RevocationError, SigningError};
 pub use hcpki_model::CaName;
 pub use request::IssueRequest;
 
@@ -105,7 +105,7 @@ impl Plan {
         signer: &'s Signer<'s>,
         settings: &ProfileSettings,
         not_before: i64,
-    ) -> Result<(LintedTbs<'s>, Option<Shard>), AuthorityError> {
+    ) -> Result<(LintedTbs<'s>, Option<Shard>), SigningError> {
         let serial = Serial::generate()?;
         let shard = self.crl_shards.shard_of(serial.number().as_bytes());
         let sharded;
@@ -150,7 +150,7 @@ impl Plan {
 /// A store error ends every request in `indices`: the first carries the error itself, the rest say the batch
 /// failed with it.
 fn fail_all(
-    results: &mut [Option<Result<(Issued, CertificateRecord), AuthorityError>>],
+    results: &mut [Option<Result<(Issued, CertificateRecord), SigningError>>],
     indices: impl IntoIterator<Item = usize>,
     error: StoreError,
 ) {
@@ -158,8 +158,8 @@ fn fail_all(
     let mut first = Some(error);
     for i in indices {
         let err = match first.take() {
-            Some(e) => AuthorityError::Store(e),
-            None => AuthorityError::Batch(why.clone()),
+            Some(e) => SigningError::Store(e),
+            None => SigningError::Batch(why.clone()),
         };
         set(results, i, Err(err));
     }
@@ -275,7 +275,7 @@ impl Authority {
                 actor,
             )
             .await?;
-        let root_cert = Certificate::from_der(&root_der).map_err(|_| AuthorityError::DamagedCa(CaName::Root))?;
+        let root_cert = Certificate::from_der(&root_der).map_err(|_| SigningError::DamagedCa(CaName::Root))?;
         let root_key_id = profile::key_identifier(root_key.public_key());
         let root_not_after = crate::time::unix(&root_cert.tbs_certificate().validity().not_after);
         for ca in [CaName::Router, CaName::Pc, CaName::Server] {
@@ -346,17 +346,17 @@ impl Authority {
     }
 
     /// A CA's certificate (DER).
-    pub fn ca_certificate(&self, ca: CaName) -> Result<&[u8], AuthorityError> {
-        self.records.get(&ca).map(|r| r.cert_der.as_slice()).ok_or(AuthorityError::NotInitialized)
+    pub fn ca_certificate(&self, ca: CaName) -> Result<&[u8], SigningError> {
+        self.records.get(&ca).map(|r| r.cert_der.as_slice()).ok_or(SigningError::MissingCa(ca))
     }
 
     /// A CA's key URI.
-    pub fn ca_key_uri(&self, ca: CaName) -> Result<&str, AuthorityError> {
-        self.records.get(&ca).map(|r| r.key_uri.as_str()).ok_or(AuthorityError::NotInitialized)
+    pub fn ca_key_uri(&self, ca: CaName) -> Result<&str, SigningError> {
+        self.records.get(&ca).map(|r| r.key_uri.as_str()).ok_or(SigningError::MissingCa(ca))
     }
 
     /// The chain for a profile, issuing CA first, root last (DER).
-    pub fn chain(&self, ca: CaName) -> Result<Vec<Vec<u8>>, AuthorityError> {
+    pub fn chain(&self, ca: CaName) -> Result<Vec<Vec<u8>>, SigningError> {
         let mut out = vec![self.ca_certificate(ca)?.to_vec()];
         if ca != CaName::Root {
             out.push(self.ca_certificate(CaName::Root)?.to_vec());
@@ -365,7 +365,7 @@ impl Authority {
     }
 
     /// Register a facility (state `applied`).
-    pub async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, AuthorityError> {
+    pub async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, RegistryError> {
         Ok(self.store.register_facility(new, actor).await?)
     }
 
@@ -377,7 +377,7 @@ impl Authority {
         t: Transition,
         reason: Option<&str>,
         actor: &Actor,
-    ) -> Result<Facility, AuthorityError> {
+    ) -> Result<Facility, RegistryError> {
         if let Some(queue) = self.queue.get() {
             let change = FacilityChange {
                 id: id.clone(),
@@ -392,7 +392,7 @@ impl Authority {
 
     /// Apply many lifecycle transitions in one transaction ([`Store::transition_facilities`]): one result per
     /// change, in order, each what it would have been one after another. A database failure fails them all.
-    pub async fn transition_many(&self, changes: &[FacilityChange]) -> Vec<Result<Facility, AuthorityError>> {
+    pub async fn transition_many(&self, changes: &[FacilityChange]) -> Vec<Result<Facility, RegistryError>> {
         match self.store.transition_facilities(changes).await {
             Ok(results) => results.into_iter().map(|r| r.map_err(transition_error)).collect(),
             Err(e) => batch_failed("facility transitions", &e, changes.len()),
@@ -405,14 +405,14 @@ impl Authority {
         &self,
         request: &IssueRequest,
         actor: &Actor,
-    ) -> Result<(Issued, CertificateRecord), AuthorityError> {
+    ) -> Result<(Issued, CertificateRecord), SigningError> {
         if let Some(queue) = self.queue.get() {
             return queue.issue(request.clone(), actor.clone()).await;
         }
         self.issue_many(std::slice::from_ref(request), actor)
             .await
             .pop()
-            .unwrap_or(Err(AuthorityError::Batch("no result".into())))
+            .unwrap_or(Err(SigningError::Batch("no result".into())))
     }
 
     /// Issue many certificates through the same pipeline with group commit:
@@ -424,7 +424,7 @@ impl Authority {
         &self,
         requests: &[IssueRequest],
         actor: &Actor,
-    ) -> Vec<Result<(Issued, CertificateRecord), AuthorityError>> {
+    ) -> Vec<Result<(Issued, CertificateRecord), SigningError>> {
         let jobs: Vec<BatchItem<'_>> = requests.iter().map(|r| (r, actor, None)).collect();
         self.issue_batch(&jobs).await
     }
@@ -432,9 +432,9 @@ impl Authority {
     /// The pipeline behind [`Authority::issue_many`] and the group-commit queue: each request with the actor
     /// it is issued for (intent, audit entries and refusals name that actor), and the certificate it succeeds
     /// when it is a re-issue.
-    async fn issue_batch(&self, jobs: &[BatchItem<'_>]) -> Vec<Result<(Issued, CertificateRecord), AuthorityError>> {
+    async fn issue_batch(&self, jobs: &[BatchItem<'_>]) -> Vec<Result<(Issued, CertificateRecord), SigningError>> {
         let t0 = std::time::Instant::now();
-        let mut results: Vec<Option<Result<(Issued, CertificateRecord), AuthorityError>>> =
+        let mut results: Vec<Option<Result<(Issued, CertificateRecord), SigningError>>> =
             jobs.iter().map(|_| None).collect();
         // CPU first, on every core: parse each CSR and check its proof of possession.
         let parsed = par_map(jobs.iter().enumerate().collect(), |(i, (r, _, _))| (i, r.csr.check()));
@@ -451,9 +451,9 @@ impl Authority {
             if results.get(i).is_some_and(Option::is_some) {
                 continue;
             }
-            let planned = csr.map_err(AuthorityError::from).and_then(|csr| {
+            let planned = csr.map_err(SigningError::from).and_then(|csr| {
                 let (request, actor, replaces) =
-                    jobs.get(i).ok_or_else(|| AuthorityError::Batch("request index".into()))?;
+                    jobs.get(i).ok_or_else(|| SigningError::Batch("request index".into()))?;
                 let mut plan = self.plan(request, csr, &facilities)?;
                 plan.replaces = replaces.map(str::to_owned);
                 Ok((plan, *actor))
@@ -543,7 +543,7 @@ impl Authority {
         );
         let mut out = Vec::with_capacity(jobs.len());
         for ((request, actor, _), result) in jobs.iter().zip(results) {
-            let result = result.unwrap_or(Err(AuthorityError::Batch("request was not processed".into())));
+            let result = result.unwrap_or(Err(SigningError::Batch("request was not processed".into())));
             if let Err(e) = &result {
                 self.audit_refusal(request, e, actor).await;
             }
@@ -553,15 +553,15 @@ impl Authority {
     }
 
     /// Audit a refused or failed issuance with its reason (`cert.issue` / denied or failed).
-    async fn audit_refusal(&self, request: &IssueRequest, e: &AuthorityError, actor: &Actor) {
+    async fn audit_refusal(&self, request: &IssueRequest, e: &SigningError, actor: &Actor) {
         let outcome = match e {
-            AuthorityError::Store(_)
-            | AuthorityError::Key(_)
-            | AuthorityError::Random(_)
-            | AuthorityError::Batch(_)
-            | AuthorityError::Issue(IssueError::Lint(_))
-            | AuthorityError::Issue(IssueError::SelfCheck(_))
-            | AuthorityError::Issue(IssueError::Key(_)) => Outcome::Failed,
+            SigningError::Store(_)
+            | SigningError::Key(_)
+            | SigningError::Random(_)
+            | SigningError::Batch(_)
+            | SigningError::Issue(IssueError::Lint(_))
+            | SigningError::Issue(IssueError::SelfCheck(_))
+            | SigningError::Issue(IssueError::Key(_)) => Outcome::Failed,
             _ => Outcome::Denied,
         };
         let event = AuditEvent {
@@ -605,21 +605,21 @@ impl Authority {
         request: &IssueRequest,
         csr: CertificationRequest,
         facilities: &HashMap<FacilityId, (Facility, Vec<Allocation>)>,
-    ) -> Result<Plan, AuthorityError> {
+    ) -> Result<Plan, SigningError> {
         let (facility, allocations) = match &request.facility {
             Some(text) => {
                 let id = FacilityId::parse(text)?;
-                let (f, allocations) = facilities.get(&id).ok_or(AuthorityError::UnknownFacility(id))?;
+                let (f, allocations) = facilities.get(&id).ok_or(FacilityRefusal::Unknown(id))?;
                 if !f.state.may_enroll() {
-                    return Err(AuthorityError::FacilityState { id: f.id.clone(), state: f.state });
+                    return Err(FacilityRefusal::State { id: f.id.clone(), state: f.state }.into());
                 }
                 (Some(f.clone()), allocations.as_slice())
             }
             None => (None, [].as_slice()),
         };
         let ca = match request.profile {
-            ProfileKind::Ocsp | ProfileKind::ScepRa => request.ocsp_for.ok_or(AuthorityError::OcspCaRequired)?,
-            kind => CaName::for_profile(kind).ok_or(AuthorityError::OcspCaRequired)?,
+            ProfileKind::Ocsp | ProfileKind::ScepRa => request.ocsp_for.ok_or(SigningError::OcspCaRequired)?,
+            kind => CaName::for_profile(kind).ok_or(SigningError::OcspCaRequired)?,
         };
         let spec = self.settings.spec(request.profile, request.router_eku);
         profile::check_key(&spec, csr.key_type())?;
@@ -668,7 +668,7 @@ impl Authority {
         })
     }
 
-    fn open_ca(&self, ca: CaName) -> Result<Arc<OpenCa>, AuthorityError> {
+    fn open_ca(&self, ca: CaName) -> Result<Arc<OpenCa>, SigningError> {
         // A poisoned lock only means a thread panicked while holding it: the map gains whole `Arc`s by one insert,
         // so what it holds is intact. Reporting it as "not initialized" (as this once did) sent operators to
         // `hcpki init` for a fault that was not theirs.
@@ -676,14 +676,14 @@ impl Authority {
         if let Some(o) = open.get(&ca) {
             return Ok(o.clone());
         }
-        let record = self.records.get(&ca).ok_or(AuthorityError::NotInitialized)?;
-        let certificate = Certificate::from_der(&record.cert_der).map_err(|_| AuthorityError::DamagedCa(ca))?;
+        let record = self.records.get(&ca).ok_or(SigningError::MissingCa(ca))?;
+        let certificate = Certificate::from_der(&record.cert_der).map_err(|_| SigningError::DamagedCa(ca))?;
         let spki_der = certificate.tbs_certificate().subject_public_key_info().to_der().map_err(IssueError::from)?;
         let spki = spki::SubjectPublicKeyInfoOwned::from_der(&spki_der).map_err(IssueError::from)?;
         let not_after = crate::time::unix(&certificate.tbs_certificate().validity().not_after);
         let key = keys::open(&KeyUri::from_str(&record.key_uri)?, &self.keys)?;
         if key.public_key() != &spki {
-            return Err(AuthorityError::KeyMismatch(ca));
+            return Err(SigningError::KeyMismatch(ca));
         }
         let o = Arc::new(OpenCa { certificate, spki, not_after, key });
         open.insert(ca, o.clone());
@@ -700,7 +700,7 @@ async fn issue_ca_cert(
     not_before: i64,
     ca: CaName,
     actor: &Actor,
-) -> Result<Vec<u8>, AuthorityError> {
+) -> Result<Vec<u8>, SigningError> {
     let linted = signer.prepare(
         template,
         TbsInput { serial: Serial::generate()?, subject_key, not_before, facility: None, facility_dns: None },
@@ -730,20 +730,20 @@ async fn issue_ca_cert(
 
 /// The answers of a batch the store rolled back as a whole: every item gets the same cause, logged once; an
 /// unavailable database stays "retry later".
-fn batch_failed<T>(what: &str, e: &StoreError, items: usize) -> Vec<Result<T, AuthorityError>> {
+fn batch_failed<T, E: From<StoreError>>(what: &str, e: &StoreError, items: usize) -> Vec<Result<T, E>> {
     tracing::error!(error = %e, items, "{what} failed as a batch");
     let each = || match e {
         StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
         other => StoreError::Database(other.to_string()),
     };
-    (0..items).map(|_| Err(AuthorityError::Store(each()))).collect()
+    (0..items).map(|_| Err(E::from(each()))).collect()
 }
 
 /// A store refusal of a transition as the authority's error: an unknown facility is named as such.
-fn transition_error(e: StoreError) -> AuthorityError {
+fn transition_error(e: StoreError) -> RegistryError {
     match e {
-        StoreError::UnknownFacility(id) => AuthorityError::UnknownFacility(id),
-        other => AuthorityError::Store(other),
+        StoreError::UnknownFacility(id) => FacilityRefusal::Unknown(id).into(),
+        other => RegistryError::Store(other),
     }
 }
 

@@ -32,5 +32,5 @@ pub mod serial;
 pub mod store;
 pub mod time;
 
-pub use authority::{Authority, AuthorityError, CaName};
+pub use authority::{Authority, AuthorityError, CaName, FacilityRefusal, RegistryError, RevocationError, SigningError};
 pub use facility::{FacilityId, FacilityKind, FacilityState, MedicalInstitutionCode};

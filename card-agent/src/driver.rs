@@ -48,11 +48,21 @@ pub trait CardDriver: Send + Sync + fmt::Debug {
     /// Short name, unique among the drivers of the registry: logs, and telling cached cards apart.
     fn name(&self) -> &'static str;
 
+    /// What the user is told of this kind of card: its name and what each PIN is for.
+    fn labels(&self) -> &'static CardLabels;
+
     /// The kind as the command line shows it (`HPKI`, `JPKI`).
-    fn display_name(&self) -> &'static str;
+    fn display_name(&self) -> &'static str {
+        self.labels().display_name
+    }
 
     /// What the user is told a PIN of `role` is for, on the terminal and on the agent's PIN page.
-    fn pin_labels(&self, role: KeyRole) -> PinLabels;
+    fn pin_labels(&self, role: KeyRole) -> PinLabels {
+        match role {
+            KeyRole::Auth => self.labels().auth_pin,
+            KeyRole::Sign => self.labels().sign_pin,
+        }
+    }
 
     /// Whether the card in the session is one this driver serves, by SELECTing its applications (and,
     /// where AIDs are shared between layouts, looking for a file where this layout keeps it). A foreign
@@ -122,6 +132,17 @@ impl PartialEq for dyn CardDriver {
 }
 
 impl Eq for dyn CardDriver {}
+
+/// What the user is told of a kind of card, one table per driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CardLabels {
+    /// The kind as the command line shows it (`HPKI`, `JPKI`).
+    pub display_name: &'static str,
+    /// The authentication key's PIN.
+    pub auth_pin: PinLabels,
+    /// The signature key's PIN.
+    pub sign_pin: PinLabels,
+}
 
 /// What the user is told a PIN is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The authority's side of ACME: [`AcmeAuthority`] over the store, the enrollment key and the EST issuance
 //! path (decision D17).
 
-use super::{Authority, AuthorityError, CaName};
+use super::{Authority, CaName, RevocationError};
 use crate::enroll::acme::eab::{EabKeyError, EnrollmentKey};
 use crate::enroll::acme::{AcmeAccount, AcmeAuthority, AcmeOrder, IssuedCertificate, NONCE_LIFETIME_SECS, Problem};
 use crate::enroll::{Basis, EnrollError, Grant, Protocol};
@@ -136,7 +136,7 @@ impl AcmeAuthority for Authority {
             .ok_or_else(|| Problem::bad_revocation_reason(format!("reason code {reason} is not an RFC 5280 reason")))?;
         match Authority::revoke(self, serial, reason, actor).await {
             Ok(_) => Ok(()),
-            Err(AuthorityError::NotRevocable(_)) => {
+            Err(RevocationError::NotRevocable(_)) => {
                 Err(Problem::already_revoked(format!("certificate {serial} is not an unrevoked issued certificate")))
             }
             Err(e) => Err(internal(e)),

@@ -2,7 +2,7 @@
 //! console and the CSV import alike: the text parsed once, every change and every refusal audited with the
 //! operator who asked.
 
-use super::{Authority, AuthorityError};
+use super::{Authority, FacilityRefusal, RegistryError};
 use crate::audit::{AuditEvent, Outcome};
 use crate::facility::{Allocation, FacilityId};
 use crate::profile::ProfileKind;
@@ -37,7 +37,7 @@ impl Authority {
         facility: &str,
         prefix: &str,
         actor: &Actor,
-    ) -> Result<AllocationRecord, AuthorityError> {
+    ) -> Result<AllocationRecord, RegistryError> {
         self.change_allocation(Change::Add, facility, prefix, actor).await
     }
 
@@ -48,7 +48,7 @@ impl Authority {
         facility: &str,
         prefix: &str,
         actor: &Actor,
-    ) -> Result<AllocationRecord, AuthorityError> {
+    ) -> Result<AllocationRecord, RegistryError> {
         self.change_allocation(Change::Remove, facility, prefix, actor).await
     }
 
@@ -58,7 +58,7 @@ impl Authority {
         facility: &str,
         prefix: &str,
         actor: &Actor,
-    ) -> Result<AllocationRecord, AuthorityError> {
+    ) -> Result<AllocationRecord, RegistryError> {
         let outcome = async {
             let id = FacilityId::parse(facility)?;
             let allocation = Allocation::parse(prefix)?;
@@ -73,11 +73,11 @@ impl Authority {
     }
 
     /// The allocations of one facility (which must exist), or of every facility.
-    pub async fn allocations(&self, facility: Option<&FacilityId>) -> Result<Vec<AllocationRecord>, AuthorityError> {
+    pub async fn allocations(&self, facility: Option<&FacilityId>) -> Result<Vec<AllocationRecord>, RegistryError> {
         if let Some(id) = facility
             && self.store.facility(id).await?.is_none()
         {
-            return Err(AuthorityError::UnknownFacility(id.clone()));
+            return Err(FacilityRefusal::Unknown(id.clone()).into());
         }
         Ok(self.store.allocations(facility).await?)
     }
@@ -85,10 +85,7 @@ impl Authority {
     /// Every issued, unexpired router certificate at `now` whose IP SANs (read from the certificate itself) are
     /// not all inside its facility's allocations, by serial. Each names where the address is allocated now, if
     /// anywhere, so the operator knows whether to allocate it or re-issue without it.
-    pub async fn certificates_outside_allocations(
-        &self,
-        now: i64,
-    ) -> Result<Vec<MisplacedCertificate>, AuthorityError> {
+    pub async fn certificates_outside_allocations(&self, now: i64) -> Result<Vec<MisplacedCertificate>, RegistryError> {
         let filter = CertificateFilter {
             profile: Some(ProfileKind::Router.as_str().to_owned()),
             status: Some(CertStatus::Issued),
@@ -129,11 +126,11 @@ impl Authority {
         verb: &str,
         facility: &str,
         prefix: &str,
-        outcome: &Result<AllocationRecord, AuthorityError>,
+        outcome: &Result<AllocationRecord, RegistryError>,
         actor: &Actor,
     ) {
         let Err(e) = outcome else { return };
-        let failed = matches!(e, AuthorityError::Store(s) if !is_refusal(s));
+        let failed = matches!(e, RegistryError::Store(s) if !is_refusal(s));
         let event = AuditEvent {
             actor: actor.as_str().to_owned(),
             action: format!("facility.address.{verb}"),
@@ -156,28 +153,26 @@ fn is_refusal(e: &StoreError) -> bool {
 }
 
 /// An unknown facility is the authority's own error, as everywhere else.
-fn allocation_error(e: AuthorityError) -> AuthorityError {
+fn allocation_error(e: RegistryError) -> RegistryError {
     match e {
-        AuthorityError::Store(StoreError::UnknownFacility(id)) => AuthorityError::UnknownFacility(id),
+        RegistryError::Store(StoreError::UnknownFacility(id)) => FacilityRefusal::Unknown(id).into(),
         other => other,
     }
 }
 
-fn allocation_error_text(e: &AuthorityError) -> String {
+fn allocation_error_text(e: &RegistryError) -> String {
     match e {
-        AuthorityError::Store(StoreError::UnknownFacility(id)) => {
-            AuthorityError::UnknownFacility(id.clone()).to_string()
-        }
+        RegistryError::Store(StoreError::UnknownFacility(id)) => FacilityRefusal::Unknown(id.clone()).to_string(),
         other => other.to_string(),
     }
 }
 
 /// The iPAddress SANs of a stored certificate, decoded from its DER (not from the registry's display strings).
-fn ip_sans(c: &CertificateRecord) -> Result<Vec<IpAddr>, AuthorityError> {
+fn ip_sans(c: &CertificateRecord) -> Result<Vec<IpAddr>, RegistryError> {
     use der::Decode;
     use x509_cert::ext::pkix::SubjectAltName;
     use x509_cert::ext::pkix::name::GeneralName;
-    let damaged = || AuthorityError::Store(StoreError::Corrupt(format!("certificate {} does not decode", c.serial)));
+    let damaged = || RegistryError::Store(StoreError::Corrupt(format!("certificate {} does not decode", c.serial)));
     let Some(der) = &c.der else { return Ok(Vec::new()) };
     let cert = x509_cert::Certificate::from_der(der).map_err(|_| damaged())?;
     let mut out = Vec::new();

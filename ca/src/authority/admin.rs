@@ -3,7 +3,7 @@
 //! certificates, and audited refusals. What a principal may do is [`crate::access::decide`]'s.
 
 use super::enroll::{Known, Presented};
-use super::{Authority, AuthorityError, IssueRequest};
+use super::{Authority, AuthorityError, IssueRequest, RegistryError};
 use crate::access::{AdminBasis, Denial, Principal};
 use crate::audit::{AuditEvent, Outcome};
 use crate::enroll::credential::Refusal;
@@ -17,7 +17,7 @@ impl Authority {
     /// operator) or a facility admin (a PC certificate of an approved or active facility). Router
     /// certificates identify devices, not people, and are refused. `Ok(Err(_))` is a refusal to audit and
     /// answer; `Err(_)` is the CA's own trouble.
-    pub async fn principal_for_certificate(&self, der: &[u8]) -> Result<Result<Principal, Denial>, AuthorityError> {
+    pub async fn principal_for_certificate(&self, der: &[u8]) -> Result<Result<Principal, Denial>, RegistryError> {
         let refused = |reason: String| Ok(Err(Denial::Forbidden(reason)));
         let known = match self.presented(der).await {
             Ok(k) => k,
@@ -42,7 +42,7 @@ impl Authority {
         }
     }
 
-    async fn operator_of(&self, known: &Known) -> Result<Result<Principal, Denial>, AuthorityError> {
+    async fn operator_of(&self, known: &Known) -> Result<Result<Principal, Denial>, RegistryError> {
         let name = known
             .record
             .sans
@@ -65,7 +65,7 @@ impl Authority {
         &self,
         id: &str,
         secret: &str,
-    ) -> Result<Result<Principal, Denial>, AuthorityError> {
+    ) -> Result<Result<Principal, Denial>, RegistryError> {
         let Some(record) = self.store.credential(id).await? else {
             return Ok(Err(unknown_credential()));
         };
@@ -142,12 +142,12 @@ impl Authority {
     }
 
     /// All operators.
-    pub async fn operators(&self) -> Result<Vec<OperatorRecord>, AuthorityError> {
+    pub async fn operators(&self) -> Result<Vec<OperatorRecord>, RegistryError> {
         Ok(self.store.list_operators().await?)
     }
 
     /// Disable an operator: their certificates stop authenticating on the next request.
-    pub async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, AuthorityError> {
+    pub async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, RegistryError> {
         match self.store.disable_operator(name, actor).await {
             Err(StoreError::UnknownOperator(n)) => Err(OperatorError::Unknown(n).into()),
             other => Ok(other?),

@@ -1,7 +1,7 @@
 //! Console grants (D42) through the authority, for `hcpki console grant` and the admin API alike: the input
 //! parsed once and a facility admin's facility checked before the audited write.
 
-use super::{Authority, AuthorityError};
+use super::{Authority, FacilityRefusal, RegistryError};
 use crate::console_grant::{self, ConsoleGrant, ConsoleRole};
 use crate::store::Actor;
 
@@ -15,14 +15,14 @@ impl Authority {
         facility: Option<&str>,
         note: &str,
         actor: &Actor,
-    ) -> Result<ConsoleGrant, AuthorityError> {
+    ) -> Result<ConsoleGrant, RegistryError> {
         let person_key = console_grant::parse_person_key(person_key)?;
         let role = ConsoleRole::parse(role, facility)?;
         let note = console_grant::parse_note(note)?;
         if let Some(f) = role.facility()
             && self.store.facility(f).await?.is_none()
         {
-            return Err(AuthorityError::UnknownFacility(f.clone()));
+            return Err(FacilityRefusal::Unknown(f.clone()).into());
         }
         let grant = ConsoleGrant {
             person_key,
@@ -36,7 +36,7 @@ impl Authority {
     }
 
     /// Every console grant, by person key.
-    pub async fn console_grants(&self) -> Result<Vec<ConsoleGrant>, AuthorityError> {
+    pub async fn console_grants(&self) -> Result<Vec<ConsoleGrant>, RegistryError> {
         Ok(self.store.console_grants().await?)
     }
 
@@ -46,7 +46,7 @@ impl Authority {
         &self,
         person_key: &str,
         actor: &Actor,
-    ) -> Result<Option<ConsoleGrant>, AuthorityError> {
+    ) -> Result<Option<ConsoleGrant>, RegistryError> {
         let person_key = console_grant::parse_person_key(person_key)?;
         Ok(self.store.console_grant_remove(&person_key, actor).await?)
     }

@@ -1,7 +1,7 @@
 //! The authority's side of enrollment: operators' credential commands, and the narrow interfaces the
 //! protocol front ends declare ([`EstAuthority`]), implemented over the normal issuance pipeline.
 
-use super::{Authority, AuthorityError, CaName, IssueRequest};
+use super::{Authority, CaName, FacilityRefusal, IssueRequest, RegistryError, SigningError};
 use crate::audit::{AuditEvent, Outcome};
 use crate::enroll::credential::{self, CredentialError, Minted};
 use crate::enroll::est::EstAuthority;
@@ -14,26 +14,26 @@ use x509_cert::Certificate;
 
 impl Authority {
     /// Make an enrollment credential for an approved or active facility; the secret is returned once.
-    pub async fn create_credential(&self, new: &NewCredential, actor: &Actor) -> Result<Minted, AuthorityError> {
+    pub async fn create_credential(&self, new: &NewCredential, actor: &Actor) -> Result<Minted, RegistryError> {
         let eab = match new.protocol {
             Protocol::Acme => Some(self.enrollment_key().map_err(|e| CredentialError::EnrollmentKey(e.to_string()))?),
             _ => None,
         };
         let minted = credential::mint(new, actor.as_str(), crate::time::now_unix(), eab.as_ref())?;
         match self.store.create_credential(&minted.record, actor).await {
-            Err(StoreError::UnknownFacility(id)) => Err(AuthorityError::UnknownFacility(id)),
-            Err(StoreError::FacilityState { id, state }) => Err(AuthorityError::FacilityState { id, state }),
+            Err(StoreError::UnknownFacility(id)) => Err(FacilityRefusal::Unknown(id).into()),
+            Err(StoreError::FacilityState { id, state }) => Err(FacilityRefusal::State { id, state }.into()),
             other => Ok(other.map(|()| minted)?),
         }
     }
 
     /// Credentials of one facility or all, newest first.
-    pub async fn credentials(&self, facility: Option<&FacilityId>) -> Result<Vec<CredentialRecord>, AuthorityError> {
+    pub async fn credentials(&self, facility: Option<&FacilityId>) -> Result<Vec<CredentialRecord>, RegistryError> {
         Ok(self.store.list_credentials(facility).await?)
     }
 
     /// Revoke a credential.
-    pub async fn revoke_credential(&self, id: &str, actor: &Actor) -> Result<CredentialRecord, AuthorityError> {
+    pub async fn revoke_credential(&self, id: &str, actor: &Actor) -> Result<CredentialRecord, RegistryError> {
         match self.store.revoke_credential(id, actor).await {
             Err(StoreError::UnknownCredential(id)) => Err(CredentialError::Unknown(id).into()),
             other => Ok(other?),
@@ -112,8 +112,8 @@ impl Authority {
             tracing::error!(error = %e, credential = id, "could not give back a credential after a refused issuance");
         }
         Err(match refusal {
-            AuthorityError::Csr(_) | AuthorityError::Profile(_) => EnrollError::BadRequest(refusal.to_string()),
-            AuthorityError::FacilityState { .. } | AuthorityError::UnknownFacility(_) => {
+            SigningError::Csr(_) | SigningError::Profile(_) => EnrollError::BadRequest(refusal.to_string()),
+            SigningError::Facility(FacilityRefusal::State { .. } | FacilityRefusal::Unknown(_)) => {
                 EnrollError::Forbidden(refusal.to_string())
             }
             other => unavailable(other),

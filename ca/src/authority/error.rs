@@ -1,18 +1,39 @@
-//! Why an authority operation failed: below the authority's files, which all return it.
+//! Why an authority operation failed, one enum per area so that each operation answers in its own terms and
+//! each message says what to do: [`RegistryError`] (facilities, allocations, operators, console grants,
+//! enrollment credentials), [`SigningError`] (CSR, profile, issuance, CA keys, batches, re-issue, held SCEP
+//! requests) and [`RevocationError`] (revoking, CRLs, the ARL, shards). [`AuthorityError`] wraps the three for
+//! the operations that cross areas (`init`, `load`, adding an operator) and for callers that treat any
+//! authority failure alike (D50).
 
-use crate::csr::CsrError;
-use crate::facility::FacilityId;
-use crate::issuer::IssueError;
+mod facility;
+mod registry;
+mod revocation;
+mod signing;
+
+pub use facility::FacilityRefusal;
+pub use registry::RegistryError;
+pub use revocation::RevocationError;
+pub use signing::SigningError;
+
 use crate::keys::KeyError;
-use crate::profile::ProfileError;
 use crate::store::StoreError;
 use hcpki_model::CaName;
 
-/// Why an authority operation failed.
+/// Why an operation that crosses areas failed, or any authority operation for a caller that does not care
+/// which area: the area's error as it is (same message), or what only setting up the hierarchy can hit.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthorityError {
-    /// Unknown CA name.
+    /// A registry operation failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// Issuance failed.
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    /// Revocation failed.
+    #[error(transparent)]
+    Revocation(#[from] RevocationError),
+    /// A CA name recorded in the database is not one hcpki knows.
     #[error("unknown CA {0:?}: use root, router, pc or server")]
     UnknownCa(String),
     /// The database holds no CAs: run init first.
@@ -21,100 +42,9 @@ pub enum AuthorityError {
     /// init on a database that already has CAs.
     #[error("CAs exist already in this database; hcpki init never replaces them")]
     AlreadyInitialized,
-    /// Facility ID malformed.
-    #[error(transparent)]
-    FacilityId(#[from] crate::facility::FacilityIdError),
-    /// The facility does not exist.
-    #[error("no facility {0}: check the ID with `hcpki facility list`")]
-    UnknownFacility(FacilityId),
-    /// The facility may not receive certificates in its state.
-    #[error("facility {id} is {state}; only approved or active facilities receive certificates")]
-    FacilityState {
-        /// The facility.
-        id: FacilityId,
-        /// Its state.
-        state: crate::facility::FacilityState,
-    },
-    /// The CSR was refused.
-    #[error(transparent)]
-    Csr(#[from] CsrError),
-    /// The profile refused the request.
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
-    /// Preparing or signing failed.
-    #[error(transparent)]
-    Issue(#[from] IssueError),
-    /// A key could not be made or opened.
-    #[error(transparent)]
-    Key(#[from] KeyError),
-    /// Storage failed.
+    /// Storage failed while reading or recording the hierarchy.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A stored CA certificate does not decode.
-    #[error("stored certificate of CA {0} is damaged")]
-    DamagedCa(CaName),
-    /// The OCSP profile needs to know which CA.
-    #[error("OCSP signer certificates are issued per CA: pass the CA to serve")]
-    OcspCaRequired,
-    /// Random source failed.
-    #[error(transparent)]
-    Random(#[from] crate::serial::RandomError),
-    /// The CA's key does not match its certificate (wrong key file or HSM object).
-    #[error("the key configured for CA {0} does not match its certificate: check the key URI and the HSM token")]
-    KeyMismatch(CaName),
-    /// An enrollment credential could not be made or found.
-    #[error(transparent)]
-    Credential(#[from] crate::enroll::credential::CredentialError),
-    /// An operator could not be added, found or used.
-    #[error(transparent)]
-    Operator(#[from] crate::operator::OperatorError),
-    /// An address allocation is malformed or not unicast (issue #24, item 2).
-    #[error(transparent)]
-    Allocation(#[from] crate::facility::AllocationError),
-    /// A console grant could not be made (D42).
-    #[error(transparent)]
-    ConsoleGrant(#[from] crate::console_grant::ConsoleGrantError),
-    /// The serial is not an issued, unrevoked certificate.
-    #[error("certificate {0} is not an issued, unrevoked certificate of this CA: check it with `hcpki cert show`")]
-    NotRevocable(String),
-    /// A CRL could not be made.
-    #[error(transparent)]
-    Crl(#[from] crate::revocation::crl::CrlError),
-    /// The CA's key is not on this machine (its file or token object is missing): the offline root, or a
-    /// directory set up without it.
-    #[error(
-        "the key of CA {0} is not on this machine; the root's CRL is signed at the ceremony (`hcpki ca sign-arl`) \
-         and imported here (`hcpki ca import-arl`)"
-    )]
-    KeyOffline(CaName),
-    /// An ARL validity outside what hcpki signs.
-    #[error("an ARL valid for {0} days: use 1 to {max} days ([ca] root_crl_days, --days)", max = crate::revocation::arl::MAX_ARL_DAYS)]
-    ArlDays(u32),
-    /// A file offered as the root's CRL is not one this installation may serve.
-    #[error(transparent)]
-    Arl(#[from] crate::revocation::arl::ArlError),
-    /// A CRL shard that does not exist was asked for.
-    #[error(transparent)]
-    Shard(#[from] crate::revocation::shard::ShardError),
-    /// Another request of the same batch failed to be recorded or stored, taking this one with it.
-    #[error("not issued because its batch could not be recorded: {0}")]
-    Batch(String),
-    /// A re-issue of a certificate that already has a successor (D38): nothing to do.
-    #[error("certificate {serial} was already re-issued as {successor}: the device collects {successor}")]
-    AlreadyReissued {
-        /// The predecessor.
-        serial: String,
-        /// Its successor.
-        successor: String,
-    },
-    /// A certificate that cannot be re-issued.
-    #[error("certificate {serial} cannot be re-issued: {why}")]
-    NotReissuable {
-        /// The certificate.
-        serial: String,
-        /// Why.
-        why: String,
-    },
 }
 
 impl From<hcpki_model::UnknownCa> for AuthorityError {
@@ -123,14 +53,31 @@ impl From<hcpki_model::UnknownCa> for AuthorityError {
     }
 }
 
-/// A CA key that is not on this machine (its file or token object is missing) as [`AuthorityError::KeyOffline`],
-/// so the operator learns where the work belongs rather than which file was missing; any other error as it is.
-pub(super) fn offline_key(ca: CaName, e: AuthorityError) -> AuthorityError {
-    match e {
-        AuthorityError::Key(KeyError::KeyFile { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            AuthorityError::KeyOffline(ca)
+/// What an operation meets outside its own kind of error, as the error of the area it belongs to: a malformed
+/// facility ID is a facility refusal wherever it is parsed; a key, profile or signature failure while `init`
+/// makes the hierarchy is a signing error; an operator's registry trouble while adding one is a registry error.
+macro_rules! via {
+    ($target:ty, $variant:ident: $($t:ty),*) => {$(
+        impl From<$t> for $target {
+            fn from(e: $t) -> Self {
+                Self::$variant(e.into())
+            }
         }
-        AuthorityError::Key(KeyError::Pkcs11NotFound(_)) => AuthorityError::KeyOffline(ca),
-        other => other,
+    )*};
+}
+via!(RegistryError, Facility: crate::facility::FacilityIdError);
+via!(SigningError, Facility: crate::facility::FacilityIdError);
+via!(AuthorityError, Signing: KeyError, crate::profile::ProfileError, crate::issuer::IssueError, crate::serial::RandomError);
+via!(AuthorityError, Registry: crate::facility::FacilityIdError, crate::operator::OperatorError);
+
+/// A CA key that is not on this machine (its file or token object is missing) as [`RevocationError::KeyOffline`],
+/// so the operator learns where the work belongs rather than which file was missing; any other error as it is.
+pub(super) fn offline_key(ca: CaName, e: SigningError) -> RevocationError {
+    match e {
+        SigningError::Key(KeyError::KeyFile { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            RevocationError::KeyOffline(ca)
+        }
+        SigningError::Key(KeyError::Pkcs11NotFound(_)) => RevocationError::KeyOffline(ca),
+        other => other.into(),
     }
 }

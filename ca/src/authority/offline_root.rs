@@ -5,7 +5,7 @@
 //! ever opening the root key.
 
 use super::revocation::{SignedCrl, Validity};
-use super::{Authority, AuthorityError, CaName};
+use super::{Authority, CaName, RevocationError, SigningError};
 use crate::audit::{AuditEvent, Outcome};
 use crate::revocation::arl::{self, MAX_ARL_DAYS};
 use crate::revocation::shard::CrlScope;
@@ -19,10 +19,10 @@ impl Authority {
     /// At the ceremony, with the root key: sign the root's CRL (every revoked, unexpired issuing CA
     /// certificate) under the next number of the root's CRL counter, its nextUpdate exactly `days` days after
     /// its thisUpdate (1 to [`MAX_ARL_DAYS`]), audited as `crl.sign` (or, when it fails, `crl.sign` failed with
-    /// the reason). Without the root key: [`AuthorityError::KeyOffline`].
-    pub async fn sign_root_crl(&self, days: u32, actor: &Actor) -> Result<SignedCrl, AuthorityError> {
+    /// the reason). Without the root key: [`RevocationError::KeyOffline`].
+    pub async fn sign_root_crl(&self, days: u32, actor: &Actor) -> Result<SignedCrl, RevocationError> {
         if !(1..=MAX_ARL_DAYS).contains(&days) {
-            return Err(AuthorityError::ArlDays(days));
+            return Err(RevocationError::ArlDays(days));
         }
         let validity = Validity::FromThisUpdate(i64::from(days) * 86_400);
         let signed = self.sign_crl(CrlScope::complete(CaName::Root), crate::time::now_unix(), validity).await;
@@ -54,16 +54,16 @@ impl Authority {
     /// root's signature, issuer, a cRLNumber, nextUpdate ahead) and store it to be served, if its number is
     /// above every ARL imported before. Audited as `crl.import`; a refusal as `crl.import` denied with the
     /// reason and the file's SHA-256, and nothing stored.
-    pub async fn import_root_crl(&self, bytes: &[u8], actor: &Actor) -> Result<ImportedCrl, AuthorityError> {
+    pub async fn import_root_crl(&self, bytes: &[u8], actor: &Actor) -> Result<ImportedCrl, RevocationError> {
         let now = crate::time::now_unix();
         let imported = self.check_root_crl(bytes, actor, now);
         let stored = match imported {
-            Ok(crl) => self.store.import_crl(&crl, actor).await.map(|()| crl).map_err(AuthorityError::from),
+            Ok(crl) => self.store.import_crl(&crl, actor).await.map(|()| crl).map_err(RevocationError::from),
             Err(e) => Err(e),
         };
         if let Err(e) = &stored {
             let outcome = match e {
-                AuthorityError::Arl(_) | AuthorityError::Store(crate::store::StoreError::CrlNotNewer { .. }) => {
+                RevocationError::Arl(_) | RevocationError::Store(crate::store::StoreError::CrlNotNewer { .. }) => {
                     Outcome::Denied
                 }
                 _ => Outcome::Failed,
@@ -83,13 +83,13 @@ impl Authority {
     }
 
     /// The ARL `hcpki serve` hands out at `/crl/root.crl`, if one was imported (the highest CRL number).
-    pub async fn root_crl(&self) -> Result<Option<ImportedCrl>, AuthorityError> {
+    pub async fn root_crl(&self) -> Result<Option<ImportedCrl>, RevocationError> {
         Ok(self.store.imported_crl(CaName::Root.as_str()).await?)
     }
 
-    fn check_root_crl(&self, bytes: &[u8], actor: &Actor, now: i64) -> Result<ImportedCrl, AuthorityError> {
+    fn check_root_crl(&self, bytes: &[u8], actor: &Actor, now: i64) -> Result<ImportedCrl, RevocationError> {
         let root = Certificate::from_der(self.ca_certificate(CaName::Root)?)
-            .map_err(|_| AuthorityError::DamagedCa(CaName::Root))?;
+            .map_err(|_| SigningError::DamagedCa(CaName::Root))?;
         let checked = arl::check(bytes, &root, now)?;
         Ok(ImportedCrl {
             ca: CaName::Root.as_str().into(),
@@ -127,7 +127,7 @@ mod tests {
         let pc_ca = Certificate::from_der(ceremony.ca_certificate(CaName::Pc).unwrap()).unwrap();
         let pc_serial = hex::encode(pc_ca.tbs_certificate().serial_number().as_bytes());
         ceremony.revoke(&pc_serial, Reason(crate::revocation::CrlReason::CaCompromise), &actor).await.unwrap();
-        assert!(matches!(ceremony.sign_root_crl(366, &actor).await, Err(AuthorityError::ArlDays(366))));
+        assert!(matches!(ceremony.sign_root_crl(366, &actor).await, Err(RevocationError::ArlDays(366))));
         let arl = ceremony.sign_root_crl(365, &actor).await.unwrap();
         assert_eq!(arl.next_update - arl.this_update, 365 * 86_400, "exactly the days asked for");
         assert_eq!(arl.entries, 1, "the revoked PC CA is listed");
@@ -137,12 +137,12 @@ mod tests {
         let online = Authority::load(ceremony.store().clone(), ceremony.keys.clone(), ceremony.settings().clone())
             .await
             .unwrap();
-        assert!(matches!(online.sign_root_crl(30, &actor).await, Err(AuthorityError::KeyOffline(CaName::Root))));
+        assert!(matches!(online.sign_root_crl(30, &actor).await, Err(RevocationError::KeyOffline(CaName::Root))));
         assert!(online.root_crl().await.unwrap().is_none());
         let stored = online.import_root_crl(&arl.der, &actor).await.unwrap();
         assert_eq!((stored.number, stored.entries), (i64::try_from(arl.number).unwrap(), 1));
         let again = online.import_root_crl(&arl.der, &actor).await.unwrap_err();
-        assert!(matches!(again, AuthorityError::Store(StoreError::CrlNotNewer { .. })), "{again}");
+        assert!(matches!(again, RevocationError::Store(StoreError::CrlNotNewer { .. })), "{again}");
         assert_eq!(online.root_crl().await.unwrap().unwrap(), stored);
 
         let served = online.published_crl(CaName::Root).await.unwrap();

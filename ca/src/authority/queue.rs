@@ -10,7 +10,7 @@
 //! actor and its own audit entry, and each answer is what it would have been alone.
 
 use super::queues::{Changed, Outcome, Queues, Revoked};
-use super::{Authority, AuthorityError, IssueRequest};
+use super::{Authority, IssueRequest, RegistryError, RevocationError, SigningError};
 use crate::group_commit::GroupCommit;
 use crate::store::{Actor, FacilityChange, Revocation};
 use std::sync::{Arc, Weak};
@@ -45,7 +45,7 @@ impl Authority {
 
 async fn issue(authority: Weak<Authority>, jobs: Vec<(IssueRequest, Actor)>) -> Vec<Outcome> {
     let Some(authority) = authority.upgrade() else {
-        return jobs.iter().map(|_| Err(shutting_down())).collect();
+        return jobs.iter().map(|_| Err(SigningError::Batch(SHUTTING_DOWN.into()))).collect();
     };
     let batch: Vec<super::BatchItem<'_>> = jobs.iter().map(|(request, actor)| (request, actor, None)).collect();
     authority.issue_batch(&batch).await
@@ -53,18 +53,17 @@ async fn issue(authority: Weak<Authority>, jobs: Vec<(IssueRequest, Actor)>) -> 
 
 async fn transition(authority: Weak<Authority>, changes: Vec<FacilityChange>) -> Vec<Changed> {
     let Some(authority) = authority.upgrade() else {
-        return changes.iter().map(|_| Err(shutting_down())).collect();
+        return changes.iter().map(|_| Err(RegistryError::Batch(SHUTTING_DOWN.into()))).collect();
     };
     authority.transition_many(&changes).await
 }
 
 async fn revoke(authority: Weak<Authority>, batch: Vec<Revocation>) -> Vec<Revoked> {
     let Some(authority) = authority.upgrade() else {
-        return batch.iter().map(|_| Err(shutting_down())).collect();
+        return batch.iter().map(|_| Err(RevocationError::Batch(SHUTTING_DOWN.into()))).collect();
     };
     authority.revoke_many(&batch).await
 }
 
-fn shutting_down() -> AuthorityError {
-    AuthorityError::Batch("the authority is shutting down".into())
-}
+/// Why a request that reached a worker after the authority was dropped failed.
+const SHUTTING_DOWN: &str = "the authority is shutting down";

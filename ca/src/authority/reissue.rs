@@ -7,7 +7,7 @@
 //! requested name is its CN, a PC's device is in its identity URI, a server's names are its SANs. Only the
 //! device profiles are re-issued; OCSP signers, SCEP RAs and operators are made by their own commands.
 
-use super::{Authority, AuthorityError, BatchItem, IssueRequest};
+use super::{Authority, BatchItem, IssueRequest, SigningError};
 use crate::csr::{self, Csr};
 use crate::issuer::Issued;
 use crate::profile::{ProfileKind, RouterEku, pc};
@@ -25,14 +25,14 @@ impl Authority {
         old: &[CertificateRecord],
         revoke_old: bool,
         actor: &Actor,
-    ) -> Vec<Result<(Issued, CertificateRecord), AuthorityError>> {
-        let mut results: Vec<Option<Result<(Issued, CertificateRecord), AuthorityError>>> =
+    ) -> Vec<Result<(Issued, CertificateRecord), SigningError>> {
+        let mut results: Vec<Option<Result<(Issued, CertificateRecord), SigningError>>> =
             old.iter().map(|_| None).collect();
         let mut requests = Vec::with_capacity(old.len());
         for (i, record) in old.iter().enumerate() {
             let request = match self.store.successor(&record.serial).await {
                 Ok(Some(s)) => {
-                    Err(AuthorityError::AlreadyReissued { serial: record.serial.clone(), successor: s.serial })
+                    Err(SigningError::AlreadyReissued { serial: record.serial.clone(), successor: s.serial })
                 }
                 Ok(None) => successor_request(record),
                 Err(e) => Err(e.into()),
@@ -57,16 +57,13 @@ impl Authority {
             }
             super::set(&mut results, *i, result);
         }
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or(Err(AuthorityError::Batch("request was not processed".into()))))
-            .collect()
+        results.into_iter().map(|r| r.unwrap_or(Err(SigningError::Batch("request was not processed".into())))).collect()
     }
 }
 
 /// The issuance request that repeats `old`'s subject, names, profile and key.
-fn successor_request(old: &CertificateRecord) -> Result<IssueRequest, AuthorityError> {
-    let not_reissuable = |why: &str| AuthorityError::NotReissuable { serial: old.serial.clone(), why: why.to_owned() };
+fn successor_request(old: &CertificateRecord) -> Result<IssueRequest, SigningError> {
+    let not_reissuable = |why: &str| SigningError::NotReissuable { serial: old.serial.clone(), why: why.to_owned() };
     if old.status != CertStatus::Issued {
         return Err(not_reissuable("it is not an issued certificate"));
     }

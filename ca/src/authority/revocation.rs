@@ -1,7 +1,7 @@
 //! The authority's side of revocation: revoking by serial (CLI, API) and signing each CA's complete CRL and
 //! the PC CA's shard CRLs.
 
-use super::{Authority, AuthorityError, CaName};
+use super::{Authority, CaName, RevocationError};
 use crate::profile;
 use crate::revocation::Reason;
 use crate::revocation::crl::{self, CrlFields, CrlSigner, Entry};
@@ -17,13 +17,13 @@ pub use crate::revocation::crl::SignedCrl;
 /// The CRL cache's view of the authority (`revocation::publish` declares what it needs).
 #[async_trait::async_trait]
 impl crate::revocation::publish::CrlSource for Authority {
-    type Error = AuthorityError;
+    type Error = RevocationError;
 
-    async fn imported_crl(&self, ca: CaName) -> Result<Option<crate::store::ImportedCrl>, AuthorityError> {
+    async fn imported_crl(&self, ca: CaName) -> Result<Option<crate::store::ImportedCrl>, RevocationError> {
         Ok(self.store().imported_crl(ca.as_str()).await?)
     }
 
-    async fn revocations_marker(&self) -> Result<(i64, i64, i64), AuthorityError> {
+    async fn revocations_marker(&self) -> Result<(i64, i64, i64), RevocationError> {
         Ok(self.store().revocations_marker().await?)
     }
 
@@ -32,18 +32,12 @@ impl crate::revocation::publish::CrlSource for Authority {
         ca: CaName,
         shard: Option<u16>,
         now: i64,
-    ) -> Result<(i64, i64, i64), AuthorityError> {
+    ) -> Result<(i64, i64, i64), RevocationError> {
         Ok(self.store().revocation_marker(ca.as_str(), shard, now).await?)
     }
 
-    async fn sign_crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, AuthorityError> {
+    async fn sign_crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, RevocationError> {
         self.crl_at(scope, now).await
-    }
-}
-
-impl From<crate::revocation::publish::CachePoisoned> for AuthorityError {
-    fn from(e: crate::revocation::publish::CachePoisoned) -> Self {
-        Self::Batch(e.to_string())
     }
 }
 
@@ -65,7 +59,7 @@ impl Authority {
         serial: &str,
         reason: Reason,
         actor: &Actor,
-    ) -> Result<CertificateRecord, AuthorityError> {
+    ) -> Result<CertificateRecord, RevocationError> {
         let revocation = Revocation { serial: serial.to_owned(), reason: reason.code(), actor: actor.clone() };
         match self.queue.get() {
             Some(queue) => queue.revoke(revocation).await,
@@ -73,22 +67,22 @@ impl Authority {
                 .revoke_many(std::slice::from_ref(&revocation))
                 .await
                 .pop()
-                .unwrap_or_else(|| Err(AuthorityError::Batch("a one-revocation batch answered nothing".into()))),
+                .unwrap_or_else(|| Err(RevocationError::Batch("a one-revocation batch answered nothing".into()))),
         }
     }
 
     /// Revoke many certificates in one transaction ([`Store::revoke_certificates`]): one result per
     /// revocation (the certificate's record as revoked), in order, each what it would have been one after
-    /// another (a serial not `issued` is [`AuthorityError::NotRevocable`]). A database failure fails them all.
+    /// another (a serial not `issued` is [`RevocationError::NotRevocable`]). A database failure fails them all.
     ///
     /// [`Store::revoke_certificates`]: crate::store::Store::revoke_certificates
-    pub async fn revoke_many(&self, batch: &[Revocation]) -> Vec<Result<CertificateRecord, AuthorityError>> {
+    pub async fn revoke_many(&self, batch: &[Revocation]) -> Vec<Result<CertificateRecord, RevocationError>> {
         match self.store.revoke_certificates(batch).await {
             Ok(results) => results
                 .into_iter()
                 .map(|r| {
                     r.map_err(|e| match e {
-                        StoreError::UnknownSerial(s) => AuthorityError::NotRevocable(s),
+                        StoreError::UnknownSerial(s) => RevocationError::NotRevocable(s),
                         other => other.into(),
                     })
                 })
@@ -100,7 +94,7 @@ impl Authority {
     /// A CRL of `scope` (a CA, for its complete CRL, or a [`Authority::crl_scope`]): every revoked,
     /// unexpired certificate it covers, the next CRL number, valid for [`CRL_VALIDITY_SECS`] from now (its
     /// thisUpdate back-dated by the `backdate_secs` setting), signed with the CA key.
-    pub async fn crl(&self, scope: impl Into<CrlScope>) -> Result<Vec<u8>, AuthorityError> {
+    pub async fn crl(&self, scope: impl Into<CrlScope>) -> Result<Vec<u8>, RevocationError> {
         Ok(self.crl_at(scope.into(), crate::time::now_unix()).await?.der)
     }
 
@@ -110,13 +104,13 @@ impl Authority {
     pub async fn published_crl(
         &self,
         scope: impl Into<CrlScope>,
-    ) -> Result<std::sync::Arc<crate::revocation::publish::Published>, AuthorityError> {
+    ) -> Result<std::sync::Arc<crate::revocation::publish::Published>, RevocationError> {
         self.crls.current(self, scope.into()).await
     }
 
     /// Shard `shard` of `ca`'s partitioned CRL, if it has one: only the PC CA does, and a shard exists when it
     /// is below `pc_crl_shards` or a certificate was issued into it before the setting shrank (D20).
-    pub async fn crl_scope(&self, ca: CaName, shard: u16) -> Result<CrlScope, AuthorityError> {
+    pub async fn crl_scope(&self, ca: CaName, shard: u16) -> Result<CrlScope, RevocationError> {
         if ca != CaName::Pc {
             return Err(ShardError::NotPartitioned(ca).into());
         }
@@ -131,7 +125,7 @@ impl Authority {
     }
 
     /// [`Authority::crl`] signed at `now`.
-    pub(crate) async fn crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, AuthorityError> {
+    pub(crate) async fn crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, RevocationError> {
         self.sign_crl(scope, now, Validity::FromSigning(CRL_VALIDITY_SECS)).await
     }
 
@@ -142,7 +136,7 @@ impl Authority {
         scope: CrlScope,
         now: i64,
         validity: Validity,
-    ) -> Result<SignedCrl, AuthorityError> {
+    ) -> Result<SignedCrl, RevocationError> {
         let ca = scope.ca();
         let shard = scope.shard_index();
         let open = self.open_ca(ca).map_err(|e| super::error::offline_key(ca, e))?;
@@ -162,7 +156,7 @@ impl Authority {
         let key_id = profile::key_identifier(&open.spki);
         let signer =
             CrlSigner { issuer: open.certificate.tbs_certificate().subject(), key_id: &key_id, key: &*open.key };
-        let number = u64::try_from(number).map_err(|_| AuthorityError::Batch(format!("CRL number {number}")))?;
+        let number = u64::try_from(number).map_err(|_| RevocationError::CrlNumber(number))?;
         // A shard names itself with the URL its certificates carry; the complete CRL covers everything.
         let distribution_point = shard.map(|_| self.settings.crl_url(&name));
         let this_update = now - self.settings.backdate();

@@ -2,7 +2,7 @@
 //! CRLs; and the operator's commands on held requests.
 
 use super::enroll::unavailable;
-use super::{Authority, AuthorityError, CaName, IssueRequest};
+use super::{Authority, CaName, IssueRequest, SigningError};
 use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::enroll::scep::{Decision, PendingRequest, ScepAuthority};
 use crate::enroll::{EnrollError, Protocol};
@@ -12,14 +12,14 @@ use crate::store::{Actor, CertStatus, StoreError};
 
 impl Authority {
     /// Held SCEP requests, newest first (`state`: `pending`, `issued` or `rejected`; `None`: all).
-    pub async fn held_requests(&self, state: Option<&str>) -> Result<Vec<HeldRequest>, AuthorityError> {
+    pub async fn held_requests(&self, state: Option<&str>) -> Result<Vec<HeldRequest>, SigningError> {
         Ok(self.store.list_scep_requests(state).await?)
     }
 
     /// Approve a held request: issue its certificate through the normal pipeline (as `actor`) and record
     /// the decision; the client's next poll receives the certificate. A refused issuance leaves the request
     /// pending and says why.
-    pub async fn approve_held(&self, id: &str, actor: &Actor) -> Result<HeldRequest, AuthorityError> {
+    pub async fn approve_held(&self, id: &str, actor: &Actor) -> Result<HeldRequest, SigningError> {
         let request = self.pending_held(id).await?;
         let checked = crate::csr::parse(&request.csr)?;
         let sans = match request.profile {
@@ -41,12 +41,12 @@ impl Authority {
     }
 
     /// Reject a held request; the client's next poll gets FAILURE badRequest.
-    pub async fn reject_held(&self, id: &str, reason: &str, actor: &Actor) -> Result<HeldRequest, AuthorityError> {
+    pub async fn reject_held(&self, id: &str, reason: &str, actor: &Actor) -> Result<HeldRequest, SigningError> {
         self.pending_held(id).await?;
         Ok(self.decide(id, &HeldState::Rejected(reason.to_owned()), actor).await?)
     }
 
-    async fn pending_held(&self, id: &str) -> Result<HeldRequest, AuthorityError> {
+    async fn pending_held(&self, id: &str) -> Result<HeldRequest, SigningError> {
         match self.store.scep_request(id).await? {
             Some(r) if r.state == HeldState::Pending => Ok(r),
             _ => Err(StoreError::UnknownHeldRequest(id.to_owned()).into()),

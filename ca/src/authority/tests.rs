@@ -68,10 +68,10 @@ async fn a_mixed_batch_issues_the_good_requests_and_refuses_the_rest_in_order() 
 
     let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
     assert_eq!(ok, [true, false, true, false, false, true, false], "{results:?}");
-    assert!(matches!(results[1], Err(AuthorityError::Csr(_))), "{:?}", results[1]);
-    assert!(matches!(results[3], Err(AuthorityError::Profile(_))), "{:?}", results[3]);
-    assert!(matches!(results[4], Err(AuthorityError::FacilityState { .. })), "{:?}", results[4]);
-    assert!(matches!(results[6], Err(AuthorityError::UnknownFacility(_))), "{:?}", results[6]);
+    assert!(matches!(results[1], Err(SigningError::Csr(_))), "{:?}", results[1]);
+    assert!(matches!(results[3], Err(SigningError::Profile(_))), "{:?}", results[3]);
+    assert!(matches!(results[4], Err(SigningError::Facility(FacilityRefusal::State { .. }))), "{:?}", results[4]);
+    assert!(matches!(results[6], Err(SigningError::Facility(FacilityRefusal::Unknown(_)))), "{:?}", results[6]);
     // Each good result belongs to its own request.
     for (i, r) in results.iter().enumerate() {
         if let Ok((_, record)) = r {
@@ -172,7 +172,7 @@ async fn concurrent_approvals_through_group_commit_answer_as_one_after_another()
                 assert_eq!(f.state, crate::facility::FacilityState::Approved);
                 *approved.entry(id).or_insert(0) += 1;
             }
-            Err(AuthorityError::Store(StoreError::Transition(e))) => {
+            Err(RegistryError::Store(StoreError::Transition(e))) => {
                 assert_eq!(e.from, crate::facility::FacilityState::Approved, "{e}");
                 *refused.entry(id).or_insert(0) += 1;
             }
@@ -221,7 +221,7 @@ async fn concurrent_revocations_through_group_commit_answer_as_one_after_another
                 assert_eq!((record.serial.as_str(), record.status), (serial.as_str(), CertStatus::Revoked));
                 *revoked.entry(serial).or_insert(0) += 1;
             }
-            Err(AuthorityError::NotRevocable(s)) => {
+            Err(RevocationError::NotRevocable(s)) => {
                 assert_eq!(s, serial);
                 *refused.entry(serial).or_insert(0) += 1;
             }

@@ -18,8 +18,8 @@
 
 mod operations;
 mod pin_page;
+mod state;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,74 +32,18 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 
-use crate::config::{AgentConfig, PinEntry};
-use crate::presence::{Presence, Token};
-use crate::service::{CardKind, CardService, KeyRole, PinPrompt, SignRequest, login_message};
+use crate::config::PinEntry;
+use crate::presence::Token;
+use crate::service::{CardKind, KeyRole, SignRequest, login_message};
 use hcpki_agent_protocol::presence as contract;
 pub use operations::{ApiFailure, OpState, Operations};
+pub use state::AppState;
 
 /// Challenges shorter than this cannot be single-use nonces; longer ones are not challenges.
 const CHALLENGE_MIN: usize = 16;
 const CHALLENGE_MAX: usize = 1024;
 const BODY_LIMIT: usize = 8 * 1024;
 const LONG_POLL_MAX: u64 = 30;
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    service: Arc<dyn CardService>,
-    ops: Arc<Operations>,
-    allowed_origins: Arc<Vec<String>>,
-    /// `http://127.0.0.1:PORT`: the PIN page's origin.
-    own_origin: Arc<String>,
-    /// `Host` values that name this listener.
-    own_hosts: Arc<Vec<String>>,
-    pin_entry: PinEntry,
-    pin_timeout: Duration,
-    terminal: Option<Arc<dyn PinPrompt>>,
-    /// Card presence registrations, when `portal_ca_file` is set.
-    presence: Option<Arc<Presence>>,
-}
-
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("own_origin", &self.own_origin).finish_non_exhaustive()
-    }
-}
-
-impl AppState {
-    /// State for a listener bound to `addr`. `terminal` is the prompt used when `pin_entry` is terminal.
-    pub fn new(
-        service: Arc<dyn CardService>,
-        config: &AgentConfig,
-        addr: SocketAddr,
-        terminal: Option<Arc<dyn PinPrompt>>,
-    ) -> Self {
-        let port = addr.port();
-        let own_origin = match addr {
-            SocketAddr::V4(a) => format!("http://{}:{port}", a.ip()),
-            SocketAddr::V6(a) => format!("http://[{}]:{port}", a.ip()),
-        };
-        let own_hosts = vec![format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("[::1]:{port}")];
-        AppState {
-            service,
-            ops: Arc::new(Operations::new(config.operation_ttl())),
-            allowed_origins: Arc::new(config.allowed_origins.clone()),
-            own_origin: Arc::new(own_origin),
-            own_hosts: Arc::new(own_hosts),
-            pin_entry: config.pin_entry,
-            pin_timeout: config.pin_timeout(),
-            terminal,
-            presence: None,
-        }
-    }
-
-    /// With card presence reporting (`POST /v1/presence` answers 503 without it).
-    pub fn with_presence(mut self, presence: Arc<Presence>) -> Self {
-        self.presence = Some(presence);
-        self
-    }
-}
 
 /// The router with every guard.
 pub fn router(state: AppState) -> Router {

@@ -13,8 +13,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use hcpki_html::Head;
 use maud::{Markup, PreEscaped, html};
 
-use super::AppState;
 use super::operations::{OpState, PinReply, pin_from_form};
+use super::state::AppState;
 use crate::driver::registry;
 use crate::service::{CardKind, KeyRole};
 
@@ -111,7 +111,12 @@ pub async fn submit(
         return page(StatusCode::NOT_FOUND, "この操作は見つかりません / No such operation", html! {}, false);
     };
     if !constant_time_eq(form.token.as_bytes(), op.page_token.as_bytes()) {
-        return page(StatusCode::FORBIDDEN, "拒否 / Refused", html! { p { "The page is out of date: reload it." } }, false);
+        return page(
+            StatusCode::FORBIDDEN,
+            "拒否 / Refused",
+            html! { p { "The page is out of date: reload it." } },
+            false,
+        );
     }
     let reply = match (form.action.as_deref(), form.pin) {
         (Some("cancel"), _) => PinReply::Cancel,

@@ -9,7 +9,9 @@ use tower::ServiceExt as _;
 
 use super::*;
 use crate::broker::Broker;
-use crate::service::login_message;
+use crate::config::AgentConfig;
+use crate::presence::Presence;
+use crate::service::{CardService, login_message};
 use crate::testkit::{MemReaders, jpki_identity, verify};
 
 const PORTAL: &str = "https://portal.example";

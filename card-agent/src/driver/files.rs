@@ -45,6 +45,12 @@ pub(crate) fn read_der_ef(s: &mut Session<'_>, header: &Command, step: &'static 
     Ok(out)
 }
 
+/// SELECTs the certificate EF `ef` of the current application and reads the whole certificate from it.
+pub(crate) fn read_certificate_ef(s: &mut Session<'_>, ef: [u8; 2]) -> Result<Vec<u8>, DriverError> {
+    select(s, &apdu::select_ef(ef), "SELECT certificate EF")?;
+    read_der_ef(s, &apdu::read_binary(0, 4), "read certificate")
+}
+
 /// Whether the card's certificate ends with the last bytes of `cert` (the issuer's signature, unique per
 /// certificate), looked for in the first of `files` (application AID, certificate EF) whose application
 /// selects: SELECT application, SELECT EF, one READ BINARY.

@@ -19,9 +19,9 @@
 
 use zeroize::Zeroizing;
 
-use super::files::{read_der_ef, select, try_select};
+use super::files::{read_certificate_ef, read_der_ef, select, try_select};
 use super::pin::{query_pin, verify};
-use super::{CardDriver, DriverError, PinFormatError, PinLabels, PinStatus, SignOutput};
+use super::{CardDriver, CardLabels, DriverError, PinFormatError, PinLabels, PinStatus, SignOutput};
 use crate::apdu::{self, CardError, Command, StatusWord};
 use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
 use crate::tlv;
@@ -170,21 +170,8 @@ impl CardDriver for Issuer {
         self.name
     }
 
-    fn display_name(&self) -> &'static str {
-        "HPKI"
-    }
-
-    fn pin_labels(&self, role: KeyRole) -> PinLabels {
-        match role {
-            KeyRole::Auth => PinLabels {
-                terminal: "HPKI card: authentication PIN",
-                page: "HPKIカード 認証用PIN / HPKI card: authentication PIN",
-            },
-            KeyRole::Sign => PinLabels {
-                terminal: "HPKI card: signature PIN",
-                page: "HPKIカード 署名用PIN / HPKI card: signature PIN",
-            },
-        }
+    fn labels(&self) -> &'static CardLabels {
+        &LABELS
     }
 
     /// Whether this is this issuer's card. An AID alone is not enough (issuers may share the 7816-15 AIDs,
@@ -284,6 +271,19 @@ impl CardDriver for Issuer {
     }
 }
 
+/// What the user is told of an HPKI card, whichever issuer's layout it has.
+static LABELS: CardLabels = CardLabels {
+    display_name: "HPKI",
+    auth_pin: PinLabels {
+        terminal: "HPKI card: authentication PIN",
+        page: "HPKIカード 認証用PIN / HPKI card: authentication PIN",
+    },
+    sign_pin: PinLabels {
+        terminal: "HPKI card: signature PIN",
+        page: "HPKIカード 署名用PIN / HPKI card: signature PIN",
+    },
+};
+
 /// EMSA-PKCS1-v1_5 encoding `00 01 FF…FF 00 ‖ T` to `k` bytes (RFC 8017 §9.2), for cards that leave the
 /// padding to the host (HPKI, JAHIS C.6.1). None when T does not fit with the 8 bytes of FF minimum.
 pub fn emsa_pkcs1_v15(digest_info: &[u8], k: usize) -> Option<Vec<u8>> {
@@ -314,13 +314,9 @@ fn holds_certificate(s: &mut Session<'_>, app: &App) -> Result<bool, DriverError
 }
 
 fn read_certificate(s: &mut Session<'_>, app: &App) -> Result<Vec<u8>, DriverError> {
-    const STEP: &str = "read certificate";
     match app.cert_sfi {
-        Some(sfi) => read_der_ef(s, &read_by_sfi(sfi, 4), STEP),
-        None => {
-            select(s, &apdu::select_ef(app.cert_ef), "SELECT certificate EF")?;
-            read_der_ef(s, &apdu::read_binary(0, 4), STEP)
-        }
+        Some(sfi) => read_der_ef(s, &read_by_sfi(sfi, 4), "read certificate"),
+        None => read_certificate_ef(s, app.cert_ef),
     }
 }
 

@@ -12,9 +12,11 @@
 
 use zeroize::Zeroizing;
 
-use super::files::{read_der_ef, select, try_select};
+use super::files::{read_certificate_ef, read_der_ef, select, try_select};
 use super::pin::{digits, query_pin, verify};
-use super::{BasicAttributes, CardDriver, DriverError, PinFormatError, PinLabels, PinStatus, SignOutput, TextPin};
+use super::{
+    BasicAttributes, CardDriver, CardLabels, DriverError, PinFormatError, PinLabels, PinStatus, SignOutput, TextPin,
+};
 use crate::apdu::{self, CardError, Command};
 use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
 use crate::tlv;
@@ -36,21 +38,8 @@ impl CardDriver for Jpki {
         "jpki"
     }
 
-    fn display_name(&self) -> &'static str {
-        "JPKI"
-    }
-
-    fn pin_labels(&self, role: KeyRole) -> PinLabels {
-        match role {
-            KeyRole::Auth => PinLabels {
-                terminal: "My Number card: user-authentication PIN (4 digits)",
-                page: "マイナンバーカード 利用者証明用暗証番号（4桁） / My Number card: authentication PIN (4 digits)",
-            },
-            KeyRole::Sign => PinLabels {
-                terminal: "My Number card: signing password (6-16 letters/digits)",
-                page: "マイナンバーカード 署名用パスワード / My Number card: signing password",
-            },
-        }
+    fn labels(&self) -> &'static CardLabels {
+        &LABELS
     }
 
     /// One APDU on a My Number card: SELECT of the JPKI AP.
@@ -67,7 +56,7 @@ impl CardDriver for Jpki {
     /// back from [`sign`](Self::sign) with `want_chain` instead.
     fn read_certificates(&self, s: &mut Session<'_>) -> Result<Vec<CardCertificate>, DriverError> {
         select(s, &apdu::select_aid(AID_JPKI_AP), "SELECT JPKI AP")?;
-        let chain = vec![read_cert(s, EF_AUTH_CERT)?, read_cert(s, EF_AUTH_CA)?];
+        let chain = vec![read_certificate_ef(s, EF_AUTH_CERT)?, read_certificate_ef(s, EF_AUTH_CA)?];
         Ok(vec![CardCertificate { role: KeyRole::Auth, chain }])
     }
 
@@ -113,7 +102,9 @@ impl CardDriver for Jpki {
         select(s, &apdu::select_ef(pin_ef(role)), "SELECT PIN EF")?;
         verify(s, VERIFY_CURRENT_EF, pin)?;
         let chain = match role {
-            KeyRole::Sign if want_chain => Some(vec![read_cert(s, EF_SIGN_CERT)?, read_cert(s, EF_SIGN_CA)?]),
+            KeyRole::Sign if want_chain => {
+                Some(vec![read_certificate_ef(s, EF_SIGN_CERT)?, read_certificate_ef(s, EF_SIGN_CA)?])
+            }
             _ => None,
         };
         let key = match role {
@@ -174,6 +165,19 @@ impl CardDriver for Jpki {
     }
 }
 
+/// What the user is told of a My Number card: its PINs are a 4-digit PIN and a signing password.
+static LABELS: CardLabels = CardLabels {
+    display_name: "JPKI",
+    auth_pin: PinLabels {
+        terminal: "My Number card: user-authentication PIN (4 digits)",
+        page: "マイナンバーカード 利用者証明用暗証番号（4桁） / My Number card: authentication PIN (4 digits)",
+    },
+    sign_pin: PinLabels {
+        terminal: "My Number card: signing password (6-16 letters/digits)",
+        page: "マイナンバーカード 署名用パスワード / My Number card: signing password",
+    },
+};
+
 /// DF name of the JPKI AP.
 pub const AID_JPKI_AP: &[u8] = &[0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
 /// DF name of the 券面事項入力補助 (text input assist) AP.
@@ -210,11 +214,6 @@ fn pin_ef(role: KeyRole) -> [u8; 2] {
         KeyRole::Auth => EF_AUTH_PIN,
         KeyRole::Sign => EF_SIGN_PIN,
     }
-}
-
-fn read_cert(s: &mut Session<'_>, ef: [u8; 2]) -> Result<Vec<u8>, DriverError> {
-    select(s, &apdu::select_ef(ef), "SELECT certificate EF")?;
-    read_der_ef(s, &apdu::read_binary(0, 4), "read certificate")
 }
 
 #[cfg(test)]

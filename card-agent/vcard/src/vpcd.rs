@@ -15,125 +15,21 @@
 //! [`VpcdCard`] serves one card from a background thread and lets a test insert, remove and inspect
 //! it, and pull it deterministically in the middle of an operation ([`VpcdCard::remove_after_apdus`]).
 
+mod error;
+mod link;
 mod serve;
+mod target;
 #[cfg(test)]
 mod tests;
 
+pub use error::VpcdError;
+pub use target::{DEFAULT_PORT, NETNS_DIR, VpcdTarget};
+
 use crate::card::VirtualCard;
-use std::fmt;
-use std::path::PathBuf;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use link::{Link, LinkState};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-/// vpcd's port for reader 0 ("Virtual PCD 00 00"); reader 1 is the next port.
-pub const DEFAULT_PORT: u16 = 35963;
-
-/// Where the stock `ip netns` tool keeps named network namespaces.
-pub const NETNS_DIR: &str = "/run/netns";
-
-/// Which vpcd reader to connect to, and how.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VpcdTarget {
-    /// Host name or address of vpcd (as seen from inside [`netns`](Self::netns), if set).
-    pub host: String,
-    /// vpcd's port for the reader.
-    pub port: u16,
-    /// A network namespace file (e.g. `/run/netns/hcpki-pcsc`) to connect from.
-    pub netns: Option<PathBuf>,
-    /// Connection attempts before [`VpcdCard::insert`] gives up (at least one).
-    pub connect_attempts: u32,
-    /// Re-arm TCP_QUICKACK before every read. Leave it on: vpcd 0.8 writes the length and the
-    /// payload in two `send()`s, and with delayed ACKs against Nagle every APDU then costs ~40 ms.
-    /// Off only to measure exactly that.
-    pub quickack: bool,
-}
-
-impl VpcdTarget {
-    /// Reader `index` of a vpcd on 127.0.0.1 (port 35963 + `index`), in this network namespace.
-    pub fn reader(index: u16) -> Self {
-        Self::new("127.0.0.1", DEFAULT_PORT.saturating_add(index))
-    }
-
-    /// vpcd at `host:port`, in this network namespace.
-    pub fn new(host: impl Into<String>, port: u16) -> Self {
-        Self { host: host.into(), port, netns: None, connect_attempts: 10, quickack: true }
-    }
-
-    /// Connect from inside the network namespace at `path`.
-    pub fn in_netns(mut self, path: impl Into<PathBuf>) -> Self {
-        self.netns = Some(path.into());
-        self
-    }
-
-    /// Connect from inside the named namespace `ip netns` made (`/run/netns/NAME`).
-    pub fn in_named_netns(self, name: &str) -> Self {
-        self.in_netns(PathBuf::from(NETNS_DIR).join(name))
-    }
-
-    /// Gives up after `attempts` failed connections (0 counts as 1).
-    pub fn with_connect_attempts(mut self, attempts: u32) -> Self {
-        self.connect_attempts = attempts.max(1);
-        self
-    }
-
-    /// Turns the TCP_QUICKACK re-arming on or off (see [`quickack`](Self::quickack)).
-    pub fn with_quickack(mut self, on: bool) -> Self {
-        self.quickack = on;
-        self
-    }
-}
-
-impl fmt::Display for VpcdTarget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "vpcd at {}:{}", self.host, self.port)?;
-        match &self.netns {
-            Some(ns) => write!(f, " in network namespace {}", ns.display()),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Why a card could not be inserted.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum VpcdError {
-    /// The network namespace could not be entered: it does not exist (start it with
-    /// `scripts/pcsc-stack start`) or this process is not root (setns needs CAP_SYS_ADMIN).
-    #[error(
-        "cannot enter network namespace {path}: {reason}; is the PC/SC stack up (scripts/pcsc-stack start) and are you root?"
-    )]
-    Netns {
-        /// The namespace file.
-        path: PathBuf,
-        /// The OS error.
-        reason: String,
-    },
-    /// The host name does not resolve; use an address such as 127.0.0.1.
-    #[error("cannot resolve {target}: {error}")]
-    Resolve {
-        /// The target, in words.
-        target: String,
-        /// The resolver's error.
-        error: std::io::Error,
-    },
-    /// Nothing accepted the connection: pcscd (with vsmartcard-vpcd) is not running there, or the
-    /// port is not a vpcd reader's. Start it with `scripts/pcsc-stack start`.
-    #[error(
-        "{target} is unreachable after {attempts} attempt(s): {error}; is pcscd with vsmartcard-vpcd running (scripts/pcsc-stack start)?"
-    )]
-    Unreachable {
-        /// The target, in words.
-        target: String,
-        /// Attempts made.
-        attempts: u32,
-        /// The last connection error.
-        error: std::io::Error,
-    },
-    /// The serving thread could not be started or died; retry, or look at the log.
-    #[error("card thread: {0}")]
-    Thread(String),
-}
 
 /// One virtual card that can be inserted into a vpcd reader, served by a background thread.
 ///
@@ -144,35 +40,6 @@ pub struct VpcdCard {
     card: Arc<Mutex<VirtualCard>>,
     link: Arc<Link>,
     thread: Option<JoinHandle<()>>,
-}
-
-/// What the handle and the serving thread share.
-#[derive(Debug, Default)]
-struct Link {
-    state: Mutex<LinkState>,
-    changed: Condvar,
-}
-
-#[derive(Debug, Default)]
-struct LinkState {
-    /// A serving thread is alive (connected, connecting or reconnecting).
-    running: bool,
-    /// The handle asked the thread to end (remove, drop), or the APDU trigger fired.
-    stop: bool,
-    /// A clone of the live connection, so that `remove` can shut it down under a blocked read.
-    socket: Option<socket2::Socket>,
-    /// C-APDUs still answered before the card is pulled.
-    remove_after: Option<u64>,
-    /// Connections made since the card was created (first insertion and reconnections).
-    connections: u64,
-    /// vpcd powered the card on this connection (pcscd does so when it notices an insertion).
-    powered: bool,
-}
-
-impl Link {
-    fn lock(&self) -> MutexGuard<'_, LinkState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
 impl VpcdCard {

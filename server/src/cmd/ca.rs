@@ -85,7 +85,7 @@ async fn status(loaded: &Loaded, authority: &Authority, warn_days: u32, json: bo
     let mut cas = Vec::with_capacity(CaName::ALL.len());
     for ca in CaName::ALL {
         let cert = x509_cert::Certificate::from_der(authority.ca_certificate(ca)?)
-            .map_err(|_| hcpki_ca::AuthorityError::DamagedCa(ca))?;
+            .map_err(|_| hcpki_ca::SigningError::DamagedCa(ca))?;
         let tbs = cert.tbs_certificate();
         cas.push((ca, tbs.subject().to_string(), hcpki_ca::time::unix(&tbs.validity().not_after)));
     }

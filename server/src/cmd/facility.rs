@@ -5,7 +5,7 @@ use crate::output;
 use anyhow::Result;
 use hcpki_ca::facility::{FacilityId, NewFacility, Transition};
 use hcpki_ca::store::{Actor, FacilityFilter};
-use hcpki_ca::{Authority, AuthorityError};
+use hcpki_ca::{Authority, FacilityRefusal};
 use std::process::ExitCode;
 
 pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<ExitCode> {
@@ -46,7 +46,7 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             Ok(ExitCode::SUCCESS)
         }
         FacilityCommand::Show { id, json } => {
-            let f = authority.store().facility(&id).await?.ok_or(AuthorityError::UnknownFacility(id))?;
+            let f = authority.store().facility(&id).await?.ok_or(FacilityRefusal::Unknown(id))?;
             if json {
                 println!("{}", facility_json(authority, &f));
             } else {
@@ -63,7 +63,7 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
                     eprintln!("unchanged");
                 }
             } else if store.facility(&id).await?.is_none() {
-                return Err(AuthorityError::UnknownFacility(id).into());
+                return Err(FacilityRefusal::Unknown(id).into());
             }
             let allowed = store.facility_admin_password_totp(id.as_str()).await?;
             println!("{}", if allowed { "card or password-totp" } else { "card" });

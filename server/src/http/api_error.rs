@@ -4,9 +4,10 @@ use crate::oidc::registration::RegistrationError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hcpki_ca::AuthorityError;
 use hcpki_ca::access::Denial;
+use hcpki_ca::enroll::credential::CredentialError;
 use hcpki_ca::store::StoreError;
+use hcpki_ca::{AuthorityError, FacilityRefusal, RegistryError, RevocationError, SigningError};
 
 /// An admin API error: status, a short statement of what went wrong, and what to do.
 #[derive(Clone, Debug)]
@@ -78,26 +79,76 @@ impl From<Denial> for ApiError {
 impl From<AuthorityError> for ApiError {
     /// The caller's mistakes keep their message (it says what to do); the CA's trouble becomes 503.
     fn from(e: AuthorityError) -> Self {
+        match e {
+            AuthorityError::Registry(e) => e.into(),
+            AuthorityError::Signing(e) => e.into(),
+            AuthorityError::Revocation(e) => e.into(),
+            AuthorityError::Store(e) => Self::store(e),
+            other => Self::unavailable(other),
+        }
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    /// The caller's mistakes keep their message (it says what to do); the CA's trouble becomes 503.
+    fn from(e: RegistryError) -> Self {
         let detail = e.to_string();
         match e {
-            AuthorityError::UnknownFacility(_) | AuthorityError::Store(StoreError::UnknownAllocation { .. }) => {
-                Self::not_found(detail)
+            RegistryError::Facility(FacilityRefusal::Unknown(_))
+            | RegistryError::Credential(CredentialError::Unknown(_)) => Self::not_found(detail),
+            RegistryError::Facility(FacilityRefusal::State { .. }) => {
+                Self::new(StatusCode::CONFLICT, "conflict", detail)
             }
-            AuthorityError::FacilityState { .. }
-            | AuthorityError::Store(StoreError::Transition(_))
-            | AuthorityError::Store(StoreError::FacilityState { .. })
-            | AuthorityError::Store(StoreError::DuplicateMedicalCode { .. })
-            | AuthorityError::Store(StoreError::AllocationHeld { .. })
-            | AuthorityError::NotRevocable(_) => Self::new(StatusCode::CONFLICT, "conflict", detail),
-            AuthorityError::Credential(hcpki_ca::enroll::credential::CredentialError::Unknown(_)) => {
-                Self::not_found(detail)
+            RegistryError::Store(e) => Self::store(e),
+            RegistryError::Credential(_)
+            | RegistryError::Facility(FacilityRefusal::Id(_))
+            | RegistryError::ConsoleGrant(_)
+            | RegistryError::Allocation(_) => Self::bad_request("bad request", detail),
+            other => Self::unavailable(other),
+        }
+    }
+}
+
+impl From<SigningError> for ApiError {
+    /// The caller's mistakes keep their message (it says what to do); the CA's trouble becomes 503.
+    fn from(e: SigningError) -> Self {
+        let detail = e.to_string();
+        match e {
+            SigningError::Facility(FacilityRefusal::Unknown(_)) => Self::not_found(detail),
+            SigningError::Facility(FacilityRefusal::State { .. }) => {
+                Self::new(StatusCode::CONFLICT, "conflict", detail)
             }
-            AuthorityError::Credential(_)
-            | AuthorityError::FacilityId(_)
-            | AuthorityError::Profile(_)
-            | AuthorityError::Csr(_)
-            | AuthorityError::ConsoleGrant(_)
-            | AuthorityError::Allocation(_) => Self::bad_request("bad request", detail),
+            SigningError::Store(e) => Self::store(e),
+            SigningError::Facility(FacilityRefusal::Id(_)) | SigningError::Profile(_) | SigningError::Csr(_) => {
+                Self::bad_request("bad request", detail)
+            }
+            other => Self::unavailable(other),
+        }
+    }
+}
+
+impl From<RevocationError> for ApiError {
+    /// The caller's mistakes keep their message (it says what to do); the CA's trouble becomes 503.
+    fn from(e: RevocationError) -> Self {
+        match e {
+            RevocationError::NotRevocable(_) => Self::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            RevocationError::Store(e) => Self::store(e),
+            other => Self::unavailable(other),
+        }
+    }
+}
+
+impl ApiError {
+    /// A store error reached through the authority: its refusals keep their message, the database's trouble
+    /// becomes 503.
+    fn store(e: StoreError) -> Self {
+        let detail = e.to_string();
+        match e {
+            StoreError::UnknownAllocation { .. } => Self::not_found(detail),
+            StoreError::Transition(_)
+            | StoreError::FacilityState { .. }
+            | StoreError::DuplicateMedicalCode { .. }
+            | StoreError::AllocationHeld { .. } => Self::new(StatusCode::CONFLICT, "conflict", detail),
             other => Self::unavailable(other),
         }
     }

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::issuer::der_to_pem;
 use hcpki_ca::revocation::shard::CrlScope;
-use hcpki_ca::{AuthorityError, CaName};
+use hcpki_ca::{CaName, RevocationError};
 use std::str::FromStr;
 
 /// `GET /crl/{file}`.
@@ -26,7 +26,7 @@ pub async fn download(State(state): State<AppState>, Path(file): Path<String>, h
         None => CrlScope::complete(ca),
         Some(k) => match state.admin.crl_scope(ca, k).await {
             Ok(scope) => scope,
-            Err(AuthorityError::Shard(e)) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
+            Err(RevocationError::Shard(e)) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
             Err(e) => return unavailable(&e, name),
         },
     };
@@ -69,7 +69,7 @@ fn not_found(file: &str) -> Response {
 }
 
 /// The full cause is logged; the client learns only that it may retry.
-fn unavailable(e: &AuthorityError, name: &str) -> Response {
+fn unavailable(e: &RevocationError, name: &str) -> Response {
     tracing::error!(error = %e, crl = name, "cannot sign a CRL");
     (StatusCode::SERVICE_UNAVAILABLE, "the CRL cannot be signed now; retry later\n").into_response()
 }

@@ -13,7 +13,7 @@ use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::keys::{self, KeyAlgorithm, KeyContext, KeyError, KeySource, KeyUri};
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::store::Actor;
-use hcpki_ca::{Authority, AuthorityError, CaName};
+use hcpki_ca::{Authority, AuthorityError, CaName, SigningError};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -214,6 +214,13 @@ pub enum ServerCertError {
     /// The certificate file holds no certificate.
     #[error("{0} is not a PEM certificate; remove it and restart to issue a new one")]
     Damaged(PathBuf),
+}
+
+/// Issuing or looking up hcpki's own certificate, as [`ServerCertError::Authority`].
+impl From<SigningError> for ServerCertError {
+    fn from(e: SigningError) -> Self {
+        Self::Authority(e.into())
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use super::{JobError, failed};
 use hcpki_ca::facility::FacilityId;
 use hcpki_ca::store::{Actor, CertStatus, CertificateFilter, CertificateRecord, ItemOutcome, JobItem};
 use hcpki_ca::time::now_unix;
-use hcpki_ca::{Authority, AuthorityError, CaName};
+use hcpki_ca::{Authority, AuthorityError, CaName, SigningError};
 use std::str::FromStr;
 
 /// Certificates per batch: they share one group commit (intents, then results with their audit entries).
@@ -123,7 +123,7 @@ pub(super) async fn work(
     for ((item, _), result) in todo.into_iter().zip(results) {
         outcomes.push(match result {
             Ok((_, new)) => ItemOutcome { seq: item.seq, state: "done", result: Some(new.serial), error: None },
-            Err(AuthorityError::AlreadyReissued { successor, .. }) => {
+            Err(SigningError::AlreadyReissued { successor, .. }) => {
                 ItemOutcome { seq: item.seq, state: "skipped", result: Some(successor), error: None }
             }
             Err(e) => failed(item, e.to_string()),

@@ -1,7 +1,9 @@
 //! The serving thread of a [`VpcdCard`](super::VpcdCard): enter the namespace, connect, answer
 //! vpcd frame by frame, reconnect when vpcd goes away, stop when told.
 
-use super::{Link, VpcdError, VpcdTarget};
+use super::error::VpcdError;
+use super::link::Link;
+use super::target::VpcdTarget;
 use crate::card::VirtualCard;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use std::io::{self, Read, Write};

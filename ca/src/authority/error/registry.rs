@@ -1,0 +1,32 @@
+//! Why a change to the registry failed: facilities and their transitions, address allocations, operators,
+//! console grants and enrollment credentials.
+
+use super::FacilityRefusal;
+use crate::store::StoreError;
+
+/// Why a registry operation failed. Each message says what the operator must do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// The facility the request names is malformed, unknown or not in a state to be served.
+    #[error(transparent)]
+    Facility(#[from] FacilityRefusal),
+    /// An address allocation is malformed or not unicast (issue #24, item 2).
+    #[error(transparent)]
+    Allocation(#[from] crate::facility::AllocationError),
+    /// An operator could not be added, found or used.
+    #[error(transparent)]
+    Operator(#[from] crate::operator::OperatorError),
+    /// A console grant could not be made (D42).
+    #[error(transparent)]
+    ConsoleGrant(#[from] crate::console_grant::ConsoleGrantError),
+    /// An enrollment credential could not be made or found.
+    #[error(transparent)]
+    Credential(#[from] crate::enroll::credential::CredentialError),
+    /// Storage failed, or refused the change (the store's message says why).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The batch the change went in (group commit) could not be run: the server is stopping, or its worker ended.
+    #[error("not applied because its batch could not be run: {0}; retry")]
+    Batch(String),
+}

@@ -1,0 +1,71 @@
+//! Why an issuance failed: the request (CSR, profile, facility), the CA (its certificate and key), the
+//! signature and the batch it went in, and re-issue.
+
+use super::FacilityRefusal;
+use crate::csr::CsrError;
+use crate::issuer::IssueError;
+use crate::keys::KeyError;
+use crate::profile::ProfileError;
+use crate::store::StoreError;
+use hcpki_model::CaName;
+
+/// Why a signing operation failed. Each message says what the requester or the operator must do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SigningError {
+    /// The database holds other CAs but not this one (`init` makes all four in one run): the database lost it.
+    #[error(
+        "CA {0} is missing from this database although the other CAs are there: restore the installation from \
+         its backup (`hcpki restore`)"
+    )]
+    MissingCa(CaName),
+    /// The facility the request names is malformed, unknown or not in a state to be served.
+    #[error(transparent)]
+    Facility(#[from] FacilityRefusal),
+    /// The CSR was refused.
+    #[error(transparent)]
+    Csr(#[from] CsrError),
+    /// The profile refused the request.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// Preparing or signing failed.
+    #[error(transparent)]
+    Issue(#[from] IssueError),
+    /// A key could not be made or opened.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A stored CA certificate does not decode.
+    #[error("stored certificate of CA {0} is damaged")]
+    DamagedCa(CaName),
+    /// The OCSP profile needs to know which CA.
+    #[error("OCSP signer certificates are issued per CA: pass the CA to serve")]
+    OcspCaRequired,
+    /// Random source failed.
+    #[error(transparent)]
+    Random(#[from] crate::serial::RandomError),
+    /// The CA's key does not match its certificate (wrong key file or HSM object).
+    #[error("the key configured for CA {0} does not match its certificate: check the key URI and the HSM token")]
+    KeyMismatch(CaName),
+    /// Another request of the same batch failed to be recorded or stored, taking this one with it.
+    #[error("not issued because its batch could not be recorded: {0}")]
+    Batch(String),
+    /// A re-issue of a certificate that already has a successor (D38): nothing to do.
+    #[error("certificate {serial} was already re-issued as {successor}: the device collects {successor}")]
+    AlreadyReissued {
+        /// The predecessor.
+        serial: String,
+        /// Its successor.
+        successor: String,
+    },
+    /// A certificate that cannot be re-issued.
+    #[error("certificate {serial} cannot be re-issued: {why}")]
+    NotReissuable {
+        /// The certificate.
+        serial: String,
+        /// Why.
+        why: String,
+    },
+}

@@ -1,0 +1,68 @@
+//! What every handler of the local API shares: the card service, the operations in flight, and who this
+//! listener is (its origin and `Host` names) for the guards.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::operations::Operations;
+use crate::config::{AgentConfig, PinEntry};
+use crate::presence::Presence;
+use crate::service::{CardService, PinPrompt};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub(super) service: Arc<dyn CardService>,
+    pub(super) ops: Arc<Operations>,
+    pub(super) allowed_origins: Arc<Vec<String>>,
+    /// `http://127.0.0.1:PORT`: the PIN page's origin.
+    pub(super) own_origin: Arc<String>,
+    /// `Host` values that name this listener.
+    pub(super) own_hosts: Arc<Vec<String>>,
+    pub(super) pin_entry: PinEntry,
+    pub(super) pin_timeout: Duration,
+    pub(super) terminal: Option<Arc<dyn PinPrompt>>,
+    /// Card presence registrations, when `portal_ca_file` is set.
+    pub(super) presence: Option<Arc<Presence>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("own_origin", &self.own_origin).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State for a listener bound to `addr`. `terminal` is the prompt used when `pin_entry` is terminal.
+    pub fn new(
+        service: Arc<dyn CardService>,
+        config: &AgentConfig,
+        addr: SocketAddr,
+        terminal: Option<Arc<dyn PinPrompt>>,
+    ) -> Self {
+        let port = addr.port();
+        let own_origin = match addr {
+            SocketAddr::V4(a) => format!("http://{}:{port}", a.ip()),
+            SocketAddr::V6(a) => format!("http://[{}]:{port}", a.ip()),
+        };
+        let own_hosts = vec![format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("[::1]:{port}")];
+        AppState {
+            service,
+            ops: Arc::new(Operations::new(config.operation_ttl())),
+            allowed_origins: Arc::new(config.allowed_origins.clone()),
+            own_origin: Arc::new(own_origin),
+            own_hosts: Arc::new(own_hosts),
+            pin_entry: config.pin_entry,
+            pin_timeout: config.pin_timeout(),
+            terminal,
+            presence: None,
+        }
+    }
+
+    /// With card presence reporting (`POST /v1/presence` answers 503 without it).
+    pub fn with_presence(mut self, presence: Arc<Presence>) -> Self {
+        self.presence = Some(presence);
+        self
+    }
+}
