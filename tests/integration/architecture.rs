@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 ///
 /// Left for later: `profile` (the parent dispatches to each profile's file, which uses the parent's settings
 /// and errors), `store.rs` ↔ `store/sql.rs` (the backends' opening), the server's portal handlers (moving into an
-/// HTTP-free core, issue #25 step 4) and CLI/commands ring, and the card agent's parent/child pairs. The ring of
+/// HTTP-free core, issue #25 step 4), and the card agent's parent/child pairs. The ring of
 /// 12 files between `oidc/*` and `portal*` is gone (the OIDC cores take an `oidc::Context`), as is the card
 /// agent's `card` trio (card drivers behind one trait).
 const KNOWN_CYCLES: &[&[&str]] = &[
@@ -51,33 +51,6 @@ const KNOWN_CYCLES: &[&[&str]] = &[
     &["ca/src/store.rs", "ca/src/store/sql.rs"],
     &["card-agent/src/api/mod.rs", "card-agent/src/api/pin_page.rs"],
     &["card-agent/vcard/src/vpcd.rs", "card-agent/vcard/src/vpcd/serve.rs"],
-    &[
-        "server/src/cli.rs",
-        "server/src/cmd.rs",
-        "server/src/cmd/audit.rs",
-        "server/src/cmd/backup.rs",
-        "server/src/cmd/bench.rs",
-        "server/src/cmd/bench/dataset.rs",
-        "server/src/cmd/bench/national.rs",
-        "server/src/cmd/bench/sso.rs",
-        "server/src/cmd/ca.rs",
-        "server/src/cmd/cert.rs",
-        "server/src/cmd/console_grant.rs",
-        "server/src/cmd/demo.rs",
-        "server/src/cmd/enroll.rs",
-        "server/src/cmd/facility.rs",
-        "server/src/cmd/facility_import.rs",
-        "server/src/cmd/init.rs",
-        "server/src/cmd/issue.rs",
-        "server/src/cmd/job.rs",
-        "server/src/cmd/login.rs",
-        "server/src/cmd/oidc.rs",
-        "server/src/cmd/operator.rs",
-        "server/src/cmd/portal.rs",
-        "server/src/cmd/revocation.rs",
-        "server/src/cmd/serve.rs",
-        "server/src/cmd/service.rs",
-    ],
     &[
         "server/src/config.rs",
         "server/src/http.rs",
