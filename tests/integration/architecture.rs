@@ -579,7 +579,9 @@ fn find_word(text: &str, word: &str) -> Option<usize> {
 
 /// A use tree (`crate::a::{self, b::C as D, e::*}`) → (bound name, path) pairs.
 fn expand(tree: &str) -> Vec<(String, Vec<String>)> {
-    let tree: String = tree.chars().filter(|c| !c.is_whitespace()).collect();
+    // `as` is a rename only as a word: marked before the spaces go, so `Class` or `Base64` stay whole.
+    let words: Vec<&str> = tree.split_whitespace().collect();
+    let tree: String = words.iter().map(|w| if *w == "as" { "@" } else { w }).collect();
     let mut out = Vec::new();
     expand_into(&[], &tree, &mut out);
     out
@@ -610,11 +612,9 @@ fn expand_into(prefix: &[String], tree: &str, out: &mut Vec<(String, Vec<String>
     if tree.is_empty() {
         return;
     }
-    let (path, alias) = match tree.split_once("as") {
-        Some((p, a)) if p.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '*') && !a.contains("::") => {
-            (p, Some(a))
-        }
-        _ => (tree, None),
+    let (path, alias) = match tree.split_once('@') {
+        Some((p, a)) => (p, Some(a)),
+        None => (tree, None),
     };
     let mut full = prefix.to_vec();
     full.extend(path.split("::").filter(|s| !s.is_empty()).map(str::to_owned));
