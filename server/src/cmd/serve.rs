@@ -4,7 +4,7 @@ use crate::cli::Global;
 use crate::config::Loaded;
 use crate::http::acme_validator::NetworkValidator;
 use crate::http::scep::Scep;
-use crate::http::{AppState, metrics::Metrics, routes, scep_ra, server_cert, tls};
+use crate::http::{AppState, metrics::Metrics, rate_limit, routes, scep_ra, server_cert, tls};
 use anyhow::{Context, Result};
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
@@ -110,7 +110,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         webhook.spawn(authority.store().clone());
     }
     let limits = Arc::new(crate::http::rate_limit::Guard::new(
-        loaded.config.limits.settings()?,
+        rate_limit::Settings::from_config(&loaded.config.limits)?,
         authority.store().clone(),
         metrics.clone(),
     ));
@@ -187,7 +187,7 @@ fn serve_portal(
     }
     for (listener, config, router, name) in listeners {
         // Counted and logged like the main listeners: per-route latency is how a slow login shows.
-        let tracker = crate::http::metrics::Tracker::new(app, name);
+        let tracker = crate::http::metrics::Tracker::new(&app.metrics, name);
         let router = router
             .layer(axum::middleware::from_fn_with_state(app.limits.clone(), crate::http::rate_limit::limit_sign_in))
             .layer(axum::middleware::from_fn_with_state(tracker, crate::http::metrics::track));

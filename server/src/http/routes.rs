@@ -40,7 +40,7 @@ pub fn https(state: AppState) -> Router {
         .merge(limited(&state, Class::Enroll, enrollment))
         .merge(admin_api(state.clone()))
         .merge(console(state.clone()))
-        .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state, "https"), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state.metrics, "https"), metrics::track))
         .with_state(state)
 }
 
@@ -139,7 +139,7 @@ pub fn http(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .merge(limited(&state, Class::Revocation, revocation))
         .merge(limited(&state, Class::Enroll, scep))
-        .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state, "http"), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state.metrics, "http"), metrics::track))
         .with_state(state)
 }
 
@@ -177,9 +177,7 @@ pub fn portal(state: PortalState) -> Router {
 
 /// The portal's mTLS listener (RFC 8705 §5 `mtls_endpoint_aliases`): only the back-channel endpoints.
 pub fn portal_mtls(state: PortalState) -> Router {
-    oidc_back_channel()
-        .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
-        .with_state(state)
+    oidc_back_channel().layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap)).with_state(state)
 }
 
 /// The OpenID Connect endpoints clients call directly (client-authenticated or bearer; no cookies), on both
