@@ -52,7 +52,6 @@ const KNOWN_CYCLES: &[&[&str]] = &[
     &["card-agent/src/api/mod.rs", "card-agent/src/api/pin_page.rs"],
     &["card-agent/vcard/src/vpcd.rs", "card-agent/vcard/src/vpcd/serve.rs"],
     &["server/src/console.rs", "server/src/console/signin.rs"],
-    &["server/src/oidc.rs", "server/src/oidc/client.rs", "server/src/oidc/exchange.rs"],
     &[
         "server/src/portal.rs",
         "server/src/portal/card_login.rs",
