@@ -20,6 +20,7 @@ pub mod housekeeping;
 pub mod listener;
 pub mod login_form;
 mod pages;
+mod password_login;
 pub mod refusals;
 pub mod request_body;
 mod respond;

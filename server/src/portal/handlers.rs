@@ -4,18 +4,16 @@
 use super::pages::{self, unavailable};
 use super::request_body;
 use super::respond::{
-    LoginFacility, Tls, check_form_csrf, connection, end_session, login_connection, safe_return, session_failed,
-    signed_out,
+    Tls, check_form_csrf, connection, end_session, login_connection, safe_return, session_failed, signed_out,
 };
-use super::session::{self, CredentialDetails, NewSession};
+use super::session;
 use super::state::PortalState;
-use super::{accounts, card_login, facility, login_form, refusals, throttle};
+use super::{card_login, facility, login_form, password_login, refusals};
 use crate::policy;
 use axum::extract::{Form, Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use hcpki_ca::audit::{AuditEvent, Outcome};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -111,7 +109,8 @@ pub async fn login_page(
 
 /// The password + TOTP login: always an explicit credential check, whatever session or connection exists.
 /// The form is parsed before any I/O: a field no account could have is refused (400) and audited without its
-/// value; an account past its free attempts waits (429) before argon2 runs (issue #24 items 5 and 8).
+/// value; an account past its free attempts waits (429) before argon2 runs (issue #24 items 5 and 8). The
+/// decision is [`password_login::sign_in`]'s; this adapter reads the request and writes the page.
 pub async fn login(
     State(state): State<PortalState>,
     tls: Tls,
@@ -128,73 +127,36 @@ pub async fn login(
     };
     let username = form.username.as_str();
     let actor = format!("portal:pwd:{username}");
-    let LoginFacility { context: facility, certificate: facility_certificate, not_after: facility_not_after } =
-        match login_connection(&state, &tls, &actor, username, "password-totp").await {
-            Ok(found) => found,
-            Err(refused) => return refused,
-        };
+    let facility = match login_connection(&state, &tls, &actor, username, "password-totp").await {
+        Ok(found) => found,
+        Err(refused) => return refused,
+    };
+    // Kept for the page that asks again: it shows the facility too.
+    let context = facility.context.clone();
     let now = hcpki_ca::time::now_unix();
     let return_to = safe_return(form.return_to.as_deref());
-    // Counted before the password is checked: parallel guesses cannot all pass a check made before any of
-    // them was recorded.
-    match throttle::attempt(state.store.as_ref(), username, now).await {
-        Ok(Ok(())) => {}
-        Ok(Err(wait)) => {
-            let detail = json!({ "credential": "password-totp", "reason": "throttled", "retry_after": wait });
-            state.refusals.record(&actor, "portal.login", username, detail).await;
-            let message = format!("too many failed sign-ins for this account: wait {wait} s and try again");
-            return pages::refused(StatusCode::TOO_MANY_REQUESTS, &message);
+    let ctx = password_login::Context {
+        store: state.store.as_ref(),
+        secret: &state.secret,
+        services: &state.services,
+        refusals: &state.refusals,
+    };
+    let signed_in = match password_login::sign_in(ctx, &form, facility, now).await {
+        Ok(signed_in) => signed_in,
+        Err(e @ password_login::Refused::Throttled { .. }) => {
+            return pages::refused(StatusCode::TOO_MANY_REQUESTS, &e.to_string());
         }
-        Err(e) => return unavailable(e),
-    }
-    let checked =
-        accounts::check(state.store.as_ref(), &state.secret, &form.username, &form.password, &form.totp, now).await;
-    let facility_id = facility.as_ref().map(|f| f.id.to_string());
-    let (subject, person_key) = match checked {
-        Ok(Ok(found)) => found,
-        Ok(Err(reason)) => {
-            let detail = json!({ "credential": "password-totp", "reason": reason, "facility": facility_id });
-            state.refusals.record(&actor, "portal.login", username, detail).await;
-            return pages::login(facility.as_ref(), &return_to, Some("wrong user name, password or code"), None);
+        Err(e @ password_login::Refused::Credentials) => {
+            return pages::login(context.as_ref(), &return_to, Some(&e.to_string()), None);
         }
         Err(e) => return unavailable(e),
     };
-    if let Err(e) = throttle::succeeded(state.store.as_ref(), username).await {
-        return unavailable(e);
-    }
-    let new = NewSession {
-        subject,
-        person_key,
-        facility,
-        credential: CredentialDetails {
-            method: "password-totp".into(),
-            card_id: None,
-            certificate: None,
-            facility_certificate,
-        },
-        auth_time: now,
-        card_not_after: None,
-        facility_not_after,
-    };
-    let services = match state.services.current().await {
-        Ok(s) => s,
-        Err(e) => return unavailable(e),
-    };
-    // The home page's decisions for this login, recorded once here rather than on every page view.
-    let listing = json!(policy::listing(&new.subject, new.facility.as_ref(), &services));
     // A login replaces the browser's previous session (no two live sessions behind one cookie jar; the old
     // one's clients are logged out as on sign-out).
     if let Ok(Some((old, _))) = state.sessions.current(&headers).await {
         end_session(&state, &old).await;
     }
-    let entry = AuditEvent {
-        actor,
-        action: "portal.login".into(),
-        target: username.to_owned(),
-        outcome: Outcome::Ok,
-        detail: json!({ "credential": "password-totp", "facility": facility_id, "services": listing }),
-    };
-    let created = match state.sessions.create(new, entry).await {
+    let created = match state.sessions.create(signed_in.session, signed_in.entry).await {
         Ok(c) => c,
         Err(e) => return session_failed(e),
     };

@@ -2,11 +2,10 @@
 //! check, ending a session and the signed-out page.
 
 use super::audit;
-use super::facility;
+use super::facility::{self, LoginFacility};
 use super::pages::{self, unavailable};
 use super::session::{self, Session};
 use super::state::PortalState;
-use crate::policy;
 use axum::extract::Extension;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -27,14 +26,6 @@ pub(super) type Tls = Option<Extension<Arc<TlsInfo>>>;
 
 pub(super) async fn connection(state: &PortalState, tls: &Tls) -> Result<facility::Connection, Response> {
     facility::of_connection(state.store.as_ref(), tls.as_ref().map(|t| t.0.as_ref())).await.map_err(unavailable)
-}
-
-/// The facility side of a login: the facility, and its PC certificate's serial and notAfter.
-#[derive(Debug, Default)]
-pub(super) struct LoginFacility {
-    pub(super) context: Option<policy::FacilityContext>,
-    pub(super) certificate: Option<String>,
-    pub(super) not_after: Option<i64>,
 }
 
 /// The facility a login comes from, or the refusal page for a connection whose certificate is revoked or

@@ -5,11 +5,12 @@
 use super::{CardAnswer, Incomplete, LoginSource, PRELOGIN_COOKIE, complete};
 use crate::login::CardLoginError;
 use crate::portal::audit;
+use crate::portal::facility::LoginFacility;
 use crate::portal::login_form::RawCardLogin;
 use crate::portal::pages::{self, unavailable};
 use crate::portal::refusals::named;
 use crate::portal::request_body::SignInForm;
-use crate::portal::respond::{LoginFacility, Tls, login_connection, safe_return, session_failed, signed_out};
+use crate::portal::respond::{Tls, login_connection, safe_return, session_failed, signed_out};
 use crate::portal::session;
 use crate::portal::state::PortalState;
 use axum::Json;
