@@ -1,32 +1,37 @@
-//! Command implementations: thin adapters from the CLI to `hcpki_ca`.
+//! Command implementations: thin adapters from the CLI to `hcpki_ca`. Each command's module declares its own
+//! arguments (`cli.rs` lists them as `Command`); [`run`] dispatches downward, and what every command shares
+//! (the audit actor, opening the database and the authority) lives in the leaf `context`.
 
-mod audit;
-mod backup;
+pub mod audit;
+pub mod backup;
 #[cfg(feature = "bench")]
-mod bench;
-mod ca;
-mod cert;
-mod console_grant;
-mod demo;
-mod enroll;
-mod facility;
+pub mod bench;
+pub mod ca;
+pub mod cert;
+pub mod console_grant;
+mod context;
+pub mod demo;
+pub mod enroll;
+pub mod facility;
 mod facility_import;
-mod init;
-mod issue;
-mod job;
-mod login;
+pub mod init;
+pub mod issue;
+pub mod job;
+pub mod lint;
+pub mod login;
 pub mod oidc;
-mod operator;
+pub mod operator;
 pub mod portal;
-mod revocation;
-mod serve;
+pub mod revocation;
+pub mod serve;
 pub mod service;
 
-use crate::cli::{Cli, Command, LintCommand};
+pub use context::actor;
+use context::{open, open_loaded, open_store, with_store};
+
+use crate::cli::{Cli, Command};
 use crate::config::Loaded;
-use anyhow::{Context, Result};
-use hcpki_ca::Authority;
-use hcpki_ca::store::Actor;
+use anyhow::Result;
 use std::process::ExitCode;
 
 /// Run one command.
@@ -48,18 +53,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
             audit::run(&open_store(&loaded).await?, loaded.config.audit.retention_days, c).await
         }
-        Command::Lint(LintCommand::Rules) => {
-            for r in hcpki_ca::lint::RULES {
-                println!(
-                    "{:<52} {:<8} {:<36} {}",
-                    r.id,
-                    format!("{:?}", r.level).to_lowercase(),
-                    r.source,
-                    r.description
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Lint(c) => lint::run(c),
         Command::Demo(args) => demo::run(&args, g).await,
         #[cfg(feature = "bench")]
         Command::Bench(c) => bench::run(c, g).await,
@@ -80,47 +74,4 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Oidc(c) => with_store(g, |l, s| Box::pin(async move { oidc::run(&l, s.as_ref(), c).await })).await,
         Command::Job(c) => job::run(&open(g).await?, c).await,
     }
-}
-
-/// The actor for audit entries: the local OS user running the CLI.
-pub fn actor() -> Actor {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .ok()
-        .filter(|u| !u.is_empty())
-        .or_else(os_uid)
-        .unwrap_or_else(|| "unknown".into());
-    Actor::cli(&user)
-}
-
-/// `uid:N` from /proc when the environment names no user (cron, CI, systemd units).
-fn os_uid() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-    line.split_whitespace().nth(1).map(|uid| format!("uid:{uid}"))
-}
-
-async fn open_store(loaded: &Loaded) -> Result<std::sync::Arc<dyn hcpki_ca::store::Store>> {
-    hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")
-}
-
-async fn open(g: &crate::cli::Global) -> Result<Authority> {
-    open_loaded(&Loaded::read(&g.dir, g.database_url.as_deref())?).await
-}
-
-async fn open_loaded(loaded: &Loaded) -> Result<Authority> {
-    let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
-    Ok(Authority::load(store, loaded.key_context(), loaded.config.profiles.clone()).await?)
-}
-
-type Boxed<T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send>>;
-
-/// Commands that need the configuration and the database but no CA keys (portal accounts, OIDC clients).
-async fn with_store<F>(g: &crate::cli::Global, f: F) -> Result<ExitCode>
-where
-    F: FnOnce(Loaded, std::sync::Arc<dyn hcpki_ca::store::Store>) -> Boxed<ExitCode>,
-{
-    let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
-    let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
-    f(loaded, store).await
 }

@@ -246,22 +246,6 @@ impl LimitsConfig {
     fn is_default(&self) -> bool {
         self == &Self::default()
     }
-
-    /// The limiter's settings; an unparsable proxy address names itself.
-    pub fn settings(&self) -> anyhow::Result<crate::http::rate_limit::Settings> {
-        let trusted_proxies = self
-            .trusted_proxies
-            .iter()
-            .map(|n| n.parse().map_err(|e: String| anyhow::anyhow!("[limits] trusted_proxies: {e}")))
-            .collect::<anyhow::Result<_>>()?;
-        Ok(crate::http::rate_limit::Settings {
-            enroll_per_minute: self.enroll_per_minute,
-            revocation_per_minute: self.revocation_per_minute,
-            login_per_minute: self.login_per_minute,
-            sync_secs: (self.sync_secs > 0).then_some(u64::from(self.sync_secs)),
-            trusted_proxies,
-        })
-    }
 }
 
 /// `[oidc]`: token signing key rotation and back-channel logout delivery (D25), and whether every

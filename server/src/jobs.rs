@@ -10,12 +10,15 @@
 //! only if this worker still owns the job, so a worker that stalled and lost the job writes nothing; a re-issue's successor names its predecessor in its write-ahead intent, so a
 //! certificate that was re-issued before the crash is found and skipped.
 
+mod error;
 pub mod import;
 pub mod reissue;
 
+pub use error::{JobError, failed};
+
 use hcpki_ca::Authority;
 use hcpki_ca::audit::{AuditEvent, Outcome};
-use hcpki_ca::store::{Actor, ItemOutcome, JobItem, JobRecord, JobState, NewJob, StoreError};
+use hcpki_ca::store::{Actor, JobRecord, JobState, NewJob};
 use hcpki_ca::time::now_unix;
 
 /// A running job's worker renews its heartbeat with every batch; one not heard of for this long is taken to be
@@ -43,39 +46,6 @@ impl Kind {
     fn parse(text: &str) -> Option<Self> {
         [Self::FacilityImport, Self::CertReissue].into_iter().find(|k| k.as_str() == text)
     }
-}
-
-/// Why a job could not be created, run or resumed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum JobError {
-    /// No such job.
-    #[error("no job {0}: list the jobs with `hcpki job list` or on the console's jobs page")]
-    Unknown(String),
-    /// Another worker holds it, or it has ended.
-    #[error("job {id} is {state} and cannot be run now: {hint}")]
-    NotRunnable {
-        /// The job.
-        id: String,
-        /// Its state as shown.
-        state: String,
-        /// What to do.
-        hint: &'static str,
-    },
-    /// The worker lost the job (cancelled, or claimed by another after a long stall).
-    #[error("job {0} was cancelled or taken over by another worker; this worker stopped")]
-    Lost(String),
-    /// The job's stored parameters cannot be read.
-    #[error("job {id} is damaged: {why}")]
-    Damaged {
-        /// The job.
-        id: String,
-        /// Why.
-        why: String,
-    },
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// The state a person sees: the stored one, or `interrupted` for a running job whose worker is gone.
@@ -199,9 +169,4 @@ fn damaged(id: &str, why: &str) -> JobError {
 /// This machine's name, for naming a process to operators (job owners, rate-limit replicas).
 pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "host".into())
-}
-
-/// An item's failure.
-pub fn failed(item: &JobItem, error: String) -> ItemOutcome {
-    ItemOutcome { seq: item.seq, state: "failed", result: None, error: Some(error) }
 }

@@ -1,13 +1,78 @@
 //! `hcpki audit …`.
 
-use crate::cli::{AuditCommand, ExportFormat};
+use crate::cli::value;
 use anyhow::{Context, Result, bail};
+use clap::Subcommand;
 use hcpki_ca::audit::{AuditHead, ChainError, ChainVerifier};
 use hcpki_ca::store::Store;
 use sha2::Digest as _;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole hash chain; non-zero exit on any tampering.
+    Verify {
+        /// A head (SEQ:HASH, as `hcpki audit verify` prints it) recorded elsewhere earlier; also catches
+        /// truncation.
+        #[arg(long, value_parser = value::audit_head)]
+        expect_head: Option<(i64, String)>,
+    },
+    /// Print entries as JSON lines.
+    List {
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Export every entry after a sequence number for a SIEM: RFC 5424 syslog or JSON lines, to standard
+    /// output or to a syslog collector over TCP. Prints the last exported sequence number on stderr, for the
+    /// next run's --after.
+    Export {
+        /// `syslog` (RFC 5424) or `jsonl`.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Syslog)]
+        format: ExportFormat,
+        /// Export entries after this sequence number (0: from the start).
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// Send to a syslog collector (`HOST:PORT`, TCP, RFC 6587 octet counting) instead of standard output.
+        #[arg(long, value_name = "HOST:PORT")]
+        send: Option<String>,
+        /// HOSTNAME field of syslog messages (default: this machine's name).
+        #[arg(long)]
+        hostname: Option<String>,
+    },
+    /// Retention: write the entries older than the retention period to an archive file (JSON lines, checked
+    /// after writing), then delete them from the database; the rest still verify, linked to the last one
+    /// archived. Audited as `audit.prune`.
+    Prune {
+        /// The archive to write (must not exist yet); keep it where audit records are kept.
+        #[arg(long)]
+        archive: std::path::PathBuf,
+        /// Keep the entries of the last N days (default: `[audit] retention_days` in hcpki.toml).
+        #[arg(long)]
+        keep_days: Option<u32>,
+        /// Count the retention period back from this RFC 3339 time instead of now.
+        #[arg(long, value_parser = value::rfc3339)]
+        at: Option<i64>,
+    },
+    /// Check an archive written by `audit prune`: its own hash chain, and whether the database's remaining
+    /// entries continue it.
+    VerifyArchive {
+        /// The archive file.
+        file: std::path::PathBuf,
+    },
+}
+
+/// `hcpki audit export --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// RFC 5424 syslog messages.
+    Syslog,
+    /// One JSON object per line (the `audit list` form).
+    Jsonl,
+}
 
 const PAGE: i64 = 10_000;
 

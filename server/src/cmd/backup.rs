@@ -1,10 +1,30 @@
 //! `hcpki backup` and `hcpki restore`: thin adapters around [`crate::backup`].
 
 use crate::backup::{self, DatabaseCopy};
-use crate::cli::{BackupArgs, Global, RestoreArgs};
+use crate::cli::Global;
 use crate::config::Loaded;
 use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup directory: new or empty, outside the hcpki directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also copy `secrets/` (the key passphrase, enrollment and portal secrets). Without it, keep those
+    /// files in your secret store and put them back after a restore.
+    #[arg(long)]
+    pub include_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup directory written by `hcpki backup`.
+    #[arg(long)]
+    pub from: PathBuf,
+}
 
 pub async fn take(g: &Global, args: &BackupArgs) -> Result<ExitCode> {
     let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;

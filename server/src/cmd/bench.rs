@@ -12,17 +12,23 @@
 //! on the same number of threads, so the ratio isolates hcpki's overhead.
 
 mod dataset;
+mod measure;
 mod national;
 mod sso;
 
-use crate::cli::{BenchCommand, BenchCrlArgs, BenchIssueArgs, BenchLoginArgs, Global};
+use crate::cli::Global;
+use measure::{RawCrl, crl_entries, percentile, raw_crl, raw_rate};
+use national::BenchNationalArgs;
+use sso::BenchSsoArgs;
+
+use crate::cli::value;
 use anyhow::{Context, Result};
+use clap::Args;
+use clap::Subcommand;
 use hcpki_ca::authority::{InitOptions, IssueRequest, KeyPlacement};
 use hcpki_ca::facility::{FacilityKind, NewFacility, Transition};
 use hcpki_ca::keys::{self, KeyAlgorithm, KeyContext, KeyUri, SoftwareKey};
 use hcpki_ca::profile::{ProfileKind, ProfileSettings};
-use hcpki_ca::revocation::crl::{self, CrlFields, CrlSigner, Entry};
-use hcpki_ca::revocation::{CrlReason, Reason};
 use hcpki_ca::store::Actor;
 use hcpki_ca::{Authority, CaName};
 use std::collections::BTreeMap;
@@ -30,6 +36,75 @@ use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Certificates per second through the full pipeline vs. the raw signing rate of the same CA key.
+    Issue(BenchIssueArgs),
+    /// Time to build and sign one CRL with N entries, its size, vs. encoding alone and OpenSSL parsing it.
+    Crl(BenchCrlArgs),
+    /// Server-side card login as `POST /login/card` runs it (challenge, signature, chain, cached revocation,
+    /// audit entry, SSO session), and its parts.
+    Login(BenchLoginArgs),
+    /// A national dataset (facilities of every kind by prefecture, ~6 certificates each, ~5% revoked) grown in
+    /// the `--dir` installation point by point, measuring registration, issuance, lookups, CRLs and size at each.
+    National(BenchNationalArgs),
+    /// SSO card logins per second over HTTPS against `hcpki serve` of the `--dir` installation (login page,
+    /// challenge, card signature, session, code flow, token), at several concurrencies, against journeys of as
+    /// many `GET /healthz`. Sets the installation's `[login]` to the bench's test HPKI (and a `[portal]` if none).
+    Sso(BenchSsoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchLoginArgs {
+    /// Logins to verify.
+    #[arg(long, default_value_t = 2000)]
+    pub iterations: usize,
+    /// Entries on the card CA's cached CRL (the lookup is a hash map; a large CRL shows it stays flat).
+    #[arg(long, default_value_t = 10_000)]
+    pub crl_entries: usize,
+    /// PostgreSQL admin URL: run on a scratch database there instead of a fresh SQLite file.
+    #[arg(long, conflicts_with = "database")]
+    pub postgres: Option<String>,
+    /// Run on this database (`sqlite:PATH` or `postgres://…`, created or migrated as needed) and keep it: its
+    /// `portal_sessions` table then holds one session per login, for measuring bytes per session.
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Log in as a card does at a facility PC by default: with the facility's context and its PC certificate
+    /// (serial, notAfter), under a card presence lease (`[portal] card_presence_secs`' default) and with a card
+    /// id of the agent's form, so that every session row has a real one's shape (`scripts/bench-sessions`).
+    #[arg(long)]
+    pub at_facility: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchCrlArgs {
+    /// Revoked certificates on the CRL.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub entries: usize,
+    /// CA key algorithms to sign with (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "p256,rsa2048", value_parser = value::key_algorithm())]
+    pub keys: Vec<KeyAlgorithm>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchIssueArgs {
+    /// Certificates to issue per configuration.
+    #[arg(long, default_value_t = 2000)]
+    pub count: usize,
+    /// Concurrent single-request issuers.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Certificates per batch for the group-commit run.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// CA key algorithms to measure (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "p256,rsa2048", value_parser = value::key_algorithm())]
+    pub keys: Vec<KeyAlgorithm>,
+    /// PostgreSQL URL to also measure on (a fresh database is created per run).
+    #[arg(long, env = "HCPKI_BENCH_PG_URL")]
+    pub postgres: Option<String>,
+}
 
 pub async fn run(command: BenchCommand, global: &Global) -> Result<ExitCode> {
     match command {
@@ -194,34 +269,6 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
     Ok(row)
 }
 
-/// The `p` quantile (0–1) of sorted samples, zero when there are none.
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted.get(((sorted.len() as f64 - 1.0) * p) as usize).copied().unwrap_or_default()
-}
-
-/// Signatures per second of `key` over `message` on `threads` threads (about `count` in all).
-fn raw_rate(key: &Arc<dyn keys::KeySource>, message: &[u8], count: usize, threads: usize) -> Result<f64> {
-    let per = count.div_ceil(threads.max(1));
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads.max(1))
-            .map(|_| {
-                s.spawn(|| {
-                    for _ in 0..per {
-                        key.sign(message)?;
-                    }
-                    Ok::<_, hcpki_ca::keys::KeyError>(())
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join().map_err(|_| anyhow::anyhow!("signing thread panicked"))??;
-        }
-        Ok::<_, anyhow::Error>(())
-    })?;
-    Ok((per * threads.max(1)) as f64 / start.elapsed().as_secs_f64())
-}
-
 /// One CRL of `--entries` revoked certificates per CA key, made by `revocation::crl::build` exactly as the
 /// server makes it (from the entries the store returns: random 16-octet serials in serial order, revocation
 /// times over the last 397 days, a realistic mix of reasons). Reported: seconds to build and sign, the
@@ -253,93 +300,6 @@ fn crl(args: &BenchCrlArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// One CRL built by `revocation::crl::build` alone, with a fresh software key of `alg`: no database.
-struct RawCrl {
-    /// Seconds to build and sign.
-    build: f64,
-    /// Seconds to encode the TBSCertList alone.
-    encode: f64,
-    /// The CRL.
-    der: Vec<u8>,
-}
-
-fn raw_crl(alg: KeyAlgorithm, issuer: &x509_cert::name::Name, entries: &[Entry], now: i64) -> Result<RawCrl> {
-    let (key, _) = SoftwareKey::generate_device_key(alg)?;
-    let key_id = [0x5au8; 20];
-    let signer = CrlSigner { issuer, key_id: &key_id, key: &key };
-    let fields = CrlFields { number: 1, this_update: now, next_update: now + 86_400, distribution_point: None };
-    let start = Instant::now();
-    crl::tbs_der(&signer, entries, &fields)?;
-    let encode = start.elapsed().as_secs_f64();
-    let start = Instant::now();
-    let der = crl::build(&signer, entries, &fields)?;
-    Ok(RawCrl { build: start.elapsed().as_secs_f64(), encode, der })
-}
-
-/// `n` store-shaped entries: serials as [`hcpki_ca::serial::Serial`] draws them (16 octets, positive, first
-/// octet non-zero), sorted like `ORDER BY serial`; reasons mixed roughly as operators revoke (most without a
-/// stated reason or superseded by renewal, some key compromises, holds and closures).
-fn crl_entries(n: usize, now: i64) -> Result<Vec<Entry>> {
-    const REASONS: [(CrlReason, u64); 6] = [
-        (CrlReason::Unspecified, 40),
-        (CrlReason::Superseded, 20),
-        (CrlReason::AffiliationChanged, 15),
-        (CrlReason::KeyCompromise, 10),
-        (CrlReason::CessationOfOperation, 10),
-        (CrlReason::CertificateHold, 5),
-    ];
-    let mut rng = SplitMix::from_os()?;
-    let mut next = move || rng.next();
-    let mut entries = Vec::with_capacity(n);
-    for _ in 0..n {
-        let mut serial = [0u8; 16];
-        serial[..8].copy_from_slice(&next().to_be_bytes());
-        serial[8..].copy_from_slice(&next().to_be_bytes());
-        serial[0] = (serial[0] & 0x7f).max(1);
-        let r = next();
-        let mut pick = r % 100;
-        let reason = REASONS
-            .iter()
-            .find(|(_, w)| {
-                let hit = pick < *w;
-                pick = pick.saturating_sub(*w);
-                hit
-            })
-            .map_or(CrlReason::Unspecified, |(c, _)| *c);
-        let revoked_at = now - ((r >> 8) % (397 * 86_400)) as i64;
-        entries.push(Entry { serial: hex::encode(serial), revoked_at, reason: Reason(reason) });
-    }
-    entries.sort_unstable_by(|a, b| a.serial.cmp(&b.serial));
-    Ok(entries)
-}
-
-/// SplitMix64: a fast generator for benchmark data, which need to look random and be reproducible from a
-/// seed, not be secret.
-struct SplitMix(u64);
-
-impl SplitMix {
-    /// Seeded from the OS.
-    fn from_os() -> Result<Self> {
-        let seed = hcpki_ca::serial::Serial::generate()?;
-        Ok(Self(u64::from_be_bytes(
-            seed.number().as_bytes().get(..8).and_then(|b| b.try_into().ok()).unwrap_or([7; 8]),
-        )))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0; the modulo bias is irrelevant here).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 /// Seconds `openssl crl -inform DER -noout` takes to read `der`; `None` without OpenSSL.

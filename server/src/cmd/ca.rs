@@ -1,17 +1,69 @@
 //! `hcpki ca …`: the CA certificates, and the offline root's CRL (ARL): signed at the ceremony, imported online,
 //! its remaining validity shown (docs/deployment.md "Offline root").
 
-use crate::cli::{CaCommand, SignArlArgs};
+use crate::cli::value;
 use crate::config::Loaded;
 use anyhow::{Context, Result};
+use clap::Args;
+use clap::Subcommand;
 use der::Decode as _;
 use hcpki_ca::issuer::der_to_pem;
 use hcpki_ca::store::ImportedCrl;
 use hcpki_ca::time::rfc3339;
 use hcpki_ca::{Authority, CaName};
 use serde_json::json;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
+
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Print a CA certificate as PEM.
+    Cert {
+        #[arg(value_parser = value::ca())]
+        name: CaName,
+    },
+    /// Print the issuing chain of a profile or CA up to the root, issuing CA first.
+    Chain {
+        /// The profile (its issuing CA) or the CA.
+        #[arg(value_parser = value::ca_of_profile_or_ca())]
+        profile: CaName,
+    },
+    /// At the ceremony, with the root key: sign the root's CRL (ARL) for `[ca] root_crl_days` (every revoked
+    /// issuing CA certificate, the root's next CRL number; audited). Carry the file to the online installation
+    /// and run `hcpki ca import-arl` there.
+    SignArl(SignArlArgs),
+    /// Online: check an ARL signed at the ceremony (the root's signature, issuer, CRL number above the one
+    /// stored, nextUpdate ahead) and store it; `hcpki serve` then serves it at /crl/root.crl and never needs the
+    /// root key. Every refusal is audited and stores nothing.
+    ImportArl {
+        /// The ARL file (DER or PEM).
+        file: PathBuf,
+    },
+    /// The CAs and the root CRL served at /crl/root.crl: which ARL, until when. Exits 1 when the imported ARL
+    /// ends within DAYS days (or has ended), so monitoring can alert on the exit status alone.
+    Status {
+        /// The warning window in days (default: `[ca] root_crl_warn_days`).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: Option<u32>,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SignArlArgs {
+    /// Where to write the ARL (it goes onto the media carried to the online installation).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Days from thisUpdate to nextUpdate, 1–365 (default: `[ca] root_crl_days`).
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// PEM instead of DER.
+    #[arg(long)]
+    pub pem: bool,
+}
 
 pub async fn run(loaded: &Loaded, authority: &Authority, command: CaCommand) -> Result<ExitCode> {
     match command {

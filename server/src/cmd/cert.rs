@@ -1,13 +1,69 @@
 //! `hcpki cert …`.
 
-use crate::cli::CertCommand;
+use super::job::ReissueArgs;
+use crate::cli::value;
 use crate::output;
 use anyhow::{Result, bail};
+use clap::Subcommand;
 use hcpki_ca::Authority;
+use hcpki_ca::facility::FacilityId;
 use hcpki_ca::issuer::der_to_pem;
+use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::store::{CertStatus, CertificateFilter};
 use hcpki_ca::time::rfc3339;
 use std::process::ExitCode;
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// List certificates, newest first.
+    List {
+        #[arg(long)]
+        facility: Option<FacilityId>,
+        #[arg(long, value_parser = value::profile())]
+        profile: Option<ProfileKind>,
+        #[arg(long)]
+        json: bool,
+        /// At most this many (the newest); a note on stderr says when more exist.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..))]
+        limit: i64,
+    },
+    /// Issued certificates that expire within the next DAYS days, soonest first (expiry monitoring). Exits 1
+    /// when there are any, so a cron job or monitoring check can alert on the exit status alone.
+    Expiring {
+        /// The window, in days from now.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=36_500))]
+        days: i64,
+        #[arg(long)]
+        facility: Option<FacilityId>,
+        #[arg(long, value_parser = value::profile())]
+        profile: Option<ProfileKind>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-issue certificates in bulk (D38): a successor for the same subject, names, profile and public key
+    /// under the CA's current key, each through the issuance pipeline and audited. Runs as a job: an
+    /// interrupted run is continued by running the same command again (or `hcpki job resume`), and a
+    /// certificate already re-issued is skipped.
+    Reissue(ReissueArgs),
+    /// Live router certificates whose IP addresses are not all inside their facility's address allocations
+    /// (issued before the allocations existed, or before one was taken back), with where each address is
+    /// allocated now. Re-issue them after allocating the addresses (`hcpki facility address add`), or issue new
+    /// ones without the addresses and revoke the old. Exits 1 when there are any, so monitoring can alert on
+    /// the exit status alone.
+    CheckAddresses {
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one certificate (details and PEM).
+    Show {
+        #[arg(value_parser = value::serial)]
+        serial: String,
+        /// Only the PEM.
+        #[arg(long)]
+        pem: bool,
+    },
+}
 
 pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode> {
     match command {

@@ -1,10 +1,38 @@
 //! `hcpki console-grant …`: who may use the web console after a portal sign-in (D42).
 
-use crate::cli::ConsoleGrantCommand;
 use anyhow::Result;
+use clap::Subcommand;
 use hcpki_ca::Authority;
 use hcpki_ca::time::rfc3339;
 use std::process::ExitCode;
+
+#[derive(Debug, Subcommand)]
+pub enum ConsoleGrantCommand {
+    /// Let a person use the console after a portal sign-in (or change their role). Operators and auditors
+    /// must sign in by card; a facility admin at one of the facility's PCs.
+    Add {
+        /// The person key (the console's user search and `login.card` audit entries show it; `pwd:NAME` for a
+        /// password account).
+        person: String,
+        /// operator, auditor or facility-admin.
+        #[arg(long)]
+        role: String,
+        /// The facility of a facility-admin.
+        #[arg(long)]
+        facility: Option<String>,
+        /// A note for the list (e.g. the person's name).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// List console grants.
+    List {
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a person's console grant: their console session ends at its next request.
+    Remove { person: String },
+}
 
 pub async fn run(authority: &Authority, command: ConsoleGrantCommand) -> Result<ExitCode> {
     match command {

@@ -2,9 +2,11 @@
 //! embedded defaults (SQLite, software keys), ending with the exact
 //! `openssl verify` commands to check the result independently.
 
-use crate::cli::{DemoArgs, Global, InitArgs};
+use super::init::InitArgs;
+use crate::cli::Global;
 use crate::config::Loaded;
 use anyhow::{Context, Result, bail};
+use clap::Args;
 use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::facility::{FacilityKind, NewFacility, Transition};
 use hcpki_ca::issuer::der_to_pem;
@@ -12,7 +14,16 @@ use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::{Authority, CaName};
 use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to create the demo (must not exist yet, or be empty). Default: ./hcpki-demo, or
+    /// ./hcpki-demo-2, -3, … when earlier demos are there.
+    #[arg(long = "out")]
+    pub out: Option<PathBuf>,
+}
 
 pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
     // `--out` names the demo directory; so does an explicit `--dir`/HCPKI_DIR (anything but the default

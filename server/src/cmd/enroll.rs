@@ -1,12 +1,73 @@
 //! `hcpki enroll …`: enrollment credentials.
 
-use crate::cli::{EnrollCommand, PendingCommand};
+use crate::cli::value;
 use anyhow::Result;
+use clap::Subcommand;
 use hcpki_ca::Authority;
 use hcpki_ca::enroll::NewCredential;
+use hcpki_ca::enroll::credential::Protocol;
 use hcpki_ca::enroll::scep::held::{HeldRequest, HeldState};
+use hcpki_ca::facility::FacilityId;
+use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::time::rfc3339;
 use std::process::ExitCode;
+
+#[derive(Debug, Subcommand)]
+pub enum EnrollCommand {
+    /// Create a single-use, expiring credential for an approved or active facility and print it once as
+    /// key=value lines: est `username`/`password`, scep `challenge`, acme `eab_kid`/`eab_hmac_key`.
+    Credential {
+        /// The facility.
+        #[arg(long)]
+        facility: FacilityId,
+        /// The enrollment protocol.
+        #[arg(long, value_parser = value::protocol())]
+        protocol: Protocol,
+        /// A profile the credential may receive, a facility's (router, pc); repeatable, the first is the default.
+        #[arg(long = "profile", required = true, value_parser = value::profile())]
+        profiles: Vec<ProfileKind>,
+        /// Lifetime: a number with d, h or m (1m to 90d).
+        #[arg(long, default_value = "7d", value_parser = hcpki_ca::enroll::credential::parse_validity)]
+        valid_for: i64,
+    },
+    /// List credentials (never their secrets), newest first.
+    List {
+        /// Only this facility's.
+        #[arg(long)]
+        facility: Option<FacilityId>,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a credential so it can no longer be used.
+    Revoke { id: String },
+    /// SCEP requests without a challenge password, held for an operator's decision.
+    #[command(subcommand)]
+    Pending(PendingCommand),
+}
+
+/// `hcpki enroll pending …`.
+#[derive(Debug, Subcommand)]
+pub enum PendingCommand {
+    /// List held SCEP requests, newest first.
+    List {
+        /// Every request, not only those still pending.
+        #[arg(long)]
+        all: bool,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue the certificate a held request asks for; the device gets it on its next poll.
+    Approve { id: String },
+    /// Refuse a held request; the device gets FAILURE on its next poll.
+    Reject {
+        id: String,
+        /// Why (recorded in the audit log and the request).
+        #[arg(long)]
+        reason: String,
+    },
+}
 
 pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCode> {
     match command {

@@ -1,12 +1,150 @@
 //! `hcpki facility …`.
 
-use crate::cli::{AddressCommand, AllowDeny, FacilityCommand};
+use crate::cli::value;
 use crate::output;
 use anyhow::Result;
+use clap::Subcommand;
+use hcpki_ca::facility::FacilityKind;
+use hcpki_ca::facility::FacilityState;
 use hcpki_ca::facility::{FacilityId, NewFacility, Transition};
 use hcpki_ca::store::{Actor, FacilityFilter};
 use hcpki_ca::{Authority, FacilityRefusal};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Debug, Subcommand)]
+pub enum FacilityCommand {
+    /// Register a facility (state: applied). Prints the new facility ID alone on stdout.
+    Add {
+        /// Facility name (Japanese allowed).
+        #[arg(long)]
+        name: String,
+        /// The kind of facility.
+        #[arg(long, value_parser = value::facility_kind())]
+        kind: FacilityKind,
+        /// 医療機関コード (10 digits), checked and unique.
+        #[arg(long)]
+        code: Option<String>,
+        /// Postal address.
+        #[arg(long)]
+        address: Option<String>,
+        /// Contact for the help desk.
+        #[arg(long)]
+        contact: Option<String>,
+    },
+    /// Register many facilities from a CSV file (UTF-8, header row: name,kind,medical_code,address,contact,
+    /// allocations; only name and kind required; allocations are prefixes or addresses separated by spaces). Every row is checked first; by default one bad row imports nothing.
+    Import {
+        /// The CSV file.
+        #[arg(long)]
+        csv: PathBuf,
+        /// Import the valid rows and report the bad ones (exit status still non-zero if any was bad).
+        #[arg(long)]
+        valid_only: bool,
+        /// Approve each facility right after registering it (applied → approved).
+        #[arg(long)]
+        approve: bool,
+        /// Check the file only; register nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Approve an application (applied → approved).
+    Approve { id: FacilityId },
+    /// Reject an application (applied → retired).
+    Reject {
+        id: FacilityId,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Suspend a facility (approved/active → suspended).
+    Suspend {
+        id: FacilityId,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Resume a suspended facility (suspended → active).
+    Resume {
+        id: FacilityId,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Retire a facility for good; its ID is never reused.
+    Retire {
+        id: FacilityId,
+        #[arg(long)]
+        reason: String,
+    },
+    /// List facilities.
+    List {
+        /// Only this state.
+        #[arg(long, value_parser = value::facility_state())]
+        state: Option<FacilityState>,
+        /// Only this kind.
+        #[arg(long, value_parser = value::facility_kind())]
+        kind: Option<FacilityKind>,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one facility.
+    Show {
+        id: FacilityId,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// How the facility's admins must sign in to the portal to make changes (credentials, PKCS#12 files,
+    /// revocations): by card only (the default), or also by password + TOTP. Without an option, show it.
+    AdminLogin {
+        id: FacilityId,
+        /// allow: password + TOTP sign-ins may make changes too; deny: card sign-ins only.
+        #[arg(long, value_enum)]
+        password_totp: Option<AllowDeny>,
+    },
+    /// A facility's address allocations: the IPv6/IPv4 prefixes and single addresses its router certificates may
+    /// carry. Allocations of two facilities never overlap.
+    #[command(subcommand)]
+    Address(AddressCommand),
+}
+
+/// `--password-totp allow|deny`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AllowDeny {
+    /// Accept it.
+    Allow,
+    /// Refuse it.
+    Deny,
+}
+
+/// `hcpki facility address …` (issue #24, item 2). `add` and `remove` take their facility and prefix as text:
+/// the authority parses them and audits a malformed one as a refusal, as for the admin API.
+#[derive(Debug, Subcommand)]
+pub enum AddressCommand {
+    /// Allocate a prefix (`2001:db8:10::/48`) or a single address (`192.0.2.7`) to a facility; refused, naming
+    /// the holder, when it overlaps any facility's allocation.
+    Add {
+        /// The facility.
+        facility: String,
+        /// The prefix or address.
+        prefix: String,
+    },
+    /// Take an allocation back. Certificates already issued with addresses in it stay valid until re-issued or
+    /// revoked: `hcpki cert check-addresses` lists them.
+    Remove {
+        /// The facility.
+        facility: String,
+        /// The prefix or address, as listed.
+        prefix: String,
+    },
+    /// List allocations: one facility's, or every facility's.
+    List {
+        /// The facility (default: all).
+        facility: Option<FacilityId>,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
 
 pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<ExitCode> {
     let actor = super::actor();

@@ -1,16 +1,49 @@
 //! `hcpki init`: configuration, database and CA hierarchy.
 
-use crate::cli::InitArgs;
+use crate::cli::value;
 use crate::config::{self, Config, KeysConfig, Loaded};
 use anyhow::{Context, Result, bail};
 use base64::Engine;
+use clap::Args;
 use hcpki_ca::authority::{InitOptions, KeyPlacement};
+use hcpki_ca::keys::KeyAlgorithm;
 use hcpki_ca::keys::Pkcs11Config;
 use hcpki_ca::profile::ProfileSettings;
 use hcpki_ca::{Authority, CaName};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// PKCS#11 module: generate the CA keys in an HSM instead of encrypted files.
+    #[arg(long, requires_all = ["pkcs11_token_label", "pkcs11_pin_file"])]
+    pub pkcs11_module: Option<PathBuf>,
+    /// Label of the (initialised) token to generate the CA keys on.
+    #[arg(long)]
+    pub pkcs11_token_label: Option<String>,
+    /// File holding the token's user PIN.
+    #[arg(long)]
+    pub pkcs11_pin_file: Option<PathBuf>,
+    /// Passphrase file for software keys (default: a new random one at secrets/key-passphrase).
+    #[arg(long)]
+    pub passphrase_file: Option<PathBuf>,
+    #[arg(long = "key-type", value_name = "CA=ALG", value_parser = value::ca_key_type, help = value::ca_key_type_help())]
+    pub key_types: Vec<(CaName, KeyAlgorithm)>,
+    /// Organisation written into every subject DN.
+    #[arg(long, default_value = "hcpki")]
+    pub organization: String,
+    /// DNS zone under which facilities own their router names.
+    #[arg(long, default_value = "router.hcpki.example")]
+    pub router_zone: String,
+    /// Domain of facility PC identity URIs (https://<domain>/facility/<id>/device/<device>).
+    #[arg(long, default_value = "hcpki.example")]
+    pub identity_domain: String,
+    /// Base URL of the plain-HTTP publication point (CRL DP, AIA).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub http_base_url: String,
+}
 
 pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

@@ -1,14 +1,64 @@
 //! `hcpki issue`.
 
-use crate::cli::IssueArgs;
+use crate::cli::value;
 use anyhow::{Context, Result};
+use clap::Args;
 use hcpki_ca::Authority;
+use hcpki_ca::CaName;
 use hcpki_ca::authority::IssueRequest;
+use hcpki_ca::facility::FacilityId;
+use hcpki_ca::keys::KeyAlgorithm;
 use hcpki_ca::keys::SoftwareKey;
 use hcpki_ca::profile::ProfileKind;
+use hcpki_ca::profile::RouterEku;
+use hcpki_ca::profile::Vendor;
 use hcpki_ca::store::CertificateRecord;
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// The profile (`operator` certificates come from `hcpki operator add`).
+    #[arg(long, value_parser = value::profile())]
+    pub profile: ProfileKind,
+    /// The facility (router and pc profiles).
+    #[arg(long)]
+    pub facility: Option<FacilityId>,
+    /// The CSR file (PEM or DER); `-` reads standard input.
+    #[arg(long, required_unless_present = "p12", conflicts_with = "p12")]
+    pub csr: Option<PathBuf>,
+    /// Instead of a CSR: hcpki makes the key (see --key-type) and writes key, certificate and CA chain to this
+    /// PKCS#12 file (AES-256, PBKDF2-SHA256), printing its generated passphrase once. The key is not kept.
+    /// For devices without an enrollment client.
+    #[arg(long)]
+    pub p12: Option<PathBuf>,
+    /// Key made for --p12 (default rsa2048: every router imports it).
+    #[arg(long, requires = "p12", default_value = "rsa2048", value_parser = value::key_algorithm())]
+    pub key_type: KeyAlgorithm,
+    /// Subject alternative name: a DNS name or an IP address (repeatable).
+    #[arg(long)]
+    pub san: Vec<String>,
+    /// Device identifier for pc certificates (default: derived from the key).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Router EKU variant.
+    #[arg(long, conflicts_with = "vendor", value_parser = value::router_eku())]
+    pub eku: Option<RouterEku>,
+    /// Router vendor, choosing the EKU variant.
+    #[arg(long, value_parser = value::vendor())]
+    pub vendor: Option<Vendor>,
+    /// For --profile ocsp: the issuing CA the signer answers for.
+    #[arg(long, value_parser = value::ca())]
+    pub ocsp_for: Option<CaName>,
+    /// End the validity at this RFC 3339 time (e.g. 2027-03-31T23:59:59Z) instead of the profile's lifetime;
+    /// never later than it.
+    #[arg(long, value_parser = value::rfc3339)]
+    pub not_after: Option<i64>,
+    /// Where to write the certificate (PEM); `-` or omitted: standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
 
 pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
     // With --p12 the key is made here and never written anywhere but the passphrase-protected file.

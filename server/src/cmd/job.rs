@@ -1,14 +1,69 @@
 //! `hcpki job …` and `hcpki cert reissue`: long operations from the CLI (D38), with an `indicatif` progress
 //! bar on a terminal (hidden otherwise, so scripts and logs get only the summary).
 
-use crate::cli::{JobCommand, ReissueArgs};
+use crate::cli::value;
 use crate::jobs::{self, Kind, RunLimit, reissue};
 use anyhow::{Result, bail};
+use clap::Args;
+use clap::Subcommand;
 use hcpki_ca::Authority;
+use hcpki_ca::CaName;
+use hcpki_ca::facility::FacilityId;
+use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::store::{JobItem, JobRecord, JobState};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct ReissueArgs {
+    /// Only certificates of this CA.
+    #[arg(long, value_parser = value::ca())]
+    pub ca: Option<CaName>,
+    /// Only this profile (only device certificates are re-issued: router, pc and server).
+    #[arg(long, value_parser = value::profile())]
+    pub profile: Option<ProfileKind>,
+    /// Only this facility.
+    #[arg(long)]
+    pub facility: Option<FacilityId>,
+    /// Only certificates issued before this RFC 3339 time (e.g. the CA key's rollover).
+    #[arg(long, value_parser = value::rfc3339)]
+    pub issued_before: Option<i64>,
+    /// Only certificates expiring within this many days.
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=36_500))]
+    pub expiring_within: Option<i64>,
+    /// List what would be re-issued; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Revoke each old certificate (reason superseded) once its successor is stored. By default the old
+    /// certificate stays valid until its own expiry, so devices switch over at their own pace.
+    #[arg(long)]
+    pub revoke_old: bool,
+    /// Stop after this many certificates, leaving the job to be resumed (a maintenance window).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub stop_after: Option<u64>,
+}
+
+/// `hcpki job …`: long operations (D38).
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// The newest jobs with their progress.
+    List {
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        limit: i64,
+    },
+    /// One job: progress and each failed item's error.
+    Show { id: String },
+    /// Continue a job that was interrupted or stopped: only the items not yet done.
+    Resume {
+        id: String,
+        /// Stop after this many items, leaving the job to be resumed.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        stop_after: Option<u64>,
+    },
+    /// Cancel a job: the items not yet done stay undone (audited).
+    Cancel { id: String },
+}
 
 pub async fn run(authority: &Authority, command: JobCommand) -> Result<ExitCode> {
     let now = hcpki_ca::time::now_unix();

@@ -1,12 +1,54 @@
 //! `hcpki login challenge|verify|crls`: the card-login core (`crate::login`) from the command line, exactly as
 //! the portal runs it (same store methods, same verifier, same audit entry).
 
-use crate::cli::{Global, LoginCommand};
+use crate::cli::Global;
 use crate::config::Loaded;
 use crate::login::{self, CardLoginError, challenge};
 use anyhow::{Context, Result};
+use clap::Subcommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Debug, Subcommand)]
+pub enum LoginCommand {
+    /// Issue and store a single-use challenge; prints {"challenge", "expires_at"} as JSON.
+    Challenge {
+        /// The browser-session binding (opaque; the portal uses a hash of its pre-login cookie).
+        #[arg(long)]
+        binding: String,
+        /// The origin to issue for (default: `[login] origin`).
+        #[arg(long)]
+        origin: Option<String>,
+        /// Issue as of this Unix time instead of now.
+        #[arg(long)]
+        at: Option<i64>,
+    },
+    /// Take a challenge and verify a card's signature and chain as the portal would (CRLs fetched first, as the
+    /// server's cache does at start); prints the verified card as JSON, or the refusal and its reason code.
+    /// Audited as `login.card` like a portal login.
+    Verify {
+        /// The challenge (base64url) the card signed. Write `--challenge=VALUE`: a value may start with '-'.
+        #[arg(long)]
+        challenge: String,
+        /// The browser-session binding the challenge was issued to.
+        #[arg(long)]
+        binding: String,
+        /// The origin the answer is presented at (default: `[login] origin`).
+        #[arg(long)]
+        origin: Option<String>,
+        /// The signature file (raw bytes).
+        #[arg(long)]
+        signature: PathBuf,
+        /// Certificate files, card certificate first: DER, or PEM (several blocks allowed). Repeatable.
+        #[arg(long, required = true)]
+        chain: Vec<PathBuf>,
+        /// Verify as of this Unix time instead of now (challenge expiry, validity, CRL freshness).
+        #[arg(long)]
+        at: Option<i64>,
+    },
+    /// Fetch the configured CRLs once and show what the cache would hold.
+    Crls,
+}
 
 pub async fn run(g: &Global, command: LoginCommand) -> Result<ExitCode> {
     let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;

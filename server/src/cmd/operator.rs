@@ -1,10 +1,44 @@
 //! `hcpki operator …`: operators of the admin API.
 
-use crate::cli::OperatorCommand;
+use crate::cli::value;
 use anyhow::{Context, Result};
+use clap::Subcommand;
 use hcpki_ca::Authority;
+use hcpki_ca::operator::OperatorName;
+use hcpki_ca::operator::OperatorRole;
 use hcpki_ca::time::rfc3339;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Add an operator (or change an enabled one's role) and issue an operator certificate for the CSR.
+    Add {
+        /// The operator's name (a–z 0–9 . _ -): the certificate's CN and identity.
+        #[arg(value_parser = OperatorName::parse)]
+        name: OperatorName,
+        /// The role: an operator approves facilities and manages credentials; an auditor only reads.
+        #[arg(long, value_parser = value::operator_role())]
+        role: OperatorRole,
+        /// The CSR file (PEM or DER).
+        #[arg(long)]
+        csr: PathBuf,
+        /// Where to write the certificate (PEM).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// List operators.
+    List {
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an operator for good: their certificates stop authenticating at once.
+    Disable {
+        #[arg(value_parser = OperatorName::parse)]
+        name: OperatorName,
+    },
+}
 
 pub async fn run(authority: &Authority, command: OperatorCommand) -> Result<ExitCode> {
     match command {

@@ -1,12 +1,42 @@
 //! `hcpki revoke` and `hcpki crl`.
 
-use crate::cli::{CrlArgs, RevokeArgs};
+use crate::cli::value;
 use anyhow::{Context, Result};
+use clap::Args;
 use hcpki_ca::Authority;
+use hcpki_ca::CaName;
 use hcpki_ca::issuer::der_to_pem;
+use hcpki_ca::revocation::Reason;
 use hcpki_ca::revocation::shard::CrlScope;
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The certificate's serial (hex, as `hcpki cert list` shows it; `:` and `0x` allowed).
+    #[arg(long, value_parser = value::serial)]
+    pub serial: String,
+    /// RFC 5280 reason (any case; `-` and `_` ignored, e.g. key-compromise).
+    #[arg(long, default_value = "unspecified", value_parser = value::reason())]
+    pub reason: Reason,
+}
+
+#[derive(Debug, Args)]
+pub struct CrlArgs {
+    /// The CA.
+    #[arg(long, value_parser = value::ca())]
+    pub ca: CaName,
+    /// One shard of the pc CA's partitioned CRL (`pc_crl_shards`), instead of the complete CRL.
+    #[arg(long)]
+    pub shard: Option<u16>,
+    /// Where to write it (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// PEM instead of DER.
+    #[arg(long)]
+    pub pem: bool,
+}
 
 pub async fn revoke(authority: &Authority, args: &RevokeArgs) -> Result<ExitCode> {
     let reason = args.reason;

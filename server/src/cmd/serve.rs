@@ -1,18 +1,33 @@
 //! `hcpki serve`: the HTTPS listener and the plain-HTTP listener, until SIGINT or SIGTERM.
 
-use crate::cli::{Global, ServeArgs};
+use crate::cli::Global;
 use crate::config::Loaded;
 use crate::http::acme_validator::NetworkValidator;
 use crate::http::scep::Scep;
-use crate::http::{AppState, metrics::Metrics, routes, scep_ra, server_cert, tls};
+use crate::http::{AppState, metrics::Metrics, rate_limit, routes, scep_ra, server_cert, tls};
 use anyhow::{Context, Result};
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
+use clap::Args;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address of the HTTPS listener (port 0: any free port; the real one is printed).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub https_addr: std::net::SocketAddr,
+    /// Address of the plain-HTTP listener (only what a protocol needs unencrypted: health, SCEP; CRLs later).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub http_addr: std::net::SocketAddr,
+    /// A DNS name or IP address for the server certificate (repeatable); replaces `serve.server_names`
+    /// from hcpki.toml. Default: localhost, 127.0.0.1, ::1.
+    #[arg(long = "server-name", value_name = "NAME")]
+    pub server_names: Vec<String>,
+}
 
 /// Say at start which root CRL `/crl/root.crl` serves: the imported ARL (warning when it ends within `[ca]
 /// root_crl_warn_days` or has ended), or one signed on demand with the root key, which must then be here.
@@ -42,7 +57,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let loaded = Loaded::read(&global.dir, global.database_url.as_deref())?;
-    let authority = Arc::new(super::open_loaded(&loaded).await?);
+    let authority = Arc::new(super::context::open_loaded(&loaded).await?);
     // Concurrent enrollments share their commits (ca/src/authority/queue.rs).
     authority.start_group_commit();
     let names = server_names(args, &loaded);
@@ -95,7 +110,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         webhook.spawn(authority.store().clone());
     }
     let limits = Arc::new(crate::http::rate_limit::Guard::new(
-        loaded.config.limits.settings()?,
+        rate_limit::Settings::from_config(&loaded.config.limits)?,
         authority.store().clone(),
         metrics.clone(),
     ));
@@ -172,7 +187,7 @@ fn serve_portal(
     }
     for (listener, config, router, name) in listeners {
         // Counted and logged like the main listeners: per-route latency is how a slow login shows.
-        let tracker = crate::http::metrics::Tracker::new(app, name);
+        let tracker = crate::http::metrics::Tracker::new(&app.metrics, name);
         let router = router
             .layer(axum::middleware::from_fn_with_state(app.limits.clone(), crate::http::rate_limit::limit_sign_in))
             .layer(axum::middleware::from_fn_with_state(tracker, crate::http::metrics::track));

@@ -8,18 +8,20 @@
 //! responder (tens of thousands of requests a second), so a known route costs one shared read lock and a few
 //! atomic additions: no allocation and no exclusive lock.
 
-use super::AppState;
 use super::rate_limit::Class;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use hcpki_ca::store::SweepCounts;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
+
+mod endpoint;
+pub use endpoint::scrape;
 
 /// Upper bounds (seconds) of the latency buckets: from a cached health check to a slow database write.
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
@@ -274,19 +276,6 @@ impl RegistryFigures {
     }
 }
 
-/// `/metrics`.
-pub async fn scrape(State(state): State<AppState>) -> Response {
-    let registry = match RegistryFigures::read(state.store.as_ref(), hcpki_ca::time::now_unix()).await {
-        Ok(figures) => Some(figures),
-        Err(e) => {
-            tracing::warn!(error = %e, "metrics: cannot read the registry's figures");
-            None
-        }
-    };
-    let body = state.metrics.render(registry.as_ref());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
-}
-
 /// The middleware's state: where to count, and which listener this is.
 #[derive(Clone, Debug)]
 pub struct Tracker {
@@ -296,8 +285,8 @@ pub struct Tracker {
 
 impl Tracker {
     /// A tracker for the listener named `listener` (`https`, `http`, `portal`, `portal-mtls`).
-    pub fn new(state: &AppState, listener: &'static str) -> Self {
-        Self { metrics: state.metrics.clone(), listener }
+    pub fn new(metrics: &Arc<Metrics>, listener: &'static str) -> Self {
+        Self { metrics: metrics.clone(), listener }
     }
 }
 

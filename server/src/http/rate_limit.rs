@@ -23,6 +23,7 @@
 //!   consecutive minutes belong to one engagement.
 
 use super::metrics::Metrics;
+use crate::config::LimitsConfig;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -34,34 +35,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod address;
+mod class;
 mod limiter;
 pub use address::{Network, client_address};
+pub use class::Class;
 pub use limiter::{Decision, Engagement, Limiter};
-
-/// What is limited, each with its own per-address budget.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Class {
-    /// EST, SCEP, ACME and facility applications.
-    Enroll,
-    /// OCSP requests and CRL downloads.
-    Revocation,
-    /// The portal's password and card sign-in posts.
-    Login,
-}
-
-impl Class {
-    /// All classes, in metric order.
-    pub const ALL: [Class; 3] = [Class::Enroll, Class::Revocation, Class::Login];
-
-    /// The metric label and audit target.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Enroll => "enroll",
-            Self::Revocation => "revocation",
-            Self::Login => "login",
-        }
-    }
-}
 
 /// `[limits]` as the server uses it: requests per minute per address for each class (0: unlimited), how often
 /// the replicas share their counts, and the proxies whose `X-Forwarded-For` is believed.
@@ -77,6 +55,24 @@ pub struct Settings {
     pub sync_secs: Option<u64>,
     /// Networks of the reverse proxies in front of the server.
     pub trusted_proxies: Vec<Network>,
+}
+
+impl Settings {
+    /// The settings of `[limits]`; an unparsable proxy address names itself.
+    pub fn from_config(config: &LimitsConfig) -> anyhow::Result<Self> {
+        let trusted_proxies = config
+            .trusted_proxies
+            .iter()
+            .map(|n| n.parse().map_err(|e: String| anyhow::anyhow!("[limits] trusted_proxies: {e}")))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Self {
+            enroll_per_minute: config.enroll_per_minute,
+            revocation_per_minute: config.revocation_per_minute,
+            login_per_minute: config.login_per_minute,
+            sync_secs: (config.sync_secs > 0).then_some(u64::from(config.sync_secs)),
+            trusted_proxies,
+        })
+    }
 }
 
 /// The limiter with what a refusal and a sync need: the store (audit log, shared counts) and the counters.

@@ -40,7 +40,7 @@ pub fn https(state: AppState) -> Router {
         .merge(limited(&state, Class::Enroll, enrollment))
         .merge(admin_api(state.clone()))
         .merge(console(state.clone()))
-        .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state, "https"), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state.metrics, "https"), metrics::track))
         .with_state(state)
 }
 
@@ -139,7 +139,7 @@ pub fn http(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .merge(limited(&state, Class::Revocation, revocation))
         .merge(limited(&state, Class::Enroll, scep))
-        .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state, "http"), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state.metrics, "http"), metrics::track))
         .with_state(state)
 }
 
@@ -150,9 +150,9 @@ pub fn portal(state: PortalState) -> Router {
     let browser = Router::new()
         .route("/", get(portal::home))
         .route("/login", get(portal::login_page).post(portal::login))
-        .route("/login/card/challenge", post(card_login::challenge))
-        .route("/login/card", post(card_login::submit))
-        .route("/logout/card-removed", post(card_login::card_removed))
+        .route("/login/card/challenge", post(card_login::endpoints::challenge))
+        .route("/login/card", post(card_login::endpoints::submit))
+        .route("/logout/card-removed", post(card_login::endpoints::card_removed))
         .route("/logout", get(super::oidc::logout::logout_get).post(portal::logout))
         .route("/sessions", get(self_service::list))
         .route("/sessions/end", post(self_service::end_one))
@@ -168,18 +168,16 @@ pub fn portal(state: PortalState) -> Router {
         .route("/.well-known/openid-configuration", get(super::oidc::endpoints::discovery))
         .route("/jwks", get(super::oidc::endpoints::jwks))
         // The card agent's presence reports (D26): a local program, not a browser; the token authenticates.
-        .route("/presence", post(card_login::presence))
-        .route("/static/card-login.js", get(card_login::script_login))
-        .route("/static/card-watch.js", get(card_login::script_watch))
+        .route("/presence", post(card_login::endpoints::presence))
+        .route("/static/card-login.js", get(card_login::endpoints::script_login))
+        .route("/static/card-watch.js", get(card_login::endpoints::script_watch))
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
         .with_state(state)
 }
 
 /// The portal's mTLS listener (RFC 8705 §5 `mtls_endpoint_aliases`): only the back-channel endpoints.
 pub fn portal_mtls(state: PortalState) -> Router {
-    oidc_back_channel()
-        .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
-        .with_state(state)
+    oidc_back_channel().layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap)).with_state(state)
 }
 
 /// The OpenID Connect endpoints clients call directly (client-authenticated or bearer; no cookies), on both

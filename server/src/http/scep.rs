@@ -6,52 +6,16 @@
 //! endpoint. `PKIOperation` by POST (the body) or by GET (`message=` base64, old Cisco IOS over HTTP/1.0).
 
 use super::AppState;
-use crate::config::ScepEndpointConfig;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use hcpki_ca::enroll::EnrollError;
-use hcpki_ca::enroll::scep::{self, Endpoint, Ra, ScepAuthority};
-use hcpki_ca::profile::ProfileKind;
-use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
-use std::sync::Arc;
+use hcpki_ca::enroll::scep;
 
-/// The SCEP side of the server: the CA as SCEP sees it and the endpoints by name.
-#[derive(Debug)]
-pub struct Scep {
-    /// The CA.
-    pub authority: Arc<dyn ScepAuthority>,
-    /// Endpoints by URL name.
-    pub endpoints: BTreeMap<String, Endpoint>,
-}
-
-impl Scep {
-    /// The `router` and `pc` endpoints with their defaults, then those configured (which may override them).
-    pub fn new(
-        authority: Arc<dyn ScepAuthority>,
-        ras: &HashMap<ProfileKind, Arc<Ra>>,
-        configured: &BTreeMap<String, ScepEndpointConfig>,
-    ) -> anyhow::Result<Self> {
-        let mut all: BTreeMap<String, ScepEndpointConfig> =
-            ["router", "pc"].iter().map(|n| ((*n).to_owned(), ScepEndpointConfig::default())).collect();
-        all.extend(configured.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let mut endpoints = BTreeMap::new();
-        for (name, cfg) in all {
-            let profile_name = cfg.profile.clone().unwrap_or_else(|| name.clone());
-            let profile = ProfileKind::from_str(&profile_name)
-                .ok()
-                .filter(|p| ras.contains_key(p))
-                .ok_or_else(|| anyhow::anyhow!("[serve.scep.{name}]: set profile = \"router\" or \"pc\""))?;
-            let ra = ras.get(&profile).cloned().ok_or_else(|| anyhow::anyhow!("no SCEP RA for {profile}"))?;
-            let endpoint = Endpoint { profile, legacy_ciphers: cfg.legacy_ciphers, include_ca: cfg.include_ca, ra };
-            endpoints.insert(name, endpoint);
-        }
-        Ok(Self { authority, endpoints })
-    }
-}
+mod endpoints;
+pub use endpoints::Scep;
 
 /// `?operation=…&message=…`.
 #[derive(Debug, serde::Deserialize)]

@@ -29,6 +29,17 @@ pub enum Connection {
     Refused(String),
 }
 
+/// The facility side of a login: the facility, and its PC certificate's serial and notAfter.
+#[derive(Debug, Default)]
+pub struct LoginFacility {
+    /// The facility of the connection's verified PC certificate.
+    pub context: Option<FacilityContext>,
+    /// That certificate's serial.
+    pub certificate: Option<String>,
+    /// That certificate's notAfter (Unix seconds): the session ends by then.
+    pub not_after: Option<i64>,
+}
+
 /// Look the connection's client certificate up.
 pub async fn of_connection(store: &dyn Store, tls: Option<&TlsInfo>) -> Result<Connection, StoreError> {
     of_certificate(store, peer_certificate(tls)).await

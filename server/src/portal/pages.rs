@@ -131,8 +131,7 @@ pub fn login(
         }
     };
     let status = if message.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
-    let scripts =
-        card.map(|c| Scripts { src: "/static/card-login.js", agent: &c.agent, data: BodyData::default() });
+    let scripts = card.map(|c| Scripts { src: "/static/card-login.js", agent: &c.agent, data: BodyData::default() });
     page_with(status, "hcpki portal: sign in", body, scripts)
 }
 
@@ -262,4 +261,10 @@ fn sign_out_form(csrf: &str, label: &str) -> Markup {
             button type="submit" { (label) }
         }
     }
+}
+
+/// The page of a failure of ours (the database, mostly): logged, and the person asked to retry.
+pub fn unavailable(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "portal request failed");
+    refused(StatusCode::SERVICE_UNAVAILABLE, "the portal cannot answer now; try again shortly")
 }

@@ -12,8 +12,9 @@
 //! | `/login/card` | [`CARD_ANSWER_BYTES`] | up to four base64 certificates (`answer::MAX_POSTED_CERTS`) |
 //! | `/authorize` (POST), `/token`, `/par`, `/introspect`, `/revoke`, `/userinfo` | [`PROTOCOL_BYTES`] | OAuth parameters and a signed client assertion |
 
+use super::pages;
 use super::refusals::named;
-use super::{PortalState, pages};
+use super::state::PortalState;
 use crate::http::body::{BodyError, read_limited};
 use crate::oidc::OAuthError;
 use axum::body::Body;

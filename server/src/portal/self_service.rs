@@ -9,9 +9,15 @@
 //!
 //! [`PortalSecret::session_handle`]: super::secret::PortalSecret::session_handle
 
+mod row;
+
+pub use row::{Row, SignIn};
+
+use super::audit;
+use super::pages::{self, unavailable};
+use super::respond::{check_form_csrf, end_session_because, signed_out};
 use super::session::Session;
-use super::{PortalState, audit, check_form_csrf, end_session_because, pages, signed_out, unavailable};
-use crate::policy::Credential;
+use super::state::PortalState;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,57 +28,6 @@ use std::collections::BTreeSet;
 
 /// The audited reason of a session the person ended from this page.
 const ENDED_BY_USER: &str = "ended-by-user";
-
-/// One session as the person's page shows it.
-#[derive(Debug)]
-pub struct Row {
-    /// The opaque handle forms name it by.
-    pub handle: String,
-    /// When its credential was checked (Unix seconds).
-    pub started: i64,
-    /// When it ends by itself.
-    pub expires: i64,
-    /// How it signed in.
-    pub sign_in: SignIn,
-    /// The facility at login: its ID and, if still registered, its name.
-    pub facility: Option<(String, Option<String>)>,
-    /// The facility PC certificate of the login (subject DN, serial), when the registry has it.
-    pub device: Option<String>,
-    /// The services (and their clients) holding live grants from it.
-    pub services: Vec<String>,
-    /// Whether it is the session of this request.
-    pub current: bool,
-}
-
-/// How a session signed in, as the page names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SignIn {
-    /// A card and its PIN, at a facility PC presenting its certificate (the highest assurance).
-    CardPinFacility,
-    /// A card and its PIN, without a facility certificate.
-    CardPin,
-    /// Password and TOTP code (with or without a facility certificate).
-    PasswordTotp,
-}
-
-impl SignIn {
-    fn of(session: &Session) -> Self {
-        match (session.subject.credential(), session.facility_id.is_some()) {
-            (Credential::PasswordTotp, _) => Self::PasswordTotp,
-            (Credential::Hpki | Credential::Jpki, true) => Self::CardPinFacility,
-            (Credential::Hpki | Credential::Jpki, false) => Self::CardPin,
-        }
-    }
-
-    /// The label, Japanese then English.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::CardPinFacility => "カード + PIN + 施設端末 / card + PIN + facility PC",
-            Self::CardPin => "カード + PIN / card + PIN",
-            Self::PasswordTotp => "パスワード + ワンタイムコード / password + TOTP",
-        }
-    }
-}
 
 /// `GET /sessions`: the person's live sessions, newest first.
 pub async fn list(State(state): State<PortalState>, headers: HeaderMap) -> Response {

@@ -6,7 +6,7 @@
 //! prefectures are weighted by population (2020 census, 10,000s). With these weights a facility has 6.08
 //! certificates on average, the "~6" of issue #9.
 
-use super::SplitMix;
+use super::measure::SplitMix;
 use anyhow::Result;
 use hcpki_ca::facility::{FacilityKind, MedicalCodeError, MedicalInstitutionCode, NewFacility};
 use std::collections::HashMap;

@@ -28,11 +28,12 @@
 //! stay in the audit log: they are real chain entries, so `hcpki audit verify` covers them too.
 
 use super::dataset::Generator;
-use super::{SplitMix, crl_entries, percentile, raw_crl, raw_rate};
-use crate::cli::{BenchNationalArgs, Global};
+use super::measure::{SplitMix, crl_entries, percentile, raw_crl, raw_rate};
+use crate::cli::Global;
 use crate::cmd::facility_import;
 use crate::config::Loaded;
 use anyhow::{Context, Result};
+use clap::Args;
 use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::facility::Transition;
 use hcpki_ca::keys::{self, KeyAlgorithm, KeyUri, SoftwareKey};
@@ -41,10 +42,30 @@ use hcpki_ca::revocation::{CrlReason, Reason};
 use hcpki_ca::store::{Actor, Registration};
 use hcpki_ca::{Authority, CaName, FacilityId};
 use std::future::Future;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[derive(Debug, Args)]
+pub struct BenchNationalArgs {
+    /// Facility counts to measure at, ascending (comma-separated): the dataset grows to each in turn.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub facilities: Vec<usize>,
+    /// Where national.csv and national.json go (created if missing).
+    #[arg(long, default_value = "bench-national")]
+    pub out: PathBuf,
+    /// Seed of the dataset (names, kinds, prefectures, which certificates are revoked).
+    #[arg(long, default_value_t = 9)]
+    pub seed: u64,
+    /// Lookups sampled per kind at each point.
+    #[arg(long, default_value_t = 2000)]
+    pub lookups: usize,
+    /// Approvals and revocations in flight at once (both share commits as in a server, each one audited).
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+}
 
 /// Certificates per `issue_many` call (as `bench issue --batch` and the group-commit queue's upper bound).
 const ISSUE_BATCH: usize = 256;
@@ -129,7 +150,7 @@ pub async fn run(global: &Global, args: &BenchNationalArgs) -> Result<ExitCode> 
         "--facilities must be ascending: the dataset grows from one point to the next"
     );
     let loaded = Loaded::read(&global.dir, global.database_url.as_deref())?;
-    let authority = Arc::new(crate::cmd::open_loaded(&loaded).await?);
+    let authority = Arc::new(crate::cmd::context::open_loaded(&loaded).await?);
     // As `hcpki serve` does: concurrent approvals share commits (D35 addendum). Issuance calls
     // `issue_many` directly and is not affected.
     authority.start_group_commit();

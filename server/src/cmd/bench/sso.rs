@@ -25,8 +25,8 @@
 //! 127.0.0.1); the service `bench-sso` (card + PIN, physicians) and its client `hcpki-bench-sso` are put in
 //! the database, replacing those of an earlier run.
 
-use super::percentile;
-use crate::cli::{BenchSsoArgs, Global};
+use super::measure::percentile;
+use crate::cli::Global;
 use crate::config::{self, Loaded, LoginConfig};
 use crate::oidc::jws::{Signer, SigningAlg};
 use crate::oidc::registration::{self, Registration};
@@ -35,6 +35,7 @@ use crate::portal::session::COOKIE as SESSION_COOKIE;
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use clap::Args;
 use hcpki_ca::CaName;
 use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_ca::store::Actor;
@@ -51,6 +52,20 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+#[derive(Debug, Args)]
+pub struct BenchSsoArgs {
+    /// Logins in flight at once, each virtual user on its own keep-alive connection (comma-separated): one
+    /// table row each.
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16,64")]
+    pub concurrency: Vec<usize>,
+    /// Complete logins per row (and as many reference journeys).
+    #[arg(long, default_value_t = 1000)]
+    pub logins: usize,
+    /// Virtual HPKI cards (physicians) the logins take turns with.
+    #[arg(long, default_value_t = 8)]
+    pub cards: usize,
+}
 
 /// The bench's files, inside the hcpki directory.
 const FILES: &str = "bench-sso";
@@ -78,7 +93,7 @@ pub async fn run(global: &Global, args: &BenchSsoArgs) -> Result<ExitCode> {
     configure(&loaded, &files)?;
     let loaded = Loaded::read(&global.dir, global.database_url.as_deref())?;
     let backend = if loaded.database_url.starts_with("sqlite:") { "sqlite" } else { "postgres" };
-    let authority = crate::cmd::open_loaded(&loaded).await?;
+    let authority = crate::cmd::context::open_loaded(&loaded).await?;
     let store = authority.store().clone();
     let actor = Actor::cli("bench-sso");
     // The file seeds an empty database first (as `hcpki service` does), then the bench's service goes in.

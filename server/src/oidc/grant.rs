@@ -1,0 +1,42 @@
+//! What an authorization grant carries to its tokens (`oidc_grants.data`).
+
+use super::error::OAuthError;
+use hcpki_ca::store::GrantRecord;
+use serde_json::Value;
+
+/// What a grant's tokens say, fixed when the user was authorized (`oidc_grants.data`).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct GrantData {
+    /// Pairwise subject.
+    pub sub: String,
+    /// The service's claims, as JSON.
+    pub claims: Value,
+    /// `acr`.
+    pub acr: String,
+    /// `amr`.
+    pub amr: Value,
+    /// `auth_time`.
+    pub auth_time: i64,
+    /// `nonce`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// Granted scope.
+    pub scope: String,
+    /// PKCE S256 challenge.
+    pub code_challenge: String,
+    /// The redirect URI of the authorization request.
+    pub redirect_uri: String,
+    /// `sid`: the session as this provider names it to clients.
+    pub sid: String,
+    /// When the session ends by itself: the grant's refresh tokens do not outlive it (and so not the card's
+    /// or the facility PC's certificate either). Absent in grants made before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_expires_at: Option<i64>,
+}
+
+impl GrantData {
+    /// Decode a grant's data.
+    pub fn of(grant: &GrantRecord) -> Result<Self, OAuthError> {
+        serde_json::from_str(&grant.data).map_err(|e| OAuthError::server(format!("grant {}: {e}", grant.id)))
+    }
+}

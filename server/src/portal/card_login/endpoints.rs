@@ -1,0 +1,246 @@
+//! The card login's HTTP endpoints: the challenge, the answer, the card-removed report and the agent's presence
+//! reports, and the pages' scripts. Each checks what HTTP brings (pre-login cookie, CSRF, connection) and hands
+//! the login to [`super::complete`].
+
+use super::{CardAnswer, Incomplete, LoginSource, PRELOGIN_COOKIE, complete};
+use crate::login::CardLoginError;
+use crate::portal::audit;
+use crate::portal::facility::LoginFacility;
+use crate::portal::login_form::RawCardLogin;
+use crate::portal::pages::{self, unavailable};
+use crate::portal::refusals::named;
+use crate::portal::request_body::SignInForm;
+use crate::portal::respond::{Tls, login_connection, safe_return, session_failed, signed_out};
+use crate::portal::session;
+use crate::portal::state::PortalState;
+use axum::Json;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use hcpki_agent_protocol::presence;
+use hcpki_ca::audit::Outcome;
+use serde_json::json;
+
+/// The CSRF token of the login page's POSTs, derived from the pre-login id.
+pub fn prelogin_csrf(state: &PortalState, prelogin_id: &str) -> String {
+    state.secret.csrf_token(&format!("pre-login\0{prelogin_id}"))
+}
+
+fn with_cookie(mut response: Response, cookie: Option<&str>) -> Response {
+    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ChallengeForm {
+    csrf: String,
+}
+
+/// `POST /login/card/challenge`: a fresh single-use challenge for this browser, as JSON.
+pub async fn challenge(
+    State(state): State<PortalState>,
+    headers: HeaderMap,
+    SignInForm(form): SignInForm<ChallengeForm>,
+) -> Response {
+    let Some(cards) = state.cards.clone() else {
+        return json_error(StatusCode::NOT_FOUND, "card_login_off", "card login is not configured on this portal");
+    };
+    let Some(id) = session::cookie_value(&headers, PRELOGIN_COOKIE) else {
+        return json_error(StatusCode::FORBIDDEN, "no_login_page", "open the login page again (it sets a cookie)");
+    };
+    if form.csrf != prelogin_csrf(&state, &id) {
+        return json_error(StatusCode::FORBIDDEN, "csrf", "the login page is stale: reload it and try again");
+    }
+    match cards.challenge(state.store.as_ref(), &id, hcpki_ca::time::now_unix()).await {
+        Ok(issued) => Json(issued).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot issue a card login challenge");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the portal cannot answer now; try again")
+        }
+    }
+}
+
+/// `POST /login/card`: verify the card's answer and start the SSO session. The form is parsed before any I/O
+/// (issue #24 item 5): a `kind` other than `hpki`/`jpki`, or a field the login page's script could not have
+/// sent, is refused (400) and audited `login.card` without its value. It carries no card id: the session's is
+/// derived from the verified certificate (item 4).
+pub async fn submit(
+    State(state): State<PortalState>,
+    tls: Tls,
+    headers: HeaderMap,
+    SignInForm(raw): SignInForm<RawCardLogin>,
+) -> Response {
+    let Some(cards) = state.cards.clone() else {
+        return pages::refused(StatusCode::NOT_FOUND, "card login is not configured on this portal");
+    };
+    let form = match raw.parse() {
+        Ok(form) => form,
+        Err(malformed) => {
+            let detail = json!({ "reason": "malformed", "field": malformed.field(), "origin": cards.origin });
+            state.refusals.record("portal:anonymous", crate::login::audit::ACTION, "card-login", detail).await;
+            return pages::refused_ja(StatusCode::BAD_REQUEST, &malformed.to_string());
+        }
+    };
+    let return_to = safe_return(form.return_to.as_deref());
+    let Some(id) = session::cookie_value(&headers, PRELOGIN_COOKIE) else {
+        return pages::refused(StatusCode::FORBIDDEN, "open the login page again (it sets a cookie) and retry");
+    };
+    if form.csrf != prelogin_csrf(&state, &id) {
+        return pages::refused(StatusCode::FORBIDDEN, "the login page is stale: reload it and try again");
+    }
+    let LoginFacility { context: facility, certificate: facility_certificate, not_after: facility_not_after } =
+        match login_connection(&state, &tls, "portal:anonymous", "card-login", "card").await {
+            Ok(found) => found,
+            Err(refused) => return refused,
+        };
+    let answer = CardAnswer {
+        challenge_id: &form.challenge_id,
+        signature: &form.signature,
+        chain: &form.chain,
+        button: form.kind,
+    };
+    // Cloned: the refusal page below shows the facility too.
+    let source = LoginSource { prelogin_id: &id, facility: facility.clone(), facility_certificate, facility_not_after };
+    let services = match state.services.current().await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let now = hcpki_ca::time::now_unix();
+    let created = match complete(&state.store, &state.sessions, &cards, &services, &answer, source, now).await {
+        Ok(created) => created,
+        Err(Incomplete::Card(CardLoginError::Store(e))) => return unavailable(e),
+        Err(Incomplete::Card(e)) => {
+            // The page again, with the card buttons: the next attempt needs a new challenge anyway.
+            let card = pages::CardSection { agent: cards.agent.clone(), csrf: form.csrf.clone() };
+            return pages::login(facility.as_ref(), &return_to, Some(&e.to_string()), Some(&card));
+        }
+        Err(Incomplete::Session(e)) => return session_failed(e),
+    };
+    // A session on a presence lease first hands its token to the agent (D26): a login started by a relying
+    // service goes straight back to it, and no other portal page may ever be opened.
+    let next = if created.session.presence {
+        let token = session::presence_token(&created.csrf);
+        let card_id = created.session.credential.card_id.as_deref().unwrap_or_default();
+        pages::continuing(&return_to, &cards.agent, card_id, &created.csrf, &token)
+    } else {
+        Redirect::to(&return_to).into_response()
+    };
+    let response = with_cookie(next, Some(&created.set_cookie));
+    // The pre-login id has done its work: a new login starts from a new one.
+    with_cookie(response, Some(&format!("{PRELOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct CardRemovedForm {
+    csrf: String,
+    card_id: String,
+}
+
+/// `POST /logout/card-removed`: the card this session logged in with left its reader.
+pub async fn card_removed(
+    State(state): State<PortalState>,
+    headers: HeaderMap,
+    Form(form): Form<CardRemovedForm>,
+) -> Response {
+    let (session, csrf) = match state.sessions.current(&headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return signed_out(None),
+        Err(e) => return unavailable(e),
+    };
+    if form.csrf != csrf {
+        let detail = json!({ "reason": "missing or wrong CSRF token", "path": "/logout/card-removed" });
+        audit(&state.store, &format!("portal:{}", session.person_key), "portal.csrf", "-", Outcome::Denied, detail)
+            .await;
+        return pages::refused(StatusCode::FORBIDDEN, "stale page: reload it");
+    }
+    // Only this session's own card (derived from its verified certificate at login), and then only this
+    // person's sessions with it: a card id seen in an agent log on a shared PC ends nobody else's session.
+    if session.credential.card_id.as_deref() != Some(form.card_id.as_str()) {
+        let detail = json!({ "reason": "card-removed report for a card this session did not log in with",
+            "card_id": named(Some(&form.card_id)) });
+        let actor = format!("portal:{}", session.person_key);
+        state.refusals.record(&actor, "portal.card-removed", "-", detail).await;
+        return pages::refused(
+            StatusCode::CONFLICT,
+            "this session was not started with that card: sign out from the home page instead",
+        );
+    }
+    match state.end_sessions_for_card(&session.person_key, &form.card_id).await {
+        Ok(_) => signed_out(None),
+        Err(e) => unavailable(e),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct PresenceForm {
+    /// The session's presence token (from the home page's `data-presence`).
+    token: String,
+    /// The card the agent sees.
+    card_id: String,
+    /// `present` (renew the lease) or `removed` (end the session).
+    event: String,
+}
+
+/// `POST /presence`: the card agent reports the login card present, renewing the session's presence lease,
+/// or removed, ending the session (back-channel logout, audited `card-removed`), without any portal page
+/// open (D26). The contract is `hcpki_agent_protocol::presence`: `present` is answered 200 with the lease
+/// (`{"lease_secs": N}`) so the agent knows how often to renew; `removed` 204; 404 when no live session has
+/// this token and card (the agent stops reporting); 400 for a malformed report.
+pub async fn presence(State(state): State<PortalState>, Form(form): Form<PresenceForm>) -> Response {
+    let Some(event) = presence::Event::parse(&form.event) else {
+        return json_error(StatusCode::BAD_REQUEST, "event", "event must be present or removed");
+    };
+    if !presence::valid_token(&form.token) || !presence::valid_card_id(&form.card_id) {
+        return json_error(StatusCode::BAD_REQUEST, "malformed", "token or card_id does not have the agent's form");
+    }
+    let now = hcpki_ca::time::now_unix();
+    let session = match state.sessions.renew_presence(&form.token, &form.card_id, now).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return json_error(StatusCode::NOT_FOUND, "no_session", "no live session for this token and card"),
+        Err(e) => return unavailable(e),
+    };
+    match event {
+        presence::Event::Present => {
+            let lease = state.sessions.presence_secs().unwrap_or_default();
+            Json(json!({ presence::LEASE_FIELD: lease })).into_response()
+        }
+        presence::Event::Removed => match state.sessions.end(&session.id_hash).await {
+            Ok(ended) => {
+                if let Some(ended) = ended {
+                    state.after_session_end(&ended, "card-removed").await;
+                }
+                StatusCode::NO_CONTENT.into_response()
+            }
+            Err(e) => unavailable(e),
+        },
+    }
+}
+
+/// `GET /static/card-login.js` and `/static/card-watch.js`: the login page's and the home page's scripts.
+pub async fn script_login() -> Response {
+    script(include_str!("../card-login.js"))
+}
+
+/// See [`script_login`].
+pub async fn script_watch() -> Response {
+    script(include_str!("../card-watch.js"))
+}
+
+fn script(body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response()
+}

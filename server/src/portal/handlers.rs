@@ -1,0 +1,186 @@
+//! The portal's own pages: the home page, the login page, the password + TOTP login, sign-out, and the
+//! cross-site request guard in front of them all.
+
+use super::pages::{self, unavailable};
+use super::request_body;
+use super::respond::{
+    Tls, check_form_csrf, connection, end_session, login_connection, safe_return, session_failed, signed_out,
+};
+use super::session;
+use super::state::PortalState;
+use super::{card_login, facility, login_form, password_login, refusals};
+use crate::policy;
+use axum::extract::{Form, Query, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// Cross-site request forgery guard of the browser endpoints: a POST whose `Sec-Fetch-Site` is not
+/// `same-origin`/`none`, or whose `Origin` is not the issuer's, is refused (forms carry a per-session token
+/// as well, checked by the handlers that act on a session).
+pub async fn csrf_guard(State(state): State<PortalState>, request: Request, next: Next) -> Response {
+    if request.method() == Method::POST {
+        let headers = request.headers();
+        let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let cross_site = site.is_some_and(|s| s != "same-origin" && s != "none");
+        let foreign = origin.is_some_and(|o| o != state.oidc.issuer);
+        if cross_site || foreign {
+            // Header values anyone can set: bounded like every other value a refusal takes from a request.
+            let detail = json!({
+                "origin": origin.map(|o| refusals::named(Some(o))),
+                "sec_fetch_site": site.map(|s| refusals::named(Some(s))),
+                "path": refusals::named(Some(request.uri().path())),
+            });
+            state.refusals.record("portal:anonymous", "portal.csrf", "-", detail).await;
+            return pages::refused(StatusCode::FORBIDDEN, "cross-site request refused: use the portal's own pages");
+        }
+    }
+    next.run(request).await
+}
+
+pub async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap) -> Response {
+    let (session, csrf) = match state.sessions.current(&headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            // No session: the login page, which also shows a refused facility's reason.
+            return Redirect::to("/login").into_response();
+        }
+        Err(e) => return unavailable(e),
+    };
+    let tls_info = tls.as_ref().map(|t| t.0.as_ref());
+    let facility = match facility::for_request(state.store.as_ref(), tls_info, session.facility_id.as_ref()).await {
+        Ok(Ok(f)) => f,
+        Ok(Err(reason)) => return pages::refused(StatusCode::FORBIDDEN, &reason),
+        Err(e) => return unavailable(e),
+    };
+    let services = match state.services.current().await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let visible = policy::visible_services(&session.subject, facility.as_ref(), &services);
+    let card = state.cards.as_ref().zip(session.credential.card_id.as_deref()).map(|(c, id)| (c.agent.as_str(), id));
+    let presence = session.presence.then(|| session::presence_token(&csrf));
+    pages::home(&session.subject, facility.as_ref(), &visible, &csrf, card, presence.as_deref())
+}
+
+/// The login page's query.
+#[derive(Debug, serde::Deserialize)]
+pub struct LoginQuery {
+    /// Where to go after the login ([`safe_return`] decides whether it is followed).
+    return_to: Option<String>,
+}
+
+pub async fn login_page(
+    State(state): State<PortalState>,
+    tls: Tls,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    let (card, set_cookie) = match &state.cards {
+        Some(cards) => match card_login::prelogin(&headers) {
+            Ok((id, cookie)) => (
+                Some(pages::CardSection {
+                    agent: cards.agent.clone(),
+                    csrf: card_login::endpoints::prelogin_csrf(&state, &id),
+                }),
+                cookie,
+            ),
+            Err(e) => return unavailable(e),
+        },
+        None => (None, None),
+    };
+    let return_to = safe_return(q.return_to.as_deref());
+    let mut response = match connection(&state, &tls).await {
+        Ok(facility::Connection::Refused(reason)) => return pages::refused(StatusCode::FORBIDDEN, &reason),
+        Ok(facility::Connection::Facility { context, .. }) => {
+            pages::login(Some(&context), &return_to, None, card.as_ref())
+        }
+        Ok(facility::Connection::None) => pages::login(None, &return_to, None, card.as_ref()),
+        Err(r) => return r,
+    };
+    if let Some(v) = set_cookie.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// The password + TOTP login: always an explicit credential check, whatever session or connection exists.
+/// The form is parsed before any I/O: a field no account could have is refused (400) and audited without its
+/// value; an account past its free attempts waits (429) before argon2 runs (issue #24 items 5 and 8). The
+/// decision is [`password_login::sign_in`]'s; this adapter reads the request and writes the page.
+pub async fn login(
+    State(state): State<PortalState>,
+    tls: Tls,
+    headers: HeaderMap,
+    request_body::SignInForm(raw): request_body::SignInForm<login_form::RawPasswordLogin>,
+) -> Response {
+    let form = match raw.parse() {
+        Ok(form) => form,
+        Err(malformed) => {
+            let detail = json!({ "credential": "password-totp", "reason": "malformed", "field": malformed.field() });
+            state.refusals.record("portal:anonymous", "portal.login", "-", detail).await;
+            return pages::refused_ja(StatusCode::BAD_REQUEST, &malformed.to_string());
+        }
+    };
+    let username = form.username.as_str();
+    let actor = format!("portal:pwd:{username}");
+    let facility = match login_connection(&state, &tls, &actor, username, "password-totp").await {
+        Ok(found) => found,
+        Err(refused) => return refused,
+    };
+    // Kept for the page that asks again: it shows the facility too.
+    let context = facility.context.clone();
+    let now = hcpki_ca::time::now_unix();
+    let return_to = safe_return(form.return_to.as_deref());
+    let ctx = password_login::Context {
+        store: state.store.as_ref(),
+        secret: &state.secret,
+        services: &state.services,
+        refusals: &state.refusals,
+    };
+    let signed_in = match password_login::sign_in(ctx, &form, facility, now).await {
+        Ok(signed_in) => signed_in,
+        Err(e @ password_login::Refused::Throttled { .. }) => {
+            return pages::refused(StatusCode::TOO_MANY_REQUESTS, &e.to_string());
+        }
+        Err(e @ password_login::Refused::Credentials) => {
+            return pages::login(context.as_ref(), &return_to, Some(&e.to_string()), None);
+        }
+        Err(e) => return unavailable(e),
+    };
+    // A login replaces the browser's previous session (no two live sessions behind one cookie jar; the old
+    // one's clients are logged out as on sign-out).
+    if let Ok(Some((old, _))) = state.sessions.current(&headers).await {
+        end_session(&state, &old).await;
+    }
+    let created = match state.sessions.create(signed_in.session, signed_in.entry).await {
+        Ok(c) => c,
+        Err(e) => return session_failed(e),
+    };
+    let mut response = Redirect::to(&return_to).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&created.set_cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// The sign-out form's POST (CSRF token checked) and RP-initiated logout confirmed by the user.
+pub async fn logout(
+    State(state): State<PortalState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let (session, csrf) = match state.sessions.current(&headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return signed_out(None),
+        Err(e) => return unavailable(e),
+    };
+    if let Err(refused) = check_form_csrf(&state, &session, &csrf, form.get("csrf").map(String::as_str)).await {
+        return refused;
+    }
+    end_session(&state, &session).await;
+    signed_out(None)
+}

@@ -1,0 +1,110 @@
+//! What the portal's handlers share: the connection's facility, where to go after a login, the per-session CSRF
+//! check, ending a session and the signed-out page.
+
+use super::audit;
+use super::facility::{self, LoginFacility};
+use super::pages::{self, unavailable};
+use super::session::{self, Session};
+use super::state::PortalState;
+use axum::extract::Extension;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_server::tls::TlsInfo;
+use hcpki_ca::audit::Outcome;
+use serde_json::json;
+use std::sync::Arc;
+
+/// Only local paths of the authorization endpoint (or `/`) are followed after login: no open redirect.
+pub(super) fn safe_return(return_to: Option<&str>) -> String {
+    match return_to {
+        Some(r) if r.starts_with("/authorize?") && !r.contains("//") => r.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+pub(super) type Tls = Option<Extension<Arc<TlsInfo>>>;
+
+pub(super) async fn connection(state: &PortalState, tls: &Tls) -> Result<facility::Connection, Response> {
+    facility::of_connection(state.store.as_ref(), tls.as_ref().map(|t| t.0.as_ref())).await.map_err(unavailable)
+}
+
+/// The facility a login comes from, or the refusal page for a connection whose certificate is revoked or
+/// whose facility may not log in, audited as a denied `portal.login`.
+pub(super) async fn login_connection(
+    state: &PortalState,
+    tls: &Tls,
+    actor: &str,
+    target: &str,
+    credential: &str,
+) -> Result<LoginFacility, Response> {
+    match connection(state, tls).await? {
+        facility::Connection::Refused(reason) => {
+            let detail = json!({ "credential": credential, "reason": reason });
+            audit(&state.store, actor, "portal.login", target, Outcome::Denied, detail).await;
+            Err(pages::refused(StatusCode::FORBIDDEN, &reason))
+        }
+        facility::Connection::Facility { context, serial, not_after } => {
+            Ok(LoginFacility { context: Some(context), certificate: Some(serial), not_after: Some(not_after) })
+        }
+        facility::Connection::None => Ok(LoginFacility::default()),
+    }
+}
+
+/// A session that could not be made: an expired certificate is the person's to fix, the rest is ours.
+pub(super) fn session_failed(e: session::SessionError) -> Response {
+    match e {
+        session::SessionError::CertificateExpired => pages::refused(StatusCode::FORBIDDEN, &e.to_string()),
+        e => unavailable(e),
+    }
+}
+
+/// The per-session CSRF token of a session-acting form (D24), or the refusal, audited `portal.csrf`.
+pub(super) async fn check_form_csrf(
+    state: &PortalState,
+    session: &Session,
+    expected: &str,
+    sent: Option<&str>,
+) -> Result<(), Response> {
+    if sent == Some(expected) {
+        return Ok(());
+    }
+    let detail = json!({ "reason": "missing or wrong CSRF token" });
+    audit(&state.store, &format!("portal:{}", session.person_key), "portal.csrf", "-", Outcome::Denied, detail).await;
+    Err(pages::refused(StatusCode::FORBIDDEN, "the form is stale: reload the page and try again"))
+}
+
+/// End a session and everything that hangs on it (sign-out).
+pub async fn end_session(state: &PortalState, session: &Session) {
+    end_session_because(state, session, "logout").await;
+}
+
+/// End a session and everything that hangs on it, audited with `why`.
+pub(super) async fn end_session_because(state: &PortalState, session: &Session, why: &str) {
+    match state.sessions.end(&session.id_hash).await {
+        Ok(Some(ended)) => state.after_session_end(&ended, why).await,
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "cannot end the session"),
+    }
+}
+
+/// The page after sign-out, with the cookie cleared; or a redirect to a registered post-logout URI.
+pub fn signed_out(redirect: Option<&str>) -> Response {
+    let mut response = match redirect {
+        Some(uri) => Redirect::to(uri).into_response(),
+        None => pages::signed_out(),
+    };
+    if let Ok(v) = header::HeaderValue::from_str(&session::clear_cookie()) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// The logout confirmation form (RP-initiated logout without a valid `id_token_hint`).
+pub fn confirm_logout(csrf: &str) -> Response {
+    pages::confirm_logout(csrf)
+}
+
+/// A page refusing the request.
+pub fn refused_page(status: StatusCode, reason: &str) -> Response {
+    pages::refused(status, reason)
+}

@@ -1,0 +1,96 @@
+//! What every portal and OIDC handler may reach, and what follows a session's end (back-channel logout,
+//! audit). Below the handlers: it knows the card login's settings, never its endpoints.
+
+use super::audit;
+use super::card_login::CardLogin;
+use super::catalog::Catalog;
+use super::refusals::Refusals;
+use super::secret::PortalSecret;
+use super::session::{self, Session, Sessions};
+use crate::oidc::{self, Provider};
+use hcpki_ca::audit::Outcome;
+use hcpki_ca::store::Store;
+use serde_json::json;
+use std::sync::Arc;
+
+/// What every portal and OIDC handler may reach.
+#[derive(Clone, Debug)]
+pub struct PortalState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// SSO sessions.
+    pub sessions: Sessions,
+    /// The portal secret (CSRF tokens, pairwise subjects, sealed TOTP secrets).
+    pub secret: Arc<PortalSecret>,
+    /// The services of the policy (database, seeded from the services file).
+    pub services: Arc<Catalog>,
+    /// The OIDC provider.
+    pub oidc: Arc<Provider>,
+    /// Card login, when `[login]` names trust anchors.
+    pub cards: Option<Arc<CardLogin>>,
+    /// The audit entries of refusals anyone can cause, group-committed.
+    pub refusals: Arc<Refusals>,
+}
+
+impl PortalState {
+    /// End every session of `person_key` that card `card_id` logged in (the card agent's card-removed event):
+    /// their grants are revoked and their clients get back-channel logout tokens. Returns how many ended.
+    pub async fn end_sessions_for_card(&self, person_key: &str, card_id: &str) -> Result<usize, session::SessionError> {
+        let ended = self.sessions.end_sessions_for_card(person_key, card_id).await?;
+        for s in &ended {
+            self.after_session_end(s, "card-removed").await;
+        }
+        Ok(ended.len())
+    }
+
+    /// Back-channel logout for sessions another process ended (an account disabled, a facility suspended or
+    /// retired: their grants are revoked already), claimed so that one replica sends each. How many.
+    pub async fn notify_ended_sessions(&self, now: i64, limit: i64) -> Result<usize, hcpki_ca::store::StoreError> {
+        let claimed = self.store.portal_claim_ended_sessions(now, limit).await?;
+        for s in &claimed {
+            self.notify_revoked(&s.id_hash).await?;
+            let why = s.end_reason.as_deref().unwrap_or("ended");
+            let detail = json!({ "reason": why, "session": oidc::sid(&s.id_hash) });
+            audit(&self.store, "system", "portal.logout", &s.person_key, Outcome::Ok, detail).await;
+        }
+        Ok(claimed.len())
+    }
+
+    /// "Log out everywhere" (issue #8): end every live session of `person_key`, revoking their grants, in
+    /// one audited transaction (`actor`: the person, or the operator whose help desk did it), then send each
+    /// session's clients their back-channel logout. How many ended.
+    pub async fn end_person_sessions(
+        &self,
+        person_key: &str,
+        why: &str,
+        actor: &hcpki_ca::store::Actor,
+    ) -> Result<usize, hcpki_ca::store::StoreError> {
+        let now = hcpki_ca::time::now_unix();
+        let ended = self.store.portal_end_person_sessions(person_key, why, now, actor).await?;
+        for s in &ended {
+            self.notify_revoked(&s.id_hash).await?;
+        }
+        Ok(ended.len())
+    }
+
+    /// Back-channel logout to the clients of a session whose grants were revoked already.
+    async fn notify_revoked(&self, session_hash: &str) -> Result<(), hcpki_ca::store::StoreError> {
+        let grants = self.store.oidc_session_grants(session_hash).await?;
+        oidc::backchannel::notify(&self.oidc, grants).await;
+        Ok(())
+    }
+
+    /// What follows every session end: grants revoked, back-channel logout, audit.
+    pub(super) async fn after_session_end(&self, s: &Session, why: &str) {
+        oidc::backchannel::session_ended(&self.oidc, &s.id_hash).await;
+        audit(
+            &self.store,
+            &format!("portal:{}", s.person_key),
+            "portal.logout",
+            &s.person_key,
+            Outcome::Ok,
+            json!({ "reason": why, "session": oidc::sid(&s.id_hash) }),
+        )
+        .await;
+    }
+}
