@@ -7,6 +7,10 @@
 //!
 //! The area traits ([`traits`]) are gathered by [`Store`]; `use hcpki_ca::store::prelude::*` brings all of
 //! them into scope where a concrete store's methods are called.
+//!
+//! The store reads no clock: time is passed in. A method that appends audit entries takes `at_ms` (Unix
+//! milliseconds: its entries' time; the rows it writes record that second), any other that needs the time
+//! takes `now` (Unix seconds); callers pass their request's time, tests a fixed one.
 
 mod error;
 mod jobs;

@@ -177,17 +177,25 @@ pub(super) fn limit(requested: Option<i64>) -> i64 {
 pub(super) struct Chain {
     next_seq: i64,
     prev_hash: String,
+    /// The time of every entry of this transaction (Unix milliseconds): the caller's, passed in, so the store
+    /// reads no clock and a test can fix it.
+    at_ms: i64,
 }
 
 impl Chain {
-    /// From the head lock's `RETURNING seq, hash` (seq already advanced by one).
-    pub(super) fn locked(next_seq: i64, prev_hash: String) -> Self {
-        Self { next_seq, prev_hash }
+    /// From the head lock's `RETURNING seq, hash` (seq already advanced by one), entries timed `at_ms`.
+    pub(super) fn locked(next_seq: i64, prev_hash: String, at_ms: i64) -> Self {
+        Self { next_seq, prev_hash, at_ms }
+    }
+
+    /// The transaction's time in Unix seconds, for the rows it writes beside its audit entries.
+    pub(super) fn now(&self) -> i64 {
+        self.at_ms.div_euclid(1000)
     }
 
     /// The next entry for `event`, hashed onto the chain; the cursor advances.
     pub(super) fn next(&mut self, event: &AuditEvent) -> AuditEntry {
-        let at_ms = crate::time::now_unix_ms();
+        let at_ms = self.at_ms;
         let detail = event.detail.to_string();
         let outcome = event.outcome.as_str();
         let hash = audit::chain_hash(
@@ -351,7 +359,7 @@ mod tests {
 
     #[test]
     fn chain_cursor_links_entries() {
-        let mut c = Chain::locked(1, audit::GENESIS_HASH.to_owned());
+        let mut c = Chain::locked(1, audit::GENESIS_HASH.to_owned(), 1_700_000_000_123);
         let ev = |n: &str| AuditEvent {
             actor: "system".into(),
             action: "test".into(),
@@ -362,6 +370,7 @@ mod tests {
         let a = c.next(&ev("a"));
         let b = c.next(&ev("b"));
         let head = crate::audit::AuditHead { seq: c.head().0, hash: c.head().1.to_owned() };
+        assert_eq!((a.at_ms, b.at_ms), (1_700_000_000_123, 1_700_000_000_123), "the time passed in");
         assert_eq!(audit::verify_chain(&[a, b], &head).map(|h| h.seq), Ok(2));
     }
 }
