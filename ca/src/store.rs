@@ -24,8 +24,9 @@ pub use error::StoreError;
 pub use jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 pub use rate_limits::{RateCount, RateSync, RateTotals};
 pub use records::{
-    Actor, AllocationRecord, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion,
-    ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, Registration, Revocation,
+    AcmeAccount, AcmeOrder, Actor, AllocationRecord, AuthorityRecord, Authorization, CertStatus, CertificateFilter,
+    CertificateRecord, Challenge, Completion, CredentialRecord, ExpiringCertificate, FacilityChange, FacilityFilter,
+    HeldRequest, HeldState, ImportedCrl, IssuanceIntent, Protocol, Registration, Revocation, StoredProblem,
 };
 #[allow(unused_imports)]
 use sql as _;

@@ -40,12 +40,10 @@ mod writer;
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::console_grant::ConsoleGrant;
-use crate::enroll::CredentialRecord;
-use crate::enroll::acme::{AcmeAccount, AcmeOrder};
-use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Allocation, Facility, FacilityId, FacilityState, NewFacility, Transition};
 use crate::operator::{OperatorName, OperatorRecord};
-use crate::profile::ProfileKind;
+use crate::store::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState};
+use hcpki_model::ProfileKind;
 // The area traits from their own module, not `store::prelude`: the parent opens these backends, so a path back
 // to it would be an import loop.
 use crate::store::traits::{

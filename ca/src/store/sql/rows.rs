@@ -3,10 +3,9 @@
 //! cursor a transaction appends through.
 
 use crate::audit::{self, AuditEntry, AuditEvent};
-use crate::enroll::credential::{self, CredentialRecord, Protocol};
-use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState, MedicalInstitutionCode};
 use crate::operator::{OperatorName, OperatorRecord, OperatorRole};
+use crate::store::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState, Protocol};
 use crate::store::{AuthorityRecord, CertStatus, CertificateRecord, StoreError};
 
 /// How many rows a listing returns when the filter does not say.
@@ -246,8 +245,9 @@ pub(super) fn credential(row: CredentialRow) -> Result<CredentialRecord, StoreEr
     ) = row;
     Ok(CredentialRecord {
         facility: FacilityId::parse(&facility).map_err(|e| corrupt(&format!("credential {id} facility"), e))?,
-        protocol: protocol.parse::<Protocol>().map_err(|e| corrupt(&format!("credential {id} protocol"), e))?,
-        profiles: credential::parse_profiles(&profiles)
+        protocol: Protocol::parse(&protocol)
+            .ok_or_else(|| corrupt(&format!("credential {id} protocol"), format!("unknown value {protocol:?}")))?,
+        profiles: CredentialRecord::parse_profiles(&profiles)
             .map_err(|e| corrupt(&format!("credential {id} profiles"), e))?,
         id,
         salt,
@@ -264,9 +264,9 @@ pub(super) fn credential(row: CredentialRow) -> Result<CredentialRecord, StoreEr
 /// [`super::queries`]' `acme_account_columns!`.
 pub(super) type AcmeAccountRow = (String, String, String, String, String, String, String, String, i64);
 
-pub(super) fn acme_account(row: AcmeAccountRow) -> Result<crate::enroll::acme::AcmeAccount, StoreError> {
+pub(super) fn acme_account(row: AcmeAccountRow) -> Result<AcmeAccount, StoreError> {
     let (id, thumbprint, jwk, facility, profile, credential, status, contact, created_at) = row;
-    Ok(crate::enroll::acme::AcmeAccount {
+    Ok(AcmeAccount {
         facility: FacilityId::parse(&facility).map_err(|e| corrupt(&format!("ACME account {id} facility"), e))?,
         profile: profile.parse().map_err(|e| corrupt(&format!("ACME account {id} profile"), e))?,
         contact: serde_json::from_str(&contact).map_err(|e| corrupt(&format!("ACME account {id} contact"), e))?,
@@ -279,7 +279,7 @@ pub(super) fn acme_account(row: AcmeAccountRow) -> Result<crate::enroll::acme::A
     })
 }
 
-pub(super) fn acme_order(body: &str) -> Result<crate::enroll::acme::AcmeOrder, StoreError> {
+pub(super) fn acme_order(body: &str) -> Result<AcmeOrder, StoreError> {
     serde_json::from_str(body).map_err(|e| corrupt("ACME order", e))
 }
 

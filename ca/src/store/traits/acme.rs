@@ -1,8 +1,7 @@
 //! ACME (decision D17): nonces, accounts and orders every replica shares.
 
-use crate::enroll::acme::{AcmeAccount, AcmeOrder};
 use crate::store::error::StoreError;
-use crate::store::records::Actor;
+use crate::store::records::{AcmeAccount, AcmeOrder, Actor};
 
 /// ACME (decision D17): nonces, accounts and orders every replica shares.
 #[async_trait::async_trait]

@@ -1,11 +1,9 @@
 //! Enrollment credentials (EST, SCEP, ACME external account binding) and SCEP requests held for an operator.
 
-use crate::enroll::CredentialRecord;
-use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::FacilityId;
-use crate::profile::ProfileKind;
 use crate::store::error::StoreError;
-use crate::store::records::Actor;
+use crate::store::records::{Actor, CredentialRecord, HeldRequest, HeldState};
+use hcpki_model::ProfileKind;
 
 /// Enrollment credentials (EST, SCEP, ACME external account binding) and SCEP requests held for an operator.
 #[async_trait::async_trait]
