@@ -273,6 +273,7 @@ impl Authority {
                     created_at: now,
                 },
                 actor,
+                crate::time::now_unix_ms(),
             )
             .await?;
         let root_cert = Certificate::from_der(&root_der).map_err(|_| SigningError::DamagedCa(CaName::Root))?;
@@ -305,6 +306,7 @@ impl Authority {
                         created_at: now,
                     },
                     actor,
+                    crate::time::now_unix_ms(),
                 )
                 .await?;
         }
@@ -366,7 +368,7 @@ impl Authority {
 
     /// Register a facility (state `applied`).
     pub async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, RegistryError> {
-        Ok(self.store.register_facility(new, actor).await?)
+        Ok(self.store.register_facility(new, actor, crate::time::now_unix_ms()).await?)
     }
 
     /// Apply a lifecycle transition. When [`Authority::start_group_commit`] has run, concurrent calls share
@@ -387,13 +389,13 @@ impl Authority {
             };
             return queue.transition(change).await;
         }
-        self.store.transition_facility(id, t, reason, actor).await.map_err(transition_error)
+        self.store.transition_facility(id, t, reason, actor, crate::time::now_unix_ms()).await.map_err(transition_error)
     }
 
     /// Apply many lifecycle transitions in one transaction ([`Store::transition_facilities`]): one result per
     /// change, in order, each what it would have been one after another. A database failure fails them all.
     pub async fn transition_many(&self, changes: &[FacilityChange]) -> Vec<Result<Facility, RegistryError>> {
-        match self.store.transition_facilities(changes).await {
+        match self.store.transition_facilities(changes, crate::time::now_unix_ms()).await {
             Ok(results) => results.into_iter().map(|r| r.map_err(transition_error)).collect(),
             Err(e) => batch_failed("facility transitions", &e, changes.len()),
         }
@@ -491,7 +493,7 @@ impl Authority {
                 }
             }
             let intents: Vec<IssuanceIntent> = linted.iter().map(|(_, _, intent)| intent.clone()).collect();
-            match self.store.record_intents(&intents).await {
+            match self.store.record_intents(&intents, crate::time::now_unix()).await {
                 Ok(()) => break linted,
                 // 127 random bits collide practically never; the unique index makes sure. Draw again.
                 Err(StoreError::DuplicateSerial(_)) if attempt < 3 => attempt += 1,
@@ -510,7 +512,11 @@ impl Authority {
             match outcome {
                 Ok(issued) => done.push((i, issued)),
                 Err(e) => {
-                    if let Err(store_err) = self.store.fail_issuance(&serial, &e.to_string(), &actor_of(i)).await {
+                    if let Err(store_err) = self
+                        .store
+                        .fail_issuance(&serial, &e.to_string(), &actor_of(i), crate::time::now_unix_ms())
+                        .await
+                    {
                         tracing::error!(error = %store_err, serial, "could not mark a failed issuance");
                     }
                     set(&mut results, i, Err(e.into()));
@@ -521,7 +527,7 @@ impl Authority {
             .iter()
             .map(|(i, d)| Completion { serial: d.serial.clone(), der: d.der.clone(), actor: actor_of(*i) })
             .collect();
-        match self.store.complete_issuances(&batch).await {
+        match self.store.complete_issuances(&batch, crate::time::now_unix_ms()).await {
             Ok(records) => {
                 for ((i, issued), record) in done.into_iter().zip(records) {
                     set(&mut results, i, Ok((issued, record)));
@@ -571,7 +577,7 @@ impl Authority {
             outcome,
             detail: serde_json::json!({ "profile": request.profile.as_str(), "reason": e.to_string() }),
         };
-        if let Err(audit_err) = self.store.append_audit(&event).await {
+        if let Err(audit_err) = self.store.append_audit(&event, crate::time::now_unix_ms()).await {
             tracing::error!(error = %audit_err, "could not audit a refused issuance");
         }
     }
@@ -721,10 +727,10 @@ async fn issue_ca_cert(
         crl_shard: None,
         replaces: None,
     };
-    store.record_intent(&intent).await?;
+    store.record_intent(&intent, crate::time::now_unix()).await?;
     let serial = linted.serial().to_owned();
     let issued = linted.sign()?;
-    store.complete_issuance(&serial, &issued.der, actor).await?;
+    store.complete_issuance(&serial, &issued.der, actor, crate::time::now_unix_ms()).await?;
     Ok(issued.der)
 }
 

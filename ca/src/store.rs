@@ -7,6 +7,10 @@
 //!
 //! The area traits ([`traits`]) are gathered by [`Store`]; `use hcpki_ca::store::prelude::*` brings all of
 //! them into scope where a concrete store's methods are called.
+//!
+//! The store reads no clock: time is passed in. A method that appends audit entries takes `at_ms` (Unix
+//! milliseconds: its entries' time; the rows it writes record that second), any other that needs the time
+//! takes `now` (Unix seconds); callers pass their request's time, tests a fixed one.
 
 mod error;
 mod jobs;
@@ -20,8 +24,9 @@ pub use error::StoreError;
 pub use jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 pub use rate_limits::{RateCount, RateSync, RateTotals};
 pub use records::{
-    Actor, AllocationRecord, AuthorityRecord, CertStatus, CertificateFilter, CertificateRecord, Completion,
-    ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, Registration, Revocation,
+    AcmeAccount, AcmeOrder, Actor, AllocationRecord, AuthorityRecord, Authorization, CertStatus, CertificateFilter,
+    CertificateRecord, Challenge, Completion, CredentialRecord, ExpiringCertificate, FacilityChange, FacilityFilter,
+    HeldRequest, HeldState, ImportedCrl, IssuanceIntent, Protocol, Registration, Revocation, StoredProblem,
 };
 #[allow(unused_imports)]
 use sql as _;

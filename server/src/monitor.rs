@@ -120,7 +120,7 @@ impl ExpiryWebhook {
             outcome,
             detail: json!({ "certificates": serials.len(), "serials": serials, "result": result }),
         };
-        store.append_audit(&event).await?;
+        store.append_audit(&event, hcpki_ca::time::now_unix_ms()).await?;
         if outcome == Outcome::Ok {
             store.expiry_release(&[], now - KEEP_AFTER_EXPIRY).await?;
             Ok(serials.len())

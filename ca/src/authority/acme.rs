@@ -53,7 +53,7 @@ impl AcmeAuthority for Authority {
 
     async fn release(&self, kid: &str, reason: &str) {
         let actor = Actor(format!("acme:credential:{kid}"));
-        if let Err(e) = self.store.release_credential(kid, reason, &actor).await {
+        if let Err(e) = self.store.release_credential(kid, reason, &actor, crate::time::now_unix_ms()).await {
             tracing::error!(error = %e, credential = kid, "could not give back an EAB credential");
         }
     }
@@ -63,7 +63,7 @@ impl AcmeAuthority for Authority {
     }
 
     async fn create_account(&self, account: &AcmeAccount) -> Result<(), Problem> {
-        self.store.acme_create_account(account, &account.actor()).await.map_err(internal)
+        self.store.acme_create_account(account, &account.actor(), crate::time::now_unix_ms()).await.map_err(internal)
     }
 
     async fn account(&self, id: &str) -> Result<Option<AcmeAccount>, Problem> {
@@ -75,11 +75,14 @@ impl AcmeAuthority for Authority {
     }
 
     async fn update_account(&self, account: &AcmeAccount, action: &str) -> Result<(), Problem> {
-        self.store.acme_update_account(account, action, &account.actor()).await.map_err(internal)
+        self.store
+            .acme_update_account(account, action, &account.actor(), crate::time::now_unix_ms())
+            .await
+            .map_err(internal)
     }
 
     async fn create_order(&self, order: &AcmeOrder, account: &AcmeAccount) -> Result<(), Problem> {
-        self.store.acme_create_order(order, &account.actor()).await.map_err(internal)
+        self.store.acme_create_order(order, &account.actor(), crate::time::now_unix_ms()).await.map_err(internal)
     }
 
     async fn order(&self, id: &str) -> Result<Option<AcmeOrder>, Problem> {

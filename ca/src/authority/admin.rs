@@ -97,7 +97,7 @@ impl Authority {
             outcome: Outcome::Denied,
             detail: serde_json::json!({ "reason": reason }),
         };
-        if let Err(e) = self.store.append_audit(&event).await {
+        if let Err(e) = self.store.append_audit(&event, crate::time::now_unix_ms()).await {
             tracing::error!(error = %e, "could not audit a refused admin request");
         }
     }
@@ -134,7 +134,7 @@ impl Authority {
             disabled_at: None,
             disabled_by: None,
         };
-        let stored = match self.store.put_operator(&record, actor).await {
+        let stored = match self.store.put_operator(&record, actor, crate::time::now_unix_ms()).await {
             Err(StoreError::OperatorDisabled(n)) => return Err(OperatorError::Disabled(n).into()),
             other => other?,
         };
@@ -148,7 +148,7 @@ impl Authority {
 
     /// Disable an operator: their certificates stop authenticating on the next request.
     pub async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, RegistryError> {
-        match self.store.disable_operator(name, actor).await {
+        match self.store.disable_operator(name, actor, crate::time::now_unix_ms()).await {
             Err(StoreError::UnknownOperator(n)) => Err(OperatorError::Unknown(n).into()),
             other => Ok(other?),
         }

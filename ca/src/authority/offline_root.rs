@@ -46,7 +46,7 @@ impl Authority {
             outcome,
             detail,
         };
-        self.store.append_audit(&event).await?;
+        self.store.append_audit(&event, crate::time::now_unix_ms()).await?;
         signed
     }
 
@@ -58,7 +58,7 @@ impl Authority {
         let now = crate::time::now_unix();
         let imported = self.check_root_crl(bytes, actor, now);
         let stored = match imported {
-            Ok(crl) => self.store.import_crl(&crl, actor).await.map(|()| crl).map_err(RevocationError::from),
+            Ok(crl) => self.store.import_crl(&crl, actor, crate::time::now_unix_ms()).await.map(|()| crl).map_err(RevocationError::from),
             Err(e) => Err(e),
         };
         if let Err(e) = &stored {
@@ -75,7 +75,7 @@ impl Authority {
                 outcome,
                 detail: json!({ "sha256": hex::encode(Sha256::digest(bytes)), "reason": e.to_string() }),
             };
-            if let Err(audit_err) = self.store.append_audit(&event).await {
+            if let Err(audit_err) = self.store.append_audit(&event, crate::time::now_unix_ms()).await {
                 tracing::error!(error = %audit_err, "could not audit a refused ARL import");
             }
         }

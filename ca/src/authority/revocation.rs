@@ -77,7 +77,7 @@ impl Authority {
     ///
     /// [`Store::revoke_certificates`]: crate::store::Store::revoke_certificates
     pub async fn revoke_many(&self, batch: &[Revocation]) -> Vec<Result<CertificateRecord, RevocationError>> {
-        match self.store.revoke_certificates(batch).await {
+        match self.store.revoke_certificates(batch, crate::time::now_unix_ms()).await {
             Ok(results) => results
                 .into_iter()
                 .map(|r| {

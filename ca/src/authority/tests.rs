@@ -1,8 +1,8 @@
 //! `issue_many`: a batch with good and bad requests gives one result per request, in order; refusals are
 //! audited; nothing partial is stored; the audit chain stays whole.
 
-use crate::csr;
 use super::*;
+use crate::csr;
 use crate::facility::FacilityKind;
 use crate::keys::SoftwareKey;
 use crate::store::{CertStatus, CertificateFilter};
@@ -149,7 +149,7 @@ async fn concurrent_approvals_through_group_commit_answer_as_one_after_another()
         .collect();
     let ids: Vec<FacilityId> = ca
         .store()
-        .register_facilities(&batch, &actor)
+        .register_facilities(&batch, &actor, crate::time::now_unix_ms())
         .await
         .unwrap()
         .into_iter()

@@ -12,9 +12,10 @@
 
 use crate::facility::FacilityId;
 use crate::profile::ProfileKind;
+// The stored record and its protocol are the store's (plain data it reads and writes); named here too.
+pub use crate::store::{CredentialRecord, Protocol};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use std::fmt;
 use std::str::FromStr;
 use zeroize::Zeroizing;
 
@@ -32,47 +33,10 @@ const MAX_VALIDITY_SECS: i64 = 90 * 86_400;
 /// The default lifetime: a week, long enough for a facility to schedule the router change.
 pub const DEFAULT_VALIDITY_SECS: i64 = 7 * 86_400;
 
-/// The enrollment protocol a credential is good for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    /// EST (RFC 7030): HTTP Basic username and password.
-    Est,
-    /// SCEP (RFC 8894): challenge password.
-    Scep,
-    /// ACME (RFC 8555): External Account Binding key.
-    Acme,
-}
-
-impl Protocol {
-    /// Every protocol.
-    pub const ALL: [Protocol; 3] = [Self::Est, Self::Scep, Self::Acme];
-
-    /// Stable text form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Est => "est",
-            Self::Scep => "scep",
-            Self::Acme => "acme",
-        }
-    }
-}
-
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl FromStr for Protocol {
     type Err = CredentialError;
     fn from_str(s: &str) -> Result<Self, CredentialError> {
-        match s.trim() {
-            "est" => Ok(Self::Est),
-            "scep" => Ok(Self::Scep),
-            "acme" => Ok(Self::Acme),
-            other => Err(CredentialError::UnknownProtocol(other.to_owned())),
-        }
+        Protocol::parse(s).ok_or_else(|| CredentialError::UnknownProtocol(s.trim().to_owned()))
     }
 }
 
@@ -114,35 +78,6 @@ impl NewCredential {
         }
         Ok(Self { facility, protocol, profiles: unique, valid_for_secs })
     }
-}
-
-/// A credential as stored (no secret, only its salted hash).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CredentialRecord {
-    /// 32 lowercase hex characters: the EST username, the ACME EAB key ID.
-    pub id: String,
-    /// The facility.
-    pub facility: FacilityId,
-    /// The protocol.
-    pub protocol: Protocol,
-    /// Allowed profiles, the first is the default.
-    pub profiles: Vec<ProfileKind>,
-    /// Hex salt.
-    pub salt: String,
-    /// Hex HMAC-SHA-256(salt, secret).
-    pub secret_hash: String,
-    /// Who created it.
-    pub created_by: String,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Unix seconds; unusable from then on.
-    pub expires_at: i64,
-    /// When it was redeemed.
-    pub used_at: Option<i64>,
-    /// Who redeemed it (the protocol actor).
-    pub used_by: Option<String>,
-    /// When an operator revoked it.
-    pub revoked_at: Option<i64>,
 }
 
 /// A freshly made credential: the record to store and the secret to show once.
@@ -304,11 +239,6 @@ impl CredentialRecord {
             "active"
         }
     }
-
-    /// Profiles as stored: comma-separated.
-    pub fn profiles_text(&self) -> String {
-        self.profiles.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",")
-    }
 }
 
 /// HMAC-SHA-256 keyed by the (hex) salt.
@@ -319,9 +249,7 @@ fn tag(salt: &str, secret: &str) -> Vec<u8> {
 
 /// Parse a stored profile list.
 pub fn parse_profiles(text: &str) -> Result<Vec<ProfileKind>, CredentialError> {
-    text.split(',')
-        .map(|p| ProfileKind::from_str(p).map_err(|_| CredentialError::UnknownProfile(p.to_owned())))
-        .collect()
+    CredentialRecord::parse_profiles(text).map_err(|e| CredentialError::UnknownProfile(e.0))
 }
 
 /// Parse `--valid-for`: a number and a unit, `d`, `h` or `m` (`7d`, `12h`, `30m`).

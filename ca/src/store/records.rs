@@ -1,8 +1,17 @@
-//! Rows as the rest of the crate sees them.
+//! Rows as the rest of the crate sees them: plain data the store reads and writes. The protocols' records
+//! (ACME accounts and orders, enrollment credentials, held SCEP requests) live here too, so the store needs
+//! nothing of `enroll`; the protocols re-export them where they used to be.
+
+mod acme;
+mod credential;
+mod held;
 
 use crate::facility::{Allocation, Facility, FacilityId, FacilityKind, FacilityState, Transition};
 
+pub use acme::{AcmeAccount, AcmeOrder, Authorization, Challenge, StoredProblem};
+pub use credential::{CredentialRecord, Protocol};
 pub use hcpki_model::Actor;
+pub use held::{HeldRequest, HeldState};
 
 /// A CA as recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -40,13 +40,16 @@ mod writer;
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::console_grant::ConsoleGrant;
-use crate::enroll::CredentialRecord;
-use crate::enroll::acme::{AcmeAccount, AcmeOrder};
-use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Allocation, Facility, FacilityId, FacilityState, NewFacility, Transition};
 use crate::operator::{OperatorName, OperatorRecord};
-use crate::profile::ProfileKind;
-use crate::store::prelude::*;
+use crate::store::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState};
+use hcpki_model::ProfileKind;
+// The area traits from their own module, not `store::prelude`: the parent opens these backends, so a path back
+// to it would be an import loop.
+use crate::store::traits::{
+    Acme, AuditLog, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc, Operators, PortalUsers,
+    RateLimits, Revocations, Services, Sessions,
+};
 use crate::store::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
     ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,

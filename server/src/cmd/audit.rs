@@ -253,7 +253,7 @@ async fn prune(store: &dyn Store, archive: &std::path::Path, keep_days: u32, now
             "keep_days": keep_days,
         }),
     };
-    store.append_audit(&event).await?;
+    store.append_audit(&event, hcpki_ca::time::now_unix_ms()).await?;
     println!(
         "archived and pruned entries {}..{} to {} (sha256 {sha256}); the log now starts after {}:{}",
         entries.first().map_or(0, |e| e.seq),

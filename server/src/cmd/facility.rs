@@ -196,7 +196,8 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             let store = authority.store();
             if let Some(choice) = password_totp {
                 let allow = choice == AllowDeny::Allow;
-                let changed = store.set_facility_admin_password_totp(&id, allow, &actor).await?;
+                let changed =
+                    store.set_facility_admin_password_totp(&id, allow, &actor, hcpki_ca::time::now_unix_ms()).await?;
                 if !changed {
                     eprintln!("unchanged");
                 }

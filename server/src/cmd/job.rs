@@ -91,7 +91,17 @@ pub async fn run(authority: &Authority, command: JobCommand) -> Result<ExitCode>
         }
         JobCommand::Cancel { id } => {
             let store = authority.store();
-            if !store.end_job(&id, None, JobState::Cancelled, Some("cancelled from the CLI"), &super::actor()).await? {
+            if !store
+                .end_job(
+                    &id,
+                    None,
+                    JobState::Cancelled,
+                    Some("cancelled from the CLI"),
+                    &super::actor(),
+                    hcpki_ca::time::now_unix_ms(),
+                )
+                .await?
+            {
                 bail!("job {id} is not queued or running: nothing to cancel");
             }
             eprintln!("job {id} cancelled");

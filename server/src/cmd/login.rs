@@ -78,7 +78,12 @@ pub async fn run(g: &Global, command: LoginCommand) -> Result<ExitCode> {
                 Ok(taken) => verifier.verify(&taken, &signature, &chain, now),
                 Err(e) => Err(e),
             };
-            store.append_audit(&login::audit_event(&result, &origin, super::actor().as_str())).await?;
+            store
+                .append_audit(
+                    &login::audit_event(&result, &origin, super::actor().as_str()),
+                    hcpki_ca::time::now_unix_ms(),
+                )
+                .await?;
             match result {
                 Ok(card) => {
                     println!("{}", serde_json::to_string_pretty(&card_json(&card))?);

@@ -227,7 +227,10 @@ pub async fn export(
         outcome: hcpki_ca::audit::Outcome::Ok,
         detail,
     };
-    store.append_audit(&event).await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
+    store
+        .append_audit(&event, hcpki_ca::time::now_unix_ms())
+        .await
+        .map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
     let hostname = crate::syslog::local_hostname();
     let stream = futures_util::stream::unfold(Some(0i64), move |after| {
         let (store, filter, hostname) = (store.clone(), filter.clone(), hostname.clone());

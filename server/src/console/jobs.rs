@@ -175,7 +175,14 @@ pub async fn cancel(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     let _: Empty = viewer.form("admin.job.run", &id, body).await?;
     let store = state.admin.store();
     let changed = store
-        .end_job(&id, None, JobState::Cancelled, Some("cancelled from the console"), &viewer.caller.actor())
+        .end_job(
+            &id,
+            None,
+            JobState::Cancelled,
+            Some("cancelled from the console"),
+            &viewer.caller.actor(),
+            hcpki_ca::time::now_unix_ms(),
+        )
         .await
         .map_err(|e| store_error(&viewer, &e))?;
     if !changed {

@@ -227,7 +227,7 @@ pub async fn limit(State((guard, class)): State<(Arc<Guard>, Class)>, request: R
                         "replicas": guard.limiter.replicas(),
                     }),
                 };
-                if let Err(e) = guard.store.append_audit(&event).await {
+                if let Err(e) = guard.store.append_audit(&event, hcpki_ca::time::now_unix_ms()).await {
                     tracing::error!(error = %e, "cannot write the rate-limit audit entry");
                 }
             }

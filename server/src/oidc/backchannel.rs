@@ -67,7 +67,7 @@ pub async fn notify(provider: &Provider, grants: Vec<hcpki_ca::store::GrantRecor
                 outcome,
                 detail: json!({ "uri": uri, "result": detail }),
             };
-            if let Err(e) = store.append_audit(&event).await {
+            if let Err(e) = store.append_audit(&event, hcpki_ca::time::now_unix_ms()).await {
                 tracing::error!(error = %e, "cannot audit a back-channel logout");
             }
         });

@@ -167,7 +167,7 @@ pub async fn audit_rotation(authority: &Authority, actor: &str, rotated: &Rotate
         outcome: Outcome::Ok,
         detail: serde_json::json!({ "generation": rotated.generation, "kids": rotated.kids, "reason": reason }),
     };
-    if let Err(e) = authority.store().append_audit(&event).await {
+    if let Err(e) = authority.store().append_audit(&event, hcpki_ca::time::now_unix_ms()).await {
         tracing::error!(error = %e, "cannot audit an OIDC signing key rotation");
     }
 }

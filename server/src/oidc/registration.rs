@@ -130,7 +130,7 @@ pub async fn register(
         created_by: actor.as_str().to_owned(),
         created_at: hcpki_ca::time::now_unix(),
     };
-    store.oidc_add_client(&record, actor).await?;
+    store.oidc_add_client(&record, actor, hcpki_ca::time::now_unix_ms()).await?;
     Ok(Registered { id: record.id, config, created_by: record.created_by, created_at: record.created_at })
 }
 
@@ -150,7 +150,11 @@ pub async fn list(store: &dyn Store) -> Result<Vec<Registered>, RegistrationErro
 
 /// Remove client `id` as `actor`: its grants are revoked with it (audited `oidc.client.remove`).
 pub async fn remove(store: &dyn Store, id: &str, actor: &Actor) -> Result<(), RegistrationError> {
-    if store.oidc_remove_client(id, actor).await? { Ok(()) } else { Err(RegistrationError::Unknown(id.to_owned())) }
+    if store.oidc_remove_client(id, actor, hcpki_ca::time::now_unix_ms()).await? {
+        Ok(())
+    } else {
+        Err(RegistrationError::Unknown(id.to_owned()))
+    }
 }
 
 /// The registration as stored, or what is wrong with it.

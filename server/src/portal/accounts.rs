@@ -81,7 +81,7 @@ pub async fn add(
         created_at: hcpki_ca::time::now_unix(),
         disabled_at: None,
     };
-    store.portal_add_user(&user, actor).await?;
+    store.portal_add_user(&user, actor, hcpki_ca::time::now_unix_ms()).await?;
     Ok(Added { user, totp_secret })
 }
 

@@ -17,7 +17,7 @@ pub async fn audit(
 ) {
     let event =
         AuditEvent { actor: actor.to_owned(), action: action.to_owned(), target: target.to_owned(), outcome, detail };
-    if let Err(e) = store.append_audit(&event).await {
+    if let Err(e) = store.append_audit(&event, hcpki_ca::time::now_unix_ms()).await {
         tracing::error!(error = %e, action, "cannot write the audit entry");
     }
 }

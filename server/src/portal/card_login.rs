@@ -139,7 +139,7 @@ pub async fn complete(
     let card = match result {
         Ok(card) => card,
         Err(e) => {
-            if let Err(store_error) = store.append_audit(&event).await {
+            if let Err(store_error) = store.append_audit(&event, hcpki_ca::time::now_unix_ms()).await {
                 tracing::error!(error = %store_error, "cannot write the login.card audit entry");
             }
             return Err(Incomplete::Card(e));

@@ -76,7 +76,7 @@ pub fn named(value: Option<&str>) -> String {
 /// database refuses does not lose the others; the failures are logged once for the batch (an outage would
 /// otherwise log a batch's worth of identical lines).
 async fn write(store: &dyn Store, batch: Vec<AuditEvent>) {
-    let Err(first) = store.append_audits(&batch).await else { return };
+    let Err(first) = store.append_audits(&batch, hcpki_ca::time::now_unix_ms()).await else { return };
     if batch.len() == 1 {
         tracing::error!(error = %first, "cannot write the audit entry of a refusal");
         return;
@@ -84,7 +84,7 @@ async fn write(store: &dyn Store, batch: Vec<AuditEvent>) {
     let mut lost = 0usize;
     let mut last = None;
     for event in &batch {
-        if let Err(e) = store.append_audit(event).await {
+        if let Err(e) = store.append_audit(event, hcpki_ca::time::now_unix_ms()).await {
             lost += 1;
             last = Some(e);
         }

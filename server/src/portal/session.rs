@@ -143,7 +143,7 @@ impl Sessions {
                 if let Some(detail) = denied.detail.as_object_mut() {
                     detail.insert("reason".into(), e.to_string().into());
                 }
-                if let Err(store) = self.store.append_audit(&denied).await {
+                if let Err(store) = self.store.append_audit(&denied, hcpki_ca::time::now_unix_ms()).await {
                     tracing::error!(error = %store, action = denied.action, "cannot write the audit entry");
                 }
                 Err(e)
@@ -191,7 +191,7 @@ impl Sessions {
             presence_until: presence.map(|secs| now + secs),
             facility_serial: login.credential.facility_certificate.clone(),
         };
-        self.store.portal_create_session(&record, &entry).await?;
+        self.store.portal_create_session(&record, &entry, hcpki_ca::time::now_unix_ms()).await?;
         let set_cookie = format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", expires_at - now);
         let session = Session {
             id_hash,

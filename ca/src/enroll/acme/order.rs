@@ -1,47 +1,21 @@
-//! Accounts, orders, authorizations and challenges as hcpki keeps them, their RFC 8555 §7.1 JSON, and how
-//! an order's identifiers become a name request for the facility's profile (decision D17).
+//! Accounts, orders, authorizations and challenges: their RFC 8555 §7.1 JSON, how an order settles, and how
+//! an order's identifiers become a name request for the facility's profile (decision D17). The records
+//! themselves are the store's (`store::records`), re-exported here.
 //!
 //! An order is stored as one document with its authorizations and challenges (authorizations are never
 //! shared between orders here), so one conditional UPDATE moves the whole state on every replica.
 //! Authorization IDs are `<order>.<n>`, challenge IDs `<order>.<n>.<type>`.
 
 use super::problem::Problem;
-use crate::facility::FacilityId;
 use crate::profile::ProfileKind;
-use serde::{Deserialize, Serialize};
+// The stored account and order are the store's (plain data it reads and writes); named here too. Their
+// RFC 8555 JSON and state rules stay with the protocol, below.
+pub use crate::store::{AcmeAccount, AcmeOrder, Authorization, Challenge, StoredProblem};
 
 /// How long a new order (and its authorizations) may be worked on.
 pub const ORDER_LIFETIME_SECS: i64 = 7 * 86_400;
 
-/// An ACME account, bound at creation to the facility and profile of the EAB credential it redeemed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AcmeAccount {
-    /// Random ID (hex); the account URL is `<base>/acct/<id>`.
-    pub id: String,
-    /// RFC 7638 thumbprint of the current key.
-    pub thumbprint: String,
-    /// The current key, as canonical JWK JSON.
-    pub jwk: String,
-    /// The facility it enrolls for.
-    pub facility: FacilityId,
-    /// The profile its orders receive (the credential's default profile).
-    pub profile: ProfileKind,
-    /// The EAB credential it redeemed.
-    pub credential: String,
-    /// `valid` or `deactivated`.
-    pub status: String,
-    /// `mailto:` contacts (informational).
-    pub contact: Vec<String>,
-    /// Unix seconds.
-    pub created_at: i64,
-}
-
 impl AcmeAccount {
-    /// The account's actor in the audit log.
-    pub fn actor(&self) -> crate::store::Actor {
-        crate::store::Actor(format!("acme:account:{}", self.id))
-    }
-
     /// RFC 8555 §7.1.2. Without `orders`: hcpki does not list an account's orders (no client reads the
     /// list; a URL that answers nothing would be worse than none).
     pub fn to_json(&self) -> serde_json::Value {
@@ -51,64 +25,6 @@ impl AcmeAccount {
             "externalAccountBinding": {"kid": self.credential},
         })
     }
-}
-
-/// An order and everything under it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AcmeOrder {
-    /// Random ID (hex).
-    pub id: String,
-    /// Its account.
-    pub account: String,
-    /// `pending`, `ready`, `processing`, `valid` or `invalid`.
-    pub status: String,
-    /// Unix seconds.
-    pub expires_at: i64,
-    /// The identifiers, lowercase DNS names.
-    pub identifiers: Vec<String>,
-    /// One per identifier, same order.
-    pub authorizations: Vec<Authorization>,
-    /// The issued certificate's serial once valid.
-    pub certificate: Option<String>,
-    /// Why the order became invalid.
-    pub error: Option<StoredProblem>,
-    /// Bumped on every update (optimistic concurrency between replicas).
-    pub version: i64,
-}
-
-/// An authorization of one identifier.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Authorization {
-    /// The DNS name.
-    pub identifier: String,
-    /// `pending`, `valid`, `invalid` or `deactivated`.
-    pub status: String,
-    /// The challenges offered.
-    pub challenges: Vec<Challenge>,
-}
-
-/// A challenge.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Challenge {
-    /// `http-01` or `tls-alpn-01`.
-    pub kind: String,
-    /// 128 random bits, base64url.
-    pub token: String,
-    /// `pending`, `processing`, `valid` or `invalid`.
-    pub status: String,
-    /// When it was validated (RFC 3339 in JSON).
-    pub validated_at: Option<i64>,
-    /// Why validation failed.
-    pub error: Option<StoredProblem>,
-}
-
-/// A problem as kept with an order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredProblem {
-    /// The type URN.
-    pub kind: String,
-    /// The detail.
-    pub detail: String,
 }
 
 impl From<&Problem> for StoredProblem {

@@ -32,8 +32,13 @@ macro_rules! acme_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn acme_create_account(&self, account: &AcmeAccount, actor: &Actor) -> Result<(), StoreError> {
-                let mut w = self.write().await?;
+            async fn acme_create_account(
+                &self,
+                account: &AcmeAccount,
+                actor: &Actor,
+                at_ms: i64,
+            ) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
                 sqlx::query::<$db>(queries::INSERT_ACME_ACCOUNT)
                     .bind(&account.id)
                     .bind(&account.thumbprint)
@@ -76,8 +81,9 @@ macro_rules! acme_store {
                 account: &AcmeAccount,
                 action: &str,
                 actor: &Actor,
+                at_ms: i64,
             ) -> Result<(), StoreError> {
-                let mut w = self.write().await?;
+                let mut w = self.write(at_ms).await?;
                 sqlx::query::<$db>(queries::UPDATE_ACME_ACCOUNT)
                     .bind(&account.thumbprint)
                     .bind(&account.jwk)
@@ -91,8 +97,8 @@ macro_rules! acme_store {
                 w.commit().await
             }
 
-            async fn acme_create_order(&self, order: &AcmeOrder, actor: &Actor) -> Result<(), StoreError> {
-                let mut w = self.write().await?;
+            async fn acme_create_order(&self, order: &AcmeOrder, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
                 sqlx::query::<$db>(queries::INSERT_ACME_ORDER)
                     .bind(&order.id)
                     .bind(&order.account)
@@ -101,7 +107,7 @@ macro_rules! acme_store {
                     .bind(order.expires_at)
                     .bind(order.certificate.as_deref())
                     .bind(rows::json_text(order)?)
-                    .bind(crate::time::now_unix())
+                    .bind(w.now())
                     .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;

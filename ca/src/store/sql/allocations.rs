@@ -89,7 +89,7 @@ macro_rules! allocations_store {
                 let record = AllocationRecord {
                     facility: facility.clone(),
                     allocation: *allocation,
-                    added_at: crate::time::now_unix(),
+                    added_at: w.now(),
                     added_by: actor.as_str().to_owned(),
                 };
                 sqlx::query::<$db>(allocations::INSERT)
@@ -129,8 +129,9 @@ macro_rules! allocations_store {
                 facility: &FacilityId,
                 allocation: &Allocation,
                 actor: &Actor,
+                at_ms: i64,
             ) -> Result<AllocationRecord, StoreError> {
-                let mut w = self.write().await?;
+                let mut w = self.write(at_ms).await?;
                 let known = sqlx::query_scalar::<$db, i64>(allocations::FACILITY_EXISTS)
                     .bind(facility.as_str())
                     .fetch_one(&mut *w.tx)
@@ -149,8 +150,9 @@ macro_rules! allocations_store {
                 facility: &FacilityId,
                 allocation: &Allocation,
                 actor: &Actor,
+                at_ms: i64,
             ) -> Result<AllocationRecord, StoreError> {
-                let mut w = self.write().await?;
+                let mut w = self.write(at_ms).await?;
                 let removed = sqlx::query_as::<$db, allocations::Row>(allocations::REMOVE)
                     .bind(facility.as_str())
                     .bind(allocation.to_string())

@@ -5,8 +5,8 @@ macro_rules! enrollment_store {
     ($store:ident, $db:ty, $backend:expr) => {
         #[async_trait::async_trait]
         impl Enrollment for $store {
-            async fn create_credential(&self, record: &CredentialRecord, actor: &Actor) -> Result<(), StoreError> {
-                let mut w = self.write().await?;
+            async fn create_credential(&self, record: &CredentialRecord, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
                 let facility = Self::fetch_facility(&mut *w.tx, record.facility.as_str())
                     .await?
                     .ok_or_else(|| StoreError::UnknownFacility(record.facility.clone()))?;
@@ -52,15 +52,15 @@ macro_rules! enrollment_store {
                     .collect()
             }
 
-            async fn revoke_credential(&self, id: &str, actor: &Actor) -> Result<CredentialRecord, StoreError> {
-                let mut w = self.write().await?;
+            async fn revoke_credential(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<CredentialRecord, StoreError> {
+                let mut w = self.write(at_ms).await?;
                 let mut record = Self::fetch_credential(&mut *w.tx, id)
                     .await?
                     .ok_or_else(|| StoreError::UnknownCredential(id.to_owned()))?;
                 if record.revoked_at.is_some() {
                     return Ok(record);
                 }
-                let now = crate::time::now_unix();
+                let now = w.now();
                 sqlx::query::<$db>(queries::REVOKE_CREDENTIAL)
                     .bind(now)
                     .bind(id)
@@ -78,10 +78,10 @@ macro_rules! enrollment_store {
                 &self,
                 id: &str,
                 profile: ProfileKind,
-                actor: &Actor,
+                actor: &Actor, at_ms: i64,
             ) -> Result<(), StoreError> {
-                let mut w = self.write().await?;
-                let now = crate::time::now_unix();
+                let mut w = self.write(at_ms).await?;
+                let now = w.now();
                 let done = sqlx::query::<$db>(queries::REDEEM_CREDENTIAL)
                     .bind(now)
                     .bind(actor.as_str())
@@ -100,8 +100,8 @@ macro_rules! enrollment_store {
                 w.commit().await
             }
 
-            async fn release_credential(&self, id: &str, reason: &str, actor: &Actor) -> Result<(), StoreError> {
-                let mut w = self.write().await?;
+            async fn release_credential(&self, id: &str, reason: &str, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
                 let record = Self::fetch_credential(&mut *w.tx, id)
                     .await?
                     .ok_or_else(|| StoreError::UnknownCredential(id.to_owned()))?;
@@ -115,8 +115,8 @@ macro_rules! enrollment_store {
                 w.commit().await
             }
 
-            async fn hold_scep_request(&self, request: &HeldRequest, actor: &Actor) -> Result<(), StoreError> {
-                let mut w = self.write().await?;
+            async fn hold_scep_request(&self, request: &HeldRequest, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
                 let facility = Self::fetch_facility(&mut *w.tx, request.facility.as_str())
                     .await?
                     .ok_or_else(|| StoreError::UnknownFacility(request.facility.clone()))?;
@@ -184,10 +184,10 @@ macro_rules! enrollment_store {
                 &self,
                 id: &str,
                 decision: &HeldState,
-                actor: &Actor,
+                actor: &Actor, at_ms: i64,
             ) -> Result<HeldRequest, StoreError> {
-                let mut w = self.write().await?;
-                let now = crate::time::now_unix();
+                let mut w = self.write(at_ms).await?;
+                let now = w.now();
                 let (serial, reason) = rows::held_outcome(decision);
                 let done = sqlx::query::<$db>(queries::DECIDE_HELD)
                     .bind(decision.as_str())

@@ -2,10 +2,9 @@
 //! detail objects, in one place so both backends record exactly the same.
 
 use crate::audit::{AuditEvent, Outcome};
-use crate::enroll::CredentialRecord;
-use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Facility, FacilityState, NewFacility, Transition};
 use crate::operator::OperatorRecord;
+use crate::store::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState};
 use crate::store::{Actor, AuthorityRecord, CertificateRecord, Registration};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -149,7 +148,7 @@ pub(super) fn credential_event(
 }
 
 /// `acme.account.<action>`.
-pub(super) fn acme_account(action: &str, a: &crate::enroll::acme::AcmeAccount, actor: &Actor) -> AuditEvent {
+pub(super) fn acme_account(action: &str, a: &AcmeAccount, actor: &Actor) -> AuditEvent {
     AuditEvent {
         actor: actor.as_str().to_owned(),
         action: format!("acme.account.{action}"),
@@ -166,7 +165,7 @@ pub(super) fn acme_account(action: &str, a: &crate::enroll::acme::AcmeAccount, a
 }
 
 /// `acme.order.create`.
-pub(super) fn acme_order(o: &crate::enroll::acme::AcmeOrder, actor: &Actor) -> AuditEvent {
+pub(super) fn acme_order(o: &AcmeOrder, actor: &Actor) -> AuditEvent {
     AuditEvent {
         actor: actor.as_str().to_owned(),
         action: "acme.order.create".into(),

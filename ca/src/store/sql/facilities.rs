@@ -13,7 +13,7 @@ macro_rules! facilities_store {
                 actor: &Actor,
             ) -> Result<Facility, StoreError> {
                 let to = current.state.apply(t)?;
-                let now = crate::time::now_unix();
+                let now = w.now();
                 sqlx::query::<$db>(queries::SET_FACILITY_STATE)
                     .bind(to.as_str())
                     .bind(reason)
@@ -71,7 +71,7 @@ macro_rules! facilities_store {
                     let reason = if t == Transition::Suspend { HOLD } else { CESSATION };
                     let live = sqlx::query_scalar::<$db, String>(queries::LIVE_OF_FACILITY)
                         .bind(facility.as_str())
-                        .bind(crate::time::now_unix())
+                        .bind(w.now())
                         .fetch_all(&mut *w.tx)
                         .await
                         .map_err(Self::err)?;
@@ -169,7 +169,7 @@ macro_rules! facilities_store {
                 let id = u64::try_from(number)
                     .map_err(|_| StoreError::Corrupt(format!("facility counter is {number}")))
                     .and_then(|n| FacilityId::from_number(n).map_err(|e| StoreError::Database(e.to_string())))?;
-                let now = crate::time::now_unix();
+                let now = w.now();
                 let facility = Facility {
                     id,
                     name: new.name.clone(),
@@ -218,7 +218,7 @@ macro_rules! facilities_store {
                     Transition::Retire => "facility-retired",
                     _ => return Ok(()),
                 };
-                let now = crate::time::now_unix();
+                let now = w.now();
                 let ended = Self::end_sessions_in(&mut w.tx, sso::END_FACILITY_SESSIONS, id.as_str(), reason, now).await?.len();
                 if ended > 0 {
                     let detail = serde_json::json!({ "reason": reason, "sessions_ended": ended });
@@ -230,8 +230,8 @@ macro_rules! facilities_store {
 
         #[async_trait::async_trait]
         impl Facilities for $store {
-            async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, StoreError> {
-                match self.register_facilities(std::slice::from_ref(new), actor).await?.pop() {
+            async fn register_facility(&self, new: &NewFacility, actor: &Actor, at_ms: i64) -> Result<Facility, StoreError> {
+                match self.register_facilities(std::slice::from_ref(new), actor, at_ms).await?.pop() {
                     Some(Registration::New(facility)) => Ok(facility),
                     Some(Registration::AlreadyRegistered { code, existing }) => {
                         Err(StoreError::DuplicateMedicalCode { code, existing })
@@ -246,9 +246,9 @@ macro_rules! facilities_store {
             async fn register_facilities(
                 &self,
                 batch: &[NewFacility],
-                actor: &Actor,
+                actor: &Actor, at_ms: i64,
             ) -> Result<Vec<Registration>, StoreError> {
-                let mut w = self.write().await?;
+                let mut w = self.write(at_ms).await?;
                 let mut out = Vec::with_capacity(batch.len());
                 for new in batch {
                     match Self::insert_facility(&mut w, new, actor).await {
@@ -266,9 +266,9 @@ macro_rules! facilities_store {
 
             async fn transition_facilities(
                 &self,
-                batch: &[FacilityChange],
+                batch: &[FacilityChange], at_ms: i64,
             ) -> Result<Vec<Result<Facility, StoreError>>, StoreError> {
-                let mut w = self.write().await?;
+                let mut w = self.write(at_ms).await?;
                 let mut out = Vec::with_capacity(batch.len());
                 for change in batch {
                     out.push(Self::transition_in(&mut w, change).await?);
@@ -281,18 +281,18 @@ macro_rules! facilities_store {
                 &self,
                 facility: &FacilityId,
                 allocation: &Allocation,
-                actor: &Actor,
+                actor: &Actor, at_ms: i64,
             ) -> Result<AllocationRecord, StoreError> {
-                self.allocations_add(facility, allocation, actor).await
+                self.allocations_add(facility, allocation, actor, at_ms).await
             }
 
             async fn remove_allocation(
                 &self,
                 facility: &FacilityId,
                 allocation: &Allocation,
-                actor: &Actor,
+                actor: &Actor, at_ms: i64,
             ) -> Result<AllocationRecord, StoreError> {
-                self.allocations_remove(facility, allocation, actor).await
+                self.allocations_remove(facility, allocation, actor, at_ms).await
             }
 
             async fn allocations(&self, facility: Option<&FacilityId>) -> Result<Vec<AllocationRecord>, StoreError> {
@@ -338,8 +338,8 @@ macro_rules! facilities_store {
                     .collect()
             }
 
-            async fn put_authority(&self, record: &AuthorityRecord, actor: &Actor) -> Result<(), StoreError> {
-                let mut w = self.write().await?;
+            async fn put_authority(&self, record: &AuthorityRecord, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
                 let exists = sqlx::query_scalar::<$db, String>(queries::AUTHORITY_EXISTS)
                     .bind(&record.name)
                     .fetch_optional(&mut *w.tx)

@@ -18,12 +18,11 @@ macro_rules! issuance_store {
 
         #[async_trait::async_trait]
         impl Issuance for $store {
-            async fn record_intents(&self, intents: &[IssuanceIntent]) -> Result<(), StoreError> {
+            async fn record_intents(&self, intents: &[IssuanceIntent], now: i64) -> Result<(), StoreError> {
                 // One transaction, committed (and so visible to every replica and
                 // to crash recovery) before this returns, i.e. before any signature.
                 let _writer = self.writer().await;
                 let mut tx = self.pool.begin().await.map_err(Self::err)?;
-                let now = crate::time::now_unix();
                 for intent in intents {
                     let sans = rows::sans_json(&intent.sans)?;
                     let result = sqlx::query::<$db>(queries::INSERT_INTENT)
@@ -57,9 +56,13 @@ macro_rules! issuance_store {
                 tx.commit().await.map_err(Self::err)
             }
 
-            async fn complete_issuances(&self, issued: &[Completion]) -> Result<Vec<CertificateRecord>, StoreError> {
-                let mut w = self.write().await?;
-                let now = crate::time::now_unix();
+            async fn complete_issuances(
+                &self,
+                issued: &[Completion],
+                at_ms: i64,
+            ) -> Result<Vec<CertificateRecord>, StoreError> {
+                let mut w = self.write(at_ms).await?;
+                let now = w.now();
                 let mut records = Vec::with_capacity(issued.len());
                 for Completion { serial, der, actor } in issued {
                     let mut record = Self::reserved(&mut w.tx, serial).await?;
@@ -90,8 +93,14 @@ macro_rules! issuance_store {
                 Ok(records)
             }
 
-            async fn fail_issuance(&self, serial: &str, reason: &str, actor: &Actor) -> Result<(), StoreError> {
-                let mut w = self.write().await?;
+            async fn fail_issuance(
+                &self,
+                serial: &str,
+                reason: &str,
+                actor: &Actor,
+                at_ms: i64,
+            ) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
                 let record = Self::reserved(&mut w.tx, serial).await?;
                 let done = sqlx::query::<$db>(queries::MARK_FAILED)
                     .bind(serial)

@@ -5,8 +5,8 @@ macro_rules! oidc_store {
     ($store:ident, $db:ty, $backend:expr) => {
         #[async_trait::async_trait]
         impl Oidc for $store {
-            async fn oidc_add_client(&self, c: &OidcClientRecord, actor: &Actor) -> Result<(), StoreError> {
-                let mut w = self.write().await?;
+            async fn oidc_add_client(&self, c: &OidcClientRecord, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
                 sqlx::query::<$db>(sso::INSERT_CLIENT)
                     .bind(&c.id)
                     .bind(&c.data)
@@ -39,8 +39,8 @@ macro_rules! oidc_store {
                     .collect())
             }
 
-            async fn oidc_remove_client(&self, id: &str, actor: &Actor) -> Result<bool, StoreError> {
-                let mut w = self.write().await?;
+            async fn oidc_remove_client(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError> {
+                let mut w = self.write(at_ms).await?;
                 let gone = sqlx::query::<$db>(sso::DELETE_CLIENT)
                     .bind(id)
                     .execute(&mut *w.tx)

@@ -5,8 +5,13 @@ macro_rules! operators_store {
     ($store:ident, $db:ty, $backend:expr) => {
         #[async_trait::async_trait]
         impl Operators for $store {
-            async fn put_operator(&self, record: &OperatorRecord, actor: &Actor) -> Result<OperatorRecord, StoreError> {
-                let mut w = self.write().await?;
+            async fn put_operator(
+                &self,
+                record: &OperatorRecord,
+                actor: &Actor,
+                at_ms: i64,
+            ) -> Result<OperatorRecord, StoreError> {
+                let mut w = self.write(at_ms).await?;
                 let existing = sqlx::query_as::<$db, rows::OperatorRow>(queries::OPERATOR_BY_NAME)
                     .bind(record.name.as_str())
                     .fetch_optional(&mut *w.tx)
@@ -66,8 +71,13 @@ macro_rules! operators_store {
                     .collect()
             }
 
-            async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, StoreError> {
-                let mut w = self.write().await?;
+            async fn disable_operator(
+                &self,
+                name: &OperatorName,
+                actor: &Actor,
+                at_ms: i64,
+            ) -> Result<OperatorRecord, StoreError> {
+                let mut w = self.write(at_ms).await?;
                 let mut record = sqlx::query_as::<$db, rows::OperatorRow>(queries::OPERATOR_BY_NAME)
                     .bind(name.as_str())
                     .fetch_optional(&mut *w.tx)
@@ -79,7 +89,7 @@ macro_rules! operators_store {
                 if record.disabled_at.is_some() {
                     return Ok(record);
                 }
-                let now = crate::time::now_unix();
+                let now = w.now();
                 sqlx::query::<$db>(queries::DISABLE_OPERATOR)
                     .bind(now)
                     .bind(actor.as_str())

@@ -33,8 +33,8 @@ macro_rules! portal_users_store {
                     .map_err(Self::err)
             }
 
-            async fn portal_add_user(&self, user: &PortalUser, actor: &Actor) -> Result<(), StoreError> {
-                let mut w = self.write().await?;
+            async fn portal_add_user(&self, user: &PortalUser, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
                 sqlx::query::<$db>(sso::INSERT_USER)
                     .bind(&user.username)
                     .bind(&user.display_name)
@@ -73,10 +73,10 @@ macro_rules! portal_users_store {
                     .collect())
             }
 
-            async fn portal_disable_user(&self, username: &str, actor: &Actor) -> Result<bool, StoreError> {
-                let mut w = self.write().await?;
+            async fn portal_disable_user(&self, username: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError> {
+                let mut w = self.write(at_ms).await?;
                 let done = sqlx::query::<$db>(sso::DISABLE_USER)
-                    .bind(crate::time::now_unix())
+                    .bind(w.now())
                     .bind(username)
                     .execute(&mut *w.tx)
                     .await
@@ -87,7 +87,7 @@ macro_rules! portal_users_store {
                     return Ok(false);
                 }
                 let person = format!("pwd:{username}");
-                let now = crate::time::now_unix();
+                let now = w.now();
                 let ended =
                     Self::end_sessions_in(&mut w.tx, sso::END_PERSON_SESSIONS, &person, "account-disabled", now).await?.len();
                 let event =
@@ -146,8 +146,8 @@ macro_rules! portal_users_store {
                     .map_err(Self::err)
             }
 
-            async fn portal_clear_login_failures(&self, username: &str, actor: &Actor) -> Result<bool, StoreError> {
-                let mut w = self.write().await?;
+            async fn portal_clear_login_failures(&self, username: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError> {
+                let mut w = self.write(at_ms).await?;
                 let cleared = sqlx::query::<$db>(sso::LOGIN_SUCCEEDED)
                     .bind(username)
                     .execute(&mut *w.tx)

@@ -26,12 +26,13 @@ macro_rules! revocation_store {
                 sqlx::query::<$db>(queries::INSERT_REVOCATION)
                     .bind(serial)
                     .bind(i64::from(reason))
-                    .bind(crate::time::now_unix())
+                    .bind(w.now())
                     .bind(actor.as_str())
                     .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
-                let ended = Self::end_pc_sessions(&mut w.tx, &record, reason).await?;
+                let now = w.now();
+                let ended = Self::end_pc_sessions(&mut w.tx, &record, reason, now).await?;
                 w.append(&events::revoked(&record, reason, ended.as_deref(), actor)).await?;
                 Ok(Ok(record))
             }
@@ -43,13 +44,13 @@ macro_rules! revocation_store {
                 tx: &mut sqlx::Transaction<'static, $db>,
                 record: &CertificateRecord,
                 reason: u8,
+                now: i64,
             ) -> Result<Option<Vec<String>>, StoreError> {
                 const HOLD: u8 = 6;
                 if record.profile != "pc" {
                     return Ok(None);
                 }
                 let why = if reason == HOLD { "certificate-held" } else { "certificate-revoked" };
-                let now = crate::time::now_unix();
                 let ended = Self::end_sessions_in(tx, sso::END_PC_SESSIONS, &record.serial, why, now).await?;
                 Ok(Some(ended.into_iter().map(|s| s.1).collect()))
             }
@@ -113,8 +114,8 @@ macro_rules! revocation_store {
                     .map_err(Self::err)
             }
 
-            async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor) -> Result<(), StoreError> {
-                let mut w = self.write().await?;
+            async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
                 let stored = sqlx::query_scalar::<$db, Option<i64>>(imported_crls::HIGHEST_NUMBER)
                     .bind(&crl.ca)
                     .fetch_one(&mut *w.tx)
@@ -160,8 +161,9 @@ macro_rules! revocation_store {
             async fn revoke_certificates(
                 &self,
                 batch: &[Revocation],
+                at_ms: i64,
             ) -> Result<Vec<Result<CertificateRecord, StoreError>>, StoreError> {
-                let mut w = self.write().await?;
+                let mut w = self.write(at_ms).await?;
                 let mut out = Vec::with_capacity(batch.len());
                 for r in batch {
                     out.push(Self::revoke_in(&mut w, &r.serial, r.reason, &r.actor).await?);

@@ -3,10 +3,9 @@
 //! cursor a transaction appends through.
 
 use crate::audit::{self, AuditEntry, AuditEvent};
-use crate::enroll::credential::{self, CredentialRecord, Protocol};
-use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState, MedicalInstitutionCode};
 use crate::operator::{OperatorName, OperatorRecord, OperatorRole};
+use crate::store::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState, Protocol};
 use crate::store::{AuthorityRecord, CertStatus, CertificateRecord, StoreError};
 
 /// How many rows a listing returns when the filter does not say.
@@ -177,17 +176,25 @@ pub(super) fn limit(requested: Option<i64>) -> i64 {
 pub(super) struct Chain {
     next_seq: i64,
     prev_hash: String,
+    /// The time of every entry of this transaction (Unix milliseconds): the caller's, passed in, so the store
+    /// reads no clock and a test can fix it.
+    at_ms: i64,
 }
 
 impl Chain {
-    /// From the head lock's `RETURNING seq, hash` (seq already advanced by one).
-    pub(super) fn locked(next_seq: i64, prev_hash: String) -> Self {
-        Self { next_seq, prev_hash }
+    /// From the head lock's `RETURNING seq, hash` (seq already advanced by one), entries timed `at_ms`.
+    pub(super) fn locked(next_seq: i64, prev_hash: String, at_ms: i64) -> Self {
+        Self { next_seq, prev_hash, at_ms }
+    }
+
+    /// The transaction's time in Unix seconds, for the rows it writes beside its audit entries.
+    pub(super) fn now(&self) -> i64 {
+        self.at_ms.div_euclid(1000)
     }
 
     /// The next entry for `event`, hashed onto the chain; the cursor advances.
     pub(super) fn next(&mut self, event: &AuditEvent) -> AuditEntry {
-        let at_ms = crate::time::now_unix_ms();
+        let at_ms = self.at_ms;
         let detail = event.detail.to_string();
         let outcome = event.outcome.as_str();
         let hash = audit::chain_hash(
@@ -238,8 +245,9 @@ pub(super) fn credential(row: CredentialRow) -> Result<CredentialRecord, StoreEr
     ) = row;
     Ok(CredentialRecord {
         facility: FacilityId::parse(&facility).map_err(|e| corrupt(&format!("credential {id} facility"), e))?,
-        protocol: protocol.parse::<Protocol>().map_err(|e| corrupt(&format!("credential {id} protocol"), e))?,
-        profiles: credential::parse_profiles(&profiles)
+        protocol: Protocol::parse(&protocol)
+            .ok_or_else(|| corrupt(&format!("credential {id} protocol"), format!("unknown value {protocol:?}")))?,
+        profiles: CredentialRecord::parse_profiles(&profiles)
             .map_err(|e| corrupt(&format!("credential {id} profiles"), e))?,
         id,
         salt,
@@ -256,9 +264,9 @@ pub(super) fn credential(row: CredentialRow) -> Result<CredentialRecord, StoreEr
 /// [`super::queries`]' `acme_account_columns!`.
 pub(super) type AcmeAccountRow = (String, String, String, String, String, String, String, String, i64);
 
-pub(super) fn acme_account(row: AcmeAccountRow) -> Result<crate::enroll::acme::AcmeAccount, StoreError> {
+pub(super) fn acme_account(row: AcmeAccountRow) -> Result<AcmeAccount, StoreError> {
     let (id, thumbprint, jwk, facility, profile, credential, status, contact, created_at) = row;
-    Ok(crate::enroll::acme::AcmeAccount {
+    Ok(AcmeAccount {
         facility: FacilityId::parse(&facility).map_err(|e| corrupt(&format!("ACME account {id} facility"), e))?,
         profile: profile.parse().map_err(|e| corrupt(&format!("ACME account {id} profile"), e))?,
         contact: serde_json::from_str(&contact).map_err(|e| corrupt(&format!("ACME account {id} contact"), e))?,
@@ -271,7 +279,7 @@ pub(super) fn acme_account(row: AcmeAccountRow) -> Result<crate::enroll::acme::A
     })
 }
 
-pub(super) fn acme_order(body: &str) -> Result<crate::enroll::acme::AcmeOrder, StoreError> {
+pub(super) fn acme_order(body: &str) -> Result<AcmeOrder, StoreError> {
     serde_json::from_str(body).map_err(|e| corrupt("ACME order", e))
 }
 
@@ -351,7 +359,7 @@ mod tests {
 
     #[test]
     fn chain_cursor_links_entries() {
-        let mut c = Chain::locked(1, audit::GENESIS_HASH.to_owned());
+        let mut c = Chain::locked(1, audit::GENESIS_HASH.to_owned(), 1_700_000_000_123);
         let ev = |n: &str| AuditEvent {
             actor: "system".into(),
             action: "test".into(),
@@ -362,6 +370,7 @@ mod tests {
         let a = c.next(&ev("a"));
         let b = c.next(&ev("b"));
         let head = crate::audit::AuditHead { seq: c.head().0, hash: c.head().1.to_owned() };
+        assert_eq!((a.at_ms, b.at_ms), (1_700_000_000_123, 1_700_000_000_123), "the time passed in");
         assert_eq!(audit::verify_chain(&[a, b], &head).map(|h| h.seq), Ok(2));
     }
 }

@@ -33,9 +33,9 @@ macro_rules! services_store {
                 services: &[ServiceRecord],
                 replace: bool,
                 seed: bool,
-                actor: &Actor,
+                actor: &Actor, at_ms: i64,
             ) -> Result<bool, StoreError> {
-                let mut w = self.write().await?;
+                let mut w = self.write(at_ms).await?;
                 if seed {
                     let (_, seeded) = sqlx::query_as::<$db, (i64, i64)>(sso::SERVICES_HEAD)
                         .fetch_one(&mut *w.tx)
@@ -45,7 +45,7 @@ macro_rules! services_store {
                         return Ok(false);
                     }
                 }
-                let now = crate::time::now_unix();
+                let now = w.now();
                 for service in services {
                     let exists = sqlx::query_scalar::<$db, i64>(sso::SERVICE_EXISTS)
                         .bind(&service.id)
@@ -86,8 +86,8 @@ macro_rules! services_store {
                 Ok(true)
             }
 
-            async fn portal_remove_service(&self, id: &str, actor: &Actor) -> Result<bool, StoreError> {
-                let mut w = self.write().await?;
+            async fn portal_remove_service(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError> {
+                let mut w = self.write(at_ms).await?;
                 let gone = sqlx::query::<$db>(sso::DELETE_SERVICE)
                     .bind(id)
                     .execute(&mut *w.tx)

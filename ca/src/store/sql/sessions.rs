@@ -46,9 +46,9 @@ macro_rules! sessions_store {
             async fn portal_create_session(
                 &self,
                 s: &SessionRecord,
-                login: &AuditEvent,
+                login: &AuditEvent, at_ms: i64,
             ) -> Result<AuditEntry, StoreError> {
-                let mut w = self.write().await?;
+                let mut w = self.write(at_ms).await?;
                 let entry = w.append(login).await?;
                 sqlx::query::<$db>(sso::INSERT_SESSION)
                     .bind(&s.id_hash)
@@ -120,7 +120,7 @@ macro_rules! sessions_store {
                 if let Some(legacy) = self.person_key_linked(person_key).await? {
                     return Ok(Some(legacy));
                 }
-                let mut w = self.write().await?;
+                let mut w = self.write(now.saturating_mul(1000)).await?;
                 let claimed = sqlx::query::<$db>(person_keys::CLAIM)
                     .bind(person_key)
                     .bind(now)
@@ -194,7 +194,7 @@ macro_rules! sessions_store {
                 now: i64,
                 actor: &Actor,
             ) -> Result<Vec<SessionRecord>, StoreError> {
-                let mut w = self.write().await?;
+                let mut w = self.write(now.saturating_mul(1000)).await?;
                 let ended = Self::end_sessions_in(&mut w.tx, sso::END_OWN_SESSIONS, person_key, reason, now).await?;
                 let detail = serde_json::json!({ "reason": reason, "scope": "all", "sessions_ended": ended.len() });
                 w.append(&sso::event("portal.logout", person_key, actor, detail)).await?;
@@ -221,15 +221,15 @@ macro_rules! sessions_store {
                 &self,
                 facility: &str,
                 secs: Option<i64>,
-                actor: &Actor,
+                actor: &Actor, at_ms: i64,
             ) -> Result<bool, StoreError> {
-                let mut w = self.write().await?;
+                let mut w = self.write(at_ms).await?;
                 let changed = match secs {
                     Some(secs) => sqlx::query::<$db>(sso::SET_SESSION_LIFETIME)
                         .bind(facility)
                         .bind(secs)
                         .bind(actor.as_str())
-                        .bind(crate::time::now_unix())
+                        .bind(w.now())
                         .execute(&mut *w.tx)
                         .await
                         .map_err(Self::err)?,

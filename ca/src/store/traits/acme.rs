@@ -1,8 +1,7 @@
 //! ACME (decision D17): nonces, accounts and orders every replica shares.
 
-use crate::enroll::acme::{AcmeAccount, AcmeOrder};
 use crate::store::error::StoreError;
-use crate::store::records::Actor;
+use crate::store::records::{AcmeAccount, AcmeOrder, Actor};
 
 /// ACME (decision D17): nonces, accounts and orders every replica shares.
 #[async_trait::async_trait]
@@ -14,7 +13,7 @@ pub trait Acme: Send + Sync {
     async fn acme_take_nonce(&self, nonce: &str, now: i64) -> Result<bool, StoreError>;
 
     /// Record a new ACME account, audited as `acme.account.create`.
-    async fn acme_create_account(&self, account: &AcmeAccount, actor: &Actor) -> Result<(), StoreError>;
+    async fn acme_create_account(&self, account: &AcmeAccount, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
 
     /// One ACME account.
     async fn acme_account(&self, id: &str) -> Result<Option<AcmeAccount>, StoreError>;
@@ -23,10 +22,16 @@ pub trait Acme: Send + Sync {
     async fn acme_account_by_thumbprint(&self, thumbprint: &str) -> Result<Option<AcmeAccount>, StoreError>;
 
     /// Store an account's key, status and contact, audited as `acme.account.<action>`.
-    async fn acme_update_account(&self, account: &AcmeAccount, action: &str, actor: &Actor) -> Result<(), StoreError>;
+    async fn acme_update_account(
+        &self,
+        account: &AcmeAccount,
+        action: &str,
+        actor: &Actor,
+        at_ms: i64,
+    ) -> Result<(), StoreError>;
 
     /// Record a new order (version 0), audited as `acme.order.create`.
-    async fn acme_create_order(&self, order: &AcmeOrder, actor: &Actor) -> Result<(), StoreError>;
+    async fn acme_create_order(&self, order: &AcmeOrder, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
 
     /// One order.
     async fn acme_order(&self, id: &str) -> Result<Option<AcmeOrder>, StoreError>;

@@ -8,11 +8,11 @@ use crate::store::error::StoreError;
 #[async_trait::async_trait]
 pub trait AuditLog: Send + Sync {
     /// Append an event that has no other row to go with (refusals, verifications).
-    async fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError>;
+    async fn append_audit(&self, event: &AuditEvent, at_ms: i64) -> Result<AuditEntry, StoreError>;
 
     /// [`Self::append_audit`] for many events in one transaction (one commit for all: refusals are
     /// group-committed, D28 addendum), each its own chain entry, in the order given: all or none.
-    async fn append_audits(&self, events: &[AuditEvent]) -> Result<Vec<AuditEntry>, StoreError>;
+    async fn append_audits(&self, events: &[AuditEvent], at_ms: i64) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// Audit entries with `seq > after`, in order, at most `limit`.
     async fn audit_entries(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError>;

@@ -10,7 +10,7 @@ use crate::store::records::Actor;
 pub trait ConsoleGrants: Send + Sync {
     /// Grant `grant.person_key` console access (or change its grant), audited as `console.grant.add` in the same
     /// transaction (D42).
-    async fn console_grant_put(&self, grant: &ConsoleGrant, actor: &Actor) -> Result<(), StoreError>;
+    async fn console_grant_put(&self, grant: &ConsoleGrant, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
 
     /// Whether facility `facility` accepts a password + TOTP sign-in for its admins' changes (otherwise a
     /// card sign-in only; issue #24 item 7).
@@ -23,6 +23,7 @@ pub trait ConsoleGrants: Send + Sync {
         facility: &FacilityId,
         allowed: bool,
         actor: &Actor,
+        at_ms: i64,
     ) -> Result<bool, StoreError>;
 
     /// The console grant of a person, if any (read on every console request of a portal sign-in).
@@ -33,5 +34,10 @@ pub trait ConsoleGrants: Send + Sync {
 
     /// Remove a person's console grant, audited as `console.grant.remove` in the same transaction; the grant as
     /// it was, or `None` (nothing audited) when there was none.
-    async fn console_grant_remove(&self, person_key: &str, actor: &Actor) -> Result<Option<ConsoleGrant>, StoreError>;
+    async fn console_grant_remove(
+        &self,
+        person_key: &str,
+        actor: &Actor,
+        at_ms: i64,
+    ) -> Result<Option<ConsoleGrant>, StoreError>;
 }

@@ -10,13 +10,18 @@ pub trait Facilities: Send + Sync {
     /// Register a facility: assigns the next [`FacilityId`] from a never-reset
     /// counter, state `applied`, audited as `facility.register`.
     /// A duplicate 医療機関コード is [`StoreError::DuplicateMedicalCode`].
-    async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, StoreError>;
+    async fn register_facility(&self, new: &NewFacility, actor: &Actor, at_ms: i64) -> Result<Facility, StoreError>;
 
     /// Register many facilities in one transaction (bulk import, D29): each exactly as
     /// [`Self::register_facility`] does, with its own `facility.register` audit entry, one result per
     /// application in order. A 医療機関コード already registered is [`Registration::AlreadyRegistered`] and
     /// adds nothing; any other error rolls the whole batch back.
-    async fn register_facilities(&self, batch: &[NewFacility], actor: &Actor) -> Result<Vec<Registration>, StoreError>;
+    async fn register_facilities(
+        &self,
+        batch: &[NewFacility],
+        actor: &Actor,
+        at_ms: i64,
+    ) -> Result<Vec<Registration>, StoreError>;
 
     /// Apply a lifecycle transition (checked against the state read inside the
     /// transaction), audited as `facility.<verb>` with the reason.
@@ -26,10 +31,11 @@ pub trait Facilities: Send + Sync {
         transition: Transition,
         reason: Option<&str>,
         actor: &Actor,
+        at_ms: i64,
     ) -> Result<Facility, StoreError> {
         let change =
             FacilityChange { id: id.clone(), transition, reason: reason.map(str::to_owned), actor: actor.clone() };
-        self.transition_facilities(std::slice::from_ref(&change))
+        self.transition_facilities(std::slice::from_ref(&change), at_ms)
             .await?
             .pop()
             .unwrap_or_else(|| Err(StoreError::Corrupt("a one-change batch answered nothing".into())))
@@ -43,6 +49,7 @@ pub trait Facilities: Send + Sync {
     async fn transition_facilities(
         &self,
         batch: &[FacilityChange],
+        at_ms: i64,
     ) -> Result<Vec<Result<Facility, StoreError>>, StoreError>;
 
     /// One facility.
@@ -66,6 +73,7 @@ pub trait Facilities: Send + Sync {
         facility: &FacilityId,
         allocation: &Allocation,
         actor: &Actor,
+        at_ms: i64,
     ) -> Result<AllocationRecord, StoreError>;
 
     /// Take an allocation back from `facility`, audited as `facility.address.remove`;
@@ -75,6 +83,7 @@ pub trait Facilities: Send + Sync {
         facility: &FacilityId,
         allocation: &Allocation,
         actor: &Actor,
+        at_ms: i64,
     ) -> Result<AllocationRecord, StoreError>;
 
     /// The allocations of one facility, or of all, by facility then address.
@@ -87,7 +96,7 @@ pub trait Facilities: Send + Sync {
     async fn list_facilities(&self, filter: &FacilityFilter) -> Result<Vec<Facility>, StoreError>;
 
     /// Record a CA (root or issuing) and its key URI, audited as `ca.create`.
-    async fn put_authority(&self, record: &AuthorityRecord, actor: &Actor) -> Result<(), StoreError>;
+    async fn put_authority(&self, record: &AuthorityRecord, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
 
     /// All recorded CAs.
     async fn authorities(&self) -> Result<Vec<AuthorityRecord>, StoreError>;

@@ -11,12 +11,12 @@ pub trait Issuance: Send + Sync {
     /// Write-ahead record of an issuance: the serial (unique: a collision is
     /// [`StoreError::DuplicateSerial`]) and what will be signed, status `reserved`.
     /// Not audited yet; the audit entry comes with [`Self::complete_issuance`] or [`Self::fail_issuance`].
-    async fn record_intent(&self, intent: &IssuanceIntent) -> Result<(), StoreError> {
-        self.record_intents(std::slice::from_ref(intent)).await
+    async fn record_intent(&self, intent: &IssuanceIntent, now: i64) -> Result<(), StoreError> {
+        self.record_intents(std::slice::from_ref(intent), now).await
     }
 
     /// [`Self::record_intent`] for many, in one transaction: all or none.
-    async fn record_intents(&self, intents: &[IssuanceIntent]) -> Result<(), StoreError>;
+    async fn record_intents(&self, intents: &[IssuanceIntent], now: i64) -> Result<(), StoreError>;
 
     /// Store the signed certificate for a reserved serial, status `issued`,
     /// audited as `cert.issue`; if the facility is `approved` it becomes
@@ -26,18 +26,20 @@ pub trait Issuance: Send + Sync {
         serial: &str,
         der: &[u8],
         actor: &Actor,
+        at_ms: i64,
     ) -> Result<CertificateRecord, StoreError> {
         let completion = Completion { serial: serial.to_owned(), der: der.to_vec(), actor: actor.clone() };
-        let mut done = self.complete_issuances(std::slice::from_ref(&completion)).await?;
+        let mut done = self.complete_issuances(std::slice::from_ref(&completion), at_ms).await?;
         done.pop().ok_or_else(|| StoreError::UnknownSerial(serial.to_owned()))
     }
 
     /// [`Self::complete_issuance`] for many certificates, each audited with its own actor, in one
     /// transaction (group commit: one fsync for the batch): all or none.
-    async fn complete_issuances(&self, issued: &[Completion]) -> Result<Vec<CertificateRecord>, StoreError>;
+    async fn complete_issuances(&self, issued: &[Completion], at_ms: i64)
+    -> Result<Vec<CertificateRecord>, StoreError>;
 
     /// Mark a reserved serial as failed (signing failed), audited as `cert.issue` / failed.
-    async fn fail_issuance(&self, serial: &str, reason: &str, actor: &Actor) -> Result<(), StoreError>;
+    async fn fail_issuance(&self, serial: &str, reason: &str, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
 
     /// One certificate by serial (lowercase hex, no leading zeros beyond DER's).
     async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;

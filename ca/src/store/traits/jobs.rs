@@ -9,7 +9,7 @@ use crate::store::records::{Actor, Registration};
 #[async_trait::async_trait]
 pub trait Jobs: Send + Sync {
     /// Create a job with all its items in one transaction, state `queued`, audited as `job.create`.
-    async fn create_job(&self, job: &NewJob, actor: &Actor) -> Result<JobRecord, StoreError>;
+    async fn create_job(&self, job: &NewJob, actor: &Actor, at_ms: i64) -> Result<JobRecord, StoreError>;
 
     /// One job with its progress.
     async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError>;
@@ -50,6 +50,7 @@ pub trait Jobs: Send + Sync {
         state: JobState,
         note: Option<&str>,
         actor: &Actor,
+        at_ms: i64,
     ) -> Result<bool, StoreError>;
 
     /// Register a batch of a facility-import job's items, approve each new facility when `approve` is set,
@@ -63,5 +64,6 @@ pub trait Jobs: Send + Sync {
         batch: &[(i64, NewFacility)],
         approve: bool,
         actor: &Actor,
+        at_ms: i64,
     ) -> Result<Option<Vec<Registration>>, StoreError>;
 }

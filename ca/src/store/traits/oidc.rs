@@ -8,7 +8,7 @@ use crate::store::sso::{GrantRecord, OidcClientRecord, TokenWrite, TokenWritten}
 #[async_trait::async_trait]
 pub trait Oidc: Send + Sync {
     /// Register a client, audited as `oidc.client.add`.
-    async fn oidc_add_client(&self, client: &OidcClientRecord, actor: &Actor) -> Result<(), StoreError>;
+    async fn oidc_add_client(&self, client: &OidcClientRecord, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
 
     /// One client.
     async fn oidc_client(&self, id: &str) -> Result<Option<OidcClientRecord>, StoreError>;
@@ -17,7 +17,7 @@ pub trait Oidc: Send + Sync {
     async fn oidc_clients(&self) -> Result<Vec<OidcClientRecord>, StoreError>;
 
     /// Remove a client and revoke its grants, audited as `oidc.client.remove`; `false` if unknown.
-    async fn oidc_remove_client(&self, id: &str, actor: &Actor) -> Result<bool, StoreError>;
+    async fn oidc_remove_client(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError>;
 
     /// Store a new grant (state `code`).
     async fn oidc_create_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;

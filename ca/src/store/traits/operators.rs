@@ -9,7 +9,12 @@ use crate::store::records::Actor;
 pub trait Operators: Send + Sync {
     /// Add an operator, or change an enabled operator's role, audited as `operator.add` / `operator.role`.
     /// A disabled operator stays disabled: [`StoreError::OperatorDisabled`].
-    async fn put_operator(&self, record: &OperatorRecord, actor: &Actor) -> Result<OperatorRecord, StoreError>;
+    async fn put_operator(
+        &self,
+        record: &OperatorRecord,
+        actor: &Actor,
+        at_ms: i64,
+    ) -> Result<OperatorRecord, StoreError>;
 
     /// One operator.
     async fn operator(&self, name: &OperatorName) -> Result<Option<OperatorRecord>, StoreError>;
@@ -18,5 +23,10 @@ pub trait Operators: Send + Sync {
     async fn list_operators(&self) -> Result<Vec<OperatorRecord>, StoreError>;
 
     /// Disable an operator for good, audited as `operator.disable` (disabling twice changes nothing).
-    async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, StoreError>;
+    async fn disable_operator(
+        &self,
+        name: &OperatorName,
+        actor: &Actor,
+        at_ms: i64,
+    ) -> Result<OperatorRecord, StoreError>;
 }

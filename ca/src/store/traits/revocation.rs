@@ -37,7 +37,7 @@ pub trait Revocations: Send + Sync {
     /// `crl.import`, only if its CRL number is above that of every CRL imported before for that CA
     /// ([`StoreError::CrlNotNewer`] otherwise, nothing stored): checked inside the transaction, so of two
     /// imports of the same number exactly one is stored.
-    async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor) -> Result<(), StoreError>;
+    async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
 
     /// The imported CRL of `ca` with the highest CRL number, if any was imported.
     async fn imported_crl(&self, ca: &str) -> Result<Option<ImportedCrl>, StoreError>;
@@ -53,9 +53,10 @@ pub trait Revocations: Send + Sync {
         serial: &str,
         reason: u8,
         actor: &Actor,
+        at_ms: i64,
     ) -> Result<CertificateRecord, StoreError> {
         let one = Revocation { serial: serial.to_owned(), reason, actor: actor.clone() };
-        self.revoke_certificates(std::slice::from_ref(&one))
+        self.revoke_certificates(std::slice::from_ref(&one), at_ms)
             .await?
             .pop()
             .unwrap_or_else(|| Err(StoreError::Corrupt("a one-revocation batch answered nothing".into())))
@@ -69,5 +70,6 @@ pub trait Revocations: Send + Sync {
     async fn revoke_certificates(
         &self,
         batch: &[Revocation],
+        at_ms: i64,
     ) -> Result<Vec<Result<CertificateRecord, StoreError>>, StoreError>;
 }

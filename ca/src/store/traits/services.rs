@@ -22,8 +22,9 @@ pub trait Services: Send + Sync {
         replace: bool,
         seed: bool,
         actor: &Actor,
+        at_ms: i64,
     ) -> Result<bool, StoreError>;
 
     /// Remove a service, audited as `portal.service.remove`; `false` if unknown.
-    async fn portal_remove_service(&self, id: &str, actor: &Actor) -> Result<bool, StoreError>;
+    async fn portal_remove_service(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError>;
 }

@@ -14,6 +14,7 @@ pub trait Sessions: Send + Sync {
         &self,
         session: &SessionRecord,
         login: &AuditEvent,
+        at_ms: i64,
     ) -> Result<AuditEntry, StoreError>;
 
     /// A session that is neither ended nor expired at `now`.
@@ -70,6 +71,7 @@ pub trait Sessions: Send + Sync {
         facility: &str,
         secs: Option<i64>,
         actor: &Actor,
+        at_ms: i64,
     ) -> Result<bool, StoreError>;
 
     /// Claim up to `limit` sessions ended by another process whose clients were not yet sent back-channel

@@ -188,7 +188,12 @@ pub async fn clear_lockout(state: &AppState, caller: &Caller, account: &str) -> 
     let name = Action::ClearLockout.name();
     caller.may(Action::ClearLockout).await?;
     let account = named(caller, &name, "account", account).await?;
-    state.admin.store().portal_clear_login_failures(account, &caller.actor()).await.map_err(ApiError::unavailable)
+    state
+        .admin
+        .store()
+        .portal_clear_login_failures(account, &caller.actor(), hcpki_ca::time::now_unix_ms())
+        .await
+        .map_err(ApiError::unavailable)
 }
 
 /// A person key or account name from the request, trimmed, or an audited 400.
