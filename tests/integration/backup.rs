@@ -169,7 +169,7 @@ fn damaged_or_mismatched_backups_are_refused(b: Backend) {
     match b {
         Backend::Postgres => {}
         Backend::Sqlite => {
-            let other = Hcpki::initialized(b);
+            let other = Hcpki::initialized_afresh(b);
             let snapshot = other.path("other-backup");
             other.ok(&["backup", "--out", snapshot.to_str().unwrap()]);
             std::fs::copy(snapshot.join("hcpki.db"), backup.join("hcpki.db")).unwrap();

@@ -21,32 +21,76 @@ impl PgDatabase {
     /// Creates a database with a unique name. Panics when `HCPKI_TEST_PG_URL` is unset or the server is
     /// unreachable: a PostgreSQL test never passes without PostgreSQL.
     pub fn create() -> Self {
-        let server_url = std::env::var(PG_URL_VAR).unwrap_or_else(|_| {
-            panic!(
-                "{PG_URL_VAR} is not set, so the PostgreSQL half of the suite cannot run. Run scripts/test, \
-                 which starts a throwaway PostgreSQL, or start one with `scripts/pg-instance start DIR PORT` \
-                 and export {PG_URL_VAR}=postgres://app@127.0.0.1:PORT/postgres"
-            )
-        });
-        let name = format!("hcpki_test_{}", uuid::Uuid::new_v4().simple());
-        let url = with_database(&server_url, &name);
+        Self::create_named(&format!("hcpki_test_{}", uuid::Uuid::new_v4().simple()), None)
+    }
+
+    /// A database with a unique name that is a copy of `template` (`CREATE DATABASE … TEMPLATE`, which needs
+    /// no session connected to the template: the `init` that filled it has exited).
+    pub fn create_from(template: &PgDatabase) -> Self {
+        Self::create_named(&format!("hcpki_test_{}", uuid::Uuid::new_v4().simple()), Some(&template.name))
+    }
+
+    /// A database for this test process's `init` template ([`crate::init_template`]), named after the process,
+    /// after dropping the templates of processes that have ended (a template lives as long as its process, and
+    /// a static is never dropped).
+    pub fn create_template(pid: u32) -> Self {
+        let server_url = server_url();
         block_on(async {
-            let mut conn = PgConnection::connect(&server_url)
-                .await
-                .unwrap_or_else(|e| panic!("cannot connect to {PG_URL_VAR}={server_url}: {e}"));
-            // The name is ours (hex from a UUID), not input: safe to splice.
-            sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            let mut conn = connect(&server_url).await;
+            let names: Vec<String> =
+                sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE 'hcpki_tmpl_%'")
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap_or_default();
+            for name in names {
+                let owner = name.trim_start_matches("hcpki_tmpl_").split('_').next().and_then(|p| p.parse::<u32>().ok());
+                if owner.is_some_and(|p| p != pid && !std::path::Path::new(&format!("/proc/{p}")).exists()) {
+                    // Hex and digits of our own making, not input: safe to splice.
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(AssertSqlSafe(sql)).execute(&mut conn).await;
+                }
+            }
+        });
+        Self::create_named(&format!("hcpki_tmpl_{pid}_{}", uuid::Uuid::new_v4().simple()), None)
+    }
+
+    fn create_named(name: &str, template: Option<&str>) -> Self {
+        let server_url = server_url();
+        let url = with_database(&server_url, name);
+        block_on(async {
+            let mut conn = connect(&server_url).await;
+            // The names are ours (hex from a UUID, a process id), not input: safe to splice.
+            let sql = match template {
+                Some(t) => format!("CREATE DATABASE {name} TEMPLATE {t}"),
+                None => format!("CREATE DATABASE {name}"),
+            };
+            sqlx::query(AssertSqlSafe(sql))
                 .execute(&mut conn)
                 .await
                 .unwrap_or_else(|e| panic!("CREATE DATABASE {name} on {server_url}: {e}"));
         });
-        Self { server_url, name, url }
+        Self { server_url, name: name.to_owned(), url }
     }
 
     /// The URL of this database, for `--database-url`.
     pub fn url(&self) -> &str {
         &self.url
     }
+}
+
+/// The server's URL from `HCPKI_TEST_PG_URL`; panics when it is unset.
+fn server_url() -> String {
+    std::env::var(PG_URL_VAR).unwrap_or_else(|_| {
+        panic!(
+            "{PG_URL_VAR} is not set, so the PostgreSQL half of the suite cannot run. Run scripts/test, \
+             which starts a throwaway PostgreSQL, or start one with `scripts/pg-instance start DIR PORT` \
+             and export {PG_URL_VAR}=postgres://app@127.0.0.1:PORT/postgres"
+        )
+    })
+}
+
+async fn connect(server_url: &str) -> PgConnection {
+    PgConnection::connect(server_url).await.unwrap_or_else(|e| panic!("cannot connect to {PG_URL_VAR}={server_url}: {e}"))
 }
 
 impl Drop for PgDatabase {

@@ -4,6 +4,7 @@
 //! environment. Nothing is shared between tests, so they run in any order and in parallel.
 
 use crate::db::{Db, PgDatabase};
+use crate::init_template;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -67,6 +68,14 @@ impl Hcpki {
     }
 
     fn fresh(backend: Backend) -> Self {
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgDatabase::create()),
+        };
+        Self::with_database(backend, pg)
+    }
+
+    fn with_database(backend: Backend, pg: Option<PgDatabase>) -> Self {
         let bin = hcpki_bin();
         let mut root = tempfile::Builder::new().prefix("hcpki-test-").tempdir().expect("create a temp dir");
         if keep_artifacts() {
@@ -75,16 +84,41 @@ impl Hcpki {
         }
         let dir = root.path().join("hcpki");
         std::fs::create_dir(&dir).expect("create the hcpki dir");
-        let pg = match backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => Some(PgDatabase::create()),
-        };
         let database_url = pg.as_ref().map(|p| p.url().to_owned());
         Self { backend, bin, root, dir, database_url, _pg: pg, env: Vec::new(), stderr_log: None }
     }
 
-    /// A fresh installation after `hcpki init` with software keys.
+    /// An installation as `hcpki init` with software keys leaves it: a copy of this run's one `init` per
+    /// backend ([`crate::init_template`]: its own directory and database, the CA keys shared with the run's
+    /// other tests).
     pub fn initialized(backend: Backend) -> Self {
+        let bin = hcpki_bin();
+        let template = init_template::get(backend, |dir, url| {
+            let mut cmd = Command::new(&bin);
+            cmd.arg("init").arg("--dir").arg(dir);
+            if let Some(url) = url {
+                cmd.arg("--database-url").arg(url);
+            }
+            for (key, _) in std::env::vars_os() {
+                if key.to_string_lossy().starts_with("HCPKI_") {
+                    cmd.env_remove(key);
+                }
+            }
+            let out = cmd.current_dir(dir).stdin(Stdio::null()).output().expect("run hcpki init for the template");
+            assert!(out.status.success(), "hcpki init (the tests' template) failed\n{}", describe(&out));
+        });
+        let pg = template.database.as_ref().map(PgDatabase::create_from);
+        let h = Self::with_database(backend, pg);
+        init_template::copy_dir(&template.dir, &h.dir);
+        if let (Some(from), Some(to)) = (template.database.as_ref(), h.database_url.as_deref()) {
+            init_template::point_config_at(&h.dir, from.url(), to);
+        }
+        h
+    }
+
+    /// A fresh installation after its own `hcpki init` with software keys: CA keys no other installation of
+    /// the run has (a test that needs a second, different installation beside its first).
+    pub fn initialized_afresh(backend: Backend) -> Self {
         let h = Self::new(backend);
         h.ok(&["init"]);
         h

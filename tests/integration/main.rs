@@ -33,6 +33,7 @@ mod backchannel;
 mod db;
 mod fixtures;
 mod harness;
+mod init_template;
 mod lb;
 mod pcsc_lock;
 mod peers;

@@ -67,7 +67,7 @@ fn an_arl_signed_at_the_ceremony_is_imported_online_and_completes_every_chain(b:
     let last = bytes.len() - 1;
     bytes[last] ^= 0x01;
     std::fs::write(&tampered, bytes).unwrap();
-    let other = Hcpki::initialized(b);
+    let other = Hcpki::initialized_afresh(b);
     let foreign = sign_arl(&other, "foreign.crl", &[]);
     refused(&online, &tampered, "does not verify under this installation's root certificate");
     refused(&online, &foreign, "does not verify under this installation's root certificate");
