@@ -2,7 +2,7 @@
 //!
 //! A grant names a person by the portal's person key (a card holder's key, or `pwd:<name>` for a password +
 //! TOTP account, D34) and gives one role: `operator`, `auditor`, or `facility-admin` of one facility. The role
-//! is mapped onto the admin API's principals ([`crate::access::Principal`]), so the one decision table applies.
+//! is mapped onto the admin API's principals (`hcpki_ca::access::Principal`), so the one decision table applies.
 
 use crate::facility::FacilityId;
 use crate::operator::OperatorRole;

@@ -1,7 +1,7 @@
 //! An IP network prefix (`2001:db8:10::/48`, `10.0.0.0/8`, or a single address as its `/128` or `/32`): one
 //! value for every place hcpki reasons about address ranges — a facility's address allocations
 //! ([`crate::facility::allocation`]) and the ranges ACME validation refuses or allows
-//! ([`crate::enroll::acme::validation_address`]). Parsed once, in canonical form (no bits set past the prefix
+//! (`hcpki_ca::enroll::acme::validation_address`). Parsed once, in canonical form (no bits set past the prefix
 //! length), so two prefixes compare, contain and overlap by arithmetic rather than by text.
 
 use std::cmp::Ordering;
@@ -231,9 +231,17 @@ mod tests {
         assert!(matches!(IpPrefix::parse("10.0.0.1/8"), Err(PrefixError::HostBits { .. })));
         assert!(matches!(IpPrefix::parse("192.0.2.0/33"), Err(PrefixError::Length { len: 33, max: 32, .. })));
         assert!(matches!(IpPrefix::parse("::/129"), Err(PrefixError::Length { .. })));
-        for bad in
-            ["", "x", "10/8", "192.0.2.0/", "192.0.2.0/+8", "192.0.2.0/a", "2001:db8::/1280", "192.0.2.0/24/1", "10.0.0.0/999"]
-        {
+        for bad in [
+            "",
+            "x",
+            "10/8",
+            "192.0.2.0/",
+            "192.0.2.0/+8",
+            "192.0.2.0/a",
+            "2001:db8::/1280",
+            "192.0.2.0/24/1",
+            "10.0.0.0/999",
+        ] {
             assert!(matches!(IpPrefix::parse(bad), Err(PrefixError::Syntax(_))), "{bad}");
         }
     }

@@ -1,16 +1,31 @@
 //! Persistence behind one trait per area, with a SQLite and a PostgreSQL implementation.
 //!
-//! Only this module touches the database. Every mutating method is one
+//! Only this crate touches the database. Every mutating method is one
 //! transaction that also appends its audit entry (see [`crate::audit`]), so an
 //! action and its record commit or vanish together. Schema migrations live in
 //! `migrations/sqlite` and `migrations/postgres` at the workspace root.
 //!
-//! The area traits ([`traits`]) are gathered by [`Store`]; `use hcpki_ca::store::prelude::*` brings all of
+//! The area traits ([`traits`]) are gathered by [`Store`]; `use hcpki_store::prelude::*` brings all of
 //! them into scope where a concrete store's methods are called.
 //!
 //! The store reads no clock: time is passed in. A method that appends audit entries takes `at_ms` (Unix
 //! milliseconds: its entries' time; the rows it writes record that second), any other that needs the time
 //! takes `now` (Unix seconds); callers pass their request's time, tests a fixed one.
+//!
+//! A crate of its own (decision D51), under the CA: it depends on `hcpki-model` and nothing of the CA, so the
+//! compiler keeps the floor, and the CA reaches only what is `pub` here. The values the rows hold live beside
+//! the store: the audit chain ([`audit`]), facilities ([`facility`], with [`ip_prefix`]), console operators
+//! ([`operator`]), console grants ([`console_grant`], with [`person_key`]), and the crash-test points
+//! ([`fault`]) its writes pass.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod console_grant;
+pub mod facility;
+pub mod fault;
+pub mod ip_prefix;
+pub mod operator;
+pub mod person_key;
 
 mod error;
 mod jobs;
@@ -27,6 +42,7 @@ pub use records::{
     AcmeAccount, AcmeOrder, Actor, AllocationRecord, AuthorityRecord, Authorization, CertStatus, CertificateFilter,
     CertificateRecord, Challenge, Completion, CredentialRecord, ExpiringCertificate, FacilityChange, FacilityFilter,
     HeldRequest, HeldState, ImportedCrl, IssuanceIntent, Protocol, Registration, Revocation, StoredProblem,
+    UnknownProtocol,
 };
 #[allow(unused_imports)]
 use sql as _;
@@ -42,7 +58,7 @@ pub use traits::{
 
 use std::sync::Arc;
 
-/// Every area trait (and [`Store`]), for `use hcpki_ca::store::prelude::*`: a concrete store's methods resolve.
+/// Every area trait (and [`Store`]), for `use hcpki_store::prelude::*`: a concrete store's methods resolve.
 pub mod prelude {
     pub use super::Store;
     pub use super::traits::{

@@ -1,7 +1,7 @@
 //! Operators: the people who approve facilities and hand out credentials through the admin API.
 //!
 //! An operator is a row (name, role, disabled or not) plus any number of `operator` certificates from the
-//! server CA naming them ([`crate::profile::operator`]). The certificate proves *who*; the row says *what
+//! server CA naming them (`hcpki_ca::profile::operator`). The certificate proves *who*; the row says *what
 //! they may do* and can be switched off at once (decision D18).
 
 use std::fmt;

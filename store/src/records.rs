@@ -9,7 +9,7 @@ mod held;
 use crate::facility::{Allocation, Facility, FacilityId, FacilityKind, FacilityState, Transition};
 
 pub use acme::{AcmeAccount, AcmeOrder, Authorization, Challenge, StoredProblem};
-pub use credential::{CredentialRecord, Protocol};
+pub use credential::{CredentialRecord, Protocol, UnknownProtocol};
 pub use hcpki_model::Actor;
 pub use held::{HeldRequest, HeldState};
 
@@ -166,7 +166,7 @@ pub struct CertificateRecord {
     pub issued_at: Option<i64>,
 }
 
-/// One row's result in [`Facilities::register_facilities`](crate::store::Facilities::register_facilities).
+/// One row's result in [`Facilities::register_facilities`](crate::Facilities::register_facilities).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Registration {
     /// Registered now (state `applied`).
@@ -203,7 +203,7 @@ pub struct AllocationRecord {
     pub added_by: String,
 }
 
-/// One lifecycle change in [`Facilities::transition_facilities`](crate::store::Facilities::transition_facilities): the
+/// One lifecycle change in [`Facilities::transition_facilities`](crate::Facilities::transition_facilities): the
 /// facility, the transition, its reason and who asks for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FacilityChange {
@@ -217,7 +217,7 @@ pub struct FacilityChange {
     pub actor: Actor,
 }
 
-/// One revocation in [`Revocations::revoke_certificates`](crate::store::Revocations::revoke_certificates): the serial, its
+/// One revocation in [`Revocations::revoke_certificates`](crate::Revocations::revoke_certificates): the serial, its
 /// RFC 5280 reason code and who asks for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Revocation {

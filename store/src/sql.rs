@@ -42,25 +42,25 @@ use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::console_grant::ConsoleGrant;
 use crate::facility::{Allocation, Facility, FacilityId, FacilityState, NewFacility, Transition};
 use crate::operator::{OperatorName, OperatorRecord};
-use crate::store::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState};
+use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState};
 use hcpki_model::ProfileKind;
 // The area traits from their own module, not `store::prelude`: the parent opens these backends, so a path back
 // to it would be an import loop.
-use crate::store::traits::{
+use crate::traits::{
     Acme, AuditLog, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc, Operators, PortalUsers,
     RateLimits, Revocations, Services, Sessions,
 };
-use crate::store::{
+use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
     ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,
     Registration, Revocation, StoreError,
 };
-use crate::store::{
+use crate::{
     GrantOp, GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts,
     TokenWrite, TokenWritten,
 };
-use crate::store::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
-use crate::store::{RateCount, RateSync, RateTotals};
+use crate::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
+use crate::{RateCount, RateSync, RateTotals};
 use rows::Chain;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;

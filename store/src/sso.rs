@@ -179,7 +179,7 @@ pub struct ServiceRecord {
 }
 
 /// The password throttle's schedule (D24, issue #24 item 8), handed to
-/// [`PortalUsers::portal_login_attempt`](crate::store::PortalUsers::portal_login_attempt) so that the database decides and
+/// [`PortalUsers::portal_login_attempt`](crate::PortalUsers::portal_login_attempt) so that the database decides and
 /// records an attempt in one statement: after `free_failures` attempts an account waits `first_wait` seconds
 /// after its last, doubling per further attempt up to `max_wait`; an attempt `forget_after` seconds after the
 /// last counts afresh. The server's `portal::throttle` owns the numbers.

@@ -1,4 +1,4 @@
-//! The store's traits, one per area; [`crate::store::Store`] gathers them.
+//! The store's traits, one per area; [`crate::Store`] gathers them.
 
 mod acme;
 mod audit_log;

@@ -57,8 +57,7 @@ impl Allocation {
     /// the network (unspecified, loopback, multicast, broadcast, link-local, IPv4-mapped IPv6).
     pub fn parse(text: &str) -> Result<Self, AllocationError> {
         let prefix = IpPrefix::parse(text)?;
-        let table: &[(IpPrefix, &'static str)] =
-            if prefix.family() == 6 { &NOT_UNICAST_V6 } else { &NOT_UNICAST_V4 };
+        let table: &[(IpPrefix, &'static str)] = if prefix.family() == 6 { &NOT_UNICAST_V6 } else { &NOT_UNICAST_V4 };
         if let Some((_, why)) = table.iter().find(|(range, _)| prefix.overlaps(range)) {
             return Err(AllocationError::NotUnicast { text: text.trim().to_owned(), why });
         }
@@ -167,10 +166,7 @@ mod tests {
     fn refuses_host_bits_bad_lengths_and_syntax() {
         let e = Allocation::parse("2001:db8:10::1/48").unwrap_err().to_string();
         assert!(e.contains("host bits") && e.contains("2001:db8:10::/48"), "{e}");
-        assert!(matches!(
-            Allocation::parse("192.0.2.0/33"),
-            Err(AllocationError::Prefix(PrefixError::Length { .. }))
-        ));
+        assert!(matches!(Allocation::parse("192.0.2.0/33"), Err(AllocationError::Prefix(PrefixError::Length { .. }))));
         for bad in ["", "x", "192.0.2.0/", "192.0.2.0/+8", "192.0.2.0/a", "2001:db8::/1280", "192.0.2.0/24/1"] {
             assert!(matches!(Allocation::parse(bad), Err(AllocationError::Prefix(PrefixError::Syntax(_)))), "{bad}");
         }

@@ -1,5 +1,6 @@
-//! Enrollment credentials as stored (decision D15): the record and the protocol it is good for. Minting,
-//! checking a presented secret and the operator's requests are `enroll::credential`'s.
+//! Enrollment credentials as stored (decision D15): the record, the protocol it is good for, and where a record
+//! stands at a given time. Minting, checking a presented secret and the operator's requests are
+//! `enroll::credential`'s.
 
 use hcpki_model::{FacilityId, ProfileKind, UnknownProfile};
 use std::fmt;
@@ -34,6 +35,19 @@ impl Protocol {
             Self::Scep => "scep",
             Self::Acme => "acme",
         }
+    }
+}
+
+/// A text that names no enrollment protocol.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown enrollment protocol {0:?}: use est, scep or acme")]
+pub struct UnknownProtocol(pub String);
+
+/// The stable text form, surrounding space ignored ([`Protocol::parse`]).
+impl FromStr for Protocol {
+    type Err = UnknownProtocol;
+    fn from_str(s: &str) -> Result<Self, UnknownProtocol> {
+        Protocol::parse(s).ok_or_else(|| UnknownProtocol(s.trim().to_owned()))
     }
 }
 
@@ -81,5 +95,18 @@ impl CredentialRecord {
     /// Parse a stored profile list ([`Self::profiles_text`]).
     pub fn parse_profiles(text: &str) -> Result<Vec<ProfileKind>, UnknownProfile> {
         text.split(',').map(ProfileKind::from_str).collect()
+    }
+
+    /// `active`, `used`, `expired` or `revoked` at `now`.
+    pub fn status(&self, now: i64) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.used_at.is_some() {
+            "used"
+        } else if now >= self.expires_at {
+            "expired"
+        } else {
+            "active"
+        }
     }
 }

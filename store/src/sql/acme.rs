@@ -1,4 +1,4 @@
-//! `acme_store!`: [`crate::store::Acme`] on SQL, expanded once per backend (see [`super::writer`] for why a macro):
+//! `acme_store!`: [`crate::Acme`] on SQL, expanded once per backend (see [`super::writer`] for why a macro):
 //! ACME nonces, accounts and orders.
 
 macro_rules! acme_store {

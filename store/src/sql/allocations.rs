@@ -3,7 +3,7 @@
 
 use crate::audit::{AuditEvent, Outcome};
 use crate::facility::{Allocation, FacilityId};
-use crate::store::{Actor, AllocationRecord, StoreError};
+use crate::{Actor, AllocationRecord, StoreError};
 use serde_json::json;
 
 macro_rules! allocation_columns {

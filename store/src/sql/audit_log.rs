@@ -1,4 +1,4 @@
-//! `audit_log_store!`: [`crate::store::AuditLog`] on SQL, expanded once per backend (see [`super::writer`] for why a
+//! `audit_log_store!`: [`crate::AuditLog`] on SQL, expanded once per backend (see [`super::writer`] for why a
 //! macro): audit chain: appending, reading, the head and anchor, pruning.
 
 macro_rules! audit_log_store {

@@ -1,7 +1,7 @@
 //! SQL and row conversion of console grants (migration 0015, D42).
 
+use crate::StoreError;
 use crate::console_grant::{ConsoleGrant, ConsoleRole};
-use crate::store::StoreError;
 
 macro_rules! grant_columns {
     () => {

@@ -1,4 +1,4 @@
-//! `enrollment_store!`: [`crate::store::Enrollment`] on SQL, expanded once per backend (see [`super::writer`] for why
+//! `enrollment_store!`: [`crate::Enrollment`] on SQL, expanded once per backend (see [`super::writer`] for why
 //! a macro): enrollment credentials and held SCEP requests.
 
 macro_rules! enrollment_store {

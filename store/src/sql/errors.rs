@@ -1,6 +1,6 @@
 //! sqlx errors → [`StoreError`], the same way on both backends.
 
-use crate::store::{Backend, StoreError};
+use crate::{Backend, StoreError};
 use sqlx::error::ErrorKind;
 
 /// SQLite primary result codes that mean "try again later" rather than "this is wrong".

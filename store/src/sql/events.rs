@@ -4,8 +4,8 @@
 use crate::audit::{AuditEvent, Outcome};
 use crate::facility::{Facility, FacilityState, NewFacility, Transition};
 use crate::operator::OperatorRecord;
-use crate::store::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState};
-use crate::store::{Actor, AuthorityRecord, CertificateRecord, Registration};
+use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState};
+use crate::{Actor, AuthorityRecord, CertificateRecord, Registration};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 

@@ -1,4 +1,4 @@
-//! `facilities_store!`: [`crate::store::Facilities`] on SQL, expanded once per backend (see [`super::writer`] for why
+//! `facilities_store!`: [`crate::Facilities`] on SQL, expanded once per backend (see [`super::writer`] for why
 //! a macro): facilities, their lifecycle (with what it does to certificates and sessions), allocations and CAs.
 
 macro_rules! facilities_store {

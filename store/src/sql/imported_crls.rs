@@ -2,7 +2,7 @@
 //! signed at a ceremony and served by `hcpki serve` from here.
 
 use crate::audit::{AuditEvent, Outcome};
-use crate::store::{Actor, ImportedCrl};
+use crate::{Actor, ImportedCrl};
 use serde_json::json;
 
 macro_rules! imported_crl_columns {

@@ -1,4 +1,4 @@
-//! `issuance_store!`: [`crate::store::Issuance`] on SQL, expanded once per backend (see [`super::writer`] for why a
+//! `issuance_store!`: [`crate::Issuance`] on SQL, expanded once per backend (see [`super::writer`] for why a
 //! macro): issuance: write-ahead intents, completion, failure and reading certificates.
 
 macro_rules! issuance_store {

@@ -2,7 +2,7 @@
 //! per-backend impl of its trait (kept here so the job code is one file).
 
 use crate::audit::{AuditEvent, Outcome};
-use crate::store::{Actor, JobItem, JobRecord, JobState, Registration, StoreError};
+use crate::{Actor, JobItem, JobRecord, JobState, Registration, StoreError};
 use serde_json::json;
 
 pub(super) const INSERT_JOB: &str = "INSERT INTO jobs (id, kind, params, started_by, state, total, created_at, \

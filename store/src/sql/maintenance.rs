@@ -1,4 +1,4 @@
-//! `maintenance_store!`: [`crate::store::Maintenance`] on SQL, expanded once per backend (see [`super::writer`] for
+//! `maintenance_store!`: [`crate::Maintenance`] on SQL, expanded once per backend (see [`super::writer`] for
 //! why a macro): which database this is, health checks, snapshots and cache release.
 
 macro_rules! maintenance_store {

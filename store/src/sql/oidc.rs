@@ -1,4 +1,4 @@
-//! `oidc_store!`: [`crate::store::Oidc`] on SQL, expanded once per backend (see [`super::writer`] for why a macro):
+//! `oidc_store!`: [`crate::Oidc`] on SQL, expanded once per backend (see [`super::writer`] for why a macro):
 //! OpenID Connect provider's clients, grants, tokens and single-use values.
 
 macro_rules! oidc_store {

@@ -1,4 +1,4 @@
-//! `operators_store!`: [`crate::store::Operators`] on SQL, expanded once per backend (see [`super::writer`] for why a
+//! `operators_store!`: [`crate::Operators`] on SQL, expanded once per backend (see [`super::writer`] for why a
 //! macro): operators.
 
 macro_rules! operators_store {

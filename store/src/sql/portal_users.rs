@@ -1,4 +1,4 @@
-//! `portal_users_store!`: [`crate::store::PortalUsers`] on SQL, expanded once per backend (see [`super::writer`] for
+//! `portal_users_store!`: [`crate::PortalUsers`] on SQL, expanded once per backend (see [`super::writer`] for
 //! why a macro): SSO portal users, sign-in throttling and card-login challenges.
 
 macro_rules! portal_users_store {
@@ -121,7 +121,7 @@ macro_rules! portal_users_store {
                 &self,
                 username: &str,
                 now: i64,
-                throttle: &crate::store::LoginThrottle,
+                throttle: &crate::LoginThrottle,
             ) -> Result<Option<i64>, StoreError> {
                 let _writer = self.writer().await;
                 sqlx::query_scalar::<$db, i64>(sso::LOGIN_ATTEMPT)

@@ -1,4 +1,4 @@
-//! `revocation_store!`: [`crate::store::Revocations`] on SQL, expanded once per backend (see [`super::writer`] for
+//! `revocation_store!`: [`crate::Revocations`] on SQL, expanded once per backend (see [`super::writer`] for
 //! why a macro): revocation and what CRLs and OCSP read.
 
 macro_rules! revocation_store {

@@ -5,8 +5,8 @@
 use crate::audit::{self, AuditEntry, AuditEvent};
 use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState, MedicalInstitutionCode};
 use crate::operator::{OperatorName, OperatorRecord, OperatorRole};
-use crate::store::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState, Protocol};
-use crate::store::{AuthorityRecord, CertStatus, CertificateRecord, StoreError};
+use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState, Protocol};
+use crate::{AuthorityRecord, CertStatus, CertificateRecord, StoreError};
 
 /// How many rows a listing returns when the filter does not say.
 pub(super) const DEFAULT_LIMIT: i64 = 1000;

@@ -1,4 +1,4 @@
-//! `services_store!`: [`crate::store::Services`] on SQL, expanded once per backend (see [`super::writer`] for why a
+//! `services_store!`: [`crate::Services`] on SQL, expanded once per backend (see [`super::writer`] for why a
 //! macro): SSO portal's services.
 
 macro_rules! services_store {

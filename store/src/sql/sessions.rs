@@ -1,4 +1,4 @@
-//! `sessions_store!`: [`crate::store::Sessions`] on SQL, expanded once per backend (see [`super::writer`] for why a
+//! `sessions_store!`: [`crate::Sessions`] on SQL, expanded once per backend (see [`super::writer`] for why a
 //! macro): SSO sessions, presence leases, lifetimes, person keys and the sweep.
 
 macro_rules! sessions_store {

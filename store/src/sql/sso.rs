@@ -1,7 +1,7 @@
 //! SQL and row conversions of the SSO portal and OpenID Connect tables (migration 0008, D24).
 
 use crate::audit::{AuditEvent, Outcome};
-use crate::store::{
+use crate::{
     Actor, GrantOp, GrantRecord, OidcClientRecord, OnceRecord, PortalUser, ServiceRecord, SessionRecord, TokenWrite,
 };
 use serde_json::json;

@@ -5,9 +5,11 @@
 
 use crate::audit::{self, AuditEvent, AuditHead, Outcome};
 use crate::facility::{FacilityId, FacilityKind, FacilityState, NewFacility, Transition};
-use crate::store::prelude::*;
-use crate::store::{
-    self, Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter, ImportedCrl,
+use crate::prelude::*;
+// The crate is the store: `store::open`, `store::SessionRecord` read as they did inside the CA crate.
+use crate as store;
+use crate::{
+    Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter, ImportedCrl,
     IssuanceIntent, LoginThrottle, NewJob, RateCount, RateSync, Registration, Revocation, Store, StoreError,
 };
 use std::collections::HashSet;
@@ -679,15 +681,28 @@ async fn closed_pool_is_unavailable() {
 /// read, accounts are found by thumbprint, a certificate's ordering account by its serial, and creations and key
 /// changes are audited.
 async fn acme_state_is_shared_between_handles(db: TestDb) {
-    use crate::enroll::acme::order::{AcmeAccount, AcmeOrder};
-    use crate::enroll::{NewCredential, Protocol, credential};
-    use crate::profile::ProfileKind;
+    use crate::{AcmeAccount, AcmeOrder, CredentialRecord, Protocol};
+    use hcpki_model::ProfileKind;
     let (s, other) = (db.store.clone(), db.another_handle().await);
     let facility = registered(&*s, "ACME clinic", None).await;
     s.transition_facility(&facility, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
-    let new = NewCredential::new(facility.clone(), Protocol::Est, &[ProfileKind::Pc], 3600).unwrap();
-    let minted = credential::mint(&new, "test", NOW, None).unwrap();
-    s.create_credential(&minted.record, &admin(), AT_MS).await.unwrap();
+    // The EAB credential the account redeemed, as `enroll::credential::mint` records one (no secret is checked
+    // here, so its salt and hash are placeholders).
+    let credential = CredentialRecord {
+        id: "0123456789abcdef0123456789abcdef".into(),
+        facility: facility.clone(),
+        protocol: Protocol::Est,
+        profiles: vec![ProfileKind::Pc],
+        salt: "00112233445566778899aabbccddeeff".into(),
+        secret_hash: "00".repeat(32),
+        created_by: "test".into(),
+        created_at: NOW,
+        expires_at: NOW + 3600,
+        used_at: None,
+        used_by: None,
+        revoked_at: None,
+    };
+    s.create_credential(&credential, &admin(), AT_MS).await.unwrap();
 
     let now = NOW;
     s.acme_put_nonce("n1", now + 600, now).await.unwrap();
@@ -703,7 +718,7 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
         jwk: "{}".into(),
         facility: facility.clone(),
         profile: ProfileKind::Pc,
-        credential: minted.record.id.clone(),
+        credential: credential.id.clone(),
         status: "valid".into(),
         contact: vec!["mailto:a@example.org".into()],
         created_at: now,
@@ -804,7 +819,7 @@ async fn single_use_values_are_stored_once_on_any_replica(db: TestDb) {
 /// of a rotated refresh token revokes the grant, and so does a wrong secret or an expired code (as one at a
 /// time did); an unknown grant is refused.
 async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
-    use crate::store::{GrantOp, GrantRecord, GrantUse, OnceRecord, TokenWrite};
+    use crate::{GrantOp, GrantRecord, GrantUse, OnceRecord, TokenWrite};
     let s = &*db.store;
     let now = 1_700_000_000;
     let grant = |id: &str, state: &str, code: Option<&str>, refresh: Option<&str>, expires_at: i64| GrantRecord {
@@ -914,7 +929,7 @@ async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
 /// A card-login challenge is handed out once across replicas; an expired one is still returned (so the caller
 /// can say "expired") and gone afterwards; storing a new one sweeps expired ones nobody took; no audit entries.
 async fn login_challenges_are_taken_once_on_any_replica(db: TestDb) {
-    use crate::store::LoginChallengeRecord;
+    use crate::LoginChallengeRecord;
     let (s, other) = (db.store.clone(), db.another_handle().await);
     let record = |challenge: &str, expires_at| LoginChallengeRecord {
         challenge: challenge.into(),
@@ -1750,7 +1765,7 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
             })
             .collect()
     };
-    let shape = |r: &Result<crate::store::CertificateRecord, StoreError>| match r {
+    let shape = |r: &Result<crate::CertificateRecord, StoreError>| match r {
         Ok(c) => format!("{:?}", c.status).to_lowercase(),
         Err(StoreError::UnknownSerial(serial)) => format!("not revocable {}", &serial[2..]),
         Err(other) => panic!("unexpected {other:?}"),

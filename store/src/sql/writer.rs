@@ -14,12 +14,12 @@ use super::rows::Chain;
 /// Why `insert_facility` stopped: a store error, or the insert itself failed (kept raw so a
 /// unique violation can be turned into the code's holder once the transaction is gone).
 pub(super) enum Inserted {
-    Store(crate::store::StoreError),
+    Store(crate::StoreError),
     Failed(sqlx::Error),
 }
 
-impl From<crate::store::StoreError> for Inserted {
-    fn from(e: crate::store::StoreError) -> Self {
+impl From<crate::StoreError> for Inserted {
+    fn from(e: crate::StoreError) -> Self {
         Self::Store(e)
     }
 }

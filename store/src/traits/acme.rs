@@ -1,7 +1,7 @@
 //! ACME (decision D17): nonces, accounts and orders every replica shares.
 
-use crate::store::error::StoreError;
-use crate::store::records::{AcmeAccount, AcmeOrder, Actor};
+use crate::error::StoreError;
+use crate::records::{AcmeAccount, AcmeOrder, Actor};
 
 /// ACME (decision D17): nonces, accounts and orders every replica shares.
 #[async_trait::async_trait]

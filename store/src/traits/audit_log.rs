@@ -2,7 +2,7 @@
 //! pruning after archiving.
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
-use crate::store::error::StoreError;
+use crate::error::StoreError;
 
 /// The hash-chained audit log (see [`crate::audit`]): appending events that go with no other row, reading, pruning after archiving.
 #[async_trait::async_trait]

@@ -1,9 +1,9 @@
 //! Console grants (D42): which person key may use the operator console, and the facility admin's second factor.
 
 use crate::console_grant::ConsoleGrant;
+use crate::error::StoreError;
 use crate::facility::FacilityId;
-use crate::store::error::StoreError;
-use crate::store::records::Actor;
+use crate::records::Actor;
 
 /// Console grants (D42): which person key may use the operator console, and the facility admin's second factor.
 #[async_trait::async_trait]

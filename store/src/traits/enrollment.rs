@@ -1,8 +1,8 @@
 //! Enrollment credentials (EST, SCEP, ACME external account binding) and SCEP requests held for an operator.
 
+use crate::error::StoreError;
 use crate::facility::FacilityId;
-use crate::store::error::StoreError;
-use crate::store::records::{Actor, CredentialRecord, HeldRequest, HeldState};
+use crate::records::{Actor, CredentialRecord, HeldRequest, HeldState};
 use hcpki_model::ProfileKind;
 
 /// Enrollment credentials (EST, SCEP, ACME external account binding) and SCEP requests held for an operator.

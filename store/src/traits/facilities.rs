@@ -1,8 +1,8 @@
 //! Facilities (registration, lifecycle, address allocations) and the CAs recorded beside them.
 
+use crate::error::StoreError;
 use crate::facility::{Allocation, Facility, FacilityId, NewFacility, Transition};
-use crate::store::error::StoreError;
-use crate::store::records::{Actor, AllocationRecord, AuthorityRecord, FacilityChange, FacilityFilter, Registration};
+use crate::records::{Actor, AllocationRecord, AuthorityRecord, FacilityChange, FacilityFilter, Registration};
 
 /// Facilities (registration, lifecycle, address allocations) and the CAs recorded beside them.
 #[async_trait::async_trait]

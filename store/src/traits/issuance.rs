@@ -1,9 +1,7 @@
 //! Certificate issuance: the write-ahead intent, completion or failure, and reading certificates back.
 
-use crate::store::error::StoreError;
-use crate::store::records::{
-    Actor, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate, IssuanceIntent,
-};
+use crate::error::StoreError;
+use crate::records::{Actor, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate, IssuanceIntent};
 
 /// Certificate issuance: the write-ahead intent, completion or failure, and reading certificates back.
 #[async_trait::async_trait]

@@ -1,9 +1,9 @@
 //! Long operations (D38): jobs, their items, claiming and resuming.
 
+use crate::error::StoreError;
 use crate::facility::NewFacility;
-use crate::store::error::StoreError;
-use crate::store::jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
-use crate::store::records::{Actor, Registration};
+use crate::jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
+use crate::records::{Actor, Registration};
 
 /// Long operations (D38): jobs, their items, claiming and resuming.
 #[async_trait::async_trait]

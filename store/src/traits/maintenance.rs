@@ -1,6 +1,6 @@
 //! Which database this is and what it does for the whole process: health checks, snapshots, caches.
 
-use crate::store::error::StoreError;
+use crate::error::StoreError;
 
 /// Which database a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! The OpenID Connect provider (issue #6, D24): clients, grants, tokens and single-use values.
 
-use crate::store::error::StoreError;
-use crate::store::records::Actor;
-use crate::store::sso::{GrantRecord, OidcClientRecord, TokenWrite, TokenWritten};
+use crate::error::StoreError;
+use crate::records::Actor;
+use crate::sso::{GrantRecord, OidcClientRecord, TokenWrite, TokenWritten};
 
 /// The OpenID Connect provider (issue #6, D24): clients, grants, tokens and single-use values.
 #[async_trait::async_trait]
@@ -43,7 +43,7 @@ pub trait Oidc: Send + Sync {
 
     /// Store a single-use value until `expires_at`; `false` if `(kind, key)` is taken by a value unexpired at
     /// `now` (a replay). An expired value under the same key is replaced; other expired values are left to
-    /// [`Sessions::portal_sweep`](crate::store::Sessions::portal_sweep).
+    /// [`Sessions::portal_sweep`](crate::Sessions::portal_sweep).
     async fn oidc_once_put(
         &self,
         kind: &str,

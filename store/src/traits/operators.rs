@@ -1,8 +1,8 @@
 //! Operators of the CA (`hcpki operator`).
 
+use crate::error::StoreError;
 use crate::operator::{OperatorName, OperatorRecord};
-use crate::store::error::StoreError;
-use crate::store::records::Actor;
+use crate::records::Actor;
 
 /// Operators of the CA (`hcpki operator`).
 #[async_trait::async_trait]

@@ -1,8 +1,8 @@
 //! SSO portal users (issue #6, D24): password accounts, TOTP steps, sign-in throttling, card-login challenges.
 
-use crate::store::error::StoreError;
-use crate::store::records::Actor;
-use crate::store::sso::{LoginChallengeRecord, LoginThrottle, PortalUser};
+use crate::error::StoreError;
+use crate::records::Actor;
+use crate::sso::{LoginChallengeRecord, LoginThrottle, PortalUser};
 
 /// SSO portal users (issue #6, D24): password accounts, TOTP steps, sign-in throttling, card-login challenges.
 #[async_trait::async_trait]
@@ -28,7 +28,7 @@ pub trait PortalUsers: Send + Sync {
 
     /// Disable an account for good, audited as `portal.user.disable`; `false` if unknown or disabled already.
     /// Its live sessions end in the same transaction (reason `account-disabled`) and their grants are revoked;
-    /// a server replica then sends their back-channel logout ([`Sessions::portal_claim_ended_sessions`](crate::store::Sessions::portal_claim_ended_sessions)).
+    /// a server replica then sends their back-channel logout ([`Sessions::portal_claim_ended_sessions`](crate::Sessions::portal_claim_ended_sessions)).
     async fn portal_disable_user(&self, username: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError>;
 
     /// Record TOTP step `step` as used, atomically: `true` only if it is later than the last used step (of

@@ -1,7 +1,7 @@
 //! Per-address rate limits shared by the replicas (issue #9, D31 addendum).
 
-use crate::store::error::StoreError;
-use crate::store::rate_limits::{RateSync, RateTotals};
+use crate::error::StoreError;
+use crate::rate_limits::{RateSync, RateTotals};
 
 /// Per-address rate limits shared by the replicas (issue #9, D31 addendum).
 #[async_trait::async_trait]

@@ -1,7 +1,7 @@
 //! Revocation: revoking certificates, and what CRLs and OCSP read (markers, shards, numbers, imported CRLs).
 
-use crate::store::error::StoreError;
-use crate::store::records::{Actor, CertificateRecord, ImportedCrl, Revocation};
+use crate::error::StoreError;
+use crate::records::{Actor, CertificateRecord, ImportedCrl, Revocation};
 
 /// Revocation: revoking certificates, and what CRLs and OCSP read (markers, shards, numbers, imported CRLs).
 #[async_trait::async_trait]

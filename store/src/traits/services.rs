@@ -1,8 +1,8 @@
 //! The SSO portal's services (issue #6, D26), shared by the replicas through a change generation.
 
-use crate::store::error::StoreError;
-use crate::store::records::Actor;
-use crate::store::sso::ServiceRecord;
+use crate::error::StoreError;
+use crate::records::Actor;
+use crate::sso::ServiceRecord;
 
 /// The SSO portal's services (issue #6, D26), shared by the replicas through a change generation.
 #[async_trait::async_trait]

@@ -1,9 +1,9 @@
 //! SSO sessions (issue #6, D26): creation, presence leases, ending, lifetimes, person keys, sweeping.
 
 use crate::audit::{AuditEntry, AuditEvent};
-use crate::store::error::StoreError;
-use crate::store::records::Actor;
-use crate::store::sso::{SessionRecord, SweepCounts};
+use crate::error::StoreError;
+use crate::records::Actor;
+use crate::sso::{SessionRecord, SweepCounts};
 
 /// SSO sessions (issue #6, D26): creation, presence leases, ending, lifetimes, person keys, sweeping.
 #[async_trait::async_trait]
