@@ -6,7 +6,7 @@ use super::enroll::{Known, Presented};
 use super::{Authority, AuthorityError, IssueRequest, RegistryError};
 use crate::access::{AdminBasis, Denial, Principal};
 use crate::audit::{AuditEvent, Outcome};
-use crate::enroll::credential::Refusal;
+use crate::enroll::credential::{CredentialCheck, Refusal};
 use crate::issuer::Issued;
 use crate::operator::{OperatorError, OperatorName, OperatorRecord, OperatorRole};
 use crate::profile::ProfileKind;

@@ -3,7 +3,7 @@
 
 use super::{Authority, CaName, FacilityRefusal, IssueRequest, RegistryError, SigningError};
 use crate::audit::{AuditEvent, Outcome};
-use crate::enroll::credential::{self, CredentialError, Minted};
+use crate::enroll::credential::{self, CredentialCheck, CredentialError, Minted};
 use crate::enroll::est::EstAuthority;
 use crate::enroll::{Basis, CredentialRecord, EnrollAuthority, EnrollError, Grant, Holder, NewCredential, Protocol};
 use crate::facility::FacilityId;

@@ -12,11 +12,11 @@
 
 use crate::facility::FacilityId;
 use crate::profile::ProfileKind;
-// The stored record and its protocol are the store's (plain data it reads and writes); named here too.
-pub use crate::store::{CredentialRecord, Protocol};
+// The stored record and its protocol are the store's (plain data it reads and writes, with the protocol's text
+// form and a record's status); named here too.
+pub use crate::store::{CredentialRecord, Protocol, UnknownProtocol};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use std::str::FromStr;
 use zeroize::Zeroizing;
 
 /// Random bytes in a secret (256 bits).
@@ -32,13 +32,6 @@ const MIN_VALIDITY_SECS: i64 = 60;
 const MAX_VALIDITY_SECS: i64 = 90 * 86_400;
 /// The default lifetime: a week, long enough for a facility to schedule the router change.
 pub const DEFAULT_VALIDITY_SECS: i64 = 7 * 86_400;
-
-impl FromStr for Protocol {
-    type Err = CredentialError;
-    fn from_str(s: &str) -> Result<Self, CredentialError> {
-        Protocol::parse(s).ok_or_else(|| CredentialError::UnknownProtocol(s.trim().to_owned()))
-    }
-}
 
 /// What an operator asks for.
 #[derive(Clone, Debug)]
@@ -195,10 +188,22 @@ impl Refusal {
     }
 }
 
-impl CredentialRecord {
+/// Checking what a client presents against a stored credential. A trait because the record is the store's
+/// (`hcpki-store`) and the check, with its HMAC and refusals, is enrollment's; import it where `check` is called.
+pub trait CredentialCheck {
     /// Check a presented secret and what it is used for. The secret comparison runs in constant time; it is
     /// checked first so nobody without the secret learns anything about the credential's state.
-    pub fn check(
+    fn check(
+        &self,
+        secret: &str,
+        protocol: Protocol,
+        profile: Option<ProfileKind>,
+        now: i64,
+    ) -> Result<ProfileKind, Refusal>;
+}
+
+impl CredentialCheck for CredentialRecord {
+    fn check(
         &self,
         secret: &str,
         protocol: Protocol,
@@ -224,19 +229,6 @@ impl CredentialRecord {
             Some(p) if self.profiles.contains(&p) => Ok(p),
             Some(p) => Err(Refusal::Profile(p)),
             None => self.profiles.first().copied().ok_or(Refusal::Profile(ProfileKind::Router)),
-        }
-    }
-
-    /// `active`, `used`, `expired` or `revoked` at `now`.
-    pub fn status(&self, now: i64) -> &'static str {
-        if self.revoked_at.is_some() {
-            "revoked"
-        } else if self.used_at.is_some() {
-            "used"
-        } else if now >= self.expires_at {
-            "expired"
-        } else {
-            "active"
         }
     }
 }
@@ -271,9 +263,9 @@ pub fn parse_validity(text: &str) -> Result<i64, CredentialError> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CredentialError {
-    /// Unknown protocol name.
-    #[error("unknown enrollment protocol {0:?}: use est, scep or acme")]
-    UnknownProtocol(String),
+    /// Unknown protocol name (the store's [`UnknownProtocol`], which says the names to use).
+    #[error(transparent)]
+    UnknownProtocol(#[from] UnknownProtocol),
     /// Unknown profile name (stored data or input).
     #[error("unknown profile {0:?}: enrollment credentials are for the router and pc profiles")]
     UnknownProfile(String),

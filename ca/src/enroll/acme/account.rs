@@ -1,11 +1,11 @@
 //! Accounts: newAccount with External Account Binding (RFC 8555 §7.3, §7.3.4), account update and
 //! deactivation (§7.3.2, §7.3.6), key rollover (§7.3.5).
 
-use super::jws::{self, Jwk, Jws, Signer};
-use super::payload::contacts;
 use super::authority::AcmeAuthority;
+use super::jws::{self, Jwk, Jws, Signer};
 use super::message::{AcmeRequest, AcmeResponse, account_key, payload_json, random_id};
-use super::order::AcmeAccount;
+use super::order::{AccountObject, AcmeAccount};
+use super::payload::contacts;
 use super::problem::Problem;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,15 +1,15 @@
 //! Orders to certificates: newOrder (RFC 8555 §7.4), authorizations and challenges (§7.5), finalize,
 //! certificate download (§7.4.2) and revocation (§7.6).
 
+use super::authority::AcmeAuthority;
 use super::challenge::{self, Validator};
 use super::jws::{Jws, Signer};
-use super::order::{self, Authorization, Challenge, StoredProblem};
-use super::payload::{check_csr_names, finalize_csr, order_identifiers};
-use super::authority::AcmeAuthority;
 use super::message::{
     AcmeRequest, AcmeResponse, Body, account_key, payload_json, random_id, random_token, signed_by_account,
 };
-use super::order::{AcmeAccount, AcmeOrder};
+use super::order::{self, Authorization, Challenge, StoredProblem};
+use super::order::{AcmeAccount, AcmeOrder, OrderObject};
+use super::payload::{check_csr_names, finalize_csr, order_identifiers};
 use super::problem::{Problem, ProblemType};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -15,10 +15,16 @@ pub use crate::store::{AcmeAccount, AcmeOrder, Authorization, Challenge, StoredP
 /// How long a new order (and its authorizations) may be worked on.
 pub const ORDER_LIFETIME_SECS: i64 = 7 * 86_400;
 
-impl AcmeAccount {
+/// A stored account as the protocol shows it: its RFC 8555 §7.1.2 account object. A trait because the record is
+/// the store's (`hcpki-store`) and its JSON is the protocol's; import it where `to_json` is called.
+pub trait AccountObject {
     /// RFC 8555 §7.1.2. Without `orders`: hcpki does not list an account's orders (no client reads the
     /// list; a URL that answers nothing would be worse than none).
-    pub fn to_json(&self) -> serde_json::Value {
+    fn to_json(&self) -> serde_json::Value;
+}
+
+impl AccountObject for AcmeAccount {
+    fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "status": self.status,
             "contact": self.contact,
@@ -33,23 +39,37 @@ impl From<&Problem> for StoredProblem {
     }
 }
 
-impl StoredProblem {
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({"type": self.kind, "detail": self.detail})
-    }
+/// A kept problem as RFC 7807 JSON inside an order or a challenge.
+fn problem_json(p: &StoredProblem) -> serde_json::Value {
+    serde_json::json!({"type": p.kind, "detail": p.detail})
 }
 
 /// The challenge types offered for every identifier.
 pub const CHALLENGE_TYPES: [&str; 2] = ["http-01", "tls-alpn-01"];
 
-impl AcmeOrder {
+/// A stored order as the protocol sees it: its URL, its RFC 8555 §7.1.3 order object and §7.1.4 authorization
+/// objects, and how it settles after a challenge. A trait because the record is the store's (`hcpki-store`) and
+/// these rules are the protocol's; import it where they are used.
+pub trait OrderObject {
     /// The order's URL.
-    pub fn url(&self, base: &str) -> String {
+    fn url(&self, base: &str) -> String;
+
+    /// RFC 8555 §7.1.3.
+    fn to_json(&self, base: &str) -> serde_json::Value;
+
+    /// RFC 8555 §7.1.4 for authorization `n`.
+    fn authz_json(&self, n: usize, base: &str) -> Option<serde_json::Value>;
+
+    /// After a challenge changed: the order is `ready` when every authorization is valid, `invalid` when one is.
+    fn settle(&mut self);
+}
+
+impl OrderObject for AcmeOrder {
+    fn url(&self, base: &str) -> String {
         format!("{base}/order/{}", self.id)
     }
 
-    /// RFC 8555 §7.1.3.
-    pub fn to_json(&self, base: &str) -> serde_json::Value {
+    fn to_json(&self, base: &str) -> serde_json::Value {
         let mut v = serde_json::json!({
             "status": self.status,
             "expires": crate::time::rfc3339(self.expires_at),
@@ -61,13 +81,12 @@ impl AcmeOrder {
             put(&mut v, "certificate", serde_json::Value::String(format!("{base}/cert/{serial}")));
         }
         if let Some(e) = &self.error {
-            put(&mut v, "error", e.to_json());
+            put(&mut v, "error", problem_json(e));
         }
         v
     }
 
-    /// RFC 8555 §7.1.4 for authorization `n`.
-    pub fn authz_json(&self, n: usize, base: &str) -> Option<serde_json::Value> {
+    fn authz_json(&self, n: usize, base: &str) -> Option<serde_json::Value> {
         let a = self.authorizations.get(n)?;
         let challenges: Vec<serde_json::Value> = a
             .challenges
@@ -83,7 +102,7 @@ impl AcmeOrder {
                     put(&mut v, "validated", serde_json::Value::String(crate::time::rfc3339(at)));
                 }
                 if let Some(e) = &c.error {
-                    put(&mut v, "error", e.to_json());
+                    put(&mut v, "error", problem_json(e));
                 }
                 v
             })
@@ -96,8 +115,7 @@ impl AcmeOrder {
         }))
     }
 
-    /// After a challenge changed: the order is `ready` when every authorization is valid, `invalid` when one is.
-    pub fn settle(&mut self) {
+    fn settle(&mut self) {
         if self.status != "pending" {
             return;
         }

@@ -1,0 +1,282 @@
+//! The SQLite and PostgreSQL stores.
+//!
+//! Both run the same SQL ([`queries`]) through the same per-area bodies (one file and one small macro per
+//! area, [`writer`] for the plumbing they share), expanded once per backend; only opening a connection pool
+//! and running the backend's migrations differ.
+//!
+//! Concurrency: every writing transaction starts with
+//! `UPDATE audit_head SET seq = seq + 1 … RETURNING seq, hash`. On PostgreSQL
+//! that takes the head row's lock, on SQLite the database write lock, before
+//! anything is read; so writers from any number of processes or replicas queue
+//! in one place, each reads current data, and audit sequence numbers are
+//! handed out contiguously. A rolled-back transaction gives its number back.
+
+mod acme;
+mod allocations;
+mod audit_log;
+mod console_grants;
+mod enrollment;
+mod errors;
+mod events;
+mod facilities;
+mod imported_crls;
+mod issuance;
+mod jobs;
+mod maintenance;
+mod oidc;
+mod operators;
+mod person_keys;
+mod portal_users;
+mod queries;
+mod rate_limits;
+mod revocation;
+mod rows;
+mod services;
+mod sessions;
+mod sso;
+#[cfg(test)]
+mod tests;
+mod writer;
+
+use crate::audit::{AuditEntry, AuditEvent, AuditHead};
+use crate::console_grant::ConsoleGrant;
+use crate::facility::{Allocation, Facility, FacilityId, FacilityState, NewFacility, Transition};
+use crate::operator::{OperatorName, OperatorRecord};
+use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState};
+use hcpki_model::ProfileKind;
+// The area traits from their own module, not `store::prelude`: the parent opens these backends, so a path back
+// to it would be an import loop.
+use crate::traits::{
+    Acme, AuditLog, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc, Operators, PortalUsers,
+    RateLimits, Revocations, Services, Sessions,
+};
+use crate::{
+    Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
+    ExpiringCertificate, FacilityChange, FacilityFilter, ImportedCrl, IssuanceIntent, LoginChallengeRecord,
+    Registration, Revocation, StoreError,
+};
+use crate::{
+    GrantOp, GrantRecord, GrantUse, OidcClientRecord, PortalUser, ServiceRecord, SessionRecord, SweepCounts,
+    TokenWrite, TokenWritten,
+};
+use crate::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
+use crate::{RateCount, RateSync, RateTotals};
+use rows::Chain;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+use writer::{Inserted, Writer};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// How long a SQLite writer waits for another one (in this or another process)
+/// before giving up with [`StoreError::Unavailable`].
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// SQLite serializes writers anyway; a few connections serve concurrent readers.
+const SQLITE_MAX_CONNECTIONS: u32 = 8;
+/// Per replica; PostgreSQL's default server limit is 100.
+const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+/// How long a request waits for a pooled connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The embedded store: one SQLite file in WAL mode, shared safely by several
+/// processes on the same machine.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: sqlx::SqlitePool,
+    /// SQLite has one writer at a time. Queueing this process's writers here
+    /// (a fair, sleeping-free async queue) keeps them out of SQLite's busy
+    /// handler, which polls with growing sleeps and gave 300 ms tails under load;
+    /// writers in other processes still meet `busy_timeout`.
+    writers: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Connections for short-lived rows whose loss on power failure is harmless (card-login challenges, OIDC
+    /// client-assertion jtis and PAR requests, D28): the
+    /// same file with `synchronous = NORMAL`, so a commit does not wait for an fsync (it halved the take's p50
+    /// in `hcpki bench login`, docs/benchmarks.md). WAL order is kept: a later FULL commit makes these durable.
+    ephemeral: sqlx::SqlitePool,
+}
+
+/// The PostgreSQL store, for several server replicas on one database.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: sqlx::PgPool,
+}
+
+impl SqliteStore {
+    /// Open (creating the file if missing) `sqlite:PATH` or `sqlite://PATH`
+    /// and bring the schema up to date.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Connect(format!("{url}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL, not NORMAL: a CA must not lose the record of a certificate it has
+            // handed out (or the write-ahead intent of one it is about to sign) on power
+            // loss; NORMAL in WAL mode survives only an application crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        // No ping before each acquire (sqlx's default): a SQLite connection is a file handle that cannot lose
+        // its peer, and the ping is one more hand-off to the connection's thread per statement (D28 addendum).
+        let pool = SqlitePoolOptions::new()
+            .max_connections(SQLITE_MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
+            .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| errors::connect(Backend::Sqlite, e))?;
+        // sqlx takes no lock for SQLite migrations, so two processes opening a new
+        // file at once can race; the loser's transaction rolls back, and running
+        // again finds the migration applied.
+        if let Err(first) = SQLITE_MIGRATIONS.run(&pool).await {
+            tracing::debug!(error = %first, "SQLite migration failed once; retrying");
+            SQLITE_MIGRATIONS.run(&pool).await.map_err(errors::migrate)?;
+        }
+        let ephemeral = SqlitePoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
+            .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
+            .connect_with(options.synchronous(SqliteSynchronous::Normal))
+            .await
+            .map_err(|e| errors::connect(Backend::Sqlite, e))?;
+        Ok(Self { pool, writers: Default::default(), ephemeral })
+    }
+}
+
+/// Whether a SQLite connection handed back to the pool may be used again: only out of any transaction. On a
+/// full disk or an I/O error SQLite may roll a transaction back by itself; sqlx's own ROLLBACK then fails and
+/// its count of open transactions stays at one, so the connection's next transaction would be a SAVEPOINT,
+/// whose failure (ROLLBACK TO) leaves it open and holding the write lock: every writer of every process then
+/// got "database is locked" until the server was restarted, long after the disk had space again
+/// (`scripts/fault --scenario diskfull`). Such a connection is closed instead and the pool opens a fresh one.
+async fn out_of_transaction(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection as _;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    // A dropped transaction's ROLLBACK may still wait in the connection thread's queue: let it run first.
+    conn.ping().await?;
+    Ok(!conn.is_in_transaction())
+}
+
+impl PgStore {
+    /// Connect to `postgres://…` / `postgresql://…` and bring the schema up to
+    /// date (sqlx holds an advisory lock while migrating, so replicas may start together).
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await
+            .map_err(|e| errors::connect(Backend::Postgres, e))?;
+        POSTGRES_MIGRATIONS.run(&pool).await.map_err(errors::migrate)?;
+        Ok(Self { pool })
+    }
+}
+
+impl SqliteStore {
+    async fn writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        Some(self.writers.lock().await)
+    }
+
+    /// See [`SqliteStore::ephemeral`].
+    fn ephemeral_pool(&self) -> &sqlx::SqlitePool {
+        &self.ephemeral
+    }
+
+    /// `VACUUM INTO` reads the database in one transaction, so the copy is consistent while writers go on
+    /// (they wait only for the WAL checkpoint, not for the copy).
+    async fn snapshot(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        let shown = path.display().to_string();
+        if path.exists() {
+            return Err(StoreError::Snapshot { path: shown, reason: "the file exists already".into() });
+        }
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Snapshot { path: shown.clone(), reason: "the path is not UTF-8".into() })?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| StoreError::Snapshot { path: shown, reason: e.to_string() })
+    }
+}
+
+impl SqliteStore {
+    /// `PRAGMA shrink_memory` on every idle connection of both pools. The connections are all held until each
+    /// has been shrunk, so none is visited twice; one a request is using is not waited for.
+    async fn shrink(&self) -> Result<usize, StoreError> {
+        let mut held = Vec::new();
+        for pool in [&self.pool, &self.ephemeral] {
+            while let Some(connection) = pool.try_acquire() {
+                held.push(connection);
+            }
+        }
+        for connection in &mut held {
+            sqlx::query("PRAGMA shrink_memory").execute(&mut **connection).await.map_err(Self::err)?;
+        }
+        Ok(held.len())
+    }
+}
+
+impl PgStore {
+    /// The page caches of PostgreSQL live in the database server, not in this process.
+    async fn shrink(&self) -> Result<usize, StoreError> {
+        Ok(0)
+    }
+
+    /// PostgreSQL queues writers on the audit head's row lock without polling.
+    async fn writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        None
+    }
+
+    /// PostgreSQL commits are group-committed by the server; short-lived rows use the main pool.
+    fn ephemeral_pool(&self) -> &sqlx::PgPool {
+        &self.pool
+    }
+
+    async fn snapshot(&self, _path: &std::path::Path) -> Result<(), StoreError> {
+        Err(StoreError::SnapshotUnsupported)
+    }
+}
+
+writer::writer_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+maintenance::maintenance_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+audit_log::audit_log_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+facilities::facilities_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+issuance::issuance_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+revocation::revocation_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+enrollment::enrollment_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+acme::acme_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+operators::operators_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+jobs::jobs_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+rate_limits::rate_limits_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+portal_users::portal_users_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+sessions::sessions_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+console_grants::console_grants_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+services::services_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+oidc::oidc_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+allocations::allocations_store!(SqliteStore, sqlx::Sqlite);
+writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+facilities::facilities_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+issuance::issuance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+revocation::revocation_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+enrollment::enrollment_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+acme::acme_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+operators::operators_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+jobs::jobs_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+rate_limits::rate_limits_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+portal_users::portal_users_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+sessions::sessions_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+console_grants::console_grants_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+services::services_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+oidc::oidc_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+allocations::allocations_store!(PgStore, sqlx::Postgres);

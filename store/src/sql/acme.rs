@@ -1,0 +1,154 @@
+//! `acme_store!`: [`crate::Acme`] on SQL, expanded once per backend (see [`super::writer`] for why a macro):
+//! ACME nonces, accounts and orders.
+
+macro_rules! acme_store {
+    ($store:ident, $db:ty, $backend:expr) => {
+        #[async_trait::async_trait]
+        impl Acme for $store {
+            async fn acme_put_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                sqlx::query::<$db>(queries::SWEEP_ACME_NONCES)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                sqlx::query::<$db>(queries::INSERT_ACME_NONCE)
+                    .bind(nonce)
+                    .bind(expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                Ok(())
+            }
+
+            async fn acme_take_nonce(&self, nonce: &str, now: i64) -> Result<bool, StoreError> {
+                let _writer = self.writer().await;
+                let done = sqlx::query::<$db>(queries::TAKE_ACME_NONCE)
+                    .bind(nonce)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn acme_create_account(
+                &self,
+                account: &AcmeAccount,
+                actor: &Actor,
+                at_ms: i64,
+            ) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
+                sqlx::query::<$db>(queries::INSERT_ACME_ACCOUNT)
+                    .bind(&account.id)
+                    .bind(&account.thumbprint)
+                    .bind(&account.jwk)
+                    .bind(account.facility.as_str())
+                    .bind(account.profile.as_str())
+                    .bind(&account.credential)
+                    .bind(&account.status)
+                    .bind(rows::json_text(&account.contact)?)
+                    .bind(account.created_at)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                w.append(&events::acme_account("create", account, actor)).await?;
+                w.commit().await
+            }
+
+            async fn acme_account(&self, id: &str) -> Result<Option<AcmeAccount>, StoreError> {
+                sqlx::query_as::<$db, rows::AcmeAccountRow>(queries::ACME_ACCOUNT_BY_ID)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(rows::acme_account)
+                    .transpose()
+            }
+
+            async fn acme_account_by_thumbprint(&self, thumbprint: &str) -> Result<Option<AcmeAccount>, StoreError> {
+                sqlx::query_as::<$db, rows::AcmeAccountRow>(queries::ACME_ACCOUNT_BY_THUMBPRINT)
+                    .bind(thumbprint)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(rows::acme_account)
+                    .transpose()
+            }
+
+            async fn acme_update_account(
+                &self,
+                account: &AcmeAccount,
+                action: &str,
+                actor: &Actor,
+                at_ms: i64,
+            ) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
+                sqlx::query::<$db>(queries::UPDATE_ACME_ACCOUNT)
+                    .bind(&account.thumbprint)
+                    .bind(&account.jwk)
+                    .bind(&account.status)
+                    .bind(rows::json_text(&account.contact)?)
+                    .bind(&account.id)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                w.append(&events::acme_account(action, account, actor)).await?;
+                w.commit().await
+            }
+
+            async fn acme_create_order(&self, order: &AcmeOrder, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
+                sqlx::query::<$db>(queries::INSERT_ACME_ORDER)
+                    .bind(&order.id)
+                    .bind(&order.account)
+                    .bind(&order.status)
+                    .bind(order.version)
+                    .bind(order.expires_at)
+                    .bind(order.certificate.as_deref())
+                    .bind(rows::json_text(order)?)
+                    .bind(w.now())
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                w.append(&events::acme_order(order, actor)).await?;
+                w.commit().await
+            }
+
+            async fn acme_order(&self, id: &str) -> Result<Option<AcmeOrder>, StoreError> {
+                sqlx::query_scalar::<$db, String>(queries::ACME_ORDER_BODY)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(|body| rows::acme_order(&body))
+                    .transpose()
+            }
+
+            async fn acme_update_order(&self, order: &AcmeOrder) -> Result<bool, StoreError> {
+                let _writer = self.writer().await;
+                let done = sqlx::query::<$db>(queries::UPDATE_ACME_ORDER)
+                    .bind(&order.status)
+                    .bind(order.version)
+                    .bind(order.certificate.as_deref())
+                    .bind(rows::json_text(order)?)
+                    .bind(&order.id)
+                    .bind(order.version - 1)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn acme_certificate_account(&self, serial: &str) -> Result<Option<String>, StoreError> {
+                sqlx::query_scalar::<$db, String>(queries::ACME_CERTIFICATE_ACCOUNT)
+                    .bind(serial)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+        }
+    };
+}
+
+pub(super) use acme_store;

@@ -1,0 +1,234 @@
+//! `issuance_store!`: [`crate::Issuance`] on SQL, expanded once per backend (see [`super::writer`] for why a
+//! macro): issuance: write-ahead intents, completion, failure and reading certificates.
+
+macro_rules! issuance_store {
+    ($store:ident, $db:ty, $backend:expr) => {
+        impl $store {
+            /// The row for `serial` if it is still reserved.
+            async fn reserved(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                serial: &str,
+            ) -> Result<CertificateRecord, StoreError> {
+                Self::fetch_certificate(&mut **tx, serial)
+                    .await?
+                    .filter(|c| c.status == CertStatus::Reserved)
+                    .ok_or_else(|| StoreError::UnknownSerial(serial.to_owned()))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Issuance for $store {
+            async fn record_intents(&self, intents: &[IssuanceIntent], now: i64) -> Result<(), StoreError> {
+                // One transaction, committed (and so visible to every replica and
+                // to crash recovery) before this returns, i.e. before any signature.
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                for intent in intents {
+                    let sans = rows::sans_json(&intent.sans)?;
+                    let result = sqlx::query::<$db>(queries::INSERT_INTENT)
+                        .bind(&intent.serial)
+                        .bind(&intent.ca)
+                        .bind(&intent.profile)
+                        .bind(intent.facility.as_ref().map(|f| f.as_str()))
+                        .bind(&intent.subject)
+                        .bind(&sans)
+                        .bind(intent.not_before)
+                        .bind(intent.not_after)
+                        .bind(&intent.tbs_sha256)
+                        .bind(&intent.spki_sha256)
+                        .bind(&intent.requested_by)
+                        .bind(now)
+                        .bind(intent.crl_shard.map(i64::from))
+                        .bind(intent.replaces.as_deref())
+                        .execute(&mut *tx)
+                        .await;
+                    match (result, &intent.facility) {
+                        (Ok(_), _) => {}
+                        (Err(e), _) if errors::is_unique_violation(&e) => {
+                            return Err(StoreError::DuplicateSerial(intent.serial.clone()));
+                        }
+                        (Err(e), Some(f)) if errors::is_foreign_key_violation(&e) => {
+                            return Err(StoreError::UnknownFacility(f.clone()));
+                        }
+                        (Err(e), _) => return Err(Self::err(e)),
+                    }
+                }
+                tx.commit().await.map_err(Self::err)
+            }
+
+            async fn complete_issuances(
+                &self,
+                issued: &[Completion],
+                at_ms: i64,
+            ) -> Result<Vec<CertificateRecord>, StoreError> {
+                let mut w = self.write(at_ms).await?;
+                let now = w.now();
+                let mut records = Vec::with_capacity(issued.len());
+                for Completion { serial, der, actor } in issued {
+                    let mut record = Self::reserved(&mut w.tx, serial).await?;
+                    let done = sqlx::query::<$db>(queries::MARK_ISSUED)
+                        .bind(der.as_slice())
+                        .bind(now)
+                        .bind(serial)
+                        .execute(&mut *w.tx)
+                        .await
+                        .map_err(Self::err)?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::UnknownSerial(serial.to_owned()));
+                    }
+                    record.status = CertStatus::Issued;
+                    record.der = Some(der.clone());
+                    record.issued_at = Some(now);
+                    w.append(&events::issued(&record, actor)).await?;
+                    if let Some(facility_id) = &record.facility {
+                        let facility = Self::fetch_facility(&mut *w.tx, facility_id.as_str()).await?;
+                        if let Some(f) = facility.filter(|f| f.state == FacilityState::Approved) {
+                            let reason = format!("first certificate {serial}");
+                            Self::set_state(&mut w, f, Transition::Activate, Some(&reason), actor).await?;
+                        }
+                    }
+                    records.push(record);
+                }
+                w.commit().await?;
+                Ok(records)
+            }
+
+            async fn fail_issuance(
+                &self,
+                serial: &str,
+                reason: &str,
+                actor: &Actor,
+                at_ms: i64,
+            ) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
+                let record = Self::reserved(&mut w.tx, serial).await?;
+                let done = sqlx::query::<$db>(queries::MARK_FAILED)
+                    .bind(serial)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::UnknownSerial(serial.to_owned()));
+                }
+                w.append(&events::issue_failed(&record, reason, actor)).await?;
+                w.commit().await
+            }
+
+            async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
+                Self::fetch_certificate(&self.pool, serial).await
+            }
+
+            async fn list_certificates(
+                &self,
+                filter: &CertificateFilter,
+            ) -> Result<Vec<CertificateRecord>, StoreError> {
+                sqlx::query_as::<$db, rows::CertificateRow>(queries::LIST_CERTIFICATES)
+                    .bind(filter.facility.as_ref().map(|f| f.as_str()))
+                    .bind(filter.profile.as_deref())
+                    .bind(filter.status.map(CertStatus::as_str))
+                    .bind(filter.expiring.map(|(from, _)| from))
+                    .bind(filter.expiring.map(|(_, until)| until))
+                    .bind(rows::limit(filter.limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(rows::certificate)
+                    .collect()
+            }
+
+            async fn live_serials(
+                &self,
+                ca: &str,
+                now: i64,
+                after: &str,
+                limit: i64,
+            ) -> Result<Vec<String>, StoreError> {
+                sqlx::query_scalar::<$db, String>(queries::LIVE_SERIALS_OF_CA)
+                    .bind(ca)
+                    .bind(now)
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+                sqlx::query_as::<$db, (String, i64)>(queries::ISSUED_COUNTS)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(String, i64)>, StoreError> {
+                sqlx::query_as::<$db, (String, i64)>(queries::EXPIRING_COUNTS)
+                    .bind(from)
+                    .bind(until)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn expiry_claim(
+                &self,
+                profile: &str,
+                from: i64,
+                until: i64,
+                limit: i64,
+                now: i64,
+            ) -> Result<Vec<ExpiringCertificate>, StoreError> {
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                let candidates = sqlx::query_as::<$db, ExpiringCertificate>(queries::EXPIRING_UNCLAIMED)
+                    .bind(profile)
+                    .bind(from)
+                    .bind(until)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                let mut claimed = Vec::with_capacity(candidates.len());
+                for c in candidates {
+                    // Another replica's transaction may have claimed it since the select: only inserted rows count.
+                    let won = sqlx::query_scalar::<$db, String>(queries::CLAIM_EXPIRY_NOTICE)
+                        .bind(&c.serial)
+                        .bind(c.not_after)
+                        .bind(now)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(Self::err)?;
+                    if won.is_some() {
+                        claimed.push(c);
+                    }
+                }
+                tx.commit().await.map_err(Self::err)?;
+                Ok(claimed)
+            }
+
+            async fn expiry_release(&self, serials: &[String], forget_before: i64) -> Result<(), StoreError> {
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                for serial in serials {
+                    sqlx::query::<$db>(queries::RELEASE_EXPIRY_NOTICE)
+                        .bind(serial)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Self::err)?;
+                }
+                sqlx::query::<$db>(queries::FORGET_EXPIRY_NOTICES)
+                    .bind(forget_before)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                tx.commit().await.map_err(Self::err)
+            }
+
+            async fn successor(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
+                self.jobs_successor(serial).await
+            }
+        }
+    };
+}
+
+pub(super) use issuance_store;

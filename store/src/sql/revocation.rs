@@ -1,0 +1,178 @@
+//! `revocation_store!`: [`crate::Revocations`] on SQL, expanded once per backend (see [`super::writer`] for
+//! why a macro): revocation and what CRLs and OCSP read.
+
+macro_rules! revocation_store {
+    ($store:ident, $db:ty, $backend:expr) => {
+        impl $store {
+            /// Revoke one issued certificate inside a transaction, audited as `cert.revoke`, answering its
+            /// record as revoked. The inner error is the refusal of a serial that is unknown or not `issued`
+            /// (nothing written); the outer one, a database failure that must roll the transaction back.
+            async fn revoke_in(
+                w: &mut Writer<'_, $db>,
+                serial: &str,
+                reason: u8,
+                actor: &Actor,
+            ) -> Result<Result<CertificateRecord, StoreError>, StoreError> {
+                let revoked = sqlx::query_as::<$db, rows::CertificateRow>(queries::MARK_REVOKED)
+                    .bind(serial)
+                    .fetch_optional(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .map(rows::certificate)
+                    .transpose()?;
+                let Some(record) = revoked else {
+                    return Ok(Err(StoreError::UnknownSerial(serial.to_owned())));
+                };
+                sqlx::query::<$db>(queries::INSERT_REVOCATION)
+                    .bind(serial)
+                    .bind(i64::from(reason))
+                    .bind(w.now())
+                    .bind(actor.as_str())
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                let now = w.now();
+                let ended = Self::end_pc_sessions(&mut w.tx, &record, reason, now).await?;
+                w.append(&events::revoked(&record, reason, ended.as_deref(), actor)).await?;
+                Ok(Ok(record))
+            }
+
+            /// A facility PC certificate just revoked or held ends the SSO sessions logged in through it, their
+            /// grants with them (issue #24 item 9); their back-channel logout is left to a server replica. The
+            /// people whose sessions ended, for the revocation's audit entry; `None` for any other profile.
+            async fn end_pc_sessions(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                record: &CertificateRecord,
+                reason: u8,
+                now: i64,
+            ) -> Result<Option<Vec<String>>, StoreError> {
+                const HOLD: u8 = 6;
+                if record.profile != "pc" {
+                    return Ok(None);
+                }
+                let why = if reason == HOLD { "certificate-held" } else { "certificate-revoked" };
+                let ended = Self::end_sessions_in(tx, sso::END_PC_SESSIONS, &record.serial, why, now).await?;
+                Ok(Some(ended.into_iter().map(|s| s.1).collect()))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Revocations for $store {
+            async fn revoked_of_ca(
+                &self,
+                ca: &str,
+                shard: Option<u16>,
+                now: i64,
+            ) -> Result<Vec<(String, i64, i64)>, StoreError> {
+                sqlx::query_as::<$db, (String, i64, i64)>(queries::REVOKED_OF_CA)
+                    .bind(ca)
+                    .bind(now)
+                    .bind(shard.map(i64::from))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn revocations_marker(&self) -> Result<(i64, i64, i64), StoreError> {
+                sqlx::query_as::<$db, (i64, i64, i64)>(queries::REVOCATIONS_MARKER)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn revocation_marker(
+                &self,
+                ca: &str,
+                shard: Option<u16>,
+                now: i64,
+            ) -> Result<(i64, i64, i64), StoreError> {
+                sqlx::query_as::<$db, (i64, i64, i64)>(queries::REVOCATION_MARKER)
+                    .bind(ca)
+                    .bind(now)
+                    .bind(shard.map(i64::from))
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn crl_shard_in_use(&self, ca: &str, shard: u16) -> Result<bool, StoreError> {
+                sqlx::query_scalar::<$db, i64>(queries::CRL_SHARD_IN_USE)
+                    .bind(ca)
+                    .bind(i64::from(shard))
+                    .fetch_one(&self.pool)
+                    .await
+                    .map(|n| n > 0)
+                    .map_err(Self::err)
+            }
+
+            async fn next_crl_number(&self, crl: &str) -> Result<i64, StoreError> {
+                let _writer = self.writer().await;
+                sqlx::query_scalar::<$db, i64>(queries::NEXT_CRL_NUMBER)
+                    .bind(format!("crl:{crl}"))
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
+                let mut w = self.write(at_ms).await?;
+                let stored = sqlx::query_scalar::<$db, Option<i64>>(imported_crls::HIGHEST_NUMBER)
+                    .bind(&crl.ca)
+                    .fetch_one(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                if let Some(stored) = stored.filter(|n| *n >= crl.number) {
+                    return Err(StoreError::CrlNotNewer { ca: crl.ca.clone(), number: crl.number, stored });
+                }
+                sqlx::query::<$db>(imported_crls::INSERT)
+                    .bind(&crl.ca)
+                    .bind(crl.number)
+                    .bind(crl.der.as_slice())
+                    .bind(crl.this_update)
+                    .bind(crl.next_update)
+                    .bind(crl.entries)
+                    .bind(&crl.sha256)
+                    .bind(crl.imported_at)
+                    .bind(&crl.imported_by)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                w.append(&imported_crls::event(crl, actor)).await?;
+                w.commit().await
+            }
+
+            async fn imported_crl(&self, ca: &str) -> Result<Option<ImportedCrl>, StoreError> {
+                Ok(sqlx::query_as::<$db, imported_crls::Row>(imported_crls::NEWEST)
+                    .bind(ca)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(imported_crls::imported))
+            }
+
+            async fn revocation(&self, serial: &str) -> Result<Option<(i64, i64)>, StoreError> {
+                sqlx::query_as::<$db, (i64, i64)>(queries::REVOCATION_OF)
+                    .bind(serial)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn revoke_certificates(
+                &self,
+                batch: &[Revocation],
+                at_ms: i64,
+            ) -> Result<Vec<Result<CertificateRecord, StoreError>>, StoreError> {
+                let mut w = self.write(at_ms).await?;
+                let mut out = Vec::with_capacity(batch.len());
+                for r in batch {
+                    out.push(Self::revoke_in(&mut w, &r.serial, r.reason, &r.actor).await?);
+                }
+                w.commit().await?;
+                Ok(out)
+            }
+        }
+    };
+}
+
+pub(super) use revocation_store;

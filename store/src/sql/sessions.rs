@@ -1,0 +1,328 @@
+//! `sessions_store!`: [`crate::Sessions`] on SQL, expanded once per backend (see [`super::writer`] for why a
+//! macro): SSO sessions, presence leases, lifetimes, person keys and the sweep.
+
+macro_rules! sessions_store {
+    ($store:ident, $db:ty, $backend:expr) => {
+        impl $store {
+            /// End the live sessions `sql` selects by `key` inside a transaction, for `reason`, and revoke
+            /// their grants; how many ended. Their back-channel logout is left to a server replica
+            /// (`notified_at` stays NULL).
+            async fn end_sessions_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                sql: &'static str,
+                key: &str,
+                reason: &str,
+                now: i64,
+            ) -> Result<Vec<sso::SessionRow>, StoreError> {
+                let ended = sqlx::query_as::<$db, sso::SessionRow>(sql)
+                    .bind(now)
+                    .bind(reason)
+                    .bind(key)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(Self::err)?;
+                Self::revoke_grants_of(tx, &ended).await?;
+                Ok(ended)
+            }
+
+            /// Revoke the grants of sessions just ended inside a transaction.
+            async fn revoke_grants_of(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                ended: &[sso::SessionRow],
+            ) -> Result<(), StoreError> {
+                for s in ended {
+                    sqlx::query::<$db>(sso::REVOKE_SESSION_GRANTS)
+                        .bind(&s.0)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(Self::err)?;
+                }
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Sessions for $store {
+            async fn portal_create_session(
+                &self,
+                s: &SessionRecord,
+                login: &AuditEvent, at_ms: i64,
+            ) -> Result<AuditEntry, StoreError> {
+                let mut w = self.write(at_ms).await?;
+                let entry = w.append(login).await?;
+                sqlx::query::<$db>(sso::INSERT_SESSION)
+                    .bind(&s.id_hash)
+                    .bind(&s.person_key)
+                    .bind(&s.card_id)
+                    .bind(&s.data)
+                    .bind(s.auth_time)
+                    .bind(s.created_at)
+                    .bind(s.expires_at)
+                    .bind(s.ended_at)
+                    .bind(&s.facility_id)
+                    .bind(&s.end_reason)
+                    .bind(&s.presence_hash)
+                    .bind(s.presence_until)
+                    .bind(&s.facility_serial)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                w.commit().await?;
+                Ok(entry)
+            }
+
+            async fn portal_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::LIVE_SESSION)
+                    .bind(id_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(sso::session))
+            }
+
+            async fn portal_end_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
+                let _writer = self.writer().await;
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::END_SESSION)
+                    .bind(now)
+                    .bind(id_hash)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(sso::session))
+            }
+
+            async fn portal_end_card_sessions(
+                &self,
+                person_key: &str,
+                card_id: &str,
+                now: i64,
+            ) -> Result<Vec<SessionRecord>, StoreError> {
+                let _writer = self.writer().await;
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::END_CARD_SESSIONS)
+                    .bind(now)
+                    .bind(card_id)
+                    .bind(person_key)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(sso::session)
+                    .collect())
+            }
+
+            async fn person_key_link(
+                &self,
+                person_key: &str,
+                legacy_key: &str,
+                now: i64,
+            ) -> Result<Option<String>, StoreError> {
+                if let Some(legacy) = self.person_key_linked(person_key).await? {
+                    return Ok(Some(legacy));
+                }
+                let mut w = self.write(now.saturating_mul(1000)).await?;
+                let claimed = sqlx::query::<$db>(person_keys::CLAIM)
+                    .bind(person_key)
+                    .bind(now)
+                    .bind(legacy_key)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected();
+                if claimed == 0 {
+                    // Claimed meanwhile by a login of this same card (then linked to it), or never ours.
+                    return sqlx::query_scalar::<$db, String>(person_keys::LINKED)
+                        .bind(person_key)
+                        .fetch_optional(&mut *w.tx)
+                        .await
+                        .map_err(Self::err);
+                }
+                let moved = sqlx::query::<$db>(person_keys::MOVE_GRANT)
+                    .bind(person_key)
+                    .bind(legacy_key)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected();
+                let dropped = sqlx::query::<$db>(person_keys::DROP_GRANT)
+                    .bind(legacy_key)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected();
+                let event = AuditEvent {
+                    actor: format!("card:{person_key}"),
+                    action: "person.key-linked".into(),
+                    target: person_key.to_owned(),
+                    outcome: crate::audit::Outcome::Ok,
+                    detail: serde_json::json!({ "legacy_key": legacy_key, "console_grant_moved": moved > 0,
+                        "console_grant_superseded": dropped > 0 }),
+                };
+                w.append(&event).await?;
+                w.commit().await?;
+                Ok(Some(legacy_key.to_owned()))
+            }
+
+            async fn person_key_linked(&self, person_key: &str) -> Result<Option<String>, StoreError> {
+                sqlx::query_scalar::<$db, String>(person_keys::LINKED)
+                    .bind(person_key)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn portal_person_sessions(
+                &self,
+                person_key: &str,
+                now: i64,
+            ) -> Result<Vec<SessionRecord>, StoreError> {
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::PERSON_SESSIONS)
+                    .bind(person_key)
+                    .bind(now)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(sso::session)
+                    .collect())
+            }
+
+            async fn portal_end_person_sessions(
+                &self,
+                person_key: &str,
+                reason: &str,
+                now: i64,
+                actor: &Actor,
+            ) -> Result<Vec<SessionRecord>, StoreError> {
+                let mut w = self.write(now.saturating_mul(1000)).await?;
+                let ended = Self::end_sessions_in(&mut w.tx, sso::END_OWN_SESSIONS, person_key, reason, now).await?;
+                let detail = serde_json::json!({ "reason": reason, "scope": "all", "sessions_ended": ended.len() });
+                w.append(&sso::event("portal.logout", person_key, actor, detail)).await?;
+                w.commit().await?;
+                Ok(ended.into_iter().map(sso::session).collect())
+            }
+
+            async fn portal_session_lifetime(&self, facility: &str) -> Result<Option<i64>, StoreError> {
+                sqlx::query_scalar::<$db, i64>(sso::SESSION_LIFETIME)
+                    .bind(facility)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn portal_session_lifetimes(&self) -> Result<Vec<(String, i64, String, i64)>, StoreError> {
+                sqlx::query_as::<$db, (String, i64, String, i64)>(sso::SESSION_LIFETIMES)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn portal_set_session_lifetime(
+                &self,
+                facility: &str,
+                secs: Option<i64>,
+                actor: &Actor, at_ms: i64,
+            ) -> Result<bool, StoreError> {
+                let mut w = self.write(at_ms).await?;
+                let changed = match secs {
+                    Some(secs) => sqlx::query::<$db>(sso::SET_SESSION_LIFETIME)
+                        .bind(facility)
+                        .bind(secs)
+                        .bind(actor.as_str())
+                        .bind(w.now())
+                        .execute(&mut *w.tx)
+                        .await
+                        .map_err(Self::err)?,
+                    None => sqlx::query::<$db>(sso::CLEAR_SESSION_LIFETIME)
+                        .bind(facility)
+                        .execute(&mut *w.tx)
+                        .await
+                        .map_err(Self::err)?,
+                }
+                .rows_affected()
+                    == 1;
+                if !changed {
+                    return Ok(false);
+                }
+                let detail = serde_json::json!({ "session_secs": secs });
+                w.append(&sso::event("portal.session_lifetime", facility, actor, detail))
+                    .await?;
+                w.commit().await?;
+                Ok(true)
+            }
+
+            async fn portal_claim_ended_sessions(
+                &self,
+                now: i64,
+                limit: i64,
+            ) -> Result<Vec<SessionRecord>, StoreError> {
+                let _writer = self.writer().await;
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::CLAIM_ENDED_SESSIONS)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(sso::session)
+                    .collect())
+            }
+
+            async fn portal_renew_presence(
+                &self,
+                presence_hash: &str,
+                card_id: &str,
+                until: i64,
+                now: i64,
+            ) -> Result<Option<SessionRecord>, StoreError> {
+                let _writer = self.writer().await;
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::RENEW_PRESENCE)
+                    .bind(until)
+                    .bind(presence_hash)
+                    .bind(card_id)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(sso::session))
+            }
+
+            async fn portal_end_lapsed_sessions(&self, now: i64) -> Result<usize, StoreError> {
+                let _writer = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                let ended = sqlx::query_as::<$db, sso::SessionRow>(sso::END_LAPSED_SESSIONS)
+                    .bind(now)
+                    .bind("presence-lapsed")
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(Self::err)?;
+                Self::revoke_grants_of(&mut tx, &ended).await?;
+                tx.commit().await.map_err(Self::err)?;
+                Ok(ended.len())
+            }
+
+            async fn portal_sweep(&self, now: i64, grace: i64, batch: i64) -> Result<SweepCounts, StoreError> {
+                let _writer = self.writer().await;
+                let run = |sql: &'static str, deadline: i64| async move {
+                    sqlx::query::<$db>(sql)
+                        .bind(deadline)
+                        .bind(batch)
+                        .execute(&self.pool)
+                        .await
+                        .map(|r| r.rows_affected())
+                        .map_err(Self::err)
+                };
+                Ok(SweepCounts {
+                    sessions: run(sso::SWEEP_SESSIONS, now - grace).await?,
+                    grants: run(sso::SWEEP_GRANTS, now - grace).await?,
+                    once: run(sso::SWEEP_ONCE_BATCH, now).await?,
+                    challenges: run(sso::SWEEP_CHALLENGES, now).await?,
+                    login_failures: run(sso::SWEEP_LOGIN_FAILURES, now - grace).await?,
+                    rate_limit_counts: run(rate_limits::SWEEP_COUNTS, now - rate_limits::KEEP_SECS).await?,
+                })
+            }
+        }
+    };
+}
+
+pub(super) use sessions_store;

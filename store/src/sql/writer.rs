@@ -1,0 +1,151 @@
+//! The database plumbing every area of the SQL store shares: error mapping, the writing transaction that takes
+//! the audit head lock and appends audit entries, and the row fetches several areas use.
+//!
+//! Each area's file holds a small `macro_rules!` writing that area's trait impl for a concrete store type
+//! (`SqliteStore` with `sqlx::Sqlite`, `PgStore` with `sqlx::Postgres`), expanded in [`super`]. A macro rather
+//! than `impl<DB: Database>`: the generic version needs a bound per bound Rust type plus higher-ranked executor
+//! bounds, and async-trait's `Send` futures trip over those; expanded with concrete types, each backend is plain
+//! code the compiler checks in full. The SQL ([`super::queries`]), the row conversions ([`super::rows`]), the
+//! audit events ([`super::events`]) and the error mapping ([`super::errors`]) are ordinary shared items; only
+//! the database plumbing lives in the macros.
+
+use super::rows::Chain;
+
+/// Why `insert_facility` stopped: a store error, or the insert itself failed (kept raw so a
+/// unique violation can be turned into the code's holder once the transaction is gone).
+pub(super) enum Inserted {
+    Store(crate::StoreError),
+    Failed(sqlx::Error),
+}
+
+impl From<crate::StoreError> for Inserted {
+    fn from(e: crate::StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// An audited writing transaction: the store's `write()` takes the audit head lock, `append` adds entries and
+/// `commit` writes the head back and commits: the one sequence every audited mutation goes through. Dropped without a commit, it rolls back and gives its sequence numbers back.
+pub(super) struct Writer<'s, DB: sqlx::Database> {
+    /// The transaction: statements run on `&mut *w.tx`.
+    pub(super) tx: sqlx::Transaction<'static, DB>,
+    pub(super) chain: Chain,
+    /// This process's place in SQLite's writer queue (`None` on PostgreSQL). Declared after `tx` so that a
+    /// dropped writer rolls back before the next writer is let in.
+    pub(super) _queue: Option<tokio::sync::MutexGuard<'s, ()>>,
+}
+
+impl<DB: sqlx::Database> Writer<'_, DB> {
+    /// The time passed to `write`, in Unix seconds: what the rows of this transaction record.
+    pub(super) fn now(&self) -> i64 {
+        self.chain.now()
+    }
+}
+
+macro_rules! writer_store {
+    ($store:ident, $db:ty, $backend:expr) => {
+        impl $store {
+            fn err(e: sqlx::Error) -> StoreError {
+                errors::map($backend, e)
+            }
+
+            /// Begin an audited writing transaction: queue behind this process's other writers (SQLite), then
+            /// take the audit head lock. Every audited mutation starts here, so writers queue in one place (no
+            /// deferred lock upgrades on SQLite, no deadlocks on PostgreSQL) and the chain stays contiguous.
+            /// `at_ms` (Unix milliseconds, the caller's time) is the time of every audit entry appended.
+            async fn write(&self, at_ms: i64) -> Result<Writer<'_, $db>, StoreError> {
+                let queue = self.writer().await;
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
+                let (seq, hash) = sqlx::query_as::<$db, (i64, String)>(queries::LOCK_HEAD)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .ok_or_else(|| StoreError::Corrupt("the audit_head row is missing".into()))?;
+                Ok(Writer { tx, chain: Chain::locked(seq, hash, at_ms), _queue: queue })
+            }
+
+            async fn fetch_facility<'e, E>(ex: E, id: &str) -> Result<Option<Facility>, StoreError>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query_as::<$db, rows::FacilityRow>(queries::FACILITY_BY_ID)
+                    .bind(id)
+                    .fetch_optional(ex)
+                    .await
+                    .map_err(Self::err)?
+                    .map(rows::facility)
+                    .transpose()
+            }
+
+            async fn fetch_certificate<'e, E>(ex: E, serial: &str) -> Result<Option<CertificateRecord>, StoreError>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query_as::<$db, rows::CertificateRow>(queries::CERTIFICATE_BY_SERIAL)
+                    .bind(serial)
+                    .fetch_optional(ex)
+                    .await
+                    .map_err(Self::err)?
+                    .map(rows::certificate)
+                    .transpose()
+            }
+
+            async fn fetch_credential<'e, E>(ex: E, id: &str) -> Result<Option<CredentialRecord>, StoreError>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query_as::<$db, rows::CredentialRow>(queries::CREDENTIAL_BY_ID)
+                    .bind(id)
+                    .fetch_optional(ex)
+                    .await
+                    .map_err(Self::err)?
+                    .map(rows::credential)
+                    .transpose()
+            }
+        }
+
+        impl<'s> Writer<'s, $db> {
+            /// Append one audit entry inside the transaction, chained to the one before.
+            async fn append(&mut self, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
+                let e = self.chain.next(event);
+                sqlx::query::<$db>(queries::INSERT_AUDIT)
+                    .bind(e.seq)
+                    .bind(e.at_ms)
+                    .bind(&e.actor)
+                    .bind(&e.action)
+                    .bind(&e.target)
+                    .bind(&e.outcome)
+                    .bind(&e.detail)
+                    .bind(&e.prev_hash)
+                    .bind(&e.hash)
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err($store::err)?;
+                Ok(e)
+            }
+
+            /// Write the head back and commit; the queue place is given up after the commit.
+            async fn commit(self) -> Result<(), StoreError> {
+                let Self { mut tx, chain, _queue } = self;
+                let (seq, hash) = chain.head();
+                sqlx::query::<$db>(queries::SET_HEAD)
+                    .bind(seq)
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($store::err)?;
+                tx.commit().await.map_err($store::err)
+            }
+
+            /// Roll the transaction back but keep the place in this process's writer queue (returned) for what
+            /// the caller still has to read before giving it up.
+            fn abandon(self) -> Option<tokio::sync::MutexGuard<'s, ()>> {
+                let Self { tx, chain: _, _queue } = self;
+                drop(tx);
+                _queue
+            }
+        }
+    };
+}
+
+pub(super) use writer_store;

@@ -1,0 +1,78 @@
+//! Certificate issuance: the write-ahead intent, completion or failure, and reading certificates back.
+
+use crate::error::StoreError;
+use crate::records::{Actor, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate, IssuanceIntent};
+
+/// Certificate issuance: the write-ahead intent, completion or failure, and reading certificates back.
+#[async_trait::async_trait]
+pub trait Issuance: Send + Sync {
+    /// Write-ahead record of an issuance: the serial (unique: a collision is
+    /// [`StoreError::DuplicateSerial`]) and what will be signed, status `reserved`.
+    /// Not audited yet; the audit entry comes with [`Self::complete_issuance`] or [`Self::fail_issuance`].
+    async fn record_intent(&self, intent: &IssuanceIntent, now: i64) -> Result<(), StoreError> {
+        self.record_intents(std::slice::from_ref(intent), now).await
+    }
+
+    /// [`Self::record_intent`] for many, in one transaction: all or none.
+    async fn record_intents(&self, intents: &[IssuanceIntent], now: i64) -> Result<(), StoreError>;
+
+    /// Store the signed certificate for a reserved serial, status `issued`,
+    /// audited as `cert.issue`; if the facility is `approved` it becomes
+    /// `active` in the same transaction (audited as `facility.activate`).
+    async fn complete_issuance(
+        &self,
+        serial: &str,
+        der: &[u8],
+        actor: &Actor,
+        at_ms: i64,
+    ) -> Result<CertificateRecord, StoreError> {
+        let completion = Completion { serial: serial.to_owned(), der: der.to_vec(), actor: actor.clone() };
+        let mut done = self.complete_issuances(std::slice::from_ref(&completion), at_ms).await?;
+        done.pop().ok_or_else(|| StoreError::UnknownSerial(serial.to_owned()))
+    }
+
+    /// [`Self::complete_issuance`] for many certificates, each audited with its own actor, in one
+    /// transaction (group commit: one fsync for the batch): all or none.
+    async fn complete_issuances(&self, issued: &[Completion], at_ms: i64)
+    -> Result<Vec<CertificateRecord>, StoreError>;
+
+    /// Mark a reserved serial as failed (signing failed), audited as `cert.issue` / failed.
+    async fn fail_issuance(&self, serial: &str, reason: &str, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
+
+    /// One certificate by serial (lowercase hex, no leading zeros beyond DER's).
+    async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
+
+    /// Certificates matching a filter, newest first.
+    async fn list_certificates(&self, filter: &CertificateFilter) -> Result<Vec<CertificateRecord>, StoreError>;
+
+    /// Up to `limit` serials of `ca`'s issued, unexpired, unrevoked certificates after `after`, by serial (a
+    /// page of the population an OCSP responder pre-signs answers for).
+    async fn live_serials(&self, ca: &str, now: i64, after: &str, limit: i64) -> Result<Vec<String>, StoreError>;
+
+    /// How many certificates are `issued`, per profile, sorted by profile (for metrics).
+    async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// How many `issued` certificates expire in `[from, until)` (Unix seconds), per profile, sorted by profile
+    /// (expiry monitoring).
+    async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// Claim for reporting, at `now`, up to `limit` `issued` certificates of `profile` whose notAfter is in
+    /// `[from, until)`, that have no successor (no later-expiring issued certificate of the same facility,
+    /// profile, subject and SANs: a renewed one needs nobody) and were not claimed before. Each is claimed once,
+    /// whichever replica asks (expiry webhook).
+    async fn expiry_claim(
+        &self,
+        profile: &str,
+        from: i64,
+        until: i64,
+        limit: i64,
+        now: i64,
+    ) -> Result<Vec<ExpiringCertificate>, StoreError>;
+
+    /// Give claims back (the report could not be delivered; the next round tries again), and forget claims of
+    /// certificates that expired before `forget_before`.
+    async fn expiry_release(&self, serials: &[String], forget_before: i64) -> Result<(), StoreError>;
+
+    /// The issued successor of `serial` made by a re-issue (`certificates.replaces`), if there is one.
+    async fn successor(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
+}

@@ -1,0 +1,61 @@
+//! The OpenID Connect provider (issue #6, D24): clients, grants, tokens and single-use values.
+
+use crate::error::StoreError;
+use crate::records::Actor;
+use crate::sso::{GrantRecord, OidcClientRecord, TokenWrite, TokenWritten};
+
+/// The OpenID Connect provider (issue #6, D24): clients, grants, tokens and single-use values.
+#[async_trait::async_trait]
+pub trait Oidc: Send + Sync {
+    /// Register a client, audited as `oidc.client.add`.
+    async fn oidc_add_client(&self, client: &OidcClientRecord, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
+
+    /// One client.
+    async fn oidc_client(&self, id: &str) -> Result<Option<OidcClientRecord>, StoreError>;
+
+    /// All clients, by id.
+    async fn oidc_clients(&self) -> Result<Vec<OidcClientRecord>, StoreError>;
+
+    /// Remove a client and revoke its grants, audited as `oidc.client.remove`; `false` if unknown.
+    async fn oidc_remove_client(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError>;
+
+    /// Store a new grant (state `code`).
+    async fn oidc_create_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;
+
+    /// One grant, whatever its state.
+    async fn oidc_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError>;
+
+    /// The grants among `ids` that exist, in no particular order (one statement for a batch of token requests).
+    async fn oidc_grants(&self, ids: &[String]) -> Result<Vec<GrantRecord>, StoreError>;
+
+    /// The token endpoint's writes for a batch of requests, in one transaction (one durable commit for all: the
+    /// endpoint group-commits them, D28 addendum), one [`TokenWritten`] per write, as if applied in order.
+    /// Each write's single-use value is recorded first; a value taken already (also by an earlier write of the
+    /// batch) is a replay and its op is not applied. A code presented a second time or a refresh token already
+    /// rotated revokes the grant ([`GrantUse::Replayed`]); so does a second op on the same grant in the batch.
+    async fn oidc_token_writes(&self, writes: &[TokenWrite], now: i64) -> Result<Vec<TokenWritten>, StoreError>;
+
+    /// Revoke one grant; the grant if it was not revoked already.
+    async fn oidc_revoke_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError>;
+
+    /// Revoke every grant of a session (logout); those that were not revoked already.
+    async fn oidc_revoke_session_grants(&self, session_hash: &str) -> Result<Vec<GrantRecord>, StoreError>;
+
+    /// Store a single-use value until `expires_at`; `false` if `(kind, key)` is taken by a value unexpired at
+    /// `now` (a replay). An expired value under the same key is replaced; other expired values are left to
+    /// [`Sessions::portal_sweep`](crate::Sessions::portal_sweep).
+    async fn oidc_once_put(
+        &self,
+        kind: &str,
+        key: &str,
+        value: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Take a single-use value, if it exists and is unexpired at `now`: for exactly one caller.
+    async fn oidc_once_take(&self, kind: &str, key: &str, now: i64) -> Result<Option<String>, StoreError>;
+
+    /// Every grant made in a session, whatever its state (back-channel logout after the grants were revoked).
+    async fn oidc_session_grants(&self, session_hash: &str) -> Result<Vec<GrantRecord>, StoreError>;
+}

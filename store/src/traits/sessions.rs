@@ -1,0 +1,99 @@
+//! SSO sessions (issue #6, D26): creation, presence leases, ending, lifetimes, person keys, sweeping.
+
+use crate::audit::{AuditEntry, AuditEvent};
+use crate::error::StoreError;
+use crate::records::Actor;
+use crate::sso::{SessionRecord, SweepCounts};
+
+/// SSO sessions (issue #6, D26): creation, presence leases, ending, lifetimes, person keys, sweeping.
+#[async_trait::async_trait]
+pub trait Sessions: Send + Sync {
+    /// Store a new session and the audit entry of the login that made it, in one transaction: a session never
+    /// exists without its login's entry, nor an entry saying "ok" without its session, whatever crashes when.
+    async fn portal_create_session(
+        &self,
+        session: &SessionRecord,
+        login: &AuditEvent,
+        at_ms: i64,
+    ) -> Result<AuditEntry, StoreError>;
+
+    /// A session that is neither ended nor expired at `now`.
+    async fn portal_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// End one live session; the session as it was, if it was live.
+    async fn portal_end_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// End every live session of `person_key` logged in with card `card_id` (card removal).
+    async fn portal_end_card_sessions(
+        &self,
+        person_key: &str,
+        card_id: &str,
+        now: i64,
+    ) -> Result<Vec<SessionRecord>, StoreError>;
+
+    /// Link the anchor-bound card key `person_key` to `legacy_key`, the key its card gave before trust-anchor
+    /// binding (migration 0021 lists those seen): the earlier key it is already linked to; else, if
+    /// `legacy_key` is listed and unclaimed, claim it at `now`, move its console grant to `person_key` (unless
+    /// `person_key` has one) and append `person.key-linked` in one transaction; else None (a new person, or the
+    /// earlier key went to another anchor's card first).
+    async fn person_key_link(&self, person_key: &str, legacy_key: &str, now: i64)
+    -> Result<Option<String>, StoreError>;
+
+    /// The earlier key `person_key` is linked to ([`Self::person_key_link`]), if any: what its pairwise `sub`
+    /// values are derived from, so relying parties keep the ones they knew.
+    async fn person_key_linked(&self, person_key: &str) -> Result<Option<String>, StoreError>;
+
+    /// The live sessions of person `person_key` at `now` (the person's own "sessions" page), newest first.
+    async fn portal_person_sessions(&self, person_key: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError>;
+
+    /// "Log out everywhere": end every live session of `person_key` with `reason`, revoke their grants and
+    /// append the audit entry `portal.logout` (actor `actor`, target the person, the reason and how many) in
+    /// one transaction. The sessions are marked notified: the calling server sends their back-channel logout at
+    /// once. The sessions ended.
+    async fn portal_end_person_sessions(
+        &self,
+        person_key: &str,
+        reason: &str,
+        now: i64,
+        actor: &Actor,
+    ) -> Result<Vec<SessionRecord>, StoreError>;
+
+    /// The session lifetime set for `facility`, seconds, if any.
+    async fn portal_session_lifetime(&self, facility: &str) -> Result<Option<i64>, StoreError>;
+
+    /// Every facility's session lifetime override: (facility, seconds, set by, set at).
+    async fn portal_session_lifetimes(&self) -> Result<Vec<(String, i64, String, i64)>, StoreError>;
+
+    /// Set (`Some`) or clear (`None`) a facility's session lifetime, audited as `portal.session_lifetime`;
+    /// `false` when clearing one that was not set. Live sessions keep their deadline.
+    async fn portal_set_session_lifetime(
+        &self,
+        facility: &str,
+        secs: Option<i64>,
+        actor: &Actor,
+        at_ms: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Claim up to `limit` sessions ended by another process whose clients were not yet sent back-channel
+    /// logout, marking them notified at `now` (one replica claims each session).
+    async fn portal_claim_ended_sessions(&self, now: i64, limit: i64) -> Result<Vec<SessionRecord>, StoreError>;
+
+    /// Renew the presence lease of the live, unlapsed session with this presence token hash and card until
+    /// `until`; the session, if there is one.
+    async fn portal_renew_presence(
+        &self,
+        presence_hash: &str,
+        card_id: &str,
+        until: i64,
+        now: i64,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// End the sessions whose presence lease lapsed by `now` (reason `presence-lapsed`) and revoke their
+    /// grants; their back-channel logout follows through [`Self::portal_claim_ended_sessions`]. How many.
+    async fn portal_end_lapsed_sessions(&self, now: i64) -> Result<usize, StoreError>;
+
+    /// Delete at most `batch` rows per table that nothing needs any more at `now`: sessions expired or ended
+    /// (and notified) and grants past their deadline, both more than `grace` seconds ago, expired single-use
+    /// values and login challenges, and rate-limit windows no replica reads any more. Safe to run on several replicas at once (deletes are idempotent).
+    async fn portal_sweep(&self, now: i64, grace: i64, batch: i64) -> Result<SweepCounts, StoreError>;
+}
