@@ -126,6 +126,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         admin: authority.clone(),
         ocsp,
         portal: portal.as_ref().map(|p| p.state.clone()),
+        clock: authority.clock().clone(),
         console: Arc::new(crate::console::csrf::CsrfKey::from_secret(
             &authority.enrollment_key().context("the web console's CSRF key")?.derive_for("console csrf"),
         )),
