@@ -15,6 +15,7 @@ use crate::keys::{self, KeyAlgorithm, KeyContext, KeySource, KeyUri};
 use crate::profile::{self, IssuerContext, NameRequest, ProfileKind, ProfileSettings};
 use crate::revocation::shard::{CrlScope, Shard, ShardCount};
 use crate::serial::Serial;
+use crate::time::{Clock, SystemClock};
 use crate::store::{
     Actor, AuthorityRecord, CertificateRecord, Completion, FacilityChange, IssuanceIntent, Store, StoreError,
 };
@@ -221,16 +222,30 @@ pub struct Authority {
     queue: std::sync::OnceLock<queues::Queues>,
     /// The CRLs a server hands out (`revocation::publish`).
     crls: crate::revocation::publish::CrlCache,
+    /// Where every method reads the time: the system clock unless a test fixes it ([`Authority::with_clock`]).
+    clock: Arc<dyn Clock>,
 }
 
 impl Authority {
-    /// Create the hierarchy: root, then the router, PC and server CAs signed by it.
+    /// Create the hierarchy: root, then the router, PC and server CAs signed by it, at the system clock's time.
     pub async fn init(
         store: Arc<dyn Store>,
         keys: KeyContext,
         settings: ProfileSettings,
         options: &InitOptions,
         actor: &Actor,
+    ) -> Result<Self, AuthorityError> {
+        Self::init_with_clock(store, keys, settings, options, actor, Arc::new(SystemClock)).await
+    }
+
+    /// [`Authority::init`] reading the time from `clock` (tests fix it); the authority keeps that clock.
+    pub async fn init_with_clock(
+        store: Arc<dyn Store>,
+        keys: KeyContext,
+        settings: ProfileSettings,
+        options: &InitOptions,
+        actor: &Actor,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, AuthorityError> {
         if !store.authorities().await?.is_empty() {
             return Err(AuthorityError::AlreadyInitialized);
@@ -251,10 +266,11 @@ impl Authority {
             issuer_not_after: None,
             key: root_key.as_ref(),
         };
-        let now = crate::time::now_unix();
+        let now = clock.now_unix();
         let not_before = now - settings.backdate();
         let root_der = issue_ca_cert(
             &*store,
+            clock.as_ref(),
             &root_signer,
             &root_template,
             root_key.public_key(),
@@ -273,7 +289,7 @@ impl Authority {
                     created_at: now,
                 },
                 actor,
-                crate::time::now_unix_ms(),
+                clock.now_unix_ms(),
             )
             .await?;
         let root_cert = Certificate::from_der(&root_der).map_err(|_| SigningError::DamagedCa(CaName::Root))?;
@@ -295,7 +311,7 @@ impl Authority {
                 issuer_not_after: Some(root_not_after),
                 key: root_key.as_ref(),
             };
-            let der = issue_ca_cert(&*store, &signer, &template, key.public_key(), not_before, ca, actor).await?;
+            let der = issue_ca_cert(&*store, clock.as_ref(), &signer, &template, key.public_key(), not_before, ca, actor).await?;
             store
                 .put_authority(
                     &AuthorityRecord {
@@ -306,11 +322,11 @@ impl Authority {
                         created_at: now,
                     },
                     actor,
-                    crate::time::now_unix_ms(),
+                    clock.now_unix_ms(),
                 )
                 .await?;
         }
-        Self::load(store, keys, settings).await
+        Ok(Self::load(store, keys, settings).await?.with_clock(clock))
     }
 
     /// Load the hierarchy recorded in the store. Keys are opened on first use.
@@ -334,7 +350,29 @@ impl Authority {
             open: Mutex::new(BTreeMap::new()),
             queue: std::sync::OnceLock::new(),
             crls: Default::default(),
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// This authority reading the time from `clock` instead of the system clock (tests fix it).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock this authority reads: a server's components share it, so one process has one clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Now, in Unix seconds, by this authority's clock.
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now_unix()
+    }
+
+    /// Now, in Unix milliseconds, by this authority's clock.
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.clock.now_unix_ms()
     }
 
     /// The store.
@@ -368,7 +406,7 @@ impl Authority {
 
     /// Register a facility (state `applied`).
     pub async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, RegistryError> {
-        Ok(self.store.register_facility(new, actor, crate::time::now_unix_ms()).await?)
+        Ok(self.store.register_facility(new, actor, self.now_ms()).await?)
     }
 
     /// Apply a lifecycle transition. When [`Authority::start_group_commit`] has run, concurrent calls share
@@ -389,13 +427,13 @@ impl Authority {
             };
             return queue.transition(change).await;
         }
-        self.store.transition_facility(id, t, reason, actor, crate::time::now_unix_ms()).await.map_err(transition_error)
+        self.store.transition_facility(id, t, reason, actor, self.now_ms()).await.map_err(transition_error)
     }
 
     /// Apply many lifecycle transitions in one transaction ([`Store::transition_facilities`]): one result per
     /// change, in order, each what it would have been one after another. A database failure fails them all.
     pub async fn transition_many(&self, changes: &[FacilityChange]) -> Vec<Result<Facility, RegistryError>> {
-        match self.store.transition_facilities(changes, crate::time::now_unix_ms()).await {
+        match self.store.transition_facilities(changes, self.now_ms()).await {
             Ok(results) => results.into_iter().map(|r| r.map_err(transition_error)).collect(),
             Err(e) => batch_failed("facility transitions", &e, changes.len()),
         }
@@ -468,7 +506,7 @@ impl Authority {
         let t_plan = t0.elapsed();
         let signers: Vec<Signer<'_>> = plans.iter().map(|(_, p, _)| p.signer()).collect();
         // Back-dated: relying parties with slow clocks must not see a future certificate.
-        let not_before = crate::time::now_unix() - self.settings.backdate();
+        let not_before = self.now() - self.settings.backdate();
         let mut attempt = 0;
         let linted = loop {
             let pending: Vec<_> = plans
@@ -493,7 +531,7 @@ impl Authority {
                 }
             }
             let intents: Vec<IssuanceIntent> = linted.iter().map(|(_, _, intent)| intent.clone()).collect();
-            match self.store.record_intents(&intents, crate::time::now_unix()).await {
+            match self.store.record_intents(&intents, self.now()).await {
                 Ok(()) => break linted,
                 // 127 random bits collide practically never; the unique index makes sure. Draw again.
                 Err(StoreError::DuplicateSerial(_)) if attempt < 3 => attempt += 1,
@@ -514,7 +552,7 @@ impl Authority {
                 Err(e) => {
                     if let Err(store_err) = self
                         .store
-                        .fail_issuance(&serial, &e.to_string(), &actor_of(i), crate::time::now_unix_ms())
+                        .fail_issuance(&serial, &e.to_string(), &actor_of(i), self.now_ms())
                         .await
                     {
                         tracing::error!(error = %store_err, serial, "could not mark a failed issuance");
@@ -527,7 +565,7 @@ impl Authority {
             .iter()
             .map(|(i, d)| Completion { serial: d.serial.clone(), der: d.der.clone(), actor: actor_of(*i) })
             .collect();
-        match self.store.complete_issuances(&batch, crate::time::now_unix_ms()).await {
+        match self.store.complete_issuances(&batch, self.now_ms()).await {
             Ok(records) => {
                 for ((i, issued), record) in done.into_iter().zip(records) {
                     set(&mut results, i, Ok((issued, record)));
@@ -577,7 +615,7 @@ impl Authority {
             outcome,
             detail: serde_json::json!({ "profile": request.profile.as_str(), "reason": e.to_string() }),
         };
-        if let Err(audit_err) = self.store.append_audit(&event, crate::time::now_unix_ms()).await {
+        if let Err(audit_err) = self.store.append_audit(&event, self.now_ms()).await {
             tracing::error!(error = %audit_err, "could not audit a refused issuance");
         }
     }
@@ -698,8 +736,11 @@ impl Authority {
 }
 
 /// Issue a CA certificate through the same pipeline (intent, lint, sign, store, audit).
+// Eight arguments: `init`'s locals, each used once; the clock is the one `init` was given (issue #25).
+#[allow(clippy::too_many_arguments)]
 async fn issue_ca_cert(
     store: &dyn Store,
+    clock: &dyn Clock,
     signer: &Signer<'_>,
     template: &profile::Template,
     subject_key: &spki::SubjectPublicKeyInfoOwned,
@@ -727,10 +768,10 @@ async fn issue_ca_cert(
         crl_shard: None,
         replaces: None,
     };
-    store.record_intent(&intent, crate::time::now_unix()).await?;
+    store.record_intent(&intent, clock.now_unix()).await?;
     let serial = linted.serial().to_owned();
     let issued = linted.sign()?;
-    store.complete_issuance(&serial, &issued.der, actor, crate::time::now_unix_ms()).await?;
+    store.complete_issuance(&serial, &issued.der, actor, clock.now_unix_ms()).await?;
     Ok(issued.der)
 }
 
@@ -768,3 +809,5 @@ pub mod revocation;
 mod scep;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod clock_tests;

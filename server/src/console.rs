@@ -125,6 +125,8 @@ pub struct Viewer {
     /// What CSRF tokens are bound to: the certificate's SHA-256 fingerprint, or `anonymous`.
     binding: String,
     key: Arc<csrf::CsrfKey>,
+    /// The process's clock (CSRF tokens' times).
+    clock: Arc<dyn hcpki_ca::time::Clock>,
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -152,6 +154,7 @@ impl FromRequestParts<AppState> for Viewer {
                     binding: format!("console-session:{}", s.grant),
                     session_grant: Some(s.grant),
                     key: state.console.clone(),
+                    clock: state.clock.clone(),
                 }),
                 Err(r) => Err(session::refused_page(lang, &r)),
             };
@@ -166,7 +169,7 @@ impl FromRequestParts<AppState> for Viewer {
             .and_then(|info| info.peer_certificates.first())
             .map(|der| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(der)))
             .unwrap_or_else(|| "anonymous".into());
-        Ok(Self { caller, lang, origin, binding, session_grant: None, key: state.console.clone() })
+        Ok(Self { caller, lang, origin, binding, session_grant: None, key: state.console.clone(), clock: state.clock.clone() })
     }
 }
 
@@ -182,9 +185,14 @@ impl Viewer {
         access::decide(self.principal(), action).is_ok()
     }
 
+    /// Now, in Unix seconds, by the process's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now_unix()
+    }
+
     /// A fresh CSRF token for a form on this page.
     pub fn csrf(&self) -> String {
-        self.key.token(&self.binding, hcpki_ca::time::now_unix())
+        self.key.token(&self.binding, self.now())
     }
 
     /// An error page for this viewer.
@@ -217,7 +225,7 @@ impl Viewer {
                 return Err(self.refusal(&self.caller.refuse(action, target, e).await));
             }
         };
-        match csrf::read_form(&self.key, &bytes, &self.binding, hcpki_ca::time::now_unix()) {
+        match csrf::read_form(&self.key, &bytes, &self.binding, self.now()) {
             Ok(t) => Ok(t),
             Err(csrf::FormError::Token(why)) => {
                 let e = ApiError::forbidden("form refused", why.to_string());

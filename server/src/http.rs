@@ -60,4 +60,6 @@ pub struct AppState {
     /// The SSO portal, when `[portal]` is configured (the help desk ends a person's sessions through it, so
     /// their clients get back-channel logout as on the person's own "log out everywhere").
     pub portal: Option<crate::portal::PortalState>,
+    /// The process's clock (the authority's): handlers read the time here, never the system clock.
+    pub clock: Arc<dyn hcpki_ca::time::Clock>,
 }

@@ -24,15 +24,19 @@ fn internal(e: impl std::fmt::Display) -> Problem {
 
 #[async_trait::async_trait]
 impl AcmeAuthority for Authority {
+    fn now_unix(&self) -> i64 {
+        self.now()
+    }
+
     async fn new_nonce(&self) -> Result<String, Problem> {
         let nonce = crate::enroll::acme::nonce_value()?;
-        let now = crate::time::now_unix();
+        let now = self.now();
         self.store.acme_put_nonce(&nonce, now + NONCE_LIFETIME_SECS, now).await.map_err(internal)?;
         Ok(nonce)
     }
 
     async fn take_nonce(&self, nonce: &str) -> Result<bool, Problem> {
-        self.store.acme_take_nonce(nonce, crate::time::now_unix()).await.map_err(internal)
+        self.store.acme_take_nonce(nonce, self.now()).await.map_err(internal)
     }
 
     async fn eab_key(&self, kid: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Problem> {
@@ -53,7 +57,7 @@ impl AcmeAuthority for Authority {
 
     async fn release(&self, kid: &str, reason: &str) {
         let actor = Actor(format!("acme:credential:{kid}"));
-        if let Err(e) = self.store.release_credential(kid, reason, &actor, crate::time::now_unix_ms()).await {
+        if let Err(e) = self.store.release_credential(kid, reason, &actor, self.now_ms()).await {
             tracing::error!(error = %e, credential = kid, "could not give back an EAB credential");
         }
     }
@@ -63,7 +67,7 @@ impl AcmeAuthority for Authority {
     }
 
     async fn create_account(&self, account: &AcmeAccount) -> Result<(), Problem> {
-        self.store.acme_create_account(account, &account.actor(), crate::time::now_unix_ms()).await.map_err(internal)
+        self.store.acme_create_account(account, &account.actor(), self.now_ms()).await.map_err(internal)
     }
 
     async fn account(&self, id: &str) -> Result<Option<AcmeAccount>, Problem> {
@@ -76,13 +80,13 @@ impl AcmeAuthority for Authority {
 
     async fn update_account(&self, account: &AcmeAccount, action: &str) -> Result<(), Problem> {
         self.store
-            .acme_update_account(account, action, &account.actor(), crate::time::now_unix_ms())
+            .acme_update_account(account, action, &account.actor(), self.now_ms())
             .await
             .map_err(internal)
     }
 
     async fn create_order(&self, order: &AcmeOrder, account: &AcmeAccount) -> Result<(), Problem> {
-        self.store.acme_create_order(order, &account.actor(), crate::time::now_unix_ms()).await.map_err(internal)
+        self.store.acme_create_order(order, &account.actor(), self.now_ms()).await.map_err(internal)
     }
 
     async fn order(&self, id: &str) -> Result<Option<AcmeOrder>, Problem> {

@@ -63,9 +63,9 @@ impl Authority {
             let id = FacilityId::parse(facility)?;
             let allocation = Allocation::parse(prefix)?;
             Ok(match change {
-                Change::Add => self.store.add_allocation(&id, &allocation, actor, crate::time::now_unix_ms()).await?,
+                Change::Add => self.store.add_allocation(&id, &allocation, actor, self.now_ms()).await?,
                 Change::Remove => {
-                    self.store.remove_allocation(&id, &allocation, actor, crate::time::now_unix_ms()).await?
+                    self.store.remove_allocation(&id, &allocation, actor, self.now_ms()).await?
                 }
             })
         }
@@ -140,7 +140,7 @@ impl Authority {
             outcome: if failed { Outcome::Failed } else { Outcome::Denied },
             detail: serde_json::json!({ "prefix": prefix.trim(), "reason": allocation_error_text(e) }),
         };
-        if let Err(audit_err) = self.store.append_audit(&event, crate::time::now_unix_ms()).await {
+        if let Err(audit_err) = self.store.append_audit(&event, self.now_ms()).await {
             tracing::error!(error = %audit_err, "could not audit a refused address allocation change");
         }
     }

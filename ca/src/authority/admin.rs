@@ -69,7 +69,7 @@ impl Authority {
         let Some(record) = self.store.credential(id).await? else {
             return Ok(Err(unknown_credential()));
         };
-        match record.check(secret, record.protocol, None, crate::time::now_unix()) {
+        match record.check(secret, record.protocol, None, self.now()) {
             Ok(_) => {}
             Err(r) if r.is_authentication() => return Ok(Err(unknown_credential())),
             Err(r @ (Refusal::Used | Refusal::Expired | Refusal::Revoked)) => {
@@ -97,7 +97,7 @@ impl Authority {
             outcome: Outcome::Denied,
             detail: serde_json::json!({ "reason": reason }),
         };
-        if let Err(e) = self.store.append_audit(&event, crate::time::now_unix_ms()).await {
+        if let Err(e) = self.store.append_audit(&event, self.now_ms()).await {
             tracing::error!(error = %e, "could not audit a refused admin request");
         }
     }
@@ -130,11 +130,11 @@ impl Authority {
             name: name.clone(),
             role,
             created_by: actor.as_str().to_owned(),
-            created_at: crate::time::now_unix(),
+            created_at: self.now(),
             disabled_at: None,
             disabled_by: None,
         };
-        let stored = match self.store.put_operator(&record, actor, crate::time::now_unix_ms()).await {
+        let stored = match self.store.put_operator(&record, actor, self.now_ms()).await {
             Err(StoreError::OperatorDisabled(n)) => return Err(OperatorError::Disabled(n).into()),
             other => other?,
         };
@@ -148,7 +148,7 @@ impl Authority {
 
     /// Disable an operator: their certificates stop authenticating on the next request.
     pub async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, RegistryError> {
-        match self.store.disable_operator(name, actor, crate::time::now_unix_ms()).await {
+        match self.store.disable_operator(name, actor, self.now_ms()).await {
             Err(StoreError::UnknownOperator(n)) => Err(OperatorError::Unknown(n).into()),
             other => Ok(other?),
         }

@@ -28,10 +28,10 @@ impl Authority {
             person_key,
             role,
             note,
-            granted_at: crate::time::now_unix(),
+            granted_at: self.now(),
             granted_by: actor.as_str().to_owned(),
         };
-        self.store.console_grant_put(&grant, actor, crate::time::now_unix_ms()).await?;
+        self.store.console_grant_put(&grant, actor, self.now_ms()).await?;
         Ok(grant)
     }
 
@@ -48,6 +48,6 @@ impl Authority {
         actor: &Actor,
     ) -> Result<Option<ConsoleGrant>, RegistryError> {
         let person_key = console_grant::parse_person_key(person_key)?;
-        Ok(self.store.console_grant_remove(&person_key, actor, crate::time::now_unix_ms()).await?)
+        Ok(self.store.console_grant_remove(&person_key, actor, self.now_ms()).await?)
     }
 }

@@ -19,8 +19,8 @@ impl Authority {
             Protocol::Acme => Some(self.enrollment_key().map_err(|e| CredentialError::EnrollmentKey(e.to_string()))?),
             _ => None,
         };
-        let minted = credential::mint(new, actor.as_str(), crate::time::now_unix(), eab.as_ref())?;
-        match self.store.create_credential(&minted.record, actor, crate::time::now_unix_ms()).await {
+        let minted = credential::mint(new, actor.as_str(), self.now(), eab.as_ref())?;
+        match self.store.create_credential(&minted.record, actor, self.now_ms()).await {
             Err(StoreError::UnknownFacility(id)) => Err(FacilityRefusal::Unknown(id).into()),
             Err(StoreError::FacilityState { id, state }) => Err(FacilityRefusal::State { id, state }.into()),
             other => Ok(other.map(|()| minted)?),
@@ -34,7 +34,7 @@ impl Authority {
 
     /// Revoke a credential.
     pub async fn revoke_credential(&self, id: &str, actor: &Actor) -> Result<CredentialRecord, RegistryError> {
-        match self.store.revoke_credential(id, actor, crate::time::now_unix_ms()).await {
+        match self.store.revoke_credential(id, actor, self.now_ms()).await {
             Err(StoreError::UnknownCredential(id)) => Err(CredentialError::Unknown(id).into()),
             other => Ok(other?),
         }
@@ -50,7 +50,7 @@ impl Authority {
     ) -> Result<Grant, EnrollError> {
         let record = self.store.credential(id).await.map_err(unavailable)?;
         let checked = match &record {
-            Some(r) => r.check(secret, protocol, profile, crate::time::now_unix()),
+            Some(r) => r.check(secret, protocol, profile, self.now()),
             None => Err(credential::Refusal::Unknown),
         };
         let (record, profile) = match (record, checked) {
@@ -70,7 +70,7 @@ impl Authority {
             (None, Ok(_)) => return Err(unavailable("credential vanished")),
         };
         let grant = Grant { facility: record.facility, profile, basis: Basis::Credential(record.id) };
-        match self.store.redeem_credential(id, profile, &grant.actor(protocol), crate::time::now_unix_ms()).await {
+        match self.store.redeem_credential(id, profile, &grant.actor(protocol), self.now_ms()).await {
             Ok(()) => Ok(grant),
             Err(StoreError::CredentialSpent(_)) => {
                 // Lost a race with another use of the same credential.
@@ -108,7 +108,7 @@ impl Authority {
         };
         if let Basis::Credential(id) = &grant.basis
             && let Err(e) =
-                self.store.release_credential(id, &refusal.to_string(), &actor, crate::time::now_unix_ms()).await
+                self.store.release_credential(id, &refusal.to_string(), &actor, self.now_ms()).await
         {
             tracing::error!(error = %e, credential = id, "could not give back a credential after a refused issuance");
         }
@@ -134,7 +134,7 @@ impl Authority {
             outcome: Outcome::Denied,
             detail: serde_json::json!({ "protocol": protocol.as_str(), "reason": reason }),
         };
-        if let Err(e) = self.store.append_audit(&event, crate::time::now_unix_ms()).await {
+        if let Err(e) = self.store.append_audit(&event, self.now_ms()).await {
             tracing::error!(error = %e, "could not audit a refused enrollment");
         }
     }
@@ -167,7 +167,7 @@ impl Authority {
             Some(r) if r.der.as_deref() == Some(certificate_der) => r,
             _ => return Err(Presented::Refused(format!("certificate {serial} was not issued by this CA"))),
         };
-        if record.status != CertStatus::Issued || record.not_after <= crate::time::now_unix() {
+        if record.status != CertStatus::Issued || record.not_after <= self.now() {
             let why = match record.status {
                 // A suspended facility's certificates are on hold (certificateHold) until it resumes.
                 CertStatus::Revoked => "revoked or on hold (its facility is suspended or retired)",

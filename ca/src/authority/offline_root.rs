@@ -25,7 +25,7 @@ impl Authority {
             return Err(RevocationError::ArlDays(days));
         }
         let validity = Validity::FromThisUpdate(i64::from(days) * 86_400);
-        let signed = self.sign_crl(CrlScope::complete(CaName::Root), crate::time::now_unix(), validity).await;
+        let signed = self.sign_crl(CrlScope::complete(CaName::Root), self.now(), validity).await;
         let (outcome, detail) = match &signed {
             Ok(s) => (
                 Outcome::Ok,
@@ -46,7 +46,7 @@ impl Authority {
             outcome,
             detail,
         };
-        self.store.append_audit(&event, crate::time::now_unix_ms()).await?;
+        self.store.append_audit(&event, self.now_ms()).await?;
         signed
     }
 
@@ -55,10 +55,10 @@ impl Authority {
     /// above every ARL imported before. Audited as `crl.import`; a refusal as `crl.import` denied with the
     /// reason and the file's SHA-256, and nothing stored.
     pub async fn import_root_crl(&self, bytes: &[u8], actor: &Actor) -> Result<ImportedCrl, RevocationError> {
-        let now = crate::time::now_unix();
+        let now = self.now();
         let imported = self.check_root_crl(bytes, actor, now);
         let stored = match imported {
-            Ok(crl) => self.store.import_crl(&crl, actor, crate::time::now_unix_ms()).await.map(|()| crl).map_err(RevocationError::from),
+            Ok(crl) => self.store.import_crl(&crl, actor, self.now_ms()).await.map(|()| crl).map_err(RevocationError::from),
             Err(e) => Err(e),
         };
         if let Err(e) = &stored {
@@ -75,7 +75,7 @@ impl Authority {
                 outcome,
                 detail: json!({ "sha256": hex::encode(Sha256::digest(bytes)), "reason": e.to_string() }),
             };
-            if let Err(audit_err) = self.store.append_audit(&event, crate::time::now_unix_ms()).await {
+            if let Err(audit_err) = self.store.append_audit(&event, self.now_ms()).await {
                 tracing::error!(error = %audit_err, "could not audit a refused ARL import");
             }
         }

@@ -77,7 +77,7 @@ impl Authority {
     ///
     /// [`Store::revoke_certificates`]: crate::store::Store::revoke_certificates
     pub async fn revoke_many(&self, batch: &[Revocation]) -> Vec<Result<CertificateRecord, RevocationError>> {
-        match self.store.revoke_certificates(batch, crate::time::now_unix_ms()).await {
+        match self.store.revoke_certificates(batch, self.now_ms()).await {
             Ok(results) => results
                 .into_iter()
                 .map(|r| {
@@ -95,7 +95,7 @@ impl Authority {
     /// unexpired certificate it covers, the next CRL number, valid for [`CRL_VALIDITY_SECS`] from now (its
     /// thisUpdate back-dated by the `backdate_secs` setting), signed with the CA key.
     pub async fn crl(&self, scope: impl Into<CrlScope>) -> Result<Vec<u8>, RevocationError> {
-        Ok(self.crl_at(scope.into(), crate::time::now_unix()).await?.der)
+        Ok(self.crl_at(scope.into(), self.now()).await?.der)
     }
 
     /// The CRL of `scope` as a server publishes it: signed once, re-signed when its revocations change or
@@ -105,7 +105,7 @@ impl Authority {
         &self,
         scope: impl Into<CrlScope>,
     ) -> Result<std::sync::Arc<crate::revocation::publish::Published>, RevocationError> {
-        self.crls.current(self, scope.into()).await
+        self.crls.current_at(self, scope.into(), self.now()).await
     }
 
     /// Shard `shard` of `ca`'s partitioned CRL, if it has one: only the PC CA does, and a shard exists when it

@@ -54,7 +54,7 @@ impl Authority {
     }
 
     async fn decide(&self, id: &str, decision: &HeldState, actor: &Actor) -> Result<HeldRequest, StoreError> {
-        self.store.decide_scep_request(id, decision, actor, crate::time::now_unix_ms()).await
+        self.store.decide_scep_request(id, decision, actor, self.now_ms()).await
     }
 }
 
@@ -78,12 +78,12 @@ impl ScepAuthority for Authority {
             facility,
             csr: request.csr.clone(),
             state: HeldState::Pending,
-            created_at: crate::time::now_unix(),
+            created_at: self.now(),
             decided_at: None,
             decided_by: None,
         };
         let actor = Actor(format!("scep:transaction:{}", request.transaction_id));
-        match self.store.hold_scep_request(&held, &actor, crate::time::now_unix_ms()).await {
+        match self.store.hold_scep_request(&held, &actor, self.now_ms()).await {
             Ok(()) => {
                 tracing::info!(id = held.id, facility = %held.facility, "SCEP request held for an operator");
                 Ok(())

@@ -139,6 +139,8 @@ pub struct Responder {
     settings: ResponderSettings,
     cached: AtomicUsize,
     last_sweep: std::sync::atomic::AtomicI64,
+    /// Where answers read the time: the authority's clock, so a server has one.
+    clock: Arc<dyn crate::time::Clock>,
 }
 
 /// A served CA: how CertIDs name it, who signs for it, and its answers by serial.
@@ -165,6 +167,7 @@ impl Responder {
         board: Arc<RevocationBoard>,
         served: Vec<Served>,
         settings: ResponderSettings,
+        clock: Arc<dyn crate::time::Clock>,
     ) -> Result<Self, OcspError> {
         let issuers = served
             .into_iter()
@@ -181,7 +184,7 @@ impl Responder {
                 })
             })
             .collect::<Result<Vec<_>, OcspError>>()?;
-        Ok(Self { store, board, issuers, settings, cached: AtomicUsize::new(0), last_sweep: Default::default() })
+        Ok(Self { store, board, issuers, settings, cached: AtomicUsize::new(0), last_sweep: Default::default(), clock })
     }
 
     /// Answer a DER request.
@@ -199,7 +202,7 @@ impl Responder {
         if !self.board.loaded(issuer.ca) {
             return Reply::Refused(OcspResponseStatus::TryLater, "revocation state not loaded yet".into());
         }
-        let now = crate::time::now_unix();
+        let now = self.clock.now_unix();
         let result = match (&query.cert_ids[..], &query.nonce) {
             ([one], None) => self.cached_answer(issuer, one, now).await.map(Reply::Cached),
             _ => self.fresh_answer(issuer, &query, now).await.map(Reply::Fresh),
@@ -254,7 +257,7 @@ impl Responder {
         for issuer in &self.issuers {
             let mut after = String::new();
             loop {
-                let now = crate::time::now_unix();
+                let now = self.clock.now_unix();
                 let page = self.store.live_serials(issuer.ca.as_str(), now, &after, PREWARM_PAGE).await?;
                 for serial in &page {
                     if self.cached.load(Ordering::Relaxed) >= self.settings.cache_entries {

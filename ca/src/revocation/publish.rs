@@ -134,13 +134,9 @@ pub struct CrlCache {
 }
 
 impl CrlCache {
-    /// The current CRL of `scope`, re-signed if its revocations changed or it is half-way to nextUpdate.
-    pub async fn current<S: CrlSource>(&self, source: &S, scope: CrlScope) -> Result<Arc<Published>, S::Error> {
-        self.current_at(source, scope, crate::time::now_unix()).await
-    }
-
-    /// [`CrlCache::current`] at `now` (tests move the clock with it).
-    async fn current_at<S: CrlSource>(&self, source: &S, scope: CrlScope, now: i64) -> Result<Arc<Published>, S::Error> {
+    /// The current CRL of `scope` at `now`, re-signed if its revocations changed or it is half-way to
+    /// nextUpdate. The caller passes the time (the authority reads its clock; tests move it).
+    pub(crate) async fn current_at<S: CrlSource>(&self, source: &S, scope: CrlScope, now: i64) -> Result<Arc<Published>, S::Error> {
         let slot = {
             let mut slots = self.slots.lock().map_err(|_| CachePoisoned)?;
             slots.entry(scope).or_default().clone()

@@ -126,6 +126,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         admin: authority.clone(),
         ocsp,
         portal: portal.as_ref().map(|p| p.state.clone()),
+        clock: authority.clock().clone(),
         console: Arc::new(crate::console::csrf::CsrfKey::from_secret(
             &authority.enrollment_key().context("the web console's CSRF key")?.derive_for("console csrf"),
         )),
@@ -288,7 +289,7 @@ mod revocation {
     ) -> Result<Arc<Responder>> {
         let served = ocsp_signer::ensure(authority, &loaded.dir, &loaded.key_context()).await?;
         let settings = loaded.config.serve.ocsp.settings(&loaded.config.profiles);
-        let responder = Arc::new(Responder::new(authority.store().clone(), board, served, settings)?);
+        let responder = Arc::new(Responder::new(authority.store().clone(), board, served, settings, authority.clock().clone())?);
         let r = responder.clone();
         tokio::spawn(async move {
             let started = std::time::Instant::now();

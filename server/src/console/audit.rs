@@ -228,7 +228,7 @@ pub async fn export(
         detail,
     };
     store
-        .append_audit(&event, hcpki_ca::time::now_unix_ms())
+        .append_audit(&event, state.clock.now_unix_ms())
         .await
         .map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
     let hostname = crate::syslog::local_hostname();

@@ -229,7 +229,7 @@ fn read_only_notice(viewer: &Viewer, f: &Facility) -> Markup {
 /// The facility's certificates with status and expiry, and a revoke form on each live one.
 fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord]) -> Markup {
     let t = |m: M| m.text(viewer.lang);
-    let now = hcpki_ca::time::now_unix();
+    let now = viewer.now();
     let may_revoke = viewer.can(&Action::RevokeCertificate(&f.id));
     let token = viewer.csrf();
     let reasons = view::same(&DEVICE_REASONS);
@@ -266,7 +266,7 @@ fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord]) -> Markup
 /// The facility's credentials (never secrets), with a revoke form on each active one.
 fn credential_table(viewer: &Viewer, f: &Facility, creds: &[CredentialRecord]) -> Markup {
     let t = |m: M| m.text(viewer.lang);
-    let now = hcpki_ca::time::now_unix();
+    let now = viewer.now();
     let may_revoke = viewer.can(&Action::RevokeCredential(&f.id));
     let token = viewer.csrf();
     let rows: Vec<Vec<Markup>> = creds

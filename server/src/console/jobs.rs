@@ -30,7 +30,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Page {
     viewer.caller.may(Action::ReadJobs).await.or_page(&viewer)?;
     let t = |m: M| m.text(viewer.lang);
     let all = state.admin.store().list_jobs(ROWS).await.map_err(|e| store_error(&viewer, &e))?;
-    let now = hcpki_ca::time::now_unix();
+    let now = state.clock.now_unix();
     let rows: Vec<Vec<Markup>> = all
         .iter()
         .map(|j| {
@@ -61,7 +61,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     viewer.caller.may(Action::ReadJobs).await.or_page(&viewer)?;
     let job = find(&state, &viewer, &id, "admin.job.read").await?;
     let t = |m: M| m.text(viewer.lang);
-    let now = hcpki_ca::time::now_unix();
+    let now = state.clock.now_unix();
     let shown = jobs::shown_state(&job, now);
     let working = matches!(shown, "queued" | "running") && !(job.state == JobState::Queued && job.note.is_some());
     let interrupted = shown == "interrupted";
@@ -156,7 +156,7 @@ pub async fn resume(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     viewer.caller.may(Action::RunJobs).await.or_page(&viewer)?;
     let _: Empty = viewer.form("admin.job.run", &id, body).await?;
     let job = find(&state, &viewer, &id, "admin.job.run").await?;
-    let now = hcpki_ca::time::now_unix();
+    let now = state.clock.now_unix();
     if !(job.state == JobState::Queued || job.interrupted(now - jobs::STALE_SECS)) {
         let e = ApiError::new(
             StatusCode::CONFLICT,
@@ -181,7 +181,7 @@ pub async fn cancel(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
             JobState::Cancelled,
             Some("cancelled from the console"),
             &viewer.caller.actor(),
-            hcpki_ca::time::now_unix_ms(),
+            state.clock.now_unix_ms(),
         )
         .await
         .map_err(|e| store_error(&viewer, &e))?;

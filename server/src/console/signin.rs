@@ -82,7 +82,7 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap, uri: Uri) 
     .collect();
     let location = format!("{}/authorize?{}", portal.oidc.issuer, crate::oidc::authorize::encode(&params));
     let mut response = see_other(&location);
-    let cookie = state.console_tickets.set_login(&seed, hcpki_ca::time::now_unix());
+    let cookie = state.console_tickets.set_login(&seed, state.clock.now_unix());
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -121,7 +121,7 @@ async fn sign_in(
     answer: Answer,
 ) -> Result<Response, Refusal> {
     let portal = state.portal.as_ref().ok_or(Refusal::NoPortal)?;
-    let now = hcpki_ca::time::now_unix();
+    let now = state.clock.now_unix();
     let cookie = cookie_value(headers, LOGIN_COOKIE).ok_or_else(|| {
         Refusal::Flow("this browser did not start the sign-in (or blocks cookies): start again".into())
     })?;

@@ -87,7 +87,7 @@ async fn answer(state: &AppState, der: &[u8], get: bool) -> Response {
     }
     let mut response = ([(header::CONTENT_TYPE, OCSP_RESPONSE)], reply.der()).into_response();
     if let (true, Reply::Cached(cached)) = (get, &reply) {
-        let now = hcpki_ca::time::now_unix();
+        let now = state.clock.now_unix();
         let h = response.headers_mut();
         for (name, value) in [
             (header::CACHE_CONTROL, format!("public, max-age={}, no-transform", (cached.refresh_at() - now).max(0))),

@@ -133,7 +133,7 @@ pub async fn login(
     };
     // Kept for the page that asks again: it shows the facility too.
     let context = facility.context.clone();
-    let now = hcpki_ca::time::now_unix();
+    let now = state.clock.now_unix();
     let return_to = safe_return(form.return_to.as_deref());
     let ctx = password_login::Context {
         store: state.store.as_ref(),

@@ -108,7 +108,8 @@ pub fn prepare(
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence);
     let cards = card_login(cfg, loaded, &oidc.issuer)?;
     let refusals = Arc::new(super::refusals::Refusals::start(store.clone()));
-    let state = PortalState { store, sessions, secret, services, oidc, cards, refusals };
+    let clock = authority.clock().clone();
+    let state = PortalState { store, sessions, secret, services, oidc, cards, refusals, clock };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
 }
 

@@ -140,7 +140,7 @@ async fn row(state: &PortalState, s: &Session, current: &Session) -> Result<Row,
 
 /// The services whose clients hold unrevoked grants of the session: "service name (client id)".
 async fn services(state: &PortalState, session_hash: &str) -> Result<Vec<String>, StoreError> {
-    let now = hcpki_ca::time::now_unix();
+    let now = state.clock.now_unix();
     let clients: BTreeSet<String> = state
         .store
         .oidc_session_grants(session_hash)

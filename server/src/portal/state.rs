@@ -30,6 +30,8 @@ pub struct PortalState {
     pub cards: Option<Arc<CardLogin>>,
     /// The audit entries of refusals anyone can cause, group-committed.
     pub refusals: Arc<Refusals>,
+    /// The process's clock (the authority's): handlers read the time here, never the system clock.
+    pub clock: Arc<dyn hcpki_ca::time::Clock>,
 }
 
 impl PortalState {
@@ -65,7 +67,7 @@ impl PortalState {
         why: &str,
         actor: &hcpki_ca::store::Actor,
     ) -> Result<usize, hcpki_ca::store::StoreError> {
-        let now = hcpki_ca::time::now_unix();
+        let now = self.clock.now_unix();
         let ended = self.store.portal_end_person_sessions(person_key, why, now, actor).await?;
         for s in &ended {
             self.notify_revoked(&s.id_hash).await?;

@@ -53,7 +53,7 @@ pub(super) async fn new_account(
         credential: kid.clone(),
         status: "valid".into(),
         contact,
-        created_at: crate::time::now_unix(),
+        created_at: authority.now_unix(),
     };
     if let Err(p) = authority.create_account(&account).await {
         authority.release(&kid, &p.detail).await;

@@ -10,6 +10,9 @@ use zeroize::Zeroizing;
 /// What the CA side offers ACME: declared here, implemented by [`crate::Authority`].
 #[async_trait::async_trait]
 pub trait AcmeAuthority: Send + Sync + std::fmt::Debug {
+    /// Now, in Unix seconds, by the CA's clock (orders' expiry and challenges' validation times).
+    fn now_unix(&self) -> i64;
+
     /// Make and record a fresh nonce.
     async fn new_nonce(&self) -> Result<String, Problem>;
 

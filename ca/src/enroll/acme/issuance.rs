@@ -46,7 +46,7 @@ pub(super) async fn new_order(
         id: random_id()?,
         account: account.id.clone(),
         status: "pending".into(),
-        expires_at: crate::time::now_unix() + order::ORDER_LIFETIME_SECS,
+        expires_at: authority.now_unix() + order::ORDER_LIFETIME_SECS,
         identifiers,
         authorizations,
         certificate: None,
@@ -61,7 +61,7 @@ pub(super) async fn new_order(
 async fn own_order(authority: &dyn AcmeAuthority, account: &AcmeAccount, id: &str) -> Result<AcmeOrder, Problem> {
     match authority.order(id).await? {
         Some(mut o) if o.account == account.id => {
-            if o.expires_at <= crate::time::now_unix() && o.status != "valid" {
+            if o.expires_at <= authority.now_unix() && o.status != "valid" {
                 o.status = "invalid".into();
             }
             Ok(o)
@@ -137,7 +137,7 @@ pub(super) async fn challenge(
     if respond && chall.status == "pending" && authz.status == "pending" && order.status == "pending" {
         let thumbprint = account_key(account)?.thumbprint();
         let outcome = challenge::validate(validator, kind, &authz.identifier, &chall.token, &thumbprint).await;
-        let now = crate::time::now_unix();
+        let now = authority.now_unix();
         if let Some(a) = order.authorizations.get_mut(n) {
             if let Some(c) = a.challenges.iter_mut().find(|c| c.kind == kind) {
                 match &outcome {

@@ -73,7 +73,7 @@ impl Fixture {
             certificate: ca.ca_certificate(CaName::Router).unwrap().to_vec(),
             signer: OcspSigner::new(&signer_cert.der, key).unwrap(),
         };
-        let responder = Responder::new(ca.store().clone(), board, vec![served], ResponderSettings::default()).unwrap();
+        let responder = Responder::new(ca.store().clone(), board, vec![served], ResponderSettings::default(), ca.clock().clone()).unwrap();
         assert_eq!(responder.prewarm().await.unwrap(), 3, "both router certificates and the responder's own");
         Self { _dir: dir, ca, responder, kept, gone }
     }

@@ -35,7 +35,7 @@ async fn run(state: &PortalState, tls: &Tls, headers: &HeaderMap, params: HashMa
     let session =
         SessionLookup { sessions: &state.sessions, cookie: portal::session::session_cookie(headers) };
     let call = AuthorizeCall { params, session, certificate: certificate(tls) };
-    match authorize::authorize(context(state), call, hcpki_ca::time::now_unix()).await {
+    match authorize::authorize(context(state), call, state.clock.now_unix()).await {
         AuthorizeAnswer::Redirect(to) => Redirect::to(&to).into_response(),
         AuthorizeAnswer::Refused { status, message } => {
             let status = match status {
@@ -55,6 +55,6 @@ pub async fn par(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, OAuthError> {
     let call = ParCall::parse(form, certificate(&tls));
-    let pushed = authorize::par(context(&state), call, hcpki_ca::time::now_unix()).await?;
+    let pushed = authorize::par(context(&state), call, state.clock.now_unix()).await?;
     Ok((StatusCode::CREATED, Json(pushed)).into_response())
 }

@@ -25,7 +25,7 @@ pub async fn jwks(State(state): State<PortalState>) -> Json<Value> {
 /// `GET|POST /userinfo` with a bearer access token (RFC 6750 §2.1).
 pub async fn userinfo(State(state): State<PortalState>, tls: Tls, headers: HeaderMap) -> Response {
     let token = crate::http::headers::bearer_token(&headers);
-    match endpoints::userinfo(context(&state), token, certificate(&tls), hcpki_ca::time::now_unix()).await {
+    match endpoints::userinfo(context(&state), token, certificate(&tls), state.clock.now_unix()).await {
         Ok(Userinfo::Json(body)) => Json(body).into_response(),
         Ok(Userinfo::Jwt(jwt)) => ([(header::CONTENT_TYPE, "application/jwt")], jwt).into_response(),
         Err(UserinfoError::Bearer { error, description }) => bearer_error(error, description),
@@ -50,7 +50,7 @@ pub async fn introspect(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Json<Value>, OAuthError> {
     let query = TokenQuery::parse(&form, certificate(&tls));
-    Ok(Json(endpoints::introspect(context(&state), query, hcpki_ca::time::now_unix()).await?))
+    Ok(Json(endpoints::introspect(context(&state), query, state.clock.now_unix()).await?))
 }
 
 /// `POST /revoke` (RFC 7009).
@@ -60,6 +60,6 @@ pub async fn revoke(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<StatusCode, OAuthError> {
     let query = TokenQuery::parse(&form, certificate(&tls));
-    endpoints::revoke(context(&state), query, hcpki_ca::time::now_unix()).await?;
+    endpoints::revoke(context(&state), query, state.clock.now_unix()).await?;
     Ok(StatusCode::OK)
 }

@@ -18,7 +18,7 @@ pub async fn token(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, OAuthError> {
     let call = TokenCall::parse(&form, certificate(&tls));
-    let issued = token::token(context(&state), call, hcpki_ca::time::now_unix()).await?;
+    let issued = token::token(context(&state), call, state.clock.now_unix()).await?;
     let mut response = Json(issued.body()).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)

@@ -153,7 +153,7 @@ pub async fn search(state: &AppState, caller: &Caller, text: &str) -> Result<Fou
     users.extend(card_holders(&logins, &hit));
     let truncated = users.len() > MAX_USERS;
     users.truncate(MAX_USERS);
-    let now = hcpki_ca::time::now_unix();
+    let now = state.clock.now_unix();
     for u in &mut users {
         u.logins = history(&logins, u);
         u.sessions = sessions(store, &u.person, now).await.map_err(ApiError::unavailable)?;
@@ -191,7 +191,7 @@ pub async fn clear_lockout(state: &AppState, caller: &Caller, account: &str) -> 
     state
         .admin
         .store()
-        .portal_clear_login_failures(account, &caller.actor(), hcpki_ca::time::now_unix_ms())
+        .portal_clear_login_failures(account, &caller.actor(), state.clock.now_unix_ms())
         .await
         .map_err(ApiError::unavailable)
 }

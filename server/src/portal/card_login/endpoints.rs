@@ -58,7 +58,7 @@ pub async fn challenge(
     if form.csrf != prelogin_csrf(&state, &id) {
         return json_error(StatusCode::FORBIDDEN, "csrf", "the login page is stale: reload it and try again");
     }
-    match cards.challenge(state.store.as_ref(), &id, hcpki_ca::time::now_unix()).await {
+    match cards.challenge(state.store.as_ref(), &id, state.clock.now_unix()).await {
         Ok(issued) => Json(issued).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "cannot issue a card login challenge");
@@ -112,7 +112,7 @@ pub async fn submit(
         Ok(s) => s,
         Err(e) => return unavailable(e),
     };
-    let now = hcpki_ca::time::now_unix();
+    let now = state.clock.now_unix();
     let created = match complete(&state.store, &state.sessions, &cards, &services, &answer, source, now).await {
         Ok(created) => created,
         Err(Incomplete::Card(CardLoginError::Store(e))) => return unavailable(e),
@@ -200,7 +200,7 @@ pub async fn presence(State(state): State<PortalState>, Form(form): Form<Presenc
     if !presence::valid_token(&form.token) || !presence::valid_card_id(&form.card_id) {
         return json_error(StatusCode::BAD_REQUEST, "malformed", "token or card_id does not have the agent's form");
     }
-    let now = hcpki_ca::time::now_unix();
+    let now = state.clock.now_unix();
     let session = match state.sessions.renew_presence(&form.token, &form.card_id, now).await {
         Ok(Some(s)) => s,
         Ok(None) => return json_error(StatusCode::NOT_FOUND, "no_session", "no live session for this token and card"),
