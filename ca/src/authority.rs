@@ -132,7 +132,7 @@ impl Plan {
     fn intent(&self, linted: &LintedTbs<'_>, shard: Option<Shard>, actor: &Actor) -> IssuanceIntent {
         IssuanceIntent {
             serial: linted.serial().to_owned(),
-            ca: self.ca.as_str().into(),
+            ca: self.ca,
             profile: self.profile.as_str().into(),
             facility: self.facility.clone(),
             subject: linted.subject().to_owned(),
@@ -282,7 +282,7 @@ impl Authority {
         store
             .put_authority(
                 &AuthorityRecord {
-                    name: CaName::Root.as_str().into(),
+                    name: CaName::Root,
                     key_uri: root_uri.to_string(),
                     cert_der: root_der.clone(),
                     parent: None,
@@ -315,10 +315,10 @@ impl Authority {
             store
                 .put_authority(
                     &AuthorityRecord {
-                        name: ca.as_str().into(),
+                        name: ca,
                         key_uri: uri.to_string(),
                         cert_der: der,
-                        parent: Some(CaName::Root.as_str().into()),
+                        parent: Some(CaName::Root),
                         created_at: now,
                     },
                     actor,
@@ -337,7 +337,7 @@ impl Authority {
     ) -> Result<Self, AuthorityError> {
         let mut records = BTreeMap::new();
         for r in store.authorities().await? {
-            records.insert(CaName::from_str(&r.name)?, r);
+            records.insert(r.name, r);
         }
         if records.is_empty() {
             return Err(AuthorityError::NotInitialized);
@@ -755,7 +755,8 @@ async fn issue_ca_cert(
     let spki_der = subject_key.to_der().map_err(IssueError::from)?;
     let intent = IssuanceIntent {
         serial: linted.serial().to_owned(),
-        ca: signer.ca_name.to_owned(),
+        // The root signs every CA certificate, its own included (`init` is the only caller).
+        ca: CaName::Root,
         profile: if ca == CaName::Root { "ca-root".into() } else { format!("ca-{ca}") },
         facility: None,
         subject: linted.subject().to_owned(),

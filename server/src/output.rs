@@ -84,9 +84,7 @@ pub fn device_pkcs12(
     leaf: &[u8],
     record: &hcpki_ca::store::CertificateRecord,
 ) -> anyhow::Result<(Vec<u8>, zeroize::Zeroizing<String>)> {
-    use std::str::FromStr as _;
-    let ca = hcpki_ca::CaName::from_str(&record.ca)?;
-    let chain = authority.chain(ca)?;
+    let chain = authority.chain(record.ca)?;
     let passphrase = hcpki_ca::asn1::pkcs12::generate_passphrase()?;
     let name = record.sans.first().map(|s| s.trim_start_matches("DNS:").trim_start_matches("IP:")).unwrap_or("hcpki");
     let file = hcpki_ca::asn1::pkcs12::build(pkcs8, leaf, &chain, name, &passphrase)?;

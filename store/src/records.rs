@@ -11,19 +11,20 @@ use crate::facility::{Allocation, Facility, FacilityId, FacilityKind, FacilitySt
 pub use acme::{AcmeAccount, AcmeOrder, Authorization, Challenge, StoredProblem};
 pub use credential::{CredentialRecord, Protocol, UnknownProtocol};
 pub use hcpki_model::Actor;
+use hcpki_model::CaName;
 pub use held::{HeldRequest, HeldState};
 
 /// A CA as recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthorityRecord {
-    /// `root`, `router`, `pc`, `server`.
-    pub name: String,
+    /// Which CA.
+    pub name: CaName,
     /// Where its key is (`file:…` or `pkcs11:…`).
     pub key_uri: String,
     /// Its certificate (DER).
     pub cert_der: Vec<u8>,
     /// The CA that signed it (`None` for the root).
-    pub parent: Option<String>,
+    pub parent: Option<CaName>,
     /// When it was created (Unix seconds).
     pub created_at: i64,
 }
@@ -32,7 +33,7 @@ pub struct AuthorityRecord {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportedCrl {
     /// The CA whose CRL it is (`root`).
-    pub ca: String,
+    pub ca: CaName,
     /// Its cRLNumber: each import must be above every earlier one of the same CA.
     pub number: i64,
     /// The DER CRL, exactly as signed.
@@ -105,9 +106,9 @@ pub struct Completion {
 pub struct IssuanceIntent {
     /// Serial, lowercase hex of the DER INTEGER content.
     pub serial: String,
-    /// Issuing CA name.
-    pub ca: String,
-    /// Profile name (`router`, `pc`, `server`, `ocsp`).
+    /// Issuing CA.
+    pub ca: CaName,
+    /// Profile name (`router`, `pc`, `server`, `ocsp`, …, or `ca-<name>` for a CA certificate).
     pub profile: String,
     /// The facility, for facility profiles.
     pub facility: Option<FacilityId>,
@@ -137,9 +138,10 @@ pub struct IssuanceIntent {
 pub struct CertificateRecord {
     /// Serial (hex).
     pub serial: String,
-    /// Issuing CA.
-    pub ca: String,
-    /// Profile.
+    /// Issuing CA, serialised in its stored text form.
+    #[serde(serialize_with = "as_text")]
+    pub ca: CaName,
+    /// Profile (text: CA certificates' `ca-<name>` is no [`ProfileKind`](hcpki_model::ProfileKind)).
     pub profile: String,
     /// Facility, if any.
     pub facility: Option<FacilityId>,
@@ -272,4 +274,10 @@ pub struct ExpiringCertificate {
     pub subject: String,
     /// notAfter (Unix seconds).
     pub not_after: i64,
+}
+
+/// A CA name serialised in its stored text form (`as_str()`, which `Display` writes), so JSON output
+/// keeps the text the database holds.
+fn as_text<T: std::fmt::Display, S: serde::Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
 }

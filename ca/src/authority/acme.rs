@@ -119,7 +119,7 @@ impl AcmeAuthority for Authority {
         let Some(der) = record.der.clone() else {
             return Ok(None);
         };
-        let issuing = CaName::from_stored(&record.ca)
+        let issuing = Some(record.ca)
             .filter(|ca| *ca != CaName::Root)
             .and_then(|ca| self.ca_certificate(ca).ok())
             .map(<[u8]>::to_vec);

@@ -92,7 +92,7 @@ impl Authority {
             .map_err(|_| SigningError::DamagedCa(CaName::Root))?;
         let checked = arl::check(bytes, &root, now)?;
         Ok(ImportedCrl {
-            ca: CaName::Root.as_str().into(),
+            ca: CaName::Root,
             number: checked.number,
             entries: i64::try_from(checked.entries).unwrap_or(i64::MAX),
             der: checked.der,

@@ -120,7 +120,7 @@ impl ScepAuthority for Authority {
     async fn certificate(&self, profile: ProfileKind, serial: &str) -> Result<Option<Vec<u8>>, EnrollError> {
         let Some(ca) = CaName::for_profile(profile) else { return Ok(None) };
         let record = self.store.certificate(serial).await.map_err(unavailable)?;
-        Ok(record.filter(|r| r.ca == ca.as_str() && r.status == CertStatus::Issued).and_then(|r| r.der))
+        Ok(record.filter(|r| r.ca == ca && r.status == CertStatus::Issued).and_then(|r| r.der))
     }
 
     async fn crl(&self, profile: ProfileKind) -> Result<Vec<u8>, EnrollError> {

@@ -363,7 +363,7 @@ impl Responder {
             return Ok(Status::Revoked(revocation));
         }
         let Some(record) = self.store.certificate(&serial).await? else { return Ok(Status::Unknown) };
-        if record.ca != ca.as_str() {
+        if record.ca != ca {
             return Ok(Status::Unknown);
         }
         Ok(match record.status {

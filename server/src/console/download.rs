@@ -11,11 +11,9 @@ use crate::http::operations;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hcpki_ca::CaName;
 use hcpki_ca::issuer::der_to_pem;
 use maud::{Markup, html};
 use serde::Deserialize;
-use std::str::FromStr;
 
 /// The query of [`download`].
 #[derive(Debug, Deserialize)]
@@ -33,7 +31,7 @@ pub async fn download(
     Query(q): Query<DownloadQuery>,
 ) -> Result<Response, Response> {
     let c = operations::certificate(&state, &viewer.caller, &serial).await.or_page(&viewer)?;
-    let issuing = CaName::from_str(&c.ca).ok().and_then(|ca| state.admin.ca_certificate(ca).ok());
+    let issuing = state.admin.ca_certificate(c.ca).ok();
     let (Some(der), Some(issuing)) = (c.der.as_ref(), issuing) else {
         let e = ApiError::not_found(format!("certificate {serial} has not been issued: nothing to download"));
         return Err(viewer.refusal(&viewer.caller.refuse("admin.certificate.read", &serial, e).await));

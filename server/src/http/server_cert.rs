@@ -162,7 +162,7 @@ async fn still_good(
     };
     let recorded: BTreeSet<&str> = record.sans.iter().map(String::as_str).collect();
     let names: BTreeSet<String> = wanted.sans.iter().map(|n| san_display(n)).collect();
-    let right_ca = wanted.serves.is_none_or(|ca| record.ca == ca.as_str());
+    let right_ca = wanted.serves.is_none_or(|ca| record.ca == ca);
     Ok(record.status == hcpki_ca::store::CertStatus::Issued
         && record.profile == wanted.profile.as_str()
         && right_ca

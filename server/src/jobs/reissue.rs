@@ -85,7 +85,7 @@ pub async fn select(authority: &Authority, selection: &Selection) -> Result<Vec<
     let mut chosen = Vec::new();
     for c in authority.store().list_certificates(&filter).await? {
         let wanted = PROFILES.contains(&c.profile.as_str())
-            && ca.is_none_or(|ca| ca.as_str() == c.ca)
+            && ca.is_none_or(|ca| ca == c.ca)
             && s.issued_before.is_none_or(|t| c.issued_at.is_some_and(|i| i < t));
         if wanted && authority.store().successor(&c.serial).await?.is_none() {
             chosen.push(c);

@@ -6,6 +6,7 @@ use crate::facility::{Facility, FacilityState, NewFacility, Transition};
 use crate::operator::OperatorRecord;
 use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState};
 use crate::{Actor, AuthorityRecord, CertificateRecord, Registration};
+use hcpki_model::CaName;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -68,7 +69,7 @@ pub(super) fn issued(c: &CertificateRecord, actor: &Actor) -> AuditEvent {
         target: c.serial.clone(),
         outcome: Outcome::Ok,
         detail: json!({
-            "ca": c.ca,
+            "ca": c.ca.as_str(),
             "profile": c.profile,
             "facility": c.facility.as_ref().map(|f| f.as_str()),
             "subject": c.subject,
@@ -86,7 +87,7 @@ pub(super) fn issue_failed(c: &CertificateRecord, reason: &str, actor: &Actor) -
         target: c.serial.clone(),
         outcome: Outcome::Failed,
         detail: json!({
-            "ca": c.ca,
+            "ca": c.ca.as_str(),
             "profile": c.profile,
             "facility": c.facility.as_ref().map(|f| f.as_str()),
             "subject": c.subject,
@@ -100,11 +101,11 @@ pub(super) fn ca_create(a: &AuthorityRecord, actor: &Actor) -> AuditEvent {
     AuditEvent {
         actor: actor.as_str().to_owned(),
         action: "ca.create".into(),
-        target: a.name.clone(),
+        target: a.name.to_string(),
         outcome: Outcome::Ok,
         detail: json!({
             "key_uri": a.key_uri,
-            "parent": a.parent,
+            "parent": a.parent.map(CaName::as_str),
             "cert_sha256": hex::encode(Sha256::digest(&a.cert_der)),
         }),
     }
@@ -183,7 +184,7 @@ pub(super) fn revoked(
     actor: &Actor,
 ) -> AuditEvent {
     let mut detail = json!({
-        "ca": c.ca,
+        "ca": c.ca.as_str(),
         "profile": c.profile,
         "facility": c.facility.as_ref().map(|f| f.as_str()),
         "reason": reason,
@@ -208,7 +209,7 @@ pub(super) fn unheld(c: &CertificateRecord, actor: &Actor) -> AuditEvent {
         action: "cert.unhold".into(),
         target: c.serial.clone(),
         outcome: Outcome::Ok,
-        detail: json!({ "ca": c.ca, "profile": c.profile, "facility": c.facility.as_ref().map(|f| f.as_str()) }),
+        detail: json!({ "ca": c.ca.as_str(), "profile": c.profile, "facility": c.facility.as_ref().map(|f| f.as_str()) }),
     }
 }
 

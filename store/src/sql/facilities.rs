@@ -341,24 +341,24 @@ macro_rules! facilities_store {
             async fn put_authority(&self, record: &AuthorityRecord, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
                 let mut w = self.write(at_ms).await?;
                 let exists = sqlx::query_scalar::<$db, String>(queries::AUTHORITY_EXISTS)
-                    .bind(&record.name)
+                    .bind(record.name.as_str())
                     .fetch_optional(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 if exists.is_some() {
-                    return Err(StoreError::DuplicateAuthority(record.name.clone()));
+                    return Err(StoreError::DuplicateAuthority(record.name.to_string()));
                 }
                 sqlx::query::<$db>(queries::INSERT_AUTHORITY)
-                    .bind(&record.name)
+                    .bind(record.name.as_str())
                     .bind(&record.key_uri)
                     .bind(record.cert_der.as_slice())
-                    .bind(record.parent.as_deref())
+                    .bind(record.parent.map(CaName::as_str))
                     .bind(record.created_at)
                     .execute(&mut *w.tx)
                     .await
                     .map_err(|e| {
                         if errors::is_unique_violation(&e) {
-                            StoreError::DuplicateAuthority(record.name.clone())
+                            StoreError::DuplicateAuthority(record.name.to_string())
                         } else {
                             Self::err(e)
                         }
@@ -374,7 +374,7 @@ macro_rules! facilities_store {
                     .map_err(Self::err)?
                     .into_iter()
                     .map(rows::authority)
-                    .collect())
+                    .collect::<Result<_, _>>()?)
             }
         }
     };

@@ -2,7 +2,7 @@
 //! signed at a ceremony and served by `hcpki serve` from here.
 
 use crate::audit::{AuditEvent, Outcome};
-use crate::{Actor, ImportedCrl};
+use crate::{Actor, ImportedCrl, StoreError};
 use serde_json::json;
 
 macro_rules! imported_crl_columns {
@@ -22,9 +22,10 @@ pub(super) const NEWEST: &str =
 /// [`imported_crl_columns!`].
 pub(super) type Row = (String, i64, Vec<u8>, i64, i64, i64, String, i64, String);
 
-pub(super) fn imported(row: Row) -> ImportedCrl {
+pub(super) fn imported(row: Row) -> Result<ImportedCrl, StoreError> {
     let (ca, number, der, this_update, next_update, entries, sha256, imported_at, imported_by) = row;
-    ImportedCrl { ca, number, der, this_update, next_update, entries, sha256, imported_at, imported_by }
+    let ca = super::rows::stored_ca(&ca).map_err(|e| StoreError::Corrupt(format!("imported CRL {number} ca: {e}")))?;
+    Ok(ImportedCrl { ca, number, der, this_update, next_update, entries, sha256, imported_at, imported_by })
 }
 
 /// `crl.import`, ok: what was stored, never the list itself (the row has it).
@@ -32,7 +33,7 @@ pub(super) fn event(crl: &ImportedCrl, actor: &Actor) -> AuditEvent {
     AuditEvent {
         actor: actor.as_str().to_owned(),
         action: "crl.import".into(),
-        target: crl.ca.clone(),
+        target: crl.ca.to_string(),
         outcome: Outcome::Ok,
         detail: json!({
             "crl_number": crl.number,

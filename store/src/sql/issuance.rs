@@ -27,7 +27,7 @@ macro_rules! issuance_store {
                     let sans = rows::sans_json(&intent.sans)?;
                     let result = sqlx::query::<$db>(queries::INSERT_INTENT)
                         .bind(&intent.serial)
-                        .bind(&intent.ca)
+                        .bind(intent.ca.as_str())
                         .bind(&intent.profile)
                         .bind(intent.facility.as_ref().map(|f| f.as_str()))
                         .bind(&intent.subject)

@@ -117,15 +117,15 @@ macro_rules! revocation_store {
             async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
                 let mut w = self.write(at_ms).await?;
                 let stored = sqlx::query_scalar::<$db, Option<i64>>(imported_crls::HIGHEST_NUMBER)
-                    .bind(&crl.ca)
+                    .bind(crl.ca.as_str())
                     .fetch_one(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 if let Some(stored) = stored.filter(|n| *n >= crl.number) {
-                    return Err(StoreError::CrlNotNewer { ca: crl.ca.clone(), number: crl.number, stored });
+                    return Err(StoreError::CrlNotNewer { ca: crl.ca.to_string(), number: crl.number, stored });
                 }
                 sqlx::query::<$db>(imported_crls::INSERT)
-                    .bind(&crl.ca)
+                    .bind(crl.ca.as_str())
                     .bind(crl.number)
                     .bind(crl.der.as_slice())
                     .bind(crl.this_update)
@@ -147,7 +147,8 @@ macro_rules! revocation_store {
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)?
-                    .map(imported_crls::imported))
+                    .map(imported_crls::imported)
+                    .transpose()?)
             }
 
             async fn revocation(&self, serial: &str) -> Result<Option<(i64, i64)>, StoreError> {

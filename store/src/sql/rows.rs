@@ -7,6 +7,7 @@ use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState, Medical
 use crate::operator::{OperatorName, OperatorRecord, OperatorRole};
 use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState, Protocol};
 use crate::{AuthorityRecord, CertStatus, CertificateRecord, StoreError};
+use hcpki_model::CaName;
 
 /// How many rows a listing returns when the filter does not say.
 pub(super) const DEFAULT_LIMIT: i64 = 1000;
@@ -70,6 +71,11 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
+/// A `ca` column's text: exactly one CA's stored form, or a message naming the value.
+pub(super) fn stored_ca(text: &str) -> Result<CaName, String> {
+    CaName::from_stored(text).ok_or_else(|| format!("unknown value {text:?}"))
+}
+
 pub(super) fn facility(row: FacilityRow) -> Result<Facility, StoreError> {
     let (id, name, kind, medical_code, address, contact, state, state_reason, state_changed_by, changed_at, created_at) =
         row;
@@ -118,8 +124,8 @@ pub(super) fn certificate(row: CertificateRow) -> Result<CertificateRecord, Stor
         sans: serde_json::from_str(&sans).map_err(|e| corrupt(&format!("certificate {serial} SANs"), e))?,
         status: CertStatus::parse(&status)
             .ok_or_else(|| corrupt(&format!("certificate {serial} status"), format!("unknown value {status:?}")))?,
+        ca: stored_ca(&ca).map_err(|e| corrupt(&format!("certificate {serial} ca"), e))?,
         serial,
-        ca,
         profile,
         subject,
         not_before,
@@ -137,9 +143,19 @@ pub(super) fn audit_entry(row: AuditRow) -> AuditEntry {
     AuditEntry { seq, at_ms, actor, action, target, outcome, detail, prev_hash, hash }
 }
 
-pub(super) fn authority(row: AuthorityRow) -> AuthorityRecord {
+pub(super) fn authority(row: AuthorityRow) -> Result<AuthorityRecord, StoreError> {
     let (name, key_uri, cert_der, parent, created_at) = row;
-    AuthorityRecord { name, key_uri, cert_der, parent, created_at }
+    Ok(AuthorityRecord {
+        parent: parent
+            .as_deref()
+            .map(stored_ca)
+            .transpose()
+            .map_err(|e| corrupt(&format!("authority {name} parent"), e))?,
+        name: stored_ca(&name).map_err(|e| corrupt("authority name", e))?,
+        key_uri,
+        cert_der,
+        created_at,
+    })
 }
 
 /// SANs as stored (a JSON array of strings).

@@ -12,6 +12,7 @@ use crate::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter, ImportedCrl,
     IssuanceIntent, LoginThrottle, NewJob, RateCount, RateSync, Registration, Revocation, Store, StoreError,
 };
+use hcpki_model::CaName;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -165,7 +166,7 @@ fn admin() -> Actor {
 fn intent(serial: &str, facility: Option<&FacilityId>, profile: &str) -> IssuanceIntent {
     IssuanceIntent {
         serial: serial.into(),
-        ca: "router".into(),
+        ca: CaName::Router,
         profile: profile.into(),
         facility: facility.cloned(),
         subject: format!("CN={serial},O=hcpki,C=JP"),
@@ -441,7 +442,7 @@ async fn duplicate_serial_and_unknown_references(db: TestDb) {
 async fn imported_crls_only_move_forward_and_one_of_two_racing_imports_wins(db: TestDb) {
     let s = &*db.store;
     let arl = |number: i64| ImportedCrl {
-        ca: "root".into(),
+        ca: CaName::Root,
         number,
         der: vec![0x30, 0x03, 0x02, 0x01, u8::try_from(number).unwrap()],
         this_update: 1_800_000_000,
@@ -482,17 +483,17 @@ async fn imported_crls_only_move_forward_and_one_of_two_racing_imports_wins(db: 
 async fn authorities_are_recorded_once(db: TestDb) {
     let s = &*db.store;
     let root = AuthorityRecord {
-        name: "root".into(),
+        name: CaName::Root,
         key_uri: "file:/var/lib/hcpki/root.key".into(),
         cert_der: vec![0x30, 0x01, 0x00],
         parent: None,
         created_at: 1_800_000_000,
     };
     let router = AuthorityRecord {
-        name: "router".into(),
+        name: CaName::Router,
         key_uri: "pkcs11:token=hcpki;object=router".into(),
         cert_der: vec![0x30, 0x02, 0x01, 0x02],
-        parent: Some("root".into()),
+        parent: Some(CaName::Root),
         created_at: 1_800_000_001,
     };
     s.put_authority(&root, &admin(), AT_MS).await.unwrap();
@@ -1686,7 +1687,7 @@ async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb)
         let f = f.clone();
         async move {
             let mut i = intent(serial, Some(&f), "pc");
-            i.ca = ca.into();
+            i.ca = CaName::from_stored(ca).unwrap();
             i.crl_shard = shard;
             i.not_before = 1_700_000_000;
             i.not_after = not_after;

@@ -276,7 +276,7 @@ async fn grow_and_measure(
         for result in results {
             let (issued, record) = result?;
             population.certificate_der_bytes += issued.der.len() as u64;
-            let ca = if record.ca == CaName::Router.as_str() { CaName::Router } else { CaName::Pc };
+            let ca = if record.ca == CaName::Router { CaName::Router } else { CaName::Pc };
             match ca {
                 CaName::Router => routers += 1,
                 _ => pcs += 1,
