@@ -15,10 +15,10 @@ use crate::keys::{self, KeyAlgorithm, KeyContext, KeySource, KeyUri};
 use crate::profile::{self, IssuerContext, NameRequest, ProfileKind, ProfileSettings};
 use crate::revocation::shard::{CrlScope, Shard, ShardCount};
 use crate::serial::Serial;
-use crate::time::{Clock, SystemClock};
 use crate::store::{
     Actor, AuthorityRecord, CertificateRecord, Completion, FacilityChange, IssuanceIntent, Store, StoreError,
 };
+use crate::time::{Clock, SystemClock};
 use der::{Decode, Encode};
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
@@ -311,7 +311,9 @@ impl Authority {
                 issuer_not_after: Some(root_not_after),
                 key: root_key.as_ref(),
             };
-            let der = issue_ca_cert(&*store, clock.as_ref(), &signer, &template, key.public_key(), not_before, ca, actor).await?;
+            let der =
+                issue_ca_cert(&*store, clock.as_ref(), &signer, &template, key.public_key(), not_before, ca, actor)
+                    .await?;
             store
                 .put_authority(
                     &AuthorityRecord {
@@ -550,10 +552,8 @@ impl Authority {
             match outcome {
                 Ok(issued) => done.push((i, issued)),
                 Err(e) => {
-                    if let Err(store_err) = self
-                        .store
-                        .fail_issuance(&serial, &e.to_string(), &actor_of(i), self.now_ms())
-                        .await
+                    if let Err(store_err) =
+                        self.store.fail_issuance(&serial, &e.to_string(), &actor_of(i), self.now_ms()).await
                     {
                         tracing::error!(error = %store_err, serial, "could not mark a failed issuance");
                     }
@@ -798,6 +798,8 @@ fn transition_error(e: StoreError) -> RegistryError {
 mod acme;
 pub mod addresses;
 mod admin;
+#[cfg(test)]
+mod clock_tests;
 mod console_grants;
 mod enroll;
 mod error;
@@ -810,5 +812,3 @@ pub mod revocation;
 mod scep;
 #[cfg(test)]
 pub(crate) mod tests;
-#[cfg(test)]
-mod clock_tests;

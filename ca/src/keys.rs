@@ -19,11 +19,11 @@ mod uri;
 pub mod verify;
 
 pub use algorithm::KeyAlgorithm;
-pub use error::KeyError;
 pub use context::KeyContext;
-pub use source::{Decrypter, KeySource, read_secret_file};
+pub use error::KeyError;
 pub use pkcs11::{Pkcs11Config, Pkcs11Key};
 pub use software::SoftwareKey;
+pub use source::{Decrypter, KeySource, read_secret_file};
 pub use uri::KeyUri;
 
 use zeroize::Zeroizing;

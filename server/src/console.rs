@@ -169,7 +169,15 @@ impl FromRequestParts<AppState> for Viewer {
             .and_then(|info| info.peer_certificates.first())
             .map(|der| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(der)))
             .unwrap_or_else(|| "anonymous".into());
-        Ok(Self { caller, lang, origin, binding, session_grant: None, key: state.console.clone(), clock: state.clock.clone() })
+        Ok(Self {
+            caller,
+            lang,
+            origin,
+            binding,
+            session_grant: None,
+            key: state.console.clone(),
+            clock: state.clock.clone(),
+        })
     }
 }
 

@@ -18,12 +18,12 @@ pub use crate::login::trust::{ParsedCert, TrustAnchors};
 pub use crate::oidc::client::{
     AuthMethod, ClientConfig, ClientCredentials, JWT_BEARER, Presented, Registry, Verified, verify as verify_client,
 };
-/// The token endpoint's form, parsed into its typed grant request (`authorization_code`, `refresh_token`) and
-/// the client's credentials before anything is looked up.
-pub use crate::oidc::token::{TokenCall, TokenRequest, TokenRequestError, parse_grant as parse_token_grant};
 /// Our own tokens presented back: bearer access tokens at `/userinfo`, `/introspect` and `/revoke`,
 /// `id_token_hint` at `/logout` (the provider tries each published [`Signer`] in turn).
 pub use crate::oidc::jws::{JwsError, Signer, SigningAlg};
+/// The token endpoint's form, parsed into its typed grant request (`authorization_code`, `refresh_token`) and
+/// the client's credentials before anything is looked up.
+pub use crate::oidc::token::{TokenCall, TokenRequest, TokenRequestError, parse_grant as parse_token_grant};
 
 /// The card login's hcRole (ISO 17090 subjectDirectoryAttributes in the physician's HPKI card certificate), read
 /// after the chain verifies but from bytes the card's issuer wrote; the role codes and labels it maps to.

@@ -43,7 +43,8 @@ impl PgDatabase {
                     .await
                     .unwrap_or_default();
             for name in names {
-                let owner = name.trim_start_matches("hcpki_tmpl_").split('_').next().and_then(|p| p.parse::<u32>().ok());
+                let owner =
+                    name.trim_start_matches("hcpki_tmpl_").split('_').next().and_then(|p| p.parse::<u32>().ok());
                 if owner.is_some_and(|p| p != pid && !std::path::Path::new(&format!("/proc/{p}")).exists()) {
                     // Hex and digits of our own making, not input: safe to splice.
                     let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
@@ -90,7 +91,9 @@ fn server_url() -> String {
 }
 
 async fn connect(server_url: &str) -> PgConnection {
-    PgConnection::connect(server_url).await.unwrap_or_else(|e| panic!("cannot connect to {PG_URL_VAR}={server_url}: {e}"))
+    PgConnection::connect(server_url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {PG_URL_VAR}={server_url}: {e}"))
 }
 
 impl Drop for PgDatabase {

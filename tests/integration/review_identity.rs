@@ -92,8 +92,16 @@ fn a_posted_card_id_is_ignored_and_card_removal_ends_only_ones_own_session(b: Ba
     let token = crate::portal_card::data_attribute(&home.body, "presence");
     let presence = |card: &str, event: &str| {
         let (t, c, e) = (format!("token={token}"), format!("card_id={card}"), format!("event={event}"));
-        p.curl(&["--data-urlencode", &t, "--data-urlencode", &c, "--data-urlencode", &e, &format!("{}/presence", p.issuer)])
-            .status
+        p.curl(&[
+            "--data-urlencode",
+            &t,
+            "--data-urlencode",
+            &c,
+            "--data-urlencode",
+            &e,
+            &format!("{}/presence", p.issuer),
+        ])
+        .status
     };
     assert_eq!(presence(&victim_card, "removed"), 404);
     assert_eq!(victim.get("/").status, 200, "the victim's session was ended through the presence endpoint");

@@ -79,10 +79,7 @@ impl AcmeAuthority for Authority {
     }
 
     async fn update_account(&self, account: &AcmeAccount, action: &str) -> Result<(), Problem> {
-        self.store
-            .acme_update_account(account, action, &account.actor(), self.now_ms())
-            .await
-            .map_err(internal)
+        self.store.acme_update_account(account, action, &account.actor(), self.now_ms()).await.map_err(internal)
     }
 
     async fn create_order(&self, order: &AcmeOrder, account: &AcmeAccount) -> Result<(), Problem> {

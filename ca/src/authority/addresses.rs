@@ -64,9 +64,7 @@ impl Authority {
             let allocation = Allocation::parse(prefix)?;
             Ok(match change {
                 Change::Add => self.store.add_allocation(&id, &allocation, actor, self.now_ms()).await?,
-                Change::Remove => {
-                    self.store.remove_allocation(&id, &allocation, actor, self.now_ms()).await?
-                }
+                Change::Remove => self.store.remove_allocation(&id, &allocation, actor, self.now_ms()).await?,
             })
         }
         .await;

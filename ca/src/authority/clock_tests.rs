@@ -35,7 +35,8 @@ async fn issuance_revocation_and_crls_read_the_injected_clock() {
     let new = NewFacility::new("A clinic", FacilityKind::Clinic, None, None, None).unwrap();
     let a = ca.register_facility(&new, &actor).await.unwrap();
     ca.transition(&a.id, Transition::Approve, None, &actor).await.unwrap();
-    let (_, issued) = ca.issue(&request(ProfileKind::Pc, Some(&a.id), csr(KeyAlgorithm::P256), vec![]), &actor).await.unwrap();
+    let (_, issued) =
+        ca.issue(&request(ProfileKind::Pc, Some(&a.id), csr(KeyAlgorithm::P256), vec![]), &actor).await.unwrap();
     assert_eq!(issued.not_before, AT - backdate, "notBefore is the clock's time, back-dated by the setting");
     let stored = ca.store().certificate(&issued.serial).await.unwrap().unwrap();
     assert_eq!(stored.issued_at, Some(AT), "issued_at is the clock's time");

@@ -24,13 +24,8 @@ impl Authority {
         {
             return Err(FacilityRefusal::Unknown(f.clone()).into());
         }
-        let grant = ConsoleGrant {
-            person_key,
-            role,
-            note,
-            granted_at: self.now(),
-            granted_by: actor.as_str().to_owned(),
-        };
+        let grant =
+            ConsoleGrant { person_key, role, note, granted_at: self.now(), granted_by: actor.as_str().to_owned() };
         self.store.console_grant_put(&grant, actor, self.now_ms()).await?;
         Ok(grant)
     }

@@ -107,8 +107,7 @@ impl Authority {
             Err(e) => e,
         };
         if let Basis::Credential(id) = &grant.basis
-            && let Err(e) =
-                self.store.release_credential(id, &refusal.to_string(), &actor, self.now_ms()).await
+            && let Err(e) = self.store.release_credential(id, &refusal.to_string(), &actor, self.now_ms()).await
         {
             tracing::error!(error = %e, credential = id, "could not give back a credential after a refused issuance");
         }

@@ -58,7 +58,9 @@ impl Authority {
         let now = self.now();
         let imported = self.check_root_crl(bytes, actor, now);
         let stored = match imported {
-            Ok(crl) => self.store.import_crl(&crl, actor, self.now_ms()).await.map(|()| crl).map_err(RevocationError::from),
+            Ok(crl) => {
+                self.store.import_crl(&crl, actor, self.now_ms()).await.map(|()| crl).map_err(RevocationError::from)
+            }
             Err(e) => Err(e),
         };
         if let Err(e) = &stored {

@@ -6,8 +6,8 @@
 //! than RustCrypto for P-256 and 7× for RSA here (see docs/benchmarks.md).
 
 use super::algorithm::KeyAlgorithm;
-use super::error::KeyError;
 use super::context::KeyContext;
+use super::error::KeyError;
 use super::source::{Decrypter, KeySource};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;

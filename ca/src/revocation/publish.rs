@@ -13,9 +13,9 @@
 //! never signed here, so the root key is never opened. Without an imported ARL the root's CRL is signed on
 //! demand like any other (a single machine that keeps its root key).
 
+use super::crl::SignedCrl;
 use super::shard::{CrlScope, Shard};
 use super::status::RELOAD_SECS;
-use super::crl::SignedCrl;
 use crate::store::ImportedCrl;
 use hcpki_model::CaName;
 use sha2::{Digest, Sha256};
@@ -136,7 +136,12 @@ pub struct CrlCache {
 impl CrlCache {
     /// The current CRL of `scope` at `now`, re-signed if its revocations changed or it is half-way to
     /// nextUpdate. The caller passes the time (the authority reads its clock; tests move it).
-    pub(crate) async fn current_at<S: CrlSource>(&self, source: &S, scope: CrlScope, now: i64) -> Result<Arc<Published>, S::Error> {
+    pub(crate) async fn current_at<S: CrlSource>(
+        &self,
+        source: &S,
+        scope: CrlScope,
+        now: i64,
+    ) -> Result<Arc<Published>, S::Error> {
         let slot = {
             let mut slots = self.slots.lock().map_err(|_| CachePoisoned)?;
             slots.entry(scope).or_default().clone()

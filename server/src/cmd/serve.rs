@@ -289,7 +289,8 @@ mod revocation {
     ) -> Result<Arc<Responder>> {
         let served = ocsp_signer::ensure(authority, &loaded.dir, &loaded.key_context()).await?;
         let settings = loaded.config.serve.ocsp.settings(&loaded.config.profiles);
-        let responder = Arc::new(Responder::new(authority.store().clone(), board, served, settings, authority.clock().clone())?);
+        let responder =
+            Arc::new(Responder::new(authority.store().clone(), board, served, settings, authority.clock().clone())?);
         let r = responder.clone();
         tokio::spawn(async move {
             let started = std::time::Instant::now();

@@ -7,11 +7,11 @@ use super::hc_role::{self, RoleClaim, RoleSource, RoleTexts};
 use super::trust::{ParsedCert, TrustAnchors};
 use crate::policy::Subject;
 use const_oid::db::rfc5912;
-use der::asn1::ObjectIdentifier;
 use der::Encode as _;
+use der::asn1::ObjectIdentifier;
 use hcpki_agent_protocol::login_message;
-use hcpki_ca::person_key::{AnchorId, PersonKey};
 use hcpki_ca::keys::verify::verify_signature;
+use hcpki_ca::person_key::{AnchorId, PersonKey};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use x509_cert::ext::pkix::name::{DirectoryString, GeneralName};
@@ -128,9 +128,10 @@ impl CardVerifier {
         check_validity(leaf, now)?;
         check_authentication_certificate(leaf)?;
         let revocation = self.check_revocation(&path.certs, now)?;
-        let anchor = path.certs.last().map(|a| anchor_id(a)).ok_or_else(|| CardLoginError::UntrustedChain {
-            detail: "the validated path has no anchor".into(),
-        })??;
+        let anchor =
+            path.certs.last().map(|a| anchor_id(a)).ok_or_else(|| CardLoginError::UntrustedChain {
+                detail: "the validated path has no anchor".into(),
+            })??;
         let tbs = leaf.cert.tbs_certificate();
         let (subject, role_source, unrecognised_role) = match path.kind {
             CardKind::Hpki => {

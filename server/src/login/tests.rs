@@ -175,12 +175,14 @@ fn fail_open_marks_and_fail_closed_refuses() {
 /// are signature policies, a sibling whose last arc merely starts with the same digits is not.
 #[test]
 fn signature_policies_are_matched_by_arcs() {
-    use der::asn1::ObjectIdentifier as Oid;
     use super::card::is_signature_policy;
+    use der::asn1::ObjectIdentifier as Oid;
     for below in ["1.2.392.100495.1.5.1.1", "1.2.392.100495.1.5.1.1.3", "1.2.392.200149.8.5.1.1.10.2"] {
         assert!(is_signature_policy(&Oid::new_unwrap(below)), "{below}");
     }
-    for other in ["1.2.392.100495.1.5.1.10", "1.2.392.100495.1.5.1.2.1", "1.2.392.100495.1.5.1", "1.2.392.200149.8.5.1.11"] {
+    for other in
+        ["1.2.392.100495.1.5.1.10", "1.2.392.100495.1.5.1.2.1", "1.2.392.100495.1.5.1", "1.2.392.200149.8.5.1.11"]
+    {
         assert!(!is_signature_policy(&Oid::new_unwrap(other)), "{other}");
     }
 }

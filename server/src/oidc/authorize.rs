@@ -458,10 +458,8 @@ pub async fn par(ctx: Context<'_>, call: ParCall<'_>, now: i64) -> Result<Pushed
         return Err(super::refused::request(ctx.refusals, &client.id, "oidc.par", e, more).await);
     }
     // The forced-login marker is the server's own (item 6 of issue #24): a pushed one is dropped.
-    let mut params: HashMap<String, String> = form
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with("client_assertion") && k.as_str() != LOGIN_AFTER)
-        .collect();
+    let mut params: HashMap<String, String> =
+        form.into_iter().filter(|(k, _)| !k.starts_with("client_assertion") && k.as_str() != LOGIN_AFTER).collect();
     params.insert("client_id".into(), client.id.clone());
     let request_uri = push(provider, &params, provider.lifetimes.par, now).await?;
     Ok(Pushed { request_uri, expires_in: provider.lifetimes.par })

@@ -372,12 +372,7 @@ fn assertion_issuer(parsed: &Parsed) -> Result<&str, OAuthError> {
 
 /// RFC 7523 §3: signature by a registered key, iss = sub = client_id, aud names us, unexpired and short; the
 /// jti to record (the caller makes sure it was never seen before).
-fn check_assertion(
-    client: &Client,
-    parsed: &Parsed,
-    audiences: &[String],
-    now: i64,
-) -> Result<OnceRecord, OAuthError> {
+fn check_assertion(client: &Client, parsed: &Parsed, audiences: &[String], now: i64) -> Result<OnceRecord, OAuthError> {
     let keys = client.config.jwks.as_ref().and_then(|j| j.get("keys")).and_then(Value::as_array);
     let kid = parsed.header.get("kid").and_then(Value::as_str);
     let verified = keys
@@ -442,9 +437,7 @@ async fn check_tls_subject(store: &dyn Store, client: &Client, der: &[u8], now: 
     let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
     let record = store.certificate(&serial).await?;
     let good = record.is_some_and(|r| {
-        r.der.as_deref() == Some(der)
-            && r.status == hcpki_ca::store::CertStatus::Issued
-            && r.not_after > now
+        r.der.as_deref() == Some(der) && r.status == hcpki_ca::store::CertStatus::Issued && r.not_after > now
     });
     let subject = cert.tbs_certificate().subject().to_string();
     if !good || client.config.tls_subject.as_deref() != Some(subject.as_str()) {

@@ -80,11 +80,7 @@ fn the_token_form_parses_into_one_request_per_grant_type() {
     let code = form(&[("grant_type", "authorization_code"), ("code", "g.s"), ("code_verifier", "v")]);
     assert_eq!(
         token::parse_grant(&code),
-        Ok(TokenRequest::AuthorizationCode {
-            code: "g.s".into(),
-            redirect_uri: None,
-            code_verifier: Some("v".into())
-        })
+        Ok(TokenRequest::AuthorizationCode { code: "g.s".into(), redirect_uri: None, code_verifier: Some("v".into()) })
     );
     let refresh = form(&[("grant_type", "refresh_token"), ("refresh_token", "g.r")]);
     let parsed = token::parse_grant(&refresh).unwrap();
@@ -97,11 +93,10 @@ fn the_token_form_parses_into_one_request_per_grant_type() {
     let password = refused(&[("grant_type", "password")]);
     assert_eq!(password, TokenRequestError::UnsupportedGrantType("password".into()));
     let e = password.oauth();
-    assert_eq!((e.status, e.error, e.description.as_str()), (
-        ErrorStatus::BadRequest,
-        "unsupported_grant_type",
-        "grant_type password is not supported"
-    ));
+    assert_eq!(
+        (e.status, e.error, e.description.as_str()),
+        (ErrorStatus::BadRequest, "unsupported_grant_type", "grant_type password is not supported")
+    );
     assert_eq!(TokenRequestError::NoCode.oauth().error, "invalid_request");
 }
 

@@ -213,8 +213,14 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
 async fn refused(ctx: Context<'_>, client: &Client, call: &TokenCall<'_>, e: OAuthError) -> OAuthError {
     let grant_type = call.grant_type.as_deref().map(|g| named(Some(g)));
     let grant = call.request.as_ref().ok().and_then(TokenRequest::grant_id).map(|id| named(Some(id)));
-    super::refused::request(ctx.refusals, &client.id, "oidc.token", e, json!({ "grant_type": grant_type, "grant": grant }))
-        .await
+    super::refused::request(
+        ctx.refusals,
+        &client.id,
+        "oidc.token",
+        e,
+        json!({ "grant_type": grant_type, "grant": grant }),
+    )
+    .await
 }
 
 /// A new refresh token for the grant `token` (a code or refresh token) names: `<grant id>.<secret>`.

@@ -3,8 +3,8 @@
 
 use super::authority::AcmeAuthority;
 use super::jws::{self, Jws, Signer};
-use super::payload;
 use super::order::AcmeAccount;
+use super::payload;
 use super::problem::Problem;
 
 /// A POST as received, stripped of HTTP.
@@ -81,7 +81,11 @@ pub(super) fn random_id() -> Result<String, Problem> {
 }
 
 /// The account a `kid` JWS names, if it is valid and the signature is its key's.
-pub(super) async fn signed_by_account(authority: &dyn AcmeAuthority, base: &str, jws: &Jws) -> Result<AcmeAccount, Problem> {
+pub(super) async fn signed_by_account(
+    authority: &dyn AcmeAuthority,
+    base: &str,
+    jws: &Jws,
+) -> Result<AcmeAccount, Problem> {
     let Signer::Account(kid) = &jws.signer else {
         return Err(Problem::malformed("this request must be signed by an account key (kid), not a jwk"));
     };

@@ -2,11 +2,11 @@
 //! replaces exactly the answer it concerns after one maintenance round, nonces get fresh answers, and bad
 //! requests are refused with the right status.
 
-use crate::keys::KeySource;
 use super::*;
 use crate::asn1::ocsp::{BasicOcspResponse, CertStatus as Wire, OcspRequest, OcspResponse, Request, TbsRequest};
 use crate::authority::tests::{authority, csr, request};
 use crate::facility::{FacilityKind, NewFacility, Transition};
+use crate::keys::KeySource;
 use crate::keys::{KeyAlgorithm, SoftwareKey};
 use crate::profile::ProfileKind;
 use crate::revocation::{CrlReason, Reason};
@@ -73,7 +73,9 @@ impl Fixture {
             certificate: ca.ca_certificate(CaName::Router).unwrap().to_vec(),
             signer: OcspSigner::new(&signer_cert.der, key).unwrap(),
         };
-        let responder = Responder::new(ca.store().clone(), board, vec![served], ResponderSettings::default(), ca.clock().clone()).unwrap();
+        let responder =
+            Responder::new(ca.store().clone(), board, vec![served], ResponderSettings::default(), ca.clock().clone())
+                .unwrap();
         assert_eq!(responder.prewarm().await.unwrap(), 3, "both router certificates and the responder's own");
         Self { _dir: dir, ca, responder, kept, gone }
     }

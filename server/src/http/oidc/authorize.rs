@@ -32,8 +32,7 @@ pub async fn authorize_post(
 }
 
 async fn run(state: &PortalState, tls: &Tls, headers: &HeaderMap, params: HashMap<String, String>) -> Response {
-    let session =
-        SessionLookup { sessions: &state.sessions, cookie: portal::session::session_cookie(headers) };
+    let session = SessionLookup { sessions: &state.sessions, cookie: portal::session::session_cookie(headers) };
     let call = AuthorizeCall { params, session, certificate: certificate(tls) };
     match authorize::authorize(context(state), call, state.clock.now_unix()).await {
         AuthorizeAnswer::Redirect(to) => Redirect::to(&to).into_response(),
