@@ -406,8 +406,32 @@ pub fn keep_artifacts() -> bool {
 }
 
 /// A loopback TCP port free at the time of asking (for a peer that needs its port before it starts).
+///
+/// Taken below the kernel's ephemeral range (`ip_local_port_range`), never the same one twice in a run: a port
+/// the kernel handed out for `bind(…:0)` and then released could be handed again — to another test's server or
+/// to an outgoing connection's local end — before its peer started, and the peer then failed with "Address
+/// already in use" (a SCEP replica test did, seconds after reserving its port).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0").local_addr().expect("local address").port()
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    const FLOOR: u16 = 10_000;
+    let ceiling = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .filter(|low| *low > FLOOR + 1_000)
+        .unwrap_or(32_768);
+    let span = u32::from(ceiling - FLOOR);
+    let start = (uuid::Uuid::new_v4().as_u128() % u128::from(span)) as u32;
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for step in 0..span {
+        let port = FLOOR + ((start + step) % span) as u16;
+        if !handed_out.contains(&port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            handed_out.insert(port);
+            return port;
+        }
+    }
+    panic!("no free loopback port between {FLOOR} and {ceiling}")
 }
 
 /// The repository root (the workspace).
