@@ -99,11 +99,7 @@ impl Hcpki {
             if let Some(url) = url {
                 cmd.arg("--database-url").arg(url);
             }
-            for (key, _) in std::env::vars_os() {
-                if key.to_string_lossy().starts_with("HCPKI_") {
-                    cmd.env_remove(key);
-                }
-            }
+            without_developer_env(&mut cmd);
             let out = cmd.current_dir(dir).stdin(Stdio::null()).output().expect("run hcpki init for the template");
             assert!(out.status.success(), "hcpki init (the tests' template) failed\n{}", describe(&out));
         });
@@ -242,14 +238,7 @@ impl Hcpki {
         if let Some(url) = &self.database_url {
             cmd.arg("--database-url").arg(url);
         }
-        // Only what this test sets: a developer's own HCPKI_DIR or HCPKI_DATABASE_URL must not leak in.
-        // HCPKI_LOG (log filter) passes through, for debugging a failing test.
-        for (key, _) in std::env::vars_os() {
-            let name = key.to_string_lossy();
-            if name.starts_with("HCPKI_") && name != "HCPKI_LOG" {
-                cmd.env_remove(key);
-            }
-        }
+        without_developer_env(cmd);
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd.current_dir(self.root.path()).stdin(Stdio::null());
     }
@@ -403,6 +392,17 @@ pub fn skipped(test: &str, reason: &str) {
 /// Whether `HCPKI_TEST_KEEP` asks to keep temp directories and databases for a post-mortem.
 pub fn keep_artifacts() -> bool {
     std::env::var_os("HCPKI_TEST_KEEP").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Only what a test sets reaches `hcpki`: a developer's own HCPKI_DIR or HCPKI_DATABASE_URL must not leak in.
+/// HCPKI_LOG (log filter) passes through, for debugging a failing test.
+fn without_developer_env(cmd: &mut Command) {
+    for (key, _) in std::env::vars_os() {
+        let name = key.to_string_lossy();
+        if name.starts_with("HCPKI_") && name != "HCPKI_LOG" {
+            cmd.env_remove(key);
+        }
+    }
 }
 
 /// A loopback TCP port free at the time of asking (for a peer that needs its port before it starts).
