@@ -15,7 +15,7 @@ use hcpki_vcard::hpki::HpkiLayout;
 use hcpki_vcard::identity::{HpkiPins, Identity, IdentityRequest, JpkiPins};
 use hcpki_vcard::vpcd::{VpcdCard, VpcdTarget};
 
-use crate::pcsc_lock::{pcsc_lock, pcsc_netns};
+use crate::pcsc_lock::{pcsc_lock, pcsc_netns, wait_reader_empty};
 
 const PORTAL: &str = "https://portal.example";
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -42,9 +42,22 @@ pub(crate) fn hpki() -> &'static Identity {
 
 pub(crate) fn insert(identity: &Identity, reader: u16) -> VpcdCard {
     let mut card = VpcdCard::new(identity.card());
-    let netns = pcsc_netns().unwrap_or_else(|e| panic!("{e}"));
-    card.insert(VpcdTarget::reader(reader).in_named_netns(&netns)).unwrap();
+    insert_into(&mut card, reader);
     card
+}
+
+/// Puts `card` into `reader` as a person would: into an empty reader, in once pcscd has noticed it.
+/// The identities are one per test process, so a predecessor's card looks like this one: the reader
+/// must first be empty to pcscd, and the new card counts as in once pcscd has powered it (its poll
+/// runs every ~400 ms); from then on PC/SC clients reach this card.
+pub(crate) fn insert_into(card: &mut VpcdCard, reader: u16) {
+    let netns = pcsc_netns().unwrap_or_else(|e| panic!("{e}"));
+    wait_reader_empty(usize::from(reader));
+    card.insert(VpcdTarget::reader(reader).in_named_netns(&netns)).unwrap();
+    assert!(
+        card.wait_powered(Duration::from_secs(10)),
+        "pcscd did not power the card in reader {reader} within 10 s; `scripts/pcsc-stack status`, and its log"
+    );
 }
 
 fn agent_bin() -> PathBuf {
@@ -226,8 +239,7 @@ fn a_card_pulled_mid_operation_fails_cleanly_and_works_when_reinserted() {
     assert!(err.contains("removed") || err.contains("no Jpki card"), "{}", text(&out));
     assert!(card.wait_removed(Duration::from_secs(5)));
     // The user puts the card back into the same reader.
-    wait_for_reader(0, "empty");
-    card.insert(VpcdTarget::reader(0).in_named_netns(&pcsc_netns().unwrap())).unwrap();
+    insert_into(&mut card, 0);
     wait_for_reader(0, "JPKI card");
     let out = cli(
         &["sign", "--card", "jpki", "--origin", PORTAL, "--challenge", "AAAAAAAAAAAAAAAAAAAAAA", "--pin-stdin"],
@@ -533,7 +545,7 @@ fn a_card_moved_to_the_other_reader_is_followed_by_events() {
     agent.wait_card(0, "jpki");
     let mut events = Events::open(&agent);
     card.remove();
-    card.insert(VpcdTarget::reader(1).in_named_netns(&pcsc_netns().unwrap())).unwrap();
+    insert_into(&mut card, 1);
     let card_id = hcpki_agent_card_id(jpki().certificates()[0].1);
     let removed = events.until(|e| e["event"] == "removed");
     assert_eq!(removed["reader"], "Virtual PCD 00 00");

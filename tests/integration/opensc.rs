@@ -5,7 +5,7 @@
 //! tests/peers/opensc-jpki.sh, the same script a person runs by hand.
 
 use crate::harness::{describe, repo_root};
-use crate::pcsc_lock::{PcscGuard, pcsc_lock, pcsc_netns};
+use crate::pcsc_lock::{PcscGuard, pcsc_lock, pcsc_netns, wait_reader_empty};
 use hcpki_vcard::card::Emulated;
 use hcpki_vcard::identity::{Identity, IdentityRequest, JpkiIdentity, JpkiPins};
 use hcpki_vcard::jpki::JpkiPin;
@@ -32,6 +32,7 @@ impl JpkiInReader0 {
         let request = IdentityRequest::Jpki { subject: Default::default(), pins: JpkiPins::default() };
         let (identity, _) = Identity::load_or_generate(dir.path(), &request).unwrap();
         let mut card = VpcdCard::new(identity.card());
+        wait_reader_empty(0);
         card.insert(VpcdTarget::reader(0).in_named_netns(&netns).with_quickack(quickack))
             .unwrap_or_else(|e| panic!("{e}"));
         // pcscd powers a card when it notices it (its poll runs every ~400 ms): from then on PC/SC

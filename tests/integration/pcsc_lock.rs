@@ -6,9 +6,13 @@
 //! guard drops). There is one pcscd per machine, so the lock holds across processes too: two test
 //! runs sharing it (two checkouts, or a run beside `scripts/fault`) take turns at the readers.
 
+use std::ffi::CString;
 use std::fs::File;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use pcsc::{Context, ReaderState, Scope, State};
 
 static PCSC: Mutex<()> = Mutex::new(());
 
@@ -56,4 +60,35 @@ pub fn pcsc_netns() -> Result<String, String> {
         ));
     }
     Ok(name)
+}
+
+/// Waits until pcscd reports reader `index` (in pcscd's order) empty, by the reader's state alone.
+///
+/// pcscd learns of a removal only when it next polls vpcd (every ~400 ms). A card pulled and another
+/// pushed before that poll is, to pcscd, one card that never left: it never powers the new one, and
+/// clients reach a card whose pcscd state is the old one's. A client that connects in between is no
+/// way to wait either: its failed exchange closes vpcd's link, and the next poll finds the new card
+/// already there. So this asks for the state only, and never connects.
+pub fn wait_reader_empty(index: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ctx = Context::establish(Scope::System)
+        .unwrap_or_else(|e| panic!("pcscd does not answer ({e}); `scripts/pcsc-stack status`"));
+    let name: CString = ctx
+        .list_readers_owned()
+        .unwrap_or_else(|e| panic!("pcscd lists no readers ({e}); `scripts/pcsc-stack status`"))
+        .into_iter()
+        .nth(index)
+        .unwrap_or_else(|| panic!("pcscd has no reader {index}; `scripts/pcsc-stack status`"));
+    let mut states = [ReaderState::new(name.clone(), State::UNAWARE)];
+    loop {
+        ctx.get_status_change(Duration::from_millis(500), &mut states)
+            .or_else(|e| if e == pcsc::Error::Timeout { Ok(()) } else { Err(e) })
+            .unwrap_or_else(|e| panic!("reading the state of {name:?} from pcscd: {e}"));
+        let state = states[0].event_state();
+        if state.contains(State::EMPTY) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "pcscd still sees a card in {name:?} 20 s after it was removed: {state:?}");
+        states[0].sync_current_state();
+    }
 }
