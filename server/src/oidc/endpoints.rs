@@ -331,7 +331,16 @@ pub async fn revoke(ctx: Context<'_>, query: TokenQuery<'_>, now: i64) -> Result
         && provider.store.oidc_revoke_grant(&gid).await?.is_some()
     {
         let detail = json!({ "grant": gid });
-        audit(&provider.store, &format!("oidc:{}", client.id), "oidc.revoke", &client.id, Outcome::Ok, detail).await;
+        audit(
+            &provider.store,
+            provider.clock.now_unix_ms(),
+            &format!("oidc:{}", client.id),
+            "oidc.revoke",
+            &client.id,
+            Outcome::Ok,
+            detail,
+        )
+        .await;
     }
     Ok(())
 }

@@ -246,7 +246,16 @@ fn presented_grant(request: &TokenRequest) -> Result<GrantRequest, OAuthError> {
 
 async fn replayed(provider: &Provider, client: &Client, grant: &GrantRecord, what: &str) {
     let detail = json!({ "grant": grant.id, "reason": what });
-    audit(&provider.store, &format!("oidc:{}", client.id), "oidc.token", &client.id, Outcome::Denied, detail).await;
+    audit(
+        &provider.store,
+        provider.clock.now_unix_ms(),
+        &format!("oidc:{}", client.id),
+        "oidc.token",
+        &client.id,
+        Outcome::Denied,
+        detail,
+    )
+    .await;
 }
 
 /// An RFC 9068 access token.
