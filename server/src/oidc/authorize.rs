@@ -219,16 +219,7 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         let reason = format!("service {} is not offered (removed by the operator)", client.config.service);
         let detail =
             json!({ "client": client.id, "service": client.config.service, "decision": format!("denied: {reason}") });
-        audit(
-            &provider.store,
-            provider.clock.now_unix_ms(),
-            &actor,
-            "oidc.authorize",
-            &client.id,
-            Outcome::Denied,
-            detail,
-        )
-        .await;
+        audit_decision(provider, &actor, &client.id, Outcome::Denied, detail).await;
         return Err(back.error("access_denied", &reason));
     };
     let decision = policy::decide(&session.subject, facility.as_ref(), service);
@@ -237,21 +228,11 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
     let claims = match decision {
         Decision::Allow(claims) => claims,
         Decision::Deny(reason) => {
-            audit(
-                &provider.store,
-                provider.clock.now_unix_ms(),
-                &actor,
-                "oidc.authorize",
-                &client.id,
-                Outcome::Denied,
-                detail,
-            )
-            .await;
+            audit_decision(provider, &actor, &client.id, Outcome::Denied, detail).await;
             return Err(back.error("access_denied", &reason.to_string()));
         }
     };
-    audit(&provider.store, provider.clock.now_unix_ms(), &actor, "oidc.authorize", &client.id, Outcome::Ok, detail)
-        .await;
+    audit_decision(provider, &actor, &client.id, Outcome::Ok, detail).await;
     let level = session.subject.assurance(facility.as_ref());
     // A card key linked to its form before trust-anchor binding keeps the `sub` relying parties knew.
     let linked = store.person_key_linked(&session.person_key).await.map_err(AuthorizeAnswer::failed)?;
@@ -270,6 +251,11 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
     };
     let code = issue_code(provider, &client, &session.id_hash, &data, now).await.map_err(AuthorizeAnswer::Failed)?;
     Ok(back.with(&[("code", &code)]))
+}
+
+/// Audit the policy's decision on an authorization request (`oidc.authorize`), at the time it is written.
+async fn audit_decision(provider: &Provider, actor: &str, client: &str, outcome: Outcome, detail: serde_json::Value) {
+    audit(&provider.store, provider.clock.now_unix_ms(), actor, "oidc.authorize", client, outcome, detail).await;
 }
 
 impl SessionLookup<'_> {

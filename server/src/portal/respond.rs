@@ -69,17 +69,9 @@ pub(super) async fn check_form_csrf(
     if sent == Some(expected) {
         return Ok(());
     }
-    let detail = json!({ "reason": "missing or wrong CSRF token" });
-    audit(
-        &state.store,
-        state.clock.now_unix_ms(),
-        &format!("portal:{}", session.person_key),
-        "portal.csrf",
-        "-",
-        Outcome::Denied,
-        detail,
-    )
-    .await;
+    let (actor, detail) =
+        (format!("portal:{}", session.person_key), json!({ "reason": "missing or wrong CSRF token" }));
+    audit(&state.store, state.clock.now_unix_ms(), &actor, "portal.csrf", "-", Outcome::Denied, detail).await;
     Err(pages::refused(StatusCode::FORBIDDEN, "the form is stale: reload the page and try again"))
 }
 

@@ -157,16 +157,8 @@ pub async fn card_removed(
     };
     if form.csrf != csrf {
         let detail = json!({ "reason": "missing or wrong CSRF token", "path": "/logout/card-removed" });
-        audit(
-            &state.store,
-            now_ms,
-            &format!("portal:{}", session.person_key),
-            "portal.csrf",
-            "-",
-            Outcome::Denied,
-            detail,
-        )
-        .await;
+        let actor = format!("portal:{}", session.person_key);
+        audit(&state.store, now_ms, &actor, "portal.csrf", "-", Outcome::Denied, detail).await;
         return pages::refused(StatusCode::FORBIDDEN, "stale page: reload it");
     }
     // Only this session's own card (derived from its verified certificate at login), and then only this
