@@ -65,13 +65,14 @@ pub struct Written {
 }
 
 /// Take a backup of the installation in `dir` (database `database_url`, open as `store`) into `out`, which
-/// must not exist or be empty.
+/// must not exist or be empty; its manifest says it was made at `now` (Unix seconds).
 pub async fn take(
     dir: &Path,
     database_url: &str,
     store: &dyn Store,
     out: &Path,
     include_secrets: bool,
+    now: i64,
 ) -> Result<Written> {
     let dir = dir.canonicalize().with_context(|| format!("cannot read the hcpki directory {}", dir.display()))?;
     let out_abs = absolute(out)?;
@@ -117,7 +118,7 @@ pub async fn take(
     };
     let manifest = Manifest {
         format: FORMAT,
-        created_at: time::OffsetDateTime::now_utc().unix_timestamp(),
+        created_at: now,
         hcpki_version: env!("CARGO_PKG_VERSION").to_owned(),
         database,
         audit_head,

@@ -15,7 +15,7 @@ use crate::http::outbound;
 use anyhow::{Context, Result, bail};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{ExpiringCertificate, Store};
-use hcpki_ca::time::rfc3339;
+use hcpki_ca::time::{Clock, rfc3339};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
@@ -61,14 +61,14 @@ impl ExpiryWebhook {
         }))
     }
 
-    /// Check now and then every `check_every_secs`, in the background.
-    pub fn spawn(self, store: Arc<dyn Store>) {
+    /// Check now and then every `check_every_secs`, in the background, at the time `clock` gives.
+    pub fn spawn(self, store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(self.every);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                match self.round(store.as_ref(), hcpki_ca::time::now_unix()).await {
+                match self.round(store.as_ref(), clock.as_ref()).await {
                     Ok(0) => tracing::info!("expiry check: nothing new to report"),
                     Ok(n) => tracing::info!(certificates = n, "expiry check: reported"),
                     Err(e) => tracing::warn!(error = %e, "expiry check failed; retrying next round"),
@@ -77,8 +77,10 @@ impl ExpiryWebhook {
         });
     }
 
-    /// One round: claim, POST, audit; give the claims back if the POST failed. How many were reported.
-    pub async fn round(&self, store: &dyn Store, now: i64) -> Result<usize> {
+    /// One round at `clock`'s now: claim, POST, audit (when the delivery ended); give the claims back if the
+    /// POST failed. How many were reported.
+    pub async fn round(&self, store: &dyn Store, clock: &dyn Clock) -> Result<usize> {
+        let now = clock.now_unix();
         let until = now + i64::from(self.days) * 86_400;
         let mut claimed: Vec<ExpiringCertificate> = Vec::new();
         for profile in &self.profiles {
@@ -120,7 +122,7 @@ impl ExpiryWebhook {
             outcome,
             detail: json!({ "certificates": serials.len(), "serials": serials, "result": result }),
         };
-        store.append_audit(&event, hcpki_ca::time::now_unix_ms()).await?;
+        store.append_audit(&event, clock.now_unix_ms()).await?;
         if outcome == Outcome::Ok {
             store.expiry_release(&[], now - KEEP_AFTER_EXPIRY).await?;
             Ok(serials.len())

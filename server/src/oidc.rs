@@ -30,6 +30,7 @@ use crate::portal::catalog::Catalog;
 use crate::portal::refusals::Refusals;
 use crate::portal::secret::PortalSecret;
 use hcpki_ca::store::Store;
+use hcpki_ca::time::Clock;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -76,6 +77,9 @@ pub struct Provider {
     pub console_callback: Option<String>,
     /// `[oidc] require_pushed_authorization_requests`: every client's requests must be pushed (RFC 9126 §5).
     pub require_par: bool,
+    /// The process's clock (the authority's): what the provider does on its own, outside a request (logout
+    /// tokens and their deliveries' audit entries), is stamped by it.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Provider {

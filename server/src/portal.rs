@@ -14,6 +14,8 @@ pub mod accounts;
 pub mod audit;
 pub mod card_login;
 pub mod catalog;
+#[cfg(test)]
+mod clock_tests;
 pub mod facility;
 mod handlers;
 pub mod housekeeping;

@@ -235,7 +235,7 @@ mod tests {
         assert_eq!(backdate, 300, "the default: five minutes, as certificates' notBefore");
         let cache = CrlCache::default();
         let scope = CrlScope::from(CaName::Router);
-        let now = crate::time::now_unix();
+        let now = authority.clock().now_unix();
 
         let first = cache.current_at(&authority, scope, now).await.unwrap();
         assert_eq!((first.this_update, first.next_update), (now - backdate, now + CRL_VALIDITY_SECS));

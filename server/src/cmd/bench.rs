@@ -365,7 +365,8 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
     let trust =
         TrustAnchors::new(std::slice::from_ref(&card.root), &[], std::slice::from_ref(&card.authentication_ca))?;
     let crls = Arc::new(CrlCache::new(Vec::new(), &trust));
-    let now = hcpki_ca::time::now_unix();
+    let now_ms = hcpki_ca::time::now_unix_ms();
+    let now = now_ms.div_euclid(1000);
     crls.install("bench:auth", &cas.authentication_crl(&revoked, CrlValidity::fresh(24))?, now)?;
     crls.install("bench:arl", &cas.root_arl(&[], CrlValidity::fresh(24))?, now)?;
     let cards = CardLogin {
@@ -430,7 +431,7 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
             facility_not_after,
         };
         let start = Instant::now();
-        let created = card_login::complete(&store, &sessions, &cards, &services, &answer, source, now).await;
+        let created = card_login::complete(&store, &sessions, &cards, &services, &answer, source, now_ms).await;
         let full = start.elapsed();
         created.map_err(|e| anyhow::anyhow!("card login refused: {e:?}"))?;
 

@@ -113,7 +113,8 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
                 userinfo_signed_response_alg,
                 require_pushed_authorization_requests: require_par,
             };
-            let c = registration::register(store, services.as_ref(), r, &super::actor()).await?;
+            let c = registration::register(store, services.as_ref(), r, &super::actor(), hcpki_ca::time::now_unix_ms())
+                .await?;
             println!(
                 "client {} registered ({}, {}{})",
                 c.id,
@@ -136,7 +137,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
             }
         }
         ClientCommand::Remove { id } => {
-            registration::remove(store, &id, &super::actor()).await?;
+            registration::remove(store, &id, &super::actor(), hcpki_ca::time::now_unix_ms()).await?;
             println!("client {id} removed; its tokens no longer work");
         }
     }

@@ -91,7 +91,17 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
             let cfg = portal_config(loaded)?;
             let password = hcpki_ca::keys::read_secret_file(&password_file)?;
             let secret = PortalSecret::load_or_create(&loaded.dir.join(&cfg.secret_file))?;
-            let added = accounts::add(store, &secret, &username, &name, role, &password, &super::actor()).await?;
+            let added = accounts::add(
+                store,
+                &secret,
+                &username,
+                &name,
+                role,
+                &password,
+                &super::actor(),
+                hcpki_ca::time::now_unix_ms(),
+            )
+            .await?;
             let issuer = cfg.issuer.clone().unwrap_or_else(|| "hcpki".into());
             println!(
                 "user {username} ({}) added; give the person this TOTP secret once (it is not shown again):",

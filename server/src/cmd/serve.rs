@@ -104,15 +104,17 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         portal.as_ref().map(|p| p.state.clone()),
         authority.store().clone(),
         metrics.clone(),
+        authority.clock().clone(),
         every,
     );
     if let Some(webhook) = crate::monitor::ExpiryWebhook::from_config(&loaded.config.monitor, &loaded.dir)? {
-        webhook.spawn(authority.store().clone());
+        webhook.spawn(authority.store().clone(), authority.clock().clone());
     }
     let limits = Arc::new(crate::http::rate_limit::Guard::new(
         rate_limit::Settings::from_config(&loaded.config.limits)?,
         authority.store().clone(),
         metrics.clone(),
+        authority.clock().clone(),
     ));
     limits.share().await;
     let state = AppState {

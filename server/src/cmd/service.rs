@@ -82,5 +82,5 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: ServiceCommand) ->
 pub async fn services(loaded: &Loaded, store: &dyn Store) -> Result<(Services, i64)> {
     let cfg = super::portal::portal_config(loaded)?;
     let seed = cfg.services.as_ref().map(|f| loaded.dir.join(f));
-    Ok(catalog::load(store, seed.as_deref()).await?)
+    Ok(catalog::load(store, seed.as_deref(), &hcpki_ca::time::SystemClock).await?)
 }

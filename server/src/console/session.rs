@@ -151,7 +151,7 @@ pub(super) async fn resolve(state: &AppState, gid: &str, tls: Option<&TlsInfo>, 
     let grant = grant
         .filter(|g| g.client_id == CONSOLE_CLIENT_ID && g.state == "active" && g.expires_at > now)
         .ok_or(Refusal::SignInEnded)?;
-    let session = portal.sessions.live(&grant.session_hash).await.map_err(unavailable)?;
+    let session = portal.sessions.live(&grant.session_hash, now).await.map_err(unavailable)?;
     let session = session.ok_or(Refusal::PortalSessionEnded)?;
     let person_key = session.person_key.clone();
     let Some(console_grant) = state.store.console_grant(&person_key).await.map_err(unavailable)? else {
@@ -168,7 +168,7 @@ pub(super) async fn resolve(state: &AppState, gid: &str, tls: Option<&TlsInfo>, 
         ConsoleRole::FacilityAdmin(facility) => {
             // As the portal counts a session's facility (D24): only while this connection presents one of the
             // facility's PC certificates, and the login was made at one of them.
-            let here = facility::pc_for_request(state.store.as_ref(), tls, session.facility_id.as_ref())
+            let here = facility::pc_for_request(state.store.as_ref(), tls, session.facility_id.as_ref(), now)
                 .await
                 .map_err(unavailable)?
                 .map_err(Refusal::Connection)?;

@@ -145,7 +145,16 @@ async fn sign_in(
         Ok(signed_in) => {
             let detail = json!({ "grant": signed_in.grant, "acr": data.acr });
             let actor = signed_in.principal.actor();
-            portal::audit(&state.store, actor.as_str(), "console.signin", "-", Outcome::Ok, detail).await;
+            portal::audit(
+                &state.store,
+                state.clock.now_unix_ms(),
+                actor.as_str(),
+                "console.signin",
+                "-",
+                Outcome::Ok,
+                detail,
+            )
+            .await;
             let t = Ticket { grant: signed_in.grant, issued_at: now, seen_at: now };
             Ok(signed_in_page(state, Lang::negotiate(None, headers), &signed_in.principal, &t, now))
         }
@@ -221,7 +230,16 @@ pub async fn signout(State(state): State<AppState>, viewer: Viewer, body: Body) 
             return viewer.refusal(&ApiError::unavailable(e));
         }
         let detail = json!({ "grant": gid });
-        portal::audit(&state.store, viewer.caller.actor().as_str(), "console.signout", "-", Outcome::Ok, detail).await;
+        portal::audit(
+            &state.store,
+            state.clock.now_unix_ms(),
+            viewer.caller.actor().as_str(),
+            "console.signout",
+            "-",
+            Outcome::Ok,
+            detail,
+        )
+        .await;
     }
     let body = html! {
         p { (M::SignedOut.text(viewer.lang)) }

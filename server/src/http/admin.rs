@@ -456,7 +456,15 @@ pub async fn add_oidc_client(State(state): State<AppState>, caller: Caller, body
         userinfo_signed_response_alg: b.userinfo_signed_response_alg,
         require_pushed_authorization_requests: b.require_pushed_authorization_requests,
     };
-    match registration::register(state.store.as_ref(), services.as_deref(), r, &caller.actor()).await {
+    match registration::register(
+        state.store.as_ref(),
+        services.as_deref(),
+        r,
+        &caller.actor(),
+        state.clock.now_unix_ms(),
+    )
+    .await
+    {
         Ok(c) => Ok((StatusCode::CREATED, Json(c)).into_response()),
         Err(e) => Err(caller.refuse(&name, &target, ApiError::from(e)).await),
     }
@@ -467,7 +475,7 @@ pub async fn add_oidc_client(State(state): State<AppState>, caller: Caller, body
 pub async fn remove_oidc_client(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult {
     let name = Action::ManageOidcClients.name();
     caller.may(Action::ManageOidcClients).await?;
-    match registration::remove(state.store.as_ref(), &id, &caller.actor()).await {
+    match registration::remove(state.store.as_ref(), &id, &caller.actor(), state.clock.now_unix_ms()).await {
         Ok(()) => {
             // This replica stops authenticating it at once; the others within `[portal] services_refresh_secs`.
             if let Some(portal) = &state.portal {

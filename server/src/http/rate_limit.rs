@@ -30,6 +30,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{RateSync, Store};
+use hcpki_ca::time::Clock;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,6 +84,8 @@ pub struct Guard {
     trusted_proxies: Vec<Network>,
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
+    /// The process's clock: the windows are minutes of it.
+    clock: Arc<dyn Clock>,
     /// This process in `rate_limit_replicas` (host:pid:random).
     replica: String,
     /// Held by each sync, so syncs never overlap (an outbox is given back before the next is taken); `true`
@@ -91,14 +94,15 @@ pub struct Guard {
 }
 
 impl Guard {
-    /// A guard for `settings`; it limits alone until [`Guard::share`] ran.
-    pub fn new(settings: Settings, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
+    /// A guard for `settings` counting by `clock`; it limits alone until [`Guard::share`] ran.
+    pub fn new(settings: Settings, store: Arc<dyn Store>, metrics: Arc<Metrics>, clock: Arc<dyn Clock>) -> Self {
         let per_minute = [settings.enroll_per_minute, settings.revocation_per_minute, settings.login_per_minute];
         Self {
             limiter: Limiter::new(per_minute, settings.sync_secs),
             trusted_proxies: settings.trusted_proxies,
             store,
             metrics,
+            clock,
             // Named for operators reading the table; the random part tells restarts of one process apart.
             replica: format!(
                 "{}:{}:{}",
@@ -146,7 +150,7 @@ impl Guard {
     /// One sync, alive for three more periods of `secs` (`None`: no longer alive); whether the database
     /// answered. The change between answering and not is logged, once.
     async fn sync(&self, secs: Option<u64>, reachable: bool) -> bool {
-        let now = hcpki_ca::time::now_unix_ms();
+        let now = self.clock.now_unix_ms();
         let outbox = self.limiter.outbox(now);
         let now_secs = now / 1000;
         // Alive for three syncs: one late or failed sync does not halve the others' shares back.
@@ -209,7 +213,8 @@ pub async fn limit(State((guard, class)): State<(Arc<Guard>, Class)>, request: R
         return next.run(request).await;
     };
     let ip = client_address(peer, request.headers(), &guard.trusted_proxies);
-    match guard.limiter.check(class, ip, hcpki_ca::time::now_unix_ms()) {
+    let now = guard.clock.now_unix_ms();
+    match guard.limiter.check(class, ip, now) {
         Decision::Allow => next.run(request).await,
         Decision::Refuse { retry_after, engagement } => {
             guard.metrics.count_rate_limited(class);
@@ -227,7 +232,7 @@ pub async fn limit(State((guard, class)): State<(Arc<Guard>, Class)>, request: R
                         "replicas": guard.limiter.replicas(),
                     }),
                 };
-                if let Err(e) = guard.store.append_audit(&event, hcpki_ca::time::now_unix_ms()).await {
+                if let Err(e) = guard.store.append_audit(&event, now).await {
                     tracing::error!(error = %e, "cannot write the rate-limit audit entry");
                 }
             }

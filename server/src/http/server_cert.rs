@@ -153,7 +153,7 @@ async fn still_good(
     let not_after = hcpki_ca::time::unix(&validity.not_after);
     // Short-lived certificates (OCSP responders: 30 days) are renewed with a third of their life left.
     let lifetime = not_after - hcpki_ca::time::unix(&validity.not_before);
-    if not_after - hcpki_ca::time::now_unix() < (RENEW_BEFORE_DAYS * 86_400).min(lifetime / 3) {
+    if not_after - authority.clock().now_unix() < (RENEW_BEFORE_DAYS * 86_400).min(lifetime / 3) {
         return Ok(false);
     }
     let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());

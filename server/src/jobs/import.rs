@@ -173,12 +173,12 @@ pub(super) async fn work(
             Err(why) => broken.push(failed(item, why)),
         }
     }
-    if !broken.is_empty() && !store.record_job_items(id, owner, &broken, hcpki_ca::time::now_unix()).await? {
+    if !broken.is_empty() && !store.record_job_items(id, owner, &broken, authority.clock().now_unix()).await? {
         return Ok(false);
     }
     let approve = params.get("approve").and_then(serde_json::Value::as_bool).unwrap_or(false);
     Ok(store
-        .register_facilities_for_job(id, owner, &batch, approve, actor, hcpki_ca::time::now_unix_ms())
+        .register_facilities_for_job(id, owner, &batch, approve, actor, authority.clock().now_unix_ms())
         .await?
         .is_some())
 }

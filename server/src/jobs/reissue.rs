@@ -5,7 +5,6 @@
 use super::{JobError, failed};
 use hcpki_ca::facility::FacilityId;
 use hcpki_ca::store::{Actor, CertStatus, CertificateFilter, CertificateRecord, ItemOutcome, JobItem};
-use hcpki_ca::time::now_unix;
 use hcpki_ca::{Authority, AuthorityError, CaName, SigningError};
 use std::str::FromStr;
 
@@ -71,7 +70,7 @@ pub async fn select(authority: &Authority, selection: &Selection) -> Result<Vec<
         return Err(SelectionError::Profile(p.to_owned()));
     }
     let facility = s.facility.as_deref().map(FacilityId::parse).transpose().map_err(AuthorityError::from)?;
-    let now = now_unix();
+    let now = authority.clock().now_unix();
     let filter = CertificateFilter {
         facility,
         profile: s.profile.clone(),

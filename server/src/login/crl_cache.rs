@@ -364,12 +364,12 @@ impl CrlCache {
         Duration::from_secs((next - now).max(1) as u64)
     }
 
-    /// Run [`CrlCache::refresh_due`] forever on wall-clock time: the background task `hcpki serve` starts after
-    /// the first (awaited) prefetch.
-    pub fn spawn_refresher(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
+    /// Run [`CrlCache::refresh_due`] forever on `clock`'s wall-clock time: the background task `hcpki serve`
+    /// starts after the first (awaited) prefetch.
+    pub fn spawn_refresher(self: Arc<Self>, clock: Arc<dyn hcpki_ca::time::Clock>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             loop {
-                let wait = self.refresh_due(hcpki_ca::time::now_unix()).await;
+                let wait = self.refresh_due(clock.now_unix()).await;
                 // Wake at least every 15 minutes: the schedule is on wall-clock time, which may jump.
                 tokio::time::sleep(wait.min(Duration::from_secs(MAX_BACKOFF_SECS as u64))).await;
             }

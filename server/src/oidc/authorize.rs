@@ -162,7 +162,7 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         Ok(request) => request,
         Err(e) => return Err(refuse(e.code(), &e.to_string()).await),
     };
-    let current = call.session.find().await.map_err(AuthorizeAnswer::failed)?;
+    let current = call.session.find(now).await.map_err(AuthorizeAnswer::failed)?;
     let marker = match &marker_key {
         Some(key) => {
             forced_login::redeem(provider.store.as_ref(), key, &params, now).await.map_err(AuthorizeAnswer::failed)?
@@ -198,7 +198,7 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         return Err(to_login(provider, &params, pushed, stale.as_deref(), now).await);
     };
     let store = provider.store.as_ref();
-    let facility = match facility::for_certificate(store, call.certificate, session.facility_id.as_ref())
+    let facility = match facility::for_certificate(store, call.certificate, session.facility_id.as_ref(), now)
         .await
         .map_err(AuthorizeAnswer::failed)?
     {
@@ -219,7 +219,7 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         let reason = format!("service {} is not offered (removed by the operator)", client.config.service);
         let detail =
             json!({ "client": client.id, "service": client.config.service, "decision": format!("denied: {reason}") });
-        audit(&provider.store, &actor, "oidc.authorize", &client.id, Outcome::Denied, detail).await;
+        audit_decision(provider, &actor, &client.id, Outcome::Denied, detail).await;
         return Err(back.error("access_denied", &reason));
     };
     let decision = policy::decide(&session.subject, facility.as_ref(), service);
@@ -228,11 +228,11 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
     let claims = match decision {
         Decision::Allow(claims) => claims,
         Decision::Deny(reason) => {
-            audit(&provider.store, &actor, "oidc.authorize", &client.id, Outcome::Denied, detail).await;
+            audit_decision(provider, &actor, &client.id, Outcome::Denied, detail).await;
             return Err(back.error("access_denied", &reason.to_string()));
         }
     };
-    audit(&provider.store, &actor, "oidc.authorize", &client.id, Outcome::Ok, detail).await;
+    audit_decision(provider, &actor, &client.id, Outcome::Ok, detail).await;
     let level = session.subject.assurance(facility.as_ref());
     // A card key linked to its form before trust-anchor binding keeps the `sub` relying parties knew.
     let linked = store.person_key_linked(&session.person_key).await.map_err(AuthorizeAnswer::failed)?;
@@ -253,10 +253,15 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
     Ok(back.with(&[("code", &code)]))
 }
 
+/// Audit the policy's decision on an authorization request (`oidc.authorize`), at the time it is written.
+async fn audit_decision(provider: &Provider, actor: &str, client: &str, outcome: Outcome, detail: serde_json::Value) {
+    audit(&provider.store, provider.clock.now_unix_ms(), actor, "oidc.authorize", client, outcome, detail).await;
+}
+
 impl SessionLookup<'_> {
-    /// The live session the cookie names.
-    async fn find(&self) -> Result<Option<Session>, crate::portal::session::SessionError> {
-        Ok(self.sessions.of_cookie(self.cookie.as_deref()).await?.map(|(s, _)| s))
+    /// The session the cookie names, if it is live at `now`.
+    async fn find(&self, now: i64) -> Result<Option<Session>, crate::portal::session::SessionError> {
+        Ok(self.sessions.of_cookie(self.cookie.as_deref(), now).await?.map(|(s, _)| s))
     }
 }
 

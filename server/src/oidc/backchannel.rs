@@ -31,6 +31,7 @@ pub async fn session_ended(provider: &Provider, session_hash: &str) {
 pub async fn notify(provider: &Provider, grants: Vec<hcpki_ca::store::GrantRecord>) {
     // One logout token per client: (client, sub, sid) are the same for all its grants in this session.
     let mut per_client = BTreeMap::new();
+    let now = provider.clock.now_unix();
     for g in grants {
         per_client.entry(g.client_id.clone()).or_insert(g);
     }
@@ -38,7 +39,6 @@ pub async fn notify(provider: &Provider, grants: Vec<hcpki_ca::store::GrantRecor
         let Ok(Some(c)) = provider.clients.load(&client_id).await else { continue };
         let Some(uri) = c.config.backchannel_logout_uri.clone() else { continue };
         let Ok(data) = GrantData::of(&grant) else { continue };
-        let now = hcpki_ca::time::now_unix();
         let claims = json!({
             "iss": provider.issuer,
             "aud": client_id,
@@ -58,6 +58,7 @@ pub async fn notify(provider: &Provider, grants: Vec<hcpki_ca::store::GrantRecor
         };
         let store = provider.store.clone();
         let tls = provider.logout_tls.clone();
+        let clock = provider.clock.clone();
         tokio::spawn(async move {
             let (outcome, detail) = deliver(&uri, &token, &tls).await;
             let event = AuditEvent {
@@ -67,7 +68,7 @@ pub async fn notify(provider: &Provider, grants: Vec<hcpki_ca::store::GrantRecor
                 outcome,
                 detail: json!({ "uri": uri, "result": detail }),
             };
-            if let Err(e) = store.append_audit(&event, hcpki_ca::time::now_unix_ms()).await {
+            if let Err(e) = store.append_audit(&event, clock.now_unix_ms()).await {
                 tracing::error!(error = %e, "cannot audit a back-channel logout");
             }
         });

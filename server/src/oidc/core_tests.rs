@@ -13,6 +13,7 @@ use crate::portal::catalog::Catalog;
 use crate::portal::refusals::Refusals;
 use crate::portal::secret::PortalSecret;
 use crate::portal::session::Sessions;
+use hcpki_ca::time::{Clock, FixedClock};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +36,7 @@ impl Fixture {
         let secret = Arc::new(PortalSecret::load_or_create(&dir.path().join("portal.secret")).unwrap());
         let lifetimes =
             Lifetimes { code: 60, id_token: 300, access_token: 300, refresh_token: 3600, par: 60, par_login: 600 };
+        let clock: Arc<dyn Clock> = Arc::new(FixedClock::at(NOW));
         let provider = Provider {
             issuer: "https://portal.unit".into(),
             mtls_base: None,
@@ -43,14 +45,15 @@ impl Fixture {
             clients: Registry::new(store.clone(), Duration::ZERO),
             logout_tls: super::backchannel::tls_client(None).unwrap(),
             lifetimes,
-            exchanges: Exchanges::start(store.clone(), lifetimes.refresh_token),
+            exchanges: Exchanges::start(store.clone(), clock.clone(), lifetimes.refresh_token),
             console_callback: None,
             require_par: false,
+            clock: clock.clone(),
         };
         Self {
             provider,
-            refusals: Refusals::start(store.clone()),
-            services: Catalog::new(store.clone(), None, Duration::ZERO),
+            refusals: Refusals::start(store.clone(), clock.clone()),
+            services: Catalog::new(store.clone(), None, Duration::ZERO, clock),
             sessions: Sessions::new(store, secret.clone(), 3600, None),
             secret,
             _dir: dir,

@@ -330,8 +330,9 @@ pub async fn revoke(ctx: Context<'_>, query: TokenQuery<'_>, now: i64) -> Result
         && g.client_id == client.id
         && provider.store.oidc_revoke_grant(&gid).await?.is_some()
     {
-        let detail = json!({ "grant": gid });
-        audit(&provider.store, &format!("oidc:{}", client.id), "oidc.revoke", &client.id, Outcome::Ok, detail).await;
+        let (actor, detail) = (format!("oidc:{}", client.id), json!({ "grant": gid }));
+        audit(&provider.store, provider.clock.now_unix_ms(), &actor, "oidc.revoke", &client.id, Outcome::Ok, detail)
+            .await;
     }
     Ok(())
 }

@@ -11,6 +11,7 @@
 use super::{GrantData, OAuthError, hash_secret};
 use hcpki_ca::group_commit::GroupCommit;
 use hcpki_ca::store::{GrantOp, GrantRecord, GrantUse, OnceRecord, Store, TokenWrite, TokenWritten};
+use hcpki_ca::time::Clock;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -113,10 +114,12 @@ impl std::fmt::Debug for Exchanges {
 impl Exchanges {
     /// Start the worker on the current tokio runtime. `refresh_lifetime` bounds a redeemed grant's refresh
     /// tokens (and the session's own end, recorded in the grant, bounds it further).
-    pub fn start(store: Arc<dyn Store>, refresh_lifetime: i64) -> Self {
+    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, refresh_lifetime: i64) -> Self {
         Self(GroupCommit::start("token endpoint", MAX_BATCH, QUEUE_DEPTH, move |batch: Vec<Exchange>| {
             let store = store.clone();
-            async move { run(store.as_ref(), batch, refresh_lifetime).await }
+            // The deadline checks use the time the batch runs, not when each request arrived.
+            let now = clock.now_unix();
+            async move { run(store.as_ref(), batch, refresh_lifetime, now).await }
         }))
     }
 
@@ -127,9 +130,7 @@ impl Exchanges {
     }
 }
 
-async fn run(store: &dyn Store, batch: Vec<Exchange>, refresh_lifetime: i64) -> Vec<Outcome> {
-    // The deadline checks use the time the batch runs, not when each request arrived.
-    let now = hcpki_ca::time::now_unix();
+async fn run(store: &dyn Store, batch: Vec<Exchange>, refresh_lifetime: i64, now: i64) -> Vec<Outcome> {
     let mut ids: Vec<String> = batch.iter().filter_map(|e| e.request.as_ref()?.grant_id()).map(str::to_owned).collect();
     ids.sort_unstable();
     ids.dedup();

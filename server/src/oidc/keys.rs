@@ -103,8 +103,9 @@ impl KeyRing {
 pub fn load(authority: &Authority, dir: &Path, ctx: &KeyContext, keep_retired: i64) -> Result<SigningKeys> {
     // Under the lock: the first start of two replicas must not both make generation 0's keys.
     let mut keys = None;
-    with_lock(dir, |list| {
-        keys = Some(open_generations(authority, ctx, list, keep_retired, None)?);
+    let now = authority.clock().now_unix();
+    with_lock(dir, now, |list| {
+        keys = Some(open_generations(authority, ctx, list, keep_retired, None, now)?);
         Ok((list.clone(), false))
     })?;
     keys.context("internal: no OIDC signing keys were opened")
@@ -122,8 +123,9 @@ pub struct Rotated {
 /// Make the next generation and retire the current one.
 pub fn rotate(authority: &Authority, dir: &Path, ctx: &KeyContext) -> Result<Rotated> {
     let mut made = None;
-    with_lock(dir, |ring| {
-        made = Some(add_generation(authority, ctx, ring)?);
+    let now = authority.clock().now_unix();
+    with_lock(dir, now, |ring| {
+        made = Some(add_generation(authority, ctx, ring, now)?);
         Ok((ring.clone(), true))
     })?;
     made.context("internal: the rotation made no generation")
@@ -167,7 +169,7 @@ pub async fn audit_rotation(authority: &Authority, actor: &str, rotated: &Rotate
         outcome: Outcome::Ok,
         detail: serde_json::json!({ "generation": rotated.generation, "kids": rotated.kids, "reason": reason }),
     };
-    if let Err(e) = authority.store().append_audit(&event, hcpki_ca::time::now_unix_ms()).await {
+    if let Err(e) = authority.store().append_audit(&event, authority.clock().now_unix_ms()).await {
         tracing::error!(error = %e, "cannot audit an OIDC signing key rotation");
     }
 }
@@ -180,11 +182,11 @@ fn maintain(
     ring: &KeyRing,
     schedule: Schedule,
 ) -> Result<Option<Rotated>> {
-    let now = hcpki_ca::time::now_unix();
+    let now = authority.clock().now_unix();
     let mut rotated = None;
     let list = match schedule.rotate_every {
         // Due is decided again under the lock: another replica may have rotated a moment ago.
-        Some(every) if rotation_due(&read_ring(dir)?, now, every) => with_lock(dir, |list| {
+        Some(every) if rotation_due(&read_ring(dir)?, now, every) => with_lock(dir, now, |list| {
             if !rotation_due(list, now, every) {
                 return Ok((list.clone(), false));
             }
@@ -192,14 +194,14 @@ fn maintain(
             if !rotation_due(list, now, every) {
                 return Ok((list.clone(), stamped));
             }
-            rotated = Some(add_generation(authority, ctx, list)?);
+            rotated = Some(add_generation(authority, ctx, list, now)?);
             Ok((list.clone(), true))
         })?,
         _ => read_ring(dir)?,
     };
     let current = ring.get();
     if wanted(&list, now, schedule.keep_retired) != current.numbers() {
-        let keys = open_generations(authority, ctx, &list, schedule.keep_retired, Some(&current))?;
+        let keys = open_generations(authority, ctx, &list, schedule.keep_retired, Some(&current), now)?;
         tracing::info!(generations = ?keys.numbers(), "OIDC signing keys reloaded");
         ring.set(keys);
     }
@@ -227,16 +229,16 @@ fn wanted(list: &[Generation], now: i64, keep_retired: i64) -> Vec<u32> {
     list.iter().rev().filter(|g| g.retired_at.is_none_or(|at| at + keep_retired > now)).map(|g| g.generation).collect()
 }
 
-/// Open the keys of the generations to publish, reusing those `previous` has open (software keys cost a
-/// scrypt each; an HSM a lookup).
+/// Open the keys of the generations to publish at `now`, reusing those `previous` has open (software keys cost
+/// a scrypt each; an HSM a lookup).
 fn open_generations(
     authority: &Authority,
     ctx: &KeyContext,
     list: &[Generation],
     keep_retired: i64,
     previous: Option<&SigningKeys>,
+    now: i64,
 ) -> Result<SigningKeys> {
-    let now = hcpki_ca::time::now_unix();
     let mut generations = Vec::new();
     for n in wanted(list, now, keep_retired) {
         let known = previous.and_then(|p| p.generations.iter().find(|(g, _)| *g == n));
@@ -250,11 +252,10 @@ fn open_generations(
     Ok(SigningKeys { generations })
 }
 
-/// Make the next generation's keys, retire the current one, and append it to `list`.
-fn add_generation(authority: &Authority, ctx: &KeyContext, list: &mut Vec<Generation>) -> Result<Rotated> {
+/// Make the next generation's keys, retire the current one at `now`, and append it to `list`.
+fn add_generation(authority: &Authority, ctx: &KeyContext, list: &mut Vec<Generation>, now: i64) -> Result<Rotated> {
     let next = list.last().map_or(0, |g| g.generation + 1);
     let signers = open_generation(authority, ctx, next)?;
-    let now = hcpki_ca::time::now_unix();
     for g in list.iter_mut().filter(|g| g.retired_at.is_none()) {
         g.retired_at = Some(now);
     }
@@ -263,9 +264,10 @@ fn add_generation(authority: &Authority, ctx: &KeyContext, list: &mut Vec<Genera
 }
 
 /// Run `change` on the list with the lock held; it returns the list and whether to write it back. The
-/// list is made (generation 0) when there is none.
+/// list is made (generation 0, created `now`) when there is none.
 fn with_lock(
     dir: &Path,
+    now: i64,
     change: impl FnOnce(&mut Vec<Generation>) -> Result<(Vec<Generation>, bool)>,
 ) -> Result<Vec<Generation>> {
     std::fs::create_dir_all(dir.join("oidc")).with_context(|| format!("cannot create {}/oidc", dir.display()))?;
@@ -279,10 +281,7 @@ fn with_lock(
     lock.lock().with_context(|| format!("cannot lock {}", lock_path.display()))?;
     let (mut list, fresh) = match read_ring(dir) {
         Ok(list) => (list, false),
-        Err(e) if is_missing(&e) => {
-            let now = hcpki_ca::time::now_unix();
-            (vec![Generation { generation: 0, created_at: Some(now), retired_at: None }], true)
-        }
+        Err(e) if is_missing(&e) => (vec![Generation { generation: 0, created_at: Some(now), retired_at: None }], true),
         Err(e) => return Err(e),
     };
     let (list, write) = change(&mut list)?;

@@ -104,14 +104,15 @@ pub struct Registered {
     pub created_at: i64,
 }
 
-/// Check `r` and register it as `actor` (audited `oidc.client.add`). `services` is the policy's services
-/// when the portal is configured (the client's service must be one of them); without a portal there is no
-/// policy to check against yet.
+/// Check `r` and register it as `actor` at `now_ms` (Unix milliseconds; audited `oidc.client.add`).
+/// `services` is the policy's services when the portal is configured (the client's service must be one of
+/// them); without a portal there is no policy to check against yet.
 pub async fn register(
     store: &dyn Store,
     services: Option<&Services>,
     r: Registration,
     actor: &Actor,
+    now_ms: i64,
 ) -> Result<Registered, RegistrationError> {
     let config = checked(r.clone())?;
     if let Some(services) = services
@@ -124,13 +125,9 @@ pub async fn register(
     }
     let data = serde_json::to_string(&config)
         .map_err(|e| RegistrationError::Damaged { id: r.id.clone(), why: e.to_string() })?;
-    let record = OidcClientRecord {
-        id: r.id,
-        data,
-        created_by: actor.as_str().to_owned(),
-        created_at: hcpki_ca::time::now_unix(),
-    };
-    store.oidc_add_client(&record, actor, hcpki_ca::time::now_unix_ms()).await?;
+    let record =
+        OidcClientRecord { id: r.id, data, created_by: actor.as_str().to_owned(), created_at: now_ms.div_euclid(1000) };
+    store.oidc_add_client(&record, actor, now_ms).await?;
     Ok(Registered { id: record.id, config, created_by: record.created_by, created_at: record.created_at })
 }
 
@@ -148,9 +145,10 @@ pub async fn list(store: &dyn Store) -> Result<Vec<Registered>, RegistrationErro
         .collect()
 }
 
-/// Remove client `id` as `actor`: its grants are revoked with it (audited `oidc.client.remove`).
-pub async fn remove(store: &dyn Store, id: &str, actor: &Actor) -> Result<(), RegistrationError> {
-    if store.oidc_remove_client(id, actor, hcpki_ca::time::now_unix_ms()).await? {
+/// Remove client `id` as `actor` at `now_ms` (Unix milliseconds): its grants are revoked with it (audited
+/// `oidc.client.remove`).
+pub async fn remove(store: &dyn Store, id: &str, actor: &Actor, now_ms: i64) -> Result<(), RegistrationError> {
+    if store.oidc_remove_client(id, actor, now_ms).await? {
         Ok(())
     } else {
         Err(RegistrationError::Unknown(id.to_owned()))

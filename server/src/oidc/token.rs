@@ -245,8 +245,9 @@ fn presented_grant(request: &TokenRequest) -> Result<GrantRequest, OAuthError> {
 }
 
 async fn replayed(provider: &Provider, client: &Client, grant: &GrantRecord, what: &str) {
-    let detail = json!({ "grant": grant.id, "reason": what });
-    audit(&provider.store, &format!("oidc:{}", client.id), "oidc.token", &client.id, Outcome::Denied, detail).await;
+    let (actor, detail) = (format!("oidc:{}", client.id), json!({ "grant": grant.id, "reason": what }));
+    audit(&provider.store, provider.clock.now_unix_ms(), &actor, "oidc.token", &client.id, Outcome::Denied, detail)
+        .await;
 }
 
 /// An RFC 9068 access token.

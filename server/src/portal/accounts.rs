@@ -45,7 +45,8 @@ pub struct Added {
     pub totp_secret: Zeroizing<Vec<u8>>,
 }
 
-/// Make and store an account.
+/// Make and store an account, made by `actor` at `now_ms` (Unix milliseconds).
+#[allow(clippy::too_many_arguments)] // the account's fields, who and when: a struct would only rename these
 pub async fn add(
     store: &dyn Store,
     secret: &PortalSecret,
@@ -54,6 +55,7 @@ pub async fn add(
     role: Option<HcRole>,
     password: &[u8],
     actor: &Actor,
+    now_ms: i64,
 ) -> Result<Added, AccountError> {
     if Username::parse(username).is_none() {
         return Err(AccountError::Name(username.to_owned()));
@@ -78,10 +80,10 @@ pub async fn add(
         totp_secret: secret.seal(username, &totp_secret)?,
         last_totp_step: 0,
         created_by: actor.as_str().to_owned(),
-        created_at: hcpki_ca::time::now_unix(),
+        created_at: now_ms.div_euclid(1000),
         disabled_at: None,
     };
-    store.portal_add_user(&user, actor, hcpki_ca::time::now_unix_ms()).await?;
+    store.portal_add_user(&user, actor, now_ms).await?;
     Ok(Added { user, totp_secret })
 }
 

@@ -6,9 +6,11 @@ use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::Store;
 use std::sync::Arc;
 
-/// Append an audit entry; a failure is logged (the request it records has happened either way).
+/// Append an audit entry at `at_ms` (Unix milliseconds); a failure is logged (the request it records has
+/// happened either way).
 pub async fn audit(
     store: &Arc<dyn Store>,
+    at_ms: i64,
     actor: &str,
     action: &str,
     target: &str,
@@ -17,7 +19,7 @@ pub async fn audit(
 ) {
     let event =
         AuditEvent { actor: actor.to_owned(), action: action.to_owned(), target: target.to_owned(), outcome, detail };
-    if let Err(e) = store.append_audit(&event, hcpki_ca::time::now_unix_ms()).await {
+    if let Err(e) = store.append_audit(&event, at_ms).await {
         tracing::error!(error = %e, action, "cannot write the audit entry");
     }
 }

@@ -117,8 +117,8 @@ pub enum Incomplete {
 /// The server side of a card login once the HTTP checks (pre-login cookie, CSRF, connection's facility) have
 /// passed: take the challenge (single use), verify the card's answer, append the `login.card` audit entry
 /// (refusals too; a success records the policy's decision for each of `services`, what the home page lists)
-/// and start the SSO session. `POST /login/card` and `hcpki bench login` both run this, so the bench measures
-/// what a login costs the server.
+/// and start the SSO session, all at `now_ms` (Unix milliseconds). `POST /login/card` and `hcpki bench login`
+/// both run this, so the bench measures what a login costs the server.
 pub async fn complete(
     store: &Arc<dyn Store>,
     sessions: &Sessions,
@@ -126,8 +126,9 @@ pub async fn complete(
     services: &Services,
     answer: &CardAnswer<'_>,
     source: LoginSource<'_>,
-    now: i64,
+    now_ms: i64,
 ) -> Result<Created, Incomplete> {
+    let now = now_ms.div_euclid(1000);
     let client =
         source.facility.as_ref().map_or_else(|| "portal:no-facility".to_owned(), |f| format!("facility:{}", f.id));
     let result = verify(store.as_ref(), cards, answer, source.prelogin_id, now).await;
@@ -139,7 +140,7 @@ pub async fn complete(
     let card = match result {
         Ok(card) => card,
         Err(e) => {
-            if let Err(store_error) = store.append_audit(&event, hcpki_ca::time::now_unix_ms()).await {
+            if let Err(store_error) = store.append_audit(&event, now_ms).await {
                 tracing::error!(error = %store_error, "cannot write the login.card audit entry");
             }
             return Err(Incomplete::Card(e));
@@ -175,7 +176,7 @@ pub async fn complete(
         facility_not_after: source.facility_not_after,
     };
     // A verified card's entry goes in with its session (one transaction).
-    sessions.create(new, event).await.map_err(Incomplete::Session)
+    sessions.create(new, event, now_ms).await.map_err(Incomplete::Session)
 }
 
 async fn verify(

@@ -8,6 +8,7 @@
 
 use crate::policy::{Services, ServicesError};
 use hcpki_ca::store::{Actor, ServiceRecord, Store, StoreError};
+use hcpki_ca::time::Clock;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -18,6 +19,8 @@ pub struct Catalog {
     store: Arc<dyn Store>,
     seed: Option<PathBuf>,
     refresh: Duration,
+    /// Stamps the seed's import.
+    clock: Arc<dyn Clock>,
     cached: RwLock<Option<Cached>>,
 }
 
@@ -30,9 +33,9 @@ struct Cached {
 
 impl Catalog {
     /// The services in `store`, seeded from the file `seed` if the database was never seeded, re-checked at
-    /// most every `refresh`.
-    pub fn new(store: Arc<dyn Store>, seed: Option<PathBuf>, refresh: Duration) -> Self {
-        Self { store, seed, refresh, cached: RwLock::new(None) }
+    /// most every `refresh` (a span of `Instant`s); the import is stamped by `clock`.
+    pub fn new(store: Arc<dyn Store>, seed: Option<PathBuf>, refresh: Duration, clock: Arc<dyn Clock>) -> Self {
+        Self { store, seed, refresh, clock, cached: RwLock::new(None) }
     }
 
     /// The current services.
@@ -50,7 +53,7 @@ impl Catalog {
                 return Ok(c.services.clone());
             }
         }
-        let (services, generation) = load(self.store.as_ref(), self.seed.as_deref()).await?;
+        let (services, generation) = load(self.store.as_ref(), self.seed.as_deref(), self.clock.as_ref()).await?;
         let services = Arc::new(services);
         let fresh = Cached { services: services.clone(), generation, checked: Instant::now() };
         *self.cached.write().unwrap_or_else(PoisonError::into_inner) = Some(fresh);
@@ -58,15 +61,19 @@ impl Catalog {
     }
 }
 
-/// The services in the database, after importing `seed` if the database was never seeded; and their
-/// generation.
-pub async fn load(store: &dyn Store, seed: Option<&std::path::Path>) -> Result<(Services, i64), CatalogError> {
+/// The services in the database, after importing `seed` (at `clock`'s time) if the database was never seeded;
+/// and their generation.
+pub async fn load(
+    store: &dyn Store,
+    seed: Option<&std::path::Path>,
+    clock: &dyn Clock,
+) -> Result<(Services, i64), CatalogError> {
     let (mut rows, mut generation, seeded) = store.portal_services().await?;
     if !seeded && let Some(path) = seed {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ServicesError::Read { path: path.display().to_string(), source })?;
         let records = records(&text)?;
-        if store.portal_put_services(&records, false, true, &Actor::system(), hcpki_ca::time::now_unix_ms()).await? {
+        if store.portal_put_services(&records, false, true, &Actor::system(), clock.now_unix_ms()).await? {
             tracing::info!(file = %path.display(), services = records.len(), "services file imported");
         }
         (rows, generation, _) = store.portal_services().await?;

@@ -40,9 +40,9 @@ pub struct LoginFacility {
     pub not_after: Option<i64>,
 }
 
-/// Look the connection's client certificate up.
-pub async fn of_connection(store: &dyn Store, tls: Option<&TlsInfo>) -> Result<Connection, StoreError> {
-    of_certificate(store, peer_certificate(tls)).await
+/// Look the connection's client certificate up at `now`.
+pub async fn of_connection(store: &dyn Store, tls: Option<&TlsInfo>, now: i64) -> Result<Connection, StoreError> {
+    of_certificate(store, peer_certificate(tls), now).await
 }
 
 /// The connection's TLS client certificate (DER), if it presented one.
@@ -50,8 +50,8 @@ pub fn peer_certificate(tls: Option<&TlsInfo>) -> Option<&[u8]> {
     tls.and_then(|t| t.peer_certificates.first()).map(|c| c.as_ref())
 }
 
-/// Look a connection's client certificate (DER) up.
-pub async fn of_certificate(store: &dyn Store, der: Option<&[u8]>) -> Result<Connection, StoreError> {
+/// Look a connection's client certificate (DER) up at `now` (it must not have expired by then).
+pub async fn of_certificate(store: &dyn Store, der: Option<&[u8]>, now: i64) -> Result<Connection, StoreError> {
     let Some(der) = der else { return Ok(Connection::None) };
     let Some(serial) = certificate_serial(der) else {
         return Ok(Connection::Refused("the facility certificate does not decode".into()));
@@ -78,7 +78,6 @@ pub async fn of_certificate(store: &dyn Store, der: Option<&[u8]>) -> Result<Con
             facility.id, facility.name, facility.state
         )));
     }
-    let now = hcpki_ca::time::now_unix();
     if record.status != CertStatus::Issued {
         return Ok(Connection::Refused(revoked(store, &serial).await?));
     }
@@ -126,8 +125,9 @@ pub async fn for_request(
     store: &dyn Store,
     tls: Option<&TlsInfo>,
     session_facility: Option<&FacilityId>,
+    now: i64,
 ) -> Result<Result<Option<FacilityContext>, String>, StoreError> {
-    for_certificate(store, peer_certificate(tls), session_facility).await
+    for_certificate(store, peer_certificate(tls), session_facility, now).await
 }
 
 /// [`for_request`] for the connection's client certificate (DER), if it presented one.
@@ -135,8 +135,9 @@ pub async fn for_certificate(
     store: &dyn Store,
     der: Option<&[u8]>,
     session_facility: Option<&FacilityId>,
+    now: i64,
 ) -> Result<Result<Option<FacilityContext>, String>, StoreError> {
-    Ok(pc_for_certificate(store, der, session_facility).await?.map(|pc| pc.map(|(context, _)| context)))
+    Ok(pc_for_certificate(store, der, session_facility, now).await?.map(|pc| pc.map(|(context, _)| context)))
 }
 
 /// [`for_request`], with the serial of the PC certificate that made it (the console names the PC a facility
@@ -145,8 +146,9 @@ pub async fn pc_for_request(
     store: &dyn Store,
     tls: Option<&TlsInfo>,
     session_facility: Option<&FacilityId>,
+    now: i64,
 ) -> Result<Result<Option<(FacilityContext, String)>, String>, StoreError> {
-    pc_for_certificate(store, peer_certificate(tls), session_facility).await
+    pc_for_certificate(store, peer_certificate(tls), session_facility, now).await
 }
 
 /// [`pc_for_request`] for the connection's client certificate (DER), if it presented one.
@@ -154,8 +156,9 @@ pub async fn pc_for_certificate(
     store: &dyn Store,
     der: Option<&[u8]>,
     session_facility: Option<&FacilityId>,
+    now: i64,
 ) -> Result<Result<Option<(FacilityContext, String)>, String>, StoreError> {
-    Ok(match of_certificate(store, der).await? {
+    Ok(match of_certificate(store, der, now).await? {
         Connection::Refused(reason) => Err(reason),
         Connection::Facility { context, serial, .. } if Some(&context.id) == session_facility => {
             Ok(Some((context, serial)))

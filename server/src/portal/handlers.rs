@@ -42,7 +42,8 @@ pub async fn csrf_guard(State(state): State<PortalState>, request: Request, next
 }
 
 pub async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap) -> Response {
-    let (session, csrf) = match state.sessions.current(&headers).await {
+    let now = state.clock.now_unix();
+    let (session, csrf) = match state.sessions.current(&headers, now).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             // No session: the login page, which also shows a refused facility's reason.
@@ -51,7 +52,8 @@ pub async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap
         Err(e) => return unavailable(e),
     };
     let tls_info = tls.as_ref().map(|t| t.0.as_ref());
-    let facility = match facility::for_request(state.store.as_ref(), tls_info, session.facility_id.as_ref()).await {
+    let facility = match facility::for_request(state.store.as_ref(), tls_info, session.facility_id.as_ref(), now).await
+    {
         Ok(Ok(f)) => f,
         Ok(Err(reason)) => return pages::refused(StatusCode::FORBIDDEN, &reason),
         Err(e) => return unavailable(e),
@@ -93,7 +95,7 @@ pub async fn login_page(
         None => (None, None),
     };
     let return_to = safe_return(q.return_to.as_deref());
-    let mut response = match connection(&state, &tls).await {
+    let mut response = match connection(&state, &tls, state.clock.now_unix()).await {
         Ok(facility::Connection::Refused(reason)) => return pages::refused(StatusCode::FORBIDDEN, &reason),
         Ok(facility::Connection::Facility { context, .. }) => {
             pages::login(Some(&context), &return_to, None, card.as_ref())
@@ -127,13 +129,14 @@ pub async fn login(
     };
     let username = form.username.as_str();
     let actor = format!("portal:pwd:{username}");
-    let facility = match login_connection(&state, &tls, &actor, username, "password-totp").await {
+    let now_ms = state.clock.now_unix_ms();
+    let now = now_ms.div_euclid(1000);
+    let facility = match login_connection(&state, &tls, now_ms, &actor, username, "password-totp").await {
         Ok(found) => found,
         Err(refused) => return refused,
     };
     // Kept for the page that asks again: it shows the facility too.
     let context = facility.context.clone();
-    let now = state.clock.now_unix();
     let return_to = safe_return(form.return_to.as_deref());
     let ctx = password_login::Context {
         store: state.store.as_ref(),
@@ -153,10 +156,10 @@ pub async fn login(
     };
     // A login replaces the browser's previous session (no two live sessions behind one cookie jar; the old
     // one's clients are logged out as on sign-out).
-    if let Ok(Some((old, _))) = state.sessions.current(&headers).await {
+    if let Ok(Some((old, _))) = state.sessions.current(&headers, now).await {
         end_session(&state, &old).await;
     }
-    let created = match state.sessions.create(signed_in.session, signed_in.entry).await {
+    let created = match state.sessions.create(signed_in.session, signed_in.entry, now_ms).await {
         Ok(c) => c,
         Err(e) => return session_failed(e),
     };
@@ -173,7 +176,7 @@ pub async fn logout(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let (session, csrf) = match state.sessions.current(&headers).await {
+    let (session, csrf) = match state.sessions.current(&headers, state.clock.now_unix()).await {
         Ok(Some(s)) => s,
         Ok(None) => return signed_out(None),
         Err(e) => return unavailable(e),

@@ -9,6 +9,7 @@
 use super::PortalState;
 use crate::http::metrics::Metrics;
 use hcpki_ca::store::{Store, StoreError, SweepCounts};
+use hcpki_ca::time::Clock;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,15 +35,21 @@ pub async fn sweep(store: &dyn Store, now: i64) -> Result<SweepCounts, StoreErro
     Ok(total)
 }
 
-/// Run a round every `every`: end lapsed sessions and notify (with a portal), then sweep `store`; rows swept
-/// are counted in `metrics`.
-pub fn spawn(portal: Option<PortalState>, store: Arc<dyn Store>, metrics: Arc<Metrics>, every: Duration) {
+/// Run a round every `every` at the time `clock` gives: end lapsed sessions and notify (with a portal), then
+/// sweep `store`; rows swept are counted in `metrics`.
+pub fn spawn(
+    portal: Option<PortalState>,
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    clock: Arc<dyn Clock>,
+    every: Duration,
+) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            let now = hcpki_ca::time::now_unix();
+            let now = clock.now_unix();
             if let Some(state) = &portal {
                 end_and_notify(state, now).await;
             }

@@ -16,6 +16,7 @@ use crate::oidc::keys::{self, KeyRing, Schedule};
 use crate::oidc::{Lifetimes, Provider, backchannel, client};
 use anyhow::{Context, Result};
 use hcpki_ca::keys::KeySource;
+use hcpki_ca::time::Clock;
 use hcpki_ca::{Authority, CaName};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::{CertificateDer, UnixTime};
@@ -74,7 +75,9 @@ pub fn prepare(
     let secret = Arc::new(PortalSecret::load_or_create(&loaded.dir.join(&cfg.secret_file))?);
     let store = authority.store().clone();
     let refresh = std::time::Duration::from_secs(cfg.services_refresh_secs.into());
-    let services = Arc::new(Catalog::new(store.clone(), cfg.services.as_ref().map(|f| loaded.dir.join(f)), refresh));
+    let clock = authority.clock().clone();
+    let seed = cfg.services.as_ref().map(|f| loaded.dir.join(f));
+    let services = Arc::new(Catalog::new(store.clone(), seed, refresh, clock.clone()));
     let session_secs = i64::from(cfg.session_hours.clamp(1, 24 * 7)) * 3600;
     let lifetimes = Lifetimes {
         code: 60,
@@ -91,7 +94,7 @@ pub fn prepare(
     let ca_file = loaded.config.oidc.backchannel_ca_file.as_ref().map(|f| loaded.dir.join(f));
     let logout_tls = backchannel::tls_client(ca_file.as_deref())?;
     let clients = client::Registry::new(store.clone(), refresh);
-    let exchanges = crate::oidc::exchange::Exchanges::start(store.clone(), lifetimes.refresh_token);
+    let exchanges = crate::oidc::exchange::Exchanges::start(store.clone(), clock.clone(), lifetimes.refresh_token);
     let oidc = Arc::new(Provider {
         issuer,
         mtls_base,
@@ -103,12 +106,12 @@ pub fn prepare(
         exchanges,
         console_callback: console_callback(loaded)?,
         require_par: loaded.config.oidc.require_pushed_authorization_requests,
+        clock: clock.clone(),
     });
     let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence);
-    let cards = card_login(cfg, loaded, &oidc.issuer)?;
-    let refusals = Arc::new(super::refusals::Refusals::start(store.clone()));
-    let clock = authority.clock().clone();
+    let cards = card_login(cfg, loaded, &oidc.issuer, clock.clone())?;
+    let refusals = Arc::new(super::refusals::Refusals::start(store.clone(), clock.clone()));
     let state = PortalState { store, sessions, secret, services, oidc, cards, refusals, clock };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
 }
@@ -139,15 +142,20 @@ fn key_schedule(cfg: &OidcConfig, lifetimes: &Lifetimes) -> Schedule {
 }
 
 /// Card login when `[login]` names trust anchors: the verifier, its CRL cache prefetched and refreshed by a
-/// background task (the login path never fetches), the portal's origin and the card agent's.
-fn card_login(cfg: &PortalConfig, loaded: &Loaded, issuer: &str) -> Result<Option<Arc<CardLogin>>> {
+/// background task on `clock` (the login path never fetches), the portal's origin and the card agent's.
+fn card_login(
+    cfg: &PortalConfig,
+    loaded: &Loaded,
+    issuer: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<Option<Arc<CardLogin>>> {
     let login = &loaded.config.login;
     if login.hpki_anchors.is_empty() && login.jpki_anchors.is_empty() {
         return Ok(None);
     }
     let (verifier, crls) = login.verifier(&loaded.dir)?;
     // First fetch and then every refresh in the background: a slow CRL server delays no login and no start.
-    crls.spawn_refresher();
+    crls.spawn_refresher(clock);
     let agent = cfg.card_agent.trim_end_matches('/').to_owned();
     if axum::http::HeaderValue::from_str(&agent).is_err() || !agent.starts_with("http://127.0.0.1:") {
         anyhow::bail!(

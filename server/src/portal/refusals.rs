@@ -16,6 +16,7 @@
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::group_commit::GroupCommit;
 use hcpki_ca::store::Store;
+use hcpki_ca::time::Clock;
 use std::sync::Arc;
 
 /// Most entries in one transaction.
@@ -35,13 +36,14 @@ impl std::fmt::Debug for Refusals {
 }
 
 impl Refusals {
-    /// Start the worker on the current tokio runtime.
-    pub fn start(store: Arc<dyn Store>) -> Self {
+    /// Start the worker on the current tokio runtime; each batch is stamped with `clock`'s time when it is written.
+    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         Self(GroupCommit::start("refusal audit", MAX_BATCH, QUEUE_DEPTH, move |batch: Vec<AuditEvent>| {
             let store = store.clone();
+            let at_ms = clock.now_unix_ms();
             async move {
                 let n = batch.len();
-                write(store.as_ref(), batch).await;
+                write(store.as_ref(), batch, at_ms).await;
                 vec![(); n]
             }
         }))
@@ -75,8 +77,8 @@ pub fn named(value: Option<&str>) -> String {
 /// Append the batch in one transaction. Should that fail, each entry is tried on its own, so that one entry the
 /// database refuses does not lose the others; the failures are logged once for the batch (an outage would
 /// otherwise log a batch's worth of identical lines).
-async fn write(store: &dyn Store, batch: Vec<AuditEvent>) {
-    let Err(first) = store.append_audits(&batch, hcpki_ca::time::now_unix_ms()).await else { return };
+async fn write(store: &dyn Store, batch: Vec<AuditEvent>, at_ms: i64) {
+    let Err(first) = store.append_audits(&batch, at_ms).await else { return };
     if batch.len() == 1 {
         tracing::error!(error = %first, "cannot write the audit entry of a refusal");
         return;
@@ -84,7 +86,7 @@ async fn write(store: &dyn Store, batch: Vec<AuditEvent>) {
     let mut lost = 0usize;
     let mut last = None;
     for event in &batch {
-        if let Err(e) = store.append_audit(event, hcpki_ca::time::now_unix_ms()).await {
+        if let Err(e) = store.append_audit(event, at_ms).await {
             lost += 1;
             last = Some(e);
         }

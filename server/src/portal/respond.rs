@@ -24,23 +24,24 @@ pub(super) fn safe_return(return_to: Option<&str>) -> String {
 
 pub(super) type Tls = Option<Extension<Arc<TlsInfo>>>;
 
-pub(super) async fn connection(state: &PortalState, tls: &Tls) -> Result<facility::Connection, Response> {
-    facility::of_connection(state.store.as_ref(), tls.as_ref().map(|t| t.0.as_ref())).await.map_err(unavailable)
+pub(super) async fn connection(state: &PortalState, tls: &Tls, now: i64) -> Result<facility::Connection, Response> {
+    facility::of_connection(state.store.as_ref(), tls.as_ref().map(|t| t.0.as_ref()), now).await.map_err(unavailable)
 }
 
-/// The facility a login comes from, or the refusal page for a connection whose certificate is revoked or
-/// whose facility may not log in, audited as a denied `portal.login`.
+/// The facility a login at `now_ms` (Unix milliseconds) comes from, or the refusal page for a connection whose
+/// certificate is revoked or expired or whose facility may not log in, audited as a denied `portal.login`.
 pub(super) async fn login_connection(
     state: &PortalState,
     tls: &Tls,
+    now_ms: i64,
     actor: &str,
     target: &str,
     credential: &str,
 ) -> Result<LoginFacility, Response> {
-    match connection(state, tls).await? {
+    match connection(state, tls, now_ms.div_euclid(1000)).await? {
         facility::Connection::Refused(reason) => {
             let detail = json!({ "credential": credential, "reason": reason });
-            audit(&state.store, actor, "portal.login", target, Outcome::Denied, detail).await;
+            audit(&state.store, now_ms, actor, "portal.login", target, Outcome::Denied, detail).await;
             Err(pages::refused(StatusCode::FORBIDDEN, &reason))
         }
         facility::Connection::Facility { context, serial, not_after } => {
@@ -68,8 +69,9 @@ pub(super) async fn check_form_csrf(
     if sent == Some(expected) {
         return Ok(());
     }
-    let detail = json!({ "reason": "missing or wrong CSRF token" });
-    audit(&state.store, &format!("portal:{}", session.person_key), "portal.csrf", "-", Outcome::Denied, detail).await;
+    let (actor, detail) =
+        (format!("portal:{}", session.person_key), json!({ "reason": "missing or wrong CSRF token" }));
+    audit(&state.store, state.clock.now_unix_ms(), &actor, "portal.csrf", "-", Outcome::Denied, detail).await;
     Err(pages::refused(StatusCode::FORBIDDEN, "the form is stale: reload the page and try again"))
 }
 
@@ -80,7 +82,7 @@ pub async fn end_session(state: &PortalState, session: &Session) {
 
 /// End a session and everything that hangs on it, audited with `why`.
 pub(super) async fn end_session_because(state: &PortalState, session: &Session, why: &str) {
-    match state.sessions.end(&session.id_hash).await {
+    match state.sessions.end(&session.id_hash, state.clock.now_unix()).await {
         Ok(Some(ended)) => state.after_session_end(&ended, why).await,
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "cannot end the session"),

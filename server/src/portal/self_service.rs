@@ -31,18 +31,19 @@ const ENDED_BY_USER: &str = "ended-by-user";
 
 /// `GET /sessions`: the person's live sessions, newest first.
 pub async fn list(State(state): State<PortalState>, headers: HeaderMap) -> Response {
-    let (current, csrf) = match state.sessions.current(&headers).await {
+    let now = state.clock.now_unix();
+    let (current, csrf) = match state.sessions.current(&headers, now).await {
         Ok(Some(s)) => s,
         Ok(None) => return Redirect::to("/login").into_response(),
         Err(e) => return unavailable(e),
     };
-    let sessions = match state.sessions.of_person(&current.person_key).await {
+    let sessions = match state.sessions.of_person(&current.person_key, now).await {
         Ok(s) => s,
         Err(e) => return unavailable(e),
     };
     let mut rows = Vec::with_capacity(sessions.len());
     for s in &sessions {
-        match row(&state, s, &current).await {
+        match row(&state, s, &current, now).await {
             Ok(r) => rows.push(r),
             Err(e) => return unavailable(e),
         }
@@ -60,11 +61,12 @@ pub struct EndForm {
 /// `POST /sessions/end`: end one of the person's own sessions (grants revoked, back-channel logout, audited
 /// `portal.logout` with reason `ended-by-user`). Ending the current one signs this browser out.
 pub async fn end_one(State(state): State<PortalState>, headers: HeaderMap, Form(form): Form<EndForm>) -> Response {
-    let current = match form_session(&state, &headers, form.csrf.as_deref()).await {
+    let now = state.clock.now_unix();
+    let current = match form_session(&state, &headers, form.csrf.as_deref(), now).await {
         Ok(s) => s,
         Err(refused) => return refused,
     };
-    let own = match state.sessions.of_person(&current.person_key).await {
+    let own = match state.sessions.of_person(&current.person_key, now).await {
         Ok(s) => s,
         Err(e) => return unavailable(e),
     };
@@ -72,7 +74,16 @@ pub async fn end_one(State(state): State<PortalState>, headers: HeaderMap, Form(
         // Unknown, already ended, or another person's: the same answer for each, so a handle reveals nothing.
         let detail = json!({ "reason": "no live session of this person has that handle" });
         let actor = format!("portal:{}", current.person_key);
-        audit(&state.store, &actor, "portal.logout", &current.person_key, Outcome::Denied, detail).await;
+        audit(
+            &state.store,
+            state.clock.now_unix_ms(),
+            &actor,
+            "portal.logout",
+            &current.person_key,
+            Outcome::Denied,
+            detail,
+        )
+        .await;
         return pages::refused(StatusCode::NOT_FOUND, "no such session of yours: reload the sessions page");
     };
     end_session_because(&state, &target, ENDED_BY_USER).await;
@@ -90,7 +101,7 @@ pub struct EndAllForm {
 
 /// `POST /sessions/end-all`: "log out everywhere", this session included, then the login page.
 pub async fn end_all(State(state): State<PortalState>, headers: HeaderMap, Form(form): Form<EndAllForm>) -> Response {
-    let current = match form_session(&state, &headers, form.csrf.as_deref()).await {
+    let current = match form_session(&state, &headers, form.csrf.as_deref(), state.clock.now_unix()).await {
         Ok(s) => s,
         Err(refused) => return refused,
     };
@@ -103,8 +114,13 @@ pub async fn end_all(State(state): State<PortalState>, headers: HeaderMap, Form(
 
 /// The session a form acts from, its CSRF token checked; or the answer: the login page without a session,
 /// a refusal for a stale or forged form.
-async fn form_session(state: &PortalState, headers: &HeaderMap, sent_csrf: Option<&str>) -> Result<Session, Response> {
-    let (current, csrf) = match state.sessions.current(headers).await {
+async fn form_session(
+    state: &PortalState,
+    headers: &HeaderMap,
+    sent_csrf: Option<&str>,
+    now: i64,
+) -> Result<Session, Response> {
+    let (current, csrf) = match state.sessions.current(headers, now).await {
         Ok(Some(s)) => s,
         Ok(None) => return Err(Redirect::to("/login").into_response()),
         Err(e) => return Err(unavailable(e)),
@@ -113,8 +129,8 @@ async fn form_session(state: &PortalState, headers: &HeaderMap, sent_csrf: Optio
     Ok(current)
 }
 
-/// What the page shows of session `s`, looked up in the registry and among its grants.
-async fn row(state: &PortalState, s: &Session, current: &Session) -> Result<Row, StoreError> {
+/// What the page shows of session `s`, looked up in the registry and among its grants live at `now`.
+async fn row(state: &PortalState, s: &Session, current: &Session, now: i64) -> Result<Row, StoreError> {
     let facility = match &s.facility_id {
         Some(id) => {
             let name = state.store.facility(id).await?.map(|f| f.name);
@@ -133,14 +149,13 @@ async fn row(state: &PortalState, s: &Session, current: &Session) -> Result<Row,
         sign_in: SignIn::of(s),
         facility,
         device,
-        services: services(state, &s.id_hash).await?,
+        services: services(state, &s.id_hash, now).await?,
         current: s.id_hash == current.id_hash,
     })
 }
 
-/// The services whose clients hold unrevoked grants of the session: "service name (client id)".
-async fn services(state: &PortalState, session_hash: &str) -> Result<Vec<String>, StoreError> {
-    let now = state.clock.now_unix();
+/// The services whose clients hold unrevoked grants of the session live at `now`: "service name (client id)".
+async fn services(state: &PortalState, session_hash: &str, now: i64) -> Result<Vec<String>, StoreError> {
     let clients: BTreeSet<String> = state
         .store
         .oidc_session_grants(session_hash)

@@ -134,16 +134,17 @@ impl Sessions {
     /// Start a session for a login that has just been verified. `entry` is the login's audit event (outcome
     /// ok): it is written with the session in one transaction, its detail completed with the session's deadline,
     /// so no session exists without its entry. When no session can be made (a certificate of the login has
-    /// expired, no randomness), the entry is written as denied with that reason instead.
-    pub async fn create(&self, login: NewSession, entry: AuditEvent) -> Result<Created, SessionError> {
-        match self.start(login, entry.clone()).await {
+    /// expired, no randomness), the entry is written as denied with that reason instead. `now_ms` (Unix
+    /// milliseconds) is when: the session's start and its entry's time.
+    pub async fn create(&self, login: NewSession, entry: AuditEvent, now_ms: i64) -> Result<Created, SessionError> {
+        match self.start(login, entry.clone(), now_ms).await {
             Err(e @ (SessionError::CertificateExpired | SessionError::Random(_) | SessionError::Damaged(_))) => {
                 let mut denied = entry;
                 denied.outcome = Outcome::Denied;
                 if let Some(detail) = denied.detail.as_object_mut() {
                     detail.insert("reason".into(), e.to_string().into());
                 }
-                if let Err(store) = self.store.append_audit(&denied, hcpki_ca::time::now_unix_ms()).await {
+                if let Err(store) = self.store.append_audit(&denied, now_ms).await {
                     tracing::error!(error = %store, action = denied.action, "cannot write the audit entry");
                 }
                 Err(e)
@@ -152,11 +153,11 @@ impl Sessions {
         }
     }
 
-    async fn start(&self, login: NewSession, mut entry: AuditEvent) -> Result<Created, SessionError> {
+    async fn start(&self, login: NewSession, mut entry: AuditEvent, now_ms: i64) -> Result<Created, SessionError> {
         let raw = hcpki_ca::keys::random_secret(32).map_err(|e| SessionError::Random(e.to_string()))?;
         let id = B64.encode(raw.as_slice());
         let id_hash = hash_id(&id);
-        let now = hcpki_ca::time::now_unix();
+        let now = now_ms.div_euclid(1000);
         let lifetime = self.lifetime(login.facility.as_ref()).await?;
         let expires_at = deadline(now, lifetime, &[login.card_not_after, login.facility_not_after]);
         if expires_at <= now {
@@ -191,7 +192,7 @@ impl Sessions {
             presence_until: presence.map(|secs| now + secs),
             facility_serial: login.credential.facility_certificate.clone(),
         };
-        self.store.portal_create_session(&record, &entry, hcpki_ca::time::now_unix_ms()).await?;
+        self.store.portal_create_session(&record, &entry, now_ms).await?;
         let set_cookie = format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", expires_at - now);
         let session = Session {
             id_hash,
@@ -206,44 +207,45 @@ impl Sessions {
         Ok(Created { session, set_cookie, csrf })
     }
 
-    /// The live session the request's cookie names, with its CSRF token.
-    pub async fn current(&self, headers: &HeaderMap) -> Result<Option<(Session, String)>, SessionError> {
-        self.of_cookie(session_cookie(headers).as_deref()).await
+    /// The session the request's cookie names, if it is live at `now`, with its CSRF token.
+    pub async fn current(&self, headers: &HeaderMap, now: i64) -> Result<Option<(Session, String)>, SessionError> {
+        self.of_cookie(session_cookie(headers).as_deref(), now).await
     }
 
-    /// The live session a session cookie's value `id` names (none without a cookie), with its CSRF token.
-    pub async fn of_cookie(&self, id: Option<&str>) -> Result<Option<(Session, String)>, SessionError> {
+    /// The session a session cookie's value `id` names (none without a cookie), if it is live at `now`, with
+    /// its CSRF token.
+    pub async fn of_cookie(&self, id: Option<&str>, now: i64) -> Result<Option<(Session, String)>, SessionError> {
         let Some(id) = id else { return Ok(None) };
-        let now = hcpki_ca::time::now_unix();
         match self.store.portal_session(&hash_id(id), now).await? {
             Some(record) => Ok(Some((decode(record)?, self.secret.csrf_token(id)))),
             None => Ok(None),
         }
     }
 
-    /// The live session whose id hash is `id_hash` (the session behind a grant: the console checks it on every
-    /// request, D42).
-    pub async fn live(&self, id_hash: &str) -> Result<Option<Session>, SessionError> {
-        let now = hcpki_ca::time::now_unix();
+    /// The session whose id hash is `id_hash`, if it is live at `now` (the session behind a grant: the console
+    /// checks it on every request, D42).
+    pub async fn live(&self, id_hash: &str, now: i64) -> Result<Option<Session>, SessionError> {
         self.store.portal_session(id_hash, now).await?.map(decode).transpose()
     }
 
-    /// The live sessions of `person_key`, newest first.
-    pub async fn of_person(&self, person_key: &str) -> Result<Vec<Session>, SessionError> {
-        let now = hcpki_ca::time::now_unix();
+    /// The sessions of `person_key` live at `now`, newest first.
+    pub async fn of_person(&self, person_key: &str, now: i64) -> Result<Vec<Session>, SessionError> {
         self.store.portal_person_sessions(person_key, now).await?.into_iter().map(decode).collect()
     }
 
-    /// End a session (logout); the session, if it was live.
-    pub async fn end(&self, id_hash: &str) -> Result<Option<Session>, SessionError> {
-        let now = hcpki_ca::time::now_unix();
+    /// End a session at `now` (logout); the session, if it was live.
+    pub async fn end(&self, id_hash: &str, now: i64) -> Result<Option<Session>, SessionError> {
         self.store.portal_end_session(id_hash, now).await?.map(decode).transpose()
     }
 
     /// End every live session of `person_key` the card `card_id` logged in (the card agent's card-removed
-    /// event): never another person's, whatever card id their session holds.
-    pub async fn end_sessions_for_card(&self, person_key: &str, card_id: &str) -> Result<Vec<Session>, SessionError> {
-        let now = hcpki_ca::time::now_unix();
+    /// event) at `now`: never another person's, whatever card id their session holds.
+    pub async fn end_sessions_for_card(
+        &self,
+        person_key: &str,
+        card_id: &str,
+        now: i64,
+    ) -> Result<Vec<Session>, SessionError> {
         self.store.portal_end_card_sessions(person_key, card_id, now).await?.into_iter().map(decode).collect()
     }
 }

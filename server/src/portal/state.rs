@@ -38,7 +38,7 @@ impl PortalState {
     /// End every session of `person_key` that card `card_id` logged in (the card agent's card-removed event):
     /// their grants are revoked and their clients get back-channel logout tokens. Returns how many ended.
     pub async fn end_sessions_for_card(&self, person_key: &str, card_id: &str) -> Result<usize, session::SessionError> {
-        let ended = self.sessions.end_sessions_for_card(person_key, card_id).await?;
+        let ended = self.sessions.end_sessions_for_card(person_key, card_id, self.clock.now_unix()).await?;
         for s in &ended {
             self.after_session_end(s, "card-removed").await;
         }
@@ -53,7 +53,8 @@ impl PortalState {
             self.notify_revoked(&s.id_hash).await?;
             let why = s.end_reason.as_deref().unwrap_or("ended");
             let detail = json!({ "reason": why, "session": oidc::sid(&s.id_hash) });
-            audit(&self.store, "system", "portal.logout", &s.person_key, Outcome::Ok, detail).await;
+            audit(&self.store, self.clock.now_unix_ms(), "system", "portal.logout", &s.person_key, Outcome::Ok, detail)
+                .await;
         }
         Ok(claimed.len())
     }
@@ -85,14 +86,8 @@ impl PortalState {
     /// What follows every session end: grants revoked, back-channel logout, audit.
     pub(super) async fn after_session_end(&self, s: &Session, why: &str) {
         oidc::backchannel::session_ended(&self.oidc, &s.id_hash).await;
-        audit(
-            &self.store,
-            &format!("portal:{}", s.person_key),
-            "portal.logout",
-            &s.person_key,
-            Outcome::Ok,
-            json!({ "reason": why, "session": oidc::sid(&s.id_hash) }),
-        )
-        .await;
+        let (actor, detail) =
+            (format!("portal:{}", s.person_key), json!({ "reason": why, "session": oidc::sid(&s.id_hash) }));
+        audit(&self.store, self.clock.now_unix_ms(), &actor, "portal.logout", &s.person_key, Outcome::Ok, detail).await;
     }
 }

@@ -19,7 +19,7 @@ pub async fn logout_get(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let current = match state.sessions.current(&headers).await {
+    let current = match state.sessions.current(&headers, state.clock.now_unix()).await {
         Ok(s) => s,
         Err(e) => return OAuthError::from(e).into_response(),
     };

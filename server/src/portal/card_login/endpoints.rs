@@ -95,8 +95,9 @@ pub async fn submit(
     if form.csrf != prelogin_csrf(&state, &id) {
         return pages::refused(StatusCode::FORBIDDEN, "the login page is stale: reload it and try again");
     }
+    let now_ms = state.clock.now_unix_ms();
     let LoginFacility { context: facility, certificate: facility_certificate, not_after: facility_not_after } =
-        match login_connection(&state, &tls, "portal:anonymous", "card-login", "card").await {
+        match login_connection(&state, &tls, now_ms, "portal:anonymous", "card-login", "card").await {
             Ok(found) => found,
             Err(refused) => return refused,
         };
@@ -112,8 +113,7 @@ pub async fn submit(
         Ok(s) => s,
         Err(e) => return unavailable(e),
     };
-    let now = state.clock.now_unix();
-    let created = match complete(&state.store, &state.sessions, &cards, &services, &answer, source, now).await {
+    let created = match complete(&state.store, &state.sessions, &cards, &services, &answer, source, now_ms).await {
         Ok(created) => created,
         Err(Incomplete::Card(CardLoginError::Store(e))) => return unavailable(e),
         Err(Incomplete::Card(e)) => {
@@ -149,15 +149,16 @@ pub async fn card_removed(
     headers: HeaderMap,
     Form(form): Form<CardRemovedForm>,
 ) -> Response {
-    let (session, csrf) = match state.sessions.current(&headers).await {
+    let now_ms = state.clock.now_unix_ms();
+    let (session, csrf) = match state.sessions.current(&headers, now_ms.div_euclid(1000)).await {
         Ok(Some(s)) => s,
         Ok(None) => return signed_out(None),
         Err(e) => return unavailable(e),
     };
     if form.csrf != csrf {
         let detail = json!({ "reason": "missing or wrong CSRF token", "path": "/logout/card-removed" });
-        audit(&state.store, &format!("portal:{}", session.person_key), "portal.csrf", "-", Outcome::Denied, detail)
-            .await;
+        let actor = format!("portal:{}", session.person_key);
+        audit(&state.store, now_ms, &actor, "portal.csrf", "-", Outcome::Denied, detail).await;
         return pages::refused(StatusCode::FORBIDDEN, "stale page: reload it");
     }
     // Only this session's own card (derived from its verified certificate at login), and then only this
@@ -211,7 +212,7 @@ pub async fn presence(State(state): State<PortalState>, Form(form): Form<Presenc
             let lease = state.sessions.presence_secs().unwrap_or_default();
             Json(json!({ presence::LEASE_FIELD: lease })).into_response()
         }
-        presence::Event::Removed => match state.sessions.end(&session.id_hash).await {
+        presence::Event::Removed => match state.sessions.end(&session.id_hash, now).await {
             Ok(ended) => {
                 if let Some(ended) = ended {
                     state.after_session_end(&ended, "card-removed").await;

@@ -11,6 +11,7 @@ use crate::portal::secret::PortalSecret;
 use crate::portal::totp;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::{Actor, Store};
+use hcpki_ca::time::{Clock, FixedClock};
 use std::sync::Arc;
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -32,11 +33,21 @@ impl Fixture {
         let store = hcpki_ca::store::open("sqlite::memory:").await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let secret = PortalSecret::load_or_create(&dir.path().join("portal.secret")).unwrap();
-        let added =
-            accounts::add(store.as_ref(), &secret, "alice", "Alice", None, b"correct horse", &Actor::system()).await;
+        let added = accounts::add(
+            store.as_ref(),
+            &secret,
+            "alice",
+            "Alice",
+            None,
+            b"correct horse",
+            &Actor::system(),
+            NOW * 1000,
+        )
+        .await;
+        let clock: Arc<dyn Clock> = Arc::new(FixedClock::at(NOW));
         Self {
-            services: Catalog::new(store.clone(), None, Duration::ZERO),
-            refusals: Refusals::start(store.clone()),
+            services: Catalog::new(store.clone(), None, Duration::ZERO, clock.clone()),
+            refusals: Refusals::start(store.clone(), clock),
             totp: added.unwrap().totp_secret,
             store,
             secret,
