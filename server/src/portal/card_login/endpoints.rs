@@ -7,6 +7,7 @@ use super::presence::{
     PresenceReport,
 };
 use super::{CardAnswer, Incomplete, LoginSource, PRELOGIN_COOKIE, complete};
+use crate::http::headers::with_header;
 use crate::login::CardLoginError;
 use crate::portal::facility::LoginFacility;
 use crate::portal::login_form::RawCardLogin;
@@ -17,7 +18,7 @@ use crate::portal::session;
 use crate::portal::state::PortalState;
 use axum::Json;
 use axum::extract::{Form, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hcpki_agent_protocol::presence as protocol;
 use serde_json::json;
@@ -25,13 +26,6 @@ use serde_json::json;
 /// The CSRF token of the login page's POSTs, derived from the pre-login id.
 pub fn prelogin_csrf(state: &PortalState, prelogin_id: &str) -> String {
     state.secret.csrf_token(&format!("pre-login\0{prelogin_id}"))
-}
-
-fn with_cookie(mut response: Response, cookie: Option<&str>) -> Response {
-    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
-    response
 }
 
 fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -133,15 +127,10 @@ pub async fn submit(
     } else {
         Redirect::to(&return_to).into_response()
     };
-    let response = with_cookie(next, Some(&created.set_cookie));
+    let response = with_header(next, header::SET_COOKIE, &created.set_cookie);
     // The pre-login id has done its work: a new login starts from a new one.
-    with_cookie(response, Some(&format!("{PRELOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")))
-}
-
-#[derive(Debug, serde::Deserialize)]
-pub struct CardRemovedForm {
-    csrf: String,
-    card_id: String,
+    let cleared = format!("{PRELOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+    with_header(response, header::SET_COOKIE, &cleared)
 }
 
 /// `POST /logout/card-removed`: the card this session logged in with left its reader. The decision is
@@ -149,15 +138,14 @@ pub struct CardRemovedForm {
 pub async fn card_removed(
     State(state): State<PortalState>,
     headers: HeaderMap,
-    Form(form): Form<CardRemovedForm>,
+    Form(report): Form<CardRemovedReport>,
 ) -> Response {
     let current = match state.sessions.current(&headers).await {
         Ok(current) => current,
         Err(e) => return unavailable(e),
     };
     let current = current.as_ref().map(|(session, csrf)| CurrentSession { session, csrf });
-    let report = CardRemovedReport { csrf: &form.csrf, card_id: &form.card_id };
-    match presence::card_removed(&state, current, report).await {
+    match presence::card_removed(&state, current, &report).await {
         Ok(CardRemoved::NoSession | CardRemoved::Ended(_)) => signed_out(None),
         Err(e @ CardRemovedRefused::StalePage) => pages::refused(StatusCode::FORBIDDEN, &e.to_string()),
         Err(e @ CardRemovedRefused::OtherCard) => pages::refused(StatusCode::CONFLICT, &e.to_string()),

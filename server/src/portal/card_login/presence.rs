@@ -44,14 +44,14 @@ pub trait PresencePortal {
     async fn refuse(&self, actor: &str, action: &str, target: &str, detail: Value);
 }
 
-/// The home page's report that the card of its session left the reader: the session's CSRF token and the card
-/// the agent saw go.
-#[derive(Clone, Copy, Debug)]
-pub struct CardRemovedReport<'a> {
+/// The home page's report that the card of its session left the reader (the form the card-watch script posts):
+/// the session's CSRF token and the card the agent saw go.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct CardRemovedReport {
     /// The CSRF token the page was given.
-    pub csrf: &'a str,
+    pub csrf: String,
     /// The card the agent reported removed.
-    pub card_id: &'a str,
+    pub card_id: String,
 }
 
 /// The browser's session, as its cookie names it.
@@ -95,7 +95,7 @@ pub enum CardRemovedRefused {
 pub async fn card_removed(
     portal: &impl PresencePortal,
     current: Option<CurrentSession<'_>>,
-    report: CardRemovedReport<'_>,
+    report: &CardRemovedReport,
 ) -> Result<CardRemoved, CardRemovedRefused> {
     let Some(CurrentSession { session, csrf }) = current else { return Ok(CardRemoved::NoSession) };
     let actor = format!("portal:{}", session.person_key);
@@ -104,13 +104,13 @@ pub async fn card_removed(
         portal.audit(&actor, "portal.csrf", "-", Outcome::Denied, detail).await;
         return Err(CardRemovedRefused::StalePage);
     }
-    if session.credential.card_id.as_deref() != Some(report.card_id) {
+    if session.credential.card_id.as_deref() != Some(report.card_id.as_str()) {
         let detail = json!({ "reason": "card-removed report for a card this session did not log in with",
-            "card_id": named(Some(report.card_id)) });
+            "card_id": named(Some(&report.card_id)) });
         portal.refuse(&actor, "portal.card-removed", "-", detail).await;
         return Err(CardRemovedRefused::OtherCard);
     }
-    Ok(CardRemoved::Ended(portal.end_card_sessions(&session.person_key, report.card_id).await?))
+    Ok(CardRemoved::Ended(portal.end_card_sessions(&session.person_key, &report.card_id).await?))
 }
 
 /// The card agent's presence report, parsed: a token and a card id of the agent's form, and the event.

@@ -103,7 +103,7 @@ async fn report_removed(
     card_id: &str,
 ) -> Result<CardRemoved, CardRemovedRefused> {
     let current = current.map(|session| CurrentSession { session, csrf: "session-csrf" });
-    card_removed(portal, current, CardRemovedReport { csrf, card_id }).await
+    card_removed(portal, current, &CardRemovedReport { csrf: csrf.to_owned(), card_id: card_id.to_owned() }).await
 }
 
 #[tokio::test]
