@@ -17,12 +17,8 @@ use std::process::ExitCode;
 pub enum CertCommand {
     /// List certificates, newest first.
     List {
-        #[arg(long)]
-        facility: Option<FacilityId>,
-        #[arg(long, value_parser = value::profile())]
-        profile: Option<ProfileKind>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        listing: ListingArgs,
         /// At most this many (the newest); a note on stderr says when more exist.
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..))]
         limit: i64,
@@ -33,12 +29,8 @@ pub enum CertCommand {
         /// The window, in days from now.
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=36_500))]
         days: i64,
-        #[arg(long)]
-        facility: Option<FacilityId>,
-        #[arg(long, value_parser = value::profile())]
-        profile: Option<ProfileKind>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        listing: ListingArgs,
     },
     /// Re-issue certificates in bulk (D38): a successor for the same subject, names, profile and public key
     /// under the CA's current key, each through the issuance pipeline and audited. Runs as a job: an
@@ -65,9 +57,21 @@ pub enum CertCommand {
     },
 }
 
+/// What `cert list` and `cert expiring` both take: which facility's and profile's certificates, and whether to
+/// print them as JSON lines.
+#[derive(Debug, clap::Args)]
+pub struct ListingArgs {
+    #[arg(long)]
+    facility: Option<FacilityId>,
+    #[arg(long, value_parser = value::profile())]
+    profile: Option<ProfileKind>,
+    #[arg(long)]
+    json: bool,
+}
+
 pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode> {
     match command {
-        CertCommand::List { facility, profile, json, limit } => {
+        CertCommand::List { listing: ListingArgs { facility, profile, json }, limit } => {
             let filter = CertificateFilter {
                 facility,
                 profile: profile.map(|p| p.as_str().to_owned()),
@@ -90,7 +94,7 @@ pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode
                 }
             }
         }
-        CertCommand::Expiring { days, facility, profile, json } => {
+        CertCommand::Expiring { days, listing: ListingArgs { facility, profile, json } } => {
             let now = hcpki_ca::time::now_unix();
             let filter = CertificateFilter {
                 facility,

@@ -2,8 +2,12 @@
 //! (`/userinfo`), HTTP Basic credentials (the admin API), and this server's own origin as the request names it
 //! (the admin API's and the console's cross-site checks, the console's callback URLs). The `http_headers` fuzz
 //! target drives them with the language negotiation and the console's cross-site check.
+//!
+//! And the one way the portal's and the OIDC adapters add a header of their own to a response
+//! ([`with_header`]). This file imports nothing of the crate, so any handler may use it without a loop.
 
-use axum::http::{HeaderMap, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri, header};
+use axum::response::Response;
 
 /// The access token of `Authorization: Bearer <token>` (RFC 6750 §2.1), as sent. The scheme name is
 /// case-insensitive (RFC 9110 §11.1), so `bearer` and `BEARER` introduce a token as `Bearer` does.
@@ -12,6 +16,16 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim_start_matches(' ');
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// `response` with the header `name: value` added (appended: a `Set-Cookie` joins any the response carries).
+/// A value no header can carry (a control character) is left out rather than fail the response: the values are
+/// the server's own (cookies, challenges), never a request's.
+pub fn with_header(mut response: Response, name: HeaderName, value: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        response.headers_mut().append(name, v);
+    }
+    response
 }
 
 /// HTTP Basic credentials (the admin API's), read as EST reads its own.

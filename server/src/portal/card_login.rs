@@ -1,5 +1,6 @@
 //! HPKI / JPKI card login on the portal (issue #6): the portal's side of [`crate::login`]. This file is the
-//! login itself, over typed inputs ([`complete`]); its HTTP endpoints are in [`endpoints`].
+//! login itself, over typed inputs ([`complete`]); what the card's later reports (removed, present) decide is
+//! [`presence`], as HTTP-free; the HTTP endpoints of both are in [`endpoints`].
 //!
 //! ```text
 //! GET  /login                 pre-login cookie (random id) + the page; its script (card-login.js) …
@@ -21,6 +22,7 @@
 //! this browser holds, and the CSRF token of the two POSTs is derived from it as well.
 
 pub mod endpoints;
+pub mod presence;
 
 use super::session::{Created, CredentialDetails, NewSession, SessionError, Sessions};
 use crate::login::{self, CardKind, CardLoginError, CardVerifier};

@@ -9,6 +9,7 @@ use super::respond::{
 use super::session;
 use super::state::PortalState;
 use super::{card_login, facility, login_form, password_login, refusals};
+use crate::http::headers::with_header;
 use crate::policy;
 use axum::extract::{Form, Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -95,7 +96,7 @@ pub async fn login_page(
         None => (None, None),
     };
     let return_to = safe_return(q.return_to.as_deref());
-    let mut response = match connection(&state, &tls, state.clock.now_unix()).await {
+    let response = match connection(&state, &tls, state.clock.now_unix()).await {
         Ok(facility::Connection::Refused(reason)) => return pages::refused(StatusCode::FORBIDDEN, &reason),
         Ok(facility::Connection::Facility { context, .. }) => {
             pages::login(Some(&context), &return_to, None, card.as_ref())
@@ -103,10 +104,10 @@ pub async fn login_page(
         Ok(facility::Connection::None) => pages::login(None, &return_to, None, card.as_ref()),
         Err(r) => return r,
     };
-    if let Some(v) = set_cookie.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
-        response.headers_mut().append(header::SET_COOKIE, v);
+    match set_cookie {
+        Some(cookie) => with_header(response, header::SET_COOKIE, &cookie),
+        None => response,
     }
-    response
 }
 
 /// The password + TOTP login: always an explicit credential check, whatever session or connection exists.
@@ -163,11 +164,7 @@ pub async fn login(
         Ok(c) => c,
         Err(e) => return session_failed(e),
     };
-    let mut response = Redirect::to(&return_to).into_response();
-    if let Ok(v) = header::HeaderValue::from_str(&created.set_cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    response
+    with_header(Redirect::to(&return_to).into_response(), header::SET_COOKIE, &created.set_cookie)
 }
 
 /// The sign-out form's POST (CSRF token checked) and RP-initiated logout confirmed by the user.

@@ -6,6 +6,7 @@ use super::facility::{self, LoginFacility};
 use super::pages::{self, unavailable};
 use super::session::{self, Session};
 use super::state::PortalState;
+use crate::http::headers::with_header;
 use axum::extract::Extension;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -91,14 +92,11 @@ pub(super) async fn end_session_because(state: &PortalState, session: &Session, 
 
 /// The page after sign-out, with the cookie cleared; or a redirect to a registered post-logout URI.
 pub fn signed_out(redirect: Option<&str>) -> Response {
-    let mut response = match redirect {
+    let response = match redirect {
         Some(uri) => Redirect::to(uri).into_response(),
         None => pages::signed_out(),
     };
-    if let Ok(v) = header::HeaderValue::from_str(&session::clear_cookie()) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    response
+    with_header(response, header::SET_COOKIE, &session::clear_cookie())
 }
 
 /// The logout confirmation form (RP-initiated logout without a valid `id_token_hint`).

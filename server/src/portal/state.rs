@@ -36,9 +36,15 @@ pub struct PortalState {
 
 impl PortalState {
     /// End every session of `person_key` that card `card_id` logged in (the card agent's card-removed event):
-    /// their grants are revoked and their clients get back-channel logout tokens. Returns how many ended.
-    pub async fn end_sessions_for_card(&self, person_key: &str, card_id: &str) -> Result<usize, session::SessionError> {
-        let ended = self.sessions.end_sessions_for_card(person_key, card_id, self.clock.now_unix()).await?;
+    /// their grants are revoked and their clients get back-channel logout tokens, at `now`. Returns how many
+    /// ended.
+    pub async fn end_sessions_for_card(
+        &self,
+        person_key: &str,
+        card_id: &str,
+        now: i64,
+    ) -> Result<usize, session::SessionError> {
+        let ended = self.sessions.end_sessions_for_card(person_key, card_id, now).await?;
         for s in &ended {
             self.after_session_end(s, "card-removed").await;
         }

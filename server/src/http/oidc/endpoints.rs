@@ -2,6 +2,7 @@
 //! ([`crate::oidc::endpoints`]), answer.
 
 use super::{Tls, certificate, context};
+use crate::http::headers::with_header;
 use crate::oidc::OAuthError;
 use crate::oidc::endpoints::{self, TokenQuery, Userinfo, UserinfoError};
 use crate::portal::PortalState;
@@ -35,12 +36,9 @@ pub async fn userinfo(State(state): State<PortalState>, tls: Tls, headers: Heade
 
 /// A 401 with `WWW-Authenticate: Bearer error="…"` (RFC 6750 §3).
 fn bearer_error(error: &str, description: &str) -> Response {
-    let mut response =
+    let response =
         (StatusCode::UNAUTHORIZED, Json(json!({ "error": error, "error_description": description }))).into_response();
-    if let Ok(v) = header::HeaderValue::from_str(&format!("Bearer error=\"{error}\"")) {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    response
+    with_header(response, header::WWW_AUTHENTICATE, &format!("Bearer error=\"{error}\""))
 }
 
 /// `POST /introspect` (RFC 7662).

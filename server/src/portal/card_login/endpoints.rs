@@ -1,36 +1,31 @@
 //! The card login's HTTP endpoints: the challenge, the answer, the card-removed report and the agent's presence
 //! reports, and the pages' scripts. Each checks what HTTP brings (pre-login cookie, CSRF, connection) and hands
-//! the login to [`super::complete`].
+//! the login to [`super::complete`], the card's reports to [`super::presence`].
 
+use super::presence::{
+    self, CardRemoved, CardRemovedRefused, CardRemovedReport, CurrentSession, PresenceAnswer, PresenceRefused,
+    PresenceReport,
+};
 use super::{CardAnswer, Incomplete, LoginSource, PRELOGIN_COOKIE, complete};
+use crate::http::headers::with_header;
 use crate::login::CardLoginError;
-use crate::portal::audit;
 use crate::portal::facility::LoginFacility;
 use crate::portal::login_form::RawCardLogin;
 use crate::portal::pages::{self, unavailable};
-use crate::portal::refusals::named;
 use crate::portal::request_body::SignInForm;
 use crate::portal::respond::{Tls, login_connection, safe_return, session_failed, signed_out};
 use crate::portal::session;
 use crate::portal::state::PortalState;
 use axum::Json;
 use axum::extract::{Form, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use hcpki_agent_protocol::presence;
-use hcpki_ca::audit::Outcome;
+use hcpki_agent_protocol::presence as protocol;
 use serde_json::json;
 
 /// The CSRF token of the login page's POSTs, derived from the pre-login id.
 pub fn prelogin_csrf(state: &PortalState, prelogin_id: &str) -> String {
     state.secret.csrf_token(&format!("pre-login\0{prelogin_id}"))
-}
-
-fn with_cookie(mut response: Response, cookie: Option<&str>) -> Response {
-    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
-    response
 }
 
 fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -132,49 +127,29 @@ pub async fn submit(
     } else {
         Redirect::to(&return_to).into_response()
     };
-    let response = with_cookie(next, Some(&created.set_cookie));
+    let response = with_header(next, header::SET_COOKIE, &created.set_cookie);
     // The pre-login id has done its work: a new login starts from a new one.
-    with_cookie(response, Some(&format!("{PRELOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")))
+    let cleared = format!("{PRELOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+    with_header(response, header::SET_COOKIE, &cleared)
 }
 
-#[derive(Debug, serde::Deserialize)]
-pub struct CardRemovedForm {
-    csrf: String,
-    card_id: String,
-}
-
-/// `POST /logout/card-removed`: the card this session logged in with left its reader.
+/// `POST /logout/card-removed`: the card this session logged in with left its reader. The decision is
+/// [`presence::card_removed`]'s; this adapter finds the browser's session and writes the page.
 pub async fn card_removed(
     State(state): State<PortalState>,
     headers: HeaderMap,
-    Form(form): Form<CardRemovedForm>,
+    Form(report): Form<CardRemovedReport>,
 ) -> Response {
     let now_ms = state.clock.now_unix_ms();
-    let (session, csrf) = match state.sessions.current(&headers, now_ms.div_euclid(1000)).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return signed_out(None),
+    let current = match state.sessions.current(&headers, now_ms.div_euclid(1000)).await {
+        Ok(current) => current,
         Err(e) => return unavailable(e),
     };
-    if form.csrf != csrf {
-        let detail = json!({ "reason": "missing or wrong CSRF token", "path": "/logout/card-removed" });
-        let actor = format!("portal:{}", session.person_key);
-        audit(&state.store, now_ms, &actor, "portal.csrf", "-", Outcome::Denied, detail).await;
-        return pages::refused(StatusCode::FORBIDDEN, "stale page: reload it");
-    }
-    // Only this session's own card (derived from its verified certificate at login), and then only this
-    // person's sessions with it: a card id seen in an agent log on a shared PC ends nobody else's session.
-    if session.credential.card_id.as_deref() != Some(form.card_id.as_str()) {
-        let detail = json!({ "reason": "card-removed report for a card this session did not log in with",
-            "card_id": named(Some(&form.card_id)) });
-        let actor = format!("portal:{}", session.person_key);
-        state.refusals.record(&actor, "portal.card-removed", "-", detail).await;
-        return pages::refused(
-            StatusCode::CONFLICT,
-            "this session was not started with that card: sign out from the home page instead",
-        );
-    }
-    match state.end_sessions_for_card(&session.person_key, &form.card_id).await {
-        Ok(_) => signed_out(None),
+    let current = current.as_ref().map(|(session, csrf)| CurrentSession { session, csrf });
+    match presence::card_removed(&state, current, &report, now_ms).await {
+        Ok(CardRemoved::NoSession | CardRemoved::Ended(_)) => signed_out(None),
+        Err(e @ CardRemovedRefused::StalePage) => pages::refused(StatusCode::FORBIDDEN, &e.to_string()),
+        Err(e @ CardRemovedRefused::OtherCard) => pages::refused(StatusCode::CONFLICT, &e.to_string()),
         Err(e) => unavailable(e),
     }
 }
@@ -193,34 +168,22 @@ pub struct PresenceForm {
 /// or removed, ending the session (back-channel logout, audited `card-removed`), without any portal page
 /// open (D26). The contract is `hcpki_agent_protocol::presence`: `present` is answered 200 with the lease
 /// (`{"lease_secs": N}`) so the agent knows how often to renew; `removed` 204; 404 when no live session has
-/// this token and card (the agent stops reporting); 400 for a malformed report.
+/// this token and card (the agent stops reporting); 400 for a malformed report. The decision is
+/// [`presence::presence`]'s.
 pub async fn presence(State(state): State<PortalState>, Form(form): Form<PresenceForm>) -> Response {
-    let Some(event) = presence::Event::parse(&form.event) else {
-        return json_error(StatusCode::BAD_REQUEST, "event", "event must be present or removed");
+    let answer = match PresenceReport::parse(&form.token, &form.card_id, &form.event) {
+        Ok(report) => presence::presence(&state, report, state.clock.now_unix()).await,
+        Err(refused) => Err(refused),
     };
-    if !presence::valid_token(&form.token) || !presence::valid_card_id(&form.card_id) {
-        return json_error(StatusCode::BAD_REQUEST, "malformed", "token or card_id does not have the agent's form");
-    }
-    let now = state.clock.now_unix();
-    let session = match state.sessions.renew_presence(&form.token, &form.card_id, now).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return json_error(StatusCode::NOT_FOUND, "no_session", "no live session for this token and card"),
-        Err(e) => return unavailable(e),
-    };
-    match event {
-        presence::Event::Present => {
-            let lease = state.sessions.presence_secs().unwrap_or_default();
-            Json(json!({ presence::LEASE_FIELD: lease })).into_response()
+    match answer {
+        Ok(PresenceAnswer::Renewed { lease_secs }) => {
+            Json(json!({ protocol::LEASE_FIELD: lease_secs })).into_response()
         }
-        presence::Event::Removed => match state.sessions.end(&session.id_hash, now).await {
-            Ok(ended) => {
-                if let Some(ended) = ended {
-                    state.after_session_end(&ended, "card-removed").await;
-                }
-                StatusCode::NO_CONTENT.into_response()
-            }
-            Err(e) => unavailable(e),
-        },
+        Ok(PresenceAnswer::Ended) => StatusCode::NO_CONTENT.into_response(),
+        Err(e @ PresenceRefused::Event) => json_error(StatusCode::BAD_REQUEST, "event", &e.to_string()),
+        Err(e @ PresenceRefused::Malformed) => json_error(StatusCode::BAD_REQUEST, "malformed", &e.to_string()),
+        Err(e @ PresenceRefused::NoSession) => json_error(StatusCode::NOT_FOUND, "no_session", &e.to_string()),
+        Err(e) => unavailable(e),
     }
 }
 
