@@ -267,7 +267,7 @@ impl RegistryFigures {
         for days in Self::EXPIRY_WINDOWS_DAYS {
             expiring.push((days, store.expiring_counts(now, now + days * 86_400).await?));
         }
-        let root_crl = store.imported_crl(hcpki_ca::CaName::Root.as_str()).await?.map(|c| RootCrlFigures {
+        let root_crl = store.imported_crl(hcpki_ca::CaName::Root).await?.map(|c| RootCrlFigures {
             number: c.number,
             next_update: c.next_update,
             seconds_left: c.next_update - now,
