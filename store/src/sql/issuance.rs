@@ -154,20 +154,22 @@ macro_rules! issuance_store {
                     .map_err(Self::err)
             }
 
-            async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-                sqlx::query_as::<$db, (String, i64)>(queries::ISSUED_COUNTS)
+            async fn issued_counts(&self) -> Result<Vec<(CertProfile, i64)>, StoreError> {
+                let counts = sqlx::query_as::<$db, (String, i64)>(queries::ISSUED_COUNTS)
                     .fetch_all(&self.pool)
                     .await
-                    .map_err(Self::err)
+                    .map_err(Self::err)?;
+                rows::profile_counts(counts)
             }
 
-            async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(String, i64)>, StoreError> {
-                sqlx::query_as::<$db, (String, i64)>(queries::EXPIRING_COUNTS)
+            async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(CertProfile, i64)>, StoreError> {
+                let counts = sqlx::query_as::<$db, (String, i64)>(queries::EXPIRING_COUNTS)
                     .bind(from)
                     .bind(until)
                     .fetch_all(&self.pool)
                     .await
-                    .map_err(Self::err)
+                    .map_err(Self::err)?;
+                rows::profile_counts(counts)
             }
 
             async fn expiry_claim(

@@ -144,6 +144,17 @@ pub(super) fn certificate(row: CertificateRow) -> Result<CertificateRecord, Stor
     })
 }
 
+/// Certificate counts per `profile` column (metrics), each profile parsed as a certificate row's is.
+pub(super) fn profile_counts(counts: Vec<(String, i64)>) -> Result<Vec<(CertProfile, i64)>, StoreError> {
+    counts
+        .into_iter()
+        .map(|(profile, n)| {
+            let profile = stored_profile(&profile).map_err(|e| corrupt("certificate counts profile", e))?;
+            Ok((profile, n))
+        })
+        .collect()
+}
+
 /// [`super::queries::EXPIRING_UNCLAIMED`]'s columns: serial, profile, facility_id, subject, not_after.
 pub(super) type ExpiringRow = (String, String, Option<String>, String, i64);
 

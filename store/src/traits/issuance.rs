@@ -51,11 +51,11 @@ pub trait Issuance: Send + Sync {
     async fn live_serials(&self, ca: CaName, now: i64, after: &str, limit: i64) -> Result<Vec<String>, StoreError>;
 
     /// How many certificates are `issued`, per profile, sorted by profile (for metrics).
-    async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+    async fn issued_counts(&self) -> Result<Vec<(CertProfile, i64)>, StoreError>;
 
     /// How many `issued` certificates expire in `[from, until)` (Unix seconds), per profile, sorted by profile
     /// (expiry monitoring).
-    async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(String, i64)>, StoreError>;
+    async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(CertProfile, i64)>, StoreError>;
 
     /// Claim for reporting, at `now`, up to `limit` `issued` certificates of `profile` whose notAfter is in
     /// `[from, until)`, that have no successor (no later-expiring issued certificate of the same facility,
