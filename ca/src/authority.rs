@@ -20,6 +20,7 @@ use crate::store::{
 };
 use crate::time::{Clock, SystemClock};
 use der::{Decode, Encode};
+use hcpki_model::CertProfile;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -133,7 +134,7 @@ impl Plan {
         IssuanceIntent {
             serial: linted.serial().to_owned(),
             ca: self.ca,
-            profile: self.profile.as_str().into(),
+            profile: self.profile.into(),
             facility: self.facility.clone(),
             subject: linted.subject().to_owned(),
             sans: self.template.sans_display.clone(),
@@ -757,7 +758,7 @@ async fn issue_ca_cert(
         serial: linted.serial().to_owned(),
         // The root signs every CA certificate, its own included (`init` is the only caller).
         ca: CaName::Root,
-        profile: if ca == CaName::Root { "ca-root".into() } else { format!("ca-{ca}") },
+        profile: CertProfile::Ca(ca),
         facility: None,
         subject: linted.subject().to_owned(),
         sans: vec![],

@@ -35,7 +35,7 @@ pub use template::{CertClass, IssuerContext, Template};
 
 use crate::csr::SubjectKeyType;
 
-pub use hcpki_model::ProfileKind;
+pub use hcpki_model::{CertProfile, ProfileKind};
 
 impl ProfileSettings {
     /// The spec of a profile under these settings.

@@ -8,6 +8,7 @@
 pub mod actor;
 pub mod ca_name;
 pub mod card_kind;
+pub mod cert_profile;
 pub mod clock;
 pub mod facility_id;
 pub mod name;
@@ -17,6 +18,7 @@ pub mod serial;
 pub use actor::Actor;
 pub use ca_name::{CaName, UnknownCa};
 pub use card_kind::{CardKind, UnknownCardKind};
+pub use cert_profile::{CertProfile, UnknownCertProfile};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use facility_id::{FacilityId, FacilityIdError};
 pub use profile_kind::{ProfileKind, UnknownProfile};

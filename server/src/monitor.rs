@@ -14,6 +14,7 @@ use crate::config::MonitorConfig;
 use crate::http::outbound;
 use anyhow::{Context, Result, bail};
 use hcpki_ca::audit::{AuditEvent, Outcome};
+use hcpki_ca::profile::CertProfile;
 use hcpki_ca::store::{ExpiringCertificate, Store};
 use hcpki_ca::time::{Clock, rfc3339};
 use serde_json::json;
@@ -32,7 +33,7 @@ const KEEP_AFTER_EXPIRY: i64 = 30 * 86_400;
 pub struct ExpiryWebhook {
     url: String,
     days: u32,
-    profiles: Vec<String>,
+    profiles: Vec<CertProfile>,
     every: Duration,
     tls: Arc<rustls::ClientConfig>,
 }
@@ -55,7 +56,9 @@ impl ExpiryWebhook {
         Ok(Some(Self {
             url,
             days: cfg.expiry_days,
-            profiles: cfg.profiles.clone(),
+            // Each name parsed once, here. A name that is no stored profile form matched no certificate when the
+            // store compared text, and reports nothing now either: it is left out.
+            profiles: cfg.profiles.iter().filter_map(|p| CertProfile::from_stored(p)).collect(),
             every: Duration::from_secs(cfg.check_every_secs.max(10).into()),
             tls,
         }))
@@ -86,7 +89,7 @@ impl ExpiryWebhook {
         for profile in &self.profiles {
             let room = BATCH - i64::try_from(claimed.len()).unwrap_or(BATCH);
             if room > 0 {
-                claimed.extend(store.expiry_claim(profile, now, until, room, now).await?);
+                claimed.extend(store.expiry_claim(*profile, now, until, room, now).await?);
             }
         }
         let serials: Vec<String> = claimed.iter().map(|c| c.serial.clone()).collect();

@@ -1,6 +1,7 @@
 //! Why a storage operation failed.
 
 use crate::facility::{Allocation, FacilityId, FacilityState};
+use hcpki_model::CaName;
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +38,7 @@ pub enum StoreError {
     UnknownSerial(String),
     /// A CA with that name is recorded already.
     #[error("CA {0} exists already; hcpki never replaces a CA in place")]
-    DuplicateAuthority(String),
+    DuplicateAuthority(CaName),
     /// The facility may not receive credentials or certificates in its state.
     #[error("facility {id} is {state}; only approved or active facilities may enroll (approve or resume it first)")]
     FacilityState {
@@ -72,7 +73,7 @@ pub enum StoreError {
     )]
     CrlNotNewer {
         /// The CA.
-        ca: String,
+        ca: CaName,
         /// The number of the CRL offered.
         number: i64,
         /// The highest number stored.

@@ -11,7 +11,7 @@ use crate::facility::{Allocation, Facility, FacilityId, FacilityKind, FacilitySt
 pub use acme::{AcmeAccount, AcmeOrder, Authorization, Challenge, StoredProblem};
 pub use credential::{CredentialRecord, Protocol, UnknownProtocol};
 pub use hcpki_model::Actor;
-use hcpki_model::CaName;
+use hcpki_model::{CaName, CertProfile};
 pub use held::{HeldRequest, HeldState};
 
 /// A CA as recorded.
@@ -108,8 +108,8 @@ pub struct IssuanceIntent {
     pub serial: String,
     /// Issuing CA.
     pub ca: CaName,
-    /// Profile name (`router`, `pc`, `server`, `ocsp`, …, or `ca-<name>` for a CA certificate).
-    pub profile: String,
+    /// Profile (`router`, `pc`, `server`, `ocsp`, …, or `ca-<name>` for a CA certificate).
+    pub profile: CertProfile,
     /// The facility, for facility profiles.
     pub facility: Option<FacilityId>,
     /// Subject DN (RFC 4514 string).
@@ -141,8 +141,8 @@ pub struct CertificateRecord {
     /// Issuing CA, serialised in its stored text form.
     #[serde(serialize_with = "as_text")]
     pub ca: CaName,
-    /// Profile (text: CA certificates' `ca-<name>` is no [`ProfileKind`](hcpki_model::ProfileKind)).
-    pub profile: String,
+    /// Profile, serialised in its stored text form (`scep-ra`, `ca-root`, …).
+    pub profile: CertProfile,
     /// Facility, if any.
     pub facility: Option<FacilityId>,
     /// Subject DN.
@@ -252,7 +252,7 @@ pub struct CertificateFilter {
     /// Only this facility.
     pub facility: Option<FacilityId>,
     /// Only this profile.
-    pub profile: Option<String>,
+    pub profile: Option<CertProfile>,
     /// Only this status.
     pub status: Option<CertStatus>,
     /// Only certificates whose notAfter is in `[from, until)` (Unix seconds): expiry monitoring.
@@ -262,12 +262,12 @@ pub struct CertificateFilter {
 }
 
 /// An issued certificate nearing its notAfter with no successor (expiry webhook, issue #8).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ExpiringCertificate {
     /// Serial (hex).
     pub serial: String,
-    /// Profile.
-    pub profile: String,
+    /// Profile, serialised in its stored text form.
+    pub profile: CertProfile,
     /// The facility's ID, if the certificate has one.
     pub facility_id: Option<String>,
     /// Subject (RFC 4514).

@@ -87,7 +87,7 @@ impl Authority {
     /// anywhere, so the operator knows whether to allocate it or re-issue without it.
     pub async fn certificates_outside_allocations(&self, now: i64) -> Result<Vec<MisplacedCertificate>, RegistryError> {
         let filter = CertificateFilter {
-            profile: Some(ProfileKind::Router.as_str().to_owned()),
+            profile: Some(ProfileKind::Router.into()),
             status: Some(CertStatus::Issued),
             limit: Some(i64::MAX),
             ..CertificateFilter::default()

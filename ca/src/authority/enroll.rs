@@ -175,7 +175,7 @@ impl Authority {
             };
             return Err(Presented::Refused(format!("certificate {serial} is {why}")));
         }
-        let Ok(profile) = record.profile.parse::<ProfileKind>() else {
+        let Some(profile) = record.profile.end_entity() else {
             return Err(Presented::Refused(format!("certificate {serial} is not an end-entity certificate")));
         };
         Ok(Known { cert, record, profile })

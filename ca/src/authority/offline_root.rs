@@ -86,7 +86,7 @@ impl Authority {
 
     /// The ARL `hcpki serve` hands out at `/crl/root.crl`, if one was imported (the highest CRL number).
     pub async fn root_crl(&self) -> Result<Option<ImportedCrl>, RevocationError> {
-        Ok(self.store.imported_crl(CaName::Root.as_str()).await?)
+        Ok(self.store.imported_crl(CaName::Root).await?)
     }
 
     fn check_root_crl(&self, bytes: &[u8], actor: &Actor, now: i64) -> Result<ImportedCrl, RevocationError> {

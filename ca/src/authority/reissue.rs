@@ -14,7 +14,6 @@ use crate::profile::{ProfileKind, RouterEku, pc};
 use crate::revocation::{CrlReason, Reason};
 use crate::store::{Actor, CertStatus, CertificateRecord};
 use der::Decode;
-use std::str::FromStr;
 
 impl Authority {
     /// Re-issue each certificate in `old`; one result per certificate, in order. A certificate that already
@@ -68,7 +67,7 @@ fn successor_request(old: &CertificateRecord) -> Result<IssueRequest, SigningErr
         return Err(not_reissuable("it is not an issued certificate"));
     }
     let der = old.der.as_deref().ok_or_else(|| not_reissuable("the registry holds no DER for it"))?;
-    let profile = ProfileKind::from_str(&old.profile).map_err(|_| not_reissuable("its profile is unknown"))?;
+    let profile = old.profile.end_entity().ok_or_else(|| not_reissuable("its profile is unknown"))?;
     let values: Vec<String> =
         old.sans.iter().map(|s| s.split_once(':').map_or(s.as_str(), |x| x.1).to_owned()).collect();
     let (sans, device, router_eku) = match profile {

@@ -20,7 +20,7 @@ impl crate::revocation::publish::CrlSource for Authority {
     type Error = RevocationError;
 
     async fn imported_crl(&self, ca: CaName) -> Result<Option<crate::store::ImportedCrl>, RevocationError> {
-        Ok(self.store().imported_crl(ca.as_str()).await?)
+        Ok(self.store().imported_crl(ca).await?)
     }
 
     async fn revocations_marker(&self) -> Result<(i64, i64, i64), RevocationError> {
@@ -33,7 +33,7 @@ impl crate::revocation::publish::CrlSource for Authority {
         shard: Option<u16>,
         now: i64,
     ) -> Result<(i64, i64, i64), RevocationError> {
-        Ok(self.store().revocation_marker(ca.as_str(), shard, now).await?)
+        Ok(self.store().revocation_marker(ca, shard, now).await?)
     }
 
     async fn sign_crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, RevocationError> {
@@ -117,7 +117,7 @@ impl Authority {
         let count = self.settings.pc_crl_shards;
         let unknown = || ShardError::Unknown { shard, count: count.get() };
         let k = Shard::new(shard).ok_or_else(unknown)?;
-        if count.contains(k) || self.store.crl_shard_in_use(ca.as_str(), shard).await? {
+        if count.contains(k) || self.store.crl_shard_in_use(ca, shard).await? {
             Ok(CrlScope::shard(ca, k))
         } else {
             Err(unknown().into())
@@ -142,7 +142,7 @@ impl Authority {
         let open = self.open_ca(ca).map_err(|e| super::error::offline_key(ca, e))?;
         let entries: Vec<Entry> = self
             .store
-            .revoked_of_ca(ca.as_str(), shard.map(Shard::index), now)
+            .revoked_of_ca(ca, shard.map(Shard::index), now)
             .await?
             .into_iter()
             .map(|(serial, revoked_at, code)| Entry {

@@ -76,7 +76,7 @@ async fn a_mixed_batch_issues_the_good_requests_and_refuses_the_rest_in_order() 
     for (i, r) in results.iter().enumerate() {
         if let Ok((_, record)) = r {
             assert_eq!(record.facility.as_ref().map(|f| f.to_string()), batch[i].facility, "result {i}");
-            assert_eq!(record.profile, batch[i].profile.to_string(), "result {i}");
+            assert_eq!(record.profile.to_string(), batch[i].profile.to_string(), "result {i}");
         }
     }
 

@@ -258,7 +258,7 @@ impl Responder {
             let mut after = String::new();
             loop {
                 let now = self.clock.now_unix();
-                let page = self.store.live_serials(issuer.ca.as_str(), now, &after, PREWARM_PAGE).await?;
+                let page = self.store.live_serials(issuer.ca, now, &after, PREWARM_PAGE).await?;
                 for serial in &page {
                     if self.cached.load(Ordering::Relaxed) >= self.settings.cache_entries {
                         return Ok(signed);

@@ -8,7 +8,7 @@ use clap::Subcommand;
 use hcpki_ca::Authority;
 use hcpki_ca::facility::FacilityId;
 use hcpki_ca::issuer::der_to_pem;
-use hcpki_ca::profile::ProfileKind;
+use hcpki_ca::profile::{CertProfile, ProfileKind};
 use hcpki_ca::store::{CertStatus, CertificateFilter};
 use hcpki_ca::time::rfc3339;
 use std::process::ExitCode;
@@ -74,7 +74,7 @@ pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode
         CertCommand::List { listing: ListingArgs { facility, profile, json }, limit } => {
             let filter = CertificateFilter {
                 facility,
-                profile: profile.map(|p| p.as_str().to_owned()),
+                profile: profile.map(CertProfile::from),
                 // One more than asked: tells whether the listing was cut.
                 limit: Some(limit.saturating_add(1)),
                 ..CertificateFilter::default()
@@ -98,7 +98,7 @@ pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode
             let now = hcpki_ca::time::now_unix();
             let filter = CertificateFilter {
                 facility,
-                profile: profile.map(|p| p.as_str().to_owned()),
+                profile: profile.map(CertProfile::from),
                 status: Some(CertStatus::Issued),
                 expiring: Some((now, now + days * 86_400)),
                 // Every one: an expiry report that silently stops at a limit would hide the ones it cut.

@@ -13,6 +13,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
+use hcpki_ca::profile::CertProfile;
 use hcpki_ca::store::SweepCounts;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -240,9 +241,9 @@ impl Metrics {
 #[derive(Debug, Default)]
 pub struct RegistryFigures {
     /// Issued certificates per profile.
-    pub issued: Vec<(String, i64)>,
+    pub issued: Vec<(CertProfile, i64)>,
     /// (days, issued certificates per profile expiring within that many days).
-    pub expiring: Vec<(i64, Vec<(String, i64)>)>,
+    pub expiring: Vec<(i64, Vec<(CertProfile, i64)>)>,
     /// The imported root CRL served, if any.
     pub root_crl: Option<RootCrlFigures>,
 }
@@ -267,7 +268,7 @@ impl RegistryFigures {
         for days in Self::EXPIRY_WINDOWS_DAYS {
             expiring.push((days, store.expiring_counts(now, now + days * 86_400).await?));
         }
-        let root_crl = store.imported_crl(hcpki_ca::CaName::Root.as_str()).await?.map(|c| RootCrlFigures {
+        let root_crl = store.imported_crl(hcpki_ca::CaName::Root).await?.map(|c| RootCrlFigures {
             number: c.number,
             next_update: c.next_update,
             seconds_left: c.next_update - now,
@@ -329,6 +330,7 @@ pub async fn track(State(tracker): State<Tracker>, request: Request, next: Next)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hcpki_ca::profile::ProfileKind;
 
     #[test]
     fn renders_counts_cumulative_buckets_and_issued() {
@@ -337,8 +339,8 @@ mod tests {
         m.observe("https", "/healthz", StatusCode::OK, Duration::from_millis(30));
         m.observe("http", UNMATCHED, StatusCode::NOT_FOUND, Duration::from_secs(20));
         let figures = RegistryFigures {
-            issued: vec![("server".to_owned(), 3)],
-            expiring: vec![(7, vec![]), (30, vec![("ocsp".to_owned(), 1)])],
+            issued: vec![(ProfileKind::Server.into(), 3)],
+            expiring: vec![(7, vec![]), (30, vec![(ProfileKind::Ocsp.into(), 1)])],
             root_crl: Some(RootCrlFigures { number: 4, next_update: 1_831_536_000, seconds_left: 86_400 }),
         };
         let text = m.render(Some(&figures));

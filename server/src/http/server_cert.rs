@@ -11,7 +11,7 @@
 
 use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::keys::{self, KeyAlgorithm, KeyContext, KeyError, KeySource, KeyUri};
-use hcpki_ca::profile::ProfileKind;
+use hcpki_ca::profile::{CertProfile, ProfileKind};
 use hcpki_ca::store::Actor;
 use hcpki_ca::{Authority, AuthorityError, CaName, SigningError};
 use std::collections::BTreeSet;
@@ -164,7 +164,7 @@ async fn still_good(
     let names: BTreeSet<String> = wanted.sans.iter().map(|n| san_display(n)).collect();
     let right_ca = wanted.serves.is_none_or(|ca| record.ca == ca);
     Ok(record.status == hcpki_ca::store::CertStatus::Issued
-        && record.profile == wanted.profile.as_str()
+        && record.profile == CertProfile::EndEntity(wanted.profile)
         && right_ca
         && recorded == names.iter().map(String::as_str).collect())
 }

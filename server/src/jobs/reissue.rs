@@ -4,6 +4,7 @@
 
 use super::{JobError, failed};
 use hcpki_ca::facility::FacilityId;
+use hcpki_ca::profile::{CertProfile, ProfileKind};
 use hcpki_ca::store::{Actor, CertStatus, CertificateFilter, CertificateRecord, ItemOutcome, JobItem};
 use hcpki_ca::{Authority, AuthorityError, CaName, SigningError};
 use std::str::FromStr;
@@ -52,7 +53,11 @@ pub enum SelectionError {
 }
 
 /// The profiles a re-issue makes successors for.
-const PROFILES: [&str; 3] = ["router", "pc", "server"];
+const PROFILES: [CertProfile; 3] = [
+    CertProfile::EndEntity(ProfileKind::Router),
+    CertProfile::EndEntity(ProfileKind::Pc),
+    CertProfile::EndEntity(ProfileKind::Server),
+];
 
 /// The certificates `selection` chooses, oldest first.
 pub async fn select(authority: &Authority, selection: &Selection) -> Result<Vec<CertificateRecord>, SelectionError> {
@@ -66,14 +71,21 @@ pub async fn select(authority: &Authority, selection: &Selection) -> Result<Vec<
         return Err(SelectionError::Unbounded);
     }
     let ca = s.ca.as_deref().map(|c| CaName::from_str(c).map_err(|_| SelectionError::Ca(c.to_owned()))).transpose()?;
-    if let Some(p) = s.profile.as_deref().filter(|p| !PROFILES.contains(p)) {
-        return Err(SelectionError::Profile(p.to_owned()));
-    }
+    // Exactly a stored form, as the listing's filter compared it before it was typed.
+    let profile = s
+        .profile
+        .as_deref()
+        .map(|p| {
+            CertProfile::from_stored(p)
+                .filter(|p| PROFILES.contains(p))
+                .ok_or_else(|| SelectionError::Profile(p.to_owned()))
+        })
+        .transpose()?;
     let facility = s.facility.as_deref().map(FacilityId::parse).transpose().map_err(AuthorityError::from)?;
     let now = authority.clock().now_unix();
     let filter = CertificateFilter {
         facility,
-        profile: s.profile.clone(),
+        profile,
         status: Some(CertStatus::Issued),
         expiring: Some((
             now,
@@ -83,7 +95,7 @@ pub async fn select(authority: &Authority, selection: &Selection) -> Result<Vec<
     };
     let mut chosen = Vec::new();
     for c in authority.store().list_certificates(&filter).await? {
-        let wanted = PROFILES.contains(&c.profile.as_str())
+        let wanted = PROFILES.contains(&c.profile)
             && ca.is_none_or(|ca| ca == c.ca)
             && s.issued_before.is_none_or(|t| c.issued_at.is_some_and(|i| i < t));
         if wanted && authority.store().successor(&c.serial).await?.is_none() {

@@ -8,6 +8,7 @@ use crate::policy::FacilityContext;
 use axum_server::tls::TlsInfo;
 use hcpki_ca::FacilityId;
 use hcpki_ca::facility::FacilityState;
+use hcpki_ca::profile::{CertProfile, ProfileKind};
 use hcpki_ca::revocation::{CrlReason, Reason};
 use hcpki_ca::store::{CertStatus, Store, StoreError};
 
@@ -57,7 +58,7 @@ pub async fn of_certificate(store: &dyn Store, der: Option<&[u8]>, now: i64) -> 
         return Ok(Connection::Refused("the facility certificate does not decode".into()));
     };
     let record = match store.certificate(&serial).await? {
-        Some(r) if r.der.as_deref() == Some(der) && r.profile == "pc" => r,
+        Some(r) if r.der.as_deref() == Some(der) && r.profile == CertProfile::EndEntity(ProfileKind::Pc) => r,
         _ => {
             return Ok(Connection::Refused(format!(
                 "certificate {serial} is not a facility PC certificate of this CA"

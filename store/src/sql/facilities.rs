@@ -346,7 +346,7 @@ macro_rules! facilities_store {
                     .await
                     .map_err(Self::err)?;
                 if exists.is_some() {
-                    return Err(StoreError::DuplicateAuthority(record.name.to_string()));
+                    return Err(StoreError::DuplicateAuthority(record.name));
                 }
                 sqlx::query::<$db>(queries::INSERT_AUTHORITY)
                     .bind(record.name.as_str())
@@ -358,7 +358,7 @@ macro_rules! facilities_store {
                     .await
                     .map_err(|e| {
                         if errors::is_unique_violation(&e) {
-                            StoreError::DuplicateAuthority(record.name.to_string())
+                            StoreError::DuplicateAuthority(record.name)
                         } else {
                             Self::err(e)
                         }

@@ -28,7 +28,7 @@ macro_rules! issuance_store {
                     let result = sqlx::query::<$db>(queries::INSERT_INTENT)
                         .bind(&intent.serial)
                         .bind(intent.ca.as_str())
-                        .bind(&intent.profile)
+                        .bind(intent.profile.as_str())
                         .bind(intent.facility.as_ref().map(|f| f.as_str()))
                         .bind(&intent.subject)
                         .bind(&sans)
@@ -124,7 +124,7 @@ macro_rules! issuance_store {
             ) -> Result<Vec<CertificateRecord>, StoreError> {
                 sqlx::query_as::<$db, rows::CertificateRow>(queries::LIST_CERTIFICATES)
                     .bind(filter.facility.as_ref().map(|f| f.as_str()))
-                    .bind(filter.profile.as_deref())
+                    .bind(filter.profile.map(CertProfile::as_str))
                     .bind(filter.status.map(CertStatus::as_str))
                     .bind(filter.expiring.map(|(from, _)| from))
                     .bind(filter.expiring.map(|(_, until)| until))
@@ -139,13 +139,13 @@ macro_rules! issuance_store {
 
             async fn live_serials(
                 &self,
-                ca: &str,
+                ca: CaName,
                 now: i64,
                 after: &str,
                 limit: i64,
             ) -> Result<Vec<String>, StoreError> {
                 sqlx::query_scalar::<$db, String>(queries::LIVE_SERIALS_OF_CA)
-                    .bind(ca)
+                    .bind(ca.as_str())
                     .bind(now)
                     .bind(after)
                     .bind(limit)
@@ -154,25 +154,27 @@ macro_rules! issuance_store {
                     .map_err(Self::err)
             }
 
-            async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-                sqlx::query_as::<$db, (String, i64)>(queries::ISSUED_COUNTS)
+            async fn issued_counts(&self) -> Result<Vec<(CertProfile, i64)>, StoreError> {
+                let counts = sqlx::query_as::<$db, (String, i64)>(queries::ISSUED_COUNTS)
                     .fetch_all(&self.pool)
                     .await
-                    .map_err(Self::err)
+                    .map_err(Self::err)?;
+                rows::profile_counts(counts)
             }
 
-            async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(String, i64)>, StoreError> {
-                sqlx::query_as::<$db, (String, i64)>(queries::EXPIRING_COUNTS)
+            async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(CertProfile, i64)>, StoreError> {
+                let counts = sqlx::query_as::<$db, (String, i64)>(queries::EXPIRING_COUNTS)
                     .bind(from)
                     .bind(until)
                     .fetch_all(&self.pool)
                     .await
-                    .map_err(Self::err)
+                    .map_err(Self::err)?;
+                rows::profile_counts(counts)
             }
 
             async fn expiry_claim(
                 &self,
-                profile: &str,
+                profile: CertProfile,
                 from: i64,
                 until: i64,
                 limit: i64,
@@ -180,14 +182,17 @@ macro_rules! issuance_store {
             ) -> Result<Vec<ExpiringCertificate>, StoreError> {
                 let _writer = self.writer().await;
                 let mut tx = self.pool.begin().await.map_err(Self::err)?;
-                let candidates = sqlx::query_as::<$db, ExpiringCertificate>(queries::EXPIRING_UNCLAIMED)
-                    .bind(profile)
+                let candidates = sqlx::query_as::<$db, rows::ExpiringRow>(queries::EXPIRING_UNCLAIMED)
+                    .bind(profile.as_str())
                     .bind(from)
                     .bind(until)
                     .bind(limit)
                     .fetch_all(&mut *tx)
                     .await
-                    .map_err(Self::err)?;
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(rows::expiring)
+                    .collect::<Result<Vec<ExpiringCertificate>, StoreError>>()?;
                 let mut claimed = Vec::with_capacity(candidates.len());
                 for c in candidates {
                     // Another replica's transaction may have claimed it since the select: only inserted rows count.

@@ -47,7 +47,7 @@ macro_rules! revocation_store {
                 now: i64,
             ) -> Result<Option<Vec<String>>, StoreError> {
                 const HOLD: u8 = 6;
-                if record.profile != "pc" {
+                if record.profile != CertProfile::EndEntity(ProfileKind::Pc) {
                     return Ok(None);
                 }
                 let why = if reason == HOLD { "certificate-held" } else { "certificate-revoked" };
@@ -60,12 +60,12 @@ macro_rules! revocation_store {
         impl Revocations for $store {
             async fn revoked_of_ca(
                 &self,
-                ca: &str,
+                ca: CaName,
                 shard: Option<u16>,
                 now: i64,
             ) -> Result<Vec<(String, i64, i64)>, StoreError> {
                 sqlx::query_as::<$db, (String, i64, i64)>(queries::REVOKED_OF_CA)
-                    .bind(ca)
+                    .bind(ca.as_str())
                     .bind(now)
                     .bind(shard.map(i64::from))
                     .fetch_all(&self.pool)
@@ -82,12 +82,12 @@ macro_rules! revocation_store {
 
             async fn revocation_marker(
                 &self,
-                ca: &str,
+                ca: CaName,
                 shard: Option<u16>,
                 now: i64,
             ) -> Result<(i64, i64, i64), StoreError> {
                 sqlx::query_as::<$db, (i64, i64, i64)>(queries::REVOCATION_MARKER)
-                    .bind(ca)
+                    .bind(ca.as_str())
                     .bind(now)
                     .bind(shard.map(i64::from))
                     .fetch_one(&self.pool)
@@ -95,9 +95,9 @@ macro_rules! revocation_store {
                     .map_err(Self::err)
             }
 
-            async fn crl_shard_in_use(&self, ca: &str, shard: u16) -> Result<bool, StoreError> {
+            async fn crl_shard_in_use(&self, ca: CaName, shard: u16) -> Result<bool, StoreError> {
                 sqlx::query_scalar::<$db, i64>(queries::CRL_SHARD_IN_USE)
-                    .bind(ca)
+                    .bind(ca.as_str())
                     .bind(i64::from(shard))
                     .fetch_one(&self.pool)
                     .await
@@ -122,7 +122,7 @@ macro_rules! revocation_store {
                     .await
                     .map_err(Self::err)?;
                 if let Some(stored) = stored.filter(|n| *n >= crl.number) {
-                    return Err(StoreError::CrlNotNewer { ca: crl.ca.to_string(), number: crl.number, stored });
+                    return Err(StoreError::CrlNotNewer { ca: crl.ca, number: crl.number, stored });
                 }
                 sqlx::query::<$db>(imported_crls::INSERT)
                     .bind(crl.ca.as_str())
@@ -141,9 +141,9 @@ macro_rules! revocation_store {
                 w.commit().await
             }
 
-            async fn imported_crl(&self, ca: &str) -> Result<Option<ImportedCrl>, StoreError> {
+            async fn imported_crl(&self, ca: CaName) -> Result<Option<ImportedCrl>, StoreError> {
                 Ok(sqlx::query_as::<$db, imported_crls::Row>(imported_crls::NEWEST)
-                    .bind(ca)
+                    .bind(ca.as_str())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)?

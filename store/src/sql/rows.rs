@@ -6,8 +6,8 @@ use crate::audit::{self, AuditEntry, AuditEvent};
 use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState, MedicalInstitutionCode};
 use crate::operator::{OperatorName, OperatorRecord, OperatorRole};
 use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState, Protocol};
-use crate::{AuthorityRecord, CertStatus, CertificateRecord, StoreError};
-use hcpki_model::CaName;
+use crate::{AuthorityRecord, CertStatus, CertificateRecord, ExpiringCertificate, StoreError};
+use hcpki_model::{CaName, CertProfile};
 
 /// How many rows a listing returns when the filter does not say.
 pub(super) const DEFAULT_LIMIT: i64 = 1000;
@@ -76,6 +76,12 @@ pub(super) fn stored_ca(text: &str) -> Result<CaName, String> {
     CaName::from_stored(text).ok_or_else(|| format!("unknown value {text:?}"))
 }
 
+/// A certificate's `profile` column: exactly one stored form (`router`, `scep-ra`, `ca-root`, …), or a
+/// message naming the value.
+pub(super) fn stored_profile(text: &str) -> Result<CertProfile, String> {
+    CertProfile::from_stored(text).ok_or_else(|| format!("unknown value {text:?}"))
+}
+
 pub(super) fn facility(row: FacilityRow) -> Result<Facility, StoreError> {
     let (id, name, kind, medical_code, address, contact, state, state_reason, state_changed_by, changed_at, created_at) =
         row;
@@ -125,8 +131,8 @@ pub(super) fn certificate(row: CertificateRow) -> Result<CertificateRecord, Stor
         status: CertStatus::parse(&status)
             .ok_or_else(|| corrupt(&format!("certificate {serial} status"), format!("unknown value {status:?}")))?,
         ca: stored_ca(&ca).map_err(|e| corrupt(&format!("certificate {serial} ca"), e))?,
+        profile: stored_profile(&profile).map_err(|e| corrupt(&format!("certificate {serial} profile"), e))?,
         serial,
-        profile,
         subject,
         not_before,
         not_after,
@@ -135,6 +141,31 @@ pub(super) fn certificate(row: CertificateRow) -> Result<CertificateRecord, Stor
         der,
         created_at,
         issued_at,
+    })
+}
+
+/// Certificate counts per `profile` column (metrics), each profile parsed as a certificate row's is.
+pub(super) fn profile_counts(counts: Vec<(String, i64)>) -> Result<Vec<(CertProfile, i64)>, StoreError> {
+    counts
+        .into_iter()
+        .map(|(profile, n)| {
+            let profile = stored_profile(&profile).map_err(|e| corrupt("certificate counts profile", e))?;
+            Ok((profile, n))
+        })
+        .collect()
+}
+
+/// [`super::queries::EXPIRING_UNCLAIMED`]'s columns: serial, profile, facility_id, subject, not_after.
+pub(super) type ExpiringRow = (String, String, Option<String>, String, i64);
+
+pub(super) fn expiring(row: ExpiringRow) -> Result<ExpiringCertificate, StoreError> {
+    let (serial, profile, facility_id, subject, not_after) = row;
+    Ok(ExpiringCertificate {
+        profile: stored_profile(&profile).map_err(|e| corrupt(&format!("certificate {serial} profile"), e))?,
+        serial,
+        facility_id,
+        subject,
+        not_after,
     })
 }
 

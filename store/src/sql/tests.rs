@@ -12,7 +12,7 @@ use crate::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter, ImportedCrl,
     IssuanceIntent, LoginThrottle, NewJob, RateCount, RateSync, Registration, Revocation, Store, StoreError,
 };
-use hcpki_model::CaName;
+use hcpki_model::{CaName, CertProfile, ProfileKind};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -130,6 +130,7 @@ on_every_backend!(
     a_session_and_its_login_entry_are_written_together_or_not_at_all,
     idle_caches_are_released_and_the_store_goes_on,
     stored_times_are_the_times_passed_in,
+    every_stored_profile_reads_back_and_an_unknown_one_is_corrupt,
 );
 
 // ---- helpers ----
@@ -167,7 +168,7 @@ fn intent(serial: &str, facility: Option<&FacilityId>, profile: &str) -> Issuanc
     IssuanceIntent {
         serial: serial.into(),
         ca: CaName::Router,
-        profile: profile.into(),
+        profile: CertProfile::from_stored(profile).unwrap(),
         facility: facility.cloned(),
         subject: format!("CN={serial},O=hcpki,C=JP"),
         sans: vec![format!("DNS:{serial}.example.jp"), "IP:192.0.2.1".into()],
@@ -405,7 +406,10 @@ async fn certificate_listing_filters(db: TestDb) {
     };
     assert_eq!(serials(CertificateFilter::default()).await, ["0a", "0b", "0c", "0d"]);
     assert_eq!(serials(CertificateFilter { facility: Some(a.clone()), ..Default::default() }).await, ["0a", "0b"]);
-    assert_eq!(serials(CertificateFilter { profile: Some("pc".into()), ..Default::default() }).await, ["0b", "0c"]);
+    assert_eq!(
+        serials(CertificateFilter { profile: Some(ProfileKind::Pc.into()), ..Default::default() }).await,
+        ["0b", "0c"]
+    );
     let by_status = |st| CertificateFilter { status: Some(st), ..Default::default() };
     assert_eq!(serials(by_status(CertStatus::Issued)).await, ["0a"]);
     assert_eq!(serials(by_status(CertStatus::Reserved)).await, ["0b", "0d"]);
@@ -419,13 +423,47 @@ async fn certificate_listing_filters(db: TestDb) {
     assert!(all.windows(2).all(|w| w[0].created_at >= w[1].created_at));
 }
 
+/// Each profile a certificate row can hold (the end-entity profiles, `ca-<name>`) is written as its stored text
+/// and read back as the same value, as are the listing filter and the expiry claim; a text no profile has is
+/// `Corrupt`, naming the row, the column and the value.
+async fn every_stored_profile_reads_back_and_an_unknown_one_is_corrupt(db: TestDb) {
+    let s = &*db.store;
+    for (i, profile) in CertProfile::ALL.into_iter().enumerate() {
+        let serial = format!("{:02x}", 0x10 + i);
+        s.record_intent(&IssuanceIntent { profile, ..intent(&serial, None, "pc") }, NOW).await.unwrap();
+        s.complete_issuance(&serial, b"der", &admin(), AT_MS).await.unwrap();
+        assert_eq!(s.certificate(&serial).await.unwrap().unwrap().profile, profile);
+        let listed =
+            s.list_certificates(&CertificateFilter { profile: Some(profile), ..Default::default() }).await.unwrap();
+        assert_eq!(listed.iter().map(|c| (c.serial.as_str(), c.profile)).collect::<Vec<_>>(), [(&*serial, profile)]);
+        let claimed = s.expiry_claim(profile, NOW, i64::MAX, 10, NOW).await.unwrap();
+        assert_eq!(claimed.iter().map(|c| (c.serial.as_str(), c.profile)).collect::<Vec<_>>(), [(&*serial, profile)]);
+    }
+    let text: Vec<(String, String)> = s
+        .list_certificates(&CertificateFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.serial, serde_json::to_value(c.profile).unwrap().as_str().unwrap().to_owned()))
+        .collect();
+    assert!(text.iter().any(|(_, p)| p == "scep-ra") && text.iter().any(|(_, p)| p == "ca-root"), "{text:?}");
+
+    db.db_execute("UPDATE certificates SET profile = 'scepra' WHERE serial = '10'").await;
+    let err = s.certificate("10").await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Corrupt(why) if why == "certificate 10 profile: unknown value \"scepra\""),
+        "{err:?}"
+    );
+    assert!(matches!(s.list_certificates(&CertificateFilter::default()).await, Err(StoreError::Corrupt(_))));
+}
+
 async fn duplicate_serial_and_unknown_references(db: TestDb) {
     let s = &*db.store;
     let id = registered(s, "Dup", None).await;
     s.record_intent(&intent("7f", Some(&id), "router"), NOW).await.unwrap();
     let again = intent("7f", None, "server");
     assert!(matches!(s.record_intent(&again, NOW).await, Err(StoreError::DuplicateSerial(x)) if x == "7f"));
-    assert_eq!(s.certificate("7f").await.unwrap().unwrap().profile, "router", "first intent kept");
+    assert_eq!(s.certificate("7f").await.unwrap().unwrap().profile.as_str(), "router", "first intent kept");
 
     let ghost = FacilityId::from_number(12345).unwrap();
     assert!(matches!(
@@ -452,7 +490,7 @@ async fn imported_crls_only_move_forward_and_one_of_two_racing_imports_wins(db: 
         imported_at: 1_800_000_100,
         imported_by: "cli:test".into(),
     };
-    assert!(s.imported_crl("root").await.unwrap().is_none());
+    assert!(s.imported_crl(CaName::Root).await.unwrap().is_none());
     s.import_crl(&arl(5), &admin(), AT_MS).await.unwrap();
     let head = s.audit_head().await.unwrap();
     for stale in [5, 4] {
@@ -463,15 +501,15 @@ async fn imported_crls_only_move_forward_and_one_of_two_racing_imports_wins(db: 
         );
     }
     assert_eq!(s.audit_head().await.unwrap(), head, "a refusal writes nothing");
-    assert_eq!(s.imported_crl("root").await.unwrap(), Some(arl(5)));
-    assert!(s.imported_crl("router").await.unwrap().is_none(), "per CA");
+    assert_eq!(s.imported_crl(CaName::Root).await.unwrap(), Some(arl(5)));
+    assert!(s.imported_crl(CaName::Router).await.unwrap().is_none(), "per CA");
 
     let other = db.another_handle().await;
     let (nine, actor) = (arl(9), admin());
     let (a, b) = tokio::join!(s.import_crl(&nine, &actor, AT_MS), other.import_crl(&nine, &actor, AT_MS));
     assert_eq!(u8::from(a.is_ok()) + u8::from(b.is_ok()), 1, "exactly one of {a:?} and {b:?}");
     s.import_crl(&arl(10), &admin(), AT_MS).await.unwrap();
-    assert_eq!(other.imported_crl("root").await.unwrap(), Some(arl(10)));
+    assert_eq!(other.imported_crl(CaName::Root).await.unwrap(), Some(arl(10)));
     assert_eq!(db.db_rows("imported_crls").await, 3);
     let log = verified_log(s).await;
     let imports: Vec<_> = log.iter().filter(|e| e.action == "crl.import").collect();
@@ -501,7 +539,7 @@ async fn authorities_are_recorded_once(db: TestDb) {
     let head = s.audit_head().await.unwrap();
     let replaced = AuthorityRecord { key_uri: "file:/tmp/evil.key".into(), ..root.clone() };
     assert!(
-        matches!(s.put_authority(&replaced, &admin(), AT_MS).await, Err(StoreError::DuplicateAuthority(n)) if n == "root")
+        matches!(s.put_authority(&replaced, &admin(), AT_MS).await, Err(StoreError::DuplicateAuthority(n)) if n == CaName::Root)
     );
     assert_eq!(s.audit_head().await.unwrap(), head);
     assert_eq!(s.authorities().await.unwrap(), vec![root, router]);
@@ -683,7 +721,6 @@ async fn closed_pool_is_unavailable() {
 /// changes are audited.
 async fn acme_state_is_shared_between_handles(db: TestDb) {
     use crate::{AcmeAccount, AcmeOrder, CredentialRecord, Protocol};
-    use hcpki_model::ProfileKind;
     let (s, other) = (db.store.clone(), db.another_handle().await);
     let facility = registered(&*s, "ACME clinic", None).await;
     s.transition_facility(&facility, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
@@ -1143,15 +1180,16 @@ async fn expiring_certificates_are_claimed_once_unless_renewed(db: TestDb) {
         s.complete_issuance(serial, b"der", &admin(), AT_MS).await.unwrap();
     }
     let window = (t - 30 * 86_400, t + 30 * 86_400);
-    let claimed = s.expiry_claim("pc", window.0, window.1, 100, t).await.unwrap();
+    let (pc, router) = (CertProfile::EndEntity(ProfileKind::Pc), CertProfile::EndEntity(ProfileKind::Router));
+    let claimed = s.expiry_claim(pc, window.0, window.1, 100, t).await.unwrap();
     assert_eq!(claimed.iter().map(|c| c.serial.as_str()).collect::<Vec<_>>(), ["e1"], "{claimed:?}");
     assert_eq!(claimed[0].facility_id.as_deref(), Some(id.as_str()));
-    assert!(other.expiry_claim("pc", window.0, window.1, 100, t).await.unwrap().is_empty(), "claimed twice");
-    assert_eq!(other.expiry_claim("router", window.0, window.1, 100, t).await.unwrap().len(), 1);
+    assert!(other.expiry_claim(pc, window.0, window.1, 100, t).await.unwrap().is_empty(), "claimed twice");
+    assert_eq!(other.expiry_claim(router, window.0, window.1, 100, t).await.unwrap().len(), 1);
     s.expiry_release(&["e1".into()], 0).await.unwrap();
-    assert_eq!(other.expiry_claim("pc", window.0, window.1, 1, t).await.unwrap().len(), 1, "released, claimed again");
+    assert_eq!(other.expiry_claim(pc, window.0, window.1, 1, t).await.unwrap().len(), 1, "released, claimed again");
     s.expiry_release(&[], t + 1).await.unwrap();
-    assert_eq!(s.expiry_claim("pc", window.0, window.1, 100, t).await.unwrap().len(), 1, "forgotten after expiry");
+    assert_eq!(s.expiry_claim(pc, window.0, window.1, 100, t).await.unwrap().len(), 1, "forgotten after expiry");
 }
 
 // ---- SSO session lifecycle and services in the database (issue #6, D26) ----
@@ -1702,6 +1740,7 @@ async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb)
     issue("0a03", "pc", Some(1), now + 100).await;
     issue("0b01", "router", None, later).await;
     let rows = |ca: &'static str, shard: Option<u16>, at: i64| async move {
+        let ca: CaName = ca.parse().unwrap();
         let listed = s.revoked_of_ca(ca, shard, at).await.unwrap();
         let marker = s.revocation_marker(ca, shard, at).await.unwrap();
         assert_eq!(marker.0, listed.len() as i64, "marker count of {ca} {shard:?}: {marker:?} {listed:?}");
@@ -1797,7 +1836,7 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
         "one audit entry per revocation made, none for a refusal"
     );
     let listed: Vec<(String, i64)> = s
-        .revoked_of_ca("router", None, NOW)
+        .revoked_of_ca(CaName::Router, None, NOW)
         .await
         .unwrap()
         .into_iter()

@@ -2,6 +2,7 @@
 
 use crate::error::StoreError;
 use crate::records::{Actor, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate, IssuanceIntent};
+use hcpki_model::{CaName, CertProfile};
 
 /// Certificate issuance: the write-ahead intent, completion or failure, and reading certificates back.
 #[async_trait::async_trait]
@@ -47,14 +48,14 @@ pub trait Issuance: Send + Sync {
 
     /// Up to `limit` serials of `ca`'s issued, unexpired, unrevoked certificates after `after`, by serial (a
     /// page of the population an OCSP responder pre-signs answers for).
-    async fn live_serials(&self, ca: &str, now: i64, after: &str, limit: i64) -> Result<Vec<String>, StoreError>;
+    async fn live_serials(&self, ca: CaName, now: i64, after: &str, limit: i64) -> Result<Vec<String>, StoreError>;
 
     /// How many certificates are `issued`, per profile, sorted by profile (for metrics).
-    async fn issued_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+    async fn issued_counts(&self) -> Result<Vec<(CertProfile, i64)>, StoreError>;
 
     /// How many `issued` certificates expire in `[from, until)` (Unix seconds), per profile, sorted by profile
     /// (expiry monitoring).
-    async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(String, i64)>, StoreError>;
+    async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(CertProfile, i64)>, StoreError>;
 
     /// Claim for reporting, at `now`, up to `limit` `issued` certificates of `profile` whose notAfter is in
     /// `[from, until)`, that have no successor (no later-expiring issued certificate of the same facility,
@@ -62,7 +63,7 @@ pub trait Issuance: Send + Sync {
     /// whichever replica asks (expiry webhook).
     async fn expiry_claim(
         &self,
-        profile: &str,
+        profile: CertProfile,
         from: i64,
         until: i64,
         limit: i64,

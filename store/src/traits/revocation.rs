@@ -2,6 +2,7 @@
 
 use crate::error::StoreError;
 use crate::records::{Actor, CertificateRecord, ImportedCrl, Revocation};
+use hcpki_model::CaName;
 
 /// Revocation: revoking certificates, and what CRLs and OCSP read (markers, shards, numbers, imported CRLs).
 #[async_trait::async_trait]
@@ -10,7 +11,7 @@ pub trait Revocations: Send + Sync {
     /// (serial, revoked at, RFC 5280 reason code), by serial.
     async fn revoked_of_ca(
         &self,
-        ca: &str,
+        ca: CaName,
         shard: Option<u16>,
         now: i64,
     ) -> Result<Vec<(String, i64, i64)>, StoreError>;
@@ -18,7 +19,7 @@ pub trait Revocations: Send + Sync {
     /// What a CRL of `ca` (or of its shard `shard`) depends on at `now`: the number of revoked, unexpired
     /// certificates, the latest revocation time and the sum of their reasons. A cached CRL whose marker
     /// differs is stale.
-    async fn revocation_marker(&self, ca: &str, shard: Option<u16>, now: i64) -> Result<(i64, i64, i64), StoreError>;
+    async fn revocation_marker(&self, ca: CaName, shard: Option<u16>, now: i64) -> Result<(i64, i64, i64), StoreError>;
 
     /// The same marker over every revocation of every CA, expired ones included. It moves whenever any CA's
     /// [`Self::revocation_marker`] can move through a revocation (not through an expiry), and costs one pass
@@ -27,7 +28,7 @@ pub trait Revocations: Send + Sync {
 
     /// Whether any certificate of `ca` was recorded in CRL shard `shard` (its CRL is served even after
     /// `pc_crl_shards` shrank).
-    async fn crl_shard_in_use(&self, ca: &str, shard: u16) -> Result<bool, StoreError>;
+    async fn crl_shard_in_use(&self, ca: CaName, shard: u16) -> Result<bool, StoreError>;
 
     /// The next CRL number of the CRL named `crl` (`pc`, `pc-17`): 1, 2, 3… across restarts and replicas
     /// (RFC 5280 §5.2.3).
@@ -40,7 +41,7 @@ pub trait Revocations: Send + Sync {
     async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
 
     /// The imported CRL of `ca` with the highest CRL number, if any was imported.
-    async fn imported_crl(&self, ca: &str) -> Result<Option<ImportedCrl>, StoreError>;
+    async fn imported_crl(&self, ca: CaName) -> Result<Option<ImportedCrl>, StoreError>;
 
     /// The revocation of one certificate: (revoked at, RFC 5280 reason code), if it is revoked (OCSP answers
     /// for certificates past notAfter, which [`Self::revoked_of_ca`] leaves out).
