@@ -20,6 +20,7 @@ pub mod registry;
 
 use std::fmt;
 
+use hcpki_html::Lang;
 use zeroize::Zeroizing;
 
 use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
@@ -138,6 +139,10 @@ impl Eq for dyn CardDriver {}
 pub struct CardLabels {
     /// The kind as the command line shows it (`HPKI`, `JPKI`).
     pub display_name: &'static str,
+    /// The kind in words, as the PIN page names the card (`HPKI カード`, `マイナンバーカード`).
+    pub name: Words,
+    /// Whom to turn to when the PIN is blocked, as the PIN page says it.
+    pub unblock: Words,
     /// The authentication key's PIN.
     pub auth_pin: PinLabels,
     /// The signature key's PIN.
@@ -149,8 +154,29 @@ pub struct CardLabels {
 pub struct PinLabels {
     /// The terminal prompt's first line (English).
     pub terminal: &'static str,
-    /// The agent's PIN page heading (Japanese / English).
-    pub page: &'static str,
+    /// The agent's PIN page: the field's label.
+    pub page: Words,
+    /// The PIN is digits only: the page asks for a numeric keyboard (`inputmode="numeric"`).
+    pub digits_only: bool,
+    /// The longest PIN the card takes (the field's `maxlength`).
+    pub max_len: u8,
+}
+
+/// A text the user reads, in both languages of the agent's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Words {
+    pub ja: &'static str,
+    pub en: &'static str,
+}
+
+impl Words {
+    /// The text in `lang`.
+    pub fn get(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Ja => self.ja,
+            Lang::En => self.en,
+        }
+    }
 }
 
 /// What a signing operation returns.
