@@ -15,16 +15,18 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::accessibility::assert_wcag21_aa;
-use crate::agent::{self, Served, hpki};
+use crate::agent::{self, Served, hpki, jpki};
 use crate::browser::Chromium;
 use crate::harness::{keep_artifacts, repo_root};
 use crate::pcsc_lock::pcsc_lock;
 
 /// The portal whose login the agent signs for (nothing listens there: the test plays the portal's script).
 const PORTAL: &str = "https://portal.example";
-/// The virtual HPKI card's authentication PIN, and one it is not.
+/// The virtual HPKI card's authentication PIN (fifteen tries).
 const PIN: &str = "hpki1234";
-const WRONG: &str = "hpki9999";
+/// The virtual My Number card's authentication PIN (three tries), and one it is not.
+const JPKI_PIN: &str = "1234";
+const JPKI_WRONG: &str = "9999";
 
 #[test]
 fn in_japanese_and_english_accessible_and_typed_with_the_keyboard_only() {
@@ -37,13 +39,14 @@ fn in_japanese_and_english_accessible_and_typed_with_the_keyboard_only() {
     agent.wait_card(0, "hpki");
     let mut browser = t.browser();
 
-    // Japanese first (the browser asks for ja, as a Japanese clinic PC does).
-    let op = Login::start(&agent, false);
+    // Japanese first: the browser asks for ja, as a Japanese clinic PC does.
+    let op = Login::start(&agent, "hpki", false);
     browser.goto(&op.pin_url);
     assert_eq!(browser.eval("document.documentElement.lang"), "ja");
     let text = page_text(&mut browser);
+    let tries = format!("{} 回", op.tries_left);
     for want in
-        ["カードの PIN を入力してください", PORTAL, "ポータルへのログイン", "HPKI カード", "試験\u{3000}太郎", "3 回"]
+        ["カードの PIN を入力してください", PORTAL, "ポータルへのログイン", "HPKI カード", "試験\u{3000}太郎", &tries]
     {
         assert!(text.contains(want), "the Japanese page does not say {want:?}:\n{text}");
     }
@@ -78,7 +81,7 @@ fn in_japanese_and_english_accessible_and_typed_with_the_keyboard_only() {
     assert_eq!(op.finish(&agent)["status"], "done");
     assert_wcag21_aa(&mut browser, "main", "the PIN page after signing");
     // The focus is visible: a focused control has an outline (the style's :focus-visible after a key press).
-    browser.goto(&Login::start(&agent, false).pin_url);
+    browser.goto(&Login::start(&agent, "hpki", false).pin_url);
     browser.cmd(json!({"cmd": "key", "key": "Tab"}));
     let outline = browser.eval("getComputedStyle(document.activeElement).outlineStyle");
     assert_eq!(outline, "solid", "the keyboard focus is not visible");
@@ -91,14 +94,14 @@ fn in_japanese_and_english_accessible_and_typed_with_the_keyboard_only() {
 fn every_state_says_what_happened_and_what_to_do() {
     let _pcsc = pcsc_lock();
     let t = Scene::new("pin-page-states");
-    let mut card = agent::insert(hpki(), 0);
+    let mut card = agent::insert(jpki(), 0);
     let agent = Served::start_with(PORTAL, "127.0.0.1:0", &[]);
-    agent.wait_card(0, "hpki");
+    agent.wait_card(0, "jpki");
     let mut browser = t.browser();
 
-    // A wrong PIN: the tries left, and to log in again.
-    let wrong = Login::start(&agent, false);
-    submit_pin(&mut browser, &wrong.pin_url, WRONG);
+    // A My Number card (three tries). A wrong PIN: the tries left, and to log in again.
+    let wrong = Login::start(&agent, "jpki", false);
+    submit_pin(&mut browser, &wrong.pin_url, JPKI_WRONG);
     wait_heading(&mut browser, "PIN が違います");
     assert!(page_text(&mut browser).contains("PIN の残り回数は 2 回です。"), "{}", page_text(&mut browser));
     assert_wcag21_aa(&mut browser, "main", "the wrong-PIN page");
@@ -106,19 +109,19 @@ fn every_state_says_what_happened_and_what_to_do() {
     assert_eq!(wrong.finish(&agent)["error"]["code"], "wrong_pin");
 
     // Again: one try left, and the page warns that the next wrong PIN blocks the card.
-    let second = Login::start(&agent, false);
-    submit_pin(&mut browser, &second.pin_url, WRONG);
+    let second = Login::start(&agent, "jpki", false);
+    submit_pin(&mut browser, &second.pin_url, JPKI_WRONG);
     wait_heading(&mut browser, "PIN が違います");
     assert!(page_text(&mut browser).contains("次に間違えると PIN がロックされます"));
 
     // With one try left the agent asks for no PIN unless the login allowed the last try.
-    let guarded = Login::start_until(&agent, false, "failed");
+    let guarded = Login::start_until(&agent, "jpki", false, "failed");
     browser.goto(&guarded.pin_url);
     wait_heading(&mut browser, "PIN の残りが 1 回です");
     assert_wcag21_aa(&mut browser, "main", "the page of a login that may not spend the last try");
 
     // Allowed: the page warns, and the PIN goes to the card only with the confirmation box ticked.
-    let last = Login::start(&agent, true);
+    let last = Login::start(&agent, "jpki", true);
     browser.goto(&last.pin_url);
     let text = page_text(&mut browser);
     assert!(text.contains("これが最後の 1 回です"), "{text}");
@@ -127,7 +130,7 @@ fn every_state_says_what_happened_and_what_to_do() {
     assert_wcag21_aa(&mut browser, "main", "the last-try page");
     t.screenshot(&mut browser, "pin-last-try.png");
     // Keys only: the PIN, Tab to the box, Space ticks it, Enter submits — the wrong PIN blocks the card.
-    browser.cmd(json!({"cmd": "keys", "text": WRONG}));
+    browser.cmd(json!({"cmd": "keys", "text": JPKI_WRONG}));
     assert_eq!(browser.cmd(json!({"cmd": "key", "key": "Tab"}))["focused"], "confirm-last-try");
     browser.cmd(json!({"cmd": "key", "key": " "}));
     browser.cmd(json!({"cmd": "key", "key": "Enter"}));
@@ -135,10 +138,10 @@ fn every_state_says_what_happened_and_what_to_do() {
     assert_eq!(last.finish(&agent)["error"]["code"], "pin_blocked");
 
     // Blocked, on the next login: whom to turn to.
-    let blocked = Login::start_until(&agent, false, "failed");
+    let blocked = Login::start_until(&agent, "jpki", false, "failed");
     browser.goto(&blocked.pin_url);
     wait_heading(&mut browser, "PIN がロックされています");
-    assert!(page_text(&mut browser).contains("HPKI 認証局"), "{}", page_text(&mut browser));
+    assert!(page_text(&mut browser).contains("市区町村の窓口"), "{}", page_text(&mut browser));
     assert_wcag21_aa(&mut browser, "main", "the PIN-blocked page");
     t.screenshot(&mut browser, "pin-locked.png");
     browser.goto(&format!("{}?lang=en", blocked.pin_url));
@@ -149,13 +152,13 @@ fn every_state_says_what_happened_and_what_to_do() {
     // A fresh card; pulled out while its PIN page is open: the PIN is refused for a card that is gone.
     card.remove();
     agent.wait_empty(0);
-    card = agent::insert(hpki(), 0);
-    agent.wait_card(0, "hpki");
-    let pulled = Login::start(&agent, false);
+    card = agent::insert(jpki(), 0);
+    agent.wait_card(0, "jpki");
+    let pulled = Login::start(&agent, "jpki", false);
     browser.goto(&pulled.pin_url);
     card.remove();
     agent.wait_empty(0);
-    browser.cmd(json!({"cmd": "keys", "text": PIN}));
+    browser.cmd(json!({"cmd": "keys", "text": JPKI_PIN}));
     browser.cmd(json!({"cmd": "key", "key": "Enter"}));
     wait_heading(&mut browser, "カードが抜かれました");
     assert_wcag21_aa(&mut browser, "main", "the card-removed page");
@@ -165,11 +168,11 @@ fn every_state_says_what_happened_and_what_to_do() {
     // No PIN typed in time (an agent whose pin_timeout_secs is 2).
     let config = t.dir.join("agent.toml");
     std::fs::write(&config, "version = 1\npin_timeout_secs = 2\n").unwrap();
-    let card = agent::insert(hpki(), 0);
+    let card = agent::insert(jpki(), 0);
     drop(agent);
     let agent = Served::start_with(PORTAL, "127.0.0.1:0", &["--config", config.to_str().unwrap()]);
-    agent.wait_card(0, "hpki");
-    let late = Login::start(&agent, false);
+    agent.wait_card(0, "jpki");
+    let late = Login::start(&agent, "jpki", false);
     browser.goto(&late.pin_url);
     assert_eq!(late.finish(&agent)["error"]["code"], "pin_timeout");
     browser.goto(&late.pin_url);
@@ -184,28 +187,31 @@ fn every_state_says_what_happened_and_what_to_do() {
 struct Login {
     id: String,
     pin_url: String,
+    /// The tries left the agent reported when it asked for the PIN.
+    tries_left: Value,
 }
 
 impl Login {
-    /// `POST /v1/sign` for the HPKI card's authentication key; returns once the agent asks for the PIN.
-    fn start(agent: &Served, allow_last_try: bool) -> Self {
-        Self::start_until(agent, allow_last_try, "pin_required")
+    /// `POST /v1/sign` for the authentication key of the card of `kind`; returns once the agent asks for the PIN.
+    fn start(agent: &Served, kind: &str, allow_last_try: bool) -> Self {
+        Self::start_until(agent, kind, allow_last_try, "pin_required")
     }
 
     /// [`start`](Self::start), returning once the operation has reached `status`.
-    fn start_until(agent: &Served, allow_last_try: bool, status: &str) -> Self {
+    fn start_until(agent: &Served, kind: &str, allow_last_try: bool, status: &str) -> Self {
         let challenge = "A".repeat(43);
-        let body = json!({"challenge": challenge, "kind": "hpki", "allow_last_try": allow_last_try}).to_string();
+        let body = json!({"challenge": challenge, "kind": kind, "allow_last_try": allow_last_try}).to_string();
         let (code, started) = agent.http("POST", "/v1/sign", PORTAL, "application/json", &body);
         assert_eq!(code, 202, "{started}");
         let started: Value = serde_json::from_str(&started).unwrap();
         let login = Login {
             id: started["id"].as_str().unwrap().to_owned(),
             pin_url: started["pin_url"].as_str().unwrap().to_owned(),
+            tries_left: Value::Null,
         };
         let reached = login.poll(agent, |s| s != "running");
         assert_eq!(reached["status"], status, "{reached}");
-        login
+        Login { tries_left: reached["tries_left"].clone(), ..login }
     }
 
     /// The operation once it has ended.
@@ -278,10 +284,13 @@ impl Scene {
         Scene { _root: root, dir, shots }
     }
 
+    /// Chromium asking for Japanese first, as a clinic PC's browser does.
     fn browser(&self) -> Chromium {
         let home = self.dir.join("browser-home");
         std::fs::create_dir_all(&home).unwrap();
-        Chromium::start(&home, &self.dir.join("chromium-profile"))
+        let mut browser = Chromium::start(&home, &self.dir.join("chromium-profile"));
+        browser.cmd(json!({"cmd": "accept_language", "value": "ja,en-US;q=0.8"}));
+        browser
     }
 
     fn screenshot(&self, browser: &mut Chromium, name: &str) {

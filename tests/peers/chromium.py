@@ -17,6 +17,8 @@ Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; ever
                                                    (the focused element's id or class afterwards)
     {"cmd": "keys", "text": X, "tab": T?}          X typed key by key (printable ASCII) into whatever has the focus,
                                                    nothing focused by script → {"focused"}
+    {"cmd": "accept_language", "value": V}        the main tab sends Accept-Language V from now on (headless
+                                                   Chromium asks for English whatever --lang says)
     {"cmd": "axe", "tags": [..]?, "tab": T?}       axe-core (tests/peers/node/node_modules/axe-core, installed by
                                                    scripts/deps) run on the tab's page, by default with the WCAG
                                                    2.1 A and AA rules → {"violations": [{id, impact, help,
@@ -311,6 +313,11 @@ class Browser:
             tab,
         )
         return {"focused": focused}
+
+    def accept_language(self, c):
+        user_agent = self.send("Browser.getVersion")["userAgent"]
+        self.send("Network.setUserAgentOverride", {"userAgent": user_agent, "acceptLanguage": c["value"]}, session="main")
+        return {}
 
     def axe(self, c):
         """axe-core on the tab's page: its violations of the given rule tags. The script is evaluated over the
