@@ -59,6 +59,27 @@ impl Lang {
     }
 }
 
+/// A page family's words: `messages! { Key => "日本語", "English"; … }` makes `enum M` with one variant per
+/// message and `M::text(self, Lang)`, so a message missing in either language does not compile (the console's
+/// table, and the card agent's PIN page's).
+#[macro_export]
+macro_rules! messages {
+    ($($key:ident => $ja:literal, $en:literal;)*) => {
+        /// A message of the page family, in both languages.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum M { $(#[allow(missing_docs)] $key),* }
+
+        impl M {
+            /// The text in `lang`.
+            pub fn text(self, lang: $crate::Lang) -> &'static str {
+                match (self, lang) {
+                    $((M::$key, $crate::Lang::Ja) => $ja, (M::$key, $crate::Lang::En) => $en,)*
+                }
+            }
+        }
+    };
+}
+
 /// `lang=xx` in a query string.
 pub fn query_lang(query: &str) -> Option<Lang> {
     query.split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == "lang").and_then(|(_, v)| Lang::parse(v))

@@ -19,11 +19,15 @@ const HOST: &str = "127.0.0.1:7717";
 const OWN: &str = "http://127.0.0.1:7717";
 
 fn app() -> (Router, MemReaders) {
+    app_waiting(10)
+}
+
+/// The API over one JPKI card, waiting `pin_timeout_secs` for a PIN.
+fn app_waiting(pin_timeout_secs: u64) -> (Router, MemReaders) {
     let readers = MemReaders::with_readers(&["R0"]);
     readers.insert("R0", jpki_identity(0).card());
     let broker: Arc<dyn CardService> = Arc::new(Broker::new(readers.clone()));
-    let mut config =
-        AgentConfig { allowed_origins: vec![PORTAL.into()], pin_timeout_secs: 10, ..AgentConfig::default() };
+    let mut config = AgentConfig { allowed_origins: vec![PORTAL.into()], pin_timeout_secs, ..AgentConfig::default() };
     config.validate().unwrap();
     let state = AppState::new(broker, &config, HOST.parse().unwrap(), None);
     (router(state), readers)
@@ -321,13 +325,7 @@ async fn the_last_try_goes_to_the_card_only_when_confirmed_on_the_page() {
 
 #[tokio::test]
 async fn no_pin_typed_in_time_ends_the_operation_as_timed_out() {
-    let readers = MemReaders::with_readers(&["R0"]);
-    readers.insert("R0", jpki_identity(0).card());
-    let broker: Arc<dyn CardService> = Arc::new(Broker::new(readers.clone()));
-    let mut config =
-        AgentConfig { allowed_origins: vec![PORTAL.into()], pin_timeout_secs: 1, ..AgentConfig::default() };
-    config.validate().unwrap();
-    let app = router(AppState::new(broker, &config, HOST.parse().unwrap(), None));
+    let (app, _readers) = app_waiting(1);
     let (id, _) = start_login(&app, false).await;
     let v = final_state(&app, &id).await;
     assert_eq!(v["error"]["code"], "pin_timeout", "{v}");

@@ -1,28 +1,11 @@
 //! The PIN page's words in Japanese (the default) and English: one table, one variant per message, so a
-//! message missing in either language does not compile (the operator console's `i18n` table, D54). What
+//! message missing in either language does not compile (`hcpki_html::messages!`, the console's pattern, D54). What
 //! depends on the kind of card (its name, its PIN's label, whom to turn to when it is blocked) is the
 //! driver's (`driver::CardLabels`).
 
 use hcpki_html::Lang;
 
-macro_rules! messages {
-    ($($key:ident => $ja:literal, $en:literal;)*) => {
-        /// A message of the PIN page.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum M { $(#[allow(missing_docs)] $key),* }
-
-        impl M {
-            /// The text in `lang`.
-            pub fn text(self, lang: Lang) -> &'static str {
-                match (self, lang) {
-                    $((M::$key, Lang::Ja) => $ja, (M::$key, Lang::En) => $en,)*
-                }
-            }
-        }
-    };
-}
-
-messages! {
+hcpki_html::messages! {
     Agent => "hcpki カードエージェント", "hcpki card agent";
     EnterPin => "カードの PIN を入力してください", "Enter your card's PIN";
     RequestedBy => "依頼元", "Requested by";
