@@ -290,11 +290,14 @@ class Browser:
         self.send("Input.dispatchKeyEvent", down, session=tab)
         up = {"type": "keyUp", "key": c["key"], "code": code, "windowsVirtualKeyCode": vk}
         self.send("Input.dispatchKeyEvent", up, session=tab)
-        focused = self.evaluate(
+        return {"focused": self.focused(tab)}
+
+    def focused(self, tab):
+        """The focused element's id, else its class, else its tag."""
+        return self.evaluate(
             "(() => { const e = document.activeElement; return e ? (e.id || e.className || e.tagName) : null; })()",
             tab,
         )
-        return {"focused": focused}
 
     def keys(self, c):
         """Each character as a real key press (keyDown with its text, keyUp) on the focused element."""
@@ -308,11 +311,7 @@ class Browser:
             self.send("Input.dispatchKeyEvent", down, session=tab)
             up = {"type": "keyUp", "key": ch, "code": code, "windowsVirtualKeyCode": vk}
             self.send("Input.dispatchKeyEvent", up, session=tab)
-        focused = self.evaluate(
-            "(() => { const e = document.activeElement; return e ? (e.id || e.className || e.tagName) : null; })()",
-            tab,
-        )
-        return {"focused": focused}
+        return {"focused": self.focused(tab)}
 
     def accept_language(self, c):
         user_agent = self.send("Browser.getVersion")["userAgent"]
