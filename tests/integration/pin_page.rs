@@ -129,6 +129,16 @@ fn every_state_says_what_happened_and_what_to_do() {
     assert_eq!(browser.eval("document.getElementById('pin').getAttribute('aria-describedby')"), "pin-warning");
     assert_wcag21_aa(&mut browser, "main", "the last-try page");
     t.screenshot(&mut browser, "pin-last-try.png");
+    // The box is required by the browser, and by the agent: a form posted without it (the attribute taken away
+    // here) is refused and its PIN not used; the notice links back to the form.
+    browser.eval("document.getElementById('confirm-last-try').required = false");
+    browser.cmd(json!({"cmd": "keys", "text": JPKI_WRONG}));
+    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
+    wait_heading(&mut browser, "最後の 1 回の確認がありません");
+    assert_wcag21_aa(&mut browser, "main", "the refusal of an unconfirmed last try");
+    assert_eq!(last.poll(&agent, |_| true)["status"], "pin_required", "the unconfirmed PIN was used");
+    let back = browser.eval("document.querySelector('main a').href");
+    assert_eq!(browser.goto(back.as_str().unwrap()), format!("{}?lang=ja", last.pin_url));
     // Keys only: the PIN, Tab to the box, Space ticks it, Enter submits — the wrong PIN blocks the card.
     browser.cmd(json!({"cmd": "keys", "text": JPKI_WRONG}));
     assert_eq!(browser.cmd(json!({"cmd": "key", "key": "Tab"}))["focused"], "confirm-last-try");
@@ -180,6 +190,11 @@ fn every_state_says_what_happened_and_what_to_do() {
     assert!(page_text(&mut browser).contains("2 秒以内に"), "{}", page_text(&mut browser));
     assert_wcag21_aa(&mut browser, "main", "the timed-out page");
     assert_eq!(card.card().stats().signatures, 0);
+    // An operation the agent does not know (expired, or a mistyped address).
+    let unknown = format!("{}/pin/unknown", late.pin_url.split("/pin/").next().unwrap());
+    browser.goto(&unknown);
+    wait_heading(&mut browser, "この操作は見つかりません");
+    assert_wcag21_aa(&mut browser, "main", "the page of an unknown operation");
     t.publish(&["pin-wrong.png", "pin-last-try.png", "pin-locked.png"]);
 }
 
