@@ -97,13 +97,15 @@ pub(super) fn failed(lang: Lang, op: &Operation, failure: &ApiFailure, pin_timeo
     let (card, unblock) = registry::card_labels(op.kind);
     let again = t(M::StartAgain);
     let then_again = words::start_again_after_comma(lang);
+    // Between two sentences: Japanese runs them on after "。", English leaves a space.
+    let sp = words::sentence_gap(lang);
     let (title, what): (&str, Markup) = match failure.code {
         "wrong_pin" => {
             let left = failure.tries_left.unwrap_or_default();
             (
                 t(M::WrongPin),
                 html! {
-                    p { (words::tries_now(lang, left)) " " (again) }
+                    p { (words::tries_now(lang, left)) (sp) (again) }
                     @if left == 1 { p class="warn" { (t(M::NextWrongBlocks)) } }
                 },
             )
@@ -113,25 +115,27 @@ pub(super) fn failed(lang: Lang, op: &Operation, failure: &ApiFailure, pin_timeo
             t(M::OneTryLeft),
             html! { p { (t(M::OneTryLeftHelp)) } p { (t(M::NoTrySpent)) } p { (unblock.get(lang)) } },
         ),
-        "card_removed" => (t(M::Removed), html! { p { (t(M::RemovedHelp)) " " (then_again) } }),
+        "card_removed" => (t(M::Removed), html! { p { (t(M::RemovedHelp)) (sp) (then_again) } }),
         "pin_timeout" => (
             t(M::TimedOut),
             html! {
-                p { (words::timed_out(lang, pin_timeout_secs)) " " (t(M::NoTrySpent)) } p { (again) }
+                p { (words::timed_out(lang, pin_timeout_secs)) (sp) (t(M::NoTrySpent)) } p { (again) }
             },
         ),
-        "cancelled" => (t(M::Cancelled), html! { p { (t(M::CancelledHelp)) " " (then_again) } }),
+        "cancelled" => (t(M::Cancelled), html! { p { (t(M::CancelledHelp)) (sp) (then_again) } }),
         "bad_pin_format" => {
             let labels = registry::pin_labels(op.kind, op.role);
             (
                 t(M::BadFormat),
                 html! {
-                    p { (t(M::BadFormatHelp)) " " (labels.page.get(lang)) } p { (t(M::NoTrySpent)) " " (again) }
+                    p { (t(M::BadFormatHelp)) (sp) (labels.page.get(lang)) } p { (t(M::NoTrySpent)) (sp) (again) }
                 },
             )
         }
-        "no_card" => (t(M::NoCard), html! { p { (card.get(lang)) ": " (t(M::NoCardHelp)) " " (then_again) } }),
-        "several_cards" => (t(M::SeveralCards), html! { p { (t(M::SeveralCardsHelp)) " " (then_again) } }),
+        "no_card" => {
+            (t(M::NoCard), html! { p { (card.get(lang)) (words::colon(lang)) (t(M::NoCardHelp)) (sp) (then_again) } })
+        }
+        "several_cards" => (t(M::SeveralCards), html! { p { (t(M::SeveralCardsHelp)) (sp) (then_again) } }),
         "no_service" => (t(M::NoReaders), html! { p { (t(M::NoReadersHelp)) } }),
         _ => (t(M::CardFailed), html! { p { (t(M::CardFailedHelp)) } p class="error" lang="en" { (failure.message) } }),
     };
@@ -170,7 +174,8 @@ fn request_facts(lang: Lang, op: &Operation, question: Option<&PinQuestion>) -> 
             }
             dt { (t(M::Card)) } dd { (card.get(lang)) }
             @if let Some(holder) = question.and_then(|q| q.holder.as_deref()) {
-                dt { (t(M::Holder)) } dd { (holder) }
+                // The name is Japanese (HPKI: the kanji name) also on the English page.
+                dt { (t(M::Holder)) } dd lang="ja" { (holder) }
             }
             @if let Some(n) = question.and_then(|q| q.tries_left) {
                 dt { (t(M::TriesLeft)) } dd { (words::tries(lang, n)) }

@@ -120,3 +120,19 @@ pub fn timed_out(lang: Lang, secs: u64) -> String {
 fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
+
+/// What goes between two sentences: nothing after "。", a space in English.
+pub fn sentence_gap(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ja => "",
+        Lang::En => " ",
+    }
+}
+
+/// A colon after a label in running text.
+pub fn colon(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ja => "：",
+        Lang::En => ": ",
+    }
+}
