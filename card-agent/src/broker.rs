@@ -422,7 +422,7 @@ impl Broker {
 
         // 2. The PIN, from the agent's own prompt only. Checked against the card's format before any
         //    try is spent.
-        let holder = crate::holder::name(card.info.kind, &card.info.certificates);
+        let holder = driver.holder_name(&card.info.certificates);
         let pin = prompt.ask(&PinQuestion { kind: card.info.kind, role, tries_left, holder })?;
         let pin_bytes = driver.check_pin(role, &pin).map_err(|e| AgentError::BadPinFormat(e.to_string()))?;
         drop(pin);

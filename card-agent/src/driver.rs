@@ -13,6 +13,7 @@
 pub mod attributes;
 pub mod error;
 mod files;
+pub mod holder;
 pub mod hpki;
 pub mod jpki;
 mod pin;
@@ -55,6 +56,12 @@ pub trait CardDriver: Send + Sync + fmt::Debug {
     /// The kind as the command line shows it (`HPKI`, `JPKI`).
     fn display_name(&self) -> &'static str {
         self.labels().display_name
+    }
+
+    /// The card holder's name as the PIN page shows it, from the certificates already read (no APDU); None
+    /// when they name no one (the My Number card's authentication certificate: by design of JPKI).
+    fn holder_name(&self, _certificates: &[CardCertificate]) -> Option<String> {
+        None
     }
 
     /// What the user is told a PIN of `role` is for, on the terminal and on the agent's PIN page.

@@ -13,7 +13,6 @@ pub mod bench;
 pub mod broker;
 pub mod config;
 pub mod driver;
-pub mod holder;
 pub mod pin_entry;
 pub mod presence;
 pub mod readers;

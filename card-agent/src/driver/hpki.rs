@@ -174,6 +174,11 @@ impl CardDriver for Issuer {
         &LABELS
     }
 
+    /// HPKI certificates name the holder (the kanji name in the subjectAltName, else the subject CN).
+    fn holder_name(&self, certificates: &[CardCertificate]) -> Option<String> {
+        super::holder::from_auth_certificate(certificates)
+    }
+
     /// Whether this is this issuer's card. An AID alone is not enough (issuers may share the 7816-15 AIDs,
     /// as JMA and the JAHIS example do), so it is when the first application that selects also has a
     /// certificate (`30 …`) where this issuer keeps it. A JMA-layout probe of a JAHIS-layout card selects

@@ -1,23 +1,18 @@
-//! The card holder's name, as the PIN page shows it: read from the certificate the agent already holds for
-//! the card (no APDU, no PIN), so the person at the PC sees whose card is about to be used.
+//! The card holder's name, as the PIN page shows it: read from a certificate the agent already holds for
+//! the card (no APDU, no PIN), so the person at the PC sees whose card is about to be used. Drivers whose
+//! certificates name the holder call it from `CardDriver::holder_name`.
 
 use der::Decode as _;
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::ext::pkix::name::GeneralName;
 
-use crate::service::{CardCertificate, CardKind, KeyRole};
+use crate::service::{CardCertificate, KeyRole};
 
-/// The holder's name from the authentication certificate of a card of `kind`, if it carries one.
-///
-/// HPKI certificates name the holder twice: the subject CN in romaji and, in the subjectAltName's
-/// directoryName, the CN in kanji (HPKI certificate policy); the kanji name is the one a Japanese physician
-/// recognises, so it comes first. The My Number card's authentication certificate names no one (its CN is an
-/// opaque identifier, by design of JPKI): None.
-pub fn name(kind: CardKind, certificates: &[CardCertificate]) -> Option<String> {
-    if kind != CardKind::Hpki {
-        return None;
-    }
+/// The holder's name from the end-entity certificate of the authentication key in `certificates`, written as
+/// HPKI writes it: the subject CN in romaji and, in the subjectAltName's directoryName, the CN in kanji (HPKI
+/// certificate policy). The kanji name is the one a Japanese physician recognises, so it comes first.
+pub fn from_auth_certificate(certificates: &[CardCertificate]) -> Option<String> {
     let der = certificates.iter().find(|c| c.role == KeyRole::Auth)?.chain.first()?;
     let cert = Certificate::from_der(der).ok()?;
     let tbs = cert.tbs_certificate();
@@ -35,6 +30,7 @@ pub fn name(kind: CardKind, certificates: &[CardCertificate]) -> Option<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::CardDriver as _;
     use crate::testkit::{hpki_identity, jpki_identity};
 
     fn auth_chain(identity: &hcpki_vcard::identity::Identity) -> Vec<CardCertificate> {
@@ -44,8 +40,10 @@ mod tests {
 
     #[test]
     fn an_hpki_card_names_its_holder_in_kanji_and_a_my_number_card_names_no_one() {
-        assert_eq!(name(CardKind::Hpki, &auth_chain(hpki_identity())).as_deref(), Some("試験\u{3000}太郎"));
-        assert_eq!(name(CardKind::Jpki, &auth_chain(jpki_identity(0))), None);
-        assert_eq!(name(CardKind::Hpki, &[]), None);
+        let (hpki, jpki) = (&crate::driver::hpki::JMA, &crate::driver::jpki::JPKI);
+        assert_eq!(hpki.holder_name(&auth_chain(hpki_identity())).as_deref(), Some("試験\u{3000}太郎"));
+        assert_eq!(from_auth_certificate(&auth_chain(hpki_identity())).as_deref(), Some("試験\u{3000}太郎"));
+        assert_eq!(jpki.holder_name(&auth_chain(jpki_identity(0))), None);
+        assert_eq!(hpki.holder_name(&[]), None);
     }
 }
