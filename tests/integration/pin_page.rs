@@ -73,7 +73,7 @@ fn in_japanese_and_english_accessible_and_typed_with_the_keyboard_only() {
     browser.goto(&format!("{}?lang=ja", op.pin_url));
 
     // Keyboard only: the focus is already in the PIN field (autofocus); keys type the PIN, Enter submits.
-    assert_eq!(browser.eval("document.activeElement.id"), "pin");
+    wait_focus_on_pin(&mut browser);
     let typed = browser.cmd(json!({"cmd": "keys", "text": PIN}));
     assert_eq!(typed["focused"], "pin");
     browser.cmd(json!({"cmd": "key", "key": "Enter"}));
@@ -132,6 +132,7 @@ fn every_state_says_what_happened_and_what_to_do() {
     // The box is required by the browser, and by the agent: a form posted without it (the attribute taken away
     // here) is refused and its PIN not used; the notice links back to the form.
     browser.eval("document.getElementById('confirm-last-try').required = false");
+    wait_focus_on_pin(&mut browser);
     browser.cmd(json!({"cmd": "keys", "text": JPKI_WRONG}));
     browser.cmd(json!({"cmd": "key", "key": "Enter"}));
     wait_heading(&mut browser, "最後の 1 回の確認がありません");
@@ -140,6 +141,7 @@ fn every_state_says_what_happened_and_what_to_do() {
     let back = browser.eval("document.querySelector('main a').href");
     assert_eq!(browser.goto(back.as_str().unwrap()), format!("{}?lang=ja", last.pin_url));
     // Keys only: the PIN, Tab to the box, Space ticks it, Enter submits — the wrong PIN blocks the card.
+    wait_focus_on_pin(&mut browser);
     browser.cmd(json!({"cmd": "keys", "text": JPKI_WRONG}));
     assert_eq!(browser.cmd(json!({"cmd": "key", "key": "Tab"}))["focused"], "confirm-last-try");
     browser.cmd(json!({"cmd": "key", "key": " "}));
@@ -168,6 +170,7 @@ fn every_state_says_what_happened_and_what_to_do() {
     browser.goto(&pulled.pin_url);
     card.remove();
     agent.wait_empty(0);
+    wait_focus_on_pin(&mut browser);
     browser.cmd(json!({"cmd": "keys", "text": JPKI_PIN}));
     browser.cmd(json!({"cmd": "key", "key": "Enter"}));
     wait_heading(&mut browser, "カードが抜かれました");
@@ -254,12 +257,23 @@ impl Login {
 /// Opens the PIN page and types `pin` with the keyboard (the field has the focus), then Enter.
 fn submit_pin(browser: &mut Chromium, pin_url: &str, pin: &str) {
     browser.goto(pin_url);
+    wait_focus_on_pin(browser);
     browser.cmd(json!({"cmd": "keys", "text": pin}));
     browser.cmd(json!({"cmd": "key", "key": "Enter"}));
 }
 
 fn page_text(browser: &mut Chromium) -> String {
     browser.eval("document.body.innerText").as_str().unwrap_or_default().to_owned()
+}
+
+/// Waits until the PIN field has the focus its `autofocus` gives it (Chromium moves the focus at a rendering
+/// step after the load, later than the load event on a busy machine), so keys go to it.
+fn wait_focus_on_pin(browser: &mut Chromium) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while browser.eval("document.activeElement?.id ?? null") != "pin" {
+        assert!(Instant::now() < deadline, "the PIN field never got the focus (autofocus)");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Waits until the page (after its form's post and redirect) shows the heading `want`.
