@@ -17,7 +17,7 @@ use crate::api;
 use crate::broker::Broker;
 use crate::config::{AgentConfig, PinEntry};
 use crate::readers::ReaderBackend;
-use crate::service::{AgentError, CardKind, KeyRole, Pin, PinPrompt};
+use crate::service::{AgentError, CardKind, Pin, PinPrompt, PinQuestion};
 
 const ORIGIN: &str = "https://portal.bench.example";
 
@@ -47,7 +47,7 @@ pub struct Report {
 struct PresetPin(zeroize::Zeroizing<String>);
 
 impl PinPrompt for PresetPin {
-    fn ask(&self, _: CardKind, _: KeyRole, _: Option<u8>) -> Result<Pin, AgentError> {
+    fn ask(&self, _: &PinQuestion) -> Result<Pin, AgentError> {
         Ok(Pin(self.0.clone()))
     }
 }

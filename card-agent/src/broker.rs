@@ -26,7 +26,8 @@ use tokio::sync::broadcast;
 use crate::driver::{self, BasicAttributes, Driver, DriverError, PinStatus, TextPin, registry};
 use crate::readers::{ReaderBackend, ReaderWatcher};
 use crate::service::{
-    AgentError, CardEvent, CardInfo, CardKind, CardService, KeyRole, Pin, PinPrompt, ReaderInfo, SignRequest, Signed,
+    AgentError, CardEvent, CardInfo, CardKind, CardService, KeyRole, Pin, PinPrompt, PinQuestion, ReaderInfo,
+    SignRequest, Signed,
 };
 use crate::transport::pcsc::ReaderChange;
 use crate::transport::{Connection, Session, TransportError};
@@ -421,7 +422,8 @@ impl Broker {
 
         // 2. The PIN, from the agent's own prompt only. Checked against the card's format before any
         //    try is spent.
-        let pin = prompt.ask(card.info.kind, role, tries_left)?;
+        let holder = driver.holder_name(&card.info.certificates);
+        let pin = prompt.ask(&PinQuestion { kind: card.info.kind, role, tries_left, holder })?;
         let pin_bytes = driver.check_pin(role, &pin).map_err(|e| AgentError::BadPinFormat(e.to_string()))?;
         drop(pin);
 

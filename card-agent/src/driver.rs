@@ -13,6 +13,7 @@
 pub mod attributes;
 pub mod error;
 mod files;
+pub mod holder;
 pub mod hpki;
 pub mod jpki;
 mod pin;
@@ -20,6 +21,7 @@ pub mod registry;
 
 use std::fmt;
 
+use hcpki_html::Lang;
 use zeroize::Zeroizing;
 
 use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
@@ -54,6 +56,12 @@ pub trait CardDriver: Send + Sync + fmt::Debug {
     /// The kind as the command line shows it (`HPKI`, `JPKI`).
     fn display_name(&self) -> &'static str {
         self.labels().display_name
+    }
+
+    /// The card holder's name as the PIN page shows it, from the certificates already read (no APDU); None
+    /// when they name no one (the My Number card's authentication certificate: by design of JPKI).
+    fn holder_name(&self, _certificates: &[CardCertificate]) -> Option<String> {
+        None
     }
 
     /// What the user is told a PIN of `role` is for, on the terminal and on the agent's PIN page.
@@ -138,6 +146,10 @@ impl Eq for dyn CardDriver {}
 pub struct CardLabels {
     /// The kind as the command line shows it (`HPKI`, `JPKI`).
     pub display_name: &'static str,
+    /// The kind in words, as the PIN page names the card (`HPKI カード`, `マイナンバーカード`).
+    pub name: Words,
+    /// Whom to turn to when the PIN is blocked, as the PIN page says it.
+    pub unblock: Words,
     /// The authentication key's PIN.
     pub auth_pin: PinLabels,
     /// The signature key's PIN.
@@ -149,8 +161,29 @@ pub struct CardLabels {
 pub struct PinLabels {
     /// The terminal prompt's first line (English).
     pub terminal: &'static str,
-    /// The agent's PIN page heading (Japanese / English).
-    pub page: &'static str,
+    /// The agent's PIN page: the field's label.
+    pub page: Words,
+    /// The PIN is digits only: the page asks for a numeric keyboard (`inputmode="numeric"`).
+    pub digits_only: bool,
+    /// The longest PIN the card takes (the field's `maxlength`).
+    pub max_len: u8,
+}
+
+/// A text the user reads, in both languages of the agent's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Words {
+    pub ja: &'static str,
+    pub en: &'static str,
+}
+
+impl Words {
+    /// The text in `lang`.
+    pub fn get(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Ja => self.ja,
+            Lang::En => self.en,
+        }
+    }
 }
 
 /// What a signing operation returns.

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use zeroize::Zeroizing;
 
 use crate::driver::registry;
-use crate::service::{AgentError, CardKind, KeyRole, Pin, PinPrompt};
+use crate::service::{AgentError, CardKind, KeyRole, Pin, PinPrompt, PinQuestion};
 
 /// What the user is told before typing: which card and key, and how many tries are left, with a
 /// warning before the last one.
@@ -55,8 +55,8 @@ pub fn read_pin(from_stdin: bool, prompt: &str) -> Result<Pin, AgentError> {
 pub struct TerminalPrompt;
 
 impl PinPrompt for TerminalPrompt {
-    fn ask(&self, kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> Result<Pin, AgentError> {
-        read_pin(false, &prompt_text(kind, role, tries_left))
+    fn ask(&self, q: &PinQuestion) -> Result<Pin, AgentError> {
+        read_pin(false, &prompt_text(q.kind, q.role, q.tries_left))
     }
 }
 
@@ -67,9 +67,9 @@ pub struct StdinPrompt {
 }
 
 impl PinPrompt for StdinPrompt {
-    fn ask(&self, kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> Result<Pin, AgentError> {
+    fn ask(&self, q: &PinQuestion) -> Result<Pin, AgentError> {
         let _one_at_a_time = self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        read_pin(true, &prompt_text(kind, role, tries_left))
+        read_pin(true, &prompt_text(q.kind, q.role, q.tries_left))
     }
 }
 

@@ -100,10 +100,28 @@ pub enum CardEvent {
     ReaderRemoved { reader: String },
 }
 
+/// What a PIN prompt tells the user before they type: which card and key, whose card, and how many tries
+/// are left (so the prompt can warn before the last one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinQuestion {
+    pub kind: CardKind,
+    pub role: KeyRole,
+    pub tries_left: Option<u8>,
+    /// The card holder's name from the card's certificate, where it carries one (HPKI: yes; the My Number
+    /// card's authentication certificate: no, by design of JPKI).
+    pub holder: Option<String>,
+}
+
+impl PinQuestion {
+    /// A question with no holder name (the terminal prompts, tests).
+    pub fn new(kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> Self {
+        PinQuestion { kind, role, tries_left, holder: None }
+    }
+}
+
 /// Asks the user for a PIN. The CLI prompts on the terminal; `serve` uses the agent's own loopback page.
-/// `tries_left` lets the prompt warn before the last try.
 pub trait PinPrompt: Send + Sync {
-    fn ask(&self, kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> Result<Pin, AgentError>;
+    fn ask(&self, question: &PinQuestion) -> Result<Pin, AgentError>;
 }
 
 /// The card side as front ends use it. Implemented by the broker; blocking calls (PC/SC is blocking) —
@@ -139,6 +157,9 @@ pub enum AgentError {
     NoKey(KeyRole),
     #[error("PIN entry was cancelled")]
     Cancelled,
+    /// Nobody typed the PIN within the agent's `pin_timeout_secs`; no try was spent.
+    #[error("no PIN was typed within {0} seconds (no PIN try was spent): start again")]
+    PinTimedOut(u64),
     #[error("the card was removed during the operation: insert it and try again")]
     CardRemoved,
     #[error("the card answered unexpectedly: {0}")]

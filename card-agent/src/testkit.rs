@@ -10,7 +10,7 @@ use hcpki_vcard::identity::{HpkiPins, Identity, IdentityRequest, JpkiPins};
 use zeroize::Zeroizing;
 
 use crate::readers::{ReaderBackend, ReaderWatcher};
-use crate::service::{AgentError, CardKind, KeyRole, Pin, PinPrompt, SignRequest, login_message};
+use crate::service::{AgentError, CardKind, KeyRole, Pin, PinPrompt, PinQuestion, SignRequest, login_message};
 use crate::transport::func::FnCard;
 use crate::transport::{Connection, TransportError};
 
@@ -116,8 +116,8 @@ impl FixedPin {
 }
 
 impl PinPrompt for FixedPin {
-    fn ask(&self, _kind: CardKind, _role: KeyRole, tries_left: Option<u8>) -> Result<Pin, AgentError> {
-        self.asked.lock().unwrap().push(tries_left);
+    fn ask(&self, question: &PinQuestion) -> Result<Pin, AgentError> {
+        self.asked.lock().unwrap().push(question.tries_left);
         if let Some(hook) = &self.on_ask {
             hook();
         }

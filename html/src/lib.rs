@@ -9,6 +9,9 @@
 
 use maud::{Markup, PreEscaped, html};
 
+pub mod lang;
+pub use lang::Lang;
+
 /// What differs between the `<head>`s of the page families.
 #[derive(Debug)]
 pub struct Head<'a> {

@@ -332,7 +332,7 @@ impl Served {
 
     /// Waits until this agent reports reader `reader` empty: pcscd has registered the removal (a card
     /// put back faster than vpcd's ~400 ms presence poll is otherwise never seen to leave).
-    fn wait_empty(&self, reader: usize) {
+    pub(crate) fn wait_empty(&self, reader: usize) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let (_, body) = self.http("GET", "/v1/cards", PORTAL, "text/plain", "");

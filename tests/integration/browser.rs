@@ -311,7 +311,8 @@ impl Chromium {
         reply
     }
 
-    fn try_cmd(&mut self, command: &Value) -> Value {
+    /// Sends `command`; its reply, `ok` or not.
+    pub(crate) fn try_cmd(&mut self, command: &Value) -> Value {
         writeln!(self.stdin, "{command}").unwrap();
         self.stdin.flush().unwrap();
         self.reply()

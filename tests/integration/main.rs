@@ -38,6 +38,7 @@ mod lb;
 mod pcsc_lock;
 mod peers;
 
+mod accessibility;
 mod acme;
 mod admin;
 mod agent;
@@ -70,6 +71,7 @@ mod oidc_node;
 mod oidc_refusals;
 mod opensc;
 mod peer_wrappers;
+mod pin_page;
 mod pkcs11;
 mod portal_card;
 mod portal_self_service;

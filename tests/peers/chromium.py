@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Headless Chromium, driven over the Chrome DevTools Protocol, for tests/integration/browser.rs.
+"""Headless Chromium, driven over the Chrome DevTools Protocol, for tests/integration/browser.rs (and the other
+browser tests: console_browser.rs, pin_page.rs).
 
     chromium.py PROFILE_DIR        # then JSON commands on stdin, one per line; one JSON reply per line on stdout
 
@@ -14,6 +15,15 @@ Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; ever
     {"cmd": "type", "selector": S, "text": X, "tab": T?}   focus the element, insert X as typed text
     {"cmd": "key", "key": "Tab"|"Enter"|" ", "tab": T?}   a real key press on whatever has the focus → {"focused"}
                                                    (the focused element's id or class afterwards)
+    {"cmd": "keys", "text": X, "tab": T?}          X typed key by key (printable ASCII) into whatever has the focus,
+                                                   nothing focused by script → {"focused"}
+    {"cmd": "accept_language", "value": V}        the main tab sends Accept-Language V from now on (headless
+                                                   Chromium asks for English whatever --lang says)
+    {"cmd": "axe", "tags": [..]?, "tab": T?}       axe-core (tests/peers/node/node_modules/axe-core, installed by
+                                                   scripts/deps) run on the tab's page, by default with the WCAG
+                                                   2.1 A and AA rules → {"violations": [{id, impact, help,
+                                                   helpUrl, nodes: [{target, html, failureSummary}]}],
+                                                   "passes": N, "version"}
     {"cmd": "eval", "expr": E, "tab": T?}          → {"value"} (awaits promises)
     {"cmd": "wait_url", "prefix": P, "timeout": s} until the main tab has navigated to a URL starting with P
                                                    (with "exact": true, to P itself) → {"url"}
@@ -45,6 +55,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 TIMEOUT = 30
+
+# axe-core's rules for WCAG 2.1 levels A and AA (its tags: https://github.com/dequelabs/axe-core/blob/develop/doc/API.md).
+WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node", "node_modules", "axe-core", "axe.min.js")
 
 
 def die_with_parent():
@@ -276,11 +290,54 @@ class Browser:
         self.send("Input.dispatchKeyEvent", down, session=tab)
         up = {"type": "keyUp", "key": c["key"], "code": code, "windowsVirtualKeyCode": vk}
         self.send("Input.dispatchKeyEvent", up, session=tab)
-        focused = self.evaluate(
+        return {"focused": self.focused(tab)}
+
+    def focused(self, tab):
+        """The focused element's id, else its class, else its tag."""
+        return self.evaluate(
             "(() => { const e = document.activeElement; return e ? (e.id || e.className || e.tagName) : null; })()",
             tab,
         )
-        return {"focused": focused}
+
+    def keys(self, c):
+        """Each character as a real key press (keyDown with its text, keyUp) on the focused element."""
+        tab = c.get("tab", "main")
+        for ch in c["text"]:
+            if not (" " <= ch <= "~"):
+                raise RuntimeError("keys types printable ASCII only")
+            code = f"Digit{ch}" if ch.isdigit() else (f"Key{ch.upper()}" if ch.isalpha() else "")
+            vk = ord(ch.upper()) if ch.isalnum() else 0
+            down = {"type": "keyDown", "key": ch, "code": code, "text": ch, "windowsVirtualKeyCode": vk}
+            self.send("Input.dispatchKeyEvent", down, session=tab)
+            up = {"type": "keyUp", "key": ch, "code": code, "windowsVirtualKeyCode": vk}
+            self.send("Input.dispatchKeyEvent", up, session=tab)
+        return {"focused": self.focused(tab)}
+
+    def accept_language(self, c):
+        user_agent = self.send("Browser.getVersion")["userAgent"]
+        self.send("Network.setUserAgentOverride", {"userAgent": user_agent, "acceptLanguage": c["value"]}, session="main")
+        return {}
+
+    def axe(self, c):
+        """axe-core on the tab's page: its violations of the given rule tags. The script is evaluated over the
+        DevTools protocol, which the page's Content-Security-Policy does not govern, so pages that load no
+        script (the agent's PIN page: default-src 'none') are checked as they are served."""
+        tab = c.get("tab", "main")
+        if not os.path.exists(AXE_JS):
+            raise RuntimeError(f"{AXE_JS} is missing: run scripts/deps (npm ci in tests/peers/node)")
+        if not self.evaluate("typeof window.axe === 'object'", tab):
+            with open(AXE_JS, encoding="utf-8") as f:
+                self.evaluate(f.read() + "\n;true", tab)
+        tags = c.get("tags") or WCAG21_AA
+        options = {"runOnly": {"type": "tag", "values": tags}, "resultTypes": ["violations"]}
+        expr = (
+            f"axe.run(document, {json.dumps(options)}).then(r => ({{"
+            " version: r.testEngine.version, passes: r.passes.length,"
+            " violations: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,"
+            " nodes: v.nodes.map(n => ({target: n.target, html: n.html, failureSummary: n.failureSummary}))}))"
+            " }))"
+        )
+        return self.evaluate(expr, tab)
 
     def wait_url(self, c):
         prefix = c["prefix"]

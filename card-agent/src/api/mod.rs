@@ -34,9 +34,9 @@ use base64::Engine as _;
 
 use crate::config::PinEntry;
 use crate::presence::Token;
-use crate::service::{CardKind, KeyRole, SignRequest, login_message};
+use crate::service::{CardKind, KeyRole, PinQuestion, SignRequest, login_message};
 use hcpki_agent_protocol::presence as contract;
-pub use operations::{ApiFailure, OpState, Operations};
+pub use operations::{ApiFailure, OpState, Operations, Purpose};
 pub use state::AppState;
 
 /// Challenges shorter than this cannot be single-use nonces; longer ones are not challenges.
@@ -162,7 +162,8 @@ async fn sign(
         Err(_) => return failure(StatusCode::BAD_REQUEST, "bad_challenge", "the challenge is not base64url"),
     };
     let origin = request_origin(&headers);
-    let Some(op) = state.ops.start(&origin) else {
+    let purpose = Purpose::Login { origin: origin.clone() };
+    let Some(op) = state.ops.start(&origin, purpose, body.kind, body.role) else {
         return failure(
             StatusCode::TOO_MANY_REQUESTS,
             "busy",
@@ -298,7 +299,7 @@ async fn sign_status(
 fn status_json(state: &AppState, id: &str, s: &OpState) -> serde_json::Value {
     match s {
         OpState::Running => serde_json::json!({ "id": id, "status": "running" }),
-        OpState::PinRequired { kind, role, tries_left } => {
+        OpState::PinRequired(PinQuestion { kind, role, tries_left, .. }) => {
             let pin_url = (state.pin_entry == PinEntry::Web).then(|| format!("{}/pin/{id}", state.own_origin));
             serde_json::json!({
                 "id": id, "status": "pin_required", "kind": kind, "role": role, "tries_left": tries_left, "pin_url": pin_url,

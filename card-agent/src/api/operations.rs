@@ -13,13 +13,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use zeroize::Zeroizing;
 
-use crate::service::{AgentError, CardKind, KeyRole, Pin, PinPrompt, Signed};
+use crate::service::{AgentError, CardKind, KeyRole, Pin, PinPrompt, PinQuestion, Signed};
 
 /// Where an operation is.
 #[derive(Clone, Debug)]
 pub enum OpState {
     Running,
-    PinRequired { kind: CardKind, role: KeyRole, tries_left: Option<u8> },
+    /// Waiting for the PIN: what the prompt tells the user.
+    PinRequired(PinQuestion),
     Done(Signed),
     Failed(ApiFailure),
 }
@@ -34,6 +35,16 @@ impl OpState {
             OpState::Failed(_) => "failed",
         }
     }
+}
+
+/// What an operation asks the card for, as the PIN page tells the user: which site asks, and for what.
+/// A typed value, not a string, so that a later purpose (signing a named document) is a new variant the page
+/// must word, never free text a site could put on the agent's page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Purpose {
+    /// A login to the portal at `origin` (the origin the card's signature is bound to).
+    Login { origin: String },
 }
 
 /// An error as the API reports it: a stable code, the message, and tries left for a wrong PIN.
@@ -58,6 +69,7 @@ impl From<&AgentError> for ApiFailure {
             AgentError::BadPinFormat(_) => ("bad_pin_format", None),
             AgentError::NoKey(_) => ("no_key", None),
             AgentError::Cancelled => ("cancelled", None),
+            AgentError::PinTimedOut(_) => ("pin_timeout", None),
             AgentError::CardRemoved => ("card_removed", None),
             AgentError::Card(_) => ("card_error", None),
             _ => ("internal", None),
@@ -80,6 +92,10 @@ pub struct Operation {
     pub origin: String,
     /// Token the PIN page embeds in its form (the page is same-origin, so this is defence in depth).
     pub page_token: String,
+    /// What the card is asked for, and the kind of card asked: what the PIN page says, also after a failure.
+    pub purpose: Purpose,
+    pub kind: CardKind,
+    pub role: KeyRole,
     created: Instant,
     state: watch::Sender<OpState>,
     pin_tx: Mutex<Option<mpsc::SyncSender<PinReply>>>,
@@ -152,8 +168,9 @@ impl Operations {
         Operations { ops: Mutex::new(HashMap::new()), ttl }
     }
 
-    /// A new operation for `origin`, or None when too many are still waiting for a card or a PIN.
-    pub fn start(&self, origin: &str) -> Option<Arc<Operation>> {
+    /// A new operation for `origin` asking the `role` key of a card of `kind` for `purpose`, or None when too many are still
+    /// waiting for a card or a PIN.
+    pub fn start(&self, origin: &str, purpose: Purpose, kind: CardKind, role: KeyRole) -> Option<Arc<Operation>> {
         let mut ops = self.ops.lock().unwrap_or_else(PoisonError::into_inner);
         let ttl = self.ttl;
         ops.retain(|_, op| op.created.elapsed() < ttl);
@@ -174,6 +191,9 @@ impl Operations {
             id: random_token(),
             origin: origin.to_owned(),
             page_token: random_token(),
+            purpose,
+            kind,
+            role,
             created: Instant::now(),
             state,
             pin_tx: Mutex::new(None),
@@ -195,16 +215,17 @@ pub struct WebPrompt {
 }
 
 impl PinPrompt for WebPrompt {
-    fn ask(&self, kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> Result<Pin, AgentError> {
+    fn ask(&self, question: &PinQuestion) -> Result<Pin, AgentError> {
         let (tx, rx) = mpsc::sync_channel(1);
         *self.op.pin_tx.lock().unwrap_or_else(PoisonError::into_inner) = Some(tx);
-        self.op.state.send_replace(OpState::PinRequired { kind, role, tries_left });
+        self.op.state.send_replace(OpState::PinRequired(question.clone()));
         let reply = rx.recv_timeout(self.timeout);
         self.op.pin_tx.lock().unwrap_or_else(PoisonError::into_inner).take();
         self.op.state.send_replace(OpState::Running);
         match reply {
             Ok(PinReply::Pin(pin)) => Ok(pin),
-            Ok(PinReply::Cancel) | Err(_) => Err(AgentError::Cancelled),
+            Ok(PinReply::Cancel) | Err(mpsc::RecvTimeoutError::Disconnected) => Err(AgentError::Cancelled),
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(AgentError::PinTimedOut(self.timeout.as_secs())),
         }
     }
 }
@@ -216,9 +237,9 @@ pub struct ObservedPrompt<'a> {
 }
 
 impl PinPrompt for ObservedPrompt<'_> {
-    fn ask(&self, kind: CardKind, role: KeyRole, tries_left: Option<u8>) -> Result<Pin, AgentError> {
-        self.op.state.send_replace(OpState::PinRequired { kind, role, tries_left });
-        let pin = self.inner.ask(kind, role, tries_left);
+    fn ask(&self, question: &PinQuestion) -> Result<Pin, AgentError> {
+        self.op.state.send_replace(OpState::PinRequired(question.clone()));
+        let pin = self.inner.ask(question);
         self.op.state.send_replace(OpState::Running);
         pin
     }
@@ -238,18 +259,26 @@ pub fn pin_from_form(value: String) -> Pin {
 mod tests {
     use super::*;
 
+    fn login() -> Purpose {
+        Purpose::Login { origin: "https://portal.example".into() }
+    }
+
     #[test]
     fn finished_operations_do_not_block_new_ones() {
         let ops = Operations::new(Duration::from_secs(300));
         for _ in 0..(MAX_KEPT * 2) {
-            let op = ops.start("https://portal.example").expect("a finished operation frees its place");
+            let op = ops
+                .start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth)
+                .expect("a finished operation frees its place");
             op.finish(Err(AgentError::Cancelled));
         }
         assert!(ops.ops.lock().unwrap().len() <= MAX_KEPT);
         // Unfinished ones are capped.
-        let pending: Vec<_> = (0..MAX_PENDING).map(|_| ops.start("https://portal.example").unwrap()).collect();
-        assert!(ops.start("https://portal.example").is_none());
+        let pending: Vec<_> = (0..MAX_PENDING)
+            .map(|_| ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth).unwrap())
+            .collect();
+        assert!(ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth).is_none());
         pending[0].finish(Err(AgentError::Cancelled));
-        assert!(ops.start("https://portal.example").is_some());
+        assert!(ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth).is_some());
     }
 }

@@ -19,11 +19,15 @@ const HOST: &str = "127.0.0.1:7717";
 const OWN: &str = "http://127.0.0.1:7717";
 
 fn app() -> (Router, MemReaders) {
+    app_waiting(10)
+}
+
+/// The API over one JPKI card, waiting `pin_timeout_secs` for a PIN.
+fn app_waiting(pin_timeout_secs: u64) -> (Router, MemReaders) {
     let readers = MemReaders::with_readers(&["R0"]);
     readers.insert("R0", jpki_identity(0).card());
     let broker: Arc<dyn CardService> = Arc::new(Broker::new(readers.clone()));
-    let mut config =
-        AgentConfig { allowed_origins: vec![PORTAL.into()], pin_timeout_secs: 10, ..AgentConfig::default() };
+    let mut config = AgentConfig { allowed_origins: vec![PORTAL.into()], pin_timeout_secs, ..AgentConfig::default() };
     config.validate().unwrap();
     let state = AppState::new(broker, &config, HOST.parse().unwrap(), None);
     (router(state), readers)
@@ -240,4 +244,91 @@ async fn presence_registrations_need_the_portal_ca_and_an_https_origin() {
     assert_eq!(json(&body)["report_to"], "https://portal.example/presence");
     call(&app, post_json("/v1/presence", PORTAL, &good)).await;
     assert_eq!(presence.len(), 1, "the same token again replaces its registration");
+}
+
+/// Starts a JPKI login (`allow_last_try` as given) and waits until the agent asks for the PIN (or fails).
+async fn start_login(app: &Router, allow_last_try: bool) -> (String, serde_json::Value) {
+    let body = format!(r#"{{"challenge":"{}","kind":"jpki","allow_last_try":{allow_last_try}}}"#, "A".repeat(43));
+    let id = json(&call(app, post_json("/v1/sign", PORTAL, &body)).await.2)["id"].as_str().unwrap().to_owned();
+    let v = json(&call(app, get(&format!("/v1/sign/{id}?wait=10"), Some(PORTAL))).await.2);
+    (id, v)
+}
+
+fn get_with(path: &str, header: (&str, &str)) -> Request<Body> {
+    Request::get(path).header("host", HOST).header(header.0, header.1).body(Body::empty()).unwrap()
+}
+
+#[tokio::test]
+async fn the_pin_page_says_who_asks_for_what_in_japanese_first_and_english_on_request() {
+    let (app, _readers) = app();
+    let (id, v) = start_login(&app, false).await;
+    assert_eq!(v["status"], "pin_required", "{v}");
+    let (_, _, page) = call(&app, get(&format!("/pin/{id}"), None)).await;
+    assert!(page.contains("<html lang=\"ja\">"), "{page}");
+    for want in ["カードの PIN を入力してください", PORTAL, "ポータルへのログイン", "マイナンバーカード", "3 回"]
+    {
+        assert!(page.contains(want), "no {want:?} in {page}");
+    }
+    // The field: labelled, a numeric keyboard for a 4-digit PIN, no autofill, the focus on it.
+    assert!(page.contains("<label for=\"pin\">"), "{page}");
+    for attr in ["inputmode=\"numeric\"", "autocomplete=\"off\"", "autofocus", "maxlength=\"4\"", "type=\"password\""] {
+        assert!(page.contains(attr), "no {attr} in {page}");
+    }
+    // The switch: English, remembered in a cookie that the next request sends.
+    let (_, headers, english) = call(&app, get(&format!("/pin/{id}?lang=en"), None)).await;
+    assert!(english.contains("<html lang=\"en\">") && english.contains("Enter your card's PIN"), "{english}");
+    assert!(english.contains("href=\"?lang=ja\"") && english.contains("My Number card"), "{english}");
+    let cookie = headers["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("hcpki_agent_lang=en;") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let (_, _, again) = call(&app, get_with(&format!("/pin/{id}"), ("cookie", "hcpki_agent_lang=en"))).await;
+    assert!(again.contains("<html lang=\"en\">"));
+    // A browser whose first language is English gets English without the switch.
+    let (_, _, browser) = call(&app, get_with(&format!("/pin/{id}"), ("accept-language", "en-GB,ja;q=0.5"))).await;
+    assert!(browser.contains("<html lang=\"en\">"));
+}
+
+#[tokio::test]
+async fn the_last_try_goes_to_the_card_only_when_confirmed_on_the_page() {
+    let (app, _readers) = app();
+    for _ in 0..2 {
+        let (id, _) = start_login(&app, false).await;
+        let token = page_token(&app, &id).await;
+        call(&app, post_form(&format!("/pin/{id}"), OWN, &format!("token={token}&pin=9999&action=sign"))).await;
+        let v = final_state(&app, &id).await;
+        assert_eq!(v["error"]["code"], "wrong_pin");
+        let (_, _, page) = call(&app, get(&format!("/pin/{id}"), None)).await;
+        assert!(page.contains("PIN が違います") && page.contains("もう一度ログイン"), "{page}");
+    }
+    // Not allowed by the login: no PIN asked, and the page says why.
+    let (id, v) = start_login(&app, false).await;
+    assert_eq!(v["error"]["code"], "last_try_not_confirmed", "{v}");
+    assert!(call(&app, get(&format!("/pin/{id}"), None)).await.2.contains("PIN の残りが 1 回です"));
+    // Allowed: the page warns and asks for the box; without it the PIN is not used.
+    let (id, v) = start_login(&app, true).await;
+    assert_eq!(v["tries_left"], 1, "{v}");
+    let page = call(&app, get(&format!("/pin/{id}"), None)).await.2;
+    assert!(page.contains("これが最後の 1 回です") && page.contains("name=\"confirm_last_try\""), "{page}");
+    let token = page_token(&app, &id).await;
+    let pin_path = format!("/pin/{id}");
+    let unconfirmed = format!("token={token}&pin=1234&action=sign");
+    let (status, _, page) = call(&app, post_form(&pin_path, OWN, &unconfirmed)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("最後の 1 回の確認がありません"), "{page}");
+    let v = json(&call(&app, get(&format!("/v1/sign/{id}?wait=0"), Some(PORTAL))).await.2);
+    assert_eq!(v["status"], "pin_required", "the unconfirmed PIN was not used: {v}");
+    let confirmed = format!("{unconfirmed}&confirm_last_try=yes");
+    assert_eq!(call(&app, post_form(&pin_path, OWN, &confirmed)).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(final_state(&app, &id).await["status"], "done");
+    let page = call(&app, get(&pin_path, None)).await.2;
+    assert!(page.contains("完了しました"), "{page}");
+}
+
+#[tokio::test]
+async fn no_pin_typed_in_time_ends_the_operation_as_timed_out() {
+    let (app, _readers) = app_waiting(1);
+    let (id, _) = start_login(&app, false).await;
+    let v = final_state(&app, &id).await;
+    assert_eq!(v["error"]["code"], "pin_timeout", "{v}");
+    let page = call(&app, get(&format!("/pin/{id}?lang=en"), None)).await.2;
+    assert!(page.contains("Timed out") && page.contains("within 1 second,"), "{page}");
 }

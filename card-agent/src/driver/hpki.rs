@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 
 use super::files::{read_certificate_ef, read_der_ef, select, try_select};
 use super::pin::{query_pin, verify};
-use super::{CardDriver, CardLabels, DriverError, PinFormatError, PinLabels, PinStatus, SignOutput};
+use super::{CardDriver, CardLabels, DriverError, PinFormatError, PinLabels, PinStatus, SignOutput, Words};
 use crate::apdu::{self, CardError, Command, StatusWord};
 use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
 use crate::tlv;
@@ -174,6 +174,11 @@ impl CardDriver for Issuer {
         &LABELS
     }
 
+    /// HPKI certificates name the holder (the kanji name in the subjectAltName, else the subject CN).
+    fn holder_name(&self, certificates: &[CardCertificate]) -> Option<String> {
+        super::holder::from_auth_certificate(certificates)
+    }
+
     /// Whether this is this issuer's card. An AID alone is not enough (issuers may share the 7816-15 AIDs,
     /// as JMA and the JAHIS example do), so it is when the first application that selects also has a
     /// certificate (`30 …`) where this issuer keeps it. A JMA-layout probe of a JAHIS-layout card selects
@@ -274,13 +279,24 @@ impl CardDriver for Issuer {
 /// What the user is told of an HPKI card, whichever issuer's layout it has.
 static LABELS: CardLabels = CardLabels {
     display_name: "HPKI",
+    name: Words { ja: "HPKI カード", en: "HPKI card" },
+    unblock: Words {
+        ja: "PIN のロック解除は、カードを発行した HPKI 認証局（日本医師会認証局など）に申請してください。\
+             施設の管理者が申請方法を案内できます。",
+        en: "To unblock the PIN, apply to the HPKI certification authority that issued the card (such as the \
+             Japan Medical Association's); your facility's administrator can tell you how.",
+    },
     auth_pin: PinLabels {
         terminal: "HPKI card: authentication PIN",
-        page: "HPKIカード 認証用PIN / HPKI card: authentication PIN",
+        page: Words { ja: "HPKI カードの認証用 PIN", en: "HPKI card authentication PIN" },
+        digits_only: false,
+        max_len: 16,
     },
     sign_pin: PinLabels {
         terminal: "HPKI card: signature PIN",
-        page: "HPKIカード 署名用PIN / HPKI card: signature PIN",
+        page: Words { ja: "HPKI カードの署名用 PIN", en: "HPKI card signature PIN" },
+        digits_only: false,
+        max_len: 16,
     },
 };
 

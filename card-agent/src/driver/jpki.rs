@@ -16,6 +16,7 @@ use super::files::{read_certificate_ef, read_der_ef, select, try_select};
 use super::pin::{digits, query_pin, verify};
 use super::{
     BasicAttributes, CardDriver, CardLabels, DriverError, PinFormatError, PinLabels, PinStatus, SignOutput, TextPin,
+    Words,
 };
 use crate::apdu::{self, CardError, Command};
 use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
@@ -168,13 +169,28 @@ impl CardDriver for Jpki {
 /// What the user is told of a My Number card: its PINs are a 4-digit PIN and a signing password.
 static LABELS: CardLabels = CardLabels {
     display_name: "JPKI",
+    name: Words { ja: "マイナンバーカード", en: "My Number card" },
+    unblock: Words {
+        ja: "暗証番号の初期化（再設定）は、お住まいの市区町村の窓口でできます。カードと本人確認書類をお持ちください。",
+        en: "Your city or ward office can reset the PIN: take the card and proof of identity there.",
+    },
     auth_pin: PinLabels {
         terminal: "My Number card: user-authentication PIN (4 digits)",
-        page: "マイナンバーカード 利用者証明用暗証番号（4桁） / My Number card: authentication PIN (4 digits)",
+        page: Words {
+            ja: "マイナンバーカードの利用者証明用暗証番号（数字 4 桁）",
+            en: "My Number card authentication PIN (4 digits)",
+        },
+        digits_only: true,
+        max_len: 4,
     },
     sign_pin: PinLabels {
         terminal: "My Number card: signing password (6-16 letters/digits)",
-        page: "マイナンバーカード 署名用パスワード / My Number card: signing password",
+        page: Words {
+            ja: "マイナンバーカードの署名用パスワード（英数字 6〜16 文字）",
+            en: "My Number card signing password (6 to 16 letters and digits)",
+        },
+        digits_only: false,
+        max_len: 16,
     },
 };
 

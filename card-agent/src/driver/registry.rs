@@ -4,7 +4,7 @@
 //! A new card type is a driver file beside this one and a row in [`DRIVERS`] (plus its virtual card in
 //! `hcpki-vcard`, whose table mirrors this one): docs/architecture.md, "Card agent".
 
-use super::{Driver, DriverError, PinLabels, hpki, jpki};
+use super::{Driver, DriverError, PinLabels, Words, hpki, jpki};
 use crate::service::{CardKind, KeyRole};
 use crate::transport::Session;
 
@@ -35,7 +35,17 @@ pub fn display_name(kind: CardKind) -> &'static str {
 /// What the user is told a PIN of `role` on a card of `kind` is for.
 pub fn pin_labels(kind: CardKind, role: KeyRole) -> PinLabels {
     // Every kind has a driver (a test below holds it); the fallback only keeps this total.
-    for_kind(kind).map_or(PinLabels { terminal: "card PIN", page: "PIN" }, |d| d.pin_labels(role))
+    let fallback =
+        PinLabels { terminal: "card PIN", page: Words { ja: "PIN", en: "PIN" }, digits_only: false, max_len: 16 };
+    for_kind(kind).map_or(fallback, |d| d.pin_labels(role))
+}
+
+/// The kind in words and whom to turn to when its PIN is blocked, as the PIN page says them.
+pub fn card_labels(kind: CardKind) -> (Words, Words) {
+    let unknown = Words { ja: "カード", en: "card" };
+    let ask_issuer =
+        Words { ja: "カードの発行元に連絡してください。", en: "Contact the card's issuer." };
+    for_kind(kind).map_or((unknown, ask_issuer), |d| (d.labels().name, d.labels().unblock))
 }
 
 /// The kind of card that holds the holder's basic four items (the My Number card), if any driver has them.

@@ -1,0 +1,219 @@
+//! The PIN page's templates (maud, D49): the form, the progress and end states, and a short notice for
+//! refused posts. Every state says what happened and what to do next, in the reader's language (D54).
+
+use hcpki_html::{Head, Lang};
+use maud::{Markup, PreEscaped, html};
+
+use super::words::{self, M};
+use crate::api::operations::{ApiFailure, Operation, Purpose};
+use crate::driver::registry;
+use crate::service::PinQuestion;
+
+/// The page's only style, inline (the CSP allows inline styles and loads nothing). High contrast, large
+/// type for a PC at a reception desk, and the keyboard focus always visible.
+const STYLE: &str = "body{font-family:system-ui,\"Hiragino Sans\",\"Noto Sans JP\",sans-serif;color:#1a1a1a;\
+background:#fafafa;line-height:1.5;margin:0}\
+main{max-width:34rem;margin:0 auto;padding:1rem 1.25rem}\
+.bar{display:flex;justify-content:space-between;align-items:baseline;background:#0b3d5c;color:#fff;\
+padding:.4rem 1.25rem;font-size:.95rem}.bar p{margin:0}.bar a{color:#fff}\
+h1{font-size:1.45rem;margin:.6rem 0 .8rem}\
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0 0 1rem}dt{font-weight:bold}dd{margin:0}\
+.origin{font-family:ui-monospace,monospace;overflow-wrap:anywhere}\
+.warn{border-left:.35rem solid #b00020;background:#fdecee;padding:.5rem .75rem;font-weight:bold}\
+.error{border-left:.35rem solid #b00020;padding:.1rem .75rem}\
+label{display:block;font-weight:bold;margin:.8rem 0 .3rem}\
+input[type=password]{font:inherit;font-size:1.3rem;padding:.35rem .5rem;width:12rem;border:2px solid #555;border-radius:3px}\
+.confirm{display:flex;gap:.5rem;align-items:flex-start;margin:.8rem 0}.confirm label{margin:0}\
+.confirm input{width:1.2rem;height:1.2rem;margin-top:.3rem}\
+.actions{display:flex;gap:.75rem;margin-top:1rem}\
+button{font:inherit;padding:.45rem 1.2rem;border-radius:3px;border:2px solid #0b3d5c;cursor:pointer}\
+button.primary{background:#0b3d5c;color:#fff}button.secondary{background:#fff;color:#0b3d5c}\
+a:focus-visible,button:focus-visible,input:focus-visible{outline:3px solid #f0a500;outline-offset:2px}\
+.note{color:#444;font-size:.9rem;margin-top:1.5rem}";
+
+/// The form, while the card waits for the PIN.
+pub(super) fn pin_form(lang: Lang, op: &Operation, question: &PinQuestion) -> Markup {
+    let t = |m: M| m.text(lang);
+    let labels = registry::pin_labels(question.kind, question.role);
+    let last_try = question.tries_left == Some(1);
+    let warning = match question.tries_left {
+        Some(1) => Some(t(M::LastTry)),
+        Some(2) => Some(t(M::TwoLeft)),
+        _ => None,
+    };
+    let body = html! {
+        h1 { (t(M::EnterPin)) }
+        (request_facts(lang, op, Some(question)))
+        @if let Some(w) = warning { p id="pin-warning" class="warn" { (w) } }
+        form method="post" action={ "/pin/" (op.id) } {
+            input type="hidden" name="token" value=(op.page_token);
+            input type="hidden" name="lang" value=(lang.code());
+            label for="pin" { (labels.page.get(lang)) }
+            input id="pin" type="password" name="pin" autocomplete="off" autofocus required
+                maxlength=(labels.max_len) inputmode=[labels.digits_only.then_some("numeric")]
+                aria-describedby=[warning.map(|_| "pin-warning")];
+            @if last_try {
+                p class="confirm" {
+                    input id="confirm-last-try" type="checkbox" name="confirm_last_try" value="yes" required;
+                    label for="confirm-last-try" { (t(M::ConfirmLastTry)) }
+                }
+            }
+            p class="actions" {
+                button class="primary" type="submit" name="action" value="sign" { (submit_label(lang, &op.purpose)) }
+                button class="secondary" type="submit" name="action" value="cancel" formnovalidate { (t(M::Cancel)) }
+            }
+        }
+        p class="note" { (t(M::PinStaysHere)) }
+    };
+    document(lang, t(M::EnterPin), body, false)
+}
+
+/// While the card works (after the PIN, or before the agent has read the retry counter): the page reloads
+/// itself at once, and the agent holds each reload until the operation moves on (`show`), so the page
+/// follows it without a script and without a timed refresh.
+pub(super) fn working(lang: Lang, op: &Operation) -> Markup {
+    let t = |m: M| m.text(lang);
+    let body = html! {
+        h1 { (t(M::Working)) }
+        (request_facts(lang, op, None))
+        p role="status" { (t(M::WorkingHelp)) }
+    };
+    document(lang, t(M::Working), body, true)
+}
+
+pub(super) fn done(lang: Lang, op: &Operation) -> Markup {
+    let t = |m: M| m.text(lang);
+    let body = html! {
+        h1 { (t(M::Done)) }
+        (request_facts(lang, op, None))
+        p { (t(M::DoneHelp)) }
+    };
+    document(lang, t(M::Done), body, false)
+}
+
+/// The operation failed: what happened, by the API's error code, and what to do.
+pub(super) fn failed(lang: Lang, op: &Operation, failure: &ApiFailure, pin_timeout_secs: u64) -> Markup {
+    let t = |m: M| m.text(lang);
+    let (card, unblock) = registry::card_labels(op.kind);
+    let again = t(M::StartAgain);
+    let then_again = words::start_again_after_comma(lang);
+    // Between two sentences: Japanese runs them on after "。", English leaves a space.
+    let sp = words::sentence_gap(lang);
+    let (title, what): (&str, Markup) = match failure.code {
+        "wrong_pin" => {
+            let left = failure.tries_left.unwrap_or_default();
+            (
+                t(M::WrongPin),
+                html! {
+                    p { (words::tries_now(lang, left)) (sp) (again) }
+                    @if left == 1 { p class="warn" { (t(M::NextWrongBlocks)) } }
+                },
+            )
+        }
+        "pin_blocked" => (t(M::Blocked), html! { p { (t(M::BlockedHelp)) } p class="warn" { (unblock.get(lang)) } }),
+        "last_try_not_confirmed" => (
+            t(M::OneTryLeft),
+            html! { p { (t(M::OneTryLeftHelp)) } p { (t(M::NoTrySpent)) } p { (unblock.get(lang)) } },
+        ),
+        "card_removed" => (t(M::Removed), html! { p { (t(M::RemovedHelp)) (sp) (then_again) } }),
+        "pin_timeout" => (
+            t(M::TimedOut),
+            html! {
+                p { (words::timed_out(lang, pin_timeout_secs)) (sp) (t(M::NoTrySpent)) } p { (again) }
+            },
+        ),
+        "cancelled" => (t(M::Cancelled), html! { p { (t(M::CancelledHelp)) (sp) (then_again) } }),
+        "bad_pin_format" => {
+            let labels = registry::pin_labels(op.kind, op.role);
+            (
+                t(M::BadFormat),
+                html! {
+                    p { (t(M::BadFormatHelp)) (sp) (labels.page.get(lang)) } p { (t(M::NoTrySpent)) (sp) (again) }
+                },
+            )
+        }
+        "no_card" => {
+            (t(M::NoCard), html! { p { (card.get(lang)) (words::colon(lang)) (t(M::NoCardHelp)) (sp) (then_again) } })
+        }
+        "several_cards" => (t(M::SeveralCards), html! { p { (t(M::SeveralCardsHelp)) (sp) (then_again) } }),
+        "no_service" => (t(M::NoReaders), html! { p { (t(M::NoReadersHelp)) } }),
+        _ => (t(M::CardFailed), html! { p { (t(M::CardFailedHelp)) } p class="error" lang="en" { (failure.message) } }),
+    };
+    let body = html! {
+        h1 { (title) }
+        (request_facts(lang, op, None))
+        div class="error" { (what) }
+        p class="note" { (t(M::CloseWindow)) }
+    };
+    document(lang, title, body, false)
+}
+
+/// A short page for a request the agent refuses or cannot place: a heading, what to do, and where to go back.
+pub(super) fn notice(lang: Lang, title: M, help: Option<M>, back_to: Option<&str>) -> Markup {
+    let t = |m: M| m.text(lang);
+    let body = html! {
+        h1 { (t(title)) }
+        @if let Some(h) = help { p { (t(h)) } }
+        @if let Some(href) = back_to { p { a href=(href) { (t(M::BackToPin)) } } }
+    };
+    document(lang, t(title), body, false)
+}
+
+/// Who asks, for what, with which card, whose, and the tries left: the same facts on every state of an
+/// operation, so the person always sees what the card is being used for.
+fn request_facts(lang: Lang, op: &Operation, question: Option<&PinQuestion>) -> Markup {
+    let t = |m: M| m.text(lang);
+    let (card, _) = registry::card_labels(op.kind);
+    html! {
+        dl {
+            @match &op.purpose {
+                Purpose::Login { origin } => {
+                    dt { (t(M::RequestedBy)) } dd class="origin" lang="en" { (origin) }
+                    dt { (t(M::For)) } dd { (t(M::ForLogin)) }
+                }
+            }
+            dt { (t(M::Card)) } dd { (card.get(lang)) }
+            @if let Some(holder) = question.and_then(|q| q.holder.as_deref()) {
+                // The name is Japanese (HPKI: the kanji name) also on the English page.
+                dt { (t(M::Holder)) } dd lang="ja" { (holder) }
+            }
+            @if let Some(n) = question.and_then(|q| q.tries_left) {
+                dt { (t(M::TriesLeft)) } dd { (words::tries(lang, n)) }
+            }
+        }
+    }
+}
+
+/// The form's submit button says what it does for this purpose.
+fn submit_label(lang: Lang, purpose: &Purpose) -> &'static str {
+    match purpose {
+        Purpose::Login { .. } => M::LogIn.text(lang),
+    }
+}
+
+/// The layout (`hcpki_html::document`) with the agent's bar: its name and the language switch.
+fn document(lang: Lang, title: &str, body: Markup, reload: bool) -> Markup {
+    let other = lang.other().code();
+    let page_title = format!("{title} — {}", M::Agent.text(lang));
+    let head = Head {
+        lang: lang.code(),
+        title: &page_title,
+        meta: html! {
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            @if reload { meta http-equiv="refresh" content="0"; }
+        },
+        assets: html! { style { (PreEscaped(STYLE)) } },
+    };
+    hcpki_html::document(
+        head,
+        html! {
+            body {
+                header class="bar" {
+                    p { (M::Agent.text(lang)) }
+                    p { a href={ "?lang=" (other) } hreflang=(other) lang=(other) { (lang.switch_label()) } }
+                }
+                main { (body) }
+            }
+        },
+    )
+}

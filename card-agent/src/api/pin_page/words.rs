@@ -1,0 +1,138 @@
+//! The PIN page's words in Japanese (the default) and English: one table, one variant per message, so a
+//! message missing in either language does not compile (`hcpki_html::messages!`, the console's pattern, D54). What
+//! depends on the kind of card (its name, its PIN's label, whom to turn to when it is blocked) is the
+//! driver's (`driver::CardLabels`).
+
+use hcpki_html::Lang;
+
+hcpki_html::messages! {
+    Agent => "hcpki カードエージェント", "hcpki card agent";
+    EnterPin => "カードの PIN を入力してください", "Enter your card's PIN";
+    RequestedBy => "依頼元", "Requested by";
+    For => "用途", "For";
+    ForLogin => "ポータルへのログイン", "Logging in to the portal";
+    Card => "カード", "Card";
+    Holder => "カードの持ち主", "Card holder";
+    TriesLeft => "PIN の残り回数", "PIN tries left";
+    TwoLeft => "残り 2 回です。間違えると残りは 1 回になります。",
+        "2 tries left: a wrong PIN now leaves only the last try.";
+    LastTry => "これが最後の 1 回です。間違えるとカードの PIN がロックされ、発行元で解除してもらうまで使えなくなります。",
+        "This is the last try: a wrong PIN now blocks the card's PIN until its issuer unblocks it.";
+    ConfirmLastTry => "最後の 1 回であることを理解したうえで入力します",
+        "I understand that this is the last try";
+    LogIn => "ログイン", "Log in";
+    Cancel => "キャンセル", "Cancel";
+    PinStaysHere => "この画面は、この PC で動いているカードエージェントが表示しています。PIN はこの PC から外に出ず、ポータルにも送られず、記録もされません。",
+        "This page is shown by the card agent on this PC. The PIN never leaves this PC: it is not sent to the portal and not recorded.";
+    Working => "カードと通信しています", "Talking to the card";
+    WorkingHelp => "カードをカードリーダーから抜かずに、このままお待ちください。",
+        "Leave the card in the reader and wait.";
+    Done => "完了しました", "Done";
+    DoneHelp => "カードでの署名が済みました。このウィンドウを閉じて、ポータルの画面に戻ってください。",
+        "The card has signed. Close this window and go back to the portal.";
+    StartAgain => "ポータルの画面に戻り、もう一度ログインしてください。",
+        "Go back to the portal and log in again.";
+    NoTrySpent => "PIN の残り回数は減っていません。", "No PIN try was spent.";
+    WrongPin => "PIN が違います", "Wrong PIN";
+    NextWrongBlocks => "次に間違えると PIN がロックされます。PIN が確かでなければ、入力せずにカードの発行元に確認してください。",
+        "A wrong PIN next time blocks it: if you are not sure of the PIN, do not try again; ask the card's issuer.";
+    Blocked => "PIN がロックされています", "The PIN is blocked";
+    BlockedHelp => "間違った PIN が続けて入力されたため、このカードでは PIN を入力できなくなっています。",
+        "Too many wrong PINs were typed: this card no longer accepts a PIN.";
+    OneTryLeft => "PIN の残りが 1 回です", "Only one PIN try is left";
+    OneTryLeftHelp => "誤ってロックしないよう、このログインでは PIN を求めませんでした。PIN が確かな場合だけ、最後の 1 回を使うことを確認してからやり直してください。",
+        "So that the card is not blocked by mistake, this login did not ask for the PIN. Only if you are sure of the PIN, confirm that the last try may be used and start again.";
+    Removed => "カードが抜かれました", "The card was removed";
+    RemovedHelp => "PIN の入力中または通信中にカードがカードリーダーから抜かれたため、中止しました。カードを差し込んでから、",
+        "The card left the reader while the PIN was being typed or used, so the agent stopped. Insert the card, then";
+    TimedOut => "時間切れです", "Timed out";
+    Cancelled => "キャンセルしました", "Cancelled";
+    CancelledHelp => "この操作はキャンセルされました。続けるには、",
+        "This operation was cancelled. To continue,";
+    BadFormat => "PIN の形式が違います", "The PIN has the wrong format";
+    BadFormatHelp => "入力された PIN はこのカードの PIN の形式ではありません。必要な形式:",
+        "What was typed is not in this card's PIN format. The PIN is:";
+    NoCard => "カードが見つかりません", "No card";
+    NoCardHelp => "カードリーダーにカードが入っていません。差し込んでから、",
+        "No such card is in a reader. Insert it, then";
+    SeveralCards => "同じ種類のカードが複数あります", "More than one such card";
+    SeveralCardsHelp => "どのカードを使うか決められません。使うカード 1 枚だけを残してから、",
+        "The agent cannot tell which card to use. Leave only the card you want to use in a reader, then";
+    NoReaders => "カードリーダーを使えません", "The card readers cannot be used";
+    NoReadersHelp => "この PC のスマートカードサービス (PC/SC) が動いていません。PC を再起動し、直らなければ施設の管理者に連絡してください。",
+        "This PC's smart card service (PC/SC) is not running. Restart the PC; if that does not help, contact your facility's administrator.";
+    CardFailed => "カードを使えませんでした", "The card could not be used";
+    CardFailedHelp => "カードを差し直してから、もう一度ログインしてください。続くときは、次の内容を施設の管理者に伝えてください:",
+        "Take the card out, insert it again and log in again. If it happens again, tell your facility's administrator this:";
+    CloseWindow => "このウィンドウは閉じてかまいません。", "You may close this window.";
+    NoSuchOperation => "この操作は見つかりません", "No such operation";
+    NoSuchOperationHelp => "期限が切れたか、すでに終わっています。ポータルの画面に戻り、もう一度ログインしてください。",
+        "It has expired or already ended. Go back to the portal and log in again.";
+    Refused => "受け付けられません", "Refused";
+    RefusedHelp => "PIN は、このカードエージェント自身の画面からだけ受け付けます。",
+        "The PIN is accepted only from the card agent's own page.";
+    OutOfDate => "この画面は古くなっています", "This page is out of date";
+    OutOfDateHelp => "ページを再読み込みして、もう一度入力してください。", "Reload the page and type the PIN again.";
+    NoPin => "PIN が入力されていません", "No PIN was typed";
+    LastTryNotConfirmed => "最後の 1 回の確認がありません", "The last try was not confirmed";
+    LastTryNotConfirmedHelp => "残り 1 回の PIN は、確認欄にチェックを入れたときだけ送ります。PIN は使われていません。",
+        "With one try left, the PIN is sent only when the confirmation box is ticked. The PIN was not used.";
+    BackToPin => "PIN の入力に戻る", "Back to PIN entry";
+    NotAsked => "PIN は求められていません", "No PIN is being asked for";
+    NotAskedHelp => "この操作は、いま PIN を待っていません。ポータルの画面を確認してください。",
+        "This operation is not waiting for a PIN now. Look at the portal's page.";
+}
+
+/// "n 回" / "n": the tries left as the page writes them.
+pub fn tries(lang: Lang, n: u8) -> String {
+    match lang {
+        Lang::Ja => format!("{n} 回"),
+        Lang::En => n.to_string(),
+    }
+}
+
+/// "残り n 回です。" / "n tries left.": after a wrong PIN.
+pub fn tries_now(lang: Lang, n: u8) -> String {
+    match (lang, n) {
+        (Lang::Ja, _) => format!("PIN の残り回数は {n} 回です。"),
+        (Lang::En, 1) => "1 try is left.".to_owned(),
+        (Lang::En, _) => format!("{n} tries are left."),
+    }
+}
+
+/// Lower-case start for a sentence the English table begins with "then" / "To continue,": the Japanese
+/// sentences end in "、" and go on with [`M::StartAgain`] in the same sentence.
+pub fn start_again_after_comma(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ja => "ポータルの画面に戻ってもう一度ログインしてください。",
+        Lang::En => "go back to the portal and log in again.",
+    }
+}
+
+/// Why a timed-out operation stopped, with the agent's `pin_timeout_secs`.
+pub fn timed_out(lang: Lang, secs: u64) -> String {
+    match lang {
+        Lang::Ja => format!("{secs} 秒以内に PIN が入力されなかったため、中止しました。"),
+        Lang::En => format!("No PIN was typed within {secs} second{}, so the agent stopped.", plural(secs)),
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// What goes between two sentences: nothing after "。", a space in English.
+pub fn sentence_gap(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ja => "",
+        Lang::En => " ",
+    }
+}
+
+/// A colon after a label in running text.
+pub fn colon(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ja => "：",
+        Lang::En => ": ",
+    }
+}

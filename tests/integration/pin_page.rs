@@ -1,0 +1,343 @@
+//! The card agent's PIN page as a physician meets it (issue #26): the real `hcpki-agent` with a virtual HPKI
+//! card behind the real pcscd, the page opened in headless Chromium (`tests/peers/chromium.py`) as the portal's
+//! window opens it. In Japanese and English it names the site asking and what for, the card and its holder, the
+//! tries left; it is used with the keyboard only (the PIN field has the focus, keys type the PIN, Enter
+//! submits); each state a person can meet — wrong PIN, the last try, the PIN blocked, the card pulled out
+//! during entry, no PIN typed in time — says what happened and what to do; and axe-core finds no serious or
+//! critical WCAG 2.1 AA violation on any of them ([`crate::accessibility`]).
+//!
+//! Screenshots (`pin-ja.png`, `pin-en.png`, `pin-wrong.png`, `pin-last-try.png`, `pin-locked.png`) are taken on
+//! every run into the test's directory; `HCPKI_UPDATE_SCREENSHOTS=1` also copies them to `docs/screenshots/`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::accessibility::assert_wcag21_aa;
+use crate::agent::{self, Served, hpki, jpki};
+use crate::browser::Chromium;
+use crate::harness::{keep_artifacts, repo_root};
+use crate::pcsc_lock::pcsc_lock;
+
+/// The portal whose login the agent signs for (nothing listens there: the test plays the portal's script).
+const PORTAL: &str = "https://portal.example";
+/// The virtual HPKI card's authentication PIN (fifteen tries).
+const PIN: &str = "hpki1234";
+/// The virtual My Number card's authentication PIN (three tries), and one it is not.
+const JPKI_PIN: &str = "1234";
+const JPKI_WRONG: &str = "9999";
+
+#[test]
+fn in_japanese_and_english_accessible_and_typed_with_the_keyboard_only() {
+    let _pcsc = pcsc_lock();
+    let t = Scene::new("pin-page");
+    let _card = agent::insert(hpki(), 0);
+    // Everything the agent can log (`HCPKI_LOG=trace`), to show the PIN is not in it.
+    let log = t.dir.join("agent.log");
+    let agent = Served::start_logging_to(PORTAL, "127.0.0.1:0", &log);
+    agent.wait_card(0, "hpki");
+    let mut browser = t.browser();
+
+    // Japanese first: the browser asks for ja, as a Japanese clinic PC does.
+    let op = Login::start(&agent, "hpki", false);
+    browser.goto(&op.pin_url);
+    assert_eq!(browser.eval("document.documentElement.lang"), "ja");
+    let text = page_text(&mut browser);
+    let tries = format!("{} 回", op.tries_left);
+    for want in
+        ["カードの PIN を入力してください", PORTAL, "ポータルへのログイン", "HPKI カード", "試験\u{3000}太郎", &tries]
+    {
+        assert!(text.contains(want), "the Japanese page does not say {want:?}:\n{text}");
+    }
+    // A label names the field; it takes no autofill, and its typed characters are never shown.
+    let field = browser.eval(
+        "(() => { const i = document.getElementById('pin'); return [i.type, i.autocomplete, i.labels.length, \
+         i.required, document.activeElement === i]; })()",
+    );
+    assert_eq!(field, json!(["password", "off", 1, true, true]), "the PIN field");
+    assert_wcag21_aa(&mut browser, "main", "the PIN page (ja)");
+    t.screenshot(&mut browser, "pin-ja.png");
+
+    // The switch, as on the console: the same page in English, kept by its cookie.
+    browser.goto(&format!("{}?lang=en", op.pin_url));
+    assert_eq!(browser.eval("document.documentElement.lang"), "en");
+    let text = page_text(&mut browser);
+    for want in ["Enter your card's PIN", PORTAL, "Logging in to the portal", "HPKI card", "PIN tries left"] {
+        assert!(text.contains(want), "the English page does not say {want:?}:\n{text}");
+    }
+    assert_wcag21_aa(&mut browser, "main", "the PIN page (en)");
+    t.screenshot(&mut browser, "pin-en.png");
+    browser.goto(&op.pin_url);
+    assert_eq!(browser.eval("document.documentElement.lang"), "en", "the switch's choice is kept");
+    browser.goto(&format!("{}?lang=ja", op.pin_url));
+
+    // Keyboard only: the focus is already in the PIN field (autofocus); keys type the PIN, Enter submits.
+    wait_focus_on_pin(&mut browser);
+    let typed = browser.cmd(json!({"cmd": "keys", "text": PIN}));
+    assert_eq!(typed["focused"], "pin");
+    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
+    wait_heading(&mut browser, "完了しました");
+    assert_eq!(op.finish(&agent)["status"], "done");
+    assert_wcag21_aa(&mut browser, "main", "the PIN page after signing");
+    // The focus is visible: a focused control has an outline (the style's :focus-visible after a key press).
+    browser.goto(&Login::start(&agent, "hpki", false).pin_url);
+    browser.cmd(json!({"cmd": "key", "key": "Tab"}));
+    let outline = browser.eval("getComputedStyle(document.activeElement).outlineStyle");
+    assert_eq!(outline, "solid", "the keyboard focus is not visible");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("signing requested") && !logged.contains(PIN), "the agent's log:\n{logged}");
+    t.publish(&["pin-ja.png", "pin-en.png"]);
+}
+
+#[test]
+fn every_state_says_what_happened_and_what_to_do() {
+    let _pcsc = pcsc_lock();
+    let t = Scene::new("pin-page-states");
+    let mut card = agent::insert(jpki(), 0);
+    let agent = Served::start_with(PORTAL, "127.0.0.1:0", &[]);
+    agent.wait_card(0, "jpki");
+    let mut browser = t.browser();
+
+    // A My Number card (three tries). A wrong PIN: the tries left, and to log in again.
+    let wrong = Login::start(&agent, "jpki", false);
+    submit_pin(&mut browser, &wrong.pin_url, JPKI_WRONG);
+    wait_heading(&mut browser, "PIN が違います");
+    assert!(page_text(&mut browser).contains("PIN の残り回数は 2 回です。"), "{}", page_text(&mut browser));
+    assert_wcag21_aa(&mut browser, "main", "the wrong-PIN page");
+    t.screenshot(&mut browser, "pin-wrong.png");
+    assert_eq!(wrong.finish(&agent)["error"]["code"], "wrong_pin");
+
+    // Again: one try left, and the page warns that the next wrong PIN blocks the card.
+    let second = Login::start(&agent, "jpki", false);
+    submit_pin(&mut browser, &second.pin_url, JPKI_WRONG);
+    wait_heading(&mut browser, "PIN が違います");
+    assert!(page_text(&mut browser).contains("次に間違えると PIN がロックされます"));
+
+    // With one try left the agent asks for no PIN unless the login allowed the last try.
+    let guarded = Login::start_until(&agent, "jpki", false, "failed");
+    browser.goto(&guarded.pin_url);
+    wait_heading(&mut browser, "PIN の残りが 1 回です");
+    assert_wcag21_aa(&mut browser, "main", "the page of a login that may not spend the last try");
+
+    // Allowed: the page warns, and the PIN goes to the card only with the confirmation box ticked.
+    let last = Login::start(&agent, "jpki", true);
+    browser.goto(&last.pin_url);
+    let text = page_text(&mut browser);
+    assert!(text.contains("これが最後の 1 回です"), "{text}");
+    assert_eq!(browser.eval("document.getElementById('confirm-last-try').required"), true);
+    assert_eq!(browser.eval("document.getElementById('pin').getAttribute('aria-describedby')"), "pin-warning");
+    assert_wcag21_aa(&mut browser, "main", "the last-try page");
+    t.screenshot(&mut browser, "pin-last-try.png");
+    // The box is required by the browser, and by the agent: a form posted without it (the attribute taken away
+    // here) is refused and its PIN not used; the notice links back to the form.
+    browser.eval("document.getElementById('confirm-last-try').required = false");
+    wait_focus_on_pin(&mut browser);
+    browser.cmd(json!({"cmd": "keys", "text": JPKI_WRONG}));
+    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
+    wait_heading(&mut browser, "最後の 1 回の確認がありません");
+    assert_wcag21_aa(&mut browser, "main", "the refusal of an unconfirmed last try");
+    assert_eq!(last.poll(&agent, |_| true)["status"], "pin_required", "the unconfirmed PIN was used");
+    let back = browser.eval("document.querySelector('main a').href");
+    assert_eq!(browser.goto(back.as_str().unwrap()), format!("{}?lang=ja", last.pin_url));
+    // Keys only: the PIN, Tab to the box, Space ticks it, Enter submits — the wrong PIN blocks the card.
+    wait_focus_on_pin(&mut browser);
+    browser.cmd(json!({"cmd": "keys", "text": JPKI_WRONG}));
+    assert_eq!(browser.cmd(json!({"cmd": "key", "key": "Tab"}))["focused"], "confirm-last-try");
+    browser.cmd(json!({"cmd": "key", "key": " "}));
+    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
+    wait_heading(&mut browser, "PIN がロックされています");
+    assert_eq!(last.finish(&agent)["error"]["code"], "pin_blocked");
+
+    // Blocked, on the next login: whom to turn to.
+    let blocked = Login::start_until(&agent, "jpki", false, "failed");
+    browser.goto(&blocked.pin_url);
+    wait_heading(&mut browser, "PIN がロックされています");
+    assert!(page_text(&mut browser).contains("市区町村の窓口"), "{}", page_text(&mut browser));
+    assert_wcag21_aa(&mut browser, "main", "the PIN-blocked page");
+    t.screenshot(&mut browser, "pin-locked.png");
+    browser.goto(&format!("{}?lang=en", blocked.pin_url));
+    wait_heading(&mut browser, "The PIN is blocked");
+    assert_wcag21_aa(&mut browser, "main", "the PIN-blocked page (en)");
+    browser.goto(&format!("{}?lang=ja", blocked.pin_url));
+
+    // A fresh card; pulled out while its PIN page is open: the PIN is refused for a card that is gone.
+    card.remove();
+    agent.wait_empty(0);
+    card = agent::insert(jpki(), 0);
+    agent.wait_card(0, "jpki");
+    let pulled = Login::start(&agent, "jpki", false);
+    browser.goto(&pulled.pin_url);
+    card.remove();
+    agent.wait_empty(0);
+    wait_focus_on_pin(&mut browser);
+    browser.cmd(json!({"cmd": "keys", "text": JPKI_PIN}));
+    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
+    wait_heading(&mut browser, "カードが抜かれました");
+    assert_wcag21_aa(&mut browser, "main", "the card-removed page");
+    assert_eq!(pulled.finish(&agent)["error"]["code"], "card_removed");
+    drop(card);
+
+    // No PIN typed in time (an agent whose pin_timeout_secs is 2).
+    let config = t.dir.join("agent.toml");
+    std::fs::write(&config, "version = 1\npin_timeout_secs = 2\n").unwrap();
+    let card = agent::insert(jpki(), 0);
+    drop(agent);
+    let agent = Served::start_with(PORTAL, "127.0.0.1:0", &["--config", config.to_str().unwrap()]);
+    agent.wait_card(0, "jpki");
+    let late = Login::start(&agent, "jpki", false);
+    browser.goto(&late.pin_url);
+    assert_eq!(late.finish(&agent)["error"]["code"], "pin_timeout");
+    browser.goto(&late.pin_url);
+    wait_heading(&mut browser, "時間切れです");
+    assert!(page_text(&mut browser).contains("2 秒以内に"), "{}", page_text(&mut browser));
+    assert_wcag21_aa(&mut browser, "main", "the timed-out page");
+    assert_eq!(card.card().stats().signatures, 0);
+    // An operation the agent does not know (expired, or a mistyped address).
+    let unknown = format!("{}/pin/unknown", late.pin_url.split("/pin/").next().unwrap());
+    browser.goto(&unknown);
+    wait_heading(&mut browser, "この操作は見つかりません");
+    assert_wcag21_aa(&mut browser, "main", "the page of an unknown operation");
+    t.publish(&["pin-wrong.png", "pin-last-try.png", "pin-locked.png"]);
+}
+
+/// A login the test starts as the portal's script does, and follows through the API.
+struct Login {
+    id: String,
+    pin_url: String,
+    /// The tries left the agent reported when it asked for the PIN.
+    tries_left: Value,
+}
+
+impl Login {
+    /// `POST /v1/sign` for the authentication key of the card of `kind`; returns once the agent asks for the PIN.
+    fn start(agent: &Served, kind: &str, allow_last_try: bool) -> Self {
+        Self::start_until(agent, kind, allow_last_try, "pin_required")
+    }
+
+    /// [`start`](Self::start), returning once the operation has reached `status`.
+    fn start_until(agent: &Served, kind: &str, allow_last_try: bool, status: &str) -> Self {
+        let challenge = "A".repeat(43);
+        let body = json!({"challenge": challenge, "kind": kind, "allow_last_try": allow_last_try}).to_string();
+        let (code, started) = agent.http("POST", "/v1/sign", PORTAL, "application/json", &body);
+        assert_eq!(code, 202, "{started}");
+        let started: Value = serde_json::from_str(&started).unwrap();
+        let login = Login {
+            id: started["id"].as_str().unwrap().to_owned(),
+            pin_url: started["pin_url"].as_str().unwrap().to_owned(),
+            tries_left: Value::Null,
+        };
+        let reached = login.poll(agent, |s| s != "running");
+        assert_eq!(reached["status"], status, "{reached}");
+        Login { tries_left: reached["tries_left"].clone(), ..login }
+    }
+
+    /// The operation once it has ended.
+    fn finish(&self, agent: &Served) -> Value {
+        self.poll(agent, |s| s == "done" || s == "failed")
+    }
+
+    fn poll(&self, agent: &Served, until: impl Fn(&str) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut seen = "running".to_owned();
+        loop {
+            let path = format!("/v1/sign/{}?wait=10&seen={seen}", self.id);
+            let (_, body) = agent.http("GET", &path, PORTAL, "text/plain", "");
+            let v: Value = serde_json::from_str(&body).unwrap();
+            let status = v["status"].as_str().unwrap_or_default().to_owned();
+            if until(&status) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "operation {} stuck: {v}", self.id);
+            seen = status;
+        }
+    }
+}
+
+/// Opens the PIN page and types `pin` with the keyboard (the field has the focus), then Enter.
+fn submit_pin(browser: &mut Chromium, pin_url: &str, pin: &str) {
+    browser.goto(pin_url);
+    wait_focus_on_pin(browser);
+    browser.cmd(json!({"cmd": "keys", "text": pin}));
+    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
+}
+
+fn page_text(browser: &mut Chromium) -> String {
+    browser.eval("document.body.innerText").as_str().unwrap_or_default().to_owned()
+}
+
+/// Waits until the PIN field has the focus its `autofocus` gives it (Chromium moves the focus at a rendering
+/// step after the load, later than the load event on a busy machine), so keys go to it.
+fn wait_focus_on_pin(browser: &mut Chromium) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while browser.eval("document.activeElement?.id ?? null") != "pin" {
+        assert!(Instant::now() < deadline, "the PIN field never got the focus (autofocus)");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until the page (after its form's post and redirect) shows the heading `want`.
+fn wait_heading(browser: &mut Chromium, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let expr = "document.readyState === 'complete' ? document.querySelector('h1')?.innerText : null";
+    let mut last = Value::Null;
+    while Instant::now() < deadline {
+        // A navigation in progress makes an evaluation fail: that is "not yet".
+        let reply = browser.try_cmd(&json!({"cmd": "eval", "expr": expr}));
+        if reply["value"] == want {
+            return;
+        }
+        last = reply;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the page never showed the heading {want:?}; last: {last}");
+}
+
+/// The test's directory (kept with `HCPKI_TEST_KEEP`), its screenshots, and its browser.
+struct Scene {
+    _root: tempfile::TempDir,
+    dir: PathBuf,
+    shots: PathBuf,
+}
+
+impl Scene {
+    fn new(name: &str) -> Self {
+        let mut root = tempfile::Builder::new().prefix(&format!("hcpki-{name}-")).tempdir().unwrap();
+        if keep_artifacts() {
+            root.disable_cleanup(true);
+            eprintln!("HCPKI_TEST_KEEP: keeping {}", root.path().display());
+        }
+        let dir = root.path().to_owned();
+        let shots = dir.join("screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        Scene { _root: root, dir, shots }
+    }
+
+    /// Chromium asking for Japanese first, as a clinic PC's browser does.
+    fn browser(&self) -> Chromium {
+        let home = self.dir.join("browser-home");
+        std::fs::create_dir_all(&home).unwrap();
+        let mut browser = Chromium::start(&home, &self.dir.join("chromium-profile"));
+        browser.cmd(json!({"cmd": "accept_language", "value": "ja,en-US;q=0.8"}));
+        browser
+    }
+
+    fn screenshot(&self, browser: &mut Chromium, name: &str) {
+        browser.screenshot(&self.shots.join(name));
+    }
+
+    /// With `HCPKI_UPDATE_SCREENSHOTS=1`, copies the named screenshots to `docs/screenshots/`.
+    fn publish(&self, names: &[&str]) {
+        if std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+            let docs = repo_root().join("docs/screenshots");
+            std::fs::create_dir_all(&docs).unwrap();
+            for name in names {
+                copy(&self.shots.join(name), &docs.join(name));
+            }
+        }
+    }
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::copy(from, to).unwrap_or_else(|e| panic!("{} → {}: {e}", from.display(), to.display()));
+}
