@@ -50,7 +50,7 @@ const MAX_FORM_BYTES: usize = 8 * 1024;
 /// `Sec-Fetch-Site`, when sent, is `same-origin`. Browsers send `Origin` with every form POST (the console
 /// sends `Referrer-Policy: same-origin`, under which Chromium does not replace it by `null`, D27).
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let lang = Lang::negotiate(request.uri().query(), request.headers());
+    let lang = i18n::negotiate(request.uri().query(), request.headers());
     let chosen = request.uri().query().and_then(i18n::query_lang);
     let request_headers = request.headers().clone();
     let mut response = if request.method() == Method::POST {
@@ -133,7 +133,7 @@ impl FromRequestParts<AppState> for Viewer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let lang = Lang::negotiate(parts.uri.query(), &parts.headers);
+        let lang = i18n::negotiate(parts.uri.query(), &parts.headers);
         if parts.headers.contains_key(header::AUTHORIZATION) {
             // Enrollment credentials are for devices and scripts; a browser page is a person at a PC.
             let e = ApiError::bad_request(

@@ -3,97 +3,20 @@
 //! own (English) text, which says what to do; the table covers the console's own chrome, labels and notices.
 
 use axum::http::HeaderMap;
-
-/// The language of a page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    /// 日本語 (default).
-    Ja,
-    /// English.
-    En,
-}
+pub use hcpki_html::Lang;
+pub use hcpki_html::lang::query_lang;
+use hcpki_html::messages;
 
 /// The cookie that keeps the language chosen with the switch.
 pub const COOKIE: &str = "hcpki_console_lang";
 
-impl Lang {
-    /// The `lang` attribute and query value.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Ja => "ja",
-            Self::En => "en",
-        }
-    }
-
-    /// `ja` or `en`; anything else is no choice.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "ja" => Some(Self::Ja),
-            "en" => Some(Self::En),
-            _ => None,
-        }
-    }
-
-    /// The other language (the switch's target).
-    pub fn other(self) -> Self {
-        match self {
-            Self::Ja => Self::En,
-            Self::En => Self::Ja,
-        }
-    }
-
-    /// The page language: the `lang` query parameter (the switch), then the cookie it set, then the
-    /// `Accept-Language` tag of highest weight if it is English; Japanese otherwise.
-    pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Self {
-        if let Some(l) = query.and_then(query_lang) {
-            return l;
-        }
-        if let Some(l) = crate::portal::session::cookie_value(headers, COOKIE).and_then(|v| Self::parse(&v)) {
-            return l;
-        }
-        let accept = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        match preferred(accept) {
-            Some(tag) if tag.eq_ignore_ascii_case("en") || tag.to_ascii_lowercase().starts_with("en-") => Self::En,
-            _ => Self::Ja,
-        }
-    }
-}
-
-/// `lang=xx` in a query string.
-pub fn query_lang(query: &str) -> Option<Lang> {
-    query.split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == "lang").and_then(|(_, v)| Lang::parse(v))
-}
-
-/// The language tag of highest weight in an `Accept-Language` value (the first of equals).
-fn preferred(accept: &str) -> Option<&str> {
-    let mut best: Option<(&str, f32)> = None;
-    for item in accept.split(',') {
-        let mut parts = item.split(';');
-        let tag = parts.next().unwrap_or("").trim();
-        let q =
-            parts.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
-        if !tag.is_empty() && best.is_none_or(|(_, b)| q > b) {
-            best = Some((tag, q));
-        }
-    }
-    best.map(|(t, _)| t)
-}
-
-macro_rules! messages {
-    ($($key:ident => $ja:literal, $en:literal;)*) => {
-        /// A message of the console.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub enum M { $(#[allow(missing_docs)] $key),* }
-
-        impl M {
-            /// The text in `lang`.
-            pub fn text(self, lang: Lang) -> &'static str {
-                match (self, lang) {
-                    $((M::$key, Lang::Ja) => $ja, (M::$key, Lang::En) => $en,)*
-                }
-            }
-        }
-    };
+/// The page language of a console request: the `lang` query parameter (the switch), then the cookie it set,
+/// then the browser's `Accept-Language` (the rule is [`Lang::negotiate`]'s, shared with the card agent's pages).
+pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
+    let chosen = query.and_then(query_lang).map(Lang::code);
+    let cookie = crate::portal::session::cookie_value(headers, COOKIE);
+    let accept = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    Lang::negotiate(chosen, cookie.as_deref(), accept)
 }
 
 messages! {
@@ -326,14 +249,14 @@ mod tests {
     #[test]
     fn japanese_unless_english_is_asked_for() {
         let mut h = HeaderMap::new();
-        assert_eq!(Lang::negotiate(None, &h), Lang::Ja);
+        assert_eq!(negotiate(None, &h), Lang::Ja);
         h.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("en-US,en;q=0.9,ja;q=0.8"));
-        assert_eq!(Lang::negotiate(None, &h), Lang::En);
+        assert_eq!(negotiate(None, &h), Lang::En);
         h.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("en;q=0.5, ja"));
-        assert_eq!(Lang::negotiate(None, &h), Lang::Ja);
+        assert_eq!(negotiate(None, &h), Lang::Ja);
         h.insert(COOKIE_HEADER, HeaderValue::from_static("a=b; hcpki_console_lang=en"));
-        assert_eq!(Lang::negotiate(None, &h), Lang::En);
-        assert_eq!(Lang::negotiate(Some("x=1&lang=ja"), &h), Lang::Ja);
+        assert_eq!(negotiate(None, &h), Lang::En);
+        assert_eq!(negotiate(Some("x=1&lang=ja"), &h), Lang::Ja);
         assert_eq!(M::Console.text(Lang::En), "hcpki console");
     }
 }

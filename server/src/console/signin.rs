@@ -55,7 +55,7 @@ fn callback_uri(portal: &PortalState) -> Result<&str, Refusal> {
 
 /// `GET /console/login`: off to the portal's authorization endpoint, with the sign-in's state in a cookie.
 pub async fn start(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let lang = Lang::negotiate(uri.query(), &headers);
+    let lang = super::i18n::negotiate(uri.query(), &headers);
     let Some(portal) = &state.portal else {
         return refused_page(lang, &Refusal::NoPortal);
     };
@@ -107,7 +107,7 @@ pub async fn callback(
     headers: HeaderMap,
     Query(answer): Query<Answer>,
 ) -> Response {
-    let lang = Lang::negotiate(None, &headers);
+    let lang = super::i18n::negotiate(None, &headers);
     match sign_in(&state, tls.as_ref().map(|t| t.0.as_ref()), &headers, answer).await {
         Ok(done) => done,
         Err(r) => refused_page(lang, &audit_refusal(&state, "console.signin", r).await),
@@ -156,7 +156,7 @@ async fn sign_in(
             )
             .await;
             let t = Ticket { grant: signed_in.grant, issued_at: now, seen_at: now };
-            Ok(signed_in_page(state, Lang::negotiate(None, headers), &signed_in.principal, &t, now))
+            Ok(signed_in_page(state, super::i18n::negotiate(None, headers), &signed_in.principal, &t, now))
         }
         Err(r) => {
             // Nothing will use this grant: revoke it, so it does not sit among the person's portal grants.
