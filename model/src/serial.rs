@@ -54,7 +54,7 @@ impl Serial {
 
 /// The stored hex form of any serial (lowercase, content octets): [`SerialHex::of`]'s text.
 pub fn to_hex(serial: &SerialNumber) -> String {
-    SerialHex::of(serial).into_string()
+    hex::encode(serial.as_bytes())
 }
 
 /// Normalise user input (`0A:1B…`, `0a1b…`, `0x0A1B`) to the stored form: [`SerialHex::parse_input`]'s text.

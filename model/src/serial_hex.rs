@@ -13,7 +13,7 @@ use x509_cert::serial_number::SerialNumber;
 /// text into octets ([`SerialHex::to_bytes`]) is where an odd length is refused, as `hex::decode` refused it.
 ///
 /// `Ord` is the text's byte order, so Rust sorts serials as `ORDER BY serial` does on both databases.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SerialHex(String);
 
 /// A text that is no stored serial (empty, or not lower-case hex).
@@ -32,8 +32,14 @@ impl SerialHex {
     }
 
     /// The stored form of an X.509 serial: lower-case hex of the INTEGER's content octets.
-    pub fn of(number: &SerialNumber) -> Self {
-        Self(hex::encode(number.as_bytes()))
+    pub fn of(number: &SerialNumber) -> Option<Self> {
+        Self::from_octets(number.as_bytes())
+    }
+
+    /// The stored form of an INTEGER's big-endian content octets (an OCSP CertID's, a CRL entry's); `None` for
+    /// no octets, which no INTEGER has.
+    pub fn from_octets(octets: &[u8]) -> Option<Self> {
+        (!octets.is_empty()).then(|| Self(hex::encode(octets)))
     }
 
     /// A serial a person or a peer typed (`0A:1B…`, `0a1b…`, `0x0A1B`), normalised to the stored form: colons
@@ -64,9 +70,23 @@ impl SerialHex {
     }
 }
 
+/// Debug-formatted as the text (`"0a1b"`), as the `String` it replaces was, so logs and messages stay the same.
+impl fmt::Debug for SerialHex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
 impl fmt::Display for SerialHex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// Maps keyed by serial are looked up by its stored text (`Hash`, `Eq` and `Ord` are the text's).
+impl std::borrow::Borrow<str> for SerialHex {
+    fn borrow(&self) -> &str {
+        &self.0
     }
 }
 
@@ -137,6 +157,7 @@ mod tests {
             assert_eq!(serde_json::to_string(&serial).unwrap(), format!("\"{text}\""));
             assert_eq!(serde_json::from_str::<SerialHex>(&format!("\"{text}\"")).unwrap(), serial);
             assert_eq!(serial.clone().into_string(), text);
+            assert_eq!(format!("{serial:?}"), format!("{text:?}"));
         }
     }
 
@@ -167,12 +188,13 @@ mod tests {
     #[test]
     fn octets_and_input_forms() {
         let number = SerialNumber::new(&[0x01, 0xab]).unwrap();
-        let serial = SerialHex::of(&number);
+        let serial = SerialHex::of(&number).unwrap();
         assert_eq!(serial.as_str(), "01ab");
         assert_eq!(serial.to_bytes().as_deref(), Some(&[0x01, 0xab][..]));
         assert_eq!(SerialHex::from_stored("e2b").unwrap().to_bytes(), None);
         let drawn = crate::Serial::generate().unwrap();
-        assert_eq!(SerialHex::from(&drawn), SerialHex::of(drawn.number()));
+        assert_eq!(Some(SerialHex::from(&drawn)), SerialHex::of(drawn.number()));
+        assert_eq!(SerialHex::from_octets(&[]), None);
         assert_eq!(SerialHex::parse_input("0A:1B").unwrap().as_str(), "0a1b");
         assert_eq!(SerialHex::parse_input(" 0xABC ").unwrap().as_str(), "0abc");
         assert_eq!(SerialHex::parse_input("xyz"), None);

@@ -43,6 +43,24 @@ pub trait Issuance: Send + Sync {
     /// One certificate by serial (lowercase hex, no leading zeros beyond DER's).
     async fn certificate(&self, serial: &SerialHex) -> Result<Option<CertificateRecord>, StoreError>;
 
+    /// The certificate whose serial INTEGER has these content octets (a presented certificate's): what
+    /// [`Self::certificate`] finds for their stored form; none for no octets, which name no serial.
+    async fn certificate_with_serial_octets(&self, octets: &[u8]) -> Result<Option<CertificateRecord>, StoreError> {
+        match SerialHex::from_octets(octets) {
+            Some(serial) => self.certificate(&serial).await,
+            None => Ok(None),
+        }
+    }
+
+    /// [`Self::certificate`] for a serial held as text outside the certificate rows (a job item, a session, a
+    /// held SCEP request, a protocol's own record): a text that is no stored serial names no certificate.
+    async fn certificate_by_text(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
+        match SerialHex::from_stored(serial) {
+            Ok(serial) => self.certificate(&serial).await,
+            Err(_) => Ok(None),
+        }
+    }
+
     /// Certificates matching a filter, newest first.
     async fn list_certificates(&self, filter: &CertificateFilter) -> Result<Vec<CertificateRecord>, StoreError>;
 
