@@ -15,13 +15,13 @@ use crate::keys::{self, KeyAlgorithm, KeyContext, KeySource, KeyUri};
 use crate::profile::{self, IssuerContext, NameRequest, ProfileKind, ProfileSettings};
 use crate::revocation::shard::{CrlScope, Shard, ShardCount};
 use crate::serial::Serial;
-use hcpki_model::SerialHex;
 use crate::store::{
     Actor, AuthorityRecord, CertificateRecord, Completion, FacilityChange, IssuanceIntent, Store, StoreError,
 };
 use crate::time::{Clock, SystemClock};
 use der::{Decode, Encode};
 use hcpki_model::CertProfile;
+use hcpki_model::SerialHex;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -175,7 +175,9 @@ fn set<T>(results: &mut [Option<T>], i: usize, value: T) {
 }
 
 /// Sign every linted TBS, on all cores when there is more than one.
-fn sign_all(linted: Vec<(usize, LintedTbs<'_>, IssuanceIntent)>) -> Vec<(usize, SerialHex, Result<Issued, IssueError>)> {
+fn sign_all(
+    linted: Vec<(usize, LintedTbs<'_>, IssuanceIntent)>,
+) -> Vec<(usize, SerialHex, Result<Issued, IssueError>)> {
     par_map(linted, |(i, l, _)| {
         let serial = l.stored_serial();
         (i, serial, l.sign())

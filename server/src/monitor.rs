@@ -13,9 +13,9 @@
 use crate::config::MonitorConfig;
 use crate::http::outbound;
 use anyhow::{Context, Result, bail};
-use hcpki_ca::serial::SerialHex;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::profile::CertProfile;
+use hcpki_ca::serial::SerialHex;
 use hcpki_ca::store::{ExpiringCertificate, Store};
 use hcpki_ca::time::{Clock, rfc3339};
 use serde_json::json;

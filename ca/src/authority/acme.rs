@@ -6,8 +6,8 @@ use crate::enroll::acme::eab::{EabKeyError, EnrollmentKey};
 use crate::enroll::acme::{AcmeAccount, AcmeAuthority, AcmeOrder, IssuedCertificate, NONCE_LIFETIME_SECS, Problem};
 use crate::enroll::{Basis, EnrollError, Grant, Protocol};
 use crate::facility::FacilityId;
-use hcpki_model::SerialHex;
 use crate::store::{Actor, CertStatus};
+use hcpki_model::SerialHex;
 use zeroize::Zeroizing;
 
 impl Authority {

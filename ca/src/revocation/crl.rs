@@ -207,8 +207,16 @@ mod tests {
         let issuer: Name = "CN=Test CA,O=hcpki,C=JP".parse().unwrap();
         let signer = CrlSigner { issuer: &issuer, key_id: &[7u8; 20], key: &key };
         let entries = vec![
-            Entry { serial: "0a1b".parse().unwrap(), revoked_at: 1_700_000_000, reason: Reason(CrlReason::KeyCompromise) },
-            Entry { serial: "7f01".parse().unwrap(), revoked_at: 1_700_000_100, reason: Reason(CrlReason::Unspecified) },
+            Entry {
+                serial: "0a1b".parse().unwrap(),
+                revoked_at: 1_700_000_000,
+                reason: Reason(CrlReason::KeyCompromise),
+            },
+            Entry {
+                serial: "7f01".parse().unwrap(),
+                revoked_at: 1_700_000_100,
+                reason: Reason(CrlReason::Unspecified),
+            },
         ];
         let der = build(&signer, &entries, &fields(300, 1_700_000_200, 1_700_086_600, None)).unwrap();
         let crl: CertificateList = CertificateList::from_der(&der).unwrap();
@@ -230,7 +238,8 @@ mod tests {
             CertificateList::from_der(&build(&signer, &[], &fields(1, 0, 86_400, None)).unwrap()).unwrap();
         assert!(empty.tbs_cert_list.revoked_certificates.is_none());
         assert!(
-            build(&signer, &[Entry { serial: "0a1".parse().unwrap(), ..entries[0].clone() }], &fields(1, 0, 1, None)).is_err()
+            build(&signer, &[Entry { serial: "0a1".parse().unwrap(), ..entries[0].clone() }], &fields(1, 0, 1, None))
+                .is_err()
         );
         assert!(crl.tbs_cert_list.crl_extensions.unwrap().iter().all(|e| !e.critical), "no IDP on a complete CRL");
     }

@@ -6,7 +6,6 @@
 use super::AppState;
 use super::api_error::ApiError;
 use super::auth::Caller;
-use hcpki_ca::serial::SerialHex;
 use hcpki_ca::access::Action;
 use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::enroll::credential::{self, DEFAULT_VALIDITY_SECS, Minted, Protocol};
@@ -14,6 +13,7 @@ use hcpki_ca::enroll::{CredentialRecord, NewCredential};
 use hcpki_ca::facility::{Facility, FacilityId, FacilityKind, NewFacility, Transition};
 use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_ca::profile::{ProfileKind, Vendor};
+use hcpki_ca::serial::SerialHex;
 use hcpki_ca::store::{CertificateFilter, CertificateRecord, FacilityFilter};
 use serde::Deserialize;
 use std::str::FromStr;

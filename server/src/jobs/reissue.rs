@@ -133,7 +133,9 @@ pub(super) async fn work(
     let results = authority.reissue_many(&old, revoke_old, actor).await;
     for ((item, _), result) in todo.into_iter().zip(results) {
         outcomes.push(match result {
-            Ok((_, new)) => ItemOutcome { seq: item.seq, state: "done", result: Some(new.serial.into_string()), error: None },
+            Ok((_, new)) => {
+                ItemOutcome { seq: item.seq, state: "done", result: Some(new.serial.into_string()), error: None }
+            }
             Err(SigningError::AlreadyReissued { successor, .. }) => {
                 ItemOutcome { seq: item.seq, state: "skipped", result: Some(successor), error: None }
             }

@@ -406,7 +406,8 @@ async fn certificate_listing_filters(db: TestDb) {
     s.fail_issuance(&sn("0c"), "test", &admin(), AT_MS).await.unwrap();
 
     let serials = |f: CertificateFilter| async move {
-        let mut v: Vec<String> = s.list_certificates(&f).await.unwrap().into_iter().map(|c| c.serial.into_string()).collect();
+        let mut v: Vec<String> =
+            s.list_certificates(&f).await.unwrap().into_iter().map(|c| c.serial.into_string()).collect();
         v.sort();
         v
     };

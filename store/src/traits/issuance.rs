@@ -38,7 +38,13 @@ pub trait Issuance: Send + Sync {
     -> Result<Vec<CertificateRecord>, StoreError>;
 
     /// Mark a reserved serial as failed (signing failed), audited as `cert.issue` / failed.
-    async fn fail_issuance(&self, serial: &SerialHex, reason: &str, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
+    async fn fail_issuance(
+        &self,
+        serial: &SerialHex,
+        reason: &str,
+        actor: &Actor,
+        at_ms: i64,
+    ) -> Result<(), StoreError>;
 
     /// One certificate by serial (lowercase hex, no leading zeros beyond DER's).
     async fn certificate(&self, serial: &SerialHex) -> Result<Option<CertificateRecord>, StoreError>;

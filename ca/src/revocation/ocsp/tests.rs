@@ -118,7 +118,9 @@ async fn answers_are_pre_signed_and_replaced_when_revoked() {
     assert!(matches!(statuses(&both).0.as_slice(), [Wire::Good(_), Wire::Revoked(_)]));
 
     // Never issued: a signed unknown. Garbage: malformedRequest. Another CA's hashes: unauthorized.
-    let Reply::Cached(unknown) = responder.respond(&ask(vec![id(&"7f0102".parse().unwrap())], None)).await else { panic!() };
+    let Reply::Cached(unknown) = responder.respond(&ask(vec![id(&"7f0102".parse().unwrap())], None)).await else {
+        panic!()
+    };
     assert_eq!(statuses(&unknown.der).0, [Wire::Unknown(Null)]);
     let Reply::Refused(status, _) = responder.respond(b"\x30\x03\x02\x01\x00").await else { panic!() };
     assert_eq!(status, OcspResponseStatus::MalformedRequest);
