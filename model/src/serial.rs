@@ -52,6 +52,12 @@ impl Serial {
     }
 }
 
+impl From<&Serial> for SerialHex {
+    fn from(serial: &Serial) -> Self {
+        SerialHex::from_drawn(serial.hex.clone())
+    }
+}
+
 /// The stored hex form of any serial (lowercase, content octets): [`SerialHex::of`]'s text.
 pub fn to_hex(serial: &SerialNumber) -> String {
     hex::encode(serial.as_bytes())
@@ -76,5 +82,7 @@ mod tests {
         assert_eq!(to_hex(a.number()), a.hex());
         assert_eq!(normalise("0A:1B").as_deref(), Some("0a1b"));
         assert_eq!(normalise("xyz"), None);
+        assert_eq!(Some(SerialHex::from(&a)), SerialHex::of(a.number()));
+        assert_eq!(a.stored().as_str(), a.hex());
     }
 }
