@@ -21,6 +21,7 @@ use crate::store::{
 use crate::time::{Clock, SystemClock};
 use der::{Decode, Encode};
 use hcpki_model::CertProfile;
+use hcpki_model::SerialHex;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -87,7 +88,7 @@ struct Plan {
     /// The latest notAfter: the CA's own, or the request's when earlier.
     not_after_limit: i64,
     /// The certificate this one succeeds (a re-issue, D38).
-    replaces: Option<String>,
+    replaces: Option<SerialHex>,
 }
 
 impl Plan {
@@ -132,7 +133,7 @@ impl Plan {
 
     fn intent(&self, linted: &LintedTbs<'_>, shard: Option<Shard>, actor: &Actor) -> IssuanceIntent {
         IssuanceIntent {
-            serial: linted.serial().to_owned(),
+            serial: linted.stored_serial(),
             ca: self.ca,
             profile: self.profile.into(),
             facility: self.facility.clone(),
@@ -174,9 +175,11 @@ fn set<T>(results: &mut [Option<T>], i: usize, value: T) {
 }
 
 /// Sign every linted TBS, on all cores when there is more than one.
-fn sign_all(linted: Vec<(usize, LintedTbs<'_>, IssuanceIntent)>) -> Vec<(usize, String, Result<Issued, IssueError>)> {
+fn sign_all(
+    linted: Vec<(usize, LintedTbs<'_>, IssuanceIntent)>,
+) -> Vec<(usize, SerialHex, Result<Issued, IssueError>)> {
     par_map(linted, |(i, l, _)| {
-        let serial = l.serial().to_owned();
+        let serial = l.stored_serial();
         (i, serial, l.sign())
     })
 }
@@ -209,7 +212,7 @@ fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R>
 }
 
 /// One request of a batch: the request, the actor it is issued for, and the serial it succeeds (re-issue).
-type BatchItem<'a> = (&'a IssueRequest, &'a Actor, Option<&'a str>);
+type BatchItem<'a> = (&'a IssueRequest, &'a Actor, Option<&'a SerialHex>);
 
 /// The authority.
 #[derive(Debug)]
@@ -498,7 +501,7 @@ impl Authority {
                 let (request, actor, replaces) =
                     jobs.get(i).ok_or_else(|| SigningError::Batch("request index".into()))?;
                 let mut plan = self.plan(request, csr, &facilities)?;
-                plan.replaces = replaces.map(str::to_owned);
+                plan.replaces = replaces.cloned();
                 Ok((plan, *actor))
             });
             match planned {
@@ -556,7 +559,7 @@ impl Authority {
                     if let Err(store_err) =
                         self.store.fail_issuance(&serial, &e.to_string(), &actor_of(i), self.now_ms()).await
                     {
-                        tracing::error!(error = %store_err, serial, "could not mark a failed issuance");
+                        tracing::error!(error = %store_err, serial = serial.as_str(), "could not mark a failed issuance");
                     }
                     set(&mut results, i, Err(e.into()));
                 }
@@ -755,7 +758,7 @@ async fn issue_ca_cert(
     )?;
     let spki_der = subject_key.to_der().map_err(IssueError::from)?;
     let intent = IssuanceIntent {
-        serial: linted.serial().to_owned(),
+        serial: linted.stored_serial(),
         // The root signs every CA certificate, its own included (`init` is the only caller).
         ca: CaName::Root,
         profile: CertProfile::Ca(ca),
@@ -771,7 +774,7 @@ async fn issue_ca_cert(
         replaces: None,
     };
     store.record_intent(&intent, clock.now_unix()).await?;
-    let serial = linted.serial().to_owned();
+    let serial = linted.stored_serial();
     let issued = linted.sign()?;
     store.complete_issuance(&serial, &issued.der, actor, clock.now_unix_ms()).await?;
     Ok(issued.der)

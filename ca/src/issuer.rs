@@ -70,8 +70,8 @@ pub struct LintedTbs<'a> {
 pub struct Issued {
     /// DER.
     pub der: Vec<u8>,
-    /// Serial (hex).
-    pub serial: String,
+    /// Serial (hex), in its stored form.
+    pub serial: hcpki_model::SerialHex,
 }
 
 impl Issued {
@@ -154,6 +154,11 @@ impl LintedTbs<'_> {
         self.serial.hex()
     }
 
+    /// The serial in its stored form (what the intent records).
+    pub fn stored_serial(&self) -> hcpki_model::SerialHex {
+        self.serial.stored()
+    }
+
     /// SHA-256 of the TBS octets (hex): the record of intent.
     pub fn tbs_sha256(&self) -> String {
         hex::encode(Sha256::digest(&self.der))
@@ -197,7 +202,7 @@ impl LintedTbs<'_> {
         let der = cert.to_der()?;
         // The result must parse as a certificate, or it is not released.
         Certificate::from_der(&der).map_err(|e| IssueError::SelfCheck(e.to_string()))?;
-        Ok(Issued { der, serial: self.serial.hex().to_owned() })
+        Ok(Issued { der, serial: self.serial.stored() })
     }
 }
 

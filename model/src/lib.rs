@@ -14,6 +14,7 @@ pub mod facility_id;
 pub mod name;
 pub mod profile_kind;
 pub mod serial;
+pub mod serial_hex;
 
 pub use actor::Actor;
 pub use ca_name::{CaName, UnknownCa};
@@ -23,3 +24,4 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use facility_id::{FacilityId, FacilityIdError};
 pub use profile_kind::{ProfileKind, UnknownProfile};
 pub use serial::{RandomError, Serial};
+pub use serial_hex::{InvalidSerial, SerialHex};

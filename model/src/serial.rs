@@ -5,6 +5,7 @@
 //! the INTEGER is positive and encodes in at most 16 octets (127 random bits).
 //! Uniqueness is enforced by the database, not assumed.
 
+use crate::serial_hex::SerialHex;
 use x509_cert::serial_number::SerialNumber;
 
 /// A freshly drawn serial, with its hex form as stored.
@@ -44,21 +45,27 @@ impl Serial {
     pub fn hex(&self) -> &str {
         &self.hex
     }
+
+    /// The stored form.
+    pub fn stored(&self) -> SerialHex {
+        SerialHex::from(self)
+    }
 }
 
-/// The stored hex form of any serial (lowercase, content octets).
+impl From<&Serial> for SerialHex {
+    fn from(serial: &Serial) -> Self {
+        SerialHex::from_drawn(serial.hex.clone())
+    }
+}
+
+/// The stored hex form of any serial (lowercase, content octets): [`SerialHex::of`]'s text.
 pub fn to_hex(serial: &SerialNumber) -> String {
     hex::encode(serial.as_bytes())
 }
 
-/// Normalise user input (`0A:1B…`, `0a1b…`, `0x0A1B`) to the stored form.
+/// Normalise user input (`0A:1B…`, `0a1b…`, `0x0A1B`) to the stored form: [`SerialHex::parse_input`]'s text.
 pub fn normalise(input: &str) -> Option<String> {
-    let s: String = input.trim().trim_start_matches("0x").chars().filter(|c| *c != ':').collect();
-    if s.is_empty() || !s.chars().all(|c| c.is_ascii_hexdigit()) {
-        return None;
-    }
-    let s = s.to_ascii_lowercase();
-    Some(if s.len() % 2 == 1 { format!("0{s}") } else { s })
+    SerialHex::parse_input(input).map(SerialHex::into_string)
 }
 
 #[cfg(test)]
@@ -75,5 +82,7 @@ mod tests {
         assert_eq!(to_hex(a.number()), a.hex());
         assert_eq!(normalise("0A:1B").as_deref(), Some("0a1b"));
         assert_eq!(normalise("xyz"), None);
+        assert_eq!(Some(SerialHex::from(&a)), SerialHex::of(a.number()));
+        assert_eq!(a.stored().as_str(), a.hex());
     }
 }

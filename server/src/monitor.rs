@@ -15,6 +15,7 @@ use crate::http::outbound;
 use anyhow::{Context, Result, bail};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::profile::CertProfile;
+use hcpki_ca::serial::SerialHex;
 use hcpki_ca::store::{ExpiringCertificate, Store};
 use hcpki_ca::time::{Clock, rfc3339};
 use serde_json::json;
@@ -92,7 +93,7 @@ impl ExpiryWebhook {
                 claimed.extend(store.expiry_claim(*profile, now, until, room, now).await?);
             }
         }
-        let serials: Vec<String> = claimed.iter().map(|c| c.serial.clone()).collect();
+        let serials: Vec<SerialHex> = claimed.iter().map(|c| c.serial.clone()).collect();
         if claimed.is_empty() {
             store.expiry_release(&[], now - KEEP_AFTER_EXPIRY).await?;
             return Ok(0);

@@ -11,7 +11,7 @@ use crate::facility::{Allocation, Facility, FacilityId, FacilityKind, FacilitySt
 pub use acme::{AcmeAccount, AcmeOrder, Authorization, Challenge, StoredProblem};
 pub use credential::{CredentialRecord, Protocol, UnknownProtocol};
 pub use hcpki_model::Actor;
-use hcpki_model::{CaName, CertProfile};
+use hcpki_model::{CaName, CertProfile, SerialHex};
 pub use held::{HeldRequest, HeldState};
 
 /// A CA as recorded.
@@ -94,7 +94,7 @@ impl CertStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Completion {
     /// The reserved serial.
-    pub serial: String,
+    pub serial: SerialHex,
     /// The signed certificate.
     pub der: Vec<u8>,
     /// Who asked for it.
@@ -105,7 +105,7 @@ pub struct Completion {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuanceIntent {
     /// Serial, lowercase hex of the DER INTEGER content.
-    pub serial: String,
+    pub serial: SerialHex,
     /// Issuing CA.
     pub ca: CaName,
     /// Profile (`router`, `pc`, `server`, `ocsp`, …, or `ca-<name>` for a CA certificate).
@@ -130,14 +130,14 @@ pub struct IssuanceIntent {
     pub crl_shard: Option<u16>,
     /// The certificate this one succeeds (a re-issue, D38): recorded with the write-ahead intent, so "is there
     /// a successor" is answered by the same transaction that stores it.
-    pub replaces: Option<String>,
+    pub replaces: Option<SerialHex>,
 }
 
 /// A certificate row.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct CertificateRecord {
-    /// Serial (hex).
-    pub serial: String,
+    /// Serial (hex), serialised in its stored text form.
+    pub serial: SerialHex,
     /// Issuing CA, serialised in its stored text form.
     #[serde(serialize_with = "as_text")]
     pub ca: CaName,
@@ -224,7 +224,7 @@ pub struct FacilityChange {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Revocation {
     /// The certificate's serial (hex, as stored).
-    pub serial: String,
+    pub serial: SerialHex,
     /// The RFC 5280 CRLReason code.
     pub reason: u8,
     /// Who asks for it (the audit entry's actor).
@@ -264,8 +264,8 @@ pub struct CertificateFilter {
 /// An issued certificate nearing its notAfter with no successor (expiry webhook, issue #8).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ExpiringCertificate {
-    /// Serial (hex).
-    pub serial: String,
+    /// Serial (hex), serialised in its stored text form.
+    pub serial: SerialHex,
     /// Profile, serialised in its stored text form.
     pub profile: CertProfile,
     /// The facility's ID, if the certificate has one.

@@ -43,7 +43,7 @@ use crate::console_grant::ConsoleGrant;
 use crate::facility::{Allocation, Facility, FacilityId, FacilityState, NewFacility, Transition};
 use crate::operator::{OperatorName, OperatorRecord};
 use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState};
-use hcpki_model::{CaName, CertProfile, ProfileKind};
+use hcpki_model::{CaName, CertProfile, ProfileKind, SerialHex};
 // The area traits from their own module, not `store::prelude`: the parent opens these backends, so a path back
 // to it would be an import loop.
 use crate::traits::{

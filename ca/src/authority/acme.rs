@@ -7,6 +7,7 @@ use crate::enroll::acme::{AcmeAccount, AcmeAuthority, AcmeOrder, IssuedCertifica
 use crate::enroll::{Basis, EnrollError, Grant, Protocol};
 use crate::facility::FacilityId;
 use crate::store::{Actor, CertStatus};
+use hcpki_model::SerialHex;
 use zeroize::Zeroizing;
 
 impl Authority {
@@ -110,7 +111,7 @@ impl AcmeAuthority for Authority {
     }
 
     async fn certificate(&self, serial: &str) -> Result<Option<IssuedCertificate>, Problem> {
-        let Some(record) = self.store.certificate(serial).await.map_err(internal)? else {
+        let Some(record) = self.store.certificate_by_text(serial).await.map_err(internal)? else {
             return Ok(None);
         };
         let Some(der) = record.der.clone() else {
@@ -123,7 +124,7 @@ impl AcmeAuthority for Authority {
         let mut chain = vec![der];
         chain.extend(issuing);
         Ok(Some(IssuedCertificate {
-            serial: record.serial,
+            serial: record.serial.into_string(),
             facility: record.facility,
             spki_sha256: record.spki_sha256,
             revoked: record.status == CertStatus::Revoked,
@@ -132,13 +133,19 @@ impl AcmeAuthority for Authority {
     }
 
     async fn ordered_by(&self, serial: &str) -> Result<Option<String>, Problem> {
-        self.store.acme_certificate_account(serial).await.map_err(internal)
+        let Ok(serial) = SerialHex::from_stored(serial) else { return Ok(None) };
+        self.store.acme_certificate_account(&serial).await.map_err(internal)
     }
 
     async fn revoke(&self, serial: &str, reason: u8, actor: &Actor) -> Result<(), Problem> {
         let reason = crate::revocation::Reason::from_code(i64::from(reason))
             .ok_or_else(|| Problem::bad_revocation_reason(format!("reason code {reason} is not an RFC 5280 reason")))?;
-        match Authority::revoke(self, serial, reason, actor).await {
+        // A text that is no serial is no unrevoked issued certificate, as the store answered for it.
+        let revoked = match SerialHex::from_stored(serial) {
+            Ok(stored) => Authority::revoke(self, &stored, reason, actor).await,
+            Err(_) => Err(RevocationError::NotRevocable(serial.to_owned())),
+        };
+        match revoked {
             Ok(_) => Ok(()),
             Err(RevocationError::NotRevocable(_)) => {
                 Err(Problem::already_revoked(format!("certificate {serial} is not an unrevoked issued certificate")))

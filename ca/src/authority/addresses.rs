@@ -109,7 +109,7 @@ impl Authority {
                 continue;
             }
             found.push(MisplacedCertificate {
-                serial: c.serial.clone(),
+                serial: c.serial.to_string(),
                 facility: facility.clone(),
                 subject: c.subject.clone(),
                 not_after: c.not_after,

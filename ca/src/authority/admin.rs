@@ -27,9 +27,10 @@ impl Authority {
         match known.profile {
             ProfileKind::Operator => self.operator_of(&known).await,
             ProfileKind::Pc => match self.in_good_standing(known).await {
-                Ok((_, record, _, facility)) => {
-                    Ok(Ok(Principal::FacilityAdmin { facility, basis: AdminBasis::Certificate(record.serial) }))
-                }
+                Ok((_, record, _, facility)) => Ok(Ok(Principal::FacilityAdmin {
+                    facility,
+                    basis: AdminBasis::Certificate(record.serial.into_string()),
+                })),
                 Err(Presented::Refused(reason)) => refused(reason),
                 Err(Presented::Store(e)) => Err(e.into()),
             },

@@ -162,7 +162,12 @@ impl Authority {
             return Err(Presented::Refused("the client certificate does not decode".into()));
         };
         let serial = crate::serial::to_hex(cert.tbs_certificate().serial_number());
-        let record = match self.store.certificate(&serial).await.map_err(Presented::Store)? {
+        let found = self
+            .store
+            .certificate_with_serial_octets(cert.tbs_certificate().serial_number().as_bytes())
+            .await
+            .map_err(Presented::Store)?;
+        let record = match found {
             Some(r) if r.der.as_deref() == Some(certificate_der) => r,
             _ => return Err(Presented::Refused(format!("certificate {serial} was not issued by this CA"))),
         };
@@ -242,7 +247,7 @@ impl EnrollAuthority for Authority {
             Err(Presented::Store(e)) => return Err(unavailable(e)),
         };
         let (sans, device) = names_of(&cert, &record.sans, profile);
-        Ok(Holder { serial: record.serial, facility, profile, sans, device })
+        Ok(Holder { serial: record.serial.into_string(), facility, profile, sans, device })
     }
 
     async fn issue(

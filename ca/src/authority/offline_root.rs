@@ -127,7 +127,7 @@ mod tests {
         let ceremony = super::super::tests::authority(dir.path()).await;
         let actor = Actor::cli("test");
         let pc_ca = Certificate::from_der(ceremony.ca_certificate(CaName::Pc).unwrap()).unwrap();
-        let pc_serial = hex::encode(pc_ca.tbs_certificate().serial_number().as_bytes());
+        let pc_serial = hcpki_model::SerialHex::of(pc_ca.tbs_certificate().serial_number()).unwrap();
         ceremony.revoke(&pc_serial, Reason(crate::revocation::CrlReason::CaCompromise), &actor).await.unwrap();
         assert!(matches!(ceremony.sign_root_crl(366, &actor).await, Err(RevocationError::ArlDays(366))));
         let arl = ceremony.sign_root_crl(365, &actor).await.unwrap();

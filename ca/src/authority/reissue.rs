@@ -30,9 +30,10 @@ impl Authority {
         let mut requests = Vec::with_capacity(old.len());
         for (i, record) in old.iter().enumerate() {
             let request = match self.store.successor(&record.serial).await {
-                Ok(Some(s)) => {
-                    Err(SigningError::AlreadyReissued { serial: record.serial.clone(), successor: s.serial })
-                }
+                Ok(Some(s)) => Err(SigningError::AlreadyReissued {
+                    serial: record.serial.to_string(),
+                    successor: s.serial.into_string(),
+                }),
                 Ok(None) => successor_request(record),
                 Err(e) => Err(e.into()),
             };
@@ -42,7 +43,7 @@ impl Authority {
             }
         }
         let batch: Vec<BatchItem<'_>> =
-            requests.iter().filter_map(|(i, r)| old.get(*i).map(|o| (r, actor, Some(o.serial.as_str())))).collect();
+            requests.iter().filter_map(|(i, r)| old.get(*i).map(|o| (r, actor, Some(&o.serial)))).collect();
         let issued = self.issue_batch(&batch).await;
         for ((i, _), result) in requests.iter().zip(issued) {
             if revoke_old
@@ -62,7 +63,8 @@ impl Authority {
 
 /// The issuance request that repeats `old`'s subject, names, profile and key.
 fn successor_request(old: &CertificateRecord) -> Result<IssueRequest, SigningError> {
-    let not_reissuable = |why: &str| SigningError::NotReissuable { serial: old.serial.clone(), why: why.to_owned() };
+    let not_reissuable =
+        |why: &str| SigningError::NotReissuable { serial: old.serial.to_string(), why: why.to_owned() };
     if old.status != CertStatus::Issued {
         return Err(not_reissuable("it is not an issued certificate"));
     }

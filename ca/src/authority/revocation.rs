@@ -7,6 +7,7 @@ use crate::revocation::Reason;
 use crate::revocation::crl::{self, CrlFields, CrlSigner, Entry};
 use crate::revocation::shard::{CrlScope, Shard, ShardError};
 use crate::store::{Actor, CertificateRecord, Revocation, StoreError};
+use hcpki_model::SerialHex;
 
 /// How long a CRL is valid after it is signed (nextUpdate − signing time). A served CRL is re-signed half-way
 /// (`revocation::publish`), so relying parties never hold one near its nextUpdate.
@@ -56,11 +57,11 @@ impl Authority {
     /// [`Authority::start_group_commit`] has run, concurrent calls share transactions.
     pub async fn revoke(
         &self,
-        serial: &str,
+        serial: &SerialHex,
         reason: Reason,
         actor: &Actor,
     ) -> Result<CertificateRecord, RevocationError> {
-        let revocation = Revocation { serial: serial.to_owned(), reason: reason.code(), actor: actor.clone() };
+        let revocation = Revocation { serial: serial.clone(), reason: reason.code(), actor: actor.clone() };
         match self.queue.get() {
             Some(queue) => queue.revoke(revocation).await,
             None => self

@@ -37,7 +37,7 @@ impl Authority {
             not_after: None,
         };
         let (issued, _) = self.issue(&issue, actor).await?;
-        Ok(self.decide(id, &HeldState::Issued(issued.serial), actor).await?)
+        Ok(self.decide(id, &HeldState::Issued(issued.serial.into_string()), actor).await?)
     }
 
     /// Reject a held request; the client's next poll gets FAILURE badRequest.
@@ -103,7 +103,7 @@ impl ScepAuthority for Authority {
             HeldState::Pending => Decision::Pending,
             HeldState::Rejected(reason) => Decision::Rejected(reason),
             HeldState::Issued(serial) => {
-                let record = self.store.certificate(&serial).await.map_err(unavailable)?;
+                let record = self.store.certificate_by_text(&serial).await.map_err(unavailable)?;
                 match record.and_then(|r| r.der) {
                     Some(der) => Decision::Issued(der),
                     None => {
@@ -119,7 +119,7 @@ impl ScepAuthority for Authority {
 
     async fn certificate(&self, profile: ProfileKind, serial: &str) -> Result<Option<Vec<u8>>, EnrollError> {
         let Some(ca) = CaName::for_profile(profile) else { return Ok(None) };
-        let record = self.store.certificate(serial).await.map_err(unavailable)?;
+        let record = self.store.certificate_by_text(serial).await.map_err(unavailable)?;
         Ok(record.filter(|r| r.ca == ca && r.status == CertStatus::Issued).and_then(|r| r.der))
     }
 

@@ -223,7 +223,8 @@ mod tests {
     #[tokio::test]
     async fn a_root_signed_arl_passes_in_der_and_pem_and_says_what_it_holds() {
         let (_dir, _authority, cert, key) = root().await;
-        let entry = Entry { serial: "0a1b".into(), revoked_at: NOW - 10, reason: Reason(CrlReason::CaCompromise) };
+        let entry =
+            Entry { serial: "0a1b".parse().unwrap(), revoked_at: NOW - 10, reason: Reason(CrlReason::CaCompromise) };
         let der = arl(&cert, key.as_ref(), &[entry], &fields(7));
         let checked = check(&der, &cert, NOW).unwrap();
         assert_eq!(

@@ -42,7 +42,7 @@ pub struct SignedCrl {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     /// Lowercase hex of the serial's INTEGER content (the stored form).
-    pub serial: String,
+    pub serial: hcpki_model::SerialHex,
     /// Unix seconds.
     pub revoked_at: i64,
     /// The reason.
@@ -173,8 +173,8 @@ fn idp(url: &str) -> Result<IssuingDistributionPoint, der::Error> {
 }
 
 fn revoked_cert(e: &Entry) -> Result<RevokedCert, CrlError> {
-    let bytes = hex::decode(&e.serial).map_err(|_| CrlError::Serial(e.serial.clone()))?;
-    let serial_number = SerialNumber::new(&bytes).map_err(|_| CrlError::Serial(e.serial.clone()))?;
+    let bytes = e.serial.to_bytes().ok_or_else(|| CrlError::Serial(e.serial.to_string()))?;
+    let serial_number = SerialNumber::new(&bytes).map_err(|_| CrlError::Serial(e.serial.to_string()))?;
     let crl_entry_extensions: Option<Extensions> = match e.reason.0 {
         CrlReason::Unspecified => None,
         reason => Some(vec![extension(const_oid::db::rfc5280::ID_CE_CRL_REASONS, &reason)?]),
@@ -207,8 +207,16 @@ mod tests {
         let issuer: Name = "CN=Test CA,O=hcpki,C=JP".parse().unwrap();
         let signer = CrlSigner { issuer: &issuer, key_id: &[7u8; 20], key: &key };
         let entries = vec![
-            Entry { serial: "0a1b".into(), revoked_at: 1_700_000_000, reason: Reason(CrlReason::KeyCompromise) },
-            Entry { serial: "7f01".into(), revoked_at: 1_700_000_100, reason: Reason(CrlReason::Unspecified) },
+            Entry {
+                serial: "0a1b".parse().unwrap(),
+                revoked_at: 1_700_000_000,
+                reason: Reason(CrlReason::KeyCompromise),
+            },
+            Entry {
+                serial: "7f01".parse().unwrap(),
+                revoked_at: 1_700_000_100,
+                reason: Reason(CrlReason::Unspecified),
+            },
         ];
         let der = build(&signer, &entries, &fields(300, 1_700_000_200, 1_700_086_600, None)).unwrap();
         let crl: CertificateList = CertificateList::from_der(&der).unwrap();
@@ -230,7 +238,8 @@ mod tests {
             CertificateList::from_der(&build(&signer, &[], &fields(1, 0, 86_400, None)).unwrap()).unwrap();
         assert!(empty.tbs_cert_list.revoked_certificates.is_none());
         assert!(
-            build(&signer, &[Entry { serial: "zz".into(), ..entries[0].clone() }], &fields(1, 0, 1, None)).is_err()
+            build(&signer, &[Entry { serial: "0a1".parse().unwrap(), ..entries[0].clone() }], &fields(1, 0, 1, None))
+                .is_err()
         );
         assert!(crl.tbs_cert_list.crl_extensions.unwrap().iter().all(|e| !e.critical), "no IDP on a complete CRL");
     }
@@ -263,7 +272,9 @@ mod tests {
         let issuer: Name = "CN=Test CA".parse().unwrap();
         let entries: Vec<Entry> = (0..1000u32)
             .map(|i| Entry {
-                serial: format!("{:032x}", 0x0100_0000_0000_0000_0000_0000_0000_0000u128 + u128::from(i) * 7919),
+                serial: format!("{:032x}", 0x0100_0000_0000_0000_0000_0000_0000_0000u128 + u128::from(i) * 7919)
+                    .parse()
+                    .unwrap(),
                 revoked_at: 1_700_000_000 + i64::from(i),
                 reason: Reason(if i % 3 == 0 { CrlReason::Superseded } else { CrlReason::Unspecified }),
             })
@@ -276,7 +287,7 @@ mod tests {
             let revoked = crl.tbs_cert_list.revoked_certificates.as_ref().unwrap();
             assert_eq!(revoked.len(), entries.len());
             for (r, e) in revoked.iter().zip(&entries) {
-                assert_eq!(hex::encode(r.serial_number.as_bytes()), e.serial);
+                assert_eq!(hex::encode(r.serial_number.as_bytes()), e.serial.as_str());
                 assert_eq!(r.crl_entry_extensions.is_some(), e.reason.0 != CrlReason::Unspecified);
             }
             let tbs = tbs_der(&signer, &entries, &fields(9, 1_700_001_000, 1_700_087_400, None)).unwrap();

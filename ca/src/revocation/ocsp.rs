@@ -33,6 +33,7 @@ use crate::store::{CertStatus, Store, StoreError};
 use bytes::Bytes;
 use der::asn1::{Null, ObjectIdentifier};
 use der::{Any, Decode};
+use hcpki_model::SerialHex;
 use request::Query;
 use response::{Answer, Status, Window};
 use sha1::Sha1;
@@ -234,7 +235,7 @@ impl Responder {
             let changed = self.board.refresh(self.store.as_ref(), issuer.ca, now, false).await?;
             report.changed += changed.len();
             for serial in changed {
-                let Ok(bytes) = hex::decode(&serial) else { continue };
+                let Some(bytes) = serial.to_bytes() else { continue };
                 let stale = write(&issuer.cache).remove(&bytes).unwrap_or_default();
                 self.cached.fetch_sub(stale.len(), Ordering::Relaxed);
                 for old in stale {
@@ -255,10 +256,10 @@ impl Responder {
     pub async fn prewarm(&self) -> Result<usize, OcspError> {
         let mut signed = 0;
         for issuer in &self.issuers {
-            let mut after = String::new();
+            let mut after: Option<SerialHex> = None;
             loop {
                 let now = self.clock.now_unix();
-                let page = self.store.live_serials(issuer.ca, now, &after, PREWARM_PAGE).await?;
+                let page = self.store.live_serials(issuer.ca, now, after.as_ref(), PREWARM_PAGE).await?;
                 for serial in &page {
                     if self.cached.load(Ordering::Relaxed) >= self.settings.cache_entries {
                         return Ok(signed);
@@ -270,7 +271,7 @@ impl Responder {
                     }
                 }
                 match page.last() {
-                    Some(last) if page.len() as i64 == PREWARM_PAGE => after.clone_from(last),
+                    Some(last) if page.len() as i64 == PREWARM_PAGE => after = Some(last.clone()),
                     _ => break,
                 }
             }
@@ -358,8 +359,9 @@ impl Responder {
 
     /// The status of the certificate `cert_id` names, issued by `ca`.
     async fn status(&self, ca: CaName, cert_id: &CertId) -> Result<Status, StoreError> {
-        let serial = hex::encode(cert_id.serial_number.as_bytes());
-        if let Some(revocation) = self.board.lookup(ca, &serial) {
+        // No content octets name no certificate (the store found none for the empty text).
+        let Some(serial) = SerialHex::from_octets(cert_id.serial_number.as_bytes()) else { return Ok(Status::Unknown) };
+        if let Some(revocation) = self.board.lookup(ca, serial.as_str()) {
             return Ok(Status::Revoked(revocation));
         }
         let Some(record) = self.store.certificate(&serial).await? else { return Ok(Status::Unknown) };
@@ -446,13 +448,13 @@ const HASHES: [(ObjectIdentifier, HashFn); 4] = [
 ];
 
 /// The CertID most clients send for `serial` (hex): SHA-1 with NULL parameters.
-fn sha1_cert_id(issuer: &Issuer, serial: &str) -> Option<CertId> {
+fn sha1_cert_id(issuer: &Issuer, serial: &SerialHex) -> Option<CertId> {
     let (oid, name, key) = issuer.ids.iter().find(|(oid, _, _)| *oid == const_oid::db::rfc5912::ID_SHA_1)?;
     Some(CertId {
         hash_algorithm: AlgorithmIdentifierOwned { oid: *oid, parameters: Some(Any::from(Null)) },
         issuer_name_hash: der::asn1::OctetString::new(name.clone()).ok()?,
         issuer_key_hash: der::asn1::OctetString::new(key.clone()).ok()?,
-        serial_number: der::asn1::Int::new(&hex::decode(serial).ok()?).ok()?,
+        serial_number: der::asn1::Int::new(&serial.to_bytes()?).ok()?,
     })
 }
 

@@ -17,6 +17,7 @@
 use super::Reason;
 use crate::authority::CaName;
 use crate::store::{Store, StoreError};
+use hcpki_model::SerialHex;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -36,7 +37,7 @@ pub struct Revocation {
 #[derive(Debug, Default)]
 struct RevokedSet {
     /// By serial (lowercase hex of the INTEGER content octets, as stored).
-    entries: HashMap<String, Revocation>,
+    entries: HashMap<SerialHex, Revocation>,
     /// The store's revocation marker of this CA when loaded.
     marker: (i64, i64, i64),
     /// The marker of all revocations when this CA's marker was last read.
@@ -92,7 +93,7 @@ impl RevocationBoard {
         ca: CaName,
         now: i64,
         force: bool,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<SerialHex>, StoreError> {
         let Some(current) = self.set(ca) else { return Ok(Vec::new()) };
         let fresh = !force && now - current.loaded_at < RELOAD_SECS;
         let all = store.revocations_marker().await?;
@@ -106,7 +107,7 @@ impl RevocationBoard {
             *seen() = all;
             return Ok(Vec::new());
         }
-        let entries: HashMap<String, Revocation> = store
+        let entries: HashMap<SerialHex, Revocation> = store
             .revoked_of_ca(ca, None, now)
             .await?
             .into_iter()
@@ -131,8 +132,8 @@ impl RevocationBoard {
 }
 
 /// Serials in exactly one of the two sets, or in both with a different revocation.
-fn diff(old: &HashMap<String, Revocation>, new: &HashMap<String, Revocation>) -> Vec<String> {
-    let mut changed: Vec<String> =
+fn diff(old: &HashMap<SerialHex, Revocation>, new: &HashMap<SerialHex, Revocation>) -> Vec<SerialHex> {
+    let mut changed: Vec<SerialHex> =
         new.iter().filter(|(serial, r)| old.get(*serial) != Some(*r)).map(|(s, _)| s.clone()).collect();
     changed.extend(old.keys().filter(|serial| !new.contains_key(*serial)).cloned());
     changed
@@ -143,8 +144,8 @@ mod tests {
     use super::*;
     use crate::revocation::CrlReason;
 
-    fn set(items: &[(&str, i64, CrlReason)]) -> HashMap<String, Revocation> {
-        items.iter().map(|(s, at, r)| ((*s).to_owned(), Revocation { at: *at, reason: Reason(*r) })).collect()
+    fn set(items: &[(&str, i64, CrlReason)]) -> HashMap<SerialHex, Revocation> {
+        items.iter().map(|(s, at, r)| (s.parse().unwrap(), Revocation { at: *at, reason: Reason(*r) })).collect()
     }
 
     #[test]

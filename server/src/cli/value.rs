@@ -147,8 +147,8 @@ pub fn rfc3339(s: &str) -> Result<i64, String> {
 }
 
 /// A certificate serial as typed (hex; `:` and `0x` allowed), in its stored form.
-pub fn serial(s: &str) -> Result<String, String> {
-    hcpki_ca::serial::normalise(s)
+pub fn serial(s: &str) -> Result<hcpki_ca::serial::SerialHex, String> {
+    hcpki_ca::serial::SerialHex::parse_input(s)
         .ok_or_else(|| "not a serial number: give it in hex, e.g. from `hcpki cert list`".to_owned())
 }
 

@@ -50,7 +50,7 @@ pub enum CertCommand {
     /// Show one certificate (details and PEM).
     Show {
         #[arg(value_parser = value::serial)]
-        serial: String,
+        serial: hcpki_ca::serial::SerialHex,
         /// Only the PEM.
         #[arg(long)]
         pem: bool,

@@ -167,7 +167,7 @@ async fn issue(
     };
     let (issued, _) = authority.issue(&request, &super::actor()).await?;
     std::fs::write(out.join(format!("{name}.pem")), issued.pem())?;
-    Ok(issued.serial)
+    Ok(issued.serial.into_string())
 }
 
 /// Write a secret file: mode 0600, never over an existing file.

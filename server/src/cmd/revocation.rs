@@ -16,7 +16,7 @@ use std::process::ExitCode;
 pub struct RevokeArgs {
     /// The certificate's serial (hex, as `hcpki cert list` shows it; `:` and `0x` allowed).
     #[arg(long, value_parser = value::serial)]
-    pub serial: String,
+    pub serial: hcpki_ca::serial::SerialHex,
     /// RFC 5280 reason (any case; `-` and `_` ignored, e.g. key-compromise).
     #[arg(long, default_value = "unspecified", value_parser = value::reason())]
     pub reason: Reason,

@@ -241,7 +241,7 @@ fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord]) -> Markup
             let live = issued && c.not_after > now;
             let field = format!("why-{}", c.serial);
             vec![
-                html! { code { (c.serial) } @if issued { (super::download::links(&c.serial)) } },
+                html! { code { (c.serial) } @if issued { (super::download::links(c.serial.as_str())) } },
                 html! { (c.profile) },
                 html! { span class="wrap" { (c.subject) } },
                 html! { span class="wrap" { (c.sans.join(", ")) } },

@@ -13,6 +13,7 @@ use hcpki_ca::enroll::{CredentialRecord, NewCredential};
 use hcpki_ca::facility::{Facility, FacilityId, FacilityKind, NewFacility, Transition};
 use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_ca::profile::{ProfileKind, Vendor};
+use hcpki_ca::serial::SerialHex;
 use hcpki_ca::store::{CertificateFilter, CertificateRecord, FacilityFilter};
 use serde::Deserialize;
 use std::str::FromStr;
@@ -346,7 +347,7 @@ pub async fn revoke_certificate(
         Ok(r) => r,
         Err(e) => return Err(caller.refuse(name, "-", ApiError::bad_request("bad reason", e.to_string())).await),
     };
-    let record = match hcpki_ca::serial::normalise(serial) {
+    let record = match SerialHex::parse_input(serial) {
         Some(s) => state.admin.store().certificate(&s).await.map_err(ApiError::unavailable)?,
         None => None,
     };
@@ -357,7 +358,7 @@ pub async fn revoke_certificate(
     caller.may(Action::RevokeCertificate(&facility)).await?;
     match state.admin.revoke(&record.serial, reason, &caller.actor()).await {
         Ok(c) => Ok(c),
-        Err(e) => Err(refused(caller, name, &record.serial, e.into()).await),
+        Err(e) => Err(refused(caller, name, record.serial.as_str(), e.into()).await),
     }
 }
 
@@ -375,7 +376,7 @@ pub async fn certificates(state: &AppState, caller: &Caller, id: &str) -> Result
 pub async fn certificate(state: &AppState, caller: &Caller, serial: &str) -> Result<CertificateRecord, ApiError> {
     let name = "admin.certificate.read";
     caller.authenticated(name).await?;
-    let record = match hcpki_ca::serial::normalise(serial) {
+    let record = match SerialHex::parse_input(serial) {
         Some(s) => state.admin.store().certificate(&s).await.map_err(ApiError::unavailable)?,
         None => None,
     };

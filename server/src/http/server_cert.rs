@@ -105,7 +105,7 @@ pub async fn ensure_certificate(
             };
             let (certificate, _) = authority.issue(&request, &Actor::system()).await?;
             write_certificate(&cert_path, &certificate.pem())?;
-            Ok((certificate.der, certificate.serial, true))
+            Ok((certificate.der, certificate.serial.into_string(), true))
         }
     }
 }
@@ -156,8 +156,9 @@ async fn still_good(
     if not_after - authority.clock().now_unix() < (RENEW_BEFORE_DAYS * 86_400).min(lifetime / 3) {
         return Ok(false);
     }
-    let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
-    let Some(record) = authority.store().certificate(&serial).await.map_err(AuthorityError::from)? else {
+    let serial = cert.tbs_certificate().serial_number().as_bytes();
+    let Some(record) = authority.store().certificate_with_serial_octets(serial).await.map_err(AuthorityError::from)?
+    else {
         return Ok(false);
     };
     let recorded: BTreeSet<&str> = record.sans.iter().map(String::as_str).collect();

@@ -109,7 +109,7 @@ pub async fn select(authority: &Authority, selection: &Selection) -> Result<Vec<
 /// The job's parameters and items.
 pub fn job_parts(selection: &Selection, chosen: &[CertificateRecord]) -> (serde_json::Value, Vec<(String, String)>) {
     let params = serde_json::to_value(selection).unwrap_or(serde_json::Value::Null);
-    (params, chosen.iter().map(|c| (c.serial.clone(), "{}".to_owned())).collect())
+    (params, chosen.iter().map(|c| (c.serial.to_string(), "{}".to_owned())).collect())
 }
 
 /// Re-issue one batch of items: a certificate already re-issued (before a crash, or by another job) is skipped
@@ -124,7 +124,7 @@ pub(super) async fn work(
     let mut outcomes = Vec::with_capacity(items.len());
     let mut todo: Vec<(&JobItem, CertificateRecord)> = Vec::new();
     for item in items {
-        match authority.store().certificate(&item.key).await? {
+        match authority.store().certificate_by_text(&item.key).await? {
             Some(c) => todo.push((item, c)),
             None => outcomes.push(failed(item, format!("no certificate {}", item.key))),
         }
@@ -133,7 +133,9 @@ pub(super) async fn work(
     let results = authority.reissue_many(&old, revoke_old, actor).await;
     for ((item, _), result) in todo.into_iter().zip(results) {
         outcomes.push(match result {
-            Ok((_, new)) => ItemOutcome { seq: item.seq, state: "done", result: Some(new.serial), error: None },
+            Ok((_, new)) => {
+                ItemOutcome { seq: item.seq, state: "done", result: Some(new.serial.into_string()), error: None }
+            }
             Err(SigningError::AlreadyReissued { successor, .. }) => {
                 ItemOutcome { seq: item.seq, state: "skipped", result: Some(successor), error: None }
             }

@@ -434,8 +434,7 @@ fn check_assertion(client: &Client, parsed: &Parsed, audiences: &[String], now: 
 async fn check_tls_subject(store: &dyn Store, client: &Client, der: &[u8], now: i64) -> Result<(), OAuthError> {
     let cert = <x509_cert::Certificate as der::Decode>::from_der(der)
         .map_err(|_| OAuthError::invalid_client("the client certificate does not decode"))?;
-    let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
-    let record = store.certificate(&serial).await?;
+    let record = store.certificate_with_serial_octets(cert.tbs_certificate().serial_number().as_bytes()).await?;
     let good = record.is_some_and(|r| {
         r.der.as_deref() == Some(der) && r.status == hcpki_ca::store::CertStatus::Issued && r.not_after > now
     });

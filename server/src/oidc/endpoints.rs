@@ -218,7 +218,7 @@ async fn active_access_token(
 async fn withdrawn(store: &dyn Store, der: &[u8], now: i64) -> Result<Option<String>, StoreError> {
     let Ok(cert) = <x509_cert::Certificate as der::Decode>::from_der(der) else { return Ok(None) };
     let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
-    Ok(match store.certificate(&serial).await? {
+    Ok(match store.certificate_with_serial_octets(cert.tbs_certificate().serial_number().as_bytes()).await? {
         Some(r) if r.der.as_deref() == Some(der) && r.status != CertStatus::Issued => {
             Some(format!("the client certificate {serial} the access token is bound to is {}", r.status.as_str()))
         }

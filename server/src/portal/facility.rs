@@ -57,7 +57,7 @@ pub async fn of_certificate(store: &dyn Store, der: Option<&[u8]>, now: i64) -> 
     let Some(serial) = certificate_serial(der) else {
         return Ok(Connection::Refused("the facility certificate does not decode".into()));
     };
-    let record = match store.certificate(&serial).await? {
+    let record = match store.certificate_by_text(&serial).await? {
         Some(r) if r.der.as_deref() == Some(der) && r.profile == CertProfile::EndEntity(ProfileKind::Pc) => r,
         _ => {
             return Ok(Connection::Refused(format!(
@@ -80,7 +80,7 @@ pub async fn of_certificate(store: &dyn Store, der: Option<&[u8]>, now: i64) -> 
         )));
     }
     if record.status != CertStatus::Issued {
-        return Ok(Connection::Refused(revoked(store, &serial).await?));
+        return Ok(Connection::Refused(revoked(store, &record.serial).await?));
     }
     if record.not_after <= now {
         return Ok(Connection::Refused(format!(
@@ -99,7 +99,7 @@ pub fn certificate_serial(der: &[u8]) -> Option<String> {
 }
 
 /// What the person at a PC whose certificate is not issued any more reads: revoked (when, why) or on hold.
-async fn revoked(store: &dyn Store, serial: &str) -> Result<String, StoreError> {
+async fn revoked(store: &dyn Store, serial: &hcpki_ca::serial::SerialHex) -> Result<String, StoreError> {
     let Some((at, code)) = store.revocation(serial).await? else {
         return Ok(format!("this PC's certificate {serial} is not valid: ask your facility's administrator"));
     };

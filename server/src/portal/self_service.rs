@@ -139,7 +139,9 @@ async fn row(state: &PortalState, s: &Session, current: &Session, now: i64) -> R
         None => None,
     };
     let device = match &s.credential.facility_certificate {
-        Some(serial) => state.store.certificate(serial).await?.map(|c| format!("{} (serial {})", c.subject, c.serial)),
+        Some(serial) => {
+            state.store.certificate_by_text(serial).await?.map(|c| format!("{} (serial {})", c.subject, c.serial))
+        }
         None => None,
     };
     Ok(Row {

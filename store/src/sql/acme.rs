@@ -140,9 +140,9 @@ macro_rules! acme_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn acme_certificate_account(&self, serial: &str) -> Result<Option<String>, StoreError> {
+            async fn acme_certificate_account(&self, serial: &SerialHex) -> Result<Option<String>, StoreError> {
                 sqlx::query_scalar::<$db, String>(queries::ACME_CERTIFICATE_ACCOUNT)
-                    .bind(serial)
+                    .bind(serial.as_str())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)

@@ -66,7 +66,7 @@ pub(super) fn issued(c: &CertificateRecord, actor: &Actor) -> AuditEvent {
     AuditEvent {
         actor: actor.as_str().to_owned(),
         action: "cert.issue".into(),
-        target: c.serial.clone(),
+        target: c.serial.to_string(),
         outcome: Outcome::Ok,
         detail: json!({
             "ca": c.ca.as_str(),
@@ -84,7 +84,7 @@ pub(super) fn issue_failed(c: &CertificateRecord, reason: &str, actor: &Actor) -
     AuditEvent {
         actor: actor.as_str().to_owned(),
         action: "cert.issue".into(),
-        target: c.serial.clone(),
+        target: c.serial.to_string(),
         outcome: Outcome::Failed,
         detail: json!({
             "ca": c.ca.as_str(),
@@ -196,7 +196,7 @@ pub(super) fn revoked(
     AuditEvent {
         actor: actor.as_str().to_owned(),
         action: "cert.revoke".into(),
-        target: c.serial.clone(),
+        target: c.serial.to_string(),
         outcome: Outcome::Ok,
         detail,
     }
@@ -207,7 +207,7 @@ pub(super) fn unheld(c: &CertificateRecord, actor: &Actor) -> AuditEvent {
     AuditEvent {
         actor: actor.as_str().to_owned(),
         action: "cert.unhold".into(),
-        target: c.serial.clone(),
+        target: c.serial.to_string(),
         outcome: Outcome::Ok,
         detail: json!({ "ca": c.ca.as_str(), "profile": c.profile, "facility": c.facility.as_ref().map(|f| f.as_str()) }),
     }

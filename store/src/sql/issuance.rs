@@ -7,12 +7,12 @@ macro_rules! issuance_store {
             /// The row for `serial` if it is still reserved.
             async fn reserved(
                 tx: &mut sqlx::Transaction<'static, $db>,
-                serial: &str,
+                serial: &SerialHex,
             ) -> Result<CertificateRecord, StoreError> {
-                Self::fetch_certificate(&mut **tx, serial)
+                Self::fetch_certificate(&mut **tx, serial.as_str())
                     .await?
                     .filter(|c| c.status == CertStatus::Reserved)
-                    .ok_or_else(|| StoreError::UnknownSerial(serial.to_owned()))
+                    .ok_or_else(|| StoreError::UnknownSerial(serial.to_string()))
             }
         }
 
@@ -26,7 +26,7 @@ macro_rules! issuance_store {
                 for intent in intents {
                     let sans = rows::sans_json(&intent.sans)?;
                     let result = sqlx::query::<$db>(queries::INSERT_INTENT)
-                        .bind(&intent.serial)
+                        .bind(intent.serial.as_str())
                         .bind(intent.ca.as_str())
                         .bind(intent.profile.as_str())
                         .bind(intent.facility.as_ref().map(|f| f.as_str()))
@@ -39,13 +39,13 @@ macro_rules! issuance_store {
                         .bind(&intent.requested_by)
                         .bind(now)
                         .bind(intent.crl_shard.map(i64::from))
-                        .bind(intent.replaces.as_deref())
+                        .bind(intent.replaces.as_ref().map(SerialHex::as_str))
                         .execute(&mut *tx)
                         .await;
                     match (result, &intent.facility) {
                         (Ok(_), _) => {}
                         (Err(e), _) if errors::is_unique_violation(&e) => {
-                            return Err(StoreError::DuplicateSerial(intent.serial.clone()));
+                            return Err(StoreError::DuplicateSerial(intent.serial.to_string()));
                         }
                         (Err(e), Some(f)) if errors::is_foreign_key_violation(&e) => {
                             return Err(StoreError::UnknownFacility(f.clone()));
@@ -69,12 +69,12 @@ macro_rules! issuance_store {
                     let done = sqlx::query::<$db>(queries::MARK_ISSUED)
                         .bind(der.as_slice())
                         .bind(now)
-                        .bind(serial)
+                        .bind(serial.as_str())
                         .execute(&mut *w.tx)
                         .await
                         .map_err(Self::err)?;
                     if done.rows_affected() != 1 {
-                        return Err(StoreError::UnknownSerial(serial.to_owned()));
+                        return Err(StoreError::UnknownSerial(serial.to_string()));
                     }
                     record.status = CertStatus::Issued;
                     record.der = Some(der.clone());
@@ -95,7 +95,7 @@ macro_rules! issuance_store {
 
             async fn fail_issuance(
                 &self,
-                serial: &str,
+                serial: &SerialHex,
                 reason: &str,
                 actor: &Actor,
                 at_ms: i64,
@@ -103,19 +103,19 @@ macro_rules! issuance_store {
                 let mut w = self.write(at_ms).await?;
                 let record = Self::reserved(&mut w.tx, serial).await?;
                 let done = sqlx::query::<$db>(queries::MARK_FAILED)
-                    .bind(serial)
+                    .bind(serial.as_str())
                     .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
                 if done.rows_affected() != 1 {
-                    return Err(StoreError::UnknownSerial(serial.to_owned()));
+                    return Err(StoreError::UnknownSerial(serial.to_string()));
                 }
                 w.append(&events::issue_failed(&record, reason, actor)).await?;
                 w.commit().await
             }
 
-            async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
-                Self::fetch_certificate(&self.pool, serial).await
+            async fn certificate(&self, serial: &SerialHex) -> Result<Option<CertificateRecord>, StoreError> {
+                Self::fetch_certificate(&self.pool, serial.as_str()).await
             }
 
             async fn list_certificates(
@@ -141,17 +141,21 @@ macro_rules! issuance_store {
                 &self,
                 ca: CaName,
                 now: i64,
-                after: &str,
+                after: Option<&SerialHex>,
                 limit: i64,
-            ) -> Result<Vec<String>, StoreError> {
+            ) -> Result<Vec<SerialHex>, StoreError> {
+                // `serial > ''` holds for every row: the first page.
                 sqlx::query_scalar::<$db, String>(queries::LIVE_SERIALS_OF_CA)
                     .bind(ca.as_str())
                     .bind(now)
-                    .bind(after)
+                    .bind(after.map_or("", SerialHex::as_str))
                     .bind(limit)
                     .fetch_all(&self.pool)
                     .await
-                    .map_err(Self::err)
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(|serial| rows::stored_serial("certificate", serial))
+                    .collect()
             }
 
             async fn issued_counts(&self) -> Result<Vec<(CertProfile, i64)>, StoreError> {
@@ -197,7 +201,7 @@ macro_rules! issuance_store {
                 for c in candidates {
                     // Another replica's transaction may have claimed it since the select: only inserted rows count.
                     let won = sqlx::query_scalar::<$db, String>(queries::CLAIM_EXPIRY_NOTICE)
-                        .bind(&c.serial)
+                        .bind(c.serial.as_str())
                         .bind(c.not_after)
                         .bind(now)
                         .fetch_optional(&mut *tx)
@@ -211,12 +215,12 @@ macro_rules! issuance_store {
                 Ok(claimed)
             }
 
-            async fn expiry_release(&self, serials: &[String], forget_before: i64) -> Result<(), StoreError> {
+            async fn expiry_release(&self, serials: &[SerialHex], forget_before: i64) -> Result<(), StoreError> {
                 let _writer = self.writer().await;
                 let mut tx = self.pool.begin().await.map_err(Self::err)?;
                 for serial in serials {
                     sqlx::query::<$db>(queries::RELEASE_EXPIRY_NOTICE)
-                        .bind(serial)
+                        .bind(serial.as_str())
                         .execute(&mut *tx)
                         .await
                         .map_err(Self::err)?;
@@ -229,8 +233,8 @@ macro_rules! issuance_store {
                 tx.commit().await.map_err(Self::err)
             }
 
-            async fn successor(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
-                self.jobs_successor(serial).await
+            async fn successor(&self, serial: &SerialHex) -> Result<Option<CertificateRecord>, StoreError> {
+                self.jobs_successor(serial.as_str()).await
             }
         }
     };

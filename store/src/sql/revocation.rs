@@ -51,7 +51,7 @@ macro_rules! revocation_store {
                     return Ok(None);
                 }
                 let why = if reason == HOLD { "certificate-held" } else { "certificate-revoked" };
-                let ended = Self::end_sessions_in(tx, sso::END_PC_SESSIONS, &record.serial, why, now).await?;
+                let ended = Self::end_sessions_in(tx, sso::END_PC_SESSIONS, record.serial.as_str(), why, now).await?;
                 Ok(Some(ended.into_iter().map(|s| s.1).collect()))
             }
         }
@@ -63,14 +63,17 @@ macro_rules! revocation_store {
                 ca: CaName,
                 shard: Option<u16>,
                 now: i64,
-            ) -> Result<Vec<(String, i64, i64)>, StoreError> {
+            ) -> Result<Vec<(SerialHex, i64, i64)>, StoreError> {
                 sqlx::query_as::<$db, (String, i64, i64)>(queries::REVOKED_OF_CA)
                     .bind(ca.as_str())
                     .bind(now)
                     .bind(shard.map(i64::from))
                     .fetch_all(&self.pool)
                     .await
-                    .map_err(Self::err)
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(|(serial, at, reason)| Ok((rows::stored_serial("certificate", serial)?, at, reason)))
+                    .collect()
             }
 
             async fn revocations_marker(&self) -> Result<(i64, i64, i64), StoreError> {
@@ -151,9 +154,9 @@ macro_rules! revocation_store {
                     .transpose()?)
             }
 
-            async fn revocation(&self, serial: &str) -> Result<Option<(i64, i64)>, StoreError> {
+            async fn revocation(&self, serial: &SerialHex) -> Result<Option<(i64, i64)>, StoreError> {
                 sqlx::query_as::<$db, (i64, i64)>(queries::REVOCATION_OF)
-                    .bind(serial)
+                    .bind(serial.as_str())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)
@@ -167,7 +170,7 @@ macro_rules! revocation_store {
                 let mut w = self.write(at_ms).await?;
                 let mut out = Vec::with_capacity(batch.len());
                 for r in batch {
-                    out.push(Self::revoke_in(&mut w, &r.serial, r.reason, &r.actor).await?);
+                    out.push(Self::revoke_in(&mut w, r.serial.as_str(), r.reason, &r.actor).await?);
                 }
                 w.commit().await?;
                 Ok(out)

@@ -7,7 +7,7 @@ use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState, Medical
 use crate::operator::{OperatorName, OperatorRecord, OperatorRole};
 use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState, Protocol};
 use crate::{AuthorityRecord, CertStatus, CertificateRecord, ExpiringCertificate, StoreError};
-use hcpki_model::{CaName, CertProfile};
+use hcpki_model::{CaName, CertProfile, SerialHex};
 
 /// How many rows a listing returns when the filter does not say.
 pub(super) const DEFAULT_LIMIT: i64 = 1000;
@@ -82,6 +82,12 @@ pub(super) fn stored_profile(text: &str) -> Result<CertProfile, String> {
     CertProfile::from_stored(text).ok_or_else(|| format!("unknown value {text:?}"))
 }
 
+/// A `serial` column's text (of a `table` row): exactly a stored serial, or [`StoreError::Corrupt`] naming the
+/// row, the column and the value. The serial is the row's key, so the row is named by its table alone.
+pub(super) fn stored_serial(table: &str, text: String) -> Result<SerialHex, StoreError> {
+    SerialHex::from_stored(&text).map_err(|_| corrupt(&format!("{table} serial"), format!("unknown value {text:?}")))
+}
+
 pub(super) fn facility(row: FacilityRow) -> Result<Facility, StoreError> {
     let (id, name, kind, medical_code, address, contact, state, state_reason, state_changed_by, changed_at, created_at) =
         row;
@@ -132,7 +138,7 @@ pub(super) fn certificate(row: CertificateRow) -> Result<CertificateRecord, Stor
             .ok_or_else(|| corrupt(&format!("certificate {serial} status"), format!("unknown value {status:?}")))?,
         ca: stored_ca(&ca).map_err(|e| corrupt(&format!("certificate {serial} ca"), e))?,
         profile: stored_profile(&profile).map_err(|e| corrupt(&format!("certificate {serial} profile"), e))?,
-        serial,
+        serial: stored_serial("certificate", serial)?,
         subject,
         not_before,
         not_after,
@@ -162,7 +168,7 @@ pub(super) fn expiring(row: ExpiringRow) -> Result<ExpiringCertificate, StoreErr
     let (serial, profile, facility_id, subject, not_after) = row;
     Ok(ExpiringCertificate {
         profile: stored_profile(&profile).map_err(|e| corrupt(&format!("certificate {serial} profile"), e))?,
-        serial,
+        serial: stored_serial("certificate", serial)?,
         facility_id,
         subject,
         not_after,

@@ -12,7 +12,7 @@ use crate::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter, ImportedCrl,
     IssuanceIntent, LoginThrottle, NewJob, RateCount, RateSync, Registration, Revocation, Store, StoreError,
 };
-use hcpki_model::{CaName, CertProfile, ProfileKind};
+use hcpki_model::{CaName, CertProfile, ProfileKind, SerialHex};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -103,6 +103,7 @@ on_every_backend!(
     issuance_cycle_activates_the_facility,
     certificate_listing_filters,
     duplicate_serial_and_unknown_references,
+    serials_read_back_as_stored_and_a_damaged_one_is_corrupt,
     authorities_are_recorded_once,
     imported_crls_only_move_forward_and_one_of_two_racing_imports_wins,
     audit_chain_verifies_after_many_operations,
@@ -160,13 +161,18 @@ fn clinic(name: &str, medical_code: Option<&str>) -> NewFacility {
     NewFacility::new(name, FacilityKind::Clinic, medical_code, Some("東京都千代田区1-1"), Some("03-0000-0000")).unwrap()
 }
 
+/// A stored serial from its text (test data is always well-formed).
+fn sn(text: &str) -> SerialHex {
+    SerialHex::from_stored(text).unwrap()
+}
+
 fn admin() -> Actor {
     Actor::cli("tester")
 }
 
 fn intent(serial: &str, facility: Option<&FacilityId>, profile: &str) -> IssuanceIntent {
     IssuanceIntent {
-        serial: serial.into(),
+        serial: sn(serial),
         ca: CaName::Router,
         profile: CertProfile::from_stored(profile).unwrap(),
         facility: facility.cloned(),
@@ -344,16 +350,16 @@ async fn issuance_cycle_activates_the_facility(db: TestDb) {
     let first = intent("01ab", Some(&id), "router");
     s.record_intent(&first, NOW).await.unwrap();
     assert_eq!(s.audit_head().await.unwrap(), before, "an intent is not audited");
-    let reserved = s.certificate("01ab").await.unwrap().unwrap();
+    let reserved = s.certificate(&sn("01ab")).await.unwrap().unwrap();
     assert_eq!((reserved.status, reserved.der.as_ref(), reserved.issued_at), (CertStatus::Reserved, None, None));
     assert_eq!(reserved.sans, first.sans);
     assert_eq!(reserved.facility.as_ref(), Some(&id));
 
-    let issued = s.complete_issuance("01ab", b"\x30\x03\x02\x01\x01", &admin(), AT_MS).await.unwrap();
+    let issued = s.complete_issuance(&sn("01ab"), b"\x30\x03\x02\x01\x01", &admin(), AT_MS).await.unwrap();
     assert_eq!(issued.status, CertStatus::Issued);
     assert_eq!(issued.der.as_deref(), Some(&b"\x30\x03\x02\x01\x01"[..]));
     assert!(issued.issued_at.is_some());
-    assert_eq!(s.certificate("01ab").await.unwrap(), Some(issued.clone()));
+    assert_eq!(s.certificate(&sn("01ab")).await.unwrap(), Some(issued.clone()));
     assert_eq!(s.facility(&id).await.unwrap().unwrap().state, FacilityState::Active);
 
     let log = verified_log(s).await;
@@ -366,24 +372,24 @@ async fn issuance_cycle_activates_the_facility(db: TestDb) {
 
     // A second certificate: the facility is already active, so one entry only.
     s.record_intent(&intent("02cd", Some(&id), "pc"), NOW).await.unwrap();
-    s.complete_issuance("02cd", b"\x30\x00", &admin(), AT_MS).await.unwrap();
+    s.complete_issuance(&sn("02cd"), b"\x30\x00", &admin(), AT_MS).await.unwrap();
     assert_eq!(verified_log(s).await.len(), log.len() + 1);
 
     // Completing twice, or an unknown serial, is refused without trace.
     let head = s.audit_head().await.unwrap();
-    assert!(matches!(s.complete_issuance("01ab", b"x", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
-    assert!(matches!(s.complete_issuance("ffff", b"x", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
-    assert!(matches!(s.fail_issuance("01ab", "late", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
+    assert!(matches!(s.complete_issuance(&sn("01ab"), b"x", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
+    assert!(matches!(s.complete_issuance(&sn("ffff"), b"x", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
+    assert!(matches!(s.fail_issuance(&sn("01ab"), "late", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
     assert_eq!(s.audit_head().await.unwrap(), head);
 
     // A failed signing burns the serial.
     s.record_intent(&intent("03ef", Some(&id), "pc"), NOW).await.unwrap();
-    s.fail_issuance("03ef", "HSM unreachable", &admin(), AT_MS).await.unwrap();
-    assert_eq!(s.certificate("03ef").await.unwrap().unwrap().status, CertStatus::Failed);
+    s.fail_issuance(&sn("03ef"), "HSM unreachable", &admin(), AT_MS).await.unwrap();
+    assert_eq!(s.certificate(&sn("03ef")).await.unwrap().unwrap().status, CertStatus::Failed);
     let last = verified_log(s).await.pop().unwrap();
     assert_eq!((last.action.as_str(), last.outcome.as_str(), last.target.as_str()), ("cert.issue", "failed", "03ef"));
     assert!(last.detail.contains("HSM unreachable"));
-    assert!(matches!(s.complete_issuance("03ef", b"x", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
+    assert!(matches!(s.complete_issuance(&sn("03ef"), b"x", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
 }
 
 async fn certificate_listing_filters(db: TestDb) {
@@ -396,11 +402,12 @@ async fn certificate_listing_filters(db: TestDb) {
         s.record_intent(&intent(serial, f, profile), NOW).await.unwrap();
     }
     s.transition_facility(&a, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
-    s.complete_issuance("0a", b"der", &admin(), AT_MS).await.unwrap();
-    s.fail_issuance("0c", "test", &admin(), AT_MS).await.unwrap();
+    s.complete_issuance(&sn("0a"), b"der", &admin(), AT_MS).await.unwrap();
+    s.fail_issuance(&sn("0c"), "test", &admin(), AT_MS).await.unwrap();
 
     let serials = |f: CertificateFilter| async move {
-        let mut v: Vec<String> = s.list_certificates(&f).await.unwrap().into_iter().map(|c| c.serial).collect();
+        let mut v: Vec<String> =
+            s.list_certificates(&f).await.unwrap().into_iter().map(|c| c.serial.into_string()).collect();
         v.sort();
         v
     };
@@ -431,8 +438,8 @@ async fn every_stored_profile_reads_back_and_an_unknown_one_is_corrupt(db: TestD
     for (i, profile) in CertProfile::ALL.into_iter().enumerate() {
         let serial = format!("{:02x}", 0x10 + i);
         s.record_intent(&IssuanceIntent { profile, ..intent(&serial, None, "pc") }, NOW).await.unwrap();
-        s.complete_issuance(&serial, b"der", &admin(), AT_MS).await.unwrap();
-        assert_eq!(s.certificate(&serial).await.unwrap().unwrap().profile, profile);
+        s.complete_issuance(&sn(&serial), b"der", &admin(), AT_MS).await.unwrap();
+        assert_eq!(s.certificate(&sn(&serial)).await.unwrap().unwrap().profile, profile);
         let listed =
             s.list_certificates(&CertificateFilter { profile: Some(profile), ..Default::default() }).await.unwrap();
         assert_eq!(listed.iter().map(|c| (c.serial.as_str(), c.profile)).collect::<Vec<_>>(), [(&*serial, profile)]);
@@ -444,17 +451,44 @@ async fn every_stored_profile_reads_back_and_an_unknown_one_is_corrupt(db: TestD
         .await
         .unwrap()
         .into_iter()
-        .map(|c| (c.serial, serde_json::to_value(c.profile).unwrap().as_str().unwrap().to_owned()))
+        .map(|c| (c.serial.into_string(), serde_json::to_value(c.profile).unwrap().as_str().unwrap().to_owned()))
         .collect();
     assert!(text.iter().any(|(_, p)| p == "scep-ra") && text.iter().any(|(_, p)| p == "ca-root"), "{text:?}");
 
     db.db_execute("UPDATE certificates SET profile = 'scepra' WHERE serial = '10'").await;
-    let err = s.certificate("10").await.unwrap_err();
+    let err = s.certificate(&sn("10")).await.unwrap_err();
     assert!(
         matches!(&err, StoreError::Corrupt(why) if why == "certificate 10 profile: unknown value \"scepra\""),
         "{err:?}"
     );
     assert!(matches!(s.list_certificates(&CertificateFilter::default()).await, Err(StoreError::Corrupt(_))));
+}
+
+/// Serials are written and read back as their stored text (odd-length hex included), pages of live serials
+/// follow the text's order, which is [`SerialHex`]'s; a `serial` column holding no hex reads as corrupt, naming
+/// the row, the column and the value.
+async fn serials_read_back_as_stored_and_a_damaged_one_is_corrupt(db: TestDb) {
+    let s = &*db.store;
+    for serial in ["0b", "e2b", "0a"] {
+        s.record_intent(&intent(serial, None, "router"), NOW).await.unwrap();
+        s.complete_issuance(&sn(serial), b"der", &admin(), AT_MS).await.unwrap();
+    }
+    let live = s.live_serials(CaName::Router, NOW, None, 10).await.unwrap();
+    assert_eq!(live, [sn("0a"), sn("0b"), sn("e2b")]);
+    assert!(live.windows(2).all(|w| w[0] < w[1]), "SQL order is the type's order");
+    assert_eq!(s.live_serials(CaName::Router, NOW, Some(&sn("0a")), 1).await.unwrap(), [sn("0b")]);
+    assert_eq!(s.certificate(&sn("e2b")).await.unwrap().unwrap().serial.as_str(), "e2b");
+
+    db.db_execute("UPDATE certificates SET serial = 'Q1' WHERE serial = '0b'").await;
+    for err in [
+        s.list_certificates(&CertificateFilter::default()).await.unwrap_err(),
+        s.live_serials(CaName::Router, NOW, None, 10).await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(&err, StoreError::Corrupt(why) if why == "certificate serial: unknown value \"Q1\""),
+            "{err:?}"
+        );
+    }
 }
 
 async fn duplicate_serial_and_unknown_references(db: TestDb) {
@@ -463,15 +497,18 @@ async fn duplicate_serial_and_unknown_references(db: TestDb) {
     s.record_intent(&intent("7f", Some(&id), "router"), NOW).await.unwrap();
     let again = intent("7f", None, "server");
     assert!(matches!(s.record_intent(&again, NOW).await, Err(StoreError::DuplicateSerial(x)) if x == "7f"));
-    assert_eq!(s.certificate("7f").await.unwrap().unwrap().profile.as_str(), "router", "first intent kept");
+    assert_eq!(s.certificate(&sn("7f")).await.unwrap().unwrap().profile.as_str(), "router", "first intent kept");
 
     let ghost = FacilityId::from_number(12345).unwrap();
     assert!(matches!(
         s.record_intent(&intent("80", Some(&ghost), "router"), NOW).await,
         Err(StoreError::UnknownFacility(g)) if g == ghost
     ));
-    assert!(s.certificate("80").await.unwrap().is_none());
-    assert!(s.certificate("nope").await.unwrap().is_none());
+    assert!(s.certificate(&sn("80")).await.unwrap().is_none());
+    // A text that is no serial finds nothing, as before; the typed methods cannot even be asked (refused where
+    // the text is read).
+    assert!(s.certificate_by_text("nope").await.unwrap().is_none());
+    assert!("nope".parse::<SerialHex>().is_err());
 }
 
 /// The offline root's ARLs (issue #9): the newest by number is the one served; an equal or lower number is
@@ -560,10 +597,10 @@ async fn audit_chain_verifies_after_many_operations(db: TestDb) {
         let serial = format!("{:04x}", 0x100 + i);
         s.record_intent(&intent(&serial, Some(&id), "router"), NOW).await.unwrap();
         if i % 3 == 0 {
-            s.fail_issuance(&serial, "test", &admin(), AT_MS).await.unwrap();
+            s.fail_issuance(&sn(&serial), "test", &admin(), AT_MS).await.unwrap();
             expected += 3;
         } else {
-            s.complete_issuance(&serial, b"der", &admin(), AT_MS).await.unwrap();
+            s.complete_issuance(&sn(&serial), b"der", &admin(), AT_MS).await.unwrap();
             expected += 4;
         }
         let refusal = AuditEvent {
@@ -791,13 +828,13 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
     assert_eq!(other.acme_order("o1").await.unwrap().unwrap().status, "ready");
 
     // Who ordered a certificate (revokeCert by account, issue #24): the account of the order finalized with it.
-    assert_eq!(other.acme_certificate_account("0abc").await.unwrap(), None);
+    assert_eq!(other.acme_certificate_account(&sn("0abc")).await.unwrap(), None);
     order.status = "valid".into();
     order.certificate = Some("0abc".into());
     order.version += 1;
     assert!(s.acme_update_order(&order).await.unwrap());
-    assert_eq!(other.acme_certificate_account("0abc").await.unwrap().as_deref(), Some("a1"));
-    assert_eq!(other.acme_certificate_account("0abd").await.unwrap(), None);
+    assert_eq!(other.acme_certificate_account(&sn("0abc")).await.unwrap().as_deref(), Some("a1"));
+    assert_eq!(other.acme_certificate_account(&sn("0abd")).await.unwrap(), None);
 
     let entries = s.audit_entries(0, 1000).await.unwrap();
     for action in ["acme.account.create", "acme.account.key-change", "acme.order.create"] {
@@ -1177,7 +1214,7 @@ async fn expiring_certificates_are_claimed_once_unless_renewed(db: TestDb) {
         ("e4", "CN=pc-4", t + 90 * 86_400, "pc"), // outside the window
     ] {
         s.record_intent(&at(serial, subject, not_after, profile), NOW).await.unwrap();
-        s.complete_issuance(serial, b"der", &admin(), AT_MS).await.unwrap();
+        s.complete_issuance(&sn(serial), b"der", &admin(), AT_MS).await.unwrap();
     }
     let window = (t - 30 * 86_400, t + 30 * 86_400);
     let (pc, router) = (CertProfile::EndEntity(ProfileKind::Pc), CertProfile::EndEntity(ProfileKind::Router));
@@ -1186,7 +1223,7 @@ async fn expiring_certificates_are_claimed_once_unless_renewed(db: TestDb) {
     assert_eq!(claimed[0].facility_id.as_deref(), Some(id.as_str()));
     assert!(other.expiry_claim(pc, window.0, window.1, 100, t).await.unwrap().is_empty(), "claimed twice");
     assert_eq!(other.expiry_claim(router, window.0, window.1, 100, t).await.unwrap().len(), 1);
-    s.expiry_release(&["e1".into()], 0).await.unwrap();
+    s.expiry_release(&[sn("e1")], 0).await.unwrap();
     assert_eq!(other.expiry_claim(pc, window.0, window.1, 1, t).await.unwrap().len(), 1, "released, claimed again");
     s.expiry_release(&[], t + 1).await.unwrap();
     assert_eq!(s.expiry_claim(pc, window.0, window.1, 100, t).await.unwrap().len(), 1, "forgotten after expiry");
@@ -1730,7 +1767,7 @@ async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb)
             i.not_before = 1_700_000_000;
             i.not_after = not_after;
             s.record_intent(&i, NOW).await.unwrap();
-            s.complete_issuance(serial, b"\x30\x00", &admin(), AT_MS).await.unwrap();
+            s.complete_issuance(&sn(serial), b"\x30\x00", &admin(), AT_MS).await.unwrap();
         }
     };
     let now = NOW;
@@ -1745,12 +1782,12 @@ async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb)
         let marker = s.revocation_marker(ca, shard, at).await.unwrap();
         assert_eq!(marker.0, listed.len() as i64, "marker count of {ca} {shard:?}: {marker:?} {listed:?}");
         assert_eq!(marker.2, listed.iter().map(|r| r.2).sum::<i64>(), "marker reasons of {ca}");
-        listed.into_iter().map(|(serial, _, reason)| (serial, reason)).collect::<Vec<_>>()
+        listed.into_iter().map(|(serial, _, reason)| (serial.into_string(), reason)).collect::<Vec<_>>()
     };
     let list = |v: &[(&str, i64)]| v.iter().map(|(a, b)| (a.to_string(), *b)).collect::<Vec<_>>();
     assert!(rows("pc", None, now).await.is_empty());
 
-    s.revoke_certificate("0a02", 1, &admin(), AT_MS).await.unwrap();
+    s.revoke_certificate(&sn("0a02"), 1, &admin(), AT_MS).await.unwrap();
     assert_eq!(rows("pc", None, now).await, list(&[("0a02", 1)]));
     assert!(rows("router", None, now).await.is_empty(), "another CA's revocation listed");
 
@@ -1784,7 +1821,7 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
         let f = f.clone();
         async move {
             s.record_intent(&intent(&serial, Some(&f), "router"), NOW).await.unwrap();
-            s.complete_issuance(&serial, b"\x30\x00", &admin(), AT_MS).await.unwrap();
+            s.complete_issuance(&sn(&serial), b"\x30\x00", &admin(), AT_MS).await.unwrap();
         }
     };
     // (serial, reason, actor): run once one by one on the "a0" serials, once as a batch on the "b0" ones.
@@ -1799,7 +1836,7 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     let batch = |prefix: &str| -> Vec<Revocation> {
         plan.iter()
             .map(|(serial, reason, actor)| Revocation {
-                serial: format!("{prefix}{serial}"),
+                serial: sn(&format!("{prefix}{serial}")),
                 reason: *reason,
                 actor: actor.clone(),
             })
@@ -1840,14 +1877,14 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
         .await
         .unwrap()
         .into_iter()
-        .filter(|(serial, _, _)| serial.starts_with("b0"))
-        .map(|(serial, _, reason)| (serial, reason))
+        .filter(|(serial, _, _)| serial.as_str().starts_with("b0"))
+        .map(|(serial, _, reason)| (serial.into_string(), reason))
         .collect();
     assert_eq!(listed, [("b001".to_owned(), 1), ("b002".into(), 3), ("b004".into(), 5)], "the first reason stands");
     for (serial, status) in
         [("b001", CertStatus::Revoked), ("b003", CertStatus::Reserved), ("b004", CertStatus::Revoked)]
     {
-        assert_eq!(s.certificate(serial).await.unwrap().unwrap().status, status, "{serial}");
+        assert_eq!(s.certificate(&sn(serial)).await.unwrap().unwrap().status, status, "{serial}");
     }
     // An empty batch is no change at all.
     let head = s.audit_head().await.unwrap();

@@ -2,6 +2,7 @@
 
 use crate::error::StoreError;
 use crate::records::{AcmeAccount, AcmeOrder, Actor};
+use hcpki_model::SerialHex;
 
 /// ACME (decision D17): nonces, accounts and orders every replica shares.
 #[async_trait::async_trait]
@@ -42,5 +43,5 @@ pub trait Acme: Send + Sync {
 
     /// The ACME account whose order was finalized with certificate `serial`, if any: who may revoke it by
     /// account (RFC 8555 §7.6).
-    async fn acme_certificate_account(&self, serial: &str) -> Result<Option<String>, StoreError>;
+    async fn acme_certificate_account(&self, serial: &SerialHex) -> Result<Option<String>, StoreError>;
 }

@@ -2,7 +2,7 @@
 
 use crate::error::StoreError;
 use crate::records::{Actor, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate, IssuanceIntent};
-use hcpki_model::{CaName, CertProfile};
+use hcpki_model::{CaName, CertProfile, SerialHex};
 
 /// Certificate issuance: the write-ahead intent, completion or failure, and reading certificates back.
 #[async_trait::async_trait]
@@ -22,14 +22,14 @@ pub trait Issuance: Send + Sync {
     /// `active` in the same transaction (audited as `facility.activate`).
     async fn complete_issuance(
         &self,
-        serial: &str,
+        serial: &SerialHex,
         der: &[u8],
         actor: &Actor,
         at_ms: i64,
     ) -> Result<CertificateRecord, StoreError> {
-        let completion = Completion { serial: serial.to_owned(), der: der.to_vec(), actor: actor.clone() };
+        let completion = Completion { serial: serial.clone(), der: der.to_vec(), actor: actor.clone() };
         let mut done = self.complete_issuances(std::slice::from_ref(&completion), at_ms).await?;
-        done.pop().ok_or_else(|| StoreError::UnknownSerial(serial.to_owned()))
+        done.pop().ok_or_else(|| StoreError::UnknownSerial(serial.to_string()))
     }
 
     /// [`Self::complete_issuance`] for many certificates, each audited with its own actor, in one
@@ -38,17 +38,48 @@ pub trait Issuance: Send + Sync {
     -> Result<Vec<CertificateRecord>, StoreError>;
 
     /// Mark a reserved serial as failed (signing failed), audited as `cert.issue` / failed.
-    async fn fail_issuance(&self, serial: &str, reason: &str, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
+    async fn fail_issuance(
+        &self,
+        serial: &SerialHex,
+        reason: &str,
+        actor: &Actor,
+        at_ms: i64,
+    ) -> Result<(), StoreError>;
 
     /// One certificate by serial (lowercase hex, no leading zeros beyond DER's).
-    async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
+    async fn certificate(&self, serial: &SerialHex) -> Result<Option<CertificateRecord>, StoreError>;
+
+    /// The certificate whose serial INTEGER has these content octets (a presented certificate's): what
+    /// [`Self::certificate`] finds for their stored form; none for no octets, which name no serial.
+    async fn certificate_with_serial_octets(&self, octets: &[u8]) -> Result<Option<CertificateRecord>, StoreError> {
+        match SerialHex::from_octets(octets) {
+            Some(serial) => self.certificate(&serial).await,
+            None => Ok(None),
+        }
+    }
+
+    /// [`Self::certificate`] for a serial held as text outside the certificate rows (a job item, a session, a
+    /// held SCEP request, a protocol's own record): a text that is no stored serial names no certificate.
+    async fn certificate_by_text(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError> {
+        match SerialHex::from_stored(serial) {
+            Ok(serial) => self.certificate(&serial).await,
+            Err(_) => Ok(None),
+        }
+    }
 
     /// Certificates matching a filter, newest first.
     async fn list_certificates(&self, filter: &CertificateFilter) -> Result<Vec<CertificateRecord>, StoreError>;
 
     /// Up to `limit` serials of `ca`'s issued, unexpired, unrevoked certificates after `after`, by serial (a
-    /// page of the population an OCSP responder pre-signs answers for).
-    async fn live_serials(&self, ca: CaName, now: i64, after: &str, limit: i64) -> Result<Vec<String>, StoreError>;
+    /// page of the population an OCSP responder pre-signs answers for; `None`: from the first). The order is the
+    /// text's, which is [`SerialHex`]'s `Ord`.
+    async fn live_serials(
+        &self,
+        ca: CaName,
+        now: i64,
+        after: Option<&SerialHex>,
+        limit: i64,
+    ) -> Result<Vec<SerialHex>, StoreError>;
 
     /// How many certificates are `issued`, per profile, sorted by profile (for metrics).
     async fn issued_counts(&self) -> Result<Vec<(CertProfile, i64)>, StoreError>;
@@ -72,8 +103,8 @@ pub trait Issuance: Send + Sync {
 
     /// Give claims back (the report could not be delivered; the next round tries again), and forget claims of
     /// certificates that expired before `forget_before`.
-    async fn expiry_release(&self, serials: &[String], forget_before: i64) -> Result<(), StoreError>;
+    async fn expiry_release(&self, serials: &[SerialHex], forget_before: i64) -> Result<(), StoreError>;
 
     /// The issued successor of `serial` made by a re-issue (`certificates.replaces`), if there is one.
-    async fn successor(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
+    async fn successor(&self, serial: &SerialHex) -> Result<Option<CertificateRecord>, StoreError>;
 }

@@ -2,7 +2,7 @@
 
 use crate::error::StoreError;
 use crate::records::{Actor, CertificateRecord, ImportedCrl, Revocation};
-use hcpki_model::CaName;
+use hcpki_model::{CaName, SerialHex};
 
 /// Revocation: revoking certificates, and what CRLs and OCSP read (markers, shards, numbers, imported CRLs).
 #[async_trait::async_trait]
@@ -14,7 +14,7 @@ pub trait Revocations: Send + Sync {
         ca: CaName,
         shard: Option<u16>,
         now: i64,
-    ) -> Result<Vec<(String, i64, i64)>, StoreError>;
+    ) -> Result<Vec<(SerialHex, i64, i64)>, StoreError>;
 
     /// What a CRL of `ca` (or of its shard `shard`) depends on at `now`: the number of revoked, unexpired
     /// certificates, the latest revocation time and the sum of their reasons. A cached CRL whose marker
@@ -45,18 +45,18 @@ pub trait Revocations: Send + Sync {
 
     /// The revocation of one certificate: (revoked at, RFC 5280 reason code), if it is revoked (OCSP answers
     /// for certificates past notAfter, which [`Self::revoked_of_ca`] leaves out).
-    async fn revocation(&self, serial: &str) -> Result<Option<(i64, i64)>, StoreError>;
+    async fn revocation(&self, serial: &SerialHex) -> Result<Option<(i64, i64)>, StoreError>;
 
     /// Mark an issued certificate revoked with its RFC 5280 reason code, audited as `cert.revoke`, and answer
     /// its record as revoked ([`StoreError::UnknownSerial`] unless it is `issued`).
     async fn revoke_certificate(
         &self,
-        serial: &str,
+        serial: &SerialHex,
         reason: u8,
         actor: &Actor,
         at_ms: i64,
     ) -> Result<CertificateRecord, StoreError> {
-        let one = Revocation { serial: serial.to_owned(), reason, actor: actor.clone() };
+        let one = Revocation { serial: serial.clone(), reason, actor: actor.clone() };
         self.revoke_certificates(std::slice::from_ref(&one), at_ms)
             .await?
             .pop()

@@ -80,7 +80,7 @@ impl Fixture {
         Self { _dir: dir, ca, responder, kept, gone }
     }
 
-    fn id(&self, serial: &str) -> CertId {
+    fn id(&self, serial: &SerialHex) -> CertId {
         sha1_cert_id(&self.responder.issuers[0], serial).unwrap()
     }
 }
@@ -89,7 +89,7 @@ impl Fixture {
 async fn answers_are_pre_signed_and_replaced_when_revoked() {
     let f = Fixture::new().await;
     let (ca, responder, kept, gone, actor) = (&f.ca, &f.responder, &f.kept, &f.gone, Actor::cli("test"));
-    let id = |serial: &str| f.id(serial);
+    let id = |serial: &SerialHex| f.id(serial);
 
     // Pre-signed: the same stored answer twice.
     let Reply::Cached(first) = responder.respond(&ask(vec![id(&kept.serial)], None)).await else { panic!() };
@@ -118,7 +118,9 @@ async fn answers_are_pre_signed_and_replaced_when_revoked() {
     assert!(matches!(statuses(&both).0.as_slice(), [Wire::Good(_), Wire::Revoked(_)]));
 
     // Never issued: a signed unknown. Garbage: malformedRequest. Another CA's hashes: unauthorized.
-    let Reply::Cached(unknown) = responder.respond(&ask(vec![id("7f0102")], None)).await else { panic!() };
+    let Reply::Cached(unknown) = responder.respond(&ask(vec![id(&"7f0102".parse().unwrap())], None)).await else {
+        panic!()
+    };
     assert_eq!(statuses(&unknown.der).0, [Wire::Unknown(Null)]);
     let Reply::Refused(status, _) = responder.respond(b"\x30\x03\x02\x01\x00").await else { panic!() };
     assert_eq!(status, OcspResponseStatus::MalformedRequest);

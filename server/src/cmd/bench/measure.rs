@@ -90,7 +90,9 @@ pub fn crl_entries(n: usize, now: i64) -> Result<Vec<Entry>> {
             })
             .map_or(CrlReason::Unspecified, |(c, _)| *c);
         let revoked_at = now - ((r >> 8) % (397 * 86_400)) as i64;
-        entries.push(Entry { serial: hex::encode(serial), revoked_at, reason: Reason(reason) });
+        let serial =
+            hcpki_ca::serial::SerialHex::from_octets(&serial).ok_or_else(|| anyhow::anyhow!("an empty serial"))?;
+        entries.push(Entry { serial, revoked_at, reason: Reason(reason) });
     }
     entries.sort_unstable_by(|a, b| a.serial.cmp(&b.serial));
     Ok(entries)

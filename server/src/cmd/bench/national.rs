@@ -39,6 +39,7 @@ use hcpki_ca::facility::Transition;
 use hcpki_ca::keys::{self, KeyAlgorithm, KeyUri, SoftwareKey};
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::revocation::{CrlReason, Reason};
+use hcpki_ca::serial::SerialHex;
 use hcpki_ca::store::{Actor, Registration};
 use hcpki_ca::{Authority, CaName, FacilityId};
 use std::future::Future;
@@ -141,7 +142,7 @@ struct Population {
     revoked_router: u64,
     revoked_pc: u64,
     /// A uniform sample of the serials issued so far.
-    serials: Vec<String>,
+    serials: Vec<SerialHex>,
 }
 
 pub async fn run(global: &Global, args: &BenchNationalArgs) -> Result<ExitCode> {
@@ -254,7 +255,7 @@ async fn grow_and_measure(
     let (raw_router, raw_pc) =
         (raw_signing(authority, loaded, CaName::Router)?, raw_signing(authority, loaded, CaName::Pc)?);
     let (mut routers, mut pcs) = (0u64, 0u64);
-    let mut to_revoke: Vec<(String, CaName)> = Vec::new();
+    let mut to_revoke: Vec<(SerialHex, CaName)> = Vec::new();
     let mut issuing = Duration::ZERO;
     let mut batch: Vec<IssueRequest> = Vec::with_capacity(ISSUE_BATCH);
     let requests = planned.iter().zip(&new_ids).flat_map(|(p, id)| {
@@ -534,11 +535,11 @@ where
 }
 
 /// Reservoir sampling: after `seen` serials, each is in `sample` with the same probability.
-fn keep_sample(sample: &mut Vec<String>, seen: u64, serial: &str, rng: &mut SplitMix) {
+fn keep_sample(sample: &mut Vec<SerialHex>, seen: u64, serial: &SerialHex, rng: &mut SplitMix) {
     if sample.len() < SERIAL_SAMPLE {
-        sample.push(serial.to_owned());
+        sample.push(serial.clone());
     } else if let Some(slot) = sample.get_mut(rng.below(seen) as usize) {
-        *slot = serial.to_owned();
+        *slot = serial.clone();
     }
 }
 
