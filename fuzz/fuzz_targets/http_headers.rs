@@ -1,7 +1,7 @@
 //! The server's header checks, on a request as any browser or client may send it: the bearer token of
 //! `/userinfo` (`http::headers::bearer_token`), HTTP Basic credentials of the admin API (`basic_credentials`),
 //! cookies (`portal::session::cookie_value`: the session, pre-login and language cookies), the console's
-//! language (`console::i18n::Lang::negotiate`: `lang` query, cookie, `Accept-Language` weights), this server's
+//! language (`console::i18n::negotiate`: `lang` query, cookie, `Accept-Language` weights), this server's
 //! own origin (`own_origin`: the `:authority` or `Host`) and the console's cross-site check of a POST
 //! (`console::cross_site`: `Sec-Fetch-Site`, `Origin`).
 //!
@@ -22,7 +22,8 @@ use axum::http::{HeaderMap, Request, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hcpki::fuzzing::{
-    LANG_COOKIE, Lang, basic_credentials, bearer_token, cookie_value, cross_site, own_origin, query_lang,
+    LANG_COOKIE, Lang, basic_credentials, bearer_token, cookie_value, cross_site, negotiate_lang, own_origin,
+    query_lang,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -65,7 +66,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let query = request.uri().query();
-    let lang = Lang::negotiate(query, headers);
+    let lang = negotiate_lang(query, headers);
     if let Some(chosen) = query.and_then(query_lang) {
         assert_eq!(lang, chosen, "the switch's choice was not taken");
     } else if let Some(kept) = cookie_value(headers, LANG_COOKIE).and_then(|v| Lang::parse(&v)) {

@@ -56,7 +56,7 @@ pub use crate::oidc::authorize::request::{
 /// console's cross-site check of a POST, cookies, and the console's language negotiation (query, cookie,
 /// `Accept-Language`).
 pub use crate::console::cross_site;
-pub use crate::console::i18n::{COOKIE as LANG_COOKIE, Lang, query_lang};
+pub use crate::console::i18n::{COOKIE as LANG_COOKIE, Lang, negotiate as negotiate_lang, query_lang};
 pub use crate::http::headers::{basic_credentials, bearer_token, own_origin};
 pub use crate::portal::session::cookie_value;
 
