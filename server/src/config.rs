@@ -516,7 +516,6 @@ pub fn write_new(dir: &Path, config: &Config) -> Result<()> {
     std::io::Write::write_all(&mut f, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
 }
 
-#[cfg(feature = "bench")]
 /// Replace the directory's configuration with `config`, as `init` writes it (comments of a hand-edited file
 /// are not kept): written beside it, then renamed over it, so a reader sees the old file or the new one.
 pub fn rewrite(dir: &Path, config: &Config) -> Result<()> {

@@ -1,12 +1,21 @@
 //! README command 1: `hcpki demo` builds the hierarchy, registers a facility, issues a router and a PC
-//! certificate, and what it leaves behind verifies with the peers it tells the reader to use.
+//! certificate, and what it leaves behind verifies with the peers it tells the reader to use. `demo --serve`
+//! (issue #26 item 6) then keeps the server running: the URLs, the account and the certificates it prints are
+//! enough to log in to the portal and reach the console, and SIGTERM stops it cleanly.
 
-use crate::harness::{Backend, Hcpki};
+use crate::harness::{Backend, Hcpki, free_port};
 use crate::issue::{assert_subject_carries, check_router};
 use crate::peers;
-use std::path::Path;
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
-on_both_backends!(demo_leaves_verifiable_certificates);
+on_both_backends!(
+    demo_leaves_verifiable_certificates,
+    demo_serve_opens_the_portal_and_the_console_with_the_printed_account,
+    demo_serve_offers_card_login_when_pcscd_answers,
+);
 
 fn demo_leaves_verifiable_certificates(b: Backend) {
     let h = Hcpki::new(b);
@@ -58,4 +67,231 @@ fn assert_key_matches(key: &Path, cert: &Path) {
     let from_key = spki(&["pkey", "-in", key.to_str().unwrap(), "-pubout"]);
     let from_cert = spki(&["x509", "-in", cert.to_str().unwrap(), "-noout", "-pubkey"]);
     assert_eq!(from_key, from_cert, "{} does not match {}", key.display(), cert.display());
+}
+
+/// `demo --serve` without pcscd (its socket pointing nowhere): the printed portal answers over HTTPS with the
+/// printed CA, the printed account logs in with password + TOTP at the facility PC (the printed PKCS#12), the
+/// console signs that person in as the facility's administrator, the page says card login is off and how to
+/// turn it on, and SIGTERM stops the server with exit 0.
+fn demo_serve_opens_the_portal_and_the_console_with_the_printed_account(b: Backend) {
+    let h = Hcpki::new(b).with_env("PCSCLITE_CSOCK_NAME", "/nonexistent/pcscd.comm");
+    let demo = DemoServer::start(&h, &[]);
+    let printed = &demo.printed;
+    assert!(
+        printed.contains("card login is off: pcscd is not running") && printed.contains("scripts/pcsc-stack start"),
+        "without pcscd the demo must say card login is off and how to start pcscd:\n{printed}"
+    );
+    assert!(printed.contains(": OK"), "--serve keeps the demo's openssl verify steps:\n{printed}");
+
+    let out = h.dir().join("out");
+    let (p12, passphrase) = (out.join("pc.p12"), demo.value("passphrase:"));
+    let (cert, key) = (h.path("pc-from-p12.pem"), h.path("pc-from-p12.key"));
+    for (what, file) in [("-nokeys", &cert), ("-nocerts", &key)] {
+        let o = Command::new("openssl")
+            .args(["pkcs12", "-in", p12.to_str().unwrap(), "-passin", &format!("pass:{passphrase}"), what, "-noenc"])
+            .arg("-out")
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "the printed PKCS#12 and passphrase: {}", crate::harness::describe(&o));
+    }
+    let browser = Browser { jar: h.path("jar"), ca: out.join("root-ca.pem"), cert, key, portal: demo.portal.clone() };
+
+    let login = browser.get(&format!("{}/login", demo.portal));
+    assert_eq!(login.0, 200, "the portal's login page over HTTPS with the printed CA: {login:?}");
+    let secret = demo.value("oathtool --totp -b");
+    let code = crate::oidc::totp(&secret, 0);
+    let user = demo.value("username");
+    let password = demo.value("password");
+    let form = [("username", user.as_str()), ("password", password.as_str()), ("totp", code.as_str())];
+    let logged_in = browser.post(&format!("{}/login", demo.portal), &form);
+    assert_eq!(logged_in.0, 303, "the printed account's password + TOTP login: {logged_in:?}");
+    let home = browser.get(&format!("{}/", demo.portal));
+    assert!(home.0 == 200 && home.2.contains("さくら内科クリニック"), "the home page at the demo facility: {home:?}");
+
+    // The console's sign-in rides on the portal session: /console/login → /authorize → the callback.
+    let mut next = format!("{}/login", demo.console.trim_end_matches('/'));
+    let mut hops = 0;
+    let page = loop {
+        let r = browser.get(&next);
+        if r.0 != 303 || hops > 5 {
+            break r;
+        }
+        next = if r.1.starts_with("https://") { r.1 } else { format!("{}{}", demo.console_origin(), r.1) };
+        hops += 1;
+    };
+    assert_eq!(page.0, 200, "the console's sign-in: {page:?}");
+    let facility = demo.value("facility");
+    assert!(page.2.contains(&format!("施設管理者 {facility}")), "signed in as the facility's administrator: {page:?}");
+    let console = browser.get(&demo.console);
+    assert!(
+        console.0 == 200 && console.2.contains("さくら内科クリニック"),
+        "the console shows the demo facility to its administrator: {console:?}"
+    );
+
+    demo.stop();
+}
+
+/// With pcscd answering and a virtual HPKI card's identity to trust, the portal offers card login and the demo
+/// says how to start the card agent.
+fn demo_serve_offers_card_login_when_pcscd_answers(b: Backend) {
+    let h = Hcpki::new(b);
+    let card = h.path("card");
+    std::fs::create_dir(&card).unwrap();
+    for (name, der) in crate::agent::hpki().certificates() {
+        std::fs::write(card.join(format!("{name}.pem")), hcpki_ca::issuer::der_to_pem("CERTIFICATE", der)).unwrap();
+    }
+    let demo = DemoServer::start(&h, &["--card-identity", card.to_str().unwrap()]);
+    assert!(
+        demo.printed.contains("card login is on") && demo.printed.contains("hcpki-agent serve --allow-origin"),
+        "pcscd answers (scripts/pcsc-stack): card login must be on:\n{}",
+        demo.printed
+    );
+    let out = h.dir().join("out");
+    let login = Command::new("curl")
+        .args(["-sS", "--cacert", out.join("root-ca.pem").to_str().unwrap()])
+        .arg(format!("{}/login", demo.portal))
+        .output()
+        .unwrap();
+    let body = String::from_utf8_lossy(&login.stdout);
+    assert!(body.contains("action=\"/login/card\""), "the login page offers card login: {body}");
+    demo.stop();
+}
+
+/// A running `hcpki demo --serve` and what it printed.
+struct DemoServer {
+    child: Option<Child>,
+    printed: String,
+    portal: String,
+    console: String,
+    log: PathBuf,
+}
+
+impl DemoServer {
+    /// Starts the demo on free ports and reads its output up to the server's "listening" line.
+    fn start(h: &Hcpki, extra: &[&str]) -> Self {
+        let addr = || format!("127.0.0.1:{}", free_port());
+        let (https, http, portal) = (addr(), addr(), addr());
+        let args = [
+            &["demo", "--serve", "--https-addr", &https, "--http-addr", &http, "--portal-addr", &portal][..],
+            extra,
+        ]
+        .concat();
+        let log = h.path("demo-serve.log");
+        let mut child = h.spawn(&args, &log);
+        let mut printed = String::new();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap());
+        while !printed.contains("hcpki listening on") {
+            let mut line = String::new();
+            if lines.read_line(&mut line).unwrap() == 0 {
+                let _ = child.wait();
+                panic!("demo --serve ended before serving:\n{printed}\n{}", std::fs::read_to_string(&log).unwrap());
+            }
+            printed.push_str(&line);
+        }
+        let url = |label: &str| {
+            let line = printed.lines().find(|l| l.trim_start().starts_with(label)).unwrap_or_else(|| {
+                panic!("demo --serve must print the {label} URL:\n{printed}");
+            });
+            line.split_whitespace().find(|w| w.starts_with("https://")).unwrap().to_owned()
+        };
+        let (portal, console) = (url("portal").trim_end_matches('/').to_owned(), url("console"));
+        Self { child: Some(child), printed, portal, console, log }
+    }
+
+    /// The word after `label` on the line that starts with it (e.g. `password`), else the first that holds it.
+    fn value(&self, label: &str) -> String {
+        let mut lines = self.printed.lines();
+        let starting = lines.clone().find(|l| l.trim_start().starts_with(label));
+        let line = starting.or_else(|| lines.find(|l| l.contains(label))).unwrap_or_else(|| {
+            panic!("demo --serve must print {label:?}:\n{}", self.printed);
+        });
+        line.split(label).nth(1).unwrap().split_whitespace().next().unwrap().to_owned()
+    }
+
+    /// `https://host:port` of the console URL.
+    fn console_origin(&self) -> String {
+        let rest = self.console.trim_start_matches("https://");
+        format!("https://{}", rest.split('/').next().unwrap())
+    }
+
+    /// SIGTERM: the process must exit 0 within a few seconds.
+    fn stop(mut self) {
+        let mut child = self.child.take().unwrap();
+        assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("demo --serve did not stop after SIGTERM\n{}", std::fs::read_to_string(&self.log).unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let log = std::fs::read_to_string(&self.log).unwrap();
+        assert_eq!(status.code(), Some(0), "demo --serve exit after SIGTERM\n{log}");
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        // A failed test must not leave a server running.
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// curl as the browser at the demo facility's PC: the printed CA trusted, the PC certificate from the printed
+/// PKCS#12 offered, one cookie jar. Answers (status, Location, body).
+struct Browser {
+    jar: PathBuf,
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+    portal: String,
+}
+
+impl Browser {
+    fn get(&self, url: &str) -> (u16, String, String) {
+        self.curl(&[url])
+    }
+
+    fn post(&self, url: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+        let origin = format!("Origin: {}", self.portal);
+        let mut args = vec!["-H".to_owned(), origin];
+        for (k, v) in form {
+            args.extend(["--data-urlencode".to_owned(), format!("{k}={v}")]);
+        }
+        args.push(url.to_owned());
+        self.curl(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    fn curl(&self, args: &[&str]) -> (u16, String, String) {
+        let body = self.jar.with_extension(format!("body-{}", uuid::Uuid::new_v4().simple()));
+        let out = Command::new("curl")
+            .args(["-sS", "--cacert"])
+            .arg(&self.ca)
+            .arg("--cert")
+            .arg(&self.cert)
+            .arg("--key")
+            .arg(&self.key)
+            .arg("-b")
+            .arg(&self.jar)
+            .arg("-c")
+            .arg(&self.jar)
+            .arg("-o")
+            .arg(&body)
+            .args(["-w", "%{http_code} %{redirect_url}"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "curl {args:?}: {}", crate::harness::describe(&out));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (status, location) = text.split_once(' ').unwrap_or((&text, ""));
+        (status.parse().unwrap(), location.to_owned(), std::fs::read_to_string(&body).unwrap_or_default())
+    }
 }

@@ -1,6 +1,9 @@
 //! `hcpki demo`: the whole issuance journey in a fresh directory, on the
 //! embedded defaults (SQLite, software keys), ending with the exact
-//! `openssl verify` commands to check the result independently.
+//! `openssl verify` commands to check the result independently. With `--serve` it then keeps the server
+//! running with the portal, the console and a demo account ([`serve`]).
+
+mod serve;
 
 use super::init::InitArgs;
 use crate::cli::Global;
@@ -23,6 +26,9 @@ pub struct DemoArgs {
     /// ./hcpki-demo-2, -3, … when earlier demos are there.
     #[arg(long = "out")]
     pub out: Option<PathBuf>,
+    /// `--serve` and its listeners: keep the server running afterwards.
+    #[command(flatten)]
+    pub serving: serve::ServeDemoArgs,
 }
 
 pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
@@ -75,7 +81,7 @@ pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
     std::fs::create_dir_all(&out)?;
 
     let router_dns = authority.settings().router_dns_name(&facility.id);
-    let router = issue(
+    let (router, _) = issue(
         &authority,
         &out,
         "router",
@@ -86,7 +92,7 @@ pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
         None,
     )
     .await?;
-    let pc = issue(
+    let (pc, pc_issued) = issue(
         &authority,
         &out,
         "pc",
@@ -135,6 +141,10 @@ pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
             }
         }
     }
+    if args.serving.serve {
+        let demo = serve::Demo { dir, facility: &facility.id, pc: pc_issued };
+        return serve::run(&demo, authority, database_url, &args.serving).await;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -151,7 +161,7 @@ async fn issue(
     facility: &str,
     sans: Vec<String>,
     device: Option<String>,
-) -> Result<String> {
+) -> Result<(String, serve::IssuedDevice)> {
     let (key, pkcs8) = SoftwareKey::generate_device_key(alg)?;
     let csr = hcpki_ca::csr::build(&key, x509_cert::name::Name::default())?;
     write_private(&out.join(format!("{name}.key")), der_to_pem("PRIVATE KEY", &pkcs8).as_bytes())?;
@@ -165,9 +175,10 @@ async fn issue(
         ocsp_for: None,
         not_after: None,
     };
-    let (issued, _) = authority.issue(&request, &super::actor()).await?;
+    let (issued, record) = authority.issue(&request, &super::actor()).await?;
     std::fs::write(out.join(format!("{name}.pem")), issued.pem())?;
-    Ok(issued.serial.into_string())
+    let serial = issued.serial.clone().into_string();
+    Ok((serial, serve::IssuedDevice { pkcs8, der: issued.der, record }))
 }
 
 /// Write a secret file: mode 0600, never over an existing file.
