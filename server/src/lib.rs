@@ -27,8 +27,14 @@ use std::process::ExitCode;
 /// `hcpki`: parse the command line, set up logging (`HCPKI_LOG`), run the command on a Tokio runtime.
 pub fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    // The server logs one line per request by default; one-shot commands only warnings.
-    let default_filter = if matches!(cli.command, cli::Command::Serve(_)) { "info" } else { "warn" };
+    // Servers (and the demo that becomes one) log one line per request by default; one-shot commands only
+    // warnings.
+    let serving = match &cli.command {
+        cli::Command::Serve(_) => true,
+        cli::Command::Demo(demo) => demo.serving.serve,
+        _ => false,
+    };
+    let default_filter = if serving { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HCPKI_LOG")

@@ -9,7 +9,6 @@ use crate::peers;
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
 
 on_both_backends!(
     demo_leaves_verifiable_certificates,
@@ -129,7 +128,10 @@ fn demo_serve_opens_the_portal_and_the_console_with_the_printed_account(b: Backe
         "the console shows the demo facility to its administrator: {console:?}"
     );
 
-    demo.stop();
+    let log = demo.stop();
+    for secret in [&password, &secret, &passphrase] {
+        assert!(!log.contains(secret.as_str()), "the demo's secrets are printed once, never logged:\n{log}");
+    }
 }
 
 /// With pcscd answering and a virtual HPKI card's identity to trust, the portal offers card login and the demo
@@ -172,11 +174,9 @@ impl DemoServer {
     fn start(h: &Hcpki, extra: &[&str]) -> Self {
         let addr = || format!("127.0.0.1:{}", free_port());
         let (https, http, portal) = (addr(), addr(), addr());
-        let args = [
-            &["demo", "--serve", "--https-addr", &https, "--http-addr", &http, "--portal-addr", &portal][..],
-            extra,
-        ]
-        .concat();
+        let args =
+            [&["demo", "--serve", "--https-addr", &https, "--http-addr", &http, "--portal-addr", &portal][..], extra]
+                .concat();
         let log = h.path("demo-serve.log");
         let mut child = h.spawn(&args, &log);
         let mut printed = String::new();
@@ -216,22 +216,8 @@ impl DemoServer {
     }
 
     /// SIGTERM: the process must exit 0 within a few seconds.
-    fn stop(mut self) {
-        let mut child = self.child.take().unwrap();
-        assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("demo --serve did not stop after SIGTERM\n{}", std::fs::read_to_string(&self.log).unwrap());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let log = std::fs::read_to_string(&self.log).unwrap();
-        assert_eq!(status.code(), Some(0), "demo --serve exit after SIGTERM\n{log}");
+    fn stop(mut self) -> String {
+        crate::serve::terminate(self.child.take().unwrap(), &self.log, "hcpki demo --serve")
     }
 }
 

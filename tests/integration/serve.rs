@@ -532,25 +532,30 @@ impl Served {
 
     /// SIGTERM, then the exit status must be 0 within a few seconds; returns the log.
     pub fn stop(mut self) -> String {
-        let mut child = self.child.take().unwrap();
-        let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-        assert!(kill.success());
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("hcpki serve did not stop after SIGTERM\n{}", std::fs::read_to_string(&self.log).unwrap());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let log = std::fs::read_to_string(&self.log).unwrap();
-        assert_eq!(status.code(), Some(0), "hcpki serve exit after SIGTERM\n{log}");
-        assert!(log.contains("stopped"), "{log}");
-        log
+        terminate(self.child.take().unwrap(), &self.log, "hcpki serve")
     }
+}
+
+/// SIGTERM to a server `child` (`what`, logging to `log`): it must log "stopped" and exit 0 within a few
+/// seconds. Returns the log.
+pub fn terminate(mut child: Child, log: &Path, what: &str) -> String {
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} did not stop after SIGTERM\n{}", std::fs::read_to_string(log).unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let log = std::fs::read_to_string(log).unwrap();
+    assert_eq!(status.code(), Some(0), "{what} exit after SIGTERM\n{log}");
+    assert!(log.contains("stopped"), "{log}");
+    log
 }
 
 impl Drop for Served {
