@@ -224,7 +224,7 @@ impl Shots {
 }
 
 /// A browser holding `who`'s certificate only.
-fn browser_for(h: &Hcpki, name: &str, who: &As) -> Chromium {
+pub(crate) fn browser_for(h: &Hcpki, name: &str, who: &As) -> Chromium {
     let As::Cert(cert, key) = who else { panic!("{name} has no certificate") };
     let home = h.path(&format!("{name}-home"));
     nss_db(&home, &h.chain_file("server"), cert, key, &h.path(&format!("{name}.p12")));
@@ -232,7 +232,7 @@ fn browser_for(h: &Hcpki, name: &str, who: &As) -> Chromium {
 }
 
 /// The text of the first element matching `selector`.
-fn text(browser: &mut Chromium, selector: &str) -> String {
+pub(crate) fn text(browser: &mut Chromium, selector: &str) -> String {
     let v = browser.eval(&format!("document.querySelector({})?.innerText ?? null", json!(selector)));
     match v {
         Value::String(s) => s.trim().to_owned(),
@@ -241,7 +241,7 @@ fn text(browser: &mut Chromium, selector: &str) -> String {
 }
 
 /// Every visible form field has a label (accessibility basics).
-fn labelled(browser: &mut Chromium) {
+pub(crate) fn labelled(browser: &mut Chromium) {
     let unlabelled = browser.eval(
         "[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]\
          .filter(e => e.labels.length === 0).map(e => e.outerHTML)",

@@ -51,6 +51,7 @@ mod bench_national;
 mod browser;
 mod card_login;
 mod console;
+mod console_a11y;
 mod console_browser;
 mod console_card;
 mod console_jobs;

@@ -1,0 +1,128 @@
+//! Every page of the operator console in headless Chromium, in Japanese and in English, checked by axe-core at
+//! WCAG 2.1 AA (no serious or critical violation), with the right `lang` and a label on every field; and one
+//! console task done with the keyboard alone, the focus visible at every step (issue #26 item 4).
+//!
+//! No PC/SC: these tests do not take the PC/SC lock.
+
+use serde_json::json;
+
+use crate::accessibility::assert_wcag21_aa;
+use crate::admin::{issued, operator};
+use crate::browser::{AutoSelect, Chromium, nss_trust};
+use crate::console_browser::{browser_for, labelled, text};
+use crate::harness::{Backend, Hcpki};
+use crate::oidc::Portal;
+
+on_both_backends!(every_console_page_passes_axe_in_japanese_and_english, a_facility_is_found_and_opened_by_keyboard);
+
+fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
+    let p = Portal::start(b);
+    let h = &*p.h;
+    let origin = format!("https://127.0.0.1:{}", p.served().https_port);
+    let _policy = AutoSelect::any_of(&[&origin, &p.issuer]);
+    let applied = h.add_facility("あおば歯科", None);
+    let id = h.approved_facility("さくら内科クリニック");
+    let pc = issued(h, "pc", &id, &[]);
+    // A finished job, so the job page shows a whole job.
+    h.ok(&["cert", "reissue", "--facility", &id, "--profile", "pc"]);
+    let job = h.ok(&["job", "list"]).split_whitespace().next().expect("the re-issue job").to_owned();
+
+    let mut ops = browser_for(h, "operator", &operator(h, "ops", "operator"));
+    let operator_pages = [
+        ("/console/", "the applications queue"),
+        ("/console/facilities", "the facility list"),
+        (&format!("/console/facilities/{id}"), "a facility"),
+        (&format!("/console/facilities/{applied}"), "an applied facility"),
+        ("/console/certificates", "the certificates"),
+        ("/console/users?q=alice", "the user search"),
+        ("/console/audit", "the audit log"),
+        ("/console/audit?action=login.%2Cportal.login%2Cportal.logout", "the login history"),
+        ("/console/jobs", "the jobs"),
+        (&format!("/console/jobs/{job}"), "a job"),
+        ("/console/import", "the facility import"),
+        ("/console/reissue", "the bulk re-issue"),
+        ("/console/facilities?state=nonsense", "a refusal"),
+    ];
+    for (path, what) in operator_pages {
+        check_both_languages(&mut ops, &format!("{origin}{path}"), &format!("{what} (operator)"));
+    }
+    assert!(text(&mut ops, "[role=alert]").contains("invalid"), "the refusal page says what went wrong");
+    drop(ops);
+
+    // The facility's administrator at its PC (the certificate alone reads).
+    let mut admin = browser_for(h, "admin", &pc);
+    check_both_languages(&mut admin, &format!("{origin}/console/"), "the facility administrator's home");
+    drop(admin);
+
+    // Nobody signed in: the sign-in and application pages, then a person the console does not know (a portal
+    // sign-in without a console grant): the refusal that says whom to ask.
+    let home = h.path("anonymous-home");
+    nss_trust(&home, &h.chain_file("server"));
+    let mut anonymous = Chromium::start(&home, &h.path("anonymous-profile"));
+    check_both_languages(&mut anonymous, &format!("{origin}/console/"), "the sign-in page");
+    check_both_languages(&mut anonymous, &format!("{origin}/console/apply"), "the application form");
+    anonymous.goto(&format!("{}/", p.issuer));
+    let code = crate::oidc::totp(&p.totp_secret, 0);
+    for (field, value) in [("username", "alice"), ("password", crate::oidc::PASSWORD), ("totp", code.as_str())] {
+        anonymous.cmd(json!({"cmd": "type", "selector": format!("input[name={field}]"), "text": value}));
+    }
+    anonymous.cmd(json!({"cmd": "key", "key": "Enter"}));
+    anonymous.wait_exact_url(&format!("{}/", p.issuer), "body");
+    for lang in ["ja", "en"] {
+        // The language chosen on a console page holds through the sign-in to its end.
+        anonymous.goto(&format!("{origin}/console/?lang={lang}"));
+        anonymous.goto(&format!("{origin}/console/login"));
+        let refused = anonymous.eval("document.body.innerText");
+        assert!(refused.as_str().unwrap_or_default().contains("pwd:alice"), "the no-grant refusal: {refused}");
+        check_page(&mut anonymous, lang, &format!("the refused sign-in, no console grant ({lang})"));
+    }
+}
+
+/// `url` in Japanese and then in English (`?lang=`), each checked by [`check_page`].
+fn check_both_languages(browser: &mut Chromium, url: &str, what: &str) {
+    for lang in ["ja", "en"] {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        browser.goto(&format!("{url}{sep}lang={lang}"));
+        check_page(browser, lang, &format!("{what} ({lang})"));
+    }
+}
+
+/// The page now shown: its `lang`, a label on every field, and axe-core's WCAG 2.1 AA rules.
+fn check_page(browser: &mut Chromium, lang: &str, what: &str) {
+    assert_eq!(browser.eval("document.documentElement.lang"), json!(lang), "the lang attribute of {what}");
+    labelled(browser);
+    assert_wcag21_aa(browser, "main", what);
+}
+
+/// An operator finds a facility by its ID and opens it with the keyboard only: Tab from the top of the page to
+/// the search field, type, Enter; every element the focus lands on shows it (a computed outline).
+fn a_facility_is_found_and_opened_by_keyboard(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let server = crate::serve::Served::start(&h, &[]);
+    let origin = format!("https://127.0.0.1:{}", server.https_port);
+    let _policy = AutoSelect::any_of(&[&origin]);
+    let id = h.approved_facility("さくら内科クリニック");
+    let mut ops = browser_for(&h, "operator", &operator(&h, "ops", "operator"));
+    ops.goto(&format!("{origin}/console/facilities?lang=ja"));
+    let mut path = Vec::new();
+    loop {
+        let step = ops.cmd(json!({"cmd": "key", "key": "Tab"}));
+        let focused = step["focused"].as_str().unwrap_or_default().to_owned();
+        let outline = ops.eval("getComputedStyle(document.activeElement).outlineStyle");
+        assert_ne!(outline, json!("none"), "the focus on {focused} is not visible (after {path:?})");
+        path.push(focused.clone());
+        if focused == "q" {
+            break;
+        }
+        assert!(path.len() < 30, "Tab never reached the search field: {path:?}");
+    }
+    assert_eq!(path.first().map(String::as_str), Some("skip"), "the first Tab reaches the skip link: {path:?}");
+    ops.cmd(json!({"cmd": "keys", "text": id}));
+    ops.cmd(json!({"cmd": "key", "key": "Enter"}));
+    ops.wait_url(&format!("{origin}/console/facilities/{id}"), "main");
+    assert_eq!(text(&mut ops, "#facility-state"), "approved");
+    // On the facility's page too the first Tab lands on a visible focus.
+    let first = ops.cmd(json!({"cmd": "key", "key": "Tab"}));
+    assert_eq!(first["focused"], "skip", "{first}");
+    assert_ne!(ops.eval("getComputedStyle(document.activeElement).outlineStyle"), json!("none"));
+}
