@@ -66,7 +66,8 @@ pub enum Command {
     /// List the pre-signing lint rules.
     #[command(subcommand)]
     Lint(LintCommand),
-    /// Run the whole flow once in a fresh directory: CAs, a facility, a router and a PC certificate.
+    /// Run the whole flow once in a fresh directory: CAs, a facility, a router and a PC certificate (with
+    /// --serve, then serve it with the portal, the console and a demo account until Ctrl-C).
     Demo(DemoArgs),
     /// Measure throughput (see docs/benchmarks.md). Only in builds with the `bench` feature.
     #[cfg(feature = "bench")]
