@@ -90,3 +90,17 @@ pub fn device_pkcs12(
     let file = hcpki_ca::asn1::pkcs12::build(pkcs8, leaf, &chain, name, &passphrase)?;
     Ok((file, passphrase))
 }
+
+/// Write a secret file: mode 0600, never over an existing file.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = anyhow::Context::with_context(opts.open(path), || format!("cannot create {}", path.display()))?;
+    std::io::Write::write_all(&mut f, bytes)?;
+    Ok(())
+}

@@ -181,19 +181,8 @@ async fn issue(
     Ok((serial, serve::IssuedDevice { pkcs8, der: issued.der, record }))
 }
 
-/// Write a secret file: mode 0600, never over an existing file.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).with_context(|| format!("cannot create {}", path.display()))?;
-    std::io::Write::write_all(&mut f, bytes)?;
-    Ok(())
-}
+/// Kept at its old path for the commands that write secret files through it.
+pub(crate) use crate::output::write_private;
 
 fn which_openssl() -> bool {
     std::process::Command::new("openssl").arg("version").output().map(|o| o.status.success()).unwrap_or(false)

@@ -171,7 +171,7 @@ async fn add_account(authority: &Authority, secret: &PortalSecret, facility: &Fa
 /// The facility PC's certificate and key as a browser imports them, under a fresh passphrase (returned).
 fn write_pc_p12(authority: &Authority, pc: &IssuedDevice, path: &Path) -> Result<zeroize::Zeroizing<String>> {
     let (file, passphrase) = crate::output::device_pkcs12(authority, &pc.pkcs8, &pc.der, &pc.record)?;
-    super::write_private(path, &file)?;
+    crate::output::write_private(path, &file)?;
     Ok(passphrase)
 }
 
