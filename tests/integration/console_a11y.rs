@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::accessibility::assert_wcag21_aa;
 use crate::admin::{issued, operator};
 use crate::browser::{AutoSelect, Chromium, nss_trust};
-use crate::console_browser::{browser_for, labelled, text};
+use crate::console_browser::{browser_for, labelled, portal_login_as_alice, text};
 use crate::harness::{Backend, Hcpki};
 use crate::oidc::Portal;
 
@@ -61,13 +61,7 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
     let mut anonymous = Chromium::start(&home, &h.path("anonymous-profile"));
     check_both_languages(&mut anonymous, &format!("{origin}/console/"), "the sign-in page");
     check_both_languages(&mut anonymous, &format!("{origin}/console/apply"), "the application form");
-    anonymous.goto(&format!("{}/", p.issuer));
-    let code = crate::oidc::totp(&p.totp_secret, 0);
-    for (field, value) in [("username", "alice"), ("password", crate::oidc::PASSWORD), ("totp", code.as_str())] {
-        anonymous.cmd(json!({"cmd": "type", "selector": format!("input[name={field}]"), "text": value}));
-    }
-    anonymous.cmd(json!({"cmd": "key", "key": "Enter"}));
-    anonymous.wait_exact_url(&format!("{}/", p.issuer), "body");
+    portal_login_as_alice(&mut anonymous, &p);
     for lang in ["ja", "en"] {
         // The language chosen on a console page holds through the sign-in to its end.
         anonymous.goto(&format!("{origin}/console/?lang={lang}"));

@@ -86,14 +86,7 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     assert_eq!(text(&mut facility, "#facility-state"), "active");
     // The portal sign-in first, on the portal's own page: its `form-action 'self'` keeps a login form from
     // redirecting on to another origin, so the console's sign-in then passes through on an SSO session.
-    facility.goto(&format!("{}/", p.issuer));
-    let code = crate::oidc::totp(&p.totp_secret, 0);
-    for (field, value) in [("username", "alice"), ("password", crate::oidc::PASSWORD), ("totp", code.as_str())] {
-        facility.cmd(json!({"cmd": "type", "selector": format!("input[name={field}]"), "text": value}));
-    }
-    // Submitted with the Enter key from the code field, as people do.
-    facility.cmd(json!({"cmd": "key", "key": "Enter"}));
-    facility.wait_exact_url(&format!("{}/", p.issuer), "body");
+    portal_login_as_alice(&mut facility, &p);
     facility.goto(&format!("{origin}/console/"));
     facility.cmd(json!({"cmd": "click", "selector": "nav a[href='/console/login']"}));
     facility.wait_exact_url(&format!("{origin}/console/"), "main");
@@ -193,6 +186,18 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
             std::fs::copy(shots.join(name), docs.join(name)).unwrap();
         }
     }
+}
+
+/// alice's password + TOTP login on the portal's own page in `browser`, typed, submitted with the Enter key
+/// from the code field as people do; back on the portal's home.
+pub(crate) fn portal_login_as_alice(browser: &mut Chromium, p: &Portal) {
+    browser.goto(&format!("{}/", p.issuer));
+    let code = crate::oidc::totp(&p.totp_secret, 0);
+    for (field, value) in [("username", "alice"), ("password", crate::oidc::PASSWORD), ("totp", code.as_str())] {
+        browser.cmd(json!({"cmd": "type", "selector": format!("input[name={field}]"), "text": value}));
+    }
+    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
+    browser.wait_exact_url(&format!("{}/", p.issuer), "body");
 }
 
 /// Reloads a job's page (as its refresh does) until every item is done or failed.
