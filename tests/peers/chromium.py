@@ -297,10 +297,13 @@ class Browser:
         )
         if box is None:
             raise RuntimeError(f"no element {c['selector']}")
-        with self.lock:
-            if self.noted is not None:
-                self.noted.append({"t": time.time() * 1000, "tab": tab, "what": "click", "selector": c["selector"]})
         for kind in ("mousePressed", "mouseReleased"):
+            if kind == "mouseReleased":
+                # The page's click event fires on the release: that is the click's moment.
+                with self.lock:
+                    if self.noted is not None:
+                        click = {"t": time.time() * 1000, "tab": tab, "what": "click", "selector": c["selector"]}
+                        self.noted.append(click)
             self.send(
                 "Input.dispatchMouseEvent",
                 {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1},
