@@ -176,15 +176,13 @@ class Browser:
         tab = next((name for name, sid in self.sessions.items() if sid == session), None)
         entry = {"t": time.time() * 1000, "tab": tab}
         if method == "Network.requestWillBeSent":
+            if "redirectResponse" in params:
+                # A redirect's response comes only here (no responseReceived): noted as the response it is.
+                self.noted.append(self.response_entry(entry["t"], tab, params["requestId"], params["redirectResponse"]))
             request = params["request"]
             entry.update(what="request", id=params["requestId"], url=request["url"], method=request["method"])
         elif method == "Network.responseReceived":
-            response = params["response"]
-            timing = next((v for k, v in response.get("headers", {}).items() if k.lower() == "server-timing"), None)
-            entry.update(
-                what="response", id=params["requestId"], url=response["url"], status=response["status"],
-                server_timing=timing,
-            )
+            entry = self.response_entry(entry["t"], tab, params["requestId"], params["response"])
         elif method == "Network.loadingFinished":
             entry.update(what="finished", id=params["requestId"])
         elif method == "Page.frameNavigated" and "parentId" not in params["frame"]:
@@ -196,6 +194,14 @@ class Browser:
         else:
             return
         self.noted.append(entry)
+
+    @staticmethod
+    def response_entry(t, tab, request_id, response):
+        timing = next((v for k, v in response.get("headers", {}).items() if k.lower() == "server-timing"), None)
+        return {
+            "t": t, "tab": tab, "what": "response", "id": request_id, "url": response["url"],
+            "status": response["status"], "server_timing": timing,
+        }
 
     def fulfil(self, session, params):
         page = b"<!doctype html><title>service</title><p>relying service reached</p>"
