@@ -28,6 +28,7 @@ pub mod request_body;
 mod respond;
 pub mod secret;
 pub mod self_service;
+pub mod server_timing;
 pub mod session;
 mod state;
 pub mod throttle;

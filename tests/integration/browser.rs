@@ -3,8 +3,8 @@
 //! selected by the `AutoSelectCertificateForUrls` policy, the portal's own page scripts (`card-login.js`,
 //! `card-watch.js`), the real `hcpki-agent` and pcscd with a virtual HPKI card, the PIN typed into the
 //! agent's own window. One card signature opens two relying services; pulling the card out of the reader
-//! while the home page is open ends the session for both. The login's "continuing" page hands the agent the
-//! session's presence token (D26); the agent's reports with no page open are `presence::*`'s. Granted
+//! while the home page is open ends the session for both. The home page the login goes to hands the agent the
+//! session's presence token (D26, D64); the agent's reports with no page open are `presence::*`'s. Granted
 //! operator, the physician signs in to the web console through the portal with no further card operation
 //! (D42), and the pulled card ends the console session as well.
 //!
@@ -66,11 +66,11 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
     assert!(pin_window["url"].as_str().unwrap().starts_with(&format!("http://127.0.0.1:{agent_port}/pin/")));
     browser.cmd(json!({"cmd": "type", "tab": "popup", "selector": "input[name=pin]", "text": PIN}));
     browser.cmd(json!({"cmd": "click", "tab": "popup", "selector": "button[value=sign]"}));
-    // The login's answer is the "continuing" page; its script goes on to the home page.
+    // The login's answer sends the browser to the home page.
     let home = browser.wait_exact_url(&format!("{}/", p.issuer), "#card-status");
     assert_eq!(home, format!("{}/", p.issuer), "{}", browser.eval("document.body.innerText"));
-    // On the way, the login's "continuing" page handed the session's presence token to the agent (D26): CORS,
-    // Private Network Access and the page's CSP let the POST through, and the agent accepted it.
+    // The home page handed the session's presence token to the agent (D26, D64): CORS, Private Network Access
+    // and the page's CSP let the POST through, and the agent accepted it.
     browser.cmd(json!({"cmd": "wait_response", "contains": "/v1/presence", "status": 202}));
     let listed = browser.eval("[...document.querySelectorAll('[data-service]')].map(e => e.dataset.service)");
     let listed: Vec<&str> = listed.as_array().unwrap().iter().filter_map(Value::as_str).collect();
@@ -213,7 +213,7 @@ fn run(cmd: &mut Command) {
 }
 
 /// The issuer's CN of `cert`: what the policy's filter names (the facility PC CA).
-fn issuer_cn(cert: &Path) -> String {
+pub(crate) fn issuer_cn(cert: &Path) -> String {
     let out = Command::new("openssl")
         .args(["x509", "-noout", "-issuer", "-nameopt", "sep_multiline,utf8,sname", "-in"])
         .arg(cert)
@@ -242,7 +242,7 @@ impl AutoSelect {
     const LOCK: &str = "/tmp/hcpki-chromium-policy.lock";
 
     /// The certificate issued by `issuer_cn`, for each of `origins`.
-    fn write(origins: &[&str], issuer_cn: &str) -> Self {
+    pub(crate) fn write(origins: &[&str], issuer_cn: &str) -> Self {
         Self::with_filter(origins, json!({ "ISSUER": { "CN": issuer_cn } }))
     }
 

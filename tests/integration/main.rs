@@ -64,6 +64,7 @@ mod fault;
 mod hierarchy;
 mod ipsec;
 mod issue;
+mod login_speed;
 mod ocsp;
 mod offline_root;
 mod oidc;

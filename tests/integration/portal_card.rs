@@ -15,6 +15,7 @@ use serde_json::Value;
 
 on_both_backends!(
     card_login_opens_every_service_once_and_card_removal_ends_it,
+    card_login_for_a_service_hands_the_presence_token_over_before_going_back,
     card_login_across_two_replicas_one_signature_and_logout_ends_it_on_both,
     jpki_card_opens_only_identity_services_and_is_refused_qualified_ones,
 );
@@ -159,9 +160,11 @@ pub(crate) fn card_session_across(
     let csrf = field(&challenger.get("/login").body, "csrf");
     let (challenge, done) = signed_challenge_by(challenger, agent, &csrf, button);
     let r = post_login_by(verifier, &csrf, &challenge, &done, button);
-    assert!(r.status == 200 && r.body.contains("data-continue"), "{r:?}");
+    // Signed in, straight to the home page (D64), which hands the agent the session's presence token.
+    assert_eq!((r.status, r.location.clone()), (303, format!("{}/", verifier.issuer)), "{r:?}");
     let home = verifier.get("/");
     assert_eq!(home.status, 200, "{home:?}");
+    assert!(home.body.contains("data-presence="), "{home:?}");
     (done["result"]["card_id"].as_str().unwrap().to_owned(), home)
 }
 
@@ -231,6 +234,44 @@ pub(crate) fn field(html: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("no {name} in {html}"))
 }
 
+/// A card login a relying service started goes back to it and never shows a portal page, so its answer is the
+/// "continuing" page: the session's presence token and card for the agent, then the `/authorize` it came from
+/// (a login on the portal itself goes to the home page, which hands the token over; D64).
+fn card_login_for_a_service_hands_the_presence_token_over_before_going_back(b: Backend) {
+    let _pcsc = pcsc_lock();
+    let agent_port = crate::harness::free_port();
+    let p = card_portal(b, &format!("http://127.0.0.1:{agent_port}"));
+    let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
+    let _card = agent::insert(hpki(), 0);
+    agent.wait_card(0, "hpki");
+    let (_, cert, key) = oidc::issue_pc(&p.h, "Service clinic");
+    let pc = p.with_client_cert(cert, key);
+
+    let back = authorize_path("emr", EMR, &"v".repeat(64));
+    let page = pc.get(&format!("/login?return_to={}", oidc::enc(&back)));
+    assert_eq!(page.status, 200, "{page:?}");
+    let csrf = field(&page.body, "csrf");
+    let (challenge, done) = signed_challenge(&pc, &agent, &csrf);
+    let chain: Vec<&str> = done["result"]["chain"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("challenge_id", &challenge),
+        ("kind", "hpki"),
+        ("signature", done["result"]["signature"].as_str().unwrap()),
+        ("chain", &chain.join(",")),
+        ("return_to", &back),
+    ];
+    let r = pc.submit("/login/card", &form, None);
+    assert_eq!(r.status, 200, "{r:?}");
+    let card_id = done["result"]["card_id"].as_str().unwrap();
+    assert!(r.body.contains(&format!("data-card=\"{card_id}\"")) && r.body.contains("data-presence="), "{r:?}");
+    assert!(r.body.contains("data-continue=\"/authorize?response_type=code&amp;client_id=emr&amp;"), "{r:?}");
+    assert!(r.body.contains("/static/card-watch.js"), "{r:?}");
+    // Where it continues to: the service gets its code with no further card operation.
+    let again = pc.get(&back);
+    assert!(again.location.starts_with(EMR) && oidc::param(&again.location, "code").is_some(), "{again:?}");
+}
+
 fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     let _pcsc = pcsc_lock();
     let identity = hpki();
@@ -265,9 +306,8 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     let (challenge, done) = login(&csrf);
     let card_id = done["result"]["card_id"].as_str().unwrap().to_owned();
     let r = post(&csrf, &challenge, &done);
-    // With a presence lease the answer is the page that hands the agent the session's token, then continues.
-    assert_eq!(r.status, 200, "{r:?}");
-    assert!(r.body.contains("data-continue=\"/\"") && r.body.contains("data-presence="), "{r:?}");
+    // Signed in: straight to the home page (D64), whose script hands the agent the session's presence token.
+    assert_eq!((r.status, r.location.clone()), (303, format!("{}/", pc.issuer)), "{r:?}");
     // The same signature again: the challenge is spent.
     let page = pc.get("/login");
     let csrf2 = field(&page.body, "csrf");
@@ -281,6 +321,7 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     assert_eq!(listed_services(&home.body), ["wiki", "emr"], "{home:?}");
     assert!(home.body.contains("card-pin-facility") && home.body.contains("/static/card-watch.js"), "{home:?}");
     assert!(home.body.contains(&format!("data-card=\"{card_id}\"")), "{home:?}");
+    assert!(home.body.contains("data-presence="), "{home:?}");
 
     // Two services, one tap: both authorizations answer with a code at once.
     let rp = Rp::load(&p);

@@ -36,6 +36,15 @@ Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; ever
     {"cmd": "intercept", "prefix": P}              requests to URLs starting with P never leave the browser:
                                                    they are answered with a small page (a relying service)
     {"cmd": "screenshot", "path": F}               PNG of the main tab's whole page
+    {"cmd": "record"}                              from now on, note what happens with its time (epoch ms, this
+                                                   script's clock when the browser told it): the main tab's
+                                                   requests (sent, response with status and Server-Timing,
+                                                   finished), navigations and load events of every tab, and each
+                                                   click's moment; windows opened before are forgotten by
+                                                   wait_popup → {"t"}
+    {"cmd": "timeline"}                            what was noted since "record" → {"events": [{t, what, tab,
+                                                   ...}], "t"} (what: request, response, finished, navigated,
+                                                   dom_content, load, click)
     {"cmd": "quit"}
 """
 
@@ -118,6 +127,7 @@ class Browser:
         self.responses = []
         self.navigated = []
         self.popups = {}  # target id → url, for windows the page opened
+        self.noted = None  # the timeline: a list while "record" is on
         self.send("Target.setDiscoverTargets", {"discover": True})
         page = next(t for t in self.send("Target.getTargets")["targetInfos"] if t["type"] == "page")
         self.attach("main", page["targetId"])
@@ -146,6 +156,9 @@ class Browser:
                 info = params["targetInfo"]
                 if info["type"] == "page" and info.get("openerId"):
                     self.popups[info["targetId"]] = info["url"]
+            elif method == "Target.targetDestroyed":
+                # A closed window is no longer one wait_popup may find (a page opens its PIN window once per login).
+                self.popups.pop(params["targetId"], None)
             elif method == "Page.frameNavigated" and session == main and "parentId" not in params["frame"]:
                 self.navigated.append(params["frame"]["url"])
             elif method == "Network.responseReceived" and session == main:
@@ -153,8 +166,42 @@ class Browser:
             elif method == "Fetch.requestPaused":
                 # Answered on another thread: the reader must not wait on its own replies.
                 threading.Thread(target=self.fulfil, args=(session, params), daemon=True).start()
+            if self.noted is not None:
+                self.note_event(method, params, session)
             self.lock.notify_all()
         self.events.put(msg)
+
+    def note_event(self, method, params, session):
+        """Notes a timed event while recording (the lock is held)."""
+        tab = next((name for name, sid in self.sessions.items() if sid == session), None)
+        entry = {"t": time.time() * 1000, "tab": tab}
+        if method == "Network.requestWillBeSent":
+            if "redirectResponse" in params:
+                # A redirect's response comes only here (no responseReceived): noted as the response it is.
+                self.noted.append(self.response_entry(entry["t"], tab, params["requestId"], params["redirectResponse"]))
+            request = params["request"]
+            entry.update(what="request", id=params["requestId"], url=request["url"], method=request["method"])
+        elif method == "Network.responseReceived":
+            entry = self.response_entry(entry["t"], tab, params["requestId"], params["response"])
+        elif method == "Network.loadingFinished":
+            entry.update(what="finished", id=params["requestId"])
+        elif method == "Page.frameNavigated" and "parentId" not in params["frame"]:
+            entry.update(what="navigated", url=params["frame"]["url"])
+        elif method == "Page.domContentEventFired":
+            entry.update(what="dom_content")
+        elif method == "Page.loadEventFired":
+            entry.update(what="load")
+        else:
+            return
+        self.noted.append(entry)
+
+    @staticmethod
+    def response_entry(t, tab, request_id, response):
+        timing = next((v for k, v in response.get("headers", {}).items() if k.lower() == "server-timing"), None)
+        return {
+            "t": t, "tab": tab, "what": "response", "id": request_id, "url": response["url"],
+            "status": response["status"], "server_timing": timing,
+        }
 
     def fulfil(self, session, params):
         page = b"<!doctype html><title>service</title><p>relying service reached</p>"
@@ -257,6 +304,12 @@ class Browser:
         if box is None:
             raise RuntimeError(f"no element {c['selector']}")
         for kind in ("mousePressed", "mouseReleased"):
+            if kind == "mouseReleased":
+                # The page's click event fires on the release: that is the click's moment.
+                with self.lock:
+                    if self.noted is not None:
+                        click = {"t": time.time() * 1000, "tab": tab, "what": "click", "selector": c["selector"]}
+                        self.noted.append(click)
             self.send(
                 "Input.dispatchMouseEvent",
                 {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1},
@@ -397,6 +450,18 @@ class Browser:
         with open(c["path"], "wb") as f:
             f.write(base64.b64decode(png))
         return {}
+
+    def record(self, c):
+        with self.lock:
+            self.noted = []
+            # Windows opened before are not this journey's: wait_popup finds only windows (re)opened from now on.
+            self.popups.clear()
+        return {"t": time.time() * 1000}
+
+    def timeline(self, c):
+        with self.lock:
+            events = list(self.noted or [])
+        return {"events": events, "t": time.time() * 1000}
 
     def eval(self, c):
         return {"value": self.evaluate(c["expr"], c.get("tab", "main"))}

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `GET /v1/cards` | readers, card kinds, certificates (public data only) |
 //! | `POST /v1/sign` | `{challenge, kind, role?, reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}` |
-//! | `GET /v1/sign/{id}?wait=S&seen=P` | the operation: `running`, `pin_required`, `done` (signature + chain), `failed`; long-polls while it is still `P` |
+//! | `GET /v1/sign/{id}?wait=S&seen=P` | the operation: `running`, `pin_required`, `done` (signature + chain, and a `Server-Timing` header: card, PIN wait, agent), `failed`; long-polls while it is still `P` |
 //! | `GET /v1/events` | server-sent events: card inserted / removed, reader added / removed |
 //! | `POST /v1/presence` | `{token, card_id}` → 202: keep that portal session alive while the card is in, end it when it leaves (reported to the request's `Origin` only, [`crate::presence`]) |
 //! | `GET/POST /pin/{id}` | the agent's own PIN page (never the portal's) |
@@ -36,7 +36,7 @@ use crate::config::PinEntry;
 use crate::presence::Token;
 use crate::service::{CardKind, KeyRole, PinQuestion, SignRequest, login_message};
 use hcpki_agent_protocol::presence as contract;
-pub use operations::{ApiFailure, OpState, Operations, Purpose};
+pub use operations::{ApiFailure, OpState, OpTiming, Operations, Purpose};
 pub use state::AppState;
 
 /// Challenges shorter than this cannot be single-use nonces; longer ones are not challenges.
@@ -293,7 +293,12 @@ async fn sign_status(
         Some(_) => return failure(StatusCode::BAD_REQUEST, "bad_request", "seen must be running or pin_required"),
     };
     let current = if wait.is_zero() { op.state() } else { op.wait_while(seen, wait).await };
-    Json(status_json(&state, &op.id, &current)).into_response()
+    let mut response = Json(status_json(&state, &op.id, &current)).into_response();
+    // A finished signature says where its time went (the card's share, the PIN wait, the agent's own).
+    if let Some(value) = op.timing().and_then(|t| HeaderValue::from_str(&t.header()).ok()) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    response
 }
 
 fn status_json(state: &AppState, id: &str, s: &OpState) -> serde_json::Value {

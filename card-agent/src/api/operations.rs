@@ -99,6 +99,34 @@ pub struct Operation {
     created: Instant,
     state: watch::Sender<OpState>,
     pin_tx: Mutex<Option<mpsc::SyncSender<PinReply>>>,
+    /// How long the operation waited for the person to type the PIN, and when it finished: with the card's own
+    /// time, what [`Operation::timing`] splits the operation into.
+    pin_wait: Mutex<Duration>,
+    finished: Mutex<Option<Instant>>,
+}
+
+/// Where a finished signature's time went: the card (PC/SC round trips, the card's RSA), the PIN (the agent
+/// waiting for the person, window included) and the agent's own work (the rest). Reported as the status's
+/// `Server-Timing` header, so a portal's page, or whoever measures a login, sees the card's share without the
+/// agent's log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpTiming {
+    pub card: Duration,
+    pub pin: Duration,
+    pub agent: Duration,
+}
+
+impl OpTiming {
+    /// The `Server-Timing` header value (W3C Server Timing), milliseconds with microsecond precision.
+    pub fn header(&self) -> String {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        format!(
+            "card;dur={:.3};desc=\"card and reader\", pin;dur={:.3};desc=\"waiting for the PIN\", agent;dur={:.3}",
+            ms(self.card),
+            ms(self.pin),
+            ms(self.agent)
+        )
+    }
 }
 
 impl std::fmt::Debug for Operation {
@@ -134,11 +162,27 @@ impl Operation {
     }
 
     pub fn finish(&self, result: Result<Signed, AgentError>) {
+        *self.finished.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
         let state = match result {
             Ok(signed) => OpState::Done(signed),
             Err(e) => OpState::Failed(ApiFailure::from(&e)),
         };
         self.state.send_replace(state);
+    }
+
+    /// A finished signature's split (None until it is done, or when it failed).
+    pub fn timing(&self) -> Option<OpTiming> {
+        let OpState::Done(signed) = &*self.state.borrow() else { return None };
+        let finished = (*self.finished.lock().unwrap_or_else(PoisonError::into_inner))?;
+        let card = Duration::from_micros(signed.card_micros);
+        let pin = *self.pin_wait.lock().unwrap_or_else(PoisonError::into_inner);
+        let agent = finished.saturating_duration_since(self.created).saturating_sub(card).saturating_sub(pin);
+        Some(OpTiming { card, pin, agent })
+    }
+
+    /// Counts `waited` as time spent waiting for the person's PIN.
+    fn waited_for_pin(&self, waited: Duration) {
+        *self.pin_wait.lock().unwrap_or_else(PoisonError::into_inner) += waited;
     }
 
     /// Hands the PIN (or a cancel) to the waiting prompt. False when no PIN is being asked for.
@@ -197,6 +241,8 @@ impl Operations {
             created: Instant::now(),
             state,
             pin_tx: Mutex::new(None),
+            pin_wait: Mutex::new(Duration::ZERO),
+            finished: Mutex::new(None),
         });
         ops.insert(op.id.clone(), Arc::clone(&op));
         Some(op)
@@ -219,7 +265,9 @@ impl PinPrompt for WebPrompt {
         let (tx, rx) = mpsc::sync_channel(1);
         *self.op.pin_tx.lock().unwrap_or_else(PoisonError::into_inner) = Some(tx);
         self.op.state.send_replace(OpState::PinRequired(question.clone()));
+        let asked = Instant::now();
         let reply = rx.recv_timeout(self.timeout);
+        self.op.waited_for_pin(asked.elapsed());
         self.op.pin_tx.lock().unwrap_or_else(PoisonError::into_inner).take();
         self.op.state.send_replace(OpState::Running);
         match reply {
@@ -239,7 +287,9 @@ pub struct ObservedPrompt<'a> {
 impl PinPrompt for ObservedPrompt<'_> {
     fn ask(&self, question: &PinQuestion) -> Result<Pin, AgentError> {
         self.op.state.send_replace(OpState::PinRequired(question.clone()));
+        let asked = Instant::now();
         let pin = self.inner.ask(question);
+        self.op.waited_for_pin(asked.elapsed());
         self.op.state.send_replace(OpState::Running);
         pin
     }

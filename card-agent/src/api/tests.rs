@@ -182,6 +182,12 @@ async fn a_login_signature_through_the_agents_own_pin_page() {
     let chain: Vec<Vec<u8>> =
         v["result"]["chain"].as_array().unwrap().iter().map(|c| b64.decode(c.as_str().unwrap()).unwrap()).collect();
     verify(&chain, &login_message(PORTAL, &challenge), &signature);
+    // The finished operation says where its time went: the card, the PIN wait, the agent's own.
+    let (_, headers, _) = call(&app, get(&format!("/v1/sign/{id}"), Some(PORTAL))).await;
+    let timing = headers["server-timing"].to_str().unwrap();
+    let parts: Vec<&str> = timing.split(", ").map(|p| p.split(';').next().unwrap()).collect();
+    assert_eq!(parts, ["card", "pin", "agent"], "{timing}");
+    assert!(!timing.contains("1234"), "{timing}");
     // A second PIN post has nothing to go to.
     assert_eq!(call(&app, post_form(&pin_path, OWN, &form)).await.0, StatusCode::CONFLICT);
 }

@@ -157,7 +157,9 @@ pub fn portal(state: PortalState) -> Router {
         .route("/sessions", get(self_service::list))
         .route("/sessions/end", post(self_service::end_one))
         .route("/sessions/end-all", post(self_service::end_all))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), portal::csrf_guard));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), portal::csrf_guard))
+        // The card login's answers say the portal's own time, guard and handler (D63).
+        .route_layer(axum::middleware::from_fn(portal::server_timing::record));
     Router::new()
         .merge(browser)
         // Outside the CSRF guard: relying parties legitimately send the browser here from their own site,

@@ -59,13 +59,14 @@
         throw new Error(state.error.message + left);
       }
       if (state.status === "done") {
-        if (pinWindow && !pinWindow.closed) pinWindow.close();
         say("確認しています… / Verifying…");
         form.elements.challenge_id.value = challenge.challenge; // the challenge is its own key (no separate id)
         form.elements.kind.value = kind;
         form.elements.signature.value = state.result.signature;
         form.elements.chain.value = state.result.chain.join(",");
         form.submit();
+        // Closed once the post is on its way: closing a window takes the browser a while.
+        if (pinWindow && !pinWindow.closed) pinWindow.close();
         return;
       }
       seen = "running";

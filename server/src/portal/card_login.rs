@@ -8,9 +8,10 @@
 //!      local card agent       signs login_message(origin, challenge) after the PIN, typed in the agent's window
 //! POST /login/card            challenge taken (single use) → CardVerifier::verify → `login.card` audit entry
 //!                             → SSO session (the card id derived from the verified certificate, never
-//!                             the post's) → redirect, or with a presence lease the
-//!                             "continuing" page that hands the agent the session's presence token first;
-//!                             all but the answer in [`complete`]
+//!                             the post's) → redirect (the home page hands the agent the session's
+//!                             presence token), or, going back to a relying service with a presence lease,
+//!                             the "continuing" page that hands it over first; all but the answer in
+//!                             [`complete`]
 //! POST /logout/card-removed   the home page's card-watch.js saw the agent report the card gone: the sessions
 //!                             of this person with this card end and every client gets its back-channel
 //!                             logout (another card's id is refused, audited)

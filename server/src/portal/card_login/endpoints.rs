@@ -23,6 +23,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use hcpki_agent_protocol::presence as protocol;
 use serde_json::json;
 
+/// The home page: where a login started on the portal itself goes.
+const HOME: &str = "/";
+
 /// The CSRF token of the login page's POSTs, derived from the pre-login id.
 pub fn prelogin_csrf(state: &PortalState, prelogin_id: &str) -> String {
     state.secret.csrf_token(&format!("pre-login\0{prelogin_id}"))
@@ -118,9 +121,11 @@ pub async fn submit(
         }
         Err(Incomplete::Session(e)) => return session_failed(e),
     };
-    // A session on a presence lease first hands its token to the agent (D26): a login started by a relying
-    // service goes straight back to it, and no other portal page may ever be opened.
-    let next = if created.session.presence {
+    // A session on a presence lease hands its token to the agent (D26) from the first portal page it shows. A
+    // login going to the home page goes there at once: the home page registers the token itself, as its event
+    // stream opens (D64). A login started by a relying service goes straight back to it and no other portal page
+    // may ever be opened, so it first gets the "continuing" page that registers and then goes on.
+    let next = if created.session.presence && return_to != HOME {
         let token = session::presence_token(&created.csrf);
         let card_id = created.session.credential.card_id.as_deref().unwrap_or_default();
         pages::continuing(&return_to, &cards.agent, card_id, &created.csrf, &token)
