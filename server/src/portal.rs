@@ -23,6 +23,7 @@ pub mod listener;
 pub mod login_form;
 mod pages;
 mod password_login;
+pub mod problem;
 pub mod refusals;
 pub mod request_body;
 mod respond;
