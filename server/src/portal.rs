@@ -36,5 +36,5 @@ pub mod totp;
 
 pub use audit::audit;
 pub use handlers::{csrf_guard, home, login, login_page, logout};
-pub use respond::{confirm_logout, end_session, refused_page, signed_out};
+pub use respond::{confirm_logout, end_session, problem_page, refused_page, signed_out};
 pub use state::PortalState;

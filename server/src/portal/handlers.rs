@@ -3,8 +3,10 @@
 
 use super::pages::{self, unavailable};
 use super::request_body;
+use super::problem::Problem;
 use super::respond::{
-    Tls, check_form_csrf, connection, end_session, login_connection, safe_return, session_failed, signed_out,
+    Tls, check_form_csrf, connection, end_session, login_connection, page_lang, refused_connection, safe_return,
+    session_failed, signed_out,
 };
 use super::session;
 use super::state::PortalState;
@@ -47,8 +49,13 @@ pub async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap
     let (session, csrf) = match state.sessions.current(&headers, now).await {
         Ok(Some(s)) => s,
         Ok(None) => {
-            // No session: the login page, which also shows a refused facility's reason.
-            return Redirect::to("/login").into_response();
+            // No session: the login page, which also shows a refused facility's reason; a session that ended
+            // without the person's doing is named there (D59).
+            return match state.sessions.ended(&headers, now).await {
+                Ok(Some(problem)) => Redirect::to(&format!("/login?problem={}", problem.code())).into_response(),
+                Ok(None) => Redirect::to("/login").into_response(),
+                Err(e) => unavailable(e),
+            };
         }
         Err(e) => return unavailable(e),
     };
@@ -56,7 +63,7 @@ pub async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap
     let facility = match facility::for_request(state.store.as_ref(), tls_info, session.facility_id.as_ref(), now).await
     {
         Ok(Ok(f)) => f,
-        Ok(Err(reason)) => return pages::refused(StatusCode::FORBIDDEN, &reason),
+        Ok(Err(refusal)) => return refused_connection(&refusal, page_lang(&headers, None)),
         Err(e) => return unavailable(e),
     };
     let services = match state.services.current().await {
@@ -74,6 +81,14 @@ pub async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap
 pub struct LoginQuery {
     /// Where to go after the login ([`safe_return`] decides whether it is followed).
     return_to: Option<String>,
+    /// A problem the page's scripts met ([`Problem::from_query`] decides whether it is shown).
+    problem: Option<String>,
+    /// The PIN tries left, with `problem=wrong_pin`.
+    tries_left: Option<String>,
+    /// The kind of card asked, with the card problems.
+    kind: Option<String>,
+    /// `ja` or `en`: the page's language switch.
+    lang: Option<String>,
 }
 
 pub async fn login_page(
@@ -96,12 +111,18 @@ pub async fn login_page(
         None => (None, None),
     };
     let return_to = safe_return(q.return_to.as_deref());
+    let lang = page_lang(&headers, q.lang.as_deref());
+    let notice = q
+        .problem
+        .as_deref()
+        .and_then(|code| Problem::from_query(code, q.tries_left.as_deref(), q.kind.as_deref()))
+        .map(|p| p.render(lang, true, None));
     let response = match connection(&state, &tls, state.clock.now_unix()).await {
-        Ok(facility::Connection::Refused(reason)) => return pages::refused(StatusCode::FORBIDDEN, &reason),
+        Ok(facility::Connection::Refused(refusal)) => return refused_connection(&refusal, lang),
         Ok(facility::Connection::Facility { context, .. }) => {
-            pages::login(Some(&context), &return_to, None, card.as_ref())
+            pages::login(Some(&context), &return_to, notice, card.as_ref())
         }
-        Ok(facility::Connection::None) => pages::login(None, &return_to, None, card.as_ref()),
+        Ok(facility::Connection::None) => pages::login(None, &return_to, notice, card.as_ref()),
         Err(r) => return r,
     };
     match set_cookie {
@@ -132,7 +153,8 @@ pub async fn login(
     let actor = format!("portal:pwd:{username}");
     let now_ms = state.clock.now_unix_ms();
     let now = now_ms.div_euclid(1000);
-    let facility = match login_connection(&state, &tls, now_ms, &actor, username, "password-totp").await {
+    let lang = page_lang(&headers, None);
+    let facility = match login_connection(&state, &tls, now_ms, (&actor, username), "password-totp", lang).await {
         Ok(found) => found,
         Err(refused) => return refused,
     };
@@ -151,7 +173,8 @@ pub async fn login(
             return pages::refused(StatusCode::TOO_MANY_REQUESTS, &e.to_string());
         }
         Err(e @ password_login::Refused::Credentials) => {
-            return pages::login(context.as_ref(), &return_to, Some(&e.to_string()), None);
+            let notice = maud::html! { p role="alert" { strong { (e) } } };
+            return pages::login(context.as_ref(), &return_to, Some(notice), None);
         }
         Err(e) => return unavailable(e),
     };

@@ -2,10 +2,11 @@
 //! logout. Pages are maud templates in the shared layout ([`hcpki_html::document`]): every value is escaped
 //! there, none here.
 
+use super::problem::Problem;
 use crate::policy::{FacilityContext, Service, Subject};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hcpki_html::Head;
+use hcpki_html::{Head, Lang};
 use maud::{Markup, html};
 
 /// A page: no caching, no framing, no scripts.
@@ -94,20 +95,22 @@ pub struct CardSection {
     pub csrf: String,
 }
 
-/// The login form. `facility` is what the connection's certificate says; `message` an error to show; `card`
-/// the card login part, when card login is configured.
+/// The login form. `facility` is what the connection's certificate says; `notice` a problem to show (a
+/// [`Problem`](super::problem::Problem)'s box, which makes the answer 401); `card` the card login part, when
+/// card login is configured.
 pub fn login(
     facility: Option<&FacilityContext>,
     return_to: &str,
-    message: Option<&str>,
+    notice: Option<Markup>,
     card: Option<&CardSection>,
 ) -> Response {
+    let message = notice.is_some();
     let body = html! {
         @match facility {
             Some(f) => p { "Facility: " (f.name) " (" (f.id.as_str()) ")" },
             None => p { "No facility certificate on this connection." },
         }
-        @if let Some(m) = message { p role="alert" { strong { (m) } } }
+        @if let Some(n) = notice { (n) }
         @if let Some(c) = card {
             h2 { "HPKI / マイナンバーカード" }
             form id="card-login" method="post" action="/login/card" data-agent=(c.agent) {
@@ -130,7 +133,7 @@ pub fn login(
             button type="submit" { "Sign in" }
         }
     };
-    let status = if message.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+    let status = if message { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
     let scripts = card.map(|c| Scripts { src: "/static/card-login.js", agent: &c.agent, data: BodyData::default() });
     page_with(status, "hcpki portal: sign in", body, scripts)
 }
@@ -236,6 +239,11 @@ pub fn signed_out() -> Response {
 /// The logout confirmation form (RP-initiated logout without a valid `id_token_hint`).
 pub fn confirm_logout(csrf: &str) -> Response {
     page(StatusCode::OK, "hcpki portal: sign out?", sign_out_form(csrf, "Sign out of every service"))
+}
+
+/// A problem's own page (issue #26): what happened, what to do, and the refusal in full as `detail`.
+pub fn problem(status: StatusCode, lang: Lang, problem: &Problem, detail: Option<&str>) -> Response {
+    page(status, problem.heading(lang), problem.render(lang, false, detail))
 }
 
 /// A refusal with its reason.

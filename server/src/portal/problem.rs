@@ -10,7 +10,8 @@
 
 mod words;
 
-use crate::login::CardKind;
+use crate::login::CardLoginError;
+use hcpki_agent_protocol::CardKind;
 use hcpki_html::Lang;
 use maud::{Markup, html};
 use words::M;
@@ -168,6 +169,17 @@ impl Problem {
         })
     }
 
+    /// The problem of a refused card login; `button` is the kind of card the person asked to log in with
+    /// (the chain decides what the card is; the button only picks whom the page names to contact).
+    pub fn of_card_login(e: &CardLoginError, button: CardKind) -> Self {
+        match e {
+            CardLoginError::UntrustedChain { .. } => Self::CardUntrusted,
+            CardLoginError::ExpiredCard { .. } | CardLoginError::NotYetValid { .. } => Self::CardExpired { kind: button },
+            CardLoginError::Revoked { .. } | CardLoginError::IssuerRevoked { .. } => Self::CardRevoked { kind: button },
+            _ => Self::LoginFailed,
+        }
+    }
+
     /// The heading: what happened.
     pub fn heading(&self, lang: Lang) -> &'static str {
         let m = match self {
@@ -254,8 +266,9 @@ impl Problem {
 
     /// The box: `role="alert"` and `data-problem`, a heading (`h2`, under the page's `h1`) saying what
     /// happened, then what to do, the details the problem carries, and the way on. `on_login_page`: the box
-    /// sits above the login buttons, so "log in again" is those buttons and needs no link.
-    pub fn render(&self, lang: Lang, on_login_page: bool) -> Markup {
+    /// sits above the login buttons, so "log in again" is those buttons and needs no link. `detail`: the
+    /// refusal in full as audited (English, naming the certificate), for whoever the person asks for help.
+    pub fn render(&self, lang: Lang, on_login_page: bool, detail: Option<&str>) -> Markup {
         let code = self.code();
         html! {
             section.problem role="alert" aria-labelledby={ "problem-" (code) } data-problem=(code) {
@@ -271,6 +284,7 @@ impl Problem {
                     Self::ServiceRefused { reason, .. } => p.problem-reason { (M::Reason.text(lang)) " " span lang="en" { (reason) } },
                     _ => {}
                 }
+                @if let Some(d) = detail { p.problem-detail { (M::Detail.text(lang)) " " span lang="en" { (d) } } }
                 @if let Self::LastTry { kind } = self { (last_try_form(*kind, lang)) }
                 @if let Self::ServiceRefused { back: Some(back), .. } = self {
                     p { a.problem-action href=(back) { (M::BackToService.text(lang)) } }

@@ -4,11 +4,13 @@
 use super::audit;
 use super::facility::{self, LoginFacility};
 use super::pages::{self, unavailable};
+use super::problem::Problem;
 use super::session::{self, Session};
 use super::state::PortalState;
 use crate::http::headers::with_header;
 use axum::extract::Extension;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
+use hcpki_html::Lang;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::audit::Outcome;
@@ -35,21 +37,34 @@ pub(super) async fn login_connection(
     state: &PortalState,
     tls: &Tls,
     now_ms: i64,
-    actor: &str,
-    target: &str,
+    who: (&str, &str),
     credential: &str,
+    lang: Lang,
 ) -> Result<LoginFacility, Response> {
+    let (actor, target) = who;
     match connection(state, tls, now_ms.div_euclid(1000)).await? {
-        facility::Connection::Refused(reason) => {
-            let detail = json!({ "credential": credential, "reason": reason });
+        facility::Connection::Refused(refusal) => {
+            let detail = json!({ "credential": credential, "reason": refusal.reason });
             audit(&state.store, now_ms, actor, "portal.login", target, Outcome::Denied, detail).await;
-            Err(pages::refused(StatusCode::FORBIDDEN, &reason))
+            Err(refused_connection(&refusal, lang))
         }
         facility::Connection::Facility { context, serial, not_after } => {
             Ok(LoginFacility { context: Some(context), certificate: Some(serial), not_after: Some(not_after) })
         }
         facility::Connection::None => Ok(LoginFacility::default()),
     }
+}
+
+/// The page of a connection whose PC certificate or facility is refused: its problem, with the reason in full.
+pub(super) fn refused_connection(refusal: &facility::Refusal, lang: Lang) -> Response {
+    pages::problem(StatusCode::FORBIDDEN, lang, &refusal.problem, Some(&refusal.reason))
+}
+
+/// The language of a portal page: the `lang` query value, then the browser's `Accept-Language` (the console's
+/// rule, [`Lang::negotiate`]).
+pub(super) fn page_lang(headers: &HeaderMap, query: Option<&str>) -> Lang {
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    Lang::negotiate(query, None, accept)
 }
 
 /// A session that could not be made: an expired certificate is the person's to fix, the rest is ours.
@@ -102,6 +117,11 @@ pub fn signed_out(redirect: Option<&str>) -> Response {
 /// The logout confirmation form (RP-initiated logout without a valid `id_token_hint`).
 pub fn confirm_logout(csrf: &str) -> Response {
     pages::confirm_logout(csrf)
+}
+
+/// A problem's own page (403), in the request's language: what happened, what to do, `detail` in full.
+pub fn problem_page(headers: &HeaderMap, problem: &Problem, detail: Option<&str>) -> Response {
+    pages::problem(StatusCode::FORBIDDEN, page_lang(headers, None), problem, detail)
 }
 
 /// A page refusing the request.

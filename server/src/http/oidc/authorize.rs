@@ -39,10 +39,10 @@ async fn run(state: &PortalState, tls: &Tls, headers: &HeaderMap, params: HashMa
         AuthorizeAnswer::Refused { status, message } => {
             let status = match status {
                 PageStatus::BadRequest => StatusCode::BAD_REQUEST,
-                PageStatus::Forbidden => StatusCode::FORBIDDEN,
             };
             portal::refused_page(status, &message)
         }
+        AuthorizeAnswer::Problem { problem, detail } => portal::problem_page(headers, &problem, detail.as_deref()),
         AuthorizeAnswer::Failed(e) => e.into_response(),
     }
 }

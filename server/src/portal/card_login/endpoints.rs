@@ -13,7 +13,8 @@ use crate::portal::facility::LoginFacility;
 use crate::portal::login_form::RawCardLogin;
 use crate::portal::pages::{self, unavailable};
 use crate::portal::request_body::SignInForm;
-use crate::portal::respond::{Tls, login_connection, safe_return, session_failed, signed_out};
+use crate::portal::problem::Problem;
+use crate::portal::respond::{Tls, login_connection, page_lang, safe_return, session_failed, signed_out};
 use crate::portal::session;
 use crate::portal::state::PortalState;
 use axum::Json;
@@ -91,8 +92,9 @@ pub async fn submit(
         return pages::refused(StatusCode::FORBIDDEN, "the login page is stale: reload it and try again");
     }
     let now_ms = state.clock.now_unix_ms();
+    let lang = page_lang(&headers, None);
     let LoginFacility { context: facility, certificate: facility_certificate, not_after: facility_not_after } =
-        match login_connection(&state, &tls, now_ms, "portal:anonymous", "card-login", "card").await {
+        match login_connection(&state, &tls, now_ms, ("portal:anonymous", "card-login"), "card", lang).await {
             Ok(found) => found,
             Err(refused) => return refused,
         };
@@ -114,7 +116,8 @@ pub async fn submit(
         Err(Incomplete::Card(e)) => {
             // The page again, with the card buttons: the next attempt needs a new challenge anyway.
             let card = pages::CardSection { agent: cards.agent.clone(), csrf: form.csrf.clone() };
-            return pages::login(facility.as_ref(), &return_to, Some(&e.to_string()), Some(&card));
+            let notice = Problem::of_card_login(&e, form.kind).render(lang, true, Some(&e.to_string()));
+            return pages::login(facility.as_ref(), &return_to, Some(notice), Some(&card));
         }
         Err(Incomplete::Session(e)) => return session_failed(e),
     };

@@ -47,7 +47,7 @@ fn every_problem_says_what_happened_and_what_to_do_in_both_languages() {
     for p in every() {
         for lang in [Lang::Ja, Lang::En] {
             for on_login_page in [true, false] {
-                let html = p.render(lang, on_login_page).into_string();
+                let html = p.render(lang, on_login_page, None).into_string();
                 let code = p.code();
                 assert!(html.contains(&format!("data-problem=\"{code}\"")), "{code}: {html}");
                 assert!(html.contains("role=\"alert\""), "{code}: {html}");
@@ -76,32 +76,34 @@ fn codes_are_distinct_and_snake_case() {
 #[test]
 fn the_data_a_problem_carries_is_shown_escaped() {
     let suspended = Problem::FacilitySuspended { facility: "桜<script>".into() };
-    let html = suspended.render(Lang::Ja, false).into_string();
+    let html = suspended.render(Lang::Ja, false, None).into_string();
     assert!(html.contains("桜&lt;script&gt;") && !html.contains("<script>"), "{html}");
     assert!(html.contains("この施設は利用停止中です"), "{html}");
-    let wrong = Problem::WrongPin { tries_left: Some(2) }.render(Lang::Ja, true).into_string();
+    let held = Problem::PcCertOnHold.render(Lang::En, false, Some("certificate 0A <b> is on hold")).into_string();
+    assert!(held.contains("<span lang=\"en\">certificate 0A &lt;b&gt; is on hold</span>"), "{held}");
+    let wrong = Problem::WrongPin { tries_left: Some(2) }.render(Lang::Ja, true, None).into_string();
     assert!(wrong.contains("PIN の残り回数: <strong>2</strong>"), "{wrong}");
-    let en = Problem::WrongPin { tries_left: Some(2) }.render(Lang::En, true).into_string();
+    let en = Problem::WrongPin { tries_left: Some(2) }.render(Lang::En, true, None).into_string();
     assert!(en.contains("PIN tries left: <strong>2</strong>"), "{en}");
     let refused = every().into_iter().find(|p| p.code() == "service_refused").unwrap();
-    let html = refused.render(Lang::Ja, false).into_string();
+    let html = refused.render(Lang::Ja, false, None).into_string();
     assert!(html.contains("電子カルテ") && html.contains("カードでログインし直すと利用できます"), "{html}");
     assert!(html.contains("href=\"http://127.0.0.1:9/emr?error=access_denied&amp;state=s\""), "{html}");
 }
 
 #[test]
 fn whom_to_contact_for_a_blocked_pin_depends_on_the_card() {
-    let hpki = Problem::PinLocked { kind: CardKind::Hpki }.render(Lang::Ja, true).into_string();
+    let hpki = Problem::PinLocked { kind: CardKind::Hpki }.render(Lang::Ja, true, None).into_string();
     assert!(hpki.contains("HPKI 認証局") && hpki.contains("施設の管理者"), "{hpki}");
-    let jpki = Problem::PinLocked { kind: CardKind::Jpki }.render(Lang::Ja, true).into_string();
+    let jpki = Problem::PinLocked { kind: CardKind::Jpki }.render(Lang::Ja, true, None).into_string();
     assert!(jpki.contains("市区町村の窓口"), "{jpki}");
-    let en = Problem::PinLocked { kind: CardKind::Jpki }.render(Lang::En, true).into_string();
+    let en = Problem::PinLocked { kind: CardKind::Jpki }.render(Lang::En, true, None).into_string();
     assert!(en.contains("municipal office"), "{en}");
 }
 
 #[test]
 fn the_last_try_is_used_only_after_a_labelled_confirmation() {
-    let html = Problem::LastTry { kind: CardKind::Jpki }.render(Lang::Ja, true).into_string();
+    let html = Problem::LastTry { kind: CardKind::Jpki }.render(Lang::Ja, true, None).into_string();
     assert!(html.contains("<input id=\"problem-confirm-last-try\" type=\"checkbox\""), "{html}");
     assert!(html.contains("<label for=\"problem-confirm-last-try\">"), "{html}");
     assert!(html.contains("data-kind=\"jpki\" data-last-try=\"yes\""), "{html}");
@@ -136,4 +138,15 @@ fn the_query_names_only_the_browsers_states_and_a_bounded_tries_count() {
     }
     assert_eq!(Problem::from_query("pin_locked", None, Some("jpki")), Some(Problem::PinLocked { kind: CardKind::Jpki }));
     assert_eq!(Problem::from_query("pin_locked", None, Some("x")), Some(Problem::PinLocked { kind: CardKind::Hpki }));
+}
+
+#[test]
+fn card_login_refusals_are_the_card_problems() {
+    let untrusted = CardLoginError::UntrustedChain { detail: "x".into() };
+    assert_eq!(Problem::of_card_login(&untrusted, CardKind::Hpki), Problem::CardUntrusted);
+    let expired = CardLoginError::ExpiredCard { not_after: "2020-01-01T00:00:00Z".into() };
+    assert_eq!(Problem::of_card_login(&expired, CardKind::Jpki), Problem::CardExpired { kind: CardKind::Jpki });
+    let revoked = CardLoginError::Revoked { reason: "keyCompromise".into(), at: "t".into(), certificate: "c".into() };
+    assert_eq!(Problem::of_card_login(&revoked, CardKind::Hpki), Problem::CardRevoked { kind: CardKind::Hpki });
+    assert_eq!(Problem::of_card_login(&CardLoginError::BadSignature, CardKind::Hpki), Problem::LoginFailed);
 }

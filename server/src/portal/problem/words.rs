@@ -7,6 +7,7 @@ hcpki_html::messages! {
     ToLogin => "ログインページへ", "To the login page";
     TriesLeft => "PIN の残り回数:", "PIN tries left:";
     Reason => "理由:", "Reason:";
+    Detail => "詳細(問い合わせの際にお伝えください):", "Details (quote them when you ask for help):";
     HpkiCard => "HPKI カード", "HPKI card";
     JpkiCard => "マイナンバーカード", "My Number card";
 
