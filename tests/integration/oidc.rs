@@ -359,7 +359,10 @@ fn facility_context_and_policy(b: Backend) {
         )
     };
     let r = pc.get(&q("emr", "http://127.0.0.1:9/emr"));
-    assert_eq!(param(&r.location, "error").as_deref(), Some("access_denied"), "{r:?}");
+    let back = refused_back(&r);
+    assert!(back.starts_with("http://127.0.0.1:9/emr?"), "{back}");
+    assert_eq!(param(&back, "error").as_deref(), Some("access_denied"), "{r:?}");
+    assert!(r.body.contains("カードでログインし直すと利用できます"), "what would allow it: {r:?}");
     let r = pc.get(&q("rp1", REDIRECT));
     let code = param(&r.location, "code").unwrap();
     let rp = Rp::load(&p);
@@ -1577,6 +1580,15 @@ pub(crate) fn enc(s: &str) -> String {
 }
 
 /// A query parameter of a redirect URL.
+/// The portal's page of a service its policy refused (issue #26): 403, the `service_refused` problem box, and
+/// its way back to the service — the redirect the client would have had (`error=access_denied`), returned.
+pub(crate) fn refused_back(r: &Reply) -> String {
+    assert_eq!(r.status, 403, "not the refusal page: {r:?}");
+    assert!(r.body.contains("data-problem=\"service_refused\""), "{r:?}");
+    let link = r.body.split("class=\"problem-action\" href=\"").nth(1).unwrap_or_else(|| panic!("no way back: {r:?}"));
+    link.split('"').next().unwrap().replace("&amp;", "&")
+}
+
 pub(crate) fn param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
     query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| {

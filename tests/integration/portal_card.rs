@@ -450,9 +450,10 @@ fn jpki_card_opens_only_identity_services_and_is_refused_qualified_ones(b: Backe
         oidc::enc(EMR),
         oidc::challenge(&verifier)
     ));
-    assert_eq!(oidc::param(&r.location, "error").as_deref(), Some("access_denied"), "{r:?}");
+    let back = oidc::refused_back(&r);
+    assert_eq!(oidc::param(&back, "error").as_deref(), Some("access_denied"), "{r:?}");
     let jpki_refused = "JPKI (identity-only) logins are not accepted by the service";
-    assert_eq!(oidc::param(&r.location, "error_description").as_deref(), Some(jpki_refused), "{r:?}");
+    assert_eq!(oidc::param(&back, "error_description").as_deref(), Some(jpki_refused), "{r:?}");
 
     let entries = p.h.audit_entries();
     let login = entries.iter().find(|e| e["action"] == "login.card" && e["outcome"] == "ok").unwrap();
