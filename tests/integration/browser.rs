@@ -215,7 +215,7 @@ fn run(cmd: &mut Command) {
 }
 
 /// The issuer's CN of `cert`: what the policy's filter names (the facility PC CA).
-fn issuer_cn(cert: &Path) -> String {
+pub(crate) fn issuer_cn(cert: &Path) -> String {
     let out = Command::new("openssl")
         .args(["x509", "-noout", "-issuer", "-nameopt", "sep_multiline,utf8,sname", "-in"])
         .arg(cert)
@@ -244,7 +244,7 @@ impl AutoSelect {
     const LOCK: &str = "/tmp/hcpki-chromium-policy.lock";
 
     /// The certificate issued by `issuer_cn`, for each of `origins`.
-    fn write(origins: &[&str], issuer_cn: &str) -> Self {
+    pub(crate) fn write(origins: &[&str], issuer_cn: &str) -> Self {
         Self::with_filter(origins, json!({ "ISSUER": { "CN": issuer_cn } }))
     }
 

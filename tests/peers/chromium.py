@@ -29,6 +29,8 @@ Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; ever
                                                    (with "exact": true, to P itself) → {"url"}
     {"cmd": "wait_popup", "contains": C}           until a window opened by the page shows a URL containing C,
                                                    attached as tab "popup" once loaded → {"url"}
+    {"cmd": "forget_popups"}                       windows the page opened so far no longer count for wait_popup
+                                                   (a test that opens the PIN window again waits for the new one)
     {"cmd": "wait_response", "contains": C}        until the main tab received response headers of a request
                                                    whose URL contains C (since the last goto) → {"url", "status"};
                                                    with "status": S, only a response with that status counts
@@ -370,6 +372,11 @@ class Browser:
         self.attach("popup", target)
         self.loaded("popup")
         return {"url": self.evaluate("location.href", "popup")}
+
+    def forget_popups(self, c):
+        with self.lock:
+            self.popups.clear()
+        return {}
 
     def wait_response(self, c):
         contains = c["contains"]

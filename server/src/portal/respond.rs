@@ -119,9 +119,10 @@ pub fn confirm_logout(csrf: &str) -> Response {
     pages::confirm_logout(csrf)
 }
 
-/// A problem's own page (403), in the request's language: what happened, what to do, `detail` in full.
-pub fn problem_page(headers: &HeaderMap, problem: &Problem, detail: Option<&str>) -> Response {
-    pages::problem(StatusCode::FORBIDDEN, page_lang(headers, None), problem, detail)
+/// A problem's own page (403), in the request's language (`lang`: the query's choice): what happened, what to
+/// do, `detail` in full.
+pub fn problem_page(headers: &HeaderMap, lang: Option<&str>, problem: &Problem, detail: Option<&str>) -> Response {
+    pages::problem(StatusCode::FORBIDDEN, page_lang(headers, lang), problem, detail)
 }
 
 /// A page refusing the request.
