@@ -41,7 +41,7 @@ async fn run(state: &PortalState, tls: &Tls, headers: &HeaderMap, params: HashMa
                 PageStatus::BadRequest => StatusCode::BAD_REQUEST,
                 PageStatus::Forbidden => StatusCode::FORBIDDEN,
             };
-            portal::refused_page(status, &message)
+            portal::refused_page(portal::lang::negotiate(None, headers), status, &message)
         }
         AuthorizeAnswer::Failed(e) => e.into_response(),
     }
