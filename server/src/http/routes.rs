@@ -157,7 +157,8 @@ pub fn portal(state: PortalState) -> Router {
         .route("/sessions", get(self_service::list))
         .route("/sessions/end", post(self_service::end_one))
         .route("/sessions/end-all", post(self_service::end_all))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), portal::csrf_guard));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), portal::csrf_guard))
+        .layer(axum::middleware::from_fn(portal::lang::remember));
     Router::new()
         .merge(browser)
         // Outside the CSRF guard: relying parties legitimately send the browser here from their own site,
@@ -171,6 +172,7 @@ pub fn portal(state: PortalState) -> Router {
         .route("/presence", post(card_login::endpoints::presence))
         .route("/static/card-login.js", get(card_login::endpoints::script_login))
         .route("/static/card-watch.js", get(card_login::endpoints::script_watch))
+        .route(portal::STYLESHEET_PATH, get(portal::stylesheet))
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
         .with_state(state)
 }

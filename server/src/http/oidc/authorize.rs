@@ -34,7 +34,8 @@ pub async fn authorize_post(
 async fn run(state: &PortalState, tls: &Tls, headers: &HeaderMap, params: HashMap<String, String>) -> Response {
     let session = SessionLookup { sessions: &state.sessions, cookie: portal::session::session_cookie(headers) };
     // The portal pages' language switch, should the answer be a page (unknown to OAuth, ignored by it).
-    let lang = params.get("lang").cloned();
+    let switch = params.get("lang").map(|l| format!("lang={l}"));
+    let lang = portal::lang::negotiate(switch.as_deref(), headers);
     let call = AuthorizeCall { params, session, certificate: certificate(tls) };
     match authorize::authorize(context(state), call, state.clock.now_unix()).await {
         AuthorizeAnswer::Redirect(to) => Redirect::to(&to).into_response(),
@@ -42,11 +43,9 @@ async fn run(state: &PortalState, tls: &Tls, headers: &HeaderMap, params: HashMa
             let status = match status {
                 PageStatus::BadRequest => StatusCode::BAD_REQUEST,
             };
-            portal::refused_page(status, &message)
+            portal::refused_page(lang, status, &message)
         }
-        AuthorizeAnswer::Problem { problem, detail } => {
-            portal::problem_page(headers, lang.as_deref(), &problem, detail.as_deref())
-        },
+        AuthorizeAnswer::Problem { problem, detail } => portal::problem_page(lang, &problem, detail.as_deref()),
         AuthorizeAnswer::Failed(e) => e.into_response(),
     }
 }
