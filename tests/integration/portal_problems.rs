@@ -46,6 +46,7 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
     // No agent listens yet: the script's request fails, and the page says how to start it.
     s.browser.goto(&login);
     s.click("#card-login button[data-kind=hpki]");
+    s.wait("agent_not_running");
     s.problem("agent_not_running", "カードエージェントに接続できません", "The card agent is not answering");
     assert!(s.text().contains("hcpki-agent serve"), "how to start it");
 
@@ -57,24 +58,29 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
         &["--portal-ca-file", ca.to_str().unwrap()],
     );
     s.click("#card-login button[data-kind=hpki]");
+    s.wait("no_card");
     s.problem("no_card", "カードが見つかりません", "No card in the reader");
 
     // A My Number card where an HPKI card was asked for.
     let mut card = agent::insert(jpki(), 0);
     served.wait_card(0, "jpki");
     s.click("#card-login button[data-kind=hpki]");
+    s.wait("wrong_card");
     s.problem("wrong_card", "違う種類のカードです", "This is another kind of card");
     assert!(s.text().contains("マイナンバーカードです"), "{}", s.text());
 
     // The My Number card's PIN, wrong: the tries left, as the agent's window said them.
     s.pin_window("#card-login button[data-kind=jpki]", JPKI_WRONG, false);
+    s.wait("wrong_pin");
     s.problem("wrong_pin", "PIN が違います", "Wrong PIN");
     assert!(s.text().contains("PIN の残り回数: 2"), "{}", s.text());
     s.pin_window("#card-login button[data-kind=jpki]", JPKI_WRONG, false);
     s.wait("wrong_pin");
     assert!(s.text().contains("PIN の残り回数: 1"), "{}", s.text());
     // One try left: the agent asks for no PIN unless the person confirms, here first.
+    s.open_details();
     s.click("#card-login button[data-kind=jpki]");
+    s.wait("last_try");
     s.problem("last_try", "PIN の残りが 1 回です", "Only one PIN try is left");
     // Unticked, the button does nothing but say so.
     s.click("button[data-last-try]");
@@ -85,6 +91,7 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
     s.click("button[data-last-try]");
     s.type_pin(JPKI_WRONG, true);
     // The last wrong PIN blocks the card: whom to contact for a My Number card.
+    s.wait("pin_locked");
     s.problem("pin_locked", "PIN がロックされています", "The PIN is blocked");
     assert!(s.text().contains("市区町村の窓口"), "{}", s.text());
     card.remove();
@@ -105,7 +112,12 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
     s.browser.wait_exact_url(&format!("{}/", p.issuer), "#card-status");
     s.browser.cmd(json!({"cmd": "wait_response", "contains": "/v1/events"}));
     card.remove();
-    s.problem("ended_card_removed", "カードが抜かれたため、ログアウトしました", "You were logged out: the card was removed");
+    s.wait("ended_card_removed");
+    s.problem(
+        "ended_card_removed",
+        "カードが抜かれたため、ログアウトしました",
+        "You were logged out: the card was removed",
+    );
     drop(card);
 
     // Password + TOTP: the EMR needs a card; the page says so and leads back to the service.
@@ -126,11 +138,31 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
     s.browser.goto(&format!("{emr}&lang=en"));
     s.shown("service_refused", "This service cannot be opened", "needs a login with an HPKI card");
     s.checked("service_refused", "en");
+    s.browser.goto(&format!("{login}?lang=ja"));
 
     // The account disabled by the operator: the next page names who ended the session.
     p.h.ok(&["portal", "user", "disable", "alice"]);
-    s.browser.goto(&format!("{}/", p.issuer));
+    let landed = s.browser.goto(&format!("{}/", p.issuer));
+    assert!(landed.ends_with("/login?problem=ended_by_admin"), "{landed}");
     s.problem("ended_by_admin", "管理者によってログアウトされました", "An administrator ended your session");
+
+    // What the scripts navigate to for the states not brought about here.
+    for (code, ja, en) in [
+        ("no_reader", "カードリーダーが見つかりません", "No card reader found"),
+        (
+            "ended_timeout",
+            "ログインの有効時間が過ぎたため、ログアウトしました",
+            "You were logged out: the session's time ran out",
+        ),
+    ] {
+        s.browser.goto(&format!("{login}?problem={code}"));
+        s.problem(code, ja, en);
+    }
+    // A code no script sends (a state whose words carry the server's data), or an unknown one, is not shown.
+    for code in ["facility_suspended", "made_up"] {
+        s.browser.goto(&format!("{login}?problem={code}"));
+        assert_eq!(s.browser.eval("document.querySelectorAll('[data-problem]').length"), 0, "{code}");
+    }
 
     // The facility suspended, then resumed.
     p.h.ok(&["facility", "suspend", &facility, "--reason", "audit"]);
@@ -146,20 +178,6 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
     p.h.ok(&["revoke", "--serial", &serial, "--reason", "keyCompromise"]);
     s.browser.goto(&login);
     s.problem_at(&login, "pc_cert_revoked", "この PC の証明書は失効しています", Some("keyCompromise"));
-
-    // What the scripts navigate to for the states not brought about here.
-    for (code, ja, en) in [
-        ("no_reader", "カードリーダーが見つかりません", "No card reader found"),
-        ("ended_timeout", "ログインの有効時間が過ぎたため、ログアウトしました", "You were logged out: the session's time ran out"),
-    ] {
-        s.browser.goto(&format!("{login}?problem={code}"));
-        s.problem_at(&format!("{login}?problem={code}"), code, ja, None);
-        s.browser.goto(&format!("{login}?problem={code}&lang=en"));
-        s.shown(code, en, en);
-    }
-    // A code no script sends, or a tries count no card has, is not shown.
-    s.browser.goto(&format!("{login}?problem=facility_suspended"));
-    assert_eq!(s.browser.eval("document.querySelectorAll('[data-problem]').length"), 0);
 
     // Every refusal was audited as before.
     let audit = p.h.audit_entries();
@@ -183,6 +201,11 @@ impl Scene<'_> {
         self.browser.cmd(json!({"cmd": "click", "selector": selector}));
     }
 
+    /// The login page's folded sections (the My Number card, the password) opened, as the person opens them.
+    fn open_details(&mut self) {
+        self.browser.eval("document.querySelectorAll('details').forEach((d) => { d.open = true; }); true");
+    }
+
     fn text(&mut self) -> String {
         self.browser.eval("document.body.innerText").as_str().unwrap_or_default().to_owned()
     }
@@ -194,6 +217,7 @@ impl Scene<'_> {
 
     /// Clicks `button`, which opens the agent's PIN window, and types `pin` there.
     fn pin_window(&mut self, button: &str, pin: &str, confirm_last_try: bool) {
+        self.open_details();
         self.browser.cmd(json!({"cmd": "forget_popups"}));
         self.click(button);
         self.type_pin(pin, confirm_last_try);
@@ -208,16 +232,16 @@ impl Scene<'_> {
         self.browser.cmd(json!({"cmd": "click", "tab": "popup", "selector": "button[value=sign]"}));
     }
 
-    /// The script shows `code` on the login page: in Japanese, then English, each checked and photographed.
+    /// The login page shows `code`: in Japanese, then English, each checked and photographed.
     fn problem(&mut self, code: &str, ja: &str, en: &str) {
-        self.wait(code);
         let url = self.browser.eval("location.href").as_str().unwrap().to_owned();
         self.shown(code, ja, ja);
         self.checked(code, "ja");
         self.browser.goto(&format!("{url}&lang=en"));
         self.shown(code, en, en);
         self.checked(code, "en");
-        self.browser.goto(&url);
+        // The switch's choice is kept in a cookie: back to Japanese, on the same page.
+        self.browser.goto(&format!("{url}&lang=ja"));
     }
 
     /// The page at `url` (already open) shows `code` saying `ja` and `says`; then the same in English.
@@ -233,6 +257,7 @@ impl Scene<'_> {
         let en = self.browser.eval(&format!("document.querySelector('[data-problem={code}] h2').innerText"));
         assert!(en.as_str().is_some_and(|h| h.is_ascii()), "not English: {en}");
         self.checked(code, "en");
+        self.browser.goto(&format!("{url}{sep}lang=ja"));
     }
 
     /// The box of `code` is on the page, its heading `heading`, its text containing `says`.
@@ -276,6 +301,7 @@ impl Scene<'_> {
 /// A login with the password + TOTP form of the login page, landing on the home page.
 fn password_login(s: &mut Scene<'_>, login: &str) {
     s.browser.goto(login);
+    s.open_details();
     let code = totp(&s.p.totp_secret, 0);
     for (field, value) in [("username", "alice"), ("password", PASSWORD), ("totp", code.as_str())] {
         s.browser.cmd(json!({"cmd": "type", "selector": format!("input[name={field}]"), "text": value}));

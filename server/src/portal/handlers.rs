@@ -6,8 +6,8 @@ use super::pages::{self, unavailable_in};
 use super::problem::Problem;
 use super::request_body;
 use super::respond::{
-    Tls, check_form_csrf, connection, end_session, login_connection, refused_connection, safe_return,
-    session_failed, signed_out,
+    Tls, check_form_csrf, connection, end_session, login_connection, refused_connection, safe_return, session_failed,
+    signed_out,
 };
 use super::session;
 use super::state::PortalState;

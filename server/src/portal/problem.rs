@@ -174,7 +174,9 @@ impl Problem {
     pub fn of_card_login(e: &CardLoginError, button: CardKind) -> Self {
         match e {
             CardLoginError::UntrustedChain { .. } => Self::CardUntrusted,
-            CardLoginError::ExpiredCard { .. } | CardLoginError::NotYetValid { .. } => Self::CardExpired { kind: button },
+            CardLoginError::ExpiredCard { .. } | CardLoginError::NotYetValid { .. } => {
+                Self::CardExpired { kind: button }
+            }
             CardLoginError::Revoked { .. } | CardLoginError::IssuerRevoked { .. } => Self::CardRevoked { kind: button },
             _ => Self::LoginFailed,
         }

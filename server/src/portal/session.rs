@@ -265,8 +265,12 @@ fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
     if record.ended_at.is_some() {
         return match record.end_reason.as_deref()? {
             "presence-lapsed" => Some(Problem::EndedCardRemoved),
-            "ended-by-operator" | "account-disabled" | "facility-suspended" | "facility-retired"
-            | "certificate-held" | "certificate-revoked" => Some(Problem::EndedByAdmin),
+            "ended-by-operator"
+            | "account-disabled"
+            | "facility-suspended"
+            | "facility-retired"
+            | "certificate-held"
+            | "certificate-revoked" => Some(Problem::EndedByAdmin),
             _ => None,
         };
     }

@@ -136,7 +136,10 @@ fn the_query_names_only_the_browsers_states_and_a_bounded_tries_count() {
     for bad in ["16", "255", "-1", "2x", "", "99999"] {
         assert_eq!(Problem::from_query("wrong_pin", Some(bad), None), Some(Problem::WrongPin { tries_left: None }));
     }
-    assert_eq!(Problem::from_query("pin_locked", None, Some("jpki")), Some(Problem::PinLocked { kind: CardKind::Jpki }));
+    assert_eq!(
+        Problem::from_query("pin_locked", None, Some("jpki")),
+        Some(Problem::PinLocked { kind: CardKind::Jpki })
+    );
     assert_eq!(Problem::from_query("pin_locked", None, Some("x")), Some(Problem::PinLocked { kind: CardKind::Hpki }));
 }
 
