@@ -42,6 +42,8 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
     let _policy = AutoSelect::write(&[&p.issuer], &issuer_cn(&cert));
     let mut s = Scene { browser: Chromium::start(&home_dir, &p.h.path("chromium-profile")), p: &p, b, shots: vec![] };
     let login = format!("{}/login", p.issuer);
+    // A Japanese clinic's PC (headless Chromium asks for English otherwise).
+    s.browser.cmd(json!({"cmd": "accept_language", "value": "ja"}));
 
     // No agent listens yet: the script's request fails, and the page says how to start it.
     s.browser.goto(&login);
@@ -129,7 +131,7 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
         oidc::challenge(&"v".repeat(64))
     );
     s.browser.goto(&emr);
-    s.shown("service_refused", "このサービスは利用できません", "電子カルテ");
+    s.shown("service_refused", "このサービスは利用できません", "EMR");
     let back = s.browser.eval("document.querySelector('[data-problem=service_refused] a.problem-action').href");
     let back = back.as_str().unwrap();
     assert_eq!(oidc::param(back, "error").as_deref(), Some("access_denied"), "{back}");
@@ -164,17 +166,19 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
         assert_eq!(s.browser.eval("document.querySelectorAll('[data-problem]').length"), 0, "{code}");
     }
 
-    // The facility suspended, then resumed.
+    // The PC's certificate put on hold.
+    let serial = pc_serial(&p, &facility);
+    p.h.ok(&["revoke", "--serial", &serial, "--reason", "certificateHold"]);
+    s.browser.goto(&login);
+    s.problem_at(&login, "pc_cert_on_hold", "この PC の証明書は一時停止 (保留) 中です", Some("certificateHold"));
+
+    // The facility suspended (its state said first), then resumed, which releases the holds.
     p.h.ok(&["facility", "suspend", &facility, "--reason", "audit"]);
     s.browser.goto(&login);
     s.problem_at(&login, "facility_suspended", "この施設は利用停止中です", Some("問題クリニック"));
     p.h.ok(&["facility", "resume", &facility]);
 
-    // The PC's certificate put on hold, then revoked.
-    let serial = pc_serial(&p, &facility);
-    p.h.ok(&["revoke", "--serial", &serial, "--reason", "certificateHold"]);
-    s.browser.goto(&login);
-    s.problem_at(&login, "pc_cert_on_hold", "この PC の証明書は一時停止 (保留) 中です", Some("certificateHold"));
+    // The PC's certificate revoked.
     p.h.ok(&["revoke", "--serial", &serial, "--reason", "keyCompromise"]);
     s.browser.goto(&login);
     s.problem_at(&login, "pc_cert_revoked", "この PC の証明書は失効しています", Some("keyCompromise"));

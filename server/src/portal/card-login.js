@@ -9,8 +9,9 @@
   const agent = form.dataset.agent;
   const say = (text) => { document.getElementById("card-status").textContent = text; };
 
-  // A state the person must be told about: the login page shows it in the page's language, server-rendered
-  // (`/login?problem=<code>`, D58), with the login buttons below it for the retry.
+  // A state the person must be told about: the login page shows it in the page's language (kept by the
+  // portal's language cookie), server-rendered (`/login?problem=<code>`, D58), with the login buttons below it
+  // for the retry.
   class Problem extends Error {
     constructor(code, extra) {
       super(code);
@@ -62,8 +63,6 @@
     const query = new URLSearchParams({ problem: problem.code });
     if (Number.isInteger(problem.extra.tries_left)) query.set("tries_left", String(problem.extra.tries_left));
     if (problem.extra.kind) query.set("kind", problem.extra.kind);
-    const here = new URLSearchParams(window.location.search);
-    for (const key of ["lang"]) { if (here.get(key)) query.set(key, here.get(key)); }
     const back = form.querySelector("input[name=return_to]").value;
     if (back && back !== "/") query.set("return_to", back);
     window.location.assign("/login?" + query.toString());
