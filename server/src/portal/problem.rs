@@ -251,6 +251,14 @@ impl Problem {
         }
     }
 
+    /// The box's classes in the shared stylesheet: a refusal is an error; a session that ended is a notice.
+    fn style(&self) -> &'static str {
+        match self {
+            Self::EndedCardRemoved | Self::EndedTimeout | Self::EndedByAdmin => "problem notice warn",
+            _ => "problem error",
+        }
+    }
+
     /// Whether the way on is a new login from the login page (the box then links there); the PC's and the
     /// facility's problems are not cured by trying again, and a refused service has its own way back.
     fn retry(&self) -> bool {
@@ -273,7 +281,7 @@ impl Problem {
     pub fn render(&self, lang: Lang, on_login_page: bool, detail: Option<&str>) -> Markup {
         let code = self.code();
         html! {
-            section.problem role="alert" aria-labelledby={ "problem-" (code) } data-problem=(code) {
+            section class=(self.style()) role="alert" aria-labelledby={ "problem-" (code) } data-problem=(code) {
                 h2 id={ "problem-" (code) } { (self.heading(lang)) }
                 @match self {
                     Self::FacilitySuspended { facility } => p.problem-subject { (facility) },
@@ -311,7 +319,7 @@ fn last_try_form(kind: CardKind, lang: Lang) -> Markup {
         CardKind::Jpki => M::JpkiCard,
     };
     html! {
-        p.problem-confirm {
+        p.problem-confirm.inline {
             input id="problem-confirm-last-try" type="checkbox" name="confirm_last_try" value="yes";
             " "
             label for="problem-confirm-last-try" { (M::ConfirmLastTry.text(lang)) }
