@@ -49,7 +49,8 @@ messages! {
     AssurancePassword => "パスワードとワンタイムコード(カードなし)", "password and one-time code (no card)";
     AssuranceCard => "カードと PIN(施設証明書のない PC)", "card and PIN (a PC without facility certificate)";
     AssuranceCardFacility => "カードと PIN(施設の PC)", "card and PIN (a facility PC)";
-    SessionsOf => "のセッション", "'s sessions";
+    TimesInJst => "時刻は日本時間です", "times are Japan time";
+    SessionsOf => "ログイン中の方: ", "Signed in: ";
     SessionsCaption => "ログイン中のセッション(新しい順)", "Live sessions, newest first";
     Started => "開始", "Started";
     EndsBy => "期限", "Ends by";
