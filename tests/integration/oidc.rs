@@ -40,6 +40,8 @@ roles = []
 facility_kinds = ["*"]
 min_assurance = "password-totp"
 claims = ["name", "facility_id", "facility_name", "acr", "amr"]
+description = "職員向けのお知らせと手順書"
+initiate_login_uri = "http://127.0.0.1:9/wiki/login"
 
 [[service]]
 id = "emr"
@@ -48,6 +50,8 @@ roles = ["*"]
 facility_kinds = ["clinic", "hospital"]
 min_assurance = "card-pin-facility"
 claims = ["name", "hc_role"]
+description = "電子カルテ(診療記録の閲覧と記載)"
+initiate_login_uri = "http://127.0.0.1:9/emr/login"
 "#;
 
 /// authlib drives discovery (validated by its OpenID and RFC 8414 metadata models), login, code + PKCE with
@@ -341,6 +345,12 @@ fn facility_context_and_policy(b: Backend) {
     assert_eq!(pc.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
     let home = pc.get("/");
     assert!(home.body.contains("data-service=\"wiki\"") && !home.body.contains("data-service=\"emr\""), "{home:?}");
+    // The EMR is listed as not opening here, in words: why, and what would open it (issue #26).
+    assert!(home.body.contains("data-refused=\"emr\""), "{home:?}");
+    assert!(home.body.contains("医療資格の確認が必要です。"), "{home:?}");
+    assert!(home.body.contains("資格の記録された HPKI カードでログインすると利用できます。"), "{home:?}");
+    // The wiki's tile opens its login initiation with the portal as `iss` (OpenID Connect Core §4).
+    assert!(home.body.contains(&format!("href=\"http://127.0.0.1:9/wiki/login?iss={}\"", enc(&p.issuer))), "{home:?}");
     // The login's entry records the home page's decisions, the refusal with its reason (docs/portal.md).
     let entries = p.h.audit_entries();
     let login = entries.iter().find(|e| e["action"] == "portal.login" && e["outcome"] == "ok").unwrap();

@@ -38,6 +38,8 @@ Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; ever
     {"cmd": "intercept", "prefix": P}              requests to URLs starting with P never leave the browser:
                                                    they are answered with a small page (a relying service)
     {"cmd": "screenshot", "path": F}               PNG of the main tab's whole page
+    {"cmd": "viewport", "width": W, "height": H}   the main tab lays pages out W × H CSS pixels wide from now on
+                                                   (a 1280 px clinic PC, a 768 px tablet); screenshots follow
     {"cmd": "quit"}
 """
 
@@ -403,6 +405,11 @@ class Browser:
         png = self.send("Page.captureScreenshot", params, session="main")["data"]
         with open(c["path"], "wb") as f:
             f.write(base64.b64decode(png))
+        return {}
+
+    def viewport(self, c):
+        metrics = {"width": int(c["width"]), "height": int(c["height"]), "deviceScaleFactor": 1, "mobile": False}
+        self.send("Emulation.setDeviceMetricsOverride", metrics, session="main")
         return {}
 
     def eval(self, c):

@@ -88,6 +88,7 @@ pub async fn home(
         card,
         presence: presence.as_deref(),
         expires_at: session.expires_at,
+        issuer: &state.oidc.issuer,
     };
     pages::home(lang, &page)
 }

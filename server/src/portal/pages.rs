@@ -260,15 +260,20 @@ pub fn unavailable_in(lang: Lang, e: impl std::fmt::Display) -> Response {
     refused(lang, StatusCode::SERVICE_UNAVAILABLE, M::Unavailable.text(lang))
 }
 
-/// Unix seconds as Japan time, `YYYY-MM-DD HH:MM` (the portal serves Japan's clinics), in a `<time>` whose
-/// `datetime` is the UTC instant.
+/// Unix seconds as Japan time, `YYYY-MM-DD HH:MM (日本時間)` (the portal serves Japan's clinics), in a `<time>`
+/// whose `datetime` is the UTC instant.
 fn jst(unix: i64, lang: Lang) -> Markup {
+    let zone = if lang == Lang::Ja { "(日本時間)" } else { " (Japan time)" };
+    html! { (jst_bare(unix)) (zone) }
+}
+
+/// [`jst`] without the zone's name (a table says it once).
+fn jst_bare(unix: i64) -> Markup {
     let utc = hcpki_ca::time::rfc3339(unix);
     let local = hcpki_ca::time::rfc3339(unix.saturating_add(9 * 3600));
     let shown = match (local.get(..10), local.get(11..16)) {
         (Some(d), Some(hm)) => format!("{d} {hm}"),
         _ => local.clone(),
     };
-    let zone = if lang == Lang::Ja { "(日本時間)" } else { " (Japan time)" };
-    html! { time datetime=(utc) { (shown) (zone) } }
+    html! { time datetime=(utc) { (shown) } }
 }

@@ -42,12 +42,15 @@ messages! {
     NoServices => "この PC とログイン方法で開けるサービスはありません。", "No service opens with this PC and this sign-in.";
     NotHere => "ここでは利用できないサービス", "Services you cannot open here";
     Sessions => "ログイン中のセッション", "Your sessions";
+    NoLaunch => "サービスの画面から開いてください(ログイン済みのため、カードの操作は要りません)。",
+        "Open it from the service's own page (you are signed in: no card needed).";
     SignOut => "ログアウト", "Sign out";
     SignOutEverywhere => "すべてのサービスからログアウト", "Sign out of every service";
     AssurancePassword => "パスワードとワンタイムコード(カードなし)", "password and one-time code (no card)";
     AssuranceCard => "カードと PIN(施設証明書のない PC)", "card and PIN (a PC without facility certificate)";
     AssuranceCardFacility => "カードと PIN(施設の PC)", "card and PIN (a facility PC)";
-    SessionsOf => "のセッション", "'s sessions";
+    TimesInJst => "時刻は日本時間です", "times are Japan time";
+    SessionsOf => "ログイン中の方: ", "Signed in: ";
     SessionsCaption => "ログイン中のセッション(新しい順)", "Live sessions, newest first";
     Started => "開始", "Started";
     EndsBy => "期限", "Ends by";

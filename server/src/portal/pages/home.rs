@@ -28,6 +28,8 @@ pub struct HomePage<'a> {
     pub presence: Option<&'a str>,
     /// When the session ends at the latest (Unix seconds).
     pub expires_at: i64,
+    /// The portal's issuer (the `iss` a service's login initiation receives).
+    pub issuer: &'a str,
 }
 
 /// The home page in `lang`.
@@ -36,6 +38,7 @@ pub fn home(lang: Lang, page: &HomePage<'_>) -> Response {
     let subject = page.subject;
     let visible = page.listing.visible();
     let refused: Vec<_> = page.listing.refused().collect();
+    let level = subject.assurance(page.facility);
     let body = html! {
         section class="who" aria-label=(t(M::Home)) {
             p class="person" { strong { (subject.name()) } }
@@ -48,7 +51,8 @@ pub fn home(lang: Lang, page: &HomePage<'_>) -> Response {
                     None => { (t(M::NoFacilityShort)) },
                 } }
                 dt { (t(M::Assurance)) }
-                dd { (reasons::assurance(subject.assurance(page.facility), lang)) }
+                // The level's services-file name for scripts and tests; the words for people.
+                dd data-assurance=(level.as_str()) { (reasons::assurance(level, lang)) }
                 dt { (t(M::SessionEnds)) }
                 dd { (jst(page.expires_at, lang)) }
             }
@@ -57,7 +61,7 @@ pub fn home(lang: Lang, page: &HomePage<'_>) -> Response {
         section aria-labelledby="services-heading" {
             h2 id="services-heading" { (t(M::Services)) }
             @if visible.is_empty() { p { (t(M::NoServices)) } }
-            @else { ul class="tiles" { @for s in &visible { li data-service=(s.id) { (tile(s)) } } } }
+            @else { ul class="tiles" { @for s in &visible { li data-service=(s.id) { (tile(s, page.issuer, lang)) } } } }
         }
         @if !refused.is_empty() {
             section aria-labelledby="not-here-heading" {
@@ -92,7 +96,21 @@ pub fn home(lang: Lang, page: &HomePage<'_>) -> Response {
     page_with(&chrome, StatusCode::OK, t(M::Home), body, scripts)
 }
 
-/// A service's tile: its name (and, later, its description and the link that opens it).
-fn tile(s: &Service) -> Markup {
-    html! { span class="tile" { span class="name" { (s.name) } } }
+/// A service's tile: its name and description, a link to where its login starts when the catalogue says
+/// (OpenID Connect third-party-initiated login: one click, and `/authorize` answers within the session).
+fn tile(s: &Service, issuer: &str, lang: Lang) -> Markup {
+    let inner = html! {
+        span class="name" { (s.name) }
+        @if let Some(d) = &s.description { span class="description" { (d) } }
+    };
+    match &s.initiate_login_uri {
+        Some(uri) => html! { a class="tile" href=(launch(uri, issuer)) { (inner) } },
+        None => html! { div class="tile" { (inner) span class="description" { (M::NoLaunch.text(lang)) } } },
+    }
+}
+
+/// `uri` with the portal's issuer as `iss` (OpenID Connect Core §4).
+fn launch(uri: &str, issuer: &str) -> String {
+    let sep = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{sep}iss={}", crate::oidc::authorize::percent(issuer))
 }

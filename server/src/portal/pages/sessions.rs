@@ -1,6 +1,6 @@
 //! The person's live sessions (issue #8), each with a form ending it, and "log out everywhere".
 
-use super::{jst, page};
+use super::{jst_bare, page};
 use crate::portal::self_service::{Row, SignIn};
 use crate::portal::words::M;
 use axum::http::StatusCode;
@@ -13,7 +13,7 @@ use maud::html;
 pub fn sessions(lang: Lang, name: &str, rows: &[Row], csrf: &str) -> Response {
     let t = |m: M| m.text(lang);
     let body = html! {
-        p { (name) (t(M::SessionsOf)) ". " a href="/" { (t(M::Home)) } }
+        p { (t(M::SessionsOf)) strong { (name) } " · " (t(M::TimesInJst)) " · " a href="/" { (t(M::Home)) } }
         div class="scroll" {
         table {
             caption { (t(M::SessionsCaption)) }
@@ -27,16 +27,16 @@ pub fn sessions(lang: Lang, name: &str, rows: &[Row], csrf: &str) -> Response {
                 tr data-session=(r.handle) data-current[r.current] {
                     td {
                         @if r.current { strong { (t(M::ThisSession)) } br; }
-                        (jst(r.started, lang))
+                        (jst_bare(r.started))
                     }
-                    td { (jst(r.expires, lang)) }
+                    td { (jst_bare(r.expires)) }
                     td { (sign_in(r.sign_in, lang)) }
                     td { @match &r.facility {
                         Some((id, Some(name))) => { (name) " (" (id) ")" }
                         Some((id, None)) => { (id) }
                         None => "—",
                     } }
-                    td { (r.device.as_deref().unwrap_or("—")) }
+                    td { span class="wrap" { (r.device.as_deref().unwrap_or("—")) } }
                     td { @if r.services.is_empty() { "—" } @else { ul { @for s in &r.services { li { (s) } } } } }
                     td { form method="post" action="/sessions/end" {
                         input type="hidden" name="csrf" value=(csrf);
