@@ -185,9 +185,15 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
     card.remove();
     let ended = browser.wait_url(&format!("{}/login?problem=ended_card_removed", p.issuer), "body");
     assert!(ended.contains("ended_card_removed"), "{ended}");
+    // The login page says why, in the portal's language (kept by its cookie since the switch above).
     let says = browser.eval("document.querySelector('[data-problem=ended_card_removed]')?.innerText");
-    // Headless Chromium asks for English.
-    assert!(says.as_str().unwrap_or_default().contains("You were logged out: the card was removed"), "{says}");
+    let lang = browser.eval("document.documentElement.lang");
+    let heading = if lang == "en" {
+        "You were logged out: the card was removed"
+    } else {
+        "カードが抜かれたため、ログアウトしました"
+    };
+    assert!(says.as_str().unwrap_or_default().contains(heading), "{says}");
     for token in &access_tokens {
         assert_eq!(userinfo(&p, token), 401, "a service's token outlived the card");
     }

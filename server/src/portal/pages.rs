@@ -217,10 +217,10 @@ pub fn confirm_logout(lang: Lang, csrf: &str) -> Response {
     page(lang, StatusCode::OK, t(M::ConfirmSignOut), body)
 }
 
-/// A problem's own page (issue #26): what happened and what to do (the [`Problem`]'s box, its heading the
+/// A problem's own page (issue #26): what happened and what to do (the [`Problem`]'s box under the refusal
 /// page's title), and the refusal in full as `detail`.
 pub fn problem(lang: Lang, status: StatusCode, problem: &Problem, detail: Option<&str>) -> Response {
-    page(lang, status, problem.heading(lang), problem.render(lang, false, detail))
+    page(lang, status, M::Refused.text(lang), problem.render(lang, false, detail))
 }
 
 /// A refusal with its reason (the reason's own words: the module that refused wrote what to do).
