@@ -12,6 +12,10 @@ use maud::{Markup, PreEscaped, html};
 pub mod lang;
 pub use lang::Lang;
 
+/// The one stylesheet of the console's and the portal's pages (each serves it from its own origin, so each
+/// page's CSP allows `style-src 'self'` and nothing more): one visual design, written once.
+pub const STYLESHEET: &str = include_str!("hcpki.css");
+
 /// What differs between the `<head>`s of the page families.
 #[derive(Debug)]
 pub struct Head<'a> {

@@ -129,7 +129,8 @@ pub fn decide(subject: &Subject, facility: Option<&FacilityContext>, service: &S
     }
 }
 
-/// The services `subject` may open at `facility`, in file order: what the portal home page lists.
+/// The services `subject` may open at `facility`, in file order (the home page reads the whole [`listing`]).
+#[cfg(test)]
 pub fn visible_services<'a>(
     subject: &Subject,
     facility: Option<&FacilityContext>,

@@ -53,19 +53,27 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
     std::fs::create_dir_all(&shots).unwrap();
     let mut browser = Chromium::start(&home_dir, &p.h.path("chromium-profile"));
 
-    // The login page: the facility from the certificate, the card button.
+    // The login page, Japanese first (headless Chromium asks for English unless told): the facility from the
+    // certificate, the card button; in English with the switch; at a clinic PC's and a tablet's width.
+    browser.cmd(json!({"cmd": "accept_language", "value": "ja,en-US;q=0.8"}));
+    browser.cmd(json!({"cmd": "viewport", "width": 1280, "height": 800}));
     let login = browser.goto(&format!("{}/", p.issuer));
     assert!(login.starts_with(&format!("{}/login", p.issuer)), "{login}");
     let text = browser.eval("document.body.innerText");
     assert!(text.as_str().unwrap().contains("Browser clinic"), "the facility is not shown: {text}");
-    browser.screenshot(&shots.join("login.png"));
+    assert!(text.as_str().unwrap().contains("HPKI カードでログイン"), "{text}");
+    assert_eq!(browser.eval("document.documentElement.lang"), "ja");
+    shots_of(&mut browser, &shots, "login", &["main", "en"]);
+    browser.goto(&format!("{}/login?lang=ja", p.issuer));
 
-    // The card button: card-login.js gets a challenge, asks the agent, which opens its PIN window.
-    browser.cmd(json!({"cmd": "click", "selector": "#card-login button[data-kind=hpki]"}));
+    // Keyboard only: Tab to the HPKI button (its focus visible), Enter; card-login.js asks the agent, which
+    // opens its PIN window; the PIN typed and Enter there.
+    tab_to(&mut browser, "document.activeElement.dataset.kind === 'hpki'");
+    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
     let pin_window = browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
     assert!(pin_window["url"].as_str().unwrap().starts_with(&format!("http://127.0.0.1:{agent_port}/pin/")));
-    browser.cmd(json!({"cmd": "type", "tab": "popup", "selector": "input[name=pin]", "text": PIN}));
-    browser.cmd(json!({"cmd": "click", "tab": "popup", "selector": "button[value=sign]"}));
+    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": PIN}));
+    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
     // The login's answer sends the browser to the home page.
     let home = browser.wait_exact_url(&format!("{}/", p.issuer), "#card-status");
     assert_eq!(home, format!("{}/", p.issuer), "{}", browser.eval("document.body.innerText"));
@@ -75,17 +83,45 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
     let listed = browser.eval("[...document.querySelectorAll('[data-service]')].map(e => e.dataset.service)");
     let listed: Vec<&str> = listed.as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert!(listed.contains(&"wiki") && listed.contains(&"emr"), "{listed:?}");
-    browser.screenshot(&shots.join("home.png"));
+    // The home page in words: the person, the qualification, the facility, how, the card's rule.
+    let text = browser.eval("document.querySelector('main').innerText");
+    for words in ["医師", "Browser clinic", "カードと PIN(施設の PC)", "カードを抜くと自動的にログアウトします"]
+    {
+        assert!(text.as_str().unwrap().contains(words), "{words} not on the home page: {text}");
+    }
+    shots_of(&mut browser, &shots, "home", &["main", "en"]);
+    browser.goto(&format!("{}/sessions?lang=ja", p.issuer));
+    crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the sessions page (ja)");
+    browser.screenshot(&shots.join("sessions.png"));
+    browser.goto(&format!("{}/sessions?lang=en", p.issuer));
+    assert_eq!(browser.eval("document.documentElement.lang"), "en");
+    crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the sessions page (en)");
+    browser.screenshot(&shots.join("sessions-en.png"));
     if b == Backend::Sqlite && std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
         let docs = repo_root().join("docs/screenshots");
         std::fs::create_dir_all(&docs).unwrap();
-        for name in ["login.png", "home.png"] {
+        for page in ["login", "home"] {
+            for variant in ["", "-en", "-tablet", "-en-tablet"] {
+                let name = format!("{page}{variant}.png");
+                std::fs::copy(shots.join(&name), docs.join(&name)).unwrap();
+            }
+        }
+        for name in ["sessions.png", "sessions-en.png"] {
             std::fs::copy(shots.join(name), docs.join(name)).unwrap();
         }
     }
 
-    // Two relying services, opened from the same browser: each gets a code at once, no card operation.
+    // Keyboard only, a service tile: Tab to the EMR's tile, Enter; the browser goes to where the EMR's login
+    // starts (its initiate_login_uri, with the portal as `iss`), and the EMR's authorization request answers
+    // with a code at once, no card operation.
     browser.cmd(json!({"cmd": "intercept", "prefix": SERVICES_ORIGIN}));
+    browser.goto(&format!("{}/?lang=ja", p.issuer));
+    tab_to(&mut browser, "document.activeElement.closest('[data-service=emr]') !== null");
+    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
+    let launched = browser.wait_url("http://127.0.0.1:9/emr/login", "body");
+    assert_eq!(oidc::param(&launched, "iss").as_deref(), Some(p.issuer.as_str()), "{launched}");
+
+    // Two relying services, opened from the same browser: each gets a code at once, no card operation.
     let verifier = "b".repeat(64);
     let rp = Rp::load(&p);
     let authorize = |client: &str, uri: &str| {
@@ -130,6 +166,9 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
     // through the portal without a card operation. The cookie wins over the PC certificate the browser sends.
     let person = logins[0]["target"].as_str().unwrap().to_owned();
     p.h.ok(&["console-grant", "add", &person, "--role", "operator"]);
+    // The console as this test has always seen it: headless Chromium's own English (its pages are checked in
+    // Japanese by console_browser).
+    browser.cmd(json!({"cmd": "accept_language", "value": "en-US,en;q=0.9"}));
     browser.goto(&format!("{console}/console/"));
     browser.cmd(json!({"cmd": "click", "selector": "nav a[href='/console/login']"}));
     let landed = browser.wait_exact_url(&format!("{console}/console/"), "main");
@@ -144,8 +183,17 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
     // The page's event stream is open (the agent answers once it has subscribed): the removal is not missed.
     browser.cmd(json!({"cmd": "wait_response", "contains": "/v1/events"}));
     card.remove();
-    let ended = browser.wait_url(&format!("{}/login?ended=card-removed", p.issuer), "body");
-    assert!(ended.contains("card-removed"), "{ended}");
+    let ended = browser.wait_url(&format!("{}/login?problem=ended_card_removed", p.issuer), "body");
+    assert!(ended.contains("ended_card_removed"), "{ended}");
+    // The login page says why, in the portal's language (kept by its cookie since the switch above).
+    let says = browser.eval("document.querySelector('[data-problem=ended_card_removed]')?.innerText");
+    let lang = browser.eval("document.documentElement.lang");
+    let heading = if lang == "en" {
+        "You were logged out: the card was removed"
+    } else {
+        "カードが抜かれたため、ログアウトしました"
+    };
+    assert!(says.as_str().unwrap_or_default().contains(heading), "{says}");
     for token in &access_tokens {
         assert_eq!(userinfo(&p, token), 401, "a service's token outlived the card");
     }
@@ -167,6 +215,62 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
         "{audit:?}"
     );
     assert_eq!(audit.iter().filter(|e| e["action"] == "login.card").count(), 1);
+
+    // The signed-out page (the sign-out form's answer), in both languages, checked like the others.
+    browser.cmd(json!({"cmd": "accept_language", "value": "ja,en-US;q=0.8"}));
+    for lang in ["ja", "en"] {
+        browser.goto(&format!("{}/login?lang={lang}", p.issuer));
+        let submit = "(() => { const f = document.createElement('form'); f.method = 'post'; f.action = '/logout'; \
+                      document.body.append(f); f.submit(); return true; })()";
+        browser.eval(submit);
+        browser.wait_exact_url(&format!("{}/logout", p.issuer), "main");
+        assert_eq!(browser.eval("document.documentElement.lang"), lang);
+        crate::accessibility::assert_wcag21_aa(&mut browser, "main", &format!("the signed-out page ({lang})"));
+    }
+}
+
+/// The page open in `browser`, checked with axe-core and photographed in Japanese and English (the switch of
+/// its header), each at 1280 px (a clinic PC) and 768 px (a tablet): `NAME.png`, `NAME-en.png`,
+/// `NAME-tablet.png`, `NAME-en-tablet.png`. `tab` and `en` are the tab and the language to switch to; the page
+/// is left in Japanese at 1280 px.
+fn shots_of(browser: &mut Chromium, shots: &Path, name: &str, [tab, en]: &[&str; 2]) {
+    for (width, suffix) in [(1280, ""), (768, "-tablet")] {
+        browser.cmd(json!({"cmd": "viewport", "width": width, "height": 800}));
+        switch(browser);
+        assert_eq!(browser.eval("document.documentElement.lang"), *en, "{name}: the switch");
+        crate::accessibility::assert_wcag21_aa(browser, tab, &format!("{name} (en, {width} px)"));
+        browser.screenshot(&shots.join(format!("{name}-en{suffix}.png")));
+        switch(browser);
+        assert_eq!(browser.eval("document.documentElement.lang"), "ja", "{name}: the switch back");
+        crate::accessibility::assert_wcag21_aa(browser, tab, &format!("{name} (ja, {width} px)"));
+        browser.screenshot(&shots.join(format!("{name}{suffix}.png")));
+    }
+    browser.cmd(json!({"cmd": "viewport", "width": 1280, "height": 800}));
+}
+
+/// Follows the language switch of the page's header.
+fn switch(browser: &mut Chromium) {
+    let href = browser.eval("document.querySelector('header .lang a').href");
+    browser.goto(href.as_str().unwrap());
+}
+
+/// Presses Tab until `focused` (a script expression) holds, at most 40 times; the focused element's outline
+/// must then be visible (keyboard focus is never hidden).
+fn tab_to(browser: &mut Chromium, focused: &str) {
+    for _ in 0..40 {
+        browser.cmd(json!({"cmd": "key", "key": "Tab"}));
+        if browser.eval(focused) == Value::Bool(true) {
+            let outline = browser.eval("getComputedStyle(document.activeElement).outlineStyle");
+            assert_ne!(
+                outline,
+                "none",
+                "the focus is invisible on {}",
+                browser.eval("document.activeElement.outerHTML")
+            );
+            return;
+        }
+    }
+    panic!("Tab never reached {focused}: {}", browser.eval("document.body.innerHTML"));
 }
 
 /// A client-authenticated `GET /userinfo` with `token`: its status.

@@ -376,8 +376,9 @@ fn card_without_role_logs_in_and_is_refused_qualified_services_audited(b: Backen
         oidc::enc("http://127.0.0.1:9/emr"),
         oidc::challenge(&"v".repeat(64))
     ));
-    assert_eq!(oidc::param(&r.location, "error").as_deref(), Some("access_denied"), "{r:?}");
-    let said = oidc::param(&r.location, "error_description").unwrap();
+    let back = oidc::refused_back(&r);
+    assert_eq!(oidc::param(&back, "error").as_deref(), Some("access_denied"), "{r:?}");
+    let said = oidc::param(&back, "error_description").unwrap();
     assert!(said.contains("hcRole"), "{said}");
 
     let entries = p.h.audit_entries();

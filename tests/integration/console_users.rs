@@ -114,7 +114,9 @@ fn help_desk_finds_users_ends_sessions_and_clears_lockouts(b: Backend) {
     received_logout_token(&p, &receiver.join().unwrap(), "bc1", "ES256");
     for view in [&first, &second] {
         let home = view.get("/");
-        assert!(home.status == 303 && home.location.ends_with("/login"), "a session survived: {home:?}");
+        // The login page names who ended it (issue #26).
+        let ended = home.location.ends_with("/login?problem=ended_by_admin");
+        assert!(home.status == 303 && ended, "a session survived: {home:?}");
     }
     let after = c.get("/console/users?q=alice&lang=en", &ops);
     assert!(!after.text.contains("End all sessions"), "no live session left: {after:?}");

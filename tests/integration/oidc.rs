@@ -40,6 +40,8 @@ roles = []
 facility_kinds = ["*"]
 min_assurance = "password-totp"
 claims = ["name", "facility_id", "facility_name", "acr", "amr"]
+description = "職員向けのお知らせと手順書"
+initiate_login_uri = "http://127.0.0.1:9/wiki/login"
 
 [[service]]
 id = "emr"
@@ -48,6 +50,8 @@ roles = ["*"]
 facility_kinds = ["clinic", "hospital"]
 min_assurance = "card-pin-facility"
 claims = ["name", "hc_role"]
+description = "電子カルテ(診療記録の閲覧と記載)"
+initiate_login_uri = "http://127.0.0.1:9/emr/login"
 "#;
 
 /// authlib drives discovery (validated by its OpenID and RFC 8414 metadata models), login, code + PKCE with
@@ -341,6 +345,12 @@ fn facility_context_and_policy(b: Backend) {
     assert_eq!(pc.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
     let home = pc.get("/");
     assert!(home.body.contains("data-service=\"wiki\"") && !home.body.contains("data-service=\"emr\""), "{home:?}");
+    // The EMR is listed as not opening here, in words: why, and what would open it (issue #26).
+    assert!(home.body.contains("data-refused=\"emr\""), "{home:?}");
+    assert!(home.body.contains("医療資格の確認が必要です。"), "{home:?}");
+    assert!(home.body.contains("資格の記録された HPKI カードでログインすると利用できます。"), "{home:?}");
+    // The wiki's tile opens its login initiation with the portal as `iss` (OpenID Connect Core §4).
+    assert!(home.body.contains(&format!("href=\"http://127.0.0.1:9/wiki/login?iss={}\"", enc(&p.issuer))), "{home:?}");
     // The login's entry records the home page's decisions, the refusal with its reason (docs/portal.md).
     let entries = p.h.audit_entries();
     let login = entries.iter().find(|e| e["action"] == "portal.login" && e["outcome"] == "ok").unwrap();
@@ -359,7 +369,10 @@ fn facility_context_and_policy(b: Backend) {
         )
     };
     let r = pc.get(&q("emr", "http://127.0.0.1:9/emr"));
-    assert_eq!(param(&r.location, "error").as_deref(), Some("access_denied"), "{r:?}");
+    let back = refused_back(&r);
+    assert!(back.starts_with("http://127.0.0.1:9/emr?"), "{back}");
+    assert_eq!(param(&back, "error").as_deref(), Some("access_denied"), "{r:?}");
+    assert!(r.body.contains("カードでログインし直すと利用できます"), "what would allow it: {r:?}");
     let r = pc.get(&q("rp1", REDIRECT));
     let code = param(&r.location, "code").unwrap();
     let rp = Rp::load(&p);
@@ -1577,6 +1590,15 @@ pub(crate) fn enc(s: &str) -> String {
 }
 
 /// A query parameter of a redirect URL.
+/// The portal's page of a service its policy refused (issue #26): 403, the `service_refused` problem box, and
+/// its way back to the service — the redirect the client would have had (`error=access_denied`), returned.
+pub(crate) fn refused_back(r: &Reply) -> String {
+    assert_eq!(r.status, 403, "not the refusal page: {r:?}");
+    assert!(r.body.contains("data-problem=\"service_refused\""), "{r:?}");
+    let link = r.body.split("class=\"problem-action\" href=\"").nth(1).unwrap_or_else(|| panic!("no way back: {r:?}"));
+    link.split('"').next().unwrap().replace("&amp;", "&")
+}
+
 pub(crate) fn param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
     query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| {

@@ -223,6 +223,10 @@ pub(crate) fn data_attribute(html: &str, name: &str) -> String {
 }
 
 /// The services a home page lists (`data-service`), in its order.
+/// The home page's words for a card login at a facility PC (Japanese, the default), and its level attribute.
+const AT_FACILITY_WORDS: &str = "カードと PIN(施設の PC)";
+const AT_FACILITY_LEVEL: &str = "data-assurance=\"card-pin-facility\"";
+
 fn listed_services(html: &str) -> Vec<&str> {
     html.split("data-service=\"").skip(1).map(|rest| rest.split('"').next().unwrap()).collect()
 }
@@ -319,7 +323,9 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     let home = pc.get("/");
     assert_eq!(home.status, 200, "{home:?}");
     assert_eq!(listed_services(&home.body), ["wiki", "emr"], "{home:?}");
-    assert!(home.body.contains("card-pin-facility") && home.body.contains("/static/card-watch.js"), "{home:?}");
+    // The assurance in words for the person, its level for scripts (issue #26: no code shown).
+    assert!(home.body.contains(AT_FACILITY_WORDS) && home.body.contains(AT_FACILITY_LEVEL), "{home:?}");
+    assert!(home.body.contains("/static/card-watch.js"), "{home:?}");
     assert!(home.body.contains(&format!("data-card=\"{card_id}\"")), "{home:?}");
     assert!(home.body.contains("data-presence="), "{home:?}");
 
@@ -333,7 +339,7 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     // the services holding grants from it.
     let own = pc.get("/sessions");
     assert_eq!(own.status, 200, "{own:?}");
-    assert!(own.body.contains("card + PIN + facility PC") && own.body.contains(&format!("({facility})")), "{own:?}");
+    assert!(own.body.contains(AT_FACILITY_WORDS) && own.body.contains(&format!("({facility})")), "{own:?}");
     assert!(own.body.contains("(serial ") && own.body.contains("EMR (emr)"), "{own:?}");
     assert_eq!(own.body.matches("<tr data-session=").count(), 1, "{own:?}");
 
@@ -411,7 +417,8 @@ fn card_login_across_two_replicas_one_signature_and_logout_ends_it_on_both(b: Ba
 
     // The challenge from A, the card's answer to B: the session is B's as much as A's.
     let (card_id, home) = card_session_across(&on_a, &on_b, &agent, HPKI);
-    assert!(home.body.contains("card-pin-facility") && home.body.contains(&format!("data-card=\"{card_id}\"")));
+    assert!(home.body.contains(AT_FACILITY_LEVEL) && home.body.contains(AT_FACILITY_WORDS), "{home:?}");
+    assert!(home.body.contains(&format!("data-card=\"{card_id}\"")), "{home:?}");
     assert_eq!(on_a.get("/").status, 200, "the session made on B is live on A");
     let served = |replica: &Portal, route: &str| crate::lb::requests(&replica.metrics(), &format!("route=\"{route}\""));
     assert_eq!((served(&first, "/login/card/challenge"), served(&second, "/login/card/challenge")), (1, 0));
@@ -476,7 +483,7 @@ fn jpki_card_opens_only_identity_services_and_is_refused_qualified_ones(b: Backe
 
     let (_, home) = card_session_by(&pc, &agent, JPKI);
     assert_eq!(listed_services(&home.body), ["records"], "{home:?}");
-    assert!(home.body.contains("card-pin-facility"), "{home:?}");
+    assert!(home.body.contains(AT_FACILITY_LEVEL) && home.body.contains(AT_FACILITY_WORDS), "{home:?}");
 
     let rp = Rp::load(&p);
     let tokens = oidc::code_flow(&pc, "records-rp", &rp.assertion_as(&p, "records-rp", 60, None));
@@ -491,9 +498,10 @@ fn jpki_card_opens_only_identity_services_and_is_refused_qualified_ones(b: Backe
         oidc::enc(EMR),
         oidc::challenge(&verifier)
     ));
-    assert_eq!(oidc::param(&r.location, "error").as_deref(), Some("access_denied"), "{r:?}");
+    let back = oidc::refused_back(&r);
+    assert_eq!(oidc::param(&back, "error").as_deref(), Some("access_denied"), "{r:?}");
     let jpki_refused = "JPKI (identity-only) logins are not accepted by the service";
-    assert_eq!(oidc::param(&r.location, "error_description").as_deref(), Some(jpki_refused), "{r:?}");
+    assert_eq!(oidc::param(&back, "error_description").as_deref(), Some(jpki_refused), "{r:?}");
 
     let entries = p.h.audit_entries();
     let login = entries.iter().find(|e| e["action"] == "login.card" && e["outcome"] == "ok").unwrap();

@@ -42,7 +42,7 @@ fn a_person_sees_and_ends_their_own_sessions(b: Backend) {
     assert_eq!(handles_first, handles_second, "both browsers list the same two sessions");
     assert_ne!(page_first.mine(true), page_second.mine(true), "each browser marks its own session");
     assert!(page_first.body.contains("Staff wiki (bc1)"), "the service holding a grant\n{}", page_first.body);
-    assert!(page_first.body.contains("password + TOTP"), "{}", page_first.body);
+    assert!(page_first.body.contains("パスワードとワンタイムコード(カードなし)"), "{}", page_first.body);
     for secret in [cookie(&p, "jar-first"), cookie(&p, "jar-second")] {
         let id_hash = hex::encode(sha256(secret.as_bytes()));
         for shown in [&page_first.body, &page_second.body] {

@@ -76,7 +76,11 @@ fn disabling_an_account_ends_its_sessions(b: Backend) {
     let receiver = logout_receiver(listener);
     p.h.ok(&["portal", "user", "disable", "alice"]);
     let home = p.get("/");
-    assert!(home.status == 303 && home.location.ends_with("/login"), "a disabled account's cookie: {home:?}");
+    // The login page names who ended it (issue #26).
+    assert!(
+        home.status == 303 && home.location.ends_with("/login?problem=ended_by_admin"),
+        "a disabled account's cookie: {home:?}"
+    );
     let again =
         p.token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)], &rp.assertion_as(&p, "bc", 60, None));
     assert_eq!(again["error"], "invalid_grant", "a disabled account's refresh token: {again}");
@@ -102,7 +106,10 @@ fn suspending_a_facility_ends_its_sessions(b: Backend) {
     assert_eq!(p.get("/").status, 200, "the session without the certificate is live");
     p.h.ok(&["facility", "suspend", &facility, "--reason", "inspection"]);
     let home = p.get("/");
-    assert!(home.status == 303 && home.location.ends_with("/login"), "the suspended facility's session: {home:?}");
+    assert!(
+        home.status == 303 && home.location.ends_with("/login?problem=ended_by_admin"),
+        "the suspended facility's session: {home:?}"
+    );
     let audit = audit(&p);
     assert!(audit.contains("\"portal.sessions.end\"") && audit.contains("facility-suspended"), "{audit}");
 }

@@ -235,7 +235,9 @@ fn pc_certificate_ends_its_sessions(b: Backend, reason: &str, end_reason: &str) 
     h.ok(&["revoke", "--serial", &pc_serial, "--reason", reason]);
 
     let home = off_pc.get("/");
-    assert!(home.status == 303 && home.location.ends_with("/login"), "the PC's session after {reason}: {home:?}");
+    // The login page names who ended it (issue #26).
+    let ended = home.location.ends_with("/login?problem=ended_by_admin");
+    assert!(home.status == 303 && ended, "the PC's session after {reason}: {home:?}");
     let again =
         p.token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)], &rp.assertion_as(&p, "bc", 60, None));
     assert_eq!(again["error"], "invalid_grant", "the refresh token after {reason}: {again}");

@@ -29,6 +29,8 @@ Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; ever
                                                    (with "exact": true, to P itself) → {"url"}
     {"cmd": "wait_popup", "contains": C}           until a window opened by the page shows a URL containing C,
                                                    attached as tab "popup" once loaded → {"url"}
+    {"cmd": "forget_popups"}                       windows the page opened so far no longer count for wait_popup
+                                                   (a test that opens the PIN window again waits for the new one)
     {"cmd": "wait_response", "contains": C}        until the main tab received response headers of a request
                                                    whose URL contains C (since the last goto) → {"url", "status"};
                                                    with "status": S, only a response with that status counts
@@ -45,6 +47,8 @@ Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; ever
     {"cmd": "timeline"}                            what was noted since "record" → {"events": [{t, what, tab,
                                                    ...}], "t"} (what: request, response, finished, navigated,
                                                    dom_content, load, click)
+    {"cmd": "viewport", "width": W, "height": H}   the main tab lays pages out W × H CSS pixels wide from now on
+                                                   (a 1280 px clinic PC, a 768 px tablet); screenshots follow
     {"cmd": "quit"}
 """
 
@@ -424,6 +428,11 @@ class Browser:
         self.loaded("popup")
         return {"url": self.evaluate("location.href", "popup")}
 
+    def forget_popups(self, c):
+        with self.lock:
+            self.popups.clear()
+        return {}
+
     def wait_response(self, c):
         contains = c["contains"]
         want = c.get("status")
@@ -462,6 +471,10 @@ class Browser:
         with self.lock:
             events = list(self.noted or [])
         return {"events": events, "t": time.time() * 1000}
+    def viewport(self, c):
+        metrics = {"width": int(c["width"]), "height": int(c["height"]), "deviceScaleFactor": 1, "mobile": False}
+        self.send("Emulation.setDeviceMetricsOverride", metrics, session="main")
+        return {}
 
     def eval(self, c):
         return {"value": self.evaluate(c["expr"], c.get("tab", "main"))}

@@ -171,7 +171,7 @@ pub(super) async fn resolve(state: &AppState, gid: &str, tls: Option<&TlsInfo>, 
             let here = facility::pc_for_request(state.store.as_ref(), tls, session.facility_id.as_ref(), now)
                 .await
                 .map_err(unavailable)?
-                .map_err(Refusal::Connection)?;
+                .map_err(|refused| Refusal::Connection(refused.reason))?;
             let pc = match here {
                 Some((context, serial)) if context.id == facility => serial,
                 _ => return Err(Refusal::WrongFacility { person_key, facility }),

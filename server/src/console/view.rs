@@ -12,9 +12,10 @@ use hcpki_ca::operator::OperatorRole;
 use hcpki_html::Head;
 use maud::{Markup, Render, html};
 
-/// `GET /console/static/console.css`: the only resource a page loads (the CSP allows styles from here).
+/// `GET /console/static/console.css`: the only resource a page loads (the CSP allows styles from here): the
+/// stylesheet every hcpki page shares ([`hcpki_html::STYLESHEET`]; the portal serves it too).
 pub async fn stylesheet() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("console.css")).into_response()
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], hcpki_html::STYLESHEET).into_response()
 }
 
 /// A whole page: `body` goes into `<main>` under the title.

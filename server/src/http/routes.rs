@@ -159,7 +159,8 @@ pub fn portal(state: PortalState) -> Router {
         .route("/sessions/end-all", post(self_service::end_all))
         .layer(axum::middleware::from_fn_with_state(state.clone(), portal::csrf_guard))
         // The card login's answers say the portal's own time, guard and handler (D63).
-        .route_layer(axum::middleware::from_fn(portal::server_timing::record));
+        .route_layer(axum::middleware::from_fn(portal::server_timing::record))
+        .layer(axum::middleware::from_fn(portal::lang::remember));
     Router::new()
         .merge(browser)
         // Outside the CSRF guard: relying parties legitimately send the browser here from their own site,
@@ -173,6 +174,7 @@ pub fn portal(state: PortalState) -> Router {
         .route("/presence", post(card_login::endpoints::presence))
         .route("/static/card-login.js", get(card_login::endpoints::script_login))
         .route("/static/card-watch.js", get(card_login::endpoints::script_watch))
+        .route(portal::STYLESHEET_PATH, get(portal::stylesheet))
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
         .with_state(state)
 }

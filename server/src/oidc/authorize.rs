@@ -8,8 +8,9 @@
 
 use super::client::{self, Client, ClientCredentials, Presented};
 use super::{Context, GrantData, OAuthError, Provider, hash_secret, random_token};
-use crate::policy::{self, Decision};
+use crate::policy::{self, AssuranceLevel, Decision, DenyReason};
 use crate::portal::audit::audit;
+use crate::portal::problem::{Cure, Problem};
 use crate::portal::session::Session;
 use crate::portal::{facility, refusals};
 use hcpki_ca::audit::Outcome;
@@ -54,13 +55,21 @@ pub enum AuthorizeAnswer {
     /// Send the browser on (303 See Other): to the client's redirect URI with a code or an error, or to the
     /// login page.
     Redirect(String),
-    /// An error page: the client or its redirect URI is not known good (RFC 6749 §4.1.2.1), or the
-    /// connection's facility may not sign in.
+    /// An error page: the client or its redirect URI is not known good (RFC 6749 §4.1.2.1).
     Refused {
         /// Which status.
         status: PageStatus,
         /// What the page says.
         message: String,
+    },
+    /// A page saying what went wrong for the person and what to do (issue #26): the connection's facility
+    /// refused, or a service the policy refused this login (with the way back to the service, which then gets
+    /// `access_denied`).
+    Problem {
+        /// The problem.
+        problem: Problem,
+        /// The refusal in full (English, as audited), shown under the problem.
+        detail: Option<String>,
     },
     /// The provider cannot answer (500 or 503), as an OAuth error.
     Failed(OAuthError),
@@ -71,8 +80,6 @@ pub enum AuthorizeAnswer {
 pub enum PageStatus {
     /// 400: the request is not one to act on.
     BadRequest,
-    /// 403: the connection's facility is refused.
-    Forbidden,
 }
 
 impl AuthorizeAnswer {
@@ -203,11 +210,11 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         .map_err(AuthorizeAnswer::failed)?
     {
         Ok(f) => f,
-        Err(reason) => {
-            let detail = json!({ "client": client.id, "reason": reason });
+        Err(refusal) => {
+            let detail = json!({ "client": client.id, "reason": refusal.reason });
             let actor = format!("portal:{}", session.person_key);
             ctx.refusals.record(&actor, "oidc.authorize", &client.id, detail).await;
-            return Err(AuthorizeAnswer::Refused { status: PageStatus::Forbidden, message: reason });
+            return Err(AuthorizeAnswer::Problem { problem: refusal.problem, detail: Some(refusal.reason) });
         }
     };
     let services = ctx.services.current().await.map_err(AuthorizeAnswer::failed)?;
@@ -229,7 +236,21 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         Decision::Allow(claims) => claims,
         Decision::Deny(reason) => {
             audit_decision(provider, &actor, &client.id, Outcome::Denied, detail).await;
-            return Err(back.error("access_denied", &reason.to_string()));
+            let denied = back.error("access_denied", &reason.to_string());
+            // With prompt=none no page may be shown (OIDC Core §3.1.2.1): the client hears it at once. Else
+            // the person reads why, and the way back to the service carries the same answer.
+            let AuthorizeAnswer::Redirect(to) = &denied else { return Err(denied) };
+            if request.prompt.split(' ').any(|p| p == "none") {
+                return Err(denied);
+            }
+            let cure = cure(&reason, session.subject.assurance(facility.as_ref()));
+            let problem = Problem::ServiceRefused {
+                service: service.name.clone(),
+                cure,
+                reason: reason.to_string(),
+                back: Some(to.clone()),
+            };
+            return Err(AuthorizeAnswer::Problem { problem, detail: None });
         }
     };
     audit_decision(provider, &actor, &client.id, Outcome::Ok, detail).await;
@@ -251,6 +272,20 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
     };
     let code = issue_code(provider, &client, &session.id_hash, &data, now).await.map_err(AuthorizeAnswer::Failed)?;
     Ok(back.with(&[("code", &code)]))
+}
+
+/// What would let a login the policy refused open the service: a card login where the login is a password's
+/// (or a card without the needed kind), a facility PC where the connection lacks one, else the service's
+/// conditions, which the person cannot change here.
+fn cure(reason: &DenyReason, have: AssuranceLevel) -> Cure {
+    match reason {
+        DenyReason::NoFacility => Cure::FacilityPc,
+        DenyReason::AssuranceTooLow { .. } if have == AssuranceLevel::PasswordTotp => Cure::CardLogin,
+        DenyReason::AssuranceTooLow { .. } => Cure::FacilityPc,
+        DenyReason::JpkiNotAccepted => Cure::CardLogin,
+        DenyReason::NoQualification { .. } if have == AssuranceLevel::PasswordTotp => Cure::CardLogin,
+        _ => Cure::Conditions,
+    }
 }
 
 /// Audit the policy's decision on an authorization request (`oidc.authorize`), at the time it is written.

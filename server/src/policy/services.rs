@@ -35,6 +35,12 @@ pub struct Service {
     pub allow_jpki: bool,
     /// The claims the service receives.
     pub claims: BTreeSet<Claim>,
+    /// What the service is for, in a sentence: the portal's tile shows it under the name.
+    pub description: Option<String>,
+    /// Where a login started by the portal begins at the service (OpenID Connect's `initiate_login_uri`,
+    /// Core §4): the portal's tile links there with `iss`, and the service sends the browser back to
+    /// `/authorize`, which answers at once within the SSO session. Without it the tile names the service only.
+    pub initiate_login_uri: Option<String>,
 }
 
 impl Service {
@@ -52,6 +58,8 @@ impl Service {
             min_assurance: AssuranceLevel::PasswordTotp,
             allow_jpki: true,
             claims: Claim::ALL.into_iter().collect(),
+            description: None,
+            initiate_login_uri: None,
         }
     }
 }
@@ -281,6 +289,16 @@ pub enum ServicesError {
         "service {0:?}: allow_jpki = true needs roles = [] (a JPKI login carries no qualification); drop allow_jpki or the roles"
     )]
     JpkiNeedsNoRoles(String),
+    /// An `initiate_login_uri` that is not an `https://` URL (or `http://` to a loopback address, for tests).
+    #[error(
+        "service {service:?}: initiate_login_uri {uri:?} must be an https:// URL (http:// only to 127.0.0.1, [::1] or localhost)"
+    )]
+    BadLaunchUri {
+        /// The service.
+        service: String,
+        /// As written.
+        uri: String,
+    },
 }
 
 #[derive(serde::Deserialize)]
@@ -309,6 +327,10 @@ struct RawService {
     allow_jpki: bool,
     #[serde(default)]
     claims: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    initiate_login_uri: Option<String>,
 }
 
 impl RawService {
@@ -359,6 +381,9 @@ impl RawService {
                 .find(|k| k.as_str() == c)
                 .ok_or_else(|| ServicesError::UnknownClaim { service: id.clone(), claim: c.to_owned() })
         })?;
+        if let Some(uri) = self.initiate_login_uri.as_deref().filter(|u| !launch_uri_ok(u)) {
+            return Err(ServicesError::BadLaunchUri { service: id, uri: uri.to_owned() });
+        }
         Ok(Service {
             id,
             name: self.name,
@@ -369,8 +394,28 @@ impl RawService {
             min_assurance,
             allow_jpki: self.allow_jpki,
             claims,
+            description: self.description.filter(|d| !d.trim().is_empty()),
+            initiate_login_uri: self.initiate_login_uri,
         })
     }
+}
+
+/// An `initiate_login_uri` the portal may link to: `https://` (OpenID Connect Registration §2), or `http://` to
+/// a loopback host (a service on the same machine, as in tests); no fragment, no space or quote.
+fn launch_uri_ok(uri: &str) -> bool {
+    if uri.len() > 2000 || uri.contains(['#', ' ', '"', '<', '>']) {
+        return false;
+    }
+    if let Some(rest) = uri.strip_prefix("https://") {
+        return !rest.is_empty() && !rest.starts_with('/');
+    }
+    let Some(rest) = uri.strip_prefix("http://") else { return false };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    matches!(host, "127.0.0.1" | "[::1]" | "localhost")
 }
 
 /// Whether a list is exactly `["*"]`; `"*"` next to names is an error.

@@ -455,3 +455,24 @@ fn stored_definitions_round_trip_and_stay_strict() {
     let twice = definitions.iter().map(|(_, d)| d.as_str()).chain([definitions[0].1.as_str()]);
     assert!(matches!(Services::from_definitions(twice), Err(ServicesError::DuplicateId(_))));
 }
+
+#[test]
+fn a_service_may_say_what_it_is_for_and_where_its_login_starts() {
+    let base = "roles = []\nfacility_kinds = [\"*\"]\nmin_assurance = \"password-totp\"";
+    let s = service(&format!(
+        "{base}\ndescription = \"職員向けの情報共有\"\ninitiate_login_uri = \"https://wiki.example.jp/login\""
+    ));
+    assert_eq!(s.description.as_deref(), Some("職員向けの情報共有"));
+    assert_eq!(s.initiate_login_uri.as_deref(), Some("https://wiki.example.jp/login"));
+    assert_eq!(service(base).initiate_login_uri, None);
+    for ok in ["http://127.0.0.1:9/emr/login", "http://localhost/x", "http://[::1]:8080/"] {
+        assert_eq!(service(&format!("{base}\ninitiate_login_uri = \"{ok}\"")).initiate_login_uri.as_deref(), Some(ok));
+    }
+    for bad in ["http://wiki.example.jp/login", "javascript:alert(1)", "https:///x", "https://a/#f", "/login"] {
+        let text =
+            format!("version = 1\n[[service]]\nid = \"svc\"\nname = \"S\"\n{base}\ninitiate_login_uri = \"{bad}\"\n");
+        let e = Services::parse(&text).unwrap_err();
+        assert!(matches!(e, ServicesError::BadLaunchUri { .. }), "{bad}: {e}");
+        assert!(e.to_string().contains("must be an https:// URL"), "{e}");
+    }
+}

@@ -9,17 +9,66 @@
   const agent = form.dataset.agent;
   const say = (text) => { document.getElementById("card-status").textContent = text; };
 
+  // A state the person must be told about: the login page shows it in the page's language (kept by the
+  // portal's language cookie), server-rendered (`/login?problem=<code>`, D58), with the login buttons below it
+  // for the retry.
+  class Problem extends Error {
+    constructor(code, extra) {
+      super(code);
+      this.code = code;
+      this.extra = extra || {};
+    }
+  }
+
   async function json(response) {
     let body = {};
     try { body = await response.json(); } catch (_) { /* not JSON: report the HTTP status */ }
     if (!response.ok) {
       const message = (body.error && body.error.message) || body.message || body.error || response.statusText;
-      throw new Error(message);
+      const error = new Error(message);
+      error.agentFailure = body.error && typeof body.error === "object" ? body.error : null;
+      throw error;
     }
     return body;
   }
 
-  async function login(kind) {
+  // The agent found no card of the kind asked: no reader at all, a card of the other kind, or no card.
+  async function noCard(kind) {
+    try {
+      const listed = await (await fetch(agent + "/v1/cards")).json();
+      const readers = Array.isArray(listed.readers) ? listed.readers : [];
+      if (readers.length === 0) return new Problem("no_reader");
+      if (readers.some((r) => r.card && r.card.kind && r.card.kind !== kind)) return new Problem("wrong_card", { kind });
+    } catch (_) { /* the agent went away meanwhile: say what it said */ }
+    return new Problem("no_card", { kind });
+  }
+
+  // The agent's failure codes (card-agent `ApiFailure`) as the portal's problems; `null` for a cancel.
+  async function problemOf(failure, kind) {
+    switch (failure.code) {
+      case "no_card": return noCard(kind);
+      case "no_service": case "no_such_reader": return new Problem("no_reader");
+      case "several_cards": return new Problem("several_cards");
+      case "wrong_pin": case "bad_pin_format":
+        return new Problem("wrong_pin", { tries_left: failure.tries_left, kind });
+      case "last_try_not_confirmed": return new Problem("last_try", { kind });
+      case "pin_blocked": return new Problem("pin_locked", { kind });
+      case "pin_timeout": return new Problem("pin_timeout", { kind });
+      case "cancelled": return null;
+      default: return new Problem("card_error", { kind });
+    }
+  }
+
+  function show(problem) {
+    const query = new URLSearchParams({ problem: problem.code });
+    if (Number.isInteger(problem.extra.tries_left)) query.set("tries_left", String(problem.extra.tries_left));
+    if (problem.extra.kind) query.set("kind", problem.extra.kind);
+    const back = form.querySelector("input[name=return_to]").value;
+    if (back && back !== "/") query.set("return_to", back);
+    window.location.assign("/login?" + query.toString());
+  }
+
+  async function login(kind, allowLastTry) {
     say("カードの署名を準備しています… / Preparing the card signature…");
     const csrf = form.querySelector("input[name=csrf]").value;
     const challenge = await json(await fetch("/login/card/challenge", {
@@ -33,18 +82,27 @@
       op = await json(await fetch(agent + "/v1/sign", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ challenge: challenge.challenge, kind, role: "auth" }),
+        body: JSON.stringify({ challenge: challenge.challenge, kind, role: "auth", allow_last_try: allowLastTry }),
       }));
     } catch (e) {
-      if (e instanceof TypeError) {
-        throw new Error("カードエージェントに接続できません / The card agent is not running on this PC (" + agent + ")");
+      // fetch rejects with a TypeError when nothing answers at the agent's address.
+      if (e instanceof TypeError) throw new Problem("agent_not_running");
+      if (e.agentFailure && e.agentFailure.code) {
+        const problem = await problemOf(e.agentFailure, kind);
+        if (problem) throw problem;
       }
       throw e;
     }
     let seen = "running";
     let pinWindow = null;
     for (;;) {
-      const state = await json(await fetch(`${agent}/v1/sign/${encodeURIComponent(op.id)}?wait=30&seen=${seen}`));
+      let state;
+      try {
+        state = await json(await fetch(`${agent}/v1/sign/${encodeURIComponent(op.id)}?wait=30&seen=${seen}`));
+      } catch (e) {
+        if (e instanceof TypeError) throw new Problem("agent_not_running");
+        throw e;
+      }
       if (state.status === "pin_required") {
         say("PIN を入力してください / Enter the PIN in the card agent's window");
         if (state.pin_url && (!pinWindow || pinWindow.closed)) {
@@ -55,8 +113,12 @@
       }
       if (state.status === "failed") {
         if (pinWindow && !pinWindow.closed) pinWindow.close();
-        const left = state.error.tries_left !== undefined ? ` (${state.error.tries_left})` : "";
-        throw new Error(state.error.message + left);
+        const problem = await problemOf(state.error, kind);
+        if (!problem) {
+          say("キャンセルしました / Cancelled");
+          return;
+        }
+        throw problem;
       }
       if (state.status === "done") {
         say("確認しています… / Verifying…");
@@ -73,10 +135,30 @@
     }
   }
 
+  function start(kind, allowLastTry) {
+    login(kind, allowLastTry).catch((e) => {
+      if (e instanceof Problem) show(e);
+      else say("ログインできません / Cannot log in: " + e.message);
+    });
+  }
+
   for (const button of form.querySelectorAll("button[data-kind]")) {
     button.addEventListener("click", (event) => {
       event.preventDefault();
-      login(button.dataset.kind).catch((e) => say("ログインできません / Cannot log in: " + e.message));
+      start(button.dataset.kind, false);
+    });
+  }
+  // The last try's box (`problem=last_try`): only with its confirmation ticked does the agent get to ask.
+  for (const button of document.querySelectorAll("button[data-last-try]")) {
+    button.addEventListener("click", (event) => {
+      event.preventDefault();
+      const confirmed = document.getElementById("problem-confirm-last-try");
+      if (!confirmed || !confirmed.checked) {
+        if (confirmed) confirmed.focus();
+        say("最後の 1 回を使う前に、確認欄にチェックを入れてください / Tick the confirmation first");
+        return;
+      }
+      start(button.dataset.kind, true);
     });
   }
 })();

@@ -26,7 +26,7 @@
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ csrf, card_id: card, reason }),
       credentials: "same-origin",
-    }).finally(() => window.location.assign("/login?ended=card-removed"));
+    }).finally(() => window.location.assign("/login?problem=ended_card_removed"));
   }
 
   async function stillPresent() {

@@ -4,6 +4,7 @@
 //! request (resumed TLS sessions and connections from before the revocation included), with a page that
 //! says which and what to do.
 
+use super::problem::Problem;
 use crate::policy::FacilityContext;
 use axum_server::tls::TlsInfo;
 use hcpki_ca::FacilityId;
@@ -27,7 +28,29 @@ pub enum Connection {
         not_after: i64,
     },
     /// A certificate that must not be used here, with the reason to show.
-    Refused(String),
+    Refused(Refusal),
+}
+
+/// Why a connection's PC certificate is refused: the problem the person reads, and the reason in full
+/// (English, naming the certificate: audited, and shown under the problem as its detail).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// What the page says happened and what to do.
+    pub problem: Problem,
+    /// The reason as audited.
+    pub reason: String,
+}
+
+impl Refusal {
+    fn new(problem: Problem, reason: String) -> Self {
+        Self { problem, reason }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
 }
 
 /// The facility side of a login: the facility, and its PC certificate's serial and notAfter.
@@ -55,38 +78,43 @@ pub fn peer_certificate(tls: Option<&TlsInfo>) -> Option<&[u8]> {
 pub async fn of_certificate(store: &dyn Store, der: Option<&[u8]>, now: i64) -> Result<Connection, StoreError> {
     let Some(der) = der else { return Ok(Connection::None) };
     let Some(serial) = certificate_serial(der) else {
-        return Ok(Connection::Refused("the facility certificate does not decode".into()));
+        let reason = "the facility certificate does not decode".to_owned();
+        return Ok(Connection::Refused(Refusal::new(Problem::PcCertMissing, reason)));
     };
     let record = match store.certificate_by_text(&serial).await? {
         Some(r) if r.der.as_deref() == Some(der) && r.profile == CertProfile::EndEntity(ProfileKind::Pc) => r,
         _ => {
-            return Ok(Connection::Refused(format!(
-                "certificate {serial} is not a facility PC certificate of this CA"
-            )));
+            let reason = format!("certificate {serial} is not a facility PC certificate of this CA");
+            return Ok(Connection::Refused(Refusal::new(Problem::PcCertMissing, reason)));
         }
     };
     let Some(id) = record.facility.clone() else {
-        return Ok(Connection::Refused(format!("certificate {serial} names no facility")));
+        let reason = format!("certificate {serial} names no facility");
+        return Ok(Connection::Refused(Refusal::new(Problem::PcCertMissing, reason)));
     };
     let Some(facility) = store.facility(&id).await? else {
-        return Ok(Connection::Refused(format!("facility {id} is not registered")));
+        let reason = format!("facility {id} is not registered");
+        return Ok(Connection::Refused(Refusal::new(Problem::PcCertMissing, reason)));
     };
     // The facility's state first: a suspended facility's certificates are on hold, and "suspended" is what
     // the person at the PC needs to hear.
     if facility.state != FacilityState::Active {
-        return Ok(Connection::Refused(format!(
+        let reason = format!(
             "facility {} ({}) is {}: sign-in from its PCs is refused until it is active again",
             facility.id, facility.name, facility.state
-        )));
+        );
+        let problem = Problem::FacilitySuspended { facility: facility.name.clone() };
+        return Ok(Connection::Refused(Refusal::new(problem, reason)));
     }
     if record.status != CertStatus::Issued {
         return Ok(Connection::Refused(revoked(store, &record.serial).await?));
     }
     if record.not_after <= now {
-        return Ok(Connection::Refused(format!(
+        let reason = format!(
             "this PC's certificate {serial} expired on {}: ask your facility's administrator to renew it",
             hcpki_ca::time::rfc3339(record.not_after)
-        )));
+        );
+        return Ok(Connection::Refused(Refusal::new(Problem::PcCertExpired, reason)));
     }
     Ok(Connection::Facility { context: FacilityContext::from(&facility), serial, not_after: record.not_after })
 }
@@ -99,22 +127,25 @@ pub fn certificate_serial(der: &[u8]) -> Option<String> {
 }
 
 /// What the person at a PC whose certificate is not issued any more reads: revoked (when, why) or on hold.
-async fn revoked(store: &dyn Store, serial: &hcpki_ca::serial::SerialHex) -> Result<String, StoreError> {
+async fn revoked(store: &dyn Store, serial: &hcpki_ca::serial::SerialHex) -> Result<Refusal, StoreError> {
     let Some((at, code)) = store.revocation(serial).await? else {
-        return Ok(format!("this PC's certificate {serial} is not valid: ask your facility's administrator"));
+        let reason = format!("this PC's certificate {serial} is not valid: ask your facility's administrator");
+        return Ok(Refusal::new(Problem::PcCertRevoked, reason));
     };
     let reason = Reason::from_code_or_unspecified(code);
     let when = hcpki_ca::time::rfc3339(at);
     Ok(if reason.0 == CrlReason::CertificateHold {
-        format!(
+        let reason = format!(
             "this PC's certificate {serial} is on hold (certificateHold) since {when}: sign-in from this PC is \
              refused until the hold is released; ask your facility's administrator"
-        )
+        );
+        Refusal::new(Problem::PcCertOnHold, reason)
     } else {
-        format!(
+        let reason = format!(
             "this PC's certificate {serial} was revoked on {when} (reason: {reason}): sign-in from this PC is \
              refused; ask your facility's administrator for a new certificate"
-        )
+        );
+        Refusal::new(Problem::PcCertRevoked, reason)
     })
 }
 
@@ -127,7 +158,7 @@ pub async fn for_request(
     tls: Option<&TlsInfo>,
     session_facility: Option<&FacilityId>,
     now: i64,
-) -> Result<Result<Option<FacilityContext>, String>, StoreError> {
+) -> Result<Result<Option<FacilityContext>, Refusal>, StoreError> {
     for_certificate(store, peer_certificate(tls), session_facility, now).await
 }
 
@@ -137,7 +168,7 @@ pub async fn for_certificate(
     der: Option<&[u8]>,
     session_facility: Option<&FacilityId>,
     now: i64,
-) -> Result<Result<Option<FacilityContext>, String>, StoreError> {
+) -> Result<Result<Option<FacilityContext>, Refusal>, StoreError> {
     Ok(pc_for_certificate(store, der, session_facility, now).await?.map(|pc| pc.map(|(context, _)| context)))
 }
 
@@ -148,7 +179,7 @@ pub async fn pc_for_request(
     tls: Option<&TlsInfo>,
     session_facility: Option<&FacilityId>,
     now: i64,
-) -> Result<Result<Option<(FacilityContext, String)>, String>, StoreError> {
+) -> Result<Result<Option<(FacilityContext, String)>, Refusal>, StoreError> {
     pc_for_certificate(store, peer_certificate(tls), session_facility, now).await
 }
 
@@ -158,7 +189,7 @@ pub async fn pc_for_certificate(
     der: Option<&[u8]>,
     session_facility: Option<&FacilityId>,
     now: i64,
-) -> Result<Result<Option<(FacilityContext, String)>, String>, StoreError> {
+) -> Result<Result<Option<(FacilityContext, String)>, Refusal>, StoreError> {
     Ok(match of_certificate(store, der, now).await? {
         Connection::Refused(reason) => Err(reason),
         Connection::Facility { context, serial, .. } if Some(&context.id) == session_facility => {

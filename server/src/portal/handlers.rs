@@ -1,10 +1,13 @@
 //! The portal's own pages: the home page, the login page, the password + TOTP login, sign-out, and the
 //! cross-site request guard in front of them all.
 
-use super::pages::{self, unavailable};
+use super::lang::{self, PageLang};
+use super::pages::{self, unavailable_in};
+use super::problem::Problem;
 use super::request_body;
 use super::respond::{
-    Tls, check_form_csrf, connection, end_session, login_connection, safe_return, session_failed, signed_out,
+    Tls, check_form_csrf, connection, end_session, login_connection, refused_connection, safe_return, session_failed,
+    signed_out,
 };
 use super::session;
 use super::state::PortalState;
@@ -23,6 +26,7 @@ use std::collections::HashMap;
 /// as well, checked by the handlers that act on a session).
 pub async fn csrf_guard(State(state): State<PortalState>, request: Request, next: Next) -> Response {
     if request.method() == Method::POST {
+        let lang = lang::negotiate(request.uri().query(), request.headers());
         let headers = request.headers();
         let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
@@ -36,37 +40,57 @@ pub async fn csrf_guard(State(state): State<PortalState>, request: Request, next
                 "path": refusals::named(Some(request.uri().path())),
             });
             state.refusals.record("portal:anonymous", "portal.csrf", "-", detail).await;
-            return pages::refused(StatusCode::FORBIDDEN, "cross-site request refused: use the portal's own pages");
+            return pages::refused(lang, StatusCode::FORBIDDEN, super::words::M::CrossSite.text(lang));
         }
     }
     next.run(request).await
 }
 
-pub async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap) -> Response {
+pub async fn home(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    tls: Tls,
+    headers: HeaderMap,
+) -> Response {
     let now = state.clock.now_unix();
     let (session, csrf) = match state.sessions.current(&headers, now).await {
         Ok(Some(s)) => s,
         Ok(None) => {
-            // No session: the login page, which also shows a refused facility's reason.
-            return Redirect::to("/login").into_response();
+            // No session: the login page, which also shows a refused facility's reason; a session that ended
+            // without the person's doing is named there (D59).
+            return match state.sessions.ended(&headers, now).await {
+                Ok(Some(problem)) => Redirect::to(&format!("/login?problem={}", problem.code())).into_response(),
+                Ok(None) => Redirect::to("/login").into_response(),
+                Err(e) => unavailable_in(lang, e),
+            };
         }
-        Err(e) => return unavailable(e),
+        Err(e) => return unavailable_in(lang, e),
     };
     let tls_info = tls.as_ref().map(|t| t.0.as_ref());
     let facility = match facility::for_request(state.store.as_ref(), tls_info, session.facility_id.as_ref(), now).await
     {
         Ok(Ok(f)) => f,
-        Ok(Err(reason)) => return pages::refused(StatusCode::FORBIDDEN, &reason),
-        Err(e) => return unavailable(e),
+        Ok(Err(refusal)) => return refused_connection(lang, &refusal),
+        Err(e) => return unavailable_in(lang, e),
     };
     let services = match state.services.current().await {
         Ok(s) => s,
-        Err(e) => return unavailable(e),
+        Err(e) => return unavailable_in(lang, e),
     };
-    let visible = policy::visible_services(&session.subject, facility.as_ref(), &services);
+    let listing = policy::listing(&session.subject, facility.as_ref(), &services);
     let card = state.cards.as_ref().zip(session.credential.card_id.as_deref()).map(|(c, id)| (c.agent.as_str(), id));
     let presence = session.presence.then(|| session::presence_token(&csrf));
-    pages::home(&session.subject, facility.as_ref(), &visible, &csrf, card, presence.as_deref())
+    let page = pages::HomePage {
+        subject: &session.subject,
+        facility: facility.as_ref(),
+        listing: &listing,
+        csrf: &csrf,
+        card,
+        presence: presence.as_deref(),
+        expires_at: session.expires_at,
+        issuer: &state.oidc.issuer,
+    };
+    pages::home(lang, &page)
 }
 
 /// The login page's query.
@@ -74,10 +98,17 @@ pub async fn home(State(state): State<PortalState>, tls: Tls, headers: HeaderMap
 pub struct LoginQuery {
     /// Where to go after the login ([`safe_return`] decides whether it is followed).
     return_to: Option<String>,
+    /// A problem the page's scripts met ([`Problem::from_query`] decides whether it is shown).
+    problem: Option<String>,
+    /// The PIN tries left, with `problem=wrong_pin`.
+    tries_left: Option<String>,
+    /// The kind of card asked, with the card problems.
+    kind: Option<String>,
 }
 
 pub async fn login_page(
     State(state): State<PortalState>,
+    PageLang(lang): PageLang,
     tls: Tls,
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
@@ -91,19 +122,28 @@ pub async fn login_page(
                 }),
                 cookie,
             ),
-            Err(e) => return unavailable(e),
+            Err(e) => return unavailable_in(lang, e),
         },
         None => (None, None),
     };
     let return_to = safe_return(q.return_to.as_deref());
-    let response = match connection(&state, &tls, state.clock.now_unix()).await {
-        Ok(facility::Connection::Refused(reason)) => return pages::refused(StatusCode::FORBIDDEN, &reason),
-        Ok(facility::Connection::Facility { context, .. }) => {
-            pages::login(Some(&context), &return_to, None, card.as_ref())
-        }
-        Ok(facility::Connection::None) => pages::login(None, &return_to, None, card.as_ref()),
+    let card_only = match state.services.current().await {
+        Ok(services) => pages::card_only_services(&services),
+        Err(e) => return unavailable_in(lang, e),
+    };
+    let facility = match connection(&state, &tls, state.clock.now_unix()).await {
+        Ok(facility::Connection::Refused(refusal)) => return refused_connection(lang, &refusal),
+        Ok(facility::Connection::Facility { context, .. }) => Some(context),
+        Ok(facility::Connection::None) => None,
         Err(r) => return r,
     };
+    let page = pages::LoginPage { facility: facility.as_ref(), return_to: &return_to, card: card.as_ref(), card_only };
+    let notice = q
+        .problem
+        .as_deref()
+        .and_then(|code| Problem::from_query(code, q.tries_left.as_deref(), q.kind.as_deref()))
+        .map(|p| p.render(lang, true, None));
+    let response = pages::login(lang, &page, notice);
     match set_cookie {
         Some(cookie) => with_header(response, header::SET_COOKIE, &cookie),
         None => response,
@@ -116,6 +156,7 @@ pub async fn login_page(
 /// decision is [`password_login::sign_in`]'s; this adapter reads the request and writes the page.
 pub async fn login(
     State(state): State<PortalState>,
+    PageLang(lang): PageLang,
     tls: Tls,
     headers: HeaderMap,
     request_body::SignInForm(raw): request_body::SignInForm<login_form::RawPasswordLogin>,
@@ -125,14 +166,14 @@ pub async fn login(
         Err(malformed) => {
             let detail = json!({ "credential": "password-totp", "reason": "malformed", "field": malformed.field() });
             state.refusals.record("portal:anonymous", "portal.login", "-", detail).await;
-            return pages::refused_ja(StatusCode::BAD_REQUEST, &malformed.to_string());
+            return pages::refused_ja(lang, StatusCode::BAD_REQUEST, &malformed.to_string());
         }
     };
     let username = form.username.as_str();
     let actor = format!("portal:pwd:{username}");
     let now_ms = state.clock.now_unix_ms();
     let now = now_ms.div_euclid(1000);
-    let facility = match login_connection(&state, &tls, now_ms, &actor, username, "password-totp").await {
+    let facility = match login_connection(lang, &state, &tls, now_ms, &actor, username, "password-totp").await {
         Ok(found) => found,
         Err(refused) => return refused,
     };
@@ -148,12 +189,15 @@ pub async fn login(
     let signed_in = match password_login::sign_in(ctx, &form, facility, now).await {
         Ok(signed_in) => signed_in,
         Err(e @ password_login::Refused::Throttled { .. }) => {
-            return pages::refused(StatusCode::TOO_MANY_REQUESTS, &e.to_string());
+            return pages::refused(lang, StatusCode::TOO_MANY_REQUESTS, &e.to_string());
         }
         Err(e @ password_login::Refused::Credentials) => {
-            return pages::login(context.as_ref(), &return_to, Some(&e.to_string()), None);
+            let card_only = state.services.current().await.map(|s| pages::card_only_services(&s)).unwrap_or_default();
+            let page = pages::LoginPage { facility: context.as_ref(), return_to: &return_to, card: None, card_only };
+            let notice = maud::html! { div class="error" role="alert" { p { (e.to_string()) } } };
+            return pages::login(lang, &page, Some(notice));
         }
-        Err(e) => return unavailable(e),
+        Err(e) => return unavailable_in(lang, e),
     };
     // A login replaces the browser's previous session (no two live sessions behind one cookie jar; the old
     // one's clients are logged out as on sign-out).
@@ -162,7 +206,7 @@ pub async fn login(
     }
     let created = match state.sessions.create(signed_in.session, signed_in.entry, now_ms).await {
         Ok(c) => c,
-        Err(e) => return session_failed(e),
+        Err(e) => return session_failed(lang, e),
     };
     with_header(Redirect::to(&return_to).into_response(), header::SET_COOKIE, &created.set_cookie)
 }
@@ -170,17 +214,18 @@ pub async fn login(
 /// The sign-out form's POST (CSRF token checked) and RP-initiated logout confirmed by the user.
 pub async fn logout(
     State(state): State<PortalState>,
+    PageLang(lang): PageLang,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let (session, csrf) = match state.sessions.current(&headers, state.clock.now_unix()).await {
         Ok(Some(s)) => s,
-        Ok(None) => return signed_out(None),
-        Err(e) => return unavailable(e),
+        Ok(None) => return signed_out(lang, None),
+        Err(e) => return unavailable_in(lang, e),
     };
-    if let Err(refused) = check_form_csrf(&state, &session, &csrf, form.get("csrf").map(String::as_str)).await {
+    if let Err(refused) = check_form_csrf(lang, &state, &session, &csrf, form.get("csrf").map(String::as_str)).await {
         return refused;
     }
     end_session(&state, &session).await;
-    signed_out(None)
+    signed_out(lang, None)
 }

@@ -1,16 +1,77 @@
 //! Server-rendered HTML of the portal (no JavaScript needed): login, home, the person's sessions, refusal,
-//! logout. Pages are maud templates in the shared layout ([`hcpki_html::document`]): every value is escaped
-//! there, none here.
+//! logout. Every page is in the portal's layout ([`document`]: skip link, a header with the brand, this PC's
+//! facility and the language switch, then `<main>`) inside the shared document ([`hcpki_html::document`]),
+//! styled by the stylesheet the console uses too ([`hcpki_html::STYLESHEET`], served at [`STYLESHEET_PATH`]),
+//! in the request's language ([`super::lang`]). Pages are maud templates: every value is escaped there, none
+//! here.
 
-use crate::policy::{FacilityContext, Service, Subject};
+mod home;
+mod login;
+mod sessions;
+
+pub use home::{HomePage, home};
+pub use login::{CardSection, LoginPage, card_only_services, login};
+pub use sessions::sessions;
+
+use super::problem::Problem;
+use super::words::M;
+use crate::policy::FacilityContext;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hcpki_html::Head;
+use hcpki_html::{Head, Lang};
 use maud::{Markup, html};
 
-/// A page: no caching, no framing, no scripts.
-pub fn page(status: StatusCode, title: &str, body: Markup) -> Response {
-    page_with(status, title, body, None)
+/// Where the portal serves the shared stylesheet (its CSP allows styles from its own origin only).
+pub const STYLESHEET_PATH: &str = "/static/hcpki.css";
+
+/// `GET /static/hcpki.css`: the stylesheet of every portal and console page.
+pub async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+        hcpki_html::STYLESHEET,
+    )
+        .into_response()
+}
+
+/// What the header says about this PC's facility.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum PcFacility<'a> {
+    /// The page did not look (refusals, sign-out): the header says nothing.
+    #[default]
+    Unknown,
+    /// The connection carries no facility certificate.
+    None,
+    /// The facility the connection's certificate names.
+    Some(&'a FacilityContext),
+}
+
+impl<'a> From<Option<&'a FacilityContext>> for PcFacility<'a> {
+    fn from(f: Option<&'a FacilityContext>) -> Self {
+        f.map_or(Self::None, Self::Some)
+    }
+}
+
+/// The layout's inputs besides the title and the body.
+#[derive(Clone, Debug, Default)]
+pub struct Chrome<'a> {
+    /// The page's language.
+    pub lang: Lang,
+    /// This PC's facility, shown in the header when known.
+    pub facility: PcFacility<'a>,
+    /// The language switch's link: the same page in the other language (`?lang=xx` when `None`).
+    pub switch: Option<String>,
+}
+
+impl Chrome<'_> {
+    /// The chrome of a page in `lang` that knows nothing of the facility.
+    pub fn new(lang: Lang) -> Self {
+        Self { lang, ..Self::default() }
+    }
+}
+
+/// A page: no caching, no framing, no scripts; `body` goes into `<main>` under the title.
+pub fn page(lang: Lang, status: StatusCode, title: &str, body: Markup) -> Response {
+    page_with(&Chrome::new(lang), status, title, body, None)
 }
 
 /// The scripts of a card page: its own script (served by the portal) and the card agent it may talk to.
@@ -40,29 +101,22 @@ pub struct BodyData<'a> {
 }
 
 /// A page, with the portal's own script when `scripts` is given: the CSP then allows exactly that script
-/// origin (`'self'`) and connections to the portal and the local card agent, nothing else.
-pub fn page_with(status: StatusCode, title: &str, body: Markup, scripts: Option<Scripts<'_>>) -> Response {
+/// origin (`'self'`) and connections to the portal and the local card agent; styles only from the portal.
+pub fn page_with(
+    chrome: &Chrome<'_>,
+    status: StatusCode,
+    title: &str,
+    body: Markup,
+    scripts: Option<Scripts<'_>>,
+) -> Response {
     let csp = match scripts {
         Some(s) => format!(
-            "default-src 'none'; script-src 'self'; connect-src 'self' {}; form-action 'self'; \
-             frame-ancestors 'none'",
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {}; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
             s.agent
         ),
-        None => "default-src 'none'; form-action 'self'; frame-ancestors 'none'".to_owned(),
-    };
-    let data = scripts.map(|s| s.data).unwrap_or_default();
-    let head = Head {
-        lang: "ja",
-        title,
-        meta: html! {},
-        assets: html! { @if let Some(s) = scripts { script src=(s.src) defer {} } },
-    };
-    let body = html! {
-        body data-agent=[data.agent] data-card=[data.card] data-csrf=[data.csrf] data-presence=[data.presence]
-            data-continue=[data.continue_to] {
-            h1 { (title) }
-            (body)
-        }
+        None => "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            .to_owned(),
     };
     let mut response = (
         status,
@@ -71,7 +125,7 @@ pub fn page_with(status: StatusCode, title: &str, body: Markup, scripts: Option<
             (header::CACHE_CONTROL, "no-store"),
             (header::X_FRAME_OPTIONS, "DENY"),
         ],
-        hcpki_html::document(head, body).into_string(),
+        document(chrome, title, body, scripts).into_string(),
     )
         .into_response();
     match HeaderValue::from_str(&csp) {
@@ -85,138 +139,53 @@ pub fn page_with(status: StatusCode, title: &str, body: Markup, scripts: Option<
     }
 }
 
-/// The card part of the login page: the agent's origin and the pre-login CSRF token.
-#[derive(Clone, Debug)]
-pub struct CardSection {
-    /// The local card agent's origin.
-    pub agent: String,
-    /// The CSRF token of the card POSTs.
-    pub csrf: String,
-}
-
-/// The login form. `facility` is what the connection's certificate says; `message` an error to show; `card`
-/// the card login part, when card login is configured.
-pub fn login(
-    facility: Option<&FacilityContext>,
-    return_to: &str,
-    message: Option<&str>,
-    card: Option<&CardSection>,
-) -> Response {
+/// The document of [`page_with`].
+fn document(chrome: &Chrome<'_>, title: &str, body: Markup, scripts: Option<Scripts<'_>>) -> Markup {
+    let lang = chrome.lang;
+    let t = |m: M| m.text(lang);
+    let data = scripts.map(|s| s.data).unwrap_or_default();
+    let other = lang.other();
+    let switch = chrome.switch.clone().unwrap_or_else(|| format!("?lang={}", other.code()));
+    let head = Head {
+        lang: lang.code(),
+        title: &format!("{title} — {}", t(M::Portal)),
+        meta: html! { meta name="viewport" content="width=device-width, initial-scale=1"; },
+        assets: html! {
+            link rel="stylesheet" href=(STYLESHEET_PATH);
+            @if let Some(s) = scripts { script src=(s.src) defer {} }
+        },
+    };
     let body = html! {
-        @match facility {
-            Some(f) => p { "Facility: " (f.name) " (" (f.id.as_str()) ")" },
-            None => p { "No facility certificate on this connection." },
-        }
-        @if let Some(m) = message { p role="alert" { strong { (m) } } }
-        @if let Some(c) = card {
-            h2 { "HPKI / マイナンバーカード" }
-            form id="card-login" method="post" action="/login/card" data-agent=(c.agent) {
-                input type="hidden" name="csrf" value=(c.csrf);
-                input type="hidden" name="return_to" value=(return_to);
-                input type="hidden" name="challenge_id"; input type="hidden" name="kind";
-                input type="hidden" name="signature"; input type="hidden" name="chain";
-                button type="button" data-kind="hpki" { "HPKI カードでログイン / Sign in with HPKI card" } " "
-                button type="button" data-kind="jpki" { "マイナンバーカード / My Number card" }
-                p id="card-status" role="status" {}
+        body class="portal" data-agent=[data.agent] data-card=[data.card] data-csrf=[data.csrf]
+            data-presence=[data.presence] data-continue=[data.continue_to] {
+            a class="skip" href="#main" { (t(M::SkipToMain)) }
+            header {
+                p class="brand" { a href="/" { (t(M::Portal)) } }
+                @match chrome.facility {
+                    PcFacility::Some(f) => p class="facility" {
+                        span class="label" { (t(M::FacilityOfPc)) ": " }
+                        strong { (f.name) } " (" (f.id.as_str()) ")"
+                    },
+                    PcFacility::None => p class="facility none" { (t(M::NoFacilityShort)) },
+                    PcFacility::Unknown => {},
+                }
+                p class="lang" { a href=(switch) hreflang=(other.code()) lang=(other.code()) { (lang.switch_label()) } }
+            }
+            main id="main" {
+                h1 { (title) }
+                (body)
             }
         }
-        h2 { "Password + TOTP (lower assurance: " code { "password-totp" } ")" }
-        p { "For staff without an HPKI card. Services that need a card login will not open with it." }
-        form method="post" action="/login" {
-            input type="hidden" name="return_to" value=(return_to);
-            label { "User " input name="username" autocomplete="username" required; }
-            label { "Password " input name="password" type="password" autocomplete="current-password" required; }
-            label { "Code " input name="totp" inputmode="numeric" autocomplete="one-time-code" required; }
-            button type="submit" { "Sign in" }
-        }
     };
-    let status = if message.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
-    let scripts = card.map(|c| Scripts { src: "/static/card-login.js", agent: &c.agent, data: BodyData::default() });
-    page_with(status, "hcpki portal: sign in", body, scripts)
-}
-
-/// The home page: the services this person may open here. `card` is (agent origin, card id) of a card
-/// session: the page then watches the card and ends the session when it leaves the reader.
-pub fn home(
-    subject: &Subject,
-    facility: Option<&FacilityContext>,
-    services: &[&Service],
-    csrf: &str,
-    card: Option<(&str, &str)>,
-    presence: Option<&str>,
-) -> Response {
-    let body = html! {
-        p {
-            "Signed in as " (subject.name())
-            @if let Some(f) = facility { " at " (f.name) }
-            "; assurance " code { (subject.assurance(facility)) } "."
-        }
-        h2 { "Services" }
-        ul { @for s in services { li data-service=(s.id) { (s.name) } } }
-        p { a href="/sessions" { "ログイン中のセッション / Your sessions" } }
-        (sign_out_form(csrf, "Sign out"))
-    };
-    let scripts = card.map(|(agent, id)| Scripts {
-        src: "/static/card-watch.js",
-        agent,
-        data: BodyData { agent: Some(agent), card: Some(id), csrf: Some(csrf), presence, continue_to: None },
-    });
-    page_with(StatusCode::OK, "hcpki portal", body, scripts)
-}
-
-/// The person's live sessions (issue #8), each with a form ending it, and "log out everywhere". Rows carry
-/// `data-session` (the opaque handle) and `data-current` on this request's session, for tests and scripts.
-pub fn sessions(name: &str, rows: &[super::self_service::Row], csrf: &str) -> Response {
-    let time = |t: i64| {
-        let text = hcpki_ca::time::rfc3339(t);
-        html! { time datetime=(text) { (text) } }
-    };
-    let body = html! {
-        p { (name) " のセッション / Sessions of " (name) ". " a href="/" { "ホーム / Home" } }
-        table {
-            caption { "ログイン中のセッション(新しい順)/ Live sessions, newest first" }
-            thead { tr {
-                th scope="col" { "開始 / Started" } th scope="col" { "期限 / Ends by" }
-                th scope="col" { "ログイン方法 / Signed in with" } th scope="col" { "施設 / Facility" }
-                th scope="col" { "端末証明書 / PC certificate" } th scope="col" { "利用中のサービス / Services" }
-                th scope="col" { span { "操作 / Action" } }
-            } }
-            tbody { @for r in rows {
-                tr data-session=(r.handle) data-current[r.current] {
-                    td {
-                        @if r.current { strong { "この端末 / this session" } br; }
-                        (time(r.started))
-                    }
-                    td { (time(r.expires)) }
-                    td { (r.sign_in.label()) }
-                    td { @match &r.facility {
-                        Some((id, Some(name))) => { (name) " (" (id) ")" }
-                        Some((id, None)) => { (id) }
-                        None => "—",
-                    } }
-                    td { (r.device.as_deref().unwrap_or("—")) }
-                    td { @if r.services.is_empty() { "—" } @else { ul { @for s in &r.services { li { (s) } } } } }
-                    td { form method="post" action="/sessions/end" {
-                        input type="hidden" name="csrf" value=(csrf);
-                        input type="hidden" name="session" value=(r.handle);
-                        button type="submit" { "終了 / End" }
-                    } }
-                }
-            } }
-        }
-        form method="post" action="/sessions/end-all" {
-            input type="hidden" name="csrf" value=(csrf);
-            button type="submit" { "すべての端末からログアウト / Log out everywhere" }
-        }
-    };
-    page(StatusCode::OK, "hcpki portal: sessions", body)
+    hcpki_html::document(head, body)
 }
 
 /// The answer to a card login whose session lives on a presence lease (D26): its `card-watch.js` hands the
 /// agent the presence token (`presence`), then goes on to `return_to` (already a safe local path); the link
 /// does the same without scripts. The session's CSRF token and card complete what the script reads.
-pub fn continuing(return_to: &str, agent: &str, card_id: &str, csrf: &str, presence: &str) -> Response {
-    let body = html! { p { "Signed in. " a id="continue" href=(return_to) { "Continue" } } };
+pub fn continuing(lang: Lang, return_to: &str, agent: &str, card_id: &str, csrf: &str, presence: &str) -> Response {
+    let t = |m: M| m.text(lang);
+    let body = html! { p { (t(M::SignedIn)) " " a id="continue" href=(return_to) { (t(M::Continue)) } } };
     let data = BodyData {
         agent: Some(agent),
         card: Some(card_id),
@@ -225,32 +194,49 @@ pub fn continuing(return_to: &str, agent: &str, card_id: &str, csrf: &str, prese
         continue_to: Some(return_to),
     };
     let scripts = Scripts { src: "/static/card-watch.js", agent, data };
-    page_with(StatusCode::OK, "hcpki portal: signed in", body, Some(scripts))
+    page_with(&Chrome::new(lang), StatusCode::OK, t(M::SignedIn), body, Some(scripts))
 }
 
 /// The page after sign-out.
-pub fn signed_out() -> Response {
-    page(StatusCode::OK, "hcpki portal: signed out", html! { p { "You are signed out." } })
+pub fn signed_out(lang: Lang) -> Response {
+    let t = |m: M| m.text(lang);
+    let body = html! {
+        p { (t(M::SignedOut)) }
+        p { a class="button" href="/login" { (t(M::SignInAgain)) } }
+    };
+    page(lang, StatusCode::OK, t(M::SignedOutTitle), body)
 }
 
 /// The logout confirmation form (RP-initiated logout without a valid `id_token_hint`).
-pub fn confirm_logout(csrf: &str) -> Response {
-    page(StatusCode::OK, "hcpki portal: sign out?", sign_out_form(csrf, "Sign out of every service"))
+pub fn confirm_logout(lang: Lang, csrf: &str) -> Response {
+    let t = |m: M| m.text(lang);
+    let body = html! {
+        p { (t(M::ConfirmSignOutHelp)) }
+        (sign_out_form(csrf, t(M::SignOutEverywhere)))
+    };
+    page(lang, StatusCode::OK, t(M::ConfirmSignOut), body)
 }
 
-/// A refusal with its reason.
-pub fn refused(status: StatusCode, reason: &str) -> Response {
-    page(status, "hcpki portal: refused", html! { p role="alert" { (reason) } })
+/// A problem's own page (issue #26): what happened and what to do (the [`Problem`]'s box under the refusal
+/// page's title), and the refusal in full as `detail`.
+pub fn problem(lang: Lang, status: StatusCode, problem: &Problem, detail: Option<&str>) -> Response {
+    page(lang, status, M::Refused.text(lang), problem.render(lang, false, detail))
+}
+
+/// A refusal with its reason (the reason's own words: the module that refused wrote what to do).
+pub fn refused(lang: Lang, status: StatusCode, reason: &str) -> Response {
+    let t = |m: M| m.text(lang);
+    let body = html! {
+        div class="error" role="alert" { p { (reason) } }
+        p { a href="/login" { (t(M::ToSignIn)) } }
+    };
+    page(lang, status, t(M::Refused), body)
 }
 
 /// A refusal whose `message` is written Japanese first, then English (`日本語 / English`), with the way back
 /// to the sign-in page.
-pub fn refused_ja(status: StatusCode, message: &str) -> Response {
-    let body = html! {
-        p role="alert" { (message) }
-        p { a href="/login" { "ログインページへ / To the sign-in page" } }
-    };
-    page(status, "hcpki ポータル: 受け付けられません / hcpki portal: refused", body)
+pub fn refused_ja(lang: Lang, status: StatusCode, message: &str) -> Response {
+    refused(lang, status, message)
 }
 
 /// The form that ends the session (and, through it, every service's).
@@ -265,6 +251,29 @@ fn sign_out_form(csrf: &str, label: &str) -> Markup {
 
 /// The page of a failure of ours (the database, mostly): logged, and the person asked to retry.
 pub fn unavailable(e: impl std::fmt::Display) -> Response {
+    unavailable_in(Lang::Ja, e)
+}
+
+/// [`unavailable`] in `lang`.
+pub fn unavailable_in(lang: Lang, e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "portal request failed");
-    refused(StatusCode::SERVICE_UNAVAILABLE, "the portal cannot answer now; try again shortly")
+    refused(lang, StatusCode::SERVICE_UNAVAILABLE, M::Unavailable.text(lang))
+}
+
+/// Unix seconds as Japan time, `YYYY-MM-DD HH:MM (日本時間)` (the portal serves Japan's clinics), in a `<time>`
+/// whose `datetime` is the UTC instant.
+fn jst(unix: i64, lang: Lang) -> Markup {
+    let zone = if lang == Lang::Ja { "(日本時間)" } else { " (Japan time)" };
+    html! { (jst_bare(unix)) (zone) }
+}
+
+/// [`jst`] without the zone's name (a table says it once).
+fn jst_bare(unix: i64) -> Markup {
+    let utc = hcpki_ca::time::rfc3339(unix);
+    let local = hcpki_ca::time::rfc3339(unix.saturating_add(9 * 3600));
+    let shown = match (local.get(..10), local.get(11..16)) {
+        (Some(d), Some(hm)) => format!("{d} {hm}"),
+        _ => local.clone(),
+    };
+    html! { time datetime=(utc) { (shown) } }
 }

@@ -60,7 +60,7 @@ pub async fn cap(State(state): State<PortalState>, request: Request, next: Next)
             let path = named(Some(parts.uri.path()));
             let detail = json!({ "reason": "request body too large", "limit": limit, "path": path });
             state.refusals.record("portal:anonymous", "portal.request", &path, detail).await;
-            too_large(shape, limit)
+            too_large(super::lang::negotiate(parts.uri.query(), &parts.headers), shape, limit)
         }
         // The client went away mid-body: nobody to answer, nothing to audit.
         Err(BodyError::Read(e)) => {
@@ -70,7 +70,7 @@ pub async fn cap(State(state): State<PortalState>, request: Request, next: Next)
     }
 }
 
-fn too_large(shape: Shape, limit: usize) -> Response {
+fn too_large(lang: super::lang::Lang, shape: Shape, limit: usize) -> Response {
     match shape {
         Shape::Json => {
             let mut e = OAuthError::invalid_request(format!("request body over {limit} bytes"));
@@ -78,6 +78,7 @@ fn too_large(shape: Shape, limit: usize) -> Response {
             e.into_response()
         }
         Shape::Page => pages::refused_ja(
+            lang,
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!(
                 "送信されたデータが大きすぎます(上限 {limit} バイト)。ページを開き直して、もう一度送ってください。 / \
@@ -97,6 +98,7 @@ impl<T: serde::de::DeserializeOwned> FromRequest<PortalState> for SignInForm<T> 
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &PortalState) -> Result<Self, Response> {
+        let lang = super::lang::negotiate(request.uri().query(), request.headers());
         let path = named(Some(request.uri().path()));
         // The rejection is not `Send`: only its status is kept across the audit's await.
         let status = match Form::<T>::from_request(request, state).await {
@@ -106,6 +108,7 @@ impl<T: serde::de::DeserializeOwned> FromRequest<PortalState> for SignInForm<T> 
         let detail = json!({ "reason": "not a form", "status": status, "path": path });
         state.refusals.record("portal:anonymous", "portal.form", &path, detail).await;
         Err(pages::refused_ja(
+            lang,
             StatusCode::BAD_REQUEST,
             "フォームを読み取れません: ログインページを開き直してください。 / \
              The form cannot be read: open the login page again.",

@@ -3,9 +3,12 @@
 
 use super::audit;
 use super::facility::{self, LoginFacility};
-use super::pages::{self, unavailable};
+use super::lang::Lang;
+use super::pages;
+use super::problem::Problem;
 use super::session::{self, Session};
 use super::state::PortalState;
+use super::words::M;
 use crate::http::headers::with_header;
 use axum::extract::Extension;
 use axum::http::{StatusCode, header};
@@ -26,12 +29,15 @@ pub(super) fn safe_return(return_to: Option<&str>) -> String {
 pub(super) type Tls = Option<Extension<Arc<TlsInfo>>>;
 
 pub(super) async fn connection(state: &PortalState, tls: &Tls, now: i64) -> Result<facility::Connection, Response> {
-    facility::of_connection(state.store.as_ref(), tls.as_ref().map(|t| t.0.as_ref()), now).await.map_err(unavailable)
+    facility::of_connection(state.store.as_ref(), tls.as_ref().map(|t| t.0.as_ref()), now)
+        .await
+        .map_err(pages::unavailable)
 }
 
 /// The facility a login at `now_ms` (Unix milliseconds) comes from, or the refusal page for a connection whose
 /// certificate is revoked or expired or whose facility may not log in, audited as a denied `portal.login`.
 pub(super) async fn login_connection(
+    lang: Lang,
     state: &PortalState,
     tls: &Tls,
     now_ms: i64,
@@ -40,10 +46,10 @@ pub(super) async fn login_connection(
     credential: &str,
 ) -> Result<LoginFacility, Response> {
     match connection(state, tls, now_ms.div_euclid(1000)).await? {
-        facility::Connection::Refused(reason) => {
-            let detail = json!({ "credential": credential, "reason": reason });
+        facility::Connection::Refused(refusal) => {
+            let detail = json!({ "credential": credential, "reason": refusal.reason });
             audit(&state.store, now_ms, actor, "portal.login", target, Outcome::Denied, detail).await;
-            Err(pages::refused(StatusCode::FORBIDDEN, &reason))
+            Err(refused_connection(lang, &refusal))
         }
         facility::Connection::Facility { context, serial, not_after } => {
             Ok(LoginFacility { context: Some(context), certificate: Some(serial), not_after: Some(not_after) })
@@ -52,16 +58,22 @@ pub(super) async fn login_connection(
     }
 }
 
+/// The page of a connection whose PC certificate or facility is refused: its problem, with the reason in full.
+pub(super) fn refused_connection(lang: Lang, refusal: &facility::Refusal) -> Response {
+    pages::problem(lang, StatusCode::FORBIDDEN, &refusal.problem, Some(&refusal.reason))
+}
+
 /// A session that could not be made: an expired certificate is the person's to fix, the rest is ours.
-pub(super) fn session_failed(e: session::SessionError) -> Response {
+pub(super) fn session_failed(lang: Lang, e: session::SessionError) -> Response {
     match e {
-        session::SessionError::CertificateExpired => pages::refused(StatusCode::FORBIDDEN, &e.to_string()),
-        e => unavailable(e),
+        session::SessionError::CertificateExpired => pages::refused(lang, StatusCode::FORBIDDEN, &e.to_string()),
+        e => pages::unavailable_in(lang, e),
     }
 }
 
 /// The per-session CSRF token of a session-acting form (D24), or the refusal, audited `portal.csrf`.
 pub(super) async fn check_form_csrf(
+    lang: Lang,
     state: &PortalState,
     session: &Session,
     expected: &str,
@@ -73,7 +85,7 @@ pub(super) async fn check_form_csrf(
     let (actor, detail) =
         (format!("portal:{}", session.person_key), json!({ "reason": "missing or wrong CSRF token" }));
     audit(&state.store, state.clock.now_unix_ms(), &actor, "portal.csrf", "-", Outcome::Denied, detail).await;
-    Err(pages::refused(StatusCode::FORBIDDEN, "the form is stale: reload the page and try again"))
+    Err(pages::refused(lang, StatusCode::FORBIDDEN, M::StaleForm.text(lang)))
 }
 
 /// End a session and everything that hangs on it (sign-out).
@@ -91,20 +103,25 @@ pub(super) async fn end_session_because(state: &PortalState, session: &Session, 
 }
 
 /// The page after sign-out, with the cookie cleared; or a redirect to a registered post-logout URI.
-pub fn signed_out(redirect: Option<&str>) -> Response {
+pub fn signed_out(lang: Lang, redirect: Option<&str>) -> Response {
     let response = match redirect {
         Some(uri) => Redirect::to(uri).into_response(),
-        None => pages::signed_out(),
+        None => pages::signed_out(lang),
     };
     with_header(response, header::SET_COOKIE, &session::clear_cookie())
 }
 
 /// The logout confirmation form (RP-initiated logout without a valid `id_token_hint`).
-pub fn confirm_logout(csrf: &str) -> Response {
-    pages::confirm_logout(csrf)
+pub fn confirm_logout(lang: Lang, csrf: &str) -> Response {
+    pages::confirm_logout(lang, csrf)
+}
+
+/// A problem's own page (403) in `lang`: what happened, what to do, `detail` in full.
+pub fn problem_page(lang: Lang, problem: &Problem, detail: Option<&str>) -> Response {
+    pages::problem(lang, StatusCode::FORBIDDEN, problem, detail)
 }
 
 /// A page refusing the request.
-pub fn refused_page(status: StatusCode, reason: &str) -> Response {
-    pages::refused(status, reason)
+pub fn refused_page(lang: Lang, status: StatusCode, reason: &str) -> Response {
+    pages::refused(lang, status, reason)
 }

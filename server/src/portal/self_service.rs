@@ -14,7 +14,8 @@ mod row;
 pub use row::{Row, SignIn};
 
 use super::audit;
-use super::pages::{self, unavailable};
+use super::lang::{Lang, PageLang};
+use super::pages::{self, unavailable_in};
 use super::respond::{check_form_csrf, end_session_because, signed_out};
 use super::session::Session;
 use super::state::PortalState;
@@ -30,25 +31,25 @@ use std::collections::BTreeSet;
 const ENDED_BY_USER: &str = "ended-by-user";
 
 /// `GET /sessions`: the person's live sessions, newest first.
-pub async fn list(State(state): State<PortalState>, headers: HeaderMap) -> Response {
+pub async fn list(State(state): State<PortalState>, PageLang(lang): PageLang, headers: HeaderMap) -> Response {
     let now = state.clock.now_unix();
     let (current, csrf) = match state.sessions.current(&headers, now).await {
         Ok(Some(s)) => s,
         Ok(None) => return Redirect::to("/login").into_response(),
-        Err(e) => return unavailable(e),
+        Err(e) => return unavailable_in(lang, e),
     };
     let sessions = match state.sessions.of_person(&current.person_key, now).await {
         Ok(s) => s,
-        Err(e) => return unavailable(e),
+        Err(e) => return unavailable_in(lang, e),
     };
     let mut rows = Vec::with_capacity(sessions.len());
     for s in &sessions {
         match row(&state, s, &current, now).await {
             Ok(r) => rows.push(r),
-            Err(e) => return unavailable(e),
+            Err(e) => return unavailable_in(lang, e),
         }
     }
-    pages::sessions(current.subject.name(), &rows, &csrf)
+    pages::sessions(lang, current.subject.name(), &rows, &csrf)
 }
 
 /// The form of [`end_one`].
@@ -60,15 +61,20 @@ pub struct EndForm {
 
 /// `POST /sessions/end`: end one of the person's own sessions (grants revoked, back-channel logout, audited
 /// `portal.logout` with reason `ended-by-user`). Ending the current one signs this browser out.
-pub async fn end_one(State(state): State<PortalState>, headers: HeaderMap, Form(form): Form<EndForm>) -> Response {
+pub async fn end_one(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    headers: HeaderMap,
+    Form(form): Form<EndForm>,
+) -> Response {
     let now = state.clock.now_unix();
-    let current = match form_session(&state, &headers, form.csrf.as_deref(), now).await {
+    let current = match form_session(lang, &state, &headers, form.csrf.as_deref(), now).await {
         Ok(s) => s,
         Err(refused) => return refused,
     };
     let own = match state.sessions.of_person(&current.person_key, now).await {
         Ok(s) => s,
-        Err(e) => return unavailable(e),
+        Err(e) => return unavailable_in(lang, e),
     };
     let Some(target) = own.into_iter().find(|s| state.secret.session_handle(&s.id_hash) == form.session) else {
         // Unknown, already ended, or another person's: the same answer for each, so a handle reveals nothing.
@@ -84,11 +90,11 @@ pub async fn end_one(State(state): State<PortalState>, headers: HeaderMap, Form(
             detail,
         )
         .await;
-        return pages::refused(StatusCode::NOT_FOUND, "no such session of yours: reload the sessions page");
+        return pages::refused(lang, StatusCode::NOT_FOUND, "no such session of yours: reload the sessions page");
     };
     end_session_because(&state, &target, ENDED_BY_USER).await;
     if target.id_hash == current.id_hash {
-        return signed_out(Some("/login"));
+        return signed_out(lang, Some("/login"));
     }
     Redirect::to("/sessions").into_response()
 }
@@ -100,21 +106,27 @@ pub struct EndAllForm {
 }
 
 /// `POST /sessions/end-all`: "log out everywhere", this session included, then the login page.
-pub async fn end_all(State(state): State<PortalState>, headers: HeaderMap, Form(form): Form<EndAllForm>) -> Response {
-    let current = match form_session(&state, &headers, form.csrf.as_deref(), state.clock.now_unix()).await {
+pub async fn end_all(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    headers: HeaderMap,
+    Form(form): Form<EndAllForm>,
+) -> Response {
+    let current = match form_session(lang, &state, &headers, form.csrf.as_deref(), state.clock.now_unix()).await {
         Ok(s) => s,
         Err(refused) => return refused,
     };
     let actor = hcpki_ca::store::Actor(format!("portal:{}", current.person_key));
     match state.end_person_sessions(&current.person_key, ENDED_BY_USER, &actor).await {
-        Ok(_) => signed_out(Some("/login")),
-        Err(e) => unavailable(e),
+        Ok(_) => signed_out(lang, Some("/login")),
+        Err(e) => unavailable_in(lang, e),
     }
 }
 
 /// The session a form acts from, its CSRF token checked; or the answer: the login page without a session,
 /// a refusal for a stale or forged form.
 async fn form_session(
+    lang: Lang,
     state: &PortalState,
     headers: &HeaderMap,
     sent_csrf: Option<&str>,
@@ -123,9 +135,9 @@ async fn form_session(
     let (current, csrf) = match state.sessions.current(headers, now).await {
         Ok(Some(s)) => s,
         Ok(None) => return Err(Redirect::to("/login").into_response()),
-        Err(e) => return Err(unavailable(e)),
+        Err(e) => return Err(unavailable_in(lang, e)),
     };
-    check_form_csrf(state, &current, &csrf, sent_csrf).await?;
+    check_form_csrf(lang, state, &current, &csrf, sent_csrf).await?;
     Ok(current)
 }
 

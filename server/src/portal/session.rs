@@ -6,6 +6,7 @@
 //! every session. A session is only ever made by [`Sessions::create`] after an explicit credential check:
 //! a resumed TLS session, a facility certificate alone or a still-open connection never log anyone in.
 
+use super::problem::Problem;
 use super::secret::PortalSecret;
 use crate::policy::{FacilityContext, HcRole, Subject};
 use axum::http::HeaderMap;
@@ -222,6 +223,15 @@ impl Sessions {
         }
     }
 
+    /// How the session the request's cookie names ended, if it ended without the person's own doing (D59):
+    /// its time ran out, its card's presence lease lapsed, or an operator or a registry change (account,
+    /// facility, PC certificate) ended it. `None` without a cookie, for a session the person ended (sign-out,
+    /// the sessions page, the page's own card watch, which names the removal itself) and for one swept away.
+    pub async fn ended(&self, headers: &HeaderMap, now: i64) -> Result<Option<Problem>, SessionError> {
+        let Some(id) = session_cookie(headers) else { return Ok(None) };
+        Ok(self.store.portal_session_record(&hash_id(&id)).await?.and_then(|r| ended_problem(&r, now)))
+    }
+
     /// The session whose id hash is `id_hash`, if it is live at `now` (the session behind a grant: the console
     /// checks it on every request, D42).
     pub async fn live(&self, id_hash: &str, now: i64) -> Result<Option<Session>, SessionError> {
@@ -248,6 +258,26 @@ impl Sessions {
     ) -> Result<Vec<Session>, SessionError> {
         self.store.portal_end_card_sessions(person_key, card_id, now).await?.into_iter().map(decode).collect()
     }
+}
+
+/// The problem of an ended session's record at `now` (see [`Sessions::ended`]).
+fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
+    if record.ended_at.is_some() {
+        return match record.end_reason.as_deref()? {
+            "presence-lapsed" => Some(Problem::EndedCardRemoved),
+            "ended-by-operator"
+            | "account-disabled"
+            | "facility-suspended"
+            | "facility-retired"
+            | "certificate-held"
+            | "certificate-revoked" => Some(Problem::EndedByAdmin),
+            _ => None,
+        };
+    }
+    if record.expires_at <= now {
+        return Some(Problem::EndedTimeout);
+    }
+    record.presence_until.filter(|until| *until <= now).map(|_| Problem::EndedCardRemoved)
 }
 
 /// The card agent's presence token of the session whose CSRF token is `csrf`.

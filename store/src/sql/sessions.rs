@@ -81,6 +81,15 @@ macro_rules! sessions_store {
                     .map(sso::session))
             }
 
+            async fn portal_session_record(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::ANY_SESSION)
+                    .bind(id_hash)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(sso::session))
+            }
+
             async fn portal_end_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
                 let _writer = self.writer().await;
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::END_SESSION)

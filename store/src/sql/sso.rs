@@ -50,6 +50,8 @@ pub(super) const LIVE_SESSION: &str = concat!(
     " FROM portal_sessions WHERE id_hash = $1 AND ended_at IS NULL AND expires_at > $2 \
      AND (presence_until IS NULL OR presence_until > $2)"
 );
+/// A session's row whatever its state (`$1` the id hash): how a session the browser still names ended.
+pub(super) const ANY_SESSION: &str = concat!("SELECT ", session_columns!(), " FROM portal_sessions WHERE id_hash = $1");
 pub(super) const END_SESSION: &str = concat!(
     "UPDATE portal_sessions SET ended_at = $1, notified_at = $1 WHERE id_hash = $2 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
     session_columns!()

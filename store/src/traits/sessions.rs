@@ -20,6 +20,10 @@ pub trait Sessions: Send + Sync {
     /// A session that is neither ended nor expired at `now`.
     async fn portal_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;
 
+    /// A session's record whatever its state (ended, expired, lapsed), until the sweep removes it: how a
+    /// session the browser's cookie still names ended (the portal tells the person, issue #26).
+    async fn portal_session_record(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
+
     /// End one live session; the session as it was, if it was live.
     async fn portal_end_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;
 

@@ -33,16 +33,19 @@ pub async fn authorize_post(
 
 async fn run(state: &PortalState, tls: &Tls, headers: &HeaderMap, params: HashMap<String, String>) -> Response {
     let session = SessionLookup { sessions: &state.sessions, cookie: portal::session::session_cookie(headers) };
+    // The portal pages' language switch, should the answer be a page (unknown to OAuth, ignored by it).
+    let switch = params.get("lang").map(|l| format!("lang={l}"));
+    let lang = portal::lang::negotiate(switch.as_deref(), headers);
     let call = AuthorizeCall { params, session, certificate: certificate(tls) };
     match authorize::authorize(context(state), call, state.clock.now_unix()).await {
         AuthorizeAnswer::Redirect(to) => Redirect::to(&to).into_response(),
         AuthorizeAnswer::Refused { status, message } => {
             let status = match status {
                 PageStatus::BadRequest => StatusCode::BAD_REQUEST,
-                PageStatus::Forbidden => StatusCode::FORBIDDEN,
             };
-            portal::refused_page(status, &message)
+            portal::refused_page(lang, status, &message)
         }
+        AuthorizeAnswer::Problem { problem, detail } => portal::problem_page(lang, &problem, detail.as_deref()),
         AuthorizeAnswer::Failed(e) => e.into_response(),
     }
 }

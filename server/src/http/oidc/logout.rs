@@ -19,6 +19,7 @@ pub async fn logout_get(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
+    let lang = portal::lang::negotiate(None, &headers);
     let current = match state.sessions.current(&headers, state.clock.now_unix()).await {
         Ok(s) => s,
         Err(e) => return OAuthError::from(e).into_response(),
@@ -44,22 +45,22 @@ pub async fn logout_get(
                 let why = "post_logout_redirect_uri is not registered for this client";
                 let detail = json!({ "reason": why, "post_logout_redirect_uri": named(Some(uri)) });
                 state.refusals.record(&actor, "oidc.logout", &named(Some(aud)), detail).await;
-                return portal::refused_page(StatusCode::BAD_REQUEST, why);
+                return portal::refused_page(lang, StatusCode::BAD_REQUEST, why);
             }
             Err(e) => return e.into_response(),
         },
         _ => None,
     };
     let Some((session, csrf)) = current else {
-        return portal::signed_out(target.map(|t| with_state(&t, query.get("state"))).as_deref());
+        return portal::signed_out(lang, target.map(|t| with_state(&t, query.get("state"))).as_deref());
     };
     let sid = hint.as_ref().and_then(|c| c.get("sid")).and_then(Value::as_str);
     let ours = crate::oidc::sid(&session.id_hash);
     if hint.is_none() || sid != Some(ours.as_str()) {
-        return portal::confirm_logout(&csrf);
+        return portal::confirm_logout(lang, &csrf);
     }
     portal::end_session(&state, &session).await;
-    portal::signed_out(target.map(|t| with_state(&t, query.get("state"))).as_deref())
+    portal::signed_out(lang, target.map(|t| with_state(&t, query.get("state"))).as_deref())
 }
 
 fn with_state(uri: &str, state: Option<&String>) -> String {

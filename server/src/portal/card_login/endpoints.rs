@@ -10,8 +10,10 @@ use super::{CardAnswer, Incomplete, LoginSource, PRELOGIN_COOKIE, complete};
 use crate::http::headers::with_header;
 use crate::login::CardLoginError;
 use crate::portal::facility::LoginFacility;
+use crate::portal::lang::PageLang;
 use crate::portal::login_form::RawCardLogin;
-use crate::portal::pages::{self, unavailable};
+use crate::portal::pages::{self, unavailable, unavailable_in};
+use crate::portal::problem::Problem;
 use crate::portal::request_body::SignInForm;
 use crate::portal::respond::{Tls, login_connection, safe_return, session_failed, signed_out};
 use crate::portal::session;
@@ -71,31 +73,32 @@ pub async fn challenge(
 /// derived from the verified certificate (item 4).
 pub async fn submit(
     State(state): State<PortalState>,
+    PageLang(lang): PageLang,
     tls: Tls,
     headers: HeaderMap,
     SignInForm(raw): SignInForm<RawCardLogin>,
 ) -> Response {
     let Some(cards) = state.cards.clone() else {
-        return pages::refused(StatusCode::NOT_FOUND, "card login is not configured on this portal");
+        return pages::refused(lang, StatusCode::NOT_FOUND, "card login is not configured on this portal");
     };
     let form = match raw.parse() {
         Ok(form) => form,
         Err(malformed) => {
             let detail = json!({ "reason": "malformed", "field": malformed.field(), "origin": cards.origin });
             state.refusals.record("portal:anonymous", crate::login::audit::ACTION, "card-login", detail).await;
-            return pages::refused_ja(StatusCode::BAD_REQUEST, &malformed.to_string());
+            return pages::refused_ja(lang, StatusCode::BAD_REQUEST, &malformed.to_string());
         }
     };
     let return_to = safe_return(form.return_to.as_deref());
     let Some(id) = session::cookie_value(&headers, PRELOGIN_COOKIE) else {
-        return pages::refused(StatusCode::FORBIDDEN, "open the login page again (it sets a cookie) and retry");
+        return pages::refused(lang, StatusCode::FORBIDDEN, "open the login page again (it sets a cookie) and retry");
     };
     if form.csrf != prelogin_csrf(&state, &id) {
-        return pages::refused(StatusCode::FORBIDDEN, "the login page is stale: reload it and try again");
+        return pages::refused(lang, StatusCode::FORBIDDEN, "the login page is stale: reload it and try again");
     }
     let now_ms = state.clock.now_unix_ms();
     let LoginFacility { context: facility, certificate: facility_certificate, not_after: facility_not_after } =
-        match login_connection(&state, &tls, now_ms, "portal:anonymous", "card-login", "card").await {
+        match login_connection(lang, &state, &tls, now_ms, "portal:anonymous", "card-login", "card").await {
             Ok(found) => found,
             Err(refused) => return refused,
         };
@@ -109,17 +112,24 @@ pub async fn submit(
     let source = LoginSource { prelogin_id: &id, facility: facility.clone(), facility_certificate, facility_not_after };
     let services = match state.services.current().await {
         Ok(s) => s,
-        Err(e) => return unavailable(e),
+        Err(e) => return unavailable_in(lang, e),
     };
     let created = match complete(&state.store, &state.sessions, &cards, &services, &answer, source, now_ms).await {
         Ok(created) => created,
-        Err(Incomplete::Card(CardLoginError::Store(e))) => return unavailable(e),
+        Err(Incomplete::Card(CardLoginError::Store(e))) => return unavailable_in(lang, e),
         Err(Incomplete::Card(e)) => {
             // The page again, with the card buttons: the next attempt needs a new challenge anyway.
             let card = pages::CardSection { agent: cards.agent.clone(), csrf: form.csrf.clone() };
-            return pages::login(facility.as_ref(), &return_to, Some(&e.to_string()), Some(&card));
+            let page = pages::LoginPage {
+                facility: facility.as_ref(),
+                return_to: &return_to,
+                card: Some(&card),
+                card_only: pages::card_only_services(&services),
+            };
+            let notice = Problem::of_card_login(&e, form.kind).render(lang, true, Some(&e.to_string()));
+            return pages::login(lang, &page, Some(notice));
         }
-        Err(Incomplete::Session(e)) => return session_failed(e),
+        Err(Incomplete::Session(e)) => return session_failed(lang, e),
     };
     // A session on a presence lease hands its token to the agent (D26) from the first portal page it shows. A
     // login going to the home page goes there at once: the home page registers the token itself, as its event
@@ -128,7 +138,7 @@ pub async fn submit(
     let next = if created.session.presence && return_to != HOME {
         let token = session::presence_token(&created.csrf);
         let card_id = created.session.credential.card_id.as_deref().unwrap_or_default();
-        pages::continuing(&return_to, &cards.agent, card_id, &created.csrf, &token)
+        pages::continuing(lang, &return_to, &cards.agent, card_id, &created.csrf, &token)
     } else {
         Redirect::to(&return_to).into_response()
     };
@@ -142,20 +152,21 @@ pub async fn submit(
 /// [`presence::card_removed`]'s; this adapter finds the browser's session and writes the page.
 pub async fn card_removed(
     State(state): State<PortalState>,
+    PageLang(lang): PageLang,
     headers: HeaderMap,
     Form(report): Form<CardRemovedReport>,
 ) -> Response {
     let now_ms = state.clock.now_unix_ms();
     let current = match state.sessions.current(&headers, now_ms.div_euclid(1000)).await {
         Ok(current) => current,
-        Err(e) => return unavailable(e),
+        Err(e) => return unavailable_in(lang, e),
     };
     let current = current.as_ref().map(|(session, csrf)| CurrentSession { session, csrf });
     match presence::card_removed(&state, current, &report, now_ms).await {
-        Ok(CardRemoved::NoSession | CardRemoved::Ended(_)) => signed_out(None),
-        Err(e @ CardRemovedRefused::StalePage) => pages::refused(StatusCode::FORBIDDEN, &e.to_string()),
-        Err(e @ CardRemovedRefused::OtherCard) => pages::refused(StatusCode::CONFLICT, &e.to_string()),
-        Err(e) => unavailable(e),
+        Ok(CardRemoved::NoSession | CardRemoved::Ended(_)) => signed_out(lang, None),
+        Err(e @ CardRemovedRefused::StalePage) => pages::refused(lang, StatusCode::FORBIDDEN, &e.to_string()),
+        Err(e @ CardRemovedRefused::OtherCard) => pages::refused(lang, StatusCode::CONFLICT, &e.to_string()),
+        Err(e) => unavailable_in(lang, e),
     }
 }
 

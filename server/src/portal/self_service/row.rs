@@ -44,13 +44,4 @@ impl SignIn {
             (Credential::Hpki | Credential::Jpki, false) => Self::CardPin,
         }
     }
-
-    /// The label, Japanese then English.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::CardPinFacility => "カード + PIN + 施設端末 / card + PIN + facility PC",
-            Self::CardPin => "カード + PIN / card + PIN",
-            Self::PasswordTotp => "パスワード + ワンタイムコード / password + TOTP",
-        }
-    }
 }

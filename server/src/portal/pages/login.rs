@@ -1,0 +1,103 @@
+//! The login page: this PC's facility, one primary action (the HPKI card), and the weaker ways in (the My
+//! Number card, password + one-time code) below it, each saying what it cannot open.
+
+use super::{BodyData, Chrome, PcFacility, Scripts, page_with};
+use crate::policy::{AssuranceLevel, FacilityContext, Services};
+use crate::portal::words::M;
+use axum::http::StatusCode;
+use axum::response::Response;
+use hcpki_html::Lang;
+use maud::{Markup, html};
+
+/// The card part of the login page: the agent's origin and the pre-login CSRF token.
+#[derive(Clone, Debug)]
+pub struct CardSection {
+    /// The local card agent's origin.
+    pub agent: String,
+    /// The CSRF token of the card POSTs.
+    pub csrf: String,
+}
+
+/// What the login page shows besides its notice.
+#[derive(Clone, Debug, Default)]
+pub struct LoginPage<'a> {
+    /// What the connection's certificate says (none: this PC has no facility certificate).
+    pub facility: Option<&'a FacilityContext>,
+    /// Where the login goes on to (already a safe local path).
+    pub return_to: &'a str,
+    /// The card login part, when card login is configured.
+    pub card: Option<&'a CardSection>,
+    /// The names of the services a password login does not open ([`card_only_services`]).
+    pub card_only: Vec<String>,
+}
+
+/// The names of the services that need a card login (their minimum assurance is above password + TOTP).
+pub fn card_only_services(services: &Services) -> Vec<String> {
+    services.iter().filter(|s| s.min_assurance > AssuranceLevel::PasswordTotp).map(|s| s.name.clone()).collect()
+}
+
+/// The login page in `lang`. `notice` is shown above the ways in (what went wrong and what to do); the page
+/// answers 401 with one, 200 without.
+pub fn login(lang: Lang, page: &LoginPage<'_>, notice: Option<Markup>) -> Response {
+    let t = |m: M| m.text(lang);
+    let status = if notice.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+    let return_to = page.return_to;
+    let body = html! {
+        @if page.facility.is_none() {
+            div class="notice warn" id="no-facility" { p { (t(M::NoFacilityExplained)) } }
+        }
+        @if let Some(n) = notice { div class="notice-slot" { (n) } }
+        @if let Some(c) = page.card {
+            section class="primary" aria-labelledby="hpki-heading" {
+                h2 id="hpki-heading" { (t(M::HpkiButton)) }
+                p { (t(M::HpkiHelp)) }
+                form id="card-login" method="post" action="/login/card" data-agent=(c.agent) {
+                    input type="hidden" name="csrf" value=(c.csrf);
+                    input type="hidden" name="return_to" value=(return_to);
+                    input type="hidden" name="challenge_id"; input type="hidden" name="kind";
+                    input type="hidden" name="signature"; input type="hidden" name="chain";
+                    button type="button" class="primary" data-kind="hpki" { (t(M::HpkiButton)) }
+                    p id="card-status" role="status" {}
+                    details class="secondary" {
+                        summary { (t(M::JpkiHeading)) }
+                        p { (t(M::JpkiHelp)) }
+                        button type="button" class="secondary" data-kind="jpki" { (t(M::JpkiButton)) }
+                    }
+                }
+            }
+        }
+        section class="secondary" aria-labelledby="other-heading" {
+            h2 id="other-heading" { (t(M::OtherWays)) }
+            p { (t(M::OtherWaysHelp)) }
+            details class="secondary" open[page.card.is_none()] {
+                summary { (t(M::PasswordHeading)) }
+                p { (t(M::PasswordHelp)) }
+                @if !page.card_only.is_empty() {
+                    p { (t(M::CardOnlyServices)) }
+                    ul class="card-only" { @for name in &page.card_only { li { (name) } } }
+                }
+                form method="post" action="/login" class="password" {
+                    input type="hidden" name="return_to" value=(return_to);
+                    label for="username" { (t(M::User)) }
+                    input id="username" name="username" autocomplete="username" required;
+                    label for="password" { (t(M::Password)) }
+                    input id="password" name="password" type="password" autocomplete="current-password" required;
+                    label for="totp" { (t(M::Totp)) }
+                    input id="totp" name="totp" inputmode="numeric" autocomplete="one-time-code" required;
+                    button type="submit" class="secondary" { (t(M::SignInButton)) }
+                }
+            }
+        }
+    };
+    let scripts =
+        page.card.map(|c| Scripts { src: "/static/card-login.js", agent: &c.agent, data: BodyData::default() });
+    let switch = format!(
+        "/login?{}",
+        crate::oidc::authorize::encode(&[
+            ("lang".into(), lang.other().code().into()),
+            ("return_to".into(), return_to.to_owned())
+        ])
+    );
+    let chrome = Chrome { lang, facility: PcFacility::from(page.facility), switch: Some(switch) };
+    page_with(&chrome, status, t(M::SignIn), body, scripts)
+}

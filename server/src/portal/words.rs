@@ -1,0 +1,81 @@
+//! The portal's words in Japanese (the default) and English: one table, one variant per message, so a message
+//! missing in either language does not compile (the console's machinery, [`hcpki_html::messages`]). Refusal
+//! reasons written by other modules keep their own text; this table covers the pages' chrome, labels and the
+//! words for assurance levels and refused services ([`super::reasons`]).
+
+use hcpki_html::messages;
+
+messages! {
+    Portal => "hcpki ポータル", "hcpki portal";
+    SkipToMain => "本文へ移動", "Skip to content";
+    FacilityOfPc => "この PC の施設", "This PC's facility";
+    NoFacilityShort => "この PC には施設証明書がありません", "This PC has no facility certificate";
+    NoFacilityExplained => "この PC には施設の PC 証明書がないため、施設からの利用とは確認できません。施設の PC からの利用が必要なサービス(電子カルテなど)は開けません。施設の PC からログインするか、施設の管理者に PC 証明書の設置を依頼してください。",
+        "This PC has no facility PC certificate, so the portal cannot tell that you are at a facility: services that must be used from a facility PC (an electronic medical record, for example) will not open. Sign in from a facility PC, or ask your facility's administrator to install its PC certificate.";
+    SignIn => "ログイン", "Sign in";
+    HpkiButton => "HPKI カードでログイン", "Sign in with your HPKI card";
+    HpkiHelp => "HPKI カードをリーダーに挿してからボタンを押し、開いた画面で PIN を入力してください。",
+        "Insert your HPKI card into the reader, press the button, and enter your PIN in the window that opens.";
+    OtherWays => "HPKI カードをお持ちでない場合", "Without an HPKI card";
+    OtherWaysHelp => "以下の方法は確認の強さが低く、開けるサービスが限られます。",
+        "These ways prove less about you, so fewer services open with them.";
+    JpkiHeading => "マイナンバーカード", "My Number card";
+    JpkiButton => "マイナンバーカードでログイン", "Sign in with your My Number card";
+    JpkiHelp => "マイナンバーカードはご本人であることを確認しますが、医療資格は含みません。医療資格が必要なサービスは開けません。",
+        "The My Number card proves who you are but carries no healthcare qualification: services that need one will not open.";
+    PasswordHeading => "パスワードとワンタイムコード", "Password and one-time code";
+    PasswordHelp => "カードをお持ちでない職員向けです。カードを使わないため、カードでのログインが必要なサービスは開けません。",
+        "For staff without a card. No card is used, so services that need a card login will not open.";
+    CardOnlyServices => "カードでのログインが必要なサービス:", "Services that need a card login:";
+    User => "ユーザー名", "User name";
+    Password => "パスワード", "Password";
+    Totp => "ワンタイムコード(6 桁)", "One-time code (6 digits)";
+    SignInButton => "ログイン", "Sign in";
+    Home => "ホーム", "Home";
+    Qualification => "資格", "Qualification";
+    NoQualification => "資格の情報なし", "no qualification on record";
+    Facility => "施設", "Facility";
+    Assurance => "ログイン方法", "Signed in with";
+    SessionEnds => "ログインの有効期限", "Session ends";
+    CardLeaves => "カードを抜くと自動的にログアウトします。", "Removing your card signs you out automatically.";
+    Services => "利用できるサービス", "Your services";
+    NoServices => "この PC とログイン方法で開けるサービスはありません。", "No service opens with this PC and this sign-in.";
+    NotHere => "ここでは利用できないサービス", "Services you cannot open here";
+    Sessions => "ログイン中のセッション", "Your sessions";
+    NoLaunch => "サービスの画面から開いてください(ログイン済みのため、カードの操作は要りません)。",
+        "Open it from the service's own page (you are signed in: no card needed).";
+    SignOut => "ログアウト", "Sign out";
+    SignOutEverywhere => "すべてのサービスからログアウト", "Sign out of every service";
+    AssurancePassword => "パスワードとワンタイムコード(カードなし)", "password and one-time code (no card)";
+    AssuranceCard => "カードと PIN(施設証明書のない PC)", "card and PIN (a PC without facility certificate)";
+    AssuranceCardFacility => "カードと PIN(施設の PC)", "card and PIN (a facility PC)";
+    TimesInJst => "時刻は日本時間です", "times are Japan time";
+    SessionsOf => "ログイン中の方: ", "Signed in: ";
+    SessionsCaption => "ログイン中のセッション(新しい順)", "Live sessions, newest first";
+    Started => "開始", "Started";
+    EndsBy => "期限", "Ends by";
+    SignedInWith => "ログイン方法", "Signed in with";
+    PcCertificate => "端末証明書", "PC certificate";
+    ServicesInUse => "利用中のサービス", "Services in use";
+    Action => "操作", "Action";
+    ThisSession => "この端末", "this session";
+    End => "終了", "End";
+    LogOutEverywhere => "すべての端末からログアウト", "Log out everywhere";
+    SignedIn => "ログインしました。", "Signed in.";
+    Continue => "続ける", "Continue";
+    SignedOutTitle => "ログアウトしました", "Signed out";
+    SignedOut => "ログアウトしました。HPKI カードをリーダーから抜いてください。", "You are signed out. Take your HPKI card out of the reader.";
+    SignInAgain => "もう一度ログイン", "Sign in again";
+    ConfirmSignOut => "ログアウトしますか?", "Sign out?";
+    ConfirmSignOutHelp => "ログアウトすると、このポータルから開いたすべてのサービスからもログアウトします。",
+        "Signing out also signs you out of every service you opened from this portal.";
+    Refused => "受け付けられません", "Refused";
+    ToSignIn => "ログインページへ", "To the sign-in page";
+    Unavailable => "ポータルが一時的に応答できません。しばらくしてからもう一度お試しください。",
+        "The portal cannot answer now; try again shortly.";
+    StaleForm => "このフォームは古くなっています。ページを再読み込みしてから、もう一度お試しください。",
+        "The form is stale: reload the page and try again.";
+    CrossSite => "ほかのサイトからの送信は受け付けません。ポータルのページから操作してください。",
+        "Cross-site request refused: use the portal's own pages.";
+    SignInFailed => "ログインできませんでした", "Sign-in failed";
+}
