@@ -5,7 +5,7 @@ use super::lang::{self, PageLang};
 use super::pages::{self, unavailable_in};
 use super::request_body;
 use super::respond::{
-    Tls, check_form_csrf, connection, end_session, login_connection, safe_return, session_failed, signed_out,
+    self, Tls, check_form_csrf, connection, end_session, login_connection, safe_return, session_failed, signed_out,
 };
 use super::session;
 use super::state::PortalState;
@@ -125,7 +125,8 @@ pub async fn login_page(
         Err(r) => return r,
     };
     let page = pages::LoginPage { facility: facility.as_ref(), return_to: &return_to, card: card.as_ref(), card_only };
-    let response = pages::login(lang, &page, None);
+    let target = respond::return_origin(&state, &return_to).await;
+    let response = pages::with_form_target(pages::login(lang, &page, None), target.as_deref());
     match set_cookie {
         Some(cookie) => with_header(response, header::SET_COOKIE, &cookie),
         None => response,
@@ -177,7 +178,8 @@ pub async fn login(
             let card_only = state.services.current().await.map(|s| pages::card_only_services(&s)).unwrap_or_default();
             let page = pages::LoginPage { facility: context.as_ref(), return_to: &return_to, card: None, card_only };
             let notice = maud::html! { div class="error" role="alert" { p { (e.to_string()) } } };
-            return pages::login(lang, &page, Some(notice));
+            let target = respond::return_origin(&state, &return_to).await;
+            return pages::with_form_target(pages::login(lang, &page, Some(notice)), target.as_deref());
         }
         Err(e) => return unavailable_in(lang, e),
     };

@@ -138,6 +138,23 @@ pub fn page_with(
     }
 }
 
+/// `response` (a login page) allowed to post its forms to `origin` too: the origin of the relying service the
+/// login goes back to (`respond::return_origin`), which the POST's redirects reach. Only the CSP's
+/// `form-action` changes.
+pub fn with_form_target(mut response: Response, origin: Option<&str>) -> Response {
+    let Some(origin) = origin else { return response };
+    let widened = response
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .map(|csp| csp.replacen("form-action 'self'", &format!("form-action 'self' {origin}"), 1))
+        .and_then(|csp| HeaderValue::from_str(&csp).ok());
+    if let Some(v) = widened {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    response
+}
+
 /// The document of [`page_with`].
 fn document(chrome: &Chrome<'_>, title: &str, body: Markup, scripts: Option<Scripts<'_>>) -> Markup {
     let lang = chrome.lang;
