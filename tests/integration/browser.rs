@@ -20,11 +20,14 @@ use serde_json::{Value, json};
 use crate::agent::{self, hpki};
 use crate::harness::free_port;
 use crate::harness::{Backend, describe, repo_root};
-use crate::oidc::{self, Portal, REDIRECT, Rp};
+use crate::oidc::{self, PASSWORD, Portal, REDIRECT, Rp};
 use crate::pcsc_lock::pcsc_lock;
 use crate::portal_card::{PIN, card_portal};
 
-on_both_backends!(one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out);
+on_both_backends!(
+    one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out,
+    a_password_login_in_chromium_goes_back_to_the_relying_service,
+);
 
 /// Where the relying services' redirect URIs point (nothing listens there: the browser answers for them).
 const SERVICES_ORIGIN: &str = "http://127.0.0.1:9/";
@@ -227,6 +230,41 @@ fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b:
         assert_eq!(browser.eval("document.documentElement.lang"), lang);
         crate::accessibility::assert_wcag21_aa(&mut browser, "main", &format!("the signed-out page ({lang})"));
     }
+}
+
+/// The password + TOTP login started by a relying service, keyboard only, on a PC without a facility
+/// certificate: the login page says what that means, and the form's POST reaches the service's redirect URI
+/// on another origin (Chromium checks the login page's `form-action` along the POST's redirects: the portal
+/// allows the registered redirect URI's origin named by the authorization request, issue #26 item 8).
+fn a_password_login_in_chromium_goes_back_to_the_relying_service(b: Backend) {
+    let p = Portal::start(b);
+    let home_dir = p.h.path("browser-home");
+    nss_trust(&home_dir, &p.h.chain_file("server"));
+    let mut browser = Chromium::start(&home_dir, &p.h.path("chromium-profile"));
+    browser.cmd(json!({"cmd": "accept_language", "value": "ja,en-US;q=0.8"}));
+    browser.cmd(json!({"cmd": "intercept", "prefix": SERVICES_ORIGIN}));
+    let verifier = "c".repeat(64);
+    let authorize = format!(
+        "{}/authorize?response_type=code&client_id=rp1&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256&nonce=n1",
+        p.issuer,
+        oidc::enc(REDIRECT),
+        oidc::challenge(&verifier)
+    );
+    let login = browser.goto(&authorize);
+    assert!(login.starts_with(&format!("{}/login?return_to=", p.issuer)), "{login}");
+    let text = browser.eval("document.querySelector('main').innerText");
+    assert!(text.as_str().unwrap().contains("この PC には施設の PC 証明書がないため"), "{text}");
+    crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the login page without a facility (ja)");
+    // Card login is off on this portal: the password form is open; every field reached and filled by keyboard.
+    tab_to(&mut browser, "document.activeElement.id === 'username'");
+    browser.cmd(json!({"cmd": "keys", "text": "alice"}));
+    browser.cmd(json!({"cmd": "key", "key": "Tab"}));
+    browser.cmd(json!({"cmd": "keys", "text": PASSWORD}));
+    assert_eq!(browser.cmd(json!({"cmd": "key", "key": "Tab"}))["focused"], "totp");
+    browser.cmd(json!({"cmd": "keys", "text": oidc::totp(&p.totp_secret, 0)}));
+    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
+    let landed = browser.wait_url(REDIRECT, "main");
+    assert!(oidc::param(&landed, "code").is_some(), "no code: {landed}");
 }
 
 /// The page open in `browser`, checked with axe-core and photographed in Japanese and English (the switch of

@@ -6,8 +6,8 @@ use super::pages::{self, unavailable_in};
 use super::problem::Problem;
 use super::request_body;
 use super::respond::{
-    Tls, check_form_csrf, connection, end_session, login_connection, refused_connection, safe_return, session_failed,
-    signed_out,
+    self, Tls, check_form_csrf, connection, end_session, login_connection, refused_connection, safe_return,
+    session_failed, signed_out,
 };
 use super::session;
 use super::state::PortalState;
@@ -143,7 +143,8 @@ pub async fn login_page(
         .as_deref()
         .and_then(|code| Problem::from_query(code, q.tries_left.as_deref(), q.kind.as_deref()))
         .map(|p| p.render(lang, true, None));
-    let response = pages::login(lang, &page, notice);
+    let target = respond::return_origin(&state, &return_to).await;
+    let response = pages::with_form_target(pages::login(lang, &page, notice), target.as_deref());
     match set_cookie {
         Some(cookie) => with_header(response, header::SET_COOKIE, &cookie),
         None => response,
@@ -195,7 +196,8 @@ pub async fn login(
             let card_only = state.services.current().await.map(|s| pages::card_only_services(&s)).unwrap_or_default();
             let page = pages::LoginPage { facility: context.as_ref(), return_to: &return_to, card: None, card_only };
             let notice = maud::html! { div class="error" role="alert" { p { (e.to_string()) } } };
-            return pages::login(lang, &page, Some(notice));
+            let target = respond::return_origin(&state, &return_to).await;
+            return pages::with_form_target(pages::login(lang, &page, Some(notice)), target.as_deref());
         }
         Err(e) => return unavailable_in(lang, e),
     };

@@ -10,7 +10,7 @@ use super::session::{self, Session};
 use super::state::PortalState;
 use super::words::M;
 use crate::http::headers::with_header;
-use axum::extract::Extension;
+use axum::extract::{Extension, Query};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_server::tls::TlsInfo;
@@ -124,4 +124,45 @@ pub fn problem_page(lang: Lang, problem: &Problem, detail: Option<&str>) -> Resp
 /// A page refusing the request.
 pub fn refused_page(lang: Lang, status: StatusCode, reason: &str) -> Response {
     pages::refused(lang, status, reason)
+}
+
+/// The origin of the relying service a login goes back to, when `return_to` (already a safe local path) is an
+/// authorization request naming a client and one of its registered redirect URIs: the login page's CSP must
+/// allow it in `form-action`, because Chromium checks `form-action` along the redirect chain of the login
+/// form's POST (`/login` → `/authorize` → the service). Anything else (the home page, a pushed request) needs
+/// nothing beyond `'self'`.
+pub(super) async fn return_origin(state: &PortalState, return_to: &str) -> Option<String> {
+    let uri: axum::http::Uri = return_to.parse().ok()?;
+    let Query(q) = Query::<std::collections::HashMap<String, String>>::try_from_uri(&uri).ok()?;
+    let (client_id, redirect) = (q.get("client_id")?, q.get("redirect_uri")?);
+    let client = state.oidc.clients.load(client_id).await.ok()??;
+    if !client.config.redirect_uris.contains(redirect) {
+        return None;
+    }
+    origin_of(redirect)
+}
+
+/// `scheme://authority` of an absolute `http(s)` URL, when it is plain enough to write into a CSP.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let plain = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    (matches!(scheme, "https" | "http") && !authority.is_empty() && plain(authority))
+        .then(|| format!("{scheme}://{authority}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_of;
+
+    #[test]
+    fn only_a_plain_origin_reaches_the_policy() {
+        assert_eq!(origin_of("https://emr.example.jp/cb?x=1").as_deref(), Some("https://emr.example.jp"));
+        assert_eq!(origin_of("http://127.0.0.1:9/cb").as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(origin_of("http://[::1]:8080").as_deref(), Some("http://[::1]:8080"));
+        assert_eq!(origin_of("https://a.jp;script-src *"), None);
+        assert_eq!(origin_of("https://user@a.jp/"), None);
+        assert_eq!(origin_of("javascript://a.jp"), None);
+        assert_eq!(origin_of("/local"), None);
+    }
 }

@@ -127,7 +127,8 @@ pub async fn submit(
                 card_only: pages::card_only_services(&services),
             };
             let notice = Problem::of_card_login(&e, form.kind).render(lang, true, Some(&e.to_string()));
-            return pages::login(lang, &page, Some(notice));
+            let target = crate::portal::respond::return_origin(&state, &return_to).await;
+            return pages::with_form_target(pages::login(lang, &page, Some(notice)), target.as_deref());
         }
         Err(Incomplete::Session(e)) => return session_failed(lang, e),
     };

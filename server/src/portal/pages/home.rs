@@ -1,7 +1,7 @@
 //! The home page: who is signed in (name, qualification, facility, how), the services that open here as large
 //! tiles, the services that do not open here with the reason and what would allow it, and the session's end.
 
-use super::{BodyData, Chrome, PcFacility, Scripts, jst, page_with, sign_out_form};
+use super::layout::{BodyData, Chrome, PcFacility, Scripts, jst, page_with, sign_out_form};
 use crate::policy::{FacilityContext, Listing, Service, Subject};
 use crate::portal::reasons;
 use crate::portal::words::M;

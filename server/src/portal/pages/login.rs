@@ -1,7 +1,7 @@
 //! The login page: this PC's facility, one primary action (the HPKI card), and the weaker ways in (the My
 //! Number card, password + one-time code) below it, each saying what it cannot open.
 
-use super::{BodyData, Chrome, PcFacility, Scripts, page_with};
+use super::layout::{BodyData, Chrome, PcFacility, Scripts, page_with};
 use crate::policy::{AssuranceLevel, FacilityContext, Services};
 use crate::portal::words::M;
 use axum::http::StatusCode;
@@ -76,7 +76,8 @@ pub fn login(lang: Lang, page: &LoginPage<'_>, notice: Option<Markup>) -> Respon
                     p { (t(M::CardOnlyServices)) }
                     ul class="card-only" { @for name in &page.card_only { li { (name) } } }
                 }
-                form method="post" action="/login" class="password" {
+                // The level this form signs in at, for scripts (the relying-party peers check the page marks it).
+                form method="post" action="/login" class="password" data-assurance="password-totp" {
                     input type="hidden" name="return_to" value=(return_to);
                     label for="username" { (t(M::User)) }
                     input id="username" name="username" autocomplete="username" required;

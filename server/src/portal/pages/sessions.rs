@@ -1,6 +1,6 @@
 //! The person's live sessions (issue #8), each with a form ending it, and "log out everywhere".
 
-use super::{jst_bare, page};
+use super::layout::{jst_bare, page};
 use crate::portal::self_service::{Row, SignIn};
 use crate::portal::words::M;
 use axum::http::StatusCode;
