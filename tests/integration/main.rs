@@ -89,3 +89,4 @@ mod revocation;
 mod scep;
 mod secrets;
 mod serve;
+mod tsa;
