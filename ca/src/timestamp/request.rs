@@ -1,0 +1,86 @@
+//! `TimeStampReq`: the request, decoded strictly (DER) and turned into a typed [`Request`].
+
+use super::imprint::{HashAlgorithm, MessageImprint};
+use super::refusal::Refusal;
+use const_oid::ObjectIdentifier;
+use der::asn1::Int;
+use der::{Decode, Sequence};
+use x509_cert::ext::Extensions;
+
+/// RFC 3161 §2.4.1:
+///
+/// ```text
+/// TimeStampReq ::= SEQUENCE  {
+///    version                      INTEGER  { v1(1) },
+///    messageImprint               MessageImprint,
+///    reqPolicy             TSAPolicyId              OPTIONAL,
+///    nonce                 INTEGER                  OPTIONAL,
+///    certReq               BOOLEAN                  DEFAULT FALSE,
+///    extensions            [0] IMPLICIT Extensions  OPTIONAL  }
+/// ```
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct TimeStampReq {
+    /// Must be 1.
+    pub version: u8,
+    /// What is time-stamped.
+    pub message_imprint: MessageImprint,
+    /// The policy asked for.
+    #[asn1(optional = "true")]
+    pub req_policy: Option<ObjectIdentifier>,
+    /// The client's nonce, echoed.
+    #[asn1(optional = "true")]
+    pub nonce: Option<Int>,
+    /// Whether the token carries the TSA's certificate.
+    #[asn1(default = "Default::default")]
+    pub cert_req: bool,
+    /// Request extensions (none accepted).
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    pub extensions: Option<Extensions>,
+}
+
+/// A request this TSA will answer: every field checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// The imprint, as received (the token repeats it byte for byte, RFC 3161 §2.4.2).
+    pub imprint: MessageImprint,
+    /// Its hash algorithm.
+    pub hash: HashAlgorithm,
+    /// The nonce to echo.
+    pub nonce: Option<Int>,
+    /// Whether to include the TSA certificate.
+    pub cert_req: bool,
+}
+
+/// Decode and check a request: DER only, version 1, a SHA-2 imprint of the right length, our policy or none,
+/// no extensions.
+pub fn parse_request(der: &[u8], policy: &ObjectIdentifier) -> Result<Request, Refusal> {
+    let req = TimeStampReq::from_der(der).map_err(|e| {
+        Refusal::BadDataFormat(format!(
+            "the request is not a DER TimeStampReq ({e}): send what `openssl ts -query` writes"
+        ))
+    })?;
+    if req.version != 1 {
+        return Err(Refusal::BadRequest(format!(
+            "TimeStampReq version {} is not supported: use version 1",
+            req.version
+        )));
+    }
+    if req.extensions.is_some() {
+        return Err(Refusal::UnacceptedExtension);
+    }
+    let hash = HashAlgorithm::of(&req.message_imprint.hash_algorithm)?;
+    let got = req.message_imprint.hashed_message.as_bytes().len();
+    if got != hash.len() {
+        return Err(Refusal::BadDataFormat(format!(
+            "the hashedMessage is {got} octets long, but a {} digest has {}",
+            hash.name(),
+            hash.len()
+        )));
+    }
+    if let Some(asked) = req.req_policy
+        && asked != *policy
+    {
+        return Err(Refusal::UnacceptedPolicy { asked: asked.to_string(), ours: policy.to_string() });
+    }
+    Ok(Request { imprint: req.message_imprint, hash, nonce: req.nonce, cert_req: req.cert_req })
+}
