@@ -1,12 +1,24 @@
 //! The time-stamping authority (issue #27, item 4): the `tsa` profile (critical EKU timeStamping alone,
-//! server CA, pkilint clean, OpenSSL's timestampsign purpose) and `hcpki serve`'s RFC 3161 `/tsa`.
+//! server CA, pkilint clean, OpenSSL's timestampsign purpose) and `hcpki serve`'s RFC 3161 `/tsa`, asked by
+//! `openssl ts -query` and checked by `openssl ts -reply -text` and `openssl ts -verify`; bad requests get
+//! rejections OpenSSL prints with the right failInfo.
 
-use crate::fixtures::{Key, csr, x509_text};
-use crate::harness::{Backend, Hcpki};
+use crate::fixtures::{Key, csr, run_ok, x509_text};
+use crate::harness::{Backend, Hcpki, describe};
 use crate::peers;
+use crate::serve::Served;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-on_both_backends!(tsa_profile_is_clean_and_for_time_stamping_only,);
+on_both_backends!(
+    tsa_profile_is_clean_and_for_time_stamping_only,
+    openssl_verifies_time_stamps,
+    bad_requests_get_rejections_with_fail_info,
+);
+
+/// The policy of the test TSA (an arc of the private-enterprise space reserved for examples is not needed:
+/// any OID with small arcs does).
+const POLICY: &str = "1.3.6.1.4.1.99999.3161.1";
 
 /// `hcpki issue --profile tsa`: issued by the server CA, critical EKU with timeStamping alone, keyUsage
 /// digitalSignature + nonRepudiation, no SAN; pkilint finds nothing, `openssl verify -purpose timestampsign`
@@ -26,6 +38,205 @@ fn tsa_profile_is_clean_and_for_time_stamping_only(b: Backend) {
     let request = csr(h.scratch(), "tsa-san", Key::P256, "tsa");
     let err = h.fails(&["issue", "--profile", "tsa", "--csr", path(&request), "--san", "tsa.example"]);
     assert!(err.contains("the TSA is named by its subject"), "{err}");
+}
+
+/// `openssl ts -query` (SHA-256/384/512, with and without nonce and certReq) → `POST /tsa` → `openssl ts
+/// -reply -text` shows a granted token with our policy, and `openssl ts -verify` accepts it against the data
+/// and against the query, under the root with the TSA certificate and server CA as untrusted; a tampered
+/// file fails. The TSA certificate `hcpki serve` issued itself passes pkilint.
+fn openssl_verifies_time_stamps(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let (server, tsa) = serve_tsa(&h);
+    let data = h.path("document.txt");
+    std::fs::write(&data, "紹介状 referral letter, version 1\n").unwrap();
+    let (root, untrusted) = (h.ca_cert_file("root"), untrusted(&h, &tsa));
+    for (digest, extra) in
+        [("-sha256", &["-cert"][..]), ("-sha256", &["-no_nonce"][..]), ("-sha384", &["-cert"]), ("-sha512", &[])]
+    {
+        let name = format!("q{digest}{}", extra.join(""));
+        let query = query(&h, &name, &[&["-data", path(&data), digest], extra].concat());
+        let reply = post(&server, &h, &query, &name);
+        let text = reply_text(&reply);
+        assert!(text.contains("Status: Granted."), "{name}: {text}");
+        assert!(text.contains(&format!("Policy OID: {POLICY}")), "{name}: {text}");
+        assert!(text.contains("Accuracy: 0x01 seconds"), "{name}: {text}");
+        assert!(text.contains("Ordering: no"), "{name}: {text}");
+        assert_eq!(text.contains("Nonce: unspecified"), extra.contains(&"-no_nonce"), "{name}: {text}");
+        assert!(text.contains("TSA: DirName:") && text.contains("hcpki Time-Stamping Authority"), "{name}: {text}");
+        let ok = verify(
+            &[
+                &["-data", path(&data)][..],
+                &["-in", path(&reply), "-CAfile", path(&root)],
+                &["-untrusted", path(&untrusted)],
+            ]
+            .concat(),
+        );
+        assert!(
+            ok.status.success() && String::from_utf8_lossy(&ok.stdout).contains("Verification: OK"),
+            "{name}\n{}",
+            describe(&ok)
+        );
+        let ok = verify(&[
+            "-queryfile",
+            path(&query),
+            "-in",
+            path(&reply),
+            "-CAfile",
+            path(&root),
+            "-untrusted",
+            path(&untrusted),
+        ]);
+        assert!(ok.status.success(), "{name} against the query\n{}", describe(&ok));
+    }
+    let query = query(&h, "tampered", &["-data", path(&data), "-sha256", "-cert"]);
+    let reply = post(&server, &h, &query, "tampered");
+    let tampered = h.path("document-tampered.txt");
+    std::fs::write(&tampered, "紹介状 referral letter, version 2\n").unwrap();
+    let bad = verify(&[
+        "-data",
+        path(&tampered),
+        "-in",
+        path(&reply),
+        "-CAfile",
+        path(&root),
+        "-untrusted",
+        path(&untrusted),
+    ]);
+    assert!(!bad.status.success(), "a tampered file verified\n{}", describe(&bad));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("message imprint mismatch"), "{}", describe(&bad));
+    peers::pkilint(&tsa);
+    server.stop();
+}
+
+/// Garbage, truncated DER, SHA-1, a digest of the wrong length, a foreign policy, an extension, version 2:
+/// each gets a rejection (HTTP 200, `application/timestamp-reply`) that `openssl ts -reply -text` prints with
+/// the failInfo RFC 3161 names; the TSA keeps answering. A wrong media type is HTTP 415.
+fn bad_requests_get_rejections_with_fail_info(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let (server, _tsa) = serve_tsa(&h);
+    let data = h.path("document.txt");
+    std::fs::write(&data, "data").unwrap();
+    let good = std::fs::read(query(&h, "good", &["-data", path(&data), "-sha256", "-cert"])).unwrap();
+    let sha1 = std::fs::read(query(&h, "sha1", &["-data", path(&data), "-sha1"])).unwrap();
+    let foreign =
+        std::fs::read(query(&h, "policy", &["-data", path(&data), "-sha256", "-tspolicy", "1.2.3.4"])).unwrap();
+    let imprint = |hash: &[u8], len: usize| {
+        // SEQUENCE { SEQUENCE { OID sha256, NULL }, OCTET STRING }
+        let alg = der(0x30, &[&der(0x06, hash)[..], &[0x05, 0x00]].concat());
+        der(0x30, &[alg, der(0x04, &vec![0x11; len])].concat())
+    };
+    let sha256 = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
+    let request = |version: u8, tail: &[u8], len: usize| {
+        der(0x30, &[&[0x02, 0x01, version][..], &imprint(&sha256, len), tail].concat())
+    };
+    // [0] IMPLICIT Extensions { Extension { OID 1.2.3.4, OCTET STRING { NULL } } }
+    let extension = der(0xa0, &der(0x30, &[der(0x06, &[0x2a, 0x03, 0x04]), der(0x04, &[0x05, 0x00])].concat()));
+    let cases: [(&str, Vec<u8>, &str); 8] = [
+        ("garbage", b"not a time-stamp request".to_vec(), "the data submitted has the wrong format"),
+        ("truncated", good[..good.len() - 5].to_vec(), "the data submitted has the wrong format"),
+        ("trailing", [&good[..], &[0x00]].concat(), "the data submitted has the wrong format"),
+        ("sha1", sha1, "unrecognized or unsupported algorithm identifier"),
+        ("short-digest", request(1, &[], 20), "the data submitted has the wrong format"),
+        ("foreign-policy", foreign, "the requested TSA policy is not supported by the TSA"),
+        ("extension", request(1, &extension, 32), "the requested extension is not supported by the TSA"),
+        ("version-2", request(2, &[], 32), "transaction not permitted or supported"),
+    ];
+    for (name, body, fail) in cases {
+        let file = h.path(&format!("{name}.tsq"));
+        std::fs::write(&file, body).unwrap();
+        let reply = post(&server, &h, &file, name);
+        let text = reply_text(&reply);
+        assert!(text.contains("Status: Rejected."), "{name}: {text}");
+        assert!(text.contains(fail), "{name}: wanted {fail:?}\n{text}");
+        assert!(text.contains("TST info:\nNot included."), "{name}: {text}");
+    }
+    // Still answering, and the right request still granted.
+    let file = h.path("after.tsq");
+    std::fs::write(&file, &good).unwrap();
+    assert!(reply_text(&post(&server, &h, &file, "after")).contains("Status: Granted."));
+    let out = curl(&[
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "--data-binary",
+        &format!("@{}", path(&file)),
+        "-H",
+        "Content-Type: text/plain",
+        &url(&server),
+    ]);
+    assert_eq!(out.trim(), "415");
+    server.stop();
+}
+
+/// `hcpki serve` with `[tsa]`; the TSA certificate it issued.
+fn serve_tsa(h: &Hcpki) -> (Served, PathBuf) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(h.dir().join("hcpki.toml")).unwrap();
+    write!(f, "\n[tsa]\npolicy = \"{POLICY}\"\n").unwrap();
+    let server = Served::start(h, &[]);
+    (server, h.dir().join("tsa/tsa.pem"))
+}
+
+/// The TSA certificate and the server CA, for `-untrusted`.
+fn untrusted(h: &Hcpki, tsa: &Path) -> PathBuf {
+    let out = h.path("untrusted.pem");
+    let server_ca = std::fs::read_to_string(h.ca_cert_file("server")).unwrap();
+    std::fs::write(&out, std::fs::read_to_string(tsa).unwrap() + &server_ca).unwrap();
+    out
+}
+
+/// `openssl ts -query ARGS -out <name>.tsq`.
+fn query(h: &Hcpki, name: &str, args: &[&str]) -> PathBuf {
+    let out = h.path(&format!("{name}.tsq"));
+    run_ok(Command::new("openssl").args(["ts", "-query"]).args(args).arg("-out").arg(&out));
+    out
+}
+
+/// POST the query to `/tsa`; the reply must be HTTP 200 `application/timestamp-reply`.
+fn post(server: &Served, h: &Hcpki, query: &Path, name: &str) -> PathBuf {
+    let reply = h.path(&format!("{name}.tsr"));
+    let meta = curl(&[
+        "-sS",
+        "-o",
+        path(&reply),
+        "-w",
+        "%{http_code} %{content_type}",
+        "--data-binary",
+        &format!("@{}", path(query)),
+        "-H",
+        "Content-Type: application/timestamp-query",
+        &url(server),
+    ]);
+    assert_eq!(meta.trim(), "200 application/timestamp-reply", "{name}");
+    reply
+}
+
+fn url(server: &Served) -> String {
+    format!("http://127.0.0.1:{}/tsa", server.http_port)
+}
+
+fn curl(args: &[&str]) -> String {
+    String::from_utf8_lossy(&run_ok(Command::new("curl").args(args)).stdout).into_owned()
+}
+
+/// `openssl ts -reply -in REPLY -text`.
+fn reply_text(reply: &Path) -> String {
+    let out = run_ok(Command::new("openssl").args(["ts", "-reply", "-text", "-in"]).arg(reply));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `openssl ts -verify ARGS`.
+fn verify(args: &[&str]) -> std::process::Output {
+    Command::new("openssl").args(["ts", "-verify"]).args(args).output().unwrap()
+}
+
+/// One DER TLV (short or one-octet long form: the requests here are small).
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let header = if len < 0x80 { vec![tag, len as u8] } else { vec![tag, 0x81, len as u8] };
+    [header, content.to_vec()].concat()
 }
 
 /// A TSA certificate for a fresh P-256 key, through `hcpki issue`.

@@ -56,7 +56,7 @@ impl HashAlgorithm {
     }
 
     /// The length of a digest, in octets.
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         match self {
             Self::Sha256 => 32,
             Self::Sha384 => 48,

@@ -70,11 +70,11 @@ pub fn parse_request(der: &[u8], policy: &ObjectIdentifier) -> Result<Request, R
     }
     let hash = HashAlgorithm::of(&req.message_imprint.hash_algorithm)?;
     let got = req.message_imprint.hashed_message.as_bytes().len();
-    if got != hash.len() {
+    if got != hash.digest_len() {
         return Err(Refusal::BadDataFormat(format!(
             "the hashedMessage is {got} octets long, but a {} digest has {}",
             hash.name(),
-            hash.len()
+            hash.digest_len()
         )));
     }
     if let Some(asked) = req.req_policy
