@@ -14,6 +14,7 @@ on_both_backends!(
     tsa_profile_is_clean_and_for_time_stamping_only,
     openssl_verifies_time_stamps,
     bad_requests_get_rejections_with_fail_info,
+    tsa_key_on_pkcs11_token,
 );
 
 /// The policy of the test TSA (an arc of the private-enterprise space reserved for examples is not needed:
@@ -167,6 +168,29 @@ fn bad_requests_get_rejections_with_fail_info(b: Backend) {
         &url(&server),
     ]);
     assert_eq!(out.trim(), "415");
+    server.stop();
+}
+
+/// CA keys on SoftHSM: the TSA key is made on the same token (object `hcpki-tsa`), and its tokens verify.
+fn tsa_key_on_pkcs11_token(b: Backend) {
+    use crate::pkcs11::{MODULE, SoftHsm, TOKEN};
+    let plain = Hcpki::new(b);
+    let hsm = SoftHsm::new(&plain.path("softhsm"));
+    let h = plain.with_env("SOFTHSM2_CONF", &hsm.conf);
+    h.ok(&["init", "--pkcs11-module", MODULE, "--pkcs11-token-label", TOKEN, "--pkcs11-pin-file", path(&hsm.pin_file)]);
+    let (server, tsa) = serve_tsa(&h);
+    let data = h.path("document.txt");
+    std::fs::write(&data, "処方箋 prescription\n").unwrap();
+    let query = query(&h, "hsm", &["-data", path(&data), "-sha256", "-cert"]);
+    let reply = post(&server, &h, &query, "hsm");
+    assert!(reply_text(&reply).contains("Status: Granted."));
+    let (root, untrusted) = (h.ca_cert_file("root"), untrusted(&h, &tsa));
+    let ok =
+        verify(&["-data", path(&data), "-in", path(&reply), "-CAfile", path(&root), "-untrusted", path(&untrusted)]);
+    assert!(ok.status.success(), "{}", describe(&ok));
+    let objects = hsm.list_objects(Some("privkey"));
+    assert!(objects.contains("hcpki-tsa"), "no TSA key on the token:\n{objects}");
+    assert!(!h.dir().join("keys/tsa.p8").exists(), "the TSA key was written to a file");
     server.stop();
 }
 
