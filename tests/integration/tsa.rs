@@ -64,45 +64,20 @@ fn openssl_verifies_time_stamps(b: Backend) {
         assert!(text.contains("Ordering: no"), "{name}: {text}");
         assert_eq!(text.contains("Nonce: unspecified"), extra.contains(&"-no_nonce"), "{name}: {text}");
         assert!(text.contains("TSA: DirName:") && text.contains("hcpki Time-Stamping Authority"), "{name}: {text}");
-        let ok = verify(
-            &[
-                &["-data", path(&data)][..],
-                &["-in", path(&reply), "-CAfile", path(&root)],
-                &["-untrusted", path(&untrusted)],
-            ]
-            .concat(),
-        );
+        let ok = verify("-data", &data, &reply, &root, &untrusted);
         assert!(
             ok.status.success() && String::from_utf8_lossy(&ok.stdout).contains("Verification: OK"),
             "{name}\n{}",
             describe(&ok)
         );
-        let ok = verify(&[
-            "-queryfile",
-            path(&query),
-            "-in",
-            path(&reply),
-            "-CAfile",
-            path(&root),
-            "-untrusted",
-            path(&untrusted),
-        ]);
+        let ok = verify("-queryfile", &query, &reply, &root, &untrusted);
         assert!(ok.status.success(), "{name} against the query\n{}", describe(&ok));
     }
     let query = query(&h, "tampered", &["-data", path(&data), "-sha256", "-cert"]);
     let reply = post(&server, &h, &query, "tampered");
     let tampered = h.path("document-tampered.txt");
     std::fs::write(&tampered, "紹介状 referral letter, version 2\n").unwrap();
-    let bad = verify(&[
-        "-data",
-        path(&tampered),
-        "-in",
-        path(&reply),
-        "-CAfile",
-        path(&root),
-        "-untrusted",
-        path(&untrusted),
-    ]);
+    let bad = verify("-data", &tampered, &reply, &root, &untrusted);
     assert!(!bad.status.success(), "a tampered file verified\n{}", describe(&bad));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("message imprint mismatch"), "{}", describe(&bad));
     peers::pkilint(&tsa);
@@ -185,8 +160,7 @@ fn tsa_key_on_pkcs11_token(b: Backend) {
     let reply = post(&server, &h, &query, "hsm");
     assert!(reply_text(&reply).contains("Status: Granted."));
     let (root, untrusted) = (h.ca_cert_file("root"), untrusted(&h, &tsa));
-    let ok =
-        verify(&["-data", path(&data), "-in", path(&reply), "-CAfile", path(&root), "-untrusted", path(&untrusted)]);
+    let ok = verify("-data", &data, &reply, &root, &untrusted);
     assert!(ok.status.success(), "{}", describe(&ok));
     let objects = hsm.list_objects(Some("privkey"));
     assert!(objects.contains("hcpki-tsa"), "no TSA key on the token:\n{objects}");
@@ -251,9 +225,14 @@ fn reply_text(reply: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// `openssl ts -verify ARGS`.
-fn verify(args: &[&str]) -> std::process::Output {
-    Command::new("openssl").args(["ts", "-verify"]).args(args).output().unwrap()
+/// `openssl ts -verify -data FILE` or `-queryfile FILE` of `reply`, trusting `root` only, the TSA certificate
+/// and its CA in `untrusted`.
+fn verify(against: &str, file: &Path, reply: &Path, root: &Path, untrusted: &Path) -> std::process::Output {
+    Command::new("openssl")
+        .args(["ts", "-verify", against, path(file), "-in", path(reply), "-CAfile", path(root)])
+        .args(["-untrusted", path(untrusted)])
+        .output()
+        .unwrap()
 }
 
 /// One DER TLV (short or one-octet long form: the requests here are small).
