@@ -84,3 +84,33 @@ pub fn parse_request(der: &[u8], policy: &ObjectIdentifier) -> Result<Request, R
     }
     Ok(Request { imprint: req.message_imprint, hash, nonce: req.nonce, cert_req: req.cert_req })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timestamp::FailInfo;
+
+    /// `openssl ts -query -sha256 -no_nonce` and `-sha1` (fuzz/seeds/timestamp_request).
+    const SHA256: &str = "30360201013031300d0609608648016503040201050004207595172b5c06d0df51586c7ea16b770c52053684d0d61e1f1672dceac8f71b8c";
+    const SHA1: &str =
+        "30300201013021300906052b0e03021a0500041405883fe77aee2d6e9c20d261a90e5facfdbbc67a02082e26c86e09caf8ce";
+    const POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.3161.1");
+
+    fn fail(der: &[u8]) -> FailInfo {
+        parse_request(der, &POLICY).unwrap_err().fail_info()
+    }
+
+    #[test]
+    fn openssl_requests_parse_or_get_their_fail_info() {
+        let good = hex::decode(SHA256).unwrap();
+        let request = parse_request(&good, &POLICY).unwrap();
+        assert_eq!((request.hash, request.nonce, request.cert_req), (HashAlgorithm::Sha256, None, false));
+        assert_eq!(fail(&hex::decode(SHA1).unwrap()), FailInfo::BadAlg);
+        assert_eq!(fail(&good[..good.len() - 1]), FailInfo::BadDataFormat);
+        assert_eq!(fail(&[good.as_slice(), &[0]].concat()), FailInfo::BadDataFormat);
+        assert_eq!(fail(b""), FailInfo::BadDataFormat);
+        let mut version_2 = good.clone();
+        version_2[4] = 2;
+        assert_eq!(fail(&version_2), FailInfo::BadRequest);
+    }
+}
