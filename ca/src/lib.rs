@@ -23,6 +23,7 @@ pub mod profile;
 pub mod revocation;
 pub mod serial;
 pub mod time;
+pub mod timestamp;
 
 // The store and the values its rows hold are the crate `hcpki-store` (decision D51), the floor under this one;
 // named here too, so `hcpki_ca::store::…`, `crate::facility::…` and the other old paths keep working.

@@ -47,6 +47,8 @@ pub const KP_IKE_INTERMEDIATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("
 pub const KP_SERVER_AUTH: ObjectIdentifier = const_oid::db::rfc5280::ID_KP_SERVER_AUTH;
 /// id-kp-clientAuth.
 pub const KP_CLIENT_AUTH: ObjectIdentifier = const_oid::db::rfc5280::ID_KP_CLIENT_AUTH;
+/// id-kp-timeStamping (RFC 3161 §2.3).
+pub const KP_TIME_STAMPING: ObjectIdentifier = const_oid::db::rfc5280::ID_KP_TIME_STAMPING;
 /// id-kp-OCSPSigning.
 pub const KP_OCSP_SIGNING: ObjectIdentifier = const_oid::db::rfc5280::ID_KP_OCSP_SIGNING;
 /// id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1).

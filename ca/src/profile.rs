@@ -22,6 +22,7 @@ pub mod server;
 mod settings;
 mod spec;
 mod template;
+pub mod tsa;
 
 pub use dn::DnBuilder;
 pub use error::ProfileError;
@@ -47,6 +48,7 @@ impl ProfileSettings {
             ProfileKind::Ocsp => ocsp::spec(self),
             ProfileKind::ScepRa => scep_ra::spec(self),
             ProfileKind::Operator => operator::spec(self),
+            ProfileKind::Tsa => tsa::spec(self),
         }
     }
 }
@@ -65,6 +67,7 @@ pub fn names(spec: &ProfileSpec, settings: &ProfileSettings, request: &NameReque
         ProfileKind::Ocsp => ocsp::names(settings, request),
         ProfileKind::ScepRa => scep_ra::names(settings, request),
         ProfileKind::Operator => operator::names(settings, request),
+        ProfileKind::Tsa => tsa::names(settings, request),
     }
 }
 
@@ -89,7 +92,7 @@ pub fn template(
     b.basic_constraints(false, None)?;
     b.key_usage(spec.key_usage)?;
     if !spec.eku.is_empty() {
-        b.extended_key_usage(&spec.eku)?;
+        b.extended_key_usage(&spec.eku, spec.eku_critical)?;
     }
     b.subject_key_identifier(subject_key)?;
     b.authority_key_identifier(issuer.key_id)?;

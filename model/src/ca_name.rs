@@ -45,6 +45,8 @@ impl CaName {
             ProfileKind::Ocsp | ProfileKind::ScepRa => None,
             // hcpki's own CA for its own people: never the facility PC CA (D18).
             ProfileKind::Operator => Some(Self::Server),
+            // hcpki's own service, like its TLS server: the server CA (D65).
+            ProfileKind::Tsa => Some(Self::Server),
         }
     }
 

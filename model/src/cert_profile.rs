@@ -18,13 +18,14 @@ pub enum CertProfile {
 
 impl CertProfile {
     /// Every stored form: the end-entity profiles, then the CA certificates.
-    pub const ALL: [CertProfile; 10] = [
+    pub const ALL: [CertProfile; 11] = [
         Self::EndEntity(ProfileKind::Router),
         Self::EndEntity(ProfileKind::Pc),
         Self::EndEntity(ProfileKind::Server),
         Self::EndEntity(ProfileKind::Ocsp),
         Self::EndEntity(ProfileKind::ScepRa),
         Self::EndEntity(ProfileKind::Operator),
+        Self::EndEntity(ProfileKind::Tsa),
         Self::Ca(CaName::Root),
         Self::Ca(CaName::Router),
         Self::Ca(CaName::Pc),
@@ -78,7 +79,7 @@ impl serde::Serialize for CertProfile {
 
 /// A text that names no stored profile.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown profile {0:?}: use router, pc, server, ocsp, scep-ra, operator or ca-<CA name>")]
+#[error("unknown profile {0:?}: use router, pc, server, ocsp, scep-ra, operator, tsa or ca-<CA name>")]
 pub struct UnknownCertProfile(pub String);
 
 /// The stored text form, surrounding space ignored.
@@ -95,13 +96,14 @@ mod tests {
 
     /// The texts the `profile` column holds today, written by `Authority` (`ProfileKind::as_str`) and `init`
     /// (`ca-root`, `ca-<name>`): each must parse to its value and print back byte for byte.
-    const STORED: [(&str, CertProfile); 10] = [
+    const STORED: [(&str, CertProfile); 11] = [
         ("router", CertProfile::EndEntity(ProfileKind::Router)),
         ("pc", CertProfile::EndEntity(ProfileKind::Pc)),
         ("server", CertProfile::EndEntity(ProfileKind::Server)),
         ("ocsp", CertProfile::EndEntity(ProfileKind::Ocsp)),
         ("scep-ra", CertProfile::EndEntity(ProfileKind::ScepRa)),
         ("operator", CertProfile::EndEntity(ProfileKind::Operator)),
+        ("tsa", CertProfile::EndEntity(ProfileKind::Tsa)),
         ("ca-root", CertProfile::Ca(CaName::Root)),
         ("ca-router", CertProfile::Ca(CaName::Router)),
         ("ca-pc", CertProfile::Ca(CaName::Pc)),

@@ -19,11 +19,14 @@ pub enum ProfileKind {
     ScepRa,
     /// An hcpki operator's TLS client certificate (admin API), from the server CA.
     Operator,
+    /// hcpki's RFC 3161 time-stamping authority (critical EKU timeStamping), from the server CA.
+    Tsa,
 }
 
 impl ProfileKind {
     /// Every profile, in the order help texts list them.
-    pub const ALL: [ProfileKind; 6] = [Self::Router, Self::Pc, Self::Server, Self::Ocsp, Self::ScepRa, Self::Operator];
+    pub const ALL: [ProfileKind; 7] =
+        [Self::Router, Self::Pc, Self::Server, Self::Ocsp, Self::ScepRa, Self::Operator, Self::Tsa];
 
     /// Stable text form.
     pub fn as_str(self) -> &'static str {
@@ -34,6 +37,7 @@ impl ProfileKind {
             Self::Ocsp => "ocsp",
             Self::ScepRa => "scep-ra",
             Self::Operator => "operator",
+            Self::Tsa => "tsa",
         }
     }
 }
@@ -46,7 +50,7 @@ impl fmt::Display for ProfileKind {
 
 /// A text that names no profile.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown profile {0:?}: use router, pc or server")]
+#[error("unknown profile {0:?}: use router, pc, server, ocsp, scep-ra, operator or tsa")]
 pub struct UnknownProfile(pub String);
 
 /// The profile's text form, surrounding space ignored.

@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn every_profile_argument_lists_every_profile() {
         let all = names(&ProfileKind::ALL, ProfileKind::as_str);
-        assert_eq!(all.len(), 6);
+        assert_eq!(all.len(), 7);
         for (path, id) in [
             (&["issue"][..], "profile"),
             (&["enroll", "credential"], "profiles"),

@@ -57,6 +57,44 @@ pub struct Config {
     /// The CAs themselves: the offline root's CRL (ARL).
     #[serde(default, skip_serializing_if = "CaConfig::is_default")]
     pub ca: CaConfig,
+    /// The RFC 3161 time-stamping authority at `/tsa`; off when absent (D67).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tsa: Option<TsaConfig>,
+}
+
+/// `[tsa]`: hcpki's RFC 3161 time-stamping authority (`POST /tsa`, docs/signatures.md). Its certificate is of
+/// the `tsa` profile, issued and renewed by `hcpki serve` like the TLS server's.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TsaConfig {
+    /// The TSA policy OID every token names (required: the operator's own, from its TSA policy document).
+    /// Arcs must fit 32 bits, so a `2.25.<uuid>` OID is refused: many verifiers cannot decode one.
+    pub policy: String,
+    /// How far genTime may lie from UTC, in seconds (1–60, default 1: tokens are dated to the second).
+    #[serde(default = "one")]
+    pub accuracy_secs: u32,
+    /// The key, by URI (`file:…` under the hcpki directory, `pkcs11:token=…;object=…`). Default: beside the
+    /// server CA's key (`keys/tsa.p8`, or object `hcpki-tsa` on its token); made on first use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl TsaConfig {
+    /// The authority settings these make, or what is wrong with them.
+    pub fn settings(&self) -> Result<hcpki_ca::timestamp::TsaSettings> {
+        let policy = self.policy.trim().parse::<const_oid::ObjectIdentifier>().with_context(|| {
+            format!("[tsa] policy {:?} is not an OID with arcs below 2^32: use the OID of your TSA policy", self.policy)
+        })?;
+        if !(1..=60).contains(&self.accuracy_secs) {
+            bail!("[tsa] accuracy_secs must be 1 to 60 (it is {})", self.accuracy_secs);
+        }
+        let accuracy = hcpki_ca::timestamp::Accuracy { seconds: Some(self.accuracy_secs), millis: None, micros: None };
+        Ok(hcpki_ca::timestamp::TsaSettings { policy, accuracy })
+    }
 }
 
 /// `[ca]`: the offline root's CRL (ARL, docs/deployment.md "Offline root"): how long `hcpki ca sign-arl` makes

@@ -26,6 +26,8 @@ pub mod scep_ra;
 pub mod server_cert;
 pub mod tls;
 mod tls_key;
+pub mod tsa;
+pub mod tsa_signer;
 
 use hcpki_ca::enroll::acme::{AcmeAuthority, Validator};
 use hcpki_ca::enroll::est::EstAuthority;
@@ -62,4 +64,6 @@ pub struct AppState {
     pub portal: Option<crate::portal::PortalState>,
     /// The process's clock (the authority's): handlers read the time here, never the system clock.
     pub clock: Arc<dyn hcpki_ca::time::Clock>,
+    /// The RFC 3161 time-stamping authority, when `[tsa]` is configured.
+    pub tsa: Option<Arc<hcpki_ca::timestamp::TimeStampAuthority>>,
 }

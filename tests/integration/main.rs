@@ -92,3 +92,4 @@ mod revocation;
 mod scep;
 mod secrets;
 mod serve;
+mod tsa;

@@ -108,6 +108,7 @@ fn issue_leaf(
             NameRequest { ocsp_for: Some("router".into()), ..Default::default() }
         }
         ProfileKind::Operator => NameRequest { device: Some("alice".into()), ..Default::default() },
+        ProfileKind::Tsa => NameRequest::default(),
     };
     let names = profile::names(&spec, &settings, &req).unwrap();
     let issuer_spki = ca.key.public_key();
@@ -145,6 +146,7 @@ fn every_profile_on_every_key_type_lints_clean_and_verifies() {
             ProfileKind::Ocsp,
             ProfileKind::ScepRa,
             ProfileKind::Operator,
+            ProfileKind::Tsa,
         ] {
             for subject_alg in [KeyAlgorithm::P256, KeyAlgorithm::Rsa2048] {
                 if kind == ProfileKind::ScepRa && subject_alg != KeyAlgorithm::Rsa2048 {

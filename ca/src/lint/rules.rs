@@ -464,6 +464,27 @@ pub static RULES: &[Rule] = &[
         }
     ),
     rule!(
+        "e_hcpki_tsa_signer",
+        Error,
+        "RFC 3161 §2.3",
+        "TSA certificates carry one critical extKeyUsage with id-kp-timeStamping alone, and keyUsage only digitalSignature and nonRepudiation",
+        |s| {
+            if s.class != CertClass::EndEntity(ProfileKind::Tsa) {
+                return None;
+            }
+            let critical = s.extension(ext::ID_CE_EXT_KEY_USAGE).is_some_and(|e| e.critical);
+            let only = matches!(s.decode::<ExtendedKeyUsage>(ext::ID_CE_EXT_KEY_USAGE), Some(Ok(e)) if e.0 == [oid::KP_TIME_STAMPING]);
+            if !critical || !only {
+                return Some("extKeyUsage must be critical and hold id-kp-timeStamping alone".to_owned());
+            }
+            let allowed = KeyUsages::DigitalSignature | KeyUsages::NonRepudiation;
+            match s.decode::<KeyUsage>(ext::ID_CE_KEY_USAGE) {
+                Some(Ok(ku)) if (ku.0 & !allowed).is_empty() => None,
+                _ => Some("keyUsage must hold only digitalSignature and nonRepudiation".to_owned()),
+            }
+        }
+    ),
+    rule!(
         "w_hcpki_router_dn_printable",
         Warning,
         "RFC 4945 §3.1 (interop)",

@@ -63,9 +63,9 @@ impl ExtensionsBuilder {
         self.push(KeyUsage::OID, true, &KeyUsage(set))
     }
 
-    /// extKeyUsage, non-critical.
-    pub(crate) fn extended_key_usage(&mut self, oids: &[ObjectIdentifier]) -> Result<(), ProfileError> {
-        self.push(ExtendedKeyUsage::OID, false, &ExtendedKeyUsage(oids.to_vec()))
+    /// extKeyUsage: non-critical but for the TSA (RFC 3161 §2.3: critical, id-kp-timeStamping alone).
+    pub(crate) fn extended_key_usage(&mut self, oids: &[ObjectIdentifier], critical: bool) -> Result<(), ProfileError> {
+        self.push(ExtendedKeyUsage::OID, critical, &ExtendedKeyUsage(oids.to_vec()))
     }
 
     /// subjectKeyIdentifier: RFC 5280 §4.2.1.2 method (1), SHA-1 of the subjectPublicKey bits.

@@ -20,6 +20,7 @@ pub fn spec(settings: &ProfileSettings) -> ProfileSpec {
         facility: FacilityRule::Forbidden,
         revocation_pointers: false,
         ocsp_nocheck: true,
+        eku_critical: false,
     }
 }
 

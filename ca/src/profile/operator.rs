@@ -29,6 +29,7 @@ pub fn spec(_settings: &ProfileSettings) -> ProfileSpec {
         facility: FacilityRule::Forbidden,
         revocation_pointers: true,
         ocsp_nocheck: false,
+        eku_critical: false,
     }
 }
 

@@ -29,6 +29,7 @@ pub fn spec(settings: &ProfileSettings) -> ProfileSpec {
         facility: FacilityRule::Required,
         revocation_pointers: true,
         ocsp_nocheck: false,
+        eku_critical: false,
     }
 }
 

@@ -39,6 +39,7 @@ pub fn spec(settings: &ProfileSettings, eku: RouterEku) -> ProfileSpec {
         facility: FacilityRule::Required,
         revocation_pointers: true,
         ocsp_nocheck: false,
+        eku_critical: false,
     }
 }
 

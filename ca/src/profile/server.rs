@@ -20,6 +20,7 @@ pub fn spec(settings: &ProfileSettings) -> ProfileSpec {
         facility: FacilityRule::Forbidden,
         revocation_pointers: true,
         ocsp_nocheck: false,
+        eku_critical: false,
     }
 }
 

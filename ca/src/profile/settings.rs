@@ -26,6 +26,8 @@ pub struct ProfileSettings {
     pub server_days: u32,
     /// OCSP signer certificate lifetime (days).
     pub ocsp_days: u32,
+    /// TSA certificate lifetime (days; D65).
+    pub tsa_days: u32,
     /// Default router EKU variant when neither --eku nor --vendor is given.
     pub router_eku: RouterEku,
     /// CRL shards of the PC CA (0 = off, at most 4096): each new PC certificate's CRL distribution point
@@ -53,6 +55,7 @@ impl Default for ProfileSettings {
             pc_days: 397,
             server_days: 397,
             ocsp_days: 30,
+            tsa_days: 1096,
             router_eku: RouterEku::None,
             pc_crl_shards: ShardCount::OFF,
             backdate_secs: 300,

@@ -32,6 +32,8 @@ pub struct ProfileSpec {
     pub revocation_pointers: bool,
     /// Whether to add id-pkix-ocsp-nocheck.
     pub ocsp_nocheck: bool,
+    /// Whether extKeyUsage is critical: only the TSA's, which RFC 3161 §2.3 requires critical.
+    pub eku_critical: bool,
 }
 
 /// Classes of subject keys a profile accepts.

@@ -87,6 +87,7 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
         monitor: config::MonitorConfig::default(),
         console: config::ConsoleConfig::default(),
         ca: config::CaConfig::default(),
+        tsa: None,
         audit: config::AuditConfig::default(),
     };
     config::write_new(dir, &cfg)?;

@@ -90,6 +90,14 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let http_addr = http_listener.local_addr()?;
 
     let ras = scep_ra::ensure(&authority, &loaded.dir, &loaded.key_context()).await?;
+    let tsa = match &loaded.config.tsa {
+        Some(cfg) => Some(Arc::new(
+            crate::http::tsa_signer::ensure(&authority, &loaded.dir, &loaded.key_context(), cfg)
+                .await
+                .context("the time-stamping authority ([tsa])")?,
+        )),
+        None => None,
+    };
     let ocsp = revocation::start(&authority, &loaded, board.clone()).await?;
     let scep = Arc::new(Scep::new(authority.clone(), &ras, &loaded.config.serve.scep)?);
     let metrics = Arc::new(Metrics::default());
@@ -129,6 +137,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         ocsp,
         portal: portal.as_ref().map(|p| p.state.clone()),
         clock: authority.clock().clone(),
+        tsa,
         console: Arc::new(crate::console::csrf::CsrfKey::from_secret(
             &authority.enrollment_key().context("the web console's CSRF key")?.derive_for("console csrf"),
         )),

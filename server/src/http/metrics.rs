@@ -47,7 +47,13 @@ pub struct Metrics {
     rate_limited: [AtomicU64; Class::ALL.len()],
     /// Replicas sharing the rate limits at this replica's last sync (0: not shared).
     rate_limit_replicas: AtomicU64,
+    /// Time-stamp answers per outcome, in [`TIME_STAMP_OUTCOMES`] order.
+    time_stamps: [AtomicU64; TIME_STAMP_OUTCOMES.len()],
 }
+
+/// What a time-stamp answer can be: granted, or rejected with one of RFC 3161's failInfo bits.
+const TIME_STAMP_OUTCOMES: [&str; 7] =
+    ["granted", "badAlg", "badRequest", "badDataFormat", "unacceptedPolicy", "unacceptedExtension", "systemFailure"];
 
 /// One route's request counts per status and its latency histogram.
 #[derive(Debug)]
@@ -113,6 +119,13 @@ impl Metrics {
     /// Count a request refused by a rate limit.
     pub fn count_rate_limited(&self, class: Class) {
         if let Some(n) = Class::ALL.iter().position(|c| *c == class).and_then(|i| self.rate_limited.get(i)) {
+            n.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Count one time-stamp answer by its outcome (`granted` or an RFC 3161 failInfo name).
+    pub fn count_time_stamp(&self, outcome: &str) {
+        if let Some(n) = TIME_STAMP_OUTCOMES.iter().position(|o| *o == outcome).and_then(|i| self.time_stamps.get(i)) {
             n.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -192,6 +205,14 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE hcpki_rate_limit_replicas gauge");
         let _ = writeln!(out, "hcpki_rate_limit_replicas {}", self.rate_limit_replicas.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP hcpki_tsa_answers_total Time-stamp answers of /tsa, by outcome (granted or the failInfo)."
+        );
+        let _ = writeln!(out, "# TYPE hcpki_tsa_answers_total counter");
+        for (n, outcome) in self.time_stamps.iter().zip(TIME_STAMP_OUTCOMES) {
+            let _ = writeln!(out, "hcpki_tsa_answers_total{{outcome=\"{outcome}\"}} {}", n.load(Ordering::Relaxed));
+        }
         if let Some(registry) = registry {
             let _ =
                 writeln!(out, "# HELP hcpki_certificates_issued Certificates in state issued, by profile (database).");

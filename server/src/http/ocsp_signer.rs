@@ -75,7 +75,7 @@ async fn ensure_one(
 }
 
 /// RSA-2048 under an RSA CA, P-256 under an ECDSA one.
-fn algorithm_for(authority: &Authority, ca: CaName) -> Result<KeyAlgorithm, ServerCertError> {
+pub(super) fn algorithm_for(authority: &Authority, ca: CaName) -> Result<KeyAlgorithm, ServerCertError> {
     let der = authority.ca_certificate(ca)?;
     let cert = <x509_cert::Certificate as der::Decode>::from_der(der)
         .map_err(|e| ServerCertError::Own(format!("the {ca} CA certificate does not decode: {e}")))?;

@@ -2,7 +2,7 @@
 //! listeners of the CA, and the SSO portal's own HTTPS listener and mTLS listener).
 
 use super::rate_limit::{self, Class};
-use super::{AppState, acme, admin, auth, crl, est, health, metrics, ocsp, scep};
+use super::{AppState, acme, admin, auth, crl, est, health, metrics, ocsp, scep, tsa};
 use crate::portal::{self, PortalState, card_login, request_body, self_service};
 use axum::Router;
 use axum::routing::{delete, get, post};
@@ -38,10 +38,17 @@ pub fn https(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::scrape))
         .merge(limited(&state, Class::Enroll, enrollment))
+        .merge(limited(&state, Class::Revocation, time_stamps()))
         .merge(admin_api(state.clone()))
         .merge(console(state.clone()))
         .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state.metrics, "https"), metrics::track))
         .with_state(state)
+}
+
+/// The RFC 3161 time-stamping authority (RFC 3161 §3.4), on both listeners: clients name it by an http or
+/// https URL. Limited like revocation checks: public, cheap, asked by machines.
+fn time_stamps() -> Router<AppState> {
+    Router::new().route("/tsa", post(tsa::post).get(tsa::usage))
 }
 
 /// `routes` behind the per-address rate limit of `class`.
@@ -138,6 +145,7 @@ pub fn http(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .merge(limited(&state, Class::Revocation, revocation))
+        .merge(limited(&state, Class::Revocation, time_stamps()))
         .merge(limited(&state, Class::Enroll, scep))
         .layer(axum::middleware::from_fn_with_state(metrics::Tracker::new(&state.metrics, "http"), metrics::track))
         .with_state(state)

@@ -1,0 +1,24 @@
+//! RFC 3161 time stamps: hcpki's time-stamping authority, with no HTTP (`hcpki serve` mounts it at `/tsa`).
+//!
+//! One call, [`TimeStampAuthority::answer`], turns the DER of a `TimeStampReq` into the DER of a
+//! `TimeStampResp`: granted with a CMS SignedData token over a `TSTInfo`, or rejected with a `PKIStatusInfo`
+//! naming the failure (RFC 3161 §2.4.2). Bad input never panics and never ends in anything but an answer the
+//! client can print (`openssl ts -reply -in … -text`). The time comes from the caller: the authority never
+//! reads a clock, so tests and the server decide what "now" is (D66). The key is any [`crate::keys::KeySource`]
+//! (software or PKCS#11); the certificate is of the `tsa` profile (D65).
+
+mod authority;
+mod ess;
+mod imprint;
+mod refusal;
+mod request;
+mod response;
+mod token;
+mod tst_info;
+
+pub use authority::{Answer, TimeStampAuthority, TsaError, TsaSettings};
+pub use imprint::{HashAlgorithm, MessageImprint};
+pub use refusal::{FailInfo, Refusal};
+pub use request::{Request, TimeStampReq, parse_request};
+pub use response::{PkiStatusInfo, TimeStampResp};
+pub use tst_info::{Accuracy, TstInfo};
