@@ -35,13 +35,13 @@ const BINDING: &str = "pre-login-cookie-hash";
 
 /// CRLs served over plain HTTP from memory, as an HPKI repository would; a path not set is 404.
 #[derive(Clone)]
-struct CrlServer {
+pub(crate) struct CrlServer {
     port: u16,
     files: Arc<Mutex<HashMap<String, Vec<u8>>>>,
 }
 
 impl CrlServer {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let files: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::default();
@@ -79,11 +79,11 @@ impl CrlServer {
         Self { port, files }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    fn put(&self, path: &str, der: Vec<u8>) {
+    pub(crate) fn put(&self, path: &str, der: Vec<u8>) {
         self.files.lock().unwrap().insert(path.to_owned(), der);
     }
 }
@@ -207,6 +207,11 @@ impl Portal {
             .filter(|e| e["action"] == "login.card")
             .map(|mut e| (e["outcome"].as_str().unwrap().to_owned(), e["detail"].take()))
             .collect()
+    }
+
+    /// The `crl_urls` setting of the HPKI CRLs this test serves (for a portal of [`card_login_over_http`]).
+    fn crl_urls(&self) -> String {
+        format!("crl_urls = {:?}\n", [self.crls.url("/hpki/auth.crl"), self.crls.url("/hpki/arl.crl")])
     }
 
     /// Appends `lines` to the `[login]` table (the last one of the file).
@@ -401,6 +406,19 @@ fn portal_card_session(
     credentials: &HpkiCredentials,
     login_extra: &str,
 ) -> (crate::oidc::Portal, crate::oidc::Portal) {
+    let (p, pc, r) = card_login_over_http(b, credentials, credentials, login_extra);
+    assert!(r.status == 200 || r.status == 303, "{r:?}");
+    (p, pc)
+}
+
+/// [`portal_card_session`]'s portal (trusting the CAs of `trusted`; fail-open unless `login_extra` names CRLs)
+/// and the login of `card` posted as the login page's form posts it: the portal, the browser, the answer.
+fn card_login_over_http(
+    b: Backend,
+    trusted: &HpkiCredentials,
+    card: &HpkiCredentials,
+    login_extra: &str,
+) -> (crate::oidc::Portal, crate::oidc::Portal, crate::oidc::Reply) {
     use crate::oidc;
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
@@ -409,8 +427,8 @@ fn portal_card_session(
          intermediates = [\"hpki-auth-ca.der\"]\nrevocation = \"fail-open\"\n{login_extra}"
     );
     let p = oidc::Portal::start_with(b, &extra, |h| {
-        std::fs::write(h.dir().join("hpki-root.der"), &credentials.root).unwrap();
-        std::fs::write(h.dir().join("hpki-auth-ca.der"), &credentials.authentication_ca).unwrap();
+        std::fs::write(h.dir().join("hpki-root.der"), &trusted.root).unwrap();
+        std::fs::write(h.dir().join("hpki-auth-ca.der"), &trusted.authentication_ca).unwrap();
     });
     let (_, cert, key) = oidc::issue_pc(&p.h, "Clinic of the card holder");
     let pc = p.with_client_cert(cert, key);
@@ -419,16 +437,28 @@ fn portal_card_session(
     let csrf = crate::portal_card::field(&pc.get("/login").body, "csrf");
     let challenge = crate::portal_card::card_challenge(&pc, &csrf);
     let key = p.h.path("card.key");
-    write_pem(&key, "PRIVATE KEY", credentials.authentication.key.pkcs8_der());
+    write_pem(&key, "PRIVATE KEY", card.authentication.key.pkcs8_der());
     let (_, signature) = card_signs(&p.h, &key, &p.issuer, &challenge);
     let done = serde_json::json!({ "result": {
         "signature": STANDARD.encode(std::fs::read(&signature).unwrap()),
-        "chain": [STANDARD.encode(&credentials.authentication.cert), STANDARD.encode(&credentials.authentication_ca)],
+        "chain": [STANDARD.encode(&card.authentication.cert), STANDARD.encode(&card.authentication_ca)],
         "card_id": "the-card",
     }});
     let r = crate::portal_card::post_login(&pc, &csrf, &challenge, &done);
-    assert!(r.status == 200 || r.status == 303, "{r:?}");
-    (p, pc)
+    (p, pc, r)
+}
+
+/// The portal's answer to a refused card login: the login page again (401) with the box of problem `code`
+/// (`role="alert"`), its heading `heading` and its text containing `says` (Japanese, the page's first language).
+fn assert_problem_page(r: &crate::oidc::Reply, code: &str, heading: &str, says: &str) {
+    assert_eq!(r.status, 401, "{r:?}");
+    let start = r.body.find(&format!("data-problem=\"{code}\"")).unwrap_or_else(|| panic!("no {code} box: {r:?}"));
+    let opening = r.body[..start].rfind("<section").unwrap();
+    let section = &r.body[opening..start + r.body[start..].find("</section>").unwrap()];
+    assert!(section.contains("role=\"alert\""), "{section}");
+    assert!(section.contains(&format!("<h2 id=\"problem-{code}\">{heading}</h2>")), "{section}");
+    assert!(section.contains(says), "{code} does not say {says:?}: {section}");
+    assert_eq!(r.body.matches("data-problem=").count(), 1, "one problem box: {r:?}");
 }
 
 fn jpki_card_gives_identity_only(b: Backend) {
@@ -558,6 +588,10 @@ fn untrusted_expired_and_signature_certificates_are_refused(b: Backend) {
         "card_expired",
     );
     assert!(text.contains("renew the card"), "{text}");
+    // The portal's login page says the same to the person: the card's certificate expired, renew it.
+    let expired = p.hpki.issue_expired(&HpkiSubject::default()).unwrap();
+    let (_, _, r) = card_login_over_http(b, &credentials, &expired, "");
+    assert_problem_page(&r, "card_expired", "カードの証明書の有効期限が切れています", "カードを更新してください");
 
     // The card's signature certificate (keyUsage nonRepudiation) is not a login certificate.
     let key = p.h.path("signature.key");
@@ -598,6 +632,9 @@ fn revoked_card_is_refused_from_the_cached_crl(b: Backend) {
     p.crls.put("/hpki/auth.crl", crl.clone());
     let text = assert_refused(&p.login(&p.hpki_card("revoked", &credentials)), "card_revoked");
     assert!(text.contains("keyCompromise") && text.contains(&hex::encode(&serial)), "{text}");
+    // The portal, prefetching the same CRL, says it on its login page: the card is revoked, ask its issuer.
+    let (_, _, r) = card_login_over_http(b, &credentials, &credentials, &p.crl_urls());
+    assert_problem_page(&r, "card_revoked", "カードの証明書は失効しています", "HPKI 認証局) に、施設の管理者を通じて");
     let ok = p.login(&p.hpki_card("kept", &kept));
     assert!(ok.status.success(), "another card of the same CA is fine\n{}", describe(&ok));
     let entries = p.audit_entries();
@@ -637,6 +674,9 @@ fn cards_of_a_revoked_hpki_ca_are_refused(b: Backend) {
     let text = assert_refused(&p.login(&p.hpki_card("doctor", &credentials)), "issuer_revoked");
     assert!(text.contains("cACompromise") && text.contains(&hex::encode(&serial)), "{text}");
     assert!(text.contains(&ca.tbs_certificate().subject().to_string()), "the CA is named: {text}");
+    // The login page says the card is revoked (the person cannot tell the card from its CA): ask the issuer.
+    let (_, _, r) = card_login_over_http(b, &credentials, &credentials, &p.crl_urls());
+    assert_problem_page(&r, "card_revoked", "カードの証明書は失効しています", "HPKI 認証局) に、施設の管理者を通じて");
     assert_eq!(p.audited(), [("denied".to_owned(), "issuer_revoked".to_owned())]);
 
     let crls = [("auth.crl", p.hpki.authentication_crl(&[], CrlValidity::fresh(24)).unwrap()), ("arl.crl", arl)];

@@ -10,24 +10,31 @@
 //! photographed in both languages (`problem-<code>-ja.png`, `-en.png`); `HCPKI_UPDATE_SCREENSHOTS=1` copies
 //! them to `docs/screenshots/` (SQLite run only). The states no browser can be brought to here are shown from
 //! the login page's `?problem=` (what the page's scripts navigate to): no reader (pcscd's readers are shared),
-//! the session's time running out (the cookie ends with the session).
+//! the session's time running out (the cookie ends with the session). A card whose certificate expired, and one
+//! on its HPKI CA's CRL, are refused by a portal of their own that trusts a test HPKI and prefetched its CRLs,
+//! the answer posted through the login page's form as for the card the portal does not trust.
 
 use std::path::PathBuf;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use hcpki_vcard::testpki::{HpkiSubject, HpkiTestCas};
+use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas, Revoked};
 use serde_json::json;
+use x509_cert::der::Decode as _;
 
 use crate::accessibility::assert_wcag21_aa;
 use crate::agent::{self, hpki, jpki};
 use crate::browser::{AutoSelect, Chromium, issuer_cn, nss_db};
+use crate::card_login::CrlServer;
 use crate::harness::{Backend, free_port, repo_root};
 use crate::oidc::{self, PASSWORD, Portal, totp};
 use crate::pcsc_lock::pcsc_lock;
 use crate::portal_card::{PIN, card_portal};
 
-on_both_backends!(every_problem_a_person_can_meet_says_what_happened_and_what_to_do);
+on_both_backends!(
+    every_problem_a_person_can_meet_says_what_happened_and_what_to_do,
+    expired_and_revoked_cards_say_what_happened_and_what_to_do,
+);
 
 /// The virtual My Number card's PIN is `1234` (three tries); this is not it.
 const JPKI_WRONG: &str = "9999";
@@ -101,10 +108,17 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
     drop(card);
 
     // A card of an issuer the portal does not trust: the page's form posted with its signature and chain.
+    let stranger = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
     s.browser.goto(&login);
-    stranger_card_login(&mut s.browser, &p.issuer);
+    posted_card_login(&mut s.browser, &p.issuer, &stranger);
     s.problem_at(&format!("{}/login/card", p.issuer), "card_untrusted", "このカードはこのポータルでは使えません", None);
     assert!(s.text().contains("trusted card issuer"), "the refusal in full: {}", s.text());
+    // The same refusal to a person who chose English (the switch's cookie), then back to Japanese.
+    s.browser.goto(&format!("{login}?lang=en"));
+    posted_card_login(&mut s.browser, &p.issuer, &stranger);
+    s.shown("card_untrusted", "This portal does not accept this card", "Use a genuine HPKI or My Number card");
+    s.checked("card_untrusted", "en");
+    s.browser.goto(&format!("{login}?lang=ja"));
 
     // The HPKI card signs in; pulled out of the reader, the home page's watch ends the session.
     let mut card = agent::insert(hpki(), 0);
@@ -188,6 +202,79 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
     let denied = |action: &str| audit.iter().filter(|e| e["action"] == action && e["outcome"] == "denied").count();
     assert!(denied("login.card") >= 1, "the untrusted card's login");
     assert!(denied("oidc.authorize") >= 1, "the refused service");
+    p.h.ok(&["audit", "verify"]);
+    s.publish();
+}
+
+/// A card whose certificate expired yesterday, and one its CA revoked (keyCompromise, on the CRL the portal
+/// prefetched, fail-closed): each login the page's form posts is refused, and the login page says what happened
+/// and what to do, in Japanese and in English (the switch's cookie), axe-clean and photographed. No card agent
+/// and no card: the answers are signed here with the cards' keys, as for the card the portal does not trust.
+fn expired_and_revoked_cards_say_what_happened_and_what_to_do(b: Backend) {
+    let cas = HpkiTestCas::new().unwrap();
+    let expired = cas.issue_expired(&HpkiSubject::default()).unwrap();
+    let revoked = cas.issue(&HpkiSubject { registration_id: "Test000002".into(), ..HpkiSubject::default() }).unwrap();
+    let serial = x509_cert::Certificate::from_der(&revoked.authentication.cert)
+        .unwrap()
+        .tbs_certificate()
+        .serial_number()
+        .as_bytes()
+        .to_vec();
+    let on_crl = [Revoked {
+        serial,
+        at: time::OffsetDateTime::now_utc() - time::Duration::minutes(5),
+        reason: Some(x509_cert::ext::pkix::CrlReason::KeyCompromise),
+    }];
+    let crls = CrlServer::start();
+    crls.put("/auth.crl", cas.authentication_crl(&on_crl, CrlValidity::fresh(24)).unwrap());
+    crls.put("/arl.crl", cas.root_arl(&[], CrlValidity::fresh(24)).unwrap());
+    let extra = format!(
+        "card_agent = \"http://127.0.0.1:9\"\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
+         intermediates = [\"hpki-auth-ca.der\"]\nrevocation = \"fail-closed\"\ncrl_urls = {:?}\n",
+        [crls.url("/auth.crl"), crls.url("/arl.crl")]
+    );
+    let p = Portal::start_with(b, &extra, |h| {
+        std::fs::write(h.dir().join("hpki-root.der"), &revoked.root).unwrap();
+        std::fs::write(h.dir().join("hpki-auth-ca.der"), &revoked.authentication_ca).unwrap();
+    });
+    let (_, cert, key) = oidc::issue_pc(&p.h, "問題クリニック");
+    let home_dir = p.h.path("browser-home");
+    nss_db(&home_dir, &p.h.chain_file("server"), &cert, &key, &p.h.path("pc.p12"));
+    let _policy = AutoSelect::write(&[&p.issuer], &issuer_cn(&cert));
+    let mut s = Scene { browser: Chromium::start(&home_dir, &p.h.path("chromium-profile")), p: &p, b, shots: vec![] };
+    s.browser.cmd(json!({"cmd": "accept_language", "value": "ja"}));
+    let login = format!("{}/login", p.issuer);
+    for (card, code, [ja, ja_says], [en, en_says]) in [
+        (
+            &expired,
+            "card_expired",
+            ["カードの証明書の有効期限が切れています", "カードを更新してください"],
+            ["The card's certificate has expired", "Have the card renewed by its issuer"],
+        ),
+        (
+            &revoked,
+            "card_revoked",
+            ["カードの証明書は失効しています", "施設の管理者を通じて問い合わせてください"],
+            ["The card's certificate is revoked", "Ask its issuer (the HPKI certification authority"],
+        ),
+    ] {
+        for (lang, heading, says) in [("ja", ja, ja_says), ("en", en, en_says)] {
+            s.browser.goto(&format!("{login}?lang={lang}"));
+            posted_card_login(&mut s.browser, &p.issuer, card);
+            s.shown(code, heading, says);
+            s.checked(code, lang);
+        }
+    }
+
+    // Each refusal was audited with its reason.
+    let reasons: Vec<_> = p
+        .h
+        .audit_entries()
+        .into_iter()
+        .filter(|e| e["action"] == "login.card")
+        .map(|e| format!("{} {}", e["outcome"].as_str().unwrap(), e["detail"]["reason"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(reasons, ["denied card_expired", "denied card_expired", "denied card_revoked", "denied card_revoked"]);
     p.h.ok(&["audit", "verify"]);
     s.publish();
 }
@@ -314,9 +401,10 @@ fn password_login(s: &mut Scene<'_>, login: &str) {
     s.browser.wait_exact_url(&format!("{}/", s.p.issuer), "body");
 }
 
-/// What `card-login.js` posts, made with a card of another HPKI (a well-formed chain to no anchor of this
-/// portal): the page's own challenge, signed here with that card's key, and the page's form submitted.
-fn stranger_card_login(browser: &mut Chromium, issuer: &str) {
+/// What `card-login.js` posts, made with the HPKI card `card` (e.g. one of another HPKI: a well-formed chain to
+/// no anchor of this portal): the page's own challenge, signed here with that card's key, and the page's form
+/// submitted.
+fn posted_card_login(browser: &mut Chromium, issuer: &str, card: &HpkiCredentials) {
     let challenge = browser.eval(
         "(async () => { const f = document.getElementById('card-login'); \
          const csrf = f.querySelector('input[name=csrf]').value; \
@@ -326,12 +414,11 @@ fn stranger_card_login(browser: &mut Chromium, issuer: &str) {
          return (await r.json()).challenge; })()",
     );
     let challenge = challenge.as_str().unwrap().to_owned();
-    let stranger = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
     let bytes = URL_SAFE_NO_PAD.decode(&challenge).unwrap();
     // The login message as the agent builds it (hcpki-agent-protocol): context, origin, challenge.
     let message = [b"hcpki card login v1\0".as_slice(), issuer.as_bytes(), b"\0", &bytes].concat();
-    let signature = STANDARD.encode(stranger.authentication.key.sign_sha256(&message).unwrap());
-    let chain = [&stranger.authentication.cert, &stranger.authentication_ca].map(|c| STANDARD.encode(c)).join(",");
+    let signature = STANDARD.encode(card.authentication.key.sign_sha256(&message).unwrap());
+    let chain = [&card.authentication.cert, &card.authentication_ca].map(|c| STANDARD.encode(c)).join(",");
     browser.eval(&format!(
         "(() => {{ const f = document.getElementById('card-login'); f.elements.challenge_id.value = {}; \
          f.elements.kind.value = 'hpki'; f.elements.signature.value = {}; f.elements.chain.value = {}; \

@@ -114,6 +114,18 @@ impl HpkiTestCas {
 
     /// A card's two certificates for `subject` under these CAs.
     pub fn issue(&self, subject: &HpkiSubject) -> Result<HpkiCredentials, PkiError> {
+        // Five years from the start of today (JST), as the sample certificate.
+        self.issue_valid(subject, 0, 5 * 365 + 1)
+    }
+
+    /// [`HpkiTestCas::issue`] of a card whose certificates expired yesterday (valid for one day, the day
+    /// before): what a portal refuses as expired at today's time (no clock to set).
+    pub fn issue_expired(&self, subject: &HpkiSubject) -> Result<HpkiCredentials, PkiError> {
+        self.issue_valid(subject, 2, 1)
+    }
+
+    /// The card's certificates valid from `back_days` before the start of today (JST) for `days` days.
+    fn issue_valid(&self, subject: &HpkiSubject, back_days: i64, days: i64) -> Result<HpkiCredentials, PkiError> {
         let signature = self.signature_ca.issue(
             "HPKI signature certificate",
             ee_params(
@@ -121,6 +133,7 @@ impl HpkiTestCas {
                 KeyUsagePurpose::ContentCommitment,
                 &SIGN_EE_POLICY,
                 "http://hcpki-test.invalid/hpki/sign/crl-sign.crl",
+                (back_days, days),
             ),
         )?;
         let authentication = self.authentication_ca.issue(
@@ -130,6 +143,7 @@ impl HpkiTestCas {
                 KeyUsagePurpose::DigitalSignature,
                 &AUTH_EE_POLICY,
                 "http://hcpki-test.invalid/hpki/auth/crl-auth.crl",
+                (back_days, days),
             ),
         )?;
         Ok(HpkiCredentials {
@@ -197,8 +211,8 @@ fn ee_params(
     usage: KeyUsagePurpose,
     policy: &ObjectIdentifier,
     crl: &str,
+    (back_days, days): (i64, i64),
 ) -> rcgen::CertificateParams {
-    // Five years from the start of today (JST), as the sample certificate.
     let mut p = params(
         &[
             (DnType::CountryName, "JP"),
@@ -206,8 +220,8 @@ fn ee_params(
             (DnType::CommonName, &subject.name_romaji),
             (serial_number_attr(), &subject.registration_id),
         ],
-        0,
-        5 * 365 + 1,
+        back_days,
+        days,
     );
     p.key_usages = vec![usage];
     p.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![crl.to_owned()] }];
