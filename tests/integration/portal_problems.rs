@@ -34,7 +34,51 @@ use crate::portal_card::{PIN, card_portal};
 on_both_backends!(
     every_problem_a_person_can_meet_says_what_happened_and_what_to_do,
     expired_and_revoked_cards_say_what_happened_and_what_to_do,
+    the_language_switch_keeps_the_page_its_problem_and_its_request,
 );
+
+/// The language switch links to the same request with only `lang` changed (D62): a login page's problem box
+/// (`?problem=wrong_pin&tries_left=2`) is still there in English, and the refusal of a service answered at
+/// `/authorize?…` keeps the authorization request, so the English page is the same refusal.
+fn the_language_switch_keeps_the_page_its_problem_and_its_request(b: Backend) {
+    let p = Portal::start(b);
+    let ja = p.get("/login?problem=wrong_pin&tries_left=2");
+    assert!(ja.body.contains("PIN の残り回数: <strong>2</strong>"), "{ja:?}");
+    let switch = switch_href(&ja.body);
+    assert_eq!(switch, "/login?problem=wrong_pin&tries_left=2&lang=en");
+    let en = p.get(&switch);
+    assert!(en.body.contains("<html lang=\"en\""), "{en:?}");
+    assert!(en.body.contains("data-problem=\"wrong_pin\""), "the box is gone: {en:?}");
+    assert!(en.body.contains("PIN tries left: <strong>2</strong>"), "{en:?}");
+    let back = switch_href(&en.body);
+    assert_eq!(back, "/login?problem=wrong_pin&tries_left=2&lang=ja");
+    // Back to Japanese (kept by the switch's cookie for the pages below).
+    let ja = p.get(&back);
+    assert!(ja.body.contains("<html lang=\"ja\"") && ja.body.contains("PIN の残り回数: <strong>2</strong>"), "{ja:?}");
+
+    // Signed in with a password, the EMR (card only) is refused at its authorization request.
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
+    let authorize = format!(
+        "/authorize?response_type=code&client_id=emr&scope=openid&redirect_uri={}&code_challenge={}\
+         &code_challenge_method=S256&state=a%2Bb%20c",
+        oidc::enc("http://127.0.0.1:9/emr"),
+        oidc::challenge(&"v".repeat(64))
+    );
+    let ja = p.get(&authorize);
+    oidc::refused_back(&ja);
+    let switch = switch_href(&ja.body);
+    assert_eq!(switch, format!("{authorize}&lang=en"), "the request's parameters, as sent");
+    let en = p.get(&switch);
+    let back = oidc::refused_back(&en);
+    assert!(en.body.contains("<html lang=\"en\"") && en.body.contains("This service cannot be opened"), "{en:?}");
+    assert_eq!(oidc::param(&back, "state").as_deref(), Some("a+b c"), "{back}");
+}
+
+/// The link of the language switch in a page's header, as the browser follows it.
+fn switch_href(html: &str) -> String {
+    let header = html.split("<p class=\"lang\"><a href=\"").nth(1).unwrap_or_else(|| panic!("no switch: {html}"));
+    header.split('"').next().unwrap().replace("&amp;", "&")
+}
 
 /// The virtual My Number card's PIN is `1234` (three tries); this is not it.
 const JPKI_WRONG: &str = "9999";

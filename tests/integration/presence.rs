@@ -1,7 +1,7 @@
 //! Card presence with no portal page open (issue #6, D26): the real `hcpki-agent`, holding a session's presence
 //! token as the home page's card-watch.js hands it over (`POST /v1/presence` with the portal's `Origin`),
-//! reports to the portal over HTTPS on its own. The card pulled from the reader ends the session and the
-//! relying service gets its back-channel logout; an agent killed renews nothing, so `hcpki portal sweep` past
+//! reports to the portal over HTTPS on its own. The card pulled from the reader ends the session as
+//! `card-removed` (the next visit's login page says so) and the relying service gets its back-channel logout; an agent killed renews nothing, so `hcpki portal sweep` past
 //! the lease ends its session as `presence-lapsed` while a session another agent renews lives on. Leases are
 //! never waited out (the sweep takes `--at`); what the agent did is read from the database.
 
@@ -115,9 +115,12 @@ fn pulling_the_card_ends_the_session_with_no_page_open(b: Backend) {
     received_logout_token(&p, &receiver.join().unwrap(), "bc", "ES256");
     let (_, ended, reason) = session_row(&p, &token);
     assert!(ended.is_some(), "the session outlived its card");
-    assert_eq!(reason, None, "ended by the server itself, not a sweep");
+    assert_eq!(reason.as_deref(), Some("card-removed"), "ended by the agent's report, not a sweep");
+    // The person's next visit says why the session ended (D59), not a plain login page.
     let after = p.get("/");
-    assert!(after.status == 303 && after.location.ends_with("/login"), "{after:?}");
+    assert!(after.status == 303 && after.location.ends_with("/login?problem=ended_card_removed"), "{after:?}");
+    let login = p.get("/login?problem=ended_card_removed");
+    assert!(login.body.contains("data-problem=\"ended_card_removed\""), "{login:?}");
     let audit = p.h.ok(&["audit", "list", "--limit", "10000"]);
     assert!(audit.contains("card-removed") && audit.contains("\"oidc.backchannel_logout\""), "{audit}");
 }

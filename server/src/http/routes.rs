@@ -184,6 +184,8 @@ pub fn portal(state: PortalState) -> Router {
         .route("/static/card-watch.js", get(card_login::endpoints::script_watch))
         .route(portal::STYLESHEET_PATH, get(portal::stylesheet))
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
+        // Every page's language switch links to the request it answers (D62).
+        .layer(axum::middleware::from_fn(portal::lang::address))
         .with_state(state)
 }
 

@@ -53,8 +53,12 @@ async fn a_session_lives_its_lifetime_from_the_time_passed_in() {
     let login = store.audit_entries(0, 10).await.unwrap();
     assert_eq!(login.last().map(|e| (e.action.as_str(), e.at_ms)), Some(("portal.login", AT * 1000 + 250)));
 
-    let ended = sessions.end(&created.session.id_hash, AT + 60).await.unwrap();
+    let ended = sessions.end_because(&created.session.id_hash, "card-removed", AT + 60).await.unwrap();
     assert!(ended.is_some(), "ended while live at the time passed in");
+    // The card agent's removal report is the reason the next visit is told (D59).
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert(axum::http::header::COOKIE, format!("{}={id}", super::session::COOKIE).parse().unwrap());
+    assert_eq!(sessions.ended(&headers, AT + 61).await.unwrap(), Some(super::problem::Problem::EndedCardRemoved));
 }
 
 #[tokio::test]

@@ -95,7 +95,7 @@ pub async fn end_session(state: &PortalState, session: &Session) {
 
 /// End a session and everything that hangs on it, audited with `why`.
 pub(super) async fn end_session_because(state: &PortalState, session: &Session, why: &str) {
-    match state.sessions.end(&session.id_hash, state.clock.now_unix()).await {
+    match state.sessions.end_because(&session.id_hash, why, state.clock.now_unix()).await {
         Ok(Some(ended)) => state.after_session_end(&ended, why).await,
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "cannot end the session"),

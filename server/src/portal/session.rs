@@ -243,9 +243,11 @@ impl Sessions {
         self.store.portal_person_sessions(person_key, now).await?.into_iter().map(decode).collect()
     }
 
-    /// End a session at `now` (logout); the session, if it was live.
-    pub async fn end(&self, id_hash: &str, now: i64) -> Result<Option<Session>, SessionError> {
-        self.store.portal_end_session(id_hash, now).await?.map(decode).transpose()
+    /// End a session at `now`, recording `why` (the reason its `portal.logout` entry names) as its end reason:
+    /// [`Self::ended`] tells the person's next visit when `why` was not their own doing (the card agent's
+    /// `card-removed`); the session, if it was live.
+    pub async fn end_because(&self, id_hash: &str, why: &str, now: i64) -> Result<Option<Session>, SessionError> {
+        self.store.portal_end_session(id_hash, why, now).await?.map(decode).transpose()
     }
 
     /// End every live session of `person_key` the card `card_id` logged in (the card agent's card-removed
@@ -264,7 +266,9 @@ impl Sessions {
 fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
     if record.ended_at.is_some() {
         return match record.end_reason.as_deref()? {
-            "presence-lapsed" => Some(Problem::EndedCardRemoved),
+            // The lease lapsed, or the card agent reported the card removed with no page open (the page's
+            // own card watch ends its sessions without a reason: it names the removal itself).
+            "presence-lapsed" | "card-removed" => Some(Problem::EndedCardRemoved),
             "ended-by-operator"
             | "account-disabled"
             | "facility-suspended"

@@ -90,11 +90,17 @@ macro_rules! sessions_store {
                     .map(sso::session))
             }
 
-            async fn portal_end_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
+            async fn portal_end_session(
+                &self,
+                id_hash: &str,
+                reason: &str,
+                now: i64,
+            ) -> Result<Option<SessionRecord>, StoreError> {
                 let _writer = self.writer().await;
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::END_SESSION)
                     .bind(now)
                     .bind(id_hash)
+                    .bind(reason)
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)?

@@ -52,8 +52,10 @@ pub(super) const LIVE_SESSION: &str = concat!(
 );
 /// A session's row whatever its state (`$1` the id hash): how a session the browser still names ended.
 pub(super) const ANY_SESSION: &str = concat!("SELECT ", session_columns!(), " FROM portal_sessions WHERE id_hash = $1");
+/// One session ends (`$1` now, `$2` the id hash, `$3` why: the person's next visit may be told, D59).
 pub(super) const END_SESSION: &str = concat!(
-    "UPDATE portal_sessions SET ended_at = $1, notified_at = $1 WHERE id_hash = $2 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    "UPDATE portal_sessions SET ended_at = $1, notified_at = $1, end_reason = $3 WHERE id_hash = $2 \
+     AND ended_at IS NULL AND expires_at > $1 RETURNING ",
     session_columns!()
 );
 pub(super) const END_CARD_SESSIONS: &str = concat!(

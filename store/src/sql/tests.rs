@@ -1328,7 +1328,10 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
     assert_eq!(s.oidc_session_grants("bob1").await.unwrap().len(), 1, "revoked grants are still listed");
 
     // A logout ended in-process is notified by that process: it is never claimed.
-    assert!(s.portal_end_session("carol", now).await.unwrap().is_some());
+    let ended = s.portal_end_session("carol", "logout", now).await.unwrap().expect("carol was live");
+    assert_eq!(ended.end_reason.as_deref(), Some("logout"), "the end reason is recorded");
+    let record = s.portal_session_record("carol").await.unwrap().expect("the ended row stays until the sweep");
+    assert_eq!((record.ended_at, record.end_reason.as_deref()), (Some(now), Some("logout")));
     assert!(s.portal_claim_ended_sessions(now, 10).await.unwrap().is_empty());
 
     // Spent single-use rows and challenges, and a batch of one.
@@ -1461,7 +1464,7 @@ async fn a_person_lists_and_ends_only_their_own_sessions(db: TestDb) {
     start_session(&*s, &newer).await;
     start_session(&*s, &sso_session("a-expired", "pwd:alice", None, now - 1)).await;
     start_session(&*s, &sso_session("a-ended", "pwd:alice", None, now + 3600)).await;
-    assert!(s.portal_end_session("a-ended", now).await.unwrap().is_some());
+    assert!(s.portal_end_session("a-ended", "logout", now).await.unwrap().is_some());
     let mut lapsed = sso_session("a-lapsed", "pwd:alice", None, now + 3600);
     lapsed.presence_until = Some(now - 1);
     start_session(&*s, &lapsed).await;

@@ -196,7 +196,7 @@ impl PresencePortal for PortalState {
     }
 
     async fn end_session(&self, session: &Session, why: &str, now: i64) -> Result<(), SessionError> {
-        if let Some(ended) = self.sessions.end(&session.id_hash, now).await? {
+        if let Some(ended) = self.sessions.end_because(&session.id_hash, why, now).await? {
             self.after_session_end(&ended, why).await;
         }
         Ok(())

@@ -46,7 +46,9 @@ pub struct Chrome<'a> {
     pub lang: Lang,
     /// This PC's facility, shown in the header when known.
     pub facility: PcFacility<'a>,
-    /// The language switch's link: the same page in the other language (`?lang=xx` when `None`).
+    /// The page's own address (path and query) when the request's is not it: a page answering a POST (the
+    /// login page after a failed sign-in) names the GET that shows it. The switch links to the GET request's
+    /// address, else this one, else the current path, with `lang` set ([`crate::portal::lang::switch_link`]).
     pub switch: Option<String>,
 }
 
@@ -150,7 +152,8 @@ fn document(chrome: &Chrome<'_>, title: &str, body: Markup, scripts: Option<Scri
     let t = |m: M| m.text(lang);
     let data = scripts.map(|s| s.data).unwrap_or_default();
     let other = lang.other();
-    let switch = chrome.switch.clone().unwrap_or_else(|| format!("?lang={}", other.code()));
+    let here = crate::portal::lang::current_address().or_else(|| chrome.switch.clone()).unwrap_or_default();
+    let switch = crate::portal::lang::switch_link(&here, other);
     let head = Head {
         lang: lang.code(),
         title: &format!("{title} — {}", t(M::Portal)),
