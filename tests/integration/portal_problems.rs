@@ -311,13 +311,12 @@ fn expired_and_revoked_cards_say_what_happened_and_what_to_do(b: Backend) {
     }
 
     // Each refusal was audited with its reason.
-    let reasons: Vec<_> = p
-        .h
-        .audit_entries()
-        .into_iter()
-        .filter(|e| e["action"] == "login.card")
-        .map(|e| format!("{} {}", e["outcome"].as_str().unwrap(), e["detail"]["reason"].as_str().unwrap_or("")))
-        .collect();
+    let reasons: Vec<_> =
+        p.h.audit_entries()
+            .into_iter()
+            .filter(|e| e["action"] == "login.card")
+            .map(|e| format!("{} {}", e["outcome"].as_str().unwrap(), e["detail"]["reason"].as_str().unwrap_or("")))
+            .collect();
     assert_eq!(reasons, ["denied card_expired", "denied card_expired", "denied card_revoked", "denied card_revoked"]);
     p.h.ok(&["audit", "verify"]);
     s.publish();

@@ -26,8 +26,12 @@ pub trait Sessions: Send + Sync {
 
     /// End one live session, recording `reason` as its end reason (what the portal may tell the person on
     /// the next visit, D59); the session as it was, if it was live.
-    async fn portal_end_session(&self, id_hash: &str, reason: &str, now: i64)
-    -> Result<Option<SessionRecord>, StoreError>;
+    async fn portal_end_session(
+        &self,
+        id_hash: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<Option<SessionRecord>, StoreError>;
 
     /// End every live session of `person_key` logged in with card `card_id` (card removal).
     async fn portal_end_card_sessions(
