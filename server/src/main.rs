@@ -3,6 +3,7 @@
 
 // jemalloc, not glibc's malloc: a third less CPU per token exchange and a third of the idle memory, with no
 // environment settings (D40, docs/benchmarks.md).
+#[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
