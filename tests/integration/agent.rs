@@ -271,6 +271,15 @@ impl Served {
         Self::spawn(Command::new(agent_bin()).stderr(Stdio::inherit()), origin, listen, more)
     }
 
+    /// [`start_with`](Self::start_with) on a PC whose PC/SC service is not there (libpcsclite pointed at a socket
+    /// nobody serves): the agent answers `no_service`, what Windows' smart-card service also answers once the last
+    /// reader is unplugged.
+    pub(crate) fn start_without_pcsc(origin: &str, listen: &str, more: &[&str]) -> Self {
+        let mut command = Command::new(agent_bin());
+        command.env("PCSCLITE_CSOCK_NAME", "/nonexistent/pcscd.comm").stderr(Stdio::inherit());
+        Self::spawn(&mut command, origin, listen, more)
+    }
+
     /// [`start_for`](Self::start_for) logging everything it can (`HCPKI_LOG=trace`) to the file `log`.
     pub(crate) fn start_logging_to(origin: &str, listen: &str, log: &Path) -> Self {
         let log = std::fs::File::create(log).unwrap();

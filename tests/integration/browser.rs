@@ -255,6 +255,22 @@ fn a_password_login_in_chromium_goes_back_to_the_relying_service(b: Backend) {
     let text = browser.eval("document.querySelector('main').innerText");
     assert!(text.as_str().unwrap().contains("この PC には施設の PC 証明書がないため"), "{text}");
     crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the login page without a facility (ja)");
+    // The same page in English (the switch keeps the authorization request), then back: both photographed.
+    let shots = p.h.path("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    browser.screenshot(&shots.join("login-no-pc-certificate.png"));
+    browser.goto(&format!("{login}&lang=en"));
+    let text = browser.eval("document.querySelector('main').innerText");
+    assert!(text.as_str().unwrap().contains("facility PC certificate"), "{text}");
+    assert_eq!(browser.eval("document.documentElement.lang"), "en");
+    crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the login page without a facility (en)");
+    browser.screenshot(&shots.join("login-no-pc-certificate-en.png"));
+    if b == Backend::Sqlite && std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+        for name in ["login-no-pc-certificate.png", "login-no-pc-certificate-en.png"] {
+            std::fs::copy(shots.join(name), repo_root().join("docs/screenshots").join(name)).unwrap();
+        }
+    }
+    browser.goto(&format!("{login}&lang=ja"));
     // Card login is off on this portal: the password form is open; every field reached and filled by keyboard.
     tab_to(&mut browser, "document.activeElement.id === 'username'");
     browser.cmd(json!({"cmd": "keys", "text": "alice"}));

@@ -169,7 +169,7 @@ fn conformance_refusals(b: Backend) {
         assert_eq!(replay.login("bob", "wrong password!", "123456", None).status, 401);
     }
     let r = replay.login("bob", PASSWORD, &totp(&bob_secret, 0), None);
-    assert!(r.status == 429 && r.body.contains("wait"), "{r:?}");
+    assert!(r.status == 429 && r.body.contains("秒待ってから"), "{r:?}");
 
     // Logged in: a code (a parameter the provider does not know is ignored); the wrong verifier, then the right
     // one, then the code again.
@@ -934,7 +934,7 @@ fn two_replicas_behind_a_load_balancer_serve_one_journey(b: Backend) {
         assert_eq!(p.login("bob", "wrong password!", "123456", None).status, 401);
     }
     let r = p.login("bob", PASSWORD, &totp(&bob_secret, 0), None);
-    assert!(r.status == 429 && r.body.contains("wait"), "failures on both replicas counted together: {r:?}");
+    assert!(r.status == 429 && r.body.contains("秒待ってから"), "failures on both replicas counted together: {r:?}");
 
     assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
     for _ in 0..2 {

@@ -2,17 +2,17 @@
 //! reaches it: headless Chromium at a facility PC (its certificate in the browser's NSS database), the portal's
 //! own scripts, the real `hcpki-agent` and pcscd with virtual HPKI and My Number cards, the PIN typed into the
 //! agent's own window; the registry changed with the `hcpki` command as an operator changes it. One browser
-//! visits the states in turn: the card agent not running, no card, the wrong kind of card, a wrong PIN with the
-//! tries left, the last try and its confirmation, the PIN locked, a card the portal does not trust, the session
-//! ended by pulling the card, a service the policy refuses, the session ended by an administrator, the facility
-//! suspended, the PC certificate on hold and revoked. Each page shows its problem box (`data-problem`, the
-//! heading in Japanese and English), passes axe-core's WCAG 2.1 AA rules ([`crate::accessibility`]) and is
-//! photographed in both languages (`problem-<code>-ja.png`, `-en.png`); `HCPKI_UPDATE_SCREENSHOTS=1` copies
-//! them to `docs/screenshots/` (SQLite run only). The states no browser can be brought to here are shown from
-//! the login page's `?problem=` (what the page's scripts navigate to): no reader (pcscd's readers are shared),
-//! the session's time running out (the cookie ends with the session). A card whose certificate expired, and one
-//! on its HPKI CA's CRL, are refused by a portal of their own that trusts a test HPKI and prefetched its CRLs,
-//! the answer posted through the login page's form as for the card the portal does not trust.
+//! visits the states in turn: the card agent not running, the agent with no card reader (no PC/SC service
+//! answers it), no card, the wrong kind of card, a wrong PIN with the tries left, the last try and its
+//! confirmation, the PIN locked, a card the portal does not trust, the session ended by pulling the card, a service
+//! the policy refuses, the session's time run out (its deadline moved into the past in the database), the session
+//! ended by an administrator, the facility suspended, the PC certificate on hold and revoked. Each page shows its
+//! problem box (`data-problem`, the heading in Japanese and English), passes axe-core's WCAG 2.1 AA rules
+//! ([`crate::accessibility`]) and is photographed in both languages (`problem-<code>-ja.png`, `-en.png`);
+//! `HCPKI_UPDATE_SCREENSHOTS=1` copies them to `docs/screenshots/` (SQLite run only). A card whose certificate
+//! expired, and one on its HPKI CA's CRL, are refused by a portal of their own that trusts a test HPKI and
+//! prefetched its CRLs, the answer posted through the login page's form as for the card the portal does not
+//! trust. The PC without a facility certificate is `browser::a_password_login_in_chromium_goes_back_to_the_relying_service`.
 
 use std::path::PathBuf;
 
@@ -103,13 +103,18 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
     s.problem("agent_not_running", "カードエージェントに接続できません", "The card agent is not answering");
     assert!(s.text().contains("hcpki-agent serve"), "how to start it");
 
-    // The agent runs; no card in any reader.
+    // The agent runs on a PC with no card reader: no PC/SC service answers it (as Windows stops its smart-card
+    // service when the last reader is unplugged), and the page says to connect one.
     let ca = p.h.chain_file("server");
-    let served = agent::Served::start_with(
-        &p.issuer,
-        &format!("127.0.0.1:{agent_port}"),
-        &["--portal-ca-file", ca.to_str().unwrap()],
-    );
+    let agent_args = ["--portal-ca-file", ca.to_str().unwrap()];
+    let readerless = agent::Served::start_without_pcsc(&p.issuer, &format!("127.0.0.1:{agent_port}"), &agent_args);
+    s.click("#card-login button[data-kind=hpki]");
+    s.wait("no_reader");
+    s.problem("no_reader", "カードリーダーが見つかりません", "No card reader found");
+    drop(readerless);
+
+    // The agent runs with the readers; no card in any of them.
+    let served = agent::Served::start_with(&p.issuer, &format!("127.0.0.1:{agent_port}"), &agent_args);
     s.click("#card-login button[data-kind=hpki]");
     s.wait("no_card");
     s.problem("no_card", "カードが見つかりません", "No card in the reader");
@@ -200,24 +205,30 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
     s.checked("service_refused", "en");
     s.browser.goto(&format!("{login}?lang=ja"));
 
-    // The account disabled by the operator: the next page names who ended the session.
+    // The session's time runs out (its deadline put a minute in the past, as the clock would have moved it): the
+    // cookie, kept an hour longer than its session, lets the next page say what happened.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let sql = format!(
+        "UPDATE portal_sessions SET expires_at = {} WHERE person_key = 'pwd:alice' AND ended_at IS NULL AND expires_at > {now}",
+        now - 60
+    );
+    assert_eq!(p.h.db().execute(&sql), 1, "alice's one live session");
+    let landed = s.browser.goto(&format!("{}/", p.issuer));
+    assert!(landed.ends_with("/login?problem=ended_timeout"), "{landed}");
+    s.problem(
+        "ended_timeout",
+        "ログインの有効時間が過ぎたため、ログアウトしました",
+        "You were logged out: the session's time ran out",
+    );
+
+    // Logged in again (the next one-time code: this one was used); the account disabled by the operator: the
+    // next page names who ended the session.
+    password_login_with(&mut s, &login, 1);
     p.h.ok(&["portal", "user", "disable", "alice"]);
     let landed = s.browser.goto(&format!("{}/", p.issuer));
     assert!(landed.ends_with("/login?problem=ended_by_admin"), "{landed}");
     s.problem("ended_by_admin", "管理者によってログアウトされました", "An administrator ended your session");
 
-    // What the scripts navigate to for the states not brought about here.
-    for (code, ja, en) in [
-        ("no_reader", "カードリーダーが見つかりません", "No card reader found"),
-        (
-            "ended_timeout",
-            "ログインの有効時間が過ぎたため、ログアウトしました",
-            "You were logged out: the session's time ran out",
-        ),
-    ] {
-        s.browser.goto(&format!("{login}?problem={code}"));
-        s.problem(code, ja, en);
-    }
     // A code no script sends (a state whose words carry the server's data), or an unknown one, is not shown.
     for code in ["facility_suspended", "made_up"] {
         s.browser.goto(&format!("{login}?problem={code}"));
@@ -434,9 +445,14 @@ impl Scene<'_> {
 
 /// A login with the password + TOTP form of the login page, landing on the home page.
 fn password_login(s: &mut Scene<'_>, login: &str) {
+    password_login_with(s, login, 0);
+}
+
+/// [`password_login`] with the one-time code `step` steps from now's (a code is accepted once).
+fn password_login_with(s: &mut Scene<'_>, login: &str, step: i64) {
     s.browser.goto(login);
     s.open_details();
-    let code = totp(&s.p.totp_secret, 0);
+    let code = totp(&s.p.totp_secret, step);
     for (field, value) in [("username", "alice"), ("password", PASSWORD), ("totp", code.as_str())] {
         s.browser.cmd(json!({"cmd": "type", "selector": format!("input[name={field}]"), "text": value}));
     }

@@ -78,7 +78,7 @@ fn a_posted_card_id_is_ignored_and_card_removal_ends_only_ones_own_session(b: Ba
     let colleague_csrf = field(&home.body, "csrf");
     let r = crate::portal_card::report_card_removed(&colleague, &colleague_csrf, &victim_card);
     assert_eq!(r.status, 409, "{r:?}");
-    assert!(r.body.contains("was not started with that card") && r.body.contains("sign out"), "{r:?}");
+    assert!(r.body.contains("このセッションは別のカードで始まりました") && r.body.contains("ログアウト"), "{r:?}");
     assert_eq!(victim.get("/").status, 200, "the victim's session was ended by a colleague");
     assert_eq!(colleague.get("/").status, 200);
     let entries = p.h.audit_entries();

@@ -269,7 +269,7 @@ fn parallel_guesses_are_checked_only_as_often_as_the_throttle_allows(b: Backend)
 
     // The right password and code now: still throttled, no session.
     let r = p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None);
-    assert!(r.status == 429 && r.body.contains("wait"), "{r:?}");
+    assert!(r.status == 429 && r.body.contains("秒待ってから"), "{r:?}");
     assert_eq!(p.get("/").status, 303, "no session: the home page sends to the login");
 
     let entries = p.h.audit_entries();

@@ -8,6 +8,8 @@
   if (!form) return;
   const agent = form.dataset.agent;
   const say = (text) => { document.getElementById("card-status").textContent = text; };
+  // The status line's words, in the page's language, from the form's data-say-* attributes.
+  const words = form.dataset;
 
   // A state the person must be told about: the login page shows it in the page's language (kept by the
   // portal's language cookie), server-rendered (`/login?problem=<code>`, D58), with the login buttons below it
@@ -69,7 +71,7 @@
   }
 
   async function login(kind, allowLastTry) {
-    say("カードの署名を準備しています… / Preparing the card signature…");
+    say(words.sayPreparing);
     const csrf = form.querySelector("input[name=csrf]").value;
     const challenge = await json(await fetch("/login/card/challenge", {
       method: "POST",
@@ -104,7 +106,7 @@
         throw e;
       }
       if (state.status === "pin_required") {
-        say("PIN を入力してください / Enter the PIN in the card agent's window");
+        say(words.sayPin);
         if (state.pin_url && (!pinWindow || pinWindow.closed)) {
           pinWindow = window.open(state.pin_url, "hcpki-pin", "width=440,height=380");
         }
@@ -115,13 +117,13 @@
         if (pinWindow && !pinWindow.closed) pinWindow.close();
         const problem = await problemOf(state.error, kind);
         if (!problem) {
-          say("キャンセルしました / Cancelled");
+          say(words.sayCancelled);
           return;
         }
         throw problem;
       }
       if (state.status === "done") {
-        say("確認しています… / Verifying…");
+        say(words.sayVerifying);
         form.elements.challenge_id.value = challenge.challenge; // the challenge is its own key (no separate id)
         form.elements.kind.value = kind;
         form.elements.signature.value = state.result.signature;
@@ -138,7 +140,7 @@
   function start(kind, allowLastTry) {
     login(kind, allowLastTry).catch((e) => {
       if (e instanceof Problem) show(e);
-      else say("ログインできません / Cannot log in: " + e.message);
+      else say(words.sayFailed + " " + e.message);
     });
   }
 
@@ -155,7 +157,7 @@
       const confirmed = document.getElementById("problem-confirm-last-try");
       if (!confirmed || !confirmed.checked) {
         if (confirmed) confirmed.focus();
-        say("最後の 1 回を使う前に、確認欄にチェックを入れてください / Tick the confirmation first");
+        say(words.sayConfirmFirst);
         return;
       }
       start(button.dataset.kind, true);

@@ -57,9 +57,13 @@ pub async fn home(
         Ok(Some(s)) => s,
         Ok(None) => {
             // No session: the login page, which also shows a refused facility's reason; a session that ended
-            // without the person's doing is named there (D59).
+            // without the person's doing is named there (D59), once: the cookie that named it goes (D68).
             return match state.sessions.ended(&headers, now).await {
-                Ok(Some(problem)) => Redirect::to(&format!("/login?problem={}", problem.code())).into_response(),
+                Ok(Some(problem)) => with_header(
+                    Redirect::to(&format!("/login?problem={}", problem.code())).into_response(),
+                    header::SET_COOKIE,
+                    &session::clear_cookie(),
+                ),
                 Ok(None) => Redirect::to("/login").into_response(),
                 Err(e) => unavailable_in(lang, e),
             };
@@ -131,7 +135,7 @@ pub async fn login_page(
         Ok(services) => pages::card_only_services(&services),
         Err(e) => return unavailable_in(lang, e),
     };
-    let facility = match connection(&state, &tls, state.clock.now_unix()).await {
+    let facility = match connection(lang, &state, &tls, state.clock.now_unix()).await {
         Ok(facility::Connection::Refused(refusal)) => return refused_connection(lang, &refusal),
         Ok(facility::Connection::Facility { context, .. }) => Some(context),
         Ok(facility::Connection::None) => None,
@@ -189,8 +193,8 @@ pub async fn login(
     };
     let signed_in = match password_login::sign_in(ctx, &form, facility, now).await {
         Ok(signed_in) => signed_in,
-        Err(e @ password_login::Refused::Throttled { .. }) => {
-            return pages::refused(lang, StatusCode::TOO_MANY_REQUESTS, &e.to_string());
+        Err(password_login::Refused::Throttled { wait }) => {
+            return pages::refused(lang, StatusCode::TOO_MANY_REQUESTS, &super::words::throttled(lang, wait));
         }
         Err(e @ password_login::Refused::Credentials) => {
             let card_only = state.services.current().await.map(|s| pages::card_only_services(&s)).unwrap_or_default();

@@ -7,15 +7,15 @@
 //! rows need it all the same).
 
 use super::PortalState;
+use super::session::KEPT_AFTER_END_SECS;
 use crate::http::metrics::Metrics;
 use hcpki_ca::store::{Store, StoreError, SweepCounts};
 use hcpki_ca::time::Clock;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Sessions and grants stay this long past their end: an access token (at most 3600 s, `[portal]
-/// access_token_secs`) can outlive its grant's deadline, and introspection looks the grant up.
-pub const GRACE_SECS: i64 = 3600;
+/// Sessions and grants stay this long past their end (see [`KEPT_AFTER_END_SECS`]).
+pub const GRACE_SECS: i64 = KEPT_AFTER_END_SECS;
 /// Rows per table per statement: short transactions that never hold the write lock for long.
 pub const BATCH: i64 = 500;
 /// Batches per round at most; whatever is left waits for the next round.

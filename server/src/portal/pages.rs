@@ -19,4 +19,4 @@ pub use layout::{
 };
 pub use login::{CardSection, LoginPage, card_only_services, login};
 pub use sessions::sessions;
-pub use simple::{confirm_logout, continuing, problem, refused, refused_ja, signed_out, unavailable, unavailable_in};
+pub use simple::{confirm_logout, continuing, problem, refused, refused_ja, signed_out, unavailable_in};

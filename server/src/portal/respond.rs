@@ -28,10 +28,15 @@ pub(super) fn safe_return(return_to: Option<&str>) -> String {
 
 pub(super) type Tls = Option<Extension<Arc<TlsInfo>>>;
 
-pub(super) async fn connection(state: &PortalState, tls: &Tls, now: i64) -> Result<facility::Connection, Response> {
+pub(super) async fn connection(
+    lang: Lang,
+    state: &PortalState,
+    tls: &Tls,
+    now: i64,
+) -> Result<facility::Connection, Response> {
     facility::of_connection(state.store.as_ref(), tls.as_ref().map(|t| t.0.as_ref()), now)
         .await
-        .map_err(pages::unavailable)
+        .map_err(|e| pages::unavailable_in(lang, e))
 }
 
 /// The facility a login at `now_ms` (Unix milliseconds) comes from, or the refusal page for a connection whose
@@ -45,7 +50,7 @@ pub(super) async fn login_connection(
     target: &str,
     credential: &str,
 ) -> Result<LoginFacility, Response> {
-    match connection(state, tls, now_ms.div_euclid(1000)).await? {
+    match connection(lang, state, tls, now_ms.div_euclid(1000)).await? {
         facility::Connection::Refused(refusal) => {
             let detail = json!({ "credential": credential, "reason": refusal.reason });
             audit(&state.store, now_ms, actor, "portal.login", target, Outcome::Denied, detail).await;
@@ -66,7 +71,9 @@ pub(super) fn refused_connection(lang: Lang, refusal: &facility::Refusal) -> Res
 /// A session that could not be made: an expired certificate is the person's to fix, the rest is ours.
 pub(super) fn session_failed(lang: Lang, e: session::SessionError) -> Response {
     match e {
-        session::SessionError::CertificateExpired => pages::refused(lang, StatusCode::FORBIDDEN, &e.to_string()),
+        session::SessionError::CertificateExpired => {
+            pages::refused(lang, StatusCode::FORBIDDEN, super::words::M::CertificateExpiredLogin.text(lang))
+        }
         e => pages::unavailable_in(lang, e),
     }
 }

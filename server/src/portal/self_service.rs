@@ -90,7 +90,7 @@ pub async fn end_one(
             detail,
         )
         .await;
-        return pages::refused(lang, StatusCode::NOT_FOUND, "no such session of yours: reload the sessions page");
+        return pages::refused(lang, StatusCode::NOT_FOUND, super::words::M::NoSuchOwnSession.text(lang));
     };
     end_session_because(&state, &target, ENDED_BY_USER).await;
     if target.id_hash == current.id_hash {

@@ -21,6 +21,13 @@ use std::sync::Arc;
 /// The session cookie. `__Host-`: only set over HTTPS, for this exact host, path `/` (RFC 6265bis §4.1.3.2).
 pub const COOKIE: &str = "__Host-hcpki-session";
 
+/// How long an ended or expired session's row is kept before the housekeeping deletes it (an access token, at
+/// most 3600 s, `[portal] access_token_secs`, can outlive its grant's deadline, and introspection looks the grant
+/// up). The cookie outlives its session by as much: a person who comes back after the session's time ran out is
+/// told so (`ended_timeout`) instead of meeting a bare login page, and the cookie is gone when the row is. The
+/// cookie names a session; it never extends one (the row's `expires_at` decides).
+pub const KEPT_AFTER_END_SECS: i64 = 3600;
+
 /// What a login proved, whichever way it happened (card or password + TOTP): the input of
 /// [`Sessions::create`].
 #[derive(Clone, Debug)]
@@ -194,7 +201,8 @@ impl Sessions {
             facility_serial: login.credential.facility_certificate.clone(),
         };
         self.store.portal_create_session(&record, &entry, now_ms).await?;
-        let set_cookie = format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}", expires_at - now);
+        let max_age = expires_at - now + KEPT_AFTER_END_SECS;
+        let set_cookie = format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}");
         let session = Session {
             id_hash,
             person_key: login.person_key,

@@ -10,6 +10,13 @@ messages! {
     SkipToMain => "本文へ移動", "Skip to content";
     FacilityOfPc => "この PC の施設", "This PC's facility";
     NoFacilityShort => "この PC には施設証明書がありません", "This PC has no facility certificate";
+    // What card-login.js says in the status line while a card login runs (the page hands it these words).
+    StatusPreparing => "カードの署名を準備しています…", "Preparing the card signature…";
+    StatusPin => "カードエージェントの画面で PIN を入力してください", "Enter the PIN in the card agent's window";
+    StatusCancelled => "キャンセルしました", "Cancelled";
+    StatusVerifying => "確認しています…", "Verifying…";
+    StatusFailed => "ログインできません:", "Cannot log in:";
+    StatusConfirmFirst => "最後の 1 回を使う前に、確認欄にチェックを入れてください", "Tick the confirmation before using the last try";
     NoFacilityExplained => "この PC には施設の PC 証明書がないため、施設からの利用とは確認できません。施設の PC からの利用が必要なサービス(電子カルテなど)は開けません。施設の PC からログインするか、施設の管理者に PC 証明書の設置を依頼してください。",
         "This PC has no facility PC certificate, so the portal cannot tell that you are at a facility: services that must be used from a facility PC (an electronic medical record, for example) will not open. Sign in from a facility PC, or ask your facility's administrator to install its PC certificate.";
     SignIn => "ログイン", "Sign in";
@@ -78,4 +85,24 @@ messages! {
     CrossSite => "ほかのサイトからの送信は受け付けません。ポータルのページから操作してください。",
         "Cross-site request refused: use the portal's own pages.";
     SignInFailed => "ログインできませんでした", "Sign-in failed";
+    CardLoginOff => "このポータルではカードでのログインを受け付けていません。ほかの方法でログインしてください。",
+        "This portal does not take card logins: use another way to sign in.";
+    NoLoginCookie => "ログインページを開いた記録がありません。ログインページを開き直してから、もう一度お試しください。",
+        "The login page was not opened in this browser: open it again (it sets a cookie) and retry.";
+    NoSuchOwnSession => "そのセッションは見つかりません。セッション一覧を再読み込みしてください。",
+        "No such session of yours: reload the sessions page.";
+    CertificateExpiredLogin => "このログインに使った証明書(カードまたはこの PC)の有効期限が切れています。有効なカードを使うか、施設の管理者に PC 証明書の更新を依頼してください。",
+        "A certificate of this login (the card's or this PC's) has expired: use a valid card, or have this PC's certificate renewed by your facility's administrator.";
+    OtherCardSession => "このセッションは別のカードで始まりました。ホームページからログアウトしてください。",
+        "This session was not started with that card: sign out from the home page instead.";
+}
+
+/// "Too many failed sign-ins: wait `wait` seconds", in `lang`.
+pub fn throttled(lang: hcpki_html::Lang, wait: i64) -> String {
+    match lang {
+        hcpki_html::Lang::Ja => format!(
+            "ログインの失敗が続いたため、一時的に受け付けていません。{wait} 秒待ってから、もう一度お試しください。"
+        ),
+        hcpki_html::Lang::En => format!("Too many failed sign-ins: wait {wait} seconds, then try again."),
+    }
 }

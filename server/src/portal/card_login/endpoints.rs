@@ -12,12 +12,13 @@ use crate::login::CardLoginError;
 use crate::portal::facility::LoginFacility;
 use crate::portal::lang::PageLang;
 use crate::portal::login_form::RawCardLogin;
-use crate::portal::pages::{self, unavailable, unavailable_in};
+use crate::portal::pages::{self, unavailable_in};
 use crate::portal::problem::Problem;
 use crate::portal::request_body::SignInForm;
 use crate::portal::respond::{Tls, login_connection, safe_return, session_failed, signed_out};
 use crate::portal::session;
 use crate::portal::state::PortalState;
+use crate::portal::words::M;
 use axum::Json;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -79,7 +80,7 @@ pub async fn submit(
     SignInForm(raw): SignInForm<RawCardLogin>,
 ) -> Response {
     let Some(cards) = state.cards.clone() else {
-        return pages::refused(lang, StatusCode::NOT_FOUND, "card login is not configured on this portal");
+        return pages::refused(lang, StatusCode::NOT_FOUND, M::CardLoginOff.text(lang));
     };
     let form = match raw.parse() {
         Ok(form) => form,
@@ -91,10 +92,10 @@ pub async fn submit(
     };
     let return_to = safe_return(form.return_to.as_deref());
     let Some(id) = session::cookie_value(&headers, PRELOGIN_COOKIE) else {
-        return pages::refused(lang, StatusCode::FORBIDDEN, "open the login page again (it sets a cookie) and retry");
+        return pages::refused(lang, StatusCode::FORBIDDEN, M::NoLoginCookie.text(lang));
     };
     if form.csrf != prelogin_csrf(&state, &id) {
-        return pages::refused(lang, StatusCode::FORBIDDEN, "the login page is stale: reload it and try again");
+        return pages::refused(lang, StatusCode::FORBIDDEN, M::StaleForm.text(lang));
     }
     let now_ms = state.clock.now_unix_ms();
     let LoginFacility { context: facility, certificate: facility_certificate, not_after: facility_not_after } =
@@ -165,8 +166,10 @@ pub async fn card_removed(
     let current = current.as_ref().map(|(session, csrf)| CurrentSession { session, csrf });
     match presence::card_removed(&state, current, &report, now_ms).await {
         Ok(CardRemoved::NoSession | CardRemoved::Ended(_)) => signed_out(lang, None),
-        Err(e @ CardRemovedRefused::StalePage) => pages::refused(lang, StatusCode::FORBIDDEN, &e.to_string()),
-        Err(e @ CardRemovedRefused::OtherCard) => pages::refused(lang, StatusCode::CONFLICT, &e.to_string()),
+        Err(CardRemovedRefused::StalePage) => pages::refused(lang, StatusCode::FORBIDDEN, M::StaleForm.text(lang)),
+        Err(CardRemovedRefused::OtherCard) => {
+            pages::refused(lang, StatusCode::CONFLICT, M::OtherCardSession.text(lang))
+        }
         Err(e) => unavailable_in(lang, e),
     }
 }
@@ -200,7 +203,15 @@ pub async fn presence(State(state): State<PortalState>, Form(form): Form<Presenc
         Err(e @ PresenceRefused::Event) => json_error(StatusCode::BAD_REQUEST, "event", &e.to_string()),
         Err(e @ PresenceRefused::Malformed) => json_error(StatusCode::BAD_REQUEST, "malformed", &e.to_string()),
         Err(e @ PresenceRefused::NoSession) => json_error(StatusCode::NOT_FOUND, "no_session", &e.to_string()),
-        Err(e) => unavailable(e),
+        Err(e) => {
+            // The agent's report, not a page: JSON, and the agent reports again at its next lease.
+            tracing::error!(error = %e, "card presence report failed");
+            json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the portal cannot take the report now; report again",
+            )
+        }
     }
 }
 

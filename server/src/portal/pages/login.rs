@@ -51,7 +51,10 @@ pub fn login(lang: Lang, page: &LoginPage<'_>, notice: Option<Markup>) -> Respon
             section class="primary" aria-labelledby="hpki-heading" {
                 h2 id="hpki-heading" { (t(M::HpkiButton)) }
                 p { (t(M::HpkiHelp)) }
-                form id="card-login" method="post" action="/login/card" data-agent=(c.agent) {
+                form id="card-login" method="post" action="/login/card" data-agent=(c.agent)
+                    data-say-preparing=(t(M::StatusPreparing)) data-say-pin=(t(M::StatusPin))
+                    data-say-cancelled=(t(M::StatusCancelled)) data-say-verifying=(t(M::StatusVerifying))
+                    data-say-failed=(t(M::StatusFailed)) data-say-confirm-first=(t(M::StatusConfirmFirst)) {
                     input type="hidden" name="csrf" value=(c.csrf);
                     input type="hidden" name="return_to" value=(return_to);
                     input type="hidden" name="challenge_id"; input type="hidden" name="kind";

@@ -68,12 +68,7 @@ pub fn refused_ja(lang: Lang, status: StatusCode, message: &str) -> Response {
     refused(lang, status, message)
 }
 
-/// The page of a failure of ours (the database, mostly): logged, and the person asked to retry.
-pub fn unavailable(e: impl std::fmt::Display) -> Response {
-    unavailable_in(Lang::Ja, e)
-}
-
-/// [`unavailable`] in `lang`.
+/// The page of a failure of ours (the database, mostly), in `lang`: logged, and the person asked to retry.
 pub fn unavailable_in(lang: Lang, e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "portal request failed");
     refused(lang, StatusCode::SERVICE_UNAVAILABLE, M::Unavailable.text(lang))
