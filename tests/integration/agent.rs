@@ -286,16 +286,21 @@ impl Served {
         Self::spawn(Command::new(agent_bin()).env("HCPKI_LOG", "trace").stderr(log), origin, listen, &[])
     }
 
+    /// The agent as a person starts it from a printed command line, `hcpki-agent ARGS` (`args`: the words after
+    /// the program's name), with this build's binary; `origin` is the portal whose pages it answers.
+    pub(crate) fn start_typed(args: &[&str], origin: &str) -> Self {
+        Self::run(Command::new(agent_bin()).stderr(Stdio::inherit()).args(args), origin)
+    }
+
     /// Runs `command` (the agent, with its stderr set) as `serve` for `origin` on `listen` with `more` arguments,
     /// and waits for the address it prints.
     fn spawn(command: &mut Command, origin: &str, listen: &str, more: &[&str]) -> Self {
-        let mut child = command
-            .args(["serve", "--listen", listen, "--allow-origin", origin])
-            .args(more)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+        Self::run(command.args(["serve", "--listen", listen, "--allow-origin", origin]).args(more), origin)
+    }
+
+    /// Runs `command` (the agent with its arguments and stderr set) and waits for the address it prints.
+    fn run(command: &mut Command, origin: &str) -> Self {
+        let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let addr = line

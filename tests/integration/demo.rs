@@ -1,11 +1,16 @@
 //! README command 1: `hcpki demo` builds the hierarchy, registers a facility, issues a router and a PC
 //! certificate, and what it leaves behind verifies with the peers it tells the reader to use. `demo --serve`
 //! (issue #26 item 6) then keeps the server running: the URLs, the account and the certificates it prints are
-//! enough to log in to the portal and reach the console, and SIGTERM stops it cleanly.
+//! enough to log in to the portal and reach the console, with pcscd the card agent command it prints logs the
+//! virtual HPKI card's holder in, and SIGTERM stops it cleanly.
 
+use crate::agent::{self, hpki};
 use crate::harness::{Backend, Hcpki, free_port};
 use crate::issue::{assert_subject_carries, check_router};
+use crate::oidc::Reply;
+use crate::pcsc_lock::pcsc_lock;
 use crate::peers;
+use crate::portal_card::{self, PortalBrowser};
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -13,7 +18,7 @@ use std::process::{Child, Command};
 on_both_backends!(
     demo_leaves_verifiable_certificates,
     demo_serve_opens_the_portal_and_the_console_with_the_printed_account,
-    demo_serve_offers_card_login_when_pcscd_answers,
+    demo_serve_logs_in_with_the_virtual_hpki_card_as_printed,
 );
 
 fn demo_leaves_verifiable_certificates(b: Backend) {
@@ -82,20 +87,7 @@ fn demo_serve_opens_the_portal_and_the_console_with_the_printed_account(b: Backe
     );
     assert!(printed.contains(": OK"), "--serve keeps the demo's openssl verify steps:\n{printed}");
 
-    let out = h.dir().join("out");
-    let (p12, passphrase) = (out.join("pc.p12"), demo.value("passphrase:"));
-    let (cert, key) = (h.path("pc-from-p12.pem"), h.path("pc-from-p12.key"));
-    for (what, file) in [("-nokeys", &cert), ("-nocerts", &key)] {
-        let o = Command::new("openssl")
-            .args(["pkcs12", "-in", p12.to_str().unwrap(), "-passin", &format!("pass:{passphrase}"), what, "-noenc"])
-            .arg("-out")
-            .arg(file)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "the printed PKCS#12 and passphrase: {}", crate::harness::describe(&o));
-    }
-    let browser = Browser { jar: h.path("jar"), ca: out.join("root-ca.pem"), cert, key, portal: demo.portal.clone() };
-
+    let browser = Browser::at_facility_pc(&h, &demo);
     let login = browser.get(&format!("{}/login", demo.portal));
     assert_eq!(login.0, 200, "the portal's login page over HTTPS with the printed CA: {login:?}");
     let secret = demo.value("oathtool --totp -b");
@@ -128,36 +120,80 @@ fn demo_serve_opens_the_portal_and_the_console_with_the_printed_account(b: Backe
         "the console shows the demo facility to its administrator: {console:?}"
     );
 
+    let passphrase = demo.value("passphrase:");
     let log = demo.stop();
     for secret in [&password, &secret, &passphrase] {
         assert!(!log.contains(secret.as_str()), "the demo's secrets are printed once, never logged:\n{log}");
     }
 }
 
-/// With pcscd answering and a virtual HPKI card's identity to trust, the portal offers card login and the demo
-/// says how to start the card agent.
-fn demo_serve_offers_card_login_when_pcscd_answers(b: Backend) {
+/// With pcscd answering and a virtual HPKI card's identity to trust, the card login a newcomer does by following
+/// the demo's output, end to end with the real agent and pcscd: the virtual HPKI card in a reader, the card agent
+/// started from the command line the demo printed (so a wrong one fails here), the login page's script played
+/// by curl (challenge, the agent's PIN page with the card's authentication PIN, the signature posted), and the
+/// portal's home page with the card holder's name, qualification in words, the demo clinic and both demo
+/// services (the EMR needs the card at the clinic's PC). The operator's audit log records the login at the clinic.
+fn demo_serve_logs_in_with_the_virtual_hpki_card_as_printed(b: Backend) {
+    let _pcsc = pcsc_lock();
     let h = Hcpki::new(b);
-    let card = h.path("card");
-    std::fs::create_dir(&card).unwrap();
-    for (name, der) in crate::agent::hpki().certificates() {
-        std::fs::write(card.join(format!("{name}.pem")), hcpki_ca::issuer::der_to_pem("CERTIFICATE", der)).unwrap();
-    }
-    let demo = DemoServer::start(&h, &["--card-identity", card.to_str().unwrap()]);
+    let card_dir = h.path("card");
+    hpki().save(&card_dir).unwrap();
+    let card = agent::insert(hpki(), 0);
+    let agent_port = free_port().to_string();
+    let demo = DemoServer::start(&h, &["--card-identity", card_dir.to_str().unwrap(), "--agent-port", &agent_port]);
+    let printed = &demo.printed;
     assert!(
-        demo.printed.contains("card login is on") && demo.printed.contains("hcpki-agent serve --allow-origin"),
-        "pcscd answers (scripts/pcsc-stack): card login must be on:\n{}",
-        demo.printed
+        printed.contains("card login is on") && printed.contains("type the card's \"authentication PIN\""),
+        "pcscd answers (scripts/pcsc-stack): card login must be on, naming the card's PIN:\n{printed}"
     );
-    let out = h.dir().join("out");
-    let login = Command::new("curl")
-        .args(["-sS", "--cacert", out.join("root-ca.pem").to_str().unwrap()])
-        .arg(format!("{}/login", demo.portal))
-        .output()
-        .unwrap();
-    let body = String::from_utf8_lossy(&login.stdout);
-    assert!(body.contains("action=\"/login/card\""), "the login page offers card login: {body}");
+
+    // The agent command as printed, run with this build's agent.
+    let words = printed.lines().map(|l| l.split_whitespace().collect::<Vec<_>>());
+    let typed = words
+        .filter_map(|w| match w.split_first() {
+            Some((program, args)) if program.ends_with("hcpki-agent") && args.first() == Some(&"serve") => {
+                Some(((*program).to_owned(), args.to_vec()))
+            }
+            _ => None,
+        })
+        .next();
+    let (program, args) =
+        typed.unwrap_or_else(|| panic!("demo --serve must print the card agent's command line:\n{printed}"));
+    assert!(program == "hcpki-agent" || Path::new(&program).is_file(), "the printed agent must run: {program}");
+    let agent = agent::Served::start_typed(&args, &demo.portal);
+    agent.wait_card(0, "hpki");
+
+    let browser = Browser::at_facility_pc(&h, &demo);
+    let login = browser.get(&format!("{}/login", demo.portal));
+    assert!(
+        login.0 == 200
+            && login.2.contains("action=\"/login/card\"")
+            && login.2.contains(&format!("data-agent=\"http://127.0.0.1:{agent_port}\"")),
+        "the login page offers card login through the agent the demo printed: {login:?}"
+    );
+    let csrf = portal_card::field(&login.2, "csrf");
+    let (challenge, done) = portal_card::signed_challenge(&browser, &agent, &csrf);
+    let r = portal_card::post_login(&browser, &csrf, &challenge, &done);
+    assert_eq!((r.status, r.location.as_str()), (303, format!("{}/", demo.portal).as_str()), "{r:?}");
+    let home = browser.get(&format!("{}/", demo.portal));
+    assert_eq!(home.0, 200, "{home:?}");
+    for words in ["試験\u{3000}太郎", "医師", "さくら内科クリニック", portal_card::AT_FACILITY_WORDS] {
+        assert!(home.2.contains(words), "{words} not on the home page: {home:?}");
+    }
+    assert_eq!(portal_card::listed_services(&home.2), ["wiki", "emr"], "{home:?}");
+    assert_eq!(card.card().stats().signatures, 1);
+    drop(agent);
+    drop(card);
+
+    let facility = demo.value("facility");
     demo.stop();
+    let login = h.audit_entries().into_iter().find(|e| e["action"] == "login.card");
+    let login = login.unwrap_or_else(|| panic!("the card login must be audited"));
+    assert_eq!(
+        (&login["outcome"], &login["detail"]["kind"], &login["detail"]["facility"]),
+        (&"ok".into(), &"hpki".into(), &facility.into()),
+        "{login}"
+    );
 }
 
 /// A running `hcpki demo --serve` and what it printed.
@@ -242,6 +278,24 @@ struct Browser {
 }
 
 impl Browser {
+    /// The browser a newcomer sets up from what `demo` printed: the root CA trusted, the clinic PC's certificate
+    /// and key taken from the printed PKCS#12 with the printed passphrase.
+    fn at_facility_pc(h: &Hcpki, demo: &DemoServer) -> Self {
+        let out = h.dir().join("out");
+        let (p12, passphrase) = (out.join("pc.p12"), demo.value("passphrase:"));
+        let (cert, key) = (h.path("pc-from-p12.pem"), h.path("pc-from-p12.key"));
+        for (what, file) in [("-nokeys", &cert), ("-nocerts", &key)] {
+            let o = Command::new("openssl")
+                .args(["pkcs12", "-in", p12.to_str().unwrap(), "-passin", &format!("pass:{passphrase}"), what])
+                .args(["-noenc", "-out"])
+                .arg(file)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "the printed PKCS#12 and passphrase: {}", crate::harness::describe(&o));
+        }
+        Browser { jar: h.path("jar"), ca: out.join("root-ca.pem"), cert, key, portal: demo.portal.clone() }
+    }
+
     fn get(&self, url: &str) -> (u16, String, String) {
         self.curl(&[url])
     }
@@ -279,5 +333,12 @@ impl Browser {
         let text = String::from_utf8(out.stdout).unwrap();
         let (status, location) = text.split_once(' ').unwrap_or((&text, ""));
         (status.parse().unwrap(), location.to_owned(), std::fs::read_to_string(&body).unwrap_or_default())
+    }
+}
+
+impl PortalBrowser for Browser {
+    fn post_page_form(&self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let (status, location, body) = self.post(&format!("{}{path}", self.portal), form);
+        Reply { status, location, body }
     }
 }

@@ -88,12 +88,12 @@ pub(crate) fn card_portal_in(
 
 /// What card-login.js does with the login page's CSRF token `csrf`: a challenge for this browser, signed by the
 /// HPKI card through `agent` after the PIN (typed in the agent's own page). The challenge and the agent's answer.
-pub(crate) fn signed_challenge(pc: &Portal, agent: &agent::Served, csrf: &str) -> (String, Value) {
+pub(crate) fn signed_challenge(pc: &impl PortalBrowser, agent: &agent::Served, csrf: &str) -> (String, Value) {
     signed_challenge_by(pc, agent, csrf, HPKI)
 }
 
 /// [`signed_challenge`] by the card of `button`.
-fn signed_challenge_by(pc: &Portal, agent: &agent::Served, csrf: &str, button: Button) -> (String, Value) {
+fn signed_challenge_by(pc: &impl PortalBrowser, agent: &agent::Served, csrf: &str, button: Button) -> (String, Value) {
     let challenge = card_challenge(pc, csrf);
     let done = card_signs(agent, &challenge, button);
     (challenge, done)
@@ -106,27 +106,41 @@ pub(crate) fn card_signs(agent: &agent::Served, challenge: &str, button: Button)
     done
 }
 
+/// A browser on a portal as the login page's script drives it: it posts a form to a path of the portal, from
+/// the portal's origin, with its own cookies. [`Portal`] is one; `demo`'s curl browser at the demo's portal is
+/// another.
+pub(crate) trait PortalBrowser {
+    /// Posts `form` to `path` of the portal.
+    fn post_page_form(&self, path: &str, form: &[(&str, &str)]) -> crate::oidc::Reply;
+}
+
+impl PortalBrowser for Portal {
+    fn post_page_form(&self, path: &str, form: &[(&str, &str)]) -> crate::oidc::Reply {
+        self.submit(path, form, None)
+    }
+}
+
 /// The login page's request for a card-login challenge, with its CSRF token `csrf`: the challenge.
-pub(crate) fn card_challenge(pc: &Portal, csrf: &str) -> String {
-    let r = pc.curl(&[
-        "-H",
-        &format!("Origin: {}", pc.issuer),
-        "--data-urlencode",
-        &format!("csrf={csrf}"),
-        &format!("{}/login/card/challenge", pc.issuer),
-    ]);
+pub(crate) fn card_challenge(pc: &impl PortalBrowser, csrf: &str) -> String {
+    let r = pc.post_page_form("/login/card/challenge", &[("csrf", csrf)]);
     assert_eq!(r.status, 200, "{r:?}");
     let issued: Value = serde_json::from_str(&r.body).unwrap();
     issued["challenge"].as_str().unwrap().to_owned()
 }
 
 /// The login form's post of the HPKI card's answer `done` to `challenge`.
-pub(crate) fn post_login(pc: &Portal, csrf: &str, challenge: &str, done: &Value) -> crate::oidc::Reply {
+pub(crate) fn post_login(pc: &impl PortalBrowser, csrf: &str, challenge: &str, done: &Value) -> crate::oidc::Reply {
     post_login_by(pc, csrf, challenge, done, HPKI)
 }
 
 /// [`post_login`] after the button of `button`.
-fn post_login_by(pc: &Portal, csrf: &str, challenge: &str, done: &Value, button: Button) -> crate::oidc::Reply {
+fn post_login_by(
+    pc: &impl PortalBrowser,
+    csrf: &str,
+    challenge: &str,
+    done: &Value,
+    button: Button,
+) -> crate::oidc::Reply {
     let chain: Vec<&str> = done["result"]["chain"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
     let form = [
         ("csrf", csrf),
@@ -136,7 +150,7 @@ fn post_login_by(pc: &Portal, csrf: &str, challenge: &str, done: &Value, button:
         ("chain", &chain.join(",")),
         ("card_id", done["result"]["card_id"].as_str().unwrap()),
     ];
-    pc.submit("/login/card", &form, None)
+    pc.post_page_form("/login/card", &form)
 }
 
 /// A whole HPKI card login in the browser `pc` through `agent`: the session's card id and home page.
@@ -222,12 +236,12 @@ pub(crate) fn data_attribute(html: &str, name: &str) -> String {
     value.split('"').next().unwrap().to_owned()
 }
 
-/// The services a home page lists (`data-service`), in its order.
 /// The home page's words for a card login at a facility PC (Japanese, the default), and its level attribute.
-const AT_FACILITY_WORDS: &str = "カードと PIN(施設の PC)";
+pub(crate) const AT_FACILITY_WORDS: &str = "カードと PIN(施設の PC)";
 const AT_FACILITY_LEVEL: &str = "data-assurance=\"card-pin-facility\"";
 
-fn listed_services(html: &str) -> Vec<&str> {
+/// The services a home page lists (`data-service`), in its order.
+pub(crate) fn listed_services(html: &str) -> Vec<&str> {
     html.split("data-service=\"").skip(1).map(|rest| rest.split('"').next().unwrap()).collect()
 }
 

@@ -36,6 +36,10 @@ pub struct ServeDemoArgs {
     /// trusts its test CAs. Card login also needs pcscd (scripts/pcsc-stack start) and the card agent.
     #[arg(long, value_name = "DIR", requires = "serve")]
     pub card_identity: Option<PathBuf>,
+    /// With --serve: the card agent's port on 127.0.0.1 (the only address a portal page may reach it at): the
+    /// login page talks to it, and the agent command the demo prints listens there.
+    #[arg(long, default_value_t = 7717, value_parser = clap::value_parser!(u16).range(1..), requires = "serve")]
+    pub agent_port: u16,
 }
 
 /// A certificate the demo issued for a device, with the key it made.
@@ -87,9 +91,13 @@ pub async fn run(
     }
     let card = CardLogin::probe(args.card_identity.as_deref())?;
     let mut loaded = Loaded::read(demo.dir, database_url)?;
-    let portal: PortalConfig =
-        toml::from_str(&format!("listen = \"{}\"\nservices = \"services.toml\"\n", args.portal_addr))
-            .context("the demo's [portal] section")?;
+    let agent_addr = SocketAddr::from(([127, 0, 0, 1], args.agent_port));
+    let agent_origin = format!("http://{agent_addr}");
+    let portal: PortalConfig = toml::from_str(&format!(
+        "listen = \"{}\"\nservices = \"services.toml\"\ncard_agent = \"{agent_origin}\"\n",
+        args.portal_addr
+    ))
+    .context("the demo's [portal] section")?;
     let console_url = format!("https://127.0.0.1:{}", args.https_addr.port());
     loaded.config.console.url = Some(console_url.clone());
     if let CardLogin::On { root, intermediate } = &card {
@@ -128,7 +136,7 @@ pub async fn run(
     println!("            add it to an authenticator app: {}", account.otpauth);
     println!("            or compute one: oathtool --totp -b {}", account.secret_base32.as_str());
     println!();
-    card.print(&portal_url, &out);
+    card.print(&portal_url, &out, agent_addr)?;
     println!();
     println!("stop with Ctrl-C");
     super::super::serve::run(
@@ -208,37 +216,75 @@ impl CardLogin {
         Ok(Self::On { root, intermediate })
     }
 
-    fn print(&self, portal_url: &str, out: &Path) {
-        let agent = format!(
-            "hcpki-agent serve --allow-origin {portal_url} --portal-ca-file {}",
-            out.join("root-ca.pem").display()
-        );
+    /// What the newcomer does next: the commands to type, with programs and paths as this PC has them.
+    fn print(&self, portal_url: &str, out: &Path, agent_addr: SocketAddr) -> Result<()> {
+        let vcard = format!("{} --kind hpki --netns hcpki-pcsc --identity hcpki-demo-card", program("hcpki-vcard"));
         match self {
             Self::NoPcscd { socket } => {
                 println!("card login is off: pcscd is not running (nothing answers at {}).", socket.display());
                 println!("  start it with scripts/pcsc-stack start (as root), insert the virtual HPKI card with");
-                println!("  hcpki-vcard --kind hpki --netns hcpki-pcsc --identity hcpki-demo-card, and run a new demo");
-                println!("  with --serve --card-identity hcpki-demo-card; password + TOTP login works meanwhile.");
+                println!("  {vcard}");
+                println!("  and run a new demo with --serve --card-identity hcpki-demo-card;");
+                println!("  password + TOTP login works meanwhile.");
             }
             Self::NoIdentity => {
                 println!("card login is off: pcscd is running, but no virtual card's CAs were given to trust.");
-                println!(
-                    "  insert the virtual HPKI card: hcpki-vcard --kind hpki --netns hcpki-pcsc --identity hcpki-demo-card"
-                );
+                println!("  insert the virtual HPKI card (as root): {vcard}");
                 println!("  and run a new demo with --serve --card-identity hcpki-demo-card.");
             }
             Self::On { root, .. } => {
+                let ca = std::path::absolute(out.join("root-ca.pem")).context("the demo's root CA file")?;
                 println!("card login is on: the portal trusts the virtual HPKI card under {}", root.display());
-                println!("  start the card agent: {agent}");
+                println!("  1. keep the card in its reader (hcpki-vcard running); start the card agent in a terminal:");
                 println!(
-                    "  then press 「HPKI カードでログイン」 on the portal; the PIN is the card's (hcpki-vcard prints it)."
+                    "     {} serve --listen {agent_addr} --allow-origin {portal_url} --portal-ca-file {}",
+                    program("hcpki-agent"),
+                    shell_word(&ca.display().to_string())
                 );
+                println!(
+                    "  2. press 「HPKI カードでログイン」 on the portal and type the card's \"authentication PIN\""
+                );
+                println!("     (hcpki-vcard printed it) in the agent's PIN window: the home page then shows the card");
+                println!("     holder, their qualification and the services the card opens at this PC.");
             }
         }
+        Ok(())
+    }
+}
+
+/// How to run the workspace program `name` here: the one built beside this `hcpki` (a source tree's
+/// `target/release` after `cargo build --release`, as the README says), else the name, for one on `PATH`.
+fn program(name: &str) -> String {
+    let sibling = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join(name)));
+    sibling.filter(|p| p.is_file()).map_or_else(|| name.to_owned(), |p| shell_word(&p.display().to_string()))
+}
+
+/// `word` as one shell word: as it is when it holds nothing a shell treats specially, else single-quoted, so a
+/// printed command can be pasted whatever the directory's name.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:+=@,%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
 /// The PC/SC daemon's socket: libpcsclite's `PCSCLITE_CSOCK_NAME` override, else its default path.
 fn pcscd_socket() -> PathBuf {
     std::env::var_os("PCSCLITE_CSOCK_NAME").map_or_else(|| PathBuf::from("/run/pcscd/pcscd.comm"), PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn printed_paths_paste_as_one_shell_word() {
+        assert_eq!(shell_word("/home/a/hcpki-demo/out/root-ca.pem"), "/home/a/hcpki-demo/out/root-ca.pem");
+        assert_eq!(shell_word("/home/a/my demo/root-ca.pem"), "'/home/a/my demo/root-ca.pem'");
+        assert_eq!(shell_word("/tmp/it's/ca.pem"), "'/tmp/it'\\''s/ca.pem'");
+        assert_eq!(shell_word("/tmp/$HOME"), "'/tmp/$HOME'");
+        assert_eq!(shell_word(""), "''");
+    }
 }
