@@ -11,14 +11,11 @@ use crate::harness::{Backend, Hcpki, describe};
 use crate::oidc::pem_to_der;
 use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_ca::signature::cades::{self, CadesError, CadesSignature, Level};
-use hcpki_ca::timestamp::{
-    Accuracy, HashAlgorithm, MessageImprint, TimeStampAuthority, TimeStampReq, TimeStampResp, TsaSettings,
-};
+use hcpki_ca::timestamp::{Accuracy, HashAlgorithm, TimeStampAuthority, TimeStampResp, TsaSettings};
 use hcpki_vcard::testpki::{HpkiSubject, HpkiTestCas};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
-use x509_cert::der::asn1::OctetString;
 use x509_cert::der::pem::LineEnding;
 use x509_cert::der::{Decode, Encode};
 
@@ -43,7 +40,7 @@ fn openssl_verifies_b_b_and_b_t_made_with_the_hpki_signature_key() {
     let b_b = cades::assemble(tbs, &value).unwrap();
     let (tsa, tsa_untrusted) = tsa(&h);
     let imprint = cades::signature_time_stamp_digest(&b_b).unwrap();
-    let b_t = cades::with_signature_time_stamp(&b_b, &stamp(&tsa, &imprint, now)).unwrap();
+    let b_t = cades::with_signature_time_stamp(&b_b, &stamp(&h, &tsa, &imprint, now)).unwrap();
 
     let ours = cades::verify(&b_b, &data).unwrap();
     assert_eq!((ours.level, ours.signer.to_der().unwrap()), (Level::BaselineB, card.signature.cert.clone()));
@@ -112,20 +109,16 @@ fn tsa(h: &Hcpki) -> (TimeStampAuthority, PathBuf) {
     (tsa, untrusted)
 }
 
-/// The DER of the token `tsa` grants at `now` over the SHA-256 `digest`, with its certificate (certReq).
-fn stamp(tsa: &TimeStampAuthority, digest: &[u8], now: i64) -> Vec<u8> {
-    let request = TimeStampReq {
-        version: 1,
-        message_imprint: MessageImprint {
-            hash_algorithm: HashAlgorithm::Sha256.identifier(),
-            hashed_message: OctetString::new(digest).unwrap(),
-        },
-        req_policy: None,
-        nonce: None,
-        cert_req: true,
-        extensions: None,
-    };
-    let answer = tsa.answer(&request.to_der().unwrap(), now);
+/// The DER of the token `tsa` grants at `now` over the SHA-256 `digest`, asked by `openssl ts -query -cert` (so
+/// the token carries the TSA certificate).
+fn stamp(h: &Hcpki, tsa: &TimeStampAuthority, digest: &[u8], now: i64) -> Vec<u8> {
+    let query = h.path("signature-time-stamp.tsq");
+    run_ok(
+        Command::new("openssl")
+            .args(["ts", "-query", "-sha256", "-cert", "-digest", &hex::encode(digest), "-out"])
+            .arg(&query),
+    );
+    let answer = tsa.answer(&std::fs::read(&query).unwrap(), now);
     answer.outcome.unwrap();
     TimeStampResp::from_der(&answer.der).unwrap().time_stamp_token.unwrap().to_der().unwrap()
 }
