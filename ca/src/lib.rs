@@ -22,6 +22,7 @@ pub mod oid;
 pub mod profile;
 pub mod revocation;
 pub mod serial;
+pub mod signature;
 pub mod time;
 pub mod timestamp;
 

@@ -17,8 +17,11 @@ mod token;
 mod tst_info;
 
 pub use authority::{Answer, TimeStampAuthority, TsaError, TsaSettings};
+pub use ess::{EssCertIdV2, IssuerSerial, SigningCertificateV2};
 pub use imprint::{HashAlgorithm, MessageImprint};
 pub use refusal::{FailInfo, Refusal};
 pub use request::{Request, TimeStampReq, parse_request};
 pub use response::{PkiStatusInfo, TimeStampResp};
 pub use tst_info::{Accuracy, TstInfo};
+// CAdES signatures (crate::signature::cades) build their signed attributes the same way.
+pub(crate) use token::attribute;

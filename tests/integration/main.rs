@@ -49,6 +49,7 @@ mod bad_input;
 mod bench;
 mod bench_national;
 mod browser;
+mod cades;
 mod card_login;
 mod console;
 mod console_a11y;

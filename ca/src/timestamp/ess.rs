@@ -1,6 +1,7 @@
 //! The signingCertificateV2 signed attribute (RFC 5035 §3, required in time-stamp tokens by RFC 5816 §2.2.1):
 //! binds the token's signature to the TSA certificate by its hash, so a certificate with the same key but other
-//! contents cannot be substituted.
+//! contents cannot be substituted. CAdES signatures (`crate::signature::cades`) carry the same attribute for the
+//! signer certificate.
 
 use der::Sequence;
 use der::asn1::OctetString;
@@ -17,7 +18,7 @@ use x509_cert::serial_number::SerialNumber;
 /// ```
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
 pub struct SigningCertificateV2 {
-    /// The TSA certificate's ID, alone.
+    /// The signer certificate's ID, alone (the TSA's in a token).
     pub certs: Vec<EssCertIdV2>,
 }
 

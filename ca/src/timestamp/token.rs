@@ -102,7 +102,8 @@ impl TokenSigner {
     }
 }
 
-fn attribute(oid: ObjectIdentifier, value: Any) -> der::Result<Attribute> {
+/// A CMS attribute with the one value `value`.
+pub(crate) fn attribute(oid: ObjectIdentifier, value: Any) -> der::Result<Attribute> {
     let mut values = SetOfVec::new();
     values.insert(value)?;
     Ok(Attribute { oid, values })

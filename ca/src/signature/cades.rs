@@ -1,0 +1,37 @@
+//! CAdES detached signatures (`.p7s`, ETSI EN 319 122-1) at levels B-B and B-T: a CMS SignedData (RFC 5652)
+//! over a file that travels beside it.
+//!
+//! ```text
+//! ContentInfo { id-signedData, SignedData {
+//!     version 1, digestAlgorithms { sha256 },
+//!     encapContentInfo { id-data }                       -- detached: no eContent
+//!     certificates [0] { signer, intermediates }
+//!     signerInfos { SignerInfo { version 1, sid issuerAndSerialNumber, digestAlgorithm sha256,
+//!         signedAttrs { contentType id-data, messageDigest, signingTime, signingCertificateV2 },
+//!         signatureAlgorithm sha256WithRSAEncryption | ecdsa-with-SHA256, signature,
+//!         unsignedAttrs { signatureTimeStampToken }  -- B-T only
+//!     } } } }
+//! ```
+//!
+//! Producing is three calls around an external signer: [`prepare`] gives the DER of the signed attributes (what
+//! the card signs), [`assemble`] wraps the signature value into the `.p7s` (B-B), and
+//! [`with_signature_time_stamp`] adds a TSA's token over [`signature_time_stamp_digest`] (B-T). [`verify`] is the
+//! start of the verifier: it checks one `.p7s` against its data and says which level it reached.
+
+mod attributes;
+mod check;
+mod error;
+mod parsed;
+mod produce;
+mod signer;
+mod signer_info;
+mod time_stamp;
+
+pub use check::{Level, TimeStampSeen, Verified, verify};
+pub use error::CadesError;
+pub use parsed::CadesSignature;
+pub use produce::{ToBeSigned, assemble, prepare};
+pub use time_stamp::{signature_time_stamp_digest, with_signature_time_stamp};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,66 @@
+//! The signed attributes of a CAdES baseline signature (ETSI EN 319 122-1 §5.2), written and read.
+//!
+//! ```text
+//! SignedAttributes ::= SET SIZE (1..MAX) OF Attribute          -- RFC 5652 §5.3
+//!   contentType            id-data                            -- RFC 5652 §11.1
+//!   messageDigest          OCTET STRING (SHA-256 of the file)  -- RFC 5652 §11.2
+//!   signingTime            Time                               -- RFC 5652 §11.3 (claimed, not proven)
+//!   signingCertificateV2   SigningCertificateV2                -- RFC 5035 §3, ETSI EN 319 122-1 §5.2.2.3
+//! ```
+
+use super::error::CadesError;
+use crate::timestamp::{SigningCertificateV2, attribute};
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5911::{
+    ID_AA_SIGNING_CERTIFICATE_V_2, ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNING_TIME,
+};
+use der::asn1::{OctetString, SetOfVec};
+use der::{Any, DecodeOwned, Encode};
+use x509_cert::Certificate;
+use x509_cert::attr::Attributes;
+use x509_cert::time::Time;
+
+/// The four signed attributes over a document whose SHA-256 is `digest`, signed by `signer` at `signing_time`
+/// (Unix seconds; UTCTime before 2050 as RFC 5652 §11.3 requires).
+pub(super) fn signed_attributes(
+    digest: &[u8; 32],
+    signer: &Certificate,
+    signing_time: i64,
+) -> Result<Attributes, CadesError> {
+    let build = || -> der::Result<Attributes> {
+        let time = Time::try_from(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(signing_time).unwrap_or_default()),
+        )?;
+        let ess = SigningCertificateV2::of(signer, &signer.to_der()?)?;
+        SetOfVec::try_from(vec![
+            attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
+            attribute(ID_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(digest.as_slice())?)?)?,
+            attribute(ID_SIGNING_TIME, Any::encode_from(&time)?)?,
+            attribute(ID_AA_SIGNING_CERTIFICATE_V_2, Any::encode_from(&ess)?)?,
+        ])
+    };
+    build().map_err(CadesError::encoding("signed attributes"))
+}
+
+/// The one value of the attribute `oid` (called `name` in errors), decoded as `T`: CAdES allows each signed
+/// attribute once, with one value.
+pub(super) fn single<T: DecodeOwned>(
+    attributes: &Attributes,
+    oid: ObjectIdentifier,
+    name: &'static str,
+) -> Result<T, CadesError> {
+    let problem = |problem: &str| CadesError::Attribute { name, problem: problem.to_owned() };
+    let mut found = attributes.iter().filter(|a| a.oid == oid);
+    let attr = found.next().ok_or_else(|| problem("missing"))?;
+    if found.next().is_some() || attr.values.len() != 1 {
+        return Err(problem("repeated"));
+    }
+    let value = attr.values.iter().next().ok_or_else(|| problem("missing"))?;
+    let der = value.to_der().map_err(CadesError::encoding("attribute value"))?;
+    T::from_der(&der).map_err(|e| problem(&format!("not decodable ({e})")))
+}
+
+/// The signingTime attribute, in Unix seconds, when present (B-B requires it; the caller decides).
+pub(super) fn signing_time(attributes: &Attributes) -> Result<i64, CadesError> {
+    single::<Time>(attributes, ID_SIGNING_TIME, "signingTime").map(|t| crate::time::unix(&t))
+}

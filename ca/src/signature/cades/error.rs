@@ -1,0 +1,124 @@
+//! Why a CAdES signature cannot be made or does not verify.
+
+/// Why a CAdES signature cannot be made, time-stamped or checked. Each message says what was wrong and what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CadesError {
+    /// The bytes are not a DER structure of the expected type: garbage, truncated, trailing bytes, or an encoding
+    /// other than DER (indefinite lengths, an unsorted SET OF).
+    #[error("the {what} is not DER ({detail}): give the whole file as it was written (a .p7s is binary DER)")]
+    NotDer {
+        /// What was being read (`signature`, `time-stamp token`, …).
+        what: &'static str,
+        /// The decoder's words.
+        detail: String,
+    },
+    /// The ContentInfo holds something else than a SignedData.
+    #[error("the {what} is a CMS {content_type}, not a SignedData: give a CAdES signature (.p7s)")]
+    NotSignedData {
+        /// What was being read.
+        what: &'static str,
+        /// The content type found.
+        content_type: String,
+    },
+    /// Not exactly one SignerInfo.
+    #[error("the {what} has {count} signers; hcpki handles exactly one per file: sign each signature separately")]
+    SignerCount {
+        /// What was being read.
+        what: &'static str,
+        /// How many SignerInfos there are.
+        count: usize,
+    },
+    /// The signature carries its content (an attached signature) where a detached one is expected, or the
+    /// time-stamp token carries none.
+    #[error("{0}")]
+    Content(&'static str),
+    /// A content type differs from the one required (id-data for documents, id-ct-TSTInfo for time stamps).
+    #[error("the {what} content type is {found}, expected {expected}")]
+    ContentType {
+        /// Which content type (eContentType or the contentType attribute).
+        what: &'static str,
+        /// What was found.
+        found: String,
+        /// What is required.
+        expected: String,
+    },
+    /// A signed attribute the format requires is missing, repeated or undecodable.
+    #[error("the signed attribute {name} is {problem}: the signature is not a CAdES baseline signature")]
+    Attribute {
+        /// The attribute's name.
+        name: &'static str,
+        /// `missing`, `repeated`, `not decodable (…)`.
+        problem: String,
+    },
+    /// A digest or signature algorithm hcpki does not accept.
+    #[error("{0}")]
+    Algorithm(String),
+    /// The signer's key is neither RSA nor ECDSA P-256.
+    #[error("the signer's key ({0}) is not supported: CAdES signatures here use RSA or ECDSA P-256 keys")]
+    UnsupportedKey(String),
+    /// No certificate was given to `prepare`, or a certificate does not decode.
+    #[error("the signer chain is empty or not DER X.509 ({0}): pass the signer certificate first, then its CAs")]
+    Chain(String),
+    /// The SignedData does not carry the certificate its SignerInfo names.
+    #[error("the {0} does not carry its signer's certificate: sign again including the signer certificate")]
+    SignerCertificateMissing(&'static str),
+    /// The signer certificate has no keyUsage nonRepudiation (contentCommitment): an authentication
+    /// certificate, which must never sign documents.
+    #[error(
+        "the signer certificate ({subject}) is not a signature certificate (keyUsage has no nonRepudiation): \
+         documents are signed with the HPKI card's signature (署名用) key, never its authentication key"
+    )]
+    NotForSignatures {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// The signature value does not verify with the signer certificate's key over the signed attributes: they
+    /// were changed after signing, or another key signed.
+    #[error(
+        "the {0} signature does not verify with the signer certificate's key: the signed attributes were changed or another key signed"
+    )]
+    BadSignature(&'static str),
+    /// messageDigest is not the digest of the data given: the document was changed after signing, or it is
+    /// not the file this signature is for.
+    #[error(
+        "the document does not match the signature (messageDigest differs): it was changed after signing, or \
+         this signature is for another file"
+    )]
+    ContentMismatch,
+    /// signingCertificateV2 names another certificate than the one the signature verifies with.
+    #[error("the {0} signing-certificate-v2 attribute does not name the signer certificate: a certificate was swapped")]
+    SigningCertificateMismatch(&'static str),
+    /// The time-stamp token's messageImprint is not the digest of this signature's value.
+    #[error(
+        "the time-stamp token is not over this signature (its messageImprint differs from the digest of the \
+         signature value): ask the TSA again with signature_time_stamp_digest of this signature"
+    )]
+    TimeStampImprint,
+    /// The time-stamp token does not verify or its signer is not a TSA.
+    #[error("the signature time stamp does not verify: {0}")]
+    TimeStamp(Box<CadesError>),
+    /// The time-stamp token's signer certificate does not have the timeStamping extended key usage.
+    #[error("the time-stamp token's signer is not a TSA (no extendedKeyUsage timeStamping): use a TSA's token")]
+    NotTsa,
+    /// Encoding a structure failed (cannot happen with the sizes involved; reported rather than hidden).
+    #[error("could not encode the {what}: {detail}")]
+    Encoding {
+        /// What was being encoded.
+        what: &'static str,
+        /// The encoder's words.
+        detail: String,
+    },
+}
+
+impl CadesError {
+    /// A decoding failure of `what`.
+    pub(super) fn not_der(what: &'static str) -> impl FnOnce(der::Error) -> Self {
+        move |e| Self::NotDer { what, detail: e.to_string() }
+    }
+
+    /// An encoding failure of `what`.
+    pub(super) fn encoding(what: &'static str) -> impl FnOnce(der::Error) -> Self {
+        move |e| Self::Encoding { what, detail: e.to_string() }
+    }
+}

@@ -1,0 +1,63 @@
+//! The signer's certificate: what it may sign, and with which algorithm.
+
+use super::error::CadesError;
+use crate::keys::KeyAlgorithm;
+use const_oid::db::rfc5912::{ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SECP_256_R_1};
+use der::Decode;
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage};
+
+/// The signer certificate and its CAs, as `prepare` receives them.
+#[derive(Debug)]
+pub(super) struct SignerChain {
+    /// The signer's certificate.
+    pub(super) signer: Certificate,
+    /// The signer's certificate, then the CAs, as they go into `certificates`.
+    pub(super) all: Vec<Certificate>,
+}
+
+impl SignerChain {
+    /// Decode `chain`: the signer certificate's DER first, then its CAs' (the root may be left out).
+    pub(super) fn from_der(chain: &[&[u8]]) -> Result<Self, CadesError> {
+        let all = chain
+            .iter()
+            .map(|der| Certificate::from_der(der).map_err(|e| CadesError::Chain(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let signer = all.first().cloned().ok_or_else(|| CadesError::Chain("no certificate".into()))?;
+        Ok(Self { signer, all })
+    }
+}
+
+/// The signature algorithm a key of `certificate` signs CAdES with: sha256WithRSAEncryption for RSA (HPKI cards
+/// are RSA-2048), ecdsa-with-SHA256 for P-256. The identifiers are the ones certificates carry.
+pub(super) fn signature_algorithm(certificate: &Certificate) -> Result<AlgorithmIdentifierOwned, CadesError> {
+    let spki = certificate.tbs_certificate().subject_public_key_info();
+    let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok());
+    match (spki.algorithm.oid, curve) {
+        (RSA_ENCRYPTION, _) => Ok(KeyAlgorithm::Rsa2048.signature_algorithm()),
+        (ID_EC_PUBLIC_KEY, Some(SECP_256_R_1)) => Ok(KeyAlgorithm::P256.signature_algorithm()),
+        (oid, curve) => Err(CadesError::UnsupportedKey(match curve {
+            Some(c) => format!("{oid} on curve {c}"),
+            None => oid.to_string(),
+        })),
+    }
+}
+
+/// Refuse a certificate whose keyUsage lacks nonRepudiation (contentCommitment): the HPKI authentication
+/// certificate has digitalSignature alone and must never sign a document (issue #27 item 2), and a certificate
+/// without keyUsage says nothing about commitment.
+pub(super) fn require_non_repudiation(certificate: &Certificate) -> Result<(), CadesError> {
+    match certificate.tbs_certificate().get_extension::<KeyUsage>() {
+        Ok(Some((_, usage))) if usage.non_repudiation() => Ok(()),
+        _ => Err(CadesError::NotForSignatures { subject: certificate.tbs_certificate().subject().to_string() }),
+    }
+}
+
+/// Refuse a time-stamp token signer without extendedKeyUsage timeStamping (RFC 3161 §2.3).
+pub(super) fn require_time_stamping(certificate: &Certificate) -> Result<(), CadesError> {
+    match certificate.tbs_certificate().get_extension::<ExtendedKeyUsage>() {
+        Ok(Some((_, eku))) if eku.0.contains(&crate::oid::KP_TIME_STAMPING) => Ok(()),
+        _ => Err(CadesError::NotTsa),
+    }
+}

@@ -1,0 +1,261 @@
+//! CAdES B-B and B-T in-process: made around the test HPKI card's signature key, time-stamped by an in-process
+//! TSA, checked; and every way a signature or its check fails, each with its typed error.
+
+use super::parsed::content_info_der;
+use super::produce::prepare_for;
+use super::signer::SignerChain;
+use super::*;
+use crate::keys::{KeyAlgorithm, KeySource, SoftwareKey};
+use crate::timestamp::{
+    Accuracy, HashAlgorithm, MessageImprint, TimeStampAuthority, TimeStampReq, TimeStampResp, TsaSettings,
+};
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::signed_data::{CertificateSet, SignerIdentifier};
+use der::asn1::OctetString;
+use der::{Decode, Encode};
+use hcpki_vcard::testpki::{HpkiCredentials, HpkiSubject, issue_hpki};
+use std::sync::{Arc, OnceLock};
+use x509_cert::Certificate;
+
+/// 2026-11-27T00:00:00Z.
+const NOW: i64 = 1_795_651_200;
+const DOCUMENT: &[u8] = "紹介状 referral letter\n".as_bytes();
+
+fn hpki() -> &'static HpkiCredentials {
+    static PKI: OnceLock<HpkiCredentials> = OnceLock::new();
+    PKI.get_or_init(|| issue_hpki(&HpkiSubject::default()).unwrap())
+}
+
+fn sha256(data: &[u8]) -> [u8; 32] {
+    HashAlgorithm::Sha256.digest(data).try_into().unwrap()
+}
+
+/// A B-B `.p7s` over `data` by the HPKI signature certificate, signed as the card signs.
+fn signed(data: &[u8]) -> Vec<u8> {
+    let pki = hpki();
+    let tbs = prepare(&sha256(data), &[pki.signature.cert.as_slice(), &pki.signature_ca], NOW).unwrap();
+    let value = pki.signature.key.sign_sha256(tbs.bytes()).unwrap();
+    assemble(tbs, &value).unwrap()
+}
+
+/// An in-process TSA with a self-made certificate (critical EKU timeStamping) for a P-256 key.
+fn tsa() -> &'static TimeStampAuthority {
+    static TSA: OnceLock<TimeStampAuthority> = OnceLock::new();
+    TSA.get_or_init(|| {
+        let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
+        let mut eku = rcgen::CustomExtension::from_oid_content(
+            &[2, 5, 29, 37],
+            vec![0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08],
+        );
+        eku.set_criticality(true);
+        let cert = self_signed(&pkcs8, "TEST TSA", eku);
+        let settings = TsaSettings {
+            policy: const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.3161.1"),
+            accuracy: Accuracy { seconds: Some(1), millis: None, micros: None },
+        };
+        TimeStampAuthority::new(&cert, Arc::new(key), settings).unwrap()
+    })
+}
+
+/// A self-signed certificate for the PKCS#8 key `pkcs8`, carrying `extension`.
+fn self_signed(pkcs8: &[u8], cn: &str, extension: rcgen::CustomExtension) -> Vec<u8> {
+    let key = rcgen::KeyPair::try_from(pkcs8).unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    params.custom_extensions.push(extension);
+    params.self_signed(&key).unwrap().der().to_vec()
+}
+
+/// keyUsage nonRepudiation, as an extension for [`self_signed`].
+fn non_repudiation() -> rcgen::CustomExtension {
+    // BIT STRING, 6 unused bits, 0x40 = bit 1 (nonRepudiation).
+    let mut ku = rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 15], vec![0x03, 0x02, 0x06, 0x40]);
+    ku.set_criticality(true);
+    ku
+}
+
+/// The DER of a token from [`tsa`] over the SHA-256 `digest`.
+fn token(digest: &[u8]) -> Vec<u8> {
+    let request = TimeStampReq {
+        version: 1,
+        message_imprint: MessageImprint {
+            hash_algorithm: HashAlgorithm::Sha256.identifier(),
+            hashed_message: OctetString::new(digest).unwrap(),
+        },
+        req_policy: None,
+        nonce: None,
+        cert_req: true,
+        extensions: None,
+    };
+    let answer = tsa().answer(&request.to_der().unwrap(), NOW + 5);
+    answer.outcome.unwrap();
+    TimeStampResp::from_der(&answer.der).unwrap().time_stamp_token.unwrap().to_der().unwrap()
+}
+
+/// A B-T `.p7s` over `data`.
+fn time_stamped(data: &[u8]) -> Vec<u8> {
+    let p7s = signed(data);
+    with_signature_time_stamp(&p7s, &token(&signature_time_stamp_digest(&p7s).unwrap())).unwrap()
+}
+
+#[test]
+fn b_b_is_signed_over_the_attributes_and_checks() {
+    let pki = hpki();
+    let tbs = prepare(&sha256(DOCUMENT), &[pki.signature.cert.as_slice(), &pki.signature_ca], NOW).unwrap();
+    assert_eq!(tbs.bytes().first(), Some(&0x31), "the signature is over the SET OF, not the [0] IMPLICIT form");
+    assert_eq!(tbs.sha256(), HashAlgorithm::Sha256.digest(tbs.bytes()));
+    let p7s = assemble(tbs, &pki.signature.key.sign_sha256(&[]).unwrap_or_default()).map(|_| ());
+    assert!(matches!(p7s, Err(CadesError::BadSignature("signature"))), "{p7s:?}");
+
+    let p7s = signed(DOCUMENT);
+    let verified = verify(&p7s, DOCUMENT).unwrap();
+    assert_eq!(verified.level, Level::BaselineB);
+    assert_eq!(verified.level.to_string(), "B-B");
+    assert_eq!(verified.signing_time, NOW);
+    assert_eq!(verified.signer.to_der().unwrap(), pki.signature.cert);
+    assert!(verified.time_stamps.is_empty());
+    let parsed = CadesSignature::from_der(&p7s).unwrap();
+    assert_eq!(parsed.signed_data().certificates.as_ref().map(|c| c.0.len()), Some(2), "signer and its CA");
+    assert_eq!(parsed.to_der().unwrap(), p7s);
+}
+
+#[test]
+fn b_t_adds_a_token_over_the_signature_value() {
+    let p7s = time_stamped(DOCUMENT);
+    let verified = verify(&p7s, DOCUMENT).unwrap();
+    assert_eq!((verified.level, verified.level.name()), (Level::BaselineT, "B-T"));
+    assert_eq!(verified.time_stamps.len(), 1);
+    assert_eq!(verified.time_stamps.first().map(|t| t.time), Some(NOW + 5));
+    // The digest is of the signature value, which the time stamp leaves as it was.
+    let parsed = CadesSignature::from_der(&p7s).unwrap();
+    assert_eq!(
+        signature_time_stamp_digest(&p7s).unwrap().to_vec(),
+        HashAlgorithm::Sha256.digest(parsed.signature_value().unwrap())
+    );
+    assert_eq!(parsed.signature_time_stamps().unwrap().len(), 1);
+}
+
+#[test]
+fn ecdsa_p256_signers_work_too() {
+    let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
+    let cert = self_signed(&pkcs8, "TEST P-256 signer", non_repudiation());
+    let tbs = prepare(&sha256(DOCUMENT), &[&cert], NOW).unwrap();
+    assert_eq!(tbs.signature_algorithm().oid, const_oid::db::rfc5912::ECDSA_WITH_SHA_256);
+    let value = key.sign(tbs.bytes()).unwrap();
+    let p7s = assemble(tbs, &value).unwrap();
+    assert_eq!(verify(&p7s, DOCUMENT).unwrap().level, Level::BaselineB);
+}
+
+#[test]
+fn tampered_content_fails() {
+    let tampered = "紹介状 referral letter!\n".as_bytes();
+    for p7s in [signed(DOCUMENT), time_stamped(DOCUMENT)] {
+        let err = verify(&p7s, tampered).unwrap_err();
+        assert!(matches!(err, CadesError::ContentMismatch), "{err:?}");
+        assert!(err.to_string().contains("changed after signing"), "{err}");
+    }
+}
+
+#[test]
+fn tampered_signed_attributes_fail() {
+    let p7s = signed(DOCUMENT);
+    // Change the signingTime's last seconds digit: still a valid time, no longer what was signed.
+    let time = x509_cert::time::Time::try_from(std::time::UNIX_EPOCH + std::time::Duration::from_secs(NOW as u64))
+        .unwrap()
+        .to_der()
+        .unwrap();
+    let at = p7s.windows(time.len()).position(|w| w == time.as_slice()).unwrap();
+    let mut tampered = p7s.clone();
+    tampered[at + time.len() - 2] = b'1';
+    let err = verify(&tampered, DOCUMENT).unwrap_err();
+    assert!(matches!(err, CadesError::BadSignature("signature")), "{err:?}");
+}
+
+#[test]
+fn a_token_over_something_else_is_refused() {
+    let p7s = signed(DOCUMENT);
+    let wrong = token(&sha256(b"another signature value"));
+    let err = with_signature_time_stamp(&p7s, &wrong).unwrap_err();
+    assert!(matches!(err, CadesError::TimeStampImprint), "{err:?}");
+    assert!(err.to_string().contains("signature_time_stamp_digest"), "{err}");
+    // Slipped in without the check, the verifier refuses it too.
+    let mut parsed = CadesSignature::from_der(&p7s).unwrap();
+    parsed.add_signature_time_stamp(der::Any::from_der(&wrong).unwrap()).unwrap();
+    let err = verify(&parsed.to_der().unwrap(), DOCUMENT).unwrap_err();
+    assert!(matches!(err, CadesError::TimeStampImprint), "{err:?}");
+    // A token is no CAdES signature, and a signature is no token.
+    let err = CadesSignature::from_der(&wrong).unwrap_err();
+    assert!(matches!(err, CadesError::ContentType { what: "eContentType", .. }), "{err:?}");
+    let err = with_signature_time_stamp(&p7s, &p7s).unwrap_err();
+    assert!(matches!(err, CadesError::ContentType { .. }), "{err:?}");
+}
+
+#[test]
+fn truncated_or_garbage_input_is_a_typed_error() {
+    let p7s = time_stamped(DOCUMENT);
+    for len in 0..p7s.len() {
+        let err = verify(&p7s[..len], DOCUMENT).unwrap_err();
+        assert!(matches!(err, CadesError::NotDer { what: "signature", .. }), "{len}: {err:?}");
+    }
+    let err = verify(&[p7s.as_slice(), &[0]].concat(), DOCUMENT).unwrap_err();
+    assert!(matches!(err, CadesError::NotDer { .. }), "{err:?}");
+    assert!(err.to_string().contains("not DER"), "{err}");
+    let err = signature_time_stamp_digest(b"not a signature").unwrap_err();
+    assert!(matches!(err, CadesError::NotDer { .. }), "{err:?}");
+    let p7s = signed(DOCUMENT);
+    let good = token(&signature_time_stamp_digest(&p7s).unwrap());
+    let err = with_signature_time_stamp(&p7s, &good[..good.len() - 1]).unwrap_err();
+    assert!(matches!(err, CadesError::NotDer { what: "time-stamp token", .. }), "{err:?}");
+}
+
+#[test]
+fn an_authentication_certificate_never_signs() {
+    let pki = hpki();
+    let chain = [pki.authentication.cert.as_slice(), &pki.authentication_ca];
+    let err = prepare(&sha256(DOCUMENT), &chain, NOW).unwrap_err();
+    assert!(matches!(err, CadesError::NotForSignatures { .. }), "{err:?}");
+    assert!(err.to_string().contains("never its authentication key"), "{err}");
+    // Made by a careless signer all the same: the check refuses it.
+    let tbs = prepare_for(&sha256(DOCUMENT), SignerChain::from_der(&chain).unwrap(), NOW).unwrap();
+    let value = pki.authentication.key.sign_sha256(tbs.bytes()).unwrap();
+    let err = verify(&assemble(tbs, &value).unwrap(), DOCUMENT).unwrap_err();
+    assert!(matches!(err, CadesError::NotForSignatures { .. }), "{err:?}");
+    let err = prepare(&sha256(DOCUMENT), &[], NOW).unwrap_err();
+    assert!(matches!(err, CadesError::Chain(_)), "{err:?}");
+}
+
+#[test]
+fn a_swapped_certificate_with_the_same_key_is_caught() {
+    let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
+    let named = self_signed(&pkcs8, "TEST named signer", non_repudiation());
+    let other = Certificate::from_der(&self_signed(&pkcs8, "TEST other signer", non_repudiation())).unwrap();
+    let tbs = prepare(&sha256(DOCUMENT), &[&named], NOW).unwrap();
+    let value = key.sign(tbs.bytes()).unwrap();
+    let p7s = assemble(tbs, &value).unwrap();
+    let mut signed = CadesSignature::from_der(&p7s).unwrap().signed_data().clone();
+    signed.certificates = Some(CertificateSet::try_from(vec![CertificateChoices::Certificate(other.clone())]).unwrap());
+    let mut infos: Vec<_> = signed.signer_infos.0.iter().cloned().collect();
+    for info in &mut infos {
+        info.sid = SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: other.tbs_certificate().issuer().clone(),
+            serial_number: other.tbs_certificate().serial_number().clone(),
+        });
+    }
+    signed.signer_infos = infos.try_into().unwrap();
+    let err = verify(&content_info_der(&signed).unwrap(), DOCUMENT).unwrap_err();
+    assert!(matches!(err, CadesError::SigningCertificateMismatch("signature")), "{err:?}");
+}
+
+#[test]
+fn openssl_made_signatures_check() {
+    // `openssl cms -sign -cades` output (fuzz/seeds/make-seeds): rsaEncryption as the signature algorithm,
+    // smimeCapabilities among the signed attributes.
+    for p7s in [
+        include_bytes!("../../../../fuzz/seeds/cades_signature/rsa-b-b.p7s").as_slice(),
+        include_bytes!("../../../../fuzz/seeds/cades_signature/p256-b-b.p7s"),
+    ] {
+        assert_eq!(verify(p7s, b"a document to sign\n").unwrap().level, Level::BaselineB);
+        let err = verify(p7s, b"a document to sign!\n").unwrap_err();
+        assert!(matches!(err, CadesError::ContentMismatch), "{err:?}");
+    }
+}

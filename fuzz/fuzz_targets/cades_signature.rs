@@ -1,0 +1,31 @@
+//! The CAdES detached-signature reader and check (`hcpki_ca::signature::cades`): a `.p7s` uploaded for
+//! verification (issue #27 item 5) or handed back by a signer reaches it from outside.
+//!
+//! The input is the `.p7s`; the detached document is fixed (the seeds sign it, so the signature checks run, not
+//! only the decoder). It must never panic. A signature that decodes re-encodes to the same bytes (DER only); one
+//! that verifies reached B-T exactly when it carries a time stamp; a time stamp is never added without the check
+//! of its imprint.
+#![no_main]
+
+use hcpki_ca::signature::cades::{
+    CadesSignature, Level, signature_time_stamp_digest, verify, with_signature_time_stamp,
+};
+use libfuzzer_sys::fuzz_target;
+
+/// What the seeds sign (`fuzz/seeds/make-seeds`).
+const DOCUMENT: &[u8] = b"a document to sign\n";
+
+fuzz_target!(|data: &[u8]| {
+    let decoded = CadesSignature::from_der(data);
+    assert_eq!(decoded.is_ok(), signature_time_stamp_digest(data).is_ok());
+    if let Ok(signature) = &decoded {
+        assert_eq!(signature.to_der().ok().as_deref(), Some(data), "decoded but re-encodes differently");
+        // The signature itself is no time-stamp token over its own value.
+        assert!(with_signature_time_stamp(data, data).is_err());
+    }
+    if let Ok(verified) = verify(data, DOCUMENT) {
+        let stamps = decoded.as_ref().map(|s| s.signature_time_stamps().map(|t| t.len()).unwrap_or(0)).unwrap_or(0);
+        assert_eq!(verified.level == Level::BaselineT, stamps > 0);
+        assert_eq!(verified.time_stamps.len(), stamps);
+    }
+});
