@@ -86,11 +86,14 @@ def main():
                     self.answer(200, "application/timestamp-reply", f.read())
 
         def answer(self, status, media, body):
-            self.send_response(status)
-            self.send_header("Content-Type", media)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", media)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client left (wrk drops its connections when its time is up)
 
         def log_message(self, *args):
             pass
