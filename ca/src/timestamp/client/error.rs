@@ -31,7 +31,10 @@ pub enum StampError {
     #[error("the TSA granted the request but sent no token: the TSA is broken; tell its operator")]
     NoToken,
     /// The token is not a SignedData over a TSTInfo, or a part of it does not decode.
-    #[error("the token is not an RFC 3161 time-stamp token: {0}")]
+    #[error(
+        "the token is not an RFC 3161 time-stamp token: {0}; check that the URL is an RFC 3161 TSA, else tell its \
+         operator"
+    )]
     NotAToken(String),
     /// The token's signer certificate is not in it, though the request asked for it (certReq).
     #[error(
@@ -43,10 +46,15 @@ pub enum StampError {
     #[error("the token's signature does not check out: {0}; the answer was altered on the way or the TSA is broken")]
     BadSignature(String),
     /// The ESS signingCertificate(V2) attribute is missing or names another certificate.
-    #[error("the token's ESS signing-certificate binding is wrong: {0}")]
+    #[error(
+        "the token's ESS signing-certificate binding is wrong: {0}; do not use this TSA until its operator fixes it"
+    )]
     Binding(String),
     /// The signer certificate is no TSA certificate.
-    #[error("the token is signed with {subject}, which is not a TSA certificate: {reason}")]
+    #[error(
+        "the token is signed with {subject}, which is not a TSA certificate: {reason}; do not use this TSA until its \
+         operator fixes its certificate"
+    )]
     NotTsaCertificate {
         /// The certificate's subject.
         subject: String,
