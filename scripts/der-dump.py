@@ -38,6 +38,7 @@ OIDS = {
     "1.3.6.1.5.5.7.48.1.5": "id-pkix-ocsp-nocheck",
     "1.3.6.1.5.5.7.3.1": "id-kp-serverAuth",
     "1.3.6.1.5.5.7.3.2": "id-kp-clientAuth",
+    "1.3.6.1.5.5.7.3.8": "id-kp-timeStamping",
     "1.3.6.1.5.5.7.3.9": "id-kp-OCSPSigning",
     "1.3.6.1.5.5.7.3.17": "id-kp-ipsecIKE",
     "1.3.6.1.5.5.8.2.2": "ikeIntermediate",
@@ -226,7 +227,10 @@ class Dumper:
         parts = list(children(self.data, s, e))
         oid = OIDS.get(oid_str(self.data[parts[0][3]:parts[0][4]]), oid_str(self.data[parts[0][3]:parts[0][4]]))
         critical = len(parts) == 3
-        self.out(depth, "SEQUENCE", f"Extension {oid}" + (" — " + EXT_NOTES[oid] if oid in EXT_NOTES else ""))
+        note = EXT_NOTES.get(oid)
+        if oid == "extKeyUsage" and critical:
+            note = "critical: timeStamping alone (RFC 3161 §2.3; profile tsa, D65)"
+        self.out(depth, "SEQUENCE", f"Extension {oid}" + (" — " + note if note else ""))
         self.out(depth + 1, f"OBJECT IDENTIFIER {oid_str(self.data[parts[0][3]:parts[0][4]])} {oid}")
         if critical:
             self.out(depth + 1, "BOOLEAN TRUE", "critical")

@@ -6,8 +6,11 @@
 //! client can print (`openssl ts -reply -in … -text`). The time comes from the caller: the authority never
 //! reads a clock, so tests and the server decide what "now" is (D66). The key is any [`crate::keys::KeySource`]
 //! (software or PKCS#11); the certificate is of the `tsa` profile (D65).
+//!
+//! [`client`] is the other side: a signer asking configured TSAs for tokens and checking them strictly (D70).
 
 mod authority;
+pub mod client;
 mod ess;
 mod imprint;
 mod refusal;
@@ -22,6 +25,6 @@ pub use imprint::{HashAlgorithm, MessageImprint};
 pub use refusal::{FailInfo, Refusal};
 pub use request::{Request, TimeStampReq, parse_request};
 pub use response::{PkiStatusInfo, TimeStampResp};
-pub use tst_info::{Accuracy, TstInfo};
+pub use tst_info::{Accuracy, GenTime, TstInfo};
 // CAdES signatures (crate::signature::cades) build their signed attributes the same way.
 pub(crate) use token::attribute;

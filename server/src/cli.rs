@@ -101,6 +101,9 @@ pub enum Command {
     /// Long operations (bulk import, bulk re-issue): progress, resume, cancel.
     #[command(subcommand)]
     Job(JobCommand),
+    /// The time-stamping authorities signers ask (`[[signing.tsa]]`): check each, or stamp a file through the list.
+    #[command(subcommand)]
+    Tsa(crate::cmd::tsa::TsaCommand),
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub mod portal;
 pub mod revocation;
 pub mod serve;
 pub mod service;
+pub mod tsa;
 
 pub use context::actor;
 use context::{open, open_loaded, open_store, with_store};
@@ -73,5 +74,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Oidc(c) => with_store(g, |l, s| Box::pin(async move { oidc::run(&l, s.as_ref(), c).await })).await,
         Command::Job(c) => job::run(&open(g).await?, c).await,
+        Command::Tsa(c) => tsa::run(&Loaded::read(&g.dir, g.database_url.as_deref())?, c).await,
     }
 }

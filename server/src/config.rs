@@ -5,6 +5,10 @@ use hcpki_ca::keys::{KeyContext, Pkcs11Config};
 use hcpki_ca::profile::ProfileSettings;
 use std::path::{Path, PathBuf};
 
+mod signing;
+
+pub use signing::SigningConfig;
+
 /// The configuration file name inside the hcpki directory.
 pub const FILE: &str = "hcpki.toml";
 /// The configuration format version this build reads.
@@ -60,6 +64,9 @@ pub struct Config {
     /// The RFC 3161 time-stamping authority at `/tsa`; off when absent (D67).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tsa: Option<TsaConfig>,
+    /// What signers need from outside: the time-stamping authorities they ask, in order (D70).
+    #[serde(default, skip_serializing_if = "SigningConfig::is_default")]
+    pub signing: SigningConfig,
 }
 
 /// `[tsa]`: hcpki's RFC 3161 time-stamping authority (`POST /tsa`, docs/signatures.md). Its certificate is of
@@ -517,6 +524,7 @@ impl Loaded {
         config.login.role_texts().with_context(|| format!("{} has a bad [login] entry", path.display()))?;
         config.ca.check().with_context(|| format!("{} has a bad [ca] entry", path.display()))?;
         config.console.callback().with_context(|| format!("{} has a bad [console] entry", path.display()))?;
+        config.signing.endpoints(dir).with_context(|| format!("{} has a bad [signing] entry", path.display()))?;
         let database_url = resolve_database_url(dir, database_url.unwrap_or(&config.database_url));
         Ok(Self { dir: dir.to_owned(), config, database_url })
     }

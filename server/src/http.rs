@@ -27,6 +27,7 @@ pub mod server_cert;
 pub mod tls;
 mod tls_key;
 pub mod tsa;
+pub mod tsa_client;
 pub mod tsa_signer;
 
 use hcpki_ca::enroll::acme::{AcmeAuthority, Validator};

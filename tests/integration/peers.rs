@@ -114,6 +114,16 @@ pub(crate) fn make_tls_pki(dir: &std::path::Path) {
     openssl(&[&["req", "-x509"][..], &ec, &stranger].concat());
 }
 
+/// Start a peer that prints the port it listens on as its first line of standard output.
+pub(crate) fn spawn_listening(mut command: Command) -> (std::process::Child, u16) {
+    use std::io::BufRead as _;
+    let mut child = command.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line.trim().parse().unwrap_or_else(|_| panic!("{command:?} said {line:?} instead of its port"));
+    (child, port)
+}
+
 /// tests/peers/https_receiver.py: one POST over TLS, its body written to a file.
 pub(crate) struct HttpsReceiver {
     child: std::process::Child,
@@ -124,21 +134,10 @@ pub(crate) struct HttpsReceiver {
 
 impl HttpsReceiver {
     pub(crate) fn start(cert: &std::path::Path, key: &std::path::Path, out: &std::path::Path) -> Self {
-        use std::io::BufRead as _;
-        let mut child = Command::new(crate::oidc::tools().join("bin/python"))
-            .arg(repo_root().join("tests/peers/https_receiver.py"))
-            .arg("--cert")
-            .arg(cert)
-            .arg("--key")
-            .arg(key)
-            .arg("--out")
-            .arg(out)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().parse().unwrap_or_else(|_| panic!("https_receiver.py said {line:?}"));
+        let mut command = Command::new(crate::oidc::tools().join("bin/python"));
+        command.arg(repo_root().join("tests/peers/https_receiver.py"));
+        command.arg("--cert").arg(cert).arg("--key").arg(key).arg("--out").arg(out);
+        let (child, port) = spawn_listening(command);
         Self { child, port, out: out.to_owned() }
     }
 

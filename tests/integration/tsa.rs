@@ -1,7 +1,9 @@
 //! The time-stamping authority (issue #27, item 4): the `tsa` profile (critical EKU timeStamping alone,
 //! server CA, pkilint clean, OpenSSL's timestampsign purpose) and `hcpki serve`'s RFC 3161 `/tsa`, asked by
 //! `openssl ts -query` and checked by `openssl ts -reply -text` and `openssl ts -verify`; bad requests get
-//! rejections OpenSSL prints with the right failInfo.
+//! rejections OpenSSL prints with the right failInfo. The signers' side (D70): `[[signing.tsa]]` tried in order by
+//! `hcpki tsa stamp` / `hcpki tsa check`, hcpki's own `/tsa` and a reference TSA nobody here wrote (`openssl ts
+//! -reply` behind tests/peers/tsa_reference.py) among them.
 
 use crate::fixtures::{Key, csr, run_ok, x509_text};
 use crate::harness::{Backend, Hcpki, describe};
@@ -15,6 +17,7 @@ on_both_backends!(
     openssl_verifies_time_stamps,
     bad_requests_get_rejections_with_fail_info,
     tsa_key_on_pkcs11_token,
+    signers_take_the_first_valid_time_stamp_of_their_list,
 );
 
 /// The policy of the test TSA (an arc of the private-enterprise space reserved for examples is not needed:
@@ -166,6 +169,107 @@ fn tsa_key_on_pkcs11_token(b: Backend) {
     assert!(objects.contains("hcpki-tsa"), "no TSA key on the token:\n{objects}");
     assert!(!h.dir().join("keys/tsa.p8").exists(), "the TSA key was written to a file");
     server.stop();
+}
+
+/// A signer's list: a dead URL, then hcpki's `/tsa` under roots that are not its own (the reference TSA's),
+/// then hcpki's `/tsa` under its own chain with its policy, then the reference TSA. `hcpki tsa stamp` takes the
+/// token of the third and reports why the first two failed; `openssl ts -verify` accepts that token.
+/// `hcpki tsa check` asks each alone: the first two fail saying why, hcpki's and OpenSSL's tokens pass our
+/// checks (ESS signingCertificate v1, RSA or ECDSA, another policy). A list where nothing answers writes
+/// nothing and says the local clock is never used.
+fn signers_take_the_first_valid_time_stamp_of_their_list(b: Backend) {
+    let h = Hcpki::initialized(b);
+    let (server, tsa) = serve_tsa(&h);
+    let reference = ReferenceTsa::start(&h.path("reference"));
+    let own = url(&server);
+    let chain = h.chain_file("server");
+    let foreign = reference.root();
+    let config = std::fs::read_to_string(h.dir().join("hcpki.toml")).unwrap();
+    let with_list = |entries: &[(&str, &Path, Option<&str>)]| {
+        let mut text = config.clone();
+        for (url, roots, policy) in entries {
+            text += &format!("\n[[signing.tsa]]\nurl = \"{url}\"\nroots = [\"{}\"]\n", path(roots));
+            if let Some(policy) = policy {
+                text += &format!("policy = \"{policy}\"\n");
+            }
+        }
+        std::fs::write(h.dir().join("hcpki.toml"), text).unwrap();
+    };
+    let dead = "http://127.0.0.1:1/tsa";
+    let (chain, foreign) = (chain.as_path(), foreign.as_path());
+    with_list(&[
+        (dead, chain, None),
+        (own.as_str(), foreign, None),
+        (own.as_str(), chain, Some(POLICY)),
+        (reference.url.as_str(), foreign, Some(ReferenceTsa::POLICY)),
+    ]);
+    let data = h.path("letter.txt");
+    std::fs::write(&data, "紹介状 referral letter\n").unwrap();
+    let token = h.path("letter.tst");
+    let out = h.run(&["tsa", "stamp", "--data", path(&data), "--out", path(&token)]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(stdout.contains(&format!("time stamp from {own}: genTime ")) && stdout.contains(POLICY), "{stdout}");
+    assert!(stderr.contains(&format!("TSA 1 failed: {dead}: no answer")), "{stderr}");
+    assert!(stderr.contains(&format!("TSA 2 failed: {own}: the TSA certificate")), "{stderr}");
+    assert!(stderr.contains("does not chain to the roots configured for this TSA"), "{stderr}");
+    assert!(!stderr.contains("TSA 3 failed"), "{stderr}");
+    let verified = Command::new("openssl")
+        .args(["ts", "-verify", "-token_in", "-in", path(&token), "-data", path(&data)])
+        .args(["-CAfile", path(&h.ca_cert_file("root")), "-untrusted", path(&untrusted(&h, &tsa))])
+        .output()
+        .unwrap();
+    assert!(verified.status.success(), "{}", describe(&verified));
+
+    let out = h.run(&["tsa", "check"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "one TSA failing fails the check\n{}", describe(&out));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with(&format!("1. {dead}: FAILED: no answer")), "{stdout}");
+    assert!(lines[1].starts_with(&format!("2. {own}: FAILED: the TSA certificate")), "{stdout}");
+    assert!(lines[2].starts_with(&format!("3. {own}: OK, genTime ")), "{stdout}");
+    assert!(lines[3].starts_with(&format!("4. {}: OK, genTime ", reference.url)), "{stdout}");
+    assert!(lines[3].contains(ReferenceTsa::POLICY) && lines[3].contains("CN=Reference TSA (openssl ts)"), "{stdout}");
+    assert_eq!(lines[4], "2 of 4 TSAs gave a valid time stamp", "{stdout}");
+
+    with_list(&[(dead, chain, None)]);
+    let nowhere = h.path("nowhere.tst");
+    let err = h.fails(&["tsa", "stamp", "--data", path(&data), "--out", path(&nowhere)]);
+    assert!(err.contains("the local clock is never a time stamp") && err.contains(&format!("1. {dead}")), "{err}");
+    assert!(!nowhere.exists(), "a token was written though no TSA gave one");
+    server.stop();
+}
+
+/// tests/peers/tsa_reference.py: `openssl ts -reply` per request behind Python's http.server, with its own
+/// root and TSA certificate.
+struct ReferenceTsa {
+    child: std::process::Child,
+    dir: PathBuf,
+    url: String,
+}
+
+impl ReferenceTsa {
+    /// The policy it stamps under.
+    const POLICY: &str = "1.3.6.1.4.1.99999.3161.7";
+
+    fn start(dir: &Path) -> Self {
+        let mut command = Command::new("python3");
+        command.arg(crate::harness::repo_root().join("tests/peers/tsa_reference.py"));
+        command.args(["--dir", path(dir), "--policy", Self::POLICY]);
+        let (child, port) = peers::spawn_listening(command);
+        Self { child, dir: dir.to_owned(), url: format!("http://127.0.0.1:{port}/tsa") }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.join("root.pem")
+    }
+}
+
+impl Drop for ReferenceTsa {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// `hcpki serve` with `[tsa]`; the TSA certificate it issued.

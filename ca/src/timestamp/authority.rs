@@ -4,7 +4,7 @@ use super::refusal::Refusal;
 use super::request::{Request, parse_request};
 use super::response::{PkiStatusInfo, TimeStampResp};
 use super::token::TokenSigner;
-use super::tst_info::{Accuracy, TstInfo};
+use super::tst_info::{Accuracy, GenTime, TstInfo};
 use crate::keys::{KeyError, KeySource};
 use crate::serial::Serial;
 use const_oid::ObjectIdentifier;
@@ -91,11 +91,12 @@ impl TimeStampAuthority {
             policy: self.settings.policy,
             message_imprint: request.imprint.clone(),
             serial_number: serial.number().clone(),
-            gen_time: crate::time::generalized(now)?,
+            gen_time: GenTime(crate::time::generalized(now)?),
             accuracy: Some(self.settings.accuracy),
             ordering: false,
             nonce: request.nonce.clone(),
             tsa: Some(GeneralName::DirectoryName(self.signer.certificate().tbs_certificate().subject().clone())),
+            extensions: None,
         };
         let signing_time = x509_cert::time::Time::try_from(
             std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(now).unwrap_or_default()),

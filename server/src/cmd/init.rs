@@ -88,6 +88,7 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
         console: config::ConsoleConfig::default(),
         ca: config::CaConfig::default(),
         tsa: None,
+        signing: config::SigningConfig::default(),
         audit: config::AuditConfig::default(),
     };
     config::write_new(dir, &cfg)?;

@@ -1,7 +1,8 @@
-//! Outbound HTTP POSTs to endpoints other systems run (back-channel logout, the expiry webhook): one
-//! HTTP/1.1 request per connection (hyper's client connection), https verified under the server's TLS policy
-//! against the public WebPKI roots plus an operator-given CA file, the URI's host checked; retried with a
-//! doubling pause. Outcomes are returned for the caller to audit.
+//! Outbound HTTP POSTs to endpoints other systems run (back-channel logout, the expiry webhook, time-stamping
+//! authorities): one HTTP/1.1 request per connection (hyper's client connection), https verified under the
+//! server's TLS policy against the public WebPKI roots plus an operator-given CA file, the URI's host checked.
+//! Deliveries are retried with a doubling pause and their outcomes returned for the caller to audit;
+//! [`exchange`] is one POST whose answer body the caller reads (RFC 3161).
 
 use anyhow::{Context, Result};
 use hcpki_ca::audit::Outcome;
@@ -67,6 +68,19 @@ async fn post(
     body: Vec<u8>,
     tls: &Arc<rustls::ClientConfig>,
 ) -> Result<u16, String> {
+    Ok(exchange(uri, content_type, user_agent, body, tls, 0).await?.0)
+}
+
+/// One POST as [`post`], no retry and no timeout of its own (the caller bounds it): the status and up to
+/// `limit` octets of the answer's body (none read when `limit` is 0; a longer body is an error).
+pub async fn exchange(
+    uri: &str,
+    content_type: &str,
+    user_agent: &str,
+    body: Vec<u8>,
+    tls: &Arc<rustls::ClientConfig>,
+    limit: usize,
+) -> Result<(u16, Vec<u8>), String> {
     let parsed: hyper::Uri = uri.parse().map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
     let https = match parsed.scheme_str() {
         Some("https") => true,
@@ -90,13 +104,17 @@ async fn post(
             .connect(name, stream)
             .await
             .map_err(|e| format!("TLS: {e}"))?;
-        send(stream, request).await
+        send(stream, request, limit).await
     } else {
-        send(stream, request).await
+        send(stream, request, limit).await
     }
 }
 
-async fn send<S>(stream: S, request: hyper::Request<http_body_util::Full<hyper::body::Bytes>>) -> Result<u16, String>
+async fn send<S>(
+    stream: S,
+    request: hyper::Request<http_body_util::Full<hyper::body::Bytes>>,
+    limit: usize,
+) -> Result<(u16, Vec<u8>), String>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -104,8 +122,16 @@ where
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
     // The connection future drives the socket; it ends when the response is in (and the sender dropped).
     let driver = tokio::spawn(connection);
-    let status = sender.send_request(request).await.map_err(|e| e.to_string())?.status().as_u16();
+    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let body = if limit == 0 {
+        Vec::new()
+    } else {
+        let limited = http_body_util::Limited::new(response.into_body(), limit);
+        let collected = http_body_util::BodyExt::collect(limited).await;
+        collected.map_err(|e| format!("reading the answer: {e}"))?.to_bytes().to_vec()
+    };
     drop(sender);
     driver.abort();
-    Ok(status)
+    Ok((status, body))
 }
