@@ -93,6 +93,5 @@ fn check_time_stamp(der: &[u8], signature_value: &[u8]) -> Result<TimeStampSeen,
     let token = Token::from_der(der).map_err(wrap)?;
     token.require_imprint_of(signature_value)?;
     let tsa = token.verify().map_err(wrap)?;
-    let time = token.tst_info.gen_time.to_unix_duration().as_secs();
-    Ok(TimeStampSeen { time: i64::try_from(time).unwrap_or(i64::MAX), tsa })
+    Ok(TimeStampSeen { time: token.tst_info.gen_time.unix(), tsa })
 }
