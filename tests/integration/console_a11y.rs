@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::accessibility::assert_wcag21_aa;
 use crate::admin::{issued, operator};
 use crate::browser::{AutoSelect, Chromium, nss_trust};
-use crate::console_browser::{browser_for, labelled, portal_login_as_alice, text};
+use crate::console_browser::{Shots, browser_for, labelled, portal_login_as_alice, text};
 use crate::harness::{Backend, Hcpki};
 use crate::oidc::Portal;
 
@@ -28,6 +28,8 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
     let job = h.ok(&["job", "list"]).split_whitespace().next().expect("the re-issue job").to_owned();
 
     let mut ops = browser_for(h, "operator", &operator(h, "ops", "operator"));
+    // The English pages photographed (`console-<name>-en.png`; console_browser photographs the Japanese ones).
+    let mut shots = Shots::new(h.path("screenshots"));
     let operator_pages = [
         ("/console/", "the applications queue"),
         ("/console/facilities", "the facility list"),
@@ -45,6 +47,15 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
     ];
     for (path, what) in operator_pages {
         check_both_languages(&mut ops, &format!("{origin}{path}"), &format!("{what} (operator)"));
+        let name = match what {
+            "the applications queue" => "console-queue-en.png",
+            "a facility" => "console-facility-en.png",
+            "the user search" => "console-users-en.png",
+            "the audit log" => "console-audit-en.png",
+            "the jobs" => "console-jobs-en.png",
+            _ => continue,
+        };
+        shots.take(&mut ops, name);
     }
     assert!(text(&mut ops, "[role=alert]").contains("invalid"), "the refusal page says what went wrong");
     drop(ops);
@@ -61,6 +72,7 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
     let mut anonymous = Chromium::start(&home, &h.path("anonymous-profile"));
     check_both_languages(&mut anonymous, &format!("{origin}/console/"), "the sign-in page");
     check_both_languages(&mut anonymous, &format!("{origin}/console/apply"), "the application form");
+    shots.take(&mut anonymous, "console-apply-en.png");
     portal_login_as_alice(&mut anonymous, &p);
     for lang in ["ja", "en"] {
         // The language chosen on a console page holds through the sign-in to its end.
@@ -70,6 +82,7 @@ fn every_console_page_passes_axe_in_japanese_and_english(b: Backend) {
         assert!(refused.as_str().unwrap_or_default().contains("pwd:alice"), "the no-grant refusal: {refused}");
         check_page(&mut anonymous, lang, &format!("the refused sign-in, no console grant ({lang})"));
     }
+    shots.publish(b);
 }
 
 /// `url` in Japanese and then in English (`?lang=`), each checked by [`check_page`].

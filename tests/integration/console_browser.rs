@@ -28,9 +28,7 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     let ops = operator(h, "ops", "operator");
     let origin = format!("https://127.0.0.1:{}", server.https_port);
     let _policy = AutoSelect::any_of(&[&origin, &p.issuer]);
-    let shots = h.path("screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let mut shot = Shots { dir: shots.clone(), taken: Vec::new() };
+    let mut shot = Shots::new(h.path("screenshots"));
 
     // The applicant: no client certificate.
     let home = h.path("applicant-home");
@@ -179,13 +177,7 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     let trail = h.ok(&["audit", "list", "--limit", "2000"]);
     assert!(!trail.contains("console.csrf"), "no browser request was taken for a cross-site one:\n{trail}");
     h.ok(&["audit", "verify"]);
-    if b == Backend::Sqlite && std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
-        let docs = repo_root().join("docs/screenshots");
-        std::fs::create_dir_all(&docs).unwrap();
-        for name in &shot.taken {
-            std::fs::copy(shots.join(name), docs.join(name)).unwrap();
-        }
-    }
+    shot.publish(b);
 }
 
 /// alice's password + TOTP login on the portal's own page in `browser`, typed, submitted with the Enter key
@@ -215,16 +207,34 @@ fn finished(browser: &mut Chromium) {
     panic!("the job did not finish: {}", browser.eval("document.body.innerText"));
 }
 
-/// Screenshots taken, by file name.
-struct Shots {
+/// Screenshots taken, by file name, in the test's directory.
+pub(crate) struct Shots {
     dir: PathBuf,
     taken: Vec<String>,
 }
 
 impl Shots {
-    fn take(&mut self, browser: &mut Chromium, name: &str) {
+    /// Screenshots into `dir` (created).
+    pub(crate) fn new(dir: PathBuf) -> Self {
+        std::fs::create_dir_all(&dir).unwrap();
+        Self { dir, taken: Vec::new() }
+    }
+
+    pub(crate) fn take(&mut self, browser: &mut Chromium, name: &str) {
         browser.screenshot(&self.dir.join(name));
         self.taken.push(name.to_owned());
+    }
+
+    /// `HCPKI_UPDATE_SCREENSHOTS=1` on the SQLite run: the screenshots taken into `docs/screenshots/`.
+    pub(crate) fn publish(&self, b: Backend) {
+        if b != Backend::Sqlite || std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_none_or(|v| v != "1") {
+            return;
+        }
+        let docs = repo_root().join("docs/screenshots");
+        std::fs::create_dir_all(&docs).unwrap();
+        for name in &self.taken {
+            std::fs::copy(self.dir.join(name), docs.join(name)).unwrap();
+        }
     }
 }
 
