@@ -186,12 +186,20 @@ impl Operation {
     }
 
     /// Hands the PIN (or a cancel) to the waiting prompt. False when no PIN is being asked for.
+    ///
+    /// The state leaves "PIN required" here, before the page's post is answered: the redirect that follows
+    /// must find the operation running (and wait for its end), not the question the PIN just answered, which
+    /// it would show again as an empty form if the card thread had not woken yet. Done under the `pin_tx` lock,
+    /// which the prompt also holds while it publishes a question and while it takes the answer, so this can
+    /// only ever replace the question this PIN answers, never a later state.
     pub fn deliver(&self, reply: PinReply) -> bool {
-        let tx = self.pin_tx.lock().unwrap_or_else(PoisonError::into_inner).take();
-        match tx {
-            Some(tx) => tx.try_send(reply).is_ok(),
-            None => false,
+        let mut pending = self.pin_tx.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(tx) = pending.take() else { return false };
+        if tx.try_send(reply).is_err() {
+            return false;
         }
+        self.state.send_replace(OpState::Running);
+        true
     }
 }
 
@@ -263,13 +271,20 @@ pub struct WebPrompt {
 impl PinPrompt for WebPrompt {
     fn ask(&self, question: &PinQuestion) -> Result<Pin, AgentError> {
         let (tx, rx) = mpsc::sync_channel(1);
-        *self.op.pin_tx.lock().unwrap_or_else(PoisonError::into_inner) = Some(tx);
-        self.op.state.send_replace(OpState::PinRequired(question.clone()));
+        {
+            // Question and sender published together, under the lock `deliver` takes (see there).
+            let mut pending = self.op.pin_tx.lock().unwrap_or_else(PoisonError::into_inner);
+            *pending = Some(tx);
+            self.op.state.send_replace(OpState::PinRequired(question.clone()));
+        }
         let asked = Instant::now();
         let reply = rx.recv_timeout(self.timeout);
         self.op.waited_for_pin(asked.elapsed());
-        self.op.pin_tx.lock().unwrap_or_else(PoisonError::into_inner).take();
-        self.op.state.send_replace(OpState::Running);
+        {
+            let mut pending = self.op.pin_tx.lock().unwrap_or_else(PoisonError::into_inner);
+            pending.take();
+            self.op.state.send_replace(OpState::Running);
+        }
         match reply {
             Ok(PinReply::Pin(pin)) => Ok(pin),
             Ok(PinReply::Cancel) | Err(mpsc::RecvTimeoutError::Disconnected) => Err(AgentError::Cancelled),
@@ -330,5 +345,24 @@ mod tests {
         assert!(ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth).is_none());
         pending[0].finish(Err(AgentError::Cancelled));
         assert!(ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth).is_some());
+    }
+
+    /// The page's post redirects to the page at once: by then the operation must say "running" even though
+    /// the card thread (here: nobody) has not taken the PIN yet, or the page shows the answered question again
+    /// as an empty form and waits for nothing (the flake pin_page once showed with a card pulled out).
+    #[test]
+    fn a_delivered_pin_leaves_the_question_before_the_card_thread_wakes() {
+        let ops = Operations::new(Duration::from_secs(300));
+        let op = ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth).unwrap();
+        assert!(!op.deliver(PinReply::Cancel), "no question asked: nothing to answer");
+        assert_eq!(op.state().phase(), "running");
+
+        let (tx, rx) = mpsc::sync_channel(1);
+        *op.pin_tx.lock().unwrap() = Some(tx);
+        op.state.send_replace(OpState::PinRequired(PinQuestion::new(CardKind::Jpki, KeyRole::Auth, Some(3))));
+        assert!(op.deliver(PinReply::Pin(pin_from_form("1234".into()))));
+        assert_eq!(op.state().phase(), "running", "the answered question is still shown");
+        assert!(matches!(rx.try_recv(), Ok(PinReply::Pin(p)) if p.0.as_str() == "1234"));
+        assert!(!op.deliver(PinReply::Cancel), "a question is answered once");
     }
 }
