@@ -66,5 +66,5 @@ pub struct AppState {
     /// The process's clock (the authority's): handlers read the time here, never the system clock.
     pub clock: Arc<dyn hcpki_ca::time::Clock>,
     /// The RFC 3161 time-stamping authority, when `[tsa]` is configured.
-    pub tsa: Option<Arc<hcpki_ca::timestamp::TimeStampAuthority>>,
+    pub tsa: Option<Arc<tsa_signer::ServedTsa>>,
 }

@@ -4,7 +4,7 @@ use crate::cli::Global;
 use crate::config::Loaded;
 use crate::http::acme_validator::NetworkValidator;
 use crate::http::scep::Scep;
-use crate::http::{AppState, metrics::Metrics, rate_limit, routes, scep_ra, server_cert, tls};
+use crate::http::{AppState, metrics::Metrics, rate_limit, routes, scep_ra, server_cert, tls, tsa_signer};
 use anyhow::{Context, Result};
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
@@ -91,11 +91,22 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
 
     let ras = scep_ra::ensure(&authority, &loaded.dir, &loaded.key_context()).await?;
     let tsa = match &loaded.config.tsa {
-        Some(cfg) => Some(Arc::new(
-            crate::http::tsa_signer::ensure(&authority, &loaded.dir, &loaded.key_context(), cfg)
-                .await
-                .context("the time-stamping authority ([tsa])")?,
-        )),
+        Some(cfg) => {
+            let served = Arc::new(
+                tsa_signer::start(&authority, &loaded.dir, &loaded.key_context(), cfg)
+                    .await
+                    .context("the time-stamping authority ([tsa])")?,
+            );
+            tracing::info!(serial = %served.serial(), "TSA certificate in use");
+            tsa_signer::spawn_rotation(
+                authority.clone(),
+                served.clone(),
+                loaded.dir.clone(),
+                loaded.key_context(),
+                cfg.clone(),
+            );
+            Some(served)
+        }
         None => None,
     };
     let ocsp = revocation::start(&authority, &loaded, board.clone()).await?;

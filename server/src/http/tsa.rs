@@ -19,7 +19,7 @@ const REPLY: &str = "application/timestamp-reply";
 
 /// `POST /tsa`.
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let Some(tsa) = state.tsa.clone() else {
+    let Some(tsa) = state.tsa.as_ref().map(|served| served.current()) else {
         return (StatusCode::NOT_FOUND, "this server runs no time-stamping authority: configure [tsa] in hcpki.toml\n")
             .into_response();
     };
@@ -66,7 +66,7 @@ pub async fn usage(State(state): State<AppState>) -> Response {
                 "this is an RFC 3161 time-stamping authority (policy {}): POST a DER TimeStampReq with Content-Type: \
                  {QUERY}, e.g. `openssl ts -query -data FILE -sha256 -cert | curl --data-binary @- -H 'Content-Type: \
                  {QUERY}' URL`\n",
-                tsa.policy()
+                tsa.current().policy()
             ),
         )
             .into_response(),
