@@ -115,6 +115,22 @@ pub trait CardDriver: Send + Sync + fmt::Debug {
         want_chain: bool,
     ) -> Result<SignOutput, DriverError>;
 
+    /// Verifies the **signature** key's PIN and signs the DigestInfo `derive` makes of that key's chain, in this
+    /// transaction (document signatures: what is signed names the signer certificate). `known` is the chain as
+    /// read without a PIN; a card whose signature chain needs the PIN (JPKI) reads it after VERIFY instead, and
+    /// returns it in [`SignOutput::chain`]. There is no role parameter: this never reaches the authentication key.
+    fn sign_derived(
+        &self,
+        s: &mut Session<'_>,
+        pin: &[u8],
+        known: Option<&[Vec<u8>]>,
+        derive: &mut dyn FnMut(&[Vec<u8>]) -> Result<Vec<u8>, DriverError>,
+    ) -> Result<SignOutput, DriverError> {
+        let chain = known.ok_or(DriverError::NoKey(KeyRole::Sign))?;
+        let digest_info = derive(chain)?;
+        self.sign(s, KeyRole::Sign, pin, &digest_info, false)
+    }
+
     /// Whether the card holds the holder's basic four items ([`read_basic_attributes`](Self::read_basic_attributes)).
     fn has_basic_attributes(&self) -> bool {
         false

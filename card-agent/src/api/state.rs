@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::operations::Operations;
 use crate::config::{AgentConfig, PinEntry};
+use crate::document::time_stamps::TimeStamps;
 use crate::presence::Presence;
 use crate::service::{CardService, PinPrompt};
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub(super) terminal: Option<Arc<dyn PinPrompt>>,
     /// Card presence registrations, when `portal_ca_file` is set.
     pub(super) presence: Option<Arc<Presence>>,
+    /// The TSAs of `[[signing.tsa]]`, for B-T document signatures; None when none is configured.
+    pub(super) time_stamps: Option<Arc<TimeStamps>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -57,7 +60,14 @@ impl AppState {
             pin_timeout: config.pin_timeout(),
             terminal,
             presence: None,
+            time_stamps: None,
         }
+    }
+
+    /// With TSAs for B-T document signatures (without, a B-T request is refused: `no_tsa`).
+    pub fn with_time_stamps(mut self, time_stamps: Arc<TimeStamps>) -> Self {
+        self.time_stamps = Some(time_stamps);
+        self
     }
 
     /// With card presence reporting (`POST /v1/presence` answers 503 without it).
