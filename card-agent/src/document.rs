@@ -19,6 +19,7 @@
 
 mod cades;
 mod format;
+pub mod issuers;
 pub mod signer;
 pub mod time_stamps;
 
@@ -46,7 +47,10 @@ pub struct Document {
 impl std::fmt::Debug for Document {
     // Never the contents (they may be a patient's record): the format and size only.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Document").field("format", &self.format).field("size", &self.bytes.len()).finish_non_exhaustive()
+        f.debug_struct("Document")
+            .field("format", &self.format)
+            .field("size", &self.bytes.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -81,7 +85,8 @@ impl Shown {
     /// What the terminal prints before asking for the signature PIN (`hcpki-agent sign`).
     pub fn terminal_text(&self, kind: CardKind, signer: &signer::SignerShown) -> String {
         let mut t = String::new();
-        let _ = writeln!(t, "Signing a document with the {} signature key:", crate::driver::registry::display_name(kind));
+        let _ =
+            writeln!(t, "Signing a document with the {} signature key:", crate::driver::registry::display_name(kind));
         let _ = writeln!(t, "  title:      {}", self.title);
         if let Some(name) = &self.file_name {
             let _ = writeln!(t, "  file:       {name}");
@@ -188,17 +193,21 @@ pub fn too_large(size: usize) -> AgentError {
 /// a time stamp): the agent hashes the document, the format builds what the card signs from that hash and the
 /// signature certificate, the card signs after its signature PIN, and the result is assembled and checked.
 /// Logs the format, the document's and the signer certificate's SHA-256 — never the PIN or the content.
+///
+/// `ca_certificates` (DER) are the CA certificates the signature may carry beside the card's own ([`issuers`]).
 pub fn sign(
     service: &dyn CardService,
     document: &Document,
     card: &DocumentSignRequest,
     prompt: &dyn PinPrompt,
     signing_time: i64,
+    ca_certificates: &[Vec<u8>],
 ) -> Result<SignedDocument, AgentError> {
     let sha256: [u8; 32] = Sha256::digest(&document.bytes).into();
     let mut prepared = None;
     let mut derive = |chain: &[Vec<u8>]| {
-        let p = document.format.prepare(&sha256, &document.bytes, chain, signing_time)?;
+        let chain = issuers::complete(chain, ca_certificates);
+        let p = document.format.prepare(&sha256, &document.bytes, &chain, signing_time)?;
         let bytes = p.to_be_signed().to_vec();
         prepared = Some(p);
         Ok(bytes)

@@ -38,6 +38,9 @@ pub use hcpki_agent_protocol::card_id;
 /// What both card families sign: shared with the virtual cards' test signer.
 pub use hcpki_agent_protocol::sha256_digest_info;
 
+/// Given the signature key's chain, the DER DigestInfo the card signs ([`CardDriver::sign_derived`]).
+pub type DeriveDigestInfo<'a> = dyn FnMut(&[Vec<u8>]) -> Result<Vec<u8>, DriverError> + 'a;
+
 /// A recognised card's driver, as the broker keeps it: drivers are statics listed in the registry.
 pub type Driver = &'static dyn CardDriver;
 
@@ -124,7 +127,7 @@ pub trait CardDriver: Send + Sync + fmt::Debug {
         s: &mut Session<'_>,
         pin: &[u8],
         known: Option<&[Vec<u8>]>,
-        derive: &mut dyn FnMut(&[Vec<u8>]) -> Result<Vec<u8>, DriverError>,
+        derive: &mut DeriveDigestInfo<'_>,
     ) -> Result<SignOutput, DriverError> {
         let chain = known.ok_or(DriverError::NoKey(KeyRole::Sign))?;
         let digest_info = derive(chain)?;

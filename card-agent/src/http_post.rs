@@ -36,10 +36,8 @@ pub async fn post(
     let tcp = tokio::net::TcpStream::connect((bare.as_str(), port)).await.map_err(|e| e.to_string())?;
     if secure {
         let name = ServerName::try_from(bare.clone()).map_err(|e| e.to_string())?;
-        let stream = tokio_rustls::TlsConnector::from(tls.clone())
-            .connect(name, tcp)
-            .await
-            .map_err(|e| format!("TLS: {e}"))?;
+        let stream =
+            tokio_rustls::TlsConnector::from(tls.clone()).connect(name, tcp).await.map_err(|e| format!("TLS: {e}"))?;
         exchange(hyper_util::rt::TokioIo::new(stream), request, limit).await
     } else {
         exchange(hyper_util::rt::TokioIo::new(tcp), request, limit).await

@@ -13,12 +13,12 @@ use clap::{Parser, Subcommand};
 use hcpki_agent::api;
 use hcpki_agent::broker::Broker;
 use hcpki_agent::config::{AgentConfig, PinEntry, normalise_origin};
+use hcpki_agent::document::time_stamps::TimeStamps;
+use hcpki_agent::document::{Format, Level};
 use hcpki_agent::driver::{PinStatus, registry};
 use hcpki_agent::pin_entry::{StdinPrompt, TerminalPrompt, read_pin, text_pin_prompt};
 use hcpki_agent::presence::{self, PortalClient, Presence};
 use hcpki_agent::readers::PcscBackend;
-use hcpki_agent::document::time_stamps::TimeStamps;
-use hcpki_agent::document::{Format, Level};
 use hcpki_agent::service::{AgentError, CardKind, CardService, KeyRole, PinPrompt, SignRequest, login_message};
 
 mod sign_file;
@@ -59,7 +59,7 @@ enum Command {
         /// Document signature: replace an existing signed file.
         #[arg(long, requires = "format")]
         force: bool,
-        /// agent.toml, for [[signing.tsa]] (level b-t).
+        /// agent.toml, for [signing]: the TSAs (level b-t) and the CA certificates a signature carries.
         #[arg(long, env = "HCPKI_AGENT_CONFIG", requires = "format")]
         config: Option<PathBuf>,
         /// Login: the challenge, base64url.
@@ -232,7 +232,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let broker = Broker::new(PcscBackend::new());
             let prompt = prompt(pin_stdin);
-            let request = SignRequest { reader, kind: card, message: login_message(&origin, &challenge), allow_last_try };
+            let request =
+                SignRequest { reader, kind: card, message: login_message(&origin, &challenge), allow_last_try };
             let signed = broker.sign(&request, prompt.as_ref())?;
             println!("{}", serde_json::to_string_pretty(&signed)?);
             Ok(())
@@ -278,7 +279,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { config, listen, allow_origin, pin_entry, portal_ca_file } => {
-            let config_dir = config.as_deref().and_then(Path::parent).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            let config_dir =
+                config.as_deref().and_then(Path::parent).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             let mut cfg = match config {
                 Some(path) => AgentConfig::load(&path)?,
                 None => AgentConfig::default(),
@@ -304,6 +306,7 @@ fn serve(cfg: AgentConfig, config_dir: PathBuf) -> anyhow::Result<()> {
     let portal_client = cfg.portal_ca_file.as_deref().map(PortalClient::from_ca_file).transpose()?;
     let endpoints = cfg.signing.endpoints(&config_dir)?;
     let time_stamps = if endpoints.is_empty() { None } else { Some(TimeStamps::new(endpoints)?) };
+    let ca_certificates = cfg.signing.ca_certificates(&config_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(cfg.listen)
@@ -316,9 +319,7 @@ fn serve(cfg: AgentConfig, config_dir: PathBuf) -> anyhow::Result<()> {
         let terminal: Option<Arc<dyn PinPrompt>> =
             (cfg.pin_entry == PinEntry::Terminal).then(|| Arc::new(TerminalPrompt) as Arc<dyn PinPrompt>);
         let mut state = api::AppState::new(broker.clone(), &cfg, addr, terminal);
-        if let Some(tsas) = time_stamps {
-            state = state.with_time_stamps(Arc::new(tsas));
-        }
+        state = state.with_signing(time_stamps.map(Arc::new), ca_certificates);
         match portal_client {
             Some(client) => {
                 let presence = Arc::new(Presence::default());

@@ -42,9 +42,24 @@ pub fn run(file: &Path, o: Options) -> anyhow::Result<()> {
         bail!(document::too_large(usize::try_from(size).unwrap_or(usize::MAX)));
     }
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let time_stamps = match o.level {
-        Level::BB => None,
-        Level::BT => Some(time_stamps(o.config.as_deref())?),
+    let config = o.config.as_deref().map(|path| AgentConfig::load(path).map(|c| (c, path))).transpose()?;
+    let dir = |path: &Path| path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let ca_certificates = match &config {
+        Some((c, path)) => c.signing.ca_certificates(&dir(path))?,
+        None => Vec::new(),
+    };
+    let time_stamps = match (o.level, &config) {
+        (Level::BB, _) => None,
+        (Level::BT, None) => {
+            bail!("--level b-t needs the TSAs of [[signing.tsa]]: give --config agent.toml (nothing was signed)")
+        }
+        (Level::BT, Some((c, path))) => {
+            let endpoints = c.signing.endpoints(&dir(path))?;
+            if endpoints.is_empty() {
+                bail!("{} has no [[signing.tsa]]: add the TSAs to ask for B-T (nothing was signed)", path.display());
+            }
+            Some(TimeStamps::new(endpoints)?)
+        }
     };
     let doc = Document::new(o.format, o.title.as_deref().unwrap_or(&name), Some(&name), bytes)?;
 
@@ -60,7 +75,8 @@ pub fn run(file: &Path, o: Options) -> anyhow::Result<()> {
 
     let prompt = super::prompt(o.pin_stdin);
     let request = DocumentSignRequest { reader: o.reader, kind: o.kind, allow_last_try: o.allow_last_try };
-    let mut signed = document::sign(&broker, &doc, &request, prompt.as_ref(), hcpki_ca::time::now_unix())?;
+    let now = hcpki_ca::time::now_unix();
+    let mut signed = document::sign(&broker, &doc, &request, prompt.as_ref(), now, &ca_certificates)?;
     if let Some(tsas) = time_stamps {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(tsas.add_to(o.format, &mut signed)).context("nothing was written")?;
@@ -69,20 +85,6 @@ pub fn run(file: &Path, o: Options) -> anyhow::Result<()> {
     let stamped = signed.time_stamped_at.map(|t| format!(", time stamp at {t} (Unix time)")).unwrap_or_default();
     println!("wrote {} ({} {}{stamped})", out.display(), o.format.label().en, signed.level.name());
     Ok(())
-}
-
-/// The TSAs of `[[signing.tsa]]` in agent.toml, roots relative to its directory; none is an error (B-T needs one).
-fn time_stamps(config: Option<&Path>) -> anyhow::Result<TimeStamps> {
-    let Some(path) = config else {
-        bail!("--level b-t needs the TSAs of [[signing.tsa]]: give --config agent.toml (nothing was signed)");
-    };
-    let cfg = AgentConfig::load(path)?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let endpoints = cfg.signing.endpoints(dir)?;
-    if endpoints.is_empty() {
-        bail!("{} has no [[signing.tsa]]: add the TSAs to ask for B-T (nothing was signed)", path.display());
-    }
-    Ok(TimeStamps::new(endpoints)?)
 }
 
 /// Writes the whole file or nothing: a temporary file in the same directory, renamed over `out` at the end.

@@ -5,15 +5,14 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use base64::Engine as _;
 
-use super::operations::{ObservedPrompt, Purpose, WebPrompt};
-use super::{AppState, failure, json_body, request_origin};
-use crate::config::PinEntry;
+use super::operations::Purpose;
+use super::{AppState, failure, json_body, request_origin, run_operation};
 use crate::document::signer::SignerShown;
 use crate::document::{self, Document, Format, Level, MAX_DOCUMENT_BYTES};
 use crate::service::{CardKind, DocumentSignRequest};
@@ -91,41 +90,18 @@ pub(super) async fn start(
         document_sha256 = %hex::encode(shown.sha256), size = shown.size, "document signature requested"
     );
     let request = DocumentSignRequest { reader: body.reader, kind: body.kind, allow_last_try: body.allow_last_try };
-    let worker_op = Arc::clone(&op);
     let service = Arc::clone(&state.service);
-    let (pin_entry, timeout, terminal) = (state.pin_entry, state.pin_timeout, state.terminal.clone());
     let runtime = tokio::runtime::Handle::current();
     let format = body.format;
-    tokio::task::spawn_blocking(move || {
+    let ca_certificates = Arc::clone(&state.ca_certificates);
+    run_operation(&state, op, move |prompt| {
         let now = hcpki_ca::time::now_unix();
-        let signed = match (pin_entry, terminal) {
-            (PinEntry::Terminal, Some(t)) => {
-                let prompt = ObservedPrompt { op: Arc::clone(&worker_op), inner: t.as_ref() };
-                document::sign(service.as_ref(), &doc, &request, &prompt, now)
-            }
-            _ => {
-                let prompt = WebPrompt { op: Arc::clone(&worker_op), timeout };
-                document::sign(service.as_ref(), &doc, &request, &prompt, now)
-            }
-        };
-        let result = signed.and_then(|mut signed| {
-            if let Some(tsas) = &time_stamps {
-                runtime.block_on(tsas.add_to(format, &mut signed))?;
-            }
-            Ok(signed.into_signed(format))
-        });
-        if let Err(e) = &result {
-            tracing::info!(op = %worker_op.id, error = %e, "document signature failed: nothing was signed");
+        let mut signed = document::sign(service.as_ref(), &doc, &request, prompt, now, &ca_certificates)?;
+        if let Some(tsas) = &time_stamps {
+            runtime.block_on(tsas.add_to(format, &mut signed))?;
         }
-        worker_op.finish(result);
-    });
-    let mut reply = serde_json::Map::new();
-    reply.insert("id".into(), op.id.clone().into());
-    reply.insert("status_url".into(), format!("/v1/sign/{}", op.id).into());
-    if state.pin_entry == PinEntry::Web {
-        reply.insert("pin_url".into(), format!("{}/pin/{}", state.own_origin, op.id).into());
-    }
-    (StatusCode::ACCEPTED, Json(reply)).into_response()
+        Ok(signed.into_signed(format))
+    })
 }
 
 /// The signer shown for the card of `kind` (in `reader`), from the listing; nothing when it is not there yet.

@@ -36,7 +36,7 @@ use base64::Engine as _;
 
 use crate::config::PinEntry;
 use crate::presence::Token;
-use crate::service::{CardKind, KeyRole, PinQuestion, SignRequest, login_message};
+use crate::service::{AgentError, CardKind, KeyRole, PinPrompt, PinQuestion, SignRequest, Signed, login_message};
 use hcpki_agent_protocol::presence as contract;
 pub use operations::{ApiFailure, OpState, OpTiming, Operations, Purpose};
 pub use state::AppState;
@@ -190,19 +190,30 @@ async fn sign(
         allow_last_try: body.allow_last_try,
     };
     tracing::info!(op = %op.id, %origin, kind = ?request.kind, "signing requested");
-    let worker_op = Arc::clone(&op);
     let service = Arc::clone(&state.service);
+    run_operation(&state, op, move |prompt| service.sign(&request, prompt))
+}
+
+/// Runs `work` on a blocking thread (PC/SC blocks) with the operation's PIN prompt — the agent's page, or its
+/// terminal with `pin_entry = "terminal"` — records the result on the operation, and answers 202 with where to
+/// follow it (and the PIN page when PINs are typed there).
+fn run_operation(
+    state: &AppState,
+    op: Arc<operations::Operation>,
+    work: impl FnOnce(&dyn PinPrompt) -> Result<Signed, AgentError> + Send + 'static,
+) -> Response {
+    let worker_op = Arc::clone(&op);
     let (pin_entry, timeout, terminal) = (state.pin_entry, state.pin_timeout, state.terminal.clone());
     tokio::task::spawn_blocking(move || {
         let result = match (pin_entry, terminal) {
             (PinEntry::Terminal, Some(t)) => {
-                service.sign(&request, &operations::ObservedPrompt { op: Arc::clone(&worker_op), inner: t.as_ref() })
+                work(&operations::ObservedPrompt { op: Arc::clone(&worker_op), inner: t.as_ref() })
             }
-            _ => service.sign(&request, &operations::WebPrompt { op: Arc::clone(&worker_op), timeout }),
+            _ => work(&operations::WebPrompt { op: Arc::clone(&worker_op), timeout }),
         };
         match &result {
             Ok(s) => tracing::info!(op = %worker_op.id, card_id = %s.card_id, apdus = s.apdus, "signed"),
-            Err(e) => tracing::info!(op = %worker_op.id, error = %e, "signing failed"),
+            Err(e) => tracing::info!(op = %worker_op.id, error = %e, "signing failed: nothing was signed"),
         }
         worker_op.finish(result);
     });

@@ -28,6 +28,8 @@ pub struct AppState {
     pub(super) presence: Option<Arc<Presence>>,
     /// The TSAs of `[[signing.tsa]]`, for B-T document signatures; None when none is configured.
     pub(super) time_stamps: Option<Arc<TimeStamps>>,
+    /// `[signing] ca_certificates` (DER): what document signatures carry beside the card's certificate.
+    pub(super) ca_certificates: Arc<Vec<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -61,12 +63,15 @@ impl AppState {
             terminal,
             presence: None,
             time_stamps: None,
+            ca_certificates: Arc::default(),
         }
     }
 
-    /// With TSAs for B-T document signatures (without, a B-T request is refused: `no_tsa`).
-    pub fn with_time_stamps(mut self, time_stamps: Arc<TimeStamps>) -> Self {
-        self.time_stamps = Some(time_stamps);
+    /// With `[signing]`: the TSAs for B-T document signatures (without, a B-T request is refused: `no_tsa`) and
+    /// the CA certificates signatures carry.
+    pub fn with_signing(mut self, time_stamps: Option<Arc<TimeStamps>>, ca_certificates: Vec<Vec<u8>>) -> Self {
+        self.time_stamps = time_stamps;
+        self.ca_certificates = Arc::new(ca_certificates);
         self
     }
 

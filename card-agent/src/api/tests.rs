@@ -347,7 +347,10 @@ async fn documents_go_to_the_signature_key_and_logins_never_do() {
     let (app, _) = app();
     let login = format!(r#"{{"challenge":"{}","kind":"jpki","role":"sign"}}"#, "A".repeat(43));
     let (status, _, body) = call(&app, post_json("/v1/sign", PORTAL, &login)).await;
-    assert_eq!((status, json(&body)["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("sign_key_not_for_login")));
+    assert_eq!(
+        (status, json(&body)["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("sign_key_not_for_login"))
+    );
 
     let b64 = base64::engine::general_purpose::STANDARD;
     let content = b"consent: I agree to share my record.\n";
@@ -366,7 +369,8 @@ async fn documents_go_to_the_signature_key_and_logins_never_do() {
     }
     let page = call(&app, get(&format!("/pin/{id}"), None)).await.2;
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(content));
-    for want in ["文書に電子署名します", "情報提供への同意書", "consent.txt", &sha[..8], "署名用パスワード", "署名する"] {
+    for want in ["文書に電子署名します", "情報提供への同意書", "consent.txt", &sha[..8], "署名用パスワード", "署名する"]
+    {
         assert!(page.contains(want), "the page does not say {want:?}");
     }
     let token = page_token(&app, &id).await;

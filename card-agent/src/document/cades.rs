@@ -59,7 +59,8 @@ pub(super) fn summary(bytes: &[u8]) -> Vec<SummaryLine> {
 
 /// The kind of file, from its first bytes.
 fn content_kind(bytes: &[u8]) -> (String, String) {
-    let head = bytes.iter().position(|b| !b.is_ascii_whitespace()).map_or(&[][..], |i| bytes.get(i..).unwrap_or_default());
+    let head =
+        bytes.iter().position(|b| !b.is_ascii_whitespace()).map_or(&[][..], |i| bytes.get(i..).unwrap_or_default());
     if head.starts_with(b"%PDF-") {
         return ("PDF 文書".into(), "a PDF document".into());
     }

@@ -54,7 +54,7 @@ fn a_document_is_signed_by_the_signature_key_and_a_login_by_the_authentication_k
     let broker = hpki_broker();
     let doc = Document::new(Format::Cades, "診療情報提供書", Some("dir/letter.json"), FHIR.to_vec()).unwrap();
     let prompt = Recording::new("hpki1234");
-    let signed = sign(&broker, &doc, &card(CardKind::Hpki), &prompt, 1_790_000_000).unwrap();
+    let signed = sign(&broker, &doc, &card(CardKind::Hpki), &prompt, 1_790_000_000, &[]).unwrap();
     let signature_cert = certificate(hpki_identity(), "signature");
     assert_eq!(signed.signed.chain.first(), Some(&signature_cert));
     let checked = cades::verify(&signed.output, FHIR).unwrap();
@@ -79,7 +79,7 @@ fn a_my_number_card_signs_a_consent_with_its_signing_key() {
     let broker = Broker::new(readers);
     let doc = Document::new(Format::Cades, "同意書", None, b"I agree.\n".to_vec()).unwrap();
     let prompt = Recording::new("sign1234");
-    let signed = sign(&broker, &doc, &card(CardKind::Jpki), &prompt, 1_790_000_000).unwrap();
+    let signed = sign(&broker, &doc, &card(CardKind::Jpki), &prompt, 1_790_000_000, &[]).unwrap();
     let checked = cades::verify(&signed.output, b"I agree.\n").unwrap();
     assert_eq!(der::Encode::to_der(&checked.signer).unwrap(), certificate(jpki_identity(0), "sign"));
     assert_eq!(*prompt.roles.lock().unwrap(), vec![KeyRole::Sign]);
@@ -90,14 +90,14 @@ fn a_my_number_card_signs_a_consent_with_its_signing_key() {
 fn a_wrong_signature_pin_counts_down_and_signs_nothing() {
     let broker = hpki_broker();
     let doc = Document::new(Format::Cades, "letter", None, b"x".to_vec()).unwrap();
-    let err = sign(&broker, &doc, &card(CardKind::Hpki), &Recording::new("wrong-pin"), 0).unwrap_err();
+    let err = sign(&broker, &doc, &card(CardKind::Hpki), &Recording::new("wrong-pin"), 0, &[]).unwrap_err();
     assert!(matches!(err, AgentError::WrongPin { tries_left: 14 }), "{err:?}");
     // The authentication PIN's counter is untouched: the login path is another key.
     assert_eq!(
         broker.pin_status(None, CardKind::Hpki, KeyRole::Auth).unwrap(),
         crate::driver::PinStatus::TriesLeft(15)
     );
-    sign(&broker, &doc, &card(CardKind::Hpki), &Recording::new("hpki1234"), 0).unwrap();
+    sign(&broker, &doc, &card(CardKind::Hpki), &Recording::new("hpki1234"), 0, &[]).unwrap();
 }
 
 #[test]
@@ -134,4 +134,21 @@ fn the_page_is_shown_the_agents_own_reading_of_the_document() {
     assert_eq!(signer.hc_role.as_deref(), Some("Medical Doctor"));
     let text = shown.terminal_text(CardKind::Hpki, &signer);
     assert!(text.contains(&hex::encode(shown.sha256)) && text.contains("hcRole Medical Doctor"), "{text}");
+}
+
+/// The card holds its end-entity certificate only: the configured CA certificates that issued it follow it in
+/// the signature (the signature CA, not the authentication CA, not the self-signed root).
+#[test]
+fn the_signature_carries_the_configured_ca_that_issued_the_signer() {
+    let id = hpki_identity();
+    let (ee, sig_ca) = (certificate(id, "signature"), certificate(id, "signature-ca"));
+    let issuers = [certificate(id, "authentication-ca"), certificate(id, "root-ca"), sig_ca.clone()];
+    assert_eq!(issuers::complete(std::slice::from_ref(&ee), &issuers), vec![ee.clone(), sig_ca.clone()]);
+    assert_eq!(issuers::complete(&[ee.clone(), sig_ca.clone()], &issuers), vec![ee.clone(), sig_ca.clone()]);
+    assert_eq!(issuers::complete(std::slice::from_ref(&ee), &[]), vec![ee]);
+    let broker = hpki_broker();
+    let doc = Document::new(Format::Cades, "letter", None, b"x".to_vec()).unwrap();
+    let signed = sign(&broker, &doc, &card(CardKind::Hpki), &Recording::new("hpki1234"), 0, &issuers).unwrap();
+    let p7s = cades::CadesSignature::from_der(&signed.output).unwrap();
+    assert_eq!(p7s.signed_data().certificates.as_ref().map(|c| c.0.len()), Some(2));
 }

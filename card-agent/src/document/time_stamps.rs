@@ -9,6 +9,8 @@
 //! roots = ["tsa-root.pem"]              # PEM or DER, relative to agent.toml's directory
 //! policy = "1.2.392.200000.1.1"         # optional
 //! ```
+//!
+//! `[signing] ca_certificates` (files of CA certificates a signature carries, `super::issuers`) is read here too.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,6 +35,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 pub struct SigningConfig {
     /// The TSAs, tried in this order.
     pub tsa: Vec<TsaEntry>,
+    /// Files (PEM or DER) of the CA certificates signatures carry beside the card's own (`super::issuers`).
+    pub ca_certificates: Vec<PathBuf>,
 }
 
 /// `[[signing.tsa]]`.
@@ -60,12 +64,26 @@ impl SigningConfig {
         self.tsa
             .iter()
             .enumerate()
-            .map(|(i, e)| {
-                e.endpoint(dir).map_err(|reason| TsaConfigError { entry: i + 1, url: e.url.clone(), reason })
-            })
+            .map(|(i, e)| e.endpoint(dir).map_err(|reason| TsaConfigError { entry: i + 1, url: e.url.clone(), reason }))
             .collect()
     }
 }
+
+impl SigningConfig {
+    /// The certificates of `ca_certificates`, files read relative to `dir`.
+    pub fn ca_certificates(&self, dir: &Path) -> Result<Vec<Vec<u8>>, CaFileError> {
+        let mut out = Vec::new();
+        for path in &self.ca_certificates {
+            out.extend(read_certificates(&dir.join(path)).map_err(CaFileError)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Why `[signing] ca_certificates` cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("[signing] ca_certificates: {0}: give files of the CA certificates (PEM or DER)")]
+pub struct CaFileError(String);
 
 impl TsaEntry {
     fn endpoint(&self, dir: &Path) -> Result<TsaEndpoint, String> {
@@ -91,8 +109,9 @@ impl TsaEntry {
 
 /// The certificates of a PEM file (one or more) or of a DER file (one).
 fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read roots file {}: {e}", path.display()))?;
-    let bad = || format!("roots file {} holds no PEM or DER certificate", path.display());
+    // One reader for TSA roots and CA certificates: the same file formats.
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bad = || format!("{} holds no PEM or DER certificate", path.display());
     if bytes.starts_with(b"-----") {
         let certs = Certificate::load_pem_chain(&bytes).map_err(|_| bad())?;
         let ders: Result<Vec<_>, _> = certs.iter().map(der::Encode::to_der).collect();

@@ -15,8 +15,8 @@ use zeroize::Zeroizing;
 use super::files::{read_certificate_ef, read_der_ef, select, try_select};
 use super::pin::{digits, query_pin, verify};
 use super::{
-    BasicAttributes, CardDriver, CardLabels, DriverError, PinFormatError, PinLabels, PinStatus, SignOutput, TextPin,
-    Words,
+    BasicAttributes, CardDriver, CardLabels, DeriveDigestInfo, DriverError, PinFormatError, PinLabels, PinStatus,
+    SignOutput, TextPin, Words,
 };
 use crate::apdu::{self, CardError, Command};
 use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
@@ -120,7 +120,7 @@ impl CardDriver for Jpki {
         s: &mut Session<'_>,
         pin: &[u8],
         _known: Option<&[Vec<u8>]>,
-        derive: &mut dyn FnMut(&[Vec<u8>]) -> Result<Vec<u8>, DriverError>,
+        derive: &mut DeriveDigestInfo<'_>,
     ) -> Result<SignOutput, DriverError> {
         select(s, &apdu::select_aid(AID_JPKI_AP), "SELECT JPKI AP")?;
         select(s, &apdu::select_ef(pin_ef(KeyRole::Sign)), "SELECT PIN EF")?;

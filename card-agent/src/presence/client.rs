@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use hcpki_agent_protocol::presence::{self, Event, MAX_LEASE_SECS, MIN_LEASE_SECS};
 use rustls::RootCertStore;
-use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
 
 use super::registry::{Outcome, Token};
 

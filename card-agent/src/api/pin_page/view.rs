@@ -142,14 +142,12 @@ pub(super) fn failed(lang: Lang, op: &Operation, failure: &ApiFailure, pin_timeo
             (t(M::NoCard), html! { p { (card.get(lang)) (words::colon(lang)) (t(M::NoCardHelp)) (sp) (then_again) } })
         }
         "several_cards" => (t(M::SeveralCards), html! { p { (t(M::SeveralCardsHelp)) (sp) (then_again) } }),
-        "bad_document" => (
-            t(M::BadDocument),
-            html! { p { (t(M::BadDocumentHelp)) } p class="error" lang="en" { (failure.message) } },
-        ),
-        "no_time_stamp" => (
-            t(M::NoTimeStamp),
-            html! { p { (t(M::NoTimeStampHelp)) } p class="error" lang="en" { (failure.message) } },
-        ),
+        "bad_document" => {
+            (t(M::BadDocument), html! { p { (t(M::BadDocumentHelp)) } p class="error" lang="en" { (failure.message) } })
+        }
+        "no_time_stamp" => {
+            (t(M::NoTimeStamp), html! { p { (t(M::NoTimeStampHelp)) } p class="error" lang="en" { (failure.message) } })
+        }
         "no_service" => (t(M::NoReaders), html! { p { (t(M::NoReadersHelp)) } }),
         _ => (t(M::CardFailed), html! { p { (t(M::CardFailedHelp)) } p class="error" lang="en" { (failure.message) } }),
     };
@@ -193,7 +191,8 @@ fn request_facts(lang: Lang, op: &Operation, question: Option<&PinQuestion>) -> 
                 }
             }
             dt { (t(M::Card)) } dd { (card.get(lang)) }
-            @if let Some(holder) = question.and_then(|q| q.holder.as_deref()) {
+            // A document names its signer (from the signature certificate) above; the holder row is the login's.
+            @if let Some(holder) = question.and_then(|q| q.holder.as_deref()).filter(|_| !op.purpose.is_document()) {
                 // The name is Japanese (HPKI: the kanji name) also on the English page.
                 dt { (t(M::Holder)) } dd lang="ja" { (holder) }
             }
