@@ -21,6 +21,7 @@ mod cades;
 mod format;
 pub mod issuers;
 pub mod signer;
+mod summary;
 pub mod time_stamps;
 
 use std::fmt::Write as _;
@@ -28,7 +29,8 @@ use std::fmt::Write as _;
 use sha2::{Digest as _, Sha256};
 
 use crate::service::{AgentError, CardKind, CardService, DocumentSignRequest, PinPrompt, Signed, SignedFile};
-pub use format::{Format, Level, SummaryLine};
+pub use format::{Format, Level};
+pub use summary::SummaryLine;
 
 /// The largest document the agent signs: 10 MiB. Larger ones are refused before any card work (HTTP 413).
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;

@@ -244,7 +244,7 @@ fn a_document_signature_shows_what_is_signed_and_who_signs() {
     t.screenshot(&mut browser, "sign-ja.png");
     browser.goto(&format!("{}?lang=en", op.pin_url));
     let text = page_text(&mut browser);
-    for want in ["Signing a document", "never used for logins", "Title (as the requester names it)", "a FHIR resource"]
+    for want in ["Signing a document", "never used for logins", "Title (requester's)", "a FHIR resource"]
     {
         assert!(text.contains(want), "the English signing page does not say {want:?}:\n{text}");
     }

@@ -12,7 +12,9 @@ use axum::response::Response;
 use base64::Engine as _;
 
 use super::operations::Purpose;
-use super::{AppState, failure, json_body, request_origin, run_operation};
+use super::reply::{failure, json_body, request_origin};
+use super::run::run_operation;
+use super::state::AppState;
 use crate::document::signer::SignerShown;
 use crate::document::{self, Document, Format, Level, MAX_DOCUMENT_BYTES};
 use crate::service::{CardKind, DocumentSignRequest};

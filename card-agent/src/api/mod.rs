@@ -20,6 +20,8 @@
 mod documents;
 mod operations;
 mod pin_page;
+mod reply;
+mod run;
 mod state;
 
 use std::sync::Arc;
@@ -36,9 +38,11 @@ use base64::Engine as _;
 
 use crate::config::PinEntry;
 use crate::presence::Token;
-use crate::service::{AgentError, CardKind, KeyRole, PinPrompt, PinQuestion, SignRequest, Signed, login_message};
+use crate::service::{CardKind, KeyRole, PinQuestion, SignRequest, login_message};
 use hcpki_agent_protocol::presence as contract;
 pub use operations::{ApiFailure, OpState, OpTiming, Operations, Purpose};
+use reply::{agent_failure, failure, json_body, request_origin};
+use run::run_operation;
 pub use state::AppState;
 
 /// Challenges shorter than this cannot be single-use nonces; longer ones are not challenges.
@@ -109,11 +113,6 @@ async fn origin_guard(State(state): State<AppState>, request: Request, next: Nex
         }
     }
     response
-}
-
-fn request_origin(headers: &HeaderMap) -> String {
-    // The guard has checked it; repeat the lookup rather than thread it through extensions.
-    headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or_default().to_ascii_lowercase()
 }
 
 async fn cards(State(state): State<AppState>) -> Response {
@@ -192,54 +191,6 @@ async fn sign(
     tracing::info!(op = %op.id, %origin, kind = ?request.kind, "signing requested");
     let service = Arc::clone(&state.service);
     run_operation(&state, op, move |prompt| service.sign(&request, prompt))
-}
-
-/// Runs `work` on a blocking thread (PC/SC blocks) with the operation's PIN prompt — the agent's page, or its
-/// terminal with `pin_entry = "terminal"` — records the result on the operation, and answers 202 with where to
-/// follow it (and the PIN page when PINs are typed there).
-fn run_operation(
-    state: &AppState,
-    op: Arc<operations::Operation>,
-    work: impl FnOnce(&dyn PinPrompt) -> Result<Signed, AgentError> + Send + 'static,
-) -> Response {
-    let worker_op = Arc::clone(&op);
-    let (pin_entry, timeout, terminal) = (state.pin_entry, state.pin_timeout, state.terminal.clone());
-    tokio::task::spawn_blocking(move || {
-        let result = match (pin_entry, terminal) {
-            (PinEntry::Terminal, Some(t)) => {
-                work(&operations::ObservedPrompt { op: Arc::clone(&worker_op), inner: t.as_ref() })
-            }
-            _ => work(&operations::WebPrompt { op: Arc::clone(&worker_op), timeout }),
-        };
-        match &result {
-            Ok(s) => tracing::info!(op = %worker_op.id, card_id = %s.card_id, apdus = s.apdus, "signed"),
-            Err(e) => tracing::info!(op = %worker_op.id, error = %e, "signing failed: nothing was signed"),
-        }
-        worker_op.finish(result);
-    });
-    let mut reply = serde_json::Map::new();
-    reply.insert("id".into(), op.id.clone().into());
-    reply.insert("status_url".into(), format!("/v1/sign/{}", op.id).into());
-    if state.pin_entry == PinEntry::Web {
-        reply.insert("pin_url".into(), format!("{}/pin/{}", state.own_origin, op.id).into());
-    }
-    (StatusCode::ACCEPTED, Json(reply)).into_response()
-}
-
-/// A refusal before any work: status, code, message.
-type Refusal = (StatusCode, &'static str, String);
-
-/// A JSON body, or the refusal: 413 past the route's body `limit`, 400 otherwise.
-fn json_body<T>(body: Result<Json<T>, axum::extract::rejection::JsonRejection>, limit: usize) -> Result<T, Refusal> {
-    match body {
-        Ok(Json(b)) => Ok(b),
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err((
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("the request body is larger than {} KiB", limit / 1024),
-        )),
-        Err(e) => Err((StatusCode::BAD_REQUEST, "bad_request", e.body_text())),
-    }
 }
 
 /// What a portal page hands the agent: its session's presence token and the card it logged in with.
@@ -370,22 +321,6 @@ async fn events(State(state): State<AppState>) -> impl IntoResponse {
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
-}
-
-fn agent_failure(e: &crate::service::AgentError) -> Response {
-    let f = ApiFailure::from(e);
-    let status = match f.code {
-        "no_service" => StatusCode::SERVICE_UNAVAILABLE,
-        "no_card" | "no_such_reader" => StatusCode::NOT_FOUND,
-        "bad_document" => StatusCode::BAD_REQUEST,
-        _ => StatusCode::CONFLICT,
-    };
-    (status, Json(serde_json::json!({ "error": f }))).into_response()
-}
-
-fn failure(status: StatusCode, code: &'static str, message: &str) -> Response {
-    let f = ApiFailure { code, message: message.to_owned(), tries_left: None };
-    (status, Json(serde_json::json!({ "error": f }))).into_response()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use hcpki_ca::signature::cades::{self, CadesError, ToBeSigned};
 
-use super::format::SummaryLine;
+use super::summary::SummaryLine;
 use crate::driver::Words;
 use crate::service::AgentError;
 

@@ -6,6 +6,7 @@ use crate::driver::Words;
 use crate::service::AgentError;
 
 use super::cades;
+use super::summary::SummaryLine;
 
 /// A signature format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
@@ -34,20 +35,6 @@ impl Level {
             Level::BB => "B-B",
             Level::BT => "B-T",
         }
-    }
-}
-
-/// One line of a format's summary: a label and the value in both languages of the page.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SummaryLine {
-    pub label: Words,
-    pub value_ja: String,
-    pub value_en: String,
-}
-
-impl SummaryLine {
-    pub fn new(label: Words, value_ja: impl Into<String>, value_en: impl Into<String>) -> Self {
-        SummaryLine { label, value_ja: value_ja.into(), value_en: value_en.into() }
     }
 }
 

@@ -19,7 +19,8 @@ main{max-width:34rem;margin:0 auto;padding:1rem 1.25rem}\
 .bar{display:flex;justify-content:space-between;align-items:baseline;background:#0b3d5c;color:#fff;\
 padding:.4rem 1.25rem;font-size:.95rem}.bar p{margin:0}.bar a{color:#fff}\
 h1{font-size:1.45rem;margin:.6rem 0 .8rem}\
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0 0 1rem}dt{font-weight:bold}dd{margin:0}\
+dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2rem 1rem;margin:0 0 1rem}dt{font-weight:bold}\
+dd{margin:0;overflow-wrap:anywhere}\
 .origin{font-family:ui-monospace,monospace;overflow-wrap:anywhere}\
 .warn{border-left:.35rem solid #b00020;background:#fdecee;padding:.5rem .75rem;font-weight:bold}\
 .error{border-left:.35rem solid #b00020;padding:.1rem .75rem}\

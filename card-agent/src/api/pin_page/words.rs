@@ -84,13 +84,13 @@ hcpki_html::messages! {
     ForDocumentJpki => "同意書などへの電子署名（マイナンバーカードの署名用電子証明書）",
         "An electronic signature on a consent or similar document (the My Number card's signing certificate)";
     DocumentType => "文書の種類", "Document type";
-    DocumentTitle => "表題（依頼元による）", "Title (as the requester names it)";
+    DocumentTitle => "表題（依頼元による）", "Title (requester's)";
     FileName => "ファイル名", "File name";
     Size => "大きさ", "Size";
-    Sha256 => "SHA-256（文書の指紋）", "SHA-256 (the document's fingerprint)";
+    Sha256 => "SHA-256（文書の指紋）", "SHA-256 (fingerprint)";
     Level => "署名のレベル", "Signature level";
     Signer => "署名者", "Signer";
-    SignerRole => "資格（hcRole）", "Qualification (hcRole)";
+    SignerRole => "資格（hcRole）", "Role (hcRole)";
     SignerAfterPin => "署名用パスワードの入力後に、カードの署名用電子証明書から読み取ります",
         "read from the card's signing certificate after the signing password";
     WhatIsSigned => "上の文書の内容そのもの（SHA-256 が一致するもの）に署名します。PIN を入力する前に、依頼元・文書・署名者を確かめてください。",
