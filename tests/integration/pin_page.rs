@@ -219,6 +219,14 @@ fn a_document_signature_shows_what_is_signed_and_who_signs() {
     let content = "{\"resourceType\":\"Bundle\",\"type\":\"document\",\"id\":\"referral-secret-4711\"}\n";
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(content.as_bytes()));
 
+    // A login cannot be pointed at the signature key: only POST /v1/documents reaches it.
+    let login = json!({"challenge": "A".repeat(43), "kind": "hpki", "role": "sign"}).to_string();
+    let (code, refused) = agent.http("POST", "/v1/sign", PORTAL, "application/json", &login);
+    assert_eq!(
+        (code, serde_json::from_str::<Value>(&refused).unwrap()["error"]["code"].clone()),
+        (400, json!("sign_key_not_for_login"))
+    );
+
     let op = Login::document(&agent, content);
     browser.goto(&op.pin_url);
     let text = page_text(&mut browser);
@@ -244,8 +252,7 @@ fn a_document_signature_shows_what_is_signed_and_who_signs() {
     t.screenshot(&mut browser, "sign-ja.png");
     browser.goto(&format!("{}?lang=en", op.pin_url));
     let text = page_text(&mut browser);
-    for want in ["Signing a document", "never used for logins", "Title (requester's)", "a FHIR resource"]
-    {
+    for want in ["Signing a document", "never used for logins", "Title (requester's)", "a FHIR resource"] {
         assert!(text.contains(want), "the English signing page does not say {want:?}:\n{text}");
     }
     assert_wcag21_aa(&mut browser, "main", "the signing page (en)");

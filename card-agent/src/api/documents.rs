@@ -15,6 +15,7 @@ use super::operations::Purpose;
 use super::reply::{failure, json_body, request_origin};
 use super::run::run_operation;
 use super::state::AppState;
+use crate::config::PinEntry;
 use crate::document::signer::SignerShown;
 use crate::document::{self, Document, Format, Level, MAX_DOCUMENT_BYTES};
 use crate::service::{CardKind, DocumentSignRequest};
@@ -79,6 +80,10 @@ pub(super) async fn start(
         .unwrap_or_default();
     let origin = request_origin(&headers);
     let shown = Arc::new(doc.shown(body.level));
+    if state.pin_entry == PinEntry::Terminal {
+        // The PIN is typed into the agent's terminal: it shows what is signed there, as the page would.
+        eprint!("Requested by {origin}\n{}", shown.terminal_text(body.kind, &signer));
+    }
     let purpose = Purpose::Document { origin: origin.clone(), shown: Arc::clone(&shown), signer };
     let Some(op) = state.ops.start(&origin, purpose, body.kind, crate::service::KeyRole::Sign) else {
         return failure(
