@@ -26,8 +26,8 @@ use tokio::sync::broadcast;
 use crate::driver::{self, BasicAttributes, Driver, DriverError, PinStatus, TextPin, registry};
 use crate::readers::{ReaderBackend, ReaderWatcher};
 use crate::service::{
-    AgentError, CardEvent, CardInfo, CardKind, CardService, KeyRole, Pin, PinPrompt, PinQuestion, ReaderInfo,
-    SignRequest, Signed,
+    AgentError, CardEvent, CardInfo, CardKind, CardService, DeriveToBeSigned, DocumentSignRequest, KeyRole, Pin,
+    PinPrompt, PinQuestion, ReaderInfo, SignRequest, Signed,
 };
 use crate::transport::pcsc::ReaderChange;
 use crate::transport::{Connection, Session, TransportError};
@@ -403,22 +403,24 @@ impl Broker {
         }
     }
 
-    /// PIN status, PIN, VERIFY + sign; the slot's operation lock is held throughout.
+    /// PIN status, PIN, VERIFY + sign; the slot's operation lock is held throughout. The key follows from what
+    /// is signed ([`ToSign::role`]): a login the authentication key, a document the signature key, nothing else.
     fn sign_held(
         &self,
         slot: &Slot,
         guard: &mut SlotCard,
         card: KnownCard,
-        request: &SignRequest,
+        to_sign: ToSign<'_, '_>,
+        allow_last_try: bool,
         prompt: &dyn PinPrompt,
     ) -> Result<Signed, AgentError> {
         let driver = card.driver;
-        let role = request.role;
+        let role = to_sign.role();
         let mut stats = OpStats::default();
 
         // 1. The retry counter, without spending a try, so the prompt can warn before the last one.
         let status = self.run(slot, guard, &mut stats, |s| driver.pin_status(s, role))?;
-        let tries_left = guard_tries(status, request.allow_last_try)?;
+        let tries_left = guard_tries(status, allow_last_try)?;
 
         // 2. The PIN, from the agent's own prompt only. Checked against the card's format before any
         //    try is spent.
@@ -428,15 +430,37 @@ impl Broker {
         drop(pin);
 
         // 3. VERIFY and sign in one transaction.
-        let digest_info = driver::sha256_digest_info(&request.message);
-        let want_chain = !card.info.certificates.iter().any(|c| c.role == role);
-        let out = self.run(slot, guard, &mut stats, |s| driver.sign(s, role, &pin_bytes, &digest_info, want_chain));
+        let known = card.info.certificates.iter().find(|c| c.role == role).map(|c| c.chain.clone());
+        let out = match to_sign {
+            ToSign::Login(message) => {
+                let digest_info = driver::sha256_digest_info(message);
+                self.run(slot, guard, &mut stats, |s| {
+                    driver.sign(s, KeyRole::Auth, &pin_bytes, &digest_info, known.is_none())
+                })
+            }
+            ToSign::Document(derive) => {
+                // The callback's own error is kept whole (it says what to do); the driver only learns "refused".
+                let mut refusal = None;
+                let mut to_digest_info = |chain: &[Vec<u8>]| match derive(chain) {
+                    Ok(bytes) => Ok(driver::sha256_digest_info(&bytes)),
+                    Err(e) => {
+                        let reason = e.to_string();
+                        refusal = Some(e);
+                        Err(DriverError::Refused(reason))
+                    }
+                };
+                let out = self.run(slot, guard, &mut stats, |s| {
+                    driver.sign_derived(s, &pin_bytes, known.as_deref(), &mut to_digest_info)
+                });
+                match (out, refusal) {
+                    (Err(_), Some(e)) => Err(e),
+                    (out, _) => out,
+                }
+            }
+        };
         drop(pin_bytes);
         let out = out?;
-        let chain = match out.chain {
-            Some(chain) => chain,
-            None => card.info.certificates.iter().find(|c| c.role == role).map(|c| c.chain.clone()).unwrap_or_default(),
-        };
+        let chain = out.chain.or(known).unwrap_or_default();
         Ok(Signed {
             reader: slot.name.clone(),
             kind: card.info.kind,
@@ -445,6 +469,7 @@ impl Broker {
             chain,
             apdus: stats.apdus,
             card_micros: u64::try_from(stats.in_card.as_micros()).unwrap_or(u64::MAX),
+            document: None,
         })
     }
 
@@ -546,12 +571,39 @@ impl CardService for Broker {
 
     fn sign(&self, request: &SignRequest, prompt: &dyn PinPrompt) -> Result<Signed, AgentError> {
         self.on_card(request.reader.as_deref(), request.kind, |broker, slot, held, card| {
-            broker.sign_held(slot, held, card, request, prompt)
+            broker.sign_held(slot, held, card, ToSign::Login(&request.message), request.allow_last_try, prompt)
+        })
+    }
+
+    fn sign_document(
+        &self,
+        request: &DocumentSignRequest,
+        prompt: &dyn PinPrompt,
+        derive: &mut DeriveToBeSigned<'_>,
+    ) -> Result<Signed, AgentError> {
+        self.on_card(request.reader.as_deref(), request.kind, |broker, slot, held, card| {
+            broker.sign_held(slot, held, card, ToSign::Document(derive), request.allow_last_try, prompt)
         })
     }
 
     fn subscribe(&self) -> broadcast::Receiver<CardEvent> {
         self.events.subscribe()
+    }
+}
+
+/// What a signature is over, which alone decides the key: a login message for the authentication key, or a
+/// document's to-be-signed bytes, derived from the signature key's chain, for the signature key.
+enum ToSign<'a, 'b> {
+    Login(&'a [u8]),
+    Document(&'a mut DeriveToBeSigned<'b>),
+}
+
+impl ToSign<'_, '_> {
+    fn role(&self) -> KeyRole {
+        match self {
+            ToSign::Login(_) => KeyRole::Auth,
+            ToSign::Document(_) => KeyRole::Sign,
+        }
     }
 }
 
@@ -621,6 +673,7 @@ fn driver_error(e: DriverError) -> AgentError {
         DriverError::PinBlocked => AgentError::PinBlocked,
         DriverError::PinFormat(f) => AgentError::BadPinFormat(f.to_string()),
         DriverError::NoKey(role) => AgentError::NoKey(role),
+        DriverError::Refused(reason) => AgentError::Document(reason),
         other => AgentError::Card(other.to_string()),
     }
 }

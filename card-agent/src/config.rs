@@ -8,6 +8,10 @@
 //! pin_timeout_secs = 120
 //! operation_ttl_secs = 300
 //! portal_ca_file = "/etc/hcpki-agent/portal-ca.pem"       # card presence reports to the portal (D26)
+//!
+//! [[signing.tsa]]                                        # B-T document signatures (D71), tried in order
+//! url = "http://tsa.example.jp/rfc3161"
+//! roots = ["tsa-root.pem"]                               # relative to this file's directory
 //! ```
 
 use std::net::SocketAddr;
@@ -45,6 +49,9 @@ pub struct AgentConfig {
     /// registrations. A relative path is relative to the working directory.
     #[serde(default)]
     pub portal_ca_file: Option<PathBuf>,
+    /// `[[signing.tsa]]`: the TSAs a B-T document signature asks, in order (D70, D71).
+    #[serde(default)]
+    pub signing: crate::document::time_stamps::SigningConfig,
 }
 
 impl Default for AgentConfig {
@@ -57,6 +64,7 @@ impl Default for AgentConfig {
             pin_timeout_secs: default_pin_timeout(),
             operation_ttl_secs: default_ttl(),
             portal_ca_file: None,
+            signing: Default::default(),
         }
     }
 }

@@ -38,6 +38,9 @@ pub use hcpki_agent_protocol::card_id;
 /// What both card families sign: shared with the virtual cards' test signer.
 pub use hcpki_agent_protocol::sha256_digest_info;
 
+/// Given the signature key's chain, the DER DigestInfo the card signs ([`CardDriver::sign_derived`]).
+pub type DeriveDigestInfo<'a> = dyn FnMut(&[Vec<u8>]) -> Result<Vec<u8>, DriverError> + 'a;
+
 /// A recognised card's driver, as the broker keeps it: drivers are statics listed in the registry.
 pub type Driver = &'static dyn CardDriver;
 
@@ -114,6 +117,22 @@ pub trait CardDriver: Send + Sync + fmt::Debug {
         digest_info: &[u8],
         want_chain: bool,
     ) -> Result<SignOutput, DriverError>;
+
+    /// Verifies the **signature** key's PIN and signs the DigestInfo `derive` makes of that key's chain, in this
+    /// transaction (document signatures: what is signed names the signer certificate). `known` is the chain as
+    /// read without a PIN; a card whose signature chain needs the PIN (JPKI) reads it after VERIFY instead, and
+    /// returns it in [`SignOutput::chain`]. There is no role parameter: this never reaches the authentication key.
+    fn sign_derived(
+        &self,
+        s: &mut Session<'_>,
+        pin: &[u8],
+        known: Option<&[Vec<u8>]>,
+        derive: &mut DeriveDigestInfo<'_>,
+    ) -> Result<SignOutput, DriverError> {
+        let chain = known.ok_or(DriverError::NoKey(KeyRole::Sign))?;
+        let digest_info = derive(chain)?;
+        self.sign(s, KeyRole::Sign, pin, &digest_info, false)
+    }
 
     /// Whether the card holds the holder's basic four items ([`read_basic_attributes`](Self::read_basic_attributes)).
     fn has_basic_attributes(&self) -> bool {

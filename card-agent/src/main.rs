@@ -1,7 +1,7 @@
 //! `hcpki-agent`: the one local program that owns the PC/SC readers and serves both HPKI and JPKI
 //! cards, from the command line or through its loopback API (`serve`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,11 +13,15 @@ use clap::{Parser, Subcommand};
 use hcpki_agent::api;
 use hcpki_agent::broker::Broker;
 use hcpki_agent::config::{AgentConfig, PinEntry, normalise_origin};
+use hcpki_agent::document::time_stamps::TimeStamps;
+use hcpki_agent::document::{Format, Level};
 use hcpki_agent::driver::{PinStatus, registry};
 use hcpki_agent::pin_entry::{StdinPrompt, TerminalPrompt, read_pin, text_pin_prompt};
 use hcpki_agent::presence::{self, PortalClient, Presence};
 use hcpki_agent::readers::PcscBackend;
 use hcpki_agent::service::{AgentError, CardKind, CardService, KeyRole, PinPrompt, SignRequest, login_message};
+
+mod sign_file;
 
 #[derive(Debug, Parser)]
 #[command(name = "hcpki-agent", version, about = "Local HPKI / JPKI card agent: one owner for every PC/SC reader")]
@@ -36,18 +40,38 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Has a card sign a login challenge for a portal origin (after its PIN, asked here).
+    /// Signs a document with the card's signature key (`--format cades FILE`, writing FILE.p7s beside it), or
+    /// a login challenge for a portal origin with its authentication key (`--challenge --origin --card`). The
+    /// PIN is asked here, after what is signed has been shown.
     Sign {
-        /// The challenge, base64url.
-        #[arg(long)]
-        challenge: String,
-        /// The portal origin the signature is for (it is part of what the card signs).
-        #[arg(long)]
-        origin: String,
+        /// Document signature: the format (writes the signed file next to FILE).
+        #[arg(long, value_enum, requires = "file", conflicts_with_all = ["challenge", "origin"])]
+        format: Option<Format>,
+        /// The document to sign (at most 10 MiB).
+        #[arg(requires = "format")]
+        file: Option<PathBuf>,
+        /// Document signature: the baseline level; b-t asks the TSAs of [[signing.tsa]] in --config.
+        #[arg(long, value_enum, default_value = "b-b", requires = "format")]
+        level: Level,
+        /// Document signature: the title shown before the PIN (default: the file name).
+        #[arg(long, requires = "format")]
+        title: Option<String>,
+        /// Document signature: replace an existing signed file.
+        #[arg(long, requires = "format")]
+        force: bool,
+        /// agent.toml, for [signing]: the TSAs (level b-t) and the CA certificates a signature carries.
+        #[arg(long, env = "HCPKI_AGENT_CONFIG", requires = "format")]
+        config: Option<PathBuf>,
+        /// Login: the challenge, base64url.
+        #[arg(long, required_unless_present = "format")]
+        challenge: Option<String>,
+        /// Login: the portal origin the signature is for (it is part of what the card signs).
+        #[arg(long, required_unless_present = "format")]
+        origin: Option<String>,
+        /// The card (a login needs it; a document defaults to hpki, jpki for a consent signed with the My Number
+        /// card's signing key).
         #[arg(long, value_enum)]
-        card: CardKind,
-        #[arg(long, value_enum, default_value = "auth")]
-        role: KeyRole,
+        card: Option<CardKind>,
         /// Reader name, when several cards of the kind are inserted.
         #[arg(long)]
         reader: Option<String>,
@@ -169,7 +193,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Sign { challenge, origin, card, role, reader, pin_stdin, allow_last_try } => {
+        Command::Sign {
+            format: Some(format),
+            file: Some(file),
+            level,
+            title,
+            force,
+            config,
+            card,
+            reader,
+            pin_stdin,
+            allow_last_try,
+            ..
+        } => {
+            let options = sign_file::Options {
+                format,
+                level,
+                title,
+                force,
+                config,
+                kind: card.unwrap_or(CardKind::Hpki),
+                reader,
+                pin_stdin,
+                allow_last_try,
+            };
+            sign_file::run(&file, options)
+        }
+        Command::Sign { challenge, origin, card, reader, pin_stdin, allow_last_try, .. } => {
+            let (Some(challenge), Some(origin), Some(card)) = (challenge, origin, card) else {
+                bail!("a login signature needs --challenge, --origin and --card; a document needs --format and FILE");
+            };
             let origin = normalise_origin(&origin)?;
             let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(challenge.trim_end_matches('='))
@@ -178,10 +231,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("--challenge is empty");
             }
             let broker = Broker::new(PcscBackend::new());
-            let prompt: Box<dyn PinPrompt> =
-                if pin_stdin { Box::new(StdinPrompt::default()) } else { Box::new(TerminalPrompt) };
+            let prompt = prompt(pin_stdin);
             let request =
-                SignRequest { reader, kind: card, role, message: login_message(&origin, &challenge), allow_last_try };
+                SignRequest { reader, kind: card, message: login_message(&origin, &challenge), allow_last_try };
             let signed = broker.sign(&request, prompt.as_ref())?;
             println!("{}", serde_json::to_string_pretty(&signed)?);
             Ok(())
@@ -227,6 +279,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { config, listen, allow_origin, pin_entry, portal_ca_file } => {
+            let config_dir =
+                config.as_deref().and_then(Path::parent).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             let mut cfg = match config {
                 Some(path) => AgentConfig::load(&path)?,
                 None => AgentConfig::default(),
@@ -242,14 +296,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 cfg.portal_ca_file = Some(f);
             }
             cfg.validate()?;
-            serve(cfg)
+            serve(cfg, config_dir)
         }
     }
 }
 
-fn serve(cfg: AgentConfig) -> anyhow::Result<()> {
+fn serve(cfg: AgentConfig, config_dir: PathBuf) -> anyhow::Result<()> {
     // Read before anything listens: a wrong file is a start-up error, not a silent lack of presence reports.
     let portal_client = cfg.portal_ca_file.as_deref().map(PortalClient::from_ca_file).transpose()?;
+    let endpoints = cfg.signing.endpoints(&config_dir)?;
+    let time_stamps = if endpoints.is_empty() { None } else { Some(TimeStamps::new(endpoints)?) };
+    let ca_certificates = cfg.signing.ca_certificates(&config_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(cfg.listen)
@@ -262,6 +319,7 @@ fn serve(cfg: AgentConfig) -> anyhow::Result<()> {
         let terminal: Option<Arc<dyn PinPrompt>> =
             (cfg.pin_entry == PinEntry::Terminal).then(|| Arc::new(TerminalPrompt) as Arc<dyn PinPrompt>);
         let mut state = api::AppState::new(broker.clone(), &cfg, addr, terminal);
+        state = state.with_signing(time_stamps.map(Arc::new), ca_certificates);
         match portal_client {
             Some(client) => {
                 let presence = Arc::new(Presence::default());
@@ -281,6 +339,11 @@ fn serve(cfg: AgentConfig) -> anyhow::Result<()> {
         let _ = tokio::task::spawn_blocking(move || watcher.join()).await;
         anyhow::Ok(())
     })
+}
+
+/// The PIN prompt of the command line: the terminal without echo, or one line of standard input.
+fn prompt(pin_stdin: bool) -> Box<dyn PinPrompt> {
+    if pin_stdin { Box::new(StdinPrompt::default()) } else { Box::new(TerminalPrompt) }
 }
 
 async fn shutdown_signal() {

@@ -55,18 +55,35 @@ pub struct CardCertificate {
     pub chain: Vec<Vec<u8>>,
 }
 
-/// What to sign: the agent hashes `message` (SHA-256), wraps it in a DigestInfo and has the card sign it
-/// (RSA PKCS#1 v1.5). The portal's challenge is the message.
+/// A login: the agent hashes `message` (SHA-256), wraps it in a DigestInfo and has the card's
+/// **authentication** key sign it (RSA PKCS#1 v1.5). The portal's challenge is the message. There is no key
+/// role to choose: a login never reaches the signature key (documents go through [`DocumentSignRequest`]).
 #[derive(Debug)]
 pub struct SignRequest {
     /// Reader to use; None: the only card of `kind` present (error if several).
     pub reader: Option<String>,
     pub kind: CardKind,
-    pub role: KeyRole,
     pub message: Vec<u8>,
     /// Confirmed by the user that the last remaining PIN try may be spent.
     pub allow_last_try: bool,
 }
+
+/// A document signature with the card's **signature** key (HPKI 署名用, JPKI 署名用), the only key it reaches.
+/// What the card signs is derived by the agent itself from the document it showed (`crate::document`), never
+/// taken from the caller.
+#[derive(Debug)]
+pub struct DocumentSignRequest {
+    /// Reader to use; None: the only card of `kind` present (error if several).
+    pub reader: Option<String>,
+    pub kind: CardKind,
+    /// Confirmed by the user that the last remaining PIN try may be spent.
+    pub allow_last_try: bool,
+}
+
+/// Called with the signature key's chain (end entity first) once the card is open and the PIN verified, it
+/// returns the bytes the card signs (hashed with SHA-256 by the broker). For a My Number card the chain is only
+/// readable after the signing password, hence a callback rather than bytes made in advance.
+pub type DeriveToBeSigned<'a> = dyn FnMut(&[Vec<u8>]) -> Result<Vec<u8>, AgentError> + 'a;
 
 /// The login message and its context live in `hcpki-agent-protocol`, shared with the server that
 /// rebuilds the message to verify the signature.
@@ -88,6 +105,24 @@ pub struct Signed {
     /// Microseconds spent waiting for the reader and card (PC/SC round trips, the card's RSA); the
     /// rest of an operation's time is the agent's own.
     pub card_micros: u64,
+    /// For a document signature: the signed file (`crate::document`). None for a login.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<SignedFile>,
+}
+
+/// A signed document as the API returns it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SignedFile {
+    /// `cades`.
+    pub format: &'static str,
+    /// `B-B` or `B-T`.
+    pub level: &'static str,
+    /// The signed file (for CAdES the detached `.p7s`, DER), base64.
+    #[serde(serialize_with = "ser_b64")]
+    pub content: Vec<u8>,
+    /// genTime of the signature time stamp (B-T), Unix seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_stamped_at: Option<i64>,
 }
 
 /// Something happened in a reader. Front ends forward these (e.g. the portal ends the session on removal).
@@ -128,7 +163,18 @@ pub trait PinPrompt: Send + Sync {
 /// async front ends call them through `tokio::task::spawn_blocking`.
 pub trait CardService: Send + Sync {
     fn readers(&self) -> Result<Vec<ReaderInfo>, AgentError>;
+    /// A login signature with the authentication key.
     fn sign(&self, request: &SignRequest, pin: &dyn PinPrompt) -> Result<Signed, AgentError>;
+    /// A document signature with the signature key over what `derive` makes of its chain. The default refuses:
+    /// a service without cards (tests, fuzzing) signs no document.
+    fn sign_document(
+        &self,
+        request: &DocumentSignRequest,
+        _pin: &dyn PinPrompt,
+        _derive: &mut DeriveToBeSigned<'_>,
+    ) -> Result<Signed, AgentError> {
+        Err(AgentError::NoCard(request.kind))
+    }
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<CardEvent>;
 }
 
@@ -164,6 +210,12 @@ pub enum AgentError {
     CardRemoved,
     #[error("the card answered unexpectedly: {0}")]
     Card(String),
+    /// The document cannot be signed as given (format, size, content); nothing was signed.
+    #[error("{0}")]
+    Document(String),
+    /// A time stamp was asked for and no configured TSA gave one; nothing was written.
+    #[error("{0}")]
+    NoTimeStamp(String),
     #[error("{0}")]
     Other(String),
 }

@@ -10,7 +10,7 @@ use hcpki_vcard::identity::{HpkiPins, Identity, IdentityRequest, JpkiPins};
 use zeroize::Zeroizing;
 
 use crate::readers::{ReaderBackend, ReaderWatcher};
-use crate::service::{AgentError, CardKind, KeyRole, Pin, PinPrompt, PinQuestion, SignRequest, login_message};
+use crate::service::{AgentError, CardKind, Pin, PinPrompt, PinQuestion, SignRequest, login_message};
 use crate::transport::func::FnCard;
 use crate::transport::{Connection, TransportError};
 
@@ -129,7 +129,6 @@ pub fn request(kind: CardKind) -> SignRequest {
     SignRequest {
         reader: None,
         kind,
-        role: KeyRole::Auth,
         message: login_message("https://portal.example", b"challenge-0123456789"),
         allow_last_try: false,
     }

@@ -69,7 +69,7 @@ fn agent_bin() -> PathBuf {
 }
 
 /// Runs `hcpki-agent ARGS` with `stdin`, bounded by timeout(1).
-fn cli(args: &[&str], stdin: &str) -> Output {
+pub(crate) fn cli(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new("timeout")
         .args(["-k", "5", "120"])
         .arg(agent_bin())
@@ -86,7 +86,7 @@ fn cli(args: &[&str], stdin: &str) -> Output {
     out
 }
 
-fn text(out: &Output) -> String {
+pub(crate) fn text(out: &Output) -> String {
     format!(
         "status {}\nstdout:\n{}\nstderr:\n{}",
         out.status,
@@ -96,7 +96,7 @@ fn text(out: &Output) -> String {
 }
 
 /// Waits until `hcpki-agent readers` shows `want` in reader `index` (pcscd notices a card within ~1 s).
-fn wait_for_reader(index: usize, want: &str) {
+pub(crate) fn wait_for_reader(index: usize, want: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let out = cli(&["readers"], "");

@@ -124,7 +124,7 @@ fn stamp(h: &Hcpki, tsa: &TimeStampAuthority, digest: &[u8], now: i64) -> Vec<u8
 }
 
 /// `openssl cms -verify -cades -binary -inform DER -content FILE -CAfile ROOT -purpose any`.
-fn cms_verify(p7s: &Path, content: &Path, root: &Path) -> Output {
+pub(crate) fn cms_verify(p7s: &Path, content: &Path, root: &Path) -> Output {
     Command::new("openssl")
         .args(["cms", "-verify", "-cades", "-binary", "-inform", "DER", "-purpose", "any", "-out", "/dev/null"])
         .args(["-in", path(p7s), "-content", path(content), "-CAfile", path(root)])
@@ -141,7 +141,7 @@ fn ts_verify(token: &Path, digest: &str, root: &Path, untrusted: &Path) -> Outpu
         .unwrap()
 }
 
-fn write_pem(file: &Path, label: &str, der: &[u8]) {
+pub(crate) fn write_pem(file: &Path, label: &str, der: &[u8]) {
     std::fs::write(file, x509_cert::der::pem::encode_string(label, LineEnding::LF, der).unwrap()).unwrap();
 }
 

@@ -42,6 +42,7 @@ mod accessibility;
 mod acme;
 mod admin;
 mod agent;
+mod agent_sign;
 mod architecture;
 mod audit;
 mod backup;

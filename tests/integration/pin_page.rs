@@ -201,6 +201,118 @@ fn every_state_says_what_happened_and_what_to_do() {
     t.publish(&["pin-wrong.png", "pin-last-try.png", "pin-locked.png"]);
 }
 
+/// A document signature on the agent's own page (issue #27 item 2): it names who asks, what is signed (type,
+/// title, file name, size, the SHA-256 in full, the content as the agent read it) and who signs (the signature
+/// certificate's holder and hcRole) before the HPKI signature PIN; a wrong PIN counts down and signs nothing, a
+/// cancel and a card pulled out say so too; the right PIN gives a .p7s by the signature key. axe-core clean in
+/// both languages; the agent's log names the document's and the signer certificate's SHA-256, never the PIN, the
+/// title or the content.
+#[test]
+fn a_document_signature_shows_what_is_signed_and_who_signs() {
+    let _pcsc = pcsc_lock();
+    let t = Scene::new("sign-page");
+    let mut card = agent::insert(hpki(), 0);
+    let log = t.dir.join("agent.log");
+    let agent = Served::start_logging_to(PORTAL, "127.0.0.1:0", &log);
+    agent.wait_card(0, "hpki");
+    let mut browser = t.browser();
+    let content = "{\"resourceType\":\"Bundle\",\"type\":\"document\",\"id\":\"referral-secret-4711\"}\n";
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(content.as_bytes()));
+
+    // A login cannot be pointed at the signature key: only POST /v1/documents reaches it.
+    let login = json!({"challenge": "A".repeat(43), "kind": "hpki", "role": "sign"}).to_string();
+    let (code, refused) = agent.http("POST", "/v1/sign", PORTAL, "application/json", &login);
+    assert_eq!(
+        (code, serde_json::from_str::<Value>(&refused).unwrap()["error"]["code"].clone()),
+        (400, json!("sign_key_not_for_login"))
+    );
+
+    let op = Login::document(&agent, content);
+    browser.goto(&op.pin_url);
+    let text = page_text(&mut browser);
+    let grouped: Vec<&str> = (0..8).map(|i| &sha[i * 8..i * 8 + 8]).collect();
+    for want in [
+        "文書に電子署名します",
+        PORTAL,
+        "ログインには使われません",
+        "CAdES 分離署名（.p7s）",
+        "診療情報提供書（試験）",
+        "referral.json",
+        "FHIR リソース（Bundle）",
+        &grouped.join(" "),
+        "試験\u{3000}太郎",
+        "Medical Doctor",
+        "HPKI カードの署名用 PIN（半角の英数字・記号 4〜16 文字）",
+        "15 回",
+        "署名する",
+    ] {
+        assert!(text.contains(want), "the Japanese signing page does not say {want:?}:\n{text}");
+    }
+    assert_wcag21_aa(&mut browser, "main", "the signing page (ja)");
+    t.screenshot(&mut browser, "sign-ja.png");
+    browser.goto(&format!("{}?lang=en", op.pin_url));
+    let text = page_text(&mut browser);
+    for want in ["Signing a document", "never used for logins", "Title (requester's)", "a FHIR resource"] {
+        assert!(text.contains(want), "the English signing page does not say {want:?}:\n{text}");
+    }
+    assert_wcag21_aa(&mut browser, "main", "the signing page (en)");
+    t.screenshot(&mut browser, "sign-en.png");
+    browser.goto(&format!("{}?lang=ja", op.pin_url));
+
+    // A wrong PIN: the tries left, nothing signed.
+    submit_pin(&mut browser, &op.pin_url, "wrong-pin");
+    wait_heading(&mut browser, "PIN が違います");
+    let text = page_text(&mut browser);
+    assert!(text.contains("PIN の残り回数は 14 回です。") && text.contains("文書には署名されていません。"), "{text}");
+    assert_wcag21_aa(&mut browser, "main", "the signing page after a wrong PIN");
+    t.screenshot(&mut browser, "sign-wrong.png");
+    assert_eq!(op.finish(&agent)["error"]["code"], "wrong_pin");
+
+    // Cancelled: nothing signed.
+    let cancelled = Login::document(&agent, content);
+    browser.goto(&cancelled.pin_url);
+    browser.eval("document.querySelector('button[value=cancel]').click()");
+    wait_heading(&mut browser, "キャンセルしました");
+    assert!(page_text(&mut browser).contains("文書には署名されていません。"));
+    assert_eq!(cancelled.finish(&agent)["error"]["code"], "cancelled");
+
+    // The right PIN: a .p7s by the signature key over exactly this document.
+    let signed = Login::document(&agent, content);
+    submit_pin(&mut browser, &signed.pin_url, PIN);
+    wait_heading(&mut browser, "完了しました");
+    let done = signed.finish(&agent);
+    let p7s = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        done["result"]["document"]["content"].as_str().unwrap(),
+    )
+    .unwrap();
+    let checked = hcpki_ca::signature::cades::verify(&p7s, content.as_bytes()).unwrap();
+    let signature_cert = hpki().certificates().into_iter().find(|(n, _)| *n == "signature").unwrap().1.to_vec();
+    assert_eq!(x509_cert::der::Encode::to_der(&checked.signer).unwrap(), signature_cert);
+
+    // Pulled out while the page waits for the PIN: nothing signed.
+    let pulled = Login::document(&agent, content);
+    browser.goto(&pulled.pin_url);
+    card.remove();
+    agent.wait_empty(0);
+    submit_pin(&mut browser, &pulled.pin_url, PIN);
+    wait_heading(&mut browser, "カードが抜かれました");
+    assert!(page_text(&mut browser).contains("文書には署名されていません。"));
+    assert_wcag21_aa(&mut browser, "main", "the signing page after the card was pulled");
+    assert_eq!(pulled.finish(&agent)["error"]["code"], "card_removed");
+    drop(card);
+
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let signer_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&signature_cert));
+    let signed_line =
+        logged.lines().find(|l| l.contains("document signed with the card's signature key")).unwrap_or("");
+    assert!(signed_line.contains(&sha) && signed_line.contains(&signer_sha), "{logged}");
+    for secret in [PIN, "referral-secret-4711", "診療情報提供書"] {
+        assert!(!logged.contains(secret), "the agent logged {secret:?}");
+    }
+    t.publish(&["sign-ja.png", "sign-en.png", "sign-wrong.png"]);
+}
+
 /// A login the test starts as the portal's script does, and follows through the API.
 struct Login {
     id: String,
@@ -219,7 +331,12 @@ impl Login {
     fn start_until(agent: &Served, kind: &str, allow_last_try: bool, status: &str) -> Self {
         let challenge = "A".repeat(43);
         let body = json!({"challenge": challenge, "kind": kind, "allow_last_try": allow_last_try}).to_string();
-        let (code, started) = agent.http("POST", "/v1/sign", PORTAL, "application/json", &body);
+        Self::started(agent, "/v1/sign", &body, status)
+    }
+
+    /// POSTs `body` to `path` and follows the operation until it has reached `status`.
+    fn started(agent: &Served, path: &str, body: &str, status: &str) -> Self {
+        let (code, started) = agent.http("POST", path, PORTAL, "application/json", body);
         assert_eq!(code, 202, "{started}");
         let started: Value = serde_json::from_str(&started).unwrap();
         let login = Login {
@@ -230,6 +347,16 @@ impl Login {
         let reached = login.poll(agent, |s| s != "running");
         assert_eq!(reached["status"], status, "{reached}");
         Login { tries_left: reached["tries_left"].clone(), ..login }
+    }
+
+    /// `POST /v1/documents`: the portal's page asks the HPKI card's signature key to sign `content` (a referral
+    /// letter); returns once the agent asks for the PIN.
+    fn document(agent: &Served, content: &str) -> Self {
+        let body = json!({
+            "format": "cades", "title": "診療情報提供書（試験）", "file_name": "referral.json", "kind": "hpki",
+            "content": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, content),
+        });
+        Self::started(agent, "/v1/documents", &body.to_string(), "pin_required")
     }
 
     /// The operation once it has ended.

@@ -3,7 +3,8 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /v1/cards` | readers, card kinds, certificates (public data only) |
-//! | `POST /v1/sign` | `{challenge, kind, role?, reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}` |
+//! | `POST /v1/sign` | `{challenge, kind, role?: "auth", reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}`: a login, always with the authentication key |
+//! | `POST /v1/documents` | `{format, title, file_name?, content (base64), kind, level?, reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}`: a document signature with the signature key ([`crate::document`]); ≤ 10 MiB, else 413 |
 //! | `GET /v1/sign/{id}?wait=S&seen=P` | the operation: `running`, `pin_required`, `done` (signature + chain, and a `Server-Timing` header: card, PIN wait, agent), `failed`; long-polls while it is still `P` |
 //! | `GET /v1/events` | server-sent events: card inserted / removed, reader added / removed |
 //! | `POST /v1/presence` | `{token, card_id}` → 202: keep that portal session alive while the card is in, end it when it leaves (reported to the request's `Origin` only, [`crate::presence`]) |
@@ -13,11 +14,14 @@
 //! Guards, in order: the `Host` must be this listener (DNS rebinding); `/v1/*` needs an `Origin` from
 //! the allow-list, and CORS answers only those origins (with Private Network Access); the PIN page
 //! accepts form posts only from its own origin, with the operation's page token. Bodies are capped
-//! at 8 KiB. The card signs [`login_message`](crate::service::login_message)(origin, challenge), never
+//! at 8 KiB (documents: 10 MiB). The card signs [`login_message`](crate::service::login_message)(origin, challenge), never
 //! the caller's bytes as they are.
 
+mod documents;
 mod operations;
 mod pin_page;
+mod reply;
+mod run;
 mod state;
 
 use std::sync::Arc;
@@ -37,6 +41,8 @@ use crate::presence::Token;
 use crate::service::{CardKind, KeyRole, PinQuestion, SignRequest, login_message};
 use hcpki_agent_protocol::presence as contract;
 pub use operations::{ApiFailure, OpState, OpTiming, Operations, Purpose};
+use reply::{agent_failure, failure, json_body, request_origin};
+use run::run_operation;
 pub use state::AppState;
 
 /// Challenges shorter than this cannot be single-use nonces; longer ones are not challenges.
@@ -50,6 +56,7 @@ pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/v1/cards", get(cards))
         .route("/v1/sign", post(sign))
+        .route("/v1/documents", post(documents::start).layer(DefaultBodyLimit::max(documents::BODY_LIMIT)))
         .route("/v1/sign/{id}", get(sign_status))
         .route("/v1/events", get(events))
         .route("/v1/presence", post(presence_register))
@@ -108,11 +115,6 @@ async fn origin_guard(State(state): State<AppState>, request: Request, next: Nex
     response
 }
 
-fn request_origin(headers: &HeaderMap) -> String {
-    // The guard has checked it; repeat the lookup rather than thread it through extensions.
-    headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or_default().to_ascii_lowercase()
-}
-
 async fn cards(State(state): State<AppState>) -> Response {
     let service = Arc::clone(&state.service);
     match tokio::task::spawn_blocking(move || service.readers()).await {
@@ -145,10 +147,20 @@ async fn sign(
     headers: HeaderMap,
     body: Result<Json<SignBody>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let body = match json_body(body) {
+    let body = match json_body(body, BODY_LIMIT) {
         Ok(b) => b,
         Err((status, code, message)) => return failure(status, code, &message),
     };
+    // A login never reaches the signature key: that key signs only documents the agent has shown
+    // (`POST /v1/documents`).
+    if body.role != KeyRole::Auth {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "sign_key_not_for_login",
+            "a login uses the card's authentication key only: drop \"role\" or set it to \"auth\"; documents are signed \
+             through POST /v1/documents",
+        );
+    }
     let challenge = match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(body.challenge.trim_end_matches('='))
     {
         Ok(c) if (CHALLENGE_MIN..=CHALLENGE_MAX).contains(&c.len()) => c,
@@ -163,7 +175,7 @@ async fn sign(
     };
     let origin = request_origin(&headers);
     let purpose = Purpose::Login { origin: origin.clone() };
-    let Some(op) = state.ops.start(&origin, purpose, body.kind, body.role) else {
+    let Some(op) = state.ops.start(&origin, purpose, body.kind, KeyRole::Auth) else {
         return failure(
             StatusCode::TOO_MANY_REQUESTS,
             "busy",
@@ -173,48 +185,12 @@ async fn sign(
     let request = SignRequest {
         reader: body.reader,
         kind: body.kind,
-        role: body.role,
         message: login_message(&origin, &challenge),
         allow_last_try: body.allow_last_try,
     };
-    tracing::info!(op = %op.id, %origin, kind = ?request.kind, role = ?request.role, "signing requested");
-    let worker_op = Arc::clone(&op);
+    tracing::info!(op = %op.id, %origin, kind = ?request.kind, "signing requested");
     let service = Arc::clone(&state.service);
-    let (pin_entry, timeout, terminal) = (state.pin_entry, state.pin_timeout, state.terminal.clone());
-    tokio::task::spawn_blocking(move || {
-        let result = match (pin_entry, terminal) {
-            (PinEntry::Terminal, Some(t)) => {
-                service.sign(&request, &operations::ObservedPrompt { op: Arc::clone(&worker_op), inner: t.as_ref() })
-            }
-            _ => service.sign(&request, &operations::WebPrompt { op: Arc::clone(&worker_op), timeout }),
-        };
-        match &result {
-            Ok(s) => tracing::info!(op = %worker_op.id, card_id = %s.card_id, apdus = s.apdus, "signed"),
-            Err(e) => tracing::info!(op = %worker_op.id, error = %e, "signing failed"),
-        }
-        worker_op.finish(result);
-    });
-    let mut reply = serde_json::Map::new();
-    reply.insert("id".into(), op.id.clone().into());
-    reply.insert("status_url".into(), format!("/v1/sign/{}", op.id).into());
-    if state.pin_entry == PinEntry::Web {
-        reply.insert("pin_url".into(), format!("{}/pin/{}", state.own_origin, op.id).into());
-    }
-    (StatusCode::ACCEPTED, Json(reply)).into_response()
-}
-
-/// A refusal before any work: status, code, message.
-type Refusal = (StatusCode, &'static str, String);
-
-/// A JSON body, or the refusal: 413 past the body limit, 400 otherwise.
-fn json_body<T>(body: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, Refusal> {
-    match body {
-        Ok(Json(b)) => Ok(b),
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            Err((StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is larger than 8 KiB".into()))
-        }
-        Err(e) => Err((StatusCode::BAD_REQUEST, "bad_request", e.body_text())),
-    }
+    run_operation(&state, op, move |prompt| service.sign(&request, prompt))
 }
 
 /// What a portal page hands the agent: its session's presence token and the card it logged in with.
@@ -232,7 +208,7 @@ async fn presence_register(
     headers: HeaderMap,
     body: Result<Json<PresenceBody>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let body = match json_body(body) {
+    let body = match json_body(body, BODY_LIMIT) {
         Ok(b) => b,
         Err((status, code, message)) => return failure(status, code, &message),
     };
@@ -293,7 +269,7 @@ async fn sign_status(
         Some(_) => return failure(StatusCode::BAD_REQUEST, "bad_request", "seen must be running or pin_required"),
     };
     let current = if wait.is_zero() { op.state() } else { op.wait_while(seen, wait).await };
-    let mut response = Json(status_json(&state, &op.id, &current)).into_response();
+    let mut response = Json(status_json(&state, &op, &current)).into_response();
     // A finished signature says where its time went (the card's share, the PIN wait, the agent's own).
     if let Some(value) = op.timing().and_then(|t| HeaderValue::from_str(&t.header()).ok()) {
         response.headers_mut().insert("server-timing", value);
@@ -301,7 +277,8 @@ async fn sign_status(
     response
 }
 
-fn status_json(state: &AppState, id: &str, s: &OpState) -> serde_json::Value {
+fn status_json(state: &AppState, op: &operations::Operation, s: &OpState) -> serde_json::Value {
+    let id = op.id.as_str();
     match s {
         OpState::Running => serde_json::json!({ "id": id, "status": "running" }),
         OpState::PinRequired(PinQuestion { kind, role, tries_left, .. }) => {
@@ -309,6 +286,9 @@ fn status_json(state: &AppState, id: &str, s: &OpState) -> serde_json::Value {
             serde_json::json!({
                 "id": id, "status": "pin_required", "kind": kind, "role": role, "tries_left": tries_left, "pin_url": pin_url,
             })
+        }
+        OpState::Done(signed) if op.purpose.is_document() => {
+            serde_json::json!({ "id": id, "status": "done", "result": signed })
         }
         OpState::Done(signed) => serde_json::json!({
             "id": id,
@@ -341,21 +321,6 @@ async fn events(State(state): State<AppState>) -> impl IntoResponse {
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
-}
-
-fn agent_failure(e: &crate::service::AgentError) -> Response {
-    let f = ApiFailure::from(e);
-    let status = match f.code {
-        "no_service" => StatusCode::SERVICE_UNAVAILABLE,
-        "no_card" | "no_such_reader" => StatusCode::NOT_FOUND,
-        _ => StatusCode::CONFLICT,
-    };
-    (status, Json(serde_json::json!({ "error": f }))).into_response()
-}
-
-fn failure(status: StatusCode, code: &'static str, message: &str) -> Response {
-    let f = ApiFailure { code, message: message.to_owned(), tries_left: None };
-    (status, Json(serde_json::json!({ "error": f }))).into_response()
 }
 
 #[cfg(test)]

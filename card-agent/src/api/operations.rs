@@ -1,6 +1,6 @@
 //! Signing operations started through the API, and the PIN prompt that waits for the agent's own page.
 //!
-//! An operation is created by `POST /v1/sign`, runs on a blocking thread (PC/SC is blocking), and
+//! An operation is created by `POST /v1/sign` (a login) or `POST /v1/documents` (a document signature), runs on a blocking thread (PC/SC is blocking), and
 //! moves `running → pin_required → running → done | failed`. The portal follows it with
 //! `GET /v1/sign/{id}`; the user types the PIN into `/pin/{id}`, a page of the agent's origin. Only
 //! the origin that started an operation can see it; ids and page tokens are random 122-bit values.
@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use zeroize::Zeroizing;
 
+use crate::document::Shown;
+use crate::document::signer::SignerShown;
 use crate::service::{AgentError, CardKind, KeyRole, Pin, PinPrompt, PinQuestion, Signed};
 
 /// Where an operation is.
@@ -45,6 +47,16 @@ impl OpState {
 pub enum Purpose {
     /// A login to the portal at `origin` (the origin the card's signature is bound to).
     Login { origin: String },
+    /// A document signature with the signature key, asked by the page at `origin`: what the agent read from the
+    /// document (never the requester's description of it) and who signs.
+    Document { origin: String, shown: Arc<Shown>, signer: SignerShown },
+}
+
+impl Purpose {
+    /// A document signature (the signature key), not a login.
+    pub fn is_document(&self) -> bool {
+        matches!(self, Purpose::Document { .. })
+    }
 }
 
 /// An error as the API reports it: a stable code, the message, and tries left for a wrong PIN.
@@ -72,6 +84,8 @@ impl From<&AgentError> for ApiFailure {
             AgentError::PinTimedOut(_) => ("pin_timeout", None),
             AgentError::CardRemoved => ("card_removed", None),
             AgentError::Card(_) => ("card_error", None),
+            AgentError::Document(_) => ("bad_document", None),
+            AgentError::NoTimeStamp(_) => ("no_time_stamp", None),
             _ => ("internal", None),
         };
         ApiFailure { code, message: e.to_string(), tries_left }

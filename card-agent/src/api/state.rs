@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::operations::Operations;
 use crate::config::{AgentConfig, PinEntry};
+use crate::document::time_stamps::TimeStamps;
 use crate::presence::Presence;
 use crate::service::{CardService, PinPrompt};
 
@@ -25,6 +26,10 @@ pub struct AppState {
     pub(super) terminal: Option<Arc<dyn PinPrompt>>,
     /// Card presence registrations, when `portal_ca_file` is set.
     pub(super) presence: Option<Arc<Presence>>,
+    /// The TSAs of `[[signing.tsa]]`, for B-T document signatures; None when none is configured.
+    pub(super) time_stamps: Option<Arc<TimeStamps>>,
+    /// `[signing] ca_certificates` (DER): what document signatures carry beside the card's certificate.
+    pub(super) ca_certificates: Arc<Vec<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -57,7 +62,17 @@ impl AppState {
             pin_timeout: config.pin_timeout(),
             terminal,
             presence: None,
+            time_stamps: None,
+            ca_certificates: Arc::default(),
         }
+    }
+
+    /// With `[signing]`: the TSAs for B-T document signatures (without, a B-T request is refused: `no_tsa`) and
+    /// the CA certificates signatures carry.
+    pub fn with_signing(mut self, time_stamps: Option<Arc<TimeStamps>>, ca_certificates: Vec<Vec<u8>>) -> Self {
+        self.time_stamps = time_stamps;
+        self.ca_certificates = Arc::new(ca_certificates);
+        self
     }
 
     /// With card presence reporting (`POST /v1/presence` answers 503 without it).

@@ -338,3 +338,61 @@ async fn no_pin_typed_in_time_ends_the_operation_as_timed_out() {
     let page = call(&app, get(&format!("/pin/{id}?lang=en"), None)).await.2;
     assert!(page.contains("Timed out") && page.contains("within 1 second,"), "{page}");
 }
+
+/// A login cannot be pointed at the signature key; a document goes through `POST /v1/documents`, is shown on the
+/// agent's page with its SHA-256, and comes back as a .p7s by the signing key once the signing password is typed
+/// there; a document over 10 MiB is refused with 413 before anything starts.
+#[tokio::test]
+async fn documents_go_to_the_signature_key_and_logins_never_do() {
+    let (app, _) = app();
+    let login = format!(r#"{{"challenge":"{}","kind":"jpki","role":"sign"}}"#, "A".repeat(43));
+    let (status, _, body) = call(&app, post_json("/v1/sign", PORTAL, &login)).await;
+    assert_eq!(
+        (status, json(&body)["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("sign_key_not_for_login"))
+    );
+
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let content = b"consent: I agree to share my record.\n";
+    let request = serde_json::json!({
+        "format": "cades", "title": "情報提供への同意書", "file_name": "consent.txt",
+        "content": b64.encode(content), "kind": "jpki",
+    });
+    let (status, _, body) = call(&app, post_json("/v1/documents", PORTAL, &request.to_string())).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let id = json(&body)["id"].as_str().unwrap().to_owned();
+    let first = json(&call(&app, get(&format!("/v1/sign/{id}?wait=0"), Some(PORTAL))).await.2);
+    if first["status"] == "running" {
+        let v = json(&call(&app, get(&format!("/v1/sign/{id}?wait=10"), Some(PORTAL))).await.2);
+        assert_eq!(v["status"], "pin_required");
+        assert_eq!(v["role"], "sign");
+    }
+    let page = call(&app, get(&format!("/pin/{id}"), None)).await.2;
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(content));
+    for want in ["文書に電子署名します", "情報提供への同意書", "consent.txt", &sha[..8], "署名用パスワード", "署名する"]
+    {
+        assert!(page.contains(want), "the page does not say {want:?}");
+    }
+    let token = page_token(&app, &id).await;
+    let form = format!("token={token}&pin=sign1234&action=sign");
+    assert_eq!(call(&app, post_form(&format!("/pin/{id}"), OWN, &form)).await.0, StatusCode::SEE_OTHER);
+    let v = final_state(&app, &id).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert!(v.get("message_format").is_none(), "{v}");
+    let p7s = b64.decode(v["result"]["document"]["content"].as_str().unwrap()).unwrap();
+    assert_eq!(v["result"]["document"]["level"], "B-B");
+    let checked = hcpki_ca::signature::cades::verify(&p7s, content).unwrap();
+    let sign_cert = jpki_identity(0).certificates().into_iter().find(|(n, _)| *n == "sign").unwrap().1.to_vec();
+    assert_eq!(der::Encode::to_der(&checked.signer).unwrap(), sign_cert);
+
+    let over = serde_json::json!({
+        "format": "cades", "title": "big", "content": b64.encode(vec![0u8; crate::document::MAX_DOCUMENT_BYTES + 1]),
+        "kind": "hpki",
+    });
+    let (status, _, body) = call(&app, post_json("/v1/documents", PORTAL, &over.to_string())).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(json(&body)["error"]["message"].as_str().unwrap().contains("10 MiB"), "{body}");
+    let b_t = serde_json::json!({"format": "cades", "title": "t", "content": "eA==", "kind": "hpki", "level": "b-t"});
+    let (status, _, body) = call(&app, post_json("/v1/documents", PORTAL, &b_t.to_string())).await;
+    assert_eq!((status, json(&body)["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("no_tsa")));
+}

@@ -38,6 +38,10 @@ pub enum DriverError {
     /// The card kind does not offer this operation.
     #[error("not supported by this card: {0}")]
     Unsupported(&'static str),
+    /// The agent refused to sign what it was about to derive (a document it cannot sign with this certificate);
+    /// nothing was signed.
+    #[error("{0}")]
+    Refused(String),
     /// A command could not be encoded: a driver bug, never the card's fault.
     #[error("cannot encode a command: {0}")]
     Encode(#[from] ApduError),

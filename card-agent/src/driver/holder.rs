@@ -14,6 +14,12 @@ use crate::service::{CardCertificate, KeyRole};
 /// certificate policy). The kanji name is the one a Japanese physician recognises, so it comes first.
 pub fn from_auth_certificate(certificates: &[CardCertificate]) -> Option<String> {
     let der = certificates.iter().find(|c| c.role == KeyRole::Auth)?.chain.first()?;
+    from_certificate(der)
+}
+
+/// The holder's name in one HPKI certificate (DER), kanji first: [`from_auth_certificate`]'s reading, also used
+/// for the signature certificate a document is signed with.
+pub fn from_certificate(der: &[u8]) -> Option<String> {
     let cert = Certificate::from_der(der).ok()?;
     let tbs = cert.tbs_certificate();
     let kanji = tbs.get_extension::<SubjectAltName>().ok().flatten().and_then(|(_, san)| {

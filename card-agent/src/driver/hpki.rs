@@ -294,7 +294,10 @@ static LABELS: CardLabels = CardLabels {
     },
     sign_pin: PinLabels {
         terminal: "HPKI card: signature PIN",
-        page: Words { ja: "HPKI カードの署名用 PIN", en: "HPKI card signature PIN" },
+        page: Words {
+            ja: "HPKI カードの署名用 PIN（半角の英数字・記号 4〜16 文字）",
+            en: "HPKI card signature PIN (4 to 16 ASCII letters, digits or symbols)",
+        },
         digits_only: false,
         max_len: 16,
     },

@@ -15,8 +15,8 @@ use zeroize::Zeroizing;
 use super::files::{read_certificate_ef, read_der_ef, select, try_select};
 use super::pin::{digits, query_pin, verify};
 use super::{
-    BasicAttributes, CardDriver, CardLabels, DriverError, PinFormatError, PinLabels, PinStatus, SignOutput, TextPin,
-    Words,
+    BasicAttributes, CardDriver, CardLabels, DeriveDigestInfo, DriverError, PinFormatError, PinLabels, PinStatus,
+    SignOutput, TextPin, Words,
 };
 use crate::apdu::{self, CardError, Command};
 use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
@@ -96,9 +96,7 @@ impl CardDriver for Jpki {
         digest_info: &[u8],
         want_chain: bool,
     ) -> Result<SignOutput, DriverError> {
-        if digest_info.is_empty() || digest_info.len() > apdu::SHORT_MAX_LC {
-            return Err(DriverError::DigestInfo { len: digest_info.len(), max: apdu::SHORT_MAX_LC });
-        }
+        check_digest_info(digest_info)?;
         select(s, &apdu::select_aid(AID_JPKI_AP), "SELECT JPKI AP")?;
         select(s, &apdu::select_ef(pin_ef(role)), "SELECT PIN EF")?;
         verify(s, VERIFY_CURRENT_EF, pin)?;
@@ -112,19 +110,24 @@ impl CardDriver for Jpki {
             KeyRole::Auth => EF_AUTH_KEY,
             KeyRole::Sign => EF_SIGN_KEY,
         };
-        select(s, &apdu::select_ef(key), "SELECT key EF")?;
-        let cmd = Command::new(0x80, 0x2A, 0x00, 0x80).with_data(digest_info).with_le(apdu::SHORT_MAX_NE);
-        let resp = s.send(&cmd)?;
-        if !resp.sw.is_ok() {
-            return Err(DriverError::Status { step: "SIGN", error: CardError::from(resp.sw) });
-        }
-        if resp.data.len() != SIGNATURE_LEN {
-            return Err(DriverError::Malformed {
-                step: "SIGN",
-                reason: format!("{} bytes, not the {SIGNATURE_LEN}-byte RSA-2048 signature", resp.data.len()),
-            });
-        }
-        Ok(SignOutput { signature: resp.data, chain })
+        Ok(SignOutput { signature: sign_with_key(s, key, digest_info)?, chain })
+    }
+
+    /// The signing password, then the signature certificate and its CA (readable only now), then the signature
+    /// over what `derive` makes of them: one transaction, one security context.
+    fn sign_derived(
+        &self,
+        s: &mut Session<'_>,
+        pin: &[u8],
+        _known: Option<&[Vec<u8>]>,
+        derive: &mut DeriveDigestInfo<'_>,
+    ) -> Result<SignOutput, DriverError> {
+        select(s, &apdu::select_aid(AID_JPKI_AP), "SELECT JPKI AP")?;
+        select(s, &apdu::select_ef(pin_ef(KeyRole::Sign)), "SELECT PIN EF")?;
+        verify(s, VERIFY_CURRENT_EF, pin)?;
+        let chain = vec![read_certificate_ef(s, EF_SIGN_CERT)?, read_certificate_ef(s, EF_SIGN_CA)?];
+        let digest_info = derive(&chain)?;
+        Ok(SignOutput { signature: sign_with_key(s, EF_SIGN_KEY, &digest_info)?, chain: Some(chain) })
     }
 
     fn has_basic_attributes(&self) -> bool {
@@ -230,6 +233,32 @@ fn pin_ef(role: KeyRole) -> [u8; 2] {
         KeyRole::Auth => EF_AUTH_PIN,
         KeyRole::Sign => EF_SIGN_PIN,
     }
+}
+
+/// A DigestInfo the card's SIGN takes in one short APDU.
+fn check_digest_info(digest_info: &[u8]) -> Result<(), DriverError> {
+    if digest_info.is_empty() || digest_info.len() > apdu::SHORT_MAX_LC {
+        return Err(DriverError::DigestInfo { len: digest_info.len(), max: apdu::SHORT_MAX_LC });
+    }
+    Ok(())
+}
+
+/// SELECT the key EF and SIGN `digest_info` (the card pads), PIN already verified in this transaction.
+fn sign_with_key(s: &mut Session<'_>, key: [u8; 2], digest_info: &[u8]) -> Result<Vec<u8>, DriverError> {
+    check_digest_info(digest_info)?;
+    select(s, &apdu::select_ef(key), "SELECT key EF")?;
+    let cmd = Command::new(0x80, 0x2A, 0x00, 0x80).with_data(digest_info).with_le(apdu::SHORT_MAX_NE);
+    let resp = s.send(&cmd)?;
+    if !resp.sw.is_ok() {
+        return Err(DriverError::Status { step: "SIGN", error: CardError::from(resp.sw) });
+    }
+    if resp.data.len() != SIGNATURE_LEN {
+        return Err(DriverError::Malformed {
+            step: "SIGN",
+            reason: format!("{} bytes, not the {SIGNATURE_LEN}-byte RSA-2048 signature", resp.data.len()),
+        });
+    }
+    Ok(resp.data)
 }
 
 #[cfg(test)]

@@ -9,10 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hcpki_agent_protocol::presence::{self, Event, MAX_LEASE_SECS, MIN_LEASE_SECS};
-use http_body_util::BodyExt as _;
 use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, ServerName};
 
 use super::registry::{Outcome, Token};
 
@@ -76,44 +75,12 @@ impl PortalClient {
     }
 
     async fn post(&self, origin: &str, body: String) -> Result<(u16, Vec<u8>), String> {
-        let uri: hyper::Uri = origin.parse().map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
-        if uri.scheme_str() != Some("https") {
+        if !origin.starts_with("https://") {
             return Err("presence is reported over https only".into());
         }
-        let host = uri.host().ok_or("the origin has no host")?;
-        let bare = host.trim_start_matches('[').trim_end_matches(']').to_owned();
-        let port = uri.port_u16().unwrap_or(443);
-        let authority = uri.authority().map_or(host, |a| a.as_str()).to_owned();
-        let request = hyper::Request::post(presence::PATH)
-            .header(hyper::header::HOST, authority)
-            .header(hyper::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(hyper::header::USER_AGENT, "hcpki-agent")
-            .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
-            .map_err(|e| e.to_string())?;
-        let name = ServerName::try_from(bare.clone()).map_err(|e| e.to_string())?;
-        let tcp = tokio::net::TcpStream::connect((bare.as_str(), port)).await.map_err(|e| e.to_string())?;
-        let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
-            .connect(name, tcp)
+        let url = format!("{origin}{}", presence::PATH);
+        crate::http_post::post(&url, "application/x-www-form-urlencoded", body.into_bytes(), &self.tls, ANSWER_LIMIT)
             .await
-            .map_err(|e| format!("TLS: {e}"))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
-            .await
-            .map_err(|e| e.to_string())?;
-        // The connection future drives the socket until the answer is in.
-        let driver = tokio::spawn(connection);
-        let result = async {
-            let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
-            let status = response.status().as_u16();
-            let answer = http_body_util::Limited::new(response.into_body(), ANSWER_LIMIT)
-                .collect()
-                .await
-                .map_err(|e| format!("the answer: {e}"))?
-                .to_bytes();
-            Ok((status, answer.to_vec()))
-        }
-        .await;
-        driver.abort();
-        result
     }
 }
 

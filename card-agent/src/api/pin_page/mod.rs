@@ -12,6 +12,9 @@
 mod view;
 mod words;
 
+#[cfg(test)]
+mod tests;
+
 use std::time::Duration;
 
 use axum::Form;

@@ -6,8 +6,10 @@ use maud::{Markup, PreEscaped, html};
 
 use super::words::{self, M};
 use crate::api::operations::{ApiFailure, Operation, Purpose};
+use crate::document::Shown;
+use crate::document::signer::SignerShown;
 use crate::driver::registry;
-use crate::service::PinQuestion;
+use crate::service::{CardKind, PinQuestion};
 
 /// The page's only style, inline (the CSP allows inline styles and loads nothing). High contrast, large
 /// type for a PC at a reception desk, and the keyboard focus always visible.
@@ -17,7 +19,8 @@ main{max-width:34rem;margin:0 auto;padding:1rem 1.25rem}\
 .bar{display:flex;justify-content:space-between;align-items:baseline;background:#0b3d5c;color:#fff;\
 padding:.4rem 1.25rem;font-size:.95rem}.bar p{margin:0}.bar a{color:#fff}\
 h1{font-size:1.45rem;margin:.6rem 0 .8rem}\
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0 0 1rem}dt{font-weight:bold}dd{margin:0}\
+dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2rem 1rem;margin:0 0 1rem}dt{font-weight:bold}\
+dd{margin:0;overflow-wrap:anywhere}\
 .origin{font-family:ui-monospace,monospace;overflow-wrap:anywhere}\
 .warn{border-left:.35rem solid #b00020;background:#fdecee;padding:.5rem .75rem;font-weight:bold}\
 .error{border-left:.35rem solid #b00020;padding:.1rem .75rem}\
@@ -41,9 +44,11 @@ pub(super) fn pin_form(lang: Lang, op: &Operation, question: &PinQuestion) -> Ma
         Some(2) => Some(t(M::TwoLeft)),
         _ => None,
     };
+    let heading = if op.purpose.is_document() { t(M::SignDocument) } else { t(M::EnterPin) };
     let body = html! {
-        h1 { (t(M::EnterPin)) }
+        h1 { (heading) }
         (request_facts(lang, op, Some(question)))
+        @if op.purpose.is_document() { p id="what-is-signed" { (t(M::WhatIsSigned)) } }
         @if let Some(w) = warning { p id="pin-warning" class="warn" { (w) } }
         form method="post" action={ "/pin/" (op.id) } {
             input type="hidden" name="token" value=(op.page_token);
@@ -65,7 +70,7 @@ pub(super) fn pin_form(lang: Lang, op: &Operation, question: &PinQuestion) -> Ma
         }
         p class="note" { (t(M::PinStaysHere)) }
     };
-    document(lang, t(M::EnterPin), body, false)
+    document(lang, heading, body, false)
 }
 
 /// While the card works (after the PIN, or before the agent has read the retry counter): the page reloads
@@ -86,7 +91,7 @@ pub(super) fn done(lang: Lang, op: &Operation) -> Markup {
     let body = html! {
         h1 { (t(M::Done)) }
         (request_facts(lang, op, None))
-        p { (t(M::DoneHelp)) }
+        p { (t(if op.purpose.is_document() { M::DoneDocumentHelp } else { M::DoneHelp })) }
     };
     document(lang, t(M::Done), body, false)
 }
@@ -95,8 +100,10 @@ pub(super) fn done(lang: Lang, op: &Operation) -> Markup {
 pub(super) fn failed(lang: Lang, op: &Operation, failure: &ApiFailure, pin_timeout_secs: u64) -> Markup {
     let t = |m: M| m.text(lang);
     let (card, unblock) = registry::card_labels(op.kind);
-    let again = t(M::StartAgain);
-    let then_again = words::start_again_after_comma(lang);
+    let for_document = op.purpose.is_document();
+    let again = t(if for_document { M::StartSignAgain } else { M::StartAgain });
+    let then_again =
+        if for_document { words::sign_again_after_comma(lang) } else { words::start_again_after_comma(lang) };
     // Between two sentences: Japanese runs them on after "。", English leaves a space.
     let sp = words::sentence_gap(lang);
     let (title, what): (&str, Markup) = match failure.code {
@@ -136,13 +143,19 @@ pub(super) fn failed(lang: Lang, op: &Operation, failure: &ApiFailure, pin_timeo
             (t(M::NoCard), html! { p { (card.get(lang)) (words::colon(lang)) (t(M::NoCardHelp)) (sp) (then_again) } })
         }
         "several_cards" => (t(M::SeveralCards), html! { p { (t(M::SeveralCardsHelp)) (sp) (then_again) } }),
+        "bad_document" => {
+            (t(M::BadDocument), html! { p { (t(M::BadDocumentHelp)) } p class="error" lang="en" { (failure.message) } })
+        }
+        "no_time_stamp" => {
+            (t(M::NoTimeStamp), html! { p { (t(M::NoTimeStampHelp)) } p class="error" lang="en" { (failure.message) } })
+        }
         "no_service" => (t(M::NoReaders), html! { p { (t(M::NoReadersHelp)) } }),
         _ => (t(M::CardFailed), html! { p { (t(M::CardFailedHelp)) } p class="error" lang="en" { (failure.message) } }),
     };
     let body = html! {
         h1 { (title) }
         (request_facts(lang, op, None))
-        div class="error" { (what) }
+        div class="error" { (what) @if for_document { p { strong { (t(M::NothingSigned)) } } } }
         p class="note" { (t(M::CloseWindow)) }
     };
     document(lang, title, body, false)
@@ -171,9 +184,16 @@ fn request_facts(lang: Lang, op: &Operation, question: Option<&PinQuestion>) -> 
                     dt { (t(M::RequestedBy)) } dd class="origin" lang="en" { (origin) }
                     dt { (t(M::For)) } dd { (t(M::ForLogin)) }
                 }
+                Purpose::Document { origin, shown, signer } => {
+                    dt { (t(M::RequestedBy)) } dd class="origin" lang="en" { (origin) }
+                    dt { (t(M::For)) }
+                    dd { (t(if op.kind == CardKind::Jpki { M::ForDocumentJpki } else { M::ForDocumentHpki })) }
+                    (document_facts(lang, shown, signer, op.kind))
+                }
             }
             dt { (t(M::Card)) } dd { (card.get(lang)) }
-            @if let Some(holder) = question.and_then(|q| q.holder.as_deref()) {
+            // A document names its signer (from the signature certificate) above; the holder row is the login's.
+            @if let Some(holder) = question.and_then(|q| q.holder.as_deref()).filter(|_| !op.purpose.is_document()) {
                 // The name is Japanese (HPKI: the kanji name) also on the English page.
                 dt { (t(M::Holder)) } dd lang="ja" { (holder) }
             }
@@ -184,10 +204,37 @@ fn request_facts(lang: Lang, op: &Operation, question: Option<&PinQuestion>) -> 
     }
 }
 
+/// What is signed and by whom: the agent's own reading of the document (the title and file name are the
+/// requester's words, and say so), the SHA-256 in full, the format's summary, and the signature certificate's
+/// holder and hcRole.
+fn document_facts(lang: Lang, shown: &Shown, signer: &SignerShown, kind: CardKind) -> Markup {
+    let t = |m: M| m.text(lang);
+    html! {
+        dt { (t(M::DocumentType)) } dd { (shown.format.label().get(lang)) }
+        dt { (t(M::DocumentTitle)) } dd id="document-title" { (shown.title) }
+        @if let Some(name) = &shown.file_name { dt { (t(M::FileName)) } dd class="origin" { (name) } }
+        dt { (t(M::Size)) } dd { (words::size(lang, shown.size)) }
+        dt { (t(M::Sha256)) } dd id="document-sha256" class="origin" lang="en" { (shown.sha256_grouped()) }
+        @for line in &shown.summary {
+            dt { (line.label.get(lang)) }
+            dd { (match lang { Lang::Ja => &line.value_ja, Lang::En => &line.value_en }) }
+        }
+        dt { (t(M::Level)) } dd lang="en" { (shown.level.name()) }
+        dt { (t(M::Signer)) }
+        @match (&signer.name, kind) {
+            (Some(name), _) => dd id="signer" lang="ja" { (name) },
+            (None, CardKind::Jpki) => dd id="signer" { (t(M::SignerAfterPin)) },
+            (None, _) => dd id="signer" { "—" },
+        }
+        @if let Some(role) = &signer.hc_role { dt { (t(M::SignerRole)) } dd lang="en" { (role) } }
+    }
+}
+
 /// The form's submit button says what it does for this purpose.
 fn submit_label(lang: Lang, purpose: &Purpose) -> &'static str {
     match purpose {
         Purpose::Login { .. } => M::LogIn.text(lang),
+        Purpose::Document { .. } => M::Sign.text(lang),
     }
 }
 

@@ -78,6 +78,35 @@ hcpki_html::messages! {
     LastTryNotConfirmedHelp => "残り 1 回の PIN は、確認欄にチェックを入れたときだけ送ります。PIN は使われていません。",
         "With one try left, the PIN is sent only when the confirmation box is ticked. The PIN was not used.";
     BackToPin => "PIN の入力に戻る", "Back to PIN entry";
+    SignDocument => "文書に電子署名します", "Signing a document";
+    ForDocumentHpki => "文書への電子署名（HPKI カードの署名用の鍵。ログインには使われません）",
+        "An electronic signature on a document (the HPKI card's signature key, never used for logins)";
+    ForDocumentJpki => "同意書などへの電子署名（マイナンバーカードの署名用電子証明書）",
+        "An electronic signature on a consent or similar document (the My Number card's signing certificate)";
+    DocumentType => "文書の種類", "Document type";
+    DocumentTitle => "表題（依頼元による）", "Title (requester's)";
+    FileName => "ファイル名", "File name";
+    Size => "大きさ", "Size";
+    Sha256 => "SHA-256（文書の指紋）", "SHA-256 (fingerprint)";
+    Level => "署名のレベル", "Signature level";
+    Signer => "署名者", "Signer";
+    SignerRole => "資格（hcRole）", "Role (hcRole)";
+    SignerAfterPin => "署名用パスワードの入力後に、カードの署名用電子証明書から読み取ります",
+        "read from the card's signing certificate after the signing password";
+    WhatIsSigned => "上の文書の内容そのもの（SHA-256 が一致するもの）に署名します。PIN を入力する前に、依頼元・文書・署名者を確かめてください。",
+        "The signature covers exactly the document above (the one with this SHA-256). Check the requester, the document and the signer before you type the PIN.";
+    Sign => "署名する", "Sign";
+    DoneDocumentHelp => "文書に署名しました。このウィンドウを閉じて、依頼元の画面に戻ってください。",
+        "The document is signed. Close this window and go back to the page that asked.";
+    StartSignAgain => "依頼元の画面に戻り、もう一度署名を始めてください。",
+        "Go back to the page that asked and start the signature again.";
+    NothingSigned => "文書には署名されていません。", "Nothing was signed.";
+    BadDocument => "この文書には署名できません", "This document cannot be signed";
+    BadDocumentHelp => "カードエージェントがこの文書または証明書での署名を断りました。PIN は使われましたが、署名はされていません。次の内容を依頼元または施設の管理者に伝えてください:",
+        "The card agent refused to sign this document with this certificate. Tell the requester or your facility's administrator this:";
+    NoTimeStamp => "タイムスタンプを取得できませんでした", "No time stamp could be obtained";
+    NoTimeStampHelp => "設定されたどの時刻認証局（TSA）からも有効なタイムスタンプが得られなかったため、署名済みの文書は渡していません。施設の管理者に次の内容を伝えてください:",
+        "None of the configured time-stamping authorities (TSAs) gave a valid time stamp, so no signed document was handed over. Tell your facility's administrator this:";
     NotAsked => "PIN は求められていません", "No PIN is being asked for";
     NotAskedHelp => "この操作は、いま PIN を待っていません。ポータルの画面を確認してください。",
         "This operation is not waiting for a PIN now. Look at the portal's page.";
@@ -106,6 +135,30 @@ pub fn start_again_after_comma(lang: Lang) -> &'static str {
     match lang {
         Lang::Ja => "ポータルの画面に戻ってもう一度ログインしてください。",
         Lang::En => "go back to the portal and log in again.",
+    }
+}
+
+/// "n バイト" / "n bytes", with thousands separators.
+pub fn size(lang: Lang, n: usize) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match lang {
+        Lang::Ja => format!("{grouped} バイト"),
+        Lang::En => format!("{grouped} bytes"),
+    }
+}
+
+/// After a comma, for a document signature: "go back to the page that asked and start again".
+pub fn sign_again_after_comma(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ja => "依頼元の画面に戻ってもう一度署名を始めてください。",
+        Lang::En => "go back to the page that asked and start the signature again.",
     }
 }
 

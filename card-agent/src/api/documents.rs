@@ -1,0 +1,123 @@
+//! `POST /v1/documents`: a page of an allowed origin hands the agent a **document** (its bytes, format and title)
+//! to sign with the card's signature key (D71). The agent reads and shows it on its own page (`/pin/{id}`), hashes
+//! it and builds what the card signs itself; the operation is then followed like a login, `GET /v1/sign/{id}`,
+//! whose `done` result carries the signed file (`result.document`).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use base64::Engine as _;
+
+use super::operations::Purpose;
+use super::reply::{failure, json_body, request_origin};
+use super::run::run_operation;
+use super::state::AppState;
+use crate::config::PinEntry;
+use crate::document::signer::SignerShown;
+use crate::document::{self, Document, Format, Level, MAX_DOCUMENT_BYTES};
+use crate::service::{CardKind, DocumentSignRequest};
+
+/// The route's body limit: a document at the limit in base64 (4/3) with room for the other fields.
+pub(super) const BODY_LIMIT: usize = MAX_DOCUMENT_BYTES / 3 * 4 + 64 * 1024;
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DocumentBody {
+    format: Format,
+    /// What the person will recognise the document by (shown as the requester's words).
+    title: String,
+    #[serde(default)]
+    file_name: Option<String>,
+    /// The document, base64 (standard alphabet).
+    content: String,
+    kind: CardKind,
+    #[serde(default)]
+    level: Level,
+    #[serde(default)]
+    reader: Option<String>,
+    #[serde(default)]
+    allow_last_try: bool,
+}
+
+pub(super) async fn start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<DocumentBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let body = match json_body(body, BODY_LIMIT) {
+        Ok(b) => b,
+        Err((status, code, message)) => return failure(status, code, &message),
+    };
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(body.content.as_bytes()) else {
+        return failure(StatusCode::BAD_REQUEST, "bad_document", "content is not base64: send the document's bytes");
+    };
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return failure(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &document::too_large(bytes.len()).to_string());
+    }
+    let doc = match Document::new(body.format, &body.title, body.file_name.as_deref(), bytes) {
+        Ok(d) => d,
+        Err(e) => return failure(StatusCode::BAD_REQUEST, "bad_document", &e.to_string()),
+    };
+    let time_stamps = match (body.level, &state.time_stamps) {
+        (Level::BT, None) => {
+            return failure(
+                StatusCode::BAD_REQUEST,
+                "no_tsa",
+                "level b-t needs a time-stamping authority: add [[signing.tsa]] to agent.toml (docs/card-agent.md)",
+            );
+        }
+        (Level::BT, Some(t)) => Some(Arc::clone(t)),
+        (Level::BB, _) => None,
+    };
+    // Who signs, from the signature certificate the card shows without a PIN (read before the page opens).
+    let service = Arc::clone(&state.service);
+    let (kind, reader) = (body.kind, body.reader.clone());
+    let signer = tokio::task::spawn_blocking(move || signer_of(service.as_ref(), kind, reader.as_deref()))
+        .await
+        .unwrap_or_default();
+    let origin = request_origin(&headers);
+    let shown = Arc::new(doc.shown(body.level));
+    if state.pin_entry == PinEntry::Terminal {
+        // The PIN is typed into the agent's terminal: it shows what is signed there, as the page would.
+        eprint!("Requested by {origin}\n{}", shown.terminal_text(body.kind, &signer));
+    }
+    let purpose = Purpose::Document { origin: origin.clone(), shown: Arc::clone(&shown), signer };
+    let Some(op) = state.ops.start(&origin, purpose, body.kind, crate::service::KeyRole::Sign) else {
+        return failure(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+            "too many signing operations are waiting; finish or cancel one",
+        );
+    };
+    tracing::info!(
+        op = %op.id, %origin, kind = ?body.kind, format = body.format.name(), level = body.level.name(),
+        document_sha256 = %hex::encode(shown.sha256), size = shown.size, "document signature requested"
+    );
+    let request = DocumentSignRequest { reader: body.reader, kind: body.kind, allow_last_try: body.allow_last_try };
+    let service = Arc::clone(&state.service);
+    let runtime = tokio::runtime::Handle::current();
+    let format = body.format;
+    let ca_certificates = Arc::clone(&state.ca_certificates);
+    run_operation(&state, op, move |prompt| {
+        let now = hcpki_ca::time::now_unix();
+        let mut signed = document::sign(service.as_ref(), &doc, &request, prompt, now, &ca_certificates)?;
+        if let Some(tsas) = &time_stamps {
+            runtime.block_on(tsas.add_to(format, &mut signed))?;
+        }
+        Ok(signed.into_signed(format))
+    })
+}
+
+/// The signer shown for the card of `kind` (in `reader`), from the listing; nothing when it is not there yet.
+fn signer_of(service: &dyn crate::service::CardService, kind: CardKind, reader: Option<&str>) -> SignerShown {
+    let readers: Vec<_> = service.readers().unwrap_or_default();
+    let card = readers
+        .iter()
+        .filter(|r| reader.is_none_or(|name| r.name == name))
+        .filter_map(|r| r.card.as_ref())
+        .find(|c| c.kind == kind);
+    card.map(|c| SignerShown::from_certificates(&c.certificates)).unwrap_or_default()
+}

@@ -1,0 +1,119 @@
+//! The formats the agent signs in, one enum arm each: what the page says the format is, the readable summary it
+//! reads from the bytes, and how it builds what the card signs and wraps the card's signature. CAdES is built;
+//! XAdES (e-prescriptions) and PAdES (PDF) are a variant and one arm in each match below.
+
+use crate::driver::Words;
+use crate::service::AgentError;
+
+use super::cades;
+use super::summary::SummaryLine;
+
+/// A signature format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Format {
+    /// CAdES detached (`.p7s`) over any file: ETSI EN 319 122-1 baseline, `hcpki_ca::signature::cades`.
+    Cades,
+}
+
+/// A baseline level the agent makes: B-B, or B-T with a time stamp from the configured TSAs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+pub enum Level {
+    #[default]
+    #[serde(rename = "b-b")]
+    #[value(name = "b-b")]
+    BB,
+    #[serde(rename = "b-t")]
+    #[value(name = "b-t")]
+    BT,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::BB => "B-B",
+            Level::BT => "B-T",
+        }
+    }
+}
+
+/// What the card signs for one document, and how its signature becomes the signed file.
+#[derive(Debug)]
+pub(super) enum Prepared {
+    Cades(hcpki_ca::signature::cades::ToBeSigned),
+}
+
+impl Prepared {
+    /// The bytes the card signs (SHA-256, PKCS#1 v1.5): made by the agent, never the caller's.
+    pub(super) fn to_be_signed(&self) -> &[u8] {
+        match self {
+            Prepared::Cades(tbs) => tbs.bytes(),
+        }
+    }
+
+    /// The signed file, the signature checked against the signer certificate first.
+    pub(super) fn finish(self, signature: &[u8]) -> Result<Vec<u8>, AgentError> {
+        match self {
+            Prepared::Cades(tbs) => cades::finish(tbs, signature),
+        }
+    }
+}
+
+impl Format {
+    /// The format's name in logs and the API (`cades`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Cades => "cades",
+        }
+    }
+
+    /// What the page calls the document type.
+    pub fn label(self) -> Words {
+        match self {
+            Format::Cades => Words { ja: "CAdES 分離署名（.p7s）", en: "CAdES detached signature (.p7s)" },
+        }
+    }
+
+    /// The file name of the signed output beside `input`.
+    pub fn output_name(self, input: &str) -> String {
+        match self {
+            Format::Cades => format!("{input}.p7s"),
+        }
+    }
+
+    /// The format's readable summary of `bytes`, read by the agent itself.
+    pub(super) fn summary(self, bytes: &[u8]) -> Vec<SummaryLine> {
+        match self {
+            Format::Cades => cades::summary(bytes),
+        }
+    }
+
+    /// What the card signs over the document whose SHA-256 is `sha256`, for the signer certificate first in
+    /// `chain`.
+    pub(super) fn prepare(
+        self,
+        sha256: &[u8; 32],
+        _bytes: &[u8],
+        chain: &[Vec<u8>],
+        signing_time: i64,
+    ) -> Result<Prepared, AgentError> {
+        match self {
+            Format::Cades => cades::prepare(sha256, chain, signing_time).map(Prepared::Cades),
+        }
+    }
+
+    /// The signed file with a signature time stamp added: the SHA-256 the TSA stamps, then the file with the
+    /// token.
+    pub(super) fn time_stamp_digest(self, signed: &[u8]) -> Result<[u8; 32], AgentError> {
+        match self {
+            Format::Cades => cades::time_stamp_digest(signed),
+        }
+    }
+
+    pub(super) fn with_time_stamp(self, signed: &[u8], token: &[u8]) -> Result<Vec<u8>, AgentError> {
+        match self {
+            Format::Cades => cades::with_time_stamp(signed, token),
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Document signatures over virtual cards in in-process readers: the signature key signs what the agent derived
+//! from the document it showed, and only that key; a login never reaches it; what is refused signs nothing.
+
+use std::sync::Mutex;
+
+use hcpki_ca::signature::cades;
+use zeroize::Zeroizing;
+
+use super::*;
+use crate::broker::Broker;
+use crate::service::{KeyRole, Pin, PinQuestion};
+use crate::testkit::{MemReaders, hpki_identity, jpki_identity, request, verify};
+
+const FHIR: &[u8] = b"{\"resourceType\":\"Bundle\",\"type\":\"document\",\"title\":\"\xe8\xa8\xba\xe7\x99\x82\xe6\x83\x85\xe5\xa0\xb1\"}\n";
+
+/// Answers `pin` and records which key each question was for.
+struct Recording {
+    pin: &'static str,
+    roles: Mutex<Vec<KeyRole>>,
+}
+
+impl Recording {
+    fn new(pin: &'static str) -> Self {
+        Recording { pin, roles: Mutex::new(Vec::new()) }
+    }
+}
+
+impl PinPrompt for Recording {
+    fn ask(&self, q: &PinQuestion) -> Result<Pin, AgentError> {
+        self.roles.lock().unwrap().push(q.role);
+        Ok(Pin(Zeroizing::new(self.pin.to_owned())))
+    }
+}
+
+fn certificate(identity: &hcpki_vcard::identity::Identity, name: &str) -> Vec<u8> {
+    identity.certificates().into_iter().find(|(n, _)| *n == name).unwrap().1.to_vec()
+}
+
+fn hpki_broker() -> Broker {
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", hpki_identity().card());
+    Broker::new(readers)
+}
+
+fn card(kind: CardKind) -> DocumentSignRequest {
+    DocumentSignRequest { reader: None, kind, allow_last_try: false }
+}
+
+/// The document path reaches the signature key only and the login path the authentication key only: each
+/// signature verifies with its own certificate, each PIN question names its key, and the .p7s names the
+/// signature certificate (nonRepudiation) as its signer.
+#[test]
+fn a_document_is_signed_by_the_signature_key_and_a_login_by_the_authentication_key() {
+    let broker = hpki_broker();
+    let doc = Document::new(Format::Cades, "診療情報提供書", Some("dir/letter.json"), FHIR.to_vec()).unwrap();
+    let prompt = Recording::new("hpki1234");
+    let signed = sign(&broker, &doc, &card(CardKind::Hpki), &prompt, 1_790_000_000, &[]).unwrap();
+    let signature_cert = certificate(hpki_identity(), "signature");
+    assert_eq!(signed.signed.chain.first(), Some(&signature_cert));
+    let checked = cades::verify(&signed.output, FHIR).unwrap();
+    assert_eq!(der::Encode::to_der(&checked.signer).unwrap(), signature_cert);
+    assert_eq!(checked.level, cades::Level::BaselineB);
+    assert!(cades::verify(&signed.output, b"another document").is_err());
+
+    let login = request(CardKind::Hpki);
+    let logged_in = broker.sign(&login, &prompt).unwrap();
+    let auth_cert = certificate(hpki_identity(), "authentication");
+    assert_eq!(logged_in.chain.first(), Some(&auth_cert));
+    verify(&logged_in.chain, &login.message, &logged_in.signature);
+    assert_eq!(*prompt.roles.lock().unwrap(), vec![KeyRole::Sign, KeyRole::Auth]);
+}
+
+/// A My Number card signs a consent with its signing key: the certificate, readable only after the signing
+/// password, is read in the same transaction and named in the signature.
+#[test]
+fn a_my_number_card_signs_a_consent_with_its_signing_key() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", jpki_identity(0).card());
+    let broker = Broker::new(readers);
+    let doc = Document::new(Format::Cades, "同意書", None, b"I agree.\n".to_vec()).unwrap();
+    let prompt = Recording::new("sign1234");
+    let signed = sign(&broker, &doc, &card(CardKind::Jpki), &prompt, 1_790_000_000, &[]).unwrap();
+    let checked = cades::verify(&signed.output, b"I agree.\n").unwrap();
+    assert_eq!(der::Encode::to_der(&checked.signer).unwrap(), certificate(jpki_identity(0), "sign"));
+    assert_eq!(*prompt.roles.lock().unwrap(), vec![KeyRole::Sign]);
+}
+
+/// A wrong signature PIN counts down and signs nothing; the derived bytes are never made.
+#[test]
+fn a_wrong_signature_pin_counts_down_and_signs_nothing() {
+    let broker = hpki_broker();
+    let doc = Document::new(Format::Cades, "letter", None, b"x".to_vec()).unwrap();
+    let err = sign(&broker, &doc, &card(CardKind::Hpki), &Recording::new("wrong-pin"), 0, &[]).unwrap_err();
+    assert!(matches!(err, AgentError::WrongPin { tries_left: 14 }), "{err:?}");
+    // The authentication PIN's counter is untouched: the login path is another key.
+    assert_eq!(
+        broker.pin_status(None, CardKind::Hpki, KeyRole::Auth).unwrap(),
+        crate::driver::PinStatus::TriesLeft(15)
+    );
+    sign(&broker, &doc, &card(CardKind::Hpki), &Recording::new("hpki1234"), 0, &[]).unwrap();
+}
+
+#[test]
+fn documents_over_the_limit_empty_or_badly_titled_are_refused() {
+    let over = Document::new(Format::Cades, "t", None, vec![0; MAX_DOCUMENT_BYTES + 1]).unwrap_err();
+    assert!(over.to_string().contains("at most 10485760 bytes (10 MiB)"), "{over}");
+    assert!(Document::new(Format::Cades, "t", None, vec![0; MAX_DOCUMENT_BYTES]).is_ok());
+    assert!(Document::new(Format::Cades, "t", None, Vec::new()).unwrap_err().to_string().contains("empty"));
+    for title in ["", "  ", "a\u{7}b", &"長".repeat(MAX_TITLE_CHARS + 1)] {
+        assert!(Document::new(Format::Cades, title, None, b"x".to_vec()).is_err(), "{title:?}");
+    }
+}
+
+/// What the page shows is the agent's reading of the bytes: the SHA-256 in full, the size, the kind of content
+/// (from the bytes, not the name), the file name without its directories.
+#[test]
+fn the_page_is_shown_the_agents_own_reading_of_the_document() {
+    let doc = Document::new(Format::Cades, " 診療情報提供書 ", Some("C:\\docs\\letter.txt"), FHIR.to_vec()).unwrap();
+    let shown = doc.shown(Level::BT);
+    assert_eq!(shown.title, "診療情報提供書");
+    assert_eq!(shown.file_name.as_deref(), Some("letter.txt"));
+    assert_eq!(shown.size, FHIR.len());
+    assert_eq!(shown.sha256.to_vec(), <sha2::Sha256 as sha2::Digest>::digest(FHIR).to_vec());
+    assert_eq!(shown.sha256_grouped().replace(' ', ""), hex::encode(shown.sha256));
+    let content: Vec<&str> = shown.summary.iter().map(|l| l.value_en.as_str()).collect();
+    assert!(content.contains(&"a FHIR resource (Bundle)"), "{content:?}");
+    let pdf = Document::new(Format::Cades, "p", None, b"%PDF-1.7\n\xff\xfe".to_vec()).unwrap().shown(Level::BB);
+    assert!(pdf.summary.iter().any(|l| l.value_en == "a PDF document"), "{:?}", pdf.summary);
+    let signer = signer::SignerShown::from_certificates(&[crate::service::CardCertificate {
+        role: KeyRole::Sign,
+        chain: vec![certificate(hpki_identity(), "signature")],
+    }]);
+    assert_eq!(signer.name.as_deref(), Some("試験\u{3000}太郎"));
+    assert_eq!(signer.hc_role.as_deref(), Some("Medical Doctor"));
+    let text = shown.terminal_text(CardKind::Hpki, &signer);
+    assert!(text.contains(&hex::encode(shown.sha256)) && text.contains("hcRole Medical Doctor"), "{text}");
+}
+
+/// The card holds its end-entity certificate only: the configured CA certificates that issued it follow it in
+/// the signature (the signature CA, not the authentication CA, not the self-signed root).
+#[test]
+fn the_signature_carries_the_configured_ca_that_issued_the_signer() {
+    let id = hpki_identity();
+    let (ee, sig_ca) = (certificate(id, "signature"), certificate(id, "signature-ca"));
+    let issuers = [certificate(id, "authentication-ca"), certificate(id, "root-ca"), sig_ca.clone()];
+    assert_eq!(issuers::complete(std::slice::from_ref(&ee), &issuers), vec![ee.clone(), sig_ca.clone()]);
+    assert_eq!(issuers::complete(&[ee.clone(), sig_ca.clone()], &issuers), vec![ee.clone(), sig_ca.clone()]);
+    assert_eq!(issuers::complete(std::slice::from_ref(&ee), &[]), vec![ee]);
+    let broker = hpki_broker();
+    let doc = Document::new(Format::Cades, "letter", None, b"x".to_vec()).unwrap();
+    let signed = sign(&broker, &doc, &card(CardKind::Hpki), &Recording::new("hpki1234"), 0, &issuers).unwrap();
+    let p7s = cades::CadesSignature::from_der(&signed.output).unwrap();
+    assert_eq!(p7s.signed_data().certificates.as_ref().map(|c| c.0.len()), Some(2));
+}

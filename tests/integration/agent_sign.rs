@@ -1,0 +1,88 @@
+//! `hcpki-agent sign --format cades FILE` on the PC (issue #27 item 3): the real agent, the virtual HPKI card behind
+//! the real pcscd, the signature PIN on standard input. The terminal shows what is signed and by whom before the
+//! PIN; FILE.p7s is written next to FILE and OpenSSL (`cms -verify -cades`, the test HPKI root the only anchor)
+//! accepts it, its signer the card's signature certificate (nonRepudiation, hcRole). An existing FILE.p7s is not
+//! replaced without --force (and the card is not touched); B-T asks the TSAs of `[[signing.tsa]]` (a reference TSA
+//! made of `openssl ts -reply`), and with no TSA answering nothing is written. No database: runs once.
+
+use hcpki_ca::signature::cades::{self, CadesSignature, Level};
+use x509_cert::der::Encode as _;
+
+use crate::agent::{cli, hpki, insert, text, wait_for_reader};
+use crate::cades::{cms_verify, write_pem};
+use crate::harness::describe;
+use crate::pcsc_lock::pcsc_lock;
+use crate::tsa::ReferenceTsa;
+
+/// The virtual HPKI card's signature PIN.
+const PIN: &str = "hpki1234\n";
+
+#[test]
+fn cli_signs_a_file_with_the_hpki_signature_key_at_b_b_and_b_t() {
+    let _pcsc = pcsc_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let card = insert(hpki(), 0);
+    wait_for_reader(0, "HPKI card");
+    let identity = hpki().certificates();
+    let cert = |name: &str| identity.iter().find(|(n, _)| *n == name).unwrap().1.to_vec();
+    let root = dir.path().join("hpki-root.pem");
+    write_pem(&root, "CERTIFICATE", &cert("root-ca"));
+    // The card holds its end-entity certificates only: the agent adds the signature CA it is configured with.
+    write_pem(&dir.path().join("hpki-signature-ca.pem"), "CERTIFICATE", &cert("signature-ca"));
+    let config = dir.path().join("agent.toml");
+    let signing = "[signing]\nca_certificates = [\"hpki-signature-ca.pem\"]\n";
+    std::fs::write(&config, format!("version = 1\n{signing}")).unwrap();
+    let config = config.to_str().unwrap();
+    let letter = dir.path().join("referral.json");
+    let data = "{\"resourceType\":\"Bundle\",\"type\":\"document\",\"title\":\"診療情報提供書\"}\n";
+    std::fs::write(&letter, data).unwrap();
+    let file = letter.to_str().unwrap();
+
+    // B-B: what is signed and by whom, then the PIN; FILE.p7s beside FILE, accepted by OpenSSL.
+    let out = cli(&["sign", "--format", "cades", file, "--config", config, "--pin-stdin"], PIN);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stderr);
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(data.as_bytes()));
+    for want in [&sha, "試験\u{3000}太郎 (hcRole Medical Doctor)", "a FHIR resource (Bundle)", "signature PIN"] {
+        assert!(shown.contains(want), "the terminal did not show {want:?}:\n{shown}");
+    }
+    let p7s = dir.path().join("referral.json.p7s");
+    let ok = cms_verify(&p7s, &letter, &root);
+    assert!(String::from_utf8_lossy(&ok.stderr).contains("Verification successful"), "{}", describe(&ok));
+    let checked = cades::verify(&std::fs::read(&p7s).unwrap(), data.as_bytes()).unwrap();
+    assert_eq!((checked.level, checked.signer.to_der().unwrap()), (Level::BaselineB, cert("signature")));
+    assert_eq!(card.card().stats().signatures, 1);
+
+    // Not replaced without --force, and the card is not asked.
+    let before = std::fs::read(&p7s).unwrap();
+    let again = cli(&["sign", "--format", "cades", file, "--config", config, "--pin-stdin"], PIN);
+    assert!(!again.status.success() && text(&again).contains("use --force"), "{}", text(&again));
+    assert_eq!((std::fs::read(&p7s).unwrap(), card.card().stats().signatures), (before, 1));
+
+    // B-T with a TSA list whose first entry does not answer: the reference TSA's token is in the file.
+    let tsa = ReferenceTsa::start(&dir.path().join("tsa"));
+    let dead = "[[signing.tsa]]\nurl = \"http://127.0.0.1:9/tsa\"\nroots = [\"tsa/root.pem\"]\n";
+    let live = format!("[[signing.tsa]]\nurl = \"{}\"\nroots = [\"{}\"]\n", tsa.url, tsa.root().display());
+    std::fs::write(config, format!("version = 1\n{signing}\n{dead}\n{live}")).unwrap();
+    let b_t = ["sign", "--format", "cades", file, "--level", "b-t", "--force", "--config", config, "--pin-stdin"];
+    let out = cli(&b_t, PIN);
+    assert!(out.status.success(), "{}", text(&out));
+    // The reference TSA binds its certificate with ESS signingCertificate (SHA-1, OpenSSL's default), which the TSA
+    // client accepts (D70) and `cades::verify` does not yet: count the token, and let OpenSSL judge the file.
+    let b_t = CadesSignature::from_der(&std::fs::read(&p7s).unwrap()).unwrap();
+    assert_eq!(b_t.signature_time_stamps().unwrap().len(), 1);
+    let ok = cms_verify(&p7s, &letter, &root);
+    assert!(String::from_utf8_lossy(&ok.stderr).contains("Verification successful"), "{}", describe(&ok));
+
+    // No TSA answering: the card signs, nothing is written, the error says which TSA failed and why.
+    let only_dead = dir.path().join("dead.toml");
+    std::fs::write(&only_dead, format!("version = 1\n{signing}\n{dead}")).unwrap();
+    let other = dir.path().join("consent.txt");
+    std::fs::write(&other, "同意します\n").unwrap();
+    let args = ["sign", "--format", "cades", other.to_str().unwrap(), "--level", "b-t", "--pin-stdin"];
+    let out = cli(&[&args[..], &["--config", only_dead.to_str().unwrap()]].concat(), PIN);
+    let said = text(&out);
+    assert!(!out.status.success() && said.contains("nothing was written"), "{said}");
+    assert!(said.contains("no configured TSA gave a valid time stamp") && said.contains("127.0.0.1:9"), "{said}");
+    assert!(!dir.path().join("consent.txt.p7s").exists());
+}
