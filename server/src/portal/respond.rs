@@ -22,6 +22,14 @@ use std::sync::Arc;
 pub(super) fn safe_return(return_to: Option<&str>) -> String {
     match return_to {
         Some(r) if r.starts_with("/authorize?") && !r.contains("//") => r.to_owned(),
+        // A signing request's page (issue #27 item 3): its id is base64url, nothing else follows.
+        Some(r)
+            if r.strip_prefix("/sign/").is_some_and(|id| {
+                !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            }) =>
+        {
+            r.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }

@@ -32,6 +32,8 @@ pub struct PortalState {
     pub refusals: Arc<Refusals>,
     /// The process's clock (the authority's): handlers read the time here, never the system clock.
     pub clock: Arc<dyn hcpki_ca::time::Clock>,
+    /// Where signing requests' B-T time stamps come from: `[[signing.tsa]]` (issue #27 item 3, D80).
+    pub time_stamps: Arc<dyn crate::signing_requests::SignatureTimeStamps>,
 }
 
 impl PortalState {
