@@ -93,4 +93,5 @@ mod revocation;
 mod scep;
 mod secrets;
 mod serve;
+mod signing_requests;
 mod tsa;

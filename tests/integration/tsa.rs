@@ -242,17 +242,17 @@ fn signers_take_the_first_valid_time_stamp_of_their_list(b: Backend) {
 
 /// tests/peers/tsa_reference.py: `openssl ts -reply` per request behind Python's http.server, with its own
 /// root and TSA certificate.
-struct ReferenceTsa {
+pub(crate) struct ReferenceTsa {
     child: std::process::Child,
     dir: PathBuf,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl ReferenceTsa {
     /// The policy it stamps under.
-    const POLICY: &str = "1.3.6.1.4.1.99999.3161.7";
+    pub(crate) const POLICY: &str = "1.3.6.1.4.1.99999.3161.7";
 
-    fn start(dir: &Path) -> Self {
+    pub(crate) fn start(dir: &Path) -> Self {
         let mut command = Command::new("python3");
         command.arg(crate::harness::repo_root().join("tests/peers/tsa_reference.py"));
         command.args(["--dir", path(dir), "--policy", Self::POLICY]);
@@ -260,7 +260,7 @@ impl ReferenceTsa {
         Self { child, dir: dir.to_owned(), url: format!("http://127.0.0.1:{port}/tsa") }
     }
 
-    fn root(&self) -> PathBuf {
+    pub(crate) fn root(&self) -> PathBuf {
         self.dir.join("root.pem")
     }
 }

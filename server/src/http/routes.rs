@@ -208,7 +208,13 @@ fn oidc_back_channel() -> Router<PortalState> {
         .route("/introspect", post(endpoints::introspect))
         .route("/revoke", post(endpoints::revoke))
         // Signing requests from relying services (issue #27 item 3): client-authenticated like /introspect.
-        .route("/api/v1/signing-requests", post(super::signing_requests::create))
+        // The portal's cap (`request_body`) bounds the body first; axum's own default (2 MB) would refuse a
+        // document the API takes.
+        .route(
+            "/api/v1/signing-requests",
+            post(super::signing_requests::create)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::signing_requests::MAX_BODY_BYTES)),
+        )
         .route(
             "/api/v1/signing-requests/{id}",
             get(super::signing_requests::status_get).post(super::signing_requests::status_post),
