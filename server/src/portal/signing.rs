@@ -26,7 +26,7 @@ pub async fn show(
         Ok(s) => s,
         Err(answer) => return answer,
     };
-    match signing_requests::open(desk_context(&state), &session, &id, state.clock.now_unix_ms()).await {
+    match signing_requests::open(state.oidc_context(), &session, &id, state.clock.now_unix_ms()).await {
         Ok(Ok(view)) => {
             let agent = state.cards.as_ref().map(|c| c.agent.as_str());
             pages::signing::request(lang, &view, &csrf, agent)
@@ -47,7 +47,7 @@ pub async fn document(
         Ok(s) => s,
         Err(answer) => return answer,
     };
-    match signing_requests::document(desk_context(&state), &session, &id, state.clock.now_unix_ms()).await {
+    match signing_requests::document(state.oidc_context(), &session, &id, state.clock.now_unix_ms()).await {
         Ok(Ok(r)) => (
             [
                 (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
@@ -94,7 +94,7 @@ pub async fn post(
         return refused;
     }
     let now_ms = state.clock.now_unix_ms();
-    let ctx = desk_context(&state);
+    let ctx = state.oidc_context();
     if form.action.as_deref() == Some("refuse") {
         return match signing_requests::refuse(ctx, &session, &id, now_ms).await {
             Ok(Ok(_)) => pages::signing::declined(lang),
@@ -132,16 +132,6 @@ async fn signed_in(
             Err(Redirect::to(&format!("/login?{query}")).into_response())
         }
         Err(e) => Err(unavailable_in(lang, e)),
-    }
-}
-
-/// The provider's context, lent by the portal's state.
-fn desk_context(state: &PortalState) -> crate::oidc::Context<'_> {
-    crate::oidc::Context {
-        provider: &state.oidc,
-        refusals: &state.refusals,
-        services: &state.services,
-        secret: &state.secret,
     }
 }
 

@@ -37,6 +37,11 @@ pub struct PortalState {
 }
 
 impl PortalState {
+    /// What the provider's and the signing requests' cores reach besides their request, lent from here.
+    pub fn oidc_context(&self) -> oidc::Context<'_> {
+        oidc::Context { provider: &self.oidc, refusals: &self.refusals, services: &self.services, secret: &self.secret }
+    }
+
     /// End every session of `person_key` that card `card_id` logged in (the card agent's card-removed event):
     /// their grants are revoked and their clients get back-channel logout tokens, at `now`. Returns how many
     /// ended.
