@@ -3,9 +3,10 @@
 // signature PIN there, never here), follow the operation, and post the agent's B-B .p7s back to the portal, which
 // checks it against the stored document and the signed-in physician (D79) and adds the time stamp (D80).
 //
-// Written against the card agent's document API as the agent's branch (sign-agent) defines it while this page
-// was written: POST /v1/documents {format, title, content (base64), kind, level} → {id}; GET /v1/sign/{id}
-// → status running | pin_required | done (result.document: the signed file, base64) | failed (error.code).
+// The card agent's document API (card-agent/src/api/documents.rs, D71): POST /v1/documents {format, title,
+// content (base64), kind, level} → 202 {id, status_url, pin_url}; GET /v1/sign/{id}?wait=S&seen=P → status
+// running | pin_required | done (result.document.content: the signed file, base64; result.document.level) |
+// failed (error.code, error.message).
 (function () {
   "use strict";
   const form = document.getElementById("sign-request");
@@ -76,7 +77,7 @@
       }
       if (state.status === "done") {
         say(words.sayVerifying);
-        form.elements.signature.value = state.result.document;
+        form.elements.signature.value = state.result.document.content;
         form.submit();
         if (pinWindow && !pinWindow.closed) pinWindow.close();
         return;
