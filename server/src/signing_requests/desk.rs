@@ -158,7 +158,7 @@ pub async fn complete(
     match ctx.provider.store.signing_request_finish(id, &end, &event, now_ms).await? {
         Some(request) => Ok(Done { request }),
         // Ended by another post, or its time ran out while the TSA answered.
-        None => Err(SignError::Page(PageRefusal::NotPending("expired"))),
+        None => Err(SignError::Page(ended_meanwhile(ctx, id, now_ms).await?)),
     }
 }
 
@@ -176,12 +176,22 @@ pub async fn refuse(
     let actor = format!("portal:{}", session.person_key);
     let end = SigningEnd::Closed { state: SigningState::Refused, reason: "the physician declined to sign".into() };
     let event = event(&actor, "signing_request.refuse", id, Outcome::Ok, summary(&request));
-    Ok(ctx
-        .provider
-        .store
-        .signing_request_finish(id, &end, &event, now_ms)
-        .await?
-        .ok_or(PageRefusal::NotPending("expired")))
+    match ctx.provider.store.signing_request_finish(id, &end, &event, now_ms).await? {
+        Some(request) => Ok(Ok(request)),
+        None => Ok(Err(ended_meanwhile(ctx, id, now_ms).await?)),
+    }
+}
+
+/// How a request that was pending a moment ago stands now that finishing it found it ended: signed or refused by
+/// another post, or its time ran out.
+async fn ended_meanwhile(ctx: Context<'_>, id: &str, now_ms: i64) -> Result<PageRefusal, StoreError> {
+    Ok(match ctx.provider.store.signing_request(id).await? {
+        Some(r) => match state_at(&r, now_ms.div_euclid(1000)) {
+            "pending" => PageRefusal::NotPending("expired"),
+            state => PageRefusal::NotPending(state),
+        },
+        None => PageRefusal::Unknown,
+    })
 }
 
 /// The checks and the time stamp of [`complete`]: the signed document, the signer certificate's SHA-256 and,
