@@ -24,6 +24,7 @@ pub mod routes;
 pub mod scep;
 pub mod scep_ra;
 pub mod server_cert;
+pub mod signing_requests;
 pub mod tls;
 mod tls_key;
 pub mod tsa;

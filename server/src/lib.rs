@@ -19,6 +19,7 @@ mod oidc;
 mod output;
 mod policy;
 mod portal;
+mod signing_requests;
 mod syslog;
 
 use clap::Parser;

@@ -33,6 +33,7 @@ pub mod secret;
 pub mod self_service;
 pub mod server_timing;
 pub mod session;
+pub mod signing;
 mod state;
 pub mod throttle;
 pub mod totp;
@@ -40,6 +41,7 @@ mod words;
 
 pub use audit::audit;
 pub use handlers::{csrf_guard, home, login, login_page, logout};
+pub use pages::signing::SCRIPT_PATH as SIGN_REQUEST_SCRIPT_PATH;
 pub use pages::{STYLESHEET_PATH, stylesheet};
 pub use respond::{confirm_logout, end_session, problem_page, refused_page, signed_out};
 pub use state::PortalState;

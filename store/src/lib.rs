@@ -26,6 +26,7 @@ pub mod fault;
 pub mod ip_prefix;
 pub mod operator;
 pub mod person_key;
+pub mod signing_request;
 
 mod error;
 mod jobs;
@@ -53,7 +54,7 @@ pub use sso::{
 };
 pub use traits::{
     Acme, AuditLog, Backend, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc, Operators,
-    PortalUsers, RateLimits, Revocations, Services, Sessions,
+    PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
 };
 
 use std::sync::Arc;
@@ -63,7 +64,7 @@ pub mod prelude {
     pub use super::Store;
     pub use super::traits::{
         Acme, AuditLog, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc, Operators,
-        PortalUsers, RateLimits, Revocations, Services, Sessions,
+        PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
     };
 }
 
@@ -86,6 +87,7 @@ pub trait Store:
     + ConsoleGrants
     + Services
     + Oidc
+    + SigningRequests
     + std::fmt::Debug
 {
 }
@@ -106,6 +108,7 @@ impl<T> Store for T where
         + ConsoleGrants
         + Services
         + Oidc
+        + SigningRequests
         + std::fmt::Debug
 {
 }

@@ -33,6 +33,7 @@ mod revocation;
 mod rows;
 mod services;
 mod sessions;
+mod signing_requests;
 mod sso;
 #[cfg(test)]
 mod tests;
@@ -46,9 +47,10 @@ use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, Held
 use hcpki_model::{CaName, CertProfile, ProfileKind, SerialHex};
 // The area traits from their own module, not `store::prelude`: the parent opens these backends, so a path back
 // to it would be an import loop.
+use crate::signing_request::{SigningEnd, SigningRequestRecord};
 use crate::traits::{
     Acme, AuditLog, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc, Operators, PortalUsers,
-    RateLimits, Revocations, Services, Sessions,
+    RateLimits, Revocations, Services, Sessions, SigningRequests,
 };
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
@@ -263,6 +265,7 @@ console_grants::console_grants_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite
 services::services_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 oidc::oidc_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 allocations::allocations_store!(SqliteStore, sqlx::Sqlite);
+signing_requests::signing_requests_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -280,3 +283,4 @@ console_grants::console_grants_store!(PgStore, sqlx::Postgres, Backend::Postgres
 services::services_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 oidc::oidc_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 allocations::allocations_store!(PgStore, sqlx::Postgres);
+signing_requests::signing_requests_store!(PgStore, sqlx::Postgres, Backend::Postgres);

@@ -210,11 +210,13 @@ pub struct SweepCounts {
     pub login_failures: u64,
     /// Rate-limit windows older than the previous minute (no replica reads them).
     pub rate_limit_counts: u64,
+    /// Signing requests a day past their deadline (issue #27 item 3).
+    pub signing_requests: u64,
 }
 
 impl SweepCounts {
     /// How many tables the sweep deletes from.
-    pub const TABLES: usize = 6;
+    pub const TABLES: usize = 7;
 
     /// Rows deleted in all tables.
     pub fn total(&self) -> u64 {
@@ -230,6 +232,7 @@ impl SweepCounts {
             ("login_challenges", self.challenges),
             ("portal_login_failures", self.login_failures),
             ("rate_limit_counts", self.rate_limit_counts),
+            ("signing_requests", self.signing_requests),
         ]
     }
 }
@@ -242,6 +245,7 @@ impl std::ops::AddAssign for SweepCounts {
         self.challenges += other.challenges;
         self.login_failures += other.login_failures;
         self.rate_limit_counts += other.rate_limit_counts;
+        self.signing_requests += other.signing_requests;
     }
 }
 

@@ -15,6 +15,7 @@ mod rate_limits;
 mod revocation;
 mod services;
 mod sessions;
+mod signing_requests;
 
 pub use acme::Acme;
 pub use audit_log::AuditLog;
@@ -32,3 +33,4 @@ pub use rate_limits::RateLimits;
 pub use revocation::Revocations;
 pub use services::Services;
 pub use sessions::Sessions;
+pub use signing_requests::SigningRequests;

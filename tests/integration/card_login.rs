@@ -401,7 +401,7 @@ fn card_without_role_logs_in_and_is_refused_qualified_services_audited(b: Backen
 /// with `login_extra` more `[login]` settings, and a browser on a clinic's facility PC that has logged in with
 /// that card. No card agent: the card's answer is made here with OpenSSL, as in the CLI tests. The portal and
 /// the browser.
-fn portal_card_session(
+pub(crate) fn portal_card_session(
     b: Backend,
     credentials: &HpkiCredentials,
     login_extra: &str,

@@ -94,4 +94,5 @@ mod revocation;
 mod scep;
 mod secrets;
 mod serve;
+mod signing_requests;
 mod tsa;

@@ -250,7 +250,7 @@ pub(crate) struct ReferenceTsa {
 
 impl ReferenceTsa {
     /// The policy it stamps under.
-    const POLICY: &str = "1.3.6.1.4.1.99999.3161.7";
+    pub(crate) const POLICY: &str = "1.3.6.1.4.1.99999.3161.7";
 
     pub(crate) fn start(dir: &Path) -> Self {
         let mut command = Command::new("python3");

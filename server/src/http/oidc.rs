@@ -50,10 +50,5 @@ impl IntoResponse for OAuthError {
 
 /// The provider's context, lent by the portal's state.
 pub fn context(state: &PortalState) -> crate::oidc::Context<'_> {
-    crate::oidc::Context {
-        provider: &state.oidc,
-        refusals: &state.refusals,
-        services: &state.services,
-        secret: &state.secret,
-    }
+    state.oidc_context()
 }

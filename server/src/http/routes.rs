@@ -165,6 +165,8 @@ pub fn portal(state: PortalState) -> Router {
         .route("/sessions", get(self_service::list))
         .route("/sessions/end", post(self_service::end_one))
         .route("/sessions/end-all", post(self_service::end_all))
+        .route("/sign/{id}", get(portal::signing::show).post(portal::signing::post))
+        .route("/sign/{id}/document", get(portal::signing::document))
         .layer(axum::middleware::from_fn_with_state(state.clone(), portal::csrf_guard))
         // The card login's answers say the portal's own time, guard and handler (D63).
         .route_layer(axum::middleware::from_fn(portal::server_timing::record))
@@ -182,6 +184,7 @@ pub fn portal(state: PortalState) -> Router {
         .route("/presence", post(card_login::endpoints::presence))
         .route("/static/card-login.js", get(card_login::endpoints::script_login))
         .route("/static/card-watch.js", get(card_login::endpoints::script_watch))
+        .route(portal::SIGN_REQUEST_SCRIPT_PATH, get(portal::signing::script))
         .route(portal::STYLESHEET_PATH, get(portal::stylesheet))
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
         // Every page's language switch links to the request it answers (D62).
@@ -204,4 +207,16 @@ fn oidc_back_channel() -> Router<PortalState> {
         .route("/userinfo", get(endpoints::userinfo).post(endpoints::userinfo))
         .route("/introspect", post(endpoints::introspect))
         .route("/revoke", post(endpoints::revoke))
+        // Signing requests from relying services (issue #27 item 3): client-authenticated like /introspect.
+        // The portal's cap (`request_body`) bounds the body first; axum's own default (2 MB) would refuse a
+        // document the API takes.
+        .route(
+            "/api/v1/signing-requests",
+            post(super::signing_requests::create)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::signing_requests::MAX_BODY_BYTES)),
+        )
+        .route(
+            "/api/v1/signing-requests/{id}",
+            get(super::signing_requests::status_get).post(super::signing_requests::status_post),
+        )
 }

@@ -162,6 +162,32 @@ impl CardVerifier {
         })
     }
 
+    /// The person key of the holder of a document-signature certificate (D79): `chain` (DER, the signer
+    /// certificate first, then what the signature carried) validated to a configured **HPKI** anchor at `now`,
+    /// the certificate valid then and its issuer's CRL consulted under the login's revocation policy; the key is
+    /// formed as a card login's ([`person_key`]: anchor, issuer O, subject serialNumber), so it equals the
+    /// session's key exactly when the authentication certificate that logged in belongs to the same registered
+    /// person under the same anchor. A certificate without issuer O and subject serialNumber gets a
+    /// per-certificate key, which no login's key equals. Its keyUsage is the signature check's (`cades::verify`).
+    pub fn signature_holder(&self, chain: &[Vec<u8>], now: i64) -> Result<PersonKey, CardLoginError> {
+        let chain = parse_chain(chain)?;
+        let path = self.trust.validate(&chain, now)?;
+        if path.kind != CardKind::Hpki {
+            return Err(CardLoginError::UntrustedChain {
+                detail: "the signer certificate chains to a JPKI anchor: documents are signed with the HPKI card"
+                    .into(),
+            });
+        }
+        let leaf = chain.first().ok_or_else(|| CardLoginError::Malformed { what: "no certificate".into() })?;
+        check_validity(leaf, now)?;
+        self.check_revocation(&path.certs, now)?;
+        let anchor =
+            path.certs.last().map(|a| anchor_id(a)).ok_or_else(|| CardLoginError::UntrustedChain {
+                detail: "the validated path has no anchor".into(),
+            })??;
+        Ok(person_key(leaf, CardKind::Hpki, anchor))
+    }
+
     /// Every certificate below the anchor against its issuer's cached CRL.
     fn check_revocation(&self, path: &[&ParsedCert], now: i64) -> Result<RevocationChecked, CardLoginError> {
         let mut oldest = i64::MAX;

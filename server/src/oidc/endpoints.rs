@@ -162,16 +162,17 @@ async fn userinfo_refused(
 }
 
 /// Why a bearer token was not taken: for the audit entry, not for the caller.
-struct Inactive {
+pub(crate) struct Inactive {
     /// The client the token was issued to, when our signature on it verified.
-    client: Option<String>,
+    pub(crate) client: Option<String>,
     /// The reason.
-    why: String,
+    pub(crate) why: String,
 }
 
 /// A valid access token's claims and its grant's data: our signature, `at+jwt`, unexpired, grant active, and
-/// for a bound token the same certificate.
-async fn active_access_token(
+/// for a bound token the same certificate. Also the check of the physician's token a signing request carries
+/// (`crate::signing_requests`).
+pub(crate) async fn active_access_token(
     provider: &Provider,
     token: &str,
     certificate: Option<&[u8]>,

@@ -12,6 +12,10 @@ pub enum ErrorStatus {
     BadRequest,
     /// 401: the client did not authenticate.
     Unauthorized,
+    /// 403: authenticated, but not allowed this (a signing request for a person who cannot sign).
+    Forbidden,
+    /// 404: no such resource for this client (a signing request).
+    NotFound,
     /// 413: the request body is over the endpoint's limit.
     PayloadTooLarge,
     /// 500: ours.
@@ -26,6 +30,8 @@ impl ErrorStatus {
         match self {
             Self::BadRequest => 400,
             Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
             Self::PayloadTooLarge => 413,
             Self::Server => 500,
             Self::Unavailable => 503,

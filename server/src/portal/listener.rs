@@ -112,7 +112,8 @@ pub fn prepare(
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence);
     let cards = card_login(cfg, loaded, &oidc.issuer, clock.clone())?;
     let refusals = Arc::new(super::refusals::Refusals::start(store.clone(), clock.clone()));
-    let state = PortalState { store, sessions, secret, services, oidc, cards, refusals, clock };
+    let time_stamps = Arc::new(crate::http::tsa_client::TimeStamps::from_config(loaded, clock.clone())?);
+    let state = PortalState { store, sessions, secret, services, oidc, cards, refusals, clock, time_stamps };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
 }
 

@@ -9,6 +9,7 @@ mod home;
 mod layout;
 mod login;
 mod sessions;
+pub mod signing;
 mod simple;
 
 pub use home::{HomePage, home};

@@ -11,6 +11,9 @@
 //! | every browser form (`/login`, `/logout`, `/sessions/…`, the card challenge, `/presence`) | [`FORM_BYTES`] | a few short fields and a `return_to` |
 //! | `/login/card` | [`CARD_ANSWER_BYTES`] | up to four base64 certificates (`answer::MAX_POSTED_CERTS`) |
 //! | `/authorize` (POST), `/token`, `/par`, `/introspect`, `/revoke`, `/userinfo` | [`PROTOCOL_BYTES`] | OAuth parameters and a signed client assertion |
+//! | `/api/v1/signing-requests` | [`crate::signing_requests::MAX_BODY_BYTES`] | a document of up to 10 MiB in base64 |
+//! | `/api/v1/signing-requests/{id}` | [`PROTOCOL_BYTES`] | a signed client assertion |
+//! | `/sign/{id}` | [`SIGNATURE_FORM_BYTES`] | the card's `.p7s` (signature and certificates) in base64 |
 
 use super::pages;
 use super::refusals::named;
@@ -30,6 +33,8 @@ pub const FORM_BYTES: usize = 8 * 1024;
 pub const CARD_ANSWER_BYTES: usize = 16 * 1024;
 /// The cap of the OAuth endpoints.
 pub const PROTOCOL_BYTES: usize = 16 * 1024;
+/// The cap of a signing request's page post: a `.p7s` of up to 64 KiB in base64, form-encoded.
+pub const SIGNATURE_FORM_BYTES: usize = 96 * 1024;
 
 /// How a route's refusals look: a page for a browser, OAuth's JSON for a client or the card agent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +50,9 @@ fn limit_of(path: &str) -> (usize, Shape) {
         "/authorize" => (PROTOCOL_BYTES, Shape::Page),
         "/token" | "/par" | "/introspect" | "/revoke" | "/userinfo" => (PROTOCOL_BYTES, Shape::Json),
         "/login/card/challenge" | "/presence" => (FORM_BYTES, Shape::Json),
+        crate::signing_requests::API_PATH => (crate::signing_requests::MAX_BODY_BYTES, Shape::Json),
+        p if p.starts_with("/api/v1/signing-requests/") => (PROTOCOL_BYTES, Shape::Json),
+        p if p.starts_with("/sign/") => (SIGNATURE_FORM_BYTES, Shape::Page),
         _ => (FORM_BYTES, Shape::Page),
     }
 }
@@ -128,5 +136,9 @@ mod tests {
         assert_eq!(limit_of("/presence"), (FORM_BYTES, Shape::Json));
         assert_eq!(limit_of("/no-such-route"), (FORM_BYTES, Shape::Page));
         assert!([FORM_BYTES, CARD_ANSWER_BYTES, PROTOCOL_BYTES].iter().all(|b| *b <= 16 * 1024));
+        // A signing request carries its document; its page's post the card's signature.
+        assert_eq!(limit_of("/api/v1/signing-requests").0, crate::signing_requests::MAX_BODY_BYTES);
+        assert_eq!(limit_of("/api/v1/signing-requests/abc"), (PROTOCOL_BYTES, Shape::Json));
+        assert_eq!(limit_of("/sign/abc"), (SIGNATURE_FORM_BYTES, Shape::Page));
     }
 }

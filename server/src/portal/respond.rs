@@ -18,10 +18,19 @@ use hcpki_ca::audit::Outcome;
 use serde_json::json;
 use std::sync::Arc;
 
-/// Only local paths of the authorization endpoint (or `/`) are followed after login: no open redirect.
+/// Only local paths of the authorization endpoint or of a signing request's page (or `/`) are followed after login:
+/// no open redirect.
 pub(super) fn safe_return(return_to: Option<&str>) -> String {
     match return_to {
         Some(r) if r.starts_with("/authorize?") && !r.contains("//") => r.to_owned(),
+        // A signing request's page (issue #27 item 3): its id is base64url, nothing else follows.
+        Some(r)
+            if r.strip_prefix("/sign/").is_some_and(|id| {
+                !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            }) =>
+        {
+            r.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -160,7 +169,18 @@ fn origin_of(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::origin_of;
+    use super::{origin_of, safe_return};
+
+    #[test]
+    fn after_login_only_the_authorization_endpoint_or_a_signing_request_page_is_followed() {
+        assert_eq!(safe_return(Some("/authorize?client_id=emr")), "/authorize?client_id=emr");
+        assert_eq!(safe_return(Some("/sign/AbC-_09")), "/sign/AbC-_09");
+        for bad in
+            ["/sign/", "/sign/a/b", "/sign/a?x=1", "/sign//evil.example", "https://evil.example/sign/a", "/other"]
+        {
+            assert_eq!(safe_return(Some(bad)), "/", "{bad}");
+        }
+    }
 
     #[test]
     fn only_a_plain_origin_reaches_the_policy() {

@@ -32,9 +32,16 @@ pub struct PortalState {
     pub refusals: Arc<Refusals>,
     /// The process's clock (the authority's): handlers read the time here, never the system clock.
     pub clock: Arc<dyn hcpki_ca::time::Clock>,
+    /// Where signing requests' B-T time stamps come from: `[[signing.tsa]]` (issue #27 item 3, D80).
+    pub time_stamps: Arc<dyn crate::signing_requests::SignatureTimeStamps>,
 }
 
 impl PortalState {
+    /// What the provider's and the signing requests' cores reach besides their request, lent from here.
+    pub fn oidc_context(&self) -> oidc::Context<'_> {
+        oidc::Context { provider: &self.oidc, refusals: &self.refusals, services: &self.services, secret: &self.secret }
+    }
+
     /// End every session of `person_key` that card `card_id` logged in (the card agent's card-removed event):
     /// their grants are revoked and their clients get back-channel logout tokens, at `now`. Returns how many
     /// ended.

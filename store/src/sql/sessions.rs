@@ -334,6 +334,7 @@ macro_rules! sessions_store {
                     challenges: run(sso::SWEEP_CHALLENGES, now).await?,
                     login_failures: run(sso::SWEEP_LOGIN_FAILURES, now - grace).await?,
                     rate_limit_counts: run(rate_limits::SWEEP_COUNTS, now - rate_limits::KEEP_SECS).await?,
+                    signing_requests: run(signing_requests::SWEEP, now - signing_requests::KEEP_SECS).await?,
                 })
             }
         }

@@ -97,6 +97,7 @@ macro_rules! on_every_backend {
 
 on_every_backend!(
     registration_assigns_sequential_ids,
+    signing_requests_end_once_and_are_swept_a_day_after_their_deadline,
     listing_filters_facilities,
     duplicate_medical_code_leaves_no_trace,
     transitions_follow_the_lifecycle,
@@ -1947,4 +1948,78 @@ async fn stored_times_are_the_times_passed_in(db: TestDb) {
     let log = verified_log(s).await;
     let times: Vec<(&str, i64)> = log.iter().map(|e| (e.action.as_str(), e.at_ms)).collect();
     assert_eq!(times, [("facility.register", registered_at_ms), ("facility.approve", approved_at_ms)]);
+}
+
+fn signing_request(id: &str, expires_at: i64) -> store::signing_request::SigningRequestRecord {
+    store::signing_request::SigningRequestRecord {
+        id: id.into(),
+        client_id: "emr".into(),
+        person_key: "hpki:00:MEDIS:Test1".into(),
+        grant_id: "g1".into(),
+        sub: "pairwise".into(),
+        format: "cades".into(),
+        level: "b-t".into(),
+        title: "診療情報提供書".into(),
+        document: vec![0, 1, 2, 255],
+        document_sha256: "ab".repeat(32),
+        state: store::signing_request::SigningState::Pending,
+        result: None,
+        signer_sha256: None,
+        gen_time: None,
+        created_at: NOW,
+        expires_at,
+        error: None,
+    }
+}
+
+/// A request is stored with its entry, ends once (signed here, so a second finisher and a refusal find it
+/// taken), keeps an attempt's error while pending, cannot end after its deadline, and is swept a day after it.
+async fn signing_requests_end_once_and_are_swept_a_day_after_their_deadline(db: TestDb) {
+    use store::signing_request::{SigningEnd, SigningState};
+    let s = &*db.store;
+    let other = db.another_handle().await;
+    let event = |action: &str, id: &str| AuditEvent {
+        actor: "oidc:emr".into(),
+        action: action.into(),
+        target: id.into(),
+        outcome: Outcome::Ok,
+        detail: serde_json::json!({}),
+    };
+    let a = signing_request("a", NOW + 900);
+    s.signing_request_create(&a, &event("signing_request.create", "a"), AT_MS).await.unwrap();
+    s.signing_request_create(&signing_request("b", NOW + 900), &event("signing_request.create", "b"), AT_MS)
+        .await
+        .unwrap();
+    assert_eq!(other.signing_request("a").await.unwrap().as_ref(), Some(&a), "read back as stored");
+    assert!(s.signing_request("missing").await.unwrap().is_none());
+
+    assert!(
+        s.signing_request_note_error("a", "no TSA answered", &event("signing_request.error", "a"), AT_MS)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.signing_request("a").await.unwrap().unwrap().error.as_deref(), Some("no TSA answered"));
+    let signed = SigningEnd::Signed { result: vec![0x30, 0x80], signer_sha256: "cd".repeat(32), gen_time: Some(NOW) };
+    let done = s.signing_request_finish("a", &signed, &event("signing_request.sign", "a"), AT_MS).await.unwrap();
+    let done = done.expect("pending: ends");
+    assert_eq!(
+        (done.state, done.result.as_deref(), done.gen_time, done.error),
+        (SigningState::Signed, Some(&[0x30, 0x80][..]), Some(NOW), None)
+    );
+    let refuse = SigningEnd::Closed { state: SigningState::Refused, reason: "no".into() };
+    assert!(other.signing_request_finish("a", &refuse, &event("x", "a"), AT_MS).await.unwrap().is_none(), "once");
+    assert!(!s.signing_request_note_error("a", "late", &event("x", "a"), AT_MS).await.unwrap());
+    let pending = SigningEnd::Closed { state: SigningState::Pending, reason: "no".into() };
+    assert!(s.signing_request_finish("b", &pending, &event("x", "b"), AT_MS).await.is_err(), "not an end state");
+    let late = (NOW + 900) * 1000;
+    assert!(s.signing_request_finish("b", &refuse, &event("x", "b"), late).await.unwrap().is_none(), "expired");
+
+    assert_eq!(s.portal_sweep(NOW + 900 + 86_399, 0, 100).await.unwrap().signing_requests, 0, "kept a day");
+    assert_eq!(s.portal_sweep(NOW + 900 + 86_400, 0, 100).await.unwrap().signing_requests, 2);
+    let log = verified_log(s).await;
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["signing_request.create", "signing_request.create", "signing_request.error", "signing_request.sign"]
+    );
 }

@@ -1,0 +1,149 @@
+//! The portal's signing-request routes (issue #27 item 3): `GET /sign/{id}` (the request for the signed-in
+//! physician), `GET /sign/{id}/document` (its document, for the page's script and the person), `POST /sign/{id}`
+//! (the card's signature, or the refusal; CSRF token and origin checked). Decisions are
+//! [`crate::signing_requests`]'; this adapts them to pages.
+
+use super::lang::PageLang;
+use super::pages::{self, unavailable_in};
+use super::respond::check_form_csrf;
+use super::session::Session;
+use super::state::PortalState;
+use crate::signing_requests;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use hcpki_html::Lang;
+
+/// `GET /sign/{id}`.
+pub async fn show(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let (session, csrf) = match signed_in(&state, lang, &headers, &id).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    match signing_requests::open(state.oidc_context(), &session, &id, state.clock.now_unix_ms()).await {
+        Ok(Ok(view)) => {
+            let agent = state.cards.as_ref().map(|c| c.agent.as_str());
+            pages::signing::request(lang, &view, &csrf, agent)
+        }
+        Ok(Err(why)) => pages::signing::page_refused(lang, why),
+        Err(e) => unavailable_in(lang, e),
+    }
+}
+
+/// `GET /sign/{id}/document`: the document of a pending request of the signed-in person.
+pub async fn document(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let (session, _) = match signed_in(&state, lang, &headers, &id).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    match signing_requests::document(state.oidc_context(), &session, &id, state.clock.now_unix_ms()).await {
+        Ok(Ok(r)) => (
+            [
+                (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"signing-request-{}.bin\"",
+                        r.document_sha256.get(..12).unwrap_or_default()
+                    ),
+                ),
+            ],
+            r.document,
+        )
+            .into_response(),
+        Ok(Err(why)) => pages::signing::page_refused(lang, why),
+        Err(e) => unavailable_in(lang, e),
+    }
+}
+
+/// The form of [`post`].
+#[derive(Debug, serde::Deserialize)]
+pub struct SignForm {
+    csrf: Option<String>,
+    action: Option<String>,
+    /// The agent's `.p7s`, standard base64.
+    signature: Option<String>,
+}
+
+/// `POST /sign/{id}`: `action=sign` with the card's B-B `signature`, or `action=refuse`.
+pub async fn post(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<SignForm>,
+) -> Response {
+    let (session, csrf) = match signed_in(&state, lang, &headers, &id).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    if let Err(refused) = check_form_csrf(lang, &state, &session, &csrf, form.csrf.as_deref()).await {
+        return refused;
+    }
+    let now_ms = state.clock.now_unix_ms();
+    let ctx = state.oidc_context();
+    if form.action.as_deref() == Some("refuse") {
+        return match signing_requests::refuse(ctx, &session, &id, now_ms).await {
+            Ok(Ok(_)) => pages::signing::declined(lang),
+            Ok(Err(why)) => pages::signing::page_refused(lang, why),
+            Err(e) => unavailable_in(lang, e),
+        };
+    }
+    // Not base64 is a signature that does not check: the core says so and audits it.
+    let p7s = form
+        .signature
+        .as_deref()
+        .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s.trim()).ok())
+        .unwrap_or_default();
+    let verifier = state.cards.as_ref().map(|c| &c.verifier);
+    match signing_requests::complete(ctx, verifier, state.time_stamps.as_ref(), &session, &id, &p7s, now_ms).await {
+        Ok(done) => pages::signing::signed(lang, &done.request),
+        Err(signing_requests::SignError::Store(e)) => unavailable_in(lang, e),
+        Err(e) => pages::signing::sign_refused(lang, &e),
+    }
+}
+
+/// The live session of the request's browser with its CSRF token; without one, the login page that comes back
+/// here.
+async fn signed_in(
+    state: &PortalState,
+    lang: Lang,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<(Session, String), Response> {
+    match state.sessions.current(headers, state.clock.now_unix()).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => {
+            let back = format!("/sign/{id}");
+            let query = serde_urlencoded::to_string([("return_to", back.as_str())]).unwrap_or_default();
+            Err(Redirect::to(&format!("/login?{query}")).into_response())
+        }
+        Err(e) => Err(unavailable_in(lang, e)),
+    }
+}
+
+/// `GET /static/sign-request.js`.
+pub async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        include_str!("sign-request.js"),
+    )
+        .into_response()
+}
