@@ -7,9 +7,10 @@
 //! collects the result, which `openssl cms -verify -cades` and `openssl ts -verify` accept; every step audited,
 //! never the document or a token.
 //!
-//! The card agent's document API is not on this branch yet: the page's script is not driven here. The `.p7s` is
-//! made as the agent makes it — `cades::prepare` → the virtual HPKI card's signature key → `assemble` — and
-//! posted as the page's form posts it.
+//! That journey makes the `.p7s` as the agent makes it — `cades::prepare` → the virtual HPKI card's signature key
+//! → `assemble` — and posts it as the page's form does, so it can try what a page would not send. The second
+//! test, once, drives the page's own script in Chromium through the real card agent and the virtual card behind
+//! pcscd.
 
 use crate::browser::{Chromium, nss_trust};
 use crate::harness::{Backend, describe, repo_root};
@@ -269,4 +270,143 @@ fn pem(der: &[u8]) -> String {
     let body = STANDARD.encode(der);
     let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
     format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+}
+
+/// The whole way through real parts, once (SQLite): the physician signed in with the virtual HPKI card through
+/// the card agent; the EMR's request; the portal's page in Chromium, whose script hands the document to the agent
+/// (CORS, Private Network Access and the page's CSP let it through); the agent's own page in its window asks for
+/// the signature PIN; the card's signature key signs; the page posts the `.p7s`; the server checks it is this
+/// physician's over this document and adds the reference TSA's time stamp; the EMR collects it and OpenSSL
+/// accepts it under the test HPKI root alone.
+#[test]
+fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
+    use crate::agent::{self, hpki};
+    use crate::portal_card::{card_portal_with, card_session};
+    let _pcsc = crate::pcsc_lock::pcsc_lock();
+    let started = std::time::Instant::now();
+    let tsa_dir = tempfile::tempdir().unwrap();
+    let tsa = ReferenceTsa::start(tsa_dir.path());
+    let agent_port = crate::harness::free_port();
+    let agent_origin = format!("http://127.0.0.1:{agent_port}");
+    let signing = format!(
+        "card_presence_secs = 600\n[[signing.tsa]]\nurl = \"{}\"\nroots = [\"{}\"]\npolicy = \"{}\"\n",
+        tsa.url,
+        tsa.root().display(),
+        ReferenceTsa::POLICY
+    );
+    let p = card_portal_with(Backend::Sqlite, &agent_origin, &signing, |_| ());
+    // The card holds its end-entity certificates only: the agent adds the signature CA (D71).
+    let named = |name: &str| hpki().certificates().into_iter().find(|(n, _)| *n == name).unwrap().1.to_vec();
+    std::fs::write(p.h.path("hpki-signature-ca.pem"), pem(&named("signature-ca"))).unwrap();
+    let config = p.h.path("agent.toml");
+    std::fs::write(&config, "version = 1\n[signing]\nca_certificates = [\"hpki-signature-ca.pem\"]\n").unwrap();
+    let ca = p.h.chain_file("server");
+    let agent = agent::Served::start_with(
+        &p.issuer,
+        &format!("127.0.0.1:{agent_port}"),
+        &["--portal-ca-file", ca.to_str().unwrap(), "--config", config.to_str().unwrap()],
+    );
+    let card = agent::insert(hpki(), 0);
+    agent.wait_card(0, "hpki");
+    let (_, cert, key) = oidc::issue_pc(&p.h, "Signing clinic");
+    let pc = p.with_client_cert(cert, key);
+    card_session(&pc, &agent);
+    let logins = card.card().stats().signatures;
+    let rp = Rp::load(&p);
+    let token = access_token(&p, &pc, &rp);
+
+    let document = "{\"resourceType\":\"Bundle\",\"type\":\"document\",\"title\":\"紹介状\"}\n";
+    let assertion = rp.assertion_as(&p, "emr", 60, None);
+    let r = p.curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        "--data-urlencode",
+        &format!("client_assertion_type={JWT_BEARER}"),
+        "--data-urlencode",
+        &format!("client_assertion={assertion}"),
+        "--data-urlencode",
+        "format=cades",
+        "--data-urlencode",
+        "level=b-t",
+        "--data-urlencode",
+        "title=紹介状",
+        "--data-urlencode",
+        &format!("document={}", STANDARD.encode(document)),
+        &format!("{}/api/v1/signing-requests", p.issuer),
+    ]);
+    assert_eq!(r.status, 201, "{r:?}");
+    let id = serde_json::from_str::<Value>(&r.body).unwrap()["id"].as_str().unwrap().to_owned();
+
+    // The physician's browser: the session of the card login, the page, the button.
+    let home = p.h.path("sign-agent-browser-home");
+    nss_trust(&home, &p.h.chain_file("server"));
+    let mut browser = Chromium::start(&home, &p.h.path("sign-agent-chromium-profile"));
+    let (_, session) = pc.cookies().into_iter().find(|(name, _)| name == "__Host-hcpki-session").unwrap();
+    browser.goto(&format!("{}/static/hcpki.css", p.issuer));
+    browser.eval(&format!("document.cookie = '__Host-hcpki-session={session}; Path=/; Secure'"));
+    browser.goto(&format!("{}/sign/{id}?lang=ja", p.issuer));
+    browser.cmd(json!({"cmd": "click", "selector": "#sign-button"}));
+    let window = browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
+    assert!(window["url"].as_str().unwrap().starts_with(&format!("{agent_origin}/pin/")), "{window}");
+    // The agent's page shows what the portal's page handed it: the title and the document's hash.
+    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(document.as_bytes()));
+    // (in groups of eight, as people compare it)
+    let grouped: Vec<&str> = sha256.as_bytes().chunks(8).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    let shown = wait_text_in_popup(&mut browser, &grouped.join(" "));
+    assert!(shown.contains("紹介状"), "{shown}");
+    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": "hpki1234"}));
+    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
+
+    // The page posts the agent's .p7s; the server time-stamps it; the EMR collects it.
+    let collected = wait_signed(&p, &rp, &id);
+    assert_eq!(card.card().stats().signatures, logins + 1, "one more signature by the card: the document's");
+    let p7s = STANDARD.decode(collected["signed_document"].as_str().unwrap()).unwrap();
+    let signature_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(named("signature")));
+    assert_eq!(collected["signer_certificate_sha256"], json!(signature_sha256), "the signature key, not the login key");
+    assert!(collected["gen_time"].is_i64(), "B-T: the TSA's time stamp: {collected}");
+    let dir = p.h.path("agent-signed");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (file, sig, root) = (dir.join("letter.json"), dir.join("letter.json.p7s"), dir.join("hpki-root.pem"));
+    std::fs::write(&file, document).unwrap();
+    std::fs::write(&sig, &p7s).unwrap();
+    std::fs::write(&root, pem(&named("root-ca"))).unwrap();
+    let ok = crate::cades::cms_verify(&sig, &file, &root);
+    assert!(String::from_utf8_lossy(&ok.stderr).contains("Verification successful"), "{}", describe(&ok));
+    // The portal's page says it is done.
+    let done = browser.eval("document.querySelector('main').innerText");
+    let done = done.as_str().unwrap_or_default();
+    assert!(done.contains("署名しました") && done.contains("B-T(署名+タイムスタンプ)"), "{done}");
+    drop(browser);
+    eprintln!("signing request through the card agent: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// The text of the agent's window once it shows `want` (its page loads after the window opens).
+fn wait_text_in_popup(browser: &mut Chromium, want: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let reply = browser.try_cmd(&json!({"cmd": "eval", "tab": "popup", "expr": "document.body?.innerText ?? ''"}));
+        let text = reply["value"].as_str().unwrap_or_default().to_owned();
+        if text.contains(want) {
+            return text;
+        }
+        assert!(std::time::Instant::now() < deadline, "the agent's window never showed {want:?}: {text}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The EMR's view of request `id` once it is signed (the page's post and the time stamp take a moment).
+fn wait_signed(p: &Portal, rp: &Rp, id: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let assertion = rp.assertion_as(p, "emr", 60, None);
+        let query = format!("client_assertion_type={}&client_assertion={assertion}", oidc::enc(JWT_BEARER));
+        let r = p.get(&format!("/api/v1/signing-requests/{id}?{query}"));
+        let body: Value = serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{r:?}"));
+        if body["state"] == "signed" {
+            return body;
+        }
+        assert!(body["state"] == "pending", "{body}");
+        assert!(std::time::Instant::now() < deadline, "the request was never signed: {body}");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
 }
