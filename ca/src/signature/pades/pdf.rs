@@ -10,8 +10,8 @@ mod lexer;
 mod object;
 mod xref;
 
-pub use document::{Document, MAX_PDF_SIZE, Stream, Value, parse_indirect};
+pub use document::{Document, MAX_PDF_SIZE, parse_indirect};
 pub use filter::MAX_DECODED_STREAM;
 pub use info::{text_string, title};
-pub use object::{Dictionary, Object, ObjectId};
+pub use object::{Dictionary, Object, ObjectId, Stream, Value};
 pub use xref::{Location, Section};

@@ -3,7 +3,7 @@
 
 use super::filter;
 use super::lexer::Lexer;
-use super::object::{Dictionary, Object, ObjectId};
+use super::object::{Dictionary, Object, ObjectId, Stream, Value};
 use super::xref::{self, Location, Section, Table};
 use crate::signature::pades::PadesError;
 use std::cell::RefCell;
@@ -16,26 +16,6 @@ pub const MAX_PDF_SIZE: usize = 20 * 1024 * 1024;
 
 /// Most pages counted in the page tree (a loop or a hostile tree stops here).
 const MAX_PAGES: usize = 100_000;
-
-/// A stream: its dictionary and where its raw (still encoded) bytes are in the file.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Stream {
-    /// The stream dictionary.
-    pub dict: Dictionary,
-    /// Offset of the first data byte.
-    pub start: usize,
-    /// Number of raw bytes (/Length).
-    pub len: usize,
-}
-
-/// An indirect object's value.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value {
-    /// Any object but a stream.
-    Object(Object),
-    /// A stream.
-    Stream(Stream),
-}
 
 /// An object stream, decoded once (§7.5.7).
 #[derive(Debug)]

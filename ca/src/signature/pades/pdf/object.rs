@@ -221,3 +221,23 @@ impl FromIterator<(&'static str, Object)> for Dictionary {
         Self { entries: iter.into_iter().map(|(k, v)| (k.as_bytes().to_vec(), v)).collect() }
     }
 }
+
+/// A stream: its dictionary and where its raw (still encoded) bytes are in the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stream {
+    /// The stream dictionary.
+    pub dict: Dictionary,
+    /// Offset of the first data byte.
+    pub start: usize,
+    /// Number of raw bytes (/Length).
+    pub len: usize,
+}
+
+/// An indirect object's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// Any object but a stream.
+    Object(Object),
+    /// A stream.
+    Stream(Stream),
+}

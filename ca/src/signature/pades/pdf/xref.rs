@@ -1,9 +1,8 @@
 //! The cross-reference data (ISO 32000-1 §7.5.4, §7.5.8): classic `xref` tables and cross-reference streams,
 //! hybrid files' /XRefStm, and the /Prev chain of incremental updates, newest first.
 
-use super::document::{Stream, Value};
 use super::lexer::Lexer;
-use super::object::{Dictionary, Object};
+use super::object::{Dictionary, Object, Stream, Value};
 use crate::signature::pades::PadesError;
 use std::collections::{HashMap, HashSet};
 
