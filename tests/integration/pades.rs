@@ -5,8 +5,9 @@
 //! and the test root's CRL) and a document time stamp; then every level checked by the independent peers: `pyhanko sign
 //! validate` with only the test HPKI root and the TSA root trusted (INTACT, TRUSTED, the time stamp trusted, the
 //! later revisions recognised as validation data and time stamps) and `pdfsig` (poppler) as a second view. A
-//! tampered byte and a revision written by a PDF editor after signing are refused by pyHanko and by hcpki. No
-//! database: it runs once.
+//! tampered byte and a revision written by a PDF editor after signing are refused by pyHanko and by hcpki. A
+//! consent form whose file uses a cross-reference stream goes through the same steps (its updates are xref
+//! streams) and is checked at B-LTA. No database: it runs once.
 
 use crate::fixtures::run_ok;
 use crate::harness::{describe, repo_root};
@@ -14,7 +15,8 @@ use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_ca::signature::cades::CadesError;
 use hcpki_ca::signature::pades::{self, Level, PadesError, ValidationData};
 use hcpki_ca::timestamp::{Accuracy, TimeStampAuthority, TimeStampResp, TsaSettings};
-use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas};
+use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas};
+use sha2::Digest as _;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -36,26 +38,9 @@ fn pyhanko_and_pdfsig_accept_every_level_made_with_the_hpki_signature_key() {
     let (tsa, tsa_root, tsa_cert) = tsa(dir.path());
     let now = hcpki_ca::time::now_unix();
 
-    let prepared = pades::prepare(&pdf, &[card.signature.cert.as_slice(), &card.signature_ca], now).unwrap();
-    let value = card.signature.key.sign_sha256(prepared.to_be_signed()).unwrap();
-    let b_b = pades::assemble(prepared, &value).unwrap();
-    let token = stamp(&tsa, &pades::signature_time_stamp_digest(&b_b).unwrap(), &at("sig"), now);
-    let b_t = pades::with_signature_time_stamp(&b_b, &token).unwrap();
-    let tsa_chain = [pem_file_der(&tsa_root), pem_file_der(&tsa_cert)];
-    let data = ValidationData {
-        certificates: [&card.signature.cert, &card.signature_ca, &card.root]
-            .into_iter()
-            .cloned()
-            .chain(tsa_chain)
-            .collect(),
-        crls: vec![cas.root_arl(&[], CrlValidity::fresh(24)).unwrap()],
-        ocsps: Vec::new(),
-    };
-    let b_lt = pades::add_validation_data(&b_t, &data).unwrap();
-    let prepared = pades::prepare_document_time_stamp(&b_lt).unwrap();
-    let document_digest = prepared.digest();
-    let token = stamp(&tsa, &document_digest, &at("doc"), now);
-    let b_lta = pades::assemble_document_time_stamp(prepared, &token).unwrap();
+    let (tsa_chain, hpki) = ([pem_file_der(&tsa_root), pem_file_der(&tsa_cert)], (&cas, &card));
+    let [b_b, b_t, b_lt, b_lta] = sign_every_level(&pdf, hpki, &tsa, &tsa_chain, &at("referral"), now);
+    let (document_digest, token) = document_time_stamp(&b_lta);
     // OpenSSL checks the document time stamp against the digest of the bytes it covers.
     std::fs::write(at("doc.tst"), &token).unwrap();
     let out = Command::new("openssl")
@@ -93,6 +78,19 @@ fn pyhanko_and_pdfsig_accept_every_level_made_with_the_hpki_signature_key() {
         assert!(text.contains("Signature Type: ETSI.CAdES.detached"), "{name}: pdfsig\n{}", describe(&out));
     }
 
+    // A consent form whose file has a cross-reference stream: the updates are xref streams too.
+    let consent = at("consent.pdf");
+    peer(&["make-pdf", path(&consent), "--title", "同意書", "--xref-stream"]);
+    let [.., consent_lta] =
+        sign_every_level(&std::fs::read(&consent).unwrap(), hpki, &tsa, &tsa_chain, &at("consent"), now);
+    assert_eq!(pades::verify(&consent_lta).unwrap().level(), Level::BaselineLta);
+    std::fs::write(&consent, &consent_lta).unwrap();
+    let out = pyhanko_validate(&consent, &root, &tsa_root);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("INTACT:TRUSTED") && text.contains("EXTENDED_WITH_LTA_UPDATES"), "{}", describe(&out));
+    let out = Command::new("pdfsig").arg(&consent).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Signature is Valid."), "pdfsig\n{}", describe(&out));
+
     // A byte of the letter changed after signing.
     let tampered = at("referral-tampered.pdf");
     let mut bytes = b_lta.clone();
@@ -113,6 +111,55 @@ fn pyhanko_and_pdfsig_accept_every_level_made_with_the_hpki_signature_key() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("ILLEGAL_MODIFICATIONS"), "{}", describe(&out));
     let err = pades::verify(&std::fs::read(&forged).unwrap()).unwrap_err();
     assert!(matches!(err, PadesError::ModifiedAfterSigning { .. }), "{err}");
+}
+
+/// B-B, B-T, B-LT and B-LTA of `pdf`: signed with the card's signature key, time-stamped by `tsa` (its requests
+/// written beside `name`), the DSS holding the HPKI chain, `tsa_chain` and the root's CRL.
+fn sign_every_level(
+    pdf: &[u8],
+    (cas, card): (&HpkiTestCas, &HpkiCredentials),
+    tsa: &TimeStampAuthority,
+    tsa_chain: &[Vec<u8>],
+    name: &Path,
+    now: i64,
+) -> [Vec<u8>; 4] {
+    let prepared = pades::prepare(pdf, &[card.signature.cert.as_slice(), &card.signature_ca], now).unwrap();
+    let value = card.signature.key.sign_sha256(prepared.to_be_signed()).unwrap();
+    let b_b = pades::assemble(prepared, &value).unwrap();
+    let token = stamp(tsa, &pades::signature_time_stamp_digest(&b_b).unwrap(), &name.with_extension("sig"), now);
+    let b_t = pades::with_signature_time_stamp(&b_b, &token).unwrap();
+    let data = ValidationData {
+        certificates: [&card.signature.cert, &card.signature_ca, &card.root]
+            .into_iter()
+            .cloned()
+            .chain(tsa_chain.iter().cloned())
+            .collect(),
+        crls: vec![cas.root_arl(&[], CrlValidity::fresh(24)).unwrap()],
+        ocsps: Vec::new(),
+    };
+    let b_lt = pades::add_validation_data(&b_t, &data).unwrap();
+    let prepared = pades::prepare_document_time_stamp(&b_lt).unwrap();
+    let token = stamp(tsa, &prepared.digest(), &name.with_extension("doc"), now);
+    let b_lta = pades::assemble_document_time_stamp(prepared, &token).unwrap();
+    [b_b, b_t, b_lt, b_lta]
+}
+
+/// The newest document time stamp's token and the SHA-256 of the bytes it covers (its /ByteRange).
+fn document_time_stamp(pdf: &[u8]) -> ([u8; 32], Vec<u8>) {
+    let document = pades::pdf::Document::parse(pdf).unwrap();
+    let catalog = document.catalog().unwrap();
+    let form = document.resolve(catalog.get("AcroForm").unwrap()).unwrap();
+    let fields = document.resolve(form.as_dictionary().unwrap().get("Fields").unwrap()).unwrap();
+    let last = document.resolve(fields.as_array().unwrap().last().unwrap()).unwrap();
+    let value = document.resolve(last.as_dictionary().unwrap().get("V").unwrap()).unwrap();
+    let value = value.as_dictionary().unwrap();
+    let range: Vec<usize> =
+        value.get("ByteRange").unwrap().as_array().unwrap().iter().map(|n| n.as_integer().unwrap() as usize).collect();
+    let covered = [&pdf[range[0]..range[0] + range[1]], &pdf[range[2]..range[2] + range[3]]].concat();
+    let contents = value.get("Contents").unwrap().as_string().unwrap();
+    assert_eq!(&contents[..2], &[0x30, 0x82], "a token of 256 bytes to 64 KiB");
+    let length = 4 + usize::from(u16::from_be_bytes([contents[2], contents[3]]));
+    (sha2::Sha256::digest(&covered).into(), contents[..length].to_vec())
 }
 
 /// tests/peers/pades_peer.py with the venv's python (pyHanko).
