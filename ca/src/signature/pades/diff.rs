@@ -39,6 +39,16 @@ pub(super) fn check_later_revisions(
         }
         allowed.check(old_id, &old, &new, after).map_err(modified)?;
     }
+    // A reference the signed revision left dangling (to a free or missing number below its /Size) reads as
+    // null there; an object defined under that number later would change what a signed page shows.
+    let size = signed.next_object_number();
+    for number in after.numbers().filter(|&n| n < size) {
+        let was_free = matches!(signed.location(number), None | Some(Location::Free));
+        let is_defined = !matches!(after.location(number), None | Some(Location::Free));
+        if was_free && is_defined && number != 0 {
+            return Err(modified(format!("defines object {number}, which the signed revision left free")));
+        }
+    }
     Ok(())
 }
 

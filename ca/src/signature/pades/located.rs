@@ -40,6 +40,10 @@ impl Located {
 /// Deepest field hierarchy followed.
 const MAX_FIELD_DEPTH: usize = 16;
 
+/// Most signatures and document time stamps in one PDF: a letter has one signature and a time stamp per
+/// renewal; each one costs a parse of its revision, so a file of thousands is refused rather than checked.
+const MAX_SIGNATURES: usize = 64;
+
 /// The signature fields of `document` that hold a value, in /ByteRange order (oldest revision first).
 pub(super) fn signatures(document: &Document<'_>) -> Result<Vec<Located>, PadesError> {
     let catalog = document.catalog()?;
@@ -51,16 +55,15 @@ pub(super) fn signatures(document: &Document<'_>) -> Result<Vec<Located>, PadesE
         _ => return Ok(Vec::new()),
     };
     let mut found = Vec::new();
-    let mut seen = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     while let Some((field, depth, inherited_sig)) = stack.pop() {
         if depth > MAX_FIELD_DEPTH || seen.len() > 10_000 {
             return Err(PadesError::Malformed { offset: 0, problem: "the form's field tree is too deep".into() });
         }
-        if let Object::Reference(id) = field {
-            if seen.contains(&id) {
-                continue;
-            }
-            seen.push(id);
+        if let Object::Reference(id) = field
+            && !seen.insert(id)
+        {
+            continue;
         }
         let Some(dict) = document.resolve(&field)?.as_dictionary().cloned() else { continue };
         let is_sig = dict.name("FT").map_or(inherited_sig, |ft| ft == b"Sig");
@@ -71,6 +74,12 @@ pub(super) fn signatures(document: &Document<'_>) -> Result<Vec<Located>, PadesE
         }
         let Some(Object::Reference(value)) = dict.get("V") else { continue };
         if is_sig {
+            if found.len() >= MAX_SIGNATURES {
+                return Err(PadesError::Malformed {
+                    offset: 0,
+                    problem: format!("more than {MAX_SIGNATURES} signatures and time stamps"),
+                });
+            }
             let name = dict.get("T").and_then(Object::as_string).map(super::pdf::text_string).unwrap_or_default();
             found.push(locate(document, &name, *value)?);
         }

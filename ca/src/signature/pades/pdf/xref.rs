@@ -137,7 +137,10 @@ fn table(lexer: &mut Lexer<'_>, offset: usize) -> Result<Section, PadesError> {
         for i in 0..count {
             let at = lexer.unsigned()?;
             let generation = lexer.unsigned()?;
-            let number = u32::try_from(first + i).map_err(|_| lexer.error("object number out of range"))?;
+            let number = first
+                .checked_add(i)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| lexer.error("object number out of range"))?;
             let generation = u16::try_from(generation).map_err(|_| lexer.error("generation out of range"))?;
             let location = if lexer.take_keyword("n") {
                 let offset = usize::try_from(at).map_err(|_| lexer.error("offset out of range"))?;
@@ -206,7 +209,10 @@ fn stream_section(
         }
         for i in 0..count {
             let fields = rows.next().ok_or_else(|| error("the cross-reference stream is shorter than /Index says"))?;
-            let number = u32::try_from(first + i).map_err(|_| error("object number out of range"))?;
+            let number = first
+                .checked_add(i)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| error("object number out of range"))?;
             entries.push((
                 number,
                 stream_entry(fields, &widths).ok_or_else(|| error("a cross-reference entry is out of range"))?,

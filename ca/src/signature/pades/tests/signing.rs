@@ -185,3 +185,18 @@ fn truncated_and_flipped_signed_files_never_panic() {
         let _ = verify(&flipped);
     }
 }
+
+#[test]
+fn an_object_defined_later_under_a_number_left_free_is_a_modification() {
+    // Object 6 does not exist in the sample (numbers 1-5, /Size 6); make the signed revision claim /Size 9 so 6-8
+    // are free, then define 7 after signing.
+    let pdf = sample::classic("Letter", 1);
+    let at = pdf.windows(7).position(|w| w == b"/Size 6").unwrap();
+    let pdf = [&pdf[..at], b"/Size 9", &pdf[at + 7..]].concat();
+    let [_, b_t, _, _] = all_levels(&pdf);
+    let document = Document::parse(&b_t).unwrap();
+    let mut update = Update::new(&document);
+    update.put(ObjectId::new(7, 0), &Object::Integer(1));
+    let err = verify(&update.finish().unwrap().bytes).unwrap_err();
+    assert!(err.to_string().contains("defines object 7"), "{err}");
+}
