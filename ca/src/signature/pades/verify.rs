@@ -116,10 +116,11 @@ pub fn verify(pdf: &[u8]) -> Result<Verified, PadesError> {
             }),
         }
     }
+    let validation_data = dss::read(&document)?;
     for seen in &mut signatures {
-        seen.level = level(seen, &located, pdf)?;
+        seen.level = level(seen, &located, pdf, &validation_data)?;
     }
-    Ok(Verified { signatures, document_time_stamps, validation_data: dss::read(&document)? })
+    Ok(Verified { signatures, document_time_stamps, validation_data })
 }
 
 /// The revision `one` signed, as its own document: the file must end there with `%%EOF`.
@@ -175,14 +176,18 @@ fn document_time_stamp(pdf: &[u8], one: &Located) -> Result<TimeStampSeen, Pades
 
 /// B-T with a signature time stamp; B-LT when a later revision's DSS holds the signer's certificate; B-LTA when
 /// a document time stamp after that covers a DSS.
-fn level(seen: &SignatureSeen, located: &[Located], pdf: &[u8]) -> Result<Level, PadesError> {
+fn level(
+    seen: &SignatureSeen,
+    located: &[Located],
+    pdf: &[u8],
+    final_data: &ValidationData,
+) -> Result<Level, PadesError> {
     if seen.level < Level::BaselineT {
         return Ok(seen.level);
     }
     let Some(own) = located.iter().find(|l| l.field == seen.field) else { return Ok(seen.level) };
     let signer = der::Encode::to_der(&seen.signer)
         .map_err(|e| CadesError::Encoding { what: "certificate", detail: e.to_string() })?;
-    let final_data = dss::read(&Document::parse(pdf)?)?;
     if !final_data.certificates.contains(&signer) {
         return Ok(Level::BaselineT);
     }
