@@ -7,13 +7,11 @@
 //! of standard output is `verifications_per_second=N`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use der::asn1::OctetString;
 use der::{Decode, Encode};
 use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_ca::signature::pades::{self, Level, ValidationData};
-use hcpki_ca::timestamp::{
-    Accuracy, HashAlgorithm, MessageImprint, TimeStampAuthority, TimeStampReq, TimeStampResp, TsaSettings,
-};
+use hcpki_ca::timestamp::client::Query;
+use hcpki_ca::timestamp::{Accuracy, TimeStampAuthority, TimeStampResp, TsaSettings};
 use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -80,20 +78,10 @@ fn tsa() -> (TimeStampAuthority, Vec<u8>) {
     (TimeStampAuthority::new(&cert, Arc::new(key), settings).unwrap(), cert)
 }
 
-/// A token over the SHA-256 `digest`.
-fn stamp(tsa: &TimeStampAuthority, digest: &[u8], now: i64) -> Vec<u8> {
-    let request = TimeStampReq {
-        version: 1,
-        message_imprint: MessageImprint {
-            hash_algorithm: HashAlgorithm::Sha256.identifier(),
-            hashed_message: OctetString::new(digest).unwrap(),
-        },
-        req_policy: None,
-        nonce: None,
-        cert_req: true,
-        extensions: None,
-    };
-    let answer = tsa.answer(&request.to_der().unwrap(), now);
+/// A token over the SHA-256 `digest`, asked as a signer asks (`timestamp::client::Query`: nonce, certReq).
+fn stamp(tsa: &TimeStampAuthority, digest: &[u8; 32], now: i64) -> Vec<u8> {
+    let query = Query::sha256(digest, None).unwrap();
+    let answer = tsa.answer(query.der(), now);
     answer.outcome.unwrap();
     TimeStampResp::from_der(&answer.der).unwrap().time_stamp_token.unwrap().to_der().unwrap()
 }
