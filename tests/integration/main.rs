@@ -74,6 +74,7 @@ mod oidc_clients;
 mod oidc_node;
 mod oidc_refusals;
 mod opensc;
+mod pades;
 mod peer_wrappers;
 mod pin_page;
 mod pkcs11;

@@ -28,10 +28,11 @@ mod signer_info;
 mod time_stamp;
 
 pub use check::{Level, TimeStampSeen, Verified, verify};
+pub(crate) use check::{check_time_stamp, verify_detached};
 pub use error::CadesError;
 pub use parsed::CadesSignature;
-pub use produce::{ToBeSigned, assemble, prepare};
+pub use produce::{ToBeSigned, assemble, prepare, prepare_without_signing_time};
 pub use time_stamp::{signature_time_stamp_digest, with_signature_time_stamp};
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

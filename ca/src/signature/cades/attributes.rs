@@ -20,24 +20,28 @@ use x509_cert::Certificate;
 use x509_cert::attr::Attributes;
 use x509_cert::time::Time;
 
-/// The four signed attributes over a document whose SHA-256 is `digest`, signed by `signer` at `signing_time`
-/// (Unix seconds; UTCTime before 2050 as RFC 5652 §11.3 requires).
+/// The signed attributes over a document whose SHA-256 is `digest`, signed by `signer`: the four above with
+/// `signing_time` (Unix seconds; UTCTime before 2050 as RFC 5652 §11.3 requires), or the three others without
+/// it (PAdES baseline forbids signingTime in the CMS: the time goes into the PDF's /M, ETSI EN 319 142-1 §5.3).
 pub(super) fn signed_attributes(
     digest: &[u8; 32],
     signer: &Certificate,
-    signing_time: i64,
+    signing_time: Option<i64>,
 ) -> Result<Attributes, CadesError> {
     let build = || -> der::Result<Attributes> {
-        let time = Time::try_from(
-            std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(signing_time).unwrap_or_default()),
-        )?;
         let ess = SigningCertificateV2::of(signer, &signer.to_der()?)?;
-        SetOfVec::try_from(vec![
+        let mut attributes = vec![
             attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
             attribute(ID_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(digest.as_slice())?)?)?,
-            attribute(ID_SIGNING_TIME, Any::encode_from(&time)?)?,
             attribute(ID_AA_SIGNING_CERTIFICATE_V_2, Any::encode_from(&ess)?)?,
-        ])
+        ];
+        if let Some(signing_time) = signing_time {
+            let time = Time::try_from(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(signing_time).unwrap_or_default()),
+            )?;
+            attributes.push(attribute(ID_SIGNING_TIME, Any::encode_from(&time)?)?);
+        }
+        SetOfVec::try_from(attributes)
     };
     build().map_err(CadesError::encoding("signed attributes"))
 }

@@ -13,7 +13,8 @@ use super::parsed::CadesSignature;
 use super::signer::require_non_repudiation;
 use super::signer_info::{Expected, verify_signer_info};
 use super::time_stamp::Token;
-use const_oid::db::rfc5911::ID_DATA;
+use cms::cert::CertificateChoices;
+use const_oid::db::rfc5911::{ID_DATA, ID_SIGNING_TIME};
 use x509_cert::Certificate;
 
 /// The CAdES baseline level a signature reached (ETSI EN 319 122-1 §6).
@@ -65,6 +66,25 @@ pub struct Verified {
 
 /// Check the `.p7s` `p7s` over the detached document `data`.
 pub fn verify(p7s: &[u8], data: &[u8]) -> Result<Verified, CadesError> {
+    let checked = verify_detached(p7s, data)?;
+    let signing_time =
+        checked.signing_time.ok_or_else(|| CadesError::Attribute { name: "signingTime", problem: "missing".into() })?;
+    Ok(Verified { level: checked.level, signer: checked.signer, signing_time, time_stamps: checked.time_stamps })
+}
+
+/// What [`verify_detached`] found: [`Verified`] with the signingTime optional (PAdES forbids it) and the
+/// certificates the CMS carries.
+#[derive(Clone, Debug)]
+pub(crate) struct Checked {
+    pub(crate) level: Level,
+    pub(crate) signer: Certificate,
+    pub(crate) signing_time: Option<i64>,
+    pub(crate) time_stamps: Vec<TimeStampSeen>,
+    pub(crate) certificates: Vec<Certificate>,
+}
+
+/// The checks of [`verify`], for every CMS-based format: the signingTime attribute is read when present.
+pub(crate) fn verify_detached(p7s: &[u8], data: &[u8]) -> Result<Checked, CadesError> {
     let signature = CadesSignature::from_der(p7s)?;
     let info = signature.signer_info()?;
     let expected = Expected { what: "signature", content_type: ID_DATA };
@@ -74,18 +94,32 @@ pub fn verify(p7s: &[u8], data: &[u8]) -> Result<Verified, CadesError> {
         .signed_attrs
         .as_ref()
         .ok_or_else(|| CadesError::Attribute { name: "signedAttrs", problem: "missing".into() })?;
-    let signing_time = signing_time(attributes)?;
+    let signing_time = match attributes.iter().any(|a| a.oid == ID_SIGNING_TIME) {
+        true => Some(signing_time(attributes)?),
+        false => None,
+    };
     let time_stamps = signature
         .signature_time_stamps()?
         .iter()
         .map(|der| check_time_stamp(der, info.signature.as_bytes()))
         .collect::<Result<Vec<_>, _>>()?;
     let level = if time_stamps.is_empty() { Level::BaselineB } else { Level::BaselineT };
-    Ok(Verified { level, signer, signing_time, time_stamps })
+    let certificates = signature
+        .signed_data()
+        .certificates
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .filter_map(|choice| match choice {
+            CertificateChoices::Certificate(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect();
+    Ok(Checked { level, signer, signing_time, time_stamps, certificates })
 }
 
-/// One signature time stamp over `signature_value`.
-fn check_time_stamp(der: &[u8], signature_value: &[u8]) -> Result<TimeStampSeen, CadesError> {
+/// One time-stamp token over `signature_value` (a signature value for CAdES; the bytes a PDF document time stamp
+/// covers for PAdES).
+pub(crate) fn check_time_stamp(der: &[u8], signature_value: &[u8]) -> Result<TimeStampSeen, CadesError> {
     let wrap = |e: CadesError| match e {
         e @ CadesError::TimeStampImprint => e,
         other => CadesError::TimeStamp(Box::new(other)),

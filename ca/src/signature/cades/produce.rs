@@ -62,11 +62,30 @@ pub fn prepare(
     prepare_for(document_sha256, chain, signing_time)
 }
 
+/// [`prepare`] without the signingTime attribute, for formats whose baseline forbids it in the CMS (PAdES: the
+/// time is the PDF signature dictionary's /M, ETSI EN 319 142-1 §5.3). The same nonRepudiation check.
+pub fn prepare_without_signing_time(
+    document_sha256: &[u8; 32],
+    signer_chain: &[&[u8]],
+) -> Result<ToBeSigned, CadesError> {
+    let chain = SignerChain::from_der(signer_chain)?;
+    require_non_repudiation(&chain.signer)?;
+    prepare_attributes(document_sha256, chain, None)
+}
+
 /// [`prepare`] without the keyUsage check: for tests that need what a careless signer would have made.
 pub(super) fn prepare_for(
     document_sha256: &[u8; 32],
     chain: SignerChain,
     signing_time: i64,
+) -> Result<ToBeSigned, CadesError> {
+    prepare_attributes(document_sha256, chain, Some(signing_time))
+}
+
+fn prepare_attributes(
+    document_sha256: &[u8; 32],
+    chain: SignerChain,
+    signing_time: Option<i64>,
 ) -> Result<ToBeSigned, CadesError> {
     let signature_algorithm = signature_algorithm(&chain.signer)?;
     let attributes = signed_attributes(document_sha256, &chain.signer, signing_time)?;

@@ -18,10 +18,10 @@ use std::sync::{Arc, OnceLock};
 use x509_cert::Certificate;
 
 /// 2026-11-27T00:00:00Z.
-const NOW: i64 = 1_795_651_200;
+pub(crate) const NOW: i64 = 1_795_651_200;
 const DOCUMENT: &[u8] = "紹介状 referral letter\n".as_bytes();
 
-fn hpki() -> &'static HpkiCredentials {
+pub(crate) fn hpki() -> &'static HpkiCredentials {
     static PKI: OnceLock<HpkiCredentials> = OnceLock::new();
     PKI.get_or_init(|| issue_hpki(&HpkiSubject::default()).unwrap())
 }
@@ -39,7 +39,7 @@ fn signed(data: &[u8]) -> Vec<u8> {
 }
 
 /// An in-process TSA with a self-made certificate (critical EKU timeStamping) for a P-256 key.
-fn tsa() -> &'static TimeStampAuthority {
+pub(crate) fn tsa() -> &'static TimeStampAuthority {
     static TSA: OnceLock<TimeStampAuthority> = OnceLock::new();
     TSA.get_or_init(|| {
         let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
@@ -75,7 +75,7 @@ fn non_repudiation() -> rcgen::CustomExtension {
 }
 
 /// The DER of a token from [`tsa`] over the SHA-256 `digest`.
-fn token(digest: &[u8]) -> Vec<u8> {
+pub(crate) fn token(digest: &[u8]) -> Vec<u8> {
     let request = TimeStampReq {
         version: 1,
         message_imprint: MessageImprint {

@@ -1,0 +1,87 @@
+//! scripts/bench-pades' hcpki side: sign a PDF at PAdES B-LT (test HPKI card key, in-process TSA), write it, then
+//! verify it with `hcpki_ca::signature::pades::verify` in a loop and print verifications per second.
+//!
+//!     cargo run --release -p hcpki-ca --example pades_bench -- IN.pdf OUT.pdf SECONDS TRUST-DIR
+//!
+//! TRUST-DIR receives `hpki-root.pem` and `tsa.pem` (self-signed) for the reference validator. The last line
+//! of standard output is `verifications_per_second=N`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use der::{Decode, Encode};
+use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
+use hcpki_ca::signature::pades::{self, Level, ValidationData};
+use hcpki_ca::timestamp::client::Query;
+use hcpki_ca::timestamp::{Accuracy, TimeStampAuthority, TimeStampResp, TsaSettings};
+use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, input, output, seconds, trust] = args.as_slice() else {
+        panic!("usage: pades_bench IN.pdf OUT.pdf SECONDS TRUST-DIR");
+    };
+    let pdf = std::fs::read(input).unwrap();
+    let cas = HpkiTestCas::new().unwrap();
+    let card = cas.issue(&HpkiSubject::default()).unwrap();
+    let (tsa, tsa_cert) = tsa();
+    let now = hcpki_ca::time::now_unix();
+
+    let prepared = pades::prepare(&pdf, &[card.signature.cert.as_slice(), &card.signature_ca], now).unwrap();
+    let value = card.signature.key.sign_sha256(prepared.to_be_signed()).unwrap();
+    let b_b = pades::assemble(prepared, &value).unwrap();
+    let token = stamp(&tsa, &pades::signature_time_stamp_digest(&b_b).unwrap(), now);
+    let b_t = pades::with_signature_time_stamp(&b_b, &token).unwrap();
+    let data = ValidationData {
+        certificates: vec![card.signature.cert.clone(), card.signature_ca.clone(), card.root.clone(), tsa_cert.clone()],
+        crls: vec![cas.root_arl(&[], CrlValidity::fresh(24)).unwrap()],
+        ocsps: Vec::new(),
+    };
+    let b_lt = pades::add_validation_data(&b_t, &data).unwrap();
+    assert_eq!(pades::verify(&b_lt).unwrap().level(), Level::BaselineLt);
+    std::fs::write(output, &b_lt).unwrap();
+    let pem = |der: &[u8]| der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der).unwrap();
+    std::fs::write(format!("{trust}/hpki-root.pem"), pem(&card.root)).unwrap();
+    std::fs::write(format!("{trust}/tsa.pem"), pem(&tsa_cert)).unwrap();
+
+    let budget = Duration::from_secs(seconds.parse().unwrap());
+    let start = Instant::now();
+    let mut count = 0u64;
+    while start.elapsed() < budget {
+        pades::verify(&b_lt).unwrap();
+        count += 1;
+    }
+    let rate = count as f64 / start.elapsed().as_secs_f64();
+    println!("file_bytes={}", b_lt.len());
+    println!("verifications={count}");
+    println!("verifications_per_second={rate:.1}");
+}
+
+/// An in-process TSA under a self-signed certificate (critical EKU timeStamping) for a P-256 key.
+fn tsa() -> (TimeStampAuthority, Vec<u8>) {
+    let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
+    let pair = rcgen::KeyPair::try_from(pkcs8.as_slice()).unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name.push(rcgen::DnType::CommonName, "TEST bench TSA");
+    // extendedKeyUsage critical { id-kp-timeStamping }
+    let mut eku = rcgen::CustomExtension::from_oid_content(
+        &[2, 5, 29, 37],
+        vec![0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08],
+    );
+    eku.set_criticality(true);
+    params.custom_extensions.push(eku);
+    let cert = params.self_signed(&pair).unwrap().der().to_vec();
+    let settings = TsaSettings {
+        policy: "1.3.6.1.4.1.99999.3161.1".parse().unwrap(),
+        accuracy: Accuracy { seconds: Some(1), millis: None, micros: None },
+    };
+    (TimeStampAuthority::new(&cert, Arc::new(key), settings).unwrap(), cert)
+}
+
+/// A token over the SHA-256 `digest`, asked as a signer asks (`timestamp::client::Query`: nonce, certReq).
+fn stamp(tsa: &TimeStampAuthority, digest: &[u8; 32], now: i64) -> Vec<u8> {
+    let query = Query::sha256(digest, None).unwrap();
+    let answer = tsa.answer(query.der(), now);
+    answer.outcome.unwrap();
+    TimeStampResp::from_der(&answer.der).unwrap().time_stamp_token.unwrap().to_der().unwrap()
+}
