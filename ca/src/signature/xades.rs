@@ -1,0 +1,20 @@
+//! XAdES signatures for e-prescriptions (電子処方箋), levels B-B and B-T, as the national service
+//! (電子処方箋管理サービス) defines them: the prescription CSV, Base64 in `Document/Prescription/PrescriptionDocument`
+//! of the EP.xsd envelope, signed by an enveloped `ds:Signature` in `PrescriptionSign` with exclusive
+//! canonicalization, RSA-SHA256, three References (the prescription data, the XAdES 1.3.2 `SignedProperties`
+//! with `SigningCertificateV2`, and `KeyInfo`), and for B-T a `SignatureTimeStamp` over the canonical
+//! `SignatureValue`.
+//!
+//! The shape follows [`super::cades`]: [`prepare`] gives the canonical `SignedInfo` (what the card signs), the
+//! card signs, [`assemble`] checks the value and writes the XML; [`signature_time_stamp_digest`] → a TSA →
+//! [`with_signature_time_stamp`] adds B-T; [`verify`] checks a document, resistant to XML signature wrapping.
+//! XML is read only through [`xml`] (no DTD, no entities, bounded) and canonicalized only by [`c14n`].
+
+pub mod c14n;
+mod error;
+pub mod xml;
+
+pub use error::{XadesError, XmlError};
+
+#[cfg(test)]
+mod c14n_tests;
