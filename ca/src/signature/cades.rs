@@ -32,6 +32,9 @@ pub use error::CadesError;
 pub use parsed::CadesSignature;
 pub use produce::{ToBeSigned, assemble, prepare};
 pub use time_stamp::{signature_time_stamp_digest, with_signature_time_stamp};
+// Shared with XAdES (`super::xades`): the signer certificate's checks and the signature time stamp's.
+pub(super) use check::check_time_stamp;
+pub(super) use signer::{SignerChain, require_non_repudiation, signature_algorithm};
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -11,10 +11,18 @@
 //! XML is read only through [`xml`] (no DTD, no entities, bounded) and canonicalized only by [`c14n`].
 
 pub mod c14n;
+mod envelope;
 mod error;
+mod ids;
+mod prescription;
+mod produce;
 pub mod xml;
 
 pub use error::{XadesError, XmlError};
+pub use prescription::{DrugLine, MAX_CSV_BYTES, Summary, summary};
+pub use produce::{Prepared, assemble, prepare};
 
 #[cfg(test)]
 mod c14n_tests;
+#[cfg(test)]
+mod tests;

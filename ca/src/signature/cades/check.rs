@@ -84,8 +84,9 @@ pub fn verify(p7s: &[u8], data: &[u8]) -> Result<Verified, CadesError> {
     Ok(Verified { level, signer, signing_time, time_stamps })
 }
 
-/// One signature time stamp over `signature_value`.
-fn check_time_stamp(der: &[u8], signature_value: &[u8]) -> Result<TimeStampSeen, CadesError> {
+/// One signature time stamp over `signature_value` (for XAdES, the canonical ds:SignatureValue): its imprint,
+/// the TSA's signature and binding, extendedKeyUsage timeStamping.
+pub(in crate::signature) fn check_time_stamp(der: &[u8], signature_value: &[u8]) -> Result<TimeStampSeen, CadesError> {
     let wrap = |e: CadesError| match e {
         e @ CadesError::TimeStampImprint => e,
         other => CadesError::TimeStamp(Box::new(other)),

@@ -18,10 +18,10 @@ use std::sync::{Arc, OnceLock};
 use x509_cert::Certificate;
 
 /// 2026-11-27T00:00:00Z.
-const NOW: i64 = 1_795_651_200;
+pub(in crate::signature) const NOW: i64 = 1_795_651_200;
 const DOCUMENT: &[u8] = "紹介状 referral letter\n".as_bytes();
 
-fn hpki() -> &'static HpkiCredentials {
+pub(in crate::signature) fn hpki() -> &'static HpkiCredentials {
     static PKI: OnceLock<HpkiCredentials> = OnceLock::new();
     PKI.get_or_init(|| issue_hpki(&HpkiSubject::default()).unwrap())
 }
@@ -39,7 +39,7 @@ fn signed(data: &[u8]) -> Vec<u8> {
 }
 
 /// An in-process TSA with a self-made certificate (critical EKU timeStamping) for a P-256 key.
-fn tsa() -> &'static TimeStampAuthority {
+pub(in crate::signature) fn tsa() -> &'static TimeStampAuthority {
     static TSA: OnceLock<TimeStampAuthority> = OnceLock::new();
     TSA.get_or_init(|| {
         let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
@@ -58,7 +58,7 @@ fn tsa() -> &'static TimeStampAuthority {
 }
 
 /// A self-signed certificate for the PKCS#8 key `pkcs8`, carrying `extension`.
-fn self_signed(pkcs8: &[u8], cn: &str, extension: rcgen::CustomExtension) -> Vec<u8> {
+pub(in crate::signature) fn self_signed(pkcs8: &[u8], cn: &str, extension: rcgen::CustomExtension) -> Vec<u8> {
     let key = rcgen::KeyPair::try_from(pkcs8).unwrap();
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     params.distinguished_name.push(rcgen::DnType::CommonName, cn);
@@ -67,7 +67,7 @@ fn self_signed(pkcs8: &[u8], cn: &str, extension: rcgen::CustomExtension) -> Vec
 }
 
 /// keyUsage nonRepudiation, as an extension for [`self_signed`].
-fn non_repudiation() -> rcgen::CustomExtension {
+pub(in crate::signature) fn non_repudiation() -> rcgen::CustomExtension {
     // BIT STRING, 6 unused bits, 0x40 = bit 1 (nonRepudiation).
     let mut ku = rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 15], vec![0x03, 0x02, 0x06, 0x40]);
     ku.set_criticality(true);
@@ -75,7 +75,7 @@ fn non_repudiation() -> rcgen::CustomExtension {
 }
 
 /// The DER of a token from [`tsa`] over the SHA-256 `digest`.
-fn token(digest: &[u8]) -> Vec<u8> {
+pub(in crate::signature) fn token(digest: &[u8]) -> Vec<u8> {
     let request = TimeStampReq {
         version: 1,
         message_imprint: MessageImprint {

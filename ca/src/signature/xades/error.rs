@@ -81,6 +81,9 @@ pub enum XadesError {
     /// Base64 text that does not decode.
     #[error("the {0} is not Base64: give the document as it was written")]
     Base64(&'static str),
+    /// The signer's key is not RSA.
+    #[error("the signer's key ({0}) is not RSA: e-prescription signatures are RSA-SHA256, made with the HPKI card's signature key")]
+    UnsupportedKey(String),
     /// The signature value does not verify.
     #[error(
         "the signature does not verify with the signer certificate's key: SignedInfo was changed after signing or \

@@ -1,0 +1,105 @@
+//! XAdES B-B and B-T for e-prescriptions in-process: made around the test HPKI card's signature key,
+//! time-stamped by the in-process TSA of the CAdES tests, checked; and the ways making or checking fails.
+
+use super::super::cades::SignerChain;
+use super::super::cades::tests::{NOW, hpki, non_repudiation, self_signed, token};
+use super::produce::prepare_for;
+use super::*;
+use crate::keys::{KeyAlgorithm, SoftwareKey};
+use crate::timestamp::HashAlgorithm;
+
+/// A prescription CSV in the JAHIS records the summary reads (and some it skips).
+pub(super) const CSV: &str = "JAHIS10\r\n1,1,1234567,13,テスト医療機関\r\n5,,イシ タロウ,医師 太郎\r\n\
+11,P0001,処方 花子,ショホウ ハナコ\r\n12,2\r\n13,19800101\r\n51,20261126\r\n101,1,1,内服,5\r\n\
+111,1,1,,1日3回毎食後,3\r\n201,1,1,1,2,1149019F1ZZZ,ロキソプロフェンNa錠60mg,3,1,錠\r\n101,2,3,頓服,3\r\n\
+111,2,1,,疼痛時,1\r\n201,2,1,1,2,,レバミピド錠100mg,1,1,錠\r\n";
+
+/// A B-B e-prescription over `csv` by the HPKI signature certificate, signed as the card signs.
+pub(super) fn signed(csv: &[u8]) -> Vec<u8> {
+    let pki = hpki();
+    let prepared = prepare(csv, &[pki.signature.cert.as_slice(), &pki.signature_ca], NOW).unwrap();
+    let value = pki.signature.key.sign_sha256(prepared.to_be_signed()).unwrap();
+    assemble(prepared, &value).unwrap()
+}
+
+#[test]
+fn the_summary_shows_the_patient_and_the_drugs() {
+    let shown = summary(CSV.as_bytes()).unwrap();
+    assert_eq!(shown.patient, "処方 花子");
+    assert_eq!(shown.prescriber.as_deref(), Some("医師 太郎"));
+    assert_eq!(shown.issued.as_deref(), Some("20261126"));
+    let lines: Vec<String> = shown.drugs.iter().map(DrugLine::text).collect();
+    assert_eq!(lines, ["Rp1 ロキソプロフェンNa錠60mg 3錠 1日3回毎食後 ×5", "Rp2 レバミピド錠100mg 1錠 疼痛時 ×3"]);
+
+    for (csv, says) in [
+        ("JAHIS10\n201,1,1,1,2,,薬,1,1,錠\n", "no patient name (record 11)"),
+        ("JAHIS10\n11,P,患者,カンジャ\n", "no drug with a name (record 201)"),
+        ("11,P,患者\n201,x,1\n", "without an Rp number"),
+    ] {
+        let err = summary(csv.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains(says), "{csv}: {err}");
+    }
+    let err = summary(b"11,P,\x82\xa0\n").unwrap_err().to_string();
+    assert!(err.contains("not UTF-8") && err.contains("save it as UTF-8"), "{err}");
+    let err = summary(&vec![b' '; MAX_CSV_BYTES + 1]).unwrap_err().to_string();
+    assert!(err.contains("over the limit"), "{err}");
+}
+
+#[test]
+fn b_b_has_the_ep_xsd_shape_and_the_card_signs_the_canonical_signed_info() {
+    let pki = hpki();
+    let prepared = prepare(CSV.as_bytes(), &[pki.signature.cert.as_slice(), &pki.signature_ca], NOW).unwrap();
+    assert_eq!(prepared.summary().patient, "処方 花子");
+    let tbs = std::str::from_utf8(prepared.to_be_signed()).unwrap().to_owned();
+    assert!(tbs.starts_with("<ds:SignedInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"></ds:CanonicalizationMethod><ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256\">"), "{tbs}");
+    assert_eq!(tbs.matches("<ds:Reference ").count(), 3, "{tbs}");
+    assert_eq!(prepared.sha256(), HashAlgorithm::Sha256.digest(prepared.to_be_signed()));
+    let wrong = pki.signature.key.sign_sha256(b"other bytes").unwrap();
+    assert!(matches!(assemble(prepared, &wrong), Err(XadesError::BadSignature)));
+
+    let xml = String::from_utf8(signed(CSV.as_bytes())).unwrap();
+    let document = xml::parse(&xml).unwrap();
+    let path: Vec<&str> = document
+        .descendants()
+        .find(|n| n.tag_name().name() == "Signature")
+        .unwrap()
+        .ancestors()
+        .filter(|n| n.is_element())
+        .map(|n| n.tag_name().name())
+        .collect();
+    assert_eq!(path, ["Signature", "PrescriptionSign", "Prescription", "Document"]);
+    let data = document.descendants().find(|n| n.tag_name().name() == "PrescriptionDocument").unwrap();
+    assert_eq!(data.attribute("id"), Some("PrescriptionDocument"));
+    use base64::Engine;
+    let csv = base64::engine::general_purpose::STANDARD.decode(data.text().unwrap()).unwrap();
+    assert_eq!(csv, CSV.as_bytes(), "the CSV byte for byte, CRLF included");
+    for needle in [
+        "<xades:SigningTime>2026-11-26T00:00:00Z</xades:SigningTime>",
+        "<xades:IssuerSerialV2>",
+        "Target=\"#PrescriptionSign\"",
+        "Type=\"http://uri.etsi.org/01903#SignedProperties\"",
+        "<Version Value=\"EPS1.0\"/>",
+    ] {
+        assert!(xml.contains(needle), "{needle} missing in {xml}");
+    }
+}
+
+#[test]
+fn only_rsa_signature_certificates_sign() {
+    let (_, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::Rsa2048).unwrap();
+    let authentication = self_signed(&pkcs8, "AUTH ONLY", rcgen::CustomExtension::from_oid_content(
+        &[2, 5, 29, 15],
+        vec![0x03, 0x02, 0x07, 0x80],
+    ));
+    let err = prepare(CSV.as_bytes(), &[&authentication], NOW).unwrap_err();
+    assert!(err.to_string().contains("not a signature certificate"), "{err}");
+
+    let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
+    let ec = self_signed(&pkcs8, "EC SIGNER", non_repudiation());
+    let err = prepare(CSV.as_bytes(), &[&ec], NOW).unwrap_err();
+    assert!(matches!(err, XadesError::UnsupportedKey(_)), "{err}");
+    drop(key);
+    let chain = SignerChain::from_der(&[&authentication]).unwrap();
+    assert!(prepare_for(CSV.as_bytes(), chain, NOW).is_ok(), "only the keyUsage check stands in the way");
+    let _ = token;
+}
