@@ -11,16 +11,22 @@
 //! XML is read only through [`xml`] (no DTD, no entities, bounded) and canonicalized only by [`c14n`].
 
 pub mod c14n;
+mod check;
 mod envelope;
 mod error;
 mod ids;
+mod parsed;
 mod prescription;
 mod produce;
+mod time_stamp;
 pub mod xml;
 
+pub use super::cades::{Level, TimeStampSeen};
+pub use check::{Verified, verify};
 pub use error::{XadesError, XmlError};
 pub use prescription::{DrugLine, MAX_CSV_BYTES, Summary, summary};
 pub use produce::{Prepared, assemble, prepare};
+pub use time_stamp::{canonical_signature_value, signature_time_stamp_digest, with_signature_time_stamp};
 
 #[cfg(test)]
 mod c14n_tests;

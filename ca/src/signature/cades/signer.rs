@@ -31,7 +31,9 @@ impl SignerChain {
 
 /// The signature algorithm a key of `certificate` signs CAdES with: sha256WithRSAEncryption for RSA (HPKI cards
 /// are RSA-2048), ecdsa-with-SHA256 for P-256. The identifiers are the ones certificates carry.
-pub(in crate::signature) fn signature_algorithm(certificate: &Certificate) -> Result<AlgorithmIdentifierOwned, CadesError> {
+pub(in crate::signature) fn signature_algorithm(
+    certificate: &Certificate,
+) -> Result<AlgorithmIdentifierOwned, CadesError> {
     let spki = certificate.tbs_certificate().subject_public_key_info();
     let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok());
     match (spki.algorithm.oid, curve) {

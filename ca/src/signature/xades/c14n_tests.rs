@@ -1,9 +1,9 @@
 //! Our exclusive canonicalization against libxml2's (`xmllint --exc-c14n`, the implementation xmlsec1 uses) on
 //! documents exercising namespaces, attribute order, escaping and whitespace; and the reader's refusals.
 
+use super::XmlError;
 use super::c14n::exclusive;
 use super::xml::{MAX_DEPTH, parse};
-use super::XmlError;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -56,7 +56,10 @@ fn a_subtree_declares_only_what_it_uses() {
     let document = parse(xml).unwrap();
     let find = |name: &str| document.descendants().find(|n| n.tag_name().name() == name).unwrap();
     let c14n = |name: &str| String::from_utf8(exclusive(find(name))).unwrap();
-    assert_eq!(c14n("SignedInfo"), r##"<ds:SignedInfo xmlns:ds="urn:ds"><ds:Reference URI="#a"></ds:Reference></ds:SignedInfo>"##);
+    assert_eq!(
+        c14n("SignedInfo"),
+        r##"<ds:SignedInfo xmlns:ds="urn:ds"><ds:Reference URI="#a"></ds:Reference></ds:SignedInfo>"##
+    );
     assert_eq!(c14n("P"), r##"<x:P xmlns:x="urn:x" Id="p"><ds:D xmlns:ds="urn:ds"></ds:D></x:P>"##);
     assert_eq!(c14n("f"), r##"<f xmlns="urn:e"></f>"##);
 }

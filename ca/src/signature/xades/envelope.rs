@@ -87,10 +87,8 @@ pub(super) fn document(ids: &Ids, body: &Body, signed_info: &str) -> (String, St
 
 /// ds:KeyInfo with the certificates (DER, signer first) Base64 in one X509Data.
 pub(super) fn key_info(ids: &Ids, certificates: &[Vec<u8>]) -> String {
-    let certificates: String = certificates
-        .iter()
-        .map(|der| format!("<ds:X509Certificate>{}</ds:X509Certificate>", base64(der)))
-        .collect();
+    let certificates: String =
+        certificates.iter().map(|der| format!("<ds:X509Certificate>{}</ds:X509Certificate>", base64(der))).collect();
     format!("<ds:KeyInfo Id=\"{}\"><ds:X509Data>{certificates}</ds:X509Data></ds:KeyInfo>", ids.key_info)
 }
 
@@ -132,7 +130,9 @@ fn reference(attributes: &str, digest: &[u8]) -> String {
 
 /// xades:UnsignedProperties holding one SignatureTimeStamp with the token's DER.
 pub(super) fn unsigned_properties(time_stamp: &str) -> String {
-    format!("<xades:UnsignedProperties><xades:UnsignedSignatureProperties>{time_stamp}</xades:UnsignedSignatureProperties></xades:UnsignedProperties>")
+    format!(
+        "<xades:UnsignedProperties><xades:UnsignedSignatureProperties>{time_stamp}</xades:UnsignedSignatureProperties></xades:UnsignedProperties>"
+    )
 }
 
 /// xades:SignatureTimeStamp (XAdES §7.3) over the exc-c14n of ds:SignatureValue, with the token's DER.

@@ -13,7 +13,9 @@ pub enum XmlError {
     )]
     Doctype,
     /// Over the size limit.
-    #[error("the XML is {size} bytes, over the limit of {limit} bytes: an e-prescription is far smaller; check the file")]
+    #[error(
+        "the XML is {size} bytes, over the limit of {limit} bytes: an e-prescription is far smaller; check the file"
+    )]
     TooLarge {
         /// The document's size.
         size: usize,
@@ -65,7 +67,9 @@ pub enum XadesError {
         expected: &'static str,
     },
     /// An `Id` value names more than one element: a signature wrapping attempt or a broken writer.
-    #[error("the Id {0:?} names more than one element: a reference must resolve to exactly one (XML signature wrapping refused)")]
+    #[error(
+        "the Id {0:?} names more than one element: a reference must resolve to exactly one (XML signature wrapping refused)"
+    )]
     DuplicateId(String),
     /// A reference resolves to no element, or to another element than the one the format signs.
     #[error("the reference {uri:?} {problem} (XML signature wrapping refused)")]
@@ -82,7 +86,9 @@ pub enum XadesError {
     #[error("the {0} is not Base64: give the document as it was written")]
     Base64(&'static str),
     /// The signer's key is not RSA.
-    #[error("the signer's key ({0}) is not RSA: e-prescription signatures are RSA-SHA256, made with the HPKI card's signature key")]
+    #[error(
+        "the signer's key ({0}) is not RSA: e-prescription signatures are RSA-SHA256, made with the HPKI card's signature key"
+    )]
     UnsupportedKey(String),
     /// The signature value does not verify.
     #[error(
@@ -91,7 +97,9 @@ pub enum XadesError {
     )]
     BadSignature,
     /// SigningCertificateV2 does not name the certificate in KeyInfo.
-    #[error("SigningCertificateV2 does not name the signer certificate (digest, issuer or serial differ): a certificate was swapped")]
+    #[error(
+        "SigningCertificateV2 does not name the signer certificate (digest, issuer or serial differ): a certificate was swapped"
+    )]
     SigningCertificateMismatch,
     /// The time-stamp token is not over this signature's canonical SignatureValue.
     #[error(

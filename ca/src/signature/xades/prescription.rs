@@ -97,7 +97,8 @@ pub fn summary(csv: &[u8]) -> Result<Summary, XadesError> {
                 }
             }
             "201" => {
-                let rp = rp().ok_or_else(|| XadesError::Csv(format!("has a drug record without an Rp number: {line}")))?;
+                let rp =
+                    rp().ok_or_else(|| XadesError::Csv(format!("has a drug record without an Rp number: {line}")))?;
                 summary.drugs.push(DrugLine {
                     rp,
                     name: field(6).to_owned(),

@@ -115,5 +115,14 @@ pub fn assemble(prepared: Prepared, signature_value: &[u8]) -> Result<Vec<u8>, X
     let spki = prepared.signer.tbs_certificate().subject_public_key_info();
     verify_signature(spki, &prepared.signature_algorithm, &prepared.signed_info, signature_value)
         .map_err(|_| XadesError::BadSignature)?;
-    Ok(format!("{}{}{}", prepared.head, envelope::base64(signature_value), prepared.tail).into_bytes())
+    let xml = format!("{}{}{}", prepared.head, envelope::base64(signature_value), prepared.tail).into_bytes();
+    // What we write, our verifier accepts: a bug in the writer shows here, not at the pharmacy.
+    super::check::verify(&xml)?;
+    Ok(xml)
+}
+
+/// [`assemble`] without any check: for tests that need what a careless signer would have written.
+#[cfg(test)]
+pub(super) fn assemble_unchecked(prepared: Prepared, signature_value: &[u8]) -> Vec<u8> {
+    format!("{}{}{}", prepared.head, envelope::base64(signature_value), prepared.tail).into_bytes()
 }

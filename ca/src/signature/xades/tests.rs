@@ -3,10 +3,12 @@
 
 use super::super::cades::SignerChain;
 use super::super::cades::tests::{NOW, hpki, non_repudiation, self_signed, token};
-use super::produce::prepare_for;
+use super::envelope;
+use super::produce::{assemble_unchecked, prepare_for};
 use super::*;
 use crate::keys::{KeyAlgorithm, SoftwareKey};
 use crate::timestamp::HashAlgorithm;
+use der::Encode;
 
 /// A prescription CSV in the JAHIS records the summary reads (and some it skips).
 pub(super) const CSV: &str = "JAHIS10\r\n1,1,1234567,13,テスト医療機関\r\n5,,イシ タロウ,医師 太郎\r\n\
@@ -87,10 +89,11 @@ fn b_b_has_the_ep_xsd_shape_and_the_card_signs_the_canonical_signed_info() {
 #[test]
 fn only_rsa_signature_certificates_sign() {
     let (_, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::Rsa2048).unwrap();
-    let authentication = self_signed(&pkcs8, "AUTH ONLY", rcgen::CustomExtension::from_oid_content(
-        &[2, 5, 29, 15],
-        vec![0x03, 0x02, 0x07, 0x80],
-    ));
+    let authentication = self_signed(
+        &pkcs8,
+        "AUTH ONLY",
+        rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 15], vec![0x03, 0x02, 0x07, 0x80]),
+    );
     let err = prepare(CSV.as_bytes(), &[&authentication], NOW).unwrap_err();
     assert!(err.to_string().contains("not a signature certificate"), "{err}");
 
@@ -99,7 +102,130 @@ fn only_rsa_signature_certificates_sign() {
     let err = prepare(CSV.as_bytes(), &[&ec], NOW).unwrap_err();
     assert!(matches!(err, XadesError::UnsupportedKey(_)), "{err}");
     drop(key);
+}
+
+#[test]
+fn an_authentication_certificate_signature_is_refused() {
+    let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::Rsa2048).unwrap();
+    let digital_signature_only =
+        rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 15], vec![0x03, 0x02, 0x07, 0x80]);
+    let authentication = self_signed(&pkcs8, "AUTH ONLY", digital_signature_only);
     let chain = SignerChain::from_der(&[&authentication]).unwrap();
-    assert!(prepare_for(CSV.as_bytes(), chain, NOW).is_ok(), "only the keyUsage check stands in the way");
-    let _ = token;
+    let prepared = prepare_for(CSV.as_bytes(), chain, NOW).unwrap();
+    let value = crate::keys::KeySource::sign(&key, prepared.to_be_signed()).unwrap();
+    let xml = assemble_unchecked(prepared, &value);
+    let err = verify(&xml).unwrap_err();
+    assert!(err.to_string().contains("not a signature certificate"), "{err}");
+}
+
+/// A B-T e-prescription over [`CSV`].
+fn time_stamped() -> Vec<u8> {
+    let xml = signed(CSV.as_bytes());
+    with_signature_time_stamp(&xml, &token(&signature_time_stamp_digest(&xml).unwrap())).unwrap()
+}
+
+#[test]
+fn b_b_and_b_t_verify_and_give_back_exactly_the_signed_prescription() {
+    let pki = hpki();
+    let xml = signed(CSV.as_bytes());
+    let verified = verify(&xml).unwrap();
+    assert_eq!((verified.level, verified.signing_time), (Level::BaselineB, NOW));
+    assert_eq!(verified.signer.to_der().unwrap(), pki.signature.cert);
+    assert_eq!(verified.chain.iter().map(|c| c.to_der().unwrap()).collect::<Vec<_>>(), [pki.signature_ca.clone()]);
+    assert_eq!(verified.prescription, CSV.as_bytes());
+    assert!(verified.time_stamps.is_empty());
+
+    let digest = signature_time_stamp_digest(&xml).unwrap();
+    let canonical = canonical_signature_value(&xml).unwrap();
+    assert!(
+        canonical.starts_with(b"<ds:SignatureValue xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" Id=\"value-id-")
+    );
+    assert_eq!(digest.to_vec(), HashAlgorithm::Sha256.digest(&canonical));
+    let b_t = time_stamped();
+    let verified = verify(&b_t).unwrap();
+    assert_eq!((verified.level, verified.level.name()), (Level::BaselineT, "B-T"));
+    assert_eq!(verified.time_stamps.iter().map(|t| t.time).collect::<Vec<_>>(), [NOW + 5]);
+    assert_eq!(verified.prescription, CSV.as_bytes());
+    assert_eq!(signature_time_stamp_digest(&b_t).unwrap(), digest, "the time stamp leaves SignatureValue alone");
+    // A second time stamp goes beside the first.
+    let twice = with_signature_time_stamp(&b_t, &token(&digest)).unwrap();
+    assert_eq!(verify(&twice).unwrap().time_stamps.len(), 2);
+
+    let err = with_signature_time_stamp(&xml, &token(&[7; 32])).unwrap_err();
+    assert!(matches!(err, XadesError::TimeStampImprint), "{err}");
+    let err = with_signature_time_stamp(&xml, b"not a token").unwrap_err();
+    assert!(err.to_string().contains("time-stamp token"), "{err}");
+}
+
+/// `xml` with `from` replaced by `to` (once, and it must be there).
+fn edit(xml: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let text = std::str::from_utf8(xml).unwrap();
+    assert!(text.contains(from), "{from} not in the document");
+    text.replacen(from, to, 1).into_bytes()
+}
+
+#[test]
+fn tampering_and_signature_wrapping_are_refused() {
+    let xml = time_stamped();
+    let text = String::from_utf8(xml.clone()).unwrap();
+    let data_start = "<PrescriptionDocument id=\"PrescriptionDocument\">";
+    let base64_csv = text.split(data_start).nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let evil = envelope::base64(CSV.replace("ロキソプロフェン", "オキシコドン").as_bytes());
+
+    let tampered_csv = edit(&xml, &base64_csv, &evil);
+    assert!(matches!(verify(&tampered_csv), Err(XadesError::DigestMismatch(what)) if what.contains("prescription")));
+    let tampered_properties = edit(&xml, "2026-11-26T00:00:00Z", "2026-11-25T00:00:00Z");
+    assert!(matches!(verify(&tampered_properties), Err(XadesError::DigestMismatch("SignedProperties"))));
+    let tampered_key_info = edit(&xml, "<ds:X509Data>", "<ds:X509Data> ");
+    assert!(matches!(verify(&tampered_key_info), Err(XadesError::DigestMismatch("KeyInfo"))));
+    let tampered_value = edit(&xml, "<ds:SignatureValue Id=", "<ds:SignatureValue Wrapped=\"\" Id=");
+    assert!(matches!(verify(&tampered_value), Err(XadesError::TimeStampImprint)), "the token no longer covers it");
+    let tampered_signed_info = edit(&xml, "<ds:SignedInfo>", "<ds:SignedInfo> ");
+    assert!(matches!(verify(&tampered_signed_info), Err(XadesError::BadSignature)));
+
+    // XSW 1: the signed data moved where the format does not look, an evil copy in its place under a new Id.
+    let moved = edit(
+        &edit(
+            &xml,
+            &format!("{data_start}{base64_csv}</PrescriptionDocument>"),
+            &format!("<PrescriptionDocument id=\"Evil\">{evil}</PrescriptionDocument>"),
+        ),
+        "<Version Value=\"EPS1.0\"/>",
+        &format!("<Version Value=\"EPS1.0\"/>{data_start}{base64_csv}</PrescriptionDocument>"),
+    );
+    let err = verify(&moved).unwrap_err();
+    assert!(
+        matches!(err, XadesError::Reference { problem: "points to an element this format does not sign", .. }),
+        "{err}"
+    );
+    // XSW 2: an evil copy carrying the same Id, wherever it is.
+    let duplicated = edit(
+        &xml,
+        "</PrescriptionManagement>",
+        &format!("<x id=\"PrescriptionDocument\">{evil}</x></PrescriptionManagement>"),
+    );
+    assert!(matches!(verify(&duplicated), Err(XadesError::DuplicateId(id)) if id == "PrescriptionDocument"));
+    // XSW 3: the original signature moved into an Object of a new signature at PrescriptionSign.
+    let wrapped = edit(&xml, "<ds:Object>", "<ds:Object><ds:Signature Id=\"Other\"/>");
+    assert!(matches!(verify(&wrapped), Err(XadesError::Structure(_))));
+    // A fourth reference, another transform, an XPointer URI.
+    let extra = edit(&xml, "</ds:SignedInfo>", "<ds:Reference URI=\"#Document\"/></ds:SignedInfo>");
+    assert!(matches!(verify(&extra), Err(XadesError::Structure(m)) if m.contains("exactly three References")));
+    let inclusive = edit(
+        &xml,
+        "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>",
+        "<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>",
+    );
+    assert!(matches!(verify(&inclusive), Err(XadesError::Algorithm { what: "Transform", .. })));
+    let xpointer = edit(&xml, "URI=\"#PrescriptionDocument\"", "URI=\"#xpointer(id('PrescriptionDocument'))\"");
+    assert!(matches!(verify(&xpointer), Err(XadesError::Reference { .. })));
+
+    // Bad input: a DTD, truncation, garbage.
+    let doctype = edit(&xml, "<Document ", "<!DOCTYPE Document [<!ENTITY x \"y\">]><Document ");
+    let err = verify(&doctype).unwrap_err();
+    assert!(matches!(err, XadesError::Xml(XmlError::Doctype)), "{err}");
+    assert!(err.to_string().contains("never reads DTDs"), "{err}");
+    assert!(matches!(verify(xml.get(..xml.len() / 2).unwrap()), Err(XadesError::Xml(XmlError::Malformed(_)))));
+    assert!(matches!(verify(b"\x00\x01"), Err(XadesError::Xml(_))));
+    assert!(matches!(verify(b"<Other/>"), Err(XadesError::Structure(_))));
 }
