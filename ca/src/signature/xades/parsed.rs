@@ -134,8 +134,15 @@ pub(super) fn base64_text(node: Node<'_, '_>, what: &'static str) -> Result<Vec<
     if node.children().any(|c| c.is_element()) {
         return Err(XadesError::structure(format!("the {what} holds an element where Base64 text belongs")));
     }
-    let text: String =
-        node.children().filter_map(|c| c.text()).flat_map(str::chars).filter(|c| !c.is_ascii_whitespace()).collect();
+    // Text nodes only: roxmltree gives a comment's text too, and canonicalization drops comments, so reading
+    // them would return data the digest never covered (the comment-truncation attack on SAML libraries).
+    let text: String = node
+        .children()
+        .filter(|c| c.is_text())
+        .filter_map(|c| c.text())
+        .flat_map(str::chars)
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
     base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| XadesError::Base64(what))
 }
 

@@ -208,6 +208,11 @@ fn tampering_and_signature_wrapping_are_refused() {
     // XSW 3: the original signature moved into an Object of a new signature at PrescriptionSign.
     let wrapped = edit(&xml, "<ds:Object>", "<ds:Object><ds:Signature Id=\"Other\"/>");
     assert!(matches!(verify(&wrapped), Err(XadesError::Structure(_))));
+    // A comment inside the signed data: canonicalization drops it, so it must not reach the data returned.
+    let half = base64_csv.len() / 2 / 4 * 4;
+    let (first, second) = base64_csv.split_at(half);
+    let commented = edit(&xml, &base64_csv, &format!("{first}<!--{evil}-->{second}"));
+    assert_eq!(verify(&commented).unwrap().prescription, CSV.as_bytes());
     // A fourth reference, another transform, an XPointer URI.
     let extra = edit(&xml, "</ds:SignedInfo>", "<ds:Reference URI=\"#Document\"/></ds:SignedInfo>");
     assert!(matches!(verify(&extra), Err(XadesError::Structure(m)) if m.contains("exactly three References")));
