@@ -35,8 +35,9 @@ pub struct Verified {
     pub signer: Certificate,
     /// The other certificates KeyInfo carries (the signer's CAs), in order.
     pub chain: Vec<Certificate>,
-    /// The SigningTime claimed (not proven: see `time_stamps`).
-    pub signing_time: i64,
+    /// The SigningTime claimed (not proven: see `time_stamps`), Unix seconds; `None` when the signer wrote none
+    /// (the national service's examples carry none; hcpki always writes one).
+    pub signing_time: Option<i64>,
     /// The signature time stamps, in order (empty at B-B).
     pub time_stamps: Vec<TimeStampSeen>,
     /// The prescription CSV, decoded from exactly the element the signature covers.
@@ -141,23 +142,28 @@ fn check_references(parts: &Parts<'_, '_>, index: &IdIndex<'_, '_>) -> Result<()
     Ok(())
 }
 
-/// SignedSignatureProperties: SigningTime (returned, Unix seconds) and SigningCertificateV2 naming `signer`.
-fn check_signed_properties(properties: Node<'_, '_>, signer: &Certificate) -> Result<i64, XadesError> {
+/// SignedSignatureProperties: SigningCertificateV2 naming `signer`, and SigningTime when present (returned, Unix
+/// seconds).
+fn check_signed_properties(properties: Node<'_, '_>, signer: &Certificate) -> Result<Option<i64>, XadesError> {
     let [signature_properties] =
         children(properties, "xades:SignedProperties", &[(Some(XADES), "SignedSignatureProperties")])?;
-    let one = |local: &'static str| -> Result<Node<'_, '_>, XadesError> {
+    let at_most_one = |local: &'static str| -> Result<Option<Node<'_, '_>>, XadesError> {
         let mut found = elements(signature_properties).into_iter().filter(|n| is(*n, Some(XADES), local));
         match (found.next(), found.next()) {
-            (Some(node), None) => Ok(node),
-            _ => Err(XadesError::structure(format!("SignedSignatureProperties must hold exactly one {local}"))),
+            (node, None) => Ok(node),
+            _ => Err(XadesError::structure(format!("SignedSignatureProperties holds more than one {local}"))),
         }
     };
-    let time = one("SigningTime")?;
-    let signing_time = time
-        .text()
-        .and_then(crate::time::parse_rfc3339)
-        .ok_or_else(|| XadesError::structure("SigningTime is not an xsd:dateTime with a time zone"))?;
-    let [cert] = children(one("SigningCertificateV2")?, "xades:SigningCertificateV2", &[(Some(XADES), "Cert")])?;
+    let signing_time = at_most_one("SigningTime")?
+        .map(|time| {
+            time.text()
+                .and_then(crate::time::parse_rfc3339)
+                .ok_or_else(|| XadesError::structure("SigningTime is not an xsd:dateTime with a time zone"))
+        })
+        .transpose()?;
+    let certificate = at_most_one("SigningCertificateV2")?
+        .ok_or_else(|| XadesError::structure("SignedSignatureProperties holds no SigningCertificateV2"))?;
+    let [cert] = children(certificate, "xades:SigningCertificateV2", &[(Some(XADES), "Cert")])?;
     let [digest, issuer_serial] =
         children(cert, "xades:Cert", &[(Some(XADES), "CertDigest"), (Some(XADES), "IssuerSerialV2")])?;
     let [method, value] =

@@ -129,7 +129,7 @@ fn b_b_and_b_t_verify_and_give_back_exactly_the_signed_prescription() {
     let pki = hpki();
     let xml = signed(CSV.as_bytes());
     let verified = verify(&xml).unwrap();
-    assert_eq!((verified.level, verified.signing_time), (Level::BaselineB, NOW));
+    assert_eq!((verified.level, verified.signing_time), (Level::BaselineB, Some(NOW)));
     assert_eq!(verified.signer.to_der().unwrap(), pki.signature.cert);
     assert_eq!(verified.chain.iter().map(|c| c.to_der().unwrap()).collect::<Vec<_>>(), [pki.signature_ca.clone()]);
     assert_eq!(verified.prescription, CSV.as_bytes());
