@@ -94,3 +94,4 @@ mod scep;
 mod secrets;
 mod serve;
 mod tsa;
+mod xades;
