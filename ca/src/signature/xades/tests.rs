@@ -131,7 +131,8 @@ fn b_b_and_b_t_verify_and_give_back_exactly_the_signed_prescription() {
     let verified = verify(&xml).unwrap();
     assert_eq!((verified.level, verified.signing_time), (Level::BaselineB, Some(NOW)));
     assert_eq!(verified.signer.to_der().unwrap(), pki.signature.cert);
-    assert_eq!(verified.chain.iter().map(|c| c.to_der().unwrap()).collect::<Vec<_>>(), [pki.signature_ca.clone()]);
+    let chain: Vec<Vec<u8>> = verified.chain.iter().map(|c| c.to_der().unwrap()).collect();
+    assert_eq!(chain, std::slice::from_ref(&pki.signature_ca));
     assert_eq!(verified.prescription, CSV.as_bytes());
     assert!(verified.time_stamps.is_empty());
 
