@@ -235,3 +235,57 @@ fn tampering_and_signature_wrapping_are_refused() {
     assert!(matches!(verify(b"\x00\x01"), Err(XadesError::Xml(_))));
     assert!(matches!(verify(b"<Other/>"), Err(XadesError::Structure(_))));
 }
+
+/// `xml` after an edit, signed again with the HPKI signature key: every Reference's digest recomputed, SignedInfo
+/// signed anew — what a signer would have written had the document been so from the start.
+fn resigned(xml: &str) -> Vec<u8> {
+    resign(xml, |message| hpki().signature.key.sign_sha256(message).unwrap())
+}
+
+/// [`resigned`] with a software key.
+fn resigned_by(xml: &str, key: &SoftwareKey) -> Vec<u8> {
+    resign(xml, |message| crate::keys::KeySource::sign(key, message).unwrap())
+}
+
+fn resign(xml: &str, sign: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+    let document = xml::parse(xml).unwrap();
+    let index = super::ids::IdIndex::of(&document).unwrap();
+    let mut text = xml.to_owned();
+    for reference in document.descendants().filter(|n| n.tag_name().name() == "Reference") {
+        let target = index.resolve(reference.attribute("URI").unwrap()).unwrap();
+        let fresh = envelope::base64(&HashAlgorithm::Sha256.digest(&c14n::exclusive(target)));
+        let old = reference.descendants().find(|n| n.tag_name().name() == "DigestValue").unwrap().text().unwrap();
+        text = text.replacen(&format!("<ds:DigestValue>{old}"), &format!("<ds:DigestValue>{fresh}"), 1);
+    }
+    let document = xml::parse(&text).unwrap();
+    let signed_info = document.descendants().find(|n| n.tag_name().name() == "SignedInfo").unwrap();
+    let value = sign(&c14n::exclusive(signed_info));
+    let old = document.descendants().find(|n| n.tag_name().name() == "SignatureValue").unwrap().text().unwrap();
+    text.replacen(old, &envelope::base64(&value), 1).into_bytes()
+}
+
+#[test]
+fn the_national_tools_shape_without_signing_time_or_chain_verifies() {
+    let xml = String::from_utf8(signed(CSV.as_bytes())).unwrap();
+    let time = "<xades:SigningTime>2026-11-26T00:00:00Z</xades:SigningTime>";
+    let ca = format!("<ds:X509Certificate>{}</ds:X509Certificate>", envelope::base64(&hpki().signature_ca));
+    let national = resigned(&xml.replacen(time, "", 1).replacen(&ca, "", 1));
+    let verified = verify(&national).unwrap();
+    assert_eq!((verified.level, verified.signing_time, verified.chain.len()), (Level::BaselineB, None, 0));
+    assert_eq!(verified.prescription, CSV.as_bytes());
+    // Two SigningTimes, or none of SigningCertificateV2, are not XAdES.
+    let twice = resigned(&xml.replacen(time, &format!("{time}{time}"), 1));
+    assert!(matches!(verify(&twice), Err(XadesError::Structure(m)) if m.contains("more than one SigningTime")));
+    let start = xml.find("<xades:SigningCertificateV2>").unwrap();
+    let end = xml.find("</xades:SigningCertificateV2>").unwrap() + "</xades:SigningCertificateV2>".len();
+    let unbound = resigned(&format!("{}{}", xml.get(..start).unwrap(), xml.get(end..).unwrap()));
+    assert!(matches!(verify(&unbound), Err(XadesError::Structure(m)) if m.contains("no SigningCertificateV2")));
+    // A certificate swapped in KeyInfo (same document, re-signed by another key) is caught by the binding.
+    let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::Rsa2048).unwrap();
+    let other = self_signed(&pkcs8, "OTHER SIGNER", non_repudiation());
+    let signer = format!("<ds:X509Certificate>{}</ds:X509Certificate>", envelope::base64(&hpki().signature.cert));
+    let swapped =
+        xml.replacen(&signer, &format!("<ds:X509Certificate>{}</ds:X509Certificate>", envelope::base64(&other)), 1);
+    let swapped = resigned_by(&swapped, &key);
+    assert!(matches!(verify(&swapped), Err(XadesError::SigningCertificateMismatch)));
+}
