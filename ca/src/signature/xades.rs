@@ -12,6 +12,7 @@
 
 pub mod c14n;
 mod check;
+mod cover;
 mod envelope;
 mod error;
 mod ids;
@@ -23,6 +24,7 @@ pub mod xml;
 
 pub use super::cades::{Level, TimeStampSeen};
 pub use check::{Verified, verify};
+pub use cover::to_be_signed_covers;
 pub use error::{XadesError, XmlError};
 pub use prescription::{DrugLine, MAX_CSV_BYTES, Summary, summary};
 pub use produce::{Prepared, assemble, prepare};
