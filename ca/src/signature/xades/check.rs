@@ -15,10 +15,12 @@ use super::super::cades::{
     CadesError, Level, TimeStampSeen, check_time_stamp, require_non_repudiation, signature_algorithm,
 };
 use super::c14n::exclusive;
-use super::envelope::{DS, EXC_C14N, RSA_SHA256, SHA256, SIGNED_PROPERTIES_TYPE, XADES};
+use super::envelope::{DS, EXC_C14N, SHA256, SIGNED_PROPERTIES_TYPE, XADES};
 use super::error::XadesError;
 use super::ids::IdIndex;
-use super::parsed::{Parts, base64_text, children, elements, is, require_algorithm};
+use super::parsed::{
+    Parts, base64_text, children, elements, is, reference_digest, require_algorithm, signed_info_references,
+};
 use super::xml;
 use crate::keys::verify::verify_signature;
 use crate::timestamp::{HashAlgorithm, IssuerSerial, SigningCertificateV2};
@@ -89,27 +91,19 @@ pub fn verify(xml: &[u8]) -> Result<Verified, XadesError> {
 /// SignedInfo: exc-c14n, rsa-sha256 and exactly the three References of the format, each resolving to its own
 /// part of this structure, once, with a matching SHA-256 digest.
 fn check_references(parts: &Parts<'_, '_>, index: &IdIndex<'_, '_>) -> Result<(), XadesError> {
-    let found = elements(parts.signed_info);
-    let [canonicalization, method, references @ ..] = found.as_slice() else {
-        return Err(XadesError::structure("SignedInfo lacks CanonicalizationMethod or SignatureMethod"));
-    };
-    if !is(*canonicalization, Some(DS), "CanonicalizationMethod") || !is(*method, Some(DS), "SignatureMethod") {
-        return Err(XadesError::structure("SignedInfo must start with CanonicalizationMethod, SignatureMethod"));
-    }
-    require_algorithm(*canonicalization, "CanonicalizationMethod", EXC_C14N)?;
-    require_algorithm(*method, "SignatureMethod", RSA_SHA256)?;
+    let references = signed_info_references(parts.signed_info)?;
     let targets = [
         (parts.data, "prescription data (PrescriptionDocument)", None),
         (parts.signed_properties, "SignedProperties", Some(SIGNED_PROPERTIES_TYPE)),
         (parts.key_info, "KeyInfo", None),
     ];
-    if references.len() != targets.len() || !references.iter().all(|r| is(*r, Some(DS), "Reference")) {
+    if references.len() != targets.len() {
         return Err(XadesError::structure(
             "SignedInfo must hold exactly three References: the prescription data, SignedProperties and KeyInfo",
         ));
     }
     let mut covered = [false; 3];
-    for reference in references {
+    for reference in &references {
         let uri = reference.attribute("URI").unwrap_or_default();
         let target = index.resolve(uri)?;
         let problem = |problem| XadesError::Reference { uri: uri.to_owned(), problem };
@@ -127,15 +121,7 @@ fn check_references(parts: &Parts<'_, '_>, index: &IdIndex<'_, '_>) -> Result<()
         {
             return Err(problem("to SignedProperties lacks Type=\"http://uri.etsi.org/01903#SignedProperties\""));
         }
-        let [transforms, digest_method, digest_value] = children(
-            *reference,
-            "ds:Reference",
-            &[(Some(DS), "Transforms"), (Some(DS), "DigestMethod"), (Some(DS), "DigestValue")],
-        )?;
-        let [transform] = children(transforms, "ds:Transforms", &[(Some(DS), "Transform")])?;
-        require_algorithm(transform, "Transform", EXC_C14N)?;
-        require_algorithm(digest_method, "DigestMethod", SHA256)?;
-        if base64_text(digest_value, "DigestValue")? != HashAlgorithm::Sha256.digest(&exclusive(target)) {
+        if reference_digest(*reference)? != HashAlgorithm::Sha256.digest(&exclusive(target)) {
             return Err(XadesError::DigestMismatch(name));
         }
     }

@@ -3,9 +3,9 @@
 //! recomputes the Reference digest from the CSV it displayed instead of trusting whoever prepared the request.
 
 use super::c14n::exclusive;
-use super::envelope::{DATA_ID, DS, EXC_C14N, RSA_SHA256, SHA256};
+use super::envelope::{DATA_ID, DS};
 use super::error::XadesError;
-use super::parsed::{base64_text, children, elements, is, require_algorithm};
+use super::parsed::{is, reference_digest, signed_info_references};
 use super::{envelope, xml};
 use crate::timestamp::HashAlgorithm;
 
@@ -17,26 +17,13 @@ pub fn to_be_signed_covers(to_be_signed: &[u8], csv: &[u8]) -> Result<(), XadesE
     if !is(signed_info, Some(DS), "SignedInfo") {
         return Err(XadesError::structure("what the card is asked to sign is not a ds:SignedInfo"));
     }
-    let found = elements(signed_info);
-    let [canonicalization, method, references @ ..] = found.as_slice() else {
-        return Err(XadesError::structure("SignedInfo lacks CanonicalizationMethod or SignatureMethod"));
-    };
-    require_algorithm(*canonicalization, "CanonicalizationMethod", EXC_C14N)?;
-    require_algorithm(*method, "SignatureMethod", RSA_SHA256)?;
+    let references = signed_info_references(signed_info)?;
     let uri = format!("#{DATA_ID}");
-    let mut to_data = references.iter().filter(|r| is(**r, Some(DS), "Reference") && r.attribute("URI") == Some(&uri));
+    let mut to_data = references.iter().filter(|r| r.attribute("URI") == Some(&uri));
     let (Some(reference), None) = (to_data.next(), to_data.next()) else {
         return Err(XadesError::Reference { uri, problem: "is not in SignedInfo exactly once" });
     };
-    let [transforms, digest_method, digest_value] = children(
-        *reference,
-        "ds:Reference",
-        &[(Some(DS), "Transforms"), (Some(DS), "DigestMethod"), (Some(DS), "DigestValue")],
-    )?;
-    let [transform] = children(transforms, "ds:Transforms", &[(Some(DS), "Transform")])?;
-    require_algorithm(transform, "Transform", EXC_C14N)?;
-    require_algorithm(digest_method, "DigestMethod", SHA256)?;
-    if base64_text(digest_value, "DigestValue")? != data_digest(csv)? {
+    if reference_digest(*reference)? != data_digest(csv)? {
         return Err(XadesError::DigestMismatch("prescription shown (what the card would sign covers another)"));
     }
     Ok(())

@@ -4,7 +4,7 @@
 //! Elements an attacker adds elsewhere (a second Signature, a copy of the data inside an Object) are either a
 //! structural error here or never looked at, and references must resolve to these very nodes (`check`).
 
-use super::envelope::{DS, XADES};
+use super::envelope::{DS, EXC_C14N, RSA_SHA256, SHA256, XADES};
 use super::error::XadesError;
 use roxmltree::{Document, Node};
 
@@ -158,4 +158,38 @@ pub(super) fn require_algorithm(
         return Err(XadesError::Algorithm { what, found: found.to_owned(), expected });
     }
     Ok(())
+}
+
+/// The References of `signed_info`, after checking that it starts with CanonicalizationMethod exc-c14n and
+/// SignatureMethod rsa-sha256 and holds nothing but References after them.
+pub(super) fn signed_info_references<'a, 'input>(
+    signed_info: Node<'a, 'input>,
+) -> Result<Vec<Node<'a, 'input>>, XadesError> {
+    let found = elements(signed_info);
+    let [canonicalization, method, references @ ..] = found.as_slice() else {
+        return Err(XadesError::structure("SignedInfo lacks CanonicalizationMethod or SignatureMethod"));
+    };
+    if !is(*canonicalization, Some(DS), "CanonicalizationMethod") || !is(*method, Some(DS), "SignatureMethod") {
+        return Err(XadesError::structure("SignedInfo must start with CanonicalizationMethod, SignatureMethod"));
+    }
+    require_algorithm(*canonicalization, "CanonicalizationMethod", EXC_C14N)?;
+    require_algorithm(*method, "SignatureMethod", RSA_SHA256)?;
+    if !references.iter().all(|r| is(*r, Some(DS), "Reference")) {
+        return Err(XadesError::structure("SignedInfo holds other than References after SignatureMethod"));
+    }
+    Ok(references.to_vec())
+}
+
+/// The DigestValue of `reference`, after checking it has exactly Transforms (the one Transform exc-c14n),
+/// DigestMethod SHA-256 and DigestValue.
+pub(super) fn reference_digest(reference: Node<'_, '_>) -> Result<Vec<u8>, XadesError> {
+    let [transforms, digest_method, digest_value] = children(
+        reference,
+        "ds:Reference",
+        &[(Some(DS), "Transforms"), (Some(DS), "DigestMethod"), (Some(DS), "DigestValue")],
+    )?;
+    let [transform] = children(transforms, "ds:Transforms", &[(Some(DS), "Transform")])?;
+    require_algorithm(transform, "Transform", EXC_C14N)?;
+    require_algorithm(digest_method, "DigestMethod", SHA256)?;
+    base64_text(digest_value, "DigestValue")
 }
