@@ -8,3 +8,4 @@
 
 pub mod cades;
 pub mod pades;
+pub mod xades;

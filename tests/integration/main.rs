@@ -97,3 +97,4 @@ mod secrets;
 mod serve;
 mod signing_requests;
 mod tsa;
+mod xades;

@@ -33,6 +33,8 @@ pub use error::CadesError;
 pub use parsed::CadesSignature;
 pub use produce::{ToBeSigned, assemble, prepare, prepare_without_signing_time};
 pub use time_stamp::{signature_time_stamp_digest, with_signature_time_stamp};
+// Shared with XAdES (`super::xades`): the signer certificate's checks (and `check_time_stamp` above).
+pub(super) use signer::{SignerChain, require_non_repudiation, signature_algorithm};
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -118,7 +118,8 @@ pub(crate) fn verify_detached(p7s: &[u8], data: &[u8]) -> Result<Checked, CadesE
 }
 
 /// One time-stamp token over `signature_value` (a signature value for CAdES; the bytes a PDF document time stamp
-/// covers for PAdES).
+/// covers for PAdES; for XAdES, the canonical ds:SignatureValue): its imprint, the TSA's signature and binding,
+/// extendedKeyUsage timeStamping.
 pub(crate) fn check_time_stamp(der: &[u8], signature_value: &[u8]) -> Result<TimeStampSeen, CadesError> {
     let wrap = |e: CadesError| match e {
         e @ CadesError::TimeStampImprint => e,

@@ -10,16 +10,16 @@ use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage};
 
 /// The signer certificate and its CAs, as `prepare` receives them.
 #[derive(Debug)]
-pub(super) struct SignerChain {
+pub(in crate::signature) struct SignerChain {
     /// The signer's certificate.
-    pub(super) signer: Certificate,
+    pub(in crate::signature) signer: Certificate,
     /// The signer's certificate, then the CAs, as they go into `certificates`.
-    pub(super) all: Vec<Certificate>,
+    pub(in crate::signature) all: Vec<Certificate>,
 }
 
 impl SignerChain {
     /// Decode `chain`: the signer certificate's DER first, then its CAs' (the root may be left out).
-    pub(super) fn from_der(chain: &[&[u8]]) -> Result<Self, CadesError> {
+    pub(in crate::signature) fn from_der(chain: &[&[u8]]) -> Result<Self, CadesError> {
         let all = chain
             .iter()
             .map(|der| Certificate::from_der(der).map_err(|e| CadesError::Chain(e.to_string())))
@@ -31,7 +31,9 @@ impl SignerChain {
 
 /// The signature algorithm a key of `certificate` signs CAdES with: sha256WithRSAEncryption for RSA (HPKI cards
 /// are RSA-2048), ecdsa-with-SHA256 for P-256. The identifiers are the ones certificates carry.
-pub(super) fn signature_algorithm(certificate: &Certificate) -> Result<AlgorithmIdentifierOwned, CadesError> {
+pub(in crate::signature) fn signature_algorithm(
+    certificate: &Certificate,
+) -> Result<AlgorithmIdentifierOwned, CadesError> {
     let spki = certificate.tbs_certificate().subject_public_key_info();
     let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok());
     match (spki.algorithm.oid, curve) {
@@ -47,7 +49,7 @@ pub(super) fn signature_algorithm(certificate: &Certificate) -> Result<Algorithm
 /// Refuse a certificate whose keyUsage lacks nonRepudiation (contentCommitment): the HPKI authentication
 /// certificate has digitalSignature alone and must never sign a document (issue #27 item 2), and a certificate
 /// without keyUsage says nothing about commitment.
-pub(super) fn require_non_repudiation(certificate: &Certificate) -> Result<(), CadesError> {
+pub(in crate::signature) fn require_non_repudiation(certificate: &Certificate) -> Result<(), CadesError> {
     match certificate.tbs_certificate().get_extension::<KeyUsage>() {
         Ok(Some((_, usage))) if usage.non_repudiation() => Ok(()),
         _ => Err(CadesError::NotForSignatures { subject: certificate.tbs_certificate().subject().to_string() }),

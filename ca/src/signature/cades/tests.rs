@@ -58,7 +58,7 @@ pub(crate) fn tsa() -> &'static TimeStampAuthority {
 }
 
 /// A self-signed certificate for the PKCS#8 key `pkcs8`, carrying `extension`.
-fn self_signed(pkcs8: &[u8], cn: &str, extension: rcgen::CustomExtension) -> Vec<u8> {
+pub(in crate::signature) fn self_signed(pkcs8: &[u8], cn: &str, extension: rcgen::CustomExtension) -> Vec<u8> {
     let key = rcgen::KeyPair::try_from(pkcs8).unwrap();
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     params.distinguished_name.push(rcgen::DnType::CommonName, cn);
@@ -67,7 +67,7 @@ fn self_signed(pkcs8: &[u8], cn: &str, extension: rcgen::CustomExtension) -> Vec
 }
 
 /// keyUsage nonRepudiation, as an extension for [`self_signed`].
-fn non_repudiation() -> rcgen::CustomExtension {
+pub(in crate::signature) fn non_repudiation() -> rcgen::CustomExtension {
     // BIT STRING, 6 unused bits, 0x40 = bit 1 (nonRepudiation).
     let mut ku = rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 15], vec![0x03, 0x02, 0x06, 0x40]);
     ku.set_criticality(true);
