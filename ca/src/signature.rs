@@ -7,3 +7,4 @@
 //! guideline Q&A Q-52).
 
 pub mod cades;
+pub mod validation;

@@ -22,7 +22,6 @@
 
 use std::fmt;
 
-
 /// One HPKI healthcare role. The declaration order is the display order (the CP's order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
