@@ -79,7 +79,7 @@ pub enum TimeStampEvidence {
         /// genTime, Unix seconds.
         gen_time: i64,
         /// The TSA certificate that signed it.
-        tsa: Certificate,
+        tsa: Box<Certificate>,
         /// The certificates the token carries.
         certificates: Vec<Certificate>,
     },

@@ -51,7 +51,7 @@ fn cert(der: &[u8]) -> Certificate {
 
 fn trust() -> SigningTrust {
     let p = pki();
-    SigningTrust::new(&[p.card.root.clone()], &[p.tsa.to_der().unwrap()]).unwrap()
+    SigningTrust::new(std::slice::from_ref(&p.card.root), &[p.tsa.to_der().unwrap()]).unwrap()
 }
 
 fn odt(unix: i64) -> OffsetDateTime {
@@ -73,7 +73,7 @@ fn crl(this_update: i64, revoked: &[(&HpkiCredentials, i64)]) -> Vec<u8> {
 }
 
 fn stamp(gen_time: i64) -> TimeStampEvidence {
-    TimeStampEvidence::Intact { gen_time, tsa: pki().tsa.clone(), certificates: Vec::new() }
+    TimeStampEvidence::Intact { gen_time, tsa: Box::new(pki().tsa.clone()), certificates: Vec::new() }
 }
 
 /// B-B evidence of `card`'s signature certificate carrying its CA.
@@ -229,7 +229,7 @@ fn broken_evidence_counts_for_nothing() {
     assert!(report.notes.iter().any(|n| n.contains("does not decode")), "{:?}", report.notes);
     // An untrusted TSA is no proof either.
     e.signature_time_stamps = vec![stamp(now() - 60)];
-    let no_tsa = SigningTrust::new(&[card.root.clone()], &[]).unwrap();
+    let no_tsa = SigningTrust::new(std::slice::from_ref(&card.root), &[]).unwrap();
     let report = validate(&e, &no_tsa, now(), &offline);
     assert_eq!((report.verdict().as_str(), report.time_stamp), ("PASSED", None), "{report:?}");
 
