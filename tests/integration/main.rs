@@ -93,4 +93,5 @@ mod revocation;
 mod scep;
 mod secrets;
 mod serve;
+mod signature_verify;
 mod tsa;
