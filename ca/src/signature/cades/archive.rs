@@ -75,13 +75,7 @@ pub fn with_archive_time_stamp(cms: &[u8], data: &[u8], token_der: &[u8]) -> Res
 
 /// The DER of each archive-time-stamp-v3 token of `signature`, in order.
 pub(super) fn archive_time_stamps(signature: &CadesSignature) -> Result<Vec<Vec<u8>>, CadesError> {
-    let Some(unsigned) = &signature.signer_info()?.unsigned_attrs else { return Ok(Vec::new()) };
-    unsigned
-        .iter()
-        .filter(|a| a.oid == ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
-        .flat_map(|a| a.values.iter())
-        .map(|v| v.to_der().map_err(CadesError::encoding("archive time stamp")))
-        .collect()
+    signature.unsigned_values(ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
 }
 
 /// Check the archive time stamp `token_der` of `signature` over `data`: its index names only what the signature

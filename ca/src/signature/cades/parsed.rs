@@ -137,12 +137,17 @@ impl CadesSignature {
 
     /// The DER of each signature time-stamp token (unsigned attribute id-aa-signatureTimeStampToken), in order.
     pub fn signature_time_stamps(&self) -> Result<Vec<Vec<u8>>, CadesError> {
+        self.unsigned_values(ID_AA_TIME_STAMP_TOKEN)
+    }
+
+    /// The DER of every value of the unsigned attribute `oid`, in order.
+    pub(super) fn unsigned_values(&self, oid: const_oid::ObjectIdentifier) -> Result<Vec<Vec<u8>>, CadesError> {
         let Some(unsigned) = &self.signer_info()?.unsigned_attrs else { return Ok(Vec::new()) };
         unsigned
             .iter()
-            .filter(|a| a.oid == ID_AA_TIME_STAMP_TOKEN)
+            .filter(|a| a.oid == oid)
             .flat_map(|a| a.values.iter())
-            .map(|v| v.to_der().map_err(CadesError::encoding("time-stamp token")))
+            .map(|v| v.to_der().map_err(CadesError::encoding("unsigned attribute")))
             .collect()
     }
 

@@ -163,17 +163,22 @@ fn tampered_content_fails() {
 
 #[test]
 fn tampered_signed_attributes_fail() {
-    let p7s = signed(DOCUMENT);
-    // Change the signingTime's last seconds digit: still a valid time, no longer what was signed.
-    let time = x509_cert::time::Time::try_from(std::time::UNIX_EPOCH + std::time::Duration::from_secs(NOW as u64))
+    let tampered = tamper_signing_time(&signed(DOCUMENT), NOW);
+    let err = verify(&tampered, DOCUMENT).unwrap_err();
+    assert!(matches!(err, CadesError::BadSignature("signature")), "{err:?}");
+}
+
+/// `p7s` with the signingTime `at`'s last seconds digit changed: still a valid time, no longer what was signed.
+fn tamper_signing_time(p7s: &[u8], at: i64) -> Vec<u8> {
+    let time = x509_cert::time::Time::try_from(std::time::UNIX_EPOCH + std::time::Duration::from_secs(at as u64))
         .unwrap()
         .to_der()
         .unwrap();
-    let at = p7s.windows(time.len()).position(|w| w == time.as_slice()).unwrap();
-    let mut tampered = p7s.clone();
-    tampered[at + time.len() - 2] = b'1';
-    let err = verify(&tampered, DOCUMENT).unwrap_err();
-    assert!(matches!(err, CadesError::BadSignature("signature")), "{err:?}");
+    let pos = p7s.windows(time.len()).position(|w| w == time.as_slice()).unwrap();
+    let mut tampered = p7s.to_vec();
+    let digit = &mut tampered[pos + time.len() - 2];
+    *digit = if *digit == b'1' { b'2' } else { b'1' };
+    tampered
 }
 
 #[test]
@@ -363,13 +368,6 @@ mod long_term {
         assert_eq!(judge(&p7s, b"tampered").sub_indication, Some(SubIndication::HashFailure));
         assert_eq!(judge(b"garbage", DOCUMENT).sub_indication, Some(SubIndication::FormatFailure));
         assert_eq!(judge(&p7s[..p7s.len() / 2], DOCUMENT).sub_indication, Some(SubIndication::FormatFailure));
-        let time = x509_cert::time::Time::try_from(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t() as u64))
-            .unwrap()
-            .to_der()
-            .unwrap();
-        let at = p7s.windows(time.len()).position(|w| w == time.as_slice()).unwrap();
-        let mut tampered = p7s.clone();
-        tampered[at + time.len() - 2] = b'1';
-        assert_eq!(judge(&tampered, DOCUMENT).verdict(), "FAILED/SIG_CRYPTO_FAILURE");
+        assert_eq!(judge(&tamper_signing_time(&p7s, t()), DOCUMENT).verdict(), "FAILED/SIG_CRYPTO_FAILURE");
     }
 }
