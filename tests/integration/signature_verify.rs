@@ -15,7 +15,8 @@
 //! * Without embedded revocation data hcpki fetches the CRL from the certificate's distribution point; the test
 //!   PKI's (`hcpki-test.invalid`) does not resolve, so B-T without B-LT data is INDETERMINATE/TRY_LATER.
 //!
-//! No database is used beyond the hcpki directory `hcpki issue` needs, so it runs once (SQLite).
+//! No database is used beyond the hcpki directory `hcpki issue` needs, so it runs once (SQLite). The API
+//! (`POST /api/v1/signatures/verify`, audited) runs once per backend.
 
 use crate::cades::{cms_verify, path, stamp, ts_verify, write_pem};
 use crate::harness::{Backend, Hcpki, describe};
@@ -25,6 +26,8 @@ use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCa
 use std::path::Path;
 use std::process::{Command, Output};
 use x509_cert::der::{Decode, Encode};
+
+on_both_backends!(the_api_judges_posted_signatures_and_audits_each);
 
 const DOCUMENT: &[u8] = "{\"resourceType\":\"Bundle\",\"title\":\"診療情報提供書\"}\n".as_bytes();
 
@@ -178,6 +181,56 @@ fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
     let out = cms_verify_with(&h.path("b-lt.p7s"), &document, &root, &["-crl_check".to_owned()]);
     assert!(out.status.success(), "b-lt: openssl -crl_check\n{}", describe(&out));
     eprintln!("{}", table.join("\n"));
+}
+
+/// `POST /api/v1/signatures/verify` by an auditor: a B-B signature with its CRL embedded is PASSED, the same over
+/// another document FAILED/HASH_FAILURE; anonymous callers, bodies over the limit and bad Base64 are refused; every
+/// call is audited with the verdict and the document's SHA-256.
+fn the_api_judges_posted_signatures_and_audits_each(b: Backend) {
+    use base64::Engine as _;
+    use serde_json::json;
+    let h = Hcpki::initialized(b);
+    let cas = HpkiTestCas::new().unwrap();
+    let card = cas.issue(&HpkiSubject::default()).unwrap();
+    let root = h.path("hpki-root.pem");
+    write_pem(&root, "CERTIFICATE", &card.root);
+    let config = std::fs::read_to_string(h.dir().join("hcpki.toml")).unwrap();
+    std::fs::write(h.dir().join("hcpki.toml"), format!("{config}\n[signing]\nanchors = [\"{}\"]\n", path(&root)))
+        .unwrap();
+    let (tsa, _) = old_tsa(&h);
+    let s = Signer { h: &h, tsa: &tsa, cas: &cas };
+    let now = hcpki_ca::time::now_unix();
+    let p7s = s.sign(&card, now, None, &[s.crl(now - 60, &[])], false);
+    let auditor = crate::admin::operator(&h, "aud", "auditor");
+    let server = crate::serve::Served::start(&h, &[]);
+    let api = crate::admin::Api::new(&h, &server);
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let verify = "/api/v1/signatures/verify";
+
+    let r = api.post(verify, &json!({ "signature": b64(&p7s), "data": b64(DOCUMENT) }), &auditor);
+    assert_eq!(
+        (r.status, r.json["verdict"].as_str(), r.json["level"].as_str()),
+        (200, Some("PASSED"), Some("B-B")),
+        "{r:?}"
+    );
+    assert_eq!(r.json["hc_roles"], json!(["Medical Doctor"]), "{r:?}");
+    let r = api.post(verify, &json!({ "signature": b64(&p7s), "data": b64(b"another") }), &auditor);
+    assert_eq!((r.status, r.json["verdict"].as_str()), (200, Some("FAILED/HASH_FAILURE")), "{r:?}");
+    let r = api.post(verify, &json!({ "signature": b64(&p7s), "data": b64(DOCUMENT) }), &crate::admin::As::Nobody);
+    assert!(r.status == 401 || r.status == 403, "{r:?}");
+    let r = api.post(verify, &json!({ "signature": "not base64!", "data": "" }), &auditor);
+    assert!(r.status == 400 && r.text.contains("Base64"), "{r:?}");
+    let big = "A".repeat(800 * 1024);
+    let r = api.post(verify, &json!({ "signature": big, "data": "" }), &auditor);
+    assert_eq!(r.status, 413, "{r:?}");
+    let audit = h.ok(&["audit", "list", "--limit", "1000"]);
+    let lines: Vec<&str> = audit.lines().filter(|l| l.contains("signature.verify")).collect();
+    assert!(lines.len() >= 5, "{}", lines.join("\n"));
+    assert!(lines.iter().any(|l| l.contains("FAILED/HASH_FAILURE")), "{audit}");
+    let document = hex::encode(HashAlgorithm::Sha256.digest(DOCUMENT));
+    assert!(lines.iter().any(|l| l.contains(&document)), "{audit}");
+    h.ok(&["audit", "verify"]);
+    server.stop();
 }
 
 impl Fixture {

@@ -59,7 +59,7 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
             .await
             .context("the verifier stopped")?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&json_report(&report))?);
+                println!("{}", serde_json::to_string_pretty(&crate::http::signatures::json_report(&report))?);
             } else {
                 print!("{}", text_report(&report));
             }
@@ -105,23 +105,6 @@ fn fetch(handle: &tokio::runtime::Handle, request: &FetchRequest<'_>) -> Result<
         FetchRequest::Crl { url } => handle.block_on(crate::login::crl_cache::fetch(url)).map_err(|e| e.to_string()),
         FetchRequest::Ocsp { url, .. } => Err(format!("{url}: the command line fetches CRLs only, not OCSP")),
     }
-}
-
-/// The report as the `--json` object (and the API's answer).
-pub fn json_report(report: &Report) -> serde_json::Value {
-    serde_json::json!({
-        "verdict": report.verdict(),
-        "indication": report.indication,
-        "sub_indication": report.sub_indication,
-        "detail": report.detail,
-        "signer": report.signer.as_ref().map(|c| c.tbs_certificate().subject().to_string()),
-        "hc_roles": report.hc_roles,
-        "level": report.level,
-        "time_stamp": report.time_stamp.map(hcpki_ca::time::rfc3339),
-        "archive_time_stamp": report.archive_time_stamp.map(hcpki_ca::time::rfc3339),
-        "revocation": report.revocation,
-        "notes": report.notes,
-    })
 }
 
 fn text_report(report: &Report) -> String {
