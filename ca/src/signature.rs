@@ -8,4 +8,5 @@
 
 pub mod cades;
 pub mod pades;
+pub mod validation;
 pub mod xades;

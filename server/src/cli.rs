@@ -104,6 +104,9 @@ pub enum Command {
     /// The time-stamping authorities signers ask (`[[signing.tsa]]`): check each, or stamp a file through the list.
     #[command(subcommand)]
     Tsa(crate::cmd::tsa::TsaCommand),
+    /// Document signatures: verify one (PASSED / INDETERMINATE / FAILED), or renew its archive time stamp.
+    #[command(subcommand)]
+    Signature(crate::cmd::signature::SignatureCommand),
 }
 
 #[cfg(test)]

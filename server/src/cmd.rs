@@ -25,6 +25,7 @@ pub mod portal;
 pub mod revocation;
 pub mod serve;
 pub mod service;
+pub mod signature;
 pub mod tsa;
 
 pub use context::actor;
@@ -75,5 +76,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Oidc(c) => with_store(g, |l, s| Box::pin(async move { oidc::run(&l, s.as_ref(), c).await })).await,
         Command::Job(c) => job::run(&open(g).await?, c).await,
         Command::Tsa(c) => tsa::run(&Loaded::read(&g.dir, g.database_url.as_deref())?, c).await,
+        Command::Signature(c) => signature::run(&Loaded::read(&g.dir, g.database_url.as_deref())?, c).await,
     }
 }

@@ -24,6 +24,7 @@ pub mod routes;
 pub mod scep;
 pub mod scep_ra;
 pub mod server_cert;
+pub mod signatures;
 pub mod signing_requests;
 pub mod tls;
 mod tls_key;
@@ -68,4 +69,6 @@ pub struct AppState {
     pub clock: Arc<dyn hcpki_ca::time::Clock>,
     /// The RFC 3161 time-stamping authority, when `[tsa]` is configured.
     pub tsa: Option<Arc<tsa_signer::ServedTsa>>,
+    /// What the signature verifier trusts (`[signing] anchors` and the `[[signing.tsa]]` roots).
+    pub signatures: Arc<hcpki_ca::signature::validation::SigningTrust>,
 }

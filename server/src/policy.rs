@@ -14,7 +14,7 @@ mod subject;
 mod tests;
 
 pub use assurance::{Amr, AssuranceLevel};
-pub use role::{HC_ACTOR_ATTRIBUTE_OID, HcRole, JHPKI_ROLE_SCHEME_OID};
+pub use role::HcRole;
 pub use services::{Claim, KindRule, RoleRule, SERVICES_FILE_VERSION, Service, Services, ServicesError};
 pub use subject::{Credential, FacilityContext, Subject};
 

@@ -84,7 +84,7 @@ fn openssl_verifies_b_b_and_b_t_made_with_the_hpki_signature_key() {
 
 /// An in-process TSA whose certificate `hcpki issue --profile tsa` made for a fresh P-256 key, and the file of
 /// its certificate with the server CA (`-untrusted` for `openssl ts -verify`).
-fn tsa(h: &Hcpki) -> (TimeStampAuthority, PathBuf) {
+pub(crate) fn tsa(h: &Hcpki) -> (TimeStampAuthority, PathBuf) {
     let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
     let key_file = h.path("tsa-key.pem");
     write_pem(&key_file, "PRIVATE KEY", &pkcs8);
@@ -111,7 +111,7 @@ fn tsa(h: &Hcpki) -> (TimeStampAuthority, PathBuf) {
 
 /// The DER of the token `tsa` grants at `now` over the SHA-256 `digest`, asked by `openssl ts -query -cert` (so
 /// the token carries the TSA certificate).
-fn stamp(h: &Hcpki, tsa: &TimeStampAuthority, digest: &[u8], now: i64) -> Vec<u8> {
+pub(crate) fn stamp(h: &Hcpki, tsa: &TimeStampAuthority, digest: &[u8], now: i64) -> Vec<u8> {
     let query = h.path("signature-time-stamp.tsq");
     run_ok(
         Command::new("openssl")
@@ -133,7 +133,7 @@ pub(crate) fn cms_verify(p7s: &Path, content: &Path, root: &Path) -> Output {
 }
 
 /// `openssl ts -verify -digest HEX -in TOKEN -token_in -CAfile ROOT -untrusted UNTRUSTED`.
-fn ts_verify(token: &Path, digest: &str, root: &Path, untrusted: &Path) -> Output {
+pub(crate) fn ts_verify(token: &Path, digest: &str, root: &Path, untrusted: &Path) -> Output {
     Command::new("openssl")
         .args(["ts", "-verify", "-digest", digest, "-token_in", "-in", path(token)])
         .args(["-CAfile", path(root), "-untrusted", path(untrusted)])
@@ -145,6 +145,6 @@ pub(crate) fn write_pem(file: &Path, label: &str, der: &[u8]) {
     std::fs::write(file, x509_cert::der::pem::encode_string(label, LineEnding::LF, der).unwrap()).unwrap();
 }
 
-fn path(p: &Path) -> &str {
+pub(crate) fn path(p: &Path) -> &str {
     p.to_str().unwrap_or_default()
 }

@@ -103,6 +103,20 @@ impl Authority {
         }
     }
 
+    /// Audit an admin request that changes nothing but is recorded (a signature verification: its verdict).
+    pub async fn audit_admin_event(&self, actor: &Actor, action: &str, target: &str, detail: serde_json::Value) {
+        let event = AuditEvent {
+            actor: actor.as_str().to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            outcome: Outcome::Ok,
+            detail,
+        };
+        if let Err(e) = self.store.append_audit(&event, self.now_ms()).await {
+            tracing::error!(error = %e, action, "could not audit an admin request");
+        }
+    }
+
     /// Add an operator (or change an enabled one's role) and issue an operator certificate for the CSR
     /// through the normal pipeline. The certificate is issued first: should recording the operator fail,
     /// the certificate names nobody the registry knows and authenticates nothing.

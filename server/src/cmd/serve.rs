@@ -149,6 +149,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
         portal: portal.as_ref().map(|p| p.state.clone()),
         clock: authority.clock().clone(),
         tsa,
+        signatures: Arc::new(loaded.config.signing.verifier_trust(&loaded.dir).context("[signing] for the verifier")?),
         console: Arc::new(crate::console::csrf::CsrfKey::from_secret(
             &authority.enrollment_key().context("the web console's CSRF key")?.derive_for("console csrf"),
         )),

@@ -1,7 +1,10 @@
-//! `[signing]`: what document signatures need from outside hcpki; today the time-stamping authorities signers
-//! ask, in order (D70):
+//! `[signing]`: what document signatures need from outside hcpki: the time-stamping authorities signers ask, in
+//! order (D70), and the anchors the signature verifier trusts (D73; separate from `[login]`'s):
 //!
 //! ```toml
+//! [signing]
+//! anchors = ["hpki-roots/mhlw-hpki-root-v2.pem"]  # HPKI roots (or signature CAs) signatures must chain to
+//!
 //! [[signing.tsa]]
 //! url = "https://tsa.example.jp/rfc3161"          # http:// or https://
 //! roots = ["tsa-roots/example-root.pem"]          # PEM or DER, relative to the hcpki directory
@@ -21,6 +24,10 @@ use x509_cert::Certificate;
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SigningConfig {
+    /// Files of the certificates signer paths must end at (`hcpki signature verify`): HPKI roots, or the HPKI
+    /// signature CAs to trust more narrowly. Relative to the hcpki directory.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub anchors: Vec<PathBuf>,
     /// The TSAs, tried in this order; the first valid token wins.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tsa: Vec<TsaEntry>,
@@ -55,6 +62,26 @@ impl SigningConfig {
                 entry.endpoint(dir).with_context(|| format!("[[signing.tsa]] entry {} ({})", i + 1, entry.url))
             })
             .collect()
+    }
+}
+
+impl SigningConfig {
+    /// What the verifier trusts: `anchors` for signers, every `[[signing.tsa]]` entry's roots for time stamps
+    /// (a verifier accepts a token from any TSA the installation would ask itself). Files relative to `dir`.
+    pub fn verifier_trust(&self, dir: &Path) -> Result<hcpki_ca::signature::validation::SigningTrust> {
+        let mut signers = Vec::new();
+        for path in &self.anchors {
+            signers.extend(read_certificates(&dir.join(path)).context("[signing] anchors")?);
+        }
+        let mut tsas = Vec::new();
+        for (i, entry) in self.tsa.iter().enumerate() {
+            for path in &entry.roots {
+                tsas.extend(
+                    read_certificates(&dir.join(path)).with_context(|| format!("[[signing.tsa]] entry {}", i + 1))?,
+                );
+            }
+        }
+        Ok(hcpki_ca::signature::validation::SigningTrust::new(&signers, &tsas)?)
     }
 }
 

@@ -60,6 +60,7 @@ fn limited(state: &AppState, class: Class, routes: Router<AppState>) -> Router<A
 fn admin_api(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/whoami", get(admin::whoami))
+        .route("/api/v1/signatures/verify", post(super::signatures::verify))
         // Anonymous: anyone may apply, so applications count against the address like enrollment.
         .merge(limited(&state, Class::Enroll, Router::new().route("/api/v1/applications", post(admin::apply))))
         .route("/api/v1/facilities", get(admin::list_facilities))

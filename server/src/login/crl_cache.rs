@@ -418,7 +418,7 @@ fn pem_or_der(bytes: &[u8]) -> Vec<u8> {
 
 /// Read a source: `file:PATH` or `http://HOST[:PORT]/PATH` (HTTP/1.1 through hyper's client connection, no
 /// redirects, bounded in size and time). CRLs are signed, so plain HTTP is what RFC 5280 §4.2.1.13 expects.
-async fn fetch(url: &str) -> Result<Vec<u8>, CrlError> {
+pub(crate) async fn fetch(url: &str) -> Result<Vec<u8>, CrlError> {
     let fail = |reason: String| CrlError::Fetch { url: url.to_owned(), reason };
     if let Some(path) = url.strip_prefix("file:") {
         let bytes = tokio::fs::read(path).await.map_err(|e| fail(e.to_string()))?;

@@ -1,5 +1,5 @@
 //! hcRole from an HPKI certificate: subjectDirectoryAttributes → HCActorData → the free text under the JHPKI
-//! role scheme → [`HcRole`].
+//! role scheme ([`hcpki_ca::hc_role::texts`], shared with the signature verifier) → [`HcRole`].
 //!
 //! ```text
 //! -- RFC 5280 §4.2.1.8
@@ -20,13 +20,10 @@
 //! the operator may map more in `[login] hc_role_texts` ([`RoleTexts`], decision D39). Matching is exact; any
 //! other text gives no role and a warning saying what to add, never a guess (docs/portal.md "hcRole").
 
-use crate::policy::{HC_ACTOR_ATTRIBUTE_OID, HcRole, JHPKI_ROLE_SCHEME_OID};
-use der::asn1::ObjectIdentifier;
-use der::{Any, Sequence, Tag, Tagged};
+use crate::policy::HcRole;
 use std::collections::BTreeMap;
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectDirectoryAttributes;
-use x509_cert::ext::pkix::name::DirectoryString;
 
 /// Certificate free texts known to name a role: "Medical Doctor" is decoded from a MEDIS certificate; the two
 /// director texts come from public login code (reference §3.3). Extend only from real certificates or the CP
@@ -195,27 +192,6 @@ pub fn unrecognised_hint(text: &str) -> String {
     )
 }
 
-/// `HCActor`.
-#[derive(Clone, Debug, Sequence)]
-struct HcActor {
-    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
-    coded_data: Option<Any>,
-    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
-    regional_hc_actor_data: Option<Any>,
-}
-
-/// `CodedData`'s fields. The SET's elements are in tag order ([0] < [1] < [2]), which DER requires of a SET and
-/// a SEQUENCE reads in order, so the SET is decoded as this SEQUENCE after re-tagging (see [`as_sequence`]).
-#[derive(Clone, Debug, Sequence)]
-struct CodedDataFields {
-    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
-    coding_scheme_reference: ObjectIdentifier,
-    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
-    code_data_value: Option<Any>,
-    #[asn1(context_specific = "2", tag_mode = "EXPLICIT", optional = "true")]
-    code_data_free_text: Option<DirectoryString>,
-}
-
 /// The role claimed by `cert`, its text looked up in `texts`. A malformed hcRole attribute is an error (the
 /// certificate is not what its CA should issue); texts that are merely unknown are not.
 pub fn decode(cert: &Certificate, texts: &RoleTexts) -> Result<RoleClaim, der::Error> {
@@ -228,23 +204,7 @@ pub fn decode(cert: &Certificate, texts: &RoleTexts) -> Result<RoleClaim, der::E
 /// The role claimed by a subjectDirectoryAttributes value (what [`decode`] reads from the certificate's
 /// extension; public for the `hc_role` fuzz target).
 pub fn from_attributes(attributes: &SubjectDirectoryAttributes, table: &RoleTexts) -> Result<RoleClaim, der::Error> {
-    let hc_actor = ObjectIdentifier::new(HC_ACTOR_ATTRIBUTE_OID).map_err(der::Error::from)?;
-    let scheme = ObjectIdentifier::new(JHPKI_ROLE_SCHEME_OID).map_err(der::Error::from)?;
-    let mut texts = Vec::new();
-    for attribute in attributes.0.iter().filter(|a| a.oid == hc_actor) {
-        for hc_actor_data in attribute.values.iter() {
-            let actors: Vec<HcActor> = as_sequence(hc_actor_data, Tag::Set)?.decode_as()?;
-            for coded in actors.iter().filter_map(|a| a.coded_data.as_ref()) {
-                let fields: CodedDataFields = as_sequence(coded, Tag::Set)?.decode_as()?;
-                if fields.coding_scheme_reference == scheme
-                    && let Some(text) = fields.code_data_free_text
-                {
-                    texts.push(text.value().into_owned());
-                }
-            }
-        }
-    }
-    texts.dedup();
+    let texts = hcpki_ca::hc_role::texts(attributes)?;
     Ok(match texts.as_slice() {
         [] => RoleClaim::Absent,
         [text] => match table.lookup(text) {
@@ -264,14 +224,6 @@ pub fn from_attributes(attributes: &SubjectDirectoryAttributes, table: &RoleText
             RoleClaim::Unrecognised(several.join(" | "))
         }
     })
-}
-
-/// `value` (which must carry `tag`) with its tag replaced by SEQUENCE, to read a SET's fixed-order contents.
-fn as_sequence(value: &Any, tag: Tag) -> Result<Any, der::Error> {
-    if value.tag() != tag {
-        return Err(der::Error::from(der::ErrorKind::TagUnexpected { expected: Some(tag), actual: value.tag() }));
-    }
-    Any::new(Tag::Sequence, value.value())
 }
 
 #[cfg(test)]
@@ -390,11 +342,5 @@ mod tests {
             from_attributes(&attributes, &RoleTexts::default()).unwrap(),
             RoleClaim::Known(HcRole::MedicalDoctor, RoleSource::BuiltIn)
         );
-    }
-
-    #[test]
-    fn a_set_of_wrong_tag_is_refused() {
-        let any = Any::new(Tag::Sequence, [0x02u8, 0x01, 0x00].as_slice()).unwrap();
-        assert!(as_sequence(&any, Tag::Set).is_err());
     }
 }

@@ -1,112 +1,23 @@
 //! Which card certificates are trusted: the configured HPKI and JPKI anchors (separate sets, so a JPKI chain
 //! can never yield an HPKI subject), intermediates from the post or the configuration, and RFC 5280 path
-//! validation reduced to what these PKIs use: name chaining, signatures (aws-lc-rs through
-//! [`hcpki_ca::keys::verify`]), validity at `now`, basicConstraints with pathLen, keyUsage, and refusal of
-//! unknown critical extensions. The leaf's own checks (authentication certificate, validity) are in
+//! validation reduced to what these PKIs use ([`hcpki_ca::path::find`], shared with the TSA client and the
+//! signature verifier): name chaining, signatures, validity at `now`, basicConstraints with pathLen, keyUsage,
+//! and refusal of unknown critical extensions. The leaf's own checks (authentication certificate, validity) are in
 //! [`super::card`]; revocation in [`super::crl_cache`].
 
 use super::CardLoginError;
 use super::card::CardKind;
 use der::{Decode, Encode};
-use hcpki_ca::asn1::SignedRaw;
-use hcpki_ca::keys::verify::verify_signature;
+use hcpki_ca::path::{self, PathProblem};
 use std::path::{Path, PathBuf};
 use x509_cert::Certificate;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 
 /// The longest path accepted (leaf, intermediates, anchor): real HPKI paths have three certificates, JPKI two.
 const MAX_PATH: usize = 6;
 
-/// Extensions this validator understands; any other marked critical makes the certificate unusable (RFC 5280
-/// §4.2). basicConstraints, keyUsage, certificatePolicies (critical in HPKI), subjectAltName,
-/// subjectDirectoryAttributes, CRL distribution points, authority/subject key identifiers, extendedKeyUsage.
-const UNDERSTOOD: [&str; 9] = [
-    "2.5.29.19",
-    "2.5.29.15",
-    "2.5.29.32",
-    "2.5.29.17",
-    "2.5.29.9",
-    "2.5.29.31",
-    "2.5.29.35",
-    "2.5.29.14",
-    "2.5.29.37",
-];
-
-/// A certificate with the exact octets its signature covers and its names as DER, for chaining.
-#[derive(Clone, Debug)]
-pub struct ParsedCert {
-    /// The decoded certificate.
-    pub cert: Certificate,
-    /// As received.
-    pub der: Vec<u8>,
-    signed: SignedRaw,
-    subject_der: Vec<u8>,
-    issuer_der: Vec<u8>,
-}
-
-impl ParsedCert {
-    /// Parse one DER certificate.
-    pub fn from_der(der: &[u8]) -> Result<Self, der::Error> {
-        let cert = Certificate::from_der(der)?;
-        let signed = SignedRaw::from_der(der)?;
-        let subject_der = cert.tbs_certificate().subject().to_der()?;
-        let issuer_der = cert.tbs_certificate().issuer().to_der()?;
-        Ok(Self { cert, der: der.to_vec(), signed, subject_der, issuer_der })
-    }
-
-    /// The subject, RFC 4514, for messages.
-    pub fn subject(&self) -> String {
-        self.cert.tbs_certificate().subject().to_string()
-    }
-
-    /// The subject name as DER (the key CRLs and children name it by).
-    pub fn subject_der(&self) -> &[u8] {
-        &self.subject_der
-    }
-
-    /// The issuer name as DER.
-    pub fn issuer_der(&self) -> &[u8] {
-        &self.issuer_der
-    }
-
-    /// notBefore and notAfter, Unix seconds.
-    pub fn validity(&self) -> (i64, i64) {
-        let v = self.cert.tbs_certificate().validity();
-        (hcpki_ca::time::unix(&v.not_before), hcpki_ca::time::unix(&v.not_after))
-    }
-
-    /// Whether `issuer`'s key verifies this certificate's signature.
-    pub fn issued_by(&self, issuer: &ParsedCert) -> bool {
-        issuer.key_verifies(&self.signed)
-    }
-
-    /// Whether this certificate's key verifies `signed` (a certificate's or a CRL's signature), over the exact
-    /// to-be-signed octets received.
-    pub fn key_verifies(&self, signed: &SignedRaw) -> bool {
-        let spki = self.cert.tbs_certificate().subject_public_key_info();
-        signed.tbs_der().is_ok_and(|tbs| {
-            verify_signature(spki, &signed.signature_algorithm, &tbs, signed.signature.raw_bytes()).is_ok()
-        })
-    }
-
-    /// keyUsage, if the certificate has the extension.
-    pub fn key_usage(&self) -> Result<Option<KeyUsage>, der::Error> {
-        Ok(self.cert.tbs_certificate().get_extension::<KeyUsage>()?.map(|(_, ku)| ku))
-    }
-
-    /// basicConstraints, if present.
-    pub fn basic_constraints(&self) -> Result<Option<BasicConstraints>, der::Error> {
-        Ok(self.cert.tbs_certificate().get_extension::<BasicConstraints>()?.map(|(_, bc)| bc))
-    }
-
-    /// The first critical extension this validator does not understand.
-    pub fn unknown_critical_extension(&self) -> Option<String> {
-        self.cert.tbs_certificate().extensions().into_iter().flatten().find_map(|e| {
-            let oid = e.extn_id.to_string();
-            (e.critical && !UNDERSTOOD.contains(&oid.as_str())).then_some(oid)
-        })
-    }
-}
+/// A certificate with the octets its signature covers: [`hcpki_ca::path`]'s, shared with the TSA client and
+/// the signature verifier (re-exported here, where login code has always found it).
+pub use hcpki_ca::path::ParsedCert;
 
 /// Configuration-time errors: the operator's anchor files. Each names the file and what to change.
 #[derive(Debug, thiserror::Error)]
@@ -202,7 +113,8 @@ impl TrustAnchors {
     }
 
     /// A path from `chain[0]` (the card's certificate) to an anchor, using `chain[1..]` and the configured
-    /// intermediates; every CA on it valid at `now`, allowed to sign certificates and within its pathLen.
+    /// intermediates; every CA on it valid at `now`, allowed to sign certificates and within its pathLen
+    /// ([`hcpki_ca::path::find`]).
     pub fn validate<'a>(&'a self, chain: &'a [ParsedCert], now: i64) -> Result<ValidPath<'a>, CardLoginError> {
         let (leaf, posted) =
             chain.split_first().ok_or_else(|| CardLoginError::Malformed { what: "empty certificate chain".into() })?;
@@ -212,97 +124,13 @@ impl TrustAnchors {
             });
         }
         let pool: Vec<&ParsedCert> = posted.iter().chain(&self.intermediates).collect();
-        let mut path = vec![leaf];
-        let mut why = Vec::new();
-        match self.extend(&mut path, &pool, now, &mut why) {
-            Some(kind) => Ok(ValidPath { kind, certs: path }),
-            None => Err(CardLoginError::UntrustedChain {
-                detail: why.into_iter().next().unwrap_or_else(|| {
-                    format!(
-                        "no configured anchor or intermediate is its issuer {}",
-                        leaf.cert.tbs_certificate().issuer()
-                    )
-                }),
+        match path::find(leaf, &pool, &self.anchors, now, MAX_PATH) {
+            Ok((kind, certs)) => Ok(ValidPath { kind, certs }),
+            Err(PathProblem::NoIssuer { issuer }) => Err(CardLoginError::UntrustedChain {
+                detail: format!("no configured anchor or intermediate is its issuer {issuer}"),
             }),
+            Err(problem) => Err(CardLoginError::UntrustedChain { detail: problem.to_string() }),
         }
-    }
-
-    /// Depth-first: extend `path` (whose last element needs an issuer) to an anchor. Anchors are tried first at
-    /// every step, so a posted copy of a root is never needed. `why` collects the reasons candidates failed.
-    fn extend<'a>(
-        &'a self,
-        path: &mut Vec<&'a ParsedCert>,
-        pool: &[&'a ParsedCert],
-        now: i64,
-        why: &mut Vec<String>,
-    ) -> Option<CardKind> {
-        let cur = *path.last()?;
-        // CA certificates strictly between the leaf and the candidate issuer.
-        let below = path.len() - 1;
-        for (kind, anchor) in self.anchors.iter().filter(|(_, a)| a.subject_der == cur.issuer_der) {
-            match ca_check(anchor, cur, below, now) {
-                Ok(()) => {
-                    path.push(anchor);
-                    return Some(*kind);
-                }
-                Err(e) => why.push(e),
-            }
-        }
-        if path.len() >= MAX_PATH - 1 {
-            why.push(format!("the path is longer than {MAX_PATH} certificates"));
-            return None;
-        }
-        for cand in pool.iter().copied().filter(|c| c.subject_der == cur.issuer_der) {
-            if path.iter().any(|p| p.der == cand.der) {
-                continue;
-            }
-            if let Some(oid) = cand.unknown_critical_extension() {
-                why.push(format!("CA {} has an unsupported critical extension {oid}", cand.subject()));
-                continue;
-            }
-            match ca_check(cand, cur, below, now) {
-                Ok(()) => {
-                    path.push(cand);
-                    if let Some(kind) = self.extend(path, pool, now, why) {
-                        return Some(kind);
-                    }
-                    path.pop();
-                }
-                Err(e) => why.push(e),
-            }
-        }
-        None
-    }
-}
-
-/// May `ca` have issued `child` at `now`, with `below` CA certificates under it on the path?
-fn ca_check(ca: &ParsedCert, child: &ParsedCert, below: usize, now: i64) -> Result<(), String> {
-    let name = ca.subject();
-    if !child.issued_by(ca) {
-        return Err(format!("the signature of {} does not verify with the key of {name}", child.subject()));
-    }
-    let (not_before, not_after) = ca.validity();
-    if now < not_before || now > not_after {
-        return Err(format!(
-            "CA {name} is valid only from {} to {}",
-            hcpki_ca::time::rfc3339(not_before),
-            hcpki_ca::time::rfc3339(not_after)
-        ));
-    }
-    let bc = ca.basic_constraints().map_err(|e| format!("CA {name}: bad basicConstraints ({e})"))?;
-    match bc {
-        Some(bc) if bc.ca => {
-            if let Some(len) = bc.path_len_constraint
-                && below > usize::from(len)
-            {
-                return Err(format!("CA {name} allows {len} CA certificates below it, the path has {below}"));
-            }
-        }
-        _ => return Err(format!("{name} is not a CA certificate")),
-    }
-    match ca.key_usage().map_err(|e| format!("CA {name}: bad keyUsage ({e})"))? {
-        Some(ku) if !ku.key_cert_sign() => Err(format!("CA {name} is not allowed to sign certificates (keyUsage)")),
-        _ => Ok(()),
     }
 }
 

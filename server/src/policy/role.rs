@@ -22,11 +22,6 @@
 
 use std::fmt;
 
-/// `id-hcpki-at-healthcareactor` (1.0.17090.0.1): the attribute type holding hcRole.
-pub const HC_ACTOR_ATTRIBUTE_OID: &str = "1.0.17090.0.1";
-/// The JHPKI role coding scheme (`codingSchemeReference`) under which the free text names the role.
-pub const JHPKI_ROLE_SCHEME_OID: &str = "1.2.392.100495.1.6.1.1";
-
 /// One HPKI healthcare role. The declaration order is the display order (the CP's order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]

@@ -13,34 +13,10 @@ use super::parsed::CadesSignature;
 use super::signer::require_non_repudiation;
 use super::signer_info::{Expected, verify_signer_info};
 use super::time_stamp::Token;
+use crate::signature::validation::Level;
 use cms::cert::CertificateChoices;
 use const_oid::db::rfc5911::{ID_DATA, ID_SIGNING_TIME};
 use x509_cert::Certificate;
-
-/// The CAdES baseline level a signature reached (ETSI EN 319 122-1 §6).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    /// B-B: signed attributes with the signing-certificate binding.
-    BaselineB,
-    /// B-T: B-B plus a signature time stamp proving the signature existed at its time.
-    BaselineT,
-}
-
-impl Level {
-    /// ETSI's name: `B-B`, `B-T`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::BaselineB => "B-B",
-            Self::BaselineT => "B-T",
-        }
-    }
-}
-
-impl std::fmt::Display for Level {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// A signature time stamp that checked.
 #[derive(Clone, Debug)]

@@ -75,7 +75,7 @@ pub(super) fn verify_signer_info(
 }
 
 /// The certificate `sid` names, among those `signed` carries.
-fn signer_certificate(signed: &SignedData, sid: &SignerIdentifier) -> Option<Certificate> {
+pub(super) fn signer_certificate(signed: &SignedData, sid: &SignerIdentifier) -> Option<Certificate> {
     signed.certificates.as_ref()?.0.iter().find_map(|choice| match choice {
         CertificateChoices::Certificate(c) if names(sid, c) => Some(c.clone()),
         _ => None,

@@ -74,8 +74,13 @@ pub(in crate::signature) fn non_repudiation() -> rcgen::CustomExtension {
     ku
 }
 
-/// The DER of a token from [`tsa`] over the SHA-256 `digest`.
+/// The DER of a token from [`tsa`] over the SHA-256 `digest`, at NOW + 5.
 pub(crate) fn token(digest: &[u8]) -> Vec<u8> {
+    token_at(digest, NOW + 5)
+}
+
+/// The DER of a token from [`tsa`] over the SHA-256 `digest` at `time`.
+pub(crate) fn token_at(digest: &[u8], time: i64) -> Vec<u8> {
     let request = TimeStampReq {
         version: 1,
         message_imprint: MessageImprint {
@@ -87,7 +92,7 @@ pub(crate) fn token(digest: &[u8]) -> Vec<u8> {
         cert_req: true,
         extensions: None,
     };
-    let answer = tsa().answer(&request.to_der().unwrap(), NOW + 5);
+    let answer = tsa().answer(&request.to_der().unwrap(), time);
     answer.outcome.unwrap();
     TimeStampResp::from_der(&answer.der).unwrap().time_stamp_token.unwrap().to_der().unwrap()
 }
@@ -158,17 +163,22 @@ fn tampered_content_fails() {
 
 #[test]
 fn tampered_signed_attributes_fail() {
-    let p7s = signed(DOCUMENT);
-    // Change the signingTime's last seconds digit: still a valid time, no longer what was signed.
-    let time = x509_cert::time::Time::try_from(std::time::UNIX_EPOCH + std::time::Duration::from_secs(NOW as u64))
+    let tampered = tamper_signing_time(&signed(DOCUMENT), NOW);
+    let err = verify(&tampered, DOCUMENT).unwrap_err();
+    assert!(matches!(err, CadesError::BadSignature("signature")), "{err:?}");
+}
+
+/// `p7s` with the signingTime `at`'s last seconds digit changed: still a valid time, no longer what was signed.
+fn tamper_signing_time(p7s: &[u8], at: i64) -> Vec<u8> {
+    let time = x509_cert::time::Time::try_from(std::time::UNIX_EPOCH + std::time::Duration::from_secs(at as u64))
         .unwrap()
         .to_der()
         .unwrap();
-    let at = p7s.windows(time.len()).position(|w| w == time.as_slice()).unwrap();
-    let mut tampered = p7s.clone();
-    tampered[at + time.len() - 2] = b'1';
-    let err = verify(&tampered, DOCUMENT).unwrap_err();
-    assert!(matches!(err, CadesError::BadSignature("signature")), "{err:?}");
+    let pos = p7s.windows(time.len()).position(|w| w == time.as_slice()).unwrap();
+    let mut tampered = p7s.to_vec();
+    let digit = &mut tampered[pos + time.len() - 2];
+    *digit = if *digit == b'1' { b'2' } else { b'1' };
+    tampered
 }
 
 #[test]
@@ -257,5 +267,107 @@ fn openssl_made_signatures_check() {
         assert_eq!(verify(p7s, b"a document to sign\n").unwrap().level, Level::BaselineB);
         let err = verify(p7s, b"a document to sign!\n").unwrap_err();
         assert!(matches!(err, CadesError::ContentMismatch), "{err:?}");
+    }
+}
+
+/// B-LT and B-LTA around a test HPKI hierarchy whose signature CA signs CRLs: judged by [`validate`].
+mod long_term {
+    use super::*;
+    use crate::signature::validation::{FetchRequest, Indication, SigningTrust, SubIndication};
+    use hcpki_vcard::testpki::{CrlValidity, HpkiTestCas};
+
+    /// The signing time: now, inside the test certificates' validity (they start today, JST).
+    fn t() -> i64 {
+        static T: OnceLock<i64> = OnceLock::new();
+        *T.get_or_init(crate::time::now_unix)
+    }
+
+    fn stamp(digest: &[u8]) -> Vec<u8> {
+        token_at(digest, t() + 5)
+    }
+
+    fn odt(unix: i64) -> time::OffsetDateTime {
+        time::OffsetDateTime::from_unix_timestamp(unix).unwrap()
+    }
+
+    fn offline(_: &FetchRequest<'_>) -> Result<Vec<u8>, String> {
+        Err("offline".into())
+    }
+
+    /// A B-LT `.p7s` over DOCUMENT (token at t() + 5, CRL at t() + 10), the trust to judge it, the CAs.
+    fn b_lt() -> (Vec<u8>, SigningTrust, HpkiTestCas) {
+        let cas = HpkiTestCas::new().unwrap();
+        let card = cas.issue(&hcpki_vcard::testpki::HpkiSubject::default()).unwrap();
+        let tbs = prepare(&sha256(DOCUMENT), &[card.signature.cert.as_slice(), &card.signature_ca], t()).unwrap();
+        let value = card.signature.key.sign_sha256(tbs.bytes()).unwrap();
+        let p7s = assemble(tbs, &value).unwrap();
+        let p7s = with_signature_time_stamp(&p7s, &stamp(&signature_time_stamp_digest(&p7s).unwrap())).unwrap();
+        let validity = CrlValidity { this_update: odt(t() + 10), next_update: odt(t() + 86_400), number: 1 };
+        let crl = cas.signature_crl(&[], validity).unwrap();
+        let p7s = with_validation_data(&p7s, std::slice::from_ref(&card.signature_ca), &[crl], &[]).unwrap();
+        let tsa_cert = tsa_certificate();
+        let trust = SigningTrust::new(std::slice::from_ref(&card.root), &[tsa_cert]).unwrap();
+        (p7s, trust, cas)
+    }
+
+    /// The DER of [`tsa`]'s certificate (a token carries it).
+    fn tsa_certificate() -> Vec<u8> {
+        let token = stamp(&sha256(b"x"));
+        let signed = super::super::parsed::signed_data(&token, "time-stamp token").unwrap().data;
+        let certs = signed.certificates.unwrap();
+        match certs.0.iter().next().unwrap() {
+            CertificateChoices::Certificate(c) => c.to_der().unwrap(),
+            CertificateChoices::Other(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn b_lt_passes_on_embedded_data_and_archive_time_stamps_renew_it() {
+        let (p7s, trust, cas) = b_lt();
+        let report = validate(&p7s, DOCUMENT, &trust, t() + 20, &offline);
+        assert_eq!((report.indication, report.level), (Indication::Passed, Some(Level::BaselineLt)), "{report:?}");
+        assert_eq!(report.time_stamp, Some(t() + 5));
+        assert_eq!(report.hc_roles, vec!["Medical Doctor".to_owned()]);
+        assert_eq!(verify(&p7s, DOCUMENT).unwrap().level, Level::BaselineT, "the structural check still reads it");
+
+        let b_lta =
+            with_archive_time_stamp(&p7s, DOCUMENT, &stamp(&archive_time_stamp_digest(&p7s, DOCUMENT).unwrap()))
+                .unwrap();
+        let report = validate(&b_lta, DOCUMENT, &trust, t() + 20, &offline);
+        assert_eq!((report.verdict().as_str(), report.level), ("PASSED", Some(Level::BaselineLta)), "{report:?}");
+        // Renewal: a second archive time stamp covers the first.
+        let renewed =
+            with_archive_time_stamp(&b_lta, DOCUMENT, &stamp(&archive_time_stamp_digest(&b_lta, DOCUMENT).unwrap()))
+                .unwrap();
+        let report = validate(&renewed, DOCUMENT, &trust, t() + 20, &offline);
+        assert_eq!((report.verdict().as_str(), report.level), ("PASSED", Some(Level::BaselineLta)), "{report:?}");
+        assert!(report.notes.is_empty(), "{:?}", report.notes);
+        // A token over the signature before the first archive time stamp is refused.
+        let stale = stamp(&archive_time_stamp_digest(&p7s, DOCUMENT).unwrap());
+        let err = with_archive_time_stamp(&b_lta, DOCUMENT, &stale).unwrap_err();
+        assert!(matches!(err, CadesError::TimeStampImprint), "{err:?}");
+
+        // Swapping the embedded CRL for another breaks what the archive time stamp covered: it no longer counts.
+        let mut parsed = CadesSignature::from_der(&b_lta).unwrap();
+        let validity = CrlValidity { this_update: odt(t() + 11), next_update: odt(t() + 86_400), number: 2 };
+        let other = der::Any::from_der(&cas.signature_crl(&[], validity).unwrap()).unwrap();
+        let certificates = parsed.signed_data().certificates.clone().unwrap();
+        parsed.set_validation_data(certificates, vec![other], cms::content_info::CmsVersion::V1);
+        let report = validate(&parsed.to_der().unwrap(), DOCUMENT, &trust, t() + 20, &offline);
+        assert_eq!((report.verdict().as_str(), report.level), ("PASSED", Some(Level::BaselineLt)), "{report:?}");
+        assert!(report.notes.iter().any(|n| n.contains("removed or changed")), "{:?}", report.notes);
+        // And the archive time stamp is over the document too.
+        let report = validate(&b_lta, b"another document", &trust, t() + 20, &offline);
+        assert_eq!(report.verdict(), "FAILED/HASH_FAILURE");
+    }
+
+    #[test]
+    fn broken_signatures_get_their_sub_indication() {
+        let (p7s, trust, _) = b_lt();
+        let judge = |p7s: &[u8], data: &[u8]| validate(p7s, data, &trust, t() + 20, &offline);
+        assert_eq!(judge(&p7s, b"tampered").sub_indication, Some(SubIndication::HashFailure));
+        assert_eq!(judge(b"garbage", DOCUMENT).sub_indication, Some(SubIndication::FormatFailure));
+        assert_eq!(judge(&p7s[..p7s.len() / 2], DOCUMENT).sub_indication, Some(SubIndication::FormatFailure));
+        assert_eq!(judge(&tamper_signing_time(&p7s, t()), DOCUMENT).verdict(), "FAILED/SIG_CRYPTO_FAILURE");
     }
 }

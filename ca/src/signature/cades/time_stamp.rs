@@ -45,7 +45,7 @@ impl Token {
 
     /// Decode a token: a DER SignedData with one signer, over an encapsulated id-ct-TSTInfo.
     pub(super) fn from_der(der: &[u8]) -> Result<Self, CadesError> {
-        let signed = signed_data(der, Self::WHAT)?;
+        let signed = signed_data(der, Self::WHAT)?.data;
         let e = &signed.encap_content_info;
         if e.econtent_type != ID_CT_TST_INFO {
             return Err(CadesError::ContentType {
@@ -73,6 +73,29 @@ impl Token {
             return Err(CadesError::TimeStampImprint);
         }
         Ok(())
+    }
+
+    /// Refuse the token unless its messageImprint is the SHA-256 `digest`.
+    pub(super) fn require_imprint_is(&self, digest: &[u8; 32]) -> Result<(), CadesError> {
+        let imprint = &self.tst_info.message_imprint;
+        let sha256 = HashAlgorithm::of(&imprint.hash_algorithm).is_ok_and(|h| h == HashAlgorithm::Sha256);
+        if !sha256 || imprint.hashed_message.as_bytes() != digest.as_slice() {
+            return Err(CadesError::TimeStampImprint);
+        }
+        Ok(())
+    }
+
+    /// The certificates the token carries.
+    pub(super) fn certificates(&self) -> Vec<Certificate> {
+        self.signed
+            .certificates
+            .iter()
+            .flat_map(|set| set.0.iter())
+            .filter_map(|choice| match choice {
+                cms::cert::CertificateChoices::Certificate(c) => Some(c.clone()),
+                cms::cert::CertificateChoices::Other(_) => None,
+            })
+            .collect()
     }
 
     /// Check the TSA's signature over the TSTInfo and that its signer is a TSA; the TSA certificate.

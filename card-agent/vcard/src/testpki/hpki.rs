@@ -164,6 +164,22 @@ impl HpkiTestCas {
     pub fn root_arl(&self, revoked: &[Revoked], validity: CrlValidity) -> Result<Vec<u8>, PkiError> {
         self.root.crl("HPKI root ARL", revoked, validity)
     }
+
+    /// A CRL of the signature CA (the one covering signature certificates: the signature verifier's tests).
+    pub fn signature_crl(&self, revoked: &[Revoked], validity: CrlValidity) -> Result<Vec<u8>, PkiError> {
+        self.signature_ca.crl("HPKI signature CA CRL", revoked, validity)
+    }
+
+    /// A delegated OCSP responder of the signature CA (extendedKeyUsage OCSPSigning, id-pkix-ocsp-nocheck),
+    /// valid from yesterday for a year.
+    pub fn signature_ocsp_responder(&self) -> Result<Credential, PkiError> {
+        let mut p =
+            params(&[(DnType::CountryName, "JP"), (DnType::CommonName, "HCPKI TEST HPKI signature OCSP")], 1, 365);
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::OcspSigning];
+        p.custom_extensions.push(CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 48, 1, 5], vec![0x05, 0x00]));
+        self.signature_ca.issue("HPKI signature OCSP responder", p)
+    }
 }
 
 /// subjectDirectoryAttributes holding one hcRole, byte for byte as in the MEDIS certificate

@@ -1,0 +1,102 @@
+//! The verifier's entry for CAdES: a `.p7s` and its document → the format's own checks as
+//! [`SignatureEvidence`] → [`validation::validate`], which gives the PASSED / INDETERMINATE / FAILED verdict.
+
+use super::archive::{archive_time_stamps, check_archive};
+use super::error::CadesError;
+use super::parsed::CadesSignature;
+use super::signer_info::{Expected, signer_certificate, verify_signer_info};
+use super::time_stamp::Token;
+use super::validation_data::embedded_revocation;
+use crate::signature::validation::{
+    self, Failure, FetchRequest, Report, SignatureEvidence, SigningTrust, SubIndication, TimeStampEvidence,
+};
+use const_oid::db::rfc5911::ID_DATA;
+
+/// Judge the `.p7s` `p7s` over the detached document `data` against `trust` at `now` (Unix seconds), asking
+/// `fetch` for revocation data the signature does not embed. Never an error: what cannot be read is
+/// FAILED/FORMAT_FAILURE with the reason.
+pub fn validate(
+    p7s: &[u8],
+    data: &[u8],
+    trust: &SigningTrust,
+    now: i64,
+    fetch: &dyn Fn(&FetchRequest<'_>) -> Result<Vec<u8>, String>,
+) -> Report {
+    validation::validate(&evidence(p7s, data), trust, now, fetch)
+}
+
+/// What the `.p7s` says and how its own checks went.
+pub fn evidence(p7s: &[u8], data: &[u8]) -> SignatureEvidence {
+    let mut evidence = SignatureEvidence {
+        integrity: Ok(()),
+        signer: None,
+        certificates: Vec::new(),
+        signature_time_stamps: Vec::new(),
+        archive_time_stamps: Vec::new(),
+        crls: Vec::new(),
+        ocsp_responses: Vec::new(),
+    };
+    let format = |e: CadesError| Failure::new(SubIndication::FormatFailure, e.to_string());
+    let signature = match CadesSignature::from_der(p7s) {
+        Ok(s) => s,
+        Err(e) => {
+            evidence.integrity = Err(format(e));
+            return evidence;
+        }
+    };
+    let info = match signature.signer_info() {
+        Ok(info) => info,
+        Err(e) => {
+            evidence.integrity = Err(format(e));
+            return evidence;
+        }
+    };
+    evidence.signer = signer_certificate(signature.signed_data(), &info.sid);
+    evidence.certificates = signature.certificates();
+    let expected = Expected { what: "signature", content_type: ID_DATA };
+    if let Err(e) = verify_signer_info(signature.signed_data(), info, data, &expected) {
+        let sub = match e {
+            CadesError::ContentMismatch => SubIndication::HashFailure,
+            CadesError::BadSignature(_) => SubIndication::SigCryptoFailure,
+            CadesError::SignerCertificateMissing(_) | CadesError::SigningCertificateMismatch(_) => {
+                SubIndication::NoSigningCertificateFound
+            }
+            _ => SubIndication::FormatFailure,
+        };
+        evidence.integrity = Err(Failure::new(sub, e.to_string()));
+        return evidence;
+    }
+    let value = info.signature.as_bytes();
+    evidence.signature_time_stamps = match signature.signature_time_stamps() {
+        Ok(tokens) => tokens
+            .iter()
+            .map(|der| time_stamp(der, |t| t.require_imprint_of(value).map_err(|e| e.to_string())))
+            .collect(),
+        Err(e) => vec![TimeStampEvidence::Broken(e.to_string())],
+    };
+    evidence.archive_time_stamps = match archive_time_stamps(&signature) {
+        Ok(tokens) => tokens.iter().map(|der| time_stamp(der, |t| check_archive(&signature, data, t, der))).collect(),
+        Err(e) => vec![TimeStampEvidence::Broken(e.to_string())],
+    };
+    (evidence.crls, evidence.ocsp_responses) = embedded_revocation(&signature);
+    evidence
+}
+
+/// One token: decoded, `covers` (its imprint is over what it must be), and the TSA's signature.
+fn time_stamp(der: &[u8], covers: impl FnOnce(&Token) -> Result<(), String>) -> TimeStampEvidence {
+    let token = match Token::from_der(der) {
+        Ok(t) => t,
+        Err(e) => return TimeStampEvidence::Broken(e.to_string()),
+    };
+    if let Err(e) = covers(&token) {
+        return TimeStampEvidence::Broken(e);
+    }
+    match token.verify() {
+        Ok(tsa) => TimeStampEvidence::Intact {
+            gen_time: token.tst_info.gen_time.unix(),
+            tsa: Box::new(tsa),
+            certificates: token.certificates(),
+        },
+        Err(e) => TimeStampEvidence::Broken(e.to_string()),
+    }
+}

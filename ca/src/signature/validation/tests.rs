@@ -1,0 +1,291 @@
+//! The judgement on evidence built by hand around the test HPKI hierarchy: every verdict the module
+//! documentation lists, each with its sub-indication.
+
+use super::*;
+use crate::keys::{KeyAlgorithm, KeyError, KeySource, SoftwareKey};
+use crate::revocation::ocsp::OcspSigner;
+use crate::revocation::ocsp::response::{Answer, Status as OcspStatus, Window, sign};
+use der::{Decode, Encode};
+use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas, Revoked};
+use spki::SubjectPublicKeyInfoOwned;
+use std::sync::{Arc, OnceLock};
+use time::OffsetDateTime;
+
+struct Pki {
+    cas: HpkiTestCas,
+    card: HpkiCredentials,
+    expired: HpkiCredentials,
+    tsa: Certificate,
+}
+
+fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let cas = HpkiTestCas::new().unwrap();
+        let card = cas.issue(&HpkiSubject::default()).unwrap();
+        let expired = cas.issue_expired(&HpkiSubject::default()).unwrap();
+        let (_, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
+        let key = rcgen::KeyPair::try_from(pkcs8.as_slice()).unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, "TEST TSA");
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2040, 1, 1);
+        let mut eku = rcgen::CustomExtension::from_oid_content(
+            &[2, 5, 29, 37],
+            vec![0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08],
+        );
+        eku.set_criticality(true);
+        params.custom_extensions.push(eku);
+        let tsa = Certificate::from_der(params.self_signed(&key).unwrap().der()).unwrap();
+        Pki { cas, card, expired, tsa }
+    })
+}
+
+fn now() -> i64 {
+    crate::time::now_unix()
+}
+
+fn cert(der: &[u8]) -> Certificate {
+    Certificate::from_der(der).unwrap()
+}
+
+fn trust() -> SigningTrust {
+    let p = pki();
+    SigningTrust::new(std::slice::from_ref(&p.card.root), &[p.tsa.to_der().unwrap()]).unwrap()
+}
+
+fn odt(unix: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(unix).unwrap()
+}
+
+/// A signature-CA CRL issued at `this_update` for a day, listing `revoked` (certificate, time).
+fn crl(this_update: i64, revoked: &[(&HpkiCredentials, i64)]) -> Vec<u8> {
+    let revoked: Vec<Revoked> = revoked
+        .iter()
+        .map(|(c, at)| Revoked {
+            serial: cert(&c.signature.cert).tbs_certificate().serial_number().as_bytes().to_vec(),
+            at: odt(*at),
+            reason: None,
+        })
+        .collect();
+    let validity = CrlValidity { this_update: odt(this_update), next_update: odt(this_update + 86_400), number: 1 };
+    pki().cas.signature_crl(&revoked, validity).unwrap()
+}
+
+fn stamp(gen_time: i64) -> TimeStampEvidence {
+    TimeStampEvidence::Intact { gen_time, tsa: Box::new(pki().tsa.clone()), certificates: Vec::new() }
+}
+
+/// B-B evidence of `card`'s signature certificate carrying its CA.
+fn evidence(card: &HpkiCredentials) -> SignatureEvidence {
+    SignatureEvidence {
+        integrity: Ok(()),
+        signer: Some(cert(&card.signature.cert)),
+        certificates: vec![cert(&card.signature.cert), cert(&card.signature_ca)],
+        signature_time_stamps: Vec::new(),
+        archive_time_stamps: Vec::new(),
+        crls: Vec::new(),
+        ocsp_responses: Vec::new(),
+    }
+}
+
+fn offline(_: &FetchRequest<'_>) -> Result<Vec<u8>, String> {
+    Err("offline".into())
+}
+
+fn judge(evidence: &SignatureEvidence) -> Report {
+    validate(evidence, &trust(), now(), &offline)
+}
+
+fn verdict(report: &Report) -> (Indication, Option<SubIndication>) {
+    (report.indication, report.sub_indication)
+}
+
+#[test]
+fn b_b_passes_with_a_fetched_crl_and_names_the_role() {
+    let card = &pki().card;
+    let fresh = crl(now() - 3600, &[]);
+    let asked = std::sync::Mutex::new(Vec::new());
+    let fetch = |request: &FetchRequest<'_>| {
+        asked.lock().unwrap().push(format!("{request:?}"));
+        match request {
+            FetchRequest::Crl { url } if url.ends_with("crl-sign.crl") => Ok(fresh.clone()),
+            _ => Err("no such URL".to_owned()),
+        }
+    };
+    let report = validate(&evidence(card), &trust(), now(), &fetch);
+    assert_eq!(verdict(&report), (Indication::Passed, None), "{report:?}");
+    assert_eq!(report.verdict(), "PASSED");
+    assert_eq!(report.level, Some(Level::BaselineB));
+    assert_eq!(report.revocation, Some(RevocationSource::FetchedCrl));
+    assert_eq!(report.hc_roles, vec!["Medical Doctor".to_owned()]);
+    assert_eq!(asked.lock().unwrap().len(), 1);
+    assert!(report.detail.contains("no time stamp proves when"), "{}", report.detail);
+}
+
+#[test]
+fn embedded_validation_data_reaches_b_lt_and_an_archive_stamp_b_lta() {
+    let card = &pki().card;
+    let mut e = evidence(card);
+    e.signature_time_stamps = vec![stamp(now() - 60)];
+    e.crls = vec![crl(now() - 30, &[])];
+    let report = judge(&e);
+    assert_eq!(verdict(&report), (Indication::Passed, None), "{report:?}");
+    assert_eq!((report.level, report.time_stamp), (Some(Level::BaselineLt), Some(now() - 60)));
+    assert_eq!(report.revocation, Some(RevocationSource::EmbeddedCrl));
+    e.archive_time_stamps = vec![stamp(now() - 10)];
+    let report = judge(&e);
+    assert_eq!((report.level, report.archive_time_stamp), (Some(Level::BaselineLta), Some(now() - 10)));
+    // Without the CA certificate carried, the data is not all there: B-T (the anchor's configuration is not
+    // the signature's).
+    e.certificates.retain(|c| c.to_der().unwrap() != card.signature_ca);
+    let report = judge(&e);
+    assert_eq!(verdict(&report).0, Indication::Indeterminate, "{report:?}");
+    assert_eq!(report.sub_indication, Some(SubIndication::NoCertificateChainFound));
+}
+
+#[test]
+fn revocation_before_the_time_stamp_fails_after_it_passes_without_one_is_indeterminate() {
+    let card = &pki().card;
+    let t = now() - 7200;
+    let mut e = evidence(card);
+    e.signature_time_stamps = vec![stamp(t)];
+    e.crls = vec![crl(now() - 60, &[(card, t - 60)])];
+    let report = judge(&e);
+    assert_eq!(report.verdict(), "FAILED/REVOKED", "{report:?}");
+    assert!(report.detail.contains("before the signature's time stamp"), "{}", report.detail);
+
+    e.crls = vec![crl(now() - 60, &[(card, t + 60)])];
+    let report = judge(&e);
+    assert_eq!(verdict(&report), (Indication::Passed, None), "{report:?}");
+    assert!(report.notes.iter().any(|n| n.contains("after the signature was made")), "{:?}", report.notes);
+
+    e.signature_time_stamps.clear();
+    let report = judge(&e);
+    assert_eq!(report.verdict(), "INDETERMINATE/REVOKED_NO_POE", "{report:?}");
+}
+
+#[test]
+fn an_expired_certificate_needs_a_time_stamp_from_its_validity() {
+    let expired = &pki().expired;
+    let (from, to) = ParsedCert::from_der(&expired.signature.cert).unwrap().validity();
+    let mut e = evidence(expired);
+    e.crls = vec![crl(to - 3600, &[])];
+    let report = judge(&e);
+    assert_eq!(report.verdict(), "INDETERMINATE/OUT_OF_BOUNDS_NO_POE", "{report:?}");
+    e.signature_time_stamps = vec![stamp(from + 3600)];
+    let report = judge(&e);
+    assert_eq!(verdict(&report), (Indication::Passed, None), "{report:?}");
+    assert_eq!(report.level, Some(Level::BaselineLt));
+    e.signature_time_stamps = vec![stamp(to + 60)];
+    assert_eq!(judge(&e).verdict(), "FAILED/EXPIRED");
+}
+
+#[test]
+fn an_authentication_certificate_fails_on_its_key_usage() {
+    let card = &pki().card;
+    let mut e = evidence(card);
+    e.signer = Some(cert(&card.authentication.cert));
+    e.certificates = vec![cert(&card.authentication_ca)];
+    let report = judge(&e);
+    assert_eq!(report.verdict(), "FAILED/CHAIN_CONSTRAINTS_FAILURE", "{report:?}");
+    assert!(report.detail.contains("署名用"), "{}", report.detail);
+}
+
+#[test]
+fn an_unknown_root_is_no_chain_and_no_revocation_data_is_try_later() {
+    let card = &pki().card;
+    let other =
+        SigningTrust::new(&[HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap().root], &[]).unwrap();
+    let report = validate(&evidence(card), &other, now(), &offline);
+    assert_eq!(report.verdict(), "INDETERMINATE/NO_CERTIFICATE_CHAIN_FOUND", "{report:?}");
+    assert!(report.detail.contains("[signing] anchors"), "{}", report.detail);
+
+    let report = judge(&evidence(card));
+    assert_eq!(report.verdict(), "INDETERMINATE/TRY_LATER", "{report:?}");
+    assert!(report.notes.iter().any(|n| n.contains("offline")), "{:?}", report.notes);
+    // A CRL issued before the time stamp and no longer current then says nothing about it.
+    let mut e = evidence(card);
+    e.signature_time_stamps = vec![stamp(now())];
+    e.crls = vec![crl(now() - 3 * 86_400, &[])];
+    let report = judge(&e);
+    assert_eq!(report.verdict(), "INDETERMINATE/TRY_LATER", "{report:?}");
+    assert!(report.detail.contains("issued before"), "{}", report.detail);
+}
+
+#[test]
+fn broken_evidence_counts_for_nothing() {
+    let card = &pki().card;
+    let mut e = evidence(card);
+    e.signature_time_stamps = vec![TimeStampEvidence::Broken("the TSA's signature does not verify".into())];
+    e.crls = vec![
+        crl(now() - 60, &[]),
+        b"not a CRL".to_vec(),
+        HpkiTestCas::new().unwrap().signature_crl(&[], CrlValidity::fresh(1)).unwrap(),
+    ];
+    let report = judge(&e);
+    assert_eq!((report.verdict().as_str(), report.level), ("PASSED", Some(Level::BaselineB)), "{report:?}");
+    assert!(report.notes.iter().any(|n| n.contains("does not verify")), "{:?}", report.notes);
+    assert!(report.notes.iter().any(|n| n.contains("does not decode")), "{:?}", report.notes);
+    // An untrusted TSA is no proof either.
+    e.signature_time_stamps = vec![stamp(now() - 60)];
+    let no_tsa = SigningTrust::new(std::slice::from_ref(&card.root), &[]).unwrap();
+    let report = validate(&e, &no_tsa, now(), &offline);
+    assert_eq!((report.verdict().as_str(), report.time_stamp), ("PASSED", None), "{report:?}");
+
+    for sub in [SubIndication::HashFailure, SubIndication::SigCryptoFailure] {
+        e.integrity = Err(Failure::new(sub, "changed"));
+        let report = judge(&e);
+        assert_eq!((report.indication, report.sub_indication, report.level), (Indication::Failed, Some(sub), None));
+    }
+    e.integrity = Ok(());
+    e.signer = None;
+    assert_eq!(judge(&e).verdict(), "INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND");
+}
+
+/// The card key of a test credential as a [`KeySource`], to sign OCSP answers with it.
+#[derive(Debug)]
+struct CardSigner {
+    key: hcpki_vcard::key::CardKey,
+    spki: SubjectPublicKeyInfoOwned,
+}
+
+impl KeySource for CardSigner {
+    fn algorithm(&self) -> KeyAlgorithm {
+        KeyAlgorithm::Rsa2048
+    }
+    fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
+        &self.spki
+    }
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        self.key.sign_sha256(message).map_err(|e| KeyError::Crypto(e.to_string()))
+    }
+}
+
+#[test]
+fn an_embedded_ocsp_answer_of_the_delegated_responder_counts() {
+    let p = pki();
+    let responder = p.cas.signature_ocsp_responder().unwrap();
+    let spki = cert(&responder.cert).tbs_certificate().subject_public_key_info().clone();
+    let signer = OcspSigner::new(&responder.cert, Arc::new(CardSigner { key: responder.key.clone(), spki })).unwrap();
+    let leaf = ParsedCert::from_der(&p.card.signature.cert).unwrap();
+    let issuer = ParsedCert::from_der(&p.card.signature_ca).unwrap();
+    let request = revocation::ocsp_request(&leaf, &issuer).unwrap();
+    let query = crate::asn1::ocsp::OcspRequest::from_der(&request).unwrap();
+    let cert_id = &query.tbs_request.request_list.first().unwrap().req_cert;
+    let window = Window { produced_at: now() - 10, this_update: now() - 70, next_update: now() + 3600 };
+    let answer = sign(&signer, &[Answer { cert_id, status: OcspStatus::Good }], None, window).unwrap();
+    let mut e = evidence(&p.card);
+    e.signature_time_stamps = vec![stamp(now() - 60)];
+    e.ocsp_responses = vec![answer];
+    let report = judge(&e);
+    assert_eq!((report.verdict().as_str(), report.level), ("PASSED", Some(Level::BaselineLt)), "{report:?}");
+    assert_eq!(report.revocation, Some(RevocationSource::EmbeddedOcsp));
+    // Answered for another certificate: not about this one.
+    let other = ParsedCert::from_der(&p.expired.signature.cert).unwrap();
+    let request = revocation::ocsp_request(&other, &issuer).unwrap();
+    let query = crate::asn1::ocsp::OcspRequest::from_der(&request).unwrap();
+    let cert_id = &query.tbs_request.request_list.first().unwrap().req_cert;
+    e.ocsp_responses = vec![sign(&signer, &[Answer { cert_id, status: OcspStatus::Good }], None, window).unwrap()];
+    assert_eq!(judge(&e).verdict(), "INDETERMINATE/TRY_LATER");
+}
