@@ -114,8 +114,10 @@ impl HpkiTestCas {
 
     /// A card's two certificates for `subject` under these CAs.
     pub fn issue(&self, subject: &HpkiSubject) -> Result<HpkiCredentials, PkiError> {
-        // Five years from the start of today (JST), as the sample certificate.
-        self.issue_valid(subject, 0, 5 * 365 + 1)
+        // Five years from the start of yesterday (JST): a JST day boundary, as real certificates, but never less
+        // than a day in the past, so a test may date a signature an hour back at any time of day (from the start
+        // of today, one run between 15:00 and 16:00 UTC would sign before the certificate began).
+        self.issue_valid(subject, 1, 5 * 365 + 2)
     }
 
     /// [`HpkiTestCas::issue`] of a card whose certificates expired yesterday (valid for one day, the day
