@@ -11,7 +11,7 @@
 //! the configured policy when one is configured, and its genTime lies within [`MAX_SKEW_SECS`] of this host's
 //! clock. The local clock is never a time stamp: when no TSA gives such a token, signing fails.
 
-mod binding;
+pub(crate) mod binding;
 mod chain;
 mod error;
 mod list;

@@ -86,8 +86,12 @@ pub enum CadesError {
          this signature is for another file"
     )]
     ContentMismatch,
-    /// signingCertificateV2 names another certificate than the one the signature verifies with.
-    #[error("the {0} signing-certificate-v2 attribute does not name the signer certificate: a certificate was swapped")]
+    /// signingCertificateV2 (or, with SHA-1, signingCertificate) is missing or names another certificate than the
+    /// one the signature verifies with.
+    #[error(
+        "the {0}'s signing-certificate attribute is missing or does not name the certificate that signed it: a \
+         certificate was swapped, or the signer does not bind its certificate as ESS (RFC 5035) requires"
+    )]
     SigningCertificateMismatch(&'static str),
     /// The time-stamp token's messageImprint is not the digest of this signature's value.
     #[error(

@@ -4,11 +4,11 @@
 use super::attributes::single;
 use super::error::CadesError;
 use crate::keys::verify::{VerifyError, verify_signature};
-use crate::timestamp::{HashAlgorithm, SigningCertificateV2};
+use crate::timestamp::HashAlgorithm;
 use cms::cert::CertificateChoices;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use const_oid::ObjectIdentifier;
-use const_oid::db::rfc5911::{ID_AA_SIGNING_CERTIFICATE_V_2, ID_CONTENT_TYPE, ID_MESSAGE_DIGEST};
+use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_MESSAGE_DIGEST};
 use const_oid::db::rfc5912::{
     RSA_ENCRYPTION, SHA_256_WITH_RSA_ENCRYPTION, SHA_384_WITH_RSA_ENCRYPTION, SHA_512_WITH_RSA_ENCRYPTION,
 };
@@ -64,13 +64,13 @@ pub(super) fn verify_signer_info(
     if digest.as_bytes() != hash.digest(content) {
         return Err(CadesError::ContentMismatch);
     }
-    let named: SigningCertificateV2 = single(attributes, ID_AA_SIGNING_CERTIFICATE_V_2, "signingCertificateV2")?;
+    // The first ESSCertID(v2) is the signer's (RFC 5035 §3): it binds by hash and, when present, issuer and serial.
+    // Read as the TSA client reads it (every OPTIONAL and DEFAULT of the ASN.1, v1 with SHA-1 for time stamps of
+    // OpenSSL-based TSAs, v2 with an explicit hashAlgorithm): an exact comparison with the form hcpki writes
+    // refused tokens of TSAs the client had accepted.
     let der = certificate.to_der().map_err(CadesError::encoding("signer certificate"))?;
-    let ours = SigningCertificateV2::of(&certificate, &der).map_err(CadesError::encoding("signingCertificateV2"))?;
-    // The first ESSCertIDv2 is the signer's (RFC 5035 §3); it binds by hash, issuer and serial.
-    if named.certs.first() != ours.certs.first() {
-        return Err(CadesError::SigningCertificateMismatch(what));
-    }
+    crate::timestamp::client::binding::check(attributes, &certificate, &der)
+        .map_err(|_| CadesError::SigningCertificateMismatch(what))?;
     Ok(certificate)
 }
 

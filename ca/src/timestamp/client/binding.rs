@@ -61,8 +61,9 @@ struct IssuerSerial {
     serial_number: SerialNumber,
 }
 
-/// Check the binding of `attributes` to `signer` (whose DER is `der`).
-pub(super) fn check(attributes: &SignedAttributes, signer: &Certificate, der: &[u8]) -> Result<(), StampError> {
+/// Check the binding of `attributes` to `signer` (whose DER is `der`). Also the CAdES check's, for signers and
+/// for the time stamps inside signatures: one reading of ESS for every place a token or a signature is judged.
+pub(crate) fn check(attributes: &SignedAttributes, signer: &Certificate, der: &[u8]) -> Result<(), StampError> {
     let bad = |why: &str| StampError::Binding(why.to_owned());
     let (hash, expected, issuer_serial) = if let Some(v2) = single(attributes, ID_AA_SIGNING_CERTIFICATE_V_2) {
         let v2: SigningCertificateV2 = v2.decode_as().map_err(|_| bad("signingCertificateV2 does not decode"))?;
