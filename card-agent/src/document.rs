@@ -14,15 +14,18 @@
 //!  Prepared::finish (assemble, verified) ──▶ .p7s (B-B) ──[B-T]── time_stamps::TimeStamps ──▶ .p7s (B-T)
 //! ```
 //!
-//! A format is one [`Format`] variant with one arm in each of its three matches (summary, prepare, time stamp):
-//! CAdES now; XAdES (`hcpki_ca::signature::xades`) and PAdES (`::pades`) plug in the same way.
+//! A format is one [`Format`] variant with one arm in each of its matches (check, summary, prepare, time stamp):
+//! CAdES (`cades.rs`), XAdES for e-prescriptions (`xades.rs`) and PAdES for PDF (`pades.rs`), each over its
+//! `hcpki_ca::signature` core.
 
 mod cades;
 mod format;
 pub mod issuers;
+mod pades;
 pub mod signer;
 mod summary;
 pub mod time_stamps;
+mod xades;
 
 use std::fmt::Write as _;
 
@@ -158,6 +161,7 @@ impl Document {
             .and_then(|n| n.rsplit(['/', '\\']).next())
             .map(|n| n.chars().filter(|c| !c.is_control()).take(MAX_TITLE_CHARS).collect::<String>())
             .filter(|n| !n.is_empty());
+        format.check(&bytes)?;
         Ok(Document { format, title: title.to_owned(), file_name, bytes })
     }
 

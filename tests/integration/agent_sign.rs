@@ -1,11 +1,13 @@
-//! `hcpki-agent sign --format cades FILE` on the PC (issue #27 item 3): the real agent, the virtual HPKI card behind
+//! `hcpki-agent sign --format cades|xades-eprescription|pades FILE` on the PC (issue #27 item 3): the real agent, the virtual HPKI card behind
 //! the real pcscd, the signature PIN on standard input. The terminal shows what is signed and by whom before the
 //! PIN; FILE.p7s is written next to FILE and OpenSSL (`cms -verify -cades`, the test HPKI root the only anchor)
 //! accepts it, its signer the card's signature certificate (nonRepudiation, hcRole). An existing FILE.p7s is not
 //! replaced without --force (and the card is not touched); B-T asks the TSAs of `[[signing.tsa]]` (a reference TSA
-//! made of `openssl ts -reply`), and with no TSA answering nothing is written. No database: runs once.
+//! made of `openssl ts -reply`), and with no TSA answering nothing is written. An e-prescription CSV becomes rx.xml
+//! (XAdES, checked by xmlsec1), a PDF letter.signed.pdf (PAdES B-T, checked by pyHanko). No database: runs once.
 
 use hcpki_ca::signature::cades::{self, CadesSignature, Level};
+use hcpki_ca::signature::{pades, xades};
 use x509_cert::der::Encode as _;
 
 use crate::agent::{cli, hpki, insert, text, wait_for_reader};
@@ -87,4 +89,56 @@ fn cli_signs_a_file_with_the_hpki_signature_key_at_b_b_and_b_t() {
     assert!(!out.status.success() && said.contains("nothing was written"), "{said}");
     assert!(said.contains("no configured TSA gave a valid time stamp") && said.contains("127.0.0.1:9"), "{said}");
     assert!(!dir.path().join("consent.txt.p7s").exists());
+
+    // An e-prescription: the CSV's patient and drugs shown before the PIN, rx.xml beside rx.csv (XAdES B-B),
+    // accepted by xmlsec1 under the test HPKI root alone (all three References) and by our check.
+    let csv = dir.path().join("rx.csv");
+    std::fs::write(&csv, crate::xades::CSV).unwrap();
+    let args = ["sign", "--format", "xades-eprescription", csv.to_str().unwrap(), "--config", config, "--pin-stdin"];
+    let out = cli(&args, PIN);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stderr);
+    for want in ["処方 花子", "ロキソプロフェンNa錠60mg", "レバミピド錠100mg", "e-prescription (XAdES signature)"]
+    {
+        assert!(shown.contains(want), "the terminal did not show {want:?}:\n{shown}");
+    }
+    let xml = dir.path().join("rx.xml");
+    let ok = std::process::Command::new("xmlsec1")
+        .args(["--verify", "--id-attr:id", "PrescriptionDocument", "--trusted-pem", root.to_str().unwrap()])
+        .arg(&xml)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&ok.stderr).contains("References (ok/all): 3/3"), "{}", describe(&ok));
+    let checked = xades::verify(&std::fs::read(&xml).unwrap()).unwrap();
+    assert_eq!((checked.level, checked.signer.to_der().unwrap()), (Level::BaselineB, cert("signature")));
+    assert_eq!(checked.prescription, crate::xades::CSV.as_bytes());
+
+    // A PDF letter: its own title and pages shown, letter.signed.pdf beside it (PAdES B-T through the reference
+    // TSA), the original bytes untouched at its start; pyHanko says INTACT:TRUSTED under the test HPKI root.
+    let pdf = dir.path().join("letter.pdf");
+    crate::pades::peer(&["make-pdf", pdf.to_str().unwrap(), "--pages", "2", "--title", "診療情報提供書"]);
+    std::fs::write(config, format!("version = 1\n{signing}\n{live}")).unwrap();
+    let args =
+        ["sign", "--format", "pades", pdf.to_str().unwrap(), "--level", "b-t", "--config", config, "--pin-stdin"];
+    let out = cli(&args, PIN);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = String::from_utf8_lossy(&out.stderr);
+    for want in ["診療情報提供書", "Pages", "PDF document (PAdES signature)"] {
+        assert!(shown.contains(want), "the terminal did not show {want:?}:\n{shown}");
+    }
+    let signed = dir.path().join("letter.signed.pdf");
+    let bytes = std::fs::read(&signed).unwrap();
+    assert!(bytes.starts_with(&std::fs::read(&pdf).unwrap()), "the original PDF changed");
+    assert_eq!(pades::verify(&bytes).unwrap().level(), Level::BaselineT);
+    let out = crate::pades::pyhanko_validate(&signed, &root, &tsa.root());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("INTACT:TRUSTED"), "pyHanko\n{}", describe(&out));
+    assert!(said.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"), "pyHanko\n{}", describe(&out));
+
+    // Not a PDF: refused before the card is asked.
+    let before = card.card().stats().signatures;
+    let args = ["sign", "--format", "pades", csv.to_str().unwrap(), "--config", config, "--pin-stdin"];
+    let out = cli(&args, PIN);
+    assert!(!out.status.success() && text(&out).contains("nothing was signed"), "{}", text(&out));
+    assert_eq!(card.card().stats().signatures, before);
 }

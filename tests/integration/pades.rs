@@ -163,7 +163,7 @@ fn document_time_stamp(pdf: &[u8]) -> ([u8; 32], Vec<u8>) {
 }
 
 /// tests/peers/pades_peer.py with the venv's python (pyHanko).
-fn peer(args: &[&str]) {
+pub(crate) fn peer(args: &[&str]) {
     run_ok(
         Command::new(crate::oidc::tools().join("bin/python"))
             .arg(repo_root().join("tests/peers/pades_peer.py"))
@@ -172,7 +172,7 @@ fn peer(args: &[&str]) {
 }
 
 /// `pyhanko sign validate --no-revocation-check --trust HPKI-ROOT --trust TSA-ROOT --trust-replace FILE`.
-fn pyhanko_validate(file: &Path, root: &Path, tsa_root: &Path) -> Output {
+pub(crate) fn pyhanko_validate(file: &Path, root: &Path, tsa_root: &Path) -> Output {
     Command::new(crate::oidc::tools().join("bin/pyhanko"))
         .args(["sign", "validate", "--no-revocation-check", "--trust", path(root), "--trust", path(tsa_root)])
         .args(["--trust-replace", path(file)])

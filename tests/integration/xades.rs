@@ -23,7 +23,7 @@ use x509_cert::der::pem::LineEnding;
 use x509_cert::der::{Decode, Encode};
 
 /// A JAHIS prescription CSV (patient, two drugs), CRLF as written by clinic systems.
-const CSV: &str = "JAHIS10\r\n1,1,1234567,13,テスト医療機関\r\n5,,イシ タロウ,医師 太郎\r\n11,P0001,処方 花子,ショホウ ハナコ\r\n\
+pub(crate) const CSV: &str = "JAHIS10\r\n1,1,1234567,13,テスト医療機関\r\n5,,イシ タロウ,医師 太郎\r\n11,P0001,処方 花子,ショホウ ハナコ\r\n\
 51,20261126\r\n101,1,1,内服,5\r\n111,1,1,,1日3回毎食後,3\r\n201,1,1,1,2,1149019F1ZZZ,ロキソプロフェンNa錠60mg,3,1,錠\r\n\
 101,2,3,頓服,3\r\n111,2,1,,疼痛時,1\r\n201,2,1,1,2,,レバミピド錠100mg,1,1,錠\r\n";
 

@@ -1,12 +1,12 @@
 //! The formats the agent signs in, one enum arm each: what the page says the format is, the readable summary it
-//! reads from the bytes, and how it builds what the card signs and wraps the card's signature. CAdES is built;
-//! XAdES (e-prescriptions) and PAdES (PDF) are a variant and one arm in each match below.
+//! reads from the bytes, and how it builds what the card signs and wraps the card's signature: CAdES (any file),
+//! XAdES (e-prescriptions) and PAdES (PDF).
 
 use crate::driver::Words;
 use crate::service::AgentError;
 
-use super::cades;
 use super::summary::SummaryLine;
+use super::{cades, pades, xades};
 
 /// A signature format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
@@ -15,6 +15,10 @@ use super::summary::SummaryLine;
 pub enum Format {
     /// CAdES detached (`.p7s`) over any file: ETSI EN 319 122-1 baseline, `hcpki_ca::signature::cades`.
     Cades,
+    /// An e-prescription: the JAHIS CSV in the national EP.xsd envelope, XAdES (`hcpki_ca::signature::xades`).
+    XadesEprescription,
+    /// A PDF signed inside itself: PAdES (`hcpki_ca::signature::pades`).
+    Pades,
 }
 
 /// A baseline level the agent makes: B-B, or B-T with a time stamp from the configured TSAs.
@@ -42,6 +46,8 @@ impl Level {
 #[derive(Debug)]
 pub(super) enum Prepared {
     Cades(hcpki_ca::signature::cades::ToBeSigned),
+    Xades(hcpki_ca::signature::xades::Prepared),
+    Pades(hcpki_ca::signature::pades::Prepared),
 }
 
 impl Prepared {
@@ -49,6 +55,8 @@ impl Prepared {
     pub(super) fn to_be_signed(&self) -> &[u8] {
         match self {
             Prepared::Cades(tbs) => tbs.bytes(),
+            Prepared::Xades(p) => p.to_be_signed(),
+            Prepared::Pades(p) => p.to_be_signed(),
         }
     }
 
@@ -56,6 +64,8 @@ impl Prepared {
     pub(super) fn finish(self, signature: &[u8]) -> Result<Vec<u8>, AgentError> {
         match self {
             Prepared::Cades(tbs) => cades::finish(tbs, signature),
+            Prepared::Xades(p) => xades::finish(p, signature),
+            Prepared::Pades(p) => pades::finish(p, signature),
         }
     }
 }
@@ -65,6 +75,8 @@ impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::Cades => "cades",
+            Format::XadesEprescription => "xades-eprescription",
+            Format::Pades => "pades",
         }
     }
 
@@ -72,6 +84,10 @@ impl Format {
     pub fn label(self) -> Words {
         match self {
             Format::Cades => Words { ja: "CAdES 分離署名（.p7s）", en: "CAdES detached signature (.p7s)" },
+            Format::XadesEprescription => {
+                Words { ja: "電子処方箋（XAdES 署名）", en: "e-prescription (XAdES signature)" }
+            }
+            Format::Pades => Words { ja: "PDF 文書（PAdES 署名）", en: "PDF document (PAdES signature)" },
         }
     }
 
@@ -79,6 +95,18 @@ impl Format {
     pub fn output_name(self, input: &str) -> String {
         match self {
             Format::Cades => format!("{input}.p7s"),
+            // The prescription CSV becomes the signed XML the national service takes.
+            Format::XadesEprescription => format!("{}.xml", input.strip_suffix(".csv").unwrap_or(input)),
+            Format::Pades => format!("{}.signed.pdf", input.strip_suffix(".pdf").unwrap_or(input)),
+        }
+    }
+
+    /// Whether `bytes` are a document of this format at all: refused before anything is shown or asked.
+    pub(super) fn check(self, bytes: &[u8]) -> Result<(), AgentError> {
+        match self {
+            Format::Cades => Ok(()),
+            Format::XadesEprescription => xades::check(bytes),
+            Format::Pades => pades::check(bytes),
         }
     }
 
@@ -86,6 +114,8 @@ impl Format {
     pub(super) fn summary(self, bytes: &[u8]) -> Vec<SummaryLine> {
         match self {
             Format::Cades => cades::summary(bytes),
+            Format::XadesEprescription => xades::summary(bytes),
+            Format::Pades => pades::summary(bytes),
         }
     }
 
@@ -94,12 +124,14 @@ impl Format {
     pub(super) fn prepare(
         self,
         sha256: &[u8; 32],
-        _bytes: &[u8],
+        bytes: &[u8],
         chain: &[Vec<u8>],
         signing_time: i64,
     ) -> Result<Prepared, AgentError> {
         match self {
             Format::Cades => cades::prepare(sha256, chain, signing_time).map(Prepared::Cades),
+            Format::XadesEprescription => xades::prepare(bytes, chain, signing_time).map(Prepared::Xades),
+            Format::Pades => pades::prepare(bytes, chain, signing_time).map(Prepared::Pades),
         }
     }
 
@@ -108,12 +140,16 @@ impl Format {
     pub(super) fn time_stamp_digest(self, signed: &[u8]) -> Result<[u8; 32], AgentError> {
         match self {
             Format::Cades => cades::time_stamp_digest(signed),
+            Format::XadesEprescription => xades::time_stamp_digest(signed),
+            Format::Pades => pades::time_stamp_digest(signed),
         }
     }
 
     pub(super) fn with_time_stamp(self, signed: &[u8], token: &[u8]) -> Result<Vec<u8>, AgentError> {
         match self {
             Format::Cades => cades::with_time_stamp(signed, token),
+            Format::XadesEprescription => xades::with_time_stamp(signed, token),
+            Format::Pades => pades::with_time_stamp(signed, token),
         }
     }
 }

@@ -12,36 +12,9 @@ use super::pdf::{Document, Object, text_string};
 use crate::signature::cades::{self, CadesError, TimeStampSeen};
 use x509_cert::Certificate;
 
-/// The PAdES baseline level a signature reached (ETSI EN 319 142-1 §6).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    /// B-B: a CAdES detached signature over the /ByteRange.
-    BaselineB,
-    /// B-T: with a signature time stamp.
-    BaselineT,
-    /// B-LT: B-T with validation data (certificates, CRLs/OCSP) in the DSS after the signature.
-    BaselineLt,
-    /// B-LTA: B-LT with a document time stamp over the DSS.
-    BaselineLta,
-}
-
-impl Level {
-    /// ETSI's name: `B-B`, `B-T`, `B-LT`, `B-LTA`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::BaselineB => "B-B",
-            Self::BaselineT => "B-T",
-            Self::BaselineLt => "B-LT",
-            Self::BaselineLta => "B-LTA",
-        }
-    }
-}
-
-impl std::fmt::Display for Level {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// The PAdES baseline level a signature reached (ETSI EN 319 142-1 §6): the verifier's, shared by every format.
+/// B-LT is validation data in the DSS after the signature, B-LTA a document time stamp over it.
+pub use crate::signature::validation::Level;
 
 /// One signature that checked.
 #[derive(Clone, Debug)]
