@@ -19,11 +19,12 @@
 mod api;
 mod desk;
 mod fields;
+mod formats;
 #[cfg(test)]
 mod tests;
 
 pub use api::{create, status};
-pub use desk::{PageRefusal, RequestView, SignError, complete, document, open, refuse};
+pub use desk::{MAX_SIGNATURE_BYTES, PageRefusal, RequestView, SignError, complete, document, open, refuse};
 pub use fields::{Format, Level, NewRequest};
 
 use hcpki_ca::timestamp::client::Stamp;

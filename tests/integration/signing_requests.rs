@@ -91,8 +91,10 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
     refused(create("emr", &revoked, "cades", &encoded), 401, "invalid_token");
     let said = refused(create("emr", &emr_token, "pdf", &encoded), 400, "unsupported_format");
     assert!(said.contains("send format=cades"), "{said}");
-    let said = refused(create("emr", &emr_token, "pades", &encoded), 400, "unsupported_format");
-    assert!(said.contains("not available on this server yet"), "{said}");
+    let said = refused(create("emr", &emr_token, "pades", &encoded), 400, "invalid_request");
+    assert!(said.contains("not a PDF"), "{said}");
+    let said = refused(create("emr", &emr_token, "xades-eprescription", &encoded), 400, "invalid_request");
+    assert!(said.contains("not an e-prescription CSV"), "{said}");
     let oversize = p.h.path("oversize.b64");
     std::fs::write(&oversize, STANDARD.encode(vec![b'x'; 10 * 1024 * 1024 + 1])).unwrap();
     let said = refused(create("emr", &emr_token, "cades", &oversize), 413, "too_large");
@@ -272,12 +274,13 @@ fn pem(der: &[u8]) -> String {
     format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
 }
 
-/// The whole way through real parts, once (SQLite): the physician signed in with the virtual HPKI card through
-/// the card agent; the EMR's request; the portal's page in Chromium, whose script hands the document to the agent
-/// (CORS, Private Network Access and the page's CSP let it through); the agent's own page in its window asks for
-/// the signature PIN; the card's signature key signs; the page posts the `.p7s`; the server checks it is this
-/// physician's over this document and adds the reference TSA's time stamp; the EMR collects it and OpenSSL
-/// accepts it under the test HPKI root alone.
+/// The whole way through real parts, once (SQLite), for each format: the physician signed in with the virtual
+/// HPKI card through the card agent; the EMR's request (a FHIR referral, an e-prescription CSV, a PDF letter); the
+/// portal's page in Chromium, whose script hands the document to the agent (CORS, Private Network Access and the
+/// page's CSP let it through); the agent's own page in its window shows it and asks for the signature PIN; the
+/// card's signature key signs; the page posts the signed document; the server checks it is this physician's over
+/// this document and adds the reference TSA's time stamp; the EMR collects it and the format's peer accepts it
+/// under the test HPKI root alone (OpenSSL, xmlsec1, pyHanko).
 #[test]
 fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
     use crate::agent::{self, hpki};
@@ -311,73 +314,112 @@ fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
     let (_, cert, key) = oidc::issue_pc(&p.h, "Signing clinic");
     let pc = p.with_client_cert(cert, key);
     card_session(&pc, &agent);
-    let logins = card.card().stats().signatures;
     let rp = Rp::load(&p);
     let token = access_token(&p, &pc, &rp);
 
-    let document = "{\"resourceType\":\"Bundle\",\"type\":\"document\",\"title\":\"紹介状\"}\n";
-    let assertion = rp.assertion_as(&p, "emr", 60, None);
-    let r = p.curl(&[
-        "-H",
-        &format!("Authorization: Bearer {token}"),
-        "--data-urlencode",
-        &format!("client_assertion_type={JWT_BEARER}"),
-        "--data-urlencode",
-        &format!("client_assertion={assertion}"),
-        "--data-urlencode",
-        "format=cades",
-        "--data-urlencode",
-        "level=b-t",
-        "--data-urlencode",
-        "title=紹介状",
-        "--data-urlencode",
-        &format!("document={}", STANDARD.encode(document)),
-        &format!("{}/api/v1/signing-requests", p.issuer),
-    ]);
-    assert_eq!(r.status, 201, "{r:?}");
-    let id = serde_json::from_str::<Value>(&r.body).unwrap()["id"].as_str().unwrap().to_owned();
-
-    // The physician's browser: the session of the card login, the page, the button.
+    // The physician's browser: the session of the card login.
     let home = p.h.path("sign-agent-browser-home");
     nss_trust(&home, &p.h.chain_file("server"));
     let mut browser = Chromium::start(&home, &p.h.path("sign-agent-chromium-profile"));
     let (_, session) = pc.cookies().into_iter().find(|(name, _)| name == "__Host-hcpki-session").unwrap();
     browser.goto(&format!("{}/static/hcpki.css", p.issuer));
     browser.eval(&format!("document.cookie = '__Host-hcpki-session={session}; Path=/; Secure'"));
-    browser.goto(&format!("{}/sign/{id}?lang=ja", p.issuer));
-    browser.cmd(json!({"cmd": "click", "selector": "#sign-button"}));
-    let window = browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
-    assert!(window["url"].as_str().unwrap().starts_with(&format!("{agent_origin}/pin/")), "{window}");
-    // The agent's page shows what the portal's page handed it: the title and the document's hash.
-    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(document.as_bytes()));
-    // (in groups of eight, as people compare it)
-    let grouped: Vec<&str> = sha256.as_bytes().chunks(8).map(|c| std::str::from_utf8(c).unwrap()).collect();
-    let shown = wait_text_in_popup(&mut browser, &grouped.join(" "));
-    assert!(shown.contains("紹介状"), "{shown}");
-    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": "hpki1234"}));
-    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
-
-    // The page posts the agent's .p7s; the server time-stamps it; the EMR collects it.
-    let collected = wait_signed(&p, &rp, &id);
-    assert_eq!(card.card().stats().signatures, logins + 1, "one more signature by the card: the document's");
-    let p7s = STANDARD.decode(collected["signed_document"].as_str().unwrap()).unwrap();
-    let signature_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(named("signature")));
-    assert_eq!(collected["signer_certificate_sha256"], json!(signature_sha256), "the signature key, not the login key");
-    assert!(collected["gen_time"].is_i64(), "B-T: the TSA's time stamp: {collected}");
     let dir = p.h.path("agent-signed");
     std::fs::create_dir_all(&dir).unwrap();
-    let (file, sig, root) = (dir.join("letter.json"), dir.join("letter.json.p7s"), dir.join("hpki-root.pem"));
-    std::fs::write(&file, document).unwrap();
-    std::fs::write(&sig, &p7s).unwrap();
+    let root = dir.join("hpki-root.pem");
     std::fs::write(&root, pem(&named("root-ca"))).unwrap();
-    let ok = crate::cades::cms_verify(&sig, &file, &root);
-    assert!(String::from_utf8_lossy(&ok.stderr).contains("Verification successful"), "{}", describe(&ok));
-    // The portal's page says it is done.
-    let done = browser.eval("document.querySelector('main').innerText");
-    let done = done.as_str().unwrap_or_default();
-    assert!(done.contains("署名しました") && done.contains("B-T(署名+タイムスタンプ)"), "{done}");
+    let signature_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(named("signature")));
+
+    // A FHIR referral (CAdES), an e-prescription (XAdES) and a PDF letter (PAdES), each requested by the EMR,
+    // signed on the page through the agent, time-stamped and collected.
+    let letter = dir.join("letter.pdf");
+    crate::pades::peer(&["make-pdf", letter.to_str().unwrap(), "--pages", "1", "--title", "紹介状"]);
+    let documents: [(&str, Vec<u8>, &str); 3] = [
+        (
+            "cades",
+            "{\"resourceType\":\"Bundle\",\"type\":\"document\",\"title\":\"紹介状\"}\n".as_bytes().to_vec(),
+            "紹介状",
+        ),
+        ("xades-eprescription", crate::xades::CSV.as_bytes().to_vec(), "処方 花子"),
+        ("pades", std::fs::read(&letter).unwrap(), "紹介状"),
+    ];
+    for (format, document, shown_words) in documents {
+        let assertion = rp.assertion_as(&p, "emr", 60, None);
+        let encoded = dir.join(format!("{format}.b64"));
+        std::fs::write(&encoded, STANDARD.encode(&document)).unwrap();
+        let r = p.curl(&[
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            "--data-urlencode",
+            &format!("client_assertion_type={JWT_BEARER}"),
+            "--data-urlencode",
+            &format!("client_assertion={assertion}"),
+            "--data-urlencode",
+            &format!("format={format}"),
+            "--data-urlencode",
+            "level=b-t",
+            "--data-urlencode",
+            "title=紹介状",
+            "--data-urlencode",
+            &format!("document@{}", encoded.display()),
+            &format!("{}/api/v1/signing-requests", p.issuer),
+        ]);
+        assert_eq!(r.status, 201, "{format}: {r:?}");
+        let id = serde_json::from_str::<Value>(&r.body).unwrap()["id"].as_str().unwrap().to_owned();
+
+        browser.cmd(json!({"cmd": "forget_popups"}));
+        browser.goto(&format!("{}/sign/{id}?lang=ja", p.issuer));
+        let before = card.card().stats().signatures;
+        browser.cmd(json!({"cmd": "click", "selector": "#sign-button"}));
+        let window = browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
+        assert!(window["url"].as_str().unwrap().starts_with(&format!("{agent_origin}/pin/")), "{window}");
+        // The agent's page shows what the portal's page handed it: its hash (in groups of eight, as people
+        // compare it) and what the agent read from it (the patient of the prescription, the PDF's own title).
+        let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&document));
+        let grouped: Vec<&str> = sha256.as_bytes().chunks(8).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        let shown = wait_text_in_popup(&mut browser, &grouped.join(" "));
+        assert!(shown.contains(shown_words), "{format}: {shown}");
+        browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": "hpki1234"}));
+        browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
+
+        // The page posts what the agent returned; the server checks it, time-stamps it; the EMR collects it.
+        let collected = wait_signed(&p, &rp, &id);
+        assert_eq!(card.card().stats().signatures, before + 1, "{format}: one signature by the card");
+        assert_eq!(collected["signer_certificate_sha256"], json!(signature_sha256), "{format}: the signature key");
+        assert!(collected["gen_time"].is_i64(), "{format}: B-T: {collected}");
+        let done = browser.eval("document.querySelector('main').innerText");
+        let done = done.as_str().unwrap_or_default();
+        assert!(done.contains("署名しました") && done.contains("B-T(署名+タイムスタンプ)"), "{format}: {done}");
+        let signed = STANDARD.decode(collected["signed_document"].as_str().unwrap()).unwrap();
+        let out = match format {
+            "cades" => {
+                let (file, sig) = (dir.join("letter.json"), dir.join("letter.json.p7s"));
+                std::fs::write(&file, &document).unwrap();
+                std::fs::write(&sig, &signed).unwrap();
+                crate::cades::cms_verify(&sig, &file, &root)
+            }
+            "xades-eprescription" => {
+                let xml = dir.join("rx.xml");
+                std::fs::write(&xml, &signed).unwrap();
+                Command::new("xmlsec1")
+                    .args(["--verify", "--id-attr:id", "PrescriptionDocument", "--trusted-pem", root.to_str().unwrap()])
+                    .arg(&xml)
+                    .output()
+                    .unwrap()
+            }
+            _ => {
+                let pdf = dir.join("letter.signed.pdf");
+                std::fs::write(&pdf, &signed).unwrap();
+                crate::pades::pyhanko_validate(&pdf, &root, &tsa.root())
+            }
+        };
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{format}: the peer refused it\n{}", describe(&out));
+        let ok = ["Verification successful", "References (ok/all): 3/3", "INTACT:TRUSTED"];
+        assert!(ok.iter().any(|w| said.contains(w)), "{format}: {said}");
+    }
     drop(browser);
-    eprintln!("signing request through the card agent: {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!("signing requests through the card agent: {:.1} s", started.elapsed().as_secs_f64());
 }
 
 /// The text of the agent's window once it shows `want` (its page loads after the window opens).

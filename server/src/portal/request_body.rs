@@ -13,7 +13,7 @@
 //! | `/authorize` (POST), `/token`, `/par`, `/introspect`, `/revoke`, `/userinfo` | [`PROTOCOL_BYTES`] | OAuth parameters and a signed client assertion |
 //! | `/api/v1/signing-requests` | [`crate::signing_requests::MAX_BODY_BYTES`] | a document of up to 10 MiB in base64 |
 //! | `/api/v1/signing-requests/{id}` | [`PROTOCOL_BYTES`] | a signed client assertion |
-//! | `/sign/{id}` | [`SIGNATURE_FORM_BYTES`] | the card's `.p7s` (signature and certificates) in base64 |
+//! | `/sign/{id}` | [`SIGNATURE_FORM_BYTES`] | the signed document the card agent returned (a `.p7s`, or the signed XML or PDF) in base64 |
 
 use super::pages;
 use super::refusals::named;
@@ -33,8 +33,12 @@ pub const FORM_BYTES: usize = 8 * 1024;
 pub const CARD_ANSWER_BYTES: usize = 16 * 1024;
 /// The cap of the OAuth endpoints.
 pub const PROTOCOL_BYTES: usize = 16 * 1024;
-/// The cap of a signing request's page post: a `.p7s` of up to 64 KiB in base64, form-encoded.
-pub const SIGNATURE_FORM_BYTES: usize = 96 * 1024;
+/// The cap of a signing request's page post: the signed document in base64, form-encoded — a `.p7s` of a few KiB,
+/// or an e-prescription or PDF of up to 10 MiB with its signature (base64 adds a third, the form's escapes of `+`,
+/// `/` and `=` at most a quarter more).
+pub const SIGNATURE_FORM_BYTES: usize =
+    (crate::signing_requests::MAX_DOCUMENT_BYTES + crate::signing_requests::MAX_SIGNATURE_BYTES) / 3 * 4 / 4 * 5
+        + 8 * 1024;
 
 /// How a route's refusals look: a page for a browser, OAuth's JSON for a client or the card agent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

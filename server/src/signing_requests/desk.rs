@@ -3,21 +3,18 @@
 //! the session's person as a card login binds its authentication certificate (D79), and B-T takes its time
 //! stamp from `[[signing.tsa]]` only (D80).
 
-use super::{Format, SignatureTimeStamps, api::state_at, sha256_hex};
+use super::{Format, SignatureTimeStamps, api::state_at, formats, sha256_hex};
 use crate::login::{CardLoginError, CardVerifier};
 use crate::oidc::Context;
 use crate::portal::audit::audit;
 use crate::portal::session::Session;
-use cms::cert::CertificateChoices;
-use der::{Decode as _, Encode as _};
 use hcpki_ca::audit::{AuditEvent, Outcome};
-use hcpki_ca::signature::cades::{self, CadesSignature};
 use hcpki_ca::store::StoreError;
 use hcpki_ca::store::signing_request::{SigningEnd, SigningRequestRecord, SigningState};
 use serde_json::{Value, json};
-use x509_cert::Certificate;
 
-/// Largest `.p7s` taken back from the page: a signature with a few certificates is a few KiB.
+/// Largest `.p7s` taken back from the page (a signature with a few certificates is a few KiB), and the room a
+/// signature adds to an e-prescription or a PDF.
 pub const MAX_SIGNATURE_BYTES: usize = 64 * 1024;
 
 /// A request the page may show.
@@ -200,56 +197,41 @@ pub(super) async fn sign(
     verifier: Option<&CardVerifier>,
     stamps: &dyn SignatureTimeStamps,
     request: &SigningRequestRecord,
-    p7s: &[u8],
+    signed: &[u8],
     now: i64,
 ) -> Result<(Vec<u8>, String, Option<(i64, String)>), SignError> {
     let bad = |why: String| SignError::BadSignature(why);
-    if Format::parse(&request.format).ok() != Some(Format::Cades) {
-        return Err(bad(format!("format {} cannot be completed here", request.format)));
+    let format = Format::parse(&request.format).map_err(|_| bad(format!("format {} is unknown", request.format)))?;
+    if signed.is_empty() || signed.len() > max_signed_bytes(format) {
+        return Err(bad(format!("a signed document of {} bytes (at most {})", signed.len(), max_signed_bytes(format))));
     }
-    if p7s.is_empty() || p7s.len() > MAX_SIGNATURE_BYTES {
-        return Err(bad(format!("a signature of {} bytes (at most {MAX_SIGNATURE_BYTES})", p7s.len())));
-    }
-    let verified = cades::verify(p7s, &request.document).map_err(|e| bad(e.to_string()))?;
-    if verified.level != cades::Level::BaselineB {
-        return Err(bad(
-            "it carries a time stamp already: post the card's B-B signature, hcpki adds the time stamp".into()
-        ));
-    }
-    let signer = verified.signer.to_der().map_err(|e| bad(e.to_string()))?;
-    let chain = chain(p7s, &signer).map_err(bad)?;
+    let checked = formats::check_b_b(format, signed, &request.document).map_err(bad)?;
     let verifier = verifier.ok_or(SignError::NoTrustAnchors)?;
     let holder = verifier
-        .signature_holder(&chain, now)
+        .signature_holder(&checked.chain, now)
         .map_err(|e: CardLoginError| SignError::NotThePhysician(e.to_string()))?;
     if holder.to_string() != request.person_key {
         return Err(SignError::NotThePhysician(
             "it belongs to another person (issuer organisation and registration number) than the one signed in".into(),
         ));
     }
-    let signer_sha256 = sha256_hex(&signer);
+    let signer_sha256 = checked.chain.first().map(|signer| sha256_hex(signer)).unwrap_or_default();
     if request.level != super::Level::BaselineT.as_str() {
-        return Ok((p7s.to_vec(), signer_sha256, None));
+        return Ok((signed.to_vec(), signer_sha256, None));
     }
-    let digest = cades::signature_time_stamp_digest(p7s).map_err(|e| bad(e.to_string()))?;
+    let digest = formats::time_stamp_digest(format, signed).map_err(bad)?;
     let (stamp, url) = stamps.stamp(&digest).await.map_err(SignError::NoTimeStamp)?;
-    let b_t = cades::with_signature_time_stamp(p7s, &stamp.token).map_err(|e| SignError::NoTimeStamp(e.to_string()))?;
+    let b_t = formats::with_time_stamp(format, signed, &stamp.token).map_err(SignError::NoTimeStamp)?;
     Ok((b_t, signer_sha256, Some((stamp.gen_time, url))))
 }
 
-/// The signer certificate (DER) first, then the other certificates the signature carries.
-fn chain(p7s: &[u8], signer: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    let parsed = CadesSignature::from_der(p7s).map_err(|e| e.to_string())?;
-    let mut chain = vec![signer.to_vec()];
-    for choice in parsed.signed_data().certificates.iter().flat_map(|set| set.0.iter()) {
-        if let CertificateChoices::Certificate(cert) = choice {
-            let der = cert.to_der().map_err(|e| e.to_string())?;
-            if der != signer && Certificate::from_der(&der).is_ok() {
-                chain.push(der);
-            }
-        }
+/// The largest signed document taken back from the page: a `.p7s` is a few KiB; an e-prescription or a PDF is
+/// the document itself with the signature in it.
+pub fn max_signed_bytes(format: Format) -> usize {
+    match format {
+        Format::Cades => MAX_SIGNATURE_BYTES,
+        Format::XadesEprescription | Format::Pades => super::MAX_DOCUMENT_BYTES + MAX_SIGNATURE_BYTES,
     }
-    Ok(chain)
 }
 
 /// A request of `session`'s person, pending at `now_ms`; otherwise the refusal, audited (denied) at `action`.

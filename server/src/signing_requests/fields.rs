@@ -5,33 +5,40 @@ use crate::oidc::{ErrorStatus, OAuthError};
 use base64::Engine as _;
 use std::collections::HashMap;
 
-/// A signature format hcpki makes for a service.
+/// A signature format hcpki makes for a service: what the card agent signs (its `document::Format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// A CAdES detached signature (`.p7s`) over any file (D69).
     Cades,
+    /// An e-prescription: the JAHIS CSV in the national EP.xsd envelope, XAdES (D75).
+    XadesEprescription,
+    /// A PDF signed inside itself, PAdES (D77).
+    Pades,
 }
 
 impl Format {
-    /// The name the API and the store use.
+    /// The name the API, the store and the card agent use.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Cades => "cades",
+            Self::XadesEprescription => "xades-eprescription",
+            Self::Pades => "pades",
         }
     }
 
-    /// Parse the API's name. `xades-eprescription` and `pades` are named by issue #27 but their cores are not
-    /// in this build: refused with a clear error rather than taken and never signed.
+    /// Parse the API's name.
     pub fn parse(name: &str) -> Result<Self, OAuthError> {
         match name {
             "cades" => Ok(Self::Cades),
-            "xades-eprescription" | "pades" => Err(OAuthError::new(
-                "unsupported_format",
-                format!("format {name} is not available on this server yet: send format=cades (a detached .p7s)"),
-            )),
+            "xades-eprescription" => Ok(Self::XadesEprescription),
+            "pades" => Ok(Self::Pades),
             other => Err(OAuthError::new(
                 "unsupported_format",
-                format!("unknown format {:?}: send format=cades", shorten(other)),
+                format!(
+                    "unknown format {:?}: send format=cades (a detached .p7s of any file), xades-eprescription (the \
+                     prescription CSV) or pades (a PDF)",
+                    shorten(other)
+                ),
             )),
         }
     }
@@ -117,6 +124,8 @@ impl NewRequest {
         if document.is_empty() {
             return Err(OAuthError::invalid_request("document is empty"));
         }
+        // Refused now, not after the physician opened the page: the card agent would refuse it there.
+        super::formats::check_document(format, &document).map_err(OAuthError::invalid_request)?;
         Ok(Self { format, level, title: title.to_owned(), document })
     }
 }

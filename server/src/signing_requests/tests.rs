@@ -38,8 +38,9 @@ fn a_request_names_a_built_format_and_level_a_title_and_a_document_within_the_li
     };
     for (change, error, words) in [
         (&[("format", "")][..], "invalid_request", "format is missing"),
-        (&[("format", "xades-eprescription")], "unsupported_format", "not available on this server yet"),
-        (&[("format", "pades")], "unsupported_format", "send format=cades"),
+        // "hello" is neither a prescription CSV nor a PDF: refused when the request is made, not at the page.
+        (&[("format", "xades-eprescription")], "invalid_request", "not an e-prescription CSV"),
+        (&[("format", "pades")], "invalid_request", "not a PDF"),
         (&[("format", "pdf")], "unsupported_format", "unknown format"),
         (&[("level", "b-lt")], "unsupported_level", "not available on this server yet"),
         (&[("level", "x")], "unsupported_level", "unknown level"),

@@ -1,0 +1,104 @@
+//! Each format's part of completing a request: the card's B-B signature checked against the request's own
+//! document by that format's core, and the signature time stamp added the format's way. The rest of
+//! [`super::desk`] (the signer bound to the session's person, the TSA list, the audit) is the same for all.
+
+use super::Format;
+use cms::cert::CertificateChoices;
+use der::{Decode as _, Encode as _};
+use hcpki_ca::signature::cades::{self, CadesSignature, Level};
+use hcpki_ca::signature::{pades, xades};
+use x509_cert::Certificate;
+
+/// Whether `document` is one `format` signs: a prescription CSV for XAdES (UTF-8, a patient), a readable
+/// unencrypted PDF for PAdES; any file for CAdES.
+pub(super) fn check_document(format: Format, document: &[u8]) -> Result<(), String> {
+    match format {
+        Format::Cades => Ok(()),
+        Format::XadesEprescription => xades::summary(document)
+            .map(|_| ())
+            .map_err(|e| format!("document is not an e-prescription CSV (format=xades-eprescription): {e}")),
+        Format::Pades => pades::summary(document)
+            .map(|_| ())
+            .map_err(|e| format!("document is not a PDF that can be signed (format=pades): {e}")),
+    }
+}
+
+/// A card's B-B signature over the request's document: the signer certificate (DER) first, then the other
+/// certificates the signature carries (its CAs).
+#[derive(Debug)]
+pub(super) struct Checked {
+    pub chain: Vec<Vec<u8>>,
+}
+
+const ALREADY_STAMPED: &str =
+    "it carries a time stamp already: post the card's B-B signature, hcpki adds the time stamp";
+
+/// Check `signed` (what the card agent returned) as a B-B signature of `document` in `format`: intact, over
+/// exactly that document (CAdES: its messageDigest; XAdES: the CSV it carries; PAdES: the original PDF is its
+/// first revision, one signature after it), by a certificate with nonRepudiation.
+pub(super) fn check_b_b(format: Format, signed: &[u8], document: &[u8]) -> Result<Checked, String> {
+    let (level, signer, carried) = match format {
+        Format::Cades => {
+            let verified = cades::verify(signed, document).map_err(|e| e.to_string())?;
+            let parsed = CadesSignature::from_der(signed).map_err(|e| e.to_string())?;
+            let carried = parsed
+                .signed_data()
+                .certificates
+                .iter()
+                .flat_map(|set| set.0.iter())
+                .filter_map(|c| match c {
+                    CertificateChoices::Certificate(cert) => Some(cert.clone()),
+                    CertificateChoices::Other(_) => None,
+                })
+                .collect();
+            (verified.level, verified.signer, carried)
+        }
+        Format::XadesEprescription => {
+            let verified = xades::verify(signed).map_err(|e| e.to_string())?;
+            if verified.prescription != document {
+                return Err("it carries another prescription than the one requested".into());
+            }
+            (verified.level, verified.signer, verified.chain)
+        }
+        Format::Pades => {
+            if !signed.starts_with(document) {
+                return Err("it is not the requested PDF with a signature appended (the original bytes differ)".into());
+            }
+            let verified = pades::verify(signed).map_err(|e| e.to_string())?;
+            let level = verified.level();
+            let [one] = <[pades::SignatureSeen; 1]>::try_from(verified.signatures)
+                .map_err(|all| format!("it holds {} signatures; the requested PDF gets exactly one", all.len()))?;
+            (level, one.signer, one.certificates)
+        }
+    };
+    if level != Level::BaselineB {
+        return Err(ALREADY_STAMPED.into());
+    }
+    let signer = signer.to_der().map_err(|e| e.to_string())?;
+    let mut chain = vec![signer.clone()];
+    for cert in carried {
+        let der = cert.to_der().map_err(|e| e.to_string())?;
+        if der != signer && Certificate::from_der(&der).is_ok() {
+            chain.push(der);
+        }
+    }
+    Ok(Checked { chain })
+}
+
+/// The SHA-256 a TSA stamps for `signed`'s signature time stamp.
+pub(super) fn time_stamp_digest(format: Format, signed: &[u8]) -> Result<[u8; 32], String> {
+    match format {
+        Format::Cades => cades::signature_time_stamp_digest(signed).map_err(|e| e.to_string()),
+        Format::XadesEprescription => xades::signature_time_stamp_digest(signed).map_err(|e| e.to_string()),
+        Format::Pades => pades::signature_time_stamp_digest(signed).map_err(|e| e.to_string()),
+    }
+}
+
+/// `signed` with the signature time stamp `token` added (B-T).
+pub(super) fn with_time_stamp(format: Format, signed: &[u8], token: &[u8]) -> Result<Vec<u8>, String> {
+    match format {
+        Format::Cades => cades::with_signature_time_stamp(signed, token).map_err(|e| e.to_string()),
+        Format::XadesEprescription => xades::with_signature_time_stamp(signed, token).map_err(|e| e.to_string()),
+        Format::Pades => pades::with_signature_time_stamp(signed, token).map_err(|e| e.to_string()),
+    }
+}
