@@ -46,7 +46,8 @@ impl Level {
 #[derive(Debug)]
 pub(super) enum Prepared {
     Cades(hcpki_ca::signature::cades::ToBeSigned),
-    Xades(hcpki_ca::signature::xades::Prepared),
+    // Boxed: an e-prescription's prepared envelope is far larger than the other two.
+    Xades(Box<hcpki_ca::signature::xades::Prepared>),
     Pades(hcpki_ca::signature::pades::Prepared),
 }
 
@@ -64,7 +65,7 @@ impl Prepared {
     pub(super) fn finish(self, signature: &[u8]) -> Result<Vec<u8>, AgentError> {
         match self {
             Prepared::Cades(tbs) => cades::finish(tbs, signature),
-            Prepared::Xades(p) => xades::finish(p, signature),
+            Prepared::Xades(p) => xades::finish(*p, signature),
             Prepared::Pades(p) => pades::finish(p, signature),
         }
     }
@@ -130,7 +131,9 @@ impl Format {
     ) -> Result<Prepared, AgentError> {
         match self {
             Format::Cades => cades::prepare(sha256, chain, signing_time).map(Prepared::Cades),
-            Format::XadesEprescription => xades::prepare(bytes, chain, signing_time).map(Prepared::Xades),
+            Format::XadesEprescription => {
+                xades::prepare(bytes, chain, signing_time).map(|p| Prepared::Xades(Box::new(p)))
+            }
             Format::Pades => pades::prepare(bytes, chain, signing_time).map(Prepared::Pades),
         }
     }
