@@ -13,7 +13,7 @@ Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; ever
     {"cmd": "click", "selector": S, "tab": T?}     a real mouse click at the element's centre (a user gesture,
                                                    so window.open in the page is not blocked)
     {"cmd": "type", "selector": S, "text": X, "tab": T?}   focus the element, insert X as typed text
-    {"cmd": "key", "key": "Tab"|"Enter"|" ", "tab": T?}   a real key press on whatever has the focus → {"focused"}
+    {"cmd": "key", "key": "Tab"|"Enter"|" ", "tab": T?}   a real key press on whatever has the focus → {"focused"} ({"focused": null, "closed": true} when the key closed its window)
                                                    (the focused element's id or class afterwards)
     {"cmd": "keys", "text": X, "tab": T?}          X typed key by key (printable ASCII) into whatever has the focus,
                                                    nothing focused by script → {"focused"}
@@ -68,6 +68,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 TIMEOUT = 30
+
+
+class TabClosed(RuntimeError):
+    """A command sent to a tab that closed before answering it."""
 
 # axe-core's rules for WCAG 2.1 levels A and AA (its tags: https://github.com/dequelabs/axe-core/blob/develop/doc/API.md).
 WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -127,6 +131,7 @@ class Browser:
         self.lock = threading.Condition()
         threading.Thread(target=self.read, daemon=True).start()
         self.sessions = {}  # tab name → CDP session id
+        self.gone = set()  # session ids of tabs that closed (their pending commands get no answer)
         self.intercepts = []
         self.responses = []
         self.navigated = []
@@ -163,6 +168,10 @@ class Browser:
             elif method == "Target.targetDestroyed":
                 # A closed window is no longer one wait_popup may find (a page opens its PIN window once per login).
                 self.popups.pop(params["targetId"], None)
+            elif method == "Target.detachedFromTarget":
+                # Its pending commands will never be answered: send stops waiting for them (TabClosed).
+                if params.get("sessionId"):
+                    self.gone.add(params["sessionId"])
             elif method == "Page.frameNavigated" and session == main and "parentId" not in params["frame"]:
                 self.navigated.append(params["frame"]["url"])
             elif method == "Network.responseReceived" and session == main:
@@ -230,8 +239,10 @@ class Browser:
             msg["sessionId"] = sid
         self.ws.send(json.dumps(msg))
         with self.lock:
-            if not self.lock.wait_for(lambda: mid in self.replies, TIMEOUT):
+            if not self.lock.wait_for(lambda: mid in self.replies or (sid is not None and sid in self.gone), TIMEOUT):
                 raise RuntimeError(f"{method}: no answer from chromium")
+            if mid not in self.replies:
+                raise TabClosed(f"{method}: the tab closed before it answered")
             reply = self.replies.pop(mid)
         if "error" in reply:
             raise RuntimeError(f"{method}: {reply['error'].get('message')}")
@@ -347,7 +358,12 @@ class Browser:
         self.send("Input.dispatchKeyEvent", down, session=tab)
         up = {"type": "keyUp", "key": c["key"], "code": code, "windowsVirtualKeyCode": vk}
         self.send("Input.dispatchKeyEvent", up, session=tab)
-        return {"focused": self.focused(tab)}
+        try:
+            return {"focused": self.focused(tab)}
+        except TabClosed:
+            # The key closed its window (Enter in the card agent's PIN window: the portal's page closes it once the
+            # card has signed), possibly while the focus was asked for: nothing has the focus there any more.
+            return {"focused": None, "closed": True}
 
     def focused(self, tab):
         """The focused element's id, else its class, else its tag."""
@@ -368,7 +384,12 @@ class Browser:
             self.send("Input.dispatchKeyEvent", down, session=tab)
             up = {"type": "keyUp", "key": ch, "code": code, "windowsVirtualKeyCode": vk}
             self.send("Input.dispatchKeyEvent", up, session=tab)
-        return {"focused": self.focused(tab)}
+        try:
+            return {"focused": self.focused(tab)}
+        except TabClosed:
+            # The key closed its window (Enter in the card agent's PIN window: the portal's page closes it once the
+            # card has signed), possibly while the focus was asked for: nothing has the focus there any more.
+            return {"focused": None, "closed": True}
 
     def accept_language(self, c):
         user_agent = self.send("Browser.getVersion")["userAgent"]

@@ -3,6 +3,7 @@
 use super::{MAX_DOCUMENT_BYTES, MAX_TITLE_CHARS};
 use crate::oidc::{ErrorStatus, OAuthError};
 use base64::Engine as _;
+use hcpki_ca::signature::{pades, xades};
 use std::collections::HashMap;
 
 /// A signature format hcpki makes for a service: what the card agent signs (its `document::Format`).
@@ -125,8 +126,22 @@ impl NewRequest {
             return Err(OAuthError::invalid_request("document is empty"));
         }
         // Refused now, not after the physician opened the page: the card agent would refuse it there.
-        super::formats::check_document(format, &document).map_err(OAuthError::invalid_request)?;
+        check_document(format, &document).map_err(OAuthError::invalid_request)?;
         Ok(Self { format, level, title: title.to_owned(), document })
+    }
+}
+
+/// Whether `document` is one `format` signs: a prescription CSV for XAdES (UTF-8, a patient), a readable
+/// unencrypted PDF for PAdES; any file for CAdES.
+fn check_document(format: Format, document: &[u8]) -> Result<(), String> {
+    match format {
+        Format::Cades => Ok(()),
+        Format::XadesEprescription => xades::summary(document)
+            .map(|_| ())
+            .map_err(|e| format!("document is not an e-prescription CSV (format=xades-eprescription): {e}")),
+        Format::Pades => pades::summary(document)
+            .map(|_| ())
+            .map_err(|e| format!("document is not a PDF that can be signed (format=pades): {e}")),
     }
 }
 

@@ -9,20 +9,6 @@ use hcpki_ca::signature::cades::{self, CadesSignature, Level};
 use hcpki_ca::signature::{pades, xades};
 use x509_cert::Certificate;
 
-/// Whether `document` is one `format` signs: a prescription CSV for XAdES (UTF-8, a patient), a readable
-/// unencrypted PDF for PAdES; any file for CAdES.
-pub(super) fn check_document(format: Format, document: &[u8]) -> Result<(), String> {
-    match format {
-        Format::Cades => Ok(()),
-        Format::XadesEprescription => xades::summary(document)
-            .map(|_| ())
-            .map_err(|e| format!("document is not an e-prescription CSV (format=xades-eprescription): {e}")),
-        Format::Pades => pades::summary(document)
-            .map(|_| ())
-            .map_err(|e| format!("document is not a PDF that can be signed (format=pades): {e}")),
-    }
-}
-
 /// A card's B-B signature over the request's document: the signer certificate (DER) first, then the other
 /// certificates the signature carries (its CAs).
 #[derive(Debug)]
