@@ -3,7 +3,6 @@
 //! [`super::desk`] (the signer bound to the session's person, the TSA list, the audit) is the same for all.
 
 use super::Format;
-use cms::cert::CertificateChoices;
 use der::{Decode as _, Encode as _};
 use hcpki_ca::signature::cades::{self, CadesSignature, Level};
 use hcpki_ca::signature::{pades, xades};
@@ -26,17 +25,7 @@ pub(super) fn check_b_b(format: Format, signed: &[u8], document: &[u8]) -> Resul
     let (level, signer, carried) = match format {
         Format::Cades => {
             let verified = cades::verify(signed, document).map_err(|e| e.to_string())?;
-            let parsed = CadesSignature::from_der(signed).map_err(|e| e.to_string())?;
-            let carried = parsed
-                .signed_data()
-                .certificates
-                .iter()
-                .flat_map(|set| set.0.iter())
-                .filter_map(|c| match c {
-                    CertificateChoices::Certificate(cert) => Some(cert.clone()),
-                    CertificateChoices::Other(_) => None,
-                })
-                .collect();
+            let carried = CadesSignature::from_der(signed).map_err(|e| e.to_string())?.certificates();
             (verified.level, verified.signer, carried)
         }
         Format::XadesEprescription => {
