@@ -1,4 +1,5 @@
-//! `hcpki-agent bench`: login latency through the real API, PC/SC and the card.
+//! `hcpki-agent bench`: login latency through the real API, PC/SC and the card, or (`--documents`) the same for
+//! document signatures with the card's signature key (`POST /v1/documents`, a CAdES B-B of a 4 KiB document).
 //!
 //! The agent's own router listens on an ephemeral loopback port over the real PC/SC backend; a plain
 //! HTTP/1.1 client drives `POST /v1/sign` + `GET /v1/sign/{id}` as a portal page would. The PIN comes
@@ -35,10 +36,34 @@ impl Sample {
     }
 }
 
+/// What each measured operation is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// A login: the authentication key signs the portal's challenge (`POST /v1/sign`).
+    Login,
+    /// A document signature: the signature key signs the signed attributes of a CAdES B-B the agent builds over
+    /// a 4 KiB document (`POST /v1/documents`).
+    Document,
+}
+
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Operation::Login => "login",
+            Operation::Document => "document signature",
+        }
+    }
+}
+
+/// The document each `Operation::Document` signs: 4 KiB of text, a referral letter's size.
+const DOCUMENT_BYTES: usize = 4096;
+
 /// The report `bench` prints.
 #[derive(Debug, serde::Serialize)]
 pub struct Report {
     pub kind: CardKind,
+    pub operation: Operation,
     pub cold: Sample,
     pub warm: Vec<Sample>,
 }
@@ -52,13 +77,14 @@ impl PinPrompt for PresetPin {
     }
 }
 
-/// Runs one cold and `warm` warm logins with the card of `kind`.
+/// Runs one cold and `warm` warm operations (logins or document signatures) with the card of `kind`.
 pub fn run(
     backend: impl ReaderBackend,
     kind: CardKind,
     reader: Option<String>,
     pin: zeroize::Zeroizing<String>,
     warm: usize,
+    operation: Operation,
 ) -> anyhow::Result<Report> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let broker = Arc::new(Broker::new(backend));
@@ -79,19 +105,34 @@ pub fn run(
     let mut login = |i: usize| -> anyhow::Result<Sample> {
         let before = broker.totals();
         let started = Instant::now();
-        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("bench-challenge-{i:08}"));
-        let body = serde_json::json!({ "challenge": challenge, "kind": kind, "reader": reader });
-        let (status, reply) = http(addr, "POST", "/v1/sign", Some(&body.to_string()))?;
-        anyhow::ensure!(status == 202, "POST /v1/sign answered {status}: {reply}");
+        let (path, body) = match operation {
+            Operation::Login => {
+                let challenge =
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("bench-challenge-{i:08}"));
+                ("/v1/sign", serde_json::json!({ "challenge": challenge, "kind": kind, "reader": reader }))
+            }
+            Operation::Document => {
+                let mut text = format!("bench document {i:08}\n");
+                text.extend(std::iter::repeat_n('x', DOCUMENT_BYTES.saturating_sub(text.len())));
+                let content = base64::engine::general_purpose::STANDARD.encode(text);
+                let body = serde_json::json!({ "format": "cades", "title": "bench", "content": content,
+                    "kind": kind, "reader": reader, "level": "b-b" });
+                ("/v1/documents", body)
+            }
+        };
+        let (status, reply) = http(addr, "POST", path, Some(&body.to_string()))?;
+        anyhow::ensure!(status == 202, "POST {path} answered {status}: {reply}");
         let id = reply.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
         let mut seen = String::from("running");
         loop {
             let (_, state) = http(addr, "GET", &format!("/v1/sign/{id}?wait=30&seen={seen}"), None)?;
             match state.get("status").and_then(|v| v.as_str()) {
                 Some("done") => break,
-                Some("failed") => anyhow::bail!("login {i} failed: {}", state.get("error").unwrap_or_default()),
+                Some("failed") => {
+                    anyhow::bail!("{} {i} failed: {}", operation.name(), state.get("error").unwrap_or_default())
+                }
                 Some(other) => seen = other.to_owned(),
-                None => anyhow::bail!("login {i}: no status in {state}"),
+                None => anyhow::bail!("{} {i}: no status in {state}", operation.name()),
             }
         }
         let total = started.elapsed();
@@ -105,7 +146,7 @@ pub fn run(
     let cold = login(0)?;
     let warm = (1..=warm).map(&mut login).collect::<anyhow::Result<Vec<_>>>()?;
     runtime.shutdown_timeout(Duration::from_secs(1));
-    Ok(Report { kind, cold, warm })
+    Ok(Report { kind, operation, cold, warm })
 }
 
 impl Report {
@@ -113,8 +154,9 @@ impl Report {
     pub fn render(&self) -> String {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let mut out = format!(
-            "{:?} cold login (probe + certificates + PIN status + sign): {:.2} ms total, {:.2} ms at the card, {:.2} ms agent, {} APDUs\n",
+            "{:?} cold {} (probe + certificates + PIN status + sign): {:.2} ms total, {:.2} ms at the card, {:.2} ms agent, {} APDUs\n",
             self.kind,
+            self.operation.name(),
             ms(self.cold.total),
             ms(self.cold.card),
             ms(self.cold.agent()),
@@ -135,8 +177,9 @@ impl Report {
         let apdus: Vec<u32> = self.warm.iter().map(|s| s.apdus).collect();
         let mean_total = self.warm.iter().map(|s| ms(s.total)).sum::<f64>() / self.warm.len() as f64;
         out.push_str(&format!(
-            "{:?} warm login x{}: total p50 {:.2} ms, p95 {:.2} ms | at the card p50 {:.2} ms | agent p50 {:.2} ms, p95 {:.2} ms | APDUs {}..{} | {:.1} logins/s\n",
+            "{:?} warm {} x{}: total p50 {:.2} ms, p95 {:.2} ms | at the card p50 {:.2} ms | agent p50 {:.2} ms, p95 {:.2} ms | APDUs {}..{} | {:.1}/s\n",
             self.kind,
+            self.operation.name(),
             self.warm.len(),
             pick(&total, 0.5),
             pick(&total, 0.95),
@@ -179,11 +222,25 @@ mod tests {
     fn measures_cold_and_warm_logins() {
         let readers = MemReaders::with_readers(&["R0"]);
         readers.insert("R0", jpki_identity(0).card());
-        let report = run(readers, CardKind::Jpki, None, zeroize::Zeroizing::new("1234".into()), 3).unwrap();
+        let pin = zeroize::Zeroizing::new("1234".into());
+        let report = run(readers, CardKind::Jpki, None, pin, 3, Operation::Login).unwrap();
         assert_eq!(report.warm.len(), 3);
         // The cold login reads certificates; warm ones only check the PIN counter and sign.
         assert!(report.cold.apdus > report.warm[0].apdus, "{report:?}");
         assert!(report.warm.iter().all(|s| s.apdus <= 8 && s.card <= s.total));
         assert!(report.render().contains("warm login x3"));
+    }
+
+    /// Document signatures with the HPKI card's signature key: every one verifies the signature PIN and signs
+    /// once, at the card as the logins do; the report says what it measured.
+    #[test]
+    fn measures_document_signatures() {
+        let readers = MemReaders::with_readers(&["R0"]);
+        readers.insert("R0", crate::testkit::hpki_identity().card());
+        let pin = zeroize::Zeroizing::new("hpki1234".into());
+        let report = run(readers, CardKind::Hpki, None, pin, 2, Operation::Document).unwrap();
+        assert_eq!((report.operation, report.warm.len()), (Operation::Document, 2));
+        assert!(report.warm.iter().all(|s| s.apdus > 0 && s.card <= s.total), "{report:?}");
+        assert!(report.render().contains("warm document signature x2"), "{}", report.render());
     }
 }

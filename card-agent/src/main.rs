@@ -110,6 +110,10 @@ enum Command {
         /// Warm logins after the first (cold) one.
         #[arg(long, default_value_t = 50)]
         logins: usize,
+        /// Measure document signatures with the card's signature key (a CAdES B-B of a 4 KiB document through
+        /// `POST /v1/documents`; the signature PIN on standard input) instead of logins.
+        #[arg(long)]
+        documents: bool,
         /// Print the samples as JSON instead of the summary.
         #[arg(long)]
         json: bool,
@@ -266,11 +270,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bench { card, reader, logins, json } => {
+        Command::Bench { card, reader, logins, documents, json } => {
             let mut line = zeroize::Zeroizing::new(String::new());
             std::io::stdin().read_line(&mut line).context("reading the PIN from standard input")?;
             let pin = zeroize::Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned());
-            let report = hcpki_agent::bench::run(PcscBackend::new(), card, reader, pin, logins)?;
+            let operation =
+                if documents { hcpki_agent::bench::Operation::Document } else { hcpki_agent::bench::Operation::Login };
+            let report = hcpki_agent::bench::run(PcscBackend::new(), card, reader, pin, logins, operation)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -630,6 +630,16 @@ fn bench_reports_cold_and_warm_logins_through_pcscd() {
         assert!(s["apdus"].as_u64().unwrap() <= 8, "{s}");
     }
     assert!(report["cold"]["apdus"].as_u64().unwrap() > 8);
+    drop(_card);
+
+    // Document signatures with the HPKI card's signature key (issue #27): the same report, what it measured named.
+    let _card = insert(hpki(), 0);
+    wait_for_reader(0, "HPKI card");
+    let out = cli(&["bench", "--card", "hpki", "--logins", "3", "--documents", "--json"], "hpki1234\n");
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["operation"].as_str(), report["warm"].as_array().unwrap().len()), (Some("document"), 3));
+    assert!(report["warm"].as_array().unwrap().iter().all(|s| s["apdus"].as_u64().unwrap() > 0));
 }
 
 #[test]
