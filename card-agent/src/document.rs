@@ -14,7 +14,7 @@
 //!  Prepared::finish (assemble, verified) ──▶ .p7s (B-B) ──[B-T]── time_stamps::TimeStamps ──▶ .p7s (B-T)
 //! ```
 //!
-//! A format is one [`Format`] variant with one arm in each of its matches (check, summary, prepare, time stamp):
+//! A format is one [`Format`] variant with one arm in each of its matches (summary, prepare, time stamp):
 //! CAdES (`cades.rs`), XAdES for e-prescriptions (`xades.rs`) and PAdES for PDF (`pades.rs`), each over its
 //! `hcpki_ca::signature` core.
 
@@ -47,6 +47,8 @@ pub struct Document {
     title: String,
     file_name: Option<String>,
     bytes: Vec<u8>,
+    /// The format's summary, read once when the document was taken (a PDF or a CSV is parsed once, not per view).
+    summary: Vec<SummaryLine>,
 }
 
 impl std::fmt::Debug for Document {
@@ -161,8 +163,8 @@ impl Document {
             .and_then(|n| n.rsplit(['/', '\\']).next())
             .map(|n| n.chars().filter(|c| !c.is_control()).take(MAX_TITLE_CHARS).collect::<String>())
             .filter(|n| !n.is_empty());
-        format.check(&bytes)?;
-        Ok(Document { format, title: title.to_owned(), file_name, bytes })
+        let summary = format.summary(&bytes)?;
+        Ok(Document { format, title: title.to_owned(), file_name, bytes, summary })
     }
 
     pub fn format(&self) -> Format {
@@ -182,7 +184,7 @@ impl Document {
             file_name: self.file_name.clone(),
             size: self.bytes.len(),
             sha256: Sha256::digest(&self.bytes).into(),
-            summary: self.format.summary(&self.bytes),
+            summary: self.summary.clone(),
         }
     }
 }

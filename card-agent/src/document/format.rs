@@ -102,19 +102,11 @@ impl Format {
         }
     }
 
-    /// Whether `bytes` are a document of this format at all: refused before anything is shown or asked.
-    pub(super) fn check(self, bytes: &[u8]) -> Result<(), AgentError> {
+    /// The format's readable summary of `bytes`, read by the agent itself; an error when `bytes` are not a
+    /// document of this format at all (refused before anything is shown or asked).
+    pub(super) fn summary(self, bytes: &[u8]) -> Result<Vec<SummaryLine>, AgentError> {
         match self {
-            Format::Cades => Ok(()),
-            Format::XadesEprescription => xades::check(bytes),
-            Format::Pades => pades::check(bytes),
-        }
-    }
-
-    /// The format's readable summary of `bytes`, read by the agent itself.
-    pub(super) fn summary(self, bytes: &[u8]) -> Vec<SummaryLine> {
-        match self {
-            Format::Cades => cades::summary(bytes),
+            Format::Cades => Ok(cades::summary(bytes)),
             Format::XadesEprescription => xades::summary(bytes),
             Format::Pades => pades::summary(bytes),
         }

@@ -9,11 +9,6 @@ use super::summary::SummaryLine;
 use crate::driver::Words;
 use crate::service::AgentError;
 
-/// Refused before anything is shown: an encrypted or malformed PDF.
-pub(super) fn check(pdf: &[u8]) -> Result<(), AgentError> {
-    pades::summary(pdf).map(|_| ()).map_err(refused)
-}
-
 pub(super) fn prepare(pdf: &[u8], chain: &[Vec<u8>], signing_time: i64) -> Result<Prepared, AgentError> {
     let chain: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
     pades::prepare(pdf, &chain, signing_time).map_err(refused)
@@ -35,28 +30,23 @@ fn refused(e: PadesError) -> AgentError {
     AgentError::Document(format!("the PDF signature cannot be made, so nothing was signed: {e}"))
 }
 
-/// The PDF's own title (not the requester's) and its pages: what a person recognises the letter by.
-pub(super) fn summary(pdf: &[u8]) -> Vec<SummaryLine> {
+/// The PDF's own title (not the requester's) and its pages: what a person recognises the letter by. An encrypted
+/// or malformed PDF: refused.
+pub(super) fn summary(pdf: &[u8]) -> Result<Vec<SummaryLine>, AgentError> {
     const SIGNED_AS: Words = Words { ja: "署名の方式", en: "Signed as" };
     const TITLE: Words = Words { ja: "PDF の題名", en: "PDF title" };
     const PAGES: Words = Words { ja: "ページ数", en: "Pages" };
-    let mut lines = vec![SummaryLine::new(
-        SIGNED_AS,
-        "PDF に埋め込む署名（元の内容の後ろに追記し、内容は変更しません）",
-        "a signature inside the PDF (appended after the original content, which is not changed)",
-    )];
-    match pades::summary(pdf) {
-        Ok(summary) => {
-            let title = summary.title.unwrap_or_default();
-            let (ja, en) = if title.is_empty() {
-                ("（なし）".to_owned(), "(none)".to_owned())
-            } else {
-                (title.clone(), title)
-            };
-            lines.push(SummaryLine::new(TITLE, ja, en));
-            lines.push(SummaryLine::new(PAGES, summary.pages.to_string(), summary.pages.to_string()));
-        }
-        Err(e) => lines.push(SummaryLine::new(TITLE, format!("読めません: {e}"), format!("unreadable: {e}"))),
-    }
-    lines
+    let summary = pades::summary(pdf).map_err(refused)?;
+    let title = summary.title.unwrap_or_default();
+    let (ja, en) =
+        if title.is_empty() { ("（なし）".to_owned(), "(none)".to_owned()) } else { (title.clone(), title) };
+    Ok(vec![
+        SummaryLine::new(
+            SIGNED_AS,
+            "PDF に埋め込む署名（元の内容の後ろに追記し、内容は変更しません）",
+            "a signature inside the PDF (appended after the original content, which is not changed)",
+        ),
+        SummaryLine::new(TITLE, ja, en),
+        SummaryLine::new(PAGES, summary.pages.to_string(), summary.pages.to_string()),
+    ])
 }

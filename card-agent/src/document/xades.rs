@@ -9,11 +9,6 @@ use super::summary::SummaryLine;
 use crate::driver::Words;
 use crate::service::AgentError;
 
-/// Refused before anything is shown: a CSV the summary cannot read (not UTF-8, no patient) is no prescription.
-pub(super) fn check(csv: &[u8]) -> Result<(), AgentError> {
-    xades::summary(csv).map(|_| ()).map_err(refused)
-}
-
 pub(super) fn prepare(csv: &[u8], chain: &[Vec<u8>], signing_time: i64) -> Result<Prepared, AgentError> {
     let chain: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
     xades::prepare(csv, &chain, signing_time).map_err(refused)
@@ -35,17 +30,14 @@ fn refused(e: XadesError) -> AgentError {
     AgentError::Document(format!("the e-prescription signature cannot be made, so nothing was signed: {e}"))
 }
 
-/// What a prescriber checks before signing: the patient, the prescriber and date written in it, every drug.
-pub(super) fn summary(csv: &[u8]) -> Vec<SummaryLine> {
+/// What a prescriber checks before signing: the patient, the prescriber and date written in it, every drug. A CSV
+/// the summary cannot read (not UTF-8, no patient) is no prescription: refused.
+pub(super) fn summary(csv: &[u8]) -> Result<Vec<SummaryLine>, AgentError> {
     const PATIENT: Words = Words { ja: "患者", en: "Patient" };
     const PRESCRIBER: Words = Words { ja: "処方医", en: "Prescriber" };
     const ISSUED: Words = Words { ja: "交付年月日", en: "Issued" };
     const DRUG: Words = Words { ja: "薬剤", en: "Drug" };
-    let summary = match xades::summary(csv) {
-        Ok(s) => s,
-        // `check` refused such a CSV before; say so rather than show nothing.
-        Err(e) => return vec![SummaryLine::new(DRUG, format!("読めません: {e}"), format!("unreadable: {e}"))],
-    };
+    let summary = xades::summary(csv).map_err(refused)?;
     let mut lines = vec![SummaryLine::new(PATIENT, summary.patient.clone(), summary.patient)];
     if let Some(prescriber) = summary.prescriber {
         lines.push(SummaryLine::new(PRESCRIBER, prescriber.clone(), prescriber));
@@ -61,5 +53,5 @@ pub(super) fn summary(csv: &[u8]) -> Vec<SummaryLine> {
         }
         lines.push(SummaryLine::new(DRUG, text.clone(), text));
     }
-    lines
+    Ok(lines)
 }
