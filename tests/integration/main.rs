@@ -95,6 +95,7 @@ mod revocation;
 mod scep;
 mod secrets;
 mod serve;
+mod signature_renew;
 mod signature_verify;
 mod signing_requests;
 mod tsa;
