@@ -9,4 +9,5 @@
 pub mod cades;
 pub mod pades;
 pub mod validation;
+pub mod verdict;
 pub mod xades;

@@ -96,6 +96,7 @@ mod scep;
 mod secrets;
 mod serve;
 mod signature_agreement;
+mod signature_renew;
 mod signature_verify;
 mod signing_requests;
 mod tsa;

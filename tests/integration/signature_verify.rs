@@ -20,7 +20,7 @@
 
 use crate::cades::{cms_verify, path, stamp, ts_verify, write_pem};
 use crate::harness::{Backend, Hcpki, describe};
-use hcpki_ca::signature::cades;
+use hcpki_ca::signature::{cades, xades};
 use hcpki_ca::timestamp::{HashAlgorithm, TimeStampAuthority};
 use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas, Revoked};
 use std::path::Path;
@@ -225,9 +225,27 @@ fn the_api_judges_posted_signatures_and_audits_each(b: Backend) {
     let big = "A".repeat(800 * 1024);
     let r = api.post(verify, &json!({ "signature": big, "data": "" }), &auditor);
     assert_eq!(r.status, 413, "{r:?}");
+    // The format is read from the file: a detached signature without its document is refused (audited); an
+    // e-prescription carries its document and is judged alone (its revocation data is not embedded and the
+    // server fetches none: TRY_LATER), and refuses a document beside it.
+    let r = api.post(verify, &json!({ "signature": b64(&p7s) }), &auditor);
+    assert!(r.status == 400 && r.text.contains("detached CAdES signature"), "{r:?}");
+    let csv = crate::xades::CSV.as_bytes();
+    let prepared = xades::prepare(csv, &[&card.signature.cert, &card.signature_ca], now).unwrap();
+    let value = card.signature.key.sign_sha256(prepared.to_be_signed()).unwrap();
+    let prescription = xades::assemble(prepared, &value).unwrap();
+    let r = api.post(verify, &json!({ "signature": b64(&prescription) }), &auditor);
+    assert_eq!(
+        (r.status, r.json["format"].as_str(), r.json["verdict"].as_str(), r.json["level"].as_str()),
+        (200, Some("xades"), Some("INDETERMINATE/TRY_LATER"), Some("B-B")),
+        "{r:?}"
+    );
+    assert_eq!(r.json["signatures"].as_array().map(Vec::len), Some(1), "{r:?}");
+    let r = api.post(verify, &json!({ "signature": b64(&prescription), "data": b64(csv) }), &auditor);
+    assert!(r.status == 400 && r.text.contains("carries the document it signs"), "{r:?}");
     let audit = h.ok(&["audit", "list", "--limit", "1000"]);
     let lines: Vec<&str> = audit.lines().filter(|l| l.contains("signature.verify")).collect();
-    assert!(lines.len() >= 5, "{}", lines.join("\n"));
+    assert!(lines.len() >= 8, "{}", lines.join("\n"));
     assert!(lines.iter().any(|l| l.contains("FAILED/HASH_FAILURE")), "{audit}");
     let document = hex::encode(HashAlgorithm::Sha256.digest(DOCUMENT));
     assert!(lines.iter().any(|l| l.contains(&document)), "{audit}");

@@ -42,6 +42,7 @@ pub use archive::{
 pub use check::{TimeStampSeen, Verified, verify};
 pub(crate) use check::{check_time_stamp, verify_detached};
 pub use error::CadesError;
+pub(crate) use judge::time_stamp_over;
 pub use judge::{evidence, validate};
 pub use parsed::CadesSignature;
 pub use produce::{ToBeSigned, assemble, prepare, prepare_without_signing_time};

@@ -24,6 +24,7 @@ mod diff;
 mod doc_time_stamp;
 mod dss;
 mod error;
+mod evidence;
 mod field;
 mod located;
 pub mod pdf;
@@ -36,6 +37,7 @@ pub use doc_time_stamp::{
 };
 pub use dss::{ValidationData, add_validation_data};
 pub use error::PadesError;
+pub use evidence::{FieldEvidence, evidence, validate};
 pub use located::Kind;
 pub use pdf::MAX_PDF_SIZE;
 pub use sign::{Prepared, SIGNATURE_ROOM, assemble, prepare, signature_time_stamp_digest, with_signature_time_stamp};

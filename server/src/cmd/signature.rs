@@ -1,26 +1,31 @@
-//! `hcpki signature …`: verify a document signature against `[signing]` (D73), or renew its archive time stamp
-//! through `[[signing.tsa]]` (B-LTA, D74). CAdES detached signatures (`.p7s`) today; XAdES and PAdES join through
-//! the same format-independent core (`hcpki_ca::signature::validation`).
+//! `hcpki signature …`: verify a signed file against `[signing]` (D73): a detached CAdES `.p7s` with its
+//! document, an XAdES e-prescription or a signed PDF, the format read from the file (`hcpki_ca::signature::verdict`);
+//! or renew its archive time stamp through `[[signing.tsa]]` (B-LTA, D74).
 
 use crate::config::Loaded;
 use crate::http::tsa_client::TimeStamps;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use hcpki_ca::signature::cades;
 use hcpki_ca::signature::validation::{FetchRequest, Indication, Report};
+use hcpki_ca::signature::verdict::{self, Format, Verdict, VerdictError};
+use hcpki_ca::signature::{cades, pades};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use x509_cert::der::Encode as _;
 
 #[derive(Debug, Subcommand)]
 pub enum SignatureCommand {
-    /// Verify a signature: prints the verdict (PASSED, INDETERMINATE/…, FAILED/…), why, the signer, the hcRole,
-    /// the level and the time stamp's time. Exits 0 PASSED, 1 FAILED, 2 INDETERMINATE. Revocation data the
-    /// signature does not embed is fetched from the certificate's CRL distribution points.
+    /// Verify a signed file: prints the verdict (PASSED, INDETERMINATE/…, FAILED/…), why, the signer, the
+    /// hcRole, the level and the time stamp's time, for every signature in it (a PDF passes only when all do).
+    /// Exits 0 PASSED, 1 FAILED, 2 INDETERMINATE, 3 when it cannot judge (a file it cannot read, a detached
+    /// signature without --data, `[signing]` unusable: nothing was verified). Revocation data the file does not embed is fetched from the
+    /// certificate's CRL distribution points and OCSP responders.
     Verify {
-        /// The signature file (a detached CAdES `.p7s`).
+        /// The signed file: a detached CAdES `.p7s`, an XAdES e-prescription (XML) or a PDF; the format is read
+        /// from the file.
         file: PathBuf,
-        /// The signed document, for a detached signature.
+        /// The signed document, for a detached CAdES signature only.
         #[arg(long)]
         data: Option<PathBuf>,
         /// Print the verdict as one JSON object.
@@ -28,13 +33,14 @@ pub enum SignatureCommand {
         json: bool,
     },
     /// Add a new archive time stamp (B-LTA) from the configured TSAs over the signature and everything it
-    /// carries: run it before the last time stamp's TSA certificate or algorithms weaken.
+    /// carries (a PDF: the newest time stamp's TSA certificate into the DSS, then a document time stamp): run
+    /// it before the last time stamp's TSA certificate or algorithms weaken.
     Renew {
-        /// The signature file (a detached CAdES `.p7s`).
+        /// The signed file: a detached CAdES `.p7s` (with --data) or a signed PDF.
         file: PathBuf,
-        /// The signed document.
+        /// The signed document, for a detached CAdES signature only.
         #[arg(long)]
-        data: PathBuf,
+        data: Option<PathBuf>,
         /// Where to write the renewed signature (default: replace FILE).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -43,35 +49,28 @@ pub enum SignatureCommand {
 
 pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode> {
     match command {
-        SignatureCommand::Verify { file, data, json } => {
-            let trust = loaded.config.signing.verifier_trust(&loaded.dir)?;
-            let p7s = read(&file)?;
-            let Some(data) = data else {
-                bail!("{} is a detached signature: give the signed document with --data", file.display());
-            };
-            let document = read(&data)?;
-            let now = hcpki_ca::time::now_unix();
-            let handle = tokio::runtime::Handle::current();
-            let report = tokio::task::spawn_blocking(move || {
-                let fetch = |request: &FetchRequest<'_>| fetch(&handle, request);
-                cades::validate(&p7s, &document, &trust, now, &fetch)
-            })
-            .await
-            .context("the verifier stopped")?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&crate::http::signatures::json_report(&report))?);
-            } else {
-                print!("{}", text_report(&report));
+        SignatureCommand::Verify { file, data, json } => match verify(loaded, &file, data.as_deref()).await {
+            Ok(verdict) => {
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&crate::http::signatures::json_verdict(&verdict))?);
+                } else {
+                    print!("{}", text_verdict(&verdict));
+                }
+                Ok(ExitCode::from(match verdict.overall().report.indication {
+                    Indication::Passed => 0,
+                    Indication::Failed => 1,
+                    Indication::Indeterminate => 2,
+                }))
             }
-            Ok(ExitCode::from(match report.indication {
-                Indication::Passed => 0,
-                Indication::Failed => 1,
-                Indication::Indeterminate => 2,
-            }))
-        }
+            // Not FAILED: nothing was judged, and a script must not read "cannot verify" as "forged".
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                Ok(ExitCode::from(3))
+            }
+        },
         SignatureCommand::Renew { file, data, out } => {
-            let p7s = read(&file)?;
-            let document = read(&data)?;
+            let signed = read(&file)?;
+            let document = data.as_deref().map(read).transpose()?;
             let stamps = TimeStamps::from_config(loaded, Arc::new(hcpki_ca::time::SystemClock))?;
             if stamps.endpoints().is_empty() {
                 bail!(
@@ -79,9 +78,25 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
                     crate::config::FILE
                 );
             }
-            let digest = cades::archive_time_stamp_digest(&p7s, &document)?;
-            let stamped = stamps.stamp(&digest).await?;
-            let renewed = cades::with_archive_time_stamp(&p7s, &document, &stamped.stamp.token)?;
+            let (renewed, stamped) = match (Format::detect(&signed), document) {
+                (Format::Cades, Some(document)) => {
+                    let digest = cades::archive_time_stamp_digest(&signed, &document)?;
+                    let stamped = stamps.stamp(&digest).await?;
+                    (cades::with_archive_time_stamp(&signed, &document, &stamped.stamp.token)?, stamped)
+                }
+                (Format::Pades, None) => {
+                    let prepared = pades::renew(&signed, &newest_tsa(&signed)?)?;
+                    let stamped = stamps.stamp(&prepared.digest()).await?;
+                    (pades::assemble_document_time_stamp(prepared, &stamped.stamp.token)?, stamped)
+                }
+                (Format::Cades, None) => return Err(VerdictError::DocumentMissing.into()),
+                (Format::Xades, _) => bail!(
+                    "{} is an XAdES e-prescription: its format stops at B-T (a signature time stamp), there is no \
+                     archive time stamp to renew",
+                    file.display()
+                ),
+                (format, Some(_)) => return Err(VerdictError::DocumentNotUsed(format).into()),
+            };
             let out = out.unwrap_or(file);
             std::fs::write(&out, renewed).with_context(|| format!("cannot write {}", out.display()))?;
             println!(
@@ -95,6 +110,37 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
     }
 }
 
+/// Judge `file` (with its detached document `data`) against `[signing]`, fetching revocation data it does not
+/// embed.
+async fn verify(loaded: &Loaded, file: &Path, data: Option<&Path>) -> Result<Verdict> {
+    let trust = loaded.config.signing.verifier_trust(&loaded.dir)?;
+    let signed = read(file)?;
+    let document = data.map(read).transpose()?;
+    let now = hcpki_ca::time::now_unix();
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let fetch = |request: &FetchRequest<'_>| fetch(&handle, request);
+        verdict::judge(&signed, document.as_deref(), &trust, now, &fetch)
+    })
+    .await
+    .context("the verifier stopped")?
+    .with_context(|| format!("cannot verify {}", file.display()))
+}
+
+/// The validation data a PDF's renewal adds before its new document time stamp: the certificate of the TSA
+/// that made the newest time stamp, so the one about to cover it can still be checked once that TSA is gone.
+/// The PDF must check first: renewing a broken signature would only time-stamp the damage.
+fn newest_tsa(pdf: &[u8]) -> Result<pades::ValidationData> {
+    let verified = pades::verify(pdf)?;
+    let newest = verified
+        .document_time_stamps
+        .last()
+        .map(|d| &d.time_stamp)
+        .or_else(|| verified.signatures.iter().flat_map(|s| &s.time_stamps).max_by_key(|t| t.time));
+    let certificates = newest.map(|t| t.tsa.to_der()).transpose()?.into_iter().collect();
+    Ok(pades::ValidationData { certificates, ..Default::default() })
+}
+
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
@@ -105,6 +151,21 @@ fn fetch(handle: &tokio::runtime::Handle, request: &FetchRequest<'_>) -> Result<
         FetchRequest::Crl { url } => handle.block_on(crate::login::crl_cache::fetch(url)).map_err(|e| e.to_string()),
         FetchRequest::Ocsp { url, .. } => Err(format!("{url}: the command line fetches CRLs only, not OCSP")),
     }
+}
+
+/// The file's verdict first; then, for a PDF of several signatures, each one's.
+fn text_verdict(verdict: &Verdict) -> String {
+    let overall = verdict.overall();
+    let mut out = format!("format: {}\n", verdict.format.name());
+    if verdict.signatures.len() == 1 {
+        return out + &text_report(&overall.report);
+    }
+    out += &format!("verdict: {} (the worst of {} signatures)\n", overall.report.verdict(), verdict.signatures.len());
+    for one in &verdict.signatures {
+        out += &format!("\nsignature {}:\n", one.field.as_deref().unwrap_or("-"));
+        out += &text_report(&one.report);
+    }
+    out
 }
 
 fn text_report(report: &Report) -> String {

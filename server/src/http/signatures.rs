@@ -1,5 +1,6 @@
-//! `POST /api/v1/signatures/verify` (issue #27 item 5, D73): a signature and its document, Base64 in JSON, judged
-//! by `hcpki_ca::signature::validation` against `[signing]`; the verdict as JSON. Any authenticated caller of the
+//! `POST /api/v1/signatures/verify` (issue #27 item 5, D73): a signed file (a detached CAdES signature with its
+//! document, an XAdES e-prescription or a signed PDF, the format read from the file), Base64 in JSON, judged by
+//! `hcpki_ca::signature::verdict` against `[signing]`; the verdict as JSON. Any authenticated caller of the
 //! admin API may ask; every call is audited (verdict, level, the SHA-256 of the signature and of the document —
 //! never the document). The server fetches nothing for it: revocation data must travel in the signature (B-LT),
 //! because URLs taken from a posted certificate would let a caller make the server connect anywhere.
@@ -12,8 +13,8 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use hcpki_ca::signature::cades;
 use hcpki_ca::signature::validation::{FetchRequest, Report};
+use hcpki_ca::signature::verdict::{self, Verdict};
 use serde::Deserialize;
 
 /// The largest request body: 768 KiB of JSON, so about 570 KiB of signature and document together (Base64 adds a
@@ -26,10 +27,11 @@ const ACTION: &str = "signature.verify";
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct VerifyBody {
-    /// The signature (a detached CAdES `.p7s`), Base64.
+    /// The signed file (a detached CAdES `.p7s`, an XAdES e-prescription, a PDF), Base64.
     signature: String,
-    /// The signed document, Base64.
-    data: String,
+    /// The signed document, Base64: for a detached CAdES signature only.
+    #[serde(default)]
+    data: Option<String>,
 }
 
 /// `POST /api/v1/signatures/verify`.
@@ -42,7 +44,10 @@ pub async fn verify(State(state): State<AppState>, caller: Caller, body: Body) -
     let parsed: VerifyBody = match serde_json::from_slice(&bytes) {
         Ok(b) => b,
         Err(e) => {
-            let e = bad(format!("{e}: send {{\"signature\": BASE64, \"data\": BASE64}}"));
+            let e = bad(format!(
+                "{e}: send {{\"signature\": BASE64}} (a PDF, an e-prescription) or {{\"signature\": BASE64, \"data\": \
+                 BASE64}} (a detached CAdES signature and its document)"
+            ));
             return Err(caller.refuse(ACTION, "-", e).await);
         }
     };
@@ -51,49 +56,77 @@ pub async fn verify(State(state): State<AppState>, caller: Caller, body: Body) -
             .decode(text.trim())
             .map_err(|e| bad(format!("{field} is not Base64 ({e}): encode the file's bytes with standard Base64")))
     };
-    let (p7s, data) = match (decode("signature", &parsed.signature), decode("data", &parsed.data)) {
-        (Ok(p), Ok(d)) => (p, d),
-        (Err(e), _) | (_, Err(e)) => return Err(caller.refuse(ACTION, "-", e).await),
+    let signed = match decode("signature", &parsed.signature) {
+        Ok(s) => s,
+        Err(e) => return Err(caller.refuse(ACTION, "-", e).await),
+    };
+    let data = match parsed.data.as_deref().map(|d| decode("data", d)).transpose() {
+        Ok(d) => d,
+        Err(e) => return Err(caller.refuse(ACTION, "-", e).await),
     };
     let trust = state.signatures.clone();
     let now = state.clock.now_unix();
-    let target = hex::encode(sha256(&p7s));
-    let document = hex::encode(sha256(&data));
-    let report = tokio::task::spawn_blocking(move || {
+    let target = hex::encode(sha256(&signed));
+    let document = data.as_deref().map(|d| hex::encode(sha256(d)));
+    let judged = tokio::task::spawn_blocking(move || {
         let no_fetch = |_: &FetchRequest<'_>| {
             Err::<Vec<u8>, String>(
                 "the server fetches no revocation data for posted signatures: embed it (B-LT)".into(),
             )
         };
-        cades::validate(&p7s, &data, &trust, now, &no_fetch)
+        verdict::judge(&signed, data.as_deref(), &trust, now, &no_fetch)
     })
     .await
     .map_err(ApiError::unavailable)?;
+    let verdict = match judged {
+        Ok(v) => v,
+        Err(e) => return Err(caller.refuse(ACTION, &target, bad(e.to_string())).await),
+    };
+    let overall = verdict.overall();
     let detail = serde_json::json!({
-        "verdict": report.verdict(),
-        "level": report.level,
+        "format": verdict.format,
+        "verdict": overall.report.verdict(),
+        "level": overall.report.level,
+        "signatures": verdict.signatures.len(),
         "document_sha256": document,
-        "signer": report.signer.as_ref().map(|c| c.tbs_certificate().subject().to_string()),
+        "signer": overall.report.signer.as_ref().map(|c| c.tbs_certificate().subject().to_string()),
     });
     state.admin.audit_admin_event(&caller.actor(), ACTION, &target, detail).await;
-    Ok(Json(json_report(&report)).into_response())
+    Ok(Json(json_verdict(&verdict)).into_response())
 }
 
-/// A verdict as JSON: the API's answer and `hcpki signature verify --json`.
-pub fn json_report(report: &Report) -> serde_json::Value {
-    serde_json::json!({
-        "verdict": report.verdict(),
-        "indication": report.indication,
-        "sub_indication": report.sub_indication,
-        "detail": report.detail,
-        "signer": report.signer.as_ref().map(|c| c.tbs_certificate().subject().to_string()),
-        "hc_roles": report.hc_roles,
-        "level": report.level,
-        "time_stamp": report.time_stamp.map(hcpki_ca::time::rfc3339),
-        "archive_time_stamp": report.archive_time_stamp.map(hcpki_ca::time::rfc3339),
-        "revocation": report.revocation,
-        "notes": report.notes,
-    })
+/// A file's verdict as JSON: the API's answer and `hcpki signature verify --json`. The file's verdict (the worst
+/// of its signatures') at the top, as [`json_report`] writes it, with the format and every signature's own
+/// verdict under `signatures` (one for CAdES and XAdES; one per signature field for a PDF, with its `field`).
+pub fn json_verdict(verdict: &Verdict) -> serde_json::Value {
+    let overall = verdict.overall();
+    let mut json = json_report(&overall.report, overall.field.as_deref());
+    json.insert("format".into(), serde_json::json!(verdict.format));
+    let signatures = verdict.signatures.iter().map(|one| json_report(&one.report, one.field.as_deref()));
+    json.insert("signatures".into(), signatures.map(serde_json::Value::Object).collect());
+    json.into()
+}
+
+/// One signature's verdict as JSON, with its PDF field's name (null for the other formats).
+fn json_report(report: &Report, field: Option<&str>) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::json;
+    [
+        ("verdict", json!(report.verdict())),
+        ("indication", json!(report.indication)),
+        ("sub_indication", json!(report.sub_indication)),
+        ("detail", json!(report.detail)),
+        ("field", json!(field)),
+        ("signer", json!(report.signer.as_ref().map(|c| c.tbs_certificate().subject().to_string()))),
+        ("hc_roles", json!(report.hc_roles)),
+        ("level", json!(report.level)),
+        ("time_stamp", json!(report.time_stamp.map(hcpki_ca::time::rfc3339))),
+        ("archive_time_stamp", json!(report.archive_time_stamp.map(hcpki_ca::time::rfc3339))),
+        ("revocation", json!(report.revocation)),
+        ("notes", json!(report.notes)),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_owned(), value))
+    .collect()
 }
 
 fn sha256(data: &[u8]) -> Vec<u8> {

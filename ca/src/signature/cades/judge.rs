@@ -68,10 +68,7 @@ pub fn evidence(p7s: &[u8], data: &[u8]) -> SignatureEvidence {
     }
     let value = info.signature.as_bytes();
     evidence.signature_time_stamps = match signature.signature_time_stamps() {
-        Ok(tokens) => tokens
-            .iter()
-            .map(|der| time_stamp(der, |t| t.require_imprint_of(value).map_err(|e| e.to_string())))
-            .collect(),
+        Ok(tokens) => tokens.iter().map(|der| time_stamp_over(der, value)).collect(),
         Err(e) => vec![TimeStampEvidence::Broken(e.to_string())],
     };
     evidence.archive_time_stamps = match archive_time_stamps(&signature) {
@@ -80,6 +77,12 @@ pub fn evidence(p7s: &[u8], data: &[u8]) -> SignatureEvidence {
     };
     (evidence.crls, evidence.ocsp_responses) = embedded_revocation(&signature);
     evidence
+}
+
+/// One time-stamp token whose imprint must be over `covered` (a signature value, a canonical SignatureValue
+/// element, a PDF revision's byte ranges): the evidence XAdES and PAdES hand the verifier too.
+pub(crate) fn time_stamp_over(der: &[u8], covered: &[u8]) -> TimeStampEvidence {
+    time_stamp(der, |t| t.require_imprint_of(covered).map_err(|e| e.to_string()))
 }
 
 /// One token: decoded, `covers` (its imprint is over what it must be), and the TSA's signature.

@@ -97,6 +97,17 @@ pub(crate) fn token_at(digest: &[u8], time: i64) -> Vec<u8> {
     TimeStampResp::from_der(&answer.der).unwrap().time_stamp_token.unwrap().to_der().unwrap()
 }
 
+/// The DER of [`tsa`]'s certificate (a token carries it): the TSA anchor of the verifier's tests.
+pub(crate) fn tsa_certificate() -> Vec<u8> {
+    let token = token(&sha256(b"x"));
+    let signed = super::parsed::signed_data(&token, "time-stamp token").unwrap().data;
+    let certs = signed.certificates.unwrap();
+    match certs.0.iter().next().unwrap() {
+        CertificateChoices::Certificate(c) => c.to_der().unwrap(),
+        CertificateChoices::Other(_) => unreachable!(),
+    }
+}
+
 /// A B-T `.p7s` over `data`.
 fn time_stamped(data: &[u8]) -> Vec<u8> {
     let p7s = signed(data);
@@ -308,17 +319,6 @@ mod long_term {
         let tsa_cert = tsa_certificate();
         let trust = SigningTrust::new(std::slice::from_ref(&card.root), &[tsa_cert]).unwrap();
         (p7s, trust, cas)
-    }
-
-    /// The DER of [`tsa`]'s certificate (a token carries it).
-    fn tsa_certificate() -> Vec<u8> {
-        let token = stamp(&sha256(b"x"));
-        let signed = super::super::parsed::signed_data(&token, "time-stamp token").unwrap().data;
-        let certs = signed.certificates.unwrap();
-        match certs.0.iter().next().unwrap() {
-            CertificateChoices::Certificate(c) => c.to_der().unwrap(),
-            CertificateChoices::Other(_) => unreachable!(),
-        }
     }
 
     #[test]

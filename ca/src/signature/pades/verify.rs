@@ -97,7 +97,7 @@ pub fn verify(pdf: &[u8]) -> Result<Verified, PadesError> {
 }
 
 /// The revision `one` signed, as its own document: the file must end there with `%%EOF`.
-fn revision<'a>(pdf: &'a [u8], one: &Located) -> Result<Document<'a>, PadesError> {
+pub(super) fn revision<'a>(pdf: &'a [u8], one: &Located) -> Result<Document<'a>, PadesError> {
     let bytes = pdf.get(..one.end).unwrap_or_default();
     let trimmed =
         bytes.strip_suffix(b"\r\n").or_else(|| bytes.strip_suffix(b"\n")).or_else(|| bytes.strip_suffix(b"\r"));

@@ -202,7 +202,7 @@ pub struct Report {
 
 impl Report {
     /// A report that stops at `failure`.
-    pub(super) fn stopped(failure: Failure, signer: Option<Certificate>) -> Self {
+    pub fn stopped(failure: Failure, signer: Option<Certificate>) -> Self {
         Self {
             indication: failure.sub_indication.indication(),
             sub_indication: Some(failure.sub_indication),

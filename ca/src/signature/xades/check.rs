@@ -48,6 +48,40 @@ pub struct Verified {
 
 /// Check the signed e-prescription `xml`.
 pub fn verify(xml: &[u8]) -> Result<Verified, XadesError> {
+    let intact = intact(xml)?;
+    require_non_repudiation(&intact.signer)?;
+    let time_stamps = intact
+        .time_stamps
+        .into_iter()
+        .map(|token| check_time_stamp(&token?, &intact.signature_value).map_err(time_stamp_error))
+        .collect::<Result<Vec<_>, _>>()?;
+    let level = if time_stamps.is_empty() { Level::BaselineB } else { Level::BaselineT };
+    Ok(Verified {
+        level,
+        signer: intact.signer,
+        chain: intact.chain,
+        signing_time: intact.signing_time,
+        time_stamps,
+        prescription: intact.prescription,
+    })
+}
+
+/// A signature that is intact (shape, references, signature value, SigningCertificateV2), before the checks
+/// that judge the signer (its key usage: the verifier's, [`super::evidence`]) and the time stamps (each checked by
+/// the caller: [`verify`] refuses a broken one, the verifier notes it and ignores it).
+pub(super) struct Intact {
+    pub(super) signer: Certificate,
+    pub(super) chain: Vec<Certificate>,
+    pub(super) signing_time: Option<i64>,
+    pub(super) prescription: Vec<u8>,
+    /// The canonical SignatureValue element: what a signature time stamp's imprint is over.
+    pub(super) signature_value: Vec<u8>,
+    /// Each SignatureTimeStamp's token (DER), or why its element is not one.
+    pub(super) time_stamps: Vec<Result<Vec<u8>, XadesError>>,
+}
+
+/// Check everything of `xml` but the signer's key usage and the time-stamp tokens.
+pub(super) fn intact(xml: &[u8]) -> Result<Intact, XadesError> {
     let document = xml::parse_bytes(xml)?;
     let index = IdIndex::of(&document)?;
     let parts = Parts::of(&document)?;
@@ -72,20 +106,23 @@ pub fn verify(xml: &[u8]) -> Result<Verified, XadesError> {
     verify_signature(spki, &signature_algorithm(signer)?, &exclusive(parts.signed_info), &value)
         .map_err(|_| XadesError::BadSignature)?;
     let signing_time = check_signed_properties(parts.signed_properties, signer)?;
-    require_non_repudiation(signer)?;
 
-    let signature_value = exclusive(parts.signature_value);
     let time_stamps = match parts.unsigned_signature_properties {
         Some(properties) => elements(properties)
             .into_iter()
             .filter(|n| is(*n, Some(XADES), "SignatureTimeStamp"))
-            .map(|n| check_signature_time_stamp(n, &signature_value))
-            .collect::<Result<Vec<_>, _>>()?,
+            .map(signature_time_stamp_token)
+            .collect(),
         None => Vec::new(),
     };
-    let level = if time_stamps.is_empty() { Level::BaselineB } else { Level::BaselineT };
-    let prescription = base64_text(parts.data, "PrescriptionDocument")?;
-    Ok(Verified { level, signer: signer.clone(), chain: chain.to_vec(), signing_time, time_stamps, prescription })
+    Ok(Intact {
+        signer: signer.clone(),
+        chain: chain.to_vec(),
+        signing_time,
+        prescription: base64_text(parts.data, "PrescriptionDocument")?,
+        signature_value: exclusive(parts.signature_value),
+        time_stamps,
+    })
 }
 
 /// SignedInfo: exc-c14n, rsa-sha256 and exactly the three References of the format, each resolving to its own
@@ -168,16 +205,16 @@ fn check_signed_properties(properties: Node<'_, '_>, signer: &Certificate) -> Re
     Ok(signing_time)
 }
 
-/// One xades:SignatureTimeStamp: exc-c14n declared, one EncapsulatedTimeStamp whose token is over the
-/// canonical SignatureValue `signature_value`, checked as CAdES checks its signature time stamps.
-fn check_signature_time_stamp(node: Node<'_, '_>, signature_value: &[u8]) -> Result<TimeStampSeen, XadesError> {
+/// One xades:SignatureTimeStamp: exc-c14n declared and one EncapsulatedTimeStamp, whose token (returned) must be
+/// over the canonical SignatureValue.
+fn signature_time_stamp_token(node: Node<'_, '_>) -> Result<Vec<u8>, XadesError> {
     let [method, token] = children(
         node,
         "xades:SignatureTimeStamp",
         &[(Some(DS), "CanonicalizationMethod"), (Some(XADES), "EncapsulatedTimeStamp")],
     )?;
     require_algorithm(method, "SignatureTimeStamp's CanonicalizationMethod", EXC_C14N)?;
-    check_time_stamp(&base64_text(token, "EncapsulatedTimeStamp")?, signature_value).map_err(time_stamp_error)
+    base64_text(token, "EncapsulatedTimeStamp")
 }
 
 /// A CAdES time-stamp error in XAdES words where they differ.

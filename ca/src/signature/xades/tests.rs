@@ -296,3 +296,128 @@ fn the_national_tools_shape_without_signing_time_or_chain_verifies() {
     let swapped = resigned_by(&swapped, &key);
     assert!(matches!(verify(&swapped), Err(XadesError::SigningCertificateMismatch)));
 }
+
+/// The verifier on e-prescriptions (`validate`): around a test HPKI hierarchy whose signature CA signs CRLs,
+/// fetched as the command line fetches them (XAdES carries no validation data).
+mod judged {
+    use super::*;
+    use crate::signature::cades::tests::{token_at, tsa_certificate};
+    use crate::signature::validation::{FetchRequest, Report, SigningTrust};
+    use der::Decode as _;
+    use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas, Revoked};
+
+    fn t() -> i64 {
+        static T: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+        *T.get_or_init(crate::time::now_unix)
+    }
+
+    fn odt(unix: i64) -> time::OffsetDateTime {
+        time::OffsetDateTime::from_unix_timestamp(unix).unwrap()
+    }
+
+    /// B-B and B-T (token at t() + 5) of [`CSV`] by `card`'s signature key.
+    fn signed_by(card: &HpkiCredentials) -> (Vec<u8>, Vec<u8>) {
+        let prepared = prepare(CSV.as_bytes(), &[&card.signature.cert, &card.signature_ca], t()).unwrap();
+        let value = card.signature.key.sign_sha256(prepared.to_be_signed()).unwrap();
+        let b_b = assemble(prepared, &value).unwrap();
+        let token = token_at(&signature_time_stamp_digest(&b_b).unwrap(), t() + 5);
+        let b_t = with_signature_time_stamp(&b_b, &token).unwrap();
+        (b_b, b_t)
+    }
+
+    /// Judge `xml` at t() + 20 with the CRL `crl` answering every fetch.
+    fn judge(xml: &[u8], card: &HpkiCredentials, crl: Option<&[u8]>) -> Report {
+        let trust = SigningTrust::new(std::slice::from_ref(&card.root), &[tsa_certificate()]).unwrap();
+        let fetch = |request: &FetchRequest<'_>| match (request, crl) {
+            (FetchRequest::Crl { url }, Some(crl)) => {
+                assert!(url.ends_with("crl-sign.crl"), "{url}");
+                Ok(crl.to_vec())
+            }
+            _ => Err("offline".to_owned()),
+        };
+        validate(xml, &trust, t() + 20, &fetch)
+    }
+
+    fn crl(cas: &HpkiTestCas, revoked: &[(&HpkiCredentials, i64)]) -> Vec<u8> {
+        let revoked: Vec<Revoked> = revoked
+            .iter()
+            .map(|(card, at)| Revoked {
+                serial: x509_cert::Certificate::from_der(&card.signature.cert)
+                    .unwrap()
+                    .tbs_certificate()
+                    .serial_number()
+                    .as_bytes()
+                    .to_vec(),
+                at: odt(*at),
+                reason: None,
+            })
+            .collect();
+        let validity = CrlValidity { this_update: odt(t() + 10), next_update: odt(t() + 86_400), number: 1 };
+        cas.signature_crl(&revoked, validity).unwrap()
+    }
+
+    #[test]
+    fn every_verdict_of_an_e_prescription() {
+        let cas = HpkiTestCas::new().unwrap();
+        let card = cas.issue(&HpkiSubject::default()).unwrap();
+        let (b_b, b_t) = signed_by(&card);
+        let good = crl(&cas, &[]);
+
+        let report = judge(&b_t, &card, Some(&good));
+        assert_eq!((report.verdict().as_str(), report.level.map(Level::name)), ("PASSED", Some("B-T")), "{report:?}");
+        assert_eq!(report.time_stamp, Some(t() + 5));
+        assert_eq!(report.hc_roles, ["Medical Doctor"]);
+        let report = judge(&b_b, &card, Some(&good));
+        assert_eq!((report.verdict().as_str(), report.level.map(Level::name)), ("PASSED", Some("B-B")), "{report:?}");
+        assert_eq!(judge(&b_t, &card, None).verdict(), "INDETERMINATE/TRY_LATER");
+
+        // Revoked before the time stamp, after it; and without a time stamp.
+        assert_eq!(judge(&b_t, &card, Some(&crl(&cas, &[(&card, t() + 1)]))).verdict(), "FAILED/REVOKED");
+        let later = judge(&b_t, &card, Some(&crl(&cas, &[(&card, t() + 8)])));
+        assert_eq!(later.verdict(), "PASSED", "{later:?}");
+        assert_eq!(judge(&b_b, &card, Some(&crl(&cas, &[(&card, t() + 8)]))).verdict(), "INDETERMINATE/REVOKED_NO_POE");
+
+        // Tampering: the data (HASH_FAILURE), SignedProperties (HASH_FAILURE: its reference digest), SignedInfo
+        // (SIG_CRYPTO_FAILURE); wrapping (FORMAT_FAILURE).
+        let text = String::from_utf8(b_t.clone()).unwrap();
+        let data_start = "<PrescriptionDocument id=\"PrescriptionDocument\">";
+        let base64_csv = text.split(data_start).nth(1).unwrap().split('<').next().unwrap().to_owned();
+        let evil = envelope::base64(CSV.replace("ロキソプロフェン", "オキシコドン").as_bytes());
+        let verdict = |xml: &[u8]| judge(xml, &card, Some(&good)).verdict();
+        assert_eq!(verdict(&edit(&b_t, &base64_csv, &evil)), "FAILED/HASH_FAILURE");
+        let signing_time = text.split("<xades:SigningTime>").nth(1).unwrap().split('<').next().unwrap();
+        assert_eq!(verdict(&edit(&b_t, signing_time, "2020-01-01T00:00:00Z")), "FAILED/HASH_FAILURE");
+        assert_eq!(verdict(&edit(&b_t, "<ds:SignedInfo>", "<ds:SignedInfo> ")), "FAILED/SIG_CRYPTO_FAILURE");
+        let duplicated = edit(
+            &b_t,
+            "</PrescriptionManagement>",
+            &format!("<x id=\"PrescriptionDocument\">{evil}</x></PrescriptionManagement>"),
+        );
+        assert_eq!(verdict(&duplicated), "FAILED/FORMAT_FAILURE");
+        assert_eq!(verdict(b"<Document/>"), "FAILED/FORMAT_FAILURE");
+
+        // A broken time stamp (its SignatureValue element changed after stamping): a note, judged as B-B.
+        let broken = edit(&b_t, "<ds:SignatureValue Id=", "<ds:SignatureValue Wrapped=\"\" Id=");
+        let report = judge(&broken, &card, Some(&good));
+        assert_eq!((report.verdict().as_str(), report.level.map(Level::name)), ("PASSED", Some("B-B")), "{report:?}");
+        assert!(report.notes.iter().any(|n| n.contains("does not verify")), "{:?}", report.notes);
+
+        // An unknown root.
+        let stranger = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
+        let (_, foreign) = signed_by(&stranger);
+        assert_eq!(judge(&foreign, &card, Some(&good)).verdict(), "INDETERMINATE/NO_CERTIFICATE_CHAIN_FOUND");
+
+        // An authentication certificate used to sign (by hand: `prepare` refuses it).
+        let report = judge(&signed_with_authentication_key(&card), &card, Some(&good));
+        assert_eq!(report.verdict(), "FAILED/CHAIN_CONSTRAINTS_FAILURE", "{report:?}");
+    }
+
+    /// A B-B e-prescription made with `card`'s authentication certificate and key, by hand (`prepare` refuses
+    /// it): what a careless signer would make.
+    fn signed_with_authentication_key(card: &HpkiCredentials) -> Vec<u8> {
+        let chain = SignerChain::from_der(&[&card.authentication.cert, &card.authentication_ca]).unwrap();
+        let prepared = prepare_for(CSV.as_bytes(), chain, t()).unwrap();
+        let value = card.authentication.key.sign_sha256(prepared.to_be_signed()).unwrap();
+        assemble_unchecked(prepared, &value)
+    }
+}

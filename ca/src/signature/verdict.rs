@@ -1,0 +1,180 @@
+//! The verifier's front door for any signed file (issue #27 item 5): which format it is, and every signature in
+//! it judged by [`crate::signature::validation`] through that format's evidence. `hcpki signature verify` and
+//! `POST /api/v1/signatures/verify` both call [`judge`].
+//!
+//! The format is read from the file itself, never from its name: a PDF starts with `%PDF-` (PAdES, every
+//! signature of the file judged), an XML document with `<` after any byte-order mark and blanks (an XAdES
+//! e-prescription, which carries its document), anything else is a detached CAdES `.p7s`, whose document comes
+//! separately.
+
+use super::validation::{Failure, FetchRequest, Indication, Report, SigningTrust, SubIndication};
+use super::{cades, pades, xades};
+
+/// A signed file's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// A detached CAdES signature (`.p7s`): the document travels beside it.
+    Cades,
+    /// An XAdES e-prescription: the prescription travels inside it.
+    Xades,
+    /// A signed PDF.
+    Pades,
+}
+
+impl Format {
+    /// The format of `signed`, from its first bytes.
+    pub fn detect(signed: &[u8]) -> Self {
+        if signed.starts_with(b"%PDF-") {
+            return Self::Pades;
+        }
+        let text = signed.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(signed);
+        match text.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'<') => Self::Xades,
+            _ => Self::Cades,
+        }
+    }
+
+    /// `cades`, `xades`, `pades`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cades => "cades",
+            Self::Xades => "xades",
+            Self::Pades => "pades",
+        }
+    }
+
+    /// Whether the signed document travels beside the signature (and must be given with it).
+    pub fn detached(self) -> bool {
+        self == Self::Cades
+    }
+}
+
+/// Why a file cannot be judged at all (what was given does not fit its format).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerdictError {
+    /// A detached signature without its document.
+    #[error(
+        "this is a detached CAdES signature: give the signed document with it (--data FILE, or \"data\" in the API)"
+    )]
+    DocumentMissing,
+    /// A document given with a signature that carries its own.
+    #[error(
+        "a {} signature carries the document it signs: give the signed file alone (no --data, no \"data\" in the API)",
+        .0.name()
+    )]
+    DocumentNotUsed(Format),
+}
+
+/// One signature's verdict.
+#[derive(Clone, Debug)]
+pub struct SignatureVerdict {
+    /// The PDF signature field's name (PAdES); `None` for the other formats and for a PDF that cannot be read.
+    pub field: Option<String>,
+    /// The verifier's report.
+    pub report: Report,
+}
+
+/// Every signature of a file, judged.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    /// The file's format.
+    pub format: Format,
+    /// One verdict per signature, oldest first; never empty.
+    pub signatures: Vec<SignatureVerdict>,
+}
+
+impl Verdict {
+    /// The file's verdict: the worst of its signatures' (FAILED over INDETERMINATE over PASSED), the first of
+    /// the worst: a file passes only when every signature in it does.
+    pub fn overall(&self) -> SignatureVerdict {
+        let rank = |v: &SignatureVerdict| match v.report.indication {
+            Indication::Failed => 2,
+            Indication::Indeterminate => 1,
+            Indication::Passed => 0,
+        };
+        let worst = self.signatures.iter().map(rank).max();
+        match self.signatures.iter().find(|v| Some(rank(v)) == worst) {
+            Some(v) => v.clone(),
+            // Never reached (every format gives one verdict at least), but a file without one cannot pass.
+            None => SignatureVerdict {
+                field: None,
+                report: Report::stopped(
+                    Failure::new(SubIndication::FormatFailure, "the file holds no signature"),
+                    None,
+                ),
+            },
+        }
+    }
+}
+
+/// Judge `signed` (with `document` for a detached signature) against `trust` at `now` (Unix seconds), asking
+/// `fetch` for revocation data the file does not embed.
+pub fn judge(
+    signed: &[u8],
+    document: Option<&[u8]>,
+    trust: &SigningTrust,
+    now: i64,
+    fetch: &dyn Fn(&FetchRequest<'_>) -> Result<Vec<u8>, String>,
+) -> Result<Verdict, VerdictError> {
+    let format = Format::detect(signed);
+    let one = |report| vec![SignatureVerdict { field: None, report }];
+    let signatures = match (format, document) {
+        (Format::Cades, Some(document)) => one(cades::validate(signed, document, trust, now, fetch)),
+        (Format::Cades, None) => return Err(VerdictError::DocumentMissing),
+        (other, Some(_)) => return Err(VerdictError::DocumentNotUsed(other)),
+        (Format::Xades, None) => one(xades::validate(signed, trust, now, fetch)),
+        (Format::Pades, None) => pades::validate(signed, trust, now, fetch)
+            .into_iter()
+            .map(|(field, report)| SignatureVerdict { field, report })
+            .collect(),
+    };
+    Ok(Verdict { format, signatures })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_format_is_read_from_the_first_bytes() {
+        assert_eq!(Format::detect(b"%PDF-1.7\n"), Format::Pades);
+        assert_eq!(Format::detect(b"<?xml version=\"1.0\"?><Document/>"), Format::Xades);
+        assert_eq!(Format::detect(b"\xEF\xBB\xBF\r\n  <Document/>"), Format::Xades);
+        assert_eq!(Format::detect(&[0x30, 0x82, 0x01, 0x00]), Format::Cades);
+        assert_eq!(Format::detect(b""), Format::Cades);
+        // A PDF is a PDF only from its first byte: text before it is not read as one.
+        assert_eq!(Format::detect(b" %PDF-1.7"), Format::Cades);
+    }
+
+    #[test]
+    fn a_detached_signature_needs_its_document_and_the_others_refuse_one() {
+        let trust = SigningTrust::new(&[], &[]).unwrap();
+        let fetch = |_: &FetchRequest<'_>| Err::<Vec<u8>, String>("offline".into());
+        assert!(matches!(judge(&[0x30, 0x00], None, &trust, 0, &fetch), Err(VerdictError::DocumentMissing)));
+        assert!(matches!(
+            judge(b"<Document/>", Some(b"csv"), &trust, 0, &fetch),
+            Err(VerdictError::DocumentNotUsed(Format::Xades))
+        ));
+        assert!(matches!(
+            judge(b"%PDF-1.7\n", Some(b"x"), &trust, 0, &fetch),
+            Err(VerdictError::DocumentNotUsed(Format::Pades))
+        ));
+    }
+
+    #[test]
+    fn what_cannot_be_read_is_a_format_failure_for_every_format() {
+        let trust = SigningTrust::new(&[], &[]).unwrap();
+        let fetch = |_: &FetchRequest<'_>| Err::<Vec<u8>, String>("offline".into());
+        for (signed, document) in [
+            (&b"%PDF-1.7\ntruncated"[..], None),
+            (&b"<Document><Prescription/></Document>"[..], None),
+            (&b"\x30\x03\x02\x01\x01"[..], Some(&b"data"[..])),
+        ] {
+            let verdict = judge(signed, document, &trust, 0, &fetch).unwrap();
+            assert_eq!(verdict.signatures.len(), 1);
+            assert_eq!(verdict.overall().report.verdict(), "FAILED/FORMAT_FAILURE", "{:?}", verdict.format);
+        }
+    }
+}
