@@ -162,7 +162,7 @@ fn hcpki_pyhanko_and_pdfsig_agree_on_the_pades_fixture_set() {
         Fixture::new(
             "revision-after-signing",
             w.forge_revision(&b_lt),
-            ("FAILED/FORMAT_FAILURE", None),
+            ("FAILED/HASH_FAILURE", None),
             peers(false, false, true),
         ),
         Fixture::new(
