@@ -7,25 +7,28 @@
 //! the DSS, at the time the time stamps prove) and poppler's `pdfsig`. Every answer of every side is pinned; the
 //! table of all of them is printed, and every difference from the pins is reported at once.
 //!
-//! Where the sides legitimately differ, the pins say so (docs/interop.md, "Signatures: hcpki's verifier against
-//! the peers"):
+//! Where the sides legitimately differ, the pins say so (docs/interop.md and docs/signatures.md, "The verifier
+//! against xmlsec1, pyHanko and pdfsig"):
 //!
-//! * xmlsec1 and `pyhanko sign validate` judge the certificate **now** and never look at revocation; pdfsig judges
-//!   the signature value and the digest only (its certificate check uses the NSS store, where the test root is
-//!   not). So a signer revoked before the time stamp passes all three, and an authentication certificate used
-//!   to sign passes xmlsec1 and pdfsig (neither looks at keyUsage); an expired certificate with a time stamp
-//!   from its validity is refused by xmlsec1 until it is told that time (`--verification-gmt-time`).
-//! * XAdES carries no validation data here, and the test PKI's CRL distribution point (`hcpki-test.invalid`)
-//!   does not resolve: hcpki can prove no revocation status of an e-prescription's signer, so every intact,
+//! * xmlsec1 and `pyhanko sign validate` judge the certificate **now** and never look at revocation: a signer
+//!   revoked before the time stamp passes both, an expired certificate with a time stamp from its validity is
+//!   refused by both (xmlsec1 accepts it once told that time, `--verification-gmt-time`). `pyhanko sign
+//!   adesverify` judges at the time the evidence proves, with the DSS's CRLs, and agrees with hcpki on every PDF
+//!   (accepts the PASSED ones, refuses the others; B-T without a DSS lacks revocation data in both).
+//! * pdfsig checks the signature value and the digest only (its certificate check uses the NSS store, where the
+//!   test root is not, and it cannot check document time stamps): it refuses only a changed byte and changed
+//!   signed attributes, and says "Signature is Valid." for a file a PDF editor changed afterwards (with "Not total
+//!   document signed"), an authentication certificate, an unknown root.
+//! * xmlsec1 does not look at keyUsage (an authentication certificate passes) nor at where a Reference's Id is:
+//!   XML signature wrapping (the signed data moved, an evil copy where a reader takes it) passes it, and is
+//!   FAILED/FORMAT_FAILURE for hcpki, which reads the prescription by position.
+//! * A broken signature time stamp is ignored by hcpki and by pyHanko's AdES validation (no proof of time, the
+//!   signature judged as B-B); `pyhanko sign validate` refuses the whole signature for it; xmlsec1 and pdfsig do
+//!   not look at unsigned properties / attributes; `openssl ts -verify` refuses the token.
+//! * An e-prescription carries no validation data and the test PKI's CRL distribution point
+//!   (`hcpki-test.invalid`) does not resolve, so hcpki proves no revocation status of its signer: every intact,
 //!   trusted e-prescription is INDETERMINATE/TRY_LATER (the CAdES set's B-T without B-LT data, for the same
-//!   reason). The revocation fixtures are still made and judged by the peers, who do not check revocation.
-//! * xmlsec1 follows a Reference's Id wherever the element is: XML signature wrapping (the signed data moved
-//!   and an evil copy put in its place) passes it; hcpki reads the prescription by position and refuses.
-//! * pdfsig says "Signature is Valid." for a signature whose file a PDF editor changed afterwards (it reports
-//!   that the signature does not cover the whole file, and no more); pyHanko's difference analysis and hcpki
-//!   refuse it.
-//! * A broken signature time stamp is ignored by hcpki (no proof of time, a note) and the signature judged as
-//!   B-B; xmlsec1 and pdfsig do not look at unsigned properties / attributes.
+//!   reason), the revoked ones included; xmlsec1, which checks no revocation, accepts them.
 //!
 //! No database is used beyond the hcpki directory the verifier's configuration lives in: it runs once (SQLite).
 
