@@ -1,13 +1,20 @@
-//! The signature verifier on outside input (issue #27 item 5): a `.p7s` posted for verification goes through
-//! `cades::validate` (the format's checks, the raw RevocationInfoChoices reader, the archive-time-stamp-v3 index)
-//! into the format-independent `signature::validation` core; the B-LT and B-LTA producers read the same bytes.
+//! The signature verifier on outside input (issue #27 item 5): any file posted for verification goes through
+//! `signature::verdict::judge`, which reads its format (a PDF, an e-prescription, else a detached `.p7s` over the
+//! seeds' document), then that format's evidence (CAdES: the raw RevocationInfoChoices reader, the
+//! archive-time-stamp-v3 index; XAdES: the checks before the signer's judgement; PAdES: every signature field,
+//! the DSS, the document time stamps) into the format-independent `signature::validation` core; the CAdES B-LT
+//! and B-LTA producers read the same bytes.
 //!
-//! It must never panic, and with no anchor configured nothing passes. What decodes as a CAdES signature keeps
-//! decoding after validation data is added, and the archive imprint is defined exactly for what decodes.
+//! It must never panic, and with no anchor configured nothing passes; every file gives one verdict at least; a
+//! file the strict format check (`xades::verify`, `pades::verify`) accepts is intact for the verifier too. What
+//! decodes as a CAdES signature keeps decoding after validation data is added, and the archive imprint is defined
+//! exactly for what decodes.
 #![no_main]
 
 use hcpki_ca::signature::cades::{self, CadesSignature};
-use hcpki_ca::signature::validation::{FetchRequest, Indication, SigningTrust};
+use hcpki_ca::signature::validation::{FetchRequest, Indication, SigningTrust, SubIndication};
+use hcpki_ca::signature::verdict::{self, Format};
+use hcpki_ca::signature::{pades, xades};
 use libfuzzer_sys::fuzz_target;
 
 /// What the seeds sign (`fuzz/seeds/make-seeds`).
@@ -18,8 +25,33 @@ const NOW: i64 = 1_795_651_200;
 fuzz_target!(|data: &[u8]| {
     let trust = SigningTrust::new(&[], &[]).expect("no anchors is a valid configuration");
     let offline = |_: &FetchRequest<'_>| Err::<Vec<u8>, String>("offline".into());
-    let report = cades::validate(data, DOCUMENT, &trust, NOW, &offline);
-    assert_ne!(report.indication, Indication::Passed, "passed with no anchor: {report:?}");
+    let format = Format::detect(data);
+    let document = format.detached().then_some(DOCUMENT);
+    let verdict = verdict::judge(data, document, &trust, NOW, &offline).expect("the document is given when needed");
+    assert!(!verdict.signatures.is_empty(), "a file without a verdict");
+    for one in &verdict.signatures {
+        assert_ne!(one.report.indication, Indication::Passed, "passed with no anchor: {:?}", one.report);
+    }
+    // Intact for the strict check is intact for the verifier: with no anchor, it stops at the chain (or earlier
+    // at the signer's key usage), never at integrity.
+    let strict = match format {
+        Format::Xades => xades::verify(data).is_ok(),
+        Format::Pades => pades::verify(data).is_ok(),
+        Format::Cades => false,
+    };
+    if strict {
+        for one in &verdict.signatures {
+            let sub = one.report.sub_indication;
+            assert!(
+                !matches!(
+                    sub,
+                    Some(SubIndication::FormatFailure | SubIndication::HashFailure | SubIndication::SigCryptoFailure)
+                ),
+                "{format:?} checks but the verifier says {:?}",
+                one.report
+            );
+        }
+    }
     let decodes = CadesSignature::from_der(data).is_ok();
     assert_eq!(decodes, cades::archive_time_stamp_digest(data, DOCUMENT).is_ok());
     if decodes {

@@ -69,6 +69,32 @@ pub struct SignatureEvidence {
     pub ocsp_responses: Vec<Vec<u8>>,
 }
 
+impl SignatureEvidence {
+    /// Nothing found yet, nothing failed: what a format starts from and fills in as it reads the signature.
+    pub fn new() -> Self {
+        Self {
+            integrity: Ok(()),
+            signer: None,
+            certificates: Vec::new(),
+            signature_time_stamps: Vec::new(),
+            archive_time_stamps: Vec::new(),
+            crls: Vec::new(),
+            ocsp_responses: Vec::new(),
+        }
+    }
+
+    /// A signature whose own checks stopped at `failure`: nothing else of it is judged.
+    pub fn broken(failure: Failure) -> Self {
+        Self { integrity: Err(failure), ..Self::new() }
+    }
+}
+
+impl Default for SignatureEvidence {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// One time stamp as the format checked it: its imprint over what it must cover, the TSA's signature over the
 /// TSTInfo, the signing-certificate binding and the timeStamping usage (the format's job); the TSA's chain is
 /// this module's.

@@ -27,30 +27,16 @@ pub fn validate(
 
 /// What the `.p7s` says and how its own checks went.
 pub fn evidence(p7s: &[u8], data: &[u8]) -> SignatureEvidence {
-    let mut evidence = SignatureEvidence {
-        integrity: Ok(()),
-        signer: None,
-        certificates: Vec::new(),
-        signature_time_stamps: Vec::new(),
-        archive_time_stamps: Vec::new(),
-        crls: Vec::new(),
-        ocsp_responses: Vec::new(),
-    };
-    let format = |e: CadesError| Failure::new(SubIndication::FormatFailure, e.to_string());
+    let format = |e: CadesError| SignatureEvidence::broken(Failure::new(SubIndication::FormatFailure, e.to_string()));
     let signature = match CadesSignature::from_der(p7s) {
         Ok(s) => s,
-        Err(e) => {
-            evidence.integrity = Err(format(e));
-            return evidence;
-        }
+        Err(e) => return format(e),
     };
     let info = match signature.signer_info() {
         Ok(info) => info,
-        Err(e) => {
-            evidence.integrity = Err(format(e));
-            return evidence;
-        }
+        Err(e) => return format(e),
     };
+    let mut evidence = SignatureEvidence::new();
     evidence.signer = signer_certificate(signature.signed_data(), &info.sid);
     evidence.certificates = signature.certificates();
     let expected = Expected { what: "signature", content_type: ID_DATA };

@@ -50,7 +50,7 @@ pub fn evidence(pdf: &[u8]) -> Vec<FieldEvidence> {
                 evidence: signature_evidence((pdf, &document), one, &located, &final_data),
             })
             .collect(),
-        Err(e) => vec![FieldEvidence { field: None, evidence: broken(failure(e)) }],
+        Err(e) => vec![FieldEvidence { field: None, evidence: SignatureEvidence::broken(failure(e)) }],
     }
 }
 
@@ -72,7 +72,7 @@ fn signature_evidence(
     final_data: &ValidationData,
 ) -> SignatureEvidence {
     if let Err(e) = own_revision((pdf, document), one) {
-        return broken(failure(e));
+        return SignatureEvidence::broken(failure(e));
     }
     let mut evidence = cades::evidence(&one.cms, &one.covered(pdf));
     if evidence.integrity.is_err() {
@@ -118,19 +118,6 @@ fn archive_time_stamp(pdf: &[u8], stamp: &Located, signer: &[u8]) -> Option<Time
         return None;
     }
     Some(time_stamp_over(&stamp.cms, &stamp.covered(pdf)))
-}
-
-/// Evidence that stops at `failure`.
-fn broken(failure: Failure) -> SignatureEvidence {
-    SignatureEvidence {
-        integrity: Err(failure),
-        signer: None,
-        certificates: Vec::new(),
-        signature_time_stamps: Vec::new(),
-        archive_time_stamps: Vec::new(),
-        crls: Vec::new(),
-        ocsp_responses: Vec::new(),
-    }
 }
 
 /// A change after signing is the signed content no longer being what is shown (HASH_FAILURE); every other

@@ -26,23 +26,11 @@ pub fn validate(
 
 /// What the e-prescription says and how its own checks went.
 pub fn evidence(xml: &[u8]) -> SignatureEvidence {
-    let mut evidence = SignatureEvidence {
-        integrity: Ok(()),
-        signer: None,
-        certificates: Vec::new(),
-        signature_time_stamps: Vec::new(),
-        archive_time_stamps: Vec::new(),
-        crls: Vec::new(),
-        ocsp_responses: Vec::new(),
-    };
     let intact = match intact(xml) {
         Ok(intact) => intact,
-        Err(e) => {
-            evidence.integrity = Err(failure(e));
-            return evidence;
-        }
+        Err(e) => return SignatureEvidence::broken(failure(e)),
     };
-    evidence.signature_time_stamps = intact
+    let signature_time_stamps = intact
         .time_stamps
         .iter()
         .map(|token| match token {
@@ -50,9 +38,12 @@ pub fn evidence(xml: &[u8]) -> SignatureEvidence {
             Err(e) => TimeStampEvidence::Broken(e.to_string()),
         })
         .collect();
-    evidence.certificates = intact.chain;
-    evidence.signer = Some(intact.signer);
-    evidence
+    SignatureEvidence {
+        signer: Some(intact.signer),
+        certificates: intact.chain,
+        signature_time_stamps,
+        ..SignatureEvidence::new()
+    }
 }
 
 /// The sub-indication of a format error (EN 319 102-1 §5.1.3): a reference digest that differs is the signed
