@@ -5,13 +5,13 @@
 //!
 //! * **CRLs** (`GET`): whatever the test sets at a URL's path (`set_crl`), 404 otherwise — a test withdraws a CRL
 //!   to make a relying party go on to OCSP, or replaces it.
-//! * **OCSP** (`POST /ocsp/sign`, and `GET /ocsp/sign/BASE64`): passed to a real responder, `openssl ocsp -index
-//!   index.txt -rsigner … -CA signature-ca.pem -ndays 1` run as a child process, answering from an index the test
-//!   writes (`serve_ocsp`: which certificates are good, which revoked and since when) and signing with the
-//!   signature CA's delegated responder certificate (`HpkiTestCas::signature_ocsp_responder`). A new index means
-//!   a new responder: OpenSSL notices a changed index only by its modification time in whole seconds, so an
-//!   index rewritten within the second would go unnoticed; the certificates' URL stays the same because this
-//!   server passes requests on to whichever responder is current.
+//! * **OCSP** (`POST /ocsp/sign`; hcpki, pyHanko and OpenSSL all POST): passed to a real responder, `openssl
+//!   ocsp -index index.txt -rsigner … -CA signature-ca.pem -ndays 1` run as a child process, answering from an
+//!   index the test writes (`serve_ocsp`: which certificates are good, which revoked and since when) and signing
+//!   with the signature CA's delegated responder certificate (`HpkiTestCas::signature_ocsp_responder`). A new
+//!   index means a new responder: OpenSSL notices a changed index only by its modification time in whole seconds,
+//!   so an index rewritten within the second would go unnoticed; the certificates' URL stays the same because
+//!   this server passes requests on to whichever responder is current.
 //!
 //! Everything stops when the repository is dropped (the responder killed, the listener closed).
 
@@ -45,7 +45,7 @@ struct State {
     /// URL path → CRL (DER).
     crls: HashMap<String, Vec<u8>>,
     responder: Option<Responder>,
-    /// How many OCSP requests reached the responder, and how many GETs each path had.
+    /// How many OCSP requests came in, and how many GETs each path had.
     ocsp_requests: usize,
     gets: HashMap<String, usize>,
 }
@@ -112,7 +112,7 @@ impl HpkiRepository {
         self.state.lock().unwrap().gets.get(&path).copied().unwrap_or_default()
     }
 
-    /// How many OCSP requests were passed to a responder.
+    /// How many OCSP requests came in (each passed to the responder, or 503 when none runs).
     pub(crate) fn ocsp_requests(&self) -> usize {
         self.state.lock().unwrap().ocsp_requests
     }
@@ -204,23 +204,17 @@ impl Drop for Responder {
 /// One HTTP/1.x exchange: a CRL, the responder's answer, or 404.
 fn serve(mut stream: TcpStream, state: &Mutex<State>) {
     let Some((method, path, body)) = read_request(&stream) else { return };
-    let forward_to = |state: &mut State| {
-        state.ocsp_requests += 1;
-        state.responder.as_ref().map(|r| r.port)
-    };
     let response = if method == "POST" && path == OCSP_PATH {
-        let port = forward_to(&mut state.lock().unwrap());
+        let port = {
+            let mut state = state.lock().unwrap();
+            state.ocsp_requests += 1;
+            state.responder.as_ref().map(|r| r.port)
+        };
         let head = format!(
             "POST / HTTP/1.0\r\nContent-Type: application/ocsp-request\r\nContent-Length: {}\r\n\r\n",
             body.len()
         );
         port.map_or_else(|| status("503 Service Unavailable"), |port| ask_responder(port, &head, &body))
-    } else if method == "GET"
-        && let Some(request) = path.strip_prefix(OCSP_PATH).filter(|rest| rest.starts_with('/'))
-    {
-        let port = forward_to(&mut state.lock().unwrap());
-        let head = format!("GET {request} HTTP/1.0\r\n\r\n");
-        port.map_or_else(|| status("503 Service Unavailable"), |port| ask_responder(port, &head, &[]))
     } else if method == "GET" {
         let crl = {
             let mut state = state.lock().unwrap();
@@ -229,11 +223,8 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>) {
         };
         match crl {
             Some(der) => {
-                let mut r = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    der.len()
-                )
-                .into_bytes();
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nConnection: close\r\n";
+                let mut r = format!("{head}Content-Length: {}\r\n\r\n", der.len()).into_bytes();
                 r.extend(der);
                 r
             }
