@@ -179,6 +179,14 @@ pub fn sign_refused(lang: Lang, e: &SignError) -> Response {
                 "No time-stamping authority gave a time stamp, so the signature was not kept (the request stays open): sign again later, or contact the administrator.",
             ),
         ),
+        SignError::NoValidationData(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            w(
+                lang,
+                "署名者の失効情報(署名用 CA の CRL)がこのポータルに設定されていないため、長期署名(B-LT)を作れず、署名は保存していません(依頼は残っています)。システム管理者に連絡してください。",
+                "The signer's revocation data (the signature CA's CRL) is not configured on this portal, so the long-term signature (B-LT) could not be made and nothing was kept (the request stays open): contact the administrator.",
+            ),
+        ),
         _ => (
             StatusCode::SERVICE_UNAVAILABLE,
             w(
@@ -195,6 +203,12 @@ pub fn sign_refused(lang: Lang, e: &SignError) -> Response {
 fn details(lang: Lang, r: &SigningRequestRecord) -> Markup {
     let level = match r.level.as_str() {
         "b-t" => w(lang, "B-T(署名+タイムスタンプ)", "B-T (signature and time stamp)"),
+        "b-lt" => w(lang, "B-LT(署名+タイムスタンプ+検証情報)", "B-LT (signature, time stamp and validation data)"),
+        "b-lta" => w(
+            lang,
+            "B-LTA(署名+タイムスタンプ+検証情報+アーカイブタイムスタンプ)",
+            "B-LTA (signature, time stamp, validation data and archive time stamp)",
+        ),
         _ => w(lang, "B-B(署名のみ)", "B-B (signature only)"),
     };
     html! {
