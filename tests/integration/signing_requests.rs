@@ -270,6 +270,9 @@ fn a_service_collects_long_term_signatures_with_the_signers_crl_inside(b: Backen
         let r = create_request(&p, &rp, "emr", &token, (format, level), &encoded);
         assert_eq!(r.status, 201, "{format} {level}: {r:?}");
         let id = serde_json::from_str::<Value>(&r.body).unwrap()["id"].as_str().unwrap().to_owned();
+        let page = pc.get(&format!("/sign/{id}"));
+        let shown = [if format == "cades" { "CAdES 分離署名" } else { "PAdES(PDF の中に署名)" }, &level.to_uppercase()];
+        assert!(shown.iter().all(|words| page.body.contains(words)), "{format} {level}: {shown:?} in {page:?}");
         let card_signed = if format == "cades" { b_b(&card, &document) } else { pades_b_b(&card, &document) };
         let r = sign_on_page(&pc, &id, &card_signed);
         assert!(r.status == 200 && r.body.contains("署名しました"), "{format} {level}: {r:?}");

@@ -211,10 +211,15 @@ fn details(lang: Lang, r: &SigningRequestRecord) -> Markup {
         ),
         _ => w(lang, "B-B(署名のみ)", "B-B (signature only)"),
     };
+    let format = match r.format.as_str() {
+        "xades-eprescription" => w(lang, "XAdES 電子処方箋(EP.xsd)", "XAdES e-prescription (EP.xsd)"),
+        "pades" => w(lang, "PAdES(PDF の中に署名)", "PAdES (signed inside the PDF)"),
+        _ => w(lang, "CAdES 分離署名(.p7s)", "CAdES detached signature (.p7s)"),
+    };
     html! {
         dl {
             dt { (w(lang, "文書の題名(依頼元の記載)", "Title (as the service gives it)")) } dd { (r.title) }
-            dt { (w(lang, "署名の形式", "Format")) } dd { (w(lang, "CAdES 分離署名(.p7s)", "CAdES detached signature (.p7s)")) }
+            dt { (w(lang, "署名の形式", "Format")) } dd { (format) }
             dt { (w(lang, "署名のレベル", "Level")) } dd { (level) }
             dt { (w(lang, "大きさ", "Size")) } dd { (r.document.len()) (w(lang, " バイト", " bytes")) }
             dt { "SHA-256" } dd { code class="wrap" { (r.document_sha256) } }
