@@ -7,7 +7,8 @@
 //!           ──the page hands the document to the card agent, which signs B-B with the HPKI signature key
 //!           ──POST /sign/{id} (.p7s)──▶ desk::complete: cades::verify against the stored document, the signer
 //!                                       bound to the session's person (D79), a time stamp from [[signing.tsa]]
-//!                                       for B-T, stored
+//!                                       for B-T, the validation data for B-LT and an archive time stamp for
+//!                                       B-LTA (D82), stored
 //! service ──GET /api/v1/signing-requests/{id} (client auth)──▶ status: state, and the signed document
 //! ```
 //!
@@ -22,6 +23,7 @@ mod fields;
 mod formats;
 #[cfg(test)]
 mod tests;
+mod validation_data;
 
 pub use api::{create, status};
 pub use desk::{MAX_SIGNATURE_BYTES, PageRefusal, RequestView, SignError, complete, document, open, refuse};

@@ -424,11 +424,13 @@ fn card_login_over_http(
     use base64::engine::general_purpose::STANDARD;
     let extra = format!(
         "card_agent = \"http://127.0.0.1:9\"\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
-         intermediates = [\"hpki-auth-ca.der\"]\nrevocation = \"fail-open\"\n{login_extra}"
+         intermediates = [\"hpki-auth-ca.der\", \"hpki-sign-ca.der\"]\nrevocation = \"fail-open\"\n{login_extra}"
     );
     let p = oidc::Portal::start_with(b, &extra, |h| {
         std::fs::write(h.dir().join("hpki-root.der"), &trusted.root).unwrap();
         std::fs::write(h.dir().join("hpki-auth-ca.der"), &trusted.authentication_ca).unwrap();
+        // The signature CA too, as D79 asks of a portal whose physicians sign: its CRL can then be cached.
+        std::fs::write(h.dir().join("hpki-sign-ca.der"), &trusted.signature_ca).unwrap();
     });
     let (_, cert, key) = oidc::issue_pc(&p.h, "Clinic of the card holder");
     let pc = p.with_client_cert(cert, key);

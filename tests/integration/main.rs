@@ -64,6 +64,7 @@ mod est;
 mod facility_import;
 mod fault;
 mod hierarchy;
+mod hpki_repository;
 mod ipsec;
 mod issue;
 mod login_speed;

@@ -8,14 +8,19 @@
 //! tampered byte and a revision written by a PDF editor after signing are refused by pyHanko and by hcpki. A
 //! consent form whose file uses a cross-reference stream goes through the same steps (its updates are xref
 //! streams) and is checked at B-LTA. No database: it runs once.
+//!
+//! The HPKI hierarchy's certificates point at a repository the test serves (`hpki_repository`: the root's ARL,
+//! the signature CA's CRL and an `openssl ocsp` responder), so pyHanko checks revocation as it would in
+//! production: it fetches what the certificates name and refuses a signer its CA revoked.
 
 use crate::fixtures::run_ok;
 use crate::harness::{describe, repo_root};
+use crate::hpki_repository::{HpkiRepository, OcspEntry};
 use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_ca::signature::cades::CadesError;
 use hcpki_ca::signature::pades::{self, Level, PadesError, ValidationData};
 use hcpki_ca::timestamp::{Accuracy, TimeStampAuthority, TimeStampResp, TsaSettings};
-use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas};
+use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas, Revoked};
 use sha2::Digest as _;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -33,10 +38,20 @@ fn pyhanko_and_pdfsig_accept_every_level_made_with_the_hpki_signature_key() {
     let summary = pades::summary(&pdf).unwrap();
     assert_eq!((summary.title.as_deref(), summary.pages), (Some("診療情報提供書"), 2));
 
-    let cas = HpkiTestCas::new().unwrap();
+    let repository = HpkiRepository::start();
+    let cas = HpkiTestCas::with_repository(&repository.base_url()).unwrap();
     let card = cas.issue(&HpkiSubject::default()).unwrap();
+    let revoked = cas.issue(&HpkiSubject::default()).unwrap();
     let (tsa, tsa_root, tsa_cert) = tsa(dir.path());
     let now = hcpki_ca::time::now_unix();
+    let revoked_at = time::OffsetDateTime::from_unix_timestamp(now - 3600).unwrap();
+    let entry = Revoked { serial: serial(&revoked.signature.cert), at: revoked_at, reason: None };
+    repository.set_crl(&cas.root_arl_url(), Some(cas.root_arl(&[], CrlValidity::fresh(24)).unwrap()));
+    repository.set_crl(&cas.signature_crl_url(), Some(cas.signature_crl(&[entry], CrlValidity::fresh(24)).unwrap()));
+    repository.serve_ocsp(
+        &cas,
+        &[OcspEntry::good(&card.signature.cert), OcspEntry::revoked(&revoked.signature.cert, now - 3600)],
+    );
 
     let (tsa_chain, hpki) = ([pem_file_der(&tsa_root), pem_file_der(&tsa_cert)], (&cas, &card));
     let [b_b, b_t, b_lt, b_lta] = sign_every_level(&pdf, hpki, &tsa, &tsa_chain, &at("referral"), now);
@@ -63,9 +78,15 @@ fn pyhanko_and_pdfsig_accept_every_level_made_with_the_hpki_signature_key() {
         assert_eq!(pades::verify(signed).unwrap().level(), level, "{name}");
         let file = at(&format!("referral-{name}.pdf"));
         std::fs::write(&file, signed).unwrap();
-        let out = pyhanko_validate(&file, &root, &tsa_root);
+        let fetched = repository.gets(&cas.signature_crl_url()) + repository.ocsp_requests();
+        let out = pyhanko_validate_checking_revocation(&file, &root, &tsa_root);
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success() && text.contains("INTACT:TRUSTED"), "{name}: pyHanko\n{}", describe(&out));
+        assert!(
+            repository.gets(&cas.signature_crl_url()) + repository.ocsp_requests() > fetched,
+            "{name}: pyHanko judged the signer without asking the repository\n{}",
+            describe(&out)
+        );
         if level >= Level::BaselineT {
             assert!(text.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"), "{name}: pyHanko\n{}", describe(&out));
         }
@@ -85,11 +106,30 @@ fn pyhanko_and_pdfsig_accept_every_level_made_with_the_hpki_signature_key() {
         sign_every_level(&std::fs::read(&consent).unwrap(), hpki, &tsa, &tsa_chain, &at("consent"), now);
     assert_eq!(pades::verify(&consent_lta).unwrap().level(), Level::BaselineLta);
     std::fs::write(&consent, &consent_lta).unwrap();
-    let out = pyhanko_validate(&consent, &root, &tsa_root);
+    let out = pyhanko_validate_checking_revocation(&consent, &root, &tsa_root);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("INTACT:TRUSTED") && text.contains("EXTENDED_WITH_LTA_UPDATES"), "{}", describe(&out));
     let out = Command::new("pdfsig").arg(&consent).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("Signature is Valid."), "pdfsig\n{}", describe(&out));
+
+    // A signer whose certificate the CA revoked an hour ago: its CRL and its OCSP responder say so, and pyHanko
+    // refuses the signature at every level that does not prove it older (B-T's time stamp is from now).
+    let [revoked_b_b, revoked_b_t, ..] =
+        sign_every_level(&pdf, (&cas, &revoked), &tsa, &tsa_chain, &at("revoked"), now);
+    for (name, signed) in [("b-b", revoked_b_b), ("b-t", revoked_b_t)] {
+        let file = at(&format!("revoked-{name}.pdf"));
+        std::fs::write(&file, signed).unwrap();
+        let out = pyhanko_validate_checking_revocation(&file, &root, &tsa_root);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "revoked {name}: pyHanko accepted a revoked signer\n{}", describe(&out));
+        assert!(text.contains(":INTACT:REVOKED"), "revoked {name}: pyHanko\n{}", describe(&out));
+        // Without revocation checking, pyHanko would have taken it: the refusal is the revocation's.
+        let out = pyhanko_validate(&file, &root, &tsa_root);
+        assert!(out.status.success(), "revoked {name}: pyHanko --no-revocation-check\n{}", describe(&out));
+    }
+
+    // The signature CA's own status came from the root's ARL at the repository.
+    assert!(repository.gets(&cas.root_arl_url()) > 0, "pyHanko did not fetch the root's ARL");
 
     // A byte of the letter changed after signing.
     let tampered = at("referral-tampered.pdf");
@@ -97,7 +137,7 @@ fn pyhanko_and_pdfsig_accept_every_level_made_with_the_hpki_signature_key() {
     let page = bytes.windows(9).position(|w| w == b"page 1) T").unwrap();
     bytes[page + 5] = b'9';
     std::fs::write(&tampered, &bytes).unwrap();
-    let out = pyhanko_validate(&tampered, &root, &tsa_root);
+    let out = pyhanko_validate_checking_revocation(&tampered, &root, &tsa_root);
     assert!(!out.status.success(), "pyHanko accepted a tampered letter\n{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains(":INVALID"), "{}", describe(&out));
     let err = pades::verify(&bytes).unwrap_err();
@@ -106,7 +146,7 @@ fn pyhanko_and_pdfsig_accept_every_level_made_with_the_hpki_signature_key() {
     // A PDF editor's revision after the signature, rewriting the first page.
     let forged = at("referral-forged.pdf");
     peer(&["forge-revision", path(&at("referral-b-lta.pdf")), path(&forged)]);
-    let out = pyhanko_validate(&forged, &root, &tsa_root);
+    let out = pyhanko_validate_checking_revocation(&forged, &root, &tsa_root);
     assert!(!out.status.success(), "pyHanko accepted a forged revision\n{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("ILLEGAL_MODIFICATIONS"), "{}", describe(&out));
     let err = pades::verify(&std::fs::read(&forged).unwrap()).unwrap_err();
@@ -171,13 +211,29 @@ pub(crate) fn peer(args: &[&str]) {
     );
 }
 
-/// `pyhanko sign validate --no-revocation-check --trust HPKI-ROOT --trust TSA-ROOT --trust-replace FILE`.
+/// `pyhanko sign validate --no-revocation-check --trust HPKI-ROOT --trust TSA-ROOT --trust-replace FILE`: for
+/// certificates whose revocation data nobody serves (`HpkiTestCas::new`'s).
 pub(crate) fn pyhanko_validate(file: &Path, root: &Path, tsa_root: &Path) -> Output {
+    pyhanko(file, root, tsa_root, &["--no-revocation-check"])
+}
+
+/// `pyhanko sign validate --trust HPKI-ROOT --trust TSA-ROOT --trust-replace FILE`: pyHanko fetches the CRLs and
+/// OCSP answers the certificates name and fails the validation when none can be had (its default, hard-fail).
+pub(crate) fn pyhanko_validate_checking_revocation(file: &Path, root: &Path, tsa_root: &Path) -> Output {
+    pyhanko(file, root, tsa_root, &[])
+}
+
+fn pyhanko(file: &Path, root: &Path, tsa_root: &Path, options: &[&str]) -> Output {
     Command::new(crate::oidc::tools().join("bin/pyhanko"))
-        .args(["sign", "validate", "--no-revocation-check", "--trust", path(root), "--trust", path(tsa_root)])
-        .args(["--trust-replace", path(file)])
+        .args(["sign", "validate"])
+        .args(options)
+        .args(["--trust", path(root), "--trust", path(tsa_root), "--trust-replace", path(file)])
         .output()
         .unwrap()
+}
+
+fn serial(cert: &[u8]) -> Vec<u8> {
+    x509_cert::Certificate::from_der(cert).unwrap().tbs_certificate().serial_number().as_bytes().to_vec()
 }
 
 /// hcpki's RFC 3161 authority under a TSA certificate (critical EKU timeStamping) that OpenSSL issues from a

@@ -12,14 +12,20 @@
 //!   sign passes OpenSSL and is FAILED/CHAIN_CONSTRAINTS_FAILURE for hcpki.
 //! * `openssl cms -verify` ignores unsigned attributes: a broken time stamp fails `openssl ts -verify` only; hcpki
 //!   ignores the token too (no proof of time, a note) and judges the signature as B-B.
-//! * Without embedded revocation data hcpki fetches the CRL from the certificate's distribution point; the test
-//!   PKI's (`hcpki-test.invalid`) does not resolve, so B-T without B-LT data is INDETERMINATE/TRY_LATER.
+//! * Without embedded revocation data hcpki fetches the CRL from the certificate's distribution point, then asks
+//!   its OCSP responder. The fixtures of a second hierarchy point at a repository the test serves
+//!   (`hpki_repository`: its CRL, and a real `openssl ocsp` responder): B-T judged from the fetched CRL or OCSP
+//!   answer is PASSED at B-T, and a signer the responder says was revoked before the time stamp FAILED/REVOKED,
+//!   after it PASSED — while `openssl ocsp` asking the same responder says revoked (it judges now). The first
+//!   hierarchy's distribution point (`hcpki-test.invalid`) does not resolve, so B-T without B-LT data there is
+//!   INDETERMINATE/TRY_LATER.
 //!
 //! No database is used beyond the hcpki directory `hcpki issue` needs, so it runs once (SQLite). The API
 //! (`POST /api/v1/signatures/verify`, audited) runs once per backend.
 
 use crate::cades::{cms_verify, path, stamp, ts_verify, write_pem};
 use crate::harness::{Backend, Hcpki, describe};
+use crate::hpki_repository::{HpkiRepository, OcspEntry, openssl_ocsp};
 use hcpki_ca::signature::{cades, xades};
 use hcpki_ca::timestamp::{HashAlgorithm, TimeStampAuthority};
 use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas, Revoked};
@@ -43,6 +49,9 @@ struct Fixture {
     openssl_args: Vec<String>,
     /// Whether `openssl ts -verify` accepts its signature time stamp (None: it has none).
     ts: Option<bool>,
+    /// For the served hierarchy's fixtures: whether the repository serves the signature CA's CRL while hcpki
+    /// judges it (else only the OCSP responder answers), and where hcpki must say the status came from.
+    served: Option<(bool, &'static str)>,
 }
 
 #[test]
@@ -52,24 +61,40 @@ fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
     let card = cas.issue(&HpkiSubject::default()).unwrap();
     let expired = cas.issue_expired(&HpkiSubject::default()).unwrap();
     let stranger = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
+    let repository = HpkiRepository::start();
+    let served = HpkiTestCas::with_repository(&repository.base_url()).unwrap();
+    let (good, revoked) =
+        (served.issue(&HpkiSubject::default()).unwrap(), served.issue(&HpkiSubject::default()).unwrap());
     let (tsa, tsa_cert) = old_tsa(&h);
     // Two minutes back: the fixtures' CRLs are dated a second after their time stamp, and OpenSSL refuses a
     // CRL whose thisUpdate is still ahead of its clock ("CRL is not yet valid") when it runs within that second.
     let now = hcpki_ca::time::now_unix() - 120;
     let root = h.path("hpki-root.pem");
     write_pem(&root, "CERTIFICATE", &card.root);
+    let served_root = h.path("served-hpki-root.pem");
+    write_pem(&served_root, "CERTIFICATE", &good.root);
     let config = std::fs::read_to_string(h.dir().join("hcpki.toml")).unwrap();
     let tsa_roots = tsa_cert.clone();
     std::fs::write(
         h.dir().join("hcpki.toml"),
         format!(
-            "{config}\n[signing]\nanchors = [\"{}\"]\n\n[[signing.tsa]]\nurl = \"http://127.0.0.1:1/tsa\"\nroots = [\"{}\"]\n",
+            "{config}\n[signing]\nanchors = [\"{}\", \"{}\"]\n\n[[signing.tsa]]\nurl = \"http://127.0.0.1:1/tsa\"\nroots = [\"{}\"]\n",
             path(&root),
+            path(&served_root),
             path(&tsa_roots)
         ),
     )
     .unwrap();
     let s = Signer { h: &h, tsa: &tsa, cas: &cas };
+    // The served hierarchy: `revoked`'s signature certificate revoked a minute before the time stamps of `now`,
+    // in the CRL the repository serves and in the responder's index.
+    let s2 = Signer { h: &h, tsa: &tsa, cas: &served };
+    let served_crl = s2.crl(now + 1, &[(&revoked, now - 60)]);
+    repository.serve_ocsp(
+        &served,
+        &[OcspEntry::good(&good.signature.cert), OcspEntry::revoked(&revoked.signature.cert, now - 60)],
+    );
+    repository.set_crl(&served.root_arl_url(), Some(served.root_arl(&[], CrlValidity::fresh(24)).unwrap()));
     let crl_at = |at: i64, revoked: &[(&HpkiCredentials, i64)]| s.crl(at, revoked);
     let (from, to) = validity(&expired.signature.cert);
 
@@ -121,6 +146,33 @@ fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
         )
         .refused(),
         Fixture::new("broken-time-stamp", s.broken_time_stamp(&card, now), ("PASSED", Some("B-B"))).stamped(false),
+        Fixture::new("b-t-fetched-crl", s2.sign(&good, now, Some(now), &[], false), ("PASSED", Some("B-T")))
+            .stamped(true)
+            .fetched_crl(),
+        Fixture::new("b-t-fetched-ocsp", s2.sign(&good, now, Some(now), &[], false), ("PASSED", Some("B-T")))
+            .stamped(true)
+            .fetched_ocsp(),
+        Fixture::new(
+            "revoked-before-time-stamp-fetched-crl",
+            s2.sign(&revoked, now, Some(now), &[], false),
+            ("FAILED/REVOKED", Some("B-T")),
+        )
+        .stamped(true)
+        .fetched_crl(),
+        Fixture::new(
+            "revoked-before-time-stamp-fetched-ocsp",
+            s2.sign(&revoked, now, Some(now), &[], false),
+            ("FAILED/REVOKED", Some("B-T")),
+        )
+        .stamped(true)
+        .fetched_ocsp(),
+        Fixture::new(
+            "revoked-after-time-stamp-fetched-ocsp",
+            s2.sign(&revoked, now - 3600, Some(now - 3600), &[], false),
+            ("PASSED", Some("B-T")),
+        )
+        .stamped(true)
+        .fetched_ocsp(),
     ];
     // The legitimate differences, made to agree by telling OpenSSL what hcpki knows (module documentation).
     let expired_fixture = fixtures.iter_mut().find(|f| f.name.starts_with("expired")).unwrap();
@@ -141,6 +193,10 @@ fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
         std::fs::write(&p7s, &f.p7s).unwrap();
         let data = if f.data == DOCUMENT { document.clone() } else { h.path(&format!("{}.data", f.name)) };
         std::fs::write(&data, f.data).unwrap();
+        if let Some((crl, _)) = f.served {
+            repository.set_crl(&served.signature_crl_url(), crl.then(|| served_crl.clone()));
+        }
+        let ocsp_asked = repository.ocsp_requests();
         let out = h.run(&["signature", "verify", path(&p7s), "--data", path(&data), "--json"]);
         let json: serde_json::Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{}: not JSON ({e})\n{}", f.name, describe(&out)));
@@ -154,7 +210,19 @@ fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
         };
         assert_eq!(out.status.code(), Some(expected_code), "{}: exit code\n{}", f.name, describe(&out));
         assert_eq!((verdict.as_str(), json["level"].as_str()), f.hcpki, "{}: {json:#}", f.name);
-        let mut cms = cms_verify_with(&p7s, &data, &root, &f.openssl_args);
+        if let Some((crl, source)) = f.served {
+            // The report names the source when the signature stands (a refusal's words say why instead).
+            if verdict == "PASSED" {
+                assert_eq!(json["revocation"].as_str(), Some(source), "{}: {json:#}", f.name);
+            }
+            // From the CRL, the responder is not asked; without it, it is.
+            assert_eq!(repository.ocsp_requests() > ocsp_asked, !crl, "{}: OCSP requests", f.name);
+        }
+        if f.name.starts_with("revoked-after") {
+            assert!(json["notes"].to_string().contains("revoked"), "{}: {json:#}", f.name);
+        }
+        let anchor = if f.served.is_some() { &served_root } else { &root };
+        let mut cms = cms_verify_with(&p7s, &data, anchor, &f.openssl_args);
         let cms_ok = cms.status.success();
         assert_eq!(cms_ok, f.openssl, "{}: openssl cms -verify -cades\n{}", f.name, describe(&cms));
         if let Some(expected) = f.ts {
@@ -166,7 +234,7 @@ fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
             assert_eq!(cms.status.success(), expected, "{}: openssl ts -verify\n{}", f.name, describe(&cms));
         }
         table.push(format!(
-            "{:<36} hcpki {:<44} openssl cms {}",
+            "{:<40} hcpki {:<44} openssl cms {}",
             f.name,
             verdict,
             if cms_ok { "OK" } else { "refused" }
@@ -182,6 +250,14 @@ fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
     }
     let out = cms_verify_with(&h.path("b-lt.p7s"), &document, &root, &["-crl_check".to_owned()]);
     assert!(out.status.success(), "b-lt: openssl -crl_check\n{}", describe(&out));
+    // OpenSSL's OCSP client asks the responder hcpki asked: good for the one, revoked (at the index's time) for
+    // the other. It has no notion of the time stamp, so "revoked" is its answer for both revoked fixtures.
+    let ocsp_url = served.signature_ocsp_url().unwrap();
+    let ask = |cert: &[u8]| openssl_ocsp(&ocsp_url, h.dir(), &good.root, &good.signature_ca, cert);
+    let said = ask(&good.signature.cert);
+    assert!(said.contains("Response verify OK") && said.contains(": good"), "{said}");
+    let said = ask(&revoked.signature.cert);
+    assert!(said.contains("Response verify OK") && said.contains(": revoked"), "{said}");
     eprintln!("{}", table.join("\n"));
 }
 
@@ -255,7 +331,17 @@ fn the_api_judges_posted_signatures_and_audits_each(b: Backend) {
 
 impl Fixture {
     fn new(name: &'static str, p7s: Vec<u8>, hcpki: (&'static str, Option<&'static str>)) -> Self {
-        Self { name, p7s, data: DOCUMENT, hcpki, openssl: true, openssl_args: Vec::new(), ts: None }
+        Self { name, p7s, data: DOCUMENT, hcpki, openssl: true, openssl_args: Vec::new(), ts: None, served: None }
+    }
+
+    /// Judged with the served repository's CRL there: hcpki fetches it and needs nothing else.
+    fn fetched_crl(self) -> Self {
+        Self { served: Some((true, "fetched-crl")), ..self }
+    }
+
+    /// Judged with the CRL withdrawn (404): hcpki goes on to the OCSP responder.
+    fn fetched_ocsp(self) -> Self {
+        Self { served: Some((false, "fetched-ocsp")), ..self }
     }
 
     fn refused(self) -> Self {

@@ -4,8 +4,10 @@
 //! document over 10 MiB, an unknown format); the physician's page (axe-core clean in Japanese and English in
 //! Chromium, SQLite run), another person refused it; a signature of another document refused; the card's B-B
 //! posted, the time stamp added by the reference TSA (`openssl ts -reply`) of `[[signing.tsa]]`; the service
-//! collects the result, which `openssl cms -verify -cades` and `openssl ts -verify` accept; every step audited,
-//! never the document or a token.
+//! collects the result, which `openssl cms -verify -cades` and `openssl ts -verify` accept; a B-LT request on this
+//! portal, which caches no CRL of the signature CA, is not signed and says what to configure; every step
+//! audited, never the document or a token. A second journey per backend asks B-LT and B-LTA in CAdES and PAdES of
+//! a portal that caches that CRL, and has OpenSSL, pyHanko and hcpki's verifier check the results.
 //!
 //! That journey makes the `.p7s` as the agent makes it — `cades::prepare` → the virtual HPKI card's signature key
 //! → `assemble` — and posts it as the page's form does, so it can try what a page would not send. The second
@@ -19,12 +21,18 @@ use crate::tsa::ReferenceTsa;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hcpki_ca::signature::cades::{self, CadesSignature};
-use hcpki_vcard::testpki::{HpkiCredentials, HpkiSubject, HpkiTestCas};
+use hcpki_ca::signature::pades;
+use hcpki_ca::signature::validation::{Indication, Level, SigningTrust};
+use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
+use x509_cert::der::Encode as _;
 
-on_both_backends!(a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped);
+on_both_backends!(
+    a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped,
+    a_service_collects_long_term_signatures_with_the_signers_crl_inside
+);
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -49,25 +57,7 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
     let encoded = p.h.path("referral.b64");
     std::fs::write(&encoded, STANDARD.encode(document)).unwrap();
     let create = |client: &str, token: &str, format: &str, encoded: &Path| {
-        let assertion = rp.assertion_as(&p, client, 60, None);
-        let args = [
-            "-H".to_owned(),
-            format!("Authorization: Bearer {token}"),
-            "--data-urlencode".into(),
-            format!("client_assertion_type={JWT_BEARER}"),
-            "--data-urlencode".into(),
-            format!("client_assertion={assertion}"),
-            "--data-urlencode".into(),
-            format!("format={format}"),
-            "--data-urlencode".into(),
-            "level=b-t".into(),
-            "--data-urlencode".into(),
-            "title=診療情報提供書 (山田太郎様)".into(),
-            "--data-urlencode".into(),
-            format!("document@{}", encoded.display()),
-            format!("{}/api/v1/signing-requests", p.issuer),
-        ];
-        p.curl(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        create_request(&p, &rp, client, token, (format, "b-t"), encoded)
     };
 
     // Refusals, each with its status and OAuth error.
@@ -180,9 +170,23 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
         .unwrap();
     assert!(String::from_utf8_lossy(&ok.stdout).contains("Verification: OK"), "{}", describe(&ok));
     let gen_time = signed["gen_time"].as_i64().unwrap();
-    // The reference TSA binds its certificate with ESS signingCertificate (SHA-1, OpenSSL's default), which the
-    // TSA client accepts and `cades::verify` does not read yet: the time is checked against the clock instead.
     assert!((gen_time - hcpki_ca::time::now_unix()).abs() < 300, "genTime {gen_time}");
+
+    // B-LT needs the signer's CRL, and this portal has none ([login] crl_urls names no CRL of the signature CA):
+    // nothing is signed, the request stays pending, the service reads what the operator must configure, and the
+    // step is audited as failed (D82). Never a B-T answer to a B-LT request.
+    let r = create_request(&p, &rp, "emr", &emr_token, ("cades", "b-lt"), &encoded);
+    assert_eq!(r.status, 201, "{r:?}");
+    let lt_id = serde_json::from_str::<Value>(&r.body).unwrap()["id"].as_str().unwrap().to_owned();
+    let r = sign_on_page(&pc, &lt_id, &b_b);
+    assert!(r.status == 503 && r.body.contains("失効情報"), "{r:?}");
+    let (_, lt) = status_of(&p, &rp, &lt_id);
+    assert_eq!(lt["state"], "pending", "{lt}");
+    assert!(lt.get("signed_document").is_none(), "{lt}");
+    let error = lt["error"].as_str().unwrap_or_default();
+    for words in ["no CRL of", "HPKI-01-TestSignCA-forNonRepudiation", "[login] crl_urls", "hcpki login crls"] {
+        assert!(error.contains(words), "{words}: {error}");
+    }
 
     // Every step audited, with hashes, never the document or a token.
     let entries = p.h.audit_entries();
@@ -205,12 +209,197 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
     }
     assert!(sign["detail"]["gen_time"].is_string(), "{sign}");
     assert_eq!(of("signing_request.sign", "denied").len(), 2, "another document, then signed already");
+    let failed = of("signing_request.sign", "failed");
+    assert_eq!(failed.len(), 1, "the B-LT without a CRL: {failed:?}");
+    assert_eq!((&failed[0]["target"], &failed[0]["detail"]["level"]), (&json!(lt_id), &json!("b-lt")), "{failed:?}");
+    assert_eq!(failed[0]["detail"]["format"], "cades", "{failed:?}");
     assert!(!of("signing_request.show", "denied").is_empty(), "another person's refusal");
     assert!(!of("signing_request.fetch", "ok").is_empty(), "the service collected it");
     let log = serde_json::to_string(&entries).unwrap();
     assert!(!log.contains(&STANDARD.encode(document)) && !log.contains(&emr_token), "no document, no token");
     p.h.ok(&["audit", "verify"]);
     eprintln!("signing request journey ({b:?}): {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// A service asks for B-LT and B-LTA signatures in CAdES and PAdES; the portal caches the signature CA's CRL
+/// from a `file:` URL of `[login] crl_urls`. Each returned document carries the signer's path, the TSA's
+/// certificate and that CRL (D82): OpenSSL's `cms -verify -cades -crl_check` accepts the `.p7s` with the CRL it
+/// embeds (and refuses the card's B-B, which has none), pyHanko accepts the PDF under the test roots, and hcpki's
+/// own verifier reaches B-LT / B-LTA (`cades::validate` PASSED offline; `pades::verify`'s level). An
+/// e-prescription is refused above B-T when the request is made. Every signature audited with format and level.
+fn a_service_collects_long_term_signatures_with_the_signers_crl_inside(b: Backend) {
+    let started = std::time::Instant::now();
+    let hpki = HpkiTestCas::new().unwrap();
+    let card = hpki.issue(&HpkiSubject::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let tsa = ReferenceTsa::start(&dir.path().join("tsa"));
+    let crl = hpki.signature_crl(&[], CrlValidity::fresh(24)).unwrap();
+    let crl_file = dir.path().join("hpki-signature-ca.crl");
+    std::fs::write(&crl_file, &crl).unwrap();
+    let settings = format!(
+        "crl_urls = [\"file:{}\"]\n[[signing.tsa]]\nurl = \"{}\"\nroots = [\"{}\"]\npolicy = \"{}\"\n",
+        crl_file.display(),
+        tsa.url,
+        tsa.root().display(),
+        ReferenceTsa::POLICY
+    );
+    let (p, pc) = crate::card_login::portal_card_session(b, &card, &settings);
+    let rp = Rp::load(&p);
+    let token = access_token(&p, &pc, &rp);
+    let root = p.h.path("hpki-root.pem");
+    std::fs::write(&root, pem(&card.root)).unwrap();
+    let (_, tsa_root) = x509_cert::der::pem::decode_vec(&std::fs::read(tsa.root()).unwrap()).unwrap();
+    let judge = SigningTrust::new(std::slice::from_ref(&card.root), &[tsa_root]).unwrap();
+
+    // An e-prescription goes to the national service at B-T: B-LT is refused when asked.
+    let rx = p.h.path("rx.b64");
+    std::fs::write(&rx, STANDARD.encode(crate::xades::CSV)).unwrap();
+    let r = create_request(&p, &rp, "emr", &token, ("xades-eprescription", "b-lt"), &rx);
+    let body: Value = serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{r:?}"));
+    assert_eq!((r.status, &body["error"]), (400, &json!("unsupported_level")), "{body}");
+    assert!(body["error_description"].as_str().unwrap().contains("takes B-T"), "{body}");
+
+    let referral = "{\"resourceType\":\"Bundle\",\"type\":\"document\",\"title\":\"紹介状\"}\n".as_bytes();
+    let letter = p.h.path("letter.pdf");
+    crate::pades::peer(&["make-pdf", letter.to_str().unwrap(), "--pages", "1", "--title", "紹介状"]);
+    let letter = std::fs::read(&letter).unwrap();
+    for (format, level) in [("cades", "b-lt"), ("cades", "b-lta"), ("pades", "b-lt"), ("pades", "b-lta")] {
+        let document = if format == "cades" { referral.to_vec() } else { letter.clone() };
+        let encoded = p.h.path(&format!("{format}-{level}.b64"));
+        std::fs::write(&encoded, STANDARD.encode(&document)).unwrap();
+        let r = create_request(&p, &rp, "emr", &token, (format, level), &encoded);
+        assert_eq!(r.status, 201, "{format} {level}: {r:?}");
+        let id = serde_json::from_str::<Value>(&r.body).unwrap()["id"].as_str().unwrap().to_owned();
+        let page = pc.get(&format!("/sign/{id}"));
+        let shown = [if format == "cades" { "CAdES 分離署名" } else { "PAdES(PDF の中に署名)" }, &level.to_uppercase()];
+        assert!(shown.iter().all(|words| page.body.contains(words)), "{format} {level}: {shown:?} in {page:?}");
+        let card_signed = if format == "cades" { b_b(&card, &document) } else { pades_b_b(&card, &document) };
+        let r = sign_on_page(&pc, &id, &card_signed);
+        assert!(r.status == 200 && r.body.contains("署名しました"), "{format} {level}: {r:?}");
+        let (_, collected) = status_of(&p, &rp, &id);
+        assert_eq!((&collected["state"], &collected["level"]), (&json!("signed"), &json!(level)), "{collected}");
+        let signed = STANDARD.decode(collected["signed_document"].as_str().unwrap()).unwrap();
+        let reached = if level == "b-lt" { Level::BaselineLt } else { Level::BaselineLta };
+        let now = hcpki_ca::time::now_unix();
+        if format == "cades" {
+            let (file, sig, card_sig) = (p.h.path("lt.json"), p.h.path("lt.json.p7s"), p.h.path("lt-b-b.p7s"));
+            std::fs::write(&file, &document).unwrap();
+            std::fs::write(&sig, &signed).unwrap();
+            std::fs::write(&card_sig, &card_signed).unwrap();
+            let out = cms_verify_crl_check(&sig, &file, &root);
+            assert!(out.status.success(), "{level}: OpenSSL with the embedded CRL\n{}", describe(&out));
+            assert!(String::from_utf8_lossy(&out.stderr).contains("Verification successful"), "{}", describe(&out));
+            let out = cms_verify_crl_check(&card_sig, &file, &root);
+            assert!(!out.status.success(), "the card's B-B carries no CRL: -crl_check refuses it\n{}", describe(&out));
+            let report = cades::validate(&signed, &document, &judge, now, &|_| Err("this test fetches nothing".into()));
+            assert_eq!(report.indication, Indication::Passed, "{level}: {}", report.detail);
+            assert_eq!(report.level, Some(reached), "{level}: {report:?}");
+            let embedded = CadesSignature::from_der(&signed).unwrap();
+            assert!(embedded.revocation().iter().any(|r| r.to_der().unwrap() == crl), "{level}: the cached CRL");
+        } else {
+            let pdf = p.h.path("lt.signed.pdf");
+            std::fs::write(&pdf, &signed).unwrap();
+            let out = crate::pades::pyhanko_validate(&pdf, &root, &tsa.root());
+            let said = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(out.status.success(), "{level}: pyHanko refused it\n{}", describe(&out));
+            for words in ["INTACT:TRUSTED", "TIMESTAMP_TOKEN<INTACT:TRUSTED>", "EXTENDED_WITH_LTA_UPDATES"] {
+                assert!(said.contains(words), "{level}: {words}\n{}", describe(&out));
+            }
+            let verified = pades::verify(&signed).unwrap();
+            assert_eq!(verified.level(), reached, "{level}");
+            assert_eq!(verified.validation_data.crls, std::slice::from_ref(&crl), "{level}: the cached CRL in /DSS");
+            assert!(verified.validation_data.certificates.contains(&card.signature_ca), "{level}: the signer's CA");
+            assert_eq!(verified.document_time_stamps.len(), usize::from(level == "b-lta"), "{level}");
+        }
+    }
+
+    // Each signature audited with its format and level, the validation data counted, the archive time stamp's time.
+    let entries = p.h.audit_entries();
+    let signs: Vec<&Value> =
+        entries.iter().filter(|e| e["action"] == "signing_request.sign" && e["outcome"] == "ok").collect();
+    let said: Vec<(String, String)> = signs
+        .iter()
+        .map(|e| (e["detail"]["format"].as_str().unwrap().into(), e["detail"]["level"].as_str().unwrap().into()))
+        .collect();
+    let want = [("cades", "b-lt"), ("cades", "b-lta"), ("pades", "b-lt"), ("pades", "b-lta")];
+    assert_eq!(said, want.map(|(f, l)| (f.to_owned(), l.to_owned())), "{signs:?}");
+    for e in &signs {
+        assert_eq!(e["detail"]["validation_data"]["crls"], 1, "{e}");
+        assert_eq!(e["detail"]["archive_gen_time"].is_string(), e["detail"]["level"] == "b-lta", "{e}");
+    }
+    p.h.ok(&["audit", "verify"]);
+    eprintln!("long-term signing requests ({b:?}): {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// The EMR-side `POST /api/v1/signing-requests` of `client` with the physician's access `token`, for
+/// (format, level), the document base64 in the file `encoded`.
+fn create_request(
+    p: &Portal,
+    rp: &Rp,
+    client: &str,
+    token: &str,
+    (format, level): (&str, &str),
+    encoded: &Path,
+) -> Reply {
+    let assertion = rp.assertion_as(p, client, 60, None);
+    let args = [
+        "-H".to_owned(),
+        format!("Authorization: Bearer {token}"),
+        "--data-urlencode".into(),
+        format!("client_assertion_type={JWT_BEARER}"),
+        "--data-urlencode".into(),
+        format!("client_assertion={assertion}"),
+        "--data-urlencode".into(),
+        format!("format={format}"),
+        "--data-urlencode".into(),
+        format!("level={level}"),
+        "--data-urlencode".into(),
+        "title=診療情報提供書 (山田太郎様)".into(),
+        "--data-urlencode".into(),
+        format!("document@{}", encoded.display()),
+        format!("{}/api/v1/signing-requests", p.issuer),
+    ];
+    p.curl(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// The EMR's view of request `id`: HTTP status and JSON.
+fn status_of(p: &Portal, rp: &Rp, id: &str) -> (u16, Value) {
+    let assertion = rp.assertion_as(p, "emr", 60, None);
+    let query = format!("client_assertion_type={}&client_assertion={assertion}", oidc::enc(JWT_BEARER));
+    let r = p.get(&format!("/api/v1/signing-requests/{id}?{query}"));
+    (r.status, serde_json::from_str::<Value>(&r.body).unwrap_or_else(|_| panic!("{r:?}")))
+}
+
+/// The page's post of the card's `signed` document for request `id`, from the physician's browser `pc`.
+fn sign_on_page(pc: &Portal, id: &str, signed: &[u8]) -> Reply {
+    let page = pc.get(&format!("/sign/{id}"));
+    assert_eq!(page.status, 200, "{page:?}");
+    let csrf = crate::portal_card::field(&page.body, "csrf");
+    let signature = STANDARD.encode(signed);
+    pc.submit(&format!("/sign/{id}"), &[("csrf", &csrf), ("action", "sign"), ("signature", &signature)], None)
+}
+
+/// `openssl cms -verify -cades -crl_check`: the signer's CRL must be among the CRLs the `.p7s` embeds.
+fn cms_verify_crl_check(p7s: &Path, content: &Path, root: &Path) -> std::process::Output {
+    Command::new("openssl")
+        .args(["cms", "-verify", "-cades", "-crl_check", "-binary", "-inform", "DER", "-purpose", "any"])
+        .args(["-out", "/dev/null", "-in"])
+        .arg(p7s)
+        .arg("-content")
+        .arg(content)
+        .arg("-CAfile")
+        .arg(root)
+        .output()
+        .unwrap()
+}
+
+/// The card's PAdES B-B of `pdf`, made as the card agent makes it (`pades::prepare` → the virtual card's
+/// signature key → `assemble`).
+fn pades_b_b(card: &HpkiCredentials, pdf: &[u8]) -> Vec<u8> {
+    let now = hcpki_ca::time::now_unix();
+    let prepared = pades::prepare(pdf, &[card.signature.cert.as_slice(), &card.signature_ca], now).unwrap();
+    let value = card.signature.key.sign_sha256(prepared.to_be_signed()).unwrap();
+    pades::assemble(prepared, &value).unwrap()
 }
 
 /// An access token of the EMR client for the physician signed in at `pc` (authorization code with PKCE).

@@ -27,12 +27,15 @@
 //!    INDETERMINATE/OUT_OF_BOUNDS_NO_POE; a time stamp after its end → FAILED/EXPIRED;
 //! 6. its revocation status at the signing time (embedded data first, then fetched): revoked before →
 //!    FAILED/REVOKED (with a time stamp) or INDETERMINATE/REVOKED_NO_POE (without); revoked after → passes;
-//!    nothing usable → INDETERMINATE/TRY_LATER.
+//!    nothing usable → INDETERMINATE/TRY_LATER;
+//! 7. the status of each CA between the signer and the anchor at the signing time, from the same sources: a CA
+//!    revoked by then fails as in step 6; a status that cannot be established is a note (D85).
 //!
 //! The level: B-B when intact; B-T with a valid signature time stamp; B-LT when, in addition, the signer's
 //! revocation status came from embedded data and every certificate of its path below the anchor is carried;
 //! B-LTA when, in addition, a valid archive time stamp covers it. Decision D73 says what is simplified against
-//! EN 319 102-1 (revocation of the CAs and the TSAs is not checked; freshness is the data's own validity).
+//! EN 319 102-1 (the TSAs' revocation is not checked; freshness is the data's own validity), D85 how far the CAs'
+//! is.
 
 mod report;
 mod revocation;
@@ -221,7 +224,9 @@ fn judge(
             }
             source
         }
-        Status::Revoked { at: revoked, .. } => {
+        Status::Revoked { at: revoked, source } => {
+            // Where the revocation was read: a relying party acting on FAILED/REVOKED may need to show it.
+            report.revocation = Some(source);
             let when = crate::time::rfc3339(revoked);
             return Err(match report.time_stamp {
                 Some(stamp) => Failure::new(
@@ -253,12 +258,57 @@ fn judge(
         }
     };
     report.revocation = Some(source);
+    check_cas(evidence, &chain, at, report.time_stamp.is_some(), fetch, &mut report.notes)?;
     let path_carried =
         chain.iter().take(chain.len().saturating_sub(1)).skip(1).all(|ca| carried.iter().any(|c| c.der == ca.der));
     if report.time_stamp.is_some() && source.embedded() && path_carried {
         report.level = Some(Level::BaselineLt);
         if report.archive_time_stamp.is_some() {
             report.level = Some(Level::BaselineLta);
+        }
+    }
+    Ok(())
+}
+
+/// Step 7: the CAs between the signer and the anchor, each at the signing time, from the same sources as the
+/// signer (embedded data, then fetched). A CA revoked at or before that time fails the signature as its signer's
+/// own revocation would; a CA whose status cannot be established is a note, not a verdict (D85: the roots' ARLs
+/// are rarely embedded or reachable, and EN 319 102-1's full rule would leave every such signature TRY_LATER).
+fn check_cas(
+    evidence: &SignatureEvidence,
+    chain: &[&ParsedCert],
+    at: i64,
+    time_stamped: bool,
+    fetch: &dyn Fn(&FetchRequest<'_>) -> Result<Vec<u8>, String>,
+    notes: &mut Vec<String>,
+) -> Result<(), Failure> {
+    // chain: signer, its CAs, the anchor; each CA below the anchor with the certificate that issued it.
+    for pair in chain.windows(2).skip(1) {
+        let [ca, issuer] = pair else { continue };
+        let subject = ca.subject();
+        let mut attempts = Vec::new();
+        match revocation_status(evidence, ca, issuer, at, fetch, &mut attempts) {
+            Status::Good { revoked_later: Some(later), .. } => notes.push(format!(
+                "the CA {subject} was revoked at {}, after the signing time: the signature stands",
+                crate::time::rfc3339(later)
+            )),
+            Status::Good { .. } => {}
+            Status::Revoked { at: revoked, .. } => {
+                let when = crate::time::rfc3339(revoked);
+                let detail = format!(
+                    "the CA {subject} on the signer's path was revoked at {when}, at or before the signing time {}: \
+                     no certificate it issued can be trusted for this signature; ask the signer for a new signature \
+                     under a valid CA",
+                    crate::time::rfc3339(at)
+                );
+                let sub = if time_stamped { SubIndication::Revoked } else { SubIndication::RevokedNoPoe };
+                return Err(Failure::new(sub, detail));
+            }
+            Status::Unknown(why) => notes.push(format!(
+                "the revocation status of the CA {subject} at {} was not established ({why}): the verdict rests on \
+                 the signer's own status; embed or publish the issuing root's ARL to have it checked",
+                crate::time::rfc3339(at)
+            )),
         }
     }
     Ok(())

@@ -145,11 +145,41 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// CRLs from their distribution points over the login's bounded HTTP reader; OCSP is not asked from here.
+/// CRLs from their distribution points over the login's bounded HTTP reader; OCSP responses from the
+/// certificate's responder over the outbound client ([`ask_ocsp`]).
 fn fetch(handle: &tokio::runtime::Handle, request: &FetchRequest<'_>) -> Result<Vec<u8>, String> {
     match request {
         FetchRequest::Crl { url } => handle.block_on(crate::login::crl_cache::fetch(url)).map_err(|e| e.to_string()),
-        FetchRequest::Ocsp { url, .. } => Err(format!("{url}: the command line fetches CRLs only, not OCSP")),
+        FetchRequest::Ocsp { url, request } => handle.block_on(ask_ocsp(url, request)),
+    }
+}
+
+/// An OCSP answer is one response with, at most, the responder's certificate chain: a few kilobytes.
+const MAX_OCSP_RESPONSE: usize = 64 * 1024;
+/// Connect, send and answer together, per responder.
+const OCSP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// RFC 6960 Appendix A.1: POST the DER OCSPRequest as `application/ocsp-request` to `url` and take an HTTP 200
+/// body back: one request per connection, no redirects, at most [`MAX_OCSP_RESPONSE`] octets within
+/// [`OCSP_TIMEOUT`]. The URL comes from the signer certificate (the verifier hands `http://` ones only; an
+/// OCSP response is signed, as a CRL is); what comes back is judged by the verifier, which takes only a
+/// response its CA or a responder it delegated signed for this certificate.
+async fn ask_ocsp(url: &str, request: &[u8]) -> Result<Vec<u8>, String> {
+    // The outbound client takes a TLS configuration for https://; an http:// responder never uses it.
+    let tls = crate::http::outbound::tls_client(None, "[signing]").map_err(|e| format!("{e:#}"))?;
+    let exchange = crate::http::outbound::exchange(
+        url,
+        "application/ocsp-request",
+        "hcpki-signature-verify",
+        request.to_vec(),
+        &tls,
+        MAX_OCSP_RESPONSE,
+    );
+    match tokio::time::timeout(OCSP_TIMEOUT, exchange).await {
+        Err(_) => Err(format!("no answer within {} s", OCSP_TIMEOUT.as_secs())),
+        Ok(Err(e)) => Err(e),
+        Ok(Ok((200, body))) => Ok(body),
+        Ok(Ok((status, _))) => Err(format!("HTTP status {status}")),
     }
 }
 

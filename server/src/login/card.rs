@@ -87,6 +87,15 @@ pub struct VerifiedCard {
     pub unrecognised_role: Option<String>,
 }
 
+/// Whose document-signature certificate it is ([`CardVerifier::signature_holder`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureHolder {
+    /// The holder's person key, as a card login forms it.
+    pub person: PersonKey,
+    /// The validated path (DER): the signer certificate first, its CAs, the configured anchor last.
+    pub path: Vec<Vec<u8>>,
+}
+
 /// Verifies card logins against the configured anchors and the CRL cache.
 #[derive(Clone, Debug)]
 pub struct CardVerifier {
@@ -169,7 +178,7 @@ impl CardVerifier {
     /// session's key exactly when the authentication certificate that logged in belongs to the same registered
     /// person under the same anchor. A certificate without issuer O and subject serialNumber gets a
     /// per-certificate key, which no login's key equals. Its keyUsage is the signature check's (`cades::verify`).
-    pub fn signature_holder(&self, chain: &[Vec<u8>], now: i64) -> Result<PersonKey, CardLoginError> {
+    pub fn signature_holder(&self, chain: &[Vec<u8>], now: i64) -> Result<SignatureHolder, CardLoginError> {
         let chain = parse_chain(chain)?;
         let path = self.trust.validate(&chain, now)?;
         if path.kind != CardKind::Hpki {
@@ -185,7 +194,13 @@ impl CardVerifier {
             path.certs.last().map(|a| anchor_id(a)).ok_or_else(|| CardLoginError::UntrustedChain {
                 detail: "the validated path has no anchor".into(),
             })??;
-        Ok(person_key(leaf, CardKind::Hpki, anchor))
+        let path_der = path.certs.iter().map(|c| c.der.clone()).collect();
+        Ok(SignatureHolder { person: person_key(leaf, CardKind::Hpki, anchor), path: path_der })
+    }
+
+    /// The CRL cache the login reads (signing requests embed its CRLs in B-LT signatures, D82).
+    pub fn crls(&self) -> &CrlCache {
+        &self.crls
     }
 
     /// Every certificate below the anchor against its issuer's cached CRL.

@@ -125,6 +125,8 @@ struct CachedCrl {
     scope_urls: Vec<String>,
     only_user: bool,
     only_ca: bool,
+    /// The CRL as installed: signing requests embed it in B-LT signatures (D82).
+    der: Vec<u8>,
 }
 
 /// What the cache holds for one source (for `hcpki login crls`, logs and metrics).
@@ -170,23 +172,10 @@ impl CrlCache {
 
     /// The status of `cert`, issued by `issuer`, at `now`. Reads memory only.
     pub fn status(&self, cert: &ParsedCert, issuer: &ParsedCert, now: i64) -> Revocation {
-        let Ok(spki) = issuer.cert.tbs_certificate().subject_public_key_info().to_der() else {
-            return Revocation::Unknown(format!("the key of {} cannot be encoded", issuer.subject()));
-        };
-        let is_ca = cert.basic_constraints().ok().flatten().is_some_and(|bc| bc.ca);
-        let cdp = distribution_point_urls(cert);
-        let crls = match self.crls.read() {
-            Ok(c) => c,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let best = crls
-            .values()
-            .filter(|c| c.issuer_subject == issuer.subject_der() && c.issuer_spki == spki)
-            .filter(|c| if is_ca { !c.only_user } else { !c.only_ca })
-            .filter(|c| c.scope_urls.is_empty() || c.scope_urls.iter().any(|u| cdp.contains(u)))
-            .max_by_key(|c| c.this_update);
-        let Some(crl) = best else {
-            return Revocation::Unknown(format!("no CRL of {} is cached", issuer.subject()));
+        let crl = match self.newest_covering(cert, issuer) {
+            Ok(Some(crl)) => crl,
+            Ok(None) => return Revocation::Unknown(format!("no CRL of {} is cached", issuer.subject())),
+            Err(why) => return Revocation::Unknown(why),
         };
         if let Some((at, reason)) = crl.revoked.get(cert.cert.tbs_certificate().serial_number().as_bytes()) {
             // A listed certificate is revoked even if the CRL is stale: staleness only hides new revocations.
@@ -200,6 +189,47 @@ impl CrlCache {
             ));
         }
         Revocation::Good { crl_this_update: crl.this_update }
+    }
+
+    /// The DER of the newest cached CRL of `issuer` that covers `cert` and counts for time `at` as the signature
+    /// verifier counts it (D73): current at `at` (thisUpdate ≤ `at` ≤ nextUpdate) or issued after it. A signing
+    /// request embeds it in a B-LT signature (D82); memory only, no fetch. Otherwise why not, in words that name
+    /// the issuer and the time.
+    pub fn crl_at(&self, cert: &ParsedCert, issuer: &ParsedCert, at: i64) -> Result<Vec<u8>, String> {
+        let crl =
+            self.newest_covering(cert, issuer)?.ok_or_else(|| format!("no CRL of {} is cached", issuer.subject()))?;
+        if crl.next_update < at {
+            return Err(format!(
+                "the cached CRL of {} was current until {}, not at {}",
+                issuer.subject(),
+                hcpki_ca::time::rfc3339(crl.next_update),
+                hcpki_ca::time::rfc3339(at)
+            ));
+        }
+        Ok(crl.der.clone())
+    }
+
+    /// The newest installed CRL signed by `issuer`'s name and key whose scope covers `cert`.
+    fn newest_covering(&self, cert: &ParsedCert, issuer: &ParsedCert) -> Result<Option<Arc<CachedCrl>>, String> {
+        let spki = issuer
+            .cert
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .map_err(|_| format!("the key of {} cannot be encoded", issuer.subject()))?;
+        let is_ca = cert.basic_constraints().ok().flatten().is_some_and(|bc| bc.ca);
+        let cdp = distribution_point_urls(cert);
+        let crls = match self.crls.read() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        Ok(crls
+            .values()
+            .filter(|c| c.issuer_subject == issuer.subject_der() && c.issuer_spki == spki)
+            .filter(|c| if is_ca { !c.only_user } else { !c.only_ca })
+            .filter(|c| c.scope_urls.is_empty() || c.scope_urls.iter().any(|u| cdp.contains(u)))
+            .max_by_key(|c| c.this_update)
+            .cloned())
     }
 
     /// Verify `bytes` (DER or PEM) as the CRL of `url` and hold it, unless it is older than the one held.
@@ -287,6 +317,7 @@ impl CrlCache {
             scope_urls,
             only_user,
             only_ca,
+            der,
         };
         let mut crls = match self.crls.write() {
             Ok(c) => c,

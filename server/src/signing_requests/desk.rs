@@ -1,9 +1,9 @@
 //! The physician's side: the portal page shows a request to the person it names ([`open`]), takes the card's
 //! B-B signature back ([`complete`]) or the person's refusal ([`refuse`]). The signer certificate is bound to
-//! the session's person as a card login binds its authentication certificate (D79), and B-T takes its time
-//! stamp from `[[signing.tsa]]` only (D80).
+//! the session's person as a card login binds its authentication certificate (D79), B-T takes its time
+//! stamp from `[[signing.tsa]]` only (D80), and B-LT its validation data from the login's CRL cache (D82).
 
-use super::{Format, SignatureTimeStamps, api::state_at, formats, sha256_hex};
+use super::{Format, Level, SignatureTimeStamps, api::state_at, formats, sha256_hex, validation_data};
 use crate::login::{CardLoginError, CardVerifier};
 use crate::oidc::Context;
 use crate::portal::audit::audit;
@@ -78,6 +78,10 @@ pub enum SignError {
     /// No configured TSA gave a time stamp (B-T): nothing was signed; the operator checks `hcpki tsa check`.
     #[error("no time stamp could be had, so nothing was signed: {0}")]
     NoTimeStamp(String),
+    /// B-LT or B-LTA was asked and the signer's revocation data (its CA's CRL, current at the time stamp's
+    /// time) is not in the login's CRL cache: nothing was signed; the operator configures that CRL (D82).
+    #[error("the validation data for B-LT could not be gathered, so nothing was signed: {0}")]
+    NoValidationData(String),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -114,8 +118,10 @@ pub async fn document(
 
 /// `POST /sign/{id}` with the card's B-B `.p7s` for `session` at `now_ms`: checked against the stored document
 /// (`cades::verify`: signature, messageDigest, signingCertificateV2, nonRepudiation), its signer bound to the
-/// session's person through `verifier`'s trust anchors (D79), a time stamp from `stamps` added for B-T, stored
-/// and audited `signing_request.sign`. A refusal is audited (denied) with its reason.
+/// session's person through `verifier`'s trust anchors (D79), a time stamp from `stamps` added from B-T, the
+/// validation data from `verifier`'s CRL cache from B-LT and an archive time stamp at B-LTA (D82), stored and
+/// audited `signing_request.sign`. A refusal is audited (denied) with its reason; a missing time stamp or CRL
+/// (failed) is also noted on the request, which stays pending.
 pub async fn complete(
     ctx: Context<'_>,
     verifier: Option<&CardVerifier>,
@@ -128,15 +134,19 @@ pub async fn complete(
     let request = own_pending(ctx, session, id, "signing_request.sign", now_ms).await?.map_err(SignError::Page)?;
     let outcome = sign(verifier, stamps, &request, p7s, now_ms.div_euclid(1000)).await;
     let actor = format!("portal:{}", session.person_key);
-    let (result, signer_sha256, stamp) = match outcome {
+    let signed = match outcome {
         Ok(signed) => signed,
         Err(e) => {
             let mut detail = summary(&request);
             insert(&mut detail, "reason", json!(crate::oidc::refused::reason(&e.to_string())));
-            if let SignError::NoTimeStamp(why) = &e {
+            let kept = match &e {
+                SignError::NoTimeStamp(why) => Some(format!("no time stamp could be had: {why}")),
+                SignError::NoValidationData(_) => Some(e.to_string()),
+                _ => None,
+            };
+            if let Some(error) = kept {
                 // Kept on the request so that the service, polling, learns why it is not signed yet.
                 let event = event(&actor, "signing_request.sign", id, Outcome::Failed, detail);
-                let error = format!("no time stamp could be had: {why}");
                 ctx.provider.store.signing_request_note_error(id, &error, &event, now_ms).await?;
             } else {
                 ctx.refusals.record(&actor, "signing_request.sign", id, detail).await;
@@ -145,12 +155,23 @@ pub async fn complete(
         }
     };
     let mut detail = summary(&request);
-    insert(&mut detail, "signer_sha256", json!(signer_sha256));
-    if let Some((gen_time, url)) = &stamp {
+    insert(&mut detail, "signer_sha256", json!(signed.signer_sha256));
+    if let Some((gen_time, url)) = &signed.stamp {
         insert(&mut detail, "gen_time", json!(hcpki_ca::time::rfc3339(*gen_time)));
         insert(&mut detail, "tsa", json!(url));
     }
-    let end = SigningEnd::Signed { result, signer_sha256, gen_time: stamp.map(|(t, _)| t) };
+    if let Some((certificates, crls)) = signed.validation_data {
+        insert(&mut detail, "validation_data", json!({ "certificates": certificates, "crls": crls }));
+    }
+    if let Some((gen_time, url)) = &signed.archive {
+        insert(&mut detail, "archive_gen_time", json!(hcpki_ca::time::rfc3339(*gen_time)));
+        insert(&mut detail, "archive_tsa", json!(url));
+    }
+    let end = SigningEnd::Signed {
+        result: signed.document,
+        signer_sha256: signed.signer_sha256,
+        gen_time: signed.stamp.map(|(t, _)| t),
+    };
     let event = event(&actor, "signing_request.sign", id, Outcome::Ok, detail);
     match ctx.provider.store.signing_request_finish(id, &end, &event, now_ms).await? {
         Some(request) => Ok(Done { request }),
@@ -191,17 +212,34 @@ async fn ended_meanwhile(ctx: Context<'_>, id: &str, now_ms: i64) -> Result<Page
     })
 }
 
-/// The checks and the time stamp of [`complete`]: the signed document, the signer certificate's SHA-256 and,
-/// at B-T, the time stamp's genTime and TSA.
+/// What [`sign`] made: the signed document at the request's level and what the audit entry says of it.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Signed {
+    /// The signed document.
+    pub document: Vec<u8>,
+    /// The signer certificate's SHA-256 (hex).
+    pub signer_sha256: String,
+    /// From B-T: the signature time stamp's genTime and the TSA's URL.
+    pub stamp: Option<(i64, String)>,
+    /// From B-LT: how many certificates and CRLs were embedded.
+    pub validation_data: Option<(usize, usize)>,
+    /// At B-LTA: the archive (CAdES) or document (PAdES) time stamp's genTime and TSA URL.
+    pub archive: Option<(i64, String)>,
+}
+
+/// The checks and the additions of [`complete`]: the card's B-B checked and bound to the request's person,
+/// then, as the level asks, the signature time stamp (B-T), the validation data gathered at the time stamp's
+/// time (B-LT) and the archive time stamp (B-LTA).
 pub(super) async fn sign(
     verifier: Option<&CardVerifier>,
     stamps: &dyn SignatureTimeStamps,
     request: &SigningRequestRecord,
     signed: &[u8],
     now: i64,
-) -> Result<(Vec<u8>, String, Option<(i64, String)>), SignError> {
+) -> Result<Signed, SignError> {
     let bad = |why: String| SignError::BadSignature(why);
     let format = Format::parse(&request.format).map_err(|_| bad(format!("format {} is unknown", request.format)))?;
+    let level = Level::parse(&request.level).map_err(|_| bad(format!("level {} is unknown", request.level)))?;
     if signed.is_empty() || signed.len() > max_signed_bytes(format) {
         return Err(bad(format!("a signed document of {} bytes (at most {})", signed.len(), max_signed_bytes(format))));
     }
@@ -210,19 +248,40 @@ pub(super) async fn sign(
     let holder = verifier
         .signature_holder(&checked.chain, now)
         .map_err(|e: CardLoginError| SignError::NotThePhysician(e.to_string()))?;
-    if holder.to_string() != request.person_key {
+    if holder.person.to_string() != request.person_key {
         return Err(SignError::NotThePhysician(
             "it belongs to another person (issuer organisation and registration number) than the one signed in".into(),
         ));
     }
     let signer_sha256 = checked.chain.first().map(|signer| sha256_hex(signer)).unwrap_or_default();
-    if request.level != super::Level::BaselineT.as_str() {
-        return Ok((signed.to_vec(), signer_sha256, None));
+    let mut done =
+        Signed { document: signed.to_vec(), signer_sha256, stamp: None, validation_data: None, archive: None };
+    if level == Level::BaselineB {
+        return Ok(done);
     }
     let digest = formats::time_stamp_digest(format, signed).map_err(bad)?;
     let (stamp, url) = stamps.stamp(&digest).await.map_err(SignError::NoTimeStamp)?;
-    let b_t = formats::with_time_stamp(format, signed, &stamp.token).map_err(SignError::NoTimeStamp)?;
-    Ok((b_t, signer_sha256, Some((stamp.gen_time, url))))
+    done.document = formats::with_time_stamp(format, signed, &stamp.token).map_err(SignError::NoTimeStamp)?;
+    done.stamp = Some((stamp.gen_time, url));
+    if level == Level::BaselineT {
+        return Ok(done);
+    }
+    // Gathered for the time the token proves, from the CRL cache only (D82): no CRL, no B-LT, nothing stored.
+    let gathered = validation_data::gather(verifier, &holder.path, &stamp.token, stamp.gen_time)
+        .map_err(SignError::NoValidationData)?;
+    done.document =
+        formats::with_validation_data(format, &done.document, &gathered).map_err(SignError::NoValidationData)?;
+    done.validation_data = Some((gathered.certificates.len(), gathered.crls.len()));
+    if level == Level::BaselineLt {
+        return Ok(done);
+    }
+    let archive =
+        formats::Archive::prepare(format, &done.document, &request.document).map_err(SignError::NoTimeStamp)?;
+    let (archive_stamp, archive_url) = stamps.stamp(&archive.digest()).await.map_err(SignError::NoTimeStamp)?;
+    done.document =
+        archive.finish(&done.document, &request.document, &archive_stamp.token).map_err(SignError::NoTimeStamp)?;
+    done.archive = Some((archive_stamp.gen_time, archive_url));
+    Ok(done)
 }
 
 /// The largest signed document taken back from the page: a `.p7s` is a few KiB; an e-prescription or a PDF is

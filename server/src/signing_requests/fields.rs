@@ -45,13 +45,18 @@ impl Format {
     }
 }
 
-/// A signature level hcpki makes for a service.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A signature level hcpki makes for a service, in increasing order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     /// B-B: the signature alone.
     BaselineB,
     /// B-T: with a signature time stamp from a configured TSA.
     BaselineT,
+    /// B-LT: B-T with the validation data gathered at signing (the signer's and the TSA's certificates, the
+    /// signer's CRL from the login's CRL cache; D82).
+    BaselineLt,
+    /// B-LTA: B-LT under an archive (CAdES) or document (PAdES) time stamp.
+    BaselineLta,
 }
 
 impl Level {
@@ -60,23 +65,39 @@ impl Level {
         match self {
             Self::BaselineB => "b-b",
             Self::BaselineT => "b-t",
+            Self::BaselineLt => "b-lt",
+            Self::BaselineLta => "b-lta",
         }
     }
 
-    /// Parse the API's name. B-LT and B-LTA wait for the verifier's validation data (issue #27 item 5).
+    /// Parse the API's name.
     pub fn parse(name: &str) -> Result<Self, OAuthError> {
         match name {
             "b-b" => Ok(Self::BaselineB),
             "b-t" => Ok(Self::BaselineT),
-            "b-lt" | "b-lta" => Err(OAuthError::new(
-                "unsupported_level",
-                format!("level {name} is not available on this server yet: send level=b-t (or b-b)"),
-            )),
+            "b-lt" => Ok(Self::BaselineLt),
+            "b-lta" => Ok(Self::BaselineLta),
             other => Err(OAuthError::new(
                 "unsupported_level",
-                format!("unknown level {:?}: send b-t or b-b", shorten(other)),
+                format!("unknown level {:?}: send b-b, b-t, b-lt or b-lta", shorten(other)),
             )),
         }
+    }
+
+    /// Whether hcpki makes `format` at this level: e-prescriptions at B-T at most (the national service's
+    /// e-prescription is B-T; the XAdES core makes no validation data), the others at every level.
+    fn check_for(self, format: Format) -> Result<Self, OAuthError> {
+        if format == Format::XadesEprescription && self > Self::BaselineT {
+            return Err(OAuthError::new(
+                "unsupported_level",
+                format!(
+                    "level {} is not made for e-prescriptions (format=xades-eprescription): the national \
+                     e-prescription service takes B-T, so send level=b-t",
+                    self.as_str()
+                ),
+            ));
+        }
+        Ok(self)
     }
 }
 
@@ -104,7 +125,7 @@ impl NewRequest {
                 .ok_or_else(|| OAuthError::invalid_request(format!("{name} is missing")))
         };
         let format = Format::parse(field("format")?)?;
-        let level = Level::parse(field("level")?)?;
+        let level = Level::parse(field("level")?)?.check_for(format)?;
         let title = field("title")?.trim();
         if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS || title.chars().any(char::is_control) {
             return Err(OAuthError::invalid_request(format!(

@@ -1,8 +1,10 @@
 //! Each format's part of completing a request: the card's B-B signature checked against the request's own
-//! document by that format's core, and the signature time stamp added the format's way. The rest of
+//! document by that format's core, and the signature time stamp, the validation data (B-LT) and the archive
+//! time stamp (B-LTA) added the format's way. The rest of
 //! [`super::desk`] (the signer bound to the session's person, the TSA list, the audit) is the same for all.
 
 use super::Format;
+use super::validation_data::Gathered;
 use der::{Decode as _, Encode as _};
 use hcpki_ca::signature::cades::{self, CadesSignature, Level};
 use hcpki_ca::signature::{pades, xades};
@@ -75,5 +77,66 @@ pub(super) fn with_time_stamp(format: Format, signed: &[u8], token: &[u8]) -> Re
         Format::Cades => cades::with_signature_time_stamp(signed, token).map_err(|e| e.to_string()),
         Format::XadesEprescription => xades::with_signature_time_stamp(signed, token).map_err(|e| e.to_string()),
         Format::Pades => pades::with_signature_time_stamp(signed, token).map_err(|e| e.to_string()),
+    }
+}
+
+/// `signed` (B-T) with `data` embedded (B-LT): CAdES in SignedData.certificates and crls (D74), PAdES in the
+/// document security store (/DSS, a new revision). E-prescriptions are refused at creation above B-T.
+pub(super) fn with_validation_data(format: Format, signed: &[u8], data: &Gathered) -> Result<Vec<u8>, String> {
+    match format {
+        Format::Cades => {
+            cades::with_validation_data(signed, &data.certificates, &data.crls, &[]).map_err(|e| e.to_string())
+        }
+        Format::Pades => {
+            let dss = pades::ValidationData {
+                certificates: data.certificates.clone(),
+                crls: data.crls.clone(),
+                ocsps: Vec::new(),
+            };
+            pades::add_validation_data(signed, &dss).map_err(|e| e.to_string())
+        }
+        Format::XadesEprescription => Err(NO_XADES_LT.into()),
+    }
+}
+
+const NO_XADES_LT: &str = "hcpki makes e-prescriptions at B-B and B-T only";
+
+/// B-LTA's time stamp over a B-LT signature, prepared: ask a TSA for a token over [`Archive::digest`], then
+/// [`Archive::finish`]. Not `Clone`: one preparation, one token.
+#[derive(Debug)]
+pub(super) enum Archive {
+    /// CAdES: an archive-time-stamp-v3 over the signature, everything it carries and the document (D74).
+    Cades([u8; 32]),
+    /// PAdES: a document time stamp over the whole file in a new revision (D78).
+    Pades(pades::PreparedTimeStamp),
+}
+
+impl Archive {
+    /// Prepare the archive time stamp of `signed` (B-LT) over `document`.
+    pub(super) fn prepare(format: Format, signed: &[u8], document: &[u8]) -> Result<Self, String> {
+        match format {
+            Format::Cades => {
+                cades::archive_time_stamp_digest(signed, document).map(Self::Cades).map_err(|e| e.to_string())
+            }
+            Format::Pades => pades::prepare_document_time_stamp(signed).map(Self::Pades).map_err(|e| e.to_string()),
+            Format::XadesEprescription => Err(NO_XADES_LT.into()),
+        }
+    }
+
+    /// The SHA-256 the TSA stamps.
+    pub(super) fn digest(&self) -> [u8; 32] {
+        match self {
+            Self::Cades(digest) => *digest,
+            Self::Pades(prepared) => prepared.digest(),
+        }
+    }
+
+    /// `signed` (over `document`) with the archive time stamp `token` (B-LTA); the core checks the token is
+    /// over this very digest.
+    pub(super) fn finish(self, signed: &[u8], document: &[u8], token: &[u8]) -> Result<Vec<u8>, String> {
+        match self {
+            Self::Cades(_) => cades::with_archive_time_stamp(signed, document, token).map_err(|e| e.to_string()),
+            Self::Pades(prepared) => pades::assemble_document_time_stamp(prepared, token).map_err(|e| e.to_string()),
+        }
     }
 }

@@ -7,10 +7,15 @@ use super::fields::{Format, Level, NewRequest};
 use super::{MAX_DOCUMENT_BYTES, SignatureTimeStamps, api::state_at};
 use crate::login::{CardVerifier, CrlCache, RevocationPolicy, TrustAnchors};
 use base64::Engine as _;
-use hcpki_ca::signature::cades;
+use der::Encode as _;
+use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
+use hcpki_ca::signature::cades::{self, CadesSignature};
+use hcpki_ca::signature::validation::{Indication, Level as ValidationLevel, SigningTrust};
 use hcpki_ca::store::signing_request::{SigningRequestRecord, SigningState};
 use hcpki_ca::timestamp::client::Stamp;
-use hcpki_vcard::testpki::{HpkiCredentials, HpkiSubject, HpkiTestCas};
+use hcpki_ca::timestamp::client::{Query, TsaTrust, check_reply};
+use hcpki_ca::timestamp::{Accuracy, TimeStampAuthority, TsaSettings};
+use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -29,6 +34,11 @@ fn a_request_names_a_built_format_and_level_a_title_and_a_document_within_the_li
         (ok.format, ok.level, ok.title.as_str(), ok.document.as_slice()),
         (Format::Cades, Level::BaselineT, "診療情報提供書", &b"hello"[..])
     );
+    for (name, level) in [("b-b", Level::BaselineB), ("b-lt", Level::BaselineLt), ("b-lta", Level::BaselineLta)] {
+        let mut f = good();
+        f.insert("level".into(), name.into());
+        assert_eq!(NewRequest::parse(&f).unwrap().level, level, "{name}");
+    }
     let refused = |change: &[(&str, &str)]| {
         let mut f = good();
         for (k, v) in change {
@@ -42,7 +52,9 @@ fn a_request_names_a_built_format_and_level_a_title_and_a_document_within_the_li
         (&[("format", "xades-eprescription")], "invalid_request", "not an e-prescription CSV"),
         (&[("format", "pades")], "invalid_request", "not a PDF"),
         (&[("format", "pdf")], "unsupported_format", "unknown format"),
-        (&[("level", "b-lt")], "unsupported_level", "not available on this server yet"),
+        // Refused for the format before the document is read.
+        (&[("format", "xades-eprescription"), ("level", "b-lt")], "unsupported_level", "takes B-T"),
+        (&[("format", "xades-eprescription"), ("level", "b-lta")], "unsupported_level", "takes B-T"),
         (&[("level", "x")], "unsupported_level", "unknown level"),
         (&[("title", " ")], "invalid_request", "title must be"),
         (&[("title", "a\nb")], "invalid_request", "control characters"),
@@ -107,7 +119,7 @@ fn request(
     SigningRequestRecord {
         id: "r1".into(),
         client_id: "emr".into(),
-        person_key: verifier.signature_holder(&login, now).unwrap().to_string(),
+        person_key: verifier.signature_holder(&login, now).unwrap().person.to_string(),
         grant_id: "g".into(),
         sub: "s".into(),
         format: "cades".into(),
@@ -139,9 +151,9 @@ async fn only_the_signed_in_physicians_b_b_signature_of_this_document_is_taken()
     let document = b"{\"resourceType\":\"Bundle\"}";
     let r = request(&p.verifier, &p.card, "b-b", document, now);
     let own = b_b(&p.card, document, now);
-    let (result, signer, stamp) = sign(Some(&p.verifier), &NoTsa, &r, &own, now).await.unwrap();
-    assert_eq!((result, stamp), (own.clone(), None), "B-B is kept as the card made it");
-    assert_eq!(signer, super::sha256_hex(&p.card.signature.cert));
+    let signed = sign(Some(&p.verifier), &NoTsa, &r, &own, now).await.unwrap();
+    assert_eq!((signed.document, signed.stamp), (own.clone(), None), "B-B is kept as the card made it");
+    assert_eq!(signed.signer_sha256, super::sha256_hex(&p.card.signature.cert));
 
     let refused = |e: SignError| e.to_string();
     let garbage = sign(Some(&p.verifier), &NoTsa, &r, b"\x30\x03\x02\x01\x01", now).await.unwrap_err();
@@ -169,4 +181,96 @@ fn a_pending_request_past_its_deadline_reads_as_expired() {
     assert_eq!(state_at(&r, now + 900), "expired");
     r.state = SigningState::Signed;
     assert_eq!(state_at(&r, now + 900), "signed", "an ended request keeps its state");
+}
+
+/// hcpki's own authority in-process, under a self-signed certificate (critical EKU timeStamping) pinned as the
+/// only TSA root, asked as the HTTP side asks a TSA: a query, the answer checked by the TSA client.
+#[derive(Debug)]
+struct InProcessTsa {
+    tsa: TimeStampAuthority,
+    trust: TsaTrust,
+    cert: Vec<u8>,
+    now: i64,
+}
+
+impl InProcessTsa {
+    fn new(now: i64) -> Self {
+        let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
+        let pair = rcgen::KeyPair::try_from(pkcs8.as_slice()).unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, "TEST signing-request TSA");
+        // extendedKeyUsage critical { id-kp-timeStamping }
+        let mut eku = rcgen::CustomExtension::from_oid_content(
+            &[2, 5, 29, 37],
+            vec![0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08],
+        );
+        eku.set_criticality(true);
+        params.custom_extensions.push(eku);
+        let cert = params.self_signed(&pair).unwrap().der().to_vec();
+        let settings = TsaSettings {
+            policy: "1.3.6.1.4.1.99999.3161.1".parse().unwrap(),
+            accuracy: Accuracy { seconds: Some(1), millis: None, micros: None },
+        };
+        let tsa = TimeStampAuthority::new(&cert, Arc::new(key), settings).unwrap();
+        Self { tsa, trust: TsaTrust::new(std::slice::from_ref(&cert)).unwrap(), cert, now }
+    }
+}
+
+#[async_trait::async_trait]
+impl SignatureTimeStamps for InProcessTsa {
+    async fn stamp(&self, digest: &[u8; 32]) -> Result<(Stamp, String), String> {
+        let query = Query::sha256(digest, None).map_err(|e| e.to_string())?;
+        let answer = self.tsa.answer(query.der(), self.now);
+        let stamp = check_reply(&query, &answer.der, &self.trust, self.now).map_err(|e| e.to_string())?;
+        Ok((stamp, "in-process".into()))
+    }
+}
+
+#[tokio::test]
+async fn b_lt_embeds_the_signers_crl_from_the_login_cache_or_nothing_is_signed() {
+    let cas = HpkiTestCas::new().unwrap();
+    let card = cas.issue(&HpkiSubject::default()).unwrap();
+    // The signature CA configured as the login's intermediate, so that the cache installs its CRL (D79, D82).
+    let trust = TrustAnchors::new(std::slice::from_ref(&card.root), &[], std::slice::from_ref(&card.signature_ca));
+    let trust = Arc::new(trust.unwrap());
+    let crls = Arc::new(CrlCache::new(Vec::new(), &trust));
+    let verifier = CardVerifier::new(trust, crls.clone(), RevocationPolicy::FailOpen);
+    let now = hcpki_ca::time::now_unix();
+    let tsa = InProcessTsa::new(now);
+    let document = b"{\"resourceType\":\"Bundle\"}";
+    let own = b_b(&card, document, now);
+
+    // No CRL of the signature CA: fail-open lets the signer through (the login's policy), B-LT does not.
+    let r = request(&verifier, &card, "b-lt", document, now);
+    let missing = sign(Some(&verifier), &tsa, &r, &own, now).await.unwrap_err();
+    let said = missing.to_string();
+    assert!(matches!(missing, SignError::NoValidationData(_)), "{said}");
+    for words in ["no CRL of", "HPKI-01-TestSignCA-forNonRepudiation", "[login] crl_urls", "[login] intermediates"] {
+        assert!(said.contains(words), "{words}: {said}");
+    }
+    // A CRL whose nextUpdate passed before the time stamp's time counts for nothing.
+    let stale = CrlValidity {
+        this_update: time::OffsetDateTime::now_utc() - time::Duration::hours(3),
+        next_update: time::OffsetDateTime::now_utc() - time::Duration::hours(1),
+        number: 1,
+    };
+    crls.install("file:stale.crl", &cas.signature_crl(&[], stale).unwrap(), now).unwrap();
+    let stale = sign(Some(&verifier), &tsa, &r, &own, now).await.unwrap_err().to_string();
+    assert!(stale.contains("was current until"), "{stale}");
+
+    // A current CRL: B-LT and B-LTA, judged by the verifier with the HPKI root and the TSA as the only anchors.
+    let crl = cas.signature_crl(&[], CrlValidity::fresh(24)).unwrap();
+    crls.install("file:signature-ca.crl", &crl, now).unwrap();
+    let judge = SigningTrust::new(std::slice::from_ref(&card.root), std::slice::from_ref(&tsa.cert)).unwrap();
+    for (level, reached) in [("b-lt", ValidationLevel::BaselineLt), ("b-lta", ValidationLevel::BaselineLta)] {
+        let r = request(&verifier, &card, level, document, now);
+        let signed = sign(Some(&verifier), &tsa, &r, &own, now).await.unwrap();
+        let carried = CadesSignature::from_der(&signed.document).unwrap();
+        assert!(carried.revocation().iter().any(|r| r.to_der().unwrap() == crl), "{level}: the CRL is embedded");
+        assert_eq!(signed.validation_data, Some((4, 1)), "{level}: signer, CA, root, TSA; the signature CA's CRL");
+        assert_eq!(signed.archive.is_some(), level == "b-lta", "{level}");
+        let report = cades::validate(&signed.document, document, &judge, now, &|_| Err("offline".into()));
+        assert_eq!(report.indication, Indication::Passed, "{level}: {}", report.detail);
+        assert_eq!(report.level, Some(reached), "{level}: {report:?}");
+    }
 }

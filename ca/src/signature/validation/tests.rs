@@ -119,7 +119,9 @@ fn b_b_passes_with_a_fetched_crl_and_names_the_role() {
     assert_eq!(report.level, Some(Level::BaselineB));
     assert_eq!(report.revocation, Some(RevocationSource::FetchedCrl));
     assert_eq!(report.hc_roles, vec!["Medical Doctor".to_owned()]);
-    assert_eq!(asked.lock().unwrap().len(), 1);
+    // The signer's CRL, then the root's ARL for the signature CA (not reachable here: a note, not a verdict).
+    assert_eq!(asked.lock().unwrap().len(), 2, "{:?}", asked.lock().unwrap());
+    assert!(report.notes.iter().any(|n| n.contains("revocation status of the CA")), "{:?}", report.notes);
     assert!(report.detail.contains("no time stamp proves when"), "{}", report.detail);
 }
 
@@ -154,6 +156,7 @@ fn revocation_before_the_time_stamp_fails_after_it_passes_without_one_is_indeter
     let report = judge(&e);
     assert_eq!(report.verdict(), "FAILED/REVOKED", "{report:?}");
     assert!(report.detail.contains("before the signature's time stamp"), "{}", report.detail);
+    assert_eq!(report.revocation, Some(RevocationSource::EmbeddedCrl), "the report says where it was read");
 
     e.crls = vec![crl(now() - 60, &[(card, t + 60)])];
     let report = judge(&e);
@@ -288,4 +291,51 @@ fn an_embedded_ocsp_answer_of_the_delegated_responder_counts() {
     let cert_id = &query.tbs_request.request_list.first().unwrap().req_cert;
     e.ocsp_responses = vec![sign(&signer, &[Answer { cert_id, status: OcspStatus::Good }], None, window).unwrap()];
     assert_eq!(judge(&e).verdict(), "INDETERMINATE/TRY_LATER");
+}
+
+/// The root's ARL at `this_update`, listing the signature CA revoked at `revoked` (if any).
+fn arl(this_update: i64, revoked: Option<i64>) -> Vec<u8> {
+    let p = pki();
+    let revoked: Vec<Revoked> = revoked
+        .map(|at| Revoked {
+            serial: cert(&p.card.signature_ca).tbs_certificate().serial_number().as_bytes().to_vec(),
+            at: odt(at),
+            reason: None,
+        })
+        .into_iter()
+        .collect();
+    let validity = CrlValidity { this_update: odt(this_update), next_update: odt(this_update + 86_400), number: 1 };
+    p.cas.root_arl(&revoked, validity).unwrap()
+}
+
+#[test]
+fn a_ca_revoked_before_the_signing_time_fails_the_signature_after_it_does_not() {
+    let card = &pki().card;
+    let t = now() - 7200;
+    let mut e = evidence(card);
+    e.signature_time_stamps = vec![stamp(t)];
+    e.crls = vec![crl(now() - 60, &[]), arl(now() - 60, Some(t - 60))];
+    let report = judge(&e);
+    assert_eq!(report.verdict(), "FAILED/REVOKED", "{report:?}");
+    assert!(report.detail.contains("HPKI-01-TestSignCA-forNonRepudiation"), "{}", report.detail);
+    e.signature_time_stamps.clear();
+    assert_eq!(judge(&e).verdict(), "INDETERMINATE/REVOKED_NO_POE");
+
+    e.signature_time_stamps = vec![stamp(t)];
+    e.crls = vec![crl(now() - 60, &[]), arl(now() - 60, Some(t + 60))];
+    let report = judge(&e);
+    assert_eq!((report.verdict().as_str(), report.level), ("PASSED", Some(Level::BaselineLt)), "{report:?}");
+    assert!(report.notes.iter().any(|n| n.contains("after the signing time")), "{:?}", report.notes);
+
+    // The ARL fetched from the CA certificate's distribution point counts as the embedded one does; a good one
+    // leaves no note.
+    e.crls = vec![crl(now() - 60, &[])];
+    let good = arl(now() - 60, None);
+    let fetch = |request: &FetchRequest<'_>| match request {
+        FetchRequest::Crl { url } if url.ends_with("sarl.crl") => Ok(good.clone()),
+        _ => Err("no such URL".to_owned()),
+    };
+    let report = validate(&e, &trust(), now(), &fetch);
+    assert_eq!(report.verdict(), "PASSED", "{report:?}");
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
 }

@@ -329,10 +329,7 @@ mod judged {
     fn judge(xml: &[u8], card: &HpkiCredentials, crl: Option<&[u8]>) -> Report {
         let trust = SigningTrust::new(std::slice::from_ref(&card.root), &[tsa_certificate()]).unwrap();
         let fetch = |request: &FetchRequest<'_>| match (request, crl) {
-            (FetchRequest::Crl { url }, Some(crl)) => {
-                assert!(url.ends_with("crl-sign.crl"), "{url}");
-                Ok(crl.to_vec())
-            }
+            (FetchRequest::Crl { url }, Some(crl)) if url.ends_with("crl-sign.crl") => Ok(crl.to_vec()),
             _ => Err("offline".to_owned()),
         };
         validate(xml, &trust, t() + 20, &fetch)

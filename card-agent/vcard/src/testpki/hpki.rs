@@ -21,7 +21,11 @@ const ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
 const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 const SERIAL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
 
-const REPOSITORY: &str = "http://hcpki-test.invalid/hpki/repository/";
+/// Where the certificates of [`HpkiTestCas::new`] say their revocation data is: a name that never resolves.
+const UNRESOLVED_REPOSITORY: &str = "http://hcpki-test.invalid/hpki";
+/// id-pe-authorityInfoAccess and id-ad-ocsp (RFC 5280 §4.2.2.1).
+const AUTHORITY_INFO_ACCESS: [u64; 9] = [1, 3, 6, 1, 5, 5, 7, 1, 1];
+const AD_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
 
 /// Who the HPKI certificates are for.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -79,6 +83,23 @@ pub struct HpkiTestCas {
     root: Ca,
     signature_ca: Ca,
     authentication_ca: Ca,
+    repository: Repository,
+}
+
+/// The repository the hierarchy's certificates point at, as an HPKI CA publishes one: the root's ARL, each CA's
+/// CRL and (when served) the signature CA's OCSP responder, under one base URL.
+#[derive(Clone, Debug)]
+struct Repository {
+    /// `http://HOST[:PORT][/PATH]` without a trailing slash.
+    base: String,
+    /// Whether signature certificates name an OCSP responder (authorityInfoAccess id-ad-ocsp).
+    ocsp: bool,
+}
+
+impl Repository {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
 }
 
 impl std::fmt::Debug for HpkiTestCas {
@@ -88,8 +109,22 @@ impl std::fmt::Debug for HpkiTestCas {
 }
 
 impl HpkiTestCas {
-    /// A fresh root with its signature and authentication CAs.
+    /// A fresh root with its signature and authentication CAs, whose certificates name CRLs under
+    /// `http://hcpki-test.invalid/hpki` (never resolves: a relying party that fetches finds nothing) and no OCSP
+    /// responder.
     pub fn new() -> Result<Self, PkiError> {
+        Self::hierarchy(Repository { base: UNRESOLVED_REPOSITORY.to_owned(), ocsp: false })
+    }
+
+    /// A fresh hierarchy whose certificates point at a repository the test serves at `base_url`
+    /// (`http://127.0.0.1:PORT`): CA certificates name the root's ARL [`HpkiTestCas::root_arl_url`], signature
+    /// certificates the signature CA's CRL [`HpkiTestCas::signature_crl_url`] and its OCSP responder
+    /// [`HpkiTestCas::signature_ocsp_url`], authentication certificates [`HpkiTestCas::authentication_crl_url`].
+    pub fn with_repository(base_url: &str) -> Result<Self, PkiError> {
+        Self::hierarchy(Repository { base: base_url.trim_end_matches('/').to_owned(), ocsp: true })
+    }
+
+    fn hierarchy(repository: Repository) -> Result<Self, PkiError> {
         let root = Ca::root(
             "HPKI root",
             params(
@@ -103,13 +138,41 @@ impl HpkiTestCas {
                 30 * 365,
             ),
         )?;
-        let signature_ca =
-            root.subordinate("HPKI signature CA", ca_params("HPKI-01-TestSignCA-forNonRepudiation", &SIGN_CA_POLICY))?;
+        let signature_ca = root.subordinate(
+            "HPKI signature CA",
+            ca_params("HPKI-01-TestSignCA-forNonRepudiation", &SIGN_CA_POLICY, &repository),
+        )?;
         let authentication_ca = root.subordinate(
             "HPKI authentication CA",
-            ca_params("HPKI-01-TestAuthCA-forAuthentication-forIndividual", &AUTH_CA_POLICY),
+            ca_params("HPKI-01-TestAuthCA-forAuthentication-forIndividual", &AUTH_CA_POLICY, &repository),
         )?;
-        Ok(Self { root, signature_ca, authentication_ca })
+        Ok(Self { root, signature_ca, authentication_ca, repository })
+    }
+
+    /// The root's ARL as the CA certificates name it (cRLDistributionPoints).
+    pub fn root_arl_url(&self) -> String {
+        self.repository.url("/repository/rlist/sarl.crl")
+    }
+
+    /// The signature CA's CRL as signature certificates name it.
+    pub fn signature_crl_url(&self) -> String {
+        self.repository.url("/sign/crl-sign.crl")
+    }
+
+    /// The authentication CA's CRL as authentication certificates name it.
+    pub fn authentication_crl_url(&self) -> String {
+        self.repository.url("/auth/crl-auth.crl")
+    }
+
+    /// The signature CA's OCSP responder as signature certificates name it (authorityInfoAccess id-ad-ocsp);
+    /// `None` for [`HpkiTestCas::new`]'s certificates, which name none.
+    pub fn signature_ocsp_url(&self) -> Option<String> {
+        self.repository.ocsp.then(|| self.repository.url("/ocsp/sign"))
+    }
+
+    /// The signature CA's certificate (DER): the issuer an OCSP responder and `openssl ocsp -issuer` need.
+    pub fn signature_ca_certificate(&self) -> &[u8] {
+        &self.signature_ca.cert
     }
 
     /// A card's two certificates for `subject` under these CAs.
@@ -128,23 +191,24 @@ impl HpkiTestCas {
 
     /// The card's certificates valid from `back_days` before the start of today (JST) for `days` days.
     fn issue_valid(&self, subject: &HpkiSubject, back_days: i64, days: i64) -> Result<HpkiCredentials, PkiError> {
-        let signature = self.signature_ca.issue(
-            "HPKI signature certificate",
-            ee_params(
-                subject,
-                KeyUsagePurpose::ContentCommitment,
-                &SIGN_EE_POLICY,
-                "http://hcpki-test.invalid/hpki/sign/crl-sign.crl",
-                (back_days, days),
-            ),
-        )?;
+        let mut signature_params = ee_params(
+            subject,
+            KeyUsagePurpose::ContentCommitment,
+            &SIGN_EE_POLICY,
+            &self.signature_crl_url(),
+            (back_days, days),
+        );
+        if let Some(ocsp) = self.signature_ocsp_url() {
+            signature_params.custom_extensions.push(ocsp_access(&ocsp));
+        }
+        let signature = self.signature_ca.issue("HPKI signature certificate", signature_params)?;
         let authentication = self.authentication_ca.issue(
             "HPKI authentication certificate",
             ee_params(
                 subject,
                 KeyUsagePurpose::DigitalSignature,
                 &AUTH_EE_POLICY,
-                "http://hcpki-test.invalid/hpki/auth/crl-auth.crl",
+                &self.authentication_crl_url(),
                 (back_days, days),
             ),
         )?;
@@ -206,7 +270,7 @@ pub fn hc_role_attributes(role: &str) -> Vec<u8> {
     encode::sequence(&[attribute])
 }
 
-fn ca_params(cn: &str, policy: &ObjectIdentifier) -> rcgen::CertificateParams {
+fn ca_params(cn: &str, policy: &ObjectIdentifier, repository: &Repository) -> rcgen::CertificateParams {
     let mut p = params(
         &[
             (DnType::CountryName, "JP"),
@@ -217,10 +281,8 @@ fn ca_params(cn: &str, policy: &ObjectIdentifier) -> rcgen::CertificateParams {
         365,
         20 * 365,
     );
-    p.custom_extensions.push(policy_extension(policy, REPOSITORY, true));
-    p.crl_distribution_points = vec![CrlDistributionPoint {
-        uris: vec!["http://hcpki-test.invalid/hpki/repository/rlist/sarl.crl".to_owned()],
-    }];
+    p.custom_extensions.push(policy_extension(policy, &repository.url("/repository/"), true));
+    p.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![repository.url("/repository/rlist/sarl.crl")] }];
     p
 }
 
@@ -249,6 +311,19 @@ fn ee_params(
         p.custom_extensions.push(CustomExtension::from_oid_content(&[2, 5, 29, 9], hc_role_attributes(role)));
     }
     p
+}
+
+/// authorityInfoAccess with one OCSP responder:
+///
+/// ```text
+/// AuthorityInfoAccessSyntax ::= SEQUENCE SIZE (1..MAX) OF AccessDescription      -- RFC 5280 §4.2.2.1
+/// AccessDescription ::= SEQUENCE { accessMethod id-ad-ocsp, accessLocation GeneralName }
+/// GeneralName ::= CHOICE { …, uniformResourceIdentifier [6] IA5String, … }       -- IMPLICIT
+/// ```
+fn ocsp_access(url: &str) -> CustomExtension {
+    let location = encode::tlv(0x86, url.as_bytes());
+    let access = encode::sequence(&[encode::sequence(&[encode::oid(&AD_OCSP), location])]);
+    CustomExtension::from_oid_content(&AUTHORITY_INFO_ACCESS, access)
 }
 
 /// subjectAltName with one directoryName: `C=JP, O=<facility>, CN=<kanji name>, serialNumber=<id>`.

@@ -249,3 +249,69 @@ fn serials_are_positive_and_distinct() {
     unique.dedup();
     assert_eq!(unique.len(), serials.len());
 }
+
+/// The `uniformResourceIdentifier`s of the certificate's cRLDistributionPoints and of its authorityInfoAccess
+/// id-ad-ocsp entries.
+fn revocation_urls(cert: &Certificate) -> (Vec<String>, Vec<String>) {
+    use x509_cert::ext::pkix::name::DistributionPointName;
+    use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlDistributionPoints};
+    let uri = |name: &GeneralName| match name {
+        GeneralName::UniformResourceIdentifier(u) => Some(u.as_str().to_owned()),
+        _ => None,
+    };
+    let tbs = cert.tbs_certificate();
+    let crls = tbs.get_extension::<CrlDistributionPoints>().unwrap().map_or_else(Vec::new, |(critical, points)| {
+        assert!(!critical);
+        points
+            .0
+            .iter()
+            .flat_map(|p| match &p.distribution_point {
+                Some(DistributionPointName::FullName(names)) => names.iter().filter_map(uri).collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    });
+    let ocsp = tbs.get_extension::<AuthorityInfoAccessSyntax>().unwrap().map_or_else(Vec::new, |(critical, aia)| {
+        assert!(!critical, "authorityInfoAccess must not be critical (RFC 5280 §4.2.2.1)");
+        aia.0
+            .iter()
+            .filter(|a| a.access_method.to_string() == "1.3.6.1.5.5.7.48.1")
+            .filter_map(|a| uri(&a.access_location))
+            .collect()
+    });
+    (crls, ocsp)
+}
+
+#[test]
+fn hpki_certificates_name_the_repository_they_are_issued_for() {
+    let served = HpkiTestCas::with_repository("http://127.0.0.1:8080/").unwrap();
+    let c = served.issue(&HpkiSubject::default()).unwrap();
+    let base = "http://127.0.0.1:8080";
+    let arl = vec![format!("{base}/repository/rlist/sarl.crl")];
+    assert_eq!(revocation_urls(&parse(&c.signature_ca)), (arl.clone(), vec![]));
+    assert_eq!(revocation_urls(&parse(&c.authentication_ca)), (arl, vec![]));
+    assert_eq!(
+        revocation_urls(&parse(&c.signature.cert)),
+        (vec![format!("{base}/sign/crl-sign.crl")], vec![format!("{base}/ocsp/sign")])
+    );
+    assert_eq!(revocation_urls(&parse(&c.authentication.cert)), (vec![format!("{base}/auth/crl-auth.crl")], vec![]));
+    assert_eq!(served.signature_crl_url(), format!("{base}/sign/crl-sign.crl"));
+    assert_eq!(served.signature_ocsp_url(), Some(format!("{base}/ocsp/sign")));
+    assert_eq!(served.signature_ca_certificate(), c.signature_ca.as_slice());
+    openssl_verify(&c.root, Some(&c.signature_ca), &c.signature.cert).unwrap();
+    // OpenSSL reads the access description as an OCSP responder: `openssl x509 -ocsp_uri`.
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("openssl")
+        .args(["x509", "-noout", "-ocsp_uri", "-in", &pem(dir.path(), "sign.pem", &c.signature.cert)])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("{base}/ocsp/sign"));
+
+    // The hierarchy of `new` keeps naming the unresolvable repository, without an OCSP responder.
+    let unserved = HpkiTestCas::new().unwrap();
+    let c = unserved.issue(&HpkiSubject::default()).unwrap();
+    let base = "http://hcpki-test.invalid/hpki";
+    assert_eq!(revocation_urls(&parse(&c.signature.cert)), (vec![format!("{base}/sign/crl-sign.crl")], vec![]));
+    assert_eq!(revocation_urls(&parse(&c.signature_ca)), (vec![format!("{base}/repository/rlist/sarl.crl")], vec![]));
+    assert_eq!(unserved.signature_ocsp_url(), None);
+}

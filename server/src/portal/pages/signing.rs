@@ -179,6 +179,14 @@ pub fn sign_refused(lang: Lang, e: &SignError) -> Response {
                 "No time-stamping authority gave a time stamp, so the signature was not kept (the request stays open): sign again later, or contact the administrator.",
             ),
         ),
+        SignError::NoValidationData(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            w(
+                lang,
+                "署名者の失効情報(署名用 CA の CRL)がこのポータルに設定されていないため、長期署名(B-LT)を作れず、署名は保存していません(依頼は残っています)。システム管理者に連絡してください。",
+                "The signer's revocation data (the signature CA's CRL) is not configured on this portal, so the long-term signature (B-LT) could not be made and nothing was kept (the request stays open): contact the administrator.",
+            ),
+        ),
         _ => (
             StatusCode::SERVICE_UNAVAILABLE,
             w(
@@ -195,12 +203,23 @@ pub fn sign_refused(lang: Lang, e: &SignError) -> Response {
 fn details(lang: Lang, r: &SigningRequestRecord) -> Markup {
     let level = match r.level.as_str() {
         "b-t" => w(lang, "B-T(署名+タイムスタンプ)", "B-T (signature and time stamp)"),
+        "b-lt" => w(lang, "B-LT(署名+タイムスタンプ+検証情報)", "B-LT (signature, time stamp and validation data)"),
+        "b-lta" => w(
+            lang,
+            "B-LTA(署名+タイムスタンプ+検証情報+アーカイブタイムスタンプ)",
+            "B-LTA (signature, time stamp, validation data and archive time stamp)",
+        ),
         _ => w(lang, "B-B(署名のみ)", "B-B (signature only)"),
+    };
+    let format = match r.format.as_str() {
+        "xades-eprescription" => w(lang, "XAdES 電子処方箋(EP.xsd)", "XAdES e-prescription (EP.xsd)"),
+        "pades" => w(lang, "PAdES(PDF の中に署名)", "PAdES (signed inside the PDF)"),
+        _ => w(lang, "CAdES 分離署名(.p7s)", "CAdES detached signature (.p7s)"),
     };
     html! {
         dl {
             dt { (w(lang, "文書の題名(依頼元の記載)", "Title (as the service gives it)")) } dd { (r.title) }
-            dt { (w(lang, "署名の形式", "Format")) } dd { (w(lang, "CAdES 分離署名(.p7s)", "CAdES detached signature (.p7s)")) }
+            dt { (w(lang, "署名の形式", "Format")) } dd { (format) }
             dt { (w(lang, "署名のレベル", "Level")) } dd { (level) }
             dt { (w(lang, "大きさ", "Size")) } dd { (r.document.len()) (w(lang, " バイト", " bytes")) }
             dt { "SHA-256" } dd { code class="wrap" { (r.document_sha256) } }
