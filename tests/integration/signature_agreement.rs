@@ -25,15 +25,16 @@
 //! * A broken signature time stamp is ignored by hcpki and by pyHanko's AdES validation (no proof of time, the
 //!   signature judged as B-B); `pyhanko sign validate` refuses the whole signature for it; xmlsec1 and pdfsig do
 //!   not look at unsigned properties / attributes; `openssl ts -verify` refuses the token.
-//! * An e-prescription carries no validation data and the test PKI's CRL distribution point
-//!   (`hcpki-test.invalid`) does not resolve, so hcpki proves no revocation status of its signer: every intact,
-//!   trusted e-prescription is INDETERMINATE/TRY_LATER (the CAdES set's B-T without B-LT data, for the same
-//!   reason), the revoked ones included; xmlsec1, which checks no revocation, accepts them.
+//! * An e-prescription carries no validation data: hcpki fetches its signer's CRL from the distribution point
+//!   the certificate names, a repository served here (`hpki_repository`); withdrawn, the same B-T is
+//!   INDETERMINATE/TRY_LATER. The PDFs' hierarchy names an unreachable one (`hcpki-test.invalid`): only their
+//!   DSS proves a status, and B-T without one is TRY_LATER.
 //!
 //! No database is used beyond the hcpki directory the verifier's configuration lives in: it runs once (SQLite).
 
 use crate::cades::{path, write_pem};
 use crate::harness::{Backend, Hcpki, describe};
+use crate::hpki_repository::HpkiRepository;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hcpki_ca::signature::{pades, xades};
@@ -46,12 +47,18 @@ use x509_cert::der::{Decode, Encode};
 
 #[test]
 fn hcpki_xmlsec1_and_openssl_agree_on_the_xades_fixture_set() {
-    let w = World::new();
+    // An e-prescription carries no validation data: hcpki fetches the signer's CRL from the distribution point
+    // its certificate names, which this hierarchy's certificates point at a repository served here.
+    let repository = HpkiRepository::start();
+    let w = World::new(HpkiTestCas::with_repository(&repository.base_url()).unwrap());
     let now = w.now;
     let (from, _) = validity(&w.expired.signature.cert);
+    let crl_url = w.cas.signature_crl_url();
+    let revoked = [(&w.revoked_before, now - 60), (&w.revoked_after, now - 60)];
+    repository.set_crl(&crl_url, Some(w.crl(now + 1, &revoked)));
+    repository.set_crl(&w.cas.root_arl_url(), Some(w.cas.root_arl(&[], CrlValidity::fresh(24)).unwrap()));
     let b_t = w.xades(&w.card, now, Some(now));
     let text = String::from_utf8(b_t.clone()).unwrap();
-    let trusted = "INDETERMINATE/TRY_LATER";
     let ok = |stamped: bool| {
         let mut peers = vec![(Peer::Xmlsec, true)];
         if stamped {
@@ -60,8 +67,8 @@ fn hcpki_xmlsec1_and_openssl_agree_on_the_xades_fixture_set() {
         peers
     };
     let mut fixtures = vec![
-        Fixture::new("b-b", w.xades(&w.card, now, None), (trusted, Some("B-B")), ok(false)),
-        Fixture::new("b-t", b_t.clone(), (trusted, Some("B-T")), ok(true)),
+        Fixture::new("b-b", w.xades(&w.card, now, None), ("PASSED", Some("B-B")), ok(false)),
+        Fixture::new("b-t", b_t.clone(), ("PASSED", Some("B-T")), ok(true)),
         Fixture::new(
             "tampered-prescription",
             tamper_prescription(&text).into_bytes(),
@@ -77,19 +84,19 @@ fn hcpki_xmlsec1_and_openssl_agree_on_the_xades_fixture_set() {
         Fixture::new(
             "revoked-before-time-stamp",
             w.xades(&w.revoked_before, now, Some(now)),
-            (trusted, Some("B-T")),
+            ("FAILED/REVOKED", Some("B-T")),
             ok(true),
         ),
         Fixture::new(
             "revoked-after-time-stamp",
             w.xades(&w.revoked_after, now - 3600, Some(now - 3600)),
-            (trusted, Some("B-T")),
+            ("PASSED", Some("B-T")),
             ok(true),
         ),
         Fixture::new(
             "expired-time-stamped-in-validity",
             w.xades(&w.expired, from + 3600, Some(from + 3600)),
-            (trusted, Some("B-T")),
+            ("PASSED", Some("B-T")),
             vec![(Peer::Xmlsec, false), (Peer::XmlsecAt(from + 3600), true), (Peer::XadesTimeStamp, true)],
         ),
         Fixture::new(
@@ -107,7 +114,7 @@ fn hcpki_xmlsec1_and_openssl_agree_on_the_xades_fixture_set() {
         Fixture::new(
             "broken-time-stamp",
             break_xades_time_stamp(&text).into_bytes(),
-            (trusted, Some("B-B")),
+            ("PASSED", Some("B-B")),
             vec![(Peer::Xmlsec, true), (Peer::XadesTimeStamp, false)],
         ),
     ];
@@ -120,11 +127,18 @@ fn hcpki_xmlsec1_and_openssl_agree_on_the_xades_fixture_set() {
         ));
     }
     w.judge("xades", "xml", &fixtures);
+    assert!(repository.gets(&crl_url) > 0, "hcpki never fetched the signature CA's CRL");
+
+    // The CRL withdrawn (and no OCSP responder): nothing proves the signer's status.
+    repository.set_crl(&crl_url, None);
+    let withdrawn = Fixture::new("b-t-crl-withdrawn", b_t, ("INDETERMINATE/TRY_LATER", Some("B-T")), ok(true));
+    w.judge("xades", "xml", &[withdrawn]);
 }
 
 #[test]
 fn hcpki_pyhanko_and_pdfsig_agree_on_the_pades_fixture_set() {
-    let w = World::new();
+    // Certificates naming an unreachable CRL distribution point: only the DSS can prove a status.
+    let w = World::new(HpkiTestCas::new().unwrap());
     let now = w.now;
     let (from, _) = validity(&w.expired.signature.cert);
     let original = w.h.path("letter.pdf");
@@ -270,9 +284,8 @@ struct World {
 }
 
 impl World {
-    fn new() -> Self {
+    fn new(cas: HpkiTestCas) -> Self {
         let h = Hcpki::initialized(Backend::Sqlite);
-        let cas = HpkiTestCas::new().unwrap();
         let card = cas.issue(&HpkiSubject::default()).unwrap();
         let other = |id: &str| HpkiSubject { registration_id: id.to_owned(), ..HpkiSubject::default() };
         let revoked_before = cas.issue(&other("Test000002")).unwrap();
