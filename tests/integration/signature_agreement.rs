@@ -489,6 +489,9 @@ impl World {
             let mut row = format!("{:<34} hcpki {:<42} {:<6}", f.name, verdict, level.unwrap_or("-"));
             for (peer, expected) in &f.peers {
                 let out = self.run_peer(*peer, &file, &f.bytes, f.name);
+                if !answered(*peer, &out) {
+                    wrong.push(format!("{}: {peer:?} gave no answer (a broken run)\n{}", f.name, describe(&out)));
+                }
                 let accepted = accepts(*peer, &out);
                 row += &format!(" {peer:?} {}{}", if accepted { "OK" } else { "refused" }, status(*peer, &out));
                 if accepted != *expected {
@@ -556,6 +559,20 @@ impl World {
             Peer::PyhankoAdes => output(pyhanko("adesverify").arg(file)),
             Peer::Pdfsig => output(Command::new("pdfsig").arg(file)),
         }
+    }
+}
+
+/// Whether `peer` ran its check to the end and said something (either way): a run that stopped before (a missing
+/// tool, a bad argument, a crash) must fail the test, not count as a refusal.
+fn answered(peer: Peer, out: &Output) -> bool {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    match peer {
+        Peer::Xmlsec | Peer::XmlsecAt(_) => {
+            String::from_utf8_lossy(&out.stderr).contains("SignedInfo References (ok/all)")
+        }
+        Peer::XadesTimeStamp => stdout.contains("Verification: "),
+        Peer::Pyhanko | Peer::PyhankoAdes => stdout.lines().any(|l| l.starts_with("Signature1:")),
+        Peer::Pdfsig => stdout.contains("Signature #1:"),
     }
 }
 
