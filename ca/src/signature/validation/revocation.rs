@@ -5,7 +5,10 @@
 //! A CRL counts when its issuer's key (the CA that issued the certificate) signed it, it is complete (no
 //! issuingDistributionPoint, not a delta CRL, no critical extension unread), and it *covers* the time asked:
 //! issued at or after it, or current at it (thisUpdate ≤ time ≤ nextUpdate, the CA's own promise that nothing
-//! changed in between). An OCSP response counts when the CA or a responder it delegated (extendedKeyUsage
+//! changed in between) — and, for data issued after the certificate expired, only when it says it still lists
+//! expired certificates (a CRL's expiredCertsOnCRL at or before the certificate's notAfter, X.509 §9.3.3; an
+//! OCSP response's archiveCutoff, RFC 6960 §4.4.4): a CA may drop a certificate from its CRLs once it expired
+//! (RFC 5280 §3.3), so silence afterwards proves nothing. An OCSP response counts when the CA or a responder it delegated (extendedKeyUsage
 //! OCSPSigning) signed it, it answers for this certificate's CertID, and it covers the time in the same way. A
 //! listing with a revocation time at or before the time asked is decisive whatever the data's age (a revocation
 //! is never undone for signatures: certificateHold is read as revoked).
@@ -72,7 +75,9 @@ pub(super) fn status(
     notes: &mut Vec<String>,
 ) -> Status {
     let mut stale = Vec::new();
+    let mut after_expiry = Vec::new();
     let mut good = None;
+    let (_, not_after) = cert.validity();
     let (crl_source, ocsp_source) = if embedded {
         (RevocationSource::EmbeddedCrl, RevocationSource::EmbeddedOcsp)
     } else {
@@ -91,7 +96,9 @@ pub(super) fn status(
                 {
                     return Status::Revoked { source, at: revoked };
                 }
-                if said.covers(at) {
+                if !said.speaks_of_expired(not_after) {
+                    after_expiry.push(crate::time::rfc3339(said.this_update));
+                } else if said.covers(at) {
                     good.get_or_insert(Status::Good { source, revoked_later: said.revoked });
                 } else {
                     stale.push(crate::time::rfc3339(said.this_update));
@@ -101,10 +108,24 @@ pub(super) fn status(
         }
     }
     good.unwrap_or_else(|| {
-        Status::Unknown(if stale.is_empty() {
+        let mut why = Vec::new();
+        if !stale.is_empty() {
+            why.push(format!(
+                "only revocation data issued before that time ({}) and no longer current at it",
+                stale.join(", ")
+            ));
+        }
+        if !after_expiry.is_empty() {
+            why.push(format!(
+                "revocation data issued after the certificate expired ({}) that does not say it keeps listing \
+                 expired certificates (its silence proves nothing)",
+                after_expiry.join(", ")
+            ));
+        }
+        Status::Unknown(if why.is_empty() {
             "no CRL or OCSP response of its issuer".to_owned()
         } else {
-            format!("only revocation data issued before that time ({}) and no longer current at it", stale.join(", "))
+            why.join("; ")
         })
     })
 }
@@ -115,9 +136,17 @@ struct Said {
     this_update: i64,
     next_update: Option<i64>,
     revoked: Option<i64>,
+    /// Certificates that expired at or after this time are still listed (expiredCertsOnCRL, archiveCutoff).
+    keeps_expired_since: Option<i64>,
 }
 
 impl Said {
+    /// Whether this data can speak of a certificate that expires at `not_after`: issued while it was valid, or
+    /// keeping certificates that expired since before then.
+    fn speaks_of_expired(&self, not_after: i64) -> bool {
+        self.this_update <= not_after || self.keeps_expired_since.is_some_and(|since| since <= not_after)
+    }
+
     fn covers(&self, at: i64) -> bool {
         self.this_update >= at || self.next_update.is_some_and(|next| self.this_update <= at && at <= next)
     }
@@ -151,11 +180,33 @@ fn crl_entry(der: &[u8], cert: &ParsedCert, issuer: &ParsedCert) -> Result<Optio
         .flatten()
         .find(|r| r.serial_number == *serial)
         .map(|r| crate::time::unix(&r.revocation_date));
+    let keeps_expired_since = tbs
+        .crl_extensions
+        .iter()
+        .flatten()
+        .find(|ext| ext.extn_id == ID_CE_EXPIRED_CERTS_ON_CRL)
+        .map(|ext| generalized_time(ext.extn_value.as_bytes()))
+        .transpose()
+        .map_err(|e| format!("the CRL of {name} has an expiredCertsOnCRL that is not a GeneralizedTime ({e})"))?;
     Ok(Some(Said {
         this_update: crate::time::unix(&tbs.this_update),
         next_update: tbs.next_update.as_ref().map(crate::time::unix),
         revoked,
+        keeps_expired_since,
     }))
+}
+
+/// expiredCertsOnCRL (X.509 §9.3.3): the CRL lists certificates that expired at or after this time.
+const ID_CE_EXPIRED_CERTS_ON_CRL: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.29.60");
+/// id-pkix-ocsp-archive-cutoff (RFC 6960 §4.4.4): the responder keeps status for certificates that expired at or
+/// after this time.
+const ID_PKIX_OCSP_ARCHIVE_CUTOFF: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.6");
+
+/// An extension value that is one DER GeneralizedTime, as Unix seconds.
+fn generalized_time(der: &[u8]) -> Result<i64, der::Error> {
+    let time = der::asn1::GeneralizedTime::from_der(der)?;
+    Ok(crate::time::unix(&x509_cert::time::Time::GeneralTime(time)))
 }
 
 /// What the OCSP response `der` says of `cert`, `None` when it answers for other certificates.
@@ -196,7 +247,21 @@ fn ocsp_entry(der: &[u8], cert: &ParsedCert, issuer: &ParsedCert) -> Result<Opti
         CertStatus::Unknown(_) => return Err(bad(&format!("does not know {}", cert.subject()))),
     };
     let unix = |t: der::asn1::GeneralizedTime| crate::time::unix(&x509_cert::time::Time::GeneralTime(t));
-    Ok(Some(Said { this_update: unix(single.this_update), next_update: single.next_update.map(unix), revoked }))
+    let keeps_expired_since = single
+        .single_extensions
+        .iter()
+        .flatten()
+        .chain(basic.tbs_response_data.response_extensions.iter().flatten())
+        .find(|ext| ext.extn_id == ID_PKIX_OCSP_ARCHIVE_CUTOFF)
+        .map(|ext| generalized_time(ext.extn_value.as_bytes()))
+        .transpose()
+        .map_err(|e| bad(&format!("has an archiveCutoff that is not a GeneralizedTime ({e})")))?;
+    Ok(Some(Said {
+        this_update: unix(single.this_update),
+        next_update: single.next_update.map(unix),
+        revoked,
+        keeps_expired_since,
+    }))
 }
 
 /// Whether `id` names `cert` issued by `issuer` (SHA-1 or SHA-2 CertID).

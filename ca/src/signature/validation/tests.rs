@@ -182,6 +182,113 @@ fn an_expired_certificate_needs_a_time_stamp_from_its_validity() {
     assert_eq!(report.level, Some(Level::BaselineLt));
     e.signature_time_stamps = vec![stamp(to + 60)];
     assert_eq!(judge(&e).verdict(), "FAILED/EXPIRED");
+
+    // A CRL issued after the certificate expired says nothing of it unless it keeps expired certificates (a CA
+    // may drop them, RFC 5280 §3.3): TRY_LATER, with the reason. A listing in it is still decisive.
+    e.signature_time_stamps = vec![stamp(from + 3600)];
+    e.crls = vec![crl(to + 3600, &[])];
+    let report = judge(&e);
+    assert_eq!(report.verdict(), "INDETERMINATE/TRY_LATER", "{report:?}");
+    assert!(report.detail.contains("issued after the certificate expired"), "{}", report.detail);
+    e.crls = vec![crl(to + 3600, &[(expired, from + 60)])];
+    assert_eq!(judge(&e).verdict(), "FAILED/REVOKED");
+}
+
+/// A CA of our own making (P-256), its certificate, and a leaf it issued that expired at `not_after`; CRLs it
+/// signs with any extensions (the test HPKI CAs' rcgen CRLs take none).
+struct OwnCa {
+    key: SoftwareKey,
+    cert: Vec<u8>,
+    leaf: Vec<u8>,
+}
+
+impl OwnCa {
+    fn new(not_after: i64) -> Self {
+        let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
+        let pair = rcgen::KeyPair::try_from(pkcs8.as_slice()).unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, "OWN SIGNATURE CA");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.not_before = odt(not_after - 10 * 86_400);
+        params.not_after = odt(not_after + 3650 * 86_400);
+        let ca_cert = params.self_signed(&pair).unwrap();
+        let issuer = rcgen::Issuer::from_params(&params, &pair);
+        let leaf_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut leaf = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        leaf.distinguished_name.push(rcgen::DnType::CommonName, "Signer");
+        leaf.key_usages = vec![rcgen::KeyUsagePurpose::ContentCommitment];
+        leaf.not_before = odt(not_after - 86_400);
+        leaf.not_after = odt(not_after);
+        let leaf = leaf.signed_by(&leaf_key, &issuer).unwrap();
+        Self { key, cert: ca_cert.der().to_vec(), leaf: leaf.der().to_vec() }
+    }
+
+    /// A CRL issued at `this_update`, listing nobody, with expiredCertsOnCRL = `keeps_since` when given.
+    fn crl(&self, this_update: i64, keeps_since: Option<i64>) -> Vec<u8> {
+        use x509_cert::crl::{CertificateList, TbsCertList};
+        use x509_cert::ext::Extension;
+        let algorithm = KeyAlgorithm::P256.signature_algorithm();
+        let time = |t: i64| {
+            x509_cert::time::Time::GeneralTime(
+                der::asn1::GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(
+                    u64::try_from(t).unwrap(),
+                ))
+                .unwrap(),
+            )
+        };
+        let extensions = keeps_since.map(|since| {
+            let value = der::asn1::GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(
+                u64::try_from(since).unwrap(),
+            ))
+            .unwrap()
+            .to_der()
+            .unwrap();
+            vec![Extension {
+                extn_id: der::asn1::ObjectIdentifier::new_unwrap("2.5.29.60"),
+                critical: false,
+                extn_value: der::asn1::OctetString::new(value).unwrap(),
+            }]
+        });
+        let tbs: TbsCertList = TbsCertList {
+            version: x509_cert::Version::V2,
+            signature: algorithm.clone(),
+            issuer: cert(&self.cert).tbs_certificate().subject().clone(),
+            this_update: time(this_update),
+            next_update: Some(time(this_update + 86_400)),
+            revoked_certificates: None,
+            crl_extensions: extensions,
+        };
+        let signature = self.key.sign(&tbs.to_der().unwrap()).unwrap();
+        let list: CertificateList = CertificateList {
+            tbs_cert_list: tbs,
+            signature_algorithm: algorithm,
+            signature: der::asn1::BitString::from_bytes(&signature).unwrap(),
+        };
+        list.to_der().unwrap()
+    }
+}
+
+#[test]
+fn data_issued_after_expiry_counts_only_when_it_keeps_expired_certificates() {
+    let not_after = now() - 30 * 86_400;
+    let own = OwnCa::new(not_after);
+    let trust = SigningTrust::new(std::slice::from_ref(&own.cert), &[pki().tsa.to_der().unwrap()]).unwrap();
+    let evidence = |crls: Vec<Vec<u8>>| SignatureEvidence {
+        signer: Some(cert(&own.leaf)),
+        signature_time_stamps: vec![stamp(not_after - 3600)],
+        crls,
+        ..SignatureEvidence::new()
+    };
+    let judge = |crls| validate(&evidence(crls), &trust, now(), &offline);
+    // Issued while the certificate was valid and current at the time stamp: it covers.
+    assert_eq!(judge(vec![own.crl(not_after - 7200, None)]).verdict(), "PASSED");
+    // Issued a week after it expired: silence proves nothing, unless the CRL keeps certificates expired since
+    // before its notAfter.
+    let later = not_after + 7 * 86_400;
+    let report = judge(vec![own.crl(later, None)]);
+    assert_eq!(report.verdict(), "INDETERMINATE/TRY_LATER", "{report:?}");
+    assert_eq!(judge(vec![own.crl(later, Some(not_after - 86_400))]).verdict(), "PASSED");
+    assert_eq!(judge(vec![own.crl(later, Some(not_after + 1))]).verdict(), "INDETERMINATE/TRY_LATER");
 }
 
 #[test]
