@@ -37,6 +37,7 @@
 use crate::cades::{path, write_pem};
 use crate::harness::{Backend, Hcpki, describe};
 use crate::hpki_repository::HpkiRepository;
+use crate::signature_verify::{serial, validity};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hcpki_ca::signature::{pades, xades};
@@ -296,7 +297,7 @@ impl World {
         let revoked_after = cas.issue(&other("Test000003")).unwrap();
         let expired = cas.issue_expired(&other("Test000004")).unwrap();
         let stranger = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
-        let (tsa, tsa_cert) = old_tsa();
+        let (tsa, tsa_cert) = crate::cades::old_tsa("hcpki agreement test TSA");
         let tsa_pem = h.path("agreement-tsa.pem");
         write_pem(&tsa_pem, "CERTIFICATE", &tsa_cert);
         let root_pem = h.path("hpki-root.pem");
@@ -727,32 +728,6 @@ fn break_pades_time_stamp(pdf: &[u8]) -> Vec<u8> {
     patch_cms(pdf, cms.len() - 1, 0x01)
 }
 
-/// A TSA under a self-signed certificate (critical extendedKeyUsage timeStamping) valid since 2020, so it can
-/// stamp at any time a fixture needs, and that certificate (its own trust anchor).
-fn old_tsa() -> (TimeStampAuthority, Vec<u8>) {
-    use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
-    let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
-    let pair = rcgen::KeyPair::try_from(pkcs8.as_slice()).unwrap();
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.distinguished_name.push(rcgen::DnType::CommonName, "hcpki agreement test TSA");
-    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-    params.not_after = rcgen::date_time_ymd(2040, 1, 1);
-    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
-    // extendedKeyUsage critical { id-kp-timeStamping } (RFC 3161 §2.3); rcgen writes it non-critical.
-    let mut eku = rcgen::CustomExtension::from_oid_content(
-        &[2, 5, 29, 37],
-        vec![0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08],
-    );
-    eku.set_criticality(true);
-    params.custom_extensions.push(eku);
-    let cert = params.self_signed(&pair).unwrap().der().to_vec();
-    let settings = hcpki_ca::timestamp::TsaSettings {
-        policy: "1.3.6.1.4.1.99999.3161.1".parse().unwrap(),
-        accuracy: hcpki_ca::timestamp::Accuracy { seconds: Some(1), millis: None, micros: None },
-    };
-    (TimeStampAuthority::new(&cert, std::sync::Arc::new(key), settings).unwrap(), cert)
-}
-
 /// The DER of RFC 5035's IssuerSerial of `cert`: SEQUENCE { GeneralNames { [4] issuer }, serialNumber }.
 fn issuer_serial(cert: &[u8]) -> Vec<u8> {
     let cert = x509_cert::Certificate::from_der(cert).unwrap();
@@ -775,16 +750,6 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
 
 fn sha256_b64(bytes: &[u8]) -> String {
     STANDARD.encode(HashAlgorithm::Sha256.digest(bytes))
-}
-
-fn serial(cert: &[u8]) -> Vec<u8> {
-    x509_cert::Certificate::from_der(cert).unwrap().tbs_certificate().serial_number().as_bytes().to_vec()
-}
-
-fn validity(cert: &[u8]) -> (i64, i64) {
-    let cert = x509_cert::Certificate::from_der(cert).unwrap();
-    let v = cert.tbs_certificate().validity();
-    (hcpki_ca::time::unix(&v.not_before), hcpki_ca::time::unix(&v.not_after))
 }
 
 fn odt(t: i64) -> time::OffsetDateTime {

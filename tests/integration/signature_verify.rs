@@ -425,32 +425,12 @@ impl Signer<'_> {
     }
 }
 
-/// An in-process TSA under a self-signed certificate (critical extendedKeyUsage timeStamping) valid since 2020,
-/// so it can stamp at any time a fixture needs; the file of its certificate (its own trust anchor).
+/// [`crate::cades::old_tsa`] and the file of its certificate (its own trust anchor).
 fn old_tsa(h: &Hcpki) -> (TimeStampAuthority, std::path::PathBuf) {
-    use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
-    let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
-    let pair = rcgen::KeyPair::try_from(pkcs8.as_slice()).unwrap();
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.distinguished_name.push(rcgen::DnType::CommonName, "hcpki verifier test TSA");
-    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-    params.not_after = rcgen::date_time_ymd(2040, 1, 1);
-    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
-    // extendedKeyUsage critical { id-kp-timeStamping } (RFC 3161 §2.3); rcgen writes it non-critical.
-    let mut eku = rcgen::CustomExtension::from_oid_content(
-        &[2, 5, 29, 37],
-        vec![0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08],
-    );
-    eku.set_criticality(true);
-    params.custom_extensions.push(eku);
-    let cert = params.self_signed(&pair).unwrap().der().to_vec();
-    let settings = hcpki_ca::timestamp::TsaSettings {
-        policy: "1.3.6.1.4.1.99999.3161.1".parse().unwrap(),
-        accuracy: hcpki_ca::timestamp::Accuracy { seconds: Some(1), millis: None, micros: None },
-    };
+    let (tsa, cert) = crate::cades::old_tsa("hcpki verifier test TSA");
     let file = h.path("verifier-tsa.pem");
     write_pem(&file, "CERTIFICATE", &cert);
-    (TimeStampAuthority::new(&cert, std::sync::Arc::new(key), settings).unwrap(), file)
+    (tsa, file)
 }
 
 /// A B-B signature by an authentication certificate: `cades::prepare` refuses one, so the fixture is the
@@ -497,11 +477,11 @@ fn tamper_signing_time(p7s: &[u8], at: i64) -> Vec<u8> {
     tampered
 }
 
-fn serial(cert: &[u8]) -> Vec<u8> {
+pub(crate) fn serial(cert: &[u8]) -> Vec<u8> {
     x509_cert::Certificate::from_der(cert).unwrap().tbs_certificate().serial_number().as_bytes().to_vec()
 }
 
-fn validity(cert: &[u8]) -> (i64, i64) {
+pub(crate) fn validity(cert: &[u8]) -> (i64, i64) {
     let cert = x509_cert::Certificate::from_der(cert).unwrap();
     let v = cert.tbs_certificate().validity();
     (hcpki_ca::time::unix(&v.not_before), hcpki_ca::time::unix(&v.not_after))
