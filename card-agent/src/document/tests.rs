@@ -152,3 +152,54 @@ fn the_signature_carries_the_configured_ca_that_issued_the_signer() {
     let p7s = cades::CadesSignature::from_der(&signed.output).unwrap();
     assert_eq!(p7s.signed_data().certificates.as_ref().map(|c| c.0.len()), Some(2));
 }
+
+/// The individual number (個人番号) is never read (issue #28): across a login with the authentication key, a
+/// consent signed with the signing key, the basic four items and every PIN counter, the only files the agent
+/// selects in the 券面事項入力補助 AP are its PIN (EF 0011) and the basic four items (EF 0002) — never the number
+/// (EF 0001) — and the only commands it sends there are SELECT, VERIFY and READ BINARY.
+#[test]
+fn the_individual_number_is_never_selected() {
+    use hcpki_vcard::card::TranscriptEntry;
+    const TEXT_AP: &[u8] = &[0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08];
+    let readers = MemReaders::with_readers(&["R0"]);
+    let inserted = readers.insert("R0", jpki_identity(0).card());
+    inserted.lock().unwrap().set_recording(true);
+    let broker = Broker::new(readers);
+
+    let login = request(CardKind::Jpki);
+    let answer = broker.sign(&login, &Recording::new("1234")).unwrap();
+    verify(&answer.chain, &login.message, &answer.signature);
+    let doc = Document::new(Format::Cades, "同意書", None, b"I agree.\n".to_vec()).unwrap();
+    sign(&broker, &doc, &card(CardKind::Jpki), &Recording::new("sign1234"), 1_790_000_000, &[]).unwrap();
+    let text_pin = |_: Option<u8>| Ok(Pin(Zeroizing::new("1234".to_owned())));
+    broker.basic_attributes(None, false, &text_pin).unwrap();
+    for role in [KeyRole::Auth, KeyRole::Sign] {
+        broker.pin_status(None, CardKind::Jpki, role).unwrap();
+    }
+
+    let transcript = inserted.lock().unwrap().take_transcript();
+    let commands: Vec<Vec<u8>> = transcript
+        .into_iter()
+        .filter_map(|entry| match entry {
+            TranscriptEntry::Apdu { command, .. } => Some(command),
+            _ => None,
+        })
+        .collect();
+    let mut in_text_ap = false;
+    let mut text_files = Vec::new();
+    for command in &commands {
+        let (Some(&ins), Some(&p1)) = (command.get(1), command.get(2)) else { continue };
+        let data = command.get(5..5 + usize::from(*command.get(4).unwrap_or(&0))).unwrap_or_default();
+        if ins == 0xA4 && p1 == 0x04 {
+            in_text_ap = data == TEXT_AP;
+        } else if in_text_ap {
+            assert!(matches!(ins, 0xA4 | 0x20 | 0xB0), "command {} in the text AP", hex::encode_upper(command));
+            if ins == 0xA4 {
+                text_files.push(hex::encode_upper(data));
+            }
+        }
+    }
+    assert!(commands.len() > 20, "the transcript recorded the session: {}", commands.len());
+    assert!(text_files.contains(&"0002".to_owned()), "the basic four items were read: {text_files:?}");
+    assert!(text_files.iter().all(|f| f == "0011" || f == "0002"), "files selected in the text AP: {text_files:?}");
+}
