@@ -91,6 +91,15 @@ fn signatures_of_every_format_are_judged_and_pdf_and_cades_renew_with_the_served
     let document = h.path("bundle.json");
     std::fs::write(&document, DOCUMENT).unwrap();
     verdict(&h, &p7s_file, Some(&document), "cades", "B-LT");
+    // The same signature as OpenSSL writes it by default (PEM, "-----BEGIN CMS-----") is the same verdict.
+    let pem = h.path("bundle.json.p7s.pem");
+    crate::fixtures::run_ok(
+        std::process::Command::new("openssl")
+            .args(["cms", "-cmsout", "-inform", "DER", "-outform", "PEM", "-in", path(&p7s_file), "-out"])
+            .arg(&pem),
+    );
+    assert!(std::fs::read_to_string(&pem).unwrap().starts_with("-----BEGIN CMS-----"));
+    verdict(&h, &pem, Some(&document), "cades", "B-LT");
     h.ok(&["signature", "renew", path(&p7s_file), "--data", path(&document)]);
     h.ok(&["signature", "renew", path(&p7s_file), "--data", path(&document)]);
     verdict(&h, &p7s_file, Some(&document), "cades", "B-LTA");

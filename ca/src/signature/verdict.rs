@@ -5,7 +5,7 @@
 //! The format is read from the file itself, never from its name: a PDF starts with `%PDF-` (PAdES, every
 //! signature of the file judged), an XML document with `<` after any byte-order mark and blanks (an XAdES
 //! e-prescription, which carries its document), anything else is a detached CAdES `.p7s`, whose document comes
-//! separately.
+//! separately — DER, or PEM (`-----BEGIN PKCS7-----` or `CMS`, what `openssl cms -sign` writes by default).
 
 use super::validation::{Failure, FetchRequest, Indication, Report, SigningTrust, SubIndication};
 use super::{cades, pades, xades};
@@ -59,6 +59,9 @@ pub enum VerdictError {
         "this is a detached CAdES signature: give the signed document with it (--data FILE, or \"data\" in the API)"
     )]
     DocumentMissing,
+    /// A PEM file that is not a PKCS#7 / CMS signature, or broken PEM.
+    #[error("the file is PEM but not a signature ({0}): give the .p7s (DER, or PEM labelled PKCS7 or CMS)")]
+    Pem(String),
     /// A document given with a signature that carries its own.
     #[error(
         "a {} signature carries the document it signs: give the signed file alone (no --data, no \"data\" in the API)",
@@ -121,7 +124,7 @@ pub fn judge(
     let format = Format::detect(signed);
     let one = |report| vec![SignatureVerdict { field: None, report }];
     let signatures = match (format, document) {
-        (Format::Cades, Some(document)) => one(cades::validate(signed, document, trust, now, fetch)),
+        (Format::Cades, Some(document)) => one(cades::validate(&unarmoured(signed)?, document, trust, now, fetch)),
         (Format::Cades, None) => return Err(VerdictError::DocumentMissing),
         (other, Some(_)) => return Err(VerdictError::DocumentNotUsed(other)),
         (Format::Xades, None) => one(xades::validate(signed, trust, now, fetch)),
@@ -131,6 +134,19 @@ pub fn judge(
             .collect(),
     };
     Ok(Verdict { format, signatures })
+}
+
+/// A `.p7s` as DER: PEM armour (`PKCS7`, `CMS`) removed; anything else is taken as DER as it is (and judged
+/// FORMAT_FAILURE if it is not).
+fn unarmoured(signed: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, VerdictError> {
+    if !signed.trim_ascii_start().starts_with(b"-----BEGIN") {
+        return Ok(std::borrow::Cow::Borrowed(signed));
+    }
+    match der::pem::decode_vec(signed.trim_ascii()) {
+        Ok(("PKCS7" | "CMS", der)) => Ok(std::borrow::Cow::Owned(der)),
+        Ok((label, _)) => Err(VerdictError::Pem(format!("labelled {label:?}"))),
+        Err(e) => Err(VerdictError::Pem(e.to_string())),
+    }
 }
 
 #[cfg(test)]
@@ -146,6 +162,26 @@ mod tests {
         assert_eq!(Format::detect(b""), Format::Cades);
         // A PDF is a PDF only from its first byte: text before it is not read as one.
         assert_eq!(Format::detect(b" %PDF-1.7"), Format::Cades);
+        assert_eq!(Format::detect(b"-----BEGIN PKCS7-----\n"), Format::Cades);
+    }
+
+    #[test]
+    fn a_pem_p7s_is_read_as_its_der_and_other_pem_is_refused() {
+        let der = [0x30, 0x03, 0x02, 0x01, 0x01];
+        let pem = der::pem::encode_string("PKCS7", der::pem::LineEnding::LF, &der).unwrap();
+        assert_eq!(unarmoured(pem.as_bytes()).unwrap().as_ref(), der);
+        let cms = der::pem::encode_string("CMS", der::pem::LineEnding::CRLF, &der).unwrap();
+        assert_eq!(unarmoured(cms.as_bytes()).unwrap().as_ref(), der);
+        assert_eq!(unarmoured(&der).unwrap().as_ref(), der);
+        let certificate = der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &der).unwrap();
+        let trust = SigningTrust::new(&[], &[]).unwrap();
+        let fetch = |_: &FetchRequest<'_>| Err::<Vec<u8>, String>("offline".into());
+        let err = judge(certificate.as_bytes(), Some(b"x"), &trust, 0, &fetch).unwrap_err();
+        assert!(err.to_string().contains("\"CERTIFICATE\""), "{err}");
+        assert!(matches!(
+            judge(b"-----BEGIN PKCS7-----\n!!", Some(b"x"), &trust, 0, &fetch),
+            Err(VerdictError::Pem(_))
+        ));
     }
 
     #[test]
