@@ -111,7 +111,8 @@ impl Evidence {
             "b-lt" => "b-lt",
             "b-lta" => "b-lta",
             other => {
-                return Err(ConsentError::Signature(format!("{format} {}", other.chars().take(40).collect::<String>())));
+                let other: String = other.chars().take(40).collect();
+                return Err(ConsentError::Signature(format!("{format} {other}")));
             }
         };
         Ok(Self { signer, document, format, level, signer_certificate, time_stamp_at })

@@ -19,10 +19,8 @@ macro_rules! link_columns {
     };
 }
 
-pub(super) const INSERT: &str = concat!(
-    "INSERT INTO consents (id, client_id, purpose, facility_id, patient_key, physician_key, state, created_at, \
-     expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-);
+pub(super) const INSERT: &str = "INSERT INTO consents (id, client_id, purpose, facility_id, patient_key, \
+     physician_key, state, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 pub(super) const BY_ID: &str = concat!("SELECT ", consent_columns!(), " FROM consents WHERE id = $1");
 /// `$1` id, `$2` the state read, `$3` now.
 pub(super) const SHOW: &str = concat!(
