@@ -7,6 +7,7 @@ use crate::consent::{ConsentMove, ConsentRecord, ConsentState, EvidenceLevel, Id
 
 on_every_backend!(
     consents_move_once_from_the_state_read_and_stay_as_history,
+    of_two_racing_signatures_or_withdrawals_one_is_written,
     identity_links_are_updated_not_duplicated,
 );
 
@@ -134,6 +135,39 @@ async fn consents_move_once_from_the_state_read_and_stay_as_history(db: TestDb) 
     let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
     assert!(actions.iter().all(|a| a.starts_with("consent.")), "nothing of the refused moves: {actions:?}");
     assert_eq!(actions.iter().filter(|a| *a == "consent.withdrawn").count(), 1);
+}
+
+/// Two consents of one service, patient and purpose signed at once on two handles: one becomes live, the other
+/// is not written (PostgreSQL's writers really run together; the partial unique index is the backstop). Then
+/// two withdrawals of the live one at once: one ends it.
+async fn of_two_racing_signatures_or_withdrawals_one_is_written(db: TestDb) {
+    let s = &*db.store;
+    let other = db.another_handle().await;
+    for id in ["x", "y"] {
+        s.consent_create(&consent(id, "record-link"), &event("consent.requested", id), AT_MS).await.unwrap();
+    }
+    let sign = ConsentMove::Sign(evidence(EvidenceLevel::PatientSignature, "ab"));
+    let (ex, ey) = (event("consent.signed", "x"), event("consent.signed", "y"));
+    let (x, y) = tokio::join!(
+        s.consent_move("x", ConsentState::Requested, &sign, &ex, AT_MS),
+        other.consent_move("y", ConsentState::Requested, &sign, &ey, AT_MS)
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    let live = match (x, y) {
+        (Some(live), None) | (None, Some(live)) => live,
+        both => panic!("exactly one signature: {both:?}"),
+    };
+    assert_eq!(s.consent_live("emr", "pk1:patient", "record-link").await.unwrap().map(|c| c.id), Some(live.id.clone()));
+
+    let withdraw = ConsentMove::Withdraw(evidence(EvidenceLevel::PatientSignature, "99"));
+    let gone = event("consent.withdrawn", &live.id);
+    let (a, b) = tokio::join!(
+        s.consent_move(&live.id, ConsentState::Signed, &withdraw, &gone, AT_MS),
+        other.consent_move(&live.id, ConsentState::Signed, &withdraw, &gone, AT_MS)
+    );
+    assert!(a.unwrap().is_some() != b.unwrap().is_some(), "exactly one withdrawal");
+    let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["consent.requested", "consent.requested", "consent.signed", "consent.withdrawn"]);
 }
 
 fn link(generation: i64, signing: &str, auth: Option<&str>) -> IdentityLinkRecord {
