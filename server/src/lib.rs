@@ -7,6 +7,7 @@ mod backup;
 mod cli;
 mod cmd;
 mod config;
+pub mod consent;
 mod console;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod consent;
 pub mod console_grant;
 pub mod facility;
 pub mod fault;
@@ -53,8 +54,8 @@ pub use sso::{
     ServiceRecord, SessionRecord, SweepCounts, TokenWrite, TokenWritten,
 };
 pub use traits::{
-    Acme, AuditLog, Backend, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc, Operators,
-    PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
+    Acme, AuditLog, Backend, Consents, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc,
+    Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
 };
 
 use std::sync::Arc;
@@ -63,7 +64,7 @@ use std::sync::Arc;
 pub mod prelude {
     pub use super::Store;
     pub use super::traits::{
-        Acme, AuditLog, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc, Operators,
+        Acme, AuditLog, Consents, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc, Operators,
         PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
     };
 }
@@ -88,6 +89,7 @@ pub trait Store:
     + Services
     + Oidc
     + SigningRequests
+    + Consents
     + std::fmt::Debug
 {
 }
@@ -109,6 +111,7 @@ impl<T> Store for T where
         + Services
         + Oidc
         + SigningRequests
+        + Consents
         + std::fmt::Debug
 {
 }

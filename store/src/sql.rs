@@ -14,6 +14,7 @@
 mod acme;
 mod allocations;
 mod audit_log;
+mod consents;
 mod console_grants;
 mod enrollment;
 mod errors;
@@ -47,10 +48,11 @@ use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, Held
 use hcpki_model::{CaName, CertProfile, ProfileKind, SerialHex};
 // The area traits from their own module, not `store::prelude`: the parent opens these backends, so a path back
 // to it would be an import loop.
+use crate::consent::{ConsentMove, ConsentRecord, ConsentState, IdentityLinkRecord};
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
 use crate::traits::{
-    Acme, AuditLog, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc, Operators, PortalUsers,
-    RateLimits, Revocations, Services, Sessions, SigningRequests,
+    Acme, AuditLog, Consents, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc, Operators,
+    PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
 };
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
@@ -266,6 +268,7 @@ services::services_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 oidc::oidc_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 allocations::allocations_store!(SqliteStore, sqlx::Sqlite);
 signing_requests::signing_requests_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+consents::consents_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -284,3 +287,4 @@ services::services_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 oidc::oidc_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 allocations::allocations_store!(PgStore, sqlx::Postgres);
 signing_requests::signing_requests_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+consents::consents_store!(PgStore, sqlx::Postgres);

@@ -2,6 +2,7 @@
 
 mod acme;
 mod audit_log;
+mod consents;
 mod console_grants;
 mod enrollment;
 mod facilities;
@@ -19,6 +20,7 @@ mod signing_requests;
 
 pub use acme::Acme;
 pub use audit_log::AuditLog;
+pub use consents::Consents;
 pub use console_grants::ConsoleGrants;
 pub use enrollment::Enrollment;
 pub use facilities::Facilities;

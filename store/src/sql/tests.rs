@@ -2023,3 +2023,6 @@ async fn signing_requests_end_once_and_are_swept_a_day_after_their_deadline(db: 
         ["signing_request.create", "signing_request.create", "signing_request.error", "signing_request.sign"]
     );
 }
+
+/// Consents and identity links (issue #28): a file of their own.
+mod consents;

@@ -1,0 +1,156 @@
+//! Patients' consents and identity links (issue #28, D88), as the store keeps them. What the states mean, which
+//! transitions are allowed and how a patient key is formed is `server::consent`'s; the store keeps the rows and
+//! moves a consent only from the state its caller read (so of two racing writers exactly one wins).
+//!
+//! A patient appears only as a pseudonymous key; neither the basic four items nor the individual number
+//! (個人番号) has a field here.
+
+/// The state of a consent as stored. A requested or shown consent past its `expires_at` reads as expired to
+/// the server; the row keeps its state (no writer has to run at the deadline).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsentState {
+    /// Asked for by a service (or the portal), not yet shown to the patient.
+    Requested,
+    /// Shown to the patient on the agent's page.
+    Shown,
+    /// Signed: the live consent, until withdrawn.
+    Signed,
+    /// The patient (or the physician for them) declined.
+    Refused,
+    /// Withdrawn (撤回) by a signed withdrawal: history only.
+    Withdrawn,
+}
+
+impl ConsentState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Shown => "shown",
+            Self::Signed => "signed",
+            Self::Refused => "refused",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Parse a stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Requested, Self::Shown, Self::Signed, Self::Refused, Self::Withdrawn]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
+/// How strongly a signature shows the patient's will (D88).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceLevel {
+    /// The patient signed with the My Number card's JPKI signing key (署名用電子証明書).
+    PatientSignature,
+    /// The weaker alternative: the physician attests the patient's consent with the physician's HPKI signature
+    /// (the card has no signing certificate, the password is forgotten or the key locked).
+    PhysicianAttestation,
+}
+
+impl EvidenceLevel {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PatientSignature => "patient_signature",
+            Self::PhysicianAttestation => "physician_attestation",
+        }
+    }
+
+    /// Parse a stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::PatientSignature, Self::PhysicianAttestation].into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+/// What a signature (of consent, or of its withdrawal) leaves on record: hashes and times, not the document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureEvidence {
+    /// Whose signature it is.
+    pub level: EvidenceLevel,
+    /// SHA-256 of the signed document, lower-case hex.
+    pub document_sha256: String,
+    /// The signature format (`pades`, `cades`).
+    pub format: String,
+    /// The signature level reached (`b-t`, `b-lt`, …).
+    pub signature_level: String,
+    /// SHA-256 of the signer certificate, lower-case hex.
+    pub signer_sha256: String,
+    /// The signature time stamp's genTime (Unix seconds).
+    pub time_stamp_at: i64,
+}
+
+/// One consent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentRecord {
+    /// Random id (256 bits, base64url).
+    pub id: String,
+    /// The service (OIDC client id) that asked, or `portal`.
+    pub client_id: String,
+    /// The purpose the service declared for it.
+    pub purpose: String,
+    /// The facility (its `HF…` ID) where it was asked.
+    pub facility_id: String,
+    /// The patient's pseudonymous key.
+    pub patient_key: String,
+    /// The signed-in physician's person key.
+    pub physician_key: String,
+    /// Where it stands.
+    pub state: ConsentState,
+    /// Created (Unix seconds).
+    pub created_at: i64,
+    /// The patient must sign before then.
+    pub expires_at: i64,
+    /// Shown to the patient at.
+    pub shown_at: Option<i64>,
+    /// Signed or refused at (the withdrawal's time is `withdrawn_at`).
+    pub ended_at: Option<i64>,
+    /// Why it was refused.
+    pub refusal: Option<String>,
+    /// The signature of consent, once signed (kept after a withdrawal).
+    pub signature: Option<SignatureEvidence>,
+    /// The signed withdrawal, once withdrawn.
+    pub withdrawal: Option<SignatureEvidence>,
+    /// Withdrawn at.
+    pub withdrawn_at: Option<i64>,
+}
+
+/// A move of a consent from the state its caller read ([`crate::Consents::consent_move`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConsentMove {
+    /// Shown to the patient.
+    Show,
+    /// Signed, with its evidence.
+    Sign(SignatureEvidence),
+    /// Refused, with the reason.
+    Refuse(String),
+    /// Withdrawn by a signed withdrawal.
+    Withdraw(SignatureEvidence),
+}
+
+/// The link of a patient key to the JPKI certificates of the patient's My Number card, confirmed by staff
+/// (issue #28 step 5, D88). The four items the staff saw are not kept: the signing certificate's hash names
+/// the certificate that carries them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityLinkRecord {
+    /// The patient's pseudonymous key (one link per key).
+    pub patient_key: String,
+    /// The facility (its `HF…` ID).
+    pub facility_id: String,
+    /// SHA-256 (hex) of the JPKI signing certificate.
+    pub signing_sha256: String,
+    /// SHA-256 (hex) of the JPKI user-authentication certificate, when it was read in the same session.
+    pub auth_sha256: Option<String>,
+    /// The person key of the staff member who confirmed the four items against the facility's records.
+    pub confirmed_by: String,
+    /// Confirmed at (Unix seconds).
+    pub confirmed_at: i64,
+    /// First linked at (Unix seconds).
+    pub created_at: i64,
+    /// 1 when linked, one more at each correction: what a correction names to update exactly what it read.
+    pub generation: i64,
+}

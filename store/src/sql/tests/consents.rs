@@ -1,0 +1,210 @@
+//! Consents and identity links (issue #28, D88) on every backend: moved only from the state read, one of two
+//! racing writers wins, withdrawn consents stay as history, links are updated rather than duplicated.
+
+use super::{AT_MS, NOW, TestDb, verified_log};
+use crate::audit::{AuditEvent, Outcome};
+use crate::consent::{ConsentMove, ConsentRecord, ConsentState, EvidenceLevel, IdentityLinkRecord, SignatureEvidence};
+
+on_every_backend!(
+    consents_move_once_from_the_state_read_and_stay_as_history,
+    of_two_racing_signatures_or_withdrawals_one_is_written,
+    identity_links_are_updated_not_duplicated,
+);
+
+fn event(action: &str, target: &str) -> AuditEvent {
+    AuditEvent {
+        actor: "oidc:emr".into(),
+        action: action.into(),
+        target: target.into(),
+        outcome: Outcome::Ok,
+        detail: serde_json::json!({ "patient": "pk1:patient" }),
+    }
+}
+
+fn consent(id: &str, purpose: &str) -> ConsentRecord {
+    ConsentRecord {
+        id: id.into(),
+        client_id: "emr".into(),
+        purpose: purpose.into(),
+        facility_id: "HF00000001X".into(),
+        patient_key: "pk1:patient".into(),
+        physician_key: "hpki:00:MEDIS:Test1".into(),
+        state: ConsentState::Requested,
+        created_at: NOW,
+        expires_at: NOW + 600,
+        shown_at: None,
+        ended_at: None,
+        refusal: None,
+        signature: None,
+        withdrawal: None,
+        withdrawn_at: None,
+    }
+}
+
+fn evidence(level: EvidenceLevel, document: &str) -> SignatureEvidence {
+    SignatureEvidence {
+        level,
+        document_sha256: document.repeat(32),
+        format: "pades".into(),
+        signature_level: "b-lt".into(),
+        signer_sha256: "cd".repeat(32),
+        time_stamp_at: NOW + 5,
+    }
+}
+
+async fn consents_move_once_from_the_state_read_and_stay_as_history(db: TestDb) {
+    let s = &*db.store;
+    let other = db.another_handle().await;
+    let a = consent("a", "record-link");
+    s.consent_create(&a, &event("consent.requested", "a"), AT_MS).await.unwrap();
+    assert_eq!(other.consent("a").await.unwrap().as_ref(), Some(&a), "read back as stored");
+    assert!(s.consent("missing").await.unwrap().is_none());
+
+    let (show, shown_event) = (ConsentMove::Show, event("consent.shown", "a"));
+    let shown = s.consent_move("a", ConsentState::Requested, &show, &shown_event, AT_MS).await.unwrap();
+    let shown = shown.expect("requested: shown");
+    assert_eq!((shown.state, shown.shown_at), (ConsentState::Shown, Some(NOW)));
+    // A second writer that read `requested` finds it moved.
+    let again = other.consent_move("a", ConsentState::Requested, &show, &shown_event, AT_MS).await.unwrap();
+    assert!(again.is_none(), "moved once");
+
+    // A signature and a refusal race from `shown`: exactly one wins.
+    let sign = ConsentMove::Sign(evidence(EvidenceLevel::PatientSignature, "ab"));
+    let refuse = ConsentMove::Refuse("患者が拒否".into());
+    let (signed_event, refused_event) = (event("consent.signed", "a"), event("consent.refused", "a"));
+    let (x, y) = tokio::join!(
+        s.consent_move("a", ConsentState::Shown, &sign, &signed_event, AT_MS),
+        other.consent_move("a", ConsentState::Shown, &refuse, &refused_event, AT_MS)
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert!(x.is_some() != y.is_some(), "one of the two: {x:?} {y:?}");
+    let ended = s.consent("a").await.unwrap().unwrap();
+    match ended.state {
+        ConsentState::Signed => {
+            assert_eq!(ended.signature, Some(evidence(EvidenceLevel::PatientSignature, "ab")));
+            assert_eq!(s.consent_live("emr", "pk1:patient", "record-link").await.unwrap(), Some(ended.clone()));
+        }
+        ConsentState::Refused => {
+            assert_eq!((ended.refusal.as_deref(), ended.signature.as_ref()), (Some("患者が拒否"), None));
+            assert!(s.consent_live("emr", "pk1:patient", "record-link").await.unwrap().is_none());
+            // Drive a second request to a signature, so the rest of the test has a live consent.
+            s.consent_create(&consent("a2", "record-link"), &event("consent.requested", "a2"), AT_MS).await.unwrap();
+            s.consent_move("a2", ConsentState::Requested, &sign, &event("consent.signed", "a2"), AT_MS)
+                .await
+                .unwrap()
+                .expect("signed");
+        }
+        other => panic!("ended as {other:?}"),
+    }
+    let live = s.consent_live("emr", "pk1:patient", "record-link").await.unwrap().expect("live");
+
+    // While a consent is live, another of the same service, patient and purpose cannot be signed.
+    s.consent_create(&consent("b", "record-link"), &event("consent.requested", "b"), AT_MS).await.unwrap();
+    let attest = ConsentMove::Sign(evidence(EvidenceLevel::PhysicianAttestation, "ef"));
+    assert!(s.consent_move("b", ConsentState::Requested, &attest, &event("x", "b"), AT_MS).await.unwrap().is_none());
+    // Another purpose can.
+    s.consent_create(&consent("c", "disclosure"), &event("consent.requested", "c"), AT_MS).await.unwrap();
+    let c = s.consent_move("c", ConsentState::Requested, &attest, &event("consent.signed", "c"), AT_MS).await;
+    assert_eq!(c.unwrap().unwrap().signature.unwrap().level, EvidenceLevel::PhysicianAttestation);
+
+    // Nothing moves a pending consent after its deadline; a withdrawal has none.
+    let late = (NOW + 600) * 1000;
+    assert!(s.consent_move("b", ConsentState::Requested, &refuse, &event("x", "b"), late).await.unwrap().is_none());
+    let withdraw = ConsentMove::Withdraw(evidence(EvidenceLevel::PatientSignature, "99"));
+    let withdrawn_event = event("consent.withdrawn", &live.id);
+    let gone = s.consent_move(&live.id, ConsentState::Signed, &withdraw, &withdrawn_event, late).await.unwrap();
+    let gone = gone.expect("signed: withdrawn");
+    assert_eq!((gone.state, gone.withdrawn_at), (ConsentState::Withdrawn, Some(NOW + 600)));
+    assert_eq!((gone.signature, gone.withdrawal.map(|w| w.document_sha256)), (live.signature, Some("99".repeat(32))));
+    assert!(s.consent_live("emr", "pk1:patient", "record-link").await.unwrap().is_none(), "ended at once");
+    assert!(s.consent_move(&live.id, ConsentState::Signed, &withdraw, &event("x", "a"), late).await.unwrap().is_none());
+
+    let history = s.consent_history("pk1:patient").await.unwrap();
+    assert!(history.len() >= 3 && history.iter().any(|c| c.state == ConsentState::Withdrawn), "{history:?}");
+    assert!(s.consent_history("pk1:other").await.unwrap().is_empty());
+
+    // Retention: unsigned consents past their deadline and ended ones past theirs go; a live one never.
+    let before = history.len() as u64;
+    assert_eq!(s.consent_sweep(NOW + 600, NOW - 1, 100).await.unwrap(), 1, "the unsigned request b");
+    let swept = s.consent_sweep(NOW + 601, NOW + 601, 100).await.unwrap();
+    let left = s.consent_history("pk1:patient").await.unwrap();
+    assert_eq!(left.len() as u64, before - 1 - swept);
+    assert!(left.iter().all(|c| c.state == ConsentState::Signed), "only the live ones: {left:?}");
+    assert!(left.iter().any(|c| c.id == "c"));
+
+    let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
+    assert!(actions.iter().all(|a| a.starts_with("consent.")), "nothing of the refused moves: {actions:?}");
+    assert_eq!(actions.iter().filter(|a| *a == "consent.withdrawn").count(), 1);
+}
+
+/// Two consents of one service, patient and purpose signed at once on two handles: one becomes live, the other
+/// is not written (PostgreSQL's writers really run together; the partial unique index is the backstop). Then
+/// two withdrawals of the live one at once: one ends it.
+async fn of_two_racing_signatures_or_withdrawals_one_is_written(db: TestDb) {
+    let s = &*db.store;
+    let other = db.another_handle().await;
+    for id in ["x", "y"] {
+        s.consent_create(&consent(id, "record-link"), &event("consent.requested", id), AT_MS).await.unwrap();
+    }
+    let sign = ConsentMove::Sign(evidence(EvidenceLevel::PatientSignature, "ab"));
+    let (ex, ey) = (event("consent.signed", "x"), event("consent.signed", "y"));
+    let (x, y) = tokio::join!(
+        s.consent_move("x", ConsentState::Requested, &sign, &ex, AT_MS),
+        other.consent_move("y", ConsentState::Requested, &sign, &ey, AT_MS)
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    let live = match (x, y) {
+        (Some(live), None) | (None, Some(live)) => live,
+        both => panic!("exactly one signature: {both:?}"),
+    };
+    assert_eq!(s.consent_live("emr", "pk1:patient", "record-link").await.unwrap().map(|c| c.id), Some(live.id.clone()));
+
+    let withdraw = ConsentMove::Withdraw(evidence(EvidenceLevel::PatientSignature, "99"));
+    let gone = event("consent.withdrawn", &live.id);
+    let (a, b) = tokio::join!(
+        s.consent_move(&live.id, ConsentState::Signed, &withdraw, &gone, AT_MS),
+        other.consent_move(&live.id, ConsentState::Signed, &withdraw, &gone, AT_MS)
+    );
+    assert!(a.unwrap().is_some() != b.unwrap().is_some(), "exactly one withdrawal");
+    let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["consent.requested", "consent.requested", "consent.signed", "consent.withdrawn"]);
+}
+
+fn link(generation: i64, signing: &str, auth: Option<&str>) -> IdentityLinkRecord {
+    IdentityLinkRecord {
+        patient_key: "pk1:patient".into(),
+        facility_id: "HF00000001X".into(),
+        signing_sha256: signing.repeat(32),
+        auth_sha256: auth.map(|a| a.repeat(32)),
+        confirmed_by: "hpki:00:MEDIS:Staff".into(),
+        confirmed_at: NOW + generation,
+        created_at: NOW,
+        generation,
+    }
+}
+
+async fn identity_links_are_updated_not_duplicated(db: TestDb) {
+    let s = &*db.store;
+    let other = db.another_handle().await;
+    assert!(s.identity_link("pk1:patient").await.unwrap().is_none());
+    let first = link(1, "a1", Some("b1"));
+    assert!(s.identity_link_save(&first, None, &event("identity.linked", "pk1:patient"), AT_MS).await.unwrap());
+    assert!(!other.identity_link_save(&first, None, &event("x", "pk1:patient"), AT_MS).await.unwrap(), "once");
+    assert_eq!(other.identity_link("pk1:patient").await.unwrap(), Some(first.clone()));
+    let by_auth = s.identity_links_of_certificate("HF00000001X", &"b1".repeat(32)).await.unwrap();
+    assert_eq!(by_auth, std::slice::from_ref(&first));
+    assert!(s.identity_links_of_certificate("HF00000002X", &"b1".repeat(32)).await.unwrap().is_empty());
+
+    // A new card after an address change: the same row, one generation on; a writer that read the old one loses.
+    let second = link(2, "a2", None);
+    let corrected = event("identity.corrected", "pk1:patient");
+    assert!(s.identity_link_save(&second, Some(1), &corrected, AT_MS).await.unwrap());
+    assert!(!other.identity_link_save(&link(2, "a3", None), Some(1), &corrected, AT_MS).await.unwrap());
+    assert_eq!(s.identity_link("pk1:patient").await.unwrap(), Some(second));
+    assert!(s.identity_links_of_certificate("HF00000001X", &"b1".repeat(32)).await.unwrap().is_empty());
+    assert_eq!(s.identity_links_of_certificate("HF00000001X", &"a2".repeat(32)).await.unwrap().len(), 1);
+    assert!(s.identity_link_save(&link(5, "a4", None), Some(2), &corrected, AT_MS).await.is_err(), "generation");
+
+    let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["identity.linked", "identity.corrected"]);
+}
