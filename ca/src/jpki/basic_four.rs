@@ -64,6 +64,18 @@ impl Item {
         }
     }
 
+    /// Its place in [`Item::ALL`].
+    fn index(self) -> usize {
+        match self {
+            Item::Name => 0,
+            Item::NameSubstitute => 1,
+            Item::Sex => 2,
+            Item::BirthDate => 3,
+            Item::Address => 4,
+            Item::AddressSubstitute => 5,
+        }
+    }
+
     fn from_oid(oid: &ObjectIdentifier) -> Option<Item> {
         Item::ALL.into_iter().find(|i| i.oid() == *oid)
     }
@@ -172,6 +184,9 @@ pub enum BasicFourError {
         /// The tag found.
         tag: Tag,
     },
+    /// A UTF8String whose bytes are not UTF-8.
+    #[error("{0} is tagged UTF8String but is not UTF-8: confirm the patient's identity with another document")]
+    InvalidUtf8(Item),
     /// The name or address is empty.
     #[error("{0} is empty: confirm the patient's identity with another document")]
     Empty(Item),
@@ -219,14 +234,14 @@ impl BasicFour {
             if other.value.tag() != Tag::Utf8String {
                 return Err(BasicFourError::NotUtf8String { item, tag: other.value.tag() });
             }
-            let text = Utf8StringRef::try_from(&other.value)
-                .map_err(|_| BasicFourError::NotUtf8String { item, tag: Tag::Utf8String })?;
-            let slot = found.get_mut(item as usize).ok_or(BasicFourError::MissingItem(item))?;
-            if slot.replace(text.as_str()).is_some() {
+            let text = Utf8StringRef::try_from(&other.value).map_err(|_| BasicFourError::InvalidUtf8(item))?;
+            if let Some(slot) = found.get_mut(item.index())
+                && slot.replace(text.as_str()).is_some()
+            {
                 return Err(BasicFourError::DuplicateItem(item));
             }
         }
-        let text = |item: Item| found.get(item as usize).copied().flatten();
+        let text = |item: Item| found.get(item.index()).copied().flatten();
         let required = |item: Item| match text(item) {
             None => Err(BasicFourError::MissingItem(item)),
             Some("") => Err(BasicFourError::Empty(item)),
