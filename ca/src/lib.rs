@@ -17,6 +17,7 @@ pub mod enroll;
 pub mod group_commit;
 pub mod hc_role;
 pub mod issuer;
+pub mod jpki;
 pub mod keys;
 pub mod lint;
 pub mod oid;

@@ -3,10 +3,15 @@
 //! comes from `HCPKI_TEST_PCSC_NETNS`). The card is served from this process (hcpki_vcard's
 //! `VpcdCard`), so the tests can read its PIN counters and count its APDUs. OpenSC runs through
 //! tests/peers/opensc-jpki.sh, the same script a person runs by hand.
+//!
+//! Issue #28's independent peer: OpenSC reads the 署名用 certificate only after the signing password, and
+//! `hcpki_ca::jpki` reads the basic four items from what OpenSC returned.
 
 use crate::harness::{describe, repo_root};
 use crate::pcsc_lock::{PcscGuard, pcsc_lock, pcsc_netns, wait_reader_empty};
-use hcpki_vcard::card::Emulated;
+use der::Decode;
+use hcpki_ca::jpki::{BasicFour, Sex};
+use hcpki_vcard::card::{Emulated, TranscriptEntry};
 use hcpki_vcard::identity::{Identity, IdentityRequest, JpkiIdentity, JpkiPins};
 use hcpki_vcard::jpki::JpkiPin;
 use hcpki_vcard::vpcd::{VpcdCard, VpcdTarget};
@@ -50,11 +55,51 @@ impl JpkiInReader0 {
     }
 
     fn auth_tries(&self) -> u8 {
+        self.tries(JpkiPin::Auth)
+    }
+
+    fn tries(&self, pin: JpkiPin) -> u8 {
         match self.card.card().emulated() {
-            Emulated::Jpki(c) => c.tries_left(JpkiPin::Auth),
+            Emulated::Jpki(c) => c.tries_left(pin),
             Emulated::Hpki(_) => unreachable!("a JPKI card"),
         }
     }
+
+    /// Runs `run` with the card recording, and gives the status words the card answered to READ BINARY
+    /// while the signing certificate's EF (0001 in the JPKI AP) was selected.
+    fn signing_certificate_reads<T>(&self, run: impl FnOnce() -> T) -> (T, Vec<[u8; 2]>) {
+        self.card.card().set_recording(true);
+        let result = run();
+        let transcript = {
+            let mut card = self.card.card();
+            let t = card.take_transcript();
+            card.set_recording(false);
+            t
+        };
+        (result, signing_certificate_reads(&transcript))
+    }
+}
+
+/// The status words of READ BINARY commands sent while EF 0001 was the current file. SELECT by FID
+/// (`00 A4 02 0C 02 <FID>`) changes the current EF; SELECT by DF name, a reset or power cycle clears it.
+fn signing_certificate_reads(transcript: &[TranscriptEntry]) -> Vec<[u8; 2]> {
+    let mut current: Option<[u8; 2]> = None;
+    let mut words = Vec::new();
+    for entry in transcript {
+        let TranscriptEntry::Apdu { command, response } = entry else {
+            current = None;
+            continue;
+        };
+        let [.., sw1, sw2] = response.as_slice() else { continue };
+        let sw = [*sw1, *sw2];
+        match command.as_slice() {
+            [0x00, 0xA4, 0x02, _, 0x02, hi, lo, ..] if sw == [0x90, 0x00] => current = Some([*hi, *lo]),
+            [0x00, 0xA4, 0x04, ..] => current = None,
+            [0x00, 0xB0, ..] if current == Some([0x00, 0x01]) => words.push(sw),
+            _ => {}
+        }
+    }
+    words
 }
 
 fn opensc(args: &[&str]) -> Output {
@@ -156,4 +201,52 @@ fn reports_per_apdu_latency_through_pcscd() {
         eprintln!("opensc-tool → pcscd → vpcd → card, quickack {quickack}: {per_apdu_ms:.2} ms per APDU ({n} APDUs)");
         assert!(per_apdu_ms.is_finite());
     }
+}
+
+/// Issue #28, "Done when": OpenSC's `jpki` driver reads the signing certificate (ID 02, EF 0001) only after the
+/// signing password; a wrong password costs one of its 5 tries and reads nothing; what it reads is the card's
+/// signing certificate, and hcpki's parser finds the test subject's four items in it.
+#[test]
+fn reads_the_signing_certificate_only_after_the_password() {
+    let jpki = JpkiInReader0::insert(true);
+    let password = jpki.identity.pins.sign.clone();
+    assert_eq!(jpki.tries(JpkiPin::Sign), 5);
+
+    // Without the password: the card refuses the read (security status not satisfied), OpenSC writes nothing.
+    let refused = jpki.path("no-password.der");
+    let (out, reads) = jpki.signing_certificate_reads(|| opensc(&["read-cert", "02", arg(&refused)]));
+    assert!(!out.status.success(), "the signing certificate was read without the password\n{}", describe(&out));
+    assert!(!refused.exists());
+    assert!(!reads.is_empty() && reads.iter().all(|sw| *sw == [0x69, 0x82]), "reads of EF 0001 answered {reads:02X?}");
+    assert_eq!(jpki.tries(JpkiPin::Sign), 5, "a read without the password spends no try");
+
+    // A wrong password: one try spent, nothing read.
+    let wrong = jpki.path("wrong-password.der");
+    let (out, reads) = jpki.signing_certificate_reads(|| opensc(&["read-cert-pin", "02", "02", "WRONG0", arg(&wrong)]));
+    assert!(!out.status.success(), "a wrong password read the signing certificate\n{}", describe(&out));
+    assert!(describe(&out).contains("PIN code or key incorrect"), "{}", describe(&out));
+    assert!(!wrong.exists());
+    assert!(reads.iter().all(|sw| *sw != [0x90, 0x00]), "EF 0001 answered a read: {reads:02X?}");
+    assert_eq!(jpki.tries(JpkiPin::Sign), 4, "a wrong password costs exactly one try");
+    assert_eq!(jpki.auth_tries(), 3, "the authentication PIN is not touched");
+
+    // The right password: exactly the card's signing certificate, read through the whole stack; the counter
+    // is full again.
+    let read = jpki.path("sign.der");
+    let (_, reads) =
+        jpki.signing_certificate_reads(|| opensc_ok(&["read-cert-pin", "02", "02", &password, arg(&read)]));
+    let der = std::fs::read(&read).unwrap();
+    assert_eq!(der, jpki.identity.credentials.sign.cert);
+    assert!(reads.len() >= 2 && reads.iter().all(|sw| *sw == [0x90, 0x00]), "{reads:02X?}");
+    assert_eq!(jpki.tries(JpkiPin::Sign), 5);
+
+    // hcpki's parser on what OpenSC returned: the test subject's four items.
+    let cert = x509_cert::Certificate::from_der(&der).unwrap();
+    let four = BasicFour::from_certificate(&cert).unwrap();
+    let a = &jpki.identity.subject.attributes;
+    assert_eq!((four.name(), four.address()), (a.name.as_str(), a.address.as_str()));
+    assert_eq!(four.birth_date().code(), a.birth_date);
+    assert_eq!(four.sex().code(), a.sex);
+    assert_eq!(four.sex(), Sex::Female);
+    assert_eq!(four.birth_date().to_japanese(), "平成2年1月1日");
 }

@@ -4,6 +4,7 @@
 #
 #   tests/peers/opensc-jpki.sh list                       # pkcs15-tool --list-certificates
 #   tests/peers/opensc-jpki.sh read-cert ID OUT_DER       # pkcs15-tool --read-certificate ID, saved as DER
+#   tests/peers/opensc-jpki.sh read-cert-pin ID AUTH_ID PIN OUT_DER   # the same after --verify-pin of AUTH_ID
 #   tests/peers/opensc-jpki.sh sign PIN MSG OUT_SIG       # pkcs11-tool --slot-index 0 --login --sign -m SHA256-RSA-PKCS
 #   tests/peers/opensc-jpki.sh verify CERT_DER MSG SIG    # openssl dgst -sha256 -verify with the cert's key
 #   tests/peers/opensc-jpki.sh apdus N                    # N SELECTs in one opensc-tool run; prints "seconds=S"
@@ -18,7 +19,7 @@ READER=${OPENSC_READER:-0}
 MODULE=${OPENSC_PKCS11:-/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so}
 
 usage() {
-    sed -n '4,8s/^#   //p' "$0" >&2
+    sed -n '4,10s/^#   //p' "$0" >&2
     exit 2
 }
 (($# >= 1)) || usage
@@ -51,6 +52,15 @@ read-cert)
     pkcs15-tool --reader "$READER" --read-certificate "$1" --output "$tmp/cert.pem"
     openssl x509 -in "$tmp/cert.pem" -outform DER -out "$2"
     echo "read certificate $1 into $2 ($(stat -c %s "$2") bytes)"
+    ;;
+read-cert-pin)
+    # The signing certificate (ID 02, EF 0001) is private: the card answers 6982 to reading it until the
+    # signing password (AUTH_ID 02) is verified in the same session, which --verify-pin does after binding.
+    (($# == 4)) || usage
+    pkcs15-tool --reader "$READER" --read-certificate "$1" --auth-id "$2" --verify-pin --pin "$3" \
+        --output "$tmp/cert.pem"
+    openssl x509 -in "$tmp/cert.pem" -outform DER -out "$4"
+    echo "read certificate $1 after PIN $2 into $4 ($(stat -c %s "$4") bytes)"
     ;;
 sign)
     (($# == 3)) || usage

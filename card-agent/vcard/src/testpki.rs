@@ -8,7 +8,8 @@
 //!   hcRole; its policy 1.2.392.100495.1.5.1.2.0.1 follows the signature pattern, which is a guess).
 //! * JPKI: two self-signed roots named like J-LIS's with a `TEST` prefix, each issuing one end
 //!   entity directly: the authentication certificate (`C=JP, CN=<opaque id>`, no name) and the
-//!   signing certificate (the four items as SAN otherNames 1.2.392.200149.8.5.5.{1,3,4,5}).
+//!   signing certificate (the four items as SAN otherNames 1.2.392.200149.8.5.5.{1,4,3,5}, and
+//!   .{2,6} when the subject sets substitute-character positions).
 //!
 //! Every name says TEST, and no certificate here chains to a real trust anchor.
 

@@ -12,9 +12,11 @@ const AUTH_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.2001
 /// Arc of the SAN otherName types of the basic four items: 1.2.392.200149.8.5.5.x.
 const ITEM_ARC: [u64; 7] = [1, 2, 392, 200149, 8, 5, 5];
 const NAME_ITEM: u64 = 1;
+const NAME_SUBSTITUTE_ITEM: u64 = 2;
 const SEX_ITEM: u64 = 3;
 const BIRTH_ITEM: u64 = 4;
 const ADDRESS_ITEM: u64 = 5;
+const ADDRESS_SUBSTITUTE_ITEM: u64 = 6;
 
 /// Who the JPKI certificates are for.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -23,6 +25,13 @@ pub struct JpkiSubject {
     pub opaque_id: String,
     /// The basic four items (signing certificate SAN, text AP).
     pub attributes: BasicAttributes,
+    /// Item `.2` of the signing certificate: where the name uses substitute characters (代替文字), one `0`/`1`
+    /// per character of the name. Written as given (tests write malformed ones too); none: no item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_substitute: Option<String>,
+    /// Item `.6`: the same for the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_substitute: Option<String>,
 }
 
 impl Default for JpkiSubject {
@@ -37,6 +46,8 @@ impl Default for JpkiSubject {
                 birth_date: "419900101".to_owned(),
                 sex: "2".to_owned(),
             },
+            name_substitute: None,
+            address_substitute: None,
         }
     }
 }
@@ -94,12 +105,19 @@ impl JpkiTestCas {
             SanType::OtherName((oid, OtherNameValue::Utf8String(value.to_owned())))
         };
         let a = &subject.attributes;
+        // In the order of a real card's certificate as `openssl x509 -ext subjectAltName` printed it (a 2022
+        // write-up): name, date of birth, sex, address, then the two substitute-position items.
         sign.subject_alt_names = vec![
             item(NAME_ITEM, &a.name),
-            item(SEX_ITEM, &a.sex),
             item(BIRTH_ITEM, &a.birth_date),
+            item(SEX_ITEM, &a.sex),
             item(ADDRESS_ITEM, &a.address),
         ];
+        sign.subject_alt_names.extend(
+            [(NAME_SUBSTITUTE_ITEM, &subject.name_substitute), (ADDRESS_SUBSTITUTE_ITEM, &subject.address_substitute)]
+                .into_iter()
+                .filter_map(|(arc, value)| value.as_deref().map(|v| item(arc, v))),
+        );
         let sign = self.sign_root.issue("JPKI signing certificate", sign)?;
 
         Ok(JpkiCredentials {
@@ -113,6 +131,11 @@ impl JpkiTestCas {
     /// A CRL of the authentication root (covering authentication certificates).
     pub fn auth_crl(&self, revoked: &[Revoked], validity: CrlValidity) -> Result<Vec<u8>, PkiError> {
         self.auth_root.crl("JPKI auth root CRL", revoked, validity)
+    }
+
+    /// A CRL of the signing root (covering signing certificates: the one a consent's evidence keeps).
+    pub fn sign_crl(&self, revoked: &[Revoked], validity: CrlValidity) -> Result<Vec<u8>, PkiError> {
+        self.sign_root.crl("JPKI sign root CRL", revoked, validity)
     }
 }
 

@@ -207,24 +207,15 @@ fn jpki_certificates_and_chains() {
     assert!(auth.tbs_certificate().get_extension::<SubjectAltName>().unwrap().is_none());
     assert_eq!(usages(&key_usage(&auth)), ["digitalSignature"]);
     assert_eq!(policies(&auth), (false, vec!["1.2.392.200149.8.5.1.3.30".to_owned()]));
-    // The signing certificate carries the four items as otherNames.
-    let (_, san) = sign.tbs_certificate().get_extension::<SubjectAltName>().unwrap().unwrap();
-    let items: Vec<(String, String)> = san
-        .0
-        .iter()
-        .map(|n| {
-            let GeneralName::OtherName(other) = n else { panic!("{n:?}") };
-            let value = der::asn1::Utf8StringRef::try_from(&other.value).unwrap();
-            (other.type_id.to_string(), value.as_str().to_owned())
-        })
-        .collect();
+    // The signing certificate carries the four items as otherNames, in a real card's order, and no
+    // substitute-position items unless the subject asks for them.
     let a = &id.subject.attributes;
     assert_eq!(
-        items,
+        other_names(&sign),
         [
             ("1.2.392.200149.8.5.5.1".to_owned(), a.name.clone()),
-            ("1.2.392.200149.8.5.5.3".to_owned(), a.sex.clone()),
             ("1.2.392.200149.8.5.5.4".to_owned(), a.birth_date.clone()),
+            ("1.2.392.200149.8.5.5.3".to_owned(), a.sex.clone()),
             ("1.2.392.200149.8.5.5.5".to_owned(), a.address.clone()),
         ]
     );
@@ -232,6 +223,82 @@ fn jpki_certificates_and_chains() {
     openssl_verify(&c.auth_root, None, &c.auth.cert).unwrap();
     openssl_verify(&c.sign_root, None, &c.sign.cert).unwrap();
     assert!(openssl_verify(&c.sign_root, None, &c.auth.cert).is_err());
+}
+
+/// The signing certificate's SAN otherNames: (type-id, UTF8String value), in order.
+fn other_names(cert: &Certificate) -> Vec<(String, String)> {
+    let (_, san) = cert.tbs_certificate().get_extension::<SubjectAltName>().unwrap().unwrap();
+    san.0
+        .iter()
+        .map(|n| {
+            let GeneralName::OtherName(other) = n else { panic!("{n:?}") };
+            let value = der::asn1::Utf8StringRef::try_from(&other.value).unwrap();
+            (other.type_id.to_string(), value.as_str().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn jpki_substitute_positions_are_written_when_set() {
+    let subject = JpkiSubject {
+        name_substitute: Some("00100".to_owned()),
+        address_substitute: Some("0".repeat(17)),
+        ..JpkiSubject::default()
+    };
+    let c = issue_jpki(&subject).unwrap();
+    let names = other_names(&parse(&c.sign.cert));
+    assert_eq!(
+        names[4..],
+        [
+            ("1.2.392.200149.8.5.5.2".to_owned(), "00100".to_owned()),
+            ("1.2.392.200149.8.5.5.6".to_owned(), "0".repeat(17)),
+        ]
+    );
+    // Only the address's: the name's item stays absent.
+    let subject = JpkiSubject { address_substitute: Some("1".to_owned()), ..JpkiSubject::default() };
+    let names = other_names(&parse(&issue_jpki(&subject).unwrap().sign.cert));
+    assert_eq!(
+        names.iter().map(|(oid, _)| oid.rsplit('.').next().unwrap()).collect::<Vec<_>>(),
+        ["1", "4", "3", "5", "6"]
+    );
+    // An identity.json written before the items existed still loads: they default to none.
+    let json = serde_json::json!({ "opaque_id": "X", "attributes": subject.attributes });
+    let old: JpkiSubject = serde_json::from_value(json).unwrap();
+    assert_eq!((old.name_substitute, old.address_substitute), (None, None));
+}
+
+#[test]
+fn jpki_crls_of_both_roots_verify_with_openssl() {
+    let cas = JpkiTestCas::new().unwrap();
+    let c = cas.issue(&JpkiSubject::default()).unwrap();
+    let serial = parse(&c.sign.cert).tbs_certificate().serial_number().as_bytes().to_vec();
+    let revoked = [Revoked { serial, at: time::OffsetDateTime::now_utc(), reason: None }];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, crl, root, leaf) in [
+        ("sign", cas.sign_crl(&revoked, CrlValidity::fresh(24)).unwrap(), &c.sign_root, &c.sign.cert),
+        ("auth", cas.auth_crl(&[], CrlValidity::fresh(24)).unwrap(), &c.auth_root, &c.auth.cert),
+    ] {
+        let crl_der = dir.path().join(format!("{name}.crl.der"));
+        std::fs::write(&crl_der, &crl).unwrap();
+        let crl_pem = dir.path().join(format!("{name}.crl.pem"));
+        let out = Command::new("openssl")
+            .args(["crl", "-inform", "DER", "-in", crl_der.to_str().unwrap(), "-out", crl_pem.to_str().unwrap()])
+            .args(["-CAfile", &pem(dir.path(), &format!("{name}-root.pem"), root)])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&out.stderr).contains("verify OK"), "{name}: {out:?}");
+        // The leaf against its root and CRL: the signing certificate is revoked, the auth one is not.
+        let verify = Command::new("openssl")
+            .args(["verify", "-crl_check", "-CAfile", &pem(dir.path(), &format!("{name}-root.pem"), root)])
+            .args(["-CRLfile", crl_pem.to_str().unwrap(), &pem(dir.path(), &format!("{name}-leaf.pem"), leaf)])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&verify.stdout).into_owned() + &String::from_utf8_lossy(&verify.stderr);
+        match name {
+            "sign" => assert!(!verify.status.success() && text.contains("certificate revoked"), "{text}"),
+            _ => assert!(verify.status.success(), "{text}"),
+        }
+    }
 }
 
 #[test]
