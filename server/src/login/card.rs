@@ -32,7 +32,7 @@ pub const JPKI_DISPLAY_NAME: &str = "JPKI利用者";
 /// keyUsage were to allow it. HPKI 署名用 CP (reference §3.1) and JPKI 署名用 (jsrsasign's table, §4).
 /// A policy is one of them when its arcs begin with one of these (the arc itself included), compared as OIDs.
 const SIGNATURE_POLICY_ARCS: [ObjectIdentifier; 2] =
-    [ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.1"), ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.1.1")];
+    [ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.1"), hcpki_ca::jpki::SIGNING_POLICY_ARC];
 const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 const ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
 const SERIAL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
