@@ -16,9 +16,11 @@
 mod encode;
 mod hpki;
 mod jpki;
+mod tsa;
 
 pub use hpki::{HpkiCredentials, HpkiSubject, HpkiTestCas, hc_role_attributes, issue_hpki};
 pub use jpki::{JpkiCredentials, JpkiSubject, JpkiTestCas, issue_jpki};
+pub use tsa::tsa_certificate;
 
 use crate::key::{CardKey, KeyError};
 use rcgen::{CertificateParams, DnType, DnValue, IsCa, KeyPair, SerialNumber};

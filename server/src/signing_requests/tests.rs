@@ -196,17 +196,7 @@ struct InProcessTsa {
 impl InProcessTsa {
     fn new(now: i64) -> Self {
         let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
-        let pair = rcgen::KeyPair::try_from(pkcs8.as_slice()).unwrap();
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.distinguished_name.push(rcgen::DnType::CommonName, "TEST signing-request TSA");
-        // extendedKeyUsage critical { id-kp-timeStamping }
-        let mut eku = rcgen::CustomExtension::from_oid_content(
-            &[2, 5, 29, 37],
-            vec![0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08],
-        );
-        eku.set_criticality(true);
-        params.custom_extensions.push(eku);
-        let cert = params.self_signed(&pair).unwrap().der().to_vec();
+        let cert = hcpki_vcard::testpki::tsa_certificate(&pkcs8, "TEST signing-request TSA").unwrap();
         let settings = TsaSettings {
             policy: "1.3.6.1.4.1.99999.3161.1".parse().unwrap(),
             accuracy: Accuracy { seconds: Some(1), millis: None, micros: None },

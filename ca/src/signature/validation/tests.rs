@@ -25,18 +25,7 @@ fn pki() -> &'static Pki {
         let card = cas.issue(&HpkiSubject::default()).unwrap();
         let expired = cas.issue_expired(&HpkiSubject::default()).unwrap();
         let (_, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
-        let key = rcgen::KeyPair::try_from(pkcs8.as_slice()).unwrap();
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.distinguished_name.push(rcgen::DnType::CommonName, "TEST TSA");
-        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-        params.not_after = rcgen::date_time_ymd(2040, 1, 1);
-        let mut eku = rcgen::CustomExtension::from_oid_content(
-            &[2, 5, 29, 37],
-            vec![0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08],
-        );
-        eku.set_criticality(true);
-        params.custom_extensions.push(eku);
-        let tsa = Certificate::from_der(params.self_signed(&key).unwrap().der()).unwrap();
+        let tsa = cert(&hcpki_vcard::testpki::tsa_certificate(&pkcs8, "TEST TSA").unwrap());
         Pki { cas, card, expired, tsa }
     })
 }
