@@ -67,6 +67,10 @@ pub struct Config {
     /// What signers need from outside: the time-stamping authorities they ask, in order (D70).
     #[serde(default, skip_serializing_if = "SigningConfig::is_default")]
     pub signing: SigningConfig,
+    /// Patients' consents (issue #28, docs/consent.md): the signing deadline, retention and each service's
+    /// consent templates.
+    #[serde(default, skip_serializing_if = "crate::consent::settings::ConsentSettings::is_default")]
+    pub consent: crate::consent::settings::ConsentSettings,
 }
 
 /// `[tsa]`: hcpki's RFC 3161 time-stamping authority (`POST /tsa`, docs/signatures.md). Its certificate is of
@@ -523,6 +527,7 @@ impl Loaded {
         // Checked here so that any command, not only the portal with card login on, refuses a bad entry.
         config.login.role_texts().with_context(|| format!("{} has a bad [login] entry", path.display()))?;
         config.ca.check().with_context(|| format!("{} has a bad [ca] entry", path.display()))?;
+        config.consent.check().with_context(|| format!("{} has a bad [consent] entry", path.display()))?;
         config.console.callback().with_context(|| format!("{} has a bad [console] entry", path.display()))?;
         config.signing.endpoints(dir).with_context(|| format!("{} has a bad [signing] entry", path.display()))?;
         let database_url = resolve_database_url(dir, database_url.unwrap_or(&config.database_url));

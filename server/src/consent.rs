@@ -9,7 +9,9 @@
 //! it was judged on. A patient is only ever a pseudonymous key ([`patient_key`]); the card's certificates are
 //! linked to that key by staff confirmation ([`identity`]). The clock is passed in everywhere.
 
+pub mod api;
 pub mod audit;
+pub mod desk;
 pub mod error;
 pub mod evidence;
 pub mod identity;
@@ -18,6 +20,7 @@ pub mod patient_key;
 pub mod purpose;
 pub mod record;
 pub mod settings;
+pub mod template;
 #[cfg(test)]
 mod tests;
 

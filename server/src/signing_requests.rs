@@ -17,7 +17,7 @@
 //! token or a PIN (the PIN never leaves the card agent). The HTTP adapters are `crate::http::signing_requests`
 //! (the API) and `crate::portal::signing` (the page).
 
-mod api;
+pub(crate) mod api;
 mod desk;
 mod fields;
 mod formats;
@@ -28,6 +28,9 @@ mod validation_data;
 pub use api::{create, status};
 pub use desk::{MAX_SIGNATURE_BYTES, PageRefusal, RequestView, SignError, complete, document, open, refuse};
 pub use fields::{Format, Level, NewRequest};
+// The consents' signatures are checked and extended the same way (issue #28).
+pub(crate) use desk::{Signed, extend, service_name};
+pub(crate) use formats::{Checked, check_b_b};
 
 use hcpki_ca::timestamp::client::Stamp;
 

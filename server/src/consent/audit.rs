@@ -39,6 +39,8 @@ pub mod action {
     pub const REFUSED: &str = "consent.refused";
     /// Withdrawn (撤回).
     pub const WITHDRAWN: &str = "consent.withdrawn";
+    pub const WITHDRAWAL_PREPARED: &str = "consent.withdrawal_prepared";
+    pub const ATTESTATION_PREPARED: &str = "consent.attestation_prepared";
     /// A patient key was first linked to a card.
     pub const LINKED: &str = "identity.linked";
     /// A link was corrected (a new card, say after an address change).

@@ -1,10 +1,11 @@
-//! The consent settings: the signing deadline and how long records are kept (D88). A `[consent]` table in the
-//! configuration file when the journey wires it; the defaults below until then.
+//! The consent settings, `[consent]` in the configuration file: the signing deadline, how long records are kept
+//! (D88) and the services' templates.
 
 use super::ConsentError;
+use super::template::Template;
 
-/// Deadline and retention. Days are whole days of 86 400 seconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+/// Deadline, retention and templates. Days are whole days of 86 400 seconds.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ConsentSettings {
     /// How long a patient has to sign a request (seconds, 60–3600; default 600): short, because the patient
@@ -16,15 +17,49 @@ pub struct ConsentSettings {
     /// How long a refused or withdrawn consent is kept after it ended (default 5 years, as medical records
     /// under 医師法 article 24). A live consent is kept as long as it is live.
     pub ended_keep_days: i64,
+    /// What each service's consent says, per purpose (`[[consent.templates]]`): a service can ask only for a
+    /// consent the operator configured.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<Template>,
 }
 
 impl Default for ConsentSettings {
     fn default() -> Self {
-        Self { deadline_secs: 600, unsigned_keep_days: 30, ended_keep_days: 5 * 365 + 1 }
+        Self { deadline_secs: 600, unsigned_keep_days: 30, ended_keep_days: 5 * 365 + 1, templates: Vec::new() }
     }
 }
 
 impl ConsentSettings {
+    /// Whether nothing differs from the defaults (the configuration file leaves the table out).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The checks made when the configuration is loaded: the deadline's range, each template, one template per
+    /// service and purpose.
+    pub fn check(&self) -> Result<(), ConsentError> {
+        self.deadline()?;
+        let mut seen = std::collections::BTreeSet::new();
+        for t in &self.templates {
+            t.check()?;
+            if !seen.insert((t.client.as_str(), t.purpose.as_str())) {
+                return Err(ConsentError::Template {
+                    client: t.client.clone(),
+                    purpose: t.purpose.clone(),
+                    why: "configured twice: keep one".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The template of `client` for `purpose`.
+    pub fn template(&self, client: &str, purpose: &str) -> Result<&Template, ConsentError> {
+        self.templates.iter().find(|t| t.client == client && t.purpose == purpose).ok_or_else(|| {
+            ConsentError::NoTemplate { client: client.to_owned(), purpose: purpose.to_owned() }
+        })
+    }
+
     /// The checked deadline in seconds.
     pub fn deadline(&self) -> Result<i64, ConsentError> {
         if (60..=3600).contains(&self.deadline_secs) {

@@ -198,6 +198,31 @@ impl CardVerifier {
         Ok(SignatureHolder { person: person_key(leaf, CardKind::Hpki, anchor), path: path_der })
     }
 
+    /// The validated path (DER, signer first, anchor last) of a patient's consent signature (issue #28): `chain`
+    /// (the signer certificate first, then what the signature carried) validated to a configured **JPKI**
+    /// anchor at `now`, the certificate a JPKI signing certificate (署名用電子証明書), valid then, and not
+    /// revoked by its issuer's cached CRL under the login's revocation policy (the consent's B-LT then needs that
+    /// CRL anyway). An expired or revoked certificate — after an address change, say — is refused here.
+    pub fn patient_signer(&self, chain: &[Vec<u8>], now: i64) -> Result<Vec<Vec<u8>>, CardLoginError> {
+        let chain = parse_chain(chain)?;
+        let path = self.trust.validate(&chain, now)?;
+        if path.kind != CardKind::Jpki {
+            return Err(CardLoginError::UntrustedChain {
+                detail: "the signer certificate chains to an HPKI anchor: a patient signs with the My Number card"
+                    .into(),
+            });
+        }
+        let leaf = chain.first().ok_or_else(|| CardLoginError::Malformed { what: "no certificate".into() })?;
+        if !hcpki_ca::jpki::is_jpki_signing_certificate(&leaf.cert) {
+            return Err(CardLoginError::Malformed {
+                what: "the signer certificate is not the card's signing certificate (署名用電子証明書)".into(),
+            });
+        }
+        check_validity(leaf, now)?;
+        self.check_revocation(&path.certs, now)?;
+        Ok(path.certs.iter().map(|c| c.der.clone()).collect())
+    }
+
     /// The CRL cache the login reads (signing requests embed its CRLs in B-LT signatures, D82).
     pub fn crls(&self) -> &CrlCache {
         &self.crls

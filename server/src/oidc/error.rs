@@ -16,6 +16,8 @@ pub enum ErrorStatus {
     Forbidden,
     /// 404: no such resource for this client (a signing request).
     NotFound,
+    /// 409: the resource is in a state that forbids this (a consent already live).
+    Conflict,
     /// 413: the request body is over the endpoint's limit.
     PayloadTooLarge,
     /// 500: ours.
@@ -32,6 +34,7 @@ impl ErrorStatus {
             Self::Unauthorized => 401,
             Self::Forbidden => 403,
             Self::NotFound => 404,
+            Self::Conflict => 409,
             Self::PayloadTooLarge => 413,
             Self::Server => 500,
             Self::Unavailable => 503,

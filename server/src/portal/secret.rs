@@ -18,6 +18,7 @@ pub struct PortalSecret {
     pairwise: hmac::Key,
     handle: hmac::Key,
     totp_seal: LessSafeKey,
+    patient_keys: crate::consent::patient_key::PatientKeySecret,
 }
 
 impl std::fmt::Debug for PortalSecret {
@@ -52,7 +53,14 @@ impl PortalSecret {
             pairwise: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal pairwise-sub v1")),
             handle: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal session-handle v1")),
             totp_seal,
+            patient_keys: crate::consent::patient_key::PatientKeySecret::from_server_secret(secret)
+                .map_err(|e| SecretError::Crypto(e.to_string()))?,
         })
+    }
+
+    /// The key patients' pseudonymous keys are made with (issue #28, D88): the same on every replica.
+    pub fn patient_keys(&self) -> &crate::consent::patient_key::PatientKeySecret {
+        &self.patient_keys
     }
 
     /// The CSRF token of the session whose cookie id is `session_id`: derived, so nothing more is stored.

@@ -347,7 +347,7 @@ struct StoredData {
     details: CredentialDetails,
 }
 
-fn decode(record: SessionRecord) -> Result<Session, SessionError> {
+pub(crate) fn decode(record: SessionRecord) -> Result<Session, SessionError> {
     let data: StoredData = serde_json::from_str(&record.data).map_err(|e| SessionError::Damaged(e.to_string()))?;
     let role = match &data.role {
         Some(code) => Some(HcRole::from_code(code).ok_or_else(|| SessionError::Damaged(format!("role {code}")))?),

@@ -200,7 +200,7 @@ pub fn state_at(request: &SigningRequestRecord, now: i64) -> &'static str {
 
 /// The client of an API request, as `/introspect` authenticates one; a failure audited
 /// `oidc.client.authenticate`.
-async fn authenticate(
+pub(crate) async fn authenticate(
     ctx: Context<'_>,
     credentials: &ClientCredentials,
     certificate: Option<&[u8]>,
@@ -216,17 +216,31 @@ async fn authenticate(
 
 /// The person key of the session grant `gid` was made in, while the session's row is kept.
 async fn grant_person(ctx: Context<'_>, gid: &str) -> Result<Option<String>, OAuthError> {
+    Ok(grant_session(ctx, gid).await?.map(|s| s.person_key))
+}
+
+/// The portal session grant `gid` was made in, while its row is kept.
+pub(crate) async fn grant_session(
+    ctx: Context<'_>,
+    gid: &str,
+) -> Result<Option<hcpki_ca::store::SessionRecord>, OAuthError> {
     let store = &ctx.provider.store;
     let Some(grant) = store.oidc_grant(gid).await? else { return Ok(None) };
-    Ok(store.portal_session_record(&grant.session_hash).await?.map(|s| s.person_key))
+    Ok(store.portal_session_record(&grant.session_hash).await?)
 }
 
 /// A refused API request of an authenticated client, audited (denied) by `oidc:<client>` at `action`.
-async fn refused(ctx: Context<'_>, client_id: &str, action: &str, e: OAuthError, more: Value) -> OAuthError {
+pub(crate) async fn refused(
+    ctx: Context<'_>,
+    client_id: &str,
+    action: &str,
+    e: OAuthError,
+    more: Value,
+) -> OAuthError {
     crate::oidc::refused::request(ctx.refusals, client_id, action, e, more).await
 }
 
 /// 401 `invalid_token` (RFC 6750 §3.1).
-fn invalid_token(description: &str) -> OAuthError {
+pub(crate) fn invalid_token(description: &str) -> OAuthError {
     OAuthError { status: ErrorStatus::Unauthorized, error: "invalid_token", description: description.into() }
 }

@@ -214,7 +214,7 @@ async fn ended_meanwhile(ctx: Context<'_>, id: &str, now_ms: i64) -> Result<Page
 
 /// What [`sign`] made: the signed document at the request's level and what the audit entry says of it.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct Signed {
+pub(crate) struct Signed {
     /// The signed document.
     pub document: Vec<u8>,
     /// The signer certificate's SHA-256 (hex).
@@ -254,20 +254,36 @@ pub(super) async fn sign(
         ));
     }
     let signer_sha256 = checked.chain.first().map(|signer| sha256_hex(signer)).unwrap_or_default();
-    let mut done =
-        Signed { document: signed.to_vec(), signer_sha256, stamp: None, validation_data: None, archive: None };
+    let done = Signed { document: signed.to_vec(), signer_sha256, stamp: None, validation_data: None, archive: None };
+    extend(verifier, stamps, format, level, &request.document, &holder.path, done).await
+}
+
+/// A checked B-B signature `done` (over `document`, by the first certificate of the validated `path`) taken to
+/// `level`: the signature time stamp (B-T), the validation data gathered at the time stamp's time from
+/// `verifier`'s CRL cache (B-LT), the archive time stamp (B-LTA). The signing requests' and the consents' one
+/// way of adding them.
+pub(crate) async fn extend(
+    verifier: &CardVerifier,
+    stamps: &dyn SignatureTimeStamps,
+    format: Format,
+    level: Level,
+    document: &[u8],
+    path: &[Vec<u8>],
+    mut done: Signed,
+) -> Result<Signed, SignError> {
+    let bad = |why: String| SignError::BadSignature(why);
     if level == Level::BaselineB {
         return Ok(done);
     }
-    let digest = formats::time_stamp_digest(format, signed).map_err(bad)?;
+    let digest = formats::time_stamp_digest(format, &done.document).map_err(bad)?;
     let (stamp, url) = stamps.stamp(&digest).await.map_err(SignError::NoTimeStamp)?;
-    done.document = formats::with_time_stamp(format, signed, &stamp.token).map_err(SignError::NoTimeStamp)?;
+    done.document = formats::with_time_stamp(format, &done.document, &stamp.token).map_err(SignError::NoTimeStamp)?;
     done.stamp = Some((stamp.gen_time, url));
     if level == Level::BaselineT {
         return Ok(done);
     }
     // Gathered for the time the token proves, from the CRL cache only (D82): no CRL, no B-LT, nothing stored.
-    let gathered = validation_data::gather(verifier, &holder.path, &stamp.token, stamp.gen_time)
+    let gathered = validation_data::gather(verifier, path, &stamp.token, stamp.gen_time)
         .map_err(SignError::NoValidationData)?;
     done.document =
         formats::with_validation_data(format, &done.document, &gathered).map_err(SignError::NoValidationData)?;
@@ -275,11 +291,9 @@ pub(super) async fn sign(
     if level == Level::BaselineLt {
         return Ok(done);
     }
-    let archive =
-        formats::Archive::prepare(format, &done.document, &request.document).map_err(SignError::NoTimeStamp)?;
+    let archive = formats::Archive::prepare(format, &done.document, document).map_err(SignError::NoTimeStamp)?;
     let (archive_stamp, archive_url) = stamps.stamp(&archive.digest()).await.map_err(SignError::NoTimeStamp)?;
-    done.document =
-        archive.finish(&done.document, &request.document, &archive_stamp.token).map_err(SignError::NoTimeStamp)?;
+    done.document = archive.finish(&done.document, document, &archive_stamp.token).map_err(SignError::NoTimeStamp)?;
     done.archive = Some((archive_stamp.gen_time, archive_url));
     Ok(done)
 }
@@ -336,7 +350,7 @@ fn event(actor: &str, action: &str, target: &str, outcome: Outcome, detail: Valu
 }
 
 /// "service name (client id)" from the client's registration and the catalog, else the client id.
-async fn service_name(ctx: Context<'_>, client_id: &str) -> String {
+pub(crate) async fn service_name(ctx: Context<'_>, client_id: &str) -> String {
     let service = match ctx.provider.clients.load(client_id).await {
         Ok(Some(c)) => Some(c.config.service.clone()),
         _ => None,

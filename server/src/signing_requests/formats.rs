@@ -13,7 +13,7 @@ use x509_cert::Certificate;
 /// A card's B-B signature over the request's document: the signer certificate (DER) first, then the other
 /// certificates the signature carries (its CAs).
 #[derive(Debug)]
-pub(super) struct Checked {
+pub(crate) struct Checked {
     pub chain: Vec<Vec<u8>>,
 }
 
@@ -23,7 +23,7 @@ const ALREADY_STAMPED: &str =
 /// Check `signed` (what the card agent returned) as a B-B signature of `document` in `format`: intact, over
 /// exactly that document (CAdES: its messageDigest; XAdES: the CSV it carries; PAdES: the original PDF is its
 /// first revision, one signature after it), by a certificate with nonRepudiation.
-pub(super) fn check_b_b(format: Format, signed: &[u8], document: &[u8]) -> Result<Checked, String> {
+pub(crate) fn check_b_b(format: Format, signed: &[u8], document: &[u8]) -> Result<Checked, String> {
     let (level, signer, carried) = match format {
         Format::Cades => {
             let verified = cades::verify(signed, document).map_err(|e| e.to_string())?;
