@@ -9,6 +9,7 @@ pub mod admin;
 pub mod api_error;
 pub mod auth;
 pub mod body;
+pub mod consents;
 pub mod crl;
 pub mod est;
 pub mod headers;

@@ -16,6 +16,7 @@ pub mod card_login;
 pub mod catalog;
 #[cfg(test)]
 mod clock_tests;
+pub mod consent;
 pub mod facility;
 mod handlers;
 pub mod housekeeping;
@@ -41,6 +42,7 @@ mod words;
 
 pub use audit::audit;
 pub use handlers::{csrf_guard, home, login, login_page, logout};
+pub use pages::consent::SCRIPT_PATH as CONSENT_SCRIPT_PATH;
 pub use pages::signing::SCRIPT_PATH as SIGN_REQUEST_SCRIPT_PATH;
 pub use pages::{STYLESHEET_PATH, stylesheet};
 pub use respond::{confirm_logout, end_session, problem_page, refused_page, signed_out};

@@ -66,7 +66,7 @@ pub async fn create(
     now_ms: i64,
 ) -> Result<Created, OAuthError> {
     let now = now_ms.div_euclid(1000);
-    let client = authenticate(ctx, credentials, certificate, now).await?;
+    let client = authenticate(ctx, API_PATH, credentials, certificate, now).await?;
     let deny = |e: OAuthError, more: Value| refused(ctx, &client.id, "consent.request", e, more);
     let Some(token) = bearer else {
         let e = invalid_token("send the physician's access token as Authorization: Bearer");
@@ -110,11 +110,8 @@ pub async fn create(
         return Err(deny(e, json!({ "reason": "no facility", "grant": gid })).await);
     };
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
-    let parsed = (
-        Requester::service(&client.id),
-        Purpose::parse(field("purpose")),
-        FacilityPatientId::parse(field("patient")),
-    );
+    let parsed =
+        (Requester::service(&client.id), Purpose::parse(field("purpose")), FacilityPatientId::parse(field("patient")));
     let (requester, purpose, patient) = match parsed {
         (Ok(r), Ok(p), Ok(id)) => (r, p, id),
         (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return Err(deny(bad_request(&e), json!({})).await),
@@ -126,7 +123,8 @@ pub async fn create(
     let patient = ctx.secret.patient_keys().key(&facility, &patient);
     let id = crate::oidc::random_token(32)?;
     let new = NewConsent { requester, purpose, facility: facility.clone(), patient, physician };
-    let (consent, event) = life::request(id.clone(), &new, settings, now).map_err(|e| OAuthError::server(e.to_string()))?;
+    let (consent, event) =
+        life::request(id.clone(), &new, settings, now).map_err(|e| OAuthError::server(e.to_string()))?;
     let facility_name = facility_name(ctx, &facility).await;
     let service = service_name(ctx, &client.id).await;
     let facts = Facts {
@@ -172,11 +170,12 @@ pub async fn status(
     now_ms: i64,
 ) -> Result<Value, OAuthError> {
     let now = now_ms.div_euclid(1000);
-    let client = authenticate(ctx, credentials, certificate, now).await?;
+    let client = authenticate(ctx, API_PATH, credentials, certificate, now).await?;
     let consent = match ctx.provider.store.consent(id).await? {
         Some(c) if c.client_id == client.id => c,
         _ => {
-            let e = not_found("no consent of yours has this id (an unsigned one is removed 30 days after its deadline)");
+            let e =
+                not_found("no consent of yours has this id (an unsigned one is removed 30 days after its deadline)");
             let more = json!({ "consent": crate::portal::refusals::named(Some(id)) });
             return Err(refused(ctx, &client.id, "consent.read", e, more).await);
         }
@@ -195,7 +194,7 @@ pub async fn check(
     now_ms: i64,
 ) -> Result<Value, OAuthError> {
     let now = now_ms.div_euclid(1000);
-    let client = authenticate(ctx, credentials, certificate, now).await?;
+    let client = authenticate(ctx, API_PATH, credentials, certificate, now).await?;
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
     let facility: Result<FacilityId, _> = field("facility").parse();
     let parsed = (facility, FacilityPatientId::parse(field("patient")), Purpose::parse(field("purpose")));
@@ -209,7 +208,9 @@ pub async fn check(
             };
             return Err(refused(ctx, &client.id, "consent.read", e, json!({})).await);
         }
-        (_, Err(e), _) | (.., Err(e)) => return Err(refused(ctx, &client.id, "consent.read", bad_request(&e), json!({})).await),
+        (_, Err(e), _) | (.., Err(e)) => {
+            return Err(refused(ctx, &client.id, "consent.read", bad_request(&e), json!({})).await);
+        }
     };
     let patient = ctx.secret.patient_keys().key(&facility, &patient);
     match ctx.provider.store.consent_live(&client.id, patient.as_str(), purpose.as_str()).await? {
@@ -222,7 +223,8 @@ pub async fn check(
                               expired or withdrawn): do not rely on one; ask for it"
                     .into(),
             };
-            let more = json!({ "patient": patient.as_str(), "purpose": purpose.as_str(), "facility": facility.as_str() });
+            let more =
+                json!({ "patient": patient.as_str(), "purpose": purpose.as_str(), "facility": facility.as_str() });
             Err(refused(ctx, &client.id, "consent.read", e, more).await)
         }
     }
@@ -238,7 +240,7 @@ pub async fn events(
     now_ms: i64,
 ) -> Result<Value, OAuthError> {
     let now = now_ms.div_euclid(1000);
-    let client = authenticate(ctx, credentials, certificate, now).await?;
+    let client = authenticate(ctx, EVENTS_PATH, credentials, certificate, now).await?;
     let since = match fields.get("since").map(|s| s.parse::<i64>()) {
         None => 0,
         Some(Ok(s)) if s >= 0 => s,

@@ -26,7 +26,9 @@ use crate::signing_requests::{self, Format, Level, SignError, SignatureTimeStamp
 use hcpki_ca::consent_document::Statement;
 use hcpki_ca::jpki::BasicFour;
 use hcpki_ca::person_key::PersonKey;
-use hcpki_ca::store::consent::{ConsentDocument, ConsentRecord, DocumentKind, EvidenceLevel, IdentityLinkRecord};
+use hcpki_ca::store::consent::{
+    ConsentDocument, ConsentRecord, ConsentState, DocumentKind, EvidenceLevel, IdentityLinkRecord,
+};
 use serde_json::json;
 
 /// Largest signed PDF taken back from the page: the consent PDF (a few pages) and the signature's room.
@@ -43,6 +45,9 @@ pub struct ConsentView {
     pub service: String,
     /// When signed by the patient: whether staff confirmed the identity link with this card.
     pub linked: Option<IdentityLinkRecord>,
+    /// When signed by the patient and not linked yet: the basic four items of the signing certificate for staff
+    /// to confirm (read from the signed PDF each time, never stored apart from it), or why they cannot be read.
+    pub unconfirmed_four: Option<Result<BasicFour, String>>,
 }
 
 /// Why the page cannot go on; what the person must do is in the message.
@@ -103,14 +108,6 @@ impl DeskError {
     }
 }
 
-/// What the patient's signature gave staff to confirm: the four items from the signing certificate (not kept).
-#[derive(Debug)]
-pub struct Signed {
-    pub view: ConsentView,
-    /// The basic four items, or why the certificate's could not be read.
-    pub four: Result<BasicFour, String>,
-}
-
 /// `GET /consent/{id}`: the consent for the signed-in `session` (the facility's; a pending one only for the
 /// physician it was asked for).
 pub async fn open(ctx: Context<'_>, session: &Session, id: &str, now: i64) -> Result<ConsentView, DeskError> {
@@ -152,7 +149,7 @@ pub async fn sign(
     signed: &[u8],
     card_authentication: Option<&[u8]>,
     now_ms: i64,
-) -> Result<Signed, DeskError> {
+) -> Result<ConsentView, DeskError> {
     let now = now_ms.div_euclid(1000);
     let consent = own(ctx, session, id, "consent.sign").await?;
     // Judge the move first: an expired or ended consent is refused before any TSA is asked.
@@ -172,15 +169,15 @@ pub async fn sign(
     let authentication = card_authentication.map(authentication_certificate).transpose()?;
     let done = extend(verifier, stamps, &document.bytes, &path, signed).await?;
     let stamped = done.stamp.as_ref().map_or(now, |(t, _)| *t);
-    let evidence = Evidence::new(Signer::Patient, Sha256Hex::of(&done.document), "pades", "b-lt", Sha256Hex::of(&leaf), stamped)?;
+    let evidence =
+        Evidence::new(Signer::Patient, Sha256Hex::of(&done.document), "pades", "b-lt", Sha256Hex::of(&leaf), stamped)?;
     let mut documents = vec![ConsentDocument::new(id, DocumentKind::SignedConsent, done.document, now)];
     if let Some(der) = authentication {
         documents.push(ConsentDocument::new(id, DocumentKind::CardAuthentication, der, now));
     }
     let step = life::sign(&consent, &evidence, &actor(session), now)?.with_documents(documents);
     let consent = record::apply(&*ctx.provider.store, step, now_ms).await?;
-    let four = basic_four(&leaf);
-    Ok(Signed { view: view(ctx, consent, now).await?, four })
+    view(ctx, consent, now).await
 }
 
 /// Staff confirmed the four items against the facility's records for `patient_id`: the link of the patient key
@@ -195,7 +192,7 @@ pub async fn confirm_identity(
 ) -> Result<Option<IdentityLinkRecord>, DeskError> {
     let consent = own(ctx, session, id, "identity.confirm").await?;
     let signature = match (&consent.signature, consent.state) {
-        (Some(s), hcpki_ca::store::consent::ConsentState::Signed) if s.level == EvidenceLevel::PatientSignature => s,
+        (Some(s), ConsentState::Signed) if s.level == EvidenceLevel::PatientSignature => s,
         _ => {
             return Err(DeskError::Consent(ConsentError::Ended {
                 id: consent.id.clone(),
@@ -337,7 +334,8 @@ pub async fn attest(
     let done = extend(verifier, stamps, &document.bytes, &holder.path, signed).await?;
     let stamped = done.stamp.as_ref().map_or(now, |(t, _)| *t);
     let signer = Signer::PhysicianAttesting(reason);
-    let evidence = Evidence::new(signer, Sha256Hex::of(&done.document), "pades", "b-lt", Sha256Hex::of(&leaf), stamped)?;
+    let evidence =
+        Evidence::new(signer, Sha256Hex::of(&done.document), "pades", "b-lt", Sha256Hex::of(&leaf), stamped)?;
     let documents = vec![ConsentDocument::new(id, DocumentKind::SignedConsent, done.document, now)];
     let step = life::sign(&consent, &evidence, &actor(session), now)?.with_documents(documents);
     Ok(record::apply(&*ctx.provider.store, step, now_ms).await?)
@@ -353,10 +351,8 @@ async fn own(ctx: Context<'_>, session: &Session, id: &str, action: &str) -> Res
             "the consent is another facility's"
         }
         Some(c)
-            if matches!(
-                c.state,
-                hcpki_ca::store::consent::ConsentState::Requested | hcpki_ca::store::consent::ConsentState::Shown
-            ) && c.physician_key != session.person_key =>
+            if matches!(c.state, ConsentState::Requested | ConsentState::Shown)
+                && c.physician_key != session.person_key =>
         {
             "the pending consent was asked for another physician"
         }
@@ -390,7 +386,14 @@ async fn view(ctx: Context<'_>, consent: ConsentRecord, now: i64) -> Result<Cons
             .filter(|l| l.signing_sha256 == s.signer_sha256),
         _ => None,
     };
-    Ok(ConsentView { phase: Phase::of(&consent, now), consent, statement, service, linked })
+    let unconfirmed_four = match (&consent.signature, &linked) {
+        (Some(s), None) if s.level == EvidenceLevel::PatientSignature && consent.state == ConsentState::Signed => {
+            let signed = ctx.provider.store.consent_document(&consent.id, DocumentKind::SignedConsent).await?;
+            Some(signed.ok_or_else(|| "the signed document is not kept".to_owned()).and_then(|d| signer_four(&d.bytes)))
+        }
+        _ => None,
+    };
+    Ok(ConsentView { phase: Phase::of(&consent, now), consent, statement, service, linked, unconfirmed_four })
 }
 
 async fn stored(ctx: Context<'_>, id: &str, kind: DocumentKind) -> Result<ConsentDocument, DeskError> {
@@ -462,10 +465,11 @@ fn authentication_certificate(der: &[u8]) -> Result<Vec<u8>, DeskError> {
     }
 }
 
-fn basic_four(leaf: &[u8]) -> Result<BasicFour, String> {
-    use der::Decode as _;
-    let cert = x509_cert::Certificate::from_der(leaf).map_err(|e| e.to_string())?;
-    BasicFour::from_certificate(&cert).map_err(|e| e.to_string())
+/// The basic four items of the signing certificate of the signed PDF's (first) signature.
+fn signer_four(signed: &[u8]) -> Result<BasicFour, String> {
+    let verified = hcpki_ca::signature::pades::verify(signed).map_err(|e| e.to_string())?;
+    let first = verified.signatures.first().ok_or_else(|| "the signed document holds no signature".to_owned())?;
+    BasicFour::from_certificate(&first.signer).map_err(|e| e.to_string())
 }
 
 fn actor(session: &Session) -> Actor {

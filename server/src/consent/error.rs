@@ -49,19 +49,12 @@ pub enum ConsentError {
     },
     /// The deadline setting is out of range.
     #[error("[[consent.templates]] client {client:?} purpose {purpose:?}: {why}")]
-    Template {
-        client: String,
-        purpose: String,
-        why: String,
-    },
+    Template { client: String, purpose: String, why: String },
     #[error(
         "no consent template for service {client:?} and purpose {purpose:?}: the operator adds a \
          [[consent.templates]] entry for them (docs/consent.md)"
     )]
-    NoTemplate {
-        client: String,
-        purpose: String,
-    },
+    NoTemplate { client: String, purpose: String },
     #[error("[consent] deadline_secs = {0} is out of range: give 60 to 3600 seconds")]
     Deadline(i64),
     /// No such consent.

@@ -55,9 +55,10 @@ impl ConsentSettings {
 
     /// The template of `client` for `purpose`.
     pub fn template(&self, client: &str, purpose: &str) -> Result<&Template, ConsentError> {
-        self.templates.iter().find(|t| t.client == client && t.purpose == purpose).ok_or_else(|| {
-            ConsentError::NoTemplate { client: client.to_owned(), purpose: purpose.to_owned() }
-        })
+        self.templates
+            .iter()
+            .find(|t| t.client == client && t.purpose == purpose)
+            .ok_or_else(|| ConsentError::NoTemplate { client: client.to_owned(), purpose: purpose.to_owned() })
     }
 
     /// The checked deadline in seconds.

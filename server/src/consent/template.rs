@@ -210,7 +210,8 @@ mod tests {
         let s = template().consent(&facts());
         assert_eq!(s.kind, Kind::Consent);
         let text: Vec<String> = s.items.iter().map(|i| format!("{}: {}", i.label, i.text)).collect();
-        for want in ["目的: 地域", "提供先: 地域連携", "医療機関: テスト診療所(HF00000001X)", "担当医師: 医師 太郎"] {
+        for want in ["目的: 地域", "提供先: 地域連携", "医療機関: テスト診療所(HF00000001X)", "担当医師: 医師 太郎"]
+        {
             assert!(text.iter().any(|t| t.starts_with(want)), "{want}: {text:?}");
         }
         assert!(text.iter().any(|t| t.starts_with("撤回について")));

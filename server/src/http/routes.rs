@@ -168,6 +168,9 @@ pub fn portal(state: PortalState) -> Router {
         .route("/sessions/end-all", post(self_service::end_all))
         .route("/sign/{id}", get(portal::signing::show).post(portal::signing::post))
         .route("/sign/{id}/document", get(portal::signing::document))
+        .route("/consent/{id}", get(portal::consent::show).post(portal::consent::post))
+        .route("/consent/{id}/document", get(portal::consent::document))
+        .route("/consent/{id}/prepare", post(portal::consent::prepare))
         .layer(axum::middleware::from_fn_with_state(state.clone(), portal::csrf_guard))
         // The card login's answers say the portal's own time, guard and handler (D63).
         .route_layer(axum::middleware::from_fn(portal::server_timing::record))
@@ -186,6 +189,7 @@ pub fn portal(state: PortalState) -> Router {
         .route("/static/card-login.js", get(card_login::endpoints::script_login))
         .route("/static/card-watch.js", get(card_login::endpoints::script_watch))
         .route(portal::SIGN_REQUEST_SCRIPT_PATH, get(portal::signing::script))
+        .route(portal::CONSENT_SCRIPT_PATH, get(portal::consent::script))
         .route(portal::STYLESHEET_PATH, get(portal::stylesheet))
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
         // Every page's language switch links to the request it answers (D62).
@@ -220,4 +224,9 @@ fn oidc_back_channel() -> Router<PortalState> {
             "/api/v1/signing-requests/{id}",
             get(super::signing_requests::status_get).post(super::signing_requests::status_post),
         )
+        // Patients' consents (issue #28): client-authenticated like /introspect.
+        .route(crate::consent::api::API_PATH, get(super::consents::check_get).post(super::consents::create))
+        .route("/api/v1/consents/check", post(super::consents::check_post))
+        .route("/api/v1/consents/{id}", get(super::consents::status_get).post(super::consents::status_post))
+        .route(crate::consent::api::EVENTS_PATH, get(super::consents::events_get).post(super::consents::events_post))
 }

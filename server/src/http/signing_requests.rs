@@ -75,7 +75,7 @@ async fn status(state: &PortalState, tls: &Tls, id: &str, fields: &HashMap<Strin
 }
 
 /// A body's fields: a JSON object of strings, or a form.
-fn fields(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+pub(super) fn fields(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -98,7 +98,7 @@ fn fields(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, O
         .collect()
 }
 
-fn no_store(mut response: Response) -> Response {
+pub(super) fn no_store(mut response: Response) -> Response {
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

@@ -113,7 +113,8 @@ pub fn prepare(
     let cards = card_login(cfg, loaded, &oidc.issuer, clock.clone())?;
     let refusals = Arc::new(super::refusals::Refusals::start(store.clone(), clock.clone()));
     let time_stamps = Arc::new(crate::http::tsa_client::TimeStamps::from_config(loaded, clock.clone())?);
-    let state = PortalState { store, sessions, secret, services, oidc, cards, refusals, clock, time_stamps };
+    let consent = Arc::new(loaded.config.consent.clone());
+    let state = PortalState { store, sessions, secret, services, oidc, cards, refusals, clock, time_stamps, consent };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
 }
 

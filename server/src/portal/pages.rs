@@ -5,6 +5,7 @@
 //! in the request's language ([`super::lang`]). Pages are maud templates: every value is escaped there, none
 //! here.
 
+pub mod consent;
 mod home;
 mod layout;
 mod login;

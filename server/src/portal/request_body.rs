@@ -14,6 +14,8 @@
 //! | `/api/v1/signing-requests` | [`crate::signing_requests::MAX_BODY_BYTES`] | a document of up to 10 MiB in base64 |
 //! | `/api/v1/signing-requests/{id}` | [`PROTOCOL_BYTES`] | a signed client assertion |
 //! | `/sign/{id}` | [`SIGNATURE_FORM_BYTES`] | the signed document the card agent returned (a `.p7s`, or the signed XML or PDF) in base64 |
+//! | `/api/v1/consents`, `/api/v1/consents/…`, `/api/v1/consent-events` | [`PROTOCOL_BYTES`] | a signed client assertion, a patient ID and a purpose |
+//! | `/consent/{id}` | [`CONSENT_FORM_BYTES`] | the signed consent PDF (a few pages) and the card's certificate in base64 |
 
 use super::pages;
 use super::refusals::named;
@@ -40,6 +42,10 @@ pub const SIGNATURE_FORM_BYTES: usize =
     (crate::signing_requests::MAX_DOCUMENT_BYTES + crate::signing_requests::MAX_SIGNATURE_BYTES) / 3 * 4 / 4 * 5
         + 8 * 1024;
 
+/// The cap of a consent page's post: the signed PDF (at most [`crate::consent::desk::MAX_SIGNED_BYTES`]) and the
+/// card's certificate, base64 and form-encoded as above.
+pub const CONSENT_FORM_BYTES: usize = crate::consent::desk::MAX_SIGNED_BYTES / 3 * 4 / 4 * 5 + 16 * 1024;
+
 /// How a route's refusals look: a page for a browser, OAuth's JSON for a client or the card agent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
@@ -57,6 +63,8 @@ fn limit_of(path: &str) -> (usize, Shape) {
         crate::signing_requests::API_PATH => (crate::signing_requests::MAX_BODY_BYTES, Shape::Json),
         p if p.starts_with("/api/v1/signing-requests/") => (PROTOCOL_BYTES, Shape::Json),
         p if p.starts_with("/sign/") => (SIGNATURE_FORM_BYTES, Shape::Page),
+        p if p.starts_with("/api/v1/consent") => (PROTOCOL_BYTES, Shape::Json),
+        p if p.starts_with("/consent/") && !p.ends_with("/prepare") => (CONSENT_FORM_BYTES, Shape::Page),
         _ => (FORM_BYTES, Shape::Page),
     }
 }

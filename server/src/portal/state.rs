@@ -34,6 +34,8 @@ pub struct PortalState {
     pub clock: Arc<dyn hcpki_ca::time::Clock>,
     /// Where signing requests' B-T time stamps come from: `[[signing.tsa]]` (issue #27 item 3, D80).
     pub time_stamps: Arc<dyn crate::signing_requests::SignatureTimeStamps>,
+    /// Patients' consents: deadline, retention, the services' templates (`[consent]`, issue #28).
+    pub consent: Arc<crate::consent::settings::ConsentSettings>,
 }
 
 impl PortalState {

@@ -75,7 +75,7 @@ pub async fn create(
     now_ms: i64,
 ) -> Result<Created, OAuthError> {
     let now = now_ms.div_euclid(1000);
-    let client = authenticate(ctx, credentials, certificate, now).await?;
+    let client = authenticate(ctx, API_PATH, credentials, certificate, now).await?;
     let deny = |e: OAuthError, more: Value| refused(ctx, &client.id, "signing_request.create", e, more);
     let Some(token) = bearer else {
         let e = invalid_token("send the physician's access token as Authorization: Bearer");
@@ -164,7 +164,7 @@ pub async fn status(
     now_ms: i64,
 ) -> Result<Status, OAuthError> {
     let now = now_ms.div_euclid(1000);
-    let client = authenticate(ctx, credentials, certificate, now).await?;
+    let client = authenticate(ctx, API_PATH, credentials, certificate, now).await?;
     let request = match ctx.provider.store.signing_request(id).await? {
         Some(r) if r.client_id == client.id => r,
         _ => {
@@ -198,19 +198,21 @@ pub fn state_at(request: &SigningRequestRecord, now: i64) -> &'static str {
     }
 }
 
-/// The client of an API request, as `/introspect` authenticates one; a failure audited
+/// The client of a request to the API at `endpoint`, as `/introspect` authenticates one (the assertion's
+/// audience may be the issuer, its token endpoint or `endpoint`); a failure audited
 /// `oidc.client.authenticate`.
 pub(crate) async fn authenticate(
     ctx: Context<'_>,
+    endpoint: &str,
     credentials: &ClientCredentials,
     certificate: Option<&[u8]>,
     now: i64,
 ) -> Result<Arc<Client>, OAuthError> {
     let provider = ctx.provider;
-    let presented = Presented { credentials, certificate, audiences: provider.audiences(API_PATH), now };
+    let presented = Presented { credentials, certificate, audiences: provider.audiences(endpoint), now };
     match client::authenticate(&provider.clients, &presented).await {
         Ok(c) => Ok(c),
-        Err(e) => Err(crate::oidc::refused::client(ctx.refusals, API_PATH, credentials, e).await),
+        Err(e) => Err(crate::oidc::refused::client(ctx.refusals, endpoint, credentials, e).await),
     }
 }
 
@@ -230,13 +232,7 @@ pub(crate) async fn grant_session(
 }
 
 /// A refused API request of an authenticated client, audited (denied) by `oidc:<client>` at `action`.
-pub(crate) async fn refused(
-    ctx: Context<'_>,
-    client_id: &str,
-    action: &str,
-    e: OAuthError,
-    more: Value,
-) -> OAuthError {
+pub(crate) async fn refused(ctx: Context<'_>, client_id: &str, action: &str, e: OAuthError, more: Value) -> OAuthError {
     crate::oidc::refused::request(ctx.refusals, client_id, action, e, more).await
 }
 

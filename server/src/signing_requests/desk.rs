@@ -283,8 +283,8 @@ pub(crate) async fn extend(
         return Ok(done);
     }
     // Gathered for the time the token proves, from the CRL cache only (D82): no CRL, no B-LT, nothing stored.
-    let gathered = validation_data::gather(verifier, path, &stamp.token, stamp.gen_time)
-        .map_err(SignError::NoValidationData)?;
+    let gathered =
+        validation_data::gather(verifier, path, &stamp.token, stamp.gen_time).map_err(SignError::NoValidationData)?;
     done.document =
         formats::with_validation_data(format, &done.document, &gathered).map_err(SignError::NoValidationData)?;
     done.validation_data = Some((gathered.certificates.len(), gathered.crls.len()));

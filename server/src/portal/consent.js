@@ -1,0 +1,179 @@
+// The consent page's forms (issue #28): each `form.consent-flow` prepares its PDF on the portal (POST
+// data-prepare with data-step: show the consent, render the withdrawal or the attestation), hands it to the local
+// card agent's document signing (POST /v1/documents, kind jpki for the patient's My Number card, hpki for the
+// physician's attestation: the agent shows it on its own page and asks for the password there, never here),
+// follows the operation and posts the agent's B-B PAdES back (with the card's user-authentication certificate,
+// read by the agent with the signature); the portal checks it, time-stamps it and keeps the revocation data.
+//
+// With one card reader the physician lends it (D91): the page asks the portal to keep the session while the
+// physician's card is out (POST /session/lend), waits for the patient's card, and after the signature for the
+// physician's own card (the session's data-card) to come back (POST /session/lend/return) before it posts.
+// With two readers nothing is lent: the patient's card goes into the free reader.
+//
+// The card agent's API (card-agent/src/api/documents.rs, D71, D90): GET /v1/cards → {readers: [{name, card:
+// {kind, card_id, certificates: [{role, chain}]}}]}; POST /v1/documents {format, title, content (base64), kind,
+// level} → 202 {id}; GET /v1/sign/{id}?wait=S&seen=P → running | pin_required (pin_url) | done
+// (result.document.content, result.document.authentication_certificate) | failed (error.code, error.message).
+(function () {
+  "use strict";
+  const body = document.body;
+  const agent = body.dataset.agent;
+  const ownCard = body.dataset.card;
+  const csrf = body.dataset.csrf;
+  if (!agent) return;
+
+  async function json(response) {
+    let data = {};
+    try { data = await response.json(); } catch (_) { /* not JSON: report the HTTP status */ }
+    if (!response.ok) {
+      const failure = data.error && typeof data.error === "object" ? data.error : null;
+      const error = new Error((failure && failure.message) || (typeof data.error === "string" && data.error) || data.message || response.statusText);
+      error.code = failure && failure.code;
+      throw error;
+    }
+    return data;
+  }
+
+  function base64(bytes) {
+    let text = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    }
+    return btoa(text);
+  }
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  async function readers(words) {
+    try {
+      const listing = await json(await fetch(agent + "/v1/cards"));
+      return listing.readers || [];
+    } catch (e) {
+      if (e instanceof TypeError) throw new Error(words.sayNoAgent);
+      throw e;
+    }
+  }
+
+  // Wait until `test(readers)` holds (the agent's event stream would do as well; polling keeps this simple and
+  // survives an agent restart).
+  async function until(words, test) {
+    for (;;) {
+      const list = await readers(words);
+      const found = test(list);
+      if (found) return found;
+      await sleep(500);
+    }
+  }
+
+  async function post(url, fields) {
+    return json(await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields),
+      credentials: "same-origin",
+    }));
+  }
+
+  async function run(form, say) {
+    const words = form.dataset;
+    const kind = words.kind;
+    let lent = false;
+    if (kind === "jpki") {
+      const list = await readers(words);
+      const own = list.find((r) => r.card && r.card.card_id === ownCard);
+      if (own && list.length === 1) {
+        // One reader, holding the physician's card: lend it.
+        await post("/session/lend", { csrf, consent: form.action.split("/").pop() });
+        lent = true;
+        body.dataset.lent = "1";
+        say(words.sayLend);
+      } else if (!list.some((r) => r.card && r.card.kind === "jpki")) {
+        say(words.sayInsert);
+      }
+      await until(words, (l) => l.find((r) => r.card && r.card.kind === "jpki"));
+    }
+    say(words.sayPreparing);
+    const reason = form.querySelector("input[name=reason]:checked");
+    const fields = { csrf, step: words.step };
+    if (reason) fields.reason = reason.value;
+    const prepared = await post(words.prepare, fields);
+    const response = await fetch(prepared.document, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(response.statusText);
+    const content = base64(new Uint8Array(await response.arrayBuffer()));
+    let op;
+    try {
+      op = await json(await fetch(agent + "/v1/documents", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ format: "pades", title: words.title, content, kind, level: "b-b" }),
+      }));
+    } catch (e) {
+      if (e instanceof TypeError) throw new Error(words.sayNoAgent);
+      throw e;
+    }
+    let seen = "running";
+    let pinWindow = null;
+    let done = null;
+    while (!done) {
+      let state;
+      try {
+        state = await json(await fetch(`${agent}/v1/sign/${encodeURIComponent(op.id)}?wait=30&seen=${seen}`));
+      } catch (e) {
+        if (e instanceof TypeError) throw new Error(words.sayNoAgent);
+        throw e;
+      }
+      if (state.status === "pin_required") {
+        say(kind === "jpki" ? words.sayPin : words.sayPinHpki);
+        if (state.pin_url && (!pinWindow || pinWindow.closed)) {
+          pinWindow = window.open(state.pin_url, "hcpki-pin", "width=560,height=720");
+        }
+        seen = "pin_required";
+        continue;
+      }
+      if (state.status === "failed") {
+        if (pinWindow && !pinWindow.closed) pinWindow.close();
+        const code = state.error && state.error.code;
+        const error = new Error(code === "cancelled" ? words.sayCancelled : (state.error && state.error.message) || code);
+        error.lent = lent;
+        throw error;
+      }
+      if (state.status === "done") done = state.result.document;
+      else seen = "running";
+    }
+    if (pinWindow && !pinWindow.closed) pinWindow.close();
+    form.elements.signature.value = done.content;
+    if (form.elements.authentication_certificate) {
+      form.elements.authentication_certificate.value = done.authentication_certificate || "";
+    }
+    if (lent) {
+      say(words.sayReturn);
+      await until(words, (l) => l.find((r) => r.card && r.card.card_id === ownCard));
+      await post("/session/lend/return", { csrf, card_id: ownCard });
+      delete body.dataset.lent;
+    }
+    say(words.sayVerifying);
+    form.submit();
+  }
+
+  for (const form of document.querySelectorAll("form.consent-flow")) {
+    const button = form.querySelector(".flow-button");
+    const status = form.querySelector(".flow-status");
+    const say = (text) => { status.textContent = text; };
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      button.disabled = true;
+      run(form, say).catch(async (e) => {
+        say(e.message || String(e));
+        if (body.dataset.lent) {
+          // Nothing was signed: the physician's card comes back and the session goes on.
+          try {
+            await until(form.dataset, (l) => l.find((r) => r.card && r.card.card_id === ownCard));
+            await post("/session/lend/return", { csrf, card_id: ownCard });
+            delete body.dataset.lent;
+          } catch (_) { /* the lend runs out; the portal ends the session */ }
+        }
+        button.disabled = false;
+      });
+    });
+  }
+})();

@@ -1,0 +1,295 @@
+//! The portal's consent routes (issue #28): `GET /consent/{id}` (the consent for the facility's physician),
+//! `GET /consent/{id}/document?kind=` (the PDF the card agent shows and signs), `POST /consent/{id}/prepare`
+//! (show it / render the withdrawal or the attestation; JSON for the page's script), `POST /consent/{id}` (the
+//! card's signature, the staff's identity confirmation, or the refusal; CSRF token and origin checked).
+//! Decisions are [`crate::consent::desk`]'s; this adapts them to pages.
+
+use super::lang::PageLang;
+use super::pages::{self, unavailable_in};
+use super::respond::check_form_csrf;
+use super::session::Session;
+use super::state::PortalState;
+use crate::consent::desk::{self, DeskError};
+use crate::consent::evidence::AttestationReason;
+use axum::Json;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use hcpki_ca::store::consent::DocumentKind;
+use hcpki_html::Lang;
+use serde_json::json;
+
+/// `GET /consent/{id}`.
+pub async fn show(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let (session, csrf) = match signed_in(&state, lang, &headers, &id).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    match desk::open(state.oidc_context(), &session, &id, state.clock.now_unix()).await {
+        Ok(view) => pages::consent::consent(lang, &view, &csrf, page_context(&state, &session)),
+        Err(e) => refused(lang, &e),
+    }
+}
+
+/// The query of [`document`].
+#[derive(Debug, serde::Deserialize)]
+pub struct DocumentQuery {
+    kind: Option<String>,
+}
+
+/// `GET /consent/{id}/document?kind=consent|withdrawal|attestation|signed`: the PDF.
+pub async fn document(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    Path(id): Path<String>,
+    Query(query): Query<DocumentQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let (session, _) = match signed_in(&state, lang, &headers, &id).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    let kind = match query.kind.as_deref().unwrap_or("consent") {
+        "consent" => DocumentKind::Consent,
+        "withdrawal" => DocumentKind::Withdrawal,
+        "attestation" => DocumentKind::Attestation,
+        "signed" => DocumentKind::SignedConsent,
+        "signed_withdrawal" => DocumentKind::SignedWithdrawal,
+        _ => return pages::refused(lang, StatusCode::BAD_REQUEST, unknown_kind(lang)),
+    };
+    match desk::document(state.oidc_context(), &session, &id, kind).await {
+        Ok(d) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"{}-{}.pdf\"",
+                        kind.as_str(),
+                        d.sha256.get(..12).unwrap_or_default()
+                    ),
+                ),
+            ],
+            d.bytes,
+        )
+            .into_response(),
+        Err(e) => refused(lang, &e),
+    }
+}
+
+/// The form of [`prepare`].
+#[derive(Debug, serde::Deserialize)]
+pub struct PrepareForm {
+    csrf: Option<String>,
+    /// `show`, `withdrawal` or `attestation`.
+    step: Option<String>,
+    /// For an attestation: `no_signing_certificate`, `password_forgotten`, `key_locked`.
+    reason: Option<String>,
+}
+
+/// `POST /consent/{id}/prepare`: JSON `{document}` (the PDF's URL) for the page's script, or `{error}`.
+pub async fn prepare(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<PrepareForm>,
+) -> Response {
+    let (session, csrf) = match signed_in(&state, lang, &headers, &id).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    if let Err(refused) = check_form_csrf(lang, &state, &session, &csrf, form.csrf.as_deref()).await {
+        return refused;
+    }
+    let ctx = state.oidc_context();
+    let now_ms = state.clock.now_unix_ms();
+    let done = match form.step.as_deref() {
+        Some("show") => desk::show(ctx, &session, &id, now_ms).await.map(|_| "consent"),
+        Some("withdrawal") => {
+            desk::prepare_withdrawal(ctx, &state.consent, &session, &id, now_ms).await.map(|_| "withdrawal")
+        }
+        Some("attestation") => match reason(form.reason.as_deref()) {
+            Some(r) => {
+                desk::prepare_attestation(ctx, &state.consent, &session, &id, r, now_ms).await.map(|_| "attestation")
+            }
+            None => return json_error(StatusCode::BAD_REQUEST, pages::consent::no_reason(lang)),
+        },
+        _ => return json_error(StatusCode::BAD_REQUEST, unknown_kind(lang)),
+    };
+    match done {
+        Ok(kind) => Json(json!({ "document": format!("/consent/{id}/document?kind={kind}") })).into_response(),
+        Err(e) => {
+            let (status, text) = pages::consent::refusal_words(lang, &e);
+            json_error(status, &text)
+        }
+    }
+}
+
+/// The form of [`post`].
+#[derive(Debug, serde::Deserialize)]
+pub struct ConsentForm {
+    csrf: Option<String>,
+    /// `sign`, `withdraw`, `attest`, `confirm` or `refuse`.
+    action: Option<String>,
+    /// The card agent's signed PDF, standard base64.
+    signature: Option<String>,
+    /// The card's user-authentication certificate the agent read with the signature, standard base64.
+    authentication_certificate: Option<String>,
+    /// The attestation's or the refusal's reason.
+    reason: Option<String>,
+    /// The facility's patient ID, typed by staff to confirm the identity.
+    patient_id: Option<String>,
+}
+
+/// `POST /consent/{id}`.
+pub async fn post(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<ConsentForm>,
+) -> Response {
+    let (session, csrf) = match signed_in(&state, lang, &headers, &id).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    if let Err(refused) = check_form_csrf(lang, &state, &session, &csrf, form.csrf.as_deref()).await {
+        return refused;
+    }
+    let ctx = state.oidc_context();
+    let now_ms = state.clock.now_unix_ms();
+    let verifier = state.cards.as_ref().map(|c| &c.verifier);
+    let stamps = state.time_stamps.as_ref();
+    let decode = |s: &Option<String>| {
+        s.as_deref().and_then(|s| base64::engine::general_purpose::STANDARD.decode(s.trim()).ok()).unwrap_or_default()
+    };
+    let page = page_context(&state, &session);
+    match form.action.as_deref() {
+        Some("sign") => {
+            let certificate =
+                form.authentication_certificate.as_ref().map(|_| decode(&form.authentication_certificate));
+            let signed = decode(&form.signature);
+            match desk::sign(ctx, verifier, stamps, &session, &id, &signed, certificate.as_deref(), now_ms).await {
+                Ok(view) => pages::consent::consent(lang, &view, &csrf, page),
+                Err(e) => refused(lang, &e),
+            }
+        }
+        Some("withdraw") => {
+            let signed = decode(&form.signature);
+            match desk::withdraw(ctx, verifier, stamps, &session, &id, &signed, now_ms).await {
+                Ok(_) => reopen(&state, lang, &session, &id, &csrf).await,
+                Err(e) => refused(lang, &e),
+            }
+        }
+        Some("attest") => {
+            let Some(reason) = reason(form.reason.as_deref()) else {
+                return pages::refused(lang, StatusCode::BAD_REQUEST, pages::consent::no_reason(lang));
+            };
+            let signed = decode(&form.signature);
+            match desk::attest(ctx, verifier, stamps, &session, &id, reason, &signed, now_ms).await {
+                Ok(_) => reopen(&state, lang, &session, &id, &csrf).await,
+                Err(e) => refused(lang, &e),
+            }
+        }
+        Some("confirm") => {
+            let patient_id = form.patient_id.as_deref().unwrap_or_default();
+            match desk::confirm_identity(ctx, &session, &id, patient_id, now_ms).await {
+                Ok(_) => reopen(&state, lang, &session, &id, &csrf).await,
+                Err(e) => refused(lang, &e),
+            }
+        }
+        Some("refuse") => {
+            let reason = pages::consent::refusal_reason(form.reason.as_deref());
+            match desk::refuse(ctx, &session, &id, reason, now_ms).await {
+                Ok(_) => reopen(&state, lang, &session, &id, &csrf).await,
+                Err(e) => refused(lang, &e),
+            }
+        }
+        _ => pages::refused(lang, StatusCode::BAD_REQUEST, unknown_kind(lang)),
+    }
+}
+
+/// The consent page as it stands after a move.
+async fn reopen(state: &PortalState, lang: Lang, session: &Session, id: &str, csrf: &str) -> Response {
+    match desk::open(state.oidc_context(), session, id, state.clock.now_unix()).await {
+        Ok(view) => pages::consent::consent(lang, &view, csrf, page_context(state, session)),
+        Err(e) => refused(lang, &e),
+    }
+}
+
+/// What the page's script needs: the agent, the session's card.
+fn page_context<'a>(state: &'a PortalState, session: &'a Session) -> pages::consent::PageContext<'a> {
+    pages::consent::PageContext {
+        agent: state.cards.as_ref().map(|c| c.agent.as_str()),
+        card: session.credential.card_id.as_deref(),
+    }
+}
+
+fn reason(text: Option<&str>) -> Option<AttestationReason> {
+    match text? {
+        "no_signing_certificate" => Some(AttestationReason::NoSigningCertificate),
+        "password_forgotten" => Some(AttestationReason::PasswordForgotten),
+        "key_locked" => Some(AttestationReason::KeyLocked),
+        _ => None,
+    }
+}
+
+fn refused(lang: Lang, e: &DeskError) -> Response {
+    if e.is_unavailable() {
+        return unavailable_in(lang, e);
+    }
+    let (status, text) = pages::consent::refusal_words(lang, e);
+    pages::refused(lang, status, &text)
+}
+
+fn json_error(status: StatusCode, text: &str) -> Response {
+    (status, Json(json!({ "error": text }))).into_response()
+}
+
+fn unknown_kind(lang: Lang) -> &'static str {
+    if lang == Lang::Ja {
+        "この操作は分かりません。ページを開き直してください。"
+    } else {
+        "This action is unknown: reload the page."
+    }
+}
+
+/// The live session with its CSRF token; without one, the login page that comes back here.
+async fn signed_in(
+    state: &PortalState,
+    lang: Lang,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<(Session, String), Response> {
+    match state.sessions.current(headers, state.clock.now_unix()).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => {
+            let back = format!("/consent/{id}");
+            let query = serde_urlencoded::to_string([("return_to", back.as_str())]).unwrap_or_default();
+            Err(Redirect::to(&format!("/login?{query}")).into_response())
+        }
+        Err(e) => Err(unavailable_in(lang, e)),
+    }
+}
+
+/// `GET /static/consent.js`.
+pub async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        include_str!("consent.js"),
+    )
+        .into_response()
+}

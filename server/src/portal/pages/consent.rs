@@ -1,0 +1,479 @@
+//! The consent page the facility's physician and staff see (issue #28): the consent as the patient will sign it,
+//! the button that hands it to the card agent (which shows it to the patient in its own window), the
+//! physician's attestation for a patient who cannot sign, the refusal; once signed, the staff's identity
+//! confirmation and the withdrawal. Japanese first (`lang` switches); every refusal says what to do.
+
+use super::layout::{BodyData, Chrome, Scripts, jst, page, page_with};
+use crate::consent::ConsentError;
+use crate::consent::desk::{ConsentView, DeskError};
+use crate::consent::life::Phase;
+use crate::signing_requests::SignError;
+use axum::http::StatusCode;
+use axum::response::Response;
+use hcpki_ca::jpki::BasicFour;
+use hcpki_ca::store::consent::{EvidenceLevel, SignatureEvidence};
+use hcpki_html::Lang;
+use maud::{Markup, html};
+
+/// The page's script.
+pub const SCRIPT_PATH: &str = "/static/consent.js";
+
+/// What the page's script needs beyond the consent.
+#[derive(Clone, Copy, Debug)]
+pub struct PageContext<'a> {
+    /// The local card agent's origin, when card login is configured.
+    pub agent: Option<&'a str>,
+    /// The card the physician's session was opened with (to lend the reader and see it return).
+    pub card: Option<&'a str>,
+}
+
+fn w(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
+    if lang == Lang::Ja { ja } else { en }
+}
+
+/// The refusal reasons the page offers (no free text: a reason is audited, and must not carry personal data).
+const REFUSALS: [(&str, &str, &str); 3] = [
+    ("declined", "患者さんが同意しなかった", "The patient did not consent"),
+    ("no_card", "患者さんがマイナンバーカードを持っていない", "The patient has no My Number card with them"),
+    ("other", "その他(今回は同意を取らない)", "Other (no consent this time)"),
+];
+
+/// The reason stored for a refusal form's choice.
+pub fn refusal_reason(choice: Option<&str>) -> &'static str {
+    REFUSALS.iter().find(|(code, ..)| Some(*code) == choice).map_or("other", |(code, ..)| code)
+}
+
+/// The words for an attestation without a reason.
+pub fn no_reason(lang: Lang) -> &'static str {
+    w(lang, "カードで署名できない理由を選んでください。", "Choose why the patient cannot sign with the card.")
+}
+
+/// The consent as it stands, with what can be done next.
+pub fn consent(lang: Lang, view: &ConsentView, csrf: &str, ctx: PageContext<'_>) -> Response {
+    let c = &view.consent;
+    let action = format!("/consent/{}", c.id);
+    let prepare = format!("/consent/{}/prepare", c.id);
+    let body = html! {
+        p { strong { (view.service) } (w(lang, " が、患者さんの同意を求めています。", " asks for the patient's consent.")) }
+        (state_line(lang, view))
+        section aria-labelledby="statement-title" {
+            h2 id="statement-title" { (view.statement.title) }
+            dl class="statement" lang="ja" {
+                @for item in &view.statement.items { dt { (item.label) } dd class="pre" { (item.text) } }
+            }
+            p { a href={ (action) "/document?kind=consent" } download { (w(lang, "同意書(PDF)を開く・保存する", "Open or save the consent (PDF)")) } }
+        }
+        @match view.phase {
+            Phase::Requested | Phase::Shown => {
+                (patient_signature(lang, view, csrf, &action, &prepare, ctx))
+                (attestation(lang, csrf, &action, &prepare, ctx))
+                (refusal(lang, csrf, &action))
+            }
+            Phase::Signed => {
+                @if let Some(e) = &c.signature { (evidence(lang, e)) }
+                p { a href={ (action) "/document?kind=signed" } download { (w(lang, "署名済みの同意書(PDF)を保存する", "Save the signed consent (PDF)")) } }
+                (identity(lang, view, csrf, &action))
+                (withdrawal(lang, view, csrf, &action, &prepare, ctx))
+            }
+            Phase::Withdrawn => {
+                @if let Some(e) = &c.signature { (evidence(lang, e)) }
+                h2 { (w(lang, "撤回", "Withdrawal")) }
+                @if let Some(e) = &c.withdrawal { (evidence(lang, e)) }
+                p { a href={ (action) "/document?kind=signed_withdrawal" } download { (w(lang, "署名済みの撤回書(PDF)を保存する", "Save the signed withdrawal (PDF)")) } }
+            }
+            Phase::Refused | Phase::Expired => {
+                p { a href="/" { (w(lang, "ポータルのトップへ", "To the portal's home")) } }
+            }
+        }
+    };
+    let title = w(lang, "患者さんの同意(マイナンバーカード)", "Patient consent (My Number card)");
+    match ctx.agent {
+        Some(agent) => {
+            let data = BodyData { agent: Some(agent), card: ctx.card, csrf: Some(csrf), ..BodyData::default() };
+            page_with(&Chrome::new(lang), StatusCode::OK, title, body, Some(Scripts { src: SCRIPT_PATH, agent, data }))
+        }
+        None => page(lang, StatusCode::OK, title, body),
+    }
+}
+
+/// Where the consent stands, in one sentence.
+fn state_line(lang: Lang, view: &ConsentView) -> Markup {
+    let c = &view.consent;
+    let text = match view.phase {
+        Phase::Requested | Phase::Shown => html! {
+            (w(lang, "署名待ちです。期限: ", "Waiting for the patient's signature. Sign by: ")) (jst(c.expires_at, lang))
+        },
+        Phase::Signed => html! { (w(lang, "同意が記録されています(有効)。", "The consent is recorded (live).")) },
+        Phase::Refused => {
+            html! { (w(lang, "同意は得られませんでした(記録済み)。", "No consent was given (recorded).")) }
+        }
+        Phase::Expired => html! {
+            (w(lang, "期限が過ぎました。サービスから新しい同意の依頼を作ってください。",
+                "The time ran out: ask for a new consent from the service."))
+        },
+        Phase::Withdrawn => html! {
+            (w(lang, "この同意は撤回されました。以後、この目的での利用はできません。",
+                "This consent was withdrawn: it can no longer be relied on."))
+        },
+    };
+    html! { div class="notice" role="status" { p { (text) } } }
+}
+
+/// The patient's signature with the My Number card, through the card agent.
+fn patient_signature(
+    lang: Lang,
+    view: &ConsentView,
+    csrf: &str,
+    action: &str,
+    prepare: &str,
+    ctx: PageContext<'_>,
+) -> Markup {
+    html! {
+        h2 { (w(lang, "患者さんの署名", "The patient's signature")) }
+        @if ctx.agent.is_some() {
+            p { (w(lang, "カードリーダーが 2 台あれば、空いているリーダーに患者さんのマイナンバーカードを置いてください。1 台だけのときは、ボタンを押すと案内に従ってご自身のカードを一時的に抜いていただきます(その間ログインは保たれ、ほかの操作はできません)。",
+                "With two card readers, the patient's My Number card goes into the free one. With one reader, press the button and follow the steps: you take your own card out for a while (your sign-in is kept, and nothing else can be done meanwhile).")) }
+            (flow_form(lang, "consent-sign", action, prepare, "show", "jpki", "sign", &view.statement.title, csrf,
+                w(lang, "患者さんのマイナンバーカードで署名する", "Sign with the patient's My Number card"), html! {}))
+        } @else {
+            (no_agent(lang))
+        }
+    }
+}
+
+/// The physician's attestation, the weaker alternative.
+fn attestation(lang: Lang, csrf: &str, action: &str, prepare: &str, ctx: PageContext<'_>) -> Markup {
+    let reasons = [
+        (
+            "no_signing_certificate",
+            w(
+                lang,
+                "カードに署名用電子証明書がない(顔認証マイナンバーカードなど)",
+                "The card has no signing certificate (e.g. a PIN-less face-authentication card)",
+            ),
+        ),
+        ("password_forgotten", w(lang, "署名用パスワードを忘れた", "The signature password is forgotten")),
+        ("key_locked", w(lang, "署名用パスワードがロックされている", "The signature password is locked")),
+    ];
+    html! {
+        details {
+            summary { (w(lang, "患者さんがカードで署名できないとき(医師による確認)", "When the patient cannot sign with the card (physician's attestation)")) }
+            p { (w(lang, "患者さんに口頭で説明し同意を確かめたうえで、ご自身の HPKI カードの署名用の鍵で「医師による確認」を記録します。この記録は、患者さん本人の電子署名より弱い証拠として、すべての記録と照会に明示されます。",
+                "After explaining and hearing the patient's consent, record your attestation with your own HPKI card's signature key. It is marked as weaker evidence than the patient's own signature in every record and answer.")) }
+            @if ctx.agent.is_some() {
+                (flow_form(lang, "consent-attest", action, prepare, "attestation", "hpki", "attest",
+                    w(lang, "同意確認書(医師による確認)", "Physician's attestation of consent"), csrf,
+                    w(lang, "HPKI カードで医師の確認を記録する", "Record the attestation with your HPKI card"), html! {
+                    fieldset {
+                        legend { (w(lang, "カードで署名できない理由", "Why the card cannot sign")) }
+                        @for (i, (code, label)) in reasons.iter().enumerate() {
+                            div {
+                                input type="radio" name="reason" id={ "reason-" (code) } value=(code) checked[i == 0];
+                                label for={ "reason-" (code) } { (label) }
+                            }
+                        }
+                    }
+                }))
+            } @else {
+                (no_agent(lang))
+            }
+        }
+    }
+}
+
+/// The refusal, with fixed reasons.
+fn refusal(lang: Lang, csrf: &str, action: &str) -> Markup {
+    html! {
+        form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="action" value="refuse";
+            label for="refusal-reason" { (w(lang, "同意を取らない理由", "Why no consent is taken")) }
+            select id="refusal-reason" name="reason" {
+                @for (code, ja, en) in REFUSALS { option value=(code) { (if lang == Lang::Ja { ja } else { en }) } }
+            }
+            button type="submit" class="danger" { (w(lang, "同意を取らずに終える", "End without consent")) }
+        }
+    }
+}
+
+/// Staff confirm the four items against the facility's records.
+fn identity(lang: Lang, view: &ConsentView, csrf: &str, action: &str) -> Markup {
+    if let Some(link) = &view.linked {
+        return html! {
+            h2 { (w(lang, "本人確認", "Identity")) }
+            p { (w(lang, "本人確認済みです(カードと患者 ID の対応を記録しました)。確認日時: ", "Identity confirmed (the card is linked to the patient ID). Confirmed at: "))
+                (jst(link.confirmed_at, lang)) }
+        };
+    }
+    let Some(four) = &view.unconfirmed_four else { return html! {} };
+    html! {
+        h2 { (w(lang, "本人確認(職員が行います)", "Identity (for staff)")) }
+        @match four {
+            Ok(four) => {
+                p { (w(lang, "署名用電子証明書の基本 4 情報です。受付の記録(保険証・診察券など)と照合し、一致すれば患者 ID を入力して記録してください。基本 4 情報は保存しません。",
+                    "The basic four items of the signing certificate. Compare them with the facility's records; if they match, type the patient ID and record the link. The four items are not stored.")) }
+                (four_items(lang, four))
+                form method="post" action=(action) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="action" value="confirm";
+                    label for="patient-id" { (w(lang, "患者 ID(この医療機関の ID)", "Patient ID (this facility's)")) }
+                    input type="text" id="patient-id" name="patient_id" required autocomplete="off" inputmode="latin" maxlength="64";
+                    button type="submit" { (w(lang, "一致を確認して記録する", "Confirm and record the link")) }
+                }
+            }
+            Err(why) => {
+                p class="error" role="alert" { (w(lang, "署名用電子証明書の基本 4 情報を読み取れません。別の本人確認書類で確認し、運用担当者に証明書の形式を報告してください。",
+                    "The signing certificate's basic four items cannot be read: confirm the identity with another document and report the certificate's profile to the operator.")) }
+                p lang="en" { (why) }
+            }
+        }
+    }
+}
+
+fn four_items(lang: Lang, four: &BasicFour) -> Markup {
+    html! {
+        dl class="four-items" lang="ja" {
+            dt { (w(lang, "氏名", "Name")) } dd { (four.name()) }
+            dt { (w(lang, "生年月日", "Date of birth")) } dd { (four.birth_date().to_japanese()) }
+            dt { (w(lang, "性別", "Sex")) } dd { (four.sex().label_ja()) }
+            dt { (w(lang, "住所", "Address")) } dd { (four.address()) }
+        }
+        @if four.has_substitutes() {
+            p class="note" { (w(lang, "氏名または住所に代替文字が使われています。券面の表記と異なる場合があります。",
+                "The name or address uses substitute characters: it may differ from how the card face writes it.")) }
+        }
+    }
+}
+
+/// The withdrawal, signed with the patient's card as the consent was.
+fn withdrawal(lang: Lang, view: &ConsentView, csrf: &str, action: &str, prepare: &str, ctx: PageContext<'_>) -> Markup {
+    html! {
+        details {
+            summary { (w(lang, "同意を撤回する(患者さんの申し出)", "Withdraw the consent (at the patient's request)")) }
+            p { (w(lang, "撤回書を患者さんのマイナンバーカードで署名すると、この同意はすぐに終わり、依頼元のサービスに伝わります。",
+                "Once the patient signs the withdrawal with the My Number card, the consent ends at once and the service is told.")) }
+            @if ctx.agent.is_some() {
+                (flow_form(lang, "consent-withdraw", action, prepare, "withdrawal", "jpki", "withdraw",
+                    &format!("同意撤回書({})", view.statement.title), csrf,
+                    w(lang, "患者さんのカードで撤回書に署名する", "Sign the withdrawal with the patient's card"), html! {}))
+            } @else {
+                (no_agent(lang))
+            }
+        }
+    }
+}
+
+/// A form the page's script drives: prepare the PDF, have the agent sign it with the card of `kind`, post it.
+#[allow(clippy::too_many_arguments)]
+fn flow_form(
+    lang: Lang,
+    id: &str,
+    action: &str,
+    prepare: &str,
+    step: &str,
+    kind: &str,
+    post_action: &str,
+    title: &str,
+    csrf: &str,
+    button: &str,
+    extra: Markup,
+) -> Markup {
+    html! {
+        form id=(id) class="consent-flow" method="post" action=(action) data-prepare=(prepare) data-step=(step)
+            data-kind=(kind) data-title=(title)
+            data-say-preparing=(w(lang, "同意書を準備しています…", "Preparing the document…"))
+            data-say-lend=(w(lang, "ご自身のカードをカードリーダーから抜き、患者さんのマイナンバーカードを置いてください。ログインは保たれます。",
+                "Take your own card out of the reader and put the patient's My Number card in. Your sign-in is kept."))
+            data-say-insert=(w(lang, "患者さんのマイナンバーカードを空いているカードリーダーに置いてください。",
+                "Put the patient's My Number card into the free card reader."))
+            data-say-pin=(w(lang, "カードエージェントの画面を患者さんに見せ、内容を確かめて署名用パスワードを入力してもらってください。",
+                "Show the card agent's window to the patient: they check the consent and type the signature password there."))
+            data-say-pin-hpki=(w(lang, "カードエージェントの画面で内容を確かめ、署名用の暗証番号を入力してください。",
+                "Check the document in the card agent's window and enter your signature PIN there."))
+            data-say-return=(w(lang, "署名できました。患者さんにカードを返し、ご自身のカードをカードリーダーに戻してください。",
+                "Signed. Give the patient their card back and put your own card back into the reader."))
+            data-say-verifying=(w(lang, "署名を確認しています…", "Checking the signature…"))
+            data-say-cancelled=(w(lang, "署名は取り消されました。何も記録していません。もう一度行うにはボタンを押してください。",
+                "Signing was cancelled; nothing was recorded. Press the button to try again."))
+            data-say-no-agent=(w(lang, "カードエージェントが応答しません。起動してから、もう一度ボタンを押してください。",
+                "The card agent does not answer. Start it, then press the button again.")) {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="action" value=(post_action);
+            input type="hidden" name="signature" value="";
+            @if kind == "jpki" { input type="hidden" name="authentication_certificate" value=""; }
+            (extra)
+            p class="flow-status" role="status" aria-live="polite" {}
+            button type="button" class="flow-button" hidden { (button) }
+            noscript { p { (w(lang, "署名には JavaScript とカードエージェントが必要です。", "Signing needs JavaScript and the card agent.")) } }
+        }
+    }
+}
+
+fn no_agent(lang: Lang) -> Markup {
+    html! {
+        p class="error" role="alert" { (w(lang, "このポータルではカードによるログインが設定されていないため、カードで署名できません。システム管理者に連絡してください。",
+            "Card sign-in is not configured on this portal, so no card can sign here: contact the administrator.")) }
+    }
+}
+
+/// A signature's evidence, the level first.
+fn evidence(lang: Lang, e: &SignatureEvidence) -> Markup {
+    let level = match e.level {
+        EvidenceLevel::PatientSignature => w(
+            lang,
+            "患者さん本人の電子署名(マイナンバーカードの署名用電子証明書)",
+            "The patient's own signature (My Number card signing certificate)",
+        ),
+        EvidenceLevel::PhysicianAttestation => w(
+            lang,
+            "医師による確認(患者さん本人の署名より弱い証拠)",
+            "Physician's attestation (weaker than the patient's own signature)",
+        ),
+    };
+    html! {
+        dl {
+            dt { (w(lang, "証拠の種類", "Evidence")) } dd { (level) }
+            dt { (w(lang, "タイムスタンプの時刻", "Time-stamp time")) } dd { (jst(e.time_stamp_at, lang)) }
+            dt { (w(lang, "署名の形式", "Format")) } dd lang="en" { (e.format.to_uppercase()) " " (e.signature_level.to_uppercase()) }
+            dt { (w(lang, "署名証明書の SHA-256", "Signer certificate SHA-256")) } dd { code class="wrap" { (e.signer_sha256) } }
+        }
+    }
+}
+
+/// What a refusal says and its status.
+pub fn refusal_words(lang: Lang, e: &DeskError) -> (StatusCode, String) {
+    let s = |ja: &'static str, en: &'static str| w(lang, ja, en).to_owned();
+    match e {
+        DeskError::NotYours => (
+            StatusCode::FORBIDDEN,
+            s(
+                "この同意は、ほかの医師またはほかの医療機関で求められたものです。依頼した医療機関でサービスから開いてください。",
+                "This consent was asked for by another physician or at another facility: open it from the service where it was asked.",
+            ),
+        ),
+        DeskError::Consent(ConsentError::Unknown(_)) => (
+            StatusCode::NOT_FOUND,
+            s(
+                "この同意の依頼は見つかりません(署名されなかった依頼は期限の 30 日後に削除されます)。サービスから新しい依頼を作ってください。",
+                "This consent request does not exist (unsigned requests are removed 30 days after their deadline): ask for a new one from the service.",
+            ),
+        ),
+        DeskError::Consent(ConsentError::Expired { .. }) => (
+            StatusCode::GONE,
+            s(
+                "この依頼の期限が過ぎました。何も記録していません。サービスから新しい同意の依頼を作ってください。",
+                "This request's time ran out; nothing was recorded. Ask for a new consent from the service.",
+            ),
+        ),
+        DeskError::Consent(ConsentError::AlreadyConsented(_)) => (
+            StatusCode::CONFLICT,
+            s(
+                "この患者さんには、同じサービス・同じ目的の有効な同意がすでにあります。新しい同意は記録していません。",
+                "The patient already has a live consent for this service and purpose; the new one was not recorded.",
+            ),
+        ),
+        DeskError::Consent(ConsentError::PatientId(_)) => (
+            StatusCode::BAD_REQUEST,
+            s(
+                "患者 ID の形式が正しくありません。半角英数字で、受付の記録どおりに入力してください。何も記録していません。",
+                "The patient ID is not well formed: type it in half-width letters and digits, exactly as the records hold it. Nothing was recorded.",
+            ),
+        ),
+        DeskError::Consent(ConsentError::CardLinkedElsewhere) => (
+            StatusCode::CONFLICT,
+            s(
+                "このカードは、この医療機関の別の患者 ID に対応づけられています。患者 ID を確かめるか、先にその患者さんの対応を訂正してください。何も記録していません。",
+                "This card is linked to another patient ID at this facility: check the ID, or correct that patient's link first. Nothing was recorded.",
+            ),
+        ),
+        DeskError::Consent(
+            other @ (ConsentError::Ended { .. }
+            | ConsentError::NotShown(_)
+            | ConsentError::NotSigned(_)
+            | ConsentError::AlreadyShown(_)
+            | ConsentError::Raced(..)
+            | ConsentError::StampOutsideWindow { .. }),
+        ) => (
+            StatusCode::CONFLICT,
+            format!(
+                "{}{other}",
+                w(
+                    lang,
+                    "この操作はいまの状態ではできません。ページを開き直してください。 ",
+                    "This cannot be done in the consent's present state; reload the page. "
+                )
+            ),
+        ),
+        DeskError::Consent(ConsentError::NoTemplate { .. }) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            s(
+                "このサービスと目的の同意書のひな形が設定されていません。システム管理者に連絡してください。",
+                "No consent template is configured for this service and purpose: contact the administrator.",
+            ),
+        ),
+        DeskError::PatientMismatch => (
+            StatusCode::CONFLICT,
+            s(
+                "入力された患者 ID は、この同意の患者さんのものではありません。受付の記録を確かめて、もう一度入力してください。何も記録していません。",
+                "The patient ID typed is not this consent's patient: check the facility's records and type it again. Nothing was recorded.",
+            ),
+        ),
+        DeskError::OtherPatient => (
+            StatusCode::FORBIDDEN,
+            s(
+                "撤回書は、同意したときと別のカードで署名されています。患者さんご本人のカードで署名してください(住所変更などでカードが変わったときは、先に本人確認をやり直してください)。撤回は記録していません。",
+                "The withdrawal was signed with another card than the one that consented: have the patient sign with their own card (after an address change, confirm the new card's identity first). Nothing was recorded.",
+            ),
+        ),
+        DeskError::PatientCertificate(words) => (StatusCode::FORBIDDEN, words.clone()),
+        DeskError::NotThePhysician(_) => (
+            StatusCode::FORBIDDEN,
+            s(
+                "確認の署名が、ログインしている医師のものではありません。ログインに使ったご自身の HPKI カードで署名してください。何も記録していません。",
+                "The attestation was not signed by the signed-in physician: sign with your own HPKI card, the one you signed in with. Nothing was recorded.",
+            ),
+        ),
+        DeskError::BadSignature(_) => (
+            StatusCode::BAD_REQUEST,
+            s(
+                "カードの署名を確認できなかったため、何も記録していません。ページを開き直し、もう一度署名してください。",
+                "The card's signature could not be checked, so nothing was recorded: reload the page and sign again.",
+            ),
+        ),
+        DeskError::Extend(SignError::NoTimeStamp(_)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            s(
+                "時刻認証局からタイムスタンプを得られなかったため、何も記録していません(依頼は残っています)。しばらくしてからもう一度署名するか、システム管理者に連絡してください。",
+                "No time-stamping authority gave a time stamp, so nothing was recorded (the request stays open): sign again later, or contact the administrator.",
+            ),
+        ),
+        DeskError::Extend(SignError::NoValidationData(_)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            s(
+                "署名用電子証明書の失効情報(CRL)がこのポータルにないため、長期署名(B-LT)を作れず、何も記録していません(依頼は残っています)。システム管理者に連絡してください。",
+                "The signing certificate's revocation data (CRL) is not on this portal, so the long-term signature (B-LT) could not be made and nothing was recorded (the request stays open): contact the administrator.",
+            ),
+        ),
+        DeskError::NoTrustAnchors => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            s(
+                "このポータルにはカードの信頼点が設定されていないため、署名を確かめられません。システム管理者に連絡してください。",
+                "This portal has no card trust anchors, so it cannot check signatures: contact the administrator.",
+            ),
+        ),
+        DeskError::NoDocument => (
+            StatusCode::GONE,
+            s(
+                "この同意の文書はもう保存されていません。サービスから新しい同意の依頼を作ってください。",
+                "This consent's document is no longer kept: ask for a new consent from the service.",
+            ),
+        ),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            s(
+                "いまは処理できません。しばらくしてからもう一度お試しください。",
+                "This cannot be done now: try again later.",
+            ),
+        ),
+    }
+}
