@@ -403,7 +403,7 @@ fn pades_b_b(card: &HpkiCredentials, pdf: &[u8]) -> Vec<u8> {
 }
 
 /// An access token of the EMR client for the physician signed in at `pc` (authorization code with PKCE).
-fn access_token(p: &Portal, pc: &Portal, rp: &Rp) -> String {
+pub(crate) fn access_token(p: &Portal, pc: &Portal, rp: &Rp) -> String {
     let (verifier, redirect) = ("s".repeat(64), "http://127.0.0.1:9/emr");
     let r = pc.get(&format!(
         "/authorize?response_type=code&client_id=emr&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
@@ -457,7 +457,7 @@ fn b_b(card: &HpkiCredentials, document: &[u8]) -> Vec<u8> {
     cades::assemble(tbs, &value).unwrap()
 }
 
-fn pem(der: &[u8]) -> String {
+pub(crate) fn pem(der: &[u8]) -> String {
     let body = STANDARD.encode(der);
     let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
     format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
@@ -612,7 +612,7 @@ fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
 }
 
 /// The text of the agent's window once it shows `want` (its page loads after the window opens).
-fn wait_text_in_popup(browser: &mut Chromium, want: &str) -> String {
+pub(crate) fn wait_text_in_popup(browser: &mut Chromium, want: &str) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let reply = browser.try_cmd(&json!({"cmd": "eval", "tab": "popup", "expr": "document.body?.innerText ?? ''"}));

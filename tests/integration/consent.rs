@@ -1,0 +1,295 @@
+//! Patient identity and consent with the My Number card at the physician's PC (issue #28), end to end through
+//! real parts: the physician signed in with the virtual HPKI card through the real card agent and pcscd; the
+//! EMR (an OIDC client) asks for a consent with the physician's access token; the portal renders the PDF from the
+//! EMR's template; the consent page in headless Chromium hands it to the agent, whose own window shows the patient
+//! the consent and takes the JPKI signature password; the virtual My Number card's signing key signs; the portal
+//! checks the signature against the JPKI anchor, time-stamps it with the reference TSA and embeds the signing
+//! CA's CRL (B-LT); staff confirm the four items against the patient ID; the EMR reads the live consent and
+//! pyHanko, OpenSSL and `hcpki signature verify` accept the signed PDF; the patient withdraws, signed the same
+//! way, and the EMR learns of it from the withdrawal feed. Attacks and refusals before and after (another
+//! facility's PC, a wrong patient ID, a request for a purpose without a template, a second consent while one is
+//! live); the audit never holds the four items.
+
+use crate::agent::{self, hpki};
+use crate::browser::{Chromium, nss_trust};
+use crate::harness::{Backend, describe};
+use crate::oidc::{self, Portal, Rp};
+use crate::signing_requests::{access_token, pem, wait_text_in_popup};
+use crate::tsa::ReferenceTsa;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hcpki_vcard::identity::{Identity, JpkiIdentity, JpkiPins};
+use hcpki_vcard::testpki::{CrlValidity, JpkiSubject, JpkiTestCas};
+use serde_json::{Value, json};
+use std::process::Command;
+
+on_both_backends!(a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader);
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// The virtual My Number card's signature password (JpkiPins::default).
+const SIGN_PASSWORD: &str = "SIGN1234";
+/// The facility's own patient ID of the test patient.
+const PATIENT_ID: &str = "P-000123";
+
+/// The EMR's consent template for `record-link`.
+const TEMPLATES: &str = r#"
+[consent]
+deadline_secs = 600
+
+[[consent.templates]]
+client = "emr"
+purpose = "record-link"
+title = "診療情報の共有に関する同意書"
+purpose_text = "地域の医療機関で、あなたの診療情報を共有し、安全で適切な医療を受けていただくため。"
+scope = "受診歴、検査結果、処方、アレルギー"
+recipients = "地域医療連携ネットワークに参加する医療機関"
+withdrawal = "いつでも撤回できます。受付または担当医師に申し出て、マイナンバーカードで撤回書に署名してください。"
+"#;
+
+/// A patient's My Number card under `cas`.
+fn patient_card(cas: &JpkiTestCas) -> Identity {
+    let subject = JpkiSubject::default();
+    let credentials = cas.issue(&subject).unwrap();
+    Identity::Jpki(JpkiIdentity { subject, pins: JpkiPins::default(), credentials })
+}
+
+fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b: Backend) {
+    let _pcsc = crate::pcsc_lock::pcsc_lock();
+    let started = std::time::Instant::now();
+    let tsa_dir = tempfile::tempdir().unwrap();
+    let tsa = ReferenceTsa::start(tsa_dir.path());
+    let cas = JpkiTestCas::new().unwrap();
+    let patient = patient_card(&cas);
+    let named = |id: &Identity, name: &str| id.certificates().into_iter().find(|(n, _)| *n == name).unwrap().1.to_vec();
+    let agent_port = crate::harness::free_port();
+    let agent_origin = format!("http://127.0.0.1:{agent_port}");
+
+    // The portal: card login trusting the HPKI root and both JPKI roots (the login's authentication root, the
+    // patient's signing root), the signing root's CRL cached from a file (the JPKI revocation source), the
+    // reference TSA, the EMR's template.
+    let extra = format!(
+        "card_agent = \"{agent_origin}\"\ncard_presence_secs = 600\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
+         jpki_anchors = [\"jpki-root.der\", \"jpki-sign-root.der\"]\nintermediates = [\"hpki-auth-ca.der\"]\n\
+         revocation = \"fail-open\"\ncrl_urls = [\"file:jpki-sign.crl\"]\n\n[signing]\nanchors = [\"jpki-sign-root.der\"]\n\n\
+         [[signing.tsa]]\nurl = \"{}\"\nroots = [\"{}\"]\npolicy = \"{}\"\n{TEMPLATES}",
+        tsa.url,
+        tsa.root().display(),
+        ReferenceTsa::POLICY
+    );
+    let crl = cas.sign_crl(&[], CrlValidity::fresh(24)).unwrap();
+    let (hpki_root, hpki_auth) = (named(hpki(), "root-ca"), named(hpki(), "authentication-ca"));
+    let login_jpki_root = named(agent::jpki(), "auth-ca");
+    let sign_root = named(&patient, "sign-ca");
+    let p = Portal::start_in(crate::harness::Hcpki::initialized(b), &extra, |h| {
+        std::fs::write(h.dir().join("hpki-root.der"), &hpki_root).unwrap();
+        std::fs::write(h.dir().join("hpki-auth-ca.der"), &hpki_auth).unwrap();
+        std::fs::write(h.dir().join("jpki-root.der"), &login_jpki_root).unwrap();
+        std::fs::write(h.dir().join("jpki-sign-root.der"), &sign_root).unwrap();
+        std::fs::write(h.dir().join("jpki-sign.crl"), &crl).unwrap();
+    });
+
+    // The physician at the facility PC, signed in with the HPKI card in reader 0.
+    let ca = p.h.chain_file("server");
+    let agent = agent::Served::start_with(&p.issuer, &format!("127.0.0.1:{agent_port}"), &["--portal-ca-file", ca.to_str().unwrap()]);
+    let _physician_card = agent::insert(hpki(), 0);
+    agent.wait_card(0, "hpki");
+    let (facility, cert, key) = oidc::issue_pc(&p.h, "Consent clinic");
+    let pc = p.with_client_cert(cert, key);
+    crate::portal_card::card_session(&pc, &agent);
+    let rp = Rp::load(&p);
+    let token = access_token(&p, &pc, &rp);
+
+    // Refusals of the API: a purpose without a template; a patient ID that is not half-width.
+    let r = create(&p, &rp, &token, "disclosure.other", PATIENT_ID);
+    assert_eq!(r.0, 400, "{:?}", r.1);
+    assert!(r.1["error_description"].as_str().unwrap().contains("[[consent.templates]]"), "{}", r.1);
+    let r = create(&p, &rp, &token, "record-link", "P－０００１２３");
+    assert_eq!(r.0, 400, "{:?}", r.1);
+
+    // The EMR asks for the consent; the portal renders the PDF from the template.
+    let (status, created) = create(&p, &rp, &token, "record-link", PATIENT_ID);
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["consent_url"], json!(format!("{}/consent/{id}", p.issuer)));
+    let (status, pending) = service_get(&p, &rp, &format!("/api/v1/consents/{id}"));
+    assert_eq!((status, pending["state"].as_str()), (200, Some("requested")), "{pending}");
+    // No live consent yet: the EMR must not rely on one.
+    let check = format!("/api/v1/consents?facility={facility}&patient={PATIENT_ID}&purpose=record-link");
+    let (status, none) = service_get(&p, &rp, &check);
+    assert_eq!((status, none["error"].as_str()), (404, Some("no_consent")), "{none}");
+
+    // The physician's browser: the consent page through Chromium, the patient's card in the second reader.
+    let home = p.h.path("consent-browser-home");
+    nss_trust(&home, &p.h.chain_file("server"));
+    let mut browser = Chromium::start(&home, &p.h.path("consent-chromium-profile"));
+    browser.cmd(json!({"cmd": "viewport", "width": 1280, "height": 1000}));
+    let (_, session) = pc.cookies().into_iter().find(|(name, _)| name == "__Host-hcpki-session").unwrap();
+    browser.goto(&format!("{}/static/hcpki.css", p.issuer));
+    browser.eval(&format!("document.cookie = '__Host-hcpki-session={session}; Path=/; Secure'"));
+    browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
+    let page = main_text(&mut browser);
+    for want in ["診療情報の共有に関する同意書", "地域医療連携ネットワーク", "署名待ちです"] {
+        assert!(page.contains(want), "{want}: {page}");
+    }
+    assert_eq!(browser.eval("document.querySelector('#consent-sign .flow-button').hidden"), false, "the script ran");
+    crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the consent page (ja)");
+    let _patient_card = agent::insert(&patient, 1);
+    agent.wait_card(1, "jpki");
+    browser.cmd(json!({"cmd": "forget_popups"}));
+    browser.cmd(json!({"cmd": "click", "selector": "#consent-sign .flow-button"}));
+    let window = browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
+    assert!(window["url"].as_str().unwrap().starts_with(&format!("{agent_origin}/pin/")), "{window}");
+    // The agent's own page shows the patient what the PDF says (read from the bytes it signs).
+    let shown = wait_text_in_popup(&mut browser, "診療情報の共有に関する同意書");
+    assert!(shown.contains("地域医療連携ネットワーク"), "{shown}");
+    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": SIGN_PASSWORD}));
+    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
+
+    // Signed: staff see the four items of the signing certificate and confirm them against the patient ID.
+    let signed_page = wait_main_text(&mut browser, "一致を確認して記録する");
+    for want in ["試験\u{3000}花子", "平成2年1月1日", "女", "東京都千代田区霞が関"] {
+        assert!(signed_page.contains(want), "{want}: {signed_page}");
+    }
+    assert!(signed_page.contains("患者さん本人の電子署名"), "{signed_page}");
+    crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the consent page after signing (ja)");
+    // A wrong patient ID links nothing.
+    browser.eval("document.getElementById('patient-id').value = 'P-999999'");
+    browser.cmd(json!({"cmd": "click", "selector": "form button[type=submit]:not(.danger)"}));
+    let wrong = wait_main_text(&mut browser, "患者 ID は、この同意の患者さんのものではありません");
+    assert!(wrong.contains("何も記録していません"), "{wrong}");
+    browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
+    browser.eval(&format!("document.getElementById('patient-id').value = '{PATIENT_ID}'"));
+    browser.eval("document.getElementById('patient-id').form.submit()");
+    wait_main_text(&mut browser, "本人確認済みです");
+
+    // The EMR reads the live consent: the patient's signature, B-LT, the signed PDF.
+    let (status, live) = service_get(&p, &rp, &check);
+    assert_eq!(status, 200, "{live}");
+    assert_eq!(live["id"], json!(id));
+    assert_eq!(live["state"], "signed");
+    assert_eq!(live["evidence"]["evidence_level"], "patient_signature", "{live}");
+    assert_eq!(live["evidence"]["signature_level"], "b-lt");
+    let sign_cert_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(named(&patient, "sign")));
+    assert_eq!(live["evidence"]["signer_certificate_sha256"], json!(sign_cert_sha), "the JPKI signing key signed");
+    let signed = STANDARD.decode(live["signed_document"].as_str().unwrap()).unwrap();
+    let dir = p.h.path("consent-signed");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pdf = dir.join("consent.signed.pdf");
+    std::fs::write(&pdf, &signed).unwrap();
+    let root = dir.join("jpki-sign-root.pem");
+    std::fs::write(&root, pem(&sign_root)).unwrap();
+    let out = crate::pades::pyhanko_validate(&pdf, &root, &tsa.root());
+    assert!(out.status.success(), "pyHanko refused the signed consent\n{}", describe(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("INTACT:TRUSTED"), "{said}");
+    let out = p.h.run(&["signature", "verify", pdf.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "hcpki signature verify\n{}", describe(&out));
+    let verdict: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict["format"], "pades", "{verdict}");
+    // OpenSSL agrees the signing certificate chains to the JPKI signing root.
+    let leaf = dir.join("sign.pem");
+    std::fs::write(&leaf, pem(&named(&patient, "sign"))).unwrap();
+    let out = Command::new("openssl").args(["verify", "-CAfile"]).arg(&root).arg(&leaf).output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+
+    // A second consent for the same purpose while one is live: refused, nothing stored.
+    let (status, again) = create(&p, &rp, &token, "record-link", PATIENT_ID);
+    assert_eq!((status, again["error"].as_str()), (409, Some("already_consented")), "{again}");
+
+    // Withdrawal: signed with the same card, at once; the EMR learns of it from the feed.
+    browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
+    browser.eval("document.querySelector('#consent-withdraw').closest('details').open = true");
+    browser.cmd(json!({"cmd": "forget_popups"}));
+    browser.cmd(json!({"cmd": "click", "selector": "#consent-withdraw .flow-button"}));
+    browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
+    let shown = wait_text_in_popup(&mut browser, "同意撤回書");
+    assert!(shown.contains("撤回"), "{shown}");
+    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": SIGN_PASSWORD}));
+    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
+    wait_main_text(&mut browser, "この同意は撤回されました");
+    let (status, gone) = service_get(&p, &rp, &check);
+    assert_eq!((status, gone["error"].as_str()), (404, Some("no_consent")), "{gone}");
+    let (status, feed) = service_get(&p, &rp, "/api/v1/consent-events?since=0");
+    assert_eq!(status, 200, "{feed}");
+    let events = feed["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{feed}");
+    assert_eq!((events[0]["id"].as_str(), events[0]["type"].as_str()), (Some(id.as_str()), Some("withdrawn")));
+    assert_eq!(events[0]["withdrawal"]["evidence_level"], "patient_signature");
+    drop(browser);
+
+    // Another facility's PC, the same physician: the consent is not theirs to open.
+    let (_, other_cert, other_key) = oidc::issue_pc(&p.h, "Other clinic");
+    let other = p.with_client_cert(other_cert, other_key);
+    crate::portal_card::card_session(&other, &agent);
+    let r = other.get(&format!("/consent/{id}"));
+    assert_eq!(r.status, 403, "{r:?}");
+
+    // The audit: every step, the patient only as the pseudonymous key, never the four items.
+    let log = p.h.audit_entries();
+    let actions: Vec<&str> = log.iter().filter_map(|e| e["action"].as_str()).collect();
+    for want in ["consent.requested", "consent.shown", "consent.signed", "identity.linked", "consent.read",
+        "consent.withdrawal_prepared", "consent.withdrawn", "consent.events"] {
+        assert!(actions.contains(&want), "{want} audited: {actions:?}");
+    }
+    let denied: Vec<&Value> = log.iter().filter(|e| e["outcome"] == "denied").collect();
+    for want in ["consent.request", "identity.confirm", "consent.open"] {
+        assert!(denied.iter().any(|e| e["action"] == want), "{want} denied audited: {denied:?}");
+    }
+    let text = serde_json::to_string(&log).unwrap();
+    for secret in ["試験", "花子", "千代田", "19900101", PATIENT_ID] {
+        assert!(!text.contains(secret), "the audit log holds {secret:?}");
+    }
+    p.h.ok(&["audit", "verify"]);
+    eprintln!("consent journey with two readers ({b:?}): {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// `POST /api/v1/consents` by the EMR with the physician's `token`: the status and the JSON answer.
+fn create(p: &Portal, rp: &Rp, token: &str, purpose: &str, patient: &str) -> (u16, Value) {
+    let assertion = rp.assertion_as(p, "emr", 60, None);
+    let r = p.curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        "--data-urlencode",
+        &format!("client_assertion_type={JWT_BEARER}"),
+        "--data-urlencode",
+        &format!("client_assertion={assertion}"),
+        "--data-urlencode",
+        &format!("purpose={purpose}"),
+        "--data-urlencode",
+        &format!("patient={patient}"),
+        &format!("{}/api/v1/consents", p.issuer),
+    ]);
+    (r.status, serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{r:?}")))
+}
+
+/// A GET of the EMR at `path` (its query, if any, extended with the client assertion).
+fn service_get(p: &Portal, rp: &Rp, path: &str) -> (u16, Value) {
+    let assertion = rp.assertion_as(p, "emr", 60, None);
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let r = p.get(&format!(
+        "{path}{sep}client_assertion_type={}&client_assertion={assertion}",
+        oidc::enc(JWT_BEARER)
+    ));
+    (r.status, serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{r:?}")))
+}
+
+fn main_text(browser: &mut Chromium) -> String {
+    browser.eval("document.querySelector('main')?.innerText ?? ''").as_str().unwrap_or_default().to_owned()
+}
+
+/// The main tab's text once it shows `want` (the page posts and the server answers after the card signed).
+fn wait_main_text(browser: &mut Chromium, want: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let reply = browser.try_cmd(&json!({"cmd": "eval", "expr": "document.querySelector('main')?.innerText ?? ''"}));
+        let text = reply["value"].as_str().unwrap_or_default().to_owned();
+        if text.contains(want) {
+            return text;
+        }
+        if std::time::Instant::now() > deadline {
+            let status = browser.try_cmd(&json!({"cmd": "eval", "expr": "[...document.querySelectorAll('.flow-status')].map(e => e.innerText).join(' | ')"}));
+            panic!("the page never showed {want:?}: {text}\nstatus: {}", status["value"]);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
