@@ -52,6 +52,7 @@ mod bench_national;
 mod browser;
 mod cades;
 mod card_login;
+mod consent_document;
 mod console;
 mod console_a11y;
 mod console_browser;
