@@ -16,22 +16,17 @@ use std::process::Command;
 const CREATED_AT: i64 = 1_795_735_800;
 
 fn statement() -> Statement {
+    let item = |label: &str, text: &str| Item { label: label.into(), text: text.into() };
     Statement {
         kind: Kind::Consent,
-        title: "診療情報の共有に関する同意書".into(),
+        title: "他の医療機関への診療情報の提供に関する同意書".into(),
         items: vec![
-            Item {
-                label: "目的".into(), text: "当院の診療記録を、あなたの受診歴と結び付けるため。".into()
-            },
-            Item {
-                label: "共有先".into(), text: "東京中央病院（医療機関コード 1312345678）\n聖路加クリニック".into()
-            },
-            Item {
-                label: "撤回の方法".into(),
-                text: "いつでも受付で撤回できます。撤回しても診療に不利益はありません。".into(),
-            },
+            item("提供の目的", "紹介先での継続した診療のため、検査結果と処方の記録を提供します。"),
+            item("提供先", "さくら内科クリニック（医療機関コード 1398765432）"),
+            item("提供する情報", "血液検査の結果（2026年1月以降）\n処方の記録（Rp. 1〜3）"),
+            item("同意の撤回", "撤回はいつでも受付でできます。撤回の前に提供した情報は戻りません。"),
         ],
-        reference: "consent-0b9e3f4c-1d2a-4e5f-8a6b-7c8d9e0f1a2b".into(),
+        reference: "consent-7f3c2a10-5e4b-4d6a-9b8c-1a2b3c4d5e6f".into(),
     }
 }
 
@@ -56,21 +51,25 @@ fn poppler_and_qpdf_read_the_consent_document_and_pyhanko_signs_it() {
 
     let info = run_ok(Command::new("pdfinfo").arg(&file));
     let info = String::from_utf8_lossy(&info.stdout);
-    for expected in
-        ["Title:           診療情報の共有に関する同意書", "Pages:           1", "PDF version:     1.7", "(A4)"]
-    {
+    for expected in [
+        "Title:           他の医療機関への診療情報の提供に関する同意書",
+        "Pages:           1",
+        "PDF version:     1.7",
+        "(A4)",
+    ] {
         assert!(info.contains(expected), "pdfinfo: no {expected:?} in\n{info}");
     }
 
     let text = pdftotext(&file, None);
     for expected in [
-        "診療情報の共有に関する同意書",
-        "目的",
-        "当院の診療記録を、あなたの受診歴と結び付けるため。",
-        "東京中央病院（医療機関コード 1312345678）",
-        "聖路加クリニック",
-        "撤回しても診療に不利益はありません。",
-        "consent-0b9e3f4c-1d2a-4e5f-8a6b-7c8d9e0f1a2b",
+        "他の医療機関への診療情報の提供に関する同意書",
+        "提供の目的",
+        "紹介先での継続した診療のため、検査結果と処方の記録を提供します。",
+        "さくら内科クリニック（医療機関コード 1398765432）",
+        "血液検査の結果（2026年1月以降）",
+        "処方の記録（Rp. 1〜3）",
+        "撤回の前に提供した情報は戻りません。",
+        "consent-7f3c2a10-5e4b-4d6a-9b8c-1a2b3c4d5e6f",
         "1 / 1",
     ] {
         assert!(text.contains(expected), "pdftotext: no {expected:?} in\n{text}");
@@ -156,7 +155,7 @@ fn poppler_and_qpdf_read_the_consent_document_and_pyhanko_signs_it() {
     let signed_bytes = std::fs::read(&signed).unwrap();
     assert!(signed_bytes.starts_with(&pdf) && signed_bytes.len() > pdf.len(), "pyHanko appended a revision");
     assert_eq!(consent_document::read(&signed_bytes).unwrap(), Some(statement()));
-    assert!(pdftotext(&signed, None).contains("診療情報の共有に関する同意書"));
+    assert!(pdftotext(&signed, None).contains("他の医療機関への診療情報の提供に関する同意書"));
 
     // A revision pyHanko's writer appends after signing, rewriting the page: what is shown would no longer be
     // what the statement says.
