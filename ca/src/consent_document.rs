@@ -121,7 +121,7 @@ pub enum DocumentError {
     },
     /// A part holds a control character (only an item's text may hold line breaks).
     #[error(
-        "the {part} holds the control character U+{code:04X} at character {position}: remove it (only line breaks, and only in an item's text, are allowed)"
+        "the {part} holds the control character U+{code:04X} at character {position}: remove it (only an item's text may hold line breaks, and only as LF: convert CRLF from a form to LF)"
     )]
     ControlCharacter {
         /// Which part.

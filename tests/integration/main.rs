@@ -53,6 +53,7 @@ mod browser;
 mod cades;
 mod card_login;
 mod consent;
+mod consent_document;
 mod console;
 mod console_a11y;
 mod console_browser;

@@ -2,16 +2,23 @@
 //! PAdES reader (`pades::pdf`). Only the **first revision** counts (decision D89): its bytes end at the first
 //! `%%EOF`, which [`super::render`] writes once (the embedded JSON escapes `%`), so nothing appended after can move
 //! that end. A later revision (a signature, validation data, a document time stamp) may add only what PAdES allows
-//! after a signature (`pades::diff`); one that changes the first revision's objects — the catalog's /Names or /AF,
-//! the embedded statement, a page — is refused, since the agent would show one statement while the bytes signed
-//! say another. And the first revision must be exactly what `render` makes of its statement and creation date, so
+//! after a signature (`pades::diff`), plus the metadata a signer's own revision rewrites ([`SIGNERS_CHANGES`]);
+//! one that changes anything else of the first revision — the catalog's /Names, /AF or /Pages, the embedded
+//! statement, a page, a font — is refused, since the agent would show one statement while the bytes signed say
+//! or show another. And the first revision must be exactly what `render` makes of its statement and creation date, so
 //! the page text a viewer shows is the statement too.
 
 use super::render::{pdf_date, render};
 use super::{DocumentError, EMBEDDED_FILE_NAME, Item, Kind, STATEMENT_VERSION, Statement, validate};
 use crate::signature::pades::PadesError;
-use crate::signature::pades::diff::check_later_revisions;
+use crate::signature::pades::diff::{Tolerated, check_later_revisions_tolerating};
 use crate::signature::pades::pdf::{Dictionary, Document, Object, ObjectId, text_string};
+
+/// What a signer's revision may change besides adding a signature: the document information (/Producer), and
+/// catalog entries that change nothing shown (XMP metadata, extension levels, the version, DocMDP permissions).
+/// Never /Names, /AF, /Pages, or an action, form or page content.
+const SIGNERS_CHANGES: Tolerated =
+    Tolerated { catalog_keys: &["Metadata", "Extensions", "Version", "Perms"], info: true };
 
 /// The largest embedded statement read: 40 items of 4,000 characters take under 600 kB of JSON.
 const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
@@ -48,7 +55,7 @@ pub fn read(pdf: &[u8]) -> Result<Option<Statement>, DocumentError> {
         }
         return Ok(None);
     };
-    check_later_revisions(&first, &whole, EMBEDDED_FILE_NAME).map_err(|e| match e {
+    check_later_revisions_tolerating(&first, &whole, EMBEDDED_FILE_NAME, SIGNERS_CHANGES).map_err(|e| match e {
         PadesError::ModifiedAfterSigning { revision, change, .. } => {
             DocumentError::ChangedAfterFirstRevision { revision, change }
         }

@@ -193,6 +193,16 @@ fn limits_are_refused_with_what_to_do() {
 }
 
 #[test]
+fn the_statement_reads_from_every_pades_level_hcpki_signs() {
+    let pdf = render(&sample(), CREATED_AT).unwrap();
+    for signed in pades::tests::signing::all_levels(&pdf) {
+        assert!(signed.starts_with(&pdf));
+        assert!(pades::verify(&signed).is_ok());
+        assert_eq!(read(&signed).unwrap(), Some(sample()));
+    }
+}
+
+#[test]
 fn a_pdf_without_a_statement_reads_as_none() {
     let plain = pades::tests::sample::classic("referral", 2);
     assert_eq!(read(&plain).unwrap(), None);
@@ -274,6 +284,40 @@ fn an_appended_revision_that_swaps_the_statement_is_refused() {
     // A revision that changes nothing of the first (a new unrelated object) keeps the statement readable.
     let harmless = append_revision(&pdf, &[(20, b"<< /Unrelated true >>".to_vec())], None);
     assert_eq!(read(&harmless).unwrap(), Some(sample()));
+}
+
+#[test]
+fn a_signers_metadata_changes_are_tolerated_and_nothing_more() {
+    let pdf = render(&sample(), CREATED_AT).unwrap();
+    let catalog = |extra: &str| {
+        let name = hex::encode_upper(EMBEDDED_FILE_NAME);
+        format!(
+            "<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [<{name}> 7 0 R] >> >> /AF [7 0 R] \
+             /Lang <6A612D4A50> /ViewerPreferences << /DisplayDocTitle true >> {extra} >>"
+        )
+        .into_bytes()
+    };
+    // As pyHanko's signing revision does: /Producer rewritten, XMP metadata, extensions and version added.
+    let metadata = catalog("/Metadata 20 0 R /Version /2.0 /Extensions << /ESIC << /BaseVersion /1.7 >> >>");
+    let tolerated = append_revision(
+        &pdf,
+        &[
+            (1, metadata),
+            (9, b"<< /Producer (someone else) >>".to_vec()),
+            (20, stream_body("/Type /Metadata", b"<x/>")),
+        ],
+        None,
+    );
+    assert_eq!(read(&tolerated).unwrap(), Some(sample()));
+    // An action run on opening is not metadata.
+    let action = catalog("/OpenAction << /S /JavaScript /JS (app.alert(1)) >>");
+    let e = read(&append_revision(&pdf, &[(1, action)], None)).unwrap_err();
+    assert!(matches!(e, DocumentError::ChangedAfterFirstRevision { .. }), "{e}");
+    // Nor is a font or a page's content.
+    let e = read(&append_revision(&pdf, &[(4, b"<< /Type /Font >>".to_vec())], None)).unwrap_err();
+    assert!(e.to_string().contains("changes object 4 0 R"), "{e}");
+    let e = read(&append_revision(&pdf, &[(11, stream_body("", b"BT ET"))], None)).unwrap_err();
+    assert!(e.to_string().contains("changes object 11 0 R"), "{e}");
 }
 
 #[test]

@@ -14,6 +14,28 @@ pub(crate) fn check_later_revisions(
     after: &Document<'_>,
     field: &str,
 ) -> Result<(), PadesError> {
+    check_later_revisions_tolerating(signed, after, field, Tolerated::default())
+}
+
+/// What a caller lets a later revision change beyond what PAdES allows after a signature. The consent document
+/// (`consent_document::read`) checks the revisions after its unsigned first one, which a signer's own revision
+/// may touch more than PAdES lets a revision after a signature: pyHanko's rewrites the document information
+/// (/Producer) and adds /Metadata, /Extensions and /Version to the catalog.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Tolerated {
+    /// Catalog entries that may be added, changed or removed.
+    pub(crate) catalog_keys: &'static [&'static str],
+    /// Whether the document information dictionary (the signed revision's trailer /Info) may be rewritten.
+    pub(crate) info: bool,
+}
+
+/// [`check_later_revisions`], also letting later revisions make the changes `tolerated` names.
+pub(crate) fn check_later_revisions_tolerating(
+    signed: &Document<'_>,
+    after: &Document<'_>,
+    field: &str,
+    tolerated: Tolerated,
+) -> Result<(), PadesError> {
     let revision = after.sections().len();
     let modified = |change: String| PadesError::ModifiedAfterSigning { field: field.to_owned(), revision, change };
     if !after.sections().iter().any(|s| s.offset == signed.startxref()) {
@@ -22,7 +44,7 @@ pub(crate) fn check_later_revisions(
     if after.root_id() != signed.root_id() {
         return Err(modified("replaces the document catalog".into()));
     }
-    let allowed = Allowed::of(signed)?;
+    let allowed = Allowed::of(signed, tolerated)?;
     for number in signed.numbers() {
         let Some(old_location) = signed.location(number) else { continue };
         let Some(old_id) = id_at(number, old_location) else { continue };
@@ -68,10 +90,12 @@ struct Allowed {
     pages: HashSet<ObjectId>,
     annots: HashSet<ObjectId>,
     dss: HashSet<ObjectId>,
+    info: Option<ObjectId>,
+    tolerated: Tolerated,
 }
 
 impl Allowed {
-    fn of(signed: &Document<'_>) -> Result<Self, PadesError> {
+    fn of(signed: &Document<'_>, tolerated: Tolerated) -> Result<Self, PadesError> {
         let catalog = signed.catalog()?;
         let acro_form = catalog.get("AcroForm").and_then(Object::as_reference);
         let fields = match catalog.get("AcroForm") {
@@ -94,18 +118,21 @@ impl Allowed {
                 }
             }
         }
-        Ok(Self { root: signed.root_id(), acro_form, fields, pages, annots, dss })
+        let info = signed.trailer().get("Info").and_then(Object::as_reference);
+        Ok(Self { root: signed.root_id(), acro_form, fields, pages, annots, dss, info, tolerated })
     }
 
     /// Whether `old` (object `id` of the signed revision) may become `new`; the change named when not.
     fn check(&self, id: ObjectId, old: &Value, new: &Value, after: &Document<'_>) -> Result<(), String> {
         let change = || format!("changes object {id}");
-        if self.dss.contains(&id) {
+        if self.dss.contains(&id) || (self.tolerated.info && Some(id) == self.info) {
             return Ok(());
         }
         let (Value::Object(old), Value::Object(new)) = (old, new) else { return Err(change()) };
         match (old, new) {
-            (Object::Dictionary(old), Object::Dictionary(new)) if id == self.root => catalog(old, new, after),
+            (Object::Dictionary(old), Object::Dictionary(new)) if id == self.root => {
+                catalog(old, new, after, self.tolerated.catalog_keys)
+            }
             (Object::Dictionary(old), Object::Dictionary(new)) if Some(id) == self.acro_form => {
                 acro_form(old, new, after)
             }
@@ -125,9 +152,10 @@ impl Allowed {
     }
 }
 
-/// The catalog may gain or change /DSS, and its AcroForm may gain signature fields.
-fn catalog(old: &Dictionary, new: &Dictionary, after: &Document<'_>) -> Result<(), String> {
-    if !old.without(&["DSS", "AcroForm"]).same_entries(&new.without(&["DSS", "AcroForm"])) {
+/// The catalog may gain or change /DSS (and the `tolerated` keys), and its AcroForm may gain signature fields.
+fn catalog(old: &Dictionary, new: &Dictionary, after: &Document<'_>, tolerated: &[&str]) -> Result<(), String> {
+    let keys: Vec<&str> = ["DSS", "AcroForm"].into_iter().chain(tolerated.iter().copied()).collect();
+    if !old.without(&keys).same_entries(&new.without(&keys)) {
         return Err("changes the document catalog".into());
     }
     match (old.get("AcroForm"), new.get("AcroForm")) {

@@ -4,4 +4,4 @@
 mod judged;
 mod reader;
 pub(crate) mod sample;
-mod signing;
+pub(crate) mod signing;

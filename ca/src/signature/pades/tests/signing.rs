@@ -38,7 +38,7 @@ fn stamped(pdf: &[u8]) -> Vec<u8> {
 }
 
 /// B-B, B-T, B-LT and B-LTA of `pdf`.
-fn all_levels(pdf: &[u8]) -> [Vec<u8>; 4] {
+pub(crate) fn all_levels(pdf: &[u8]) -> [Vec<u8>; 4] {
     let b_b = signed(pdf);
     let b_t = with_signature_time_stamp(&b_b, &token(&signature_time_stamp_digest(&b_b).unwrap())).unwrap();
     let b_lt = add_validation_data(&b_t, &validation_data()).unwrap();
