@@ -23,5 +23,6 @@ pub mod settings;
 pub mod template;
 #[cfg(test)]
 mod tests;
+pub mod token_claim;
 
 pub use error::ConsentError;

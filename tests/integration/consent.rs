@@ -44,6 +44,16 @@ purpose_text = "地域の医療機関で、あなたの診療情報を共有し�
 scope = "受診歴、検査結果、処方、アレルギー"
 recipients = "地域医療連携ネットワークに参加する医療機関"
 withdrawal = "いつでも撤回できます。受付または担当医師に申し出て、マイナンバーカードで撤回書に署名してください。"
+
+[[consent.templates]]
+client = "emr"
+purpose = "disclosure.hospital-b"
+title = "紹介先病院への診療情報提供に関する同意書"
+purpose_text = "紹介先の病院で、これまでの経過を踏まえた診療を受けていただくため。"
+scope = "紹介状、検査結果、画像"
+recipients = "B 病院"
+period = "紹介先での診療が終わるまで"
+withdrawal = "受付または担当医師に申し出てください。"
 "#;
 
 /// A patient's My Number card under `cas`.
@@ -90,7 +100,11 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
 
     // The physician at the facility PC, signed in with the HPKI card in reader 0.
     let ca = p.h.chain_file("server");
-    let agent = agent::Served::start_with(&p.issuer, &format!("127.0.0.1:{agent_port}"), &["--portal-ca-file", ca.to_str().unwrap()]);
+    let agent = agent::Served::start_with(
+        &p.issuer,
+        &format!("127.0.0.1:{agent_port}"),
+        &["--portal-ca-file", ca.to_str().unwrap()],
+    );
     let _physician_card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
     let (facility, cert, key) = oidc::issue_pc(&p.h, "Consent clinic");
@@ -128,7 +142,8 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     browser.eval(&format!("document.cookie = '__Host-hcpki-session={session}; Path=/; Secure'"));
     browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
     let page = main_text(&mut browser);
-    for want in ["診療情報の共有に関する同意書", "地域医療連携ネットワーク", "署名待ちです"] {
+    for want in ["診療情報の共有に関する同意書", "地域医療連携ネットワーク", "署名待ちです"]
+    {
         assert!(page.contains(want), "{want}: {page}");
     }
     assert_eq!(browser.eval("document.querySelector('#consent-sign .flow-button').hidden"), false, "the script ran");
@@ -192,6 +207,14 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     let out = Command::new("openssl").args(["verify", "-CAfile"]).arg(&root).arg(&leaf).output().unwrap();
     assert!(out.status.success(), "{}", describe(&out));
 
+    // The EMR's access token for this patient carries the consent (IHE IUA's BPPC extension and hcpki's claim).
+    let claims = token_claims(&p, &pc, &rp, Some(&id)).unwrap_or_else(|e| panic!("{e}"));
+    let bppc = &claims["extensions"]["ihe_bppc"];
+    assert_eq!(bppc["doc_id"], json!(format!("{}/api/v1/consents/{id}", p.issuer)), "{claims}");
+    assert_eq!(bppc["patient_id"], live["patient"]);
+    assert_eq!(bppc["acp"], "urn:hcpki:consent:emr:record-link");
+    assert_eq!(claims["consent"]["evidence"]["evidence_level"], "patient_signature");
+
     // A second consent for the same purpose while one is live: refused, nothing stored.
     let (status, again) = create(&p, &rp, &token, "record-link", PATIENT_ID);
     assert_eq!((status, again["error"].as_str()), (409, Some("already_consented")), "{again}");
@@ -215,6 +238,34 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     assert_eq!(events.len(), 1, "{feed}");
     assert_eq!((events[0]["id"].as_str(), events[0]["type"].as_str()), (Some(id.as_str()), Some("withdrawn")));
     assert_eq!(events[0]["withdrawal"]["evidence_level"], "patient_signature");
+    // No token carries a withdrawn consent.
+    let refused = token_claims(&p, &pc, &rp, Some(&id)).unwrap_err();
+    assert!(refused.contains("not live"), "{refused}");
+
+    // A patient who cannot sign (the password forgotten): the physician attests with the HPKI card, and every
+    // answer marks it as the weaker evidence.
+    let (status, created) = create(&p, &rp, &token, "disclosure.hospital-b", PATIENT_ID);
+    assert_eq!(status, 201, "{created}");
+    let attested = created["id"].as_str().unwrap().to_owned();
+    browser.goto(&format!("{}/consent/{attested}?lang=ja", p.issuer));
+    browser.eval("document.querySelector('#consent-attest').closest('details').open = true");
+    browser.cmd(json!({"cmd": "click", "selector": "#reason-password_forgotten"}));
+    browser.cmd(json!({"cmd": "forget_popups"}));
+    browser.cmd(json!({"cmd": "click", "selector": "#consent-attest .flow-button"}));
+    browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
+    let shown = wait_text_in_popup(&mut browser, "署名用パスワードを忘れた");
+    assert!(shown.contains("B 病院"), "{shown}");
+    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": crate::portal_card::PIN}));
+    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
+    let page = wait_main_text(&mut browser, "医師による確認(患者さん本人の署名より弱い証拠)");
+    assert!(!page.contains("一致を確認して記録する"), "an attestation links no card: {page}");
+    let (status, weak) = service_get(&p, &rp, &format!("/api/v1/consents/{attested}"));
+    assert_eq!((status, weak["state"].as_str()), (200, Some("signed")), "{weak}");
+    assert_eq!(weak["evidence"]["evidence_level"], "physician_attestation", "{weak}");
+    let signature_cert_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(named(hpki(), "signature")));
+    assert_eq!(weak["evidence"]["signer_certificate_sha256"], json!(signature_cert_sha));
+    let claims = token_claims(&p, &pc, &rp, Some(&attested)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(claims["consent"]["evidence"]["evidence_level"], "physician_attestation", "{claims}");
     drop(browser);
 
     // Another facility's PC, the same physician: the consent is not theirs to open.
@@ -227,8 +278,16 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     // The audit: every step, the patient only as the pseudonymous key, never the four items.
     let log = p.h.audit_entries();
     let actions: Vec<&str> = log.iter().filter_map(|e| e["action"].as_str()).collect();
-    for want in ["consent.requested", "consent.shown", "consent.signed", "identity.linked", "consent.read",
-        "consent.withdrawal_prepared", "consent.withdrawn", "consent.events"] {
+    for want in [
+        "consent.requested",
+        "consent.shown",
+        "consent.signed",
+        "identity.linked",
+        "consent.read",
+        "consent.withdrawal_prepared",
+        "consent.withdrawn",
+        "consent.events",
+    ] {
         assert!(actions.contains(&want), "{want} audited: {actions:?}");
     }
     let denied: Vec<&Value> = log.iter().filter(|e| e["outcome"] == "denied").collect();
@@ -241,6 +300,31 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     }
     p.h.ok(&["audit", "verify"]);
     eprintln!("consent journey with two readers ({b:?}): {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// The claims of an access token the EMR gets for the physician signed in at `pc` (authorization code with
+/// PKCE), for `consent` when given; the token endpoint's refusal otherwise.
+fn token_claims(p: &Portal, pc: &Portal, rp: &Rp, consent: Option<&str>) -> Result<Value, String> {
+    let (verifier, redirect) = ("c".repeat(64), "http://127.0.0.1:9/emr");
+    let r = pc.get(&format!(
+        "/authorize?response_type=code&client_id=emr&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
+        oidc::enc(redirect),
+        oidc::challenge(verifier.as_str())
+    ));
+    let code = oidc::param(&r.location, "code").unwrap_or_else(|| panic!("no code: {r:?}"));
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect),
+        ("code_verifier", verifier.as_str()),
+    ];
+    if let Some(id) = consent {
+        form.push(("consent", id));
+    }
+    let tokens = p.token(&form, &rp.assertion_as(p, "emr", 60, None));
+    let Some(token) = tokens["access_token"].as_str() else { return Err(tokens.to_string()) };
+    let payload = token.split('.').nth(1).unwrap();
+    Ok(serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap())
 }
 
 /// `POST /api/v1/consents` by the EMR with the physician's `token`: the status and the JSON answer.
@@ -266,10 +350,7 @@ fn create(p: &Portal, rp: &Rp, token: &str, purpose: &str, patient: &str) -> (u1
 fn service_get(p: &Portal, rp: &Rp, path: &str) -> (u16, Value) {
     let assertion = rp.assertion_as(p, "emr", 60, None);
     let sep = if path.contains('?') { '&' } else { '?' };
-    let r = p.get(&format!(
-        "{path}{sep}client_assertion_type={}&client_assertion={assertion}",
-        oidc::enc(JWT_BEARER)
-    ));
+    let r = p.get(&format!("{path}{sep}client_assertion_type={}&client_assertion={assertion}", oidc::enc(JWT_BEARER)));
     (r.status, serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{r:?}")))
 }
 

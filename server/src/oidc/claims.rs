@@ -22,8 +22,15 @@ pub struct AccessClaims<'a> {
     /// The client certificate's binding (RFC 8705 §3), when the client called over mutual TLS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// The patient's consent this token is for (issue #28 step 7: the client named it at the token endpoint), in
+    /// hcpki's words, with its evidence level (a physician's attestation is weaker).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent: Option<serde_json::Value>,
     /// Expiry.
     pub exp: i64,
+    /// The same consent as IHE IUA's BPPC extension (`extensions.ihe_bppc`: patient_id, doc_id, acp).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<serde_json::Value>,
     /// The grant, so that revoking it revokes the token (introspection, userinfo).
     pub gid: &'a str,
     /// Issued at.
@@ -137,6 +144,8 @@ mod tests {
             jti: "j".into(),
             scope: "openid",
             sub: "s",
+            extensions: None,
+            consent: None,
         }
     }
 

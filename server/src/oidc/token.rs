@@ -110,6 +110,8 @@ pub struct TokenCall<'a> {
     pub grant_type: Option<String>,
     /// The grant, or why its parameters are refused.
     pub request: Result<TokenRequest, TokenRequestError>,
+    /// `consent`: the patient's consent the access token is for (issue #28), when the client names one.
+    pub consent: Option<String>,
 }
 
 impl<'a> TokenCall<'a> {
@@ -120,6 +122,7 @@ impl<'a> TokenCall<'a> {
             certificate,
             grant_type: form.get("grant_type").cloned(),
             request: parse_grant(form),
+            consent: form.get("consent").filter(|c| !c.is_empty()).cloned(),
         }
     }
 }
@@ -168,6 +171,15 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
         Err(e) => return Err(super::refused::client(ctx.refusals, "/token", &call.credentials, e).await),
     };
     let client = verified.client;
+    // The consent is checked before the grant is used: a refused one leaves the refresh token as it was.
+    let consent = match &call.consent {
+        Some(id) => match crate::consent::token_claim::claims(provider, &client.id, id, now.saturating_mul(1000)).await
+        {
+            Ok(c) => Some(c),
+            Err(e) => return Err(refused(ctx, &client, &call, e).await),
+        },
+        None => None,
+    };
     // What the client presented; a malformed request still spends the assertion's jti (below).
     let (request, early) = match call.request.as_ref().map_err(TokenRequestError::oauth).and_then(presented_grant) {
         Ok(p) => (Some(p), None),
@@ -196,7 +208,7 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
         return Err(refused(ctx, &client, &call, e).await);
     };
     let cnf = call.certificate.map(|c| Confirmation { x5t_s256: super::jws::sha256_b64(c) });
-    let access = access_token(provider, &client, &grant, &data, cnf, now)?;
+    let access = access_token(provider, &client, &grant, &data, cnf, consent, now)?;
     let id_token = id_token(provider, &client, &data, Some(&access), now)?;
     Ok(Issued {
         access_token: access,
@@ -257,8 +269,10 @@ fn access_token(
     grant: &GrantRecord,
     data: &GrantData,
     cnf: Option<Confirmation>,
+    consent: Option<crate::consent::token_claim::ConsentClaims>,
     now: i64,
 ) -> Result<String, OAuthError> {
+    let (extensions, consent) = consent.map_or((None, None), |c| (Some(c.extensions), Some(c.consent)));
     let claims = AccessClaims {
         acr: &data.acr,
         aud: &client.id,
@@ -272,6 +286,8 @@ fn access_token(
         jti: random_token(16)?,
         scope: &data.scope,
         sub: &data.sub,
+        extensions,
+        consent,
     };
     provider.sign(client.config.id_token_signed_response_alg, "at+jwt", &claims)
 }
