@@ -52,6 +52,7 @@ pub fn spawn(
             let now = clock.now_unix();
             if let Some(state) = &portal {
                 end_and_notify(state, now).await;
+                sweep_consents(state, now).await;
             }
             match sweep(store.as_ref(), now).await {
                 Ok(c) => {
@@ -85,5 +86,15 @@ async fn end_and_notify(state: &PortalState, now: i64) {
         Ok(0) => {}
         Ok(n) => tracing::info!(sessions = n, "back-channel logout sent for sessions ended elsewhere"),
         Err(e) => tracing::warn!(error = %e, "ended sessions not notified; retrying next round"),
+    }
+}
+
+/// Consents the retention lets go (`[consent]`: unsigned requests 30 days after their deadline, refused and
+/// withdrawn ones 5 years after they ended; a live one never), with their documents.
+async fn sweep_consents(state: &PortalState, now: i64) {
+    match crate::consent::record::sweep(state.store.as_ref(), &state.consent, now, BATCH).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(consents = n, "consents past their retention deleted"),
+        Err(e) => tracing::warn!(error = %e, "consents not swept; retrying next round"),
     }
 }
