@@ -31,6 +31,14 @@ use hcpki_ca::store::consent::{
 };
 use serde_json::json;
 
+/// What checks a card's signature and adds what B-LT needs: the card login's verifier (its trust anchors and
+/// CRL cache; none when `[login]` is not configured) and the signers' TSA list.
+#[derive(Clone, Copy, Debug)]
+pub struct Checkers<'a> {
+    pub verifier: Option<&'a CardVerifier>,
+    pub stamps: &'a dyn SignatureTimeStamps,
+}
+
 /// Largest signed PDF taken back from the page: the consent PDF (a few pages) and the signature's room.
 pub const MAX_SIGNED_BYTES: usize = 2 * 1024 * 1024;
 
@@ -142,8 +150,7 @@ pub async fn show(ctx: Context<'_>, session: &Session, id: &str, now_ms: i64) ->
 /// added (B-LT), stored with the certificate, `consent.signed`.
 pub async fn sign(
     ctx: Context<'_>,
-    verifier: Option<&CardVerifier>,
-    stamps: &dyn SignatureTimeStamps,
+    checkers: Checkers<'_>,
     session: &Session,
     id: &str,
     signed: &[u8],
@@ -162,7 +169,7 @@ pub async fn sign(
         other => return Err(ConsentError::Ended { id: consent.id.clone(), state: other.as_str() }.into()),
     }
     let document = stored(ctx, id, DocumentKind::Consent).await?;
-    let verifier = verifier.ok_or(DeskError::NoTrustAnchors)?;
+    let (verifier, stamps) = (checkers.verifier.ok_or(DeskError::NoTrustAnchors)?, checkers.stamps);
     let checked = check(signed, &document.bytes)?;
     let path = verifier.patient_signer(&checked.chain, now).map_err(patient_refusal)?;
     let leaf = path.first().cloned().unwrap_or_default();
@@ -254,8 +261,7 @@ pub async fn prepare_withdrawal(
 /// that consented (or one staff linked to the same patient since), then `consent.withdrawn` at once.
 pub async fn withdraw(
     ctx: Context<'_>,
-    verifier: Option<&CardVerifier>,
-    stamps: &dyn SignatureTimeStamps,
+    checkers: Checkers<'_>,
     session: &Session,
     id: &str,
     signed: &[u8],
@@ -267,7 +273,7 @@ pub async fn withdraw(
         return Err(ConsentError::NotSigned(consent.id.clone()).into());
     }
     let document = stored(ctx, id, DocumentKind::Withdrawal).await?;
-    let verifier = verifier.ok_or(DeskError::NoTrustAnchors)?;
+    let (verifier, stamps) = (checkers.verifier.ok_or(DeskError::NoTrustAnchors)?, checkers.stamps);
     let checked = check(signed, &document.bytes)?;
     let path = verifier.patient_signer(&checked.chain, now).map_err(patient_refusal)?;
     let signer = Sha256Hex::of(path.first().map(Vec::as_slice).unwrap_or_default());
@@ -307,8 +313,7 @@ pub async fn prepare_attestation(
 /// stored as the consent's signature at the weaker level `physician_attestation` with `reason`.
 pub async fn attest(
     ctx: Context<'_>,
-    verifier: Option<&CardVerifier>,
-    stamps: &dyn SignatureTimeStamps,
+    checkers: Checkers<'_>,
     session: &Session,
     id: &str,
     reason: AttestationReason,
@@ -321,7 +326,7 @@ pub async fn attest(
         return Err(ConsentError::NotShown(consent.id.clone()).into());
     }
     let document = stored(ctx, id, DocumentKind::Attestation).await?;
-    let verifier = verifier.ok_or(DeskError::NoTrustAnchors)?;
+    let (verifier, stamps) = (checkers.verifier.ok_or(DeskError::NoTrustAnchors)?, checkers.stamps);
     let checked = check(signed, &document.bytes)?;
     let holder = verifier
         .signature_holder(&checked.chain, now)

@@ -167,8 +167,8 @@ pub async fn post(
     }
     let ctx = state.oidc_context();
     let now_ms = state.clock.now_unix_ms();
-    let verifier = state.cards.as_ref().map(|c| &c.verifier);
-    let stamps = state.time_stamps.as_ref();
+    let checkers =
+        desk::Checkers { verifier: state.cards.as_ref().map(|c| &c.verifier), stamps: state.time_stamps.as_ref() };
     let decode = |s: &Option<String>| {
         s.as_deref().and_then(|s| base64::engine::general_purpose::STANDARD.decode(s.trim()).ok()).unwrap_or_default()
     };
@@ -178,14 +178,14 @@ pub async fn post(
             let certificate =
                 form.authentication_certificate.as_ref().map(|_| decode(&form.authentication_certificate));
             let signed = decode(&form.signature);
-            match desk::sign(ctx, verifier, stamps, &session, &id, &signed, certificate.as_deref(), now_ms).await {
+            match desk::sign(ctx, checkers, &session, &id, &signed, certificate.as_deref(), now_ms).await {
                 Ok(view) => pages::consent::consent(lang, &view, &csrf, page),
                 Err(e) => refused(lang, &e),
             }
         }
         Some("withdraw") => {
             let signed = decode(&form.signature);
-            match desk::withdraw(ctx, verifier, stamps, &session, &id, &signed, now_ms).await {
+            match desk::withdraw(ctx, checkers, &session, &id, &signed, now_ms).await {
                 Ok(_) => reopen(&state, lang, &session, &id, &csrf).await,
                 Err(e) => refused(lang, &e),
             }
@@ -195,7 +195,7 @@ pub async fn post(
                 return pages::refused(lang, StatusCode::BAD_REQUEST, pages::consent::no_reason(lang));
             };
             let signed = decode(&form.signature);
-            match desk::attest(ctx, verifier, stamps, &session, &id, reason, &signed, now_ms).await {
+            match desk::attest(ctx, checkers, &session, &id, reason, &signed, now_ms).await {
                 Ok(_) => reopen(&state, lang, &session, &id, &csrf).await,
                 Err(e) => refused(lang, &e),
             }
