@@ -460,6 +460,17 @@ impl Broker {
         };
         drop(pin_bytes);
         let out = out?;
+        // The authentication certificate read with the signature names the card that signed: the one identified
+        // (the card id is its hash). Another one means the card was swapped unseen; nothing is handed out.
+        if let Some(auth) = &out.authentication_certificate
+            && driver::card_id(auth) != card.info.card_id
+        {
+            return Err(AgentError::Card(
+                "the card in the reader is not the one the agent identified (swapped during the operation): \
+                 nothing was handed out; take the card out, insert it and sign again"
+                    .into(),
+            ));
+        }
         let chain = out.chain.or(known).unwrap_or_default();
         Ok(Signed {
             reader: slot.name.clone(),
@@ -469,6 +480,7 @@ impl Broker {
             chain,
             apdus: stats.apdus,
             card_micros: u64::try_from(stats.in_card.as_micros()).unwrap_or(u64::MAX),
+            authentication_certificate: out.authentication_certificate,
             document: None,
         })
     }

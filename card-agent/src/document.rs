@@ -132,13 +132,15 @@ pub struct SignedDocument {
 impl SignedDocument {
     /// The card's answer with the signed file, as the API reports it.
     pub fn into_signed(self, format: Format) -> Signed {
+        let mut signed = self.signed;
         let file = SignedFile {
             format: format.name(),
             level: self.level.name(),
             content: self.output,
             time_stamped_at: self.time_stamped_at,
+            authentication_certificate: signed.authentication_certificate.take(),
         };
-        Signed { document: Some(file), ..self.signed }
+        Signed { document: Some(file), ..signed }
     }
 }
 

@@ -122,6 +122,8 @@ pub trait CardDriver: Send + Sync + fmt::Debug {
     /// transaction (document signatures: what is signed names the signer certificate). `known` is the chain as
     /// read without a PIN; a card whose signature chain needs the PIN (JPKI) reads it after VERIFY instead, and
     /// returns it in [`SignOutput::chain`]. There is no role parameter: this never reaches the authentication key.
+    /// A card whose user-authentication certificate identifies its holder at later logins (JPKI) also reads that
+    /// certificate in the same transaction ([`SignOutput::authentication_certificate`]).
     fn sign_derived(
         &self,
         s: &mut Session<'_>,
@@ -212,6 +214,10 @@ pub struct SignOutput {
     /// The chain of the signing key when it was requested and is only readable after the PIN
     /// (JPKI 署名用 certificate); None otherwise.
     pub chain: Option<Vec<Vec<u8>>>,
+    /// A My Number card's 利用者証明用 (user-authentication) certificate, DER, read in the same transaction as a
+    /// document signature ([`CardDriver::sign_derived`]): it ties the signing certificate to the certificate a
+    /// later login with the 4-digit PIN presents (issue #28). None for logins and for HPKI cards.
+    pub authentication_certificate: Option<Vec<u8>>,
 }
 
 /// Why a card without the basic four items refuses to read them.

@@ -272,7 +272,7 @@ impl CardDriver for Issuer {
                 reason: format!("{} bytes, not the {}-byte modulus", signature.len(), app.modulus_len),
             });
         }
-        Ok(SignOutput { signature, chain: None })
+        Ok(SignOutput { signature, chain: None, authentication_certificate: None })
     }
 }
 
