@@ -195,8 +195,17 @@ pub enum AgentError {
     NoService(String),
     #[error("no {0:?} card is inserted: insert the card and try again")]
     NoCard(CardKind),
-    #[error("more than one {0:?} card is inserted: name the reader")]
-    SeveralCards(CardKind),
+    /// Cards of the kind asked for are in several readers and the request named none: the agent will not guess
+    /// whose card signs. Leave only the card to use (or name its reader).
+    #[error("a {kind} card is in each of the readers {}: remove all but the card to use (or name its reader)", .readers.join(", "))]
+    SeveralCards { kind: CardKind, readers: Vec<String> },
+    /// No card of the kind asked for, but another card is in `reader`: `found` is its kind, None for a card the
+    /// agent does not know. Swap the cards.
+    #[error(
+        "the card in reader {reader:?} is {}, not a {wanted} card: insert the {wanted} card and try again",
+        .found.map_or_else(|| "a card the agent does not know".to_owned(), |k| format!("a {k} card"))
+    )]
+    WrongCard { wanted: CardKind, found: Option<CardKind>, reader: String },
     #[error("no reader named {0:?}")]
     NoSuchReader(String),
     #[error("wrong PIN: {tries_left} tries left")]

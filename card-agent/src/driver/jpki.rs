@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use super::files::{read_certificate_ef, read_der_ef, select, try_select};
 use super::pin::{digits, query_pin, verify};
 use super::{
-    BasicAttributes, CardDriver, CardLabels, DeriveDigestInfo, DriverError, PinFormatError, PinLabels, PinStatus,
+    BasicAttributes, CardDriver, CardLabels, DeriveDigestInfo, DriverError, PinCharset, PinFormatError, PinLabels, PinStatus,
     SignOutput, TextPin, Words,
 };
 use crate::apdu::{self, CardError, Command};
@@ -191,7 +191,8 @@ static LABELS: CardLabels = CardLabels {
             ja: "マイナンバーカードの利用者証明用暗証番号（数字 4 桁）",
             en: "My Number card authentication PIN (4 digits)",
         },
-        digits_only: true,
+        charset: PinCharset::Digits,
+        min_len: 4,
         max_len: 4,
     },
     sign_pin: PinLabels {
@@ -200,7 +201,8 @@ static LABELS: CardLabels = CardLabels {
             ja: "マイナンバーカードの署名用パスワード（英数字 6〜16 文字）",
             en: "My Number card signing password (6 to 16 letters and digits)",
         },
-        digits_only: false,
+        charset: PinCharset::LettersDigits,
+        min_len: 6,
         max_len: 16,
     },
 };

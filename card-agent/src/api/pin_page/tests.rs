@@ -18,7 +18,7 @@ fn every_end_of_a_document_signature_says_nothing_was_signed_and_what_to_do() {
     let shown = Arc::new(Document::new(Format::Cades, "同意書", None, b"ok".to_vec()).unwrap().shown(Level::BB));
     let purpose = Purpose::Document { origin: "https://portal.example".into(), shown, signer: SignerShown::default() };
     let op = ops.start("https://portal.example", purpose, CardKind::Jpki, KeyRole::Sign).unwrap();
-    let failure = |code: &'static str, tries_left| ApiFailure { code, message: "agent says".into(), tries_left };
+    let failure = |code: &'static str, tries_left| ApiFailure { code, message: "agent says".into(), tries_left, ..Default::default() };
     for (code, tries, ja, en) in [
         ("wrong_pin", Some(3), "PIN の残り回数は 3 回です。", "3 tries are left."),
         ("pin_blocked", Some(0), "市区町村の窓口", "The PIN is blocked"),

@@ -8,7 +8,7 @@ use super::words::{self, M};
 use crate::api::operations::{ApiFailure, Operation, Purpose};
 use crate::document::Shown;
 use crate::document::signer::SignerShown;
-use crate::driver::registry;
+use crate::driver::{PinCharset, registry};
 use crate::service::{CardKind, PinQuestion};
 
 /// The page's only style, inline (the CSP allows inline styles and loads nothing). High contrast, large
@@ -55,7 +55,8 @@ pub(super) fn pin_form(lang: Lang, op: &Operation, question: &PinQuestion) -> Ma
             input type="hidden" name="lang" value=(lang.code());
             label for="pin" { (labels.page.get(lang)) }
             input id="pin" type="password" name="pin" autocomplete="off" autofocus required
-                maxlength=(labels.max_len) inputmode=[labels.digits_only.then_some("numeric")]
+                minlength=(labels.min_len) maxlength=(labels.max_len) pattern=(labels.pattern())
+                inputmode=[(labels.charset == PinCharset::Digits).then_some("numeric")]
                 aria-describedby=[warning.map(|_| "pin-warning")];
             @if last_try {
                 p class="confirm" {
@@ -142,7 +143,19 @@ pub(super) fn failed(lang: Lang, op: &Operation, failure: &ApiFailure, pin_timeo
         "no_card" => {
             (t(M::NoCard), html! { p { (card.get(lang)) (words::colon(lang)) (t(M::NoCardHelp)) (sp) (then_again) } })
         }
+        "several_cards" if !failure.readers.is_empty() => (
+            t(M::SeveralCards),
+            html! { p { (words::several_cards(lang, card, &failure.readers)) (sp) (then_again) } },
+        ),
         "several_cards" => (t(M::SeveralCards), html! { p { (t(M::SeveralCardsHelp)) (sp) (then_again) } }),
+        "wrong_card" => {
+            let found = failure.found.and_then(|k| k.parse::<CardKind>().ok()).map(|k| registry::card_labels(k).0);
+            let reader = failure.readers.first().map_or("", String::as_str);
+            (
+                t(M::WrongCard),
+                html! { p { (words::wrong_card(lang, reader, found, card)) (sp) (then_again) } },
+            )
+        }
         "bad_document" => {
             (t(M::BadDocument), html! { p { (t(M::BadDocumentHelp)) } p class="error" lang="en" { (failure.message) } })
         }
@@ -159,6 +172,20 @@ pub(super) fn failed(lang: Lang, op: &Operation, failure: &ApiFailure, pin_timeo
         p class="note" { (t(M::CloseWindow)) }
     };
     document(lang, title, body, false)
+}
+
+/// A PIN (or signing password) posted in a format the card does not take: not sent to the card, no try spent,
+/// and the operation still waits for it; the page says the format and leads back to the form.
+pub(super) fn bad_format(lang: Lang, op: &Operation, back_to: &str) -> Markup {
+    let t = |m: M| m.text(lang);
+    let labels = registry::pin_labels(op.kind, op.role);
+    let body = html! {
+        h1 { (t(M::BadInput)) }
+        p { (t(M::BadInputNotSent)) }
+        p class="warn" { (labels.page.get(lang)) }
+        p { a href=(back_to) { (t(M::BackToPin)) } }
+    };
+    document(lang, t(M::BadInput), body, false)
 }
 
 /// A short page for a request the agent refuses or cannot place: a heading, what to do, and where to go back.
