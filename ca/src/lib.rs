@@ -12,6 +12,7 @@
 pub mod access;
 pub mod asn1;
 pub mod authority;
+pub mod consent_document;
 pub mod csr;
 pub mod enroll;
 pub mod group_commit;

@@ -154,3 +154,84 @@ pub struct IdentityLinkRecord {
     /// 1 when linked, one more at each correction: what a correction names to update exactly what it read.
     pub generation: i64,
 }
+
+/// Which document of a consent (migration 0024).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentKind {
+    /// The consent PDF the patient is shown and signs, as rendered from the service's template.
+    Consent,
+    /// The physician's attestation PDF (the weaker alternative), as rendered.
+    Attestation,
+    /// The withdrawal (撤回) PDF, as rendered.
+    Withdrawal,
+    /// The signed consent (or attestation): PAdES B-LT, what the service reads back.
+    SignedConsent,
+    /// The signed withdrawal.
+    SignedWithdrawal,
+    /// The My Number card's user-authentication certificate (DER), read with the signature; no personal data.
+    CardAuthentication,
+}
+
+impl DocumentKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Consent => "consent",
+            Self::Attestation => "attestation",
+            Self::Withdrawal => "withdrawal",
+            Self::SignedConsent => "signed_consent",
+            Self::SignedWithdrawal => "signed_withdrawal",
+            Self::CardAuthentication => "card_authentication",
+        }
+    }
+
+    /// Parse a stored name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Consent,
+            Self::Attestation,
+            Self::Withdrawal,
+            Self::SignedConsent,
+            Self::SignedWithdrawal,
+            Self::CardAuthentication,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+}
+
+/// One document of a consent.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConsentDocument {
+    /// The consent.
+    pub consent_id: String,
+    /// Which document.
+    pub kind: DocumentKind,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// SHA-256 of the bytes, lower-case hex.
+    pub sha256: String,
+    /// Stored at (Unix seconds).
+    pub created_at: i64,
+}
+
+impl ConsentDocument {
+    /// `bytes` as `kind` of consent `consent_id`, hashed here.
+    pub fn new(consent_id: &str, kind: DocumentKind, bytes: Vec<u8>, created_at: i64) -> Self {
+        use sha2::Digest as _;
+        let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+        Self { consent_id: consent_id.to_owned(), kind, bytes, sha256, created_at }
+    }
+}
+
+/// Without the bytes: a signed consent carries the patient's certificate.
+impl std::fmt::Debug for ConsentDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsentDocument")
+            .field("consent_id", &self.consent_id)
+            .field("kind", &self.kind)
+            .field("bytes", &self.bytes.len())
+            .field("sha256", &self.sha256)
+            .finish()
+    }
+}

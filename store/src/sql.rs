@@ -48,7 +48,7 @@ use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, Held
 use hcpki_model::{CaName, CertProfile, ProfileKind, SerialHex};
 // The area traits from their own module, not `store::prelude`: the parent opens these backends, so a path back
 // to it would be an import loop.
-use crate::consent::{ConsentMove, ConsentRecord, ConsentState, IdentityLinkRecord};
+use crate::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState, DocumentKind, IdentityLinkRecord};
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
 use crate::traits::{
     Acme, AuditLog, Consents, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc, Operators,

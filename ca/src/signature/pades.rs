@@ -20,7 +20,7 @@
 //! Checking: [`verify`]. [`summary`] tells what a person is shown before signing (title, pages, SHA-256), from
 //! [`pdf`], the careful reader (decision D77).
 
-mod diff;
+pub(crate) mod diff;
 mod doc_time_stamp;
 mod dss;
 mod error;
@@ -72,4 +72,4 @@ fn sha256(data: &[u8]) -> [u8; 32] {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -17,7 +17,7 @@ use super::settings::ConsentSettings;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::AuditEvent;
 use hcpki_ca::person_key::PersonKey;
-use hcpki_ca::store::consent::{ConsentMove, ConsentRecord, ConsentState};
+use hcpki_ca::store::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState};
 use serde_json::json;
 
 /// How long before the request a time stamp may be (seconds): the TSA's and the server's clocks differ a
@@ -125,9 +125,16 @@ pub struct Step {
     pub(super) from: ConsentState,
     pub(super) change: ConsentMove,
     pub(super) event: AuditEvent,
+    pub(super) documents: Vec<ConsentDocument>,
 }
 
 impl Step {
+    /// The same step storing `documents` (the signed PDF, the card's authentication certificate) in its
+    /// transaction.
+    pub fn with_documents(self, documents: Vec<ConsentDocument>) -> Self {
+        Self { documents, ..self }
+    }
+
     /// The audit event this step writes.
     pub fn event(&self) -> &AuditEvent {
         &self.event
@@ -192,7 +199,7 @@ pub fn withdraw(consent: &ConsentRecord, evidence: &Evidence, actor: &Actor, now
 }
 
 fn step(consent: &ConsentRecord, change: ConsentMove, event: AuditEvent) -> Step {
-    Step { id: consent.id.clone(), from: consent.state, change, event }
+    Step { id: consent.id.clone(), from: consent.state, change, event, documents: Vec::new() }
 }
 
 fn within(evidence: &Evidence, from: i64, to: i64) -> Result<(), ConsentError> {

@@ -9,20 +9,21 @@ use super::patient_key::PatientKey;
 use super::settings::ConsentSettings;
 use hcpki_ca::audit::AuditEvent;
 use hcpki_ca::store::Store;
-use hcpki_ca::store::consent::{ConsentMove, ConsentRecord, IdentityLinkRecord};
+use hcpki_ca::store::consent::{ConsentDocument, ConsentMove, ConsentRecord, IdentityLinkRecord};
 
-/// Store a new consent request ([`super::life::request`]), unless the patient already has a live consent
-/// for the service and purpose.
+/// Store a new consent request ([`super::life::request`]) with its `documents` (the rendered PDF), unless the
+/// patient already has a live consent for the service and purpose.
 pub async fn open(
     store: &dyn Store,
     consent: &ConsentRecord,
+    documents: &[ConsentDocument],
     event: &AuditEvent,
     at_ms: i64,
 ) -> Result<(), ConsentError> {
     if let Some(live) = store.consent_live(&consent.client_id, &consent.patient_key, &consent.purpose).await? {
         return Err(ConsentError::AlreadyConsented(live.id));
     }
-    store.consent_create(consent, event, at_ms).await?;
+    store.consent_create(consent, documents, event, at_ms).await?;
     Ok(())
 }
 
@@ -35,7 +36,9 @@ pub async fn read(store: &dyn Store, id: &str) -> Result<ConsentRecord, ConsentE
 /// racing signature of another consent (`AlreadyConsented`), a deadline that passed (`Expired`), or another
 /// writer's move (`Raced`, naming the state it is in now).
 pub async fn apply(store: &dyn Store, step: Step, at_ms: i64) -> Result<ConsentRecord, ConsentError> {
-    if let Some(moved) = store.consent_move(&step.id, step.from, &step.change, &step.event, at_ms).await? {
+    if let Some(moved) =
+        store.consent_move(&step.id, step.from, &step.change, &step.documents, &step.event, at_ms).await?
+    {
         return Ok(moved);
     }
     let now = at_ms.div_euclid(1000);

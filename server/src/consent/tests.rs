@@ -246,7 +246,7 @@ async fn a_consent_lives_on_the_store_and_its_moves_are_audited() {
         let settings = ConsentSettings::default();
         let physician_acts = Actor::Person(physician());
         let (c, event) = life::request("c1".into(), &new_consent("record-link"), &settings, NOW).unwrap();
-        record::open(s, &c, &event, ms(NOW)).await.unwrap();
+        record::open(s, &c, &[], &event, ms(NOW)).await.unwrap();
         let c = record::apply(s, life::show(&c, &physician_acts, NOW + 5).unwrap(), ms(NOW + 5)).await.unwrap();
         let refusal = life::refuse(&c, "患者が希望しない", &physician_acts, NOW + 9).unwrap();
         let signed = evidence(Signer::Patient, b"consent", NOW + 8);
@@ -257,7 +257,7 @@ async fn a_consent_lives_on_the_store_and_its_moves_are_audited() {
         assert!(matches!(lost, Err(ConsentError::Raced(_, "signed"))), "{lost:?}");
 
         let (again, event) = life::request("c2".into(), &new_consent("record-link"), &settings, NOW + 20).unwrap();
-        let refused = record::open(s, &again, &event, ms(NOW + 20)).await;
+        let refused = record::open(s, &again, &[], &event, ms(NOW + 20)).await;
         assert!(matches!(refused, Err(ConsentError::AlreadyConsented(ref id)) if id == "c1"), "{refused:?}");
         assert!(record::read(s, "c2").await.is_err(), "nothing stored");
 

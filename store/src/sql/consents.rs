@@ -2,7 +2,9 @@
 //! `consents_store!`, the per-backend impl of its trait.
 
 use crate::StoreError;
-use crate::consent::{ConsentRecord, ConsentState, EvidenceLevel, IdentityLinkRecord, SignatureEvidence};
+use crate::consent::{
+    ConsentDocument, ConsentRecord, ConsentState, DocumentKind, EvidenceLevel, IdentityLinkRecord, SignatureEvidence,
+};
 
 macro_rules! consent_columns {
     () => {
@@ -61,6 +63,31 @@ pub(super) const HISTORY: &str =
 pub(super) const SWEEP: &str = "DELETE FROM consents WHERE id IN (SELECT id FROM consents WHERE \
      (state IN ('requested', 'shown') AND expires_at <= $1) OR (state = 'refused' AND ended_at <= $2) OR \
      (state = 'withdrawn' AND withdrawn_at <= $2) LIMIT $3)";
+
+/// The documents of consents the sweep deleted.
+pub(super) const SWEEP_DOCUMENTS: &str =
+    "DELETE FROM consent_documents WHERE NOT EXISTS (SELECT 1 FROM consents WHERE consents.id = consent_id)";
+/// `$1` consent id, `$2` since, `$3` limit.
+pub(super) const WITHDRAWN_SINCE: &str = concat!(
+    "SELECT ",
+    consent_columns!(),
+    " FROM consents WHERE client_id = $1 AND state = 'withdrawn' AND withdrawn_at >= $2 ORDER BY withdrawn_at, id \
+     LIMIT $3"
+);
+pub(super) const DOCUMENT: &str =
+    "SELECT kind, bytes, sha256, created_at FROM consent_documents WHERE consent_id = $1 AND kind = $2";
+pub(super) const DOCUMENT_DELETE: &str = "DELETE FROM consent_documents WHERE consent_id = $1 AND kind = $2";
+pub(super) const DOCUMENT_INSERT: &str =
+    "INSERT INTO consent_documents (consent_id, kind, bytes, sha256, created_at) VALUES ($1, $2, $3, $4, $5)";
+
+pub(super) type DocumentRow = (String, Vec<u8>, String, i64);
+
+pub(super) fn document(consent_id: &str, row: DocumentRow) -> Result<ConsentDocument, StoreError> {
+    let (kind, bytes, sha256, created_at) = row;
+    let kind = DocumentKind::parse(&kind)
+        .ok_or_else(|| StoreError::Corrupt(format!("consent {consent_id}: unknown document kind {kind}")))?;
+    Ok(ConsentDocument { consent_id: consent_id.to_owned(), kind, bytes, sha256, created_at })
+}
 
 pub(super) const LINK: &str = concat!("SELECT ", link_columns!(), " FROM identity_links WHERE patient_key = $1");
 pub(super) const LINKS_OF_CERTIFICATE: &str = concat!(
@@ -209,12 +236,31 @@ pub(super) fn check_generation(link: &IdentityLinkRecord, previous: Option<i64>)
 
 /// `impl Consents` for one backend (see [`super::writer`] for why a macro).
 macro_rules! consents_store {
+    // A document replaced inside the writer's transaction.
+    (@put $w:ident, $db:ty, $document:expr) => {
+        sqlx::query::<$db>(consents::DOCUMENT_DELETE)
+            .bind(&$document.consent_id)
+            .bind($document.kind.as_str())
+            .execute(&mut *$w.tx)
+            .await
+            .map_err(Self::err)?;
+        sqlx::query::<$db>(consents::DOCUMENT_INSERT)
+            .bind(&$document.consent_id)
+            .bind($document.kind.as_str())
+            .bind(&$document.bytes)
+            .bind(&$document.sha256)
+            .bind($document.created_at)
+            .execute(&mut *$w.tx)
+            .await
+            .map_err(Self::err)?;
+    };
     ($store:ident, $db:ty) => {
         #[async_trait::async_trait]
         impl Consents for $store {
             async fn consent_create(
                 &self,
                 consent: &ConsentRecord,
+                documents: &[ConsentDocument],
                 event: &AuditEvent,
                 at_ms: i64,
             ) -> Result<AuditEntry, StoreError> {
@@ -232,6 +278,9 @@ macro_rules! consents_store {
                     .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
+                for document in documents {
+                    consents::consents_store!(@put w, $db, document);
+                }
                 let entry = w.append(event).await?;
                 w.commit().await?;
                 Ok(entry)
@@ -252,6 +301,7 @@ macro_rules! consents_store {
                 id: &str,
                 from: ConsentState,
                 change: &ConsentMove,
+                documents: &[ConsentDocument],
                 event: &AuditEvent,
                 at_ms: i64,
             ) -> Result<Option<ConsentRecord>, StoreError> {
@@ -300,6 +350,9 @@ macro_rules! consents_store {
                     Err(e) => return Err(Self::err(e)),
                 };
                 let consent = consents::consent(row)?;
+                for document in documents {
+                    consents::consents_store!(@put w, $db, document);
+                }
                 w.append(event).await?;
                 w.commit().await?;
                 Ok(Some(consent))
@@ -339,14 +392,65 @@ macro_rules! consents_store {
                 ended_before: i64,
                 limit: i64,
             ) -> Result<u64, StoreError> {
+                let mut tx = self.pool.begin().await.map_err(Self::err)?;
                 let done = sqlx::query::<$db>(consents::SWEEP)
                     .bind(unsigned_before)
                     .bind(ended_before)
                     .bind(limit)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(Self::err)?;
+                if done.rows_affected() > 0 {
+                    sqlx::query::<$db>(consents::SWEEP_DOCUMENTS).execute(&mut *tx).await.map_err(Self::err)?;
+                }
+                tx.commit().await.map_err(Self::err)?;
                 Ok(done.rows_affected())
+            }
+
+            async fn consent_document(
+                &self,
+                consent_id: &str,
+                kind: DocumentKind,
+            ) -> Result<Option<ConsentDocument>, StoreError> {
+                sqlx::query_as::<$db, consents::DocumentRow>(consents::DOCUMENT)
+                    .bind(consent_id)
+                    .bind(kind.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(|row| consents::document(consent_id, row))
+                    .transpose()
+            }
+
+            async fn consent_document_put(
+                &self,
+                document: &ConsentDocument,
+                event: &AuditEvent,
+                at_ms: i64,
+            ) -> Result<AuditEntry, StoreError> {
+                let mut w = self.write(at_ms).await?;
+                consents::consents_store!(@put w, $db, document);
+                let entry = w.append(event).await?;
+                w.commit().await?;
+                Ok(entry)
+            }
+
+            async fn consents_withdrawn_since(
+                &self,
+                client_id: &str,
+                since: i64,
+                limit: i64,
+            ) -> Result<Vec<ConsentRecord>, StoreError> {
+                sqlx::query_as::<$db, consents::Row>(consents::WITHDRAWN_SINCE)
+                    .bind(client_id)
+                    .bind(since)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .into_iter()
+                    .map(consents::consent)
+                    .collect()
             }
 
             async fn identity_link(&self, patient_key: &str) -> Result<Option<IdentityLinkRecord>, StoreError> {

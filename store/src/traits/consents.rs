@@ -2,16 +2,18 @@
 //! only from the state the caller read.
 
 use crate::audit::{AuditEntry, AuditEvent};
-use crate::consent::{ConsentMove, ConsentRecord, ConsentState, IdentityLinkRecord};
+use crate::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState, DocumentKind, IdentityLinkRecord};
 use crate::error::StoreError;
 
 /// Patients' consents and identity links (issue #28, D88).
 #[async_trait::async_trait]
 pub trait Consents: Send + Sync {
-    /// Store a new consent request and its audit entry `event` in one transaction (`at_ms`: the entry's time).
+    /// Store a new consent request, its `documents` (the rendered PDF) and its audit entry `event` in one
+    /// transaction (`at_ms`: the entry's time).
     async fn consent_create(
         &self,
         consent: &ConsentRecord,
+        documents: &[ConsentDocument],
         event: &AuditEvent,
         at_ms: i64,
     ) -> Result<AuditEntry, StoreError>;
@@ -29,6 +31,7 @@ pub trait Consents: Send + Sync {
         id: &str,
         from: ConsentState,
         change: &ConsentMove,
+        documents: &[ConsentDocument],
         event: &AuditEvent,
         at_ms: i64,
     ) -> Result<Option<ConsentRecord>, StoreError>;
@@ -46,8 +49,34 @@ pub trait Consents: Send + Sync {
 
     /// Delete, at most `limit` at a time, consents that were never signed and whose deadline passed before
     /// `unsigned_before`, and refused or withdrawn ones that ended before `ended_before` (Unix seconds): the
-    /// retention (D88). A live consent is never deleted. The number deleted.
+    /// retention (D88). A live consent is never deleted; a deleted consent's documents go with it. The number
+    /// deleted.
     async fn consent_sweep(&self, unsigned_before: i64, ended_before: i64, limit: i64) -> Result<u64, StoreError>;
+
+    /// Document `kind` of consent `consent_id`.
+    async fn consent_document(
+        &self,
+        consent_id: &str,
+        kind: DocumentKind,
+    ) -> Result<Option<ConsentDocument>, StoreError>;
+
+    /// Store (or replace) `document` of an existing consent with its audit entry `event` in one transaction: a
+    /// withdrawal or attestation rendered after the request.
+    async fn consent_document_put(
+        &self,
+        document: &ConsentDocument,
+        event: &AuditEvent,
+        at_ms: i64,
+    ) -> Result<AuditEntry, StoreError>;
+
+    /// Consents of `client_id` withdrawn at or after `since` (Unix seconds), oldest first, at most `limit`: what
+    /// a service polls to learn of withdrawals.
+    async fn consents_withdrawn_since(
+        &self,
+        client_id: &str,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<ConsentRecord>, StoreError>;
 
     /// The identity link of `patient_key`, if any.
     async fn identity_link(&self, patient_key: &str) -> Result<Option<IdentityLinkRecord>, StoreError>;

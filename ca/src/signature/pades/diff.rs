@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 /// Check that `after` (the whole file) changes `signed` (the revision the signature `field` covers) only in
 /// allowed ways. `revision` numbers the later revision in errors.
-pub(super) fn check_later_revisions(
+pub(crate) fn check_later_revisions(
     signed: &Document<'_>,
     after: &Document<'_>,
     field: &str,

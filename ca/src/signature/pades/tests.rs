@@ -3,5 +3,5 @@
 
 mod judged;
 mod reader;
-pub(super) mod sample;
+pub(crate) mod sample;
 mod signing;

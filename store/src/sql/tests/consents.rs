@@ -3,12 +3,16 @@
 
 use super::{AT_MS, NOW, TestDb, verified_log};
 use crate::audit::{AuditEvent, Outcome};
-use crate::consent::{ConsentMove, ConsentRecord, ConsentState, EvidenceLevel, IdentityLinkRecord, SignatureEvidence};
+use crate::consent::{
+    ConsentDocument, ConsentMove, ConsentRecord, ConsentState, DocumentKind, EvidenceLevel, IdentityLinkRecord,
+    SignatureEvidence,
+};
 
 on_every_backend!(
     consents_move_once_from_the_state_read_and_stay_as_history,
     of_two_racing_signatures_or_withdrawals_one_is_written,
     identity_links_are_updated_not_duplicated,
+    a_consents_documents_are_written_with_its_moves_and_swept_with_it,
 );
 
 fn event(action: &str, target: &str) -> AuditEvent {
@@ -56,16 +60,16 @@ async fn consents_move_once_from_the_state_read_and_stay_as_history(db: TestDb) 
     let s = &*db.store;
     let other = db.another_handle().await;
     let a = consent("a", "record-link");
-    s.consent_create(&a, &event("consent.requested", "a"), AT_MS).await.unwrap();
+    s.consent_create(&a, &[], &event("consent.requested", "a"), AT_MS).await.unwrap();
     assert_eq!(other.consent("a").await.unwrap().as_ref(), Some(&a), "read back as stored");
     assert!(s.consent("missing").await.unwrap().is_none());
 
     let (show, shown_event) = (ConsentMove::Show, event("consent.shown", "a"));
-    let shown = s.consent_move("a", ConsentState::Requested, &show, &shown_event, AT_MS).await.unwrap();
+    let shown = s.consent_move("a", ConsentState::Requested, &show, &[], &shown_event, AT_MS).await.unwrap();
     let shown = shown.expect("requested: shown");
     assert_eq!((shown.state, shown.shown_at), (ConsentState::Shown, Some(NOW)));
     // A second writer that read `requested` finds it moved.
-    let again = other.consent_move("a", ConsentState::Requested, &show, &shown_event, AT_MS).await.unwrap();
+    let again = other.consent_move("a", ConsentState::Requested, &show, &[], &shown_event, AT_MS).await.unwrap();
     assert!(again.is_none(), "moved once");
 
     // A signature and a refusal race from `shown`: exactly one wins.
@@ -73,8 +77,8 @@ async fn consents_move_once_from_the_state_read_and_stay_as_history(db: TestDb) 
     let refuse = ConsentMove::Refuse("患者が拒否".into());
     let (signed_event, refused_event) = (event("consent.signed", "a"), event("consent.refused", "a"));
     let (x, y) = tokio::join!(
-        s.consent_move("a", ConsentState::Shown, &sign, &signed_event, AT_MS),
-        other.consent_move("a", ConsentState::Shown, &refuse, &refused_event, AT_MS)
+        s.consent_move("a", ConsentState::Shown, &sign, &[], &signed_event, AT_MS),
+        other.consent_move("a", ConsentState::Shown, &refuse, &[], &refused_event, AT_MS)
     );
     let (x, y) = (x.unwrap(), y.unwrap());
     assert!(x.is_some() != y.is_some(), "one of the two: {x:?} {y:?}");
@@ -88,8 +92,10 @@ async fn consents_move_once_from_the_state_read_and_stay_as_history(db: TestDb) 
             assert_eq!((ended.refusal.as_deref(), ended.signature.as_ref()), (Some("患者が拒否"), None));
             assert!(s.consent_live("emr", "pk1:patient", "record-link").await.unwrap().is_none());
             // Drive a second request to a signature, so the rest of the test has a live consent.
-            s.consent_create(&consent("a2", "record-link"), &event("consent.requested", "a2"), AT_MS).await.unwrap();
-            s.consent_move("a2", ConsentState::Requested, &sign, &event("consent.signed", "a2"), AT_MS)
+            s.consent_create(&consent("a2", "record-link"), &[], &event("consent.requested", "a2"), AT_MS)
+                .await
+                .unwrap();
+            s.consent_move("a2", ConsentState::Requested, &sign, &[], &event("consent.signed", "a2"), AT_MS)
                 .await
                 .unwrap()
                 .expect("signed");
@@ -99,25 +105,31 @@ async fn consents_move_once_from_the_state_read_and_stay_as_history(db: TestDb) 
     let live = s.consent_live("emr", "pk1:patient", "record-link").await.unwrap().expect("live");
 
     // While a consent is live, another of the same service, patient and purpose cannot be signed.
-    s.consent_create(&consent("b", "record-link"), &event("consent.requested", "b"), AT_MS).await.unwrap();
+    s.consent_create(&consent("b", "record-link"), &[], &event("consent.requested", "b"), AT_MS).await.unwrap();
     let attest = ConsentMove::Sign(evidence(EvidenceLevel::PhysicianAttestation, "ef"));
-    assert!(s.consent_move("b", ConsentState::Requested, &attest, &event("x", "b"), AT_MS).await.unwrap().is_none());
+    assert!(
+        s.consent_move("b", ConsentState::Requested, &attest, &[], &event("x", "b"), AT_MS).await.unwrap().is_none()
+    );
     // Another purpose can.
-    s.consent_create(&consent("c", "disclosure"), &event("consent.requested", "c"), AT_MS).await.unwrap();
-    let c = s.consent_move("c", ConsentState::Requested, &attest, &event("consent.signed", "c"), AT_MS).await;
+    s.consent_create(&consent("c", "disclosure"), &[], &event("consent.requested", "c"), AT_MS).await.unwrap();
+    let c = s.consent_move("c", ConsentState::Requested, &attest, &[], &event("consent.signed", "c"), AT_MS).await;
     assert_eq!(c.unwrap().unwrap().signature.unwrap().level, EvidenceLevel::PhysicianAttestation);
 
     // Nothing moves a pending consent after its deadline; a withdrawal has none.
     let late = (NOW + 600) * 1000;
-    assert!(s.consent_move("b", ConsentState::Requested, &refuse, &event("x", "b"), late).await.unwrap().is_none());
+    assert!(
+        s.consent_move("b", ConsentState::Requested, &refuse, &[], &event("x", "b"), late).await.unwrap().is_none()
+    );
     let withdraw = ConsentMove::Withdraw(evidence(EvidenceLevel::PatientSignature, "99"));
     let withdrawn_event = event("consent.withdrawn", &live.id);
-    let gone = s.consent_move(&live.id, ConsentState::Signed, &withdraw, &withdrawn_event, late).await.unwrap();
+    let gone = s.consent_move(&live.id, ConsentState::Signed, &withdraw, &[], &withdrawn_event, late).await.unwrap();
     let gone = gone.expect("signed: withdrawn");
     assert_eq!((gone.state, gone.withdrawn_at), (ConsentState::Withdrawn, Some(NOW + 600)));
     assert_eq!((gone.signature, gone.withdrawal.map(|w| w.document_sha256)), (live.signature, Some("99".repeat(32))));
     assert!(s.consent_live("emr", "pk1:patient", "record-link").await.unwrap().is_none(), "ended at once");
-    assert!(s.consent_move(&live.id, ConsentState::Signed, &withdraw, &event("x", "a"), late).await.unwrap().is_none());
+    assert!(
+        s.consent_move(&live.id, ConsentState::Signed, &withdraw, &[], &event("x", "a"), late).await.unwrap().is_none()
+    );
 
     let history = s.consent_history("pk1:patient").await.unwrap();
     assert!(history.len() >= 3 && history.iter().any(|c| c.state == ConsentState::Withdrawn), "{history:?}");
@@ -144,13 +156,13 @@ async fn of_two_racing_signatures_or_withdrawals_one_is_written(db: TestDb) {
     let s = &*db.store;
     let other = db.another_handle().await;
     for id in ["x", "y"] {
-        s.consent_create(&consent(id, "record-link"), &event("consent.requested", id), AT_MS).await.unwrap();
+        s.consent_create(&consent(id, "record-link"), &[], &event("consent.requested", id), AT_MS).await.unwrap();
     }
     let sign = ConsentMove::Sign(evidence(EvidenceLevel::PatientSignature, "ab"));
     let (ex, ey) = (event("consent.signed", "x"), event("consent.signed", "y"));
     let (x, y) = tokio::join!(
-        s.consent_move("x", ConsentState::Requested, &sign, &ex, AT_MS),
-        other.consent_move("y", ConsentState::Requested, &sign, &ey, AT_MS)
+        s.consent_move("x", ConsentState::Requested, &sign, &[], &ex, AT_MS),
+        other.consent_move("y", ConsentState::Requested, &sign, &[], &ey, AT_MS)
     );
     let (x, y) = (x.unwrap(), y.unwrap());
     let live = match (x, y) {
@@ -162,8 +174,8 @@ async fn of_two_racing_signatures_or_withdrawals_one_is_written(db: TestDb) {
     let withdraw = ConsentMove::Withdraw(evidence(EvidenceLevel::PatientSignature, "99"));
     let gone = event("consent.withdrawn", &live.id);
     let (a, b) = tokio::join!(
-        s.consent_move(&live.id, ConsentState::Signed, &withdraw, &gone, AT_MS),
-        other.consent_move(&live.id, ConsentState::Signed, &withdraw, &gone, AT_MS)
+        s.consent_move(&live.id, ConsentState::Signed, &withdraw, &[], &gone, AT_MS),
+        other.consent_move(&live.id, ConsentState::Signed, &withdraw, &[], &gone, AT_MS)
     );
     assert!(a.unwrap().is_some() != b.unwrap().is_some(), "exactly one withdrawal");
     let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
@@ -207,4 +219,66 @@ async fn identity_links_are_updated_not_duplicated(db: TestDb) {
 
     let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
     assert_eq!(actions, ["identity.linked", "identity.corrected"]);
+}
+
+/// The rendered PDF is stored with the request, the signed one and the card's certificate with the signature
+/// (in the move's transaction: a move that loses writes none), a withdrawal's PDF on its own; the sweep takes a
+/// consent's documents with it.
+async fn a_consents_documents_are_written_with_its_moves_and_swept_with_it(db: TestDb) {
+    let s = &*db.store;
+    let other = db.another_handle().await;
+    let rendered = ConsentDocument::new("d", DocumentKind::Consent, b"%PDF-1.7 rendered".to_vec(), NOW);
+    s.consent_create(
+        &consent("d", "record-link"),
+        std::slice::from_ref(&rendered),
+        &event("consent.requested", "d"),
+        AT_MS,
+    )
+    .await
+    .unwrap();
+    assert_eq!(other.consent_document("d", DocumentKind::Consent).await.unwrap(), Some(rendered.clone()));
+    assert!(other.consent_document("d", DocumentKind::SignedConsent).await.unwrap().is_none());
+
+    let signed = ConsentDocument::new("d", DocumentKind::SignedConsent, b"%PDF-1.7 signed".to_vec(), NOW + 5);
+    let card = ConsentDocument::new("d", DocumentKind::CardAuthentication, vec![0x30, 0x03, 0x02, 0x01, 0x01], NOW + 5);
+    let sign = ConsentMove::Sign(evidence(EvidenceLevel::PatientSignature, "ab"));
+    let both = [signed.clone(), card.clone()];
+    // From the wrong state: nothing moves, no document is written.
+    assert!(s.consent_move("d", ConsentState::Shown, &sign, &both, &event("x", "d"), AT_MS).await.unwrap().is_none());
+    assert!(s.consent_document("d", DocumentKind::SignedConsent).await.unwrap().is_none());
+    s.consent_move("d", ConsentState::Requested, &sign, &both, &event("consent.signed", "d"), AT_MS)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(other.consent_document("d", DocumentKind::SignedConsent).await.unwrap(), Some(signed));
+    assert_eq!(other.consent_document("d", DocumentKind::CardAuthentication).await.unwrap(), Some(card));
+    assert_eq!(signed_sha(&rendered), rendered.sha256);
+
+    // A withdrawal rendered later replaces an earlier rendering of it.
+    for text in ["first", "second"] {
+        let pdf = ConsentDocument::new("d", DocumentKind::Withdrawal, text.as_bytes().to_vec(), NOW + 9);
+        s.consent_document_put(&pdf, &event("consent.withdrawal_requested", "d"), AT_MS).await.unwrap();
+    }
+    let withdrawal = s.consent_document("d", DocumentKind::Withdrawal).await.unwrap().unwrap();
+    assert_eq!(withdrawal.bytes, b"second");
+
+    let withdraw = ConsentMove::Withdraw(evidence(EvidenceLevel::PatientSignature, "99"));
+    s.consent_move("d", ConsentState::Signed, &withdraw, &[], &event("consent.withdrawn", "d"), AT_MS)
+        .await
+        .unwrap()
+        .unwrap();
+    let polled = other.consents_withdrawn_since("emr", NOW - 1, 10).await.unwrap();
+    assert_eq!(polled.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["d"]);
+    assert!(other.consents_withdrawn_since("other-client", NOW - 1, 10).await.unwrap().is_empty());
+
+    let far = NOW + 10 * 365 * 86_400;
+    assert_eq!(s.consent_sweep(far, far, 100).await.unwrap(), 1);
+    for kind in [DocumentKind::Consent, DocumentKind::SignedConsent, DocumentKind::Withdrawal] {
+        assert!(other.consent_document("d", kind).await.unwrap().is_none(), "{kind:?} swept with its consent");
+    }
+}
+
+fn signed_sha(document: &ConsentDocument) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(&document.bytes))
 }
