@@ -82,7 +82,12 @@ impl From<&AgentError> for ApiFailure {
             AgentError::NoService(_) => ("no_service", None),
             AgentError::NoCard(_) => ("no_card", None),
             AgentError::SeveralCards { readers, .. } => {
-                return ApiFailure { code: "several_cards", message: e.to_string(), readers: readers.clone(), ..Default::default() };
+                return ApiFailure {
+                    code: "several_cards",
+                    message: e.to_string(),
+                    readers: readers.clone(),
+                    ..Default::default()
+                };
             }
             AgentError::WrongCard { found, reader, .. } => {
                 return ApiFailure {

@@ -440,9 +440,17 @@ async fn a_consent_refused_for_the_card_says_why_and_signs_nothing() {
     readers.insert("R0", hpki_identity().card());
     let (id, v) = start_consent(&app, "jpki", None).await;
     assert_eq!(v["error"]["code"], "wrong_card", "{v}");
-    assert_eq!((v["error"]["readers"].clone(), v["error"]["found"].as_str()), (serde_json::json!(["R0"]), Some("hpki")));
+    assert_eq!(
+        (v["error"]["readers"].clone(), v["error"]["found"].as_str()),
+        (serde_json::json!(["R0"]), Some("hpki"))
+    );
     let ja = page(&app, &id, "ja").await;
-    for want in ["別の種類のカードが入っています", "「R0」に入っているのはHPKI カードです", "ここで使うのはマイナンバーカードです", "文書には署名されていません。"] {
+    for want in [
+        "別の種類のカードが入っています",
+        "「R0」に入っているのはHPKI カードです",
+        "ここで使うのはマイナンバーカードです",
+        "文書には署名されていません。",
+    ] {
         assert!(ja.contains(want), "{want}: {ja}");
     }
     let en = page(&app, &id, "en").await;
@@ -462,7 +470,11 @@ async fn a_consent_refused_for_the_card_says_why_and_signs_nothing() {
     assert_eq!(v["error"]["code"], "several_cards", "{v}");
     assert_eq!(v["error"]["readers"], serde_json::json!(["R0", "R1"]));
     let ja = page(&app, &id, "ja").await;
-    assert!(ja.contains("マイナンバーカードが 2 台のカードリーダー（R0、R1）に入っていて") && ja.contains("ほかのカードを抜いて"), "{ja}");
+    assert!(
+        ja.contains("マイナンバーカードが 2 台のカードリーダー（R0、R1）に入っていて")
+            && ja.contains("ほかのカードを抜いて"),
+        "{ja}"
+    );
 
     // Pulled out while the password is asked for: the password is not used, nothing signed.
     let one = MemReaders::with_readers(&["R0"]);
@@ -489,7 +501,8 @@ async fn a_signing_password_in_the_wrong_format_is_asked_again_without_spending_
     let (id, v) = start_consent(&app, "jpki", None).await;
     assert_eq!((v["status"].as_str(), v["tries_left"].as_u64()), (Some("pin_required"), Some(5)), "{v}");
     let form = call(&app, get(&format!("/pin/{id}"), None)).await.2;
-    for want in ["（英数字 6〜16 文字）", "minlength=\"6\"", "maxlength=\"16\"", "pattern=\"[A-Za-z0-9]{6,16}\""] {
+    for want in ["（英数字 6〜16 文字）", "minlength=\"6\"", "maxlength=\"16\"", "pattern=\"[A-Za-z0-9]{6,16}\""]
+    {
         assert!(form.contains(want), "{want}: {form}");
     }
     assert!(!form.contains("inputmode=\"numeric\""), "{form}");

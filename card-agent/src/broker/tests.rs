@@ -273,7 +273,10 @@ fn looking_for_a_missing_card_emits_no_spurious_events() {
     let broker = Broker::new(readers);
     broker.readers().unwrap();
     let mut events = broker.subscribe();
-    assert!(matches!(broker.sign(&request(CardKind::Hpki), &FixedPin::new("hpki1234")), Err(AgentError::WrongCard { .. })));
+    assert!(matches!(
+        broker.sign(&request(CardKind::Hpki), &FixedPin::new("hpki1234")),
+        Err(AgentError::WrongCard { .. })
+    ));
     // The JPKI card was read again to be sure, but it is the same card: nobody is told it left.
     assert!(events.try_recv().is_err());
     broker.sign(&request(CardKind::Jpki), &FixedPin::new("1234")).unwrap();

@@ -15,8 +15,8 @@ use zeroize::Zeroizing;
 use super::files::{read_certificate_ef, read_der_ef, select, try_select};
 use super::pin::{digits, query_pin, verify};
 use super::{
-    BasicAttributes, CardDriver, CardLabels, DeriveDigestInfo, DriverError, PinCharset, PinFormatError, PinLabels, PinStatus,
-    SignOutput, TextPin, Words,
+    BasicAttributes, CardDriver, CardLabels, DeriveDigestInfo, DriverError, PinCharset, PinFormatError, PinLabels,
+    PinStatus, SignOutput, TextPin, Words,
 };
 use crate::apdu::{self, CardError, Command};
 use crate::service::{CardCertificate, CardKind, KeyRole, Pin};

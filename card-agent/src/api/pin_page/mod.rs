@@ -9,6 +9,8 @@
 //! [`Purpose`](super::Purpose)), the card's kind and holder, the tries left, and on every end state what
 //! happened and what to do. Templates in `view`, words in `words`.
 
+mod consent;
+mod consent_words;
 mod view;
 mod words;
 

@@ -217,7 +217,8 @@ pub fn several_cards(lang: Lang, card: Words, readers: &[String]) -> String {
 /// The card found in `reader` is not the kind asked for (`found`: None for a card the agent does not know);
 /// runs on with "then …".
 pub fn wrong_card(lang: Lang, reader: &str, found: Option<Words>, wanted: Words) -> String {
-    const UNKNOWN: Words = Words { ja: "このカードエージェントでは使えないカード", en: "card this agent cannot use" };
+    const UNKNOWN: Words =
+        Words { ja: "このカードエージェントでは使えないカード", en: "card this agent cannot use" };
     let found = found.unwrap_or(UNKNOWN);
     match lang {
         Lang::Ja => format!(
