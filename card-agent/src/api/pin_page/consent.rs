@@ -129,7 +129,7 @@ pub(super) fn done(lang: Lang, statement: &Statement) -> Option<(&'static str, &
 
 /// The patient's words for the ends a patient meets with the signing password: wrong, locked (and what to do:
 /// the municipal office, or the physician's attestation today), only the last try left, "do not sign". Other
-/// codes keep the page's general words. Every patient end adds "tell the staff".
+/// codes keep the page's general words. The page adds "tell the staff" to every patient end.
 pub(super) fn failed(lang: Lang, statement: &Statement, failure: &ApiFailure) -> Option<(&'static str, Markup)> {
     if !is_patients(statement) {
         return None;
@@ -142,22 +142,17 @@ pub(super) fn failed(lang: Lang, statement: &Statement, failure: &ApiFailure) ->
             (
                 c(C::WrongPassword),
                 html! {
-                    p { (consent_words::tries_now(lang, left)) (words::sentence_gap(lang)) (c(C::AgainAskStaff)) }
+                    p { (consent_words::tries_now(lang, left)) }
                     @if let Some(n) = next { p class="warn" { (n) } }
                 },
             )
         }
-        "pin_blocked" => (
-            c(C::Locked),
-            html! { p { (c(C::LockedHelp)) } p class="warn" { (c(C::Attestation)) } p { (c(C::AskStaff)) } },
-        ),
+        "pin_blocked" => (c(C::Locked), html! { p { (c(C::LockedHelp)) } p class="warn" { (c(C::Attestation)) } }),
         "last_try_not_confirmed" => (
             c(C::OneTryLeft),
             html! { p { (c(C::OneTryLeftHelp)) } p { (c(C::LockedHelp)) } p { (c(C::Attestation)) } },
         ),
-        "cancelled" => {
-            (c(C::NotSigned), html! { p { (c(C::NotSignedHelp)) (words::sentence_gap(lang)) (c(C::AskStaff)) } })
-        }
+        "cancelled" => (c(C::NotSigned), html! { p { (c(C::NotSignedHelp)) } }),
         _ => return None,
     })
 }

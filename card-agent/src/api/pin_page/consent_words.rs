@@ -45,8 +45,8 @@ hcpki_html::messages! {
     OneTryLeft => "署名用パスワードの残りが 1 回です", "Only one password try is left";
     OneTryLeftHelp => "誤ってロックしないよう、パスワードは求めませんでした（残り回数は減っていません）。パスワードが確かなときだけ、担当者に伝えてやり直してください。",
         "So that it is not locked by mistake, no password was asked for (no try was spent). Only if you are sure of the password, tell the staff and start again.";
-    AskStaff => "担当者にお伝えください。", "Please tell the staff.";
-    AgainAskStaff => "もう一度署名するときは、担当者にお伝えください。", "To sign again, please tell the staff.";
+    AskStaff => "もう一度署名するときや、わからないことがあるときは、担当者にお伝えください。",
+        "To sign again, or if anything is unclear, please tell the staff.";
     DoneConsent => "同意書への署名が終わりました。カードをカードリーダーから抜いて、担当者にお伝えください。",
         "The consent form is signed. Take your card out of the reader and tell the staff.";
     DoneWithdrawal => "撤回書への署名が終わりました。カードをカードリーダーから抜いて、担当者にお伝えください。",

@@ -161,7 +161,7 @@ fn every_end_of_a_consent_says_what_to_do_in_the_patients_words() {
         (
             "wrong_pin",
             Some(4),
-            &["署名用パスワードが違います", "パスワードの残りは 4 回です。", "もう一度署名するときは"][..],
+            &["署名用パスワードが違います", "パスワードの残りは 4 回です。", "もう一度署名するときや"][..],
         ),
         ("wrong_pin", Some(1), &["パスワードの残りは 1 回です。", "これが最後の 1 回です"][..]),
         ("pin_blocked", Some(0), &["署名用パスワードがロックされています", "市区町村の窓口", "医師による証明"][..]),
@@ -175,6 +175,7 @@ fn every_end_of_a_consent_says_what_to_do_in_the_patients_words() {
         ("no_card", None, &["カードが見つかりません"][..]),
     ] {
         let page = view::failed(Lang::Ja, &op, &failure(code, tries), 7).into_string();
+        assert_eq!(page.matches("担当者にお伝えください").count(), 1, "{code}: once:\n{page}");
         for want in wants.iter().chain(&[
             "文書には署名されていません。",
             "担当者にお伝えください。",
@@ -183,7 +184,7 @@ fn every_end_of_a_consent_says_what_to_do_in_the_patients_words() {
             assert!(page.contains(want), "{code}: no {want:?}:\n{page}");
         }
         let en = view::failed(Lang::En, &op, &failure(code, tries), 7).into_string();
-        assert!(en.contains("Nothing was signed.") && en.contains("Please tell the staff."), "{code} (en): {en}");
+        assert!(en.contains("Nothing was signed.") && en.contains("please tell the staff."), "{code} (en): {en}");
     }
     let done = view::done(Lang::Ja, &op).into_string();
     assert!(done.contains("署名しました") && done.contains("カードをカードリーダーから抜いて"), "{done}");

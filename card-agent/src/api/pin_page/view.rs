@@ -98,10 +98,13 @@ pub(super) fn done(lang: Lang, op: &Operation) -> Markup {
     let (title, help) = statement_of(op)
         .and_then(|s| consent::done(lang, s))
         .unwrap_or_else(|| (t(M::Done), t(if op.purpose.is_document() { M::DoneDocumentHelp } else { M::DoneHelp })));
+    let large = statement_of(op).is_some_and(consent::is_patients).then_some("large-text");
     let body = html! {
-        h1 { (title) }
-        (request_facts(lang, op, None))
-        p { (help) }
+        div class=[large] {
+            h1 { (title) }
+            (request_facts(lang, op, None))
+            p { (help) }
+        }
     };
     document(lang, title, body, false)
 }
@@ -194,14 +197,17 @@ pub(super) fn failed(lang: Lang, op: &Operation, failure: &ApiFailure, pin_timeo
         }
     };
     let body = html! {
-        h1 { (title) }
-        (request_facts(lang, op, None))
-        div class="error" {
-            (what)
-            @if for_document { p { strong { (t(M::NothingSigned)) } } }
-            @if patient.is_some() { p { (consent_words::M::AskStaff.text(lang)) } }
+        // A patient's end pages keep the consent page's large type.
+        div class=[patient.map(|_| "large-text")] {
+            h1 { (title) }
+            (request_facts(lang, op, None))
+            div class="error" {
+                (what)
+                @if for_document { p { strong { (t(M::NothingSigned)) } } }
+                @if patient.is_some() { p { (consent_words::M::AskStaff.text(lang)) } }
+            }
+            p class="note" { (t(M::CloseWindow)) }
         }
-        p class="note" { (t(M::CloseWindow)) }
     };
     document(lang, title, body, false)
 }
