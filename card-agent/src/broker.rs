@@ -374,7 +374,7 @@ impl Broker {
     /// watcher, in one-shot CLI use).
     fn target(&self, reader: Option<&str>, kind: CardKind) -> Result<Arc<Slot>, AgentError> {
         match self.target_once(reader, kind) {
-            Err(AgentError::NoCard(_)) => {
+            Err(AgentError::NoCard(_) | AgentError::WrongCard { .. }) => {
                 for slot in lock(&self.slots).clone() {
                     self.revalidate(&slot);
                 }
@@ -389,17 +389,31 @@ impl Broker {
         if let Some(name) = reader {
             let slot =
                 slots.into_iter().find(|s| s.name == name).ok_or_else(|| AgentError::NoSuchReader(name.into()))?;
-            let found = lock(&slot.info).card.as_ref().map(|c| c.kind);
-            return match found {
-                Some(k) if k == kind => Ok(slot),
-                _ => Err(AgentError::NoCard(kind)),
+            return match held(&slot) {
+                Held::Card(k) if k == kind => Ok(slot),
+                Held::Nothing => Err(AgentError::NoCard(kind)),
+                other => Err(wrong_card(kind, other, &slot.name)),
             };
         }
-        let mut matching = slots.into_iter().filter(|s| lock(&s.info).card.as_ref().is_some_and(|c| c.kind == kind));
-        match (matching.next(), matching.next()) {
-            (Some(slot), None) => Ok(slot),
-            (None, _) => Err(AgentError::NoCard(kind)),
-            (Some(_), Some(_)) => Err(AgentError::SeveralCards(kind)),
+        let (matching, others): (Vec<_>, Vec<_>) = slots
+            .into_iter()
+            .map(|s| (held(&s), s))
+            .filter(|(h, _)| *h != Held::Nothing)
+            .partition(|(h, _)| *h == Held::Card(kind));
+        let mut matching: Vec<Arc<Slot>> = matching.into_iter().map(|(_, s)| s).collect();
+        match (matching.pop(), matching.is_empty()) {
+            (Some(slot), true) => Ok(slot),
+            (Some(last), false) => {
+                let mut readers: Vec<String> = matching.iter().map(|s| s.name.clone()).collect();
+                readers.push(last.name.clone());
+                Err(AgentError::SeveralCards { kind, readers })
+            }
+            // None of the kind asked for: another card in a reader is most likely the one meant (a physician's
+            // HPKI card left in when the patient's My Number card is asked for), and the person is told so.
+            (None, _) => match others.first() {
+                Some((h, slot)) => Err(wrong_card(kind, *h, &slot.name)),
+                None => Err(AgentError::NoCard(kind)),
+            },
         }
     }
 
@@ -460,6 +474,17 @@ impl Broker {
         };
         drop(pin_bytes);
         let out = out?;
+        // The authentication certificate read with the signature names the card that signed: the one identified
+        // (the card id is its hash). Another one means the card was swapped unseen; nothing is handed out.
+        if let Some(auth) = &out.authentication_certificate
+            && driver::card_id(auth) != card.info.card_id
+        {
+            return Err(AgentError::Card(
+                "the card in the reader is not the one the agent identified (swapped during the operation): \
+                 nothing was handed out; take the card out, insert it and sign again"
+                    .into(),
+            ));
+        }
         let chain = out.chain.or(known).unwrap_or_default();
         Ok(Signed {
             reader: slot.name.clone(),
@@ -469,6 +494,7 @@ impl Broker {
             chain,
             apdus: stats.apdus,
             card_micros: u64::try_from(stats.in_card.as_micros()).unwrap_or(u64::MAX),
+            authentication_certificate: out.authentication_certificate,
             document: None,
         })
     }
@@ -484,7 +510,7 @@ impl Broker {
         let mut guard = slot.op.lock().unwrap_or_else(PoisonError::into_inner);
         let card = self.identify_held(&slot, &mut guard)?.ok_or(AgentError::NoCard(kind))?;
         if card.info.kind != kind {
-            return Err(AgentError::NoCard(kind));
+            return Err(wrong_card(kind, Held::Card(card.info.kind), &slot.name));
         }
         f(self, &slot, &mut guard, card)
     }
@@ -605,6 +631,32 @@ impl ToSign<'_, '_> {
             ToSign::Document(_) => KeyRole::Sign,
         }
     }
+}
+
+/// What a reader holds, as the listing snapshot knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    Nothing,
+    Card(CardKind),
+    /// A card no driver serves.
+    Unknown,
+}
+
+fn held(slot: &Slot) -> Held {
+    let info = lock(&slot.info);
+    match (&info.card, info.unknown_card) {
+        (Some(card), _) => Held::Card(card.kind),
+        (None, true) => Held::Unknown,
+        (None, false) => Held::Nothing,
+    }
+}
+
+fn wrong_card(wanted: CardKind, found: Held, reader: &str) -> AgentError {
+    let found = match found {
+        Held::Card(k) => Some(k),
+        Held::Nothing | Held::Unknown => None,
+    };
+    AgentError::WrongCard { wanted, found, reader: reader.to_owned() }
 }
 
 /// The tries left to tell the prompt, or why no PIN may be asked for: blocked, or only the last try

@@ -33,6 +33,9 @@ use sha2::{Digest as _, Sha256};
 
 use crate::service::{AgentError, CardKind, CardService, DocumentSignRequest, PinPrompt, Signed, SignedFile};
 pub use format::{Format, Level};
+/// A consent statement (同意書, 撤回書, a physician's attestation) as `hcpki_ca::consent_document` reads it from the
+/// PDF the agent signs: what the patient's page shows (issue #28).
+pub use hcpki_ca::consent_document::{Item as StatementItem, Kind as StatementKind, Statement};
 pub use summary::SummaryLine;
 
 /// The largest document the agent signs: 10 MiB. Larger ones are refused before any card work (HTTP 413).
@@ -49,6 +52,9 @@ pub struct Document {
     bytes: Vec<u8>,
     /// The format's summary, read once when the document was taken (a PDF or a CSV is parsed once, not per view).
     summary: Vec<SummaryLine>,
+    /// The consent statement the document carries (a PDF made by `consent_document::render`), read from the bytes
+    /// signed.
+    statement: Option<Statement>,
 }
 
 impl std::fmt::Debug for Document {
@@ -73,6 +79,9 @@ pub struct Shown {
     pub sha256: [u8; 32],
     /// The format's readable summary of the content.
     pub summary: Vec<SummaryLine>,
+    /// The consent statement read from the bytes signed: the page shows it to the patient in large, plain words
+    /// (its own layout) instead of the document's technical facts.
+    pub statement: Option<Statement>,
 }
 
 impl Shown {
@@ -104,6 +113,13 @@ impl Shown {
         for line in &self.summary {
             let _ = writeln!(t, "  {:<11} {}", format!("{}:", line.label.en), line.value_en);
         }
+        if let Some(statement) = &self.statement {
+            let _ = writeln!(t, "  statement:  {}", statement.title);
+            for item in &statement.items {
+                let _ = writeln!(t, "    {}: {}", item.label, item.text.replace('\n', "\n      "));
+            }
+            let _ = writeln!(t, "  reference:  {}", statement.reference);
+        }
         match (&signer.name, &signer.hc_role) {
             (Some(name), Some(role)) => {
                 let _ = writeln!(t, "  signer:     {name} (hcRole {role})");
@@ -132,13 +148,15 @@ pub struct SignedDocument {
 impl SignedDocument {
     /// The card's answer with the signed file, as the API reports it.
     pub fn into_signed(self, format: Format) -> Signed {
+        let mut signed = self.signed;
         let file = SignedFile {
             format: format.name(),
             level: self.level.name(),
             content: self.output,
             time_stamped_at: self.time_stamped_at,
+            authentication_certificate: signed.authentication_certificate.take(),
         };
-        Signed { document: Some(file), ..self.signed }
+        Signed { document: Some(file), ..signed }
     }
 }
 
@@ -164,7 +182,32 @@ impl Document {
             .map(|n| n.chars().filter(|c| !c.is_control()).take(MAX_TITLE_CHARS).collect::<String>())
             .filter(|n| !n.is_empty());
         let summary = format.summary(&bytes)?;
-        Ok(Document { format, title: title.to_owned(), file_name, bytes, summary })
+        let statement = format.statement(&bytes)?;
+        Ok(Document { format, title: title.to_owned(), file_name, bytes, summary, statement })
+    }
+
+    /// The consent statement the document carries, if any.
+    pub fn statement(&self) -> Option<&Statement> {
+        self.statement.as_ref()
+    }
+
+    /// Whether a card of `kind` may sign this document: a statement names its signer — a consent or its withdrawal
+    /// the patient, with the My Number card; an attestation the physician, with the HPKI card. Refused before any
+    /// card work otherwise (the wrong person's card would sign what the page shows as someone else's words).
+    pub fn check_signer(&self, kind: CardKind) -> Result<(), AgentError> {
+        let Some(statement) = &self.statement else { return Ok(()) };
+        let (needed, who) = match statement.kind {
+            StatementKind::Consent | StatementKind::Withdrawal => (CardKind::Jpki, "the patient's My Number card"),
+            StatementKind::Attestation => (CardKind::Hpki, "the physician's HPKI card"),
+        };
+        if kind == needed {
+            return Ok(());
+        }
+        Err(AgentError::Document(format!(
+            "this PDF is a {} signed with {who} (kind {needed}), not with a {kind} card: nothing was signed; ask for \
+             the signature with kind {needed}",
+            statement_kind_name(&statement.kind)
+        )))
     }
 
     pub fn format(&self) -> Format {
@@ -185,7 +228,17 @@ impl Document {
             size: self.bytes.len(),
             sha256: Sha256::digest(&self.bytes).into(),
             summary: self.summary.clone(),
+            statement: self.statement.clone(),
         }
+    }
+}
+
+/// A statement's kind in English (logs, errors).
+pub fn statement_kind_name(kind: &StatementKind) -> &'static str {
+    match kind {
+        StatementKind::Consent => "consent",
+        StatementKind::Withdrawal => "withdrawal of a consent",
+        StatementKind::Attestation => "physician's attestation of a consent",
     }
 }
 
@@ -211,6 +264,7 @@ pub fn sign(
     signing_time: i64,
     ca_certificates: &[Vec<u8>],
 ) -> Result<SignedDocument, AgentError> {
+    document.check_signer(card.kind)?;
     let sha256: [u8; 32] = Sha256::digest(&document.bytes).into();
     let mut prepared = None;
     let mut derive = |chain: &[Vec<u8>]| {

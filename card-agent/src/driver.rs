@@ -122,6 +122,8 @@ pub trait CardDriver: Send + Sync + fmt::Debug {
     /// transaction (document signatures: what is signed names the signer certificate). `known` is the chain as
     /// read without a PIN; a card whose signature chain needs the PIN (JPKI) reads it after VERIFY instead, and
     /// returns it in [`SignOutput::chain`]. There is no role parameter: this never reaches the authentication key.
+    /// A card whose user-authentication certificate identifies its holder at later logins (JPKI) also reads that
+    /// certificate in the same transaction ([`SignOutput::authentication_certificate`]).
     fn sign_derived(
         &self,
         s: &mut Session<'_>,
@@ -182,10 +184,47 @@ pub struct PinLabels {
     pub terminal: &'static str,
     /// The agent's PIN page: the field's label.
     pub page: Words,
-    /// The PIN is digits only: the page asks for a numeric keyboard (`inputmode="numeric"`).
-    pub digits_only: bool,
+    /// The characters the PIN is made of: the page's `pattern` and numeric keyboard, and its check before a
+    /// PIN is handed to the card.
+    pub charset: PinCharset,
+    /// The shortest PIN the card takes (the field's `minlength`).
+    pub min_len: u8,
     /// The longest PIN the card takes (the field's `maxlength`).
     pub max_len: u8,
+}
+
+/// What a PIN may be made of, as the page says and checks it (the driver's `check_pin` remains the rule the
+/// card is held to; this is what lets the page refuse a mistyped PIN and ask again, spending nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinCharset {
+    /// 0–9 (the My Number card's 4-digit PINs): a numeric keyboard.
+    Digits,
+    /// A–Z, a–z, 0–9 (the My Number card's signing password; lower case is upper-cased for the card).
+    LettersDigits,
+    /// Printable ASCII (HPKI PINs).
+    PrintableAscii,
+}
+
+impl PinLabels {
+    /// The field's HTML `pattern` (the whole value must match).
+    pub fn pattern(&self) -> String {
+        let class = match self.charset {
+            PinCharset::Digits => "[0-9]",
+            PinCharset::LettersDigits => "[A-Za-z0-9]",
+            PinCharset::PrintableAscii => "[ -~]",
+        };
+        format!("{class}{{{},{}}}", self.min_len, self.max_len)
+    }
+
+    /// Whether `pin` has this PIN's format (length and characters).
+    pub fn admits(&self, pin: &str) -> bool {
+        let allowed = |b: &u8| match self.charset {
+            PinCharset::Digits => b.is_ascii_digit(),
+            PinCharset::LettersDigits => b.is_ascii_alphanumeric(),
+            PinCharset::PrintableAscii => (0x20..=0x7E).contains(b),
+        };
+        (usize::from(self.min_len)..=usize::from(self.max_len)).contains(&pin.len()) && pin.bytes().all(|b| allowed(&b))
+    }
 }
 
 /// A text the user reads, in both languages of the agent's page.
@@ -212,6 +251,10 @@ pub struct SignOutput {
     /// The chain of the signing key when it was requested and is only readable after the PIN
     /// (JPKI 署名用 certificate); None otherwise.
     pub chain: Option<Vec<Vec<u8>>>,
+    /// A My Number card's 利用者証明用 (user-authentication) certificate, DER, read in the same transaction as a
+    /// document signature ([`CardDriver::sign_derived`]): it ties the signing certificate to the certificate a
+    /// later login with the 4-digit PIN presents (issue #28). None for logins and for HPKI cards.
+    pub authentication_certificate: Option<Vec<u8>>,
 }
 
 /// Why a card without the basic four items refuses to read them.

@@ -105,6 +105,10 @@ pub struct Signed {
     /// Microseconds spent waiting for the reader and card (PC/SC round trips, the card's RSA); the
     /// rest of an operation's time is the agent's own.
     pub card_micros: u64,
+    /// For a My Number card's document signature: its user-authentication certificate (DER), read in the same
+    /// card transaction as the signature. Reported inside [`SignedFile`] (`result.document`), not here.
+    #[serde(skip)]
+    pub authentication_certificate: Option<Vec<u8>>,
     /// For a document signature: the signed file (`crate::document`). None for a login.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<SignedFile>,
@@ -123,6 +127,11 @@ pub struct SignedFile {
     /// genTime of the signature time stamp (B-T), Unix seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_stamped_at: Option<i64>,
+    /// A My Number card (`kind: jpki`): its 利用者証明用 (user-authentication) certificate, DER in base64, read
+    /// from the card that signed in the same card transaction, so the portal can link it to the signer (issue
+    /// #28). Absent for HPKI cards.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_b64_opt")]
+    pub authentication_certificate: Option<Vec<u8>>,
 }
 
 /// Something happened in a reader. Front ends forward these (e.g. the portal ends the session on removal).
@@ -186,8 +195,17 @@ pub enum AgentError {
     NoService(String),
     #[error("no {0:?} card is inserted: insert the card and try again")]
     NoCard(CardKind),
-    #[error("more than one {0:?} card is inserted: name the reader")]
-    SeveralCards(CardKind),
+    /// Cards of the kind asked for are in several readers and the request named none: the agent will not guess
+    /// whose card signs. Leave only the card to use (or name its reader).
+    #[error("a {kind} card is in each of the readers {}: remove all but the card to use (or name its reader)", .readers.join(", "))]
+    SeveralCards { kind: CardKind, readers: Vec<String> },
+    /// No card of the kind asked for, but another card is in `reader`: `found` is its kind, None for a card the
+    /// agent does not know. Swap the cards.
+    #[error(
+        "the card in reader {reader:?} is {}, not a {wanted} card: insert the {wanted} card and try again",
+        .found.map_or_else(|| "a card the agent does not know".to_owned(), |k| format!("a {k} card"))
+    )]
+    WrongCard { wanted: CardKind, found: Option<CardKind>, reader: String },
     #[error("no reader named {0:?}")]
     NoSuchReader(String),
     #[error("wrong PIN: {tries_left} tries left")]
@@ -223,6 +241,13 @@ pub enum AgentError {
 fn ser_b64<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
     use base64::Engine as _;
     s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+fn ser_b64_opt<S: serde::Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    match bytes {
+        Some(b) => ser_b64(b, s),
+        None => s.serialize_none(),
+    }
 }
 
 fn ser_b64_vec<S: serde::Serializer>(items: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {

@@ -6,7 +6,8 @@
 //! during entry, no PIN typed in time — says what happened and what to do; and axe-core finds no serious or
 //! critical WCAG 2.1 AA violation on any of them ([`crate::accessibility`]).
 //!
-//! Screenshots (`pin-ja.png`, `pin-en.png`, `pin-wrong.png`, `pin-last-try.png`, `pin-locked.png`) are taken on
+//! Screenshots (`pin-ja.png`, `pin-en.png`, `pin-wrong.png`, `pin-last-try.png`, `pin-locked.png`, and the patient's
+//! consent page `agent-consent-ja.png`, `agent-consent-wrong-ja.png`) are taken on
 //! every run into the test's directory; `HCPKI_UPDATE_SCREENSHOTS=1` also copies them to `docs/screenshots/`.
 
 use std::path::{Path, PathBuf};
@@ -313,6 +314,170 @@ fn a_document_signature_shows_what_is_signed_and_who_signs() {
     t.publish(&["sign-ja.png", "sign-en.png", "sign-wrong.png"]);
 }
 
+/// The patient's consent (issue #28) on the agent's own page, the My Number card behind the real pcscd: the
+/// consent PDF as the portal renders it (`consent_document::render`) is shown as its statement in large, plain
+/// Japanese (title, items, what signing means, the signing password's rules) and in English, axe-core clean; a
+/// wrong password counts down in the patient's words; the right one gives a PAdES PDF that pyHanko finds intact and
+/// trusted under the JPKI signing CA, signed by the card's signing certificate, with the card's user-authentication
+/// certificate beside it (`result.document.authentication_certificate`). Before that, the card problems a patient
+/// meets end `failed` with their code and a page that says what to do: the physician's HPKI card in the reader
+/// (`wrong_card`), two My Number cards in two readers (`several_cards`, naming both); and after it the card pulled
+/// out during the signature (`card_removed`, the card made no signature). Screenshots `agent-consent-ja.png` and
+/// `agent-consent-wrong-ja.png`.
+#[test]
+fn a_patient_signs_a_consent_with_the_my_number_card() {
+    use hcpki_ca::consent_document::{Item, Kind, Statement};
+    let _pcsc = pcsc_lock();
+    let t = Scene::new("consent-page");
+    let statement = Statement {
+        kind: Kind::Consent,
+        title: "診療情報の共有に関する同意書".into(),
+        items: vec![
+            Item {
+                label: "目的".into(), text: "この医療機関の診療情報を、あなたの受診歴と結び付けるため".into()
+            },
+            Item { label: "提供先".into(), text: "試験病院（連携先の医療機関）".into() },
+            Item {
+                label: "撤回の方法".into(),
+                text: "いつでも受付で撤回できます。撤回はすぐに有効になります。".into(),
+            },
+        ],
+        reference: "consent-pcsc-0001".into(),
+    };
+    let pdf = hcpki_ca::consent_document::render(&statement, 1_790_000_000).unwrap();
+
+    // The physician's HPKI card is still in the only reader: refused, naming it, nothing asked.
+    let hpki_card = agent::insert(hpki(), 0);
+    let log = t.dir.join("agent.log");
+    let agent = Served::start_logging_to(PORTAL, "127.0.0.1:0", &log);
+    agent.wait_card(0, "hpki");
+    let mut browser = t.browser();
+    let refused = Login::consent(&agent, &pdf, "failed");
+    let ended = refused.finish(&agent);
+    assert_eq!((ended["error"]["code"].as_str(), ended["error"]["found"].as_str()), (Some("wrong_card"), Some("hpki")));
+    browser.goto(&refused.pin_url);
+    wait_heading(&mut browser, "別の種類のカードが入っています");
+    let text = page_text(&mut browser);
+    assert!(
+        text.contains("ここで使うのはマイナンバーカードです") && text.contains("文書には署名されていません。"),
+        "{text}"
+    );
+    assert_wcag21_aa(&mut browser, "main", "the consent refused for the HPKI card");
+    drop(hpki_card);
+    agent.wait_empty(0);
+
+    // Two patients' cards in two readers: which readers, and to leave one.
+    let mut card = agent::insert(jpki(), 0);
+    let other = agent::insert(jpki(), 1);
+    agent.wait_card(0, "jpki");
+    agent.wait_card(1, "jpki");
+    let two = Login::consent(&agent, &pdf, "failed");
+    let ended = two.finish(&agent);
+    assert_eq!(ended["error"]["code"], "several_cards", "{ended}");
+    assert_eq!(ended["error"]["readers"], json!(["Virtual PCD 00 00", "Virtual PCD 00 01"]));
+    browser.goto(&two.pin_url);
+    wait_heading(&mut browser, "同じ種類のカードが複数あります");
+    assert!(page_text(&mut browser).contains("Virtual PCD 00 00、Virtual PCD 00 01"));
+    assert_wcag21_aa(&mut browser, "main", "the consent refused for two cards");
+    drop(other);
+    agent.wait_empty(1);
+
+    // The patient's page: the statement in large type, Japanese first.
+    let op = Login::consent(&agent, &pdf, "pin_required");
+    assert_eq!(op.tries_left, 5);
+    browser.goto(&op.pin_url);
+    assert_eq!(browser.eval("document.documentElement.lang"), "ja");
+    let text = page_text(&mut browser);
+    for want in [
+        "同意書の内容をご確認ください",
+        "診療情報の共有に関する同意書",
+        "目的",
+        "この医療機関の診療情報を、あなたの受診歴と結び付けるため",
+        "試験病院（連携先の医療機関）",
+        "consent-pcsc-0001",
+        "同意は、あとからいつでも撤回（取り消し）できます。",
+        "署名用パスワード（英数字6〜16文字）を入力してください",
+        "パスワードの残り回数：5 回",
+        "同意して署名する",
+        "署名しない",
+    ] {
+        assert!(text.contains(want), "the consent page does not say {want:?}:\n{text}");
+    }
+    let large = browser.eval(
+        "(() => { const c = document.querySelector('.large-text'); const h = document.querySelector('h1'); \
+         return [parseFloat(getComputedStyle(c).fontSize) / parseFloat(getComputedStyle(document.body).fontSize), \
+         h.lang]; })()",
+    );
+    assert!(large[0].as_f64().unwrap() >= 1.25 && large[1] == "ja", "large type, the title in Japanese: {large}");
+    assert_wcag21_aa(&mut browser, "main", "the consent page (ja)");
+    t.screenshot(&mut browser, "agent-consent-ja.png");
+    browser.goto(&format!("{}?lang=en", op.pin_url));
+    let text = page_text(&mut browser);
+    for want in ["Please read the consent form", "診療情報の共有に関する同意書", "You can withdraw", "Agree and sign"]
+    {
+        assert!(text.contains(want), "the English consent page does not say {want:?}:\n{text}");
+    }
+    assert_wcag21_aa(&mut browser, "main", "the consent page (en)");
+    browser.goto(&format!("{}?lang=ja", op.pin_url));
+
+    // A wrong password (in the right format): the tries left, in the patient's words; nothing signed.
+    submit_pin(&mut browser, &op.pin_url, "WRONG123");
+    wait_heading(&mut browser, "署名用パスワードが違います");
+    let text = page_text(&mut browser);
+    assert!(text.contains("パスワードの残りは 4 回です。") && text.contains("担当者にお伝えください。"), "{text}");
+    assert_wcag21_aa(&mut browser, "main", "the consent page after a wrong password");
+    t.screenshot(&mut browser, "agent-consent-wrong-ja.png");
+    assert_eq!(op.finish(&agent)["error"]["tries_left"], 4);
+
+    // The right password: a PAdES PDF signed by the signing key, with the user-authentication certificate.
+    let signed = Login::consent(&agent, &pdf, "pin_required");
+    let at_password = card.card().stats().apdus;
+    submit_pin(&mut browser, &signed.pin_url, "sign1234");
+    wait_heading(&mut browser, "署名しました");
+    assert_wcag21_aa(&mut browser, "main", "the consent signed");
+    let done = signed.finish(&agent);
+    let signing_apdus = card.card().stats().apdus - at_password;
+    let b64 =
+        |v: &Value| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, v.as_str().unwrap()).unwrap();
+    let document = &done["result"]["document"];
+    assert_eq!((document["format"].as_str(), document["level"].as_str()), (Some("pades"), Some("B-B")), "{done}");
+    let cert = |name: &str| jpki().certificates().into_iter().find(|(n, _)| *n == name).unwrap().1.to_vec();
+    assert_eq!(b64(&document["authentication_certificate"]), cert("auth"));
+    let signed_pdf = b64(&document["content"]);
+    assert!(signed_pdf.starts_with(&pdf), "the consent PDF changed");
+    let checked = hcpki_ca::signature::pades::verify(&signed_pdf).unwrap();
+    assert_eq!(checked.signatures.len(), 1);
+    assert_eq!(x509_cert::der::Encode::to_der(&checked.signatures[0].signer).unwrap(), cert("sign"));
+    assert_eq!(hcpki_ca::consent_document::read(&signed_pdf).unwrap(), Some(statement.clone()));
+    let file = t.dir.join("consent.signed.pdf");
+    std::fs::write(&file, &signed_pdf).unwrap();
+    let sign_ca = t.dir.join("jpki-sign-ca.pem");
+    crate::cades::write_pem(&sign_ca, "CERTIFICATE", &cert("sign-ca"));
+    let out = crate::pades::pyhanko_validate(&file, &sign_ca, &sign_ca);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("INTACT:TRUSTED"), "pyHanko\n{}", crate::harness::describe(&out));
+
+    // Pulled out during the signing transaction, before the card signs: nothing signed, and the page says so.
+    let pulled = Login::consent(&agent, &pdf, "pin_required");
+    let signatures = card.card().stats().signatures;
+    card.remove_after_apdus(signing_apdus - 1);
+    submit_pin(&mut browser, &pulled.pin_url, "sign1234");
+    wait_heading(&mut browser, "カードが抜かれました");
+    assert!(page_text(&mut browser).contains("文書には署名されていません。"));
+    assert_wcag21_aa(&mut browser, "main", "the consent page after the card was pulled");
+    assert_eq!(pulled.finish(&agent)["error"]["code"], "card_removed");
+    assert!(card.wait_removed(Duration::from_secs(5)));
+    assert_eq!(card.card().stats().signatures, signatures);
+    card.remove();
+
+    let logged = std::fs::read_to_string(&log).unwrap();
+    for secret in ["sign1234", "SIGN1234", "WRONG123", "受診歴"] {
+        assert!(!logged.contains(secret), "the agent logged {secret:?}");
+    }
+    assert!(logged.contains("consent-pcsc-0001"), "the consent's reference is in the log");
+    t.publish(&["agent-consent-ja.png", "agent-consent-wrong-ja.png"]);
+}
+
 /// A login the test starts as the portal's script does, and follows through the API.
 struct Login {
     id: String,
@@ -357,6 +522,16 @@ impl Login {
             "content": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, content),
         });
         Self::started(agent, "/v1/documents", &body.to_string(), "pin_required")
+    }
+
+    /// `POST /v1/documents`: the portal's consent page hands the agent the consent PDF for the My Number card's
+    /// signing key (PAdES B-B); returns once the operation has reached `status`.
+    fn consent(agent: &Served, pdf: &[u8], status: &str) -> Self {
+        let body = json!({
+            "format": "pades", "title": "同意書", "kind": "jpki", "level": "b-b",
+            "content": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pdf),
+        });
+        Self::started(agent, "/v1/documents", &body.to_string(), status)
     }
 
     /// The operation once it has ended.

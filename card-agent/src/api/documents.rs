@@ -61,6 +61,9 @@ pub(super) async fn start(
         Ok(d) => d,
         Err(e) => return failure(StatusCode::BAD_REQUEST, "bad_document", &e.to_string()),
     };
+    if let Err(e) = doc.check_signer(body.kind) {
+        return failure(StatusCode::BAD_REQUEST, "bad_document", &e.to_string());
+    }
     let time_stamps = match (body.level, &state.time_stamps) {
         (Level::BT, None) => {
             return failure(
@@ -94,7 +97,9 @@ pub(super) async fn start(
     };
     tracing::info!(
         op = %op.id, %origin, kind = ?body.kind, format = body.format.name(), level = body.level.name(),
-        document_sha256 = %hex::encode(shown.sha256), size = shown.size, "document signature requested"
+        document_sha256 = %hex::encode(shown.sha256), size = shown.size,
+        statement = shown.statement.as_ref().map(|s| crate::document::statement_kind_name(&s.kind)),
+        reference = shown.statement.as_ref().map(|s| s.reference.as_str()), "document signature requested"
     );
     let request = DocumentSignRequest { reader: body.reader, kind: body.kind, allow_last_try: body.allow_last_try };
     let service = Arc::clone(&state.service);

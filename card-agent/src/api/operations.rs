@@ -59,13 +59,21 @@ impl Purpose {
     }
 }
 
-/// An error as the API reports it: a stable code, the message, and tries left for a wrong PIN.
-#[derive(Clone, Debug, serde::Serialize)]
+/// An error as the API reports it: a stable code, the message, tries left for a wrong PIN, and for a card in
+/// the wrong place the readers concerned and the kind of card found.
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct ApiFailure {
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tries_left: Option<u8>,
+    /// `several_cards`: the readers holding a card of the kind asked for; `wrong_card`: the reader holding the
+    /// other card.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub readers: Vec<String>,
+    /// `wrong_card`: the kind of card found (`hpki`, `jpki`), or `unknown` for a card the agent does not know.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<&'static str>,
 }
 
 impl From<&AgentError> for ApiFailure {
@@ -73,7 +81,23 @@ impl From<&AgentError> for ApiFailure {
         let (code, tries_left) = match e {
             AgentError::NoService(_) => ("no_service", None),
             AgentError::NoCard(_) => ("no_card", None),
-            AgentError::SeveralCards(_) => ("several_cards", None),
+            AgentError::SeveralCards { readers, .. } => {
+                return ApiFailure {
+                    code: "several_cards",
+                    message: e.to_string(),
+                    readers: readers.clone(),
+                    ..Default::default()
+                };
+            }
+            AgentError::WrongCard { found, reader, .. } => {
+                return ApiFailure {
+                    code: "wrong_card",
+                    message: e.to_string(),
+                    readers: vec![reader.clone()],
+                    found: Some(found.map_or("unknown", CardKind::as_str)),
+                    ..Default::default()
+                };
+            }
             AgentError::NoSuchReader(_) => ("no_such_reader", None),
             AgentError::WrongPin { tries_left } => ("wrong_pin", Some(*tries_left)),
             AgentError::LastTryNotConfirmed => ("last_try_not_confirmed", Some(1)),
@@ -88,7 +112,7 @@ impl From<&AgentError> for ApiFailure {
             AgentError::NoTimeStamp(_) => ("no_time_stamp", None),
             _ => ("internal", None),
         };
-        ApiFailure { code, message: e.to_string(), tries_left }
+        ApiFailure { code, message: e.to_string(), tries_left, ..Default::default() }
     }
 }
 

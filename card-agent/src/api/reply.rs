@@ -46,6 +46,6 @@ pub(super) fn agent_failure(e: &crate::service::AgentError) -> Response {
 
 /// A refusal with its code and message, as every error body is written.
 pub(super) fn failure(status: StatusCode, code: &'static str, message: &str) -> Response {
-    let f = ApiFailure { code, message: message.to_owned(), tries_left: None };
+    let f = ApiFailure { code, message: message.to_owned(), ..Default::default() };
     (status, Json(serde_json::json!({ "error": f }))).into_response()
 }

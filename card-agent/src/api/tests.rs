@@ -12,7 +12,7 @@ use crate::broker::Broker;
 use crate::config::AgentConfig;
 use crate::presence::Presence;
 use crate::service::{CardService, login_message};
-use crate::testkit::{MemReaders, jpki_identity, verify};
+use crate::testkit::{MemReaders, hpki_identity, jpki_identity, verify};
 
 const PORTAL: &str = "https://portal.example";
 const HOST: &str = "127.0.0.1:7717";
@@ -26,11 +26,16 @@ fn app() -> (Router, MemReaders) {
 fn app_waiting(pin_timeout_secs: u64) -> (Router, MemReaders) {
     let readers = MemReaders::with_readers(&["R0"]);
     readers.insert("R0", jpki_identity(0).card());
+    (app_over(readers.clone(), pin_timeout_secs), readers)
+}
+
+/// The API over `readers` as they are.
+fn app_over(readers: MemReaders, pin_timeout_secs: u64) -> Router {
     let broker: Arc<dyn CardService> = Arc::new(Broker::new(readers.clone()));
     let mut config = AgentConfig { allowed_origins: vec![PORTAL.into()], pin_timeout_secs, ..AgentConfig::default() };
     config.validate().unwrap();
     let state = AppState::new(broker, &config, HOST.parse().unwrap(), None);
-    (router(state), readers)
+    router(state)
 }
 
 async fn call(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
@@ -395,4 +400,124 @@ async fn documents_go_to_the_signature_key_and_logins_never_do() {
     let b_t = serde_json::json!({"format": "cades", "title": "t", "content": "eA==", "kind": "hpki", "level": "b-t"});
     let (status, _, body) = call(&app, post_json("/v1/documents", PORTAL, &b_t.to_string())).await;
     assert_eq!((status, json(&body)["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("no_tsa")));
+}
+
+/// `POST /v1/documents` of a small consent (CAdES) for the card of `kind`: the operation's id once it has left
+/// `running` (asking for the password, or failed), and that state.
+async fn start_consent(app: &Router, kind: &str, reader: Option<&str>) -> (String, serde_json::Value) {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut request = serde_json::json!({
+        "format": "cades", "title": "情報提供への同意書", "content": b64.encode(b"I agree.\n"), "kind": kind,
+    });
+    if let Some(r) = reader {
+        request["reader"] = r.into();
+    }
+    let (status, _, body) = call(app, post_json("/v1/documents", PORTAL, &request.to_string())).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let id = json(&body)["id"].as_str().unwrap().to_owned();
+    let v = json(&call(app, get(&format!("/v1/sign/{id}?wait=10&seen=running"), Some(PORTAL))).await.2);
+    (id, v)
+}
+
+/// Every card problem a consent can meet ends the operation `failed` with a code the portal maps, the readers
+/// concerned where that helps, and a page (Japanese first) that says what happened and what to do, and that
+/// nothing was signed: no card; the other kind of card (a physician's HPKI card where the patient's My Number card
+/// is asked for, and the reverse); two patient cards in two readers; the card pulled out while the password is
+/// asked for. No PIN is asked for in the first three.
+#[tokio::test]
+async fn a_consent_refused_for_the_card_says_why_and_signs_nothing() {
+    let page = |app: &Router, id: &str, lang: &'static str| {
+        let (app, path) = (app.clone(), format!("/pin/{id}?lang={lang}"));
+        async move { call(&app, get(&path, None)).await.2 }
+    };
+    let readers = MemReaders::with_readers(&["R0", "R1"]);
+    let app = app_over(readers.clone(), 10);
+    let (id, v) = start_consent(&app, "jpki", None).await;
+    assert_eq!((v["status"].as_str(), v["error"]["code"].as_str()), (Some("failed"), Some("no_card")), "{v}");
+    let ja = page(&app, &id, "ja").await;
+    assert!(ja.contains("カードが見つかりません") && ja.contains("文書には署名されていません。"), "{ja}");
+
+    readers.insert("R0", hpki_identity().card());
+    let (id, v) = start_consent(&app, "jpki", None).await;
+    assert_eq!(v["error"]["code"], "wrong_card", "{v}");
+    assert_eq!(
+        (v["error"]["readers"].clone(), v["error"]["found"].as_str()),
+        (serde_json::json!(["R0"]), Some("hpki"))
+    );
+    let ja = page(&app, &id, "ja").await;
+    for want in [
+        "別の種類のカードが入っています",
+        "「R0」に入っているのはHPKI カードです",
+        "ここで使うのはマイナンバーカードです",
+        "文書には署名されていません。",
+    ] {
+        assert!(ja.contains(want), "{want}: {ja}");
+    }
+    let en = page(&app, &id, "en").await;
+    assert!(en.contains("is a HPKI card; this needs the My Number card") && en.contains("Nothing was signed."), "{en}");
+
+    // The reverse: the patient's card where the physician's HPKI signature is asked for (the reader named).
+    readers.insert("R1", jpki_identity(0).card());
+    let (_, v) = start_consent(&app, "hpki", Some("R1")).await;
+    assert_eq!((v["error"]["code"].as_str(), v["error"]["found"].as_str()), (Some("wrong_card"), Some("jpki")), "{v}");
+
+    // Two patients' cards, no reader named: which readers, and to leave one.
+    let two = MemReaders::with_readers(&["R0", "R1"]);
+    two.insert("R0", jpki_identity(0).card());
+    two.insert("R1", jpki_identity(1).card());
+    let app = app_over(two.clone(), 10);
+    let (id, v) = start_consent(&app, "jpki", None).await;
+    assert_eq!(v["error"]["code"], "several_cards", "{v}");
+    assert_eq!(v["error"]["readers"], serde_json::json!(["R0", "R1"]));
+    let ja = page(&app, &id, "ja").await;
+    assert!(
+        ja.contains("マイナンバーカードが 2 台のカードリーダー（R0、R1）に入っていて")
+            && ja.contains("ほかのカードを抜いて"),
+        "{ja}"
+    );
+
+    // Pulled out while the password is asked for: the password is not used, nothing signed.
+    let one = MemReaders::with_readers(&["R0"]);
+    let card = one.insert("R0", jpki_identity(1).card());
+    let app = app_over(one.clone(), 10);
+    let (id, v) = start_consent(&app, "jpki", None).await;
+    assert_eq!(v["status"], "pin_required", "{v}");
+    one.remove("R0");
+    let token = page_token(&app, &id).await;
+    let form = format!("token={token}&pin=sign1234&action=sign");
+    call(&app, post_form(&format!("/pin/{id}"), OWN, &form)).await;
+    assert_eq!(final_state(&app, &id).await["error"]["code"], "card_removed");
+    let ja = page(&app, &id, "ja").await;
+    assert!(ja.contains("カードが抜かれました") && ja.contains("文書には署名されていません。"), "{ja}");
+    assert_eq!(card.lock().unwrap().stats().signatures, 0);
+}
+
+/// The My Number card's signing password is 6 to 16 letters and digits: the field says so (and the browser checks
+/// its pattern); a password posted in another format is not sent to the card, spends no try, and the page asks
+/// for it again; the operation still waits, and the right password then signs.
+#[tokio::test]
+async fn a_signing_password_in_the_wrong_format_is_asked_again_without_spending_a_try() {
+    let (app, readers) = app();
+    let (id, v) = start_consent(&app, "jpki", None).await;
+    assert_eq!((v["status"].as_str(), v["tries_left"].as_u64()), (Some("pin_required"), Some(5)), "{v}");
+    let form = call(&app, get(&format!("/pin/{id}"), None)).await.2;
+    for want in ["（英数字 6〜16 文字）", "minlength=\"6\"", "maxlength=\"16\"", "pattern=\"[A-Za-z0-9]{6,16}\""]
+    {
+        assert!(form.contains(want), "{want}: {form}");
+    }
+    assert!(!form.contains("inputmode=\"numeric\""), "{form}");
+    let token = page_token(&app, &id).await;
+    for bad in ["abc12", "abc-1234", "%E3%81%82bc1234", "A23456789012345678"] {
+        let (status, _, page) =
+            call(&app, post_form(&format!("/pin/{id}"), OWN, &format!("token={token}&pin={bad}&action=sign"))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(page.contains("入力の形式が違います") && page.contains("残り回数は減っていません"), "{page}");
+        assert!(page.contains(&format!("href=\"/pin/{id}?lang=ja\"")), "{page}");
+    }
+    let v = json(&call(&app, get(&format!("/v1/sign/{id}?wait=0"), Some(PORTAL))).await.2);
+    assert_eq!((v["status"].as_str(), v["tries_left"].as_u64()), (Some("pin_required"), Some(5)), "{v}");
+    let form = format!("token={token}&pin=sign1234&action=sign");
+    assert_eq!(call(&app, post_form(&format!("/pin/{id}"), OWN, &form)).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(final_state(&app, &id).await["status"], "done");
+    drop(readers);
 }

@@ -196,7 +196,10 @@ fn several_cards_of_a_kind_need_a_reader_name() {
     readers.insert("R0", jpki_identity(0).card());
     readers.insert("R1", jpki_identity(1).card());
     let broker = Broker::new(readers);
-    assert!(matches!(broker.sign(&request(CardKind::Jpki), &FixedPin::new("1234")), Err(AgentError::SeveralCards(_))));
+    let several = broker.sign(&request(CardKind::Jpki), &FixedPin::new("1234")).unwrap_err();
+    let AgentError::SeveralCards { kind: CardKind::Jpki, readers } = &several else { panic!("{several:?}") };
+    assert_eq!(readers, &["R0", "R1"]);
+    assert!(several.to_string().contains("R0, R1") && several.to_string().contains("remove all but"), "{several}");
     let named = SignRequest { reader: Some("R1".into()), ..request(CardKind::Jpki) };
     let s = broker.sign(&named, &FixedPin::new("1234")).unwrap();
     assert_eq!(s.reader, "R1");
@@ -204,7 +207,41 @@ fn several_cards_of_a_kind_need_a_reader_name() {
         broker.sign(&SignRequest { reader: Some("R9".into()), ..request(CardKind::Jpki) }, &FixedPin::new("1234")),
         Err(AgentError::NoSuchReader(_))
     ));
-    assert!(matches!(broker.sign(&request(CardKind::Hpki), &FixedPin::new("hpki1234")), Err(AgentError::NoCard(_))));
+    let wrong = broker.sign(&request(CardKind::Hpki), &FixedPin::new("hpki1234")).unwrap_err();
+    assert!(
+        matches!(&wrong, AgentError::WrongCard { wanted: CardKind::Hpki, found: Some(CardKind::Jpki), reader } if reader == "R0"),
+        "{wrong:?}"
+    );
+}
+
+/// The card of the other kind in the reader (a physician's HPKI card when the patient's My Number card is asked
+/// for, and the reverse): refused before any PIN, naming the reader and the card found; an empty reader is "no
+/// card"; with both kinds in two readers each request finds its own.
+#[test]
+fn the_wrong_kind_of_card_is_named_and_nothing_is_asked() {
+    let readers = MemReaders::with_readers(&["R0", "R1"]);
+    let broker = Broker::new(readers.clone());
+    let pin = FixedPin::new("1234");
+    assert!(matches!(broker.sign(&request(CardKind::Jpki), &pin), Err(AgentError::NoCard(CardKind::Jpki))));
+    readers.insert("R1", hpki_identity().card());
+    let wrong = broker.sign(&request(CardKind::Jpki), &pin).unwrap_err();
+    assert!(
+        matches!(&wrong, AgentError::WrongCard { wanted: CardKind::Jpki, found: Some(CardKind::Hpki), reader } if reader == "R1"),
+        "{wrong:?}"
+    );
+    assert!(wrong.to_string().contains("\"R1\" is a hpki card, not a jpki card"), "{wrong}");
+    let named = SignRequest { reader: Some("R1".into()), ..request(CardKind::Jpki) };
+    assert!(matches!(broker.sign(&named, &pin), Err(AgentError::WrongCard { .. })));
+    readers.remove("R1");
+    // What the watcher does on the removal (these readers have none).
+    broker.forget_card(&broker.find_slot("R1").unwrap());
+    readers.insert("R1", jpki_identity(0).card());
+    let wrong = broker.sign(&request(CardKind::Hpki), &FixedPin::new("hpki1234")).unwrap_err();
+    assert!(matches!(&wrong, AgentError::WrongCard { wanted: CardKind::Hpki, found: Some(CardKind::Jpki), .. }));
+    assert!(pin.asked.lock().unwrap().is_empty(), "a PIN was asked for the wrong card");
+    readers.insert("R0", hpki_identity().card());
+    broker.sign(&request(CardKind::Jpki), &pin).unwrap();
+    broker.sign(&request(CardKind::Hpki), &FixedPin::new("hpki1234")).unwrap();
 }
 
 #[test]
@@ -236,7 +273,10 @@ fn looking_for_a_missing_card_emits_no_spurious_events() {
     let broker = Broker::new(readers);
     broker.readers().unwrap();
     let mut events = broker.subscribe();
-    assert!(matches!(broker.sign(&request(CardKind::Hpki), &FixedPin::new("hpki1234")), Err(AgentError::NoCard(_))));
+    assert!(matches!(
+        broker.sign(&request(CardKind::Hpki), &FixedPin::new("hpki1234")),
+        Err(AgentError::WrongCard { .. })
+    ));
     // The JPKI card was read again to be sure, but it is the same card: nobody is told it left.
     assert!(events.try_recv().is_err());
     broker.sign(&request(CardKind::Jpki), &FixedPin::new("1234")).unwrap();

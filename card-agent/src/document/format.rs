@@ -112,6 +112,15 @@ impl Format {
         }
     }
 
+    /// The consent statement `bytes` carry (issue #28): only a PDF made by `consent_document::render` carries one;
+    /// a PDF whose statement cannot be read is refused (the page would show what is not signed).
+    pub(super) fn statement(self, bytes: &[u8]) -> Result<Option<super::Statement>, AgentError> {
+        match self {
+            Format::Cades | Format::XadesEprescription => Ok(None),
+            Format::Pades => pades::statement(bytes),
+        }
+    }
+
     /// What the card signs over the document whose SHA-256 is `sha256`, for the signer certificate first in
     /// `chain`.
     pub(super) fn prepare(

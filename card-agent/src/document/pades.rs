@@ -3,6 +3,7 @@
 //! its byte ranges, the card signs them, `assemble` checks the signature and fills it in; for B-T the signature
 //! time stamp inside the CMS.
 
+use hcpki_ca::consent_document::{self, Statement};
 use hcpki_ca::signature::pades::{self, PadesError, Prepared};
 
 use super::summary::SummaryLine;
@@ -49,4 +50,15 @@ pub(super) fn summary(pdf: &[u8]) -> Result<Vec<SummaryLine>, AgentError> {
         SummaryLine::new(TITLE, ja, en),
         SummaryLine::new(PAGES, summary.pages.to_string(), summary.pages.to_string()),
     ])
+}
+
+/// The consent statement the PDF carries (`hcpki_ca::consent_document::read`, from the first revision, checked to
+/// be what was rendered); an error when it carries one that cannot be read.
+pub(super) fn statement(pdf: &[u8]) -> Result<Option<Statement>, AgentError> {
+    consent_document::read(pdf).map_err(|e| {
+        AgentError::Document(format!(
+            "the PDF carries a consent statement the card agent cannot read, so it shows nothing and signs nothing: \
+             {e}; make the consent document again from the portal"
+        ))
+    })
 }

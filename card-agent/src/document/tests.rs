@@ -83,6 +83,18 @@ fn a_my_number_card_signs_a_consent_with_its_signing_key() {
     let checked = cades::verify(&signed.output, b"I agree.\n").unwrap();
     assert_eq!(der::Encode::to_der(&checked.signer).unwrap(), certificate(jpki_identity(0), "sign"));
     assert_eq!(*prompt.roles.lock().unwrap(), vec![KeyRole::Sign]);
+    // The user-authentication certificate, read from the same card in the same transaction, travels with the
+    // signed file (result.document.authentication_certificate); an HPKI card's signature carries none.
+    let file = signed.into_signed(Format::Cades).document.unwrap();
+    assert_eq!(file.authentication_certificate, Some(certificate(jpki_identity(0), "auth")));
+    let json = serde_json::to_value(&file).unwrap();
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, certificate(jpki_identity(0), "auth"));
+    assert_eq!(json["authentication_certificate"], b64);
+    let doc = Document::new(Format::Cades, "letter", None, b"x".to_vec()).unwrap();
+    let hpki = sign(&hpki_broker(), &doc, &card(CardKind::Hpki), &Recording::new("hpki1234"), 0, &[]).unwrap();
+    let file = hpki.into_signed(Format::Cades).document.unwrap();
+    assert_eq!(file.authentication_certificate, None);
+    assert!(serde_json::to_value(&file).unwrap().get("authentication_certificate").is_none());
 }
 
 /// A wrong signature PIN counts down and signs nothing; the derived bytes are never made.
@@ -170,7 +182,9 @@ fn the_individual_number_is_never_selected() {
     let answer = broker.sign(&login, &Recording::new("1234")).unwrap();
     verify(&answer.chain, &login.message, &answer.signature);
     let doc = Document::new(Format::Cades, "同意書", None, b"I agree.\n".to_vec()).unwrap();
-    sign(&broker, &doc, &card(CardKind::Jpki), &Recording::new("sign1234"), 1_790_000_000, &[]).unwrap();
+    let consent = sign(&broker, &doc, &card(CardKind::Jpki), &Recording::new("sign1234"), 1_790_000_000, &[]).unwrap();
+    // The consent's signature read the user-authentication certificate in its own transaction (EF 000A, JPKI AP).
+    assert_eq!(consent.signed.authentication_certificate, Some(certificate(jpki_identity(0), "auth")));
     let text_pin = |_: Option<u8>| Ok(Pin(Zeroizing::new("1234".to_owned())));
     broker.basic_attributes(None, false, &text_pin).unwrap();
     for role in [KeyRole::Auth, KeyRole::Sign] {
@@ -202,4 +216,18 @@ fn the_individual_number_is_never_selected() {
     assert!(commands.len() > 20, "the transcript recorded the session: {}", commands.len());
     assert!(text_files.contains(&"0002".to_owned()), "the basic four items were read: {text_files:?}");
     assert!(text_files.iter().all(|f| f == "0011" || f == "0002"), "files selected in the text AP: {text_files:?}");
+    // The signing transaction read the signing certificate, its CA and the user-authentication certificate, then
+    // selected the signing key: nothing else (and it never left the JPKI AP, above).
+    let select_sign_pin = hex::decode("00A4020C02001B").unwrap();
+    let verified = commands
+        .windows(2)
+        .position(|w| w[0] == select_sign_pin && w[1][1] == 0x20 && w[1].len() > 5)
+        .expect("the signing password was verified");
+    let signing: Vec<String> = commands[verified + 2..]
+        .iter()
+        .take_while(|c| !(c[1] == 0xA4 && c[2] == 0x04))
+        .filter(|c| c[1] == 0xA4 && c[2] == 0x02)
+        .map(|c| hex::encode_upper(&c[5..7]))
+        .collect();
+    assert_eq!(signing, ["0001", "0002", "000A", "001A"], "files selected after the signing password");
 }

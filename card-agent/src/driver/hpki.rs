@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 
 use super::files::{read_certificate_ef, read_der_ef, select, try_select};
 use super::pin::{query_pin, verify};
-use super::{CardDriver, CardLabels, DriverError, PinFormatError, PinLabels, PinStatus, SignOutput, Words};
+use super::{CardDriver, CardLabels, DriverError, PinCharset, PinFormatError, PinLabels, PinStatus, SignOutput, Words};
 use crate::apdu::{self, CardError, Command, StatusWord};
 use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
 use crate::tlv;
@@ -272,7 +272,7 @@ impl CardDriver for Issuer {
                 reason: format!("{} bytes, not the {}-byte modulus", signature.len(), app.modulus_len),
             });
         }
-        Ok(SignOutput { signature, chain: None })
+        Ok(SignOutput { signature, chain: None, authentication_certificate: None })
     }
 }
 
@@ -289,7 +289,8 @@ static LABELS: CardLabels = CardLabels {
     auth_pin: PinLabels {
         terminal: "HPKI card: authentication PIN",
         page: Words { ja: "HPKI カードの認証用 PIN", en: "HPKI card authentication PIN" },
-        digits_only: false,
+        charset: PinCharset::PrintableAscii,
+        min_len: 4,
         max_len: 16,
     },
     sign_pin: PinLabels {
@@ -298,7 +299,8 @@ static LABELS: CardLabels = CardLabels {
             ja: "HPKI カードの署名用 PIN（半角の英数字・記号 4〜16 文字）",
             en: "HPKI card signature PIN (4 to 16 ASCII letters, digits or symbols)",
         },
-        digits_only: false,
+        charset: PinCharset::PrintableAscii,
+        min_len: 4,
         max_len: 16,
     },
 };

@@ -15,8 +15,8 @@ use zeroize::Zeroizing;
 use super::files::{read_certificate_ef, read_der_ef, select, try_select};
 use super::pin::{digits, query_pin, verify};
 use super::{
-    BasicAttributes, CardDriver, CardLabels, DeriveDigestInfo, DriverError, PinFormatError, PinLabels, PinStatus,
-    SignOutput, TextPin, Words,
+    BasicAttributes, CardDriver, CardLabels, DeriveDigestInfo, DriverError, PinCharset, PinFormatError, PinLabels,
+    PinStatus, SignOutput, TextPin, Words,
 };
 use crate::apdu::{self, CardError, Command};
 use crate::service::{CardCertificate, CardKind, KeyRole, Pin};
@@ -110,11 +110,14 @@ impl CardDriver for Jpki {
             KeyRole::Auth => EF_AUTH_KEY,
             KeyRole::Sign => EF_SIGN_KEY,
         };
-        Ok(SignOutput { signature: sign_with_key(s, key, digest_info)?, chain })
+        Ok(SignOutput { signature: sign_with_key(s, key, digest_info)?, chain, authentication_certificate: None })
     }
 
-    /// The signing password, then the signature certificate and its CA (readable only now), then the signature
-    /// over what `derive` makes of them: one transaction, one security context.
+    /// The signing password, then the signature certificate and its CA (readable only now) and the
+    /// user-authentication certificate (EF 000A, readable without a PIN), then the signature over what `derive`
+    /// makes of them: one transaction, one security context, so both certificates come from the card that signs.
+    /// The authentication certificate is read before the signature: a card pulled during that read has signed
+    /// nothing. Only the JPKI AP is selected here; never the 券面事項入力補助 AP (the individual number).
     fn sign_derived(
         &self,
         s: &mut Session<'_>,
@@ -126,8 +129,13 @@ impl CardDriver for Jpki {
         select(s, &apdu::select_ef(pin_ef(KeyRole::Sign)), "SELECT PIN EF")?;
         verify(s, VERIFY_CURRENT_EF, pin)?;
         let chain = vec![read_certificate_ef(s, EF_SIGN_CERT)?, read_certificate_ef(s, EF_SIGN_CA)?];
+        let authentication_certificate = read_certificate_ef(s, EF_AUTH_CERT)?;
         let digest_info = derive(&chain)?;
-        Ok(SignOutput { signature: sign_with_key(s, EF_SIGN_KEY, &digest_info)?, chain: Some(chain) })
+        Ok(SignOutput {
+            signature: sign_with_key(s, EF_SIGN_KEY, &digest_info)?,
+            chain: Some(chain),
+            authentication_certificate: Some(authentication_certificate),
+        })
     }
 
     fn has_basic_attributes(&self) -> bool {
@@ -183,7 +191,8 @@ static LABELS: CardLabels = CardLabels {
             ja: "マイナンバーカードの利用者証明用暗証番号（数字 4 桁）",
             en: "My Number card authentication PIN (4 digits)",
         },
-        digits_only: true,
+        charset: PinCharset::Digits,
+        min_len: 4,
         max_len: 4,
     },
     sign_pin: PinLabels {
@@ -192,7 +201,8 @@ static LABELS: CardLabels = CardLabels {
             ja: "マイナンバーカードの署名用パスワード（英数字 6〜16 文字）",
             en: "My Number card signing password (6 to 16 letters and digits)",
         },
-        digits_only: false,
+        charset: PinCharset::LettersDigits,
+        min_len: 6,
         max_len: 16,
     },
 };

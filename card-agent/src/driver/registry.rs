@@ -4,7 +4,7 @@
 //! A new card type is a driver file beside this one and a row in [`DRIVERS`] (plus its virtual card in
 //! `hcpki-vcard`, whose table mirrors this one): docs/architecture.md, "Card agent".
 
-use super::{Driver, DriverError, PinLabels, Words, hpki, jpki};
+use super::{Driver, DriverError, PinCharset, PinLabels, Words, hpki, jpki};
 use crate::service::{CardKind, KeyRole};
 use crate::transport::Session;
 
@@ -35,8 +35,13 @@ pub fn display_name(kind: CardKind) -> &'static str {
 /// What the user is told a PIN of `role` on a card of `kind` is for.
 pub fn pin_labels(kind: CardKind, role: KeyRole) -> PinLabels {
     // Every kind has a driver (a test below holds it); the fallback only keeps this total.
-    let fallback =
-        PinLabels { terminal: "card PIN", page: Words { ja: "PIN", en: "PIN" }, digits_only: false, max_len: 16 };
+    let fallback = PinLabels {
+        terminal: "card PIN",
+        page: Words { ja: "PIN", en: "PIN" },
+        charset: PinCharset::PrintableAscii,
+        min_len: 1,
+        max_len: 16,
+    };
     for_kind(kind).map_or(fallback, |d| d.pin_labels(role))
 }
 

@@ -51,6 +51,7 @@
       case "no_card": return noCard(kind);
       case "no_service": case "no_such_reader": return new Problem("no_reader");
       case "several_cards": return new Problem("several_cards");
+      case "wrong_card": return new Problem("wrong_card", { kind });
       case "wrong_pin": case "bad_pin_format":
         return new Problem("wrong_pin", { tries_left: failure.tries_left, kind });
       case "last_try_not_confirmed": return new Problem("last_try", { kind });

@@ -9,6 +9,8 @@
 //! [`Purpose`](super::Purpose)), the card's kind and holder, the tries left, and on every end state what
 //! happened and what to do. Templates in `view`, words in `words`.
 
+mod consent;
+mod consent_words;
 mod view;
 mod words;
 
@@ -27,6 +29,7 @@ use maud::Markup;
 
 use super::operations::{OpState, PinReply, pin_from_form};
 use super::state::AppState;
+use crate::driver::registry;
 use words::M;
 
 const CSP: &str =
@@ -119,6 +122,12 @@ pub async fn submit(
             drop(pin_from_form(pin));
             let markup = view::notice(lang, M::LastTryNotConfirmed, Some(M::LastTryNotConfirmedHelp), Some(&back));
             return page(StatusCode::BAD_REQUEST, markup, None);
+        }
+        // A PIN the card would refuse for its format is not handed on (the card's driver would refuse it too,
+        // ending the operation): the person is asked again, no try spent.
+        (_, Some(pin)) if !pin.is_empty() && !registry::pin_labels(op.kind, op.role).admits(&pin) => {
+            drop(pin_from_form(pin));
+            return page(StatusCode::BAD_REQUEST, view::bad_format(lang, &op, &back), None);
         }
         (_, Some(pin)) if !pin.is_empty() => PinReply::Pin(pin_from_form(pin)),
         _ => return page(StatusCode::BAD_REQUEST, view::notice(lang, M::NoPin, None, Some(&back)), None),

@@ -5,10 +5,11 @@ use hcpki_html::{Head, Lang};
 use maud::{Markup, PreEscaped, html};
 
 use super::words::{self, M};
+use super::{consent, consent_words};
 use crate::api::operations::{ApiFailure, Operation, Purpose};
-use crate::document::Shown;
 use crate::document::signer::SignerShown;
-use crate::driver::registry;
+use crate::document::{Shown, Statement};
+use crate::driver::{PinCharset, registry};
 use crate::service::{CardKind, PinQuestion};
 
 /// The page's only style, inline (the CSP allows inline styles and loads nothing). High contrast, large
@@ -32,10 +33,15 @@ input[type=password]{font:inherit;font-size:1.3rem;padding:.35rem .5rem;width:12
 button{font:inherit;padding:.45rem 1.2rem;border-radius:3px;border:2px solid #0b3d5c;cursor:pointer}\
 button.primary{background:#0b3d5c;color:#fff}button.secondary{background:#fff;color:#0b3d5c}\
 a:focus-visible,button:focus-visible,input:focus-visible{outline:3px solid #f0a500;outline-offset:2px}\
-.note{color:#444;font-size:.9rem;margin-top:1.5rem}";
+.note{color:#444;font-size:.9rem;margin-top:1.5rem}.large-text{font-size:1.3rem;line-height:1.7}.large-text h1{font-size:1.75rem;margin:.2rem 0 .6rem}.kicker{margin:.6rem 0 0;font-weight:bold;color:#0b3d5c}.lead{margin:.2rem 0 .8rem}.statement{background:#fff;border:2px solid #0b3d5c;border-radius:4px;padding:.2rem 1rem .6rem;margin:0 0 .4rem}.statement h2{font-size:1.05em;margin:.7rem 0 .1rem}.statement p{margin:0;white-space:pre-line}.reference{font-size:.8em;color:#444;margin:0 0 1rem}.meaning{margin:.8rem 0}.hint{font-size:.85em;color:#444;margin:0 0 .3rem}.large-text input[type=password]{font-size:1.5rem;width:16rem;max-width:100%}.large-text button{font-size:1.1em;padding:.55rem 1.4rem}details{margin-top:1.5rem;font-size:.8em}summary{cursor:pointer;color:#0b3d5c;font-weight:bold}details dl{margin-top:.5rem}";
 
-/// The form, while the card waits for the PIN.
+/// The form, while the card waits for the PIN: for a consent statement its own page (`consent`).
 pub(super) fn pin_form(lang: Lang, op: &Operation, question: &PinQuestion) -> Markup {
+    if let Purpose::Document { origin, shown, signer } = &op.purpose
+        && let Some(statement) = &shown.statement
+    {
+        return consent::form(lang, op, question, (origin, shown, signer), statement);
+    }
     let t = |m: M| m.text(lang);
     let labels = registry::pin_labels(question.kind, question.role);
     let last_try = question.tries_left == Some(1);
@@ -55,7 +61,8 @@ pub(super) fn pin_form(lang: Lang, op: &Operation, question: &PinQuestion) -> Ma
             input type="hidden" name="lang" value=(lang.code());
             label for="pin" { (labels.page.get(lang)) }
             input id="pin" type="password" name="pin" autocomplete="off" autofocus required
-                maxlength=(labels.max_len) inputmode=[labels.digits_only.then_some("numeric")]
+                minlength=(labels.min_len) maxlength=(labels.max_len) pattern=(labels.pattern())
+                inputmode=[(labels.charset == PinCharset::Digits).then_some("numeric")]
                 aria-describedby=[warning.map(|_| "pin-warning")];
             @if last_try {
                 p class="confirm" {
@@ -88,12 +95,26 @@ pub(super) fn working(lang: Lang, op: &Operation) -> Markup {
 
 pub(super) fn done(lang: Lang, op: &Operation) -> Markup {
     let t = |m: M| m.text(lang);
+    let (title, help) = statement_of(op)
+        .and_then(|s| consent::done(lang, s))
+        .unwrap_or_else(|| (t(M::Done), t(if op.purpose.is_document() { M::DoneDocumentHelp } else { M::DoneHelp })));
+    let large = statement_of(op).is_some_and(consent::is_patients).then_some("large-text");
     let body = html! {
-        h1 { (t(M::Done)) }
-        (request_facts(lang, op, None))
-        p { (t(if op.purpose.is_document() { M::DoneDocumentHelp } else { M::DoneHelp })) }
+        div class=[large] {
+            h1 { (title) }
+            (request_facts(lang, op, None))
+            p { (help) }
+        }
     };
-    document(lang, t(M::Done), body, false)
+    document(lang, title, body, false)
+}
+
+/// The consent statement an operation shows, if it is a document that carries one.
+fn statement_of(op: &Operation) -> Option<&Statement> {
+    match &op.purpose {
+        Purpose::Document { shown, .. } => shown.statement.as_ref(),
+        _ => None,
+    }
 }
 
 /// The operation failed: what happened, by the API's error code, and what to do.
@@ -106,59 +127,103 @@ pub(super) fn failed(lang: Lang, op: &Operation, failure: &ApiFailure, pin_timeo
         if for_document { words::sign_again_after_comma(lang) } else { words::start_again_after_comma(lang) };
     // Between two sentences: Japanese runs them on after "。", English leaves a space.
     let sp = words::sentence_gap(lang);
-    let (title, what): (&str, Markup) = match failure.code {
-        "wrong_pin" => {
-            let left = failure.tries_left.unwrap_or_default();
-            (
-                t(M::WrongPin),
+    let patient = statement_of(op).filter(|s| consent::is_patients(s));
+    let patients_words = statement_of(op).and_then(|s| consent::failed(lang, s, failure));
+    let (title, what): (&str, Markup) = if let Some(words) = patients_words {
+        words
+    } else {
+        match failure.code {
+            "wrong_pin" => {
+                let left = failure.tries_left.unwrap_or_default();
+                (
+                    t(M::WrongPin),
+                    html! {
+                        p { (words::tries_now(lang, left)) (sp) (again) }
+                        @if left == 1 { p class="warn" { (t(M::NextWrongBlocks)) } }
+                    },
+                )
+            }
+            "pin_blocked" => {
+                (t(M::Blocked), html! { p { (t(M::BlockedHelp)) } p class="warn" { (unblock.get(lang)) } })
+            }
+            "last_try_not_confirmed" => (
+                t(M::OneTryLeft),
+                html! { p { (t(M::OneTryLeftHelp)) } p { (t(M::NoTrySpent)) } p { (unblock.get(lang)) } },
+            ),
+            "card_removed" => (t(M::Removed), html! { p { (t(M::RemovedHelp)) (sp) (then_again) } }),
+            "pin_timeout" => (
+                t(M::TimedOut),
                 html! {
-                    p { (words::tries_now(lang, left)) (sp) (again) }
-                    @if left == 1 { p class="warn" { (t(M::NextWrongBlocks)) } }
+                    p { (words::timed_out(lang, pin_timeout_secs)) (sp) (t(M::NoTrySpent)) } p { (again) }
                 },
-            )
+            ),
+            "cancelled" => (t(M::Cancelled), html! { p { (t(M::CancelledHelp)) (sp) (then_again) } }),
+            "bad_pin_format" => {
+                let labels = registry::pin_labels(op.kind, op.role);
+                (
+                    t(M::BadFormat),
+                    html! {
+                        p { (t(M::BadFormatHelp)) (sp) (labels.page.get(lang)) } p { (t(M::NoTrySpent)) (sp) (again) }
+                    },
+                )
+            }
+            "no_card" => (
+                t(M::NoCard),
+                html! { p { (card.get(lang)) (words::colon(lang)) (t(M::NoCardHelp)) (sp) (then_again) } },
+            ),
+            "several_cards" if !failure.readers.is_empty() => (
+                t(M::SeveralCards),
+                html! { p { (words::several_cards(lang, card, &failure.readers)) (sp) (then_again) } },
+            ),
+            "several_cards" => (t(M::SeveralCards), html! { p { (t(M::SeveralCardsHelp)) (sp) (then_again) } }),
+            "wrong_card" => {
+                let found = failure.found.and_then(|k| k.parse::<CardKind>().ok()).map(|k| registry::card_labels(k).0);
+                let reader = failure.readers.first().map_or("", String::as_str);
+                (t(M::WrongCard), html! { p { (words::wrong_card(lang, reader, found, card)) (sp) (then_again) } })
+            }
+            "bad_document" => (
+                t(M::BadDocument),
+                html! { p { (t(M::BadDocumentHelp)) } p class="error" lang="en" { (failure.message) } },
+            ),
+            "no_time_stamp" => (
+                t(M::NoTimeStamp),
+                html! { p { (t(M::NoTimeStampHelp)) } p class="error" lang="en" { (failure.message) } },
+            ),
+            "no_service" => (t(M::NoReaders), html! { p { (t(M::NoReadersHelp)) } }),
+            _ => (
+                t(M::CardFailed),
+                html! { p { (t(M::CardFailedHelp)) } p class="error" lang="en" { (failure.message) } },
+            ),
         }
-        "pin_blocked" => (t(M::Blocked), html! { p { (t(M::BlockedHelp)) } p class="warn" { (unblock.get(lang)) } }),
-        "last_try_not_confirmed" => (
-            t(M::OneTryLeft),
-            html! { p { (t(M::OneTryLeftHelp)) } p { (t(M::NoTrySpent)) } p { (unblock.get(lang)) } },
-        ),
-        "card_removed" => (t(M::Removed), html! { p { (t(M::RemovedHelp)) (sp) (then_again) } }),
-        "pin_timeout" => (
-            t(M::TimedOut),
-            html! {
-                p { (words::timed_out(lang, pin_timeout_secs)) (sp) (t(M::NoTrySpent)) } p { (again) }
-            },
-        ),
-        "cancelled" => (t(M::Cancelled), html! { p { (t(M::CancelledHelp)) (sp) (then_again) } }),
-        "bad_pin_format" => {
-            let labels = registry::pin_labels(op.kind, op.role);
-            (
-                t(M::BadFormat),
-                html! {
-                    p { (t(M::BadFormatHelp)) (sp) (labels.page.get(lang)) } p { (t(M::NoTrySpent)) (sp) (again) }
-                },
-            )
-        }
-        "no_card" => {
-            (t(M::NoCard), html! { p { (card.get(lang)) (words::colon(lang)) (t(M::NoCardHelp)) (sp) (then_again) } })
-        }
-        "several_cards" => (t(M::SeveralCards), html! { p { (t(M::SeveralCardsHelp)) (sp) (then_again) } }),
-        "bad_document" => {
-            (t(M::BadDocument), html! { p { (t(M::BadDocumentHelp)) } p class="error" lang="en" { (failure.message) } })
-        }
-        "no_time_stamp" => {
-            (t(M::NoTimeStamp), html! { p { (t(M::NoTimeStampHelp)) } p class="error" lang="en" { (failure.message) } })
-        }
-        "no_service" => (t(M::NoReaders), html! { p { (t(M::NoReadersHelp)) } }),
-        _ => (t(M::CardFailed), html! { p { (t(M::CardFailedHelp)) } p class="error" lang="en" { (failure.message) } }),
     };
     let body = html! {
-        h1 { (title) }
-        (request_facts(lang, op, None))
-        div class="error" { (what) @if for_document { p { strong { (t(M::NothingSigned)) } } } }
-        p class="note" { (t(M::CloseWindow)) }
+        // A patient's end pages keep the consent page's large type.
+        div class=[patient.map(|_| "large-text")] {
+            h1 { (title) }
+            (request_facts(lang, op, None))
+            div class="error" {
+                (what)
+                @if for_document { p { strong { (t(M::NothingSigned)) } } }
+                @if patient.is_some() { p { (consent_words::M::AskStaff.text(lang)) } }
+            }
+            p class="note" { (t(M::CloseWindow)) }
+        }
     };
     document(lang, title, body, false)
+}
+
+/// A PIN (or signing password) posted in a format the card does not take: not sent to the card, no try spent,
+/// and the operation still waits for it; the page says the format and leads back to the form.
+pub(super) fn bad_format(lang: Lang, op: &Operation, back_to: &str) -> Markup {
+    let t = |m: M| m.text(lang);
+    let labels = registry::pin_labels(op.kind, op.role);
+    let body = html! {
+        h1 { (t(M::BadInput)) }
+        p { (t(M::BadInputNotSent)) }
+        p class="warn" { (labels.page.get(lang)) }
+        p { a href=(back_to) { (t(M::BackToPin)) } }
+    };
+    document(lang, t(M::BadInput), body, false)
 }
 
 /// A short page for a request the agent refuses or cannot place: a heading, what to do, and where to go back.
@@ -184,6 +249,14 @@ fn request_facts(lang: Lang, op: &Operation, question: Option<&PinQuestion>) -> 
                     dt { (t(M::RequestedBy)) } dd class="origin" lang="en" { (origin) }
                     dt { (t(M::For)) } dd { (t(M::ForLogin)) }
                 }
+                // A consent's end pages name the statement, not the technical facts (those were on the form).
+                Purpose::Document { origin, shown, .. } if shown.statement.is_some() => {
+                    dt { (t(M::RequestedBy)) } dd class="origin" lang="en" { (origin) }
+                    @if let Some(statement) = &shown.statement {
+                        dt { (consent_words::M::Document.text(lang)) } dd lang="ja" { (statement.title) }
+                        dt { (consent_words::M::Reference.text(lang)) } dd class="origin" lang="en" { (statement.reference) }
+                    }
+                }
                 Purpose::Document { origin, shown, signer } => {
                     dt { (t(M::RequestedBy)) } dd class="origin" lang="en" { (origin) }
                     dt { (t(M::For)) }
@@ -207,7 +280,7 @@ fn request_facts(lang: Lang, op: &Operation, question: Option<&PinQuestion>) -> 
 /// What is signed and by whom: the agent's own reading of the document (the title and file name are the
 /// requester's words, and say so), the SHA-256 in full, the format's summary, and the signature certificate's
 /// holder and hcRole.
-fn document_facts(lang: Lang, shown: &Shown, signer: &SignerShown, kind: CardKind) -> Markup {
+pub(super) fn document_facts(lang: Lang, shown: &Shown, signer: &SignerShown, kind: CardKind) -> Markup {
     let t = |m: M| m.text(lang);
     html! {
         dt { (t(M::DocumentType)) } dd { (shown.format.label().get(lang)) }
@@ -239,7 +312,7 @@ fn submit_label(lang: Lang, purpose: &Purpose) -> &'static str {
 }
 
 /// The layout (`hcpki_html::document`) with the agent's bar: its name and the language switch.
-fn document(lang: Lang, title: &str, body: Markup, reload: bool) -> Markup {
+pub(super) fn document(lang: Lang, title: &str, body: Markup, reload: bool) -> Markup {
     let other = lang.other().code();
     let page_title = format!("{title} — {}", M::Agent.text(lang));
     let head = Head {

@@ -5,6 +5,8 @@
 
 use hcpki_html::Lang;
 
+use crate::driver::Words;
+
 hcpki_html::messages! {
     Agent => "hcpki カードエージェント", "hcpki card agent";
     EnterPin => "カードの PIN を入力してください", "Enter your card's PIN";
@@ -58,6 +60,7 @@ hcpki_html::messages! {
     SeveralCards => "同じ種類のカードが複数あります", "More than one such card";
     SeveralCardsHelp => "どのカードを使うか決められません。使うカード 1 枚だけを残してから、",
         "The agent cannot tell which card to use. Leave only the card you want to use in a reader, then";
+    WrongCard => "別の種類のカードが入っています", "A different kind of card is in the reader";
     NoReaders => "カードリーダーを使えません", "The card readers cannot be used";
     NoReadersHelp => "この PC のスマートカードサービス (PC/SC) が動いていません。PC を再起動し、直らなければ施設の管理者に連絡してください。",
         "This PC's smart card service (PC/SC) is not running. Restart the PC; if that does not help, contact your facility's administrator.";
@@ -74,6 +77,9 @@ hcpki_html::messages! {
     OutOfDate => "この画面は古くなっています", "This page is out of date";
     OutOfDateHelp => "ページを再読み込みして、もう一度入力してください。", "Reload the page and type the PIN again.";
     NoPin => "PIN が入力されていません", "No PIN was typed";
+    BadInput => "入力の形式が違います", "What was typed has the wrong format";
+    BadInputNotSent => "入力された内容はカードに送っていません。残り回数は減っていません。次の形式で入力し直してください。",
+        "It was not sent to the card, so no try was spent. Type it again in this format:";
     LastTryNotConfirmed => "最後の 1 回の確認がありません", "The last try was not confirmed";
     LastTryNotConfirmedHelp => "残り 1 回の PIN は、確認欄にチェックを入れたときだけ送ります。PIN は使われていません。",
         "With one try left, the PIN is sent only when the confirmation box is ticked. The PIN was not used.";
@@ -187,5 +193,41 @@ pub fn colon(lang: Lang) -> &'static str {
     match lang {
         Lang::Ja => "：",
         Lang::En => ": ",
+    }
+}
+
+/// Which readers hold a card of the kind asked for, and to leave only the one to use; runs on with "then …".
+pub fn several_cards(lang: Lang, card: Words, readers: &[String]) -> String {
+    let n = readers.len();
+    match lang {
+        Lang::Ja => format!(
+            "{}が {n} 台のカードリーダー（{}）に入っていて、どのカードを使うか決められません。使うカード 1 枚だけを残し、ほかのカードを抜いてから、",
+            card.ja,
+            readers.join("、")
+        ),
+        Lang::En => format!(
+            "A {} is in each of {n} readers ({}), so the agent cannot tell which to use. Leave only the card to use \
+             and take the others out, then",
+            card.en,
+            readers.join(", ")
+        ),
+    }
+}
+
+/// The card found in `reader` is not the kind asked for (`found`: None for a card the agent does not know);
+/// runs on with "then …".
+pub fn wrong_card(lang: Lang, reader: &str, found: Option<Words>, wanted: Words) -> String {
+    const UNKNOWN: Words =
+        Words { ja: "このカードエージェントでは使えないカード", en: "card this agent cannot use" };
+    let found = found.unwrap_or(UNKNOWN);
+    match lang {
+        Lang::Ja => format!(
+            "カードリーダー「{reader}」に入っているのは{}です。ここで使うのは{}です。カードを入れ替えてから、",
+            found.ja, wanted.ja
+        ),
+        Lang::En => format!(
+            "The card in reader \u{201c}{reader}\u{201d} is a {}; this needs the {}. Swap the cards, then",
+            found.en, wanted.en
+        ),
     }
 }
