@@ -52,6 +52,10 @@ pub struct AgentConfig {
     /// `[[signing.tsa]]`: the TSAs a B-T document signature asks, in order (D70, D71).
     #[serde(default)]
     pub signing: crate::document::time_stamps::SigningConfig,
+    /// The PC/SC readers the agent owns, by exact name as `hcpki-agent readers` lists them; empty (the
+    /// default): every reader. Others are left to their programs and not shown to pages.
+    #[serde(default)]
+    pub readers: Vec<String>,
 }
 
 impl Default for AgentConfig {
@@ -65,6 +69,7 @@ impl Default for AgentConfig {
             operation_ttl_secs: default_ttl(),
             portal_ca_file: None,
             signing: Default::default(),
+            readers: Vec::new(),
         }
     }
 }

@@ -18,7 +18,7 @@ use hcpki_agent::document::{Format, Level};
 use hcpki_agent::driver::{PinStatus, registry};
 use hcpki_agent::pin_entry::{StdinPrompt, TerminalPrompt, read_pin, text_pin_prompt};
 use hcpki_agent::presence::{self, PortalClient, Presence};
-use hcpki_agent::readers::PcscBackend;
+use hcpki_agent::readers::{OnlyReaders, PcscBackend};
 use hcpki_agent::service::{AgentError, CardKind, CardService, KeyRole, PinPrompt, SignRequest, login_message};
 
 mod sign_file;
@@ -319,7 +319,11 @@ fn serve(cfg: AgentConfig, config_dir: PathBuf) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", cfg.listen))?;
         let addr = listener.local_addr()?;
-        let broker = Arc::new(Broker::new(PcscBackend::new()));
+        let broker = Arc::new(if cfg.readers.is_empty() {
+            Broker::new(PcscBackend::new())
+        } else {
+            Broker::new(OnlyReaders::new(PcscBackend::new(), cfg.readers.clone()))
+        });
         let stop = Arc::new(AtomicBool::new(false));
         let watcher = broker.spawn_watcher(Arc::clone(&stop))?;
         let terminal: Option<Arc<dyn PinPrompt>> =

@@ -71,3 +71,81 @@ impl ReaderWatcher for crate::transport::pcsc::Watcher {
         crate::transport::pcsc::Watcher::wait(self, timeout)
     }
 }
+
+/// The readers of `inner` the agent owns: only those named in `agent.toml`'s `readers` (exact PC/SC names, as
+/// `hcpki-agent readers` lists them). A PC with a reader that belongs to another program (a payment terminal, a
+/// second workstation's reader redirected over RDP) leaves it alone, and a consent page then sees the PC as the
+/// one-reader PC it is (issue #28: the physician lends the reader). Others are neither listed, connected to nor
+/// watched.
+pub struct OnlyReaders<B> {
+    inner: B,
+    names: Vec<String>,
+}
+
+impl<B> std::fmt::Debug for OnlyReaders<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnlyReaders").field("names", &self.names).finish_non_exhaustive()
+    }
+}
+
+impl<B: ReaderBackend> OnlyReaders<B> {
+    /// `inner` limited to `names`.
+    pub fn new(inner: B, names: Vec<String>) -> Self {
+        Self { inner, names }
+    }
+}
+
+impl<B: ReaderBackend> ReaderBackend for OnlyReaders<B> {
+    fn readers(&self) -> Result<Vec<String>, TransportError> {
+        Ok(self.inner.readers()?.into_iter().filter(|r| self.names.contains(r)).collect())
+    }
+
+    fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError> {
+        if !self.names.iter().any(|n| n == reader) {
+            return Err(TransportError::UnknownReader(reader.to_owned()));
+        }
+        self.inner.connect(reader)
+    }
+
+    fn watcher(&self) -> Result<Box<dyn ReaderWatcher>, TransportError> {
+        Ok(Box::new(OnlyWatched { inner: self.inner.watcher()?, names: self.names.clone() }))
+    }
+}
+
+struct OnlyWatched {
+    inner: Box<dyn ReaderWatcher>,
+    names: Vec<String>,
+}
+
+impl ReaderWatcher for OnlyWatched {
+    fn wait(&mut self, timeout: Duration) -> Result<Vec<ReaderChange>, TransportError> {
+        let changes = self.inner.wait(timeout)?;
+        Ok(changes
+            .into_iter()
+            .filter(|c| {
+                let reader = match c {
+                    ReaderChange::ReaderAdded(r) | ReaderChange::ReaderRemoved(r) | ReaderChange::CardRemoved(r) => r,
+                    ReaderChange::CardInserted { reader, .. } => reader,
+                };
+                self.names.contains(reader)
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{MemReaders, hpki_identity};
+
+    #[test]
+    fn only_the_named_readers_are_listed_and_connected() {
+        let mem = MemReaders::with_readers(&["reader 0", "reader 1"]);
+        mem.insert("reader 1", hpki_identity().card());
+        let only = OnlyReaders::new(mem.clone(), vec!["reader 0".to_owned()]);
+        assert_eq!(only.readers().unwrap(), ["reader 0"]);
+        assert!(matches!(only.connect("reader 1"), Err(TransportError::UnknownReader(_))), "not the agent's");
+        assert!(mem.connect("reader 1").is_ok(), "the card is there, for its own program");
+        assert!(matches!(only.connect("reader 0"), Err(TransportError::NoCard)));
+    }
+}

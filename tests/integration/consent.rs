@@ -77,16 +77,18 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     // The portal: card login trusting the HPKI root and both JPKI roots (the login's authentication root, the
     // patient's signing root), the signing root's CRL cached from a file (the JPKI revocation source), the
     // reference TSA, the EMR's template.
+    let crl_file = tsa_dir.path().join("jpki-sign.crl");
+    std::fs::write(&crl_file, cas.sign_crl(&[], CrlValidity::fresh(24)).unwrap()).unwrap();
     let extra = format!(
         "card_agent = \"{agent_origin}\"\ncard_presence_secs = 600\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
          jpki_anchors = [\"jpki-root.der\", \"jpki-sign-root.der\"]\nintermediates = [\"hpki-auth-ca.der\"]\n\
-         revocation = \"fail-open\"\ncrl_urls = [\"file:jpki-sign.crl\"]\n\n[signing]\nanchors = [\"jpki-sign-root.der\"]\n\n\
+         revocation = \"fail-open\"\ncrl_urls = [\"file:{}\"]\n\n[signing]\nanchors = [\"jpki-sign-root.der\"]\n\n\
          [[signing.tsa]]\nurl = \"{}\"\nroots = [\"{}\"]\npolicy = \"{}\"\n{TEMPLATES}",
+        crl_file.display(),
         tsa.url,
         tsa.root().display(),
         ReferenceTsa::POLICY
     );
-    let crl = cas.sign_crl(&[], CrlValidity::fresh(24)).unwrap();
     let (hpki_root, hpki_auth) = (named(hpki(), "root-ca"), named(hpki(), "authentication-ca"));
     let login_jpki_root = named(agent::jpki(), "auth-ca");
     let sign_root = named(&patient, "sign-ca");
@@ -95,7 +97,6 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
         std::fs::write(h.dir().join("hpki-auth-ca.der"), &hpki_auth).unwrap();
         std::fs::write(h.dir().join("jpki-root.der"), &login_jpki_root).unwrap();
         std::fs::write(h.dir().join("jpki-sign-root.der"), &sign_root).unwrap();
-        std::fs::write(h.dir().join("jpki-sign.crl"), &crl).unwrap();
     });
 
     // The physician at the facility PC, signed in with the HPKI card in reader 0.
