@@ -397,7 +397,11 @@ macro_rules! sessions_store {
                 if ended.is_empty() {
                     return Ok(Vec::new());
                 }
-                Self::revoke_grants_of(&mut w.tx, &ended).await?;
+                // The housekeeping's: revoked here, notified through the claim. One browser's: the calling server
+                // revokes and notifies at once, as it does after a card removal.
+                if only.is_none() {
+                    Self::revoke_grants_of(&mut w.tx, &ended).await?;
+                }
                 let ended: Vec<SessionRecord> = ended.into_iter().map(sso::session).collect();
                 for s in &ended {
                     w.append(&sso::lend_expired_event(s)).await?;

@@ -134,9 +134,10 @@ pub trait Sessions: Send + Sync {
         at_ms: i64,
     ) -> Result<Option<SessionRecord>, StoreError>;
 
-    /// End the sessions whose lend ran out by `now` without the card back (end reason `lend-expired`), revoke
-    /// their grants and append `session.lend.expired` for each, in one transaction: every such session
-    /// (housekeeping; their back-channel logout follows through [`Self::portal_claim_ended_sessions`]), or
-    /// only `only`'s (the browser's next request: marked notified, the calling server notifies at once).
+    /// End the sessions whose lend ran out by `now` without the card back (end reason `lend-expired`) and
+    /// append `session.lend.expired` for each, in one transaction: every such session, their grants revoked
+    /// (housekeeping; their back-channel logout follows through [`Self::portal_claim_ended_sessions`]), or only
+    /// `only`'s (the browser's next request: marked notified, the calling server revokes its grants and sends
+    /// the back-channel logout at once, as after a card removal).
     async fn portal_end_lapsed_lends(&self, now: i64, only: Option<&str>) -> Result<Vec<SessionRecord>, StoreError>;
 }
