@@ -12,7 +12,7 @@ use crate::harness::{Backend, free_port};
 use crate::oidc::{PASSWORD, Portal, REDIRECT, Rp, code_flow, poll, totp};
 use crate::pcsc_lock::pcsc_lock;
 use crate::portal_card::{authorize_path, card_portal_with, card_session, data_attribute, field, report_card_removed};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::Digest as _;
 
 on_both_backends!(
@@ -22,6 +22,7 @@ on_both_backends!(
     a_lent_session_cannot_be_used_by_anyone,
     another_card_cannot_take_the_session_back,
     a_password_session_cannot_lend,
+    in_chromium_the_paused_page_ignores_the_removal_and_resumes_with_the_own_card,
 );
 
 /// The presence lease: long enough that nothing depends on the agent's timing.
@@ -325,4 +326,69 @@ fn a_password_session_cannot_lend(b: Backend) {
     std::fs::write(h.dir().join("hcpki.toml"), cfg).unwrap();
     let out = h.fails(&["serve", "--https-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"]);
     assert!(out.contains("lend_secs = 30 is out of range: set 60 to 900"), "{out}");
+}
+
+/// card-watch.js in headless Chromium (the real page scripts, the real agent): a card login, the reader lent as
+/// the consent page's script lends it, the card pulled — the paused page (axe-core clean, ja and en) stays, no
+/// logout — and the card put back: the script posts the return itself and the page reloads into the home page.
+fn in_chromium_the_paused_page_ignores_the_removal_and_resumes_with_the_own_card(b: Backend) {
+    use crate::browser::{AutoSelect, Chromium, issuer_cn, nss_db};
+    let _pcsc = pcsc_lock();
+    let agent_port = free_port();
+    let p = lend_portal(b, agent_port, 300, "http://127.0.0.1:9/never");
+    let agent = presence_agent(&p, agent_port);
+    let mut card = agent::insert(hpki(), 0);
+    agent.wait_card(0, "hpki");
+    let (_, cert, key) = crate::oidc::issue_pc(&p.h, "Lend clinic");
+    let home_dir = p.h.path("browser-home");
+    nss_db(&home_dir, &p.h.chain_file("server"), &cert, &key, &p.h.path("pc.p12"));
+    let _policy = AutoSelect::write(&[&p.issuer], &issuer_cn(&cert));
+    let mut browser = Chromium::start(&home_dir, &p.h.path("chromium-profile"));
+    browser.cmd(json!({"cmd": "accept_language", "value": "ja,en-US;q=0.8"}));
+
+    browser.goto(&format!("{}/login?lang=ja", p.issuer));
+    browser.cmd(json!({"cmd": "click", "selector": "[data-kind=hpki]"}));
+    browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
+    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": crate::portal_card::PIN}));
+    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
+    browser.wait_exact_url(&format!("{}/", p.issuer), "#card-status");
+    browser.cmd(json!({"cmd": "wait_response", "contains": "/v1/presence", "status": 202}));
+    let token = browser.eval("document.body.dataset.presence");
+    let token = token.as_str().unwrap().to_owned();
+
+    // What the consent page's script does: lend, then mark the page lent.
+    let lent = browser.eval(
+        "fetch('/session/lend', {method: 'POST', body: new URLSearchParams({csrf: document.body.dataset.csrf, \
+         consent: 'consent-c1'})}).then(r => r.json()).then(a => { document.body.dataset.lent = a.lent_until; \
+         return a.lent_until; })",
+    );
+    assert!(lent.as_i64().is_some(), "{lent}");
+    // The card leaves: the page's script ends nothing; the agent's report notes it.
+    card.remove();
+    poll(|| lend_row(&p, &token).1);
+    assert_eq!(lend_row(&p, &token).2, None, "the lent session ended when its card left");
+
+    // Any portal page is the paused page, with the card watch waiting for the card.
+    let shots = p.h.path("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    for lang in ["en", "ja"] {
+        browser.goto(&format!("{}/?lang={lang}", p.issuer));
+        let text = browser.eval("document.querySelector('main').innerText");
+        let words = if lang == "ja" { PAUSED } else { "Session paused" };
+        assert!(text.as_str().unwrap_or_default().contains(words), "{lang}: {text}");
+        assert_eq!(browser.eval("'lent' in document.body.dataset"), true);
+        crate::accessibility::assert_wcag21_aa(&mut browser, "main", &format!("the paused page ({lang})"));
+        browser.screenshot(&shots.join(format!("paused-{lang}.png")));
+    }
+
+    // The physician's card is back: card-watch.js posts the return and the page reloads into the home page.
+    agent::insert_into(&mut card, 0);
+    browser.cmd(json!({"cmd": "wait_response", "contains": "/session/lend/return", "status": 200}));
+    poll(|| (browser.eval("document.querySelector('[data-service]') !== null") == true).then_some(()));
+    assert_eq!(lend_row(&p, &token).0, None, "the lend did not end");
+    let returned = audited(&p, "session.lend.return");
+    assert_eq!(
+        returned.iter().map(|(o, d)| (o.as_str(), d["via"].as_str())).collect::<Vec<_>>(),
+        [("ok", Some("page"))]
+    );
 }
