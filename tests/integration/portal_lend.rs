@@ -23,6 +23,7 @@ on_both_backends!(
     another_card_cannot_take_the_session_back,
     a_password_session_cannot_lend,
     in_chromium_the_paused_page_ignores_the_removal_and_resumes_with_the_own_card,
+    the_console_of_a_lent_session_is_paused_and_resumes_with_it,
 );
 
 /// The presence lease: long enough that nothing depends on the agent's timing.
@@ -391,4 +392,53 @@ fn in_chromium_the_paused_page_ignores_the_removal_and_resumes_with_the_own_card
         returned.iter().map(|(o, d)| (o.as_str(), d["via"].as_str())).collect::<Vec<_>>(),
         [("ok", Some("page"))]
     );
+}
+
+/// The console signed in through a card session (D42) is paused with it: every console request is refused with a
+/// page saying so (423, audited `console.session`), the console's sign-in is kept, and it works again once the
+/// card is back.
+fn the_console_of_a_lent_session_is_paused_and_resumes_with_it(b: Backend) {
+    use crate::admin::{Api, As};
+    use crate::console_card::{console_of, console_sign_in, person_key_of};
+    let _pcsc = pcsc_lock();
+    let agent_port = free_port();
+    let p = lend_portal(b, agent_port, 300, "http://127.0.0.1:9/never");
+    let agent = presence_agent(&p, agent_port);
+    let _card = agent::insert(hpki(), 0);
+    agent.wait_card(0, "hpki");
+    let (card_id, csrf, _) = signed_in(&p, &agent);
+    let console = console_of(&p);
+    let person = person_key_of(&console_sign_in(&p, &console));
+    p.h.ok(&["console-grant", "add", &person, "--role", "operator"]);
+    assert_eq!(console_sign_in(&p, &console).status, 200);
+    let jar = std::fs::read_to_string(p.h.path("jar")).unwrap_or_default();
+    let cookie = jar
+        .lines()
+        .find(|l| l.contains("\t__Host-hcpki-console\t"))
+        .and_then(|l| l.rsplit('\t').next())
+        .unwrap_or_else(|| panic!("no console cookie in {jar}"))
+        .to_owned();
+    let api = Api::new(&p.h, p.served());
+    let page = |lang: &str| {
+        let header = format!("Cookie: __Host-hcpki-console={cookie}");
+        api.request("GET", &format!("/console/?lang={lang}"), None, &As::Nobody, &["-H", &header])
+    };
+    assert_eq!(page("en").status, 200);
+
+    assert_eq!(lend(&p, &csrf, "consent-c2").0, 200);
+    let paused = page("en");
+    assert_eq!(paused.status, 423, "{paused:?}");
+    assert!(paused.text.contains("paused while a patient uses the card reader"), "{paused:?}");
+    let paused = page("ja");
+    assert!(paused.status == 423 && paused.text.contains("一時停止"), "{paused:?}");
+    let denied = p.h.audit_entries();
+    assert!(
+        denied.iter().any(|e| e["action"] == "console.session"
+            && e["outcome"] == "denied"
+            && e["detail"].to_string().contains("paused")),
+        "the paused console request was not audited"
+    );
+
+    assert_eq!(give_back(&p, &csrf, &card_id).0, 200);
+    assert_eq!(page("en").status, 200, "the console sign-in did not survive the lend");
 }
