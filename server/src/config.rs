@@ -699,6 +699,10 @@ pub struct PortalConfig {
     /// switched off or an agent gone ends the session within the lease (D26).
     #[serde(default = "default_card_presence_secs")]
     pub card_presence_secs: u32,
+    /// How long a physician may lend a card session's reader to a patient's card (D91), in seconds (default
+    /// 300; 60–900): the session is paused meanwhile and ends unless the login card is back in time.
+    #[serde(default = "default_lend_secs")]
+    pub lend_secs: u32,
     /// How often, at most, a replica checks the database for changed services and re-reads an OIDC client's
     /// registration, in seconds (default 10; 0 reads on every request).
     #[serde(default = "default_services_refresh_secs")]
@@ -723,6 +727,10 @@ pub const DEFAULT_CARD_PRESENCE_SECS: u32 = 300;
 
 fn default_card_presence_secs() -> u32 {
     DEFAULT_CARD_PRESENCE_SECS
+}
+
+fn default_lend_secs() -> u32 {
+    crate::portal::lending::DEFAULT_LEND_SECS
 }
 
 fn default_session_hours() -> u32 {

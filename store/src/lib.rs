@@ -50,8 +50,8 @@ pub use records::{
 use sql as _;
 pub use sql::{PgStore, SqliteStore};
 pub use sso::{
-    GrantOp, GrantRecord, GrantUse, LoginChallengeRecord, LoginThrottle, OidcClientRecord, OnceRecord, PortalUser,
-    ServiceRecord, SessionRecord, SweepCounts, TokenWrite, TokenWritten,
+    GrantOp, GrantRecord, GrantUse, LendRecord, LoginChallengeRecord, LoginThrottle, OidcClientRecord, OnceRecord,
+    PortalUser, ServiceRecord, SessionRecord, SweepCounts, TokenWrite, TokenWritten,
 };
 pub use traits::{
     Acme, AuditLog, Backend, Consents, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc,

@@ -56,6 +56,19 @@ pub struct SessionRecord {
     /// The serial of the facility PC certificate the login came through, if any: revoking or holding that
     /// certificate ends the session (issue #24 item 9).
     pub facility_serial: Option<String>,
+    /// The running (or run out, not yet ended) lend of the session's card reader, if any (D91).
+    pub lend: Option<LendRecord>,
+}
+
+/// A card session lent to a patient's card (D91, migration 0025): paused until `until`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LendRecord {
+    /// The lend ends then: the session ends unless the login card came back before.
+    pub until: i64,
+    /// The consent it was lent for (free text, audit only).
+    pub lent_for: String,
+    /// When a removal of the login card was reported during the lend, if one was.
+    pub card_out_at: Option<i64>,
 }
 
 /// A registered relying party.

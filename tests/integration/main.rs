@@ -82,6 +82,7 @@ mod peer_wrappers;
 mod pin_page;
 mod pkcs11;
 mod portal_card;
+mod portal_lend;
 mod portal_problems;
 mod portal_self_service;
 mod portal_sessions;

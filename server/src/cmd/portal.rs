@@ -77,6 +77,8 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
         PortalCommand::Lifetime(c) => return lifetime(store, c).await,
         PortalCommand::Sweep { at } => {
             let now = at.unwrap_or_else(hcpki_ca::time::now_unix);
+            let lent = store.portal_end_lapsed_lends(now, None).await?;
+            println!("card sessions ended (lend ran out): {}", lent.len());
             let lapsed = store.portal_end_lapsed_sessions(now).await?;
             println!("card sessions ended (presence lapsed): {lapsed}");
             let swept = crate::portal::housekeeping::sweep(store, now).await?;

@@ -171,7 +171,13 @@ pub async fn sign(
     let document = stored(ctx, id, DocumentKind::Consent).await?;
     let (verifier, stamps) = (checkers.verifier.ok_or(DeskError::NoTrustAnchors)?, checkers.stamps);
     let checked = check(signed, &document.bytes)?;
-    let path = verifier.patient_signer(&checked.chain, now).map_err(patient_refusal)?;
+    let path = match verifier.patient_signer(&checked.chain, now) {
+        Ok(p) => p,
+        Err(e) => {
+            deny(ctx, session, "consent.sign", id, &format!("the patient's signing certificate: {e}")).await;
+            return Err(patient_refusal(e));
+        }
+    };
     let leaf = path.first().cloned().unwrap_or_default();
     let authentication = card_authentication.map(authentication_certificate).transpose()?;
     let done = extend(verifier, stamps, &document.bytes, &path, signed).await?;
@@ -328,9 +334,13 @@ pub async fn attest(
     let document = stored(ctx, id, DocumentKind::Attestation).await?;
     let (verifier, stamps) = (checkers.verifier.ok_or(DeskError::NoTrustAnchors)?, checkers.stamps);
     let checked = check(signed, &document.bytes)?;
-    let holder = verifier
-        .signature_holder(&checked.chain, now)
-        .map_err(|e: CardLoginError| DeskError::NotThePhysician(e.to_string()))?;
+    let holder = match verifier.signature_holder(&checked.chain, now) {
+        Ok(h) => h,
+        Err(e) => {
+            deny(ctx, session, "consent.attest", id, &format!("the attestation's signer: {e}")).await;
+            return Err(DeskError::NotThePhysician(e.to_string()));
+        }
+    };
     if holder.person.to_string() != session.person_key {
         deny(ctx, session, "consent.attest", id, "the attestation's signer is not the signed-in physician").await;
         return Err(DeskError::NotThePhysician("it belongs to another person than the one signed in".into()));

@@ -48,6 +48,12 @@ pub enum Refusal {
     /// The portal session behind the sign-in ended (sign-out, card removed, expired).
     #[error("your portal session has ended (signed out, card removed or expired): sign in again")]
     PortalSessionEnded,
+    /// The portal session behind the sign-in is paused: its card reader is lent to a patient's card (D91).
+    #[error(
+        "your session is paused while a patient uses the card reader: put your own card back in the reader, then \
+         reload this page (without the card back in time the session ends and you sign in again)"
+    )]
+    PortalSessionLent,
     /// The person has no console grant.
     #[error("you have no console access: an operator can grant it to person key {person_key}")]
     NoGrant {
@@ -90,6 +96,7 @@ impl Refusal {
             Self::NoPortal | Self::NoConsoleUrl => StatusCode::NOT_FOUND,
             Self::Cookie(_) | Self::Flow(_) | Self::SignInEnded | Self::PortalSessionEnded => StatusCode::UNAUTHORIZED,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::PortalSessionLent => StatusCode::LOCKED,
             _ => StatusCode::FORBIDDEN,
         }
     }
@@ -151,8 +158,11 @@ pub(super) async fn resolve(state: &AppState, gid: &str, tls: Option<&TlsInfo>, 
     let grant = grant
         .filter(|g| g.client_id == CONSOLE_CLIENT_ID && g.state == "active" && g.expires_at > now)
         .ok_or(Refusal::SignInEnded)?;
-    let session = portal.sessions.live(&grant.session_hash, now).await.map_err(unavailable)?;
+    let session = portal.sessions.live_lent_ok(&grant.session_hash, now).await.map_err(unavailable)?;
     let session = session.ok_or(Refusal::PortalSessionEnded)?;
+    if crate::portal::lending::state(session.lend.as_ref(), now) != crate::portal::lending::LendState::NotLent {
+        return Err(Refusal::PortalSessionLent);
+    }
     let person_key = session.person_key.clone();
     let Some(console_grant) = state.store.console_grant(&person_key).await.map_err(unavailable)? else {
         return Err(Refusal::NoGrant { person_key });
@@ -209,13 +219,23 @@ pub fn refused_page(lang: Lang, r: &Refusal) -> Response {
             p { code { (person_key) } }
             p { a href="/console/" { (M::Back.text(lang)) } }
         },
+        Refusal::PortalSessionLent => html! {
+            div class="error" role="alert" { p { @if lang == Lang::Ja {
+                "患者さんがカードリーダーを使っている間、セッションは一時停止しています。ご自分のカードをカードリーダーに\
+                 戻してから、このページを再読み込みしてください（時間内に戻らないとセッションは終了し、もう一度ログインが\
+                 必要です）。"
+            } @else { (r.to_string()) } } }
+            p { a href="/console/" { (M::Back.text(lang)) } }
+        },
         _ => html! {
             div class="error" role="alert" { p { (r.to_string()) } }
             p { a href="/console/login" { (M::SignInWithCard.text(lang)) } }
         },
     };
     let title = if r.status() == StatusCode::UNAUTHORIZED { M::SessionEnded } else { M::NoConsoleAccess };
-    with_cleared_cookies(view::page(lang, &Principal::Anonymous, r.status(), title.text(lang), body))
+    let page = view::page(lang, &Principal::Anonymous, r.status(), title.text(lang), body);
+    // A paused session continues once the card is back: its sign-in is kept.
+    if matches!(r, Refusal::PortalSessionLent) { page } else { with_cleared_cookies(page) }
 }
 
 /// `response` with the session and sign-in cookies deleted.

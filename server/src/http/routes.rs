@@ -171,6 +171,10 @@ pub fn portal(state: PortalState) -> Router {
         .route("/consent/{id}", get(portal::consent::show).post(portal::consent::post))
         .route("/consent/{id}/document", get(portal::consent::document))
         .route("/consent/{id}/prepare", post(portal::consent::prepare))
+        .route("/session/lend", post(portal::lending_endpoints::lend))
+        .route("/session/lend/return", post(portal::lending_endpoints::return_card))
+        // A lent session (D91) is paused on every page but the consent flow's.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), portal::lending_endpoints::guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), portal::csrf_guard))
         // The card login's answers say the portal's own time, guard and handler (D63).
         .route_layer(axum::middleware::from_fn(portal::server_timing::record))
@@ -180,7 +184,12 @@ pub fn portal(state: PortalState) -> Router {
         // Outside the CSRF guard: relying parties legitimately send the browser here from their own site,
         // with GET or an auto-submitted form (OIDC Core §3.1.2.1), and it changes nothing the request alone
         // could abuse (codes go only to registered redirect URIs).
-        .route("/authorize", get(super::oidc::authorize::authorize).post(super::oidc::authorize::authorize_post))
+        .route(
+            "/authorize",
+            get(super::oidc::authorize::authorize)
+                .post(super::oidc::authorize::authorize_post)
+                .layer(axum::middleware::from_fn_with_state(state.clone(), portal::lending_endpoints::guard)),
+        )
         .merge(oidc_back_channel())
         .route("/.well-known/openid-configuration", get(super::oidc::endpoints::discovery))
         .route("/jwks", get(super::oidc::endpoints::jwks))

@@ -7,6 +7,17 @@
 // page open. It registers again whenever the event stream (re)connects: a restarted agent has forgotten it.
 // On the page answering a card login (data-continue) it only registers, then goes on to where the login was
 // going (the home page or a relying service).
+//
+// Lending the reader (D91). While <body> has `data-lent` (the consent page sets it once `POST /session/lend`
+// has answered, e.g. `document.body.dataset.lent = lent_until`; the paused page has it from the server), the
+// login card's `removed` ends nothing: the physician has taken the card out for a patient's card. The script
+// then waits for the login card's `inserted` event (a patient's card inserted is ignored), posts
+// `POST /session/lend/return` (csrf, card_id), registers the presence token with the agent again (the agent
+// forgot it when the removal was reported) and removes `data-lent`. Then it dispatches, on `document`, the
+// cancelable event `hcpki:lend-returned` (detail: `{ ok: true }`, or `{ ok: false, status, error }` when the
+// portal refused the return, e.g. the lend ran out). Unless a listener calls `event.preventDefault()`, the
+// page is then reloaded (ok) or sent to the sign-in page (refused). The attribute is read at each event, so a
+// page may set and clear it at any time.
 (function () {
   "use strict";
   const body = document.body;
@@ -17,29 +28,65 @@
   const next = body.dataset.continue;
   if (!agent || !card || !csrf) return;
 
+  const lent = () => "lent" in body.dataset;
+  const form = (fields) => ({
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields),
+    credentials: "same-origin",
+  });
+
   let ended = false;
   function end(reason) {
     if (ended) return;
     ended = true;
-    fetch("/logout/card-removed", {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ csrf, card_id: card, reason }),
-      credentials: "same-origin",
-    }).finally(() => window.location.assign("/login?problem=ended_card_removed"));
+    fetch("/logout/card-removed", form({ csrf, card_id: card, reason }))
+      // 423: the session's reader is lent (another tab lent it): the portal shows the paused page.
+      .then((response) => response.status === 423 ? "/" : "/login?problem=ended_card_removed")
+      .catch(() => "/login?problem=ended_card_removed")
+      .then((where) => window.location.assign(where));
   }
 
-  async function stillPresent() {
+  let returning = false;
+  async function giveBack() {
+    if (returning || !lent()) return;
+    returning = true;
+    let detail;
+    try {
+      const response = await fetch("/session/lend/return", form({ csrf, card_id: card }));
+      const answer = await response.json().catch(() => ({}));
+      detail = response.ok ? { ok: true } : { ok: false, status: response.status, error: answer.error };
+    } catch (_) {
+      detail = { ok: false, status: 0, error: { code: "network" } };
+    }
+    returning = false;
+    if (detail.ok) {
+      delete body.dataset.lent;
+      register();
+    } else if (detail.status === 0 || detail.status >= 500) {
+      return; // our failure, not a refusal: the next `inserted` (or a reload) tries again
+    }
+    const event = new CustomEvent("hcpki:lend-returned", { detail, cancelable: true });
+    if (document.dispatchEvent(event)) {
+      if (detail.ok) window.location.reload();
+      else window.location.assign("/login?problem=ended_card_removed");
+    }
+  }
+
+  // Whether the agent lists the login card in a reader; `unsure` when the agent cannot be asked.
+  async function inReader(unsure) {
     try {
       const response = await fetch(agent + "/v1/cards");
-      if (!response.ok) return true; // the agent is busy or restarting: do not log out on a guess
+      if (!response.ok) return unsure;
       const cards = await response.json();
       const list = Array.isArray(cards) ? cards : cards.cards || cards.readers || [];
       return JSON.stringify(list).includes(JSON.stringify(card));
     } catch (_) {
-      return true;
+      return unsure;
     }
   }
+  // The agent is busy or restarting: do not log out on a guess.
+  const stillPresent = () => inReader(true);
 
   function register() {
     if (!presence) return Promise.resolve();
@@ -58,14 +105,26 @@
   }
   if (typeof EventSource === "undefined") return;
 
+  const parse = (event) => {
+    try { return JSON.parse(event.data) || {}; } catch (_) { return {}; }
+  };
   const events = new EventSource(agent + "/v1/events");
-  events.addEventListener("open", register);
+  events.addEventListener("open", async () => {
+    // A lent page opened (or reconnected) with the login card already back: give it back at once.
+    if (!lent()) register();
+    else if (await inReader(false)) giveBack();
+  });
   events.addEventListener("removed", (event) => {
-    let data = {};
-    try { data = JSON.parse(event.data); } catch (_) { /* ignore malformed events */ }
-    if (data.card_id === card) end("removed");
+    if (parse(event).card_id !== card || lent()) return;
+    end("removed");
+  });
+  events.addEventListener("inserted", (event) => {
+    if (parse(event).card_id === card && lent()) giveBack();
   });
   for (const name of ["reader_removed", "resync"]) {
-    events.addEventListener(name, async () => { if (!(await stillPresent())) end(name); });
+    events.addEventListener(name, async () => {
+      if (lent()) return;
+      if (!(await stillPresent())) end(name);
+    });
   }
 })();

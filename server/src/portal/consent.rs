@@ -263,14 +263,15 @@ fn unknown_kind(lang: Lang) -> &'static str {
     }
 }
 
-/// The live session with its CSRF token; without one, the login page that comes back here.
+/// The live session with its CSRF token, lent or not (the consent flow is what a lend is for, D91); without
+/// one, the login page that comes back here.
 async fn signed_in(
     state: &PortalState,
     lang: Lang,
     headers: &HeaderMap,
     id: &str,
 ) -> Result<(Session, String), Response> {
-    match state.sessions.current(headers, state.clock.now_unix()).await {
+    match state.sessions.current_lent_ok(headers, state.clock.now_unix()).await {
         Ok(Some(s)) => Ok(s),
         Ok(None) => {
             let back = format!("/consent/{id}");

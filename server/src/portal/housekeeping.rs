@@ -75,8 +75,15 @@ pub fn spawn(
     });
 }
 
-/// Sessions whose presence lease lapsed end; sessions other processes ended get their back-channel logout.
+/// Sessions whose lend of the reader ran out (D91) and sessions whose presence lease lapsed end; sessions other
+/// processes ended get their back-channel logout.
 async fn end_and_notify(state: &PortalState, now: i64) {
+    // Before the lapsed leases: a lent session's lease is held until its lend ends, which decides.
+    match state.store.portal_end_lapsed_lends(now, None).await {
+        Ok(ended) if ended.is_empty() => {}
+        Ok(ended) => tracing::info!(sessions = ended.len(), "card sessions ended: lend of the reader ran out"),
+        Err(e) => tracing::warn!(error = %e, "run-out lends not ended; retrying next round"),
+    }
     match state.store.portal_end_lapsed_sessions(now).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(sessions = n, "card sessions ended: presence lease lapsed"),

@@ -109,7 +109,8 @@ pub fn prepare(
         clock: clock.clone(),
     });
     let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
-    let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence);
+    let lend_secs = super::lending::LendSecs::new(cfg.lend_secs)?;
+    let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence).with_lend_secs(lend_secs);
     let cards = card_login(cfg, loaded, &oidc.issuer, clock.clone())?;
     let refusals = Arc::new(super::refusals::Refusals::start(store.clone(), clock.clone()));
     let time_stamps = Arc::new(crate::http::tsa_client::TimeStamps::from_config(loaded, clock.clone())?);

@@ -17,7 +17,7 @@ pub use home::{HomePage, home};
 // The layout's parts are the API of every portal page, also those of other modules (the problem pages).
 #[allow(unused_imports, reason = "the layout API for the portal's other pages")]
 pub use layout::{
-    BodyData, Chrome, PcFacility, STYLESHEET_PATH, Scripts, page, page_with, stylesheet, with_form_target,
+    BodyData, Chrome, PcFacility, STYLESHEET_PATH, Scripts, jst, page, page_with, stylesheet, with_form_target,
 };
 pub use login::{CardSection, LoginPage, card_only_services, login};
 pub use sessions::sessions;

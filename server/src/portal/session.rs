@@ -6,6 +6,7 @@
 //! every session. A session is only ever made by [`Sessions::create`] after an explicit credential check:
 //! a resumed TLS session, a facility certificate alone or a still-open connection never log anyone in.
 
+use super::lending::{self, ConsentRef, Lend, LendSecs, LendState};
 use super::problem::Problem;
 use super::secret::PortalSecret;
 use crate::policy::{FacilityContext, HcRole, Subject};
@@ -84,6 +85,8 @@ pub struct Session {
     pub expires_at: i64,
     /// Whether the session lives on a card presence lease (the page hands [`presence_token`] to the agent).
     pub presence: bool,
+    /// The lend of the card reader (D91), running or run out and not yet ended, if any.
+    pub lend: Option<Lend>,
 }
 
 /// A session just made: what to send the browser.
@@ -105,6 +108,7 @@ pub struct Sessions {
     secret: Arc<PortalSecret>,
     lifetime_secs: i64,
     presence_secs: Option<i64>,
+    lend_secs: LendSecs,
 }
 
 impl Sessions {
@@ -117,7 +121,17 @@ impl Sessions {
         lifetime_secs: i64,
         presence_secs: Option<i64>,
     ) -> Self {
-        Self { store, secret, lifetime_secs, presence_secs }
+        Self { store, secret, lifetime_secs, presence_secs, lend_secs: LendSecs::DEFAULT }
+    }
+
+    /// The same sessions with lends of the reader lasting `lend_secs` (`[portal] lend_secs`, D91).
+    pub fn with_lend_secs(self, lend_secs: LendSecs) -> Self {
+        Self { lend_secs, ..self }
+    }
+
+    /// How long a lend of the reader lasts.
+    pub fn lend_secs(&self) -> LendSecs {
+        self.lend_secs
     }
 
     /// The presence lease of card sessions, in seconds (None: card sessions have none).
@@ -199,6 +213,7 @@ impl Sessions {
             presence_hash: presence.map(|_| hash_id(&presence_token(&csrf))),
             presence_until: presence.map(|secs| now + secs),
             facility_serial: login.credential.facility_certificate.clone(),
+            lend: None,
         };
         self.store.portal_create_session(&record, &entry, now_ms).await?;
         let max_age = expires_at - now + KEPT_AFTER_END_SECS;
@@ -212,23 +227,90 @@ impl Sessions {
             auth_time: login.auth_time,
             expires_at: record.expires_at,
             presence: presence.is_some(),
+            lend: None,
         };
         Ok(Created { session, set_cookie, csrf })
     }
 
-    /// The session the request's cookie names, if it is live at `now`, with its CSRF token.
+    /// The session the request's cookie names, if it is live at `now` and not lent, with its CSRF token. A
+    /// session whose reader is lent (D91) is nobody's to use: it is not returned (see [`Self::current_lent_ok`]).
     pub async fn current(&self, headers: &HeaderMap, now: i64) -> Result<Option<(Session, String)>, SessionError> {
         self.of_cookie(session_cookie(headers).as_deref(), now).await
     }
 
-    /// The session a session cookie's value `id` names (none without a cookie), if it is live at `now`, with
-    /// its CSRF token.
+    /// The session a session cookie's value `id` names (none without a cookie), if it is live at `now` and not
+    /// lent, with its CSRF token (the OIDC `/authorize` reads it so).
     pub async fn of_cookie(&self, id: Option<&str>, now: i64) -> Result<Option<(Session, String)>, SessionError> {
+        let found = self.of_cookie_any(id, now).await?;
+        Ok(found.filter(|(s, _)| lending::state(s.lend.as_ref(), now) == LendState::NotLent))
+    }
+
+    /// The session the request's cookie names, if it is live at `now`, **lent or not** (a lend that ran out
+    /// is over: not returned), with its CSRF token. Only the pages a lent session must keep serving use it: the
+    /// consent pages (`/consent/*`), the lend's own endpoints and the card-removed report (D91). Whoever uses it
+    /// decides what a lent session may do there; `session.lend` says whether it is lent.
+    pub async fn current_lent_ok(
+        &self,
+        headers: &HeaderMap,
+        now: i64,
+    ) -> Result<Option<(Session, String)>, SessionError> {
+        let found = self.of_cookie_any(session_cookie(headers).as_deref(), now).await?;
+        Ok(found.filter(|(s, _)| !matches!(lending::state(s.lend.as_ref(), now), LendState::RanOut(_))))
+    }
+
+    /// The session cookie's session live at `now` whatever its lend (running or run out): the lend guard's
+    /// view, which ends run-out lends and pauses running ones.
+    pub(crate) async fn of_cookie_any(
+        &self,
+        id: Option<&str>,
+        now: i64,
+    ) -> Result<Option<(Session, String)>, SessionError> {
         let Some(id) = id else { return Ok(None) };
         match self.store.portal_session(&hash_id(id), now).await? {
             Some(record) => Ok(Some((decode(record)?, self.secret.csrf_token(id)))),
             None => Ok(None),
         }
+    }
+
+    /// Lend the reader of card session `session` until `until` for `consent` (D91), appending `entry`
+    /// (`session.lend`) with it at `now_ms`: the session as lent, or None when it cannot be lent any more
+    /// (ended, lent meanwhile, its lease lapsed).
+    pub async fn lend(
+        &self,
+        session: &Session,
+        until: i64,
+        consent: &ConsentRef,
+        entry: &AuditEvent,
+        now_ms: i64,
+    ) -> Result<Option<Session>, SessionError> {
+        let lent = self.store.portal_lend_session(&session.id_hash, until, consent.as_str(), entry, now_ms).await?;
+        lent.map(decode).transpose()
+    }
+
+    /// Note that the login card of the lent session `id_hash` was reported out at `now`: the session, if its
+    /// lend runs.
+    pub async fn lend_card_out(&self, id_hash: &str, now: i64) -> Result<Option<Session>, SessionError> {
+        self.store.portal_lend_card_out(id_hash, now).await?.map(decode).transpose()
+    }
+
+    /// End the running lend of `session` (its card is back), appending `entry` (`session.lend.return`) with it
+    /// at `now_ms`; a session on a presence lease gets a fresh lease. The session, if its lend ran.
+    pub async fn return_lend(
+        &self,
+        session: &Session,
+        entry: &AuditEvent,
+        now_ms: i64,
+    ) -> Result<Option<Session>, SessionError> {
+        let now = now_ms.div_euclid(1000);
+        let lease = self.presence_secs.filter(|_| session.presence).map(|secs| now.saturating_add(secs));
+        self.store.portal_return_lend(&session.id_hash, lease, entry, now_ms).await?.map(decode).transpose()
+    }
+
+    /// End the sessions whose lend ran out by `now` (`lend-expired`, audited `session.lend.expired`): only
+    /// `only`'s (the browser's next request; the caller sends its back-channel logout) or all (housekeeping;
+    /// notified through the claim of ended sessions). The sessions ended.
+    pub async fn end_lapsed_lends(&self, now: i64, only: Option<&str>) -> Result<Vec<Session>, SessionError> {
+        self.store.portal_end_lapsed_lends(now, only).await?.into_iter().map(decode).collect()
     }
 
     /// How the session the request's cookie names ended, if it ended without the person's own doing (D59):
@@ -240,9 +322,10 @@ impl Sessions {
         Ok(self.store.portal_session_record(&hash_id(&id)).await?.and_then(|r| ended_problem(&r, now)))
     }
 
-    /// The session whose id hash is `id_hash`, if it is live at `now` (the session behind a grant: the console
-    /// checks it on every request, D42).
-    pub async fn live(&self, id_hash: &str, now: i64) -> Result<Option<Session>, SessionError> {
+    /// The session whose id hash is `id_hash`, if it is live at `now`, lent or not (the session behind a
+    /// grant: the console checks it on every request, D42, and tells a lent session's person that it is paused,
+    /// D91).
+    pub async fn live_lent_ok(&self, id_hash: &str, now: i64) -> Result<Option<Session>, SessionError> {
         self.store.portal_session(id_hash, now).await?.map(decode).transpose()
     }
 
@@ -276,7 +359,8 @@ fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
         return match record.end_reason.as_deref()? {
             // The lease lapsed, or the card agent reported the card removed with no page open (the page's
             // own card watch ends its sessions without a reason: it names the removal itself).
-            "presence-lapsed" | "card-removed" => Some(Problem::EndedCardRemoved),
+            // A lend of the reader that ran out without the card back (D91) is a card removal too.
+            "presence-lapsed" | "card-removed" | "lend-expired" => Some(Problem::EndedCardRemoved),
             "ended-by-operator"
             | "account-disabled"
             | "facility-suspended"
@@ -372,6 +456,7 @@ pub(crate) fn decode(record: SessionRecord) -> Result<Session, SessionError> {
         auth_time: record.auth_time,
         expires_at: record.expires_at,
         presence: record.presence_hash.is_some(),
+        lend: record.lend.map(|l| Lend { until: l.until, lent_for: l.lent_for, card_out_at: l.card_out_at }),
     })
 }
 

@@ -316,6 +316,100 @@ macro_rules! sessions_store {
                 Ok(ended.len())
             }
 
+            async fn portal_lend_session(
+                &self,
+                id_hash: &str,
+                until: i64,
+                lent_for: &str,
+                entry: &AuditEvent,
+                at_ms: i64,
+            ) -> Result<Option<SessionRecord>, StoreError> {
+                let mut w = self.write(at_ms).await?;
+                let lent = sqlx::query_as::<$db, sso::SessionRow>(sso::LEND_SESSION)
+                    .bind(until)
+                    .bind(lent_for)
+                    .bind(id_hash)
+                    .bind(w.now())
+                    .fetch_optional(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                if lent.is_none() {
+                    return Ok(None);
+                }
+                w.append(entry).await?;
+                w.commit().await?;
+                Ok(lent.map(sso::session))
+            }
+
+            async fn portal_lend_card_out(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
+                let _writer = self.writer().await;
+                Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::LEND_CARD_OUT)
+                    .bind(now)
+                    .bind(id_hash)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)?
+                    .map(sso::session))
+            }
+
+            async fn portal_return_lend(
+                &self,
+                id_hash: &str,
+                presence_until: Option<i64>,
+                entry: &AuditEvent,
+                at_ms: i64,
+            ) -> Result<Option<SessionRecord>, StoreError> {
+                let mut w = self.write(at_ms).await?;
+                let returned = sqlx::query_as::<$db, sso::SessionRow>(sso::RETURN_LEND)
+                    .bind(w.now())
+                    .bind(id_hash)
+                    .bind(presence_until)
+                    .fetch_optional(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?;
+                if returned.is_none() {
+                    return Ok(None);
+                }
+                w.append(entry).await?;
+                w.commit().await?;
+                Ok(returned.map(sso::session))
+            }
+
+            async fn portal_end_lapsed_lends(
+                &self,
+                now: i64,
+                only: Option<&str>,
+            ) -> Result<Vec<SessionRecord>, StoreError> {
+                let mut w = self.write(now.saturating_mul(1000)).await?;
+                let ended = match only {
+                    Some(id_hash) => sqlx::query_as::<$db, sso::SessionRow>(sso::END_LAPSED_LEND)
+                        .bind(now)
+                        .bind(id_hash)
+                        .fetch_all(&mut *w.tx)
+                        .await
+                        .map_err(Self::err)?,
+                    None => sqlx::query_as::<$db, sso::SessionRow>(sso::END_LAPSED_LENDS)
+                        .bind(now)
+                        .fetch_all(&mut *w.tx)
+                        .await
+                        .map_err(Self::err)?,
+                };
+                if ended.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // The housekeeping's: revoked here, notified through the claim. One browser's: the calling server
+                // revokes and notifies at once, as it does after a card removal.
+                if only.is_none() {
+                    Self::revoke_grants_of(&mut w.tx, &ended).await?;
+                }
+                let ended: Vec<SessionRecord> = ended.into_iter().map(sso::session).collect();
+                for s in &ended {
+                    w.append(&sso::lend_expired_event(s)).await?;
+                }
+                w.commit().await?;
+                Ok(ended)
+            }
+
             async fn portal_sweep(&self, now: i64, grace: i64, batch: i64) -> Result<SweepCounts, StoreError> {
                 let _writer = self.writer().await;
                 let run = |sql: &'static str, deadline: i64| async move {

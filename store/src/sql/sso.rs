@@ -1,6 +1,7 @@
 //! SQL and row conversions of the SSO portal and OpenID Connect tables (migration 0008, D24).
 
 use crate::audit::{AuditEvent, Outcome};
+use crate::sso::LendRecord;
 use crate::{
     Actor, GrantOp, GrantRecord, OidcClientRecord, OnceRecord, PortalUser, ServiceRecord, SessionRecord, TokenWrite,
 };
@@ -13,10 +14,16 @@ macro_rules! user_columns {
          disabled_at"
     };
 }
-macro_rules! session_columns {
+macro_rules! session_insert_columns {
     () => {
         "id_hash, person_key, card_id, data, auth_time, created_at, expires_at, ended_at, facility_id, end_reason, \
          presence_hash, presence_until, facility_serial"
+    };
+}
+/// The inserted columns and the lend's (migration 0025, D91), which a new session never has.
+macro_rules! session_columns {
+    () => {
+        concat!(session_insert_columns!(), ", lent_until, lent_for, lent_card_out")
     };
 }
 macro_rules! client_columns {
@@ -41,14 +48,14 @@ pub(super) const USE_TOTP_STEP: &str =
 
 pub(super) const INSERT_SESSION: &str = concat!(
     "INSERT INTO portal_sessions (",
-    session_columns!(),
+    session_insert_columns!(),
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
 );
 pub(super) const LIVE_SESSION: &str = concat!(
     "SELECT ",
     session_columns!(),
     " FROM portal_sessions WHERE id_hash = $1 AND ended_at IS NULL AND expires_at > $2 \
-     AND (presence_until IS NULL OR presence_until > $2)"
+     AND (presence_until IS NULL OR presence_until > $2 OR lent_until IS NOT NULL)"
 );
 /// A session's row whatever its state (`$1` the id hash): how a session the browser still names ended.
 pub(super) const ANY_SESSION: &str = concat!("SELECT ", session_columns!(), " FROM portal_sessions WHERE id_hash = $1");
@@ -60,7 +67,7 @@ pub(super) const END_SESSION: &str = concat!(
 );
 pub(super) const END_CARD_SESSIONS: &str = concat!(
     "UPDATE portal_sessions SET ended_at = $1, notified_at = $1 WHERE card_id = $2 AND person_key = $3 \
-     AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+     AND ended_at IS NULL AND expires_at > $1 AND (lent_until IS NULL OR lent_until <= $1) RETURNING ",
     session_columns!()
 );
 
@@ -253,6 +260,9 @@ pub(super) type SessionRow = (
     Option<String>,
     Option<i64>,
     Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
 );
 /// `client_columns!`.
 pub(super) type ClientRow = (String, String, String, i64);
@@ -288,6 +298,7 @@ pub(super) fn session(r: SessionRow) -> SessionRecord {
         presence_hash: r.10,
         presence_until: r.11,
         facility_serial: r.12,
+        lend: r.13.map(|until| LendRecord { until, lent_for: r.14.unwrap_or_default(), card_out_at: r.15 }),
     }
 }
 
@@ -330,7 +341,7 @@ pub(super) const PERSON_SESSIONS: &str = concat!(
     "SELECT ",
     session_columns!(),
     " FROM portal_sessions WHERE person_key = $1 AND ended_at IS NULL AND expires_at > $2 \
-     AND (presence_until IS NULL OR presence_until > $2) ORDER BY created_at DESC, id_hash"
+     AND (presence_until IS NULL OR presence_until > $2 OR lent_until IS NOT NULL) ORDER BY created_at DESC, id_hash"
 );
 pub(super) const END_FACILITY_SESSIONS: &str = concat!(
     "UPDATE portal_sessions SET ended_at = $1, end_reason = $2 ",
@@ -361,12 +372,65 @@ pub(super) const CLAIM_ENDED_SESSIONS: &str = concat!(
 /// `$3` card, `$4` now); end the sessions whose lease lapsed (`$1` now, `$2` reason; notified later).
 pub(super) const RENEW_PRESENCE: &str = concat!(
     "UPDATE portal_sessions SET presence_until = $1 WHERE presence_hash = $2 AND card_id = $3 ",
-    "AND ended_at IS NULL AND expires_at > $4 AND presence_until > $4 RETURNING ",
+    "AND ended_at IS NULL AND expires_at > $4 AND (presence_until > $4 OR lent_until > $4) RETURNING ",
     session_columns!()
 );
+/// A lent session's lease is held until its lend ends (D91): the lend's own end decides.
 pub(super) const END_LAPSED_SESSIONS: &str = concat!(
     "UPDATE portal_sessions SET ended_at = $1, end_reason = $2 WHERE presence_until <= $1 ",
+    "AND lent_until IS NULL AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    session_columns!()
+);
+
+// ---- Lending the reader (migration 0025, D91) ----
+
+/// Lend a live card session that is not lent (`$1` until, `$2` what for, `$3` the id hash, `$4` now).
+/// The audit entry of a session whose lend ran out (`session.lend.expired`): the system ended it.
+pub(super) fn lend_expired_event(s: &SessionRecord) -> AuditEvent {
+    let lend = s.lend.as_ref();
+    AuditEvent {
+        actor: "system".into(),
+        action: "session.lend.expired".into(),
+        target: s.person_key.clone(),
+        outcome: Outcome::Ok,
+        detail: json!({
+            "reason": "lend-expired",
+            "lent_for": lend.map(|l| l.lent_for.as_str()),
+            "lent_until": lend.map(|l| l.until),
+            "card_out": lend.is_some_and(|l| l.card_out_at.is_some()),
+        }),
+    }
+}
+
+pub(super) const LEND_SESSION: &str = concat!(
+    "UPDATE portal_sessions SET lent_until = $1, lent_for = $2, lent_card_out = NULL WHERE id_hash = $3 ",
+    "AND card_id IS NOT NULL AND lent_until IS NULL AND ended_at IS NULL AND expires_at > $4 ",
+    "AND (presence_until IS NULL OR presence_until > $4) RETURNING ",
+    session_columns!()
+);
+/// The login card was reported out during a running lend (`$1` now, `$2` the id hash).
+pub(super) const LEND_CARD_OUT: &str = concat!(
+    "UPDATE portal_sessions SET lent_card_out = $1 WHERE id_hash = $2 AND lent_until > $1 ",
     "AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    session_columns!()
+);
+/// End a running lend (`$1` now, `$2` the id hash, `$3` the new presence lease: kept when NULL).
+pub(super) const RETURN_LEND: &str = concat!(
+    "UPDATE portal_sessions SET lent_until = NULL, lent_for = NULL, lent_card_out = NULL, ",
+    "presence_until = COALESCE($3, presence_until) WHERE id_hash = $2 AND lent_until > $1 ",
+    "AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    session_columns!()
+);
+/// Lends that ran out end their sessions (`$1` now); notified later, as the lapsed leases.
+pub(super) const END_LAPSED_LENDS: &str = concat!(
+    "UPDATE portal_sessions SET ended_at = $1, end_reason = 'lend-expired' WHERE lent_until <= $1 ",
+    "AND ended_at IS NULL AND expires_at > $1 RETURNING ",
+    session_columns!()
+);
+/// The same for one session (`$2` the id hash): the next request of a browser whose lend ran out.
+pub(super) const END_LAPSED_LEND: &str = concat!(
+    "UPDATE portal_sessions SET ended_at = $1, notified_at = $1, end_reason = 'lend-expired' WHERE lent_until <= $1 ",
+    "AND id_hash = $2 AND ended_at IS NULL AND expires_at > $1 RETURNING ",
     session_columns!()
 );
 pub(super) const SESSION_GRANTS: &str =

@@ -121,6 +121,7 @@ on_every_backend!(
     sso_sessions_end_with_their_account_or_facility_and_are_swept,
     services_are_kept_with_a_change_generation,
     card_presence_leases_are_renewed_and_lapse,
+    a_lent_session_keeps_its_lease_and_ends_when_the_lend_runs_out,
     a_person_lists_and_ends_only_their_own_sessions,
     console_grants_are_replaced_removed_and_audited,
     earlier_person_keys_are_claimed_once_with_their_grant,
@@ -1247,6 +1248,7 @@ fn sso_session(id: &str, person: &str, facility: Option<&FacilityId>, expires_at
         presence_hash: None,
         presence_until: None,
         facility_serial: None,
+        lend: None,
     }
 }
 
@@ -1449,6 +1451,91 @@ async fn card_presence_leases_are_renewed_and_lapse(db: TestDb) {
     assert_eq!(reasons, [("b", Some("presence-lapsed"))]);
     assert_eq!(s.portal_end_lapsed_sessions(now + 700).await.unwrap(), 1, "a, once its renewed lease passed");
     assert_eq!(s.oidc_grant("ga").await.unwrap().unwrap().state, "revoked");
+}
+
+/// Lending the reader (D91): only a live card session, once; its presence lease is held while the lend runs
+/// (not refused, not ended as lapsed, renewable); card removal does not end it; the return clears the lend and
+/// renews the lease; a lend that runs out ends its session (`lend-expired`, grants revoked, audited, claimed for
+/// back-channel logout), and a browser's own run-out lend only that one, marked notified.
+async fn a_lent_session_keeps_its_lease_and_ends_when_the_lend_runs_out(db: TestDb) {
+    let (s, other) = (db.store.clone(), db.another_handle().await);
+    let now = NOW;
+    let card = |id: &str| store::SessionRecord {
+        card_id: Some("card-1".into()),
+        presence_hash: Some(format!("token-of-{id}")),
+        presence_until: Some(now + 60),
+        ..sso_session(id, "hpki:x", None, now + 3600)
+    };
+    let entry = |action: &str| AuditEvent {
+        actor: "portal:hpki:x".into(),
+        action: action.into(),
+        target: "hpki:x".into(),
+        outcome: Outcome::Ok,
+        detail: serde_json::json!({}),
+    };
+    start_session(&*s, &card("a")).await;
+    start_session(&*s, &card("b")).await;
+    start_session(&*s, &card("c")).await;
+    start_session(&*s, &sso_session("pwd", "pwd:alice", None, now + 3600)).await;
+    s.oidc_create_grant(&sso_grant("gb", "b", now + 3600)).await.unwrap();
+    let at = now * 1000;
+    let lend = |id: &'static str, until: i64| {
+        let s = s.clone();
+        let e = entry("session.lend");
+        async move { s.portal_lend_session(id, until, "consent-1", &e, at).await.unwrap() }
+    };
+    assert!(lend("pwd", now + 300).await.is_none(), "a password session has no card to lend");
+    let lent = lend("a", now + 300).await.unwrap();
+    assert_eq!(
+        lent.lend.as_ref().map(|l| (l.until, l.lent_for.as_str(), l.card_out_at)),
+        Some((now + 300, "consent-1", None))
+    );
+    assert!(lend("a", now + 900).await.is_none(), "lent already");
+    assert!(lend("b", now + 300).await.is_some());
+    assert!(lend("c", now + 300).await.is_some());
+
+    // The lease lapses during the lend: the session is still found (its lend decides), not ended as lapsed.
+    assert!(other.portal_session("a", now + 120).await.unwrap().is_some(), "a lent session's lease is held");
+    assert_eq!(s.portal_end_lapsed_sessions(now + 120).await.unwrap(), 0, "no lent session ends as lapsed");
+    assert!(s.portal_end_card_sessions("hpki:x", "card-1", now + 120).await.unwrap().is_empty(), "card removal");
+    let out = s.portal_lend_card_out("a", now + 121).await.unwrap().unwrap();
+    assert_eq!(out.lend.and_then(|l| l.card_out_at), Some(now + 121));
+    assert!(s.portal_lend_card_out("pwd", now + 121).await.unwrap().is_none(), "not lent");
+
+    // The card is back: the lend ends, the lease starts afresh.
+    let back = other.portal_return_lend("a", Some(now + 422), &entry("session.lend.return"), at).await.unwrap();
+    let back = back.unwrap();
+    assert_eq!((back.lend, back.presence_until), (None, Some(now + 422)));
+    assert!(s.portal_return_lend("a", None, &entry("session.lend.return"), at).await.unwrap().is_none(), "twice");
+
+    // c's lend runs out and its browser comes back: only c ends, marked notified.
+    let c = s.portal_end_lapsed_lends(now + 300, Some("c")).await.unwrap();
+    assert_eq!(
+        c.iter().map(|r| (r.id_hash.as_str(), r.end_reason.as_deref())).collect::<Vec<_>>(),
+        [("c", Some("lend-expired"))]
+    );
+    // b's lend runs out: the housekeeping ends it; a (returned) lives on.
+    let ended = s.portal_end_lapsed_lends(now + 300, None).await.unwrap();
+    assert_eq!(ended.iter().map(|r| r.id_hash.as_str()).collect::<Vec<_>>(), ["b"]);
+    assert_eq!(s.oidc_grant("gb").await.unwrap().unwrap().state, "revoked");
+    assert!(s.portal_session("a", now + 300).await.unwrap().is_some());
+    let claimed = other.portal_claim_ended_sessions(now + 301, 10).await.unwrap();
+    let reasons: Vec<_> = claimed.iter().map(|c| (c.id_hash.as_str(), c.end_reason.as_deref())).collect();
+    assert_eq!(reasons, [("b", Some("lend-expired"))], "c was notified by the server that ended it");
+    let audit = s.audit_entries(0, 100).await.unwrap();
+    let actions: Vec<_> =
+        audit.iter().filter(|e| e.action.starts_with("session.lend")).map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "session.lend",
+            "session.lend",
+            "session.lend",
+            "session.lend.return",
+            "session.lend.expired",
+            "session.lend.expired"
+        ]
+    );
 }
 
 /// A person's live sessions are listed newest first (ended, expired and other people's left out); "log out

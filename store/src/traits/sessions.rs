@@ -106,4 +106,38 @@ pub trait Sessions: Send + Sync {
     /// (and notified) and grants past their deadline, both more than `grace` seconds ago, expired single-use
     /// values and login challenges, and rate-limit windows no replica reads any more. Safe to run on several replicas at once (deletes are idempotent).
     async fn portal_sweep(&self, now: i64, grace: i64, batch: i64) -> Result<SweepCounts, StoreError>;
+
+    /// Lend the live card session `id_hash` (not lent already, its presence lease not lapsed) until `until` for
+    /// `lent_for` (D91), appending `entry` (`session.lend`) in the same transaction, at `at_ms`: the session as
+    /// lent, or None (nothing written) when it is no such session.
+    async fn portal_lend_session(
+        &self,
+        id_hash: &str,
+        until: i64,
+        lent_for: &str,
+        entry: &AuditEvent,
+        at_ms: i64,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Note that the login card of `id_hash` was reported out at `now`, during its running lend: the session,
+    /// if its lend runs.
+    async fn portal_lend_card_out(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// End the running lend of `id_hash` (the login card is back), its presence lease renewed until
+    /// `presence_until` when given, appending `entry` (`session.lend.return`) in the same transaction, at
+    /// `at_ms`: the session, or None (nothing written) when no lend of it runs.
+    async fn portal_return_lend(
+        &self,
+        id_hash: &str,
+        presence_until: Option<i64>,
+        entry: &AuditEvent,
+        at_ms: i64,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// End the sessions whose lend ran out by `now` without the card back (end reason `lend-expired`) and
+    /// append `session.lend.expired` for each, in one transaction: every such session, their grants revoked
+    /// (housekeeping; their back-channel logout follows through [`Self::portal_claim_ended_sessions`]), or only
+    /// `only`'s (the browser's next request: marked notified, the calling server revokes its grants and sends
+    /// the back-channel logout at once, as after a card removal).
+    async fn portal_end_lapsed_lends(&self, now: i64, only: Option<&str>) -> Result<Vec<SessionRecord>, StoreError>;
 }

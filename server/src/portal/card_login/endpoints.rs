@@ -151,7 +151,8 @@ pub async fn submit(
 }
 
 /// `POST /logout/card-removed`: the card this session logged in with left its reader. The decision is
-/// [`presence::card_removed`]'s; this adapter finds the browser's session and writes the page.
+/// [`presence::card_removed`]'s; this adapter finds the browser's session and writes the page. A lent session
+/// (D91) is found too: the removal is noted and the answer is the paused page (423), which card-watch.js shows.
 pub async fn card_removed(
     State(state): State<PortalState>,
     PageLang(lang): PageLang,
@@ -159,13 +160,19 @@ pub async fn card_removed(
     Form(report): Form<CardRemovedReport>,
 ) -> Response {
     let now_ms = state.clock.now_unix_ms();
-    let current = match state.sessions.current(&headers, now_ms.div_euclid(1000)).await {
+    let current = match state.sessions.current_lent_ok(&headers, now_ms.div_euclid(1000)).await {
         Ok(current) => current,
         Err(e) => return unavailable_in(lang, e),
     };
     let current = current.as_ref().map(|(session, csrf)| CurrentSession { session, csrf });
     match presence::card_removed(&state, current, &report, now_ms).await {
         Ok(CardRemoved::NoSession | CardRemoved::Ended(_)) => signed_out(lang, None),
+        Ok(CardRemoved::Lent) => match current {
+            Some(CurrentSession { session, csrf }) => {
+                crate::portal::lending_endpoints::paused_page(lang, &state, session, csrf)
+            }
+            None => signed_out(lang, None),
+        },
         Err(CardRemovedRefused::StalePage) => pages::refused(lang, StatusCode::FORBIDDEN, M::StaleForm.text(lang)),
         Err(CardRemovedRefused::OtherCard) => {
             pages::refused(lang, StatusCode::CONFLICT, M::OtherCardSession.text(lang))

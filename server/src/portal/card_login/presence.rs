@@ -9,10 +9,15 @@
 //! * the card agent, with no page open (`POST /presence`, D26; the contract is
 //!   [`hcpki_agent_protocol::presence`]): `present` renews the session's presence lease, `removed` ends it.
 //!
+//! While the session's reader is lent to a patient's card (D91, [`crate::portal::lending`]) neither report
+//! ends it: a removal is noted (`session.lend.card_out`), the agent's `present` after that ends the lend, and a
+//! lend that ran out ends the session as `lend-expired`.
+//!
 //! Refusals are audited here, as the OIDC cores and the password sign-in audit theirs. What the decisions
 //! need of the portal is [`PresencePortal`], declared here and implemented by [`PortalState`], so the tests
 //! drive them with a stand-in.
 
+use crate::portal::lending::{self, OnPresent, OnRemoval};
 use crate::portal::refusals::named;
 use crate::portal::session::{Session, SessionError};
 use crate::portal::state::PortalState;
@@ -36,6 +41,16 @@ pub trait PresencePortal {
     /// End every live session of `person_key` that card `card_id` logged in, each as [`Self::end_session`]
     /// does with `card-removed`; how many ended.
     async fn end_card_sessions(&self, person_key: &str, card_id: &str, now: i64) -> Result<usize, SessionError>;
+
+    /// Note that the login card of the lent `session` is out, as `via` (`page`, `agent`) reported: audited
+    /// `session.lend.card_out` (D91).
+    async fn lend_card_out(&self, session: &Session, via: &str, now_ms: i64) -> Result<(), SessionError>;
+
+    /// End the running lend of `session`: its card is back, as `via` saw (audited `session.lend.return`).
+    async fn end_lend(&self, session: &Session, via: &str, now_ms: i64) -> Result<(), SessionError>;
+
+    /// End `session`, whose lend ran out without its card back (`lend-expired`, audited, back-channel logout).
+    async fn end_ran_out_lend(&self, session: &Session, now: i64) -> Result<(), SessionError>;
 
     /// Append an audit entry at once (a failure to write it is logged).
     async fn audit(&self, at_ms: i64, actor: &str, action: &str, target: &str, outcome: Outcome, detail: Value);
@@ -70,6 +85,8 @@ pub enum CardRemoved {
     NoSession,
     /// This person's sessions with this card ended: how many.
     Ended(usize),
+    /// The session's reader is lent (D91): the card is out as intended, noted; the session lives, paused.
+    Lent,
 }
 
 /// Why a card-removed report ended nothing. The messages are what the person is shown.
@@ -91,7 +108,7 @@ pub enum CardRemovedRefused {
 
 /// The home page reports the card of the browser's session `current` removed: end the sessions of this person
 /// that this card logged in, but only for the session's own card (derived from its verified certificate at
-/// login) and the session's own CSRF token.
+/// login) and the session's own CSRF token. A lent session (D91) is not ended: the removal is noted.
 pub async fn card_removed(
     portal: &impl PresencePortal,
     current: Option<CurrentSession<'_>>,
@@ -111,9 +128,20 @@ pub async fn card_removed(
         portal.refuse(&actor, "portal.card-removed", "-", detail).await;
         return Err(CardRemovedRefused::OtherCard);
     }
-    Ok(CardRemoved::Ended(
-        portal.end_card_sessions(&session.person_key, &report.card_id, now_ms.div_euclid(1000)).await?,
-    ))
+    let now = now_ms.div_euclid(1000);
+    match lending::card_removed(session.lend.as_ref(), now) {
+        OnRemoval::EndSession => {
+            Ok(CardRemoved::Ended(portal.end_card_sessions(&session.person_key, &report.card_id, now).await?))
+        }
+        OnRemoval::NoteCardOut => {
+            portal.lend_card_out(session, "page", now_ms).await?;
+            Ok(CardRemoved::Lent)
+        }
+        OnRemoval::EndRanOut => {
+            portal.end_ran_out_lend(session, now).await?;
+            Ok(CardRemoved::Ended(1))
+        }
+    }
 }
 
 /// The card agent's presence report, parsed: a token and a card id of the agent's form, and the event.
@@ -170,17 +198,35 @@ pub enum PresenceRefused {
 }
 
 /// The card agent reports the login card present or removed at `now`: the session's lease is renewed first
-/// either way (a report for no live session is refused), then a removed card ends the session.
+/// either way (a report for no live session is refused), then a removed card ends the session. While the
+/// session's reader is lent (D91) a removal is noted instead (answered as a removal: the agent forgets the
+/// registration, and the page registers again after the return), and `present` after it ends the lend.
 pub async fn presence(
     portal: &impl PresencePortal,
     report: PresenceReport<'_>,
     now: i64,
 ) -> Result<PresenceAnswer, PresenceRefused> {
     let session = portal.renew_presence(report.token, report.card_id, now).await?.ok_or(PresenceRefused::NoSession)?;
+    let renewed = PresenceAnswer::Renewed { lease_secs: portal.presence_secs().unwrap_or_default() };
+    let lend = session.lend.as_ref();
     match report.event {
-        Event::Present => Ok(PresenceAnswer::Renewed { lease_secs: portal.presence_secs().unwrap_or_default() }),
+        Event::Present => match lending::card_present(lend, now) {
+            OnPresent::Renew => Ok(renewed),
+            OnPresent::EndLend => {
+                portal.end_lend(&session, "agent", now.saturating_mul(1000)).await?;
+                Ok(renewed)
+            }
+            OnPresent::EndRanOut => {
+                portal.end_ran_out_lend(&session, now).await?;
+                Err(PresenceRefused::NoSession)
+            }
+        },
         Event::Removed => {
-            portal.end_session(&session, "card-removed", now).await?;
+            match lending::card_removed(lend, now) {
+                OnRemoval::EndSession => portal.end_session(&session, "card-removed", now).await?,
+                OnRemoval::NoteCardOut => portal.lend_card_out(&session, "agent", now.saturating_mul(1000)).await?,
+                OnRemoval::EndRanOut => portal.end_ran_out_lend(&session, now).await?,
+            }
             Ok(PresenceAnswer::Ended)
         }
     }
@@ -204,6 +250,18 @@ impl PresencePortal for PortalState {
 
     async fn end_card_sessions(&self, person_key: &str, card_id: &str, now: i64) -> Result<usize, SessionError> {
         self.end_sessions_for_card(person_key, card_id, now).await
+    }
+
+    async fn lend_card_out(&self, session: &Session, via: &str, now_ms: i64) -> Result<(), SessionError> {
+        self.note_lend_card_out(session, via, now_ms).await
+    }
+
+    async fn end_lend(&self, session: &Session, via: &str, now_ms: i64) -> Result<(), SessionError> {
+        self.return_lend(session, via, now_ms).await.map(|_| ())
+    }
+
+    async fn end_ran_out_lend(&self, session: &Session, now: i64) -> Result<(), SessionError> {
+        self.end_lend_ran_out(&session.id_hash, now).await.map(|_| ())
     }
 
     async fn audit(&self, at_ms: i64, actor: &str, action: &str, target: &str, outcome: Outcome, detail: Value) {

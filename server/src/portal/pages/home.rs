@@ -90,6 +90,7 @@ pub fn home(lang: Lang, page: &HomePage<'_>) -> Response {
             csrf: Some(page.csrf),
             presence: page.presence,
             continue_to: None,
+            lent: None,
         },
     });
     let chrome = Chrome { lang, facility: PcFacility::from(page.facility), switch: None };

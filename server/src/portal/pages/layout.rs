@@ -88,6 +88,9 @@ pub struct BodyData<'a> {
     pub presence: Option<&'a str>,
     /// `data-continue`: where the page goes on to.
     pub continue_to: Option<&'a str>,
+    /// `data-lent`: the session's reader is lent (D91); the value is when the lend ends (Unix seconds). The
+    /// card watch then waits for the login card to come back instead of ending the session.
+    pub lent: Option<&'a str>,
 }
 
 /// A page, with the portal's own script when `scripts` is given: the CSP then allows exactly that script
@@ -165,7 +168,7 @@ fn document(chrome: &Chrome<'_>, title: &str, body: Markup, scripts: Option<Scri
     };
     let body = html! {
         body class="portal" data-agent=[data.agent] data-card=[data.card] data-csrf=[data.csrf]
-            data-presence=[data.presence] data-continue=[data.continue_to] {
+            data-presence=[data.presence] data-continue=[data.continue_to] data-lent=[data.lent] {
             a class="skip" href="#main" { (t(M::SkipToMain)) }
             header {
                 p class="brand" { a href="/" { (t(M::Portal)) } }
@@ -200,7 +203,7 @@ pub(super) fn sign_out_form(csrf: &str, label: &str) -> Markup {
 
 /// Unix seconds as Japan time, `YYYY-MM-DD HH:MM (日本時間)` (the portal serves Japan's clinics), in a `<time>`
 /// whose `datetime` is the UTC instant.
-pub(super) fn jst(unix: i64, lang: Lang) -> Markup {
+pub fn jst(unix: i64, lang: Lang) -> Markup {
     let zone = if lang == Lang::Ja { "(日本時間)" } else { " (Japan time)" };
     html! { (jst_bare(unix)) (zone) }
 }

@@ -21,6 +21,7 @@ pub fn continuing(lang: Lang, return_to: &str, agent: &str, card_id: &str, csrf:
         csrf: Some(csrf),
         presence: Some(presence),
         continue_to: Some(return_to),
+        lent: None,
     };
     let scripts = Scripts { src: "/static/card-watch.js", agent, data };
     page_with(&Chrome::new(lang), StatusCode::OK, t(M::SignedIn), body, Some(scripts))

@@ -7,6 +7,7 @@ use super::{
     PresenceRefused, PresenceReport, card_removed, presence,
 };
 use crate::policy::Subject;
+use crate::portal::lending::Lend;
 use crate::portal::session::{CredentialDetails, Session, SessionError};
 use hcpki_ca::audit::Outcome;
 use serde_json::{Value, json};
@@ -69,6 +70,21 @@ impl PresencePortal for Portal {
         Ok(2)
     }
 
+    async fn lend_card_out(&self, session: &Session, via: &str, now_ms: i64) -> Result<(), SessionError> {
+        self.note(format!("card out {} {via} {now_ms}", session.id_hash));
+        Self::failing(self.end_fails)
+    }
+
+    async fn end_lend(&self, session: &Session, via: &str, now_ms: i64) -> Result<(), SessionError> {
+        self.note(format!("end lend {} {via} {now_ms}", session.id_hash));
+        Self::failing(self.end_fails)
+    }
+
+    async fn end_ran_out_lend(&self, session: &Session, now: i64) -> Result<(), SessionError> {
+        self.note(format!("end ran out {} {now}", session.id_hash));
+        Self::failing(self.end_fails)
+    }
+
     async fn audit(&self, at_ms: i64, actor: &str, action: &str, target: &str, outcome: Outcome, detail: Value) {
         self.note(format!("audit {at_ms} {actor} {action} {target} {outcome:?} {detail}"));
     }
@@ -93,7 +109,13 @@ fn session(card_id: Option<&str>) -> Session {
         auth_time: NOW - 60,
         expires_at: NOW + 3600,
         presence: card_id.is_some(),
+        lend: None,
     }
+}
+
+/// [`session`] of card `CARD` with its reader lent until `until`, the card reported out at `out`.
+fn lent(until: i64, out: Option<i64>) -> Session {
+    Session { lend: Some(Lend { until, lent_for: "consent-1".into(), card_out_at: out }), ..session(Some(CARD)) }
 }
 
 async fn report_removed(
@@ -211,4 +233,48 @@ async fn a_presence_report_the_sessions_cannot_answer_is_unavailable() {
         assert!(matches!(refused, PresenceRefused::Unavailable(SessionError::Damaged(_))), "{refused:?}");
         assert_eq!(portal.log().len(), done, "{:?}", portal.log());
     }
+}
+
+#[tokio::test]
+async fn the_pages_removal_report_notes_the_card_out_of_a_lent_session_and_ends_nothing() {
+    let portal = Portal::default();
+    let own = lent(NOW + 300, None);
+    let answer = report_removed(&portal, Some(&own), "session-csrf", CARD).await;
+    assert_eq!(answer.unwrap(), CardRemoved::Lent);
+    assert_eq!(portal.log(), [format!("card out session-hash page {}", NOW * 1000)], "no session ended");
+    // Another card's report is refused as always, before the lend is looked at.
+    let portal = Portal::default();
+    assert!(matches!(
+        report_removed(&portal, Some(&own), "session-csrf", OTHER_CARD).await,
+        Err(CardRemovedRefused::OtherCard)
+    ));
+    // A lend that ran out ends the session as lend-expired.
+    let portal = Portal::default();
+    let over = lent(NOW, None);
+    assert_eq!(report_removed(&portal, Some(&over), "session-csrf", CARD).await.unwrap(), CardRemoved::Ended(1));
+    assert_eq!(portal.log(), [format!("end ran out session-hash {NOW}")]);
+}
+
+#[tokio::test]
+async fn the_agents_reports_during_a_lend_note_the_card_out_then_end_the_lend_when_it_is_back() {
+    let renew = format!("renew {TOKEN} {CARD} {NOW}");
+    // The routine renewal before the physician pulls the card: the lend goes on.
+    let portal = Portal { lease: Some(120), live: Some(lent(NOW + 300, None)), ..Portal::default() };
+    let report = PresenceReport::parse(TOKEN, CARD, "present").unwrap();
+    assert_eq!(presence(&portal, report, NOW).await.unwrap(), PresenceAnswer::Renewed { lease_secs: 120 });
+    assert_eq!(portal.log(), [renew.clone()]);
+    // The card leaves: noted, not ended (answered as a removal: the agent forgets the registration).
+    let report = PresenceReport::parse(TOKEN, CARD, "removed").unwrap();
+    assert_eq!(presence(&portal, report, NOW).await.unwrap(), PresenceAnswer::Ended);
+    assert_eq!(portal.log(), [renew.clone(), renew.clone(), format!("card out session-hash agent {}", NOW * 1000)]);
+    // The card is back after it was out: the lend ends.
+    let portal = Portal { lease: Some(120), live: Some(lent(NOW + 300, Some(NOW - 5))), ..Portal::default() };
+    let report = PresenceReport::parse(TOKEN, CARD, "present").unwrap();
+    assert_eq!(presence(&portal, report, NOW).await.unwrap(), PresenceAnswer::Renewed { lease_secs: 120 });
+    assert_eq!(portal.log(), [renew.clone(), format!("end lend session-hash agent {}", NOW * 1000)]);
+    // Too late: the session ends as lend-expired, and the agent is told it has no session.
+    let portal = Portal { lease: Some(120), live: Some(lent(NOW, Some(NOW - 5))), ..Portal::default() };
+    let report = PresenceReport::parse(TOKEN, CARD, "present").unwrap();
+    assert!(matches!(presence(&portal, report, NOW).await, Err(PresenceRefused::NoSession)));
+    assert_eq!(portal.log(), [renew, format!("end ran out session-hash {NOW}")]);
 }
