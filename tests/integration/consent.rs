@@ -10,7 +10,7 @@
 //! facility's PC, a wrong patient ID, a request for a purpose without a template, a second consent while one is
 //! live); the audit never holds the four items.
 
-use crate::agent::{self, hpki};
+use crate::agent;
 use crate::browser::{Chromium, nss_trust};
 use crate::harness::{Backend, describe};
 use crate::oidc::{self, Portal, Rp};
@@ -18,8 +18,9 @@ use crate::signing_requests::{access_token, pem, wait_text_in_popup};
 use crate::tsa::ReferenceTsa;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hcpki_vcard::identity::{Identity, JpkiIdentity, JpkiPins};
-use hcpki_vcard::testpki::{CrlValidity, JpkiSubject, JpkiTestCas};
+use hcpki_vcard::hpki::HpkiLayout;
+use hcpki_vcard::identity::{HpkiIdentity, HpkiPins, Identity, JpkiIdentity, JpkiPins};
+use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas, JpkiSubject, JpkiTestCas};
 use serde_json::{Value, json};
 use std::process::Command;
 
@@ -56,6 +57,13 @@ period = "紹介先での診療が終わるまで"
 withdrawal = "受付または担当医師に申し出てください。"
 "#;
 
+/// A physician's HPKI card under `cas` (whose CRLs the test signs).
+fn physician_card(cas: &HpkiTestCas) -> Identity {
+    let subject = HpkiSubject::default();
+    let credentials = cas.issue(&subject).unwrap();
+    Identity::Hpki(HpkiIdentity { subject, layout: HpkiLayout::JMA, pins: HpkiPins::default(), credentials })
+}
+
 /// A patient's My Number card under `cas`.
 fn patient_card(cas: &JpkiTestCas) -> Identity {
     let subject = JpkiSubject::default();
@@ -70,6 +78,8 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     let tsa = ReferenceTsa::start(tsa_dir.path());
     let cas = JpkiTestCas::new().unwrap();
     let patient = patient_card(&cas);
+    let hpki_cas = HpkiTestCas::new().unwrap();
+    let physician = physician_card(&hpki_cas);
     let named = |id: &Identity, name: &str| id.certificates().into_iter().find(|(n, _)| *n == name).unwrap().1.to_vec();
     let agent_port = crate::harness::free_port();
     let agent_origin = format!("http://127.0.0.1:{agent_port}");
@@ -77,36 +87,47 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     // The portal: card login trusting the HPKI root and both JPKI roots (the login's authentication root, the
     // patient's signing root), the signing root's CRL cached from a file (the JPKI revocation source), the
     // reference TSA, the EMR's template.
+    // The CRLs of the patient's signing root and of the physician's signature CA (the attestation's B-LT).
     let crl_file = tsa_dir.path().join("jpki-sign.crl");
     std::fs::write(&crl_file, cas.sign_crl(&[], CrlValidity::fresh(24)).unwrap()).unwrap();
+    let hpki_crl_file = tsa_dir.path().join("hpki-signature-ca.crl");
+    std::fs::write(&hpki_crl_file, hpki_cas.signature_crl(&[], CrlValidity::fresh(24)).unwrap()).unwrap();
     let extra = format!(
         "card_agent = \"{agent_origin}\"\ncard_presence_secs = 600\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
-         jpki_anchors = [\"jpki-root.der\", \"jpki-sign-root.der\"]\nintermediates = [\"hpki-auth-ca.der\"]\n\
-         revocation = \"fail-open\"\ncrl_urls = [\"file:{}\"]\n\n[signing]\nanchors = [\"jpki-sign-root.der\"]\n\n\
+         jpki_anchors = [\"jpki-root.der\", \"jpki-sign-root.der\"]\nintermediates = [\"hpki-auth-ca.der\", \"hpki-sig-ca.der\"]\n\
+         revocation = \"fail-open\"\ncrl_urls = [\"file:{}\", \"file:{}\"]\n\n[signing]\nanchors = [\"jpki-sign-root.der\"]\n\n\
          [[signing.tsa]]\nurl = \"{}\"\nroots = [\"{}\"]\npolicy = \"{}\"\n{TEMPLATES}",
         crl_file.display(),
+        hpki_crl_file.display(),
         tsa.url,
         tsa.root().display(),
         ReferenceTsa::POLICY
     );
-    let (hpki_root, hpki_auth) = (named(hpki(), "root-ca"), named(hpki(), "authentication-ca"));
+    let (hpki_root, hpki_auth) = (named(&physician, "root-ca"), named(&physician, "authentication-ca"));
+    let hpki_sig = named(&physician, "signature-ca");
     let login_jpki_root = named(agent::jpki(), "auth-ca");
     let sign_root = named(&patient, "sign-ca");
     let p = Portal::start_in(crate::harness::Hcpki::initialized(b), &extra, |h| {
         std::fs::write(h.dir().join("hpki-root.der"), &hpki_root).unwrap();
         std::fs::write(h.dir().join("hpki-auth-ca.der"), &hpki_auth).unwrap();
+        std::fs::write(h.dir().join("hpki-sig-ca.der"), &hpki_sig).unwrap();
         std::fs::write(h.dir().join("jpki-root.der"), &login_jpki_root).unwrap();
         std::fs::write(h.dir().join("jpki-sign-root.der"), &sign_root).unwrap();
     });
 
     // The physician at the facility PC, signed in with the HPKI card in reader 0.
     let ca = p.h.chain_file("server");
+    // The card holds its end-entity certificates only: the agent adds the HPKI signature CA (D71) for the
+    // physician's attestation.
+    std::fs::write(p.h.path("hpki-signature-ca.pem"), pem(&named(&physician, "signature-ca"))).unwrap();
+    let config = p.h.path("agent.toml");
+    std::fs::write(&config, "version = 1\n[signing]\nca_certificates = [\"hpki-signature-ca.pem\"]\n").unwrap();
     let agent = agent::Served::start_with(
         &p.issuer,
         &format!("127.0.0.1:{agent_port}"),
-        &["--portal-ca-file", ca.to_str().unwrap()],
+        &["--portal-ca-file", ca.to_str().unwrap(), "--config", config.to_str().unwrap()],
     );
-    let _physician_card = agent::insert(hpki(), 0);
+    let _physician_card = agent::insert(&physician, 0);
     agent.wait_card(0, "hpki");
     let (facility, cert, key) = oidc::issue_pc(&p.h, "Consent clinic");
     let pc = p.with_client_cert(cert, key);
@@ -263,7 +284,7 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     let (status, weak) = service_get(&p, &rp, &format!("/api/v1/consents/{attested}"));
     assert_eq!((status, weak["state"].as_str()), (200, Some("signed")), "{weak}");
     assert_eq!(weak["evidence"]["evidence_level"], "physician_attestation", "{weak}");
-    let signature_cert_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(named(hpki(), "signature")));
+    let signature_cert_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(named(&physician, "signature")));
     assert_eq!(weak["evidence"]["signer_certificate_sha256"], json!(signature_cert_sha));
     let claims = token_claims(&p, &pc, &rp, Some(&attested)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(claims["consent"]["evidence"]["evidence_level"], "physician_attestation", "{claims}");
@@ -296,7 +317,7 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
         assert!(denied.iter().any(|e| e["action"] == want), "{want} denied audited: {denied:?}");
     }
     let text = serde_json::to_string(&log).unwrap();
-    for secret in ["試験", "花子", "千代田", "19900101", PATIENT_ID] {
+    for secret in ["花子", "千代田", "霞が関", "419900101", PATIENT_ID] {
         assert!(!text.contains(secret), "the audit log holds {secret:?}");
     }
     p.h.ok(&["audit", "verify"]);
