@@ -24,7 +24,10 @@ use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas, JpkiSubject, J
 use serde_json::{Value, json};
 use std::process::Command;
 
-on_both_backends!(a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader);
+on_both_backends!(
+    a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader,
+    a_patient_consents_at_a_one_reader_pc_while_the_physician_lends_the_reader,
+);
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// The virtual My Number card's signature password (JpkiPins::default).
@@ -71,69 +74,128 @@ fn patient_card(cas: &JpkiTestCas) -> Identity {
     Identity::Jpki(JpkiIdentity { subject, pins: JpkiPins::default(), credentials })
 }
 
+/// The facility PC of the journeys: the portal (card login trusting the physician's HPKI root and both JPKI
+/// roots — the login's authentication root and the patient's signing root —, the CRLs of the patient's signing
+/// root and of the physician's signature CA cached from files: the JPKI revocation source and the attestation's
+/// B-LT, the reference TSA, the EMR's templates), the real card agent (owning only reader 0 on a one-reader PC),
+/// the physician signed in with the HPKI card in reader 0, the EMR's access token.
+struct Clinic {
+    p: Portal,
+    pc: Portal,
+    rp: Rp,
+    token: String,
+    agent: agent::Served,
+    agent_origin: String,
+    facility: String,
+    physician: Identity,
+    physician_card: hcpki_vcard::vpcd::VpcdCard,
+    patient: Identity,
+    sign_root: Vec<u8>,
+    tsa: ReferenceTsa,
+    _files: tempfile::TempDir,
+}
+
+fn named(id: &Identity, name: &str) -> Vec<u8> {
+    id.certificates().into_iter().find(|(n, _)| *n == name).unwrap().1.to_vec()
+}
+
+impl Clinic {
+    fn open(b: Backend, one_reader: bool) -> Self {
+        let files = tempfile::tempdir().unwrap();
+        let tsa = ReferenceTsa::start(files.path());
+        let cas = JpkiTestCas::new().unwrap();
+        let patient = patient_card(&cas);
+        let hpki_cas = HpkiTestCas::new().unwrap();
+        let physician = physician_card(&hpki_cas);
+        let agent_port = crate::harness::free_port();
+        let agent_origin = format!("http://127.0.0.1:{agent_port}");
+        let crl_file = files.path().join("jpki-sign.crl");
+        std::fs::write(&crl_file, cas.sign_crl(&[], CrlValidity::fresh(24)).unwrap()).unwrap();
+        let hpki_crl_file = files.path().join("hpki-signature-ca.crl");
+        std::fs::write(&hpki_crl_file, hpki_cas.signature_crl(&[], CrlValidity::fresh(24)).unwrap()).unwrap();
+        let extra = format!(
+            "card_agent = \"{agent_origin}\"\ncard_presence_secs = 600\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
+             jpki_anchors = [\"jpki-root.der\", \"jpki-sign-root.der\"]\n\
+             intermediates = [\"hpki-auth-ca.der\", \"hpki-sig-ca.der\"]\nrevocation = \"fail-open\"\n\
+             crl_urls = [\"file:{}\", \"file:{}\"]\n\n[signing]\nanchors = [\"jpki-sign-root.der\"]\n\n\
+             [[signing.tsa]]\nurl = \"{}\"\nroots = [\"{}\"]\npolicy = \"{}\"\n{TEMPLATES}",
+            crl_file.display(),
+            hpki_crl_file.display(),
+            tsa.url,
+            tsa.root().display(),
+            ReferenceTsa::POLICY
+        );
+        let (hpki_root, hpki_auth) = (named(&physician, "root-ca"), named(&physician, "authentication-ca"));
+        let hpki_sig = named(&physician, "signature-ca");
+        let login_jpki_root = named(agent::jpki(), "auth-ca");
+        let sign_root = named(&patient, "sign-ca");
+        let p = Portal::start_in(crate::harness::Hcpki::initialized(b), &extra, |h| {
+            std::fs::write(h.dir().join("hpki-root.der"), &hpki_root).unwrap();
+            std::fs::write(h.dir().join("hpki-auth-ca.der"), &hpki_auth).unwrap();
+            std::fs::write(h.dir().join("hpki-sig-ca.der"), &hpki_sig).unwrap();
+            std::fs::write(h.dir().join("jpki-root.der"), &login_jpki_root).unwrap();
+            std::fs::write(h.dir().join("jpki-sign-root.der"), &sign_root).unwrap();
+        });
+
+        // The card holds its end-entity certificates only: the agent adds the HPKI signature CA (D71) for the
+        // physician's attestation. On a one-reader PC it owns reader 0 only (agent.toml `readers`).
+        let ca = p.h.chain_file("server");
+        std::fs::write(p.h.path("hpki-signature-ca.pem"), pem(&hpki_sig)).unwrap();
+        let config = p.h.path("agent.toml");
+        let readers = if one_reader { "readers = [\"Virtual PCD 00 00\"]\n" } else { "" };
+        std::fs::write(
+            &config,
+            format!("version = 1\n{readers}[signing]\nca_certificates = [\"hpki-signature-ca.pem\"]\n"),
+        )
+        .unwrap();
+        let agent = agent::Served::start_with(
+            &p.issuer,
+            &format!("127.0.0.1:{agent_port}"),
+            &["--portal-ca-file", ca.to_str().unwrap(), "--config", config.to_str().unwrap()],
+        );
+        let physician_card = agent::insert(&physician, 0);
+        agent.wait_card(0, "hpki");
+        let (facility, cert, key) = oidc::issue_pc(&p.h, "Consent clinic");
+        let pc = p.with_client_cert(cert, key);
+        crate::portal_card::card_session(&pc, &agent);
+        let rp = Rp::load(&p);
+        let token = access_token(&p, &pc, &rp);
+        Self {
+            p,
+            pc,
+            rp,
+            token,
+            agent,
+            agent_origin,
+            facility,
+            physician,
+            physician_card,
+            patient,
+            sign_root,
+            tsa,
+            _files: files,
+        }
+    }
+
+    /// Headless Chromium with the physician's session cookie.
+    fn browser(&self, name: &str) -> Chromium {
+        let home = self.p.h.path(&format!("{name}-home"));
+        nss_trust(&home, &self.p.h.chain_file("server"));
+        let mut browser = Chromium::start(&home, &self.p.h.path(&format!("{name}-profile")));
+        browser.cmd(json!({"cmd": "viewport", "width": 1280, "height": 1000}));
+        let (_, session) = self.pc.cookies().into_iter().find(|(name, _)| name == "__Host-hcpki-session").unwrap();
+        browser.goto(&format!("{}/static/hcpki.css", self.p.issuer));
+        browser.eval(&format!("document.cookie = '__Host-hcpki-session={session}; Path=/; Secure'"));
+        browser
+    }
+}
+
 fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b: Backend) {
     let _pcsc = crate::pcsc_lock::pcsc_lock();
     let started = std::time::Instant::now();
-    let tsa_dir = tempfile::tempdir().unwrap();
-    let tsa = ReferenceTsa::start(tsa_dir.path());
-    let cas = JpkiTestCas::new().unwrap();
-    let patient = patient_card(&cas);
-    let hpki_cas = HpkiTestCas::new().unwrap();
-    let physician = physician_card(&hpki_cas);
-    let named = |id: &Identity, name: &str| id.certificates().into_iter().find(|(n, _)| *n == name).unwrap().1.to_vec();
-    let agent_port = crate::harness::free_port();
-    let agent_origin = format!("http://127.0.0.1:{agent_port}");
-
-    // The portal: card login trusting the HPKI root and both JPKI roots (the login's authentication root, the
-    // patient's signing root), the signing root's CRL cached from a file (the JPKI revocation source), the
-    // reference TSA, the EMR's template.
-    // The CRLs of the patient's signing root and of the physician's signature CA (the attestation's B-LT).
-    let crl_file = tsa_dir.path().join("jpki-sign.crl");
-    std::fs::write(&crl_file, cas.sign_crl(&[], CrlValidity::fresh(24)).unwrap()).unwrap();
-    let hpki_crl_file = tsa_dir.path().join("hpki-signature-ca.crl");
-    std::fs::write(&hpki_crl_file, hpki_cas.signature_crl(&[], CrlValidity::fresh(24)).unwrap()).unwrap();
-    let extra = format!(
-        "card_agent = \"{agent_origin}\"\ncard_presence_secs = 600\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
-         jpki_anchors = [\"jpki-root.der\", \"jpki-sign-root.der\"]\nintermediates = [\"hpki-auth-ca.der\", \"hpki-sig-ca.der\"]\n\
-         revocation = \"fail-open\"\ncrl_urls = [\"file:{}\", \"file:{}\"]\n\n[signing]\nanchors = [\"jpki-sign-root.der\"]\n\n\
-         [[signing.tsa]]\nurl = \"{}\"\nroots = [\"{}\"]\npolicy = \"{}\"\n{TEMPLATES}",
-        crl_file.display(),
-        hpki_crl_file.display(),
-        tsa.url,
-        tsa.root().display(),
-        ReferenceTsa::POLICY
-    );
-    let (hpki_root, hpki_auth) = (named(&physician, "root-ca"), named(&physician, "authentication-ca"));
-    let hpki_sig = named(&physician, "signature-ca");
-    let login_jpki_root = named(agent::jpki(), "auth-ca");
-    let sign_root = named(&patient, "sign-ca");
-    let p = Portal::start_in(crate::harness::Hcpki::initialized(b), &extra, |h| {
-        std::fs::write(h.dir().join("hpki-root.der"), &hpki_root).unwrap();
-        std::fs::write(h.dir().join("hpki-auth-ca.der"), &hpki_auth).unwrap();
-        std::fs::write(h.dir().join("hpki-sig-ca.der"), &hpki_sig).unwrap();
-        std::fs::write(h.dir().join("jpki-root.der"), &login_jpki_root).unwrap();
-        std::fs::write(h.dir().join("jpki-sign-root.der"), &sign_root).unwrap();
-    });
-
-    // The physician at the facility PC, signed in with the HPKI card in reader 0.
-    let ca = p.h.chain_file("server");
-    // The card holds its end-entity certificates only: the agent adds the HPKI signature CA (D71) for the
-    // physician's attestation.
-    std::fs::write(p.h.path("hpki-signature-ca.pem"), pem(&named(&physician, "signature-ca"))).unwrap();
-    let config = p.h.path("agent.toml");
-    std::fs::write(&config, "version = 1\n[signing]\nca_certificates = [\"hpki-signature-ca.pem\"]\n").unwrap();
-    let agent = agent::Served::start_with(
-        &p.issuer,
-        &format!("127.0.0.1:{agent_port}"),
-        &["--portal-ca-file", ca.to_str().unwrap(), "--config", config.to_str().unwrap()],
-    );
-    let _physician_card = agent::insert(&physician, 0);
-    agent.wait_card(0, "hpki");
-    let (facility, cert, key) = oidc::issue_pc(&p.h, "Consent clinic");
-    let pc = p.with_client_cert(cert, key);
-    crate::portal_card::card_session(&pc, &agent);
-    let rp = Rp::load(&p);
-    let token = access_token(&p, &pc, &rp);
+    let clinic = Clinic::open(b, false);
+    let Clinic { p, pc, rp, token, agent, agent_origin, facility, physician, patient, sign_root, tsa, .. } = &clinic;
+    let (p, pc, rp, token, agent) = (p, pc, rp, token.as_str(), agent);
 
     // Refusals of the API: a purpose without a template; a patient ID that is not half-width.
     let r = create(&p, &rp, &token, "disclosure.other", PATIENT_ID);
@@ -155,13 +217,7 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     assert_eq!((status, none["error"].as_str()), (404, Some("no_consent")), "{none}");
 
     // The physician's browser: the consent page through Chromium, the patient's card in the second reader.
-    let home = p.h.path("consent-browser-home");
-    nss_trust(&home, &p.h.chain_file("server"));
-    let mut browser = Chromium::start(&home, &p.h.path("consent-chromium-profile"));
-    browser.cmd(json!({"cmd": "viewport", "width": 1280, "height": 1000}));
-    let (_, session) = pc.cookies().into_iter().find(|(name, _)| name == "__Host-hcpki-session").unwrap();
-    browser.goto(&format!("{}/static/hcpki.css", p.issuer));
-    browser.eval(&format!("document.cookie = '__Host-hcpki-session={session}; Path=/; Secure'"));
+    let mut browser = clinic.browser("consent-chromium");
     browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
     let page = main_text(&mut browser);
     for want in ["診療情報の共有に関する同意書", "地域医療連携ネットワーク", "署名待ちです"]
@@ -170,7 +226,7 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     }
     assert_eq!(browser.eval("document.querySelector('#consent-sign .flow-button').hidden"), false, "the script ran");
     crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the consent page (ja)");
-    let _patient_card = agent::insert(&patient, 1);
+    let _patient_card = agent::insert(patient, 1);
     agent.wait_card(1, "jpki");
     browser.cmd(json!({"cmd": "forget_popups"}));
     browser.cmd(json!({"cmd": "click", "selector": "#consent-sign .flow-button"}));
@@ -206,7 +262,7 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     assert_eq!(live["state"], "signed");
     assert_eq!(live["evidence"]["evidence_level"], "patient_signature", "{live}");
     assert_eq!(live["evidence"]["signature_level"], "b-lt");
-    let sign_cert_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(named(&patient, "sign")));
+    let sign_cert_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(named(patient, "sign")));
     assert_eq!(live["evidence"]["signer_certificate_sha256"], json!(sign_cert_sha), "the JPKI signing key signed");
     let signed = STANDARD.decode(live["signed_document"].as_str().unwrap()).unwrap();
     let dir = p.h.path("consent-signed");
@@ -214,7 +270,7 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     let pdf = dir.join("consent.signed.pdf");
     std::fs::write(&pdf, &signed).unwrap();
     let root = dir.join("jpki-sign-root.pem");
-    std::fs::write(&root, pem(&sign_root)).unwrap();
+    std::fs::write(&root, pem(sign_root)).unwrap();
     let out = crate::pades::pyhanko_validate(&pdf, &root, &tsa.root());
     assert!(out.status.success(), "pyHanko refused the signed consent\n{}", describe(&out));
     let said = String::from_utf8_lossy(&out.stdout);
@@ -225,7 +281,7 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     assert_eq!(verdict["format"], "pades", "{verdict}");
     // OpenSSL agrees the signing certificate chains to the JPKI signing root.
     let leaf = dir.join("sign.pem");
-    std::fs::write(&leaf, pem(&named(&patient, "sign"))).unwrap();
+    std::fs::write(&leaf, pem(&named(patient, "sign"))).unwrap();
     let out = Command::new("openssl").args(["verify", "-CAfile"]).arg(&root).arg(&leaf).output().unwrap();
     assert!(out.status.success(), "{}", describe(&out));
 
@@ -284,7 +340,7 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     let (status, weak) = service_get(&p, &rp, &format!("/api/v1/consents/{attested}"));
     assert_eq!((status, weak["state"].as_str()), (200, Some("signed")), "{weak}");
     assert_eq!(weak["evidence"]["evidence_level"], "physician_attestation", "{weak}");
-    let signature_cert_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(named(&physician, "signature")));
+    let signature_cert_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(named(physician, "signature")));
     assert_eq!(weak["evidence"]["signer_certificate_sha256"], json!(signature_cert_sha));
     let claims = token_claims(&p, &pc, &rp, Some(&attested)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(claims["consent"]["evidence"]["evidence_level"], "physician_attestation", "{claims}");
@@ -322,6 +378,75 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     }
     p.h.ok(&["audit", "verify"]);
     eprintln!("consent journey with two readers ({b:?}): {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// One reader (the agent owns reader 0 only): the page lends it (D91) — the session is kept while the
+/// physician's card is out and paused for everything else, the patient's card signs in the same reader, and the
+/// physician's own card back resumes the session before the signature is posted; staff confirm the identity and
+/// the EMR reads the live consent.
+fn a_patient_consents_at_a_one_reader_pc_while_the_physician_lends_the_reader(b: Backend) {
+    let _pcsc = crate::pcsc_lock::pcsc_lock();
+    let started = std::time::Instant::now();
+    let mut clinic = Clinic::open(b, true);
+    let (status, created) = create(&clinic.p, &clinic.rp, &clinic.token, "record-link", PATIENT_ID);
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let mut browser = clinic.browser("lend-chromium");
+    browser.goto(&format!("{}/consent/{id}?lang=ja", clinic.p.issuer));
+    browser.cmd(json!({"cmd": "forget_popups"}));
+    browser.cmd(json!({"cmd": "click", "selector": "#consent-sign .flow-button"}));
+
+    // The page sees one reader holding the physician's card: it lends it and says what to do.
+    wait_status(&mut browser, "ご自身のカードをカードリーダーから抜き");
+    let paused = clinic.pc.get("/");
+    assert_eq!(paused.status, 423, "nobody can use the lent session meanwhile: {paused:?}");
+    // The physician's card out (the agent reports it: the session is kept), the patient's in the same reader.
+    clinic.physician_card.remove();
+    let mut patient_card = hcpki_vcard::vpcd::VpcdCard::new(clinic.patient.card());
+    agent::insert_into(&mut patient_card, 0);
+    browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
+    wait_text_in_popup(&mut browser, "診療情報の共有に関する同意書");
+    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": SIGN_PASSWORD}));
+    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
+
+    // Signed; the page waits for the physician's own card before it posts.
+    wait_status(&mut browser, "ご自身のカードをカードリーダーに戻してください");
+    assert_eq!(clinic.pc.get("/").status, 423, "still paused until the physician's card is back");
+    patient_card.remove();
+    agent::insert_into(&mut clinic.physician_card, 0);
+    wait_main_text(&mut browser, "一致を確認して記録する");
+    browser.eval(&format!("document.getElementById('patient-id').value = '{PATIENT_ID}'"));
+    browser.eval("document.getElementById('patient-id').form.submit()");
+    wait_main_text(&mut browser, "本人確認済みです");
+    let home = clinic.pc.get("/");
+    assert_eq!(home.status, 200, "the session goes on: {home:?}");
+    drop(browser);
+
+    let check = format!("/api/v1/consents?facility={}&patient={PATIENT_ID}&purpose=record-link", clinic.facility);
+    let (status, live) = service_get(&clinic.p, &clinic.rp, &check);
+    assert_eq!((status, live["evidence"]["evidence_level"].as_str()), (200, Some("patient_signature")), "{live}");
+    let actions: Vec<String> =
+        clinic.p.h.audit_entries().iter().filter_map(|e| e["action"].as_str().map(str::to_owned)).collect();
+    for want in ["session.lend", "session.lend.use", "session.lend.return", "consent.signed", "identity.linked"] {
+        assert!(actions.iter().any(|a| a == want), "{want} audited: {actions:?}");
+    }
+    assert!(!actions.iter().any(|a| a == "session.lend.expired"), "the session was not ended");
+    eprintln!("consent journey with one reader ({b:?}): {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// The consent page's status line (its script reports each step there) once it says `want`.
+fn wait_status(browser: &mut Chromium, want: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let expr = "[...document.querySelectorAll('.flow-status')].map(e => e.innerText).join(' | ')";
+    loop {
+        let reply = browser.try_cmd(&json!({"cmd": "eval", "expr": expr}));
+        let text = reply["value"].as_str().unwrap_or_default().to_owned();
+        if text.contains(want) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the page never said {want:?}: {text}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
 
 /// The claims of an access token the EMR gets for the physician signed in at `pc` (authorization code with

@@ -20,6 +20,7 @@
   const agent = body.dataset.agent;
   const ownCard = body.dataset.card;
   const csrf = body.dataset.csrf;
+  const presence = body.dataset.presence;
   if (!agent) return;
 
   async function json(response) {
@@ -65,6 +66,21 @@
     }
   }
 
+  // After a lend the agent has dropped the session's presence registration (it reported the card's removal):
+  // hand it the token again, so it keeps the session alive while the card is in (D26).
+  async function giveBack(words) {
+    await until(words, (l) => l.find((r) => r.card && r.card.card_id === ownCard));
+    await post("/session/lend/return", { csrf, card_id: ownCard });
+    delete body.dataset.lent;
+    if (presence) {
+      await fetch(agent + "/v1/presence", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ token: presence, card_id: ownCard }),
+      }).catch(() => { /* the agent went away: the lease runs out and the portal ends the session */ });
+    }
+  }
+
   async function post(url, fields) {
     return json(await fetch(url, {
       method: "POST",
@@ -83,7 +99,8 @@
       const own = list.find((r) => r.card && r.card.card_id === ownCard);
       if (own && list.length === 1) {
         // One reader, holding the physician's card: lend it.
-        await post("/session/lend", { csrf, consent: form.action.split("/").pop() });
+        // form.action is the hidden input named "action": the attribute holds the URL.
+        await post("/session/lend", { csrf, consent: form.getAttribute("action").split("/").pop() });
         lent = true;
         body.dataset.lent = "1";
         say(words.sayLend);
@@ -147,9 +164,7 @@
     }
     if (lent) {
       say(words.sayReturn);
-      await until(words, (l) => l.find((r) => r.card && r.card.card_id === ownCard));
-      await post("/session/lend/return", { csrf, card_id: ownCard });
-      delete body.dataset.lent;
+      await giveBack(words);
     }
     say(words.sayVerifying);
     form.submit();
@@ -167,9 +182,7 @@
         if (body.dataset.lent) {
           // Nothing was signed: the physician's card comes back and the session goes on.
           try {
-            await until(form.dataset, (l) => l.find((r) => r.card && r.card.card_id === ownCard));
-            await post("/session/lend/return", { csrf, card_id: ownCard });
-            delete body.dataset.lent;
+            await giveBack(form.dataset);
           } catch (_) { /* the lend runs out; the portal ends the session */ }
         }
         button.disabled = false;

@@ -32,7 +32,10 @@ pub async fn show(
         Err(answer) => return answer,
     };
     match desk::open(state.oidc_context(), &session, &id, state.clock.now_unix()).await {
-        Ok(view) => pages::consent::consent(lang, &view, &csrf, page_context(&state, &session)),
+        Ok(view) => {
+            let presence = presence_of(&session, &csrf);
+            pages::consent::consent(lang, &view, &csrf, page_context(&state, &session, presence.as_deref()))
+        }
         Err(e) => refused(lang, &e),
     }
 }
@@ -172,7 +175,8 @@ pub async fn post(
     let decode = |s: &Option<String>| {
         s.as_deref().and_then(|s| base64::engine::general_purpose::STANDARD.decode(s.trim()).ok()).unwrap_or_default()
     };
-    let page = page_context(&state, &session);
+    let presence = presence_of(&session, &csrf);
+    let page = page_context(&state, &session, presence.as_deref());
     match form.action.as_deref() {
         Some("sign") => {
             let certificate =
@@ -221,17 +225,30 @@ pub async fn post(
 /// The consent page as it stands after a move.
 async fn reopen(state: &PortalState, lang: Lang, session: &Session, id: &str, csrf: &str) -> Response {
     match desk::open(state.oidc_context(), session, id, state.clock.now_unix()).await {
-        Ok(view) => pages::consent::consent(lang, &view, csrf, page_context(state, session)),
+        Ok(view) => {
+            let presence = presence_of(session, csrf);
+            pages::consent::consent(lang, &view, csrf, page_context(state, session, presence.as_deref()))
+        }
         Err(e) => refused(lang, &e),
     }
 }
 
-/// What the page's script needs: the agent, the session's card.
-fn page_context<'a>(state: &'a PortalState, session: &'a Session) -> pages::consent::PageContext<'a> {
+/// What the page's script needs: the agent, the session's card and its presence token.
+fn page_context<'a>(
+    state: &'a PortalState,
+    session: &'a Session,
+    presence: Option<&'a str>,
+) -> pages::consent::PageContext<'a> {
     pages::consent::PageContext {
         agent: state.cards.as_ref().map(|c| c.agent.as_str()),
         card: session.credential.card_id.as_deref(),
+        presence,
     }
+}
+
+/// The presence token of `session` (D26), when it lives on a lease.
+fn presence_of(session: &Session, csrf: &str) -> Option<String> {
+    session.presence.then(|| super::session::presence_token(csrf))
 }
 
 fn reason(text: Option<&str>) -> Option<AttestationReason> {

@@ -25,6 +25,8 @@ pub struct PageContext<'a> {
     pub agent: Option<&'a str>,
     /// The card the physician's session was opened with (to lend the reader and see it return).
     pub card: Option<&'a str>,
+    /// The session's presence token (D26), handed to the agent again after a lend.
+    pub presence: Option<&'a str>,
 }
 
 fn w(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
@@ -89,7 +91,13 @@ pub fn consent(lang: Lang, view: &ConsentView, csrf: &str, ctx: PageContext<'_>)
     let title = w(lang, "患者さんの同意(マイナンバーカード)", "Patient consent (My Number card)");
     match ctx.agent {
         Some(agent) => {
-            let data = BodyData { agent: Some(agent), card: ctx.card, csrf: Some(csrf), ..BodyData::default() };
+            let data = BodyData {
+                agent: Some(agent),
+                card: ctx.card,
+                csrf: Some(csrf),
+                presence: ctx.presence,
+                ..BodyData::default()
+            };
             page_with(&Chrome::new(lang), StatusCode::OK, title, body, Some(Scripts { src: SCRIPT_PATH, agent, data }))
         }
         None => page(lang, StatusCode::OK, title, body),
