@@ -90,9 +90,16 @@ struct Clinic {
     physician: Identity,
     physician_card: hcpki_vcard::vpcd::VpcdCard,
     patient: Identity,
+    /// The same patient's card from before an address change: its signing certificate is revoked.
+    moved: Identity,
     sign_root: Vec<u8>,
     tsa: ReferenceTsa,
     _files: tempfile::TempDir,
+}
+
+fn serial(der: &[u8]) -> Vec<u8> {
+    use x509_cert::der::Decode as _;
+    x509_cert::Certificate::from_der(der).unwrap().tbs_certificate().serial_number().as_bytes().to_vec()
 }
 
 fn named(id: &Identity, name: &str) -> Vec<u8> {
@@ -105,12 +112,18 @@ impl Clinic {
         let tsa = ReferenceTsa::start(files.path());
         let cas = JpkiTestCas::new().unwrap();
         let patient = patient_card(&cas);
+        let moved = patient_card(&cas);
+        let revoked = hcpki_vcard::testpki::Revoked {
+            serial: serial(&named(&moved, "sign")),
+            at: time::OffsetDateTime::now_utc() - time::Duration::hours(2),
+            reason: Some(x509_cert::ext::pkix::CrlReason::Superseded),
+        };
         let hpki_cas = HpkiTestCas::new().unwrap();
         let physician = physician_card(&hpki_cas);
         let agent_port = crate::harness::free_port();
         let agent_origin = format!("http://127.0.0.1:{agent_port}");
         let crl_file = files.path().join("jpki-sign.crl");
-        std::fs::write(&crl_file, cas.sign_crl(&[], CrlValidity::fresh(24)).unwrap()).unwrap();
+        std::fs::write(&crl_file, cas.sign_crl(&[revoked], CrlValidity::fresh(24)).unwrap()).unwrap();
         let hpki_crl_file = files.path().join("hpki-signature-ca.crl");
         std::fs::write(&hpki_crl_file, hpki_cas.signature_crl(&[], CrlValidity::fresh(24)).unwrap()).unwrap();
         let extra = format!(
@@ -171,6 +184,7 @@ impl Clinic {
             physician,
             physician_card,
             patient,
+            moved,
             sign_root,
             tsa,
             _files: files,
@@ -226,6 +240,23 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     }
     assert_eq!(browser.eval("document.querySelector('#consent-sign .flow-button').hidden"), false, "the script ran");
     crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the consent page (ja)");
+    // First the card from before the patient's address change: its signing certificate is revoked. The page
+    // says so and what to do; nothing is recorded.
+    let mut old_card = agent::insert(&clinic.moved, 1);
+    agent.wait_card(1, "jpki");
+    browser.cmd(json!({"cmd": "forget_popups"}));
+    browser.cmd(json!({"cmd": "click", "selector": "#consent-sign .flow-button"}));
+    browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
+    wait_text_in_popup(&mut browser, "診療情報の共有に関する同意書");
+    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": SIGN_PASSWORD}));
+    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
+    let refused = wait_main_text(&mut browser, "失効しています");
+    assert!(refused.contains("市区町村の窓口") && refused.contains("同意は記録されていません"), "{refused}");
+    let (_, still) = service_get(p, rp, &format!("/api/v1/consents/{id}"));
+    assert_eq!(still["state"], "shown", "nothing recorded: {still}");
+    old_card.remove();
+    browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
+
     let _patient_card = agent::insert(patient, 1);
     agent.wait_card(1, "jpki");
     browser.cmd(json!({"cmd": "forget_popups"}));

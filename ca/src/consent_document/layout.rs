@@ -3,7 +3,7 @@
 //! end), and pages filled top to bottom. Lengths are integers in hundredths of a point, so the same statement
 //! always lands in the same place (the PDF is deterministic).
 
-use super::{DocumentError, Statement};
+use super::statement::{DocumentError, Statement};
 
 /// A4 width and height (595.28 × 841.89 pt), in hundredths of a point.
 pub(super) const PAGE_WIDTH: i64 = 59_528;

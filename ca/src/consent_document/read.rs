@@ -9,7 +9,7 @@
 //! the page text a viewer shows is the statement too.
 
 use super::render::{pdf_date, render};
-use super::{DocumentError, EMBEDDED_FILE_NAME, Item, Kind, STATEMENT_VERSION, Statement, validate};
+use super::statement::{DocumentError, EMBEDDED_FILE_NAME, Item, Kind, STATEMENT_VERSION, Statement, validate};
 use crate::signature::pades::PadesError;
 use crate::signature::pades::diff::{Tolerated, check_later_revisions_tolerating};
 use crate::signature::pades::pdf::{Dictionary, Document, Object, ObjectId, text_string};

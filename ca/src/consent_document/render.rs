@@ -3,7 +3,7 @@
 //! same bytes. Objects are written with the PAdES reader's own object writer (`pades::pdf::Object`).
 
 use super::layout::{self, Placed};
-use super::{DocumentError, EMBEDDED_FILE_NAME, MAX_PAGES, STATEMENT_VERSION, Statement, validate};
+use super::statement::{DocumentError, EMBEDDED_FILE_NAME, MAX_PAGES, STATEMENT_VERSION, Statement, validate};
 use crate::signature::pades::pdf::{Dictionary, Object, ObjectId};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

@@ -149,8 +149,11 @@
       }
       if (state.status === "failed") {
         if (pinWindow && !pinWindow.closed) pinWindow.close();
-        const code = state.error && state.error.code;
-        const error = new Error(code === "cancelled" ? words.sayCancelled : (state.error && state.error.message) || code);
+        const code = (state.error && state.error.code) || "";
+        // The agent's codes (docs/card-agent.md) in the page's words; any other, the agent's own message.
+        const key = "say" + code.replace(/(^|_)([a-z])/g, (_, __, c) => c.toUpperCase());
+        const said = code === "cancelled" ? words.sayCancelled : words[key];
+        const error = new Error(said || (state.error && state.error.message) || code);
         error.lent = lent;
         throw error;
       }

@@ -10,8 +10,8 @@ use hcpki_html::Lang;
 use maud::{Markup, html};
 
 use super::consent_words::{self, M as C};
-use super::view;
 use super::words::{self, M};
+use super::{facts, layout};
 use crate::api::operations::{ApiFailure, Operation};
 use crate::document::signer::SignerShown;
 use crate::document::{Shown, Statement, StatementKind};
@@ -87,14 +87,14 @@ pub(super) fn form(
                 summary { (c(C::Details)) }
                 dl {
                     dt { (t(M::RequestedBy)) } dd class="origin" lang="en" { (origin) }
-                    (view::document_facts(lang, shown, signer, op.kind))
+                    (facts::document_facts(lang, shown, signer, op.kind))
                     dt { (t(M::Card)) } dd { (registry::card_labels(op.kind).0.get(lang)) }
                 }
             }
             p class="note" { (if patient { c(C::PasswordStaysHere) } else { t(M::PinStaysHere) }) }
         }
     };
-    view::document(lang, c(words.lead), body, false)
+    layout::document(lang, c(words.lead), body, false)
 }
 
 /// The statement as signed: each item's label and text, then the reference. Japanese on both pages.

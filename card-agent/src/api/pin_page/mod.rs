@@ -11,6 +11,8 @@
 
 mod consent;
 mod consent_words;
+mod facts;
+mod layout;
 mod view;
 mod words;
 

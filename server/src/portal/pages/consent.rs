@@ -304,7 +304,23 @@ fn flow_form(
             data-say-cancelled=(w(lang, "署名は取り消されました。何も記録していません。もう一度行うにはボタンを押してください。",
                 "Signing was cancelled; nothing was recorded. Press the button to try again."))
             data-say-no-agent=(w(lang, "カードエージェントが応答しません。起動してから、もう一度ボタンを押してください。",
-                "The card agent does not answer. Start it, then press the button again.")) {
+                "The card agent does not answer. Start it, then press the button again."))
+            data-say-wrong-card=(w(lang, "カードリーダーにあるのは別の種類のカードです。署名するカードに入れ替えて、もう一度ボタンを押してください。何も記録していません。",
+                "The reader holds a card of the other kind: put in the card that signs and press the button again. Nothing was recorded."))
+            data-say-several-cards=(w(lang, "マイナンバーカードが 2 枚以上カードリーダーにあります。署名する方のカードだけを残して、もう一度ボタンを押してください。何も記録していません。",
+                "More than one My Number card is in the readers: leave only the one that signs and press the button again. Nothing was recorded."))
+            data-say-card-removed=(w(lang, "署名の途中でカードが抜かれました。カードを置き直して、もう一度ボタンを押してください。何も記録していません。",
+                "The card was taken out during the signature: put it back and press the button again. Nothing was recorded."))
+            data-say-no-card=(w(lang, "カードが見つかりません。カードリーダーに置いてから、もう一度ボタンを押してください。",
+                "No card was found: put it into the reader and press the button again."))
+            data-say-pin-blocked=(w(lang, "署名用パスワードがロックされています。市区町村の窓口で解除できます。今日は「医師による確認」で記録することもできます。何も記録していません。",
+                "The signature password is locked: the municipal office unlocks it. Today the physician's attestation can be recorded instead. Nothing was recorded."))
+            data-say-wrong-pin=(w(lang, "署名用パスワードが違います。もう一度ボタンを押してやり直してください(残りの回数はカードエージェントの画面に出ます。5 回続けて違うとロックされます)。何も記録していません。",
+                "Wrong signature password: press the button to try again (the agent's window shows the tries left; five wrong in a row lock it). Nothing was recorded."))
+            data-say-last-try-not-confirmed=(w(lang, "残りはあと 1 回です。間違えるとロックされるため、カードエージェントの画面で確認してから入力してください。何も記録していません。",
+                "One try is left, and a wrong one locks the password: confirm it in the agent's window before typing. Nothing was recorded."))
+            data-say-pin-timeout=(w(lang, "パスワードが入力されないまま時間が過ぎました。もう一度ボタンを押してください。何も記録していません。",
+                "No password was typed in time: press the button again. Nothing was recorded.")) {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="action" value=(post_action);
             input type="hidden" name="signature" value="";

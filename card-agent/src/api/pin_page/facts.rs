@@ -1,0 +1,36 @@
+//! What is signed and by whom, as every document page lists it (the signing page and the patient's consent
+//! page's folded details).
+
+use hcpki_html::Lang;
+use maud::{Markup, html};
+
+use super::words::{self, M};
+use crate::document::Shown;
+use crate::document::signer::SignerShown;
+use crate::service::CardKind;
+
+/// What is signed and by whom: the agent's own reading of the document (the title and file name are the
+/// requester's words, and say so), the SHA-256 in full, the format's summary, and the signature certificate's
+/// holder and hcRole.
+pub(super) fn document_facts(lang: Lang, shown: &Shown, signer: &SignerShown, kind: CardKind) -> Markup {
+    let t = |m: M| m.text(lang);
+    html! {
+        dt { (t(M::DocumentType)) } dd { (shown.format.label().get(lang)) }
+        dt { (t(M::DocumentTitle)) } dd id="document-title" { (shown.title) }
+        @if let Some(name) = &shown.file_name { dt { (t(M::FileName)) } dd class="origin" { (name) } }
+        dt { (t(M::Size)) } dd { (words::size(lang, shown.size)) }
+        dt { (t(M::Sha256)) } dd id="document-sha256" class="origin" lang="en" { (shown.sha256_grouped()) }
+        @for line in &shown.summary {
+            dt { (line.label.get(lang)) }
+            dd { (match lang { Lang::Ja => &line.value_ja, Lang::En => &line.value_en }) }
+        }
+        dt { (t(M::Level)) } dd lang="en" { (shown.level.name()) }
+        dt { (t(M::Signer)) }
+        @match (&signer.name, kind) {
+            (Some(name), _) => dd id="signer" lang="ja" { (name) },
+            (None, CardKind::Jpki) => dd id="signer" { (t(M::SignerAfterPin)) },
+            (None, _) => dd id="signer" { "—" },
+        }
+        @if let Some(role) = &signer.hc_role { dt { (t(M::SignerRole)) } dd lang="en" { (role) } }
+    }
+}
