@@ -212,22 +212,22 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     let (p, pc, rp, token, agent) = (p, pc, rp, token.as_str(), agent);
 
     // Refusals of the API: a purpose without a template; a patient ID that is not half-width.
-    let r = create(&p, &rp, &token, "disclosure.other", PATIENT_ID);
+    let r = create(p, rp, token, "disclosure.other", PATIENT_ID);
     assert_eq!(r.0, 400, "{:?}", r.1);
     assert!(r.1["error_description"].as_str().unwrap().contains("[[consent.templates]]"), "{}", r.1);
-    let r = create(&p, &rp, &token, "record-link", "P－０００１２３");
+    let r = create(p, rp, token, "record-link", "P－０００１２３");
     assert_eq!(r.0, 400, "{:?}", r.1);
 
     // The EMR asks for the consent; the portal renders the PDF from the template.
-    let (status, created) = create(&p, &rp, &token, "record-link", PATIENT_ID);
+    let (status, created) = create(p, rp, token, "record-link", PATIENT_ID);
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
     assert_eq!(created["consent_url"], json!(format!("{}/consent/{id}", p.issuer)));
-    let (status, pending) = service_get(&p, &rp, &format!("/api/v1/consents/{id}"));
+    let (status, pending) = service_get(p, rp, &format!("/api/v1/consents/{id}"));
     assert_eq!((status, pending["state"].as_str()), (200, Some("requested")), "{pending}");
     // No live consent yet: the EMR must not rely on one.
     let check = format!("/api/v1/consents?facility={facility}&patient={PATIENT_ID}&purpose=record-link");
-    let (status, none) = service_get(&p, &rp, &check);
+    let (status, none) = service_get(p, rp, &check);
     assert_eq!((status, none["error"].as_str()), (404, Some("no_consent")), "{none}");
 
     // The physician's browser: the consent page through Chromium, the patient's card in the second reader.
@@ -287,7 +287,7 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     wait_main_text(&mut browser, "本人確認済みです");
 
     // The EMR reads the live consent: the patient's signature, B-LT, the signed PDF.
-    let (status, live) = service_get(&p, &rp, &check);
+    let (status, live) = service_get(p, rp, &check);
     assert_eq!(status, 200, "{live}");
     assert_eq!(live["id"], json!(id));
     assert_eq!(live["state"], "signed");
@@ -317,7 +317,7 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     assert!(out.status.success(), "{}", describe(&out));
 
     // The EMR's access token for this patient carries the consent (IHE IUA's BPPC extension and hcpki's claim).
-    let claims = token_claims(&p, &pc, &rp, Some(&id)).unwrap_or_else(|e| panic!("{e}"));
+    let claims = token_claims(p, pc, rp, Some(&id)).unwrap_or_else(|e| panic!("{e}"));
     let bppc = &claims["extensions"]["ihe_bppc"];
     assert_eq!(bppc["doc_id"], json!(format!("{}/api/v1/consents/{id}", p.issuer)), "{claims}");
     assert_eq!(bppc["patient_id"], live["patient"]);
@@ -325,7 +325,7 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     assert_eq!(claims["consent"]["evidence"]["evidence_level"], "patient_signature");
 
     // A second consent for the same purpose while one is live: refused, nothing stored.
-    let (status, again) = create(&p, &rp, &token, "record-link", PATIENT_ID);
+    let (status, again) = create(p, rp, token, "record-link", PATIENT_ID);
     assert_eq!((status, again["error"].as_str()), (409, Some("already_consented")), "{again}");
 
     // Withdrawal: signed with the same card, at once; the EMR learns of it from the feed.
@@ -339,21 +339,21 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": SIGN_PASSWORD}));
     browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
     wait_main_text(&mut browser, "この同意は撤回されました");
-    let (status, gone) = service_get(&p, &rp, &check);
+    let (status, gone) = service_get(p, rp, &check);
     assert_eq!((status, gone["error"].as_str()), (404, Some("no_consent")), "{gone}");
-    let (status, feed) = service_get(&p, &rp, "/api/v1/consent-events?since=0");
+    let (status, feed) = service_get(p, rp, "/api/v1/consent-events?since=0");
     assert_eq!(status, 200, "{feed}");
     let events = feed["events"].as_array().unwrap();
     assert_eq!(events.len(), 1, "{feed}");
     assert_eq!((events[0]["id"].as_str(), events[0]["type"].as_str()), (Some(id.as_str()), Some("withdrawn")));
     assert_eq!(events[0]["withdrawal"]["evidence_level"], "patient_signature");
     // No token carries a withdrawn consent.
-    let refused = token_claims(&p, &pc, &rp, Some(&id)).unwrap_err();
+    let refused = token_claims(p, pc, rp, Some(&id)).unwrap_err();
     assert!(refused.contains("not live"), "{refused}");
 
     // A patient who cannot sign (the password forgotten): the physician attests with the HPKI card, and every
     // answer marks it as the weaker evidence.
-    let (status, created) = create(&p, &rp, &token, "disclosure.hospital-b", PATIENT_ID);
+    let (status, created) = create(p, rp, token, "disclosure.hospital-b", PATIENT_ID);
     assert_eq!(status, 201, "{created}");
     let attested = created["id"].as_str().unwrap().to_owned();
     browser.goto(&format!("{}/consent/{attested}?lang=ja", p.issuer));
@@ -368,19 +368,19 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
     let page = wait_main_text(&mut browser, "医師による確認(患者さん本人の署名より弱い証拠)");
     assert!(!page.contains("一致を確認して記録する"), "an attestation links no card: {page}");
-    let (status, weak) = service_get(&p, &rp, &format!("/api/v1/consents/{attested}"));
+    let (status, weak) = service_get(p, rp, &format!("/api/v1/consents/{attested}"));
     assert_eq!((status, weak["state"].as_str()), (200, Some("signed")), "{weak}");
     assert_eq!(weak["evidence"]["evidence_level"], "physician_attestation", "{weak}");
     let signature_cert_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(named(physician, "signature")));
     assert_eq!(weak["evidence"]["signer_certificate_sha256"], json!(signature_cert_sha));
-    let claims = token_claims(&p, &pc, &rp, Some(&attested)).unwrap_or_else(|e| panic!("{e}"));
+    let claims = token_claims(p, pc, rp, Some(&attested)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(claims["consent"]["evidence"]["evidence_level"], "physician_attestation", "{claims}");
     drop(browser);
 
     // Another facility's PC, the same physician: the consent is not theirs to open.
     let (_, other_cert, other_key) = oidc::issue_pc(&p.h, "Other clinic");
     let other = p.with_client_cert(other_cert, other_key);
-    crate::portal_card::card_session(&other, &agent);
+    crate::portal_card::card_session(&other, agent);
     let r = other.get(&format!("/consent/{id}"));
     assert_eq!(r.status, 403, "{r:?}");
 
