@@ -19,10 +19,9 @@ use super::purpose::{Purpose, Requester};
 use super::record;
 use super::settings::ConsentSettings;
 use super::template::Facts;
-use crate::oidc::endpoints::{Inactive, active_access_token};
 use crate::oidc::{Context, ErrorStatus, OAuthError};
 use crate::portal::audit::audit;
-use crate::signing_requests::api::{authenticate, grant_session, invalid_token, refused};
+use crate::signing_requests::api::{authenticate, physician_session, refused};
 use base64::Engine as _;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::Outcome;
@@ -68,30 +67,13 @@ pub async fn create(
     let now = now_ms.div_euclid(1000);
     let client = authenticate(ctx, API_PATH, credentials, certificate, now).await?;
     let deny = |e: OAuthError, more: Value| refused(ctx, &client.id, "consent.request", e, more);
-    let Some(token) = bearer else {
-        let e = invalid_token("send the physician's access token as Authorization: Bearer");
-        return Err(deny(e, json!({ "reason": "no bearer token" })).await);
+    let (_, record) = match physician_session(ctx, &client.id, bearer, certificate, now).await? {
+        Ok(found) => found,
+        Err((e, more)) => return Err(deny(e, more).await),
     };
-    let (claims, _) = match active_access_token(ctx.provider, token, certificate, now).await? {
-        Ok(active) => active,
-        Err(Inactive { why, .. }) => {
-            let e = invalid_token("the physician's access token is invalid, expired or revoked: sign them in again");
-            return Err(deny(e, json!({ "reason": crate::oidc::refused::reason(&why) })).await);
-        }
-    };
-    if claims.get("client_id").and_then(Value::as_str) != Some(client.id.as_str()) {
-        let e = invalid_token("the access token was issued to another client: send a token issued to you");
-        return Err(deny(e, json!({ "reason": "another client's access token" })).await);
-    }
-    let gid = claims.get("gid").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let session = match grant_session(ctx, &gid).await? {
-        Some(record) => crate::portal::session::decode(record)
-            .map_err(|e| OAuthError::server(format!("the physician's session does not decode: {e}")))?,
-        None => {
-            let e = invalid_token("the access token's sign-in has ended: sign the physician in again");
-            return Err(deny(e, json!({ "reason": "the grant's session is gone", "grant": gid })).await);
-        }
-    };
+    let sid = crate::oidc::sid(&record.id_hash);
+    let session = crate::portal::session::decode(record)
+        .map_err(|e| OAuthError::server(format!("the physician's session does not decode: {e}")))?;
     let physician = match PersonKey::parse(&session.person_key) {
         Ok(key @ PersonKey::Hpki { .. }) => key,
         _ => {
@@ -99,7 +81,7 @@ pub async fn create(
                 "the physician did not sign in with an HPKI card: a consent is asked for by a physician signed in \
                  with the card, so ask them to sign in with it",
             );
-            return Err(deny(e, json!({ "reason": "not an HPKI card sign-in", "grant": gid })).await);
+            return Err(deny(e, json!({ "reason": "not an HPKI card sign-in", "session": sid })).await);
         }
     };
     let Some(facility) = session.facility_id.clone() else {
@@ -107,7 +89,7 @@ pub async fn create(
             "the physician is not signed in at a facility (no facility certificate on the PC): a consent belongs \
              to the facility where it is given",
         );
-        return Err(deny(e, json!({ "reason": "no facility", "grant": gid })).await);
+        return Err(deny(e, json!({ "reason": "no facility", "session": sid })).await);
     };
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
     let parsed =

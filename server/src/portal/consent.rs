@@ -14,7 +14,7 @@ use crate::consent::evidence::AttestationReason;
 use axum::Json;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use hcpki_ca::store::consent::DocumentKind;
 use hcpki_html::Lang;
@@ -280,34 +280,18 @@ fn unknown_kind(lang: Lang) -> &'static str {
     }
 }
 
-/// The live session with its CSRF token, lent or not (the consent flow is what a lend is for, D91); without
-/// one, the login page that comes back here.
+/// The live session with its CSRF token, lent or not (the consent flow is what a lend is for, D91); without one, the
+/// login page that comes back here.
 async fn signed_in(
     state: &PortalState,
     lang: Lang,
     headers: &HeaderMap,
     id: &str,
 ) -> Result<(Session, String), Response> {
-    match state.sessions.current_lent_ok(headers, state.clock.now_unix()).await {
-        Ok(Some(s)) => Ok(s),
-        Ok(None) => {
-            let back = format!("/consent/{id}");
-            let query = serde_urlencoded::to_string([("return_to", back.as_str())]).unwrap_or_default();
-            Err(Redirect::to(&format!("/login?{query}")).into_response())
-        }
-        Err(e) => Err(unavailable_in(lang, e)),
-    }
+    super::respond::signed_in_or_login(state, lang, headers, &format!("/consent/{id}"), true).await
 }
 
 /// `GET /static/consent.js`.
 pub async fn script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        include_str!("consent.js"),
-    )
-        .into_response()
+    super::respond::script(include_str!("consent.js"))
 }

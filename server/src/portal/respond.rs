@@ -24,9 +24,12 @@ pub(super) fn safe_return(return_to: Option<&str>) -> String {
     match return_to {
         Some(r) if r.starts_with("/authorize?") && !r.contains("//") => r.to_owned(),
         // A signing request's page (issue #27 item 3): its id is base64url, nothing else follows.
+        // And a consent's page (issue #28), whose id is base64url too.
         Some(r)
-            if r.strip_prefix("/sign/").is_some_and(|id| {
-                !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            if ["/sign/", "/consent/"].iter().any(|prefix| {
+                r.strip_prefix(prefix).is_some_and(|id| {
+                    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                })
             }) =>
         {
             r.to_owned()
@@ -104,6 +107,44 @@ pub(super) async fn check_form_csrf(
     Err(pages::refused(lang, StatusCode::FORBIDDEN, M::StaleForm.text(lang)))
 }
 
+/// The live session of a page's request with its CSRF token — a lent one too when `lent_ok` (the consent flow,
+/// D91); without one, the login page that comes back to `back`.
+pub(super) async fn signed_in_or_login(
+    state: &PortalState,
+    lang: Lang,
+    headers: &axum::http::HeaderMap,
+    back: &str,
+    lent_ok: bool,
+) -> Result<(Session, String), Response> {
+    let now = state.clock.now_unix();
+    let found = if lent_ok {
+        state.sessions.current_lent_ok(headers, now).await
+    } else {
+        state.sessions.current(headers, now).await
+    };
+    match found {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => {
+            let query = serde_urlencoded::to_string([("return_to", back)]).unwrap_or_default();
+            Err(Redirect::to(&format!("/login?{query}")).into_response())
+        }
+        Err(e) => Err(pages::unavailable_in(lang, e)),
+    }
+}
+
+/// A page script the portal serves: JavaScript, revalidated on every load, never sniffed.
+pub(super) fn script(body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// End a session and everything that hangs on it (sign-out).
 pub async fn end_session(state: &PortalState, session: &Session) {
     end_session_because(state, session, "logout").await;
@@ -175,9 +216,16 @@ mod tests {
     fn after_login_only_the_authorization_endpoint_or_a_signing_request_page_is_followed() {
         assert_eq!(safe_return(Some("/authorize?client_id=emr")), "/authorize?client_id=emr");
         assert_eq!(safe_return(Some("/sign/AbC-_09")), "/sign/AbC-_09");
-        for bad in
-            ["/sign/", "/sign/a/b", "/sign/a?x=1", "/sign//evil.example", "https://evil.example/sign/a", "/other"]
-        {
+        for bad in [
+            "/sign/",
+            "/sign/a/b",
+            "/sign/a?x=1",
+            "/sign//evil.example",
+            "https://evil.example/sign/a",
+            "/other",
+            "/consent/",
+            "/consent/a/../../x",
+        ] {
             assert_eq!(safe_return(Some(bad)), "/", "{bad}");
         }
     }

@@ -11,7 +11,7 @@ use super::state::PortalState;
 use crate::signing_requests;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use hcpki_html::Lang;
 
@@ -116,34 +116,18 @@ pub async fn post(
     }
 }
 
-/// The live session of the request's browser with its CSRF token; without one, the login page that comes back
-/// here.
+/// The live session with its CSRF token; without one, the
+/// login page that comes back here.
 async fn signed_in(
     state: &PortalState,
     lang: Lang,
     headers: &HeaderMap,
     id: &str,
 ) -> Result<(Session, String), Response> {
-    match state.sessions.current(headers, state.clock.now_unix()).await {
-        Ok(Some(s)) => Ok(s),
-        Ok(None) => {
-            let back = format!("/sign/{id}");
-            let query = serde_urlencoded::to_string([("return_to", back.as_str())]).unwrap_or_default();
-            Err(Redirect::to(&format!("/login?{query}")).into_response())
-        }
-        Err(e) => Err(unavailable_in(lang, e)),
-    }
+    super::respond::signed_in_or_login(state, lang, headers, &format!("/sign/{id}"), false).await
 }
 
 /// `GET /static/sign-request.js`.
 pub async fn script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        include_str!("sign-request.js"),
-    )
-        .into_response()
+    super::respond::script(include_str!("sign-request.js"))
 }

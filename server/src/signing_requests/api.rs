@@ -77,29 +77,12 @@ pub async fn create(
     let now = now_ms.div_euclid(1000);
     let client = authenticate(ctx, API_PATH, credentials, certificate, now).await?;
     let deny = |e: OAuthError, more: Value| refused(ctx, &client.id, "signing_request.create", e, more);
-    let Some(token) = bearer else {
-        let e = invalid_token("send the physician's access token as Authorization: Bearer");
-        return Err(deny(e, json!({ "reason": "no bearer token" })).await);
+    let (claims, session) = match physician_session(ctx, &client.id, bearer, certificate, now).await? {
+        Ok(found) => found,
+        Err((e, more)) => return Err(deny(e, more).await),
     };
-    let (claims, _) = match active_access_token(ctx.provider, token, certificate, now).await? {
-        Ok(active) => active,
-        Err(Inactive { why, .. }) => {
-            let e = invalid_token("the physician's access token is invalid, expired or revoked: sign them in again");
-            return Err(deny(e, json!({ "reason": crate::oidc::refused::reason(&why) })).await);
-        }
-    };
-    if claims.get("client_id").and_then(Value::as_str) != Some(client.id.as_str()) {
-        let e = invalid_token("the access token was issued to another client: send a token issued to you");
-        return Err(deny(e, json!({ "reason": "another client's access token" })).await);
-    }
     let gid = claims.get("gid").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let person = match grant_person(ctx, &gid).await? {
-        Some(p) => p,
-        None => {
-            let e = invalid_token("the access token's sign-in has ended: sign the physician in again");
-            return Err(deny(e, json!({ "reason": "the grant's session is gone", "grant": gid })).await);
-        }
-    };
+    let person = session.person_key;
     if !matches!(PersonKey::parse(&person), Ok(PersonKey::Hpki { .. })) {
         let e = OAuthError {
             status: ErrorStatus::Forbidden,
@@ -216,19 +199,48 @@ pub(crate) async fn authenticate(
     }
 }
 
-/// The person key of the session grant `gid` was made in, while the session's row is kept.
-async fn grant_person(ctx: Context<'_>, gid: &str) -> Result<Option<String>, OAuthError> {
-    Ok(grant_session(ctx, gid).await?.map(|s| s.person_key))
-}
+/// A refusal of an API request and what its audit entry adds.
+pub(crate) type Refusal = (OAuthError, Value);
 
-/// The portal session grant `gid` was made in, while its row is kept.
-pub(crate) async fn grant_session(
+/// The claims of the physician's access token `bearer` (active at `now`, issued to `client_id`, certificate-bound
+/// only with its `certificate`) and the portal session its grant was made in, while that session's row is kept;
+/// otherwise the refusal for the caller to audit. The signing requests' and the consents' one way of knowing
+/// which physician a service acts for.
+pub(crate) async fn physician_session(
     ctx: Context<'_>,
-    gid: &str,
-) -> Result<Option<hcpki_ca::store::SessionRecord>, OAuthError> {
+    client_id: &str,
+    bearer: Option<&str>,
+    certificate: Option<&[u8]>,
+    now: i64,
+) -> Result<Result<(Value, hcpki_ca::store::SessionRecord), Refusal>, OAuthError> {
+    let Some(token) = bearer else {
+        let e = invalid_token("send the physician's access token as Authorization: Bearer");
+        return Ok(Err((e, json!({ "reason": "no bearer token" }))));
+    };
+    let (claims, _) = match active_access_token(ctx.provider, token, certificate, now).await? {
+        Ok(active) => active,
+        Err(Inactive { why, .. }) => {
+            let e = invalid_token("the physician's access token is invalid, expired or revoked: sign them in again");
+            return Ok(Err((e, json!({ "reason": crate::oidc::refused::reason(&why) }))));
+        }
+    };
+    if claims.get("client_id").and_then(Value::as_str) != Some(client_id) {
+        let e = invalid_token("the access token was issued to another client: send a token issued to you");
+        return Ok(Err((e, json!({ "reason": "another client's access token" }))));
+    }
+    let gid = claims.get("gid").and_then(Value::as_str).unwrap_or_default().to_owned();
     let store = &ctx.provider.store;
-    let Some(grant) = store.oidc_grant(gid).await? else { return Ok(None) };
-    Ok(store.portal_session_record(&grant.session_hash).await?)
+    let session = match store.oidc_grant(&gid).await? {
+        Some(grant) => store.portal_session_record(&grant.session_hash).await?,
+        None => None,
+    };
+    match session {
+        Some(s) => Ok(Ok((claims, s))),
+        None => {
+            let e = invalid_token("the access token's sign-in has ended: sign the physician in again");
+            Ok(Err((e, json!({ "reason": "the grant's session is gone", "grant": gid }))))
+        }
+    }
 }
 
 /// A refused API request of an authenticated client, audited (denied) by `oidc:<client>` at `action`.

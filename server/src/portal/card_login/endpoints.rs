@@ -233,13 +233,5 @@ pub async fn script_watch() -> Response {
 }
 
 fn script(body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        body,
-    )
-        .into_response()
+    crate::portal::respond::script(body)
 }
