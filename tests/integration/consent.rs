@@ -92,6 +92,8 @@ struct Clinic {
     patient: Identity,
     /// The same patient's card from before an address change: its signing certificate is revoked.
     moved: Identity,
+    /// Another person's My Number card.
+    stranger: Identity,
     sign_root: Vec<u8>,
     tsa: ReferenceTsa,
     _files: tempfile::TempDir,
@@ -113,6 +115,7 @@ impl Clinic {
         let cas = JpkiTestCas::new().unwrap();
         let patient = patient_card(&cas);
         let moved = patient_card(&cas);
+        let stranger = patient_card(&cas);
         let revoked = hcpki_vcard::testpki::Revoked {
             serial: serial(&named(&moved, "sign")),
             at: time::OffsetDateTime::now_utc() - time::Duration::hours(2),
@@ -185,6 +188,7 @@ impl Clinic {
             physician_card,
             patient,
             moved,
+            stranger,
             sign_root,
             tsa,
             _files: files,
@@ -257,7 +261,7 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     old_card.remove();
     browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
 
-    let _patient_card = agent::insert(patient, 1);
+    let mut patient_in_reader = agent::insert(patient, 1);
     agent.wait_card(1, "jpki");
     browser.cmd(json!({"cmd": "forget_popups"}));
     browser.cmd(json!({"cmd": "click", "selector": "#consent-sign .flow-button"}));
@@ -327,6 +331,26 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     // A second consent for the same purpose while one is live: refused, nothing stored.
     let (status, again) = create(p, rp, token, "record-link", PATIENT_ID);
     assert_eq!((status, again["error"].as_str()), (409, Some("already_consented")), "{again}");
+
+    // A withdrawal signed with another person's My Number card: refused, nothing recorded.
+    patient_in_reader.remove();
+    let mut stranger = agent::insert(&clinic.stranger, 1);
+    agent.wait_card(1, "jpki");
+    browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
+    browser.eval("document.querySelector('#consent-withdraw').closest('details').open = true");
+    browser.cmd(json!({"cmd": "forget_popups"}));
+    browser.cmd(json!({"cmd": "click", "selector": "#consent-withdraw .flow-button"}));
+    browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
+    wait_text_in_popup(&mut browser, "同意撤回書");
+    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": SIGN_PASSWORD}));
+    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
+    let other = wait_main_text(&mut browser, "同意したときと別のカード");
+    assert!(other.contains("撤回は記録していません"), "{other}");
+    let (_, still) = service_get(p, rp, &check);
+    assert_eq!(still["state"], "signed", "the consent is still live: {still}");
+    stranger.remove();
+    agent::insert_into(&mut patient_in_reader, 1);
+    agent.wait_card(1, "jpki");
 
     // Withdrawal: signed with the same card, at once; the EMR learns of it from the feed.
     browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
