@@ -244,6 +244,10 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     }
     assert_eq!(browser.eval("document.querySelector('#consent-sign .flow-button').hidden"), false, "the script ran");
     crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the consent page (ja)");
+    shot(&mut browser, p, "consent-page-ja.png");
+    browser.goto(&format!("{}/consent/{id}?lang=en", p.issuer));
+    crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the consent page (en)");
+    browser.goto(&format!("{}/consent/{id}?lang=ja", p.issuer));
     // First the card from before the patient's address change: its signing certificate is revoked. The page
     // says so and what to do; nothing is recorded.
     let mut old_card = agent::insert(&clinic.moved, 1);
@@ -280,6 +284,7 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     }
     assert!(signed_page.contains("患者さん本人の電子署名"), "{signed_page}");
     crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the consent page after signing (ja)");
+    shot(&mut browser, p, "consent-identity-ja.png");
     // A wrong patient ID links nothing.
     browser.eval("document.getElementById('patient-id').value = 'P-999999'");
     browser.cmd(json!({"cmd": "click", "selector": "form button[type=submit]:not(.danger)"}));
@@ -477,16 +482,53 @@ fn a_patient_consents_at_a_one_reader_pc_while_the_physician_lends_the_reader(b:
     assert_eq!(home.status, 200, "the session goes on: {home:?}");
     drop(browser);
 
+    // A consent the patient declines: the page records the refusal with a fixed reason; the EMR sees it.
+    let (status, created) = create(&clinic.p, &clinic.rp, &clinic.token, "disclosure.hospital-b", PATIENT_ID);
+    assert_eq!(status, 201, "{created}");
+    let declined = created["id"].as_str().unwrap().to_owned();
+    let r = clinic.pc.get(&format!("/consent/{declined}"));
+    let csrf = crate::portal_card::field(&r.body, "csrf");
+    let r = clinic.pc.submit(
+        &format!("/consent/{declined}"),
+        &[("csrf", &csrf), ("action", "refuse"), ("reason", "declined")],
+        None,
+    );
+    assert!(r.body.contains("同意は得られませんでした"), "{r:?}");
+    let (_, refused) = service_get(&clinic.p, &clinic.rp, &format!("/api/v1/consents/{declined}"));
+    assert_eq!(
+        (refused["state"].as_str(), refused["refusal"].as_str()),
+        (Some("refused"), Some("declined")),
+        "{refused}"
+    );
+
     let check = format!("/api/v1/consents?facility={}&patient={PATIENT_ID}&purpose=record-link", clinic.facility);
     let (status, live) = service_get(&clinic.p, &clinic.rp, &check);
     assert_eq!((status, live["evidence"]["evidence_level"].as_str()), (200, Some("patient_signature")), "{live}");
     let actions: Vec<String> =
         clinic.p.h.audit_entries().iter().filter_map(|e| e["action"].as_str().map(str::to_owned)).collect();
-    for want in ["session.lend", "session.lend.use", "session.lend.return", "consent.signed", "identity.linked"] {
+    for want in [
+        "session.lend",
+        "session.lend.use",
+        "session.lend.return",
+        "consent.signed",
+        "identity.linked",
+        "consent.refused",
+    ] {
         assert!(actions.iter().any(|a| a == want), "{want} audited: {actions:?}");
     }
     assert!(!actions.iter().any(|a| a == "session.lend.expired"), "the session was not ended");
     eprintln!("consent journey with one reader ({b:?}): {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// A screenshot of the main tab into the test's directory, and into docs/screenshots with
+/// `HCPKI_UPDATE_SCREENSHOTS=1`.
+fn shot(browser: &mut Chromium, p: &Portal, name: &str) {
+    let dir = p.h.path("consent-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    browser.screenshot(&dir.join(name));
+    if std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+        std::fs::copy(dir.join(name), crate::harness::repo_root().join("docs/screenshots").join(name)).unwrap();
+    }
 }
 
 /// The consent page's status line (its script reports each step there) once it says `want`.

@@ -15,16 +15,38 @@ use crate::portal_card::{authorize_path, card_portal_with, card_session, data_at
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
+// What the database decides (the lend, its run-out, its refusals) on both; the page and console views of a lend,
+// which read the same rows, once (the store's lend tests run on both backends, CI's 30-minute budget).
 on_both_backends!(
     a_lent_session_survives_its_cards_removal_and_continues_with_its_own_card,
     a_lend_that_runs_out_ends_the_session_and_tells_the_services,
     a_lend_run_out_ends_the_session_at_the_browsers_next_request,
     a_lent_session_cannot_be_used_by_anyone,
-    another_card_cannot_take_the_session_back,
-    a_password_session_cannot_lend,
-    in_chromium_the_paused_page_ignores_the_removal_and_resumes_with_the_own_card,
-    the_console_of_a_lent_session_is_paused_and_resumes_with_it,
 );
+
+mod sqlite_only {
+    use crate::harness::Backend;
+
+    #[test]
+    fn another_card_cannot_take_the_session_back() {
+        super::another_card_cannot_take_the_session_back(Backend::Sqlite)
+    }
+
+    #[test]
+    fn a_password_session_cannot_lend() {
+        super::a_password_session_cannot_lend(Backend::Sqlite)
+    }
+
+    #[test]
+    fn in_chromium_the_paused_page_ignores_the_removal_and_resumes_with_the_own_card() {
+        super::in_chromium_the_paused_page_ignores_the_removal_and_resumes_with_the_own_card(Backend::Sqlite)
+    }
+
+    #[test]
+    fn the_console_of_a_lent_session_is_paused_and_resumes_with_it() {
+        super::the_console_of_a_lent_session_is_paused_and_resumes_with_it(Backend::Sqlite)
+    }
+}
 
 /// The presence lease: long enough that nothing depends on the agent's timing.
 const LEASE: i64 = 600;
