@@ -320,6 +320,18 @@ pub struct OidcConfig {
     /// plain ones, and discovery says so (RFC 9126 §5). Off by default: a client registered with
     /// `--require-par` is held to it either way (FAPI 2.0 clients beside others).
     pub require_pushed_authorization_requests: bool,
+    /// Whether clients the operator registers with a secret (`client_secret_basic`, `client_secret_post`:
+    /// packaged modules that cannot hold a key) may authenticate (issue #30). On by default, since a client
+    /// gets a secret only when registered so; `false` refuses every secret and takes the methods out of
+    /// discovery. Requiring PAR of every client refuses secrets too (FAPI 2.0 allows keys only).
+    pub client_secrets: bool,
+}
+
+impl OidcConfig {
+    /// Whether client secrets are accepted: allowed, and not every request pushed (FAPI).
+    pub fn secrets_allowed(&self) -> bool {
+        self.client_secrets && !self.require_pushed_authorization_requests
+    }
 }
 
 impl Default for OidcConfig {
@@ -330,6 +342,7 @@ impl Default for OidcConfig {
             check_every: Period(60),
             backchannel_ca_file: None,
             require_pushed_authorization_requests: false,
+            client_secrets: true,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod authorize;
 pub mod backchannel;
 pub mod claims;
 pub mod client;
+pub mod client_secret;
 pub mod endpoints;
 mod error;
 pub mod exchange;

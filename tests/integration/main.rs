@@ -70,6 +70,7 @@ mod hpki_repository;
 mod ipsec;
 mod issue;
 mod login_speed;
+mod mod_auth_openidc;
 mod ocsp;
 mod offline_root;
 mod oidc;

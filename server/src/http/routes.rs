@@ -82,6 +82,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/console-grants/remove", post(admin::remove_console_grant))
         .route("/api/v1/oidc-clients", get(admin::oidc_clients).post(admin::add_oidc_client))
         .route("/api/v1/oidc-clients/{id}", delete(admin::remove_oidc_client))
+        .route("/api/v1/oidc-clients/{id}/rotate-secret", post(admin::rotate_oidc_client_secret))
         .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
 }
 

@@ -93,7 +93,8 @@ pub fn prepare(
     keys::spawn_maintenance(keys.clone(), authority.clone(), loaded.dir.clone(), loaded.key_context(), schedule);
     let ca_file = loaded.config.oidc.backchannel_ca_file.as_ref().map(|f| loaded.dir.join(f));
     let logout_tls = backchannel::tls_client(ca_file.as_deref())?;
-    let clients = client::Registry::new(store.clone(), refresh);
+    let clients =
+        client::Registry::new(store.clone(), refresh).with_secrets_allowed(loaded.config.oidc.secrets_allowed());
     let exchanges = crate::oidc::exchange::Exchanges::start(store.clone(), clock.clone(), lifetimes.refresh_token);
     let oidc = Arc::new(Provider {
         issuer,

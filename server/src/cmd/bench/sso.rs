@@ -250,7 +250,8 @@ impl RelyingParty {
             userinfo_signed_response_alg: None,
             require_pushed_authorization_requests: false,
         };
-        registration::register(store, Some(&services), registration, actor, hcpki_ca::time::now_unix_ms()).await?;
+        registration::register(store, Some(&services), registration, false, actor, hcpki_ca::time::now_unix_ms())
+            .await?;
         Ok(Self { signer })
     }
 

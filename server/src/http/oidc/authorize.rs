@@ -54,9 +54,11 @@ async fn run(state: &PortalState, tls: &Tls, headers: &HeaderMap, params: HashMa
 pub async fn par(
     State(state): State<PortalState>,
     tls: Tls,
+    headers: axum::http::HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, OAuthError> {
-    let call = ParCall::parse(form, certificate(&tls));
+    let mut call = ParCall::parse(form, certificate(&tls));
+    call.credentials = call.credentials.with_authorization(super::authorization(&headers));
     let pushed = authorize::par(context(&state), call, state.clock.now_unix()).await?;
     Ok((StatusCode::CREATED, Json(pushed)).into_response())
 }
