@@ -6,11 +6,13 @@
 //! hcpki presents its client certificate, signing the handshake with the configured key through
 //! [`KeySource`] (an encrypted file or a PKCS#11 object), so the key never leaves `hcpki_ca::keys`.
 //!
-//! **Acknowledgement.** Syslog has no application-level acknowledgement. A batch is confirmed by closing the
-//! connection: after the frames, hcpki sends TLS close_notify and waits for the repository to close its side.
-//! A receiver closes only after reading everything before the close_notify (TLS records arrive in order), and
-//! a process that dies or closes with unread data resets the connection instead (TCP RST), which is not a
-//! confirmation. Only a confirmed batch moves the forwarding mark (D98).
+//! **Acknowledgement.** Syslog has no application-level acknowledgement. A batch is confirmed by closing the connection: after the frames, hcpki sends TLS close_notify
+//! and reads until the repository closes. An orderly close — its close_notify, or a bare FIN, which is how
+//! rsyslog ends a session — comes only after the receiver read what we sent: a process that closes a socket
+//! with unread data, or dies, makes the kernel reset the connection (TCP RST), and a TLS alert is a refusal;
+//! neither is a confirmation. rsyslog refuses a client certificate right after the handshake, before it reads
+//! any message, so that refusal arrives as a reset (tests/integration/atna.rs checks it). Only a confirmed
+//! batch moves the forwarding mark (D98).
 
 use crate::http::tls_key::KeySourceSigningKey;
 use hcpki_ca::keys::KeySource;
@@ -92,10 +94,10 @@ impl Repository {
         let mut rest = [0u8; 256];
         loop {
             match within(tls.read(&mut rest)).await? {
+                // The repository's close_notify, or its orderly close (rsyslog closes without close_notify).
                 Ok(0) => return Ok(()),
-                Ok(_) => continue,
-                // A close without close_notify is still a close (FIN): the peer read what came before.
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+                Ok(_) => continue,
                 Err(e) => return Err(handshake_or_unconfirmed(e)),
             }
         }
