@@ -276,6 +276,7 @@ mod tests {
             ("identity.linked", Family::Consent),
             ("facility.register", Family::Other),
             ("certify.something", Family::Other),
+            ("oidc.tokens", Family::Other),
             ("portal.login_page", Family::Other),
             ("", Family::Other),
         ] {
