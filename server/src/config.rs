@@ -5,8 +5,10 @@ use hcpki_ca::keys::{KeyContext, Pkcs11Config};
 use hcpki_ca::profile::ProfileSettings;
 use std::path::{Path, PathBuf};
 
+mod atna;
 mod signing;
 
+pub use atna::AtnaConfig;
 pub use signing::SigningConfig;
 
 /// The configuration file name inside the hcpki directory.
@@ -71,6 +73,9 @@ pub struct Config {
     /// consent templates.
     #[serde(default, skip_serializing_if = "crate::consent::settings::ConsentSettings::is_default")]
     pub consent: crate::consent::settings::ConsentSettings,
+    /// The IHE audit record repository the audit log is forwarded to (ATNA, D97/D98); off when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub atna: Option<AtnaConfig>,
 }
 
 /// `[tsa]`: hcpki's RFC 3161 time-stamping authority (`POST /tsa`, docs/signatures.md). Its certificate is of
@@ -543,6 +548,9 @@ impl Loaded {
         config.consent.check().with_context(|| format!("{} has a bad [consent] entry", path.display()))?;
         config.console.callback().with_context(|| format!("{} has a bad [console] entry", path.display()))?;
         config.signing.endpoints(dir).with_context(|| format!("{} has a bad [signing] entry", path.display()))?;
+        if let Some(atna) = &config.atna {
+            atna.check().with_context(|| format!("{} has a bad [atna] entry", path.display()))?;
+        }
         let database_url = resolve_database_url(dir, database_url.unwrap_or(&config.database_url));
         Ok(Self { dir: dir.to_owned(), config, database_url })
     }

@@ -44,6 +44,7 @@ mod admin;
 mod agent;
 mod agent_sign;
 mod architecture;
+mod atna;
 mod audit;
 mod backup;
 mod bad_input;
