@@ -320,6 +320,10 @@ pub struct OidcConfig {
     /// plain ones, and discovery says so (RFC 9126 §5). Off by default: a client registered with
     /// `--require-par` is held to it either way (FAPI 2.0 clients beside others).
     pub require_pushed_authorization_requests: bool,
+    /// IHE IUA's `home_community_id` of this deployment (a URN OID, `urn:oid:…`): in the `ihe_iua` claims of
+    /// services that ask for them (D93); left out of the tokens when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub home_community_id: Option<crate::oidc::iua::HomeCommunityId>,
 }
 
 impl Default for OidcConfig {
@@ -330,6 +334,7 @@ impl Default for OidcConfig {
             check_every: Period(60),
             backchannel_ca_file: None,
             require_pushed_authorization_requests: false,
+            home_community_id: None,
         }
     }
 }
@@ -529,6 +534,10 @@ impl Loaded {
         config.ca.check().with_context(|| format!("{} has a bad [ca] entry", path.display()))?;
         config.consent.check().with_context(|| format!("{} has a bad [consent] entry", path.display()))?;
         config.console.callback().with_context(|| format!("{} has a bad [console] entry", path.display()))?;
+        if let Some(portal) = &config.portal {
+            crate::oidc::iua::access_token_secs(portal.access_token_secs)
+                .with_context(|| format!("{} has a bad [portal] entry", path.display()))?;
+        }
         config.signing.endpoints(dir).with_context(|| format!("{} has a bad [signing] entry", path.display()))?;
         let database_url = resolve_database_url(dir, database_url.unwrap_or(&config.database_url));
         Ok(Self { dir: dir.to_owned(), config, database_url })
@@ -707,7 +716,7 @@ pub struct PortalConfig {
     /// registration, in seconds (default 10; 0 reads on every request).
     #[serde(default = "default_services_refresh_secs")]
     pub services_refresh_secs: u32,
-    /// Access token lifetime in seconds (default 300).
+    /// Access token lifetime in seconds (default 300; 30–3600, IHE IUA's limit of an hour: more is refused).
     #[serde(default = "default_access_token_secs")]
     pub access_token_secs: u32,
     /// The portal secret file (relative to the hcpki directory; made on first start; replicas share it).

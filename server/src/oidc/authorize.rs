@@ -169,6 +169,7 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         Ok(request) => request,
         Err(e) => return Err(refuse(e.code(), &e.to_string()).await),
     };
+    let purpose = policy::PurposeOfUse::Treat;
     let current = call.session.find(now).await.map_err(AuthorizeAnswer::failed)?;
     let marker = match &marker_key {
         Some(key) => {
@@ -257,9 +258,17 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
     let level = session.subject.assurance(facility.as_ref());
     // A card key linked to its form before trust-anchor binding keeps the `sub` relying parties knew.
     let linked = store.person_key_linked(&session.person_key).await.map_err(AuthorizeAnswer::failed)?;
+    let mut service_claims = super::service_claims(&claims);
+    if service.claims.contains(&policy::Claim::IheIua) {
+        let home = provider.home_community_id.as_ref();
+        let iua = super::iua::claims(&session.subject, facility.as_ref(), &session.person_key, purpose, home);
+        if let Some(map) = service_claims.as_object_mut() {
+            map.insert("extensions".into(), json!({ "ihe_iua": iua }));
+        }
+    }
     let data = GrantData {
         sub: ctx.secret.pairwise_sub(&client.sector(), linked.as_deref().unwrap_or(&session.person_key)),
-        claims: super::service_claims(&claims),
+        claims: service_claims,
         acr: level.acr().to_owned(),
         amr: json!(session.subject.amr()),
         auth_time: session.auth_time,
@@ -269,6 +278,7 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         redirect_uri: redirect_uri.to_owned(),
         sid: super::sid(&session.id_hash),
         session_expires_at: Some(session.expires_at),
+        purpose_of_use: purpose,
     };
     let code = issue_code(provider, &client, &session.id_hash, &data, now).await.map_err(AuthorizeAnswer::Failed)?;
     Ok(back.with(&[("code", &code)]))

@@ -49,6 +49,7 @@ impl Fixture {
             console_callback: None,
             require_par: false,
             clock: clock.clone(),
+            home_community_id: None,
         };
         Self {
             provider,

@@ -272,7 +272,8 @@ fn access_token(
     consent: Option<crate::consent::token_claim::ConsentClaims>,
     now: i64,
 ) -> Result<String, OAuthError> {
-    let (extensions, consent) = consent.map_or((None, None), |c| (Some(c.extensions), Some(c.consent)));
+    let (bppc, consent) = consent.map_or((None, None), |c| (Some(c.extensions), Some(c.consent)));
+    let extensions = super::iua::extensions(&data.claims, bppc);
     let claims = AccessClaims {
         acr: &data.acr,
         aud: &client.id,
@@ -284,6 +285,7 @@ fn access_token(
         iat: now,
         iss: &provider.issuer,
         jti: random_token(16)?,
+        purpose_of_use: data.purpose_of_use,
         scope: &data.scope,
         sub: &data.sub,
         extensions,

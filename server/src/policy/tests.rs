@@ -11,7 +11,7 @@ fn fid(n: u64) -> FacilityId {
 }
 
 fn at(n: u64, kind: K, state: S) -> FacilityContext {
-    FacilityContext { id: fid(n), name: format!("施設{n}"), kind, state }
+    FacilityContext { id: fid(n), name: format!("施設{n}"), kind, state, medical_code: None }
 }
 
 /// One service from the body of a `[[service]]` table (id and name supplied).
