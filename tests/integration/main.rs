@@ -69,6 +69,7 @@ mod hierarchy;
 mod hpki_repository;
 mod ipsec;
 mod issue;
+mod iua;
 mod login_speed;
 mod ocsp;
 mod offline_root;
