@@ -7,7 +7,7 @@
 
 use crate::fixtures::{Key, csr};
 use crate::harness::{Backend, Hcpki, describe, repo_root};
-use crate::oidc::{self, PASSWORD, POST_LOGOUT, Portal, REDIRECT, Rp, tools, totp};
+use crate::oidc::{self, PASSWORD, POST_LOGOUT, Portal, REDIRECT, Rp, challenge, enc, param, poll, tools, totp};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -24,6 +24,7 @@ roles = []
 facility_kinds = ["*"]
 min_assurance = "password-totp"
 claims = ["name", "ihe_iua"]
+purposes = ["TREAT", "ETREAT"]
 "#;
 const HOME: &str = "urn:oid:1.2.392.200119.6.102";
 /// A 医療機関コード of Tokyo (13), 医科 (1), with its check digit.
@@ -74,9 +75,16 @@ fn iua_claims_and_purposes_read_by_authlib_and_openid_client(b: Backend) {
     assert_eq!(&seen["id_token"]["extensions"]["ihe_iua"], iua, "{seen}");
     assert_eq!(&seen["userinfo"]["extensions"]["ihe_iua"], iua, "{seen}");
 
-    // openid-client (ID token) and oauth4webapi (the access token, RFC 9068), the next TOTP step.
-    let seen = peer(&p, "node", &bob_secret, 1, &[]);
+    let all = json!(["TREAT", "ETREAT", "EMER", "HOPERAT", "HPAYMT", "PATRQT"]);
+    assert_eq!(seen["purposes_supported"], all, "discovery: {seen}");
+
+    // openid-client (ID token) and oauth4webapi (the access token, RFC 9068), the next TOTP step; the request
+    // names emergency treatment, which the wiki accepts: the purpose travels through the grant to the tokens.
+    let seen = peer(&p, "node", &bob_secret, 1, &["--purpose", "ETREAT"]);
+    assert_eq!(seen["purposes_supported"], all, "discovery: {seen}");
     assert_eq!(seen["access_token"]["extensions"]["ihe_iua"]["subject_role"]["code"], "nurse", "{seen}");
+    assert_eq!(seen["access_token"]["extensions"]["ihe_iua"]["purpose_of_use"]["code"], "ETREAT", "{seen}");
+    assert_eq!(seen["access_token"]["purpose_of_use"], "ETREAT", "{seen}");
     assert_eq!(seen["access_token"]["extensions"]["ihe_iua"], seen["id_token"]["extensions"]["ihe_iua"], "{seen}");
     assert_eq!(seen["userinfo"]["extensions"]["ihe_iua"]["home_community_id"], HOME, "{seen}");
 
@@ -99,6 +107,39 @@ fn iua_claims_and_purposes_read_by_authlib_and_openid_client(b: Backend) {
         "{access}"
     );
     assert!(iua.get("subject_role").is_none(), "alice has no hcRole: {access}");
+
+    // Purposes refused at /authorize, at the client's redirect URI, audited, no code: one no provider knows
+    // (invalid_request), one the wiki does not accept (access_denied).
+    let verifier = "q".repeat(60);
+    let authorize = |purpose: &str| {
+        pc.get(&format!(
+            "/authorize?response_type=code&client_id=rp1&scope=openid&state=s&redirect_uri={}&code_challenge={}&code_challenge_method=S256&purpose_of_use={purpose}",
+            enc(REDIRECT),
+            challenge(&verifier)
+        ))
+    };
+    for (purpose, error, why) in [
+        ("NORM", "invalid_request", "purpose_of_use must be one of TREAT"),
+        ("HPAYMT", "access_denied", "service wiki does not accept purpose_of_use HPAYMT: it accepts TREAT, ETREAT"),
+    ] {
+        let r = authorize(purpose);
+        assert!(r.location.starts_with(REDIRECT), "{purpose}: {r:?}");
+        assert_eq!(param(&r.location, "error").as_deref(), Some(error), "{purpose}: {r:?}");
+        assert!(param(&r.location, "error_description").unwrap().contains(why), "{purpose}: {r:?}");
+        assert!(param(&r.location, "code").is_none(), "{purpose}: {r:?}");
+        let audited = poll(|| {
+            p.h.audit_entries().into_iter().find(|e| {
+                e["action"] == "oidc.authorize"
+                    && e["outcome"] == "denied"
+                    && serde_json::to_string(&e["detail"]).unwrap().contains(why)
+            })
+        });
+        assert_eq!(audited["target"], "rp1", "{audited}");
+    }
+    let granted = p.h.audit_entries().into_iter().filter(|e| {
+        e["action"] == "oidc.authorize" && e["outcome"] == "ok" && e["detail"]["purpose_of_use"] == "ETREAT"
+    });
+    assert_eq!(granted.count(), 1, "openid-client's request, audited with its purpose");
     p.h.ok(&["audit", "verify"]);
 }
 

@@ -169,7 +169,7 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         Ok(request) => request,
         Err(e) => return Err(refuse(e.code(), &e.to_string()).await),
     };
-    let purpose = policy::PurposeOfUse::Treat;
+    let purpose = request.purpose;
     let current = call.session.find(now).await.map_err(AuthorizeAnswer::failed)?;
     let marker = match &marker_key {
         Some(key) => {
@@ -254,6 +254,24 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
             return Err(AuthorizeAnswer::Problem { problem, detail: None });
         }
     };
+    // The purpose of use is the service's to accept (D94), decided after the policy so that a person the policy
+    // refuses reads that reason; a purpose the service does not take goes back to the client that asked for it.
+    if !service.purposes.contains(&purpose) {
+        let accepted: Vec<&str> = service.purposes.iter().map(|p| p.code()).collect();
+        let reason = format!(
+            "service {} does not accept purpose_of_use {purpose}: it accepts {}",
+            service.id,
+            accepted.join(", ")
+        );
+        let detail = json!({ "client": client.id, "service": service.id, "purpose_of_use": purpose,
+            "decision": format!("denied: {reason}"), "facility": facility.as_ref().map(|f| f.id.to_string()) });
+        audit_decision(provider, &actor, &client.id, Outcome::Denied, detail).await;
+        return Err(back.error("access_denied", &reason));
+    }
+    let mut detail = detail;
+    if let Some(map) = detail.as_object_mut() {
+        map.insert("purpose_of_use".into(), json!(purpose));
+    }
     audit_decision(provider, &actor, &client.id, Outcome::Ok, detail).await;
     let level = session.subject.assurance(facility.as_ref());
     // A card key linked to its form before trust-anchor binding keeps the `sub` relying parties knew.

@@ -55,6 +55,10 @@ pub fn discovery(p: &Provider) -> Value {
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
         "prompt_values_supported": ["none", "login"],
+        // hcpki's authorization request parameter `purpose_of_use` (D94): HL7 v3 PurposeOfUse codes; a service
+        // accepts those its services-file entry lists (TREAT by default), EMER is break-glass.
+        "purpose_of_use_values_supported":
+            crate::policy::PurposeOfUse::ALL.iter().map(|p| p.code()).collect::<Vec<_>>(),
     });
     if let (Some(m), Some(map)) = (&p.mtls_base, doc.as_object_mut()) {
         map.insert(
