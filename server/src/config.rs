@@ -227,6 +227,9 @@ pub struct MonitorConfig {
     /// https:// (or facility-network http://) URL; off when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiry_webhook: Option<String>,
+    /// https:// (or facility-network http://) URL told of every break-glass use (D94); off when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub break_glass_webhook: Option<String>,
     /// The window, in days (1–365).
     pub expiry_days: u32,
     /// Profiles to report: the facility certificates by default (the server renews its own).
@@ -243,6 +246,7 @@ impl Default for MonitorConfig {
     fn default() -> Self {
         Self {
             expiry_webhook: None,
+            break_glass_webhook: None,
             expiry_days: 30,
             profiles: vec!["router".into(), "pc".into()],
             check_every_secs: 3600,

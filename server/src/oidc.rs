@@ -8,6 +8,8 @@
 
 pub mod authorize;
 pub mod backchannel;
+pub mod break_glass;
+pub mod break_glass_webhook;
 pub mod claims;
 pub mod client;
 pub mod endpoints;
@@ -88,6 +90,8 @@ pub struct Provider {
     pub clock: Arc<dyn Clock>,
     /// `[oidc] home_community_id`: IHE IUA's `home_community_id` of this deployment, when configured.
     pub home_community_id: Option<iua::HomeCommunityId>,
+    /// `[monitor] break_glass_webhook`: told of every break-glass use (D94), when configured.
+    pub break_glass_webhook: Option<break_glass_webhook::BreakGlassWebhook>,
 }
 
 impl Provider {

@@ -171,6 +171,7 @@ pub fn portal(state: PortalState) -> Router {
         .route("/consent/{id}", get(portal::consent::show).post(portal::consent::post))
         .route("/consent/{id}/document", get(portal::consent::document))
         .route("/consent/{id}/prepare", post(portal::consent::prepare))
+        .route("/break-glass", get(portal::break_glass::show).post(portal::break_glass::confirm))
         .route("/session/lend", post(portal::lending_endpoints::lend))
         .route("/session/lend/return", post(portal::lending_endpoints::return_card))
         // A lent session (D91) is paused on every page but the consent flow's.

@@ -4,6 +4,7 @@
 //! order, the order the `serde_json::Value` maps wrote them in, so the payloads are unchanged; only the service
 //! claims of an ID token now follow its own claims instead of being sorted among them.
 
+use super::break_glass::BreakGlassClaim;
 use crate::policy::PurposeOfUse;
 use serde::Serialize;
 use serde::ser::SerializeMap;
@@ -18,6 +19,9 @@ pub struct AccessClaims<'a> {
     pub aud: &'a str,
     /// When the user logged in.
     pub auth_time: i64,
+    /// Break-glass (purpose `EMER` confirmed with a reason, D94), when the grant was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<BreakGlassClaim>,
     /// The client.
     pub client_id: &'a str,
     /// The client certificate's binding (RFC 8705 §3), when the client called over mutual TLS.
@@ -74,6 +78,9 @@ pub struct IdClaims<'a> {
     pub auth_time: i64,
     /// The client.
     pub azp: &'a str,
+    /// Break-glass (D94), when the grant was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<BreakGlassClaim>,
     /// Expiry.
     pub exp: i64,
     /// Issued at.
@@ -98,8 +105,8 @@ pub struct IdClaims<'a> {
 pub struct ServiceClaims<'a>(pub &'a Value);
 
 /// The members of [`IdClaims`] besides the service's claims.
-const ID_CLAIMS: [&str; 12] =
-    ["acr", "amr", "at_hash", "aud", "auth_time", "azp", "exp", "iat", "iss", "nonce", "sid", "sub"];
+const ID_CLAIMS: [&str; 13] =
+    ["acr", "amr", "at_hash", "aud", "auth_time", "azp", "break_glass", "exp", "iat", "iss", "nonce", "sid", "sub"];
 
 impl Serialize for ServiceClaims<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -140,6 +147,7 @@ mod tests {
             acr: "urn:hcpki:acr:card",
             aud: "rp",
             auth_time: 10,
+            break_glass: None,
             client_id: "rp",
             cnf,
             exp: 400,
@@ -178,6 +186,7 @@ mod tests {
             aud: "rp",
             auth_time: 10,
             azp: "rp",
+            break_glass: None,
             exp: 400,
             iat: 100,
             iss: "https://idp.example",

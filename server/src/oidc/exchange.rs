@@ -290,6 +290,7 @@ mod tests {
             sid: "sid".into(),
             session_expires_at: None,
             purpose_of_use: Default::default(),
+            break_glass: None,
         };
         GrantRecord {
             id: "g1".into(),

@@ -37,6 +37,9 @@ pub struct GrantData {
     /// it was recorded, which was the only purpose then.
     #[serde(default)]
     pub purpose_of_use: PurposeOfUse,
+    /// Break-glass (purpose `EMER`, confirmed on the portal's page with a reason, D94), when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<super::break_glass::BreakGlass>,
 }
 
 impl GrantData {

@@ -110,6 +110,10 @@ pub fn prepare(
         require_par: loaded.config.oidc.require_pushed_authorization_requests,
         clock: clock.clone(),
         home_community_id: loaded.config.oidc.home_community_id.clone(),
+        break_glass_webhook: crate::oidc::break_glass_webhook::BreakGlassWebhook::from_config(
+            &loaded.config.monitor,
+            &loaded.dir,
+        )?,
     });
     let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
     let lend_secs = super::lending::LendSecs::new(cfg.lend_secs)?;
