@@ -48,6 +48,7 @@ mod audit;
 mod backup;
 mod bad_input;
 mod bench;
+mod break_glass;
 mod bench_national;
 mod browser;
 mod cades;
