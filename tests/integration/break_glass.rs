@@ -179,6 +179,17 @@ fn break_glass_confirmed_in_chromium_and_refused_otherwise(b: Backend) {
         p.h.audit_entries().into_iter().find(|e| e["action"] == "monitor.break_glass_webhook" && e["outcome"] == "ok")
     });
     assert_eq!(delivered["detail"]["client"], "emr", "{delivered}");
+
+    // The console's list to review: an operator sees the use with its reason; another facility's administrator
+    // (its PC certificate) sees none of it.
+    let console = crate::console::Console::new(&p.h, p.served());
+    let ops = crate::admin::operator(&p.h, "ops", "operator");
+    let list = console.get("/console/break-glass", &ops);
+    assert!(list.status == 200 && list.text.contains("data-break-glass-uses=\"1\"") && list.text.contains(REASON), "{list:?}");
+    let (_, pc, pc_key) = oidc::issue_pc(&p.h, "Other clinic");
+    let list = console.get("/console/break-glass", &crate::admin::As::Cert(pc, pc_key));
+    assert!(list.status == 200 && list.text.contains("data-break-glass-uses=\"0\""), "{list:?}");
+    assert!(!list.text.contains(REASON), "another facility's administrator: {list:?}");
     p.h.ok(&["audit", "verify"]);
 }
 

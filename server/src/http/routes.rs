@@ -109,6 +109,7 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/certificates/{serial}/revoke", post(facilities::revoke_certificate))
         .route("/console/audit", get(audit::viewer))
         .route("/console/audit/export", get(audit::export))
+        .route("/console/break-glass", get(crate::console::break_glass::list))
         .route("/console/users", get(users::search))
         .route("/console/users/end-sessions", post(users::end_sessions))
         .route("/console/users/clear-lockout", post(users::clear_lockout))
