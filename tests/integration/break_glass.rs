@@ -87,10 +87,11 @@ fn break_glass_confirmed_in_chromium_and_refused_otherwise(b: Backend) {
     assert!(param(&back, "error_description").unwrap().contains("requires a healthcare qualification"), "{back}");
 
     // The physician's card login (curl plays the login page's script).
-    let agent = agent::Served::start_with(&p.issuer, &format!("127.0.0.1:{agent_port}"), &[
-        "--portal-ca-file",
-        p.h.chain_file("server").to_str().unwrap(),
-    ]);
+    let agent = agent::Served::start_with(
+        &p.issuer,
+        &format!("127.0.0.1:{agent_port}"),
+        &["--portal-ca-file", p.h.chain_file("server").to_str().unwrap()],
+    );
     let _card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
     card_session(&p, &agent);
@@ -155,7 +156,10 @@ fn break_glass_confirmed_in_chromium_and_refused_otherwise(b: Backend) {
     assert!(access["break_glass"]["confirmed_at"].is_i64() && id["break_glass"] == access["break_glass"], "{t}");
     assert_eq!(access["purpose_of_use"], "EMER", "{access}");
     let iua = &access["extensions"]["ihe_iua"];
-    assert_eq!((&iua["purpose_of_use"]["code"], &iua["subject_role"]["code"]), (&json!("EMER"), &json!("medical-doctor")));
+    assert_eq!(
+        (&iua["purpose_of_use"]["code"], &iua["subject_role"]["code"]),
+        (&json!("EMER"), &json!("medical-doctor"))
+    );
     assert!(iua["national_provider_identifier"].as_str().is_some_and(|n| !n.is_empty()), "{access}");
     assert!(!access.to_string().contains(REASON), "the reason stays out of the token: {access}");
 
@@ -174,7 +178,10 @@ fn break_glass_confirmed_in_chromium_and_refused_otherwise(b: Backend) {
     let request = received.join().unwrap();
     let body = request.split_once("\r\n\r\n").unwrap().1;
     let hook: Value = serde_json::from_str(body).unwrap();
-    assert_eq!((&hook["event"], &hook["client"], &hook["reason"]), (&json!("hcpki.break_glass"), &json!("emr"), &json!(REASON)));
+    assert_eq!(
+        (&hook["event"], &hook["client"], &hook["reason"]),
+        (&json!("hcpki.break_glass"), &json!("emr"), &json!(REASON))
+    );
     let delivered = poll(|| {
         p.h.audit_entries().into_iter().find(|e| e["action"] == "monitor.break_glass_webhook" && e["outcome"] == "ok")
     });
@@ -185,7 +192,10 @@ fn break_glass_confirmed_in_chromium_and_refused_otherwise(b: Backend) {
     let console = crate::console::Console::new(&p.h, p.served());
     let ops = crate::admin::operator(&p.h, "ops", "operator");
     let list = console.get("/console/break-glass", &ops);
-    assert!(list.status == 200 && list.text.contains("data-break-glass-uses=\"1\"") && list.text.contains(REASON), "{list:?}");
+    assert!(
+        list.status == 200 && list.text.contains("data-break-glass-uses=\"1\"") && list.text.contains(REASON),
+        "{list:?}"
+    );
     let (_, pc, pc_key) = oidc::issue_pc(&p.h, "Other clinic");
     let list = console.get("/console/break-glass", &crate::admin::As::Cert(pc, pc_key));
     assert!(list.status == 200 && list.text.contains("data-break-glass-uses=\"0\""), "{list:?}");
