@@ -297,7 +297,7 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
                     audit_as(provider, &actor, break_glass::AUDIT_ACTION, &client.id, Outcome::Ok, detail.clone())
                         .await;
                     if let Some(hook) = &provider.break_glass_webhook {
-                        hook.notify(provider, &actor, detail);
+                        hook.notify(provider.store.clone(), provider.clock.clone(), &actor, detail);
                     }
                     Some(used)
                 }

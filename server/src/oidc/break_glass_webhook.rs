@@ -9,11 +9,11 @@
 //!  "reason": "…", "actor": "portal:hpki:…"}
 //! ```
 
-use super::Provider;
 use crate::http::outbound;
 use anyhow::{Context, Result, bail};
 use hcpki_ca::audit::{AuditEvent, Outcome};
-use hcpki_ca::time::rfc3339;
+use hcpki_ca::store::Store;
+use hcpki_ca::time::{Clock, rfc3339};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
@@ -42,9 +42,9 @@ impl BreakGlassWebhook {
 
     /// POST the break-glass use `detail` (its audit entry's detail) by `actor`, in the background; the delivery
     /// is audited when it ends.
-    pub fn notify(&self, provider: &Provider, actor: &str, detail: Value) {
+    /// The delivery's audit entry goes to `store`, stamped by `clock`.
+    pub fn notify(&self, store: Arc<dyn Store>, clock: Arc<dyn Clock>, actor: &str, detail: Value) {
         let (url, tls) = (self.url.clone(), self.tls.clone());
-        let (store, clock) = (provider.store.clone(), provider.clock.clone());
         let mut body = json!({ "event": "hcpki.break_glass", "sent_at": rfc3339(clock.now_unix()), "actor": actor });
         if let (Some(map), Some(more)) = (body.as_object_mut(), detail.as_object()) {
             for (k, v) in more.iter().filter(|(k, _)| k.as_str() != "review") {
