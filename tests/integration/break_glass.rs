@@ -172,7 +172,7 @@ fn break_glass_confirmed_in_chromium_and_refused_otherwise(b: Backend) {
     assert_eq!(used.len(), 1, "{used:?}");
     assert_eq!((&used[0]["detail"]["reason"], &used[0]["detail"]["review"]), (&json!(REASON), &json!("pending")));
     let refused: Vec<String> = of("denied").iter().map(|e| e["detail"]["reason"].to_string()).collect();
-    for why in ["not_a_card_login", "form", "unknown, used or expired request"] {
+    for why in ["not_a_card_login", "prompt_none", "form", "unknown, used or expired request"] {
         assert!(refused.iter().any(|r| r.contains(why)), "{why}: {refused:?}");
     }
     let request = received.join().unwrap();

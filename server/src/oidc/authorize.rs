@@ -302,6 +302,9 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
                     Some(used)
                 }
                 None if request.prompt.split(' ').any(|p| p == "none") => {
+                    let detail = json!({ "client": client.id, "service": service.id, "facility": facility_id,
+                        "reason": "prompt_none", "message": "prompt=none leaves no room for the confirmation page" });
+                    audit_as(provider, &actor, break_glass::AUDIT_ACTION, &client.id, Outcome::Denied, detail).await;
                     return Err(back.error(
                         "interaction_required",
                         "break-glass (purpose_of_use EMER) needs the person to confirm on the portal's page",
