@@ -28,6 +28,7 @@ pub mod listener;
 pub mod login_form;
 mod pages;
 mod password_login;
+pub mod patient_desk;
 pub mod problem;
 mod reasons;
 pub mod refusals;

@@ -173,6 +173,9 @@ pub fn portal(state: PortalState) -> Router {
         .route("/consent/{id}/document", get(portal::consent::document))
         .route("/consent/{id}/prepare", post(portal::consent::prepare))
         .route("/break-glass", get(portal::break_glass::show).post(portal::break_glass::confirm))
+        .route("/consents/new", get(portal::patient_desk::new_consent).post(portal::patient_desk::ask))
+        .route("/patients/identify", get(portal::patient_desk::identify_page).post(portal::patient_desk::check))
+        .route("/patients/identify/challenge", post(portal::patient_desk::challenge))
         .route("/session/lend", post(portal::lending_endpoints::lend))
         .route("/session/lend/return", post(portal::lending_endpoints::return_card))
         // A lent session (D91) is paused on every page but the consent flow's.

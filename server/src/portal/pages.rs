@@ -9,6 +9,7 @@ pub mod consent;
 mod home;
 mod layout;
 mod login;
+pub mod patient_desk;
 mod sessions;
 pub mod signing;
 mod simple;
