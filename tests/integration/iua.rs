@@ -141,6 +141,19 @@ fn iua_claims_and_purposes_read_by_authlib_and_openid_client(b: Backend) {
     });
     assert_eq!(granted.count(), 1, "openid-client's request, audited with its purpose");
     p.h.ok(&["audit", "verify"]);
+
+    // IUA's limits and the home community are checked when any command reads the configuration: beyond an hour
+    // is refused, naming the key and the limit, not clamped; a home community that is no URN OID too.
+    let config = p.h.dir().join("hcpki.toml");
+    let good = std::fs::read_to_string(&config).unwrap();
+    let at = good.find("[portal]\n").unwrap() + "[portal]\n".len();
+    std::fs::write(&config, format!("{}access_token_secs = 7200\n{}", &good[..at], &good[at..])).unwrap();
+    let e = p.h.fails(&["service", "list"]);
+    assert!(e.contains("access_token_secs = 7200: use 30 to 3600 (IHE IUA"), "{e}");
+    std::fs::write(&config, good.replace(HOME, "1.2.392.200119.6.102")).unwrap();
+    let e = p.h.fails(&["service", "list"]);
+    assert!(e.contains("is not a URN OID: write urn:oid:"), "{e}");
+    std::fs::write(&config, good).unwrap();
 }
 
 /// A PC certificate of a clinic registered with [`MEDICAL_CODE`]: (facility, cert, key).
