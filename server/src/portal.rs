@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod break_glass;
 pub mod card_login;
 pub mod catalog;
 #[cfg(test)]

@@ -44,7 +44,7 @@ pub fn discovery(p: &Provider) -> Value {
         "userinfo_signing_alg_values_supported": algs,
         "scopes_supported": ["openid"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "name",
-            "hc_role", "facility_id", "facility_name", "facility_kind"],
+            "hc_role", "facility_id", "facility_name", "facility_kind", "extensions", "purpose_of_use", "break_glass"],
         "acr_values_supported": crate::policy::AssuranceLevel::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": methods,
@@ -61,6 +61,10 @@ pub fn discovery(p: &Provider) -> Value {
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
         "prompt_values_supported": ["none", "login"],
+        // hcpki's authorization request parameter `purpose_of_use` (D94): HL7 v3 PurposeOfUse codes; a service
+        // accepts those its services-file entry lists (TREAT by default), EMER is break-glass.
+        "purpose_of_use_values_supported":
+            crate::policy::PurposeOfUse::ALL.iter().map(|p| p.code()).collect::<Vec<_>>(),
     });
     if let (Some(m), Some(map)) = (&p.mtls_base, doc.as_object_mut()) {
         map.insert(

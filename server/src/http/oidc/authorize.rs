@@ -36,7 +36,7 @@ async fn run(state: &PortalState, tls: &Tls, headers: &HeaderMap, params: HashMa
     // The portal pages' language switch, should the answer be a page (unknown to OAuth, ignored by it).
     let switch = params.get("lang").map(|l| format!("lang={l}"));
     let lang = portal::lang::negotiate(switch.as_deref(), headers);
-    let call = AuthorizeCall { params, session, certificate: certificate(tls) };
+    let call = AuthorizeCall { params, session, certificate: certificate(tls), confirmed: None };
     match authorize::authorize(context(state), call, state.clock.now_unix()).await {
         AuthorizeAnswer::Redirect(to) => Redirect::to(&to).into_response(),
         AuthorizeAnswer::Refused { status, message } => {
