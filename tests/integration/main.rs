@@ -92,6 +92,7 @@ mod portal_self_service;
 mod portal_sessions;
 mod portal_tls;
 mod presence;
+mod public_client;
 mod reissue;
 mod review_addresses;
 mod review_enroll;

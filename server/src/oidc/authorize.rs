@@ -234,6 +234,19 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         audit_decision(provider, &actor, &client.id, Outcome::Denied, detail).await;
         return Err(back.error("access_denied", &reason));
     };
+    // The service's rule on clients (issue #30): a public client, or a secret one, where the service wants more.
+    if !client.config.auth.admitted_by(service.clients) {
+        let reason = format!(
+            "service {} admits clients = \"{}\" only, and client {} authenticates with {}",
+            service.id,
+            service.clients.as_str(),
+            client.id,
+            client.config.auth.as_str()
+        );
+        let detail = json!({ "client": client.id, "service": service.id, "decision": format!("denied: {reason}") });
+        audit_decision(provider, &actor, &client.id, Outcome::Denied, detail).await;
+        return Err(back.error("unauthorized_client", &reason));
+    }
     let decision = policy::decide(&session.subject, facility.as_ref(), service);
     let detail = json!({ "client": client.id, "service": service.id, "decision": decision.to_string(),
         "facility": facility.as_ref().map(|f| f.id.to_string()) });
