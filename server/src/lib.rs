@@ -8,6 +8,7 @@ mod cli;
 mod cmd;
 mod config;
 pub mod consent;
+mod delegation;
 mod console;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

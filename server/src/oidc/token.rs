@@ -275,6 +275,7 @@ fn access_token(
     let (extensions, consent) = consent.map_or((None, None), |c| (Some(c.extensions), Some(c.consent)));
     let claims = AccessClaims {
         acr: &data.acr,
+        act: data.claims.get("act"),
         aud: &client.id,
         auth_time: data.auth_time,
         client_id: &client.id,
