@@ -54,6 +54,7 @@ mod cades;
 mod card_login;
 mod consent;
 mod consent_document;
+mod delegation;
 mod console;
 mod console_a11y;
 mod console_browser;

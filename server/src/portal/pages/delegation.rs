@@ -92,10 +92,10 @@ pub fn delegation_page(p: &DelegationPage<'_>) -> Response {
         }
         @match &p.may_delegate {
             Ok(()) => { (give_form(p)) (made_table(p, &names)) }
-            Err(why) => @if p.given.is_none() { section aria-labelledby="give-h" {
+            Err(why) => section aria-labelledby="give-h" {
                 h2 id="give-h" { (t(M::Give)) }
                 p data-cannot-delegate { (t(M::CannotGive)) " " (why) }
-            } },
+            },
         }
         @if let Some(given) = p.given { (given_table(p, given, &names)) }
     };
