@@ -10,6 +10,7 @@
 
 pub mod act;
 pub mod acting;
+pub mod exchange;
 pub mod rules;
 
 

@@ -60,6 +60,10 @@ pub enum ClientCommand {
         /// its plain ones (client metadata `require_pushed_authorization_requests`; FAPI 2.0).
         #[arg(long)]
         require_par: bool,
+        /// A client this client may exchange a user's access token for a token to (RFC 8693 token exchange;
+        /// repeatable; none: it may not exchange).
+        #[arg(long = "token-exchange-audience")]
+        token_exchange_audiences: Vec<String>,
     },
     /// List clients.
     List,
@@ -86,6 +90,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
             id_token_signed_response_alg,
             userinfo_signed_response_alg,
             require_par,
+            token_exchange_audiences,
         } => {
             let jwks = match &jwks_file {
                 Some(path) => {
@@ -112,6 +117,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
                 id_token_signed_response_alg,
                 userinfo_signed_response_alg,
                 require_pushed_authorization_requests: require_par,
+                token_exchange_audiences,
             };
             let c = registration::register(store, services.as_ref(), r, &super::actor(), hcpki_ca::time::now_unix_ms())
                 .await?;
