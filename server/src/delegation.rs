@@ -13,7 +13,6 @@ pub mod acting;
 pub mod exchange;
 pub mod rules;
 
-
 /// The audit actions (both people named in every entry's detail).
 pub mod action {
     /// A delegation made (or refused) from the portal.

@@ -8,8 +8,8 @@ mod cli;
 mod cmd;
 mod config;
 pub mod consent;
-mod delegation;
 mod console;
+mod delegation;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod http;

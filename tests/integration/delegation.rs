@@ -38,7 +38,16 @@ fn a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is_ended(b: Backe
     assert_ne!(alice_wiki["sub"], dr_wiki["sub"]);
 
     // Refusals, each with its reason on the page, audited, nothing stored.
-    p.h.ok(&["portal", "user", "add", "bob", "--name", "Bob Gone", "--password-file", p.h.path("password").to_str().unwrap()]);
+    p.h.ok(&[
+        "portal",
+        "user",
+        "add",
+        "bob",
+        "--name",
+        "Bob Gone",
+        "--password-file",
+        p.h.path("password").to_str().unwrap(),
+    ]);
     p.h.ok(&["portal", "user", "disable", "bob"]);
     let page = dr.get("/delegations?lang=ja");
     assert_eq!(page.status, 200, "{page:?}");
@@ -124,12 +133,18 @@ fn a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is_ended(b: Backe
 
     // Audited on both sides, both people named.
     let entries = p.h.audit_entries();
-    let count = |action: &str, outcome: &str| entries.iter().filter(|e| e["action"] == action && e["outcome"] == outcome).count();
+    let count = |action: &str, outcome: &str| {
+        entries.iter().filter(|e| e["action"] == action && e["outcome"] == outcome).count()
+    };
     assert_eq!((count("delegation.create", "ok"), count("delegation.create", "denied")), (1, 5));
     assert_eq!((count("delegation.use", "ok"), count("delegation.use", "denied")), (1, 3));
     assert_eq!((count("delegation.end", "ok"), count("delegation.end", "denied")), (1, 1));
     let used = entries.iter().find(|e| e["action"] == "delegation.use" && e["outcome"] == "ok").unwrap();
-    assert_eq!((&used["detail"]["delegate"], &used["detail"]["service"]), (&json!("pwd:alice"), &json!("wiki")), "{used}");
+    assert_eq!(
+        (&used["detail"]["delegate"], &used["detail"]["service"]),
+        (&json!("pwd:alice"), &json!("wiki")),
+        "{used}"
+    );
     assert!(used["detail"]["physician"].as_str().unwrap().starts_with("hpki"), "{used}");
     p.h.ok(&["audit", "verify"]);
 }

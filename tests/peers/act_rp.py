@@ -92,6 +92,7 @@ def exchange(a):
     claims = access_claims(a, keyset, issued["access_token"], a.audience)
     expect(claims["exp"] <= subject["exp"], f"exp {claims['exp']} beyond the subject token's {subject['exp']}")
     seen["response"] = {k: v for k, v in issued.items() if k != "access_token"}
+    seen["token"] = issued["access_token"]
     seen["access_token"] = claims
     seen["ok"] = True
     print(json.dumps(seen, indent=1, default=str))

@@ -42,7 +42,13 @@ impl Act {
 
     /// A service acting, after the actors of `before` (the subject token's own `act`, if any).
     pub fn service(client_id: &str, before: Option<Act>) -> Self {
-        Self { sub: None, client_id: Some(client_id.to_owned()), name: None, delegation: None, act: before.map(Box::new) }
+        Self {
+            sub: None,
+            client_id: Some(client_id.to_owned()),
+            name: None,
+            delegation: None,
+            act: before.map(Box::new),
+        }
     }
 
     /// The claim's JSON.

@@ -38,7 +38,11 @@ impl Acting {
     /// subject at the service) and name, under this delegation.
     pub fn claims(&self, mut claims: Value, delegate_sub: String) -> Value {
         let d = &self.delegation;
-        let act = Act::delegate(delegate_sub, d.delegate_name.clone(), DelegationClaim { id: d.id.clone(), exp: d.expires_at });
+        let act = Act::delegate(
+            delegate_sub,
+            d.delegate_name.clone(),
+            DelegationClaim { id: d.id.clone(), exp: d.expires_at },
+        );
         if let Some(map) = claims.as_object_mut() {
             map.insert("act".into(), act.to_value());
         }
@@ -105,13 +109,17 @@ pub fn judge(d: &DelegationRecord, session: &Session, service: &str, now: i64) -
 #[non_exhaustive]
 pub enum UseRefused {
     /// The session's person is not the delegation's staff account.
-    #[error("this sign-in is not the staff account {physician} delegated to: stop acting for them on the portal's delegation page")]
+    #[error(
+        "this sign-in is not the staff account {physician} delegated to: stop acting for them on the portal's delegation page"
+    )]
     NotTheDelegate {
         /// The physician's name.
         physician: String,
     },
     /// The physician ended it.
-    #[error("{physician} ended the delegation (at {at}): stop acting for them on the portal's delegation page to sign in as yourself")]
+    #[error(
+        "{physician} ended the delegation (at {at}): stop acting for them on the portal's delegation page to sign in as yourself"
+    )]
     Ended {
         /// The physician's name.
         physician: String,
@@ -119,7 +127,9 @@ pub enum UseRefused {
         at: i64,
     },
     /// Its time ran out.
-    #[error("the delegation from {physician} ran out (at {at}): ask them for a new one, or stop acting for them on the portal's delegation page")]
+    #[error(
+        "the delegation from {physician} ran out (at {at}): ask them for a new one, or stop acting for them on the portal's delegation page"
+    )]
     RanOut {
         /// The physician's name.
         physician: String,
@@ -135,7 +145,9 @@ pub enum UseRefused {
         facility: String,
     },
     /// The service is not in the delegation's set.
-    #[error("the delegation from {physician} does not cover service {service}: stop acting for them on the portal's delegation page to use it as yourself")]
+    #[error(
+        "the delegation from {physician} does not cover service {service}: stop acting for them on the portal's delegation page to use it as yourself"
+    )]
     ServiceNotCovered {
         /// The physician's name.
         physician: String,

@@ -81,7 +81,13 @@ pub struct SubjectToken {
 
 /// Check a verified token's `typ` and claims: an RFC 9068 access token of `issuer` for `caller` (its `aud`: a
 /// token the caller got at sign-in, or one exchanged for it, so chains form), alive at `now`.
-pub fn subject(typ: Option<&str>, claims: &Value, issuer: &str, caller: &str, now: i64) -> Result<SubjectToken, ExchangeError> {
+pub fn subject(
+    typ: Option<&str>,
+    claims: &Value,
+    issuer: &str,
+    caller: &str,
+    now: i64,
+) -> Result<SubjectToken, ExchangeError> {
     let str_of = |k: &str| claims.get(k).and_then(Value::as_str);
     if typ != Some("at+jwt") || str_of("iss") != Some(issuer) {
         return Err(ExchangeError::SubjectToken("it is not an access token of this provider"));
@@ -94,7 +100,9 @@ pub fn subject(typ: Option<&str>, claims: &Value, issuer: &str, caller: &str, no
         return Err(ExchangeError::SubjectToken("it has expired"));
     }
     let act = match claims.get("act") {
-        Some(a) => Some(serde_json::from_value(a.clone()).map_err(|_| ExchangeError::SubjectToken("its act claim is malformed"))?),
+        Some(a) => Some(
+            serde_json::from_value(a.clone()).map_err(|_| ExchangeError::SubjectToken("its act claim is malformed"))?,
+        ),
         None => None,
     };
     Ok(SubjectToken {
@@ -156,8 +164,7 @@ pub async fn token_exchange(
 ) -> Result<Exchanged, OAuthError> {
     let provider = ctx.provider;
     let credentials = ClientCredentials::from_form(form);
-    let presented =
-        Presented { credentials: &credentials, certificate, audiences: provider.audiences("/token"), now };
+    let presented = Presented { credentials: &credentials, certificate, audiences: provider.audiences("/token"), now };
     let caller = match client::authenticate(&provider.clients, &presented).await {
         Ok(c) => c,
         Err(e) => return Err(crate::oidc::refused::client(ctx.refusals, "/token", &credentials, e).await),
@@ -166,8 +173,16 @@ pub async fn token_exchange(
     match issue(ctx, &caller, form, certificate, now).await {
         Ok((exchanged, detail)) => {
             let actor = format!("oidc:{}", caller.id);
-            crate::portal::audit::audit(&provider.store, provider.clock.now_unix_ms(), &actor, ACTION, &caller.id,
-                hcpki_ca::audit::Outcome::Ok, detail).await;
+            crate::portal::audit::audit(
+                &provider.store,
+                provider.clock.now_unix_ms(),
+                &actor,
+                ACTION,
+                &caller.id,
+                hcpki_ca::audit::Outcome::Ok,
+                detail,
+            )
+            .await;
             Ok(exchanged)
         }
         Err(Failed::Refused(e, gid)) => {
@@ -232,14 +247,35 @@ async fn issue(
     let Some(session) = provider.store.portal_session_record(&grant.session_hash).await? else {
         return Err(refused(ExchangeError::SubjectToken("the sign-in it came from is gone")));
     };
+    let session = crate::portal::session::decode(session)
+        .map_err(|e| Failed::Server(OAuthError::server(format!("session of grant {}: {e}", grant.id))))?;
+    // The target service's rules apply as if the person had signed in to it: their credential and
+    // qualification (a delegate's: the physician's, under a delegation that must cover the target too), at the
+    // facility of their sign-in as the registry holds it now.
     let delegation = subject.act.as_ref().and_then(innermost_delegation);
-    let principal = match delegation {
+    let (principal, person) = match delegation {
         Some(id) => match provider.store.delegation(id).await? {
-            Some(d) if d.live_at(now) => d.physician_key,
-            _ => return Err(refused(ExchangeError::SubjectToken("the delegation it was issued under has ended"))),
+            Some(d) => {
+                let target_service = target.config.service.as_str();
+                let person = super::acting::judge(&d, &session, target_service, now)
+                    .map_err(|e| refused(ExchangeError::Delegation(e.to_string())))?;
+                (d.physician_key, person)
+            }
+            None => return Err(refused(ExchangeError::SubjectToken("the delegation it was issued under is gone"))),
         },
-        None => session.person_key.clone(),
+        None => (session.person_key.clone(), session.subject.clone()),
     };
+    let facility = match &session.facility_id {
+        Some(id) => provider.store.facility(id).await?.as_ref().map(crate::policy::FacilityContext::from),
+        None => None,
+    };
+    let services = ctx.services.current().await.map_err(|e| Failed::Server(OAuthError::server(e)))?;
+    let Some(service) = services.get(&target.config.service) else {
+        return Err(refused(ExchangeError::UnknownAudience(request.target.clone())));
+    };
+    if let crate::policy::Decision::Deny(why) = crate::policy::decide(&person, facility.as_ref(), service) {
+        return Err(refused(ExchangeError::Policy(why.to_string())));
+    }
     let sector = target.sector();
     let linked = provider.store.person_key_linked(&principal).await?;
     let sub = ctx.secret.pairwise_sub(&sector, linked.as_deref().unwrap_or(&principal));
@@ -315,14 +351,24 @@ pub enum ExchangeError {
     #[error("the subject_token is not acceptable: {0}")]
     SubjectToken(&'static str),
     /// The caller's registration lists no audiences.
-    #[error("this client may not exchange tokens: ask the operator to register the services it calls (--token-exchange-audience)")]
+    #[error(
+        "this client may not exchange tokens: ask the operator to register the services it calls (--token-exchange-audience)"
+    )]
     NotAllowed,
     /// The target is not among the caller's audiences.
-    #[error("this client may not exchange tokens for {0}: its registration does not list it (--token-exchange-audience)")]
+    #[error(
+        "this client may not exchange tokens for {0}: its registration does not list it (--token-exchange-audience)"
+    )]
     Audience(String),
     /// The target is no registered client.
     #[error("there is no client {0} to issue a token for")]
     UnknownAudience(String),
+    /// The delegation behind the subject token does not hold for the target service.
+    #[error("the delegation behind the subject_token does not allow this: {0}")]
+    Delegation(String),
+    /// The target service's rules refuse the person.
+    #[error("the service asked for does not admit this user: {0}")]
+    Policy(String),
     /// Too many actors.
     #[error("the chain of services acting for the user is too long (more than 4)")]
     ChainTooLong,
@@ -333,7 +379,13 @@ impl ExchangeError {
     pub fn oauth(&self) -> OAuthError {
         let code = match self {
             Self::NotAllowed => "unauthorized_client",
-            Self::Audience(_) | Self::UnknownAudience(_) | Self::NoTarget | Self::TwoTargets => "invalid_target",
+            // RFC 8693 §2.2.2: unwilling to issue a token for the target service.
+            Self::Audience(_)
+            | Self::UnknownAudience(_)
+            | Self::NoTarget
+            | Self::TwoTargets
+            | Self::Delegation(_)
+            | Self::Policy(_) => "invalid_target",
             _ => "invalid_request",
         };
         OAuthError::new(code, self.to_string())

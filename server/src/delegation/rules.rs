@@ -65,7 +65,8 @@ pub fn check(
     if Username::parse(name).is_none() {
         return Err(DelegationError::UnknownAccount(name.to_owned()));
     }
-    let account = delegate.filter(|u| u.username == name).ok_or_else(|| DelegationError::UnknownAccount(name.to_owned()))?;
+    let account =
+        delegate.filter(|u| u.username == name).ok_or_else(|| DelegationError::UnknownAccount(name.to_owned()))?;
     if account.disabled_at.is_some() {
         return Err(DelegationError::AccountDisabled(name.to_owned()));
     }
@@ -229,7 +230,10 @@ mod tests {
         };
         let made = check(&ask("clerk", "8", &["emr", "emr"]), Some(&clerk(false))).unwrap();
         assert_eq!((made.expires_at, made.services.clone()), (NOW + 8 * 3600, vec!["emr".to_owned()]));
-        assert_eq!((made.physician_role.as_str(), made.facility_id.clone()), ("medical-doctor", FacilityId::from_number(1).unwrap().to_string()));
+        assert_eq!(
+            (made.physician_role.as_str(), made.facility_id.clone()),
+            ("medical-doctor", FacilityId::from_number(1).unwrap().to_string())
+        );
         let cases: [(NewDelegation, Option<PortalUser>, DelegationError); 7] = [
             (ask("clerk", "8", &["emr"]), Some(clerk(true)), DelegationError::AccountDisabled("clerk".into())),
             (ask("nobody", "8", &["emr"]), None, DelegationError::UnknownAccount("nobody".into())),

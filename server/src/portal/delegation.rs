@@ -92,11 +92,13 @@ pub async fn end(
         Ok(d) => d.filter(|d| d.physician_key == session.person_key),
         Err(e) => return unavailable_in(lang, e),
     };
-    let detail = |d: Option<&DelegationRecord>| {
-        json!({ "physician": session.person_key, "delegate": d.map(|d| account_key(&d.delegate_username)) })
-    };
+    let detail = |d: Option<&DelegationRecord>| json!({ "physician": session.person_key, "delegate": d.map(|d| account_key(&d.delegate_username)) });
     let event = event(&session, action::END, &form.delegation, Outcome::Ok, detail(found.as_ref()));
-    let ended = match state.store.delegation_end(&form.delegation, &session.person_key, &event, state.clock.now_unix_ms()).await {
+    let ended = match state
+        .store
+        .delegation_end(&form.delegation, &session.person_key, &event, state.clock.now_unix_ms())
+        .await
+    {
         Ok(ended) => ended,
         Err(e) => return unavailable_in(lang, e),
     };
@@ -158,13 +160,19 @@ enum Made {
 }
 
 /// The delegation `request` of the physician signed in as `session` would make at `now`, checked.
-async fn made(state: &PortalState, session: &Session, request: &NewDelegation, now: i64) -> Result<DelegationRecord, Made> {
+async fn made(
+    state: &PortalState,
+    session: &Session,
+    request: &NewDelegation,
+    now: i64,
+) -> Result<DelegationRecord, Made> {
     let physician = Physician::of(session).map_err(Made::Refused)?;
     let user = state.store.portal_user(request.delegate.trim()).await.map_err(Made::Store)?;
     let offered = state.services.current().await.map_err(|e| Made::Store(StoreError::Database(e.to_string())))?;
     let id = hcpki_ca::keys::random_secret(16).map_err(|e| Made::Store(StoreError::Database(e.to_string())))?;
     let id = hex::encode(id.as_slice());
-    rules::check(&physician, request, user.as_ref(), &offered, state.delegation_max_hours, id, now).map_err(Made::Refused)
+    rules::check(&physician, request, user.as_ref(), &offered, state.delegation_max_hours, id, now)
+        .map_err(Made::Refused)
 }
 
 /// The running delegations to the staff account of `session`, if it is one.
@@ -225,7 +233,13 @@ async fn form_session(
 }
 
 fn event(session: &Session, action: &str, target: &str, outcome: Outcome, detail: serde_json::Value) -> AuditEvent {
-    AuditEvent { actor: format!("portal:{}", session.person_key), action: action.to_owned(), target: target.to_owned(), outcome, detail }
+    AuditEvent {
+        actor: format!("portal:{}", session.person_key),
+        action: action.to_owned(),
+        target: target.to_owned(),
+        outcome,
+        detail,
+    }
 }
 
 /// A refused form, audited as denied with both people in `detail`.

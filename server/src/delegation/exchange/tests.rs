@@ -22,9 +22,18 @@ fn the_form_names_one_access_token_and_one_service() {
     assert_eq!(with(&[("resource", "emr")]).unwrap().target, "emr");
     assert_eq!(with(&[("resource", "lab")]), Err(ExchangeError::TwoTargets));
     assert_eq!(with(&[("actor_token", "x")]), Err(ExchangeError::ActorToken));
-    assert!(matches!(with(&[("requested_token_type", "urn:ietf:params:oauth:token-type:id_token")]), Err(ExchangeError::RequestedTokenType(_))));
-    assert!(matches!(with(&[("subject_token_type", "urn:ietf:params:oauth:token-type:jwt")]), Err(ExchangeError::SubjectTokenType(_))));
-    assert_eq!(parse(&form(&[("subject_token", "t"), ("subject_token_type", ACCESS_TOKEN_TYPE)])), Err(ExchangeError::NoTarget));
+    assert!(matches!(
+        with(&[("requested_token_type", "urn:ietf:params:oauth:token-type:id_token")]),
+        Err(ExchangeError::RequestedTokenType(_))
+    ));
+    assert!(matches!(
+        with(&[("subject_token_type", "urn:ietf:params:oauth:token-type:jwt")]),
+        Err(ExchangeError::SubjectTokenType(_))
+    ));
+    assert_eq!(
+        parse(&form(&[("subject_token", "t"), ("subject_token_type", ACCESS_TOKEN_TYPE)])),
+        Err(ExchangeError::NoTarget)
+    );
     assert_eq!(parse(&form(&[("audience", "emr")])), Err(ExchangeError::NoSubjectToken));
     // Each maps to its RFC 8693 / RFC 6749 error.
     assert_eq!(ExchangeError::NoTarget.oauth().error, "invalid_target");
@@ -38,10 +47,16 @@ fn only_a_live_access_token_issued_to_the_caller_is_exchanged() {
         "acr": "a", "auth_time": 1, "sub": "s" });
     let got = subject(Some("at+jwt"), &claims, "https://idp", "portal-app", NOW).unwrap();
     assert_eq!((got.gid.as_str(), got.exp, got.act), ("g", NOW + 60, None));
-    let refused = |typ: Option<&str>, claims: &Value, caller: &str, now: i64| subject(typ, claims, "https://idp", caller, now).unwrap_err();
+    let refused = |typ: Option<&str>, claims: &Value, caller: &str, now: i64| {
+        subject(typ, claims, "https://idp", caller, now).unwrap_err()
+    };
     assert!(matches!(refused(Some("JWT"), &claims, "portal-app", NOW), ExchangeError::SubjectToken(_)));
-    assert!(matches!(refused(Some("at+jwt"), &claims, "other", NOW), ExchangeError::SubjectToken(w) if w.contains("for another client")));
-    assert!(matches!(refused(Some("at+jwt"), &claims, "portal-app", NOW + 60), ExchangeError::SubjectToken(w) if w.contains("expired")));
+    assert!(
+        matches!(refused(Some("at+jwt"), &claims, "other", NOW), ExchangeError::SubjectToken(w) if w.contains("for another client"))
+    );
+    assert!(
+        matches!(refused(Some("at+jwt"), &claims, "portal-app", NOW + 60), ExchangeError::SubjectToken(w) if w.contains("expired"))
+    );
 }
 
 #[test]
