@@ -13,9 +13,9 @@ use std::process::ExitCode;
 /// `hcpki oidc …`.
 #[derive(Debug, Subcommand)]
 pub enum OidcCommand {
-    /// Relying parties.
+    /// Relying parties (boxed: a registration's flags are far larger than the other commands).
     #[command(subcommand)]
-    Client(ClientCommand),
+    Client(Box<ClientCommand>),
     /// Make a new generation of token signing keys; the old one stays in the JWKS until its tokens have
     /// expired. Running servers pick it up within `[oidc] check_every`, without a restart.
     RotateKey,
@@ -74,7 +74,7 @@ pub enum ClientCommand {
 /// Run one command.
 pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Result<ExitCode> {
     let command = match command {
-        OidcCommand::Client(c) => c,
+        OidcCommand::Client(c) => *c,
         OidcCommand::RotateKey => bail!("internal: rotate-key needs the CA (see cmd.rs)"),
     };
     match command {
