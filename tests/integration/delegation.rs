@@ -2,9 +2,11 @@
 //! facility PC and delegates the wiki to the staff account alice for two hours (in Chromium on the SQLite run:
 //! the page typed into, axe-clean in Japanese, photographed); alice, signed in with her password at the same
 //! facility, chooses to act for the physician, and the wiki's tokens carry the physician as `sub` and alice as
-//! `act.sub` (read by authlib, tests/peers/act_rp.py). Refused, audited, nothing stored or issued: a delegation by
+//! `act.sub` (read by authlib, tests/peers/act_rp.py); her app exchanges its token for another wiki client's
+//! (RFC 8693, D96) and the chain is the app, then alice under the delegation. Refused, audited, nothing stored or issued: a delegation by
 //! a password sign-in, to an unknown or disabled account, beyond the longest time, to a service not offered; a
-//! sign-in under it to a service not in its set, from another facility's PC, and after the physician ended it —
+//! sign-in (or exchange) under it to a service not in its set, from another facility's PC, and after the physician
+//! ended it —
 //! which also revoked alice's refresh token from it.
 
 use crate::agent::{self, hpki};
@@ -12,7 +14,7 @@ use crate::browser::{Chromium, nss_trust};
 use crate::harness::{Backend, describe, free_port, repo_root};
 use crate::oidc::{self, PASSWORD, Portal, REDIRECT, Rp, param, totp};
 use crate::pcsc_lock::pcsc_lock;
-use crate::portal_card::{authorize_path, card_portal, card_session, data_attribute, field, open_service};
+use crate::portal_card::{authorize_path, card_portal_with, card_session, data_attribute, field, open_service};
 use serde_json::{Value, json};
 use std::process::Command;
 
@@ -21,7 +23,19 @@ on_both_backends!(a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is
 fn a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is_ended(b: Backend) {
     let _pcsc = pcsc_lock();
     let agent_port = free_port();
-    let p = card_portal(b, &format!("http://127.0.0.1:{agent_port}"));
+    // A service of the wiki the clerk works in, which calls another wiki client (and asks for the EMR) on the
+    // user's behalf by token exchange (D96).
+    let p = card_portal_with(b, &format!("http://127.0.0.1:{agent_port}"), "card_presence_secs = 600\n", |h| {
+        let jwks = h.path("rp/jwks.json");
+        for (id, audiences) in [("clerkapp", &["wiki2", "emr"][..]), ("wiki2", &[][..])] {
+            let mut args = vec!["oidc", "client", "add", "--id", id, "--redirect-uri", REDIRECT, "--auth"];
+            args.extend(["private_key_jwt", "--jwks-file", jwks.to_str().unwrap(), "--service", "wiki"]);
+            for a in audiences {
+                args.extend(["--token-exchange-audience", a]);
+            }
+            h.ok(&args);
+        }
+    });
     let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
     let _card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
@@ -102,6 +116,20 @@ fn a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is_ended(b: Backe
     let access = &seen["access_token"];
     assert_eq!((&access["sub"], &access["act"]), (&dr_wiki["sub"], &claims["act"]), "{seen}");
 
+    // The clerk's app calls another wiki client for her by token exchange: the chain is the app, then alice under
+    // the delegation, for the physician (authlib makes the exchange and validates the token); the EMR, which
+    // the delegation does not cover, is refused.
+    let (app_tokens, _) = open_service(&clerk, &p, &rp, "clerkapp", REDIRECT);
+    let app_at = app_tokens["access_token"].as_str().unwrap();
+    let exchanged = crate::token_exchange::authlib_exchange(&p, "clerkapp", app_at, "wiki2", None);
+    let token = &exchanged["access_token"];
+    assert_eq!((&token["sub"], &token["aud"]), (&dr_wiki["sub"], &json!("wiki2")), "{exchanged}");
+    assert_eq!(token["act"], json!({ "client_id": "clerkapp", "act": claims["act"] }), "{exchanged}");
+    let refused_exchange =
+        crate::token_exchange::authlib_exchange(&p, "clerkapp", app_at, "emr", Some("invalid_target"));
+    let why = refused_exchange["refused"]["description"].as_str().unwrap();
+    assert!(why.contains("does not cover service emr"), "{refused_exchange}");
+
     // Under it, the EMR (not in its set) is refused; so is the wiki from another facility's PC.
     let refused = |who: &Portal, client: &str, uri: &str, says: &str| {
         let r = who.get(&authorize_path(client, uri, &"v".repeat(64)));
@@ -137,9 +165,12 @@ fn a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is_ended(b: Backe
         entries.iter().filter(|e| e["action"] == action && e["outcome"] == outcome).count()
     };
     assert_eq!((count("delegation.create", "ok"), count("delegation.create", "denied")), (1, 5));
-    assert_eq!((count("delegation.use", "ok"), count("delegation.use", "denied")), (1, 3));
+    assert_eq!((count("delegation.use", "ok"), count("delegation.use", "denied")), (2, 3));
+    assert_eq!((count("oidc.token_exchange", "ok"), count("oidc.token_exchange", "denied")), (1, 1));
     assert_eq!((count("delegation.end", "ok"), count("delegation.end", "denied")), (1, 1));
     let used = entries.iter().find(|e| e["action"] == "delegation.use" && e["outcome"] == "ok").unwrap();
+    let exchange = entries.iter().find(|e| e["action"] == "oidc.token_exchange" && e["outcome"] == "ok").unwrap();
+    assert_eq!(exchange["detail"]["delegation"], json!(id), "{exchange}");
     assert_eq!(
         (&used["detail"]["delegate"], &used["detail"]["service"]),
         (&json!("pwd:alice"), &json!("wiki")),

@@ -92,7 +92,7 @@ fn a_service_calls_services_on_the_users_behalf_with_exchanged_tokens(b: Backend
 
 /// tests/peers/act_rp.py `exchange` (authlib) as `client` (the test key) of `token` for `audience`: what it saw,
 /// with the issued token under `token`; with `error`, that it was refused so.
-fn authlib_exchange(p: &Portal, client: &str, token: &str, audience: &str, error: Option<&str>) -> Value {
+pub(crate) fn authlib_exchange(p: &Portal, client: &str, token: &str, audience: &str, error: Option<&str>) -> Value {
     let out = Command::new(oidc::tools().join("bin/python"))
         .arg(repo_root().join("tests/peers/act_rp.py"))
         .args(["exchange", "--issuer", &p.issuer, "--ca", p.chain.to_str().unwrap(), "--client-id", client])

@@ -78,6 +78,7 @@ pub fn home(lang: Lang, page: &HomePage<'_>) -> Response {
         }
         nav class="actions" aria-label=(t(M::Sessions)) {
             a href="/sessions" { (t(M::Sessions)) }
+            a href="/delegations" { (t(M::Delegations)) }
             (sign_out_form(page.csrf, t(M::SignOut)))
         }
     };
