@@ -90,11 +90,12 @@ fn a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is_ended(b: Backe
     assert!(!dr.get("/delegations").body.contains("data-delegation="), "a refused delegation was stored");
 
     // The physician delegates the wiki to alice for two hours: in Chromium on SQLite, by form post on PostgreSQL.
-    if b == Backend::Sqlite {
-        delegate_in_chromium(&p, &dr);
+    let mut browser = if b == Backend::Sqlite {
+        Some(delegate_in_chromium(&p, &dr))
     } else {
         assert_eq!(give(&dr, &csrf, "alice", "2", &["wiki"]).status, 303);
-    }
+        None
+    };
     let made = dr.get("/delegations");
     let id = data_attribute(&made.body, "delegation");
     assert!(made.body.contains("Alice Staff (alice)"), "{made:?}");
@@ -105,6 +106,15 @@ fn a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is_ended(b: Backe
     let clerk_csrf = field(&given.body, "csrf");
     assert_eq!(clerk.submit("/delegations/act", &[("csrf", &clerk_csrf), ("delegation", &id)], None).status, 303);
     assert!(clerk.get("/delegations").body.contains(&format!("data-acting=\"{id}\"")));
+    if let Some(browser) = browser.as_mut() {
+        // alice's page in the same Chromium: acting for the physician, axe-clean in Japanese.
+        let (_, session) = clerk.cookies().into_iter().find(|(name, _)| name == "__Host-hcpki-session").unwrap();
+        browser.eval(&format!("document.cookie = '__Host-hcpki-session={session}; Path=/; Secure'"));
+        browser.goto(&format!("{}/delegations?lang=ja", p.issuer));
+        let text = browser.eval("document.querySelector('main').innerText");
+        assert!(text.as_str().unwrap().contains("代理で操作しています"), "{text}");
+        crate::accessibility::assert_wcag21_aa(browser, "main", "the staff member's delegation page (ja)");
+    }
 
     // The wiki's tokens: the physician is the principal, alice the actor, under this delegation.
     let (tokens, claims) = open_service(&clerk, &p, &rp, "rp1", REDIRECT);
@@ -182,8 +192,8 @@ fn a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is_ended(b: Backe
 
 /// The physician's delegation page in headless Chromium (their session's cookie): Japanese, axe-clean empty and
 /// with the delegation listed, the form typed into and sent; photographed (`HCPKI_UPDATE_SCREENSHOTS=1` copies
-/// the picture to docs/screenshots/delegation-ja.png).
-fn delegate_in_chromium(p: &Portal, dr: &Portal) {
+/// the picture to docs/screenshots/delegation-ja.png). The browser, for the staff member's page later.
+fn delegate_in_chromium(p: &Portal, dr: &Portal) -> Chromium {
     let home = p.h.path("delegation-home");
     nss_trust(&home, &p.h.chain_file("server"));
     let mut browser = Chromium::start(&home, &p.h.path("delegation-profile"));
@@ -208,6 +218,7 @@ fn delegate_in_chromium(p: &Portal, dr: &Portal) {
     if std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
         std::fs::copy(&shot, repo_root().join("docs/screenshots/delegation-ja.png")).unwrap();
     }
+    browser
 }
 
 /// tests/peers/act_rp.py `check` (authlib) on a token response of `client`: what it saw (it must succeed).
