@@ -20,6 +20,9 @@ use hcpki_ca::store::StoreError;
 use hcpki_ca::store::delegation::DelegationRecord;
 use serde_json::json;
 
+/// The most service ids of a refused form kept in its audit entry.
+const MAX_AUDITED_SERVICES: usize = 32;
+
 /// `GET /delegations`.
 pub async fn show(State(state): State<PortalState>, PageLang(lang): PageLang, headers: HeaderMap) -> Response {
     let (session, csrf) = match signed_in_or_login(&state, lang, &headers, "/delegations", false).await {
@@ -51,9 +54,12 @@ pub async fn create(
         Ok(made) => made,
         Err(Made::Store(e)) => return unavailable_in(lang, e),
         Err(Made::Refused(e)) => {
-            let delegate = account_key(request.delegate.trim());
-            let detail = json!({ "physician": session.person_key, "delegate": delegate, "services": request.services,
-                "hours": request.hours, "error": e.code(), "reason": e.to_string() });
+            // What the form sent goes into the permanent chain only bounded and without control characters.
+            let delegate = account_key(&bounded(request.delegate.trim()));
+            let services: Vec<String> =
+                request.services.iter().take(MAX_AUDITED_SERVICES).map(|s| bounded(s)).collect();
+            let detail = json!({ "physician": session.person_key, "delegate": delegate, "services": services,
+                "hours": bounded(&request.hours), "error": e.code(), "reason": bounded(&e.to_string()) });
             refused_audit(&state, &session, action::CREATE, "-", detail).await;
             return render(&state, lang, &session, &csrf, Some(e.text(lang))).await;
         }
@@ -108,7 +114,7 @@ pub async fn end(
         if let Some(map) = d.as_object_mut() {
             map.insert("reason".into(), json!(e.to_string()));
         }
-        refused_audit(&state, &session, action::END, &rules_target(&form.delegation), d).await;
+        refused_audit(&state, &session, action::END, &bounded(&form.delegation), d).await;
         return render(&state, lang, &session, &csrf, Some(e.text(lang))).await;
     }
     Redirect::to("/delegations").into_response()
@@ -137,7 +143,7 @@ pub async fn choose(
         let Some(d) = given.into_iter().find(|d| d.id == form.delegation) else {
             let e = DelegationError::NotYours;
             let detail = json!({ "delegate": session.person_key, "reason": "no running delegation to this account has that id" });
-            refused_audit(&state, &session, action::CHOOSE, &rules_target(&form.delegation), detail).await;
+            refused_audit(&state, &session, action::CHOOSE, &bounded(&form.delegation), detail).await;
             return render(&state, lang, &session, &csrf, Some(e.text(lang))).await;
         };
         Some(d)
@@ -248,7 +254,7 @@ async fn refused_audit(state: &PortalState, session: &Session, action: &str, tar
     audit(&state.store, state.clock.now_unix_ms(), &actor, action, target, Outcome::Denied, detail).await;
 }
 
-/// A posted id as an audit target: bounded, whatever was sent.
-fn rules_target(id: &str) -> String {
-    super::refusals::named(Some(id))
+/// Posted text as the audit log keeps it: bounded, control characters replaced, whatever was sent.
+fn bounded(text: &str) -> String {
+    super::refusals::named(Some(text))
 }
