@@ -53,7 +53,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Cert(c) => cert::run(&open(g).await?, c).await,
         Command::Audit(c) => {
             let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
-            audit::run(&open_store(&loaded).await?, loaded.config.audit.retention_days, c).await
+            let forwarding = loaded.config.atna.is_some();
+            audit::run(&open_store(&loaded).await?, loaded.config.audit.retention_days, forwarding, c).await
         }
         Command::Lint(c) => lint::run(c),
         Command::Demo(args) => demo::run(&args, g).await,

@@ -5,8 +5,10 @@ use hcpki_ca::keys::{KeyContext, Pkcs11Config};
 use hcpki_ca::profile::ProfileSettings;
 use std::path::{Path, PathBuf};
 
+mod atna;
 mod signing;
 
+pub use atna::AtnaConfig;
 pub use signing::SigningConfig;
 
 /// The configuration file name inside the hcpki directory.
@@ -71,6 +73,9 @@ pub struct Config {
     /// consent templates.
     #[serde(default, skip_serializing_if = "crate::consent::settings::ConsentSettings::is_default")]
     pub consent: crate::consent::settings::ConsentSettings,
+    /// The IHE audit record repository the audit log is forwarded to (ATNA, D97/D98); off when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub atna: Option<AtnaConfig>,
 }
 
 /// `[tsa]`: hcpki's RFC 3161 time-stamping authority (`POST /tsa`, docs/signatures.md). Its certificate is of
@@ -227,6 +232,9 @@ pub struct MonitorConfig {
     /// https:// (or facility-network http://) URL; off when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiry_webhook: Option<String>,
+    /// https:// (or facility-network http://) URL told of every break-glass use (D94); off when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub break_glass_webhook: Option<String>,
     /// The window, in days (1–365).
     pub expiry_days: u32,
     /// Profiles to report: the facility certificates by default (the server renews its own).
@@ -243,6 +251,7 @@ impl Default for MonitorConfig {
     fn default() -> Self {
         Self {
             expiry_webhook: None,
+            break_glass_webhook: None,
             expiry_days: 30,
             profiles: vec!["router".into(), "pc".into()],
             check_every_secs: 3600,
@@ -320,6 +329,22 @@ pub struct OidcConfig {
     /// plain ones, and discovery says so (RFC 9126 §5). Off by default: a client registered with
     /// `--require-par` is held to it either way (FAPI 2.0 clients beside others).
     pub require_pushed_authorization_requests: bool,
+    /// Whether clients the operator registers with a secret (`client_secret_basic`, `client_secret_post`:
+    /// packaged modules that cannot hold a key) may authenticate (issue #30). On by default, since a client
+    /// gets a secret only when registered so; `false` refuses every secret and takes the methods out of
+    /// discovery. Requiring PAR of every client refuses secrets too (FAPI 2.0 allows keys only).
+    pub client_secrets: bool,
+    /// IHE IUA's `home_community_id` of this deployment (a URN OID, `urn:oid:…`): in the `ihe_iua` claims of
+    /// services that ask for them (D93); left out of the tokens when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub home_community_id: Option<crate::oidc::iua::HomeCommunityId>,
+}
+
+impl OidcConfig {
+    /// Whether client secrets are accepted: allowed, and not every request pushed (FAPI).
+    pub fn secrets_allowed(&self) -> bool {
+        self.client_secrets && !self.require_pushed_authorization_requests
+    }
 }
 
 impl Default for OidcConfig {
@@ -330,6 +355,8 @@ impl Default for OidcConfig {
             check_every: Period(60),
             backchannel_ca_file: None,
             require_pushed_authorization_requests: false,
+            client_secrets: true,
+            home_community_id: None,
         }
     }
 }
@@ -529,7 +556,14 @@ impl Loaded {
         config.ca.check().with_context(|| format!("{} has a bad [ca] entry", path.display()))?;
         config.consent.check().with_context(|| format!("{} has a bad [consent] entry", path.display()))?;
         config.console.callback().with_context(|| format!("{} has a bad [console] entry", path.display()))?;
+        if let Some(portal) = &config.portal {
+            crate::oidc::iua::access_token_secs(portal.access_token_secs)
+                .with_context(|| format!("{} has a bad [portal] entry", path.display()))?;
+        }
         config.signing.endpoints(dir).with_context(|| format!("{} has a bad [signing] entry", path.display()))?;
+        if let Some(atna) = &config.atna {
+            atna.check().with_context(|| format!("{} has a bad [atna] entry", path.display()))?;
+        }
         let database_url = resolve_database_url(dir, database_url.unwrap_or(&config.database_url));
         Ok(Self { dir: dir.to_owned(), config, database_url })
     }
@@ -710,7 +744,7 @@ pub struct PortalConfig {
     /// registration, in seconds (default 10; 0 reads on every request).
     #[serde(default = "default_services_refresh_secs")]
     pub services_refresh_secs: u32,
-    /// Access token lifetime in seconds (default 300).
+    /// Access token lifetime in seconds (default 300; 30–3600, IHE IUA's limit of an hour: more is refused).
     #[serde(default = "default_access_token_secs")]
     pub access_token_secs: u32,
     /// The portal secret file (relative to the hcpki directory; made on first start; replicas share it).

@@ -10,15 +10,18 @@
 //! linked to that key by staff confirmation ([`identity`]). The clock is passed in everywhere.
 
 pub mod api;
+pub mod ask;
 pub mod audit;
 pub mod desk;
 pub mod error;
 pub mod evidence;
+pub mod identification;
 pub mod identity;
 pub mod life;
 pub mod patient_key;
 pub mod purpose;
 pub mod record;
+pub mod request;
 pub mod settings;
 pub mod template;
 #[cfg(test)]

@@ -11,6 +11,7 @@
 pub mod addresses;
 pub mod apply;
 pub mod audit;
+pub mod break_glass;
 pub mod csrf;
 pub mod download;
 pub mod facilities;

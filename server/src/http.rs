@@ -28,7 +28,7 @@ pub mod server_cert;
 pub mod signatures;
 pub mod signing_requests;
 pub mod tls;
-mod tls_key;
+pub mod tls_key;
 pub mod tsa;
 pub mod tsa_client;
 pub mod tsa_signer;

@@ -8,12 +8,16 @@
 
 pub mod authorize;
 pub mod backchannel;
+pub mod break_glass;
+pub mod break_glass_webhook;
 pub mod claims;
 pub mod client;
+pub mod client_secret;
 pub mod endpoints;
 mod error;
 pub mod exchange;
 mod grant;
+pub mod iua;
 pub mod jws;
 pub mod keys;
 pub mod refused;
@@ -33,6 +37,11 @@ use hcpki_ca::store::Store;
 use hcpki_ca::time::Clock;
 use serde_json::{Value, json};
 use std::sync::Arc;
+
+/// How long an authorization code lives, in seconds: single use, and within IHE IUA's 5 minutes
+/// ([`iua::MAX_CODE_SECS`]).
+pub const CODE_SECS: i64 = 60;
+const _: () = assert!(CODE_SECS <= iua::MAX_CODE_SECS, "IHE IUA: authorization codes live at most 5 minutes");
 
 /// Lifetimes, in seconds.
 #[derive(Clone, Copy, Debug)]
@@ -80,6 +89,10 @@ pub struct Provider {
     /// The process's clock (the authority's): what the provider does on its own, outside a request (logout
     /// tokens and their deliveries' audit entries), is stamped by it.
     pub clock: Arc<dyn Clock>,
+    /// `[oidc] home_community_id`: IHE IUA's `home_community_id` of this deployment, when configured.
+    pub home_community_id: Option<iua::HomeCommunityId>,
+    /// `[monitor] break_glass_webhook`: told of every break-glass use (D94), when configured.
+    pub break_glass_webhook: Option<break_glass_webhook::BreakGlassWebhook>,
 }
 
 impl Provider {

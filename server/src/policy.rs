@@ -7,6 +7,7 @@
 //! the operator's services file ([`Services::load`]). See `docs/portal.md` and D22 in `docs/decisions.md`.
 
 mod assurance;
+mod purpose;
 mod role;
 mod services;
 mod subject;
@@ -14,6 +15,7 @@ mod subject;
 mod tests;
 
 pub use assurance::{Amr, AssuranceLevel};
+pub use purpose::{PURPOSE_SYSTEM, PurposeOfUse};
 pub use role::HcRole;
 pub use services::{Claim, KindRule, RoleRule, SERVICES_FILE_VERSION, Service, Services, ServicesError};
 pub use subject::{Credential, FacilityContext, Subject};

@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod break_glass;
 pub mod card_login;
 pub mod catalog;
 #[cfg(test)]
@@ -28,6 +29,7 @@ pub mod listener;
 pub mod login_form;
 mod pages;
 mod password_login;
+pub mod patient_desk;
 pub mod problem;
 mod reasons;
 pub mod refusals;

@@ -14,6 +14,9 @@
 //!
 //! Sending uses octet-counting framing over TCP (RFC 6587 §3.4.1), which rsyslog, syslog-ng and most SIEM
 //! collectors accept and which survives newlines in a message.
+//!
+//! [`atna`] writes the other form, IHE ITI-20's (D97): facility 10 (security/authorization), MSGID
+//! `IHE+RFC-3881`, the DICOM audit message XML as MSG, sent over TLS (RFC 5425, the same octet counting).
 
 use hcpki_ca::audit::AuditEntry;
 use std::fmt::Write as _;
@@ -24,14 +27,37 @@ const FACILITY_LOG_AUDIT: u8 = 13;
 pub const SD_ID: &str = "hcpki@32473";
 const BOM: &str = "\u{feff}";
 
-/// One entry as an RFC 5424 message (no trailing newline). `hostname` is the sending machine's name (or `-`).
-pub fn format(entry: &AuditEntry, hostname: &str) -> String {
-    let severity = match entry.outcome.as_str() {
+/// RFC 5424 facility 10, "security/authorization messages": the one ITI-20 names.
+const FACILITY_AUTHPRIV: u8 = 10;
+/// ITI-20's MSGID of a DICOM PS3.15 audit message.
+pub const ATNA_MSGID: &str = "IHE+RFC-3881";
+
+/// Severity by outcome: `ok` informational (6), `denied` warning (4), anything else error (3).
+fn severity(entry: &AuditEntry) -> u8 {
+    match entry.outcome.as_str() {
         "ok" => 6,
         "denied" => 4,
         _ => 3,
-    };
-    let pri = FACILITY_LOG_AUDIT * 8 + severity;
+    }
+}
+
+/// One entry's ATNA message (ITI-20, no trailing newline): PRI facility 10 with the outcome's severity, MSGID
+/// `IHE+RFC-3881`, structured data naming the entry (`seq`, `hash`: a repository can drop the duplicates
+/// at-least-once delivery may bring, and link the messages into the chain), then `xml` after the BOM.
+pub fn atna(entry: &AuditEntry, hostname: &str, xml: &str) -> String {
+    let pri = FACILITY_AUTHPRIV * 8 + severity(entry);
+    format!(
+        "<{pri}>1 {} {} hcpki - {ATNA_MSGID} [{SD_ID} seq=\"{}\" hash=\"{}\"] {BOM}{xml}",
+        timestamp(entry.at_ms),
+        header_field(hostname, 255),
+        entry.seq,
+        param_value(&entry.hash)
+    )
+}
+
+/// One entry as an RFC 5424 message (no trailing newline). `hostname` is the sending machine's name (or `-`).
+pub fn format(entry: &AuditEntry, hostname: &str) -> String {
+    let pri = FACILITY_LOG_AUDIT * 8 + severity(entry);
     let mut out = format!(
         "<{pri}>1 {} {} hcpki - {} [{SD_ID}",
         timestamp(entry.at_ms),
@@ -146,6 +172,17 @@ mod tests {
         assert!(line.contains(r#"actor="operator:a\"b\]c\\d�e""#), "{line}");
         assert!(line.contains(" badhostname hcpki "), "{line}");
         assert!(format(&entry("ok", "a", "{}"), "").contains(" - hcpki "));
+    }
+
+    #[test]
+    fn atna_messages_are_authpriv_with_the_ihe_msgid() {
+        let line = atna(&entry("denied", "a", "{}"), "ca1", "<AuditMessage/>");
+        let expected = format!(
+            "<84>1 2026-11-23T18:00:00.123Z ca1 hcpki - IHE+RFC-3881 [hcpki@32473 seq=\"7\" hash=\"{}\"] \u{feff}<AuditMessage/>",
+            "bb".repeat(32)
+        );
+        assert_eq!(line, expected);
+        assert!(atna(&entry("ok", "a", "{}"), "ca1", "x").starts_with("<86>1 "));
     }
 
     #[test]

@@ -16,7 +16,7 @@ on_both_backends!(
 );
 
 /// An installation with a history: CA creation, registration, approval, issuance, a refusal, a suspension.
-fn with_history(b: Backend) -> Hcpki {
+pub(crate) fn with_history(b: Backend) -> Hcpki {
     let h = Hcpki::initialized(b);
     let id = h.add_facility("Audited clinic", Some(&fixtures::medical_code(7)));
     h.ok(&["facility", "approve", &id]);

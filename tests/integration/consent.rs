@@ -32,6 +32,8 @@ on_both_backends!(
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// The virtual My Number card's signature password (JpkiPins::default).
 const SIGN_PASSWORD: &str = "SIGN1234";
+/// Its user-authentication PIN (JpkiPins::default).
+const AUTH_PIN: &str = "1234";
 /// The facility's own patient ID of the test patient.
 const PATIENT_ID: &str = "P-000123";
 
@@ -58,6 +60,15 @@ scope = "紹介状、検査結果、画像"
 recipients = "B 病院"
 period = "紹介先での診療が終わるまで"
 withdrawal = "受付または担当医師に申し出てください。"
+
+[[consent.templates]]
+client = "hcpki:portal"
+purpose = "visit-history"
+title = "受診歴の照会に関する同意書"
+purpose_text = "当院で、あなたの過去の受診歴と処方を確認し、安全に診療するため。"
+scope = "受診歴、処方"
+recipients = "当院"
+withdrawal = "受付に申し出てください。"
 "#;
 
 /// A physician's HPKI card under `cas` (whose CRLs the test signs).
@@ -131,7 +142,7 @@ impl Clinic {
         std::fs::write(&hpki_crl_file, hpki_cas.signature_crl(&[], CrlValidity::fresh(24)).unwrap()).unwrap();
         let extra = format!(
             "card_agent = \"{agent_origin}\"\ncard_presence_secs = 600\n[login]\nhpki_anchors = [\"hpki-root.der\"]\n\
-             jpki_anchors = [\"jpki-root.der\", \"jpki-sign-root.der\"]\n\
+             jpki_anchors = [\"jpki-root.der\", \"jpki-sign-root.der\", \"jpki-patient-auth-root.der\"]\n\
              intermediates = [\"hpki-auth-ca.der\", \"hpki-sig-ca.der\"]\nrevocation = \"fail-open\"\n\
              crl_urls = [\"file:{}\", \"file:{}\"]\n\n[signing]\nanchors = [\"jpki-sign-root.der\"]\n\n\
              [[signing.tsa]]\nurl = \"{}\"\nroots = [\"{}\"]\npolicy = \"{}\"\n{TEMPLATES}",
@@ -145,12 +156,14 @@ impl Clinic {
         let hpki_sig = named(&physician, "signature-ca");
         let login_jpki_root = named(agent::jpki(), "auth-ca");
         let sign_root = named(&patient, "sign-ca");
+        let patient_auth_root = named(&patient, "auth-ca");
         let p = Portal::start_in(crate::harness::Hcpki::initialized(b), &extra, |h| {
             std::fs::write(h.dir().join("hpki-root.der"), &hpki_root).unwrap();
             std::fs::write(h.dir().join("hpki-auth-ca.der"), &hpki_auth).unwrap();
             std::fs::write(h.dir().join("hpki-sig-ca.der"), &hpki_sig).unwrap();
             std::fs::write(h.dir().join("jpki-root.der"), &login_jpki_root).unwrap();
             std::fs::write(h.dir().join("jpki-sign-root.der"), &sign_root).unwrap();
+            std::fs::write(h.dir().join("jpki-patient-auth-root.der"), &patient_auth_root).unwrap();
         });
 
         // The card holds its end-entity certificates only: the agent adds the HPKI signature CA (D71) for the
@@ -295,6 +308,13 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     browser.eval("document.getElementById('patient-id').form.submit()");
     wait_main_text(&mut browser, "本人確認済みです");
 
+    // A later visit: the card's 4-digit PIN alone identifies the patient; a mistyped patient ID is told apart
+    // (audited denied), and nothing is linked.
+    identify(&mut browser, p, "P-999999");
+    type_pin(&mut browser, AUTH_PIN);
+    let other = wait_main_text(&mut browser, "一致しません");
+    assert!(other.contains("別の患者 ID"), "{other}");
+
     // The EMR reads the live consent: the patient's signature, B-LT, the signed PDF.
     let (status, live) = service_get(p, rp, &check);
     assert_eq!(status, 200, "{live}");
@@ -353,6 +373,11 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
     assert!(other.contains("撤回は記録していません"), "{other}");
     let (_, still) = service_get(p, rp, &check);
     assert_eq!(still["state"], "signed", "the consent is still live: {still}");
+    // Nor does the stranger's card identify the patient: it was never linked here.
+    identify(&mut browser, p, PATIENT_ID);
+    type_pin(&mut browser, AUTH_PIN);
+    let unknown = wait_main_text(&mut browser, "このカードはまだ本人確認されていません");
+    assert!(!unknown.contains("確認できました"), "{unknown}");
     stranger.remove();
     agent::insert_into(&mut patient_in_reader, 1);
     agent.wait_card(1, "jpki");
@@ -429,7 +454,7 @@ fn a_patient_consents_and_withdraws_with_the_my_number_card_in_a_second_reader(b
         assert!(actions.contains(&want), "{want} audited: {actions:?}");
     }
     let denied: Vec<&Value> = log.iter().filter(|e| e["outcome"] == "denied").collect();
-    for want in ["consent.request", "identity.confirm", "consent.open"] {
+    for want in ["consent.request", "identity.confirm", "consent.open", "identity.checked"] {
         assert!(denied.iter().any(|e| e["action"] == want), "{want} denied audited: {denied:?}");
     }
     let text = serde_json::to_string(&log).unwrap();
@@ -480,26 +505,49 @@ fn a_patient_consents_at_a_one_reader_pc_while_the_physician_lends_the_reader(b:
     wait_main_text(&mut browser, "本人確認済みです");
     let home = clinic.pc.get("/");
     assert_eq!(home.status, 200, "the session goes on: {home:?}");
+
+    // The next visit, at the same one-reader PC: the patient's card and its 4-digit PIN alone identify them;
+    // the reader is lent again for it.
+    browser.goto(&format!("{}/patients/identify?lang=en", clinic.p.issuer));
+    crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the identification page (en)");
+    identify(&mut browser, &clinic.p, PATIENT_ID);
+    wait_status(&mut browser, "ご自身のカードをカードリーダーから抜き");
+    clinic.physician_card.remove();
+    agent::insert_into(&mut patient_card, 0);
+    type_pin(&mut browser, AUTH_PIN);
+    wait_status(&mut browser, "ご自身のカードをカードリーダーに戻してください");
+    patient_card.remove();
+    agent::insert_into(&mut clinic.physician_card, 0);
+    let identified = wait_main_text(&mut browser, "確認できました");
+    assert!(identified.contains(PATIENT_ID), "{identified}");
+    crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the identification page (ja)");
+    shot(&mut browser, &clinic.p, "identify-ja.png");
     drop(browser);
 
-    // A consent the patient declines: the page records the refusal with a fixed reason; the EMR sees it.
-    let (status, created) = create(&clinic.p, &clinic.rp, &clinic.token, "disclosure.hospital-b", PATIENT_ID);
-    assert_eq!(status, 201, "{created}");
-    let declined = created["id"].as_str().unwrap().to_owned();
-    let r = clinic.pc.get(&format!("/consent/{declined}"));
+    // A consent asked for from the portal's own page (the portal's template), which the patient declines: the
+    // page records the refusal with a fixed reason.
+    let r = clinic.pc.get("/consents/new?lang=ja");
+    assert!(r.body.contains("受診歴の照会に関する同意書") && !r.body.contains("record-link"), "{r:?}");
     let csrf = crate::portal_card::field(&r.body, "csrf");
+    let fields = [("csrf", csrf.as_str()), ("purpose", "visit-history"), ("patient_id", PATIENT_ID)];
+    let r = clinic.pc.submit("/consents/new", &fields, None);
+    assert_eq!(r.status, 303, "{r:?}");
+    let declined = r.location.rsplit('/').next().unwrap().to_owned();
+    let r = clinic.pc.get(&format!("/consent/{declined}?lang=ja"));
+    assert!(r.body.contains("保健医療情報ネットワーク ポータル") && r.body.contains("受診歴、処方"), "{r:?}");
+    // A purpose the portal has no template for: refused, audited.
+    let wrong = [("csrf", csrf.as_str()), ("purpose", "record-link"), ("patient_id", PATIENT_ID)];
+    let r = clinic.pc.submit("/consents/new", &wrong, None);
+    assert_eq!(r.status, 503, "{r:?}");
     let r = clinic.pc.submit(
         &format!("/consent/{declined}"),
         &[("csrf", &csrf), ("action", "refuse"), ("reason", "declined")],
         None,
     );
     assert!(r.body.contains("同意は得られませんでした"), "{r:?}");
-    let (_, refused) = service_get(&clinic.p, &clinic.rp, &format!("/api/v1/consents/{declined}"));
-    assert_eq!(
-        (refused["state"].as_str(), refused["refusal"].as_str()),
-        (Some("refused"), Some("declined")),
-        "{refused}"
-    );
+    // The EMR cannot see the portal's consents.
+    let (status, _) = service_get(&clinic.p, &clinic.rp, &format!("/api/v1/consents/{declined}"));
+    assert_eq!(status, 404);
 
     let check = format!("/api/v1/consents?facility={}&patient={PATIENT_ID}&purpose=record-link", clinic.facility);
     let (status, live) = service_get(&clinic.p, &clinic.rp, &check);
@@ -512,12 +560,31 @@ fn a_patient_consents_at_a_one_reader_pc_while_the_physician_lends_the_reader(b:
         "session.lend.return",
         "consent.signed",
         "identity.linked",
+        "identity.checked",
+        "consent.requested",
         "consent.refused",
     ] {
         assert!(actions.iter().any(|a| a == want), "{want} audited: {actions:?}");
     }
     assert!(!actions.iter().any(|a| a == "session.lend.expired"), "the session was not ended");
     eprintln!("consent journey with one reader ({b:?}): {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// On the identification page: type `patient_id` and press the button (the card PIN follows in the agent's
+/// window, or, on a one-reader PC, the lend first).
+fn identify(browser: &mut Chromium, p: &Portal, patient_id: &str) {
+    browser.goto(&format!("{}/patients/identify?lang=ja", p.issuer));
+    browser.eval(&format!("document.getElementById('patient-id').value = '{patient_id}'"));
+    browser.cmd(json!({"cmd": "forget_popups"}));
+    browser.cmd(json!({"cmd": "click", "selector": "#identify .flow-button"}));
+}
+
+/// The card agent's window asks for the PIN: type `pin`.
+fn type_pin(browser: &mut Chromium, pin: &str) {
+    let window = browser.cmd(json!({"cmd": "wait_popup", "contains": "/pin/"}));
+    assert!(window["url"].as_str().unwrap().contains("/pin/"), "{window}");
+    browser.cmd(json!({"cmd": "keys", "tab": "popup", "text": pin}));
+    browser.cmd(json!({"cmd": "key", "tab": "popup", "key": "Enter"}));
 }
 
 /// A screenshot of the main tab into the test's directory, and into docs/screenshots with

@@ -17,6 +17,8 @@ Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; ever
                                                    (the focused element's id or class afterwards)
     {"cmd": "keys", "text": X, "tab": T?}          X typed key by key (printable ASCII) into whatever has the focus,
                                                    nothing focused by script → {"focused"}
+    {"cmd": "cookie", "url": U, "name": N, "value": V}   set a cookie (Secure, HttpOnly) for U, as a login in
+                                                   another client of the same person left it (tests log in with curl)
     {"cmd": "accept_language", "value": V}        the main tab sends Accept-Language V from now on (headless
                                                    Chromium asks for English whatever --lang says)
     {"cmd": "axe", "tags": [..]?, "tab": T?}       axe-core (tests/peers/node/node_modules/axe-core, installed by
@@ -390,6 +392,13 @@ class Browser:
             # The key closed its window (Enter in the card agent's PIN window: the portal's page closes it once the
             # card has signed), possibly while the focus was asked for: nothing has the focus there any more.
             return {"focused": None, "closed": True}
+
+    def cookie(self, c):
+        ok = self.send("Network.setCookie", {"url": c["url"], "name": c["name"], "value": c["value"], "secure": True,
+                                             "httpOnly": True, "sameSite": "Lax"}, session="main")
+        if not ok.get("success", True):
+            raise RuntimeError(f"the cookie {c['name']} was not set for {c['url']}")
+        return {}
 
     def accept_language(self, c):
         user_agent = self.send("Browser.getVersion")["userAgent"]

@@ -8,6 +8,7 @@
                     [--assertion-alg ES256|RS256|PS256] [--id-token-alg ES256|RS256|PS256] \
                     [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM]
     oidc_rp.py logout-token --issuer URL --ca PEM --client-id ID --alg ES256|RS256|PS256 --body FILE
+    oidc_rp.py iua (the options of flow) [--purpose CODE]
 
 `flow` validates discovery with authlib (OpenIDProviderMetadata and RFC 8414's AuthorizationServerMetadata),
 logs in through the portal's password + TOTP form (the TOTP code computed here from the secret, RFC 6238), runs
@@ -27,6 +28,11 @@ validates its logout token with authlib (OIDC Back-Channel Logout 1.0 §2.6: sig
 client's registered alg, typ logout+jwt, iss, aud, iat, exp, jti, the back-channel logout event, sid (the
 provider advertises backchannel_logout_session_supported) and no nonce), then has authlib refuse it for
 another client and another algorithm.
+`iua` logs in and runs one code flow (with `purpose_of_use=CODE` when given, IHE IUA / issue #29), validates the ID
+token as `flow` does and the access token as an RFC 9068 resource server does with authlib's own
+JWTBearerTokenValidator (typ at+jwt, signature against the JWKS, iss, aud = the client, exp, iat, jti, sub,
+client_id, scope openid), calls userinfo, and prints the three claim sets for the test to read
+`extensions.ihe_iua` from.
 Each prints one JSON object of what it saw and exits 1 on the first expectation that fails (the npm
 counterpart is tests/peers/oidc_rp_node.mjs).
 """
@@ -91,12 +97,10 @@ def main():
     k = sub.add_parser("keygen")
     k.add_argument("dir")
     f = sub.add_parser("flow")
-    for a in ["issuer", "ca", "client-id", "key", "redirect-uri", "post-logout", "username", "password-file", "totp-secret"]:
-        f.add_argument("--" + a, required=True)
-    for a in ["assertion-alg", "id-token-alg"]:
-        f.add_argument("--" + a, default="ES256", choices=ALGS)
-    for a in MTLS:
-        f.add_argument("--" + a)
+    i = sub.add_parser("iua")
+    i.add_argument("--purpose")
+    for f in (f, i):
+        flow_options(f)
     lt = sub.add_parser("logout-token")
     for a in ["issuer", "ca", "client-id", "body"]:
         lt.add_argument("--" + a, required=True)
@@ -106,10 +110,21 @@ def main():
         return keygen(a.dir)
     if a.cmd == "logout-token":
         return logout_token(a)
+    if a.cmd == "iua":
+        return iua(a)
     given = [m for m in MTLS if getattr(a, m.replace("-", "_"))]
     if given and len(given) != len(MTLS):
         p.error("give all of --" + ", --".join(MTLS) + " or none")
     flow(a)
+
+
+def flow_options(f):
+    for a in ["issuer", "ca", "client-id", "key", "redirect-uri", "post-logout", "username", "password-file", "totp-secret"]:
+        f.add_argument("--" + a, required=True)
+    for a in ["assertion-alg", "id-token-alg"]:
+        f.add_argument("--" + a, default="ES256", choices=ALGS)
+    for a in MTLS:
+        f.add_argument("--" + a)
 
 
 MTLS = ["mtls-client-id", "mtls-cert", "mtls-key"]
@@ -399,6 +414,45 @@ def flow(a):
     seen["logout"] = "ok; prompt=none → login_required"
     seen["ok"] = True
     print(json.dumps(seen, indent=1, default=str))
+
+
+def iua(a):
+    os.environ["REQUESTS_CA_BUNDLE"] = a.ca
+    os.environ.pop("CURL_CA_BUNDLE", None)
+    conf, jwks, keyset = discover(a)
+    seen["purposes_supported"] = conf.get("purpose_of_use_values_supported")
+    c = OAuth2Session(a.client_id, open(a.key).read(), scope="openid", redirect_uri=a.redirect_uri,
+                      token_endpoint_auth_method="private_key_jwt", code_challenge_method="S256")
+    c.register_client_auth_method(PrivateKeyJWT(alg=a.assertion_alg))
+    c.verify = a.ca
+    browser = requests.Session()
+    browser.verify = a.ca
+    extra = {"purpose_of_use": a.purpose} if a.purpose else {}
+    loc, q, nonce, verifier = login_and_authorize(a, conf, browser, c, extra=extra)
+    tokens = c.fetch_token(conf["token_endpoint"], authorization_response=loc, code_verifier=verifier)
+    seen["id_token"] = dict(id_token_claims(a, keyset, tokens, a.client_id, nonce, a.id_token_alg))
+
+    # The access token as a resource server reads it: authlib's RFC 9068 validator (this client is the token's
+    # audience, the only resource server of its own tokens).
+    from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
+
+    class Validator(JWTBearerTokenValidator):
+        def get_jwks(self):
+            return keyset
+
+    validator = Validator(issuer=a.issuer, resource_server=a.client_id)
+    try:
+        at = validator.authenticate_token(tokens["access_token"])
+        validator.validate_token(at, scopes=["openid"], request=None)
+    except Exception as e:
+        expect(False, f"authlib's RFC 9068 validator refuses the access token: {type(e).__name__} {e}")
+    seen["access_token_header"] = dict(at.header)
+    seen["access_token"] = dict(at)
+    ui = c.get(conf["userinfo_endpoint"])
+    expect(ui.status_code == 200, f"userinfo: {ui.status_code} {ui.text}")
+    seen["userinfo"] = ui.json()
+    seen["ok"] = True
+    print(json.dumps(seen, indent=1, default=str, ensure_ascii=False))
 
 
 if __name__ == "__main__":

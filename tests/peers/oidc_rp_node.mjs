@@ -8,6 +8,7 @@
 //                    [--assertion-alg ES256|RS256|PS256] [--id-token-alg ES256|RS256|PS256] [--totp-step N] \
 //                    [--userinfo-alg ES256|RS256|PS256] [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM] \
 //                    [--par-only]
+//   oidc_rp_node.mjs iua (the options of flow) [--purpose CODE]
 //
 // `flow` logs in through the portal's password + TOTP form (the TOTP code computed here, RFC 6238, N steps
 // ahead), runs the code flow with PKCE S256 and private_key_jwt (openid-client's own client assertion, signed
@@ -24,6 +25,10 @@
 // checking its state and iss), and every authorization of the flow is pushed, the first one included, so the
 // login form sits between the push and the code and its return trip must carry a request_uri, never the pushed
 // parameters.
+// `iua` logs in and runs one code flow (with purpose_of_use=CODE when given, IHE IUA / issue #29): openid-client
+// validates the ID token, oauth4webapi's validateJwtAccessToken validates the access token as an RFC 9068
+// resource server does (typ at+jwt, signature against the JWKS, iss, aud = the client, exp, iat, jti, sub,
+// client_id), userinfo is called, and the three claim sets are printed for the test to read extensions.ihe_iua.
 // It prints one JSON object of what it saw and exits 1 on the first expectation that fails.
 
 import { createHash, createHmac, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
@@ -48,6 +53,7 @@ async function load(name) {
 }
 const undici = await load('undici');
 const client = await load('openid-client');
+const oauth = await load('oauth4webapi');
 
 const seen = {};
 
@@ -200,6 +206,8 @@ async function flow(a) {
     };
   };
 
+  if (a.command === 'iua') return iua(a, config, authorize, fetch);
+
   if (a['par-only']) {
     // The client must push: its plain request comes back refused, and openid-client reads the refusal.
     const { back, checks } = await authorize(config, { par: false });
@@ -351,6 +359,25 @@ async function boundToken(a, ca, get, authorize, sub) {
   };
 }
 
+// One code flow for IHE IUA's claims: the ID token (openid-client), the access token (oauth4webapi's RFC 9068
+// validation, as a resource server), userinfo.
+async function iua(a, config, authorize, fetch) {
+  seen.purposes_supported = config.serverMetadata().purpose_of_use_values_supported;
+  const extra = a.purpose ? { purpose_of_use: a.purpose } : {};
+  const { back, checks } = await authorize(config, { par: false, expectLogin: true, extra });
+  const tokens = await client.authorizationCodeGrant(config, back, checks);
+  seen.id_token = tokens.claims();
+  // What a resource server receives: the bearer token on a request to it.
+  const request = new Request('https://resource.example/fhir/Patient', {
+    headers: { authorization: `Bearer ${tokens.access_token}` },
+  });
+  seen.access_token = await oauth.validateJwtAccessToken(config.serverMetadata(), request, a['client-id'], {
+    [oauth.customFetch]: fetch,
+  });
+  seen.access_token_header = JSON.parse(Buffer.from(tokens.access_token.split('.')[0], 'base64url'));
+  seen.userinfo = await client.fetchUserInfo(config, tokens.access_token, seen.id_token.sub);
+}
+
 const REQUIRED = [
   'issuer',
   'ca',
@@ -364,7 +391,7 @@ const REQUIRED = [
 ];
 const DEFAULTS = { 'assertion-alg': 'ES256', 'id-token-alg': 'ES256', 'totp-step': '0' };
 const MTLS = ['mtls-client-id', 'mtls-cert', 'mtls-key'];
-const OPTIONAL = ['userinfo-alg'];
+const OPTIONAL = ['userinfo-alg', 'purpose'];
 const FLAGS = ['par-only'];
 const ALGS = ['ES256', 'RS256', 'PS256'];
 
@@ -378,9 +405,9 @@ function parsed() {
       ...FLAGS.map((o) => [o, { type: 'boolean' }]),
     ]),
   });
-  const a = { ...DEFAULTS, ...values };
+  const a = { ...DEFAULTS, ...values, command: positionals[0] };
   const problems = [
-    positionals[0] !== 'flow' && 'the only command is flow',
+    !['flow', 'iua'].includes(positionals[0]) && 'the commands are flow and iua',
     ...REQUIRED.filter((o) => !a[o]).map((o) => `--${o} is missing`),
     ![a['assertion-alg'], a['id-token-alg'], a['userinfo-alg'] ?? 'ES256'].every((x) => ALGS.includes(x)) &&
       `algorithms are ${ALGS.join(', ')}`,

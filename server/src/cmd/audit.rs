@@ -76,14 +76,20 @@ pub enum ExportFormat {
 
 const PAGE: i64 = 10_000;
 
-pub async fn run(store: &Arc<dyn Store>, retention_days: Option<u32>, command: AuditCommand) -> Result<ExitCode> {
+/// `forwarding`: `[atna]` is configured, so prune keeps what the audit repository has not confirmed yet.
+pub async fn run(
+    store: &Arc<dyn Store>,
+    retention_days: Option<u32>,
+    forwarding: bool,
+    command: AuditCommand,
+) -> Result<ExitCode> {
     match command {
         AuditCommand::Prune { archive, keep_days, at } => {
             let Some(days) = keep_days.or(retention_days) else {
                 bail!("no retention period: set [audit] retention_days in hcpki.toml or pass --keep-days");
             };
             let now = at.unwrap_or_else(hcpki_ca::time::now_unix);
-            return prune(store.as_ref(), &archive, days, now).await;
+            return prune(store.as_ref(), &archive, days, now, forwarding).await;
         }
         AuditCommand::VerifyArchive { file } => return verify_archive(store.as_ref(), &file).await,
         AuditCommand::Verify { expect_head } => match verify_chain(store.as_ref(), expect_head.as_ref()).await? {
@@ -188,10 +194,29 @@ pub async fn verify_chain(store: &dyn Store, expected: Option<&(i64, String)>) -
 
 /// Entries older than `keep_days` before `now` go to `archive` (written, synced and re-read for verification
 /// first), then leave the database in batches, each moving the anchor.
-async fn prune(store: &dyn Store, archive: &std::path::Path, keep_days: u32, now: i64) -> Result<ExitCode> {
+async fn prune(
+    store: &dyn Store,
+    archive: &std::path::Path,
+    keep_days: u32,
+    now: i64,
+    forwarding: bool,
+) -> Result<ExitCode> {
     let cutoff_ms = (now - i64::from(keep_days) * 86_400).saturating_mul(1000);
     let anchor = store.audit_anchor().await?;
-    let head = store.audit_head().await?;
+    let mut head = store.audit_head().await?;
+    // With [atna] on, entries the audit repository has not confirmed stay: the forwarder reads them from here
+    // (D98). Nothing forwarded yet keeps everything.
+    if forwarding {
+        let mark = store
+            .audit_forwarded(crate::atna::forwarder::DESTINATION)
+            .await?
+            .unwrap_or_else(|| anchor.as_ref().map_or(0, |a| a.seq));
+        if mark < head.seq {
+            eprintln!("keeping the entries after {mark}: the audit repository ([atna]) has not confirmed them yet");
+            // +1: the loop below always keeps the newest entry it considers.
+            head.seq = mark + 1;
+        }
+    }
     // The entries to archive: from the anchor up to the last one written before the cutoff.
     let mut entries = Vec::new();
     let mut after = anchor.as_ref().map_or(0, |a| a.seq);

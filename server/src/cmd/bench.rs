@@ -384,6 +384,7 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
             name: "ベンチ診療所".into(),
             kind: FacilityKind::Clinic,
             state: FacilityState::Active,
+            medical_code: None,
         })
     } else {
         None

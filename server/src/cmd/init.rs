@@ -91,6 +91,7 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
         signing: config::SigningConfig::default(),
         consent: crate::consent::settings::ConsentSettings::default(),
         audit: config::AuditConfig::default(),
+        atna: None,
     };
     config::write_new(dir, &cfg)?;
     let loaded = Loaded::read(dir, None)?;

@@ -32,7 +32,9 @@ pub enum ClientCommand {
         /// An exact redirect URI (repeatable).
         #[arg(long = "redirect-uri", required = true)]
         redirect_uris: Vec<String>,
-        /// private_key_jwt, tls_client_auth or self_signed_tls_client_auth.
+        /// private_key_jwt, tls_client_auth or self_signed_tls_client_auth; for a client that cannot hold a
+        /// key (e.g. Apache mod_auth_openidc), client_secret_basic or client_secret_post: hcpki makes the
+        /// secret and prints it once.
         #[arg(long)]
         auth: String,
         /// The client's public keys (JWKS JSON file): private_key_jwt and self_signed_tls_client_auth.
@@ -64,6 +66,15 @@ pub enum ClientCommand {
         /// repeatable; none: it may not exchange).
         #[arg(long = "token-exchange-audience")]
         token_exchange_audiences: Vec<String>,
+    },
+    /// Give a client registered with a secret a new one, printed once; the old one keeps working for the
+    /// overlap, so the service can switch without an outage.
+    RotateSecret {
+        /// The client_id.
+        id: String,
+        /// How long the old secret keeps working (`1d`, `2h`, `0`: not at all; at most 30 days). Default one day.
+        #[arg(long, default_value = "1d", value_parser = period)]
+        overlap: crate::config::Period,
     },
     /// List clients.
     List,
@@ -119,8 +130,9 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
                 require_pushed_authorization_requests: require_par,
                 token_exchange_audiences,
             };
-            let c = registration::register(store, services.as_ref(), r, &super::actor(), hcpki_ca::time::now_unix_ms())
-                .await?;
+            let secrets = loaded.config.oidc.secrets_allowed();
+            let now = hcpki_ca::time::now_unix_ms();
+            let c = registration::register(store, services.as_ref(), r, secrets, &super::actor(), now).await?;
             println!(
                 "client {} registered ({}, {}{})",
                 c.id,
@@ -128,6 +140,17 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
                 c.config.id_token_signed_response_alg.as_str(),
                 if c.config.require_pushed_authorization_requests { ", pushed requests only" } else { "" }
             );
+            if let Some(secret) = &c.secret {
+                print_secret(secret);
+            }
+        }
+        ClientCommand::RotateSecret { id, overlap } => {
+            let now = hcpki_ca::time::now_unix_ms();
+            let overlap =
+                i64::try_from(overlap.0).unwrap_or(i64::MAX).min(crate::oidc::client_secret::MAX_OVERLAP_SECS);
+            let secret = registration::rotate_secret(store, &id, overlap, &super::actor(), now).await?;
+            println!("client {id}: new secret; the previous one keeps working for {overlap} s");
+            print_secret(&secret);
         }
         ClientCommand::List => {
             for c in registration::list(store).await? {
@@ -148,6 +171,20 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A period as the configuration writes one (`"1d"`), or `0` / `0s`: no overlap.
+fn period(text: &str) -> Result<crate::config::Period, String> {
+    match text {
+        "0" | "0s" => Ok(crate::config::Period(0)),
+        _ => crate::config::Period::try_from(text.to_owned()),
+    }
+}
+
+/// The secret on its own line, once: it is not stored and cannot be shown again.
+fn print_secret(secret: &str) {
+    println!("client_secret: {secret}");
+    println!("(shown this once: hcpki keeps only its hash; give it to the service now, over a safe channel)");
 }
 
 /// `hcpki oidc rotate-key`.

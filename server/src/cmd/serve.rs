@@ -113,6 +113,11 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let scep = Arc::new(Scep::new(authority.clone(), &ras, &loaded.config.serve.scep)?);
     let metrics = Arc::new(Metrics::default());
     crate::memory::spawn_idle_release(metrics.clone(), authority.store().clone());
+    if let Some(atna) = &loaded.config.atna {
+        // Read and checked before serving: a bad [atna] stops the start, not the first audit message.
+        let forwarder = atna.forwarder(&loaded.dir, &loaded.key_context()).context("the audit repository ([atna])")?;
+        forwarder.spawn(authority.store().clone(), authority.clock().clone(), metrics.clone());
+    }
     if let Some(p) = &portal {
         // Read (and seed) the services before serving: a bad services file stops the start, not a login.
         p.state.services.current().await.context("the portal's services")?;

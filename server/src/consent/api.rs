@@ -13,12 +13,10 @@
 
 use super::ConsentError;
 use super::audit::Actor;
-use super::life::{self, NewConsent, Phase};
+use super::life::{NewConsent, Phase};
 use super::patient_key::FacilityPatientId;
 use super::purpose::{Purpose, Requester};
-use super::record;
 use super::settings::ConsentSettings;
-use super::template::Facts;
 use crate::oidc::{Context, ErrorStatus, OAuthError};
 use crate::portal::audit::audit;
 use crate::signing_requests::api::{authenticate, physician_session, refused};
@@ -26,7 +24,7 @@ use base64::Engine as _;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::person_key::PersonKey;
-use hcpki_ca::store::consent::{ConsentDocument, ConsentRecord, DocumentKind, SignatureEvidence};
+use hcpki_ca::store::consent::{ConsentRecord, DocumentKind, SignatureEvidence};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -98,41 +96,25 @@ pub async fn create(
         (Ok(r), Ok(p), Ok(id)) => (r, p, id),
         (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return Err(deny(bad_request(&e), json!({})).await),
     };
-    let template = match settings.template(&client.id, purpose.as_str()) {
-        Ok(t) => t.clone(),
-        Err(e) => return Err(deny(bad_request(&e), json!({ "purpose": purpose.as_str() })).await),
-    };
     let patient = ctx.secret.patient_keys().key(&facility, &patient);
-    let id = crate::oidc::random_token(32)?;
-    let new = NewConsent { requester, purpose, facility: facility.clone(), patient, physician };
-    let (consent, event) =
-        life::request(id.clone(), &new, settings, now).map_err(|e| OAuthError::server(e.to_string()))?;
-    let facility_name = facility_name(ctx, &facility).await;
-    let service = service_name(ctx, &client.id).await;
-    let facts = Facts {
-        facility_name: &facility_name,
-        facility_id: facility.as_str(),
-        physician: session.subject.name(),
-        service: &service,
-        date: now,
-        reference: &id,
-    };
-    let pdf = hcpki_ca::consent_document::render(&template.consent(&facts), now)
-        .map_err(|e| OAuthError::server(format!("the consent document could not be made: {e}")))?;
-    let document = ConsentDocument::new(&id, DocumentKind::Consent, pdf, now);
-    match record::open(&*ctx.provider.store, &consent, std::slice::from_ref(&document), &event, now_ms).await {
-        Ok(()) => {}
+    let new = NewConsent { requester, purpose, facility, patient, physician };
+    let consent = match super::request::open(ctx, settings, &new, session.subject.name(), now_ms).await {
+        Ok(consent) => consent,
+        Err(e @ ConsentError::NoTemplate { .. }) => {
+            return Err(deny(bad_request(&e), json!({ "purpose": new.purpose.as_str() })).await);
+        }
         Err(ConsentError::AlreadyConsented(live)) => {
             let e = OAuthError {
                 status: ErrorStatus::Conflict,
                 error: "already_consented",
                 description: ConsentError::AlreadyConsented(live.clone()).to_string(),
             };
-            let more = json!({ "reason": "a live consent exists", "live": live, "patient": consent.patient_key });
+            let more = json!({ "reason": "a live consent exists", "live": live, "patient": new.patient.as_str() });
             return Err(deny(e, more).await);
         }
         Err(e) => return Err(store_failure(e)),
-    }
+    };
+    let id = consent.id.clone();
     let issuer = &ctx.provider.issuer;
     Ok(Created {
         consent_url: format!("{issuer}{PAGE_PATH}/{id}"),
@@ -282,22 +264,6 @@ pub fn evidence_json(e: &SignatureEvidence) -> Value {
     json!({ "evidence_level": e.level.as_str(), "document_sha256": e.document_sha256, "format": e.format,
         "signature_level": e.signature_level, "signer_certificate_sha256": e.signer_sha256,
         "time_stamp_at": e.time_stamp_at })
-}
-
-/// The facility's registered name, or its ID when the registry has none.
-pub(super) async fn facility_name(ctx: Context<'_>, facility: &FacilityId) -> String {
-    match ctx.provider.store.facility(facility).await {
-        Ok(Some(f)) => f.name,
-        _ => facility.as_str().to_owned(),
-    }
-}
-
-/// "service name (client id)" from the client's registration and the catalog, else the client id.
-pub(super) async fn service_name(ctx: Context<'_>, client_id: &str) -> String {
-    if client_id == super::purpose::PORTAL_CLIENT {
-        return "保健医療情報ネットワーク ポータル".to_owned();
-    }
-    crate::signing_requests::service_name(ctx, client_id).await
 }
 
 fn bad_request(e: &ConsentError) -> OAuthError {

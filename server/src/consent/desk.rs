@@ -10,13 +10,13 @@
 //! signing certificate's CRL from the login's cache (B-LT: the revocation evidence kept in the document).
 
 use super::ConsentError;
-use super::api::{facility_name, service_name};
 use super::audit::{Actor, action, consent_event};
 use super::evidence::{AttestationReason, Evidence, Sha256Hex, Signer};
 use super::identity::{CardCertificates, Confirmation};
 use super::life::{self, Phase};
 use super::patient_key::FacilityPatientId;
 use super::record;
+use super::request::{facility_name, service_name};
 use super::settings::ConsentSettings;
 use super::template::Facts;
 use crate::login::{CardLoginError, CardVerifier};
@@ -98,6 +98,21 @@ pub enum DeskError {
     /// Card login (trust anchors) is not configured.
     #[error("this portal has no card trust anchors ([login]), so it cannot check the card's signature")]
     NoTrustAnchors,
+    /// The sign-in is not a physician's HPKI card (a password sign-in, a My Number card).
+    #[error("a consent is asked for by a physician signed in with the HPKI card: sign in with your card")]
+    NotAPhysician,
+    /// The session has no facility (the PC has no facility certificate).
+    #[error(
+        "you are not signed in at a facility (this PC has no facility certificate): a consent belongs to the \
+         facility where it is given, so sign in at a facility PC"
+    )]
+    NoFacility,
+    /// The card's answer to a challenge was refused (expired or used challenge, untrusted or revoked card, …).
+    #[error("the card's answer was refused: {0}")]
+    Card(CardLoginError),
+    /// An HPKI card answered where the patient's My Number card was asked for.
+    #[error("this is not a My Number card: put the patient's My Number card in the reader and try again")]
+    NotAMyNumberCard,
     /// The stored document is missing (it went with the consent's retention).
     #[error("the consent's document is no longer kept: ask the service for a new consent")]
     NoDocument,
@@ -381,7 +396,8 @@ async fn own(ctx: Context<'_>, session: &Session, id: &str, action: &str) -> Res
     }
 }
 
-async fn deny(ctx: Context<'_>, session: &Session, action: &str, target: &str, why: &str) {
+/// Audit a refusal of `action` on `target` to the signed-in `session`, with the reason.
+pub(super) async fn deny(ctx: Context<'_>, session: &Session, action: &str, target: &str, why: &str) {
     let actor = format!("portal:{}", session.person_key);
     ctx.refusals.record(&actor, action, target, json!({ "reason": why })).await;
 }

@@ -106,6 +106,9 @@ pub enum ConsentError {
          and correct the links"
     )]
     Ambiguous,
+    /// The consent document could not be made (the PDF renderer or the random source failed).
+    #[error("the consent document could not be made ({0}): try again; if it keeps failing, tell the operator")]
+    Document(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

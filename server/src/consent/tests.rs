@@ -288,3 +288,53 @@ async fn a_consent_lives_on_the_store_and_its_moves_are_audited() {
         assert!(log.iter().all(|e| !e.detail.to_string().contains("P-0001")), "the patient by key only");
     }
 }
+
+/// A portal session of `person_key`, at the test facility or none.
+fn session(person_key: &str, at_facility: bool) -> crate::portal::session::Session {
+    crate::portal::session::Session {
+        id_hash: "session-hash".into(),
+        person_key: person_key.into(),
+        subject: crate::policy::Subject::hpki("山田 太郎", None),
+        facility_id: at_facility.then(facility),
+        credential: Default::default(),
+        auth_time: NOW - 60,
+        expires_at: NOW + 3600,
+        presence: false,
+        lend: None,
+    }
+}
+
+#[test]
+fn only_a_physicians_card_session_at_a_facility_asks_from_the_portal() {
+    use super::ask::{may_ask, portal_templates};
+    use super::desk::DeskError;
+    let card = physician().to_string();
+    assert_eq!(may_ask(&session(&card, true)).unwrap(), physician());
+    assert!(matches!(may_ask(&session(&card, false)), Err(DeskError::NoFacility)));
+    assert!(matches!(may_ask(&session("password:staff-1", true)), Err(DeskError::NotAPhysician)));
+    let template = |client: &str, purpose: &str| super::template::Template {
+        client: client.into(),
+        purpose: purpose.into(),
+        title: "t".into(),
+        purpose_text: "p".into(),
+        scope: "s".into(),
+        recipients: "r".into(),
+        period: None,
+        withdrawal: "w".into(),
+    };
+    let settings = ConsentSettings {
+        templates: vec![template("emr", "record-link"), template(PORTAL_CLIENT, "visit-history")],
+        ..ConsentSettings::default()
+    };
+    let offered: Vec<&str> = portal_templates(&settings).iter().map(|t| t.purpose.as_str()).collect();
+    assert_eq!(offered, ["visit-history"], "a service's template is not the portal's to offer");
+}
+
+#[test]
+fn an_identification_challenge_cannot_finish_a_login_nor_a_login_challenge_an_identification() {
+    let s = session(&physician().to_string(), true);
+    let identify = super::identification::binding(&s);
+    let login = crate::portal::card_login::binding(&s.id_hash);
+    assert_ne!(identify, login);
+    assert!(identify.starts_with("identify:") && !login.contains(':'), "{identify} / {login}");
+}

@@ -153,17 +153,18 @@ impl Exchanged {
     }
 }
 
-/// `POST /token` with `grant_type` [`GRANT_TYPE`] at `now`: authenticate the client, check the request, the
+/// `POST /token` with `grant_type` [`GRANT_TYPE`] at `now`: authenticate the client (its `credentials`, from the
+/// form and the `Authorization` header), check the request, the
 /// subject token and its grant, and sign the new token. Issued and refused exchanges are audited
 /// ([`ACTION`]); a refusal is returned as the OAuth error to answer, and nothing is issued.
 pub async fn token_exchange(
     ctx: Context<'_>,
+    credentials: ClientCredentials,
     form: &HashMap<String, String>,
     certificate: Option<&[u8]>,
     now: i64,
 ) -> Result<Exchanged, OAuthError> {
     let provider = ctx.provider;
-    let credentials = ClientCredentials::from_form(form);
     let presented = Presented { credentials: &credentials, certificate, audiences: provider.audiences("/token"), now };
     let caller = match client::authenticate(&provider.clients, &presented).await {
         Ok(c) => c,
@@ -286,12 +287,15 @@ async fn issue(
         return Err(refused(ExchangeError::ChainTooLong));
     }
     let act_value = act.to_value();
+    // Purpose of use and break-glass (D94) are the grant's, as in every token made from it.
+    let data = crate::oidc::GrantData::of(&grant)?;
     let exp = expiry(now, provider.lifetimes.access_token, subject.exp);
     let claims = AccessClaims {
         acr: &subject.acr,
         act: Some(&act_value),
         aud: &target.id,
         auth_time: subject.auth_time,
+        break_glass: data.break_glass.as_ref().map(Into::into),
         client_id: &caller.id,
         cnf: certificate.map(|c| Confirmation { x5t_s256: crate::oidc::jws::sha256_b64(c) }),
         consent: subject.consent.clone(),
@@ -301,6 +305,7 @@ async fn issue(
         iat: now,
         iss: &provider.issuer,
         jti: random_token(16)?,
+        purpose_of_use: data.purpose_of_use,
         scope: &subject.scope,
         sub: &sub,
     };

@@ -49,6 +49,8 @@ pub struct Metrics {
     rate_limit_replicas: AtomicU64,
     /// Time-stamp answers per outcome, in [`TIME_STAMP_OUTCOMES`] order.
     time_stamps: [AtomicU64; TIME_STAMP_OUTCOMES.len()],
+    /// The ATNA forwarder's (`[atna]`): rendered only while it runs.
+    pub atna: crate::atna::Counters,
 }
 
 /// What a time-stamp answer can be: granted, or rejected with one of RFC 3161's failInfo bits.
@@ -254,6 +256,7 @@ impl Metrics {
                 );
             }
         }
+        self.atna.render(&mut out);
         out
     }
 }

@@ -26,6 +26,12 @@ pub fn certificate(tls: &Tls) -> Option<&[u8]> {
     crate::portal::facility::peer_certificate(tls.as_ref().map(|t| t.0.as_ref()))
 }
 
+/// The request's `Authorization` header as text (a client's HTTP Basic credentials at the back-channel endpoints,
+/// [`crate::oidc::client::ClientCredentials::with_authorization`]).
+pub fn authorization(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+}
+
 /// The HTTP status of an OAuth error.
 pub fn status(status: ErrorStatus) -> StatusCode {
     StatusCode::from_u16(status.code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)

@@ -82,6 +82,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
         .route("/api/v1/console-grants/remove", post(admin::remove_console_grant))
         .route("/api/v1/oidc-clients", get(admin::oidc_clients).post(admin::add_oidc_client))
         .route("/api/v1/oidc-clients/{id}", delete(admin::remove_oidc_client))
+        .route("/api/v1/oidc-clients/{id}/rotate-secret", post(admin::rotate_oidc_client_secret))
         .layer(axum::middleware::from_fn_with_state(state, auth::browser_guard))
 }
 
@@ -109,6 +110,7 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/certificates/{serial}/revoke", post(facilities::revoke_certificate))
         .route("/console/audit", get(audit::viewer))
         .route("/console/audit/export", get(audit::export))
+        .route("/console/break-glass", get(crate::console::break_glass::list))
         .route("/console/users", get(users::search))
         .route("/console/users/end-sessions", post(users::end_sessions))
         .route("/console/users/clear-lockout", post(users::clear_lockout))
@@ -174,6 +176,10 @@ pub fn portal(state: PortalState) -> Router {
         .route("/consent/{id}", get(portal::consent::show).post(portal::consent::post))
         .route("/consent/{id}/document", get(portal::consent::document))
         .route("/consent/{id}/prepare", post(portal::consent::prepare))
+        .route("/break-glass", get(portal::break_glass::show).post(portal::break_glass::confirm))
+        .route("/consents/new", get(portal::patient_desk::new_consent).post(portal::patient_desk::ask))
+        .route("/patients/identify", get(portal::patient_desk::identify_page).post(portal::patient_desk::check))
+        .route("/patients/identify/challenge", post(portal::patient_desk::challenge))
         .route("/session/lend", post(portal::lending_endpoints::lend))
         .route("/session/lend/return", post(portal::lending_endpoints::return_card))
         // A lent session (D91) is paused on every page but the consent flow's.

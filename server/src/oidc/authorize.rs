@@ -6,6 +6,7 @@
 //! the connection's certificate) and `now`, and answer an [`AuthorizeAnswer`] or the pushed request's URI; the
 //! axum adapters are `crate::http::oidc::authorize`.
 
+use super::break_glass::{self, BreakGlass, Confirmed, Pending};
 use super::client::{self, Client, ClientCredentials, Presented};
 use super::{Context, GrantData, OAuthError, Provider, hash_secret, random_token};
 use crate::policy::{self, AssuranceLevel, Decision, DenyReason};
@@ -36,6 +37,8 @@ pub struct AuthorizeCall<'a> {
     pub session: SessionLookup<'a>,
     /// The connection's TLS client certificate (DER): a facility PC's, when presented.
     pub certificate: Option<&'a [u8]>,
+    /// A break-glass the person confirmed on the portal's page (`params` are then the request it kept).
+    pub confirmed: Option<Confirmed>,
 }
 
 /// How `/authorize` finds the browser's session: only once the request itself is known good, so a refused
@@ -100,7 +103,8 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
     let query = call.params;
     // A pushed request replaces the query (only client_id may accompany it). The forced-login marker's key
     // comes from the query either way; it is only a key, looked up below.
-    let pushed = query.contains_key("request_uri");
+    // A confirmed break-glass request comes from the server's own store, as a pushed one does.
+    let pushed = query.contains_key("request_uri") || call.confirmed.is_some();
     let marker_key = query.get(LOGIN_AFTER).filter(|v| !v.is_empty()).cloned();
     let mut params = match query.get("request_uri") {
         Some(uri) => {
@@ -169,6 +173,7 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         Ok(request) => request,
         Err(e) => return Err(refuse(e.code(), &e.to_string()).await),
     };
+    let purpose = request.purpose;
     let current = call.session.find(now).await.map_err(AuthorizeAnswer::failed)?;
     let marker = match &marker_key {
         Some(key) => {
@@ -261,12 +266,77 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
             return Err(AuthorizeAnswer::Problem { problem, detail: None });
         }
     };
+    // The purpose of use is the service's to accept (D94), decided after the policy so that a person the policy
+    // refuses reads that reason; a purpose the service does not take goes back to the client that asked for it.
+    if !service.purposes.contains(&purpose) {
+        let accepted: Vec<&str> = service.purposes.iter().map(|p| p.code()).collect();
+        let reason = format!(
+            "service {} does not accept purpose_of_use {purpose}: it accepts {}",
+            service.id,
+            accepted.join(", ")
+        );
+        let detail = json!({ "client": client.id, "service": service.id, "purpose_of_use": purpose,
+            "decision": format!("denied: {reason}"), "facility": facility.as_ref().map(|f| f.id.to_string()) });
+        audit_decision(provider, &actor, &client.id, Outcome::Denied, detail).await;
+        return Err(back.error("access_denied", &reason));
+    }
+    let mut detail = detail;
+    if let Some(map) = detail.as_object_mut() {
+        map.insert("purpose_of_use".into(), json!(purpose));
+    }
+    // Break-glass (D94): a card holder with a qualification, who confirmed it on the portal's page with a reason.
+    let break_glass = match purpose.is_break_glass() {
+        false => None,
+        true => {
+            let facility_id = facility.as_ref().map(|f| f.id.to_string());
+            if let Err(why) = break_glass::eligible(&session.subject) {
+                let detail = json!({ "client": client.id, "service": service.id, "facility": facility_id,
+                    "reason": why.code(), "message": why.to_string() });
+                audit_as(provider, &actor, break_glass::AUDIT_ACTION, &client.id, Outcome::Denied, detail).await;
+                return Err(back.error("access_denied", &why.to_string()));
+            }
+            match call.confirmed.filter(|c| c.session_hash == session.id_hash) {
+                Some(confirmed) => {
+                    let used = BreakGlass { reason: confirmed.reason.as_str().to_owned(), confirmed_at: now };
+                    let detail = json!({ "client": client.id, "service": service.id, "facility": facility_id,
+                        "purpose_of_use": purpose, "name": session.subject.name(),
+                        "hc_role": session.subject.role().map(|r| r.code()), "reason": used.reason,
+                        "review": "pending" });
+                    audit_as(provider, &actor, break_glass::AUDIT_ACTION, &client.id, Outcome::Ok, detail.clone())
+                        .await;
+                    if let Some(hook) = &provider.break_glass_webhook {
+                        hook.notify(provider.store.clone(), provider.clock.clone(), &actor, detail);
+                    }
+                    Some(used)
+                }
+                None if request.prompt.split(' ').any(|p| p == "none") => {
+                    let detail = json!({ "client": client.id, "service": service.id, "facility": facility_id,
+                        "reason": "prompt_none", "message": "prompt=none leaves no room for the confirmation page" });
+                    audit_as(provider, &actor, break_glass::AUDIT_ACTION, &client.id, Outcome::Denied, detail).await;
+                    return Err(back.error(
+                        "interaction_required",
+                        "break-glass (purpose_of_use EMER) needs the person to confirm on the portal's page",
+                    ));
+                }
+                None => return Err(confirmation_page(provider, &params, &session.id_hash, now).await),
+            }
+        }
+    };
     audit_decision(provider, &actor, &client.id, Outcome::Ok, detail).await;
     let level = session.subject.assurance(facility.as_ref());
     // A card key linked to its form before trust-anchor binding keeps the `sub` relying parties knew.
+    // Acting for a physician (D95): the physician is the principal (`sub`, the IUA subject), the staff member `act`.
     let principal = acting.as_ref().map_or(session.person_key.as_str(), |a| a.principal_key());
+    let subject = acting.as_ref().map_or(&session.subject, |a| &a.subject);
     let linked = store.person_key_linked(principal).await.map_err(AuthorizeAnswer::failed)?;
-    let service_claims = super::service_claims(&claims);
+    let mut service_claims = super::service_claims(&claims);
+    if service.claims.contains(&policy::Claim::IheIua) {
+        let home = provider.home_community_id.as_ref();
+        let iua = super::iua::claims(subject, facility.as_ref(), principal, purpose, home);
+        if let Some(map) = service_claims.as_object_mut() {
+            map.insert("extensions".into(), json!({ "ihe_iua": iua }));
+        }
+    }
     let data = GrantData {
         sub: ctx.secret.pairwise_sub(&client.sector(), linked.as_deref().unwrap_or(principal)),
         claims: match &acting {
@@ -282,6 +352,8 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         redirect_uri: redirect_uri.to_owned(),
         sid: super::sid(&session.id_hash),
         session_expires_at: Some(session.expires_at),
+        purpose_of_use: purpose,
+        break_glass,
     };
     let code = issue_code(provider, &client, &session.id_hash, &data, now).await.map_err(AuthorizeAnswer::Failed)?;
     Ok(back.with(&[("code", &code)]))
@@ -303,7 +375,47 @@ fn cure(reason: &DenyReason, have: AssuranceLevel) -> Cure {
 
 /// Audit the policy's decision on an authorization request (`oidc.authorize`), at the time it is written.
 async fn audit_decision(provider: &Provider, actor: &str, client: &str, outcome: Outcome, detail: serde_json::Value) {
-    audit(&provider.store, provider.clock.now_unix_ms(), actor, "oidc.authorize", client, outcome, detail).await;
+    audit_as(provider, actor, "oidc.authorize", client, outcome, detail).await;
+}
+
+/// Audit `action` on `client`'s request at the time it is written.
+async fn audit_as(
+    provider: &Provider,
+    actor: &str,
+    action: &str,
+    client: &str,
+    outcome: Outcome,
+    detail: serde_json::Value,
+) {
+    audit(&provider.store, provider.clock.now_unix_ms(), actor, action, client, outcome, detail).await;
+}
+
+/// Keep a break-glass request for its confirmation page (single use, for the session `session_hash`, as long as
+/// a login's return trip) and send the browser there. `prompt` and `max_age` are dropped from what is kept: the
+/// session was found fresh enough now, and the confirmed request is decided in that same session.
+async fn confirmation_page(
+    provider: &Provider,
+    params: &HashMap<String, String>,
+    session_hash: &str,
+    now: i64,
+) -> AuthorizeAnswer {
+    let kept = params.iter().filter(|(k, _)| !matches!(k.as_str(), "prompt" | "max_age" | LOGIN_AFTER));
+    let expires_at = now + provider.lifetimes.par_login + CLOCK_LEEWAY_SECS;
+    let pending = Pending {
+        params: kept.map(|(k, v)| (k.clone(), v.clone())).collect(),
+        session_hash: session_hash.to_owned(),
+        expires_at,
+    };
+    let stored = match (random_token(32), serde_json::to_string(&pending)) {
+        (Ok(key), Ok(value)) => (key, value),
+        (Err(e), _) => return AuthorizeAnswer::Failed(e),
+        (_, Err(e)) => return AuthorizeAnswer::Failed(OAuthError::server(e)),
+    };
+    let (key, value) = stored;
+    if let Err(e) = provider.store.oidc_once_put(break_glass::PENDING_KIND, &key, &value, expires_at, now).await {
+        return AuthorizeAnswer::failed(e);
+    }
+    AuthorizeAnswer::Redirect(format!("{}?{}", break_glass::PAGE_PATH, encode(&[("request".into(), key)])))
 }
 
 impl SessionLookup<'_> {

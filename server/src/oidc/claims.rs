@@ -4,6 +4,8 @@
 //! order, the order the `serde_json::Value` maps wrote them in, so the payloads are unchanged; only the service
 //! claims of an ID token now follow its own claims instead of being sorted among them.
 
+use super::break_glass::BreakGlassClaim;
+use crate::policy::PurposeOfUse;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::Value;
@@ -21,6 +23,9 @@ pub struct AccessClaims<'a> {
     pub aud: &'a str,
     /// When the user logged in.
     pub auth_time: i64,
+    /// Break-glass (purpose `EMER` confirmed with a reason, D94), when the grant was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<BreakGlassClaim>,
     /// The client.
     pub client_id: &'a str,
     /// The client certificate's binding (RFC 8705 §3), when the client called over mutual TLS.
@@ -32,7 +37,8 @@ pub struct AccessClaims<'a> {
     pub consent: Option<serde_json::Value>,
     /// Expiry.
     pub exp: i64,
-    /// The same consent as IHE IUA's BPPC extension (`extensions.ihe_bppc`: patient_id, doc_id, acp).
+    /// IHE's extensions: IUA's claims (`ihe_iua`, when the service lists the claim, D93) and the consent as
+    /// BPPC's (`ihe_bppc`: patient_id, doc_id, acp), side by side in one object.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extensions: Option<serde_json::Value>,
     /// The grant, so that revoking it revokes the token (introspection, userinfo).
@@ -43,6 +49,9 @@ pub struct AccessClaims<'a> {
     pub iss: &'a str,
     /// The token's own id.
     pub jti: String,
+    /// Why the person opens the service (the authorization request's `purpose_of_use`, HL7 v3 code, D94):
+    /// hcpki's own claim, in every access token.
+    pub purpose_of_use: PurposeOfUse,
     /// Granted scope.
     pub scope: &'a str,
     /// Pairwise subject.
@@ -73,6 +82,9 @@ pub struct IdClaims<'a> {
     pub auth_time: i64,
     /// The client.
     pub azp: &'a str,
+    /// Break-glass (D94), when the grant was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<BreakGlassClaim>,
     /// Expiry.
     pub exp: i64,
     /// Issued at.
@@ -97,8 +109,8 @@ pub struct IdClaims<'a> {
 pub struct ServiceClaims<'a>(pub &'a Value);
 
 /// The members of [`IdClaims`] besides the service's claims.
-const ID_CLAIMS: [&str; 12] =
-    ["acr", "amr", "at_hash", "aud", "auth_time", "azp", "exp", "iat", "iss", "nonce", "sid", "sub"];
+const ID_CLAIMS: [&str; 13] =
+    ["acr", "amr", "at_hash", "aud", "auth_time", "azp", "break_glass", "exp", "iat", "iss", "nonce", "sid", "sub"];
 
 impl Serialize for ServiceClaims<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -140,6 +152,7 @@ mod tests {
             act: None,
             aud: "rp",
             auth_time: 10,
+            break_glass: None,
             client_id: "rp",
             cnf,
             exp: 400,
@@ -147,6 +160,7 @@ mod tests {
             iat: 100,
             iss: "https://idp.example",
             jti: "j".into(),
+            purpose_of_use: PurposeOfUse::Treat,
             scope: "openid",
             sub: "s",
             extensions: None,
@@ -160,7 +174,7 @@ mod tests {
         let text = serde_json::to_string(&access(None)).unwrap();
         assert_eq!(
             text,
-            r#"{"acr":"urn:hcpki:acr:card","aud":"rp","auth_time":10,"client_id":"rp","exp":400,"gid":"g1","iat":100,"iss":"https://idp.example","jti":"j","scope":"openid","sub":"s"}"#
+            r#"{"acr":"urn:hcpki:acr:card","aud":"rp","auth_time":10,"client_id":"rp","exp":400,"gid":"g1","iat":100,"iss":"https://idp.example","jti":"j","purpose_of_use":"TREAT","scope":"openid","sub":"s"}"#
         );
         let bound = access(Some(Confirmation { x5t_s256: "T".into() }));
         let value = serde_json::to_value(&bound).unwrap();
@@ -177,6 +191,7 @@ mod tests {
             aud: "rp",
             auth_time: 10,
             azp: "rp",
+            break_glass: None,
             exp: 400,
             iat: 100,
             iss: "https://idp.example",

@@ -1,8 +1,11 @@
 //! Registered clients (the operator registers them: `hcpki oidc client add`) and client authentication at
 //! the token, introspection, revocation and PAR endpoints: `private_key_jwt` (RFC 7523 assertions),
-//! `tls_client_auth` and `self_signed_tls_client_auth` (RFC 8705 §2, on the mTLS listener only).
+//! `tls_client_auth` and `self_signed_tls_client_auth` (RFC 8705 §2, on the mTLS listener only) — the
+//! key-based methods, the default — and, for clients the operator registers that way (issue #30),
+//! `client_secret_basic` / `client_secret_post` ([`super::client_secret`]).
 
 use super::OAuthError;
+use super::client_secret::{self, SecretHash};
 use super::jws::{self, Parsed};
 use hcpki_ca::store::{OnceRecord, Store};
 // Clock skew tolerated between a relying service and us on assertion times (exp, nbf, iat): one minute, so a
@@ -35,6 +38,10 @@ pub enum AuthMethod {
     TlsClientAuth,
     /// A (self-signed) client certificate whose key is in the client's registered JWKS.
     SelfSignedTlsClientAuth,
+    /// A secret hcpki made, sent in HTTP Basic (RFC 6749 §2.3.1).
+    ClientSecretBasic,
+    /// A secret hcpki made, sent as the form's `client_secret`.
+    ClientSecretPost,
 }
 
 impl AuthMethod {
@@ -44,14 +51,28 @@ impl AuthMethod {
             Self::PrivateKeyJwt => "private_key_jwt",
             Self::TlsClientAuth => "tls_client_auth",
             Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
         }
     }
 
+    /// Every method, key-based first.
+    pub const ALL: [Self; 5] = [
+        Self::PrivateKeyJwt,
+        Self::TlsClientAuth,
+        Self::SelfSignedTlsClientAuth,
+        Self::ClientSecretBasic,
+        Self::ClientSecretPost,
+    ];
+
     /// Parse a registered name.
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::PrivateKeyJwt, Self::TlsClientAuth, Self::SelfSignedTlsClientAuth]
-            .into_iter()
-            .find(|m| m.as_str() == name)
+        Self::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
+    /// Whether the client proves a private key (an assertion or a TLS certificate) rather than a shared secret.
+    pub fn is_key_based(self) -> bool {
+        matches!(self, Self::PrivateKeyJwt | Self::TlsClientAuth | Self::SelfSignedTlsClientAuth)
     }
 }
 
@@ -69,6 +90,10 @@ pub struct ClientConfig {
     /// The certificate subject DN (`tls_client_auth`), as `hcpki cert show` prints it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_subject: Option<String>,
+    /// The secrets' hashes (`client_secret_basic`, `client_secret_post`): the current one, and after a
+    /// rotation the previous one until it retires.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretHash>,
     /// The services-file id whose policy and claims apply.
     pub service: String,
     /// Where RP-initiated logout may return.
@@ -136,6 +161,7 @@ impl Client {
                 auth: AuthMethod::PrivateKeyJwt,
                 jwks: None,
                 tls_subject: None,
+                secrets: Vec::new(),
                 service: CONSOLE_CLIENT_ID.to_owned(),
                 post_logout_redirect_uris: Vec::new(),
                 backchannel_logout_uri: None,
@@ -195,12 +221,23 @@ pub struct Registry {
     store: Arc<dyn Store>,
     refresh: Duration,
     cached: RwLock<HashMap<String, (Arc<Client>, Instant)>>,
+    secrets_allowed: bool,
 }
 
 impl Registry {
-    /// The clients in `store`, each re-read after at most `refresh`.
+    /// The clients in `store`, each re-read after at most `refresh`; client secrets accepted.
     pub fn new(store: Arc<dyn Store>, refresh: Duration) -> Self {
-        Self { store, refresh, cached: RwLock::default() }
+        Self { store, refresh, cached: RwLock::default(), secrets_allowed: true }
+    }
+
+    /// The same registry refusing every client secret when `allowed` is false (`[oidc] client_secrets`).
+    pub fn with_secrets_allowed(self, allowed: bool) -> Self {
+        Self { secrets_allowed: allowed, ..self }
+    }
+
+    /// Whether client secrets are accepted here.
+    pub fn secrets_allowed(&self) -> bool {
+        self.secrets_allowed
     }
 
     /// The database, for the checks of client authentication.
@@ -255,6 +292,10 @@ pub struct ClientCredentials {
     pub assertion: Option<String>,
     /// `client_assertion_type`.
     pub assertion_type: Option<String>,
+    /// `client_secret` in the form (`client_secret_post`).
+    pub post_secret: Option<String>,
+    /// HTTP Basic credentials (`client_secret_basic`): (client_id, secret), or why the header is not such.
+    pub basic: Option<Result<(String, String), &'static str>>,
 }
 
 impl ClientCredentials {
@@ -264,13 +305,34 @@ impl ClientCredentials {
             client_id: form.get("client_id").cloned(),
             assertion: form.get("client_assertion").cloned(),
             assertion_type: form.get("client_assertion_type").cloned(),
+            post_secret: form.get("client_secret").cloned(),
+            basic: None,
+        }
+    }
+
+    /// The same credentials with the request's `Authorization` header, when it is HTTP Basic (a Bearer token
+    /// is the resource's business, not the client's credentials).
+    pub fn with_authorization(self, header: Option<&str>) -> Self {
+        let basic =
+            header.filter(|h| h.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("basic "))).map(client_secret::basic);
+        Self { basic, ..self }
+    }
+
+    /// How the request tried to authenticate, for the audit (never the credential itself).
+    pub fn way(&self) -> &'static str {
+        match (&self.assertion, &self.basic, &self.post_secret) {
+            (Some(_), ..) => "client_assertion",
+            (None, Some(_), _) => "http_basic",
+            (None, None, Some(_)) => "client_secret",
+            (None, None, None) => "none_or_certificate",
         }
     }
 
     /// The client the request claims to be, to name in a refusal's audit entry: its `client_id`, else its
     /// assertion's `iss` (unverified: only to say whose name was used).
     pub fn claimed(&self) -> Option<String> {
-        self.client_id.clone().or_else(|| self.assertion.as_deref().and_then(jws::unverified_issuer))
+        let basic = || self.basic.as_ref().and_then(|b| b.as_ref().ok()).map(|(id, _)| id.clone());
+        self.client_id.clone().or_else(basic).or_else(|| self.assertion.as_deref().and_then(jws::unverified_issuer))
     }
 }
 
@@ -328,17 +390,30 @@ pub async fn verify(clients: &Registry, presented: &Presented<'_>) -> Result<Ver
         .as_deref()
         .map(|a| Parsed::parse(a).map_err(|e| OAuthError::invalid_client(e.to_string())))
         .transpose()?;
-    let claimed = match &assertion {
-        Some(a) => Some(assertion_issuer(a)?),
-        None => sent.client_id.as_deref(),
+    let basic = match &sent.basic {
+        Some(Err(why)) => return Err(OAuthError::invalid_client(*why)),
+        Some(Ok((id, secret))) => Some((id.as_str(), secret.as_str())),
+        None => None,
+    };
+    let claimed = match (&assertion, basic) {
+        (Some(a), _) => Some(assertion_issuer(a)?),
+        (None, Some((id, _))) => Some(id),
+        (None, None) => sent.client_id.as_deref(),
     };
     let Some(client_id) = claimed else {
         return Err(OAuthError::invalid_client("no client authentication: send a client_assertion or use mTLS"));
     };
-    if let (Some(_), Some(form_id)) = (&assertion, sent.client_id.as_deref())
+    if let Some(form_id) = sent.client_id.as_deref()
         && client_id != form_id
     {
-        return Err(OAuthError::invalid_client("client_id and the assertion's issuer differ"));
+        return Err(OAuthError::invalid_client("client_id differs from the assertion's issuer or the Basic user"));
+    }
+    // One method per request (RFC 6749 §2.3: a client must not use more than one).
+    let methods = [assertion.is_some(), basic.is_some(), sent.post_secret.is_some()];
+    if methods.iter().filter(|m| **m).count() > 1 {
+        return Err(OAuthError::invalid_client(
+            "more than one client authentication in one request: send only the one the client is registered for",
+        ));
     }
     let client = clients.load(client_id).await?.ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
     let once = match (client.config.auth, &assertion, presented.certificate) {
@@ -356,6 +431,14 @@ pub async fn verify(clients: &Registry, presented: &Presented<'_>) -> Result<Ver
             check_self_signed(&client, cert)?;
             None
         }
+        (AuthMethod::ClientSecretBasic, None, _) if basic.is_some() => {
+            check_secret(clients, &client, basic.map(|(_, s)| s), presented.now)?;
+            None
+        }
+        (AuthMethod::ClientSecretPost, None, _) if sent.post_secret.is_some() => {
+            check_secret(clients, &client, sent.post_secret.as_deref(), presented.now)?;
+            None
+        }
         (method, _, _) => {
             return Err(OAuthError::invalid_client(format!(
                 "this client authenticates with {} (on the mTLS endpoints for certificate methods)",
@@ -364,6 +447,21 @@ pub async fn verify(clients: &Registry, presented: &Presented<'_>) -> Result<Ver
         }
     };
     Ok(Verified { client, once })
+}
+
+/// `client_secret_basic` / `client_secret_post`: secrets allowed here, and the secret one of the client's.
+fn check_secret(clients: &Registry, client: &Client, secret: Option<&str>, now: i64) -> Result<(), OAuthError> {
+    if !clients.secrets_allowed() {
+        return Err(OAuthError::invalid_client(
+            "this provider accepts no client secrets ([oidc] client_secrets = false): register the client with a key",
+        ));
+    }
+    if !secret.is_some_and(|s| client_secret::matches(&client.config.secrets, s, now)) {
+        return Err(OAuthError::invalid_client(
+            "the client secret is wrong or retired: use the current secret (`hcpki oidc client rotate-secret` makes one)",
+        ));
+    }
+    Ok(())
 }
 
 /// The unverified `iss` of an assertion, to find the client and its keys.

@@ -49,6 +49,8 @@ impl Fixture {
             console_callback: None,
             require_par: false,
             clock: clock.clone(),
+            home_community_id: None,
+            break_glass_webhook: None,
         };
         Self {
             provider,
@@ -69,6 +71,7 @@ impl Fixture {
             params: form(pairs),
             session: SessionLookup { sessions: &self.sessions, cookie: None },
             certificate: None,
+            confirmed: None,
         };
         authorize::authorize(self.ctx(), call, NOW).await
     }

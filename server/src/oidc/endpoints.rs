@@ -18,6 +18,12 @@ pub fn discovery(p: &Provider) -> Value {
     // The algorithms `jws::Jws::parse` accepts for client assertions (private_key_jwt), at every endpoint that
     // takes them: RFC 8414 §2 requires the list for each endpoint whose methods include private_key_jwt.
     let assertion_algs = ["ES256", "RS256", "PS256"];
+    // Key-based methods always; the secret ones only where this provider accepts secrets (issue #30).
+    let methods: Vec<&str> = super::client::AuthMethod::ALL
+        .iter()
+        .filter(|m| m.is_key_based() || p.clients.secrets_allowed())
+        .map(|m| m.as_str())
+        .collect();
     let mut doc = json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/authorize"),
@@ -38,14 +44,14 @@ pub fn discovery(p: &Provider) -> Value {
         "userinfo_signing_alg_values_supported": algs,
         "scopes_supported": ["openid"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "name",
-            "hc_role", "facility_id", "facility_name", "facility_kind"],
+            "hc_role", "facility_id", "facility_name", "facility_kind", "extensions", "purpose_of_use", "break_glass"],
         "acr_values_supported": crate::policy::AssuranceLevel::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"],
+        "token_endpoint_auth_methods_supported": methods,
         "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
-        "introspection_endpoint_auth_methods_supported": ["private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"],
+        "introspection_endpoint_auth_methods_supported": methods,
         "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
-        "revocation_endpoint_auth_methods_supported": ["private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth"],
+        "revocation_endpoint_auth_methods_supported": methods,
         "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "tls_client_certificate_bound_access_tokens": true,
         "authorization_response_iss_parameter_supported": true,
@@ -55,6 +61,10 @@ pub fn discovery(p: &Provider) -> Value {
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
         "prompt_values_supported": ["none", "login"],
+        // hcpki's authorization request parameter `purpose_of_use` (D94): HL7 v3 PurposeOfUse codes; a service
+        // accepts those its services-file entry lists (TREAT by default), EMER is break-glass.
+        "purpose_of_use_values_supported":
+            crate::policy::PurposeOfUse::ALL.iter().map(|p| p.code()).collect::<Vec<_>>(),
     });
     if let (Some(m), Some(map)) = (&p.mtls_base, doc.as_object_mut()) {
         map.insert(

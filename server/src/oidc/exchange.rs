@@ -289,6 +289,8 @@ mod tests {
             redirect_uri: "https://rp.example/cb".into(),
             sid: "sid".into(),
             session_expires_at: None,
+            purpose_of_use: Default::default(),
+            break_glass: None,
         };
         GrantRecord {
             id: "g1".into(),

@@ -1,6 +1,7 @@
 //! What an authorization grant carries to its tokens (`oidc_grants.data`).
 
 use super::error::OAuthError;
+use crate::policy::PurposeOfUse;
 use hcpki_ca::store::GrantRecord;
 use serde_json::Value;
 
@@ -32,6 +33,13 @@ pub struct GrantData {
     /// or the facility PC's certificate either). Absent in grants made before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_expires_at: Option<i64>,
+    /// Why the person opens the service (the request's `purpose_of_use`, D94); `TREAT` in grants made before
+    /// it was recorded, which was the only purpose then.
+    #[serde(default)]
+    pub purpose_of_use: PurposeOfUse,
+    /// Break-glass (purpose `EMER`, confirmed on the portal's page with a reason, D94), when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<super::break_glass::BreakGlass>,
 }
 
 impl GrantData {

@@ -20,7 +20,8 @@ pub async fn client(refusals: &Refusals, endpoint: &str, sent: &ClientCredential
         return e;
     }
     let claimed = sent.claimed();
-    let detail = json!({ "endpoint": endpoint, "error": e.error, "reason": reason(&e.description) });
+    let detail =
+        json!({ "endpoint": endpoint, "error": e.error, "reason": reason(&e.description), "sent": sent.way() });
     refusals.record("oidc:anonymous", "oidc.client.authenticate", &named(claimed.as_deref()), detail).await;
     e
 }

@@ -5,6 +5,7 @@
 //! the actor) in one transaction, and a removal revokes the client's grants in the same one.
 
 use super::client::{AuthMethod, CONSOLE_CLIENT_ID, ClientConfig};
+use super::client_secret::{self, NoRandom};
 use super::jws::SigningAlg;
 use crate::policy::Services;
 use hcpki_ca::store::{Actor, OidcClientRecord, Store, StoreError};
@@ -17,7 +18,8 @@ pub struct Registration {
     pub id: String,
     /// Exact redirect URIs (at least one).
     pub redirect_uris: Vec<String>,
-    /// `private_key_jwt`, `tls_client_auth` or `self_signed_tls_client_auth`.
+    /// `private_key_jwt`, `tls_client_auth` or `self_signed_tls_client_auth`; or, opt-in for a client that
+    /// cannot hold a key, `client_secret_basic` or `client_secret_post` (hcpki makes the secret).
     pub auth: String,
     /// The client's public keys (a JWKS): `private_key_jwt` and `self_signed_tls_client_auth`.
     pub jwks: Option<Value>,
@@ -50,9 +52,32 @@ pub enum RegistrationError {
     /// The id is empty or not printable ASCII without spaces.
     #[error("client id {0:?}: use 1 to 128 printable ASCII characters without spaces")]
     BadId(String),
-    /// Not one of the three client authentication methods.
-    #[error("unknown auth {0:?}: use private_key_jwt, tls_client_auth or self_signed_tls_client_auth")]
+    /// Not one of the client authentication methods.
+    #[error(
+        "unknown auth {0:?}: use private_key_jwt, tls_client_auth or self_signed_tls_client_auth (or, for a client \
+         that cannot hold a key, client_secret_basic or client_secret_post)"
+    )]
     UnknownAuth(String),
+    /// A secret for a client whose authorization requests must be pushed (FAPI 2.0 allows keys only).
+    #[error(
+        "a client that must push its requests (PAR, FAPI 2.0) authenticates with a key: use private_key_jwt or a \
+         TLS method, not a client secret"
+    )]
+    SecretWithPar,
+    /// Secrets are forbidden on this deployment.
+    #[error(
+        "this deployment accepts no client secrets ([oidc] client_secrets = false): register the client with a key"
+    )]
+    SecretsForbidden,
+    /// A secret rotation for a client that has none.
+    #[error("client {0} authenticates with {1}, not a secret: nothing to rotate")]
+    NoSecret(String, &'static str),
+    /// The client changed while its secret was rotated.
+    #[error("client {0} changed meanwhile: run the rotation again")]
+    Raced(String),
+    /// No random bytes for the secret.
+    #[error(transparent)]
+    NoRandom(#[from] NoRandom),
     /// A key-based method without keys.
     #[error("auth {0} needs the client's public keys (a JWKS: --jwks-file, or \"jwks\" in the API)")]
     MissingJwks(&'static str),
@@ -105,19 +130,27 @@ pub struct Registered {
     pub created_by: String,
     /// When (Unix seconds).
     pub created_at: i64,
+    /// The client secret, when the registration made one: shown this once, never stored or listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 /// Check `r` and register it as `actor` at `now_ms` (Unix milliseconds; audited `oidc.client.add`).
 /// `services` is the policy's services when the portal is configured (the client's service must be one of
-/// them); without a portal there is no policy to check against yet.
+/// them); without a portal there is no policy to check against yet. `secrets_allowed`: `[oidc]`'s
+/// ([`crate::config::OidcConfig::secrets_allowed`]); a secret client is refused where secrets are not.
 pub async fn register(
     store: &dyn Store,
     services: Option<&Services>,
     r: Registration,
+    secrets_allowed: bool,
     actor: &Actor,
     now_ms: i64,
 ) -> Result<Registered, RegistrationError> {
-    let config = checked(r.clone())?;
+    let (config, secret) = checked(r.clone(), now_ms.div_euclid(1000))?;
+    if secret.is_some() && !secrets_allowed {
+        return Err(RegistrationError::SecretsForbidden);
+    }
     if let Some(services) = services
         && services.get(&config.service).is_none()
     {
@@ -131,7 +164,45 @@ pub async fn register(
     let record =
         OidcClientRecord { id: r.id, data, created_by: actor.as_str().to_owned(), created_at: now_ms.div_euclid(1000) };
     store.oidc_add_client(&record, actor, now_ms).await?;
-    Ok(Registered { id: record.id, config, created_by: record.created_by, created_at: record.created_at })
+    Ok(Registered { id: record.id, config, created_by: record.created_by, created_at: record.created_at, secret })
+}
+
+/// Give client `id` a new secret at `now_ms` as `actor` (audited `oidc.client.secret_rotate`, with the hashes'
+/// count and the overlap, never a secret): the current one keeps working `overlap_secs` more (at most 30
+/// days; 0: not at all). The new secret, to show once.
+pub async fn rotate_secret(
+    store: &dyn Store,
+    id: &str,
+    overlap_secs: i64,
+    actor: &Actor,
+    now_ms: i64,
+) -> Result<String, RegistrationError> {
+    let now = now_ms.div_euclid(1000);
+    let record = store.oidc_client(id).await?.ok_or_else(|| RegistrationError::Unknown(id.to_owned()))?;
+    let mut config: ClientConfig = serde_json::from_str(&record.data)
+        .map_err(|e| RegistrationError::Damaged { id: id.to_owned(), why: e.to_string() })?;
+    if config.auth.is_key_based() {
+        return Err(RegistrationError::NoSecret(id.to_owned(), config.auth.as_str()));
+    }
+    let new = client_secret::generate(now)?;
+    config.secrets = client_secret::rotated(&config.secrets, new.kept, now, overlap_secs);
+    let data = serde_json::to_string(&config)
+        .map_err(|e| RegistrationError::Damaged { id: id.to_owned(), why: e.to_string() })?;
+    let overlap = overlap_secs.clamp(0, client_secret::MAX_OVERLAP_SECS);
+    let detail =
+        serde_json::json!({ "auth": config.auth.as_str(), "secrets": config.secrets.len(), "overlap_secs": overlap });
+    let event = hcpki_ca::audit::AuditEvent {
+        actor: actor.as_str().to_owned(),
+        action: "oidc.client.secret_rotate".to_owned(),
+        target: id.to_owned(),
+        outcome: hcpki_ca::audit::Outcome::Ok,
+        detail,
+    };
+    if store.oidc_update_client(id, &record.data, &data, &event, now_ms).await? {
+        Ok(new.secret)
+    } else {
+        Err(RegistrationError::Raced(id.to_owned()))
+    }
 }
 
 /// Every registered client, by id.
@@ -143,7 +214,7 @@ pub async fn list(store: &dyn Store) -> Result<Vec<Registered>, RegistrationErro
         .map(|c| {
             let config = serde_json::from_str(&c.data)
                 .map_err(|e| RegistrationError::Damaged { id: c.id.clone(), why: e.to_string() })?;
-            Ok(Registered { id: c.id, config, created_by: c.created_by, created_at: c.created_at })
+            Ok(Registered { id: c.id, config, created_by: c.created_by, created_at: c.created_at, secret: None })
         })
         .collect()
 }
@@ -158,8 +229,8 @@ pub async fn remove(store: &dyn Store, id: &str, actor: &Actor, now_ms: i64) -> 
     }
 }
 
-/// The registration as stored, or what is wrong with it.
-fn checked(r: Registration) -> Result<ClientConfig, RegistrationError> {
+/// The registration as stored, with the secret it made (shown once), or what is wrong with it.
+fn checked(r: Registration, now: i64) -> Result<(ClientConfig, Option<String>), RegistrationError> {
     if r.id == CONSOLE_CLIENT_ID {
         return Err(RegistrationError::Reserved(r.id));
     }
@@ -177,6 +248,9 @@ fn checked(r: Registration) -> Result<ClientConfig, RegistrationError> {
             return Err(RegistrationError::MissingJwks(auth.as_str()));
         }
         AuthMethod::TlsClientAuth if r.tls_subject.is_none() => return Err(RegistrationError::MissingTlsSubject),
+        _ if !auth.is_key_based() && r.require_pushed_authorization_requests => {
+            return Err(RegistrationError::SecretWithPar);
+        }
         _ => {}
     }
     if r.redirect_uris.is_empty() {
@@ -190,11 +264,13 @@ fn checked(r: Registration) -> Result<ClientConfig, RegistrationError> {
     {
         return Err(RegistrationError::BadBackchannelUri(uri.clone()));
     }
-    Ok(ClientConfig {
+    let secret = if auth.is_key_based() { None } else { Some(client_secret::generate(now)?) };
+    let config = ClientConfig {
         redirect_uris: r.redirect_uris,
         auth,
         jwks: r.jwks,
         tls_subject: r.tls_subject,
+        secrets: secret.iter().map(|s| s.kept.clone()).collect(),
         service: r.service,
         post_logout_redirect_uris: r.post_logout_redirect_uris,
         backchannel_logout_uri: r.backchannel_logout_uri,
@@ -202,7 +278,8 @@ fn checked(r: Registration) -> Result<ClientConfig, RegistrationError> {
         userinfo_signed_response_alg: r.userinfo_signed_response_alg,
         require_pushed_authorization_requests: r.require_pushed_authorization_requests,
         token_exchange_audiences: r.token_exchange_audiences,
-    })
+    };
+    Ok((config, secret.map(|s| s.secret)))
 }
 
 /// https, or http to the loopback interface only (a native or test client), and never a fragment.
@@ -240,15 +317,22 @@ mod tests {
 
     #[test]
     fn registrations_are_checked_before_anything_is_stored() {
-        assert!(checked(registration()).is_ok());
+        assert!(checked(registration(), 0).is_ok_and(|(_, secret)| secret.is_none()));
         let refused = |change: fn(&mut Registration)| {
             let mut r = registration();
             change(&mut r);
-            checked(r).map(|_| ()).unwrap_err().to_string()
+            checked(r, 0).map(|_| ()).unwrap_err().to_string()
         };
         assert!(refused(|r| r.id = CONSOLE_CLIENT_ID.into()).contains("console"));
         assert!(refused(|r| r.id = "two words".into()).contains("printable"));
-        assert!(refused(|r| r.auth = "client_secret_basic".into()).contains("unknown auth"));
+        assert!(refused(|r| r.auth = "client_secret_jwt".into()).contains("unknown auth"));
+        assert!(
+            refused(|r| {
+                r.auth = "client_secret_basic".into();
+                r.require_pushed_authorization_requests = true;
+            })
+            .contains("PAR")
+        );
         assert!(refused(|r| r.jwks = None).contains("public keys"));
         assert!(refused(|r| r.jwks = Some(serde_json::json!({ "kty": "EC" }))).contains("\"keys\" array"));
         assert!(refused(|r| r.auth = "tls_client_auth".into()).contains("subject DN"));
@@ -257,5 +341,18 @@ mod tests {
         assert!(refused(|r| r.post_logout_redirect_uris = vec!["https://emr.example/#x".into()]).contains("fragment"));
         assert!(refused(|r| r.backchannel_logout_uri = Some("ftp://emr.example/bcl".into())).contains("back-channel"));
         assert!(signing_alg("HS256").is_err() && signing_alg("none").is_err() && signing_alg("PS256").is_ok());
+    }
+
+    #[test]
+    fn a_secret_client_gets_a_secret_shown_once_and_kept_as_its_hash() {
+        let mut r = registration();
+        r.auth = "client_secret_basic".into();
+        r.jwks = None;
+        let (config, secret) = checked(r, 100).unwrap();
+        let secret = secret.unwrap();
+        assert_eq!(config.secrets.len(), 1);
+        assert!(client_secret::matches(&config.secrets, &secret, 100));
+        let stored = serde_json::to_string(&config).unwrap();
+        assert!(!stored.contains(&secret), "{stored}");
     }
 }

@@ -272,12 +272,14 @@ fn access_token(
     consent: Option<crate::consent::token_claim::ConsentClaims>,
     now: i64,
 ) -> Result<String, OAuthError> {
-    let (extensions, consent) = consent.map_or((None, None), |c| (Some(c.extensions), Some(c.consent)));
+    let (bppc, consent) = consent.map_or((None, None), |c| (Some(c.extensions), Some(c.consent)));
+    let extensions = super::iua::extensions(&data.claims, bppc);
     let claims = AccessClaims {
         acr: &data.acr,
         act: data.claims.get("act"),
         aud: &client.id,
         auth_time: data.auth_time,
+        break_glass: data.break_glass.as_ref().map(Into::into),
         client_id: &client.id,
         cnf,
         exp: now + provider.lifetimes.access_token,
@@ -285,6 +287,7 @@ fn access_token(
         iat: now,
         iss: &provider.issuer,
         jti: random_token(16)?,
+        purpose_of_use: data.purpose_of_use,
         scope: &data.scope,
         sub: &data.sub,
         extensions,
@@ -312,6 +315,7 @@ pub fn id_token(
         aud: &client.id,
         auth_time: data.auth_time,
         azp: &client.id,
+        break_glass: data.break_glass.as_ref().map(Into::into),
         exp: now + provider.lifetimes.id_token,
         iat: now,
         iss: &provider.issuer,

@@ -22,6 +22,11 @@
 
 use std::fmt;
 
+/// The code system of hcpki's role codes (the table in `docs/portal.md`, "hcRole codes"): a FHIR Coding of an
+/// hcRole names it. The JHPKI coding scheme 1.2.392.100495.1.6.1.1 that certificates name identifies roles by
+/// free text, not codes, and only three of its texts are confirmed, so a Coding cannot use it (D93).
+pub const HC_ROLE_SYSTEM: &str = "urn:hcpki:codesystem:hc-role";
+
 /// One HPKI healthcare role. The declaration order is the display order (the CP's order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -147,6 +152,12 @@ impl HcRole {
     /// The English label (e.g. `Medical Doctor`).
     pub fn label_en(self) -> &'static str {
         self.info().2
+    }
+
+    /// The role as a FHIR Coding's three members (`system`, `code`, `display`): hcpki's code system, the code,
+    /// the Japanese name (the display a Japanese service shows).
+    pub fn coding(self) -> (&'static str, &'static str, &'static str) {
+        (HC_ROLE_SYSTEM, self.code(), self.label_ja())
     }
 
     /// Whether this is one of the administrator (管理者等) roles rather than a national qualification (the

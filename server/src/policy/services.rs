@@ -4,6 +4,7 @@
 //! the service and says what the operator must change.
 
 use super::assurance::AssuranceLevel;
+use super::purpose::PurposeOfUse;
 use super::role::HcRole;
 use hcpki_ca::FacilityId;
 use hcpki_ca::facility::FacilityKind;
@@ -35,6 +36,9 @@ pub struct Service {
     pub allow_jpki: bool,
     /// The claims the service receives.
     pub claims: BTreeSet<Claim>,
+    /// The purposes of use the service accepts in an authorization request (`purposes`, default `TREAT` only);
+    /// `EMER` among them allows break-glass (D94).
+    pub purposes: BTreeSet<PurposeOfUse>,
     /// What the service is for, in a sentence: the portal's tile shows it under the name.
     pub description: Option<String>,
     /// Where a login started by the portal begins at the service (OpenID Connect's `initiate_login_uri`,
@@ -58,6 +62,7 @@ impl Service {
             min_assurance: AssuranceLevel::PasswordTotp,
             allow_jpki: true,
             claims: Claim::ALL.into_iter().collect(),
+            purposes: BTreeSet::from([PurposeOfUse::Treat]),
             description: None,
             initiate_login_uri: None,
         }
@@ -101,12 +106,23 @@ pub enum Claim {
     Acr,
     /// `amr`: RFC 8176 methods.
     Amr,
+    /// `extensions.ihe_iua`: IHE IUA's claims (subject, organization, role, purpose of use, home community,
+    /// HPKI registration number) in the access token, the ID token and userinfo (D93).
+    IheIua,
 }
 
 impl Claim {
     /// Every claim.
-    pub const ALL: [Claim; 7] =
-        [Self::Name, Self::HcRole, Self::FacilityId, Self::FacilityName, Self::FacilityKind, Self::Acr, Self::Amr];
+    pub const ALL: [Claim; 8] = [
+        Self::Name,
+        Self::HcRole,
+        Self::FacilityId,
+        Self::FacilityName,
+        Self::FacilityKind,
+        Self::Acr,
+        Self::Amr,
+        Self::IheIua,
+    ];
 
     /// The claim name in tokens and in the services file.
     pub fn as_str(self) -> &'static str {
@@ -118,6 +134,7 @@ impl Claim {
             Self::FacilityKind => "facility_kind",
             Self::Acr => "acr",
             Self::Amr => "amr",
+            Self::IheIua => "ihe_iua",
         }
     }
 }
@@ -276,7 +293,7 @@ pub enum ServicesError {
     },
     /// An unknown claim name.
     #[error(
-        "service {service:?}: unknown claim {claim:?}: use name, hc_role, facility_id, facility_name, facility_kind, acr, amr"
+        "service {service:?}: unknown claim {claim:?}: use name, hc_role, facility_id, facility_name, facility_kind, acr, amr, ihe_iua"
     )]
     UnknownClaim {
         /// The service.
@@ -289,6 +306,25 @@ pub enum ServicesError {
         "service {0:?}: allow_jpki = true needs roles = [] (a JPKI login carries no qualification); drop allow_jpki or the roles"
     )]
     JpkiNeedsNoRoles(String),
+    /// A purpose of use that is not one of HL7's codes hcpki offers.
+    #[error(
+        "service {service:?}: unknown purpose of use {purpose:?}: use TREAT, ETREAT, EMER (break-glass), HOPERAT, HPAYMT or PATRQT"
+    )]
+    UnknownPurpose {
+        /// The service.
+        service: String,
+        /// As written.
+        purpose: String,
+    },
+    /// `purposes = []`: no request could ever be accepted.
+    #[error("service {0:?}: purposes is empty: leave it out (TREAT only) or list the purposes the service accepts")]
+    NoPurposes(String),
+    /// `EMER` (break-glass) on a service that admits JPKI logins or needs no qualification: break-glass is for
+    /// qualified card holders, so the service must require an hcRole.
+    #[error(
+        "service {0:?}: purposes lists EMER (break-glass), which needs roles = [\"*\"] or a list of roles (break-glass is only for card logins with an hcRole)"
+    )]
+    BreakGlassNeedsRoles(String),
     /// An `initiate_login_uri` that is not an `https://` URL (or `http://` to a loopback address, for tests).
     #[error(
         "service {service:?}: initiate_login_uri {uri:?} must be an https:// URL (http:// only to 127.0.0.1, [::1] or localhost)"
@@ -327,6 +363,8 @@ struct RawService {
     allow_jpki: bool,
     #[serde(default)]
     claims: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    purposes: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -381,6 +419,17 @@ impl RawService {
                 .find(|k| k.as_str() == c)
                 .ok_or_else(|| ServicesError::UnknownClaim { service: id.clone(), claim: c.to_owned() })
         })?;
+        let purposes = match &self.purposes {
+            None => BTreeSet::from([PurposeOfUse::Treat]),
+            Some(list) if list.is_empty() => return Err(ServicesError::NoPurposes(id)),
+            Some(list) => parse_each(list, |p| {
+                PurposeOfUse::from_code(p)
+                    .ok_or_else(|| ServicesError::UnknownPurpose { service: id.clone(), purpose: p.to_owned() })
+            })?,
+        };
+        if purposes.contains(&PurposeOfUse::Emer) && roles == RoleRule::NoneRequired {
+            return Err(ServicesError::BreakGlassNeedsRoles(id));
+        }
         if let Some(uri) = self.initiate_login_uri.as_deref().filter(|u| !launch_uri_ok(u)) {
             return Err(ServicesError::BadLaunchUri { service: id, uri: uri.to_owned() });
         }
@@ -394,6 +443,7 @@ impl RawService {
             min_assurance,
             allow_jpki: self.allow_jpki,
             claims,
+            purposes,
             description: self.description.filter(|d| !d.trim().is_empty()),
             initiate_login_uri: self.initiate_login_uri,
         })

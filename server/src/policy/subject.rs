@@ -6,7 +6,7 @@
 use super::assurance::{Amr, AssuranceLevel};
 use super::role::HcRole;
 use hcpki_ca::FacilityId;
-use hcpki_ca::facility::{Facility, FacilityKind, FacilityState};
+use hcpki_ca::facility::{Facility, FacilityKind, FacilityState, MedicalInstitutionCode};
 
 /// The credential the user logged in with. It fixes `amr` and, with the facility, the assurance level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -88,10 +88,18 @@ pub struct FacilityContext {
     pub kind: FacilityKind,
     /// Lifecycle state at the time of the request.
     pub state: FacilityState,
+    /// 医療機関コード, when the registry has one (IHE IUA's organization identifiers, D93).
+    pub medical_code: Option<MedicalInstitutionCode>,
 }
 
 impl From<&Facility> for FacilityContext {
     fn from(f: &Facility) -> Self {
-        Self { id: f.id.clone(), name: f.name.clone(), kind: f.kind, state: f.state }
+        Self {
+            id: f.id.clone(),
+            name: f.name.clone(),
+            kind: f.kind,
+            state: f.state,
+            medical_code: f.medical_code.clone(),
+        }
     }
 }

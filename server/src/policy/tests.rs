@@ -11,7 +11,7 @@ fn fid(n: u64) -> FacilityId {
 }
 
 fn at(n: u64, kind: K, state: S) -> FacilityContext {
-    FacilityContext { id: fid(n), name: format!("施設{n}"), kind, state }
+    FacilityContext { id: fid(n), name: format!("施設{n}"), kind, state, medical_code: None }
 }
 
 /// One service from the body of a `[[service]]` table (id and name supplied).
@@ -475,4 +475,26 @@ fn a_service_may_say_what_it_is_for_and_where_its_login_starts() {
         assert!(matches!(e, ServicesError::BadLaunchUri { .. }), "{bad}: {e}");
         assert!(e.to_string().contains("must be an https:// URL"), "{e}");
     }
+}
+
+/// `purposes` (D94): TREAT only by default; listed codes; unknown codes, an empty list and break-glass (EMER)
+/// on a service that needs no hcRole are refused, naming the service and what to write.
+#[test]
+fn purposes_default_to_treatment_and_refuse_what_cannot_work() {
+    let base = "facility_kinds = [\"*\"]\nmin_assurance = \"card-pin\"";
+    let plain = service(&format!("roles = []\n{base}"));
+    assert_eq!(plain.purposes, [PurposeOfUse::Treat].into());
+    let listed = service(&format!("roles = [\"*\"]\n{base}\npurposes = [\"TREAT\", \"ETREAT\", \"EMER\"]"));
+    assert_eq!(listed.purposes, [PurposeOfUse::Treat, PurposeOfUse::Etreat, PurposeOfUse::Emer].into());
+    let parse = |body: &str| {
+        Services::parse(&format!("version = 1\n[[service]]\nid = \"svc\"\nname = \"S\"\n{body}\n{base}\n")).unwrap_err()
+    };
+    let e = parse("roles = [\"*\"]\npurposes = [\"NORM\"]");
+    assert!(matches!(e, ServicesError::UnknownPurpose { .. }) && e.to_string().contains("TREAT, ETREAT"), "{e}");
+    let e = parse("roles = [\"*\"]\npurposes = []");
+    assert!(matches!(e, ServicesError::NoPurposes(_)), "{e}");
+    let e = parse("roles = []\npurposes = [\"TREAT\", \"EMER\"]");
+    assert!(matches!(e, ServicesError::BreakGlassNeedsRoles(_)) && e.to_string().contains("roles"), "{e}");
+    // The console is opened for treatment only, whatever a request says.
+    assert_eq!(Service::console().purposes, [PurposeOfUse::Treat].into());
 }

@@ -1,4 +1,4 @@
-// The consent page's forms (issue #28): each `form.consent-flow` prepares its PDF on the portal (POST
+// The consent page's forms and the returning patient's identification (issue #28): each `form.consent-flow` prepares its PDF on the portal (POST
 // data-prepare with data-step: show the consent, render the withdrawal or the attestation), hands it to the local
 // card agent's document signing (POST /v1/documents, kind jpki for the patient's My Number card, hpki for the
 // physician's attestation: the agent shows it on its own page and asks for the password there, never here),
@@ -90,39 +90,33 @@
     }));
   }
 
-  async function run(form, say) {
-    const words = form.dataset;
-    const kind = words.kind;
+  // The patient's card into a reader: with one reader holding the physician's card, lend it for `reference`
+  // (the consent, or the identification); true when lent.
+  async function borrow(words, reference, say) {
+    const list = await readers(words);
+    const own = list.find((r) => r.card && r.card.card_id === ownCard);
     let lent = false;
-    if (kind === "jpki") {
-      const list = await readers(words);
-      const own = list.find((r) => r.card && r.card.card_id === ownCard);
-      if (own && list.length === 1) {
-        // One reader, holding the physician's card: lend it.
-        // form.action is the hidden input named "action": the attribute holds the URL.
-        await post("/session/lend", { csrf, consent: form.getAttribute("action").split("/").pop() });
-        lent = true;
-        body.dataset.lent = "1";
-        say(words.sayLend);
-      } else if (!list.some((r) => r.card && r.card.kind === "jpki")) {
-        say(words.sayInsert);
-      }
-      await until(words, (l) => l.find((r) => r.card && r.card.kind === "jpki"));
+    if (own && list.length === 1) {
+      await post("/session/lend", { csrf, consent: reference });
+      lent = true;
+      body.dataset.lent = "1";
+      say(words.sayLend);
+    } else if (!list.some((r) => r.card && r.card.kind === "jpki")) {
+      say(words.sayInsert);
     }
-    say(words.sayPreparing);
-    const reason = form.querySelector("input[name=reason]:checked");
-    const fields = { csrf, step: words.step };
-    if (reason) fields.reason = reason.value;
-    const prepared = await post(words.prepare, fields);
-    const response = await fetch(prepared.document, { credentials: "same-origin" });
-    if (!response.ok) throw new Error(response.statusText);
-    const content = base64(new Uint8Array(await response.arrayBuffer()));
+    await until(words, (l) => l.find((r) => r.card && r.card.kind === "jpki"));
+    return lent;
+  }
+
+  // Start an agent operation (POST `path` with `request`) and follow it to its result; the PIN or password is
+  // typed in the agent's own window. A failure carries the page's words for the agent's code.
+  async function operate(words, path, request, pinWords, lent, say) {
     let op;
     try {
-      op = await json(await fetch(agent + "/v1/documents", {
+      op = await json(await fetch(agent + path, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ format: "pades", title: words.title, content, kind, level: "b-b" }),
+        body: JSON.stringify(request),
       }));
     } catch (e) {
       if (e instanceof TypeError) throw new Error(words.sayNoAgent);
@@ -130,8 +124,7 @@
     }
     let seen = "running";
     let pinWindow = null;
-    let done = null;
-    while (!done) {
+    for (;;) {
       let state;
       try {
         state = await json(await fetch(`${agent}/v1/sign/${encodeURIComponent(op.id)}?wait=30&seen=${seen}`));
@@ -140,7 +133,7 @@
         throw e;
       }
       if (state.status === "pin_required") {
-        say(kind === "jpki" ? words.sayPin : words.sayPinHpki);
+        say(pinWords);
         if (state.pin_url && (!pinWindow || pinWindow.closed)) {
           pinWindow = window.open(state.pin_url, "hcpki-pin", "width=560,height=720");
         }
@@ -157,14 +150,16 @@
         error.lent = lent;
         throw error;
       }
-      if (state.status === "done") done = state.result.document;
-      else seen = "running";
+      if (state.status === "done") {
+        if (pinWindow && !pinWindow.closed) pinWindow.close();
+        return state.result;
+      }
+      seen = "running";
     }
-    if (pinWindow && !pinWindow.closed) pinWindow.close();
-    form.elements.signature.value = done.content;
-    if (form.elements.authentication_certificate) {
-      form.elements.authentication_certificate.value = done.authentication_certificate || "";
-    }
+  }
+
+  // Post the form once the physician's card is back (when it was lent).
+  async function finish(form, words, lent, say) {
     if (lent) {
       say(words.sayReturn);
       await giveBack(words);
@@ -173,14 +168,54 @@
     form.submit();
   }
 
-  for (const form of document.querySelectorAll("form.consent-flow")) {
+  async function run(form, say) {
+    const words = form.dataset;
+    const kind = words.kind;
+    // form.action is the hidden input named "action": the attribute holds the URL.
+    const lent = kind === "jpki" ? await borrow(words, form.getAttribute("action").split("/").pop(), say) : false;
+    say(words.sayPreparing);
+    const reason = form.querySelector("input[name=reason]:checked");
+    const fields = { csrf, step: words.step };
+    if (reason) fields.reason = reason.value;
+    const prepared = await post(words.prepare, fields);
+    const response = await fetch(prepared.document, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(response.statusText);
+    const content = base64(new Uint8Array(await response.arrayBuffer()));
+    const request = { format: "pades", title: words.title, content, kind, level: "b-b" };
+    const pinWords = kind === "jpki" ? words.sayPin : words.sayPinHpki;
+    const done = (await operate(words, "/v1/documents", request, pinWords, lent, say)).document;
+    form.elements.signature.value = done.content;
+    if (form.elements.authentication_certificate) {
+      form.elements.authentication_certificate.value = done.authentication_certificate || "";
+    }
+    await finish(form, words, lent, say);
+  }
+
+  // A returning patient (`form.identify-flow`): the My Number card's user-authentication key signs the portal's
+  // challenge after the 4-digit PIN, as a card login does; the portal compares the card's link with the ID typed.
+  async function identify(form, say) {
+    const words = form.dataset;
+    if (!form.elements.patient_id.reportValidity()) throw new Error(words.sayNoPatient);
+    const lent = await borrow(words, "identify", say);
+    say(words.sayPreparing);
+    const issued = await post(words.challenge, { csrf });
+    const request = { challenge: issued.challenge, kind: "jpki", role: "auth", allow_last_try: false };
+    const done = await operate(words, "/v1/sign", request, words.sayPin, lent, say);
+    form.elements.challenge.value = issued.challenge;
+    form.elements.signature.value = done.signature;
+    form.elements.chain.value = done.chain.join(",");
+    await finish(form, words, lent, say);
+  }
+
+  for (const form of document.querySelectorAll("form.consent-flow, form.identify-flow")) {
+    const flow = form.classList.contains("identify-flow") ? identify : run;
     const button = form.querySelector(".flow-button");
     const status = form.querySelector(".flow-status");
     const say = (text) => { status.textContent = text; };
     button.hidden = false;
     button.addEventListener("click", () => {
       button.disabled = true;
-      run(form, say).catch(async (e) => {
+      flow(form, say).catch(async (e) => {
         say(e.message || String(e));
         if (body.dataset.lent) {
           // Nothing was signed: the physician's card comes back and the session goes on.

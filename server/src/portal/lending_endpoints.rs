@@ -26,12 +26,14 @@ use hcpki_html::Lang;
 use maud::html;
 use serde_json::json;
 
-/// What a lent session may still reach (D91): the lend's own endpoints, the consent pages, the card-removed
+/// What a lent session may still reach (D91): the lend's own endpoints, the consent pages, the returning
+/// patient's identification, the card-removed
 /// report (a lent session notes the removal there), the agent's reports (no cookie) and static files.
 pub fn open_while_lent(path: &str) -> bool {
     let under = |prefix: &str| path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'));
     under("/session/lend")
         || under("/consent")
+        || under("/patients/identify")
         || under("/static")
         || path == "/logout/card-removed"
         || path == "/presence"
@@ -307,6 +309,8 @@ mod tests {
             "/session/lend/return",
             "/consent",
             "/consent/c-1/sign",
+            "/patients/identify",
+            "/patients/identify/challenge",
             "/static/card-watch.js",
             "/static/hcpki.css",
             "/logout/card-removed",
@@ -323,6 +327,9 @@ mod tests {
             "/authorize",
             "/sign/x",
             "/consentx",
+            "/consents/new",
+            "/patients",
+            "/patients/identifyx",
             "/session/lendx",
             "/staticx",
             "/logout/card-removed/x",

@@ -13,7 +13,7 @@ use super::session::Sessions;
 use crate::config::{Loaded, OidcConfig, Period, PortalConfig};
 use crate::http::tls;
 use crate::oidc::keys::{self, KeyRing, Schedule};
-use crate::oidc::{Lifetimes, Provider, backchannel, client};
+use crate::oidc::{CODE_SECS, Lifetimes, Provider, backchannel, client, iua};
 use anyhow::{Context, Result};
 use hcpki_ca::keys::KeySource;
 use hcpki_ca::time::Clock;
@@ -80,9 +80,11 @@ pub fn prepare(
     let services = Arc::new(Catalog::new(store.clone(), seed, refresh, clock.clone()));
     let session_secs = i64::from(cfg.session_hours.clamp(1, 24 * 7)) * 3600;
     let lifetimes = Lifetimes {
-        code: 60,
+        code: CODE_SECS,
         id_token: 300,
-        access_token: i64::from(cfg.access_token_secs.clamp(30, 3600)),
+        // Refused beyond IUA's hour when the configuration was read; checked again for a configuration built
+        // in code.
+        access_token: iua::access_token_secs(cfg.access_token_secs)?,
         refresh_token: session_secs,
         par: 60,
         par_login: 600,
@@ -93,7 +95,8 @@ pub fn prepare(
     keys::spawn_maintenance(keys.clone(), authority.clone(), loaded.dir.clone(), loaded.key_context(), schedule);
     let ca_file = loaded.config.oidc.backchannel_ca_file.as_ref().map(|f| loaded.dir.join(f));
     let logout_tls = backchannel::tls_client(ca_file.as_deref())?;
-    let clients = client::Registry::new(store.clone(), refresh);
+    let clients =
+        client::Registry::new(store.clone(), refresh).with_secrets_allowed(loaded.config.oidc.secrets_allowed());
     let exchanges = crate::oidc::exchange::Exchanges::start(store.clone(), clock.clone(), lifetimes.refresh_token);
     let oidc = Arc::new(Provider {
         issuer,
@@ -107,6 +110,11 @@ pub fn prepare(
         console_callback: console_callback(loaded)?,
         require_par: loaded.config.oidc.require_pushed_authorization_requests,
         clock: clock.clone(),
+        home_community_id: loaded.config.oidc.home_community_id.clone(),
+        break_glass_webhook: crate::oidc::break_glass_webhook::BreakGlassWebhook::from_config(
+            &loaded.config.monitor,
+            &loaded.dir,
+        )?,
     });
     let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
     let lend_secs = super::lending::LendSecs::new(cfg.lend_secs)?;

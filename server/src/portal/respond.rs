@@ -23,6 +23,8 @@ use std::sync::Arc;
 pub(super) fn safe_return(return_to: Option<&str>) -> String {
     match return_to {
         Some(r) if r.starts_with("/authorize?") && !r.contains("//") => r.to_owned(),
+        // The patient desk's pages (issue #28), exactly.
+        Some(r @ ("/consents/new" | "/patients/identify")) => r.to_owned(),
         // A signing request's page (issue #27 item 3): its id is base64url, nothing else follows.
         // And a consent's page (issue #28), whose id is base64url too.
         Some(r)

@@ -89,6 +89,25 @@ macro_rules! audit_log_store {
                 tx.commit().await.map_err(Self::err)?;
                 Ok(Some(AuditHead { seq: end, hash }))
             }
+
+            async fn audit_forwarded(&self, destination: &str) -> Result<Option<i64>, StoreError> {
+                sqlx::query_scalar::<$db, i64>(queries::AUDIT_FORWARDED)
+                    .bind(destination)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(Self::err)
+            }
+
+            async fn set_audit_forwarded(&self, destination: &str, seq: i64, now: i64) -> Result<(), StoreError> {
+                sqlx::query::<$db>(queries::AUDIT_SET_FORWARDED)
+                    .bind(destination)
+                    .bind(seq)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(Self::err)?;
+                Ok(())
+            }
         }
     };
 }

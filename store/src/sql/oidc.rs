@@ -39,6 +39,32 @@ macro_rules! oidc_store {
                     .collect())
             }
 
+            async fn oidc_update_client(
+                &self,
+                id: &str,
+                expected: &str,
+                data: &str,
+                event: &crate::audit::AuditEvent,
+                at_ms: i64,
+            ) -> Result<bool, StoreError> {
+                let mut w = self.write(at_ms).await?;
+                let changed = sqlx::query::<$db>(sso::UPDATE_CLIENT)
+                    .bind(id)
+                    .bind(expected)
+                    .bind(data)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1;
+                if !changed {
+                    return Ok(false);
+                }
+                w.append(event).await?;
+                w.commit().await?;
+                Ok(true)
+            }
+
             async fn oidc_remove_client(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError> {
                 let mut w = self.write(at_ms).await?;
                 let gone = sqlx::query::<$db>(sso::DELETE_CLIENT)

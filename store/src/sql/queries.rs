@@ -143,6 +143,11 @@ pub(super) const EXPIRING_COUNTS: &str = "SELECT profile, COUNT(*) FROM certific
 
 /// Audit retention (migration 0012).
 pub(super) const AUDIT_ANCHOR: &str = "SELECT seq, hash FROM audit_anchor WHERE id = 1";
+pub(super) const AUDIT_FORWARDED: &str = "SELECT acked_seq FROM audit_forwarding WHERE destination = $1";
+/// Forward only: a replica that acknowledged less than the row holds leaves it.
+pub(super) const AUDIT_SET_FORWARDED: &str = "INSERT INTO audit_forwarding (destination, acked_seq, acked_at) \
+     VALUES ($1, $2, $3) ON CONFLICT (destination) DO UPDATE SET acked_seq = excluded.acked_seq, \
+     acked_at = excluded.acked_at WHERE audit_forwarding.acked_seq < excluded.acked_seq";
 pub(super) const AUDIT_HASH_AT: &str = "SELECT hash FROM audit_log WHERE seq = $1";
 pub(super) const AUDIT_DELETE_RANGE: &str = "DELETE FROM audit_log WHERE seq > $1 AND seq <= $2";
 pub(super) const AUDIT_SET_ANCHOR: &str = "INSERT INTO audit_anchor (id, seq, hash) VALUES (1, $1, $2) \

@@ -76,6 +76,8 @@ pub(super) const INSERT_CLIENT: &str =
 pub(super) const CLIENT_BY_ID: &str = concat!("SELECT ", client_columns!(), " FROM oidc_clients WHERE id = $1");
 pub(super) const LIST_CLIENTS: &str = concat!("SELECT ", client_columns!(), " FROM oidc_clients ORDER BY id");
 pub(super) const DELETE_CLIENT: &str = "DELETE FROM oidc_clients WHERE id = $1";
+/// `$1` the id, `$2` the registration the caller read, `$3` the new one.
+pub(super) const UPDATE_CLIENT: &str = "UPDATE oidc_clients SET data = $3 WHERE id = $1 AND data = $2";
 pub(super) const REVOKE_CLIENT_GRANTS: &str =
     "UPDATE oidc_grants SET state = 'revoked', code_hash = NULL, refresh_hash = NULL WHERE client_id = $1";
 

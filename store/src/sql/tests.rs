@@ -109,6 +109,7 @@ on_every_backend!(
     imported_crls_only_move_forward_and_one_of_two_racing_imports_wins,
     audit_chain_verifies_after_many_operations,
     audit_batches_append_each_event_in_order_in_one_chain,
+    audit_forwarding_marks_move_forward_only_and_are_shared,
     concurrent_registrations_get_distinct_ids,
     acme_state_is_shared_between_handles,
     operators_are_added_changed_and_disabled_for_good,
@@ -650,6 +651,23 @@ async fn audit_batches_append_each_event_in_order_in_one_chain(db: TestDb) {
     assert_eq!(s.audit_head().await.unwrap(), AuditHead { seq: last.seq, hash: last.hash.clone() });
     assert_eq!(s.audit_entries(head.seq, 10).await.unwrap(), entries, "as stored");
     verified_log(s).await;
+}
+
+/// The ATNA forwarder's mark (D98): none at first, then what was set; a smaller mark (a replica behind) changes
+/// nothing; another handle (a restarted server) reads it; destinations are apart; nothing is audited.
+async fn audit_forwarding_marks_move_forward_only_and_are_shared(db: TestDb) {
+    let s = &*db.store;
+    let head = s.audit_head().await.unwrap();
+    assert_eq!(s.audit_forwarded("atna").await.unwrap(), None);
+    s.set_audit_forwarded("atna", 5, NOW).await.unwrap();
+    assert_eq!(s.audit_forwarded("atna").await.unwrap(), Some(5));
+    s.set_audit_forwarded("atna", 3, NOW + 1).await.unwrap();
+    assert_eq!(s.audit_forwarded("atna").await.unwrap(), Some(5), "the mark never moves back");
+    s.set_audit_forwarded("atna", 9, NOW + 2).await.unwrap();
+    let other = db.another_handle().await;
+    assert_eq!(other.audit_forwarded("atna").await.unwrap(), Some(9));
+    assert_eq!(other.audit_forwarded("elsewhere").await.unwrap(), None);
+    assert_eq!(s.audit_head().await.unwrap(), head, "marks are not audited");
 }
 
 async fn concurrent_registrations_get_distinct_ids(db: TestDb) {

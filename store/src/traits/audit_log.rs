@@ -28,4 +28,13 @@ pub trait AuditLog: Send + Sync {
     /// last one deleted, in one transaction (audit retention: the caller archived them first). The new anchor,
     /// or `None` when there was nothing left to prune up to `through`.
     async fn audit_prune(&self, through: i64, batch: i64) -> Result<Option<AuditHead>, StoreError>;
+
+    /// The sequence number of the last entry `destination` (an audit repository, `atna`) acknowledged, or
+    /// `None` when nothing was ever forwarded to it.
+    async fn audit_forwarded(&self, destination: &str) -> Result<Option<i64>, StoreError>;
+
+    /// Record that `destination` acknowledged every entry up to `seq`, at `now` (Unix seconds). The mark only
+    /// moves forward: a smaller `seq` (a replica that fell behind) changes nothing. Not audited (see migration
+    /// 0028): the forwarded entries are the record.
+    async fn set_audit_forwarded(&self, destination: &str, seq: i64, now: i64) -> Result<(), StoreError>;
 }

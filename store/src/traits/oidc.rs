@@ -16,6 +16,17 @@ pub trait Oidc: Send + Sync {
     /// All clients, by id.
     async fn oidc_clients(&self) -> Result<Vec<OidcClientRecord>, StoreError>;
 
+    /// Replace client `id`'s registration with `data` if it still reads `expected` (a concurrent change wins:
+    /// `false`), with its audit `event`, in one transaction.
+    async fn oidc_update_client(
+        &self,
+        id: &str,
+        expected: &str,
+        data: &str,
+        event: &crate::audit::AuditEvent,
+        at_ms: i64,
+    ) -> Result<bool, StoreError>;
+
     /// Remove a client and revoke its grants, audited as `oidc.client.remove`; `false` if unknown.
     async fn oidc_remove_client(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError>;
 

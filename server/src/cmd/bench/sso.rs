@@ -251,7 +251,8 @@ impl RelyingParty {
             require_pushed_authorization_requests: false,
             token_exchange_audiences: Vec::new(),
         };
-        registration::register(store, Some(&services), registration, actor, hcpki_ca::time::now_unix_ms()).await?;
+        registration::register(store, Some(&services), registration, false, actor, hcpki_ca::time::now_unix_ms())
+            .await?;
         Ok(Self { signer })
     }
 

@@ -36,7 +36,7 @@ async fn run(state: &PortalState, tls: &Tls, headers: &HeaderMap, params: HashMa
     // The portal pages' language switch, should the answer be a page (unknown to OAuth, ignored by it).
     let switch = params.get("lang").map(|l| format!("lang={l}"));
     let lang = portal::lang::negotiate(switch.as_deref(), headers);
-    let call = AuthorizeCall { params, session, certificate: certificate(tls) };
+    let call = AuthorizeCall { params, session, certificate: certificate(tls), confirmed: None };
     match authorize::authorize(context(state), call, state.clock.now_unix()).await {
         AuthorizeAnswer::Redirect(to) => Redirect::to(&to).into_response(),
         AuthorizeAnswer::Refused { status, message } => {
@@ -54,9 +54,11 @@ async fn run(state: &PortalState, tls: &Tls, headers: &HeaderMap, params: HashMa
 pub async fn par(
     State(state): State<PortalState>,
     tls: Tls,
+    headers: axum::http::HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, OAuthError> {
-    let call = ParCall::parse(form, certificate(&tls));
+    let mut call = ParCall::parse(form, certificate(&tls));
+    call.credentials = call.credentials.with_authorization(super::authorization(&headers));
     let pushed = authorize::par(context(&state), call, state.clock.now_unix()).await?;
     Ok((StatusCode::CREATED, Json(pushed)).into_response())
 }

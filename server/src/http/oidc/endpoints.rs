@@ -45,9 +45,11 @@ fn bearer_error(error: &str, description: &str) -> Response {
 pub async fn introspect(
     State(state): State<PortalState>,
     tls: Tls,
+    headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Json<Value>, OAuthError> {
-    let query = TokenQuery::parse(&form, certificate(&tls));
+    let mut query = TokenQuery::parse(&form, certificate(&tls));
+    query.credentials = query.credentials.with_authorization(super::authorization(&headers));
     Ok(Json(endpoints::introspect(context(&state), query, state.clock.now_unix()).await?))
 }
 
@@ -55,9 +57,11 @@ pub async fn introspect(
 pub async fn revoke(
     State(state): State<PortalState>,
     tls: Tls,
+    headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<StatusCode, OAuthError> {
-    let query = TokenQuery::parse(&form, certificate(&tls));
+    let mut query = TokenQuery::parse(&form, certificate(&tls));
+    query.credentials = query.credentials.with_authorization(super::authorization(&headers));
     endpoints::revoke(context(&state), query, state.clock.now_unix()).await?;
     Ok(StatusCode::OK)
 }

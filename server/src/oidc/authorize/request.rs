@@ -1,10 +1,14 @@
 //! The parameters of an authorization request once its client and redirect URI are known good (OIDC Core
 //! §3.1.2.1, RFC 7636, FAPI 2.0 Security Profile §5.3.2.2): `response_type`, `scope`, the PKCE challenge,
-//! `prompt`, `max_age` and `nonce` → [`AuthorizationRequest`], or the [`RequestError`] the client is sent back.
+//! `prompt`, `max_age`, `nonce` and `purpose_of_use` (D94) → [`AuthorizationRequest`], or the [`RequestError`] the client is sent back.
 //! `/authorize` reads a plain or pushed request with it; `/par` checks PKCE with [`pkce_challenge`] before
 //! keeping a request. Pure: the client, the session and the store are the caller's.
 
+use crate::policy::PurposeOfUse;
 use std::collections::HashMap;
+
+/// The request parameter naming the purpose of use (HL7 v3 PurposeOfUse code; `TREAT` when absent, D94).
+pub const PURPOSE_PARAM: &str = "purpose_of_use";
 
 /// Length of a base64url SHA-256 code challenge (RFC 7636 §4.2: 32 octets, unpadded).
 pub const S256_CHALLENGE_LEN: usize = 43;
@@ -22,6 +26,8 @@ pub struct AuthorizationRequest<'a> {
     pub max_age: Option<i64>,
     /// `nonce`, when sent: it goes into the ID token.
     pub nonce: Option<&'a str>,
+    /// `purpose_of_use`: why the person opens the service; treatment when absent.
+    pub purpose: PurposeOfUse,
 }
 
 /// Why an authorization request is refused; the client learns it at its redirect URI. The client's developer
@@ -44,6 +50,11 @@ pub enum RequestError {
     /// `max_age` is not a non-negative integer.
     #[error("max_age must be a non-negative integer")]
     BadMaxAge,
+    /// `purpose_of_use` is not one of the HL7 v3 PurposeOfUse codes this provider offers.
+    #[error(
+        "purpose_of_use must be one of TREAT (the default), ETREAT, EMER (break-glass), HOPERAT, HPAYMT, PATRQT (HL7 v3 PurposeOfUse; discovery lists them as purpose_of_use_values_supported)"
+    )]
+    UnknownPurpose,
 }
 
 impl RequestError {
@@ -52,7 +63,7 @@ impl RequestError {
         match self {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::NoOpenidScope => "invalid_scope",
-            Self::NoPkce | Self::NotS256 | Self::BadMaxAge => "invalid_request",
+            Self::NoPkce | Self::NotS256 | Self::BadMaxAge | Self::UnknownPurpose => "invalid_request",
         }
     }
 }
@@ -73,12 +84,17 @@ pub fn parse(params: &HashMap<String, String>) -> Result<AuthorizationRequest<'_
         Some(Ok(v)) if v >= 0 => Some(v),
         Some(_) => return Err(RequestError::BadMaxAge),
     };
+    let purpose = match get(PURPOSE_PARAM) {
+        None => PurposeOfUse::default(),
+        Some(code) => PurposeOfUse::from_code(code).ok_or(RequestError::UnknownPurpose)?,
+    };
     Ok(AuthorizationRequest {
         scope,
         code_challenge,
         prompt: get("prompt").unwrap_or_default(),
         max_age,
         nonce: get("nonce"),
+        purpose,
     })
 }
 
@@ -124,8 +140,11 @@ mod tests {
                 prompt: "login consent",
                 max_age: Some(0),
                 nonce: Some("n-0S6"),
+                purpose: PurposeOfUse::Treat,
             }
         );
+        let p = params(&[good().as_slice(), &[("purpose_of_use", "EMER")]].concat());
+        assert_eq!(parse(&p).unwrap().purpose, PurposeOfUse::Emer);
         let p = params(&[good().as_slice(), &[("nonce", ""), ("prompt", "")]].concat());
         let request = parse(&p).unwrap();
         assert_eq!((request.prompt, request.max_age, request.nonce), ("", None, None), "empty is absent");
@@ -145,6 +164,9 @@ mod tests {
         assert_eq!(with("code_challenge", "short"), RequestError::NotS256);
         assert_eq!(with("max_age", "-1"), RequestError::BadMaxAge);
         assert_eq!(with("max_age", "1e3"), RequestError::BadMaxAge);
+        assert_eq!(with("purpose_of_use", "NORM"), RequestError::UnknownPurpose);
+        assert_eq!(with("purpose_of_use", "treat"), RequestError::UnknownPurpose);
+        assert_eq!(RequestError::UnknownPurpose.code(), "invalid_request");
         let mut p = params(&good());
         p.insert("response_type".into(), "id_token".into());
         p.insert("scope".into(), "email".into());

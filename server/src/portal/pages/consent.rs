@@ -89,6 +89,18 @@ pub fn consent(lang: Lang, view: &ConsentView, csrf: &str, ctx: PageContext<'_>)
         }
     };
     let title = w(lang, "患者さんの同意(マイナンバーカード)", "Patient consent (My Number card)");
+    card_page(lang, StatusCode::OK, title, body, csrf, ctx)
+}
+
+/// A page whose forms the script drives with the card agent (when card login is configured: else no script).
+pub(super) fn card_page(
+    lang: Lang,
+    status: StatusCode,
+    title: &str,
+    body: Markup,
+    csrf: &str,
+    ctx: PageContext<'_>,
+) -> Response {
     match ctx.agent {
         Some(agent) => {
             let data = BodyData {
@@ -98,9 +110,9 @@ pub fn consent(lang: Lang, view: &ConsentView, csrf: &str, ctx: PageContext<'_>)
                 presence: ctx.presence,
                 ..BodyData::default()
             };
-            page_with(&Chrome::new(lang), StatusCode::OK, title, body, Some(Scripts { src: SCRIPT_PATH, agent, data }))
+            page_with(&Chrome::new(lang), status, title, body, Some(Scripts { src: SCRIPT_PATH, agent, data }))
         }
-        None => page(lang, StatusCode::OK, title, body),
+        None => page(lang, status, title, body),
     }
 }
 
@@ -141,7 +153,7 @@ fn patient_signature(
         @if ctx.agent.is_some() {
             p { (w(lang, "カードリーダーが 2 台あれば、空いているリーダーに患者さんのマイナンバーカードを置いてください。1 台だけのときは、ボタンを押すと案内に従ってご自身のカードを一時的に抜いていただきます(その間ログインは保たれ、ほかの操作はできません)。",
                 "With two card readers, the patient's My Number card goes into the free one. With one reader, press the button and follow the steps: you take your own card out for a while (your sign-in is kept, and nothing else can be done meanwhile).")) }
-            (flow_form(lang, "consent-sign", action, prepare, "show", "jpki", "sign", &view.statement.title, csrf,
+            (flow_form(lang, "consent-sign", action, Flow::Document { prepare, step: "show", kind: "jpki", post_action: "sign", title: &view.statement.title }, csrf,
                 w(lang, "患者さんのマイナンバーカードで署名する", "Sign with the patient's My Number card"), html! {}))
         } @else {
             (no_agent(lang))
@@ -169,8 +181,8 @@ fn attestation(lang: Lang, csrf: &str, action: &str, prepare: &str, ctx: PageCon
             p { (w(lang, "患者さんに口頭で説明し同意を確かめたうえで、ご自身の HPKI カードの署名用の鍵で「医師による確認」を記録します。この記録は、患者さん本人の電子署名より弱い証拠として、すべての記録と照会に明示されます。",
                 "After explaining and hearing the patient's consent, record your attestation with your own HPKI card's signature key. It is marked as weaker evidence than the patient's own signature in every record and answer.")) }
             @if ctx.agent.is_some() {
-                (flow_form(lang, "consent-attest", action, prepare, "attestation", "hpki", "attest",
-                    w(lang, "同意確認書(医師による確認)", "Physician's attestation of consent"), csrf,
+                (flow_form(lang, "consent-attest", action, Flow::Document { prepare, step: "attestation", kind: "hpki", post_action: "attest",
+                    title: w(lang, "同意確認書(医師による確認)", "Physician's attestation of consent") }, csrf,
                     w(lang, "HPKI カードで医師の確認を記録する", "Record the attestation with your HPKI card"), html! {
                     fieldset {
                         legend { (w(lang, "カードで署名できない理由", "Why the card cannot sign")) }
@@ -261,8 +273,8 @@ fn withdrawal(lang: Lang, view: &ConsentView, csrf: &str, action: &str, prepare:
             p { (w(lang, "撤回書を患者さんのマイナンバーカードで署名すると、この同意はすぐに終わり、依頼元のサービスに伝わります。",
                 "Once the patient signs the withdrawal with the My Number card, the consent ends at once and the service is told.")) }
             @if ctx.agent.is_some() {
-                (flow_form(lang, "consent-withdraw", action, prepare, "withdrawal", "jpki", "withdraw",
-                    &format!("同意撤回書({})", view.statement.title), csrf,
+                (flow_form(lang, "consent-withdraw", action, Flow::Document { prepare, step: "withdrawal", kind: "jpki", post_action: "withdraw",
+                    title: &format!("同意撤回書({})", view.statement.title) }, csrf,
                     w(lang, "患者さんのカードで撤回書に署名する", "Sign the withdrawal with the patient's card"), html! {}))
             } @else {
                 (no_agent(lang))
@@ -271,69 +283,134 @@ fn withdrawal(lang: Lang, view: &ConsentView, csrf: &str, action: &str, prepare:
     }
 }
 
-/// A form the page's script drives: prepare the PDF, have the agent sign it with the card of `kind`, post it.
-#[allow(clippy::too_many_arguments)]
-fn flow_form(
+/// What a form the page's script drives does with the card.
+#[derive(Clone, Copy, Debug)]
+pub enum Flow<'a> {
+    /// Prepare the PDF (`prepare`, `step`), have the agent sign it with the card of `kind` (`jpki`: the
+    /// patient's signing key and password; `hpki`: the physician's), post it as `post_action`.
+    Document { prepare: &'a str, step: &'a str, kind: &'a str, post_action: &'a str, title: &'a str },
+    /// Have the patient's My Number card sign the portal's `challenge` with its user-authentication key (the
+    /// 4-digit PIN), post the answer.
+    Identify { challenge: &'a str },
+}
+
+/// A form the page's script (`consent.js`) drives, with the words it says at each step and for each of the card
+/// agent's failure codes.
+pub(super) fn flow_form(
     lang: Lang,
     id: &str,
     action: &str,
-    prepare: &str,
-    step: &str,
-    kind: &str,
-    post_action: &str,
-    title: &str,
+    flow: Flow<'_>,
     csrf: &str,
     button: &str,
     extra: Markup,
 ) -> Markup {
+    let (class, preparing, pin, wrong_pin, pin_blocked, last_try) = match flow {
+        Flow::Document { .. } => (
+            "consent-flow",
+            w(lang, "同意書を準備しています…", "Preparing the document…"),
+            w(
+                lang,
+                "カードエージェントの画面を患者さんに見せ、内容を確かめて署名用パスワードを入力してもらってください。",
+                "Show the card agent's window to the patient: they check the consent and type the signature password there.",
+            ),
+            w(
+                lang,
+                "署名用パスワードが違います。もう一度ボタンを押してやり直してください(残りの回数はカードエージェントの画面に出ます。5 回続けて違うとロックされます)。何も記録していません。",
+                "Wrong signature password: press the button to try again (the agent's window shows the tries left; five wrong in a row lock it). Nothing was recorded.",
+            ),
+            w(
+                lang,
+                "署名用パスワードがロックされています。市区町村の窓口で解除できます。今日は「医師による確認」で記録することもできます。何も記録していません。",
+                "The signature password is locked: the municipal office unlocks it. Today the physician's attestation can be recorded instead. Nothing was recorded.",
+            ),
+            w(
+                lang,
+                "残りはあと 1 回です。間違えるとロックされるため、カードエージェントの画面で確認してから入力してください。何も記録していません。",
+                "One try is left, and a wrong one locks the password: confirm it in the agent's window before typing. Nothing was recorded.",
+            ),
+        ),
+        Flow::Identify { .. } => (
+            "identify-flow",
+            w(lang, "確認の準備をしています…", "Preparing the check…"),
+            w(
+                lang,
+                "カードエージェントの画面で、患者さんに利用者証明用の暗証番号(数字 4 桁)を入力してもらってください。",
+                "In the card agent's window, the patient types the 4-digit PIN of the user-authentication certificate.",
+            ),
+            w(
+                lang,
+                "暗証番号(数字 4 桁)が違います。もう一度ボタンを押してやり直してください(3 回続けて違うとロックされます)。何も記録していません。",
+                "Wrong 4-digit PIN: press the button to try again (three wrong in a row lock it). Nothing was recorded.",
+            ),
+            w(
+                lang,
+                "暗証番号(数字 4 桁)がロックされています。市区町村の窓口で解除できます。今日は受付の記録と本人確認書類で確認してください。",
+                "The 4-digit PIN is locked: the municipal office unlocks it. Today, check the identity with the facility's records and an identity document.",
+            ),
+            w(
+                lang,
+                "暗証番号の残りはあと 1 回です。間違えるとロックされるため、今日は受付の記録と本人確認書類で確認してください。何も記録していません。",
+                "One PIN try is left, and a wrong one locks it: today, check the identity with the facility's records and an identity document. Nothing was recorded.",
+            ),
+        ),
+    };
+    let (prepare, step, kind, post_action, title, challenge) = match flow {
+        Flow::Document { prepare, step, kind, post_action, title } => {
+            (Some(prepare), Some(step), kind, Some(post_action), Some(title), None)
+        }
+        Flow::Identify { challenge } => (None, None, "jpki", None, None, Some(challenge)),
+    };
     html! {
-        form id=(id) class="consent-flow" method="post" action=(action) data-prepare=(prepare) data-step=(step)
-            data-kind=(kind) data-title=(title)
-            data-say-preparing=(w(lang, "同意書を準備しています…", "Preparing the document…"))
+        form id=(id) class=(class) method="post" action=(action) data-prepare=[prepare] data-step=[step]
+            data-kind=(kind) data-title=[title] data-challenge=[challenge]
+            data-say-preparing=(preparing)
             data-say-lend=(w(lang, "ご自身のカードをカードリーダーから抜き、患者さんのマイナンバーカードを置いてください。ログインは保たれます。",
                 "Take your own card out of the reader and put the patient's My Number card in. Your sign-in is kept."))
             data-say-insert=(w(lang, "患者さんのマイナンバーカードを空いているカードリーダーに置いてください。",
                 "Put the patient's My Number card into the free card reader."))
-            data-say-pin=(w(lang, "カードエージェントの画面を患者さんに見せ、内容を確かめて署名用パスワードを入力してもらってください。",
-                "Show the card agent's window to the patient: they check the consent and type the signature password there."))
+            data-say-pin=(pin)
             data-say-pin-hpki=(w(lang, "カードエージェントの画面で内容を確かめ、署名用の暗証番号を入力してください。",
                 "Check the document in the card agent's window and enter your signature PIN there."))
-            data-say-return=(w(lang, "署名できました。患者さんにカードを返し、ご自身のカードをカードリーダーに戻してください。",
-                "Signed. Give the patient their card back and put your own card back into the reader."))
-            data-say-verifying=(w(lang, "署名を確認しています…", "Checking the signature…"))
-            data-say-cancelled=(w(lang, "署名は取り消されました。何も記録していません。もう一度行うにはボタンを押してください。",
-                "Signing was cancelled; nothing was recorded. Press the button to try again."))
+            data-say-return=(w(lang, "カードの操作が終わりました。患者さんにカードを返し、ご自身のカードをカードリーダーに戻してください。",
+                "The card is done. Give the patient their card back and put your own card back into the reader."))
+            data-say-verifying=(w(lang, "カードの署名を確認しています…", "Checking the card's signature…"))
+            data-say-cancelled=(w(lang, "カードの操作は取り消されました。何も記録していません。もう一度行うにはボタンを押してください。",
+                "The card operation was cancelled; nothing was recorded. Press the button to try again."))
             data-say-no-agent=(w(lang, "カードエージェントが応答しません。起動してから、もう一度ボタンを押してください。",
                 "The card agent does not answer. Start it, then press the button again."))
-            data-say-wrong-card=(w(lang, "カードリーダーにあるのは別の種類のカードです。署名するカードに入れ替えて、もう一度ボタンを押してください。何も記録していません。",
-                "The reader holds a card of the other kind: put in the card that signs and press the button again. Nothing was recorded."))
-            data-say-several-cards=(w(lang, "マイナンバーカードが 2 枚以上カードリーダーにあります。署名する方のカードだけを残して、もう一度ボタンを押してください。何も記録していません。",
-                "More than one My Number card is in the readers: leave only the one that signs and press the button again. Nothing was recorded."))
-            data-say-card-removed=(w(lang, "署名の途中でカードが抜かれました。カードを置き直して、もう一度ボタンを押してください。何も記録していません。",
-                "The card was taken out during the signature: put it back and press the button again. Nothing was recorded."))
+            data-say-no-patient=(w(lang, "先に患者 ID を入力してください。", "Type the patient ID first."))
+            data-say-wrong-card=(w(lang, "カードリーダーにあるのは別の種類のカードです。使うカードに入れ替えて、もう一度ボタンを押してください。何も記録していません。",
+                "The reader holds a card of the other kind: put in the card to use and press the button again. Nothing was recorded."))
+            data-say-several-cards=(w(lang, "マイナンバーカードが 2 枚以上カードリーダーにあります。使う方のカードだけを残して、もう一度ボタンを押してください。何も記録していません。",
+                "More than one My Number card is in the readers: leave only the one to use and press the button again. Nothing was recorded."))
+            data-say-card-removed=(w(lang, "カードの操作の途中でカードが抜かれました。カードを置き直して、もう一度ボタンを押してください。何も記録していません。",
+                "The card was taken out during the operation: put it back and press the button again. Nothing was recorded."))
             data-say-no-card=(w(lang, "カードが見つかりません。カードリーダーに置いてから、もう一度ボタンを押してください。",
                 "No card was found: put it into the reader and press the button again."))
-            data-say-pin-blocked=(w(lang, "署名用パスワードがロックされています。市区町村の窓口で解除できます。今日は「医師による確認」で記録することもできます。何も記録していません。",
-                "The signature password is locked: the municipal office unlocks it. Today the physician's attestation can be recorded instead. Nothing was recorded."))
-            data-say-wrong-pin=(w(lang, "署名用パスワードが違います。もう一度ボタンを押してやり直してください(残りの回数はカードエージェントの画面に出ます。5 回続けて違うとロックされます)。何も記録していません。",
-                "Wrong signature password: press the button to try again (the agent's window shows the tries left; five wrong in a row lock it). Nothing was recorded."))
-            data-say-last-try-not-confirmed=(w(lang, "残りはあと 1 回です。間違えるとロックされるため、カードエージェントの画面で確認してから入力してください。何も記録していません。",
-                "One try is left, and a wrong one locks the password: confirm it in the agent's window before typing. Nothing was recorded."))
-            data-say-pin-timeout=(w(lang, "パスワードが入力されないまま時間が過ぎました。もう一度ボタンを押してください。何も記録していません。",
-                "No password was typed in time: press the button again. Nothing was recorded.")) {
+            data-say-pin-blocked=(pin_blocked)
+            data-say-wrong-pin=(wrong_pin)
+            data-say-last-try-not-confirmed=(last_try)
+            data-say-pin-timeout=(w(lang, "暗証番号・パスワードが入力されないまま時間が過ぎました。もう一度ボタンを押してください。何も記録していません。",
+                "No PIN or password was typed in time: press the button again. Nothing was recorded.")) {
             input type="hidden" name="csrf" value=(csrf);
-            input type="hidden" name="action" value=(post_action);
+            @if let Some(post_action) = post_action { input type="hidden" name="action" value=(post_action); }
             input type="hidden" name="signature" value="";
-            @if kind == "jpki" { input type="hidden" name="authentication_certificate" value=""; }
+            @if challenge.is_some() {
+                input type="hidden" name="challenge" value="";
+                input type="hidden" name="chain" value="";
+            } @else if kind == "jpki" {
+                input type="hidden" name="authentication_certificate" value="";
+            }
             (extra)
             p class="flow-status" role="status" aria-live="polite" {}
             button type="button" class="flow-button" hidden { (button) }
-            noscript { p { (w(lang, "署名には JavaScript とカードエージェントが必要です。", "Signing needs JavaScript and the card agent.")) } }
+            noscript { p { (w(lang, "カードの操作には JavaScript とカードエージェントが必要です。", "The card needs JavaScript and the card agent.")) } }
         }
     }
 }
 
-fn no_agent(lang: Lang) -> Markup {
+pub(super) fn no_agent(lang: Lang) -> Markup {
     html! {
         p class="error" role="alert" { (w(lang, "このポータルではカードによるログインが設定されていないため、カードで署名できません。システム管理者に連絡してください。",
             "Card sign-in is not configured on this portal, so no card can sign here: contact the administrator.")) }

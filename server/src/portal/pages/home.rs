@@ -77,6 +77,11 @@ pub fn home(lang: Lang, page: &HomePage<'_>) -> Response {
             }
         }
         nav class="actions" aria-label=(t(M::Sessions)) {
+            @if page.facility.is_some() {
+                // The patient desk (issue #28): asking for a consent, identifying a returning patient.
+                a href=(super::patient_desk::NEW_CONSENT_PATH) { (if lang == Lang::Ja { "患者さんの同意を求める" } else { "Ask a patient for consent" }) }
+                a href=(super::patient_desk::IDENTIFY_PATH) { (if lang == Lang::Ja { "再来の患者さんの確認" } else { "Identify a returning patient" }) }
+            }
             a href="/sessions" { (t(M::Sessions)) }
             a href="/delegations" { (t(M::Delegations)) }
             (sign_out_form(page.csrf, t(M::SignOut)))

@@ -1,0 +1,62 @@
+//! Opening a consent request (issue #28 step 2), for a service's API call ([`super::api::create`]) and for the
+//! portal's own page alike: the operator's template for (client, purpose) is filled with the request's facts
+//! (facility, physician, service, date, reference), rendered to the PDF the patient will sign, and stored with
+//! the request in one transaction (`consent.requested`). Who may ask is the caller's check; what is asked is
+//! this one's. HTTP-free; the time is passed in.
+
+use super::ConsentError;
+use super::life::{self, NewConsent};
+use super::record;
+use super::settings::ConsentSettings;
+use super::template::Facts;
+use crate::oidc::Context;
+use hcpki_ca::FacilityId;
+use hcpki_ca::store::consent::{ConsentDocument, ConsentRecord, DocumentKind};
+
+/// Open `new` at `now_ms`, the physician named `physician_name` (from the HPKI card) on the document: the stored
+/// request. [`ConsentError::NoTemplate`] when the operator configured no template for the requester and purpose,
+/// [`ConsentError::AlreadyConsented`] when the patient has a live consent for them; nothing stored then.
+pub async fn open(
+    ctx: Context<'_>,
+    settings: &ConsentSettings,
+    new: &NewConsent,
+    physician_name: &str,
+    now_ms: i64,
+) -> Result<ConsentRecord, ConsentError> {
+    let now = now_ms.div_euclid(1000);
+    let client = new.requester.client_id();
+    let template = settings.template(client, new.purpose.as_str())?;
+    let id = crate::oidc::random_token(32).map_err(|e| ConsentError::Document(e.description))?;
+    let (consent, event) = life::request(id.clone(), new, settings, now)?;
+    let facility_name = facility_name(ctx, &new.facility).await;
+    let service = service_name(ctx, client).await;
+    let facts = Facts {
+        facility_name: &facility_name,
+        facility_id: new.facility.as_str(),
+        physician: physician_name,
+        service: &service,
+        date: now,
+        reference: &id,
+    };
+    let pdf = hcpki_ca::consent_document::render(&template.consent(&facts), now)
+        .map_err(|e| ConsentError::Document(e.to_string()))?;
+    let document = ConsentDocument::new(&id, DocumentKind::Consent, pdf, now);
+    record::open(&*ctx.provider.store, &consent, std::slice::from_ref(&document), &event, now_ms).await?;
+    Ok(consent)
+}
+
+/// The facility's registered name, or its ID when the registry has none.
+pub async fn facility_name(ctx: Context<'_>, facility: &FacilityId) -> String {
+    match ctx.provider.store.facility(facility).await {
+        Ok(Some(f)) => f.name,
+        _ => facility.as_str().to_owned(),
+    }
+}
+
+/// "service name (client id)" from the client's registration and the catalog, else the client id.
+pub async fn service_name(ctx: Context<'_>, client_id: &str) -> String {
+    if client_id == super::purpose::PORTAL_CLIENT {
+        return "保健医療情報ネットワーク ポータル".to_owned();
+    }
+    crate::signing_requests::service_name(ctx, client_id).await
+}

@@ -1,0 +1,196 @@
+//! The facility's patient desk routes (issue #28): `GET|POST /consents/new` (the portal's own consent request,
+//! then the consent page takes it on), `GET /patients/identify`, `POST /patients/identify/challenge` (JSON for
+//! the page's script) and `POST /patients/identify` (the card's answer). CSRF token and origin checked on every
+//! POST. Decisions are [`crate::consent::ask`]'s and [`crate::consent::identification`]'s.
+
+use super::lang::PageLang;
+use super::pages::patient_desk::{self as page, Checked, IDENTIFY_PATH, NEW_CONSENT_PATH};
+use super::pages::{self, unavailable_in};
+use super::respond::{check_form_csrf, signed_in_or_login};
+use super::session::Session;
+use super::state::PortalState;
+use crate::consent::ask;
+use crate::consent::desk::DeskError;
+use crate::consent::identification::{self, CardAnswer};
+use axum::Json;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hcpki_html::Lang;
+use serde_json::json;
+
+/// `GET /consents/new`.
+pub async fn new_consent(State(state): State<PortalState>, PageLang(lang): PageLang, headers: HeaderMap) -> Response {
+    let (session, csrf) = match signed_in_or_login(&state, lang, &headers, NEW_CONSENT_PATH, false).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    let refusal = ask::may_ask(&session).err();
+    page::new_consent(lang, &ask::portal_templates(&state.consent), &csrf, refusal.as_ref())
+}
+
+/// The form of [`ask`].
+#[derive(Debug, serde::Deserialize)]
+pub struct AskForm {
+    csrf: Option<String>,
+    purpose: Option<String>,
+    patient_id: Option<String>,
+}
+
+/// `POST /consents/new`: 303 to the new consent's page.
+pub async fn ask(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    headers: HeaderMap,
+    Form(form): Form<AskForm>,
+) -> Response {
+    let (session, csrf) = match signed_in_or_login(&state, lang, &headers, NEW_CONSENT_PATH, false).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    if let Err(refused) = check_form_csrf(lang, &state, &session, &csrf, form.csrf.as_deref()).await {
+        return refused;
+    }
+    let (purpose, patient) =
+        (form.purpose.as_deref().unwrap_or_default(), form.patient_id.as_deref().unwrap_or_default());
+    match ask::ask(state.oidc_context(), &state.consent, &session, purpose, patient, state.clock.now_unix_ms()).await {
+        Ok(consent) => {
+            (StatusCode::SEE_OTHER, [(header::LOCATION, format!("/consent/{}", consent.id))]).into_response()
+        }
+        Err(e) => refused(lang, &e),
+    }
+}
+
+/// `GET /patients/identify`.
+pub async fn identify_page(State(state): State<PortalState>, PageLang(lang): PageLang, headers: HeaderMap) -> Response {
+    let (session, csrf) = match signed_in(&state, lang, &headers).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    let refusal = identification::facility_of(&session).err();
+    render(&state, lang, &session, &csrf, None, refusal.as_ref())
+}
+
+/// The form of [`challenge`].
+#[derive(Debug, serde::Deserialize)]
+pub struct ChallengeForm {
+    csrf: Option<String>,
+}
+
+/// `POST /patients/identify/challenge`: `{challenge, expires_at}` for the page's script, or `{error}`.
+pub async fn challenge(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    headers: HeaderMap,
+    Form(form): Form<ChallengeForm>,
+) -> Response {
+    let (session, _) = match posted(&state, lang, &headers, form.csrf.as_deref()).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    let Some(cards) = state.cards.as_ref() else { return json_error(lang, &DeskError::NoTrustAnchors) };
+    let issued = identification::challenge(
+        state.oidc_context(),
+        &cards.origin,
+        cards.ttl_secs,
+        &session,
+        state.clock.now_unix(),
+    )
+    .await;
+    match issued {
+        Ok(issued) => Json(issued).into_response(),
+        Err(e) => json_error(lang, &e),
+    }
+}
+
+/// The form of [`check`].
+#[derive(Debug, serde::Deserialize)]
+pub struct CheckForm {
+    csrf: Option<String>,
+    patient_id: Option<String>,
+    challenge: Option<String>,
+    signature: Option<String>,
+    chain: Option<String>,
+}
+
+/// `POST /patients/identify`: the page again, with the result above the form.
+pub async fn check(
+    State(state): State<PortalState>,
+    PageLang(lang): PageLang,
+    headers: HeaderMap,
+    Form(form): Form<CheckForm>,
+) -> Response {
+    let (session, csrf) = match posted(&state, lang, &headers, form.csrf.as_deref()).await {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    let Some(cards) = state.cards.as_ref() else {
+        return render(&state, lang, &session, &csrf, None, Some(&DeskError::NoTrustAnchors));
+    };
+    let field = |f: &Option<String>| f.as_deref().unwrap_or_default().to_owned();
+    let decoded = crate::login::answer::decode(&field(&form.signature), &field(&form.chain));
+    let decoded = match decoded {
+        Ok(d) => d,
+        Err(e) => return render(&state, lang, &session, &csrf, None, Some(&DeskError::Card(e))),
+    };
+    let challenge = field(&form.challenge);
+    let answer = CardAnswer { challenge: &challenge, signature: &decoded.signature, chain: &decoded.chain };
+    let patient_id = field(&form.patient_id);
+    let now_ms = state.clock.now_unix_ms();
+    let ctx = state.oidc_context();
+    match identification::identify(ctx, &cards.verifier, &cards.origin, &session, &answer, &patient_id, now_ms).await {
+        Ok(result) => render(&state, lang, &session, &csrf, Some(Checked { patient_id: &patient_id, result }), None),
+        Err(e) if e.is_unavailable() => unavailable_in(lang, e),
+        Err(e) => render(&state, lang, &session, &csrf, None, Some(&e)),
+    }
+}
+
+fn render(
+    state: &PortalState,
+    lang: Lang,
+    session: &Session,
+    csrf: &str,
+    checked: Option<Checked<'_>>,
+    refusal: Option<&DeskError>,
+) -> Response {
+    let presence = session.presence.then(|| super::session::presence_token(csrf));
+    let ctx = pages::consent::PageContext {
+        agent: state.cards.as_ref().map(|c| c.agent.as_str()),
+        card: session.credential.card_id.as_deref(),
+        presence: presence.as_deref(),
+    };
+    page::identify(lang, csrf, ctx, checked, refusal)
+}
+
+/// The live session, lent or not (the identification lends the reader as a consent does, D91).
+async fn signed_in(state: &PortalState, lang: Lang, headers: &HeaderMap) -> Result<(Session, String), Response> {
+    signed_in_or_login(state, lang, headers, IDENTIFY_PATH, true).await
+}
+
+/// The session of a POST to the identification, its CSRF token checked.
+async fn posted(
+    state: &PortalState,
+    lang: Lang,
+    headers: &HeaderMap,
+    sent: Option<&str>,
+) -> Result<(Session, String), Response> {
+    let (session, csrf) = signed_in(state, lang, headers).await?;
+    check_form_csrf(lang, state, &session, &csrf, sent).await?;
+    Ok((session, csrf))
+}
+
+fn refused(lang: Lang, e: &DeskError) -> Response {
+    if e.is_unavailable() {
+        return unavailable_in(lang, e);
+    }
+    let (status, text) = page::refusal_words(lang, e);
+    pages::refused(lang, status, &text)
+}
+
+fn json_error(lang: Lang, e: &DeskError) -> Response {
+    if e.is_unavailable() {
+        tracing::error!(error = %e, "identification challenge failed");
+    }
+    let (status, text) = page::refusal_words(lang, e);
+    (status, Json(json!({ "error": text }))).into_response()
+}
