@@ -770,8 +770,11 @@ fn default_lend_secs() -> u32 {
     crate::portal::lending::DEFAULT_LEND_SECS
 }
 
+/// `[portal] delegation_max_hours` when not set: one long shift (D95).
+pub const DEFAULT_DELEGATION_MAX_HOURS: u32 = 12;
+
 fn default_delegation_max_hours() -> u32 {
-    crate::delegation::rules::DEFAULT_MAX_HOURS
+    DEFAULT_DELEGATION_MAX_HOURS
 }
 
 fn default_session_hours() -> u32 {

@@ -9,8 +9,6 @@ use hcpki_ca::store::PortalUser;
 use hcpki_ca::store::delegation::DelegationRecord;
 use hcpki_html::Lang;
 
-/// `[portal] delegation_max_hours` when not set: one long shift.
-pub const DEFAULT_MAX_HOURS: u32 = 12;
 /// The most `[portal] delegation_max_hours` may be.
 pub const MAX_HOURS_CEILING: u32 = 24;
 
