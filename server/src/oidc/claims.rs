@@ -15,6 +15,10 @@ use serde_json::Value;
 pub struct AccessClaims<'a> {
     /// How strong the login was.
     pub acr: &'a str,
+    /// Who acts for `sub` (RFC 8693 §4.1): a delegate acting for a physician (D95) or a service calling another
+    /// on the user's behalf (token exchange, D96), the latest actor outermost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub act: Option<&'a serde_json::Value>,
     /// The client: the only resource server of its own tokens.
     pub aud: &'a str,
     /// When the user logged in.
@@ -145,6 +149,7 @@ mod tests {
     fn access(cnf: Option<Confirmation>) -> AccessClaims<'static> {
         AccessClaims {
             acr: "urn:hcpki:acr:card",
+            act: None,
             aud: "rp",
             auth_time: 10,
             break_glass: None,

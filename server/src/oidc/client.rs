@@ -136,6 +136,10 @@ pub struct ClientConfig {
     /// registration that does not require PAR reads the same to a server that predates the setting.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_pushed_authorization_requests: bool,
+    /// The clients whose audience this client may exchange a user's access token for (RFC 8693, D96). Omitted
+    /// when empty, so registrations made before it read as "may not exchange".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_exchange_audiences: Vec<String>,
 }
 
 /// Who requires a client's authorization requests to be pushed ([`Client::must_push`]).
@@ -184,6 +188,7 @@ impl Client {
                 id_token_signed_response_alg: jws::SigningAlg::default(),
                 userinfo_signed_response_alg: None,
                 require_pushed_authorization_requests: false,
+                token_exchange_audiences: Vec::new(),
             },
         }
     }

@@ -39,7 +39,7 @@ pub fn discovery(p: &Provider) -> Value {
         "end_session_endpoint": format!("{iss}/logout"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", crate::delegation::exchange::GRANT_TYPE],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": algs,
         "userinfo_signing_alg_values_supported": algs,

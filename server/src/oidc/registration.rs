@@ -37,6 +37,9 @@ pub struct Registration {
     pub userinfo_signed_response_alg: Option<SigningAlg>,
     /// Authorization requests only through PAR (RFC 9126 §6).
     pub require_pushed_authorization_requests: bool,
+    /// The clients this client may exchange a user's access token for a token to (RFC 8693, D96); none: it
+    /// may not exchange.
+    pub token_exchange_audiences: Vec<String>,
 }
 
 /// Why a registration or removal was refused. The text says what to do.
@@ -294,6 +297,7 @@ fn checked(r: Registration, now: i64) -> Result<(ClientConfig, Option<String>), 
         id_token_signed_response_alg: r.id_token_signed_response_alg,
         userinfo_signed_response_alg: r.userinfo_signed_response_alg,
         require_pushed_authorization_requests: r.require_pushed_authorization_requests,
+        token_exchange_audiences: r.token_exchange_audiences,
     };
     Ok((config, secret.map(|s| s.secret)))
 }
@@ -327,6 +331,7 @@ mod tests {
             id_token_signed_response_alg: SigningAlg::default(),
             userinfo_signed_response_alg: None,
             require_pushed_authorization_requests: false,
+            token_exchange_audiences: Vec::new(),
         }
     }
 

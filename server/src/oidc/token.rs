@@ -276,6 +276,7 @@ fn access_token(
     let extensions = super::iua::extensions(&data.claims, bppc);
     let claims = AccessClaims {
         acr: &data.acr,
+        act: data.claims.get("act"),
         aud: &client.id,
         auth_time: data.auth_time,
         break_glass: data.break_glass.as_ref().map(Into::into),
