@@ -178,6 +178,7 @@ messages! {
     RemoveAddress => "割り当てを解除", "Take back";
     // ---- long operations: jobs.rs, import.rs, reissue.rs (D38) ----
     Jobs => "一括処理", "Jobs";
+    BreakGlass => "緊急時アクセス", "Break-glass";
     Job => "一括処理", "Job";
     JobKind => "種類", "Kind";
     Progress => "進捗", "Progress";

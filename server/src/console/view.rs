@@ -36,8 +36,9 @@ fn document(lang: Lang, who: &Principal, title: &str, body: Markup) -> Markup {
             ("/console/audit", M::Audit),
             ("/console/audit?action=login.%2Cportal.login%2Cportal.logout", M::Logins),
             ("/console/jobs", M::Jobs),
+            ("/console/break-glass", M::BreakGlass),
         ],
-        Principal::FacilityAdmin { .. } => vec![("/console/", M::Home)],
+        Principal::FacilityAdmin { .. } => vec![("/console/", M::Home), ("/console/break-glass", M::BreakGlass)],
         _ => vec![("/console/", M::Home), ("/console/apply", M::Apply)],
     };
     // A portal sign-in can be ended here; a certificate cannot (the browser holds it), but whoever sits at the

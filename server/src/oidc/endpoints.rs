@@ -45,7 +45,7 @@ pub fn discovery(p: &Provider) -> Value {
         "userinfo_signing_alg_values_supported": algs,
         "scopes_supported": ["openid"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "name",
-            "hc_role", "facility_id", "facility_name", "facility_kind", "extensions", "purpose_of_use", "break_glass"],
+            "hc_role", "facility_id", "facility_name", "facility_kind", "extensions", "purpose_of_use", "break_glass", "act"],
         "acr_values_supported": crate::policy::AssuranceLevel::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": methods,
