@@ -64,6 +64,7 @@ mod console_jobs;
 mod console_users;
 mod crl_shards;
 mod demo;
+mod dpop;
 mod est;
 mod facility_import;
 mod fault;
