@@ -1,7 +1,8 @@
 //! DPoP (RFC 9449, issue #30 item 3) with a real peer: npm `openid-client` 6 (tests/peers/oidc_rp_node.mjs
 //! `dpop`) makes its own DPoP key and proofs, answers the server's `use_dpop_nonce` by itself, and runs the code
 //! flow with PKCE as rp1 (private_key_jwt); then proofs made by hand in the same script, one flaw each, go to
-//! `/token` and userinfo. One server per database: the journey and the refusals share it.
+//! `/token` and userinfo, and one over mutual TLS (a certificate and a proof at once). One server per database:
+//! the journey and the refusals share it.
 //! Node.js and the pinned modules come from scripts/deps; without them this test fails, it never skips.
 
 use crate::harness::{Backend, describe, repo_root};
@@ -16,8 +17,12 @@ on_both_backends!(dpop_bound_tokens_with_openid_client_and_every_bad_proof_refus
 /// another key's proof, refreshes held to the key. The refusals: each flawed proof refused with RFC 9449's
 /// error, nothing issued, audited; the refresh token still works after them all.
 fn dpop_bound_tokens_with_openid_client_and_every_bad_proof_refused(b: Backend) {
-    let p = Portal::start(b);
-    let seen = openid_client_dpop(&p);
+    let p = Portal::start_with(b, "mtls_listen = \"127.0.0.1:0\"\n", |_| ());
+    // A tls_client_auth client on a facility PC's certificate: its certificate and a DPoP proof at once.
+    let (pc, pc_key) = oidc::tls_client_on_pc(&p.h, "tlsc", "Clinic DPoP");
+    let mtls =
+        ["--mtls-client-id", "tlsc", "--mtls-cert", pc.to_str().unwrap(), "--mtls-key", pc_key.to_str().unwrap()];
+    let seen = openid_client_dpop(&p, &mtls);
 
     // Discovery and the journey.
     assert_eq!(seen["dpop_signing_alg_values_supported"], json!(["ES256", "RS256", "PS256"]), "{seen}");
@@ -49,6 +54,7 @@ fn dpop_bound_tokens_with_openid_client_and_every_bad_proof_refused(b: Backend) 
         ("token_alg_none", 400, "invalid_dpop_proof"),
         ("token_first_use", 400, "invalid_grant"),
         ("token_replayed", 400, "invalid_dpop_proof"),
+        ("token_mtls_and_dpop", 400, "invalid_request"),
         ("userinfo_ath", 401, "invalid_dpop_proof"),
         ("userinfo_htu", 401, "invalid_dpop_proof"),
         ("userinfo_no_nonce", 401, "use_dpop_nonce"),
@@ -66,6 +72,8 @@ fn dpop_bound_tokens_with_openid_client_and_every_bad_proof_refused(b: Backend) 
         }
     }
     assert!(r["token_replayed"]["description"].as_str().is_some_and(|d| d.contains("replay")), "{r}");
+    let both = r["token_mtls_and_dpop"]["description"].as_str().unwrap_or_default();
+    assert!(both.contains("one or the other"), "{r}");
     assert!(r["token_private_jwk"]["description"].as_str().is_some_and(|d| d.contains("private")), "{r}");
     assert_eq!(r["userinfo_first_use"]["status"], 200, "the proof's first use is good: {r}");
     let last = &seen["after_refusals"];
@@ -106,8 +114,8 @@ fn thumbprint(jwk: &Value) -> String {
     oidc::challenge_bytes(canonical.as_bytes())
 }
 
-/// `oidc_rp_node.mjs dpop` as alice with rp1; what it saw (it must succeed).
-fn openid_client_dpop(p: &Portal) -> Value {
+/// `oidc_rp_node.mjs dpop` as alice with rp1 and `extra`; what it saw (it must succeed).
+fn openid_client_dpop(p: &Portal, extra: &[&str]) -> Value {
     let script = repo_root().join("tests/peers/oidc_rp_node.mjs");
     let out = Command::new("node")
         .arg(&script)
@@ -116,6 +124,7 @@ fn openid_client_dpop(p: &Portal) -> Value {
         .args(["--post-logout", POST_LOGOUT, "--username", "alice", "--password-file"])
         .arg(p.h.path("password"))
         .args(["--totp-secret", &p.totp_secret])
+        .args(extra)
         .output()
         .unwrap_or_else(|e| panic!("cannot run node {} ({e}): scripts/deps installs Node.js", script.display()));
     assert!(out.status.success(), "openid-client DPoP relying party\n{}", describe(&out));

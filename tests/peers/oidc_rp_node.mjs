@@ -9,7 +9,7 @@
 //                    [--userinfo-alg ES256|RS256|PS256] [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM] \
 //                    [--par-only]
 //   oidc_rp_node.mjs iua (the options of flow) [--purpose CODE]
-//   oidc_rp_node.mjs dpop (the options of flow)
+//   oidc_rp_node.mjs dpop (the options of flow) [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM]
 //
 // `flow` logs in through the portal's password + TOTP form (the TOTP code computed here, RFC 6238, N steps
 // ahead), runs the code flow with PKCE S256 and private_key_jwt (openid-client's own client assertion, signed
@@ -37,7 +37,8 @@
 // made here by hand (WebCrypto, one per flaw: htu, htm, iat stale and ahead, signature, a private jwk, alg none,
 // no or a made-up nonce, a replayed jti; at userinfo a wrong ath and htu, no nonce, a replay) go to /token with
 // the live refresh token and to userinfo with the live access token; each answer is recorded for the test to
-// judge, and the refresh token must still work at the end (nothing was spent or issued).
+// judge, and the refresh token must still work at the end (nothing was spent or issued). With --mtls-*, a good
+// proof from a tls_client_auth client over the mTLS token alias asks for both bindings at once (refused).
 // It prints one JSON object of what it saw and exits 1 on the first expectation that fails.
 
 import { createHash, createHmac, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
@@ -401,8 +402,15 @@ async function dpop(a, config, authorize, fetch) {
   seen.token_type = tokens.token_type;
   seen.access_token = jwtPayload(tokens.access_token);
   seen.userinfo = await client.fetchUserInfo(config, tokens.access_token, sub, { DPoP: handle });
-  const challenge = (e) => ({ status: e.status, scheme: e.cause?.[0]?.scheme, error: e.cause?.[0]?.parameters?.error });
-  const asBearer = await refusal(client.fetchUserInfo(config, tokens.access_token, sub), 'a DPoP-bound token as bearer');
+  const challenge = (e) => ({
+    status: e.status,
+    scheme: e.cause?.[0]?.scheme,
+    error: e.cause?.[0]?.parameters?.error,
+  });
+  const asBearer = await refusal(
+    client.fetchUserInfo(config, tokens.access_token, sub),
+    'a DPoP-bound token as a bearer token',
+  );
   seen.userinfo_as_bearer = challenge(asBearer);
   const other = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
   const otherKey = await refusal(
@@ -449,7 +457,14 @@ async function handMade(a, conf, fetch, keys, tokens) {
     const assertion = await jws(
       rpKey,
       { alg: 'ES256', kid: 'rp-key-1', typ: 'JWT' },
-      { iss: a['client-id'], sub: a['client-id'], aud: conf.token_endpoint, iat: now(), exp: now() + 60, jti: webcrypto.randomUUID() },
+      {
+        iss: a['client-id'],
+        sub: a['client-id'],
+        aud: conf.token_endpoint,
+        iat: now(),
+        exp: now() + 60,
+        jti: webcrypto.randomUUID(),
+      },
     );
     const body = new URLSearchParams({
       grant_type: 'refresh_token',
@@ -495,6 +510,20 @@ async function handMade(a, conf, fetch, keys, tokens) {
   const twice = await proof(U, 'GET', { ath });
   refusals.userinfo_first_use = await userinfo(twice);
   refusals.userinfo_replayed = await userinfo(twice);
+  if (a['mtls-cert']) {
+    // A certificate-bound and a DPoP-bound token at once: the tls_client_auth client, its certificate, a proof.
+    const mtlsFetch = fetchWith(readFileSync(a.ca), readFileSync(a['mtls-cert']), readFileSync(a['mtls-key']));
+    const alias = conf.mtls_endpoint_aliases?.token_endpoint;
+    expect(alias, `no mTLS token alias: ${JSON.stringify(conf.mtls_endpoint_aliases)}`);
+    const body = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: 'nope.nope',
+      client_id: a['mtls-client-id'],
+    });
+    refusals.token_mtls_and_dpop = await answer(
+      await mtlsFetch(alias, { method: 'POST', body, headers: { dpop: await proof(alias, 'POST') } }),
+    );
+  }
   seen.refusals = refusals;
   // Nothing above spent the refresh token or issued one: it still refreshes, bound to the key.
   const last = await token(await proof(T, 'POST'));
