@@ -76,6 +76,9 @@ impl Proof {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DpopError {
+    /// `Authorization: DPoP` without a `DPoP` header.
+    #[error("send the request's DPoP proof in a DPoP header with Authorization: DPoP")]
+    Missing,
     /// More than one `DPoP` header.
     #[error("send exactly one DPoP header")]
     Several,

@@ -225,7 +225,7 @@ async fn userinfo_refused(
 /// The DPoP proof of a userinfo request (RFC 9449 §7.1): for this method and URL, with the token's hash, by
 /// a key used once per jti; the key's thumbprint.
 async fn userinfo_proof(ctx: Context<'_>, token: &str, d: &DpopPresented<'_>, now: i64) -> Result<String, DpopError> {
-    let Some(sent) = &d.proof else { return Err(DpopError::Malformed("no DPoP header")) };
+    let Some(sent) = &d.proof else { return Err(DpopError::Missing) };
     let htu = ctx.provider.endpoint_urls("/userinfo");
     let ath = dpop::token_hash(token);
     let expected = dpop::Expected { htm: d.method, htu: &htu, ath: Some(&ath) };
