@@ -743,6 +743,9 @@ pub struct PortalConfig {
     /// 300; 60–900): the session is paused meanwhile and ends unless the login card is back in time.
     #[serde(default = "default_lend_secs")]
     pub lend_secs: u32,
+    /// The longest delegation a physician may give a staff member, in hours (default 12; 1–24; D95).
+    #[serde(default = "default_delegation_max_hours")]
+    pub delegation_max_hours: u32,
     /// How often, at most, a replica checks the database for changed services and re-reads an OIDC client's
     /// registration, in seconds (default 10; 0 reads on every request).
     #[serde(default = "default_services_refresh_secs")]
@@ -771,6 +774,13 @@ fn default_card_presence_secs() -> u32 {
 
 fn default_lend_secs() -> u32 {
     crate::portal::lending::DEFAULT_LEND_SECS
+}
+
+/// `[portal] delegation_max_hours` when not set: one long shift (D95).
+pub const DEFAULT_DELEGATION_MAX_HOURS: u32 = 12;
+
+fn default_delegation_max_hours() -> u32 {
+    DEFAULT_DELEGATION_MAX_HOURS
 }
 
 fn default_session_hours() -> u32 {

@@ -10,6 +10,7 @@ mod cmd;
 mod config;
 pub mod consent;
 mod console;
+mod delegation;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod http;

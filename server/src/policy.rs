@@ -17,7 +17,7 @@ mod tests;
 pub use assurance::{Amr, AssuranceLevel};
 pub use purpose::{PURPOSE_SYSTEM, PurposeOfUse};
 pub use role::HcRole;
-pub use services::{Claim, KindRule, RoleRule, SERVICES_FILE_VERSION, Service, Services, ServicesError};
+pub use services::{Claim, ClientRule, KindRule, RoleRule, SERVICES_FILE_VERSION, Service, Services, ServicesError};
 pub use subject::{Credential, FacilityContext, Subject};
 
 use hcpki_ca::FacilityId;

@@ -18,6 +18,7 @@ pub mod catalog;
 #[cfg(test)]
 mod clock_tests;
 pub mod consent;
+pub mod delegation;
 pub mod facility;
 mod handlers;
 pub mod housekeeping;

@@ -22,6 +22,7 @@
 pub mod audit;
 pub mod consent;
 pub mod console_grant;
+pub mod delegation;
 pub mod facility;
 pub mod fault;
 pub mod ip_prefix;
@@ -54,8 +55,8 @@ pub use sso::{
     PortalUser, ServiceRecord, SessionRecord, SweepCounts, TokenWrite, TokenWritten,
 };
 pub use traits::{
-    Acme, AuditLog, Backend, Consents, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc,
-    Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
+    Acme, AuditLog, Backend, Consents, ConsoleGrants, Delegations, Enrollment, Facilities, Issuance, Jobs, Maintenance,
+    Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
 };
 
 use std::sync::Arc;
@@ -64,8 +65,8 @@ use std::sync::Arc;
 pub mod prelude {
     pub use super::Store;
     pub use super::traits::{
-        Acme, AuditLog, Consents, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc, Operators,
-        PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
+        Acme, AuditLog, Consents, ConsoleGrants, Delegations, Enrollment, Facilities, Issuance, Jobs, Maintenance,
+        Oidc, Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
     };
 }
 
@@ -90,6 +91,7 @@ pub trait Store:
     + Oidc
     + SigningRequests
     + Consents
+    + Delegations
     + std::fmt::Debug
 {
 }
@@ -112,6 +114,7 @@ impl<T> Store for T where
         + Oidc
         + SigningRequests
         + Consents
+        + Delegations
         + std::fmt::Debug
 {
 }

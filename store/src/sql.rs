@@ -16,6 +16,7 @@ mod allocations;
 mod audit_log;
 mod consents;
 mod console_grants;
+mod delegations;
 mod enrollment;
 mod errors;
 mod events;
@@ -49,10 +50,11 @@ use hcpki_model::{CaName, CertProfile, ProfileKind, SerialHex};
 // The area traits from their own module, not `store::prelude`: the parent opens these backends, so a path back
 // to it would be an import loop.
 use crate::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState, DocumentKind, IdentityLinkRecord};
+use crate::delegation::DelegationRecord;
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
 use crate::traits::{
-    Acme, AuditLog, Consents, ConsoleGrants, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc, Operators,
-    PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
+    Acme, AuditLog, Consents, ConsoleGrants, Delegations, Enrollment, Facilities, Issuance, Jobs, Maintenance, Oidc,
+    Operators, PortalUsers, RateLimits, Revocations, Services, Sessions, SigningRequests,
 };
 use crate::{
     Actor, AllocationRecord, AuthorityRecord, Backend, CertStatus, CertificateFilter, CertificateRecord, Completion,
@@ -269,6 +271,7 @@ oidc::oidc_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 allocations::allocations_store!(SqliteStore, sqlx::Sqlite);
 signing_requests::signing_requests_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 consents::consents_store!(SqliteStore, sqlx::Sqlite);
+delegations::delegations_store!(SqliteStore, sqlx::Sqlite);
 writer::writer_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 maintenance::maintenance_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 audit_log::audit_log_store!(PgStore, sqlx::Postgres, Backend::Postgres);
@@ -288,3 +291,4 @@ oidc::oidc_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 allocations::allocations_store!(PgStore, sqlx::Postgres);
 signing_requests::signing_requests_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 consents::consents_store!(PgStore, sqlx::Postgres);
+delegations::delegations_store!(PgStore, sqlx::Postgres);

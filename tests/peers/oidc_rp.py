@@ -101,6 +101,10 @@ def main():
     i.add_argument("--purpose")
     for f in (f, i):
         flow_options(f)
+    pub = sub.add_parser("public")
+    for x in ["issuer", "ca", "client-id", "redirect-uri", "username", "password-file", "totp-secret"]:
+        pub.add_argument("--" + x, required=True)
+    pub.add_argument("--id-token-alg", default="ES256", choices=ALGS)
     lt = sub.add_parser("logout-token")
     for a in ["issuer", "ca", "client-id", "body"]:
         lt.add_argument("--" + a, required=True)
@@ -112,6 +116,8 @@ def main():
         return logout_token(a)
     if a.cmd == "iua":
         return iua(a)
+    if a.cmd == "public":
+        return public(a)
     given = [m for m in MTLS if getattr(a, m.replace("-", "_"))]
     if given and len(given) != len(MTLS):
         p.error("give all of --" + ", --".join(MTLS) + " or none")
@@ -451,6 +457,41 @@ def iua(a):
     ui = c.get(conf["userinfo_endpoint"])
     expect(ui.status_code == 200, f"userinfo: {ui.status_code} {ui.text}")
     seen["userinfo"] = ui.json()
+    seen["ok"] = True
+    print(json.dumps(seen, indent=1, default=str, ensure_ascii=False))
+
+
+def public(a):
+    """A native app as a public client (RFC 8252, issue #30 item 2): authlib with token_endpoint_auth_method
+    "none", a loopback redirect URI with the port the app happened to get (registered without one), PKCE S256;
+    then refresh rotation and reuse, introspection (refused: no credentials), revocation (allowed)."""
+    os.environ["REQUESTS_CA_BUNDLE"] = a.ca
+    os.environ.pop("CURL_CA_BUNDLE", None)
+    conf, jwks, keyset = discover(a)
+    seen["token_methods"] = conf["token_endpoint_auth_methods_supported"]
+    seen["introspection_methods"] = conf["introspection_endpoint_auth_methods_supported"]
+    c = OAuth2Session(a.client_id, scope="openid", redirect_uri=a.redirect_uri,
+                      token_endpoint_auth_method="none", code_challenge_method="S256")
+    c.verify = a.ca
+    browser = requests.Session()
+    browser.verify = a.ca
+    loc, q, nonce, verifier = login_and_authorize(a, conf, browser, c)
+    expect("code" in q, f"no code in the redirect: {q}")
+    tokens = c.fetch_token(conf["token_endpoint"], grant_type="authorization_code", code=q["code"], code_verifier=verifier)
+    seen["id_token"] = dict(id_token_claims(a, keyset, tokens, a.client_id, nonce, a.id_token_alg))
+    seen["expires_in"] = tokens["expires_in"]
+    new = c.refresh_token(conf["token_endpoint"], refresh_token=tokens["refresh_token"])
+    expect(new["refresh_token"] != tokens["refresh_token"], "the refresh token was not rotated")
+    r = requests.post(conf["token_endpoint"], data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+                                                     "client_id": a.client_id})
+    seen["reused_refresh"] = {"status": r.status_code, **r.json()}
+    r = requests.post(conf["introspection_endpoint"], data={"token": new["access_token"], "client_id": a.client_id})
+    seen["introspect"] = {"status": r.status_code, **r.json()}
+    r = requests.post(conf["token_endpoint"], data={"grant_type": "refresh_token", "refresh_token": new["refresh_token"],
+                                                     "client_id": a.client_id, "client_secret": "made-up"})
+    seen["with_a_secret"] = {"status": r.status_code, **r.json()}
+    r = c.revoke_token(conf["revocation_endpoint"], token=new["refresh_token"], token_type_hint="refresh_token")
+    seen["revoke"] = r.status_code
     seen["ok"] = True
     print(json.dumps(seen, indent=1, default=str, ensure_ascii=False))
 

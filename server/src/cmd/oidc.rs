@@ -13,9 +13,9 @@ use std::process::ExitCode;
 /// `hcpki oidc …`.
 #[derive(Debug, Subcommand)]
 pub enum OidcCommand {
-    /// Relying parties.
+    /// Relying parties (boxed: a registration's flags are far larger than the other commands).
     #[command(subcommand)]
-    Client(ClientCommand),
+    Client(Box<ClientCommand>),
     /// Make a new generation of token signing keys; the old one stays in the JWKS until its tokens have
     /// expired. Running servers pick it up within `[oidc] check_every`, without a restart.
     RotateKey,
@@ -62,6 +62,10 @@ pub enum ClientCommand {
         /// its plain ones (client metadata `require_pushed_authorization_requests`; FAPI 2.0).
         #[arg(long)]
         require_par: bool,
+        /// A client this client may exchange a user's access token for a token to (RFC 8693 token exchange;
+        /// repeatable; none: it may not exchange).
+        #[arg(long = "token-exchange-audience")]
+        token_exchange_audiences: Vec<String>,
     },
     /// Give a client registered with a secret a new one, printed once; the old one keeps working for the
     /// overlap, so the service can switch without an outage.
@@ -81,7 +85,7 @@ pub enum ClientCommand {
 /// Run one command.
 pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Result<ExitCode> {
     let command = match command {
-        OidcCommand::Client(c) => c,
+        OidcCommand::Client(c) => *c,
         OidcCommand::RotateKey => bail!("internal: rotate-key needs the CA (see cmd.rs)"),
     };
     match command {
@@ -97,6 +101,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
             id_token_signed_response_alg,
             userinfo_signed_response_alg,
             require_par,
+            token_exchange_audiences,
         } => {
             let jwks = match &jwks_file {
                 Some(path) => {
@@ -123,6 +128,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
                 id_token_signed_response_alg,
                 userinfo_signed_response_alg,
                 require_pushed_authorization_requests: require_par,
+                token_exchange_audiences,
             };
             let secrets = loaded.config.oidc.secrets_allowed();
             let now = hcpki_ca::time::now_unix_ms();

@@ -430,6 +430,9 @@ pub struct OidcClientBody {
     /// Authorization requests only through PAR (RFC 9126 §6); false when absent, as the RFC says.
     #[serde(default)]
     require_pushed_authorization_requests: bool,
+    /// The clients it may exchange tokens to (RFC 8693, D96).
+    #[serde(default)]
+    token_exchange_audiences: Vec<String>,
 }
 
 /// `POST /api/v1/oidc-clients` (operators): register a relying party, checked and audited (`oidc.client.add`)
@@ -455,6 +458,7 @@ pub async fn add_oidc_client(State(state): State<AppState>, caller: Caller, body
         id_token_signed_response_alg: b.id_token_signed_response_alg,
         userinfo_signed_response_alg: b.userinfo_signed_response_alg,
         require_pushed_authorization_requests: b.require_pushed_authorization_requests,
+        token_exchange_audiences: b.token_exchange_audiences,
     };
     let secrets_allowed = state.portal.as_ref().is_none_or(|p| p.oidc.clients.secrets_allowed());
     match registration::register(

@@ -234,7 +234,28 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         audit_decision(provider, &actor, &client.id, Outcome::Denied, detail).await;
         return Err(back.error("access_denied", &reason));
     };
-    let decision = policy::decide(&session.subject, facility.as_ref(), service);
+    // The service's rule on clients (issue #30): a public client, or a secret one, where the service wants more.
+    if !client.config.auth.admitted_by(service.clients) {
+        let reason = format!(
+            "service {} admits clients = \"{}\" only, and client {} authenticates with {}",
+            service.id,
+            service.clients.as_str(),
+            client.id,
+            client.config.auth.as_str()
+        );
+        let detail = json!({ "client": client.id, "service": service.id, "decision": format!("denied: {reason}") });
+        audit_decision(provider, &actor, &client.id, Outcome::Denied, detail).await;
+        return Err(back.error("unauthorized_client", &reason));
+    }
+    // A staff member acting for a physician (D95): the physician is the principal the policy decides on.
+    let acting = match crate::delegation::acting::find(ctx, &session, &service.id, &client.id, now).await {
+        Ok(acting) => acting,
+        Err(crate::delegation::acting::FindError::Refused(why)) => {
+            return Err(back.error("access_denied", &why.to_string()));
+        }
+        Err(crate::delegation::acting::FindError::Store(e)) => return Err(AuthorizeAnswer::failed(e)),
+    };
+    let decision = policy::decide(acting.as_ref().map_or(&session.subject, |a| &a.subject), facility.as_ref(), service);
     let detail = json!({ "client": client.id, "service": service.id, "decision": decision.to_string(),
         "facility": facility.as_ref().map(|f| f.id.to_string()) });
     let claims = match decision {
@@ -317,18 +338,24 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
     audit_decision(provider, &actor, &client.id, Outcome::Ok, detail).await;
     let level = session.subject.assurance(facility.as_ref());
     // A card key linked to its form before trust-anchor binding keeps the `sub` relying parties knew.
-    let linked = store.person_key_linked(&session.person_key).await.map_err(AuthorizeAnswer::failed)?;
+    // Acting for a physician (D95): the physician is the principal (`sub`, the IUA subject), the staff member `act`.
+    let principal = acting.as_ref().map_or(session.person_key.as_str(), |a| a.principal_key());
+    let subject = acting.as_ref().map_or(&session.subject, |a| &a.subject);
+    let linked = store.person_key_linked(principal).await.map_err(AuthorizeAnswer::failed)?;
     let mut service_claims = super::service_claims(&claims);
     if service.claims.contains(&policy::Claim::IheIua) {
         let home = provider.home_community_id.as_ref();
-        let iua = super::iua::claims(&session.subject, facility.as_ref(), &session.person_key, purpose, home);
+        let iua = super::iua::claims(subject, facility.as_ref(), principal, purpose, home);
         if let Some(map) = service_claims.as_object_mut() {
             map.insert("extensions".into(), json!({ "ihe_iua": iua }));
         }
     }
     let data = GrantData {
-        sub: ctx.secret.pairwise_sub(&client.sector(), linked.as_deref().unwrap_or(&session.person_key)),
-        claims: service_claims,
+        sub: ctx.secret.pairwise_sub(&client.sector(), linked.as_deref().unwrap_or(principal)),
+        claims: match &acting {
+            Some(a) => a.claims(service_claims, ctx.secret.pairwise_sub(&client.sector(), &a.delegate_key)),
+            None => service_claims,
+        },
         acr: level.acr().to_owned(),
         amr: json!(session.subject.amr()),
         auth_time: session.auth_time,

@@ -15,6 +15,10 @@ use serde_json::Value;
 pub struct AccessClaims<'a> {
     /// How strong the login was.
     pub acr: &'a str,
+    /// Who acts for `sub` (RFC 8693 §4.1): a delegate acting for a physician (D95) or a service calling another
+    /// on the user's behalf (token exchange, D96), the latest actor outermost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub act: Option<&'a serde_json::Value>,
     /// The client: the only resource server of its own tokens.
     pub aud: &'a str,
     /// When the user logged in.
@@ -64,6 +68,18 @@ pub struct Confirmation {
     /// base64url SHA-256 of the client certificate's DER.
     #[serde(rename = "x5t#S256", skip_serializing_if = "Option::is_none")]
     pub x5t_s256: Option<String>,
+}
+
+impl Confirmation {
+    /// The binding to a client certificate (DER).
+    pub fn certificate(der: &[u8]) -> Self {
+        Self { jkt: None, x5t_s256: Some(super::jws::sha256_b64(der)) }
+    }
+
+    /// The binding to a DPoP key, by its RFC 7638 thumbprint.
+    pub fn dpop(jkt: &str) -> Self {
+        Self { jkt: Some(jkt.to_owned()), x5t_s256: None }
+    }
 }
 
 /// An ID token's claims (OIDC Core §2) and the service's claims from the policy.
@@ -149,6 +165,7 @@ mod tests {
     fn access(cnf: Option<Confirmation>) -> AccessClaims<'static> {
         AccessClaims {
             acr: "urn:hcpki:acr:card",
+            act: None,
             aud: "rp",
             auth_time: 10,
             break_glass: None,

@@ -42,6 +42,9 @@ pub enum AuthMethod {
     ClientSecretBasic,
     /// A secret hcpki made, sent as the form's `client_secret`.
     ClientSecretPost,
+    /// A public client (RFC 8252 native app, browser app): no credentials; PKCE, which `/authorize` requires of
+    /// every client, is what ties the code to it.
+    None,
 }
 
 impl AuthMethod {
@@ -53,16 +56,18 @@ impl AuthMethod {
             Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
+            Self::None => "none",
         }
     }
 
     /// Every method, key-based first.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::PrivateKeyJwt,
         Self::TlsClientAuth,
         Self::SelfSignedTlsClientAuth,
         Self::ClientSecretBasic,
         Self::ClientSecretPost,
+        Self::None,
     ];
 
     /// Parse a registered name.
@@ -73,6 +78,21 @@ impl AuthMethod {
     /// Whether the client proves a private key (an assertion or a TLS certificate) rather than a shared secret.
     pub fn is_key_based(self) -> bool {
         matches!(self, Self::PrivateKeyJwt | Self::TlsClientAuth | Self::SelfSignedTlsClientAuth)
+    }
+
+    /// Whether the method is a client secret.
+    pub fn is_secret(self) -> bool {
+        matches!(self, Self::ClientSecretBasic | Self::ClientSecretPost)
+    }
+
+    /// Whether a service's `clients` rule admits clients authenticating this way.
+    pub fn admitted_by(self, rule: crate::policy::ClientRule) -> bool {
+        use crate::policy::ClientRule;
+        match rule {
+            ClientRule::KeyBased => self.is_key_based(),
+            ClientRule::Confidential => self != Self::None,
+            ClientRule::Any => true,
+        }
     }
 }
 
@@ -116,6 +136,10 @@ pub struct ClientConfig {
     /// registration that does not require PAR reads the same to a server that predates the setting.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_pushed_authorization_requests: bool,
+    /// The clients whose audience this client may exchange a user's access token for (RFC 8693, D96). Omitted
+    /// when empty, so registrations made before it read as "may not exchange".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_exchange_audiences: Vec<String>,
 }
 
 /// Who requires a client's authorization requests to be pushed ([`Client::must_push`]).
@@ -164,6 +188,7 @@ impl Client {
                 id_token_signed_response_alg: jws::SigningAlg::default(),
                 userinfo_signed_response_alg: None,
                 require_pushed_authorization_requests: false,
+                token_exchange_audiences: Vec::new(),
             },
         }
     }
@@ -190,7 +215,7 @@ impl Client {
     /// loopback names the certificate carries by default).
     pub fn accepts_redirect(&self, uri: &str, console_callback: Option<&str>) -> bool {
         if self.id != CONSOLE_CLIENT_ID {
-            return self.config.redirect_uris.iter().any(|u| u == uri);
+            return self.config.redirect_uris.iter().any(|u| u == uri || loopback_any_port(u, uri));
         }
         console_callback == Some(uri)
     }
@@ -434,6 +459,8 @@ pub async fn verify(clients: &Registry, presented: &Presented<'_>) -> Result<Ver
             check_secret(clients, &client, sent.post_secret.as_deref(), presented.now)?;
             None
         }
+        // A public client sends its client_id and nothing else: a credential it could not keep would prove nothing.
+        (AuthMethod::None, None, _) if basic.is_none() && sent.post_secret.is_none() => None,
         (method, _, _) => {
             return Err(OAuthError::invalid_client(format!(
                 "this client authenticates with {} (on the mTLS endpoints for certificate methods)",
@@ -442,6 +469,27 @@ pub async fn verify(clients: &Registry, presented: &Presented<'_>) -> Result<Ver
         }
     };
     Ok(Verified { client, once })
+}
+
+/// RFC 8252 §7.3: a native app's loopback redirect URI registered without a port (`http://127.0.0.1/cb`,
+/// `http://[::1]/cb`) matches the same URI with any port, since the app listens on whatever port the system
+/// gives it. Everything else must be the same; `localhost` is not a loopback IP literal (§8.3) and gets no
+/// such match.
+fn loopback_any_port(registered: &str, presented: &str) -> bool {
+    for host in ["http://127.0.0.1", "http://[::1]"] {
+        let (Some(reg_path), Some(rest)) = (registered.strip_prefix(host), presented.strip_prefix(host)) else {
+            continue;
+        };
+        if !reg_path.starts_with('/') {
+            return false;
+        }
+        let Some(after_colon) = rest.strip_prefix(':') else { return false };
+        let digits = after_colon.bytes().take_while(u8::is_ascii_digit).count();
+        let port_ok = (1..=5).contains(&digits)
+            && after_colon.get(..digits).and_then(|p| p.parse::<u16>().ok()).is_some_and(|p| p != 0);
+        return port_ok && after_colon.get(digits..) == Some(reg_path);
+    }
+    false
 }
 
 /// `client_secret_basic` / `client_secret_post`: secrets allowed here, and the secret one of the client's.
@@ -604,6 +652,45 @@ mod tests {
         let config: ClientConfig = serde_json::from_str(old).unwrap();
         assert!(!config.require_pushed_authorization_requests);
         assert!(!serde_json::to_string(&config).unwrap().contains("require_pushed"), "false is omitted");
+    }
+
+    #[test]
+    fn a_loopback_redirect_registered_without_a_port_takes_any_port_and_nothing_else() {
+        let mut app = Client::console();
+        app.id = "emr-desktop".into();
+        app.config.redirect_uris = vec!["http://127.0.0.1/cb".into(), "http://[::1]/cb".into()];
+        for ok in ["http://127.0.0.1/cb", "http://127.0.0.1:51234/cb", "http://[::1]:8080/cb", "http://127.0.0.1:1/cb"]
+        {
+            assert!(app.accepts_redirect(ok, None), "{ok}");
+        }
+        for bad in [
+            "http://127.0.0.1:51234/cb2",
+            "http://127.0.0.1:51234/cb?x=1",
+            "http://127.0.0.1:0/cb",
+            "http://127.0.0.1:123456/cb",
+            "http://127.0.0.1:/cb",
+            "http://127.0.0.1:80@evil.example/cb",
+            "http://127.0.0.10:8080/cb",
+            "http://localhost:8080/cb",
+            "https://127.0.0.1:8080/cb",
+        ] {
+            assert!(!app.accepts_redirect(bad, None), "{bad}");
+        }
+        // A loopback URI registered with a port is exact, as every other URI.
+        app.config.redirect_uris = vec!["http://127.0.0.1:9000/cb".into()];
+        assert!(!app.accepts_redirect("http://127.0.0.1:9001/cb", None));
+    }
+
+    #[test]
+    fn a_services_client_rule_admits_methods_by_strength() {
+        use crate::policy::ClientRule;
+        for m in AuthMethod::ALL {
+            assert!(m.admitted_by(ClientRule::Any), "{m:?}");
+            assert_eq!(m.admitted_by(ClientRule::Confidential), m != AuthMethod::None, "{m:?}");
+            assert_eq!(m.admitted_by(ClientRule::KeyBased), m.is_key_based(), "{m:?}");
+            assert_eq!(AuthMethod::from_name(m.as_str()), Some(m));
+        }
+        assert!(!AuthMethod::None.is_secret() && !AuthMethod::None.is_key_based());
     }
 
     #[test]

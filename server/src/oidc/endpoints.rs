@@ -19,12 +19,13 @@ pub fn discovery(p: &Provider) -> Value {
     // The algorithms `jws::Jws::parse` accepts for client assertions (private_key_jwt), at every endpoint that
     // takes them: RFC 8414 §2 requires the list for each endpoint whose methods include private_key_jwt.
     let assertion_algs = ["ES256", "RS256", "PS256"];
-    // Key-based methods always; the secret ones only where this provider accepts secrets (issue #30).
-    let methods: Vec<&str> = super::client::AuthMethod::ALL
-        .iter()
-        .filter(|m| m.is_key_based() || p.clients.secrets_allowed())
-        .map(|m| m.as_str())
-        .collect();
+    // Key-based methods always; the secret ones only where this provider accepts secrets; `none` (public
+    // clients) at the token and revocation endpoints, never at introspection (issue #30).
+    let accepted = |m: &&super::client::AuthMethod| !m.is_secret() || p.clients.secrets_allowed();
+    let all = super::client::AuthMethod::ALL;
+    let methods: Vec<&str> = all.iter().filter(accepted).map(|m| m.as_str()).collect();
+    let introspection: Vec<&str> =
+        all.iter().filter(accepted).filter(|m| **m != super::client::AuthMethod::None).map(|m| m.as_str()).collect();
     let mut doc = json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/authorize"),
@@ -39,7 +40,7 @@ pub fn discovery(p: &Provider) -> Value {
         "end_session_endpoint": format!("{iss}/logout"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", crate::delegation::exchange::GRANT_TYPE],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": algs,
         "userinfo_signing_alg_values_supported": algs,
@@ -50,7 +51,7 @@ pub fn discovery(p: &Provider) -> Value {
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": methods,
         "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
-        "introspection_endpoint_auth_methods_supported": methods,
+        "introspection_endpoint_auth_methods_supported": introspection,
         "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "revocation_endpoint_auth_methods_supported": methods,
         "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
@@ -382,6 +383,11 @@ impl<'a> TokenQuery<'a> {
             now,
         };
         let client = match client::authenticate(&provider.clients, &presented).await {
+            // RFC 7662 §2.1 asks introspection callers to authenticate: a public client has no credentials.
+            Ok(c) if path == "/introspect" && c.config.auth == client::AuthMethod::None => {
+                let e = OAuthError::invalid_client("a public client cannot introspect tokens: it has no credentials");
+                return Err(super::refused::client(ctx.refusals, path, &self.credentials, e).await);
+            }
             Ok(c) => c,
             Err(e) => return Err(super::refused::client(ctx.refusals, path, &self.credentials, e).await),
         };

@@ -37,6 +37,9 @@ pub struct Registration {
     pub userinfo_signed_response_alg: Option<SigningAlg>,
     /// Authorization requests only through PAR (RFC 9126 §6).
     pub require_pushed_authorization_requests: bool,
+    /// The clients this client may exchange a user's access token for a token to (RFC 8693, D96); none: it
+    /// may not exchange.
+    pub token_exchange_audiences: Vec<String>,
 }
 
 /// Why a registration or removal was refused. The text says what to do.
@@ -52,7 +55,7 @@ pub enum RegistrationError {
     /// Not one of the client authentication methods.
     #[error(
         "unknown auth {0:?}: use private_key_jwt, tls_client_auth or self_signed_tls_client_auth (or, for a client \
-         that cannot hold a key, client_secret_basic or client_secret_post)"
+         that cannot hold a key, client_secret_basic or client_secret_post; for a native or browser app, none)"
     )]
     UnknownAuth(String),
     /// A secret for a client whose authorization requests must be pushed (FAPI 2.0 allows keys only).
@@ -61,6 +64,19 @@ pub enum RegistrationError {
          TLS method, not a client secret"
     )]
     SecretWithPar,
+    /// The service's `clients` rule does not admit the method.
+    #[error(
+        "service {service} admits clients = \"{rule}\" only, and {auth} is not one: register the client with a key \
+         (private_key_jwt), or change the service's rule if the operator means it"
+    )]
+    ServiceRefusesMethod {
+        /// The service.
+        service: String,
+        /// Its rule.
+        rule: &'static str,
+        /// The method asked for.
+        auth: &'static str,
+    },
     /// Secrets are forbidden on this deployment.
     #[error(
         "this deployment accepts no client secrets ([oidc] client_secrets = false): register the client with a key"
@@ -148,10 +164,17 @@ pub async fn register(
     if secret.is_some() && !secrets_allowed {
         return Err(RegistrationError::SecretsForbidden);
     }
-    if let Some(services) = services
-        && services.get(&config.service).is_none()
-    {
-        return Err(RegistrationError::UnknownService(config.service));
+    if let Some(services) = services {
+        let Some(service) = services.get(&config.service) else {
+            return Err(RegistrationError::UnknownService(config.service));
+        };
+        if !config.auth.admitted_by(service.clients) {
+            return Err(RegistrationError::ServiceRefusesMethod {
+                service: service.id.clone(),
+                rule: service.clients.as_str(),
+                auth: config.auth.as_str(),
+            });
+        }
     }
     if store.oidc_client(&r.id).await?.is_some() {
         return Err(RegistrationError::Exists(r.id));
@@ -178,7 +201,7 @@ pub async fn rotate_secret(
     let record = store.oidc_client(id).await?.ok_or_else(|| RegistrationError::Unknown(id.to_owned()))?;
     let mut config: ClientConfig = serde_json::from_str(&record.data)
         .map_err(|e| RegistrationError::Damaged { id: id.to_owned(), why: e.to_string() })?;
-    if config.auth.is_key_based() {
+    if !config.auth.is_secret() {
         return Err(RegistrationError::NoSecret(id.to_owned(), config.auth.as_str()));
     }
     let new = client_secret::generate(now)?;
@@ -245,7 +268,7 @@ fn checked(r: Registration, now: i64) -> Result<(ClientConfig, Option<String>), 
             return Err(RegistrationError::MissingJwks(auth.as_str()));
         }
         AuthMethod::TlsClientAuth if r.tls_subject.is_none() => return Err(RegistrationError::MissingTlsSubject),
-        _ if !auth.is_key_based() && r.require_pushed_authorization_requests => {
+        _ if auth.is_secret() && r.require_pushed_authorization_requests => {
             return Err(RegistrationError::SecretWithPar);
         }
         _ => {}
@@ -261,7 +284,7 @@ fn checked(r: Registration, now: i64) -> Result<(ClientConfig, Option<String>), 
     {
         return Err(RegistrationError::BadBackchannelUri(uri.clone()));
     }
-    let secret = if auth.is_key_based() { None } else { Some(client_secret::generate(now)?) };
+    let secret = if auth.is_secret() { Some(client_secret::generate(now)?) } else { None };
     let config = ClientConfig {
         redirect_uris: r.redirect_uris,
         auth,
@@ -274,6 +297,7 @@ fn checked(r: Registration, now: i64) -> Result<(ClientConfig, Option<String>), 
         id_token_signed_response_alg: r.id_token_signed_response_alg,
         userinfo_signed_response_alg: r.userinfo_signed_response_alg,
         require_pushed_authorization_requests: r.require_pushed_authorization_requests,
+        token_exchange_audiences: r.token_exchange_audiences,
     };
     Ok((config, secret.map(|s| s.secret)))
 }
@@ -307,6 +331,7 @@ mod tests {
             id_token_signed_response_alg: SigningAlg::default(),
             userinfo_signed_response_alg: None,
             require_pushed_authorization_requests: false,
+            token_exchange_audiences: Vec::new(),
         }
     }
 
@@ -336,6 +361,17 @@ mod tests {
         assert!(refused(|r| r.post_logout_redirect_uris = vec!["https://emr.example/#x".into()]).contains("fragment"));
         assert!(refused(|r| r.backchannel_logout_uri = Some("ftp://emr.example/bcl".into())).contains("back-channel"));
         assert!(signing_alg("HS256").is_err() && signing_alg("none").is_err() && signing_alg("PS256").is_ok());
+    }
+
+    #[test]
+    fn a_public_client_gets_no_secret_and_keeps_no_keys() {
+        let mut r = registration();
+        r.auth = "none".into();
+        r.jwks = None;
+        r.redirect_uris = vec!["http://127.0.0.1/cb".into()];
+        let (config, secret) = checked(r, 100).unwrap();
+        assert!(secret.is_none() && config.secrets.is_empty());
+        assert_eq!(config.auth, AuthMethod::None);
     }
 
     #[test]

@@ -225,8 +225,8 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
     };
     // Bound to the DPoP key, or to the certificate of an mTLS call; never both ([`dpop_proof`] refuses both).
     let cnf = match (&proof, call.certificate) {
-        (Some(Proof { jkt, .. }), _) => Some(Confirmation { jkt: Some(jkt.clone()), x5t_s256: None }),
-        (None, Some(c)) => Some(Confirmation { jkt: None, x5t_s256: Some(super::jws::sha256_b64(c)) }),
+        (Some(Proof { jkt, .. }), _) => Some(Confirmation::dpop(jkt)),
+        (None, Some(c)) => Some(Confirmation::certificate(c)),
         (None, None) => None,
     };
     let token_type = if proof.is_some() { "DPoP" } else { "Bearer" };
@@ -234,7 +234,7 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
     let id_token = id_token(provider, &client, &data, Some(&access), now)?;
     Ok(Issued {
         access_token: access,
-        expires_in: provider.lifetimes.access_token,
+        expires_in: access_lifetime(provider, &client),
         id_token,
         refresh_token: refresh,
         scope: data.scope,
@@ -315,12 +315,13 @@ fn access_token(
     let extensions = super::iua::extensions(&data.claims, bppc);
     let claims = AccessClaims {
         acr: &data.acr,
+        act: data.claims.get("act"),
         aud: &client.id,
         auth_time: data.auth_time,
         break_glass: data.break_glass.as_ref().map(Into::into),
         client_id: &client.id,
         cnf,
-        exp: now + provider.lifetimes.access_token,
+        exp: now + access_lifetime(provider, client),
         gid: &grant.id,
         iat: now,
         iss: &provider.issuer,
@@ -332,6 +333,19 @@ fn access_token(
         consent,
     };
     provider.sign(client.config.id_token_signed_response_alg, "at+jwt", &claims)
+}
+
+/// Most seconds a public client's access token lives (issue #30: stricter lifetimes): it cannot be bound to a
+/// credential the client holds, so a stolen one is good for a short while only.
+pub const PUBLIC_CLIENT_ACCESS_SECS: i64 = 300;
+
+/// The access token lifetime for `client`: the configured one, at most [`PUBLIC_CLIENT_ACCESS_SECS`] for a public
+/// client.
+fn access_lifetime(provider: &Provider, client: &Client) -> i64 {
+    match client.config.auth {
+        super::client::AuthMethod::None => provider.lifetimes.access_token.min(PUBLIC_CLIENT_ACCESS_SECS),
+        _ => provider.lifetimes.access_token,
+    }
 }
 
 /// The ID token (OIDC Core §2), with `at_hash` when an access token goes with it.

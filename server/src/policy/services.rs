@@ -41,6 +41,8 @@ pub struct Service {
     pub purposes: BTreeSet<PurposeOfUse>,
     /// What the service is for, in a sentence: the portal's tile shows it under the name.
     pub description: Option<String>,
+    /// Which clients may sign people in to it, by how they authenticate (`clients`; issue #30).
+    pub clients: ClientRule,
     /// Where a login started by the portal begins at the service (OpenID Connect's `initiate_login_uri`,
     /// Core §4): the portal's tile links there with `iss`, and the service sends the browser back to
     /// `/authorize`, which answers at once within the SSO session. Without it the tile names the service only.
@@ -63,9 +65,37 @@ impl Service {
             allow_jpki: true,
             claims: Claim::ALL.into_iter().collect(),
             purposes: BTreeSet::from([PurposeOfUse::Treat]),
+            clients: ClientRule::Any,
             description: None,
             initiate_login_uri: None,
         }
+    }
+}
+
+/// Which clients a service admits, by how they authenticate at the token endpoint (`clients` in the services
+/// file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientRule {
+    /// `clients = "key"`: only clients that prove a private key (`private_key_jwt`, the TLS methods).
+    KeyBased,
+    /// `clients = "confidential"` (the default): keys or a client secret; no public client.
+    Confidential,
+    /// `clients = "any"`: public clients too (native and browser apps with PKCE and no credentials).
+    Any,
+}
+
+impl ClientRule {
+    /// The name in the services file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::KeyBased => "key",
+            Self::Confidential => "confidential",
+            Self::Any => "any",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::KeyBased, Self::Confidential, Self::Any].into_iter().find(|r| r.as_str() == text)
     }
 }
 
@@ -316,6 +346,16 @@ pub enum ServicesError {
         /// As written.
         purpose: String,
     },
+    /// `clients` is not one of the rules.
+    #[error(
+        "service {service:?}: clients = {rule:?} is unknown: use \"key\", \"confidential\" (the default) or \"any\""
+    )]
+    UnknownClientRule {
+        /// The service.
+        service: String,
+        /// What was written.
+        rule: String,
+    },
     /// `purposes = []`: no request could ever be accepted.
     #[error("service {0:?}: purposes is empty: leave it out (TREAT only) or list the purposes the service accepts")]
     NoPurposes(String),
@@ -365,6 +405,8 @@ struct RawService {
     claims: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     purposes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clients: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -433,6 +475,11 @@ impl RawService {
         if let Some(uri) = self.initiate_login_uri.as_deref().filter(|u| !launch_uri_ok(u)) {
             return Err(ServicesError::BadLaunchUri { service: id, uri: uri.to_owned() });
         }
+        let clients = match self.clients.as_deref() {
+            None => ClientRule::Confidential,
+            Some(text) => ClientRule::parse(text)
+                .ok_or_else(|| ServicesError::UnknownClientRule { service: id.clone(), rule: text.to_owned() })?,
+        };
         Ok(Service {
             id,
             name: self.name,
@@ -444,6 +491,7 @@ impl RawService {
             allow_jpki: self.allow_jpki,
             claims,
             purposes,
+            clients,
             description: self.description.filter(|d| !d.trim().is_empty()),
             initiate_login_uri: self.initiate_login_uri,
         })

@@ -124,7 +124,20 @@ pub fn prepare(
     let refusals = Arc::new(super::refusals::Refusals::start(store.clone(), clock.clone()));
     let time_stamps = Arc::new(crate::http::tsa_client::TimeStamps::from_config(loaded, clock.clone())?);
     let consent = Arc::new(loaded.config.consent.clone());
-    let state = PortalState { store, sessions, secret, services, oidc, cards, refusals, clock, time_stamps, consent };
+    let delegation_max_hours = cfg.delegation_max_hours.clamp(1, crate::delegation::rules::MAX_HOURS_CEILING);
+    let state = PortalState {
+        store,
+        sessions,
+        secret,
+        services,
+        oidc,
+        cards,
+        refusals,
+        clock,
+        time_stamps,
+        consent,
+        delegation_max_hours,
+    };
     Ok(Prepared { portal: (listener, portal_tls), mtls, state })
 }
 

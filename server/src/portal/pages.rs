@@ -6,6 +6,7 @@
 //! here.
 
 pub mod consent;
+pub mod delegation;
 mod home;
 mod layout;
 mod login;

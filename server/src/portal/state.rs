@@ -36,6 +36,8 @@ pub struct PortalState {
     pub time_stamps: Arc<dyn crate::signing_requests::SignatureTimeStamps>,
     /// Patients' consents: deadline, retention, the services' templates (`[consent]`, issue #28).
     pub consent: Arc<crate::consent::settings::ConsentSettings>,
+    /// `[portal] delegation_max_hours`: the longest delegation a physician may make (D95).
+    pub delegation_max_hours: u32,
 }
 
 impl PortalState {

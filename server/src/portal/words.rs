@@ -49,6 +49,7 @@ messages! {
     NoServices => "この PC とログイン方法で開けるサービスはありません。", "No service opens with this PC and this sign-in.";
     NotHere => "ここでは利用できないサービス", "Services you cannot open here";
     Sessions => "ログイン中のセッション", "Your sessions";
+    Delegations => "代理の設定", "Delegation";
     NoLaunch => "サービスの画面から開いてください(ログイン済みのため、カードの操作は要りません)。",
         "Open it from the service's own page (you are signed in: no card needed).";
     SignOut => "ログアウト", "Sign out";

@@ -2135,3 +2135,4 @@ async fn signing_requests_end_once_and_are_swept_a_day_after_their_deadline(db: 
 
 /// Consents and identity links (issue #28): a file of their own.
 mod consents;
+mod delegations;

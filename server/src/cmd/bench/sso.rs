@@ -249,6 +249,7 @@ impl RelyingParty {
             id_token_signed_response_alg: SigningAlg::Es256,
             userinfo_signed_response_alg: None,
             require_pushed_authorization_requests: false,
+            token_exchange_audiences: Vec::new(),
         };
         registration::register(store, Some(&services), registration, false, actor, hcpki_ca::time::now_unix_ms())
             .await?;

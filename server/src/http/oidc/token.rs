@@ -18,6 +18,18 @@ pub async fn token(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, OAuthError> {
+    // RFC 8693 token exchange (D96): its own core, its own answer (no refresh or ID token).
+    if form.get("grant_type").map(String::as_str) == Some(crate::delegation::exchange::GRANT_TYPE) {
+        let now = state.clock.now_unix();
+        let credentials =
+            crate::oidc::client::ClientCredentials::from_form(&form).with_authorization(super::authorization(&headers));
+        let exchanged =
+            crate::delegation::exchange::token_exchange(context(&state), credentials, &form, certificate(&tls), now)
+                .await?;
+        let mut response = Json(exchanged.body()).into_response();
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Ok(response);
+    }
     let mut call = TokenCall::parse(&form, certificate(&tls));
     call.credentials = call.credentials.with_authorization(super::authorization(&headers));
     call.dpop = super::dpop_proof(&headers);

@@ -83,6 +83,7 @@ pub fn home(lang: Lang, page: &HomePage<'_>) -> Response {
                 a href=(super::patient_desk::IDENTIFY_PATH) { (if lang == Lang::Ja { "再来の患者さんの確認" } else { "Identify a returning patient" }) }
             }
             a href="/sessions" { (t(M::Sessions)) }
+            a href="/delegations" { (t(M::Delegations)) }
             (sign_out_form(page.csrf, t(M::SignOut)))
         }
     };

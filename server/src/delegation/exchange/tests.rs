@@ -1,0 +1,81 @@
+//! The pure checks of a token exchange: the form, the subject token's claims, the caller's audiences, the
+//! lifetime, and the `act` chain.
+
+use super::*;
+use crate::delegation::act::DelegationClaim;
+
+const NOW: i64 = 1_800_000_000;
+
+fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+#[test]
+fn the_form_names_one_access_token_and_one_service() {
+    let ok = form(&[("subject_token", "t"), ("subject_token_type", ACCESS_TOKEN_TYPE), ("audience", "emr")]);
+    assert_eq!(parse(&ok), Ok(ExchangeRequest { subject_token: "t".into(), target: "emr".into() }));
+    let with = |more: &[(&str, &str)]| {
+        let mut f = ok.clone();
+        f.extend(form(more));
+        parse(&f)
+    };
+    assert_eq!(with(&[("resource", "emr")]).unwrap().target, "emr");
+    assert_eq!(with(&[("resource", "lab")]), Err(ExchangeError::TwoTargets));
+    assert_eq!(with(&[("actor_token", "x")]), Err(ExchangeError::ActorToken));
+    assert!(matches!(
+        with(&[("requested_token_type", "urn:ietf:params:oauth:token-type:id_token")]),
+        Err(ExchangeError::RequestedTokenType(_))
+    ));
+    assert!(matches!(
+        with(&[("subject_token_type", "urn:ietf:params:oauth:token-type:jwt")]),
+        Err(ExchangeError::SubjectTokenType(_))
+    ));
+    assert_eq!(
+        parse(&form(&[("subject_token", "t"), ("subject_token_type", ACCESS_TOKEN_TYPE)])),
+        Err(ExchangeError::NoTarget)
+    );
+    assert_eq!(parse(&form(&[("audience", "emr")])), Err(ExchangeError::NoSubjectToken));
+    // Each maps to its RFC 8693 / RFC 6749 error.
+    assert_eq!(ExchangeError::NoTarget.oauth().error, "invalid_target");
+    assert_eq!(ExchangeError::NotAllowed.oauth().error, "unauthorized_client");
+    assert_eq!(ExchangeError::SubjectToken("x").oauth().error, "invalid_request");
+}
+
+#[test]
+fn only_a_live_access_token_issued_to_the_caller_is_exchanged() {
+    let claims = json!({ "iss": "https://idp", "aud": "portal-app", "exp": NOW + 60, "gid": "g", "scope": "openid",
+        "acr": "a", "auth_time": 1, "sub": "s" });
+    let got = subject(Some("at+jwt"), &claims, "https://idp", "portal-app", NOW).unwrap();
+    assert_eq!((got.gid.as_str(), got.exp, got.act), ("g", NOW + 60, None));
+    let refused = |typ: Option<&str>, claims: &Value, caller: &str, now: i64| {
+        subject(typ, claims, "https://idp", caller, now).unwrap_err()
+    };
+    assert!(matches!(refused(Some("JWT"), &claims, "portal-app", NOW), ExchangeError::SubjectToken(_)));
+    assert!(
+        matches!(refused(Some("at+jwt"), &claims, "other", NOW), ExchangeError::SubjectToken(w) if w.contains("for another client"))
+    );
+    assert!(
+        matches!(refused(Some("at+jwt"), &claims, "portal-app", NOW + 60), ExchangeError::SubjectToken(w) if w.contains("expired"))
+    );
+}
+
+#[test]
+fn only_registered_audiences_and_never_beyond_the_subject_token() {
+    assert_eq!(allowed(&[], "emr"), Err(ExchangeError::NotAllowed));
+    assert_eq!(allowed(&["lab".into()], "emr"), Err(ExchangeError::Audience("emr".into())));
+    assert_eq!(allowed(&["lab".into(), "emr".into()], "emr"), Ok(()));
+    assert_eq!(expiry(NOW, 300, NOW + 1000), NOW + EXCHANGED_SECS);
+    assert_eq!(expiry(NOW, 60, NOW + 1000), NOW + 60);
+    assert_eq!(expiry(NOW, 300, NOW + 30), NOW + 30);
+}
+
+#[test]
+fn the_chain_keeps_the_delegate_under_the_target_services_subject() {
+    let delegate = Act::delegate("caller-side".into(), "Clerk".into(), DelegationClaim { id: "d1".into(), exp: 9 });
+    let earlier = Act::service("portal-app", Some(delegate));
+    let chain = Act::service("emr", Some(re_sector(earlier, "target-side")));
+    assert_eq!(chain.depth(), 3);
+    assert_eq!(innermost_delegation(&chain), Some("d1"));
+    let inner = chain.act.as_ref().and_then(|a| a.act.as_ref()).unwrap();
+    assert_eq!((inner.sub.as_deref(), chain.client_id.as_deref()), (Some("target-side"), Some("emr")));
+}

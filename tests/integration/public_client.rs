@@ -1,0 +1,135 @@
+//! Issue #30 item 2: a native app as a **public client** (RFC 8252). The operator registers it with `--auth none`
+//! and a loopback redirect URI without a port, for a service whose rule admits public clients
+//! (`clients = "any"`); authlib, as the app, signs a password + TOTP user in with PKCE S256 and a redirect on
+//! the port it happened to get, reads and validates the ID token, rotates its refresh token (the old one
+//! presented again is refused and ends the grant), is refused introspection (it has no credentials), sends a
+//! secret it does not have (refused), and revokes its token. Around it: a public client for a service that
+//! admits confidential clients only is refused at registration, and one whose service's rule is tightened
+//! afterwards is refused at `/authorize` (`unauthorized_client`, audited); its access tokens live at most five
+//! minutes.
+
+use crate::harness::{Backend, describe, free_port, repo_root};
+use crate::oidc::{PASSWORD, Portal, enc, tools, totp};
+use serde_json::Value;
+use std::process::Command;
+
+on_both_backends!(a_native_app_signs_in_as_a_public_client_with_pkce_and_a_loopback_redirect);
+
+const APP_SERVICE: &str = r#"version = 1
+[[service]]
+id = "desktop-emr"
+name = "Desktop EMR"
+roles = []
+facility_kinds = ["*"]
+min_assurance = "password-totp"
+claims = ["name", "acr"]
+clients = "any"
+"#;
+
+fn a_native_app_signs_in_as_a_public_client_with_pkce_and_a_loopback_redirect(b: Backend) {
+    // The app's service and the app, registered before the server starts (a running server would take them
+    // within services_refresh_secs).
+    let p = Portal::start_with(b, "access_token_secs = 900\nservices_refresh_secs = 1\n", |h| {
+        let services = h.path("app-service.toml");
+        std::fs::write(&services, APP_SERVICE).unwrap();
+        h.ok(&["service", "add", services.to_str().unwrap()]);
+        let out = h.ok(&[
+            "oidc",
+            "client",
+            "add",
+            "--id",
+            "desktop-emr",
+            "--redirect-uri",
+            "http://127.0.0.1/cb",
+            "--auth",
+            "none",
+            "--service",
+            "desktop-emr",
+        ]);
+        assert!(!out.contains("client_secret"), "a public client gets no secret: {out}");
+    });
+    // A public client where the service admits confidential clients only: refused, nothing registered.
+    let refused = p.h.fails(&[
+        "oidc",
+        "client",
+        "add",
+        "--id",
+        "wiki-app",
+        "--redirect-uri",
+        "http://127.0.0.1/cb",
+        "--auth",
+        "none",
+        "--service",
+        "wiki",
+    ]);
+    assert!(refused.contains("clients = \"confidential\""), "{refused}");
+    let services = p.h.path("app-service.toml");
+
+    // The app listens on whatever loopback port it got.
+    let redirect = format!("http://127.0.0.1:{}/cb", free_port());
+    let run = || {
+        let out = Command::new(tools().join("bin/python"))
+            .arg(repo_root().join("tests/peers/oidc_rp.py"))
+            .args(["public", "--issuer", &p.issuer, "--ca", p.chain.to_str().unwrap()])
+            .args(["--client-id", "desktop-emr", "--redirect-uri", &redirect, "--username", "alice"])
+            .arg("--password-file")
+            .arg(p.h.path("password"))
+            .args(["--totp-secret", &p.totp_secret])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "authlib as a public client\n{}", describe(&out));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(&out)))
+    };
+    let seen = run();
+    let methods: Vec<&str> = seen["token_methods"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(methods.contains(&"none") && methods.contains(&"private_key_jwt"), "{seen}");
+    assert!(!seen["introspection_methods"].to_string().contains("\"none\""), "{seen}");
+    assert_eq!(seen["id_token"]["name"], "Alice Staff", "{seen}");
+    assert_eq!(seen["expires_in"], 300, "a public client's access token lives five minutes at most: {seen}");
+    assert_eq!(
+        (seen["reused_refresh"]["status"].as_u64(), seen["reused_refresh"]["error"].as_str()),
+        (Some(400), Some("invalid_grant")),
+        "{seen}"
+    );
+    assert_eq!(
+        (seen["introspect"]["status"].as_u64(), seen["introspect"]["error"].as_str()),
+        (Some(401), Some("invalid_client")),
+        "{seen}"
+    );
+    assert_eq!(
+        (seen["with_a_secret"]["status"].as_u64(), seen["with_a_secret"]["error"].as_str()),
+        (Some(401), Some("invalid_client")),
+        "{seen}"
+    );
+    assert_eq!(seen["revoke"], 200, "{seen}");
+
+    // The operator tightens the service to confidential clients: the app's next authorization request is sent
+    // back to it as unauthorized_client, audited.
+    std::fs::write(&services, APP_SERVICE.replace("clients = \"any\"", "clients = \"confidential\"")).unwrap();
+    p.h.ok(&["service", "add", "--replace", services.to_str().unwrap()]);
+    // Signed in here too (the next TOTP step: the app's login used this one).
+    assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 1), None).status, 303);
+    let query = format!(
+        "/authorize?response_type=code&client_id=desktop-emr&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256&state=s",
+        enc(&redirect),
+        crate::oidc::challenge("v".repeat(64).as_str())
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let r = loop {
+        let r = p.get(&query);
+        if r.location.contains("error=unauthorized_client") {
+            break r;
+        }
+        assert!(std::time::Instant::now() < deadline, "the tightened rule never applied: {r:?}");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    assert!(r.location.starts_with(&redirect), "{r:?}");
+    let log = p.h.audit_entries();
+    assert!(
+        log.iter().any(|e| e["action"] == "oidc.authorize"
+            && e["outcome"] == "denied"
+            && e["detail"]["decision"].as_str().is_some_and(|d| d.contains("clients = \"confidential\""))),
+        "the refusal is audited"
+    );
+    p.h.ok(&["audit", "verify"]);
+}
