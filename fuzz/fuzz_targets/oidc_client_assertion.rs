@@ -63,6 +63,8 @@ fn fixture() -> &'static Fixture {
             id_token_signed_response_alg: SigningAlg::Es256,
             userinfo_signed_response_alg: None,
             require_pushed_authorization_requests: false,
+            secrets: Vec::new(),
+            token_exchange_audiences: Vec::new(),
         };
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a Tokio runtime");
         let store = runtime.block_on(async {

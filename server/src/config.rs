@@ -334,6 +334,11 @@ pub struct OidcConfig {
     /// gets a secret only when registered so; `false` refuses every secret and takes the methods out of
     /// discovery. Requiring PAR of every client refuses secrets too (FAPI 2.0 allows keys only).
     pub client_secrets: bool,
+    /// Whether DPoP proofs (RFC 9449) must carry a nonce this server issued (§8: `use_dpop_nonce` and a
+    /// `DPoP-Nonce` header answer a proof without one). On by default: a nonce limits a proof made ahead of
+    /// time (by code that stole the client's signing ability, not its key) to minutes. The nonces need no
+    /// table: replicas sharing the portal secret accept each other's.
+    pub dpop_nonce: bool,
     /// IHE IUA's `home_community_id` of this deployment (a URN OID, `urn:oid:…`): in the `ihe_iua` claims of
     /// services that ask for them (D93); left out of the tokens when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -356,6 +361,7 @@ impl Default for OidcConfig {
             backchannel_ca_file: None,
             require_pushed_authorization_requests: false,
             client_secrets: true,
+            dpop_nonce: true,
             home_community_id: None,
         }
     }

@@ -18,6 +18,12 @@ pub use crate::login::trust::{ParsedCert, TrustAnchors};
 pub use crate::oidc::client::{
     AuthMethod, ClientConfig, ClientCredentials, JWT_BEARER, Presented, Registry, Verified, verify as verify_client,
 };
+/// DPoP proofs (RFC 9449): the `DPoP` header any caller may send to `/token` and userinfo, and the server nonces
+/// they carry.
+pub use crate::oidc::dpop::{
+    DpopError, Expected as DpopExpected, NonceKey, Proof as DpopProof, token_hash as dpop_token_hash,
+    verify as verify_dpop_proof,
+};
 /// Our own tokens presented back: bearer access tokens at `/userinfo`, `/introspect` and `/revoke`,
 /// `id_token_hint` at `/logout` (the provider tries each published [`Signer`] in turn).
 pub use crate::oidc::jws::{JwsError, Signer, SigningAlg};

@@ -13,6 +13,7 @@ pub mod break_glass_webhook;
 pub mod claims;
 pub mod client;
 pub mod client_secret;
+pub mod dpop;
 pub mod endpoints;
 mod error;
 pub mod exchange;
@@ -86,6 +87,8 @@ pub struct Provider {
     pub console_callback: Option<String>,
     /// `[oidc] require_pushed_authorization_requests`: every client's requests must be pushed (RFC 9126 §5).
     pub require_par: bool,
+    /// `[oidc] dpop_nonce`: DPoP proofs must carry a server nonce (RFC 9449 §8).
+    pub dpop_nonce: bool,
     /// The process's clock (the authority's): what the provider does on its own, outside a request (logout
     /// tokens and their deliveries' audit entries), is stamped by it.
     pub clock: Arc<dyn Clock>,
@@ -117,6 +120,36 @@ impl Provider {
             all.push(format!("{base}{path}"));
         }
         all
+    }
+
+    /// The URLs of endpoint `path` on either listener (a DPoP proof's `htu`).
+    pub fn endpoint_urls(&self, path: &str) -> Vec<String> {
+        std::iter::once(&self.issuer).chain(self.mtls_base.as_ref()).map(|base| format!("{base}{path}")).collect()
+    }
+
+    /// The DPoP nonces proofs must carry (`[oidc] dpop_nonce`), from the portal secret; none when not required.
+    pub fn dpop_nonces<'a>(&self, secret: &'a PortalSecret) -> Option<&'a dpop::NonceKey> {
+        self.dpop_nonce.then(|| secret.dpop_nonces())
+    }
+
+    /// Check a DPoP proof for the request `expected` describes at `now` (its nonce when `[oidc] dpop_nonce`) and
+    /// record its jti (single use per key), or say why not.
+    pub async fn dpop_proof(
+        &self,
+        secret: &PortalSecret,
+        sent: &Result<String, dpop::DpopError>,
+        expected: &dpop::Expected<'_>,
+        now: i64,
+    ) -> Result<dpop::Proof, dpop::DpopError> {
+        let sent = sent.as_ref().map_err(Clone::clone)?;
+        let proof = dpop::verify(sent, expected, self.dpop_nonces(secret), now)?;
+        let once = proof.once();
+        let fresh = self
+            .store
+            .oidc_once_put(&once.kind, &once.key, "", once.expires_at, now)
+            .await
+            .map_err(|e| dpop::DpopError::Store(e.to_string()))?;
+        if fresh { Ok(proof) } else { Err(dpop::DpopError::Replayed) }
     }
 
     /// Sign `claims` (a JWS of type `typ`) with the current key of `alg`.

@@ -132,6 +132,9 @@ pub enum GrantOp {
         refresh_hash: String,
         /// When the grant (its refresh token) ends.
         expires_at: i64,
+        /// The grant's data from now on, when the redemption records something in it (the DPoP key the code
+        /// was redeemed with, RFC 9449 §5); `None` keeps it.
+        data: Option<String>,
     },
     /// Rotate grant `id`'s refresh token from `old_hash` to `new_hash`.
     Rotate {

@@ -65,6 +65,7 @@ mod console_users;
 mod crl_shards;
 mod delegation;
 mod demo;
+mod dpop;
 mod est;
 mod facility_import;
 mod fault;

@@ -9,6 +9,7 @@
 //                    [--userinfo-alg ES256|RS256|PS256] [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM] \
 //                    [--par-only]
 //   oidc_rp_node.mjs iua (the options of flow) [--purpose CODE]
+//   oidc_rp_node.mjs dpop (the options of flow) [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM]
 //
 // `flow` logs in through the portal's password + TOTP form (the TOTP code computed here, RFC 6238, N steps
 // ahead), runs the code flow with PKCE S256 and private_key_jwt (openid-client's own client assertion, signed
@@ -29,6 +30,15 @@
 // validates the ID token, oauth4webapi's validateJwtAccessToken validates the access token as an RFC 9068
 // resource server does (typ at+jwt, signature against the JWKS, iss, aud = the client, exp, iat, jti, sub,
 // client_id), userinfo is called, and the three claim sets are printed for the test to read extensions.ihe_iua.
+// `dpop` (RFC 9449, issue #30 item 3) logs in and runs the code flow with a DPoP key openid-client made
+// (randomDPoPKeyPair, getDPoPHandle: its proofs, and its answer to use_dpop_nonce): the token response's
+// token_type, the access token's cnf.jkt, userinfo with the proof, the same token as a bearer token and with
+// another key's proof, introspection, refreshes with another key, without a proof and with the key. Then proofs
+// made here by hand (WebCrypto, one per flaw: htu, htm, iat stale and ahead, signature, a private jwk, alg none,
+// no or a made-up nonce, a replayed jti; at userinfo a wrong ath and htu, no nonce, a replay) go to /token with
+// the live refresh token and to userinfo with the live access token; each answer is recorded for the test to
+// judge, and the refresh token must still work at the end (nothing was spent or issued). With --mtls-*, a good
+// proof from a tls_client_auth client over the mTLS token alias asks for both bindings at once (refused).
 // It prints one JSON object of what it saw and exits 1 on the first expectation that fails.
 
 import { createHash, createHmac, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
@@ -207,6 +217,7 @@ async function flow(a) {
   };
 
   if (a.command === 'iua') return iua(a, config, authorize, fetch);
+  if (a.command === 'dpop') return dpop(a, config, authorize, fetch);
 
   if (a['par-only']) {
     // The client must push: its plain request comes back refused, and openid-client reads the refusal.
@@ -378,6 +389,168 @@ async function iua(a, config, authorize, fetch) {
   seen.userinfo = await client.fetchUserInfo(config, tokens.access_token, seen.id_token.sub);
 }
 
+// RFC 9449 with openid-client's own DPoP support, then hand-made proofs with one flaw each.
+async function dpop(a, config, authorize, fetch) {
+  const conf = config.serverMetadata();
+  seen.dpop_signing_alg_values_supported = conf.dpop_signing_alg_values_supported;
+  const keys = await client.randomDPoPKeyPair('ES256');
+  const handle = client.getDPoPHandle(config, keys);
+  seen.dpop_jwk = await webcrypto.subtle.exportKey('jwk', keys.publicKey);
+  const { back, checks } = await authorize(config, { par: false, expectLogin: true });
+  let tokens = await client.authorizationCodeGrant(config, back, checks, undefined, { DPoP: handle });
+  const sub = tokens.claims().sub;
+  seen.token_type = tokens.token_type;
+  seen.access_token = jwtPayload(tokens.access_token);
+  seen.userinfo = await client.fetchUserInfo(config, tokens.access_token, sub, { DPoP: handle });
+  const challenge = (e) => ({
+    status: e.status,
+    scheme: e.cause?.[0]?.scheme,
+    error: e.cause?.[0]?.parameters?.error,
+  });
+  const asBearer = await refusal(
+    client.fetchUserInfo(config, tokens.access_token, sub),
+    'a DPoP-bound token as a bearer token',
+  );
+  seen.userinfo_as_bearer = challenge(asBearer);
+  const other = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+  const otherKey = await refusal(
+    client.fetchUserInfo(config, tokens.access_token, sub, { DPoP: other }),
+    'userinfo with another key',
+  );
+  seen.userinfo_other_key = challenge(otherKey);
+  const intro = await client.tokenIntrospection(config, tokens.access_token);
+  seen.introspection = { active: intro.active, token_type: intro.token_type, jkt: intro.cnf?.jkt };
+  const otherRefresh = await refusal(
+    client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP: other }),
+    'a refresh with another key',
+  );
+  const bareRefresh = await refusal(client.refreshTokenGrant(config, tokens.refresh_token), 'a refresh without proof');
+  seen.refresh_refused = { other_key: otherRefresh.error, no_proof: bareRefresh.error };
+  tokens = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP: handle });
+  seen.refreshed = { token_type: tokens.token_type, jkt: jwtPayload(tokens.access_token).cnf?.jkt };
+  await handMade(a, conf, fetch, keys, tokens);
+}
+
+function jwtPayload(jwt) {
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url'));
+}
+
+// Hand-made proofs, one flaw each, at /token (refresh grant, private_key_jwt) and userinfo; seen.refusals.
+async function handMade(a, conf, fetch, keys, tokens) {
+  const b64 = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+  const ecdsa = { name: 'ECDSA', hash: 'SHA-256' };
+  const jws = async (key, header, claims) => {
+    const input = `${b64(header)}.${b64(claims)}`;
+    if (!key) return `${input}.`;
+    const signature = await webcrypto.subtle.sign(ecdsa, key, Buffer.from(input));
+    return `${input}.${Buffer.from(signature).toString('base64url')}`;
+  };
+  const jwk = await webcrypto.subtle.exportKey('jwk', keys.publicKey);
+  const now = () => Math.floor(Date.now() / 1000);
+  let nonce;
+  const proof = async (url, method, change = {}, { header = {}, key = keys.privateKey } = {}) => {
+    const claims = { jti: webcrypto.randomUUID(), htm: method, htu: url, iat: now(), nonce, ...change };
+    return jws(key, { typ: 'dpop+jwt', alg: 'ES256', jwk, ...header }, claims);
+  };
+  const rpKey = await signingKey(readFileSync(a.key), 'ES256');
+  const token = async (dpopProof, refresh = tokens.refresh_token) => {
+    const assertion = await jws(
+      rpKey,
+      { alg: 'ES256', kid: 'rp-key-1', typ: 'JWT' },
+      {
+        iss: a['client-id'],
+        sub: a['client-id'],
+        aud: conf.token_endpoint,
+        iat: now(),
+        exp: now() + 60,
+        jti: webcrypto.randomUUID(),
+      },
+    );
+    const body = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: refresh,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    });
+    return answer(await fetch(conf.token_endpoint, { method: 'POST', body, headers: { dpop: dpopProof } }));
+  };
+  const userinfo = async (dpopProof) =>
+    answer(
+      await fetch(conf.userinfo_endpoint, {
+        headers: { authorization: `DPoP ${tokens.access_token}`, dpop: dpopProof },
+      }),
+    );
+  const refusals = {};
+  const T = conf.token_endpoint;
+  const U = conf.userinfo_endpoint;
+  // No nonce: use_dpop_nonce and one to use.
+  refusals.token_no_nonce = await token(await proof(T, 'POST'));
+  nonce = refusals.token_no_nonce.dpop_nonce;
+  expect(nonce, `no DPoP-Nonce with use_dpop_nonce: ${JSON.stringify(refusals.token_no_nonce)}`);
+  refusals.token_made_up_nonce = await token(await proof(T, 'POST', { nonce: 'made-up' }));
+  refusals.token_htu = await token(await proof(T, 'POST', { htu: U }));
+  refusals.token_htm = await token(await proof(T, 'GET'));
+  refusals.token_iat_stale = await token(await proof(T, 'POST', { iat: now() - 600 }));
+  refusals.token_iat_ahead = await token(await proof(T, 'POST', { iat: now() + 600 }));
+  const stranger = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']);
+  refusals.token_signature = await token(await proof(T, 'POST', {}, { key: stranger.privateKey }));
+  const privateJwk = await webcrypto.subtle.exportKey('jwk', stranger.privateKey);
+  refusals.token_private_jwk = await token(
+    await proof(T, 'POST', {}, { key: stranger.privateKey, header: { jwk: privateJwk } }),
+  );
+  refusals.token_alg_none = await token(await proof(T, 'POST', {}, { key: null, header: { alg: 'none' } }));
+  // The same good proof twice: first with an unknown refresh token (refused, the proof spent), then the live one.
+  const once = await proof(T, 'POST');
+  refusals.token_first_use = await token(once, 'nope.nope');
+  refusals.token_replayed = await token(once);
+  refusals.userinfo_ath = await userinfo(await proof(U, 'GET', { ath: b64('another token') }));
+  const ath = createHash('sha256').update(tokens.access_token).digest('base64url');
+  refusals.userinfo_htu = await userinfo(await proof(T, 'GET', { ath }));
+  refusals.userinfo_no_nonce = await userinfo(await proof(U, 'GET', { ath, nonce: undefined }));
+  const twice = await proof(U, 'GET', { ath });
+  refusals.userinfo_first_use = await userinfo(twice);
+  refusals.userinfo_replayed = await userinfo(twice);
+  if (a['mtls-cert']) {
+    // A certificate-bound and a DPoP-bound token at once: the tls_client_auth client, its certificate, a proof.
+    const mtlsFetch = fetchWith(readFileSync(a.ca), readFileSync(a['mtls-cert']), readFileSync(a['mtls-key']));
+    const alias = conf.mtls_endpoint_aliases?.token_endpoint;
+    expect(alias, `no mTLS token alias: ${JSON.stringify(conf.mtls_endpoint_aliases)}`);
+    const body = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: 'nope.nope',
+      client_id: a['mtls-client-id'],
+    });
+    refusals.token_mtls_and_dpop = await answer(
+      await mtlsFetch(alias, { method: 'POST', body, headers: { dpop: await proof(alias, 'POST') } }),
+    );
+  }
+  seen.refusals = refusals;
+  // Nothing above spent the refresh token or issued one: it still refreshes, bound to the key.
+  const last = await token(await proof(T, 'POST'));
+  seen.after_refusals = last;
+}
+
+// What a raw answer said: status, error, the DPoP challenge and nonce, whether a token was issued.
+async function answer(r) {
+  const text = await r.text();
+  let body = {};
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = { text: text.slice(0, 200) };
+  }
+  return {
+    status: r.status,
+    error: body.error,
+    description: body.error_description,
+    www_authenticate: r.headers.get('www-authenticate'),
+    dpop_nonce: r.headers.get('dpop-nonce'),
+    issued: Boolean(body.access_token),
+    token_type: body.token_type,
+    sub: body.sub,
+  };
+}
+
 const REQUIRED = [
   'issuer',
   'ca',
@@ -407,7 +580,7 @@ function parsed() {
   });
   const a = { ...DEFAULTS, ...values, command: positionals[0] };
   const problems = [
-    !['flow', 'iua'].includes(positionals[0]) && 'the commands are flow and iua',
+    !['flow', 'iua', 'dpop'].includes(positionals[0]) && 'the commands are flow, iua and dpop',
     ...REQUIRED.filter((o) => !a[o]).map((o) => `--${o} is missing`),
     ![a['assertion-alg'], a['id-token-alg'], a['userinfo-alg'] ?? 'ES256'].every((x) => ALGS.includes(x)) &&
       `algorithms are ${ALGS.join(', ')}`,

@@ -177,7 +177,8 @@ async fn redeem(portal: &PortalState, code: &str, redirect_uri: &str, verifier: 
         verifier: Some(verifier.to_owned()),
         refresh,
     };
-    let exchange = Exchange { client_id: CONSOLE_CLIENT_ID.to_owned(), once: None, request: Some(request) };
+    let exchange =
+        Exchange { client_id: CONSOLE_CLIENT_ID.to_owned(), once: None, request: Some(request), dpop_jkt: None };
     match portal.oidc.exchanges.exchange(exchange).await {
         Ok(Some(granted)) => Ok(granted),
         Ok(None) => Err(Refusal::Flow("the portal's answer has no code: start again".into())),

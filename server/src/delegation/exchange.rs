@@ -297,7 +297,7 @@ async fn issue(
         auth_time: subject.auth_time,
         break_glass: data.break_glass.as_ref().map(Into::into),
         client_id: &caller.id,
-        cnf: certificate.map(|c| Confirmation { x5t_s256: crate::oidc::jws::sha256_b64(c) }),
+        cnf: certificate.map(Confirmation::certificate),
         consent: subject.consent.clone(),
         exp,
         extensions: subject.extensions.clone(),

@@ -32,6 +32,24 @@ pub fn authorization(headers: &axum::http::HeaderMap) -> Option<&str> {
     headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok())
 }
 
+/// The request's `DPoP` proof (RFC 9449 §4.1): none, one, or why the headers are not one.
+pub fn dpop_proof(headers: &axum::http::HeaderMap) -> Option<Result<String, crate::oidc::dpop::DpopError>> {
+    crate::oidc::dpop::header(headers.get_all("dpop").iter().map(|v| v.to_str().ok()))
+}
+
+/// `response` with a fresh `DPoP-Nonce` (RFC 9449 §8) when the provider requires nonces: on every answer to a
+/// request that used DPoP, so a client always holds a current one (and must get one with `use_dpop_nonce`).
+pub fn with_dpop_nonce(state: &PortalState, mut response: Response) -> Response {
+    if let Some(nonces) = state.oidc.dpop_nonces(&state.secret)
+        && let Ok(v) = HeaderValue::from_str(&nonces.issue(state.clock.now_unix()))
+    {
+        response.headers_mut().insert("dpop-nonce", v);
+        // Browser apps read it across origins only when exposed (RFC 9449 §8.1).
+        response.headers_mut().append(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("DPoP-Nonce"));
+    }
+    response
+}
+
 /// The HTTP status of an OAuth error.
 pub fn status(status: ErrorStatus) -> StatusCode {
     StatusCode::from_u16(status.code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)

@@ -367,6 +367,7 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         session_expires_at: Some(session.expires_at),
         purpose_of_use: purpose,
         break_glass,
+        dpop_jkt: None,
     };
     let code = issue_code(provider, &client, &session.id_hash, &data, now).await.map_err(AuthorizeAnswer::Failed)?;
     Ok(back.with(&[("code", &code)]))

@@ -28,7 +28,8 @@ pub struct AccessClaims<'a> {
     pub break_glass: Option<BreakGlassClaim>,
     /// The client.
     pub client_id: &'a str,
-    /// The client certificate's binding (RFC 8705 §3), when the client called over mutual TLS.
+    /// The token's binding: the client certificate (RFC 8705 §3), when the client called over mutual TLS, or
+    /// the DPoP key (RFC 9449 §6), when the client proved one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
     /// The patient's consent this token is for (issue #28 step 7: the client named it at the token endpoint), in
@@ -58,12 +59,27 @@ pub struct AccessClaims<'a> {
     pub sub: &'a str,
 }
 
-/// `cnf` of a certificate-bound access token (RFC 8705 §3.1).
+/// `cnf` of a bound access token: to a certificate (RFC 8705 §3.1) or a DPoP key (RFC 9449 §6.1), never both.
 #[derive(Debug, Serialize)]
 pub struct Confirmation {
+    /// RFC 7638 thumbprint (base64url SHA-256) of the DPoP key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
     /// base64url SHA-256 of the client certificate's DER.
-    #[serde(rename = "x5t#S256")]
-    pub x5t_s256: String,
+    #[serde(rename = "x5t#S256", skip_serializing_if = "Option::is_none")]
+    pub x5t_s256: Option<String>,
+}
+
+impl Confirmation {
+    /// The binding to a client certificate (DER).
+    pub fn certificate(der: &[u8]) -> Self {
+        Self { jkt: None, x5t_s256: Some(super::jws::sha256_b64(der)) }
+    }
+
+    /// The binding to a DPoP key, by its RFC 7638 thumbprint.
+    pub fn dpop(jkt: &str) -> Self {
+        Self { jkt: Some(jkt.to_owned()), x5t_s256: None }
+    }
 }
 
 /// An ID token's claims (OIDC Core §2) and the service's claims from the policy.
@@ -137,7 +153,7 @@ pub struct TokenResponse<'a> {
     pub refresh_token: &'a str,
     /// Granted scope.
     pub scope: &'a str,
-    /// Always `Bearer`.
+    /// `Bearer`, or `DPoP` for a token bound to a DPoP key (RFC 9449 §5).
     pub token_type: &'static str,
 }
 
@@ -176,9 +192,11 @@ mod tests {
             text,
             r#"{"acr":"urn:hcpki:acr:card","aud":"rp","auth_time":10,"client_id":"rp","exp":400,"gid":"g1","iat":100,"iss":"https://idp.example","jti":"j","purpose_of_use":"TREAT","scope":"openid","sub":"s"}"#
         );
-        let bound = access(Some(Confirmation { x5t_s256: "T".into() }));
+        let bound = access(Some(Confirmation { jkt: None, x5t_s256: Some("T".into()) }));
         let value = serde_json::to_value(&bound).unwrap();
         assert_eq!(value["cnf"], json!({ "x5t#S256": "T" }));
+        let dpop = serde_json::to_value(access(Some(Confirmation { jkt: Some("K".into()), x5t_s256: None }))).unwrap();
+        assert_eq!(dpop["cnf"], json!({ "jkt": "K" }));
         // Byte for byte what the `json!` map wrote (its keys sorted).
         assert_eq!(serde_json::to_string(&bound).unwrap(), value.to_string());
     }

@@ -48,6 +48,7 @@ impl Fixture {
             exchanges: Exchanges::start(store.clone(), clock.clone(), lifetimes.refresh_token),
             console_callback: None,
             require_par: false,
+            dpop_nonce: true,
             clock: clock.clone(),
             home_community_id: None,
             break_glass_webhook: None,
@@ -150,11 +151,11 @@ async fn par_introspect_revoke_and_userinfo_refuse_without_credentials() {
     assert_eq!(e.error, "invalid_client");
     let e = endpoints::revoke(f.ctx(), query(), NOW).await.unwrap_err();
     assert_eq!(e.error, "invalid_client");
-    match endpoints::userinfo(f.ctx(), None, None, NOW).await {
+    match endpoints::userinfo(f.ctx(), endpoints::AccessPresented::bearer(None), None, NOW).await {
         Err(UserinfoError::Bearer { error, .. }) => assert_eq!(error, "invalid_request"),
         other => panic!("{other:?}"),
     }
-    match endpoints::userinfo(f.ctx(), Some("not-a-token"), None, NOW).await {
+    match endpoints::userinfo(f.ctx(), endpoints::AccessPresented::bearer(Some("not-a-token")), None, NOW).await {
         Err(UserinfoError::Bearer { error, .. }) => assert_eq!(error, "invalid_token"),
         other => panic!("{other:?}"),
     }

@@ -2,6 +2,7 @@
 //! its request carried and `now`, and answers a value; the axum adapters are `crate::http::oidc::endpoints`.
 
 use super::client::{self, ClientCredentials, Presented};
+use super::dpop::{self, DpopError};
 use super::{Context, GrantData, OAuthError, Provider, hash_secret};
 use crate::portal::audit::audit;
 use crate::portal::refusals::named;
@@ -55,6 +56,8 @@ pub fn discovery(p: &Provider) -> Value {
         "revocation_endpoint_auth_methods_supported": methods,
         "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "tls_client_certificate_bound_access_tokens": true,
+        // RFC 9449 §5.1: DPoP proofs at the token endpoint and userinfo.
+        "dpop_signing_alg_values_supported": dpop::ALGS,
         "authorization_response_iss_parameter_supported": true,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
@@ -107,6 +110,14 @@ pub enum UserinfoError {
         /// `error_description`.
         description: &'static str,
     },
+    /// A DPoP presentation refused, or a DPoP-bound token presented as a bearer one: 401 with
+    /// `WWW-Authenticate: DPoP error="…"` (RFC 9449 §7.1), and a fresh `DPoP-Nonce` for `use_dpop_nonce`.
+    Dpop {
+        /// `error`: `invalid_token`, `invalid_dpop_proof` or `use_dpop_nonce`.
+        error: &'static str,
+        /// `error_description`.
+        description: String,
+    },
     /// The provider cannot answer.
     Failed(OAuthError),
 }
@@ -117,23 +128,63 @@ impl From<OAuthError> for UserinfoError {
     }
 }
 
-/// `GET|POST /userinfo` at `now` with the bearer access token `token` (RFC 6750 §2.1; none when the request
-/// sent none); a certificate-bound token only with its `certificate`.
+/// How an access token came to a resource: `Authorization: Bearer` (RFC 6750 §2.1) or `Authorization: DPoP`
+/// with the request's `DPoP` proof (RFC 9449 §7.1).
+#[derive(Debug)]
+pub struct AccessPresented<'a> {
+    /// The access token, when the request sent one.
+    pub token: Option<&'a str>,
+    /// The DPoP presentation, when the scheme was `DPoP`.
+    pub dpop: Option<DpopPresented<'a>>,
+}
+
+/// The DPoP part of a presentation.
+#[derive(Debug)]
+pub struct DpopPresented<'a> {
+    /// The `DPoP` header's proof, when sent, or why it cannot be one.
+    pub proof: Option<Result<String, DpopError>>,
+    /// The request's method (`htm`).
+    pub method: &'a str,
+}
+
+impl<'a> AccessPresented<'a> {
+    /// A bearer token (none when the request sent none).
+    pub fn bearer(token: Option<&'a str>) -> Self {
+        Self { token, dpop: None }
+    }
+}
+
+/// `GET|POST /userinfo` at `now` with the access token as `presented` (none when the request sent none): a
+/// DPoP-bound token only as `Authorization: DPoP` with a proof by its key (RFC 9449 §7), a certificate-bound one
+/// only with its `certificate`.
 pub async fn userinfo(
     ctx: Context<'_>,
-    token: Option<&str>,
+    presented: AccessPresented<'_>,
     certificate: Option<&[u8]>,
     now: i64,
 ) -> Result<Userinfo, UserinfoError> {
     let provider = ctx.provider;
-    let Some(token) = token else {
+    let Some(token) = presented.token else {
         let why = "send the access token as Authorization: Bearer";
         return Err(userinfo_refused(ctx, None, "invalid_request", why, "no bearer token").await);
     };
-    let (claims, grant) = match active_access_token(provider, token, certificate, now).await? {
+    let proven = match &presented.dpop {
+        Some(d) => match userinfo_proof(ctx, token, d, now).await {
+            Ok(jkt) => Some(jkt),
+            Err(e) => return Err(userinfo_dpop_refused(ctx, token, e).await),
+        },
+        None => None,
+    };
+    let (claims, grant) = match active_access_token_proven(provider, token, certificate, proven.as_deref(), now).await?
+    {
         Ok(active) => active,
-        Err(Inactive { client, why }) => {
+        Err(Inactive { client, why, dpop_bound }) => {
             let answer = "the access token is invalid, expired or revoked";
+            if dpop_bound || proven.is_some() {
+                let detail = json!({ "error": "invalid_token", "reason": super::refused::reason(&why) });
+                ctx.refusals.record("oidc:anonymous", "oidc.userinfo", &named(client.as_deref()), detail).await;
+                return Err(UserinfoError::Dpop { error: "invalid_token", description: answer.into() });
+            }
             return Err(userinfo_refused(ctx, client.as_deref(), "invalid_token", answer, &why).await);
         }
     };
@@ -172,32 +223,89 @@ async fn userinfo_refused(
     UserinfoError::Bearer { error, description }
 }
 
+/// The DPoP proof of a userinfo request (RFC 9449 §7.1): for this method and URL, with the token's hash, by
+/// a key used once per jti; the key's thumbprint.
+async fn userinfo_proof(ctx: Context<'_>, token: &str, d: &DpopPresented<'_>, now: i64) -> Result<String, DpopError> {
+    let Some(sent) = &d.proof else { return Err(DpopError::Missing) };
+    let htu = ctx.provider.endpoint_urls("/userinfo");
+    let ath = dpop::token_hash(token);
+    let expected = dpop::Expected { htm: d.method, htu: &htu, ath: Some(&ath) };
+    Ok(ctx.provider.dpop_proof(ctx.secret, sent, &expected, now).await?.jkt)
+}
+
+/// A refused DPoP proof at userinfo, audited `oidc.userinfo` like a refused token (on the client the token
+/// names when our signature on it verifies); the 401 answer.
+async fn userinfo_dpop_refused(ctx: Context<'_>, token: &str, e: DpopError) -> UserinfoError {
+    if let DpopError::Store(cause) = &e {
+        return UserinfoError::Failed(OAuthError::server(cause));
+    }
+    let client = ctx.provider.verify_own(token).ok().and_then(|(_, c)| {
+        ["client_id", "azp"].iter().find_map(|n| c.get(*n).and_then(Value::as_str)).map(str::to_owned)
+    });
+    let detail = json!({ "error": e.error(), "reason": super::refused::reason(&e.to_string()) });
+    ctx.refusals.record("oidc:anonymous", "oidc.userinfo", &named(client.as_deref()), detail).await;
+    UserinfoError::Dpop { error: e.error(), description: e.to_string() }
+}
+
 /// Why a bearer token was not taken: for the audit entry, not for the caller.
 pub(crate) struct Inactive {
     /// The client the token was issued to, when our signature on it verified.
     pub(crate) client: Option<String>,
     /// The reason.
     pub(crate) why: String,
+    /// The token is bound to a DPoP key (its refusal is a `DPoP` challenge, RFC 9449 §7.1).
+    pub(crate) dpop_bound: bool,
 }
 
 /// A valid access token's claims and its grant's data: our signature, `at+jwt`, unexpired, grant active, and
-/// for a bound token the same certificate. Also the check of the physician's token a signing request carries
-/// (`crate::signing_requests`).
+/// for a bound token the same certificate; a DPoP-bound token is refused (it is not a bearer token). Also the
+/// check of the physician's token a signing request carries (`crate::signing_requests`).
 pub(crate) async fn active_access_token(
     provider: &Provider,
     token: &str,
     certificate: Option<&[u8]>,
     now: i64,
 ) -> Result<Result<(Value, GrantData), Inactive>, OAuthError> {
+    active_access_token_proven(provider, token, certificate, None, now).await
+}
+
+/// [`active_access_token`] for a request that proved the DPoP key with thumbprint `proven`: a DPoP-bound token
+/// only with its own key, and a token bound to none not through DPoP.
+pub(crate) async fn active_access_token_proven(
+    provider: &Provider,
+    token: &str,
+    certificate: Option<&[u8]>,
+    proven: Option<&str>,
+    now: i64,
+) -> Result<Result<(Value, GrantData), Inactive>, OAuthError> {
     let (typ, claims) = match provider.verify_own(token) {
         Ok(verified) => verified,
-        Err(e) => return Ok(Err(Inactive { client: None, why: format!("not an access token of this provider: {e}") })),
+        Err(e) => {
+            let why = format!("not an access token of this provider: {e}");
+            return Ok(Err(Inactive { client: None, why, dpop_bound: false }));
+        }
     };
     // An access token names its client in `client_id`, an ID token (presented by mistake) in `azp`.
     let client = ["client_id", "azp"].iter().find_map(|c| claims.get(*c).and_then(Value::as_str)).map(str::to_owned);
-    let inactive = |why: &str| Ok(Err(Inactive { client: client.clone(), why: why.to_owned() }));
+    let bound_key = claims.pointer("/cnf/jkt").and_then(Value::as_str);
+    let dpop_bound = bound_key.is_some();
+    let inactive = |why: &str| Ok(Err(Inactive { client: client.clone(), why: why.to_owned(), dpop_bound }));
     if typ.as_deref() != Some("at+jwt") {
         return inactive("not an access token (typ is not at+jwt: an ID or logout token?)");
+    }
+    match (bound_key, proven) {
+        (Some(_), None) => {
+            return inactive(
+                "the access token is bound to a DPoP key and was presented as a bearer token (RFC 9449 §7.1)",
+            );
+        }
+        (Some(bound), Some(key)) if bound != key => {
+            return inactive("the DPoP proof is made with another key than the one the access token is bound to");
+        }
+        (None, Some(_)) => {
+            return inactive("the access token is not bound to a DPoP key: present it as Authorization: Bearer");
+        }
+        _ => {}
     }
     // Made by any replica: one whose clock runs behind this one's gave it an earlier exp.
     if claims.get("exp").and_then(Value::as_i64).is_none_or(|e| e + CLOCK_LEEWAY_SECS <= now) {
@@ -309,10 +417,12 @@ pub async fn introspect(ctx: Context<'_>, query: TokenQuery<'_>, now: i64) -> Re
         if !live || grant.is_none_or(|g| g.state != "active") {
             return Ok(inactive);
         }
+        // RFC 9449 §6.2: a DPoP-bound token is introspected as such, its cnf.jkt among its claims.
+        let token_type = if claims.pointer("/cnf/jkt").is_some() { "DPoP" } else { "Bearer" };
         let mut body = claims;
         if let Some(map) = body.as_object_mut() {
             map.insert("active".into(), json!(true));
-            map.insert("token_type".into(), json!("Bearer"));
+            map.insert("token_type".into(), json!(token_type));
             map.remove("gid");
         }
         return Ok(body);

@@ -64,6 +64,9 @@ pub struct Exchange {
     pub once: Option<OnceRecord>,
     /// The code or refresh token.
     pub request: Option<GrantRequest>,
+    /// The thumbprint of the DPoP key the request proved (RFC 9449): a code redeemed with one binds the grant
+    /// to it; a refresh of a bound grant must prove the same.
+    pub dpop_jkt: Option<String>,
 }
 
 /// Why an exchange gave no grant.
@@ -195,7 +198,7 @@ fn check(
         .get(id)
         .filter(|g| g.client_id == exchange.client_id)
         .ok_or_else(|| OAuthError::invalid_grant("unknown code or refresh token"))?;
-    let data = GrantData::of(grant)?;
+    let mut data = GrantData::of(grant)?;
     // Expired is refused here, before anything is written: the conditional redemption would miss, and a miss
     // counts as a replay, which revokes the grant and audits a reuse that never happened (a code presented
     // after its minute, as a slow client or a loaded machine does).
@@ -223,14 +226,33 @@ fn check(
                     ));
                 }
             }
+            // The key the code is redeemed with binds the grant (RFC 9449 §5): kept in its data by the redemption.
+            let bound = match &exchange.dpop_jkt {
+                Some(jkt) if grant.state == "code" => {
+                    data.dpop_jkt = Some(jkt.clone());
+                    Some(serde_json::to_string(&data).map_err(OAuthError::server)?)
+                }
+                _ => None,
+            };
             GrantOp::Redeem {
                 id: grant.id.clone(),
                 code_hash: hash_secret(code),
                 refresh_hash: hash_secret(refresh),
                 expires_at: (now + refresh_lifetime).min(data.session_expires_at.unwrap_or(i64::MAX)),
+                data: bound,
             }
         }
         GrantRequest::Refresh { old, new } => {
+            // A grant bound to a DPoP key refreshes only with a proof by that key; a thief of the refresh token
+            // without the key gets nothing, and the grant stays (the owner's next refresh works).
+            if let Some(bound) = &data.dpop_jkt
+                && exchange.dpop_jkt.as_ref() != Some(bound)
+            {
+                return Err(OAuthError::new(
+                    "invalid_dpop_proof",
+                    "the refresh token is bound to a DPoP key: send a DPoP proof made with that key",
+                ));
+            }
             GrantOp::Rotate { id: grant.id.clone(), old_hash: hash_secret(old), new_hash: hash_secret(new) }
         }
     };
@@ -291,6 +313,7 @@ mod tests {
             session_expires_at: None,
             purpose_of_use: Default::default(),
             break_glass: None,
+            dpop_jkt: None,
         };
         GrantRecord {
             id: "g1".into(),
@@ -315,6 +338,7 @@ mod tests {
                 verifier: Some(VERIFIER.into()),
                 refresh: "g1.next".into(),
             }),
+            dpop_jkt: None,
         }
     }
 
@@ -323,6 +347,7 @@ mod tests {
             client_id: "rp".into(),
             once: None,
             request: Some(GrantRequest::Refresh { old: "g1.old".into(), new: "g1.new".into() }),
+            dpop_jkt: None,
         }
     }
 
@@ -361,5 +386,33 @@ mod tests {
         // State `active`: the code was redeemed; the op is written so that its miss revokes the grant.
         let (op, _) = checked(&code_exchange(), grant("active", NOW + 60)).unwrap().unwrap();
         assert!(matches!(op, GrantOp::Redeem { .. }), "{op:?}");
+    }
+
+    /// RFC 9449 §5: a code redeemed with a DPoP proof binds the grant to the key, in the data the redemption
+    /// writes; a refresh of the bound grant needs a proof by that key; a grant without one keeps its data.
+    #[test]
+    fn a_dpop_key_binds_the_grant_at_the_redemption_and_every_refresh_proves_it() {
+        let mut code = code_exchange();
+        code.dpop_jkt = Some("K".into());
+        let (op, data) = checked(&code, grant("code", NOW + 1)).unwrap().unwrap();
+        let GrantOp::Redeem { data: Some(written), .. } = op else { panic!("{op:?}") };
+        assert_eq!(data.dpop_jkt.as_deref(), Some("K"));
+        assert_eq!(serde_json::from_str::<GrantData>(&written).unwrap().dpop_jkt.as_deref(), Some("K"));
+        let (op, _) = checked(&code_exchange(), grant("code", NOW + 1)).unwrap().unwrap();
+        assert!(matches!(op, GrantOp::Redeem { data: None, .. }), "no proof: the data is kept");
+
+        let mut bound = grant("active", NOW + 60);
+        bound.data = written;
+        for presented in [None, Some("other")] {
+            let mut refresh = refresh_exchange();
+            refresh.dpop_jkt = presented.map(Into::into);
+            let e = checked(&refresh, bound.clone()).unwrap_err();
+            assert_eq!(e.error, "invalid_dpop_proof", "{presented:?}");
+        }
+        let mut refresh = refresh_exchange();
+        refresh.dpop_jkt = Some("K".into());
+        assert!(matches!(checked(&refresh, bound).unwrap().unwrap().0, GrantOp::Rotate { .. }));
+        // Grants from before DPoP read as unbound.
+        assert_eq!(GrantData::of(&grant("active", NOW)).unwrap().dpop_jkt, None);
     }
 }

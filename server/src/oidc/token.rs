@@ -8,6 +8,7 @@
 
 use super::claims::{AccessClaims, Confirmation, IdClaims, ServiceClaims, TokenResponse};
 use super::client::{self, Client, ClientCredentials, Presented};
+use super::dpop::{self, DpopError, Proof};
 use super::exchange::{Exchange, GrantRequest, Granted, Refusal};
 use super::{Context, GrantData, OAuthError, Provider, random_token};
 use crate::portal::audit::audit;
@@ -112,6 +113,8 @@ pub struct TokenCall<'a> {
     pub request: Result<TokenRequest, TokenRequestError>,
     /// `consent`: the patient's consent the access token is for (issue #28), when the client names one.
     pub consent: Option<String>,
+    /// The `DPoP` header's proof (RFC 9449), when the request carried one, or why it cannot be one.
+    pub dpop: Option<Result<String, DpopError>>,
 }
 
 impl<'a> TokenCall<'a> {
@@ -123,6 +126,7 @@ impl<'a> TokenCall<'a> {
             grant_type: form.get("grant_type").cloned(),
             request: parse_grant(form),
             consent: form.get("consent").filter(|c| !c.is_empty()).cloned(),
+            dpop: None,
         }
     }
 }
@@ -140,6 +144,8 @@ pub struct Issued {
     pub refresh_token: String,
     /// The granted scope.
     pub scope: String,
+    /// `Bearer`, or `DPoP` for an access token bound to the DPoP key the request proved.
+    pub token_type: &'static str,
 }
 
 impl Issued {
@@ -151,7 +157,7 @@ impl Issued {
             id_token: &self.id_token,
             refresh_token: &self.refresh_token,
             scope: &self.scope,
-            token_type: "Bearer",
+            token_type: self.token_type,
         }
     }
 }
@@ -181,16 +187,26 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
         None => None,
     };
     // What the client presented; a malformed request still spends the assertion's jti (below).
-    let (request, early) = match call.request.as_ref().map_err(TokenRequestError::oauth).and_then(presented_grant) {
-        Ok(p) => (Some(p), None),
-        Err(e) => (None, Some(e)),
+    let (mut request, mut early) =
+        match call.request.as_ref().map_err(TokenRequestError::oauth).and_then(presented_grant) {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e)),
+        };
+    // A refused DPoP proof is a malformed request too: nothing issued, the assertion's jti spent.
+    let proof = match dpop_proof(ctx, &call, now).await {
+        Ok(proof) => proof,
+        Err(e) => {
+            (request, early) = (None, Some(e));
+            None
+        }
     };
     let refresh = match &request {
         Some(GrantRequest::Code { refresh, .. }) => Some(refresh.clone()),
         Some(GrantRequest::Refresh { new, .. }) => Some(new.clone()),
         None => None,
     };
-    let exchange = Exchange { client_id: client.id.clone(), once: verified.once, request };
+    let dpop_jkt = proof.as_ref().map(|p| p.jkt.clone());
+    let exchange = Exchange { client_id: client.id.clone(), once: verified.once, request, dpop_jkt };
     let grant = match provider.exchanges.exchange(exchange).await {
         Ok(grant) => grant,
         Err(Refusal::AssertionReplayed) => {
@@ -207,7 +223,13 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
         let e = early.unwrap_or_else(|| OAuthError::invalid_request("no grant was presented"));
         return Err(refused(ctx, &client, &call, e).await);
     };
-    let cnf = call.certificate.map(|c| Confirmation { x5t_s256: super::jws::sha256_b64(c) });
+    // Bound to the DPoP key, or to the certificate of an mTLS call; never both ([`dpop_proof`] refuses both).
+    let cnf = match (&proof, call.certificate) {
+        (Some(Proof { jkt, .. }), _) => Some(Confirmation::dpop(jkt)),
+        (None, Some(c)) => Some(Confirmation::certificate(c)),
+        (None, None) => None,
+    };
+    let token_type = if proof.is_some() { "DPoP" } else { "Bearer" };
     let access = access_token(provider, &client, &grant, &data, cnf, consent, now)?;
     let id_token = id_token(provider, &client, &data, Some(&access), now)?;
     Ok(Issued {
@@ -216,7 +238,24 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
         id_token,
         refresh_token: refresh,
         scope: data.scope,
+        token_type,
     })
+}
+
+/// The request's DPoP proof (RFC 9449 §5), checked for `POST` to this endpoint and recorded single-use, when it
+/// carried one. A certificate-bound token (RFC 8705) and a DPoP-bound one are two answers to one question: a
+/// request asking for both is refused rather than one silently preferred.
+async fn dpop_proof(ctx: Context<'_>, call: &TokenCall<'_>, now: i64) -> Result<Option<Proof>, OAuthError> {
+    let Some(sent) = &call.dpop else { return Ok(None) };
+    if call.certificate.is_some() {
+        return Err(OAuthError::invalid_request(
+            "a DPoP proof over a connection with a client certificate: a token is bound to one or the other; \
+             send the proof without a client certificate, or no proof over mutual TLS",
+        ));
+    }
+    let htu = ctx.provider.endpoint_urls("/token");
+    let expected = dpop::Expected { htm: "POST", htu: &htu, ath: None };
+    ctx.provider.dpop_proof(ctx.secret, sent, &expected, now).await.map(Some).map_err(|e| e.oauth())
 }
 
 /// Audit a refused grant request of an authenticated client as `oidc.token` (a wrong redirect URI or PKCE

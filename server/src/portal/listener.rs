@@ -109,6 +109,7 @@ pub fn prepare(
         exchanges,
         console_callback: console_callback(loaded)?,
         require_par: loaded.config.oidc.require_pushed_authorization_requests,
+        dpop_nonce: loaded.config.oidc.dpop_nonce,
         clock: clock.clone(),
         home_community_id: loaded.config.oidc.home_community_id.clone(),
         break_glass_webhook: crate::oidc::break_glass_webhook::BreakGlassWebhook::from_config(

@@ -19,6 +19,7 @@ pub struct PortalSecret {
     handle: hmac::Key,
     totp_seal: LessSafeKey,
     patient_keys: crate::consent::patient_key::PatientKeySecret,
+    dpop_nonces: crate::oidc::dpop::NonceKey,
 }
 
 impl std::fmt::Debug for PortalSecret {
@@ -53,6 +54,7 @@ impl PortalSecret {
             pairwise: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal pairwise-sub v1")),
             handle: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal session-handle v1")),
             totp_seal,
+            dpop_nonces: crate::oidc::dpop::NonceKey::new(&derive("hcpki oidc dpop-nonce v1")),
             patient_keys: crate::consent::patient_key::PatientKeySecret::from_server_secret(secret)
                 .map_err(|e| SecretError::Crypto(e.to_string()))?,
         })
@@ -61,6 +63,11 @@ impl PortalSecret {
     /// The key patients' pseudonymous keys are made with (issue #28, D88): the same on every replica.
     pub fn patient_keys(&self) -> &crate::consent::patient_key::PatientKeySecret {
         &self.patient_keys
+    }
+
+    /// The key of the OIDC provider's DPoP nonces (RFC 9449 §8): the same on every replica.
+    pub fn dpop_nonces(&self) -> &crate::oidc::dpop::NonceKey {
+        &self.dpop_nonces
     }
 
     /// The CSRF token of the session whose cookie id is `session_id`: derived, so nothing more is stored.

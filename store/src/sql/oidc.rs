@@ -162,12 +162,22 @@ macro_rules! oidc_store {
                     let sql = sso::redeem_codes(rows);
                     let mut query = sqlx::query_as::<$db, sso::GrantRow>(sqlx::AssertSqlSafe(sql)).persistent(true);
                     for (_, op) in &split.redeem {
-                        if let GrantOp::Redeem { id, code_hash, refresh_hash, expires_at } = op {
-                            query = query.bind(id).bind(code_hash).bind(refresh_hash).bind(*expires_at);
+                        if let GrantOp::Redeem { id, code_hash, refresh_hash, expires_at, data } = op {
+                            query = query
+                                .bind(id)
+                                .bind(code_hash)
+                                .bind(refresh_hash)
+                                .bind(*expires_at)
+                                .bind(data.as_deref());
                         }
                     }
                     for _ in split.redeem.len()..rows {
-                        query = query.bind(None::<&str>).bind(None::<&str>).bind(None::<&str>).bind(None::<i64>);
+                        query = query
+                            .bind(None::<&str>)
+                            .bind(None::<&str>)
+                            .bind(None::<&str>)
+                            .bind(None::<i64>)
+                            .bind(None::<&str>);
                     }
                     accepted.extend(sso::by_id(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?));
                 }

@@ -148,14 +148,16 @@ pub(super) fn insert_onces(n: usize) -> String {
 }
 
 /// Redeem `n` distinct grants' codes once, before their deadline: each becomes `active` with its first refresh
-/// token hash (binds per row: id, code_hash, refresh_hash, expires_at, all NULL for padding; then now).
+/// token hash, and its new data when given (binds per row: id, code_hash, refresh_hash, expires_at, data or NULL
+/// to keep it, all NULL for padding; then now).
 pub(super) fn redeem_codes(n: usize) -> String {
     format!(
-        "UPDATE oidc_grants SET state = 'active', code_hash = NULL, refresh_hash = r.column3, expires_at = r.column4 \
+        "UPDATE oidc_grants SET state = 'active', code_hash = NULL, refresh_hash = r.column3, expires_at = r.column4, \
+         data = COALESCE(r.column5, oidc_grants.data) \
          FROM (VALUES {}) AS r WHERE oidc_grants.id = r.column1 AND oidc_grants.state = 'code' \
          AND oidc_grants.code_hash = r.column2 AND oidc_grants.expires_at > ${} RETURNING {}",
-        value_rows(n, 4),
-        n * 4 + 1,
+        value_rows(n, 5),
+        n * 5 + 1,
         grant_columns!()
     )
 }

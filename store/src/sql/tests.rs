@@ -945,6 +945,8 @@ async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
             code_hash: code.into(),
             refresh_hash: format!("r-{id}"),
             expires_at: now + 900,
+            // The redemption of a records something in the grant's data (a DPoP key); the others keep theirs.
+            data: (id == "a").then(|| r#"{"dpop_jkt":"K"}"#.to_owned()),
         })
     };
     let rotate = |id: &str, old: &str, new: &str| {
@@ -978,11 +980,13 @@ async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     );
     let Some(GrantUse::Accepted(a)) = &out[0].grant else { unreachable!() };
     assert_eq!((a.state.as_str(), a.refresh_hash.as_deref(), a.expires_at), ("active", Some("r-a"), now + 900));
+    assert_eq!(a.data, r#"{"dpop_jkt":"K"}"#, "the redemption's data replaces the grant's");
     let state = |id: &'static str| async move { s.oidc_grant(id).await.unwrap().unwrap().state };
     assert_eq!(state("a").await, "revoked", "a code used twice revokes the grant");
     assert_eq!(state("b").await, "revoked");
     assert_eq!(state("d").await, "revoked", "a rotated refresh token used again revokes the grant");
     assert_eq!(state("f").await, "code", "the op of a replayed jti is not applied");
+    assert_eq!(s.oidc_grant("f").await.unwrap().unwrap().data, "{}", "no data given: kept");
     let e = s.oidc_grant("e").await.unwrap().unwrap();
     assert_eq!((e.state.as_str(), e.refresh_hash.as_deref()), ("active", Some("re2")));
     assert!(!s.oidc_once_put("jti", "j5", "", now + 60, now).await.unwrap(), "a jti alone is recorded");

@@ -4,11 +4,11 @@
 use super::{Tls, certificate, context};
 use crate::http::headers::with_header;
 use crate::oidc::OAuthError;
-use crate::oidc::endpoints::{self, TokenQuery, Userinfo, UserinfoError};
+use crate::oidc::endpoints::{self, AccessPresented, DpopPresented, TokenQuery, Userinfo, UserinfoError};
 use crate::portal::PortalState;
 use axum::Json;
 use axum::extract::{Form, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -23,15 +23,42 @@ pub async fn jwks(State(state): State<PortalState>) -> Json<Value> {
     Json(endpoints::jwks(&state.oidc))
 }
 
-/// `GET|POST /userinfo` with a bearer access token (RFC 6750 §2.1).
-pub async fn userinfo(State(state): State<PortalState>, tls: Tls, headers: HeaderMap) -> Response {
-    let token = crate::http::headers::bearer_token(&headers);
-    match endpoints::userinfo(context(&state), token, certificate(&tls), state.clock.now_unix()).await {
+/// `GET|POST /userinfo` with a bearer access token (RFC 6750 §2.1), or a DPoP-bound one with its proof
+/// (`Authorization: DPoP`, RFC 9449 §7.1).
+pub async fn userinfo(State(state): State<PortalState>, method: Method, tls: Tls, headers: HeaderMap) -> Response {
+    let dpop_token = dpop_token(&headers);
+    let presented = match dpop_token {
+        Some(token) => AccessPresented {
+            token: Some(token),
+            dpop: Some(DpopPresented { proof: super::dpop_proof(&headers), method: method.as_str() }),
+        },
+        None => AccessPresented::bearer(crate::http::headers::bearer_token(&headers)),
+    };
+    let answer = match endpoints::userinfo(context(&state), presented, certificate(&tls), state.clock.now_unix()).await
+    {
         Ok(Userinfo::Json(body)) => Json(body).into_response(),
         Ok(Userinfo::Jwt(jwt)) => ([(header::CONTENT_TYPE, "application/jwt")], jwt).into_response(),
         Err(UserinfoError::Bearer { error, description }) => bearer_error(error, description),
+        Err(UserinfoError::Dpop { error, description }) => dpop_error(error, &description),
         Err(UserinfoError::Failed(e)) => e.into_response(),
-    }
+    };
+    if dpop_token.is_some() { super::with_dpop_nonce(&state, answer) } else { answer }
+}
+
+/// The access token of `Authorization: DPoP <token>` (RFC 9449 §7.1); the scheme name is case-insensitive.
+fn dpop_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim_start_matches(' ');
+    (scheme.eq_ignore_ascii_case("dpop") && !token.is_empty()).then_some(token)
+}
+
+/// A 401 with `WWW-Authenticate: DPoP error="…", algs="…"` (RFC 9449 §7.1).
+fn dpop_error(error: &str, description: &str) -> Response {
+    let response =
+        (StatusCode::UNAUTHORIZED, Json(json!({ "error": error, "error_description": description }))).into_response();
+    let algs = crate::oidc::dpop::ALGS.join(" ");
+    with_header(response, header::WWW_AUTHENTICATE, &format!("DPoP error=\"{error}\", algs=\"{algs}\""))
 }
 
 /// A 401 with `WWW-Authenticate: Bearer error="…"` (RFC 6750 §3).

@@ -32,8 +32,15 @@ pub async fn token(
     }
     let mut call = TokenCall::parse(&form, certificate(&tls));
     call.credentials = call.credentials.with_authorization(super::authorization(&headers));
-    let issued = token::token(context(&state), call, state.clock.now_unix()).await?;
-    let mut response = Json(issued.body()).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    call.dpop = super::dpop_proof(&headers);
+    let dpop = call.dpop.is_some();
+    let answer = match token::token(context(&state), call, state.clock.now_unix()).await {
+        Ok(issued) => {
+            let mut response = Json(issued.body()).into_response();
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(e) => e.into_response(),
+    };
+    Ok(if dpop { super::with_dpop_nonce(&state, answer) } else { answer })
 }
