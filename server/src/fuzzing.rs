@@ -21,9 +21,9 @@ pub use crate::oidc::client::{
 /// DPoP proofs (RFC 9449): the `DPoP` header any caller may send to `/token` and userinfo, and the server nonces
 /// they carry.
 pub use crate::oidc::dpop::{
-    DpopError, Expected as DpopExpected, NonceKey, Proof as DpopProof, token_hash as dpop_token_hash,
-    verify as verify_dpop_proof,
+    DpopError, Expected as DpopExpected, Proof as DpopProof, token_hash as dpop_token_hash, verify as verify_dpop_proof,
 };
+pub use crate::oidc::dpop_nonce::NonceKey;
 /// Our own tokens presented back: bearer access tokens at `/userinfo`, `/introspect` and `/revoke`,
 /// `id_token_hint` at `/logout` (the provider tries each published [`Signer`] in turn).
 pub use crate::oidc::jws::{JwsError, Signer, SigningAlg};

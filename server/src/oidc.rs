@@ -14,6 +14,7 @@ pub mod claims;
 pub mod client;
 pub mod client_secret;
 pub mod dpop;
+pub mod dpop_nonce;
 pub mod endpoints;
 mod error;
 pub mod exchange;
@@ -128,7 +129,7 @@ impl Provider {
     }
 
     /// The DPoP nonces proofs must carry (`[oidc] dpop_nonce`), from the portal secret; none when not required.
-    pub fn dpop_nonces<'a>(&self, secret: &'a PortalSecret) -> Option<&'a dpop::NonceKey> {
+    pub fn dpop_nonces<'a>(&self, secret: &'a PortalSecret) -> Option<&'a dpop_nonce::NonceKey> {
         self.dpop_nonce.then(|| secret.dpop_nonces())
     }
 

@@ -19,7 +19,7 @@ pub struct PortalSecret {
     handle: hmac::Key,
     totp_seal: LessSafeKey,
     patient_keys: crate::consent::patient_key::PatientKeySecret,
-    dpop_nonces: crate::oidc::dpop::NonceKey,
+    dpop_nonces: crate::oidc::dpop_nonce::NonceKey,
 }
 
 impl std::fmt::Debug for PortalSecret {
@@ -54,7 +54,7 @@ impl PortalSecret {
             pairwise: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal pairwise-sub v1")),
             handle: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal session-handle v1")),
             totp_seal,
-            dpop_nonces: crate::oidc::dpop::NonceKey::new(&derive("hcpki oidc dpop-nonce v1")),
+            dpop_nonces: crate::oidc::dpop_nonce::NonceKey::new(&derive("hcpki oidc dpop-nonce v1")),
             patient_keys: crate::consent::patient_key::PatientKeySecret::from_server_secret(secret)
                 .map_err(|e| SecretError::Crypto(e.to_string()))?,
         })
@@ -66,7 +66,7 @@ impl PortalSecret {
     }
 
     /// The key of the OIDC provider's DPoP nonces (RFC 9449 §8): the same on every replica.
-    pub fn dpop_nonces(&self) -> &crate::oidc::dpop::NonceKey {
+    pub fn dpop_nonces(&self) -> &crate::oidc::dpop_nonce::NonceKey {
         &self.dpop_nonces
     }
 
