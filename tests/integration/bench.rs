@@ -154,31 +154,41 @@ fn bench_login_reports_full_login_and_parts(b: Backend) {
     assert_eq!(listed, 46, "each login's entry records the home page's listing");
 }
 
-/// `scripts/bench-oidc` in a tiny mode (SQLite): codes through the real `/authorize`, exchanged at `/token`
-/// with private_key_jwt by wrk; every exchange answered 200 with an ID token, and the RSS rows present.
+/// `scripts/bench-oidc` in a tiny mode (SQLite): codes through the real `/authorize`, exchanged at `/token` by
+/// wrk for each variant — private_key_jwt (the reference), the same with the IUA claims (the script checks the
+/// access token carries them), client_secret_basic; every exchange answered 200 with an ID token, each row with its
+/// ratio to the reference, and the RSS rows present.
 #[test]
 fn bench_oidc_reports_exchange_rate_and_rss() {
     let out = std::process::Command::new(crate::harness::repo_root().join("scripts/bench-oidc"))
-        .args(["--codes", "12", "--runs", "1", "--connections", "2"])
+        .args(["--codes", "12", "--runs", "1", "--connections", "2", "--variants", "key,iua,secret"])
         .env("HCPKI_BIN", crate::harness::hcpki_bin())
         .env("BENCH_OIDC_QUIET", "1")
         .output()
         .expect("scripts/bench-oidc runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "bench-oidc failed\n{}", crate::harness::describe(&out));
-    let row: Vec<&str> = text
+    // One row per variant: the key-based reference, the IUA claims' client, the client secret (issues #29, #30).
+    let rows: Vec<Vec<&str>> = text
         .lines()
-        .find(|l| l.starts_with("| sqlite | 1 |"))
-        .unwrap_or_else(|| panic!("no run row:\n{text}"))
-        .trim_matches('|')
-        .split('|')
-        .map(str::trim)
+        .filter(|l| l.starts_with("| sqlite | 1 |"))
+        .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
         .collect();
-    // One code of the 12 is exchanged by curl as a check before the load.
-    assert_eq!(row[3], "11", "exchanges in {row:?}");
-    assert_eq!(row[8], "0", "non-200 answers in {row:?}");
-    let rate: f64 = row[4].trim_matches('*').parse().unwrap_or_else(|_| panic!("rate in {row:?}"));
-    assert!(rate > 0.0, "{row:?}");
+    let clients: Vec<&str> = rows.iter().map(|r| r[2]).collect();
+    assert_eq!(clients, ["bench-rp", "bench-iua", "bench-secret"], "{text}");
+    for (i, row) in rows.iter().enumerate() {
+        // One code of the 12 is exchanged by curl as a check before the load.
+        assert_eq!(row[4], "11", "exchanges in {row:?}");
+        assert_eq!(row[10], "0", "non-200 answers in {row:?}");
+        let rate: f64 = row[5].trim_matches('*').parse().unwrap_or_else(|_| panic!("rate in {row:?}"));
+        assert!(rate > 0.0, "{row:?}");
+        if i == 0 {
+            assert_eq!(row[6], "1 (reference)", "{row:?}");
+        } else {
+            let ratio: f64 = row[6].trim_end_matches('×').parse().unwrap_or_else(|_| panic!("ratio in {row:?}"));
+            assert!(ratio > 0.0, "{row:?}");
+        }
+    }
     for what in ["idle, after start-up", "idle, 2 s after the load", "idle, 15 s after the load", "idle, 16 s after"] {
         let line =
             text.lines().find(|l| l.starts_with(&format!("| {what}"))).unwrap_or_else(|| panic!("{what}:\n{text}"));

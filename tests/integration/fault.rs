@@ -70,7 +70,7 @@ fn check_load(text: &str, scenario: &str, backend: &str, bites: bool) {
 fn kill9_and_database_outage_lose_nothing() {
     let text = fault(
         "fault::kill9_and_database_outage_lose_nothing",
-        &["--scenario", "kill9,pgstop", "--rounds", "2", "--clients", "2", "--accounts", "4"],
+        &["--scenario", "kill9,pgstop", "--rounds", "1", "--clients", "2", "--accounts", "4"],
     )
     .expect("kill9 and pgstop need no mount namespace");
     check_load(&text, "kill9", "sqlite", true);
@@ -86,7 +86,7 @@ fn kill9_and_database_outage_lose_nothing() {
 fn kill9_loses_nothing_on_postgres() {
     let text = fault(
         "fault::kill9_loses_nothing_on_postgres",
-        &["--scenario", "kill9", "--postgres", "--rounds", "2", "--clients", "2", "--accounts", "4"],
+        &["--scenario", "kill9", "--postgres", "--rounds", "1", "--clients", "2", "--accounts", "4"],
     )
     .expect("kill9 needs no mount namespace");
     check_load(&text, "kill9", "postgres", true);
