@@ -523,6 +523,29 @@ fn a_patient_consents_at_a_one_reader_pc_while_the_physician_lends_the_reader(b:
     crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the identification page (ja)");
     shot(&mut browser, &clinic.p, "identify-ja.png");
     drop(browser);
+    // Attacks on the identification: a made-up challenge with the patient's real certificate and any signature,
+    // and a challenge answered by no card at all: refused with the page's words, audited, nothing identified.
+    let r = clinic.pc.get("/patients/identify?lang=ja");
+    let csrf = crate::portal_card::field(&r.body, "csrf");
+    let chain = STANDARD.encode(named(&clinic.patient, "auth"));
+    let forged = [
+        ("csrf", csrf.as_str()),
+        ("patient_id", PATIENT_ID),
+        ("challenge", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        ("signature", "AAAA"),
+        ("chain", chain.as_str()),
+    ];
+    let r = clinic.pc.submit("/patients/identify", &forged, None);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.body.contains("カードの確認ができませんでした") && !r.body.contains("確認できました。"), "{r:?}");
+    let denied = clinic
+        .p
+        .h
+        .audit_entries()
+        .into_iter()
+        .filter(|e| e["action"] == "identity.checked" && e["outcome"] == "denied")
+        .count();
+    assert!(denied >= 1, "the forged answer is audited");
 
     // A consent asked for from the portal's own page (the portal's template), which the patient declines: the
     // page records the refusal with a fixed reason.
