@@ -103,7 +103,7 @@ fn dpop_bound_tokens_with_openid_client_and_every_bad_proof_refused(b: Backend) 
 }
 
 /// RFC 7638 thumbprint of an EC P-256 public JWK, computed here from its members.
-fn thumbprint(jwk: &Value) -> String {
+pub(crate) fn thumbprint(jwk: &Value) -> String {
     assert_eq!((&jwk["kty"], &jwk["crv"]), (&json!("EC"), &json!("P-256")), "{jwk}");
     assert!(jwk.get("d").is_none(), "openid-client's public key only: {jwk}");
     let canonical = format!(

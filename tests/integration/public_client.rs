@@ -6,10 +6,12 @@
 //! secret it does not have (refused), and revokes its token. Around it: a public client for a service that
 //! admits confidential clients only is refused at registration, and one whose service's rule is tightened
 //! afterwards is refused at `/authorize` (`unauthorized_client`, audited); its access tokens live at most five
-//! minutes.
+//! minutes. The same app written with npm `openid-client` (a second user, a second loopback port) binds its
+//! tokens with DPoP, as a public client cannot with mutual TLS: bound to its key, refused as a bearer token
+//! and to another key's refresh, rotated, and the rotated-out refresh token's reuse ends the grant.
 
 use crate::harness::{Backend, describe, free_port, repo_root};
-use crate::oidc::{PASSWORD, Portal, enc, tools, totp};
+use crate::oidc::{PASSWORD, POST_LOGOUT, Portal, enc, tools, totp};
 use serde_json::Value;
 use std::process::Command;
 
@@ -102,6 +104,43 @@ fn a_native_app_signs_in_as_a_public_client_with_pkce_and_a_loopback_redirect(b:
         "{seen}"
     );
     assert_eq!(seen["revoke"], 200, "{seen}");
+
+    // openid-client as the same app with DPoP, for bob on another port.
+    let bob = p.h.ok(&[
+        "portal",
+        "user",
+        "add",
+        "bob",
+        "--name",
+        "Bob",
+        "--password-file",
+        p.h.path("password").to_str().unwrap(),
+    ]);
+    let bob_secret = bob.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap();
+    let node_redirect = format!("http://127.0.0.1:{}/cb", free_port());
+    let out = Command::new("node")
+        .arg(repo_root().join("tests/peers/oidc_rp_node.mjs"))
+        .args(["public", "--issuer", &p.issuer, "--ca", p.chain.to_str().unwrap(), "--client-id", "desktop-emr"])
+        .args(["--redirect-uri", &node_redirect, "--post-logout", POST_LOGOUT, "--username", "bob"])
+        .arg("--password-file")
+        .arg(p.h.path("password"))
+        .args(["--totp-secret", bob_secret])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run node ({e}): scripts/deps installs Node.js"));
+    assert!(out.status.success(), "openid-client as a public client\n{}", describe(&out));
+    let node: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(&out)));
+    assert_eq!(node["id_token"]["name"], "Bob", "{node}");
+    assert_eq!(node["id_token"]["aud"], "desktop-emr", "{node}");
+    assert_eq!((&node["token_type"], &node["expires_in"]), (&serde_json::json!("dpop"), &serde_json::json!(300)));
+    let jkt = crate::dpop::thumbprint(&node["dpop_jwk"]);
+    assert_eq!(node["access_token"]["cnf"]["jkt"], jkt.as_str(), "bound to openid-client's key: {node}");
+    assert_eq!(node["userinfo"]["name"], "Bob", "{node}");
+    assert_eq!(node["userinfo_as_bearer"]["error"], "invalid_token", "{node}");
+    let refresh = &node["refresh"];
+    assert_eq!(refresh["other_key"], "invalid_dpop_proof", "{node}");
+    assert_eq!((&refresh["rotated"], &refresh["jkt"]), (&serde_json::json!(true), &serde_json::json!(jkt)), "{node}");
+    assert_eq!(node["reused_refresh"]["error"], "invalid_grant", "{node}");
+    assert_eq!(node["reused_refresh"]["then_userinfo"]["status"], 401, "the reuse ended the grant: {node}");
 
     // The operator tightens the service to confidential clients: the app's next authorization request is sent
     // back to it as unauthorized_client, audited.

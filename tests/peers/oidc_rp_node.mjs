@@ -10,6 +10,7 @@
 //                    [--par-only]
 //   oidc_rp_node.mjs iua (the options of flow) [--purpose CODE]
 //   oidc_rp_node.mjs dpop (the options of flow) [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM]
+//   oidc_rp_node.mjs public (the options of flow but --key)
 //
 // `flow` logs in through the portal's password + TOTP form (the TOTP code computed here, RFC 6238, N steps
 // ahead), runs the code flow with PKCE S256 and private_key_jwt (openid-client's own client assertion, signed
@@ -39,6 +40,12 @@
 // the live refresh token and to userinfo with the live access token; each answer is recorded for the test to
 // judge, and the refresh token must still work at the end (nothing was spent or issued). With --mtls-*, a good
 // proof from a tls_client_auth client over the mTLS token alias asks for both bindings at once (refused).
+// `public` (RFC 8252 and RFC 9449, issue #30 items 2 and 3) is a native app: a public client (openid-client's
+// None(): no credentials at all) whose redirect URI is a loopback address on the port it was given, logging in
+// with PKCE S256 and a DPoP key of its own, since it has no certificate for mutual TLS: the ID token validated,
+// the access token bound to the key (cnf.jkt, token_type dpop), userinfo with a proof and refused as a bearer
+// token, a refresh with another key refused, the refresh with the key rotated and bound again, the rotated-out
+// refresh token refused (its reuse ends the grant: the new access token is then refused at userinfo).
 // It prints one JSON object of what it saw and exits 1 on the first expectation that fails.
 
 import { createHash, createHmac, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
@@ -134,10 +141,18 @@ async function flow(a) {
   const ca = readFileSync(a.ca);
   const fetch = fetchWith(ca);
   const options = { [client.customFetch]: fetch };
-  const assertionKey =
-    a['assertion-alg'] === 'ES256'
-      ? { key: await signingKey(readFileSync(a.key), 'ES256'), kid: 'rp-key-1' }
-      : { key: await signingKey(readFileSync(join(dirname(a.key), 'rsa.pem')), a['assertion-alg']), kid: 'rp-rsa-1' };
+  // A public client has no credentials (RFC 6749 §2.1); the others sign an assertion (private_key_jwt).
+  const auth =
+    a.command === 'public'
+      ? client.None()
+      : client.PrivateKeyJwt(
+          a['assertion-alg'] === 'ES256'
+            ? { key: await signingKey(readFileSync(a.key), 'ES256'), kid: 'rp-key-1' }
+            : {
+                key: await signingKey(readFileSync(join(dirname(a.key), 'rsa.pem')), a['assertion-alg']),
+                kid: 'rp-rsa-1',
+              },
+        );
   // With --userinfo-alg the client is registered for signed userinfo: openid-client then insists on a JWT and
   // verifies it (signature, iss, aud) before fetchUserInfo returns.
   const metadata = (alg) => ({
@@ -146,7 +161,7 @@ async function flow(a) {
     ...(a['userinfo-alg'] && { userinfo_signed_response_alg: a['userinfo-alg'] }),
   });
   const discover = (alg) =>
-    client.discovery(new URL(a.issuer), a['client-id'], metadata(alg), client.PrivateKeyJwt(assertionKey), options);
+    client.discovery(new URL(a.issuer), a['client-id'], metadata(alg), auth, options);
   const config = await discover(a['id-token-alg']);
   const conf = config.serverMetadata();
   seen.discovery = {
@@ -218,6 +233,7 @@ async function flow(a) {
 
   if (a.command === 'iua') return iua(a, config, authorize, fetch);
   if (a.command === 'dpop') return dpop(a, config, authorize, fetch);
+  if (a.command === 'public') return nativeApp(config, authorize);
 
   if (a['par-only']) {
     // The client must push: its plain request comes back refused, and openid-client reads the refusal.
@@ -402,11 +418,6 @@ async function dpop(a, config, authorize, fetch) {
   seen.token_type = tokens.token_type;
   seen.access_token = jwtPayload(tokens.access_token);
   seen.userinfo = await client.fetchUserInfo(config, tokens.access_token, sub, { DPoP: handle });
-  const challenge = (e) => ({
-    status: e.status,
-    scheme: e.cause?.[0]?.scheme,
-    error: e.cause?.[0]?.parameters?.error,
-  });
   const asBearer = await refusal(
     client.fetchUserInfo(config, tokens.access_token, sub),
     'a DPoP-bound token as a bearer token',
@@ -429,6 +440,51 @@ async function dpop(a, config, authorize, fetch) {
   tokens = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP: handle });
   seen.refreshed = { token_type: tokens.token_type, jkt: jwtPayload(tokens.access_token).cnf?.jkt };
   await handMade(a, conf, fetch, keys, tokens);
+}
+
+// What a resource's refusal said: the status and its WWW-Authenticate challenge (scheme, error).
+function challenge(e) {
+  return { status: e.status, scheme: e.cause?.[0]?.scheme, error: e.cause?.[0]?.parameters?.error };
+}
+
+// The native app as a public client with DPoP-bound tokens (`public`).
+async function nativeApp(config, authorize) {
+  const conf = config.serverMetadata();
+  seen.token_methods = conf.token_endpoint_auth_methods_supported;
+  const keys = await client.randomDPoPKeyPair('ES256');
+  const handle = client.getDPoPHandle(config, keys);
+  seen.dpop_jwk = await webcrypto.subtle.exportKey('jwk', keys.publicKey);
+  const { back, checks } = await authorize(config, { par: false, expectLogin: true });
+  const tokens = await client.authorizationCodeGrant(config, back, checks, undefined, { DPoP: handle });
+  const claims = tokens.claims();
+  seen.id_token = claims;
+  seen.token_type = tokens.token_type;
+  seen.expires_in = tokens.expires_in;
+  seen.access_token = jwtPayload(tokens.access_token);
+  seen.userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub, { DPoP: handle });
+  const bearer = await refusal(client.fetchUserInfo(config, tokens.access_token, claims.sub), 'a bearer DPoP token');
+  seen.userinfo_as_bearer = challenge(bearer);
+  const other = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+  const otherRefresh = await refusal(
+    client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP: other }),
+    'a refresh with another key',
+  );
+  const renewed = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP: handle });
+  seen.refresh = {
+    other_key: otherRefresh.error,
+    rotated: Boolean(renewed.refresh_token) && renewed.refresh_token !== tokens.refresh_token,
+    token_type: renewed.token_type,
+    jkt: jwtPayload(renewed.access_token).cnf?.jkt,
+  };
+  const reused = await refusal(
+    client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP: handle }),
+    'the rotated-out refresh token',
+  );
+  const ended = await refusal(
+    client.fetchUserInfo(config, renewed.access_token, claims.sub, { DPoP: handle }),
+    'userinfo after the refresh token was reused',
+  );
+  seen.reused_refresh = { error: reused.error, then_userinfo: challenge(ended) };
 }
 
 function jwtPayload(jwt) {
@@ -555,7 +611,6 @@ const REQUIRED = [
   'issuer',
   'ca',
   'client-id',
-  'key',
   'redirect-uri',
   'post-logout',
   'username',
@@ -570,7 +625,7 @@ const ALGS = ['ES256', 'RS256', 'PS256'];
 
 // The command line as an object of option values, or exit 2 naming what is wrong.
 function parsed() {
-  const options = [...REQUIRED, ...Object.keys(DEFAULTS), ...MTLS, ...OPTIONAL];
+  const options = [...REQUIRED, 'key', ...Object.keys(DEFAULTS), ...MTLS, ...OPTIONAL];
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: Object.fromEntries([
@@ -580,8 +635,10 @@ function parsed() {
   });
   const a = { ...DEFAULTS, ...values, command: positionals[0] };
   const problems = [
-    !['flow', 'iua', 'dpop'].includes(positionals[0]) && 'the commands are flow, iua and dpop',
+    !['flow', 'iua', 'dpop', 'public'].includes(positionals[0]) && 'the commands are flow, iua, dpop and public',
     ...REQUIRED.filter((o) => !a[o]).map((o) => `--${o} is missing`),
+    // Every client but a public one signs its assertions with --key.
+    a.command !== 'public' && !a.key && '--key is missing',
     ![a['assertion-alg'], a['id-token-alg'], a['userinfo-alg'] ?? 'ES256'].every((x) => ALGS.includes(x)) &&
       `algorithms are ${ALGS.join(', ')}`,
     MTLS.filter((o) => a[o]).length % MTLS.length && `give all of --${MTLS.join(', --')} or none`,
