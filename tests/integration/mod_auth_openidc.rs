@@ -229,6 +229,37 @@ fn apache_mod_auth_openidc_signs_a_user_in_with_a_client_secret_and_pkce(b: Back
     let (status, e) = token_with_secret(&p, "apache-wiki", &new, false);
     assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")), "{e}");
 
+    // The deployment forbids secrets (`[oidc] client_secrets = false`; a replica started with it, the database
+    // shared): the current secret — leaked or not — no longer authenticates, discovery stops offering the
+    // methods, and no new secret client can be registered; the key-based clients carry on.
+    let cfg = p.h.dir().join("hcpki.toml");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("\n[oidc]\nclient_secrets = false\n");
+    std::fs::write(&cfg, text).unwrap();
+    let strict = p.replica();
+    let (status, e) = token_with_secret(&strict, "apache-wiki", &new, false);
+    assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")), "{e}");
+    assert!(e["error_description"].as_str().is_some_and(|d| d.contains("client_secrets = false")), "{e}");
+    let discovery: serde_json::Value =
+        serde_json::from_str(&strict.get("/.well-known/openid-configuration").body).unwrap();
+    let methods = discovery["token_endpoint_auth_methods_supported"].to_string();
+    assert!(!methods.contains("client_secret") && methods.contains("private_key_jwt"), "{methods}");
+    let refused = p.h.fails(&[
+        "oidc",
+        "client",
+        "add",
+        "--id",
+        "apache-2",
+        "--redirect-uri",
+        &format!("{base}/protected/redirect_uri"),
+        "--auth",
+        "client_secret_post",
+        "--service",
+        "wiki",
+    ]);
+    assert!(refused.contains("client_secrets = false"), "{refused}");
+    assert!(!p.h.ok(&["oidc", "client", "list"]).contains("apache-2"), "nothing registered");
+
     // The audit: the registration and the rotation with the method, the refusals with how the client tried;
     // never a secret.
     let log = p.h.audit_entries();
@@ -241,6 +272,11 @@ fn apache_mod_auth_openidc_signs_a_user_in_with_a_client_secret_and_pkce(b: Back
         .iter()
         .filter(|e| e["action"] == "oidc.client.authenticate" && e["detail"]["sent"] == "http_basic")
         .collect();
-    assert!(refusals.len() >= 3, "{refusals:?}");
+    assert!(refusals.len() >= 4, "{refusals:?}");
+    let forbidden = refusals.iter().any(|e| {
+        e["target"] == "apache-wiki"
+            && e["detail"]["reason"].as_str().is_some_and(|r| r.contains("client_secrets = false"))
+    });
+    assert!(forbidden, "the refusal under client_secrets = false, audited with its reason: {refusals:?}");
     p.h.ok(&["audit", "verify"]);
 }
