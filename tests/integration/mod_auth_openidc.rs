@@ -4,12 +4,17 @@
 //! as it is shipped (`apache2-bin`, its own configuration file), reads hcpki's discovery document, sends the
 //! browser to `/authorize` with PKCE S256, and redeems the code with HTTP Basic; a password + TOTP user signs in
 //! and the protected page (server-side includes of the module's claim variables) shows `sub`, `name`, `acr`
-//! and the service's claims; RP-initiated logout ends hcpki's session too. Around it: a wrong secret, a secret
+//! and the service's claims; RP-initiated logout ends hcpki's session too. Then a physician with a (virtual)
+//! HPKI card at a facility PC signs in through the same module with a card login (the real card agent, pcscd):
+//! the page gets the card login's `acr` and the facility the PC's certificate names. Around it: a wrong secret, a secret
 //! sent to a key-only client, a secret in the form to a Basic client, and a rotated-out secret after its
 //! overlap are refused with `invalid_client` and audited; nothing is issued.
 
+use crate::agent::{self, hpki};
 use crate::harness::{Backend, describe, free_port};
-use crate::oidc::{PASSWORD, Portal, enc, totp};
+use crate::oidc::{self, PASSWORD, Portal, enc, totp};
+use crate::pcsc_lock::pcsc_lock;
+use crate::portal_card::{card_portal_with, card_session};
 use base64::Engine as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -141,7 +146,10 @@ fn token_with_secret(p: &Portal, id: &str, secret: &str, post: bool) -> (u16, se
 fn apache_mod_auth_openidc_signs_a_user_in_with_a_client_secret_and_pkce(b: Backend) {
     // Registrations are re-read every second here (`services_refresh_secs`), so a rotation made with the CLI
     // reaches the running server quickly; the admin API's rotation takes effect on its own replica at once.
-    let p = Portal::start_with(b, "services_refresh_secs = 1\n", |_| ());
+    let _pcsc = pcsc_lock();
+    let agent_port = free_port();
+    let agent_origin = format!("http://127.0.0.1:{agent_port}");
+    let p = card_portal_with(b, &agent_origin, "services_refresh_secs = 1\ncard_presence_secs = 600\n", |_| ());
     // The operator registers the module's client: hcpki makes the secret and prints it once.
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -217,6 +225,26 @@ fn apache_mod_auth_openidc_signs_a_user_in_with_a_client_secret_and_pkce(b: Back
     assert_ne!(home.status, 200, "hcpki's session ended: {home:?}");
     let r = p.curl(&[&format!("{base}/protected/index.shtml")]);
     assert_eq!(r.status, 302, "Apache's session ended too: {r:?}");
+
+    // The physician: the HPKI card in the facility PC's reader, the card login, then the module's page.
+    let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
+    let _card = agent::insert(hpki(), 0);
+    agent.wait_card(0, "hpki");
+    let (facility, cert, key) = oidc::issue_pc(&p.h, "Apache clinic");
+    let doc = p.with_client_cert(cert, key).other_browser("doc-jar");
+    card_session(&doc, &agent);
+    let r = doc.curl(&[&format!("{base}/protected/index.shtml")]);
+    assert_eq!(r.status, 302, "{r:?}\n{}", apache.log());
+    let r = doc.get(r.location.strip_prefix(&doc.issuer).unwrap());
+    assert!(r.location.starts_with(&format!("{base}/protected/redirect_uri?")), "no second tap: {r:?}");
+    assert_eq!(doc.curl(&[&r.location]).status, 302, "{}", apache.log());
+    let r = doc.curl(&[&format!("{base}/protected/index.shtml")]);
+    assert_eq!(r.status, 200, "{r:?}\n{}", apache.log());
+    let line =
+        |name: &str| r.body.lines().find_map(|l| l.strip_prefix(&format!("{name}="))).unwrap_or_default().to_owned();
+    assert!(!line("sub").is_empty() && line("name") != "Alice Staff" && !line("name").is_empty(), "{}", r.body);
+    assert_eq!(line("acr"), "urn:hcpki:acr:card-pin-facility-mtls", "{}", r.body);
+    assert_eq!(line("facility"), facility, "{}", r.body);
 
     // A rotation with no overlap: the old secret stops at once, the new one works.
     let out = p.h.ok(&["oidc", "client", "rotate-secret", "apache-wiki", "--overlap", "0s"]);
