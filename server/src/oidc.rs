@@ -153,6 +153,30 @@ impl Provider {
         if fresh { Ok(proof) } else { Err(dpop::DpopError::Replayed) }
     }
 
+    /// The DPoP proof a `POST` to endpoint `path` carried (`sent`, the `DPoP` header), checked and recorded
+    /// single-use ([`Self::dpop_proof`]), when it carried one. A certificate-bound token (RFC 8705) and a
+    /// DPoP-bound one are two answers to one question: a request over a connection with a client certificate
+    /// that also carries a proof is refused rather than one binding silently preferred.
+    pub async fn dpop_binding(
+        &self,
+        secret: &PortalSecret,
+        sent: Option<&Result<String, dpop::DpopError>>,
+        certificate: Option<&[u8]>,
+        path: &str,
+        now: i64,
+    ) -> Result<Option<dpop::Proof>, OAuthError> {
+        let Some(sent) = sent else { return Ok(None) };
+        if certificate.is_some() {
+            return Err(OAuthError::invalid_request(
+                "a DPoP proof over a connection with a client certificate: a token is bound to one or the other; \
+                 send the proof without a client certificate, or no proof over mutual TLS",
+            ));
+        }
+        let htu = self.endpoint_urls(path);
+        let expected = dpop::Expected { htm: "POST", htu: &htu, ath: None };
+        self.dpop_proof(secret, sent, &expected, now).await.map(Some).map_err(|e| e.oauth())
+    }
+
     /// Sign `claims` (a JWS of type `typ`) with the current key of `alg`.
     pub fn sign(&self, alg: jws::SigningAlg, typ: &str, claims: &impl serde::Serialize) -> Result<String, OAuthError> {
         let keys = self.keys.get();

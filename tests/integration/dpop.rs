@@ -1,7 +1,8 @@
 //! DPoP (RFC 9449, issue #30 item 3) with a real peer: npm `openid-client` 6 (tests/peers/oidc_rp_node.mjs
 //! `dpop`) makes its own DPoP key and proofs, answers the server's `use_dpop_nonce` by itself, and runs the code
 //! flow with PKCE as rp1 (private_key_jwt); then proofs made by hand in the same script, one flaw each, go to
-//! `/token` and userinfo, and one over mutual TLS (a certificate and a proof at once). One server per database:
+//! `/token` and userinfo, and one over mutual TLS (a certificate and a proof at once). Codes bound to the key
+//! when asked for (RFC 9449 §10): pushed with a proof (§10.1) and with `dpop_jkt` in a plain request. One server per database:
 //! the journey and the refusals share it.
 //! Node.js and the pinned modules come from scripts/deps; without them this test fails, it never skips.
 
@@ -39,6 +40,16 @@ fn dpop_bound_tokens_with_openid_client_and_every_bad_proof_refused(b: Backend) 
     let refused = json!({ "other_key": "invalid_dpop_proof", "no_proof": "invalid_dpop_proof" });
     assert_eq!(seen["refresh_refused"], refused, "{seen}");
     assert_eq!(seen["refreshed"], json!({ "token_type": "dpop", "jkt": jkt }), "{seen}");
+
+    // Codes bound when asked for (RFC 9449 §10): pushed with openid-client's proof, or asked for with dpop_jkt;
+    // another key or no proof is invalid_grant and spends nothing (the key redeems the code afterwards).
+    let cb = &seen["code_binding"];
+    for how in ["pushed", "plain"] {
+        let expected = json!({ "other_key": "invalid_grant", "no_proof": "invalid_grant", "redeemed_jkt": jkt });
+        assert_eq!(cb[how], expected, "{how}: {cb}");
+    }
+    assert_eq!(cb["push_mismatch"], json!({ "error": "invalid_dpop_proof", "status": 400 }), "{cb}");
+    assert_eq!(cb["malformed"], "invalid_request", "{cb}");
 
     // The hand-made proofs: each refused with its error, nothing issued.
     let r = &seen["refusals"];
@@ -99,6 +110,16 @@ fn dpop_bound_tokens_with_openid_client_and_every_bad_proof_refused(b: Backend) 
             && e["detail"]["reason"].as_str().is_some_and(|r| r.contains("DPoP proof was used before"))
     });
     assert!(replay, "the replayed proof, audited on rp1");
+    let bound_code = entries
+        .iter()
+        .filter(|e| {
+            e["action"] == "oidc.token"
+                && e["outcome"] == "denied"
+                && e.to_string().contains("the code is bound to a DPoP key (dpop_jkt)")
+        })
+        .count();
+    assert_eq!(bound_code, 4, "each refused redemption of a bound code, audited: {entries:?}");
+    assert!(denied("oidc.par", "invalid_dpop_proof") >= 1, "the push with another key's dpop_jkt: {entries:?}");
     p.h.ok(&["audit", "verify"]);
 }
 

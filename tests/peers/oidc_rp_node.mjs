@@ -175,7 +175,7 @@ async function flow(a) {
 
   // Authorization request (plain, or pushed with PAR; always pushed with --par-only) → the login form if asked →
   // the redirect back to the client.
-  const authorize = async (cfg, { par = a['par-only'], expectLogin = false, extra = {} } = {}) => {
+  const authorize = async (cfg, { par = a['par-only'], expectLogin = false, extra = {}, dpop } = {}) => {
     const verifier = client.randomPKCECodeVerifier();
     const nonce = client.randomNonce();
     const state = client.randomState();
@@ -189,7 +189,7 @@ async function flow(a) {
       ...extra,
     };
     const url = par
-      ? await client.buildAuthorizationUrlWithPAR(cfg, params)
+      ? await client.buildAuthorizationUrlWithPAR(cfg, params, dpop && { DPoP: dpop })
       : client.buildAuthorizationUrl(cfg, params);
     if (par) expect(url.searchParams.has('request_uri') && !url.searchParams.has('nonce'), `PAR URL: ${url}`);
     let r = await get(url);
@@ -423,7 +423,8 @@ async function dpop(a, config, authorize, fetch) {
     'a DPoP-bound token as a bearer token',
   );
   seen.userinfo_as_bearer = challenge(asBearer);
-  const other = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+  const otherKeys = await client.randomDPoPKeyPair('ES256');
+  const other = client.getDPoPHandle(config, otherKeys);
   const otherKey = await refusal(
     client.fetchUserInfo(config, tokens.access_token, sub, { DPoP: other }),
     'userinfo with another key',
@@ -439,7 +440,43 @@ async function dpop(a, config, authorize, fetch) {
   seen.refresh_refused = { other_key: otherRefresh.error, no_proof: bareRefresh.error };
   tokens = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP: handle });
   seen.refreshed = { token_type: tokens.token_type, jkt: jwtPayload(tokens.access_token).cnf?.jkt };
+  await boundCodes(config, authorize, { handle, other, otherKeys, keys });
   await handMade(a, conf, fetch, keys, tokens);
+}
+
+// RFC 7638 thumbprint of a P-256 public key: SHA-256 of its required members in lexical order.
+async function thumbprint(publicKey) {
+  const jwk = await webcrypto.subtle.exportKey('jwk', publicKey);
+  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+// Codes bound to the DPoP key when they are asked for (RFC 9449 §10): pushed with openid-client's proof
+// (§10.1), and with dpop_jkt in a plain request. Each bound code is refused with another key and without a
+// proof, and is still good for its key afterwards (a refusal spends nothing). Then a push whose dpop_jkt is not
+// its proof's key, and a malformed dpop_jkt at /authorize (read off the redirect). seen.code_binding.
+async function boundCodes(config, authorize, { handle, other, otherKeys, keys }) {
+  const out = {};
+  const attempts = async (back, checks, what) => {
+    const grant = (opts) => client.authorizationCodeGrant(config, back, checks, undefined, opts);
+    const otherKey = await refusal(grant({ DPoP: other }), `${what}: another key`);
+    const noProof = await refusal(grant(undefined), `${what}: no proof`);
+    const tokens = await grant({ DPoP: handle });
+    return { other_key: otherKey.error, no_proof: noProof.error, redeemed_jkt: jwtPayload(tokens.access_token).cnf?.jkt };
+  };
+  let { back, checks } = await authorize(config, { par: true, dpop: handle });
+  out.pushed = await attempts(back, checks, 'a code pushed with a proof');
+  ({ back, checks } = await authorize(config, { par: false, extra: { dpop_jkt: await thumbprint(keys.publicKey) } }));
+  out.plain = await attempts(back, checks, 'a code asked for with dpop_jkt');
+  const mismatch = await refusal(
+    authorize(config, { par: true, dpop: handle, extra: { dpop_jkt: await thumbprint(otherKeys.publicKey) } }),
+    'a push whose dpop_jkt is another key',
+  );
+  out.push_mismatch = { error: mismatch.error, status: mismatch.status };
+  ({ back, checks } = await authorize(config, { par: false, extra: { dpop_jkt: 'not-a-thumbprint' } }));
+  const malformed = await refusal(client.authorizationCodeGrant(config, back, checks), 'a malformed dpop_jkt');
+  out.malformed = malformed.error;
+  seen.code_binding = out;
 }
 
 // What a resource's refusal said: the status and its WWW-Authenticate challenge (scheme, error).

@@ -367,7 +367,8 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         session_expires_at: Some(session.expires_at),
         purpose_of_use: purpose,
         break_glass,
-        dpop_jkt: None,
+        // A code asked for with `dpop_jkt` (or pushed with a proof) is redeemed only with that key (RFC 9449 §10).
+        dpop_jkt: request.dpop_jkt.map(str::to_owned),
     };
     let code = issue_code(provider, &client, &session.id_hash, &data, now).await.map_err(AuthorizeAnswer::Failed)?;
     Ok(back.with(&[("code", &code)]))
@@ -586,12 +587,14 @@ pub struct ParCall<'a> {
     pub credentials: ClientCredentials,
     /// The TLS client certificate (mTLS listener).
     pub certificate: Option<&'a [u8]>,
+    /// The `DPoP` header's proof (RFC 9449 §10.1), when the push carried one, or why it cannot be one.
+    pub dpop: Option<Result<String, super::dpop::DpopError>>,
 }
 
 impl<'a> ParCall<'a> {
     /// Read a pushed request's form and certificate.
     pub fn parse(form: HashMap<String, String>, certificate: Option<&'a [u8]>) -> Self {
-        Self { credentials: ClientCredentials::from_form(&form), form, certificate }
+        Self { credentials: ClientCredentials::from_form(&form), form, certificate, dpop: None }
     }
 }
 
@@ -629,17 +632,34 @@ pub async fn par(ctx: Context<'_>, call: ParCall<'_>, now: i64) -> Result<Pushed
     } else if !form.get("redirect_uri").is_some_and(|r| client.config.redirect_uris.contains(r)) {
         Some("redirect_uri is missing or not registered for this client (exact match)".to_owned())
     } else {
-        request::pkce_challenge(get("code_challenge"), get("code_challenge_method")).err().map(|e| e.to_string())
+        let pkce = request::pkce_challenge(get("code_challenge"), get("code_challenge_method"));
+        pkce.and(request::dpop_jkt(get("dpop_jkt"))).err().map(|e| e.to_string())
     };
+    let more = || json!({ "redirect_uri": form.get("redirect_uri").map(|r| refusals::named(Some(r))) });
     if let Some(why) = refused {
-        let more = json!({ "redirect_uri": form.get("redirect_uri").map(|r| refusals::named(Some(r))) });
         let e = OAuthError::invalid_request(why);
-        return Err(super::refused::request(ctx.refusals, &client.id, "oidc.par", e, more).await);
+        return Err(super::refused::request(ctx.refusals, &client.id, "oidc.par", e, more()).await);
     }
+    // RFC 9449 §10.1: a proof with the push binds the code to its key, as `dpop_jkt` does; both must agree.
+    let bound = match provider.dpop_binding(ctx.secret, call.dpop.as_ref(), call.certificate, "/par", now).await {
+        Ok(Some(proof)) if get("dpop_jkt").is_some_and(|j| j != proof.jkt) => Err(OAuthError::new(
+            "invalid_dpop_proof",
+            "dpop_jkt is not the thumbprint of the DPoP proof's key: send the proof's key's thumbprint, or leave \
+             dpop_jkt out",
+        )),
+        other => other,
+    };
+    let bound = match bound {
+        Ok(bound) => bound,
+        Err(e) => return Err(super::refused::request(ctx.refusals, &client.id, "oidc.par", e, more()).await),
+    };
     // The forced-login marker is the server's own (item 6 of issue #24): a pushed one is dropped.
     let mut params: HashMap<String, String> =
         form.into_iter().filter(|(k, _)| !k.starts_with("client_assertion") && k.as_str() != LOGIN_AFTER).collect();
     params.insert("client_id".into(), client.id.clone());
+    if let Some(proof) = bound {
+        params.insert("dpop_jkt".into(), proof.jkt);
+    }
     let request_uri = push(provider, &params, provider.lifetimes.par, now).await?;
     Ok(Pushed { request_uri, expires_in: provider.lifetimes.par })
 }

@@ -225,10 +225,20 @@ fn check(
                         "code_verifier does not match the code_challenge (PKCE S256)",
                     ));
                 }
+                // A code bound to a DPoP key when it was asked for (RFC 9449 §10) is redeemed only with a proof
+                // by that key: whoever intercepted the code without the key gets nothing.
+                if let Some(bound) = &data.dpop_jkt
+                    && exchange.dpop_jkt.as_ref() != Some(bound)
+                {
+                    return Err(OAuthError::invalid_grant(
+                        "the code is bound to a DPoP key (dpop_jkt): redeem it with a DPoP proof made with that key",
+                    ));
+                }
             }
-            // The key the code is redeemed with binds the grant (RFC 9449 §5): kept in its data by the redemption.
+            // The key the code is redeemed with binds the grant (RFC 9449 §5): kept in its data by the redemption
+            // (already there when the code was bound at the authorization request).
             let bound = match &exchange.dpop_jkt {
-                Some(jkt) if grant.state == "code" => {
+                Some(jkt) if grant.state == "code" && data.dpop_jkt.is_none() => {
                     data.dpop_jkt = Some(jkt.clone());
                     Some(serde_json::to_string(&data).map_err(OAuthError::server)?)
                 }
@@ -414,5 +424,28 @@ mod tests {
         assert!(matches!(checked(&refresh, bound).unwrap().unwrap().0, GrantOp::Rotate { .. }));
         // Grants from before DPoP read as unbound.
         assert_eq!(GrantData::of(&grant("active", NOW)).unwrap().dpop_jkt, None);
+    }
+
+    /// RFC 9449 §10: a code bound when it was asked for (`dpop_jkt`, or a push with a proof) is redeemed only
+    /// with a proof by that key; the refusal comes before anything is written, and the key's redemption keeps
+    /// the data as it is (the binding is already there).
+    #[test]
+    fn a_code_bound_at_the_authorization_request_needs_its_key() {
+        let mut bound = grant("code", NOW + 30);
+        let mut data = GrantData::of(&bound).unwrap();
+        data.dpop_jkt = Some("K".into());
+        bound.data = serde_json::to_string(&data).unwrap();
+        for presented in [None, Some("other")] {
+            let mut code = code_exchange();
+            code.dpop_jkt = presented.map(Into::into);
+            let e = checked(&code, bound.clone()).unwrap_err();
+            assert_eq!(e.error, "invalid_grant", "{presented:?}");
+            assert!(e.description.contains("bound to a DPoP key"), "{}", e.description);
+        }
+        let mut code = code_exchange();
+        code.dpop_jkt = Some("K".into());
+        let (op, data) = checked(&code, bound).unwrap().unwrap();
+        assert!(matches!(op, GrantOp::Redeem { data: None, .. }), "{op:?}");
+        assert_eq!(data.dpop_jkt.as_deref(), Some("K"));
     }
 }

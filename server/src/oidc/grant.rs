@@ -40,9 +40,10 @@ pub struct GrantData {
     /// Break-glass (purpose `EMER`, confirmed on the portal's page with a reason, D94), when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub break_glass: Option<super::break_glass::BreakGlass>,
-    /// The DPoP key (RFC 7638 thumbprint) the code was redeemed with (RFC 9449 §5): every refresh must prove
-    /// it, and the grant's access tokens are bound to it. Absent for grants without DPoP, and in grants made
-    /// before it was recorded.
+    /// The DPoP key (RFC 7638 thumbprint) the grant is bound to: the one the code was asked for with
+    /// (`dpop_jkt`, or a push with a proof: RFC 9449 §10), which the redemption must prove, else the one the
+    /// code was redeemed with (§5). Every refresh must prove it, and the grant's access tokens are bound to it.
+    /// Absent for grants without DPoP, and in grants made before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
 }

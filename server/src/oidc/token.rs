@@ -8,7 +8,7 @@
 
 use super::claims::{AccessClaims, Confirmation, IdClaims, ServiceClaims, TokenResponse};
 use super::client::{self, Client, ClientCredentials, Presented};
-use super::dpop::{self, DpopError, Proof};
+use super::dpop::{DpopError, Proof};
 use super::exchange::{Exchange, GrantRequest, Granted, Refusal};
 use super::{Context, GrantData, OAuthError, Provider, random_token};
 use crate::portal::audit::audit;
@@ -193,7 +193,7 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
             Err(e) => (None, Some(e)),
         };
     // A refused DPoP proof is a malformed request too: nothing issued, the assertion's jti spent.
-    let proof = match dpop_proof(ctx, &call, now).await {
+    let proof = match provider.dpop_binding(ctx.secret, call.dpop.as_ref(), call.certificate, "/token", now).await {
         Ok(proof) => proof,
         Err(e) => {
             (request, early) = (None, Some(e));
@@ -240,22 +240,6 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
         scope: data.scope,
         token_type,
     })
-}
-
-/// The request's DPoP proof (RFC 9449 §5), checked for `POST` to this endpoint and recorded single-use, when it
-/// carried one. A certificate-bound token (RFC 8705) and a DPoP-bound one are two answers to one question: a
-/// request asking for both is refused rather than one silently preferred.
-async fn dpop_proof(ctx: Context<'_>, call: &TokenCall<'_>, now: i64) -> Result<Option<Proof>, OAuthError> {
-    let Some(sent) = &call.dpop else { return Ok(None) };
-    if call.certificate.is_some() {
-        return Err(OAuthError::invalid_request(
-            "a DPoP proof over a connection with a client certificate: a token is bound to one or the other; \
-             send the proof without a client certificate, or no proof over mutual TLS",
-        ));
-    }
-    let htu = ctx.provider.endpoint_urls("/token");
-    let expected = dpop::Expected { htm: "POST", htu: &htu, ath: None };
-    ctx.provider.dpop_proof(ctx.secret, sent, &expected, now).await.map(Some).map_err(|e| e.oauth())
 }
 
 /// Audit a refused grant request of an authenticated client as `oidc.token` (a wrong redirect URI or PKCE

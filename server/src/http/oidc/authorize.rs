@@ -59,6 +59,11 @@ pub async fn par(
 ) -> Result<Response, OAuthError> {
     let mut call = ParCall::parse(form, certificate(&tls));
     call.credentials = call.credentials.with_authorization(super::authorization(&headers));
-    let pushed = authorize::par(context(&state), call, state.clock.now_unix()).await?;
-    Ok((StatusCode::CREATED, Json(pushed)).into_response())
+    call.dpop = super::dpop_proof(&headers);
+    let dpop = call.dpop.is_some();
+    let answer = match authorize::par(context(&state), call, state.clock.now_unix()).await {
+        Ok(pushed) => (StatusCode::CREATED, Json(pushed)).into_response(),
+        Err(e) => e.into_response(),
+    };
+    Ok(if dpop { super::with_dpop_nonce(&state, answer) } else { answer })
 }

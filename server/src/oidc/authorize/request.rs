@@ -1,8 +1,8 @@
 //! The parameters of an authorization request once its client and redirect URI are known good (OIDC Core
 //! §3.1.2.1, RFC 7636, FAPI 2.0 Security Profile §5.3.2.2): `response_type`, `scope`, the PKCE challenge,
-//! `prompt`, `max_age`, `nonce` and `purpose_of_use` (D94) → [`AuthorizationRequest`], or the [`RequestError`] the client is sent back.
-//! `/authorize` reads a plain or pushed request with it; `/par` checks PKCE with [`pkce_challenge`] before
-//! keeping a request. Pure: the client, the session and the store are the caller's.
+//! `prompt`, `max_age`, `nonce`, `purpose_of_use` (D94) and `dpop_jkt` (RFC 9449 §10) → [`AuthorizationRequest`],
+//! or the [`RequestError`] the client is sent back. `/authorize` reads a plain or pushed request with it; `/par`
+//! checks PKCE with [`pkce_challenge`] and the DPoP key with [`dpop_jkt`] before keeping a request. Pure: the client, the session and the store are the caller's.
 
 use crate::policy::PurposeOfUse;
 use std::collections::HashMap;
@@ -28,6 +28,8 @@ pub struct AuthorizationRequest<'a> {
     pub nonce: Option<&'a str>,
     /// `purpose_of_use`: why the person opens the service; treatment when absent.
     pub purpose: PurposeOfUse,
+    /// `dpop_jkt`: the thumbprint of the DPoP key the code may only be redeemed with (RFC 9449 §10), when sent.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 /// Why an authorization request is refused; the client learns it at its redirect URI. The client's developer
@@ -55,6 +57,11 @@ pub enum RequestError {
         "purpose_of_use must be one of TREAT (the default), ETREAT, EMER (break-glass), HOPERAT, HPAYMT, PATRQT (HL7 v3 PurposeOfUse; discovery lists them as purpose_of_use_values_supported)"
     )]
     UnknownPurpose,
+    /// `dpop_jkt` is not a base64url SHA-256 JWK thumbprint.
+    #[error(
+        "dpop_jkt must be the RFC 7638 SHA-256 thumbprint of the client's DPoP public key, base64url without padding (43 characters)"
+    )]
+    BadDpopJkt,
 }
 
 impl RequestError {
@@ -63,7 +70,9 @@ impl RequestError {
         match self {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::NoOpenidScope => "invalid_scope",
-            Self::NoPkce | Self::NotS256 | Self::BadMaxAge | Self::UnknownPurpose => "invalid_request",
+            Self::NoPkce | Self::NotS256 | Self::BadMaxAge | Self::UnknownPurpose | Self::BadDpopJkt => {
+                "invalid_request"
+            }
         }
     }
 }
@@ -88,6 +97,7 @@ pub fn parse(params: &HashMap<String, String>) -> Result<AuthorizationRequest<'_
         None => PurposeOfUse::default(),
         Some(code) => PurposeOfUse::from_code(code).ok_or(RequestError::UnknownPurpose)?,
     };
+    let dpop_jkt = dpop_jkt(get("dpop_jkt"))?;
     Ok(AuthorizationRequest {
         scope,
         code_challenge,
@@ -95,7 +105,23 @@ pub fn parse(params: &HashMap<String, String>) -> Result<AuthorizationRequest<'_
         max_age,
         nonce: get("nonce"),
         purpose,
+        dpop_jkt,
     })
+}
+
+/// The request's `dpop_jkt`, when sent, or why it is refused: an RFC 7638 thumbprint here is always SHA-256
+/// in base64url (the hash `cnf.jkt` carries), so anything else could never match a proof's key.
+pub fn dpop_jkt(sent: Option<&str>) -> Result<Option<&str>, RequestError> {
+    match sent {
+        None => Ok(None),
+        Some(j)
+            if j.len() == S256_CHALLENGE_LEN
+                && j.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Ok(Some(j))
+        }
+        Some(_) => Err(RequestError::BadDpopJkt),
+    }
 }
 
 /// The S256 code challenge of an authorization request, or why its PKCE parameters are refused: S256 is
@@ -141,8 +167,11 @@ mod tests {
                 max_age: Some(0),
                 nonce: Some("n-0S6"),
                 purpose: PurposeOfUse::Treat,
+                dpop_jkt: None,
             }
         );
+        let p = params(&[good().as_slice(), &[("dpop_jkt", CHALLENGE)]].concat());
+        assert_eq!(parse(&p).unwrap().dpop_jkt, Some(CHALLENGE), "a thumbprint is the length of a challenge");
         let p = params(&[good().as_slice(), &[("purpose_of_use", "EMER")]].concat());
         assert_eq!(parse(&p).unwrap().purpose, PurposeOfUse::Emer);
         let p = params(&[good().as_slice(), &[("nonce", ""), ("prompt", "")]].concat());
@@ -167,6 +196,10 @@ mod tests {
         assert_eq!(with("purpose_of_use", "NORM"), RequestError::UnknownPurpose);
         assert_eq!(with("purpose_of_use", "treat"), RequestError::UnknownPurpose);
         assert_eq!(RequestError::UnknownPurpose.code(), "invalid_request");
+        assert_eq!(with("dpop_jkt", "short"), RequestError::BadDpopJkt);
+        assert_eq!(with("dpop_jkt", &format!("{}=", &CHALLENGE[..42])), RequestError::BadDpopJkt, "padded");
+        assert_eq!(with("dpop_jkt", &CHALLENGE.replace('-', "+")), RequestError::BadDpopJkt, "base64, not base64url");
+        assert_eq!(RequestError::BadDpopJkt.code(), "invalid_request");
         let mut p = params(&good());
         p.insert("response_type".into(), "id_token".into());
         p.insert("scope".into(), "email".into());
