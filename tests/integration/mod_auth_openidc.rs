@@ -208,6 +208,14 @@ fn apache_mod_auth_openidc_signs_a_user_in_with_a_client_secret_and_pkce(b: Back
     assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")), "{e}");
     let (status, e) = token_with_secret(&p, "rp1", &secret, false);
     assert_eq!((status, e["error"].as_str()), (401, Some("invalid_client")), "{e}");
+    // No secret at all (only client_id, as a public client would send): refused for the secret client and for
+    // the key-based rp1 alike — `none` is for clients registered as public.
+    for id in ["apache-wiki", "rp1"] {
+        let form = format!("grant_type=authorization_code&code=nothing.nothing&client_id={id}");
+        let r = p.curl(&["--data", &form, &format!("{}/token", p.issuer)]);
+        let e: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{r:?}"));
+        assert_eq!((r.status, e["error"].as_str()), (401, Some("invalid_client")), "{id}: {e}");
+    }
     // The right secret over Basic authenticates (the made-up code is then the grant's refusal, not the client's).
     let (status, e) = token_with_secret(&p, "apache-wiki", &secret, false);
     assert_eq!((status, e["error"].as_str()), (400, Some("invalid_grant")), "{e}");
@@ -296,6 +304,11 @@ fn apache_mod_auth_openidc_signs_a_user_in_with_a_client_secret_and_pkce(b: Back
     let add = log.iter().find(|e| e["action"] == "oidc.client.add" && e["target"] == "apache-wiki").unwrap();
     assert_eq!(add["detail"]["auth"], "client_secret_basic", "{add}");
     assert!(log.iter().any(|e| e["action"] == "oidc.client.secret_rotate"), "rotation audited");
+    let unauthenticated = log
+        .iter()
+        .filter(|e| e["action"] == "oidc.client.authenticate" && e["detail"]["sent"] == "none_or_certificate")
+        .count();
+    assert!(unauthenticated >= 2, "the two requests with only client_id, audited: {log:?}");
     let refusals: Vec<_> = log
         .iter()
         .filter(|e| e["action"] == "oidc.client.authenticate" && e["detail"]["sent"] == "http_basic")
