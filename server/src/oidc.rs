@@ -26,6 +26,7 @@ pub mod refused;
 pub mod registration;
 mod secret;
 pub mod token;
+pub mod web_origins;
 
 pub use error::{ErrorStatus, OAuthError};
 pub use grant::GrantData;

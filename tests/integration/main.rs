@@ -52,6 +52,7 @@ mod bench;
 mod bench_national;
 mod break_glass;
 mod browser;
+mod browser_app;
 mod cades;
 mod card_login;
 mod consent;

@@ -17,7 +17,7 @@ use std::process::Command;
 
 on_both_backends!(a_native_app_signs_in_as_a_public_client_with_pkce_and_a_loopback_redirect);
 
-const APP_SERVICE: &str = r#"version = 1
+pub(crate) const APP_SERVICE: &str = r#"version = 1
 [[service]]
 id = "desktop-emr"
 name = "Desktop EMR"

@@ -4,6 +4,7 @@
 //! the URL map is [`super::routes`].
 
 pub mod authorize;
+pub mod cors;
 pub mod endpoints;
 pub mod logout;
 pub mod token;
@@ -43,9 +44,8 @@ pub fn with_dpop_nonce(state: &PortalState, mut response: Response) -> Response 
     if let Some(nonces) = state.oidc.dpop_nonces(&state.secret)
         && let Ok(v) = HeaderValue::from_str(&nonces.issue(state.clock.now_unix()))
     {
+        // Browser apps read it across origins because `cors::browser_apps` exposes it (RFC 9449 §8.1).
         response.headers_mut().insert("dpop-nonce", v);
-        // Browser apps read it across origins only when exposed (RFC 9449 §8.1).
-        response.headers_mut().append(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("DPoP-Nonce"));
     }
     response
 }

@@ -199,9 +199,13 @@ pub fn portal(state: PortalState) -> Router {
                 .post(super::oidc::authorize::authorize_post)
                 .layer(axum::middleware::from_fn_with_state(state.clone(), portal::lending_endpoints::guard)),
         )
-        .merge(oidc_back_channel())
-        .route("/.well-known/openid-configuration", get(super::oidc::endpoints::discovery))
-        .route("/jwks", get(super::oidc::endpoints::jwks))
+        .merge(oidc_back_channel(&state))
+        .merge(
+            Router::new()
+                .route("/.well-known/openid-configuration", get(super::oidc::endpoints::discovery))
+                .route("/jwks", get(super::oidc::endpoints::jwks))
+                .route_layer(axum::middleware::from_fn(super::oidc::cors::public_documents)),
+        )
         // The card agent's presence reports (D26): a local program, not a browser; the token authenticates.
         .route("/presence", post(card_login::endpoints::presence))
         .route("/static/card-login.js", get(card_login::endpoints::script_login))
@@ -217,19 +221,25 @@ pub fn portal(state: PortalState) -> Router {
 
 /// The portal's mTLS listener (RFC 8705 §5 `mtls_endpoint_aliases`): only the back-channel endpoints.
 pub fn portal_mtls(state: PortalState) -> Router {
-    oidc_back_channel().layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap)).with_state(state)
+    oidc_back_channel(&state)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
+        .with_state(state)
 }
 
 /// The OpenID Connect endpoints clients call directly (client-authenticated or bearer; no cookies), on both
-/// portal listeners.
-fn oidc_back_channel() -> Router<PortalState> {
-    use super::oidc::{authorize, endpoints, token};
-    Router::new()
+/// portal listeners. Those a browser app's page calls answer its origin's CORS requests (`cors::browser_apps`);
+/// introspection and the APIs are for services' servers.
+fn oidc_back_channel(state: &PortalState) -> Router<PortalState> {
+    use super::oidc::{authorize, cors, endpoints, token};
+    let browser_apps = Router::new()
         .route("/token", post(token::token))
         .route("/par", post(authorize::par))
         .route("/userinfo", get(endpoints::userinfo).post(endpoints::userinfo))
-        .route("/introspect", post(endpoints::introspect))
         .route("/revoke", post(endpoints::revoke))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), cors::browser_apps));
+    Router::new()
+        .merge(browser_apps)
+        .route("/introspect", post(endpoints::introspect))
         // Signing requests from relying services (issue #27 item 3): client-authenticated like /introspect.
         // The portal's cap (`request_body`) bounds the body first; axum's own default (2 MB) would refuse a
         // document the API takes.

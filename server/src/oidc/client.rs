@@ -12,7 +12,7 @@ use hcpki_ca::store::{OnceRecord, Store};
 // service whose clock is a little off still authenticates, and no more.
 use hcpki_ca::time::CLOCK_LEEWAY_SECS;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -241,13 +241,15 @@ pub struct Registry {
     store: Arc<dyn Store>,
     refresh: Duration,
     cached: RwLock<HashMap<String, (Arc<Client>, Instant)>>,
+    /// The browser apps' origins ([`super::web_origins`]), read from every registration, re-read after `refresh`.
+    web_origins: RwLock<Option<(Arc<BTreeSet<String>>, Instant)>>,
     secrets_allowed: bool,
 }
 
 impl Registry {
     /// The clients in `store`, each re-read after at most `refresh`; client secrets accepted.
     pub fn new(store: Arc<dyn Store>, refresh: Duration) -> Self {
-        Self { store, refresh, cached: RwLock::default(), secrets_allowed: true }
+        Self { store, refresh, cached: RwLock::default(), web_origins: RwLock::default(), secrets_allowed: true }
     }
 
     /// The same registry refusing every client secret when `allowed` is false (`[oidc] client_secrets`).
@@ -269,6 +271,27 @@ impl Registry {
     /// rather than within `refresh`.
     pub fn forget(&self, id: &str) {
         self.cached.write().unwrap_or_else(PoisonError::into_inner).remove(id);
+        *self.web_origins.write().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Whether a page at `origin` (a request's `Origin` header) is a registered browser app's, whose calls the
+    /// browser may read (CORS). A registration that no longer decodes counts for none: it authenticates nothing
+    /// either.
+    pub async fn is_web_origin(&self, origin: &str) -> Result<bool, OAuthError> {
+        let kept = self.web_origins.read().unwrap_or_else(PoisonError::into_inner).clone();
+        let origins = match kept {
+            Some((origins, read_at)) if read_at.elapsed() < self.refresh => origins,
+            _ => {
+                let read_at = Instant::now();
+                let records = self.store.oidc_clients().await?;
+                let configs: Vec<ClientConfig> =
+                    records.iter().filter_map(|r| serde_json::from_str(&r.data).ok()).collect();
+                let origins = Arc::new(super::web_origins::of_clients(&configs));
+                *self.web_origins.write().unwrap_or_else(PoisonError::into_inner) = Some((origins.clone(), read_at));
+                origins
+            }
+        };
+        Ok(origins.contains(origin))
     }
 
     /// Load a client.
