@@ -155,7 +155,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Page {
                 html! { code { (c.id) } },
                 html! { (cfg.service) },
                 html! { code { (cfg.auth.as_str()) } },
-                html! { ul { @for u in &cfg.redirect_uris { li { code { (u) } } } } },
+                html! { @for u in &cfg.redirect_uris { code { (u) } br; } },
                 html! { (t(if cfg.require_pushed_authorization_requests { M::Yes } else { M::No })) },
                 secret_cell(viewer.lang, c, now),
             ];
