@@ -59,7 +59,8 @@ fn operators_list_add_rotate_and_remove_oidc_clients_in_the_console(b: Backend) 
         assert!(refusal.contains(says), "{lang}: {refusal}");
         let kept = browser.eval(
             "[document.querySelector('#id').value, document.querySelector('#redirect_uris').value, \
-             document.querySelector('#auth-client_secret_basic').checked, document.querySelector('#require_par').checked]",
+             document.querySelector('#auth-client_secret_basic').checked, \
+             document.querySelector('#require_par').checked]",
         );
         assert_eq!(kept, json!(["wiki-apache", "https://wiki.example/cb", true, true]), "{lang}: the form as typed");
         check_page(&mut browser, lang, &format!("the add form with an error ({lang})"));

@@ -119,8 +119,8 @@ hcpki_html::messages! {
     WhyUnknownAuth => "認証方式を一覧から選んでください。", "Choose an authentication method from the list.";
     WhySecretWithPar => "PAR 必須 (FAPI 2.0) のクライアントはシークレットを使えません。鍵による方式 (private_key_jwt など) を選ぶか、「PAR でのみ受け付ける」を外してください。",
         "A client that must push its requests (PAR, FAPI 2.0) cannot use a secret: choose a key-based method (private_key_jwt, …) or untick “only when pushed”.";
-    WhyServiceRefuses => "このサービスは、選んだ認証方式のクライアントを受け付けません (サービスの clients 規則)。鍵による方式を選ぶか、サービスの規則を変更してください。",
-        "The service does not admit clients that authenticate this way (its clients rule): choose a key-based method, or change the service's rule.";
+    WhyServiceRefuses => "このサービスは、選んだ認証方式のクライアントを受け付けません (サービスの clients 規則。key: 鍵による方式だけ、confidential: 公開クライアント以外)。受け付けられる方式を選ぶか、サービスの規則を変更してください。",
+        "The service does not admit clients that authenticate this way (its clients rule; key: key-based methods only, confidential: no public clients): choose a method it admits, or change the service's rule.";
     WhySecretsForbidden => "この環境ではクライアントシークレットが禁止されています ([oidc] client_secrets = false)。鍵による方式 (private_key_jwt など) で登録してください。",
         "This deployment accepts no client secrets ([oidc] client_secrets = false): register the client with a key (private_key_jwt, …).";
     WhyMissingJwks => "選んだ方式にはクライアントの公開鍵が必要です。「公開鍵」欄に JWKS の JSON を貼り付けてください。",
@@ -433,7 +433,8 @@ fn add_page(
                     @let id = format!("auth-{}", method.as_str());
                     div {
                         div class="inline" {
-                            input type="radio" id=(id) name="auth" value=(method.as_str()) checked[form.auth == method.as_str()];
+                            input type="radio" id=(id) name="auth" value=(method.as_str())
+                                checked[form.auth == method.as_str()];
                             label for=(id) { (t(*words)) }
                         }
                     }
@@ -446,7 +447,8 @@ fn add_page(
                 legend { (t(M::Options)) }
                 div {
                     div class="inline" {
-                        input type="checkbox" id="require_par" name="require_par" value="1" checked[form.require_par.is_some()];
+                        input type="checkbox" id="require_par" name="require_par" value="1"
+                            checked[form.require_par.is_some()];
                         label for="require_par" { (t(M::ParLabel)) }
                     }
                 }
@@ -454,10 +456,12 @@ fn add_page(
                 textarea id="post_logout_redirect_uris" name="post_logout_redirect_uris" rows="2" cols="70" {
                     (form.post_logout_redirect_uris)
                 }
-                (input("backchannel_logout_uri", "backchannel_logout_uri", t(M::Backchannel), &form.backchannel_logout_uri, 500).size(50))
+                (input("backchannel_logout_uri", "backchannel_logout_uri", t(M::Backchannel),
+                    &form.backchannel_logout_uri, 500).size(50))
                 (select("id_token_alg", "id_token_alg", t(M::IdTokenAlg), &view::same(&algs), id_token_alg))
                 (select("userinfo_alg", "userinfo_alg", t(M::UserinfoAlg), &userinfo_options, &form.userinfo_alg))
-                (input("token_exchange_audiences", "token_exchange_audiences", t(M::Audiences), &form.token_exchange_audiences, 2000).size(50))
+                (input("token_exchange_audiences", "token_exchange_audiences", t(M::Audiences),
+                    &form.token_exchange_audiences, 2000).size(50))
             }
             button type="submit" { (t(M::Register)) }
         }
@@ -552,10 +556,10 @@ pub async fn rotate(State(state): State<AppState>, viewer: Viewer, body: Body) -
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, M::SecretRotated.text(viewer.lang), body))
 }
 
-/// The query of [`remove_form`].
+/// The client a removal is about: the query of [`remove_form`], the form of [`remove`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RemoveQuery {
+pub struct ClientId {
     id: String,
 }
 
@@ -564,7 +568,7 @@ pub struct RemoveQuery {
 pub async fn remove_form(
     State(state): State<AppState>,
     viewer: Viewer,
-    query: Result<Query<RemoveQuery>, QueryRejection>,
+    query: Result<Query<ClientId>, QueryRejection>,
 ) -> Page {
     let name = Action::ManageOidcClients.name();
     viewer.caller.may(Action::ManageOidcClients).await.or_page(&viewer)?;
@@ -594,18 +598,11 @@ pub async fn remove_form(
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, t(M::RemoveTitle), body))
 }
 
-/// The removal form.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RemoveForm {
-    id: String,
-}
-
 /// `POST /console/oidc-clients/remove` (operators): removed, its grants revoked.
 pub async fn remove(State(state): State<AppState>, viewer: Viewer, body: Body) -> Page {
     let name = Action::ManageOidcClients.name();
     viewer.caller.may(Action::ManageOidcClients).await.or_page(&viewer)?;
-    let form: RemoveForm = viewer.form(&name, "-", body).await?;
+    let form: ClientId = viewer.form(&name, "-", body).await?;
     ops::remove(&state, &viewer.caller, &form.id).await.map_err(|r| viewer.refusal(&r.error))?;
     let t = |m: M| m.text(viewer.lang);
     let body = html! {
