@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::admin::{Api, issued, operator};
 use crate::browser::{AutoSelect, Chromium};
-use crate::console::Console;
+use crate::console::{Console, csrf_of, form};
 use crate::console_a11y::check_page;
 use crate::console_browser::{Shots, browser_for, labelled, text};
 use crate::harness::Backend;
@@ -143,6 +143,18 @@ fn operators_list_add_rotate_and_remove_oidc_clients_in_the_console(b: Backend) 
         let r = c.submit(path, fields, &token_page, &aud);
         assert_eq!(r.status, 403, "{path}: {r:?}");
     }
+    // The operator's own form, with a forged token or from another origin: refused, nothing registered.
+    let forged = form(&[&[("csrf", "forged")][..], &add].concat());
+    let r = c.post_raw(ADD, &forged, &ops, &["-H", &format!("Origin: {origin}")]);
+    assert_eq!(r.status, 403, "{r:?}");
+    let page = c.get(ADD, &ops);
+    let good = form(&[&[("csrf", csrf_of(&page).as_str())][..], &add].concat());
+    let r = c.post_raw(ADD, &good, &ops, &["-H", "Origin: https://evil.example"]);
+    assert_eq!(r.status, 403, "{r:?}");
+    // From the console it reaches the core, which refuses a public client for the wiki (confidential clients
+    // only), in plain words.
+    let r = c.post_raw(ADD, &good, &ops, &["-H", &format!("Origin: {origin}")]);
+    assert!(r.status == 400 && r.text.contains("公開クライアント以外"), "{r:?}");
     let pc = issued(h, "pc", &h.approved_facility("OIDC clinic"), &[]);
     assert_eq!(c.get(LIST, &pc).status, 403);
     let listed = h.ok(&["oidc", "client", "list"]);
@@ -169,8 +181,9 @@ fn operators_list_add_rotate_and_remove_oidc_clients_in_the_console(b: Backend) 
     assert_eq!(entry("oidc.client.remove", "wiki-apache")["actor"], "operator:ops");
     let refused =
         |actor: &str| log.iter().filter(|e| e["action"] == "admin.oidc_client.manage" && e["actor"] == actor).count();
-    assert_eq!(refused("operator:ops"), 2, "the two refused registrations");
+    assert_eq!(refused("operator:ops"), 3, "the three refused registrations");
     assert!(refused("operator:aud") >= 5, "the auditor's refusals");
+    assert!(log.iter().filter(|e| e["action"] == "console.csrf").count() >= 2, "the forged and cross-site forms");
     let text = serde_json::to_string(&log).unwrap();
     for s in [&secret, &new, &api_secret] {
         assert!(!text.contains(s.as_str()), "a secret in the audit log");
