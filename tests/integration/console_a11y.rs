@@ -95,7 +95,7 @@ fn check_both_languages(browser: &mut Chromium, url: &str, what: &str) {
 }
 
 /// The page now shown: its `lang`, a label on every field, and axe-core's WCAG 2.1 AA rules.
-fn check_page(browser: &mut Chromium, lang: &str, what: &str) {
+pub(crate) fn check_page(browser: &mut Chromium, lang: &str, what: &str) {
     assert_eq!(browser.eval("document.documentElement.lang"), json!(lang), "the lang attribute of {what}");
     labelled(browser);
     assert_wcag21_aa(browser, "main", what);

@@ -62,6 +62,7 @@ mod console_a11y;
 mod console_browser;
 mod console_card;
 mod console_jobs;
+mod console_oidc_clients;
 mod console_users;
 mod crl_shards;
 mod delegation;

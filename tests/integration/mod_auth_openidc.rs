@@ -128,7 +128,7 @@ impl Drop for Apache {
 
 /// `POST /token` with HTTP Basic `id:secret` (or `post`: the secret in the form), a made-up code: the answer's
 /// status and JSON.
-fn token_with_secret(p: &Portal, id: &str, secret: &str, post: bool) -> (u16, serde_json::Value) {
+pub(crate) fn token_with_secret(p: &Portal, id: &str, secret: &str, post: bool) -> (u16, serde_json::Value) {
     let mut args = vec!["--data-urlencode".to_owned(), "grant_type=authorization_code".to_owned()];
     args.extend(["--data-urlencode".to_owned(), "code=nothing.nothing".to_owned()]);
     if post {

@@ -148,9 +148,9 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
             let now = hcpki_ca::time::now_unix_ms();
             let overlap =
                 i64::try_from(overlap.0).unwrap_or(i64::MAX).min(crate::oidc::client_secret::MAX_OVERLAP_SECS);
-            let secret = registration::rotate_secret(store, &id, overlap, &super::actor(), now).await?;
+            let rotated = registration::rotate_secret(store, &id, overlap, &super::actor(), now).await?;
             println!("client {id}: new secret; the previous one keeps working for {overlap} s");
-            print_secret(&secret);
+            print_secret(&rotated.secret);
         }
         ClientCommand::List => {
             for c in registration::list(store).await? {

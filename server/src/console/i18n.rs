@@ -179,6 +179,7 @@ messages! {
     // ---- long operations: jobs.rs, import.rs, reissue.rs (D38) ----
     Jobs => "一括処理", "Jobs";
     BreakGlass => "緊急時アクセス", "Break-glass";
+    OidcClients => "OIDC クライアント", "OIDC clients";
     Job => "一括処理", "Job";
     JobKind => "種類", "Kind";
     Progress => "進捗", "Progress";

@@ -37,6 +37,7 @@ fn document(lang: Lang, who: &Principal, title: &str, body: Markup) -> Markup {
             ("/console/audit?action=login.%2Cportal.login%2Cportal.logout", M::Logins),
             ("/console/jobs", M::Jobs),
             ("/console/break-glass", M::BreakGlass),
+            ("/console/oidc-clients", M::OidcClients),
         ],
         Principal::FacilityAdmin { .. } => vec![("/console/", M::Home), ("/console/break-glass", M::BreakGlass)],
         _ => vec![("/console/", M::Home), ("/console/apply", M::Apply)],

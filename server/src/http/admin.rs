@@ -7,9 +7,11 @@
 use super::AppState;
 use super::api_error::ApiError;
 use super::auth::Caller;
+use super::operations::oidc_clients as oidc_ops;
 use super::operations::{self, Application, CredentialRequest};
+use crate::oidc::client_secret;
 use crate::oidc::jws::SigningAlg;
-use crate::oidc::registration::{self, Registration};
+use crate::oidc::registration::Registration;
 use crate::output::{credential_json, facility_json};
 use axum::Json;
 use axum::body::Body;
@@ -391,8 +393,7 @@ pub async fn remove_console_grant(State(state): State<AppState>, caller: Caller,
 /// `GET /api/v1/oidc-clients` (operators, auditors): the registered relying parties, as `hcpki oidc client
 /// list` shows them (their public keys included: nothing here is secret).
 pub async fn oidc_clients(State(state): State<AppState>, caller: Caller) -> ApiResult {
-    caller.may(Action::ListOidcClients).await?;
-    let clients = registration::list(state.store.as_ref()).await.map_err(ApiError::from)?;
+    let clients = oidc_ops::list(&state, &caller).await?;
     Ok(Json(serde_json::json!({ "clients": clients })).into_response())
 }
 
@@ -436,16 +437,10 @@ pub struct OidcClientBody {
 }
 
 /// `POST /api/v1/oidc-clients` (operators): register a relying party, checked and audited (`oidc.client.add`)
-/// exactly as `hcpki oidc client add`; 409 when the id is taken.
+/// exactly as `hcpki oidc client add` and the console; 409 when the id is taken.
 pub async fn add_oidc_client(State(state): State<AppState>, caller: Caller, body: Body) -> ApiResult {
-    let name = Action::ManageOidcClients.name();
     caller.may(Action::ManageOidcClients).await?;
-    let b: OidcClientBody = read_json(&caller, &name, "-", body).await?;
-    let target = b.id.clone();
-    let services = match &state.portal {
-        Some(portal) => Some(portal.services.current().await.map_err(ApiError::unavailable)?),
-        None => None,
-    };
+    let b: OidcClientBody = read_json(&caller, &Action::ManageOidcClients.name(), "-", body).await?;
     let r = Registration {
         id: b.id,
         redirect_uris: b.redirect_uris,
@@ -460,37 +455,15 @@ pub async fn add_oidc_client(State(state): State<AppState>, caller: Caller, body
         require_pushed_authorization_requests: b.require_pushed_authorization_requests,
         token_exchange_audiences: b.token_exchange_audiences,
     };
-    let secrets_allowed = state.portal.as_ref().is_none_or(|p| p.oidc.clients.secrets_allowed());
-    match registration::register(
-        state.store.as_ref(),
-        services.as_deref(),
-        r,
-        secrets_allowed,
-        &caller.actor(),
-        state.clock.now_unix_ms(),
-    )
-    .await
-    {
-        Ok(c) => Ok((StatusCode::CREATED, Json(c)).into_response()),
-        Err(e) => Err(caller.refuse(&name, &target, ApiError::from(e)).await),
-    }
+    let c = oidc_ops::add(&state, &caller, r).await?;
+    Ok((StatusCode::CREATED, Json(c)).into_response())
 }
 
 /// `DELETE /api/v1/oidc-clients/{id}` (operators): remove a relying party and revoke its grants, audited
-/// (`oidc.client.remove`) exactly as `hcpki oidc client remove`; 404 when there is none.
+/// (`oidc.client.remove`) exactly as `hcpki oidc client remove` and the console; 404 when there is none.
 pub async fn remove_oidc_client(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult {
-    let name = Action::ManageOidcClients.name();
-    caller.may(Action::ManageOidcClients).await?;
-    match registration::remove(state.store.as_ref(), &id, &caller.actor(), state.clock.now_unix_ms()).await {
-        Ok(()) => {
-            // This replica stops authenticating it at once; the others within `[portal] services_refresh_secs`.
-            if let Some(portal) = &state.portal {
-                portal.oidc.clients.forget(&id);
-            }
-            Ok(Json(serde_json::json!({ "removed": id })).into_response())
-        }
-        Err(e) => Err(caller.refuse(&name, &id, ApiError::from(e)).await),
-    }
+    oidc_ops::remove(&state, &caller, &id).await?;
+    Ok(Json(serde_json::json!({ "removed": id })).into_response())
 }
 
 /// The body of [`rotate_oidc_client_secret`].
@@ -502,28 +475,22 @@ pub struct RotateSecretBody {
 }
 
 /// `POST /api/v1/oidc-clients/{id}/rotate-secret` (operators; JSON `{}` or `{"overlap_secs": N}`): a new secret
-/// for a client registered with one, shown in this answer only, the previous one kept for the overlap; audited (`oidc.client.secret_rotate`) exactly
-/// as `hcpki oidc client rotate-secret`.
+/// for a client registered with one, shown in this answer only, the previous one kept for the overlap
+/// (`previous_until`, Unix seconds; null: it stopped at once); audited (`oidc.client.secret_rotate`) exactly as
+/// `hcpki oidc client rotate-secret` and the console.
 pub async fn rotate_oidc_client_secret(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     body: Body,
 ) -> ApiResult {
-    let name = Action::ManageOidcClients.name();
     caller.may(Action::ManageOidcClients).await?;
-    let b: RotateSecretBody = read_json(&caller, &name, &id, body).await?;
-    let overlap = b.overlap_secs.unwrap_or(86_400);
-    let now = state.clock.now_unix_ms();
-    match registration::rotate_secret(state.store.as_ref(), &id, overlap, &caller.actor(), now).await {
-        Ok(secret) => {
-            if let Some(portal) = &state.portal {
-                portal.oidc.clients.forget(&id);
-            }
-            Ok(Json(serde_json::json!({ "id": id, "client_secret": secret })).into_response())
-        }
-        Err(e) => Err(caller.refuse(&name, &id, ApiError::from(e)).await),
-    }
+    let b: RotateSecretBody = read_json(&caller, &Action::ManageOidcClients.name(), &id, body).await?;
+    let overlap = b.overlap_secs.unwrap_or(client_secret::DEFAULT_OVERLAP_SECS);
+    let rotated = oidc_ops::rotate_secret(&state, &caller, &id, overlap).await?;
+    let answer =
+        serde_json::json!({ "id": id, "client_secret": rotated.secret, "previous_until": rotated.previous_until });
+    Ok(Json(answer).into_response())
 }
 
 /// `GET /api/v1/whoami`: the caller's principal.

@@ -155,8 +155,14 @@ impl ApiError {
 }
 
 impl From<RegistrationError> for ApiError {
-    /// The operator's mistakes keep their message; the database's trouble becomes 503.
     fn from(e: RegistrationError) -> Self {
+        Self::from(&e)
+    }
+}
+
+impl From<&RegistrationError> for ApiError {
+    /// The operator's mistakes keep their message; the database's trouble becomes 503.
+    fn from(e: &RegistrationError) -> Self {
         let detail = e.to_string();
         match e {
             RegistrationError::Exists(_) => Self::new(StatusCode::CONFLICT, "conflict", detail),

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use std::str::FromStr;
 
 pub mod addresses;
+pub mod oidc_clients;
 pub mod users;
 
 /// Longest facility name (characters): no field can fill a row or a log line.

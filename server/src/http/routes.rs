@@ -89,7 +89,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
 /// The web console (server-rendered HTML; see `crate::console`), behind its guard (security headers, Origin
 /// check on POSTs). The application form is anonymous, so it counts against the address like enrollment.
 fn console(state: AppState) -> Router<AppState> {
-    use crate::console::{addresses, apply, audit, facilities, lifetime, users, view};
+    use crate::console::{addresses, apply, audit, facilities, lifetime, oidc_clients, users, view};
     let anonymous = Router::new().route("/console/apply", get(apply::form).post(apply::submit));
     Router::new()
         .route("/console", get(facilities::home))
@@ -111,6 +111,10 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/audit", get(audit::viewer))
         .route("/console/audit/export", get(audit::export))
         .route("/console/break-glass", get(crate::console::break_glass::list))
+        .route("/console/oidc-clients", get(oidc_clients::list))
+        .route("/console/oidc-clients/add", get(oidc_clients::add_form).post(oidc_clients::add))
+        .route("/console/oidc-clients/rotate-secret", post(oidc_clients::rotate))
+        .route("/console/oidc-clients/remove", get(oidc_clients::remove_form).post(oidc_clients::remove))
         .route("/console/users", get(users::search))
         .route("/console/users/end-sessions", post(users::end_sessions))
         .route("/console/users/clear-lockout", post(users::clear_lockout))

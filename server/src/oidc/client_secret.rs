@@ -15,6 +15,9 @@ use sha2::{Digest, Sha256};
 const SECRET_BYTES: usize = 32;
 /// How long a rotated-out secret keeps working at most (the operator chooses less or none).
 pub const MAX_OVERLAP_SECS: i64 = 30 * 86_400;
+/// How long a rotated-out secret keeps working unless the operator says otherwise (a day: long enough to
+/// change a service's configuration in office hours).
+pub const DEFAULT_OVERLAP_SECS: i64 = 86_400;
 
 /// A kept secret: its hash, never the secret.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -77,6 +80,16 @@ pub fn rotated(kept: &[SecretHash], new: SecretHash, now: i64, overlap_secs: i64
         .collect()
 }
 
+/// When the current secret was made (none: the client has no secret).
+pub fn current_since(kept: &[SecretHash]) -> Option<i64> {
+    kept.iter().filter(|k| k.retires_at.is_none()).map(|k| k.created_at).max()
+}
+
+/// When the last rotated-out secret still working at `now` stops (none: only the current one works).
+pub fn overlap_ends(kept: &[SecretHash], now: i64) -> Option<i64> {
+    kept.iter().filter_map(|k| k.retires_at).filter(|t| now < *t).max()
+}
+
 /// HTTP Basic client credentials (RFC 6749 §2.3.1: `client_id` and `client_secret` form-urlencoded, then
 /// `id:secret` in base64), or why the header is not such.
 pub fn basic(header: &str) -> Result<(String, String), &'static str> {
@@ -122,6 +135,8 @@ mod tests {
         let new = generate(NOW + 10).unwrap();
         let kept = rotated(std::slice::from_ref(&old.kept), new.kept.clone(), NOW + 10, 3600);
         assert_eq!(kept.len(), 2);
+        assert_eq!((current_since(&kept), overlap_ends(&kept, NOW + 10)), (Some(NOW + 10), Some(NOW + 3610)));
+        assert_eq!(overlap_ends(&kept, NOW + 3610), None, "the overlap is over");
         assert!(matches(&kept, &old.secret, NOW + 3609), "inside the overlap");
         assert!(!matches(&kept, &old.secret, NOW + 3610), "after it");
         assert!(matches(&kept, &new.secret, NOW + 10_000_000));

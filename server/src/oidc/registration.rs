@@ -187,16 +187,27 @@ pub async fn register(
     Ok(Registered { id: record.id, config, created_by: record.created_by, created_at: record.created_at, secret })
 }
 
+/// A rotated secret: the new one, to show once, and until when the previous one keeps working.
+#[derive(Debug)]
+pub struct Rotated {
+    /// The new client secret: shown this once, never stored or listed.
+    pub secret: String,
+    /// When the last previous secret stops working (Unix seconds); none: it stopped at once.
+    pub previous_until: Option<i64>,
+    /// How the client sends it.
+    pub auth: AuthMethod,
+}
+
 /// Give client `id` a new secret at `now_ms` as `actor` (audited `oidc.client.secret_rotate`, with the hashes'
 /// count and the overlap, never a secret): the current one keeps working `overlap_secs` more (at most 30
-/// days; 0: not at all). The new secret, to show once.
+/// days; 0: not at all).
 pub async fn rotate_secret(
     store: &dyn Store,
     id: &str,
     overlap_secs: i64,
     actor: &Actor,
     now_ms: i64,
-) -> Result<String, RegistrationError> {
+) -> Result<Rotated, RegistrationError> {
     let now = now_ms.div_euclid(1000);
     let record = store.oidc_client(id).await?.ok_or_else(|| RegistrationError::Unknown(id.to_owned()))?;
     let mut config: ClientConfig = serde_json::from_str(&record.data)
@@ -219,7 +230,8 @@ pub async fn rotate_secret(
         detail,
     };
     if store.oidc_update_client(id, &record.data, &data, &event, now_ms).await? {
-        Ok(new.secret)
+        let previous_until = client_secret::overlap_ends(&config.secrets, now);
+        Ok(Rotated { secret: new.secret, previous_until, auth: config.auth })
     } else {
         Err(RegistrationError::Raced(id.to_owned()))
     }
