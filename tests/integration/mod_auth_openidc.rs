@@ -17,6 +17,7 @@ use crate::pcsc_lock::pcsc_lock;
 use crate::portal_card::{card_portal_with, card_session};
 use base64::Engine as _;
 use std::path::{Path, PathBuf};
+use serde_json::Value;
 use std::process::{Child, Command};
 
 on_both_backends!(apache_mod_auth_openidc_signs_a_user_in_with_a_client_secret_and_pkce);
@@ -301,6 +302,9 @@ fn apache_mod_auth_openidc_signs_a_user_in_with_a_client_secret_and_pkce(b: Back
     let log = p.h.audit_entries();
     let text = serde_json::to_string(&log).unwrap();
     assert!(!text.contains(&secret) && !text.contains(&new), "a secret in the audit log");
+    let signed_in = log.iter().filter(|e| e["action"] == "oidc.authorize" && e["target"] == "apache-wiki");
+    let methods: Vec<&Value> = signed_in.map(|e| &e["detail"]["client_auth"]).collect();
+    assert!(methods.len() >= 2 && methods.iter().all(|m| *m == "client_secret_basic"), "{methods:?}");
     let add = log.iter().find(|e| e["action"] == "oidc.client.add" && e["target"] == "apache-wiki").unwrap();
     assert_eq!(add["detail"]["auth"], "client_secret_basic", "{add}");
     assert!(log.iter().any(|e| e["action"] == "oidc.client.secret_rotate"), "rotation audited");

@@ -256,8 +256,10 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         Err(crate::delegation::acting::FindError::Store(e)) => return Err(AuthorizeAnswer::failed(e)),
     };
     let decision = policy::decide(acting.as_ref().map_or(&session.subject, |a| &a.subject), facility.as_ref(), service);
-    let detail = json!({ "client": client.id, "service": service.id, "decision": decision.to_string(),
-        "facility": facility.as_ref().map(|f| f.id.to_string()) });
+    // How the client authenticates is in every sign-in's entry: a reviewer sees which sessions went to
+    // secret or public clients (issue #30).
+    let detail = json!({ "client": client.id, "client_auth": client.config.auth.as_str(), "service": service.id,
+        "decision": decision.to_string(), "facility": facility.as_ref().map(|f| f.id.to_string()) });
     let claims = match decision {
         Decision::Allow(claims) => claims,
         Decision::Deny(reason) => {
