@@ -16,8 +16,8 @@ use crate::oidc::{self, PASSWORD, Portal, enc, totp};
 use crate::pcsc_lock::pcsc_lock;
 use crate::portal_card::{card_portal_with, card_session};
 use base64::Engine as _;
-use std::path::{Path, PathBuf};
 use serde_json::Value;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
 on_both_backends!(apache_mod_auth_openidc_signs_a_user_in_with_a_client_secret_and_pkce);

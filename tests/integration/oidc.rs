@@ -154,17 +154,7 @@ fn conformance_refusals(b: Backend) {
     assert_eq!(replay.login("alice", PASSWORD, &code, None).status, 401, "TOTP code replay accepted");
 
     // Password guessing: after five failures the account waits (429), even with the right password and code.
-    let out = p.h.ok(&[
-        "portal",
-        "user",
-        "add",
-        "bob",
-        "--name",
-        "Bob",
-        "--password-file",
-        p.h.path("password").to_str().unwrap(),
-    ]);
-    let bob_secret = out.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap().to_owned();
+    let bob_secret = p.totp_user("bob", "Bob");
     for _ in 0..5 {
         assert_eq!(replay.login("bob", "wrong password!", "123456", None).status, 401);
     }
@@ -679,11 +669,7 @@ fn pairwise_subjects_are_stable_per_service(b: Backend) {
             h.ok(&service_client(h, id, service, &[]).iter().map(String::as_str).collect::<Vec<_>>());
         }
     });
-    let out = p.h.ok(&["portal", "user", "add", "bob", "--name", "Bob", "--password-file"]
-        .into_iter()
-        .chain([p.h.path("password").to_str().unwrap()])
-        .collect::<Vec<_>>());
-    let bob_secret = out.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap().to_owned();
+    let bob_secret = p.totp_user("bob", "Bob");
     let rp = Rp::load(&p);
     // One login per browser (the next TOTP step for alice's second: the first one's code is spent), then the
     // subject each client gets.
@@ -925,11 +911,7 @@ fn two_replicas_behind_a_load_balancer_serve_one_journey(b: Backend) {
     let discovery: Value = serde_json::from_str(&p.get("/.well-known/openid-configuration").body).unwrap();
     assert_eq!(discovery["issuer"], p.issuer, "both replicas name the configured issuer");
 
-    let out = p.h.ok(&["portal", "user", "add", "bob", "--name", "Bob", "--password-file"]
-        .into_iter()
-        .chain([p.h.path("password").to_str().unwrap()])
-        .collect::<Vec<_>>());
-    let bob_secret = out.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap().to_owned();
+    let bob_secret = p.totp_user("bob", "Bob");
     for _ in 0..5 {
         assert_eq!(p.login("bob", "wrong password!", "123456", None).status, 401);
     }
@@ -1405,6 +1387,14 @@ impl Portal {
 
     pub(crate) fn get(&self, path: &str) -> Reply {
         self.curl(&[&format!("{}{path}", self.issuer)])
+    }
+
+    /// A password + TOTP account `user` (display name `name`, the test password): its TOTP secret.
+    pub(crate) fn totp_user(&self, user: &str, name: &str) -> String {
+        let password = self.h.path("password");
+        let out =
+            self.h.ok(&["portal", "user", "add", user, "--name", name, "--password-file", password.to_str().unwrap()]);
+        out.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap().to_owned()
     }
 
     pub(crate) fn login(&self, user: &str, password: &str, code: &str, origin: Option<&str>) -> Reply {

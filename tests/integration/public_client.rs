@@ -106,17 +106,7 @@ fn a_native_app_signs_in_as_a_public_client_with_pkce_and_a_loopback_redirect(b:
     assert_eq!(seen["revoke"], 200, "{seen}");
 
     // openid-client as the same app with DPoP, for bob on another port.
-    let bob = p.h.ok(&[
-        "portal",
-        "user",
-        "add",
-        "bob",
-        "--name",
-        "Bob",
-        "--password-file",
-        p.h.path("password").to_str().unwrap(),
-    ]);
-    let bob_secret = bob.lines().find_map(|l| l.strip_prefix("secret: ")).unwrap();
+    let bob_secret = p.totp_user("bob", "Bob");
     let node_redirect = format!("http://127.0.0.1:{}/cb", free_port());
     let out = Command::new("node")
         .arg(repo_root().join("tests/peers/oidc_rp_node.mjs"))
@@ -124,7 +114,7 @@ fn a_native_app_signs_in_as_a_public_client_with_pkce_and_a_loopback_redirect(b:
         .args(["--redirect-uri", &node_redirect, "--post-logout", POST_LOGOUT, "--username", "bob"])
         .arg("--password-file")
         .arg(p.h.path("password"))
-        .args(["--totp-secret", bob_secret])
+        .args(["--totp-secret", &bob_secret])
         .output()
         .unwrap_or_else(|e| panic!("cannot run node ({e}): scripts/deps installs Node.js"));
     assert!(out.status.success(), "openid-client as a public client\n{}", describe(&out));
