@@ -61,4 +61,22 @@ mod tests {
             assert_eq!(secure_origin(uri).as_deref(), origin, "{uri}");
         }
     }
+    /// Only public clients' redirect URIs make browser-app origins; a confidential client's site never does.
+    #[test]
+    fn only_public_clients_make_origins() {
+        let client = |auth: AuthMethod, uris: &[&str]| {
+            let mut c = super::super::client::Client::console().config;
+            c.auth = auth;
+            c.redirect_uris = uris.iter().map(|u| (*u).to_owned()).collect();
+            c
+        };
+        let clients = [
+            client(AuthMethod::None, &["https://app.example.jp/cb", "http://127.0.0.1/cb", "com.example:/cb"]),
+            client(AuthMethod::None, &["https://app.example.jp/other"]),
+            client(AuthMethod::PrivateKeyJwt, &["https://wiki.example.jp/cb"]),
+            client(AuthMethod::ClientSecretBasic, &["https://apache.example.jp/cb"]),
+        ];
+        let origins: Vec<String> = of_clients(&clients).into_iter().collect();
+        assert_eq!(origins, ["http://127.0.0.1", "https://app.example.jp"]);
+    }
 }
