@@ -6,7 +6,7 @@ browser that signs in with password + TOTP, gets codes at /authorize and exchang
     sso.py login PORT ISSUER USER PASSWORD SECRET   # one password + TOTP login; prints the session cookie
 
 As a module (scripts put scripts/lib on sys.path): `Client` signs client assertions (ES256, RFC 7523),
-`Portal` speaks to one portal listener over one keep-alive connection per thread, `totp` computes RFC 6238
+`DpopKey` makes DPoP proofs (RFC 9449), `Portal` speaks to one portal listener over one keep-alive connection per thread, `totp` computes RFC 6238
 codes. Plain http.client, no OIDC library: the point is load and faults, not conformance (tests/peers has the
 independent relying parties).
 """
@@ -33,14 +33,18 @@ def totp(secret, at=None):
     return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
 
 
+def public_jwk(key):
+    """The public JWK of a P-256 key: its required members only (RFC 7518 §6.2.1)."""
+    n = key.public_key().public_numbers()
+    return {"kty": "EC", "crv": "P-256", "x": b64(n.x.to_bytes(32, "big")), "y": b64(n.y.to_bytes(32, "big"))}
+
+
 def keygen(directory, kid):
     key = ec.generate_private_key(ec.SECP256R1())
     with open(os.path.join(directory, "client.key"), "wb") as f:
         f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                   serialization.NoEncryption()))
-    n = key.public_key().public_numbers()
-    jwk = {"kty": "EC", "crv": "P-256", "x": b64(n.x.to_bytes(32, "big")), "y": b64(n.y.to_bytes(32, "big")),
-           "kid": kid, "alg": "ES256", "use": "sig"}
+    jwk = dict(public_jwk(key), kid=kid, alg="ES256", use="sig")
     with open(os.path.join(directory, "jwks.json"), "w") as f:
         json.dump({"keys": [jwk]}, f)
 
@@ -77,6 +81,25 @@ class Client:
     def refresh_form(self, refresh_token, assertion):
         return {"grant_type": "refresh_token", "refresh_token": refresh_token,
                 "client_assertion_type": JWT_BEARER, "client_assertion": assertion}
+
+
+class DpopKey:
+    """A client's DPoP key (RFC 9449), a fresh P-256 key: `proof` makes the `DPoP` header of one request, `jkt`
+    is the key's RFC 7638 thumbprint, which a token bound to it carries as `cnf.jkt`."""
+
+    def __init__(self):
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.jwk = public_jwk(self.key)
+        # RFC 7638 §3: the required members in lexicographic order, no whitespace.
+        canonical = json.dumps({m: self.jwk[m] for m in ("crv", "kty", "x", "y")}, separators=(",", ":"))
+        self.jkt = b64(hashlib.sha256(canonical.encode()).digest())
+
+    def proof(self, htm, htu, nonce=None, now=None):
+        """A proof for `htm` `htu` made at `now` (default: now), its own jti, with the server's `nonce`."""
+        claims = {"jti": b64(os.urandom(16)), "htm": htm, "htu": htu, "iat": int(time.time()) if now is None else now}
+        if nonce is not None:
+            claims["nonce"] = nonce
+        return es256(self.key, {"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk}, claims)
 
 
 class Portal:

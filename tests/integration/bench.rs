@@ -156,26 +156,29 @@ fn bench_login_reports_full_login_and_parts(b: Backend) {
 
 /// `scripts/bench-oidc` in a tiny mode (SQLite): codes through the real `/authorize`, exchanged at `/token` by
 /// wrk for each variant — private_key_jwt (the reference), the same with the IUA claims (the script checks the
-/// access token carries them), client_secret_basic; every exchange answered 200 with an ID token, each row with its
-/// ratio to the reference, and the RSS rows present.
+/// access token carries them), client_secret_basic, the reference's client with a DPoP proof per request (the
+/// script checks the first answer's token is bound to the proofs' key, and wrk that every answer says
+/// `token_type` DPoP); every exchange answered 200 with an ID token, each row with its ratio to the reference, and
+/// the RSS rows present.
 #[test]
 fn bench_oidc_reports_exchange_rate_and_rss() {
     let out = std::process::Command::new(crate::harness::repo_root().join("scripts/bench-oidc"))
-        .args(["--codes", "12", "--runs", "1", "--connections", "2", "--variants", "key,iua,secret"])
+        .args(["--codes", "12", "--runs", "1", "--connections", "2", "--variants", "key,iua,secret,dpop"])
         .env("HCPKI_BIN", crate::harness::hcpki_bin())
         .env("BENCH_OIDC_QUIET", "1")
         .output()
         .expect("scripts/bench-oidc runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "bench-oidc failed\n{}", crate::harness::describe(&out));
-    // One row per variant: the key-based reference, the IUA claims' client, the client secret (issues #29, #30).
+    // One row per variant: the key-based reference, the IUA claims' client, the client secret, DPoP (issues #29,
+    // #30).
     let rows: Vec<Vec<&str>> = text
         .lines()
         .filter(|l| l.starts_with("| sqlite | 1 |"))
         .map(|l| l.trim_matches('|').split('|').map(str::trim).collect())
         .collect();
     let clients: Vec<&str> = rows.iter().map(|r| r[2]).collect();
-    assert_eq!(clients, ["bench-rp", "bench-iua", "bench-secret"], "{text}");
+    assert_eq!(clients, ["bench-rp", "bench-iua", "bench-secret", "bench-rp + DPoP"], "{text}");
     for (i, row) in rows.iter().enumerate() {
         // One code of the 12 is exchanged by curl as a check before the load.
         assert_eq!(row[4], "11", "exchanges in {row:?}");
