@@ -286,7 +286,7 @@ impl Registry {
                 let records = self.store.oidc_clients().await?;
                 let configs: Vec<ClientConfig> =
                     records.iter().filter_map(|r| serde_json::from_str(&r.data).ok()).collect();
-                let origins = Arc::new(super::web_origins::of_clients(&configs));
+                let origins = Arc::new(web_origins_of(&configs));
                 *self.web_origins.write().unwrap_or_else(PoisonError::into_inner) = Some((origins.clone(), read_at));
                 origins
             }
@@ -322,6 +322,12 @@ impl Registry {
         }
         Ok(Some(client))
     }
+}
+
+/// The browser apps' origins among `clients`: only public clients' redirect URIs count ([`super::web_origins`]).
+fn web_origins_of(clients: &[ClientConfig]) -> BTreeSet<String> {
+    let public = clients.iter().filter(|c| c.auth == AuthMethod::None);
+    super::web_origins::of_redirects(public.flat_map(|c| c.redirect_uris.iter().map(String::as_str)))
 }
 
 /// What a back-channel request sends to authenticate its client (RFC 7523 §2.2), read from its form at the
@@ -730,5 +736,24 @@ mod tests {
         let emr_mobile = client("emr-mobile", "emr", "https://m.example/cb");
         assert_ne!(emr.sector(), wiki.sector(), "two services behind one host");
         assert_eq!(emr.sector(), emr_mobile.sector(), "two clients of one service");
+    }
+
+    /// Only public clients' redirect URIs make browser-app origins; a confidential client's site never does.
+    #[test]
+    fn only_public_clients_make_origins() {
+        let client = |auth: AuthMethod, uris: &[&str]| {
+            let mut c = Client::console().config;
+            c.auth = auth;
+            c.redirect_uris = uris.iter().map(|u| (*u).to_owned()).collect();
+            c
+        };
+        let clients = [
+            client(AuthMethod::None, &["https://app.example.jp/cb", "http://127.0.0.1/cb", "com.example:/cb"]),
+            client(AuthMethod::None, &["https://app.example.jp/other"]),
+            client(AuthMethod::PrivateKeyJwt, &["https://wiki.example.jp/cb"]),
+            client(AuthMethod::ClientSecretBasic, &["https://apache.example.jp/cb"]),
+        ];
+        let origins: Vec<String> = web_origins_of(&clients).into_iter().collect();
+        assert_eq!(origins, ["http://127.0.0.1", "https://app.example.jp"]);
     }
 }

@@ -3,10 +3,9 @@
 //! that origin (CORS). Which origins: those of the redirect URIs registered for public clients (`--auth none`)
 //! that a browser treats as secure contexts — `https`, or `http` on a loopback address — so registering the app
 //! is all the operator does, and a confidential client's site (which talks to hcpki from its server, never from
-//! a page) is never allowed. Pure: the registrations are the caller's ([`super::client::Registry`] caches the
-//! set).
+//! a page) is never allowed. Pure, and blind to registrations: the client registry
+//! (`super::client::Registry::is_web_origin`) picks the public clients' redirect URIs and caches the set.
 
-use super::client::{AuthMethod, ClientConfig};
 use axum::http::Uri;
 use std::collections::BTreeSet;
 
@@ -29,13 +28,9 @@ pub fn secure_origin(uri: &str) -> Option<String> {
     })
 }
 
-/// The origins browser apps among `clients` call from: the secure origins of public clients' redirect URIs.
-pub fn of_clients<'a>(clients: impl IntoIterator<Item = &'a ClientConfig>) -> BTreeSet<String> {
-    clients
-        .into_iter()
-        .filter(|c| c.auth == AuthMethod::None)
-        .flat_map(|c| c.redirect_uris.iter().filter_map(|u| secure_origin(u)))
-        .collect()
+/// The origins browser apps call from, given the redirect URIs of the public clients: their secure origins.
+pub fn of_redirects<'a>(redirect_uris: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+    redirect_uris.into_iter().filter_map(secure_origin).collect()
 }
 
 #[cfg(test)]
@@ -60,23 +55,5 @@ mod tests {
         ] {
             assert_eq!(secure_origin(uri).as_deref(), origin, "{uri}");
         }
-    }
-    /// Only public clients' redirect URIs make browser-app origins; a confidential client's site never does.
-    #[test]
-    fn only_public_clients_make_origins() {
-        let client = |auth: AuthMethod, uris: &[&str]| {
-            let mut c = super::super::client::Client::console().config;
-            c.auth = auth;
-            c.redirect_uris = uris.iter().map(|u| (*u).to_owned()).collect();
-            c
-        };
-        let clients = [
-            client(AuthMethod::None, &["https://app.example.jp/cb", "http://127.0.0.1/cb", "com.example:/cb"]),
-            client(AuthMethod::None, &["https://app.example.jp/other"]),
-            client(AuthMethod::PrivateKeyJwt, &["https://wiki.example.jp/cb"]),
-            client(AuthMethod::ClientSecretBasic, &["https://apache.example.jp/cb"]),
-        ];
-        let origins: Vec<String> = of_clients(&clients).into_iter().collect();
-        assert_eq!(origins, ["http://127.0.0.1", "https://app.example.jp"]);
     }
 }
