@@ -145,20 +145,31 @@ impl Provider {
     ) -> Result<dpop::Proof, dpop::DpopError> {
         let sent = sent.as_ref().map_err(Clone::clone)?;
         let proof = dpop::verify(sent, expected, self.dpop_nonces(secret), now)?;
-        let once = proof.once();
-        let fresh = self
-            .store
-            .oidc_once_put(&once.kind, &once.key, "", once.expires_at, now)
-            .await
-            .map_err(|e| dpop::DpopError::Store(e.to_string()))?;
-        if fresh { Ok(proof) } else { Err(dpop::DpopError::Replayed) }
+        self.dpop_record(&proof, now).await?;
+        Ok(proof)
     }
 
     /// The DPoP proof a `POST` to endpoint `path` carried (`sent`, the `DPoP` header), checked and recorded
-    /// single-use ([`Self::dpop_proof`]), when it carried one. A certificate-bound token (RFC 8705) and a
-    /// DPoP-bound one are two answers to one question: a request over a connection with a client certificate
-    /// that also carries a proof is refused rather than one binding silently preferred.
+    /// single-use ([`Self::dpop_proof`]), when it carried one ([`Self::dpop_post_proof`]).
     pub async fn dpop_binding(
+        &self,
+        secret: &PortalSecret,
+        sent: Option<&Result<String, dpop::DpopError>>,
+        certificate: Option<&[u8]>,
+        path: &str,
+        now: i64,
+    ) -> Result<Option<dpop::Proof>, OAuthError> {
+        let Some(proof) = self.dpop_post_proof(secret, sent, certificate, path, now)? else { return Ok(None) };
+        self.dpop_record(&proof, now).await.map_err(|e| e.oauth())?;
+        Ok(Some(proof))
+    }
+
+    /// The DPoP proof a `POST` to endpoint `path` carried, checked but not recorded: the token endpoint records
+    /// [`dpop::Proof::once`] in its batch's transaction, with the client assertion's jti (D107). A
+    /// certificate-bound token (RFC 8705) and a DPoP-bound one are two answers to one question: a request over a
+    /// connection with a client certificate that also carries a proof is refused rather than one binding
+    /// silently preferred.
+    pub fn dpop_post_proof(
         &self,
         secret: &PortalSecret,
         sent: Option<&Result<String, dpop::DpopError>>,
@@ -175,7 +186,20 @@ impl Provider {
         }
         let htu = self.endpoint_urls(path);
         let expected = dpop::Expected { htm: "POST", htu: &htu, ath: None };
-        self.dpop_proof(secret, sent, &expected, now).await.map(Some).map_err(|e| e.oauth())
+        let sent = sent.as_ref().map_err(dpop::DpopError::oauth)?;
+        dpop::verify(sent, &expected, self.dpop_nonces(secret), now).map(Some).map_err(|e| e.oauth())
+    }
+
+    /// Record a verified proof's jti on its own (one autocommitted statement): [`dpop::DpopError::Replayed`] when
+    /// the key used it before.
+    async fn dpop_record(&self, proof: &dpop::Proof, now: i64) -> Result<(), dpop::DpopError> {
+        let once = proof.once();
+        let fresh = self
+            .store
+            .oidc_once_put(&once.kind, &once.key, "", once.expires_at, now)
+            .await
+            .map_err(|e| dpop::DpopError::Store(e.to_string()))?;
+        if fresh { Ok(()) } else { Err(dpop::DpopError::Replayed) }
     }
 
     /// Sign `claims` (a JWS of type `typ`) with the current key of `alg`.

@@ -147,8 +147,8 @@ pub enum GrantOp {
     },
 }
 
-/// A single-use value recorded together with a token-endpoint write (a client assertion's jti), with the same
-/// rules as [`super::Oidc::oidc_once_put`].
+/// A single-use value recorded together with a token-endpoint write (a client assertion's jti, a DPoP proof's),
+/// with the same rules as [`super::Oidc::oidc_once_put`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OnceRecord {
     /// What kind of value (`jti`).
@@ -159,12 +159,15 @@ pub struct OnceRecord {
     pub expires_at: i64,
 }
 
-/// One token request's writes, for [`super::Oidc::oidc_token_writes`]: the assertion's jti to record, and the
-/// grant op to apply if the jti was fresh (none when the request was refused before reaching the grant).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One token request's writes, for [`super::Oidc::oidc_token_writes`]: the single-use values to record (the
+/// client assertion's jti, the DPoP proof's), and the grant op to apply if every one of them was fresh (none
+/// when the request was refused before reaching the grant).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TokenWrite {
-    /// The single-use value to record first.
+    /// The client assertion's jti, recorded before the op.
     pub once: Option<OnceRecord>,
+    /// The DPoP proof's jti (RFC 9449 §11.1), recorded before the op like `once`.
+    pub dpop: Option<OnceRecord>,
     /// The grant op.
     pub op: Option<GrantOp>,
 }
@@ -172,8 +175,10 @@ pub struct TokenWrite {
 /// What one [`TokenWrite`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenWritten {
-    /// `false` when the single-use value was taken already (a replay): the op was not applied.
+    /// `false` when [`TokenWrite::once`] was taken already (a replay): the op was not applied.
     pub once_fresh: bool,
+    /// `false` when [`TokenWrite::dpop`] was taken already (a replay): the op was not applied.
+    pub dpop_fresh: bool,
     /// The op's outcome, if it was applied.
     pub grant: Option<GrantUse>,
 }

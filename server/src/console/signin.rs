@@ -177,14 +177,14 @@ async fn redeem(portal: &PortalState, code: &str, redirect_uri: &str, verifier: 
         verifier: Some(verifier.to_owned()),
         refresh,
     };
-    let exchange =
-        Exchange { client_id: CONSOLE_CLIENT_ID.to_owned(), once: None, request: Some(request), dpop_jkt: None };
+    let exchange = Exchange { client_id: CONSOLE_CLIENT_ID.to_owned(), once: None, request: Some(request), dpop: None };
     match portal.oidc.exchanges.exchange(exchange).await {
         Ok(Some(granted)) => Ok(granted),
         Ok(None) => Err(Refusal::Flow("the portal's answer has no code: start again".into())),
         Err(ExchangeRefusal::Replayed { what, .. }) => Err(Refusal::Flow(format!("{what}: start again"))),
         Err(ExchangeRefusal::Refused(e)) => Err(Refusal::Flow(format!("{}: start again", e.description))),
-        Err(ExchangeRefusal::AssertionReplayed) => Err(Refusal::Unavailable),
+        // Neither is sent here: the console's exchange carries no assertion and no proof.
+        Err(ExchangeRefusal::AssertionReplayed | ExchangeRefusal::DpopReplayed) => Err(Refusal::Unavailable),
     }
 }
 

@@ -1,13 +1,14 @@
 //! Exchanging a code or a refresh token for its grant, group-committed across concurrent token requests.
 //!
-//! One exchange needs the grant read, the client assertion's jti recorded, and the code redeemed (or the
-//! refresh token rotated) durably. Made per request, that was a statement and a thread hand-off each on
+//! One exchange needs the grant read, the client assertion's and the DPoP proof's jtis recorded, and the code
+//! redeemed (or the refresh token rotated) durably. Made per request, that was a statement and a thread hand-off each on
 //! SQLite plus one fsync'd commit per exchange, and the commits, one writer at a time, bounded the endpoint at
 //! the disk's fsync rate (~1 000/s here; D28 addendum). Here a [`GroupCommit`] worker takes every request
 //! waiting and, for the whole batch: reads the grants in one statement, checks each request against its grant
-//! (client, redirect URI, PKCE), then records the jtis and applies the uses in one transaction
+//! (client, redirect URI, PKCE, DPoP key), then records the jtis and applies the uses in one transaction
 //! ([`Store::oidc_token_writes`]). Results are what the requests would have got one after another.
 
+use super::dpop::Proof;
 use super::{GrantData, OAuthError, hash_secret};
 use hcpki_ca::group_commit::GroupCommit;
 use hcpki_ca::store::{GrantOp, GrantRecord, GrantUse, OnceRecord, Store, TokenWrite, TokenWritten};
@@ -54,8 +55,8 @@ impl GrantRequest {
     }
 }
 
-/// One token request: the authenticated client, its assertion's jti to record, and what it presented (none
-/// when the request was refused before that, so that its jti is still spent).
+/// One token request: the authenticated client, its assertion's jti and its DPoP proof to record, and what it
+/// presented (none when the request was refused before that, so that its jtis are still spent).
 #[derive(Debug)]
 pub struct Exchange {
     /// The authenticated client.
@@ -64,9 +65,16 @@ pub struct Exchange {
     pub once: Option<OnceRecord>,
     /// The code or refresh token.
     pub request: Option<GrantRequest>,
-    /// The thumbprint of the DPoP key the request proved (RFC 9449): a code redeemed with one binds the grant
-    /// to it; a refresh of a bound grant must prove the same.
-    pub dpop_jkt: Option<String>,
+    /// The DPoP proof the request carried (RFC 9449), verified, its jti recorded with the assertion's: a code
+    /// redeemed with one binds the grant to its key; a refresh of a bound grant must prove the same key.
+    pub dpop: Option<Proof>,
+}
+
+impl Exchange {
+    /// The thumbprint of the DPoP key the request proved.
+    fn dpop_jkt(&self) -> Option<&String> {
+        self.dpop.as_ref().map(|p| &p.jkt)
+    }
 }
 
 /// Why an exchange gave no grant.
@@ -74,6 +82,8 @@ pub struct Exchange {
 pub enum Refusal {
     /// The client assertion was used before.
     AssertionReplayed,
+    /// The DPoP proof was used before with its key: nothing was used.
+    DpopReplayed,
     /// The code or refresh token was spent already: the grant is now revoked (to audit).
     Replayed {
         /// The revoked grant.
@@ -149,7 +159,7 @@ async fn run(store: &dyn Store, batch: Vec<Exchange>, refresh_lifetime: i64, now
             Ok(None) => (None, Ok(None)),
             Err(refused) => (None, Err(refused)),
         };
-        writes.push(TokenWrite { once: e.once.clone(), op });
+        writes.push(TokenWrite { once: e.once.clone(), dpop: e.dpop.as_ref().map(Proof::once), op });
         checked.push(data);
     }
     let written = match store.oidc_token_writes(&writes, now).await {
@@ -228,7 +238,7 @@ fn check(
                 // A code bound to a DPoP key when it was asked for (RFC 9449 §10) is redeemed only with a proof
                 // by that key: whoever intercepted the code without the key gets nothing.
                 if let Some(bound) = &data.dpop_jkt
-                    && exchange.dpop_jkt.as_ref() != Some(bound)
+                    && exchange.dpop_jkt() != Some(bound)
                 {
                     return Err(OAuthError::invalid_grant(
                         "the code is bound to a DPoP key (dpop_jkt): redeem it with a DPoP proof made with that key",
@@ -237,7 +247,7 @@ fn check(
             }
             // The key the code is redeemed with binds the grant (RFC 9449 §5): kept in its data by the redemption
             // (already there when the code was bound at the authorization request).
-            let bound = match &exchange.dpop_jkt {
+            let bound = match exchange.dpop_jkt() {
                 Some(jkt) if grant.state == "code" && data.dpop_jkt.is_none() => {
                     data.dpop_jkt = Some(jkt.clone());
                     Some(serde_json::to_string(&data).map_err(OAuthError::server)?)
@@ -256,7 +266,7 @@ fn check(
             // A grant bound to a DPoP key refreshes only with a proof by that key; a thief of the refresh token
             // without the key gets nothing, and the grant stays (the owner's next refresh works).
             if let Some(bound) = &data.dpop_jkt
-                && exchange.dpop_jkt.as_ref() != Some(bound)
+                && exchange.dpop_jkt() != Some(bound)
             {
                 return Err(OAuthError::new(
                     "invalid_dpop_proof",
@@ -270,8 +280,13 @@ fn check(
 }
 
 fn outcome(exchange: &Exchange, checked: Result<Option<GrantData>, OAuthError>, written: TokenWritten) -> Outcome {
+    // A replayed jti refuses the request whatever else is wrong with it, as it did when recorded first; the
+    // assertion's first, as the client is authenticated before its proof counts.
     if !written.once_fresh {
         return Err(Refusal::AssertionReplayed);
+    }
+    if !written.dpop_fresh {
+        return Err(Refusal::DpopReplayed);
     }
     let data = checked?;
     let code = matches!(exchange.request, Some(GrantRequest::Code { .. }));
@@ -348,7 +363,7 @@ mod tests {
                 verifier: Some(VERIFIER.into()),
                 refresh: "g1.next".into(),
             }),
-            dpop_jkt: None,
+            dpop: None,
         }
     }
 
@@ -357,8 +372,12 @@ mod tests {
             client_id: "rp".into(),
             once: None,
             request: Some(GrantRequest::Refresh { old: "g1.old".into(), new: "g1.new".into() }),
-            dpop_jkt: None,
+            dpop: None,
         }
+    }
+
+    fn proof(jkt: &str) -> Proof {
+        Proof { jkt: jkt.into(), jti: "p1".into(), iat: NOW }
     }
 
     fn checked(exchange: &Exchange, g: GrantRecord) -> Result<Option<(GrantOp, GrantData)>, OAuthError> {
@@ -403,7 +422,7 @@ mod tests {
     #[test]
     fn a_dpop_key_binds_the_grant_at_the_redemption_and_every_refresh_proves_it() {
         let mut code = code_exchange();
-        code.dpop_jkt = Some("K".into());
+        code.dpop = Some(proof("K"));
         let (op, data) = checked(&code, grant("code", NOW + 1)).unwrap().unwrap();
         let GrantOp::Redeem { data: Some(written), .. } = op else { panic!("{op:?}") };
         assert_eq!(data.dpop_jkt.as_deref(), Some("K"));
@@ -415,15 +434,29 @@ mod tests {
         bound.data = written;
         for presented in [None, Some("other")] {
             let mut refresh = refresh_exchange();
-            refresh.dpop_jkt = presented.map(Into::into);
+            refresh.dpop = presented.map(proof);
             let e = checked(&refresh, bound.clone()).unwrap_err();
             assert_eq!(e.error, "invalid_dpop_proof", "{presented:?}");
         }
         let mut refresh = refresh_exchange();
-        refresh.dpop_jkt = Some("K".into());
+        refresh.dpop = Some(proof("K"));
         assert!(matches!(checked(&refresh, bound).unwrap().unwrap().0, GrantOp::Rotate { .. }));
         // Grants from before DPoP read as unbound.
         assert_eq!(GrantData::of(&grant("active", NOW)).unwrap().dpop_jkt, None);
+    }
+
+    /// A replayed jti refuses the request before anything its check found, the assertion's first (D107): the
+    /// op was not applied, so nothing is used; a fresh write answers what the check found.
+    #[test]
+    fn a_replayed_jti_refuses_the_request_whatever_its_check_found() {
+        let written = |once_fresh, dpop_fresh| TokenWritten { once_fresh, dpop_fresh, grant: None };
+        let wrong = || Err(OAuthError::invalid_grant("code_verifier is missing (PKCE)"));
+        assert!(matches!(outcome(&code_exchange(), wrong(), written(false, false)), Err(Refusal::AssertionReplayed)));
+        assert!(matches!(outcome(&code_exchange(), wrong(), written(false, true)), Err(Refusal::AssertionReplayed)));
+        assert!(matches!(outcome(&code_exchange(), wrong(), written(true, false)), Err(Refusal::DpopReplayed)));
+        assert!(matches!(outcome(&code_exchange(), Ok(None), written(true, false)), Err(Refusal::DpopReplayed)));
+        let Err(Refusal::Refused(e)) = outcome(&code_exchange(), wrong(), written(true, true)) else { panic!() };
+        assert_eq!(e.error, "invalid_grant");
     }
 
     /// RFC 9449 §10: a code bound when it was asked for (`dpop_jkt`, or a push with a proof) is redeemed only
@@ -437,13 +470,13 @@ mod tests {
         bound.data = serde_json::to_string(&data).unwrap();
         for presented in [None, Some("other")] {
             let mut code = code_exchange();
-            code.dpop_jkt = presented.map(Into::into);
+            code.dpop = presented.map(proof);
             let e = checked(&code, bound.clone()).unwrap_err();
             assert_eq!(e.error, "invalid_grant", "{presented:?}");
             assert!(e.description.contains("bound to a DPoP key"), "{}", e.description);
         }
         let mut code = code_exchange();
-        code.dpop_jkt = Some("K".into());
+        code.dpop = Some(proof("K"));
         let (op, data) = checked(&code, bound).unwrap().unwrap();
         assert!(matches!(op, GrantOp::Redeem { data: None, .. }), "{op:?}");
         assert_eq!(data.dpop_jkt.as_deref(), Some("K"));

@@ -192,8 +192,9 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
             Ok(p) => (Some(p), None),
             Err(e) => (None, Some(e)),
         };
-    // A refused DPoP proof is a malformed request too: nothing issued, the assertion's jti spent.
-    let proof = match provider.dpop_binding(ctx.secret, call.dpop.as_ref(), call.certificate, "/token", now).await {
+    // A refused DPoP proof is a malformed request too: nothing issued, the assertion's jti spent. A verified one's
+    // jti is recorded by the exchange, in its batch's transaction with the assertion's (D107).
+    let proof = match provider.dpop_post_proof(ctx.secret, call.dpop.as_ref(), call.certificate, "/token", now) {
         Ok(proof) => proof,
         Err(e) => {
             (request, early) = (None, Some(e));
@@ -205,14 +206,14 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
         Some(GrantRequest::Refresh { new, .. }) => Some(new.clone()),
         None => None,
     };
-    let dpop_jkt = proof.as_ref().map(|p| p.jkt.clone());
-    let exchange = Exchange { client_id: client.id.clone(), once: verified.once, request, dpop_jkt };
+    let exchange = Exchange { client_id: client.id.clone(), once: verified.once, request, dpop: proof.clone() };
     let grant = match provider.exchanges.exchange(exchange).await {
         Ok(grant) => grant,
         Err(Refusal::AssertionReplayed) => {
             let e = client::assertion_replayed();
             return Err(super::refused::client(ctx.refusals, "/token", &call.credentials, e).await);
         }
+        Err(Refusal::DpopReplayed) => return Err(refused(ctx, &client, &call, DpopError::Replayed.oauth()).await),
         Err(Refusal::Replayed { grant, what, error }) => {
             replayed(provider, &client, &grant, what).await;
             return Err(error);
@@ -223,7 +224,7 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
         let e = early.unwrap_or_else(|| OAuthError::invalid_request("no grant was presented"));
         return Err(refused(ctx, &client, &call, e).await);
     };
-    // Bound to the DPoP key, or to the certificate of an mTLS call; never both ([`dpop_proof`] refuses both).
+    // Bound to the DPoP key, or to the certificate of an mTLS call; never both ([`dpop_post_proof`] refuses both).
     let cnf = match (&proof, call.certificate) {
         (Some(Proof { jkt, .. }), _) => Some(Confirmation::dpop(jkt)),
         (None, Some(c)) => Some(Confirmation::certificate(c)),

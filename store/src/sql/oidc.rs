@@ -148,12 +148,14 @@ macro_rules! oidc_store {
                     }
                     recorded.extend(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?);
                 }
-                let fresh: Vec<bool> = writes.iter().enumerate().map(|(i, w)| plan.fresh(i, w, &recorded)).collect();
+                let fresh: Vec<[bool; 2]> =
+                    writes.iter().enumerate().map(|(i, w)| plan.fresh(i, w, &recorded)).collect();
+                // An op is applied only when every single-use value of its request was fresh.
                 let split = sso::OpSplit::new(
                     writes
                         .iter()
                         .enumerate()
-                        .filter(|(i, _)| fresh.get(*i).copied().unwrap_or(false))
+                        .filter(|(i, _)| fresh.get(*i).is_some_and(|values| values.iter().all(|&v| v)))
                         .filter_map(|(i, w)| w.op.as_ref().map(|op| (i, op))),
                 );
                 let mut accepted = std::collections::HashMap::new();
@@ -195,8 +197,10 @@ macro_rules! oidc_store {
                     }
                     accepted.extend(sso::by_id(query.bind(now).fetch_all(&mut *tx).await.map_err(Self::err)?));
                 }
-                let mut outcomes: Vec<TokenWritten> =
-                    fresh.iter().map(|&once_fresh| TokenWritten { once_fresh, grant: None }).collect();
+                let mut outcomes: Vec<TokenWritten> = fresh
+                    .iter()
+                    .map(|&[once_fresh, dpop_fresh]| TokenWritten { once_fresh, dpop_fresh, grant: None })
+                    .collect();
                 // The bulk ops that matched, then every other op in order: a miss (or a later op on a grant the
                 // batch already used) is the replay of a spent secret or a guess at a live grant, and revokes
                 // the grant (RFC 6749 §4.1.2, OAuth 2.0 Security BCP §4.14.2); a grant revoked or unknown

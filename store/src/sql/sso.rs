@@ -181,8 +181,9 @@ pub(super) fn rotate_refreshes(n: usize) -> String {
 pub(super) struct TokenPlan<'a> {
     /// Distinct single-use values, first occurrence only.
     pub onces: Vec<&'a OnceRecord>,
-    /// For each write, whether its value is a first occurrence (a later duplicate is a replay).
-    first_once: Vec<bool>,
+    /// For each write, whether its assertion's and its proof's values are first occurrences (a later duplicate
+    /// in the batch is a replay).
+    first_once: Vec<[bool; 2]>,
 }
 
 impl<'a> TokenPlan<'a> {
@@ -191,26 +192,28 @@ impl<'a> TokenPlan<'a> {
         let mut onces = Vec::new();
         let first_once = writes
             .iter()
-            .map(|w| match &w.once {
-                None => true,
-                Some(o) if seen.insert((o.kind.as_str(), o.key.as_str())) => {
-                    onces.push(o);
-                    true
-                }
-                Some(_) => false,
+            .map(|w| {
+                [&w.once, &w.dpop].map(|once| match once {
+                    None => true,
+                    Some(o) if seen.insert((o.kind.as_str(), o.key.as_str())) => {
+                        onces.push(o);
+                        true
+                    }
+                    Some(_) => false,
+                })
             })
             .collect();
         Self { onces, first_once }
     }
 
-    /// Whether write `i`'s value was recorded, given the keys the insert returned.
-    pub(super) fn fresh(&self, i: usize, write: &TokenWrite, recorded: &HashSet<(String, String)>) -> bool {
-        match &write.once {
+    /// Whether write `i`'s assertion's and proof's values were recorded, given the keys the insert returned.
+    pub(super) fn fresh(&self, i: usize, write: &TokenWrite, recorded: &HashSet<(String, String)>) -> [bool; 2] {
+        let first = self.first_once.get(i).copied().unwrap_or([false; 2]);
+        let recorded = |once: &Option<OnceRecord>, first: bool| match once {
             None => true,
-            Some(o) => {
-                self.first_once.get(i).copied().unwrap_or(false) && recorded.contains(&(o.kind.clone(), o.key.clone()))
-            }
-        }
+            Some(o) => first && recorded.contains(&(o.kind.clone(), o.key.clone())),
+        };
+        [recorded(&write.once, first[0]), recorded(&write.dpop, first[1])]
     }
 }
 

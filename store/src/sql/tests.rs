@@ -119,6 +119,7 @@ on_every_backend!(
     expiring_certificates_are_claimed_once_unless_renewed,
     single_use_values_are_stored_once_on_any_replica,
     token_writes_in_one_batch_apply_as_if_one_after_another,
+    a_token_write_applies_its_op_only_when_both_single_use_values_are_fresh,
     sso_sessions_end_with_their_account_or_facility_and_are_swept,
     services_are_kept_with_a_change_generation,
     card_presence_leases_are_renewed_and_lapse,
@@ -953,16 +954,16 @@ async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
         Some(GrantOp::Rotate { id: id.into(), old_hash: old.into(), new_hash: new.into() })
     };
     let writes = [
-        TokenWrite { once: once("j1"), op: redeem("a", "ca") }, // 0: accepted
-        TokenWrite { once: once("j1"), op: redeem("f", "cf") }, // 1: jti replay: f untouched
-        TokenWrite { once: once("j2"), op: redeem("a", "ca") }, // 2: the code again: a revoked
-        TokenWrite { once: None, op: redeem("b", "wrong") },    // 3: wrong code: b revoked
-        TokenWrite { once: once("j3"), op: redeem("c", "cc") }, // 4: expired: revoked like any failed use
-        TokenWrite { once: once("j4"), op: rotate("d", "rd", "rd2") }, // 5: accepted
-        TokenWrite { once: None, op: rotate("d", "rd", "rd3") }, // 6: the old refresh token again: d revoked
-        TokenWrite { once: None, op: rotate("e", "re", "re2") }, // 7: accepted
-        TokenWrite { once: once("j5"), op: None },              // 8: only the jti
-        TokenWrite { once: None, op: redeem("nobody", "x") },   // 9: unknown grant
+        TokenWrite { once: once("j1"), dpop: None, op: redeem("a", "ca") }, // 0: accepted
+        TokenWrite { once: once("j1"), dpop: None, op: redeem("f", "cf") }, // 1: jti replay: f untouched
+        TokenWrite { once: once("j2"), dpop: None, op: redeem("a", "ca") }, // 2: the code again: a revoked
+        TokenWrite { once: None, dpop: None, op: redeem("b", "wrong") },    // 3: wrong code: b revoked
+        TokenWrite { once: once("j3"), dpop: None, op: redeem("c", "cc") }, // 4: expired: revoked like any failed use
+        TokenWrite { once: once("j4"), dpop: None, op: rotate("d", "rd", "rd2") }, // 5: accepted
+        TokenWrite { once: None, dpop: None, op: rotate("d", "rd", "rd3") }, // 6: the old refresh token again: d revoked
+        TokenWrite { once: None, dpop: None, op: rotate("e", "re", "re2") }, // 7: accepted
+        TokenWrite { once: once("j5"), dpop: None, op: None },               // 8: only the jti
+        TokenWrite { once: None, dpop: None, op: redeem("nobody", "x") },    // 9: unknown grant
     ];
     let out = s.oidc_token_writes(&writes, now).await.unwrap();
     let fresh: Vec<bool> = out.iter().map(|w| w.once_fresh).collect();
@@ -990,7 +991,8 @@ async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     let e = s.oidc_grant("e").await.unwrap().unwrap();
     assert_eq!((e.state.as_str(), e.refresh_hash.as_deref()), ("active", Some("re2")));
     assert!(!s.oidc_once_put("jti", "j5", "", now + 60, now).await.unwrap(), "a jti alone is recorded");
-    let again = s.oidc_token_writes(&[TokenWrite { once: once("j2"), op: redeem("f", "cf") }], now).await.unwrap();
+    let again =
+        s.oidc_token_writes(&[TokenWrite { once: once("j2"), dpop: None, op: redeem("f", "cf") }], now).await.unwrap();
     assert!(!again[0].once_fresh && again[0].grant.is_none(), "a jti of an earlier batch is a replay");
     let found: Vec<String> = {
         let mut ids: Vec<String> = s
@@ -1015,6 +1017,7 @@ async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
             .iter()
             .map(|id| TokenWrite {
                 once: None,
+                dpop: None,
                 op: rotate(id, &format!("r{id}{}", round - 1), &format!("r{id}{round}")),
             })
             .collect();
@@ -1023,6 +1026,65 @@ async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     }
     let h = s.oidc_grant("h").await.unwrap().unwrap();
     assert_eq!((h.state.as_str(), h.refresh_hash.as_deref()), ("active", Some("rh2")));
+}
+
+/// A token request with a client assertion and a DPoP proof records both jtis in the batch's transaction, and
+/// its op is applied only when both were fresh; the write says which one was replayed (in an earlier batch or
+/// earlier in the same one), and the fresh one is recorded all the same, as each was when recorded on its own.
+async fn a_token_write_applies_its_op_only_when_both_single_use_values_are_fresh(db: TestDb) {
+    use crate::{GrantOp, GrantRecord, GrantUse, OnceRecord, TokenWrite};
+    let s = &*db.store;
+    let now = 1_700_000_000;
+    for id in ["p", "q", "r"] {
+        let g = GrantRecord {
+            id: id.into(),
+            client_id: "rp".into(),
+            session_hash: "session".into(),
+            data: "{}".into(),
+            code_hash: Some(format!("c{id}")),
+            refresh_hash: None,
+            state: "code".into(),
+            created_at: now - 10,
+            expires_at: now + 60,
+        };
+        s.oidc_create_grant(&g).await.unwrap();
+    }
+    let jti = |key: &str| Some(OnceRecord { kind: "jti".into(), key: key.into(), expires_at: now + 60 });
+    let proof = |key: &str| Some(OnceRecord { kind: "dpop".into(), key: key.into(), expires_at: now + 180 });
+    let redeem = |id: &str| {
+        Some(GrantOp::Redeem {
+            id: id.into(),
+            code_hash: format!("c{id}"),
+            refresh_hash: format!("r-{id}"),
+            expires_at: now + 900,
+            data: None,
+        })
+    };
+    let write = |once, dpop, op| TokenWrite { once, dpop, op };
+    let writes = [
+        write(jti("j1"), proof("d1"), redeem("p")), // 0: both fresh: accepted
+        write(jti("j2"), proof("d1"), redeem("q")), // 1: the proof's jti again in the batch: q untouched
+        write(jti("j1"), proof("d2"), redeem("r")), // 2: the assertion's jti again in the batch: r untouched
+    ];
+    let out = s.oidc_token_writes(&writes, now).await.unwrap();
+    let fresh: Vec<(bool, bool)> = out.iter().map(|w| (w.once_fresh, w.dpop_fresh)).collect();
+    assert_eq!(fresh, [(true, true), (true, false), (false, true)]);
+    assert!(matches!(out[0].grant, Some(GrantUse::Accepted(ref g)) if g.id == "p"), "{:?}", out[0]);
+    assert!(out[1].grant.is_none() && out[2].grant.is_none(), "{out:?}");
+    let state = |id: &'static str| async move { s.oidc_grant(id).await.unwrap().unwrap().state };
+    assert_eq!((state("q").await, state("r").await), ("code".into(), "code".into()), "not spent by a replay");
+    // The fresh value of a refused write is recorded all the same.
+    assert!(!s.oidc_once_put("jti", "j2", "", now + 60, now).await.unwrap(), "j2 recorded");
+    assert!(!s.oidc_once_put("dpop", "d2", "", now + 180, now).await.unwrap(), "d2 recorded");
+    let writes = [
+        write(jti("j3"), proof("d1"), redeem("q")), // 0: the proof's jti of an earlier batch: q untouched
+        write(None, proof("d3"), redeem("r")),      // 1: a public client's proof alone: accepted
+    ];
+    let out = s.oidc_token_writes(&writes, now).await.unwrap();
+    assert_eq!((out[0].once_fresh, out[0].dpop_fresh, &out[0].grant), (true, false, &None));
+    assert!(out[1].once_fresh && out[1].dpop_fresh, "{:?}", out[1]);
+    assert!(matches!(out[1].grant, Some(GrantUse::Accepted(ref g)) if g.id == "r"), "{:?}", out[1]);
+    assert_eq!((state("q").await, state("r").await), ("code".into(), "active".into()));
 }
 
 /// A card-login challenge is handed out once across replicas; an expired one is still returned (so the caller
