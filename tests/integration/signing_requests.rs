@@ -576,9 +576,9 @@ fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
         assert_eq!(card.card().stats().signatures, before + 1, "{format}: one signature by the card");
         assert_eq!(collected["signer_certificate_sha256"], json!(signature_sha256), "{format}: the signature key");
         assert!(collected["gen_time"].is_i64(), "{format}: B-T: {collected}");
-        let done = browser.eval("document.querySelector('main').innerText");
-        let done = done.as_str().unwrap_or_default();
-        assert!(done.contains("署名しました") && done.contains("B-T(署名+タイムスタンプ)"), "{format}: {done}");
+        // The page shows the result once its post is answered (it may still be loading when the EMR collects).
+        let done = wait_text_in(&mut browser, "main", "署名しました");
+        assert!(done.contains("B-T(署名+タイムスタンプ)"), "{format}: {done}");
         let signed = STANDARD.decode(collected["signed_document"].as_str().unwrap()).unwrap();
         let out = match format {
             "cades" => {
@@ -613,14 +613,20 @@ fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
 
 /// The text of the agent's window once it shows `want` (its page loads after the window opens).
 pub(crate) fn wait_text_in_popup(browser: &mut Chromium, want: &str) -> String {
+    wait_text_in(browser, "popup", want)
+}
+
+/// The text of tab `tab`'s page once it shows `want` (a page that is still loading, or navigating after a post,
+/// has no body yet: asked again until it shows, at most 30 s).
+pub(crate) fn wait_text_in(browser: &mut Chromium, tab: &str, want: &str) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let reply = browser.try_cmd(&json!({"cmd": "eval", "tab": "popup", "expr": "document.body?.innerText ?? ''"}));
+        let reply = browser.try_cmd(&json!({"cmd": "eval", "tab": tab, "expr": "document.body?.innerText ?? ''"}));
         let text = reply["value"].as_str().unwrap_or_default().to_owned();
         if text.contains(want) {
             return text;
         }
-        assert!(std::time::Instant::now() < deadline, "the agent's window never showed {want:?}: {text}");
+        assert!(std::time::Instant::now() < deadline, "tab {tab} never showed {want:?}: {text}");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
