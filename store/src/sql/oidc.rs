@@ -270,13 +270,12 @@ macro_rules! oidc_store {
                 now: i64,
             ) -> Result<bool, StoreError> {
                 let _writer = self.writer().await;
-                // The short-lived pool (no fsync at commit on SQLite, D28): single-use values outside the token
-                // endpoint (whose assertion and DPoP jtis go into its batch, `oidc_token_writes`, D107) — a
-                // client assertion at the other back-channel endpoints, a DPoP proof at /par or userinfo, a pushed request,
-                // a login or break-glass marker —
-                // made durable by the next FULL commit of any request. A lost PAR request only makes the user
-                // start again. One autocommitted statement: each statement is a hand-off to
-                // the connection's thread on SQLite (D28 addendum).
+                // The short-lived pool (no fsync at commit on SQLite, D28), for the single-use values outside
+                // the token endpoint (its assertion and DPoP jtis go into its batch, `oidc_token_writes`, D107):
+                // a client assertion at the other back-channel endpoints, a DPoP proof at /par or userinfo, a
+                // pushed request, a login or break-glass marker — each made durable by the next FULL commit of
+                // any request. A lost PAR request only makes the user start again. One autocommitted
+                // statement: each statement is a hand-off to the connection's thread on SQLite (D28 addendum).
                 let added = sqlx::query::<$db>(sso::INSERT_ONCE)
                     .bind(kind)
                     .bind(key)
