@@ -149,21 +149,6 @@ impl Provider {
         Ok(proof)
     }
 
-    /// The DPoP proof a `POST` to endpoint `path` carried (`sent`, the `DPoP` header), checked and recorded
-    /// single-use ([`Self::dpop_proof`]), when it carried one ([`Self::dpop_post_proof`]).
-    pub async fn dpop_binding(
-        &self,
-        secret: &PortalSecret,
-        sent: Option<&Result<String, dpop::DpopError>>,
-        certificate: Option<&[u8]>,
-        path: &str,
-        now: i64,
-    ) -> Result<Option<dpop::Proof>, OAuthError> {
-        let Some(proof) = self.dpop_post_proof(secret, sent, certificate, path, now)? else { return Ok(None) };
-        self.dpop_record(&proof, now).await.map_err(|e| e.oauth())?;
-        Ok(Some(proof))
-    }
-
     /// The DPoP proof a `POST` to endpoint `path` carried, checked but not recorded: the token endpoint records
     /// [`dpop::Proof::once`] in its batch's transaction, with the client assertion's jti (D107). A
     /// certificate-bound token (RFC 8705) and a DPoP-bound one are two answers to one question: a request over a
@@ -190,9 +175,9 @@ impl Provider {
         dpop::verify(sent, &expected, self.dpop_nonces(secret), now).map(Some).map_err(|e| e.oauth())
     }
 
-    /// Record a verified proof's jti on its own (one autocommitted statement): [`dpop::DpopError::Replayed`] when
-    /// the key used it before.
-    async fn dpop_record(&self, proof: &dpop::Proof, now: i64) -> Result<(), dpop::DpopError> {
+    /// Record a verified proof's jti on its own (one autocommitted statement), where no batch does (`/par`,
+    /// userinfo): [`dpop::DpopError::Replayed`] when the key used it before.
+    pub async fn dpop_record(&self, proof: &dpop::Proof, now: i64) -> Result<(), dpop::DpopError> {
         let once = proof.once();
         let fresh = self
             .store

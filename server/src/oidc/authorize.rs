@@ -643,12 +643,13 @@ pub async fn par(ctx: Context<'_>, call: ParCall<'_>, now: i64) -> Result<Pushed
         return Err(super::refused::request(ctx.refusals, &client.id, "oidc.par", e, more()).await);
     }
     // RFC 9449 §10.1: a proof with the push binds the code to its key, as `dpop_jkt` does; both must agree.
-    let bound = match provider.dpop_binding(ctx.secret, call.dpop.as_ref(), call.certificate, "/par", now).await {
+    let bound = match provider.dpop_post_proof(ctx.secret, call.dpop.as_ref(), call.certificate, "/par", now) {
         Ok(Some(proof)) if get("dpop_jkt").is_some_and(|j| j != proof.jkt) => Err(OAuthError::new(
             "invalid_dpop_proof",
             "dpop_jkt is not the thumbprint of the DPoP proof's key: send the proof's key's thumbprint, or leave \
              dpop_jkt out",
         )),
+        Ok(Some(proof)) => provider.dpop_record(&proof, now).await.map(|()| Some(proof)).map_err(|e| e.oauth()),
         other => other,
     };
     let bound = match bound {
