@@ -85,6 +85,12 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
     assert!(said.contains("not a PDF"), "{said}");
     let said = refused(create("emr", &emr_token, "xades-eprescription", &encoded), 400, "invalid_request");
     assert!(said.contains("not an e-prescription CSV"), "{said}");
+    // A prescription CSV that reads two ways is refused when the request is made, with its line (issue #42 item 5).
+    let (_, hidden, [_, line]) = crate::xades::ambiguous().swap_remove(0);
+    let hidden_file = p.h.path("hidden-rx.b64");
+    std::fs::write(&hidden_file, STANDARD.encode(hidden)).unwrap();
+    let said = refused(create("emr", &emr_token, "xades-eprescription", &hidden_file), 400, "invalid_request");
+    assert!(said.contains("cannot be read unambiguously") && said.contains(line), "{said}");
     let oversize = p.h.path("oversize.b64");
     std::fs::write(&oversize, STANDARD.encode(vec![b'x'; 10 * 1024 * 1024 + 1])).unwrap();
     let said = refused(create("emr", &emr_token, "cades", &oversize), 413, "too_large");
