@@ -7,7 +7,6 @@ use super::{Context, GrantData, OAuthError, Provider, hash_secret};
 use crate::portal::audit::audit;
 use crate::portal::refusals::named;
 use hcpki_ca::audit::Outcome;
-use hcpki_ca::store::{CertStatus, Store, StoreError};
 use hcpki_ca::time::CLOCK_LEEWAY_SECS;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -317,7 +316,7 @@ pub(crate) async fn active_access_token_proven(
                 "the access token is bound to a client certificate this connection did not present (RFC 8705)",
             );
         };
-        if let Some(why) = withdrawn(provider.store.as_ref(), der, now).await? {
+        if let Some(why) = super::bound_certificate::withdrawn(provider.store.as_ref(), der, now).await? {
             return inactive(&why);
         }
     }
@@ -328,25 +327,6 @@ pub(crate) async fn active_access_token_proven(
         Some(g) if g.state == "active" => Ok(Ok((claims, GrantData::of(&g)?))),
         _ => inactive("the access token's grant is revoked or gone (logout, reuse, revocation)"),
     }
-}
-
-/// Why a certificate a token is bound to no longer vouches for it: one this CA issued (a facility PC's, or a
-/// `tls_client_auth` client's) that the registry holds as revoked, on hold or expired. Neither listener refuses
-/// such a certificate at the handshake (the portal's answers with a page instead, the mTLS one authenticates
-/// clients itself), so without this a token bound to a withdrawn PC certificate would keep working until it
-/// expires. Certificates this CA did not issue (self-signed client keys) have no status here.
-async fn withdrawn(store: &dyn Store, der: &[u8], now: i64) -> Result<Option<String>, StoreError> {
-    let Ok(cert) = <x509_cert::Certificate as der::Decode>::from_der(der) else { return Ok(None) };
-    let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
-    Ok(match store.certificate_with_serial_octets(cert.tbs_certificate().serial_number().as_bytes()).await? {
-        Some(r) if r.der.as_deref() == Some(der) && r.status != CertStatus::Issued => {
-            Some(format!("the client certificate {serial} the access token is bound to is {}", r.status.as_str()))
-        }
-        Some(r) if r.der.as_deref() == Some(der) && r.not_after <= now => {
-            Some(format!("the client certificate {serial} the access token is bound to has expired"))
-        }
-        _ => None,
-    })
 }
 
 /// What `/introspect` and `/revoke` read from a request: the client's credentials, its certificate (mTLS
