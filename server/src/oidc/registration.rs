@@ -148,23 +148,31 @@ pub struct Registered {
     pub secret: Option<String>,
 }
 
-/// Check `r` and register it as `actor` at `now_ms` (Unix milliseconds; audited `oidc.client.add`).
-/// `services` is the policy's services when the portal is configured (the client's service must be one of
-/// them); without a portal there is no policy to check against yet. `secrets_allowed`: `[oidc]`'s
-/// ([`crate::config::OidcConfig::secrets_allowed`]); a secret client is refused where secrets are not.
+/// What a registration is checked against besides itself: the deployment's settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Deployment<'a> {
+    /// The policy's services when the portal is configured (the client's service must be one of them); without a
+    /// portal there is no policy to check against yet.
+    pub services: Option<&'a Services>,
+    /// `[oidc]`'s ([`crate::config::OidcConfig::secrets_allowed`]): a secret client is refused where secrets
+    /// are not.
+    pub secrets_allowed: bool,
+}
+
+/// Check `r` against itself and `deployment`, and register it as `actor` at `now_ms` (Unix milliseconds;
+/// audited `oidc.client.add`).
 pub async fn register(
     store: &dyn Store,
-    services: Option<&Services>,
+    deployment: Deployment<'_>,
     r: Registration,
-    secrets_allowed: bool,
     actor: &Actor,
     now_ms: i64,
 ) -> Result<Registered, RegistrationError> {
     let (config, secret) = checked(r.clone(), now_ms.div_euclid(1000))?;
-    if secret.is_some() && !secrets_allowed {
+    if secret.is_some() && !deployment.secrets_allowed {
         return Err(RegistrationError::SecretsForbidden);
     }
-    if let Some(services) = services {
+    if let Some(services) = deployment.services {
         let Some(service) = services.get(&config.service) else {
             return Err(RegistrationError::UnknownService(config.service));
         };
