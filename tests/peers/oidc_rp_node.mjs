@@ -35,11 +35,12 @@
 // (randomDPoPKeyPair, getDPoPHandle: its proofs, and its answer to use_dpop_nonce): the token response's
 // token_type, the access token's cnf.jkt, userinfo with the proof, the same token as a bearer token and with
 // another key's proof, introspection, refreshes with another key, without a proof and with the key. Then proofs
-// made here by hand (WebCrypto, one per flaw: htu, htm, iat stale and ahead, signature, a private jwk, alg none,
-// no or a made-up nonce, a replayed jti; at userinfo a wrong ath and htu, no nonce, a replay) go to /token with
-// the live refresh token and to userinfo with the live access token; each answer is recorded for the test to
-// judge, and the refresh token must still work at the end (nothing was spent or issued). With --mtls-*, a good
-// proof from a tls_client_auth client over the mTLS token alias asks for both bindings at once (refused).
+// made here by hand (WebCrypto, one per flaw: htu, htm, iat stale and ahead and at i64's end, signature, a
+// private jwk, alg none, no or a made-up nonce, a replayed jti; at userinfo a wrong ath and htu, no nonce, a
+// replay) go to /token with the live refresh token and to userinfo with the live access token; each answer is
+// recorded for the test to judge, and the refresh token must still work at the end (nothing was spent or
+// issued). With --mtls-*, a good proof from a tls_client_auth client over the mTLS token alias asks for both
+// bindings at once (refused).
 // `public` (RFC 8252 and RFC 9449, issue #30 items 2 and 3) is a native app: a public client (openid-client's
 // None(): no credentials at all) whose redirect URI is a loopback address on the port it was given, logging in
 // with PKCE S256 and a DPoP key of its own, since it has no certificate for mutual TLS: the ID token validated,
@@ -585,6 +586,18 @@ async function handMade(a, conf, fetch, keys, tokens) {
   refusals.token_htm = await token(await proof(T, 'GET'));
   refusals.token_iat_stale = await token(await proof(T, 'POST', { iat: now() - 600 }));
   refusals.token_iat_ahead = await token(await proof(T, 'POST', { iat: now() + 600 }));
+  // iat at the far end of i64, where iat - now is exactly i64::MIN for the server's clock (issue #42 item 6: its
+  // abs() wrapped to itself in a release build, "within the leeway"): one proof per second around our clock.
+  // Written as text: a JavaScript number cannot hold it.
+  const farIat = async (offset) => {
+    const iat = (-(2n ** 63n) + BigInt(now() + offset)).toString();
+    const claims = JSON.stringify({ jti: webcrypto.randomUUID(), htm: 'POST', htu: T, nonce });
+    const header = { typ: 'dpop+jwt', alg: 'ES256', jwk };
+    return token(await jws(keys.privateKey, header, claims.replace(/}$/, `,"iat":${iat}}`)));
+  };
+  for (const [name, offset] of [['before', -1], ['now', 0], ['after', 1]]) {
+    refusals[`token_iat_wraps_${name}`] = await farIat(offset);
+  }
   const stranger = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']);
   refusals.token_signature = await token(await proof(T, 'POST', {}, { key: stranger.privateKey }));
   const privateJwk = await webcrypto.subtle.exportKey('jwk', stranger.privateKey);

@@ -577,12 +577,14 @@ fn check_assertion(client: &Client, parsed: &Parsed, audiences: &[String], now: 
         .get("exp")
         .and_then(Value::as_i64)
         .ok_or_else(|| OAuthError::invalid_client("the client assertion has no exp"))?;
-    if exp + CLOCK_LEEWAY_SECS <= now {
+    // Saturating, as every sum with a time the client wrote (issue #42 item 6): an `exp` near the ends of i64
+    // must not wrap into the window.
+    if exp.saturating_add(CLOCK_LEEWAY_SECS) <= now {
         return Err(OAuthError::invalid_client(
             "the client assertion has expired (more than a minute ago: check the service's clock)",
         ));
     }
-    if exp - now > MAX_ASSERTION_SECS + CLOCK_LEEWAY_SECS {
+    if exp.saturating_sub(now) > MAX_ASSERTION_SECS + CLOCK_LEEWAY_SECS {
         return Err(OAuthError::invalid_client("the client assertion lives too long: exp at most one hour ahead"));
     }
     for (claim, meaning) in [("nbf", "is not valid yet"), ("iat", "was issued in the future")] {
