@@ -46,7 +46,8 @@
 // with PKCE S256 and a DPoP key of its own, since it has no certificate for mutual TLS: the ID token validated,
 // the access token bound to the key (cnf.jkt, token_type dpop), userinfo with a proof and refused as a bearer
 // token, a refresh with another key refused, the refresh with the key rotated and bound again, the rotated-out
-// refresh token refused (its reuse ends the grant: the new access token is then refused at userinfo).
+// refresh token refused (its reuse ends the grant: the new access token is then refused at userinfo); and a token
+// exchange of its bound token, with its key, refused (issue #42: a public client's client_id is no credential).
 // It prints one JSON object of what it saw and exits 1 on the first expectation that fails.
 
 import { createHash, createHmac, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
@@ -234,7 +235,7 @@ async function flow(a) {
 
   if (a.command === 'iua') return iua(a, config, authorize, fetch);
   if (a.command === 'dpop') return dpop(a, config, authorize, fetch);
-  if (a.command === 'public') return nativeApp(config, authorize);
+  if (a.command === 'public') return nativeApp(a, config, authorize);
 
   if (a['par-only']) {
     // The client must push: its plain request comes back refused, and openid-client reads the refusal.
@@ -445,6 +446,18 @@ async function dpop(a, config, authorize, fetch) {
   await handMade(a, conf, fetch, keys, tokens);
 }
 
+// RFC 8693 token exchange of `subjectToken` for `audience` (openid-client's genericGrantRequest), with DPoP
+// handle `dpop`, or none.
+function exchange(config, subjectToken, audience, dpop) {
+  const parameters = {
+    subject_token: subjectToken,
+    subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    audience,
+  };
+  const grant = 'urn:ietf:params:oauth:grant-type:token-exchange';
+  return client.genericGrantRequest(config, grant, parameters, { DPoP: dpop });
+}
+
 // RFC 7638 thumbprint of a P-256 public key: SHA-256 of its required members in lexical order.
 async function thumbprint(publicKey) {
   const jwk = await webcrypto.subtle.exportKey('jwk', publicKey);
@@ -486,7 +499,7 @@ function challenge(e) {
 }
 
 // The native app as a public client with DPoP-bound tokens (`public`).
-async function nativeApp(config, authorize) {
+async function nativeApp(a, config, authorize) {
   const conf = config.serverMetadata();
   seen.token_methods = conf.token_endpoint_auth_methods_supported;
   const keys = await client.randomDPoPKeyPair('ES256');
@@ -502,6 +515,12 @@ async function nativeApp(config, authorize) {
   seen.userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub, { DPoP: handle });
   const bearer = await refusal(client.fetchUserInfo(config, tokens.access_token, claims.sub), 'a bearer DPoP token');
   seen.userinfo_as_bearer = challenge(bearer);
+  // Issue #42: a public client exchanges nothing, not even its own bound token with its key.
+  const exchanged = await refusal(
+    exchange(config, tokens.access_token, a['client-id'], handle),
+    'an exchange by a public client',
+  );
+  seen.exchange = challenge(exchanged); // a 401 invalid_client, whose WWW-Authenticate oauth4webapi reads
   const other = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
   const otherRefresh = await refusal(
     client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP: other }),

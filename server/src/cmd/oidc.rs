@@ -133,6 +133,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
             let deployment = registration::Deployment {
                 services: services.as_ref(),
                 secrets_allowed: loaded.config.oidc.secrets_allowed(),
+                consent: Some(&loaded.config.consent),
             };
             let now = hcpki_ca::time::now_unix_ms();
             let c = registration::register(store, deployment, r, &super::actor(), now).await?;

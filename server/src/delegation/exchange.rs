@@ -10,7 +10,8 @@
 
 use super::act::Act;
 use crate::oidc::claims::{AccessClaims, Confirmation};
-use crate::oidc::client::{self, ClientCredentials, Presented};
+use crate::oidc::client::{self, ClientCredentials, Endpoint, Presented};
+use crate::policy::ClientRule;
 use crate::oidc::{Context, OAuthError, random_token};
 use crate::portal::refusals::named;
 use serde_json::{Value, json};
@@ -26,6 +27,10 @@ pub const EXCHANGED_SECS: i64 = 120;
 pub const MAX_ACTORS: usize = 4;
 /// The audit action of exchanges, issued and refused.
 pub const ACTION: &str = "oidc.token_exchange";
+/// `/token` for token exchange: confidential clients only (issue #42 item 1). The caller acts on its own
+/// authority (its registration's audiences), and a public client's `client_id` is no credential: anyone holding
+/// a token of that client could turn it into tokens for other services.
+pub const EXCHANGE: Endpoint = Endpoint { path: "/token", callers: ClientRule::Confidential };
 
 /// A token exchange request (RFC 8693 §2.1) as parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -153,8 +158,8 @@ impl Exchanged {
     }
 }
 
-/// `POST /token` with `grant_type` [`GRANT_TYPE`] at `now`: authenticate the client (its `credentials`, from the
-/// form and the `Authorization` header), check the request, the
+/// `POST /token` with `grant_type` [`GRANT_TYPE`] at `now`: authenticate the client (a confidential one,
+/// [`EXCHANGE`]; its `credentials`, from the form and the `Authorization` header), check the request, the
 /// subject token and its grant, and sign the new token. Issued and refused exchanges are audited
 /// ([`ACTION`]); a refusal is returned as the OAuth error to answer, and nothing is issued.
 pub async fn token_exchange(
@@ -165,10 +170,11 @@ pub async fn token_exchange(
     now: i64,
 ) -> Result<Exchanged, OAuthError> {
     let provider = ctx.provider;
-    let presented = Presented { credentials: &credentials, certificate, audiences: provider.audiences("/token"), now };
-    let caller = match client::authenticate(&provider.clients, &presented).await {
+    let audiences = provider.audiences(EXCHANGE.path);
+    let presented = Presented { credentials: &credentials, certificate, audiences, now };
+    let caller = match client::authenticate(&provider.clients, &presented, EXCHANGE.callers).await {
         Ok(c) => c,
-        Err(e) => return Err(crate::oidc::refused::client(ctx.refusals, "/token", &credentials, e).await),
+        Err(e) => return Err(crate::oidc::refused::client(ctx.refusals, EXCHANGE.path, &credentials, e).await),
     };
     let target = form.get("audience").or_else(|| form.get("resource")).map(|t| named(Some(t)));
     match issue(ctx, &caller, form, certificate, now).await {

@@ -1,9 +1,10 @@
 //! Discovery, JWKS, userinfo, introspection (RFC 7662) and revocation (RFC 7009), HTTP-free: each takes what
 //! its request carried and `now`, and answers a value; the axum adapters are `crate::http::oidc::endpoints`.
 
-use super::client::{self, ClientCredentials, Presented};
+use super::client::{self, ClientCredentials, Endpoint, Presented};
 use super::dpop::{self, DpopError};
 use super::{Context, GrantData, OAuthError, Provider, hash_secret};
+use crate::policy::ClientRule;
 use crate::portal::audit::audit;
 use crate::portal::refusals::named;
 use hcpki_ca::audit::Outcome;
@@ -329,6 +330,11 @@ pub(crate) async fn active_access_token_proven(
     }
 }
 
+/// `/introspect`: confidential clients only (RFC 7662 §2.1 asks its callers to authenticate; D102).
+const INTROSPECT: Endpoint = Endpoint { path: "/introspect", callers: ClientRule::Confidential };
+/// `/revoke`: public clients too (RFC 7009 §2.1); a client revokes only tokens issued to it, which it holds.
+const REVOKE: Endpoint = Endpoint { path: "/revoke", callers: ClientRule::Any };
+
 /// What `/introspect` and `/revoke` read from a request: the client's credentials, its certificate (mTLS
 /// listener) and the `token` asked about.
 #[derive(Debug)]
@@ -347,11 +353,12 @@ impl<'a> TokenQuery<'a> {
         Self { credentials: ClientCredentials::from_form(form), certificate, token: form.get("token").cloned() }
     }
 
-    /// The authenticated client and the token, or the refusal (audited) at `path` (`/introspect`, `/revoke`).
+    /// The client, authenticated as one `endpoint` admits, and the token, or the refusal (audited) there
+    /// ([`INTROSPECT`], [`REVOKE`]).
     async fn authenticated(
         &self,
         ctx: Context<'_>,
-        path: &str,
+        endpoint: Endpoint,
         action: &str,
         now: i64,
     ) -> Result<(std::sync::Arc<client::Client>, &str), OAuthError> {
@@ -359,17 +366,12 @@ impl<'a> TokenQuery<'a> {
         let presented = Presented {
             credentials: &self.credentials,
             certificate: self.certificate,
-            audiences: provider.audiences(path),
+            audiences: provider.audiences(endpoint.path),
             now,
         };
-        let client = match client::authenticate(&provider.clients, &presented).await {
-            // RFC 7662 §2.1 asks introspection callers to authenticate: a public client has no credentials.
-            Ok(c) if path == "/introspect" && c.config.auth == client::AuthMethod::None => {
-                let e = OAuthError::invalid_client("a public client cannot introspect tokens: it has no credentials");
-                return Err(super::refused::client(ctx.refusals, path, &self.credentials, e).await);
-            }
+        let client = match client::authenticate(&provider.clients, &presented, endpoint.callers).await {
             Ok(c) => c,
-            Err(e) => return Err(super::refused::client(ctx.refusals, path, &self.credentials, e).await),
+            Err(e) => return Err(super::refused::client(ctx.refusals, endpoint.path, &self.credentials, e).await),
         };
         let Some(token) = self.token.as_deref() else {
             let e = OAuthError::invalid_request("token is missing");
@@ -382,7 +384,7 @@ impl<'a> TokenQuery<'a> {
 /// `POST /introspect` (RFC 7662) at `now`, client-authenticated; a client learns only about its own tokens.
 pub async fn introspect(ctx: Context<'_>, query: TokenQuery<'_>, now: i64) -> Result<Value, OAuthError> {
     let provider = ctx.provider;
-    let (client, token) = query.authenticated(ctx, "/introspect", "oidc.introspect", now).await?;
+    let (client, token) = query.authenticated(ctx, INTROSPECT, "oidc.introspect", now).await?;
     let inactive = json!({ "active": false });
     // The token's own certificate binding is not checked here: the caller is the client, asking about it.
     if let Ok((Some(typ), claims)) = provider.verify_own(token)
@@ -427,7 +429,7 @@ pub async fn introspect(ctx: Context<'_>, query: TokenQuery<'_>, now: i64) -> Re
 /// Unknown tokens are answered 200 as well (§2.2).
 pub async fn revoke(ctx: Context<'_>, query: TokenQuery<'_>, now: i64) -> Result<(), OAuthError> {
     let provider = ctx.provider;
-    let (client, token) = query.authenticated(ctx, "/revoke", "oidc.revoke", now).await?;
+    let (client, token) = query.authenticated(ctx, REVOKE, "oidc.revoke", now).await?;
     let gid = match provider.verify_own(token) {
         Ok((_, claims)) => claims.get("gid").and_then(Value::as_str).map(str::to_owned),
         Err(_) => token.split_once('.').map(|(g, _)| g.to_owned()),

@@ -251,7 +251,7 @@ impl RelyingParty {
             require_pushed_authorization_requests: false,
             token_exchange_audiences: Vec::new(),
         };
-        let deployment = registration::Deployment { services: Some(&services), secrets_allowed: false };
+        let deployment = registration::Deployment { services: Some(&services), secrets_allowed: false, consent: None };
         registration::register(store, deployment, registration, actor, hcpki_ca::time::now_unix_ms()).await?;
         Ok(Self { signer })
     }
