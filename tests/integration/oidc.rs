@@ -1320,6 +1320,14 @@ impl Portal {
         Self { client_cert: Some((cert, key)), ..self.clone_view() }
     }
 
+    /// This portal's mutual-TLS listener (`mtls_listen`) seen from a client presenting `cert` with `key`, and
+    /// the listener's base URL (its endpoints are `{base}/token` and so on).
+    pub(crate) fn on_mtls(&self, cert: PathBuf, key: PathBuf) -> (Self, String) {
+        let base = self.mtls_base.clone().unwrap_or_else(|| panic!("no mtls_listen on this portal"));
+        let port = base.rsplit(':').next().unwrap().parse().unwrap();
+        (Self { client_cert: Some((cert, key)), port, ..self.clone_view() }, base)
+    }
+
     /// Another browser on the same portal: its own cookie jar, `name` in the test directory.
     /// The server the portal runs in (its HTTPS listener serves the admin API and the console).
     pub(crate) fn served(&self) -> &Served {

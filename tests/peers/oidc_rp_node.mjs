@@ -9,7 +9,8 @@
 //                    [--userinfo-alg ES256|RS256|PS256] [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM] \
 //                    [--par-only]
 //   oidc_rp_node.mjs iua (the options of flow) [--purpose CODE]
-//   oidc_rp_node.mjs dpop (the options of flow) [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM]
+//   oidc_rp_node.mjs dpop (the options of flow) [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM] \
+//                    [--exchange-audience CLIENT-ID]
 //   oidc_rp_node.mjs public (the options of flow but --key)
 //
 // `flow` logs in through the portal's password + TOTP form (the TOTP code computed here, RFC 6238, N steps
@@ -41,6 +42,9 @@
 // recorded for the test to judge, and the refresh token must still work at the end (nothing was spent or
 // issued). With --mtls-*, a good proof from a tls_client_auth client over the mTLS token alias asks for both
 // bindings at once (refused).
+// With --exchange-audience (RFC 8693 token exchange through openid-client's genericGrantRequest, issue #42 item
+// 2): the DPoP-bound access token exchanged for one for that client with the key (bound to it again), and the
+// attacks of a thief holding the client's credentials but not the key: without a proof, with another key's.
 // `public` (RFC 8252 and RFC 9449, issue #30 items 2 and 3) is a native app: a public client (openid-client's
 // None(): no credentials at all) whose redirect URI is a loopback address on the port it was given, logging in
 // with PKCE S256 and a DPoP key of its own, since it has no certificate for mutual TLS: the ID token validated,
@@ -442,6 +446,9 @@ async function dpop(a, config, authorize, fetch) {
   seen.refresh_refused = { other_key: otherRefresh.error, no_proof: bareRefresh.error };
   tokens = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP: handle });
   seen.refreshed = { token_type: tokens.token_type, jkt: jwtPayload(tokens.access_token).cnf?.jkt };
+  if (a['exchange-audience']) {
+    seen.exchange = await exchanges(config, tokens.access_token, a['exchange-audience'], handle, other);
+  }
   await boundCodes(config, authorize, { handle, other, otherKeys, keys });
   await handMade(a, conf, fetch, keys, tokens);
 }
@@ -456,6 +463,20 @@ function exchange(config, subjectToken, audience, dpop) {
   };
   const grant = 'urn:ietf:params:oauth:grant-type:token-exchange';
   return client.genericGrantRequest(config, grant, parameters, { DPoP: dpop });
+}
+
+// The DPoP-bound `subjectToken` exchanged for `audience`: with its key (the new token bound to it), then as a thief
+// with the client's credentials would: without a proof, with another key's (`other`). seen.exchange.
+async function exchanges(config, subjectToken, audience, handle, other) {
+  const issued = await exchange(config, subjectToken, audience, handle);
+  const claims = jwtPayload(issued.access_token);
+  const noProof = await refusal(exchange(config, subjectToken, audience, undefined), 'an exchange without a proof');
+  const otherKey = await refusal(exchange(config, subjectToken, audience, other), 'an exchange with another key');
+  return {
+    issued: { token_type: issued.token_type, jkt: claims.cnf?.jkt, aud: claims.aud, act: claims.act },
+    no_proof: { status: noProof.status, error: noProof.error, description: noProof.error_description },
+    other_key: { status: otherKey.status, error: otherKey.error, description: otherKey.error_description },
+  };
 }
 
 // RFC 7638 thumbprint of a P-256 public key: SHA-256 of its required members in lexical order.
@@ -688,7 +709,7 @@ const REQUIRED = [
 ];
 const DEFAULTS = { 'assertion-alg': 'ES256', 'id-token-alg': 'ES256', 'totp-step': '0' };
 const MTLS = ['mtls-client-id', 'mtls-cert', 'mtls-key'];
-const OPTIONAL = ['userinfo-alg', 'purpose'];
+const OPTIONAL = ['userinfo-alg', 'purpose', 'exchange-audience'];
 const FLAGS = ['par-only'];
 const ALGS = ['ES256', 'RS256', 'PS256'];
 

@@ -214,9 +214,8 @@ async fn a_public_clients_id_is_no_credential_where_the_caller_acts_on_its_own_a
         ("subject_token_type", crate::delegation::exchange::ACCESS_TOKEN_TYPE),
         ("audience", "rp"),
     ]);
-    let credentials = ClientCredentials::from_form(&exchange);
-    let e = crate::delegation::exchange::token_exchange(f.ctx(), credentials, &exchange, None, NOW).await;
-    public_refusal(e.unwrap_err());
+    let call = crate::delegation::exchange::ExchangeCall::parse(exchange, None);
+    public_refusal(crate::delegation::exchange::token_exchange(f.ctx(), call, NOW).await.unwrap_err());
     let credentials = ClientCredentials::from_form(&with_id(&[]));
     let fields = form(&[("format", "cades"), ("document", "eA==")]);
     let now_ms = NOW * 1000;
