@@ -11,12 +11,10 @@
 //! the configured policy when one is configured, and its genTime lies within [`MAX_SKEW_SECS`] of this host's
 //! clock. The local clock is never a time stamp: when no TSA gives such a token, signing fails.
 
-pub(crate) mod binding;
 mod chain;
 mod error;
 mod list;
 mod query;
-mod signature;
 mod verdict;
 
 pub use chain::{TrustError, TsaTrust};

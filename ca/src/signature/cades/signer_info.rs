@@ -69,7 +69,7 @@ pub(super) fn verify_signer_info(
     // OpenSSL-based TSAs, v2 with an explicit hashAlgorithm): an exact comparison with the form hcpki writes
     // refused tokens of TSAs the client had accepted.
     let der = certificate.to_der().map_err(CadesError::encoding("signer certificate"))?;
-    crate::timestamp::client::binding::check(attributes, &certificate, &der)
+    crate::timestamp::binding::check(attributes, &certificate, &der)
         .map_err(|_| CadesError::SigningCertificateMismatch(what))?;
     Ok(certificate)
 }

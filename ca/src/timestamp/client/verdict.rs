@@ -3,7 +3,8 @@
 
 use super::chain::TsaTrust;
 use super::query::Query;
-use super::{StampError, binding, signature};
+use super::StampError;
+use crate::timestamp::{binding, signature};
 use crate::timestamp::response::GRANTED;
 use crate::timestamp::{TimeStampResp, TstInfo};
 use cms::cert::CertificateChoices;

@@ -2,7 +2,7 @@
 //! messageDigest the digest of the TSTInfo, and the signature over the attributes' DER verifying with the
 //! signer certificate's key.
 
-use super::StampError;
+use super::client::StampError;
 use crate::keys::verify::verify_signature;
 use crate::timestamp::HashAlgorithm;
 use cms::signed_data::{SignedAttributes, SignerInfo};

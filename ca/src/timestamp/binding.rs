@@ -7,7 +7,7 @@
 //! The types here are the reading side, with every OPTIONAL and DEFAULT of the ASN.1 (other TSAs write
 //! hashAlgorithm and policies); `crate::timestamp::ess` writes this TSA's fixed form.
 
-use super::StampError;
+use super::client::StampError;
 use super::signature::single;
 use crate::timestamp::HashAlgorithm;
 use cms::signed_data::SignedAttributes;
