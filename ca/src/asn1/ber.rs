@@ -18,6 +18,7 @@
 //! the order given instead of sorting it.
 
 use der::{DecodeOwned, EncodingRules, Reader, SliceReader};
+use std::borrow::Cow;
 
 /// How deep constructed elements may nest: CMS structures are about a dozen levels deep (a certificate's name
 /// inside a SignerInfo inside a SignedData); far more is an attack on the stack, not a signature.
@@ -110,11 +111,39 @@ impl<'a> Element<'a> {
 
     /// The same element with every length definite and in its fewest octets and every constructed OCTET STRING
     /// joined into one primitive OCTET STRING; everything else — the order of a SET OF included — as it was. An
-    /// element that was DER comes back unchanged.
-    pub fn definite(&self) -> Result<Vec<u8>, BerError> {
+    /// element already in that form (every DER element is) comes back as it is, not copied.
+    pub fn definite(&self) -> Result<Cow<'a, [u8]>, BerError> {
+        if self.in_definite_form()? {
+            return Ok(Cow::Borrowed(self.encoding));
+        }
         let mut out = Vec::with_capacity(self.encoding.len());
         self.write_definite(&mut out)?;
-        Ok(out)
+        Ok(Cow::Owned(out))
+    }
+
+    /// Whether [`Self::definite`] would write the element as it is.
+    fn in_definite_form(&self) -> Result<bool, BerError> {
+        if self.indefinite || self.identifier == OCTET_STRING_CONSTRUCTED {
+            return Ok(false);
+        }
+        let header = header_len(self.contents.len());
+        if header + self.contents.len() != self.encoding.len() {
+            return Ok(false);
+        }
+        if !self.constructed() {
+            return Ok(true);
+        }
+        let mut rest = self.contents;
+        let mut at = self.offset + header;
+        while !rest.is_empty() {
+            let (child, after) = read(rest, at, self.depth + 1)?;
+            if !child.in_definite_form()? {
+                return Ok(false);
+            }
+            at += child.encoding.len();
+            rest = after;
+        }
+        Ok(true)
     }
 
     fn write_definite(&self, out: &mut Vec<u8>) -> Result<(), BerError> {
@@ -222,6 +251,12 @@ fn read(input: &[u8], offset: usize, depth: usize) -> Result<(Element<'_>, &[u8]
     }
 }
 
+/// How many octets an identifier (tag number up to 30) and a definite length in its fewest octets take.
+fn header_len(length: usize) -> usize {
+    let significant = usize::try_from(usize::BITS - length.leading_zeros()).unwrap_or(0).div_ceil(8);
+    if length < 0x80 { 2 } else { 2 + significant }
+}
+
 /// Identifier and definite length in its fewest octets (X.690 §10.1).
 pub(crate) fn write_header(out: &mut Vec<u8>, identifier: u8, length: usize) {
     out.push(identifier);
@@ -263,16 +298,16 @@ mod tests {
     #[test]
     fn definite_form_keeps_der_and_rewrites_indefinite_lengths() {
         let der = [0x30, 0x06, 0x02, 0x01, 0x01, 0x04, 0x01, 0xAA];
-        assert_eq!(Element::whole(&der).unwrap().definite().unwrap(), der);
+        assert!(matches!(Element::whole(&der).unwrap().definite().unwrap(), Cow::Borrowed(d) if d == der));
         // SEQUENCE (indefinite) { INTEGER 1, OCTET STRING (constructed, indefinite) { AA, BB CC } }
         let ber = [0x30, 0x80, 0x02, 0x01, 0x01, 0x24, 0x80, 0x04, 0x01, 0xAA, 0x04, 0x02, 0xBB, 0xCC, 0, 0, 0, 0];
         let element = Element::whole(&ber).unwrap();
         assert!(element.indefinite);
         assert_eq!(element.encoding.len(), ber.len());
-        assert_eq!(element.definite().unwrap(), [0x30, 0x08, 0x02, 0x01, 0x01, 0x04, 0x03, 0xAA, 0xBB, 0xCC]);
+        assert_eq!(*element.definite().unwrap(), [0x30, 0x08, 0x02, 0x01, 0x01, 0x04, 0x03, 0xAA, 0xBB, 0xCC]);
         // A long form with more octets than needed.
         let long = [0x04, 0x82, 0x00, 0x01, 0xAA];
-        assert_eq!(Element::whole(&long).unwrap().definite().unwrap(), [0x04, 0x01, 0xAA]);
+        assert_eq!(*Element::whole(&long).unwrap().definite().unwrap(), [0x04, 0x01, 0xAA]);
     }
 
     #[test]

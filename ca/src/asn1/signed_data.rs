@@ -184,24 +184,27 @@ impl ReceivedSignedData {
         let definite = signed_data.definite().map_err(ber)?;
         let wire: SignedDataWire = ber::decode_definite(&definite).map_err(|e| structure(e.to_string()))?;
         let parts = SignedDataParts::of(&signed_data, what)?;
-        let infos = wire.signer_infos.0.as_slice();
-        let [info] = infos else { return Err(CmsError::SignerCount { what, count: infos.len() }) };
+        let mut infos = wire.signer_infos.0.into_vec();
+        let count = infos.len();
+        let signer = match (infos.pop(), infos.is_empty()) {
+            (Some(signer), true) => signer,
+            _ => return Err(CmsError::SignerCount { what, count }),
+        };
         let certificates = wire.certificates.as_ref().map_or(0, |set| set.0.len());
         let crls = wire.crls.as_ref().map_or(0, |set| set.len());
-        let unsigned = info.unsigned_attrs.as_ref().map_or(0, |set| set.len());
+        let unsigned = signer.unsigned_attrs.as_ref().map_or(0, |set| set.len());
         if certificates != parts.certificates.len()
             || crls != parts.crls.len()
             || unsigned != parts.signer.unsigned_attrs.len()
         {
             return Err(structure("its parts do not match its structure".into()));
         }
-        if info.signed_attrs.as_ref().is_none_or(|a| a.is_empty()) {
+        if signer.signed_attrs.as_ref().is_none_or(|a| a.is_empty()) {
             return Err(CmsError::NoSignedAttributes { what });
         }
         if !is_der_set(&parts.signer.signed_attrs) {
             return Err(CmsError::SignedAttributesNotDer { what });
         }
-        let signer = info.clone();
         let revocation = wire.crls.map(SetOfVec::into_vec).unwrap_or_default();
         let data = SignedData {
             version: wire.version,
@@ -209,13 +212,14 @@ impl ReceivedSignedData {
             encap_content_info: wire.encap_content_info,
             certificates: wire.certificates,
             crls: None,
-            signer_infos: wire.signer_infos,
+            // The one SignerInfo is kept apart (`signer_info`), not copied.
+            signer_infos: SignerInfos(SetOfVec::new()),
         };
         Ok(Self { data, signer, revocation, parts })
     }
 
-    /// The SignedData without its revocation data (`crls` is `None`; see [`Self::revocation`]); every SET OF in
-    /// the order received.
+    /// The SignedData without its revocation data and its SignerInfo (`crls` is `None`, `signerInfos` empty: see
+    /// [`Self::revocation`] and [`Self::signer_info`]); every SET OF in the order received.
     pub fn data(&self) -> &SignedData {
         &self.data
     }
@@ -248,7 +252,10 @@ impl ReceivedSignedData {
 
     /// The certificate the SignerInfo's `sid` names, among those carried.
     pub fn signer_certificate(&self) -> Option<Certificate> {
-        self.certificates().into_iter().find(|c| names(&self.signer.sid, c))
+        self.data.certificates.iter().flat_map(|set| set.0.iter()).find_map(|choice| match choice {
+            CertificateChoices::Certificate(c) if names(&self.signer.sid, c) => Some(c.clone()),
+            _ => None,
+        })
     }
 
     /// The signed attributes as the signature covers them: their DER with the SET OF tag (RFC 5652 §5.4), the
