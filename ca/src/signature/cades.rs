@@ -1,6 +1,6 @@
 //! CAdES signatures (`.p7s`, ETSI EN 319 122-1) at levels B-B to B-LTA: a CMS SignedData (RFC 5652) over a file
 //! that travels beside it (hcpki writes these) or inside it (attached, as `openssl cms -sign -stream` writes;
-//! read and renewed, D109). Read as BER with the signed attributes in DER (D108, [`crate::asn1::signed_data`]).
+//! read and renewed, D109). Read as BER with the signed attributes in DER (D114, [`crate::asn1::signed_data`]).
 //!
 //! ```text
 //! ContentInfo { id-signedData, SignedData {
