@@ -1,6 +1,6 @@
-//! `hcpki signature …`: verify a signed file against `[signing]` (D73): a detached CAdES `.p7s` with its
-//! document, an XAdES e-prescription or a signed PDF, the format read from the file (`hcpki_ca::signature::verdict`);
-//! or renew its archive time stamp through `[[signing.tsa]]` (B-LTA, D74).
+//! `hcpki signature …`: verify a signed file against `[signing]` (D73): a CAdES `.p7s` with its document (beside
+//! it or inside it), an XAdES e-prescription or a signed PDF, the format read from the file
+//! (`hcpki_ca::signature::verdict`); or renew its archive time stamp through `[[signing.tsa]]` (B-LTA, D74).
 
 use crate::config::Loaded;
 use crate::http::tsa_client::TimeStamps;
@@ -22,10 +22,10 @@ pub enum SignatureCommand {
     /// signature without --data, `[signing]` unusable: nothing was verified). Revocation data the file does not embed is fetched from the
     /// certificate's CRL distribution points and OCSP responders.
     Verify {
-        /// The signed file: a detached CAdES `.p7s`, an XAdES e-prescription (XML) or a PDF; the format is read
-        /// from the file.
+        /// The signed file: a CAdES `.p7s` (detached, or attached with the document inside), an XAdES
+        /// e-prescription (XML) or a PDF; the format is read from the file.
         file: PathBuf,
-        /// The signed document, for a detached CAdES signature only.
+        /// The signed document, for a detached CAdES signature (an attached one's must be the one it carries).
         #[arg(long)]
         data: Option<PathBuf>,
         /// Print the verdict as one JSON object.
@@ -36,9 +36,9 @@ pub enum SignatureCommand {
     /// carries (a PDF: the newest time stamp's TSA certificate into the DSS, then a document time stamp): run
     /// it before the last time stamp's TSA certificate or algorithms weaken.
     Renew {
-        /// The signed file: a detached CAdES `.p7s` (with --data) or a signed PDF.
+        /// The signed file: a CAdES `.p7s` (with --data when detached) or a signed PDF.
         file: PathBuf,
-        /// The signed document, for a detached CAdES signature only.
+        /// The signed document, for a detached CAdES signature.
         #[arg(long)]
         data: Option<PathBuf>,
         /// Where to write the renewed signature (default: replace FILE).
@@ -79,7 +79,10 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
                 );
             }
             let (renewed, stamped) = match (Format::detect(&signed), document) {
-                (Format::Cades, Some(document)) => {
+                (Format::Cades, document) => {
+                    // An attached signature carries its document (`openssl cms -sign -stream`).
+                    let carried = || cades::CadesSignature::from_ber(&signed).ok()?.carried_document().ok()?;
+                    let document = document.or_else(carried).ok_or(VerdictError::DocumentMissing)?;
                     let digest = cades::archive_time_stamp_digest(&signed, &document)?;
                     let stamped = stamps.stamp(&digest).await?;
                     (cades::with_archive_time_stamp(&signed, &document, &stamped.stamp.token)?, stamped)
@@ -89,7 +92,6 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
                     let stamped = stamps.stamp(&prepared.digest()).await?;
                     (pades::assemble_document_time_stamp(prepared, &stamped.stamp.token)?, stamped)
                 }
-                (Format::Cades, None) => return Err(VerdictError::DocumentMissing.into()),
                 (Format::Xades, _) => bail!(
                     "{} is an XAdES e-prescription: its format stops at B-T (a signature time stamp), there is no \
                      archive time stamp to renew",
