@@ -19,13 +19,14 @@ pub fn discovery(p: &Provider) -> Value {
     // The algorithms `jws::Jws::parse` accepts for client assertions (private_key_jwt), at every endpoint that
     // takes them: RFC 8414 §2 requires the list for each endpoint whose methods include private_key_jwt.
     let assertion_algs = ["ES256", "RS256", "PS256"];
-    // Key-based methods always; the secret ones only where this provider accepts secrets; `none` (public
-    // clients) at the token and revocation endpoints, never at introspection (issue #30).
-    let accepted = |m: &&super::client::AuthMethod| !m.is_secret() || p.clients.secrets_allowed();
-    let all = super::client::AuthMethod::ALL;
-    let methods: Vec<&str> = all.iter().filter(accepted).map(|m| m.as_str()).collect();
-    let introspection: Vec<&str> =
-        all.iter().filter(accepted).filter(|m| **m != super::client::AuthMethod::None).map(|m| m.as_str()).collect();
+    // Each endpoint's methods are those its declaration admits (`none`, public clients, at the token and
+    // revocation endpoints, never at introspection: D102, D110), the secret ones only where this provider accepts
+    // secrets.
+    let methods = |endpoint: Endpoint| -> Vec<&str> {
+        let accepted = |m: &&client::AuthMethod| m.admitted_by(endpoint.callers);
+        let secrets = |m: &&client::AuthMethod| !m.is_secret() || p.clients.secrets_allowed();
+        client::AuthMethod::ALL.iter().filter(accepted).filter(secrets).map(|m| m.as_str()).collect()
+    };
     let mut doc = json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/authorize"),
@@ -49,11 +50,11 @@ pub fn discovery(p: &Provider) -> Value {
             "hc_role", "facility_id", "facility_name", "facility_kind", "extensions", "purpose_of_use", "break_glass", "act"],
         "acr_values_supported": crate::policy::AssuranceLevel::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": methods,
+        "token_endpoint_auth_methods_supported": methods(super::token::TOKEN),
         "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
-        "introspection_endpoint_auth_methods_supported": introspection,
+        "introspection_endpoint_auth_methods_supported": methods(INTROSPECT),
         "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
-        "revocation_endpoint_auth_methods_supported": methods,
+        "revocation_endpoint_auth_methods_supported": methods(REVOKE),
         "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "tls_client_certificate_bound_access_tokens": true,
         // RFC 9449 §5.1: DPoP proofs at the token endpoint and userinfo.
