@@ -32,6 +32,7 @@ mod sign;
 mod update;
 mod verify;
 
+pub use diff::Change;
 pub use doc_time_stamp::{
     PreparedTimeStamp, TIME_STAMP_ROOM, assemble_document_time_stamp, prepare_document_time_stamp, renew,
 };

@@ -122,6 +122,16 @@ impl<'a> Document<'a> {
         self.table.locations.get(&number).copied()
     }
 
+    /// Whether the cross-reference data define `id`, that exact generation (a reference to anything else reads as
+    /// null, ISO 32000-1 §7.3.10).
+    pub fn defines(&self, id: ObjectId) -> bool {
+        match self.location(id.number) {
+            Some(Location::Offset { generation, .. }) => generation == id.generation,
+            Some(Location::Compressed { .. }) => id.generation == 0,
+            Some(Location::Free) | None => false,
+        }
+    }
+
     /// Every object number with an entry (free ones included).
     pub fn numbers(&self) -> impl Iterator<Item = u32> + '_ {
         self.table.locations.keys().copied()
@@ -241,6 +251,11 @@ impl<'a> Document<'a> {
             },
             other => Ok(other.clone()),
         }
+    }
+
+    /// The raw (still encoded) bytes of `stream`, a stream of this document.
+    pub fn raw(&self, stream: &Stream) -> &'a [u8] {
+        raw(self.bytes, stream)
     }
 
     /// The decoded data of stream `id`.
