@@ -183,17 +183,28 @@ async fn ask_ocsp(url: &str, request: &[u8]) -> Result<Vec<u8>, String> {
     }
 }
 
-/// The file's verdict first; then, for a PDF of several signatures, each one's.
+/// The file's verdict first; then, for a PDF of several signatures, each one's; then a PDF's revisions.
 fn text_verdict(verdict: &Verdict) -> String {
     let overall = verdict.overall();
     let mut out = format!("format: {}\n", verdict.format.name());
     if verdict.signatures.len() == 1 {
-        return out + &text_report(&overall.report);
+        out += &text_report(&overall.report);
+    } else {
+        out +=
+            &format!("verdict: {} (the worst of {} signatures)\n", overall.report.verdict(), verdict.signatures.len());
+        for one in &verdict.signatures {
+            out += &format!("\nsignature {}:\n", one.field.as_deref().unwrap_or("-"));
+            out += &text_report(&one.report);
+        }
     }
-    out += &format!("verdict: {} (the worst of {} signatures)\n", overall.report.verdict(), verdict.signatures.len());
-    for one in &verdict.signatures {
-        out += &format!("\nsignature {}:\n", one.field.as_deref().unwrap_or("-"));
-        out += &text_report(&one.report);
+    if let Some(history) = &verdict.revisions {
+        out += "\nrevisions:\n";
+        for revision in &history.revisions {
+            out += &format!("  {revision}\n");
+        }
+        if let Some(tail) = &history.after_last_revision {
+            out += &format!("  {tail}\n");
+        }
     }
     out
 }

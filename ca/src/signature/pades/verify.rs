@@ -7,6 +7,7 @@
 use super::PadesError;
 use super::diff::{Change, check_later_revisions};
 use super::dss::{self, ValidationData};
+use super::history::Tail;
 use super::located::{Kind, Located, signatures};
 use super::pdf::{Document, Object, text_string};
 use crate::signature::cades::{self, CadesError, TimeStampSeen};
@@ -67,9 +68,13 @@ impl Verified {
 }
 
 /// Check every signature and document time stamp of `pdf`. The first failure is the error; a PDF without any
-/// signature is [`PadesError::NoSignature`].
+/// signature is [`PadesError::NoSignature`], one that goes on after its last revision with anything but blanks
+/// [`PadesError::BytesAfterLastRevision`].
 pub fn verify(pdf: &[u8]) -> Result<Verified, PadesError> {
     let document = Document::parse(pdf)?;
+    if let Some(refusal) = Tail::of(&document).and_then(Tail::refusal) {
+        return Err(refusal);
+    }
     let located = signatures(&document)?;
     if !located.iter().any(|s| s.kind == Kind::Signature) {
         return Err(PadesError::NoSignature("signature"));

@@ -1,0 +1,151 @@
+//! The revisions of a signed PDF, as the verifier reports them (issue #42 item 4): where each ends, which
+//! signatures and document time stamps it holds, and what each revision after the first signed one changed —
+//! the harmless kinds of [`Change`], or the change that is not one of them. And the bytes after the last
+//! revision that no cross-reference section accounts for (decision D109): blanks a transfer may add, or content
+//! that no signature covers and that only a reader repairing the file would show.
+
+use super::PadesError;
+use super::diff::{Change, check_later_revisions};
+use super::located::{Kind, Located};
+use super::pdf::Document;
+
+/// A PDF's revisions and what follows the last one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct History {
+    /// The revisions, oldest first.
+    pub revisions: Vec<Revision>,
+    /// The bytes after the last revision, when there are any.
+    pub after_last_revision: Option<Tail>,
+}
+
+/// One revision.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Revision {
+    /// 1 for the original document.
+    pub revision: usize,
+    /// The offset after its `%%EOF`.
+    pub end: usize,
+    /// The signatures whose /ByteRange ends here: the revision each signed.
+    pub signatures: Vec<String>,
+    /// The document time stamps whose /ByteRange ends here.
+    pub document_time_stamps: Vec<String>,
+    /// What it changed in the revision before, for revisions after the first signed one (none before: nothing
+    /// was signed yet).
+    pub changes: Option<Vec<Change>>,
+    /// The first change that is not of an allowed kind, when it made one (the signatures before it fail).
+    pub refused: Option<String>,
+}
+
+/// Bytes after the last revision's `%%EOF` that belong to no revision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Tail {
+    /// Only blanks and NUL bytes (a transfer's padding): nothing a reader could take for content.
+    Padding {
+        /// Where they start.
+        offset: usize,
+        /// How many.
+        length: usize,
+    },
+    /// Anything else (an object appended without a cross-reference section, garbage): no signature covers it,
+    /// a conforming reader ignores it, a reader that repairs damaged files may show it.
+    Unaccounted {
+        /// Where they start.
+        offset: usize,
+        /// How many.
+        length: usize,
+    },
+}
+
+impl std::fmt::Display for Revision {
+    /// `revision 3 (to byte 71070): adds or changes validation data (DSS)`: what it holds or changed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "revision {} (to byte {}): ", self.revision, self.end)?;
+        let mut said: Vec<String> = Vec::new();
+        match (&self.changes, &self.refused) {
+            (_, Some(refused)) => said.push(format!("NOT ALLOWED after a signature: {refused}")),
+            (Some(changes), None) => said.extend(changes.iter().map(Change::to_string)),
+            (None, None) => {
+                said.extend(self.signatures.iter().map(|s| format!("the signature {s}")));
+                said.extend(self.document_time_stamps.iter().map(|s| format!("the document time stamp {s}")));
+            }
+        }
+        if said.is_empty() {
+            said.push(if self.revision == 1 { "the document as first written" } else { "nothing that shows" }.into());
+        }
+        f.write_str(&said.join("; "))
+    }
+}
+
+impl std::fmt::Display for Tail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Padding { offset, length } => {
+                write!(f, "{length} bytes of blanks after the last revision (from byte {offset}): ignored")
+            }
+            Self::Unaccounted { offset, length } => write!(
+                f,
+                "{length} bytes after the last revision (from byte {offset}) belong to no revision: no signature \
+                 covers them"
+            ),
+        }
+    }
+}
+
+impl Tail {
+    /// What follows `document`'s last revision, if anything.
+    pub(super) fn of(document: &Document<'_>) -> Option<Self> {
+        let offset = document.revision_end();
+        let rest = document.bytes().get(offset..).filter(|r| !r.is_empty())?;
+        let length = rest.len();
+        Some(if rest.iter().all(|b| b" \t\r\n\x0c\0".contains(b)) {
+            Self::Padding { offset, length }
+        } else {
+            Self::Unaccounted { offset, length }
+        })
+    }
+
+    /// The refusal an unaccounted tail is, for the strict check ([`super::verify`]).
+    pub(super) fn refusal(self) -> Option<PadesError> {
+        match self {
+            Self::Padding { .. } => None,
+            Self::Unaccounted { offset, length } => Some(PadesError::BytesAfterLastRevision { offset, length }),
+        }
+    }
+}
+
+/// The history of `document` (the whole file), whose signatures and document time stamps are `located`.
+pub(super) fn of(document: &Document<'_>, located: &[Located]) -> Result<History, PadesError> {
+    let bytes = document.bytes();
+    let ends = document.revision_ends();
+    let first_signed = located.iter().map(|l| l.end).min();
+    let mut revisions: Vec<Revision> = Vec::with_capacity(ends.len());
+    let mut previous: Option<Document<'_>> = None;
+    for (index, &end) in ends.iter().enumerate() {
+        let named = |kind: Kind| -> Vec<String> {
+            located.iter().filter(|l| l.kind == kind && l.end == end).map(|l| l.field.clone()).collect()
+        };
+        let current = Document::parse(bytes.get(..end).unwrap_or_default())?;
+        let (changes, refused) = match &previous {
+            Some(before) if first_signed.is_some_and(|first| first < end) => {
+                let label = format!("revision {index}");
+                match check_later_revisions(before, &current, &label) {
+                    Ok(changes) => (Some(changes), None),
+                    Err(PadesError::ModifiedAfterSigning { change, .. }) => (None, Some(change)),
+                    Err(other) => return Err(other),
+                }
+            }
+            _ => (None, None),
+        };
+        revisions.push(Revision {
+            revision: index + 1,
+            end,
+            signatures: named(Kind::Signature),
+            document_time_stamps: named(Kind::DocumentTimeStamp),
+            changes,
+            refused,
+        });
+        previous = Some(current);
+    }
+    Ok(History { revisions, after_last_revision: Tail::of(document) })
+}
