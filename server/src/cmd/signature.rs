@@ -69,7 +69,7 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
             }
         },
         SignatureCommand::Renew { file, data, out } => {
-            let signed = read(&file)?;
+            let signed = read_signed(&file)?;
             let document = data.as_deref().map(read).transpose()?;
             let stamps = TimeStamps::from_config(loaded, Arc::new(hcpki_ca::time::SystemClock))?;
             if stamps.endpoints().is_empty() {
@@ -114,7 +114,7 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
 /// embed.
 async fn verify(loaded: &Loaded, file: &Path, data: Option<&Path>) -> Result<Verdict> {
     let trust = loaded.config.signing.verifier_trust(&loaded.dir)?;
-    let signed = read(file)?;
+    let signed = read_signed(file)?;
     let document = data.map(read).transpose()?;
     let now = hcpki_ca::time::now_unix();
     let handle = tokio::runtime::Handle::current();
@@ -139,6 +139,12 @@ fn newest_tsa(pdf: &[u8]) -> Result<pades::ValidationData> {
         .or_else(|| verified.signatures.iter().flat_map(|s| &s.time_stamps).max_by_key(|t| t.time));
     let certificates = newest.map(|t| t.tsa.to_der()).transpose()?.into_iter().collect();
     Ok(pades::ValidationData { certificates, ..Default::default() })
+}
+
+/// The signed file, refused before it is read when over the largest a format takes (a 50 MB file is not read
+/// to be told it is over 20 MiB).
+fn read_signed(path: &Path) -> Result<Vec<u8>> {
+    Ok(hcpki_ca::signature::file::read_at_most(path, hcpki_ca::signature::file::MAX_SIGNED_FILE)?)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
