@@ -1,7 +1,7 @@
 //! What a revision after a signature may change (ETSI EN 319 142-1 §5.4: validation data and document time
 //! stamps; ISO 32000-1 §12.8.2.2 DocMDP P=2: signing), read in the spirit of pyHanko's difference policy: every
 //! change to what the signed revision holds is refused unless a rule below names it, and a rule allows a change
-//! to an object only in the role the signed revision gives that object (decision D108).
+//! to an object only in the role the signed revision gives that object (decision D112).
 //!
 //! Allowed, each named in the report ([`Change`]):
 //! * **signatures**: the form and a page gaining signature fields (invisible, or visible and signed — a new

@@ -41,7 +41,7 @@ pub struct Validated {
 /// Judge every signature of `pdf` (document time stamps are judged as part of the signatures they cover)
 /// against `trust` at `now`, asking `fetch` for revocation data the PDF does not embed. Bytes after the last
 /// revision that no revision accounts for keep every signature from passing: INDETERMINATE/SIG_CONSTRAINTS_FAILURE
-/// (the signed revisions are intact; the file given is not all theirs; decision D109).
+/// (the signed revisions are intact; the file given is not all theirs; decision D113).
 pub fn validate(
     pdf: &[u8],
     trust: &SigningTrust,

@@ -1,7 +1,7 @@
 //! The revisions of a signed PDF, as the verifier reports them (issue #42 item 4): where each ends, which
 //! signatures and document time stamps it holds, and what each revision after the first signed one changed —
 //! the harmless kinds of [`Change`], or the change that is not one of them. And the bytes after the last
-//! revision that no cross-reference section accounts for (decision D109): blanks a transfer may add, or content
+//! revision that no cross-reference section accounts for (decision D113): blanks a transfer may add, or content
 //! that no signature covers and that only a reader repairing the file would show.
 
 use super::PadesError;
@@ -34,6 +34,8 @@ pub struct Revision {
     pub changes: Option<Vec<Change>>,
     /// The first change that is not of an allowed kind, when it made one (the signatures before it fail).
     pub refused: Option<String>,
+    /// Whether it was compared with the revision before (those after the first signed one are, up to a limit).
+    pub compared: bool,
 }
 
 /// Bytes after the last revision's `%%EOF` that belong to no revision.
@@ -71,7 +73,14 @@ impl std::fmt::Display for Revision {
             }
         }
         if said.is_empty() {
-            said.push(if self.revision == 1 { "the document as first written" } else { "nothing that shows" }.into());
+            said.push(
+                match (self.revision, self.compared) {
+                    (1, _) => "the document as first written",
+                    (_, true) => "nothing that shows",
+                    (_, false) => "not compared with the revision before",
+                }
+                .into(),
+            );
         }
         f.write_str(&said.join("; "))
     }
@@ -114,6 +123,12 @@ impl Tail {
     }
 }
 
+/// Most revisions after the first signed one compared with the one before: each comparison reads a revision
+/// whole, and 64 signatures with a validation-data revision and a time stamp each stay below. The revisions
+/// after these are listed without their changes; the verdicts, which compare each signed revision with the whole
+/// file, do not depend on it.
+const MAX_COMPARED: usize = 192;
+
 /// The history of `document` (the whole file), whose signatures and document time stamps are `located`.
 pub(super) fn of(document: &Document<'_>, located: &[Located]) -> Result<History, PadesError> {
     let bytes = document.bytes();
@@ -121,31 +136,37 @@ pub(super) fn of(document: &Document<'_>, located: &[Located]) -> Result<History
     let first_signed = located.iter().map(|l| l.end).min();
     let mut revisions: Vec<Revision> = Vec::with_capacity(ends.len());
     let mut previous: Option<Document<'_>> = None;
+    let mut compared = 0usize;
     for (index, &end) in ends.iter().enumerate() {
         let named = |kind: Kind| -> Vec<String> {
             located.iter().filter(|l| l.kind == kind && l.end == end).map(|l| l.field.clone()).collect()
         };
-        let current = Document::parse(bytes.get(..end).unwrap_or_default())?;
-        let (changes, refused) = match &previous {
-            Some(before) if first_signed.is_some_and(|first| first < end) => {
-                let label = format!("revision {index}");
-                match check_later_revisions(before, &current, &label) {
-                    Ok(changes) => (Some(changes), None),
-                    Err(PadesError::ModifiedAfterSigning { change, .. }) => (None, Some(change)),
+        let after_signature = first_signed.is_some_and(|first| first < end);
+        let (mut changes, mut refused) = (None, None);
+        if after_signature && compared < MAX_COMPARED {
+            compared += 1;
+            let current = Document::parse(bytes.get(..end).unwrap_or_default())?;
+            if let Some(before) = &previous {
+                match check_later_revisions(before, &current, &format!("revision {index}")) {
+                    Ok(found) => changes = Some(found),
+                    Err(PadesError::ModifiedAfterSigning { change, .. }) => refused = Some(change),
                     Err(other) => return Err(other),
                 }
             }
-            _ => (None, None),
-        };
+            previous = Some(current);
+        } else if first_signed == Some(end) {
+            // The first signed revision: what the next one is compared with.
+            previous = Some(Document::parse(bytes.get(..end).unwrap_or_default())?);
+        }
         revisions.push(Revision {
             revision: index + 1,
             end,
             signatures: named(Kind::Signature),
             document_time_stamps: named(Kind::DocumentTimeStamp),
+            compared: changes.is_some() || refused.is_some(),
             changes,
             refused,
         });
-        previous = Some(current);
     }
     Ok(History { revisions, after_last_revision: Tail::of(document) })
 }

@@ -54,7 +54,7 @@ pub enum SubIndication {
     /// another certificate.
     NoSigningCertificateFound,
     /// The signature checks but what it comes in breaks the verifier's constraints: a PDF going on after its
-    /// last revision with bytes no signature covers (decision D109). The file as it was signed may pass.
+    /// last revision with bytes no signature covers (decision D113). The file as it was signed may pass.
     SigConstraintsFailure,
     /// No path from the signer certificate to a configured anchor (unknown root, missing CA certificate).
     NoCertificateChainFound,

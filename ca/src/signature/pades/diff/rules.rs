@@ -91,7 +91,11 @@ impl<'d, 'a> Judge<'d, 'a> {
         // Where a rule lets the content change freely, the object must be used for nothing else.
         let free = |r: &Role| matches!(r, Role::Info | Role::Metadata | Role::Extensions | Role::Dss | Role::DssPart);
         if roles.iter().any(free) && roles.len() > 1 {
-            return Err(format!("changes object {id}, which the signed revision uses in several places ({roles:?})"));
+            let uses: Vec<&str> = roles.iter().map(|r| r.name()).collect();
+            return Err(format!(
+                "changes object {id}, which the signed revision uses in several places ({})",
+                uses.join(", ")
+            ));
         }
         for role in structural {
             self.role(role, id, old, new)?;

@@ -41,6 +41,27 @@ pub(super) enum Role {
     Other,
 }
 
+impl Role {
+    /// What the role is, in words.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Catalog => "the document catalog",
+            Self::Info => "the document information",
+            Self::Metadata => "the XMP metadata",
+            Self::Extensions => "the catalog's extensions",
+            Self::AcroForm => "the form",
+            Self::FieldList => "the form's field list",
+            Self::Field => "a form field or annotation",
+            Self::PageNode => "a page",
+            Self::AnnotList => "a page's annotation list",
+            Self::Dss => "the DSS",
+            Self::DssPart => "a part of the DSS",
+            Self::DssData => "validation data",
+            Self::Other => "page content or resources",
+        }
+    }
+}
+
 /// One step from an object to a reference inside it: a dictionary key or an array element.
 #[derive(Clone, Copy, Debug)]
 enum Step<'k> {

@@ -43,15 +43,21 @@ fn levels(cas: &HpkiTestCas, card: &HpkiCredentials) -> [Vec<u8>; 4] {
     [b_b, b_t, b_lt, b_lta]
 }
 
+/// A test HPKI hierarchy, a card, and the trust in its root and the test TSA.
+fn hierarchy() -> (HpkiTestCas, HpkiCredentials, SigningTrust) {
+    let cas = HpkiTestCas::new().unwrap();
+    let card = cas.issue(&HpkiSubject::default()).unwrap();
+    let trust = SigningTrust::new(std::slice::from_ref(&card.root), &[tsa_certificate()]).unwrap();
+    (cas, card, trust)
+}
+
 fn judge(pdf: &[u8], trust: &SigningTrust) -> Vec<(Option<String>, crate::signature::validation::Report)> {
     validate(pdf, trust, t() + 20, &offline).signatures
 }
 
 #[test]
 fn every_level_is_judged_and_the_level_comes_from_the_evidence() {
-    let cas = HpkiTestCas::new().unwrap();
-    let card = cas.issue(&HpkiSubject::default()).unwrap();
-    let trust = SigningTrust::new(std::slice::from_ref(&card.root), &[tsa_certificate()]).unwrap();
+    let (cas, card, trust) = hierarchy();
     let [b_b, b_t, b_lt, b_lta] = levels(&cas, &card);
     // Offline: B-B and B-T have no revocation data and cannot fetch any.
     for (pdf, level) in [(&b_b, Level::BaselineB), (&b_t, Level::BaselineT)] {
@@ -83,9 +89,7 @@ fn every_level_is_judged_and_the_level_comes_from_the_evidence() {
 
 #[test]
 fn what_verify_refuses_becomes_a_verdict() {
-    let cas = HpkiTestCas::new().unwrap();
-    let card = cas.issue(&HpkiSubject::default()).unwrap();
-    let trust = SigningTrust::new(std::slice::from_ref(&card.root), &[tsa_certificate()]).unwrap();
+    let (cas, card, trust) = hierarchy();
     let [_, _, b_lt, _] = levels(&cas, &card);
     let verdicts = |pdf: &[u8]| judge(pdf, &trust).into_iter().map(|(_, r)| r.verdict()).collect::<Vec<_>>();
 
@@ -112,9 +116,7 @@ fn what_verify_refuses_becomes_a_verdict() {
 
 #[test]
 fn the_revisions_are_reported_with_what_each_changed() {
-    let cas = HpkiTestCas::new().unwrap();
-    let card = cas.issue(&HpkiSubject::default()).unwrap();
-    let trust = SigningTrust::new(std::slice::from_ref(&card.root), &[tsa_certificate()]).unwrap();
+    let (cas, card, trust) = hierarchy();
     let [.., b_lta] = levels(&cas, &card);
     let history = validate(&b_lta, &trust, t() + 20, &offline).history.unwrap();
     let summary: Vec<_> = history
@@ -143,9 +145,7 @@ fn the_revisions_are_reported_with_what_each_changed() {
 
 #[test]
 fn bytes_after_the_last_revision_keep_a_signature_from_passing() {
-    let cas = HpkiTestCas::new().unwrap();
-    let card = cas.issue(&HpkiSubject::default()).unwrap();
-    let trust = SigningTrust::new(std::slice::from_ref(&card.root), &[tsa_certificate()]).unwrap();
+    let (cas, card, trust) = hierarchy();
     let [_, _, b_lt, _] = levels(&cas, &card);
     let object =
         b"5 0 obj\n<< /Length 48 >>\nstream\nBT /F1 12 Tf 72 700 Td (Pay 1,000,000 yen) Tj ET\nendstream\nendobj\n";
