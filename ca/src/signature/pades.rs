@@ -30,6 +30,7 @@ mod history;
 mod located;
 pub mod pdf;
 mod sign;
+mod tail;
 mod update;
 mod verify;
 
@@ -40,10 +41,11 @@ pub use doc_time_stamp::{
 pub use dss::{ValidationData, add_validation_data};
 pub use error::PadesError;
 pub use evidence::{FieldEvidence, Validated, evidence, validate};
-pub use history::{History, Revision, Tail};
+pub use history::{History, Revision, history};
 pub use located::Kind;
 pub use pdf::MAX_PDF_SIZE;
 pub use sign::{Prepared, SIGNATURE_ROOM, assemble, prepare, signature_time_stamp_digest, with_signature_time_stamp};
+pub use tail::Tail;
 pub use verify::{DocumentTimeStampSeen, Level, SignatureSeen, Verified, verify};
 
 /// What the card agent shows before a PDF is signed.

@@ -24,6 +24,7 @@ mod usage;
 use super::PadesError;
 use super::pdf::{Document, Location, ObjectId, Value};
 pub use rules::Change;
+pub(crate) use rules::Tolerated;
 use usage::Usage;
 
 /// Check that `after` (the whole file) changes `signed` (the revision the signature `field` covers) only in
@@ -34,15 +35,6 @@ pub(crate) fn check_later_revisions(
     field: &str,
 ) -> Result<Vec<Change>, PadesError> {
     check_later_revisions_tolerating(signed, after, field, Tolerated::default())
-}
-
-/// What a caller lets a later revision change beyond what is allowed after a signature. The consent document
-/// (`consent_document::read`) checks the revisions after its unsigned first one, where a certifying signer's
-/// revision may also add DocMDP permissions (/Perms).
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Tolerated {
-    /// Catalog entries that may be added, changed or removed.
-    pub(crate) catalog_keys: &'static [&'static str],
 }
 
 /// [`check_later_revisions`], also letting later revisions make the changes `tolerated` names.

@@ -8,9 +8,10 @@
 use super::PadesError;
 use super::diff::check_later_revisions;
 use super::dss::{self, ValidationData};
-use super::history::{self, History, Tail};
+use super::history::{self, History};
 use super::located::{Kind, Located, signatures};
 use super::pdf::Document;
+use super::tail::Tail;
 use super::verify::revision;
 use crate::signature::cades::{self, time_stamp_over};
 use crate::signature::validation::{

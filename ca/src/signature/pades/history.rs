@@ -1,13 +1,13 @@
 //! The revisions of a signed PDF, as the verifier reports them (issue #42 item 4): where each ends, which
 //! signatures and document time stamps it holds, and what each revision after the first signed one changed —
-//! the harmless kinds of [`Change`], or the change that is not one of them. And the bytes after the last
-//! revision that no cross-reference section accounts for (decision D113): blanks a transfer may add, or content
-//! that no signature covers and that only a reader repairing the file would show.
+//! the harmless kinds of [`Change`], or the change that is not one of them; and what follows the last revision
+//! ([`Tail`], decision D113).
 
 use super::PadesError;
 use super::diff::{Change, check_later_revisions};
-use super::located::{Kind, Located};
+use super::located::{Kind, Located, signatures};
 use super::pdf::Document;
+use super::tail::Tail;
 
 /// A PDF's revisions and what follows the last one.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -38,27 +38,6 @@ pub struct Revision {
     pub compared: bool,
 }
 
-/// Bytes after the last revision's `%%EOF` that belong to no revision.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Tail {
-    /// Only blanks and NUL bytes (a transfer's padding): nothing a reader could take for content.
-    Padding {
-        /// Where they start.
-        offset: usize,
-        /// How many.
-        length: usize,
-    },
-    /// Anything else (an object appended without a cross-reference section, garbage): no signature covers it,
-    /// a conforming reader ignores it, a reader that repairs damaged files may show it.
-    Unaccounted {
-        /// Where they start.
-        offset: usize,
-        /// How many.
-        length: usize,
-    },
-}
-
 impl std::fmt::Display for Revision {
     /// `revision 3 (to byte 71070): adds or changes validation data (DSS)`: what it holds or changed.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -86,41 +65,11 @@ impl std::fmt::Display for Revision {
     }
 }
 
-impl std::fmt::Display for Tail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Padding { offset, length } => {
-                write!(f, "{length} bytes of blanks after the last revision (from byte {offset}): ignored")
-            }
-            Self::Unaccounted { offset, length } => write!(
-                f,
-                "{length} bytes after the last revision (from byte {offset}) belong to no revision: no signature \
-                 covers them"
-            ),
-        }
-    }
-}
-
-impl Tail {
-    /// What follows `document`'s last revision, if anything.
-    pub(super) fn of(document: &Document<'_>) -> Option<Self> {
-        let offset = document.revision_end();
-        let rest = document.bytes().get(offset..).filter(|r| !r.is_empty())?;
-        let length = rest.len();
-        Some(if rest.iter().all(|b| b" \t\r\n\x0c\0".contains(b)) {
-            Self::Padding { offset, length }
-        } else {
-            Self::Unaccounted { offset, length }
-        })
-    }
-
-    /// The refusal an unaccounted tail is, for the strict check ([`super::verify`]).
-    pub(super) fn refusal(self) -> Option<PadesError> {
-        match self {
-            Self::Padding { .. } => None,
-            Self::Unaccounted { offset, length } => Some(PadesError::BytesAfterLastRevision { offset, length }),
-        }
-    }
+/// The revisions of `pdf` and what follows the last one: what the verifier reports (`validate`), without judging
+/// a signature.
+pub fn history(pdf: &[u8]) -> Result<History, PadesError> {
+    let document = Document::parse(pdf)?;
+    of(&document, &signatures(&document)?)
 }
 
 /// Most revisions after the first signed one compared with the one before: each comparison reads a revision

@@ -68,7 +68,7 @@ impl<'d, 'a> Update<'d, 'a> {
         let original = self.document.bytes();
         // Appended bytes no revision accounts for would end up inside the new revision, covered by what is signed
         // next: refused, as the checks refuse them.
-        if let Some(refusal) = super::history::Tail::of(self.document).and_then(super::history::Tail::refusal) {
+        if let Some(refusal) = super::tail::Tail::of(self.document).and_then(super::tail::Tail::refusal) {
             return Err(refusal);
         }
         let mut out = original.to_vec();

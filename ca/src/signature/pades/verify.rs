@@ -7,9 +7,9 @@
 use super::PadesError;
 use super::diff::{Change, check_later_revisions};
 use super::dss::{self, ValidationData};
-use super::history::Tail;
 use super::located::{Kind, Located, signatures};
 use super::pdf::{Document, Object, text_string};
+use super::tail::Tail;
 use crate::signature::cades::{self, CadesError, TimeStampSeen};
 use x509_cert::Certificate;
 

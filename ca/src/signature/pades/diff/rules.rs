@@ -1,7 +1,6 @@
 //! The rules: what each role of an object (see [`super::usage`]) lets a later revision make of it, and the name
 //! of each change allowed.
 
-use super::Tolerated;
 use super::usage::Role;
 use crate::signature::pades::pdf::{Dictionary, Document, Object, ObjectId, Value, text_string};
 use std::collections::BTreeSet;
@@ -51,6 +50,15 @@ impl std::fmt::Display for Change {
             Self::CatalogEntry { key } => write!(f, "changes the catalog's /{key}"),
         }
     }
+}
+
+/// What a caller lets a later revision change beyond what is allowed after a signature. The consent document
+/// (`consent_document::read`) checks the revisions after its unsigned first one, where a certifying signer's
+/// revision may also add DocMDP permissions (/Perms).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Tolerated {
+    /// Catalog entries that may be added, changed or removed.
+    pub(crate) catalog_keys: &'static [&'static str],
 }
 
 /// Catalog entries a later revision may change besides the form and the DSS: they show nothing.
