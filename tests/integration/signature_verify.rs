@@ -26,7 +26,7 @@
 use crate::cades::{cms_verify, path, stamp, ts_verify, write_pem};
 use crate::harness::{Backend, Hcpki, describe};
 use crate::hpki_repository::{HpkiRepository, OcspEntry, openssl_ocsp};
-use hcpki_ca::signature::{cades, xades};
+use hcpki_ca::signature::{cades, pades, xades};
 use hcpki_ca::timestamp::{HashAlgorithm, TimeStampAuthority};
 use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas, Revoked};
 use std::path::Path;
@@ -395,9 +395,48 @@ fn the_api_judges_posted_signatures_and_audits_each(b: Backend) {
     assert_eq!(r.json["signatures"].as_array().map(Vec::len), Some(1), "{r:?}");
     let r = api.post(verify, &json!({ "signature": b64(&prescription), "data": b64(csv) }), &auditor);
     assert!(r.status == 400 && r.text.contains("carries the document it signs"), "{r:?}");
+    // PDFs (issue #42 items 3, 4): two signatures, each revision reported with what it changed; a reference the
+    // signed revision left undefined, defined later (new text on the page); an object appended after %%EOF.
+    let pdf = |dangling: bool| {
+        let file = h.path("letter.pdf");
+        let extra: &[&str] = if dangling { &["--dangling", "40"] } else { &[] };
+        crate::pades::peer(&[&["make-pdf", path(&file)][..], extra].concat());
+        std::fs::read(&file).unwrap()
+    };
+    let sign_pdf = |pdf: &[u8]| {
+        let prepared = pades::prepare(pdf, &[&card.signature.cert, &card.signature_ca], now).unwrap();
+        let value = card.signature.key.sign_sha256(prepared.to_be_signed()).unwrap();
+        pades::assemble(prepared, &value).unwrap()
+    };
+    let two = sign_pdf(&sign_pdf(&pdf(false)));
+    let r = api.post(verify, &json!({ "signature": b64(&two) }), &auditor);
+    assert_eq!((r.status, r.json["format"].as_str()), (200, Some("pades")), "{r:?}");
+    assert_eq!(r.json["signatures"].as_array().map(Vec::len), Some(2), "{r:?}");
+    assert_eq!(
+        r.json["revisions"][2]["changes"],
+        json!([{ "change": "signature", "field": "Signature2", "visible": false }])
+    );
+    assert_eq!(
+        (r.json["signatures"][0]["revision"].as_u64(), r.json["signatures"][1]["revision"].as_u64()),
+        (Some(2), Some(3))
+    );
+    let by_hand = |command: &str, pdf: &[u8]| {
+        let (input, output) = (h.path("in.pdf"), h.path("out.pdf"));
+        std::fs::write(&input, pdf).unwrap();
+        crate::pades::peer(&[command, path(&input), path(&output), "40"]);
+        std::fs::read(&output).unwrap()
+    };
+    let forged = by_hand("define-object", &sign_pdf(&pdf(true)));
+    let r = api.post(verify, &json!({ "signature": b64(&forged) }), &auditor);
+    assert_eq!(r.json["verdict"].as_str(), Some("FAILED/HASH_FAILURE"), "{r:?}");
+    assert!(r.json["detail"].as_str().unwrap_or_default().contains("defines object 40 0 R"), "{r:?}");
+    let appended = by_hand("append-object", &two);
+    let r = api.post(verify, &json!({ "signature": b64(&appended) }), &auditor);
+    assert_eq!(r.json["verdict"].as_str(), Some("INDETERMINATE/SIG_CONSTRAINTS_FAILURE"), "{r:?}");
+    assert_eq!(r.json["after_last_revision"]["kind"].as_str(), Some("unaccounted"), "{r:?}");
     let audit = h.ok(&["audit", "list", "--limit", "1000"]);
     let lines: Vec<&str> = audit.lines().filter(|l| l.contains("signature.verify")).collect();
-    assert!(lines.len() >= 8, "{}", lines.join("\n"));
+    assert!(lines.len() >= 11, "{}", lines.join("\n"));
     assert!(lines.iter().any(|l| l.contains("FAILED/HASH_FAILURE")), "{audit}");
     let document = hex::encode(HashAlgorithm::Sha256.digest(DOCUMENT));
     assert!(lines.iter().any(|l| l.contains(&document)), "{audit}");

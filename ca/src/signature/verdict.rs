@@ -87,6 +87,8 @@ pub struct Verdict {
     pub format: Format,
     /// One verdict per signature, oldest first; never empty.
     pub signatures: Vec<SignatureVerdict>,
+    /// A PDF's revisions and what each after the first signed one changed; the bytes after the last one.
+    pub revisions: Option<pades::History>,
 }
 
 impl Verdict {
@@ -123,8 +125,8 @@ pub fn judge(
     fetch: &dyn Fn(&FetchRequest<'_>) -> Result<Vec<u8>, String>,
 ) -> Result<Verdict, VerdictError> {
     let format = Format::detect(signed);
-    let one = |report| vec![SignatureVerdict { field: None, report }];
-    let signatures = match (format, document) {
+    let one = |report| (vec![SignatureVerdict { field: None, report }], None);
+    let (signatures, revisions) = match (format, document) {
         (Format::Cades, document) => {
             let p7s = unarmoured(signed)?;
             // An attached signature (`openssl cms -sign -nodetach`, `-stream`) carries its document; a document
@@ -143,12 +145,13 @@ pub fn judge(
         }
         (other, Some(_)) => return Err(VerdictError::DocumentNotUsed(other)),
         (Format::Xades, None) => one(xades::validate(signed, trust, now, fetch)),
-        (Format::Pades, None) => pades::validate(signed, trust, now, fetch)
-            .into_iter()
-            .map(|(field, report)| SignatureVerdict { field, report })
-            .collect(),
+        (Format::Pades, None) => {
+            let validated = pades::validate(signed, trust, now, fetch);
+            let signatures = validated.signatures.into_iter().map(|(field, report)| SignatureVerdict { field, report });
+            (signatures.collect(), validated.history)
+        }
     };
-    Ok(Verdict { format, signatures })
+    Ok(Verdict { format, signatures, revisions })
 }
 
 /// A `.p7s` as DER: PEM armour (`PKCS7`, `CMS`) removed; anything else is taken as DER as it is (and judged

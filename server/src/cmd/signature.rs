@@ -69,7 +69,7 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
             }
         },
         SignatureCommand::Renew { file, data, out } => {
-            let signed = read(&file)?;
+            let signed = read_signed(&file)?;
             let document = data.as_deref().map(read).transpose()?;
             let stamps = TimeStamps::from_config(loaded, Arc::new(hcpki_ca::time::SystemClock))?;
             if stamps.endpoints().is_empty() {
@@ -116,7 +116,7 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
 /// embed.
 async fn verify(loaded: &Loaded, file: &Path, data: Option<&Path>) -> Result<Verdict> {
     let trust = loaded.config.signing.verifier_trust(&loaded.dir)?;
-    let signed = read(file)?;
+    let signed = read_signed(file)?;
     let document = data.map(read).transpose()?;
     let now = hcpki_ca::time::now_unix();
     let handle = tokio::runtime::Handle::current();
@@ -141,6 +141,12 @@ fn newest_tsa(pdf: &[u8]) -> Result<pades::ValidationData> {
         .or_else(|| verified.signatures.iter().flat_map(|s| &s.time_stamps).max_by_key(|t| t.time));
     let certificates = newest.map(|t| t.tsa.to_der()).transpose()?.into_iter().collect();
     Ok(pades::ValidationData { certificates, ..Default::default() })
+}
+
+/// The signed file, refused before it is read when over the largest a format takes (a 50 MB file is not read
+/// to be told it is over 20 MiB).
+fn read_signed(path: &Path) -> Result<Vec<u8>> {
+    Ok(hcpki_ca::signature::file::read_at_most(path, hcpki_ca::signature::file::MAX_SIGNED_FILE)?)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
@@ -185,17 +191,28 @@ async fn ask_ocsp(url: &str, request: &[u8]) -> Result<Vec<u8>, String> {
     }
 }
 
-/// The file's verdict first; then, for a PDF of several signatures, each one's.
+/// The file's verdict first; then, for a PDF of several signatures, each one's; then a PDF's revisions.
 fn text_verdict(verdict: &Verdict) -> String {
     let overall = verdict.overall();
     let mut out = format!("format: {}\n", verdict.format.name());
     if verdict.signatures.len() == 1 {
-        return out + &text_report(&overall.report);
+        out += &text_report(&overall.report);
+    } else {
+        out +=
+            &format!("verdict: {} (the worst of {} signatures)\n", overall.report.verdict(), verdict.signatures.len());
+        for one in &verdict.signatures {
+            out += &format!("\nsignature {}:\n", one.field.as_deref().unwrap_or("-"));
+            out += &text_report(&one.report);
+        }
     }
-    out += &format!("verdict: {} (the worst of {} signatures)\n", overall.report.verdict(), verdict.signatures.len());
-    for one in &verdict.signatures {
-        out += &format!("\nsignature {}:\n", one.field.as_deref().unwrap_or("-"));
-        out += &text_report(&one.report);
+    if let Some(history) = &verdict.revisions {
+        out += "\nrevisions:\n";
+        for revision in &history.revisions {
+            out += &format!("  {revision}\n");
+        }
+        if let Some(tail) = &history.after_last_revision {
+            out += &format!("  {tail}\n");
+        }
     }
     out
 }

@@ -121,7 +121,7 @@ fn locate(document: &Document<'_>, field: &str, id: ObjectId) -> Result<Located,
         [b'<', inner @ .., b'>'] if inner.iter().all(u8::is_ascii_hexdigit) && inner.len() % 2 == 0 => inner,
         _ => return Err(broken("the gap in /ByteRange is not exactly the hexadecimal /Contents string")),
     };
-    let value = hex::decode(inner).map_err(|_| broken("/Contents is not hexadecimal"))?;
+    let value = super::pdf::decode_hex(inner).ok_or_else(|| broken("/Contents is not hexadecimal"))?;
     if dict.get("Contents").and_then(Object::as_string) != Some(value.as_slice()) {
         return Err(broken("the gap in /ByteRange is not this dictionary's /Contents"));
     }
