@@ -7,6 +7,7 @@ use super::client::{self, Endpoint};
 use super::dpop;
 use super::endpoints::{INTROSPECT, REVOKE};
 use super::grant_type::GrantType;
+use crate::policy::Claim;
 use serde_json::{Value, json};
 
 /// `GET /.well-known/openid-configuration`.
@@ -43,8 +44,7 @@ pub fn discovery(p: &Provider) -> Value {
         "id_token_signing_alg_values_supported": algs,
         "userinfo_signing_alg_values_supported": algs,
         "scopes_supported": ["openid"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "name",
-            "hc_role", "facility_id", "facility_name", "facility_kind", "extensions", "purpose_of_use", "break_glass", "act"],
+        "claims_supported": claims_supported(),
         "acr_values_supported": crate::policy::AssuranceLevel::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": methods(super::token::TOKEN),
@@ -81,4 +81,37 @@ pub fn discovery(p: &Provider) -> Value {
         );
     }
     doc
+}
+
+/// The claims tokens may carry: the protocol's (in every ID token), then those a service may be released
+/// ([`Claim::ALL`]; IHE IUA's travel under `extensions`), then the healthcare context every access token states
+/// (purpose of use, break-glass, the delegation's `act`). From the enum, so a claim added there is announced.
+fn claims_supported() -> Vec<&'static str> {
+    const PROTOCOL: [&str; 10] = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid"];
+    const CONTEXT: [&str; 3] = ["purpose_of_use", "break_glass", "act"];
+    let released = Claim::ALL.into_iter().map(|c| match c {
+        Claim::IheIua => "extensions",
+        other => other.as_str(),
+    });
+    let mut claims: Vec<&str> = Vec::new();
+    for claim in PROTOCOL.into_iter().chain(released).chain(CONTEXT) {
+        if !claims.contains(&claim) {
+            claims.push(claim);
+        }
+    }
+    claims
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_releasable_claim_is_announced_once() {
+        let claims = claims_supported();
+        for claim in Claim::ALL.into_iter().filter(|c| *c != Claim::IheIua) {
+            assert_eq!(claims.iter().filter(|c| **c == claim.as_str()).count(), 1, "{claim:?} in {claims:?}");
+        }
+        assert!(claims.contains(&"extensions") && claims.contains(&"sub") && claims.contains(&"act"), "{claims:?}");
+    }
 }
