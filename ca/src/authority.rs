@@ -615,7 +615,7 @@ impl Authority {
         let event = AuditEvent {
             actor: actor.as_str().to_owned(),
             action: "cert.issue".into(),
-            target: request.facility.clone().unwrap_or_else(|| "-".into()),
+            target: request.facility.as_ref().map_or_else(|| "-".into(), ToString::to_string),
             outcome,
             detail: serde_json::json!({ "profile": request.profile.as_str(), "reason": e.to_string() }),
         };
@@ -625,13 +625,12 @@ impl Authority {
     }
 
     /// The facilities a batch names with their address allocations (which router certificates' addresses must
-    /// fall in), fetched in one query each. Malformed IDs are skipped here and refused per request by `plan`.
+    /// fall in), fetched in one query each.
     async fn batch_facilities(
         &self,
         requests: impl Iterator<Item = &IssueRequest>,
     ) -> Result<HashMap<FacilityId, (Facility, Vec<Allocation>)>, StoreError> {
-        let mut ids: Vec<FacilityId> =
-            requests.filter_map(|r| r.facility.as_deref()).filter_map(|t| FacilityId::parse(t).ok()).collect();
+        let mut ids: Vec<FacilityId> = requests.filter_map(|r| r.facility.clone()).collect();
         ids.sort();
         ids.dedup();
         if ids.is_empty() {
@@ -655,9 +654,8 @@ impl Authority {
         facilities: &HashMap<FacilityId, (Facility, Vec<Allocation>)>,
     ) -> Result<Plan, SigningError> {
         let (facility, allocations) = match &request.facility {
-            Some(text) => {
-                let id = FacilityId::parse(text)?;
-                let (f, allocations) = facilities.get(&id).ok_or(FacilityRefusal::Unknown(id))?;
+            Some(id) => {
+                let (f, allocations) = facilities.get(id).ok_or_else(|| FacilityRefusal::Unknown(id.clone()))?;
                 if !f.state.may_enroll() {
                     return Err(FacilityRefusal::State { id: f.id.clone(), state: f.state }.into());
                 }

@@ -93,7 +93,7 @@ impl Authority {
     ) -> Result<Vec<u8>, EnrollError> {
         let request = IssueRequest {
             profile: grant.profile,
-            facility: Some(grant.facility.to_string()),
+            facility: Some(grant.facility.clone()),
             csr,
             sans,
             device,

@@ -96,7 +96,7 @@ fn successor_request(old: &CertificateRecord) -> Result<IssueRequest, SigningErr
     let checked = csr::from_issued_certificate(der)?;
     Ok(IssueRequest {
         profile,
-        facility: old.facility.as_ref().map(ToString::to_string),
+        facility: old.facility.clone(),
         csr: Csr::Checked(checked),
         sans,
         device,

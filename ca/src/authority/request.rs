@@ -1,6 +1,7 @@
 //! What a caller asks the authority to issue.
 
 use crate::csr;
+use crate::facility::FacilityId;
 use crate::profile::{ProfileKind, RouterEku};
 use hcpki_model::CaName;
 
@@ -9,8 +10,8 @@ use hcpki_model::CaName;
 pub struct IssueRequest {
     /// Which profile.
     pub profile: ProfileKind,
-    /// The facility (as typed; parsed here).
-    pub facility: Option<String>,
+    /// The facility, for the profiles that name one (router, pc): parsed by the caller at its edge.
+    pub facility: Option<FacilityId>,
     /// The CSR: PEM or DER, or already checked by an enrollment front end.
     pub csr: csr::Csr,
     /// `--san` values.

@@ -28,7 +28,7 @@ impl Authority {
         };
         let issue = IssueRequest {
             profile: request.profile,
-            facility: Some(request.facility.to_string()),
+            facility: Some(request.facility.clone()),
             csr: checked.into(),
             sans,
             device: None,

@@ -29,7 +29,7 @@ pub(crate) fn request(
 ) -> IssueRequest {
     IssueRequest {
         profile,
-        facility: facility.map(|f| f.to_string()),
+        facility: facility.cloned(),
         csr: csr.into(),
         sans,
         device: None,
@@ -75,7 +75,7 @@ async fn a_mixed_batch_issues_the_good_requests_and_refuses_the_rest_in_order() 
     // Each good result belongs to its own request.
     for (i, r) in results.iter().enumerate() {
         if let Ok((_, record)) = r {
-            assert_eq!(record.facility.as_ref().map(|f| f.to_string()), batch[i].facility, "result {i}");
+            assert_eq!(record.facility, batch[i].facility, "result {i}");
             assert_eq!(record.profile.to_string(), batch[i].profile.to_string(), "result {i}");
         }
     }

@@ -212,7 +212,7 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
     let san = authority.settings().router_dns_name(&f.id);
     let request = Arc::new(IssueRequest {
         profile: ProfileKind::Router,
-        facility: Some(f.id.to_string()),
+        facility: Some(f.id.clone()),
         csr: csr.into(),
         sans: vec![san, "192.0.2.1".into()],
         device: None,

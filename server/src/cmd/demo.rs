@@ -11,7 +11,7 @@ use crate::config::Loaded;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use hcpki_ca::authority::IssueRequest;
-use hcpki_ca::facility::{FacilityKind, NewFacility, Transition};
+use hcpki_ca::facility::{FacilityId, FacilityKind, NewFacility, Transition};
 use hcpki_ca::issuer::der_to_pem;
 use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_ca::profile::ProfileKind;
@@ -87,22 +87,14 @@ pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
         "router",
         KeyAlgorithm::Rsa2048,
         ProfileKind::Router,
-        &facility.id.to_string(),
+        &facility.id,
         vec![router_dns.clone(), "192.0.2.1".into(), "2001:db8::1".into()],
         None,
     )
     .await?;
-    let (pc, pc_issued) = issue(
-        &authority,
-        &out,
-        "pc",
-        KeyAlgorithm::P256,
-        ProfileKind::Pc,
-        &facility.id.to_string(),
-        vec![],
-        Some("pc-01".into()),
-    )
-    .await?;
+    let (pc, pc_issued) =
+        issue(&authority, &out, "pc", KeyAlgorithm::P256, ProfileKind::Pc, &facility.id, vec![], Some("pc-01".into()))
+            .await?;
     for ca in CaName::ALL {
         std::fs::write(out.join(format!("{ca}-ca.pem")), der_to_pem("CERTIFICATE", authority.ca_certificate(ca)?))?;
     }
@@ -158,7 +150,7 @@ async fn issue(
     name: &str,
     alg: KeyAlgorithm,
     profile: ProfileKind,
-    facility: &str,
+    facility: &FacilityId,
     sans: Vec<String>,
     device: Option<String>,
 ) -> Result<(String, serve::IssuedDevice)> {
@@ -167,7 +159,7 @@ async fn issue(
     write_private(&out.join(format!("{name}.key")), der_to_pem("PRIVATE KEY", &pkcs8).as_bytes())?;
     let request = IssueRequest {
         profile,
-        facility: Some(facility.to_owned()),
+        facility: Some(facility.clone()),
         csr: csr.into(),
         sans,
         device,

@@ -81,7 +81,7 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
     let request = IssueRequest {
         profile,
         // The authority takes the facility as text (the API's and enrollment's callers share that entry).
-        facility: args.facility.as_ref().map(|f| f.as_str().to_owned()),
+        facility: args.facility.clone(),
         csr: csr.into(),
         sans: args.san.clone(),
         device: args.device.clone(),

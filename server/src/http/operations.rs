@@ -263,7 +263,7 @@ pub async fn issue_pkcs12(
     let csr = hcpki_ca::csr::build(&key, x509_cert::name::Name::default()).map_err(ApiError::unavailable)?;
     let request = IssueRequest {
         profile,
-        facility: Some(id.to_string()),
+        facility: Some(id.clone()),
         csr: csr.into(),
         sans: d.san.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
         device: None,

@@ -421,7 +421,7 @@ fn request(
     };
     IssueRequest {
         profile,
-        facility: Some(id.to_string()),
+        facility: Some(id.clone()),
         csr,
         sans,
         device,
