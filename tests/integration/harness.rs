@@ -412,6 +412,7 @@ fn without_developer_env(cmd: &mut Command) {
 /// to an outgoing connection's local end — before its peer started, and the peer then failed with "Address
 /// already in use" (a SCEP replica test did, seconds after reserving its port).
 pub fn free_port() -> u16 {
+    crate::timing::note();
     use std::collections::BTreeSet;
     use std::sync::Mutex;
     static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
@@ -436,12 +437,14 @@ pub fn free_port() -> u16 {
 
 /// The repository root (the workspace).
 pub fn repo_root() -> PathBuf {
+    crate::timing::note();
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()
 }
 
 /// The `hcpki` binary: `$HCPKI_BIN`, else the one cargo built next to this test binary, else
 /// `<workspace>/target/debug/hcpki`.
 pub fn hcpki_bin() -> PathBuf {
+    crate::timing::note();
     if let Some(bin) = std::env::var_os("HCPKI_BIN") {
         let bin = PathBuf::from(bin);
         assert!(bin.is_file(), "HCPKI_BIN={} does not exist", bin.display());
