@@ -396,7 +396,7 @@ pub fn keep_artifacts() -> bool {
 
 /// Only what a test sets reaches `hcpki`: a developer's own HCPKI_DIR or HCPKI_DATABASE_URL must not leak in.
 /// HCPKI_LOG (log filter) passes through, for debugging a failing test.
-fn without_developer_env(cmd: &mut Command) {
+pub(crate) fn without_developer_env(cmd: &mut Command) {
     for (key, _) in std::env::vars_os() {
         let name = key.to_string_lossy();
         if name.starts_with("HCPKI_") && name != "HCPKI_LOG" {
