@@ -163,7 +163,7 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&ok.stderr).contains("Verification successful"), "{}", describe(&ok));
-    let token = CadesSignature::from_der(&p7s).unwrap().signature_time_stamps().unwrap().remove(0);
+    let token = CadesSignature::from_ber(&p7s).unwrap().signature_time_stamps().remove(0);
     let token_file = p.h.path("signature-time-stamp.tst");
     std::fs::write(&token_file, token).unwrap();
     let imprint = cades::signature_time_stamp_digest(&b_b).unwrap();
@@ -300,7 +300,7 @@ fn a_service_collects_long_term_signatures_with_the_signers_crl_inside(b: Backen
             let report = cades::validate(&signed, &document, &judge, now, &|_| Err("this test fetches nothing".into()));
             assert_eq!(report.indication, Indication::Passed, "{level}: {}", report.detail);
             assert_eq!(report.level, Some(reached), "{level}: {report:?}");
-            let embedded = CadesSignature::from_der(&signed).unwrap();
+            let embedded = CadesSignature::from_ber(&signed).unwrap();
             assert!(embedded.revocation().iter().any(|r| r.to_der().unwrap() == crl), "{level}: the cached CRL");
         } else {
             let pdf = p.h.path("lt.signed.pdf");

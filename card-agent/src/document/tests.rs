@@ -183,7 +183,7 @@ fn the_signature_carries_the_configured_ca_that_issued_the_signer() {
     let broker = hpki_broker();
     let doc = Document::new(Format::Cades, "letter", None, b"x".to_vec()).unwrap();
     let signed = sign(&broker, &doc, &card(CardKind::Hpki), &Recording::new("hpki1234"), 0, &issuers).unwrap();
-    let p7s = cades::CadesSignature::from_der(&signed.output).unwrap();
+    let p7s = cades::CadesSignature::from_ber(&signed.output).unwrap();
     assert_eq!(p7s.signed_data().certificates.as_ref().map(|c| c.0.len()), Some(2));
 }
 
