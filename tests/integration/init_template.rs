@@ -56,21 +56,26 @@ pub fn get(backend: Backend, init: impl FnOnce(&Path, Option<&str>)) -> &'static
     })
 }
 
-/// A fresh directory for this process's template of `backend`; the templates of processes that have ended
-/// are removed first.
+/// A fresh directory for this process's template of `backend`.
 fn template_dir(backend: Backend) -> PathBuf {
+    process_dir(&format!("{backend:?}"))
+}
+
+/// A fresh directory `name` of this test process beside its templates (other fixtures made once per run keep
+/// theirs here too); those of processes that have ended are removed first.
+pub fn process_dir(name: &str) -> PathBuf {
     let parent = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hcpki-init-template");
     std::fs::create_dir_all(&parent).expect("create the init template's parent");
     for entry in std::fs::read_dir(&parent).expect("read the init templates").flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let pid = name.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        let entry_name = entry.file_name().to_string_lossy().into_owned();
+        let pid = entry_name.split('-').next().and_then(|p| p.parse::<u32>().ok());
         if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
-    let dir = parent.join(format!("{}-{backend:?}", std::process::id()));
+    let dir = parent.join(format!("{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir(&dir).expect("create the init template");
+    std::fs::create_dir(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
     dir
 }
 
