@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use x509_cert::der::Decode;
 
 on_both_backends!(
@@ -93,8 +93,36 @@ impl CrlServer {
 struct Portal {
     h: Hcpki,
     crls: CrlServer,
+    hpki: &'static HpkiTestCas,
+    jpki: &'static JpkiTestCas,
+}
+
+/// The HPKI and JPKI test CAs and the anchors taken from them, made once per test process.
+struct TestCas {
     hpki: HpkiTestCas,
     jpki: JpkiTestCas,
+    /// (directory, file name, certificate DER) of each anchor a portal is configured with.
+    anchors: [(&'static str, &'static str, Vec<u8>); 3],
+}
+
+/// Every test has its own hcpki directory, anchors and CRL server, and issues its own cards: sharing the CAs
+/// (nothing a test does changes them) leaves what each test sees as it was, and saves the nine RSA keys each
+/// test made before (five CA keys, four of the sample cards the anchors were read from; issue #43 item 7).
+fn test_cas() -> &'static TestCas {
+    static CAS: OnceLock<TestCas> = OnceLock::new();
+    CAS.get_or_init(|| {
+        let hpki = HpkiTestCas::new().unwrap();
+        let jpki = JpkiTestCas::new().unwrap();
+        // The anchors come from one issued card per PKI (the CA certificates are the same for every card).
+        let sample = hpki.issue(&HpkiSubject::default()).unwrap();
+        let jsample = jpki.issue(&JpkiSubject::default()).unwrap();
+        let anchors = [
+            ("anchors/hpki", "root.pem", sample.root),
+            ("anchors/intermediates", "auth-ca.pem", sample.authentication_ca),
+            ("anchors/jpki", "auth-root.pem", jsample.auth_root),
+        ];
+        TestCas { hpki, jpki, anchors }
+    })
 }
 
 /// A card as the agent would present it: its authentication key file and the chain it sends.
@@ -107,16 +135,8 @@ impl Portal {
     fn new(b: Backend, revocation: &str, crl_urls: Option<Vec<String>>) -> Self {
         let h = Hcpki::new(b);
         let crls = CrlServer::start();
-        let hpki = HpkiTestCas::new().unwrap();
-        let jpki = JpkiTestCas::new().unwrap();
-        // The anchors come from one issued card per PKI (the CA certificates are the same for every card).
-        let sample = hpki.issue(&HpkiSubject::default()).unwrap();
-        let jsample = jpki.issue(&JpkiSubject::default()).unwrap();
-        for (dir, name, der) in [
-            ("anchors/hpki", "root.pem", &sample.root),
-            ("anchors/intermediates", "auth-ca.pem", &sample.authentication_ca),
-            ("anchors/jpki", "auth-root.pem", &jsample.auth_root),
-        ] {
+        let TestCas { hpki, jpki, anchors } = test_cas();
+        for (dir, name, der) in anchors {
             std::fs::create_dir_all(h.dir().join(dir)).unwrap();
             write_pem(&h.dir().join(dir).join(name), "CERTIFICATE", der);
         }
@@ -336,7 +356,7 @@ fn configured_role_text_reaches_the_id_token(b: Backend) {
     use crate::oidc;
     use base64::Engine as _;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let hpki = HpkiTestCas::new().unwrap();
+    let hpki = &test_cas().hpki;
     let credentials = hpki.issue(&HpkiSubject { role: Some("Dentist".into()), ..HpkiSubject::default() }).unwrap();
     let (p, pc) = portal_card_session(b, &credentials, "hc_role_texts = { \"Dentist\" = \"dentist\" }\n");
     let home = pc.get("/");
@@ -370,7 +390,7 @@ fn configured_role_text_reaches_the_id_token(b: Backend) {
 /// with `access_denied` and audited as a denied `oidc.authorize` of the card holder, with the policy's reason.
 fn card_without_role_logs_in_and_is_refused_qualified_services_audited(b: Backend) {
     use crate::oidc;
-    let hpki = HpkiTestCas::new().unwrap();
+    let hpki = &test_cas().hpki;
     let credentials = hpki.issue(&HpkiSubject { role: None, ..HpkiSubject::default() }).unwrap();
     let (p, pc) = portal_card_session(b, &credentials, "");
     let home = pc.get("/");

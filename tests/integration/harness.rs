@@ -396,7 +396,7 @@ pub fn keep_artifacts() -> bool {
 
 /// Only what a test sets reaches `hcpki`: a developer's own HCPKI_DIR or HCPKI_DATABASE_URL must not leak in.
 /// HCPKI_LOG (log filter) passes through, for debugging a failing test.
-fn without_developer_env(cmd: &mut Command) {
+pub(crate) fn without_developer_env(cmd: &mut Command) {
     for (key, _) in std::env::vars_os() {
         let name = key.to_string_lossy();
         if name.starts_with("HCPKI_") && name != "HCPKI_LOG" {
@@ -412,6 +412,7 @@ fn without_developer_env(cmd: &mut Command) {
 /// to an outgoing connection's local end — before its peer started, and the peer then failed with "Address
 /// already in use" (a SCEP replica test did, seconds after reserving its port).
 pub fn free_port() -> u16 {
+    crate::timing::note();
     use std::collections::BTreeSet;
     use std::sync::Mutex;
     static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
@@ -436,12 +437,14 @@ pub fn free_port() -> u16 {
 
 /// The repository root (the workspace).
 pub fn repo_root() -> PathBuf {
+    crate::timing::note();
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()
 }
 
 /// The `hcpki` binary: `$HCPKI_BIN`, else the one cargo built next to this test binary, else
 /// `<workspace>/target/debug/hcpki`.
 pub fn hcpki_bin() -> PathBuf {
+    crate::timing::note();
     if let Some(bin) = std::env::var_os("HCPKI_BIN") {
         let bin = PathBuf::from(bin);
         assert!(bin.is_file(), "HCPKI_BIN={} does not exist", bin.display());

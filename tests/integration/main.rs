@@ -17,12 +17,14 @@ macro_rules! on_both_backends {
         mod sqlite {
             $(#[test]
             fn $case() {
+                $crate::timing::note();
                 super::$case($crate::harness::Backend::Sqlite)
             })+
         }
         mod postgres {
             $(#[test]
             fn $case() {
+                $crate::timing::note();
                 super::$case($crate::harness::Backend::Postgres)
             })+
         }
@@ -37,6 +39,7 @@ mod init_template;
 mod lb;
 mod pcsc_lock;
 mod peers;
+mod timing;
 
 mod accessibility;
 mod acme;

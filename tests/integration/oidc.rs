@@ -11,8 +11,9 @@ use crate::serve::Served;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 on_both_backends!(
     authlib_relying_party,
@@ -1218,13 +1219,7 @@ impl Portal {
         assert!(out.contains("otpauth://totp/"), "{out}");
         let rp_dir = h.path("rp");
         std::fs::create_dir(&rp_dir).unwrap();
-        let keygen = Command::new(tools().join("bin/python"))
-            .arg(repo_root().join("tests/peers/oidc_rp.py"))
-            .arg("keygen")
-            .arg(&rp_dir)
-            .output()
-            .unwrap();
-        assert!(keygen.status.success(), "{}", describe(&keygen));
+        crate::init_template::copy_dir(rp_keys(), &rp_dir);
         let jwks = rp_dir.join("jwks.json");
         let jwks_s = jwks.to_str().unwrap();
         h.ok(&[
@@ -1644,6 +1639,25 @@ pub(crate) fn param(url: &str, name: &str) -> Option<String> {
             }
         }
         String::from_utf8(out).unwrap()
+    })
+}
+
+/// The relying parties' keys (`oidc_rp.py keygen`: an ES256 key, an RSA key and their JWKS), made once per test
+/// process and copied into each portal's `rp/`. Every portal is its own server with its own client registrations,
+/// so sharing the key pair between them changes nothing a test sees; making it was a Python start-up with
+/// authlib's imports and an RSA key, ~0.3 s of CPU and ~1 s of wall time per portal (issue #43 item 7).
+fn rp_keys() -> &'static Path {
+    static KEYS: OnceLock<PathBuf> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let dir = crate::init_template::process_dir("rp-keys");
+        let keygen = Command::new(tools().join("bin/python"))
+            .arg(repo_root().join("tests/peers/oidc_rp.py"))
+            .arg("keygen")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(keygen.status.success(), "{}", describe(&keygen));
+        dir
     })
 }
 

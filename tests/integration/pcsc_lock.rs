@@ -28,6 +28,7 @@ pub struct PcscGuard {
 /// Takes the PC/SC lock. A test that panicked while holding it has removed its cards by unwinding
 /// (VpcdCard's Drop), so a poisoned lock is still good to take.
 pub fn pcsc_lock() -> PcscGuard {
+    let asked = Instant::now();
     let process = PCSC.lock().unwrap_or_else(PoisonError::into_inner);
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -36,6 +37,7 @@ pub fn pcsc_lock() -> PcscGuard {
         .open(LOCK_FILE)
         .unwrap_or_else(|e| panic!("{LOCK_FILE}: {e}"));
     file.lock().unwrap_or_else(|e| panic!("locking {LOCK_FILE}: {e}"));
+    crate::timing::locked(asked.elapsed());
     PcscGuard { _file: file, _process: process }
 }
 
