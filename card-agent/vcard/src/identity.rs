@@ -19,7 +19,6 @@ use crate::pin::PinPolicy;
 use crate::testpki::{
     Credential, HpkiCredentials, HpkiSubject, JpkiCredentials, JpkiSubject, PkiError, issue_hpki, issue_jpki,
 };
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The manifest file in an identity directory.
@@ -440,6 +439,7 @@ fn write_pem(path: &Path, label: &str, der: &[u8], mode: u32) -> Result<(), Iden
 /// Writes with the given mode from the first byte (a key is never briefly world-readable).
 #[cfg(unix)]
 fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), IdentityError> {
+    use std::io::Write as _;
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let io = |source| IdentityError::Io { path: path.to_owned(), source };
     let mut file =
