@@ -7,13 +7,12 @@
 //! of standard output is `verifications_per_second=N`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use der::{Decode, Encode};
-use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
+#[path = "shared/tsa.rs"]
+mod shared_tsa;
+
 use hcpki_ca::signature::pades::{self, Level, ValidationData};
-use hcpki_ca::timestamp::client::Query;
-use hcpki_ca::timestamp::{Accuracy, TimeStampAuthority, TimeStampResp, TsaSettings};
 use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas};
-use std::sync::Arc;
+use shared_tsa::{stamp, tsa};
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -55,23 +54,4 @@ fn main() {
     println!("file_bytes={}", b_lt.len());
     println!("verifications={count}");
     println!("verifications_per_second={rate:.1}");
-}
-
-/// An in-process TSA under a self-signed certificate (critical EKU timeStamping) for a P-256 key.
-fn tsa() -> (TimeStampAuthority, Vec<u8>) {
-    let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
-    let cert = hcpki_vcard::testpki::tsa_certificate(&pkcs8, "TEST bench TSA").unwrap();
-    let settings = TsaSettings {
-        policy: "1.3.6.1.4.1.99999.3161.1".parse().unwrap(),
-        accuracy: Accuracy { seconds: Some(1), millis: None, micros: None },
-    };
-    (TimeStampAuthority::new(&cert, Arc::new(key), settings).unwrap(), cert)
-}
-
-/// A token over the SHA-256 `digest`, asked as a signer asks (`timestamp::client::Query`: nonce, certReq).
-fn stamp(tsa: &TimeStampAuthority, digest: &[u8; 32], now: i64) -> Vec<u8> {
-    let query = Query::sha256(digest, None).unwrap();
-    let answer = tsa.answer(query.der(), now);
-    answer.outcome.unwrap();
-    TimeStampResp::from_der(&answer.der).unwrap().time_stamp_token.unwrap().to_der().unwrap()
 }

@@ -1,12 +1,14 @@
 //! ASN.1 types hcpki defines itself, RustCrypto style: one file per structure,
 //! the ASN.1 definition quoted in the doc comment.
 
+pub mod ber;
 mod general_name;
 pub mod ocsp;
 pub mod pkcs12;
 mod policy;
 mod raw_oid;
 mod signed;
+pub mod signed_data;
 mod tbs;
 
 pub use general_name::{GeneralName, GeneralNames, OtherName};

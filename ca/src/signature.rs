@@ -7,6 +7,7 @@
 //! guideline Q&A Q-52).
 
 pub mod cades;
+pub mod file;
 pub mod pades;
 pub mod validation;
 pub mod verdict;

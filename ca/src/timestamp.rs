@@ -10,21 +10,27 @@
 //! [`client`] is the other side: a signer asking configured TSAs for tokens and checking them strictly (D70).
 
 mod authority;
+pub(crate) mod binding;
 pub mod client;
 mod ess;
 mod imprint;
+mod received;
 mod refusal;
 mod request;
 mod response;
+pub(crate) mod signature;
 mod token;
+mod token_error;
 mod tst_info;
 
 pub use authority::{Answer, TimeStampAuthority, TsaError, TsaSettings};
 pub use ess::{EssCertIdV2, IssuerSerial, SigningCertificateV2};
 pub use imprint::{HashAlgorithm, MessageImprint};
+pub use received::ReceivedToken;
 pub use refusal::{FailInfo, Refusal};
 pub use request::{Request, TimeStampReq, parse_request};
 pub use response::{PkiStatusInfo, TimeStampResp};
+pub use token_error::TokenError;
 pub use tst_info::{Accuracy, GenTime, TstInfo};
 // CAdES signatures (crate::signature::cades) build their signed attributes the same way.
 pub(crate) use token::attribute;

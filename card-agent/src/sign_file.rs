@@ -37,11 +37,14 @@ pub fn run(file: &Path, o: Options) -> anyhow::Result<()> {
     if out.exists() && !o.force {
         bail!("{} exists: nothing was signed; use --force to replace it", out.display());
     }
-    let size = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?.len();
-    if usize::try_from(size).map_or(true, |s| s > MAX_DOCUMENT_BYTES) {
-        bail!(document::too_large(usize::try_from(size).unwrap_or(usize::MAX)));
-    }
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    // The size is checked before the file is read, and the read stops past the limit (a file growing meanwhile).
+    let bytes = match hcpki_ca::signature::file::read_at_most(file, MAX_DOCUMENT_BYTES) {
+        Ok(bytes) => bytes,
+        Err(hcpki_ca::signature::file::FileError::TooLarge { size, .. }) => {
+            bail!(document::too_large(usize::try_from(size).unwrap_or(usize::MAX)))
+        }
+        Err(e) => return Err(e.into()),
+    };
     let config = o.config.as_deref().map(|path| AgentConfig::load(path).map(|c| (c, path))).transpose()?;
     let dir = |path: &Path| path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let ca_certificates = match &config {

@@ -16,7 +16,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hcpki::fuzzing::{
-    AuthMethod, ClientConfig, ClientCredentials, JWT_BEARER, Presented, Registry, Signer, SigningAlg, verify_client,
+    AuthMethod, ClientConfig, ClientCredentials, ClientRule, JWT_BEARER, Presented, Registry, Signer, SigningAlg,
+    verify_client,
 };
 use hcpki_ca::keys::{KeyAlgorithm, KeyContext, KeySource, SoftwareKey};
 use hcpki_ca::store::{Actor, OidcClientRecord};
@@ -131,7 +132,7 @@ fuzz_target!(|data: &[u8]| {
     let credentials = ClientCredentials::from_form(&form);
     let audiences = AUDIENCES.iter().map(|a| (*a).to_owned()).collect();
     let presented = Presented { credentials: &credentials, certificate: None, audiences, now };
-    let Ok(verified) = f.runtime.block_on(verify_client(&f.registry, &presented)) else { return };
+    let Ok(verified) = f.runtime.block_on(verify_client(&f.registry, &presented, ClientRule::Confidential)) else { return };
 
     assert!(signed, "an assertion this target never signed was accepted: {assertion:?}");
     assert_eq!(verified.client.id, CLIENT);

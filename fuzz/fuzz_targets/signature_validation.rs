@@ -8,7 +8,7 @@
 //! It must never panic, and with no anchor configured nothing passes; every file gives one verdict at least; a
 //! file the strict format check (`xades::verify`, `pades::verify`) accepts is intact for the verifier too. What
 //! decodes as a CAdES signature keeps decoding after validation data is added, and the archive imprint is defined
-//! exactly for what decodes.
+//! exactly for what decodes over the seeds' document (a detached signature, or an attached one carrying it).
 #![no_main]
 
 use hcpki_ca::signature::cades::{self, CadesSignature};
@@ -57,14 +57,18 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
-    let decodes = CadesSignature::from_der(data).is_ok();
-    assert_eq!(decodes, cades::archive_time_stamp_digest(data, DOCUMENT).is_ok());
+    let decoded = CadesSignature::from_ber(data);
+    let decodes = decoded.is_ok();
+    // An attached signature is archived with the document it carries: the imprint exists for it exactly then.
+    let over_document =
+        decoded.as_ref().is_ok_and(|s| s.carried_document().ok().flatten().is_none_or(|carried| carried == DOCUMENT));
+    assert_eq!(over_document, cades::archive_time_stamp_digest(data, DOCUMENT).is_ok());
     if decodes {
         // The input as a CRL and as an OCSP response: refused unless it is one, and never breaking the file.
         if let Ok(with) = cades::with_validation_data(data, &[], &[data.to_vec()], &[data.to_vec()]) {
-            assert!(CadesSignature::from_der(&with).is_ok(), "validation data made an unreadable file");
+            assert!(CadesSignature::from_ber(&with).is_ok(), "validation data made an unreadable file");
         }
         let with = cades::with_validation_data(data, &[], &[], &[]).expect("nothing to add always works");
-        assert!(CadesSignature::from_der(&with).is_ok());
+        assert!(CadesSignature::from_ber(&with).is_ok());
     }
 });

@@ -14,7 +14,7 @@ pub use crate::login::crl_cache::{CrlCache, CrlError, CrlInfo, Revocation};
 /// The configured CA certificates the CRLs must be signed by.
 pub use crate::login::trust::{ParsedCert, TrustAnchors};
 /// `private_key_jwt` client authentication at `/token`, `/introspect`, `/revoke` and `/par`: the
-/// `client_assertion` any caller may post, before anything about it is trusted.
+/// `client_assertion` any caller may post, before anything about it is trusted; the callers an endpoint admits.
 pub use crate::oidc::client::{
     AuthMethod, ClientConfig, ClientCredentials, JWT_BEARER, Presented, Registry, Verified, verify as verify_client,
 };
@@ -30,6 +30,7 @@ pub use crate::oidc::jws::{JwsError, Signer, SigningAlg};
 /// The token endpoint's form, parsed into its typed grant request (`authorization_code`, `refresh_token`) and
 /// the client's credentials before anything is looked up.
 pub use crate::oidc::token::{TokenCall, TokenRequest, TokenRequestError, parse_grant as parse_token_grant};
+pub use crate::policy::ClientRule;
 
 /// The card login's hcRole (ISO 17090 subjectDirectoryAttributes in the physician's HPKI card certificate), read
 /// after the chain verifies but from bytes the card's issuer wrote; the role codes and labels it maps to.

@@ -8,6 +8,7 @@
 
 pub mod authorize;
 pub mod backchannel;
+pub mod bound_certificate;
 pub mod break_glass;
 pub mod break_glass_webhook;
 pub mod claims;

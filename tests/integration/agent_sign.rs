@@ -4,7 +4,7 @@
 //! accepts it, its signer the card's signature certificate (nonRepudiation, hcRole). An existing FILE.p7s is not
 //! replaced without --force (and the card is not touched); B-T asks the TSAs of `[[signing.tsa]]` (a reference TSA
 //! made of `openssl ts -reply`), and with no TSA answering nothing is written. An e-prescription CSV becomes rx.xml
-//! (XAdES, checked by xmlsec1), a PDF letter.signed.pdf (PAdES B-T, checked by pyHanko). No database: runs once.
+//! (XAdES, checked by xmlsec1; a CSV that reads two ways refused before the PIN), a PDF letter.signed.pdf (PAdES B-T, checked by pyHanko). No database: runs once.
 
 use hcpki_ca::signature::cades::{self, CadesSignature, Level};
 use hcpki_ca::signature::{pades, xades};
@@ -83,8 +83,8 @@ fn cli_signs_a_file_with_the_hpki_signature_key_at_b_b_and_b_t() {
     assert!(out.status.success(), "{}", text(&out));
     // The reference TSA binds its certificate with ESS signingCertificate (SHA-1, OpenSSL's default): our check
     // reads it as the TSA client does.
-    let b_t = CadesSignature::from_der(&std::fs::read(&p7s).unwrap()).unwrap();
-    assert_eq!(b_t.signature_time_stamps().unwrap().len(), 1);
+    let b_t = CadesSignature::from_ber(&std::fs::read(&p7s).unwrap()).unwrap();
+    assert_eq!(b_t.signature_time_stamps().len(), 1);
     let checked = cades::verify(&std::fs::read(&p7s).unwrap(), data.as_bytes()).unwrap();
     assert_eq!((checked.level, checked.time_stamps.len()), (Level::BaselineT, 1));
     let ok = cms_verify(&p7s, &letter, &root);
@@ -110,8 +110,13 @@ fn cli_signs_a_file_with_the_hpki_signature_key_at_b_b_and_b_t() {
     let out = cli(&args, PIN);
     assert!(out.status.success(), "{}", text(&out));
     let shown = String::from_utf8_lossy(&out.stderr);
-    for want in ["処方 花子", "ロキソプロフェンNa錠60mg", "レバミピド錠100mg", "e-prescription (XAdES signature)"]
-    {
+    for want in [
+        "処方 花子",
+        "ロキソプロフェンNa錠60mg 3 錠 (potency flag 1: amount of the product as listed)",
+        "【般】アモキシシリンカプセル 750 ｍｇ (potency flag 2: amount of the active ingredient)",
+        "レバミピド錠100mg",
+        "e-prescription (XAdES signature)",
+    ] {
         assert!(shown.contains(want), "the terminal did not show {want:?}:\n{shown}");
     }
     let xml = dir.path().join("rx.xml");
@@ -124,6 +129,17 @@ fn cli_signs_a_file_with_the_hpki_signature_key_at_b_b_and_b_t() {
     let checked = xades::verify(&std::fs::read(&xml).unwrap()).unwrap();
     assert_eq!((checked.level, checked.signer.to_der().unwrap()), (Level::BaselineB, cert("signature")));
     assert_eq!(checked.prescription, crate::xades::CSV.as_bytes());
+    // A CSV that reads two ways (a lone CR hiding a drug): refused before the PIN is read, the card not asked.
+    let (_, hidden, [ja, en]) = crate::xades::ambiguous().swap_remove(0);
+    let rx = dir.path().join("hidden.csv");
+    std::fs::write(&rx, hidden).unwrap();
+    let before = card.card().stats().signatures;
+    let args = ["sign", "--format", "xades-eprescription", rx.to_str().unwrap(), "--config", config, "--pin-stdin"];
+    let out = cli(&args, PIN);
+    let said = text(&out);
+    assert!(!out.status.success() && said.contains(ja) && said.contains(en), "{said}");
+    assert!(!said.contains("signature PIN") && !dir.path().join("hidden.xml").exists(), "{said}");
+    assert_eq!(card.card().stats().signatures, before);
 
     // A PDF letter: its own title and pages shown, letter.signed.pdf beside it (PAdES B-T through the reference
     // TSA), the original bytes untouched at its start; pyHanko says INTACT:TRUSTED under the test HPKI root.

@@ -66,7 +66,7 @@ fn openssl_verifies_b_b_and_b_t_made_with_the_hpki_signature_key() {
     let err = cades::verify(&b_t, &std::fs::read(&tampered).unwrap()).unwrap_err();
     assert!(matches!(err, CadesError::ContentMismatch), "{err:?}");
 
-    let tokens = CadesSignature::from_der(&b_t).unwrap().signature_time_stamps().unwrap();
+    let tokens = CadesSignature::from_ber(&b_t).unwrap().signature_time_stamps();
     let token = h.path("signature-time-stamp.tst");
     std::fs::write(&token, tokens.first().unwrap()).unwrap();
     let hcpki_root = h.ca_cert_file("root");
@@ -139,6 +139,46 @@ pub(crate) fn ts_verify(token: &Path, digest: &str, root: &Path, untrusted: &Pat
         .args(["-CAfile", path(root), "-untrusted", path(untrusted)])
         .output()
         .unwrap()
+}
+
+/// `openssl cms -sign -binary -md sha256 -outform DER FLAGS` over `document` by `credential`'s key, carrying `ca`:
+/// a signature the way OpenSSL makes it (`-stream` for BER with the document inside, `-cades` for the ESS
+/// signingCertificateV2 attribute).
+pub(crate) fn openssl_sign(
+    credential: &hcpki_vcard::testpki::Credential,
+    ca: &[u8],
+    document: &[u8],
+    flags: &[&str],
+) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let [cert, key, chain, data, out] =
+        ["cert.pem", "key.pem", "ca.pem", "data", "out.p7s"].map(|n| dir.path().join(n));
+    write_pem(&cert, "CERTIFICATE", &credential.cert);
+    write_pem(&key, "PRIVATE KEY", credential.key.pkcs8_der());
+    write_pem(&chain, "CERTIFICATE", ca);
+    std::fs::write(&data, document).unwrap();
+    run_ok(
+        Command::new("openssl")
+            .args(["cms", "-sign", "-binary", "-md", "sha256", "-outform", "DER"])
+            .args(flags)
+            .args(["-signer", path(&cert), "-inkey", path(&key), "-certfile", path(&chain)])
+            .args(["-in", path(&data), "-out", path(&out)]),
+    );
+    std::fs::read(&out).unwrap()
+}
+
+/// `signed` (an attached signature) without its document, every other octet as it was
+/// (tests/peers/cms_detach.py): the detached form of what `openssl cms -sign -stream` writes only attached.
+pub(crate) fn detached(signed: &[u8]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, output) = (dir.path().join("in.p7s"), dir.path().join("out.p7s"));
+    std::fs::write(&input, signed).unwrap();
+    run_ok(
+        Command::new("python3")
+            .arg(crate::harness::repo_root().join("tests/peers/cms_detach.py"))
+            .args([path(&input), path(&output)]),
+    );
+    std::fs::read(&output).unwrap()
 }
 
 pub(crate) fn write_pem(file: &Path, label: &str, der: &[u8]) {

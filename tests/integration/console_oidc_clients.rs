@@ -4,7 +4,9 @@
 //! `client_secret_basic` client and reads its secret off the answer page, the one place it is shown; the secret
 //! then authenticates at `/token`. A rotation with an hour's overlap: both secrets work, the answer and the list
 //! say until when. A removal after its confirmation page: the secret stops working. An auditor sees the list
-//! and is refused every change. The audit has the same entries as for the admin API, and no secret.
+//! and is refused every change. The audit has the same entries as for the admin API, and no secret. A public
+//! client given token exchange audiences is refused by the console and by the API alike, naming the rule (issue
+//! #42 item 1).
 //!
 //! `HCPKI_UPDATE_SCREENSHOTS=1` (SQLite run) copies `console-oidc-clients-ja.png` (the list),
 //! `console-oidc-clients-refused-en.png` (the form with a refusal) and `console-oidc-clients-secret-ja.png` to
@@ -155,6 +157,12 @@ fn operators_list_add_rotate_and_remove_oidc_clients_in_the_console(b: Backend) 
     // only), in plain words.
     let r = c.post_raw(ADD, &good, &ops, &["-H", &format!("Origin: {origin}")]);
     assert!(r.status == 400 && r.text.contains("公開クライアント以外"), "{r:?}");
+    // A public client given exchange audiences is refused first for that (issue #42 item 1), naming the rule.
+    let csrf = csrf_of(&c.get(ADD, &ops));
+    let given = [&[("csrf", csrf.as_str())][..], &add, &[("token_exchange_audiences", "rp1")]].concat();
+    let r = c.post_raw(ADD, &form(&given), &ops, &["-H", &format!("Origin: {origin}")]);
+    assert!(r.status == 400 && r.text.contains("トークン交換の相手や同意書テンプレート"), "{r:?}");
+    assert!(r.text.contains("--token-exchange-audience"), "the core's words follow: {r:?}");
     let pc = issued(h, "pc", &h.approved_facility("OIDC clinic"), &[]);
     assert_eq!(c.get(LIST, &pc).status, 403);
     let listed = h.ok(&["oidc", "client", "list"]);
@@ -167,6 +175,11 @@ fn operators_list_add_rotate_and_remove_oidc_clients_in_the_console(b: Backend) 
     let r = api.post("/api/v1/oidc-clients", &body, &ops);
     assert_eq!(r.status, 201, "{r:?}");
     let api_secret = r.json["secret"].as_str().unwrap().to_owned();
+    let body = json!({ "id": "api-app", "redirect_uris": ["http://127.0.0.1/cb"], "auth": "none", "service": "wiki",
+                       "token_exchange_audiences": ["rp1"] });
+    let r = api.post("/api/v1/oidc-clients", &body, &ops);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.json.to_string().contains("is a public client"), "the API names the rule: {r:?}");
 
     let log = h.audit_entries();
     let entry = |action: &str, target: &str| {
@@ -181,7 +194,7 @@ fn operators_list_add_rotate_and_remove_oidc_clients_in_the_console(b: Backend) 
     assert_eq!(entry("oidc.client.remove", "wiki-apache")["actor"], "operator:ops");
     let refused =
         |actor: &str| log.iter().filter(|e| e["action"] == "admin.oidc_client.manage" && e["actor"] == actor).count();
-    assert_eq!(refused("operator:ops"), 3, "the three refused registrations");
+    assert_eq!(refused("operator:ops"), 5, "the five refused registrations");
     assert!(refused("operator:aud") >= 5, "the auditor's refusals");
     assert!(log.iter().filter(|e| e["action"] == "console.csrf").count() >= 2, "the forged and cross-site forms");
     let text = serde_json::to_string(&log).unwrap();

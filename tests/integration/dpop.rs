@@ -2,8 +2,11 @@
 //! `dpop`) makes its own DPoP key and proofs, answers the server's `use_dpop_nonce` by itself, and runs the code
 //! flow with PKCE as rp1 (private_key_jwt); then proofs made by hand in the same script, one flaw each, go to
 //! `/token` and userinfo, and one over mutual TLS (a certificate and a proof at once). Codes bound to the key
-//! when asked for (RFC 9449 §10): pushed with a proof (§10.1) and with `dpop_jkt` in a plain request. One server per database:
-//! the journey and the refusals share it.
+//! when asked for (RFC 9449 §10): pushed with a proof (§10.1) and with `dpop_jkt` in a plain request. Token
+//! exchange keeps the binding (RFC 8693 through openid-client's `genericGrantRequest`, issue #42 item 2): the
+//! DPoP-bound token exchanged with its key comes back bound to it; a thief with rp1's credentials but not the key
+//! gets `invalid_dpop_proof` without a proof and with another key's. One server per database: the journey and
+//! the refusals share it.
 //! Node.js and the pinned modules come from scripts/deps; without them this test fails, it never skips.
 
 use crate::harness::{Backend, describe, repo_root};
@@ -18,12 +21,21 @@ on_both_backends!(dpop_bound_tokens_with_openid_client_and_every_bad_proof_refus
 /// another key's proof, refreshes held to the key. The refusals: each flawed proof refused with RFC 9449's
 /// error, nothing issued, audited; the refresh token still works after them all.
 fn dpop_bound_tokens_with_openid_client_and_every_bad_proof_refused(b: Backend) {
-    let p = Portal::start_with(b, "mtls_listen = \"127.0.0.1:0\"\n", |_| ());
+    let p = Portal::start_with(b, "mtls_listen = \"127.0.0.1:0\"\n", |h| {
+        // rp1 again, now allowed to exchange its users' tokens for the wiki's second client.
+        h.ok(&["oidc", "client", "remove", "rp1"]);
+        for (id, extra) in [("wiki-b", &[][..]), ("rp1", &["--token-exchange-audience", "wiki-b"][..])] {
+            let args = oidc::service_client(h, id, "wiki", extra);
+            h.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+    });
     // A tls_client_auth client on a facility PC's certificate: its certificate and a DPoP proof at once.
     let (pc, pc_key) = oidc::tls_client_on_pc(&p.h, "tlsc", "Clinic DPoP");
     let mtls =
         ["--mtls-client-id", "tlsc", "--mtls-cert", pc.to_str().unwrap(), "--mtls-key", pc_key.to_str().unwrap()];
-    let seen = openid_client_dpop(&p, &mtls);
+    let mut extra = mtls.to_vec();
+    extra.extend(["--exchange-audience", "wiki-b"]);
+    let seen = openid_client_dpop(&p, &extra);
 
     // Discovery and the journey.
     assert_eq!(seen["dpop_signing_alg_values_supported"], json!(["ES256", "RS256", "PS256"]), "{seen}");
@@ -40,6 +52,16 @@ fn dpop_bound_tokens_with_openid_client_and_every_bad_proof_refused(b: Backend) 
     let refused = json!({ "other_key": "invalid_dpop_proof", "no_proof": "invalid_dpop_proof" });
     assert_eq!(seen["refresh_refused"], refused, "{seen}");
     assert_eq!(seen["refreshed"], json!({ "token_type": "dpop", "jkt": jkt }), "{seen}");
+
+    // Token exchange keeps the binding (issue #42 item 2): with the key, a token for wiki-b bound to it; without
+    // the key (rp1's credentials alone, as a thief holding them would send), refused.
+    let ex = &seen["exchange"];
+    let issued = json!({ "token_type": "dpop", "jkt": jkt, "aud": "wiki-b", "act": { "client_id": "rp1" } });
+    assert_eq!(ex["issued"], issued, "{ex}");
+    for (case, words) in [("no_proof", "bound to a DPoP key"), ("other_key", "another DPoP key")] {
+        assert_eq!((&ex[case]["status"], &ex[case]["error"]), (&json!(400), &json!("invalid_dpop_proof")), "{ex}");
+        assert!(ex[case]["description"].as_str().is_some_and(|d| d.contains(words)), "{case}: {ex}");
+    }
 
     // Codes bound when asked for (RFC 9449 §10): pushed with openid-client's proof, or asked for with dpop_jkt;
     // another key or no proof is invalid_grant and spends nothing (the key redeems the code afterwards).
@@ -60,6 +82,9 @@ fn dpop_bound_tokens_with_openid_client_and_every_bad_proof_refused(b: Backend) 
         ("token_htm", 400, "invalid_dpop_proof"),
         ("token_iat_stale", 400, "invalid_dpop_proof"),
         ("token_iat_ahead", 400, "invalid_dpop_proof"),
+        ("token_iat_wraps_before", 400, "invalid_dpop_proof"),
+        ("token_iat_wraps_now", 400, "invalid_dpop_proof"),
+        ("token_iat_wraps_after", 400, "invalid_dpop_proof"),
         ("token_signature", 400, "invalid_dpop_proof"),
         ("token_private_jwk", 400, "invalid_dpop_proof"),
         ("token_alg_none", 400, "invalid_dpop_proof"),
@@ -120,6 +145,9 @@ fn dpop_bound_tokens_with_openid_client_and_every_bad_proof_refused(b: Backend) 
         .count();
     assert_eq!(bound_code, 4, "each refused redemption of a bound code, audited: {entries:?}");
     assert!(denied("oidc.par", "invalid_dpop_proof") >= 1, "the push with another key's dpop_jkt: {entries:?}");
+    assert_eq!(denied("oidc.token_exchange", "invalid_dpop_proof"), 2, "the exchanges without the key: {entries:?}");
+    let bound = |e: &&Value| e["action"] == "oidc.token_exchange" && e["detail"]["binding"] == "dpop";
+    assert_eq!(entries.iter().filter(bound).count(), 1, "the exchange with the key, audited as bound: {entries:?}");
     p.h.ok(&["audit", "verify"]);
 }
 

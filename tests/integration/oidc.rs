@@ -1006,22 +1006,45 @@ pub(crate) fn add_rsa_clients_with(h: &Hcpki, more: &[&str]) {
 
 /// Login done: authorize `client` and exchange the code with `assertion`; the token response.
 pub(crate) fn code_flow(p: &Portal, client: &str, assertion: &str) -> Value {
+    let auth = [
+        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+        ("client_assertion", assertion),
+    ];
+    let tokens = code_flow_with(p, client, REDIRECT, (p, &format!("{}/token", p.issuer)), &auth);
+    assert!(tokens["id_token"].is_string(), "{client}: {tokens}");
+    tokens
+}
+
+/// Login done on `p`: a code for `client` at `redirect` (PKCE S256), redeemed with a form POST to `token_url`
+/// from `via` (`p` itself, or a view with a client certificate on the mTLS listener) carrying the client's
+/// authentication `auth` (its `client_id` alone, a secret, an assertion): the token response, which must hold an
+/// access token.
+pub(crate) fn code_flow_with(
+    p: &Portal,
+    client: &str,
+    redirect: &str,
+    via: (&Portal, &str),
+    auth: &[(&str, &str)],
+) -> Value {
     let verifier = "k".repeat(60);
     let authorize = format!(
         "/authorize?response_type=code&client_id={client}&scope=openid&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
-        enc(REDIRECT),
+        enc(redirect),
         challenge(&verifier)
     );
     let r = p.get(&authorize);
     let code = param(&r.location, "code").unwrap_or_else(|| panic!("{client}: {r:?}"));
-    let form = [
+    let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
+        ("redirect_uri", redirect),
         ("code_verifier", verifier.as_str()),
     ];
-    let tokens = p.token(&form, assertion);
-    assert!(tokens["id_token"].is_string(), "{client}: {tokens}");
+    form.extend_from_slice(auth);
+    let (view, token_url) = via;
+    let r = view.post_to(token_url, &form);
+    let tokens: Value = serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{client}: {r:?}"));
+    assert!(tokens["access_token"].is_string(), "{client}: {tokens}");
     tokens
 }
 
@@ -1297,6 +1320,14 @@ impl Portal {
         Self { client_cert: Some((cert, key)), ..self.clone_view() }
     }
 
+    /// This portal's mutual-TLS listener (`mtls_listen`) seen from a client presenting `cert` with `key`, and
+    /// the listener's base URL (its endpoints are `{base}/token` and so on).
+    pub(crate) fn on_mtls(&self, cert: PathBuf, key: PathBuf) -> (Self, String) {
+        let base = self.mtls_base.clone().unwrap_or_else(|| panic!("no mtls_listen on this portal"));
+        let port = base.rsplit(':').next().unwrap().parse().unwrap();
+        (Self { client_cert: Some((cert, key)), port, ..self.clone_view() }, base)
+    }
+
     /// Another browser on the same portal: its own cookie jar, `name` in the test directory.
     /// The server the portal runs in (its HTTPS listener serves the admin API and the console).
     pub(crate) fn served(&self) -> &Served {
@@ -1353,6 +1384,14 @@ impl Portal {
             args.extend(["--data-urlencode".to_owned(), format!("{k}={v}")]);
         }
         args.push(format!("{}{path}", self.issuer));
+        self.curl(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// A form POST of `pairs` to `url`, a full URL (this portal's, or its mTLS listener's).
+    pub(crate) fn post_to(&self, url: &str, pairs: &[(&str, &str)]) -> Reply {
+        let mut args: Vec<String> =
+            pairs.iter().flat_map(|(k, v)| ["--data-urlencode".to_owned(), format!("{k}={v}")]).collect();
+        args.push(url.to_owned());
         self.curl(&args.iter().map(String::as_str).collect::<Vec<_>>())
     }
 

@@ -207,7 +207,8 @@ fn every_state_says_what_happened_and_what_to_do() {
 /// certificate's holder and hcRole) before the HPKI signature PIN; a wrong PIN counts down and signs nothing, a
 /// cancel and a card pulled out say so too; the right PIN gives a .p7s by the signature key. axe-core clean in
 /// both languages; the agent's log names the document's and the signer certificate's SHA-256, never the PIN, the
-/// title or the content.
+/// title or the content. An e-prescription CSV that reads two ways is refused before any PIN, the card untouched;
+/// a valid one is shown with each drug's 力価フラグ (issue #42 item 5).
 #[test]
 fn a_document_signature_shows_what_is_signed_and_who_signs() {
     let _pcsc = pcsc_lock();
@@ -290,6 +291,49 @@ fn a_document_signature_shows_what_is_signed_and_who_signs() {
     let checked = hcpki_ca::signature::cades::verify(&p7s, content.as_bytes()).unwrap();
     let signature_cert = hpki().certificates().into_iter().find(|(n, _)| *n == "signature").unwrap().1.to_vec();
     assert_eq!(x509_cert::der::Encode::to_der(&checked.signer).unwrap(), signature_cert);
+
+    // An e-prescription (issue #42 item 5). A CSV that reads two ways is refused by the API before any PIN is
+    // asked, with its line in Japanese and English (the portal's page shows the message as it is), and the card is
+    // not touched; a valid one is shown on the page as the strict reader reads it, each drug with its 力価フラグ.
+    let prescription = |csv: &[u8]| {
+        let content = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, csv);
+        json!({"format": "xades-eprescription", "title": "処方箋", "file_name": "rx.csv", "kind": "hpki",
+            "content": content})
+        .to_string()
+    };
+    let untouched = card.card().stats();
+    for (what, csv, [ja, en]) in crate::xades::ambiguous() {
+        let (code, body) = agent.http("POST", "/v1/documents", PORTAL, "application/json", &prescription(&csv));
+        let refused: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((code, refused["error"]["code"].as_str()), (400, Some("bad_document")), "{what}: {body}");
+        let message = refused["error"]["message"].as_str().unwrap_or_default();
+        for want in [ja, en, "処方箋 CSV を一通りに読めないため署名できません", "nothing was signed"]
+        {
+            assert!(message.contains(want), "{what}: {want:?} not in {message}");
+        }
+    }
+    assert_eq!(card.card().stats(), untouched, "the card was touched for a prescription it never signs");
+    let rx = Login::started(&agent, "/v1/documents", &prescription(crate::xades::CSV.as_bytes()), "pin_required");
+    browser.goto(&rx.pin_url);
+    let text = page_text(&mut browser);
+    for want in [
+        "電子処方箋（XAdES 署名）",
+        "処方 花子（ショホウ ハナコ）",
+        "Rp1-1 ロキソプロフェンNa錠60mg 3錠（力価フラグ 1: 薬価単位）",
+        "Rp3-1 【般】アモキシシリンカプセル 750ｍｇ（力価フラグ 2: 力価単位）",
+        "［後発品変更不可］",
+    ] {
+        assert!(text.contains(want), "the e-prescription page does not say {want:?}:\n{text}");
+    }
+    assert_wcag21_aa(&mut browser, "main", "the e-prescription signing page (ja)");
+    browser.goto(&format!("{}?lang=en", rx.pin_url));
+    let text = page_text(&mut browser);
+    assert!(text.contains("750 ｍｇ (potency flag 2: amount of the active ingredient)"), "{text}");
+    browser.goto(&format!("{}?lang=ja", rx.pin_url));
+    browser.eval("document.querySelector('button[value=cancel]').click()");
+    wait_heading(&mut browser, "キャンセルしました");
+    assert_eq!(rx.finish(&agent)["error"]["code"], "cancelled");
+    assert_eq!(card.card().stats().signatures, untouched.signatures);
 
     // Pulled out while the page waits for the PIN: nothing signed.
     let pulled = Login::document(&agent, content);

@@ -156,6 +156,11 @@ fn hcpki_pyhanko_and_pdfsig_agree_on_the_pades_fixture_set() {
     };
     let b_lt = sign(&w.card, now, Some(now), &fresh, None);
     let revoked = [(&w.revoked_before, now - 60), (&w.revoked_after, now - 60)];
+    let by_pyhanko = w.pyhanko_sign(&pdf, "Signature1", &w.card, None);
+    let by_pyhanko_lt = w.pyhanko_validation(&by_pyhanko);
+    let dangling_pdf = w.h.path("dangling.pdf");
+    crate::pades::peer(&["make-pdf", path(&dangling_pdf), "--dangling", "40"]);
+    let dangling = std::fs::read(&dangling_pdf).unwrap();
     let peers = |validate: bool, ades: bool, pdfsig: bool| {
         vec![(Peer::Pyhanko, validate), (Peer::PyhankoAdes, ades), (Peer::Pdfsig, pdfsig)]
     };
@@ -229,8 +234,100 @@ fn hcpki_pyhanko_and_pdfsig_agree_on_the_pades_fixture_set() {
             ("PASSED", Some("B-B")),
             peers(false, true, true),
         ),
+        // Other signers' files (issue #42 item 4): pyHanko signs, extends and signs again; hcpki and pyHanko add to
+        // each other's files.
+        Fixture::new("pyhanko-b-lt", by_pyhanko_lt.clone(), ("PASSED", Some("B-LT")), peers(true, true, true)),
+        Fixture::new(
+            "pyhanko-b-lta",
+            w.pyhanko(&["add-document-time-stamp"], &by_pyhanko_lt, &[]),
+            ("PASSED", Some("B-LTA")),
+            peers(true, true, true),
+        ),
+        Fixture::new(
+            "two-physicians-by-pyhanko",
+            w.pyhanko_validation(&w.pyhanko_sign(&by_pyhanko, "Signature2", &w.second, None)),
+            ("PASSED", Some("B-LT")),
+            peers(true, true, true),
+        ),
+        Fixture::new(
+            "hcpki-then-pyhanko-visible",
+            w.dss(
+                &w.pyhanko_sign(
+                    &sign(&w.card, now, Some(now), &[], None),
+                    "Signature2",
+                    &w.second,
+                    Some("72,72,272,132"),
+                ),
+                &[&w.card, &w.second],
+                &fresh,
+                now + 1,
+            ),
+            ("PASSED", Some("B-LT")),
+            peers(true, true, true),
+        ),
+        Fixture::new(
+            "pyhanko-renewed-by-hcpki",
+            w.renew(&by_pyhanko_lt, now + 2),
+            ("PASSED", Some("B-LTA")),
+            peers(true, true, true),
+        ),
+        // What a signed revision leaves open (issue #42 items 3 and 4): an object it refers to but does not define
+        // (null when signed) defined by a later revision; an object appended after its %%EOF with no
+        // cross-reference section.
+        Fixture::new(
+            "dangling-reference-defined-later",
+            w.define_object(&w.pades(&dangling, &w.card, now, Some(now), &fresh, None), 40),
+            ("FAILED/HASH_FAILURE", None),
+            peers(false, false, true),
+        ),
+        Fixture::new(
+            "object-appended-without-xref",
+            w.append_object(&b_lt, 5),
+            ("INDETERMINATE/SIG_CONSTRAINTS_FAILURE", Some("B-LT")),
+            peers(true, true, true),
+        ),
     ];
     w.judge("pades", "pdf", &fixtures);
+
+    // The report names each revision and what it changed (the API answers the same JSON, signature_verify.rs).
+    let json = |name: &str| -> serde_json::Value {
+        let out = w.h.run(&["signature", "verify", path(&w.h.path(&format!("pades-{name}.pdf"))), "--json"]);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let two = json("two-physicians-by-pyhanko");
+    let revisions = two["revisions"].as_array().unwrap();
+    let third = &revisions[2];
+    assert_eq!(third["signatures"], serde_json::json!(["Signature2"]), "{two:#}");
+    let changes = third["changes"].as_array().unwrap();
+    assert!(changes.contains(&serde_json::json!({ "change": "signature", "field": "Signature2", "visible": false })));
+    assert!(changes.contains(&serde_json::json!({ "change": "document-information" })), "{two:#}");
+    assert_eq!(two["signatures"][1]["revision"], 3, "{two:#}");
+    let appended = json("object-appended-without-xref");
+    assert_eq!(appended["after_last_revision"]["kind"], "unaccounted", "{appended:#}");
+    let out = w.h.run(&["signature", "verify", path(&w.h.path("pades-dangling-reference-defined-later.pdf"))]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("defines object 40 0 R, which the signed revision refers to but left undefined"), "{text}");
+    assert!(text.contains("NOT ALLOWED after a signature"), "{text}");
+
+    // A signed file over the largest a format takes is refused before it is read (exit 3: nothing judged), as is
+    // a device that never ends; renewing one writes nothing.
+    let big = w.h.path("big.pdf");
+    std::fs::File::create(&big).unwrap().set_len(50_000_000).unwrap();
+    for file in [big.as_path(), Path::new("/dev/zero")] {
+        let out = w.h.run(&["signature", "verify", path(file)]);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.code() == Some(3) && said.contains("over the limit of 20971520 bytes"),
+            "{}",
+            describe(&out)
+        );
+    }
+    let out = w.h.run(&["signature", "renew", path(&big)]);
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("nothing was read"),
+        "{}",
+        describe(&out)
+    );
 }
 
 /// A peer's way of judging a fixture file.
@@ -274,6 +371,8 @@ struct World {
     h: Hcpki,
     cas: HpkiTestCas,
     card: HpkiCredentials,
+    /// A second physician (a second signature on the same letter).
+    second: HpkiCredentials,
     revoked_before: HpkiCredentials,
     revoked_after: HpkiCredentials,
     expired: HpkiCredentials,
@@ -282,6 +381,10 @@ struct World {
     tsa: TimeStampAuthority,
     tsa_cert: Vec<u8>,
     tsa_pem: PathBuf,
+    /// The TSA's RSA key (PKCS#8 PEM), for pyHanko's own token maker (DummyTimeStamper, RSA only).
+    tsa_key_pem: PathBuf,
+    /// Files handed to pyHanko so far (each call its own names).
+    files: std::cell::Cell<u32>,
     root_pem: PathBuf,
     /// Two minutes back: the fixtures' CRLs are dated a second after their time stamp, and OpenSSL refuses a
     /// CRL whose thisUpdate is still ahead of its clock.
@@ -297,9 +400,12 @@ impl World {
         let revoked_after = cas.issue(&other("Test000003")).unwrap();
         let expired = cas.issue_expired(&other("Test000004")).unwrap();
         let stranger = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
-        let (tsa, tsa_cert) = crate::cades::old_tsa("hcpki agreement test TSA");
+        let second = cas.issue(&other("Test000005")).unwrap();
+        let (tsa, tsa_cert, tsa_pkcs8) = rsa_tsa("hcpki agreement test TSA");
         let tsa_pem = h.path("agreement-tsa.pem");
         write_pem(&tsa_pem, "CERTIFICATE", &tsa_cert);
+        let tsa_key_pem = h.path("agreement-tsa.key");
+        write_pem(&tsa_key_pem, "PRIVATE KEY", &tsa_pkcs8);
         let root_pem = h.path("hpki-root.pem");
         write_pem(&root_pem, "CERTIFICATE", &card.root);
         let config = std::fs::read_to_string(h.dir().join("hcpki.toml")).unwrap();
@@ -313,7 +419,23 @@ impl World {
         )
         .unwrap();
         let now = hcpki_ca::time::now_unix() - 120;
-        Self { h, cas, card, revoked_before, revoked_after, expired, stranger, tsa, tsa_cert, tsa_pem, root_pem, now }
+        Self {
+            h,
+            cas,
+            card,
+            second,
+            revoked_before,
+            revoked_after,
+            expired,
+            stranger,
+            tsa,
+            tsa_cert,
+            tsa_pem,
+            tsa_key_pem,
+            files: std::cell::Cell::new(0),
+            root_pem,
+            now,
+        }
     }
 
     /// The token the TSA grants at `at` over the SHA-256 `digest`, asked as hcpki's signers ask (certReq set).
@@ -413,19 +535,8 @@ impl World {
             signed = pades::with_signature_time_stamp(&signed, &token).unwrap();
         }
         if !crls.is_empty() {
-            // Issued right after the signature time stamp, as a signer gathering B-LT data would find it; valid a
-            // year, as root ARLs are (the CAs change seldom).
-            let issued = stamp_at.unwrap_or(at) + 1;
-            let validity = CrlValidity { this_update: odt(issued), next_update: odt(issued + 365 * 86_400), number: 1 };
-            let data = pades::ValidationData {
-                certificates: [&card.signature.cert, &card.signature_ca, &card.root, &self.tsa_cert]
-                    .into_iter()
-                    .cloned()
-                    .collect(),
-                crls: crls.iter().cloned().chain([self.cas.root_arl(&[], validity).unwrap()]).collect(),
-                ocsps: Vec::new(),
-            };
-            signed = pades::add_validation_data(&signed, &data).unwrap();
+            // Issued right after the signature time stamp, as a signer gathering B-LT data would find it.
+            signed = self.dss(&signed, &[card], crls, stamp_at.unwrap_or(at) + 1);
         }
         if let Some(t) = archive_at {
             let prepared = pades::prepare_document_time_stamp(&signed).unwrap();
@@ -433,6 +544,97 @@ impl World {
             signed = pades::assemble_document_time_stamp(prepared, &token).unwrap();
         }
         signed
+    }
+
+    /// `pdf` with hcpki's B-LT revision: the chains of `cards` and the TSA, `crls` and the root's ARL issued at
+    /// `issued` (valid a year, as root ARLs are: the CAs change seldom).
+    fn dss(&self, pdf: &[u8], cards: &[&HpkiCredentials], crls: &[Vec<u8>], issued: i64) -> Vec<u8> {
+        let validity = CrlValidity { this_update: odt(issued), next_update: odt(issued + 365 * 86_400), number: 1 };
+        let mut certificates = vec![cards[0].signature_ca.clone(), cards[0].root.clone(), self.tsa_cert.clone()];
+        certificates.extend(cards.iter().map(|c| c.signature.cert.clone()));
+        let data = pades::ValidationData {
+            certificates,
+            crls: crls.iter().cloned().chain([self.cas.root_arl(&[], validity).unwrap()]).collect(),
+            ocsps: Vec::new(),
+        };
+        pades::add_validation_data(pdf, &data).unwrap()
+    }
+
+    /// `tests/peers/pades_peer.py COMMAND IN OUT ARGS…` on `pdf` (with the TSA's key and certificate for the
+    /// commands that time-stamp): what pyHanko writes.
+    fn pyhanko(&self, command: &[&str], pdf: &[u8], args: &[&str]) -> Vec<u8> {
+        let count = self.files.get() + 1;
+        self.files.set(count);
+        let (input, output) =
+            (self.h.path(&format!("pyhanko-{count}-in.pdf")), self.h.path(&format!("pyhanko-{count}-out.pdf")));
+        std::fs::write(&input, pdf).unwrap();
+        let mut all: Vec<&str> = command.to_vec();
+        all.extend([path(&input), path(&output)]);
+        all.extend_from_slice(args);
+        if command.iter().any(|c| *c == "sign" || *c == "add-document-time-stamp") {
+            all.extend(["--tsa-key", path(&self.tsa_key_pem), "--tsa-cert", path(&self.tsa_pem)]);
+        }
+        crate::pades::peer(&all);
+        std::fs::read(&output).unwrap()
+    }
+
+    /// `pdf` signed by pyHanko (PAdES, B-T by pyHanko's TSA) in a new field `field` with `card`'s signature key,
+    /// visible in the rectangle `visible` of the first page if given.
+    fn pyhanko_sign(&self, pdf: &[u8], field: &str, card: &HpkiCredentials, visible: Option<&str>) -> Vec<u8> {
+        let (key, cert, ca) = (
+            self.h.path(&format!("{field}-{}.key", card.signature.cert.len())),
+            self.h.path(&format!("{field}-{}.pem", card.signature.cert.len())),
+            self.h.path("signature-ca.pem"),
+        );
+        write_pem(&key, "PRIVATE KEY", card.signature.key.pkcs8_der());
+        write_pem(&cert, "CERTIFICATE", &card.signature.cert);
+        write_pem(&ca, "CERTIFICATE", &card.signature_ca);
+        let mut args = vec!["--field", field, "--key", path(&key), "--cert", path(&cert), "--chain", path(&ca)];
+        if let Some(rect) = visible {
+            args.extend(["--visible", rect]);
+        }
+        self.pyhanko(&["sign"], pdf, &args)
+    }
+
+    /// pyHanko's B-LT for every signature of `pdf`: the signature CA and the root, the signature CA's CRL and the
+    /// root's ARL (issued a second after now), nothing fetched.
+    fn pyhanko_validation(&self, pdf: &[u8]) -> Vec<u8> {
+        let (ca, crl, arl) =
+            (self.h.path("signature-ca.pem"), self.h.path("signature-ca.crl"), self.h.path("root.arl"));
+        write_pem(&ca, "CERTIFICATE", &self.card.signature_ca);
+        std::fs::write(&crl, self.crl(self.now + 1, &[])).unwrap();
+        let validity =
+            CrlValidity { this_update: odt(self.now + 1), next_update: odt(self.now + 365 * 86_400), number: 1 };
+        std::fs::write(&arl, self.cas.root_arl(&[], validity).unwrap()).unwrap();
+        let args = ["--trust", path(&self.root_pem), "--trust", path(&self.tsa_pem), "--cert", path(&ca)];
+        let args: Vec<&str> = args.into_iter().chain(["--crl", path(&crl), "--crl", path(&arl)]).collect();
+        self.pyhanko(&["add-validation"], pdf, &args)
+    }
+
+    /// hcpki's renewal of `pdf` (`pades::renew`, as `hcpki signature renew` does it): the TSA certificate into
+    /// the DSS, then a document time stamp granted at `at`.
+    fn renew(&self, pdf: &[u8], at: i64) -> Vec<u8> {
+        let data = pades::ValidationData { certificates: vec![self.tsa_cert.clone()], ..Default::default() };
+        let prepared = pades::renew(pdf, &data).unwrap();
+        let token = self.stamp(&prepared.digest(), at);
+        pades::assemble_document_time_stamp(prepared, &token).unwrap()
+    }
+
+    /// `pdf` with a revision defining object `number` (a content stream), written by hand.
+    fn define_object(&self, pdf: &[u8], number: u32) -> Vec<u8> {
+        self.by_hand("define-object", pdf, number)
+    }
+
+    /// `pdf` with object `number` (a content stream) appended after its %%EOF, no cross-reference section.
+    fn append_object(&self, pdf: &[u8], number: u32) -> Vec<u8> {
+        self.by_hand("append-object", pdf, number)
+    }
+
+    fn by_hand(&self, command: &str, pdf: &[u8], number: u32) -> Vec<u8> {
+        let (input, output) = (self.h.path(&format!("{command}-in.pdf")), self.h.path(&format!("{command}.pdf")));
+        std::fs::write(&input, pdf).unwrap();
+        crate::pades::peer(&[command, path(&input), path(&output), &number.to_string()]);
+        std::fs::read(&output).unwrap()
     }
 
     /// The PDF a careless signer makes with the card's **authentication** key (`pades::prepare` refuses that
@@ -567,6 +769,20 @@ impl World {
     }
 }
 
+/// A TSA with an RSA key (pyHanko's DummyTimeStamper signs only with RSA), self-signed, critical EKU
+/// timeStamping: the authority, its certificate and its key (PKCS#8 DER).
+fn rsa_tsa(cn: &str) -> (TimeStampAuthority, Vec<u8>, Vec<u8>) {
+    use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
+    use hcpki_ca::timestamp::{Accuracy, TsaSettings};
+    let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::Rsa2048).unwrap();
+    let cert = hcpki_vcard::testpki::tsa_certificate(&pkcs8, cn).unwrap();
+    let settings = TsaSettings {
+        policy: "1.3.6.1.4.1.99999.3161.1".parse().unwrap(),
+        accuracy: Accuracy { seconds: Some(1), millis: None, micros: None },
+    };
+    (TimeStampAuthority::new(&cert, std::sync::Arc::new(key), settings).unwrap(), cert, pkcs8.to_vec())
+}
+
 /// Whether `peer` ran its check to the end and said something (either way): a run that stopped before (a missing
 /// tool, a bad argument, a crash) must fail the test, not count as a refusal.
 fn answered(peer: Peer, out: &Output) -> bool {
@@ -576,7 +792,11 @@ fn answered(peer: Peer, out: &Output) -> bool {
             String::from_utf8_lossy(&out.stderr).contains("SignedInfo References (ok/all)")
         }
         Peer::XadesTimeStamp => stdout.contains("Verification: "),
-        Peer::Pyhanko | Peer::PyhankoAdes => stdout.lines().any(|l| l.starts_with("Signature1:")),
+        // A file pyHanko cannot read in strict mode (a reference to an object it lacks) is its refusal.
+        Peer::Pyhanko | Peer::PyhankoAdes => {
+            stdout.lines().any(|l| l.starts_with("Signature1:"))
+                || String::from_utf8_lossy(&out.stderr).contains("Failed to read PDF file in strict mode")
+        }
         Peer::Pdfsig => stdout.contains("Signature #1:"),
     }
 }

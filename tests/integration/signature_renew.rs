@@ -4,8 +4,11 @@
 //! signed with the test HPKI card's signature key, time-stamped by `hcpki tsa stamp` over the signature value,
 //! given their validation data (B-LT), then renewed twice each. After each step the verifier reads the format
 //! from the file and gives the level; pyHanko (PDF, the HPKI root and the server root trusted) and `openssl cms
-//! -verify -cades` (the `.p7s`) accept the renewed files. What cannot be renewed says why and writes nothing:
-//! an e-prescription (XAdES stops at B-T), a detached signature without its document, a tampered PDF.
+//! -verify -cades` (the `.p7s`) accept the renewed files. Then again through a reference TSA whose tokens carry
+//! their certificates out of DER's order (`openssl ts -reply -chain`, issue #42), with a third file: a signature
+//! as `openssl cms -sign -stream -cades` writes it (BER, its document inside), time-stamped there to B-T and
+//! renewed without `--data`. What cannot be renewed says why and writes nothing: an e-prescription (XAdES stops
+//! at B-T), a detached signature without its document, a tampered PDF.
 //!
 //! SQLite only: nothing here is stored beyond the directory `hcpki serve` needs.
 
@@ -105,6 +108,58 @@ fn signatures_of_every_format_are_judged_and_pdf_and_cades_renew_with_the_served
     verdict(&h, &p7s_file, Some(&document), "cades", "B-LTA");
     let out = cms_verify(&p7s_file, &document, &hpki_root);
     assert!(out.status.success(), "openssl cms -verify -cades on the renewed signature\n{}", describe(&out));
+
+    // Through a TSA whose tokens carry their certificates out of DER's order (`openssl ts -reply -chain`, the
+    // reference TSA's /chain): hcpki's verifier, renewal and the signers' client all take them (issue #42). It
+    // comes first in the list; hcpki's own stays trusted for the time stamps it made.
+    let reference = crate::tsa::ReferenceTsa::start(&h.path("reference-tsa"));
+    let chain_url = reference.at("chain");
+    std::fs::write(
+        h.dir().join("hcpki.toml"),
+        format!(
+            "{config}\n[signing]\nanchors = [\"{}\"]\n\n[[signing.tsa]]\nurl = \"{chain_url}\"\nroots = [\"{}\"]\n\n\
+             [[signing.tsa]]\nurl = \"{tsa_url}\"\nroots = [\"{}\"]\n",
+            path(&hpki_root),
+            path(&reference.root()),
+            path(&h.chain_file("server"))
+        ),
+    )
+    .unwrap();
+    let out = h.ok(&["signature", "renew", path(&renewed)]);
+    assert!(out.contains(&format!("archive time stamp from {chain_url} at ")), "{out}");
+    verdict(&h, &renewed, None, "pades", "B-LTA");
+    let both_tsas = h.path("both-tsa-roots.pem");
+    let server_chain = std::fs::read_to_string(h.chain_file("server")).unwrap();
+    std::fs::write(&both_tsas, server_chain + &std::fs::read_to_string(reference.root()).unwrap()).unwrap();
+    let out = crate::pades::pyhanko_validate(&renewed, &hpki_root, &both_tsas);
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("INTACT:TRUSTED"),
+        "{}",
+        describe(&out)
+    );
+    let out = h.ok(&["signature", "renew", path(&p7s_file), "--data", path(&document)]);
+    assert!(out.contains(&format!("archive time stamp from {chain_url} at ")), "{out}");
+    verdict(&h, &p7s_file, Some(&document), "cades", "B-LTA");
+    assert!(cms_verify(&p7s_file, &document, &hpki_root).status.success());
+    // A signature as `openssl cms -sign -stream -cades` writes it (BER, the document inside), time-stamped through
+    // /chain: B-T, not B-B; B-LT with its validation data; renewed without --data (it carries its document).
+    let streamed = crate::cades::openssl_sign(&card.signature, &card.signature_ca, DOCUMENT, &["-stream", "-cades"]);
+    assert_eq!(&streamed[..2], [0x30, 0x80], "not BER: the test proves nothing");
+    let value = cades::CadesSignature::from_ber(&streamed).unwrap().signature_value().to_vec();
+    let streamed = cades::with_signature_time_stamp(&streamed, &stamp_value(&h, &value)).unwrap();
+    let reference_chain = [pem_der(&reference.dir().join("tsa.pem")), pem_der(&reference.root())];
+    let stream_file = h.path("bundle-stream.p7s");
+    let with_data = cades::with_validation_data(&streamed, &reference_chain, &[crl(&cas)], &[]).unwrap();
+    std::fs::write(&stream_file, with_data).unwrap();
+    verdict(&h, &stream_file, None, "cades", "B-LT");
+    let out = h.ok(&["signature", "renew", path(&stream_file)]);
+    assert!(out.contains(&format!("archive time stamp from {chain_url} at ")), "{out}");
+    verdict(&h, &stream_file, None, "cades", "B-LTA");
+    verdict(&h, &stream_file, Some(&document), "cades", "B-LTA");
+    let out = cms_verify(&stream_file, &document, &hpki_root);
+    assert!(out.status.success(), "openssl cms -verify -cades on the renewed stream signature\n{}", describe(&out));
+    let renewed_stream = cades::CadesSignature::from_ber(&std::fs::read(&stream_file).unwrap()).unwrap();
+    assert_eq!(renewed_stream.carried_document().unwrap().as_deref(), Some(DOCUMENT));
 
     // What cannot be renewed: nothing is written.
     let err = h.fails(&["signature", "renew", path(&p7s_file)]);

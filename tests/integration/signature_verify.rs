@@ -26,7 +26,7 @@
 use crate::cades::{cms_verify, path, stamp, ts_verify, write_pem};
 use crate::harness::{Backend, Hcpki, describe};
 use crate::hpki_repository::{HpkiRepository, OcspEntry, openssl_ocsp};
-use hcpki_ca::signature::{cades, xades};
+use hcpki_ca::signature::{cades, pades, xades};
 use hcpki_ca::timestamp::{HashAlgorithm, TimeStampAuthority};
 use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas, Revoked};
 use std::path::Path;
@@ -52,6 +52,8 @@ struct Fixture {
     /// For the served hierarchy's fixtures: whether the repository serves the signature CA's CRL while hcpki
     /// judges it (else only the OCSP responder answers), and where hcpki must say the status came from.
     served: Option<(bool, &'static str)>,
+    /// The root `openssl ts -verify` trusts for the signature time stamp (default: the in-process TSA's).
+    ts_root: Option<std::path::PathBuf>,
 }
 
 #[test]
@@ -75,12 +77,18 @@ fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
     write_pem(&served_root, "CERTIFICATE", &good.root);
     let config = std::fs::read_to_string(h.dir().join("hcpki.toml")).unwrap();
     let tsa_roots = tsa_cert.clone();
+    // A reference TSA whose tokens carry their certificates out of DER's order (`openssl ts -reply -chain`): the
+    // one `hcpki tsa stamp` asks, and trusted by the verifier beside the in-process one.
+    let reference = crate::tsa::ReferenceTsa::start(&h.path("reference-tsa"));
     std::fs::write(
         h.dir().join("hcpki.toml"),
         format!(
-            "{config}\n[signing]\nanchors = [\"{}\", \"{}\"]\n\n[[signing.tsa]]\nurl = \"http://127.0.0.1:1/tsa\"\nroots = [\"{}\"]\n",
+            "{config}\n[signing]\nanchors = [\"{}\", \"{}\"]\n\n[[signing.tsa]]\nurl = \"{}\"\nroots = [\"{}\"]\n\n\
+             [[signing.tsa]]\nurl = \"http://127.0.0.1:1/tsa\"\nroots = [\"{}\"]\n",
             path(&root),
             path(&served_root),
+            reference.at("chain"),
+            path(&reference.root()),
             path(&tsa_roots)
         ),
     )
@@ -174,6 +182,58 @@ fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
         .stamped(true)
         .fetched_ocsp(),
     ];
+    // As OpenSSL writes them with `-stream`: BER, the document inside (and the same with it taken out, as OpenSSL
+    // will not write a streamed detached signature); with and without `-cades` (the ESS signingCertificateV2
+    // attribute, which CAdES requires and plain CMS does not have). A BER file is judged like any other.
+    let streamed = |flags: &[&str]| crate::cades::openssl_sign(&good.signature, &good.signature_ca, DOCUMENT, flags);
+    let cades_stream = streamed(&["-stream", "-cades"]);
+    let plain_stream = streamed(&["-stream"]);
+    assert_eq!((&cades_stream[..2], &plain_stream[..2]), (&[0x30, 0x80][..], &[0x30, 0x80][..]), "not BER");
+    fixtures.extend([
+        Fixture::new("openssl-stream-cades", cades_stream.clone(), ("PASSED", Some("B-B"))).fetched_crl(),
+        Fixture::new("openssl-stream-cades-detached", crate::cades::detached(&cades_stream), ("PASSED", Some("B-B")))
+            .fetched_crl(),
+        Fixture::new(
+            "openssl-stream-without-cades",
+            plain_stream.clone(),
+            ("INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND", None),
+        )
+        .refused()
+        .fetched_crl(),
+        Fixture::new(
+            "openssl-stream-without-cades-detached",
+            crate::cades::detached(&plain_stream),
+            ("INDETERMINATE/NO_SIGNING_CERTIFICATE_FOUND", None),
+        )
+        .refused()
+        .fetched_crl(),
+    ]);
+    // The BER signature time-stamped through the reference TSA (a token whose certificates are not in DER order):
+    // B-T, not B-B (issue #42); `openssl ts -verify` takes the token under the reference root.
+    let value = cades::CadesSignature::from_ber(&cades_stream).unwrap().signature_value().to_vec();
+    let (value_file, token_file) = (h.path("stream-value.bin"), h.path("stream-value.tst"));
+    std::fs::write(&value_file, &value).unwrap();
+    h.ok(&["tsa", "stamp", "--data", path(&value_file), "--out", path(&token_file)]);
+    let chained = cades::with_signature_time_stamp(&cades_stream, &std::fs::read(&token_file).unwrap()).unwrap();
+    fixtures.push(
+        Fixture {
+            ts_root: Some(reference.root()),
+            ..Fixture::new("b-t-openssl-chain-token", chained, ("PASSED", Some("B-T")))
+        }
+        .stamped(true)
+        .fetched_crl(),
+    );
+    // Attacks on the encoding of what is signed: the signed attributes re-ordered, or given an indefinite length.
+    // Their signature is over their DER (RFC 5652 §5.4), so as they stand they are not what the signer signed:
+    // hcpki refuses both. OpenSSL checks the signature over the attributes re-encoded with definite lengths in the
+    // order received: it refuses the re-ordered set (the signature fails) and takes the indefinite one (a second
+    // encoding of the same signature, which hcpki does not accept: docs/interop.md).
+    let attacks: [(&str, Attack, bool); 2] =
+        [("signed-attributes-reordered", reorder, false), ("signed-attributes-indefinite", indefinite, true)];
+    for (name, attack, openssl) in attacks {
+        let p7s = signed_attributes_changed(&b_lt, attack);
+        fixtures.push(Fixture { openssl, ..Fixture::new(name, p7s, ("FAILED/FORMAT_FAILURE", None)) });
+    }
     // The legitimate differences, made to agree by telling OpenSSL what hcpki knows (module documentation).
     let expired_fixture = fixtures.iter_mut().find(|f| f.name.starts_with("expired")).unwrap();
     let attime = Fixture {
@@ -227,10 +287,11 @@ fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
         assert_eq!(cms_ok, f.openssl, "{}: openssl cms -verify -cades\n{}", f.name, describe(&cms));
         if let Some(expected) = f.ts {
             let token = h.path(&format!("{}.tst", f.name));
-            let signature = cades::CadesSignature::from_der(&f.p7s).unwrap();
-            std::fs::write(&token, signature.signature_time_stamps().unwrap().first().unwrap()).unwrap();
-            let digest = hex::encode(HashAlgorithm::Sha256.digest(signature.signature_value().unwrap()));
-            cms = ts_verify(&token, &digest, &tsa_cert, &tsa_cert);
+            let signature = cades::CadesSignature::from_ber(&f.p7s).unwrap();
+            std::fs::write(&token, signature.signature_time_stamps().first().unwrap()).unwrap();
+            let digest = hex::encode(HashAlgorithm::Sha256.digest(signature.signature_value()));
+            let anchor = f.ts_root.as_ref().unwrap_or(&tsa_cert);
+            cms = ts_verify(&token, &digest, anchor, anchor);
             assert_eq!(cms.status.success(), expected, "{}: openssl ts -verify\n{}", f.name, describe(&cms));
         }
         table.push(format!(
@@ -262,7 +323,8 @@ fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
 }
 
 /// `POST /api/v1/signatures/verify` by an auditor: a B-B signature with its CRL embedded is PASSED, the same over
-/// another document FAILED/HASH_FAILURE; anonymous callers, bodies over the limit and bad Base64 are refused; every
+/// another document FAILED/HASH_FAILURE; an `openssl cms -sign -stream` signature (BER, attached) PASSED alone, and
+/// FAILED/FORMAT_FAILURE with its signed attributes re-ordered; anonymous callers, bodies over the limit and bad Base64 are refused; every
 /// call is audited with the verdict and the document's SHA-256.
 fn the_api_judges_posted_signatures_and_audits_each(b: Backend) {
     use base64::Engine as _;
@@ -294,6 +356,20 @@ fn the_api_judges_posted_signatures_and_audits_each(b: Backend) {
     assert_eq!(r.json["hc_roles"], json!(["Medical Doctor"]), "{r:?}");
     let r = api.post(verify, &json!({ "signature": b64(&p7s), "data": b64(b"another") }), &auditor);
     assert_eq!((r.status, r.json["verdict"].as_str()), (200, Some("FAILED/HASH_FAILURE")), "{r:?}");
+    // As `openssl cms -sign -stream -cades` writes it (BER, the document inside), its CRL added by hcpki: judged
+    // alone, PASSED (issue #42); with its signed attributes re-ordered, refused.
+    let streamed = crate::cades::openssl_sign(&card.signature, &card.signature_ca, DOCUMENT, &["-stream", "-cades"]);
+    let streamed = cades::with_validation_data(&streamed, &[], &[s.crl(now - 60, &[])], &[]).unwrap();
+    let r = api.post(verify, &json!({ "signature": b64(&streamed) }), &auditor);
+    assert_eq!(
+        (r.status, r.json["verdict"].as_str(), r.json["level"].as_str()),
+        (200, Some("PASSED"), Some("B-B")),
+        "{r:?}"
+    );
+    let reordered = signed_attributes_changed(&streamed, reorder);
+    let r = api.post(verify, &json!({ "signature": b64(&reordered) }), &auditor);
+    assert_eq!((r.status, r.json["verdict"].as_str()), (200, Some("FAILED/FORMAT_FAILURE")), "{r:?}");
+    assert!(r.text.contains("not in their DER encoding"), "{r:?}");
     let r = api.post(verify, &json!({ "signature": b64(&p7s), "data": b64(DOCUMENT) }), &crate::admin::As::Nobody);
     assert!(r.status == 401 || r.status == 403, "{r:?}");
     let r = api.post(verify, &json!({ "signature": "not base64!", "data": "" }), &auditor);
@@ -319,9 +395,48 @@ fn the_api_judges_posted_signatures_and_audits_each(b: Backend) {
     assert_eq!(r.json["signatures"].as_array().map(Vec::len), Some(1), "{r:?}");
     let r = api.post(verify, &json!({ "signature": b64(&prescription), "data": b64(csv) }), &auditor);
     assert!(r.status == 400 && r.text.contains("carries the document it signs"), "{r:?}");
+    // PDFs (issue #42 items 3, 4): two signatures, each revision reported with what it changed; a reference the
+    // signed revision left undefined, defined later (new text on the page); an object appended after %%EOF.
+    let pdf = |dangling: bool| {
+        let file = h.path("letter.pdf");
+        let extra: &[&str] = if dangling { &["--dangling", "40"] } else { &[] };
+        crate::pades::peer(&[&["make-pdf", path(&file)][..], extra].concat());
+        std::fs::read(&file).unwrap()
+    };
+    let sign_pdf = |pdf: &[u8]| {
+        let prepared = pades::prepare(pdf, &[&card.signature.cert, &card.signature_ca], now).unwrap();
+        let value = card.signature.key.sign_sha256(prepared.to_be_signed()).unwrap();
+        pades::assemble(prepared, &value).unwrap()
+    };
+    let two = sign_pdf(&sign_pdf(&pdf(false)));
+    let r = api.post(verify, &json!({ "signature": b64(&two) }), &auditor);
+    assert_eq!((r.status, r.json["format"].as_str()), (200, Some("pades")), "{r:?}");
+    assert_eq!(r.json["signatures"].as_array().map(Vec::len), Some(2), "{r:?}");
+    assert_eq!(
+        r.json["revisions"][2]["changes"],
+        json!([{ "change": "signature", "field": "Signature2", "visible": false }])
+    );
+    assert_eq!(
+        (r.json["signatures"][0]["revision"].as_u64(), r.json["signatures"][1]["revision"].as_u64()),
+        (Some(2), Some(3))
+    );
+    let by_hand = |command: &str, pdf: &[u8]| {
+        let (input, output) = (h.path("in.pdf"), h.path("out.pdf"));
+        std::fs::write(&input, pdf).unwrap();
+        crate::pades::peer(&[command, path(&input), path(&output), "40"]);
+        std::fs::read(&output).unwrap()
+    };
+    let forged = by_hand("define-object", &sign_pdf(&pdf(true)));
+    let r = api.post(verify, &json!({ "signature": b64(&forged) }), &auditor);
+    assert_eq!(r.json["verdict"].as_str(), Some("FAILED/HASH_FAILURE"), "{r:?}");
+    assert!(r.json["detail"].as_str().unwrap_or_default().contains("defines object 40 0 R"), "{r:?}");
+    let appended = by_hand("append-object", &two);
+    let r = api.post(verify, &json!({ "signature": b64(&appended) }), &auditor);
+    assert_eq!(r.json["verdict"].as_str(), Some("INDETERMINATE/SIG_CONSTRAINTS_FAILURE"), "{r:?}");
+    assert_eq!(r.json["after_last_revision"]["kind"].as_str(), Some("unaccounted"), "{r:?}");
     let audit = h.ok(&["audit", "list", "--limit", "1000"]);
     let lines: Vec<&str> = audit.lines().filter(|l| l.contains("signature.verify")).collect();
-    assert!(lines.len() >= 8, "{}", lines.join("\n"));
+    assert!(lines.len() >= 11, "{}", lines.join("\n"));
     assert!(lines.iter().any(|l| l.contains("FAILED/HASH_FAILURE")), "{audit}");
     let document = hex::encode(HashAlgorithm::Sha256.digest(DOCUMENT));
     assert!(lines.iter().any(|l| l.contains(&document)), "{audit}");
@@ -331,7 +446,8 @@ fn the_api_judges_posted_signatures_and_audits_each(b: Backend) {
 
 impl Fixture {
     fn new(name: &'static str, p7s: Vec<u8>, hcpki: (&'static str, Option<&'static str>)) -> Self {
-        Self { name, p7s, data: DOCUMENT, hcpki, openssl: true, openssl_args: Vec::new(), ts: None, served: None }
+        let (openssl_args, ts, served, ts_root) = (Vec::new(), None, None, None);
+        Self { name, p7s, data: DOCUMENT, hcpki, openssl: true, openssl_args, ts, served, ts_root }
     }
 
     /// Judged with the served repository's CRL there: hcpki fetches it and needs nothing else.
@@ -402,14 +518,17 @@ impl Signer<'_> {
         if crls.is_empty() { p7s } else { cades::with_validation_data(&p7s, &[], crls, &[]).unwrap() }
     }
 
-    /// A signature whose signature time stamp's TSA signature is broken (last octet of the token flipped).
+    /// A signature whose signature time stamp's TSA signature is broken (last octet of the token, the last of the
+    /// file, flipped).
     fn broken_time_stamp(&self, card: &HpkiCredentials, now: i64) -> Vec<u8> {
         let p7s = self.sign_with(&card.signature, &card.signature_ca, now, &[self.crl(now - 60, &[])]);
-        let mut token = stamp(self.h, self.tsa, &cades::signature_time_stamp_digest(&p7s).unwrap(), now);
-        if let Some(last) = token.last_mut() {
+        let token = stamp(self.h, self.tsa, &cades::signature_time_stamp_digest(&p7s).unwrap(), now);
+        // Added whole (signing refuses a broken token, as the verifier does), then broken where it ends the file.
+        let mut p7s = cades::with_signature_time_stamp(&p7s, &token).unwrap();
+        if let Some(last) = p7s.last_mut() {
             *last ^= 0x01;
         }
-        cades::with_signature_time_stamp(&p7s, &token).unwrap()
+        p7s
     }
 
     /// A signature CA CRL issued at `at`, valid a day, listing `revoked`.
@@ -436,20 +555,7 @@ fn old_tsa(h: &Hcpki) -> (TimeStampAuthority, std::path::PathBuf) {
 /// A B-B signature by an authentication certificate: `cades::prepare` refuses one, so the fixture is the
 /// OpenSSL way (`openssl cms -sign -cades`), as a careless signer would make it.
 fn careless(credential: &hcpki_vcard::testpki::Credential, ca: &[u8], _digest: &[u8; 32], _at: i64) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let [cert, key, chain, data, out] =
-        ["cert.pem", "key.pem", "ca.pem", "data", "out.p7s"].map(|n| dir.path().join(n));
-    write_pem(&cert, "CERTIFICATE", &credential.cert);
-    write_pem(&key, "PRIVATE KEY", credential.key.pkcs8_der());
-    write_pem(&chain, "CERTIFICATE", ca);
-    std::fs::write(&data, DOCUMENT).unwrap();
-    crate::fixtures::run_ok(
-        Command::new("openssl")
-            .args(["cms", "-sign", "-cades", "-binary", "-md", "sha256", "-outform", "DER", "-nosmimecap"])
-            .args(["-signer", path(&cert), "-inkey", path(&key), "-certfile", path(&chain)])
-            .args(["-in", path(&data), "-out", path(&out)]),
-    );
-    std::fs::read(&out).unwrap()
+    crate::cades::openssl_sign(credential, ca, DOCUMENT, &["-cades", "-nosmimecap"])
 }
 
 fn cms_verify_with(p7s: &Path, content: &Path, root: &Path, extra: &[String]) -> Output {
@@ -462,6 +568,32 @@ fn cms_verify_with(p7s: &Path, content: &Path, root: &Path, extra: &[String]) ->
         .args(extra)
         .output()
         .unwrap()
+}
+
+/// A change to the encoding of the signed attributes (given and returning the `[0]` element).
+type Attack = fn(&[u8]) -> Vec<u8>;
+
+/// `p7s` with its signed attributes' encoding changed by `attack` (given and returning the `[0]` element), every
+/// attribute's octets kept.
+fn signed_attributes_changed(p7s: &[u8], attack: Attack) -> Vec<u8> {
+    let signed = hcpki_ca::asn1::signed_data::ReceivedSignedData::read(p7s, "signature").unwrap();
+    let mut parts = signed.parts().clone();
+    parts.signer.signed_attrs = attack(&parts.signer.signed_attrs);
+    parts.encode()
+}
+
+/// The attributes in the reverse of DER's order (same octets, same length).
+fn reorder(signed_attrs: &[u8]) -> Vec<u8> {
+    let element = hcpki_ca::asn1::ber::Element::whole(signed_attrs).unwrap();
+    let attributes: Vec<Vec<u8>> = element.children().unwrap().iter().rev().map(|a| a.encoding.to_vec()).collect();
+    let header = &signed_attrs[..signed_attrs.len() - element.contents.len()];
+    [header.to_vec(), attributes.concat()].concat()
+}
+
+/// The same attributes under an indefinite length (BER's streaming form).
+fn indefinite(signed_attrs: &[u8]) -> Vec<u8> {
+    let element = hcpki_ca::asn1::ber::Element::whole(signed_attrs).unwrap();
+    [&[0xA0, 0x80][..], element.contents, &[0, 0]].concat()
 }
 
 /// The signing time changed in the signed attributes (still a valid time, no longer what was signed).

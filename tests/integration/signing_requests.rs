@@ -85,6 +85,12 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
     assert!(said.contains("not a PDF"), "{said}");
     let said = refused(create("emr", &emr_token, "xades-eprescription", &encoded), 400, "invalid_request");
     assert!(said.contains("not an e-prescription CSV"), "{said}");
+    // A prescription CSV that reads two ways is refused when the request is made, with its line (issue #42 item 5).
+    let (_, hidden, [_, line]) = crate::xades::ambiguous().swap_remove(0);
+    let hidden_file = p.h.path("hidden-rx.b64");
+    std::fs::write(&hidden_file, STANDARD.encode(hidden)).unwrap();
+    let said = refused(create("emr", &emr_token, "xades-eprescription", &hidden_file), 400, "invalid_request");
+    assert!(said.contains("cannot be read unambiguously") && said.contains(line), "{said}");
     let oversize = p.h.path("oversize.b64");
     std::fs::write(&oversize, STANDARD.encode(vec![b'x'; 10 * 1024 * 1024 + 1])).unwrap();
     let said = refused(create("emr", &emr_token, "cades", &oversize), 413, "too_large");
@@ -157,7 +163,7 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&ok.stderr).contains("Verification successful"), "{}", describe(&ok));
-    let token = CadesSignature::from_der(&p7s).unwrap().signature_time_stamps().unwrap().remove(0);
+    let token = CadesSignature::from_ber(&p7s).unwrap().signature_time_stamps().remove(0);
     let token_file = p.h.path("signature-time-stamp.tst");
     std::fs::write(&token_file, token).unwrap();
     let imprint = cades::signature_time_stamp_digest(&b_b).unwrap();
@@ -294,7 +300,7 @@ fn a_service_collects_long_term_signatures_with_the_signers_crl_inside(b: Backen
             let report = cades::validate(&signed, &document, &judge, now, &|_| Err("this test fetches nothing".into()));
             assert_eq!(report.indication, Indication::Passed, "{level}: {}", report.detail);
             assert_eq!(report.level, Some(reached), "{level}: {report:?}");
-            let embedded = CadesSignature::from_der(&signed).unwrap();
+            let embedded = CadesSignature::from_ber(&signed).unwrap();
             assert!(embedded.revocation().iter().any(|r| r.to_der().unwrap() == crl), "{level}: the cached CRL");
         } else {
             let pdf = p.h.path("lt.signed.pdf");

@@ -4,10 +4,16 @@
 //! the `act` chain (latest caller outermost). Refused with RFC 8693 / RFC 6749 errors, audited, nothing issued: a
 //! service not in the caller's registration, one whose rules refuse alice, a client registered for no exchange,
 //! a token that is not the caller's, a made-up token, and a token whose grant was revoked.
+//!
+//! Issue #42 item 2, on the same server: the target service's `clients` rule holds for the caller (a secret
+//! client is refused a service that admits key-based clients only, a key client is not); and a token bound to
+//! the certificate gateway redeemed its code with over mutual TLS (a facility PC's, RFC 8705) is exchanged only
+//! over mTLS with that certificate, into a token bound to it again — not from the portal listener, not with
+//! another certificate, not once the certificate is revoked. (DPoP-bound tokens: `dpop.rs`.)
 
 use crate::delegation::authlib_check;
 use crate::harness::{Backend, describe, repo_root};
-use crate::oidc::{self, PASSWORD, Portal, REDIRECT, Rp, totp};
+use crate::oidc::{self, PASSWORD, Portal, REDIRECT, Reply, Rp, totp};
 use crate::portal_card::open_service;
 use serde_json::{Value, json};
 use std::process::Command;
@@ -15,18 +21,34 @@ use std::process::Command;
 on_both_backends!(a_service_calls_services_on_the_users_behalf_with_exchanged_tokens);
 
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const ACCESS: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 fn a_service_calls_services_on_the_users_behalf_with_exchanged_tokens(b: Backend) {
-    let p = Portal::start_with(b, "", |h| {
+    let p = Portal::start_with(b, "mtls_listen = \"127.0.0.1:0\"\n", |h| {
+        let vault = h.path("vault.toml");
+        std::fs::write(&vault, VAULT).unwrap();
+        h.ok(&["service", "add", vault.to_str().unwrap()]);
         let jwks = h.path("rp/jwks.json");
-        for (id, audiences) in [("gateway", &["records", "emr"][..]), ("records", &["lab"][..]), ("lab", &[][..])] {
-            let mut args = vec!["oidc", "client", "add", "--id", id, "--redirect-uri", REDIRECT, "--auth"];
-            args.extend(["private_key_jwt", "--jwks-file", jwks.to_str().unwrap(), "--service", "wiki"]);
+        for (id, service, auth, audiences) in [
+            ("gateway", "wiki", "private_key_jwt", &["records", "emr", "vault"][..]),
+            ("records", "wiki", "private_key_jwt", &["lab"][..]),
+            ("lab", "wiki", "private_key_jwt", &[][..]),
+            ("vault", "vault", "private_key_jwt", &[][..]),
+            ("gateway-secret", "wiki", "client_secret_post", &["vault"][..]),
+        ] {
+            let mut args = vec!["oidc", "client", "add", "--id", id, "--redirect-uri", REDIRECT, "--auth", auth];
+            if auth == "private_key_jwt" {
+                args.extend(["--jwks-file", jwks.to_str().unwrap()]);
+            }
+            args.extend(["--service", service]);
             for a in audiences {
                 args.extend(["--token-exchange-audience", a]);
             }
-            h.ok(&args);
+            let out = h.ok(&args);
+            if let Some(secret) = out.lines().find_map(|l| l.strip_prefix("client_secret: ")) {
+                std::fs::write(h.path("gateway-secret.secret"), secret).unwrap();
+            }
         }
     });
     assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
@@ -67,6 +89,22 @@ fn a_service_calls_services_on_the_users_behalf_with_exchanged_tokens(b: Backend
         "{r}"
     );
     assert_eq!(refused("gateway", "not.a.token", "records")["error"], "invalid_request");
+    // The target's clients rule (issue #42 item 2): vault admits key-based clients only, so a key client's
+    // exchange reaches it and a secret client's does not.
+    let vault = p.token(&exchange_form(at, "vault"), &rp.assertion_as(&p, "gateway", 60, None));
+    assert!(vault["access_token"].is_string(), "a key client reaches the key-only service: {vault}");
+    let secret = std::fs::read_to_string(p.h.path("gateway-secret.secret")).unwrap();
+    let (token_url, auth) =
+        (format!("{}/token", p.issuer), [("client_id", "gateway-secret"), ("client_secret", &secret)]);
+    let t = oidc::code_flow_with(&p, "gateway-secret", REDIRECT, (&p, &token_url), &auth);
+    let mut form = exchange_form(t["access_token"].as_str().unwrap(), "vault").to_vec();
+    form.extend(auth);
+    let r = p.post_to(&token_url, &form);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.body.contains("invalid_target") && r.body.contains(r#"clients = \"key\" only"#), "{r:?}");
+
+    // Certificate-bound (issue #42 item 2): gateway redeems a code over mTLS with a facility PC's certificate.
+    certificate_bound_tokens_are_exchanged_with_their_certificate_only(&p, &rp);
     // Signing out revokes the grant: its access token is no longer exchanged.
     let assertion = rp.assertion_as(&p, "gateway", 60, None);
     let revoke = p.curl(&[
@@ -86,7 +124,7 @@ fn a_service_calls_services_on_the_users_behalf_with_exchanged_tokens(b: Backend
     let count = |outcome: &str| {
         entries.iter().filter(|e| e["action"] == "oidc.token_exchange" && e["outcome"] == outcome).count()
     };
-    assert_eq!((count("ok"), count("denied")), (2, 6));
+    assert_eq!((count("ok"), count("denied")), (4, 10));
     p.h.ok(&["audit", "verify"]);
 }
 
@@ -102,4 +140,68 @@ pub(crate) fn authlib_exchange(p: &Portal, client: &str, token: &str, audience: 
         .unwrap();
     assert!(out.status.success(), "authlib exchange {client} → {audience}\n{}", describe(&out));
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A service that admits key-based clients only (`clients = "key"`).
+const VAULT: &str = r#"version = 1
+[[service]]
+id = "vault"
+name = "Key vault"
+roles = []
+facility_kinds = ["*"]
+min_assurance = "password-totp"
+claims = ["name"]
+clients = "key"
+"#;
+
+/// The form of an exchange of `token` for `audience`.
+fn exchange_form<'a>(token: &'a str, audience: &'a str) -> [(&'a str, &'a str); 4] {
+    [("grant_type", GRANT), ("subject_token", token), ("subject_token_type", ACCESS), ("audience", audience)]
+}
+
+/// gateway's token bound to a facility PC's certificate (its code redeemed over mTLS with it): exchanged over mTLS
+/// with that certificate into a token bound to it; refused `invalid_request` from the portal listener, with
+/// another certificate, and once the certificate is revoked.
+fn certificate_bound_tokens_are_exchanged_with_their_certificate_only(p: &Portal, rp: &Rp) {
+    let (_, pc, pc_key) = oidc::issue_pc(&p.h, "Clinic Exchange");
+    let (_, other, other_key) = oidc::issue_pc(&p.h, "Clinic Elsewhere");
+    let (on_pc, mtls) = p.on_mtls(pc.clone(), pc_key);
+    let (on_other, _) = p.on_mtls(other, other_key);
+    let der = oidc::pem_to_der(&std::fs::read_to_string(&pc).unwrap());
+    let x5t = oidc::challenge_bytes(&der);
+    let assertion = rp.assertion_as(p, "gateway", 60, None);
+    let auth = [("client_assertion_type", JWT_BEARER), ("client_assertion", assertion.as_str())];
+    let t = oidc::code_flow_with(p, "gateway", REDIRECT, (&on_pc, &format!("{mtls}/token")), &auth);
+    let bound = t["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(oidc::jws_part(&bound, 1)["cnf"], json!({ "x5t#S256": x5t }), "bound to the PC's certificate");
+
+    let exchange = |view: &Portal, url: &str| -> Reply {
+        let assertion = rp.assertion_as(p, "gateway", 60, None);
+        let mut form = exchange_form(&bound, "records").to_vec();
+        form.extend([("client_assertion_type", JWT_BEARER), ("client_assertion", assertion.as_str())]);
+        view.post_to(url, &form)
+    };
+    let refused = |r: Reply, words: &str| {
+        let body: Value = serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{r:?}"));
+        assert_eq!((r.status, &body["error"]), (400, &json!("invalid_request")), "{body}");
+        assert!(body["error_description"].as_str().is_some_and(|d| d.contains(words)), "{words}: {body}");
+        assert!(body.get("access_token").is_none(), "{body}");
+    };
+    refused(exchange(p, &format!("{}/token", p.issuer)), "bound to a client certificate");
+    refused(exchange(&on_other, &format!("{mtls}/token")), "bound to a client certificate");
+    let r = exchange(&on_pc, &format!("{mtls}/token"));
+    let issued: Value = serde_json::from_str(&r.body).unwrap_or_else(|_| panic!("{r:?}"));
+    let token = issued["access_token"].as_str().unwrap_or_else(|| panic!("with its certificate: {issued}"));
+    assert_eq!(
+        (&issued["token_type"], &oidc::jws_part(token, 1)["cnf"]),
+        (&json!("Bearer"), &json!({ "x5t#S256": x5t }))
+    );
+    assert_eq!(oidc::jws_part(token, 1)["aud"], "records", "{issued}");
+
+    // The certificate revoked: the registry no longer vouches for it, and its token is no longer exchanged.
+    let serial = hex::encode(
+        <x509_cert::Certificate as der::Decode>::from_der(&der).unwrap().tbs_certificate().serial_number().as_bytes(),
+    );
+    p.h.ok(&["revoke", "--serial", &serial, "--reason", "keyCompromise"]);
+    refused(exchange(&on_pc, &format!("{mtls}/token")), "revoked");
 }

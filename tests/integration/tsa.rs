@@ -3,7 +3,9 @@
 //! `openssl ts -query` and checked by `openssl ts -reply -text` and `openssl ts -verify`; bad requests get
 //! rejections OpenSSL prints with the right failInfo. The signers' side (D70): `[[signing.tsa]]` tried in order by
 //! `hcpki tsa stamp` / `hcpki tsa check`, hcpki's own `/tsa` and a reference TSA nobody here wrote (`openssl ts
-//! -reply` behind tests/peers/tsa_reference.py) among them.
+//! -reply` behind tests/peers/tsa_reference.py) among them — its `-chain` token (certificates out of DER order)
+//! taken, its faulty answers (another imprint, another policy, no token, a broken signature) each refused by
+//! `hcpki tsa check` as signing refuses them (issue #42).
 
 use crate::fixtures::{Key, csr, run_ok, x509_text};
 use crate::harness::{Backend, Hcpki, describe};
@@ -232,6 +234,42 @@ fn signers_take_the_first_valid_time_stamp_of_their_list(b: Backend) {
     assert!(lines[3].contains(ReferenceTsa::POLICY) && lines[3].contains("CN=Reference TSA (openssl ts)"), "{stdout}");
     assert_eq!(lines[4], "2 of 4 TSAs gave a valid time stamp", "{stdout}");
 
+    // The reference TSA's other faces (tests/peers/tsa_reference.py): through /chain, OpenSSL's token carries the
+    // TSA certificate, then its root, out of DER's order; signing takes it (issue #42), and so does the check.
+    // Each fault is refused by the one acceptance signing uses, so `hcpki tsa check` says FAILED for each.
+    let faces = ["chain", "imprint", "policy", "unsigned", "forged"].map(|face| reference.at(face));
+    with_list(&faces.each_ref().map(|url| (url.as_str(), foreign, Some(ReferenceTsa::POLICY))));
+    let out = h.run(&["tsa", "check"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with(&format!("1. {}: OK, genTime ", faces[0])), "{stdout}");
+    for (line, (face, why)) in lines[1..5].iter().zip([
+        (&faces[1], "messageImprint is not the one sent"),
+        (&faces[2], "names TSA policy 1.3.6.1.4.1.99999.3161.8"),
+        (&faces[3], "granted the request but sent no token"),
+        (&faces[4], "signature does not check out"),
+    ]) {
+        assert!(line.contains(&format!("{face}: FAILED: ")) && line.contains(why), "{face}: {stdout}");
+    }
+    assert_eq!(lines[5], "1 of 5 TSAs gave a valid time stamp", "{stdout}");
+    with_list(&[(faces[0].as_str(), foreign, Some(ReferenceTsa::POLICY))]);
+    let chained = h.path("letter-chain.tst");
+    h.ok(&["tsa", "stamp", "--data", path(&data), "--out", path(&chained)]);
+    let token = hcpki_ca::timestamp::ReceivedToken::read(&std::fs::read(&chained).unwrap()).unwrap();
+    let carried = &token.signed_data().parts().certificates;
+    let root = crate::oidc::pem_to_der(&std::fs::read_to_string(reference.root()).unwrap());
+    // As OpenSSL wrote them: the TSA certificate first, then its root, which DER would put first (it is the
+    // shorter encoding: X.690 §11.6 sorts by the octets, where the length comes before anything else).
+    assert_eq!(carried.len(), 2);
+    assert!(carried[1] == root && carried[0].len() > root.len(), "the chain's order is DER's: the test proves nothing");
+    let verified = Command::new("openssl")
+        .args(["ts", "-verify", "-token_in", "-in", path(&chained), "-data", path(&data)])
+        .args(["-CAfile", path(&reference.root())])
+        .output()
+        .unwrap();
+    assert!(verified.status.success(), "{}", describe(&verified));
+
     with_list(&[(dead, chain, None)]);
     let nowhere = h.path("nowhere.tst");
     let err = h.fails(&["tsa", "stamp", "--data", path(&data), "--out", path(&nowhere)]);
@@ -262,6 +300,16 @@ impl ReferenceTsa {
 
     pub(crate) fn root(&self) -> PathBuf {
         self.dir.join("root.pem")
+    }
+
+    /// Its directory (root.pem, tsa.pem).
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The URL of one of its faces (`chain`, `imprint`, `policy`, `unsigned`, `forged`: the script's doc).
+    pub(crate) fn at(&self, face: &str) -> String {
+        format!("{}/{face}", self.url.trim_end_matches("/tsa"))
     }
 }
 

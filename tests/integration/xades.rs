@@ -22,10 +22,36 @@ use std::sync::Arc;
 use x509_cert::der::pem::LineEnding;
 use x509_cert::der::{Decode, Encode};
 
-/// A JAHIS prescription CSV (patient, two drugs), CRLF as written by clinic systems.
-pub(crate) const CSV: &str = "JAHIS10\r\n1,1,1234567,13,テスト医療機関\r\n5,,イシ タロウ,医師 太郎\r\n11,P0001,処方 花子,ショホウ ハナコ\r\n\
-51,20261126\r\n101,1,1,内服,5\r\n111,1,1,,1日3回毎食後,3\r\n201,1,1,1,2,1149019F1ZZZ,ロキソプロフェンNa錠60mg,3,1,錠\r\n\
-101,2,3,頓服,3\r\n111,2,1,,疼痛時,1\r\n201,2,1,1,2,,レバミピド錠100mg,1,1,錠\r\n";
+/// A JAHIS prescription CSV (JAHIS10, CRLF as written for the 2D symbol) that `Prescription::read` reads: the
+/// patient, two Rps, and a third whose amount is of the active ingredient (力価フラグ 2).
+pub(crate) const CSV: &str = "JAHIS10\r\n1,1,1234567,13,テスト医療機関\r\n5,,イシ タロウ,医師 太郎\r\n\
+11,P0001,処方 花子,ショホウ ハナコ\r\n12,2\r\n13,19800101\r\n22,06012345\r\n23,０１－２３,１２３４,1,\r\n\
+51,20261126\r\n101,1,1,,5\r\n111,1,1,,1日3回毎食後,3\r\n201,1,1,1,2,1149019F1ZZZ,ロキソプロフェンNa錠60mg,3,1,錠\r\n\
+281,1,1,1,3,後発品変更不可,\r\n101,2,2,,3\r\n111,2,1,,疼痛時,\r\n201,2,1,1,2,,レバミピド錠100mg,1,1,錠\r\n\
+101,3,1,,5\r\n111,3,1,,1日3回毎食後,3\r\n201,3,1,1,7,,【般】アモキシシリンカプセル,750,2,ｍｇ\r\n";
+
+/// Prescription CSVs that read two ways (issue #42 item 5), each made from [`CSV`], with what the refusal says in
+/// Japanese and in English (its line): a lone CR hiding a drug that a CR-splitting reader sees, the patient written
+/// twice, a record number the layout lacks, a drug with a field too many, and Shift_JIS bytes.
+pub(crate) fn ambiguous() -> Vec<(&'static str, Vec<u8>, [&'static str; 2])> {
+    let hidden = CSV.replace("3,1,錠\r\n281", "3,1,錠\r201,1,2,1,2,,オキシコドン塩酸塩錠5mg,20,1,錠\r\n281");
+    let twice = CSV.replace("12,2\r\n", "11,P0002,別人 太郎,ベツジン タロウ\r\n12,2\r\n");
+    let unknown = CSV.replace("51,20261126\r\n", "51,20261126\r\n301,1,,検査値\r\n");
+    let fields = CSV.replace("レバミピド錠100mg,1,1,錠", "レバミピド錠100mg,1,1,錠,分1");
+    let shift_jis =
+        CSV.as_bytes().iter().take(CSV.find("処方 花子").unwrap_or(0)).copied().chain(*b"\x8f\x88").collect();
+    assert!(
+        hidden.matches('\r').count() > hidden.matches("\r\n").count()
+            && [&twice, &unknown, &fields].iter().all(|c| *c != CSV)
+    );
+    vec![
+        ("a lone CR hiding a drug", hidden.into_bytes(), ["12 行目", "(line 12)"]),
+        ("the patient twice", twice.into_bytes(), ["5 行目（レコード 11）", "(line 5, record 11)"]),
+        ("an unknown record", unknown.into_bytes(), ["10 行目（レコード 301）", "(line 10, record 301)"]),
+        ("a drug with a field too many", fields.into_bytes(), ["16 行目（レコード 201）", "(line 16, record 201)"]),
+        ("Shift_JIS", shift_jis, ["4 行目", "(line 4)"]),
+    ]
+}
 
 #[test]
 fn xmlsec1_and_openssl_verify_b_b_and_b_t_made_with_the_hpki_signature_key() {
@@ -35,7 +61,7 @@ fn xmlsec1_and_openssl_verify_b_b_and_b_t_made_with_the_hpki_signature_key() {
     let now = hcpki_ca::time::now_unix();
 
     let prepared = xades::prepare(CSV.as_bytes(), &[card.signature.cert.as_slice(), &card.signature_ca], now).unwrap();
-    assert_eq!(prepared.summary().patient, "処方 花子");
+    assert_eq!(prepared.prescription().patient_name(), "処方 花子");
     let value = card.signature.key.sign_sha256(prepared.to_be_signed()).unwrap();
     let b_b = xades::assemble(prepared, &value).unwrap();
     let (tsa, tsa_pem) = tsa(dir.path());

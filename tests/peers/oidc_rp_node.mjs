@@ -9,7 +9,8 @@
 //                    [--userinfo-alg ES256|RS256|PS256] [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM] \
 //                    [--par-only]
 //   oidc_rp_node.mjs iua (the options of flow) [--purpose CODE]
-//   oidc_rp_node.mjs dpop (the options of flow) [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM]
+//   oidc_rp_node.mjs dpop (the options of flow) [--mtls-client-id ID --mtls-cert PEM --mtls-key PEM] \
+//                    [--exchange-audience CLIENT-ID]
 //   oidc_rp_node.mjs public (the options of flow but --key)
 //
 // `flow` logs in through the portal's password + TOTP form (the TOTP code computed here, RFC 6238, N steps
@@ -35,17 +36,22 @@
 // (randomDPoPKeyPair, getDPoPHandle: its proofs, and its answer to use_dpop_nonce): the token response's
 // token_type, the access token's cnf.jkt, userinfo with the proof, the same token as a bearer token and with
 // another key's proof, introspection, refreshes with another key, without a proof and with the key. Then proofs
-// made here by hand (WebCrypto, one per flaw: htu, htm, iat stale and ahead, signature, a private jwk, alg none,
-// no or a made-up nonce, a replayed jti; at userinfo a wrong ath and htu, no nonce, a replay) go to /token with
-// the live refresh token and to userinfo with the live access token; each answer is recorded for the test to
-// judge, and the refresh token must still work at the end (nothing was spent or issued). With --mtls-*, a good
-// proof from a tls_client_auth client over the mTLS token alias asks for both bindings at once (refused).
+// made here by hand (WebCrypto, one per flaw: htu, htm, iat stale and ahead and at i64's end, signature, a
+// private jwk, alg none, no or a made-up nonce, a replayed jti; at userinfo a wrong ath and htu, no nonce, a
+// replay) go to /token with the live refresh token and to userinfo with the live access token; each answer is
+// recorded for the test to judge, and the refresh token must still work at the end (nothing was spent or
+// issued). With --mtls-*, a good proof from a tls_client_auth client over the mTLS token alias asks for both
+// bindings at once (refused).
+// With --exchange-audience (RFC 8693 token exchange through openid-client's genericGrantRequest, issue #42 item
+// 2): the DPoP-bound access token exchanged for one for that client with the key (bound to it again), and the
+// attacks of a thief holding the client's credentials but not the key: without a proof, with another key's.
 // `public` (RFC 8252 and RFC 9449, issue #30 items 2 and 3) is a native app: a public client (openid-client's
 // None(): no credentials at all) whose redirect URI is a loopback address on the port it was given, logging in
 // with PKCE S256 and a DPoP key of its own, since it has no certificate for mutual TLS: the ID token validated,
 // the access token bound to the key (cnf.jkt, token_type dpop), userinfo with a proof and refused as a bearer
 // token, a refresh with another key refused, the refresh with the key rotated and bound again, the rotated-out
-// refresh token refused (its reuse ends the grant: the new access token is then refused at userinfo).
+// refresh token refused (its reuse ends the grant: the new access token is then refused at userinfo); and a token
+// exchange of its bound token, with its key, refused (issue #42: a public client's client_id is no credential).
 // It prints one JSON object of what it saw and exits 1 on the first expectation that fails.
 
 import { createHash, createHmac, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
@@ -233,7 +239,7 @@ async function flow(a) {
 
   if (a.command === 'iua') return iua(a, config, authorize, fetch);
   if (a.command === 'dpop') return dpop(a, config, authorize, fetch);
-  if (a.command === 'public') return nativeApp(config, authorize);
+  if (a.command === 'public') return nativeApp(a, config, authorize);
 
   if (a['par-only']) {
     // The client must push: its plain request comes back refused, and openid-client reads the refusal.
@@ -440,8 +446,37 @@ async function dpop(a, config, authorize, fetch) {
   seen.refresh_refused = { other_key: otherRefresh.error, no_proof: bareRefresh.error };
   tokens = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP: handle });
   seen.refreshed = { token_type: tokens.token_type, jkt: jwtPayload(tokens.access_token).cnf?.jkt };
+  if (a['exchange-audience']) {
+    seen.exchange = await exchanges(config, tokens.access_token, a['exchange-audience'], handle, other);
+  }
   await boundCodes(config, authorize, { handle, other, otherKeys, keys });
   await handMade(a, conf, fetch, keys, tokens);
+}
+
+// RFC 8693 token exchange of `subjectToken` for `audience` (openid-client's genericGrantRequest), with DPoP
+// handle `dpop`, or none.
+function exchange(config, subjectToken, audience, dpop) {
+  const parameters = {
+    subject_token: subjectToken,
+    subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    audience,
+  };
+  const grant = 'urn:ietf:params:oauth:grant-type:token-exchange';
+  return client.genericGrantRequest(config, grant, parameters, { DPoP: dpop });
+}
+
+// The DPoP-bound `subjectToken` exchanged for `audience`: with its key (the new token bound to it), then as a thief
+// with the client's credentials would: without a proof, with another key's (`other`). seen.exchange.
+async function exchanges(config, subjectToken, audience, handle, other) {
+  const issued = await exchange(config, subjectToken, audience, handle);
+  const claims = jwtPayload(issued.access_token);
+  const noProof = await refusal(exchange(config, subjectToken, audience, undefined), 'an exchange without a proof');
+  const otherKey = await refusal(exchange(config, subjectToken, audience, other), 'an exchange with another key');
+  return {
+    issued: { token_type: issued.token_type, jkt: claims.cnf?.jkt, aud: claims.aud, act: claims.act },
+    no_proof: { status: noProof.status, error: noProof.error, description: noProof.error_description },
+    other_key: { status: otherKey.status, error: otherKey.error, description: otherKey.error_description },
+  };
 }
 
 // RFC 7638 thumbprint of a P-256 public key: SHA-256 of its required members in lexical order.
@@ -485,7 +520,7 @@ function challenge(e) {
 }
 
 // The native app as a public client with DPoP-bound tokens (`public`).
-async function nativeApp(config, authorize) {
+async function nativeApp(a, config, authorize) {
   const conf = config.serverMetadata();
   seen.token_methods = conf.token_endpoint_auth_methods_supported;
   const keys = await client.randomDPoPKeyPair('ES256');
@@ -501,6 +536,12 @@ async function nativeApp(config, authorize) {
   seen.userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub, { DPoP: handle });
   const bearer = await refusal(client.fetchUserInfo(config, tokens.access_token, claims.sub), 'a bearer DPoP token');
   seen.userinfo_as_bearer = challenge(bearer);
+  // Issue #42: a public client exchanges nothing, not even its own bound token with its key.
+  const exchanged = await refusal(
+    exchange(config, tokens.access_token, a['client-id'], handle),
+    'an exchange by a public client',
+  );
+  seen.exchange = challenge(exchanged); // a 401 invalid_client, whose WWW-Authenticate oauth4webapi reads
   const other = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
   const otherRefresh = await refusal(
     client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP: other }),
@@ -585,6 +626,18 @@ async function handMade(a, conf, fetch, keys, tokens) {
   refusals.token_htm = await token(await proof(T, 'GET'));
   refusals.token_iat_stale = await token(await proof(T, 'POST', { iat: now() - 600 }));
   refusals.token_iat_ahead = await token(await proof(T, 'POST', { iat: now() + 600 }));
+  // iat at the far end of i64, where iat - now is exactly i64::MIN for the server's clock (issue #42 item 6: its
+  // abs() wrapped to itself in a release build, "within the leeway"): one proof per second around our clock.
+  // Written as text: a JavaScript number cannot hold it.
+  const farIat = async (offset) => {
+    const iat = (-(2n ** 63n) + BigInt(now() + offset)).toString();
+    const claims = JSON.stringify({ jti: webcrypto.randomUUID(), htm: 'POST', htu: T, nonce });
+    const header = { typ: 'dpop+jwt', alg: 'ES256', jwk };
+    return token(await jws(keys.privateKey, header, claims.replace(/}$/, `,"iat":${iat}}`)));
+  };
+  for (const [name, offset] of [['before', -1], ['now', 0], ['after', 1]]) {
+    refusals[`token_iat_wraps_${name}`] = await farIat(offset);
+  }
   const stranger = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']);
   refusals.token_signature = await token(await proof(T, 'POST', {}, { key: stranger.privateKey }));
   const privateJwk = await webcrypto.subtle.exportKey('jwk', stranger.privateKey);
@@ -656,7 +709,7 @@ const REQUIRED = [
 ];
 const DEFAULTS = { 'assertion-alg': 'ES256', 'id-token-alg': 'ES256', 'totp-step': '0' };
 const MTLS = ['mtls-client-id', 'mtls-cert', 'mtls-key'];
-const OPTIONAL = ['userinfo-alg', 'purpose'];
+const OPTIONAL = ['userinfo-alg', 'purpose', 'exchange-audience'];
 const FLAGS = ['par-only'];
 const ALGS = ['ES256', 'RS256', 'PS256'];
 

@@ -14,11 +14,10 @@ use crate::signature::pades::PadesError;
 use crate::signature::pades::diff::{Tolerated, check_later_revisions_tolerating};
 use crate::signature::pades::pdf::{Dictionary, Document, Object, ObjectId, text_string};
 
-/// What a signer's revision may change besides adding a signature: the document information (/Producer), and
-/// catalog entries that change nothing shown (XMP metadata, extension levels, the version, DocMDP permissions).
-/// Never /Names, /AF, /Pages, or an action, form or page content.
-const SIGNERS_CHANGES: Tolerated =
-    Tolerated { catalog_keys: &["Metadata", "Extensions", "Version", "Perms"], info: true };
+/// What a signer's revision may change besides what any revision after a signature may (the document
+/// information, XMP metadata, extension levels, the version: `pades::diff`): DocMDP permissions, which a
+/// certifying signer adds. Never /Names, /AF, /Pages, or an action, form or page content.
+const SIGNERS_CHANGES: Tolerated = Tolerated { catalog_keys: &["Perms"] };
 
 /// The largest embedded statement read: 40 items of 4,000 characters take under 600 kB of JSON.
 const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;

@@ -304,7 +304,7 @@ fn a_signers_metadata_changes_are_tolerated_and_nothing_more() {
         &[
             (1, metadata),
             (9, b"<< /Producer (someone else) >>".to_vec()),
-            (20, stream_body("/Type /Metadata", b"<x/>")),
+            (20, stream_body("/Type /Metadata /Subtype /XML", b"<x/>")),
         ],
         None,
     );

@@ -83,7 +83,7 @@ impl Era {
     }
 
     /// The first Gregorian year of the era (元年), for the era year; none for [`Era::Unknown`].
-    fn first_year(self) -> Option<i32> {
+    pub fn first_year(self) -> Option<i32> {
         self.span().0.map(Date::year)
     }
 }

@@ -1,5 +1,6 @@
-//! CAdES detached signatures (`.p7s`, ETSI EN 319 122-1) at levels B-B and B-T: a CMS SignedData (RFC 5652)
-//! over a file that travels beside it.
+//! CAdES signatures (`.p7s`, ETSI EN 319 122-1) at levels B-B to B-LTA: a CMS SignedData (RFC 5652) over a file
+//! that travels beside it (hcpki writes these) or inside it (attached, as `openssl cms -sign -stream` writes;
+//! read and renewed, D109). Read as BER with the signed attributes in DER (D114, [`crate::asn1::signed_data`]).
 //!
 //! ```text
 //! ContentInfo { id-signedData, SignedData {
@@ -39,14 +40,15 @@ pub use crate::signature::validation::Level;
 pub use archive::{
     ID_AA_ATS_HASH_INDEX_V3, ID_AA_ETS_ARCHIVE_TIMESTAMP_V3, archive_time_stamp_digest, with_archive_time_stamp,
 };
-pub use check::{TimeStampSeen, Verified, verify};
-pub(crate) use check::{check_time_stamp, verify_detached};
+pub(crate) use check::verify_detached;
+pub use check::{Verified, verify};
 pub use error::CadesError;
 pub(crate) use judge::time_stamp_over;
 pub use judge::{evidence, validate};
 pub use parsed::CadesSignature;
 pub use produce::{ToBeSigned, assemble, prepare, prepare_without_signing_time};
-pub use time_stamp::{signature_time_stamp_digest, with_signature_time_stamp};
+pub(crate) use time_stamp::check_time_stamp;
+pub use time_stamp::{TimeStampSeen, signature_time_stamp_digest, with_signature_time_stamp};
 // Shared with XAdES (`super::xades`): the signer certificate's checks (and `check_time_stamp` above).
 pub(super) use signer::{SignerChain, require_non_repudiation, signature_algorithm};
 pub use validation_data::{ID_RI_OCSP_RESPONSE, with_validation_data};

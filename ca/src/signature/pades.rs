@@ -26,21 +26,26 @@ mod dss;
 mod error;
 mod evidence;
 mod field;
+mod history;
 mod located;
 pub mod pdf;
 mod sign;
+mod tail;
 mod update;
 mod verify;
 
+pub use diff::Change;
 pub use doc_time_stamp::{
     PreparedTimeStamp, TIME_STAMP_ROOM, assemble_document_time_stamp, prepare_document_time_stamp, renew,
 };
 pub use dss::{ValidationData, add_validation_data};
 pub use error::PadesError;
-pub use evidence::{FieldEvidence, evidence, validate};
+pub use evidence::{FieldEvidence, Validated, evidence, validate};
+pub use history::{History, Revision, history};
 pub use located::Kind;
 pub use pdf::MAX_PDF_SIZE;
 pub use sign::{Prepared, SIGNATURE_ROOM, assemble, prepare, signature_time_stamp_digest, with_signature_time_stamp};
+pub use tail::Tail;
 pub use verify::{DocumentTimeStampSeen, Level, SignatureSeen, Verified, verify};
 
 /// What the card agent shows before a PDF is signed.
@@ -56,9 +61,13 @@ pub struct Summary {
     pub size: usize,
 }
 
-/// Read `pdf` and say what it is: refused when over [`MAX_PDF_SIZE`], encrypted or malformed.
+/// Read `pdf` and say what it is: refused when over [`MAX_PDF_SIZE`], encrypted, malformed, or going on after
+/// its last revision with bytes no revision accounts for (what is shown would depend on the reader).
 pub fn summary(pdf: &[u8]) -> Result<Summary, PadesError> {
     let document = pdf::Document::parse(pdf)?;
+    if let Some(refusal) = Tail::of(&document).and_then(Tail::refusal) {
+        return Err(refusal);
+    }
     let pages = document.pages()?.len();
     let title = pdf::title(&document)?;
     let sha256 = sha256(pdf);

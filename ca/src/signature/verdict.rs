@@ -4,8 +4,9 @@
 //!
 //! The format is read from the file itself, never from its name: a PDF starts with `%PDF-` (PAdES, every
 //! signature of the file judged), an XML document with `<` after any byte-order mark and blanks (an XAdES
-//! e-prescription, which carries its document), anything else is a detached CAdES `.p7s`, whose document comes
-//! separately — DER, or PEM (`-----BEGIN PKCS7-----` or `CMS`, what `openssl cms -sign` writes by default).
+//! e-prescription, which carries its document), anything else is a CAdES `.p7s`, whose document comes separately
+//! (detached) or inside it (attached: `openssl cms -sign -nodetach` or `-stream`) — BER or DER, or PEM
+//! (`-----BEGIN PKCS7-----` or `CMS`, what `openssl cms -sign` writes by default).
 
 use super::validation::{Failure, FetchRequest, Indication, Report, SigningTrust, SubIndication};
 use super::{cades, pades, xades};
@@ -14,7 +15,7 @@ use super::{cades, pades, xades};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
-    /// A detached CAdES signature (`.p7s`): the document travels beside it.
+    /// A CAdES signature (`.p7s`): the document travels beside it (detached) or inside it (attached).
     Cades,
     /// An XAdES e-prescription: the prescription travels inside it.
     Xades,
@@ -44,7 +45,7 @@ impl Format {
         }
     }
 
-    /// Whether the signed document travels beside the signature (and must be given with it).
+    /// Whether the signed document may travel beside the signature (and must then be given with it).
     pub fn detached(self) -> bool {
         self == Self::Cades
     }
@@ -86,6 +87,8 @@ pub struct Verdict {
     pub format: Format,
     /// One verdict per signature, oldest first; never empty.
     pub signatures: Vec<SignatureVerdict>,
+    /// A PDF's revisions and what each after the first signed one changed; the bytes after the last one.
+    pub revisions: Option<pades::History>,
 }
 
 impl Verdict {
@@ -122,18 +125,33 @@ pub fn judge(
     fetch: &dyn Fn(&FetchRequest<'_>) -> Result<Vec<u8>, String>,
 ) -> Result<Verdict, VerdictError> {
     let format = Format::detect(signed);
-    let one = |report| vec![SignatureVerdict { field: None, report }];
-    let signatures = match (format, document) {
-        (Format::Cades, Some(document)) => one(cades::validate(&unarmoured(signed)?, document, trust, now, fetch)),
-        (Format::Cades, None) => return Err(VerdictError::DocumentMissing),
+    let one = |report| (vec![SignatureVerdict { field: None, report }], None);
+    let (signatures, revisions) = match (format, document) {
+        (Format::Cades, document) => {
+            let p7s = unarmoured(signed)?;
+            // An attached signature (`openssl cms -sign -nodetach`, `-stream`) carries its document; a document
+            // given beside it must be that one.
+            let read = cades::CadesSignature::from_ber(&p7s);
+            let carried = read.as_ref().ok().and_then(|s| s.carried_document().ok().flatten());
+            // A document given with an attached signature is judged against it (HASH_FAILURE when another); a file
+            // that cannot be read is FAILED/FORMAT_FAILURE saying why, whatever document it lacks.
+            let document = match (document, carried.as_deref()) {
+                (Some(given), _) => given,
+                (None, Some(carried)) => carried,
+                (None, None) if read.is_err() => &[],
+                (None, None) => return Err(VerdictError::DocumentMissing),
+            };
+            one(cades::validate(&p7s, document, trust, now, fetch))
+        }
         (other, Some(_)) => return Err(VerdictError::DocumentNotUsed(other)),
         (Format::Xades, None) => one(xades::validate(signed, trust, now, fetch)),
-        (Format::Pades, None) => pades::validate(signed, trust, now, fetch)
-            .into_iter()
-            .map(|(field, report)| SignatureVerdict { field, report })
-            .collect(),
+        (Format::Pades, None) => {
+            let validated = pades::validate(signed, trust, now, fetch);
+            let signatures = validated.signatures.into_iter().map(|(field, report)| SignatureVerdict { field, report });
+            (signatures.collect(), validated.history)
+        }
     };
-    Ok(Verdict { format, signatures })
+    Ok(Verdict { format, signatures, revisions })
 }
 
 /// A `.p7s` as DER: PEM armour (`PKCS7`, `CMS`) removed; anything else is taken as DER as it is (and judged
@@ -185,10 +203,12 @@ mod tests {
     }
 
     #[test]
-    fn a_detached_signature_needs_its_document_and_the_others_refuse_one() {
+    fn only_a_cades_signature_takes_a_document_beside_it() {
         let trust = SigningTrust::new(&[], &[]).unwrap();
         let fetch = |_: &FetchRequest<'_>| Err::<Vec<u8>, String>("offline".into());
-        assert!(matches!(judge(&[0x30, 0x00], None, &trust, 0, &fetch), Err(VerdictError::DocumentMissing)));
+        // What is no signature at all is judged (FORMAT_FAILURE, saying why) rather than asked for a document.
+        let verdict = judge(&[0x30, 0x00], None, &trust, 0, &fetch).unwrap();
+        assert_eq!(verdict.overall().report.verdict(), "FAILED/FORMAT_FAILURE");
         assert!(matches!(
             judge(b"<Document/>", Some(b"csv"), &trust, 0, &fetch),
             Err(VerdictError::DocumentNotUsed(Format::Xades))

@@ -18,7 +18,7 @@ mod error;
 mod evidence;
 mod ids;
 mod parsed;
-mod prescription;
+pub mod prescription;
 mod produce;
 mod time_stamp;
 pub mod xml;
@@ -28,7 +28,7 @@ pub use check::{Verified, verify};
 pub use cover::to_be_signed_covers;
 pub use error::{XadesError, XmlError};
 pub use evidence::{evidence, validate};
-pub use prescription::{DrugLine, MAX_CSV_BYTES, Summary, summary};
+pub use prescription::{MAX_CSV_BYTES, Prescription, PrescriptionError};
 pub use produce::{Prepared, assemble, prepare};
 pub use time_stamp::{canonical_signature_value, signature_time_stamp_digest, with_signature_time_stamp};
 

@@ -3,20 +3,20 @@
 //! through a [`Transport`] the caller gives (`hcpki`'s outbound HTTP client; a fake in tests), and the time the
 //! checks compare genTime with is passed in.
 //!
-//! A token is accepted only when all of these hold ([`check_reply`]): the response is DER and `granted`; the
-//! token is a CMS SignedData over a `TSTInfo` with one signer, signed attributes (contentType, messageDigest) and
-//! a signature that verifies with the certificate it names; that certificate is a TSA certificate (extended key
+//! A token is accepted only when all of these hold ([`check_reply`]): the response is BER and `granted`; the
+//! token is what [`crate::timestamp::ReceivedToken`] accepts — the one reader of tokens, which the verifier and
+//! the embedders of every format use too, so that `hcpki tsa check` refuses whatever signing would — a CMS
+//! SignedData over a `TSTInfo` with one signer, DER signed attributes (contentType, messageDigest) and a signature
+//! that verifies with the certificate it names; that certificate is a TSA certificate (extended key
 //! usage critical, timeStamping alone), bound by the ESS signingCertificate(V2) attribute, and chains to one of
 //! the roots configured for this TSA, valid at genTime; the token repeats the request's imprint and nonce, names
 //! the configured policy when one is configured, and its genTime lies within [`MAX_SKEW_SECS`] of this host's
 //! clock. The local clock is never a time stamp: when no TSA gives such a token, signing fails.
 
-pub(crate) mod binding;
 mod chain;
 mod error;
 mod list;
 mod query;
-mod signature;
 mod verdict;
 
 pub use chain::{TrustError, TsaTrust};

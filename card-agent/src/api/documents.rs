@@ -57,9 +57,15 @@ pub(super) async fn start(
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return failure(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &document::too_large(bytes.len()).to_string());
     }
+    let size = bytes.len();
     let doc = match Document::new(body.format, &body.title, body.file_name.as_deref(), bytes) {
         Ok(d) => d,
-        Err(e) => return failure(StatusCode::BAD_REQUEST, "bad_document", &e.to_string()),
+        Err(e) => {
+            // Not the reason: it may quote the document, which the log never holds.
+            let origin = request_origin(&headers);
+            tracing::warn!(%origin, format = body.format.name(), size, "document refused before any card work");
+            return failure(StatusCode::BAD_REQUEST, "bad_document", &e.to_string());
+        }
     };
     if let Err(e) = doc.check_signer(body.kind) {
         return failure(StatusCode::BAD_REQUEST, "bad_document", &e.to_string());

@@ -148,6 +148,28 @@ fn the_page_is_shown_the_agents_own_reading_of_the_document() {
     assert!(text.contains(&hex::encode(shown.sha256)) && text.contains("hcRole Medical Doctor"), "{text}");
 }
 
+/// An e-prescription is shown as `Prescription::read` reads it, each drug with its 力価フラグ; a CSV that reads two
+/// ways (here a lone CR hiding a second drug) is refused when it is taken, before any card work, in Japanese and
+/// English with its line.
+#[test]
+fn an_e_prescription_is_shown_whole_or_refused_before_any_card_work() {
+    let csv = "JAHIS10\n1,,1234567,13,試験医院\n5,,,医師 太郎\n11,,処方 花子,\n12,2\n13,19800101\n22,06012345\n\
+               23,,１２３４,1,\n51,20261126\n101,1,1,,7\n111,1,1,,1日3回毎食後,3\n\
+               201,1,1,1,1,,アモキシシリン細粒,750,2,ｍｇ\n";
+    let doc = Document::new(Format::XadesEprescription, "処方箋", Some("rx.csv"), csv.as_bytes().to_vec()).unwrap();
+    let shown = doc.shown(Level::BB);
+    let ja: Vec<&str> = shown.summary.iter().map(|l| l.value_ja.as_str()).collect();
+    assert!(ja.contains(&"Rp1-1 アモキシシリン細粒 750ｍｇ（力価フラグ 2: 力価単位）　コードなし"), "{ja:?}");
+    assert!(shown.summary.iter().any(|l| l.label.en == "Drug" && l.value_en.contains("active ingredient")));
+    let hidden = csv.replace("ｍｇ\n", "ｍｇ\r201,1,2,1,1,,オキシコドン錠,20,1,錠\n");
+    let err = Document::new(Format::XadesEprescription, "処方箋", None, hidden.into_bytes()).unwrap_err();
+    let said = err.to_string();
+    assert!(matches!(err, AgentError::Document(_)), "{err:?}");
+    for want in ["12 行目", "LF が続かない CR", "line 12", "a CR is not followed by LF", "nothing was signed"] {
+        assert!(said.contains(want), "{want:?} not in {said}");
+    }
+}
+
 /// The card holds its end-entity certificate only: the configured CA certificates that issued it follow it in
 /// the signature (the signature CA, not the authentication CA, not the self-signed root).
 #[test]
@@ -161,7 +183,7 @@ fn the_signature_carries_the_configured_ca_that_issued_the_signer() {
     let broker = hpki_broker();
     let doc = Document::new(Format::Cades, "letter", None, b"x".to_vec()).unwrap();
     let signed = sign(&broker, &doc, &card(CardKind::Hpki), &Recording::new("hpki1234"), 0, &issuers).unwrap();
-    let p7s = cades::CadesSignature::from_der(&signed.output).unwrap();
+    let p7s = cades::CadesSignature::from_ber(&signed.output).unwrap();
     assert_eq!(p7s.signed_data().certificates.as_ref().map(|c| c.0.len()), Some(2));
 }
 

@@ -3,7 +3,7 @@
 //! three References: the Base64 CSV, SignedProperties, KeyInfo), the card signs it, `assemble` checks the
 //! signature and writes the XML; for B-T the time stamp over the canonical SignatureValue.
 
-use hcpki_ca::signature::xades::{self, Prepared, XadesError};
+use hcpki_ca::signature::xades::{self, Prepared, Prescription, XadesError};
 
 use super::summary::SummaryLine;
 use crate::driver::Words;
@@ -30,28 +30,16 @@ fn refused(e: XadesError) -> AgentError {
     AgentError::Document(format!("the e-prescription signature cannot be made, so nothing was signed: {e}"))
 }
 
-/// What a prescriber checks before signing: the patient, the prescriber and date written in it, every drug. A CSV
-/// the summary cannot read (not UTF-8, no patient) is no prescription: refused.
+/// What a prescriber checks before signing: the prescription as `Prescription::read` reads it, every record and
+/// field a pharmacist acts on (each drug's 力価フラグ among them), read by the reader the signature is checked
+/// with. A CSV it cannot read unambiguously is refused before anything is shown or any PIN asked, with the line,
+/// the record and the rule in Japanese and English (the portal's page shows the agent's message as it is).
 pub(super) fn summary(csv: &[u8]) -> Result<Vec<SummaryLine>, AgentError> {
-    const PATIENT: Words = Words { ja: "患者", en: "Patient" };
-    const PRESCRIBER: Words = Words { ja: "処方医", en: "Prescriber" };
-    const ISSUED: Words = Words { ja: "交付年月日", en: "Issued" };
-    const DRUG: Words = Words { ja: "薬剤", en: "Drug" };
-    let summary = xades::summary(csv).map_err(refused)?;
-    let mut lines = vec![SummaryLine::new(PATIENT, summary.patient.clone(), summary.patient)];
-    if let Some(prescriber) = summary.prescriber {
-        lines.push(SummaryLine::new(PRESCRIBER, prescriber.clone(), prescriber));
-    }
-    if let Some(issued) = summary.issued {
-        lines.push(SummaryLine::new(ISSUED, issued.clone(), issued));
-    }
-    for drug in summary.drugs {
-        let mut text = format!("Rp{} {} {}{}", drug.rp, drug.name, drug.amount, drug.unit);
-        for extra in [drug.usage, drug.quantity].into_iter().flatten() {
-            text.push_str(" / ");
-            text.push_str(&extra);
-        }
-        lines.push(SummaryLine::new(DRUG, text.clone(), text));
-    }
-    Ok(lines)
+    let prescription =
+        Prescription::read(csv).map_err(|e| AgentError::Document(format!("{} (nothing was signed)", e.bilingual())))?;
+    Ok(prescription
+        .shown()
+        .into_iter()
+        .map(|line| SummaryLine::new(Words { ja: line.label.ja, en: line.label.en }, line.ja, line.en))
+        .collect())
 }

@@ -70,8 +70,8 @@ pub async fn run(g: &Global, command: LoginCommand) -> Result<ExitCode> {
             let (verifier, crls) = config.verifier(&loaded.dir)?;
             let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
             crls.refresh_due(hcpki_ca::time::now_unix()).await;
-            let signature =
-                std::fs::read(&signature).with_context(|| format!("cannot read {}", signature.display()))?;
+            // A card's signature is a few hundred bytes: a larger file is refused before it is read.
+            let signature = hcpki_ca::signature::file::read_at_most(&signature, MAX_SIGNATURE_FILE)?;
             let chain = read_chain(&chain)?;
             let now = at.unwrap_or_else(hcpki_ca::time::now_unix);
             let result = match challenge::take(&*store, &value, &binding, &origin, now).await {
@@ -146,3 +146,6 @@ fn read_chain(files: &[PathBuf]) -> Result<Vec<Vec<u8>>> {
     }
     Ok(chain)
 }
+
+/// The largest login signature file read: an RSA-4096 signature is 512 bytes, an ECDSA one less.
+const MAX_SIGNATURE_FILE: usize = 64 * 1024;

@@ -130,9 +130,13 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
                 require_pushed_authorization_requests: require_par,
                 token_exchange_audiences,
             };
-            let secrets = loaded.config.oidc.secrets_allowed();
+            let deployment = registration::Deployment {
+                services: services.as_ref(),
+                secrets_allowed: loaded.config.oidc.secrets_allowed(),
+                consent: Some(&loaded.config.consent),
+            };
             let now = hcpki_ca::time::now_unix_ms();
-            let c = registration::register(store, services.as_ref(), r, secrets, &super::actor(), now).await?;
+            let c = registration::register(store, deployment, r, &super::actor(), now).await?;
             println!(
                 "client {} registered ({}, {}{})",
                 c.id,

@@ -1,6 +1,6 @@
-//! `hcpki signature …`: verify a signed file against `[signing]` (D73): a detached CAdES `.p7s` with its
-//! document, an XAdES e-prescription or a signed PDF, the format read from the file (`hcpki_ca::signature::verdict`);
-//! or renew its archive time stamp through `[[signing.tsa]]` (B-LTA, D74).
+//! `hcpki signature …`: verify a signed file against `[signing]` (D73): a CAdES `.p7s` with its document (beside
+//! it or inside it), an XAdES e-prescription or a signed PDF, the format read from the file
+//! (`hcpki_ca::signature::verdict`); or renew its archive time stamp through `[[signing.tsa]]` (B-LTA, D74).
 
 use crate::config::Loaded;
 use crate::http::tsa_client::TimeStamps;
@@ -22,10 +22,10 @@ pub enum SignatureCommand {
     /// signature without --data, `[signing]` unusable: nothing was verified). Revocation data the file does not embed is fetched from the
     /// certificate's CRL distribution points and OCSP responders.
     Verify {
-        /// The signed file: a detached CAdES `.p7s`, an XAdES e-prescription (XML) or a PDF; the format is read
-        /// from the file.
+        /// The signed file: a CAdES `.p7s` (detached, or attached with the document inside), an XAdES
+        /// e-prescription (XML) or a PDF; the format is read from the file.
         file: PathBuf,
-        /// The signed document, for a detached CAdES signature only.
+        /// The signed document, for a detached CAdES signature (an attached one's must be the one it carries).
         #[arg(long)]
         data: Option<PathBuf>,
         /// Print the verdict as one JSON object.
@@ -36,9 +36,9 @@ pub enum SignatureCommand {
     /// carries (a PDF: the newest time stamp's TSA certificate into the DSS, then a document time stamp): run
     /// it before the last time stamp's TSA certificate or algorithms weaken.
     Renew {
-        /// The signed file: a detached CAdES `.p7s` (with --data) or a signed PDF.
+        /// The signed file: a CAdES `.p7s` (with --data when detached) or a signed PDF.
         file: PathBuf,
-        /// The signed document, for a detached CAdES signature only.
+        /// The signed document, for a detached CAdES signature.
         #[arg(long)]
         data: Option<PathBuf>,
         /// Where to write the renewed signature (default: replace FILE).
@@ -69,7 +69,7 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
             }
         },
         SignatureCommand::Renew { file, data, out } => {
-            let signed = read(&file)?;
+            let signed = read_signed(&file)?;
             let document = data.as_deref().map(read).transpose()?;
             let stamps = TimeStamps::from_config(loaded, Arc::new(hcpki_ca::time::SystemClock))?;
             if stamps.endpoints().is_empty() {
@@ -79,7 +79,10 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
                 );
             }
             let (renewed, stamped) = match (Format::detect(&signed), document) {
-                (Format::Cades, Some(document)) => {
+                (Format::Cades, document) => {
+                    // An attached signature carries its document (`openssl cms -sign -stream`).
+                    let carried = || cades::CadesSignature::from_ber(&signed).ok()?.carried_document().ok()?;
+                    let document = document.or_else(carried).ok_or(VerdictError::DocumentMissing)?;
                     let digest = cades::archive_time_stamp_digest(&signed, &document)?;
                     let stamped = stamps.stamp(&digest).await?;
                     (cades::with_archive_time_stamp(&signed, &document, &stamped.stamp.token)?, stamped)
@@ -89,7 +92,6 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
                     let stamped = stamps.stamp(&prepared.digest()).await?;
                     (pades::assemble_document_time_stamp(prepared, &stamped.stamp.token)?, stamped)
                 }
-                (Format::Cades, None) => return Err(VerdictError::DocumentMissing.into()),
                 (Format::Xades, _) => bail!(
                     "{} is an XAdES e-prescription: its format stops at B-T (a signature time stamp), there is no \
                      archive time stamp to renew",
@@ -114,7 +116,7 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
 /// embed.
 async fn verify(loaded: &Loaded, file: &Path, data: Option<&Path>) -> Result<Verdict> {
     let trust = loaded.config.signing.verifier_trust(&loaded.dir)?;
-    let signed = read(file)?;
+    let signed = read_signed(file)?;
     let document = data.map(read).transpose()?;
     let now = hcpki_ca::time::now_unix();
     let handle = tokio::runtime::Handle::current();
@@ -139,6 +141,12 @@ fn newest_tsa(pdf: &[u8]) -> Result<pades::ValidationData> {
         .or_else(|| verified.signatures.iter().flat_map(|s| &s.time_stamps).max_by_key(|t| t.time));
     let certificates = newest.map(|t| t.tsa.to_der()).transpose()?.into_iter().collect();
     Ok(pades::ValidationData { certificates, ..Default::default() })
+}
+
+/// The signed file, refused before it is read when over the largest a format takes (a 50 MB file is not read
+/// to be told it is over 20 MiB).
+fn read_signed(path: &Path) -> Result<Vec<u8>> {
+    Ok(hcpki_ca::signature::file::read_at_most(path, hcpki_ca::signature::file::MAX_SIGNED_FILE)?)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
@@ -183,17 +191,28 @@ async fn ask_ocsp(url: &str, request: &[u8]) -> Result<Vec<u8>, String> {
     }
 }
 
-/// The file's verdict first; then, for a PDF of several signatures, each one's.
+/// The file's verdict first; then, for a PDF of several signatures, each one's; then a PDF's revisions.
 fn text_verdict(verdict: &Verdict) -> String {
     let overall = verdict.overall();
     let mut out = format!("format: {}\n", verdict.format.name());
     if verdict.signatures.len() == 1 {
-        return out + &text_report(&overall.report);
+        out += &text_report(&overall.report);
+    } else {
+        out +=
+            &format!("verdict: {} (the worst of {} signatures)\n", overall.report.verdict(), verdict.signatures.len());
+        for one in &verdict.signatures {
+            out += &format!("\nsignature {}:\n", one.field.as_deref().unwrap_or("-"));
+            out += &text_report(&one.report);
+        }
     }
-    out += &format!("verdict: {} (the worst of {} signatures)\n", overall.report.verdict(), verdict.signatures.len());
-    for one in &verdict.signatures {
-        out += &format!("\nsignature {}:\n", one.field.as_deref().unwrap_or("-"));
-        out += &text_report(&one.report);
+    if let Some(history) = &verdict.revisions {
+        out += "\nrevisions:\n";
+        for revision in &history.revisions {
+            out += &format!("  {revision}\n");
+        }
+        if let Some(tail) = &history.after_last_revision {
+            out += &format!("  {tail}\n");
+        }
     }
     out
 }

@@ -1,7 +1,8 @@
 //! The relying service's side of consents (issue #28 steps 2, 6 and 7): ask for one, follow it, check the live
-//! one, learn of withdrawals. Each call is authenticated as a registered OIDC client exactly as `/introspect`
-//! authenticates one (the signing requests' way), sees only that client's consents, and is audited, reads
-//! included (`consent.read`, with the patient as the pseudonymous key only).
+//! one, learn of withdrawals. Each call is authenticated as a registered confidential OIDC client exactly as
+//! `/introspect` authenticates one (the signing requests' way; never a public client: [`API`]), sees only that
+//! client's consents, and is audited, reads included (`consent.read`, with the patient as the pseudonymous key
+//! only).
 //!
 //! ```text
 //! POST /api/v1/consents (client auth + the physician's access token; patient, purpose)
@@ -17,7 +18,9 @@ use super::life::{NewConsent, Phase};
 use super::patient_key::FacilityPatientId;
 use super::purpose::{Purpose, Requester};
 use super::settings::ConsentSettings;
+use crate::oidc::client::Endpoint;
 use crate::oidc::{Context, ErrorStatus, OAuthError};
+use crate::policy::ClientRule;
 use crate::portal::audit::audit;
 use crate::signing_requests::api::{authenticate, physician_session, refused};
 use base64::Engine as _;
@@ -34,6 +37,12 @@ pub const API_PATH: &str = "/api/v1/consents";
 pub const EVENTS_PATH: &str = "/api/v1/consent-events";
 /// The physician's page: `/consent/{id}`.
 pub const PAGE_PATH: &str = "/consent";
+/// The API: confidential clients only (issue #42 item 1). The service reads consents and the signed PDFs, which
+/// carry the patient's JPKI signature certificate (name, date of birth, address), on its own authority; a public
+/// client's `client_id` is no credential.
+pub const API: Endpoint = Endpoint { path: API_PATH, callers: ClientRule::Confidential };
+/// The withdrawals' feed: as [`API`].
+pub const EVENTS: Endpoint = Endpoint { path: EVENTS_PATH, callers: ClientRule::Confidential };
 /// Most withdrawals one poll returns.
 pub const EVENTS_LIMIT: i64 = 100;
 
@@ -63,7 +72,7 @@ pub async fn create(
     now_ms: i64,
 ) -> Result<Created, OAuthError> {
     let now = now_ms.div_euclid(1000);
-    let client = authenticate(ctx, API_PATH, credentials, certificate, now).await?;
+    let client = authenticate(ctx, API, credentials, certificate, now).await?;
     let deny = |e: OAuthError, more: Value| refused(ctx, &client.id, "consent.request", e, more);
     let (_, record) = match physician_session(ctx, &client.id, bearer, certificate, now).await? {
         Ok(found) => found,
@@ -134,7 +143,7 @@ pub async fn status(
     now_ms: i64,
 ) -> Result<Value, OAuthError> {
     let now = now_ms.div_euclid(1000);
-    let client = authenticate(ctx, API_PATH, credentials, certificate, now).await?;
+    let client = authenticate(ctx, API, credentials, certificate, now).await?;
     let consent = match ctx.provider.store.consent(id).await? {
         Some(c) if c.client_id == client.id => c,
         _ => {
@@ -158,7 +167,7 @@ pub async fn check(
     now_ms: i64,
 ) -> Result<Value, OAuthError> {
     let now = now_ms.div_euclid(1000);
-    let client = authenticate(ctx, API_PATH, credentials, certificate, now).await?;
+    let client = authenticate(ctx, API, credentials, certificate, now).await?;
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
     let facility: Result<FacilityId, _> = field("facility").parse();
     let parsed = (facility, FacilityPatientId::parse(field("patient")), Purpose::parse(field("purpose")));
@@ -204,7 +213,7 @@ pub async fn events(
     now_ms: i64,
 ) -> Result<Value, OAuthError> {
     let now = now_ms.div_euclid(1000);
-    let client = authenticate(ctx, EVENTS_PATH, credentials, certificate, now).await?;
+    let client = authenticate(ctx, EVENTS, credentials, certificate, now).await?;
     let since = match fields.get("since").map(|s| s.parse::<i64>()) {
         None => 0,
         Some(Ok(s)) if s >= 0 => s,

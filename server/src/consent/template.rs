@@ -36,6 +36,23 @@ pub struct Template {
     pub withdrawal: String,
 }
 
+#[cfg(test)]
+impl Template {
+    /// A template of `client` for `purpose` whose words are one letter each, for tests.
+    pub(crate) fn example(client: &str, purpose: &str) -> Self {
+        Self {
+            client: client.into(),
+            purpose: purpose.into(),
+            title: "t".into(),
+            purpose_text: "p".into(),
+            scope: "s".into(),
+            recipients: "r".into(),
+            period: None,
+            withdrawal: "w".into(),
+        }
+    }
+}
+
 /// The facts of one request the portal fills in.
 #[derive(Clone, Debug)]
 pub struct Facts<'a> {

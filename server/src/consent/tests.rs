@@ -312,16 +312,7 @@ fn only_a_physicians_card_session_at_a_facility_asks_from_the_portal() {
     assert_eq!(may_ask(&session(&card, true)).unwrap(), physician());
     assert!(matches!(may_ask(&session(&card, false)), Err(DeskError::NoFacility)));
     assert!(matches!(may_ask(&session("password:staff-1", true)), Err(DeskError::NotAPhysician)));
-    let template = |client: &str, purpose: &str| super::template::Template {
-        client: client.into(),
-        purpose: purpose.into(),
-        title: "t".into(),
-        purpose_text: "p".into(),
-        scope: "s".into(),
-        recipients: "r".into(),
-        period: None,
-        withdrawal: "w".into(),
-    };
+    let template = super::template::Template::example;
     let settings = ConsentSettings {
         templates: vec![template("emr", "record-link"), template(PORTAL_CLIENT, "visit-history")],
         ..ConsentSettings::default()

@@ -121,6 +121,8 @@ hcpki_html::messages! {
         "A client that must push its requests (PAR, FAPI 2.0) cannot use a secret: choose a key-based method (private_key_jwt, …) or untick “only when pushed”.";
     WhyServiceRefuses => "このサービスは、選んだ認証方式のクライアントを受け付けません (サービスの clients 規則。key: 鍵による方式だけ、confidential: 公開クライアント以外)。受け付けられる方式を選ぶか、サービスの規則を変更してください。",
         "The service does not admit clients that authenticate this way (its clients rule; key: key-based methods only, confidential: no public clients): choose a method it admits, or change the service's rule.";
+    WhyPublicClientGiven => "公開クライアント (none) には、トークン交換の相手や同意書テンプレートを与えられません。公開クライアントの client_id は誰でも送れるため、その名前で誰にでも使われてしまいます。サービスのサーバーを機密クライアント (private_key_jwt・TLS・シークレット) として登録して与えるか、これらを外してください。",
+        "A public client (none) cannot be given token exchange audiences or consent templates: anyone can send a public client's client_id, so anyone could use them in its name. Register the service's server as a confidential client (private_key_jwt, TLS or a secret) for them, or leave them out.";
     WhySecretsForbidden => "この環境ではクライアントシークレットが禁止されています ([oidc] client_secrets = false)。鍵による方式 (private_key_jwt など) で登録してください。",
         "This deployment accepts no client secrets ([oidc] client_secrets = false): register the client with a key (private_key_jwt, …).";
     WhyMissingJwks => "選んだ方式にはクライアントの公開鍵が必要です。「公開鍵」欄に JWKS の JSON を貼り付けてください。",
@@ -357,6 +359,7 @@ impl Problem {
                 E::UnknownAuth(_) => M::WhyUnknownAuth,
                 E::SecretWithPar => M::WhySecretWithPar,
                 E::ServiceRefusesMethod { .. } => M::WhyServiceRefuses,
+                E::PublicClientGiven { .. } => M::WhyPublicClientGiven,
                 E::SecretsForbidden => M::WhySecretsForbidden,
                 E::MissingJwks(_) => M::WhyMissingJwks,
                 E::NotJwks => M::WhyNotJwks,

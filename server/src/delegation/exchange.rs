@@ -4,15 +4,25 @@
 //! than the token it came from, and says who acts: the calling service in `act`, after any actors the subject
 //! token named (a delegate, an earlier service).
 //!
-//! HTTP-free: [`token_exchange`] takes the token endpoint's form, the connection's certificate and `now`; the
-//! axum adapter (`crate::http::oidc::token`) sends `grant_type=urn:ietf:params:oauth:grant-type:token-exchange`
-//! here. [`parse`], [`subject`] and [`expiry`] are the pure checks.
+//! The caller is a confidential client ([`EXCHANGE`]) that the target service's `clients` rule admits, and the
+//! subject token's sender constraint goes with it ([`sender`]): a token bound to a DPoP key or a certificate is
+//! exchanged only with a proof of that key or that certificate, and comes back bound the same way (issue #42).
+//!
+//! HTTP-free: [`token_exchange`] takes an [`ExchangeCall`] (the token endpoint's form, the connection's
+//! certificate, the `DPoP` header) and `now`; the axum adapter (`crate::http::oidc::token`) sends
+//! `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` here. [`parse`], [`subject`], [`expiry`] and
+//! [`sender::carried`] are the pure checks.
+
+pub mod sender;
 
 use super::act::Act;
-use crate::oidc::claims::{AccessClaims, Confirmation};
-use crate::oidc::client::{self, ClientCredentials, Presented};
+use crate::oidc::claims::AccessClaims;
+use crate::oidc::client::{self, ClientCredentials, Endpoint, Presented};
+use crate::oidc::dpop::DpopError;
 use crate::oidc::{Context, OAuthError, random_token};
+use crate::policy::ClientRule;
 use crate::portal::refusals::named;
+use sender::{Binding, Possession, SenderError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -26,6 +36,10 @@ pub const EXCHANGED_SECS: i64 = 120;
 pub const MAX_ACTORS: usize = 4;
 /// The audit action of exchanges, issued and refused.
 pub const ACTION: &str = "oidc.token_exchange";
+/// `/token` for token exchange: confidential clients only (issue #42 item 1). The caller acts on its own
+/// authority (its registration's audiences), and a public client's `client_id` is no credential: anyone holding
+/// a token of that client could turn it into tokens for other services.
+pub const EXCHANGE: Endpoint = Endpoint { path: "/token", callers: ClientRule::Confidential };
 
 /// A token exchange request (RFC 8693 §2.1) as parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,35 +157,68 @@ pub struct Exchanged {
     pub expires_in: i64,
     /// The scope, the subject token's.
     pub scope: String,
+    /// `DPoP` for a token bound to a DPoP key (RFC 9449 §5), else `Bearer` (a certificate-bound one too, RFC
+    /// 8705 §3).
+    pub token_type: &'static str,
 }
 
 impl Exchanged {
     /// The JSON body: no refresh token, no ID token.
     pub fn body(&self) -> Value {
-        json!({ "access_token": self.access_token, "issued_token_type": ACCESS_TOKEN_TYPE, "token_type": "Bearer",
-            "expires_in": self.expires_in, "scope": self.scope })
+        json!({ "access_token": self.access_token, "issued_token_type": ACCESS_TOKEN_TYPE,
+            "token_type": self.token_type, "expires_in": self.expires_in, "scope": self.scope })
     }
 }
 
-/// `POST /token` with `grant_type` [`GRANT_TYPE`] at `now`: authenticate the client (its `credentials`, from the
-/// form and the `Authorization` header), check the request, the
-/// subject token and its grant, and sign the new token. Issued and refused exchanges are audited
-/// ([`ACTION`]); a refusal is returned as the OAuth error to answer, and nothing is issued.
-pub async fn token_exchange(
-    ctx: Context<'_>,
-    credentials: ClientCredentials,
-    form: &HashMap<String, String>,
-    certificate: Option<&[u8]>,
-    now: i64,
-) -> Result<Exchanged, OAuthError> {
+/// Everything a token exchange reads from its request: the form (the exchange and the client's credentials),
+/// the connection's certificate (mTLS listener) and the `DPoP` header.
+#[derive(Debug)]
+pub struct ExchangeCall<'a> {
+    /// The form.
+    pub form: HashMap<String, String>,
+    /// The client's credentials: the form's, with the `Authorization` header's HTTP Basic ones.
+    pub credentials: ClientCredentials,
+    /// The TLS client certificate (DER), when the client presented one.
+    pub certificate: Option<&'a [u8]>,
+    /// The `DPoP` header's proof (RFC 9449), when the request carried one, or why it cannot be one.
+    pub dpop: Option<Result<String, DpopError>>,
+}
+
+impl<'a> ExchangeCall<'a> {
+    /// Read an exchange's form and certificate (the adapter adds the `Authorization` header and the proof).
+    pub fn parse(form: HashMap<String, String>, certificate: Option<&'a [u8]>) -> Self {
+        Self { credentials: ClientCredentials::from_form(&form), form, certificate, dpop: None }
+    }
+}
+
+/// `POST /token` with `grant_type` [`GRANT_TYPE`] at `now`: authenticate the client (a confidential one,
+/// [`EXCHANGE`]), check its DPoP proof if it sent one, the request, the subject token, its binding and its grant,
+/// and sign the new token. Issued and refused exchanges are audited ([`ACTION`]); a refusal is returned as the
+/// OAuth error to answer, and nothing is issued.
+pub async fn token_exchange(ctx: Context<'_>, call: ExchangeCall<'_>, now: i64) -> Result<Exchanged, OAuthError> {
     let provider = ctx.provider;
-    let presented = Presented { credentials: &credentials, certificate, audiences: provider.audiences("/token"), now };
-    let caller = match client::authenticate(&provider.clients, &presented).await {
+    let (form, credentials, certificate) = (&call.form, &call.credentials, call.certificate);
+    let audiences = provider.audiences(EXCHANGE.path);
+    let presented = Presented { credentials, certificate, audiences, now };
+    let caller = match client::authenticate(&provider.clients, &presented, EXCHANGE.callers).await {
         Ok(c) => c,
-        Err(e) => return Err(crate::oidc::refused::client(ctx.refusals, "/token", &credentials, e).await),
+        Err(e) => return Err(crate::oidc::refused::client(ctx.refusals, EXCHANGE.path, credentials, e).await),
     };
     let target = form.get("audience").or_else(|| form.get("resource")).map(|t| named(Some(t)));
-    match issue(ctx, &caller, form, certificate, now).await {
+    let more = |gid: Option<String>| json!({ "grant_type": GRANT_TYPE, "audience": target, "grant": gid });
+    let deny = |e: OAuthError, gid| crate::oidc::refused::request(ctx.refusals, &caller.id, ACTION, e, more(gid));
+    // The proof as the token endpoint takes one (`htu` this endpoint, the nonce, never over mutual TLS), its jti
+    // spent at once: an exchange has no batch to join (D107).
+    let proof = match provider.dpop_post_proof(ctx.secret, call.dpop.as_ref(), certificate, EXCHANGE.path, now) {
+        Ok(Some(proof)) => match provider.dpop_record(&proof, now).await {
+            Ok(()) => Some(proof),
+            Err(e) => return Err(deny(e.oauth(), None).await),
+        },
+        Ok(None) => None,
+        Err(e) => return Err(deny(e, None).await),
+    };
+    let possession = Possession { dpop_jkt: proof.as_ref().map(|p| p.jkt.as_str()), certificate };
+    match issue(ctx, &caller, form, possession, now).await {
         Ok((exchanged, detail)) => {
             let actor = format!("oidc:{}", caller.id);
             crate::portal::audit::audit(
@@ -186,10 +233,7 @@ pub async fn token_exchange(
             .await;
             Ok(exchanged)
         }
-        Err(Failed::Refused(e, gid)) => {
-            let more = json!({ "grant_type": GRANT_TYPE, "audience": target, "grant": gid });
-            Err(crate::oidc::refused::request(ctx.refusals, &caller.id, ACTION, e.oauth(), more).await)
-        }
+        Err(Failed::Refused(e, gid)) => Err(deny(e.oauth(), gid).await),
         Err(Failed::Server(e)) => Err(e),
     }
 }
@@ -225,7 +269,7 @@ async fn issue(
     ctx: Context<'_>,
     caller: &client::Client,
     form: &HashMap<String, String>,
-    certificate: Option<&[u8]>,
+    possession: Possession<'_>,
     now: i64,
 ) -> Result<(Exchanged, Value), Failed> {
     let provider = ctx.provider;
@@ -236,6 +280,14 @@ async fn issue(
         .map_err(|_| ExchangeError::SubjectToken("its signature does not verify against this provider's keys"))?;
     let subject = subject(typ.as_deref(), &claims, &provider.issuer, &caller.id, now)?;
     let refused = |e: ExchangeError| Failed::Refused(e, Some(subject.gid.clone()));
+    // Held to the subject token's binding, whatever else is wrong with the request.
+    let bound = Binding::of(&claims).map_err(|e| refused(e.into()))?;
+    let cnf = sender::carried(&bound, possession).map_err(|e| refused(e.into()))?;
+    if let (Binding::Certificate(_), Some(der)) = (&bound, possession.certificate)
+        && let Some(why) = crate::oidc::bound_certificate::withdrawn(provider.store.as_ref(), der, now).await?
+    {
+        return Err(refused(SenderError::Withdrawn(why).into()));
+    }
     let grant = provider.store.oidc_grant(&subject.gid).await?;
     let Some(grant) = grant.filter(|g| g.state == "active") else {
         return Err(refused(ExchangeError::SubjectToken("its grant was revoked (signed out, delegation ended)")));
@@ -274,6 +326,15 @@ async fn issue(
     let Some(service) = services.get(&target.config.service) else {
         return Err(refused(ExchangeError::UnknownAudience(request.target.clone())));
     };
+    // The target service's rule on clients holds for whoever reaches it through an exchange, as for its sign-ins
+    // (D102): a service that admits key-based clients only is not reached by a secret client's exchange.
+    if !caller.config.auth.admitted_by(service.clients) {
+        return Err(refused(ExchangeError::CallerNotAdmitted {
+            service: service.id.clone(),
+            rule: service.clients.as_str(),
+            auth: caller.config.auth.as_str(),
+        }));
+    }
     if let crate::policy::Decision::Deny(why) = crate::policy::decide(&person, facility.as_ref(), service) {
         return Err(refused(ExchangeError::Policy(why.to_string())));
     }
@@ -297,7 +358,7 @@ async fn issue(
         auth_time: subject.auth_time,
         break_glass: data.break_glass.as_ref().map(Into::into),
         client_id: &caller.id,
-        cnf: certificate.map(Confirmation::certificate),
+        cnf,
         consent: subject.consent.clone(),
         exp,
         extensions: subject.extensions.clone(),
@@ -309,10 +370,16 @@ async fn issue(
         scope: &subject.scope,
         sub: &sub,
     };
+    let token_type = if claims.cnf.as_ref().is_some_and(|c| c.jkt.is_some()) { "DPoP" } else { "Bearer" };
     let access_token = provider.sign(target.config.id_token_signed_response_alg, "at+jwt", &claims)?;
+    let binding = match &claims.cnf {
+        Some(c) if c.jkt.is_some() => "dpop",
+        Some(_) => "certificate",
+        None => "none",
+    };
     let detail = json!({ "audience": target.id, "grant": grant.id, "principal": principal,
-        "actors": act.depth(), "delegation": delegation, "exp": exp });
-    Ok((Exchanged { access_token, expires_in: exp - now, scope: subject.scope }, detail))
+        "actors": act.depth(), "delegation": delegation, "exp": exp, "binding": binding });
+    Ok((Exchanged { access_token, expires_in: exp - now, scope: subject.scope, token_type }, detail))
 }
 
 /// The delegation the chain's person actor acts under, if any.
@@ -377,6 +444,22 @@ pub enum ExchangeError {
     /// Too many actors.
     #[error("the chain of services acting for the user is too long (more than 4)")]
     ChainTooLong,
+    /// The target service's `clients` rule does not admit the caller's way of authenticating.
+    #[error(
+        "service {service} admits clients = \"{rule}\" only, and this client authenticates with {auth}: it may not \
+         reach the service through an exchange either"
+    )]
+    CallerNotAdmitted {
+        /// The target's service.
+        service: String,
+        /// Its rule.
+        rule: &'static str,
+        /// The caller's method.
+        auth: &'static str,
+    },
+    /// The subject token's sender constraint does not hold for this request.
+    #[error(transparent)]
+    Sender(#[from] SenderError),
 }
 
 impl ExchangeError {
@@ -390,7 +473,9 @@ impl ExchangeError {
             | Self::NoTarget
             | Self::TwoTargets
             | Self::Delegation(_)
-            | Self::Policy(_) => "invalid_target",
+            | Self::Policy(_)
+            | Self::CallerNotAdmitted { .. } => "invalid_target",
+            Self::Sender(e) => e.error(),
             _ => "invalid_request",
         };
         OAuthError::new(code, self.to_string())

@@ -88,6 +88,7 @@ pub async fn verify(State(state): State<AppState>, caller: Caller, body: Body) -
         "verdict": overall.report.verdict(),
         "level": overall.report.level,
         "signatures": verdict.signatures.len(),
+        "revisions": verdict.revisions.as_ref().map(|h| h.revisions.len()),
         "document_sha256": document,
         "signer": overall.report.signer.as_ref().map(|c| c.tbs_certificate().subject().to_string()),
     });
@@ -97,13 +98,29 @@ pub async fn verify(State(state): State<AppState>, caller: Caller, body: Body) -
 
 /// A file's verdict as JSON: the API's answer and `hcpki signature verify --json`. The file's verdict (the worst
 /// of its signatures') at the top, as [`json_report`] writes it, with the format and every signature's own
-/// verdict under `signatures` (one for CAdES and XAdES; one per signature field for a PDF, with its `field`).
+/// verdict under `signatures` (one for CAdES and XAdES; one per signature field for a PDF, with its `field` and
+/// the `revision` it signed). For a PDF, `revisions` lists each revision (`revision`, `end`, the `signatures`
+/// and `document_time_stamps` it holds, the `changes` it made after the first signature, or what it changed
+/// that is `refused`), and `after_last_revision` the bytes no revision accounts for (`padding` or
+/// `unaccounted`); both null for the other formats.
 pub fn json_verdict(verdict: &Verdict) -> serde_json::Value {
     let overall = verdict.overall();
+    let revision_of = |field: Option<&str>| {
+        let history = verdict.revisions.as_ref()?;
+        let field = field?;
+        history.revisions.iter().find(|r| r.signatures.iter().any(|s| s == field)).map(|r| r.revision)
+    };
     let mut json = json_report(&overall.report, overall.field.as_deref());
     json.insert("format".into(), serde_json::json!(verdict.format));
-    let signatures = verdict.signatures.iter().map(|one| json_report(&one.report, one.field.as_deref()));
-    json.insert("signatures".into(), signatures.map(serde_json::Value::Object).collect());
+    let signatures = verdict.signatures.iter().map(|one| {
+        let mut entry = json_report(&one.report, one.field.as_deref());
+        entry.insert("revision".into(), serde_json::json!(revision_of(one.field.as_deref())));
+        serde_json::Value::Object(entry)
+    });
+    json.insert("signatures".into(), signatures.collect());
+    let history = verdict.revisions.as_ref();
+    json.insert("revisions".into(), serde_json::json!(history.map(|h| &h.revisions)));
+    json.insert("after_last_revision".into(), serde_json::json!(history.and_then(|h| h.after_last_revision)));
     json.into()
 }
 

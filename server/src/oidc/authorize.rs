@@ -7,9 +7,9 @@
 //! axum adapters are `crate::http::oidc::authorize`.
 
 use super::break_glass::{self, BreakGlass, Confirmed, Pending};
-use super::client::{self, Client, ClientCredentials, Presented};
+use super::client::{self, Client, ClientCredentials, Endpoint, Presented};
 use super::{Context, GrantData, OAuthError, Provider, hash_secret, random_token};
-use crate::policy::{self, AssuranceLevel, Decision, DenyReason};
+use crate::policy::{self, AssuranceLevel, ClientRule, Decision, DenyReason};
 use crate::portal::audit::audit;
 use crate::portal::problem::{Cure, Problem};
 use crate::portal::session::Session;
@@ -609,6 +609,10 @@ pub struct Pushed {
     pub expires_in: i64,
 }
 
+/// `/par`: public clients too (RFC 9126 §2.1 authenticates them by their client_id): a pushed request is
+/// PKCE-bound as any other, and gives its client nothing but a `request_uri` for its own redirect URIs.
+pub const PAR: Endpoint = Endpoint { path: "/par", callers: ClientRule::Any };
+
 /// `POST /par` (RFC 9126) at `now`: a client-authenticated authorization request, kept briefly under a
 /// single-use `request_uri`. A refusal is audited here and returned as the OAuth error to answer.
 pub async fn par(ctx: Context<'_>, call: ParCall<'_>, now: i64) -> Result<Pushed, OAuthError> {
@@ -616,12 +620,12 @@ pub async fn par(ctx: Context<'_>, call: ParCall<'_>, now: i64) -> Result<Pushed
     let presented = Presented {
         credentials: &call.credentials,
         certificate: call.certificate,
-        audiences: provider.audiences("/par"),
+        audiences: provider.audiences(PAR.path),
         now,
     };
-    let client = match client::authenticate(&provider.clients, &presented).await {
+    let client = match client::authenticate(&provider.clients, &presented, PAR.callers).await {
         Ok(c) => c,
-        Err(e) => return Err(super::refused::client(ctx.refusals, "/par", &call.credentials, e).await),
+        Err(e) => return Err(super::refused::client(ctx.refusals, PAR.path, &call.credentials, e).await),
     };
     let form = call.form;
     // RFC 9126 §2.3: a pushed request is checked as the authorization endpoint would, and refused here with
@@ -643,7 +647,7 @@ pub async fn par(ctx: Context<'_>, call: ParCall<'_>, now: i64) -> Result<Pushed
         return Err(super::refused::request(ctx.refusals, &client.id, "oidc.par", e, more()).await);
     }
     // RFC 9449 §10.1: a proof with the push binds the code to its key, as `dpop_jkt` does; both must agree.
-    let bound = match provider.dpop_post_proof(ctx.secret, call.dpop.as_ref(), call.certificate, "/par", now) {
+    let bound = match provider.dpop_post_proof(ctx.secret, call.dpop.as_ref(), call.certificate, PAR.path, now) {
         Ok(Some(proof)) if get("dpop_jkt").is_some_and(|j| j != proof.jkt) => Err(OAuthError::new(
             "invalid_dpop_proof",
             "dpop_jkt is not the thumbprint of the DPoP proof's key: send the proof's key's thumbprint, or leave \

@@ -7,6 +7,7 @@
 use super::OAuthError;
 use super::client_secret::{self, SecretHash};
 use super::jws::{self, Parsed};
+use crate::policy::ClientRule;
 use hcpki_ca::store::{OnceRecord, Store};
 // Clock skew tolerated between a relying service and us on assertion times (exp, nbf, iat): one minute, so a
 // service whose clock is a little off still authenticates, and no more.
@@ -86,8 +87,7 @@ impl AuthMethod {
     }
 
     /// Whether a service's `clients` rule admits clients authenticating this way.
-    pub fn admitted_by(self, rule: crate::policy::ClientRule) -> bool {
-        use crate::policy::ClientRule;
+    pub fn admitted_by(self, rule: ClientRule) -> bool {
         match rule {
             ClientRule::KeyBased => self.is_key_based(),
             ClientRule::Confidential => self != Self::None,
@@ -385,6 +385,20 @@ impl ClientCredentials {
     }
 }
 
+/// A back-channel endpoint as client authentication sees it: declared once beside the endpoint's core, so
+/// who may call it is written where it is served and checked by [`verify`] itself, not by each caller after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Its path: an assertion may name its URL as its audience (besides the issuer and the token endpoint).
+    pub path: &'static str,
+    /// The clients it admits, by how they authenticate: [`ClientRule::Any`] where a public client's `client_id`
+    /// is enough because something else binds the request to it (PKCE the code at `/token`, the token itself at
+    /// `/revoke`); [`ClientRule::Confidential`] where the caller acts on its own authority (introspection, token
+    /// exchange, the consent and signing-request APIs), which a public client has none of: anyone may send its
+    /// `client_id`.
+    pub callers: ClientRule,
+}
+
 /// The request's client credentials, as the endpoint saw them.
 #[derive(Debug)]
 pub struct Presented<'a> {
@@ -408,9 +422,14 @@ pub struct Verified {
     pub once: Option<OnceRecord>,
 }
 
-/// Authenticate the client of a back-channel request (the assertion's jti recorded).
-pub async fn authenticate(clients: &Registry, presented: &Presented<'_>) -> Result<Arc<Client>, OAuthError> {
-    let verified = verify(clients, presented).await?;
+/// Authenticate the client of a back-channel request as one the endpoint admits ([`Endpoint::callers`],
+/// [`verify`]), the assertion's jti recorded.
+pub async fn authenticate(
+    clients: &Registry,
+    presented: &Presented<'_>,
+    callers: ClientRule,
+) -> Result<Arc<Client>, OAuthError> {
+    let verified = verify(clients, presented, callers).await?;
     if let Some(once) = &verified.once {
         let fresh = clients
             .store()
@@ -424,13 +443,41 @@ pub async fn authenticate(clients: &Registry, presented: &Presented<'_>) -> Resu
     Ok(verified.client)
 }
 
+/// The refusal of a client the endpoint does not take, whatever it sent: saying why, for the caller and the
+/// audit entry.
+fn not_admitted(client: &Client, callers: ClientRule) -> OAuthError {
+    let admitted = match callers {
+        ClientRule::KeyBased => "key-based clients (private_key_jwt or a TLS client certificate)",
+        ClientRule::Confidential => {
+            "confidential clients (private_key_jwt, a TLS client certificate or a client secret)"
+        }
+        ClientRule::Any => "any client",
+    };
+    let method = client.config.auth;
+    OAuthError::invalid_client(if method == AuthMethod::None {
+        format!(
+            "client {} is a public client (registered with auth none): its client_id is no credential, and this \
+             endpoint, where the caller acts on its own authority, takes {admitted} only; call it from the \
+             service's server as such a client",
+            client.id
+        )
+    } else {
+        format!("client {} authenticates with {}: this endpoint takes {admitted} only", client.id, method.as_str())
+    })
+}
+
 /// The refusal of a client assertion used before.
 pub fn assertion_replayed() -> OAuthError {
     OAuthError::invalid_client("the client assertion was used before (jti replay)")
 }
 
-/// Check the credentials of a back-channel request's client, writing nothing.
-pub async fn verify(clients: &Registry, presented: &Presented<'_>) -> Result<Verified, OAuthError> {
+/// Check the credentials of a back-channel request's client, writing nothing; a client `callers` does not
+/// admit ([`Endpoint::callers`]) is refused whatever it sent.
+pub async fn verify(
+    clients: &Registry,
+    presented: &Presented<'_>,
+    callers: ClientRule,
+) -> Result<Verified, OAuthError> {
     let store = clients.store();
     let sent = presented.credentials;
     // Parsed once: its unverified iss finds the client, then its signature and claims are checked.
@@ -465,6 +512,9 @@ pub async fn verify(clients: &Registry, presented: &Presented<'_>) -> Result<Ver
         ));
     }
     let client = clients.load(client_id).await?.ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
+    if !client.config.auth.admitted_by(callers) {
+        return Err(not_admitted(&client, callers));
+    }
     let once = match (client.config.auth, &assertion, presented.certificate) {
         (AuthMethod::PrivateKeyJwt, Some(a), _) => {
             if sent.assertion_type.as_deref() != Some(JWT_BEARER) {
@@ -577,12 +627,14 @@ fn check_assertion(client: &Client, parsed: &Parsed, audiences: &[String], now: 
         .get("exp")
         .and_then(Value::as_i64)
         .ok_or_else(|| OAuthError::invalid_client("the client assertion has no exp"))?;
-    if exp + CLOCK_LEEWAY_SECS <= now {
+    // Saturating, as every sum with a time the client wrote (issue #42 item 6): an `exp` near the ends of i64
+    // must not wrap into the window.
+    if exp.saturating_add(CLOCK_LEEWAY_SECS) <= now {
         return Err(OAuthError::invalid_client(
             "the client assertion has expired (more than a minute ago: check the service's clock)",
         ));
     }
-    if exp - now > MAX_ASSERTION_SECS + CLOCK_LEEWAY_SECS {
+    if exp.saturating_sub(now) > MAX_ASSERTION_SECS + CLOCK_LEEWAY_SECS {
         return Err(OAuthError::invalid_client("the client assertion lives too long: exp at most one hour ahead"));
     }
     for (claim, meaning) in [("nbf", "is not valid yet"), ("iat", "was issued in the future")] {
@@ -712,7 +764,6 @@ mod tests {
 
     #[test]
     fn a_services_client_rule_admits_methods_by_strength() {
-        use crate::policy::ClientRule;
         for m in AuthMethod::ALL {
             assert!(m.admitted_by(ClientRule::Any), "{m:?}");
             assert_eq!(m.admitted_by(ClientRule::Confidential), m != AuthMethod::None, "{m:?}");

@@ -161,3 +161,71 @@ async fn par_introspect_revoke_and_userinfo_refuse_without_credentials() {
     }
     assert_eq!(ClientCredentials::from_form(&form(&[])), ClientCredentials::default());
 }
+
+/// Issue #42 item 1: a public client's `client_id` authenticates it where something else binds the request
+/// (`/token`, `/par`, `/revoke`), and nowhere the caller acts on its own authority (introspection, token
+/// exchange, the signing-request and consent APIs): there it is `invalid_client` saying why, whatever it sent.
+#[tokio::test]
+async fn a_public_clients_id_is_no_credential_where_the_caller_acts_on_its_own_authority() {
+    let f = Fixture::new().await;
+    let app = super::registration::Registration {
+        id: "app".into(),
+        redirect_uris: vec!["http://127.0.0.1/cb".into()],
+        auth: "none".into(),
+        jwks: None,
+        tls_subject: None,
+        service: "wiki".into(),
+        post_logout_redirect_uris: Vec::new(),
+        backchannel_logout_uri: None,
+        id_token_signed_response_alg: super::jws::SigningAlg::default(),
+        userinfo_signed_response_alg: None,
+        require_pushed_authorization_requests: false,
+        token_exchange_audiences: Vec::new(),
+    };
+    let deployment = super::registration::Deployment { services: None, secrets_allowed: true, consent: None };
+    let actor = hcpki_ca::store::Actor::cli("test");
+    super::registration::register(f.provider.store.as_ref(), deployment, app, &actor, NOW * 1000).await.unwrap();
+    let public_refusal = |e: super::OAuthError| {
+        assert_eq!((e.status, e.error), (ErrorStatus::Unauthorized, "invalid_client"), "{}", e.description);
+        assert!(e.description.contains("client app is a public client"), "{}", e.description);
+        assert!(e.description.contains("confidential clients"), "{}", e.description);
+    };
+    let with_id = |more: &[(&str, &str)]| {
+        let mut pairs = vec![("client_id", "app")];
+        pairs.extend_from_slice(more);
+        form(&pairs)
+    };
+
+    // Admitted: the token endpoint (the code is unknown, so invalid_grant), PAR (the redirect URI), revocation.
+    let code = with_id(&[("grant_type", "authorization_code"), ("code", "g.s"), ("code_verifier", "v")]);
+    let e = token::token(f.ctx(), TokenCall::parse(&code, None), NOW).await.unwrap_err();
+    assert_eq!(e.error, "invalid_grant", "{}", e.description);
+    let e = authorize::par(f.ctx(), ParCall::parse(with_id(&[("response_type", "code")]), None), NOW).await;
+    assert_eq!(e.unwrap_err().error, "invalid_request");
+    endpoints::revoke(f.ctx(), TokenQuery::parse(&with_id(&[("token", "x")]), None), NOW).await.unwrap();
+
+    // Refused, with or without a token.
+    public_refusal(
+        endpoints::introspect(f.ctx(), TokenQuery::parse(&with_id(&[("token", "x")]), None), NOW).await.unwrap_err(),
+    );
+    let exchange = with_id(&[
+        ("grant_type", crate::delegation::exchange::GRANT_TYPE),
+        ("subject_token", "x"),
+        ("subject_token_type", crate::delegation::exchange::ACCESS_TOKEN_TYPE),
+        ("audience", "rp"),
+    ]);
+    let call = crate::delegation::exchange::ExchangeCall::parse(exchange, None);
+    public_refusal(crate::delegation::exchange::token_exchange(f.ctx(), call, NOW).await.unwrap_err());
+    let credentials = ClientCredentials::from_form(&with_id(&[]));
+    let fields = form(&[("format", "cades"), ("document", "eA==")]);
+    let now_ms = NOW * 1000;
+    let e = crate::signing_requests::create(f.ctx(), &credentials, None, Some("token"), &fields, now_ms).await;
+    public_refusal(e.unwrap_err());
+    public_refusal(crate::signing_requests::status(f.ctx(), &credentials, None, "id", now_ms).await.unwrap_err());
+    let consent = crate::consent::settings::ConsentSettings::default();
+    let e = crate::consent::api::create(f.ctx(), &consent, &credentials, None, Some("token"), &fields, now_ms).await;
+    public_refusal(e.unwrap_err());
+    public_refusal(crate::consent::api::status(f.ctx(), &credentials, None, "id", now_ms).await.unwrap_err());
+    public_refusal(crate::consent::api::check(f.ctx(), &credentials, None, &fields, now_ms).await.unwrap_err());
+    public_refusal(crate::consent::api::events(f.ctx(), &credentials, None, &fields, now_ms).await.unwrap_err());
+}

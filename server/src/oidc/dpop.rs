@@ -61,7 +61,9 @@ impl Proof {
             kind: ONCE_KIND.into(),
             // Length-prefixed, like client assertion jtis: no (key, jti) pair collides with another.
             key: format!("{}:{}:{}", self.jkt.len(), self.jkt, self.jti),
-            expires_at: self.iat + 3 * CLOCK_LEEWAY_SECS,
+            // Saturating: `iat` came from the client (within the leeway of now once verified, but a `Proof` is a
+            // plain value and must not wrap into a record that is already expired).
+            expires_at: self.iat.saturating_add(3 * CLOCK_LEEWAY_SECS),
         }
     }
 }
@@ -189,7 +191,10 @@ pub fn verify(proof: &str, expected: &Expected<'_>, nonces: Option<&NonceKey>, n
         return Err(DpopError::Uri);
     }
     let iat = claims.get("iat").and_then(Value::as_i64).ok_or(DpopError::Time)?;
-    if (iat - now).abs() > CLOCK_LEEWAY_SECS {
+    // The distance without overflow: `(iat - now).abs()` is `i64::MIN` for `iat = i64::MIN + now`, which wraps
+    // to itself in a release build (negative, so "within the leeway"), and the proof's single-use record would
+    // then expire at once (issue #42 item 6).
+    if iat.abs_diff(now) > CLOCK_LEEWAY_SECS.unsigned_abs() {
         return Err(DpopError::Time);
     }
     if let Some(ath) = expected.ath

@@ -1,13 +1,13 @@
 //! Discovery, JWKS, userinfo, introspection (RFC 7662) and revocation (RFC 7009), HTTP-free: each takes what
 //! its request carried and `now`, and answers a value; the axum adapters are `crate::http::oidc::endpoints`.
 
-use super::client::{self, ClientCredentials, Presented};
+use super::client::{self, ClientCredentials, Endpoint, Presented};
 use super::dpop::{self, DpopError};
 use super::{Context, GrantData, OAuthError, Provider, hash_secret};
+use crate::policy::ClientRule;
 use crate::portal::audit::audit;
 use crate::portal::refusals::named;
 use hcpki_ca::audit::Outcome;
-use hcpki_ca::store::{CertStatus, Store, StoreError};
 use hcpki_ca::time::CLOCK_LEEWAY_SECS;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -19,13 +19,14 @@ pub fn discovery(p: &Provider) -> Value {
     // The algorithms `jws::Jws::parse` accepts for client assertions (private_key_jwt), at every endpoint that
     // takes them: RFC 8414 §2 requires the list for each endpoint whose methods include private_key_jwt.
     let assertion_algs = ["ES256", "RS256", "PS256"];
-    // Key-based methods always; the secret ones only where this provider accepts secrets; `none` (public
-    // clients) at the token and revocation endpoints, never at introspection (issue #30).
-    let accepted = |m: &&super::client::AuthMethod| !m.is_secret() || p.clients.secrets_allowed();
-    let all = super::client::AuthMethod::ALL;
-    let methods: Vec<&str> = all.iter().filter(accepted).map(|m| m.as_str()).collect();
-    let introspection: Vec<&str> =
-        all.iter().filter(accepted).filter(|m| **m != super::client::AuthMethod::None).map(|m| m.as_str()).collect();
+    // Each endpoint's methods are those its declaration admits (`none`, public clients, at the token and
+    // revocation endpoints, never at introspection: D102, D110), the secret ones only where this provider accepts
+    // secrets.
+    let methods = |endpoint: Endpoint| -> Vec<&str> {
+        let accepted = |m: &&client::AuthMethod| m.admitted_by(endpoint.callers);
+        let secrets = |m: &&client::AuthMethod| !m.is_secret() || p.clients.secrets_allowed();
+        client::AuthMethod::ALL.iter().filter(accepted).filter(secrets).map(|m| m.as_str()).collect()
+    };
     let mut doc = json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/authorize"),
@@ -49,11 +50,11 @@ pub fn discovery(p: &Provider) -> Value {
             "hc_role", "facility_id", "facility_name", "facility_kind", "extensions", "purpose_of_use", "break_glass", "act"],
         "acr_values_supported": crate::policy::AssuranceLevel::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": methods,
+        "token_endpoint_auth_methods_supported": methods(super::token::TOKEN),
         "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
-        "introspection_endpoint_auth_methods_supported": introspection,
+        "introspection_endpoint_auth_methods_supported": methods(INTROSPECT),
         "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
-        "revocation_endpoint_auth_methods_supported": methods,
+        "revocation_endpoint_auth_methods_supported": methods(REVOKE),
         "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "tls_client_certificate_bound_access_tokens": true,
         // RFC 9449 §5.1: DPoP proofs at the token endpoint and userinfo.
@@ -317,7 +318,7 @@ pub(crate) async fn active_access_token_proven(
                 "the access token is bound to a client certificate this connection did not present (RFC 8705)",
             );
         };
-        if let Some(why) = withdrawn(provider.store.as_ref(), der, now).await? {
+        if let Some(why) = super::bound_certificate::withdrawn(provider.store.as_ref(), der, now).await? {
             return inactive(&why);
         }
     }
@@ -330,24 +331,10 @@ pub(crate) async fn active_access_token_proven(
     }
 }
 
-/// Why a certificate a token is bound to no longer vouches for it: one this CA issued (a facility PC's, or a
-/// `tls_client_auth` client's) that the registry holds as revoked, on hold or expired. Neither listener refuses
-/// such a certificate at the handshake (the portal's answers with a page instead, the mTLS one authenticates
-/// clients itself), so without this a token bound to a withdrawn PC certificate would keep working until it
-/// expires. Certificates this CA did not issue (self-signed client keys) have no status here.
-async fn withdrawn(store: &dyn Store, der: &[u8], now: i64) -> Result<Option<String>, StoreError> {
-    let Ok(cert) = <x509_cert::Certificate as der::Decode>::from_der(der) else { return Ok(None) };
-    let serial = hcpki_ca::serial::to_hex(cert.tbs_certificate().serial_number());
-    Ok(match store.certificate_with_serial_octets(cert.tbs_certificate().serial_number().as_bytes()).await? {
-        Some(r) if r.der.as_deref() == Some(der) && r.status != CertStatus::Issued => {
-            Some(format!("the client certificate {serial} the access token is bound to is {}", r.status.as_str()))
-        }
-        Some(r) if r.der.as_deref() == Some(der) && r.not_after <= now => {
-            Some(format!("the client certificate {serial} the access token is bound to has expired"))
-        }
-        _ => None,
-    })
-}
+/// `/introspect`: confidential clients only (RFC 7662 §2.1 asks its callers to authenticate; D102).
+const INTROSPECT: Endpoint = Endpoint { path: "/introspect", callers: ClientRule::Confidential };
+/// `/revoke`: public clients too (RFC 7009 §2.1); a client revokes only tokens issued to it, which it holds.
+const REVOKE: Endpoint = Endpoint { path: "/revoke", callers: ClientRule::Any };
 
 /// What `/introspect` and `/revoke` read from a request: the client's credentials, its certificate (mTLS
 /// listener) and the `token` asked about.
@@ -367,11 +354,12 @@ impl<'a> TokenQuery<'a> {
         Self { credentials: ClientCredentials::from_form(form), certificate, token: form.get("token").cloned() }
     }
 
-    /// The authenticated client and the token, or the refusal (audited) at `path` (`/introspect`, `/revoke`).
+    /// The client, authenticated as one `endpoint` admits, and the token, or the refusal (audited) there
+    /// ([`INTROSPECT`], [`REVOKE`]).
     async fn authenticated(
         &self,
         ctx: Context<'_>,
-        path: &str,
+        endpoint: Endpoint,
         action: &str,
         now: i64,
     ) -> Result<(std::sync::Arc<client::Client>, &str), OAuthError> {
@@ -379,17 +367,12 @@ impl<'a> TokenQuery<'a> {
         let presented = Presented {
             credentials: &self.credentials,
             certificate: self.certificate,
-            audiences: provider.audiences(path),
+            audiences: provider.audiences(endpoint.path),
             now,
         };
-        let client = match client::authenticate(&provider.clients, &presented).await {
-            // RFC 7662 §2.1 asks introspection callers to authenticate: a public client has no credentials.
-            Ok(c) if path == "/introspect" && c.config.auth == client::AuthMethod::None => {
-                let e = OAuthError::invalid_client("a public client cannot introspect tokens: it has no credentials");
-                return Err(super::refused::client(ctx.refusals, path, &self.credentials, e).await);
-            }
+        let client = match client::authenticate(&provider.clients, &presented, endpoint.callers).await {
             Ok(c) => c,
-            Err(e) => return Err(super::refused::client(ctx.refusals, path, &self.credentials, e).await),
+            Err(e) => return Err(super::refused::client(ctx.refusals, endpoint.path, &self.credentials, e).await),
         };
         let Some(token) = self.token.as_deref() else {
             let e = OAuthError::invalid_request("token is missing");
@@ -402,7 +385,7 @@ impl<'a> TokenQuery<'a> {
 /// `POST /introspect` (RFC 7662) at `now`, client-authenticated; a client learns only about its own tokens.
 pub async fn introspect(ctx: Context<'_>, query: TokenQuery<'_>, now: i64) -> Result<Value, OAuthError> {
     let provider = ctx.provider;
-    let (client, token) = query.authenticated(ctx, "/introspect", "oidc.introspect", now).await?;
+    let (client, token) = query.authenticated(ctx, INTROSPECT, "oidc.introspect", now).await?;
     let inactive = json!({ "active": false });
     // The token's own certificate binding is not checked here: the caller is the client, asking about it.
     if let Ok((Some(typ), claims)) = provider.verify_own(token)
@@ -447,7 +430,7 @@ pub async fn introspect(ctx: Context<'_>, query: TokenQuery<'_>, now: i64) -> Re
 /// Unknown tokens are answered 200 as well (§2.2).
 pub async fn revoke(ctx: Context<'_>, query: TokenQuery<'_>, now: i64) -> Result<(), OAuthError> {
     let provider = ctx.provider;
-    let (client, token) = query.authenticated(ctx, "/revoke", "oidc.revoke", now).await?;
+    let (client, token) = query.authenticated(ctx, REVOKE, "oidc.revoke", now).await?;
     let gid = match provider.verify_own(token) {
         Ok((_, claims)) => claims.get("gid").and_then(Value::as_str).map(str::to_owned),
         Err(_) => token.split_once('.').map(|(g, _)| g.to_owned()),

@@ -7,6 +7,7 @@
 use super::client::{AuthMethod, CONSOLE_CLIENT_ID, ClientConfig};
 use super::client_secret::{self, NoRandom};
 use super::jws::SigningAlg;
+use crate::consent::settings::ConsentSettings;
 use crate::policy::Services;
 use hcpki_ca::store::{Actor, OidcClientRecord, Store, StoreError};
 use serde_json::Value;
@@ -64,6 +65,19 @@ pub enum RegistrationError {
          TLS method, not a client secret"
     )]
     SecretWithPar,
+    /// A public client given a right only confidential clients hold.
+    #[error(
+        "client {id} is a public client (auth none) and cannot be given {right}: only confidential clients may \
+         (a public client's client_id is no credential, so anyone could use them in its name); register the \
+         service's server as a confidential client (private_key_jwt, a TLS method or a secret) for them, or \
+         leave them out"
+    )]
+    PublicClientGiven {
+        /// The client.
+        id: String,
+        /// What it was given.
+        right: PublicRight,
+    },
     /// The service's `clients` rule does not admit the method.
     #[error(
         "service {service} admits clients = \"{rule}\" only, and {auth} is not one: register the client with a key \
@@ -148,23 +162,35 @@ pub struct Registered {
     pub secret: Option<String>,
 }
 
-/// Check `r` and register it as `actor` at `now_ms` (Unix milliseconds; audited `oidc.client.add`).
-/// `services` is the policy's services when the portal is configured (the client's service must be one of
-/// them); without a portal there is no policy to check against yet. `secrets_allowed`: `[oidc]`'s
-/// ([`crate::config::OidcConfig::secrets_allowed`]); a secret client is refused where secrets are not.
+/// What a registration is checked against besides itself: the deployment's settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Deployment<'a> {
+    /// The policy's services when the portal is configured (the client's service must be one of them); without a
+    /// portal there is no policy to check against yet.
+    pub services: Option<&'a Services>,
+    /// `[oidc]`'s ([`crate::config::OidcConfig::secrets_allowed`]): a secret client is refused where secrets
+    /// are not.
+    pub secrets_allowed: bool,
+    /// `[consent]`, whose templates name the clients that may ask for consents; none where the deployment has no
+    /// portal to serve the consent API.
+    pub consent: Option<&'a ConsentSettings>,
+}
+
+/// Check `r` against itself and `deployment`, and register it as `actor` at `now_ms` (Unix milliseconds;
+/// audited `oidc.client.add`).
 pub async fn register(
     store: &dyn Store,
-    services: Option<&Services>,
+    deployment: Deployment<'_>,
     r: Registration,
-    secrets_allowed: bool,
     actor: &Actor,
     now_ms: i64,
 ) -> Result<Registered, RegistrationError> {
     let (config, secret) = checked(r.clone(), now_ms.div_euclid(1000))?;
-    if secret.is_some() && !secrets_allowed {
+    if secret.is_some() && !deployment.secrets_allowed {
         return Err(RegistrationError::SecretsForbidden);
     }
-    if let Some(services) = services {
+    public_client_limits(&r.id, &config, deployment.consent)?;
+    if let Some(services) = deployment.services {
         let Some(service) = services.get(&config.service) else {
             return Err(RegistrationError::UnknownService(config.service));
         };
@@ -185,6 +211,47 @@ pub async fn register(
         OidcClientRecord { id: r.id, data, created_by: actor.as_str().to_owned(), created_at: now_ms.div_euclid(1000) };
     store.oidc_add_client(&record, actor, now_ms).await?;
     Ok(Registered { id: record.id, config, created_by: record.created_by, created_at: record.created_at, secret })
+}
+
+/// What a public client (`auth` none) cannot be given (issue #42 item 1): the rights a service uses on its own
+/// authority — exchanging users' tokens for other services (its `token_exchange_audiences`), asking for patients'
+/// consents (a `[[consent.templates]]` entry naming it). Its `client_id` proves nothing, so anyone could use them
+/// in its name; the endpoints that serve them refuse public callers anyway ([`super::client::Endpoint`]), and
+/// the operator learns it here rather than from the service's first refused call. (Signing requests need no
+/// right of their own: any confidential client may create them, no public one.)
+pub fn public_client_limits(
+    id: &str,
+    config: &ClientConfig,
+    consent: Option<&ConsentSettings>,
+) -> Result<(), RegistrationError> {
+    if config.auth != AuthMethod::None {
+        return Ok(());
+    }
+    if !config.token_exchange_audiences.is_empty() {
+        return Err(RegistrationError::PublicClientGiven { id: id.to_owned(), right: PublicRight::ExchangeAudiences });
+    }
+    if consent.is_some_and(|c| c.templates.iter().any(|t| t.client == id)) {
+        return Err(RegistrationError::PublicClientGiven { id: id.to_owned(), right: PublicRight::ConsentTemplates });
+    }
+    Ok(())
+}
+
+/// A right only confidential clients may hold ([`public_client_limits`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PublicRight {
+    /// `token_exchange_audiences` (RFC 8693, D96).
+    ExchangeAudiences,
+    /// A `[[consent.templates]]` entry (issue #28).
+    ConsentTemplates,
+}
+
+impl std::fmt::Display for PublicRight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::ExchangeAudiences => "token exchange audiences (--token-exchange-audience)",
+            Self::ConsentTemplates => "consent templates ([[consent.templates]] naming it)",
+        })
+    }
 }
 
 /// A rotated secret: the new one, to show once, and until when the previous one keeps working.
@@ -384,6 +451,36 @@ mod tests {
         let (config, secret) = checked(r, 100).unwrap();
         assert!(secret.is_none() && config.secrets.is_empty());
         assert_eq!(config.auth, AuthMethod::None);
+    }
+
+    /// Issue #42 item 1: exchange audiences and consent templates go to confidential clients only, naming the rule.
+    #[test]
+    fn a_public_client_is_given_no_exchange_audiences_and_no_consent_templates() {
+        let mut r = registration();
+        r.auth = "none".into();
+        r.jwks = None;
+        r.token_exchange_audiences = vec!["records".into()];
+        let (config, _) = checked(r.clone(), 100).unwrap();
+        let e = public_client_limits("emr", &config, None).unwrap_err();
+        assert!(matches!(e, RegistrationError::PublicClientGiven { right: PublicRight::ExchangeAudiences, .. }));
+        let said = e.to_string();
+        assert!(said.contains("public client") && said.contains("--token-exchange-audience"), "{said}");
+
+        let template = |client| crate::consent::template::Template::example(client, "record-link");
+        let consent =
+            ConsentSettings { templates: vec![template("other"), template("emr")], ..ConsentSettings::default() };
+        r.token_exchange_audiences = Vec::new();
+        let (config, _) = checked(r.clone(), 100).unwrap();
+        let e = public_client_limits("emr", &config, Some(&consent)).unwrap_err();
+        assert!(e.to_string().contains("[[consent.templates]]"), "{e}");
+        assert!(public_client_limits("app", &config, Some(&consent)).is_ok(), "no template names it");
+        assert!(public_client_limits("emr", &config, None).is_ok(), "no portal, no consent API");
+
+        // A confidential client may hold both.
+        let mut r = registration();
+        r.token_exchange_audiences = vec!["records".into()];
+        let (config, _) = checked(r, 100).unwrap();
+        assert!(public_client_limits("emr", &config, Some(&consent)).is_ok());
     }
 
     #[test]

@@ -7,10 +7,11 @@
 //! [`ClientCredentials`]; [`token`] answers it at `now`. The axum adapter is `crate::http::oidc::token`.
 
 use super::claims::{AccessClaims, Confirmation, IdClaims, ServiceClaims, TokenResponse};
-use super::client::{self, Client, ClientCredentials, Presented};
+use super::client::{self, Client, ClientCredentials, Endpoint, Presented};
 use super::dpop::{DpopError, Proof};
 use super::exchange::{Exchange, GrantRequest, Granted, Refusal};
 use super::{Context, GrantData, OAuthError, Provider, random_token};
+use crate::policy::ClientRule;
 use crate::portal::audit::audit;
 use crate::portal::refusals::named;
 use base64::Engine as _;
@@ -162,6 +163,11 @@ impl Issued {
     }
 }
 
+/// `/token` for codes and refresh tokens: public clients too (D102), since PKCE binds a code to the app that asked
+/// for it and rotation with reuse detection its refresh token. (Token exchange, where the caller acts on its own
+/// authority, declares its own: [`crate::delegation::exchange::EXCHANGE`].)
+pub const TOKEN: Endpoint = Endpoint { path: "/token", callers: ClientRule::Any };
+
 /// `POST /token` at `now`: authenticate the client, exchange its code or refresh token (group-committed,
 /// [`super::exchange`]), sign the tokens. A refusal is audited here and returned as the OAuth error to answer.
 pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Issued, OAuthError> {
@@ -169,12 +175,12 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
     let presented = Presented {
         credentials: &call.credentials,
         certificate: call.certificate,
-        audiences: provider.audiences("/token"),
+        audiences: provider.audiences(TOKEN.path),
         now,
     };
-    let verified = match client::verify(&provider.clients, &presented).await {
+    let verified = match client::verify(&provider.clients, &presented, TOKEN.callers).await {
         Ok(v) => v,
-        Err(e) => return Err(super::refused::client(ctx.refusals, "/token", &call.credentials, e).await),
+        Err(e) => return Err(super::refused::client(ctx.refusals, TOKEN.path, &call.credentials, e).await),
     };
     let client = verified.client;
     // The consent is checked before the grant is used: a refused one leaves the refresh token as it was.
@@ -194,7 +200,7 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
         };
     // A refused DPoP proof is a malformed request too: nothing issued, the assertion's jti spent. A verified one's
     // jti is recorded by the exchange, in its batch's transaction with the assertion's (D107).
-    let proof = match provider.dpop_post_proof(ctx.secret, call.dpop.as_ref(), call.certificate, "/token", now) {
+    let proof = match provider.dpop_post_proof(ctx.secret, call.dpop.as_ref(), call.certificate, TOKEN.path, now) {
         Ok(proof) => proof,
         Err(e) => {
             (request, early) = (None, Some(e));
@@ -211,7 +217,7 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
         Ok(grant) => grant,
         Err(Refusal::AssertionReplayed) => {
             let e = client::assertion_replayed();
-            return Err(super::refused::client(ctx.refusals, "/token", &call.credentials, e).await);
+            return Err(super::refused::client(ctx.refusals, TOKEN.path, &call.credentials, e).await);
         }
         Err(Refusal::DpopReplayed) => return Err(refused(ctx, &client, &call, DpopError::Replayed.oauth()).await),
         Err(Refusal::Replayed { grant, what, error }) => {

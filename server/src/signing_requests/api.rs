@@ -1,11 +1,13 @@
 //! The service's side: create a request (`POST /api/v1/signing-requests`) and follow it (`GET …/{id}`), each
-//! authenticated as a registered OIDC client exactly as `/introspect` authenticates one (`private_key_jwt`
-//! assertion, or `tls_client_auth` / `self_signed_tls_client_auth` on the mTLS listener).
+//! authenticated as a registered confidential OIDC client exactly as `/introspect` authenticates one
+//! (`private_key_jwt` assertion, `tls_client_auth` / `self_signed_tls_client_auth` on the mTLS listener, or a
+//! `client_secret_post` secret; never a public client's bare `client_id`: [`API`]).
 
 use super::{API_PATH, LIFETIME_SECS, NewRequest, PAGE_PATH, sha256_hex};
-use crate::oidc::client::{self, Client, ClientCredentials, Presented};
+use crate::oidc::client::{self, Client, ClientCredentials, Endpoint, Presented};
 use crate::oidc::endpoints::{Inactive, active_access_token};
 use crate::oidc::{Context, ErrorStatus, OAuthError};
+use crate::policy::ClientRule;
 use crate::portal::audit::audit;
 use base64::Engine as _;
 use hcpki_ca::audit::{AuditEvent, Outcome};
@@ -14,6 +16,11 @@ use hcpki_ca::store::signing_request::{SigningRequestRecord, SigningState};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// The API: confidential clients only (issue #42 item 1). The service acts on its own authority here — it asks
+/// a physician to sign and collects the signed document — and a public client's `client_id` proves nothing:
+/// anyone may send it, with a token of that client a person's device holds.
+pub const API: Endpoint = Endpoint { path: API_PATH, callers: ClientRule::Confidential };
 
 /// A request just stored: what the 201 answer says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +82,7 @@ pub async fn create(
     now_ms: i64,
 ) -> Result<Created, OAuthError> {
     let now = now_ms.div_euclid(1000);
-    let client = authenticate(ctx, API_PATH, credentials, certificate, now).await?;
+    let client = authenticate(ctx, API, credentials, certificate, now).await?;
     let deny = |e: OAuthError, more: Value| refused(ctx, &client.id, "signing_request.create", e, more);
     let (claims, session) = match physician_session(ctx, &client.id, bearer, certificate, now).await? {
         Ok(found) => found,
@@ -147,7 +154,7 @@ pub async fn status(
     now_ms: i64,
 ) -> Result<Status, OAuthError> {
     let now = now_ms.div_euclid(1000);
-    let client = authenticate(ctx, API_PATH, credentials, certificate, now).await?;
+    let client = authenticate(ctx, API, credentials, certificate, now).await?;
     let request = match ctx.provider.store.signing_request(id).await? {
         Some(r) if r.client_id == client.id => r,
         _ => {
@@ -181,21 +188,21 @@ pub fn state_at(request: &SigningRequestRecord, now: i64) -> &'static str {
     }
 }
 
-/// The client of a request to the API at `endpoint`, as `/introspect` authenticates one (the assertion's
-/// audience may be the issuer, its token endpoint or `endpoint`); a failure audited
+/// The client of a request to the API `endpoint`, as `/introspect` authenticates one (the assertion's audience
+/// may be the issuer, its token endpoint or the endpoint's URL) and only one `endpoint` admits; a failure audited
 /// `oidc.client.authenticate`.
 pub(crate) async fn authenticate(
     ctx: Context<'_>,
-    endpoint: &str,
+    endpoint: Endpoint,
     credentials: &ClientCredentials,
     certificate: Option<&[u8]>,
     now: i64,
 ) -> Result<Arc<Client>, OAuthError> {
     let provider = ctx.provider;
-    let presented = Presented { credentials, certificate, audiences: provider.audiences(endpoint), now };
-    match client::authenticate(&provider.clients, &presented).await {
+    let presented = Presented { credentials, certificate, audiences: provider.audiences(endpoint.path), now };
+    match client::authenticate(&provider.clients, &presented, endpoint.callers).await {
         Ok(c) => Ok(c),
-        Err(e) => Err(crate::oidc::refused::client(ctx.refusals, endpoint, credentials, e).await),
+        Err(e) => Err(crate::oidc::refused::client(ctx.refusals, endpoint.path, credentials, e).await),
     }
 }
 

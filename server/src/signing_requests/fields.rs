@@ -152,14 +152,15 @@ impl NewRequest {
     }
 }
 
-/// Whether `document` is one `format` signs: a prescription CSV for XAdES (UTF-8, a patient), a readable
+/// Whether `document` is one `format` signs: a prescription CSV for XAdES (read strictly, as the card agent will
+/// read it before the PIN: `xades::Prescription::read`), a readable
 /// unencrypted PDF for PAdES; any file for CAdES.
 fn check_document(format: Format, document: &[u8]) -> Result<(), String> {
     match format {
         Format::Cades => Ok(()),
-        Format::XadesEprescription => xades::summary(document)
-            .map(|_| ())
-            .map_err(|e| format!("document is not an e-prescription CSV (format=xades-eprescription): {e}")),
+        Format::XadesEprescription => xades::Prescription::read(document).map(|_| ()).map_err(|e| {
+            format!("document is not an e-prescription CSV hcpki can sign (format=xades-eprescription): {e}")
+        }),
         Format::Pades => pades::summary(document)
             .map(|_| ())
             .map_err(|e| format!("document is not a PDF that can be signed (format=pades): {e}")),

@@ -27,7 +27,7 @@ pub(crate) fn check_b_b(format: Format, signed: &[u8], document: &[u8]) -> Resul
     let (level, signer, carried) = match format {
         Format::Cades => {
             let verified = cades::verify(signed, document).map_err(|e| e.to_string())?;
-            let carried = CadesSignature::from_der(signed).map_err(|e| e.to_string())?.certificates();
+            let carried = CadesSignature::from_ber(signed).map_err(|e| e.to_string())?.certificates();
             (verified.level, verified.signer, carried)
         }
         Format::XadesEprescription => {

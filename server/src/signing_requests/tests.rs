@@ -255,7 +255,7 @@ async fn b_lt_embeds_the_signers_crl_from_the_login_cache_or_nothing_is_signed()
     for (level, reached) in [("b-lt", ValidationLevel::BaselineLt), ("b-lta", ValidationLevel::BaselineLta)] {
         let r = request(&verifier, &card, level, document, now);
         let signed = sign(Some(&verifier), &tsa, &r, &own, now).await.unwrap();
-        let carried = CadesSignature::from_der(&signed.document).unwrap();
+        let carried = CadesSignature::from_ber(&signed.document).unwrap();
         assert!(carried.revocation().iter().any(|r| r.to_der().unwrap() == crl), "{level}: the CRL is embedded");
         assert_eq!(signed.validation_data, Some((4, 1)), "{level}: signer, CA, root, TSA; the signature CA's CRL");
         assert_eq!(signed.archive.is_some(), level == "b-lta", "{level}");

@@ -6,9 +6,8 @@
 
 use crate::login::CardVerifier;
 use crate::login::trust::ParsedCert;
-use cms::content_info::ContentInfo;
-use cms::signed_data::SignedData;
-use der::{Decode as _, Encode as _};
+use der::Encode as _;
+use hcpki_ca::timestamp::ReceivedToken;
 
 /// What a B-LT signature embeds, DER each, without repeats.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -53,19 +52,12 @@ pub(super) fn gather(verifier: &CardVerifier, path: &[Vec<u8>], token: &[u8], at
 }
 
 /// The certificates a time-stamp token carries (the TSA certificate, since hcpki asks with certReq, and any CA
-/// the TSA adds).
+/// the TSA adds), read by the one reader of tokens (BER, as the TSA sent it).
 fn token_certificates(token: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    let bad = |e: der::Error| format!("the time-stamp token does not decode: {e}");
-    let info = ContentInfo::from_der(token).map_err(bad)?;
-    let signed: SignedData = info.content.decode_as().map_err(bad)?;
-    signed
-        .certificates
+    let read = ReceivedToken::read(token).map_err(|e| format!("the time-stamp token does not decode: {e}"))?;
+    read.certificates()
         .iter()
-        .flat_map(|set| set.0.iter())
-        .filter_map(|choice| match choice {
-            cms::cert::CertificateChoices::Certificate(c) => Some(c.to_der().map_err(bad)),
-            cms::cert::CertificateChoices::Other(_) => None,
-        })
+        .map(|c| c.to_der().map_err(|e| format!("a certificate of the time-stamp token does not encode: {e}")))
         .collect()
 }
 

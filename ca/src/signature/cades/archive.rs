@@ -11,23 +11,24 @@
 //!     unsignedAttrValuesHashIndex  SEQUENCE OF OCTET STRING }  -- one per (attrType, attrValue) pair
 //!
 //! messageImprint = SHA-256 of the concatenation of
-//!     DER(encapContentInfo.eContentType) ‖ SHA-256(the detached document) ‖
-//!     DER(version) ‖ DER(sid) ‖ DER(digestAlgorithm) ‖ DER([0] signedAttrs) ‖ DER(signatureAlgorithm) ‖
-//!     DER(signature) ‖ DER(ATSHashIndexV3)
+//!     encapContentInfo.eContentType ‖ SHA-256(the document) ‖
+//!     version ‖ sid ‖ digestAlgorithm ‖ [0] signedAttrs ‖ signatureAlgorithm ‖ signature ‖ DER(ATSHashIndexV3)
 //! ```
+//!
+//! Every field and every indexed element is hashed as it is in the file, tag and length included (§5.5.3: "in
+//! their binary encoded form without any modification"): a `.p7s` written in BER is archived in its BER, and
+//! renewing it keeps those octets, so an earlier archive time stamp still covers them.
 //!
 //! hcpki writes and reads SHA-256 only (hashIndAlgorithm left at its default); an index naming another
 //! algorithm makes the archive time stamp count for nothing, with a note (decision D74).
 
 use super::error::CadesError;
-use super::parsed::{CadesSignature, Signed, content_info_der_with, only_signer, signed_data};
+use super::parsed::CadesSignature;
 use super::time_stamp::Token;
 use crate::timestamp::HashAlgorithm;
-use cms::signed_data::SignerInfo;
 use const_oid::ObjectIdentifier;
 use der::asn1::OctetString;
-use der::{Any, Decode, Encode, Sequence};
-use x509_cert::attr::Attribute;
+use der::{Encode, Sequence};
 
 /// id-aa-ets-archiveTimestampV3.
 pub const ID_AA_ETS_ARCHIVE_TIMESTAMP_V3: ObjectIdentifier = ObjectIdentifier::new_unwrap("0.4.0.1733.2.4");
@@ -44,52 +45,42 @@ struct AtsHashIndexV3 {
 
 /// SHA-256 message imprint to ask a TSA for, to archive-time-stamp the `.p7s` `cms` over `data` as it is now.
 pub fn archive_time_stamp_digest(cms: &[u8], data: &[u8]) -> Result<[u8; 32], CadesError> {
-    let signature = CadesSignature::from_der(cms)?;
-    let index = index_of(&signature)?;
-    digest(&signature, data, &index)
+    let signature = CadesSignature::from_ber(cms)?;
+    signature.require_document(data)?;
+    digest(&signature, data, &index_of(&signature))
 }
 
-/// The `.p7s` `cms` (over `data`) with `token_der` added as an archive-time-stamp-v3, its ats-hash-index-v3
-/// written into the token's unsigned attributes. Refused with [`CadesError::TimeStampImprint`] unless the token
-/// is over [`archive_time_stamp_digest`] of this very signature (nothing may change in between).
-pub fn with_archive_time_stamp(cms: &[u8], data: &[u8], token_der: &[u8]) -> Result<Vec<u8>, CadesError> {
-    let mut signature = CadesSignature::from_der(cms)?;
-    let index = index_of(&signature)?;
-    let token = Token::from_der(token_der)?;
-    token.require_imprint_is(&digest(&signature, data, &index)?)?;
-    let Signed { data: mut token_data, revocation } = signed_data(token_der, "time-stamp token")?;
-    let mut token_info = only_signer(&token_data, "time-stamp token")?.clone();
-    let index_any = Any::encode_from(&index).map_err(CadesError::encoding("ats-hash-index-v3"))?;
-    add_unsigned(&mut token_info, ID_AA_ATS_HASH_INDEX_V3, index_any)?;
-    token_data.signer_infos = vec![token_info].try_into().map_err(CadesError::encoding("time-stamp token"))?;
-    let stamped = content_info_der_with(&token_data, &revocation)?;
-    let mut info = signature.signer_info()?.clone();
-    add_unsigned(
-        &mut info,
-        ID_AA_ETS_ARCHIVE_TIMESTAMP_V3,
-        Any::from_der(&stamped).map_err(CadesError::not_der("time-stamp token"))?,
-    )?;
-    signature.replace_signer_info(info)?;
-    signature.to_der()
+/// The `.p7s` `cms` (over `data`) with `token` added as an archive-time-stamp-v3, its ats-hash-index-v3 written
+/// into the token's unsigned attributes. Refused with [`CadesError::TimeStampImprint`] unless the token is over
+/// [`archive_time_stamp_digest`] of this very signature (nothing may change in between), and like the verifier
+/// would refuse it when it is not a token a signature may carry.
+pub fn with_archive_time_stamp(cms: &[u8], data: &[u8], token: &[u8]) -> Result<Vec<u8>, CadesError> {
+    let signature = CadesSignature::from_ber(cms)?;
+    signature.require_document(data)?;
+    let index = index_of(&signature);
+    let read = Token::read(token)?;
+    read.require_imprint_is(&digest(&signature, data, &index)?)?;
+    read.verify()?;
+    let index = index.to_der().map_err(CadesError::encoding("ats-hash-index-v3"))?;
+    let mut stamped = read.received().signed_data().parts().clone();
+    stamped.signer.push_unsigned_attribute(ID_AA_ATS_HASH_INDEX_V3, index);
+    let stamped = stamped.encode();
+    signature.edited(|parts| parts.signer.push_unsigned_attribute(ID_AA_ETS_ARCHIVE_TIMESTAMP_V3, stamped))
 }
 
-/// The DER of each archive-time-stamp-v3 token of `signature`, in order.
-pub(super) fn archive_time_stamps(signature: &CadesSignature) -> Result<Vec<Vec<u8>>, CadesError> {
+/// Each archive-time-stamp-v3 token of `signature`, as it is in the file, in order.
+pub(super) fn archive_time_stamps(signature: &CadesSignature) -> Vec<Vec<u8>> {
     signature.unsigned_values(ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
 }
 
-/// Check the archive time stamp `token_der` of `signature` over `data`: its index names only what the signature
-/// still carries, and its imprint is over the signature with that index. The token itself (the TSA's
-/// signature) is checked by the caller.
-pub(super) fn check_archive(
-    signature: &CadesSignature,
-    data: &[u8],
-    token: &Token,
-    token_der: &[u8],
-) -> Result<(), String> {
-    let signed = signed_data(token_der, "time-stamp token").map_err(|e| e.to_string())?;
-    let info = only_signer(&signed.data, "time-stamp token").map_err(|e| e.to_string())?;
-    let stored = info
+/// Check the archive time stamp `token` of `signature` over `data`: its index names only what the signature still
+/// carries, and its imprint is over the signature with that index. The token itself (the TSA's signature) is
+/// checked by the caller.
+pub(super) fn check_archive(signature: &CadesSignature, data: &[u8], token: &Token) -> Result<(), String> {
+    let stored = token
+        .received()
+        .signed_data()
+        .signer_info()
         .unsigned_attrs
         .iter()
         .flat_map(|a| a.iter())
@@ -98,7 +89,7 @@ pub(super) fn check_archive(
         .ok_or("it has no ats-hash-index-v3 (an older archive time stamp form hcpki does not read)")?;
     let index: AtsHashIndexV3 =
         stored.decode_as().map_err(|e| format!("its ats-hash-index-v3 is not the SHA-256 form hcpki reads ({e})"))?;
-    let now = index_of(signature).map_err(|e| e.to_string())?;
+    let now = index_of(signature);
     let missing = |listed: &[OctetString], present: &[OctetString]| listed.iter().any(|h| !present.contains(h));
     if missing(&index.certificates_hash_index, &now.certificates_hash_index)
         || missing(&index.crls_hash_index, &now.crls_hash_index)
@@ -110,63 +101,47 @@ pub(super) fn check_archive(
     token.require_imprint_is(&expected).map_err(|_| "its imprint is not over this signature and document".to_owned())
 }
 
-/// The index of what `signature` carries now.
-fn index_of(signature: &CadesSignature) -> Result<AtsHashIndexV3, CadesError> {
-    let hash = |der: Vec<u8>| OctetString::new(HashAlgorithm::Sha256.digest(&der));
-    let build = || -> der::Result<AtsHashIndexV3> {
-        let certificates = signature.signed_data().certificates.iter().flat_map(|set| set.0.iter());
-        let certificates_hash_index = certificates.map(|c| hash(c.to_der()?)).collect::<der::Result<_>>()?;
-        let crls_hash_index = signature.revocation().iter().map(|r| hash(r.to_der()?)).collect::<der::Result<_>>()?;
-        let mut unsigned_attr_values_hash_index = Vec::new();
-        for attribute in
-            signature.signer_info().ok().and_then(|i| i.unsigned_attrs.clone()).iter().flat_map(|a| a.iter())
-        {
-            let kind = attribute.oid.to_der()?;
-            for value in attribute.values.iter() {
-                unsigned_attr_values_hash_index.push(hash([kind.clone(), value.to_der()?].concat())?);
-            }
-        }
-        Ok(AtsHashIndexV3 { certificates_hash_index, crls_hash_index, unsigned_attr_values_hash_index })
-    };
-    build().map_err(CadesError::encoding("ats-hash-index-v3"))
+/// The index of what `signature` carries now: the hash of each element as it is in the file (ETSI EN 319 122-1
+/// §5.5.2 names the elements; a BER element is hashed in its BER, as §5.5.3 takes every field "without any
+/// modification").
+fn index_of(signature: &CadesSignature) -> AtsHashIndexV3 {
+    let hash = |octets: &[u8]| OctetString::new(HashAlgorithm::Sha256.digest(octets));
+    let parts = signature.received().parts();
+    let hashes = |elements: &[Vec<u8>]| elements.iter().filter_map(|e| hash(e).ok()).collect();
+    let unsigned_attr_values_hash_index = parts
+        .signer
+        .unsigned_attrs
+        .iter()
+        .flat_map(|a| a.values.iter().filter_map(|v| hash(&[a.attr_type.as_slice(), v].concat()).ok()))
+        .collect();
+    AtsHashIndexV3 {
+        certificates_hash_index: hashes(&parts.certificates),
+        crls_hash_index: hashes(&parts.crls),
+        unsigned_attr_values_hash_index,
+    }
 }
 
-/// The archive-time-stamp-v3 imprint of `signature` over `data` with `index`.
+/// The archive-time-stamp-v3 imprint of `signature` over `data` with `index` (ETSI EN 319 122-1 §5.5.3): the
+/// fields "in their binary encoded form without any modification and including the tag, length and value
+/// octets", i.e. as they are in the file.
 fn digest(signature: &CadesSignature, data: &[u8], index: &AtsHashIndexV3) -> Result<[u8; 32], CadesError> {
-    let info = signature.signer_info()?;
-    let build = || -> der::Result<Vec<u8>> {
-        let mut signed_attrs = info.signed_attrs.as_ref().map(|a| a.to_der()).transpose()?.unwrap_or_default();
-        // The field as it sits in SignerInfo: [0] IMPLICIT, the SET's tag replaced.
-        if let Some(tag) = signed_attrs.first_mut() {
-            *tag = 0xA0;
-        }
-        Ok([
-            signature.signed_data().encap_content_info.econtent_type.to_der()?,
-            HashAlgorithm::Sha256.digest(data),
-            info.version.to_der()?,
-            info.sid.to_der()?,
-            info.digest_alg.to_der()?,
-            signed_attrs,
-            info.signature_algorithm.to_der()?,
-            info.signature.to_der()?,
-            index.to_der()?,
-        ]
-        .concat())
-    };
-    let input = build().map_err(CadesError::encoding("archive time stamp input"))?;
+    let parts = signature.received().parts();
+    let signer = &parts.signer;
+    let index = index.to_der().map_err(CadesError::encoding("ats-hash-index-v3"))?;
+    let input = [
+        parts.econtent_type.as_slice(),
+        &HashAlgorithm::Sha256.digest(data),
+        &signer.version,
+        &signer.sid,
+        &signer.digest_algorithm,
+        &signer.signed_attrs,
+        &signer.signature_algorithm,
+        &signer.signature,
+        &index,
+    ]
+    .concat();
     HashAlgorithm::Sha256
         .digest(&input)
         .try_into()
         .map_err(|_| CadesError::Algorithm("SHA-256 gave a digest that is not 32 octets".into()))
-}
-
-/// Add `value` to the unsigned attribute `oid` of `info` (a new attribute after the others).
-fn add_unsigned(info: &mut SignerInfo, oid: ObjectIdentifier, value: Any) -> Result<(), CadesError> {
-    let mut attributes: Vec<Attribute> = info.unsigned_attrs.iter().flat_map(|a| a.iter().cloned()).collect();
-    let build = || -> der::Result<()> {
-        attributes.push(crate::timestamp::attribute(oid, value)?);
-        info.unsigned_attrs = Some(attributes.try_into()?);
-        Ok(())
-    };
-    build().map_err(CadesError::encoding("unsigned attributes"))
 }

@@ -1,6 +1,7 @@
 //! Checking a `.p7s` against its document: the start of the verifier (issue #27 item 5).
 //!
-//! What is checked: the structure (DER, one signer, detached), the signature over the signed attributes with the
+//! What is checked: the structure (BER with DER signed attributes, one signer; an attached signature's document
+//! must be the one given), the signature over the signed attributes with the
 //! signer certificate's key, messageDigest against the document, signingCertificateV2 naming the signer
 //! certificate, keyUsage nonRepudiation, and for B-T each signature time stamp: its messageImprint over the
 //! signature value, the TSA's signature, signingCertificateV2 and extendedKeyUsage timeStamping. Not yet: the
@@ -11,21 +12,11 @@ use super::attributes::signing_time;
 use super::error::CadesError;
 use super::parsed::CadesSignature;
 use super::signer::require_non_repudiation;
-use super::signer_info::{Expected, verify_signer_info};
-use super::time_stamp::Token;
+use super::signer_info::verify_signer_info;
+use super::time_stamp::{TimeStampSeen, check_time_stamp};
 use crate::signature::validation::Level;
-use cms::cert::CertificateChoices;
-use const_oid::db::rfc5911::{ID_DATA, ID_SIGNING_TIME};
+use const_oid::db::rfc5911::ID_SIGNING_TIME;
 use x509_cert::Certificate;
-
-/// A signature time stamp that checked.
-#[derive(Clone, Debug)]
-pub struct TimeStampSeen {
-    /// genTime, Unix seconds.
-    pub time: i64,
-    /// The TSA's certificate.
-    pub tsa: Certificate,
-}
 
 /// What a signature that checked says.
 #[derive(Clone, Debug)]
@@ -61,10 +52,10 @@ pub(crate) struct Checked {
 
 /// The checks of [`verify`], for every CMS-based format: the signingTime attribute is read when present.
 pub(crate) fn verify_detached(p7s: &[u8], data: &[u8]) -> Result<Checked, CadesError> {
-    let signature = CadesSignature::from_der(p7s)?;
-    let info = signature.signer_info()?;
-    let expected = Expected { what: "signature", content_type: ID_DATA };
-    let signer = verify_signer_info(signature.signed_data(), info, data, &expected)?;
+    let signature = CadesSignature::from_ber(p7s)?;
+    signature.require_document(data)?;
+    let info = signature.signer_info();
+    let signer = verify_signer_info(signature.received(), data)?;
     require_non_repudiation(&signer)?;
     let attributes = info
         .signed_attrs
@@ -75,34 +66,10 @@ pub(crate) fn verify_detached(p7s: &[u8], data: &[u8]) -> Result<Checked, CadesE
         false => None,
     };
     let time_stamps = signature
-        .signature_time_stamps()?
+        .signature_time_stamps()
         .iter()
-        .map(|der| check_time_stamp(der, info.signature.as_bytes()))
+        .map(|token| check_time_stamp(token, signature.signature_value()))
         .collect::<Result<Vec<_>, _>>()?;
     let level = if time_stamps.is_empty() { Level::BaselineB } else { Level::BaselineT };
-    let certificates = signature
-        .signed_data()
-        .certificates
-        .iter()
-        .flat_map(|set| set.0.iter())
-        .filter_map(|choice| match choice {
-            CertificateChoices::Certificate(c) => Some(c.clone()),
-            _ => None,
-        })
-        .collect();
-    Ok(Checked { level, signer, signing_time, time_stamps, certificates })
-}
-
-/// One time-stamp token over `signature_value` (a signature value for CAdES; the bytes a PDF document time stamp
-/// covers for PAdES; for XAdES, the canonical ds:SignatureValue): its imprint, the TSA's signature and binding,
-/// extendedKeyUsage timeStamping.
-pub(crate) fn check_time_stamp(der: &[u8], signature_value: &[u8]) -> Result<TimeStampSeen, CadesError> {
-    let wrap = |e: CadesError| match e {
-        e @ CadesError::TimeStampImprint => e,
-        other => CadesError::TimeStamp(Box::new(other)),
-    };
-    let token = Token::from_der(der).map_err(wrap)?;
-    token.require_imprint_of(signature_value)?;
-    let tsa = token.verify().map_err(wrap)?;
-    Ok(TimeStampSeen { time: token.tst_info.gen_time.unix(), tsa })
+    Ok(Checked { level, signer, signing_time, time_stamps, certificates: signature.certificates() })
 }

@@ -1,13 +1,19 @@
 //! Why a CAdES signature cannot be made or does not verify.
 
+use crate::asn1::signed_data::CmsError;
+use crate::timestamp::TokenError;
+
 /// Why a CAdES signature cannot be made, time-stamped or checked. Each message says what was wrong and what to do.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CadesError {
-    /// The bytes are not a DER structure of the expected type: garbage, truncated, trailing bytes, or an encoding
-    /// other than DER (indefinite lengths, an unsorted SET OF).
-    #[error("the {what} is not DER ({detail}): give the whole file as it was written (a .p7s is binary DER)")]
-    NotDer {
+    /// The bytes are not an encoding of the expected type: garbage, truncated, trailing bytes, or another
+    /// structure.
+    #[error(
+        "the {what} does not decode ({detail}): give the whole file as it was written (a .p7s is binary BER or DER, \
+         or PEM)"
+    )]
+    Undecodable {
         /// What was being read (`signature`, `time-stamp token`, …).
         what: &'static str,
         /// The decoder's words.
@@ -29,10 +35,16 @@ pub enum CadesError {
         /// How many SignerInfos there are.
         count: usize,
     },
-    /// The signature carries its content (an attached signature) where a detached one is expected, or the
-    /// time-stamp token carries none.
-    #[error("{0}")]
-    Content(&'static str),
+    /// The signed attributes are not in their DER encoding, which is what the signature is computed over (RFC
+    /// 5652 §5.4): they were re-ordered or re-encoded after signing, so the signature is not over what is shown.
+    #[error(
+        "the {what}'s signed attributes are not in their DER encoding (RFC 5652 §5.4: the signature is computed \
+         over exactly that): they were re-ordered or re-encoded after signing; get the file as its signer wrote it"
+    )]
+    SignedAttributesNotDer {
+        /// What was being read.
+        what: &'static str,
+    },
     /// A content type differs from the one required (id-data for documents, id-ct-TSTInfo for time stamps).
     #[error("the {what} content type is {found}, expected {expected}")]
     ContentType {
@@ -86,6 +98,12 @@ pub enum CadesError {
          this signature is for another file"
     )]
     ContentMismatch,
+    /// The signature carries its document (attached) and the document given is another.
+    #[error(
+        "this signature carries the document it signs, and the document given is another: give the signature alone, \
+         or the document it carries"
+    )]
+    CarriedDocumentDiffers,
     /// signingCertificateV2 (or, with SHA-1, signingCertificate) is missing or names another certificate than the
     /// one the signature verifies with.
     #[error(
@@ -102,9 +120,9 @@ pub enum CadesError {
     /// The time-stamp token does not verify or its signer is not a TSA.
     #[error("the signature time stamp does not verify: {0}")]
     TimeStamp(Box<CadesError>),
-    /// The time-stamp token's signer certificate does not have the timeStamping extended key usage.
-    #[error("the time-stamp token's signer is not a TSA (no extendedKeyUsage timeStamping): use a TSA's token")]
-    NotTsa,
+    /// The time-stamp token is not one a signature may carry (what [`crate::timestamp::ReceivedToken`] refuses).
+    #[error("the time-stamp token is not acceptable: {0}; use a token from a granted TimeStampResp of a TSA")]
+    Token(TokenError),
     /// Encoding a structure failed (cannot happen with the sizes involved; reported rather than hidden).
     #[error("could not encode the {what}: {detail}")]
     Encoding {
@@ -117,12 +135,34 @@ pub enum CadesError {
 
 impl CadesError {
     /// A decoding failure of `what`.
-    pub(super) fn not_der(what: &'static str) -> impl FnOnce(der::Error) -> Self {
-        move |e| Self::NotDer { what, detail: e.to_string() }
+    pub(super) fn undecodable(what: &'static str) -> impl FnOnce(der::Error) -> Self {
+        move |e| Self::Undecodable { what, detail: e.to_string() }
     }
 
     /// An encoding failure of `what`.
     pub(super) fn encoding(what: &'static str) -> impl FnOnce(der::Error) -> Self {
         move |e| Self::Encoding { what, detail: e.to_string() }
+    }
+}
+
+impl From<CmsError> for CadesError {
+    fn from(error: CmsError) -> Self {
+        match error {
+            CmsError::Ber { what, source } => Self::Undecodable { what, detail: source.to_string() },
+            CmsError::Structure { what, detail } => Self::Undecodable { what, detail },
+            CmsError::NotSignedData { what, content_type } => Self::NotSignedData { what, content_type },
+            CmsError::SignerCount { what, count } => Self::SignerCount { what, count },
+            CmsError::NoSignedAttributes { .. } => Self::Attribute { name: "signedAttrs", problem: "missing".into() },
+            CmsError::SignedAttributesNotDer { what } => Self::SignedAttributesNotDer { what },
+        }
+    }
+}
+
+impl From<TokenError> for CadesError {
+    fn from(error: TokenError) -> Self {
+        match error {
+            TokenError::Cms(cms) => cms.into(),
+            other => Self::Token(other),
+        }
     }
 }

@@ -4,13 +4,12 @@
 use super::archive::{archive_time_stamps, check_archive};
 use super::error::CadesError;
 use super::parsed::CadesSignature;
-use super::signer_info::{Expected, signer_certificate, verify_signer_info};
+use super::signer_info::verify_signer_info;
 use super::time_stamp::Token;
 use super::validation_data::embedded_revocation;
 use crate::signature::validation::{
     self, Failure, FetchRequest, Report, SignatureEvidence, SigningTrust, SubIndication, TimeStampEvidence,
 };
-use const_oid::db::rfc5911::ID_DATA;
 
 /// Judge the `.p7s` `p7s` over the detached document `data` against `trust` at `now` (Unix seconds), asking
 /// `fetch` for revocation data the signature does not embed. Never an error: what cannot be read is
@@ -28,21 +27,16 @@ pub fn validate(
 /// What the `.p7s` says and how its own checks went.
 pub fn evidence(p7s: &[u8], data: &[u8]) -> SignatureEvidence {
     let format = |e: CadesError| SignatureEvidence::broken(Failure::new(SubIndication::FormatFailure, e.to_string()));
-    let signature = match CadesSignature::from_der(p7s) {
+    let signature = match CadesSignature::from_ber(p7s) {
         Ok(s) => s,
         Err(e) => return format(e),
     };
-    let info = match signature.signer_info() {
-        Ok(info) => info,
-        Err(e) => return format(e),
-    };
     let mut evidence = SignatureEvidence::new();
-    evidence.signer = signer_certificate(signature.signed_data(), &info.sid);
+    evidence.signer = signature.received().signer_certificate();
     evidence.certificates = signature.certificates();
-    let expected = Expected { what: "signature", content_type: ID_DATA };
-    if let Err(e) = verify_signer_info(signature.signed_data(), info, data, &expected) {
+    if let Err(e) = signature.require_document(data).and_then(|()| verify_signer_info(signature.received(), data)) {
         let sub = match e {
-            CadesError::ContentMismatch => SubIndication::HashFailure,
+            CadesError::ContentMismatch | CadesError::CarriedDocumentDiffers => SubIndication::HashFailure,
             CadesError::BadSignature(_) => SubIndication::SigCryptoFailure,
             CadesError::SignerCertificateMissing(_) | CadesError::SigningCertificateMismatch(_) => {
                 SubIndication::NoSigningCertificateFound
@@ -52,15 +46,13 @@ pub fn evidence(p7s: &[u8], data: &[u8]) -> SignatureEvidence {
         evidence.integrity = Err(Failure::new(sub, e.to_string()));
         return evidence;
     }
-    let value = info.signature.as_bytes();
-    evidence.signature_time_stamps = match signature.signature_time_stamps() {
-        Ok(tokens) => tokens.iter().map(|der| time_stamp_over(der, value)).collect(),
-        Err(e) => vec![TimeStampEvidence::Broken(e.to_string())],
-    };
-    evidence.archive_time_stamps = match archive_time_stamps(&signature) {
-        Ok(tokens) => tokens.iter().map(|der| time_stamp(der, |t| check_archive(&signature, data, t, der))).collect(),
-        Err(e) => vec![TimeStampEvidence::Broken(e.to_string())],
-    };
+    let value = signature.signature_value();
+    evidence.signature_time_stamps =
+        signature.signature_time_stamps().iter().map(|token| time_stamp_over(token, value)).collect();
+    evidence.archive_time_stamps = archive_time_stamps(&signature)
+        .iter()
+        .map(|token| time_stamp(token, |t| check_archive(&signature, data, t)))
+        .collect();
     (evidence.crls, evidence.ocsp_responses) = embedded_revocation(&signature);
     evidence
 }
@@ -73,7 +65,7 @@ pub(crate) fn time_stamp_over(der: &[u8], covered: &[u8]) -> TimeStampEvidence {
 
 /// One token: decoded, `covers` (its imprint is over what it must be), and the TSA's signature.
 fn time_stamp(der: &[u8], covers: impl FnOnce(&Token) -> Result<(), String>) -> TimeStampEvidence {
-    let token = match Token::from_der(der) {
+    let token = match Token::read(der) {
         Ok(t) => t,
         Err(e) => return TimeStampEvidence::Broken(e.to_string()),
     };
@@ -82,7 +74,7 @@ fn time_stamp(der: &[u8], covers: impl FnOnce(&Token) -> Result<(), String>) -> 
     }
     match token.verify() {
         Ok(tsa) => TimeStampEvidence::Intact {
-            gen_time: token.tst_info.gen_time.unix(),
+            gen_time: token.tst_info().gen_time.unix(),
             tsa: Box::new(tsa),
             certificates: token.certificates(),
         },

@@ -1,69 +1,37 @@
-//! A `.p7s` (or a time-stamp token) read strictly: a DER ContentInfo holding a SignedData with one SignerInfo.
+//! A `.p7s` read as CMS lets it travel: BER, one SignerInfo, its signed attributes in DER
+//! ([`crate::asn1::signed_data`] says why only those). `openssl cms -sign -stream` writes indefinite lengths and
+//! carries the document inside (attached); hcpki writes DER and detached, and reads both.
 //!
-//! The `crls` field (RevocationInfoChoices) is kept as raw elements: the `cms` crate models
-//! `OtherRevocationInfoFormat`'s first field as an AlgorithmIdentifier where RFC 5652 §10.2.1 has a bare OBJECT
-//! IDENTIFIER, so it could neither read nor write the OCSP responses B-LT embeds there (id-ri-ocsp-response,
-//! RFC 5940 §4.1). [`SignedDataWire`] is the SignedData with that one field left as DER elements.
+//! Changes (a time stamp, validation data) are made on the octets of the parts, never on a re-encoding: every
+//! part a signature or an earlier archive time stamp covers stays as it arrived.
 
 use super::error::CadesError;
-use cms::cert::CertificateChoices;
-use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{
-    CertificateSet, DigestAlgorithmIdentifiers, EncapsulatedContentInfo, SignedData, SignerInfo, SignerInfos,
-};
+use crate::asn1::signed_data::{ReceivedSignedData, SignedDataParts};
+use cms::signed_data::{SignedData, SignerInfo};
+use const_oid::ObjectIdentifier;
 use const_oid::db::rfc3161::ID_AA_TIME_STAMP_TOKEN;
-use const_oid::db::rfc5911::{ID_DATA, ID_SIGNED_DATA};
-use der::asn1::SetOfVec;
-use der::{Any, Decode, Encode, Sequence};
-use x509_cert::attr::Attribute;
+use const_oid::db::rfc5911::ID_DATA;
+use der::Any;
+use der::asn1::OctetString;
+use x509_cert::Certificate;
 
-/// RFC 5652 §5.1 SignedData with `crls` as raw RevocationInfoChoice elements (see the module documentation).
-///
-/// ```text
-/// SignedData ::= SEQUENCE {
-///   version CMSVersion, digestAlgorithms DigestAlgorithmIdentifiers,
-///   encapContentInfo EncapsulatedContentInfo,
-///   certificates [0] IMPLICIT CertificateSet OPTIONAL,
-///   crls [1] IMPLICIT RevocationInfoChoices OPTIONAL,
-///   signerInfos SignerInfos }
-/// RevocationInfoChoice ::= CHOICE { crl CertificateList, other [1] IMPLICIT OtherRevocationInfoFormat }
-/// OtherRevocationInfoFormat ::= SEQUENCE { otherRevInfoFormat OBJECT IDENTIFIER, otherRevInfo ANY }
-/// ```
-#[derive(Clone, Debug, Sequence)]
-struct SignedDataWire {
-    version: CmsVersion,
-    digest_algorithms: DigestAlgorithmIdentifiers,
-    encap_content_info: EncapsulatedContentInfo,
-    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
-    certificates: Option<CertificateSet>,
-    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
-    crls: Option<SetOfVec<Any>>,
-    signer_infos: SignerInfos,
-}
-
-/// A SignedData as decoded: the `cms` crate's structure without `crls`, and the raw RevocationInfoChoices.
-#[derive(Clone, Debug)]
-pub(super) struct Signed {
-    /// Everything but the revocation data (`crls` is always `None` here).
-    pub(super) data: SignedData,
-    /// The RevocationInfoChoice elements, DER, in the order of the SET.
-    pub(super) revocation: Vec<Any>,
-}
-
-/// A CAdES detached signature, decoded: one signer, no content inside.
+/// A CAdES signature, decoded: one signer over id-data, the document beside it (detached) or inside it
+/// (attached).
 #[derive(Clone, Debug)]
 pub struct CadesSignature {
-    signed_data: SignedData,
-    revocation: Vec<Any>,
+    signed: ReceivedSignedData,
+    encoding: Vec<u8>,
 }
 
 impl CadesSignature {
-    /// Decode a `.p7s`: DER only, a SignedData over id-data without eContent (detached), exactly one signer with
-    /// signed attributes. Anything else is a [`CadesError`] naming the problem.
-    pub fn from_der(der: &[u8]) -> Result<Self, CadesError> {
-        const WHAT: &str = "signature";
-        let Signed { data: signed_data, revocation } = signed_data(der, WHAT)?;
-        let e = &signed_data.encap_content_info;
+    /// What errors call it.
+    const WHAT: &'static str = "signature";
+
+    /// Decode a `.p7s`: BER (the signed attributes DER), a SignedData over id-data with exactly one signer that
+    /// carries signed attributes. Anything else is a [`CadesError`] naming the problem.
+    pub fn from_ber(bytes: &[u8]) -> Result<Self, CadesError> {
+        let signed = ReceivedSignedData::read(bytes, Self::WHAT)?;
+        let e = &signed.data().encap_content_info;
         if e.econtent_type != ID_DATA {
             return Err(CadesError::ContentType {
                 what: "eContentType",
@@ -71,158 +39,99 @@ impl CadesSignature {
                 expected: ID_DATA.to_string(),
             });
         }
-        if e.econtent.is_some() {
-            return Err(CadesError::Content(
-                "the signature carries the document inside (attached): give a detached .p7s and the document beside it",
-            ));
-        }
-        Ok(Self { signed_data, revocation })
+        let signature = Self { signed, encoding: bytes.to_vec() };
+        signature.carried_document()?;
+        Ok(signature)
     }
 
-    /// The DER of the whole `.p7s`.
-    pub fn to_der(&self) -> Result<Vec<u8>, CadesError> {
-        content_info_der_with(&self.signed_data, &self.revocation)
+    /// The `.p7s` as it was read.
+    pub fn encoding(&self) -> &[u8] {
+        &self.encoding
     }
 
-    /// The SignedData, without its revocation data (`crls` is `None`; see [`CadesSignature::revocation`]).
+    /// The signed attributes' octets as the signature covers them (their DER, SET OF tag).
+    pub fn signed_attributes_octets(&self) -> Vec<u8> {
+        self.signed.signed_attributes_der()
+    }
+
+    /// The `.p7s` written out again from the octets of its parts, as a change would write it (every part as it
+    /// is, each SET OF in DER order, every enclosing length definite).
+    pub fn written_again(&self) -> Vec<u8> {
+        self.signed.parts().encode()
+    }
+
+    /// The SignedData, without its revocation data and its SignerInfo (`crls` is `None`, `signerInfos` empty; see
+    /// [`CadesSignature::revocation`] and [`CadesSignature::signer_info`]).
     pub fn signed_data(&self) -> &SignedData {
-        &self.signed_data
+        self.signed.data()
     }
 
-    /// The RevocationInfoChoice elements of `crls` (CRLs, and OCSP responses as `other`), DER.
+    /// The SignedData as read, with the octets of its parts.
+    pub(super) fn received(&self) -> &ReceivedSignedData {
+        &self.signed
+    }
+
+    /// The RevocationInfoChoice elements of `crls` (CRLs, and OCSP responses as `other`).
     pub fn revocation(&self) -> &[Any] {
-        &self.revocation
+        self.signed.revocation()
     }
 
     /// The certificates carried.
-    pub fn certificates(&self) -> Vec<x509_cert::Certificate> {
-        self.signed_data
-            .certificates
-            .iter()
-            .flat_map(|set| set.0.iter())
-            .filter_map(|choice| match choice {
-                CertificateChoices::Certificate(c) => Some(c.clone()),
-                CertificateChoices::Other(_) => None,
-            })
-            .collect()
+    pub fn certificates(&self) -> Vec<Certificate> {
+        self.signed.certificates()
     }
 
-    /// Replace the carried certificates and the revocation data (B-LT), keeping everything signed as it was.
-    pub(super) fn set_validation_data(
-        &mut self,
-        certificates: CertificateSet,
-        revocation: Vec<Any>,
-        version: CmsVersion,
-    ) {
-        self.signed_data.certificates = Some(certificates);
-        self.signed_data.version = version;
-        self.revocation = revocation;
-    }
-
-    /// The one SignerInfo, mutable (unsigned attributes only are ever changed).
-    pub(super) fn replace_signer_info(&mut self, info: SignerInfo) -> Result<(), CadesError> {
-        self.signed_data.signer_infos = vec![info].try_into().map_err(CadesError::encoding("unsigned attributes"))?;
-        Ok(())
-    }
-
-    /// The one SignerInfo (checked at decoding).
-    pub fn signer_info(&self) -> Result<&SignerInfo, CadesError> {
-        only_signer(&self.signed_data, "signature")
+    /// The one SignerInfo.
+    pub fn signer_info(&self) -> &SignerInfo {
+        self.signed.signer_info()
     }
 
     /// The signature value: what a signature time stamp is over (ETSI EN 319 122-1 §5.3).
-    pub fn signature_value(&self) -> Result<&[u8], CadesError> {
-        Ok(self.signer_info()?.signature.as_bytes())
+    pub fn signature_value(&self) -> &[u8] {
+        self.signer_info().signature.as_bytes()
     }
 
-    /// The DER of each signature time-stamp token (unsigned attribute id-aa-signatureTimeStampToken), in order.
-    pub fn signature_time_stamps(&self) -> Result<Vec<Vec<u8>>, CadesError> {
+    /// The document the signature carries inside (an attached signature: `openssl cms -sign -nodetach`, or
+    /// `-stream`), `None` when it is detached.
+    pub fn carried_document(&self) -> Result<Option<Vec<u8>>, CadesError> {
+        let Some(content) = &self.signed_data().encap_content_info.econtent else { return Ok(None) };
+        let octets: OctetString = content.decode_as().map_err(CadesError::undecodable("eContent"))?;
+        Ok(Some(octets.as_bytes().to_vec()))
+    }
+
+    /// The `data` given with the signature, checked against what the signature carries: an attached
+    /// signature's document must be the one given (no other document can be judged against it).
+    pub(super) fn require_document(&self, data: &[u8]) -> Result<(), CadesError> {
+        match self.carried_document()? {
+            Some(carried) if carried != data => Err(CadesError::CarriedDocumentDiffers),
+            _ => Ok(()),
+        }
+    }
+
+    /// Each signature time-stamp token (unsigned attribute id-aa-signatureTimeStampToken), as it is in the file,
+    /// in order.
+    pub fn signature_time_stamps(&self) -> Vec<Vec<u8>> {
         self.unsigned_values(ID_AA_TIME_STAMP_TOKEN)
     }
 
-    /// The DER of every value of the unsigned attribute `oid`, in order.
-    pub(super) fn unsigned_values(&self, oid: const_oid::ObjectIdentifier) -> Result<Vec<Vec<u8>>, CadesError> {
-        let Some(unsigned) = &self.signer_info()?.unsigned_attrs else { return Ok(Vec::new()) };
-        unsigned
-            .iter()
-            .filter(|a| a.oid == oid)
-            .flat_map(|a| a.values.iter())
-            .map(|v| v.to_der().map_err(CadesError::encoding("unsigned attribute")))
-            .collect()
+    /// Every value of the unsigned attribute `oid`, as it is in the file, in order.
+    pub(super) fn unsigned_values(&self, oid: ObjectIdentifier) -> Vec<Vec<u8>> {
+        self.signed.parts().signer.unsigned_values(oid).into_iter().map(<[u8]>::to_vec).collect()
     }
 
-    /// The same signature with `token` (a ContentInfo, not checked here) added to its signature time stamps.
-    pub(super) fn add_signature_time_stamp(&mut self, token: Any) -> Result<(), CadesError> {
-        let mut info = self.signer_info()?.clone();
-        let mut attributes: Vec<Attribute> = info.unsigned_attrs.iter().flat_map(|a| a.iter().cloned()).collect();
-        let build = || -> der::Result<SignerInfo> {
-            match attributes.iter_mut().find(|a| a.oid == ID_AA_TIME_STAMP_TOKEN) {
-                Some(existing) => existing.values.insert(token)?,
-                None => attributes.push(crate::timestamp::attribute(ID_AA_TIME_STAMP_TOKEN, token)?),
-            }
-            info.unsigned_attrs = Some(attributes.try_into()?);
-            Ok(info)
-        };
-        let info = build().map_err(CadesError::encoding("unsigned attributes"))?;
-        self.replace_signer_info(info)
+    /// The `.p7s` with `edit` made to its parts, read back (so that what is returned is a signature this reader
+    /// takes).
+    pub(super) fn edited(&self, edit: impl FnOnce(&mut SignedDataParts)) -> Result<Vec<u8>, CadesError> {
+        let mut parts = self.signed.parts().clone();
+        edit(&mut parts);
+        let encoding = parts.encode();
+        Self::from_ber(&encoding)?;
+        Ok(encoding)
     }
-}
 
-/// Decode the SignedData in the ContentInfo `der` (called `what` in errors), strictly: DER that re-encodes to the
-/// same bytes (the decoder sorts a SET OF given out of order, which would change the signed attributes' bytes and
-/// so the signed message), with exactly one SignerInfo carrying signed attributes.
-pub(super) fn signed_data(der: &[u8], what: &'static str) -> Result<Signed, CadesError> {
-    let info = ContentInfo::from_der(der).map_err(CadesError::not_der(what))?;
-    if info.content_type != ID_SIGNED_DATA {
-        return Err(CadesError::NotSignedData { what, content_type: info.content_type.to_string() });
+    /// The same signature with `token` (a TimeStampToken as received; not checked here) added to its signature
+    /// time stamps.
+    pub(super) fn with_signature_time_stamp(&self, token: &[u8]) -> Result<Vec<u8>, CadesError> {
+        self.edited(|parts| parts.signer.add_unsigned_value(ID_AA_TIME_STAMP_TOKEN, token.to_vec()))
     }
-    let inner = info.content.to_der().map_err(CadesError::encoding(what))?;
-    let wire = SignedDataWire::from_der(&inner).map_err(CadesError::not_der(what))?;
-    let revocation: Vec<Any> = wire.crls.map(|set| set.into_vec()).unwrap_or_default();
-    let data = SignedData {
-        version: wire.version,
-        digest_algorithms: wire.digest_algorithms,
-        encap_content_info: wire.encap_content_info,
-        certificates: wire.certificates,
-        crls: None,
-        signer_infos: wire.signer_infos,
-    };
-    if content_info_der_with(&data, &revocation)? != der {
-        return Err(CadesError::NotDer { what, detail: "a SET OF is out of DER order".into() });
-    }
-    let info = only_signer(&data, what)?;
-    if info.signed_attrs.as_ref().is_none_or(|a| a.is_empty()) {
-        return Err(CadesError::Attribute { name: "signedAttrs", problem: "missing".into() });
-    }
-    Ok(Signed { data, revocation })
-}
-
-/// The one SignerInfo of `signed`.
-pub(super) fn only_signer<'a>(signed: &'a SignedData, what: &'static str) -> Result<&'a SignerInfo, CadesError> {
-    match signed.signer_infos.0.as_slice() {
-        [one] => Ok(one),
-        more => Err(CadesError::SignerCount { what, count: more.len() }),
-    }
-}
-
-/// `ContentInfo { id-signedData, signed }` in DER (`signed` without revocation data).
-pub(super) fn content_info_der(signed: &SignedData) -> Result<Vec<u8>, CadesError> {
-    content_info_der_with(signed, &[])
-}
-
-/// `ContentInfo { id-signedData, signed with crls = revocation }` in DER (`signed.crls` is ignored).
-pub(super) fn content_info_der_with(signed: &SignedData, revocation: &[Any]) -> Result<Vec<u8>, CadesError> {
-    let build = || -> der::Result<Vec<u8>> {
-        let wire = SignedDataWire {
-            version: signed.version,
-            digest_algorithms: signed.digest_algorithms.clone(),
-            encap_content_info: signed.encap_content_info.clone(),
-            certificates: signed.certificates.clone(),
-            crls: if revocation.is_empty() { None } else { Some(SetOfVec::try_from(revocation.to_vec())?) },
-            signer_infos: signed.signer_infos.clone(),
-        };
-        let content = Any::encode_from(&wire)?;
-        ContentInfo { content_type: ID_SIGNED_DATA, content }.to_der()
-    };
-    build().map_err(CadesError::encoding("SignedData"))
 }

@@ -3,16 +3,15 @@
 
 use super::attributes::signed_attributes;
 use super::error::CadesError;
-use super::parsed::content_info_der;
 use super::signer::{SignerChain, require_non_repudiation, signature_algorithm};
 use crate::keys::verify::verify_signature;
 use crate::timestamp::HashAlgorithm;
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
-use cms::content_info::CmsVersion;
+use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo};
-use const_oid::db::rfc5911::ID_DATA;
-use der::Encode;
+use const_oid::db::rfc5911::{ID_DATA, ID_SIGNED_DATA};
 use der::asn1::{OctetString, SetOfVec};
+use der::{Any, Encode};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 use x509_cert::attr::Attributes;
@@ -129,5 +128,9 @@ pub fn assemble(tbs: ToBeSigned, signature: &[u8]) -> Result<Vec<u8>, CadesError
             signer_infos: vec![info].try_into()?,
         })
     };
-    content_info_der(&build().map_err(CadesError::encoding("SignedData"))?)
+    let der = || -> der::Result<Vec<u8>> {
+        let signed = build()?;
+        ContentInfo { content_type: ID_SIGNED_DATA, content: Any::encode_from(&signed)? }.to_der()
+    };
+    der().map_err(CadesError::encoding("SignedData"))
 }

@@ -6,7 +6,7 @@ use const_oid::db::rfc5912::{ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SECP_256_R_1};
 use der::Decode;
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
-use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage};
+use x509_cert::ext::pkix::KeyUsage;
 
 /// The signer certificate and its CAs, as `prepare` receives them.
 #[derive(Debug)]
@@ -53,13 +53,5 @@ pub(in crate::signature) fn require_non_repudiation(certificate: &Certificate) -
     match certificate.tbs_certificate().get_extension::<KeyUsage>() {
         Ok(Some((_, usage))) if usage.non_repudiation() => Ok(()),
         _ => Err(CadesError::NotForSignatures { subject: certificate.tbs_certificate().subject().to_string() }),
-    }
-}
-
-/// Refuse a time-stamp token signer without extendedKeyUsage timeStamping (RFC 3161 §2.3).
-pub(super) fn require_time_stamping(certificate: &Certificate) -> Result<(), CadesError> {
-    match certificate.tbs_certificate().get_extension::<ExtendedKeyUsage>() {
-        Ok(Some((_, eku))) if eku.0.contains(&crate::oid::KP_TIME_STAMPING) => Ok(()),
-        _ => Err(CadesError::NotTsa),
     }
 }

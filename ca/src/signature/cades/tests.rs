@@ -1,11 +1,12 @@
 //! CAdES B-B and B-T in-process: made around the test HPKI card's signature key, time-stamped by an in-process
 //! TSA, checked; and every way a signature or its check fails, each with its typed error.
 
-use super::parsed::content_info_der;
 use super::produce::prepare_for;
 use super::signer::SignerChain;
 use super::*;
 use crate::keys::{KeyAlgorithm, KeySource, SoftwareKey};
+use crate::signature::validation::SigningTrust;
+use crate::timestamp::TokenError;
 use crate::timestamp::{
     Accuracy, HashAlgorithm, MessageImprint, TimeStampAuthority, TimeStampReq, TimeStampResp, TsaSettings,
 };
@@ -100,12 +101,7 @@ pub(crate) fn token_at(digest: &[u8], time: i64) -> Vec<u8> {
 /// The DER of [`tsa`]'s certificate (a token carries it): the TSA anchor of the verifier's tests.
 pub(crate) fn tsa_certificate() -> Vec<u8> {
     let token = token(&sha256(b"x"));
-    let signed = super::parsed::signed_data(&token, "time-stamp token").unwrap().data;
-    let certs = signed.certificates.unwrap();
-    match certs.0.iter().next().unwrap() {
-        CertificateChoices::Certificate(c) => c.to_der().unwrap(),
-        CertificateChoices::Other(_) => unreachable!(),
-    }
+    crate::timestamp::ReceivedToken::read(&token).unwrap().certificates()[0].to_der().unwrap()
 }
 
 /// A B-T `.p7s` over `data`.
@@ -130,9 +126,10 @@ fn b_b_is_signed_over_the_attributes_and_checks() {
     assert_eq!(verified.signing_time, NOW);
     assert_eq!(verified.signer.to_der().unwrap(), pki.signature.cert);
     assert!(verified.time_stamps.is_empty());
-    let parsed = CadesSignature::from_der(&p7s).unwrap();
+    let parsed = CadesSignature::from_ber(&p7s).unwrap();
     assert_eq!(parsed.signed_data().certificates.as_ref().map(|c| c.0.len()), Some(2), "signer and its CA");
-    assert_eq!(parsed.to_der().unwrap(), p7s);
+    assert_eq!(parsed.encoding(), p7s);
+    assert_eq!(parsed.received().parts().encode(), p7s, "DER parts make the same DER whole");
 }
 
 #[test]
@@ -143,12 +140,12 @@ fn b_t_adds_a_token_over_the_signature_value() {
     assert_eq!(verified.time_stamps.len(), 1);
     assert_eq!(verified.time_stamps.first().map(|t| t.time), Some(NOW + 5));
     // The digest is of the signature value, which the time stamp leaves as it was.
-    let parsed = CadesSignature::from_der(&p7s).unwrap();
+    let parsed = CadesSignature::from_ber(&p7s).unwrap();
     assert_eq!(
         signature_time_stamp_digest(&p7s).unwrap().to_vec(),
-        HashAlgorithm::Sha256.digest(parsed.signature_value().unwrap())
+        HashAlgorithm::Sha256.digest(parsed.signature_value())
     );
-    assert_eq!(parsed.signature_time_stamps().unwrap().len(), 1);
+    assert_eq!(parsed.signature_time_stamps().len(), 1);
 }
 
 #[test]
@@ -200,15 +197,17 @@ fn a_token_over_something_else_is_refused() {
     assert!(matches!(err, CadesError::TimeStampImprint), "{err:?}");
     assert!(err.to_string().contains("signature_time_stamp_digest"), "{err}");
     // Slipped in without the check, the verifier refuses it too.
-    let mut parsed = CadesSignature::from_der(&p7s).unwrap();
-    parsed.add_signature_time_stamp(der::Any::from_der(&wrong).unwrap()).unwrap();
-    let err = verify(&parsed.to_der().unwrap(), DOCUMENT).unwrap_err();
+    let slipped = CadesSignature::from_ber(&p7s).unwrap().with_signature_time_stamp(&wrong).unwrap();
+    let err = verify(&slipped, DOCUMENT).unwrap_err();
     assert!(matches!(err, CadesError::TimeStampImprint), "{err:?}");
     // A token is no CAdES signature, and a signature is no token.
-    let err = CadesSignature::from_der(&wrong).unwrap_err();
+    let err = CadesSignature::from_ber(&wrong).unwrap_err();
     assert!(matches!(err, CadesError::ContentType { what: "eContentType", .. }), "{err:?}");
     let err = with_signature_time_stamp(&p7s, &p7s).unwrap_err();
-    assert!(matches!(err, CadesError::ContentType { .. }), "{err:?}");
+    assert!(
+        matches!(&err, CadesError::TimeStamp(inner) if matches!(**inner, CadesError::Token(TokenError::NotTstInfo(_)))),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -216,17 +215,20 @@ fn truncated_or_garbage_input_is_a_typed_error() {
     let p7s = time_stamped(DOCUMENT);
     for len in 0..p7s.len() {
         let err = verify(&p7s[..len], DOCUMENT).unwrap_err();
-        assert!(matches!(err, CadesError::NotDer { what: "signature", .. }), "{len}: {err:?}");
+        assert!(matches!(err, CadesError::Undecodable { what: "signature", .. }), "{len}: {err:?}");
     }
     let err = verify(&[p7s.as_slice(), &[0]].concat(), DOCUMENT).unwrap_err();
-    assert!(matches!(err, CadesError::NotDer { .. }), "{err:?}");
-    assert!(err.to_string().contains("not DER"), "{err}");
+    assert!(matches!(err, CadesError::Undecodable { .. }), "{err:?}");
+    assert!(err.to_string().contains("does not decode"), "{err}");
     let err = signature_time_stamp_digest(b"not a signature").unwrap_err();
-    assert!(matches!(err, CadesError::NotDer { .. }), "{err:?}");
+    assert!(matches!(err, CadesError::Undecodable { .. }), "{err:?}");
     let p7s = signed(DOCUMENT);
     let good = token(&signature_time_stamp_digest(&p7s).unwrap());
     let err = with_signature_time_stamp(&p7s, &good[..good.len() - 1]).unwrap_err();
-    assert!(matches!(err, CadesError::NotDer { what: "time-stamp token", .. }), "{err:?}");
+    assert!(
+        matches!(&err, CadesError::TimeStamp(inner) if matches!(**inner, CadesError::Undecodable { what: "time-stamp token", .. })),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -253,9 +255,10 @@ fn a_swapped_certificate_with_the_same_key_is_caught() {
     let tbs = prepare(&sha256(DOCUMENT), &[&named], NOW).unwrap();
     let value = key.sign(tbs.bytes()).unwrap();
     let p7s = assemble(tbs, &value).unwrap();
-    let mut signed = CadesSignature::from_der(&p7s).unwrap().signed_data().clone();
+    let parsed = CadesSignature::from_ber(&p7s).unwrap();
+    let mut signed = parsed.signed_data().clone();
     signed.certificates = Some(CertificateSet::try_from(vec![CertificateChoices::Certificate(other.clone())]).unwrap());
-    let mut infos: Vec<_> = signed.signer_infos.0.iter().cloned().collect();
+    let mut infos = vec![parsed.signer_info().clone()];
     for info in &mut infos {
         info.sid = SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
             issuer: other.tbs_certificate().issuer().clone(),
@@ -263,7 +266,9 @@ fn a_swapped_certificate_with_the_same_key_is_caught() {
         });
     }
     signed.signer_infos = infos.try_into().unwrap();
-    let err = verify(&content_info_der(&signed).unwrap(), DOCUMENT).unwrap_err();
+    let content = der::Any::encode_from(&signed).unwrap();
+    let swapped = cms::content_info::ContentInfo { content_type: const_oid::db::rfc5911::ID_SIGNED_DATA, content };
+    let err = verify(&swapped.to_der().unwrap(), DOCUMENT).unwrap_err();
     assert!(matches!(err, CadesError::SigningCertificateMismatch("signature")), "{err:?}");
 }
 
@@ -278,6 +283,111 @@ fn openssl_made_signatures_check() {
         assert_eq!(verify(p7s, b"a document to sign\n").unwrap().level, Level::BaselineB);
         let err = verify(p7s, b"a document to sign!\n").unwrap_err();
         assert!(matches!(err, CadesError::ContentMismatch), "{err:?}");
+    }
+}
+
+/// `element` (a whole encoding) with every constructed element's length indefinite, as a streaming encoder writes
+/// it (`openssl cms -sign -stream` does so for the outer layers); `keep` (an exact sub-encoding, the signed
+/// attributes) left as it is.
+fn indefinite(element: &[u8], keep: &[&[u8]]) -> Vec<u8> {
+    use crate::asn1::ber::Element;
+    let e = Element::whole(element).unwrap();
+    if !e.constructed() || keep.contains(&element) {
+        return element.to_vec();
+    }
+    let mut out = vec![e.identifier, 0x80];
+    for child in e.children().unwrap() {
+        out.extend(indefinite(child.encoding, keep));
+    }
+    out.extend([0, 0]);
+    out
+}
+
+#[test]
+fn ber_signatures_and_tokens_are_read_as_they_are_and_renewed_without_losing_a_byte() {
+    let p7s = time_stamped(DOCUMENT);
+    let parsed = CadesSignature::from_ber(&p7s).unwrap();
+    let token = parsed.signature_time_stamps().remove(0);
+    let token_attrs =
+        crate::timestamp::ReceivedToken::read(&token).unwrap().signed_data().parts().signer.signed_attrs.clone();
+    let signed_attrs = parsed.received().parts().signer.signed_attrs.clone();
+    let ber = indefinite(&p7s, &[&signed_attrs, &token_attrs]);
+    assert_ne!(ber, p7s);
+    let verified = verify(&ber, DOCUMENT).unwrap();
+    assert_eq!((verified.level, verified.time_stamps.len()), (Level::BaselineT, 1));
+    // The token inside is BER too: read, its TSA's signature over the TSTInfo checked.
+    let ber_token = indefinite(&token, &[&token_attrs]);
+    let with_ber_token = with_signature_time_stamp(&signed(DOCUMENT), &ber_token).unwrap();
+    assert_eq!(CadesSignature::from_ber(&with_ber_token).unwrap().signature_time_stamps(), vec![ber_token]);
+    assert_eq!(verify(&with_ber_token, DOCUMENT).unwrap().level, Level::BaselineT);
+    // An archive time stamp over the BER file hashes its parts as they are, and adding it keeps them.
+    let digest = archive_time_stamp_digest(&ber, DOCUMENT).unwrap();
+    let b_lta = with_archive_time_stamp(&ber, DOCUMENT, &token_at(&digest, NOW + 9)).unwrap();
+    let again = CadesSignature::from_ber(&b_lta).unwrap();
+    assert_eq!(
+        again.received().parts().encap_content_info,
+        CadesSignature::from_ber(&ber).unwrap().received().parts().encap_content_info
+    );
+    let index = super::archive::archive_time_stamps(&again);
+    assert_eq!(index.len(), 1);
+    let token = super::time_stamp::Token::read(&index[0]).unwrap();
+    assert_eq!(super::archive::check_archive(&again, DOCUMENT, &token), Ok(()));
+    // A DER file comes back unchanged from its parts; a BER one decodes to the same structure, and its
+    // definite form is the DER file.
+    assert!(parsed.received().parts().encode() == p7s);
+    let ber_parsed = CadesSignature::from_ber(&ber).unwrap();
+    assert_eq!(ber_parsed.signed_data(), parsed.signed_data());
+    assert!(crate::asn1::ber::Element::whole(&ber).unwrap().definite().unwrap() == p7s);
+}
+
+#[test]
+fn an_attached_signature_is_checked_over_the_document_it_carries() {
+    let detached = CadesSignature::from_ber(&signed(DOCUMENT)).unwrap();
+    // encapContentInfo { id-data, [0] { OCTET STRING DOCUMENT } }, as `openssl cms -sign -nodetach` writes it.
+    let content = [
+        der::Encode::to_der(&const_oid::db::rfc5911::ID_DATA).unwrap(),
+        crate::asn1::ber::tlv(0xA0, &OctetString::new(DOCUMENT).unwrap().to_der().unwrap()),
+    ]
+    .concat();
+    let attached = detached.edited(|parts| parts.encap_content_info = crate::asn1::ber::tlv(0x30, &content)).unwrap();
+    let parsed = CadesSignature::from_ber(&attached).unwrap();
+    assert_eq!(parsed.carried_document().unwrap().as_deref(), Some(DOCUMENT));
+    assert_eq!(verify(&attached, DOCUMENT).unwrap().level, Level::BaselineB);
+    let err = verify(&attached, b"another document").unwrap_err();
+    assert!(matches!(err, CadesError::CarriedDocumentDiffers), "{err:?}");
+    assert_eq!(detached.carried_document().unwrap(), None);
+}
+
+#[test]
+fn signed_attributes_in_any_encoding_but_der_are_refused() {
+    let p7s = signed(DOCUMENT);
+    let parsed = CadesSignature::from_ber(&p7s).unwrap();
+    let signed_attrs = parsed.received().parts().signer.signed_attrs.clone();
+    let attributes = crate::asn1::ber::Element::whole(&signed_attrs).unwrap().children().unwrap();
+    let contents: Vec<Vec<u8>> = attributes.iter().map(|a| a.encoding.to_vec()).collect();
+    // The same attributes, each unchanged: out of DER order; with a long-form length; with an indefinite one.
+    let mut reordered = contents.clone();
+    reordered.reverse();
+    let mut long_form = vec![0xA0, 0x84];
+    long_form.extend(u32::try_from(contents.concat().len()).unwrap().to_be_bytes());
+    long_form.extend(contents.concat());
+    let mut indefinite = vec![0xA0, 0x80];
+    indefinite.extend(contents.concat());
+    indefinite.extend([0, 0]);
+    let cases = [
+        ("reordered", crate::asn1::ber::tlv(0xA0, &reordered.concat())),
+        ("long form", long_form),
+        ("indefinite", indefinite),
+    ];
+    for (name, attrs) in cases {
+        let mut changed = parsed.received().parts().clone();
+        changed.signer.signed_attrs = attrs;
+        let encoded = changed.encode();
+        let err = verify(&encoded, DOCUMENT).map(|_| ()).expect_err(name);
+        assert!(matches!(err, CadesError::SignedAttributesNotDer { what: "signature" }), "{name}: {err:?}");
+        let report =
+            validate(&encoded, DOCUMENT, &SigningTrust::new(&[], &[]).unwrap(), NOW, &|_| Err("offline".into()));
+        assert_eq!(report.verdict(), "FAILED/FORMAT_FAILURE", "{report:?}");
     }
 }
 
@@ -349,12 +459,11 @@ mod long_term {
         assert!(matches!(err, CadesError::TimeStampImprint), "{err:?}");
 
         // Swapping the embedded CRL for another breaks what the archive time stamp covered: it no longer counts.
-        let mut parsed = CadesSignature::from_der(&b_lta).unwrap();
+        let parsed = CadesSignature::from_ber(&b_lta).unwrap();
         let validity = CrlValidity { this_update: odt(t() + 11), next_update: odt(t() + 86_400), number: 2 };
-        let other = der::Any::from_der(&cas.signature_crl(&[], validity).unwrap()).unwrap();
-        let certificates = parsed.signed_data().certificates.clone().unwrap();
-        parsed.set_validation_data(certificates, vec![other], cms::content_info::CmsVersion::V1);
-        let report = validate(&parsed.to_der().unwrap(), DOCUMENT, &trust, t() + 20, &offline);
+        let other = cas.signature_crl(&[], validity).unwrap();
+        let swapped = parsed.edited(|parts| parts.crls = vec![other]).unwrap();
+        let report = validate(&swapped, DOCUMENT, &trust, t() + 20, &offline);
         assert_eq!((report.verdict().as_str(), report.level), ("PASSED", Some(Level::BaselineLt)), "{report:?}");
         assert!(report.notes.iter().any(|n| n.contains("removed or changed")), "{:?}", report.notes);
         // And the archive time stamp is over the document too.

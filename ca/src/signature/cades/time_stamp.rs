@@ -2,74 +2,78 @@
 //! id-aa-signatureTimeStampToken (1.2.840.113549.1.9.16.2.14; RFC 3161 Appendix A, ETSI EN 319 122-1 §5.3).
 
 use super::error::CadesError;
-use super::parsed::{CadesSignature, only_signer, signed_data};
-use super::signer::require_time_stamping;
-use super::signer_info::{Expected, verify_signer_info};
-use crate::timestamp::{HashAlgorithm, TstInfo};
-use cms::signed_data::SignedData;
-use const_oid::db::rfc3161::ID_CT_TST_INFO;
-use der::asn1::OctetString;
-use der::{Any, Decode};
+use super::parsed::CadesSignature;
+use crate::timestamp::{HashAlgorithm, ReceivedToken, TstInfo};
 use x509_cert::Certificate;
+
+/// A signature time stamp that checked.
+#[derive(Clone, Debug)]
+pub struct TimeStampSeen {
+    /// genTime, Unix seconds.
+    pub time: i64,
+    /// The TSA's certificate.
+    pub tsa: Certificate,
+}
 
 /// SHA-256 of the signature value of the `.p7s` `cms`: the messageImprint to ask a TSA for (B-T).
 pub fn signature_time_stamp_digest(cms: &[u8]) -> Result<[u8; 32], CadesError> {
-    let signature = CadesSignature::from_der(cms)?;
-    let digest = HashAlgorithm::Sha256.digest(signature.signature_value()?);
+    let signature = CadesSignature::from_ber(cms)?;
+    let digest = HashAlgorithm::Sha256.digest(signature.signature_value());
     digest.try_into().map_err(|_| CadesError::Algorithm("SHA-256 gave a digest that is not 32 octets".into()))
 }
 
-/// The `.p7s` `cms` with the time-stamp token `token_der` (the DER of the token's ContentInfo, as in a
-/// `TimeStampResp`) added as its signature time stamp. Refused with [`CadesError::TimeStampImprint`] when the
-/// token is not over this signature's value.
-pub fn with_signature_time_stamp(cms: &[u8], token_der: &[u8]) -> Result<Vec<u8>, CadesError> {
-    let mut signature = CadesSignature::from_der(cms)?;
-    let token = Token::from_der(token_der)?;
-    token.require_imprint_of(signature.signature_value()?)?;
-    let value = Any::from_der(token_der).map_err(CadesError::not_der(Token::WHAT))?;
-    signature.add_signature_time_stamp(value)?;
-    signature.to_der()
+/// The `.p7s` `cms` with the time-stamp token `token` (the token's ContentInfo as a `TimeStampResp` carried it)
+/// added as its signature time stamp, as it is. Refused with [`CadesError::TimeStampImprint`] when the token is
+/// not over this signature's value, and like the verifier would refuse it when it is not a token a signature may
+/// carry.
+pub fn with_signature_time_stamp(cms: &[u8], token: &[u8]) -> Result<Vec<u8>, CadesError> {
+    let signature = CadesSignature::from_ber(cms)?;
+    check_time_stamp(token, signature.signature_value())?;
+    signature.with_signature_time_stamp(token)
 }
 
-/// A signature time-stamp token, decoded.
-#[derive(Debug)]
-pub(super) struct Token {
-    signed: SignedData,
-    tst_info_der: Vec<u8>,
-    /// What it says.
-    pub(super) tst_info: TstInfo,
+/// One time-stamp token over `covered` (a signature value for CAdES; the bytes a PDF document time stamp covers
+/// for PAdES; for XAdES, the canonical ds:SignatureValue): its imprint, then what [`ReceivedToken::verify`]
+/// accepts.
+pub(crate) fn check_time_stamp(token: &[u8], covered: &[u8]) -> Result<TimeStampSeen, CadesError> {
+    let wrap = |e: CadesError| match e {
+        e @ CadesError::TimeStampImprint => e,
+        other => CadesError::TimeStamp(Box::new(other)),
+    };
+    let token = Token::read(token).map_err(wrap)?;
+    token.require_imprint_of(covered)?;
+    let tsa = token.verify().map_err(wrap)?;
+    Ok(TimeStampSeen { time: token.tst_info().gen_time.unix(), tsa })
 }
+
+/// A time-stamp token inside a signature, read by the one reader of tokens ([`ReceivedToken`]), with the checks
+/// of what it covers.
+#[derive(Debug)]
+pub(super) struct Token(ReceivedToken);
 
 impl Token {
-    const WHAT: &'static str = "time-stamp token";
-
-    /// Decode a token: a DER SignedData with one signer, over an encapsulated id-ct-TSTInfo.
-    pub(super) fn from_der(der: &[u8]) -> Result<Self, CadesError> {
-        let signed = signed_data(der, Self::WHAT)?.data;
-        let e = &signed.encap_content_info;
-        if e.econtent_type != ID_CT_TST_INFO {
-            return Err(CadesError::ContentType {
-                what: "time-stamp token eContentType",
-                found: e.econtent_type.to_string(),
-                expected: ID_CT_TST_INFO.to_string(),
-            });
-        }
-        let content = e.econtent.as_ref().ok_or(CadesError::Content(
-            "the time-stamp token carries no TSTInfo: give the token from a granted TimeStampResp",
-        ))?;
-        let octets: OctetString = content.decode_as().map_err(CadesError::not_der(Self::WHAT))?;
-        let tst_info_der = octets.as_bytes().to_vec();
-        let tst_info = TstInfo::from_der(&tst_info_der).map_err(CadesError::not_der("TSTInfo"))?;
-        Ok(Self { signed, tst_info_der, tst_info })
+    /// Read a token as it is in the signature.
+    pub(super) fn read(bytes: &[u8]) -> Result<Self, CadesError> {
+        Ok(Self(ReceivedToken::read(bytes)?))
     }
 
-    /// Refuse the token unless its messageImprint is the digest of `signature_value` (with the token's own hash
+    /// What it says.
+    pub(super) fn tst_info(&self) -> &TstInfo {
+        self.0.tst_info()
+    }
+
+    /// The token as read.
+    pub(super) fn received(&self) -> &ReceivedToken {
+        &self.0
+    }
+
+    /// Refuse the token unless its messageImprint is the digest of `covered` (with the token's own hash
     /// algorithm, SHA-2 only).
-    pub(super) fn require_imprint_of(&self, signature_value: &[u8]) -> Result<(), CadesError> {
-        let imprint = &self.tst_info.message_imprint;
+    pub(super) fn require_imprint_of(&self, covered: &[u8]) -> Result<(), CadesError> {
+        let imprint = &self.tst_info().message_imprint;
         let hash = HashAlgorithm::of(&imprint.hash_algorithm)
             .map_err(|refusal| CadesError::Algorithm(format!("the time-stamp token: {refusal}")))?;
-        if imprint.hashed_message.as_bytes() != hash.digest(signature_value) {
+        if imprint.hashed_message.as_bytes() != hash.digest(covered) {
             return Err(CadesError::TimeStampImprint);
         }
         Ok(())
@@ -77,7 +81,7 @@ impl Token {
 
     /// Refuse the token unless its messageImprint is the SHA-256 `digest`.
     pub(super) fn require_imprint_is(&self, digest: &[u8; 32]) -> Result<(), CadesError> {
-        let imprint = &self.tst_info.message_imprint;
+        let imprint = &self.tst_info().message_imprint;
         let sha256 = HashAlgorithm::of(&imprint.hash_algorithm).is_ok_and(|h| h == HashAlgorithm::Sha256);
         if !sha256 || imprint.hashed_message.as_bytes() != digest.as_slice() {
             return Err(CadesError::TimeStampImprint);
@@ -87,23 +91,12 @@ impl Token {
 
     /// The certificates the token carries.
     pub(super) fn certificates(&self) -> Vec<Certificate> {
-        self.signed
-            .certificates
-            .iter()
-            .flat_map(|set| set.0.iter())
-            .filter_map(|choice| match choice {
-                cms::cert::CertificateChoices::Certificate(c) => Some(c.clone()),
-                cms::cert::CertificateChoices::Other(_) => None,
-            })
-            .collect()
+        self.0.certificates()
     }
 
-    /// Check the TSA's signature over the TSTInfo and that its signer is a TSA; the TSA certificate.
+    /// The TSA's signature over the TSTInfo and that its signer is a TSA ([`ReceivedToken::verify`]); the TSA
+    /// certificate.
     pub(super) fn verify(&self) -> Result<Certificate, CadesError> {
-        let expected = Expected { what: Self::WHAT, content_type: ID_CT_TST_INFO };
-        let info = only_signer(&self.signed, Self::WHAT)?;
-        let tsa = verify_signer_info(&self.signed, info, &self.tst_info_der, &expected)?;
-        require_time_stamping(&tsa)?;
-        Ok(tsa)
+        Ok(self.0.verify()?)
     }
 }

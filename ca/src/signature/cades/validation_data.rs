@@ -6,12 +6,10 @@
 
 use super::error::CadesError;
 use super::parsed::CadesSignature;
+use crate::asn1::ber::tlv;
 use crate::asn1::ocsp::OcspResponse;
-use cms::cert::CertificateChoices;
 use cms::content_info::CmsVersion;
-use cms::signed_data::CertificateSet;
 use const_oid::ObjectIdentifier;
-use der::asn1::SetOfVec;
 use der::{Any, Decode, Encode, Tag, TagNumber, Tagged};
 use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
@@ -28,33 +26,35 @@ pub fn with_validation_data(
     crls: &[Vec<u8>],
     ocsp_responses: &[Vec<u8>],
 ) -> Result<Vec<u8>, CadesError> {
-    let mut signature = CadesSignature::from_der(cms)?;
+    let signature = CadesSignature::from_ber(cms)?;
     let mut carried = signature.certificates();
+    let mut new_certificates = Vec::new();
     for der in certificates {
         let cert = Certificate::from_der(der).map_err(|e| CadesError::Chain(e.to_string()))?;
         if !carried.contains(&cert) {
             carried.push(cert);
+            new_certificates.push(der.clone());
         }
     }
-    let mut revocation = signature.revocation().to_vec();
+    let mut revocation = signature.received().parts().crls.clone();
     for der in crls {
-        <CertificateList>::from_der(der).map_err(CadesError::not_der("CRL"))?;
-        push_new(&mut revocation, Any::from_der(der).map_err(CadesError::not_der("CRL"))?);
+        <CertificateList>::from_der(der).map_err(CadesError::undecodable("CRL"))?;
+        push_new(&mut revocation, der.clone());
     }
     for der in ocsp_responses {
-        OcspResponse::from_der(der).map_err(CadesError::not_der("OCSP response"))?;
-        push_new(&mut revocation, ocsp_choice(der)?);
+        OcspResponse::from_der(der).map_err(CadesError::undecodable("OCSP response"))?;
+        let format = ID_RI_OCSP_RESPONSE.to_der().map_err(CadesError::encoding("OCSP RevocationInfoChoice"))?;
+        // `[1] IMPLICIT SEQUENCE { id-ri-ocsp-response, OCSPResponse }`.
+        push_new(&mut revocation, tlv(0xA1, &[format, der.clone()].concat()));
     }
-    let set = CertificateSet::try_from(carried.into_iter().map(CertificateChoices::Certificate).collect::<Vec<_>>())
-        .map_err(CadesError::encoding("certificates"))?;
-    let version = if revocation.iter().any(|r| r.tag() != Tag::Sequence) {
-        CmsVersion::V5
-    } else {
-        signature.signed_data().version
-    };
-    let sorted = SetOfVec::try_from(revocation).map_err(CadesError::encoding("crls"))?.into_vec();
-    signature.set_validation_data(set, sorted, version);
-    signature.to_der()
+    let other_revocation = revocation.iter().any(|r| r.first() != Some(&0x30));
+    signature.edited(|parts| {
+        parts.certificates.extend(new_certificates);
+        parts.crls = revocation;
+        if other_revocation {
+            parts.set_version(CmsVersion::V5);
+        }
+    })
 }
 
 /// The embedded revocation data of `signature`: the CRLs and the OCSP responses (DER), other kinds skipped.
@@ -73,15 +73,6 @@ pub(super) fn embedded_revocation(signature: &CadesSignature) -> (Vec<Vec<u8>>, 
     (crls, ocsp)
 }
 
-/// `[1] IMPLICIT SEQUENCE { id-ri-ocsp-response, OCSPResponse }`.
-fn ocsp_choice(der: &[u8]) -> Result<Any, CadesError> {
-    let build = || -> der::Result<Any> {
-        let inner = [ID_RI_OCSP_RESPONSE.to_der()?, der.to_vec()].concat();
-        Any::new(Tag::ContextSpecific { constructed: true, number: TagNumber(1) }, inner)
-    };
-    build().map_err(CadesError::encoding("OCSP RevocationInfoChoice"))
-}
-
 /// The OCSPResponse inside an `other` choice of format id-ri-ocsp-response.
 fn ocsp_of(choice: &Any) -> Option<Vec<u8>> {
     if choice.tag() != (Tag::ContextSpecific { constructed: true, number: TagNumber(1) }) {
@@ -93,7 +84,7 @@ fn ocsp_of(choice: &Any) -> Option<Vec<u8>> {
     (format == ID_RI_OCSP_RESPONSE).then(|| response.to_der().ok()).flatten()
 }
 
-fn push_new(all: &mut Vec<Any>, item: Any) {
+fn push_new(all: &mut Vec<Vec<u8>>, item: Vec<u8>) {
     if !all.contains(&item) {
         all.push(item);
     }

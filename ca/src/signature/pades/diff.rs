@@ -1,32 +1,40 @@
 //! What a revision after a signature may change (ETSI EN 319 142-1 §5.4: validation data and document time
-//! stamps; ISO 32000-1 §12.8.2.2 DocMDP P=2 allows signing): the catalog gaining or changing /DSS, the DSS and
-//! its arrays, the AcroForm and a page gaining signature fields, and new invisible signature widgets. Any other
-//! change to an object of the signed revision, or an object freed, is a modification after signing.
+//! stamps; ISO 32000-1 §12.8.2.2 DocMDP P=2: signing), read in the spirit of pyHanko's difference policy: every
+//! change to what the signed revision holds is refused unless a rule below names it, and a rule allows a change
+//! to an object only in the role the signed revision gives that object (decision D112).
+//!
+//! Allowed, each named in the report ([`Change`]):
+//! * **signatures**: the form and a page gaining signature fields (invisible, or visible and signed — a new
+//!   field's own appearance), an empty signature field of the signed revision being signed, /SigFlags;
+//! * **document time stamps** (invisible signature fields whose value is a /DocTimeStamp);
+//! * **validation data**: the DSS (/Certs, /CRLs, /OCSPs, /VRI) added or changed, its data streams never
+//!   rewritten;
+//! * **document information**: the /Info dictionary and the XMP /Metadata stream rewritten (pyHanko updates
+//!   /ModDate and /Producer on every save);
+//! * **catalog extensions and version**: /Extensions (pyHanko adds ESIC) and /Version.
+//!
+//! Refused: anything else the signed revision shows or uses changed, replaced, freed or moved to another
+//! generation; an object the signed revision refers to but does not define (it read as null there) defined
+//! later unless its role allows a new object; an object used by the signed revision both where a rule allows
+//! free changes (document information, extensions, metadata, DSS) and anywhere else.
+
+mod rules;
+mod usage;
 
 use super::PadesError;
-use super::pdf::{Dictionary, Document, Location, Object, ObjectId, Value};
-use std::collections::HashSet;
+use super::pdf::{Document, Location, ObjectId, Value};
+pub use rules::Change;
+pub(crate) use rules::Tolerated;
+use usage::Usage;
 
 /// Check that `after` (the whole file) changes `signed` (the revision the signature `field` covers) only in
-/// allowed ways. `revision` numbers the later revision in errors.
+/// allowed ways; the changes it made.
 pub(crate) fn check_later_revisions(
     signed: &Document<'_>,
     after: &Document<'_>,
     field: &str,
-) -> Result<(), PadesError> {
+) -> Result<Vec<Change>, PadesError> {
     check_later_revisions_tolerating(signed, after, field, Tolerated::default())
-}
-
-/// What a caller lets a later revision change beyond what PAdES allows after a signature. The consent document
-/// (`consent_document::read`) checks the revisions after its unsigned first one, which a signer's own revision
-/// may touch more than PAdES lets a revision after a signature: pyHanko's rewrites the document information
-/// (/Producer) and adds /Metadata, /Extensions and /Version to the catalog.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Tolerated {
-    /// Catalog entries that may be added, changed or removed.
-    pub(crate) catalog_keys: &'static [&'static str],
-    /// Whether the document information dictionary (the signed revision's trailer /Info) may be rewritten.
-    pub(crate) info: bool,
 }
 
 /// [`check_later_revisions`], also letting later revisions make the changes `tolerated` names.
@@ -35,7 +43,7 @@ pub(crate) fn check_later_revisions_tolerating(
     after: &Document<'_>,
     field: &str,
     tolerated: Tolerated,
-) -> Result<(), PadesError> {
+) -> Result<Vec<Change>, PadesError> {
     let revision = after.sections().len();
     let modified = |change: String| PadesError::ModifiedAfterSigning { field: field.to_owned(), revision, change };
     if !after.sections().iter().any(|s| s.offset == signed.startxref()) {
@@ -44,34 +52,50 @@ pub(crate) fn check_later_revisions_tolerating(
     if after.root_id() != signed.root_id() {
         return Err(modified("replaces the document catalog".into()));
     }
-    let allowed = Allowed::of(signed, tolerated)?;
+    let usage = Usage::of(signed)?;
+    let mut judge = rules::Judge::new(signed, after, tolerated);
     for number in signed.numbers() {
         let Some(old_location) = signed.location(number) else { continue };
         let Some(old_id) = id_at(number, old_location) else { continue };
-        let new_location = after.location(number);
-        if new_location == Some(old_location) {
+        if after.location(number) == Some(old_location) {
             continue;
         }
-        let Some(new_id) = new_location.and_then(|l| id_at(number, l)) else {
-            return Err(modified(format!("deletes object {old_id}")));
-        };
-        let (old, new) = (signed.get(old_id)?, after.get(new_id)?);
-        if old == new {
+        if !after.defines(old_id) {
+            return Err(modified(match after.location(number).and_then(|l| id_at(number, l)) {
+                Some(other) => format!("replaces object {old_id} by {other}"),
+                None => format!("deletes object {old_id}"),
+            }));
+        }
+        let (old, new) = (signed.get(old_id)?, after.get(old_id)?);
+        if same(signed, &old, after, &new) {
             continue;
         }
-        allowed.check(old_id, &old, &new, after).map_err(modified)?;
+        judge.allowed(old_id, usage.roles(old_id), Some(&old), &new).map_err(modified)?;
     }
-    // A reference the signed revision left dangling (to a free or missing number below its /Size) reads as
-    // null there; an object defined under that number later would change what a signed page shows.
+    // A reference the signed revision makes to an object it does not define reads as null there: defining that
+    // object later would give the signed revision a meaning nobody saw when it was signed.
+    let mut undefined: Vec<_> = usage.undefined().filter(|(id, _)| after.defines(*id)).collect();
+    undefined.sort_by_key(|(id, _)| *id);
+    for (id, roles) in undefined {
+        let new = after.get(id)?;
+        judge.allowed(id, roles, None, &new).map_err(|why| {
+            modified(format!(
+                "defines object {id}, which the signed revision refers to but left undefined (it read as null when \
+                 signed): {why}"
+            ))
+        })?;
+    }
+    // A number below the signed /Size left free: no writer of updates reuses one, and one that comes alive is
+    // refused even where nothing refers to it yet.
     let size = signed.next_object_number();
-    for number in after.numbers().filter(|&n| n < size) {
+    for number in after.numbers().filter(|&n| n < size && n != 0) {
         let was_free = matches!(signed.location(number), None | Some(Location::Free));
         let is_defined = !matches!(after.location(number), None | Some(Location::Free));
-        if was_free && is_defined && number != 0 {
+        if was_free && is_defined {
             return Err(modified(format!("defines object {number}, which the signed revision left free")));
         }
     }
-    Ok(())
+    Ok(judge.changes())
 }
 
 fn id_at(number: u32, location: Location) -> Option<ObjectId> {
@@ -82,158 +106,12 @@ fn id_at(number: u32, location: Location) -> Option<ObjectId> {
     }
 }
 
-/// The objects of the signed revision a later one may rewrite, and how.
-struct Allowed {
-    root: ObjectId,
-    acro_form: Option<ObjectId>,
-    fields: Option<ObjectId>,
-    pages: HashSet<ObjectId>,
-    annots: HashSet<ObjectId>,
-    dss: HashSet<ObjectId>,
-    info: Option<ObjectId>,
-    tolerated: Tolerated,
-}
-
-impl Allowed {
-    fn of(signed: &Document<'_>, tolerated: Tolerated) -> Result<Self, PadesError> {
-        let catalog = signed.catalog()?;
-        let acro_form = catalog.get("AcroForm").and_then(Object::as_reference);
-        let fields = match catalog.get("AcroForm") {
-            Some(a) => signed.resolve(a)?.as_dictionary().and_then(|a| a.get("Fields")).and_then(Object::as_reference),
-            None => None,
-        };
-        let pages: HashSet<ObjectId> = signed.pages()?.into_iter().collect();
-        let mut annots = HashSet::new();
-        for page in &pages {
-            if let Some(id) = signed.dictionary(*page)?.get("Annots").and_then(Object::as_reference) {
-                annots.insert(id);
-            }
-        }
-        let mut dss = HashSet::new();
-        if let Some(id) = catalog.get("DSS").and_then(Object::as_reference) {
-            dss.insert(id);
-            for (_, value) in signed.dictionary(id)?.iter() {
-                if let Some(id) = value.as_reference() {
-                    dss.insert(id);
-                }
-            }
-        }
-        let info = signed.trailer().get("Info").and_then(Object::as_reference);
-        Ok(Self { root: signed.root_id(), acro_form, fields, pages, annots, dss, info, tolerated })
-    }
-
-    /// Whether `old` (object `id` of the signed revision) may become `new`; the change named when not.
-    fn check(&self, id: ObjectId, old: &Value, new: &Value, after: &Document<'_>) -> Result<(), String> {
-        let change = || format!("changes object {id}");
-        if self.dss.contains(&id) || (self.tolerated.info && Some(id) == self.info) {
-            return Ok(());
-        }
-        let (Value::Object(old), Value::Object(new)) = (old, new) else { return Err(change()) };
-        match (old, new) {
-            (Object::Dictionary(old), Object::Dictionary(new)) if id == self.root => {
-                catalog(old, new, after, self.tolerated.catalog_keys)
-            }
-            (Object::Dictionary(old), Object::Dictionary(new)) if Some(id) == self.acro_form => {
-                acro_form(old, new, after)
-            }
-            (Object::Dictionary(old), Object::Dictionary(new)) if self.pages.contains(&id) => {
-                if old.without(&["Annots"]).same_entries(&new.without(&["Annots"])) {
-                    list_grows(old.get("Annots"), new.get("Annots"), after)
-                        .map_err(|e| format!("changes page {id}: {e}"))
-                } else {
-                    Err(format!("changes page {id}"))
-                }
-            }
-            (Object::Array(_), Object::Array(_)) if Some(id) == self.fields || self.annots.contains(&id) => {
-                list_grows(Some(old), Some(new), after).map_err(|e| format!("changes {id}: {e}"))
-            }
-            _ => Err(change()),
-        }
-    }
-}
-
-/// The catalog may gain or change /DSS (and the `tolerated` keys), and its AcroForm may gain signature fields.
-fn catalog(old: &Dictionary, new: &Dictionary, after: &Document<'_>, tolerated: &[&str]) -> Result<(), String> {
-    let keys: Vec<&str> = ["DSS", "AcroForm"].into_iter().chain(tolerated.iter().copied()).collect();
-    if !old.without(&keys).same_entries(&new.without(&keys)) {
-        return Err("changes the document catalog".into());
-    }
-    match (old.get("AcroForm"), new.get("AcroForm")) {
-        (a, b) if a == b => Ok(()),
-        (Some(Object::Dictionary(a)), Some(Object::Dictionary(b))) => acro_form(a, b, after),
-        (Some(Object::Dictionary(a)), Some(reference @ Object::Reference(_))) => match after.resolve(reference) {
-            Ok(Object::Dictionary(b)) => acro_form(a, &b, after),
-            _ => Err("replaces the form".into()),
-        },
-        (None, Some(form)) => match after.resolve(form) {
-            Ok(Object::Dictionary(b)) => acro_form(&Dictionary::new(), &b, after),
-            _ => Err("adds a form that is not a dictionary".into()),
-        },
-        _ => Err("replaces the form".into()),
-    }
-}
-
-/// The AcroForm may gain signature fields and set /SigFlags.
-fn acro_form(old: &Dictionary, new: &Dictionary, after: &Document<'_>) -> Result<(), String> {
-    let keep = ["Fields", "SigFlags"];
-    if !old.without(&keep).same_entries(&new.without(&keep)) {
-        return Err("changes the form (AcroForm)".into());
-    }
-    list_grows(old.get("Fields"), new.get("Fields"), after).map_err(|e| format!("changes the form's fields: {e}"))
-}
-
-/// A list (/Annots, /Fields) that only gains invisible signature fields at its end.
-fn list_grows(old: Option<&Object>, new: Option<&Object>, after: &Document<'_>) -> Result<(), String> {
-    if old == new {
-        return Ok(());
-    }
-    let resolve = |o: Option<&Object>| -> Result<Vec<Object>, String> {
-        match o {
-            None => Ok(Vec::new()),
-            Some(o) => match after.resolve(o) {
-                Ok(Object::Array(items)) => Ok(items),
-                _ => Err("not an array".to_owned()),
-            },
-        }
-    };
-    let (old, new) = match (old, new) {
-        // The same indirect array: its own rewrite is checked as an object of its own.
-        (Some(Object::Reference(a)), Some(Object::Reference(b))) if a == b => return Ok(()),
-        (Some(Object::Array(a)), _) => (a.clone(), resolve(new)?),
-        (None, _) => (Vec::new(), resolve(new)?),
-        _ => return Err("replaces a list".into()),
-    };
-    let added = new.strip_prefix(old.as_slice()).ok_or("removes or reorders entries")?;
-    for item in added {
-        if !invisible_signature_field(item, after) {
-            return Err("adds something other than an invisible signature field".into());
-        }
-    }
-    Ok(())
-}
-
-/// A signature field widget with an empty rectangle whose value, if any, is a signature or document time stamp.
-fn invisible_signature_field(item: &Object, after: &Document<'_>) -> bool {
-    let Ok(Object::Dictionary(field)) = after.resolve(item) else { return false };
-    let empty_rect = match field.get("Rect").map(|r| after.resolve(r)) {
-        None => true,
-        Some(Ok(Object::Array(r))) => {
-            let n: Vec<f64> = r
-                .iter()
-                .filter_map(|v| match v {
-                    Object::Integer(i) => Some(*i as f64),
-                    Object::Real(t) => t.parse().ok(),
-                    _ => None,
-                })
-                .collect();
-            matches!(n.as_slice(), [x1, y1, x2, y2] if (x2 - x1).abs() < f64::EPSILON || (y2 - y1).abs() < f64::EPSILON)
-        }
+/// Whether two versions of an object are the same: equal objects, or streams with equal dictionaries and raw
+/// bytes (a writer that copies an object unchanged into its update moves it, nothing more).
+fn same(old_document: &Document<'_>, old: &Value, new_document: &Document<'_>, new: &Value) -> bool {
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => a == b,
+        (Value::Stream(a), Value::Stream(b)) => a.dict == b.dict && old_document.raw(a) == new_document.raw(b),
         _ => false,
-    };
-    let value_ok = match field.get("V").map(|v| after.resolve(v)) {
-        None => true,
-        Some(Ok(Object::Dictionary(v))) => v.has_type("Sig") || v.has_type("DocTimeStamp"),
-        _ => false,
-    };
-    field.name("FT") == Some(b"Sig") && empty_rect && value_ok
+    }
 }

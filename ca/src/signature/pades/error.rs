@@ -80,6 +80,19 @@ pub enum PadesError {
         /// What it changed.
         change: String,
     },
+    /// The file goes on after its last revision with bytes no cross-reference section accounts for (an object
+    /// appended without one, garbage): no signature covers them, and a reader that repairs files may show them.
+    #[error(
+        "the file goes on for {length} bytes after its last revision ends (at byte {offset}), in no revision: no \
+         signature covers them and a reader that repairs damaged files may show them; ask the sender for the file \
+         as it was signed"
+    )]
+    BytesAfterLastRevision {
+        /// Where they start.
+        offset: usize,
+        /// How many.
+        length: usize,
+    },
     /// The CMS inside the PDF (signature or time-stamp token) is wrong; the CAdES check says why.
     #[error("{0}")]
     Cms(#[from] CadesError),

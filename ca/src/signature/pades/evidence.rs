@@ -8,12 +8,14 @@
 use super::PadesError;
 use super::diff::check_later_revisions;
 use super::dss::{self, ValidationData};
+use super::history::{self, History};
 use super::located::{Kind, Located, signatures};
 use super::pdf::Document;
+use super::tail::Tail;
 use super::verify::revision;
 use crate::signature::cades::{self, time_stamp_over};
 use crate::signature::validation::{
-    self, Failure, FetchRequest, Report, SignatureEvidence, SigningTrust, SubIndication, TimeStampEvidence,
+    self, Failure, FetchRequest, Indication, Report, SignatureEvidence, SigningTrust, SubIndication, TimeStampEvidence,
 };
 use der::{Decode, Encode};
 use x509_cert::Certificate;
@@ -27,30 +29,86 @@ pub struct FieldEvidence {
     pub evidence: SignatureEvidence,
 }
 
+/// A PDF judged: one report per signature, and the file's revisions.
+#[derive(Clone, Debug)]
+pub struct Validated {
+    /// One report per signature, oldest first, each with its field's name (`None` with the one
+    /// FAILED/FORMAT_FAILURE report of a file that cannot be read).
+    pub signatures: Vec<(Option<String>, Report)>,
+    /// The revisions and what each after the first signed one changed (`None` for a file that cannot be read).
+    pub history: Option<History>,
+}
+
 /// Judge every signature of `pdf` (document time stamps are judged as part of the signatures they cover)
-/// against `trust` at `now`, asking `fetch` for revocation data the PDF does not embed: one report per
-/// signature, oldest first, or one FAILED/FORMAT_FAILURE report for a file that cannot be read.
+/// against `trust` at `now`, asking `fetch` for revocation data the PDF does not embed. Bytes after the last
+/// revision that no revision accounts for keep every signature from passing: INDETERMINATE/SIG_CONSTRAINTS_FAILURE
+/// (the signed revisions are intact; the file given is not all theirs; decision D113).
 pub fn validate(
     pdf: &[u8],
     trust: &SigningTrust,
     now: i64,
     fetch: &dyn Fn(&FetchRequest<'_>) -> Result<Vec<u8>, String>,
-) -> Vec<(Option<String>, Report)> {
-    evidence(pdf).into_iter().map(|one| (one.field, validation::validate(&one.evidence, trust, now, fetch))).collect()
+) -> Validated {
+    let (evidence, history) = match read(pdf) {
+        Ok((document, located, final_data)) => {
+            let evidence = signatures_evidence((pdf, &document), &located, &final_data);
+            (evidence, history::of(&document, &located).ok())
+        }
+        Err(e) => (vec![FieldEvidence { field: None, evidence: SignatureEvidence::broken(failure(e)) }], None),
+    };
+    let unaccounted = history.as_ref().and_then(|h| h.after_last_revision).and_then(Tail::refusal);
+    let signatures = evidence
+        .into_iter()
+        .map(|one| {
+            let mut report = validation::validate(&one.evidence, trust, now, fetch);
+            if let Some(refusal) = &unaccounted {
+                constrain(&mut report, refusal);
+            }
+            (one.field, report)
+        })
+        .collect();
+    Validated { signatures, history }
 }
 
 /// The evidence of every signature of `pdf`, oldest first (never empty).
 pub fn evidence(pdf: &[u8]) -> Vec<FieldEvidence> {
     match read(pdf) {
-        Ok((document, located, final_data)) => located
-            .iter()
-            .filter(|one| one.kind == Kind::Signature)
-            .map(|one| FieldEvidence {
-                field: Some(one.field.clone()),
-                evidence: signature_evidence((pdf, &document), one, &located, &final_data),
-            })
-            .collect(),
+        Ok((document, located, final_data)) => signatures_evidence((pdf, &document), &located, &final_data),
         Err(e) => vec![FieldEvidence { field: None, evidence: SignatureEvidence::broken(failure(e)) }],
+    }
+}
+
+fn signatures_evidence(
+    (pdf, document): (&[u8], &Document<'_>),
+    located: &[Located],
+    final_data: &ValidationData,
+) -> Vec<FieldEvidence> {
+    located
+        .iter()
+        .filter(|one| one.kind == Kind::Signature)
+        .map(|one| FieldEvidence {
+            field: Some(one.field.clone()),
+            evidence: signature_evidence((pdf, document), one, located, final_data),
+        })
+        .collect()
+}
+
+/// A file that goes on beyond every revision is not all its signatures': no signature in it passes, and the
+/// reason replaces any other INDETERMINATE one (trying later or finding a chain would not make the file signed);
+/// a FAILED signature stays FAILED, with the reason as a note.
+fn constrain(report: &mut Report, refusal: &PadesError) {
+    match report.indication {
+        Indication::Failed => report.notes.push(refusal.to_string()),
+        Indication::Indeterminate => {
+            report.notes.push(format!("also: {}", report.detail));
+            report.sub_indication = Some(SubIndication::SigConstraintsFailure);
+            report.detail = refusal.to_string();
+        }
+        Indication::Passed => {
+            report.indication = Indication::Indeterminate;
+            report.sub_indication = Some(SubIndication::SigConstraintsFailure);
+            report.detail = format!("the signature is intact, but {refusal}");
+        }
     }
 }
 

@@ -121,32 +121,17 @@ fn locate(document: &Document<'_>, field: &str, id: ObjectId) -> Result<Located,
         [b'<', inner @ .., b'>'] if inner.iter().all(u8::is_ascii_hexdigit) && inner.len() % 2 == 0 => inner,
         _ => return Err(broken("the gap in /ByteRange is not exactly the hexadecimal /Contents string")),
     };
-    let value = hex::decode(inner).map_err(|_| broken("/Contents is not hexadecimal"))?;
+    let value = super::pdf::decode_hex(inner).ok_or_else(|| broken("/Contents is not hexadecimal"))?;
     if dict.get("Contents").and_then(Object::as_string) != Some(value.as_slice()) {
         return Err(broken("the gap in /ByteRange is not this dictionary's /Contents"));
     }
-    let cms = unpad(&value).ok_or_else(|| broken("/Contents does not hold one DER structure followed by zeros"))?;
+    let cms = unpad(&value).ok_or_else(|| broken("/Contents does not hold one CMS structure followed by zeros"))?;
     Ok(Located { field: field.to_owned(), kind, dict, contents, end, cms })
 }
 
-/// The DER structure at the start of `value`, when only zeros follow it.
+/// The CMS structure at the start of `value` (a SEQUENCE, BER as CMS allows: a definite or an indefinite length),
+/// when only zeros follow it.
 fn unpad(value: &[u8]) -> Option<Vec<u8>> {
-    let (&tag, rest) = value.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    if tag != 0x30 {
-        return None;
-    }
-    let (len, header) = if first < 0x80 {
-        (usize::from(first), 2)
-    } else {
-        let count = usize::from(first & 0x7F);
-        if count == 0 || count > 4 {
-            return None;
-        }
-        let len = rest.get(..count)?.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        (len, 2 + count)
-    };
-    let total = header.checked_add(len)?;
-    let (der, padding) = (value.get(..total)?, value.get(total..)?);
-    padding.iter().all(|&b| b == 0).then(|| der.to_vec())
+    let (element, padding) = crate::asn1::ber::Element::first(value).ok()?;
+    (element.identifier == 0x30 && padding.iter().all(|&b| b == 0)).then(|| element.encoding.to_vec())
 }

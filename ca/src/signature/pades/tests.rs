@@ -3,5 +3,6 @@
 
 mod judged;
 mod reader;
+mod revisions;
 pub(crate) mod sample;
 pub(crate) mod signing;

@@ -62,9 +62,15 @@ impl<'d, 'a> Update<'d, 'a> {
         self.objects.insert(id, body);
     }
 
-    /// The original bytes followed by the update.
+    /// The original bytes followed by the update (refused when the original goes on after its last revision with
+    /// anything but blanks).
     pub(super) fn finish(mut self) -> Result<Written, PadesError> {
         let original = self.document.bytes();
+        // Appended bytes no revision accounts for would end up inside the new revision, covered by what is signed
+        // next: refused, as the checks refuse them.
+        if let Some(refusal) = super::tail::Tail::of(self.document).and_then(super::tail::Tail::refusal) {
+            return Err(refusal);
+        }
         let mut out = original.to_vec();
         if !matches!(out.last(), Some(b'\n' | b'\r')) {
             out.push(b'\n');

@@ -5,10 +5,11 @@
 //! the format-independent verifier can judge chains and revocation at those times.
 
 use super::PadesError;
-use super::diff::check_later_revisions;
+use super::diff::{Change, check_later_revisions};
 use super::dss::{self, ValidationData};
 use super::located::{Kind, Located, signatures};
 use super::pdf::{Document, Object, text_string};
+use super::tail::Tail;
 use crate::signature::cades::{self, CadesError, TimeStampSeen};
 use x509_cert::Certificate;
 
@@ -33,6 +34,8 @@ pub struct SignatureSeen {
     pub time_stamps: Vec<TimeStampSeen>,
     /// Whether its revision is the whole file (no later revision).
     pub covers_whole_file: bool,
+    /// What the revisions after its own changed (all of the allowed kinds: anything else fails the check).
+    pub later_changes: Vec<Change>,
 }
 
 /// One document time stamp that checked.
@@ -65,9 +68,13 @@ impl Verified {
 }
 
 /// Check every signature and document time stamp of `pdf`. The first failure is the error; a PDF without any
-/// signature is [`PadesError::NoSignature`].
+/// signature is [`PadesError::NoSignature`], one that goes on after its last revision with anything but blanks
+/// [`PadesError::BytesAfterLastRevision`].
 pub fn verify(pdf: &[u8]) -> Result<Verified, PadesError> {
     let document = Document::parse(pdf)?;
+    if let Some(refusal) = Tail::of(&document).and_then(Tail::refusal) {
+        return Err(refusal);
+    }
     let located = signatures(&document)?;
     if !located.iter().any(|s| s.kind == Kind::Signature) {
         return Err(PadesError::NoSignature("signature"));
@@ -76,12 +83,15 @@ pub fn verify(pdf: &[u8]) -> Result<Verified, PadesError> {
     let mut document_time_stamps = Vec::new();
     for one in &located {
         let covers_whole_file = one.end == pdf.len();
-        if !covers_whole_file {
-            let signed = revision(pdf, one)?;
-            check_later_revisions(&signed, &document, &one.field)?;
-        }
+        let later_changes = if covers_whole_file {
+            Vec::new()
+        } else {
+            check_later_revisions(&revision(pdf, one)?, &document, &one.field)?
+        };
         match one.kind {
-            Kind::Signature => signatures.push(signature(pdf, one, covers_whole_file)?),
+            Kind::Signature => {
+                signatures.push(SignatureSeen { later_changes, ..signature(pdf, one, covers_whole_file)? })
+            }
             Kind::DocumentTimeStamp => document_time_stamps.push(DocumentTimeStampSeen {
                 field: one.field.clone(),
                 time_stamp: document_time_stamp(pdf, one)?,
@@ -127,6 +137,7 @@ fn signature(pdf: &[u8], one: &Located, covers_whole_file: bool) -> Result<Signa
         claimed_time: one.dict.get("M").and_then(Object::as_string).map(text_string),
         time_stamps: checked.time_stamps,
         covers_whole_file,
+        later_changes: Vec::new(),
     })
 }
 

@@ -53,6 +53,9 @@ pub enum SubIndication {
     /// The signing certificate the signature names is not in it, or its signing-certificate attribute names
     /// another certificate.
     NoSigningCertificateFound,
+    /// The signature checks but what it comes in breaks the verifier's constraints: a PDF going on after its
+    /// last revision with bytes no signature covers (decision D113). The file as it was signed may pass.
+    SigConstraintsFailure,
     /// No path from the signer certificate to a configured anchor (unknown root, missing CA certificate).
     NoCertificateChainFound,
     /// The signing certificate is revoked and no time stamp proves the signature existed before that.
@@ -76,7 +79,8 @@ impl SubIndication {
             | Self::Expired
             | Self::NotYetValid
             | Self::ChainConstraintsFailure => Indication::Failed,
-            Self::NoSigningCertificateFound
+            Self::SigConstraintsFailure
+            | Self::NoSigningCertificateFound
             | Self::NoCertificateChainFound
             | Self::RevokedNoPoe
             | Self::OutOfBoundsNoPoe
@@ -94,6 +98,7 @@ impl SubIndication {
             Self::Expired => "EXPIRED",
             Self::NotYetValid => "NOT_YET_VALID",
             Self::ChainConstraintsFailure => "CHAIN_CONSTRAINTS_FAILURE",
+            Self::SigConstraintsFailure => "SIG_CONSTRAINTS_FAILURE",
             Self::NoSigningCertificateFound => "NO_SIGNING_CERTIFICATE_FOUND",
             Self::NoCertificateChainFound => "NO_CERTIFICATE_CHAIN_FOUND",
             Self::RevokedNoPoe => "REVOKED_NO_POE",

@@ -8,8 +8,8 @@
 //! SignedInfo with the first KeyInfo certificate's key; SigningCertificateV2 naming that certificate (digest,
 //! IssuerSerialV2); keyUsage nonRepudiation; and each SignatureTimeStamp over the canonical SignatureValue
 //! (imprint, TSA signature and binding, EKU timeStamping: the CAdES code). The data returned is decoded from the
-//! very element the first Reference digested. Not yet: chains to trust anchors and revocation (item 5's
-//! validation core takes [`Verified`] for that).
+//! very element the first Reference digested, and must read strictly as a prescription CSV (`Prescription::read`,
+//! D108). Not yet: chains to trust anchors and revocation (item 5's validation core takes [`Verified`] for that).
 
 use super::super::cades::{
     CadesError, Level, TimeStampSeen, check_time_stamp, require_non_repudiation, signature_algorithm,
@@ -21,6 +21,7 @@ use super::ids::IdIndex;
 use super::parsed::{
     Parts, base64_text, children, elements, is, reference_digest, require_algorithm, signed_info_references,
 };
+use super::prescription::Prescription;
 use super::xml;
 use crate::keys::verify::verify_signature;
 use crate::timestamp::{HashAlgorithm, IssuerSerial, SigningCertificateV2};
@@ -44,6 +45,8 @@ pub struct Verified {
     pub time_stamps: Vec<TimeStampSeen>,
     /// The prescription CSV, decoded from exactly the element the signature covers.
     pub prescription: Vec<u8>,
+    /// What that CSV says, read by the one strict reader the card agent showed it with ([`Prescription::read`]).
+    pub content: Prescription,
 }
 
 /// Check the signed e-prescription `xml`.
@@ -63,6 +66,7 @@ pub fn verify(xml: &[u8]) -> Result<Verified, XadesError> {
         signing_time: intact.signing_time,
         time_stamps,
         prescription: intact.prescription,
+        content: intact.content,
     })
 }
 
@@ -74,6 +78,7 @@ pub(super) struct Intact {
     pub(super) chain: Vec<Certificate>,
     pub(super) signing_time: Option<i64>,
     pub(super) prescription: Vec<u8>,
+    pub(super) content: Prescription,
     /// The canonical SignatureValue element: what a signature time stamp's imprint is over.
     pub(super) signature_value: Vec<u8>,
     /// Each SignatureTimeStamp's token (DER), or why its element is not one.
@@ -115,11 +120,15 @@ pub(super) fn intact(xml: &[u8]) -> Result<Intact, XadesError> {
             .collect(),
         None => Vec::new(),
     };
+    // A signature over a prescription that can be read two ways proves nothing about what its signer saw.
+    let prescription = base64_text(parts.data, "PrescriptionDocument")?;
+    let content = Prescription::read(&prescription)?;
     Ok(Intact {
         signer: signer.clone(),
         chain: chain.to_vec(),
         signing_time,
-        prescription: base64_text(parts.data, "PrescriptionDocument")?,
+        prescription,
+        content,
         signature_value: exclusive(parts.signature_value),
         time_stamps,
     })

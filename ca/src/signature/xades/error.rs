@@ -1,6 +1,7 @@
 //! Why an e-prescription XAdES signature cannot be made or does not verify.
 
 use super::super::cades::CadesError;
+use super::prescription::PrescriptionError;
 
 /// Why an XML document cannot be read safely: each message names the problem and what to do.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -50,9 +51,9 @@ pub enum XadesError {
     /// The document cannot be read safely.
     #[error(transparent)]
     Xml(#[from] XmlError),
-    /// The prescription CSV cannot be read.
-    #[error("the prescription CSV {0}")]
-    Csv(String),
+    /// The prescription CSV cannot be read unambiguously (the line, the record and the rule).
+    #[error(transparent)]
+    Prescription(#[from] PrescriptionError),
     /// The document is not shaped as EP.xsd and the e-prescription signature require.
     #[error("the e-prescription XML is not as EP.xsd and its signature require: {0}")]
     Structure(String),

@@ -6,7 +6,7 @@ use super::c14n::exclusive;
 use super::envelope::{self, Body, DATA_ID, Ids, RSA_SHA256};
 use super::error::XadesError;
 use super::ids::IdIndex;
-use super::prescription::{Summary, summary};
+use super::prescription::Prescription;
 use super::xml;
 use crate::keys::verify::verify_signature;
 use crate::timestamp::{HashAlgorithm, SigningCertificateV2};
@@ -24,7 +24,7 @@ pub struct Prepared {
     signed_info: Vec<u8>,
     signer: Certificate,
     signature_algorithm: AlgorithmIdentifierOwned,
-    summary: Summary,
+    prescription: Prescription,
 }
 
 impl Prepared {
@@ -38,9 +38,9 @@ impl Prepared {
         HashAlgorithm::Sha256.digest(&self.signed_info)
     }
 
-    /// What the prescription says, for the page that shows it before the PIN is asked.
-    pub fn summary(&self) -> &Summary {
-        &self.summary
+    /// What the prescription says, read strictly: what the page shows before the PIN is asked.
+    pub fn prescription(&self) -> &Prescription {
+        &self.prescription
     }
 }
 
@@ -48,7 +48,7 @@ impl Prepared {
 /// certificate of `signer_chain` (DER; its CAs follow and go into KeyInfo too), claiming `signing_time` (Unix
 /// seconds from the caller's clock: a claim, which only a time stamp proves).
 ///
-/// Refuses a CSV that shows no patient or no drug, a signer certificate without keyUsage nonRepudiation (an
+/// Refuses a CSV [`Prescription::read`] cannot read unambiguously, a signer certificate without keyUsage nonRepudiation (an
 /// authentication certificate never signs a document) and a key other than RSA.
 pub fn prepare(csv: &[u8], signer_chain: &[&[u8]], signing_time: i64) -> Result<Prepared, XadesError> {
     let chain = SignerChain::from_der(signer_chain)?;
@@ -58,7 +58,28 @@ pub fn prepare(csv: &[u8], signer_chain: &[&[u8]], signing_time: i64) -> Result<
 
 /// [`prepare`] without the keyUsage check: for tests that need what a careless signer would have made.
 pub(super) fn prepare_for(csv: &[u8], chain: SignerChain, signing_time: i64) -> Result<Prepared, XadesError> {
-    let summary = summary(csv)?;
+    let prescription = Prescription::read(csv)?;
+    envelope_for(csv, prescription, chain, signing_time)
+}
+
+/// [`prepare_for`] over `csv` without reading it (`shown` stands in): for tests that need what a signer that never
+/// read the prescription would have made.
+#[cfg(test)]
+pub(super) fn prepare_unread(
+    csv: &[u8],
+    shown: Prescription,
+    chain: SignerChain,
+    signing_time: i64,
+) -> Result<Prepared, XadesError> {
+    envelope_for(csv, shown, chain, signing_time)
+}
+
+fn envelope_for(
+    csv: &[u8],
+    prescription: Prescription,
+    chain: SignerChain,
+    signing_time: i64,
+) -> Result<Prepared, XadesError> {
     let spki = chain.signer.tbs_certificate().subject_public_key_info();
     if spki.algorithm.oid != RSA_ENCRYPTION {
         return Err(XadesError::UnsupportedKey(spki.algorithm.oid.to_string()));
@@ -105,7 +126,7 @@ pub(super) fn prepare_for(csv: &[u8], chain: SignerChain, signing_time: i64) -> 
         .find(|n| n.tag_name().namespace() == Some(envelope::DS) && n.tag_name().name() == "SignedInfo")
         .ok_or_else(|| XadesError::structure("no ds:SignedInfo written"))?;
     let signed_info = exclusive(node);
-    Ok(Prepared { head, tail, signed_info, signer: chain.signer, signature_algorithm, summary })
+    Ok(Prepared { head, tail, signed_info, signer: chain.signer, signature_algorithm, prescription })
 }
 
 /// The signed e-prescription XML of `prepared` with `signature_value` (the RSA PKCS#1 v1.5 block). The value is

@@ -4,17 +4,18 @@
 use super::super::cades::SignerChain;
 use super::super::cades::tests::{NOW, hpki, non_repudiation, self_signed, token};
 use super::envelope;
-use super::produce::{assemble_unchecked, prepare_for};
+use super::produce::{assemble_unchecked, prepare_for, prepare_unread};
 use super::*;
 use crate::keys::{KeyAlgorithm, SoftwareKey};
 use crate::timestamp::HashAlgorithm;
 use der::Encode;
 
-/// A prescription CSV in the JAHIS records the summary reads (and some it skips).
+/// A prescription CSV (JAHIS10, CRLF) that reads strictly: three Rps, the third's amount in 力価単位.
 pub(super) const CSV: &str = "JAHIS10\r\n1,1,1234567,13,テスト医療機関\r\n5,,イシ タロウ,医師 太郎\r\n\
-11,P0001,処方 花子,ショホウ ハナコ\r\n12,2\r\n13,19800101\r\n51,20261126\r\n101,1,1,内服,5\r\n\
-111,1,1,,1日3回毎食後,3\r\n201,1,1,1,2,1149019F1ZZZ,ロキソプロフェンNa錠60mg,3,1,錠\r\n101,2,3,頓服,3\r\n\
-111,2,1,,疼痛時,1\r\n201,2,1,1,2,,レバミピド錠100mg,1,1,錠\r\n";
+11,P0001,処方 花子,ショホウ ハナコ\r\n12,2\r\n13,19800101\r\n22,06012345\r\n23,０１－２３,１２３４,1,\r\n\
+51,20261126\r\n101,1,1,,5\r\n111,1,1,,1日3回毎食後,3\r\n201,1,1,1,2,1149019F1ZZZ,ロキソプロフェンNa錠60mg,3,1,錠\r\n\
+281,1,1,1,3,後発品変更不可,\r\n101,2,2,,3\r\n111,2,1,,疼痛時,\r\n201,2,1,1,2,,レバミピド錠100mg,1,1,錠\r\n\
+101,3,1,,5\r\n111,3,1,,1日3回毎食後,3\r\n201,3,1,1,7,,【般】アモキシシリンカプセル,750,2,ｍｇ\r\n";
 
 /// A B-B e-prescription over `csv` by the HPKI signature certificate, signed as the card signs.
 pub(super) fn signed(csv: &[u8]) -> Vec<u8> {
@@ -25,33 +26,10 @@ pub(super) fn signed(csv: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn the_summary_shows_the_patient_and_the_drugs() {
-    let shown = summary(CSV.as_bytes()).unwrap();
-    assert_eq!(shown.patient, "処方 花子");
-    assert_eq!(shown.prescriber.as_deref(), Some("医師 太郎"));
-    assert_eq!(shown.issued.as_deref(), Some("20261126"));
-    let lines: Vec<String> = shown.drugs.iter().map(DrugLine::text).collect();
-    assert_eq!(lines, ["Rp1 ロキソプロフェンNa錠60mg 3錠 1日3回毎食後 ×5", "Rp2 レバミピド錠100mg 1錠 疼痛時 ×3"]);
-
-    for (csv, says) in [
-        ("JAHIS10\n201,1,1,1,2,,薬,1,1,錠\n", "no patient name (record 11)"),
-        ("JAHIS10\n11,P,患者,カンジャ\n", "no drug with a name (record 201)"),
-        ("11,P,患者\n201,x,1\n", "without an Rp number"),
-    ] {
-        let err = summary(csv.as_bytes()).unwrap_err().to_string();
-        assert!(err.contains(says), "{csv}: {err}");
-    }
-    let err = summary(b"11,P,\x82\xa0\n").unwrap_err().to_string();
-    assert!(err.contains("not UTF-8") && err.contains("save it as UTF-8"), "{err}");
-    let err = summary(&vec![b' '; MAX_CSV_BYTES + 1]).unwrap_err().to_string();
-    assert!(err.contains("over the limit"), "{err}");
-}
-
-#[test]
 fn b_b_has_the_ep_xsd_shape_and_the_card_signs_the_canonical_signed_info() {
     let pki = hpki();
     let prepared = prepare(CSV.as_bytes(), &[pki.signature.cert.as_slice(), &pki.signature_ca], NOW).unwrap();
-    assert_eq!(prepared.summary().patient, "処方 花子");
+    assert_eq!(prepared.prescription().patient_name(), "処方 花子");
     let tbs = std::str::from_utf8(prepared.to_be_signed()).unwrap().to_owned();
     assert!(tbs.starts_with("<ds:SignedInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"></ds:CanonicalizationMethod><ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256\">"), "{tbs}");
     assert_eq!(tbs.matches("<ds:Reference ").count(), 3, "{tbs}");
@@ -407,6 +385,24 @@ mod judged {
         // An authentication certificate used to sign (by hand: `prepare` refuses it).
         let report = judge(&signed_with_authentication_key(&card), &card, Some(&good));
         assert_eq!(report.verdict(), "FAILED/CHAIN_CONSTRAINTS_FAILURE", "{report:?}");
+
+        // A valid signature over a prescription that reads two ways (a signer that never read it): what its signer
+        // saw cannot be known, so neither the format check nor the verifier accepts it.
+        let ambiguous = signed_unread(&card, &CSV.replacen("\r\n", "\n", 1));
+        let err = verify(&ambiguous).unwrap_err();
+        assert!(matches!(&err, XadesError::Prescription(e) if e.line == Some(2)), "{err}");
+        let report = judge(&ambiguous, &card, Some(&good));
+        assert_eq!(report.verdict(), "FAILED/FORMAT_FAILURE", "{report:?}");
+    }
+
+    /// A B-B e-prescription over `csv` by `card`'s signature key, made without reading `csv` (`prepare` reads it):
+    /// what another signer could make.
+    fn signed_unread(card: &HpkiCredentials, csv: &str) -> Vec<u8> {
+        let chain = SignerChain::from_der(&[&card.signature.cert, &card.signature_ca]).unwrap();
+        let shown = Prescription::read(CSV.as_bytes()).unwrap();
+        let prepared = prepare_unread(csv.as_bytes(), shown, chain, t()).unwrap();
+        let value = card.signature.key.sign_sha256(prepared.to_be_signed()).unwrap();
+        assemble_unchecked(prepared, &value)
     }
 
     /// A B-B e-prescription made with `card`'s authentication certificate and key, by hand (`prepare` refuses

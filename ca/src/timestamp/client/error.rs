@@ -14,8 +14,8 @@ pub enum StampError {
     /// The TSA could not be reached or answered with something other than HTTP 200.
     #[error("no answer: {0}: check the URL, the network and whether the TSA is up; the next TSA is tried")]
     Transport(String),
-    /// The body is not a DER `TimeStampResp`.
-    #[error("the answer is not a DER RFC 3161 TimeStampResp ({0}): check that the URL is the TSA's RFC 3161 endpoint")]
+    /// The body is not a BER `TimeStampResp`.
+    #[error("the answer is not an RFC 3161 TimeStampResp ({0}): check that the URL is the TSA's RFC 3161 endpoint")]
     Malformed(String),
     /// The TSA refused.
     #[error("the TSA refused the request (status {status}{text}{fail}): see the TSA's documentation for the reason")]

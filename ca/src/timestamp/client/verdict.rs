@@ -1,20 +1,13 @@
 //! One TSA's answer against the request: every check of [`super`]'s list, in the order that names the most
 //! useful failure first (a refusal before a signature, a signature before a chain).
 
-use super::chain::TsaTrust;
+use super::StampError;
+use super::chain::{TsaTrust, tsa_certificate};
 use super::query::Query;
-use super::{StampError, binding, signature};
+use crate::asn1::ber::{self, BerError, Element};
 use crate::timestamp::response::GRANTED;
-use crate::timestamp::{TimeStampResp, TstInfo};
-use cms::cert::CertificateChoices;
-use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use crate::timestamp::{PkiStatusInfo, ReceivedToken, TokenError};
 use const_oid::ObjectIdentifier;
-use const_oid::db::rfc3161::ID_CT_TST_INFO;
-use const_oid::db::rfc5911::ID_SIGNED_DATA;
-use der::asn1::OctetString;
-use der::{Decode, Encode};
-use x509_cert::Certificate;
-use x509_cert::ext::pkix::SubjectKeyIdentifier;
 
 /// How far genTime may lie from this host's clock, in seconds. A TSA's genTime is the time, not this host's;
 /// but a token five minutes off means one of the two clocks is wrong, and signing should stop until someone
@@ -24,8 +17,8 @@ pub const MAX_SKEW_SECS: i64 = 300;
 /// A token that passed every check.
 #[derive(Clone, Debug)]
 pub struct Stamp {
-    /// The `TimeStampToken` (ContentInfo) DER, as a CAdES signatureTimeStampToken or XAdES EncapsulatedTimeStamp
-    /// carries it.
+    /// The `TimeStampToken` (ContentInfo) as the TSA sent it (BER; DER from most TSAs), as a CAdES
+    /// signatureTimeStampToken, an XAdES EncapsulatedTimeStamp or a PDF document time stamp carries it.
     pub token: Vec<u8>,
     /// genTime, Unix seconds.
     pub gen_time: i64,
@@ -37,57 +30,29 @@ pub struct Stamp {
     pub tsa: String,
 }
 
-/// Check `reply` (the DER body the TSA sent) against `query`, trusting `trust`, at `now` (Unix seconds).
+/// Check `reply` (the body the TSA sent) against `query`, trusting `trust`, at `now` (Unix seconds). The token is
+/// read and accepted by [`ReceivedToken`], as the verifier and the embedders read it: what this accepts, a
+/// signature can carry.
 pub fn check_reply(query: &Query, reply: &[u8], trust: &TsaTrust, now: i64) -> Result<Stamp, StampError> {
-    let response = TimeStampResp::from_der(reply).map_err(|e| StampError::Malformed(e.to_string()))?;
-    if response.status.status != GRANTED {
-        return Err(refused(&response));
-    }
-    let token = response.time_stamp_token.ok_or(StampError::NoToken)?;
-    let not_a_token = |what: &str, e: der::Error| StampError::NotAToken(format!("{what} ({e})"));
-    if token.content_type != ID_SIGNED_DATA {
-        return Err(StampError::NotAToken(format!("its content type is {}, not signedData", token.content_type)));
-    }
-    let signed: SignedData = token.content.decode_as().map_err(|e| not_a_token("the SignedData does not decode", e))?;
-    let encap = &signed.encap_content_info;
-    if encap.econtent_type != ID_CT_TST_INFO {
-        return Err(StampError::NotAToken(format!("its eContentType is {}, not id-ct-TSTInfo", encap.econtent_type)));
-    }
-    let tst_der = encap
-        .econtent
-        .as_ref()
-        .ok_or_else(|| StampError::NotAToken("it encapsulates no TSTInfo".into()))?
-        .decode_as::<OctetString>()
-        .map_err(|e| not_a_token("the eContent is not an OCTET STRING", e))?;
-    let tst = TstInfo::from_der(tst_der.as_bytes()).map_err(|e| not_a_token("the TSTInfo does not decode", e))?;
-    if tst.version != 1 {
-        return Err(StampError::NotAToken(format!("TSTInfo version {} (RFC 3161 knows 1)", tst.version)));
-    }
-    if let Some(critical) = tst.extensions.iter().flatten().find(|e| e.critical) {
-        return Err(StampError::NotAToken(format!(
-            "it has a critical TSTInfo extension {} hcpki does not know",
-            critical.extn_id
-        )));
-    }
-    let infos = signed.signer_infos.0.as_slice();
-    let [info] = infos else {
-        return Err(StampError::NotAToken(format!("it has {} SignerInfos; RFC 3161 wants exactly one", infos.len())));
+    let malformed = |e: BerError| StampError::Malformed(e.to_string());
+    // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken OPTIONAL }, read by its
+    // elements: the token is kept as it arrived (BER; what a signature embeds).
+    let fields = Element::whole(reply).map_err(malformed)?.children().map_err(malformed)?;
+    let (status, token) = match fields.as_slice() {
+        [status] => (status, None),
+        [status, token] => (status, Some(token)),
+        more => return Err(StampError::Malformed(format!("a TimeStampResp of {} fields", more.len()))),
     };
-    let certificates: Vec<&Certificate> = signed
-        .certificates
-        .iter()
-        .flat_map(|set| set.0.iter())
-        .filter_map(|choice| match choice {
-            CertificateChoices::Certificate(c) => Some(c),
-            CertificateChoices::Other(_) => None,
-        })
-        .collect();
-    let signer = certificates.iter().copied().find(|c| names(info, c)).ok_or(StampError::NoCertificate)?;
-    let signer_der = signer.to_der().map_err(|e| not_a_token("the TSA certificate does not re-encode", e))?;
-    let attributes = signature::verify(info, tst_der.as_bytes(), signer)?;
-    binding::check(attributes, signer, &signer_der)?;
+    let status: PkiStatusInfo = ber::decode(status.encoding).map_err(malformed)?;
+    if status.status != GRANTED {
+        return Err(refused(&status));
+    }
+    let token = ReceivedToken::read(token.ok_or(StampError::NoToken)?.encoding).map_err(|e| not_accepted(e, None))?;
+    let signer = token.verify().map_err(|e| not_accepted(e, Some(&token)))?;
+    let tst = token.tst_info();
     let gen_time = tst.gen_time.unix();
-    trust.validate(signer, &certificates, gen_time)?;
+    let certificates = token.certificates();
+    trust.validate(&signer, &certificates.iter().collect::<Vec<_>>(), gen_time)?;
     let sent = query.imprint();
     if tst.message_imprint.hash_algorithm.oid != sent.hash_algorithm.oid
         || tst.message_imprint.hashed_message != sent.hashed_message
@@ -107,7 +72,7 @@ pub fn check_reply(query: &Query, reply: &[u8], trust: &TsaTrust, now: i64) -> R
         return Err(StampError::ClockSkew { gen_time: crate::time::rfc3339(gen_time), skew });
     }
     Ok(Stamp {
-        token: token.to_der().map_err(|e| not_a_token("the token does not re-encode", e))?,
+        token: token.encoding().to_vec(),
         gen_time,
         policy: tst.policy,
         serial: hex::encode(tst.serial_number.as_bytes()),
@@ -115,9 +80,27 @@ pub fn check_reply(query: &Query, reply: &[u8], trust: &TsaTrust, now: i64) -> R
     })
 }
 
+/// The client's words for a token [`ReceivedToken`] did not take (`token`, when it was read).
+fn not_accepted(error: TokenError, token: Option<&ReceivedToken>) -> StampError {
+    match error {
+        TokenError::NoCertificate => StampError::NoCertificate,
+        TokenError::BadSignature(why) => StampError::BadSignature(why),
+        TokenError::Binding(why) => StampError::Binding(why),
+        TokenError::NotTsa(subject) => {
+            // The client's own reading of RFC 3161 §2.3 says more precisely what the certificate lacks.
+            let signer = token.and_then(|t| t.signed_data().signer_certificate());
+            let reason = signer.and_then(|c| tsa_certificate(&c).err());
+            StampError::NotTsaCertificate {
+                subject,
+                reason: reason.unwrap_or_else(|| "it has no extended key usage timeStamping".into()),
+            }
+        }
+        other => StampError::NotAToken(other.to_string()),
+    }
+}
+
 /// The refusal the status says, with its text and failure bits.
-fn refused(response: &TimeStampResp) -> StampError {
-    let status = &response.status;
+fn refused(status: &PkiStatusInfo) -> StampError {
     let text = status.status_string.as_ref().map(|t| format!(": {}", t.join(" "))).unwrap_or_default();
     let fail = status
         .fail_info
@@ -128,17 +111,4 @@ fn refused(response: &TimeStampResp) -> StampError {
         })
         .unwrap_or_default();
     StampError::Refused { status: status.status, text, fail }
-}
-
-/// Whether `info`'s sid names `cert`.
-fn names(info: &SignerInfo, cert: &Certificate) -> bool {
-    let tbs = cert.tbs_certificate();
-    match &info.sid {
-        SignerIdentifier::IssuerAndSerialNumber(id) => {
-            id.issuer == *tbs.issuer() && id.serial_number == *tbs.serial_number()
-        }
-        SignerIdentifier::SubjectKeyIdentifier(ski) => {
-            matches!(tbs.get_extension::<SubjectKeyIdentifier>(), Ok(Some((_, own))) if own == *ski)
-        }
-    }
 }

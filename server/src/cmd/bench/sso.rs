@@ -251,8 +251,8 @@ impl RelyingParty {
             require_pushed_authorization_requests: false,
             token_exchange_audiences: Vec::new(),
         };
-        registration::register(store, Some(&services), registration, false, actor, hcpki_ca::time::now_unix_ms())
-            .await?;
+        let deployment = registration::Deployment { services: Some(&services), secrets_allowed: false, consent: None };
+        registration::register(store, deployment, registration, actor, hcpki_ca::time::now_unix_ms()).await?;
         Ok(Self { signer })
     }
 

@@ -79,3 +79,50 @@ fn the_chain_keeps_the_delegate_under_the_target_services_subject() {
     let inner = chain.act.as_ref().and_then(|a| a.act.as_ref()).unwrap();
     assert_eq!((inner.sub.as_deref(), chain.client_id.as_deref()), (Some("target-side"), Some("emr")));
 }
+
+/// Issue #42 item 2: a bound subject token is exchanged only with a proof of its key or its certificate, and the
+/// token issued is bound the same way; an unbound one is bound to what the caller proved, if anything.
+#[test]
+fn the_sender_constraint_goes_with_the_token() {
+    use sender::{Binding, Possession, SenderError, carried};
+    let cert: &[u8] = b"the certificate's DER";
+    let x5t = crate::oidc::jws::sha256_b64(cert);
+    let key = Binding::of(&json!({ "cnf": { "jkt": "K" } })).unwrap();
+    let certificate = Binding::of(&json!({ "cnf": { "x5t#S256": x5t } })).unwrap();
+    let bearer = Binding::of(&json!({ "sub": "s" })).unwrap();
+    assert_eq!((&key, &bearer), (&Binding::Key("K".into()), &Binding::Bearer));
+    for odd in [json!({ "cnf": {} }), json!({ "cnf": { "jkt": "K", "x5t#S256": "T" } }), json!({ "cnf": { "jkt": 1 } })]
+    {
+        assert_eq!(Binding::of(&odd), Err(SenderError::UnknownBinding), "{odd}");
+    }
+    let proved =
+        |jkt: Option<&'static str>, certificate: Option<&'static [u8]>| Possession { dpop_jkt: jkt, certificate };
+    let cnf = |b: &Binding, p: Possession<'_>| carried(b, p).map(|c| serde_json::to_value(c).unwrap());
+
+    // A DPoP-bound token: its key, nothing else.
+    assert_eq!(cnf(&key, proved(Some("K"), None)), Ok(json!({ "jkt": "K" })));
+    assert_eq!(cnf(&key, proved(None, None)), Err(SenderError::KeyNotProven), "stolen, no key");
+    assert_eq!(cnf(&key, proved(Some("other"), None)), Err(SenderError::OtherKey), "stolen, another key");
+    assert_eq!(cnf(&key, proved(None, Some(cert))), Err(SenderError::KeyNotProven), "a certificate is no key");
+    // A certificate-bound token: its certificate on the connection.
+    assert_eq!(cnf(&certificate, proved(None, Some(cert))), Ok(json!({ "x5t#S256": x5t })));
+    let stranger: &'static [u8] = b"another certificate";
+    for p in [proved(None, None), proved(None, Some(stranger)), proved(Some("K"), None)] {
+        assert_eq!(cnf(&certificate, p), Err(SenderError::CertificateNotPresented), "{p:?}");
+    }
+    // An unbound token: bound to what the caller proved, a bearer token only when it proved nothing.
+    assert_eq!(cnf(&bearer, proved(Some("K"), None)), Ok(json!({ "jkt": "K" })));
+    assert_eq!(cnf(&bearer, proved(None, Some(cert))), Ok(json!({ "x5t#S256": x5t })));
+    assert_eq!(cnf(&bearer, proved(None, None)), Ok(Value::Null));
+
+    // The errors: a missing or wrong proof is RFC 9449's, the rest an unacceptable subject token.
+    let code = |e: SenderError| ExchangeError::from(e).oauth().error;
+    assert_eq!(
+        (code(SenderError::KeyNotProven), code(SenderError::OtherKey)),
+        ("invalid_dpop_proof", "invalid_dpop_proof")
+    );
+    assert_eq!(code(SenderError::CertificateNotPresented), "invalid_request");
+    let e = ExchangeError::CallerNotAdmitted { service: "lab".into(), rule: "key", auth: "client_secret_basic" };
+    assert_eq!(e.oauth().error, "invalid_target");
+    assert!(e.to_string().contains("clients = \"key\""), "{e}");
+}

@@ -2,6 +2,7 @@
 //! `Cache-Control: no-store` (RFC 6749 §5.1).
 
 use super::{Tls, certificate, context};
+use crate::delegation::exchange::{self, ExchangeCall};
 use crate::oidc::OAuthError;
 use crate::oidc::token::{self, TokenCall};
 use crate::portal::PortalState;
@@ -18,29 +19,28 @@ pub async fn token(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, OAuthError> {
+    let dpop = super::dpop_proof(&headers);
+    let with_nonce = dpop.is_some();
+    let now = state.clock.now_unix();
     // RFC 8693 token exchange (D96): its own core, its own answer (no refresh or ID token).
-    if form.get("grant_type").map(String::as_str) == Some(crate::delegation::exchange::GRANT_TYPE) {
-        let now = state.clock.now_unix();
-        let credentials =
-            crate::oidc::client::ClientCredentials::from_form(&form).with_authorization(super::authorization(&headers));
-        let exchanged =
-            crate::delegation::exchange::token_exchange(context(&state), credentials, &form, certificate(&tls), now)
-                .await?;
-        let mut response = Json(exchanged.body()).into_response();
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        return Ok(response);
-    }
-    let mut call = TokenCall::parse(&form, certificate(&tls));
-    call.credentials = call.credentials.with_authorization(super::authorization(&headers));
-    call.dpop = super::dpop_proof(&headers);
-    let dpop = call.dpop.is_some();
-    let answer = match token::token(context(&state), call, state.clock.now_unix()).await {
-        Ok(issued) => {
-            let mut response = Json(issued.body()).into_response();
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
-        }
-        Err(e) => e.into_response(),
+    let answer = if form.get("grant_type").map(String::as_str) == Some(exchange::GRANT_TYPE) {
+        let mut call = ExchangeCall::parse(form, certificate(&tls));
+        call.credentials = call.credentials.with_authorization(super::authorization(&headers));
+        call.dpop = dpop;
+        exchange::token_exchange(context(&state), call, now).await.map(|exchanged| no_store(Json(exchanged.body())))
+    } else {
+        let mut call = TokenCall::parse(&form, certificate(&tls));
+        call.credentials = call.credentials.with_authorization(super::authorization(&headers));
+        call.dpop = dpop;
+        token::token(context(&state), call, now).await.map(|issued| no_store(Json(issued.body())))
     };
-    Ok(if dpop { super::with_dpop_nonce(&state, answer) } else { answer })
+    let answer = answer.unwrap_or_else(IntoResponse::into_response);
+    Ok(if with_nonce { super::with_dpop_nonce(&state, answer) } else { answer })
+}
+
+/// A token answer, which no cache may keep (RFC 6749 §5.1).
+fn no_store(body: impl IntoResponse) -> Response {
+    let mut response = body.into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }

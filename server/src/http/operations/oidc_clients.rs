@@ -64,15 +64,12 @@ pub async fn add(state: &AppState, caller: &Caller, r: Registration) -> Result<R
         Err(e) => return Err(refuse(caller, &target, e, None).await),
     };
     let now = state.clock.now_unix_ms();
-    let registered = registration::register(
-        state.store.as_ref(),
-        services.as_deref(),
-        r,
-        secrets_allowed(state),
-        &caller.actor(),
-        now,
-    )
-    .await;
+    let deployment = registration::Deployment {
+        services: services.as_deref(),
+        secrets_allowed: secrets_allowed(state),
+        consent: state.portal.as_ref().map(|p| p.consent.as_ref()),
+    };
+    let registered = registration::register(state.store.as_ref(), deployment, r, &caller.actor(), now).await;
     match registered {
         Ok(c) => Ok(c),
         Err(e) => Err(refuse(caller, &target, ApiError::from(&e), Some(e)).await),

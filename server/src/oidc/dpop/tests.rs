@@ -84,6 +84,30 @@ fn a_good_proof_gives_its_keys_thumbprint_and_a_once_scoped_to_the_key() {
     verify(&h.proof(&c), &at_token(&htu), None, NOW).unwrap();
 }
 
+/// Issue #42 item 6: `iat` at the ends of i64 is refused as stale or ahead, never wrapped into "now". The
+/// first one is the release-build bypass: `(iat - now)` is exactly `i64::MIN`, whose `abs()` wraps to itself.
+#[test]
+fn an_iat_at_the_ends_of_the_integers_is_refused_and_never_wraps() {
+    let h = Holder::new();
+    let htu = urls();
+    for iat in [i64::MIN + NOW, i64::MIN + NOW - 1, i64::MIN + NOW + 1, i64::MIN, i64::MAX, i64::MAX - 1, -NOW, 0] {
+        let mut c = claims(None);
+        c["iat"] = json!(iat);
+        assert_eq!(verify(&h.proof(&c), &at_token(&htu), None, NOW).unwrap_err(), DpopError::Time, "iat {iat}");
+    }
+    // Around a clock at the ends too (a replica's clock is an input as well).
+    for now in [i64::MIN, i64::MAX] {
+        let mut c = claims(None);
+        c["iat"] = json!(now);
+        assert!(verify(&h.proof(&c), &at_token(&htu), None, now).is_ok(), "iat = now = {now}");
+        c["iat"] = json!(if now < 0 { i64::MAX } else { i64::MIN });
+        assert_eq!(verify(&h.proof(&c), &at_token(&htu), None, now).unwrap_err(), DpopError::Time, "now {now}");
+    }
+    // A proof's single-use record never wraps into the past.
+    let proof = Proof { jkt: "k".into(), jti: "j".into(), iat: i64::MAX - 1 };
+    assert_eq!(proof.once().expires_at, i64::MAX);
+}
+
 #[test]
 fn every_bad_proof_is_refused_with_its_reason() {
     let h = Holder::new();

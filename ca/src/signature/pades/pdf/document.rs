@@ -32,6 +32,7 @@ pub struct Document<'a> {
     table: Table,
     trailer: Dictionary,
     start: usize,
+    end: usize,
     xref_stream: bool,
     root: ObjectId,
     object_streams: RefCell<HashMap<u32, Rc<ObjectStream>>>,
@@ -48,7 +49,7 @@ impl<'a> Document<'a> {
         if !bytes.starts_with(b"%PDF-") {
             return Err(PadesError::NotPdf);
         }
-        let start = xref::startxref(bytes)?;
+        let (start, marker_end) = xref::startxref(bytes)?;
         let stream_at = |offset: usize| {
             let (_, value, _) = parse_indirect(bytes, offset, &|_| {
                 Err(PadesError::Malformed { offset, problem: "a cross-reference stream's /Length is indirect".into() })
@@ -67,8 +68,12 @@ impl<'a> Document<'a> {
             .get("Root")
             .and_then(Object::as_reference)
             .ok_or(PadesError::Malformed { offset: start, problem: "the trailer has no /Root reference".into() })?;
+        // The newest revision ends at the first marker naming its section: a marker repeated after appended
+        // bytes does not make them part of it.
+        let start_u64 = u64::try_from(start).unwrap_or(u64::MAX);
+        let end = xref::markers(bytes, start).into_iter().find(|(n, _)| *n == start_u64).map_or(marker_end, |(_, e)| e);
         let document =
-            Self { bytes, table, trailer, start, xref_stream, root, object_streams: RefCell::new(HashMap::new()) };
+            Self { bytes, table, trailer, start, end, xref_stream, root, object_streams: RefCell::new(HashMap::new()) };
         if document.dictionary(root)?.get("Pages").is_none() {
             return Err(PadesError::Malformed { offset: start, problem: "the catalog (/Root) has no /Pages".into() });
         }
@@ -93,6 +98,29 @@ impl<'a> Document<'a> {
     /// The offset `startxref` names: the newest section (an update's /Prev).
     pub fn startxref(&self) -> usize {
         self.start
+    }
+
+    /// Where the newest revision ends: after the `%%EOF` that follows its `startxref` (and that line's end). A
+    /// conforming reader reads nothing after it; what follows belongs to no revision.
+    pub fn revision_end(&self) -> usize {
+        self.end
+    }
+
+    /// Where each revision ends, oldest first: for each cross-reference section, the first `startxref` marker
+    /// after it that names it (a linearized file's first-page section and its main section make one revision).
+    pub fn revision_ends(&self) -> Vec<usize> {
+        let markers = xref::markers(self.bytes, 0);
+        let mut ends: Vec<usize> = self
+            .sections()
+            .iter()
+            .filter_map(|section| {
+                let offset = u64::try_from(section.offset).ok()?;
+                markers.iter().find(|(n, end)| *n == offset && *end > section.offset).map(|(_, end)| *end)
+            })
+            .collect();
+        ends.sort_unstable();
+        ends.dedup();
+        ends
     }
 
     /// Whether the newest section is a cross-reference stream (an update then writes one too).
@@ -120,6 +148,16 @@ impl<'a> Document<'a> {
     /// Where object `number` is, per the newest cross-reference entry.
     pub fn location(&self, number: u32) -> Option<Location> {
         self.table.locations.get(&number).copied()
+    }
+
+    /// Whether the cross-reference data define `id`, that exact generation (a reference to anything else reads as
+    /// null, ISO 32000-1 §7.3.10).
+    pub fn defines(&self, id: ObjectId) -> bool {
+        match self.location(id.number) {
+            Some(Location::Offset { generation, .. }) => generation == id.generation,
+            Some(Location::Compressed { .. }) => id.generation == 0,
+            Some(Location::Free) | None => false,
+        }
     }
 
     /// Every object number with an entry (free ones included).
@@ -241,6 +279,11 @@ impl<'a> Document<'a> {
             },
             other => Ok(other.clone()),
         }
+    }
+
+    /// The raw (still encoded) bytes of `stream`, a stream of this document.
+    pub fn raw(&self, stream: &Stream) -> &'a [u8] {
+        raw(self.bytes, stream)
     }
 
     /// The decoded data of stream `id`.

@@ -280,6 +280,15 @@ impl<'a> Lexer<'a> {
     fn hex_string(&mut self) -> Result<Vec<u8>, PadesError> {
         let start = self.pos;
         self.pos += 1;
+        // Most hexadecimal strings (a signature's /Contents: 64 KiB of digits) are digits only, an even number of
+        // them: decoded in one go; anything else (white space, an odd count, a bad byte) takes the loop below.
+        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        if let Some(end) = rest.iter().position(|&b| b == b'>')
+            && let Some(decoded) = rest.get(..end).and_then(decode_hex)
+        {
+            self.pos += end + 1;
+            return Ok(decoded);
+        }
         let mut digits = Vec::new();
         loop {
             match self.peek() {
@@ -302,7 +311,7 @@ impl<'a> Lexer<'a> {
         if digits.len() % 2 == 1 {
             digits.push(b'0');
         }
-        hex::decode(&digits).map_err(|_| self.error("bad hexadecimal string"))
+        decode_hex(&digits).ok_or_else(|| self.error("bad hexadecimal string"))
     }
 
     fn array(&mut self, depth: usize) -> Result<Vec<Object>, PadesError> {
@@ -351,4 +360,27 @@ impl<'a> Lexer<'a> {
         }
         Ok(self.pos)
     }
+}
+
+/// The bytes an even number of hexadecimal digits (either case) spell; `None` for anything else. Written out
+/// rather than through an iterator collecting `Result`s: a signature's /Contents is tens of kilobytes, decoded each
+/// time its dictionary is read.
+pub(crate) fn decode_hex(digits: &[u8]) -> Option<Vec<u8>> {
+    fn nibble(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
+    if !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(digits.len() / 2);
+    for pair in digits.chunks_exact(2) {
+        let [high, low] = pair else { return None };
+        out.push(nibble(*high)? << 4 | nibble(*low)?);
+    }
+    Some(out)
 }

@@ -51,15 +51,42 @@ pub(super) struct Table {
     pub(super) sections: Vec<Section>,
 }
 
-/// The `startxref` offset of `bytes`: the last `startxref` in the final kilobyte, followed by `%%EOF`.
-pub(super) fn startxref(bytes: &[u8]) -> Result<usize, PadesError> {
+/// The `startxref` offset of `bytes` (the last `startxref` in the final kilobyte, followed by `%%EOF`), and where
+/// that marker ends: after the `%%EOF` and the end of line that follows it, if any.
+pub(super) fn startxref(bytes: &[u8]) -> Result<(usize, usize), PadesError> {
     let tail_start = bytes.len().saturating_sub(1024);
     let tail = bytes.get(tail_start..).unwrap_or_default();
     let at = find_last(tail, b"startxref").ok_or(PadesError::Malformed {
         offset: bytes.len(),
         problem: "no `startxref` in the last kilobyte (truncated, or not a PDF)".into(),
     })?;
-    let mut lexer = Lexer::new(bytes, tail_start + at + b"startxref".len());
+    let (offset, end) = marker_at(bytes, tail_start + at)?;
+    let offset = usize::try_from(offset)
+        .ok()
+        .filter(|&o| o < bytes.len())
+        .ok_or(PadesError::Malformed { offset: tail_start + at, problem: "startxref points past the end".into() })?;
+    Ok((offset, end))
+}
+
+/// Every `startxref N … %%EOF` marker in `bytes` from `from` on, in file order: N, and where the marker ends.
+/// The revision a cross-reference section starts ends at the first marker after it that names it; a marker
+/// that names it again later ends nothing (what lies between belongs to no revision).
+pub(super) fn markers(bytes: &[u8], from: usize) -> Vec<(u64, usize)> {
+    let mut found = Vec::new();
+    let mut at = from;
+    while let Some(next) = bytes.get(at..).and_then(|rest| find_first(rest, b"startxref")) {
+        let position = at + next;
+        if let Ok(marker) = marker_at(bytes, position) {
+            found.push(marker);
+        }
+        at = position + b"startxref".len();
+    }
+    found
+}
+
+/// The `startxref N %%EOF` at `at`: N, and the offset after `%%EOF` and its end of line.
+fn marker_at(bytes: &[u8], at: usize) -> Result<(u64, usize), PadesError> {
+    let mut lexer = Lexer::new(bytes, at + b"startxref".len());
     let offset = lexer.unsigned()?;
     // Not skip_whitespace: `%%EOF` is a comment to the lexer.
     let rest = bytes.get(lexer.pos..).unwrap_or_default();
@@ -67,10 +94,17 @@ pub(super) fn startxref(bytes: &[u8]) -> Result<usize, PadesError> {
     if !rest.get(blank..).unwrap_or_default().starts_with(b"%%EOF") {
         return Err(lexer.error("no `%%EOF` after `startxref` (truncated?)"));
     }
-    usize::try_from(offset)
-        .ok()
-        .filter(|&o| o < bytes.len())
-        .ok_or_else(|| lexer.error("startxref points past the end"))
+    let eof = lexer.pos + blank + b"%%EOF".len();
+    let end = match (bytes.get(eof), bytes.get(eof + 1)) {
+        (Some(b'\r'), Some(b'\n')) => eof + 2,
+        (Some(b'\r' | b'\n'), _) => eof + 1,
+        _ => eof,
+    };
+    Ok((offset, end))
+}
+
+fn find_first(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 pub(super) fn find_last(haystack: &[u8], needle: &[u8]) -> Option<usize> {

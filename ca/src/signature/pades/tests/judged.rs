@@ -43,15 +43,21 @@ fn levels(cas: &HpkiTestCas, card: &HpkiCredentials) -> [Vec<u8>; 4] {
     [b_b, b_t, b_lt, b_lta]
 }
 
+/// A test HPKI hierarchy, a card, and the trust in its root and the test TSA.
+fn hierarchy() -> (HpkiTestCas, HpkiCredentials, SigningTrust) {
+    let cas = HpkiTestCas::new().unwrap();
+    let card = cas.issue(&HpkiSubject::default()).unwrap();
+    let trust = SigningTrust::new(std::slice::from_ref(&card.root), &[tsa_certificate()]).unwrap();
+    (cas, card, trust)
+}
+
 fn judge(pdf: &[u8], trust: &SigningTrust) -> Vec<(Option<String>, crate::signature::validation::Report)> {
-    validate(pdf, trust, t() + 20, &offline)
+    validate(pdf, trust, t() + 20, &offline).signatures
 }
 
 #[test]
 fn every_level_is_judged_and_the_level_comes_from_the_evidence() {
-    let cas = HpkiTestCas::new().unwrap();
-    let card = cas.issue(&HpkiSubject::default()).unwrap();
-    let trust = SigningTrust::new(std::slice::from_ref(&card.root), &[tsa_certificate()]).unwrap();
+    let (cas, card, trust) = hierarchy();
     let [b_b, b_t, b_lt, b_lta] = levels(&cas, &card);
     // Offline: B-B and B-T have no revocation data and cannot fetch any.
     for (pdf, level) in [(&b_b, Level::BaselineB), (&b_t, Level::BaselineT)] {
@@ -83,9 +89,7 @@ fn every_level_is_judged_and_the_level_comes_from_the_evidence() {
 
 #[test]
 fn what_verify_refuses_becomes_a_verdict() {
-    let cas = HpkiTestCas::new().unwrap();
-    let card = cas.issue(&HpkiSubject::default()).unwrap();
-    let trust = SigningTrust::new(std::slice::from_ref(&card.root), &[tsa_certificate()]).unwrap();
+    let (cas, card, trust) = hierarchy();
     let [_, _, b_lt, _] = levels(&cas, &card);
     let verdicts = |pdf: &[u8]| judge(pdf, &trust).into_iter().map(|(_, r)| r.verdict()).collect::<Vec<_>>();
 
@@ -108,4 +112,64 @@ fn what_verify_refuses_becomes_a_verdict() {
     // Not a PDF any more, a PDF without signature, a truncated one.
     assert_eq!(verdicts(&b_lt[..b_lt.len() / 2]), ["FAILED/FORMAT_FAILURE"]);
     assert_eq!(verdicts(&sample::classic("紹介状", 1)), ["FAILED/FORMAT_FAILURE"]);
+}
+
+#[test]
+fn the_revisions_are_reported_with_what_each_changed() {
+    let (cas, card, trust) = hierarchy();
+    let [.., b_lta] = levels(&cas, &card);
+    let history = validate(&b_lta, &trust, t() + 20, &offline).history.unwrap();
+    let summary: Vec<_> = history
+        .revisions
+        .iter()
+        .map(|r| (r.revision, r.signatures.clone(), r.document_time_stamps.clone(), r.changes.clone()))
+        .collect();
+    let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        summary,
+        [
+            (1, names(&[]), names(&[]), None),
+            (2, names(&["Signature1"]), names(&[]), None),
+            (3, names(&[]), names(&[]), Some(vec![Change::ValidationData])),
+            (
+                4,
+                names(&[]),
+                names(&["Signature2"]),
+                Some(vec![Change::DocumentTimeStamp { field: "Signature2".into() }])
+            ),
+        ]
+    );
+    assert_eq!(history.revisions.last().unwrap().end, b_lta.len());
+    assert_eq!(history.after_last_revision, None);
+}
+
+#[test]
+fn bytes_after_the_last_revision_keep_a_signature_from_passing() {
+    let (cas, card, trust) = hierarchy();
+    let [_, _, b_lt, _] = levels(&cas, &card);
+    let object =
+        b"5 0 obj\n<< /Length 48 >>\nstream\nBT /F1 12 Tf 72 700 Td (Pay 1,000,000 yen) Tj ET\nendstream\nendobj\n";
+    // An object appended without a cross-reference section; then the same with the last marker repeated after it
+    // (a reader taking the last `startxref` finds the same revision).
+    let marker = &b_lt[b_lt.windows(9).rposition(|w| w == b"startxref").unwrap()..];
+    for appended in [[&b_lt[..], object].concat(), [&b_lt[..], object, marker].concat()] {
+        let err = verify(&appended).unwrap_err();
+        assert!(matches!(err, PadesError::BytesAfterLastRevision { offset, .. } if offset == b_lt.len()), "{err}");
+        let validated = validate(&appended, &trust, t() + 20, &offline);
+        let [(_, report)] = <[_; 1]>::try_from(validated.signatures).unwrap();
+        assert_eq!(report.verdict(), "INDETERMINATE/SIG_CONSTRAINTS_FAILURE", "{report:?}");
+        assert_eq!(report.level, Some(Level::BaselineLt));
+        assert!(report.detail.contains("the signature is intact, but the file goes on for"), "{}", report.detail);
+        let tail = validated.history.unwrap().after_last_revision;
+        assert!(matches!(tail, Some(Tail::Unaccounted { offset, .. }) if offset == b_lt.len()), "{tail:?}");
+        // Nothing is signed or extended on top of it.
+        assert!(matches!(prepare_document_time_stamp(&appended), Err(PadesError::BytesAfterLastRevision { .. })));
+        assert!(matches!(summary(&appended), Err(PadesError::BytesAfterLastRevision { .. })));
+    }
+    // Blanks and NULs a transfer may add: still PASSED, the padding reported.
+    let padded = [&b_lt[..], b"\r\n\0\0  \n"].concat();
+    verify(&padded).unwrap();
+    let validated = validate(&padded, &trust, t() + 20, &offline);
+    assert_eq!(validated.signatures[0].1.verdict(), "PASSED");
+    assert_eq!(validated.history.unwrap().after_last_revision, Some(Tail::Padding { offset: b_lt.len(), length: 7 }));
 }

@@ -3,7 +3,14 @@
 
 /// A PDF of `pages` pages titled `title` (Info /Title; none when empty), written with a classic table.
 pub(crate) fn classic(title: &str, pages: usize) -> Vec<u8> {
-    let objects = objects(pages, title);
+    classic_edited(title, pages, |_| {})
+}
+
+/// [`classic`], with the object bodies (1 catalog, 2 info, 3 pages, then page and content per page) edited by
+/// `edit` before they are written: an attacker's original, a dangling reference in it.
+pub(crate) fn classic_edited(title: &str, pages: usize, edit: impl FnOnce(&mut Vec<String>)) -> Vec<u8> {
+    let mut objects = objects(pages, title);
+    edit(&mut objects);
     let mut out = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {

@@ -15,7 +15,7 @@ fn chain() -> Vec<&'static [u8]> {
 }
 
 /// B-B of `pdf`, signed as the card signs.
-fn signed(pdf: &[u8]) -> Vec<u8> {
+pub(crate) fn signed(pdf: &[u8]) -> Vec<u8> {
     let prepared = prepare(pdf, &chain(), NOW).unwrap();
     let value = hpki().signature.key.sign_sha256(prepared.to_be_signed()).unwrap();
     assemble(prepared, &value).unwrap()
@@ -31,7 +31,7 @@ fn validation_data() -> ValidationData {
 }
 
 /// A document time stamp over `pdf`.
-fn stamped(pdf: &[u8]) -> Vec<u8> {
+pub(crate) fn stamped(pdf: &[u8]) -> Vec<u8> {
     let prepared = prepare_document_time_stamp(pdf).unwrap();
     let token = token(&prepared.digest());
     assemble_document_time_stamp(prepared, &token).unwrap()
@@ -156,7 +156,7 @@ fn a_later_revision_changing_content_is_a_modification_after_signing() {
         dict.set("Annots", Object::Array(annots));
         update.put(page, &Object::Dictionary(dict));
         let err = verify(&update.finish().unwrap().bytes).unwrap_err();
-        assert!(err.to_string().contains("adds something other than an invisible signature field"), "{err}");
+        assert!(err.to_string().contains("adds an annotation or field that is not a signature field"), "{err}");
     }
 }
 

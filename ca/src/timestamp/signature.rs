@@ -1,8 +1,8 @@
 //! The token's CMS signature (RFC 5652 §5.4, §5.6): signed attributes present, contentType id-ct-TSTInfo,
-//! messageDigest the digest of the TSTInfo, and the signature over the attributes' DER verifying with the
-//! signer certificate's key.
+//! messageDigest the digest of the TSTInfo, and the signature over the attributes' DER — the very octets of the
+//! token, never a re-encoding — verifying with the signer certificate's key.
 
-use super::StampError;
+use super::token_error::TokenError;
 use crate::keys::verify::verify_signature;
 use crate::timestamp::HashAlgorithm;
 use cms::signed_data::{SignedAttributes, SignerInfo};
@@ -10,19 +10,20 @@ use const_oid::ObjectIdentifier;
 use const_oid::db::rfc3161::ID_CT_TST_INFO;
 use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_MESSAGE_DIGEST};
 use const_oid::db::rfc5912;
+use der::Any;
 use der::asn1::OctetString;
-use der::{Any, Encode};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 
-/// Verify `info` over `tst_info` (the eContent octets) with `signer`'s key; the signed attributes, for the ESS
-/// check.
+/// Verify `info`, whose signed attributes are the DER `signed` (SET OF tag, as in the token), over `tst_info`
+/// (the eContent octets) with `signer`'s key; the signed attributes, for the ESS check.
 pub(super) fn verify<'a>(
     info: &'a SignerInfo,
+    signed: &[u8],
     tst_info: &[u8],
     signer: &Certificate,
-) -> Result<&'a SignedAttributes, StampError> {
-    let bad = |why: String| StampError::BadSignature(why);
+) -> Result<&'a SignedAttributes, TokenError> {
+    let bad = |why: String| TokenError::BadSignature(why);
     let digest = HashAlgorithm::of(&info.digest_alg).map_err(|e| bad(format!("digestAlgorithm: {e}")))?;
     let attributes = info
         .signed_attrs
@@ -40,11 +41,9 @@ pub(super) fn verify<'a>(
     if message_digest.as_bytes() != digest.digest(tst_info).as_slice() {
         return Err(bad("the messageDigest attribute is not the TSTInfo's digest (the TSTInfo was changed)".into()));
     }
-    // RFC 5652 §5.4: the signature is over the DER of the attributes as a SET OF (tag 0x31), not as [0].
-    let signed = attributes.to_der().map_err(|e| bad(format!("the signed attributes do not re-encode ({e})")))?;
     let algorithm = signature_algorithm(&info.signature_algorithm, digest);
     let spki = signer.tbs_certificate().subject_public_key_info();
-    verify_signature(spki, &algorithm, &signed, info.signature.as_bytes())
+    verify_signature(spki, &algorithm, signed, info.signature.as_bytes())
         .map_err(|e| bad(format!("{e} (the TSA certificate's key)")))?;
     Ok(attributes)
 }
@@ -59,9 +58,10 @@ pub(super) fn single(attributes: &SignedAttributes, oid: ObjectIdentifier) -> Op
     attribute.values.iter().next()
 }
 
-/// SignerInfo may name the bare key algorithm `rsaEncryption` (OpenSSL does), whose hash is the digestAlgorithm:
-/// the RSA-with-hash identifier it stands for; every other identifier as it is.
-fn signature_algorithm(given: &AlgorithmIdentifierOwned, digest: HashAlgorithm) -> AlgorithmIdentifierOwned {
+/// SignerInfo may name the bare key algorithm `rsaEncryption` (OpenSSL does; RFC 3370 §3.2), whose hash is the
+/// digestAlgorithm: the RSA-with-hash identifier it stands for; every other identifier as it is. For documents'
+/// SignerInfos too (`crate::signature::cades`).
+pub(crate) fn signature_algorithm(given: &AlgorithmIdentifierOwned, digest: HashAlgorithm) -> AlgorithmIdentifierOwned {
     if given.oid != rfc5912::RSA_ENCRYPTION {
         return given.clone();
     }

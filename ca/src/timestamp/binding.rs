@@ -7,7 +7,6 @@
 //! The types here are the reading side, with every OPTIONAL and DEFAULT of the ASN.1 (other TSAs write
 //! hashAlgorithm and policies); `crate::timestamp::ess` writes this TSA's fixed form.
 
-use super::StampError;
 use super::signature::single;
 use crate::timestamp::HashAlgorithm;
 use cms::signed_data::SignedAttributes;
@@ -61,18 +60,16 @@ struct IssuerSerial {
     serial_number: SerialNumber,
 }
 
-/// Check the binding of `attributes` to `signer` (whose DER is `der`). Also the CAdES check's, for signers and
-/// for the time stamps inside signatures: one reading of ESS for every place a token or a signature is judged.
-pub(crate) fn check(attributes: &SignedAttributes, signer: &Certificate, der: &[u8]) -> Result<(), StampError> {
-    let bad = |why: &str| StampError::Binding(why.to_owned());
+/// Check the binding of `attributes` to `signer` (whose DER is `der`); why not, in words. Also the CAdES check's
+/// for document signatures: one reading of ESS for every place a token or a signature is judged.
+pub(crate) fn check(attributes: &SignedAttributes, signer: &Certificate, der: &[u8]) -> Result<(), String> {
+    let bad = |why: &str| why.to_owned();
     let (hash, expected, issuer_serial) = if let Some(v2) = single(attributes, ID_AA_SIGNING_CERTIFICATE_V_2) {
         let v2: SigningCertificateV2 = v2.decode_as().map_err(|_| bad("signingCertificateV2 does not decode"))?;
         let first = v2.certs.into_iter().next().ok_or_else(|| bad("signingCertificateV2 names no certificate"))?;
         let hash = match &first.hash_algorithm {
             None => HashAlgorithm::Sha256.digest(der),
-            Some(alg) => HashAlgorithm::of(alg)
-                .map_err(|e| StampError::Binding(format!("signingCertificateV2 hash: {e}")))?
-                .digest(der),
+            Some(alg) => HashAlgorithm::of(alg).map_err(|e| format!("signingCertificateV2 hash: {e}"))?.digest(der),
         };
         (hash, first.cert_hash, first.issuer_serial)
     } else if let Some(v1) = single(attributes, ID_AA_SIGNING_CERTIFICATE) {
