@@ -12,7 +12,7 @@
 //! entries), wixl/msiexec/osslsigncode (the MSI).
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -24,6 +24,7 @@ use crate::agent::{
 };
 use crate::browser::{AutoSelect, Chromium, issuer_cn, nss_db, tab_to};
 use crate::cades::cms_verify;
+use crate::card_login::openssl;
 use crate::harness::{Backend, describe, free_port, repo_root};
 use crate::oidc;
 use crate::pcsc_lock::pcsc_lock;
@@ -267,6 +268,9 @@ fn the_msi_installs_starts_the_agent_at_logon_upgrades_and_uninstalls() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name);
     // The organisation's code-signing certificate, from a test CA.
+    let path = |name: &str| d(name).to_str().unwrap().to_owned();
+    let (ca_key, ca, key, csr, ext, cert) =
+        (path("ca.key"), path("ca.pem"), path("sign.key"), path("sign.csr"), path("ext.cnf"), path("sign.pem"));
     openssl(&[
         "req",
         "-x509",
@@ -277,27 +281,35 @@ fn the_msi_installs_starts_the_agent_at_logon_upgrades_and_uninstalls() {
         "2",
         "-subj",
         "/CN=hcpki test code-signing CA",
-    ])
-    .args(["-keyout", d("ca.key").to_str().unwrap(), "-out", d("ca.pem").to_str().unwrap()])
-    .args(["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"])
-    .ok();
+        "-keyout",
+        &ca_key,
+        "-out",
+        &ca,
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    let subject = "/O=Example Clinic Corp/CN=Example Clinic Corp";
+    openssl(&["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", &key, "-out", &csr]);
+    std::fs::write(&ext, "keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n").unwrap();
     openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/O=Example Clinic Corp/CN=Example Clinic Corp",
-    ])
-    .args(["-keyout", d("sign.key").to_str().unwrap(), "-out", d("sign.csr").to_str().unwrap()])
-    .ok();
-    std::fs::write(d("ext.cnf"), "keyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n").unwrap();
-    openssl(&["x509", "-req", "-days", "2", "-CAcreateserial"])
-        .args(["-in", d("sign.csr").to_str().unwrap(), "-CA", d("ca.pem").to_str().unwrap()])
-        .args(["-CAkey", d("ca.key").to_str().unwrap(), "-extfile", d("ext.cnf").to_str().unwrap()])
-        .args(["-out", d("sign.pem").to_str().unwrap()])
-        .ok();
+        "x509",
+        "-req",
+        "-days",
+        "2",
+        "-CAcreateserial",
+        "-in",
+        &csr,
+        "-CA",
+        &ca,
+        "-CAkey",
+        &ca_key,
+        "-extfile",
+        &ext,
+        "-out",
+        &cert,
+    ]);
     // The organisation's configuration: its portal, its portal CA; the harness's peer_check (peer.rs: Wine cannot
     // trace connections).
     let port = free_port();
@@ -459,25 +471,4 @@ fn windows_agent(args: &[&str]) -> Command {
 fn msiexec(args: &[&str]) {
     let out = windows_agent(&["wine", "msiexec"]).args(args).output().unwrap();
     assert!(out.status.success(), "msiexec {args:?}: {}", text(&out));
-}
-
-struct OpenSsl(Command);
-
-fn openssl(args: &[&str]) -> OpenSsl {
-    let mut command = Command::new("openssl");
-    command.args(args);
-    OpenSsl(command)
-}
-
-impl OpenSsl {
-    fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(mut self, args: I) -> Self {
-        self.0.args(args);
-        self
-    }
-
-    fn ok(mut self) -> Output {
-        let out = self.0.output().unwrap();
-        assert!(out.status.success(), "{}", describe(&out));
-        out
-    }
 }

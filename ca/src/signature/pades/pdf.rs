@@ -11,8 +11,8 @@ mod object;
 mod xref;
 
 pub use document::{Document, MAX_PDF_SIZE, parse_indirect};
-pub(crate) use lexer::decode_hex;
 pub use filter::MAX_DECODED_STREAM;
 pub use info::{text_string, title};
+pub(crate) use lexer::decode_hex;
 pub use object::{Dictionary, Object, ObjectId, Stream, Value};
 pub use xref::{Location, Section};
