@@ -640,3 +640,106 @@ fn path_tokens(code: &str) -> Vec<Vec<String>> {
     }
     out
 }
+
+/// The floors of the server's and the CA's top-level modules, lowest first (issue #43 item 5). A module may refer
+/// only to modules on floors below its own: a reference sideways or upward — direct, or through a re-export,
+/// which [`Graph::resolve`] follows to the defining file — fails the test unless [`KNOWN_UPWARD`] lists it. A new
+/// top-level module must be given a floor here.
+///
+/// The server's floors are the layering issue #43 aims at: leaves; policy and the audit trail; login; the portal's
+/// shared services (sessions, audit writing, refusals); the OIDC core; the cores built on it (delegation, signing
+/// requests, then consent, which shares the signing-request desk); configuration; the adapters (console, HTTP,
+/// monitoring); the commands and the command line.
+const FLOORS: &[(&str, &[&[&str]])] = &[
+    (
+        "ca",
+        &[
+            &["access", "asn1", "group_commit", "hc_role", "jpki", "serial", "time"],
+            &["keys", "oid"],
+            &["csr", "path"],
+            &["timestamp", "profile"],
+            &["lint", "revocation"],
+            &["enroll", "issuer", "signature"],
+            &["authority", "consent_document"],
+        ],
+    ),
+    (
+        "server",
+        &[
+            &["backup", "fuzzing", "jobs", "output", "syslog"],
+            &["atna", "policy"],
+            &["login"],
+            &["portal"],
+            &["oidc"],
+            &["delegation", "signing_requests"],
+            &["consent"],
+            &["config"],
+            &["console"],
+            &["http"],
+            &["memory", "monitor"],
+            &["cmd"],
+            &["cli"],
+        ],
+    ),
+];
+
+/// The references against the floors left on the day the check was written (issue #43), as (crate, from, to).
+/// **This list may only shrink**: an entry whose reference is gone fails the test until it is deleted. Most are
+/// the server's cores climbing into `portal` and the adapters, which the `hcpki-sso` crate (issue #43 item 1) is
+/// to end; `profile -> revocation` is the CRL profile's use of the revocation reasons.
+const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
+    ("ca", "profile", "revocation"),
+    ("server", "atna", "http"),
+    ("server", "cmd", "cli"),
+    ("server", "console", "http"),
+    ("server", "oidc", "config"),
+    ("server", "oidc", "consent"),
+    ("server", "oidc", "delegation"),
+    ("server", "oidc", "http"),
+    ("server", "portal", "config"),
+    ("server", "portal", "consent"),
+    ("server", "portal", "delegation"),
+    ("server", "portal", "http"),
+    ("server", "portal", "oidc"),
+    ("server", "portal", "signing_requests"),
+];
+
+#[test]
+fn top_level_modules_refer_only_to_lower_floors() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut found = BTreeSet::new();
+    let mut unplaced = Vec::new();
+    let mut report = String::new();
+    for (krate, floors) in FLOORS {
+        let floor_of: BTreeMap<&str, usize> =
+            floors.iter().enumerate().flat_map(|(n, modules)| modules.iter().map(move |m| (*m, n))).collect();
+        let graph = Graph::read(&root, krate);
+        for (from, tos) in &graph.edges {
+            let Some(top) = from.first() else { continue };
+            let Some(&here) = floor_of.get(top.as_str()) else {
+                unplaced.push(format!("{krate}::{top}"));
+                continue;
+            };
+            for to in tos {
+                let Some(target) = to.first().filter(|t| *t != top) else { continue };
+                let there = floor_of.get(target.as_str()).copied().unwrap_or(usize::MAX);
+                if there >= here && found.insert((krate.to_string(), top.clone(), target.clone())) {
+                    report.push_str(&format!("  {krate}: {top} (floor {here}) -> {target} (floor {there})\n"));
+                }
+                if there >= here {
+                    report.push_str(&format!("    {} -> {}\n", graph.files[from], graph.files[to]));
+                }
+            }
+        }
+    }
+    eprintln!("references sideways or upward:\n{report}");
+    unplaced.sort();
+    unplaced.dedup();
+    assert!(unplaced.is_empty(), "give these top-level modules a floor in FLOORS: {unplaced:?}");
+    let known: BTreeSet<(String, String, String)> =
+        KNOWN_UPWARD.iter().map(|(k, f, t)| (k.to_string(), f.to_string(), t.to_string())).collect();
+    let new: Vec<_> = found.difference(&known).collect();
+    let stale: Vec<_> = known.difference(&found).collect();
+    assert!(new.is_empty(), "references to a module on the same or a higher floor (files above): {new:?}");
+    assert!(stale.is_empty(), "these known references are gone: delete them from KNOWN_UPWARD: {stale:?}");
+}

@@ -281,6 +281,18 @@ fn apache_mod_auth_openidc_signs_a_user_in_with_a_client_secret_and_pkce(b: Back
         serde_json::from_str(&strict.get("/.well-known/openid-configuration").body).unwrap();
     let methods = discovery["token_endpoint_auth_methods_supported"].to_string();
     assert!(!methods.contains("client_secret") && methods.contains("private_key_jwt"), "{methods}");
+    // Each endpoint's methods come from its declaration (D110): no `none` at introspection, `none` at revocation.
+    let introspection = discovery["introspection_endpoint_auth_methods_supported"].to_string();
+    assert!(!introspection.contains("\"none\"") && introspection.contains("tls_client_auth"), "{introspection}");
+    assert!(discovery["revocation_endpoint_auth_methods_supported"].to_string().contains("\"none\""), "{discovery}");
+    // The grant types from `oidc::grant_type::GrantType`, the values `/token` reads.
+    let grants: Vec<&str> =
+        discovery["grant_types_supported"].as_array().unwrap().iter().map(|g| g.as_str().unwrap()).collect();
+    assert_eq!(
+        grants,
+        ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:token-exchange"],
+        "{discovery}"
+    );
     let refused = p.h.fails(&[
         "oidc",
         "client",

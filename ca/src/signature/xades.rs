@@ -12,7 +12,6 @@
 
 pub mod c14n;
 mod check;
-mod cover;
 mod envelope;
 mod error;
 mod evidence;
@@ -25,7 +24,6 @@ pub mod xml;
 
 pub use super::cades::{Level, TimeStampSeen};
 pub use check::{Verified, verify};
-pub use cover::to_be_signed_covers;
 pub use error::{XadesError, XmlError};
 pub use evidence::{evidence, validate};
 pub use prescription::{MAX_CSV_BYTES, Prescription, PrescriptionError};

@@ -2,6 +2,7 @@
 //! are `oidc::registration`'s, shared with the admin API's `/api/v1/oidc-clients`).
 
 use crate::config::Loaded;
+use crate::oidc::client::AuthMethod;
 use crate::oidc::jws::SigningAlg;
 use crate::oidc::registration::{self, Registration, signing_alg};
 use anyhow::{Context, Result, bail};
@@ -32,10 +33,9 @@ pub enum ClientCommand {
         /// An exact redirect URI (repeatable).
         #[arg(long = "redirect-uri", required = true)]
         redirect_uris: Vec<String>,
-        /// private_key_jwt, tls_client_auth or self_signed_tls_client_auth; for a client that cannot hold a
-        /// key (e.g. Apache mod_auth_openidc), client_secret_basic or client_secret_post: hcpki makes the
-        /// secret and prints it once.
-        #[arg(long)]
+        // How the client authenticates: the help names every `AuthMethod` from its list, so a method added
+        // there cannot be missing here (`none` once was).
+        #[arg(long, help = auth_help())]
         auth: String,
         /// The client's public keys (JWKS JSON file): private_key_jwt and self_signed_tls_client_auth.
         #[arg(long)]
@@ -80,6 +80,20 @@ pub enum ClientCommand {
     List,
     /// Remove a client; its grants are revoked.
     Remove { id: String },
+}
+
+/// The help of `--auth`: every method, from [`AuthMethod::ALL`], and what each needs.
+fn auth_help() -> String {
+    let needs = |m: AuthMethod| match m {
+        AuthMethod::PrivateKeyJwt | AuthMethod::SelfSignedTlsClientAuth => "with --jwks-file",
+        AuthMethod::TlsClientAuth => "with --tls-subject",
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
+            "hcpki makes the secret and prints it once: for a client that cannot hold a key, e.g. Apache mod_auth_openidc"
+        }
+        AuthMethod::None => "a public client, a native or browser app: PKCE only, no credential",
+    };
+    let methods: Vec<String> = AuthMethod::ALL.iter().map(|m| format!("{} ({})", m.as_str(), needs(*m))).collect();
+    format!("How the client authenticates: {}", methods.join("; "))
 }
 
 /// Run one command.

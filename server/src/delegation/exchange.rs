@@ -19,6 +19,7 @@ use super::act::Act;
 use crate::oidc::claims::AccessClaims;
 use crate::oidc::client::{self, ClientCredentials, Endpoint, Presented};
 use crate::oidc::dpop::DpopError;
+use crate::oidc::grant_type::GrantType;
 use crate::oidc::{Context, OAuthError, random_token};
 use crate::policy::ClientRule;
 use crate::portal::refusals::named;
@@ -27,7 +28,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 
 /// `grant_type` of a token exchange (RFC 8693 §2.1).
-pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+pub const GRANT_TYPE: &str = GrantType::TokenExchange.as_str();
 /// The one token type taken and issued: an access token (RFC 8693 §3).
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 /// The longest life of an exchanged token, in seconds: a service calls another at once.

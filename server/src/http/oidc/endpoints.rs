@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 /// `GET /.well-known/openid-configuration`.
 pub async fn discovery(State(state): State<PortalState>) -> Json<Value> {
-    Json(endpoints::discovery(&state.oidc))
+    Json(crate::oidc::discovery::discovery(&state.oidc))
 }
 
 /// `GET /jwks`.
