@@ -124,10 +124,12 @@ impl Broker {
                     }
                     Err(e) => {
                         if !service_down_logged {
-                            tracing::warn!(error = %e, "card watcher: PC/SC not available; retrying");
+                            tracing::warn!(error = %e, "card watcher: PC/SC not available; waiting for it");
                             service_down_logged = true;
                         }
-                        std::thread::sleep(WATCH_TICK);
+                        // Windows: until the Smart Card service starts again (a reader plugged in), not a fixed
+                        // pause; within a tick either way, so that a stop is not kept waiting.
+                        self.backend.wait_for_service(WATCH_TICK);
                         continue;
                     }
                 },
@@ -309,7 +311,7 @@ impl Broker {
 
     fn identify_locked(&self, reader: &str, slot: &mut SlotCard) -> Result<Option<KnownCard>, AgentError> {
         if slot.conn.is_none() {
-            match self.backend.connect(reader) {
+            match self.connect(reader) {
                 Ok(conn) => slot.conn = Some(conn),
                 Err(TransportError::NoCard | TransportError::Removed) => return Ok(None),
                 Err(e) => return Err(transport_error(e)),
@@ -317,24 +319,24 @@ impl Broker {
         }
         let candidates: Vec<CachedCard> = lock(&self.cache).iter().cloned().collect();
         let mut stats = OpStats::default();
-        let known = with_session_counted(slot, &mut stats, |atr, s| {
-            let Some(driver) = registry::probe(s)? else { return Ok(None) };
-            for cached in candidates.iter().filter(|c| c.driver == driver && c.atr == atr).take(RECOGNISE_TRIES) {
-                let Some(cert) = driver.identity_certificate(&cached.info.certificates) else { continue };
-                if driver.confirm_identity(s, cert)? {
-                    return Ok(Some((driver, cached.info.clone(), atr.to_vec(), true)));
+        // A card just inserted is what other programs touch first (retry.rs): identification waits them out too.
+        let mut others = retry::OtherPrograms::default();
+        let known = loop {
+            match with_session_counted(slot, &mut stats, |atr, s| recognise(s, atr, &candidates)) {
+                Err(DriverError::Transport(e @ (TransportError::Reset | TransportError::Sharing))) => {
+                    match others.after(&e) {
+                        retry::Next::Reconnect => {
+                            if let Some(Err(e)) = slot.conn.as_mut().map(|c| c.reconnect()) {
+                                break Err(DriverError::Transport(e));
+                            }
+                        }
+                        retry::Next::Wait(pause) => std::thread::sleep(pause),
+                        retry::Next::GiveUp => break Err(DriverError::Transport(others.exhausted(e))),
+                    }
                 }
+                other => break other,
             }
-            let certificates = driver.read_certificates(s)?;
-            let Some(cert) = driver.identity_certificate(&certificates) else {
-                return Err(DriverError::Malformed {
-                    step: "identify",
-                    reason: "the card holds no certificate".into(),
-                });
-            };
-            let info = CardInfo { kind: driver.kind(), card_id: driver::card_id(cert), certificates };
-            Ok(Some((driver, info, atr.to_vec(), false)))
-        });
+        };
         self.account(&stats);
         let known = match known {
             Ok(known) => known,
@@ -343,7 +345,7 @@ impl Broker {
                 return Err(driver_error(e));
             }
         };
-        let Some((driver, info, atr, from_cache)) = known else { return Ok(None) };
+        let Some(Recognised { driver, info, atr, from_cache }) = known else { return Ok(None) };
         tracing::info!(reader, kind = ?info.kind, card_id = %info.card_id, from_cache, "card identified");
         self.remember(CachedCard { driver, atr, info: info.clone() });
         let card = KnownCard { driver, info };
@@ -542,9 +544,9 @@ impl Broker {
         })
     }
 
-    /// Runs one driver sequence in one transaction. A reset by another program is answered by
-    /// reconnecting and running the sequence once more (it starts with the application SELECT); a
-    /// removed card clears the slot and is reported as removed.
+    /// Runs one driver sequence in one transaction. Another program's reset or exclusive hold is answered as
+    /// [`retry`] says (reconnect and run the sequence again from its application SELECT, or wait); a removed card
+    /// clears the slot and is reported as removed.
     fn run<T>(
         &self,
         slot: &Slot,
@@ -552,16 +554,27 @@ impl Broker {
         stats: &mut OpStats,
         mut f: impl FnMut(&mut Session<'_>) -> Result<T, DriverError>,
     ) -> Result<T, AgentError> {
-        for attempt in 0..2 {
+        let mut others = retry::OtherPrograms::default();
+        loop {
             let mut one = OpStats::default();
             let result = with_session_counted(card, &mut one, |_, s| f(s));
             self.account(&one);
             stats.apdus = stats.apdus.saturating_add(one.apdus);
             stats.in_card += one.in_card;
             match result {
-                Err(DriverError::Transport(TransportError::Reset)) if attempt == 0 => {
-                    if let Some(conn) = card.conn.as_mut() {
-                        conn.reconnect().map_err(transport_error)?;
+                Err(DriverError::Transport(e @ (TransportError::Reset | TransportError::Sharing))) => {
+                    match others.after(&e) {
+                        retry::Next::Reconnect => {
+                            tracing::info!(reader = %slot.name, "another program reset the card: reconnecting");
+                            if let Some(conn) = card.conn.as_mut() {
+                                conn.reconnect().map_err(transport_error)?;
+                            }
+                        }
+                        retry::Next::Wait(pause) => {
+                            tracing::info!(reader = %slot.name, ?pause, "another program holds the card: waiting");
+                            std::thread::sleep(pause);
+                        }
+                        retry::Next::GiveUp => return Err(transport_error(others.exhausted(e))),
                     }
                 }
                 Err(DriverError::Transport(TransportError::Removed | TransportError::NoCard)) => {
@@ -579,7 +592,21 @@ impl Broker {
                 other => return other.map_err(driver_error),
             }
         }
-        Err(AgentError::Card("the card was reset again by another program: try again".into()))
+    }
+
+    /// Connects to the card in `reader`, waiting out another program's exclusive hold as [`retry`] says (on Windows,
+    /// a card just inserted is often held for a moment by Windows' own components or the vendor's middleware).
+    fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError> {
+        let mut others = retry::OtherPrograms::default();
+        loop {
+            match self.backend.connect(reader) {
+                Err(e @ TransportError::Sharing) => match others.after(&e) {
+                    retry::Next::Wait(pause) => std::thread::sleep(pause),
+                    _ => return Err(others.exhausted(e)),
+                },
+                other => return other,
+            }
+        }
     }
 }
 
@@ -631,6 +658,33 @@ impl ToSign<'_, '_> {
             ToSign::Document(_) => KeyRole::Sign,
         }
     }
+}
+
+/// A card [`recognise`] identified.
+struct Recognised {
+    driver: Driver,
+    info: CardInfo,
+    atr: Vec<u8>,
+    /// Confirmed as a cached card, its certificates not read again.
+    from_cache: bool,
+}
+
+/// Identifies the card on `s` (ATR `atr`): the driver by probing AIDs, then a cached card confirmed with three APDUs,
+/// else its certificates read.
+fn recognise(s: &mut Session<'_>, atr: &[u8], candidates: &[CachedCard]) -> Result<Option<Recognised>, DriverError> {
+    let Some(driver) = registry::probe(s)? else { return Ok(None) };
+    for cached in candidates.iter().filter(|c| c.driver == driver && c.atr == atr).take(RECOGNISE_TRIES) {
+        let Some(cert) = driver.identity_certificate(&cached.info.certificates) else { continue };
+        if driver.confirm_identity(s, cert)? {
+            return Ok(Some(Recognised { driver, info: cached.info.clone(), atr: atr.to_vec(), from_cache: true }));
+        }
+    }
+    let certificates = driver.read_certificates(s)?;
+    let Some(cert) = driver.identity_certificate(&certificates) else {
+        return Err(DriverError::Malformed { step: "identify", reason: "the card holds no certificate".into() });
+    };
+    let info = CardInfo { kind: driver.kind(), card_id: driver::card_id(cert), certificates };
+    Ok(Some(Recognised { driver, info, atr: atr.to_vec(), from_cache: false }))
 }
 
 /// What a reader holds, as the listing snapshot knows it.
@@ -711,10 +765,10 @@ fn try_lock<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
 
 fn transport_error(e: TransportError) -> AgentError {
     match e {
-        TransportError::NoService(msg) => AgentError::NoService(msg),
+        e @ (TransportError::NoService(_) | TransportError::ResourceManager(_)) => AgentError::NoService(e.to_string()),
         TransportError::Removed | TransportError::NoCard => AgentError::CardRemoved,
         TransportError::UnknownReader(name) => AgentError::NoSuchReader(name),
-        other => AgentError::Card(other.to_string()),
+        other => AgentError::CardUnreachable(other.to_string()),
     }
 }
 
@@ -730,5 +784,6 @@ fn driver_error(e: DriverError) -> AgentError {
     }
 }
 
+mod retry;
 #[cfg(test)]
 mod tests;

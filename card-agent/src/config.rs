@@ -1,5 +1,10 @@
 //! `agent.toml`: where the local API listens, which portal origins may use it, and how PINs are entered.
 //!
+//! Where it comes from (issue #44): `--config FILE` (or `HCPKI_AGENT_CONFIG`) alone when given; otherwise the
+//! machine's file (`%ProgramData%\hcpki-agent\agent.toml`, which the MSI installs; `/etc/hcpki-agent/agent.toml`) with
+//! this user's file (`%APPDATA%\hcpki-agent\agent.toml`; `~/.config/hcpki-agent/agent.toml`) over it, top-level key by
+//! key; otherwise the defaults. Every file says `version = 1`; a file that cannot be read is named with the line.
+//!
 //! ```toml
 //! version = 1
 //! listen = "127.0.0.1:7717"                              # loopback only
@@ -17,6 +22,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use crate::platform::Platform;
 
 /// How the agent asks for a PIN when the local API starts a signature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
@@ -46,9 +53,12 @@ pub struct AgentConfig {
     pub operation_ttl_secs: u64,
     /// PEM CA certificate(s) of the portal's TLS server certificate: with it, the agent reports card presence
     /// to the portals whose pages register a session (D26), trusting these CAs only; without it, it refuses
-    /// registrations. A relative path is relative to the working directory.
+    /// registrations. A relative path is relative to the directory of the file that names it.
     #[serde(default)]
     pub portal_ca_file: Option<PathBuf>,
+    /// Whether the API answers only programs of the agent's own user (Windows: its session), `peer::PeerCheck`.
+    #[serde(default)]
+    pub peer_check: PeerCheckMode,
     /// `[[signing.tsa]]`: the TSAs a B-T document signature asks, in order (D70, D71).
     #[serde(default)]
     pub signing: crate::document::time_stamps::SigningConfig,
@@ -56,6 +66,21 @@ pub struct AgentConfig {
     /// default): every reader. Others are left to their programs and not shown to pages.
     #[serde(default)]
     pub readers: Vec<String>,
+    /// The directory `[signing]`'s relative paths are read from: that of the file it came from.
+    #[serde(skip)]
+    pub signing_dir: PathBuf,
+}
+
+/// `peer_check`: who may connect to the API.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeerCheckMode {
+    /// Only programs of the agent's own user (on Windows: of its own session). The default.
+    #[default]
+    SameUser,
+    /// Any program on this PC, as before issue #44: for a test harness whose browser the platform cannot trace
+    /// (peer.rs).
+    Off,
 }
 
 impl Default for AgentConfig {
@@ -68,8 +93,10 @@ impl Default for AgentConfig {
             pin_timeout_secs: default_pin_timeout(),
             operation_ttl_secs: default_ttl(),
             portal_ca_file: None,
+            peer_check: PeerCheckMode::default(),
             signing: Default::default(),
             readers: Vec::new(),
+            signing_dir: PathBuf::from("."),
         }
     }
 }
@@ -80,8 +107,9 @@ impl Default for AgentConfig {
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
     Read { path: String, source: std::io::Error },
-    #[error("{path}: {source}")]
-    Parse { path: String, source: toml::de::Error },
+    /// The file is not a valid agent.toml: the line and what is wrong with it.
+    #[error("{path}{}: {message}: correct that line (docs/card-agent.md, \"Configuration\")", .line.map(|l| format!(", line {l}")).unwrap_or_default())]
+    Parse { path: String, line: Option<usize>, message: String },
     #[error("{path}: version {found} is not supported: set version = 1")]
     Version { path: String, found: u32 },
     #[error("listen address {0} is not a loopback address: the agent serves this machine only (use 127.0.0.1:PORT)")]
@@ -97,16 +125,59 @@ pub enum ConfigError {
 }
 
 impl AgentConfig {
-    /// Reads and validates a file.
+    /// Reads and checks one file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
-        let config: AgentConfig =
-            toml::from_str(&text).map_err(|source| ConfigError::Parse { path: shown.clone(), source })?;
-        if config.version != 1 {
-            return Err(ConfigError::Version { path: shown, found: config.version });
+        Self::load_layered(&[path.to_path_buf()])
+    }
+
+    /// Reads `files` (each checked alone, so an error names its file and line), later ones overriding earlier ones
+    /// top-level key by key. Relative paths are resolved against the directory of the file that names them.
+    pub fn load_layered(files: &[PathBuf]) -> Result<Self, ConfigError> {
+        let mut merged = toml::Table::new();
+        let mut signing_dir = PathBuf::from(".");
+        for path in files {
+            let shown = path.display().to_string();
+            let text =
+                std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+            let parse_error = |e: toml::de::Error| ConfigError::Parse {
+                path: shown.clone(),
+                line: e.span().map(|span| line_of(&text, span.start)),
+                message: e.message().trim().to_owned(),
+            };
+            // Alone first: its own errors with their lines; then its keys over the earlier files'.
+            let alone: AgentConfig = toml::from_str(&text).map_err(parse_error)?;
+            if alone.version != 1 {
+                return Err(ConfigError::Version { path: shown, found: alone.version });
+            }
+            let mut table: toml::Table = toml::from_str(&text).map_err(parse_error)?;
+            let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            if let Some(toml::Value::String(ca)) = table.get_mut("portal_ca_file") {
+                *ca = dir.join(&*ca).display().to_string();
+            }
+            if table.contains_key("signing") {
+                signing_dir = dir;
+            }
+            merged.extend(table);
         }
+        let mut config = match files {
+            [] => AgentConfig::default(),
+            _ => toml::Value::Table(merged).try_into::<AgentConfig>().map_err(|e| ConfigError::Parse {
+                path: files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" + "),
+                line: None,
+                message: e.message().trim().to_owned(),
+            })?,
+        };
+        config.signing_dir = signing_dir;
         Ok(config)
+    }
+
+    /// The files `serve` reads when no `--config` is given: the machine's, then this user's, those that exist.
+    pub fn default_files(platform: Platform, env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+        [platform.machine_config(env), platform.user_config(env)]
+            .into_iter()
+            .flatten()
+            .filter(|p| p.is_file())
+            .collect()
     }
 
     /// Checks what `serve` needs: loopback address, well-formed origins (normalised to lower case),
@@ -162,6 +233,11 @@ pub fn normalise_origin(origin: &str) -> Result<String, ConfigError> {
     }
 }
 
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset).map_or(1, |before| before.matches('\n').count() + 1)
+}
+
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 7717))
 }
@@ -204,5 +280,49 @@ mod tests {
         assert!(toml::from_str::<AgentConfig>("version = 1\nlisten_addr = \"x\"").is_err());
         let mut empty = AgentConfig::default();
         assert!(matches!(empty.validate(), Err(ConfigError::NoOrigin)));
+    }
+
+    /// A corrupt file is named with its line (issue #44): what an administrator needs to fix a file deployed to many
+    /// PCs.
+    #[test]
+    fn errors_name_the_file_and_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("agent.toml");
+        for (text, line, what) in [
+            ("version = 1\nallowed_origins = [\"https://p.example\"]\nlisten_addr = \"x\"\n", 3, "unknown field"),
+            ("version = 1\n\npin_entry = \"telepathy\"\n", 3, "unknown variant"),
+            ("version = 1\nallowed_origins = [\"https://p.example\"\n", 2, ""),
+            ("version = 1\npin_timeout_secs = \"ten\"\n", 2, "invalid type"),
+        ] {
+            std::fs::write(&file, text).unwrap();
+            let said = AgentConfig::load(&file).unwrap_err().to_string();
+            assert!(said.starts_with(&format!("{}, line {line}: ", file.display())), "{said}");
+            assert!(said.contains(what), "{said}");
+        }
+        std::fs::write(&file, "version = 2\n").unwrap();
+        assert!(matches!(AgentConfig::load(&file), Err(ConfigError::Version { found: 2, .. })));
+    }
+
+    /// The user's file overrides the machine's key by key; relative paths are the naming file's.
+    #[test]
+    fn the_users_file_overrides_the_machines_key_by_key() {
+        let (machine, user) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let m = machine.path().join("agent.toml");
+        let u = user.path().join("agent.toml");
+        std::fs::write(
+            &m,
+            "version = 1\nallowed_origins = [\"https://portal.example\"]\nportal_ca_file = \"portal-ca.pem\"\n\
+             pin_timeout_secs = 60\n[signing]\nca_certificates = [\"ca.pem\"]\n",
+        )
+        .unwrap();
+        std::fs::write(&u, "version = 1\npin_entry = \"terminal\"\npin_timeout_secs = 90\n").unwrap();
+        let c = AgentConfig::load_layered(&[m.clone(), u]).unwrap();
+        assert_eq!(c.allowed_origins, ["https://portal.example"]);
+        assert_eq!((c.pin_entry, c.pin_timeout_secs), (PinEntry::Terminal, 90));
+        assert_eq!(c.portal_ca_file, Some(machine.path().join("portal-ca.pem")));
+        assert_eq!(c.signing_dir, machine.path());
+        assert_eq!(c.peer_check, PeerCheckMode::SameUser);
+        // No file: the defaults.
+        assert_eq!(AgentConfig::load_layered(&[]).unwrap().pin_timeout_secs, 120);
     }
 }

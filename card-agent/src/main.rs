@@ -1,7 +1,7 @@
 //! `hcpki-agent`: the one local program that owns the PC/SC readers and serves both HPKI and JPKI
 //! cards, from the command line or through its loopback API (`serve`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,11 +12,14 @@ use clap::{Parser, Subcommand};
 
 use hcpki_agent::api;
 use hcpki_agent::broker::Broker;
-use hcpki_agent::config::{AgentConfig, PinEntry, normalise_origin};
+use hcpki_agent::config::{AgentConfig, PeerCheckMode, PinEntry, normalise_origin};
 use hcpki_agent::document::time_stamps::TimeStamps;
 use hcpki_agent::document::{Format, Level};
 use hcpki_agent::driver::{PinStatus, registry};
+use hcpki_agent::instance::InstanceLock;
+use hcpki_agent::lifecycle::Lifecycle;
 use hcpki_agent::pin_entry::{StdinPrompt, TerminalPrompt, read_pin, text_pin_prompt};
+use hcpki_agent::platform::{self, Platform};
 use hcpki_agent::presence::{self, PortalClient, Presence};
 use hcpki_agent::readers::{OnlyReaders, PcscBackend};
 use hcpki_agent::service::{AgentError, CardKind, CardService, KeyRole, PinPrompt, SignRequest, login_message};
@@ -118,9 +121,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Serves the loopback API for the portal's pages.
+    /// Serves the loopback API for the portal's pages. One per user: a second is refused. Stops on Ctrl-C,
+    /// SIGTERM, and on Windows also when its console closes and at logoff or shutdown. Without --config it reads the
+    /// machine's agent.toml (Windows: %ProgramData%\hcpki-agent; Linux: /etc/hcpki-agent) with the user's over it
+    /// (Windows: %APPDATA%\hcpki-agent; Linux: ~/.config/hcpki-agent).
     Serve {
-        /// agent.toml (see docs/card-agent.md).
+        /// agent.toml (see docs/card-agent.md); alone, instead of the machine's and the user's.
         #[arg(long, env = "HCPKI_AGENT_CONFIG")]
         config: Option<PathBuf>,
         /// Overrides `listen` (loopback only).
@@ -135,24 +141,65 @@ enum Command {
         /// Overrides `portal_ca_file`: the portal's CA certificate (PEM), for card presence reports.
         #[arg(long, env = "HCPKI_AGENT_PORTAL_CA_FILE")]
         portal_ca_file: Option<PathBuf>,
+        /// Overrides `peer_check`: `same-user` (the default: only this user's programs, on Windows this session's)
+        /// or `off`.
+        #[arg(long, value_enum)]
+        peer_check: Option<PeerCheckMode>,
+        /// Started at logon without a terminal (Windows: by hcpki-agent-logon): logs go to agent.log in the user's
+        /// state directory (Windows: %LOCALAPPDATA%\hcpki-agent), and PINs are typed into the agent's page only.
+        #[arg(long)]
+        background: bool,
     },
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HCPKI_LOG").unwrap_or_else(|_| "hcpki_agent=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let background = matches!(cli.command, Command::Serve { background: true, .. });
+    let log_file = match background.then(open_log_file).transpose() {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("hcpki-agent: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("HCPKI_LOG").unwrap_or_else(|_| "hcpki_agent=info,warn".into());
+    match log_file {
+        Some(file) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .init(),
+        None => tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init(),
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // In the background nobody reads stderr: the log has it.
+            tracing::error!("{e:#}");
             eprintln!("hcpki-agent: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// The log of an agent started at logon: `agent.log` in the user's state directory, appended to; the previous one is
+/// kept as `agent.log.1` once it passes [`LOG_ROTATE_BYTES`].
+fn open_log_file() -> anyhow::Result<std::fs::File> {
+    const LOG_ROTATE_BYTES: u64 = 8 * 1024 * 1024;
+    let dir = Platform::CURRENT
+        .state_dir(&platform::process_env)
+        .context("no directory for the agent's log: set LOCALAPPDATA (Windows), HOME, or HCPKI_AGENT_STATE_DIR")?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
+    let path = dir.join("agent.log");
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() > LOG_ROTATE_BYTES) {
+        std::fs::rename(&path, dir.join("agent.log.1")).with_context(|| format!("cannot rotate {}", path.display()))?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot write the agent's log {}", path.display()))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -161,7 +208,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let broker = Broker::new(PcscBackend::new());
             let readers = broker.readers()?;
             if readers.is_empty() {
-                println!("no reader: connect a card reader (is pcscd running?)");
+                println!("no reader: connect a card reader (is {} running?)", Platform::CURRENT.pcsc_service());
             }
             for r in readers {
                 let what = match (&r.card, r.unknown_card) {
@@ -284,12 +331,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Serve { config, listen, allow_origin, pin_entry, portal_ca_file } => {
-            let config_dir =
-                config.as_deref().and_then(Path::parent).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        Command::Serve { config, listen, allow_origin, pin_entry, portal_ca_file, peer_check, background } => {
             let mut cfg = match config {
                 Some(path) => AgentConfig::load(&path)?,
-                None => AgentConfig::default(),
+                None => {
+                    AgentConfig::load_layered(&AgentConfig::default_files(Platform::CURRENT, &platform::process_env))?
+                }
             };
             if let Some(l) = listen {
                 cfg.listen = l;
@@ -301,20 +348,49 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(f) = portal_ca_file {
                 cfg.portal_ca_file = Some(f);
             }
+            if let Some(p) = peer_check {
+                cfg.peer_check = p;
+            }
+            if background && cfg.pin_entry == PinEntry::Terminal {
+                bail!(
+                    "pin_entry = \"terminal\" needs a terminal, and an agent started at logon has none: use the \
+                     agent's page (pin_entry = \"web\")"
+                );
+            }
             cfg.validate()?;
-            serve(cfg, config_dir)
+            serve(cfg)
         }
     }
 }
 
-fn serve(cfg: AgentConfig, config_dir: PathBuf) -> anyhow::Result<()> {
+fn serve(cfg: AgentConfig) -> anyhow::Result<()> {
     // Read before anything listens: a wrong file is a start-up error, not a silent lack of presence reports.
     let portal_client = cfg.portal_ca_file.as_deref().map(PortalClient::from_ca_file).transpose()?;
-    let endpoints = cfg.signing.endpoints(&config_dir)?;
+    let endpoints = cfg.signing.endpoints(&cfg.signing_dir)?;
     let time_stamps = if endpoints.is_empty() { None } else { Some(TimeStamps::new(endpoints)?) };
-    let ca_certificates = cfg.signing.ca_certificates(&config_dir)?;
+    let ca_certificates = cfg.signing.ca_certificates(&cfg.signing_dir)?;
+    // One serving agent per user: a second one would fight the first over the readers.
+    let state_dir = Platform::CURRENT
+        .state_dir(&platform::process_env)
+        .context("no directory for the agent's state: set LOCALAPPDATA (Windows), HOME, or HCPKI_AGENT_STATE_DIR")?;
+    let _instance = InstanceLock::acquire(&state_dir, &format!("listening on {}", cfg.listen))?;
+    let lifecycle = Arc::new(Lifecycle::default());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(serve_until_stopped(cfg, portal_client, time_stamps, ca_certificates, &lifecycle));
+    // The runtime's threads (presence reports, blocking card work) end here, before the session may end.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    lifecycle.finished();
+    served
+}
+
+async fn serve_until_stopped(
+    cfg: AgentConfig,
+    portal_client: Option<PortalClient>,
+    time_stamps: Option<TimeStamps>,
+    ca_certificates: Vec<Vec<u8>>,
+    lifecycle: &Arc<Lifecycle>,
+) -> anyhow::Result<()> {
+    {
         let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
             .with_context(|| format!("cannot listen on {}", cfg.listen))?;
@@ -341,39 +417,80 @@ fn serve(cfg: AgentConfig, config_dir: PathBuf) -> anyhow::Result<()> {
                  after one lease (docs/card-agent.md)"
             ),
         }
+        watch_session(&state, lifecycle);
+        let check = match cfg.peer_check {
+            PeerCheckMode::SameUser => hcpki_agent::peer::platform_check().map(Arc::from),
+            PeerCheckMode::Off => {
+                tracing::warn!("peer_check = \"off\": programs of every user of this PC may use this agent");
+                None
+            }
+        };
         // The line tests and scripts wait for.
         println!("hcpki-agent listening on http://{addr} (origins: {})", cfg.allowed_origins.join(", "));
-        tracing::info!(%addr, pin_entry = ?cfg.pin_entry, "serving");
-        axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+        tracing::info!(%addr, pin_entry = ?cfg.pin_entry, peer_check = ?cfg.peer_check, "serving");
+        let (stopping, stop_asked) = (Arc::clone(lifecycle), Arc::new(tokio::sync::Notify::new()));
+        let asked = Arc::clone(&stop_asked);
+        let server = axum::serve(api::OwnPrograms::new(listener, check), api::router(state)).with_graceful_shutdown(
+            async move {
+                let why = stopping.stop_requested().await;
+                tracing::info!("stopping: {}", why.describe());
+                asked.notify_one();
+            },
+        );
+        // Requests in flight get a moment to finish; the event streams and long polls that pages keep open would
+        // otherwise hold the stop (and the end of the session) for ever.
+        tokio::select! {
+            served = server => served?,
+            () = async {
+                stop_asked.notified().await;
+                tokio::time::sleep(STOP_GRACE).await;
+            } => tracing::info!("connections still open after {STOP_GRACE:?}: closed"),
+        }
         stop.store(true, Ordering::Relaxed);
         let _ = tokio::task::spawn_blocking(move || watcher.join()).await;
+        tracing::info!("stopped");
         anyhow::Ok(())
-    })
+    }
 }
+
+/// How long open connections may take to finish once the agent is asked to stop.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Windows: the session window (hcpki_agent_windows::session) stops the agent when the session ends and cancels the
+/// PIN questions when the workstation is locked. Without a window (no desktop) the console's events still stop it.
+#[cfg(windows)]
+fn watch_session(state: &api::AppState, lifecycle: &Arc<Lifecycle>) {
+    use hcpki_agent::lifecycle::{ENDING_GRACE, StopReason};
+    use hcpki_agent_windows::session::{SessionEvent, watch};
+    let (state, lifecycle) = (state.clone(), Arc::clone(lifecycle));
+    let watching = watch(move |event| match event {
+        SessionEvent::Ending { logoff } => {
+            lifecycle.request_stop(if logoff { StopReason::LoggingOff } else { StopReason::ShuttingDown });
+            if !lifecycle.wait_finished(ENDING_GRACE) {
+                tracing::warn!("the session ends before the agent finished stopping");
+            }
+        }
+        SessionEvent::Locked => {
+            let cancelled = state.cancel_pin_questions();
+            tracing::info!(cancelled, "the workstation was locked: PIN questions cancelled");
+        }
+        other => tracing::info!(?other, "session changed"),
+    });
+    match watching {
+        Ok(w) => tracing::debug!(session_changes = w.session_changes, "watching the session"),
+        Err(e) => {
+            tracing::warn!(error = %e, "no session window: logoff and lock are not seen, the console's events are")
+        }
+    }
+}
+
+/// Elsewhere the session is the terminal's or the service manager's: their signals stop the agent.
+#[cfg(not(windows))]
+fn watch_session(_state: &api::AppState, _lifecycle: &Arc<Lifecycle>) {}
 
 /// The PIN prompt of the command line: the terminal without echo, or one line of standard input.
 fn prompt(pin_stdin: bool) -> Box<dyn PinPrompt> {
     if pin_stdin { Box::new(StdinPrompt::default()) } else { Box::new(TerminalPrompt) }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
 
 /// Subject and validity end of a certificate, or why it cannot be shown.

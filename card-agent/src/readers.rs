@@ -16,6 +16,11 @@ pub trait ReaderBackend: Send + Sync + 'static {
     fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError>;
     /// A watcher of insertions and removals, on its own context.
     fn watcher(&self) -> Result<Box<dyn ReaderWatcher>, TransportError>;
+    /// Waits up to `timeout` for the PC/SC service to be back after it answered "no service". By default this only
+    /// waits; on Windows it returns as soon as the Smart Card service starts (`SCardAccessStartedEvent`).
+    fn wait_for_service(&self, timeout: Duration) {
+        std::thread::sleep(timeout);
+    }
 }
 
 /// Blocks until readers or cards change (or the timeout passes).
@@ -40,8 +45,9 @@ impl PcscBackend {
         let mut guard = self.ctx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(ctx) = guard.as_ref() {
             match f(ctx) {
-                // A context from before a pcscd restart answers "no service" or an invalid handle.
-                Err(TransportError::NoService(_) | TransportError::Pcsc(_)) => *guard = None,
+                // A context from before the service stopped or restarted answers "no service" (Windows: "service
+                // stopped", for good) or an invalid handle: only a new context works again.
+                Err(TransportError::NoService(_) | TransportError::ResourceManager(_)) => *guard = None,
                 other => return other,
             }
         }
@@ -63,6 +69,13 @@ impl ReaderBackend for PcscBackend {
 
     fn watcher(&self) -> Result<Box<dyn ReaderWatcher>, TransportError> {
         Ok(Box::new(PcscReaders::watcher()?))
+    }
+
+    /// Windows 8 and later stop the Smart Card service when the last reader is unplugged and start it when one is
+    /// plugged in: waiting on its started event (Microsoft's way) instead of asking again and again.
+    #[cfg(windows)]
+    fn wait_for_service(&self, timeout: Duration) {
+        hcpki_agent_windows::smart_card_service::wait_started(timeout);
     }
 }
 
@@ -109,6 +122,10 @@ impl<B: ReaderBackend> ReaderBackend for OnlyReaders<B> {
 
     fn watcher(&self) -> Result<Box<dyn ReaderWatcher>, TransportError> {
         Ok(Box::new(OnlyWatched { inner: self.inner.watcher()?, names: self.names.clone() }))
+    }
+
+    fn wait_for_service(&self, timeout: Duration) {
+        self.inner.wait_for_service(timeout);
     }
 }
 

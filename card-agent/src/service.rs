@@ -191,7 +191,9 @@ pub trait CardService: Send + Sync {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AgentError {
-    #[error("PC/SC is not available ({0}): start pcscd (the PC/SC daemon) and try again")]
+    /// The PC's smart card service cannot be used: not running (Windows stops it when the last reader is unplugged,
+    /// and the agent carries on when it is back), or failing. The message names the platform's service and what to do.
+    #[error("{0}")]
     NoService(String),
     #[error("no {0:?} card is inserted: insert the card and try again")]
     NoCard(CardKind),
@@ -228,6 +230,10 @@ pub enum AgentError {
     CardRemoved,
     #[error("the card answered unexpectedly: {0}")]
     Card(String),
+    /// The card could not be reached for a reason that is not the card's answer: another program holds or keeps
+    /// resetting it, or it does not respond; the message says which and what to do.
+    #[error("{0}")]
+    CardUnreachable(String),
     /// The document cannot be signed as given (format, size, content); nothing was signed.
     #[error("{0}")]
     Document(String),

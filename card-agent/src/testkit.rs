@@ -1,7 +1,7 @@
 //! Test fixtures shared by the unit tests: virtual cards in in-process readers, a fixed PIN prompt,
 //! signature verification.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use hcpki_vcard::card::VirtualCard;
@@ -48,6 +48,8 @@ type ReaderSlot = (u64, Option<Arc<Mutex<VirtualCard>>>);
 pub struct MemReaders {
     inner: Arc<Mutex<HashMap<String, ReaderSlot>>>,
     order: Arc<Mutex<Vec<String>>>,
+    /// What other programs do to each reader's card before the agent's next calls (`interfere`).
+    others: Arc<Mutex<HashMap<String, VecDeque<TransportError>>>>,
 }
 
 impl MemReaders {
@@ -69,6 +71,14 @@ impl MemReaders {
         card
     }
 
+    /// Another program on `reader`'s card, as Windows' components and vendor middleware do to a card just inserted
+    /// (issue #44): each fault answers one of the agent's next calls, in order — `Sharing` its next connection or
+    /// APDU (the card held exclusively), `Reset` its next APDU (and the card really is reset: what was selected and
+    /// verified is gone).
+    pub fn interfere(&self, reader: &str, faults: &[TransportError]) {
+        self.others.lock().unwrap().entry(reader.to_owned()).or_default().extend(faults.iter().cloned());
+    }
+
     pub fn remove(&self, reader: &str) {
         let mut inner = self.inner.lock().unwrap();
         let slot = inner.get_mut(reader).unwrap();
@@ -86,12 +96,27 @@ impl ReaderBackend for MemReaders {
         let inner = self.inner.lock().unwrap();
         let (generation, card) = inner.get(reader).ok_or_else(|| TransportError::UnknownReader(reader.into()))?;
         let card = card.clone().ok_or(TransportError::NoCard)?;
+        {
+            let mut others = self.others.lock().unwrap();
+            let pending = others.entry(reader.to_owned()).or_default();
+            if pending.front() == Some(&TransportError::Sharing) {
+                pending.pop_front();
+                return Err(TransportError::Sharing);
+            }
+        }
         let atr = card.lock().unwrap().atr().to_vec();
-        let (generation, readers, name) = (*generation, self.inner.clone(), reader.to_owned());
+        let (generation, readers, name, others) =
+            (*generation, self.inner.clone(), reader.to_owned(), self.others.clone());
         Ok(Box::new(FnCard::fallible(atr, move |capdu| {
             let current = readers.lock().unwrap().get(&name).map(|(g, _)| *g);
             if current != Some(generation) {
                 return Err(TransportError::Removed);
+            }
+            if let Some(fault) = others.lock().unwrap().get_mut(&name).and_then(VecDeque::pop_front) {
+                if fault == TransportError::Reset {
+                    card.lock().unwrap().reset();
+                }
+                return Err(fault);
             }
             Ok(card.lock().unwrap().process(capdu))
         })))

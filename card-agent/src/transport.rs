@@ -11,6 +11,7 @@ pub mod pcsc;
 pub mod replay;
 
 use crate::apdu::{self, ApduError, Command, Response, ResponseError};
+use crate::platform::Platform;
 
 /// Sends one encoded C-APDU and returns the raw R-APDU bytes.
 pub trait Transport {
@@ -44,9 +45,22 @@ pub trait Connection: Send {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TransportError {
-    /// The PC/SC service is not running (or went away): start pcscd, or the Windows Smart Card service.
-    #[error("the PC/SC service is not available ({0}): start pcscd and try again")]
+    /// The PC/SC service is not running (or went away; Windows stops its Smart Card service when the last reader is
+    /// unplugged): start pcscd, or plug a reader in (the service starts by itself).
+    #[error(
+        "{service} is not available ({0}): {what}",
+        service = Platform::CURRENT.pcsc_service(),
+        what = Platform::CURRENT.when_no_service()
+    )]
     NoService(String),
+    /// The PC/SC service answered with a failure of its own (an internal error, a handle it no longer knows, logoff or
+    /// shutdown in progress): not the card's doing. Re-plug the reader, restart the service.
+    #[error(
+        "{service} failed ({0}): {what}",
+        service = Platform::CURRENT.pcsc_service(),
+        what = Platform::CURRENT.when_service_fails()
+    )]
+    ResourceManager(String),
     /// No card in the reader: insert one.
     #[error("no card in the reader: insert the card")]
     NoCard,
@@ -59,9 +73,14 @@ pub enum TransportError {
     /// The reader is gone or unknown: check the reader name and its cable.
     #[error("reader {0:?} is not available: check the reader name and cable")]
     UnknownReader(String),
-    /// Another program holds the card exclusively: close that program and try again.
+    /// Another program holds the card exclusively (on Windows, often the vendor's middleware or Windows' own
+    /// smart-card components reading a card just inserted): close that program and try again.
     #[error("another program is using the card exclusively: close it and try again")]
     Sharing,
+    /// The card does not answer as a card should (unpowered, mute, an ATR or protocol the reader cannot use):
+    /// re-insert it; a card that keeps doing so is faulty.
+    #[error("the card does not respond ({0}): take it out of the reader, put it back and try again")]
+    Unresponsive(String),
     /// Any other PC/SC failure, with the PC/SC error for diagnosis.
     #[error("PC/SC error: {0}")]
     Pcsc(String),

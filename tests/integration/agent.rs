@@ -17,7 +17,7 @@ use hcpki_vcard::vpcd::{VpcdCard, VpcdTarget};
 
 use crate::pcsc_lock::{pcsc_lock, pcsc_netns, wait_reader_empty};
 
-const PORTAL: &str = "https://portal.example";
+pub(crate) const PORTAL: &str = "https://portal.example";
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 const B64URL: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -68,11 +68,45 @@ fn agent_bin() -> PathBuf {
     })
 }
 
+/// Which build of the agent a test runs: this workspace's own (Linux), or the Windows exe run under Wine by
+/// `scripts/windows-agent run` (issue #44, `windows_agent.rs`; `HCPKI_TEST_WINDOWS_AGENT=1` says it is built).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Build {
+    Linux,
+    Windows,
+}
+
+impl Build {
+    /// A command running this build; its arguments follow.
+    pub(crate) fn command(self) -> Command {
+        match self {
+            Build::Linux => Command::new(agent_bin()),
+            Build::Windows => {
+                assert!(
+                    std::env::var_os("HCPKI_TEST_WINDOWS_AGENT").is_some_and(|v| v == "1"),
+                    "the Windows agent is not built: run scripts/windows-agent e2e (it builds the exe and sets \
+                     HCPKI_TEST_WINDOWS_AGENT=1), or scripts/test"
+                );
+                let mut command = Command::new(crate::harness::repo_root().join("scripts/windows-agent"));
+                command.arg("run");
+                command
+            }
+        }
+    }
+}
+
 /// Runs `hcpki-agent ARGS` with `stdin`, bounded by timeout(1).
 pub(crate) fn cli(args: &[&str], stdin: &str) -> Output {
+    cli_of(Build::Linux, args, stdin)
+}
+
+/// [`cli`] with `build`.
+pub(crate) fn cli_of(build: Build, args: &[&str], stdin: &str) -> Output {
+    let program = build.command();
     let mut child = Command::new("timeout")
         .args(["-k", "5", "120"])
-        .arg(agent_bin())
+        .arg(program.get_program())
+        .args(program.get_args())
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -97,9 +131,14 @@ pub(crate) fn text(out: &Output) -> String {
 
 /// Waits until `hcpki-agent readers` shows `want` in reader `index` (pcscd notices a card within ~1 s).
 pub(crate) fn wait_for_reader(index: usize, want: &str) {
+    wait_for_reader_of(Build::Linux, index, want);
+}
+
+/// [`wait_for_reader`] with `build`.
+pub(crate) fn wait_for_reader_of(build: Build, index: usize, want: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let out = cli(&["readers"], "");
+        let out = cli_of(build, &["readers"], "");
         let listing = String::from_utf8_lossy(&out.stdout).into_owned();
         if listing.lines().nth(index).is_some_and(|l| l.contains(want)) {
             return;
@@ -110,7 +149,7 @@ pub(crate) fn wait_for_reader(index: usize, want: &str) {
 }
 
 /// Checks sha256WithRSAEncryption over `message` with OpenSSL and the certificate.
-fn openssl_verifies(cert_der: &[u8], message: &[u8], signature: &[u8]) -> bool {
+pub(crate) fn openssl_verifies(cert_der: &[u8], message: &[u8], signature: &[u8]) -> bool {
     let dir = tempfile::tempdir().unwrap();
     let (cert, pubkey, msg, sig) =
         (dir.path().join("c.der"), dir.path().join("k.pem"), dir.path().join("m"), dir.path().join("s"));
@@ -135,7 +174,7 @@ fn openssl_verifies(cert_der: &[u8], message: &[u8], signature: &[u8]) -> bool {
     v.status.success() && String::from_utf8_lossy(&v.stdout).contains("Verified OK")
 }
 
-fn login_message(origin: &str, challenge: &[u8]) -> Vec<u8> {
+pub(crate) fn login_message(origin: &str, challenge: &[u8]) -> Vec<u8> {
     let mut m = b"hcpki card login v1\0".to_vec();
     m.extend_from_slice(origin.as_bytes());
     m.push(0);
@@ -143,12 +182,12 @@ fn login_message(origin: &str, challenge: &[u8]) -> Vec<u8> {
     m
 }
 
-fn signed_json(out: &Output) -> serde_json::Value {
+pub(crate) fn signed_json(out: &Output) -> serde_json::Value {
     assert!(out.status.success(), "{}", text(out));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn b64(v: &serde_json::Value) -> Vec<u8> {
+pub(crate) fn b64(v: &serde_json::Value) -> Vec<u8> {
     B64.decode(v.as_str().unwrap()).unwrap()
 }
 
@@ -254,6 +293,9 @@ pub(crate) struct Served {
     addr: SocketAddr,
     /// The portal origin it serves (sent as `Origin` by the helpers).
     origin: String,
+    /// Its own state directory (its single-instance lock): each agent a test starts is another user's, as far as the
+    /// lock goes, so that tests run side by side.
+    state: tempfile::TempDir,
 }
 
 impl Served {
@@ -292,14 +334,34 @@ impl Served {
         Self::run(Command::new(agent_bin()).stderr(Stdio::inherit()).args(args), origin)
     }
 
+    /// The Windows build under Wine (`windows_agent.rs`) as `serve` for `origin` on `listen` with `more` arguments,
+    /// its state in `state` (None: a directory of its own), its log (`HCPKI_LOG=debug`) to `log`. Wine cannot tell
+    /// which program opened a loopback connection, so the test harness turns the owner check off (peer.rs).
+    pub(crate) fn start_windows(origin: &str, listen: &str, more: &[&str], state: Option<&Path>, log: &Path) -> Self {
+        let log = std::fs::File::create(log).unwrap();
+        let mut command = Build::Windows.command();
+        command.env("HCPKI_LOG", "hcpki_agent=debug,warn").stderr(log);
+        if let Some(state) = state {
+            command.env("HCPKI_AGENT_STATE_DIR", state);
+        }
+        Self::spawn(command.args(["serve", "--peer-check", "off"]), origin, listen, more)
+    }
+
     /// Runs `command` (the agent, with its stderr set) as `serve` for `origin` on `listen` with `more` arguments,
     /// and waits for the address it prints.
     fn spawn(command: &mut Command, origin: &str, listen: &str, more: &[&str]) -> Self {
-        Self::run(command.args(["serve", "--listen", listen, "--allow-origin", origin]).args(more), origin)
+        if !command.get_args().any(|a| a == "serve") {
+            command.arg("serve");
+        }
+        Self::run(command.args(["--listen", listen, "--allow-origin", origin]).args(more), origin)
     }
 
     /// Runs `command` (the agent with its arguments and stderr set) and waits for the address it prints.
     fn run(command: &mut Command, origin: &str) -> Self {
+        let state = tempfile::tempdir().unwrap();
+        if !command.get_envs().any(|(k, _)| k == "HCPKI_AGENT_STATE_DIR") {
+            command.env("HCPKI_AGENT_STATE_DIR", state.path());
+        }
         let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
@@ -308,7 +370,21 @@ impl Served {
             .nth(1)
             .and_then(|r| r.split_whitespace().next())
             .unwrap_or_else(|| panic!("no address in {line:?}"));
-        Served { child, addr: addr.parse().unwrap(), origin: origin.to_owned() }
+        Served { child, addr: addr.parse().unwrap(), origin: origin.to_owned(), state }
+    }
+
+    /// Waits up to `timeout` for the agent to end by itself; its exit status, None if it still runs.
+    pub(crate) fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     pub(crate) fn http(&self, method: &str, path: &str, origin: &str, content_type: &str, body: &str) -> (u16, String) {
@@ -360,12 +436,18 @@ impl Served {
     }
 
     /// Starts a login, types `pin` into the agent's own page, returns the finished operation.
-    fn login(&self, kind: &str, challenge: &[u8], pin: &str) -> serde_json::Value {
+    pub(crate) fn login(&self, kind: &str, challenge: &[u8], pin: &str) -> serde_json::Value {
         self.login_with(kind, challenge, pin, || {})
     }
 
     /// [`login`](Self::login), running `meanwhile` while the agent waits for the PIN.
-    fn login_with(&self, kind: &str, challenge: &[u8], pin: &str, meanwhile: impl FnOnce()) -> serde_json::Value {
+    pub(crate) fn login_with(
+        &self,
+        kind: &str,
+        challenge: &[u8],
+        pin: &str,
+        meanwhile: impl FnOnce(),
+    ) -> serde_json::Value {
         self.sign_with(kind, &B64URL.encode(challenge), pin, meanwhile)
     }
 
@@ -429,7 +511,7 @@ impl Drop for Served {
     }
 }
 
-fn assert_login_verifies(done: &serde_json::Value, challenge: &[u8], expected_cert: &[u8]) {
+pub(crate) fn assert_login_verifies(done: &serde_json::Value, challenge: &[u8], expected_cert: &[u8]) {
     assert_eq!(done["status"], "done", "{done}");
     let chain: Vec<Vec<u8>> = done["result"]["chain"].as_array().unwrap().iter().map(b64).collect();
     assert_eq!(chain[0], expected_cert);
@@ -487,16 +569,22 @@ fn another_program_resetting_the_card_does_not_break_a_login() {
     let resets_before = card.card().stats().resets;
     // While the user types the PIN, another PC/SC program resets the card: the VERIFY state and the
     // selected application are gone, and the agent must notice and start the sequence again.
-    let done = agent.login_with("jpki", &[0x51; 32], "1234", || {
-        let out = Command::new("timeout").args(["30", "opensc-tool", "--reader", "0", "--reset"]).output().unwrap();
-        assert!(out.status.success(), "opensc-tool --reset: {}", text(&out));
-    });
+    let done = agent.login_with("jpki", &[0x51; 32], "1234", || reset_by_another_program(0));
     assert!(card.card().stats().resets > resets_before, "the card was not reset");
     assert_login_verifies(&done, &[0x51; 32], jpki().certificates()[0].1);
 }
 
+/// Another PC/SC program (OpenSC's `opensc-tool --reset`) resets the card in reader `reader`.
+pub(crate) fn reset_by_another_program(reader: u16) {
+    let out = Command::new("timeout")
+        .args(["30", "opensc-tool", "--reader", &reader.to_string(), "--reset"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "opensc-tool --reset: {}", text(&out));
+}
+
 /// `GET /v1/events`, read as the portal reads it.
-struct Events {
+pub(crate) struct Events {
     stream: BufReader<TcpStream>,
     seen: Vec<String>,
 }
@@ -504,7 +592,7 @@ struct Events {
 impl Events {
     /// Opens the stream and returns once the agent has answered, i.e. has subscribed: events after
     /// this call are not missed.
-    fn open(agent: &Served) -> Self {
+    pub(crate) fn open(agent: &Served) -> Self {
         let mut s = TcpStream::connect(agent.addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         write!(
@@ -526,7 +614,7 @@ impl Events {
 
     /// Reads events until one satisfies `want`; returns it. Keep-alive comments do not extend the
     /// 30 s this may take.
-    fn until(&mut self, want: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    pub(crate) fn until(&mut self, want: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
         if let Some(hit) = self.seen.iter().map(|e| serde_json::from_str(e).unwrap()).find(|e| want(e)) {
             return hit;
         }
@@ -582,15 +670,7 @@ fn readers_vanishing_with_pcscd_and_coming_back() {
     agent.wait_card(0, "hpki");
     let mut events = Events::open(&agent);
     let pcsc_stack = crate::harness::repo_root().join("scripts/pcsc-stack");
-    let pids = Command::new("pgrep").args(["-x", "pcscd"]).output().unwrap();
-    for pid in String::from_utf8_lossy(&pids.stdout).split_whitespace() {
-        assert!(Command::new("kill").args(["-TERM", pid]).status().unwrap().success());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Path::new("/proc").join(pid).exists() {
-            assert!(Instant::now() < deadline, "pcscd {pid} did not exit");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
+    stop_pcscd();
     events.until(|e| e["event"] == "removed" && e["reader"] == "Virtual PCD 00 00");
     events.until(|e| e["event"] == "reader_removed");
     // While pcscd is down the API says so instead of hanging.
@@ -604,8 +684,21 @@ fn readers_vanishing_with_pcscd_and_coming_back() {
     assert_login_verifies(&agent.login("hpki", &[0x41; 32], "hpki1234"), &[0x41; 32], &auth_cert);
 }
 
+/// pcscd stopped, as the PC/SC service going away with every reader (`scripts/pcsc-stack start` brings it back).
+pub(crate) fn stop_pcscd() {
+    let pids = Command::new("pgrep").args(["-x", "pcscd"]).output().unwrap();
+    for pid in String::from_utf8_lossy(&pids.stdout).split_whitespace() {
+        assert!(Command::new("kill").args(["-TERM", pid]).status().unwrap().success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Path::new("/proc").join(pid).exists() {
+            assert!(Instant::now() < deadline, "pcscd {pid} did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
 /// The agent's card id: hex SHA-256 of the identity certificate (computed here with OpenSSL).
-fn hcpki_agent_card_id(cert: &[u8]) -> String {
+pub(crate) fn hcpki_agent_card_id(cert: &[u8]) -> String {
     let mut child = Command::new("openssl")
         .args(["dgst", "-sha256", "-r"])
         .stdin(Stdio::piped())
@@ -689,4 +782,37 @@ fn both_card_kinds_one_after_another_in_one_reader() {
         drop(card);
         agent.wait_empty(0);
     }
+}
+
+/// One user's agent is not another user's (issue #44, D118): a program of another uid on this PC connects to the
+/// agent's loopback port and is closed before a byte is answered (on a shared PC, its card operations would run in
+/// this user's agent, the PIN typed into this user's page), while the agent's own user is answered; and a second
+/// `serve` of the same user (the same state directory) is refused, saying which agent already serves.
+#[test]
+fn another_users_program_is_not_answered_and_a_second_agent_is_refused() {
+    let agent = Served::start();
+    let url = format!("http://{}/healthz", agent.addr);
+    let own = Command::new("curl").args(["-s", "-m", "10", &url]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&own.stdout), "ok", "{}", text(&own));
+    let nobody = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "curl", "-s", "-m", "10", &url])
+        .output()
+        .unwrap();
+    assert!(!nobody.status.success() && nobody.stdout.is_empty(), "another user was answered: {}", text(&nobody));
+    // Closed without an answer: curl says "empty reply" (52), or "connection reset" (56) when its request had
+    // already arrived unread, which makes the kernel answer the close with a reset.
+    assert!(
+        matches!(nobody.status.code(), Some(52 | 56)),
+        "not closed without an answer (curl: empty reply or reset): {}",
+        text(&nobody)
+    );
+
+    let second = Command::new(agent_bin())
+        .env("HCPKI_AGENT_STATE_DIR", agent.state.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--allow-origin", PORTAL])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!second.status.success(), "{}", text(&second));
+    assert!(text(&second).contains("another hcpki-agent is already serving for this user"), "{}", text(&second));
 }

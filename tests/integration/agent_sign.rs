@@ -16,6 +16,23 @@ use crate::harness::describe;
 use crate::pcsc_lock::pcsc_lock;
 use crate::tsa::ReferenceTsa;
 
+/// agent.toml's `[signing]`: the signature CA a `.p7s` carries beside the card's certificate.
+const SIGNING: &str = "[signing]\nca_certificates = [\"hpki-signature-ca.pem\"]\n";
+
+/// In `dir`: the test HPKI root (returned first, the anchor for `openssl cms -verify`), the signature CA and an
+/// agent.toml whose `[signing]` names it (returned second). The card holds its end-entity certificates only: the
+/// agent adds the signature CA it is configured with.
+pub(crate) fn signing_files(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let identity = hpki().certificates();
+    let cert = |name: &str| identity.iter().find(|(n, _)| *n == name).unwrap().1.to_vec();
+    let root = dir.join("hpki-root.pem");
+    write_pem(&root, "CERTIFICATE", &cert("root-ca"));
+    write_pem(&dir.join("hpki-signature-ca.pem"), "CERTIFICATE", &cert("signature-ca"));
+    let config = dir.join("agent.toml");
+    std::fs::write(&config, format!("version = 1\n{SIGNING}")).unwrap();
+    (root, config)
+}
+
 /// The virtual HPKI card's signature PIN.
 const PIN: &str = "hpki1234\n";
 
@@ -27,13 +44,8 @@ fn cli_signs_a_file_with_the_hpki_signature_key_at_b_b_and_b_t() {
     wait_for_reader(0, "HPKI card");
     let identity = hpki().certificates();
     let cert = |name: &str| identity.iter().find(|(n, _)| *n == name).unwrap().1.to_vec();
-    let root = dir.path().join("hpki-root.pem");
-    write_pem(&root, "CERTIFICATE", &cert("root-ca"));
-    // The card holds its end-entity certificates only: the agent adds the signature CA it is configured with.
-    write_pem(&dir.path().join("hpki-signature-ca.pem"), "CERTIFICATE", &cert("signature-ca"));
-    let config = dir.path().join("agent.toml");
-    let signing = "[signing]\nca_certificates = [\"hpki-signature-ca.pem\"]\n";
-    std::fs::write(&config, format!("version = 1\n{signing}")).unwrap();
+    let (root, config) = signing_files(dir.path());
+    let signing = SIGNING;
     let config = config.to_str().unwrap();
     let letter = dir.path().join("referral.json");
     let data = "{\"resourceType\":\"Bundle\",\"type\":\"document\",\"title\":\"診療情報提供書\"}\n";

@@ -310,7 +310,7 @@ fn switch(browser: &mut Chromium) {
 
 /// Presses Tab until `focused` (a script expression) holds, at most 40 times; the focused element's outline
 /// must then be visible (keyboard focus is never hidden).
-fn tab_to(browser: &mut Chromium, focused: &str) {
+pub(crate) fn tab_to(browser: &mut Chromium, focused: &str) {
     for _ in 0..40 {
         browser.cmd(json!({"cmd": "key", "key": "Tab"}));
         if browser.eval(focused) == Value::Bool(true) {
@@ -504,6 +504,11 @@ impl Chromium {
 
     pub(crate) fn eval(&mut self, expr: &str) -> Value {
         self.cmd(json!({"cmd": "eval", "expr": expr}))["value"].clone()
+    }
+
+    /// [`eval`](Self::eval) in the tab `tab` (e.g. `popup`).
+    pub(crate) fn eval_in(&mut self, tab: &str, expr: &str) -> Value {
+        self.cmd(json!({"cmd": "eval", "expr": expr, "tab": tab}))["value"].clone()
     }
 
     pub(crate) fn screenshot(&mut self, path: &Path) {

@@ -825,7 +825,8 @@ fn openssl_crl_check(p: &Portal, credentials: &HpkiCredentials, crls: &[(&str, V
     cmd.arg(&leaf).output().unwrap()
 }
 
-fn openssl(args: &[&str]) {
+/// Runs `openssl ARGS`, which must succeed.
+pub(crate) fn openssl(args: &[&str]) {
     let out = Command::new("openssl").args(args).output().unwrap();
     assert!(out.status.success(), "openssl {}\n{}", args.join(" "), describe(&out));
 }

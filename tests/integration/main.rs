@@ -117,4 +117,5 @@ mod signature_verify;
 mod signing_requests;
 mod token_exchange;
 mod tsa;
+mod windows_agent;
 mod xades;

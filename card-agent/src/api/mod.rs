@@ -18,6 +18,7 @@
 //! the caller's bytes as they are.
 
 mod documents;
+mod listener;
 mod operations;
 mod pin_page;
 mod reply;
@@ -40,6 +41,7 @@ use crate::config::PinEntry;
 use crate::presence::Token;
 use crate::service::{CardKind, KeyRole, PinQuestion, SignRequest, login_message};
 use hcpki_agent_protocol::presence as contract;
+pub use listener::OwnPrograms;
 pub use operations::{ApiFailure, OpState, OpTiming, Operations, Purpose};
 use reply::{agent_failure, failure, json_body, request_origin};
 use run::run_operation;

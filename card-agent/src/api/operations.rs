@@ -107,7 +107,7 @@ impl From<&AgentError> for ApiFailure {
             AgentError::Cancelled => ("cancelled", None),
             AgentError::PinTimedOut(_) => ("pin_timeout", None),
             AgentError::CardRemoved => ("card_removed", None),
-            AgentError::Card(_) => ("card_error", None),
+            AgentError::Card(_) | AgentError::CardUnreachable(_) => ("card_error", None),
             AgentError::Document(_) => ("bad_document", None),
             AgentError::NoTimeStamp(_) => ("no_time_stamp", None),
             _ => ("internal", None),
@@ -298,6 +298,15 @@ impl Operations {
         let ops = self.ops.lock().unwrap_or_else(PoisonError::into_inner);
         ops.get(id).filter(|op| op.created.elapsed() < self.ttl).cloned()
     }
+
+    /// Cancels every operation waiting for a PIN (its page then says it was cancelled, no try spent), e.g. when the
+    /// workstation is locked: a question left open on a locked screen is not answered by whoever unlocks it later.
+    /// Returns how many were waiting.
+    pub fn cancel_pin_questions(&self) -> usize {
+        let ops: Vec<Arc<Operation>> =
+            self.ops.lock().unwrap_or_else(PoisonError::into_inner).values().cloned().collect();
+        ops.iter().filter(|op| op.deliver(PinReply::Cancel)).count()
+    }
 }
 
 /// A PIN prompt that publishes "PIN required" on the operation and waits for the agent's page.
@@ -383,6 +392,19 @@ mod tests {
         assert!(ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth).is_none());
         pending[0].finish(Err(AgentError::Cancelled));
         assert!(ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth).is_some());
+    }
+
+    #[test]
+    fn locking_the_workstation_cancels_the_pin_questions_only() {
+        let ops = Operations::new(Duration::from_secs(300));
+        let asking = ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth).unwrap();
+        let working = ops.start("https://portal.example", login(), CardKind::Hpki, KeyRole::Auth).unwrap();
+        let (tx, rx) = mpsc::sync_channel(1);
+        *asking.pin_tx.lock().unwrap() = Some(tx);
+        asking.state.send_replace(OpState::PinRequired(PinQuestion::new(CardKind::Jpki, KeyRole::Auth, Some(3))));
+        assert_eq!(ops.cancel_pin_questions(), 1);
+        assert!(matches!(rx.try_recv(), Ok(PinReply::Cancel)));
+        assert_eq!(working.state().phase(), "running", "an operation at the card is left to finish");
     }
 
     /// The page's post redirects to the page at once: by then the operation must say "running" even though

@@ -75,6 +75,11 @@ impl AppState {
         self
     }
 
+    /// Cancels the operations waiting for a PIN (`Operations::cancel_pin_questions`): the workstation was locked.
+    pub fn cancel_pin_questions(&self) -> usize {
+        self.ops.cancel_pin_questions()
+    }
+
     /// With card presence reporting (`POST /v1/presence` answers 503 without it).
     pub fn with_presence(mut self, presence: Arc<Presence>) -> Self {
         self.presence = Some(presence);

@@ -321,3 +321,116 @@ fn basic_four_items_after_the_text_pin() {
     assert!(matches!(broker.basic_attributes(None, true, &bad_format), Err(AgentError::BadPinFormat(_))));
     broker.basic_attributes(None, true, &ask).unwrap();
 }
+
+/// Windows' own components and vendor middleware reset a card just inserted, several times (issue #44): the agent
+/// reconnects and starts the step again from its SELECT, the login goes through, and the card signed once.
+#[test]
+fn another_programs_resets_are_answered_by_reconnecting() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    let card = readers.insert("R0", jpki_identity(0).card());
+    let broker = Broker::new(readers.clone());
+    broker.readers().unwrap();
+    let resets_before = card.lock().unwrap().stats().resets;
+    readers.interfere("R0", &[TransportError::Reset, TransportError::Reset, TransportError::Reset]);
+    let signed = broker.sign(&request(CardKind::Jpki), &FixedPin::new("1234")).unwrap();
+    verify(&signed.chain, &request(CardKind::Jpki).message, &signed.signature);
+    assert_eq!(card.lock().unwrap().stats().resets, resets_before + 3);
+    assert_eq!(card.lock().unwrap().stats().signatures, 1);
+}
+
+/// A program that keeps resetting the card is named as the cause; the agent does not loop, and no PIN try is spent.
+#[test]
+fn a_card_reset_again_and_again_is_reported() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", jpki_identity(0).card());
+    let broker = Broker::new(readers.clone());
+    broker.readers().unwrap();
+    readers.interfere("R0", &[const { TransportError::Reset }; 4]);
+    let pin = FixedPin::new("1234");
+    let err = broker.sign(&request(CardKind::Jpki), &pin).unwrap_err();
+    assert!(err.to_string().contains("reset the card 4 times"), "{err}");
+    assert!(pin.asked.lock().unwrap().is_empty(), "asked for a PIN although the card could not be read");
+    assert_eq!(broker.pin_status(None, CardKind::Jpki, KeyRole::Auth).unwrap(), PinStatus::TriesLeft(3));
+}
+
+/// A card held exclusively by another program for a moment (its middleware reading a card just inserted) is waited
+/// for, at connection and inside an operation.
+#[test]
+fn an_exclusive_hold_by_another_program_is_waited_out() {
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", hpki_identity().card());
+    readers.interfere("R0", &[TransportError::Sharing, TransportError::Sharing]);
+    let broker = Broker::new(readers.clone());
+    let listed = broker.readers().unwrap();
+    assert_eq!(listed[0].card.as_ref().map(|c| c.kind), Some(CardKind::Hpki), "{listed:?}");
+    readers.interfere("R0", &[TransportError::Sharing]);
+    broker.sign(&request(CardKind::Hpki), &FixedPin::new("hpki1234")).unwrap();
+}
+
+/// Windows stops its Smart Card service when the last reader is unplugged (issue #44): the watcher waits for the
+/// service through the backend (Windows: its started event) rather than polling, and carries on without a restart
+/// when it is back: the card in the reader plugged in again is announced.
+#[test]
+fn the_watcher_waits_for_the_service_and_carries_on_when_it_is_back() {
+    use std::sync::atomic::AtomicUsize;
+
+    struct ServiceStopped {
+        inner: MemReaders,
+        down_for: AtomicUsize,
+        waits: Arc<AtomicUsize>,
+    }
+    struct Plugged(bool);
+    impl ReaderWatcher for Plugged {
+        fn wait(&mut self, timeout: Duration) -> Result<Vec<ReaderChange>, TransportError> {
+            if std::mem::replace(&mut self.0, false) {
+                return Ok(vec![
+                    ReaderChange::ReaderAdded("R0".into()),
+                    ReaderChange::CardInserted { reader: "R0".into(), atr: vec![] },
+                ]);
+            }
+            std::thread::sleep(timeout);
+            Ok(Vec::new())
+        }
+    }
+    impl ReaderBackend for ServiceStopped {
+        fn readers(&self) -> Result<Vec<String>, TransportError> {
+            self.inner.readers()
+        }
+        fn connect(&self, reader: &str) -> Result<Box<dyn Connection>, TransportError> {
+            self.inner.connect(reader)
+        }
+        fn watcher(&self) -> Result<Box<dyn ReaderWatcher>, TransportError> {
+            let left = self.down_for.load(Ordering::SeqCst);
+            if left > 0 {
+                self.down_for.store(left - 1, Ordering::SeqCst);
+                return Err(TransportError::NoService("SCARD_E_NO_SERVICE".into()));
+            }
+            Ok(Box::new(Plugged(true)))
+        }
+        fn wait_for_service(&self, _timeout: Duration) {
+            self.waits.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    let readers = MemReaders::with_readers(&["R0"]);
+    readers.insert("R0", hpki_identity().card());
+    let waits = Arc::new(AtomicUsize::new(0));
+    let broker = Arc::new(Broker::new(ServiceStopped {
+        inner: readers,
+        down_for: AtomicUsize::new(3),
+        waits: Arc::clone(&waits),
+    }));
+    let mut events = broker.subscribe();
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = broker.spawn_watcher(Arc::clone(&stop)).unwrap();
+    let inserted = loop {
+        match events.blocking_recv().unwrap() {
+            CardEvent::Inserted { kind, .. } => break kind,
+            _ => continue,
+        }
+    };
+    stop.store(true, Ordering::Relaxed);
+    watcher.join().unwrap();
+    assert_eq!(inserted, Some(CardKind::Hpki));
+    assert_eq!(waits.load(Ordering::SeqCst), 3, "one wait for the service per failed attempt, no busy polling");
+}

@@ -107,8 +107,12 @@ impl Drop for PcscCard {
     fn drop(&mut self) {
         if let Some(card) = self.card.take() {
             // The default disposition resets the card; leave it for the other programs instead.
-            if let Err((_card, e)) = card.disconnect(Disposition::LeaveCard) {
+            if let Err((card, e)) = card.disconnect(Disposition::LeaveCard) {
                 tracing::debug!(error = %e, "disconnecting from the card failed");
+                // Dropping the handle would disconnect again with RESET_CARD, throwing away what other programs (the
+                // vendor's middleware) keep on the card: the handle is left to the service, which closes it with the
+                // process or the context (a handle it refused to disconnect is one it no longer knows anyway).
+                std::mem::forget(card);
             }
         }
     }
@@ -236,14 +240,77 @@ impl Watcher {
     }
 }
 
-/// PC/SC errors in the terms the user can act on.
-fn map_err(e: pcsc::Error) -> TransportError {
+/// PC/SC errors in the terms the user can act on: the service (not running, or failing), the reader, the card, or
+/// another program. The same codes come from pcsc-lite and WinSCard; which of them Windows sends when is in
+/// docs/windows.md.
+pub(crate) fn map_err(e: pcsc::Error) -> TransportError {
+    use pcsc::Error as E;
     match e {
-        pcsc::Error::NoService | pcsc::Error::ServiceStopped => TransportError::NoService(e.to_string()),
-        pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard => TransportError::Removed,
-        pcsc::Error::ResetCard => TransportError::Reset,
-        pcsc::Error::SharingViolation => TransportError::Sharing,
-        pcsc::Error::UnknownReader | pcsc::Error::ReaderUnavailable => TransportError::UnknownReader(e.to_string()),
+        // Windows: the service stopped with the last reader (existing contexts then answer SERVICE_STOPPED).
+        E::NoService | E::ServiceStopped => TransportError::NoService(e.to_string()),
+        // The resource manager itself: its own failures, a context or handle it no longer knows (after it
+        // restarted), logoff or shutdown cancelling calls, too busy to answer.
+        E::InternalError
+        | E::InvalidHandle
+        | E::NoMemory
+        | E::WaitedTooLong
+        | E::CommError
+        | E::UnknownError
+        | E::SystemCancelled
+        | E::Shutdown
+        | E::ServerTooBusy
+        | E::UnknownResMng
+        | E::Cancelled => TransportError::ResourceManager(e.to_string()),
+        // NOT_TRANSACTED: the transaction was lost under us, which the service does when the card leaves.
+        E::RemovedCard | E::NoSmartcard | E::NotTransacted => TransportError::Removed,
+        E::ResetCard => TransportError::Reset,
+        E::SharingViolation => TransportError::Sharing,
+        E::UnknownReader | E::ReaderUnavailable | E::ReaderUnsupported | E::DuplicateReader | E::NotReady => {
+            TransportError::UnknownReader(e.to_string())
+        }
+        E::UnresponsiveCard
+        | E::UnpoweredCard
+        | E::UnsupportedCard
+        | E::CardUnsupported
+        | E::ProtoMismatch
+        | E::InvalidAtr
+        | E::CommDataLost => TransportError::Unresponsive(e.to_string()),
         other => TransportError::Pcsc(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_failures_are_not_card_answers() {
+        for e in [pcsc::Error::NoService, pcsc::Error::ServiceStopped] {
+            assert!(matches!(map_err(e), TransportError::NoService(_)), "{e:?}");
+        }
+        for e in [pcsc::Error::InternalError, pcsc::Error::InvalidHandle, pcsc::Error::CommError, pcsc::Error::Shutdown]
+        {
+            let mapped = map_err(e);
+            assert!(matches!(mapped, TransportError::ResourceManager(_)), "{e:?}");
+            assert!(!mapped.to_string().contains("card answered"), "{mapped}");
+        }
+        assert_eq!(map_err(pcsc::Error::ResetCard), TransportError::Reset);
+        assert_eq!(map_err(pcsc::Error::SharingViolation), TransportError::Sharing);
+        assert_eq!(map_err(pcsc::Error::RemovedCard), TransportError::Removed);
+        assert!(matches!(map_err(pcsc::Error::ReaderUnavailable), TransportError::UnknownReader(_)));
+        assert!(matches!(map_err(pcsc::Error::UnresponsiveCard), TransportError::Unresponsive(_)));
+    }
+
+    #[test]
+    fn the_messages_name_this_platforms_service() {
+        let no_service = map_err(pcsc::Error::NoService).to_string();
+        let failed = map_err(pcsc::Error::InternalError).to_string();
+        for text in [&no_service, &failed] {
+            if cfg!(windows) {
+                assert!(text.contains("Smart Card service") && !text.contains("pcscd"), "{text}");
+            } else {
+                assert!(text.contains("pcscd"), "{text}");
+            }
+        }
     }
 }

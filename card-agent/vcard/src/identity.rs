@@ -19,7 +19,6 @@ use crate::pin::PinPolicy;
 use crate::testpki::{
     Credential, HpkiCredentials, HpkiSubject, JpkiCredentials, JpkiSubject, PkiError, issue_hpki, issue_jpki,
 };
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The manifest file in an identity directory.
@@ -438,7 +437,9 @@ fn write_pem(path: &Path, label: &str, der: &[u8], mode: u32) -> Result<(), Iden
 }
 
 /// Writes with the given mode from the first byte (a key is never briefly world-readable).
+#[cfg(unix)]
 fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), IdentityError> {
+    use std::io::Write as _;
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let io = |source| IdentityError::Io { path: path.to_owned(), source };
     let mut file =
@@ -446,6 +447,13 @@ fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), IdentityError>
     // An existing file keeps its old mode through open(); set it explicitly.
     file.set_permissions(std::fs::Permissions::from_mode(mode)).map_err(io)?;
     file.write_all(bytes).map_err(io)
+}
+
+/// Elsewhere (the agent's tests built as Windows code) a test identity lives in the test's own temporary directory,
+/// which the user's profile already keeps to the user; there is no mode to set.
+#[cfg(not(unix))]
+fn write_file(path: &Path, bytes: &[u8], _mode: u32) -> Result<(), IdentityError> {
+    std::fs::write(path, bytes).map_err(|source| IdentityError::Io { path: path.to_owned(), source })
 }
 
 fn read_pem(path: &Path, label: &str) -> Result<Vec<u8>, IdentityError> {

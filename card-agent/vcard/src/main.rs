@@ -14,7 +14,6 @@ use hcpki_vcard::identity::{HpkiPins, Identity, IdentityRequest, JpkiPins, Origi
 use hcpki_vcard::testpki::{HpkiSubject, JpkiSubject};
 use hcpki_vcard::vpcd::{DEFAULT_PORT, VpcdCard, VpcdTarget};
 use sha2::{Digest, Sha256};
-use signal_hook::consts::{SIGINT, SIGTERM};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -132,21 +131,49 @@ fn run() -> anyhow::Result<()> {
     if args.transcript.is_some() {
         vcard.card().set_recording(true);
     }
-    let signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).context("cannot install signal handlers")?;
+    let signals = StopSignals::install()?;
     vcard.insert(target)?;
     println!("serving; stop with Ctrl-C");
     let _ = std::io::stdout().flush();
 
     let flusher = args.transcript.as_deref().map(|path| TranscriptFlusher::start(path, vcard.shared())).transpose()?;
-    let mut signals = signals;
-    if let Some(signal) = signals.forever().next() {
-        tracing::info!("signal {signal}: removing the card");
-    }
+    signals.wait();
     vcard.remove();
     if let Some(flusher) = flusher {
         flusher.stop()?;
     }
     Ok(())
+}
+
+/// SIGINT and SIGTERM, installed before the card goes in so that a stop in between is not lost.
+struct StopSignals {
+    #[cfg(unix)]
+    signals: signal_hook::iterator::Signals,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use signal_hook::consts::{SIGINT, SIGTERM};
+            let signals =
+                signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).context("cannot install signal handlers")?;
+            Ok(StopSignals { signals })
+        }
+        #[cfg(not(unix))]
+        bail!("hcpki-vcard plugs cards into vpcd beside pcscd, on Linux: run it there")
+    }
+
+    /// Blocks until one arrives.
+    fn wait(self) {
+        #[cfg(unix)]
+        {
+            let mut signals = self.signals;
+            if let Some(signal) = signals.forever().next() {
+                tracing::info!("signal {signal}: removing the card");
+            }
+        }
+    }
 }
 
 /// What to generate when the directory holds no identity, from the flags.

@@ -212,3 +212,31 @@ fn a_statement_is_signed_by_its_signer_and_one_that_cannot_be_read_is_refused() 
     let err = Document::new(Format::Pades, "同意書", None, tampered).unwrap_err().to_string();
     assert!(err.contains("cannot read") && err.contains("signs nothing"), "{err}");
 }
+
+/// The Smart Card service not running (issue #44): on Windows the page says the service stops while no reader is
+/// plugged in and to plug one in, with no restart of the agent; elsewhere, to restart the PC. The page shows this
+/// platform's words.
+#[test]
+fn no_service_says_what_to_do_on_each_platform() {
+    use super::words::no_service_help;
+    use crate::platform::Platform;
+    for lang in [Lang::Ja, Lang::En] {
+        let windows = no_service_help(lang, Platform::Windows);
+        let unix = no_service_help(lang, Platform::Unix);
+        assert!(windows.contains("Windows") && !unix.contains("Windows"), "{windows} / {unix}");
+    }
+    assert!(no_service_help(Lang::Ja, Platform::Windows).contains("カードリーダーがつながっているか"));
+    assert!(no_service_help(Lang::En, Platform::Windows).contains("no restart needed"));
+    let ops = Operations::new(Duration::from_secs(60));
+    let op = ops
+        .start(
+            "https://portal.example",
+            Purpose::Login { origin: "https://portal.example".into() },
+            CardKind::Hpki,
+            KeyRole::Auth,
+        )
+        .unwrap();
+    let failure = ApiFailure { code: "no_service", message: "x".into(), ..Default::default() };
+    let page = view::failed(Lang::En, &op, &failure, 7).into_string();
+    assert!(page.contains(no_service_help(Lang::En, Platform::CURRENT)), "{page}");
+}

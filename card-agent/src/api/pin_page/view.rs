@@ -11,6 +11,7 @@ use super::{consent, consent_words};
 use crate::api::operations::{ApiFailure, Operation, Purpose};
 use crate::document::Statement;
 use crate::driver::{PinCharset, registry};
+use crate::platform::Platform;
 use crate::service::{CardKind, PinQuestion};
 
 /// The form, while the card waits for the PIN: for a consent statement its own page (`consent`).
@@ -167,7 +168,7 @@ pub(super) fn failed(lang: Lang, op: &Operation, failure: &ApiFailure, pin_timeo
                 t(M::NoTimeStamp),
                 html! { p { (t(M::NoTimeStampHelp)) } p class="error" lang="en" { (failure.message) } },
             ),
-            "no_service" => (t(M::NoReaders), html! { p { (t(M::NoReadersHelp)) } }),
+            "no_service" => (t(M::NoReaders), html! { p { (words::no_service_help(lang, Platform::CURRENT)) } }),
             _ => (
                 t(M::CardFailed),
                 html! { p { (t(M::CardFailedHelp)) } p class="error" lang="en" { (failure.message) } },

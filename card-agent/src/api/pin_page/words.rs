@@ -6,6 +6,7 @@
 use hcpki_html::Lang;
 
 use crate::driver::Words;
+use crate::platform::Platform;
 
 hcpki_html::messages! {
     Agent => "hcpki カードエージェント", "hcpki card agent";
@@ -64,6 +65,8 @@ hcpki_html::messages! {
     NoReaders => "カードリーダーを使えません", "The card readers cannot be used";
     NoReadersHelp => "この PC のスマートカードサービス (PC/SC) が動いていません。PC を再起動し、直らなければ施設の管理者に連絡してください。",
         "This PC's smart card service (PC/SC) is not running. Restart the PC; if that does not help, contact your facility's administrator.";
+    NoReadersHelpWindows => "Windows のスマートカードサービスが止まっています。Windows はカードリーダーが 1 台もつながっていないとこのサービスを止めます。カードリーダーがつながっているか確かめ、つなぎ直してください。サービスが動き出せば、カードエージェントはそのまま使えます（再起動は不要です）。直らなければ PC を再起動し、施設の管理者に連絡してください。",
+        "Windows' Smart Card service has stopped: Windows stops it while no card reader is plugged in. Check that the card reader is plugged in, and plug it in again. Once the service runs again the card agent carries on by itself (no restart needed). If that does not help, restart the PC and contact your facility's administrator.";
     CardFailed => "カードを使えませんでした", "The card could not be used";
     CardFailedHelp => "カードを差し直してから、もう一度ログインしてください。続くときは、次の内容を施設の管理者に伝えてください:",
         "Take the card out, insert it again and log in again. If it happens again, tell your facility's administrator this:";
@@ -119,6 +122,15 @@ hcpki_html::messages! {
 }
 
 /// "n 回" / "n": the tries left as the page writes them.
+/// What to do when the PC's smart card service cannot be used: on Windows, where the service stops with the last
+/// reader unplugged (issue #44), plug the reader in; elsewhere restart the PC.
+pub fn no_service_help(lang: Lang, platform: Platform) -> &'static str {
+    match platform {
+        Platform::Windows => M::NoReadersHelpWindows.text(lang),
+        Platform::Unix => M::NoReadersHelp.text(lang),
+    }
+}
+
 pub fn tries(lang: Lang, n: u8) -> String {
     match lang {
         Lang::Ja => format!("{n} 回"),

@@ -197,11 +197,16 @@ fn read_frame(socket: &Socket, quickack: bool) -> io::Result<Vec<u8>> {
     Ok(payload)
 }
 
+#[cfg(any(target_os = "linux", target_os = "android"))]
 fn arm_quickack(socket: &Socket, quickack: bool) {
     if quickack && let Err(e) = socket.set_tcp_quickack(true) {
         tracing::debug!("TCP_QUICKACK: {e}");
     }
 }
+
+/// TCP_QUICKACK is Linux's; elsewhere (the agent's tests built as Windows code) the socket keeps its defaults.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn arm_quickack(_socket: &Socket, _quickack: bool) {}
 
 /// Length and payload in one write, so this side never splits a frame.
 fn write_frame(socket: &Socket, payload: &[u8]) -> io::Result<()> {
@@ -221,8 +226,13 @@ fn enter_netns(target: &VpcdTarget) -> Result<(), VpcdError> {
         return Ok(());
     };
     let netns_error = |reason: String| VpcdError::Netns { path: path.clone(), reason };
-    let file = std::fs::File::open(path).map_err(|e| netns_error(e.to_string()))?;
-    nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| netns_error(e.to_string()))
+    #[cfg(target_os = "linux")]
+    {
+        let file = std::fs::File::open(path).map_err(|e| netns_error(e.to_string()))?;
+        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| netns_error(e.to_string()))
+    }
+    #[cfg(not(target_os = "linux"))]
+    Err(netns_error("network namespaces exist on Linux only: run the virtual card there".into()))
 }
 
 fn resolve(target: &VpcdTarget) -> Result<Vec<SocketAddr>, VpcdError> {
