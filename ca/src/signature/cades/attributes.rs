@@ -9,6 +9,7 @@
 //! ```
 
 use super::error::CadesError;
+use crate::timestamp::signature::decode_single;
 use crate::timestamp::{SigningCertificateV2, attribute};
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5911::{
@@ -48,20 +49,12 @@ pub(super) fn signed_attributes(
 
 /// The one value of the attribute `oid` (called `name` in errors), decoded as `T`: CAdES allows each signed
 /// attribute once, with one value.
-pub(super) fn single<T: DecodeOwned>(
+pub(super) fn single<T: DecodeOwned<Error = der::Error>>(
     attributes: &Attributes,
     oid: ObjectIdentifier,
     name: &'static str,
 ) -> Result<T, CadesError> {
-    let problem = |problem: &str| CadesError::Attribute { name, problem: problem.to_owned() };
-    let mut found = attributes.iter().filter(|a| a.oid == oid);
-    let attr = found.next().ok_or_else(|| problem("missing"))?;
-    if found.next().is_some() || attr.values.len() != 1 {
-        return Err(problem("repeated"));
-    }
-    let value = attr.values.iter().next().ok_or_else(|| problem("missing"))?;
-    let der = value.to_der().map_err(CadesError::encoding("attribute value"))?;
-    T::from_der(&der).map_err(|e| problem(&format!("not decodable ({e})")))
+    decode_single(attributes, oid).map_err(|problem| CadesError::Attribute { name, problem: problem.to_string() })
 }
 
 /// The signingTime attribute, in Unix seconds, when present (B-B requires it; the caller decides).
