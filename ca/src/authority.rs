@@ -11,17 +11,17 @@ use crate::audit::{AuditEvent, Outcome};
 use crate::csr::CertificationRequest;
 use crate::facility::{Allocation, Facility, FacilityId, NewFacility, Transition};
 use crate::issuer::{IssueError, Issued, LintedTbs, Signer, TbsInput};
-use crate::keys::{self, KeyAlgorithm, KeyContext, KeySource, KeyUri};
 use crate::profile::{self, IssuerContext, NameRequest, ProfileKind, ProfileSettings};
 use crate::revocation::shard::{CrlScope, Shard, ShardCount};
 use crate::serial::Serial;
 use crate::store::{
     Actor, AuthorityRecord, CertificateRecord, Completion, FacilityChange, IssuanceIntent, Store, StoreError,
 };
-use crate::time::{Clock, SystemClock};
 use der::{Decode, Encode};
 use hcpki_model::CertProfile;
 use hcpki_model::SerialHex;
+use hcpki_pkix::keys::{self, KeyAlgorithm, KeyContext, KeySource, KeyUri};
+use hcpki_pkix::time::{Clock, SystemClock};
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -298,7 +298,7 @@ impl Authority {
             .await?;
         let root_cert = Certificate::from_der(&root_der).map_err(|_| SigningError::DamagedCa(CaName::Root))?;
         let root_key_id = profile::key_identifier(root_key.public_key());
-        let root_not_after = crate::time::unix(&root_cert.tbs_certificate().validity().not_after);
+        let root_not_after = hcpki_pkix::time::unix(&root_cert.tbs_certificate().validity().not_after);
         for ca in [CaName::Router, CaName::Pc, CaName::Server] {
             let uri = uri_for(ca);
             let key = keys::generate(&uri, alg(ca), &keys)?;
@@ -726,7 +726,7 @@ impl Authority {
         let certificate = Certificate::from_der(&record.cert_der).map_err(|_| SigningError::DamagedCa(ca))?;
         let spki_der = certificate.tbs_certificate().subject_public_key_info().to_der().map_err(IssueError::from)?;
         let spki = spki::SubjectPublicKeyInfoOwned::from_der(&spki_der).map_err(IssueError::from)?;
-        let not_after = crate::time::unix(&certificate.tbs_certificate().validity().not_after);
+        let not_after = hcpki_pkix::time::unix(&certificate.tbs_certificate().validity().not_after);
         let key = keys::open(&KeyUri::from_str(&record.key_uri)?, &self.keys)?;
         if key.public_key() != &spki {
             return Err(SigningError::KeyMismatch(ca));

@@ -8,11 +8,11 @@
 //! ignored, because profiles decide them (a router's own CSR template, e.g.
 //! MikroTik's, asks for keyCertSign).
 
-use crate::asn1::SignedRaw;
-use crate::keys::verify::{self, VerifyError};
 use const_oid::db::rfc5912;
 use der::asn1::UintRef;
 use der::{Decode, Encode, Sequence};
+use hcpki_pkix::asn1::SignedRaw;
+use hcpki_pkix::keys::verify::{self, VerifyError};
 use sha2::{Digest, Sha256};
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::name::Name;
@@ -295,7 +295,7 @@ fn uint_bits(bytes: &[u8]) -> u32 {
 }
 
 /// Build and sign a PKCS#10 request for `key` (device side: demo, benchmarks, tests).
-pub fn build(key: &dyn crate::keys::KeySource, subject: Name) -> Result<Vec<u8>, crate::keys::KeyError> {
+pub fn build(key: &dyn hcpki_pkix::keys::KeySource, subject: Name) -> Result<Vec<u8>, hcpki_pkix::keys::KeyError> {
     let info = CertReqInfo {
         version: x509_cert::request::Version::V1,
         subject,
@@ -315,7 +315,7 @@ pub fn build(key: &dyn crate::keys::KeySource, subject: Name) -> Result<Vec<u8>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::{KeyAlgorithm, SoftwareKey};
+    use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
 
     fn csr(alg: KeyAlgorithm) -> Vec<u8> {
         let (key, _) = SoftwareKey::generate_device_key(alg).unwrap();

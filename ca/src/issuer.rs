@@ -8,14 +8,14 @@
 //! signed at most once, and only after it passed the lints. This module sees
 //! keys only through [`KeySource`] and knows nothing of HTTP or storage.
 
-use crate::asn1::{SignedRaw, TbsCertificateFields};
 use crate::facility::FacilityId;
-use crate::keys::{KeyError, KeySource, verify};
 use crate::lint::{self, Finding, LintFailure};
 use crate::profile::{CertClass, Template};
 use crate::serial::Serial;
 use der::asn1::BitString;
 use der::{Any, Decode, Encode};
+use hcpki_pkix::asn1::{SignedRaw, TbsCertificateFields};
+use hcpki_pkix::keys::{KeyError, KeySource, verify};
 use sha2::{Digest, Sha256};
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::Certificate;
@@ -107,15 +107,15 @@ pub enum IssueError {
 impl<'a> Signer<'a> {
     /// Encode the TBS for `template`, decode it back and lint it.
     pub fn prepare(&'a self, template: &Template, input: TbsInput<'_>) -> Result<LintedTbs<'a>, IssueError> {
-        let mut validity = crate::time::validity(input.not_before, template.validity_days)?;
+        let mut validity = hcpki_pkix::time::validity(input.not_before, template.validity_days)?;
         if let Some(limit) = self.issuer_not_after {
             // Never outlive the issuer (RFC 5280 path validation would fail after it).
-            if crate::time::unix(&validity.not_after) > limit {
-                validity = crate::time::validity_until(input.not_before, limit)?;
+            if hcpki_pkix::time::unix(&validity.not_after) > limit {
+                validity = hcpki_pkix::time::validity_until(input.not_before, limit)?;
             }
         }
-        let not_before = crate::time::unix(&validity.not_before);
-        let not_after = crate::time::unix(&validity.not_after);
+        let not_before = hcpki_pkix::time::unix(&validity.not_before);
+        let not_after = hcpki_pkix::time::unix(&validity.not_after);
         let fields = TbsCertificateFields {
             version: Version::V3,
             serial_number: input.serial.number().clone(),

@@ -3,32 +3,25 @@
 //! This crate knows nothing of HTTP. It turns facility registrations and
 //! certificate signing requests into certificates through a one-way pipeline
 //! (parse → profile → lint → record intent → sign once → store → audit), with
-//! every private key behind [`keys::KeySource`] and every row behind
+//! every private key behind [`hcpki_pkix::keys::KeySource`] and every row behind
 //! [`store::Store`].
 //!
 //! See `docs/architecture.md` and `docs/issuance-cycle.md` for the why.
 #![forbid(unsafe_code)]
 
 pub mod access;
-pub mod asn1;
 pub mod authority;
-pub mod consent_document;
 pub mod csr;
 pub mod enroll;
 pub mod group_commit;
-pub mod hc_role;
 pub mod issuer;
-pub mod jpki;
-pub mod keys;
 pub mod lint;
-pub mod oid;
-pub mod path;
 pub mod profile;
 pub mod revocation;
 pub mod serial;
-pub mod signature;
-pub mod time;
-pub mod timestamp;
+
+#[cfg(test)]
+mod tsa_client_tests;
 
 // The store and the values its rows hold are the crate `hcpki-store` (decision D51), the floor under this one;
 // named here too, so `hcpki_ca::store::…`, `crate::facility::…` and the other old paths keep working.

@@ -1,7 +1,7 @@
 //! Document signatures with the card's **signature** key (issue #27 item 2, D71). The agent is handed the
 //! document itself (its bytes, format and a title), never a digest chosen by the caller: it shows the person what
 //! it is ([`Shown`]: type, title, file name, size, the SHA-256 in full and the format's readable summary), hashes
-//! it itself, builds what the card signs itself (for CAdES the signed attributes, `hcpki_ca::signature::cades::
+//! it itself, builds what the card signs itself (for CAdES the signed attributes, `hcpki_docsig::signature::cades::
 //! prepare`, whose messageDigest is that hash), has the card's signature key sign it after the signature PIN, and
 //! assembles the signed file, which `assemble` checks against the signer certificate before anything is written.
 //!
@@ -16,7 +16,7 @@
 //!
 //! A format is one [`Format`] variant with one arm in each of its matches (summary, prepare, time stamp):
 //! CAdES (`cades.rs`), XAdES for e-prescriptions (`xades.rs`) and PAdES for PDF (`pades.rs`), each over its
-//! `hcpki_ca::signature` core.
+//! `hcpki_docsig::signature` core.
 
 mod cades;
 mod format;
@@ -33,9 +33,9 @@ use sha2::{Digest as _, Sha256};
 
 use crate::service::{AgentError, CardKind, CardService, DocumentSignRequest, PinPrompt, Signed, SignedFile};
 pub use format::{Format, Level};
-/// A consent statement (同意書, 撤回書, a physician's attestation) as `hcpki_ca::consent_document` reads it from the
+/// A consent statement (同意書, 撤回書, a physician's attestation) as `hcpki_docsig::consent_document` reads it from the
 /// PDF the agent signs: what the patient's page shows (issue #28).
-pub use hcpki_ca::consent_document::{Item as StatementItem, Kind as StatementKind, Statement};
+pub use hcpki_docsig::consent_document::{Item as StatementItem, Kind as StatementKind, Statement};
 pub use summary::SummaryLine;
 
 /// The largest document the agent signs: 10 MiB. Larger ones are refused before any card work (HTTP 413).

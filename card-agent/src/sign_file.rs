@@ -38,9 +38,9 @@ pub fn run(file: &Path, o: Options) -> anyhow::Result<()> {
         bail!("{} exists: nothing was signed; use --force to replace it", out.display());
     }
     // The size is checked before the file is read, and the read stops past the limit (a file growing meanwhile).
-    let bytes = match hcpki_ca::signature::file::read_at_most(file, MAX_DOCUMENT_BYTES) {
+    let bytes = match hcpki_docsig::signature::file::read_at_most(file, MAX_DOCUMENT_BYTES) {
         Ok(bytes) => bytes,
-        Err(hcpki_ca::signature::file::FileError::TooLarge { size, .. }) => {
+        Err(hcpki_docsig::signature::file::FileError::TooLarge { size, .. }) => {
             bail!(document::too_large(usize::try_from(size).unwrap_or(usize::MAX)))
         }
         Err(e) => return Err(e.into()),
@@ -78,7 +78,7 @@ pub fn run(file: &Path, o: Options) -> anyhow::Result<()> {
 
     let prompt = super::prompt(o.pin_stdin);
     let request = DocumentSignRequest { reader: o.reader, kind: o.kind, allow_last_try: o.allow_last_try };
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let mut signed = document::sign(&broker, &doc, &request, prompt.as_ref(), now, &ca_certificates)?;
     if let Some(tsas) = time_stamps {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

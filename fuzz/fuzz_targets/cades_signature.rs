@@ -1,4 +1,4 @@
-//! The CAdES signature reader and check (`hcpki_ca::signature::cades`): a `.p7s` uploaded for verification
+//! The CAdES signature reader and check (`hcpki_docsig::signature::cades`): a `.p7s` uploaded for verification
 //! (issue #27 item 5) or handed back by a signer reaches it from outside.
 //!
 //! The input is the `.p7s` (BER or DER, detached or attached); the detached document is fixed (the seeds sign it,
@@ -8,7 +8,7 @@
 //! B-T exactly when it carries a time stamp; a time stamp is never added without the check of its imprint.
 #![no_main]
 
-use hcpki_ca::signature::cades::{
+use hcpki_docsig::signature::cades::{
     CadesSignature, Level, signature_time_stamp_digest, verify, with_signature_time_stamp,
 };
 use libfuzzer_sys::fuzz_target;

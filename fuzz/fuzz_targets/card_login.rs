@@ -60,7 +60,7 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let now = hcpki_ca::time::now_unix();
+        let now = hcpki_pkix::time::now_unix();
         let trust = TrustAnchors::new(&[ROOT.to_vec()], &[], &[CA.to_vec()]).expect("the fixture CAs");
         let crls = CrlCache::new(Vec::new(), &trust);
         crls.install("fuzz:ca", CA_CRL, now).expect("the fixture CA's CRL");

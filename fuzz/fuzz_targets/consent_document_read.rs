@@ -1,4 +1,4 @@
-//! The consent document (`hcpki_ca::consent_document`, D89): the card agent reads the statement out of the PDF it is
+//! The consent document (`hcpki_docsig::consent_document`, D89): the card agent reads the statement out of the PDF it is
 //! about to have the patient sign, whatever bytes it was handed; and the portal renders whatever a service's template
 //! and a physician typed.
 //!
@@ -7,7 +7,7 @@
 //! `|` into a title, a reference and label/text pairs, and rendered; a rendering reads back as the same statement.
 #![no_main]
 
-use hcpki_ca::consent_document::{Item, Kind, Statement, read, render};
+use hcpki_docsig::consent_document::{Item, Kind, Statement, read, render};
 use libfuzzer_sys::fuzz_target;
 
 /// 2026-11-26 23:30:00 UTC.

@@ -1,4 +1,4 @@
-//! hcpki's own DER types (`hcpki_ca::asn1`): RawOid (arcs of any size),
+//! hcpki's own DER types (`hcpki_pkix::asn1`): RawOid (arcs of any size),
 //! GeneralNames with large-arc otherNames, CertificatePolicies, the
 //! SIGNED wrapper that keeps the exact to-be-signed octets, and the RFC 6960
 //! OCSP request and response (an OCSP responder decodes whatever arrives).
@@ -10,8 +10,8 @@
 #![no_main]
 
 use der::{Decode, Encode};
-use hcpki_ca::asn1::ocsp::{BasicOcspResponse, OcspRequest, OcspResponse};
-use hcpki_ca::asn1::{CertificatePolicies, GeneralNames, RawOid, SignedRaw};
+use hcpki_pkix::asn1::ocsp::{BasicOcspResponse, OcspRequest, OcspResponse};
+use hcpki_pkix::asn1::{CertificatePolicies, GeneralNames, RawOid, SignedRaw};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -66,7 +66,7 @@ fn signed(f: &Fixture, input: &Value, now: i64) -> Option<String> {
 fuzz_target!(|data: &[u8]| {
     let f = fixture();
     let Some((&mode, rest)) = data.split_first() else { return };
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let (proof, ours) = match mode % 4 {
         0 | 1 => (String::from_utf8_lossy(rest).into_owned(), false),
         _ => {

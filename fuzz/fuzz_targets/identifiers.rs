@@ -5,7 +5,7 @@
 //! canonical text and through its number.
 #![no_main]
 
-use hcpki_ca::keys::KeyUri;
+use hcpki_pkix::keys::KeyUri;
 use hcpki_ca::{FacilityId, MedicalInstitutionCode};
 use libfuzzer_sys::fuzz_target;
 use std::str::FromStr;

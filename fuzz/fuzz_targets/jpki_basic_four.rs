@@ -1,4 +1,4 @@
-//! `hcpki_ca::jpki`: the basic four items (name, sex, date of birth, address, and the substitute-character
+//! `hcpki_pkix::jpki`: the basic four items (name, sex, date of birth, address, and the substitute-character
 //! positions) in a My Number card's 署名用 certificate, read after the patient's signing password. The bytes come
 //! from a card, through the agent or OpenSC: a card answers whatever it likes.
 //!
@@ -14,7 +14,7 @@
 #![no_main]
 
 use der::Decode;
-use hcpki_ca::jpki::{
+use hcpki_pkix::jpki::{
     BasicFour, BasicFourError, BirthDate, CertificateKind, Sex, SubstitutePositions, certificate_kind,
     is_jpki_signing_certificate,
 };

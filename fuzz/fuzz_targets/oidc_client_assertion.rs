@@ -19,7 +19,7 @@ use hcpki::fuzzing::{
     AuthMethod, ClientConfig, ClientCredentials, ClientRule, JWT_BEARER, Presented, Registry, Signer, SigningAlg,
     verify_client,
 };
-use hcpki_ca::keys::{KeyAlgorithm, KeyContext, KeySource, SoftwareKey};
+use hcpki_pkix::keys::{KeyAlgorithm, KeyContext, KeySource, SoftwareKey};
 use hcpki_ca::store::{Actor, OidcClientRecord};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
@@ -76,7 +76,7 @@ fn fixture() -> &'static Fixture {
                 created_by: "fuzz".into(),
                 created_at: 0,
             };
-            store.oidc_add_client(&record, &Actor::system(), hcpki_ca::time::now_unix_ms()).await.expect("register rp1");
+            store.oidc_add_client(&record, &Actor::system(), hcpki_pkix::time::now_unix_ms()).await.expect("register rp1");
             store
         });
         // Clients are re-read after a day: rp1 is loaded once and stays, whatever happens to the pool.
@@ -110,7 +110,7 @@ fn anchored(mut claims: Value, now: i64) -> Value {
 fuzz_target!(|data: &[u8]| {
     let f = fixture();
     let Some((&mode, rest)) = data.split_first() else { return };
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let (assertion, signed) = match mode % 8 {
         0..=3 => (String::from_utf8_lossy(rest).into_owned(), false),
         alg => {

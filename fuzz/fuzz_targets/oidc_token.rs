@@ -12,7 +12,7 @@
 #![no_main]
 
 use hcpki::fuzzing::{Signer, SigningAlg};
-use hcpki_ca::keys::{KeyAlgorithm, KeyContext, KeySource, SoftwareKey};
+use hcpki_pkix::keys::{KeyAlgorithm, KeyContext, KeySource, SoftwareKey};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use std::sync::{Arc, OnceLock};

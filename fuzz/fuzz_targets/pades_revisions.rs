@@ -1,4 +1,4 @@
-//! The revisions after a signature (`hcpki_ca::signature::pades`: `verify`'s check of what later revisions may
+//! The revisions after a signature (`hcpki_docsig::signature::pades`: `verify`'s check of what later revisions may
 //! change, `validate`'s report of every revision and of the bytes after the last one; D112, D113). Random bytes
 //! appended to a signed PDF almost never make a revision a reader accepts, so the input *describes* one and the
 //! target writes it with a correct cross-reference section after a fixed signed file (`pades_signature`'s seed
@@ -16,7 +16,7 @@
 //! check accepts: the base's signature is intact, so those pass.)
 #![no_main]
 
-use hcpki_ca::signature::pades::{self, Tail};
+use hcpki_docsig::signature::pades::{self, Tail};
 use libfuzzer_sys::fuzz_target;
 
 const BASE: &[u8] = include_bytes!("../seeds/pades_signature/hcpki-b-t.pdf");

@@ -1,11 +1,11 @@
-//! The PDF reader behind PAdES (`hcpki_ca::signature::pades::pdf`, D77): every PDF a physician signs or a
+//! The PDF reader behind PAdES (`hcpki_docsig::signature::pades::pdf`, D77): every PDF a physician signs or a
 //! service uploads for checking reaches it from outside.
 //!
 //! It must never panic, whatever the bytes; a file it opens has a catalog, and what `summary` says about it
 //! (pages, SHA-256, size) is about these very bytes.
 #![no_main]
 
-use hcpki_ca::signature::pades::{self, pdf::Document};
+use hcpki_docsig::signature::pades::{self, pdf::Document};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

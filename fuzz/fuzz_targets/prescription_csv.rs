@@ -1,4 +1,4 @@
-//! The prescription CSV reader (`hcpki_ca::signature::xades::Prescription::read`, D108): the CSV a physician
+//! The prescription CSV reader (`hcpki_docsig::signature::xades::Prescription::read`, D108): the CSV a physician
 //! signs reaches it from a prescribing system, a service's signing request or the card agent's API, and a signed
 //! e-prescription's content from an upload.
 //!
@@ -8,7 +8,7 @@
 //! 力価フラグ.
 #![no_main]
 
-use hcpki_ca::signature::xades::Prescription;
+use hcpki_docsig::signature::xades::Prescription;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let body = body.strip_suffix('\u{1a}').unwrap_or(body);
     assert!(!body.chars().any(|c| c.is_control() && c != '\r' && c != '\n'), "a control character accepted");
     let mut splits = vec![&['\n'][..], &['\r', '\n']];
-    if read.line_ending == Some(hcpki_ca::signature::xades::prescription::LineEnding::CrLf) {
+    if read.line_ending == Some(hcpki_docsig::signature::xades::prescription::LineEnding::CrLf) {
         splits.push(&['\r']);
     }
     for split in splits {

@@ -11,10 +11,10 @@
 //! exactly for what decodes over the seeds' document (a detached signature, or an attached one carrying it).
 #![no_main]
 
-use hcpki_ca::signature::cades::{self, CadesSignature};
-use hcpki_ca::signature::validation::{FetchRequest, Indication, SigningTrust, SubIndication};
-use hcpki_ca::signature::verdict::{self, Format, VerdictError};
-use hcpki_ca::signature::{pades, xades};
+use hcpki_docsig::signature::cades::{self, CadesSignature};
+use hcpki_docsig::signature::validation::{FetchRequest, Indication, SigningTrust, SubIndication};
+use hcpki_docsig::signature::verdict::{self, Format, VerdictError};
+use hcpki_docsig::signature::{pades, xades};
 use libfuzzer_sys::fuzz_target;
 
 /// What the seeds sign (`fuzz/seeds/make-seeds`).

@@ -1,4 +1,4 @@
-//! The signers' TSA client's checks of an answer (`hcpki_ca::timestamp::client::check_reply`): whatever a
+//! The signers' TSA client's checks of an answer (`hcpki_docsig::timestamp::client::check_reply`): whatever a
 //! configured TSA sends back, or anyone on the path to a plain-HTTP one, reaches them — TimeStampResp,
 //! PKIStatusInfo, the CMS SignedData token, TSTInfo (genTime with fractions), the ESS attributes, certificates.
 //!
@@ -7,7 +7,7 @@
 //! whose message must say something.
 #![no_main]
 
-use hcpki_ca::timestamp::client::{Query, TsaTrust, check_reply};
+use hcpki_docsig::timestamp::client::{Query, TsaTrust, check_reply};
 use libfuzzer_sys::fuzz_target;
 
 const ANCHOR: &[u8] = include_bytes!("../fixtures/crl-issuer.der");

@@ -1,11 +1,11 @@
-//! The time-stamping authority's request parser (`hcpki_ca::timestamp::parse_request`): whatever a client
+//! The time-stamping authority's request parser (`hcpki_docsig::timestamp::parse_request`): whatever a client
 //! POSTs to /tsa reaches it unauthenticated.
 //!
 //! It must never panic. What it accepts is what the token is built from: a SHA-2 imprint exactly as long as
 //! its algorithm's digests, and nothing the TSA would have to refuse later.
 #![no_main]
 
-use hcpki_ca::timestamp::{Refusal, parse_request};
+use hcpki_docsig::timestamp::{Refusal, parse_request};
 use libfuzzer_sys::fuzz_target;
 
 const POLICY: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.3161.1");

@@ -1,4 +1,4 @@
-//! The e-prescription XAdES reader and check (`hcpki_ca::signature::xades`): a signed e-prescription uploaded for
+//! The e-prescription XAdES reader and check (`hcpki_docsig::signature::xades`): a signed e-prescription uploaded for
 //! verification (issue #27 item 5) or handed back by a signer reaches it from outside.
 //!
 //! It must never panic. A document that verifies gives back a prescription whose Base64 is in it, reached B-T
@@ -6,7 +6,7 @@
 //! time-stamp token.
 #![no_main]
 
-use hcpki_ca::signature::xades::{Level, signature_time_stamp_digest, verify, with_signature_time_stamp};
+use hcpki_docsig::signature::xades::{Level, signature_time_stamp_digest, verify, with_signature_time_stamp};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

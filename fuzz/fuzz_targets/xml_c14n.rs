@@ -1,11 +1,11 @@
-//! The safe XML reader and exclusive canonicalization (`hcpki_ca::signature::xades::{xml, c14n}`): every byte
+//! The safe XML reader and exclusive canonicalization (`hcpki_docsig::signature::xades::{xml, c14n}`): every byte
 //! of an uploaded e-prescription goes through them before any signature check.
 //!
 //! It must never panic, and never accept a DTD. The canonical form of the root element is itself well-formed
 //! XML the reader accepts, and canonicalizing it again gives the same bytes (exc-c14n is idempotent).
 #![no_main]
 
-use hcpki_ca::signature::xades::{XmlError, c14n, xml};
+use hcpki_docsig::signature::xades::{XmlError, c14n, xml};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -116,10 +116,10 @@ mod tests {
     use hcpki_ca::CaName;
     use hcpki_ca::enroll::credential::Protocol;
     use hcpki_ca::facility::{FacilityId, FacilityKind, FacilityState};
-    use hcpki_ca::keys::KeyAlgorithm;
     use hcpki_ca::operator::OperatorRole;
     use hcpki_ca::profile::{ProfileKind, RouterEku, Vendor};
     use hcpki_ca::revocation::Reason;
+    use hcpki_pkix::keys::KeyAlgorithm;
 
     /// The subcommand at `path` (e.g. `["cert", "reissue"]`).
     fn subcommand(path: &[&str]) -> clap::Command {

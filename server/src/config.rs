@@ -1,8 +1,8 @@
 //! `hcpki.toml`: versioned, strict (unknown keys are errors), secrets by file.
 
 use anyhow::{Context, Result, bail};
-use hcpki_ca::keys::{KeyContext, Pkcs11Config};
 use hcpki_ca::profile::ProfileSettings;
+use hcpki_pkix::keys::{KeyContext, Pkcs11Config};
 use std::path::{Path, PathBuf};
 
 mod atna;
@@ -101,15 +101,16 @@ fn one() -> u32 {
 
 impl TsaConfig {
     /// The authority settings these make, or what is wrong with them.
-    pub fn settings(&self) -> Result<hcpki_ca::timestamp::TsaSettings> {
+    pub fn settings(&self) -> Result<hcpki_docsig::timestamp::TsaSettings> {
         let policy = self.policy.trim().parse::<const_oid::ObjectIdentifier>().with_context(|| {
             format!("[tsa] policy {:?} is not an OID with arcs below 2^32: use the OID of your TSA policy", self.policy)
         })?;
         if !(1..=60).contains(&self.accuracy_secs) {
             bail!("[tsa] accuracy_secs must be 1 to 60 (it is {})", self.accuracy_secs);
         }
-        let accuracy = hcpki_ca::timestamp::Accuracy { seconds: Some(self.accuracy_secs), millis: None, micros: None };
-        Ok(hcpki_ca::timestamp::TsaSettings { policy, accuracy })
+        let accuracy =
+            hcpki_docsig::timestamp::Accuracy { seconds: Some(self.accuracy_secs), millis: None, micros: None };
+        Ok(hcpki_docsig::timestamp::TsaSettings { policy, accuracy })
     }
 }
 

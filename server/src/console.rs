@@ -128,7 +128,7 @@ pub struct Viewer {
     binding: String,
     key: Arc<csrf::CsrfKey>,
     /// The process's clock (CSRF tokens' times).
-    clock: Arc<dyn hcpki_ca::time::Clock>,
+    clock: Arc<dyn hcpki_pkix::time::Clock>,
 }
 
 impl FromRequestParts<AppState> for Viewer {

@@ -67,9 +67,9 @@ pub struct AppState {
     /// their clients get back-channel logout as on the person's own "log out everywhere").
     pub portal: Option<crate::portal::PortalState>,
     /// The process's clock (the authority's): handlers read the time here, never the system clock.
-    pub clock: Arc<dyn hcpki_ca::time::Clock>,
+    pub clock: Arc<dyn hcpki_pkix::time::Clock>,
     /// The RFC 3161 time-stamping authority, when `[tsa]` is configured.
     pub tsa: Option<Arc<tsa_signer::ServedTsa>>,
     /// What the signature verifier trusts (`[signing] anchors` and the `[[signing.tsa]]` roots).
-    pub signatures: Arc<hcpki_ca::signature::validation::SigningTrust>,
+    pub signatures: Arc<hcpki_docsig::signature::validation::SigningTrust>,
 }

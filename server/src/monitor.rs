@@ -17,7 +17,7 @@ use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::profile::CertProfile;
 use hcpki_ca::serial::SerialHex;
 use hcpki_ca::store::{ExpiringCertificate, Store};
-use hcpki_ca::time::{Clock, rfc3339};
+use hcpki_pkix::time::{Clock, rfc3339};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;

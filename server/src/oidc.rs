@@ -40,7 +40,7 @@ use crate::portal::catalog::Catalog;
 use crate::portal::refusals::Refusals;
 use crate::portal::secret::PortalSecret;
 use hcpki_ca::store::Store;
-use hcpki_ca::time::Clock;
+use hcpki_pkix::time::Clock;
 use serde_json::{Value, json};
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 
 use hcpki_ca::facility::Facility;
 use hcpki_ca::store::CertificateRecord;
-use hcpki_ca::time::rfc3339;
+use hcpki_pkix::time::rfc3339;
 
 /// One line per facility.
 pub fn facility_row(f: &Facility) -> String {
@@ -85,9 +85,9 @@ pub fn device_pkcs12(
     record: &hcpki_ca::store::CertificateRecord,
 ) -> anyhow::Result<(Vec<u8>, zeroize::Zeroizing<String>)> {
     let chain = authority.chain(record.ca)?;
-    let passphrase = hcpki_ca::asn1::pkcs12::generate_passphrase()?;
+    let passphrase = hcpki_pkix::asn1::pkcs12::generate_passphrase()?;
     let name = record.sans.first().map(|s| s.trim_start_matches("DNS:").trim_start_matches("IP:")).unwrap_or("hcpki");
-    let file = hcpki_ca::asn1::pkcs12::build(pkcs8, leaf, &chain, name, &passphrase)?;
+    let file = hcpki_pkix::asn1::pkcs12::build(pkcs8, leaf, &chain, name, &passphrase)?;
     Ok((file, passphrase))
 }
 

@@ -32,7 +32,7 @@ pub use fields::{Format, Level, NewRequest};
 pub(crate) use desk::{Signed, extend, service_name};
 pub(crate) use formats::{Checked, check_b_b};
 
-use hcpki_ca::timestamp::client::Stamp;
+use hcpki_docsig::timestamp::client::Stamp;
 
 /// Largest document a service may send: 10 MiB (413 above).
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;

@@ -99,7 +99,7 @@ pub fn frame(message: &str) -> String {
 fn timestamp(at_ms: i64) -> String {
     let secs = at_ms.div_euclid(1000);
     let millis = at_ms.rem_euclid(1000);
-    let base = hcpki_ca::time::rfc3339(secs);
+    let base = hcpki_pkix::time::rfc3339(secs);
     // rfc3339 gives `…:SSZ`; insert the fraction before the zone.
     match base.strip_suffix('Z') {
         Some(stem) => format!("{stem}.{millis:03}Z"),

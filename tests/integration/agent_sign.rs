@@ -6,8 +6,8 @@
 //! made of `openssl ts -reply`), and with no TSA answering nothing is written. An e-prescription CSV becomes rx.xml
 //! (XAdES, checked by xmlsec1; a CSV that reads two ways refused before the PIN), a PDF letter.signed.pdf (PAdES B-T, checked by pyHanko). No database: runs once.
 
-use hcpki_ca::signature::cades::{self, CadesSignature, Level};
-use hcpki_ca::signature::{pades, xades};
+use hcpki_docsig::signature::cades::{self, CadesSignature, Level};
+use hcpki_docsig::signature::{pades, xades};
 use x509_cert::der::Encode as _;
 
 use crate::agent::{cli, hpki, insert, text, wait_for_reader};

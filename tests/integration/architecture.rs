@@ -43,6 +43,8 @@ const KNOWN_CYCLES: &[&[&str]] = &[];
 const CRATES: &[&str] = &[
     "model",
     "store",
+    "pkix",
+    "docsig",
     "ca",
     "ca/tls-policy",
     "server",
@@ -641,7 +643,8 @@ fn path_tokens(code: &str) -> Vec<Vec<String>> {
     out
 }
 
-/// The floors of the server's and the CA's top-level modules, lowest first (issue #43 item 5). A module may refer
+/// The floors of the top-level modules of the server, the CA and the two crates under it (`hcpki-pkix`, then
+/// `hcpki-docsig`; issue #43 items 2 and 5), lowest first. A module may refer
 /// only to modules on floors below its own: a reference sideways or upward — direct, or through a re-export,
 /// which [`Graph::resolve`] follows to the defining file — fails the test unless [`KNOWN_UPWARD`] lists it. A new
 /// top-level module must be given a floor here.
@@ -651,16 +654,17 @@ fn path_tokens(code: &str) -> Vec<Vec<String>> {
 /// requests, then consent, which shares the signing-request desk); configuration; the adapters (console, HTTP,
 /// monitoring); the commands and the command line.
 const FLOORS: &[(&str, &[&[&str]])] = &[
+    ("pkix", &[&["asn1", "hc_role", "jpki", "time"], &["keys", "oid"], &["path"]]),
+    ("docsig", &[&["timestamp"], &["signature"], &["consent_document"]]),
     (
         "ca",
         &[
-            &["access", "asn1", "group_commit", "hc_role", "jpki", "serial", "time"],
-            &["keys", "oid"],
-            &["csr", "path"],
-            &["timestamp", "profile"],
+            &["access", "group_commit", "serial"],
+            &["csr"],
+            &["profile"],
             &["lint", "revocation"],
-            &["enroll", "issuer", "signature"],
-            &["authority", "consent_document"],
+            &["enroll", "issuer"],
+            &["authority"],
         ],
     ),
     (
@@ -742,4 +746,35 @@ fn top_level_modules_refer_only_to_lower_floors() {
     let stale: Vec<_> = known.difference(&found).collect();
     assert!(new.is_empty(), "references to a module on the same or a higher floor (files above): {new:?}");
     assert!(stale.is_empty(), "these known references are gone: delete them from KNOWN_UPWARD: {stale:?}");
+}
+
+/// The card agent runs on a physician's PC: its dependency tree holds no store and no database — no `hcpki-ca`,
+/// no `hcpki-store`, no sqlx, no SQLite (issue #43 item 2, D120) — on Linux and on the Windows target the MSI is
+/// built for. `cargo tree` reads the lock file only (`--offline`), no build.
+#[test]
+fn the_card_agent_holds_no_store_and_no_database() {
+    const BANNED: &[&str] = &["hcpki-ca", "hcpki-store", "libsqlite3-sys"];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut found = Vec::new();
+    for target in [None, Some("x86_64-pc-windows-gnu")] {
+        let mut command = std::process::Command::new(&cargo);
+        command.current_dir(&root).args(["tree", "-p", "card-agent", "-e", "normal", "--offline"]);
+        command.args(["--prefix", "none", "--format", "{p}"]);
+        command.args(target.map(|t| ["--target", t]).into_iter().flatten());
+        let out = command.output().unwrap();
+        let tree = String::from_utf8(out.stdout).unwrap();
+        let name = target.unwrap_or("host");
+        assert!(out.status.success(), "cargo tree for {name}: {}", String::from_utf8_lossy(&out.stderr));
+        let packages: BTreeSet<&str> = tree.lines().filter_map(|l| l.split_whitespace().next()).collect();
+        // The tree must be the agent's: a check over an empty or wrong list would pass for nothing.
+        assert!(packages.contains("hcpki-docsig") && packages.contains("pcsc"), "{name}: {packages:?}");
+        eprintln!("card-agent on {name}: {} packages", packages.len());
+        for package in packages {
+            if BANNED.contains(&package) || package.starts_with("sqlx") {
+                found.push(format!("{package} (on {name})"));
+            }
+        }
+    }
+    assert!(found.is_empty(), "the card agent's dependency tree holds {found:?}: it must not need the store");
 }

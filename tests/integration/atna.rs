@@ -124,7 +124,7 @@ fn a_repository_with_the_wrong_certificate_gets_nothing(b: Backend) {
     // Retention keeps what the repository has not confirmed: here, everything.
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let archive = h.path("never.jsonl");
-    let at = hcpki_ca::time::rfc3339(now + 2 * 86_400);
+    let at = hcpki_pkix::time::rfc3339(now + 2 * 86_400);
     let out = h.run(&["audit", "prune", "--archive", archive.to_str().unwrap(), "--keep-days", "1", "--at", &at]);
     assert!(out.status.success(), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("keeping the entries after 0"), "{}", describe(&out));

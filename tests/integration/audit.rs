@@ -265,7 +265,7 @@ fn retention_archives_prunes_and_the_rest_still_verifies(b: Backend) {
     assert!(err.contains("retention_days"), "{err}");
     let head_before = h.ok(&["audit", "verify"]);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let later = |days: i64| hcpki_ca::time::rfc3339(now + days * 86_400);
+    let later = |days: i64| hcpki_pkix::time::rfc3339(now + days * 86_400);
 
     // Keep one day, counted from two days ahead: everything but the newest entry is older.
     let first = h.path("audit-1.jsonl");

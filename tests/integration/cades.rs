@@ -1,5 +1,5 @@
 //! CAdES detached signatures (issue #27 item 1): a file signed with the test HPKI card's **signature** key through
-//! `hcpki_ca::signature::cades` (prepare → the card's PKCS#1 v1.5 over the signed attributes → assemble), then
+//! `hcpki_docsig::signature::cades` (prepare → the card's PKCS#1 v1.5 over the signed attributes → assemble), then
 //! time-stamped by the in-process RFC 3161 authority under a `tsa`-profile certificate `hcpki issue` made, and
 //! checked by the independent peers: `openssl cms -verify -cades` (B-B and B-T, the HPKI test root the only
 //! trust anchor) and `openssl ts -verify` on the extracted signature time stamp against the signature value's
@@ -9,9 +9,9 @@
 use crate::fixtures::run_ok;
 use crate::harness::{Backend, Hcpki, describe};
 use crate::oidc::pem_to_der;
-use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
-use hcpki_ca::signature::cades::{self, CadesError, CadesSignature, Level};
-use hcpki_ca::timestamp::{Accuracy, HashAlgorithm, TimeStampAuthority, TimeStampResp, TsaSettings};
+use hcpki_docsig::signature::cades::{self, CadesError, CadesSignature, Level};
+use hcpki_docsig::timestamp::{Accuracy, HashAlgorithm, TimeStampAuthority, TimeStampResp, TsaSettings};
+use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_vcard::testpki::{HpkiSubject, HpkiTestCas};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -32,7 +32,7 @@ fn openssl_verifies_b_b_and_b_t_made_with_the_hpki_signature_key() {
     std::fs::write(&document, "{\"resourceType\":\"Bundle\",\"type\":\"document\",\"title\":\"診療情報提供書\"}\n")
         .unwrap();
     let data = std::fs::read(&document).unwrap();
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
 
     let digest: [u8; 32] = HashAlgorithm::Sha256.digest(&data).try_into().unwrap();
     let tbs = cades::prepare(&digest, &[card.signature.cert.as_slice(), &card.signature_ca], now).unwrap();
@@ -193,7 +193,7 @@ pub(crate) fn path(p: &Path) -> &str {
 /// since 2020, so it can stamp at any time a fixture needs, and that certificate (its own trust anchor): the
 /// verifier's fixture sets.
 pub(crate) fn old_tsa(cn: &str) -> (TimeStampAuthority, Vec<u8>) {
-    use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
+    use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
     let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
     let cert = hcpki_vcard::testpki::tsa_certificate(&pkcs8, cn).unwrap();
     let settings = TsaSettings {

@@ -732,7 +732,7 @@ fn missing_crl_fails_closed_or_open_as_configured(b: Backend) {
     // A stale CRL (nextUpdate passed at login time) is as good as none.
     let p = Portal::new(b, "fail-closed", None);
     let card = p.hpki_card("doctor", &p.hpki.issue(&HpkiSubject::default()).unwrap());
-    let at = hcpki_ca::time::now_unix() + 2 * 86_400;
+    let at = hcpki_pkix::time::now_unix() + 2 * 86_400;
     let challenge = p.challenge(Some(at));
     let (_, signature) = p.sign(&card.key, ORIGIN, &challenge);
     let text = assert_refused(

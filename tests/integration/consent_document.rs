@@ -3,12 +3,12 @@
 //! non-embedded Adobe-Japan1 font: poppler needs poppler-data's CMaps for it), `pdffonts` (the font is not
 //! embedded), `pdfdetach` (the one embedded file is the statement as JSON) and `qpdf --check` (structure and
 //! cross-reference table); then pyHanko signs the rendered PDF with a key and certificate made here and validates
-//! it, and `hcpki_ca::consent_document::read` still gives the statement from the signed file — while a revision
+//! it, and `hcpki_docsig::consent_document::read` still gives the statement from the signed file — while a revision
 //! pyHanko's writer appends to rewrite the page is refused. No database, no server: it runs once.
 
 use crate::fixtures::run_ok;
 use crate::harness::describe;
-use hcpki_ca::consent_document::{self, DocumentError, Item, Kind, Statement};
+use hcpki_docsig::consent_document::{self, DocumentError, Item, Kind, Statement};
 use std::path::Path;
 use std::process::Command;
 

@@ -288,7 +288,7 @@ fn index_row(entry: &OcspEntry<'_>) -> String {
     let serial = tbs.serial_number().as_bytes();
     let first = serial.iter().position(|b| *b != 0).unwrap_or(serial.len().saturating_sub(1));
     let serial = hex::encode_upper(&serial[first..]);
-    let not_after = utc_time(hcpki_ca::time::unix(&tbs.validity().not_after));
+    let not_after = utc_time(hcpki_pkix::time::unix(&tbs.validity().not_after));
     match entry.revoked_at {
         None => format!("V\t{not_after}\t\t{serial}\tunknown\t/CN={serial}\n"),
         Some(at) => format!("R\t{not_after}\t{}\t{serial}\tunknown\t/CN={serial}\n", utc_time(at)),
@@ -358,7 +358,7 @@ fn the_repository_serves_crls_and_openssl_answers_ocsp_from_the_index() {
     repo.set_crl(&crl_url, None);
     assert_eq!(http_get(&crl_url).0, 404);
 
-    let at = hcpki_ca::time::now_unix() - 600;
+    let at = hcpki_pkix::time::now_unix() - 600;
     repo.serve_ocsp(&cas, &[OcspEntry::good(&good.signature.cert), OcspEntry::revoked(&revoked.signature.cert, at)]);
     let said = ask(&good.signature.cert);
     assert!(said.contains("Response verify OK") && said.contains(": good"), "{said}");

@@ -302,14 +302,14 @@ fn max_age_reuses_a_young_session_and_asks_an_older_one_to_log_in(b: Backend) {
     };
     let first = id_token(&p.get(&authorize("&max_age=10000")));
     let auth_time = first["auth_time"].as_i64().unwrap_or_else(|| panic!("no auth_time: {first}"));
-    poll(|| (hcpki_ca::time::now_unix() >= auth_time + 2).then_some(()));
+    poll(|| (hcpki_pkix::time::now_unix() >= auth_time + 2).then_some(()));
 
     let young = id_token(&p.get(&authorize("&max_age=10000")));
     assert_eq!((&young["auth_time"], &young["sid"]), (&first["auth_time"], &first["sid"]), "not reused: {young}");
     let r = p.get(&authorize("&max_age=1&prompt=none"));
     assert_eq!(param(&r.location, "error").as_deref(), Some("login_required"), "an old session reused: {r:?}");
     // The redirect's time is kept server-side with its forced-login marker (issue #24, item 6): read it here.
-    let asked_at = hcpki_ca::time::now_unix();
+    let asked_at = hcpki_pkix::time::now_unix();
     let r = p.get(&authorize("&max_age=1"));
     let back = param(&r.location, "return_to").unwrap_or_else(|| panic!("an old session reused: {r:?}"));
     assert!(param(&back, "login_after").is_some(), "no forced-login marker: {back}");

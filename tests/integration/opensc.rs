@@ -5,12 +5,12 @@
 //! tests/peers/opensc-jpki.sh, the same script a person runs by hand.
 //!
 //! Issue #28's independent peer: OpenSC reads the 署名用 certificate only after the signing password, and
-//! `hcpki_ca::jpki` reads the basic four items from what OpenSC returned.
+//! `hcpki_pkix::jpki` reads the basic four items from what OpenSC returned.
 
 use crate::harness::{describe, repo_root};
 use crate::pcsc_lock::{PcscGuard, pcsc_lock, pcsc_netns, wait_reader_empty};
 use der::Decode;
-use hcpki_ca::jpki::{BasicFour, Sex};
+use hcpki_pkix::jpki::{BasicFour, Sex};
 use hcpki_vcard::card::{Emulated, TranscriptEntry};
 use hcpki_vcard::identity::{Identity, IdentityRequest, JpkiIdentity, JpkiPins};
 use hcpki_vcard::jpki::JpkiPin;

@@ -1,5 +1,5 @@
 //! PAdES for PDF referral letters and consent forms (issue #27 item 1): a PDF made by pyHanko's own writer,
-//! signed through `hcpki_ca::signature::pades` with the test HPKI card's **signature** key (prepare → the card's
+//! signed through `hcpki_docsig::signature::pades` with the test HPKI card's **signature** key (prepare → the card's
 //! PKCS#1 v1.5 over the signed attributes → assemble), time-stamped by an in-test TSA (hcpki's RFC 3161 authority
 //! under a TSA certificate OpenSSL issued from a root made here), given its DSS (the HPKI chain, the TSA chain
 //! and the test root's CRL) and a document time stamp; then every level checked by the independent peers: `pyhanko sign
@@ -16,10 +16,10 @@
 use crate::fixtures::run_ok;
 use crate::harness::{describe, repo_root};
 use crate::hpki_repository::{HpkiRepository, OcspEntry};
-use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
-use hcpki_ca::signature::cades::CadesError;
-use hcpki_ca::signature::pades::{self, Level, PadesError, ValidationData};
-use hcpki_ca::timestamp::{Accuracy, TimeStampAuthority, TimeStampResp, TsaSettings};
+use hcpki_docsig::signature::cades::CadesError;
+use hcpki_docsig::signature::pades::{self, Level, PadesError, ValidationData};
+use hcpki_docsig::timestamp::{Accuracy, TimeStampAuthority, TimeStampResp, TsaSettings};
+use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas, Revoked};
 use sha2::Digest as _;
 use std::path::Path;
@@ -43,7 +43,7 @@ fn pyhanko_and_pdfsig_accept_every_level_made_with_the_hpki_signature_key() {
     let card = cas.issue(&HpkiSubject::default()).unwrap();
     let revoked = cas.issue(&HpkiSubject::default()).unwrap();
     let (tsa, tsa_root, tsa_cert) = tsa(dir.path());
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let revoked_at = time::OffsetDateTime::from_unix_timestamp(now - 3600).unwrap();
     let entry = Revoked { serial: serial(&revoked.signature.cert), at: revoked_at, reason: None };
     repository.set_crl(&cas.root_arl_url(), Some(cas.root_arl(&[], CrlValidity::fresh(24)).unwrap()));

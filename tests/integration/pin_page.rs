@@ -288,7 +288,7 @@ fn a_document_signature_shows_what_is_signed_and_who_signs() {
         done["result"]["document"]["content"].as_str().unwrap(),
     )
     .unwrap();
-    let checked = hcpki_ca::signature::cades::verify(&p7s, content.as_bytes()).unwrap();
+    let checked = hcpki_docsig::signature::cades::verify(&p7s, content.as_bytes()).unwrap();
     let signature_cert = hpki().certificates().into_iter().find(|(n, _)| *n == "signature").unwrap().1.to_vec();
     assert_eq!(x509_cert::der::Encode::to_der(&checked.signer).unwrap(), signature_cert);
 
@@ -370,7 +370,7 @@ fn a_document_signature_shows_what_is_signed_and_who_signs() {
 /// `agent-consent-wrong-ja.png`.
 #[test]
 fn a_patient_signs_a_consent_with_the_my_number_card() {
-    use hcpki_ca::consent_document::{Item, Kind, Statement};
+    use hcpki_docsig::consent_document::{Item, Kind, Statement};
     let _pcsc = pcsc_lock();
     let t = Scene::new("consent-page");
     let statement = Statement {
@@ -388,7 +388,7 @@ fn a_patient_signs_a_consent_with_the_my_number_card() {
         ],
         reference: "consent-pcsc-0001".into(),
     };
-    let pdf = hcpki_ca::consent_document::render(&statement, 1_790_000_000).unwrap();
+    let pdf = hcpki_docsig::consent_document::render(&statement, 1_790_000_000).unwrap();
 
     // The physician's HPKI card is still in the only reader: refused, naming it, nothing asked.
     let hpki_card = agent::insert(hpki(), 0);
@@ -489,10 +489,10 @@ fn a_patient_signs_a_consent_with_the_my_number_card() {
     assert_eq!(b64(&document["authentication_certificate"]), cert("auth"));
     let signed_pdf = b64(&document["content"]);
     assert!(signed_pdf.starts_with(&pdf), "the consent PDF changed");
-    let checked = hcpki_ca::signature::pades::verify(&signed_pdf).unwrap();
+    let checked = hcpki_docsig::signature::pades::verify(&signed_pdf).unwrap();
     assert_eq!(checked.signatures.len(), 1);
     assert_eq!(x509_cert::der::Encode::to_der(&checked.signatures[0].signer).unwrap(), cert("sign"));
-    assert_eq!(hcpki_ca::consent_document::read(&signed_pdf).unwrap(), Some(statement.clone()));
+    assert_eq!(hcpki_docsig::consent_document::read(&signed_pdf).unwrap(), Some(statement.clone()));
     let file = t.dir.join("consent.signed.pdf");
     std::fs::write(&file, &signed_pdf).unwrap();
     let sign_ca = t.dir.join("jpki-sign-ca.pem");

@@ -58,7 +58,7 @@ fn session_row(p: &Portal, token: &str) -> (i64, Option<String>, Option<String>)
 
 /// Until the clock's second is past `second`: a lease renewed from now on ends after one renewed before.
 fn past_second(second: i64) {
-    poll(|| (hcpki_ca::time::now_unix() > second).then_some(()));
+    poll(|| (hcpki_pkix::time::now_unix() > second).then_some(()));
 }
 
 /// The login card in the reader, a relying service holding tokens of the session, and no portal page open:

@@ -135,7 +135,7 @@ fn a_made_up_login_after_does_not_skip_prompt_login_or_max_age(b: Backend) {
     assert_eq!(p.login("alice", PASSWORD, &totp(&p.totp_secret, 0), None).status, 303);
     let rp = Rp::load(&p);
     let verifier = "a".repeat(60);
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let to_login = |r: &Reply, what: &str| {
         assert!(param(&r.location, "code").is_none(), "{what}: a code without a fresh login: {r:?}");
         assert!(r.status == 303 && r.location.contains("/login?return_to="), "{what}: not the login page: {r:?}");

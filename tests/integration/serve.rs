@@ -376,7 +376,7 @@ fn expiry_webhook_reports_each_unrenewed_certificate_once(b: Backend) {
         let out = h.path(&format!("{name}-{}.pem", uuid::Uuid::new_v4().simple()));
         let san = format!("{name}.{zone}");
         let mut args = vec!["issue", "--profile", "router", "--facility", &id, "--san", &san];
-        let not_after = days.map(|d| hcpki_ca::time::rfc3339(now + d * 86_400));
+        let not_after = days.map(|d| hcpki_pkix::time::rfc3339(now + d * 86_400));
         if let Some(t) = &not_after {
             args.extend(["--not-after", t.as_str()]);
         }

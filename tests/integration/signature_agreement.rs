@@ -40,9 +40,9 @@ use crate::hpki_repository::HpkiRepository;
 use crate::signature_verify::{serial, validity};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hcpki_ca::signature::{pades, xades};
-use hcpki_ca::timestamp::client::Query;
-use hcpki_ca::timestamp::{HashAlgorithm, TimeStampAuthority, TimeStampResp};
+use hcpki_docsig::signature::{pades, xades};
+use hcpki_docsig::timestamp::client::Query;
+use hcpki_docsig::timestamp::{HashAlgorithm, TimeStampAuthority, TimeStampResp};
 use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas, Revoked};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -418,7 +418,7 @@ impl World {
             ),
         )
         .unwrap();
-        let now = hcpki_ca::time::now_unix() - 120;
+        let now = hcpki_pkix::time::now_unix() - 120;
         Self {
             h,
             cas,
@@ -772,8 +772,8 @@ impl World {
 /// A TSA with an RSA key (pyHanko's DummyTimeStamper signs only with RSA), self-signed, critical EKU
 /// timeStamping: the authority, its certificate and its key (PKCS#8 DER).
 fn rsa_tsa(cn: &str) -> (TimeStampAuthority, Vec<u8>, Vec<u8>) {
-    use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
-    use hcpki_ca::timestamp::{Accuracy, TsaSettings};
+    use hcpki_docsig::timestamp::{Accuracy, TsaSettings};
+    use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
     let (key, pkcs8) = SoftwareKey::generate_device_key(KeyAlgorithm::Rsa2048).unwrap();
     let cert = hcpki_vcard::testpki::tsa_certificate(&pkcs8, cn).unwrap();
     let settings = TsaSettings {

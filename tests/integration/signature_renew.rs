@@ -15,8 +15,8 @@
 use crate::cades::{cms_verify, path, write_pem};
 use crate::harness::{Backend, Hcpki, describe};
 use crate::serve::Served;
-use hcpki_ca::signature::{cades, pades, xades};
-use hcpki_ca::timestamp::HashAlgorithm;
+use hcpki_docsig::signature::{cades, pades, xades};
+use hcpki_docsig::timestamp::HashAlgorithm;
 use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas};
 use std::path::Path;
 
@@ -225,7 +225,7 @@ fn crl(cas: &HpkiTestCas) -> Vec<u8> {
 }
 
 fn now() -> i64 {
-    hcpki_ca::time::now_unix()
+    hcpki_pkix::time::now_unix()
 }
 
 fn pem_der(file: &Path) -> Vec<u8> {

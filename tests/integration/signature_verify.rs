@@ -26,8 +26,8 @@
 use crate::cades::{cms_verify, path, stamp, ts_verify, write_pem};
 use crate::harness::{Backend, Hcpki, describe};
 use crate::hpki_repository::{HpkiRepository, OcspEntry, openssl_ocsp};
-use hcpki_ca::signature::{cades, pades, xades};
-use hcpki_ca::timestamp::{HashAlgorithm, TimeStampAuthority};
+use hcpki_docsig::signature::{cades, pades, xades};
+use hcpki_docsig::timestamp::{HashAlgorithm, TimeStampAuthority};
 use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas, Revoked};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -70,7 +70,7 @@ fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
     let (tsa, tsa_cert) = old_tsa(&h);
     // Two minutes back: the fixtures' CRLs are dated a second after their time stamp, and OpenSSL refuses a
     // CRL whose thisUpdate is still ahead of its clock ("CRL is not yet valid") when it runs within that second.
-    let now = hcpki_ca::time::now_unix() - 120;
+    let now = hcpki_pkix::time::now_unix() - 120;
     let root = h.path("hpki-root.pem");
     write_pem(&root, "CERTIFICATE", &card.root);
     let served_root = h.path("served-hpki-root.pem");
@@ -339,7 +339,7 @@ fn the_api_judges_posted_signatures_and_audits_each(b: Backend) {
         .unwrap();
     let (tsa, _) = old_tsa(&h);
     let s = Signer { h: &h, tsa: &tsa, cas: &cas };
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let p7s = s.sign(&card, now, None, &[s.crl(now - 60, &[])], false);
     let auditor = crate::admin::operator(&h, "aud", "auditor");
     let server = crate::serve::Served::start(&h, &[]);
@@ -576,7 +576,7 @@ type Attack = fn(&[u8]) -> Vec<u8>;
 /// `p7s` with its signed attributes' encoding changed by `attack` (given and returning the `[0]` element), every
 /// attribute's octets kept.
 fn signed_attributes_changed(p7s: &[u8], attack: Attack) -> Vec<u8> {
-    let signed = hcpki_ca::asn1::signed_data::ReceivedSignedData::read(p7s, "signature").unwrap();
+    let signed = hcpki_pkix::asn1::signed_data::ReceivedSignedData::read(p7s, "signature").unwrap();
     let mut parts = signed.parts().clone();
     parts.signer.signed_attrs = attack(&parts.signer.signed_attrs);
     parts.encode()
@@ -584,7 +584,7 @@ fn signed_attributes_changed(p7s: &[u8], attack: Attack) -> Vec<u8> {
 
 /// The attributes in the reverse of DER's order (same octets, same length).
 fn reorder(signed_attrs: &[u8]) -> Vec<u8> {
-    let element = hcpki_ca::asn1::ber::Element::whole(signed_attrs).unwrap();
+    let element = hcpki_pkix::asn1::ber::Element::whole(signed_attrs).unwrap();
     let attributes: Vec<Vec<u8>> = element.children().unwrap().iter().rev().map(|a| a.encoding.to_vec()).collect();
     let header = &signed_attrs[..signed_attrs.len() - element.contents.len()];
     [header.to_vec(), attributes.concat()].concat()
@@ -592,7 +592,7 @@ fn reorder(signed_attrs: &[u8]) -> Vec<u8> {
 
 /// The same attributes under an indefinite length (BER's streaming form).
 fn indefinite(signed_attrs: &[u8]) -> Vec<u8> {
-    let element = hcpki_ca::asn1::ber::Element::whole(signed_attrs).unwrap();
+    let element = hcpki_pkix::asn1::ber::Element::whole(signed_attrs).unwrap();
     [&[0xA0, 0x80][..], element.contents, &[0, 0]].concat()
 }
 
@@ -616,5 +616,5 @@ pub(crate) fn serial(cert: &[u8]) -> Vec<u8> {
 pub(crate) fn validity(cert: &[u8]) -> (i64, i64) {
     let cert = x509_cert::Certificate::from_der(cert).unwrap();
     let v = cert.tbs_certificate().validity();
-    (hcpki_ca::time::unix(&v.not_before), hcpki_ca::time::unix(&v.not_after))
+    (hcpki_pkix::time::unix(&v.not_before), hcpki_pkix::time::unix(&v.not_after))
 }

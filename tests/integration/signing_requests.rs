@@ -20,9 +20,9 @@ use crate::oidc::{self, Portal, Reply, Rp};
 use crate::tsa::ReferenceTsa;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hcpki_ca::signature::cades::{self, CadesSignature};
-use hcpki_ca::signature::pades;
-use hcpki_ca::signature::validation::{Indication, Level, SigningTrust};
+use hcpki_docsig::signature::cades::{self, CadesSignature};
+use hcpki_docsig::signature::pades;
+use hcpki_docsig::signature::validation::{Indication, Level, SigningTrust};
 use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -176,7 +176,7 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
         .unwrap();
     assert!(String::from_utf8_lossy(&ok.stdout).contains("Verification: OK"), "{}", describe(&ok));
     let gen_time = signed["gen_time"].as_i64().unwrap();
-    assert!((gen_time - hcpki_ca::time::now_unix()).abs() < 300, "genTime {gen_time}");
+    assert!((gen_time - hcpki_pkix::time::now_unix()).abs() < 300, "genTime {gen_time}");
 
     // B-LT needs the signer's CRL, and this portal has none ([login] crl_urls names no CRL of the signature CA):
     // nothing is signed, the request stays pending, the service reads what the operator must configure, and the
@@ -286,7 +286,7 @@ fn a_service_collects_long_term_signatures_with_the_signers_crl_inside(b: Backen
         assert_eq!((&collected["state"], &collected["level"]), (&json!("signed"), &json!(level)), "{collected}");
         let signed = STANDARD.decode(collected["signed_document"].as_str().unwrap()).unwrap();
         let reached = if level == "b-lt" { Level::BaselineLt } else { Level::BaselineLta };
-        let now = hcpki_ca::time::now_unix();
+        let now = hcpki_pkix::time::now_unix();
         if format == "cades" {
             let (file, sig, card_sig) = (p.h.path("lt.json"), p.h.path("lt.json.p7s"), p.h.path("lt-b-b.p7s"));
             std::fs::write(&file, &document).unwrap();
@@ -402,7 +402,7 @@ fn cms_verify_crl_check(p7s: &Path, content: &Path, root: &Path) -> std::process
 /// The card's PAdES B-B of `pdf`, made as the card agent makes it (`pades::prepare` → the virtual card's
 /// signature key → `assemble`).
 fn pades_b_b(card: &HpkiCredentials, pdf: &[u8]) -> Vec<u8> {
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let prepared = pades::prepare(pdf, &[card.signature.cert.as_slice(), &card.signature_ca], now).unwrap();
     let value = card.signature.key.sign_sha256(prepared.to_be_signed()).unwrap();
     pades::assemble(prepared, &value).unwrap()
@@ -457,7 +457,7 @@ fn page_in_chromium(p: &Portal, pc: &Portal, id: &str) {
 /// `cades::prepare`, signed with the virtual HPKI card's signature key, assembled.
 fn b_b(card: &HpkiCredentials, document: &[u8]) -> Vec<u8> {
     let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(document).into();
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let tbs = cades::prepare(&digest, &[card.signature.cert.as_slice(), &card.signature_ca], now).unwrap();
     let value = card.signature.key.sign_sha256(tbs.bytes()).unwrap();
     cades::assemble(tbs, &value).unwrap()

@@ -256,7 +256,7 @@ fn signers_take_the_first_valid_time_stamp_of_their_list(b: Backend) {
     with_list(&[(faces[0].as_str(), foreign, Some(ReferenceTsa::POLICY))]);
     let chained = h.path("letter-chain.tst");
     h.ok(&["tsa", "stamp", "--data", path(&data), "--out", path(&chained)]);
-    let token = hcpki_ca::timestamp::ReceivedToken::read(&std::fs::read(&chained).unwrap()).unwrap();
+    let token = hcpki_docsig::timestamp::ReceivedToken::read(&std::fs::read(&chained).unwrap()).unwrap();
     let carried = &token.signed_data().parts().certificates;
     let root = crate::oidc::pem_to_der(&std::fs::read_to_string(reference.root()).unwrap());
     // As OpenSSL wrote them: the TSA certificate first, then its root, which DER would put first (it is the

@@ -1,5 +1,5 @@
 //! XAdES e-prescriptions (issue #27 item 1): a prescription CSV signed with the test HPKI card's **signature** key
-//! through `hcpki_ca::signature::xades` (prepare → the card's PKCS#1 v1.5 over the canonical SignedInfo →
+//! through `hcpki_docsig::signature::xades` (prepare → the card's PKCS#1 v1.5 over the canonical SignedInfo →
 //! assemble), time-stamped by the in-process RFC 3161 authority, and checked by the independent peers:
 //! `xmlsec1 --verify` with only the test HPKI root trusted (B-B and B-T: the three References, the signature,
 //! the certificate chain) and `openssl ts -verify -data` on the canonical SignatureValue (the signature time
@@ -11,10 +11,10 @@ use crate::fixtures::run_ok;
 use crate::harness::describe;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
-use hcpki_ca::signature::xades::{self, Level, XadesError, XmlError};
-use hcpki_ca::timestamp::client::Query;
-use hcpki_ca::timestamp::{Accuracy, TimeStampAuthority, TimeStampResp, TsaSettings};
+use hcpki_docsig::signature::xades::{self, Level, XadesError, XmlError};
+use hcpki_docsig::timestamp::client::Query;
+use hcpki_docsig::timestamp::{Accuracy, TimeStampAuthority, TimeStampResp, TsaSettings};
+use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_vcard::testpki::{HpkiSubject, HpkiTestCas};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -58,7 +58,7 @@ fn xmlsec1_and_openssl_verify_b_b_and_b_t_made_with_the_hpki_signature_key() {
     let dir = tempfile::tempdir().unwrap();
     let file = |name: &str| dir.path().join(name);
     let card = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
 
     let prepared = xades::prepare(CSV.as_bytes(), &[card.signature.cert.as_slice(), &card.signature_ca], now).unwrap();
     assert_eq!(prepared.prescription().patient_name(), "処方 花子");

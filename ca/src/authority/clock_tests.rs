@@ -5,7 +5,7 @@ use super::tests::{csr, request};
 use super::*;
 use crate::facility::FacilityKind;
 use crate::revocation::Reason;
-use crate::time::FixedClock;
+use hcpki_pkix::time::FixedClock;
 use x509_cert::crl::CertificateList;
 
 /// A time well away from now (2030-01-01T00:00:00Z), so a stray system-clock read would show.
@@ -29,7 +29,7 @@ async fn issuance_revocation_and_crls_read_the_injected_clock() {
     let ca = authority_at(dir.path(), clock.clone()).await;
     let backdate = ca.settings().backdate();
     let root = Certificate::from_der(ca.ca_certificate(CaName::Root).unwrap()).unwrap();
-    assert_eq!(crate::time::unix(&root.tbs_certificate().validity().not_before), AT - backdate, "the root too");
+    assert_eq!(hcpki_pkix::time::unix(&root.tbs_certificate().validity().not_before), AT - backdate, "the root too");
 
     let actor = Actor::cli("test");
     let new = NewFacility::new("A clinic", FacilityKind::Clinic, None, None, None).unwrap();
@@ -46,8 +46,8 @@ async fn issuance_revocation_and_crls_read_the_injected_clock() {
     clock.advance(60);
     let der = ca.crl(CaName::Pc).await.unwrap();
     let crl: CertificateList = CertificateList::from_der(&der).unwrap();
-    assert_eq!(crate::time::unix(&crl.tbs_cert_list.this_update), AT + 3660 - backdate, "thisUpdate");
+    assert_eq!(hcpki_pkix::time::unix(&crl.tbs_cert_list.this_update), AT + 3660 - backdate, "thisUpdate");
     let entries = crl.tbs_cert_list.revoked_certificates.unwrap_or_default();
     assert_eq!(entries.len(), 1, "{entries:?}");
-    assert_eq!(crate::time::unix(&entries[0].revocation_date), AT + 3600, "the revocation's time");
+    assert_eq!(hcpki_pkix::time::unix(&entries[0].revocation_date), AT + 3600, "the revocation's time");
 }

@@ -15,9 +15,9 @@ pub use registry::RegistryError;
 pub use revocation::RevocationError;
 pub use signing::SigningError;
 
-use crate::keys::KeyError;
 use crate::store::StoreError;
 use hcpki_model::CaName;
+use hcpki_pkix::keys::KeyError;
 
 /// Why an operation that crosses areas failed, or any authority operation for a caller that does not care
 /// which area: the area's error as it is (same message), or what only setting up the hierarchy can hit.

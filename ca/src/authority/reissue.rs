@@ -127,7 +127,7 @@ fn router_eku(der: &[u8]) -> Result<RouterEku, String> {
         .map_err(|e| e.to_string())?;
     Ok(match eku {
         None => RouterEku::None,
-        Some(k) if k.0.contains(&crate::oid::KP_IKE_INTERMEDIATE) => RouterEku::IkeIntermediate,
+        Some(k) if k.0.contains(&hcpki_pkix::oid::KP_IKE_INTERMEDIATE) => RouterEku::IkeIntermediate,
         Some(_) => RouterEku::Ike,
     })
 }

@@ -70,7 +70,7 @@ impl ScepAuthority for Authority {
             Ok(f) => f,
             Err(e) => return refused(format!("the CSR's serialNumber is not a facility ID: {e}")).await,
         };
-        let id = crate::keys::random_secret(8).map(|b| hex::encode(b.as_slice())).map_err(unavailable)?;
+        let id = hcpki_pkix::keys::random_secret(8).map(|b| hex::encode(b.as_slice())).map_err(unavailable)?;
         let held = HeldRequest {
             id,
             transaction_id: request.transaction_id.clone(),

@@ -4,8 +4,8 @@
 use super::*;
 use crate::csr;
 use crate::facility::FacilityKind;
-use crate::keys::SoftwareKey;
 use crate::store::{CertStatus, CertificateFilter};
+use hcpki_pkix::keys::SoftwareKey;
 
 pub(crate) async fn authority(dir: &std::path::Path) -> Authority {
     let pass = dir.join("pass");
@@ -120,7 +120,7 @@ async fn a_requested_not_after_shortens_the_validity_and_never_extends_it() {
     let new = NewFacility::new("A clinic", FacilityKind::Clinic, None, None, None).unwrap();
     let a = ca.register_facility(&new, &actor).await.unwrap();
     ca.transition(&a.id, Transition::Approve, None, &actor).await.unwrap();
-    let now = crate::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let issue = |not_after: Option<i64>| {
         let mut r = request(ProfileKind::Router, Some(&a.id), csr(KeyAlgorithm::P256), vec![]);
         r.not_after = not_after;
@@ -149,7 +149,7 @@ async fn concurrent_approvals_through_group_commit_answer_as_one_after_another()
         .collect();
     let ids: Vec<FacilityId> = ca
         .store()
-        .register_facilities(&batch, &actor, crate::time::now_unix_ms())
+        .register_facilities(&batch, &actor, hcpki_pkix::time::now_unix_ms())
         .await
         .unwrap()
         .into_iter()

@@ -106,7 +106,7 @@ pub fn mint(
     now: i64,
     eab: Option<&super::acme::eab::EnrollmentKey>,
 ) -> Result<Minted, CredentialError> {
-    let random = |n| crate::keys::random_secret(n).map_err(|e| CredentialError::Random(e.to_string()));
+    let random = |n| hcpki_pkix::keys::random_secret(n).map_err(|e| CredentialError::Random(e.to_string()));
     let id = hex::encode(random(ID_BYTES)?.as_slice());
     // SCEP challenge passwords travel as PrintableString on many devices, which has no `_`: hex there. SCEP
     // has no username, so the challenge is the ID followed by the secret ([`scep_challenge`]); devices cap

@@ -22,7 +22,6 @@
 use super::credential::Protocol;
 use super::{EnrollAuthority, EnrollError, Grant};
 use crate::csr::{self, CertificationRequest, SubjectKeyType};
-use crate::keys::{KeyAlgorithm, SoftwareKey};
 use crate::profile::{KeyClass, ProfileKind};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -30,6 +29,7 @@ use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912;
 use der::Encode;
 use der::asn1::{Any, SetOfVec};
+use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
 use zeroize::Zeroizing;
 
 /// Largest request body accepted (a CSR with a 4096-bit RSA key is about 2 KiB in base64).
@@ -155,7 +155,7 @@ pub async fn serverkeygen(authority: &dyn EstAuthority, request: &EstRequest<'_>
     let generated = tokio::task::spawn_blocking(move || {
         let (key, pkcs8) = SoftwareKey::generate_device_key(algorithm)?;
         let request = csr::build(&key, x509_cert::name::Name::default())?;
-        Ok::<_, crate::keys::KeyError>((pkcs8, request))
+        Ok::<_, hcpki_pkix::keys::KeyError>((pkcs8, request))
     })
     .await;
     let (pkcs8, new_csr) = match generated {

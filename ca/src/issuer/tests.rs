@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::facility::{Allocation, Facility, FacilityKind, FacilityState};
-use crate::keys::{KeyAlgorithm, KeyContext, SoftwareKey};
 use crate::profile::{self, IssuerContext, NameRequest, ProfileError, ProfileKind, ProfileSettings, RouterEku};
+use hcpki_pkix::keys::{KeyAlgorithm, KeyContext, SoftwareKey};
 
 struct Ca {
     key: SoftwareKey,
@@ -44,7 +44,7 @@ fn hierarchy(alg: KeyAlgorithm, dir: &std::path::Path) -> (Ca, Ca) {
     let input = TbsInput {
         serial: Serial::generate().unwrap(),
         subject_key: root_key.public_key(),
-        not_before: crate::time::now_unix(),
+        not_before: hcpki_pkix::time::now_unix(),
         facility: None,
         facility_dns: None,
     };
@@ -58,13 +58,13 @@ fn hierarchy(alg: KeyAlgorithm, dir: &std::path::Path) -> (Ca, Ca) {
         ca_name: "root",
         issuer: root_cert.tbs_certificate().subject(),
         issuer_key: root_key.public_key(),
-        issuer_not_after: Some(crate::time::unix(&root_cert.tbs_certificate().validity().not_after)),
+        issuer_not_after: Some(hcpki_pkix::time::unix(&root_cert.tbs_certificate().validity().not_after)),
         key: &root_key,
     };
     let input = TbsInput {
         serial: Serial::generate().unwrap(),
         subject_key: sub_key.public_key(),
-        not_before: crate::time::now_unix(),
+        not_before: hcpki_pkix::time::now_unix(),
         facility: None,
         facility_dns: None,
     };
@@ -119,7 +119,7 @@ fn issue_leaf(
         ca_name: "router",
         issuer: ca.cert.tbs_certificate().subject(),
         issuer_key: issuer_spki,
-        issuer_not_after: Some(crate::time::unix(&ca.cert.tbs_certificate().validity().not_after)),
+        issuer_not_after: Some(hcpki_pkix::time::unix(&ca.cert.tbs_certificate().validity().not_after)),
         key: &ca.key,
     };
     let dns = settings.router_dns_name(&f.id);
@@ -127,7 +127,7 @@ fn issue_leaf(
     let input = TbsInput {
         serial: Serial::generate().unwrap(),
         subject_key: device.public_key(),
-        not_before: crate::time::now_unix() - 300,
+        not_before: hcpki_pkix::time::now_unix() - 300,
         facility: with_facility.then_some(&f.id),
         facility_dns: with_facility.then_some(dns.as_str()),
     };
@@ -267,7 +267,7 @@ fn router_addresses_stay_inside_the_facility_allocations() {
 
 #[test]
 fn a_uuid_arc_oid_inside_a_certificate_is_refused() {
-    use crate::asn1::{PolicyInformation, RawOid};
+    use hcpki_pkix::asn1::{PolicyInformation, RawOid};
     let dir = tempfile::tempdir().unwrap();
     let (_root, sub) = hierarchy(KeyAlgorithm::P256, dir.path());
     let settings = ProfileSettings::default();

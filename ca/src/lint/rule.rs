@@ -1,9 +1,9 @@
 //! A lint rule and what it looks at: below the rule table (`rules`) and the runner (`lint`), which both use it.
 
-use crate::asn1::GeneralNames;
 use crate::facility::FacilityId;
 use crate::profile::CertClass;
 use der::Decode;
+use hcpki_pkix::asn1::GeneralNames;
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::TbsCertificate;
 use x509_cert::ext::Extension;

@@ -1,13 +1,13 @@
 //! The rule table. Order: RFC 5280, RFC 4945, hcpki.
 
 use super::rule::{Level, Rule};
-use crate::asn1::{GeneralName, RawOid};
-use crate::oid;
 use crate::profile::{CertClass, ProfileKind};
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5280 as ext;
 use const_oid::db::rfc5912;
 use der::{Encode, Tagged};
+use hcpki_pkix::asn1::{GeneralName, RawOid};
+use hcpki_pkix::oid;
 use std::collections::HashSet;
 use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName as X509GeneralName};
@@ -67,7 +67,8 @@ pub static RULES: &[Rule] = &[
     ),
     rule!("e_rfc5280_validity_order", Error, "RFC 5280 §4.1.2.5", "notBefore is before notAfter", |s| {
         let v = s.tbs.validity();
-        (crate::time::unix(&v.not_before) >= crate::time::unix(&v.not_after)).then(|| "notBefore ≥ notAfter".to_owned())
+        (hcpki_pkix::time::unix(&v.not_before) >= hcpki_pkix::time::unix(&v.not_after))
+            .then(|| "notBefore ≥ notAfter".to_owned())
     }),
     rule!(
         "e_rfc5280_time_encoding",
@@ -79,8 +80,8 @@ pub static RULES: &[Rule] = &[
             [&v.not_before, &v.not_after].iter().find_map(|t| {
                 let year2050 = 2_524_608_000; // 2050-01-01T00:00:00Z
                 let utc = matches!(t, Time::UtcTime(_));
-                (utc != (crate::time::unix(t) < year2050))
-                    .then(|| format!("time {} uses the wrong encoding", crate::time::unix(t)))
+                (utc != (hcpki_pkix::time::unix(t) < year2050))
+                    .then(|| format!("time {} uses the wrong encoding", hcpki_pkix::time::unix(t)))
             })
         }
     ),
@@ -362,7 +363,7 @@ pub static RULES: &[Rule] = &[
         "the certificate expires no later than its issuer",
         |s| {
             let issuer = s.issuer_not_after?;
-            let na = crate::time::unix(&s.tbs.validity().not_after);
+            let na = hcpki_pkix::time::unix(&s.tbs.validity().not_after);
             (na > issuer).then(|| "notAfter beyond the issuing CA's".to_owned())
         }
     ),
@@ -523,7 +524,7 @@ pub static RULES: &[Rule] = &[
                     }
                 }
             }
-            match s.decode::<crate::asn1::CertificatePolicies>(ext::ID_CE_CERTIFICATE_POLICIES) {
+            match s.decode::<hcpki_pkix::asn1::CertificatePolicies>(ext::ID_CE_CERTIFICATE_POLICIES) {
                 Some(Ok(p)) => oids.extend(p.into_iter().map(|pi| pi.policy_identifier)),
                 Some(Err(e)) => return Some(format!("certificatePolicies does not decode: {e}")),
                 None => {}

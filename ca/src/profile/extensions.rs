@@ -1,10 +1,10 @@
 //! Extension encoders shared by every profile (one place per extension).
 
-use crate::asn1::GeneralNames;
 use crate::profile::ProfileError;
 use const_oid::{AssociatedOid, ObjectIdentifier};
 use der::Encode;
 use der::asn1::{Ia5String, Null, OctetString};
+use hcpki_pkix::asn1::GeneralNames;
 use sha1::{Digest, Sha1};
 use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName as X509GeneralName};
@@ -103,12 +103,12 @@ impl ExtensionsBuilder {
         let mut ads = Vec::new();
         if let Some(url) = ocsp {
             ads.push(AccessDescription {
-                access_method: crate::oid::AD_OCSP,
+                access_method: hcpki_pkix::oid::AD_OCSP,
                 access_location: X509GeneralName::UniformResourceIdentifier(Ia5String::new(url)?),
             });
         }
         ads.push(AccessDescription {
-            access_method: crate::oid::AD_CA_ISSUERS,
+            access_method: hcpki_pkix::oid::AD_CA_ISSUERS,
             access_location: X509GeneralName::UniformResourceIdentifier(Ia5String::new(ca_issuers)?),
         });
         self.push(AuthorityInfoAccessSyntax::OID, false, &AuthorityInfoAccessSyntax(ads))
@@ -116,7 +116,7 @@ impl ExtensionsBuilder {
 
     /// id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1), value NULL.
     pub(crate) fn ocsp_nocheck(&mut self) -> Result<(), ProfileError> {
-        self.push(crate::oid::PKIX_OCSP_NOCHECK, false, &Null)
+        self.push(hcpki_pkix::oid::PKIX_OCSP_NOCHECK, false, &Null)
     }
 }
 

@@ -1,7 +1,7 @@
 //! What a profile's name rule is asked to name, and what it decides.
 
-use crate::asn1::GeneralNames;
 use crate::facility::{Allocation, Facility};
+use hcpki_pkix::asn1::GeneralNames;
 use x509_cert::name::Name;
 
 /// What the caller asks to be named (already authenticated and authorized).

@@ -3,10 +3,10 @@
 //! Issued by each issuing CA for itself, short-lived and rotated, with
 //! id-pkix-ocsp-nocheck so clients do not ask about the responder's own status.
 
-use crate::oid;
 use crate::profile::{
     DnBuilder, FacilityRule, KeyClass, NameRequest, Names, ProfileError, ProfileKind, ProfileSettings, ProfileSpec,
 };
+use hcpki_pkix::oid;
 use x509_cert::ext::pkix::KeyUsages;
 
 /// The OCSP signer profile's data.

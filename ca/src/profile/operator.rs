@@ -7,12 +7,12 @@
 //! reason: every linter and library accepts it). The role (operator or auditor) and whether the operator
 //! may still act live in the `operators` table, so disabling someone needs no revocation infrastructure.
 
-use crate::asn1::GeneralName;
-use crate::oid;
 use crate::operator::OperatorName;
 use crate::profile::{
     DnBuilder, FacilityRule, KeyClass, NameRequest, Names, ProfileError, ProfileKind, ProfileSettings, ProfileSpec,
 };
+use hcpki_pkix::asn1::GeneralName;
+use hcpki_pkix::oid;
 use x509_cert::ext::pkix::KeyUsages;
 
 /// Operator certificates live a year at most: people change jobs; re-issuing is one command.

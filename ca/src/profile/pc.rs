@@ -9,13 +9,13 @@
 //! 128-bit arc breaks common certificate parsers (docs/profiles.md#project-oids),
 //! and an https URI is the one URI form every linter and library accepts.
 
-use crate::asn1::GeneralName;
 use crate::facility::Facility;
 use crate::facility::FacilityId;
-use crate::oid;
 use crate::profile::{
     DnBuilder, FacilityRule, KeyClass, NameRequest, Names, ProfileError, ProfileKind, ProfileSettings, ProfileSpec,
 };
+use hcpki_pkix::asn1::GeneralName;
+use hcpki_pkix::oid;
 use x509_cert::ext::pkix::KeyUsages;
 
 /// The PC profile's data.

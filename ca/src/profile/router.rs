@@ -18,13 +18,13 @@ mod eku;
 
 pub use eku::{RouterEku, Vendor};
 
-use crate::asn1::GeneralName;
 use crate::facility::{Allocation, Facility};
 use crate::profile::{
     DnBuilder, FacilityRule, KeyClass, NameRequest, Names, ProfileError, ProfileKind, ProfileSettings, ProfileSpec,
     dns_name, ip_address,
 };
 use der::asn1::Ia5String;
+use hcpki_pkix::asn1::GeneralName;
 use std::net::IpAddr;
 use x509_cert::ext::pkix::KeyUsages;
 

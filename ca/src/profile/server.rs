@@ -1,12 +1,12 @@
 //! `server`: TLS server certificates for hcpki's own endpoints (portal, EST, OCSP over HTTPS).
 
-use crate::asn1::GeneralName;
-use crate::oid;
 use crate::profile::{
     DnBuilder, FacilityRule, KeyClass, NameRequest, Names, ProfileError, ProfileKind, ProfileSettings, ProfileSpec,
     dns_name, ip_address,
 };
 use der::asn1::Ia5String;
+use hcpki_pkix::asn1::GeneralName;
+use hcpki_pkix::oid;
 use x509_cert::ext::pkix::KeyUsages;
 
 /// The server profile's data. digitalSignature only: hcpki's TLS uses ECDHE, never RSA key transport.

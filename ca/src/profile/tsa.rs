@@ -1,4 +1,4 @@
-//! `tsa`: hcpki's RFC 3161 time-stamping authority (`hcpki serve`'s `/tsa`, [`crate::timestamp`]).
+//! `tsa`: hcpki's RFC 3161 time-stamping authority (`hcpki serve`'s `/tsa`, [`hcpki_docsig::timestamp`]).
 //!
 //! RFC 3161 §2.3: the certificate carries exactly one extKeyUsage, critical, with id-kp-timeStamping alone
 //! (OpenSSL's `ts -verify` refuses anything else). keyUsage digitalSignature and nonRepudiation: a time
@@ -7,10 +7,10 @@
 //! services (decision D65), with the server profile's revocation pointers so long-term validation data
 //! (CRL, OCSP) can be gathered for it.
 
-use crate::oid;
 use crate::profile::{
     DnBuilder, FacilityRule, KeyClass, NameRequest, Names, ProfileError, ProfileKind, ProfileSettings, ProfileSpec,
 };
+use hcpki_pkix::oid;
 use x509_cert::ext::pkix::KeyUsages;
 
 /// The TSA profile's data.

@@ -12,11 +12,11 @@
 //! issuingDistributionPoint, not a delta CRL, no critical extension we do not read). That its number is above
 //! the one stored is the store's to check, inside the transaction that stores it.
 
-use crate::asn1::SignedRaw;
 use const_oid::db::rfc5280::{
     ID_CE_AUTHORITY_KEY_IDENTIFIER, ID_CE_CRL_NUMBER, ID_CE_DELTA_CRL_INDICATOR, ID_CE_ISSUING_DISTRIBUTION_POINT,
 };
 use der::{Decode, Encode};
+use hcpki_pkix::asn1::SignedRaw;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 use x509_cert::crl::CertificateList;
@@ -80,13 +80,13 @@ pub enum ArlError {
     /// Past its nextUpdate: every relying party that checks the chain would refuse it.
     #[error(
         "the CRL expired at {}: relying parties would refuse it; sign a new one at the ceremony",
-        crate::time::rfc3339(*.0)
+        hcpki_pkix::time::rfc3339(*.0)
     )]
     Expired(i64),
     /// thisUpdate lies ahead of this machine's clock.
     #[error(
         "the CRL's thisUpdate {} is in the future: check the clocks of the ceremony machine and of this one",
-        crate::time::rfc3339(*.0)
+        hcpki_pkix::time::rfc3339(*.0)
     )]
     NotYetValid(i64),
     /// A partial or delta CRL, or one with a critical extension hcpki does not read.
@@ -130,8 +130,8 @@ pub fn check(bytes: &[u8], root: &Certificate, now: i64) -> Result<CheckedArl, A
         }
     }
     let number = number.ok_or_else(|| ArlError::Number("absent".into()))?;
-    let this_update = crate::time::unix(&tbs.this_update);
-    let next_update = tbs.next_update.as_ref().map(crate::time::unix).ok_or(ArlError::NoNextUpdate)?;
+    let this_update = hcpki_pkix::time::unix(&tbs.this_update);
+    let next_update = tbs.next_update.as_ref().map(hcpki_pkix::time::unix).ok_or(ArlError::NoNextUpdate)?;
     if next_update <= now {
         return Err(ArlError::Expired(next_update));
     }
@@ -158,7 +158,7 @@ fn verify(signed: &SignedRaw, tbs: &x509_cert::crl::TbsCertList, root: &Certific
     let signature =
         signed.signature.as_bytes().ok_or_else(|| ArlError::Signature("the signature has unused bits".into()))?;
     let spki = root.tbs_certificate().subject_public_key_info();
-    crate::keys::verify::verify_signature(spki, &signed.signature_algorithm, &message, signature)
+    hcpki_pkix::keys::verify::verify_signature(spki, &signed.signature_algorithm, &message, signature)
         .map_err(|e| ArlError::Signature(e.to_string()))
 }
 
@@ -193,17 +193,17 @@ mod tests {
 
     /// A hierarchy made by `Authority::init`, its root certificate and the root key (opened as the ceremony
     /// machine would).
-    async fn root() -> (tempfile::TempDir, crate::Authority, Certificate, Box<dyn crate::keys::KeySource>) {
+    async fn root() -> (tempfile::TempDir, crate::Authority, Certificate, Box<dyn hcpki_pkix::keys::KeySource>) {
         let dir = tempfile::tempdir().unwrap();
         let authority = crate::authority::tests::authority(dir.path()).await;
         let cert = Certificate::from_der(authority.ca_certificate(crate::CaName::Root).unwrap()).unwrap();
-        let ctx = crate::keys::KeyContext {
+        let ctx = hcpki_pkix::keys::KeyContext {
             base_dir: dir.path().to_owned(),
             passphrase_file: Some(dir.path().join("pass")),
             pkcs11: None,
         };
         let uri = authority.ca_key_uri(crate::CaName::Root).unwrap().parse().unwrap();
-        let key = crate::keys::open(&uri, &ctx).unwrap();
+        let key = hcpki_pkix::keys::open(&uri, &ctx).unwrap();
         (dir, authority, cert, key)
     }
 
@@ -214,7 +214,7 @@ mod tests {
     }
 
     /// Signed with `key` under the root's name and key identifier.
-    fn arl(cert: &Certificate, key: &dyn crate::keys::KeySource, entries: &[Entry], f: &CrlFields<'_>) -> Vec<u8> {
+    fn arl(cert: &Certificate, key: &dyn hcpki_pkix::keys::KeySource, entries: &[Entry], f: &CrlFields<'_>) -> Vec<u8> {
         let key_id = crate::profile::key_identifier(cert.tbs_certificate().subject_public_key_info());
         let signer = CrlSigner { issuer: cert.tbs_certificate().subject(), key_id: &key_id, key };
         crl::build(&signer, entries, f).unwrap()
@@ -253,7 +253,8 @@ mod tests {
         );
 
         // Same name, another key.
-        let (other, _) = crate::keys::SoftwareKey::generate_device_key(crate::keys::KeyAlgorithm::P256).unwrap();
+        let (other, _) =
+            hcpki_pkix::keys::SoftwareKey::generate_device_key(hcpki_pkix::keys::KeyAlgorithm::P256).unwrap();
         let foreign = arl(&cert, &other, &[], &fields(4));
         assert!(matches!(check(&foreign, &cert, NOW), Err(ArlError::Signature(_))));
 

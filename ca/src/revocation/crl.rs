@@ -6,11 +6,11 @@
 //! never partitioned: IKE stacks need one whole list (issue #5).
 
 use super::{CrlReason, Reason};
-use crate::asn1::SignedRaw;
-use crate::keys::KeySource;
 use const_oid::db::rfc5280::ID_CE_ISSUING_DISTRIBUTION_POINT;
 use der::asn1::{BitString, Ia5String, OctetString};
 use der::{Any, Decode, Encode, asn1::Uint};
+use hcpki_pkix::asn1::SignedRaw;
+use hcpki_pkix::keys::KeySource;
 use std::time::{Duration, UNIX_EPOCH};
 use x509_cert::Version;
 use x509_cert::crl::{RevokedCert, TbsCertList};
@@ -72,7 +72,7 @@ pub enum CrlError {
     Der(#[from] der::Error),
     /// The CA key could not sign.
     #[error(transparent)]
-    Key(#[from] crate::keys::KeyError),
+    Key(#[from] hcpki_pkix::keys::KeyError),
     /// The signature does not verify (hardware fault or wrong key): the CRL is not released.
     #[error(
         "the CA produced a CRL signature that does not verify ({0}); nothing was released — check the CA key and HSM"
@@ -129,7 +129,7 @@ fn sign(signer: &CrlSigner<'_>, tbs: Vec<u8>) -> Result<Vec<u8>, CrlError> {
     let signature = signer.key.sign(&tbs)?;
     let algorithm = signer.key.signature_algorithm();
     if signer.key.algorithm().rsa_bits().is_some() {
-        crate::keys::verify::verify_signature(signer.key.public_key(), &algorithm, &tbs, &signature)
+        hcpki_pkix::keys::verify::verify_signature(signer.key.public_key(), &algorithm, &tbs, &signature)
             .map_err(|e| CrlError::SelfCheck(e.to_string()))?;
     }
     let crl = SignedRaw {
@@ -194,7 +194,7 @@ fn time(unix: i64) -> Result<Time, der::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::{KeyAlgorithm, SoftwareKey};
+    use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
     use x509_cert::crl::CertificateList;
 
     fn fields(number: u64, this_update: i64, next_update: i64, distribution_point: Option<&str>) -> CrlFields<'_> {
@@ -227,7 +227,7 @@ mod tests {
         assert_eq!(revoked[0].serial_number.as_bytes(), [0x0a, 0x1b]);
         assert!(revoked[0].crl_entry_extensions.is_some() && revoked[1].crl_entry_extensions.is_none());
         let spki = key.public_key();
-        crate::keys::verify::verify_signature(
+        hcpki_pkix::keys::verify::verify_signature(
             spki,
             &crl.signature_algorithm,
             &tbs.to_der().unwrap(),
@@ -292,7 +292,7 @@ mod tests {
             }
             let tbs = tbs_der(&signer, &entries, &fields(9, 1_700_001_000, 1_700_087_400, None)).unwrap();
             assert_eq!(crl.tbs_cert_list.to_der().unwrap(), tbs, "the signed octets are the encoding");
-            crate::keys::verify::verify_signature(
+            hcpki_pkix::keys::verify::verify_signature(
                 key.public_key(),
                 &crl.signature_algorithm,
                 &tbs,

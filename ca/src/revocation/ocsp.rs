@@ -22,11 +22,12 @@
 
 pub mod request;
 pub mod response;
+#[cfg(test)]
+mod signature_tests;
 mod signer;
 #[cfg(test)]
 mod tests;
 
-use crate::asn1::ocsp::{CertId, OcspResponseStatus};
 use crate::authority::CaName;
 use crate::revocation::status::RevocationBoard;
 use crate::store::{CertStatus, Store, StoreError};
@@ -34,6 +35,7 @@ use bytes::Bytes;
 use der::asn1::{Null, ObjectIdentifier};
 use der::{Any, Decode};
 use hcpki_model::SerialHex;
+use hcpki_pkix::asn1::ocsp::{CertId, OcspResponseStatus};
 use request::Query;
 use response::{Answer, Status, Window};
 use sha1::Sha1;
@@ -141,7 +143,7 @@ pub struct Responder {
     cached: AtomicUsize,
     last_sweep: std::sync::atomic::AtomicI64,
     /// Where answers read the time: the authority's clock, so a server has one.
-    clock: Arc<dyn crate::time::Clock>,
+    clock: Arc<dyn hcpki_pkix::time::Clock>,
 }
 
 /// A served CA: how CertIDs name it, who signs for it, and its answers by serial.
@@ -168,7 +170,7 @@ impl Responder {
         board: Arc<RevocationBoard>,
         served: Vec<Served>,
         settings: ResponderSettings,
-        clock: Arc<dyn crate::time::Clock>,
+        clock: Arc<dyn hcpki_pkix::time::Clock>,
     ) -> Result<Self, OcspError> {
         let issuers = served
             .into_iter()

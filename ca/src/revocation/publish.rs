@@ -164,7 +164,7 @@ impl CrlCache {
             if loaded && published.next_update <= now {
                 tracing::warn!(
                     crl_number = published.imported,
-                    next_update = %crate::time::rfc3339(published.next_update),
+                    next_update = %hcpki_pkix::time::rfc3339(published.next_update),
                     "the imported root CRL (ARL) has lapsed: every chain through the root now fails at relying \
                      parties that check it; sign a new ARL at the ceremony and import it (hcpki ca import-arl)"
                 );
@@ -221,7 +221,7 @@ mod tests {
     fn times(der: &[u8]) -> (i64, i64) {
         let crl: x509_cert::crl::CertificateList = x509_cert::crl::CertificateList::from_der(der).unwrap();
         let next = crl.tbs_cert_list.next_update.unwrap();
-        (crate::time::unix(&crl.tbs_cert_list.this_update), crate::time::unix(&next))
+        (hcpki_pkix::time::unix(&crl.tbs_cert_list.this_update), hcpki_pkix::time::unix(&next))
     }
 
     /// thisUpdate is the signing time back-dated by the setting (a relying party a few minutes behind

@@ -113,7 +113,7 @@ pub(super) async fn start(
     let format = body.format;
     let ca_certificates = Arc::clone(&state.ca_certificates);
     run_operation(&state, op, move |prompt| {
-        let now = hcpki_ca::time::now_unix();
+        let now = hcpki_pkix::time::now_unix();
         let mut signed = document::sign(service.as_ref(), &doc, &request, prompt, now, &ca_certificates)?;
         if let Some(tsas) = &time_stamps {
             runtime.block_on(tsas.add_to(format, &mut signed))?;

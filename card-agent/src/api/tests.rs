@@ -386,7 +386,7 @@ async fn documents_go_to_the_signature_key_and_logins_never_do() {
     assert!(v.get("message_format").is_none(), "{v}");
     let p7s = b64.decode(v["result"]["document"]["content"].as_str().unwrap()).unwrap();
     assert_eq!(v["result"]["document"]["level"], "B-B");
-    let checked = hcpki_ca::signature::cades::verify(&p7s, content).unwrap();
+    let checked = hcpki_docsig::signature::cades::verify(&p7s, content).unwrap();
     let sign_cert = jpki_identity(0).certificates().into_iter().find(|(n, _)| *n == "sign").unwrap().1.to_vec();
     assert_eq!(der::Encode::to_der(&checked.signer).unwrap(), sign_cert);
 

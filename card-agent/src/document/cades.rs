@@ -1,8 +1,8 @@
-//! The CAdES arm: a detached `.p7s` over any file through `hcpki_ca::signature::cades` (D69): `prepare` (the
+//! The CAdES arm: a detached `.p7s` over any file through `hcpki_docsig::signature::cades` (D69): `prepare` (the
 //! signed attributes, messageDigest = the SHA-256 the agent computed), the card's signature, `assemble` (which
 //! verifies it with the signer certificate), and for B-T the signature time stamp.
 
-use hcpki_ca::signature::cades::{self, CadesError, ToBeSigned};
+use hcpki_docsig::signature::cades::{self, CadesError, ToBeSigned};
 
 use super::summary::SummaryLine;
 use crate::driver::Words;

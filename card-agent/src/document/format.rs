@@ -13,11 +13,11 @@ use super::{cades, pades, xades};
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Format {
-    /// CAdES detached (`.p7s`) over any file: ETSI EN 319 122-1 baseline, `hcpki_ca::signature::cades`.
+    /// CAdES detached (`.p7s`) over any file: ETSI EN 319 122-1 baseline, `hcpki_docsig::signature::cades`.
     Cades,
-    /// An e-prescription: the JAHIS CSV in the national EP.xsd envelope, XAdES (`hcpki_ca::signature::xades`).
+    /// An e-prescription: the JAHIS CSV in the national EP.xsd envelope, XAdES (`hcpki_docsig::signature::xades`).
     XadesEprescription,
-    /// A PDF signed inside itself: PAdES (`hcpki_ca::signature::pades`).
+    /// A PDF signed inside itself: PAdES (`hcpki_docsig::signature::pades`).
     Pades,
 }
 
@@ -45,10 +45,10 @@ impl Level {
 /// What the card signs for one document, and how its signature becomes the signed file.
 #[derive(Debug)]
 pub(super) enum Prepared {
-    Cades(hcpki_ca::signature::cades::ToBeSigned),
+    Cades(hcpki_docsig::signature::cades::ToBeSigned),
     // Boxed: an e-prescription's prepared envelope is far larger than the other two.
-    Xades(Box<hcpki_ca::signature::xades::Prepared>),
-    Pades(hcpki_ca::signature::pades::Prepared),
+    Xades(Box<hcpki_docsig::signature::xades::Prepared>),
+    Pades(hcpki_docsig::signature::pades::Prepared),
 }
 
 impl Prepared {

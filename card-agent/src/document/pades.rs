@@ -1,10 +1,10 @@
-//! The PAdES arm: a PDF (referral letter, consent form) signed inside itself through `hcpki_ca::signature::pades`
+//! The PAdES arm: a PDF (referral letter, consent form) signed inside itself through `hcpki_docsig::signature::pades`
 //! (D77): `prepare` appends the signature field to the PDF the agent shows and gives the signed attributes over
 //! its byte ranges, the card signs them, `assemble` checks the signature and fills it in; for B-T the signature
 //! time stamp inside the CMS.
 
-use hcpki_ca::consent_document::{self, Statement};
-use hcpki_ca::signature::pades::{self, PadesError, Prepared};
+use hcpki_docsig::consent_document::{self, Statement};
+use hcpki_docsig::signature::pades::{self, PadesError, Prepared};
 
 use super::summary::SummaryLine;
 use crate::driver::Words;
@@ -52,7 +52,7 @@ pub(super) fn summary(pdf: &[u8]) -> Result<Vec<SummaryLine>, AgentError> {
     ])
 }
 
-/// The consent statement the PDF carries (`hcpki_ca::consent_document::read`, from the first revision, checked to
+/// The consent statement the PDF carries (`hcpki_docsig::consent_document::read`, from the first revision, checked to
 /// be what was rendered); an error when it carries one that cannot be read.
 pub(super) fn statement(pdf: &[u8]) -> Result<Option<Statement>, AgentError> {
     consent_document::read(pdf).map_err(|e| {

@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use hcpki_ca::signature::cades;
+use hcpki_docsig::signature::cades;
 use zeroize::Zeroizing;
 
 use super::*;

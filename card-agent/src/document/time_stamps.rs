@@ -1,5 +1,5 @@
 //! B-T for documents the agent signs: `[[signing.tsa]]` in `agent.toml`, the same list and rules as hcpki's own
-//! (D70), asked in order through `hcpki_ca::timestamp::client` over the agent's HTTP client. The first TSA whose
+//! (D70), asked in order through `hcpki_docsig::timestamp::client` over the agent's HTTP client. The first TSA whose
 //! token passes every check wins; when none does, the error names each TSA's failure and nothing is written. The
 //! local clock is never a time stamp.
 //!
@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use der::Decode as _;
-use hcpki_ca::time::SystemClock;
-use hcpki_ca::timestamp::client::{self, Transport, TsaEndpoint, TsaTrust};
+use hcpki_docsig::timestamp::client::{self, Transport, TsaEndpoint, TsaTrust};
+use hcpki_pkix::time::SystemClock;
 use x509_cert::Certificate;
 
 use super::{Format, SignedDocument};

@@ -1,9 +1,9 @@
 //! The XAdES arm: an e-prescription (the JAHIS CSV the prescriber's system wrote) in the national EP.xsd envelope
-//! through `hcpki_ca::signature::xades` (D75): `prepare` builds the SignedInfo from the CSV the agent shows (its
+//! through `hcpki_docsig::signature::xades` (D75): `prepare` builds the SignedInfo from the CSV the agent shows (its
 //! three References: the Base64 CSV, SignedProperties, KeyInfo), the card signs it, `assemble` checks the
 //! signature and writes the XML; for B-T the time stamp over the canonical SignatureValue.
 
-use hcpki_ca::signature::xades::{self, Prepared, Prescription, XadesError};
+use hcpki_docsig::signature::xades::{self, Prepared, Prescription, XadesError};
 
 use super::summary::SummaryLine;
 use crate::driver::Words;

@@ -15,7 +15,7 @@ use super::message::{AuditSource, dicom_xml};
 use super::transport::{DeliveryError, Repository};
 use hcpki_ca::audit::{AuditEntry, AuditEvent, Outcome};
 use hcpki_ca::store::Store;
-use hcpki_ca::time::Clock;
+use hcpki_pkix::time::Clock;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -116,7 +116,7 @@ fn outcome_text(entry: &AuditEntry) -> String {
 
 /// xsd:dateTime in UTC with milliseconds.
 fn date_time(at_ms: i64) -> String {
-    let base = hcpki_ca::time::rfc3339(at_ms.div_euclid(1000));
+    let base = hcpki_pkix::time::rfc3339(at_ms.div_euclid(1000));
     match base.strip_suffix('Z') {
         Some(stem) => format!("{stem}.{:03}Z", at_ms.rem_euclid(1000)),
         None => base,

@@ -4,7 +4,7 @@
 //! The repository's certificate must chain to `[atna] ca_file` (those anchors only, not the public WebPKI
 //! roots: the repository is on the healthcare network) and name the host of `address` (or `server_name`).
 //! hcpki presents its client certificate, signing the handshake with the configured key through
-//! [`KeySource`] (an encrypted file or a PKCS#11 object), so the key never leaves `hcpki_ca::keys`.
+//! [`KeySource`] (an encrypted file or a PKCS#11 object), so the key never leaves `hcpki_pkix::keys`.
 //!
 //! **Acknowledgement.** Syslog has no application-level acknowledgement. A batch is confirmed by closing the connection: after the frames, hcpki sends TLS close_notify
 //! and reads until the repository closes. An orderly close — its close_notify, or a bare FIN, which is how
@@ -15,7 +15,7 @@
 //! batch moves the forwarding mark (D98).
 
 use crate::http::tls_key::KeySourceSigningKey;
-use hcpki_ca::keys::KeySource;
+use hcpki_pkix::keys::KeySource;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{ClientConfig, RootCertStore};

@@ -7,10 +7,10 @@ use clap::builder::{PossibleValue, TypedValueParser};
 use hcpki_ca::CaName;
 use hcpki_ca::enroll::credential::Protocol;
 use hcpki_ca::facility::{FacilityKind, FacilityState};
-use hcpki_ca::keys::KeyAlgorithm;
 use hcpki_ca::operator::OperatorRole;
 use hcpki_ca::profile::{ProfileKind, RouterEku, Vendor};
 use hcpki_ca::revocation::Reason;
+use hcpki_pkix::keys::KeyAlgorithm;
 use std::error::Error;
 use std::ffi::OsStr;
 use std::str::FromStr;
@@ -143,7 +143,7 @@ pub fn ca_key_type_help() -> String {
 
 /// An RFC 3339 time (`--not-after`, `--issued-before`, `--at`), as Unix seconds.
 pub fn rfc3339(s: &str) -> Result<i64, String> {
-    hcpki_ca::time::parse_rfc3339(s).ok_or_else(|| "give an RFC 3339 time, e.g. 2027-03-31T23:59:59Z".to_owned())
+    hcpki_pkix::time::parse_rfc3339(s).ok_or_else(|| "give an RFC 3339 time, e.g. 2027-03-31T23:59:59Z".to_owned())
 }
 
 /// A certificate serial as typed (hex; `:` and `0x` allowed), in its stored form.

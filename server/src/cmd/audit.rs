@@ -88,7 +88,7 @@ pub async fn run(
             let Some(days) = keep_days.or(retention_days) else {
                 bail!("no retention period: set [audit] retention_days in hcpki.toml or pass --keep-days");
             };
-            let now = at.unwrap_or_else(hcpki_ca::time::now_unix);
+            let now = at.unwrap_or_else(hcpki_pkix::time::now_unix);
             return prune(store.as_ref(), &archive, days, now, forwarding).await;
         }
         AuditCommand::VerifyArchive { file } => return verify_archive(store.as_ref(), &file).await,
@@ -278,7 +278,7 @@ async fn prune(
             "keep_days": keep_days,
         }),
     };
-    store.append_audit(&event, hcpki_ca::time::now_unix_ms()).await?;
+    store.append_audit(&event, hcpki_pkix::time::now_unix_ms()).await?;
     println!(
         "archived and pruned entries {}..{} to {} (sha256 {sha256}); the log now starts after {}:{}",
         entries.first().map_or(0, |e| e.seq),

@@ -29,7 +29,7 @@ pub struct RestoreArgs {
 pub async fn take(g: &Global, args: &BackupArgs) -> Result<ExitCode> {
     let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
     let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let written =
         backup::take(&loaded.dir, &loaded.database_url, store.as_ref(), &args.out, args.include_secrets, now).await?;
     let m = &written.manifest;

@@ -27,10 +27,10 @@ use clap::Args;
 use clap::Subcommand;
 use hcpki_ca::authority::{InitOptions, IssueRequest, KeyPlacement};
 use hcpki_ca::facility::{FacilityKind, NewFacility, Transition};
-use hcpki_ca::keys::{self, KeyAlgorithm, KeyContext, KeyUri, SoftwareKey};
 use hcpki_ca::profile::{ProfileKind, ProfileSettings};
 use hcpki_ca::store::Actor;
 use hcpki_ca::{Authority, CaName};
+use hcpki_pkix::keys::{self, KeyAlgorithm, KeyContext, KeyUri, SoftwareKey};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -276,7 +276,7 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
 /// TBSCertList alone, and against `openssl crl` reading the same CRL (when OpenSSL is installed).
 fn crl(args: &BenchCrlArgs) -> Result<ExitCode> {
     let algs: Vec<KeyAlgorithm> = args.keys.clone();
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let entries = crl_entries(args.entries, now)?;
     let issuer: x509_cert::name::Name = "CN=hcpki Facility PC CA,O=hcpki,C=JP".parse().context("benchmark CA name")?;
     eprintln!("bench crl: {} entries", entries.len());
@@ -365,7 +365,7 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
     let trust =
         TrustAnchors::new(std::slice::from_ref(&card.root), &[], std::slice::from_ref(&card.authentication_ca))?;
     let crls = Arc::new(CrlCache::new(Vec::new(), &trust));
-    let now_ms = hcpki_ca::time::now_unix_ms();
+    let now_ms = hcpki_pkix::time::now_unix_ms();
     let now = now_ms.div_euclid(1000);
     crls.install("bench:auth", &cas.authentication_crl(&revoked, CrlValidity::fresh(24))?, now)?;
     crls.install("bench:arl", &cas.root_arl(&[], CrlValidity::fresh(24))?, now)?;
@@ -496,7 +496,7 @@ fn rsa_verifications(
         Ok(cert.tbs_certificate().subject_public_key_info().subject_public_key.raw_bytes().to_vec())
     };
     let signed = |der: &[u8]| -> Result<(Vec<u8>, Vec<u8>)> {
-        let raw = hcpki_ca::asn1::SignedRaw::from_der(der)?;
+        let raw = hcpki_pkix::asn1::SignedRaw::from_der(der)?;
         Ok((raw.tbs_der()?, raw.signature.raw_bytes().to_vec()))
     };
     let message = hcpki_agent_protocol::login_message(taken.origin(), taken.bytes());

@@ -9,8 +9,8 @@ use clap::Subcommand;
 use der::Decode as _;
 use hcpki_ca::issuer::der_to_pem;
 use hcpki_ca::store::ImportedCrl;
-use hcpki_ca::time::rfc3339;
 use hcpki_ca::{Authority, CaName};
+use hcpki_pkix::time::rfc3339;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -86,7 +86,7 @@ pub async fn run(loaded: &Loaded, authority: &Authority, command: CaCommand) -> 
                 crl.sha256,
                 crl.entries,
                 rfc3339(crl.next_update),
-                left(crl.next_update, hcpki_ca::time::now_unix())
+                left(crl.next_update, hcpki_pkix::time::now_unix())
             );
         }
         CaCommand::Status { days, json } => {
@@ -133,13 +133,13 @@ async fn sign_arl(loaded: &Loaded, authority: &Authority, args: &SignArlArgs) ->
 /// Every CA's certificate and where its key is, and the root CRL `hcpki serve` hands out; exit 1 when the
 /// imported ARL ends within `warn_days` days.
 async fn status(loaded: &Loaded, authority: &Authority, warn_days: u32, json: bool) -> Result<ExitCode> {
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let mut cas = Vec::with_capacity(CaName::ALL.len());
     for ca in CaName::ALL {
         let cert = x509_cert::Certificate::from_der(authority.ca_certificate(ca)?)
             .map_err(|_| hcpki_ca::SigningError::DamagedCa(ca))?;
         let tbs = cert.tbs_certificate();
-        cas.push((ca, tbs.subject().to_string(), hcpki_ca::time::unix(&tbs.validity().not_after)));
+        cas.push((ca, tbs.subject().to_string(), hcpki_pkix::time::unix(&tbs.validity().not_after)));
     }
     let arl = authority.root_crl().await?;
     let lapsing = arl.as_ref().filter(|a| a.next_update - now < i64::from(warn_days) * 86_400);
@@ -195,8 +195,8 @@ async fn status(loaded: &Loaded, authority: &Authority, warn_days: u32, json: bo
 /// Whether `key_uri` names a key file that does not exist (the offline root online). Only looked up, never
 /// opened; a PKCS#11 object is not looked up (that would need a session on the token): `false`.
 fn key_file_absent(loaded: &Loaded, key_uri: &str) -> bool {
-    match hcpki_ca::keys::KeyUri::from_str(key_uri) {
-        Ok(hcpki_ca::keys::KeyUri::File(path)) => !loaded.dir.join(path).exists(),
+    match hcpki_pkix::keys::KeyUri::from_str(key_uri) {
+        Ok(hcpki_pkix::keys::KeyUri::File(path)) => !loaded.dir.join(path).exists(),
         _ => false,
     }
 }

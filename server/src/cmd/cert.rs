@@ -10,7 +10,7 @@ use hcpki_ca::facility::FacilityId;
 use hcpki_ca::issuer::der_to_pem;
 use hcpki_ca::profile::{CertProfile, ProfileKind};
 use hcpki_ca::store::{CertStatus, CertificateFilter};
-use hcpki_ca::time::rfc3339;
+use hcpki_pkix::time::rfc3339;
 use std::process::ExitCode;
 
 #[derive(Debug, Subcommand)]
@@ -95,7 +95,7 @@ pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode
             }
         }
         CertCommand::Expiring { days, listing: ListingArgs { facility, profile, json } } => {
-            let now = hcpki_ca::time::now_unix();
+            let now = hcpki_pkix::time::now_unix();
             let filter = CertificateFilter {
                 facility,
                 profile: profile.map(CertProfile::from),
@@ -120,7 +120,7 @@ pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode
         }
         CertCommand::Reissue(args) => return super::job::reissue(authority, args).await,
         CertCommand::CheckAddresses { json } => {
-            let found = authority.certificates_outside_allocations(hcpki_ca::time::now_unix()).await?;
+            let found = authority.certificates_outside_allocations(hcpki_pkix::time::now_unix()).await?;
             for m in &found {
                 if json {
                     println!("{}", serde_json::to_string(m)?);

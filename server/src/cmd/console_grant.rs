@@ -3,7 +3,7 @@
 use anyhow::Result;
 use clap::Subcommand;
 use hcpki_ca::Authority;
-use hcpki_ca::time::rfc3339;
+use hcpki_pkix::time::rfc3339;
 use std::process::ExitCode;
 
 #[derive(Debug, Subcommand)]

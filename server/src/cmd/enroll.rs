@@ -9,7 +9,7 @@ use hcpki_ca::enroll::credential::Protocol;
 use hcpki_ca::enroll::scep::held::{HeldRequest, HeldState};
 use hcpki_ca::facility::FacilityId;
 use hcpki_ca::profile::ProfileKind;
-use hcpki_ca::time::rfc3339;
+use hcpki_pkix::time::rfc3339;
 use std::process::ExitCode;
 
 #[derive(Debug, Subcommand)]
@@ -90,7 +90,7 @@ pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
         EnrollCommand::List { facility, json } => {
-            let now = hcpki_ca::time::now_unix();
+            let now = hcpki_pkix::time::now_unix();
             for c in authority.credentials(facility.as_ref()).await? {
                 if json {
                     println!("{}", crate::output::credential_json(&c, now));

@@ -197,7 +197,7 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             if let Some(choice) = password_totp {
                 let allow = choice == AllowDeny::Allow;
                 let changed =
-                    store.set_facility_admin_password_totp(&id, allow, &actor, hcpki_ca::time::now_unix_ms()).await?;
+                    store.set_facility_admin_password_totp(&id, allow, &actor, hcpki_pkix::time::now_unix_ms()).await?;
                 if !changed {
                     eprintln!("unchanged");
                 }
@@ -232,7 +232,7 @@ async fn address(authority: &Authority, command: AddressCommand, actor: &Actor) 
                         "{}\t{}\t{}\t{}",
                         r.facility,
                         r.allocation,
-                        hcpki_ca::time::rfc3339(r.added_at),
+                        hcpki_pkix::time::rfc3339(r.added_at),
                         r.added_by
                     );
                 }

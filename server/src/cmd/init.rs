@@ -6,10 +6,10 @@ use anyhow::{Context, Result, bail};
 use base64::Engine;
 use clap::Args;
 use hcpki_ca::authority::{InitOptions, KeyPlacement};
-use hcpki_ca::keys::KeyAlgorithm;
-use hcpki_ca::keys::Pkcs11Config;
 use hcpki_ca::profile::ProfileSettings;
 use hcpki_ca::{Authority, CaName};
+use hcpki_pkix::keys::KeyAlgorithm;
+use hcpki_pkix::keys::Pkcs11Config;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::path::PathBuf;
@@ -114,7 +114,7 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
 
 /// A fresh 256-bit passphrase, owner-readable only.
 fn new_passphrase_file(dir: &Path) -> Result<std::path::PathBuf> {
-    let bytes = hcpki_ca::keys::random_secret(32)?;
+    let bytes = hcpki_pkix::keys::random_secret(32)?;
     let text = base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes.as_slice());
     let rel = Path::new("secrets").join("key-passphrase");
     let path = dir.join(&rel);

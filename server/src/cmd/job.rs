@@ -66,7 +66,7 @@ pub enum JobCommand {
 }
 
 pub async fn run(authority: &Authority, command: JobCommand) -> Result<ExitCode> {
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     match command {
         JobCommand::List { limit } => {
             for j in authority.store().list_jobs(limit).await? {
@@ -76,7 +76,7 @@ pub async fn run(authority: &Authority, command: JobCommand) -> Result<ExitCode>
         JobCommand::Show { id } => {
             let Some(j) = authority.store().job(&id).await? else { bail!("no job {id}: see `hcpki job list`") };
             println!("{}", row(&j, now));
-            println!("started by {} at {}", j.started_by, hcpki_ca::time::rfc3339(j.created_at));
+            println!("started by {} at {}", j.started_by, hcpki_pkix::time::rfc3339(j.created_at));
             if let Some(note) = &j.note {
                 println!("note: {note}");
             }
@@ -98,7 +98,7 @@ pub async fn run(authority: &Authority, command: JobCommand) -> Result<ExitCode>
                     JobState::Cancelled,
                     Some("cancelled from the CLI"),
                     &super::actor(),
-                    hcpki_ca::time::now_unix_ms(),
+                    hcpki_pkix::time::now_unix_ms(),
                 )
                 .await?
             {
@@ -149,7 +149,7 @@ pub async fn reissue(authority: &Authority, args: ReissueArgs) -> Result<ExitCod
 
 /// A re-issue job of the same selection that has not finished: queued (stopped on purpose) or interrupted.
 async fn unfinished(authority: &Authority, params: &serde_json::Value) -> Result<Option<JobRecord>> {
-    let stale = hcpki_ca::time::now_unix() - jobs::STALE_SECS;
+    let stale = hcpki_pkix::time::now_unix() - jobs::STALE_SECS;
     Ok(authority.store().list_jobs(1000).await?.into_iter().find(|j| {
         j.kind == Kind::CertReissue.as_str()
             && serde_json::from_str::<serde_json::Value>(&j.params).is_ok_and(|p| &p == params)

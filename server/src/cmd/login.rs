@@ -59,7 +59,7 @@ pub async fn run(g: &Global, command: LoginCommand) -> Result<ExitCode> {
     match command {
         LoginCommand::Challenge { binding, origin, at } => {
             let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
-            let now = at.unwrap_or_else(hcpki_ca::time::now_unix);
+            let now = at.unwrap_or_else(hcpki_pkix::time::now_unix);
             let issued =
                 challenge::issue(&*store, &binding, &origin_or_config(origin)?, config.challenge_ttl_secs, now).await?;
             println!("{}", serde_json::to_string(&issued)?);
@@ -69,11 +69,11 @@ pub async fn run(g: &Global, command: LoginCommand) -> Result<ExitCode> {
             let origin = origin_or_config(origin)?;
             let (verifier, crls) = config.verifier(&loaded.dir)?;
             let store = hcpki_ca::store::open(&loaded.database_url).await.context("cannot open the database")?;
-            crls.refresh_due(hcpki_ca::time::now_unix()).await;
+            crls.refresh_due(hcpki_pkix::time::now_unix()).await;
             // A card's signature is a few hundred bytes: a larger file is refused before it is read.
-            let signature = hcpki_ca::signature::file::read_at_most(&signature, MAX_SIGNATURE_FILE)?;
+            let signature = hcpki_docsig::signature::file::read_at_most(&signature, MAX_SIGNATURE_FILE)?;
             let chain = read_chain(&chain)?;
-            let now = at.unwrap_or_else(hcpki_ca::time::now_unix);
+            let now = at.unwrap_or_else(hcpki_pkix::time::now_unix);
             let result = match challenge::take(&*store, &value, &binding, &origin, now).await {
                 Ok(taken) => verifier.verify(&taken, &signature, &chain, now),
                 Err(e) => Err(e),
@@ -81,7 +81,7 @@ pub async fn run(g: &Global, command: LoginCommand) -> Result<ExitCode> {
             store
                 .append_audit(
                     &login::audit_event(&result, &origin, super::actor().as_str()),
-                    hcpki_ca::time::now_unix_ms(),
+                    hcpki_pkix::time::now_unix_ms(),
                 )
                 .await?;
             match result {
@@ -94,7 +94,7 @@ pub async fn run(g: &Global, command: LoginCommand) -> Result<ExitCode> {
         }
         LoginCommand::Crls => {
             let (_, crls) = config.verifier(&loaded.dir)?;
-            crls.refresh_due(hcpki_ca::time::now_unix()).await;
+            crls.refresh_due(hcpki_pkix::time::now_unix()).await;
             for info in crls.summary() {
                 println!("{}", serde_json::to_string(&info)?);
             }

@@ -149,7 +149,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
                 secrets_allowed: loaded.config.oidc.secrets_allowed(),
                 consent: Some(&loaded.config.consent),
             };
-            let now = hcpki_ca::time::now_unix_ms();
+            let now = hcpki_pkix::time::now_unix_ms();
             let c = registration::register(store, deployment, r, &super::actor(), now).await?;
             println!(
                 "client {} registered ({}, {}{})",
@@ -163,7 +163,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
             }
         }
         ClientCommand::RotateSecret { id, overlap } => {
-            let now = hcpki_ca::time::now_unix_ms();
+            let now = hcpki_pkix::time::now_unix_ms();
             let overlap =
                 i64::try_from(overlap.0).unwrap_or(i64::MAX).min(crate::oidc::client_secret::MAX_OVERLAP_SECS);
             let rotated = registration::rotate_secret(store, &id, overlap, &super::actor(), now).await?;
@@ -184,7 +184,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
             }
         }
         ClientCommand::Remove { id } => {
-            registration::remove(store, &id, &super::actor(), hcpki_ca::time::now_unix_ms()).await?;
+            registration::remove(store, &id, &super::actor(), hcpki_pkix::time::now_unix_ms()).await?;
             println!("client {id} removed; its tokens no longer work");
         }
     }

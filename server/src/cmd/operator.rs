@@ -6,7 +6,7 @@ use clap::Subcommand;
 use hcpki_ca::Authority;
 use hcpki_ca::operator::OperatorName;
 use hcpki_ca::operator::OperatorRole;
-use hcpki_ca::time::rfc3339;
+use hcpki_pkix::time::rfc3339;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

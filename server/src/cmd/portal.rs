@@ -76,7 +76,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
         PortalCommand::User(c) => c,
         PortalCommand::Lifetime(c) => return lifetime(store, c).await,
         PortalCommand::Sweep { at } => {
-            let now = at.unwrap_or_else(hcpki_ca::time::now_unix);
+            let now = at.unwrap_or_else(hcpki_pkix::time::now_unix);
             let lent = store.portal_end_lapsed_lends(now, None).await?;
             println!("card sessions ended (lend ran out): {}", lent.len());
             let lapsed = store.portal_end_lapsed_sessions(now).await?;
@@ -91,7 +91,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
     match command {
         UserCommand::Add { username, name, role, password_file } => {
             let cfg = portal_config(loaded)?;
-            let password = hcpki_ca::keys::read_secret_file(&password_file)?;
+            let password = hcpki_pkix::keys::read_secret_file(&password_file)?;
             let secret = PortalSecret::load_or_create(&loaded.dir.join(&cfg.secret_file))?;
             let added = accounts::add(
                 store,
@@ -101,7 +101,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
                 role,
                 &password,
                 &super::actor(),
-                hcpki_ca::time::now_unix_ms(),
+                hcpki_pkix::time::now_unix_ms(),
             )
             .await?;
             let issuer = cfg.issuer.clone().unwrap_or_else(|| "hcpki".into());
@@ -125,7 +125,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
             }
         }
         UserCommand::Disable { username } => {
-            if !store.portal_disable_user(&username, &super::actor(), hcpki_ca::time::now_unix_ms()).await? {
+            if !store.portal_disable_user(&username, &super::actor(), hcpki_pkix::time::now_unix_ms()).await? {
                 bail!("no active user {username}: see `hcpki portal user list`");
             }
             println!("user {username} disabled");
@@ -143,13 +143,18 @@ async fn lifetime(store: &dyn Store, command: LifetimeCommand) -> Result<ExitCod
             }
             let id = known_facility(store, facility).await?;
             store
-                .portal_set_session_lifetime(&id, Some(i64::from(hours) * 3600), &actor, hcpki_ca::time::now_unix_ms())
+                .portal_set_session_lifetime(
+                    &id,
+                    Some(i64::from(hours) * 3600),
+                    &actor,
+                    hcpki_pkix::time::now_unix_ms(),
+                )
                 .await?;
             println!("facility {id}: new sessions last {hours} h (never past the card's or PC's certificate)");
         }
         LifetimeCommand::Clear { facility } => {
             let id = known_facility(store, facility).await?;
-            if !store.portal_set_session_lifetime(&id, None, &actor, hcpki_ca::time::now_unix_ms()).await? {
+            if !store.portal_set_session_lifetime(&id, None, &actor, hcpki_pkix::time::now_unix_ms()).await? {
                 bail!("facility {id} has no session lifetime of its own: see `hcpki portal lifetime list`");
             }
             println!("facility {id}: new sessions last [portal] session_hours");

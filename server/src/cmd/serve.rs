@@ -32,19 +32,19 @@ pub struct ServeArgs {
 /// Say at start which root CRL `/crl/root.crl` serves: the imported ARL (warning when it ends within `[ca]
 /// root_crl_warn_days` or has ended), or one signed on demand with the root key, which must then be here.
 async fn log_root_crl(authority: &hcpki_ca::Authority, loaded: &Loaded) -> Result<()> {
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     match authority.root_crl().await? {
         Some(arl) if arl.next_update - now < i64::from(loaded.config.ca.root_crl_warn_days) * 86_400 => {
             tracing::warn!(
                 crl_number = arl.number,
-                next_update = %hcpki_ca::time::rfc3339(arl.next_update),
+                next_update = %hcpki_pkix::time::rfc3339(arl.next_update),
                 "the imported root CRL (ARL) served at /crl/root.crl ends within [ca] root_crl_warn_days (or has \
                  ended): hold a ceremony (hcpki ca sign-arl) and import the new ARL (hcpki ca import-arl)"
             );
         }
         Some(arl) => tracing::info!(
             crl_number = arl.number,
-            next_update = %hcpki_ca::time::rfc3339(arl.next_update),
+            next_update = %hcpki_pkix::time::rfc3339(arl.next_update),
             "serving the imported root CRL (ARL) at /crl/root.crl; the root key is not used"
         ),
         None => tracing::info!("no ARL imported: /crl/root.crl is signed on demand with the root key"),
@@ -301,7 +301,7 @@ mod revocation {
     /// The board of the CAs the server checks and answers for, loaded once.
     pub async fn load_board(authority: &Authority) -> Result<Arc<RevocationBoard>> {
         let board = Arc::new(RevocationBoard::new(&ocsp_signer::SERVED));
-        let now = hcpki_ca::time::now_unix();
+        let now = hcpki_pkix::time::now_unix();
         for ca in ocsp_signer::SERVED {
             board.refresh(authority.store().as_ref(), ca, now, true).await?;
         }
@@ -337,7 +337,7 @@ mod revocation {
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                match r.maintain(hcpki_ca::time::now_unix()).await {
+                match r.maintain(hcpki_pkix::time::now_unix()).await {
                     Ok(m) if m.changed + m.resigned > 0 => {
                         tracing::info!(changed = m.changed, resigned = m.resigned, "revocation state reloaded")
                     }

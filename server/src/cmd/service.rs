@@ -47,7 +47,9 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: ServiceCommand) ->
             if records.is_empty() {
                 bail!("{} has no [[service]] table", file.display());
             }
-            store.portal_put_services(&records, replace, false, &super::actor(), hcpki_ca::time::now_unix_ms()).await?;
+            store
+                .portal_put_services(&records, replace, false, &super::actor(), hcpki_pkix::time::now_unix_ms())
+                .await?;
             for r in &records {
                 println!("service {} {}", r.id, if replace { "set" } else { "added" });
             }
@@ -68,7 +70,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: ServiceCommand) ->
             );
         }
         ServiceCommand::Remove { id } => {
-            if !store.portal_remove_service(&id, &super::actor(), hcpki_ca::time::now_unix_ms()).await? {
+            if !store.portal_remove_service(&id, &super::actor(), hcpki_pkix::time::now_unix_ms()).await? {
                 bail!("no service {id}: see `hcpki service list`");
             }
             println!("service {id} removed");
@@ -82,5 +84,5 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: ServiceCommand) ->
 pub async fn services(loaded: &Loaded, store: &dyn Store) -> Result<(Services, i64)> {
     let cfg = super::portal::portal_config(loaded)?;
     let seed = cfg.services.as_ref().map(|f| loaded.dir.join(f));
-    Ok(catalog::load(store, seed.as_deref(), &hcpki_ca::time::SystemClock).await?)
+    Ok(catalog::load(store, seed.as_deref(), &hcpki_pkix::time::SystemClock).await?)
 }

@@ -1,14 +1,14 @@
 //! `hcpki signature …`: verify a signed file against `[signing]` (D73): a CAdES `.p7s` with its document (beside
 //! it or inside it), an XAdES e-prescription or a signed PDF, the format read from the file
-//! (`hcpki_ca::signature::verdict`); or renew its archive time stamp through `[[signing.tsa]]` (B-LTA, D74).
+//! (`hcpki_docsig::signature::verdict`); or renew its archive time stamp through `[[signing.tsa]]` (B-LTA, D74).
 
 use crate::config::Loaded;
 use crate::http::tsa_client::TimeStamps;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use hcpki_ca::signature::validation::{FetchRequest, Indication, Report};
-use hcpki_ca::signature::verdict::{self, Format, Verdict, VerdictError};
-use hcpki_ca::signature::{cades, pades};
+use hcpki_docsig::signature::validation::{FetchRequest, Indication, Report};
+use hcpki_docsig::signature::verdict::{self, Format, Verdict, VerdictError};
+use hcpki_docsig::signature::{cades, pades};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -71,7 +71,7 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
         SignatureCommand::Renew { file, data, out } => {
             let signed = read_signed(&file)?;
             let document = data.as_deref().map(read).transpose()?;
-            let stamps = TimeStamps::from_config(loaded, Arc::new(hcpki_ca::time::SystemClock))?;
+            let stamps = TimeStamps::from_config(loaded, Arc::new(hcpki_pkix::time::SystemClock))?;
             if stamps.endpoints().is_empty() {
                 bail!(
                     "no time-stamping authority is configured: add [[signing.tsa]] entries to {}",
@@ -104,7 +104,7 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
             println!(
                 "archive time stamp from {} at {} added: {}",
                 stamped.url,
-                hcpki_ca::time::rfc3339(stamped.stamp.gen_time),
+                hcpki_pkix::time::rfc3339(stamped.stamp.gen_time),
                 out.display()
             );
             Ok(ExitCode::SUCCESS)
@@ -118,7 +118,7 @@ async fn verify(loaded: &Loaded, file: &Path, data: Option<&Path>) -> Result<Ver
     let trust = loaded.config.signing.verifier_trust(&loaded.dir)?;
     let signed = read_signed(file)?;
     let document = data.map(read).transpose()?;
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let fetch = |request: &FetchRequest<'_>| fetch(&handle, request);
@@ -146,7 +146,7 @@ fn newest_tsa(pdf: &[u8]) -> Result<pades::ValidationData> {
 /// The signed file, refused before it is read when over the largest a format takes (a 50 MB file is not read
 /// to be told it is over 20 MiB).
 fn read_signed(path: &Path) -> Result<Vec<u8>> {
-    Ok(hcpki_ca::signature::file::read_at_most(path, hcpki_ca::signature::file::MAX_SIGNED_FILE)?)
+    Ok(hcpki_docsig::signature::file::read_at_most(path, hcpki_docsig::signature::file::MAX_SIGNED_FILE)?)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
@@ -229,10 +229,10 @@ fn text_report(report: &Report) -> String {
         out += &format!("level: {level}\n");
     }
     if let Some(at) = report.time_stamp {
-        out += &format!("time stamp: {}\n", hcpki_ca::time::rfc3339(at));
+        out += &format!("time stamp: {}\n", hcpki_pkix::time::rfc3339(at));
     }
     if let Some(at) = report.archive_time_stamp {
-        out += &format!("archive time stamp: {}\n", hcpki_ca::time::rfc3339(at));
+        out += &format!("archive time stamp: {}\n", hcpki_pkix::time::rfc3339(at));
     }
     for note in &report.notes {
         out += &format!("note: {note}\n");

@@ -5,7 +5,7 @@ use crate::config::Loaded;
 use crate::http::tsa_client::TimeStamps;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use hcpki_ca::timestamp::client::Stamped;
+use hcpki_docsig::timestamp::client::Stamped;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -29,13 +29,13 @@ pub enum TsaCommand {
 }
 
 pub async fn run(loaded: &Loaded, command: TsaCommand) -> Result<ExitCode> {
-    let stamps = TimeStamps::from_config(loaded, Arc::new(hcpki_ca::time::SystemClock))?;
+    let stamps = TimeStamps::from_config(loaded, Arc::new(hcpki_pkix::time::SystemClock))?;
     if stamps.endpoints().is_empty() {
         bail!("no time-stamping authority is configured: add [[signing.tsa]] entries to {}", crate::config::FILE);
     }
     match command {
         TsaCommand::Check => {
-            let now = hcpki_ca::time::now_unix();
+            let now = hcpki_pkix::time::now_unix();
             let digest = sha256(format!("hcpki tsa check {now}").as_bytes());
             let mut failures = 0;
             for (i, endpoint) in stamps.endpoints().iter().enumerate() {
@@ -67,7 +67,13 @@ pub async fn run(loaded: &Loaded, command: TsaCommand) -> Result<ExitCode> {
 
 fn summary(stamped: &Stamped) -> String {
     let s = &stamped.stamp;
-    format!("genTime {}, policy {}, TSA {}, serial {}", hcpki_ca::time::rfc3339(s.gen_time), s.policy, s.tsa, s.serial)
+    format!(
+        "genTime {}, policy {}, TSA {}, serial {}",
+        hcpki_pkix::time::rfc3339(s.gen_time),
+        s.policy,
+        s.tsa,
+        s.serial
+    )
 }
 
 fn sha256(data: &[u8]) -> [u8; 32] {

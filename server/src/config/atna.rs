@@ -20,7 +20,7 @@ use crate::atna::message::AuditSource;
 use crate::atna::transport::Repository;
 use anyhow::{Context, Result, bail};
 use der::{Decode, Encode};
-use hcpki_ca::keys::{KeyContext, KeyUri};
+use hcpki_pkix::keys::{KeyContext, KeyUri};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use std::path::{Path, PathBuf};
@@ -108,8 +108,8 @@ impl AtnaConfig {
         let anchors = read_pem_certificates(&dir.join(&self.ca_file)).context("[atna] ca_file")?;
         let chain = read_pem_certificates(&dir.join(&self.certificate)).context("[atna] certificate")?;
         let uri: KeyUri = self.key.parse().with_context(|| format!("[atna] key {:?}", self.key))?;
-        let key: Arc<dyn hcpki_ca::keys::KeySource> =
-            Arc::from(hcpki_ca::keys::open(&uri, keys).with_context(|| {
+        let key: Arc<dyn hcpki_pkix::keys::KeySource> =
+            Arc::from(hcpki_pkix::keys::open(&uri, keys).with_context(|| {
                 format!(
                     "[atna] key {}: cannot open it (is the [keys] passphrase the one it was encrypted with?)",
                     self.key

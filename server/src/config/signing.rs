@@ -16,7 +16,7 @@
 
 use anyhow::{Context, Result, bail};
 use der::Decode;
-use hcpki_ca::timestamp::client::{TsaEndpoint, TsaTrust};
+use hcpki_docsig::timestamp::client::{TsaEndpoint, TsaTrust};
 use std::path::{Path, PathBuf};
 use x509_cert::Certificate;
 
@@ -68,7 +68,7 @@ impl SigningConfig {
 impl SigningConfig {
     /// What the verifier trusts: `anchors` for signers, every `[[signing.tsa]]` entry's roots for time stamps
     /// (a verifier accepts a token from any TSA the installation would ask itself). Files relative to `dir`.
-    pub fn verifier_trust(&self, dir: &Path) -> Result<hcpki_ca::signature::validation::SigningTrust> {
+    pub fn verifier_trust(&self, dir: &Path) -> Result<hcpki_docsig::signature::validation::SigningTrust> {
         let mut signers = Vec::new();
         for path in &self.anchors {
             signers.extend(read_certificates(&dir.join(path)).context("[signing] anchors")?);
@@ -81,7 +81,7 @@ impl SigningConfig {
                 );
             }
         }
-        Ok(hcpki_ca::signature::validation::SigningTrust::new(&signers, &tsas)?)
+        Ok(hcpki_docsig::signature::validation::SigningTrust::new(&signers, &tsas)?)
     }
 }
 

@@ -23,12 +23,12 @@ use crate::login::{CardLoginError, CardVerifier};
 use crate::oidc::Context;
 use crate::portal::session::Session;
 use crate::signing_requests::{self, Format, Level, SignError, SignatureTimeStamps};
-use hcpki_ca::consent_document::Statement;
-use hcpki_ca::jpki::BasicFour;
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{
     ConsentDocument, ConsentRecord, ConsentState, DocumentKind, EvidenceLevel, IdentityLinkRecord,
 };
+use hcpki_docsig::consent_document::Statement;
+use hcpki_pkix::jpki::BasicFour;
 use serde_json::json;
 
 /// What checks a card's signature and adds what B-LT needs: the card login's verifier (its trust anchors and
@@ -404,7 +404,7 @@ pub(super) async fn deny(ctx: Context<'_>, session: &Session, action: &str, targ
 
 async fn view(ctx: Context<'_>, consent: ConsentRecord, now: i64) -> Result<ConsentView, DeskError> {
     let document = stored(ctx, &consent.id, DocumentKind::Consent).await?;
-    let statement = hcpki_ca::consent_document::read(&document.bytes)
+    let statement = hcpki_docsig::consent_document::read(&document.bytes)
         .map_err(|e| ConsentError::Store(hcpki_ca::store::StoreError::Corrupt(format!("consent document: {e}"))))?
         .ok_or(DeskError::NoDocument)?;
     let service = service_name(ctx, &consent.client_id).await;
@@ -490,15 +490,15 @@ fn authentication_certificate(der: &[u8]) -> Result<Vec<u8>, DeskError> {
     use der::Decode as _;
     let bad = |why: &str| DeskError::BadSignature(format!("the card's authentication certificate {why}"));
     let cert = x509_cert::Certificate::from_der(der).map_err(|_| bad("does not decode"))?;
-    match hcpki_ca::jpki::certificate_kind(&cert) {
-        Ok(Some(hcpki_ca::jpki::CertificateKind::UserAuthentication)) => Ok(der.to_vec()),
+    match hcpki_pkix::jpki::certificate_kind(&cert) {
+        Ok(Some(hcpki_pkix::jpki::CertificateKind::UserAuthentication)) => Ok(der.to_vec()),
         _ => Err(bad("is not a My Number card's user-authentication certificate")),
     }
 }
 
 /// The basic four items of the signing certificate of the signed PDF's (first) signature.
 fn signer_four(signed: &[u8]) -> Result<BasicFour, String> {
-    let verified = hcpki_ca::signature::pades::verify(signed).map_err(|e| e.to_string())?;
+    let verified = hcpki_docsig::signature::pades::verify(signed).map_err(|e| e.to_string())?;
     let first = verified.signatures.first().ok_or_else(|| "the signed document holds no signature".to_owned())?;
     BasicFour::from_certificate(&first.signer).map_err(|e| e.to_string())
 }
@@ -557,7 +557,7 @@ async fn put_rendered(
     now_ms: i64,
 ) -> Result<ConsentDocument, DeskError> {
     let now = now_ms.div_euclid(1000);
-    let pdf = hcpki_ca::consent_document::render(statement, now)
+    let pdf = hcpki_docsig::consent_document::render(statement, now)
         .map_err(|e| ConsentError::Store(hcpki_ca::store::StoreError::Corrupt(format!("consent document: {e}"))))?;
     let document = ConsentDocument::new(&consent.id, kind, pdf, now);
     let what = match kind {

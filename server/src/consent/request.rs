@@ -38,7 +38,7 @@ pub async fn open(
         date: now,
         reference: &id,
     };
-    let pdf = hcpki_ca::consent_document::render(&template.consent(&facts), now)
+    let pdf = hcpki_docsig::consent_document::render(&template.consent(&facts), now)
         .map_err(|e| ConsentError::Document(e.to_string()))?;
     let document = ConsentDocument::new(&id, DocumentKind::Consent, pdf, now);
     record::open(&*ctx.provider.store, &consent, std::slice::from_ref(&document), &event, now_ms).await?;

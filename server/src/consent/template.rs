@@ -1,12 +1,12 @@
 //! What a consent says: the operator's per-service template (`[[consent.templates]]`: purpose, scope,
 //! recipients, period, how to withdraw) filled with the facts of one request (facility, physician, date,
 //! reference) into the statement the PDF shows and the card agent reads back
-//! ([`hcpki_ca::consent_document`]). The same template words the withdrawal and the physician's attestation.
+//! ([`hcpki_docsig::consent_document`]). The same template words the withdrawal and the physician's attestation.
 
 use super::ConsentError;
 use super::evidence::AttestationReason;
 use super::purpose::Purpose;
-use hcpki_ca::consent_document::{Item, Kind, Statement};
+use hcpki_docsig::consent_document::{Item, Kind, Statement};
 
 /// Longest text of one template field, in characters (the PDF takes 4,000 per item; the rest is headroom for
 /// the facts).
@@ -185,7 +185,7 @@ pub fn reason_words(reason: AttestationReason) -> &'static str {
 
 /// `2026年11月26日` in Japan time.
 pub fn japanese_date(unix: i64) -> String {
-    let local = hcpki_ca::time::rfc3339(unix.saturating_add(9 * 3600));
+    let local = hcpki_pkix::time::rfc3339(unix.saturating_add(9 * 3600));
     let part = |range: std::ops::Range<usize>| local.get(range).and_then(|s| s.parse::<u32>().ok()).unwrap_or(0);
     format!("{}年{}月{}日", part(0..4), part(5..7), part(8..10))
 }

@@ -37,7 +37,7 @@ pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<
                         @let prefix = r.allocation.to_string();
                         tr {
                             td { code { (prefix) } }
-                            td { (hcpki_ca::time::rfc3339(r.added_at)) }
+                            td { (hcpki_pkix::time::rfc3339(r.added_at)) }
                             td { (r.added_by) }
                             td {
                                 @if manage {

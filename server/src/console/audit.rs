@@ -154,7 +154,7 @@ pub async fn viewer(
         .map(|e| {
             vec![
                 html! { (e.seq) },
-                html! { (hcpki_ca::time::rfc3339(e.at_ms.div_euclid(1000))) },
+                html! { (hcpki_pkix::time::rfc3339(e.at_ms.div_euclid(1000))) },
                 html! { (e.actor) },
                 html! { code { (e.action) } },
                 html! { (e.target) },

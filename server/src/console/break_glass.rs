@@ -72,7 +72,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
                 (name, _) => name.unwrap_or_else(|| e.actor.clone()),
             };
             vec![
-                html! { (hcpki_ca::time::rfc3339(e.at_ms.div_euclid(1000))) },
+                html! { (hcpki_pkix::time::rfc3339(e.at_ms.div_euclid(1000))) },
                 html! { (who) br; small { code { (e.actor) } } },
                 html! { (detail(e, "service").unwrap_or_default()) " (" (e.target) ")" },
                 html! { (detail(e, "facility").unwrap_or_else(|| "—".into())) },

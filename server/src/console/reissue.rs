@@ -157,7 +157,7 @@ async fn read(viewer: &Viewer, body: Body) -> Result<(ReissueForm, reissue::Sele
     };
     let issued_before = match blank(&f.issued_before) {
         None => None,
-        Some(d) => match hcpki_ca::time::parse_rfc3339(&format!("{d}T00:00:00Z")) {
+        Some(d) => match hcpki_pkix::time::parse_rfc3339(&format!("{d}T00:00:00Z")) {
             Some(t) => Some(t),
             None => return Err(bad(format!("issued_before {d:?}: give a date as YYYY-MM-DD")).await),
         },

@@ -63,7 +63,7 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap, uri: Uri) 
         Ok(c) => c,
         Err(r) => return refused_page(lang, &r),
     };
-    let seed = match hcpki_ca::keys::random_secret(32) {
+    let seed = match hcpki_pkix::keys::random_secret(32) {
         Ok(s) => s,
         Err(e) => return refused_page(lang, &unavailable(e)),
     };

@@ -203,7 +203,7 @@ pub fn csrf_field(token: &str) -> Markup {
 
 /// Unix seconds as `YYYY-MM-DD HH:MM UTC`.
 pub fn when(unix: i64) -> String {
-    let t = hcpki_ca::time::rfc3339(unix);
+    let t = hcpki_pkix::time::rfc3339(unix);
     match (t.get(..10), t.get(11..16)) {
         (Some(d), Some(hm)) => format!("{d} {hm} UTC"),
         _ => t,

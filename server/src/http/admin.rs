@@ -219,7 +219,7 @@ pub async fn certificates(State(state): State<AppState>, caller: Caller, Path(id
             let mut v = serde_json::to_value(c).unwrap_or_default();
             if let Some(o) = v.as_object_mut() {
                 o.insert("expired".into(), (c.not_after <= now).into());
-                o.insert("not_after_rfc3339".into(), hcpki_ca::time::rfc3339(c.not_after).into());
+                o.insert("not_after_rfc3339".into(), hcpki_pkix::time::rfc3339(c.not_after).into());
             }
             v
         })

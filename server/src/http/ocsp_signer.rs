@@ -9,10 +9,10 @@
 //! ends. The key is kept across renewals.
 
 use super::server_cert::{self, OwnCertificate, ServerCertError};
-use hcpki_ca::keys::{self, KeyAlgorithm, KeyContext, KeySource};
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::revocation::ocsp::{OcspSigner, Responder, Served};
 use hcpki_ca::{Authority, CaName};
+use hcpki_pkix::keys::{self, KeyAlgorithm, KeyContext, KeySource};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,10 +11,10 @@ use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::enroll::credential::{self, DEFAULT_VALIDITY_SECS, Minted, Protocol};
 use hcpki_ca::enroll::{CredentialRecord, NewCredential};
 use hcpki_ca::facility::{Facility, FacilityId, FacilityKind, NewFacility, Transition};
-use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_ca::profile::{ProfileKind, Vendor};
 use hcpki_ca::serial::SerialHex;
 use hcpki_ca::store::{CertificateFilter, CertificateRecord, FacilityFilter};
+use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
 use serde::Deserialize;
 use std::str::FromStr;
 

@@ -7,9 +7,9 @@
 
 use super::server_cert::{self, OwnCertificate, ServerCertError};
 use hcpki_ca::enroll::scep::Ra;
-use hcpki_ca::keys::{self, Decrypter, KeyAlgorithm, KeyContext};
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::{Authority, CaName};
+use hcpki_pkix::keys::{self, Decrypter, KeyAlgorithm, KeyContext};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;

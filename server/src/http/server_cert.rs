@@ -10,10 +10,10 @@
 //! certificate and restart.
 
 use hcpki_ca::authority::IssueRequest;
-use hcpki_ca::keys::{self, KeyAlgorithm, KeyContext, KeyError, KeySource, KeyUri};
 use hcpki_ca::profile::{CertProfile, ProfileKind};
 use hcpki_ca::store::Actor;
 use hcpki_ca::{Authority, AuthorityError, CaName, SigningError};
+use hcpki_pkix::keys::{self, KeyAlgorithm, KeyContext, KeyError, KeySource, KeyUri};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -150,9 +150,9 @@ async fn still_good(
         return Ok(false);
     }
     let validity = cert.tbs_certificate().validity();
-    let not_after = hcpki_ca::time::unix(&validity.not_after);
+    let not_after = hcpki_pkix::time::unix(&validity.not_after);
     // Short-lived certificates (OCSP responders: 30 days) are renewed with a third of their life left.
-    let lifetime = not_after - hcpki_ca::time::unix(&validity.not_before);
+    let lifetime = not_after - hcpki_pkix::time::unix(&validity.not_before);
     if not_after - authority.clock().now_unix() < (RENEW_BEFORE_DAYS * 86_400).min(lifetime / 3) {
         return Ok(false);
     }

@@ -1,6 +1,6 @@
 //! `POST /api/v1/signatures/verify` (issue #27 item 5, D73): a signed file (a detached CAdES signature with its
 //! document, an XAdES e-prescription or a signed PDF, the format read from the file), Base64 in JSON, judged by
-//! `hcpki_ca::signature::verdict` against `[signing]`; the verdict as JSON. Any authenticated caller of the
+//! `hcpki_docsig::signature::verdict` against `[signing]`; the verdict as JSON. Any authenticated caller of the
 //! admin API may ask; every call is audited (verdict, level, the SHA-256 of the signature and of the document —
 //! never the document). The server fetches nothing for it: revocation data must travel in the signature (B-LT),
 //! because URLs taken from a posted certificate would let a caller make the server connect anywhere.
@@ -13,8 +13,8 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use hcpki_ca::signature::validation::{FetchRequest, Report};
-use hcpki_ca::signature::verdict::{self, Verdict};
+use hcpki_docsig::signature::validation::{FetchRequest, Report};
+use hcpki_docsig::signature::verdict::{self, Verdict};
 use serde::Deserialize;
 
 /// The largest request body: 768 KiB of JSON, so about 570 KiB of signature and document together (Base64 adds a
@@ -136,8 +136,8 @@ fn json_report(report: &Report, field: Option<&str>) -> serde_json::Map<String, 
         ("signer", json!(report.signer.as_ref().map(|c| c.tbs_certificate().subject().to_string()))),
         ("hc_roles", json!(report.hc_roles)),
         ("level", json!(report.level)),
-        ("time_stamp", json!(report.time_stamp.map(hcpki_ca::time::rfc3339))),
-        ("archive_time_stamp", json!(report.archive_time_stamp.map(hcpki_ca::time::rfc3339))),
+        ("time_stamp", json!(report.time_stamp.map(hcpki_pkix::time::rfc3339))),
+        ("archive_time_stamp", json!(report.archive_time_stamp.map(hcpki_pkix::time::rfc3339))),
         ("revocation", json!(report.revocation)),
         ("notes", json!(report.notes)),
     ]
@@ -147,5 +147,5 @@ fn json_report(report: &Report, field: Option<&str>) -> serde_json::Map<String, 
 }
 
 fn sha256(data: &[u8]) -> Vec<u8> {
-    hcpki_ca::timestamp::HashAlgorithm::Sha256.digest(data)
+    hcpki_docsig::timestamp::HashAlgorithm::Sha256.digest(data)
 }

@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hcpki_ca::timestamp::client::Stamp;
+use hcpki_docsig::timestamp::client::Stamp;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 

@@ -18,8 +18,8 @@
 
 use super::tls_key::{self, KeySourceSigningKey};
 use hcpki_ca::CaName;
-use hcpki_ca::keys::KeySource;
 use hcpki_ca::revocation::status::RevocationBoard;
+use hcpki_pkix::keys::KeySource;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::CertificateDer;

@@ -1,10 +1,10 @@
 //! A [`KeySource`] as a rustls signing key, so the TLS server key stays behind the same abstraction as the CA
-//! keys (an encrypted file or a PKCS#11 object) and never exists as plain bytes outside `hcpki_ca::keys`.
+//! keys (an encrypted file or a PKCS#11 object) and never exists as plain bytes outside `hcpki_pkix::keys`.
 //!
 //! Only ECDSA keys: TLS 1.3 signs with RSA-PSS (RFC 8446 §4.2.3) and `KeySource` RSA keys sign PKCS#1 v1.5.
 
 use der::Encode;
-use hcpki_ca::keys::{KeyAlgorithm, KeySource};
+use hcpki_pkix::keys::{KeyAlgorithm, KeySource};
 use rustls::pki_types::SubjectPublicKeyInfoDer;
 use rustls::sign::{Signer, SigningKey};
 use rustls::{SignatureAlgorithm, SignatureScheme};

@@ -1,6 +1,6 @@
 //! The time-stamping authority's HTTP binding (RFC 3161 §3.4): `POST /tsa` with `Content-Type:
 //! application/timestamp-query` and the DER `TimeStampReq` as body, answered with
-//! `application/timestamp-reply`. Every decision is `hcpki_ca::timestamp`'s; refusals of the request itself
+//! `application/timestamp-reply`. Every decision is `hcpki_docsig::timestamp`'s; refusals of the request itself
 //! are RFC 3161 rejections with HTTP 200, as clients expect, and HTTP errors are kept for what is not a
 //! time-stamp request at all (wrong media type, oversize body, no TSA configured). Time stamps are not
 //! privileged actions: not audited, counted in `/metrics` (`hcpki_tsa_answers_total`).

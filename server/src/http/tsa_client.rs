@@ -1,13 +1,13 @@
 //! The signers' time stamps (issue #27, D70): `[[signing.tsa]]` asked in order over the outbound HTTP client,
-//! every answer checked by `hcpki_ca::timestamp::client`. Other code (the CAdES, XAdES and PAdES builders) calls
+//! every answer checked by `hcpki_docsig::timestamp::client`. Other code (the CAdES, XAdES and PAdES builders) calls
 //! [`TimeStamps::stamp`] with the SHA-256 of what it stamps and embeds the token; it never falls back to the
 //! local clock.
 
 use super::outbound;
 use crate::config::Loaded;
 use anyhow::Result;
-use hcpki_ca::time::Clock;
-use hcpki_ca::timestamp::client::{self, NoTimeStamp, Stamped, Transport, TsaEndpoint};
+use hcpki_docsig::timestamp::client::{self, NoTimeStamp, Stamped, Transport, TsaEndpoint};
+use hcpki_pkix::time::Clock;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -11,10 +11,10 @@
 use super::ocsp_signer::algorithm_for;
 use super::server_cert::{self, OwnCertificate, ServerCertError};
 use crate::config::TsaConfig;
-use hcpki_ca::keys::{self, KeyContext, KeySource, KeyUri};
 use hcpki_ca::profile::ProfileKind;
-use hcpki_ca::timestamp::TimeStampAuthority;
 use hcpki_ca::{Authority, CaName};
+use hcpki_docsig::timestamp::TimeStampAuthority;
+use hcpki_pkix::keys::{self, KeyContext, KeySource, KeyUri};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, PoisonError, RwLock};

@@ -10,8 +10,8 @@ use const_oid::db::rfc5912;
 use der::Encode as _;
 use der::asn1::ObjectIdentifier;
 use hcpki_agent_protocol::login_message;
-use hcpki_ca::keys::verify::verify_signature;
 use hcpki_ca::person_key::{AnchorId, PersonKey};
+use hcpki_pkix::keys::verify::verify_signature;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use x509_cert::ext::pkix::name::{DirectoryString, GeneralName};
@@ -32,7 +32,7 @@ pub const JPKI_DISPLAY_NAME: &str = "JPKI利用者";
 /// keyUsage were to allow it. HPKI 署名用 CP (reference §3.1) and JPKI 署名用 (jsrsasign's table, §4).
 /// A policy is one of them when its arcs begin with one of these (the arc itself included), compared as OIDs.
 const SIGNATURE_POLICY_ARCS: [ObjectIdentifier; 2] =
-    [ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.1"), hcpki_ca::jpki::SIGNING_POLICY_ARC];
+    [ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.1"), hcpki_pkix::jpki::SIGNING_POLICY_ARC];
 const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 const ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
 const SERIAL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
@@ -213,7 +213,7 @@ impl CardVerifier {
             });
         }
         let leaf = chain.first().ok_or_else(|| CardLoginError::Malformed { what: "no certificate".into() })?;
-        if !hcpki_ca::jpki::is_jpki_signing_certificate(&leaf.cert) {
+        if !hcpki_pkix::jpki::is_jpki_signing_certificate(&leaf.cert) {
             return Err(CardLoginError::Malformed {
                 what: "the signer certificate is not the card's signing certificate (署名用電子証明書)".into(),
             });
@@ -239,7 +239,7 @@ impl CardVerifier {
                 Revocation::Good { crl_this_update } => oldest = oldest.min(crl_this_update),
                 Revocation::Revoked { reason, at } => {
                     let tbs = cert.cert.tbs_certificate();
-                    let (reason, at) = (reason.to_owned(), hcpki_ca::time::rfc3339(at));
+                    let (reason, at) = (reason.to_owned(), hcpki_pkix::time::rfc3339(at));
                     let certificate =
                         format!("{} serial {}", tbs.issuer(), hex::encode(tbs.serial_number().as_bytes()));
                     return Err(if depth == 0 {
@@ -297,10 +297,10 @@ fn check_login_signature(leaf: &ParsedCert, message: &[u8], signature: &[u8]) ->
 fn check_validity(leaf: &ParsedCert, now: i64) -> Result<(), CardLoginError> {
     let (not_before, not_after) = leaf.validity();
     if now < not_before {
-        return Err(CardLoginError::NotYetValid { not_before: hcpki_ca::time::rfc3339(not_before) });
+        return Err(CardLoginError::NotYetValid { not_before: hcpki_pkix::time::rfc3339(not_before) });
     }
     if now > not_after {
-        return Err(CardLoginError::ExpiredCard { not_after: hcpki_ca::time::rfc3339(not_after) });
+        return Err(CardLoginError::ExpiredCard { not_after: hcpki_pkix::time::rfc3339(not_after) });
     }
     Ok(())
 }

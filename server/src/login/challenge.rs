@@ -9,7 +9,7 @@ use super::CardLoginError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hcpki_ca::store::{LoginChallengeRecord, Store};
-use hcpki_ca::time::CLOCK_LEEWAY_SECS;
+use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
 
 /// Random bytes per challenge: as many as a SHA-256 output, so guessing one is hopeless.
 pub const CHALLENGE_BYTES: usize = 32;
@@ -90,7 +90,7 @@ pub async fn take(
         return Err(CardLoginError::WrongOrigin { issued_for: record.origin, presented_at: origin.to_owned() });
     }
     if now >= record.expires_at {
-        return Err(CardLoginError::ExpiredChallenge { expired_at: hcpki_ca::time::rfc3339(record.expires_at) });
+        return Err(CardLoginError::ExpiredChallenge { expired_at: hcpki_pkix::time::rfc3339(record.expires_at) });
     }
     Ok(Challenge { bytes, origin: record.origin, expires_at: record.expires_at })
 }

@@ -11,8 +11,8 @@
 
 use super::trust::{ParsedCert, TrustAnchors};
 use der::{Decode, Encode};
-use hcpki_ca::asn1::SignedRaw;
 use hcpki_ca::revocation::{CrlReason, Reason};
+use hcpki_pkix::asn1::SignedRaw;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -185,7 +185,7 @@ impl CrlCache {
             return Revocation::Unknown(format!(
                 "the cached CRL of {} is stale since {}",
                 issuer.subject(),
-                hcpki_ca::time::rfc3339(crl.next_update)
+                hcpki_pkix::time::rfc3339(crl.next_update)
             ));
         }
         Revocation::Good { crl_this_update: crl.this_update }
@@ -202,8 +202,8 @@ impl CrlCache {
             return Err(format!(
                 "the cached CRL of {} was current until {}, not at {}",
                 issuer.subject(),
-                hcpki_ca::time::rfc3339(crl.next_update),
-                hcpki_ca::time::rfc3339(at)
+                hcpki_pkix::time::rfc3339(crl.next_update),
+                hcpki_pkix::time::rfc3339(at)
             ));
         }
         Ok(crl.der.clone())
@@ -250,11 +250,11 @@ impl CrlCache {
             })
             .ok_or_else(|| CrlError::UnknownIssuer { url: url.to_owned(), issuer: tbs.issuer.to_string() })?;
         let times = |reason: String| CrlError::Times { url: url.to_owned(), reason };
-        let this_update = hcpki_ca::time::unix(&tbs.this_update);
+        let this_update = hcpki_pkix::time::unix(&tbs.this_update);
         let next_update =
-            tbs.next_update.as_ref().map(hcpki_ca::time::unix).ok_or_else(|| times("no nextUpdate".into()))?;
+            tbs.next_update.as_ref().map(hcpki_pkix::time::unix).ok_or_else(|| times("no nextUpdate".into()))?;
         if this_update > now + CLOCK_SKEW_SECS {
-            return Err(times(format!("thisUpdate {} is in the future", hcpki_ca::time::rfc3339(this_update))));
+            return Err(times(format!("thisUpdate {} is in the future", hcpki_pkix::time::rfc3339(this_update))));
         }
         if next_update <= this_update {
             return Err(times("nextUpdate is not after thisUpdate".into()));
@@ -297,7 +297,7 @@ impl CrlCache {
             }
             revoked.insert(
                 entry.serial_number.as_bytes().to_vec(),
-                (hcpki_ca::time::unix(&entry.revocation_date), reason),
+                (hcpki_pkix::time::unix(&entry.revocation_date), reason),
             );
         }
         let issuer_spki = issuer.cert.tbs_certificate().subject_public_key_info().to_der().map_err(parse)?;
@@ -374,7 +374,7 @@ impl CrlCache {
             let mut schedule = self.schedule_of(url);
             match result {
                 Ok(info) => {
-                    tracing::info!(url, issuer = %info.issuer, entries = info.entries, next_update = %hcpki_ca::time::rfc3339(info.next_update), "CRL cached");
+                    tracing::info!(url, issuer = %info.issuer, entries = info.entries, next_update = %hcpki_pkix::time::rfc3339(info.next_update), "CRL cached");
                     schedule.failures = 0;
                     let at = info.this_update + ((info.next_update - info.this_update) as f64 * REFRESH_AT) as i64;
                     schedule.next_fetch = at.max(now + MIN_INTERVAL_SECS);
@@ -397,7 +397,7 @@ impl CrlCache {
 
     /// Run [`CrlCache::refresh_due`] forever on `clock`'s wall-clock time: the background task `hcpki serve`
     /// starts after the first (awaited) prefetch.
-    pub fn spawn_refresher(self: Arc<Self>, clock: Arc<dyn hcpki_ca::time::Clock>) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_refresher(self: Arc<Self>, clock: Arc<dyn hcpki_pkix::time::Clock>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             loop {
                 let wait = self.refresh_due(clock.now_unix()).await;

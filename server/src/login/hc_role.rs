@@ -1,5 +1,5 @@
 //! hcRole from an HPKI certificate: subjectDirectoryAttributes → HCActorData → the free text under the JHPKI
-//! role scheme ([`hcpki_ca::hc_role::texts`], shared with the signature verifier) → [`HcRole`].
+//! role scheme ([`hcpki_pkix::hc_role::texts`], shared with the signature verifier) → [`HcRole`].
 //!
 //! ```text
 //! -- RFC 5280 §4.2.1.8
@@ -204,7 +204,7 @@ pub fn decode(cert: &Certificate, texts: &RoleTexts) -> Result<RoleClaim, der::E
 /// The role claimed by a subjectDirectoryAttributes value (what [`decode`] reads from the certificate's
 /// extension; public for the `hc_role` fuzz target).
 pub fn from_attributes(attributes: &SubjectDirectoryAttributes, table: &RoleTexts) -> Result<RoleClaim, der::Error> {
-    let texts = hcpki_ca::hc_role::texts(attributes)?;
+    let texts = hcpki_pkix::hc_role::texts(attributes)?;
     Ok(match texts.as_slice() {
         [] => RoleClaim::Absent,
         [text] => match table.lookup(text) {

@@ -29,7 +29,7 @@ fn parsed(der: &[u8]) -> ParsedCert {
 }
 
 fn now() -> i64 {
-    hcpki_ca::time::now_unix()
+    hcpki_pkix::time::now_unix()
 }
 
 /// A verifier whose cache holds fresh, empty CRLs of both HPKI CAs.

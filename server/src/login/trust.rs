@@ -1,6 +1,6 @@
 //! Which card certificates are trusted: the configured HPKI and JPKI anchors (separate sets, so a JPKI chain
 //! can never yield an HPKI subject), intermediates from the post or the configuration, and RFC 5280 path
-//! validation reduced to what these PKIs use ([`hcpki_ca::path::find`], shared with the TSA client and the
+//! validation reduced to what these PKIs use ([`hcpki_pkix::path::find`], shared with the TSA client and the
 //! signature verifier): name chaining, signatures, validity at `now`, basicConstraints with pathLen, keyUsage,
 //! and refusal of unknown critical extensions. The leaf's own checks (authentication certificate, validity) are in
 //! [`super::card`]; revocation in [`super::crl_cache`].
@@ -8,16 +8,16 @@
 use super::CardLoginError;
 use super::card::CardKind;
 use der::{Decode, Encode};
-use hcpki_ca::path::{self, PathProblem};
+use hcpki_pkix::path::{self, PathProblem};
 use std::path::{Path, PathBuf};
 use x509_cert::Certificate;
 
 /// The longest path accepted (leaf, intermediates, anchor): real HPKI paths have three certificates, JPKI two.
 const MAX_PATH: usize = 6;
 
-/// A certificate with the octets its signature covers: [`hcpki_ca::path`]'s, shared with the TSA client and
+/// A certificate with the octets its signature covers: [`hcpki_pkix::path`]'s, shared with the TSA client and
 /// the signature verifier (re-exported here, where login code has always found it).
-pub use hcpki_ca::path::ParsedCert;
+pub use hcpki_pkix::path::ParsedCert;
 
 /// Configuration-time errors: the operator's anchor files. Each names the file and what to change.
 #[derive(Debug, thiserror::Error)]
@@ -114,7 +114,7 @@ impl TrustAnchors {
 
     /// A path from `chain[0]` (the card's certificate) to an anchor, using `chain[1..]` and the configured
     /// intermediates; every CA on it valid at `now`, allowed to sign certificates and within its pathLen
-    /// ([`hcpki_ca::path::find`]).
+    /// ([`hcpki_pkix::path::find`]).
     pub fn validate<'a>(&'a self, chain: &'a [ParsedCert], now: i64) -> Result<ValidPath<'a>, CardLoginError> {
         let (leaf, posted) =
             chain.split_first().ok_or_else(|| CardLoginError::Malformed { what: "empty certificate chain".into() })?;

@@ -16,7 +16,7 @@ use crate::portal::session::Session;
 use crate::portal::{facility, refusals};
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::GrantRecord;
-use hcpki_ca::time::CLOCK_LEEWAY_SECS;
+use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
 use serde_json::json;
 use std::collections::HashMap;
 

@@ -13,7 +13,7 @@ use crate::http::outbound;
 use anyhow::{Context, Result, bail};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::Store;
-use hcpki_ca::time::{Clock, rfc3339};
+use hcpki_pkix::time::{Clock, rfc3339};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;

@@ -11,7 +11,7 @@ use crate::policy::ClientRule;
 use hcpki_ca::store::{OnceRecord, Store};
 // Clock skew tolerated between a relying service and us on assertion times (exp, nbf, iat): one minute, so a
 // service whose clock is a little off still authenticates, and no more.
-use hcpki_ca::time::CLOCK_LEEWAY_SECS;
+use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, PoisonError, RwLock};

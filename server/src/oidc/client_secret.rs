@@ -48,7 +48,7 @@ pub struct NoRandom(String);
 
 /// Make a secret at `now`.
 pub fn generate(now: i64) -> Result<NewSecret, NoRandom> {
-    let bytes = hcpki_ca::keys::random_secret(SECRET_BYTES).map_err(|e| NoRandom(e.to_string()))?;
+    let bytes = hcpki_pkix::keys::random_secret(SECRET_BYTES).map_err(|e| NoRandom(e.to_string()))?;
     let secret = URL_SAFE_NO_PAD.encode(bytes.as_slice());
     let kept = SecretHash { sha256: hash(&secret), created_at: now, retires_at: None };
     Ok(NewSecret { secret, kept })

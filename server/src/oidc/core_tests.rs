@@ -13,7 +13,7 @@ use crate::portal::catalog::Catalog;
 use crate::portal::refusals::Refusals;
 use crate::portal::secret::PortalSecret;
 use crate::portal::session::Sessions;
-use hcpki_ca::time::{Clock, FixedClock};
+use hcpki_pkix::time::{Clock, FixedClock};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;

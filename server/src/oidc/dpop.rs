@@ -15,7 +15,7 @@ use super::dpop_nonce::NonceKey;
 use super::jws::{self, JwsError, Parsed};
 use hcpki_ca::store::OnceRecord;
 // How far a proof's `iat` may be from our clock either way: the skew tolerated everywhere else.
-use hcpki_ca::time::CLOCK_LEEWAY_SECS;
+use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
 use serde_json::Value;
 
 /// The JWS algorithms a proof may use (discovery's `dpop_signing_alg_values_supported`): those

@@ -9,7 +9,7 @@ use crate::policy::ClientRule;
 use crate::portal::audit::audit;
 use crate::portal::refusals::named;
 use hcpki_ca::audit::Outcome;
-use hcpki_ca::time::CLOCK_LEEWAY_SECS;
+use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 

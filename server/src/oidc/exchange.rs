@@ -12,7 +12,7 @@ use super::dpop::Proof;
 use super::{GrantData, OAuthError, hash_secret};
 use hcpki_ca::group_commit::GroupCommit;
 use hcpki_ca::store::{GrantOp, GrantRecord, GrantUse, OnceRecord, Store, TokenWrite, TokenWritten};
-use hcpki_ca::time::Clock;
+use hcpki_pkix::time::Clock;
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -7,7 +7,7 @@ use aws_lc_rs::signature::{self as sig, UnparsedPublicKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use der::Decode;
-use hcpki_ca::keys::{KeyAlgorithm, KeySource};
+use hcpki_pkix::keys::{KeyAlgorithm, KeySource};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -104,7 +104,7 @@ impl Signer {
         let mut input = B64.encode(header);
         input.push('.');
         B64.encode_string(claims, &mut input);
-        let sign_error = |e: hcpki_ca::keys::KeyError| JwsError::Sign(e.to_string());
+        let sign_error = |e: hcpki_pkix::keys::KeyError| JwsError::Sign(e.to_string());
         let signature = match self.alg {
             SigningAlg::Es256 => {
                 let der = self.key.sign(input.as_bytes()).map_err(sign_error)?;
@@ -390,7 +390,7 @@ mod tests {
     /// Each algorithm signs with its own key type, verifies against its own JWK, and refuses the other's key.
     #[test]
     fn each_algorithm_signs_and_verifies() {
-        use hcpki_ca::keys::{KeyContext, SoftwareKey};
+        use hcpki_pkix::keys::{KeyContext, SoftwareKey};
         let dir = tempfile::tempdir().unwrap();
         let pass = dir.path().join("pass");
         std::fs::write(&pass, "pass phrase\n").unwrap();

@@ -6,7 +6,7 @@ use super::jws;
 /// A random base64url token of `n` bytes.
 pub fn random_token(n: usize) -> Result<String, OAuthError> {
     use base64::Engine as _;
-    let bytes = hcpki_ca::keys::random_secret(n).map_err(OAuthError::server)?;
+    let bytes = hcpki_pkix::keys::random_secret(n).map_err(OAuthError::server)?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_slice()))
 }
 

@@ -71,7 +71,8 @@ pub async fn add(
     }
     let password_hash =
         argon2::Argon2::default().hash_password(password).map_err(|e| AccountError::Hash(e.to_string()))?.to_string();
-    let totp_secret = hcpki_ca::keys::random_secret(totp::SECRET_LEN).map_err(|e| AccountError::Hash(e.to_string()))?;
+    let totp_secret =
+        hcpki_pkix::keys::random_secret(totp::SECRET_LEN).map_err(|e| AccountError::Hash(e.to_string()))?;
     let user = PortalUser {
         username: username.to_owned(),
         display_name: display_name.to_owned(),

@@ -71,7 +71,7 @@ pub fn prelogin(headers: &HeaderMap) -> Result<(String, Option<String>), String>
     if let Some(id) = super::session::cookie_value(headers, PRELOGIN_COOKIE).filter(|v| v.len() == 43) {
         return Ok((id, None));
     }
-    let raw = hcpki_ca::keys::random_secret(32).map_err(|e| e.to_string())?;
+    let raw = hcpki_pkix::keys::random_secret(32).map_err(|e| e.to_string())?;
     let id = URL_SAFE_NO_PAD.encode(raw.as_slice());
     let cookie = format!("{PRELOGIN_COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={PRELOGIN_SECS}");
     Ok((id, Some(cookie)))

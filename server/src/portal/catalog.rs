@@ -8,7 +8,7 @@
 
 use crate::policy::{Services, ServicesError};
 use hcpki_ca::store::{Actor, ServiceRecord, Store, StoreError};
-use hcpki_ca::time::Clock;
+use hcpki_pkix::time::Clock;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};

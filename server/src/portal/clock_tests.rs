@@ -7,7 +7,7 @@ use super::session::{CredentialDetails, NewSession, Sessions};
 use crate::policy::Subject;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::Store;
-use hcpki_ca::time::FixedClock;
+use hcpki_pkix::time::FixedClock;
 use std::sync::Arc;
 
 /// 2001-09-09T01:46:40Z: a session started then would long be over by the system clock, so a stray read of it

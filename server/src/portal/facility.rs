@@ -112,7 +112,7 @@ pub async fn of_certificate(store: &dyn Store, der: Option<&[u8]>, now: i64) -> 
     if record.not_after <= now {
         let reason = format!(
             "this PC's certificate {serial} expired on {}: ask your facility's administrator to renew it",
-            hcpki_ca::time::rfc3339(record.not_after)
+            hcpki_pkix::time::rfc3339(record.not_after)
         );
         return Ok(Connection::Refused(Refusal::new(Problem::PcCertExpired, reason)));
     }
@@ -133,7 +133,7 @@ async fn revoked(store: &dyn Store, serial: &hcpki_ca::serial::SerialHex) -> Res
         return Ok(Refusal::new(Problem::PcCertRevoked, reason));
     };
     let reason = Reason::from_code_or_unspecified(code);
-    let when = hcpki_ca::time::rfc3339(at);
+    let when = hcpki_pkix::time::rfc3339(at);
     Ok(if reason.0 == CrlReason::CertificateHold {
         let reason = format!(
             "this PC's certificate {serial} is on hold (certificateHold) since {when}: sign-in from this PC is \

@@ -10,7 +10,7 @@ use super::PortalState;
 use super::session::KEPT_AFTER_END_SECS;
 use crate::http::metrics::Metrics;
 use hcpki_ca::store::{Store, StoreError, SweepCounts};
-use hcpki_ca::time::Clock;
+use hcpki_pkix::time::Clock;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -16,7 +16,7 @@
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::group_commit::GroupCommit;
 use hcpki_ca::store::Store;
-use hcpki_ca::time::Clock;
+use hcpki_pkix::time::Clock;
 use std::sync::Arc;
 
 /// Most entries in one transaction.

@@ -93,7 +93,7 @@ impl PortalSecret {
 
     /// Seal a TOTP secret for storage, bound to the account name.
     pub fn seal(&self, username: &str, plain: &[u8]) -> Result<String, SecretError> {
-        let nonce_bytes = hcpki_ca::keys::random_secret(12).map_err(|e| SecretError::Crypto(e.to_string()))?;
+        let nonce_bytes = hcpki_pkix::keys::random_secret(12).map_err(|e| SecretError::Crypto(e.to_string()))?;
         let mut nonce = [0u8; 12];
         nonce.copy_from_slice(&nonce_bytes);
         let mut buf = plain.to_vec();
@@ -123,7 +123,7 @@ fn create(path: &Path) -> Result<Zeroizing<Vec<u8>>, SecretError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let io = |source| SecretError::Io { path: path.display().to_string(), source };
-    let bytes = hcpki_ca::keys::random_secret(LEN).map_err(|e| SecretError::Crypto(e.to_string()))?;
+    let bytes = hcpki_pkix::keys::random_secret(LEN).map_err(|e| SecretError::Crypto(e.to_string()))?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }

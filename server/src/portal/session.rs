@@ -176,7 +176,7 @@ impl Sessions {
     }
 
     async fn start(&self, login: NewSession, mut entry: AuditEvent, now_ms: i64) -> Result<Created, SessionError> {
-        let raw = hcpki_ca::keys::random_secret(32).map_err(|e| SessionError::Random(e.to_string()))?;
+        let raw = hcpki_pkix::keys::random_secret(32).map_err(|e| SessionError::Random(e.to_string()))?;
         let id = B64.encode(raw.as_slice());
         let id_hash = hash_id(&id);
         let now = now_ms.div_euclid(1000);

@@ -31,7 +31,7 @@ pub struct PortalState {
     /// The audit entries of refusals anyone can cause, group-committed.
     pub refusals: Arc<Refusals>,
     /// The process's clock (the authority's): handlers read the time here, never the system clock.
-    pub clock: Arc<dyn hcpki_ca::time::Clock>,
+    pub clock: Arc<dyn hcpki_pkix::time::Clock>,
     /// Where signing requests' B-T time stamps come from: `[[signing.tsa]]` (issue #27 item 3, D80).
     pub time_stamps: Arc<dyn crate::signing_requests::SignatureTimeStamps>,
     /// Patients' consents: deadline, retention, the services' templates (`[consent]`, issue #28).

@@ -62,7 +62,7 @@ impl Status {
                 map.insert("signed_document".into(), json!(base64::engine::general_purpose::STANDARD.encode(result)));
                 map.insert("signer_certificate_sha256".into(), json!(r.signer_sha256));
                 map.insert("gen_time".into(), json!(r.gen_time));
-                map.insert("gen_time_rfc3339".into(), json!(r.gen_time.map(hcpki_ca::time::rfc3339)));
+                map.insert("gen_time_rfc3339".into(), json!(r.gen_time.map(hcpki_pkix::time::rfc3339)));
             }
         }
         body

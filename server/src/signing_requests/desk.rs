@@ -157,14 +157,14 @@ pub async fn complete(
     let mut detail = summary(&request);
     insert(&mut detail, "signer_sha256", json!(signed.signer_sha256));
     if let Some((gen_time, url)) = &signed.stamp {
-        insert(&mut detail, "gen_time", json!(hcpki_ca::time::rfc3339(*gen_time)));
+        insert(&mut detail, "gen_time", json!(hcpki_pkix::time::rfc3339(*gen_time)));
         insert(&mut detail, "tsa", json!(url));
     }
     if let Some((certificates, crls)) = signed.validation_data {
         insert(&mut detail, "validation_data", json!({ "certificates": certificates, "crls": crls }));
     }
     if let Some((gen_time, url)) = &signed.archive {
-        insert(&mut detail, "archive_gen_time", json!(hcpki_ca::time::rfc3339(*gen_time)));
+        insert(&mut detail, "archive_gen_time", json!(hcpki_pkix::time::rfc3339(*gen_time)));
         insert(&mut detail, "archive_tsa", json!(url));
     }
     let end = SigningEnd::Signed {

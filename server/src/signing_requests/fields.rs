@@ -3,7 +3,7 @@
 use super::{MAX_DOCUMENT_BYTES, MAX_TITLE_CHARS};
 use crate::oidc::{ErrorStatus, OAuthError};
 use base64::Engine as _;
-use hcpki_ca::signature::{pades, xades};
+use hcpki_docsig::signature::{pades, xades};
 use std::collections::HashMap;
 
 /// A signature format hcpki makes for a service: what the card agent signs (its `document::Format`).

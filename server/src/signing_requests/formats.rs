@@ -6,8 +6,8 @@
 use super::Format;
 use super::validation_data::Gathered;
 use der::{Decode as _, Encode as _};
-use hcpki_ca::signature::cades::{self, CadesSignature, Level};
-use hcpki_ca::signature::{pades, xades};
+use hcpki_docsig::signature::cades::{self, CadesSignature, Level};
+use hcpki_docsig::signature::{pades, xades};
 use x509_cert::Certificate;
 
 /// A card's B-B signature over the request's document: the signer certificate (DER) first, then the other

@@ -8,13 +8,13 @@ use super::{MAX_DOCUMENT_BYTES, SignatureTimeStamps, api::state_at};
 use crate::login::{CardVerifier, CrlCache, RevocationPolicy, TrustAnchors};
 use base64::Engine as _;
 use der::Encode as _;
-use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
-use hcpki_ca::signature::cades::{self, CadesSignature};
-use hcpki_ca::signature::validation::{Indication, Level as ValidationLevel, SigningTrust};
 use hcpki_ca::store::signing_request::{SigningRequestRecord, SigningState};
-use hcpki_ca::timestamp::client::Stamp;
-use hcpki_ca::timestamp::client::{Query, TsaTrust, check_reply};
-use hcpki_ca::timestamp::{Accuracy, TimeStampAuthority, TsaSettings};
+use hcpki_docsig::signature::cades::{self, CadesSignature};
+use hcpki_docsig::signature::validation::{Indication, Level as ValidationLevel, SigningTrust};
+use hcpki_docsig::timestamp::client::Stamp;
+use hcpki_docsig::timestamp::client::{Query, TsaTrust, check_reply};
+use hcpki_docsig::timestamp::{Accuracy, TimeStampAuthority, TsaSettings};
+use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -147,7 +147,7 @@ fn b_b(card: &HpkiCredentials, document: &[u8], now: i64) -> Vec<u8> {
 #[tokio::test]
 async fn only_the_signed_in_physicians_b_b_signature_of_this_document_is_taken() {
     let p = pki();
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let document = b"{\"resourceType\":\"Bundle\"}";
     let r = request(&p.verifier, &p.card, "b-b", document, now);
     let own = b_b(&p.card, document, now);
@@ -175,7 +175,7 @@ async fn only_the_signed_in_physicians_b_b_signature_of_this_document_is_taken()
 #[test]
 fn a_pending_request_past_its_deadline_reads_as_expired() {
     let p = pki();
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let mut r = request(&p.verifier, &p.card, "b-b", b"x", now);
     assert_eq!(state_at(&r, now), "pending");
     assert_eq!(state_at(&r, now + 900), "expired");
@@ -225,7 +225,7 @@ async fn b_lt_embeds_the_signers_crl_from_the_login_cache_or_nothing_is_signed()
     let trust = Arc::new(trust.unwrap());
     let crls = Arc::new(CrlCache::new(Vec::new(), &trust));
     let verifier = CardVerifier::new(trust, crls.clone(), RevocationPolicy::FailOpen);
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let tsa = InProcessTsa::new(now);
     let document = b"{\"resourceType\":\"Bundle\"}";
     let own = b_b(&card, document, now);

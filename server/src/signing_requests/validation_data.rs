@@ -7,7 +7,7 @@
 use crate::login::CardVerifier;
 use crate::login::trust::ParsedCert;
 use der::Encode as _;
-use hcpki_ca::timestamp::ReceivedToken;
+use hcpki_docsig::timestamp::ReceivedToken;
 
 /// What a B-LT signature embeds, DER each, without repeats.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub(super) fn gather(verifier: &CardVerifier, path: &[Vec<u8>], token: &[u8], at
                     "{why} at the time stamp's time {}: the signer's revocation status cannot be embedded. The \
                      operator adds the CRL of {} to [login] crl_urls (http:// or file:) and that CA to [login] \
                      intermediates, then checks it with `hcpki login crls`",
-                    hcpki_ca::time::rfc3339(at),
+                    hcpki_pkix::time::rfc3339(at),
                     issuer.subject()
                 ));
             }

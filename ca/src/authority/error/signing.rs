@@ -4,10 +4,10 @@
 use super::FacilityRefusal;
 use crate::csr::CsrError;
 use crate::issuer::IssueError;
-use crate::keys::KeyError;
 use crate::profile::ProfileError;
 use crate::store::StoreError;
 use hcpki_model::CaName;
+use hcpki_pkix::keys::KeyError;
 
 /// Why a signing operation failed. Each message says what the requester or the operator must do.
 #[derive(Debug, thiserror::Error)]

@@ -71,7 +71,7 @@ impl EnrollmentKey {
 
     fn create(path: &Path) -> Result<Self, EabKeyError> {
         let io = |source| EabKeyError::Io { path: path.to_owned(), source };
-        let bytes = crate::keys::random_secret(KEY_BYTES).map_err(|e| EabKeyError::Random(e.to_string()))?;
+        let bytes = hcpki_pkix::keys::random_secret(KEY_BYTES).map_err(|e| EabKeyError::Random(e.to_string()))?;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io)?;
         }

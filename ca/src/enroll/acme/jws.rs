@@ -1,7 +1,7 @@
 //! Flattened JSON JWS (RFC 7515 §7.2.2) as ACME uses it (RFC 8555 §6.2): parse, check the header rules,
 //! verify the signature with the account key ([`Jwk`]) or, for External Account Binding, an HMAC key.
 //!
-//! Signatures go through [`crate::keys::verify`] (the same aws-lc-rs code that checks CSR proof of
+//! Signatures go through [`hcpki_pkix::keys::verify`] (the same aws-lc-rs code that checks CSR proof of
 //! possession): the JWK becomes a SubjectPublicKeyInfo and an ECDSA `r‖s` signature the DER
 //! `ECDSA-Sig-Value` X.509 uses, so JOSE is only a change of encoding here.
 
@@ -133,7 +133,7 @@ impl Jws {
             }
         };
         let alg = AlgorithmIdentifierOwned { oid: alg_oid, parameters: None };
-        crate::keys::verify::verify_signature(&key.spki()?, &alg, &self.signing_input(), &der_signature)
+        hcpki_pkix::keys::verify::verify_signature(&key.spki()?, &alg, &self.signing_input(), &der_signature)
             .map_err(|e| Problem::malformed(format!("JWS signature: {e}")))
     }
 

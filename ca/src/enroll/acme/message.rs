@@ -70,13 +70,13 @@ pub(super) fn payload_json(jws: &Jws) -> Result<Option<serde_json::Value>, Probl
 /// 128 random bits, base64url: IDs, tokens and nonces.
 pub(super) fn random_token() -> Result<String, Problem> {
     use base64::Engine;
-    let bytes = crate::keys::random_secret(16).map_err(|e| Problem::server_internal(e.to_string()))?;
+    let bytes = hcpki_pkix::keys::random_secret(16).map_err(|e| Problem::server_internal(e.to_string()))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_slice()))
 }
 
 /// A random hex ID.
 pub(super) fn random_id() -> Result<String, Problem> {
-    let bytes = crate::keys::random_secret(16).map_err(|e| Problem::server_internal(e.to_string()))?;
+    let bytes = hcpki_pkix::keys::random_secret(16).map_err(|e| Problem::server_internal(e.to_string()))?;
     Ok(hex::encode(bytes.as_slice()))
 }
 

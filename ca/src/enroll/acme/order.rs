@@ -72,7 +72,7 @@ impl OrderObject for AcmeOrder {
     fn to_json(&self, base: &str) -> serde_json::Value {
         let mut v = serde_json::json!({
             "status": self.status,
-            "expires": crate::time::rfc3339(self.expires_at),
+            "expires": hcpki_pkix::time::rfc3339(self.expires_at),
             "identifiers": self.identifiers.iter().map(|i| serde_json::json!({"type": "dns", "value": i})).collect::<Vec<_>>(),
             "authorizations": (0..self.authorizations.len()).map(|n| format!("{base}/authz/{}.{n}", self.id)).collect::<Vec<_>>(),
             "finalize": format!("{base}/order/{}/finalize", self.id),
@@ -99,7 +99,7 @@ impl OrderObject for AcmeOrder {
                     "status": c.status,
                 });
                 if let Some(at) = c.validated_at {
-                    put(&mut v, "validated", serde_json::Value::String(crate::time::rfc3339(at)));
+                    put(&mut v, "validated", serde_json::Value::String(hcpki_pkix::time::rfc3339(at)));
                 }
                 if let Some(e) = &c.error {
                     put(&mut v, "error", problem_json(e));
@@ -110,7 +110,7 @@ impl OrderObject for AcmeOrder {
         Some(serde_json::json!({
             "identifier": {"type": "dns", "value": a.identifier},
             "status": a.status,
-            "expires": crate::time::rfc3339(self.expires_at),
+            "expires": hcpki_pkix::time::rfc3339(self.expires_at),
             "challenges": challenges,
         }))
     }

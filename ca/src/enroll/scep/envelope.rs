@@ -13,7 +13,6 @@
 //! Requests are encrypted to the RA certificate; answers to the requester's signing certificate, with the
 //! cipher the request used, so a client only ever sees a cipher it chose itself.
 
-use crate::keys::Decrypter;
 use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use cms::content_info::{CmsVersion, ContentInfo};
@@ -23,6 +22,7 @@ use const_oid::db::rfc5911::{ID_DATA, ID_ENVELOPED_DATA};
 use const_oid::db::rfc5912::RSA_ENCRYPTION;
 use der::asn1::{Any, Null, OctetString};
 use der::{Decode, Encode, Tagged};
+use hcpki_pkix::keys::Decrypter;
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
@@ -243,8 +243,8 @@ pub fn seal(
     cipher: ContentCipher,
 ) -> Result<Vec<u8>, EnvelopeError> {
     let malformed = |e: der::Error| EnvelopeError::Malformed(e.to_string());
-    let key = crate::keys::random_secret(cipher.key_len()).map_err(|_| EnvelopeError::Decrypt)?;
-    let iv = crate::keys::random_secret(cipher.iv_len()).map_err(|_| EnvelopeError::Decrypt)?;
+    let key = hcpki_pkix::keys::random_secret(cipher.key_len()).map_err(|_| EnvelopeError::Decrypt)?;
+    let iv = hcpki_pkix::keys::random_secret(cipher.iv_len()).map_err(|_| EnvelopeError::Decrypt)?;
     let spki = recipient.tbs_certificate().subject_public_key_info().to_der().map_err(malformed)?;
     let public = aws_lc_rs::rsa::PublicEncryptingKey::from_der(&spki)
         .map_err(|_| EnvelopeError::Algorithm("to a non-RSA certificate".into()))?;

@@ -295,8 +295,8 @@ pub fn cert_rep(
     header: &Header,
     status: &Status,
     ra_certificate: &[u8],
-    ra_key: &dyn crate::keys::KeySource,
-) -> Result<Vec<u8>, crate::keys::KeyError> {
+    ra_key: &dyn hcpki_pkix::keys::KeySource,
+) -> Result<Vec<u8>, hcpki_pkix::keys::KeyError> {
     let ra = Certificate::from_der(ra_certificate)?;
     let content = match status {
         Status::Success(envelope) => Some(envelope.as_slice()),
@@ -307,7 +307,7 @@ pub fn cert_rep(
         Status::Failure(f) => ("2", Some(*f)),
         Status::Pending => ("3", None),
     };
-    let nonce = crate::keys::random_secret(16)?;
+    let nonce = hcpki_pkix::keys::random_secret(16)?;
     let mut attrs = vec![
         attr(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
         attr(ID_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(sha256(content.unwrap_or_default()))?)?)?,

@@ -1,7 +1,7 @@
 //! The router profile's EKU choice: RFC 4945 says none, some IKE stacks insist on one; the vendor table says which.
 
-use crate::oid;
 use crate::profile::ProfileError;
+use hcpki_pkix::oid;
 use std::fmt;
 use std::str::FromStr;
 

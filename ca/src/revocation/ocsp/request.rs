@@ -2,9 +2,9 @@
 //! the nonce to echo. Everything else in a request (requestor name, signature, other extensions) is accepted
 //! and ignored: hcpki answers anyone, and answers are public.
 
-use crate::asn1::ocsp::{CertId, ID_PKIX_OCSP_NONCE, OcspRequest};
 use der::Decode;
 use der::asn1::OctetString;
+use hcpki_pkix::asn1::ocsp::{CertId, ID_PKIX_OCSP_NONCE, OcspRequest};
 use x509_cert::ext::Extension;
 
 /// At most this many certificates per request: a browser or router asks about one, a client validating a
@@ -70,9 +70,9 @@ pub fn parse(der: &[u8]) -> Result<Query, Malformed> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::asn1::ocsp::{Request, TbsRequest};
     use der::Encode;
     use der::asn1::Int;
+    use hcpki_pkix::asn1::ocsp::{Request, TbsRequest};
     use spki::AlgorithmIdentifierOwned;
 
     fn request(count: usize, nonce: Option<Vec<u8>>) -> Vec<u8> {

@@ -1,15 +1,15 @@
 //! Signed OCSP responses (RFC 6960 §4.2) and the unsigned error responses.
 
 use super::signer::{OcspError, OcspSigner};
-use crate::asn1::ocsp::{
+use crate::revocation::CrlReason;
+use crate::revocation::status::Revocation;
+use der::Encode;
+use der::asn1::{BitString, Null, OctetString};
+use hcpki_pkix::asn1::ocsp::{
     BasicOcspResponse, CertId, CertStatus, ID_PKIX_OCSP_BASIC, OcspResponse, OcspResponseStatus, ResponderId,
     ResponseBytes, ResponseData, RevokedInfo, SingleResponse,
 };
-use crate::revocation::CrlReason;
-use crate::revocation::status::Revocation;
-use crate::time::generalized;
-use der::Encode;
-use der::asn1::{BitString, Null, OctetString};
+use hcpki_pkix::time::generalized;
 use x509_cert::ext::Extension;
 
 /// A certificate's status as answered.

@@ -1,9 +1,9 @@
 //! The delegated responder's signer and the responder's error: below the responder (`ocsp`) and the response
 //! encoder (`response`), which both use them.
 
-use crate::keys::KeySource;
 use crate::store::StoreError;
 use der::Decode;
+use hcpki_pkix::keys::KeySource;
 use sha1::{Digest, Sha1};
 use std::sync::Arc;
 use x509_cert::Certificate;
@@ -27,7 +27,7 @@ impl OcspSigner {
             return Err(OcspError::SignerMismatch);
         }
         let key_hash = Sha1::digest(spki.subject_public_key.raw_bytes()).into();
-        let not_after = crate::time::unix(&certificate.tbs_certificate().validity().not_after);
+        let not_after = hcpki_pkix::time::unix(&certificate.tbs_certificate().validity().not_after);
         Ok(Self { certificate, key, key_hash, not_after })
     }
 
@@ -49,7 +49,7 @@ pub enum OcspError {
     SignerMismatch,
     /// The key refused to sign.
     #[error(transparent)]
-    Key(#[from] crate::keys::KeyError),
+    Key(#[from] hcpki_pkix::keys::KeyError),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),

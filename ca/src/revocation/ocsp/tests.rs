@@ -3,23 +3,23 @@
 //! requests are refused with the right status.
 
 use super::*;
-use crate::asn1::ocsp::{BasicOcspResponse, CertStatus as Wire, OcspRequest, OcspResponse, Request, TbsRequest};
 use crate::authority::tests::{authority, csr, request};
 use crate::facility::{FacilityKind, NewFacility, Transition};
-use crate::keys::KeySource;
-use crate::keys::{KeyAlgorithm, SoftwareKey};
 use crate::profile::ProfileKind;
 use crate::revocation::{CrlReason, Reason};
 use crate::store::Actor;
 use der::Encode;
 use der::asn1::OctetString;
+use hcpki_pkix::asn1::ocsp::{BasicOcspResponse, CertStatus as Wire, OcspRequest, OcspResponse, Request, TbsRequest};
+use hcpki_pkix::keys::KeySource;
+use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
 use x509_cert::ext::Extension;
 
 fn ask(ids: Vec<CertId>, nonce: Option<&[u8]>) -> Vec<u8> {
     let request_extensions = nonce.map(|n| {
         let value = OctetString::new(n).unwrap().to_der().unwrap();
         vec![Extension {
-            extn_id: crate::asn1::ocsp::ID_PKIX_OCSP_NONCE,
+            extn_id: hcpki_pkix::asn1::ocsp::ID_PKIX_OCSP_NONCE,
             critical: false,
             extn_value: OctetString::new(value).unwrap(),
         }]
@@ -66,7 +66,7 @@ impl Fixture {
         signer_request.ocsp_for = Some(CaName::Router);
         let (signer_cert, _) = ca.issue(&signer_request, &actor).await.unwrap();
         let board = Arc::new(RevocationBoard::new(&[CaName::Router]));
-        let now = crate::time::now_unix();
+        let now = hcpki_pkix::time::now_unix();
         board.refresh(ca.store().as_ref(), CaName::Router, now, true).await.unwrap();
         let served = Served {
             ca: CaName::Router,
@@ -100,7 +100,7 @@ async fn answers_are_pre_signed_and_replaced_when_revoked() {
 
     // Revoked: the next maintenance round re-signs exactly that answer.
     ca.revoke(&gone.serial, Reason(CrlReason::KeyCompromise), &actor).await.unwrap();
-    let round = responder.maintain(crate::time::now_unix()).await.unwrap();
+    let round = responder.maintain(hcpki_pkix::time::now_unix()).await.unwrap();
     assert_eq!((round.changed, round.resigned), (1, 1));
     let Reply::Cached(after) = responder.respond(&ask(vec![id(&gone.serial)], None)).await else { panic!() };
     assert!(!Arc::ptr_eq(&before, &after));

@@ -1,5 +1,5 @@
 //! The patient's consent page (issue #28): when the PDF to sign carries a consent statement, the agent's page shows
-//! the statement itself — read by the agent from the bytes it signs (`hcpki_ca::consent_document::read`) — in large
+//! the statement itself — read by the agent from the bytes it signs (`hcpki_docsig::consent_document::read`) — in large
 //! type and plain words, then asks for the My Number card's signing password. The technical facts the signing page
 //! shows a physician (requester, SHA-256, format, signer) stay one click away, in a `<details>`.
 //!

@@ -62,7 +62,7 @@ fn consent_pdf(kind: StatementKind) -> (Statement, Vec<u8>) {
         ],
         reference: "consent-4711".into(),
     };
-    let pdf = hcpki_ca::consent_document::render(&statement, 1_790_000_000).unwrap();
+    let pdf = hcpki_docsig::consent_document::render(&statement, 1_790_000_000).unwrap();
     (statement, pdf)
 }
 

@@ -2,9 +2,9 @@
 //! store-shaped CRL entries and a seeded generator. A leaf below `bench` and its national and SSO runs.
 
 use anyhow::Result;
-use hcpki_ca::keys::{self, KeyAlgorithm, SoftwareKey};
 use hcpki_ca::revocation::crl::{self, CrlFields, CrlSigner, Entry};
 use hcpki_ca::revocation::{CrlReason, Reason};
+use hcpki_pkix::keys::{self, KeyAlgorithm, SoftwareKey};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,7 @@ pub fn raw_rate(key: &Arc<dyn keys::KeySource>, message: &[u8], count: usize, th
                     for _ in 0..per {
                         key.sign(message)?;
                     }
-                    Ok::<_, hcpki_ca::keys::KeyError>(())
+                    Ok::<_, hcpki_pkix::keys::KeyError>(())
                 })
             })
             .collect();

@@ -36,12 +36,12 @@ use anyhow::{Context, Result};
 use clap::Args;
 use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::facility::Transition;
-use hcpki_ca::keys::{self, KeyAlgorithm, KeyUri, SoftwareKey};
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::revocation::{CrlReason, Reason};
 use hcpki_ca::serial::SerialHex;
 use hcpki_ca::store::{Actor, Registration};
 use hcpki_ca::{Authority, CaName, FacilityId};
+use hcpki_pkix::keys::{self, KeyAlgorithm, KeyUri, SoftwareKey};
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -225,7 +225,7 @@ async fn grow_and_measure(
     let mut new_ids = Vec::with_capacity(added);
     for chunk in planned.chunks(facility_import::BATCH) {
         let batch: Vec<_> = chunk.iter().map(|p| p.new.clone()).collect();
-        for result in authority.store().register_facilities(&batch, actor, hcpki_ca::time::now_unix_ms()).await? {
+        for result in authority.store().register_facilities(&batch, actor, hcpki_pkix::time::now_unix_ms()).await? {
             match result {
                 Registration::New(f) => new_ids.push(f.id),
                 Registration::AlreadyRegistered { code, existing } => anyhow::bail!(
@@ -392,13 +392,13 @@ async fn audit_reference(authority: &Arc<Authority>, actor: &Actor, n: usize, sh
         Shape::Batched => {
             let events: Vec<_> = (0..n).map(event).collect();
             for chunk in events.chunks(facility_import::BATCH) {
-                authority.store().append_audits(chunk, hcpki_ca::time::now_unix_ms()).await?;
+                authority.store().append_audits(chunk, hcpki_pkix::time::now_unix_ms()).await?;
             }
         }
         Shape::Committed { in_flight } => {
             let events: Vec<_> = (0..n).map(event).collect();
             concurrently(authority, actor, events, in_flight, |authority, _, event| async move {
-                authority.store().append_audit(&event, hcpki_ca::time::now_unix_ms()).await?;
+                authority.store().append_audit(&event, hcpki_pkix::time::now_unix_ms()).await?;
                 Ok(())
             })
             .await?;
@@ -470,7 +470,7 @@ async fn crl(authority: &Authority, loaded: &Loaded, ca: CaName, entries: u64) -
     let der = authority.crl(ca).await?;
     let secs = start.elapsed().as_secs_f64();
     let algorithm = ca_key(authority, loaded, ca)?.algorithm();
-    let now = hcpki_ca::time::now_unix();
+    let now = hcpki_pkix::time::now_unix();
     let issuer: x509_cert::name::Name = "CN=hcpki bench,O=hcpki,C=JP".parse().context("benchmark CA name")?;
     let raw = raw_crl(algorithm, &issuer, &crl_entries(usize::try_from(entries)?, now)?, now)?;
     Ok(CrlFigures { secs, bytes: der.len(), raw_secs: raw.build })

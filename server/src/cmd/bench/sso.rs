@@ -37,8 +37,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use clap::Args;
 use hcpki_ca::CaName;
-use hcpki_ca::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_ca::store::Actor;
+use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
 use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas};
 use http_body_util::{BodyExt, Full};
 use hyper::Method;
@@ -102,7 +102,7 @@ pub async fn run(global: &Global, args: &BenchSsoArgs) -> Result<ExitCode> {
         "version = 1\n[[service]]\nid = \"{SERVICE}\"\nname = \"hcpki bench sso\"\nroles = [\"medical-doctor\"]\n\
          facility_kinds = [\"*\"]\nmin_assurance = \"card-pin\"\nclaims = [\"name\", \"hc_role\", \"acr\"]\n"
     ))?;
-    store.portal_put_services(&records, true, false, &actor, hcpki_ca::time::now_unix_ms()).await?;
+    store.portal_put_services(&records, true, false, &actor, hcpki_pkix::time::now_unix_ms()).await?;
     let rp = Arc::new(RelyingParty::register(&loaded, store.as_ref(), &actor).await?);
     let root = CertificateDer::from(authority.ca_certificate(CaName::Root)?.to_vec());
     let mut roots = rustls::RootCertStore::empty();
@@ -235,7 +235,7 @@ impl RelyingParty {
         let (key, _) = SoftwareKey::generate_device_key(KeyAlgorithm::P256)?;
         let signer = Signer::new(Arc::new(key), SigningAlg::Es256)?;
         // An earlier run's client goes (its grants with it); this run's key replaces it.
-        store.oidc_remove_client(CLIENT, actor, hcpki_ca::time::now_unix_ms()).await?;
+        store.oidc_remove_client(CLIENT, actor, hcpki_pkix::time::now_unix_ms()).await?;
         let (services, _) = crate::cmd::service::services(loaded, store).await?;
         let registration = Registration {
             id: CLIENT.into(),
@@ -252,13 +252,13 @@ impl RelyingParty {
             token_exchange_audiences: Vec::new(),
         };
         let deployment = registration::Deployment { services: Some(&services), secrets_allowed: false, consent: None };
-        registration::register(store, deployment, registration, actor, hcpki_ca::time::now_unix_ms()).await?;
+        registration::register(store, deployment, registration, actor, hcpki_pkix::time::now_unix_ms()).await?;
         Ok(Self { signer })
     }
 
     /// A client assertion for the token endpoint `audience` (RFC 7523), with its own jti.
     fn assertion(&self, audience: &str) -> Result<String> {
-        let now = hcpki_ca::time::now_unix();
+        let now = hcpki_pkix::time::now_unix();
         let jti = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
         let claims = serde_json::json!({ "iss": CLIENT, "sub": CLIENT, "aud": audience, "iat": now, "exp": now + 60, "jti": jti });
         Ok(self.signer.sign("JWT", &claims)?)

@@ -158,16 +158,16 @@ struct Account {
 /// facility, allowed to act with password + TOTP there (a real facility decides that: issue #24 item 7).
 async fn add_account(authority: &Authority, secret: &PortalSecret, facility: &FacilityId) -> Result<Account> {
     // 12 random bytes: 16 base64url characters, short enough to type, far past guessing.
-    let password = zeroize::Zeroizing::new(B64.encode(hcpki_ca::keys::random_secret(12)?.as_slice()));
+    let password = zeroize::Zeroizing::new(B64.encode(hcpki_pkix::keys::random_secret(12)?.as_slice()));
     let actor = super::super::actor();
-    let now = hcpki_ca::time::now_unix_ms();
+    let now = hcpki_pkix::time::now_unix_ms();
     let store = authority.store().as_ref();
     let added = accounts::add(store, secret, USERNAME, "デモ 医師", None, password.as_bytes(), &actor, now).await?;
     authority
         .grant_console(&format!("pwd:{USERNAME}"), "facility-admin", Some(facility.as_str()), "hcpki demo", &actor)
         .await?;
     store.set_facility_admin_password_totp(facility, true, &actor, now).await?;
-    let code_now = totp::code(&added.totp_secret, totp::step_at(hcpki_ca::time::now_unix()));
+    let code_now = totp::code(&added.totp_secret, totp::step_at(hcpki_pkix::time::now_unix()));
     Ok(Account {
         password,
         secret_base32: zeroize::Zeroizing::new(totp::base32(&added.totp_secret)),

@@ -6,7 +6,7 @@ use hcpki_ca::profile::ProfileSettings;
 use hcpki_ca::revocation::Reason;
 use hcpki_ca::serial::SerialHex;
 use hcpki_ca::store::Actor;
-use hcpki_ca::time::{Clock as _, FixedClock};
+use hcpki_pkix::time::{Clock as _, FixedClock};
 use std::collections::BTreeMap;
 
 /// 2030-01-01T00:00:00Z: far from today, so a stray read of the system clock would show.
@@ -38,7 +38,7 @@ fn config() -> TsaConfig {
 /// Whether the token the served authority grants now carries `certificate` (the query sets certReq): the
 /// certificate it signs with.
 fn signs_with(served: &ServedTsa, certificate: &[u8], now: i64) -> bool {
-    let query = hcpki_ca::timestamp::client::Query::sha256(&[7; 32], None).unwrap();
+    let query = hcpki_docsig::timestamp::client::Query::sha256(&[7; 32], None).unwrap();
     let answer = served.current().answer(query.der(), now);
     assert!(answer.outcome.is_ok(), "{:?}", answer.outcome);
     answer.der.windows(certificate.len()).any(|w| w == certificate)

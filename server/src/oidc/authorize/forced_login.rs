@@ -9,7 +9,7 @@
 
 use super::super::{OAuthError, Provider, random_token};
 use hcpki_ca::store::{Store, StoreError};
-use hcpki_ca::time::CLOCK_LEEWAY_SECS;
+use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 

@@ -10,9 +10,9 @@ use crate::consent::life::Phase;
 use crate::signing_requests::SignError;
 use axum::http::StatusCode;
 use axum::response::Response;
-use hcpki_ca::jpki::BasicFour;
 use hcpki_ca::store::consent::{EvidenceLevel, SignatureEvidence};
 use hcpki_html::Lang;
+use hcpki_pkix::jpki::BasicFour;
 use maud::{Markup, html};
 
 /// The page's script.

@@ -210,8 +210,8 @@ pub fn jst(unix: i64, lang: Lang) -> Markup {
 
 /// [`jst`] without the zone's name (a table says it once).
 pub(super) fn jst_bare(unix: i64) -> Markup {
-    let utc = hcpki_ca::time::rfc3339(unix);
-    let local = hcpki_ca::time::rfc3339(unix.saturating_add(9 * 3600));
+    let utc = hcpki_pkix::time::rfc3339(unix);
+    let local = hcpki_pkix::time::rfc3339(unix.saturating_add(9 * 3600));
     let shown = match (local.get(..10), local.get(11..16)) {
         (Some(d), Some(hm)) => format!("{d} {hm}"),
         _ => local.clone(),

@@ -11,7 +11,7 @@ use crate::portal::secret::PortalSecret;
 use crate::portal::totp;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::{Actor, Store};
-use hcpki_ca::time::{Clock, FixedClock};
+use hcpki_pkix::time::{Clock, FixedClock};
 use std::sync::Arc;
 use std::time::Duration;
 use zeroize::Zeroizing;
