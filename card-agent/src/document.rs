@@ -32,7 +32,7 @@ use std::fmt::Write as _;
 use sha2::{Digest as _, Sha256};
 
 use crate::service::{AgentError, CardKind, CardService, DocumentSignRequest, PinPrompt, Signed, SignedFile};
-pub use format::{Format, Level};
+pub use format::{AGENT_LEVELS, DocumentFormat, Format, Level};
 /// A consent statement (同意書, 撤回書, a physician's attestation) as `hcpki_docsig::consent_document` reads it from the
 /// PDF the agent signs: what the patient's page shows (issue #28).
 pub use hcpki_docsig::consent_document::{Item as StatementItem, Kind as StatementKind, Statement};
@@ -150,7 +150,7 @@ impl SignedDocument {
     pub fn into_signed(self, format: Format) -> Signed {
         let mut signed = self.signed;
         let file = SignedFile {
-            format: format.name(),
+            format: format.as_str(),
             level: self.level.name(),
             content: self.output,
             time_stamped_at: self.time_stamped_at,
@@ -181,8 +181,8 @@ impl Document {
             .and_then(|n| n.rsplit(['/', '\\']).next())
             .map(|n| n.chars().filter(|c| !c.is_control()).take(MAX_TITLE_CHARS).collect::<String>())
             .filter(|n| !n.is_empty());
-        let summary = format.summary(&bytes)?;
-        let statement = format.statement(&bytes)?;
+        let summary = format::summary(format, &bytes)?;
+        let statement = format::statement(format, &bytes)?;
         Ok(Document { format, title: title.to_owned(), file_name, bytes, summary, statement })
     }
 
@@ -269,7 +269,7 @@ pub fn sign(
     let mut prepared = None;
     let mut derive = |chain: &[Vec<u8>]| {
         let chain = issuers::complete(chain, ca_certificates);
-        let p = document.format.prepare(&sha256, &document.bytes, &chain, signing_time)?;
+        let p = format::prepare(document.format, &sha256, &document.bytes, &chain, signing_time)?;
         let bytes = p.to_be_signed().to_vec();
         prepared = Some(p);
         Ok(bytes)
@@ -279,14 +279,14 @@ pub fn sign(
     let output = prepared.finish(&signed.signature)?;
     let signer = signed.chain.first().map(|c| hex::encode(Sha256::digest(c))).unwrap_or_default();
     tracing::info!(
-        format = document.format.name(),
+        format = document.format.as_str(),
         document_sha256 = %hex::encode(sha256),
         signer_certificate_sha256 = %signer,
         size = document.bytes.len(),
         card_id = %signed.card_id,
         "document signed with the card's signature key"
     );
-    Ok(SignedDocument { output, signed, level: Level::BB, time_stamped_at: None })
+    Ok(SignedDocument { output, signed, level: Level::BaselineB, time_stamped_at: None })
 }
 
 #[cfg(test)]

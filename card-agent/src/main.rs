@@ -14,7 +14,7 @@ use hcpki_agent::api;
 use hcpki_agent::broker::Broker;
 use hcpki_agent::config::{AgentConfig, PeerCheckMode, PinEntry, normalise_origin};
 use hcpki_agent::document::time_stamps::TimeStamps;
-use hcpki_agent::document::{Format, Level};
+use hcpki_agent::document::{AGENT_LEVELS, Format, Level};
 use hcpki_agent::driver::{PinStatus, registry};
 use hcpki_agent::instance::InstanceLock;
 use hcpki_agent::lifecycle::Lifecycle;
@@ -54,7 +54,7 @@ enum Command {
         #[arg(requires = "format")]
         file: Option<PathBuf>,
         /// Document signature: the baseline level; b-t asks the TSAs of [[signing.tsa]] in --config.
-        #[arg(long, value_enum, default_value = "b-b", requires = "format")]
+        #[arg(long, default_value = "b-b", requires = "format", value_parser = agent_level())]
         level: Level,
         /// Document signature: the title shown before the PIN (default: the file name).
         #[arg(long, requires = "format")]
@@ -503,4 +503,10 @@ fn describe_certificate(der: &[u8]) -> String {
         }
         Err(e) => format!("<not a certificate: {e}>"),
     }
+}
+
+/// `--level`: the levels the agent makes ([`AGENT_LEVELS`]), listed in the help.
+fn agent_level() -> impl clap::builder::TypedValueParser<Value = Level> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(AGENT_LEVELS.map(Level::as_str)).try_map(|name| name.parse::<Level>())
 }

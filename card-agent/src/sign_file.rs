@@ -12,7 +12,7 @@ use hcpki_agent::broker::Broker;
 use hcpki_agent::config::AgentConfig;
 use hcpki_agent::document::signer::SignerShown;
 use hcpki_agent::document::time_stamps::TimeStamps;
-use hcpki_agent::document::{self, Document, Format, Level, MAX_DOCUMENT_BYTES};
+use hcpki_agent::document::{self, Document, DocumentFormat as _, Format, Level, MAX_DOCUMENT_BYTES};
 use hcpki_agent::readers::PcscBackend;
 use hcpki_agent::service::{CardKind, CardService as _, DocumentSignRequest};
 
@@ -52,11 +52,13 @@ pub fn run(file: &Path, o: Options) -> anyhow::Result<()> {
         None => Vec::new(),
     };
     let time_stamps = match (o.level, &config) {
-        (Level::BB, _) => None,
-        (Level::BT, None) => {
+        (Level::BaselineB, _) => None,
+        // The command line offers b-b and b-t alone (document::AGENT_LEVELS).
+        (Level::BaselineLt | Level::BaselineLta, _) => bail!("--level is b-b or b-t (nothing was signed)"),
+        (Level::BaselineT, None) => {
             bail!("--level b-t needs the TSAs of [[signing.tsa]]: give --config agent.toml (nothing was signed)")
         }
-        (Level::BT, Some((c, path))) => {
+        (Level::BaselineT, Some((c, path))) => {
             let endpoints = c.signing.endpoints(&dir(path))?;
             if endpoints.is_empty() {
                 bail!("{} has no [[signing.tsa]]: add the TSAs to ask for B-T (nothing was signed)", path.display());

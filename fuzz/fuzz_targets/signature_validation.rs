@@ -25,7 +25,7 @@ const NOW: i64 = 1_795_651_200;
 fuzz_target!(|data: &[u8]| {
     let trust = SigningTrust::new(&[], &[]).expect("no anchors is a valid configuration");
     let offline = |_: &FetchRequest<'_>| Err::<Vec<u8>, String>("offline".into());
-    let format = Format::detect(data);
+    let format = verdict::detect(data);
     let document = format.detached().then_some(DOCUMENT);
     let verdict = match verdict::judge(data, document, &trust, NOW, &offline) {
         Ok(verdict) => verdict,
@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
     // Intact for the strict check is intact for the verifier: with no anchor, it stops at the chain (or earlier
     // at the signer's key usage), never at integrity.
     let strict = match format {
-        Format::Xades => xades::verify(data).is_ok(),
+        Format::XadesEprescription => xades::verify(data).is_ok(),
         Format::Pades => pades::verify(data).is_ok(),
         Format::Cades => false,
     };

@@ -15,6 +15,7 @@ pub mod name;
 pub mod profile_kind;
 pub mod serial;
 pub mod serial_hex;
+pub mod signature;
 
 pub use actor::Actor;
 pub use ca_name::{CaName, UnknownCa};

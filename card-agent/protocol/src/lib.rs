@@ -1,11 +1,13 @@
 //! The bytes the card agent (`hcpki-agent`) and the portal (`hcpki` server) must agree on, in one place
 //! with few dependencies (SHA-256, and `hcpki-model` for [`CardKind`]): the agent builds the message a card signs, the server rebuilds it to verify;
-//! the card presence report ([`presence`]) the agent sends the portal; and which kind of card ([`CardKind`]).
+//! the card presence report ([`presence`]) the agent sends the portal; which kind of card ([`CardKind`]); and the
+//! format and level of a document signature ([`signature`]).
 //! A crate of its own so that the server need not link the agent (and PC/SC) to share one function.
 #![forbid(unsafe_code)]
 
 pub mod card_kind;
 pub mod presence;
+pub mod signature;
 
 pub use card_kind::CardKind;
 

@@ -63,7 +63,7 @@ pub(super) async fn start(
         Err(e) => {
             // Not the reason: it may quote the document, which the log never holds.
             let origin = request_origin(&headers);
-            tracing::warn!(%origin, format = body.format.name(), size, "document refused before any card work");
+            tracing::warn!(%origin, format = body.format.as_str(), size, "document refused before any card work");
             return failure(StatusCode::BAD_REQUEST, "bad_document", &e.to_string());
         }
     };
@@ -71,15 +71,22 @@ pub(super) async fn start(
         return failure(StatusCode::BAD_REQUEST, "bad_document", &e.to_string());
     }
     let time_stamps = match (body.level, &state.time_stamps) {
-        (Level::BT, None) => {
+        (Level::BaselineT, None) => {
             return failure(
                 StatusCode::BAD_REQUEST,
                 "no_tsa",
                 "level b-t needs a time-stamping authority: add [[signing.tsa]] to agent.toml (docs/card-agent.md)",
             );
         }
-        (Level::BT, Some(t)) => Some(Arc::clone(t)),
-        (Level::BB, _) => None,
+        (Level::BaselineT, Some(t)) => Some(Arc::clone(t)),
+        (Level::BaselineB, _) => None,
+        (other @ (Level::BaselineLt | Level::BaselineLta), _) => {
+            let message = format!(
+                "level {} is not made by the agent: send b-b or b-t (a service extends the signature)",
+                other.as_str()
+            );
+            return failure(StatusCode::BAD_REQUEST, "bad_request", &message);
+        }
     };
     // Who signs, from the signature certificate the card shows without a PIN (read before the page opens).
     let service = Arc::clone(&state.service);
@@ -102,7 +109,7 @@ pub(super) async fn start(
         );
     };
     tracing::info!(
-        op = %op.id, %origin, kind = ?body.kind, format = body.format.name(), level = body.level.name(),
+        op = %op.id, %origin, kind = ?body.kind, format = body.format.as_str(), level = body.level.name(),
         document_sha256 = %hex::encode(shown.sha256), size = shown.size,
         statement = shown.statement.as_ref().map(|s| crate::document::statement_kind_name(&s.kind)),
         reference = shown.statement.as_ref().map(|s| s.reference.as_str()), "document signature requested"

@@ -128,7 +128,7 @@ fn documents_over_the_limit_empty_or_badly_titled_are_refused() {
 #[test]
 fn the_page_is_shown_the_agents_own_reading_of_the_document() {
     let doc = Document::new(Format::Cades, " 診療情報提供書 ", Some("C:\\docs\\letter.txt"), FHIR.to_vec()).unwrap();
-    let shown = doc.shown(Level::BT);
+    let shown = doc.shown(Level::BaselineT);
     assert_eq!(shown.title, "診療情報提供書");
     assert_eq!(shown.file_name.as_deref(), Some("letter.txt"));
     assert_eq!(shown.size, FHIR.len());
@@ -136,7 +136,7 @@ fn the_page_is_shown_the_agents_own_reading_of_the_document() {
     assert_eq!(shown.sha256_grouped().replace(' ', ""), hex::encode(shown.sha256));
     let content: Vec<&str> = shown.summary.iter().map(|l| l.value_en.as_str()).collect();
     assert!(content.contains(&"a FHIR resource (Bundle)"), "{content:?}");
-    let pdf = Document::new(Format::Cades, "p", None, b"%PDF-1.7\n\xff\xfe".to_vec()).unwrap().shown(Level::BB);
+    let pdf = Document::new(Format::Cades, "p", None, b"%PDF-1.7\n\xff\xfe".to_vec()).unwrap().shown(Level::BaselineB);
     assert!(pdf.summary.iter().any(|l| l.value_en == "a PDF document"), "{:?}", pdf.summary);
     let signer = signer::SignerShown::from_certificates(&[crate::service::CardCertificate {
         role: KeyRole::Sign,
@@ -157,7 +157,7 @@ fn an_e_prescription_is_shown_whole_or_refused_before_any_card_work() {
                23,,１２３４,1,\n51,20261126\n101,1,1,,7\n111,1,1,,1日3回毎食後,3\n\
                201,1,1,1,1,,アモキシシリン細粒,750,2,ｍｇ\n";
     let doc = Document::new(Format::XadesEprescription, "処方箋", Some("rx.csv"), csv.as_bytes().to_vec()).unwrap();
-    let shown = doc.shown(Level::BB);
+    let shown = doc.shown(Level::BaselineB);
     let ja: Vec<&str> = shown.summary.iter().map(|l| l.value_ja.as_str()).collect();
     assert!(ja.contains(&"Rp1-1 アモキシシリン細粒 750ｍｇ（力価フラグ 2: 力価単位）　コードなし"), "{ja:?}");
     assert!(shown.summary.iter().any(|l| l.label.en == "Drug" && l.value_en.contains("active ingredient")));

@@ -140,12 +140,12 @@ impl TimeStamps {
     /// Adds a signature time stamp to `signed` (level B-B → B-T), or says why every TSA failed; on failure the
     /// caller writes nothing.
     pub async fn add_to(&self, format: Format, signed: &mut SignedDocument) -> Result<(), AgentError> {
-        let digest = format.time_stamp_digest(&signed.output)?;
+        let digest = super::format::time_stamp_digest(format, &signed.output)?;
         let stamped = client::stamp(&self.endpoints, &digest, &self.transport, &SystemClock)
             .await
             .map_err(|e| AgentError::NoTimeStamp(e.to_string()))?;
-        signed.output = format.with_time_stamp(&signed.output, &stamped.stamp.token)?;
-        signed.level = super::Level::BT;
+        signed.output = super::format::with_time_stamp(format, &signed.output, &stamped.stamp.token)?;
+        signed.level = super::Level::BaselineT;
         signed.time_stamped_at = Some(stamped.stamp.gen_time);
         tracing::info!(tsa = %stamped.url, gen_time = stamped.stamp.gen_time, "signature time stamp added");
         Ok(())

@@ -10,44 +10,19 @@
 
 use super::validation::{Failure, FetchRequest, Indication, Report, SigningTrust, SubIndication};
 use super::{cades, pades, xades};
+// The one signature format (D121); the verifier reports it by its family (`Format::family`).
+pub use hcpki_model::signature::Format;
 
-/// A signed file's format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    /// A CAdES signature (`.p7s`): the document travels beside it (detached) or inside it (attached).
-    Cades,
-    /// An XAdES e-prescription: the prescription travels inside it.
-    Xades,
-    /// A signed PDF.
-    Pades,
-}
-
-impl Format {
-    /// The format of `signed`, from its first bytes.
-    pub fn detect(signed: &[u8]) -> Self {
-        if signed.starts_with(b"%PDF-") {
-            return Self::Pades;
-        }
-        let text = signed.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(signed);
-        match text.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'<') => Self::Xades,
-            _ => Self::Cades,
-        }
+/// The format of `signed`, from its first bytes: a PDF is PAdES, XML (after a byte-order mark and blanks) an XAdES
+/// e-prescription, anything else CAdES.
+pub fn detect(signed: &[u8]) -> Format {
+    if signed.starts_with(b"%PDF-") {
+        return Format::Pades;
     }
-
-    /// `cades`, `xades`, `pades`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Cades => "cades",
-            Self::Xades => "xades",
-            Self::Pades => "pades",
-        }
-    }
-
-    /// Whether the signed document may travel beside the signature (and must then be given with it).
-    pub fn detached(self) -> bool {
-        self == Self::Cades
+    let text = signed.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(signed);
+    match text.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'<') => Format::XadesEprescription,
+        _ => Format::Cades,
     }
 }
 
@@ -66,7 +41,7 @@ pub enum VerdictError {
     /// A document given with a signature that carries its own.
     #[error(
         "a {} signature carries the document it signs: give the signed file alone (no --data, no \"data\" in the API)",
-        .0.name()
+        .0.family()
     )]
     DocumentNotUsed(Format),
 }
@@ -124,7 +99,7 @@ pub fn judge(
     now: i64,
     fetch: &dyn Fn(&FetchRequest<'_>) -> Result<Vec<u8>, String>,
 ) -> Result<Verdict, VerdictError> {
-    let format = Format::detect(signed);
+    let format = detect(signed);
     let one = |report| (vec![SignatureVerdict { field: None, report }], None);
     let (signatures, revisions) = match (format, document) {
         (Format::Cades, document) => {
@@ -144,7 +119,7 @@ pub fn judge(
             one(cades::validate(&p7s, document, trust, now, fetch))
         }
         (other, Some(_)) => return Err(VerdictError::DocumentNotUsed(other)),
-        (Format::Xades, None) => one(xades::validate(signed, trust, now, fetch)),
+        (Format::XadesEprescription, None) => one(xades::validate(signed, trust, now, fetch)),
         (Format::Pades, None) => {
             let validated = pades::validate(signed, trust, now, fetch);
             let signatures = validated.signatures.into_iter().map(|(field, report)| SignatureVerdict { field, report });
@@ -173,14 +148,14 @@ mod tests {
 
     #[test]
     fn the_format_is_read_from_the_first_bytes() {
-        assert_eq!(Format::detect(b"%PDF-1.7\n"), Format::Pades);
-        assert_eq!(Format::detect(b"<?xml version=\"1.0\"?><Document/>"), Format::Xades);
-        assert_eq!(Format::detect(b"\xEF\xBB\xBF\r\n  <Document/>"), Format::Xades);
-        assert_eq!(Format::detect(&[0x30, 0x82, 0x01, 0x00]), Format::Cades);
-        assert_eq!(Format::detect(b""), Format::Cades);
+        assert_eq!(detect(b"%PDF-1.7\n"), Format::Pades);
+        assert_eq!(detect(b"<?xml version=\"1.0\"?><Document/>"), Format::XadesEprescription);
+        assert_eq!(detect(b"\xEF\xBB\xBF\r\n  <Document/>"), Format::XadesEprescription);
+        assert_eq!(detect(&[0x30, 0x82, 0x01, 0x00]), Format::Cades);
+        assert_eq!(detect(b""), Format::Cades);
         // A PDF is a PDF only from its first byte: text before it is not read as one.
-        assert_eq!(Format::detect(b" %PDF-1.7"), Format::Cades);
-        assert_eq!(Format::detect(b"-----BEGIN PKCS7-----\n"), Format::Cades);
+        assert_eq!(detect(b" %PDF-1.7"), Format::Cades);
+        assert_eq!(detect(b"-----BEGIN PKCS7-----\n"), Format::Cades);
     }
 
     #[test]
@@ -211,7 +186,7 @@ mod tests {
         assert_eq!(verdict.overall().report.verdict(), "FAILED/FORMAT_FAILURE");
         assert!(matches!(
             judge(b"<Document/>", Some(b"csv"), &trust, 0, &fetch),
-            Err(VerdictError::DocumentNotUsed(Format::Xades))
+            Err(VerdictError::DocumentNotUsed(Format::XadesEprescription))
         ));
         assert!(matches!(
             judge(b"%PDF-1.7\n", Some(b"x"), &trust, 0, &fetch),

@@ -78,7 +78,7 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
                     crate::config::FILE
                 );
             }
-            let (renewed, stamped) = match (Format::detect(&signed), document) {
+            let (renewed, stamped) = match (verdict::detect(&signed), document) {
                 (Format::Cades, document) => {
                     // An attached signature carries its document (`openssl cms -sign -stream`).
                     let carried = || cades::CadesSignature::from_ber(&signed).ok()?.carried_document().ok()?;
@@ -92,7 +92,7 @@ pub async fn run(loaded: &Loaded, command: SignatureCommand) -> Result<ExitCode>
                     let stamped = stamps.stamp(&prepared.digest()).await?;
                     (pades::assemble_document_time_stamp(prepared, &stamped.stamp.token)?, stamped)
                 }
-                (Format::Xades, _) => bail!(
+                (Format::XadesEprescription, _) => bail!(
                     "{} is an XAdES e-prescription: its format stops at B-T (a signature time stamp), there is no \
                      archive time stamp to renew",
                     file.display()
@@ -194,7 +194,7 @@ async fn ask_ocsp(url: &str, request: &[u8]) -> Result<Vec<u8>, String> {
 /// The file's verdict first; then, for a PDF of several signatures, each one's; then a PDF's revisions.
 fn text_verdict(verdict: &Verdict) -> String {
     let overall = verdict.overall();
-    let mut out = format!("format: {}\n", verdict.format.name());
+    let mut out = format!("format: {}\n", verdict.format.family());
     if verdict.signatures.len() == 1 {
         out += &text_report(&overall.report);
     } else {

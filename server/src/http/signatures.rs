@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use hcpki_docsig::signature::validation::{FetchRequest, Report};
+use hcpki_docsig::signature::validation::{FetchRequest, Level, Report};
 use hcpki_docsig::signature::verdict::{self, Verdict};
 use serde::Deserialize;
 
@@ -84,9 +84,9 @@ pub async fn verify(State(state): State<AppState>, caller: Caller, body: Body) -
     };
     let overall = verdict.overall();
     let detail = serde_json::json!({
-        "format": verdict.format,
+        "format": verdict.format.family(),
         "verdict": overall.report.verdict(),
-        "level": overall.report.level,
+        "level": overall.report.level.map(Level::name),
         "signatures": verdict.signatures.len(),
         "revisions": verdict.revisions.as_ref().map(|h| h.revisions.len()),
         "document_sha256": document,
@@ -111,7 +111,7 @@ pub fn json_verdict(verdict: &Verdict) -> serde_json::Value {
         history.revisions.iter().find(|r| r.signatures.iter().any(|s| s == field)).map(|r| r.revision)
     };
     let mut json = json_report(&overall.report, overall.field.as_deref());
-    json.insert("format".into(), serde_json::json!(verdict.format));
+    json.insert("format".into(), serde_json::json!(verdict.format.family()));
     let signatures = verdict.signatures.iter().map(|one| {
         let mut entry = json_report(&one.report, one.field.as_deref());
         entry.insert("revision".into(), serde_json::json!(revision_of(one.field.as_deref())));
@@ -135,7 +135,7 @@ fn json_report(report: &Report, field: Option<&str>) -> serde_json::Map<String, 
         ("field", json!(field)),
         ("signer", json!(report.signer.as_ref().map(|c| c.tbs_certificate().subject().to_string()))),
         ("hc_roles", json!(report.hc_roles)),
-        ("level", json!(report.level)),
+        ("level", json!(report.level.map(Level::name))),
         ("time_stamp", json!(report.time_stamp.map(hcpki_pkix::time::rfc3339))),
         ("archive_time_stamp", json!(report.archive_time_stamp.map(hcpki_pkix::time::rfc3339))),
         ("revocation", json!(report.revocation)),

@@ -238,8 +238,8 @@ pub(super) async fn sign(
     now: i64,
 ) -> Result<Signed, SignError> {
     let bad = |why: String| SignError::BadSignature(why);
-    let format = Format::parse(&request.format).map_err(|_| bad(format!("format {} is unknown", request.format)))?;
-    let level = Level::parse(&request.level).map_err(|_| bad(format!("level {} is unknown", request.level)))?;
+    let format = request.format.parse::<Format>().map_err(|_| bad(format!("format {} is unknown", request.format)))?;
+    let level = request.level.parse::<Level>().map_err(|_| bad(format!("level {} is unknown", request.level)))?;
     if signed.is_empty() || signed.len() > max_signed_bytes(format) {
         return Err(bad(format!("a signed document of {} bytes (at most {})", signed.len(), max_signed_bytes(format))));
     }

@@ -6,99 +6,40 @@ use base64::Engine as _;
 use hcpki_docsig::signature::{pades, xades};
 use std::collections::HashMap;
 
-/// A signature format hcpki makes for a service: what the card agent signs (its `document::Format`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// A CAdES detached signature (`.p7s`) over any file (D69).
-    Cades,
-    /// An e-prescription: the JAHIS CSV in the national EP.xsd envelope, XAdES (D75).
-    XadesEprescription,
-    /// A PDF signed inside itself, PAdES (D77).
-    Pades,
+// The one format and level (D121): what the card agent makes and the verifier reports, named the same here.
+pub use hcpki_model::signature::{Format, Level};
+
+/// Parse the API's format name.
+fn format(name: &str) -> Result<Format, OAuthError> {
+    name.parse().map_err(|_| {
+        OAuthError::new(
+            "unsupported_format",
+            format!(
+                "unknown format {:?}: send format=cades (a detached .p7s of any file), xades-eprescription (the \
+                 prescription CSV) or pades (a PDF)",
+                shorten(name)
+            ),
+        )
+    })
 }
 
-impl Format {
-    /// The name the API, the store and the card agent use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Cades => "cades",
-            Self::XadesEprescription => "xades-eprescription",
-            Self::Pades => "pades",
-        }
+/// Parse the API's level name, for `format`: e-prescriptions at B-T at most (the national service's
+/// e-prescription is B-T; the XAdES core makes no validation data), the others at every level.
+fn level(name: &str, format: Format) -> Result<Level, OAuthError> {
+    let level: Level = name.parse().map_err(|_| {
+        OAuthError::new("unsupported_level", format!("unknown level {:?}: send b-b, b-t, b-lt or b-lta", shorten(name)))
+    })?;
+    if format == Format::XadesEprescription && level > Level::BaselineT {
+        return Err(OAuthError::new(
+            "unsupported_level",
+            format!(
+                "level {} is not made for e-prescriptions (format=xades-eprescription): the national \
+                 e-prescription service takes B-T, so send level=b-t",
+                level.as_str()
+            ),
+        ));
     }
-
-    /// Parse the API's name.
-    pub fn parse(name: &str) -> Result<Self, OAuthError> {
-        match name {
-            "cades" => Ok(Self::Cades),
-            "xades-eprescription" => Ok(Self::XadesEprescription),
-            "pades" => Ok(Self::Pades),
-            other => Err(OAuthError::new(
-                "unsupported_format",
-                format!(
-                    "unknown format {:?}: send format=cades (a detached .p7s of any file), xades-eprescription (the \
-                     prescription CSV) or pades (a PDF)",
-                    shorten(other)
-                ),
-            )),
-        }
-    }
-}
-
-/// A signature level hcpki makes for a service, in increasing order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    /// B-B: the signature alone.
-    BaselineB,
-    /// B-T: with a signature time stamp from a configured TSA.
-    BaselineT,
-    /// B-LT: B-T with the validation data gathered at signing (the signer's and the TSA's certificates, the
-    /// signer's CRL from the login's CRL cache; D82).
-    BaselineLt,
-    /// B-LTA: B-LT under an archive (CAdES) or document (PAdES) time stamp.
-    BaselineLta,
-}
-
-impl Level {
-    /// The name the API and the store use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BaselineB => "b-b",
-            Self::BaselineT => "b-t",
-            Self::BaselineLt => "b-lt",
-            Self::BaselineLta => "b-lta",
-        }
-    }
-
-    /// Parse the API's name.
-    pub fn parse(name: &str) -> Result<Self, OAuthError> {
-        match name {
-            "b-b" => Ok(Self::BaselineB),
-            "b-t" => Ok(Self::BaselineT),
-            "b-lt" => Ok(Self::BaselineLt),
-            "b-lta" => Ok(Self::BaselineLta),
-            other => Err(OAuthError::new(
-                "unsupported_level",
-                format!("unknown level {:?}: send b-b, b-t, b-lt or b-lta", shorten(other)),
-            )),
-        }
-    }
-
-    /// Whether hcpki makes `format` at this level: e-prescriptions at B-T at most (the national service's
-    /// e-prescription is B-T; the XAdES core makes no validation data), the others at every level.
-    fn check_for(self, format: Format) -> Result<Self, OAuthError> {
-        if format == Format::XadesEprescription && self > Self::BaselineT {
-            return Err(OAuthError::new(
-                "unsupported_level",
-                format!(
-                    "level {} is not made for e-prescriptions (format=xades-eprescription): the national \
-                     e-prescription service takes B-T, so send level=b-t",
-                    self.as_str()
-                ),
-            ));
-        }
-        Ok(self)
-    }
+    Ok(level)
 }
 
 /// A service's request, checked.
@@ -124,8 +65,8 @@ impl NewRequest {
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| OAuthError::invalid_request(format!("{name} is missing")))
         };
-        let format = Format::parse(field("format")?)?;
-        let level = Level::parse(field("level")?)?.check_for(format)?;
+        let format = format(field("format")?)?;
+        let level = level(field("level")?, format)?;
         let title = field("title")?.trim();
         if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS || title.chars().any(char::is_control) {
             return Err(OAuthError::invalid_request(format!(

@@ -5,8 +5,8 @@ use hcpki_html::Lang;
 use maud::{Markup, html};
 
 use super::words::{self, M};
-use crate::document::Shown;
 use crate::document::signer::SignerShown;
+use crate::document::{DocumentFormat as _, Shown};
 use crate::service::CardKind;
 
 /// What is signed and by whom: the agent's own reading of the document (the title and file name are the

@@ -15,7 +15,7 @@ use crate::service::{CardKind, KeyRole};
 #[test]
 fn every_end_of_a_document_signature_says_nothing_was_signed_and_what_to_do() {
     let ops = Operations::new(Duration::from_secs(60));
-    let shown = Arc::new(Document::new(Format::Cades, "同意書", None, b"ok".to_vec()).unwrap().shown(Level::BB));
+    let shown = Arc::new(Document::new(Format::Cades, "同意書", None, b"ok".to_vec()).unwrap().shown(Level::BaselineB));
     let purpose = Purpose::Document { origin: "https://portal.example".into(), shown, signer: SignerShown::default() };
     let op = ops.start("https://portal.example", purpose, CardKind::Jpki, KeyRole::Sign).unwrap();
     let failure = |code: &'static str, tries_left| ApiFailure {
@@ -69,7 +69,7 @@ fn consent_pdf(kind: StatementKind) -> (Statement, Vec<u8>) {
 fn consent_op(ops: &Operations, kind: StatementKind, card: CardKind) -> Arc<crate::api::operations::Operation> {
     let (_, pdf) = consent_pdf(kind);
     let doc = Document::new(Format::Pades, "同意書", Some("consent.pdf"), pdf).unwrap();
-    let shown = Arc::new(doc.shown(Level::BB));
+    let shown = Arc::new(doc.shown(Level::BaselineB));
     let purpose = Purpose::Document { origin: "https://portal.example".into(), shown, signer: SignerShown::default() };
     ops.start("https://portal.example", purpose, card, KeyRole::Sign).unwrap()
 }

@@ -1,6 +1,8 @@
 //! What the verifier concludes: an ETSI EN 319 102-1 §5.1.3 indication with its sub-indication, and what was
 //! found on the way (signer, hcRole, level, the time stamp's time).
 
+// The baseline level is the one `hcpki-model` defines (D121): what the card agent and signing requests name too.
+pub use hcpki_model::signature::Level;
 use x509_cert::Certificate;
 
 /// The main status indication (EN 319 102-1 §5.1.3, table 4).
@@ -121,41 +123,6 @@ impl Failure {
     /// `sub_indication` because of `detail`.
     pub fn new(sub_indication: SubIndication, detail: impl Into<String>) -> Self {
         Self { sub_indication, detail: detail.into() }
-    }
-}
-
-/// The baseline level a signature reached (ETSI EN 319 122-1 §6, EN 319 132-1, EN 319 142-1: the same four).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-pub enum Level {
-    /// B-B: signed attributes with the signing-certificate binding.
-    #[serde(rename = "B-B")]
-    BaselineB,
-    /// B-T: B-B plus a signature time stamp proving the signature existed at its time.
-    #[serde(rename = "B-T")]
-    BaselineT,
-    /// B-LT: B-T plus the certificates and revocation data needed to validate it, embedded.
-    #[serde(rename = "B-LT")]
-    BaselineLt,
-    /// B-LTA: B-LT plus an archive time stamp over all of it.
-    #[serde(rename = "B-LTA")]
-    BaselineLta,
-}
-
-impl Level {
-    /// ETSI's name: `B-B`, `B-T`, `B-LT`, `B-LTA`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::BaselineB => "B-B",
-            Self::BaselineT => "B-T",
-            Self::BaselineLt => "B-LT",
-            Self::BaselineLta => "B-LTA",
-        }
-    }
-}
-
-impl std::fmt::Display for Level {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
     }
 }
 
