@@ -45,6 +45,7 @@ const CRATES: &[&str] = &[
     "store",
     "ca",
     "ca/tls-policy",
+    "sso",
     "server",
     "server/malloc-trim",
     "card-agent",
@@ -646,7 +647,8 @@ fn path_tokens(code: &str) -> Vec<Vec<String>> {
 /// which [`Graph::resolve`] follows to the defining file — fails the test unless [`KNOWN_UPWARD`] lists it. A new
 /// top-level module must be given a floor here.
 ///
-/// The server's floors are the layering issue #43 aims at: leaves; policy and the audit trail; login; the portal's
+/// The SSO core's floors (`hcpki-sso`, issue #43 item 1): the relying-service policy and the outbound HTTP trait,
+/// then card login. The server's floors are the layering issue #43 aims at: leaves; the audit trail; the portal's
 /// shared services (sessions, audit writing, refusals); the OIDC core; the cores built on it (delegation, signing
 /// requests, then consent, which shares the signing-request desk); configuration; the adapters (console, HTTP,
 /// monitoring); the commands and the command line.
@@ -663,12 +665,12 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
             &["authority", "consent_document"],
         ],
     ),
+    ("sso", &[&["outbound", "policy"], &["login"]]),
     (
         "server",
         &[
-            &["backup", "fuzzing", "jobs", "output", "syslog"],
-            &["atna", "policy"],
-            &["login"],
+            &["backup", "fuzzing", "jobs", "outbound", "output", "syslog"],
+            &["atna"],
             &["portal"],
             &["oidc"],
             &["delegation", "signing_requests"],
@@ -742,4 +744,26 @@ fn top_level_modules_refer_only_to_lower_floors() {
     let stale: Vec<_> = known.difference(&found).collect();
     assert!(new.is_empty(), "references to a module on the same or a higher floor (files above): {new:?}");
     assert!(stale.is_empty(), "these known references are gone: delete them from KNOWN_UPWARD: {stale:?}");
+}
+
+/// What the SSO core must never link (issue #43 item 1): the HTTP server and client stacks and the page templates.
+/// Identity logic that cannot import HTTP stays testable, fuzzable and reusable by every front end (kanidm's
+/// `server/lib`); the server adapts HTTP to it, and the core reaches the network only through `outbound`'s trait.
+const HTTP_CRATES: &[&str] = &["axum", "axum-server", "hyper", "hyper-util", "tower", "maud"];
+
+#[test]
+fn the_sso_core_has_no_http_in_its_dependency_tree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .current_dir(&root)
+        .args(["tree", "-p", "hcpki-sso", "-e", "normal", "--prefix", "none", "--format", "{p}", "--offline"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8(out.stdout).unwrap();
+    let packages: BTreeSet<&str> = tree.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert!(packages.contains("hcpki-ca"), "cargo tree printed no dependencies of hcpki-sso:\n{tree}");
+    let found: Vec<&&str> = HTTP_CRATES.iter().filter(|c| packages.contains(**c)).collect();
+    assert!(found.is_empty(), "hcpki-sso depends on {found:?}: move that code to the server, behind a trait");
 }

@@ -20,7 +20,6 @@ use super::purpose::{Purpose, Requester};
 use super::settings::ConsentSettings;
 use crate::oidc::client::Endpoint;
 use crate::oidc::{Context, ErrorStatus, OAuthError};
-use crate::policy::ClientRule;
 use crate::portal::audit::audit;
 use crate::signing_requests::api::{authenticate, physician_session, refused};
 use base64::Engine as _;
@@ -28,6 +27,7 @@ use hcpki_ca::FacilityId;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{ConsentRecord, DocumentKind, SignatureEvidence};
+use hcpki_sso::policy::ClientRule;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 

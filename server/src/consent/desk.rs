@@ -19,7 +19,6 @@ use super::record;
 use super::request::{facility_name, service_name};
 use super::settings::ConsentSettings;
 use super::template::Facts;
-use crate::login::{CardLoginError, CardVerifier};
 use crate::oidc::Context;
 use crate::portal::session::Session;
 use crate::signing_requests::{self, Format, Level, SignError, SignatureTimeStamps};
@@ -29,6 +28,7 @@ use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{
     ConsentDocument, ConsentRecord, ConsentState, DocumentKind, EvidenceLevel, IdentityLinkRecord,
 };
+use hcpki_sso::login::{CardLoginError, CardVerifier};
 use serde_json::json;
 
 /// What checks a card's signature and adds what B-LT needs: the card login's verifier (its trust anchors and

@@ -10,7 +10,6 @@ use super::view;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::oidc::client::CONSOLE_CLIENT_ID;
-use crate::policy::Credential;
 use crate::portal::facility;
 use crate::portal::session::cookie_value;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -21,6 +20,7 @@ use hcpki_ca::access::{AdminBasis, AdminSignIn, Principal};
 use hcpki_ca::console_grant::ConsoleRole;
 use hcpki_ca::operator::OperatorRole;
 use hcpki_ca::store::Actor;
+use hcpki_sso::policy::Credential;
 use maud::html;
 
 /// Why a portal sign-in gives no console access (now). Each message says what to do.

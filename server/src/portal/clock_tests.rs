@@ -4,10 +4,10 @@
 use super::refusals::Refusals;
 use super::secret::PortalSecret;
 use super::session::{CredentialDetails, NewSession, Sessions};
-use crate::policy::Subject;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::Store;
 use hcpki_ca::time::FixedClock;
+use hcpki_sso::policy::Subject;
 use std::sync::Arc;
 
 /// 2001-09-09T01:46:40Z: a session started then would long be over by the system clock, so a stray read of it

@@ -5,13 +5,13 @@
 //! says which and what to do.
 
 use super::problem::Problem;
-use crate::policy::FacilityContext;
 use axum_server::tls::TlsInfo;
 use hcpki_ca::FacilityId;
 use hcpki_ca::facility::FacilityState;
 use hcpki_ca::profile::{CertProfile, ProfileKind};
 use hcpki_ca::revocation::{CrlReason, Reason};
 use hcpki_ca::store::{CertStatus, Store, StoreError};
+use hcpki_sso::policy::FacilityContext;
 
 /// What the connection says about the facility.
 #[derive(Clone, Debug)]

@@ -12,9 +12,9 @@ use super::refusals::Refusals;
 use super::secret::PortalSecret;
 use super::session::{CredentialDetails, NewSession};
 use super::{accounts, throttle};
-use crate::policy;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::Store;
+use hcpki_sso::policy;
 use serde_json::json;
 
 /// What the sign-in reads besides its form.

@@ -10,9 +10,9 @@
 
 mod words;
 
-use crate::login::CardLoginError;
 use hcpki_agent_protocol::CardKind;
 use hcpki_html::Lang;
+use hcpki_sso::login::CardLoginError;
 use maud::{Markup, html};
 use words::M;
 

@@ -9,7 +9,6 @@
 use super::lending::{self, ConsentRef, Lend, LendSecs, LendState};
 use super::problem::Problem;
 use super::secret::PortalSecret;
-use crate::policy::{FacilityContext, HcRole, Subject};
 use axum::http::HeaderMap;
 use axum::http::header;
 use base64::Engine as _;
@@ -17,6 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{SessionRecord, Store, StoreError};
+use hcpki_sso::policy::{FacilityContext, HcRole, Subject};
 use std::sync::Arc;
 
 /// The session cookie. `__Host-`: only set over HTTPS, for this exact host, path `/` (RFC 6265bis §4.1.3.2).
@@ -415,9 +415,9 @@ fn hash_id(id: &str) -> String {
 
 fn credential_name(subject: &Subject) -> &'static str {
     match subject.credential() {
-        crate::policy::Credential::Hpki => "hpki",
-        crate::policy::Credential::Jpki => "jpki",
-        crate::policy::Credential::PasswordTotp => "password-totp",
+        hcpki_sso::policy::Credential::Hpki => "hpki",
+        hcpki_sso::policy::Credential::Jpki => "jpki",
+        hcpki_sso::policy::Credential::PasswordTotp => "password-totp",
     }
 }
 

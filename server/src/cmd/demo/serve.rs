@@ -104,7 +104,7 @@ pub async fn run(
         loaded.config.login.hpki_anchors = vec![root.clone()];
         loaded.config.login.intermediates = vec![intermediate.clone()];
         // The virtual cards' test CAs publish no CRL.
-        loaded.config.login.revocation = crate::login::RevocationPolicy::FailOpen;
+        loaded.config.login.revocation = hcpki_sso::login::RevocationPolicy::FailOpen;
     }
     std::fs::write(demo.dir.join("services.toml"), SERVICES)?;
     let secret = PortalSecret::load_or_create(&demo.dir.join(&portal.secret_file))?;

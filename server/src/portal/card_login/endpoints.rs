@@ -8,7 +8,6 @@ use super::presence::{
 };
 use super::{CardAnswer, Incomplete, LoginSource, PRELOGIN_COOKIE, complete};
 use crate::http::headers::with_header;
-use crate::login::CardLoginError;
 use crate::portal::facility::LoginFacility;
 use crate::portal::lang::PageLang;
 use crate::portal::login_form::RawCardLogin;
@@ -24,6 +23,7 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hcpki_agent_protocol::presence as protocol;
+use hcpki_sso::login::CardLoginError;
 use serde_json::json;
 
 /// The home page: where a login started on the portal itself goes.
@@ -86,7 +86,7 @@ pub async fn submit(
         Ok(form) => form,
         Err(malformed) => {
             let detail = json!({ "reason": "malformed", "field": malformed.field(), "origin": cards.origin });
-            state.refusals.record("portal:anonymous", crate::login::audit::ACTION, "card-login", detail).await;
+            state.refusals.record("portal:anonymous", hcpki_sso::login::audit::ACTION, "card-login", detail).await;
             return pages::refused_ja(lang, StatusCode::BAD_REQUEST, &malformed.to_string());
         }
     };
