@@ -5,6 +5,10 @@
 //! network goes through a trait of [`outbound`], which the server implements.
 #![forbid(unsafe_code)]
 
+pub mod audit;
+pub mod catalog;
 pub mod login;
 pub mod outbound;
 pub mod policy;
+pub mod refusals;
+pub mod throttle;

@@ -647,8 +647,9 @@ fn path_tokens(code: &str) -> Vec<Vec<String>> {
 /// which [`Graph::resolve`] follows to the defining file — fails the test unless [`KNOWN_UPWARD`] lists it. A new
 /// top-level module must be given a floor here.
 ///
-/// The SSO core's floors (`hcpki-sso`, issue #43 item 1): the relying-service policy and the outbound HTTP trait,
-/// then card login. The server's floors are the layering issue #43 aims at: leaves; the audit trail; the portal's
+/// The SSO core's floors (`hcpki-sso`, issue #43 item 1): the relying-service policy, the audit writers (at once
+/// and group-committed refusals), the password throttle and the outbound HTTP trait; then card login and the
+/// services catalog. The server's floors are the layering issue #43 aims at: leaves; the audit trail; the portal's
 /// shared services (sessions, audit writing, refusals); the OIDC core; the cores built on it (delegation, signing
 /// requests, then consent, which shares the signing-request desk); configuration; the adapters (console, HTTP,
 /// monitoring); the commands and the command line.
@@ -665,7 +666,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
             &["authority", "consent_document"],
         ],
     ),
-    ("sso", &[&["outbound", "policy"], &["login"]]),
+    ("sso", &[&["audit", "outbound", "policy", "refusals", "throttle"], &["catalog", "login"]]),
     (
         "server",
         &[

@@ -3,10 +3,10 @@
 //! `[portal] services_refresh_secs`, without a restart.
 
 use crate::config::Loaded;
-use crate::portal::catalog;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hcpki_ca::store::Store;
+use hcpki_sso::catalog;
 use hcpki_sso::policy::Services;
 use std::path::PathBuf;
 use std::process::ExitCode;

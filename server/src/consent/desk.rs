@@ -388,7 +388,7 @@ async fn own(ctx: Context<'_>, session: &Session, id: &str, action: &str) -> Res
         }
         Some(_) => return found.ok_or(DeskError::NotYours),
     };
-    let target = crate::portal::refusals::named(Some(id));
+    let target = hcpki_sso::refusals::named(Some(id));
     deny(ctx, session, action, &target, why).await;
     match found {
         None => Err(ConsentError::Unknown(id.to_owned()).into()),

@@ -21,8 +21,8 @@ use crate::oidc::client::{self, ClientCredentials, Endpoint, Presented};
 use crate::oidc::dpop::DpopError;
 use crate::oidc::grant_type::GrantType;
 use crate::oidc::{Context, OAuthError, random_token};
-use crate::portal::refusals::named;
 use hcpki_sso::policy::ClientRule;
+use hcpki_sso::refusals::named;
 use sender::{Binding, Possession, SenderError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -222,7 +222,7 @@ pub async fn token_exchange(ctx: Context<'_>, call: ExchangeCall<'_>, now: i64) 
     match issue(ctx, &caller, form, possession, now).await {
         Ok((exchanged, detail)) => {
             let actor = format!("oidc:{}", caller.id);
-            crate::portal::audit::audit(
+            hcpki_sso::audit::audit(
                 &provider.store,
                 provider.clock.now_unix_ms(),
                 &actor,

@@ -13,13 +13,13 @@ use super::respond::{check_form_csrf, problem_page, refused_page, signed_in_or_l
 use super::state::PortalState;
 use crate::oidc::authorize::{self, AuthorizeAnswer, AuthorizeCall, PageStatus, SessionLookup};
 use crate::oidc::break_glass::{self, Confirmed, Pending, Reason};
-use crate::portal::audit::audit;
 use axum::extract::{Extension, Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::audit::Outcome;
 use hcpki_html::Lang;
+use hcpki_sso::audit::audit;
 use maud::html;
 use serde_json::json;
 use std::sync::Arc;

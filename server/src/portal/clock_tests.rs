@@ -1,13 +1,13 @@
 //! The portal takes the time from its caller or the process's clock, never the system clock (issue #25, D52):
 //! at a time long past, a session lives exactly its lifetime from then, and audit entries carry that time.
 
-use super::refusals::Refusals;
 use super::secret::PortalSecret;
 use super::session::{CredentialDetails, NewSession, Sessions};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::Store;
 use hcpki_ca::time::FixedClock;
 use hcpki_sso::policy::Subject;
+use hcpki_sso::refusals::Refusals;
 use std::sync::Arc;
 
 /// 2001-09-09T01:46:40Z: a session started then would long be over by the system clock, so a stray read of it

@@ -11,13 +11,14 @@ use super::respond::{
 };
 use super::session;
 use super::state::PortalState;
-use super::{card_login, facility, login_form, password_login, refusals};
+use super::{card_login, facility, login_form, password_login};
 use crate::http::headers::with_header;
 use axum::extract::{Form, Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use hcpki_sso::policy;
+use hcpki_sso::refusals;
 use serde_json::json;
 use std::collections::HashMap;
 

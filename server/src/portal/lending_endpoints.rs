@@ -12,7 +12,6 @@
 
 use super::lending::{self, ConsentRef, LendRefused, LendState, Return, ReturnRefused};
 use super::pages::{self, BodyData, Chrome, Scripts};
-use super::refusals::named;
 use super::session::{self, Session, SessionError};
 use super::state::PortalState;
 use crate::oidc;
@@ -23,6 +22,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_html::Lang;
+use hcpki_sso::refusals::named;
 use maud::html;
 use serde_json::json;
 
@@ -198,7 +198,7 @@ impl PortalState {
             let detail = json!({ "via": via, "consent": noted.lend.as_ref().map(|l| l.lent_for.as_str()),
                 "lent_until": noted.lend.as_ref().map(|l| l.until), "session": oidc::sid(&session.id_hash) });
             let actor = actor(session);
-            super::audit::audit(
+            hcpki_sso::audit::audit(
                 &self.store,
                 now_ms,
                 &actor,
@@ -281,7 +281,7 @@ fn paused(lang: Lang, state: &PortalState, session: &Session, csrf: &str, until:
 
 async fn stale(state: &PortalState, session: &Session, path: &str, now_ms: i64) -> Response {
     let detail = json!({ "reason": "missing or wrong CSRF token", "path": path });
-    super::audit::audit(&state.store, now_ms, &actor(session), "portal.csrf", "-", Outcome::Denied, detail).await;
+    hcpki_sso::audit::audit(&state.store, now_ms, &actor(session), "portal.csrf", "-", Outcome::Denied, detail).await;
     json_error(StatusCode::FORBIDDEN, "csrf", "the page is stale: reload it and try again")
 }
 

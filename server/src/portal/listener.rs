@@ -7,7 +7,6 @@
 
 use super::PortalState;
 use super::card_login::CardLogin;
-use super::catalog::Catalog;
 use super::secret::PortalSecret;
 use super::session::Sessions;
 use crate::config::{Loaded, OidcConfig, Period, PortalConfig};
@@ -18,6 +17,7 @@ use anyhow::{Context, Result};
 use hcpki_ca::keys::KeySource;
 use hcpki_ca::time::Clock;
 use hcpki_ca::{Authority, CaName};
+use hcpki_sso::catalog::Catalog;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
@@ -121,7 +121,7 @@ pub fn prepare(
     let lend_secs = super::lending::LendSecs::new(cfg.lend_secs)?;
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence).with_lend_secs(lend_secs);
     let cards = card_login(cfg, loaded, &oidc.issuer, clock.clone())?;
-    let refusals = Arc::new(super::refusals::Refusals::start(store.clone(), clock.clone()));
+    let refusals = Arc::new(hcpki_sso::refusals::Refusals::start(store.clone(), clock.clone()));
     let time_stamps = Arc::new(crate::http::tsa_client::TimeStamps::from_config(loaded, clock.clone())?);
     let consent = Arc::new(loaded.config.consent.clone());
     let delegation_max_hours = cfg.delegation_max_hours.clamp(1, crate::delegation::rules::MAX_HOURS_CEILING);

@@ -1,7 +1,6 @@
 //! What the portal's handlers share: the connection's facility, where to go after a login, the per-session CSRF
 //! check, ending a session and the signed-out page.
 
-use super::audit;
 use super::facility::{self, LoginFacility};
 use super::lang::Lang;
 use super::pages;
@@ -15,6 +14,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::audit::Outcome;
+use hcpki_sso::audit::audit;
 use serde_json::json;
 use std::sync::Arc;
 

@@ -18,11 +18,11 @@
 //! drive them with a stand-in.
 
 use crate::portal::lending::{self, OnPresent, OnRemoval};
-use crate::portal::refusals::named;
 use crate::portal::session::{Session, SessionError};
 use crate::portal::state::PortalState;
 use hcpki_agent_protocol::presence::{self as protocol, Event};
 use hcpki_ca::audit::Outcome;
+use hcpki_sso::refusals::named;
 use serde_json::{Value, json};
 
 /// What the card's presence decisions need of the portal.
@@ -265,7 +265,7 @@ impl PresencePortal for PortalState {
     }
 
     async fn audit(&self, at_ms: i64, actor: &str, action: &str, target: &str, outcome: Outcome, detail: Value) {
-        crate::portal::audit::audit(&self.store, at_ms, actor, action, target, outcome, detail).await;
+        hcpki_sso::audit::audit(&self.store, at_ms, actor, action, target, outcome, detail).await;
     }
 
     async fn refuse(&self, actor: &str, action: &str, target: &str, detail: Value) {

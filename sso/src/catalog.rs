@@ -4,11 +4,11 @@
 //! The services file is a seed: the first command or server that finds the database never seeded imports it
 //! (once, atomically, audited); afterwards the database is the source. A replica re-reads the services when
 //! their change generation moves, checking it at most every `refresh` (so a change reaches every replica
-//! within that time, without a restart). [`hcpki_sso::policy::decide`] stays a pure function of the values read.
+//! within that time, without a restart). [`crate::policy::decide`] stays a pure function of the values read.
 
+use crate::policy::{Services, ServicesError};
 use hcpki_ca::store::{Actor, ServiceRecord, Store, StoreError};
 use hcpki_ca::time::Clock;
-use hcpki_sso::policy::{Services, ServicesError};
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
