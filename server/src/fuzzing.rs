@@ -50,7 +50,7 @@ pub use hcpki_sso::login::{CardKind, CardLoginError, CardVerifier, Challenge, Re
 /// A client certificate presented over TLS: its serial as the portal looks the facility PC up in the registry,
 /// and its key as the JWK `self_signed_tls_client_auth` compares with a client's registered keys.
 pub use crate::oidc::jws::{certificate_jwk, thumbprint as jwk_thumbprint};
-pub use crate::portal::facility::certificate_serial;
+pub use hcpki_sso::facility::certificate_serial;
 
 /// The authorization request's parameters (`/authorize` query or form, a pushed request), and the form encoding
 /// of the redirects back to the client and to the login page.

@@ -7,8 +7,10 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod facility;
 pub mod login;
 pub mod outbound;
 pub mod policy;
+pub mod problem;
 pub mod refusals;
 pub mod throttle;

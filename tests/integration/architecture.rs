@@ -649,7 +649,8 @@ fn path_tokens(code: &str) -> Vec<Vec<String>> {
 ///
 /// The SSO core's floors (`hcpki-sso`, issue #43 item 1): the relying-service policy, the audit writers (at once
 /// and group-committed refusals), the password throttle and the outbound HTTP trait; then card login and the
-/// services catalog. The server's floors are the layering issue #43 aims at: leaves; the audit trail; the portal's
+/// services catalog; the problem list (which names a card login's refusals); the facility of a connection's PC
+/// certificate (refused with a problem). The server's floors are the layering issue #43 aims at: leaves; the audit trail; the portal's
 /// shared services (sessions, audit writing, refusals); the OIDC core; the cores built on it (delegation, signing
 /// requests, then consent, which shares the signing-request desk); configuration; the adapters (console, HTTP,
 /// monitoring); the commands and the command line.
@@ -666,7 +667,10 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
             &["authority", "consent_document"],
         ],
     ),
-    ("sso", &[&["audit", "outbound", "policy", "refusals", "throttle"], &["catalog", "login"]]),
+    (
+        "sso",
+        &[&["audit", "outbound", "policy", "refusals", "throttle"], &["catalog", "login"], &["problem"], &["facility"]],
+    ),
     (
         "server",
         &[

@@ -9,14 +9,14 @@
 use super::break_glass::{self, BreakGlass, Confirmed, Pending};
 use super::client::{self, Client, ClientCredentials, Endpoint, Presented};
 use super::{Context, GrantData, OAuthError, Provider, hash_secret, random_token};
-use crate::portal::facility;
-use crate::portal::problem::{Cure, Problem};
 use crate::portal::session::Session;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::GrantRecord;
 use hcpki_ca::time::CLOCK_LEEWAY_SECS;
 use hcpki_sso::audit::audit;
+use hcpki_sso::facility;
 use hcpki_sso::policy::{self, AssuranceLevel, ClientRule, Decision, DenyReason};
+use hcpki_sso::problem::{Cure, Problem};
 use hcpki_sso::refusals;
 use serde_json::json;
 use std::collections::HashMap;

@@ -59,7 +59,7 @@ async fn a_session_lives_its_lifetime_from_the_time_passed_in() {
     // The card agent's removal report is the reason the next visit is told (D59).
     let mut headers = axum::http::HeaderMap::new();
     headers.insert(axum::http::header::COOKIE, format!("{}={id}", super::session::COOKIE).parse().unwrap());
-    assert_eq!(sessions.ended(&headers, AT + 61).await.unwrap(), Some(super::problem::Problem::EndedCardRemoved));
+    assert_eq!(sessions.ended(&headers, AT + 61).await.unwrap(), Some(hcpki_sso::problem::Problem::EndedCardRemoved));
 }
 
 #[tokio::test]

@@ -7,7 +7,6 @@
 //! a resumed TLS session, a facility certificate alone or a still-open connection never log anyone in.
 
 use super::lending::{self, ConsentRef, Lend, LendSecs, LendState};
-use super::problem::Problem;
 use super::secret::PortalSecret;
 use axum::http::HeaderMap;
 use axum::http::header;
@@ -17,6 +16,7 @@ use hcpki_ca::FacilityId;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{SessionRecord, Store, StoreError};
 use hcpki_sso::policy::{FacilityContext, HcRole, Subject};
+use hcpki_sso::problem::Problem;
 use std::sync::Arc;
 
 /// The session cookie. `__Host-`: only set over HTTPS, for this exact host, path `/` (RFC 6265bis §4.1.3.2).

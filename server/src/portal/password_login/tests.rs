@@ -3,7 +3,6 @@
 
 use super::{Context, Refused, sign_in};
 use crate::portal::accounts::{self, Username};
-use crate::portal::facility::LoginFacility;
 use crate::portal::login_form::PasswordLogin;
 use crate::portal::secret::PortalSecret;
 use crate::portal::totp;
@@ -11,6 +10,7 @@ use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::{Actor, Store};
 use hcpki_ca::time::{Clock, FixedClock};
 use hcpki_sso::catalog::Catalog;
+use hcpki_sso::facility::LoginFacility;
 use hcpki_sso::refusals::Refusals;
 use std::sync::Arc;
 use std::time::Duration;
