@@ -779,7 +779,7 @@ fn default_card_presence_secs() -> u32 {
 }
 
 fn default_lend_secs() -> u32 {
-    crate::portal::lending::DEFAULT_LEND_SECS
+    hcpki_sso::lending::DEFAULT_LEND_SECS
 }
 
 /// `[portal] delegation_max_hours` when not set: one long shift (D95).

@@ -21,7 +21,6 @@ pub mod facility;
 mod handlers;
 pub mod housekeeping;
 pub mod lang;
-pub mod lending;
 pub mod lending_endpoints;
 pub mod listener;
 pub mod login_form;

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod facility;
+pub mod lending;
 pub mod login;
 pub mod outbound;
 pub mod policy;

@@ -160,7 +160,7 @@ pub(super) async fn resolve(state: &AppState, gid: &str, tls: Option<&TlsInfo>, 
         .ok_or(Refusal::SignInEnded)?;
     let session = portal.sessions.live_lent_ok(&grant.session_hash, now).await.map_err(unavailable)?;
     let session = session.ok_or(Refusal::PortalSessionEnded)?;
-    if crate::portal::lending::state(session.lend.as_ref(), now) != crate::portal::lending::LendState::NotLent {
+    if hcpki_sso::lending::state(session.lend.as_ref(), now) != hcpki_sso::lending::LendState::NotLent {
         return Err(Refusal::PortalSessionLent);
     }
     let person_key = session.person_key.clone();

@@ -1,6 +1,6 @@
 //! Lending the card reader over HTTP (D91): the lend and the return (the consent page's script calls them), the
 //! guard that pauses a lent session everywhere else, the paused page, and what the card's reports and the
-//! housekeeping do to lends. The decisions are [`super::lending`]'s.
+//! housekeeping do to lends. The decisions are [`hcpki_sso::lending`]'s.
 //!
 //! ```text
 //! POST /session/lend          csrf, consent → {"lent_until": N}                        audited session.lend
@@ -10,7 +10,6 @@
 //!
 //! Errors are JSON `{"error": {"code", "message"}}`, the message saying what to do.
 
-use super::lending::{self, ConsentRef, LendRefused, LendState, Return, ReturnRefused};
 use super::pages::{self, BodyData, Chrome, Scripts};
 use super::session::{self, Session, SessionError};
 use super::state::PortalState;
@@ -22,6 +21,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_html::Lang;
+use hcpki_sso::lending::{self, ConsentRef, LendRefused, LendState, Return, ReturnRefused};
 use hcpki_sso::refusals::named;
 use maud::html;
 use serde_json::json;

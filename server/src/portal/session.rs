@@ -6,7 +6,6 @@
 //! every session. A session is only ever made by [`Sessions::create`] after an explicit credential check:
 //! a resumed TLS session, a facility certificate alone or a still-open connection never log anyone in.
 
-use super::lending::{self, ConsentRef, Lend, LendSecs, LendState};
 use super::secret::PortalSecret;
 use axum::http::HeaderMap;
 use axum::http::header;
@@ -15,6 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{SessionRecord, Store, StoreError};
+use hcpki_sso::lending::{self, ConsentRef, Lend, LendSecs, LendState};
 use hcpki_sso::policy::{FacilityContext, HcRole, Subject};
 use hcpki_sso::problem::Problem;
 use std::sync::Arc;
