@@ -704,7 +704,6 @@ const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
     ("server", "atna", "http"),
     ("server", "cmd", "cli"),
     ("server", "console", "http"),
-    ("server", "oidc", "config"),
     ("server", "oidc", "consent"),
     ("server", "oidc", "delegation"),
     ("server", "oidc", "http"),

@@ -112,9 +112,9 @@ pub fn prepare(
         dpop_nonce: loaded.config.oidc.dpop_nonce,
         clock: clock.clone(),
         home_community_id: loaded.config.oidc.home_community_id.clone(),
-        break_glass_webhook: crate::oidc::break_glass_webhook::BreakGlassWebhook::from_config(
-            &loaded.config.monitor,
-            &loaded.dir,
+        break_glass_webhook: crate::oidc::break_glass_webhook::BreakGlassWebhook::new(
+            loaded.config.monitor.break_glass_webhook.clone(),
+            loaded.config.monitor.ca_file.as_ref().map(|p| loaded.dir.join(p)).as_deref(),
         )?,
     });
     let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
