@@ -22,7 +22,6 @@ mod handlers;
 pub mod housekeeping;
 pub mod lang;
 pub mod lending_endpoints;
-pub mod listener;
 pub mod login_form;
 mod pages;
 mod password_login;

@@ -707,7 +707,6 @@ const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
     ("server", "oidc", "consent"),
     ("server", "oidc", "delegation"),
     ("server", "oidc", "http"),
-    ("server", "portal", "config"),
     ("server", "portal", "consent"),
     ("server", "portal", "delegation"),
     ("server", "portal", "http"),

@@ -5,14 +5,14 @@
 //! client certificate from any issuer: it serves only client-authenticated endpoints, where a certificate
 //! authenticates nothing until the client authentication layer matches it to a registered client.
 
-use super::PortalState;
-use super::card_login::CardLogin;
-use super::secret::PortalSecret;
-use super::session::Sessions;
 use crate::config::{Loaded, OidcConfig, Period, PortalConfig};
 use crate::http::tls;
 use crate::oidc::keys::{self, KeyRing, Schedule};
 use crate::oidc::{CODE_SECS, Lifetimes, Provider, backchannel, client, iua};
+use crate::portal::PortalState;
+use crate::portal::card_login::CardLogin;
+use crate::portal::secret::PortalSecret;
+use crate::portal::session::Sessions;
 use anyhow::{Context, Result};
 use hcpki_ca::keys::KeySource;
 use hcpki_ca::time::Clock;
