@@ -36,7 +36,6 @@ pub mod server_timing;
 pub mod session;
 pub mod signing;
 mod state;
-pub mod totp;
 mod words;
 
 pub use handlers::{csrf_guard, home, login, login_page, logout};

@@ -15,3 +15,5 @@ pub mod policy;
 pub mod problem;
 pub mod refusals;
 pub mod throttle;
+pub mod totp;
+pub mod uri;

@@ -648,12 +648,13 @@ fn path_tokens(code: &str) -> Vec<Vec<String>> {
 /// top-level module must be given a floor here.
 ///
 /// The SSO core's floors (`hcpki-sso`, issue #43 item 1): the relying-service policy, the audit writers (at once
-/// and group-committed refusals), the password throttle, lending the card reader and the outbound HTTP trait; then card login and the
-/// services catalog; the problem list (which names a card login's refusals); the facility of a connection's PC
-/// certificate (refused with a problem). The server's floors are the layering issue #43 aims at: leaves; the audit trail; the portal's
-/// shared services (sessions, audit writing, refusals); the OIDC core; the cores built on it (delegation, signing
-/// requests, then consent, which shares the signing-request desk); configuration; the adapters (console, HTTP,
-/// monitoring); the commands and the command line.
+/// and group-committed refusals), the password throttle, lending the card reader, the outbound HTTP trait and
+/// the percent-encoder; then card login, the services catalog and TOTP; the problem list (which names a card
+/// login's refusals); the facility of a connection's PC certificate (refused with a problem). The server's floors
+/// are the layering issue #43 aims at: leaves; the audit trail; the portal's shared services (sessions, audit
+/// writing, refusals); the OIDC core; the cores built on it (delegation, signing requests, then consent, which
+/// shares the signing-request desk); configuration; the adapters (console, HTTP, monitoring); the commands and the
+/// command line.
 const FLOORS: &[(&str, &[&[&str]])] = &[
     (
         "ca",
@@ -670,8 +671,8 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
     (
         "sso",
         &[
-            &["audit", "lending", "outbound", "policy", "refusals", "throttle"],
-            &["catalog", "login"],
+            &["audit", "lending", "outbound", "policy", "refusals", "throttle", "uri"],
+            &["catalog", "login", "totp"],
             &["problem"],
             &["facility"],
         ],

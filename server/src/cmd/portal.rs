@@ -2,11 +2,12 @@
 //! lifetime set|clear|list`: per-facility session lifetimes; `hcpki portal sweep`: housekeeping now.
 
 use crate::config::{Loaded, PortalConfig};
-use crate::portal::{accounts, secret::PortalSecret, totp};
+use crate::portal::{accounts, secret::PortalSecret};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hcpki_ca::FacilityId;
 use hcpki_ca::store::Store;
+use hcpki_sso::totp;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

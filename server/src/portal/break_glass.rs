@@ -59,7 +59,7 @@ pub async fn show(
     Query(q): Query<PageQuery>,
 ) -> Response {
     let key = q.request.unwrap_or_default();
-    let back = format!("{}?request={}", break_glass::PAGE_PATH, authorize::percent(&key));
+    let back = format!("{}?request={}", break_glass::PAGE_PATH, hcpki_sso::uri::percent(&key));
     let (session, csrf) = match signed_in_or_login(&state, lang, &headers, &back, false).await {
         Ok(s) => s,
         Err(answer) => return answer,

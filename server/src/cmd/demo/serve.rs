@@ -7,12 +7,13 @@
 use crate::cli::Global;
 use crate::cmd::serve::ServeArgs;
 use crate::config::{Loaded, PortalConfig};
-use crate::portal::{accounts, secret::PortalSecret, totp};
+use crate::portal::{accounts, secret::PortalSecret};
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use clap::Args;
 use hcpki_ca::{Authority, FacilityId};
+use hcpki_sso::totp;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

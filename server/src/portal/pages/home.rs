@@ -119,5 +119,5 @@ fn tile(s: &Service, issuer: &str, lang: Lang) -> Markup {
 /// `uri` with the portal's issuer as `iss` (OpenID Connect Core §4).
 fn launch(uri: &str, issuer: &str) -> String {
     let sep = if uri.contains('?') { '&' } else { '?' };
-    format!("{uri}{sep}iss={}", crate::oidc::authorize::percent(issuer))
+    format!("{uri}{sep}iss={}", hcpki_sso::uri::percent(issuer))
 }
