@@ -206,7 +206,7 @@ mod tests {
         assert_eq!(listed(&["issue"], "eku"), names(&RouterEku::ALL, RouterEku::as_str));
         let vendors: Vec<String> = Vendor::ALL.iter().map(|(n, _)| (*n).to_owned()).collect();
         assert_eq!(listed(&["issue"], "vendor"), vendors);
-        let roles: Vec<String> = crate::policy::HcRole::ALL.iter().map(|r| r.code().to_owned()).collect();
+        let roles: Vec<String> = hcpki_sso::policy::HcRole::ALL.iter().map(|r| r.code().to_owned()).collect();
         assert_eq!(listed(&["portal", "user", "add"], "role"), roles);
     }
 

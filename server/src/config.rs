@@ -648,7 +648,7 @@ pub struct LoginConfig {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub crl_urls: Vec<String>,
     /// A missing or stale CRL: `fail-closed` (refuse the login, default) or `fail-open` (allow, log, mark).
-    pub revocation: crate::login::RevocationPolicy,
+    pub revocation: hcpki_sso::login::RevocationPolicy,
     /// Further hcRole certificate free texts → hcpki role codes (`{ "Dentist" = "dentist" }`), on top of the
     /// built-in confirmed texts (D39). Exact match. Add only texts checked against the HPKI CP §7.1.2 table or
     /// real certificates.
@@ -660,12 +660,12 @@ impl Default for LoginConfig {
     fn default() -> Self {
         Self {
             origin: None,
-            challenge_ttl_secs: crate::login::challenge::DEFAULT_TTL_SECS,
+            challenge_ttl_secs: hcpki_sso::login::challenge::DEFAULT_TTL_SECS,
             hpki_anchors: Vec::new(),
             jpki_anchors: Vec::new(),
             intermediates: Vec::new(),
             crl_urls: Vec::new(),
-            revocation: crate::login::RevocationPolicy::default(),
+            revocation: hcpki_sso::login::RevocationPolicy::default(),
             hc_role_texts: std::collections::BTreeMap::new(),
         }
     }
@@ -677,9 +677,9 @@ impl LoginConfig {
     }
 
     /// The configured anchors and intermediates, paths resolved against the hcpki directory `dir`.
-    pub fn trust_anchors(&self, dir: &Path) -> Result<crate::login::TrustAnchors> {
+    pub fn trust_anchors(&self, dir: &Path) -> Result<hcpki_sso::login::TrustAnchors> {
         let resolve = |paths: &[PathBuf]| paths.iter().map(|p| dir.join(p)).collect::<Vec<_>>();
-        crate::login::TrustAnchors::load(
+        hcpki_sso::login::TrustAnchors::load(
             &resolve(&self.hpki_anchors),
             &resolve(&self.jpki_anchors),
             &resolve(&self.intermediates),
@@ -688,20 +688,26 @@ impl LoginConfig {
     }
 
     /// The hcRole texts: the built-in ones plus `hc_role_texts`, each entry checked.
-    pub fn role_texts(&self) -> Result<crate::login::hc_role::RoleTexts> {
-        Ok(crate::login::hc_role::RoleTexts::new(&self.hc_role_texts)?)
+    pub fn role_texts(&self) -> Result<hcpki_sso::login::hc_role::RoleTexts> {
+        Ok(hcpki_sso::login::hc_role::RoleTexts::new(&self.hc_role_texts)?)
     }
 
     /// The verifier and its (empty) CRL cache: the caller prefetches (`refresh_due`) and, in a server, starts
     /// the refresher. Fails when no anchor is configured or an `hc_role_texts` entry is refused.
-    pub fn verifier(&self, dir: &Path) -> Result<(crate::login::CardVerifier, std::sync::Arc<crate::login::CrlCache>)> {
+    pub fn verifier(
+        &self,
+        dir: &Path,
+    ) -> Result<(hcpki_sso::login::CardVerifier, std::sync::Arc<hcpki_sso::login::CrlCache>)> {
         let role_texts = std::sync::Arc::new(self.role_texts()?);
         let trust = self.trust_anchors(dir)?;
         if trust.is_empty() {
             bail!("card login is not configured: set [login] hpki_anchors and/or jpki_anchors in {FILE}");
         }
-        let crls = std::sync::Arc::new(crate::login::CrlCache::new(self.crl_urls.clone(), &trust));
-        let verifier = crate::login::CardVerifier::new(std::sync::Arc::new(trust), crls.clone(), self.revocation)
+        let crls = std::sync::Arc::new(
+            hcpki_sso::login::CrlCache::new(self.crl_urls.clone(), &trust)
+                .with_http(std::sync::Arc::new(crate::outbound::Hyper)),
+        );
+        let verifier = hcpki_sso::login::CardVerifier::new(std::sync::Arc::new(trust), crls.clone(), self.revocation)
             .with_role_texts(role_texts);
         Ok((verifier, crls))
     }
@@ -774,7 +780,7 @@ fn default_card_presence_secs() -> u32 {
 }
 
 fn default_lend_secs() -> u32 {
-    crate::portal::lending::DEFAULT_LEND_SECS
+    hcpki_sso::lending::DEFAULT_LEND_SECS
 }
 
 /// `[portal] delegation_max_hours` when not set: one long shift (D95).

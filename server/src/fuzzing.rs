@@ -8,11 +8,6 @@ pub use crate::jobs::import::{
     Checked, Refusal, application as facility_application, job_parts, parse as facility_csv,
     refusals as facility_refusals,
 };
-/// Card-login revocation: CRLs fetched over plain HTTP (or read from files) from the operator's
-/// `[login] crl_urls`, parsed before their signature is known to be good.
-pub use crate::login::crl_cache::{CrlCache, CrlError, CrlInfo, Revocation};
-/// The configured CA certificates the CRLs must be signed by.
-pub use crate::login::trust::{ParsedCert, TrustAnchors};
 /// `private_key_jwt` client authentication at `/token`, `/introspect`, `/revoke` and `/par`: the
 /// `client_assertion` any caller may post, before anything about it is trusted; the callers an endpoint admits.
 pub use crate::oidc::client::{
@@ -30,27 +25,32 @@ pub use crate::oidc::jws::{JwsError, Signer, SigningAlg};
 /// The token endpoint's form, parsed into its typed grant request (`authorization_code`, `refresh_token`) and
 /// the client's credentials before anything is looked up.
 pub use crate::oidc::token::{TokenCall, TokenRequest, TokenRequestError, parse_grant as parse_token_grant};
-pub use crate::policy::ClientRule;
+/// Card-login revocation: CRLs fetched over plain HTTP (or read from files) from the operator's
+/// `[login] crl_urls`, parsed before their signature is known to be good.
+pub use hcpki_sso::login::crl_cache::{CrlCache, CrlError, CrlInfo, Revocation};
+/// The configured CA certificates the CRLs must be signed by.
+pub use hcpki_sso::login::trust::{ParsedCert, TrustAnchors};
+pub use hcpki_sso::policy::ClientRule;
 
 /// The card login's hcRole (ISO 17090 subjectDirectoryAttributes in the physician's HPKI card certificate), read
 /// after the chain verifies but from bytes the card's issuer wrote; the role codes and labels it maps to.
-pub use crate::login::hc_role::{
+pub use hcpki_sso::login::hc_role::{
     CONFIRMED_TEXTS, RoleClaim, RoleSource, RoleTexts, decode as decode_hc_role,
     from_attributes as hc_role_from_attributes, unrecognised_hint,
 };
-pub use crate::policy::HcRole;
+pub use hcpki_sso::policy::HcRole;
 
 /// The card login's answer as `POST /login/card` carries it (base64 signature, comma-separated base64 chain),
 /// and the verifier it goes to: the posted chain is parsed, its leaf's key checks the signature, the path is
 /// built to a configured anchor, the card certificate's usage, revocation and hcRole are read.
-pub use crate::login::answer::{DecodedAnswer, MAX_POSTED_CERTS, decode as decode_card_answer};
-pub use crate::login::card::RevocationChecked;
-pub use crate::login::{CardKind, CardLoginError, CardVerifier, Challenge, RevocationPolicy, VerifiedCard};
+pub use hcpki_sso::login::answer::{DecodedAnswer, MAX_POSTED_CERTS, decode as decode_card_answer};
+pub use hcpki_sso::login::card::RevocationChecked;
+pub use hcpki_sso::login::{CardKind, CardLoginError, CardVerifier, Challenge, RevocationPolicy, VerifiedCard};
 
 /// A client certificate presented over TLS: its serial as the portal looks the facility PC up in the registry,
 /// and its key as the JWK `self_signed_tls_client_auth` compares with a client's registered keys.
 pub use crate::oidc::jws::{certificate_jwk, thumbprint as jwk_thumbprint};
-pub use crate::portal::facility::certificate_serial;
+pub use hcpki_sso::facility::certificate_serial;
 
 /// The authorization request's parameters (`/authorize` query or form, a pushed request), and the form encoding
 /// of the redirects back to the client and to the login page.

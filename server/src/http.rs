@@ -20,6 +20,7 @@ pub mod ocsp_signer;
 pub mod oidc;
 pub mod operations;
 pub mod outbound;
+pub mod portal_listener;
 pub mod rate_limit;
 pub mod routes;
 pub mod scep;

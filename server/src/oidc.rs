@@ -35,12 +35,12 @@ pub use error::{ErrorStatus, OAuthError};
 pub use grant::GrantData;
 pub use secret::{hash_secret, random_token, sid};
 
-use crate::policy::Claims;
-use crate::portal::catalog::Catalog;
-use crate::portal::refusals::Refusals;
 use crate::portal::secret::PortalSecret;
 use hcpki_ca::store::Store;
 use hcpki_pkix::time::Clock;
+use hcpki_sso::catalog::Catalog;
+use hcpki_sso::policy::Claims;
+use hcpki_sso::refusals::Refusals;
 use serde_json::{Value, json};
 use std::sync::Arc;
 

@@ -11,10 +11,8 @@
 //! and points at what other modules use, so nothing here is imported back.
 
 pub mod accounts;
-pub mod audit;
 pub mod break_glass;
 pub mod card_login;
-pub mod catalog;
 #[cfg(test)]
 mod clock_tests;
 pub mod consent;
@@ -23,16 +21,13 @@ pub mod facility;
 mod handlers;
 pub mod housekeeping;
 pub mod lang;
-pub mod lending;
 pub mod lending_endpoints;
-pub mod listener;
 pub mod login_form;
 mod pages;
 mod password_login;
 pub mod patient_desk;
 pub mod problem;
 mod reasons;
-pub mod refusals;
 pub mod request_body;
 mod respond;
 pub mod secret;
@@ -41,11 +36,8 @@ pub mod server_timing;
 pub mod session;
 pub mod signing;
 mod state;
-pub mod throttle;
-pub mod totp;
 mod words;
 
-pub use audit::audit;
 pub use handlers::{csrf_guard, home, login, login_page, logout};
 pub use pages::consent::SCRIPT_PATH as CONSENT_SCRIPT_PATH;
 pub use pages::signing::SCRIPT_PATH as SIGN_REQUEST_SCRIPT_PATH;

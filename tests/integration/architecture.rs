@@ -47,6 +47,7 @@ const CRATES: &[&str] = &[
     "docsig",
     "ca",
     "ca/tls-policy",
+    "sso",
     "server",
     "server/malloc-trim",
     "card-agent",
@@ -649,10 +650,14 @@ fn path_tokens(code: &str) -> Vec<Vec<String>> {
 /// which [`Graph::resolve`] follows to the defining file — fails the test unless [`KNOWN_UPWARD`] lists it. A new
 /// top-level module must be given a floor here.
 ///
-/// The server's floors are the layering issue #43 aims at: leaves; policy and the audit trail; login; the portal's
-/// shared services (sessions, audit writing, refusals); the OIDC core; the cores built on it (delegation, signing
-/// requests, then consent, which shares the signing-request desk); configuration; the adapters (console, HTTP,
-/// monitoring); the commands and the command line.
+/// The SSO core's floors (`hcpki-sso`, issue #43 item 1): the relying-service policy, the audit writers (at once
+/// and group-committed refusals), the password throttle, lending the card reader, the outbound HTTP trait and
+/// the percent-encoder; then card login, the services catalog and TOTP; the problem list (which names a card
+/// login's refusals); the facility of a connection's PC certificate (refused with a problem). The server's floors
+/// are the layering issue #43 aims at: leaves; the audit trail; the portal's shared services (sessions, audit
+/// writing, refusals); the OIDC core; the cores built on it (delegation, signing requests, then consent, which
+/// shares the signing-request desk); configuration; the adapters (console, HTTP, monitoring); the commands and the
+/// command line.
 const FLOORS: &[(&str, &[&[&str]])] = &[
     ("pkix", &[&["asn1", "hc_role", "jpki", "time"], &["keys", "oid"], &["path"]]),
     ("docsig", &[&["timestamp"], &["signature"], &["consent_document"]]),
@@ -668,11 +673,19 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
         ],
     ),
     (
+        "sso",
+        &[
+            &["audit", "lending", "outbound", "policy", "refusals", "throttle", "uri"],
+            &["catalog", "login", "totp"],
+            &["problem"],
+            &["facility"],
+        ],
+    ),
+    (
         "server",
         &[
-            &["backup", "fuzzing", "jobs", "output", "syslog"],
-            &["atna", "policy"],
-            &["login"],
+            &["backup", "fuzzing", "jobs", "outbound", "output", "syslog"],
+            &["atna"],
             &["portal"],
             &["oidc"],
             &["delegation", "signing_requests"],
@@ -696,11 +709,9 @@ const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
     ("server", "atna", "http"),
     ("server", "cmd", "cli"),
     ("server", "console", "http"),
-    ("server", "oidc", "config"),
     ("server", "oidc", "consent"),
     ("server", "oidc", "delegation"),
     ("server", "oidc", "http"),
-    ("server", "portal", "config"),
     ("server", "portal", "consent"),
     ("server", "portal", "delegation"),
     ("server", "portal", "http"),
@@ -748,40 +759,59 @@ fn top_level_modules_refer_only_to_lower_floors() {
     assert!(stale.is_empty(), "these known references are gone: delete them from KNOWN_UPWARD: {stale:?}");
 }
 
+/// The packages in `package`'s normal dependency tree, for the host or `target`, as `cargo tree` lists them from
+/// the lock file and cargo's cache (`--offline`, no build). Panics naming the tree when cargo fails or prints
+/// nothing of what `must_hold` names: a check over an empty or wrong list would pass for nothing.
+fn dependency_tree(package: &str, target: Option<&str>, must_hold: &[&str]) -> BTreeSet<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut command = std::process::Command::new(&cargo);
+    command.current_dir(&root).args(["tree", "-p", package, "-e", "normal", "--offline"]);
+    command.args(["--prefix", "none", "--format", "{p}"]);
+    command.args(target.map(|t| ["--target", t]).into_iter().flatten());
+    let out = command.output().unwrap();
+    let name = target.unwrap_or("host");
+    // Offline, the Windows-only crates must be in cargo's cache: the Windows build (scripts/windows-agent, started
+    // by scripts/test before the build stage) or `cargo fetch` puts them there.
+    assert!(
+        out.status.success(),
+        "cargo tree -p {package} for {name} (if a crate is missing offline, run `cargo fetch` for every target): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = String::from_utf8(out.stdout).unwrap();
+    let packages: BTreeSet<String> =
+        tree.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_owned).collect();
+    assert!(must_hold.iter().all(|p| packages.contains(*p)), "{package} on {name}: {packages:?}");
+    eprintln!("{package} on {name}: {} packages", packages.len());
+    packages
+}
+
 /// The card agent runs on a physician's PC: its dependency tree holds no store and no database — no `hcpki-ca`,
 /// no `hcpki-store`, no sqlx, no SQLite (issue #43 item 2, D120) — on Linux and on the Windows target the MSI is
-/// built for. `hcpki-docsig` and `hcpki-pkix` are in that tree, so this holds for them too. `cargo tree` reads the
-/// lock file and cargo's cache (`--offline`), no build.
+/// built for. `hcpki-docsig` and `hcpki-pkix` are in that tree, so this holds for them too.
 #[test]
 fn the_card_agent_holds_no_store_and_no_database() {
     const BANNED: &[&str] = &["hcpki-ca", "hcpki-store", "libsqlite3-sys"];
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut found = Vec::new();
     for target in [None, Some("x86_64-pc-windows-gnu")] {
-        let mut command = std::process::Command::new(&cargo);
-        command.current_dir(&root).args(["tree", "-p", "card-agent", "-e", "normal", "--offline"]);
-        command.args(["--prefix", "none", "--format", "{p}"]);
-        command.args(target.map(|t| ["--target", t]).into_iter().flatten());
-        let out = command.output().unwrap();
-        let tree = String::from_utf8(out.stdout).unwrap();
-        let name = target.unwrap_or("host");
-        // Offline, the Windows-only crates must be in cargo's cache: the Windows build (scripts/windows-agent, started
-        // by scripts/test before the build stage) or `cargo fetch` puts them there.
-        assert!(
-            out.status.success(),
-            "cargo tree for {name} (if a crate is missing offline, run `cargo fetch` for every target): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let packages: BTreeSet<&str> = tree.lines().filter_map(|l| l.split_whitespace().next()).collect();
-        // The tree must be the agent's: a check over an empty or wrong list would pass for nothing.
-        assert!(packages.contains("hcpki-docsig") && packages.contains("pcsc"), "{name}: {packages:?}");
-        eprintln!("card-agent on {name}: {} packages", packages.len());
-        for package in packages {
-            if BANNED.contains(&package) || package.starts_with("sqlx") {
-                found.push(format!("{package} (on {name})"));
+        for package in dependency_tree("card-agent", target, &["hcpki-docsig", "pcsc"]) {
+            if BANNED.contains(&package.as_str()) || package.starts_with("sqlx") {
+                found.push(format!("{package} (on {})", target.unwrap_or("host")));
             }
         }
     }
     assert!(found.is_empty(), "the card agent's dependency tree holds {found:?}: it must not need the store");
+}
+
+/// What the SSO core must never link (issue #43 item 1, D122): the HTTP server and client stacks and the page
+/// templates. Identity logic that cannot import HTTP stays testable, fuzzable and reusable by every front end
+/// (kanidm's `server/lib`); the server adapts HTTP to it, and the core reaches the network only through
+/// `outbound`'s trait.
+const HTTP_CRATES: &[&str] = &["axum", "axum-server", "hyper", "hyper-util", "tower", "maud"];
+
+#[test]
+fn the_sso_core_has_no_http_in_its_dependency_tree() {
+    let packages = dependency_tree("hcpki-sso", None, &["hcpki-ca"]);
+    let found: Vec<&&str> = HTTP_CRATES.iter().filter(|c| packages.contains(**c)).collect();
+    assert!(found.is_empty(), "hcpki-sso depends on {found:?}: move that code to the server, behind a trait");
 }

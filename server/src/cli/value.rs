@@ -161,8 +161,8 @@ pub fn audit_head(s: &str) -> Result<(i64, String), String> {
 }
 
 /// An hcRole code (`hcpki portal user add --role`).
-pub fn hc_role() -> Named<crate::policy::HcRole> {
-    use crate::policy::HcRole;
+pub fn hc_role() -> Named<hcpki_sso::policy::HcRole> {
+    use hcpki_sso::policy::HcRole;
     Named {
         parse: |s| {
             HcRole::from_code(s)

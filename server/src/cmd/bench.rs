@@ -334,13 +334,13 @@ fn openssl_parse_secs(der: &[u8]) -> Result<Option<f64>> {
 /// SQLite (fresh file) unless `--postgres` names a server, where a scratch database is made, or `--database`
 /// names one to use and keep (every full login leaves its session row there).
 async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
-    use crate::login::{CardVerifier, CrlCache, RevocationPolicy, TrustAnchors, challenge};
-    use crate::policy::{FacilityContext, Services, decide};
     use crate::portal::card_login::{self, CardAnswer, CardLogin, LoginSource};
     use crate::portal::{secret::PortalSecret, session::Sessions};
     use base64::Engine as _;
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
     use hcpki_ca::facility::{FacilityKind, FacilityState};
+    use hcpki_sso::login::{CardVerifier, CrlCache, RevocationPolicy, TrustAnchors, challenge};
+    use hcpki_sso::policy::{FacilityContext, Services, decide};
     use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas, Revoked};
 
     const ORIGIN: &str = "https://portal.bench.invalid";
@@ -423,7 +423,7 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
             challenge_id: &challenge_id,
             signature: &STANDARD.encode(&signature),
             chain: &chain_b64,
-            button: crate::login::CardKind::Hpki,
+            button: hcpki_sso::login::CardKind::Hpki,
         };
         let source = LoginSource {
             prelogin_id: &prelogin,
@@ -487,7 +487,7 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
 fn rsa_verifications(
     card: &hcpki_vcard::testpki::HpkiCredentials,
     signature: &[u8],
-    taken: &crate::login::Challenge,
+    taken: &hcpki_sso::login::Challenge,
 ) -> Result<()> {
     use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
     use der::Decode;

@@ -1,11 +1,11 @@
-//! `hcpki login challenge|verify|crls`: the card-login core (`crate::login`) from the command line, exactly as
+//! `hcpki login challenge|verify|crls`: the card-login core (`hcpki_sso::login`) from the command line, exactly as
 //! the portal runs it (same store methods, same verifier, same audit entry).
 
 use crate::cli::Global;
 use crate::config::Loaded;
-use crate::login::{self, CardLoginError, challenge};
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use hcpki_sso::login::{self, CardLoginError, challenge};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -2,11 +2,12 @@
 //! lifetime set|clear|list`: per-facility session lifetimes; `hcpki portal sweep`: housekeeping now.
 
 use crate::config::{Loaded, PortalConfig};
-use crate::portal::{accounts, secret::PortalSecret, totp};
+use crate::portal::{accounts, secret::PortalSecret};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hcpki_ca::FacilityId;
 use hcpki_ca::store::Store;
+use hcpki_sso::totp;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -59,7 +60,7 @@ pub enum UserCommand {
         name: String,
         /// The hcRole code the account carries (see docs/portal.md), if any.
         #[arg(long, value_parser = crate::cli::value::hc_role())]
-        role: Option<crate::policy::HcRole>,
+        role: Option<hcpki_sso::policy::HcRole>,
         /// File holding the initial password (at least 12 characters; trailing newline dropped).
         #[arg(long)]
         password_file: PathBuf,

@@ -76,9 +76,13 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let revoked = tls::RevokedClients::AtHandshake(board.clone());
     let tls = tls::server_config(&identity.chain, identity.key.clone(), &anchors, revoked)?;
     let portal = match &loaded.config.portal {
-        Some(cfg) => {
-            Some(crate::portal::listener::prepare(cfg, &loaded, &authority, &identity.chain, identity.key.clone())?)
-        }
+        Some(cfg) => Some(crate::http::portal_listener::prepare(
+            cfg,
+            &loaded,
+            &authority,
+            &identity.chain,
+            identity.key.clone(),
+        )?),
         None => None,
     };
 
@@ -201,7 +205,7 @@ type Serving = std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Resul
 /// The portal's listeners, when `[portal]` is configured: the text for the listening line, the servers and
 /// their shutdown handles.
 fn serve_portal(
-    prepared: Option<crate::portal::listener::Prepared>,
+    prepared: Option<crate::http::portal_listener::Prepared>,
     app: &AppState,
 ) -> Result<(String, Vec<Serving>, Vec<Handle<SocketAddr>>)> {
     let Some(p) = prepared else { return Ok((String::new(), Vec::new(), Vec::new())) };

@@ -3,11 +3,11 @@
 //! `[portal] services_refresh_secs`, without a restart.
 
 use crate::config::Loaded;
-use crate::policy::Services;
-use crate::portal::catalog;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hcpki_ca::store::Store;
+use hcpki_sso::catalog;
+use hcpki_sso::policy::Services;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -65,7 +65,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: ServiceCommand) ->
             let row = rows.into_iter().find(|r| r.id == id).with_context(|| format!("no service {id}"))?;
             println!(
                 "version = {}\n\n[[service]]\n{}",
-                crate::policy::SERVICES_FILE_VERSION,
+                hcpki_sso::policy::SERVICES_FILE_VERSION,
                 row.definition.trim_end()
             );
         }

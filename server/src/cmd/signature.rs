@@ -157,7 +157,9 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 /// certificate's responder over the outbound client ([`ask_ocsp`]).
 fn fetch(handle: &tokio::runtime::Handle, request: &FetchRequest<'_>) -> Result<Vec<u8>, String> {
     match request {
-        FetchRequest::Crl { url } => handle.block_on(crate::login::crl_cache::fetch(url)).map_err(|e| e.to_string()),
+        FetchRequest::Crl { url } => handle
+            .block_on(hcpki_sso::login::crl_cache::fetch(url, Some(&crate::outbound::Hyper)))
+            .map_err(|e| e.to_string()),
         FetchRequest::Ocsp { url, request } => handle.block_on(ask_ocsp(url, request)),
     }
 }

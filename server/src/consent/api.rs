@@ -20,14 +20,14 @@ use super::purpose::{Purpose, Requester};
 use super::settings::ConsentSettings;
 use crate::oidc::client::Endpoint;
 use crate::oidc::{Context, ErrorStatus, OAuthError};
-use crate::policy::ClientRule;
-use crate::portal::audit::audit;
 use crate::signing_requests::api::{authenticate, physician_session, refused};
 use base64::Engine as _;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{ConsentRecord, DocumentKind, SignatureEvidence};
+use hcpki_sso::audit::audit;
+use hcpki_sso::policy::ClientRule;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -149,7 +149,7 @@ pub async fn status(
         _ => {
             let e =
                 not_found("no consent of yours has this id (an unsigned one is removed 30 days after its deadline)");
-            let more = json!({ "consent": crate::portal::refusals::named(Some(id)) });
+            let more = json!({ "consent": hcpki_sso::refusals::named(Some(id)) });
             return Err(refused(ctx, &client.id, "consent.read", e, more).await);
         }
     };

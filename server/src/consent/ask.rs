@@ -43,7 +43,7 @@ pub async fn ask(
     now_ms: i64,
 ) -> Result<ConsentRecord, DeskError> {
     let refuse = |e: DeskError, why: &'static str| async move {
-        deny(ctx, session, ACTION, &crate::portal::refusals::named(Some(purpose)), why).await;
+        deny(ctx, session, ACTION, &hcpki_sso::refusals::named(Some(purpose)), why).await;
         Err(e)
     };
     let physician = match may_ask(session) {

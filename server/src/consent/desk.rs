@@ -19,7 +19,6 @@ use super::record;
 use super::request::{facility_name, service_name};
 use super::settings::ConsentSettings;
 use super::template::Facts;
-use crate::login::{CardLoginError, CardVerifier};
 use crate::oidc::Context;
 use crate::portal::session::Session;
 use crate::signing_requests::{self, Format, Level, SignError, SignatureTimeStamps};
@@ -29,6 +28,7 @@ use hcpki_ca::store::consent::{
 };
 use hcpki_docsig::consent_document::Statement;
 use hcpki_pkix::jpki::BasicFour;
+use hcpki_sso::login::{CardLoginError, CardVerifier};
 use serde_json::json;
 
 /// What checks a card's signature and adds what B-LT needs: the card login's verifier (its trust anchors and
@@ -388,7 +388,7 @@ async fn own(ctx: Context<'_>, session: &Session, id: &str, action: &str) -> Res
         }
         Some(_) => return found.ok_or(DeskError::NotYours),
     };
-    let target = crate::portal::refusals::named(Some(id));
+    let target = hcpki_sso::refusals::named(Some(id));
     deny(ctx, session, action, &target, why).await;
     match found {
         None => Err(ConsentError::Unknown(id.to_owned()).into()),

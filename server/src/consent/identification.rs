@@ -17,11 +17,11 @@ use super::desk::{DeskError, deny};
 use super::evidence::Sha256Hex;
 use super::patient_key::FacilityPatientId;
 use super::record;
-use crate::login::{CardKind, CardLoginError, CardVerifier, challenge};
 use crate::oidc::Context;
 use crate::portal::session::Session;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::person_key::PersonKey;
+use hcpki_sso::login::{CardKind, CardLoginError, CardVerifier, challenge};
 use serde_json::json;
 
 /// The audit action: `ok` when the card is the typed patient's, `denied` otherwise.

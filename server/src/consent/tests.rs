@@ -294,7 +294,7 @@ fn session(person_key: &str, at_facility: bool) -> crate::portal::session::Sessi
     crate::portal::session::Session {
         id_hash: "session-hash".into(),
         person_key: person_key.into(),
-        subject: crate::policy::Subject::hpki("山田 太郎", None),
+        subject: hcpki_sso::policy::Subject::hpki("山田 太郎", None),
         facility_id: at_facility.then(facility),
         credential: Default::default(),
         auth_time: NOW - 60,

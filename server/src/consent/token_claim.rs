@@ -8,8 +8,8 @@
 use super::api::{API_PATH, evidence_json};
 use super::life::Phase;
 use crate::oidc::{OAuthError, Provider};
-use crate::portal::audit::audit;
 use hcpki_ca::audit::Outcome;
+use hcpki_sso::audit::audit;
 use serde_json::{Value, json};
 
 /// Longest consent id a token request may name (ids are 43 characters).

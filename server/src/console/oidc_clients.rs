@@ -15,13 +15,13 @@ use crate::oidc::client::AuthMethod;
 use crate::oidc::client_secret::{self, DEFAULT_OVERLAP_SECS, MAX_OVERLAP_SECS};
 use crate::oidc::jws::SigningAlg;
 use crate::oidc::registration::{Registered, Registration, RegistrationError};
-use crate::policy::Services;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::access::Action;
+use hcpki_sso::policy::Services;
 use maud::{Markup, html};
 use serde::Deserialize;
 

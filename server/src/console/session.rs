@@ -10,7 +10,6 @@ use super::view;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::oidc::client::CONSOLE_CLIENT_ID;
-use crate::policy::Credential;
 use crate::portal::facility;
 use crate::portal::session::cookie_value;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -21,6 +20,7 @@ use hcpki_ca::access::{AdminBasis, AdminSignIn, Principal};
 use hcpki_ca::console_grant::ConsoleRole;
 use hcpki_ca::operator::OperatorRole;
 use hcpki_ca::store::Actor;
+use hcpki_sso::policy::Credential;
 use maud::html;
 
 /// Why a portal sign-in gives no console access (now). Each message says what to do.
@@ -160,7 +160,7 @@ pub(super) async fn resolve(state: &AppState, gid: &str, tls: Option<&TlsInfo>, 
         .ok_or(Refusal::SignInEnded)?;
     let session = portal.sessions.live_lent_ok(&grant.session_hash, now).await.map_err(unavailable)?;
     let session = session.ok_or(Refusal::PortalSessionEnded)?;
-    if crate::portal::lending::state(session.lend.as_ref(), now) != crate::portal::lending::LendState::NotLent {
+    if hcpki_sso::lending::state(session.lend.as_ref(), now) != hcpki_sso::lending::LendState::NotLent {
         return Err(Refusal::PortalSessionLent);
     }
     let person_key = session.person_key.clone();

@@ -16,8 +16,8 @@ use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::oidc::client::CONSOLE_CLIENT_ID;
 use crate::oidc::exchange::{Exchange, GrantRequest, Granted, Refusal as ExchangeRefusal};
+use crate::portal::PortalState;
 use crate::portal::session::cookie_value;
-use crate::portal::{self, PortalState};
 use axum::body::Body;
 use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -145,7 +145,7 @@ async fn sign_in(
         Ok(signed_in) => {
             let detail = json!({ "grant": signed_in.grant, "acr": data.acr });
             let actor = signed_in.principal.actor();
-            portal::audit(
+            hcpki_sso::audit::audit(
                 &state.store,
                 state.clock.now_unix_ms(),
                 actor.as_str(),
@@ -231,7 +231,7 @@ pub async fn signout(State(state): State<AppState>, viewer: Viewer, body: Body) 
             return viewer.refusal(&ApiError::unavailable(e));
         }
         let detail = json!({ "grant": gid });
-        portal::audit(
+        hcpki_sso::audit::audit(
             &state.store,
             state.clock.now_unix_ms(),
             viewer.caller.actor().as_str(),

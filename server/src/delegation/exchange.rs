@@ -21,8 +21,8 @@ use crate::oidc::client::{self, ClientCredentials, Endpoint, Presented};
 use crate::oidc::dpop::DpopError;
 use crate::oidc::grant_type::GrantType;
 use crate::oidc::{Context, OAuthError, random_token};
-use crate::policy::ClientRule;
-use crate::portal::refusals::named;
+use hcpki_sso::policy::ClientRule;
+use hcpki_sso::refusals::named;
 use sender::{Binding, Possession, SenderError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -222,7 +222,7 @@ pub async fn token_exchange(ctx: Context<'_>, call: ExchangeCall<'_>, now: i64) 
     match issue(ctx, &caller, form, possession, now).await {
         Ok((exchanged, detail)) => {
             let actor = format!("oidc:{}", caller.id);
-            crate::portal::audit::audit(
+            hcpki_sso::audit::audit(
                 &provider.store,
                 provider.clock.now_unix_ms(),
                 &actor,
@@ -320,7 +320,7 @@ async fn issue(
         None => (session.person_key.clone(), session.subject.clone()),
     };
     let facility = match &session.facility_id {
-        Some(id) => provider.store.facility(id).await?.as_ref().map(crate::policy::FacilityContext::from),
+        Some(id) => provider.store.facility(id).await?.as_ref().map(hcpki_sso::policy::FacilityContext::from),
         None => None,
     };
     let services = ctx.services.current().await.map_err(|e| Failed::Server(OAuthError::server(e)))?;
@@ -336,7 +336,7 @@ async fn issue(
             auth: caller.config.auth.as_str(),
         }));
     }
-    if let crate::policy::Decision::Deny(why) = crate::policy::decide(&person, facility.as_ref(), service) {
+    if let hcpki_sso::policy::Decision::Deny(why) = hcpki_sso::policy::decide(&person, facility.as_ref(), service) {
         return Err(refused(ExchangeError::Policy(why.to_string())));
     }
     let sector = target.sector();

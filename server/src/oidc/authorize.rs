@@ -9,14 +9,16 @@
 use super::break_glass::{self, BreakGlass, Confirmed, Pending};
 use super::client::{self, Client, ClientCredentials, Endpoint, Presented};
 use super::{Context, GrantData, OAuthError, Provider, hash_secret, random_token};
-use crate::policy::{self, AssuranceLevel, ClientRule, Decision, DenyReason};
-use crate::portal::audit::audit;
-use crate::portal::problem::{Cure, Problem};
 use crate::portal::session::Session;
-use crate::portal::{facility, refusals};
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::GrantRecord;
 use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
+use hcpki_sso::audit::audit;
+use hcpki_sso::facility;
+use hcpki_sso::policy::{self, AssuranceLevel, ClientRule, Decision, DenyReason};
+use hcpki_sso::problem::{Cure, Problem};
+use hcpki_sso::refusals;
+use hcpki_sso::uri::percent;
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -564,19 +566,6 @@ impl Back<'_> {
 /// `application/x-www-form-urlencoded`.
 pub fn encode(pairs: &[(String, String)]) -> String {
     pairs.iter().map(|(k, v)| format!("{}={}", percent(k), percent(v))).collect::<Vec<_>>().join("&")
-}
-
-/// RFC 3986 percent-encoding of everything but the unreserved characters.
-pub fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// Everything `/par` reads from a request: the form (the authorization request and the client's credentials)

@@ -7,7 +7,7 @@
 //! while the page is open ([`Pending`]). `oidc::authorize` decides, the portal's page (`portal::break_glass`)
 //! asks.
 
-use crate::policy::{Credential, Subject};
+use hcpki_sso::policy::{Credential, Subject};
 
 /// The audit action of a break-glass use and of a refused one (outcome `ok` or `denied`).
 pub const AUDIT_ACTION: &str = "oidc.break_glass";
@@ -146,7 +146,7 @@ pub struct Pending {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::HcRole;
+    use hcpki_sso::policy::HcRole;
 
     #[test]
     fn only_card_holders_with_a_role_may_break_the_glass() {

@@ -29,14 +29,15 @@ pub struct BreakGlassWebhook {
 }
 
 impl BreakGlassWebhook {
-    /// The webhook of `[monitor]` (its `ca_file` relative to `dir`); `None` when no URL is set.
-    pub fn from_config(cfg: &crate::config::MonitorConfig, dir: &Path) -> Result<Option<Self>> {
-        let Some(url) = cfg.break_glass_webhook.clone() else { return Ok(None) };
+    /// The webhook of `[monitor] break_glass_webhook` (`url`), trusting `[monitor] ca_file` (`ca_file`, already
+    /// resolved against the configuration's directory) besides the public roots; `None` when no URL is set. The
+    /// caller reads the settings: the OIDC core takes values, not the configuration (issue #43).
+    pub fn new(url: Option<String>, ca_file: Option<&Path>) -> Result<Option<Self>> {
+        let Some(url) = url else { return Ok(None) };
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             bail!("[monitor] break_glass_webhook {url:?}: use an https:// (or facility-network http://) URL");
         }
-        let ca_file = cfg.ca_file.as_ref().map(|p| dir.join(p));
-        let tls = outbound::tls_client(ca_file.as_deref(), "[monitor] ca_file").context("the break-glass webhook")?;
+        let tls = outbound::tls_client(ca_file, "[monitor] ca_file").context("the break-glass webhook")?;
         Ok(Some(Self { url, tls }))
     }
 

@@ -5,7 +5,7 @@
 //! claims of an ID token now follow its own claims instead of being sorted among them.
 
 use super::break_glass::BreakGlassClaim;
-use crate::policy::PurposeOfUse;
+use hcpki_sso::policy::PurposeOfUse;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::Value;

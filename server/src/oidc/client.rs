@@ -7,8 +7,8 @@
 use super::OAuthError;
 use super::client_secret::{self, SecretHash};
 use super::jws::{self, Parsed};
-use crate::policy::ClientRule;
 use hcpki_ca::store::{OnceRecord, Store};
+use hcpki_sso::policy::ClientRule;
 // Clock skew tolerated between a relying service and us on assertion times (exp, nbf, iat): one minute, so a
 // service whose clock is a little off still authenticates, and no more.
 use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
@@ -172,7 +172,7 @@ pub struct Client {
 
 impl Client {
     /// The web console's built-in client ([`CONSOLE_CLIENT_ID`]): the console's policy is its grants
-    /// ([`crate::policy::Service::console`]), its tokens are never handed out.
+    /// ([`hcpki_sso::policy::Service::console`]), its tokens are never handed out.
     pub fn console() -> Self {
         Self {
             id: CONSOLE_CLIENT_ID.to_owned(),

@@ -7,7 +7,7 @@ use super::client::{self, Endpoint};
 use super::dpop;
 use super::endpoints::{INTROSPECT, REVOKE};
 use super::grant_type::GrantType;
-use crate::policy::Claim;
+use hcpki_sso::policy::Claim;
 use serde_json::{Value, json};
 
 /// `GET /.well-known/openid-configuration`.
@@ -45,7 +45,7 @@ pub fn discovery(p: &Provider) -> Value {
         "userinfo_signing_alg_values_supported": algs,
         "scopes_supported": ["openid"],
         "claims_supported": claims_supported(),
-        "acr_values_supported": crate::policy::AssuranceLevel::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
+        "acr_values_supported": hcpki_sso::policy::AssuranceLevel::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": methods(super::token::TOKEN),
         "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
@@ -66,7 +66,7 @@ pub fn discovery(p: &Provider) -> Value {
         // hcpki's authorization request parameter `purpose_of_use` (D94): HL7 v3 PurposeOfUse codes; a service
         // accepts those its services-file entry lists (TREAT by default), EMER is break-glass.
         "purpose_of_use_values_supported":
-            crate::policy::PurposeOfUse::ALL.iter().map(|p| p.code()).collect::<Vec<_>>(),
+            hcpki_sso::policy::PurposeOfUse::ALL.iter().map(|p| p.code()).collect::<Vec<_>>(),
     });
     if let (Some(m), Some(map)) = (&p.mtls_base, doc.as_object_mut()) {
         map.insert(

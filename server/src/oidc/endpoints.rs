@@ -5,11 +5,11 @@
 use super::client::{self, ClientCredentials, Endpoint, Presented};
 use super::dpop::{self, DpopError};
 use super::{Context, GrantData, OAuthError, Provider, hash_secret};
-use crate::policy::ClientRule;
-use crate::portal::audit::audit;
-use crate::portal::refusals::named;
 use hcpki_ca::audit::Outcome;
 use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
+use hcpki_sso::audit::audit;
+use hcpki_sso::policy::ClientRule;
+use hcpki_sso::refusals::named;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 

@@ -136,10 +136,10 @@ impl From<crate::portal::session::SessionError> for OAuthError {
     }
 }
 
-impl From<crate::portal::catalog::CatalogError> for OAuthError {
-    fn from(e: crate::portal::catalog::CatalogError) -> Self {
+impl From<hcpki_sso::catalog::CatalogError> for OAuthError {
+    fn from(e: hcpki_sso::catalog::CatalogError) -> Self {
         match e {
-            crate::portal::catalog::CatalogError::Store(e) => Self::store(e),
+            hcpki_sso::catalog::CatalogError::Store(e) => Self::store(e),
             e => Self::server(e),
         }
     }

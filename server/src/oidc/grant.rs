@@ -1,8 +1,8 @@
 //! What an authorization grant carries to its tokens (`oidc_grants.data`).
 
 use super::error::OAuthError;
-use crate::policy::PurposeOfUse;
 use hcpki_ca::store::GrantRecord;
+use hcpki_sso::policy::PurposeOfUse;
 use serde_json::Value;
 
 /// What a grant's tokens say, fixed when the user was authorized (`oidc_grants.data`).

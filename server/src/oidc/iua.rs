@@ -7,8 +7,8 @@
 //! the ID token and userinfo. IUA's limits on lifetimes ([`MAX_CODE_SECS`], [`MAX_ACCESS_TOKEN_SECS`]) are
 //! checked when the configuration is read.
 
-use crate::policy::{Credential, FacilityContext, PURPOSE_SYSTEM, PurposeOfUse, Subject};
 use hcpki_ca::person_key::PersonKey;
+use hcpki_sso::policy::{Credential, FacilityContext, PURPOSE_SYSTEM, PurposeOfUse, Subject};
 use serde_json::{Map, Value};
 
 /// IUA: authorization codes live at most 5 minutes.
@@ -190,9 +190,9 @@ pub fn access_token_secs(secs: u32) -> Result<i64, LimitError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::HcRole;
     use hcpki_ca::facility::{FacilityKind, FacilityState, MedicalInstitutionCode};
     use hcpki_ca::{FacilityId, person_key::AnchorId};
+    use hcpki_sso::policy::HcRole;
     use serde_json::json;
 
     fn clinic(code: Option<&str>) -> FacilityContext {

@@ -1,11 +1,11 @@
 //! The audit entries of the back-channel endpoints' refusals (issue #6, "Bad input": each refused with a clear
 //! message and an audit entry), written through the portal's group-committed refusal writer
-//! ([`crate::portal::refusals`]). An entry names the client and says why, with the OAuth error answered; it
+//! ([`hcpki_sso::refusals`]). An entry names the client and says why, with the OAuth error answered; it
 //! never holds a secret the request carried (a code, a token, an assertion).
 
 use super::OAuthError;
 use super::client::ClientCredentials;
-use crate::portal::refusals::{Refusals, named};
+use hcpki_sso::refusals::{Refusals, named};
 use serde_json::{Value, json};
 
 /// Longest reason kept in an entry: some quote what the request sent (an unknown JWS `alg`).

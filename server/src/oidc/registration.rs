@@ -8,8 +8,8 @@ use super::client::{AuthMethod, CONSOLE_CLIENT_ID, ClientConfig};
 use super::client_secret::{self, NoRandom};
 use super::jws::SigningAlg;
 use crate::consent::settings::ConsentSettings;
-use crate::policy::Services;
 use hcpki_ca::store::{Actor, OidcClientRecord, Store, StoreError};
+use hcpki_sso::policy::Services;
 use serde_json::Value;
 
 /// A client to register, as the operator gave it (the CLI's flags, the API's JSON fields).

@@ -12,12 +12,12 @@ use super::dpop::{DpopError, Proof};
 use super::exchange::{Exchange, GrantRequest, Granted, Refusal};
 use super::grant_type::GrantType;
 use super::{Context, GrantData, OAuthError, Provider, random_token};
-use crate::policy::ClientRule;
-use crate::portal::audit::audit;
-use crate::portal::refusals::named;
 use base64::Engine as _;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::GrantRecord;
+use hcpki_sso::audit::audit;
+use hcpki_sso::policy::ClientRule;
+use hcpki_sso::refusals::named;
 use serde_json::json;
 use std::collections::HashMap;
 

@@ -2,11 +2,11 @@
 //! password hashes, TOTP secrets sealed under the portal secret (D24).
 
 use super::secret::{PortalSecret, SecretError};
-use super::totp;
-use crate::policy::{HcRole, Subject};
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use hcpki_ca::store::{Actor, PortalUser, Store, StoreError};
+use hcpki_sso::policy::{HcRole, Subject};
+use hcpki_sso::totp;
 use zeroize::Zeroizing;
 
 /// Longest user name (the account rule: 1–64 of `a-z 0-9 . _ - @`).

@@ -13,13 +13,13 @@ use super::respond::{check_form_csrf, problem_page, refused_page, signed_in_or_l
 use super::state::PortalState;
 use crate::oidc::authorize::{self, AuthorizeAnswer, AuthorizeCall, PageStatus, SessionLookup};
 use crate::oidc::break_glass::{self, Confirmed, Pending, Reason};
-use crate::portal::audit::audit;
 use axum::extract::{Extension, Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::audit::Outcome;
 use hcpki_html::Lang;
+use hcpki_sso::audit::audit;
 use maud::html;
 use serde_json::json;
 use std::sync::Arc;
@@ -59,7 +59,7 @@ pub async fn show(
     Query(q): Query<PageQuery>,
 ) -> Response {
     let key = q.request.unwrap_or_default();
-    let back = format!("{}?request={}", break_glass::PAGE_PATH, authorize::percent(&key));
+    let back = format!("{}?request={}", break_glass::PAGE_PATH, hcpki_sso::uri::percent(&key));
     let (session, csrf) = match signed_in_or_login(&state, lang, &headers, &back, false).await {
         Ok(s) => s,
         Err(answer) => return answer,

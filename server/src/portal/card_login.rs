@@ -1,4 +1,4 @@
-//! HPKI / JPKI card login on the portal (issue #6): the portal's side of [`crate::login`]. This file is the
+//! HPKI / JPKI card login on the portal (issue #6): the portal's side of [`hcpki_sso::login`]. This file is the
 //! login itself, over typed inputs ([`complete`]); what the card's later reports (removed, present) decide is
 //! [`presence`], as HTTP-free; the HTTP endpoints of both are in [`endpoints`].
 //!
@@ -26,12 +26,12 @@ pub mod endpoints;
 pub mod presence;
 
 use super::session::{Created, CredentialDetails, NewSession, SessionError, Sessions};
-use crate::login::{self, CardKind, CardLoginError, CardVerifier};
-use crate::policy::{FacilityContext, Services};
 use axum::http::HeaderMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hcpki_ca::store::Store;
+use hcpki_sso::login::{self, CardKind, CardLoginError, CardVerifier};
+use hcpki_sso::policy::{FacilityContext, Services};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -135,7 +135,7 @@ pub async fn complete(
     let client =
         source.facility.as_ref().map_or_else(|| "portal:no-facility".to_owned(), |f| format!("facility:{}", f.id));
     let result = verify(store.as_ref(), cards, answer, source.prelogin_id, now).await;
-    let mut event = crate::login::audit_event(&result, &cards.origin, &client);
+    let mut event = hcpki_sso::login::audit_event(&result, &cards.origin, &client);
     if let Some(obj) = event.detail.as_object_mut() {
         obj.insert("button".into(), json!(answer.button));
         obj.insert("facility".into(), json!(source.facility.as_ref().map(|f| f.id.to_string())));
@@ -156,7 +156,7 @@ pub async fn complete(
         .await
         .map_err(|e| Incomplete::Card(CardLoginError::Store(e)))?;
     if let Some(obj) = event.detail.as_object_mut() {
-        let listing = crate::policy::listing(&card.subject, source.facility.as_ref(), services);
+        let listing = hcpki_sso::policy::listing(&card.subject, source.facility.as_ref(), services);
         obj.insert("services".into(), json!(listing));
         obj.insert("linked_legacy_key".into(), json!(linked));
     }
@@ -188,9 +188,9 @@ async fn verify(
     answer: &CardAnswer<'_>,
     prelogin_id: &str,
     now: i64,
-) -> Result<crate::login::VerifiedCard, CardLoginError> {
+) -> Result<hcpki_sso::login::VerifiedCard, CardLoginError> {
     // Taken first, whatever else is wrong with the post: a challenge is worth one attempt.
     let taken = login::challenge::take(store, answer.challenge_id, &binding(prelogin_id), &cards.origin, now).await?;
-    let decoded = crate::login::answer::decode(answer.signature, answer.chain)?;
+    let decoded = hcpki_sso::login::answer::decode(answer.signature, answer.chain)?;
     cards.verifier.verify(&taken, &decoded.signature, &decoded.chain, now)
 }

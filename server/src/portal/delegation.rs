@@ -3,7 +3,6 @@
 //! `crate::delegation`'s; every change and every refusal is audited with both people, and a refused form
 //! stores nothing.
 
-use super::audit::audit;
 use super::lang::{Lang, PageLang};
 use super::pages::delegation::{DelegationPage, delegation_page};
 use super::pages::unavailable_in;
@@ -18,6 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::StoreError;
 use hcpki_ca::store::delegation::DelegationRecord;
+use hcpki_sso::audit::audit;
 use serde_json::json;
 
 /// The most service ids of a refused form kept in its audit entry.
@@ -256,5 +256,5 @@ async fn refused_audit(state: &PortalState, session: &Session, action: &str, tar
 
 /// Posted text as the audit log keeps it: bounded, control characters replaced, whatever was sent.
 fn bounded(text: &str) -> String {
-    super::refusals::named(Some(text))
+    hcpki_sso::refusals::named(Some(text))
 }

@@ -3,7 +3,6 @@
 
 use super::lang::{self, PageLang};
 use super::pages::{self, unavailable_in};
-use super::problem::Problem;
 use super::request_body;
 use super::respond::{
     self, Tls, check_form_csrf, connection, end_session, login_connection, refused_connection, safe_return,
@@ -11,13 +10,16 @@ use super::respond::{
 };
 use super::session;
 use super::state::PortalState;
-use super::{card_login, facility, login_form, password_login, refusals};
+use super::{card_login, facility, login_form, password_login};
 use crate::http::headers::with_header;
-use crate::policy;
+use crate::portal::problem::ProblemBox as _;
 use axum::extract::{Form, Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use hcpki_sso::policy;
+use hcpki_sso::problem::Problem;
+use hcpki_sso::refusals;
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -136,9 +138,9 @@ pub async fn login_page(
         Err(e) => return unavailable_in(lang, e),
     };
     let facility = match connection(lang, &state, &tls, state.clock.now_unix()).await {
-        Ok(facility::Connection::Refused(refusal)) => return refused_connection(lang, &refusal),
-        Ok(facility::Connection::Facility { context, .. }) => Some(context),
-        Ok(facility::Connection::None) => None,
+        Ok(hcpki_sso::facility::Connection::Refused(refusal)) => return refused_connection(lang, &refusal),
+        Ok(hcpki_sso::facility::Connection::Facility { context, .. }) => Some(context),
+        Ok(hcpki_sso::facility::Connection::None) => None,
         Err(r) => return r,
     };
     let page = pages::LoginPage { facility: facility.as_ref(), return_to: &return_to, card: card.as_ref(), card_only };

@@ -1,6 +1,6 @@
 //! Lending the card reader over HTTP (D91): the lend and the return (the consent page's script calls them), the
 //! guard that pauses a lent session everywhere else, the paused page, and what the card's reports and the
-//! housekeeping do to lends. The decisions are [`super::lending`]'s.
+//! housekeeping do to lends. The decisions are [`hcpki_sso::lending`]'s.
 //!
 //! ```text
 //! POST /session/lend          csrf, consent → {"lent_until": N}                        audited session.lend
@@ -10,9 +10,7 @@
 //!
 //! Errors are JSON `{"error": {"code", "message"}}`, the message saying what to do.
 
-use super::lending::{self, ConsentRef, LendRefused, LendState, Return, ReturnRefused};
 use super::pages::{self, BodyData, Chrome, Scripts};
-use super::refusals::named;
 use super::session::{self, Session, SessionError};
 use super::state::PortalState;
 use crate::oidc;
@@ -23,6 +21,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_html::Lang;
+use hcpki_sso::lending::{self, ConsentRef, LendRefused, LendState, Return, ReturnRefused};
+use hcpki_sso::refusals::named;
 use maud::html;
 use serde_json::json;
 
@@ -198,7 +198,7 @@ impl PortalState {
             let detail = json!({ "via": via, "consent": noted.lend.as_ref().map(|l| l.lent_for.as_str()),
                 "lent_until": noted.lend.as_ref().map(|l| l.until), "session": oidc::sid(&session.id_hash) });
             let actor = actor(session);
-            super::audit::audit(
+            hcpki_sso::audit::audit(
                 &self.store,
                 now_ms,
                 &actor,
@@ -281,7 +281,7 @@ fn paused(lang: Lang, state: &PortalState, session: &Session, csrf: &str, until:
 
 async fn stale(state: &PortalState, session: &Session, path: &str, now_ms: i64) -> Response {
     let detail = json!({ "reason": "missing or wrong CSRF token", "path": path });
-    super::audit::audit(&state.store, now_ms, &actor(session), "portal.csrf", "-", Outcome::Denied, detail).await;
+    hcpki_sso::audit::audit(&state.store, now_ms, &actor(session), "portal.csrf", "-", Outcome::Denied, detail).await;
     json_error(StatusCode::FORBIDDEN, "csrf", "the page is stale: reload it and try again")
 }
 

@@ -4,7 +4,7 @@
 //! to argon2, not to the audit log. Pure functions over the decoded form: the caller audits and answers.
 
 use super::accounts::{MAX_PASSWORD_BYTES, Username};
-use crate::login::CardKind;
+use hcpki_sso::login::CardKind;
 use zeroize::Zeroizing;
 
 /// Longest `return_to` kept (an `/authorize?…` query of the portal's own making, far shorter in practice).
@@ -53,7 +53,7 @@ pub struct RawCardLogin {
 }
 
 /// A card sign-in whose fields have the shapes the login page's script sends. The chain is bounded by the
-/// route's body limit and decoded by [`crate::login::answer::decode`].
+/// route's body limit and decoded by [`hcpki_sso::login::answer::decode`].
 #[derive(Debug)]
 pub struct CardLogin {
     /// The pre-login CSRF token.

@@ -5,16 +5,17 @@
 //!
 //! The refusals are audited here, through the group-committed refusal writer, as the OIDC cores audit theirs.
 
-use super::catalog::Catalog;
-use super::facility::LoginFacility;
+use super::accounts;
 use super::login_form::PasswordLogin;
-use super::refusals::Refusals;
 use super::secret::PortalSecret;
 use super::session::{CredentialDetails, NewSession};
-use super::{accounts, throttle};
-use crate::policy;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::Store;
+use hcpki_sso::catalog::Catalog;
+use hcpki_sso::facility::LoginFacility;
+use hcpki_sso::policy;
+use hcpki_sso::refusals::Refusals;
+use hcpki_sso::throttle;
 use serde_json::json;
 
 /// What the sign-in reads besides its form.

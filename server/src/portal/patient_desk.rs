@@ -128,7 +128,7 @@ pub async fn check(
         return render(&state, lang, &session, &csrf, None, Some(&DeskError::NoTrustAnchors));
     };
     let field = |f: &Option<String>| f.as_deref().unwrap_or_default().to_owned();
-    let decoded = crate::login::answer::decode(&field(&form.signature), &field(&form.chain));
+    let decoded = hcpki_sso::login::answer::decode(&field(&form.signature), &field(&form.chain));
     let decoded = match decoded {
         Ok(d) => d,
         Err(e) => return render(&state, lang, &session, &csrf, None, Some(&DeskError::Card(e))),

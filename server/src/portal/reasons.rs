@@ -2,8 +2,8 @@
 //! person meets ("施設の PC からの利用が必要です") and what would allow it ("カードでログインすると利用できます"),
 //! in Japanese or English. HTTP-free, so the words of every reason are unit-tested; the home page shows them.
 
-use crate::policy::{AssuranceLevel, DenyReason, HcRole};
 use hcpki_html::Lang;
+use hcpki_sso::policy::{AssuranceLevel, DenyReason, HcRole};
 
 /// A refused service's reason as the home page says it.
 #[derive(Clone, Debug, PartialEq, Eq)]

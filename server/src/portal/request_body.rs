@@ -1,6 +1,6 @@
 //! The request bodies of the portal's routes (issue #24 item 5): each route reads at most a few KiB, and a
 //! sign-in form that cannot be read is refused with a page, both audited through the group-committed refusal
-//! writer ([`super::refusals`]) with nothing of what was sent.
+//! writer ([`hcpki_sso::refusals`]) with nothing of what was sent.
 //!
 //! Without a cap, axum's form extractor takes up to 2 MB, and the password sign-in wrote the user name it held
 //! into the permanent audit chain. The caps are per route, the smallest by default, so a new route is bounded
@@ -18,7 +18,6 @@
 //! | `/consent/{id}` | [`CONSENT_FORM_BYTES`] | the signed consent PDF (a few pages) and the card's certificate in base64 |
 
 use super::pages;
-use super::refusals::named;
 use super::state::PortalState;
 use crate::http::body::{BodyError, read_limited};
 use crate::oidc::OAuthError;
@@ -27,6 +26,7 @@ use axum::extract::{Form, FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use hcpki_sso::refusals::named;
 use serde_json::json;
 
 /// The cap of the browser forms.

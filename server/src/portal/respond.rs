@@ -1,11 +1,9 @@
 //! What the portal's handlers share: the connection's facility, where to go after a login, the per-session CSRF
 //! check, ending a session and the signed-out page.
 
-use super::audit;
-use super::facility::{self, LoginFacility};
+use super::facility;
 use super::lang::Lang;
 use super::pages;
-use super::problem::Problem;
 use super::session::{self, Session};
 use super::state::PortalState;
 use super::words::M;
@@ -15,6 +13,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::audit::Outcome;
+use hcpki_sso::audit::audit;
+use hcpki_sso::facility::{Connection, LoginFacility, Refusal};
+use hcpki_sso::problem::Problem;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -42,12 +43,7 @@ pub(super) fn safe_return(return_to: Option<&str>) -> String {
 
 pub(super) type Tls = Option<Extension<Arc<TlsInfo>>>;
 
-pub(super) async fn connection(
-    lang: Lang,
-    state: &PortalState,
-    tls: &Tls,
-    now: i64,
-) -> Result<facility::Connection, Response> {
+pub(super) async fn connection(lang: Lang, state: &PortalState, tls: &Tls, now: i64) -> Result<Connection, Response> {
     facility::of_connection(state.store.as_ref(), tls.as_ref().map(|t| t.0.as_ref()), now)
         .await
         .map_err(|e| pages::unavailable_in(lang, e))
@@ -65,20 +61,20 @@ pub(super) async fn login_connection(
     credential: &str,
 ) -> Result<LoginFacility, Response> {
     match connection(lang, state, tls, now_ms.div_euclid(1000)).await? {
-        facility::Connection::Refused(refusal) => {
+        Connection::Refused(refusal) => {
             let detail = json!({ "credential": credential, "reason": refusal.reason });
             audit(&state.store, now_ms, actor, "portal.login", target, Outcome::Denied, detail).await;
             Err(refused_connection(lang, &refusal))
         }
-        facility::Connection::Facility { context, serial, not_after } => {
+        Connection::Facility { context, serial, not_after } => {
             Ok(LoginFacility { context: Some(context), certificate: Some(serial), not_after: Some(not_after) })
         }
-        facility::Connection::None => Ok(LoginFacility::default()),
+        Connection::None => Ok(LoginFacility::default()),
     }
 }
 
 /// The page of a connection whose PC certificate or facility is refused: its problem, with the reason in full.
-pub(super) fn refused_connection(lang: Lang, refusal: &facility::Refusal) -> Response {
+pub(super) fn refused_connection(lang: Lang, refusal: &Refusal) -> Response {
     pages::problem(lang, StatusCode::FORBIDDEN, &refusal.problem, Some(&refusal.reason))
 }
 

@@ -13,7 +13,6 @@ mod row;
 
 pub use row::{Row, SignIn};
 
-use super::audit;
 use super::lang::{Lang, PageLang};
 use super::pages::{self, unavailable_in};
 use super::respond::{check_form_csrf, end_session_because, signed_out};
@@ -24,6 +23,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::StoreError;
+use hcpki_sso::audit::audit;
 use serde_json::json;
 use std::collections::BTreeSet;
 

@@ -6,10 +6,7 @@
 //! every session. A session is only ever made by [`Sessions::create`] after an explicit credential check:
 //! a resumed TLS session, a facility certificate alone or a still-open connection never log anyone in.
 
-use super::lending::{self, ConsentRef, Lend, LendSecs, LendState};
-use super::problem::Problem;
 use super::secret::PortalSecret;
-use crate::policy::{FacilityContext, HcRole, Subject};
 use axum::http::HeaderMap;
 use axum::http::header;
 use base64::Engine as _;
@@ -17,6 +14,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{SessionRecord, Store, StoreError};
+use hcpki_sso::lending::{self, ConsentRef, Lend, LendSecs, LendState};
+use hcpki_sso::policy::{FacilityContext, HcRole, Subject};
+use hcpki_sso::problem::Problem;
 use std::sync::Arc;
 
 /// The session cookie. `__Host-`: only set over HTTPS, for this exact host, path `/` (RFC 6265bis §4.1.3.2).
@@ -415,9 +415,9 @@ fn hash_id(id: &str) -> String {
 
 fn credential_name(subject: &Subject) -> &'static str {
     match subject.credential() {
-        crate::policy::Credential::Hpki => "hpki",
-        crate::policy::Credential::Jpki => "jpki",
-        crate::policy::Credential::PasswordTotp => "password-totp",
+        hcpki_sso::policy::Credential::Hpki => "hpki",
+        hcpki_sso::policy::Credential::Jpki => "jpki",
+        hcpki_sso::policy::Credential::PasswordTotp => "password-totp",
     }
 }
 

@@ -1,15 +1,15 @@
 //! What every portal and OIDC handler may reach, and what follows a session's end (back-channel logout,
 //! audit). Below the handlers: it knows the card login's settings, never its endpoints.
 
-use super::audit;
 use super::card_login::CardLogin;
-use super::catalog::Catalog;
-use super::refusals::Refusals;
 use super::secret::PortalSecret;
 use super::session::{self, Session, Sessions};
 use crate::oidc::{self, Provider};
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::Store;
+use hcpki_sso::audit::audit;
+use hcpki_sso::catalog::Catalog;
+use hcpki_sso::refusals::Refusals;
 use serde_json::json;
 use std::sync::Arc;
 

@@ -7,12 +7,12 @@ use super::{API_PATH, LIFETIME_SECS, NewRequest, PAGE_PATH, sha256_hex};
 use crate::oidc::client::{self, Client, ClientCredentials, Endpoint, Presented};
 use crate::oidc::endpoints::{Inactive, active_access_token};
 use crate::oidc::{Context, ErrorStatus, OAuthError};
-use crate::policy::ClientRule;
-use crate::portal::audit::audit;
 use base64::Engine as _;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::signing_request::{SigningRequestRecord, SigningState};
+use hcpki_sso::audit::audit;
+use hcpki_sso::policy::ClientRule;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -165,7 +165,7 @@ pub async fn status(
                               deadline): create a new one"
                     .into(),
             };
-            let more = json!({ "request": crate::portal::refusals::named(Some(id)) });
+            let more = json!({ "request": hcpki_sso::refusals::named(Some(id)) });
             return Err(refused(ctx, &client.id, "signing_request.fetch", e, more).await);
         }
     };

@@ -4,13 +4,13 @@
 //! stamp from `[[signing.tsa]]` only (D80), and B-LT its validation data from the login's CRL cache (D82).
 
 use super::{Format, Level, SignatureTimeStamps, api::state_at, formats, sha256_hex, validation_data};
-use crate::login::{CardLoginError, CardVerifier};
 use crate::oidc::Context;
-use crate::portal::audit::audit;
 use crate::portal::session::Session;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::StoreError;
 use hcpki_ca::store::signing_request::{SigningEnd, SigningRequestRecord, SigningState};
+use hcpki_sso::audit::audit;
+use hcpki_sso::login::{CardLoginError, CardVerifier};
 use serde_json::{Value, json};
 
 /// Largest `.p7s` taken back from the page (a signature with a few certificates is a few KiB), and the room a
@@ -329,7 +329,7 @@ async fn own_pending(
     if let PageRefusal::NotPending(state) = refusal {
         insert(&mut detail, "state", json!(state));
     }
-    let target = crate::portal::refusals::named(Some(id));
+    let target = hcpki_sso::refusals::named(Some(id));
     ctx.refusals.record(&format!("portal:{}", session.person_key), action, &target, detail).await;
     Ok(Err(refusal))
 }

@@ -5,7 +5,6 @@
 use super::desk::{SignError, sign};
 use super::fields::{Format, Level, NewRequest};
 use super::{MAX_DOCUMENT_BYTES, SignatureTimeStamps, api::state_at};
-use crate::login::{CardVerifier, CrlCache, RevocationPolicy, TrustAnchors};
 use base64::Engine as _;
 use der::Encode as _;
 use hcpki_ca::store::signing_request::{SigningRequestRecord, SigningState};
@@ -15,6 +14,7 @@ use hcpki_docsig::timestamp::client::Stamp;
 use hcpki_docsig::timestamp::client::{Query, TsaTrust, check_reply};
 use hcpki_docsig::timestamp::{Accuracy, TimeStampAuthority, TsaSettings};
 use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
+use hcpki_sso::login::{CardVerifier, CrlCache, RevocationPolicy, TrustAnchors};
 use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas};
 use std::collections::HashMap;
 use std::sync::Arc;

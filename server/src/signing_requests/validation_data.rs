@@ -4,10 +4,10 @@
 //! operator's `[login] crl_urls` and signed by a configured CA. Nothing is fetched here, and never from a URL a
 //! posted certificate names: a signature cannot make the server connect anywhere.
 
-use crate::login::CardVerifier;
-use crate::login::trust::ParsedCert;
 use der::Encode as _;
 use hcpki_docsig::timestamp::ReceivedToken;
+use hcpki_sso::login::CardVerifier;
+use hcpki_sso::login::trust::ParsedCert;
 
 /// What a B-LT signature embeds, DER each, without repeats.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

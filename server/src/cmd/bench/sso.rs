@@ -98,7 +98,7 @@ pub async fn run(global: &Global, args: &BenchSsoArgs) -> Result<ExitCode> {
     let actor = Actor::cli("bench-sso");
     // The file seeds an empty database first (as `hcpki service` does), then the bench's service goes in.
     crate::cmd::service::services(&loaded, store.as_ref()).await?;
-    let records = crate::portal::catalog::records(&format!(
+    let records = hcpki_sso::catalog::records(&format!(
         "version = 1\n[[service]]\nid = \"{SERVICE}\"\nname = \"hcpki bench sso\"\nroles = [\"medical-doctor\"]\n\
          facility_kinds = [\"*\"]\nmin_assurance = \"card-pin\"\nclaims = [\"name\", \"hc_role\", \"acr\"]\n"
     ))?;

@@ -7,12 +7,13 @@
 use crate::cli::Global;
 use crate::cmd::serve::ServeArgs;
 use crate::config::{Loaded, PortalConfig};
-use crate::portal::{accounts, secret::PortalSecret, totp};
+use crate::portal::{accounts, secret::PortalSecret};
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use clap::Args;
 use hcpki_ca::{Authority, FacilityId};
+use hcpki_sso::totp;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -104,7 +105,7 @@ pub async fn run(
         loaded.config.login.hpki_anchors = vec![root.clone()];
         loaded.config.login.intermediates = vec![intermediate.clone()];
         // The virtual cards' test CAs publish no CRL.
-        loaded.config.login.revocation = crate::login::RevocationPolicy::FailOpen;
+        loaded.config.login.revocation = hcpki_sso::login::RevocationPolicy::FailOpen;
     }
     std::fs::write(demo.dir.join("services.toml"), SERVICES)?;
     let secret = PortalSecret::load_or_create(&demo.dir.join(&portal.secret_file))?;

@@ -3,11 +3,11 @@
 //! is the portal's `logout`.
 
 use crate::oidc::OAuthError;
-use crate::portal::refusals::named;
 use crate::portal::{self, PortalState};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use hcpki_sso::refusals::named;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 

@@ -9,8 +9,8 @@ use super::super::AppState;
 use super::super::api_error::ApiError;
 use super::super::auth::Caller;
 use crate::oidc::registration::{self, Registered, Registration, RegistrationError, Rotated};
-use crate::policy::Services;
 use hcpki_ca::access::Action;
+use hcpki_sso::policy::Services;
 use std::sync::Arc;
 
 /// A refused change: the answer (already audited), and the registration core's reason when it was the core

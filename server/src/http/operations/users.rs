@@ -294,7 +294,7 @@ async fn sessions(store: &dyn Store, person: &str, now: i64) -> Result<Vec<LiveS
 
 async fn lockout(store: &dyn Store, account: &str, now: i64) -> Result<Option<Lockout>, hcpki_ca::store::StoreError> {
     let Some((failures, last_at)) = store.portal_login_failures(account).await? else { return Ok(None) };
-    let wait_secs = crate::portal::throttle::check(store, account, now).await?.err();
+    let wait_secs = hcpki_sso::throttle::check(store, account, now).await?.err();
     Ok(Some(Lockout { failures, last_at, wait_secs }))
 }
 

@@ -4,7 +4,7 @@
 //! or the [`RequestError`] the client is sent back. `/authorize` reads a plain or pushed request with it; `/par`
 //! checks PKCE with [`pkce_challenge`] and the DPoP key with [`dpop_jkt`] before keeping a request. Pure: the client, the session and the store are the caller's.
 
-use crate::policy::PurposeOfUse;
+use hcpki_sso::policy::PurposeOfUse;
 use std::collections::HashMap;
 
 /// The request parameter naming the purpose of use (HL7 v3 PurposeOfUse code; `TREAT` when absent, D94).

@@ -8,12 +8,10 @@ use super::presence::{
 };
 use super::{CardAnswer, Incomplete, LoginSource, PRELOGIN_COOKIE, complete};
 use crate::http::headers::with_header;
-use crate::login::CardLoginError;
-use crate::portal::facility::LoginFacility;
 use crate::portal::lang::PageLang;
 use crate::portal::login_form::RawCardLogin;
 use crate::portal::pages::{self, unavailable_in};
-use crate::portal::problem::Problem;
+use crate::portal::problem::ProblemBox as _;
 use crate::portal::request_body::SignInForm;
 use crate::portal::respond::{Tls, login_connection, safe_return, session_failed, signed_out};
 use crate::portal::session;
@@ -24,6 +22,9 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hcpki_agent_protocol::presence as protocol;
+use hcpki_sso::facility::LoginFacility;
+use hcpki_sso::login::CardLoginError;
+use hcpki_sso::problem::Problem;
 use serde_json::json;
 
 /// The home page: where a login started on the portal itself goes.
@@ -86,7 +87,7 @@ pub async fn submit(
         Ok(form) => form,
         Err(malformed) => {
             let detail = json!({ "reason": "malformed", "field": malformed.field(), "origin": cards.origin });
-            state.refusals.record("portal:anonymous", crate::login::audit::ACTION, "card-login", detail).await;
+            state.refusals.record("portal:anonymous", hcpki_sso::login::audit::ACTION, "card-login", detail).await;
             return pages::refused_ja(lang, StatusCode::BAD_REQUEST, &malformed.to_string());
         }
     };

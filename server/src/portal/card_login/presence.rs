@@ -9,7 +9,7 @@
 //! * the card agent, with no page open (`POST /presence`, D26; the contract is
 //!   [`hcpki_agent_protocol::presence`]): `present` renews the session's presence lease, `removed` ends it.
 //!
-//! While the session's reader is lent to a patient's card (D91, [`crate::portal::lending`]) neither report
+//! While the session's reader is lent to a patient's card (D91, [`hcpki_sso::lending`]) neither report
 //! ends it: a removal is noted (`session.lend.card_out`), the agent's `present` after that ends the lend, and a
 //! lend that ran out ends the session as `lend-expired`.
 //!
@@ -17,12 +17,12 @@
 //! need of the portal is [`PresencePortal`], declared here and implemented by [`PortalState`], so the tests
 //! drive them with a stand-in.
 
-use crate::portal::lending::{self, OnPresent, OnRemoval};
-use crate::portal::refusals::named;
 use crate::portal::session::{Session, SessionError};
 use crate::portal::state::PortalState;
 use hcpki_agent_protocol::presence::{self as protocol, Event};
 use hcpki_ca::audit::Outcome;
+use hcpki_sso::lending::{self, OnPresent, OnRemoval};
+use hcpki_sso::refusals::named;
 use serde_json::{Value, json};
 
 /// What the card's presence decisions need of the portal.
@@ -265,7 +265,7 @@ impl PresencePortal for PortalState {
     }
 
     async fn audit(&self, at_ms: i64, actor: &str, action: &str, target: &str, outcome: Outcome, detail: Value) {
-        crate::portal::audit::audit(&self.store, at_ms, actor, action, target, outcome, detail).await;
+        hcpki_sso::audit::audit(&self.store, at_ms, actor, action, target, outcome, detail).await;
     }
 
     async fn refuse(&self, actor: &str, action: &str, target: &str, detail: Value) {

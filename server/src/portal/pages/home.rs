@@ -2,12 +2,12 @@
 //! tiles, the services that do not open here with the reason and what would allow it, and the session's end.
 
 use super::layout::{BodyData, Chrome, PcFacility, Scripts, jst, page_with, sign_out_form};
-use crate::policy::{FacilityContext, Listing, Service, Subject};
 use crate::portal::reasons;
 use crate::portal::words::M;
 use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_html::Lang;
+use hcpki_sso::policy::{FacilityContext, Listing, Service, Subject};
 use maud::{Markup, html};
 
 /// What the home page shows.
@@ -17,7 +17,7 @@ pub struct HomePage<'a> {
     pub subject: &'a Subject,
     /// This PC's facility (none: no facility certificate).
     pub facility: Option<&'a FacilityContext>,
-    /// Every service's decision for this person here ([`crate::policy::listing`]).
+    /// Every service's decision for this person here ([`hcpki_sso::policy::listing`]).
     pub listing: &'a Listing<'a>,
     /// The session's CSRF token (the sign-out form).
     pub csrf: &'a str,
@@ -119,5 +119,5 @@ fn tile(s: &Service, issuer: &str, lang: Lang) -> Markup {
 /// `uri` with the portal's issuer as `iss` (OpenID Connect Core §4).
 fn launch(uri: &str, issuer: &str) -> String {
     let sep = if uri.contains('?') { '&' } else { '?' };
-    format!("{uri}{sep}iss={}", crate::oidc::authorize::percent(issuer))
+    format!("{uri}{sep}iss={}", hcpki_sso::uri::percent(issuer))
 }

@@ -2,11 +2,11 @@
 //! `<main>` with the page's title, inside the shared document ([`hcpki_html::document`]); the response headers
 //! (CSP with `style-src 'self'`, no caching, no framing); and the pieces the pages share.
 
-use crate::policy::FacilityContext;
 use crate::portal::words::M;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_html::{Head, Lang};
+use hcpki_sso::policy::FacilityContext;
 use maud::{Markup, html};
 
 /// Where the portal serves the shared stylesheet (its CSP allows styles from its own origin only).

@@ -2,11 +2,11 @@
 //! Number card, password + one-time code) below it, each saying what it cannot open.
 
 use super::layout::{BodyData, Chrome, PcFacility, Scripts, page_with};
-use crate::policy::{AssuranceLevel, FacilityContext, Services};
 use crate::portal::words::M;
 use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_html::Lang;
+use hcpki_sso::policy::{AssuranceLevel, FacilityContext, Services};
 use maud::{Markup, html};
 
 /// The card part of the login page: the agent's origin and the pre-login CSRF token.

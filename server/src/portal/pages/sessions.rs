@@ -58,9 +58,9 @@ pub fn sessions(lang: Lang, name: &str, rows: &[Row], csrf: &str) -> Response {
 /// How a session signed in, in words.
 fn sign_in(s: SignIn, lang: Lang) -> &'static str {
     let level = match s {
-        SignIn::CardPinFacility => crate::policy::AssuranceLevel::CardPinFacility,
-        SignIn::CardPin => crate::policy::AssuranceLevel::CardPin,
-        SignIn::PasswordTotp => crate::policy::AssuranceLevel::PasswordTotp,
+        SignIn::CardPinFacility => hcpki_sso::policy::AssuranceLevel::CardPinFacility,
+        SignIn::CardPin => hcpki_sso::policy::AssuranceLevel::CardPin,
+        SignIn::PasswordTotp => hcpki_sso::policy::AssuranceLevel::PasswordTotp,
     };
     crate::portal::reasons::assurance(level, lang)
 }

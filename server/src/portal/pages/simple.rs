@@ -2,11 +2,12 @@
 //! refusals and our own failures.
 
 use super::layout::{BodyData, Chrome, Scripts, page, page_with, sign_out_form};
-use crate::portal::problem::Problem;
+use crate::portal::problem::ProblemBox as _;
 use crate::portal::words::M;
 use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_html::Lang;
+use hcpki_sso::problem::Problem;
 use maud::html;
 
 /// The answer to a card login whose session lives on a presence lease (D26): its `card-watch.js` hands the

@@ -3,15 +3,15 @@
 
 use super::{Context, Refused, sign_in};
 use crate::portal::accounts::{self, Username};
-use crate::portal::catalog::Catalog;
-use crate::portal::facility::LoginFacility;
 use crate::portal::login_form::PasswordLogin;
-use crate::portal::refusals::Refusals;
 use crate::portal::secret::PortalSecret;
-use crate::portal::totp;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::{Actor, Store};
 use hcpki_pkix::time::{Clock, FixedClock};
+use hcpki_sso::catalog::Catalog;
+use hcpki_sso::facility::LoginFacility;
+use hcpki_sso::refusals::Refusals;
+use hcpki_sso::totp;
 use std::sync::Arc;
 use std::time::Duration;
 use zeroize::Zeroizing;

@@ -27,7 +27,7 @@ pub mod trust;
 
 pub use audit::audit_event;
 pub use card::{CardKind, CardVerifier, VerifiedCard};
-#[cfg(any(test, feature = "bench", feature = "fuzzing"))]
+#[cfg(any(test, feature = "test-support", feature = "fuzzing"))]
 pub use challenge::Challenge;
 pub use crl_cache::{CrlCache, RevocationPolicy};
 pub use error::CardLoginError;

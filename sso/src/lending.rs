@@ -1,9 +1,9 @@
 //! Lending the card reader (issue #28 step 3, D91): at a PC with one reader, a physician signed in with an HPKI
 //! card lends the reader to a patient's My Number card for a consent, without the card's removal ending the
 //! session. This file is the decisions, over plain values and the time passed in: no HTTP, no store. The
-//! endpoints, the guard that pauses the session everywhere else and the paused page are
-//! [`super::lending_endpoints`]; the card's reports during a lend are decided here and applied in
-//! [`super::card_login::presence`].
+//! endpoints, the guard that pauses the session everywhere else and the paused page are the server's
+//! `portal/lending_endpoints.rs`; the card's reports during a lend are decided here and applied in its
+//! `portal/card_login/presence.rs`.
 //!
 //! ```text
 //! not lent ──POST /session/lend (card session)──▶ lent until now + [portal] lend_secs
@@ -102,9 +102,9 @@ impl ConsentRef {
     }
 }
 
-/// Why a session is not lent. The messages are what the physician's page shows.
+/// Why a session is not lent. The messages are what the physician's page shows. Exhaustive on purpose: the
+/// server's endpoint gives each its status and code, and a new one must fail its build until it has them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum LendRefused {
     /// The `consent` field is empty, too long or has control characters.
     #[error("consent must name the consent (1 to 64 characters)")]
@@ -130,9 +130,8 @@ pub fn lend_until(card_id: Option<&str>, lend: Option<&Lend>, secs: LendSecs, no
     }
 }
 
-/// Why a return is refused. The messages are what the page (or its log) shows.
+/// Why a return is refused. The messages are what the page (or its log) shows. Exhaustive, as [`LendRefused`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum ReturnRefused {
     /// The card reported is not the one the session signed in with: the session stays lent.
     #[error("this is not the card this session was signed in with: put your own card in the reader")]

@@ -60,7 +60,7 @@ pub fn base32(bytes: &[u8]) -> String {
 
 /// The `otpauth://` URI an authenticator app scans.
 pub fn otpauth_uri(issuer: &str, username: &str, secret: &[u8]) -> String {
-    let enc = crate::oidc::authorize::percent;
+    let enc = crate::uri::percent;
     format!(
         "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}",
         enc(issuer),

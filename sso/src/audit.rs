@@ -1,6 +1,6 @@
 //! The portal's and the provider's audit entries of what happened (a login, a grant, a revocation): written at
-//! once, unlike the group-committed refusals ([`super::refusals`]). Below both `portal` and `oidc`, so that
-//! either writes entries without importing the other.
+//! once, unlike the group-committed refusals ([`crate::refusals`]). In the SSO core, below the server's `portal`
+//! and `oidc`, so that either writes entries without importing the other.
 
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::Store;

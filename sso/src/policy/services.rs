@@ -176,7 +176,7 @@ pub struct Services(Vec<Service>);
 impl Services {
     /// Parse the TOML text of a services file (the bench's and the tests' services; the server reads them from
     /// the database).
-    #[cfg(any(test, feature = "bench"))]
+    #[cfg(any(test, feature = "test-support"))]
     pub fn parse(text: &str) -> Result<Self, ServicesError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| ServicesError::Toml(e.to_string()))?;
         if raw.version != SERVICES_FILE_VERSION {

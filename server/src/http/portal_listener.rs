@@ -5,19 +5,19 @@
 //! client certificate from any issuer: it serves only client-authenticated endpoints, where a certificate
 //! authenticates nothing until the client authentication layer matches it to a registered client.
 
-use super::PortalState;
-use super::card_login::CardLogin;
-use super::catalog::Catalog;
-use super::secret::PortalSecret;
-use super::session::Sessions;
 use crate::config::{Loaded, OidcConfig, Period, PortalConfig};
 use crate::http::tls;
 use crate::oidc::keys::{self, KeyRing, Schedule};
 use crate::oidc::{CODE_SECS, Lifetimes, Provider, backchannel, client, iua};
+use crate::portal::PortalState;
+use crate::portal::card_login::CardLogin;
+use crate::portal::secret::PortalSecret;
+use crate::portal::session::Sessions;
 use anyhow::{Context, Result};
 use hcpki_ca::{Authority, CaName};
 use hcpki_pkix::keys::KeySource;
 use hcpki_pkix::time::Clock;
+use hcpki_sso::catalog::Catalog;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
@@ -112,16 +112,16 @@ pub fn prepare(
         dpop_nonce: loaded.config.oidc.dpop_nonce,
         clock: clock.clone(),
         home_community_id: loaded.config.oidc.home_community_id.clone(),
-        break_glass_webhook: crate::oidc::break_glass_webhook::BreakGlassWebhook::from_config(
-            &loaded.config.monitor,
-            &loaded.dir,
+        break_glass_webhook: crate::oidc::break_glass_webhook::BreakGlassWebhook::new(
+            loaded.config.monitor.break_glass_webhook.clone(),
+            loaded.config.monitor.ca_file.as_ref().map(|p| loaded.dir.join(p)).as_deref(),
         )?,
     });
     let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
-    let lend_secs = super::lending::LendSecs::new(cfg.lend_secs)?;
+    let lend_secs = hcpki_sso::lending::LendSecs::new(cfg.lend_secs)?;
     let sessions = Sessions::new(store.clone(), secret.clone(), session_secs, presence).with_lend_secs(lend_secs);
     let cards = card_login(cfg, loaded, &oidc.issuer, clock.clone())?;
-    let refusals = Arc::new(super::refusals::Refusals::start(store.clone(), clock.clone()));
+    let refusals = Arc::new(hcpki_sso::refusals::Refusals::start(store.clone(), clock.clone()));
     let time_stamps = Arc::new(crate::http::tsa_client::TimeStamps::from_config(loaded, clock.clone())?);
     let consent = Arc::new(loaded.config.consent.clone());
     let delegation_max_hours = cfg.delegation_max_hours.clamp(1, crate::delegation::rules::MAX_HOURS_CEILING);

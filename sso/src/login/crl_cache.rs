@@ -10,6 +10,7 @@
 //! [`RevocationPolicy`].
 
 use super::trust::{ParsedCert, TrustAnchors};
+use crate::outbound::HttpGet;
 use der::{Decode, Encode};
 use hcpki_ca::revocation::{CrlReason, Reason};
 use hcpki_pkix::asn1::SignedRaw;
@@ -157,6 +158,8 @@ pub struct CrlCache {
     issuers: Vec<ParsedCert>,
     crls: RwLock<HashMap<String, Arc<CachedCrl>>>,
     schedule: std::sync::Mutex<HashMap<String, Schedule>>,
+    /// The client `http://` sources are fetched with; without one only `file:` sources can be read.
+    http: Option<Arc<dyn HttpGet>>,
 }
 
 impl CrlCache {
@@ -167,7 +170,13 @@ impl CrlCache {
             issuers: trust.ca_certificates().cloned().collect(),
             crls: RwLock::new(HashMap::new()),
             schedule: std::sync::Mutex::new(HashMap::new()),
+            http: None,
         }
+    }
+
+    /// The same cache fetching its `http://` sources with `http`.
+    pub fn with_http(self, http: Arc<dyn HttpGet>) -> Self {
+        Self { http: Some(http), ..self }
     }
 
     /// The status of `cert`, issued by `issuer`, at `now`. Reads memory only.
@@ -367,7 +376,7 @@ impl CrlCache {
             if !due {
                 continue;
             }
-            let result = match fetch(url).await {
+            let result = match fetch(url, self.http.as_deref()).await {
                 Ok(bytes) => self.install(url, &bytes, now),
                 Err(e) => Err(e),
             };
@@ -447,9 +456,9 @@ fn pem_or_der(bytes: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Read a source: `file:PATH` or `http://HOST[:PORT]/PATH` (HTTP/1.1 through hyper's client connection, no
-/// redirects, bounded in size and time). CRLs are signed, so plain HTTP is what RFC 5280 §4.2.1.13 expects.
-pub(crate) async fn fetch(url: &str) -> Result<Vec<u8>, CrlError> {
+/// Read a source: `file:PATH`, or `http://HOST[:PORT]/PATH` through `http` (HTTP/1.1, no redirects), bounded in
+/// size and time. CRLs are signed, so plain HTTP is what RFC 5280 §4.2.1.13 expects.
+pub async fn fetch(url: &str, http: Option<&dyn HttpGet>) -> Result<Vec<u8>, CrlError> {
     let fail = |reason: String| CrlError::Fetch { url: url.to_owned(), reason };
     if let Some(path) = url.strip_prefix("file:") {
         let bytes = tokio::fs::read(path).await.map_err(|e| fail(e.to_string()))?;
@@ -458,42 +467,6 @@ pub(crate) async fn fetch(url: &str) -> Result<Vec<u8>, CrlError> {
         }
         return Ok(bytes);
     }
-    let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| fail(e.to_string()))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(fail("only http:// and file: CRL sources are supported".into()));
-    }
-    let host = uri.host().ok_or_else(|| fail("no host".into()))?.to_owned();
-    let port = uri.port_u16().unwrap_or(80);
-    let authority = uri.authority().map(|a| a.to_string()).unwrap_or_else(|| host.clone());
-    let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    let timed = |what: &'static str| move |_| fail(format!("{what} timed out"));
-    let stream = tokio::time::timeout(FETCH_TIMEOUT, tokio::net::TcpStream::connect((host.as_str(), port)))
-        .await
-        .map_err(timed("connecting"))?
-        .map_err(|e| fail(e.to_string()))?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let driver = tokio::spawn(connection);
-    let request = hyper::Request::get(path)
-        .header(hyper::header::HOST, authority)
-        .header(hyper::header::USER_AGENT, "hcpki-crl-cache")
-        .body(http_body_util::Empty::<hyper::body::Bytes>::new())
-        .map_err(|e| fail(e.to_string()))?;
-    let response = tokio::time::timeout(FETCH_TIMEOUT, sender.send_request(request))
-        .await
-        .map_err(timed("the request"))?
-        .map_err(|e| fail(e.to_string()))?;
-    if response.status() != hyper::StatusCode::OK {
-        driver.abort();
-        return Err(fail(format!("HTTP status {}", response.status())));
-    }
-    let limited = http_body_util::Limited::new(response.into_body(), MAX_CRL_BYTES);
-    let body = tokio::time::timeout(FETCH_TIMEOUT, http_body_util::BodyExt::collect(limited))
-        .await
-        .map_err(timed("reading the body"))?
-        .map_err(|e| fail(e.to_string()))?
-        .to_bytes();
-    driver.abort();
-    Ok(body.to_vec())
+    let http = http.ok_or_else(|| fail("no HTTP client: only file: CRL sources can be read here".into()))?;
+    http.get(url, MAX_CRL_BYTES, FETCH_TIMEOUT).await.map_err(|e| fail(e.to_string()))
 }

@@ -50,8 +50,9 @@ impl fmt::Display for Decision {
 }
 
 /// Why access was refused. Rules are checked in the order of the variants; the first failure is reported.
+/// Exhaustive on purpose: the server's home page words every reason (`portal/reasons.rs`), and a new reason must
+/// fail its build until it is worded.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum DenyReason {
     /// The facility is not active (suspended, retired, or not yet active).
     #[error("facility {facility} is {state}, not active")]

@@ -1,0 +1,19 @@
+//! hcpki's single sign-on core, without HTTP (issue #43 item 1, D122): card login ([`login`]) and the relying
+//! services' policy ([`policy`]). The server adapts HTTP, pages, configuration and the command line to it; this
+//! crate's dependency tree holds no axum, hyper, tower or maud (tests/integration/architecture.rs checks it with
+//! `cargo tree`), as kanidm keeps its identity logic in a crate that cannot import HTTP. What must reach the
+//! network goes through a trait of [`outbound`], which the server implements.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod catalog;
+pub mod facility;
+pub mod lending;
+pub mod login;
+pub mod outbound;
+pub mod policy;
+pub mod problem;
+pub mod refusals;
+pub mod throttle;
+pub mod totp;
+pub mod uri;
