@@ -62,7 +62,7 @@ pub async fn create(
 ) -> Result<JobRecord, JobError> {
     let id = format!("j{}", hex::encode(rand::random::<[u8; 8]>()));
     let job = NewJob { id, kind: kind.as_str().into(), params: params.to_string(), items };
-    Ok(authority.store().create_job(&job, actor, authority.clock().now_unix_ms()).await?)
+    Ok(authority.store().create_job(&job, actor, authority.clock().now()).await?)
 }
 
 /// How far to go in one run.
@@ -104,7 +104,7 @@ pub async fn run(
             outcome: Outcome::Ok,
             detail: serde_json::json!({ "was": how, "done": job.done, "failed": job.failed, "total": job.total }),
         };
-        store.append_audit(&event, authority.clock().now_unix_ms()).await?;
+        store.append_audit(&event, authority.clock().now()).await?;
     }
     let params: serde_json::Value = serde_json::from_str(&job.params).map_err(|e| damaged(id, &e.to_string()))?;
     let mut budget = limit.stop_after.unwrap_or(usize::MAX);
@@ -134,7 +134,7 @@ pub async fn run(
     let pending = !store.job_items(id, Some("pending"), -1, 1).await?.is_empty();
     let end = if pending { JobState::Queued } else { JobState::Done };
     let note = pending.then_some("stopped by --stop-after; resume it to continue");
-    if !store.end_job(id, Some(&owner), end, note, actor, authority.clock().now_unix_ms()).await? {
+    if !store.end_job(id, Some(&owner), end, note, actor, authority.clock().now()).await? {
         return Err(JobError::Lost(id.to_owned()));
     }
     store.job(id).await?.ok_or_else(|| JobError::Unknown(id.to_owned()))

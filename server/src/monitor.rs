@@ -126,7 +126,7 @@ impl ExpiryWebhook {
             outcome,
             detail: json!({ "certificates": serials.len(), "serials": serials, "result": result }),
         };
-        store.append_audit(&event, clock.now_unix_ms()).await?;
+        store.append_audit(&event, clock.now()).await?;
         if outcome == Outcome::Ok {
             store.expiry_release(&[], now - KEEP_AFTER_EXPIRY).await?;
             Ok(serials.len())

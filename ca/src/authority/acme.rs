@@ -58,7 +58,7 @@ impl AcmeAuthority for Authority {
 
     async fn release(&self, kid: &str, reason: &str) {
         let actor = Actor(format!("acme:credential:{kid}"));
-        if let Err(e) = self.store.release_credential(kid, reason, &actor, self.now_ms()).await {
+        if let Err(e) = self.store.release_credential(kid, reason, &actor, self.clock.now()).await {
             tracing::error!(error = %e, credential = kid, "could not give back an EAB credential");
         }
     }
@@ -68,7 +68,7 @@ impl AcmeAuthority for Authority {
     }
 
     async fn create_account(&self, account: &AcmeAccount) -> Result<(), Problem> {
-        self.store.acme_create_account(account, &account.actor(), self.now_ms()).await.map_err(internal)
+        self.store.acme_create_account(account, &account.actor(), self.clock.now()).await.map_err(internal)
     }
 
     async fn account(&self, id: &str) -> Result<Option<AcmeAccount>, Problem> {
@@ -80,11 +80,11 @@ impl AcmeAuthority for Authority {
     }
 
     async fn update_account(&self, account: &AcmeAccount, action: &str) -> Result<(), Problem> {
-        self.store.acme_update_account(account, action, &account.actor(), self.now_ms()).await.map_err(internal)
+        self.store.acme_update_account(account, action, &account.actor(), self.clock.now()).await.map_err(internal)
     }
 
     async fn create_order(&self, order: &AcmeOrder, account: &AcmeAccount) -> Result<(), Problem> {
-        self.store.acme_create_order(order, &account.actor(), self.now_ms()).await.map_err(internal)
+        self.store.acme_create_order(order, &account.actor(), self.clock.now()).await.map_err(internal)
     }
 
     async fn order(&self, id: &str) -> Result<Option<AcmeOrder>, Problem> {

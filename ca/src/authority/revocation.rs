@@ -78,7 +78,7 @@ impl Authority {
     ///
     /// [`Store::revoke_certificates`]: crate::store::Store::revoke_certificates
     pub async fn revoke_many(&self, batch: &[Revocation]) -> Vec<Result<CertificateRecord, RevocationError>> {
-        match self.store.revoke_certificates(batch, self.now_ms()).await {
+        match self.store.revoke_certificates(batch, self.clock.now()).await {
             Ok(results) => results
                 .into_iter()
                 .map(|r| {

@@ -151,7 +151,7 @@ impl Forwarder {
                 serde_json::json!({ "state": "failing", "reason": what })
             },
         };
-        if let Err(e) = store.append_audit(&event, clock.now_unix_ms()).await {
+        if let Err(e) = store.append_audit(&event, clock.now()).await {
             tracing::warn!(error = %e, "ATNA: cannot audit the forwarder's state");
         }
     }

@@ -196,8 +196,7 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             let store = authority.store();
             if let Some(choice) = password_totp {
                 let allow = choice == AllowDeny::Allow;
-                let changed =
-                    store.set_facility_admin_password_totp(&id, allow, &actor, hcpki_ca::time::now_unix_ms()).await?;
+                let changed = store.set_facility_admin_password_totp(&id, allow, &actor, hcpki_ca::time::now()).await?;
                 if !changed {
                     eprintln!("unchanged");
                 }

@@ -125,7 +125,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
             }
         }
         UserCommand::Disable { username } => {
-            if !store.portal_disable_user(&username, &super::actor(), hcpki_ca::time::now_unix_ms()).await? {
+            if !store.portal_disable_user(&username, &super::actor(), hcpki_ca::time::now()).await? {
                 bail!("no active user {username}: see `hcpki portal user list`");
             }
             println!("user {username} disabled");
@@ -143,13 +143,13 @@ async fn lifetime(store: &dyn Store, command: LifetimeCommand) -> Result<ExitCod
             }
             let id = known_facility(store, facility).await?;
             store
-                .portal_set_session_lifetime(&id, Some(i64::from(hours) * 3600), &actor, hcpki_ca::time::now_unix_ms())
+                .portal_set_session_lifetime(&id, Some(i64::from(hours) * 3600), &actor, hcpki_ca::time::now())
                 .await?;
             println!("facility {id}: new sessions last {hours} h (never past the card's or PC's certificate)");
         }
         LifetimeCommand::Clear { facility } => {
             let id = known_facility(store, facility).await?;
-            if !store.portal_set_session_lifetime(&id, None, &actor, hcpki_ca::time::now_unix_ms()).await? {
+            if !store.portal_set_session_lifetime(&id, None, &actor, hcpki_ca::time::now()).await? {
                 bail!("facility {id} has no session lifetime of its own: see `hcpki portal lifetime list`");
             }
             println!("facility {id}: new sessions last [portal] session_hours");

@@ -29,6 +29,7 @@ use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{
     ConsentDocument, ConsentRecord, ConsentState, DocumentKind, EvidenceLevel, IdentityLinkRecord,
 };
+use hcpki_ca::time::UnixTime;
 use serde_json::json;
 
 /// What checks a card's signature and adds what B-LT needs: the card login's verifier (its trust anchors and
@@ -565,6 +566,6 @@ async fn put_rendered(
         _ => action::ATTESTATION_PREPARED,
     };
     let event = consent_event(&actor(session), what, consent, json!({ "document_sha256": document.sha256 }));
-    ctx.provider.store.consent_document_put(&document, &event, now_ms).await?;
+    ctx.provider.store.consent_document_put(&document, &event, UnixTime::from_millis(now_ms)).await?;
     Ok(document)
 }

@@ -31,6 +31,7 @@ use axum::response::{IntoResponse, Response};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{RateSync, Store};
 use hcpki_ca::time::Clock;
+use hcpki_ca::time::UnixTime;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -232,7 +233,7 @@ pub async fn limit(State((guard, class)): State<(Arc<Guard>, Class)>, request: R
                         "replicas": guard.limiter.replicas(),
                     }),
                 };
-                if let Err(e) = guard.store.append_audit(&event, now).await {
+                if let Err(e) = guard.store.append_audit(&event, UnixTime::from_millis(now)).await {
                     tracing::error!(error = %e, "cannot write the rate-limit audit entry");
                 }
             }

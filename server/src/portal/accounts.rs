@@ -7,6 +7,7 @@ use crate::policy::{HcRole, Subject};
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use hcpki_ca::store::{Actor, PortalUser, Store, StoreError};
+use hcpki_ca::time::UnixTime;
 use zeroize::Zeroizing;
 
 /// Longest user name (the account rule: 1–64 of `a-z 0-9 . _ - @`).
@@ -83,7 +84,7 @@ pub async fn add(
         created_at: now_ms.div_euclid(1000),
         disabled_at: None,
     };
-    store.portal_add_user(&user, actor, now_ms).await?;
+    store.portal_add_user(&user, actor, UnixTime::from_millis(now_ms)).await?;
     Ok(Added { user, totp_secret })
 }
 

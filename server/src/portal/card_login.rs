@@ -32,6 +32,7 @@ use axum::http::HeaderMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hcpki_ca::store::Store;
+use hcpki_ca::time::UnixTime;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -143,7 +144,7 @@ pub async fn complete(
     let card = match result {
         Ok(card) => card,
         Err(e) => {
-            if let Err(store_error) = store.append_audit(&event, now_ms).await {
+            if let Err(store_error) = store.append_audit(&event, UnixTime::from_millis(now_ms)).await {
                 tracing::error!(error = %store_error, "cannot write the login.card audit entry");
             }
             return Err(Incomplete::Card(e));

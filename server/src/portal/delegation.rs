@@ -67,7 +67,7 @@ pub async fn create(
     let detail = json!({ "physician": made.physician_key, "delegate": account_key(&made.delegate_username),
         "facility": made.facility_id, "services": made.services, "expires_at": made.expires_at });
     let event = event(&session, action::CREATE, &made.id, Outcome::Ok, detail);
-    match state.store.delegation_create(&made, &event, state.clock.now_unix_ms()).await {
+    match state.store.delegation_create(&made, &event, state.clock.now()).await {
         Ok(_) => Redirect::to("/delegations").into_response(),
         Err(e) => unavailable_in(lang, e),
     }
@@ -100,10 +100,7 @@ pub async fn end(
     };
     let detail = |d: Option<&DelegationRecord>| json!({ "physician": session.person_key, "delegate": d.map(|d| account_key(&d.delegate_username)) });
     let event = event(&session, action::END, &form.delegation, Outcome::Ok, detail(found.as_ref()));
-    let ended = match state
-        .store
-        .delegation_end(&form.delegation, &session.person_key, &event, state.clock.now_unix_ms())
-        .await
+    let ended = match state.store.delegation_end(&form.delegation, &session.person_key, &event, state.clock.now()).await
     {
         Ok(ended) => ended,
         Err(e) => return unavailable_in(lang, e),
@@ -153,7 +150,7 @@ pub async fn choose(
         "acting": chosen.is_some() });
     let event = event(&session, action::CHOOSE, target, Outcome::Ok, detail);
     let id = chosen.as_ref().map(|d| d.id.as_str());
-    match state.store.delegation_choose(&session.id_hash, id, &event, state.clock.now_unix_ms()).await {
+    match state.store.delegation_choose(&session.id_hash, id, &event, state.clock.now()).await {
         Ok(_) => Redirect::to("/delegations").into_response(),
         Err(e) => unavailable_in(lang, e),
     }

@@ -17,6 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{SessionRecord, Store, StoreError};
+use hcpki_ca::time::UnixTime;
 use std::sync::Arc;
 
 /// The session cookie. `__Host-`: only set over HTTPS, for this exact host, path `/` (RFC 6265bis §4.1.3.2).
@@ -166,7 +167,7 @@ impl Sessions {
                 if let Some(detail) = denied.detail.as_object_mut() {
                     detail.insert("reason".into(), e.to_string().into());
                 }
-                if let Err(store) = self.store.append_audit(&denied, now_ms).await {
+                if let Err(store) = self.store.append_audit(&denied, UnixTime::from_millis(now_ms)).await {
                     tracing::error!(error = %store, action = denied.action, "cannot write the audit entry");
                 }
                 Err(e)
@@ -215,7 +216,7 @@ impl Sessions {
             facility_serial: login.credential.facility_certificate.clone(),
             lend: None,
         };
-        self.store.portal_create_session(&record, &entry, now_ms).await?;
+        self.store.portal_create_session(&record, &entry, UnixTime::from_millis(now_ms)).await?;
         let max_age = expires_at - now + KEPT_AFTER_END_SECS;
         let set_cookie = format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}");
         let session = Session {
@@ -283,7 +284,10 @@ impl Sessions {
         entry: &AuditEvent,
         now_ms: i64,
     ) -> Result<Option<Session>, SessionError> {
-        let lent = self.store.portal_lend_session(&session.id_hash, until, consent.as_str(), entry, now_ms).await?;
+        let lent = self
+            .store
+            .portal_lend_session(&session.id_hash, until, consent.as_str(), entry, UnixTime::from_millis(now_ms))
+            .await?;
         lent.map(decode).transpose()
     }
 
@@ -303,7 +307,11 @@ impl Sessions {
     ) -> Result<Option<Session>, SessionError> {
         let now = now_ms.div_euclid(1000);
         let lease = self.presence_secs.filter(|_| session.presence).map(|secs| now.saturating_add(secs));
-        self.store.portal_return_lend(&session.id_hash, lease, entry, now_ms).await?.map(decode).transpose()
+        self.store
+            .portal_return_lend(&session.id_hash, lease, entry, UnixTime::from_millis(now_ms))
+            .await?
+            .map(decode)
+            .transpose()
     }
 
     /// End the sessions whose lend ran out by `now` (`lend-expired`, audited `session.lend.expired`): only

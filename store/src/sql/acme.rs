@@ -36,9 +36,9 @@ macro_rules! acme_store {
                 &self,
                 account: &AcmeAccount,
                 actor: &Actor,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(queries::INSERT_ACME_ACCOUNT)
                     .bind(&account.id)
                     .bind(&account.thumbprint)
@@ -81,9 +81,9 @@ macro_rules! acme_store {
                 account: &AcmeAccount,
                 action: &str,
                 actor: &Actor,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(queries::UPDATE_ACME_ACCOUNT)
                     .bind(&account.thumbprint)
                     .bind(&account.jwk)
@@ -97,8 +97,13 @@ macro_rules! acme_store {
                 w.commit().await
             }
 
-            async fn acme_create_order(&self, order: &AcmeOrder, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn acme_create_order(
+                &self,
+                order: &AcmeOrder,
+                actor: &Actor,
+                at: UnixTime,
+            ) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(queries::INSERT_ACME_ORDER)
                     .bind(&order.id)
                     .bind(&order.account)

@@ -262,9 +262,9 @@ macro_rules! consents_store {
                 consent: &ConsentRecord,
                 documents: &[ConsentDocument],
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<AuditEntry, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(consents::INSERT)
                     .bind(&consent.id)
                     .bind(&consent.client_id)
@@ -303,9 +303,9 @@ macro_rules! consents_store {
                 change: &ConsentMove,
                 documents: &[ConsentDocument],
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<Option<ConsentRecord>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let now = w.now();
                 let row = match change {
                     ConsentMove::Show => {
@@ -426,9 +426,9 @@ macro_rules! consents_store {
                 &self,
                 document: &ConsentDocument,
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<AuditEntry, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 consents::consents_store!(@put w, $db, document);
                 let entry = w.append(event).await?;
                 w.commit().await?;
@@ -483,10 +483,10 @@ macro_rules! consents_store {
                 link: &IdentityLinkRecord,
                 previous_generation: Option<i64>,
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<bool, StoreError> {
                 consents::check_generation(link, previous_generation)?;
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let sql = if previous_generation.is_some() { consents::LINK_UPDATE } else { consents::LINK_INSERT };
                 let query = sqlx::query::<$db>(sql)
                     .bind(&link.patient_key)

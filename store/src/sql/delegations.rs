@@ -90,9 +90,9 @@ macro_rules! delegations_store {
                 &self,
                 d: &DelegationRecord,
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<AuditEntry, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(delegations::INSERT)
                     .bind(&d.id)
                     .bind(&d.facility_id)
@@ -151,9 +151,9 @@ macro_rules! delegations_store {
                 id: &str,
                 physician_key: &str,
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<Option<(DelegationRecord, u64)>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let ended = sqlx::query_as::<$db, delegations::Row>(delegations::END)
                     .bind(id)
                     .bind(physician_key)
@@ -181,9 +181,9 @@ macro_rules! delegations_store {
                 session_hash: &str,
                 id: Option<&str>,
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<AuditEntry, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let now = w.now();
                 sqlx::query::<$db>(delegations::STOP)
                     .bind(session_hash)

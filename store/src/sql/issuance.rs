@@ -59,9 +59,9 @@ macro_rules! issuance_store {
             async fn complete_issuances(
                 &self,
                 issued: &[Completion],
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<Vec<CertificateRecord>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let now = w.now();
                 let mut records = Vec::with_capacity(issued.len());
                 for Completion { serial, der, actor } in issued {
@@ -98,9 +98,9 @@ macro_rules! issuance_store {
                 serial: &SerialHex,
                 reason: &str,
                 actor: &Actor,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let record = Self::reserved(&mut w.tx, serial).await?;
                 let done = sqlx::query::<$db>(queries::MARK_FAILED)
                     .bind(serial.as_str())

@@ -5,8 +5,13 @@ macro_rules! oidc_store {
     ($store:ident, $db:ty, $backend:expr) => {
         #[async_trait::async_trait]
         impl Oidc for $store {
-            async fn oidc_add_client(&self, c: &OidcClientRecord, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn oidc_add_client(
+                &self,
+                c: &OidcClientRecord,
+                actor: &Actor,
+                at: UnixTime,
+            ) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(sso::INSERT_CLIENT)
                     .bind(&c.id)
                     .bind(&c.data)
@@ -45,9 +50,9 @@ macro_rules! oidc_store {
                 expected: &str,
                 data: &str,
                 event: &crate::audit::AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let changed = sqlx::query::<$db>(sso::UPDATE_CLIENT)
                     .bind(id)
                     .bind(expected)
@@ -65,8 +70,8 @@ macro_rules! oidc_store {
                 Ok(true)
             }
 
-            async fn oidc_remove_client(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn oidc_remove_client(&self, id: &str, actor: &Actor, at: UnixTime) -> Result<bool, StoreError> {
+                let mut w = self.write(at).await?;
                 let gone = sqlx::query::<$db>(sso::DELETE_CLIENT)
                     .bind(id)
                     .execute(&mut *w.tx)

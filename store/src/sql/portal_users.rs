@@ -33,8 +33,8 @@ macro_rules! portal_users_store {
                     .map_err(Self::err)
             }
 
-            async fn portal_add_user(&self, user: &PortalUser, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn portal_add_user(&self, user: &PortalUser, actor: &Actor, at: UnixTime) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(sso::INSERT_USER)
                     .bind(&user.username)
                     .bind(&user.display_name)
@@ -73,8 +73,8 @@ macro_rules! portal_users_store {
                     .collect())
             }
 
-            async fn portal_disable_user(&self, username: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn portal_disable_user(&self, username: &str, actor: &Actor, at: UnixTime) -> Result<bool, StoreError> {
+                let mut w = self.write(at).await?;
                 let done = sqlx::query::<$db>(sso::DISABLE_USER)
                     .bind(w.now())
                     .bind(username)
@@ -146,8 +146,8 @@ macro_rules! portal_users_store {
                     .map_err(Self::err)
             }
 
-            async fn portal_clear_login_failures(&self, username: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn portal_clear_login_failures(&self, username: &str, actor: &Actor, at: UnixTime) -> Result<bool, StoreError> {
+                let mut w = self.write(at).await?;
                 let cleared = sqlx::query::<$db>(sso::LOGIN_SUCCEEDED)
                     .bind(username)
                     .execute(&mut *w.tx)

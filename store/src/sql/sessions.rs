@@ -46,9 +46,9 @@ macro_rules! sessions_store {
             async fn portal_create_session(
                 &self,
                 s: &SessionRecord,
-                login: &AuditEvent, at_ms: i64,
+                login: &AuditEvent, at: UnixTime,
             ) -> Result<AuditEntry, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let entry = w.append(login).await?;
                 sqlx::query::<$db>(sso::INSERT_SESSION)
                     .bind(&s.id_hash)
@@ -135,7 +135,7 @@ macro_rules! sessions_store {
                 if let Some(legacy) = self.person_key_linked(person_key).await? {
                     return Ok(Some(legacy));
                 }
-                let mut w = self.write(now.saturating_mul(1000)).await?;
+                let mut w = self.write(UnixTime::from_secs(now)).await?;
                 let claimed = sqlx::query::<$db>(person_keys::CLAIM)
                     .bind(person_key)
                     .bind(now)
@@ -209,7 +209,7 @@ macro_rules! sessions_store {
                 now: i64,
                 actor: &Actor,
             ) -> Result<Vec<SessionRecord>, StoreError> {
-                let mut w = self.write(now.saturating_mul(1000)).await?;
+                let mut w = self.write(UnixTime::from_secs(now)).await?;
                 let ended = Self::end_sessions_in(&mut w.tx, sso::END_OWN_SESSIONS, person_key, reason, now).await?;
                 let detail = serde_json::json!({ "reason": reason, "scope": "all", "sessions_ended": ended.len() });
                 w.append(&sso::event("portal.logout", person_key, actor, detail)).await?;
@@ -236,9 +236,9 @@ macro_rules! sessions_store {
                 &self,
                 facility: &str,
                 secs: Option<i64>,
-                actor: &Actor, at_ms: i64,
+                actor: &Actor, at: UnixTime,
             ) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let changed = match secs {
                     Some(secs) => sqlx::query::<$db>(sso::SET_SESSION_LIFETIME)
                         .bind(facility)
@@ -322,9 +322,9 @@ macro_rules! sessions_store {
                 until: i64,
                 lent_for: &str,
                 entry: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<Option<SessionRecord>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let lent = sqlx::query_as::<$db, sso::SessionRow>(sso::LEND_SESSION)
                     .bind(until)
                     .bind(lent_for)
@@ -357,9 +357,9 @@ macro_rules! sessions_store {
                 id_hash: &str,
                 presence_until: Option<i64>,
                 entry: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<Option<SessionRecord>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let returned = sqlx::query_as::<$db, sso::SessionRow>(sso::RETURN_LEND)
                     .bind(w.now())
                     .bind(id_hash)
@@ -380,7 +380,7 @@ macro_rules! sessions_store {
                 now: i64,
                 only: Option<&str>,
             ) -> Result<Vec<SessionRecord>, StoreError> {
-                let mut w = self.write(now.saturating_mul(1000)).await?;
+                let mut w = self.write(UnixTime::from_secs(now)).await?;
                 let ended = match only {
                     Some(id_hash) => sqlx::query_as::<$db, sso::SessionRow>(sso::END_LAPSED_LEND)
                         .bind(now)

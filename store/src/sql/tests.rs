@@ -12,7 +12,7 @@ use crate::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter, ImportedCrl,
     IssuanceIntent, LoginThrottle, NewJob, RateCount, RateSync, Registration, Revocation, Store, StoreError,
 };
-use hcpki_model::{CaName, CertProfile, ProfileKind, SerialHex};
+use hcpki_model::{CaName, CertProfile, ProfileKind, SerialHex, UnixTime};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -142,8 +142,8 @@ on_every_backend!(
 
 /// The time every test runs at (Unix seconds): the store reads no clock, so a test passes its own, fixed.
 const NOW: i64 = 1_795_000_000;
-/// [`NOW`] in Unix milliseconds, the time of audited writes.
-const AT_MS: i64 = NOW * 1000 + 123;
+/// [`NOW`] and 123 ms, the time of audited writes.
+const AT: UnixTime = UnixTime::from_millis(NOW * 1000 + 123);
 
 /// A valid 医療機関コード: Tokyo (13), 医科 (1), number `n`, Luhn check digit.
 fn code(n: u32) -> String {
@@ -214,7 +214,7 @@ async fn audited_since(store: &dyn Store, head: &AuditHead) -> Vec<[String; 3]> 
 }
 
 async fn registered(store: &dyn Store, name: &str, medical_code: Option<&str>) -> FacilityId {
-    store.register_facility(&clinic(name, medical_code), &admin(), AT_MS).await.unwrap().id
+    store.register_facility(&clinic(name, medical_code), &admin(), AT).await.unwrap().id
 }
 
 // ---- tests ----
@@ -224,7 +224,7 @@ async fn registration_assigns_sequential_ids(db: TestDb) {
     assert_eq!(s.audit_head().await.unwrap(), AuditHead { seq: 0, hash: audit::GENESIS_HASH.into() });
     let mut ids = Vec::new();
     for (i, c) in [Some("0110113719"), None, Some(code(7).as_str())].into_iter().enumerate() {
-        let f = s.register_facility(&clinic(&format!("クリニック{i}"), c), &admin(), AT_MS).await.unwrap();
+        let f = s.register_facility(&clinic(&format!("クリニック{i}"), c), &admin(), AT).await.unwrap();
         assert_eq!(f.id, FacilityId::from_number(i as u64 + 1).unwrap());
         assert_eq!(FacilityId::parse(f.id.as_str()).unwrap(), f.id);
         assert_eq!(f.state, FacilityState::Applied);
@@ -251,15 +251,11 @@ async fn listing_filters_facilities(db: TestDb) {
     let a = registered(s, "Tokyo Clinic", None).await;
     let b = registered(s, "東京病院 100%", None).await;
     let c = s
-        .register_facility(
-            &NewFacility::new("Care Home", FacilityKind::Care, None, None, None).unwrap(),
-            &admin(),
-            AT_MS,
-        )
+        .register_facility(&NewFacility::new("Care Home", FacilityKind::Care, None, None, None).unwrap(), &admin(), AT)
         .await
         .unwrap()
         .id;
-    s.transition_facility(&b, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&b, Transition::Approve, None, &admin(), AT).await.unwrap();
     let ids = |v: Vec<crate::facility::Facility>| v.into_iter().map(|f| f.id).collect::<Vec<_>>();
     let list = |f: FacilityFilter| async move { ids(s.list_facilities(&f).await.unwrap()) };
 
@@ -284,7 +280,7 @@ async fn duplicate_medical_code_leaves_no_trace(db: TestDb) {
     let s = &*db.store;
     let first = registered(s, "First", Some("0110113719")).await;
     let head = s.audit_head().await.unwrap();
-    let err = s.register_facility(&clinic("Second", Some("0110113719")), &admin(), AT_MS).await.unwrap_err();
+    let err = s.register_facility(&clinic("Second", Some("0110113719")), &admin(), AT).await.unwrap_err();
     match err {
         StoreError::DuplicateMedicalCode { code, existing } => {
             assert_eq!(code, "0110113719");
@@ -303,14 +299,13 @@ async fn duplicate_medical_code_leaves_no_trace(db: TestDb) {
 async fn transitions_follow_the_lifecycle(db: TestDb) {
     let s = &*db.store;
     let id = registered(s, "Lifecycle", None).await;
-    let approved =
-        s.transition_facility(&id, Transition::Approve, Some("書類確認済み"), &admin(), AT_MS).await.unwrap();
+    let approved = s.transition_facility(&id, Transition::Approve, Some("書類確認済み"), &admin(), AT).await.unwrap();
     assert_eq!(approved.state, FacilityState::Approved);
     assert_eq!(approved.state_reason.as_deref(), Some("書類確認済み"));
     assert_eq!(s.facility(&id).await.unwrap(), Some(approved.clone()));
 
     let head = s.audit_head().await.unwrap();
-    let refused = s.transition_facility(&id, Transition::Approve, None, &admin(), AT_MS).await.unwrap_err();
+    let refused = s.transition_facility(&id, Transition::Approve, None, &admin(), AT).await.unwrap_err();
     assert!(matches!(refused, StoreError::Transition(ref e) if e.from == FacilityState::Approved), "{refused:?}");
     assert_eq!(s.audit_head().await.unwrap(), head, "a refused transition writes nothing");
     assert_eq!(s.facility(&id).await.unwrap(), Some(approved));
@@ -321,17 +316,17 @@ async fn transitions_follow_the_lifecycle(db: TestDb) {
         (Transition::Retire, FacilityState::Retired),
     ];
     for (t, expect) in steps {
-        let f = s.transition_facility(&id, t, Some("reason"), &Actor::system(), AT_MS).await.unwrap();
+        let f = s.transition_facility(&id, t, Some("reason"), &Actor::system(), AT).await.unwrap();
         assert_eq!(f.state, expect);
         assert_eq!(f.state_changed_by, "system");
     }
     assert!(matches!(
-        s.transition_facility(&id, Transition::Resume, None, &admin(), AT_MS).await,
+        s.transition_facility(&id, Transition::Resume, None, &admin(), AT).await,
         Err(StoreError::Transition(_))
     ));
     let ghost = FacilityId::from_number(999).unwrap();
     assert!(matches!(
-        s.transition_facility(&ghost, Transition::Approve, None, &admin(), AT_MS).await,
+        s.transition_facility(&ghost, Transition::Approve, None, &admin(), AT).await,
         Err(StoreError::UnknownFacility(g)) if g == ghost
     ));
 
@@ -348,7 +343,7 @@ async fn transitions_follow_the_lifecycle(db: TestDb) {
 async fn issuance_cycle_activates_the_facility(db: TestDb) {
     let s = &*db.store;
     let id = registered(s, "Issuing", None).await;
-    s.transition_facility(&id, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&id, Transition::Approve, None, &admin(), AT).await.unwrap();
     let before = s.audit_head().await.unwrap();
 
     let first = intent("01ab", Some(&id), "router");
@@ -359,7 +354,7 @@ async fn issuance_cycle_activates_the_facility(db: TestDb) {
     assert_eq!(reserved.sans, first.sans);
     assert_eq!(reserved.facility.as_ref(), Some(&id));
 
-    let issued = s.complete_issuance(&sn("01ab"), b"\x30\x03\x02\x01\x01", &admin(), AT_MS).await.unwrap();
+    let issued = s.complete_issuance(&sn("01ab"), b"\x30\x03\x02\x01\x01", &admin(), AT).await.unwrap();
     assert_eq!(issued.status, CertStatus::Issued);
     assert_eq!(issued.der.as_deref(), Some(&b"\x30\x03\x02\x01\x01"[..]));
     assert!(issued.issued_at.is_some());
@@ -376,24 +371,24 @@ async fn issuance_cycle_activates_the_facility(db: TestDb) {
 
     // A second certificate: the facility is already active, so one entry only.
     s.record_intent(&intent("02cd", Some(&id), "pc"), NOW).await.unwrap();
-    s.complete_issuance(&sn("02cd"), b"\x30\x00", &admin(), AT_MS).await.unwrap();
+    s.complete_issuance(&sn("02cd"), b"\x30\x00", &admin(), AT).await.unwrap();
     assert_eq!(verified_log(s).await.len(), log.len() + 1);
 
     // Completing twice, or an unknown serial, is refused without trace.
     let head = s.audit_head().await.unwrap();
-    assert!(matches!(s.complete_issuance(&sn("01ab"), b"x", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
-    assert!(matches!(s.complete_issuance(&sn("ffff"), b"x", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
-    assert!(matches!(s.fail_issuance(&sn("01ab"), "late", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
+    assert!(matches!(s.complete_issuance(&sn("01ab"), b"x", &admin(), AT).await, Err(StoreError::UnknownSerial(_))));
+    assert!(matches!(s.complete_issuance(&sn("ffff"), b"x", &admin(), AT).await, Err(StoreError::UnknownSerial(_))));
+    assert!(matches!(s.fail_issuance(&sn("01ab"), "late", &admin(), AT).await, Err(StoreError::UnknownSerial(_))));
     assert_eq!(s.audit_head().await.unwrap(), head);
 
     // A failed signing burns the serial.
     s.record_intent(&intent("03ef", Some(&id), "pc"), NOW).await.unwrap();
-    s.fail_issuance(&sn("03ef"), "HSM unreachable", &admin(), AT_MS).await.unwrap();
+    s.fail_issuance(&sn("03ef"), "HSM unreachable", &admin(), AT).await.unwrap();
     assert_eq!(s.certificate(&sn("03ef")).await.unwrap().unwrap().status, CertStatus::Failed);
     let last = verified_log(s).await.pop().unwrap();
     assert_eq!((last.action.as_str(), last.outcome.as_str(), last.target.as_str()), ("cert.issue", "failed", "03ef"));
     assert!(last.detail.contains("HSM unreachable"));
-    assert!(matches!(s.complete_issuance(&sn("03ef"), b"x", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
+    assert!(matches!(s.complete_issuance(&sn("03ef"), b"x", &admin(), AT).await, Err(StoreError::UnknownSerial(_))));
 }
 
 async fn certificate_listing_filters(db: TestDb) {
@@ -405,9 +400,9 @@ async fn certificate_listing_filters(db: TestDb) {
     {
         s.record_intent(&intent(serial, f, profile), NOW).await.unwrap();
     }
-    s.transition_facility(&a, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
-    s.complete_issuance(&sn("0a"), b"der", &admin(), AT_MS).await.unwrap();
-    s.fail_issuance(&sn("0c"), "test", &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&a, Transition::Approve, None, &admin(), AT).await.unwrap();
+    s.complete_issuance(&sn("0a"), b"der", &admin(), AT).await.unwrap();
+    s.fail_issuance(&sn("0c"), "test", &admin(), AT).await.unwrap();
 
     let serials = |f: CertificateFilter| async move {
         let mut v: Vec<String> =
@@ -442,7 +437,7 @@ async fn every_stored_profile_reads_back_and_an_unknown_one_is_corrupt(db: TestD
     for (i, profile) in CertProfile::ALL.into_iter().enumerate() {
         let serial = format!("{:02x}", 0x10 + i);
         s.record_intent(&IssuanceIntent { profile, ..intent(&serial, None, "pc") }, NOW).await.unwrap();
-        s.complete_issuance(&sn(&serial), b"der", &admin(), AT_MS).await.unwrap();
+        s.complete_issuance(&sn(&serial), b"der", &admin(), AT).await.unwrap();
         assert_eq!(s.certificate(&sn(&serial)).await.unwrap().unwrap().profile, profile);
         let listed =
             s.list_certificates(&CertificateFilter { profile: Some(profile), ..Default::default() }).await.unwrap();
@@ -475,7 +470,7 @@ async fn serials_read_back_as_stored_and_a_damaged_one_is_corrupt(db: TestDb) {
     let s = &*db.store;
     for serial in ["0b", "e2b", "0a"] {
         s.record_intent(&intent(serial, None, "router"), NOW).await.unwrap();
-        s.complete_issuance(&sn(serial), b"der", &admin(), AT_MS).await.unwrap();
+        s.complete_issuance(&sn(serial), b"der", &admin(), AT).await.unwrap();
     }
     let live = s.live_serials(CaName::Router, NOW, None, 10).await.unwrap();
     assert_eq!(live, [sn("0a"), sn("0b"), sn("e2b")]);
@@ -532,10 +527,10 @@ async fn imported_crls_only_move_forward_and_one_of_two_racing_imports_wins(db: 
         imported_by: "cli:test".into(),
     };
     assert!(s.imported_crl(CaName::Root).await.unwrap().is_none());
-    s.import_crl(&arl(5), &admin(), AT_MS).await.unwrap();
+    s.import_crl(&arl(5), &admin(), AT).await.unwrap();
     let head = s.audit_head().await.unwrap();
     for stale in [5, 4] {
-        let refused = s.import_crl(&arl(stale), &admin(), AT_MS).await;
+        let refused = s.import_crl(&arl(stale), &admin(), AT).await;
         assert!(
             matches!(&refused, Err(StoreError::CrlNotNewer { number, stored: 5, .. }) if *number == stale),
             "{refused:?}"
@@ -547,9 +542,9 @@ async fn imported_crls_only_move_forward_and_one_of_two_racing_imports_wins(db: 
 
     let other = db.another_handle().await;
     let (nine, actor) = (arl(9), admin());
-    let (a, b) = tokio::join!(s.import_crl(&nine, &actor, AT_MS), other.import_crl(&nine, &actor, AT_MS));
+    let (a, b) = tokio::join!(s.import_crl(&nine, &actor, AT), other.import_crl(&nine, &actor, AT));
     assert_eq!(u8::from(a.is_ok()) + u8::from(b.is_ok()), 1, "exactly one of {a:?} and {b:?}");
-    s.import_crl(&arl(10), &admin(), AT_MS).await.unwrap();
+    s.import_crl(&arl(10), &admin(), AT).await.unwrap();
     assert_eq!(other.imported_crl(CaName::Root).await.unwrap(), Some(arl(10)));
     assert_eq!(db.db_rows("imported_crls").await, 3);
     let log = verified_log(s).await;
@@ -575,12 +570,12 @@ async fn authorities_are_recorded_once(db: TestDb) {
         parent: Some(CaName::Root),
         created_at: 1_800_000_001,
     };
-    s.put_authority(&root, &admin(), AT_MS).await.unwrap();
-    s.put_authority(&router, &admin(), AT_MS).await.unwrap();
+    s.put_authority(&root, &admin(), AT).await.unwrap();
+    s.put_authority(&router, &admin(), AT).await.unwrap();
     let head = s.audit_head().await.unwrap();
     let replaced = AuthorityRecord { key_uri: "file:/tmp/evil.key".into(), ..root.clone() };
     assert!(
-        matches!(s.put_authority(&replaced, &admin(), AT_MS).await, Err(StoreError::DuplicateAuthority(n)) if n == CaName::Root)
+        matches!(s.put_authority(&replaced, &admin(), AT).await, Err(StoreError::DuplicateAuthority(n)) if n == CaName::Root)
     );
     assert_eq!(s.audit_head().await.unwrap(), head);
     assert_eq!(s.authorities().await.unwrap(), vec![root, router]);
@@ -597,14 +592,14 @@ async fn audit_chain_verifies_after_many_operations(db: TestDb) {
     let mut expected = 0;
     for i in 0..12u32 {
         let id = registered(s, &format!("Chain {i}"), Some(&code(100 + i))).await;
-        s.transition_facility(&id, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+        s.transition_facility(&id, Transition::Approve, None, &admin(), AT).await.unwrap();
         let serial = format!("{:04x}", 0x100 + i);
         s.record_intent(&intent(&serial, Some(&id), "router"), NOW).await.unwrap();
         if i % 3 == 0 {
-            s.fail_issuance(&sn(&serial), "test", &admin(), AT_MS).await.unwrap();
+            s.fail_issuance(&sn(&serial), "test", &admin(), AT).await.unwrap();
             expected += 3;
         } else {
-            s.complete_issuance(&sn(&serial), b"der", &admin(), AT_MS).await.unwrap();
+            s.complete_issuance(&sn(&serial), b"der", &admin(), AT).await.unwrap();
             expected += 4;
         }
         let refusal = AuditEvent {
@@ -614,7 +609,7 @@ async fn audit_chain_verifies_after_many_operations(db: TestDb) {
             outcome: Outcome::Denied,
             detail: serde_json::json!({"why": "テスト", "n": i}),
         };
-        let entry = s.append_audit(&refusal, AT_MS).await.unwrap();
+        let entry = s.append_audit(&refusal, AT).await.unwrap();
         expected += 1;
         assert_eq!(entry.seq, expected);
         assert_eq!(s.audit_entries(expected - 1, 10).await.unwrap(), vec![entry.clone()]);
@@ -634,7 +629,7 @@ async fn audit_batches_append_each_event_in_order_in_one_chain(db: TestDb) {
     let s = &*db.store;
     registered(s, "Before the batch", Some(&code(7))).await;
     let head = s.audit_head().await.unwrap();
-    assert_eq!(s.append_audits(&[], AT_MS).await.unwrap(), vec![], "an empty batch");
+    assert_eq!(s.append_audits(&[], AT).await.unwrap(), vec![], "an empty batch");
     assert_eq!(s.audit_head().await.unwrap(), head, "an empty batch writes nothing");
     let refusal = |n: i64| AuditEvent {
         actor: "oidc:anonymous".into(),
@@ -644,7 +639,7 @@ async fn audit_batches_append_each_event_in_order_in_one_chain(db: TestDb) {
         detail: serde_json::json!({ "reason": "テスト", "n": n }),
     };
     let events: Vec<AuditEvent> = (1..=3).map(refusal).collect();
-    let entries = s.append_audits(&events, AT_MS).await.unwrap();
+    let entries = s.append_audits(&events, AT).await.unwrap();
     assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [head.seq + 1, head.seq + 2, head.seq + 3]);
     assert_eq!(entries.iter().map(|e| e.target.as_str()).collect::<Vec<_>>(), ["client-1", "client-2", "client-3"]);
     assert_eq!(entries.iter().map(|e| e.prev_hash.as_str()).next(), Some(head.hash.as_str()), "linked to the head");
@@ -685,7 +680,7 @@ async fn concurrent_registrations_get_distinct_ids(db: TestDb) {
                 // Every other registration carries a 医療機関コード, so the uniqueness check runs concurrently too.
                 let c = (i % 2 == 0).then(|| code(10_000 + t * 100 + i));
                 ids.push(
-                    s.register_facility(&clinic(&format!("並行 {t}-{i}"), c.as_deref()), &admin(), AT_MS)
+                    s.register_facility(&clinic(&format!("並行 {t}-{i}"), c.as_deref()), &admin(), AT)
                         .await
                         .unwrap()
                         .id,
@@ -714,7 +709,7 @@ async fn concurrent_registrations_get_distinct_ids(db: TestDb) {
         let s = handles[(t % 2) as usize].clone();
         let c = contested.clone();
         racers.push(tokio::spawn(async move {
-            s.register_facility(&clinic(&format!("Racer {t}"), Some(&c)), &admin(), AT_MS).await
+            s.register_facility(&clinic(&format!("Racer {t}"), Some(&c)), &admin(), AT).await
         }));
     }
     let mut winners = Vec::new();
@@ -768,7 +763,7 @@ async fn closed_pool_is_unavailable() {
     let s = super::SqliteStore::open(&format!("sqlite://{}", dir.path().join("c.db").display())).await.unwrap();
     s.pool.close().await;
     assert!(matches!(
-        s.register_facility(&clinic("Closed", None), &admin(), AT_MS).await,
+        s.register_facility(&clinic("Closed", None), &admin(), AT).await,
         Err(StoreError::Unavailable(_))
     ));
     assert!(matches!(s.audit_head().await, Err(StoreError::Unavailable(_))));
@@ -781,7 +776,7 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
     use crate::{AcmeAccount, AcmeOrder, CredentialRecord, Protocol};
     let (s, other) = (db.store.clone(), db.another_handle().await);
     let facility = registered(&*s, "ACME clinic", None).await;
-    s.transition_facility(&facility, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&facility, Transition::Approve, None, &admin(), AT).await.unwrap();
     // The EAB credential the account redeemed, as `enroll::credential::mint` records one (no secret is checked
     // here, so its salt and hash are placeholders).
     let credential = CredentialRecord {
@@ -798,7 +793,7 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
         used_by: None,
         revoked_at: None,
     };
-    s.create_credential(&credential, &admin(), AT_MS).await.unwrap();
+    s.create_credential(&credential, &admin(), AT).await.unwrap();
 
     let now = NOW;
     s.acme_put_nonce("n1", now + 600, now).await.unwrap();
@@ -819,10 +814,10 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
         contact: vec!["mailto:a@example.org".into()],
         created_at: now,
     };
-    s.acme_create_account(&account, &account.actor(), AT_MS).await.unwrap();
+    s.acme_create_account(&account, &account.actor(), AT).await.unwrap();
     assert_eq!(other.acme_account_by_thumbprint("tp1").await.unwrap().as_ref(), Some(&account));
     account.thumbprint = "tp2".into();
-    s.acme_update_account(&account, "key-change", &account.actor(), AT_MS).await.unwrap();
+    s.acme_update_account(&account, "key-change", &account.actor(), AT).await.unwrap();
     assert!(other.acme_account_by_thumbprint("tp1").await.unwrap().is_none());
     assert_eq!(other.acme_account("a1").await.unwrap().unwrap().thumbprint, "tp2");
 
@@ -837,7 +832,7 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
         error: None,
         version: 0,
     };
-    s.acme_create_order(&order, &account.actor(), AT_MS).await.unwrap();
+    s.acme_create_order(&order, &account.actor(), AT).await.unwrap();
     let mut theirs = other.acme_order("o1").await.unwrap().unwrap();
     assert_eq!(theirs, order);
     order.status = "ready".into();
@@ -876,19 +871,19 @@ async fn operators_are_added_changed_and_disabled_for_good(db: TestDb) {
         disabled_by: None,
     };
     assert_eq!(s.operator(&name).await.unwrap(), None);
-    s.put_operator(&record(OperatorRole::Auditor), &admin(), AT_MS).await.unwrap();
-    let changed = s.put_operator(&record(OperatorRole::Operator), &admin(), AT_MS).await.unwrap();
+    s.put_operator(&record(OperatorRole::Auditor), &admin(), AT).await.unwrap();
+    let changed = s.put_operator(&record(OperatorRole::Operator), &admin(), AT).await.unwrap();
     assert_eq!((changed.role, changed.created_at), (OperatorRole::Operator, 1_700_000_000));
     assert_eq!(s.list_operators().await.unwrap(), vec![changed.clone()]);
-    let disabled = s.disable_operator(&name, &admin(), AT_MS).await.unwrap();
+    let disabled = s.disable_operator(&name, &admin(), AT).await.unwrap();
     assert!(disabled.disabled_at.is_some() && disabled.disabled_by.as_deref() == Some("cli:tester"));
-    assert_eq!(s.disable_operator(&name, &admin(), AT_MS).await.unwrap(), disabled, "disabling twice changes nothing");
+    assert_eq!(s.disable_operator(&name, &admin(), AT).await.unwrap(), disabled, "disabling twice changes nothing");
     assert!(matches!(
-        s.put_operator(&record(OperatorRole::Operator), &admin(), AT_MS).await,
+        s.put_operator(&record(OperatorRole::Operator), &admin(), AT).await,
         Err(StoreError::OperatorDisabled(_))
     ));
     let nobody = OperatorName::parse("nobody").unwrap();
-    assert!(matches!(s.disable_operator(&nobody, &admin(), AT_MS).await, Err(StoreError::UnknownOperator(_))));
+    assert!(matches!(s.disable_operator(&nobody, &admin(), AT).await, Err(StoreError::UnknownOperator(_))));
     let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
     assert_eq!(actions, ["operator.add", "operator.role", "operator.disable"]);
 }
@@ -1283,7 +1278,7 @@ async fn rate_limit_counts_add_up_across_replicas_and_engage_once(db: TestDb) {
 async fn expiring_certificates_are_claimed_once_unless_renewed(db: TestDb) {
     let (s, other) = (db.store.clone(), db.another_handle().await);
     let id = registered(&*s, "Expiry", None).await;
-    s.transition_facility(&id, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&id, Transition::Approve, None, &admin(), AT).await.unwrap();
     // A device's names are its subject and SANs: the renewal of pc-2 repeats both.
     let at = |serial: &str, subject: &str, not_after: i64, profile: &str| IssuanceIntent {
         subject: subject.into(),
@@ -1300,7 +1295,7 @@ async fn expiring_certificates_are_claimed_once_unless_renewed(db: TestDb) {
         ("e4", "CN=pc-4", t + 90 * 86_400, "pc"), // outside the window
     ] {
         s.record_intent(&at(serial, subject, not_after, profile), NOW).await.unwrap();
-        s.complete_issuance(&sn(serial), b"der", &admin(), AT_MS).await.unwrap();
+        s.complete_issuance(&sn(serial), b"der", &admin(), AT).await.unwrap();
     }
     let window = (t - 30 * 86_400, t + 30 * 86_400);
     let (pc, router) = (CertProfile::EndEntity(ProfileKind::Pc), CertProfile::EndEntity(ProfileKind::Router));
@@ -1349,7 +1344,7 @@ fn login_event(session: &store::SessionRecord) -> AuditEvent {
 
 /// Store `session` with its login's audit entry.
 async fn start_session(store: &dyn Store, session: &store::SessionRecord) {
-    store.portal_create_session(session, &login_event(session), AT_MS).await.unwrap();
+    store.portal_create_session(session, &login_event(session), AT).await.unwrap();
 }
 
 fn sso_grant(id: &str, session: &str, expires_at: i64) -> store::GrantRecord {
@@ -1374,7 +1369,7 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
     let (s, other) = (db.store.clone(), db.another_handle().await);
     let now = NOW;
     let facility = registered(&*s, "Clinic S", None).await;
-    s.transition_facility(&facility, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&facility, Transition::Approve, None, &admin(), AT).await.unwrap();
     let user = store::PortalUser {
         username: "bob".into(),
         display_name: "Bob".into(),
@@ -1386,7 +1381,7 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
         created_at: now,
         disabled_at: None,
     };
-    s.portal_add_user(&user, &admin(), AT_MS).await.unwrap();
+    s.portal_add_user(&user, &admin(), AT).await.unwrap();
     let until = now + 3600;
     start_session(&*s, &sso_session("bob1", "pwd:bob", None, until)).await;
     start_session(&*s, &sso_session("card1", "hpki:x", Some(&facility), until)).await;
@@ -1397,11 +1392,11 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
     assert!(s.portal_session("bob1", until - 1).await.unwrap().is_some());
     assert!(s.portal_session("bob1", until).await.unwrap().is_none(), "alive at its deadline");
 
-    assert!(s.portal_disable_user("bob", &admin(), AT_MS).await.unwrap());
+    assert!(s.portal_disable_user("bob", &admin(), AT).await.unwrap());
     assert!(s.portal_session("bob1", now).await.unwrap().is_none(), "a disabled account's session is live");
     assert!(s.portal_session("carol", now).await.unwrap().is_some(), "another account's session ended");
     assert_eq!(s.oidc_grant("g1").await.unwrap().unwrap().state, "revoked");
-    s.transition_facility(&facility, Transition::Suspend, Some("audit"), &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&facility, Transition::Suspend, Some("audit"), &admin(), AT).await.unwrap();
     assert!(s.portal_session("card1", now).await.unwrap().is_none(), "the suspended facility's session is live");
 
     let claimed = other.portal_claim_ended_sessions(now, 1).await.unwrap();
@@ -1445,9 +1440,9 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
 
     // An unclaimed ended session waits for its logout: the sweep keeps it until it is claimed.
     start_session(&*s, &sso_session("dave1", "pwd:dave", Some(&facility), until)).await;
-    s.transition_facility(&facility, Transition::Resume, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&facility, Transition::Resume, None, &admin(), AT).await.unwrap();
     start_session(&*s, &sso_session("erin1", "pwd:erin", Some(&facility), until)).await;
-    s.transition_facility(&facility, Transition::Retire, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&facility, Transition::Retire, None, &admin(), AT).await.unwrap();
     assert_eq!(s.portal_sweep(now + 20, 0, 100).await.unwrap().sessions, 0, "an unnotified session swept");
     assert_eq!(s.portal_claim_ended_sessions(now, 10).await.unwrap().len(), 2);
     assert_eq!(s.portal_sweep(now + 20, 0, 100).await.unwrap().sessions, 2);
@@ -1473,20 +1468,20 @@ async fn services_are_kept_with_a_change_generation(db: TestDb) {
     };
     assert_eq!(s.portal_services().await.unwrap(), (vec![], 0, false));
     let seed = [record("wiki", "id = \"wiki\""), record("emr", "id = \"emr\"")];
-    assert!(s.portal_put_services(&seed, false, true, &Actor::system(), AT_MS).await.unwrap());
-    assert!(!other.portal_put_services(&seed, false, true, &Actor::system(), AT_MS).await.unwrap(), "seeded twice");
+    assert!(s.portal_put_services(&seed, false, true, &Actor::system(), AT).await.unwrap());
+    assert!(!other.portal_put_services(&seed, false, true, &Actor::system(), AT).await.unwrap(), "seeded twice");
     let (rows, generation, seeded) = other.portal_services().await.unwrap();
     assert_eq!(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["wiki", "emr"], "the file's order");
     assert!(seeded && generation == 1, "{generation} {seeded}");
-    match s.portal_put_services(&[record("wiki", "x")], false, false, &admin(), AT_MS).await {
+    match s.portal_put_services(&[record("wiki", "x")], false, false, &admin(), AT).await {
         Err(StoreError::ServiceExists(id)) => assert_eq!(id, "wiki"),
         other => panic!("{other:?}"),
     }
     assert_eq!(s.portal_services_generation().await.unwrap(), 1, "a refused change moved the generation");
-    s.portal_put_services(&[record("wiki", "id = \"wiki\" # v2")], true, false, &admin(), AT_MS).await.unwrap();
-    s.portal_put_services(&[record("lab", "id = \"lab\"")], false, false, &admin(), AT_MS).await.unwrap();
-    assert!(s.portal_remove_service("emr", &admin(), AT_MS).await.unwrap());
-    assert!(!s.portal_remove_service("emr", &admin(), AT_MS).await.unwrap());
+    s.portal_put_services(&[record("wiki", "id = \"wiki\" # v2")], true, false, &admin(), AT).await.unwrap();
+    s.portal_put_services(&[record("lab", "id = \"lab\"")], false, false, &admin(), AT).await.unwrap();
+    assert!(s.portal_remove_service("emr", &admin(), AT).await.unwrap());
+    assert!(!s.portal_remove_service("emr", &admin(), AT).await.unwrap());
     let (rows, generation, _) = other.portal_services().await.unwrap();
     let ids: Vec<_> = rows.iter().map(|r| (r.id.as_str(), r.definition.as_str())).collect();
     assert_eq!(ids, [("wiki", "id = \"wiki\" # v2"), ("lab", "id = \"lab\"")]);
@@ -1566,7 +1561,7 @@ async fn a_lent_session_keeps_its_lease_and_ends_when_the_lend_runs_out(db: Test
     let lend = |id: &'static str, until: i64| {
         let s = s.clone();
         let e = entry("session.lend");
-        async move { s.portal_lend_session(id, until, "consent-1", &e, at).await.unwrap() }
+        async move { s.portal_lend_session(id, until, "consent-1", &e, UnixTime::from_millis(at)).await.unwrap() }
     };
     assert!(lend("pwd", now + 300).await.is_none(), "a password session has no card to lend");
     let lent = lend("a", now + 300).await.unwrap();
@@ -1587,10 +1582,19 @@ async fn a_lent_session_keeps_its_lease_and_ends_when_the_lend_runs_out(db: Test
     assert!(s.portal_lend_card_out("pwd", now + 121).await.unwrap().is_none(), "not lent");
 
     // The card is back: the lend ends, the lease starts afresh.
-    let back = other.portal_return_lend("a", Some(now + 422), &entry("session.lend.return"), at).await.unwrap();
+    let back = other
+        .portal_return_lend("a", Some(now + 422), &entry("session.lend.return"), UnixTime::from_millis(at))
+        .await
+        .unwrap();
     let back = back.unwrap();
     assert_eq!((back.lend, back.presence_until), (None, Some(now + 422)));
-    assert!(s.portal_return_lend("a", None, &entry("session.lend.return"), at).await.unwrap().is_none(), "twice");
+    assert!(
+        s.portal_return_lend("a", None, &entry("session.lend.return"), UnixTime::from_millis(at))
+            .await
+            .unwrap()
+            .is_none(),
+        "twice"
+    );
 
     // c's lend runs out and its browser comes back: only c ends, marked notified.
     let c = s.portal_end_lapsed_lends(now + 300, Some("c")).await.unwrap();
@@ -1688,9 +1692,9 @@ async fn earlier_person_keys_are_claimed_once_with_their_grant(db: TestDb) {
     let (earlier, other_earlier) = ("hpki:HCPKI TEST:Test000001", "hpki:HCPKI TEST:Test000002");
     db.db_execute(&format!("INSERT INTO person_key_links (legacy_key) VALUES ('{earlier}'), ('{other_earlier}')"))
         .await;
-    s.console_grant_put(&grant(earlier, OperatorRole::Operator), &admin(), AT_MS).await.unwrap();
-    s.console_grant_put(&grant(other_earlier, OperatorRole::Operator), &admin(), AT_MS).await.unwrap();
-    s.console_grant_put(&grant("hpki:d:O:2", OperatorRole::Auditor), &admin(), AT_MS).await.unwrap();
+    s.console_grant_put(&grant(earlier, OperatorRole::Operator), &admin(), AT).await.unwrap();
+    s.console_grant_put(&grant(other_earlier, OperatorRole::Operator), &admin(), AT).await.unwrap();
+    s.console_grant_put(&grant("hpki:d:O:2", OperatorRole::Auditor), &admin(), AT).await.unwrap();
     let head = s.audit_head().await.unwrap();
 
     assert_eq!(s.person_key_linked("hpki:a:O:1").await.unwrap(), None);
@@ -1735,18 +1739,18 @@ async fn console_grants_are_replaced_removed_and_audited(db: TestDb) {
         granted_by: admin().as_str().to_owned(),
     };
     let card = "hpki:HCPKI TEST:Test000001";
-    store.console_grant_put(&grant(card, ConsoleRole::Staff(OperatorRole::Operator)), &admin(), AT_MS).await.unwrap();
-    store.console_grant_put(&grant("pwd:clerk", ConsoleRole::FacilityAdmin(f.clone())), &admin(), AT_MS).await.unwrap();
+    store.console_grant_put(&grant(card, ConsoleRole::Staff(OperatorRole::Operator)), &admin(), AT).await.unwrap();
+    store.console_grant_put(&grant("pwd:clerk", ConsoleRole::FacilityAdmin(f.clone())), &admin(), AT).await.unwrap();
     assert_eq!(other.console_grant(card).await.unwrap().unwrap().role, ConsoleRole::Staff(OperatorRole::Operator));
-    store.console_grant_put(&grant(card, ConsoleRole::Staff(OperatorRole::Auditor)), &admin(), AT_MS).await.unwrap();
+    store.console_grant_put(&grant(card, ConsoleRole::Staff(OperatorRole::Auditor)), &admin(), AT).await.unwrap();
     let listed = other.console_grants().await.unwrap();
     assert_eq!(listed.len(), 2, "{listed:?}");
     assert_eq!(listed.iter().find(|g| g.person_key == card).unwrap().role, ConsoleRole::Staff(OperatorRole::Auditor));
     assert_eq!(listed.iter().find(|g| g.person_key == "pwd:clerk").unwrap().role, ConsoleRole::FacilityAdmin(f));
-    let removed = other.console_grant_remove(card, &admin(), AT_MS).await.unwrap().unwrap();
+    let removed = other.console_grant_remove(card, &admin(), AT).await.unwrap().unwrap();
     assert_eq!(removed.role, ConsoleRole::Staff(OperatorRole::Auditor));
     assert!(store.console_grant(card).await.unwrap().is_none());
-    assert!(store.console_grant_remove(card, &admin(), AT_MS).await.unwrap().is_none(), "removed twice");
+    assert!(store.console_grant_remove(card, &admin(), AT).await.unwrap().is_none(), "removed twice");
     let log = verified_log(store.as_ref()).await;
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).filter(|a| a.starts_with("console.")).collect();
     assert_eq!(actions, ["console.grant.add", "console.grant.add", "console.grant.add", "console.grant.remove"]);
@@ -1762,30 +1766,30 @@ async fn allocations_never_overlap_across_handles_and_registrations(db: TestDb) 
     let a = registered(store.as_ref(), "Allocation clinic A", None).await;
     let b = registered(store.as_ref(), "Allocation clinic B", None).await;
     let p = |t: &str| Allocation::parse(t).unwrap();
-    store.add_allocation(&a, &p("2001:db8:10::/48"), &admin(), AT_MS).await.unwrap();
-    store.add_allocation(&a, &p("192.0.2.7"), &admin(), AT_MS).await.unwrap();
+    store.add_allocation(&a, &p("2001:db8:10::/48"), &admin(), AT).await.unwrap();
+    store.add_allocation(&a, &p("192.0.2.7"), &admin(), AT).await.unwrap();
     for (who, wanted) in [(&b, "2001:db8:10:1::/64"), (&b, "2001:db8::/32"), (&a, "192.0.2.0/24"), (&b, "192.0.2.7")] {
-        match other.add_allocation(who, &p(wanted), &admin(), AT_MS).await {
+        match other.add_allocation(who, &p(wanted), &admin(), AT).await {
             Err(StoreError::AllocationHeld { holder, .. }) => assert_eq!(holder, a, "{wanted}"),
             got => panic!("{wanted} for {who}: {got:?}"),
         }
     }
     assert!(matches!(
-        store.add_allocation(&FacilityId::from_number(999).unwrap(), &p("198.51.100.1"), &admin(), AT_MS).await,
+        store.add_allocation(&FacilityId::from_number(999).unwrap(), &p("198.51.100.1"), &admin(), AT).await,
         Err(StoreError::UnknownFacility(_))
     ));
     // Racing overlapping adds on two handles, for two facilities: one wins.
     let (wide, narrow, actor) = (p("198.51.100.0/25"), p("198.51.100.64/26"), admin());
     let (x, y) =
-        tokio::join!(store.add_allocation(&a, &wide, &actor, AT_MS), other.add_allocation(&b, &narrow, &actor, AT_MS));
+        tokio::join!(store.add_allocation(&a, &wide, &actor, AT), other.add_allocation(&b, &narrow, &actor, AT));
     assert_eq!(usize::from(x.is_ok()) + usize::from(y.is_ok()), 1, "{x:?} {y:?}");
     let mut new = clinic("Importing clinic", None);
     new.allocations = vec![p("203.0.113.0/24"), p("2001:db8:10:ff::/64")];
-    let r = store.register_facilities(&[new], &admin(), AT_MS).await.unwrap();
+    let r = store.register_facilities(&[new], &admin(), AT).await.unwrap();
     assert!(matches!(&r[..], [Registration::AddressHeld { holder, .. }] if *holder == a), "{r:?}");
     let mut fine = clinic("Importing clinic 2", None);
     fine.allocations = vec![p("203.0.113.0/24")];
-    let Registration::New(c) = store.register_facilities(&[fine], &admin(), AT_MS).await.unwrap().remove(0) else {
+    let Registration::New(c) = store.register_facilities(&[fine], &admin(), AT).await.unwrap().remove(0) else {
         panic!("not registered")
     };
     let held = other.allocations(Some(&c.id)).await.unwrap();
@@ -1793,11 +1797,11 @@ async fn allocations_never_overlap_across_handles_and_registrations(db: TestDb) 
     let of_a = store.allocations(Some(&a)).await.unwrap().len();
     assert_eq!(store.allocations_of(&[a.clone(), c.id.clone()]).await.unwrap().len(), of_a + held.len());
     assert!(matches!(
-        store.remove_allocation(&b, &p("192.0.2.7"), &admin(), AT_MS).await,
+        store.remove_allocation(&b, &p("192.0.2.7"), &admin(), AT).await,
         Err(StoreError::UnknownAllocation { .. })
     ));
-    store.remove_allocation(&a, &p("192.0.2.7"), &admin(), AT_MS).await.unwrap();
-    store.add_allocation(&b, &p("192.0.2.0/28"), &admin(), AT_MS).await.unwrap();
+    store.remove_allocation(&a, &p("192.0.2.7"), &admin(), AT).await.unwrap();
+    store.add_allocation(&b, &p("192.0.2.0/28"), &admin(), AT).await.unwrap();
     let log = verified_log(store.as_ref()).await;
     let count = |action: &str, outcome: Outcome| {
         log.iter().filter(|e| e.action == action && e.outcome == outcome.as_str()).count()
@@ -1844,12 +1848,12 @@ async fn transitions_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     let alone: Vec<FacilityId> =
         [registered(s, "A1", None).await, registered(s, "B1", None).await, registered(s, "C1", None).await].into();
     for c in changes(&alone) {
-        one_by_one.push(shape(&s.transition_facility(&c.id, c.transition, c.reason.as_deref(), &c.actor, AT_MS).await));
+        one_by_one.push(shape(&s.transition_facility(&c.id, c.transition, c.reason.as_deref(), &c.actor, AT).await));
     }
     let grouped: Vec<FacilityId> =
         [registered(s, "A2", None).await, registered(s, "B2", None).await, registered(s, "C2", None).await].into();
     let head = s.audit_head().await.unwrap();
-    let batch = s.transition_facilities(&changes(&grouped), AT_MS).await.unwrap();
+    let batch = s.transition_facilities(&changes(&grouped), AT).await.unwrap();
     let batch: Vec<String> = batch.iter().map(shape).collect();
     assert_eq!(batch, one_by_one);
     assert_eq!(
@@ -1881,7 +1885,7 @@ async fn transitions_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     }
     // An empty batch is no change at all.
     let head = s.audit_head().await.unwrap();
-    assert!(s.transition_facilities(&[], AT_MS).await.unwrap().is_empty());
+    assert!(s.transition_facilities(&[], AT).await.unwrap().is_empty());
     assert_eq!(s.audit_head().await.unwrap(), head);
 }
 
@@ -1893,14 +1897,14 @@ async fn an_import_batch_with_approval_registers_and_approves_in_one_transaction
     let holder = registered(s, "先に登録", Some(&code(7))).await;
     let items = (0..3).map(|i| (format!("{}", i + 2), "{}".to_owned())).collect();
     let job = NewJob { id: "jtest".into(), kind: "facility-import".into(), params: "{}".into(), items };
-    s.create_job(&job, &admin(), AT_MS).await.unwrap();
+    s.create_job(&job, &admin(), AT).await.unwrap();
     assert!(s.claim_job("jtest", "w1", 100, 40).await.unwrap());
     let batch = vec![(0, clinic("一", Some(&code(8)))), (1, clinic("二", Some(&code(7)))), (2, clinic("三", None))];
     let head = s.audit_head().await.unwrap();
-    assert!(s.register_facilities_for_job("jtest", "w2", &batch, true, &admin(), AT_MS).await.unwrap().is_none());
+    assert!(s.register_facilities_for_job("jtest", "w2", &batch, true, &admin(), AT).await.unwrap().is_none());
     assert_eq!(s.audit_head().await.unwrap(), head, "a worker that lost the job writes nothing");
 
-    let done = s.register_facilities_for_job("jtest", "w1", &batch, true, &admin(), AT_MS).await.unwrap().unwrap();
+    let done = s.register_facilities_for_job("jtest", "w1", &batch, true, &admin(), AT).await.unwrap().unwrap();
     let states: Vec<Option<FacilityState>> = done
         .iter()
         .map(|r| match r {
@@ -1932,7 +1936,7 @@ async fn an_import_batch_with_approval_registers_and_approves_in_one_transaction
 async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb) {
     let s = &*db.store;
     let f = registered(s, "CRL clinic", None).await;
-    s.transition_facility(&f, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&f, Transition::Approve, None, &admin(), AT).await.unwrap();
     let issue = |serial: &'static str, ca: &'static str, shard: Option<u16>, not_after: i64| {
         let f = f.clone();
         async move {
@@ -1942,7 +1946,7 @@ async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb)
             i.not_before = 1_700_000_000;
             i.not_after = not_after;
             s.record_intent(&i, NOW).await.unwrap();
-            s.complete_issuance(&sn(serial), b"\x30\x00", &admin(), AT_MS).await.unwrap();
+            s.complete_issuance(&sn(serial), b"\x30\x00", &admin(), AT).await.unwrap();
         }
     };
     let now = NOW;
@@ -1962,23 +1966,23 @@ async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb)
     let list = |v: &[(&str, i64)]| v.iter().map(|(a, b)| (a.to_string(), *b)).collect::<Vec<_>>();
     assert!(rows("pc", None, now).await.is_empty());
 
-    s.revoke_certificate(&sn("0a02"), 1, &admin(), AT_MS).await.unwrap();
+    s.revoke_certificate(&sn("0a02"), 1, &admin(), AT).await.unwrap();
     assert_eq!(rows("pc", None, now).await, list(&[("0a02", 1)]));
     assert!(rows("router", None, now).await.is_empty(), "another CA's revocation listed");
 
-    s.transition_facility(&f, Transition::Suspend, Some("audit"), &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&f, Transition::Suspend, Some("audit"), &admin(), AT).await.unwrap();
     assert_eq!(rows("pc", None, now).await, list(&[("0a01", 6), ("0a02", 1), ("0a03", 6)]));
     assert_eq!(rows("pc", Some(1), now).await, list(&[("0a01", 6), ("0a03", 6)]));
     assert_eq!(rows("pc", Some(2), now).await, list(&[("0a02", 1)]));
     assert_eq!(rows("router", None, now).await, list(&[("0b01", 6)]));
     assert_eq!(rows("pc", None, now + 200).await, list(&[("0a01", 6), ("0a02", 1)]), "an expired one listed");
 
-    s.transition_facility(&f, Transition::Resume, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&f, Transition::Resume, None, &admin(), AT).await.unwrap();
     assert_eq!(rows("pc", None, now).await, list(&[("0a02", 1)]), "released holds still listed");
     assert!(rows("router", None, now).await.is_empty());
 
-    s.transition_facility(&f, Transition::Suspend, None, &admin(), AT_MS).await.unwrap();
-    s.transition_facility(&f, Transition::Retire, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&f, Transition::Suspend, None, &admin(), AT).await.unwrap();
+    s.transition_facility(&f, Transition::Retire, None, &admin(), AT).await.unwrap();
     assert_eq!(rows("pc", None, now).await, list(&[("0a01", 5), ("0a02", 1), ("0a03", 5)]));
     assert_eq!(rows("router", None, now).await, list(&[("0b01", 5)]));
     verified_log(s).await;
@@ -1991,12 +1995,12 @@ async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb)
 async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     let s = &*db.store;
     let f = registered(s, "失効一括", None).await;
-    s.transition_facility(&f, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&f, Transition::Approve, None, &admin(), AT).await.unwrap();
     let issued = |serial: String| {
         let f = f.clone();
         async move {
             s.record_intent(&intent(&serial, Some(&f), "router"), NOW).await.unwrap();
-            s.complete_issuance(&sn(&serial), b"\x30\x00", &admin(), AT_MS).await.unwrap();
+            s.complete_issuance(&sn(&serial), b"\x30\x00", &admin(), AT).await.unwrap();
         }
     };
     // (serial, reason, actor): run once one by one on the "a0" serials, once as a batch on the "b0" ones.
@@ -2031,10 +2035,10 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     }
     let mut one_by_one = Vec::new();
     for r in batch("a0") {
-        one_by_one.push(shape(&s.revoke_certificate(&r.serial, r.reason, &r.actor, AT_MS).await));
+        one_by_one.push(shape(&s.revoke_certificate(&r.serial, r.reason, &r.actor, AT).await));
     }
     let head = s.audit_head().await.unwrap();
-    let grouped: Vec<String> = s.revoke_certificates(&batch("b0"), AT_MS).await.unwrap().iter().map(shape).collect();
+    let grouped: Vec<String> = s.revoke_certificates(&batch("b0"), AT).await.unwrap().iter().map(shape).collect();
     assert_eq!(grouped, one_by_one);
     assert_eq!(grouped, ["revoked", "not revocable 01", "revoked", "not revocable ff", "not revocable 03", "revoked"]);
     let made = audited_since(s, &head).await;
@@ -2063,7 +2067,7 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     }
     // An empty batch is no change at all.
     let head = s.audit_head().await.unwrap();
-    assert!(s.revoke_certificates(&[], AT_MS).await.unwrap().is_empty());
+    assert!(s.revoke_certificates(&[], AT).await.unwrap().is_empty());
     assert_eq!(s.audit_head().await.unwrap(), head);
 }
 
@@ -2075,15 +2079,12 @@ async fn a_session_and_its_login_entry_are_written_together_or_not_at_all(db: Te
     let head = s.audit_head().await.unwrap();
     let until = NOW + 3600;
     let session = sso_session("together", "pwd:alice", None, until);
-    let entry = s.portal_create_session(&session, &login_event(&session), AT_MS).await.unwrap();
+    let entry = s.portal_create_session(&session, &login_event(&session), AT).await.unwrap();
     assert_eq!(entry.action, "portal.login");
     assert!(s.portal_session("together", until - 60).await.unwrap().is_some(), "the session is live");
 
     let again = sso_session("together", "pwd:mallory", None, until);
-    assert!(
-        s.portal_create_session(&again, &login_event(&again), AT_MS).await.is_err(),
-        "a second session under one id"
-    );
+    assert!(s.portal_create_session(&again, &login_event(&again), AT).await.is_err(), "a second session under one id");
     let made = audited_since(s, &head).await;
     assert_eq!(made, [["portal.login".to_owned(), "pwd:alice".to_owned(), "portal:pwd:alice".to_owned()]]);
 }
@@ -2110,10 +2111,15 @@ async fn idle_caches_are_released_and_the_store_goes_on(db: TestDb) {
 async fn stored_times_are_the_times_passed_in(db: TestDb) {
     let s = &*db.store;
     let registered_at_ms = 1_234_567_890_123;
-    let f = s.register_facility(&clinic("時刻の病院", None), &admin(), registered_at_ms).await.unwrap();
+    let f = s
+        .register_facility(&clinic("時刻の病院", None), &admin(), UnixTime::from_millis(registered_at_ms))
+        .await
+        .unwrap();
     assert_eq!((f.created_at, f.state_changed_at), (1_234_567_890, 1_234_567_890));
     let approved_at_ms = registered_at_ms + 86_400_000 + 1;
-    s.transition_facility(&f.id, Transition::Approve, None, &admin(), approved_at_ms).await.unwrap();
+    s.transition_facility(&f.id, Transition::Approve, None, &admin(), UnixTime::from_millis(approved_at_ms))
+        .await
+        .unwrap();
     let stored = s.facility(&f.id).await.unwrap().unwrap();
     assert_eq!((stored.created_at, stored.state_changed_at), (1_234_567_890, 1_234_567_890 + 86_400));
     let log = verified_log(s).await;
@@ -2157,33 +2163,34 @@ async fn signing_requests_end_once_and_are_swept_a_day_after_their_deadline(db: 
         detail: serde_json::json!({}),
     };
     let a = signing_request("a", NOW + 900);
-    s.signing_request_create(&a, &event("signing_request.create", "a"), AT_MS).await.unwrap();
-    s.signing_request_create(&signing_request("b", NOW + 900), &event("signing_request.create", "b"), AT_MS)
+    s.signing_request_create(&a, &event("signing_request.create", "a"), AT).await.unwrap();
+    s.signing_request_create(&signing_request("b", NOW + 900), &event("signing_request.create", "b"), AT)
         .await
         .unwrap();
     assert_eq!(other.signing_request("a").await.unwrap().as_ref(), Some(&a), "read back as stored");
     assert!(s.signing_request("missing").await.unwrap().is_none());
 
     assert!(
-        s.signing_request_note_error("a", "no TSA answered", &event("signing_request.error", "a"), AT_MS)
-            .await
-            .unwrap()
+        s.signing_request_note_error("a", "no TSA answered", &event("signing_request.error", "a"), AT).await.unwrap()
     );
     assert_eq!(s.signing_request("a").await.unwrap().unwrap().error.as_deref(), Some("no TSA answered"));
     let signed = SigningEnd::Signed { result: vec![0x30, 0x80], signer_sha256: "cd".repeat(32), gen_time: Some(NOW) };
-    let done = s.signing_request_finish("a", &signed, &event("signing_request.sign", "a"), AT_MS).await.unwrap();
+    let done = s.signing_request_finish("a", &signed, &event("signing_request.sign", "a"), AT).await.unwrap();
     let done = done.expect("pending: ends");
     assert_eq!(
         (done.state, done.result.as_deref(), done.gen_time, done.error),
         (SigningState::Signed, Some(&[0x30, 0x80][..]), Some(NOW), None)
     );
     let refuse = SigningEnd::Closed { state: SigningState::Refused, reason: "no".into() };
-    assert!(other.signing_request_finish("a", &refuse, &event("x", "a"), AT_MS).await.unwrap().is_none(), "once");
-    assert!(!s.signing_request_note_error("a", "late", &event("x", "a"), AT_MS).await.unwrap());
+    assert!(other.signing_request_finish("a", &refuse, &event("x", "a"), AT).await.unwrap().is_none(), "once");
+    assert!(!s.signing_request_note_error("a", "late", &event("x", "a"), AT).await.unwrap());
     let pending = SigningEnd::Closed { state: SigningState::Pending, reason: "no".into() };
-    assert!(s.signing_request_finish("b", &pending, &event("x", "b"), AT_MS).await.is_err(), "not an end state");
+    assert!(s.signing_request_finish("b", &pending, &event("x", "b"), AT).await.is_err(), "not an end state");
     let late = (NOW + 900) * 1000;
-    assert!(s.signing_request_finish("b", &refuse, &event("x", "b"), late).await.unwrap().is_none(), "expired");
+    assert!(
+        s.signing_request_finish("b", &refuse, &event("x", "b"), UnixTime::from_millis(late)).await.unwrap().is_none(),
+        "expired"
+    );
 
     assert_eq!(s.portal_sweep(NOW + 900 + 86_399, 0, 100).await.unwrap().signing_requests, 0, "kept a day");
     assert_eq!(s.portal_sweep(NOW + 900 + 86_400, 0, 100).await.unwrap().signing_requests, 2);

@@ -4,18 +4,19 @@
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState, DocumentKind, IdentityLinkRecord};
 use crate::error::StoreError;
+use hcpki_model::UnixTime;
 
 /// Patients' consents and identity links (issue #28, D88).
 #[async_trait::async_trait]
 pub trait Consents: Send + Sync {
     /// Store a new consent request, its `documents` (the rendered PDF) and its audit entry `event` in one
-    /// transaction (`at_ms`: the entry's time).
+    /// transaction (`at`: the entry's time).
     async fn consent_create(
         &self,
         consent: &ConsentRecord,
         documents: &[ConsentDocument],
         event: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<AuditEntry, StoreError>;
 
     /// A consent, whatever its state.
@@ -33,7 +34,7 @@ pub trait Consents: Send + Sync {
         change: &ConsentMove,
         documents: &[ConsentDocument],
         event: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<Option<ConsentRecord>, StoreError>;
 
     /// The live (signed, not withdrawn) consent of `patient_key` for `client_id` and `purpose`, if any.
@@ -66,7 +67,7 @@ pub trait Consents: Send + Sync {
         &self,
         document: &ConsentDocument,
         event: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<AuditEntry, StoreError>;
 
     /// Consents of `client_id` withdrawn at or after `since` (Unix seconds), oldest first, at most `limit`: what
@@ -98,6 +99,6 @@ pub trait Consents: Send + Sync {
         link: &IdentityLinkRecord,
         previous_generation: Option<i64>,
         event: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<bool, StoreError>;
 }

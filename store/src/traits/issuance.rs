@@ -2,6 +2,7 @@
 
 use crate::error::StoreError;
 use crate::records::{Actor, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate, IssuanceIntent};
+use hcpki_model::UnixTime;
 use hcpki_model::{CaName, CertProfile, SerialHex};
 
 /// Certificate issuance: the write-ahead intent, completion or failure, and reading certificates back.
@@ -25,17 +26,20 @@ pub trait Issuance: Send + Sync {
         serial: &SerialHex,
         der: &[u8],
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<CertificateRecord, StoreError> {
         let completion = Completion { serial: serial.clone(), der: der.to_vec(), actor: actor.clone() };
-        let mut done = self.complete_issuances(std::slice::from_ref(&completion), at_ms).await?;
+        let mut done = self.complete_issuances(std::slice::from_ref(&completion), at).await?;
         done.pop().ok_or_else(|| StoreError::UnknownSerial(serial.to_string()))
     }
 
     /// [`Self::complete_issuance`] for many certificates, each audited with its own actor, in one
     /// transaction (group commit: one fsync for the batch): all or none.
-    async fn complete_issuances(&self, issued: &[Completion], at_ms: i64)
-    -> Result<Vec<CertificateRecord>, StoreError>;
+    async fn complete_issuances(
+        &self,
+        issued: &[Completion],
+        at: UnixTime,
+    ) -> Result<Vec<CertificateRecord>, StoreError>;
 
     /// Mark a reserved serial as failed (signing failed), audited as `cert.issue` / failed.
     async fn fail_issuance(
@@ -43,7 +47,7 @@ pub trait Issuance: Send + Sync {
         serial: &SerialHex,
         reason: &str,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<(), StoreError>;
 
     /// One certificate by serial (lowercase hex, no leading zeros beyond DER's).

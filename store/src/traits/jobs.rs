@@ -4,12 +4,13 @@ use crate::error::StoreError;
 use crate::facility::NewFacility;
 use crate::jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 use crate::records::{Actor, Registration};
+use hcpki_model::UnixTime;
 
 /// Long operations (D38): jobs, their items, claiming and resuming.
 #[async_trait::async_trait]
 pub trait Jobs: Send + Sync {
     /// Create a job with all its items in one transaction, state `queued`, audited as `job.create`.
-    async fn create_job(&self, job: &NewJob, actor: &Actor, at_ms: i64) -> Result<JobRecord, StoreError>;
+    async fn create_job(&self, job: &NewJob, actor: &Actor, at: UnixTime) -> Result<JobRecord, StoreError>;
 
     /// One job with its progress.
     async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError>;
@@ -50,7 +51,7 @@ pub trait Jobs: Send + Sync {
         state: JobState,
         note: Option<&str>,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<bool, StoreError>;
 
     /// Register a batch of a facility-import job's items, approve each new facility when `approve` is set,
@@ -64,6 +65,6 @@ pub trait Jobs: Send + Sync {
         batch: &[(i64, NewFacility)],
         approve: bool,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<Option<Vec<Registration>>, StoreError>;
 }

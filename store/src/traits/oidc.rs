@@ -3,12 +3,13 @@
 use crate::error::StoreError;
 use crate::records::Actor;
 use crate::sso::{GrantRecord, OidcClientRecord, TokenWrite, TokenWritten};
+use hcpki_model::UnixTime;
 
 /// The OpenID Connect provider (issue #6, D24): clients, grants, tokens and single-use values.
 #[async_trait::async_trait]
 pub trait Oidc: Send + Sync {
     /// Register a client, audited as `oidc.client.add`.
-    async fn oidc_add_client(&self, client: &OidcClientRecord, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
+    async fn oidc_add_client(&self, client: &OidcClientRecord, actor: &Actor, at: UnixTime) -> Result<(), StoreError>;
 
     /// One client.
     async fn oidc_client(&self, id: &str) -> Result<Option<OidcClientRecord>, StoreError>;
@@ -24,11 +25,11 @@ pub trait Oidc: Send + Sync {
         expected: &str,
         data: &str,
         event: &crate::audit::AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<bool, StoreError>;
 
     /// Remove a client and revoke its grants, audited as `oidc.client.remove`; `false` if unknown.
-    async fn oidc_remove_client(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError>;
+    async fn oidc_remove_client(&self, id: &str, actor: &Actor, at: UnixTime) -> Result<bool, StoreError>;
 
     /// Store a new grant (state `code`).
     async fn oidc_create_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;

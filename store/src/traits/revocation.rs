@@ -2,6 +2,7 @@
 
 use crate::error::StoreError;
 use crate::records::{Actor, CertificateRecord, ImportedCrl, Revocation};
+use hcpki_model::UnixTime;
 use hcpki_model::{CaName, SerialHex};
 
 /// Revocation: revoking certificates, and what CRLs and OCSP read (markers, shards, numbers, imported CRLs).
@@ -38,7 +39,7 @@ pub trait Revocations: Send + Sync {
     /// `crl.import`, only if its CRL number is above that of every CRL imported before for that CA
     /// ([`StoreError::CrlNotNewer`] otherwise, nothing stored): checked inside the transaction, so of two
     /// imports of the same number exactly one is stored.
-    async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
+    async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor, at: UnixTime) -> Result<(), StoreError>;
 
     /// The imported CRL of `ca` with the highest CRL number, if any was imported.
     async fn imported_crl(&self, ca: CaName) -> Result<Option<ImportedCrl>, StoreError>;
@@ -54,10 +55,10 @@ pub trait Revocations: Send + Sync {
         serial: &SerialHex,
         reason: u8,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<CertificateRecord, StoreError> {
         let one = Revocation { serial: serial.clone(), reason, actor: actor.clone() };
-        self.revoke_certificates(std::slice::from_ref(&one), at_ms)
+        self.revoke_certificates(std::slice::from_ref(&one), at)
             .await?
             .pop()
             .unwrap_or_else(|| Err(StoreError::Corrupt("a one-revocation batch answered nothing".into())))
@@ -71,6 +72,6 @@ pub trait Revocations: Send + Sync {
     async fn revoke_certificates(
         &self,
         batch: &[Revocation],
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<Vec<Result<CertificateRecord, StoreError>>, StoreError>;
 }

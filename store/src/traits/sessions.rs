@@ -4,6 +4,7 @@ use crate::audit::{AuditEntry, AuditEvent};
 use crate::error::StoreError;
 use crate::records::Actor;
 use crate::sso::{SessionRecord, SweepCounts};
+use hcpki_model::UnixTime;
 
 /// SSO sessions (issue #6, D26): creation, presence leases, ending, lifetimes, person keys, sweeping.
 #[async_trait::async_trait]
@@ -14,7 +15,7 @@ pub trait Sessions: Send + Sync {
         &self,
         session: &SessionRecord,
         login: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<AuditEntry, StoreError>;
 
     /// A session that is neither ended nor expired at `now`.
@@ -81,7 +82,7 @@ pub trait Sessions: Send + Sync {
         facility: &str,
         secs: Option<i64>,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<bool, StoreError>;
 
     /// Claim up to `limit` sessions ended by another process whose clients were not yet sent back-channel
@@ -108,7 +109,7 @@ pub trait Sessions: Send + Sync {
     async fn portal_sweep(&self, now: i64, grace: i64, batch: i64) -> Result<SweepCounts, StoreError>;
 
     /// Lend the live card session `id_hash` (not lent already, its presence lease not lapsed) until `until` for
-    /// `lent_for` (D91), appending `entry` (`session.lend`) in the same transaction, at `at_ms`: the session as
+    /// `lent_for` (D91), appending `entry` (`session.lend`) in the same transaction, at `at`: the session as
     /// lent, or None (nothing written) when it is no such session.
     async fn portal_lend_session(
         &self,
@@ -116,7 +117,7 @@ pub trait Sessions: Send + Sync {
         until: i64,
         lent_for: &str,
         entry: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<Option<SessionRecord>, StoreError>;
 
     /// Note that the login card of `id_hash` was reported out at `now`, during its running lend: the session,
@@ -125,13 +126,13 @@ pub trait Sessions: Send + Sync {
 
     /// End the running lend of `id_hash` (the login card is back), its presence lease renewed until
     /// `presence_until` when given, appending `entry` (`session.lend.return`) in the same transaction, at
-    /// `at_ms`: the session, or None (nothing written) when no lend of it runs.
+    /// `at`: the session, or None (nothing written) when no lend of it runs.
     async fn portal_return_lend(
         &self,
         id_hash: &str,
         presence_until: Option<i64>,
         entry: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<Option<SessionRecord>, StoreError>;
 
     /// End the sessions whose lend ran out by `now` without the card back (end reason `lend-expired`) and

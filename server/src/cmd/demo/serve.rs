@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use clap::Args;
+use hcpki_ca::time::UnixTime;
 use hcpki_ca::{Authority, FacilityId};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -166,7 +167,7 @@ async fn add_account(authority: &Authority, secret: &PortalSecret, facility: &Fa
     authority
         .grant_console(&format!("pwd:{USERNAME}"), "facility-admin", Some(facility.as_str()), "hcpki demo", &actor)
         .await?;
-    store.set_facility_admin_password_totp(facility, true, &actor, now).await?;
+    store.set_facility_admin_password_totp(facility, true, &actor, UnixTime::from_millis(now)).await?;
     let code_now = totp::code(&added.totp_secret, totp::step_at(hcpki_ca::time::now_unix()));
     Ok(Account {
         password,

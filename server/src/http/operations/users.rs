@@ -191,7 +191,7 @@ pub async fn clear_lockout(state: &AppState, caller: &Caller, account: &str) -> 
     state
         .admin
         .store()
-        .portal_clear_login_failures(account, &caller.actor(), state.clock.now_unix_ms())
+        .portal_clear_login_failures(account, &caller.actor(), state.clock.now())
         .await
         .map_err(ApiError::unavailable)
 }
