@@ -532,7 +532,7 @@ impl Authority {
                 }
             }
             let intents: Vec<IssuanceIntent> = linted.iter().map(|(_, _, intent)| intent.clone()).collect();
-            match self.store.record_intents(&intents, self.now()).await {
+            match self.store.record_intents(&intents, self.clock.now()).await {
                 Ok(()) => break linted,
                 // 127 random bits collide practically never; the unique index makes sure. Draw again.
                 Err(StoreError::DuplicateSerial(_)) if attempt < 3 => attempt += 1,
@@ -766,7 +766,7 @@ async fn issue_ca_cert(
         crl_shard: None,
         replaces: None,
     };
-    store.record_intent(&intent, clock.now_unix()).await?;
+    store.record_intent(&intent, clock.now()).await?;
     let serial = linted.stored_serial();
     let issued = linted.sign()?;
     store.complete_issuance(&serial, &issued.der, actor, clock.now()).await?;

@@ -19,6 +19,7 @@ pub use error::{JobError, failed};
 use hcpki_ca::Authority;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{Actor, JobRecord, JobState, NewJob};
+use hcpki_ca::time::UnixTime;
 
 /// A running job's worker renews its heartbeat with every batch; one not heard of for this long is taken to be
 /// dead. Batches take seconds, so a minute never catches a live worker.
@@ -86,7 +87,7 @@ pub async fn run(
     let kind = Kind::parse(&job.kind).ok_or_else(|| damaged(id, "unknown kind"))?;
     let owner = format!("{}:{}:{}", hostname(), std::process::id(), hex::encode(rand::random::<[u8; 4]>()));
     let now = authority.clock().now_unix();
-    if !store.claim_job(id, &owner, now, now - STALE_SECS).await? {
+    if !store.claim_job(id, &owner, UnixTime::from_secs(now), UnixTime::from_secs(now - STALE_SECS)).await? {
         let hint = match job.state {
             JobState::Running => "another worker is running it: watch its progress, or resume it once interrupted",
             _ => "it has ended; start a new job",
@@ -121,7 +122,7 @@ pub async fn run(
             Kind::FacilityImport => import::work(authority, id, &owner, &params, &items, actor).await?,
             Kind::CertReissue => {
                 let outcomes = reissue::work(authority, &params, &items, actor).await?;
-                store.record_job_items(id, &owner, &outcomes, authority.clock().now_unix()).await?
+                store.record_job_items(id, &owner, &outcomes, authority.clock().now()).await?
             }
         };
         if !held {

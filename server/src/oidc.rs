@@ -41,6 +41,7 @@ use crate::portal::refusals::Refusals;
 use crate::portal::secret::PortalSecret;
 use hcpki_ca::store::Store;
 use hcpki_ca::time::Clock;
+use hcpki_ca::time::UnixTime;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -184,7 +185,7 @@ impl Provider {
         let once = proof.once();
         let fresh = self
             .store
-            .oidc_once_put(&once.kind, &once.key, "", once.expires_at, now)
+            .oidc_once_put(&once.kind, &once.key, "", UnixTime::from_secs(once.expires_at), UnixTime::from_secs(now))
             .await
             .map_err(|e| dpop::DpopError::Store(e.to_string()))?;
         if fresh { Ok(()) } else { Err(dpop::DpopError::Replayed) }

@@ -7,6 +7,7 @@ use crate::enroll::acme::{AcmeAccount, AcmeAuthority, AcmeOrder, IssuedCertifica
 use crate::enroll::{Basis, EnrollError, Grant, Protocol};
 use crate::facility::FacilityId;
 use crate::store::{Actor, CertStatus};
+use crate::time::UnixTime;
 use hcpki_model::SerialHex;
 use zeroize::Zeroizing;
 
@@ -31,13 +32,14 @@ impl AcmeAuthority for Authority {
 
     async fn new_nonce(&self) -> Result<String, Problem> {
         let nonce = crate::enroll::acme::nonce_value()?;
-        let now = self.now();
-        self.store.acme_put_nonce(&nonce, now + NONCE_LIFETIME_SECS, now).await.map_err(internal)?;
+        let now = self.clock.now();
+        let expires = UnixTime::from_secs(now.as_secs() + NONCE_LIFETIME_SECS);
+        self.store.acme_put_nonce(&nonce, expires, now).await.map_err(internal)?;
         Ok(nonce)
     }
 
     async fn take_nonce(&self, nonce: &str) -> Result<bool, Problem> {
-        self.store.acme_take_nonce(nonce, self.now()).await.map_err(internal)
+        self.store.acme_take_nonce(nonce, self.clock.now()).await.map_err(internal)
     }
 
     async fn eab_key(&self, kid: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Problem> {

@@ -7,6 +7,7 @@ use crate::revocation::Reason;
 use crate::revocation::crl::{self, CrlFields, CrlSigner, Entry};
 use crate::revocation::shard::{CrlScope, Shard, ShardError};
 use crate::store::{Actor, CertificateRecord, Revocation, StoreError};
+use crate::time::UnixTime;
 use hcpki_model::SerialHex;
 
 /// How long a CRL is valid after it is signed (nextUpdate − signing time). A served CRL is re-signed half-way
@@ -34,7 +35,7 @@ impl crate::revocation::publish::CrlSource for Authority {
         shard: Option<u16>,
         now: i64,
     ) -> Result<(i64, i64, i64), RevocationError> {
-        Ok(self.store().revocation_marker(ca, shard, now).await?)
+        Ok(self.store().revocation_marker(ca, shard, UnixTime::from_secs(now)).await?)
     }
 
     async fn sign_crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, RevocationError> {
@@ -143,7 +144,7 @@ impl Authority {
         let open = self.open_ca(ca).map_err(|e| super::error::offline_key(ca, e))?;
         let entries: Vec<Entry> = self
             .store
-            .revoked_of_ca(ca, shard.map(Shard::index), now)
+            .revoked_of_ca(ca, shard.map(Shard::index), UnixTime::from_secs(now))
             .await?
             .into_iter()
             .map(|(serial, revoked_at, code)| Entry {

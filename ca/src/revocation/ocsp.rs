@@ -30,6 +30,7 @@ use crate::asn1::ocsp::{CertId, OcspResponseStatus};
 use crate::authority::CaName;
 use crate::revocation::status::RevocationBoard;
 use crate::store::{CertStatus, Store, StoreError};
+use crate::time::UnixTime;
 use bytes::Bytes;
 use der::asn1::{Null, ObjectIdentifier};
 use der::{Any, Decode};
@@ -259,7 +260,8 @@ impl Responder {
             let mut after: Option<SerialHex> = None;
             loop {
                 let now = self.clock.now_unix();
-                let page = self.store.live_serials(issuer.ca, now, after.as_ref(), PREWARM_PAGE).await?;
+                let page =
+                    self.store.live_serials(issuer.ca, UnixTime::from_secs(now), after.as_ref(), PREWARM_PAGE).await?;
                 for serial in &page {
                     if self.cached.load(Ordering::Relaxed) >= self.settings.cache_entries {
                         return Ok(signed);

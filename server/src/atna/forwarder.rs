@@ -133,7 +133,7 @@ impl Forwarder {
         let frames = frames(&entries, &self.source);
         self.repository.deliver(frames.as_bytes()).await?;
         // Confirmed. Should the mark's write fail, the batch is sent again: at least once.
-        store.set_audit_forwarded(DESTINATION, last.seq, clock.now_unix()).await?;
+        store.set_audit_forwarded(DESTINATION, last.seq, clock.now()).await?;
         counters.count_sent(u64::try_from(entries.len()).unwrap_or(0), last.seq);
         counters.observe(head.seq, last.seq);
         Ok(Round::Sent)

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hcpki_ca::FacilityId;
 use hcpki_ca::store::Store;
+use hcpki_ca::time::UnixTime;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,9 +78,9 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
         PortalCommand::Lifetime(c) => return lifetime(store, c).await,
         PortalCommand::Sweep { at } => {
             let now = at.unwrap_or_else(hcpki_ca::time::now_unix);
-            let lent = store.portal_end_lapsed_lends(now, None).await?;
+            let lent = store.portal_end_lapsed_lends(UnixTime::from_secs(now), None).await?;
             println!("card sessions ended (lend ran out): {}", lent.len());
-            let lapsed = store.portal_end_lapsed_sessions(now).await?;
+            let lapsed = store.portal_end_lapsed_sessions(UnixTime::from_secs(now)).await?;
             println!("card sessions ended (presence lapsed): {lapsed}");
             let swept = crate::portal::housekeeping::sweep(store, now).await?;
             for (table, rows) in swept.by_table() {

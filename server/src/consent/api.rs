@@ -28,6 +28,7 @@ use hcpki_ca::FacilityId;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{ConsentRecord, DocumentKind, SignatureEvidence};
+use hcpki_ca::time::UnixTime;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -226,7 +227,8 @@ pub async fn events(
             return Err(refused(ctx, &client.id, "consent.events", e, json!({})).await);
         }
     };
-    let withdrawn = ctx.provider.store.consents_withdrawn_since(&client.id, since, EVENTS_LIMIT).await?;
+    let withdrawn =
+        ctx.provider.store.consents_withdrawn_since(&client.id, UnixTime::from_secs(since), EVENTS_LIMIT).await?;
     let list: Vec<Value> = withdrawn
         .iter()
         .map(|c| {

@@ -94,5 +94,5 @@ pub async fn identify(
 /// Delete what the retention lets go at `now` (Unix seconds), `limit` rows at a time; the number deleted.
 pub async fn sweep(store: &dyn Store, settings: &ConsentSettings, now: i64, limit: i64) -> Result<u64, ConsentError> {
     let (unsigned_before, ended_before) = settings.sweep_limits(now);
-    Ok(store.consent_sweep(unsigned_before, ended_before, limit).await?)
+    Ok(store.consent_sweep(UnixTime::from_secs(unsigned_before), UnixTime::from_secs(ended_before), limit).await?)
 }

@@ -197,7 +197,11 @@ impl Guard {
         if !engagement.shared {
             return engagement.starts;
         }
-        match self.store.rate_limit_engage(class.as_str(), &ip.to_string(), engagement.window_start).await {
+        match self
+            .store
+            .rate_limit_engage(class.as_str(), &ip.to_string(), UnixTime::from_secs(engagement.window_start))
+            .await
+        {
             Ok(starts) => starts,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot claim the rate-limit engagement; judging it on this replica's counts");

@@ -173,7 +173,7 @@ pub(super) async fn work(
             Err(why) => broken.push(failed(item, why)),
         }
     }
-    if !broken.is_empty() && !store.record_job_items(id, owner, &broken, authority.clock().now_unix()).await? {
+    if !broken.is_empty() && !store.record_job_items(id, owner, &broken, authority.clock().now()).await? {
         return Ok(false);
     }
     let approve = params.get("approve").and_then(serde_json::Value::as_bool).unwrap_or(false);

@@ -9,6 +9,7 @@ use super::client_secret::{self, SecretHash};
 use super::jws::{self, Parsed};
 use crate::policy::ClientRule;
 use hcpki_ca::store::{OnceRecord, Store};
+use hcpki_ca::time::UnixTime;
 // Clock skew tolerated between a relying service and us on assertion times (exp, nbf, iat): one minute, so a
 // service whose clock is a little off still authenticates, and no more.
 use hcpki_ca::time::CLOCK_LEEWAY_SECS;
@@ -433,7 +434,13 @@ pub async fn authenticate(
     if let Some(once) = &verified.once {
         let fresh = clients
             .store()
-            .oidc_once_put(&once.kind, &once.key, "", once.expires_at, presented.now)
+            .oidc_once_put(
+                &once.kind,
+                &once.key,
+                "",
+                UnixTime::from_secs(once.expires_at),
+                UnixTime::from_secs(presented.now),
+            )
             .await
             .map_err(OAuthError::store)?;
         if !fresh {

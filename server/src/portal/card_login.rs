@@ -153,7 +153,7 @@ pub async fn complete(
     // The key this card gave before trust-anchor binding, if listed by migration 0021: linked (claimed by the
     // first such login), so the console grant and relying parties' `sub` carry over.
     let linked = store
-        .person_key_link(&card.person_key, &card.legacy_person_key, now)
+        .person_key_link(&card.person_key, &card.legacy_person_key, UnixTime::from_secs(now))
         .await
         .map_err(|e| Incomplete::Card(CardLoginError::Store(e)))?;
     if let Some(obj) = event.detail.as_object_mut() {

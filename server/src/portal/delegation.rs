@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::StoreError;
 use hcpki_ca::store::delegation::DelegationRecord;
+use hcpki_ca::time::UnixTime;
 use serde_json::json;
 
 /// The most service ids of a refused form kept in its audit entry.
@@ -181,7 +182,7 @@ async fn made(
 /// The running delegations to the staff account of `session`, if it is one.
 async fn given(state: &PortalState, session: &Session, now: i64) -> Result<Option<Vec<DelegationRecord>>, StoreError> {
     match account_of(&session.person_key) {
-        Some(name) => Ok(Some(state.store.delegations_to(name, now).await?)),
+        Some(name) => Ok(Some(state.store.delegations_to(name, UnixTime::from_secs(now)).await?)),
         None => Ok(None),
     }
 }
@@ -191,7 +192,7 @@ async fn render(state: &PortalState, lang: Lang, session: &Session, csrf: &str, 
     let now = state.clock.now_unix();
     let may_delegate = Physician::of(session).map(|_| ()).map_err(|e| e.text(lang));
     let made = if may_delegate.is_ok() {
-        match state.store.delegations_by(&session.person_key, now).await {
+        match state.store.delegations_by(&session.person_key, UnixTime::from_secs(now)).await {
             Ok(m) => m,
             Err(e) => return unavailable_in(lang, e),
         }

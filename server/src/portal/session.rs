@@ -143,7 +143,11 @@ impl Sessions {
     /// The card agent reports the session's card present: renew the lease; the session, if it is live.
     pub async fn renew_presence(&self, token: &str, card_id: &str, now: i64) -> Result<Option<Session>, SessionError> {
         let Some(secs) = self.presence_secs else { return Ok(None) };
-        self.store.portal_renew_presence(&hash_id(token), card_id, now + secs, now).await?.map(decode).transpose()
+        self.store
+            .portal_renew_presence(&hash_id(token), card_id, UnixTime::from_secs(now + secs), UnixTime::from_secs(now))
+            .await?
+            .map(decode)
+            .transpose()
     }
 
     /// The lifetime of a new session at `facility` (none: the configured default).
@@ -267,7 +271,7 @@ impl Sessions {
         now: i64,
     ) -> Result<Option<(Session, String)>, SessionError> {
         let Some(id) = id else { return Ok(None) };
-        match self.store.portal_session(&hash_id(id), now).await? {
+        match self.store.portal_session(&hash_id(id), UnixTime::from_secs(now)).await? {
             Some(record) => Ok(Some((decode(record)?, self.secret.csrf_token(id)))),
             None => Ok(None),
         }
@@ -286,7 +290,13 @@ impl Sessions {
     ) -> Result<Option<Session>, SessionError> {
         let lent = self
             .store
-            .portal_lend_session(&session.id_hash, until, consent.as_str(), entry, UnixTime::from_millis(now_ms))
+            .portal_lend_session(
+                &session.id_hash,
+                UnixTime::from_secs(until),
+                consent.as_str(),
+                entry,
+                UnixTime::from_millis(now_ms),
+            )
             .await?;
         lent.map(decode).transpose()
     }
@@ -294,7 +304,7 @@ impl Sessions {
     /// Note that the login card of the lent session `id_hash` was reported out at `now`: the session, if its
     /// lend runs.
     pub async fn lend_card_out(&self, id_hash: &str, now: i64) -> Result<Option<Session>, SessionError> {
-        self.store.portal_lend_card_out(id_hash, now).await?.map(decode).transpose()
+        self.store.portal_lend_card_out(id_hash, UnixTime::from_secs(now)).await?.map(decode).transpose()
     }
 
     /// End the running lend of `session` (its card is back), appending `entry` (`session.lend.return`) with it
@@ -308,7 +318,7 @@ impl Sessions {
         let now = now_ms.div_euclid(1000);
         let lease = self.presence_secs.filter(|_| session.presence).map(|secs| now.saturating_add(secs));
         self.store
-            .portal_return_lend(&session.id_hash, lease, entry, UnixTime::from_millis(now_ms))
+            .portal_return_lend(&session.id_hash, lease.map(UnixTime::from_secs), entry, UnixTime::from_millis(now_ms))
             .await?
             .map(decode)
             .transpose()
@@ -318,7 +328,7 @@ impl Sessions {
     /// `only`'s (the browser's next request; the caller sends its back-channel logout) or all (housekeeping;
     /// notified through the claim of ended sessions). The sessions ended.
     pub async fn end_lapsed_lends(&self, now: i64, only: Option<&str>) -> Result<Vec<Session>, SessionError> {
-        self.store.portal_end_lapsed_lends(now, only).await?.into_iter().map(decode).collect()
+        self.store.portal_end_lapsed_lends(UnixTime::from_secs(now), only).await?.into_iter().map(decode).collect()
     }
 
     /// How the session the request's cookie names ended, if it ended without the person's own doing (D59):
@@ -334,19 +344,19 @@ impl Sessions {
     /// grant: the console checks it on every request, D42, and tells a lent session's person that it is paused,
     /// D91).
     pub async fn live_lent_ok(&self, id_hash: &str, now: i64) -> Result<Option<Session>, SessionError> {
-        self.store.portal_session(id_hash, now).await?.map(decode).transpose()
+        self.store.portal_session(id_hash, UnixTime::from_secs(now)).await?.map(decode).transpose()
     }
 
     /// The sessions of `person_key` live at `now`, newest first.
     pub async fn of_person(&self, person_key: &str, now: i64) -> Result<Vec<Session>, SessionError> {
-        self.store.portal_person_sessions(person_key, now).await?.into_iter().map(decode).collect()
+        self.store.portal_person_sessions(person_key, UnixTime::from_secs(now)).await?.into_iter().map(decode).collect()
     }
 
     /// End a session at `now`, recording `why` (the reason its `portal.logout` entry names) as its end reason:
     /// [`Self::ended`] tells the person's next visit when `why` was not their own doing (the card agent's
     /// `card-removed`); the session, if it was live.
     pub async fn end_because(&self, id_hash: &str, why: &str, now: i64) -> Result<Option<Session>, SessionError> {
-        self.store.portal_end_session(id_hash, why, now).await?.map(decode).transpose()
+        self.store.portal_end_session(id_hash, why, UnixTime::from_secs(now)).await?.map(decode).transpose()
     }
 
     /// End every live session of `person_key` the card `card_id` logged in (the card agent's card-removed
@@ -357,7 +367,12 @@ impl Sessions {
         card_id: &str,
         now: i64,
     ) -> Result<Vec<Session>, SessionError> {
-        self.store.portal_end_card_sessions(person_key, card_id, now).await?.into_iter().map(decode).collect()
+        self.store
+            .portal_end_card_sessions(person_key, card_id, UnixTime::from_secs(now))
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
     }
 }
 

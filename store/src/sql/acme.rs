@@ -5,7 +5,9 @@ macro_rules! acme_store {
     ($store:ident, $db:ty, $backend:expr) => {
         #[async_trait::async_trait]
         impl Acme for $store {
-            async fn acme_put_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> Result<(), StoreError> {
+            async fn acme_put_nonce(&self, nonce: &str, expires_at: UnixTime, now: UnixTime) -> Result<(), StoreError> {
+                let expires_at = expires_at.as_secs();
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 sqlx::query::<$db>(queries::SWEEP_ACME_NONCES)
                     .bind(now)
@@ -21,7 +23,8 @@ macro_rules! acme_store {
                 Ok(())
             }
 
-            async fn acme_take_nonce(&self, nonce: &str, now: i64) -> Result<bool, StoreError> {
+            async fn acme_take_nonce(&self, nonce: &str, now: UnixTime) -> Result<bool, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 let done = sqlx::query::<$db>(queries::TAKE_ACME_NONCE)
                     .bind(nonce)

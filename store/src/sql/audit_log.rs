@@ -98,7 +98,8 @@ macro_rules! audit_log_store {
                     .map_err(Self::err)
             }
 
-            async fn set_audit_forwarded(&self, destination: &str, seq: i64, now: i64) -> Result<(), StoreError> {
+            async fn set_audit_forwarded(&self, destination: &str, seq: i64, now: UnixTime) -> Result<(), StoreError> {
+                let now = now.as_secs();
                 sqlx::query::<$db>(queries::AUDIT_SET_FORWARDED)
                     .bind(destination)
                     .bind(seq)

@@ -388,10 +388,12 @@ macro_rules! consents_store {
 
             async fn consent_sweep(
                 &self,
-                unsigned_before: i64,
-                ended_before: i64,
+                unsigned_before: UnixTime,
+                ended_before: UnixTime,
                 limit: i64,
             ) -> Result<u64, StoreError> {
+                let unsigned_before = unsigned_before.as_secs();
+                let ended_before = ended_before.as_secs();
                 let mut tx = self.pool.begin().await.map_err(Self::err)?;
                 let done = sqlx::query::<$db>(consents::SWEEP)
                     .bind(unsigned_before)
@@ -438,9 +440,10 @@ macro_rules! consents_store {
             async fn consents_withdrawn_since(
                 &self,
                 client_id: &str,
-                since: i64,
+                since: UnixTime,
                 limit: i64,
             ) -> Result<Vec<ConsentRecord>, StoreError> {
+                let since = since.as_secs();
                 sqlx::query_as::<$db, consents::Row>(consents::WITHDRAWN_SINCE)
                     .bind(client_id)
                     .bind(since)

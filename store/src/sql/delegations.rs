@@ -122,7 +122,12 @@ macro_rules! delegations_store {
                     .transpose()
             }
 
-            async fn delegations_by(&self, physician_key: &str, now: i64) -> Result<Vec<DelegationRecord>, StoreError> {
+            async fn delegations_by(
+                &self,
+                physician_key: &str,
+                now: UnixTime,
+            ) -> Result<Vec<DelegationRecord>, StoreError> {
+                let now = now.as_secs();
                 sqlx::query_as::<$db, delegations::Row>(delegations::BY_PHYSICIAN)
                     .bind(physician_key)
                     .bind(now)
@@ -134,7 +139,8 @@ macro_rules! delegations_store {
                     .collect()
             }
 
-            async fn delegations_to(&self, username: &str, now: i64) -> Result<Vec<DelegationRecord>, StoreError> {
+            async fn delegations_to(&self, username: &str, now: UnixTime) -> Result<Vec<DelegationRecord>, StoreError> {
+                let now = now.as_secs();
                 sqlx::query_as::<$db, delegations::Row>(delegations::TO_DELEGATE)
                     .bind(username)
                     .bind(now)

@@ -397,7 +397,9 @@ macro_rules! jobs_store {
                 self.jobs_items(id, state, after_seq, limit).await
             }
 
-            async fn claim_job(&self, id: &str, owner: &str, now: i64, stale_before: i64) -> Result<bool, StoreError> {
+            async fn claim_job(&self, id: &str, owner: &str, now: UnixTime, stale_before: UnixTime) -> Result<bool, StoreError> {
+                let now = now.as_secs();
+                let stale_before = stale_before.as_secs();
                 self.jobs_claim(id, owner, now, stale_before).await
             }
 
@@ -406,8 +408,9 @@ macro_rules! jobs_store {
                 id: &str,
                 owner: &str,
                 outcomes: &[ItemOutcome],
-                now: i64,
+                now: UnixTime,
             ) -> Result<bool, StoreError> {
+                let now = now.as_secs();
                 self.jobs_record(id, owner, outcomes, now).await
             }
 

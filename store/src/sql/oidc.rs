@@ -135,8 +135,9 @@ macro_rules! oidc_store {
             async fn oidc_token_writes(
                 &self,
                 writes: &[TokenWrite],
-                now: i64,
+                now: UnixTime,
             ) -> Result<Vec<TokenWritten>, StoreError> {
+                let now = now.as_secs();
                 let plan = sso::TokenPlan::new(writes);
                 let _writer = self.writer().await;
                 let mut tx = self.pool.begin().await.map_err(Self::err)?;
@@ -271,9 +272,11 @@ macro_rules! oidc_store {
                 kind: &str,
                 key: &str,
                 value: &str,
-                expires_at: i64,
-                now: i64,
+                expires_at: UnixTime,
+                now: UnixTime,
             ) -> Result<bool, StoreError> {
+                let expires_at = expires_at.as_secs();
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 // The short-lived pool (no fsync at commit on SQLite, D28), for the single-use values outside
                 // the token endpoint (its assertion and DPoP jtis go into its batch, `oidc_token_writes`, D107):
@@ -295,7 +298,8 @@ macro_rules! oidc_store {
                 Ok(added)
             }
 
-            async fn oidc_once_take(&self, kind: &str, key: &str, now: i64) -> Result<Option<String>, StoreError> {
+            async fn oidc_once_take(&self, kind: &str, key: &str, now: UnixTime) -> Result<Option<String>, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 sqlx::query_scalar::<$db, String>(sso::TAKE_ONCE)
                     .bind(kind)

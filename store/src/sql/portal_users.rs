@@ -5,7 +5,8 @@ macro_rules! portal_users_store {
     ($store:ident, $db:ty, $backend:expr) => {
         #[async_trait::async_trait]
         impl PortalUsers for $store {
-            async fn put_login_challenge(&self, record: &LoginChallengeRecord, now: i64) -> Result<(), StoreError> {
+            async fn put_login_challenge(&self, record: &LoginChallengeRecord, now: UnixTime) -> Result<(), StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 sqlx::query::<$db>(queries::SWEEP_LOGIN_CHALLENGES)
                     .bind(now)
@@ -120,9 +121,10 @@ macro_rules! portal_users_store {
             async fn portal_login_attempt(
                 &self,
                 username: &str,
-                now: i64,
+                now: UnixTime,
                 throttle: &crate::LoginThrottle,
             ) -> Result<Option<i64>, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 sqlx::query_scalar::<$db, i64>(sso::LOGIN_ATTEMPT)
                     .bind(username)

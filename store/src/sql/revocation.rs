@@ -62,8 +62,9 @@ macro_rules! revocation_store {
                 &self,
                 ca: CaName,
                 shard: Option<u16>,
-                now: i64,
+                now: UnixTime,
             ) -> Result<Vec<(SerialHex, i64, i64)>, StoreError> {
+                let now = now.as_secs();
                 sqlx::query_as::<$db, (String, i64, i64)>(queries::REVOKED_OF_CA)
                     .bind(ca.as_str())
                     .bind(now)
@@ -87,8 +88,9 @@ macro_rules! revocation_store {
                 &self,
                 ca: CaName,
                 shard: Option<u16>,
-                now: i64,
+                now: UnixTime,
             ) -> Result<(i64, i64, i64), StoreError> {
+                let now = now.as_secs();
                 sqlx::query_as::<$db, (i64, i64, i64)>(queries::REVOCATION_MARKER)
                     .bind(ca.as_str())
                     .bind(now)

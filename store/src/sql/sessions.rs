@@ -71,7 +71,8 @@ macro_rules! sessions_store {
                 Ok(entry)
             }
 
-            async fn portal_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
+            async fn portal_session(&self, id_hash: &str, now: UnixTime) -> Result<Option<SessionRecord>, StoreError> {
+                let now = now.as_secs();
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::LIVE_SESSION)
                     .bind(id_hash)
                     .bind(now)
@@ -94,8 +95,9 @@ macro_rules! sessions_store {
                 &self,
                 id_hash: &str,
                 reason: &str,
-                now: i64,
+                now: UnixTime,
             ) -> Result<Option<SessionRecord>, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::END_SESSION)
                     .bind(now)
@@ -111,8 +113,9 @@ macro_rules! sessions_store {
                 &self,
                 person_key: &str,
                 card_id: &str,
-                now: i64,
+                now: UnixTime,
             ) -> Result<Vec<SessionRecord>, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::END_CARD_SESSIONS)
                     .bind(now)
@@ -130,8 +133,9 @@ macro_rules! sessions_store {
                 &self,
                 person_key: &str,
                 legacy_key: &str,
-                now: i64,
+                now: UnixTime,
             ) -> Result<Option<String>, StoreError> {
+                let now = now.as_secs();
                 if let Some(legacy) = self.person_key_linked(person_key).await? {
                     return Ok(Some(legacy));
                 }
@@ -189,8 +193,9 @@ macro_rules! sessions_store {
             async fn portal_person_sessions(
                 &self,
                 person_key: &str,
-                now: i64,
+                now: UnixTime,
             ) -> Result<Vec<SessionRecord>, StoreError> {
+                let now = now.as_secs();
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::PERSON_SESSIONS)
                     .bind(person_key)
                     .bind(now)
@@ -206,9 +211,10 @@ macro_rules! sessions_store {
                 &self,
                 person_key: &str,
                 reason: &str,
-                now: i64,
+                now: UnixTime,
                 actor: &Actor,
             ) -> Result<Vec<SessionRecord>, StoreError> {
+                let now = now.as_secs();
                 let mut w = self.write(UnixTime::from_secs(now)).await?;
                 let ended = Self::end_sessions_in(&mut w.tx, sso::END_OWN_SESSIONS, person_key, reason, now).await?;
                 let detail = serde_json::json!({ "reason": reason, "scope": "all", "sessions_ended": ended.len() });
@@ -268,9 +274,10 @@ macro_rules! sessions_store {
 
             async fn portal_claim_ended_sessions(
                 &self,
-                now: i64,
+                now: UnixTime,
                 limit: i64,
             ) -> Result<Vec<SessionRecord>, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::CLAIM_ENDED_SESSIONS)
                     .bind(now)
@@ -287,9 +294,11 @@ macro_rules! sessions_store {
                 &self,
                 presence_hash: &str,
                 card_id: &str,
-                until: i64,
-                now: i64,
+                until: UnixTime,
+                now: UnixTime,
             ) -> Result<Option<SessionRecord>, StoreError> {
+                let until = until.as_secs();
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::RENEW_PRESENCE)
                     .bind(until)
@@ -302,7 +311,8 @@ macro_rules! sessions_store {
                     .map(sso::session))
             }
 
-            async fn portal_end_lapsed_sessions(&self, now: i64) -> Result<usize, StoreError> {
+            async fn portal_end_lapsed_sessions(&self, now: UnixTime) -> Result<usize, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 let mut tx = self.pool.begin().await.map_err(Self::err)?;
                 let ended = sqlx::query_as::<$db, sso::SessionRow>(sso::END_LAPSED_SESSIONS)
@@ -319,11 +329,12 @@ macro_rules! sessions_store {
             async fn portal_lend_session(
                 &self,
                 id_hash: &str,
-                until: i64,
+                until: UnixTime,
                 lent_for: &str,
                 entry: &AuditEvent,
                 at: UnixTime,
             ) -> Result<Option<SessionRecord>, StoreError> {
+                let until = until.as_secs();
                 let mut w = self.write(at).await?;
                 let lent = sqlx::query_as::<$db, sso::SessionRow>(sso::LEND_SESSION)
                     .bind(until)
@@ -341,7 +352,8 @@ macro_rules! sessions_store {
                 Ok(lent.map(sso::session))
             }
 
-            async fn portal_lend_card_out(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
+            async fn portal_lend_card_out(&self, id_hash: &str, now: UnixTime) -> Result<Option<SessionRecord>, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::LEND_CARD_OUT)
                     .bind(now)
@@ -355,10 +367,11 @@ macro_rules! sessions_store {
             async fn portal_return_lend(
                 &self,
                 id_hash: &str,
-                presence_until: Option<i64>,
+                presence_until: Option<UnixTime>,
                 entry: &AuditEvent,
                 at: UnixTime,
             ) -> Result<Option<SessionRecord>, StoreError> {
+                let presence_until = presence_until.map(UnixTime::as_secs);
                 let mut w = self.write(at).await?;
                 let returned = sqlx::query_as::<$db, sso::SessionRow>(sso::RETURN_LEND)
                     .bind(w.now())
@@ -377,9 +390,10 @@ macro_rules! sessions_store {
 
             async fn portal_end_lapsed_lends(
                 &self,
-                now: i64,
+                now: UnixTime,
                 only: Option<&str>,
             ) -> Result<Vec<SessionRecord>, StoreError> {
+                let now = now.as_secs();
                 let mut w = self.write(UnixTime::from_secs(now)).await?;
                 let ended = match only {
                     Some(id_hash) => sqlx::query_as::<$db, sso::SessionRow>(sso::END_LAPSED_LEND)
@@ -410,7 +424,8 @@ macro_rules! sessions_store {
                 Ok(ended)
             }
 
-            async fn portal_sweep(&self, now: i64, grace: i64, batch: i64) -> Result<SweepCounts, StoreError> {
+            async fn portal_sweep(&self, now: UnixTime, grace: i64, batch: i64) -> Result<SweepCounts, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 let run = |sql: &'static str, deadline: i64| async move {
                     sqlx::query::<$db>(sql)

@@ -9,10 +9,10 @@ use hcpki_model::UnixTime;
 #[async_trait::async_trait]
 pub trait Acme: Send + Sync {
     /// Record a nonce handed out, valid until `expires_at`; nonces expired at `now` are swept.
-    async fn acme_put_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> Result<(), StoreError>;
+    async fn acme_put_nonce(&self, nonce: &str, expires_at: UnixTime, now: UnixTime) -> Result<(), StoreError>;
 
     /// Delete a nonce if it exists and is unexpired at `now`: `true` for exactly one caller.
-    async fn acme_take_nonce(&self, nonce: &str, now: i64) -> Result<bool, StoreError>;
+    async fn acme_take_nonce(&self, nonce: &str, now: UnixTime) -> Result<bool, StoreError>;
 
     /// Record a new ACME account, audited as `acme.account.create`.
     async fn acme_create_account(&self, account: &AcmeAccount, actor: &Actor, at: UnixTime) -> Result<(), StoreError>;

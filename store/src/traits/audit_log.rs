@@ -37,5 +37,5 @@ pub trait AuditLog: Send + Sync {
     /// Record that `destination` acknowledged every entry up to `seq`, at `now` (Unix seconds). The mark only
     /// moves forward: a smaller `seq` (a replica that fell behind) changes nothing. Not audited (see migration
     /// 0028): the forwarded entries are the record.
-    async fn set_audit_forwarded(&self, destination: &str, seq: i64, now: i64) -> Result<(), StoreError>;
+    async fn set_audit_forwarded(&self, destination: &str, seq: i64, now: UnixTime) -> Result<(), StoreError>;
 }

@@ -52,7 +52,12 @@ pub trait Consents: Send + Sync {
     /// `unsigned_before`, and refused or withdrawn ones that ended before `ended_before` (Unix seconds): the
     /// retention (D88). A live consent is never deleted; a deleted consent's documents go with it. The number
     /// deleted.
-    async fn consent_sweep(&self, unsigned_before: i64, ended_before: i64, limit: i64) -> Result<u64, StoreError>;
+    async fn consent_sweep(
+        &self,
+        unsigned_before: UnixTime,
+        ended_before: UnixTime,
+        limit: i64,
+    ) -> Result<u64, StoreError>;
 
     /// Document `kind` of consent `consent_id`.
     async fn consent_document(
@@ -75,7 +80,7 @@ pub trait Consents: Send + Sync {
     async fn consents_withdrawn_since(
         &self,
         client_id: &str,
-        since: i64,
+        since: UnixTime,
         limit: i64,
     ) -> Result<Vec<ConsentRecord>, StoreError>;
 

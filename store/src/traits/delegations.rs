@@ -21,10 +21,10 @@ pub trait Delegations: Send + Sync {
     async fn delegation(&self, id: &str) -> Result<Option<DelegationRecord>, StoreError>;
 
     /// The delegations `physician_key` made that are live at `now` (not ended, not run out), newest first.
-    async fn delegations_by(&self, physician_key: &str, now: i64) -> Result<Vec<DelegationRecord>, StoreError>;
+    async fn delegations_by(&self, physician_key: &str, now: UnixTime) -> Result<Vec<DelegationRecord>, StoreError>;
 
     /// The delegations to staff account `username` live at `now`, newest first.
-    async fn delegations_to(&self, username: &str, now: i64) -> Result<Vec<DelegationRecord>, StoreError>;
+    async fn delegations_to(&self, username: &str, now: UnixTime) -> Result<Vec<DelegationRecord>, StoreError>;
 
     /// End delegation `id` of `physician_key` that has not ended yet, with the audit entry `event`, in one
     /// transaction that also revokes every OIDC grant of the sessions that acted under it (their refresh tokens

@@ -11,12 +11,12 @@ pub trait Issuance: Send + Sync {
     /// Write-ahead record of an issuance: the serial (unique: a collision is
     /// [`StoreError::DuplicateSerial`]) and what will be signed, status `reserved`.
     /// Not audited yet; the audit entry comes with [`Self::complete_issuance`] or [`Self::fail_issuance`].
-    async fn record_intent(&self, intent: &IssuanceIntent, now: i64) -> Result<(), StoreError> {
+    async fn record_intent(&self, intent: &IssuanceIntent, now: UnixTime) -> Result<(), StoreError> {
         self.record_intents(std::slice::from_ref(intent), now).await
     }
 
     /// [`Self::record_intent`] for many, in one transaction: all or none.
-    async fn record_intents(&self, intents: &[IssuanceIntent], now: i64) -> Result<(), StoreError>;
+    async fn record_intents(&self, intents: &[IssuanceIntent], now: UnixTime) -> Result<(), StoreError>;
 
     /// Store the signed certificate for a reserved serial, status `issued`,
     /// audited as `cert.issue`; if the facility is `approved` it becomes
@@ -80,7 +80,7 @@ pub trait Issuance: Send + Sync {
     async fn live_serials(
         &self,
         ca: CaName,
-        now: i64,
+        now: UnixTime,
         after: Option<&SerialHex>,
         limit: i64,
     ) -> Result<Vec<SerialHex>, StoreError>;
@@ -90,7 +90,7 @@ pub trait Issuance: Send + Sync {
 
     /// How many `issued` certificates expire in `[from, until)` (Unix seconds), per profile, sorted by profile
     /// (expiry monitoring).
-    async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(CertProfile, i64)>, StoreError>;
+    async fn expiring_counts(&self, from: UnixTime, until: UnixTime) -> Result<Vec<(CertProfile, i64)>, StoreError>;
 
     /// Claim for reporting, at `now`, up to `limit` `issued` certificates of `profile` whose notAfter is in
     /// `[from, until)`, that have no successor (no later-expiring issued certificate of the same facility,
@@ -99,15 +99,15 @@ pub trait Issuance: Send + Sync {
     async fn expiry_claim(
         &self,
         profile: CertProfile,
-        from: i64,
-        until: i64,
+        from: UnixTime,
+        until: UnixTime,
         limit: i64,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Vec<ExpiringCertificate>, StoreError>;
 
     /// Give claims back (the report could not be delivered; the next round tries again), and forget claims of
     /// certificates that expired before `forget_before`.
-    async fn expiry_release(&self, serials: &[SerialHex], forget_before: i64) -> Result<(), StoreError>;
+    async fn expiry_release(&self, serials: &[SerialHex], forget_before: UnixTime) -> Result<(), StoreError>;
 
     /// The issued successor of `serial` made by a re-issue (`certificates.replaces`), if there is one.
     async fn successor(&self, serial: &SerialHex) -> Result<Option<CertificateRecord>, StoreError>;

@@ -29,7 +29,8 @@ pub trait Jobs: Send + Sync {
 
     /// Take a job for `owner`: one that is queued, or running with a heartbeat before `stale_before` (its
     /// worker died). Returns whether `owner` now holds it; two workers never both do.
-    async fn claim_job(&self, id: &str, owner: &str, now: i64, stale_before: i64) -> Result<bool, StoreError>;
+    async fn claim_job(&self, id: &str, owner: &str, now: UnixTime, stale_before: UnixTime)
+    -> Result<bool, StoreError>;
 
     /// Record items' outcomes and renew the heartbeat, only while `owner` still holds the job; `false` (and
     /// nothing written) when it does not.
@@ -38,7 +39,7 @@ pub trait Jobs: Send + Sync {
         id: &str,
         owner: &str,
         outcomes: &[ItemOutcome],
-        now: i64,
+        now: UnixTime,
     ) -> Result<bool, StoreError>;
 
     /// Leave a job in `state` (`queued` to pause, `done`, `failed`) while `owner` holds it, or cancel it

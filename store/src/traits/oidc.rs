@@ -45,7 +45,7 @@ pub trait Oidc: Send + Sync {
     /// Each write's single-use value is recorded first; a value taken already (also by an earlier write of the
     /// batch) is a replay and its op is not applied. A code presented a second time or a refresh token already
     /// rotated revokes the grant ([`GrantUse::Replayed`]); so does a second op on the same grant in the batch.
-    async fn oidc_token_writes(&self, writes: &[TokenWrite], now: i64) -> Result<Vec<TokenWritten>, StoreError>;
+    async fn oidc_token_writes(&self, writes: &[TokenWrite], now: UnixTime) -> Result<Vec<TokenWritten>, StoreError>;
 
     /// Revoke one grant; the grant if it was not revoked already.
     async fn oidc_revoke_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError>;
@@ -61,12 +61,12 @@ pub trait Oidc: Send + Sync {
         kind: &str,
         key: &str,
         value: &str,
-        expires_at: i64,
-        now: i64,
+        expires_at: UnixTime,
+        now: UnixTime,
     ) -> Result<bool, StoreError>;
 
     /// Take a single-use value, if it exists and is unexpired at `now`: for exactly one caller.
-    async fn oidc_once_take(&self, kind: &str, key: &str, now: i64) -> Result<Option<String>, StoreError>;
+    async fn oidc_once_take(&self, kind: &str, key: &str, now: UnixTime) -> Result<Option<String>, StoreError>;
 
     /// Every grant made in a session, whatever its state (back-channel logout after the grants were revoked).
     async fn oidc_session_grants(&self, session_hash: &str) -> Result<Vec<GrantRecord>, StoreError>;

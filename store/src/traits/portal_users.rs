@@ -10,7 +10,7 @@ use hcpki_model::UnixTime;
 pub trait PortalUsers: Send + Sync {
     /// Store a card-login challenge (not audited: the login it leads to is). Expired challenges nobody took
     /// are swept first, using `now`. A duplicate value is an error (32 random bytes never repeat).
-    async fn put_login_challenge(&self, record: &LoginChallengeRecord, now: i64) -> Result<(), StoreError>;
+    async fn put_login_challenge(&self, record: &LoginChallengeRecord, now: UnixTime) -> Result<(), StoreError>;
 
     /// Take a card-login challenge: deletes it and returns what was stored, in one statement, so a value is
     /// handed out once across all replicas. Returned even when expired (and then gone), so the caller can say
@@ -47,7 +47,7 @@ pub trait PortalUsers: Send + Sync {
     async fn portal_login_attempt(
         &self,
         username: &str,
-        now: i64,
+        now: UnixTime,
         throttle: &LoginThrottle,
     ) -> Result<Option<i64>, StoreError>;
 

@@ -14,13 +14,18 @@ pub trait Revocations: Send + Sync {
         &self,
         ca: CaName,
         shard: Option<u16>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Vec<(SerialHex, i64, i64)>, StoreError>;
 
     /// What a CRL of `ca` (or of its shard `shard`) depends on at `now`: the number of revoked, unexpired
     /// certificates, the latest revocation time and the sum of their reasons. A cached CRL whose marker
     /// differs is stale.
-    async fn revocation_marker(&self, ca: CaName, shard: Option<u16>, now: i64) -> Result<(i64, i64, i64), StoreError>;
+    async fn revocation_marker(
+        &self,
+        ca: CaName,
+        shard: Option<u16>,
+        now: UnixTime,
+    ) -> Result<(i64, i64, i64), StoreError>;
 
     /// The same marker over every revocation of every CA, expired ones included. It moves whenever any CA's
     /// [`Self::revocation_marker`] can move through a revocation (not through an expiry), and costs one pass

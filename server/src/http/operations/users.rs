@@ -16,6 +16,7 @@ use super::limit;
 use hcpki_ca::access::Action;
 use hcpki_ca::audit::AuditEntry;
 use hcpki_ca::store::Store;
+use hcpki_ca::time::UnixTime;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -280,7 +281,7 @@ fn history(entries: &[AuditEntry], u: &User) -> Vec<Login> {
 
 async fn sessions(store: &dyn Store, person: &str, now: i64) -> Result<Vec<LiveSession>, hcpki_ca::store::StoreError> {
     Ok(store
-        .portal_person_sessions(person, now)
+        .portal_person_sessions(person, UnixTime::from_secs(now))
         .await?
         .into_iter()
         .map(|s| LiveSession {

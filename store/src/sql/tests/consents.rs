@@ -143,8 +143,12 @@ async fn consents_move_once_from_the_state_read_and_stay_as_history(db: TestDb) 
 
     // Retention: unsigned consents past their deadline and ended ones past theirs go; a live one never.
     let before = history.len() as u64;
-    assert_eq!(s.consent_sweep(NOW + 600, NOW - 1, 100).await.unwrap(), 1, "the unsigned request b");
-    let swept = s.consent_sweep(NOW + 601, NOW + 601, 100).await.unwrap();
+    assert_eq!(
+        s.consent_sweep(UnixTime::from_secs(NOW + 600), UnixTime::from_secs(NOW - 1), 100).await.unwrap(),
+        1,
+        "the unsigned request b"
+    );
+    let swept = s.consent_sweep(UnixTime::from_secs(NOW + 601), UnixTime::from_secs(NOW + 601), 100).await.unwrap();
     let left = s.consent_history("pk1:patient").await.unwrap();
     assert_eq!(left.len() as u64, before - 1 - swept);
     assert!(left.iter().all(|c| c.state == ConsentState::Signed), "only the live ones: {left:?}");
@@ -273,12 +277,12 @@ async fn a_consents_documents_are_written_with_its_moves_and_swept_with_it(db: T
         .await
         .unwrap()
         .unwrap();
-    let polled = other.consents_withdrawn_since("emr", NOW - 1, 10).await.unwrap();
+    let polled = other.consents_withdrawn_since("emr", UnixTime::from_secs(NOW - 1), 10).await.unwrap();
     assert_eq!(polled.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["d"]);
-    assert!(other.consents_withdrawn_since("other-client", NOW - 1, 10).await.unwrap().is_empty());
+    assert!(other.consents_withdrawn_since("other-client", UnixTime::from_secs(NOW - 1), 10).await.unwrap().is_empty());
 
     let far = NOW + 10 * 365 * 86_400;
-    assert_eq!(s.consent_sweep(far, far, 100).await.unwrap(), 1);
+    assert_eq!(s.consent_sweep(UnixTime::from_secs(far), UnixTime::from_secs(far), 100).await.unwrap(), 1);
     for kind in [DocumentKind::Consent, DocumentKind::SignedConsent, DocumentKind::Withdrawal] {
         assert!(other.consent_document("d", kind).await.unwrap().is_none(), "{kind:?} swept with its consent");
     }

@@ -5,6 +5,7 @@ use super::{AT, NOW, TestDb, verified_log};
 use crate::GrantRecord;
 use crate::audit::{AuditEvent, Outcome};
 use crate::delegation::DelegationRecord;
+use hcpki_model::UnixTime;
 
 on_every_backend!(delegations_are_listed_while_live_and_ending_one_revokes_what_was_acted_under_it);
 
@@ -53,12 +54,13 @@ async fn delegations_are_listed_while_live_and_ending_one_revokes_what_was_acted
     let s = db.store.as_ref();
     s.delegation_create(&delegation("d1", NOW + 3600), &event("delegation.create", "d1"), AT).await.unwrap();
     s.delegation_create(&delegation("d2", NOW + 60), &event("delegation.create", "d2"), AT).await.unwrap();
-    let live: Vec<String> = s.delegations_by("hpki:dr", NOW).await.unwrap().into_iter().map(|d| d.id).collect();
+    let live: Vec<String> =
+        s.delegations_by("hpki:dr", UnixTime::from_secs(NOW)).await.unwrap().into_iter().map(|d| d.id).collect();
     assert_eq!(live.len(), 2);
     // d2 runs out: listed neither for the physician nor for the delegate, but still readable.
-    assert_eq!(s.delegations_to("clerk", NOW + 60).await.unwrap().len(), 1);
+    assert_eq!(s.delegations_to("clerk", UnixTime::from_secs(NOW + 60)).await.unwrap().len(), 1);
     assert_eq!(s.delegation("d2").await.unwrap().unwrap().services, ["emr", "wiki"]);
-    assert!(s.delegations_by("hpki:other", NOW).await.unwrap().is_empty());
+    assert!(s.delegations_by("hpki:other", UnixTime::from_secs(NOW)).await.unwrap().is_empty());
 
     // The clerk's session acts under d2, then under d1: one choice at a time.
     s.delegation_choose("sess1", Some("d2"), &event("delegation.act", "d2"), AT).await.unwrap();
