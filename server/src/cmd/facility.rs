@@ -203,7 +203,7 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             } else if store.facility(&id).await?.is_none() {
                 return Err(FacilityRefusal::Unknown(id).into());
             }
-            let allowed = store.facility_admin_password_totp(id.as_str()).await?;
+            let allowed = store.facility_admin_password_totp(&id).await?;
             println!("{}", if allowed { "card or password-totp" } else { "card" });
             Ok(ExitCode::SUCCESS)
         }

@@ -165,9 +165,9 @@ async fn lifetime(store: &dyn Store, command: LifetimeCommand) -> Result<ExitCod
 }
 
 /// A registered facility's ID, in its canonical form.
-async fn known_facility(store: &dyn Store, id: FacilityId) -> Result<String> {
+async fn known_facility(store: &dyn Store, id: FacilityId) -> Result<FacilityId> {
     store.facility(&id).await?.with_context(|| format!("no facility {id}: check the ID with `hcpki facility list`"))?;
-    Ok(id.to_string())
+    Ok(id)
 }
 
 /// The `[portal]` section, which the accounts need (its secret seals the TOTP secrets).

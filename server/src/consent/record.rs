@@ -68,7 +68,7 @@ pub async fn save_link(
     let patient = confirmation.patient.as_str();
     let current = store.identity_link(patient).await?;
     let of_card =
-        store.identity_links_of_certificate(confirmation.facility.as_str(), confirmation.card.signing.as_str()).await?;
+        store.identity_links_of_certificate(&confirmation.facility, confirmation.card.signing.as_str()).await?;
     let Some(LinkSave { link, previous_generation, event }) =
         identity::link(current.as_ref(), &of_card, confirmation, at_ms.div_euclid(1000))?
     else {
@@ -87,7 +87,7 @@ pub async fn identify(
     facility: &hcpki_ca::FacilityId,
     authentication: &Sha256Hex,
 ) -> Result<Option<PatientKey>, ConsentError> {
-    let links = store.identity_links_of_certificate(facility.as_str(), authentication.as_str()).await?;
+    let links = store.identity_links_of_certificate(facility, authentication.as_str()).await?;
     identity::identified(&links, authentication)
 }
 

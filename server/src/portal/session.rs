@@ -153,7 +153,7 @@ impl Sessions {
     /// The lifetime of a new session at `facility` (none: the configured default).
     async fn lifetime(&self, facility: Option<&FacilityContext>) -> Result<i64, SessionError> {
         match facility {
-            Some(f) => Ok(self.store.portal_session_lifetime(f.id.as_str()).await?.unwrap_or(self.lifetime_secs)),
+            Some(f) => Ok(self.store.portal_session_lifetime(&f.id).await?.unwrap_or(self.lifetime_secs)),
             None => Ok(self.lifetime_secs),
         }
     }

@@ -467,11 +467,11 @@ macro_rules! consents_store {
 
             async fn identity_links_of_certificate(
                 &self,
-                facility_id: &str,
+                facility_id: &FacilityId,
                 certificate_sha256: &str,
             ) -> Result<Vec<IdentityLinkRecord>, StoreError> {
                 Ok(sqlx::query_as::<$db, consents::LinkRow>(consents::LINKS_OF_CERTIFICATE)
-                    .bind(facility_id)
+                    .bind(facility_id.as_str())
                     .bind(certificate_sha256)
                     .fetch_all(&self.pool)
                     .await

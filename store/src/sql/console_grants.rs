@@ -58,9 +58,9 @@ macro_rules! console_grants_store {
                 w.commit().await
             }
 
-            async fn facility_admin_password_totp(&self, facility: &str) -> Result<bool, StoreError> {
+            async fn facility_admin_password_totp(&self, facility: &FacilityId) -> Result<bool, StoreError> {
                 let n = sqlx::query_scalar::<$db, i64>(sso::ADMIN_PASSWORD_TOTP)
-                    .bind(facility)
+                    .bind(facility.as_str())
                     .fetch_one(&self.pool)
                     .await
                     .map_err(Self::err)?;

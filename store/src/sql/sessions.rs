@@ -223,9 +223,9 @@ macro_rules! sessions_store {
                 Ok(ended.into_iter().map(sso::session).collect())
             }
 
-            async fn portal_session_lifetime(&self, facility: &str) -> Result<Option<i64>, StoreError> {
+            async fn portal_session_lifetime(&self, facility: &FacilityId) -> Result<Option<i64>, StoreError> {
                 sqlx::query_scalar::<$db, i64>(sso::SESSION_LIFETIME)
-                    .bind(facility)
+                    .bind(facility.as_str())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)
@@ -240,14 +240,14 @@ macro_rules! sessions_store {
 
             async fn portal_set_session_lifetime(
                 &self,
-                facility: &str,
+                facility: &FacilityId,
                 secs: Option<i64>,
                 actor: &Actor, at: UnixTime,
             ) -> Result<bool, StoreError> {
                 let mut w = self.write(at).await?;
                 let changed = match secs {
                     Some(secs) => sqlx::query::<$db>(sso::SET_SESSION_LIFETIME)
-                        .bind(facility)
+                        .bind(facility.as_str())
                         .bind(secs)
                         .bind(actor.as_str())
                         .bind(w.now())
@@ -255,7 +255,7 @@ macro_rules! sessions_store {
                         .await
                         .map_err(Self::err)?,
                     None => sqlx::query::<$db>(sso::CLEAR_SESSION_LIFETIME)
-                        .bind(facility)
+                        .bind(facility.as_str())
                         .execute(&mut *w.tx)
                         .await
                         .map_err(Self::err)?,
@@ -266,7 +266,7 @@ macro_rules! sessions_store {
                     return Ok(false);
                 }
                 let detail = serde_json::json!({ "session_secs": secs });
-                w.append(&sso::event("portal.session_lifetime", facility, actor, detail))
+                w.append(&sso::event("portal.session_lifetime", facility.as_str(), actor, detail))
                     .await?;
                 w.commit().await?;
                 Ok(true)

@@ -4,6 +4,7 @@
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState, DocumentKind, IdentityLinkRecord};
 use crate::error::StoreError;
+use crate::facility::FacilityId;
 use hcpki_model::UnixTime;
 
 /// Patients' consents and identity links (issue #28, D88).
@@ -91,7 +92,7 @@ pub trait Consents: Send + Sync {
     /// `certificate_sha256` (a later visit's card, or a check that a card is linked to one patient only).
     async fn identity_links_of_certificate(
         &self,
-        facility_id: &str,
+        facility_id: &FacilityId,
         certificate_sha256: &str,
     ) -> Result<Vec<IdentityLinkRecord>, StoreError>;
 

@@ -15,7 +15,7 @@ pub trait ConsoleGrants: Send + Sync {
 
     /// Whether facility `facility` accepts a password + TOTP sign-in for its admins' changes (otherwise a
     /// card sign-in only; issue #24 item 7).
-    async fn facility_admin_password_totp(&self, facility: &str) -> Result<bool, StoreError>;
+    async fn facility_admin_password_totp(&self, facility: &FacilityId) -> Result<bool, StoreError>;
 
     /// Accept (`true`) or refuse password + TOTP sign-ins for a facility admin's changes, audited as
     /// `facility.admin_login` in the same transaction; `false` (nothing audited) when it was so already.

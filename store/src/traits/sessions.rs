@@ -2,6 +2,7 @@
 
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::error::StoreError;
+use crate::facility::FacilityId;
 use crate::records::Actor;
 use crate::sso::{SessionRecord, SweepCounts};
 use hcpki_model::UnixTime;
@@ -74,7 +75,7 @@ pub trait Sessions: Send + Sync {
     ) -> Result<Vec<SessionRecord>, StoreError>;
 
     /// The session lifetime set for `facility`, seconds, if any.
-    async fn portal_session_lifetime(&self, facility: &str) -> Result<Option<i64>, StoreError>;
+    async fn portal_session_lifetime(&self, facility: &FacilityId) -> Result<Option<i64>, StoreError>;
 
     /// Every facility's session lifetime override: (facility, seconds, set by, set at).
     async fn portal_session_lifetimes(&self) -> Result<Vec<(String, i64, String, i64)>, StoreError>;
@@ -83,7 +84,7 @@ pub trait Sessions: Send + Sync {
     /// `false` when clearing one that was not set. Live sessions keep their deadline.
     async fn portal_set_session_lifetime(
         &self,
-        facility: &str,
+        facility: &FacilityId,
         secs: Option<i64>,
         actor: &Actor,
         at: UnixTime,

@@ -7,6 +7,7 @@ use crate::consent::{
     ConsentDocument, ConsentMove, ConsentRecord, ConsentState, DocumentKind, EvidenceLevel, IdentityLinkRecord,
     SignatureEvidence,
 };
+use crate::facility::FacilityId;
 use hcpki_model::UnixTime;
 
 on_every_backend!(
@@ -31,7 +32,7 @@ fn consent(id: &str, purpose: &str) -> ConsentRecord {
         id: id.into(),
         client_id: "emr".into(),
         purpose: purpose.into(),
-        facility_id: "HF00000001X".into(),
+        facility_id: facility(1).to_string(),
         patient_key: "pk1:patient".into(),
         physician_key: "hpki:00:MEDIS:Test1".into(),
         state: ConsentState::Requested,
@@ -195,7 +196,7 @@ async fn of_two_racing_signatures_or_withdrawals_one_is_written(db: TestDb) {
 fn link(generation: i64, signing: &str, auth: Option<&str>) -> IdentityLinkRecord {
     IdentityLinkRecord {
         patient_key: "pk1:patient".into(),
-        facility_id: "HF00000001X".into(),
+        facility_id: facility(1).to_string(),
         signing_sha256: signing.repeat(32),
         auth_sha256: auth.map(|a| a.repeat(32)),
         confirmed_by: "hpki:00:MEDIS:Staff".into(),
@@ -213,9 +214,9 @@ async fn identity_links_are_updated_not_duplicated(db: TestDb) {
     assert!(s.identity_link_save(&first, None, &event("identity.linked", "pk1:patient"), AT).await.unwrap());
     assert!(!other.identity_link_save(&first, None, &event("x", "pk1:patient"), AT).await.unwrap(), "once");
     assert_eq!(other.identity_link("pk1:patient").await.unwrap(), Some(first.clone()));
-    let by_auth = s.identity_links_of_certificate("HF00000001X", &"b1".repeat(32)).await.unwrap();
+    let by_auth = s.identity_links_of_certificate(&facility(1), &"b1".repeat(32)).await.unwrap();
     assert_eq!(by_auth, std::slice::from_ref(&first));
-    assert!(s.identity_links_of_certificate("HF00000002X", &"b1".repeat(32)).await.unwrap().is_empty());
+    assert!(s.identity_links_of_certificate(&facility(2), &"b1".repeat(32)).await.unwrap().is_empty());
 
     // A new card after an address change: the same row, one generation on; a writer that read the old one loses.
     let second = link(2, "a2", None);
@@ -223,8 +224,8 @@ async fn identity_links_are_updated_not_duplicated(db: TestDb) {
     assert!(s.identity_link_save(&second, Some(1), &corrected, AT).await.unwrap());
     assert!(!other.identity_link_save(&link(2, "a3", None), Some(1), &corrected, AT).await.unwrap());
     assert_eq!(s.identity_link("pk1:patient").await.unwrap(), Some(second));
-    assert!(s.identity_links_of_certificate("HF00000001X", &"b1".repeat(32)).await.unwrap().is_empty());
-    assert_eq!(s.identity_links_of_certificate("HF00000001X", &"a2".repeat(32)).await.unwrap().len(), 1);
+    assert!(s.identity_links_of_certificate(&facility(1), &"b1".repeat(32)).await.unwrap().is_empty());
+    assert_eq!(s.identity_links_of_certificate(&facility(1), &"a2".repeat(32)).await.unwrap().len(), 1);
     assert!(s.identity_link_save(&link(5, "a4", None), Some(2), &corrected, AT).await.is_err(), "generation");
 
     let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
@@ -291,4 +292,9 @@ async fn a_consents_documents_are_written_with_its_moves_and_swept_with_it(db: T
 fn signed_sha(document: &ConsentDocument) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(&document.bytes))
+}
+
+/// The facility numbered `n` (the identity links' facility column holds its text).
+fn facility(n: u64) -> FacilityId {
+    FacilityId::from_number(n).unwrap()
 }
