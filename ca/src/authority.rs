@@ -293,7 +293,7 @@ impl Authority {
                     created_at: now,
                 },
                 actor,
-                clock.now_unix_ms(),
+                clock.now(),
             )
             .await?;
         let root_cert = Certificate::from_der(&root_der).map_err(|_| SigningError::DamagedCa(CaName::Root))?;
@@ -328,7 +328,7 @@ impl Authority {
                         created_at: now,
                     },
                     actor,
-                    clock.now_unix_ms(),
+                    clock.now(),
                 )
                 .await?;
         }
@@ -376,11 +376,6 @@ impl Authority {
         self.clock.now_unix()
     }
 
-    /// Now, in Unix milliseconds, by this authority's clock.
-    pub(crate) fn now_ms(&self) -> i64 {
-        self.clock.now_unix_ms()
-    }
-
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
@@ -412,7 +407,7 @@ impl Authority {
 
     /// Register a facility (state `applied`).
     pub async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, RegistryError> {
-        Ok(self.store.register_facility(new, actor, self.now_ms()).await?)
+        Ok(self.store.register_facility(new, actor, self.clock.now()).await?)
     }
 
     /// Apply a lifecycle transition. When [`Authority::start_group_commit`] has run, concurrent calls share
@@ -433,13 +428,13 @@ impl Authority {
             };
             return queue.transition(change).await;
         }
-        self.store.transition_facility(id, t, reason, actor, self.now_ms()).await.map_err(transition_error)
+        self.store.transition_facility(id, t, reason, actor, self.clock.now()).await.map_err(transition_error)
     }
 
     /// Apply many lifecycle transitions in one transaction ([`Store::transition_facilities`]): one result per
     /// change, in order, each what it would have been one after another. A database failure fails them all.
     pub async fn transition_many(&self, changes: &[FacilityChange]) -> Vec<Result<Facility, RegistryError>> {
-        match self.store.transition_facilities(changes, self.now_ms()).await {
+        match self.store.transition_facilities(changes, self.clock.now()).await {
             Ok(results) => results.into_iter().map(|r| r.map_err(transition_error)).collect(),
             Err(e) => batch_failed("facility transitions", &e, changes.len()),
         }
@@ -537,7 +532,7 @@ impl Authority {
                 }
             }
             let intents: Vec<IssuanceIntent> = linted.iter().map(|(_, _, intent)| intent.clone()).collect();
-            match self.store.record_intents(&intents, self.now()).await {
+            match self.store.record_intents(&intents, self.clock.now()).await {
                 Ok(()) => break linted,
                 // 127 random bits collide practically never; the unique index makes sure. Draw again.
                 Err(StoreError::DuplicateSerial(_)) if attempt < 3 => attempt += 1,
@@ -557,7 +552,7 @@ impl Authority {
                 Ok(issued) => done.push((i, issued)),
                 Err(e) => {
                     if let Err(store_err) =
-                        self.store.fail_issuance(&serial, &e.to_string(), &actor_of(i), self.now_ms()).await
+                        self.store.fail_issuance(&serial, &e.to_string(), &actor_of(i), self.clock.now()).await
                     {
                         tracing::error!(error = %store_err, serial = serial.as_str(), "could not mark a failed issuance");
                     }
@@ -569,7 +564,7 @@ impl Authority {
             .iter()
             .map(|(i, d)| Completion { serial: d.serial.clone(), der: d.der.clone(), actor: actor_of(*i) })
             .collect();
-        match self.store.complete_issuances(&batch, self.now_ms()).await {
+        match self.store.complete_issuances(&batch, self.clock.now()).await {
             Ok(records) => {
                 for ((i, issued), record) in done.into_iter().zip(records) {
                     set(&mut results, i, Ok((issued, record)));
@@ -619,7 +614,7 @@ impl Authority {
             outcome,
             detail: serde_json::json!({ "profile": request.profile.as_str(), "reason": e.to_string() }),
         };
-        if let Err(audit_err) = self.store.append_audit(&event, self.now_ms()).await {
+        if let Err(audit_err) = self.store.append_audit(&event, self.clock.now()).await {
             tracing::error!(error = %audit_err, "could not audit a refused issuance");
         }
     }
@@ -771,10 +766,10 @@ async fn issue_ca_cert(
         crl_shard: None,
         replaces: None,
     };
-    store.record_intent(&intent, clock.now_unix()).await?;
+    store.record_intent(&intent, clock.now()).await?;
     let serial = linted.stored_serial();
     let issued = linted.sign()?;
-    store.complete_issuance(&serial, &issued.der, actor, clock.now_unix_ms()).await?;
+    store.complete_issuance(&serial, &issued.der, actor, clock.now()).await?;
     Ok(issued.der)
 }
 

@@ -4,14 +4,21 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Now, as hcpki stores it: Unix seconds and Unix milliseconds.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    /// Now, in Unix milliseconds.
-    fn now_unix_ms(&self) -> i64;
+use crate::UnixTime;
 
-    /// Now, in Unix seconds.
+/// Now, as a [`UnixTime`] (D123).
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Now.
+    fn now(&self) -> UnixTime;
+
+    /// Now, in Unix milliseconds (`self.now().as_millis()`), for code not yet passing a [`UnixTime`].
+    fn now_unix_ms(&self) -> i64 {
+        self.now().as_millis()
+    }
+
+    /// Now, in Unix seconds (`self.now().as_secs()`), for code not yet passing a [`UnixTime`].
     fn now_unix(&self) -> i64 {
-        self.now_unix_ms().div_euclid(1000)
+        self.now().as_secs()
     }
 }
 
@@ -20,13 +27,8 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now_unix_ms(&self) -> i64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-    }
-
-    // Read directly rather than from milliseconds, exactly as `time::now_unix` always did.
-    fn now_unix(&self) -> i64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    fn now(&self) -> UnixTime {
+        UnixTime::from_millis(SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0))
     }
 }
 
@@ -59,8 +61,8 @@ impl FixedClock {
 }
 
 impl Clock for FixedClock {
-    fn now_unix_ms(&self) -> i64 {
-        self.ms.load(Ordering::SeqCst)
+    fn now(&self) -> UnixTime {
+        UnixTime::from_millis(self.ms.load(Ordering::SeqCst))
     }
 }
 

@@ -16,6 +16,7 @@ pub mod profile_kind;
 pub mod serial;
 pub mod serial_hex;
 pub mod signature;
+pub mod unix_time;
 
 pub use actor::Actor;
 pub use ca_name::{CaName, UnknownCa};
@@ -26,3 +27,4 @@ pub use facility_id::{FacilityId, FacilityIdError};
 pub use profile_kind::{ProfileKind, UnknownProfile};
 pub use serial::{RandomError, Serial};
 pub use serial_hex::{InvalidSerial, SerialHex};
+pub use unix_time::UnixTime;

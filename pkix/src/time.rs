@@ -12,7 +12,13 @@ use x509_cert::time::{Time, Validity};
 /// lifetime by at most this (D41 addendum).
 pub const CLOCK_LEEWAY_SECS: i64 = 60;
 
+pub use hcpki_model::UnixTime;
 pub use hcpki_model::clock::{Clock, FixedClock, SystemClock};
+
+/// Now, from the system clock (for the command line; servers read their [`Clock`]).
+pub fn now() -> UnixTime {
+    SystemClock.now()
+}
 
 /// Now, in Unix seconds, from the system clock.
 pub fn now_unix() -> i64 {

@@ -19,6 +19,7 @@ pub use error::{JobError, failed};
 use hcpki_ca::Authority;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{Actor, JobRecord, JobState, NewJob};
+use hcpki_pkix::time::UnixTime;
 
 /// A running job's worker renews its heartbeat with every batch; one not heard of for this long is taken to be
 /// dead. Batches take seconds, so a minute never catches a live worker.
@@ -62,7 +63,7 @@ pub async fn create(
 ) -> Result<JobRecord, JobError> {
     let id = format!("j{}", hex::encode(rand::random::<[u8; 8]>()));
     let job = NewJob { id, kind: kind.as_str().into(), params: params.to_string(), items };
-    Ok(authority.store().create_job(&job, actor, authority.clock().now_unix_ms()).await?)
+    Ok(authority.store().create_job(&job, actor, authority.clock().now()).await?)
 }
 
 /// How far to go in one run.
@@ -86,7 +87,7 @@ pub async fn run(
     let kind = Kind::parse(&job.kind).ok_or_else(|| damaged(id, "unknown kind"))?;
     let owner = format!("{}:{}:{}", hostname(), std::process::id(), hex::encode(rand::random::<[u8; 4]>()));
     let now = authority.clock().now_unix();
-    if !store.claim_job(id, &owner, now, now - STALE_SECS).await? {
+    if !store.claim_job(id, &owner, UnixTime::from_secs(now), UnixTime::from_secs(now - STALE_SECS)).await? {
         let hint = match job.state {
             JobState::Running => "another worker is running it: watch its progress, or resume it once interrupted",
             _ => "it has ended; start a new job",
@@ -104,7 +105,7 @@ pub async fn run(
             outcome: Outcome::Ok,
             detail: serde_json::json!({ "was": how, "done": job.done, "failed": job.failed, "total": job.total }),
         };
-        store.append_audit(&event, authority.clock().now_unix_ms()).await?;
+        store.append_audit(&event, authority.clock().now()).await?;
     }
     let params: serde_json::Value = serde_json::from_str(&job.params).map_err(|e| damaged(id, &e.to_string()))?;
     let mut budget = limit.stop_after.unwrap_or(usize::MAX);
@@ -121,7 +122,7 @@ pub async fn run(
             Kind::FacilityImport => import::work(authority, id, &owner, &params, &items, actor).await?,
             Kind::CertReissue => {
                 let outcomes = reissue::work(authority, &params, &items, actor).await?;
-                store.record_job_items(id, &owner, &outcomes, authority.clock().now_unix()).await?
+                store.record_job_items(id, &owner, &outcomes, authority.clock().now()).await?
             }
         };
         if !held {
@@ -134,7 +135,7 @@ pub async fn run(
     let pending = !store.job_items(id, Some("pending"), -1, 1).await?.is_empty();
     let end = if pending { JobState::Queued } else { JobState::Done };
     let note = pending.then_some("stopped by --stop-after; resume it to continue");
-    if !store.end_job(id, Some(&owner), end, note, actor, authority.clock().now_unix_ms()).await? {
+    if !store.end_job(id, Some(&owner), end, note, actor, authority.clock().now()).await? {
         return Err(JobError::Lost(id.to_owned()));
     }
     store.job(id).await?.ok_or_else(|| JobError::Unknown(id.to_owned()))

@@ -17,6 +17,7 @@ use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::profile::CertProfile;
 use hcpki_ca::serial::SerialHex;
 use hcpki_ca::store::{ExpiringCertificate, Store};
+use hcpki_pkix::time::UnixTime;
 use hcpki_pkix::time::{Clock, rfc3339};
 use serde_json::json;
 use std::path::Path;
@@ -90,12 +91,22 @@ impl ExpiryWebhook {
         for profile in &self.profiles {
             let room = BATCH - i64::try_from(claimed.len()).unwrap_or(BATCH);
             if room > 0 {
-                claimed.extend(store.expiry_claim(*profile, now, until, room, now).await?);
+                claimed.extend(
+                    store
+                        .expiry_claim(
+                            *profile,
+                            UnixTime::from_secs(now),
+                            UnixTime::from_secs(until),
+                            room,
+                            UnixTime::from_secs(now),
+                        )
+                        .await?,
+                );
             }
         }
         let serials: Vec<SerialHex> = claimed.iter().map(|c| c.serial.clone()).collect();
         if claimed.is_empty() {
-            store.expiry_release(&[], now - KEEP_AFTER_EXPIRY).await?;
+            store.expiry_release(&[], UnixTime::from_secs(now - KEEP_AFTER_EXPIRY)).await?;
             return Ok(0);
         }
         let body = json!({
@@ -126,12 +137,12 @@ impl ExpiryWebhook {
             outcome,
             detail: json!({ "certificates": serials.len(), "serials": serials, "result": result }),
         };
-        store.append_audit(&event, clock.now_unix_ms()).await?;
+        store.append_audit(&event, clock.now()).await?;
         if outcome == Outcome::Ok {
-            store.expiry_release(&[], now - KEEP_AFTER_EXPIRY).await?;
+            store.expiry_release(&[], UnixTime::from_secs(now - KEEP_AFTER_EXPIRY)).await?;
             Ok(serials.len())
         } else {
-            store.expiry_release(&serials, now - KEEP_AFTER_EXPIRY).await?;
+            store.expiry_release(&serials, UnixTime::from_secs(now - KEEP_AFTER_EXPIRY)).await?;
             bail!("the expiry webhook {} did not take the report: {result}", self.url)
         }
     }

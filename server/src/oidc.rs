@@ -38,6 +38,7 @@ pub use secret::{hash_secret, random_token, sid};
 use crate::portal::secret::PortalSecret;
 use hcpki_ca::store::Store;
 use hcpki_pkix::time::Clock;
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::catalog::Catalog;
 use hcpki_sso::policy::Claims;
 use hcpki_sso::refusals::Refusals;
@@ -184,7 +185,7 @@ impl Provider {
         let once = proof.once();
         let fresh = self
             .store
-            .oidc_once_put(&once.kind, &once.key, "", once.expires_at, now)
+            .oidc_once_put(&once.kind, &once.key, "", UnixTime::from_secs(once.expires_at), UnixTime::from_secs(now))
             .await
             .map_err(|e| dpop::DpopError::Store(e.to_string()))?;
         if fresh { Ok(()) } else { Err(dpop::DpopError::Replayed) }

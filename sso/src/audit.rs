@@ -4,6 +4,7 @@
 
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::Store;
+use hcpki_pkix::time::UnixTime;
 use std::sync::Arc;
 
 /// Append an audit entry at `at_ms` (Unix milliseconds); a failure is logged (the request it records has
@@ -19,7 +20,7 @@ pub async fn audit(
 ) {
     let event =
         AuditEvent { actor: actor.to_owned(), action: action.to_owned(), target: target.to_owned(), outcome, detail };
-    if let Err(e) = store.append_audit(&event, at_ms).await {
+    if let Err(e) = store.append_audit(&event, UnixTime::from_millis(at_ms)).await {
         tracing::error!(error = %e, action, "cannot write the audit entry");
     }
 }

@@ -73,7 +73,7 @@ pub async fn load(
         let text = std::fs::read_to_string(path)
             .map_err(|source| ServicesError::Read { path: path.display().to_string(), source })?;
         let records = records(&text)?;
-        if store.portal_put_services(&records, false, true, &Actor::system(), clock.now_unix_ms()).await? {
+        if store.portal_put_services(&records, false, true, &Actor::system(), clock.now()).await? {
             tracing::info!(file = %path.display(), services = records.len(), "services file imported");
         }
         (rows, generation, _) = store.portal_services().await?;

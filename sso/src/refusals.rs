@@ -17,6 +17,7 @@ use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::group_commit::GroupCommit;
 use hcpki_ca::store::Store;
 use hcpki_pkix::time::Clock;
+use hcpki_pkix::time::UnixTime;
 use std::sync::Arc;
 
 /// Most entries in one transaction.
@@ -78,7 +79,7 @@ pub fn named(value: Option<&str>) -> String {
 /// database refuses does not lose the others; the failures are logged once for the batch (an outage would
 /// otherwise log a batch's worth of identical lines).
 async fn write(store: &dyn Store, batch: Vec<AuditEvent>, at_ms: i64) {
-    let Err(first) = store.append_audits(&batch, at_ms).await else { return };
+    let Err(first) = store.append_audits(&batch, UnixTime::from_millis(at_ms)).await else { return };
     if batch.len() == 1 {
         tracing::error!(error = %first, "cannot write the audit entry of a refusal");
         return;
@@ -86,7 +87,7 @@ async fn write(store: &dyn Store, batch: Vec<AuditEvent>, at_ms: i64) {
     let mut lost = 0usize;
     let mut last = None;
     for event in &batch {
-        if let Err(e) = store.append_audit(event, at_ms).await {
+        if let Err(e) = store.append_audit(event, UnixTime::from_millis(at_ms)).await {
             lost += 1;
             last = Some(e);
         }

@@ -9,6 +9,7 @@
 //! counted, so 20 concurrent guesses were 20 argon2 checks however far past the free ones they were.
 
 use hcpki_ca::store::{LoginThrottle, Store, StoreError};
+use hcpki_pkix::time::UnixTime;
 
 /// Failures allowed before waits start.
 const FREE_FAILURES: i64 = 5;
@@ -32,7 +33,7 @@ const SCHEDULE: LoginThrottle = LoginThrottle {
 /// `Ok(Ok(()))` when it may go on to the password check, `Ok(Err(seconds to wait))` when it is throttled (and
 /// nothing was recorded).
 pub async fn attempt(store: &dyn Store, name: &str, now: i64) -> Result<Result<(), i64>, StoreError> {
-    if store.portal_login_attempt(name, now, &SCHEDULE).await?.is_some() {
+    if store.portal_login_attempt(name, UnixTime::from_secs(now), &SCHEDULE).await?.is_some() {
         return Ok(Ok(()));
     }
     // Refused by the database: how long is left, for the page (a row changed since reads as 1 s).

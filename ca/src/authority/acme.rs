@@ -8,6 +8,7 @@ use crate::enroll::{Basis, EnrollError, Grant, Protocol};
 use crate::facility::FacilityId;
 use crate::store::{Actor, CertStatus};
 use hcpki_model::SerialHex;
+use hcpki_pkix::time::UnixTime;
 use zeroize::Zeroizing;
 
 impl Authority {
@@ -31,13 +32,14 @@ impl AcmeAuthority for Authority {
 
     async fn new_nonce(&self) -> Result<String, Problem> {
         let nonce = crate::enroll::acme::nonce_value()?;
-        let now = self.now();
-        self.store.acme_put_nonce(&nonce, now + NONCE_LIFETIME_SECS, now).await.map_err(internal)?;
+        let now = self.clock.now();
+        let expires = UnixTime::from_secs(now.as_secs() + NONCE_LIFETIME_SECS);
+        self.store.acme_put_nonce(&nonce, expires, now).await.map_err(internal)?;
         Ok(nonce)
     }
 
     async fn take_nonce(&self, nonce: &str) -> Result<bool, Problem> {
-        self.store.acme_take_nonce(nonce, self.now()).await.map_err(internal)
+        self.store.acme_take_nonce(nonce, self.clock.now()).await.map_err(internal)
     }
 
     async fn eab_key(&self, kid: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Problem> {
@@ -58,7 +60,7 @@ impl AcmeAuthority for Authority {
 
     async fn release(&self, kid: &str, reason: &str) {
         let actor = Actor(format!("acme:credential:{kid}"));
-        if let Err(e) = self.store.release_credential(kid, reason, &actor, self.now_ms()).await {
+        if let Err(e) = self.store.release_credential(kid, reason, &actor, self.clock.now()).await {
             tracing::error!(error = %e, credential = kid, "could not give back an EAB credential");
         }
     }
@@ -68,7 +70,7 @@ impl AcmeAuthority for Authority {
     }
 
     async fn create_account(&self, account: &AcmeAccount) -> Result<(), Problem> {
-        self.store.acme_create_account(account, &account.actor(), self.now_ms()).await.map_err(internal)
+        self.store.acme_create_account(account, &account.actor(), self.clock.now()).await.map_err(internal)
     }
 
     async fn account(&self, id: &str) -> Result<Option<AcmeAccount>, Problem> {
@@ -80,11 +82,11 @@ impl AcmeAuthority for Authority {
     }
 
     async fn update_account(&self, account: &AcmeAccount, action: &str) -> Result<(), Problem> {
-        self.store.acme_update_account(account, action, &account.actor(), self.now_ms()).await.map_err(internal)
+        self.store.acme_update_account(account, action, &account.actor(), self.clock.now()).await.map_err(internal)
     }
 
     async fn create_order(&self, order: &AcmeOrder, account: &AcmeAccount) -> Result<(), Problem> {
-        self.store.acme_create_order(order, &account.actor(), self.now_ms()).await.map_err(internal)
+        self.store.acme_create_order(order, &account.actor(), self.clock.now()).await.map_err(internal)
     }
 
     async fn order(&self, id: &str) -> Result<Option<AcmeOrder>, Problem> {

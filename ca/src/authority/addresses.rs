@@ -63,8 +63,8 @@ impl Authority {
             let id = FacilityId::parse(facility)?;
             let allocation = Allocation::parse(prefix)?;
             Ok(match change {
-                Change::Add => self.store.add_allocation(&id, &allocation, actor, self.now_ms()).await?,
-                Change::Remove => self.store.remove_allocation(&id, &allocation, actor, self.now_ms()).await?,
+                Change::Add => self.store.add_allocation(&id, &allocation, actor, self.clock.now()).await?,
+                Change::Remove => self.store.remove_allocation(&id, &allocation, actor, self.clock.now()).await?,
             })
         }
         .await;
@@ -138,7 +138,7 @@ impl Authority {
             outcome: if failed { Outcome::Failed } else { Outcome::Denied },
             detail: serde_json::json!({ "prefix": prefix.trim(), "reason": allocation_error_text(e) }),
         };
-        if let Err(audit_err) = self.store.append_audit(&event, self.now_ms()).await {
+        if let Err(audit_err) = self.store.append_audit(&event, self.clock.now()).await {
             tracing::error!(error = %audit_err, "could not audit a refused address allocation change");
         }
     }

@@ -98,7 +98,7 @@ impl Authority {
             outcome: Outcome::Denied,
             detail: serde_json::json!({ "reason": reason }),
         };
-        if let Err(e) = self.store.append_audit(&event, self.now_ms()).await {
+        if let Err(e) = self.store.append_audit(&event, self.clock.now()).await {
             tracing::error!(error = %e, "could not audit a refused admin request");
         }
     }
@@ -112,7 +112,7 @@ impl Authority {
             outcome: Outcome::Ok,
             detail,
         };
-        if let Err(e) = self.store.append_audit(&event, self.now_ms()).await {
+        if let Err(e) = self.store.append_audit(&event, self.clock.now()).await {
             tracing::error!(error = %e, action, "could not audit an admin request");
         }
     }
@@ -149,7 +149,7 @@ impl Authority {
             disabled_at: None,
             disabled_by: None,
         };
-        let stored = match self.store.put_operator(&record, actor, self.now_ms()).await {
+        let stored = match self.store.put_operator(&record, actor, self.clock.now()).await {
             Err(StoreError::OperatorDisabled(n)) => return Err(OperatorError::Disabled(n).into()),
             other => other?,
         };
@@ -163,7 +163,7 @@ impl Authority {
 
     /// Disable an operator: their certificates stop authenticating on the next request.
     pub async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, RegistryError> {
-        match self.store.disable_operator(name, actor, self.now_ms()).await {
+        match self.store.disable_operator(name, actor, self.clock.now()).await {
             Err(StoreError::UnknownOperator(n)) => Err(OperatorError::Unknown(n).into()),
             other => Ok(other?),
         }

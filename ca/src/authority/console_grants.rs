@@ -26,7 +26,7 @@ impl Authority {
         }
         let grant =
             ConsoleGrant { person_key, role, note, granted_at: self.now(), granted_by: actor.as_str().to_owned() };
-        self.store.console_grant_put(&grant, actor, self.now_ms()).await?;
+        self.store.console_grant_put(&grant, actor, self.clock.now()).await?;
         Ok(grant)
     }
 
@@ -43,6 +43,6 @@ impl Authority {
         actor: &Actor,
     ) -> Result<Option<ConsoleGrant>, RegistryError> {
         let person_key = console_grant::parse_person_key(person_key)?;
-        Ok(self.store.console_grant_remove(&person_key, actor, self.now_ms()).await?)
+        Ok(self.store.console_grant_remove(&person_key, actor, self.clock.now()).await?)
     }
 }

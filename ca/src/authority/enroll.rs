@@ -20,7 +20,7 @@ impl Authority {
             _ => None,
         };
         let minted = credential::mint(new, actor.as_str(), self.now(), eab.as_ref())?;
-        match self.store.create_credential(&minted.record, actor, self.now_ms()).await {
+        match self.store.create_credential(&minted.record, actor, self.clock.now()).await {
             Err(StoreError::UnknownFacility(id)) => Err(FacilityRefusal::Unknown(id).into()),
             Err(StoreError::FacilityState { id, state }) => Err(FacilityRefusal::State { id, state }.into()),
             other => Ok(other.map(|()| minted)?),
@@ -34,7 +34,7 @@ impl Authority {
 
     /// Revoke a credential.
     pub async fn revoke_credential(&self, id: &str, actor: &Actor) -> Result<CredentialRecord, RegistryError> {
-        match self.store.revoke_credential(id, actor, self.now_ms()).await {
+        match self.store.revoke_credential(id, actor, self.clock.now()).await {
             Err(StoreError::UnknownCredential(id)) => Err(CredentialError::Unknown(id).into()),
             other => Ok(other?),
         }
@@ -70,7 +70,7 @@ impl Authority {
             (None, Ok(_)) => return Err(unavailable("credential vanished")),
         };
         let grant = Grant { facility: record.facility, profile, basis: Basis::Credential(record.id) };
-        match self.store.redeem_credential(id, profile, &grant.actor(protocol), self.now_ms()).await {
+        match self.store.redeem_credential(id, profile, &grant.actor(protocol), self.clock.now()).await {
             Ok(()) => Ok(grant),
             Err(StoreError::CredentialSpent(_)) => {
                 // Lost a race with another use of the same credential.
@@ -107,7 +107,7 @@ impl Authority {
             Err(e) => e,
         };
         if let Basis::Credential(id) = &grant.basis
-            && let Err(e) = self.store.release_credential(id, &refusal.to_string(), &actor, self.now_ms()).await
+            && let Err(e) = self.store.release_credential(id, &refusal.to_string(), &actor, self.clock.now()).await
         {
             tracing::error!(error = %e, credential = id, "could not give back a credential after a refused issuance");
         }
@@ -133,7 +133,7 @@ impl Authority {
             outcome: Outcome::Denied,
             detail: serde_json::json!({ "protocol": protocol.as_str(), "reason": reason }),
         };
-        if let Err(e) = self.store.append_audit(&event, self.now_ms()).await {
+        if let Err(e) = self.store.append_audit(&event, self.clock.now()).await {
             tracing::error!(error = %e, "could not audit a refused enrollment");
         }
     }

@@ -46,7 +46,7 @@ impl Authority {
             outcome,
             detail,
         };
-        self.store.append_audit(&event, self.now_ms()).await?;
+        self.store.append_audit(&event, self.clock.now()).await?;
         signed
     }
 
@@ -59,7 +59,7 @@ impl Authority {
         let imported = self.check_root_crl(bytes, actor, now);
         let stored = match imported {
             Ok(crl) => {
-                self.store.import_crl(&crl, actor, self.now_ms()).await.map(|()| crl).map_err(RevocationError::from)
+                self.store.import_crl(&crl, actor, self.clock.now()).await.map(|()| crl).map_err(RevocationError::from)
             }
             Err(e) => Err(e),
         };
@@ -77,7 +77,7 @@ impl Authority {
                 outcome,
                 detail: json!({ "sha256": hex::encode(Sha256::digest(bytes)), "reason": e.to_string() }),
             };
-            if let Err(audit_err) = self.store.append_audit(&event, self.now_ms()).await {
+            if let Err(audit_err) = self.store.append_audit(&event, self.clock.now()).await {
                 tracing::error!(error = %audit_err, "could not audit a refused ARL import");
             }
         }

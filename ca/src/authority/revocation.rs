@@ -8,6 +8,7 @@ use crate::revocation::crl::{self, CrlFields, CrlSigner, Entry};
 use crate::revocation::shard::{CrlScope, Shard, ShardError};
 use crate::store::{Actor, CertificateRecord, Revocation, StoreError};
 use hcpki_model::SerialHex;
+use hcpki_pkix::time::UnixTime;
 
 /// How long a CRL is valid after it is signed (nextUpdate − signing time). A served CRL is re-signed half-way
 /// (`revocation::publish`), so relying parties never hold one near its nextUpdate.
@@ -34,7 +35,7 @@ impl crate::revocation::publish::CrlSource for Authority {
         shard: Option<u16>,
         now: i64,
     ) -> Result<(i64, i64, i64), RevocationError> {
-        Ok(self.store().revocation_marker(ca, shard, now).await?)
+        Ok(self.store().revocation_marker(ca, shard, UnixTime::from_secs(now)).await?)
     }
 
     async fn sign_crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, RevocationError> {
@@ -78,7 +79,7 @@ impl Authority {
     ///
     /// [`Store::revoke_certificates`]: crate::store::Store::revoke_certificates
     pub async fn revoke_many(&self, batch: &[Revocation]) -> Vec<Result<CertificateRecord, RevocationError>> {
-        match self.store.revoke_certificates(batch, self.now_ms()).await {
+        match self.store.revoke_certificates(batch, self.clock.now()).await {
             Ok(results) => results
                 .into_iter()
                 .map(|r| {
@@ -143,7 +144,7 @@ impl Authority {
         let open = self.open_ca(ca).map_err(|e| super::error::offline_key(ca, e))?;
         let entries: Vec<Entry> = self
             .store
-            .revoked_of_ca(ca, shard.map(Shard::index), now)
+            .revoked_of_ca(ca, shard.map(Shard::index), UnixTime::from_secs(now))
             .await?
             .into_iter()
             .map(|(serial, revoked_at, code)| Entry {

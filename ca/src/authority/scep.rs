@@ -54,7 +54,7 @@ impl Authority {
     }
 
     async fn decide(&self, id: &str, decision: &HeldState, actor: &Actor) -> Result<HeldRequest, StoreError> {
-        self.store.decide_scep_request(id, decision, actor, self.now_ms()).await
+        self.store.decide_scep_request(id, decision, actor, self.clock.now()).await
     }
 }
 
@@ -83,7 +83,7 @@ impl ScepAuthority for Authority {
             decided_by: None,
         };
         let actor = Actor(format!("scep:transaction:{}", request.transaction_id));
-        match self.store.hold_scep_request(&held, &actor, self.now_ms()).await {
+        match self.store.hold_scep_request(&held, &actor, self.clock.now()).await {
             Ok(()) => {
                 tracing::info!(id = held.id, facility = %held.facility, "SCEP request held for an operator");
                 Ok(())

@@ -149,7 +149,7 @@ async fn concurrent_approvals_through_group_commit_answer_as_one_after_another()
         .collect();
     let ids: Vec<FacilityId> = ca
         .store()
-        .register_facilities(&batch, &actor, hcpki_pkix::time::now_unix_ms())
+        .register_facilities(&batch, &actor, hcpki_pkix::time::now())
         .await
         .unwrap()
         .into_iter()

@@ -36,6 +36,7 @@ use der::asn1::{Null, ObjectIdentifier};
 use der::{Any, Decode};
 use hcpki_model::SerialHex;
 use hcpki_pkix::asn1::ocsp::{CertId, OcspResponseStatus};
+use hcpki_pkix::time::UnixTime;
 use request::Query;
 use response::{Answer, Status, Window};
 use sha1::Sha1;
@@ -261,7 +262,8 @@ impl Responder {
             let mut after: Option<SerialHex> = None;
             loop {
                 let now = self.clock.now_unix();
-                let page = self.store.live_serials(issuer.ca, now, after.as_ref(), PREWARM_PAGE).await?;
+                let page =
+                    self.store.live_serials(issuer.ca, UnixTime::from_secs(now), after.as_ref(), PREWARM_PAGE).await?;
                 for serial in &page {
                     if self.cached.load(Ordering::Relaxed) >= self.settings.cache_entries {
                         return Ok(signed);

@@ -18,6 +18,7 @@ use super::Reason;
 use crate::authority::CaName;
 use crate::store::{Store, StoreError};
 use hcpki_model::SerialHex;
+use hcpki_pkix::time::UnixTime;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -101,14 +102,14 @@ impl RevocationBoard {
         if fresh && *seen() == all {
             return Ok(Vec::new());
         }
-        let marker = store.revocation_marker(ca, None, now).await?;
+        let marker = store.revocation_marker(ca, None, UnixTime::from_secs(now)).await?;
         if fresh && marker == current.marker {
             // Another CA's revocations moved: remember it, so the next rounds are cheap again.
             *seen() = all;
             return Ok(Vec::new());
         }
         let entries: HashMap<SerialHex, Revocation> = store
-            .revoked_of_ca(ca, None, now)
+            .revoked_of_ca(ca, None, UnixTime::from_secs(now))
             .await?
             .into_iter()
             .map(|(serial, at, code)| (serial, Revocation { at, reason: Reason::from_code_or_unspecified(code) }))

@@ -133,7 +133,7 @@ impl Forwarder {
         let frames = frames(&entries, &self.source);
         self.repository.deliver(frames.as_bytes()).await?;
         // Confirmed. Should the mark's write fail, the batch is sent again: at least once.
-        store.set_audit_forwarded(DESTINATION, last.seq, clock.now_unix()).await?;
+        store.set_audit_forwarded(DESTINATION, last.seq, clock.now()).await?;
         counters.count_sent(u64::try_from(entries.len()).unwrap_or(0), last.seq);
         counters.observe(head.seq, last.seq);
         Ok(Round::Sent)
@@ -151,7 +151,7 @@ impl Forwarder {
                 serde_json::json!({ "state": "failing", "reason": what })
             },
         };
-        if let Err(e) = store.append_audit(&event, clock.now_unix_ms()).await {
+        if let Err(e) = store.append_audit(&event, clock.now()).await {
             tracing::warn!(error = %e, "ATNA: cannot audit the forwarder's state");
         }
     }

@@ -278,7 +278,7 @@ async fn prune(
             "keep_days": keep_days,
         }),
     };
-    store.append_audit(&event, hcpki_pkix::time::now_unix_ms()).await?;
+    store.append_audit(&event, hcpki_pkix::time::now()).await?;
     println!(
         "archived and pruned entries {}..{} to {} (sha256 {sha256}); the log now starts after {}:{}",
         entries.first().map_or(0, |e| e.seq),

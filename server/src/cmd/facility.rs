@@ -197,14 +197,14 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             if let Some(choice) = password_totp {
                 let allow = choice == AllowDeny::Allow;
                 let changed =
-                    store.set_facility_admin_password_totp(&id, allow, &actor, hcpki_pkix::time::now_unix_ms()).await?;
+                    store.set_facility_admin_password_totp(&id, allow, &actor, hcpki_pkix::time::now()).await?;
                 if !changed {
                     eprintln!("unchanged");
                 }
             } else if store.facility(&id).await?.is_none() {
                 return Err(FacilityRefusal::Unknown(id).into());
             }
-            let allowed = store.facility_admin_password_totp(id.as_str()).await?;
+            let allowed = store.facility_admin_password_totp(&id).await?;
             println!("{}", if allowed { "card or password-totp" } else { "card" });
             Ok(ExitCode::SUCCESS)
         }

@@ -98,7 +98,7 @@ pub async fn run(authority: &Authority, command: JobCommand) -> Result<ExitCode>
                     JobState::Cancelled,
                     Some("cancelled from the CLI"),
                     &super::actor(),
-                    hcpki_pkix::time::now_unix_ms(),
+                    hcpki_pkix::time::now(),
                 )
                 .await?
             {

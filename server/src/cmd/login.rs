@@ -79,10 +79,7 @@ pub async fn run(g: &Global, command: LoginCommand) -> Result<ExitCode> {
                 Err(e) => Err(e),
             };
             store
-                .append_audit(
-                    &login::audit_event(&result, &origin, super::actor().as_str()),
-                    hcpki_pkix::time::now_unix_ms(),
-                )
+                .append_audit(&login::audit_event(&result, &origin, super::actor().as_str()), hcpki_pkix::time::now())
                 .await?;
             match result {
                 Ok(card) => {

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hcpki_ca::FacilityId;
 use hcpki_ca::store::Store;
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::totp;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,9 +79,9 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
         PortalCommand::Lifetime(c) => return lifetime(store, c).await,
         PortalCommand::Sweep { at } => {
             let now = at.unwrap_or_else(hcpki_pkix::time::now_unix);
-            let lent = store.portal_end_lapsed_lends(now, None).await?;
+            let lent = store.portal_end_lapsed_lends(UnixTime::from_secs(now), None).await?;
             println!("card sessions ended (lend ran out): {}", lent.len());
-            let lapsed = store.portal_end_lapsed_sessions(now).await?;
+            let lapsed = store.portal_end_lapsed_sessions(UnixTime::from_secs(now)).await?;
             println!("card sessions ended (presence lapsed): {lapsed}");
             let swept = crate::portal::housekeeping::sweep(store, now).await?;
             for (table, rows) in swept.by_table() {
@@ -126,7 +127,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: PortalCommand) -> 
             }
         }
         UserCommand::Disable { username } => {
-            if !store.portal_disable_user(&username, &super::actor(), hcpki_pkix::time::now_unix_ms()).await? {
+            if !store.portal_disable_user(&username, &super::actor(), hcpki_pkix::time::now()).await? {
                 bail!("no active user {username}: see `hcpki portal user list`");
             }
             println!("user {username} disabled");
@@ -144,18 +145,13 @@ async fn lifetime(store: &dyn Store, command: LifetimeCommand) -> Result<ExitCod
             }
             let id = known_facility(store, facility).await?;
             store
-                .portal_set_session_lifetime(
-                    &id,
-                    Some(i64::from(hours) * 3600),
-                    &actor,
-                    hcpki_pkix::time::now_unix_ms(),
-                )
+                .portal_set_session_lifetime(&id, Some(i64::from(hours) * 3600), &actor, hcpki_pkix::time::now())
                 .await?;
             println!("facility {id}: new sessions last {hours} h (never past the card's or PC's certificate)");
         }
         LifetimeCommand::Clear { facility } => {
             let id = known_facility(store, facility).await?;
-            if !store.portal_set_session_lifetime(&id, None, &actor, hcpki_pkix::time::now_unix_ms()).await? {
+            if !store.portal_set_session_lifetime(&id, None, &actor, hcpki_pkix::time::now()).await? {
                 bail!("facility {id} has no session lifetime of its own: see `hcpki portal lifetime list`");
             }
             println!("facility {id}: new sessions last [portal] session_hours");
@@ -170,9 +166,9 @@ async fn lifetime(store: &dyn Store, command: LifetimeCommand) -> Result<ExitCod
 }
 
 /// A registered facility's ID, in its canonical form.
-async fn known_facility(store: &dyn Store, id: FacilityId) -> Result<String> {
+async fn known_facility(store: &dyn Store, id: FacilityId) -> Result<FacilityId> {
     store.facility(&id).await?.with_context(|| format!("no facility {id}: check the ID with `hcpki facility list`"))?;
-    Ok(id.to_string())
+    Ok(id)
 }
 
 /// The `[portal]` section, which the accounts need (its secret seals the TOTP secrets).

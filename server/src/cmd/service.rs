@@ -47,9 +47,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: ServiceCommand) ->
             if records.is_empty() {
                 bail!("{} has no [[service]] table", file.display());
             }
-            store
-                .portal_put_services(&records, replace, false, &super::actor(), hcpki_pkix::time::now_unix_ms())
-                .await?;
+            store.portal_put_services(&records, replace, false, &super::actor(), hcpki_pkix::time::now()).await?;
             for r in &records {
                 println!("service {} {}", r.id, if replace { "set" } else { "added" });
             }
@@ -70,7 +68,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: ServiceCommand) ->
             );
         }
         ServiceCommand::Remove { id } => {
-            if !store.portal_remove_service(&id, &super::actor(), hcpki_pkix::time::now_unix_ms()).await? {
+            if !store.portal_remove_service(&id, &super::actor(), hcpki_pkix::time::now()).await? {
                 bail!("no service {id}: see `hcpki service list`");
             }
             println!("service {id} removed");

@@ -26,6 +26,7 @@ use hcpki_ca::FacilityId;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{ConsentRecord, DocumentKind, SignatureEvidence};
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::audit::audit;
 use hcpki_sso::policy::ClientRule;
 use serde_json::{Value, json};
@@ -226,7 +227,8 @@ pub async fn events(
             return Err(refused(ctx, &client.id, "consent.events", e, json!({})).await);
         }
     };
-    let withdrawn = ctx.provider.store.consents_withdrawn_since(&client.id, since, EVENTS_LIMIT).await?;
+    let withdrawn =
+        ctx.provider.store.consents_withdrawn_since(&client.id, UnixTime::from_secs(since), EVENTS_LIMIT).await?;
     let list: Vec<Value> = withdrawn
         .iter()
         .map(|c| {

@@ -28,6 +28,7 @@ use hcpki_ca::store::consent::{
 };
 use hcpki_docsig::consent_document::Statement;
 use hcpki_pkix::jpki::BasicFour;
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::login::{CardLoginError, CardVerifier};
 use serde_json::json;
 
@@ -565,6 +566,6 @@ async fn put_rendered(
         _ => action::ATTESTATION_PREPARED,
     };
     let event = consent_event(&actor(session), what, consent, json!({ "document_sha256": document.sha256 }));
-    ctx.provider.store.consent_document_put(&document, &event, now_ms).await?;
+    ctx.provider.store.consent_document_put(&document, &event, UnixTime::from_millis(now_ms)).await?;
     Ok(document)
 }

@@ -21,6 +21,7 @@ use crate::oidc::Context;
 use crate::portal::session::Session;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::person_key::PersonKey;
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::login::{CardKind, CardLoginError, CardVerifier, challenge};
 use serde_json::json;
 
@@ -147,6 +148,6 @@ pub async fn identify(
     if outcome != Identified::ThisPatient {
         event.outcome = Outcome::Denied;
     }
-    ctx.provider.store.append_audit(&event, now_ms).await?;
+    ctx.provider.store.append_audit(&event, UnixTime::from_millis(now_ms)).await?;
     Ok(outcome)
 }

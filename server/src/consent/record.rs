@@ -10,6 +10,7 @@ use super::settings::ConsentSettings;
 use hcpki_ca::audit::AuditEvent;
 use hcpki_ca::store::Store;
 use hcpki_ca::store::consent::{ConsentDocument, ConsentMove, ConsentRecord, IdentityLinkRecord};
+use hcpki_pkix::time::UnixTime;
 
 /// Store a new consent request ([`super::life::request`]) with its `documents` (the rendered PDF), unless the
 /// patient already has a live consent for the service and purpose.
@@ -23,7 +24,7 @@ pub async fn open(
     if let Some(live) = store.consent_live(&consent.client_id, &consent.patient_key, &consent.purpose).await? {
         return Err(ConsentError::AlreadyConsented(live.id));
     }
-    store.consent_create(consent, documents, event, at_ms).await?;
+    store.consent_create(consent, documents, event, UnixTime::from_millis(at_ms)).await?;
     Ok(())
 }
 
@@ -36,8 +37,9 @@ pub async fn read(store: &dyn Store, id: &str) -> Result<ConsentRecord, ConsentE
 /// racing signature of another consent (`AlreadyConsented`), a deadline that passed (`Expired`), or another
 /// writer's move (`Raced`, naming the state it is in now).
 pub async fn apply(store: &dyn Store, step: Step, at_ms: i64) -> Result<ConsentRecord, ConsentError> {
-    if let Some(moved) =
-        store.consent_move(&step.id, step.from, &step.change, &step.documents, &step.event, at_ms).await?
+    if let Some(moved) = store
+        .consent_move(&step.id, step.from, &step.change, &step.documents, &step.event, UnixTime::from_millis(at_ms))
+        .await?
     {
         return Ok(moved);
     }
@@ -66,13 +68,13 @@ pub async fn save_link(
     let patient = confirmation.patient.as_str();
     let current = store.identity_link(patient).await?;
     let of_card =
-        store.identity_links_of_certificate(confirmation.facility.as_str(), confirmation.card.signing.as_str()).await?;
+        store.identity_links_of_certificate(&confirmation.facility, confirmation.card.signing.as_str()).await?;
     let Some(LinkSave { link, previous_generation, event }) =
         identity::link(current.as_ref(), &of_card, confirmation, at_ms.div_euclid(1000))?
     else {
         return Ok(None);
     };
-    if store.identity_link_save(&link, previous_generation, &event, at_ms).await? {
+    if store.identity_link_save(&link, previous_generation, &event, UnixTime::from_millis(at_ms)).await? {
         Ok(Some(link))
     } else {
         Err(ConsentError::Raced(format!("the identity link of {patient}"), "changed"))
@@ -85,12 +87,12 @@ pub async fn identify(
     facility: &hcpki_ca::FacilityId,
     authentication: &Sha256Hex,
 ) -> Result<Option<PatientKey>, ConsentError> {
-    let links = store.identity_links_of_certificate(facility.as_str(), authentication.as_str()).await?;
+    let links = store.identity_links_of_certificate(facility, authentication.as_str()).await?;
     identity::identified(&links, authentication)
 }
 
 /// Delete what the retention lets go at `now` (Unix seconds), `limit` rows at a time; the number deleted.
 pub async fn sweep(store: &dyn Store, settings: &ConsentSettings, now: i64, limit: i64) -> Result<u64, ConsentError> {
     let (unsigned_before, ended_before) = settings.sweep_limits(now);
-    Ok(store.consent_sweep(unsigned_before, ended_before, limit).await?)
+    Ok(store.consent_sweep(UnixTime::from_secs(unsigned_before), UnixTime::from_secs(ended_before), limit).await?)
 }

@@ -227,10 +227,7 @@ pub async fn export(
         outcome: hcpki_ca::audit::Outcome::Ok,
         detail,
     };
-    store
-        .append_audit(&event, state.clock.now_unix_ms())
-        .await
-        .map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
+    store.append_audit(&event, state.clock.now()).await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
     let hostname = crate::syslog::local_hostname();
     let stream = futures_util::stream::unfold(Some(0i64), move |after| {
         let (store, filter, hostname) = (store.clone(), filter.clone(), hostname.clone());

@@ -181,7 +181,7 @@ pub async fn cancel(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
             JobState::Cancelled,
             Some("cancelled from the console"),
             &viewer.caller.actor(),
-            state.clock.now_unix_ms(),
+            state.clock.now(),
         )
         .await
         .map_err(|e| store_error(&viewer, &e))?;

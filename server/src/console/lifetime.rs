@@ -25,7 +25,7 @@ pub async fn section(state: &AppState, viewer: &Viewer, f: &Facility) -> Result<
     let secs = state
         .admin
         .store()
-        .portal_session_lifetime(f.id.as_str())
+        .portal_session_lifetime(&f.id)
         .await
         .map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
     let current = match secs {

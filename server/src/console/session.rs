@@ -190,7 +190,7 @@ pub(super) async fn resolve(state: &AppState, gid: &str, tls: Option<&TlsInfo>, 
             // (issue #24 item 7); a password sign-in elsewhere still reads.
             let sign_in = if session.subject.credential() != Credential::PasswordTotp {
                 AdminSignIn::Card
-            } else if state.store.facility_admin_password_totp(facility.as_str()).await.map_err(unavailable)? {
+            } else if state.store.facility_admin_password_totp(&facility).await.map_err(unavailable)? {
                 AdminSignIn::PasswordTotp
             } else {
                 AdminSignIn::PasswordTotpNotAllowed

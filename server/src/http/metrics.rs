@@ -15,6 +15,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use hcpki_ca::profile::CertProfile;
 use hcpki_ca::store::SweepCounts;
+use hcpki_pkix::time::UnixTime;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -290,7 +291,10 @@ impl RegistryFigures {
     async fn read(store: &dyn hcpki_ca::store::Store, now: i64) -> Result<Self, hcpki_ca::store::StoreError> {
         let mut expiring = Vec::with_capacity(Self::EXPIRY_WINDOWS_DAYS.len());
         for days in Self::EXPIRY_WINDOWS_DAYS {
-            expiring.push((days, store.expiring_counts(now, now + days * 86_400).await?));
+            expiring.push((
+                days,
+                store.expiring_counts(UnixTime::from_secs(now), UnixTime::from_secs(now + days * 86_400)).await?,
+            ));
         }
         let root_crl = store.imported_crl(hcpki_ca::CaName::Root).await?.map(|c| RootCrlFigures {
             number: c.number,

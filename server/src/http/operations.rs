@@ -312,7 +312,7 @@ pub async fn set_session_lifetime(
     state
         .admin
         .store()
-        .portal_set_session_lifetime(id.as_str(), secs, &caller.actor(), state.clock.now_unix_ms())
+        .portal_set_session_lifetime(&id, secs, &caller.actor(), state.clock.now())
         .await
         .map_err(ApiError::unavailable)
 }

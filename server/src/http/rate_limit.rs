@@ -31,6 +31,7 @@ use axum::response::{IntoResponse, Response};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{RateSync, Store};
 use hcpki_pkix::time::Clock;
+use hcpki_pkix::time::UnixTime;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -196,7 +197,11 @@ impl Guard {
         if !engagement.shared {
             return engagement.starts;
         }
-        match self.store.rate_limit_engage(class.as_str(), &ip.to_string(), engagement.window_start).await {
+        match self
+            .store
+            .rate_limit_engage(class.as_str(), &ip.to_string(), UnixTime::from_secs(engagement.window_start))
+            .await
+        {
             Ok(starts) => starts,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot claim the rate-limit engagement; judging it on this replica's counts");
@@ -232,7 +237,7 @@ pub async fn limit(State((guard, class)): State<(Arc<Guard>, Class)>, request: R
                         "replicas": guard.limiter.replicas(),
                     }),
                 };
-                if let Err(e) = guard.store.append_audit(&event, now).await {
+                if let Err(e) = guard.store.append_audit(&event, UnixTime::from_millis(now)).await {
                     tracing::error!(error = %e, "cannot write the rate-limit audit entry");
                 }
             }

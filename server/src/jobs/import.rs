@@ -173,14 +173,11 @@ pub(super) async fn work(
             Err(why) => broken.push(failed(item, why)),
         }
     }
-    if !broken.is_empty() && !store.record_job_items(id, owner, &broken, authority.clock().now_unix()).await? {
+    if !broken.is_empty() && !store.record_job_items(id, owner, &broken, authority.clock().now()).await? {
         return Ok(false);
     }
     let approve = params.get("approve").and_then(serde_json::Value::as_bool).unwrap_or(false);
-    Ok(store
-        .register_facilities_for_job(id, owner, &batch, approve, actor, authority.clock().now_unix_ms())
-        .await?
-        .is_some())
+    Ok(store.register_facilities_for_job(id, owner, &batch, approve, actor, authority.clock().now()).await?.is_some())
 }
 
 /// An item's payload as an application, checked again (the same checks as the file's).

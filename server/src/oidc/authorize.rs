@@ -13,6 +13,7 @@ use crate::portal::session::Session;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::GrantRecord;
 use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::audit::audit;
 use hcpki_sso::facility;
 use hcpki_sso::policy::{self, AssuranceLevel, ClientRule, Decision, DenyReason};
@@ -111,7 +112,11 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
     let mut params = match query.get("request_uri") {
         Some(uri) => {
             let key = uri.strip_prefix(PAR_PREFIX).unwrap_or_default();
-            let stored = provider.store.oidc_once_take("par", key, now).await.map_err(AuthorizeAnswer::failed)?;
+            let stored = provider
+                .store
+                .oidc_once_take("par", key, UnixTime::from_secs(now))
+                .await
+                .map_err(AuthorizeAnswer::failed)?;
             let named = query.get("client_id").map(String::as_str);
             let Some(stored) = stored else {
                 let why = "the request_uri is unknown, used or expired: start again";
@@ -431,7 +436,17 @@ async fn confirmation_page(
         (_, Err(e)) => return AuthorizeAnswer::Failed(OAuthError::server(e)),
     };
     let (key, value) = stored;
-    if let Err(e) = provider.store.oidc_once_put(break_glass::PENDING_KIND, &key, &value, expires_at, now).await {
+    if let Err(e) = provider
+        .store
+        .oidc_once_put(
+            break_glass::PENDING_KIND,
+            &key,
+            &value,
+            UnixTime::from_secs(expires_at),
+            UnixTime::from_secs(now),
+        )
+        .await
+    {
         return AuthorizeAnswer::failed(e);
     }
     AuthorizeAnswer::Redirect(format!("{}?{}", break_glass::PAGE_PATH, encode(&[("request".into(), key)])))
@@ -671,6 +686,15 @@ async fn push(
 ) -> Result<String, OAuthError> {
     let key = random_token(32)?;
     let value = serde_json::to_string(params).map_err(OAuthError::server)?;
-    provider.store.oidc_once_put("par", &key, &value, now + lifetime + CLOCK_LEEWAY_SECS, now).await?;
+    provider
+        .store
+        .oidc_once_put(
+            "par",
+            &key,
+            &value,
+            UnixTime::from_secs(now + lifetime + CLOCK_LEEWAY_SECS),
+            UnixTime::from_secs(now),
+        )
+        .await?;
     Ok(format!("{PAR_PREFIX}{key}"))
 }

@@ -68,7 +68,7 @@ pub async fn notify(provider: &Provider, grants: Vec<hcpki_ca::store::GrantRecor
                 outcome,
                 detail: json!({ "uri": uri, "result": detail }),
             };
-            if let Err(e) = store.append_audit(&event, clock.now_unix_ms()).await {
+            if let Err(e) = store.append_audit(&event, clock.now()).await {
                 tracing::error!(error = %e, "cannot audit a back-channel logout");
             }
         });

@@ -64,7 +64,7 @@ impl BreakGlassWebhook {
                 outcome,
                 detail: json!({ "client": client, "result": result }),
             };
-            if let Err(e) = store.append_audit(&event, clock.now_unix_ms()).await {
+            if let Err(e) = store.append_audit(&event, clock.now()).await {
                 tracing::error!(error = %e, "the break-glass webhook's delivery could not be audited");
             }
             if outcome != Outcome::Ok {

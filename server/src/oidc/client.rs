@@ -8,6 +8,7 @@ use super::OAuthError;
 use super::client_secret::{self, SecretHash};
 use super::jws::{self, Parsed};
 use hcpki_ca::store::{OnceRecord, Store};
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::policy::ClientRule;
 // Clock skew tolerated between a relying service and us on assertion times (exp, nbf, iat): one minute, so a
 // service whose clock is a little off still authenticates, and no more.
@@ -433,7 +434,13 @@ pub async fn authenticate(
     if let Some(once) = &verified.once {
         let fresh = clients
             .store()
-            .oidc_once_put(&once.kind, &once.key, "", once.expires_at, presented.now)
+            .oidc_once_put(
+                &once.kind,
+                &once.key,
+                "",
+                UnixTime::from_secs(once.expires_at),
+                UnixTime::from_secs(presented.now),
+            )
             .await
             .map_err(OAuthError::store)?;
         if !fresh {

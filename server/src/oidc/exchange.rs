@@ -13,6 +13,7 @@ use super::{GrantData, OAuthError, hash_secret};
 use hcpki_ca::group_commit::GroupCommit;
 use hcpki_ca::store::{GrantOp, GrantRecord, GrantUse, OnceRecord, Store, TokenWrite, TokenWritten};
 use hcpki_pkix::time::Clock;
+use hcpki_pkix::time::UnixTime;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -162,7 +163,7 @@ async fn run(store: &dyn Store, batch: Vec<Exchange>, refresh_lifetime: i64, now
         writes.push(TokenWrite { once: e.once.clone(), dpop: e.dpop.as_ref().map(Proof::once), op });
         checked.push(data);
     }
-    let written = match store.oidc_token_writes(&writes, now).await {
+    let written = match store.oidc_token_writes(&writes, UnixTime::from_secs(now)).await {
         Ok(w) => w,
         Err(e) => return failed(&batch, &e),
     };

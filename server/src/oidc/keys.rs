@@ -169,7 +169,7 @@ pub async fn audit_rotation(authority: &Authority, actor: &str, rotated: &Rotate
         outcome: Outcome::Ok,
         detail: serde_json::json!({ "generation": rotated.generation, "kids": rotated.kids, "reason": reason }),
     };
-    if let Err(e) = authority.store().append_audit(&event, authority.clock().now_unix_ms()).await {
+    if let Err(e) = authority.store().append_audit(&event, authority.clock().now()).await {
         tracing::error!(error = %e, "cannot audit an OIDC signing key rotation");
     }
 }

@@ -9,6 +9,7 @@ use super::client_secret::{self, NoRandom};
 use super::jws::SigningAlg;
 use crate::consent::settings::ConsentSettings;
 use hcpki_ca::store::{Actor, OidcClientRecord, Store, StoreError};
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::policy::Services;
 use serde_json::Value;
 
@@ -209,7 +210,7 @@ pub async fn register(
         .map_err(|e| RegistrationError::Damaged { id: r.id.clone(), why: e.to_string() })?;
     let record =
         OidcClientRecord { id: r.id, data, created_by: actor.as_str().to_owned(), created_at: now_ms.div_euclid(1000) };
-    store.oidc_add_client(&record, actor, now_ms).await?;
+    store.oidc_add_client(&record, actor, UnixTime::from_millis(now_ms)).await?;
     Ok(Registered { id: record.id, config, created_by: record.created_by, created_at: record.created_at, secret })
 }
 
@@ -296,7 +297,7 @@ pub async fn rotate_secret(
         outcome: hcpki_ca::audit::Outcome::Ok,
         detail,
     };
-    if store.oidc_update_client(id, &record.data, &data, &event, now_ms).await? {
+    if store.oidc_update_client(id, &record.data, &data, &event, UnixTime::from_millis(now_ms)).await? {
         let previous_until = client_secret::overlap_ends(&config.secrets, now);
         Ok(Rotated { secret: new.secret, previous_until, auth: config.auth })
     } else {
@@ -321,7 +322,7 @@ pub async fn list(store: &dyn Store) -> Result<Vec<Registered>, RegistrationErro
 /// Remove client `id` as `actor` at `now_ms` (Unix milliseconds): its grants are revoked with it (audited
 /// `oidc.client.remove`).
 pub async fn remove(store: &dyn Store, id: &str, actor: &Actor, now_ms: i64) -> Result<(), RegistrationError> {
-    if store.oidc_remove_client(id, actor, now_ms).await? {
+    if store.oidc_remove_client(id, actor, UnixTime::from_millis(now_ms)).await? {
         Ok(())
     } else {
         Err(RegistrationError::Unknown(id.to_owned()))

@@ -5,6 +5,7 @@ use super::secret::{PortalSecret, SecretError};
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use hcpki_ca::store::{Actor, PortalUser, Store, StoreError};
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::policy::{HcRole, Subject};
 use hcpki_sso::totp;
 use zeroize::Zeroizing;
@@ -84,7 +85,7 @@ pub async fn add(
         created_at: now_ms.div_euclid(1000),
         disabled_at: None,
     };
-    store.portal_add_user(&user, actor, now_ms).await?;
+    store.portal_add_user(&user, actor, UnixTime::from_millis(now_ms)).await?;
     Ok(Added { user, totp_secret })
 }
 

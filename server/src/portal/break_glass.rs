@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_server::tls::TlsInfo;
 use hcpki_ca::audit::Outcome;
 use hcpki_html::Lang;
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::audit::audit;
 use maud::html;
 use serde_json::json;
@@ -151,7 +152,7 @@ async fn pending(
 ) -> Result<Pending, Response> {
     let now = state.clock.now_unix();
     let store = state.store.as_ref();
-    let taken = match store.oidc_once_take(break_glass::PENDING_KIND, key, now).await {
+    let taken = match store.oidc_once_take(break_glass::PENDING_KIND, key, UnixTime::from_secs(now)).await {
         Ok(t) => t,
         Err(e) => return Err(unavailable_in(lang, e)),
     };
@@ -166,7 +167,16 @@ async fn pending(
     }
     if keep {
         let value = serde_json::to_string(&pending).unwrap_or_default();
-        if let Err(e) = store.oidc_once_put(break_glass::PENDING_KIND, key, &value, pending.expires_at, now).await {
+        if let Err(e) = store
+            .oidc_once_put(
+                break_glass::PENDING_KIND,
+                key,
+                &value,
+                UnixTime::from_secs(pending.expires_at),
+                UnixTime::from_secs(now),
+            )
+            .await
+        {
             return Err(unavailable_in(lang, e));
         }
     }

@@ -30,6 +30,7 @@ use axum::http::HeaderMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hcpki_ca::store::Store;
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::login::{self, CardKind, CardLoginError, CardVerifier};
 use hcpki_sso::policy::{FacilityContext, Services};
 use serde_json::json;
@@ -143,7 +144,7 @@ pub async fn complete(
     let card = match result {
         Ok(card) => card,
         Err(e) => {
-            if let Err(store_error) = store.append_audit(&event, now_ms).await {
+            if let Err(store_error) = store.append_audit(&event, UnixTime::from_millis(now_ms)).await {
                 tracing::error!(error = %store_error, "cannot write the login.card audit entry");
             }
             return Err(Incomplete::Card(e));
@@ -152,7 +153,7 @@ pub async fn complete(
     // The key this card gave before trust-anchor binding, if listed by migration 0021: linked (claimed by the
     // first such login), so the console grant and relying parties' `sub` carry over.
     let linked = store
-        .person_key_link(&card.person_key, &card.legacy_person_key, now)
+        .person_key_link(&card.person_key, &card.legacy_person_key, UnixTime::from_secs(now))
         .await
         .map_err(|e| Incomplete::Card(CardLoginError::Store(e)))?;
     if let Some(obj) = event.detail.as_object_mut() {

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::StoreError;
 use hcpki_ca::store::delegation::DelegationRecord;
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::audit::audit;
 use serde_json::json;
 
@@ -67,7 +68,7 @@ pub async fn create(
     let detail = json!({ "physician": made.physician_key, "delegate": account_key(&made.delegate_username),
         "facility": made.facility_id, "services": made.services, "expires_at": made.expires_at });
     let event = event(&session, action::CREATE, &made.id, Outcome::Ok, detail);
-    match state.store.delegation_create(&made, &event, state.clock.now_unix_ms()).await {
+    match state.store.delegation_create(&made, &event, state.clock.now()).await {
         Ok(_) => Redirect::to("/delegations").into_response(),
         Err(e) => unavailable_in(lang, e),
     }
@@ -100,10 +101,7 @@ pub async fn end(
     };
     let detail = |d: Option<&DelegationRecord>| json!({ "physician": session.person_key, "delegate": d.map(|d| account_key(&d.delegate_username)) });
     let event = event(&session, action::END, &form.delegation, Outcome::Ok, detail(found.as_ref()));
-    let ended = match state
-        .store
-        .delegation_end(&form.delegation, &session.person_key, &event, state.clock.now_unix_ms())
-        .await
+    let ended = match state.store.delegation_end(&form.delegation, &session.person_key, &event, state.clock.now()).await
     {
         Ok(ended) => ended,
         Err(e) => return unavailable_in(lang, e),
@@ -153,7 +151,7 @@ pub async fn choose(
         "acting": chosen.is_some() });
     let event = event(&session, action::CHOOSE, target, Outcome::Ok, detail);
     let id = chosen.as_ref().map(|d| d.id.as_str());
-    match state.store.delegation_choose(&session.id_hash, id, &event, state.clock.now_unix_ms()).await {
+    match state.store.delegation_choose(&session.id_hash, id, &event, state.clock.now()).await {
         Ok(_) => Redirect::to("/delegations").into_response(),
         Err(e) => unavailable_in(lang, e),
     }
@@ -184,7 +182,7 @@ async fn made(
 /// The running delegations to the staff account of `session`, if it is one.
 async fn given(state: &PortalState, session: &Session, now: i64) -> Result<Option<Vec<DelegationRecord>>, StoreError> {
     match account_of(&session.person_key) {
-        Some(name) => Ok(Some(state.store.delegations_to(name, now).await?)),
+        Some(name) => Ok(Some(state.store.delegations_to(name, UnixTime::from_secs(now)).await?)),
         None => Ok(None),
     }
 }
@@ -194,7 +192,7 @@ async fn render(state: &PortalState, lang: Lang, session: &Session, csrf: &str, 
     let now = state.clock.now_unix();
     let may_delegate = Physician::of(session).map(|_| ()).map_err(|e| e.text(lang));
     let made = if may_delegate.is_ok() {
-        match state.store.delegations_by(&session.person_key, now).await {
+        match state.store.delegations_by(&session.person_key, UnixTime::from_secs(now)).await {
             Ok(m) => m,
             Err(e) => return unavailable_in(lang, e),
         }

@@ -11,6 +11,7 @@ use super::session::KEPT_AFTER_END_SECS;
 use crate::http::metrics::Metrics;
 use hcpki_ca::store::{Store, StoreError, SweepCounts};
 use hcpki_pkix::time::Clock;
+use hcpki_pkix::time::UnixTime;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ const MAX_BATCHES: usize = 20;
 pub async fn sweep(store: &dyn Store, now: i64) -> Result<SweepCounts, StoreError> {
     let mut total = SweepCounts::default();
     for _ in 0..MAX_BATCHES {
-        let c = store.portal_sweep(now, GRACE_SECS, BATCH).await?;
+        let c = store.portal_sweep(UnixTime::from_secs(now), GRACE_SECS, BATCH).await?;
         total += c;
         if c.by_table().iter().all(|(_, n)| *n < BATCH.unsigned_abs()) {
             break;
@@ -79,12 +80,12 @@ pub fn spawn(
 /// processes ended get their back-channel logout.
 async fn end_and_notify(state: &PortalState, now: i64) {
     // Before the lapsed leases: a lent session's lease is held until its lend ends, which decides.
-    match state.store.portal_end_lapsed_lends(now, None).await {
+    match state.store.portal_end_lapsed_lends(UnixTime::from_secs(now), None).await {
         Ok(ended) if ended.is_empty() => {}
         Ok(ended) => tracing::info!(sessions = ended.len(), "card sessions ended: lend of the reader ran out"),
         Err(e) => tracing::warn!(error = %e, "run-out lends not ended; retrying next round"),
     }
-    match state.store.portal_end_lapsed_sessions(now).await {
+    match state.store.portal_end_lapsed_sessions(UnixTime::from_secs(now)).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(sessions = n, "card sessions ended: presence lease lapsed"),
         Err(e) => tracing::warn!(error = %e, "lapsed card sessions not ended; retrying next round"),

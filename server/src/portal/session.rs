@@ -14,6 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{SessionRecord, Store, StoreError};
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::lending::{self, ConsentRef, Lend, LendSecs, LendState};
 use hcpki_sso::policy::{FacilityContext, HcRole, Subject};
 use hcpki_sso::problem::Problem;
@@ -142,13 +143,17 @@ impl Sessions {
     /// The card agent reports the session's card present: renew the lease; the session, if it is live.
     pub async fn renew_presence(&self, token: &str, card_id: &str, now: i64) -> Result<Option<Session>, SessionError> {
         let Some(secs) = self.presence_secs else { return Ok(None) };
-        self.store.portal_renew_presence(&hash_id(token), card_id, now + secs, now).await?.map(decode).transpose()
+        self.store
+            .portal_renew_presence(&hash_id(token), card_id, UnixTime::from_secs(now + secs), UnixTime::from_secs(now))
+            .await?
+            .map(decode)
+            .transpose()
     }
 
     /// The lifetime of a new session at `facility` (none: the configured default).
     async fn lifetime(&self, facility: Option<&FacilityContext>) -> Result<i64, SessionError> {
         match facility {
-            Some(f) => Ok(self.store.portal_session_lifetime(f.id.as_str()).await?.unwrap_or(self.lifetime_secs)),
+            Some(f) => Ok(self.store.portal_session_lifetime(&f.id).await?.unwrap_or(self.lifetime_secs)),
             None => Ok(self.lifetime_secs),
         }
     }
@@ -166,7 +171,7 @@ impl Sessions {
                 if let Some(detail) = denied.detail.as_object_mut() {
                     detail.insert("reason".into(), e.to_string().into());
                 }
-                if let Err(store) = self.store.append_audit(&denied, now_ms).await {
+                if let Err(store) = self.store.append_audit(&denied, UnixTime::from_millis(now_ms)).await {
                     tracing::error!(error = %store, action = denied.action, "cannot write the audit entry");
                 }
                 Err(e)
@@ -215,7 +220,7 @@ impl Sessions {
             facility_serial: login.credential.facility_certificate.clone(),
             lend: None,
         };
-        self.store.portal_create_session(&record, &entry, now_ms).await?;
+        self.store.portal_create_session(&record, &entry, UnixTime::from_millis(now_ms)).await?;
         let max_age = expires_at - now + KEPT_AFTER_END_SECS;
         let set_cookie = format!("{COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}");
         let session = Session {
@@ -266,7 +271,7 @@ impl Sessions {
         now: i64,
     ) -> Result<Option<(Session, String)>, SessionError> {
         let Some(id) = id else { return Ok(None) };
-        match self.store.portal_session(&hash_id(id), now).await? {
+        match self.store.portal_session(&hash_id(id), UnixTime::from_secs(now)).await? {
             Some(record) => Ok(Some((decode(record)?, self.secret.csrf_token(id)))),
             None => Ok(None),
         }
@@ -283,14 +288,23 @@ impl Sessions {
         entry: &AuditEvent,
         now_ms: i64,
     ) -> Result<Option<Session>, SessionError> {
-        let lent = self.store.portal_lend_session(&session.id_hash, until, consent.as_str(), entry, now_ms).await?;
+        let lent = self
+            .store
+            .portal_lend_session(
+                &session.id_hash,
+                UnixTime::from_secs(until),
+                consent.as_str(),
+                entry,
+                UnixTime::from_millis(now_ms),
+            )
+            .await?;
         lent.map(decode).transpose()
     }
 
     /// Note that the login card of the lent session `id_hash` was reported out at `now`: the session, if its
     /// lend runs.
     pub async fn lend_card_out(&self, id_hash: &str, now: i64) -> Result<Option<Session>, SessionError> {
-        self.store.portal_lend_card_out(id_hash, now).await?.map(decode).transpose()
+        self.store.portal_lend_card_out(id_hash, UnixTime::from_secs(now)).await?.map(decode).transpose()
     }
 
     /// End the running lend of `session` (its card is back), appending `entry` (`session.lend.return`) with it
@@ -303,14 +317,18 @@ impl Sessions {
     ) -> Result<Option<Session>, SessionError> {
         let now = now_ms.div_euclid(1000);
         let lease = self.presence_secs.filter(|_| session.presence).map(|secs| now.saturating_add(secs));
-        self.store.portal_return_lend(&session.id_hash, lease, entry, now_ms).await?.map(decode).transpose()
+        self.store
+            .portal_return_lend(&session.id_hash, lease.map(UnixTime::from_secs), entry, UnixTime::from_millis(now_ms))
+            .await?
+            .map(decode)
+            .transpose()
     }
 
     /// End the sessions whose lend ran out by `now` (`lend-expired`, audited `session.lend.expired`): only
     /// `only`'s (the browser's next request; the caller sends its back-channel logout) or all (housekeeping;
     /// notified through the claim of ended sessions). The sessions ended.
     pub async fn end_lapsed_lends(&self, now: i64, only: Option<&str>) -> Result<Vec<Session>, SessionError> {
-        self.store.portal_end_lapsed_lends(now, only).await?.into_iter().map(decode).collect()
+        self.store.portal_end_lapsed_lends(UnixTime::from_secs(now), only).await?.into_iter().map(decode).collect()
     }
 
     /// How the session the request's cookie names ended, if it ended without the person's own doing (D59):
@@ -326,19 +344,19 @@ impl Sessions {
     /// grant: the console checks it on every request, D42, and tells a lent session's person that it is paused,
     /// D91).
     pub async fn live_lent_ok(&self, id_hash: &str, now: i64) -> Result<Option<Session>, SessionError> {
-        self.store.portal_session(id_hash, now).await?.map(decode).transpose()
+        self.store.portal_session(id_hash, UnixTime::from_secs(now)).await?.map(decode).transpose()
     }
 
     /// The sessions of `person_key` live at `now`, newest first.
     pub async fn of_person(&self, person_key: &str, now: i64) -> Result<Vec<Session>, SessionError> {
-        self.store.portal_person_sessions(person_key, now).await?.into_iter().map(decode).collect()
+        self.store.portal_person_sessions(person_key, UnixTime::from_secs(now)).await?.into_iter().map(decode).collect()
     }
 
     /// End a session at `now`, recording `why` (the reason its `portal.logout` entry names) as its end reason:
     /// [`Self::ended`] tells the person's next visit when `why` was not their own doing (the card agent's
     /// `card-removed`); the session, if it was live.
     pub async fn end_because(&self, id_hash: &str, why: &str, now: i64) -> Result<Option<Session>, SessionError> {
-        self.store.portal_end_session(id_hash, why, now).await?.map(decode).transpose()
+        self.store.portal_end_session(id_hash, why, UnixTime::from_secs(now)).await?.map(decode).transpose()
     }
 
     /// End every live session of `person_key` the card `card_id` logged in (the card agent's card-removed
@@ -349,7 +367,12 @@ impl Sessions {
         card_id: &str,
         now: i64,
     ) -> Result<Vec<Session>, SessionError> {
-        self.store.portal_end_card_sessions(person_key, card_id, now).await?.into_iter().map(decode).collect()
+        self.store
+            .portal_end_card_sessions(person_key, card_id, UnixTime::from_secs(now))
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
     }
 }
 

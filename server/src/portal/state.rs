@@ -7,6 +7,7 @@ use super::session::{self, Session, Sessions};
 use crate::oidc::{self, Provider};
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::Store;
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::audit::audit;
 use hcpki_sso::catalog::Catalog;
 use hcpki_sso::refusals::Refusals;
@@ -65,7 +66,7 @@ impl PortalState {
     /// Back-channel logout for sessions another process ended (an account disabled, a facility suspended or
     /// retired: their grants are revoked already), claimed so that one replica sends each. How many.
     pub async fn notify_ended_sessions(&self, now: i64, limit: i64) -> Result<usize, hcpki_ca::store::StoreError> {
-        let claimed = self.store.portal_claim_ended_sessions(now, limit).await?;
+        let claimed = self.store.portal_claim_ended_sessions(UnixTime::from_secs(now), limit).await?;
         for s in &claimed {
             self.notify_revoked(&s.id_hash).await?;
             let why = s.end_reason.as_deref().unwrap_or("ended");
@@ -86,7 +87,7 @@ impl PortalState {
         actor: &hcpki_ca::store::Actor,
     ) -> Result<usize, hcpki_ca::store::StoreError> {
         let now = self.clock.now_unix();
-        let ended = self.store.portal_end_person_sessions(person_key, why, now, actor).await?;
+        let ended = self.store.portal_end_person_sessions(person_key, why, UnixTime::from_secs(now), actor).await?;
         for s in &ended {
             self.notify_revoked(&s.id_hash).await?;
         }

@@ -11,6 +11,7 @@ use base64::Engine as _;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::signing_request::{SigningRequestRecord, SigningState};
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::audit::audit;
 use hcpki_sso::policy::ClientRule;
 use serde_json::{Value, json};
@@ -133,7 +134,7 @@ pub async fn create(
             "level": record.level, "document_sha256": record.document_sha256, "bytes": record.document.len(),
             "expires_at": record.expires_at }),
     };
-    ctx.provider.store.signing_request_create(&record, &event, now_ms).await?;
+    ctx.provider.store.signing_request_create(&record, &event, UnixTime::from_millis(now_ms)).await?;
     let issuer = &ctx.provider.issuer;
     Ok(Created {
         sign_url: format!("{issuer}{PAGE_PATH}/{id}"),

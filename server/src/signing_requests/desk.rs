@@ -9,6 +9,7 @@ use crate::portal::session::Session;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::StoreError;
 use hcpki_ca::store::signing_request::{SigningEnd, SigningRequestRecord, SigningState};
+use hcpki_pkix::time::UnixTime;
 use hcpki_sso::audit::audit;
 use hcpki_sso::login::{CardLoginError, CardVerifier};
 use serde_json::{Value, json};
@@ -147,7 +148,10 @@ pub async fn complete(
             if let Some(error) = kept {
                 // Kept on the request so that the service, polling, learns why it is not signed yet.
                 let event = event(&actor, "signing_request.sign", id, Outcome::Failed, detail);
-                ctx.provider.store.signing_request_note_error(id, &error, &event, now_ms).await?;
+                ctx.provider
+                    .store
+                    .signing_request_note_error(id, &error, &event, UnixTime::from_millis(now_ms))
+                    .await?;
             } else {
                 ctx.refusals.record(&actor, "signing_request.sign", id, detail).await;
             }
@@ -173,7 +177,7 @@ pub async fn complete(
         gen_time: signed.stamp.map(|(t, _)| t),
     };
     let event = event(&actor, "signing_request.sign", id, Outcome::Ok, detail);
-    match ctx.provider.store.signing_request_finish(id, &end, &event, now_ms).await? {
+    match ctx.provider.store.signing_request_finish(id, &end, &event, UnixTime::from_millis(now_ms)).await? {
         Some(request) => Ok(Done { request }),
         // Ended by another post, or its time ran out while the TSA answered.
         None => Err(SignError::Page(ended_meanwhile(ctx, id, now_ms).await?)),
@@ -194,7 +198,7 @@ pub async fn refuse(
     let actor = format!("portal:{}", session.person_key);
     let end = SigningEnd::Closed { state: SigningState::Refused, reason: "the physician declined to sign".into() };
     let event = event(&actor, "signing_request.refuse", id, Outcome::Ok, summary(&request));
-    match ctx.provider.store.signing_request_finish(id, &end, &event, now_ms).await? {
+    match ctx.provider.store.signing_request_finish(id, &end, &event, UnixTime::from_millis(now_ms)).await? {
         Some(request) => Ok(Ok(request)),
         None => Ok(Err(ended_meanwhile(ctx, id, now_ms).await?)),
     }

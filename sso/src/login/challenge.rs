@@ -10,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hcpki_ca::store::{LoginChallengeRecord, Store};
 use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
+use hcpki_pkix::time::UnixTime;
 
 /// Random bytes per challenge: as many as a SHA-256 output, so guessing one is hopeless.
 pub const CHALLENGE_BYTES: usize = 32;
@@ -62,7 +63,7 @@ pub async fn issue(
         // Taken (and swept) by any replica: one whose clock runs ahead still gives it its lifetime.
         expires_at: now + i64::from(ttl_secs.max(1)) + CLOCK_LEEWAY_SECS,
     };
-    store.put_login_challenge(&record, now).await?;
+    store.put_login_challenge(&record, UnixTime::from_secs(now)).await?;
     Ok(IssuedChallenge { challenge: record.challenge, expires_at: record.expires_at })
 }
 

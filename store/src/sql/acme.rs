@@ -5,7 +5,9 @@ macro_rules! acme_store {
     ($store:ident, $db:ty, $backend:expr) => {
         #[async_trait::async_trait]
         impl Acme for $store {
-            async fn acme_put_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> Result<(), StoreError> {
+            async fn acme_put_nonce(&self, nonce: &str, expires_at: UnixTime, now: UnixTime) -> Result<(), StoreError> {
+                let expires_at = expires_at.as_secs();
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 sqlx::query::<$db>(queries::SWEEP_ACME_NONCES)
                     .bind(now)
@@ -21,7 +23,8 @@ macro_rules! acme_store {
                 Ok(())
             }
 
-            async fn acme_take_nonce(&self, nonce: &str, now: i64) -> Result<bool, StoreError> {
+            async fn acme_take_nonce(&self, nonce: &str, now: UnixTime) -> Result<bool, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 let done = sqlx::query::<$db>(queries::TAKE_ACME_NONCE)
                     .bind(nonce)
@@ -36,9 +39,9 @@ macro_rules! acme_store {
                 &self,
                 account: &AcmeAccount,
                 actor: &Actor,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(queries::INSERT_ACME_ACCOUNT)
                     .bind(&account.id)
                     .bind(&account.thumbprint)
@@ -81,9 +84,9 @@ macro_rules! acme_store {
                 account: &AcmeAccount,
                 action: &str,
                 actor: &Actor,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(queries::UPDATE_ACME_ACCOUNT)
                     .bind(&account.thumbprint)
                     .bind(&account.jwk)
@@ -97,8 +100,13 @@ macro_rules! acme_store {
                 w.commit().await
             }
 
-            async fn acme_create_order(&self, order: &AcmeOrder, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn acme_create_order(
+                &self,
+                order: &AcmeOrder,
+                actor: &Actor,
+                at: UnixTime,
+            ) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(queries::INSERT_ACME_ORDER)
                     .bind(&order.id)
                     .bind(&order.account)

@@ -129,9 +129,9 @@ macro_rules! allocations_store {
                 facility: &FacilityId,
                 allocation: &Allocation,
                 actor: &Actor,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<AllocationRecord, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let known = sqlx::query_scalar::<$db, i64>(allocations::FACILITY_EXISTS)
                     .bind(facility.as_str())
                     .fetch_one(&mut *w.tx)
@@ -150,9 +150,9 @@ macro_rules! allocations_store {
                 facility: &FacilityId,
                 allocation: &Allocation,
                 actor: &Actor,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<AllocationRecord, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let removed = sqlx::query_as::<$db, allocations::Row>(allocations::REMOVE)
                     .bind(facility.as_str())
                     .bind(allocation.to_string())

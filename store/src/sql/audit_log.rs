@@ -5,18 +5,18 @@ macro_rules! audit_log_store {
     ($store:ident, $db:ty, $backend:expr) => {
         #[async_trait::async_trait]
         impl AuditLog for $store {
-            async fn append_audit(&self, event: &AuditEvent, at_ms: i64) -> Result<AuditEntry, StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn append_audit(&self, event: &AuditEvent, at: UnixTime) -> Result<AuditEntry, StoreError> {
+                let mut w = self.write(at).await?;
                 let entry = w.append(event).await?;
                 w.commit().await?;
                 Ok(entry)
             }
 
-            async fn append_audits(&self, events: &[AuditEvent], at_ms: i64) -> Result<Vec<AuditEntry>, StoreError> {
+            async fn append_audits(&self, events: &[AuditEvent], at: UnixTime) -> Result<Vec<AuditEntry>, StoreError> {
                 if events.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let mut entries = Vec::with_capacity(events.len());
                 for event in events {
                     entries.push(w.append(event).await?);
@@ -98,7 +98,8 @@ macro_rules! audit_log_store {
                     .map_err(Self::err)
             }
 
-            async fn set_audit_forwarded(&self, destination: &str, seq: i64, now: i64) -> Result<(), StoreError> {
+            async fn set_audit_forwarded(&self, destination: &str, seq: i64, now: UnixTime) -> Result<(), StoreError> {
+                let now = now.as_secs();
                 sqlx::query::<$db>(queries::AUDIT_SET_FORWARDED)
                     .bind(destination)
                     .bind(seq)

@@ -262,9 +262,9 @@ macro_rules! consents_store {
                 consent: &ConsentRecord,
                 documents: &[ConsentDocument],
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<AuditEntry, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(consents::INSERT)
                     .bind(&consent.id)
                     .bind(&consent.client_id)
@@ -303,9 +303,9 @@ macro_rules! consents_store {
                 change: &ConsentMove,
                 documents: &[ConsentDocument],
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<Option<ConsentRecord>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let now = w.now();
                 let row = match change {
                     ConsentMove::Show => {
@@ -388,10 +388,12 @@ macro_rules! consents_store {
 
             async fn consent_sweep(
                 &self,
-                unsigned_before: i64,
-                ended_before: i64,
+                unsigned_before: UnixTime,
+                ended_before: UnixTime,
                 limit: i64,
             ) -> Result<u64, StoreError> {
+                let unsigned_before = unsigned_before.as_secs();
+                let ended_before = ended_before.as_secs();
                 let mut tx = self.pool.begin().await.map_err(Self::err)?;
                 let done = sqlx::query::<$db>(consents::SWEEP)
                     .bind(unsigned_before)
@@ -426,9 +428,9 @@ macro_rules! consents_store {
                 &self,
                 document: &ConsentDocument,
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<AuditEntry, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 consents::consents_store!(@put w, $db, document);
                 let entry = w.append(event).await?;
                 w.commit().await?;
@@ -438,9 +440,10 @@ macro_rules! consents_store {
             async fn consents_withdrawn_since(
                 &self,
                 client_id: &str,
-                since: i64,
+                since: UnixTime,
                 limit: i64,
             ) -> Result<Vec<ConsentRecord>, StoreError> {
+                let since = since.as_secs();
                 sqlx::query_as::<$db, consents::Row>(consents::WITHDRAWN_SINCE)
                     .bind(client_id)
                     .bind(since)
@@ -464,11 +467,11 @@ macro_rules! consents_store {
 
             async fn identity_links_of_certificate(
                 &self,
-                facility_id: &str,
+                facility_id: &FacilityId,
                 certificate_sha256: &str,
             ) -> Result<Vec<IdentityLinkRecord>, StoreError> {
                 Ok(sqlx::query_as::<$db, consents::LinkRow>(consents::LINKS_OF_CERTIFICATE)
-                    .bind(facility_id)
+                    .bind(facility_id.as_str())
                     .bind(certificate_sha256)
                     .fetch_all(&self.pool)
                     .await
@@ -483,10 +486,10 @@ macro_rules! consents_store {
                 link: &IdentityLinkRecord,
                 previous_generation: Option<i64>,
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<bool, StoreError> {
                 consents::check_generation(link, previous_generation)?;
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let sql = if previous_generation.is_some() { consents::LINK_UPDATE } else { consents::LINK_INSERT };
                 let query = sqlx::query::<$db>(sql)
                     .bind(&link.patient_key)

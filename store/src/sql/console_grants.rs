@@ -41,8 +41,8 @@ macro_rules! console_grants_store {
     ($store:ident, $db:ty, $backend:expr) => {
         #[async_trait::async_trait]
         impl ConsoleGrants for $store {
-            async fn console_grant_put(&self, grant: &ConsoleGrant, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn console_grant_put(&self, grant: &ConsoleGrant, actor: &Actor, at: UnixTime) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(console_grants::PUT)
                     .bind(&grant.person_key)
                     .bind(grant.role.name())
@@ -58,9 +58,9 @@ macro_rules! console_grants_store {
                 w.commit().await
             }
 
-            async fn facility_admin_password_totp(&self, facility: &str) -> Result<bool, StoreError> {
+            async fn facility_admin_password_totp(&self, facility: &FacilityId) -> Result<bool, StoreError> {
                 let n = sqlx::query_scalar::<$db, i64>(sso::ADMIN_PASSWORD_TOTP)
-                    .bind(facility)
+                    .bind(facility.as_str())
                     .fetch_one(&self.pool)
                     .await
                     .map_err(Self::err)?;
@@ -71,9 +71,9 @@ macro_rules! console_grants_store {
                 &self,
                 facility: &FacilityId,
                 allowed: bool,
-                actor: &Actor, at_ms: i64,
+                actor: &Actor, at: UnixTime,
             ) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 if Self::fetch_facility(&mut *w.tx, facility.as_str()).await?.is_none() {
                     return Err(StoreError::UnknownFacility(facility.clone()));
                 }
@@ -120,9 +120,9 @@ macro_rules! console_grants_store {
             async fn console_grant_remove(
                 &self,
                 person_key: &str,
-                actor: &Actor, at_ms: i64,
+                actor: &Actor, at: UnixTime,
             ) -> Result<Option<ConsoleGrant>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let removed = sqlx::query_as::<$db, console_grants::Row>(console_grants::REMOVE)
                     .bind(person_key)
                     .fetch_optional(&mut *w.tx)

@@ -90,9 +90,9 @@ macro_rules! delegations_store {
                 &self,
                 d: &DelegationRecord,
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<AuditEntry, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(delegations::INSERT)
                     .bind(&d.id)
                     .bind(&d.facility_id)
@@ -122,7 +122,12 @@ macro_rules! delegations_store {
                     .transpose()
             }
 
-            async fn delegations_by(&self, physician_key: &str, now: i64) -> Result<Vec<DelegationRecord>, StoreError> {
+            async fn delegations_by(
+                &self,
+                physician_key: &str,
+                now: UnixTime,
+            ) -> Result<Vec<DelegationRecord>, StoreError> {
+                let now = now.as_secs();
                 sqlx::query_as::<$db, delegations::Row>(delegations::BY_PHYSICIAN)
                     .bind(physician_key)
                     .bind(now)
@@ -134,7 +139,8 @@ macro_rules! delegations_store {
                     .collect()
             }
 
-            async fn delegations_to(&self, username: &str, now: i64) -> Result<Vec<DelegationRecord>, StoreError> {
+            async fn delegations_to(&self, username: &str, now: UnixTime) -> Result<Vec<DelegationRecord>, StoreError> {
+                let now = now.as_secs();
                 sqlx::query_as::<$db, delegations::Row>(delegations::TO_DELEGATE)
                     .bind(username)
                     .bind(now)
@@ -151,9 +157,9 @@ macro_rules! delegations_store {
                 id: &str,
                 physician_key: &str,
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<Option<(DelegationRecord, u64)>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let ended = sqlx::query_as::<$db, delegations::Row>(delegations::END)
                     .bind(id)
                     .bind(physician_key)
@@ -181,9 +187,9 @@ macro_rules! delegations_store {
                 session_hash: &str,
                 id: Option<&str>,
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<AuditEntry, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let now = w.now();
                 sqlx::query::<$db>(delegations::STOP)
                     .bind(session_hash)

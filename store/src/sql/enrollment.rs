@@ -5,8 +5,8 @@ macro_rules! enrollment_store {
     ($store:ident, $db:ty, $backend:expr) => {
         #[async_trait::async_trait]
         impl Enrollment for $store {
-            async fn create_credential(&self, record: &CredentialRecord, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn create_credential(&self, record: &CredentialRecord, actor: &Actor, at: UnixTime) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
                 let facility = Self::fetch_facility(&mut *w.tx, record.facility.as_str())
                     .await?
                     .ok_or_else(|| StoreError::UnknownFacility(record.facility.clone()))?;
@@ -52,8 +52,8 @@ macro_rules! enrollment_store {
                     .collect()
             }
 
-            async fn revoke_credential(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<CredentialRecord, StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn revoke_credential(&self, id: &str, actor: &Actor, at: UnixTime) -> Result<CredentialRecord, StoreError> {
+                let mut w = self.write(at).await?;
                 let mut record = Self::fetch_credential(&mut *w.tx, id)
                     .await?
                     .ok_or_else(|| StoreError::UnknownCredential(id.to_owned()))?;
@@ -78,9 +78,9 @@ macro_rules! enrollment_store {
                 &self,
                 id: &str,
                 profile: ProfileKind,
-                actor: &Actor, at_ms: i64,
+                actor: &Actor, at: UnixTime,
             ) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let now = w.now();
                 let done = sqlx::query::<$db>(queries::REDEEM_CREDENTIAL)
                     .bind(now)
@@ -100,8 +100,8 @@ macro_rules! enrollment_store {
                 w.commit().await
             }
 
-            async fn release_credential(&self, id: &str, reason: &str, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn release_credential(&self, id: &str, reason: &str, actor: &Actor, at: UnixTime) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
                 let record = Self::fetch_credential(&mut *w.tx, id)
                     .await?
                     .ok_or_else(|| StoreError::UnknownCredential(id.to_owned()))?;
@@ -115,8 +115,8 @@ macro_rules! enrollment_store {
                 w.commit().await
             }
 
-            async fn hold_scep_request(&self, request: &HeldRequest, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn hold_scep_request(&self, request: &HeldRequest, actor: &Actor, at: UnixTime) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
                 let facility = Self::fetch_facility(&mut *w.tx, request.facility.as_str())
                     .await?
                     .ok_or_else(|| StoreError::UnknownFacility(request.facility.clone()))?;
@@ -184,9 +184,9 @@ macro_rules! enrollment_store {
                 &self,
                 id: &str,
                 decision: &HeldState,
-                actor: &Actor, at_ms: i64,
+                actor: &Actor, at: UnixTime,
             ) -> Result<HeldRequest, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let now = w.now();
                 let (serial, reason) = rows::held_outcome(decision);
                 let done = sqlx::query::<$db>(queries::DECIDE_HELD)

@@ -230,8 +230,8 @@ macro_rules! facilities_store {
 
         #[async_trait::async_trait]
         impl Facilities for $store {
-            async fn register_facility(&self, new: &NewFacility, actor: &Actor, at_ms: i64) -> Result<Facility, StoreError> {
-                match self.register_facilities(std::slice::from_ref(new), actor, at_ms).await?.pop() {
+            async fn register_facility(&self, new: &NewFacility, actor: &Actor, at: UnixTime) -> Result<Facility, StoreError> {
+                match self.register_facilities(std::slice::from_ref(new), actor, at).await?.pop() {
                     Some(Registration::New(facility)) => Ok(facility),
                     Some(Registration::AlreadyRegistered { code, existing }) => {
                         Err(StoreError::DuplicateMedicalCode { code, existing })
@@ -246,9 +246,9 @@ macro_rules! facilities_store {
             async fn register_facilities(
                 &self,
                 batch: &[NewFacility],
-                actor: &Actor, at_ms: i64,
+                actor: &Actor, at: UnixTime,
             ) -> Result<Vec<Registration>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let mut out = Vec::with_capacity(batch.len());
                 for new in batch {
                     match Self::insert_facility(&mut w, new, actor).await {
@@ -266,9 +266,9 @@ macro_rules! facilities_store {
 
             async fn transition_facilities(
                 &self,
-                batch: &[FacilityChange], at_ms: i64,
+                batch: &[FacilityChange], at: UnixTime,
             ) -> Result<Vec<Result<Facility, StoreError>>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let mut out = Vec::with_capacity(batch.len());
                 for change in batch {
                     out.push(Self::transition_in(&mut w, change).await?);
@@ -281,18 +281,18 @@ macro_rules! facilities_store {
                 &self,
                 facility: &FacilityId,
                 allocation: &Allocation,
-                actor: &Actor, at_ms: i64,
+                actor: &Actor, at: UnixTime,
             ) -> Result<AllocationRecord, StoreError> {
-                self.allocations_add(facility, allocation, actor, at_ms).await
+                self.allocations_add(facility, allocation, actor, at).await
             }
 
             async fn remove_allocation(
                 &self,
                 facility: &FacilityId,
                 allocation: &Allocation,
-                actor: &Actor, at_ms: i64,
+                actor: &Actor, at: UnixTime,
             ) -> Result<AllocationRecord, StoreError> {
-                self.allocations_remove(facility, allocation, actor, at_ms).await
+                self.allocations_remove(facility, allocation, actor, at).await
             }
 
             async fn allocations(&self, facility: Option<&FacilityId>) -> Result<Vec<AllocationRecord>, StoreError> {
@@ -338,8 +338,8 @@ macro_rules! facilities_store {
                     .collect()
             }
 
-            async fn put_authority(&self, record: &AuthorityRecord, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn put_authority(&self, record: &AuthorityRecord, actor: &Actor, at: UnixTime) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
                 let exists = sqlx::query_scalar::<$db, String>(queries::AUTHORITY_EXISTS)
                     .bind(record.name.as_str())
                     .fetch_optional(&mut *w.tx)

@@ -18,7 +18,8 @@ macro_rules! issuance_store {
 
         #[async_trait::async_trait]
         impl Issuance for $store {
-            async fn record_intents(&self, intents: &[IssuanceIntent], now: i64) -> Result<(), StoreError> {
+            async fn record_intents(&self, intents: &[IssuanceIntent], now: UnixTime) -> Result<(), StoreError> {
+                let now = now.as_secs();
                 // One transaction, committed (and so visible to every replica and
                 // to crash recovery) before this returns, i.e. before any signature.
                 let _writer = self.writer().await;
@@ -59,9 +60,9 @@ macro_rules! issuance_store {
             async fn complete_issuances(
                 &self,
                 issued: &[Completion],
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<Vec<CertificateRecord>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let now = w.now();
                 let mut records = Vec::with_capacity(issued.len());
                 for Completion { serial, der, actor } in issued {
@@ -98,9 +99,9 @@ macro_rules! issuance_store {
                 serial: &SerialHex,
                 reason: &str,
                 actor: &Actor,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let record = Self::reserved(&mut w.tx, serial).await?;
                 let done = sqlx::query::<$db>(queries::MARK_FAILED)
                     .bind(serial.as_str())
@@ -140,10 +141,11 @@ macro_rules! issuance_store {
             async fn live_serials(
                 &self,
                 ca: CaName,
-                now: i64,
+                now: UnixTime,
                 after: Option<&SerialHex>,
                 limit: i64,
             ) -> Result<Vec<SerialHex>, StoreError> {
+                let now = now.as_secs();
                 // `serial > ''` holds for every row: the first page.
                 sqlx::query_scalar::<$db, String>(queries::LIVE_SERIALS_OF_CA)
                     .bind(ca.as_str())
@@ -166,7 +168,13 @@ macro_rules! issuance_store {
                 rows::profile_counts(counts)
             }
 
-            async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(CertProfile, i64)>, StoreError> {
+            async fn expiring_counts(
+                &self,
+                from: UnixTime,
+                until: UnixTime,
+            ) -> Result<Vec<(CertProfile, i64)>, StoreError> {
+                let from = from.as_secs();
+                let until = until.as_secs();
                 let counts = sqlx::query_as::<$db, (String, i64)>(queries::EXPIRING_COUNTS)
                     .bind(from)
                     .bind(until)
@@ -179,11 +187,14 @@ macro_rules! issuance_store {
             async fn expiry_claim(
                 &self,
                 profile: CertProfile,
-                from: i64,
-                until: i64,
+                from: UnixTime,
+                until: UnixTime,
                 limit: i64,
-                now: i64,
+                now: UnixTime,
             ) -> Result<Vec<ExpiringCertificate>, StoreError> {
+                let from = from.as_secs();
+                let until = until.as_secs();
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 let mut tx = self.pool.begin().await.map_err(Self::err)?;
                 let candidates = sqlx::query_as::<$db, rows::ExpiringRow>(queries::EXPIRING_UNCLAIMED)
@@ -215,7 +226,8 @@ macro_rules! issuance_store {
                 Ok(claimed)
             }
 
-            async fn expiry_release(&self, serials: &[SerialHex], forget_before: i64) -> Result<(), StoreError> {
+            async fn expiry_release(&self, serials: &[SerialHex], forget_before: UnixTime) -> Result<(), StoreError> {
+                let forget_before = forget_before.as_secs();
                 let _writer = self.writer().await;
                 let mut tx = self.pool.begin().await.map_err(Self::err)?;
                 for serial in serials {

@@ -130,8 +130,8 @@ pub(super) fn created(kind: &str, total: usize, params: &str) -> serde_json::Val
 macro_rules! jobs_store {
     ($store:ident, $db:ty, $backend:expr) => {
         impl $store {
-            async fn jobs_create(&self, new: &NewJob, actor: &Actor, at_ms: i64) -> Result<JobRecord, StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn jobs_create(&self, new: &NewJob, actor: &Actor, at: UnixTime) -> Result<JobRecord, StoreError> {
+                let mut w = self.write(at).await?;
                 let now = w.now();
                 let total = i64::try_from(new.items.len()).unwrap_or(i64::MAX);
                 sqlx::query::<$db>(jobs::INSERT_JOB)
@@ -263,9 +263,9 @@ macro_rules! jobs_store {
                 owner: Option<&str>,
                 state: JobState,
                 note: Option<&str>,
-                actor: &Actor, at_ms: i64,
+                actor: &Actor, at: UnixTime,
             ) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let now = w.now();
                 let changed = match owner {
                     Some(owner) => {
@@ -306,9 +306,9 @@ macro_rules! jobs_store {
                 owner: &str,
                 batch: &[(i64, NewFacility)],
                 approve: bool,
-                actor: &Actor, at_ms: i64,
+                actor: &Actor, at: UnixTime,
             ) -> Result<Option<Vec<Registration>>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let now = w.now();
                 let held = sqlx::query::<$db>(jobs::HEARTBEAT)
                     .bind(now)
@@ -375,8 +375,8 @@ macro_rules! jobs_store {
 
         #[async_trait::async_trait]
         impl Jobs for $store {
-            async fn create_job(&self, job: &NewJob, actor: &Actor, at_ms: i64) -> Result<JobRecord, StoreError> {
-                self.jobs_create(job, actor, at_ms).await
+            async fn create_job(&self, job: &NewJob, actor: &Actor, at: UnixTime) -> Result<JobRecord, StoreError> {
+                self.jobs_create(job, actor, at).await
             }
 
             async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
@@ -397,7 +397,9 @@ macro_rules! jobs_store {
                 self.jobs_items(id, state, after_seq, limit).await
             }
 
-            async fn claim_job(&self, id: &str, owner: &str, now: i64, stale_before: i64) -> Result<bool, StoreError> {
+            async fn claim_job(&self, id: &str, owner: &str, now: UnixTime, stale_before: UnixTime) -> Result<bool, StoreError> {
+                let now = now.as_secs();
+                let stale_before = stale_before.as_secs();
                 self.jobs_claim(id, owner, now, stale_before).await
             }
 
@@ -406,8 +408,9 @@ macro_rules! jobs_store {
                 id: &str,
                 owner: &str,
                 outcomes: &[ItemOutcome],
-                now: i64,
+                now: UnixTime,
             ) -> Result<bool, StoreError> {
+                let now = now.as_secs();
                 self.jobs_record(id, owner, outcomes, now).await
             }
 
@@ -417,9 +420,9 @@ macro_rules! jobs_store {
                 owner: Option<&str>,
                 state: JobState,
                 note: Option<&str>,
-                actor: &Actor, at_ms: i64,
+                actor: &Actor, at: UnixTime,
             ) -> Result<bool, StoreError> {
-                self.jobs_end(id, owner, state, note, actor, at_ms).await
+                self.jobs_end(id, owner, state, note, actor, at).await
             }
 
             async fn register_facilities_for_job(
@@ -428,9 +431,9 @@ macro_rules! jobs_store {
                 owner: &str,
                 batch: &[(i64, NewFacility)],
                 approve: bool,
-                actor: &Actor, at_ms: i64,
+                actor: &Actor, at: UnixTime,
             ) -> Result<Option<Vec<Registration>>, StoreError> {
-                self.jobs_register(id, owner, batch, approve, actor, at_ms).await
+                self.jobs_register(id, owner, batch, approve, actor, at).await
             }
         }
     };

@@ -5,8 +5,13 @@ macro_rules! oidc_store {
     ($store:ident, $db:ty, $backend:expr) => {
         #[async_trait::async_trait]
         impl Oidc for $store {
-            async fn oidc_add_client(&self, c: &OidcClientRecord, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn oidc_add_client(
+                &self,
+                c: &OidcClientRecord,
+                actor: &Actor,
+                at: UnixTime,
+            ) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(sso::INSERT_CLIENT)
                     .bind(&c.id)
                     .bind(&c.data)
@@ -45,9 +50,9 @@ macro_rules! oidc_store {
                 expected: &str,
                 data: &str,
                 event: &crate::audit::AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let changed = sqlx::query::<$db>(sso::UPDATE_CLIENT)
                     .bind(id)
                     .bind(expected)
@@ -65,8 +70,8 @@ macro_rules! oidc_store {
                 Ok(true)
             }
 
-            async fn oidc_remove_client(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn oidc_remove_client(&self, id: &str, actor: &Actor, at: UnixTime) -> Result<bool, StoreError> {
+                let mut w = self.write(at).await?;
                 let gone = sqlx::query::<$db>(sso::DELETE_CLIENT)
                     .bind(id)
                     .execute(&mut *w.tx)
@@ -130,8 +135,9 @@ macro_rules! oidc_store {
             async fn oidc_token_writes(
                 &self,
                 writes: &[TokenWrite],
-                now: i64,
+                now: UnixTime,
             ) -> Result<Vec<TokenWritten>, StoreError> {
+                let now = now.as_secs();
                 let plan = sso::TokenPlan::new(writes);
                 let _writer = self.writer().await;
                 let mut tx = self.pool.begin().await.map_err(Self::err)?;
@@ -266,9 +272,11 @@ macro_rules! oidc_store {
                 kind: &str,
                 key: &str,
                 value: &str,
-                expires_at: i64,
-                now: i64,
+                expires_at: UnixTime,
+                now: UnixTime,
             ) -> Result<bool, StoreError> {
+                let expires_at = expires_at.as_secs();
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 // The short-lived pool (no fsync at commit on SQLite, D28), for the single-use values outside
                 // the token endpoint (its assertion and DPoP jtis go into its batch, `oidc_token_writes`, D107):
@@ -290,7 +298,8 @@ macro_rules! oidc_store {
                 Ok(added)
             }
 
-            async fn oidc_once_take(&self, kind: &str, key: &str, now: i64) -> Result<Option<String>, StoreError> {
+            async fn oidc_once_take(&self, kind: &str, key: &str, now: UnixTime) -> Result<Option<String>, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 sqlx::query_scalar::<$db, String>(sso::TAKE_ONCE)
                     .bind(kind)

@@ -9,9 +9,9 @@ macro_rules! operators_store {
                 &self,
                 record: &OperatorRecord,
                 actor: &Actor,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<OperatorRecord, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let existing = sqlx::query_as::<$db, rows::OperatorRow>(queries::OPERATOR_BY_NAME)
                     .bind(record.name.as_str())
                     .fetch_optional(&mut *w.tx)
@@ -75,9 +75,9 @@ macro_rules! operators_store {
                 &self,
                 name: &OperatorName,
                 actor: &Actor,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<OperatorRecord, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let mut record = sqlx::query_as::<$db, rows::OperatorRow>(queries::OPERATOR_BY_NAME)
                     .bind(name.as_str())
                     .fetch_optional(&mut *w.tx)

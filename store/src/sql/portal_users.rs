@@ -5,7 +5,8 @@ macro_rules! portal_users_store {
     ($store:ident, $db:ty, $backend:expr) => {
         #[async_trait::async_trait]
         impl PortalUsers for $store {
-            async fn put_login_challenge(&self, record: &LoginChallengeRecord, now: i64) -> Result<(), StoreError> {
+            async fn put_login_challenge(&self, record: &LoginChallengeRecord, now: UnixTime) -> Result<(), StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 sqlx::query::<$db>(queries::SWEEP_LOGIN_CHALLENGES)
                     .bind(now)
@@ -33,8 +34,8 @@ macro_rules! portal_users_store {
                     .map_err(Self::err)
             }
 
-            async fn portal_add_user(&self, user: &PortalUser, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn portal_add_user(&self, user: &PortalUser, actor: &Actor, at: UnixTime) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(sso::INSERT_USER)
                     .bind(&user.username)
                     .bind(&user.display_name)
@@ -73,8 +74,8 @@ macro_rules! portal_users_store {
                     .collect())
             }
 
-            async fn portal_disable_user(&self, username: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn portal_disable_user(&self, username: &str, actor: &Actor, at: UnixTime) -> Result<bool, StoreError> {
+                let mut w = self.write(at).await?;
                 let done = sqlx::query::<$db>(sso::DISABLE_USER)
                     .bind(w.now())
                     .bind(username)
@@ -120,9 +121,10 @@ macro_rules! portal_users_store {
             async fn portal_login_attempt(
                 &self,
                 username: &str,
-                now: i64,
+                now: UnixTime,
                 throttle: &crate::LoginThrottle,
             ) -> Result<Option<i64>, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 sqlx::query_scalar::<$db, i64>(sso::LOGIN_ATTEMPT)
                     .bind(username)
@@ -146,8 +148,8 @@ macro_rules! portal_users_store {
                     .map_err(Self::err)
             }
 
-            async fn portal_clear_login_failures(&self, username: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn portal_clear_login_failures(&self, username: &str, actor: &Actor, at: UnixTime) -> Result<bool, StoreError> {
+                let mut w = self.write(at).await?;
                 let cleared = sqlx::query::<$db>(sso::LOGIN_SUCCEEDED)
                     .bind(username)
                     .execute(&mut *w.tx)

@@ -134,8 +134,9 @@ macro_rules! rate_limits_store {
                 &self,
                 class: &str,
                 address: &str,
-                window_start: i64,
+                window_start: UnixTime,
             ) -> Result<bool, StoreError> {
+                let window_start = window_start.as_secs();
                 self.rate_limits_engage(class, address, window_start).await
             }
         }

@@ -62,8 +62,9 @@ macro_rules! revocation_store {
                 &self,
                 ca: CaName,
                 shard: Option<u16>,
-                now: i64,
+                now: UnixTime,
             ) -> Result<Vec<(SerialHex, i64, i64)>, StoreError> {
+                let now = now.as_secs();
                 sqlx::query_as::<$db, (String, i64, i64)>(queries::REVOKED_OF_CA)
                     .bind(ca.as_str())
                     .bind(now)
@@ -87,8 +88,9 @@ macro_rules! revocation_store {
                 &self,
                 ca: CaName,
                 shard: Option<u16>,
-                now: i64,
+                now: UnixTime,
             ) -> Result<(i64, i64, i64), StoreError> {
+                let now = now.as_secs();
                 sqlx::query_as::<$db, (i64, i64, i64)>(queries::REVOCATION_MARKER)
                     .bind(ca.as_str())
                     .bind(now)
@@ -117,8 +119,8 @@ macro_rules! revocation_store {
                     .map_err(Self::err)
             }
 
-            async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor, at_ms: i64) -> Result<(), StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor, at: UnixTime) -> Result<(), StoreError> {
+                let mut w = self.write(at).await?;
                 let stored = sqlx::query_scalar::<$db, Option<i64>>(imported_crls::HIGHEST_NUMBER)
                     .bind(crl.ca.as_str())
                     .fetch_one(&mut *w.tx)
@@ -165,9 +167,9 @@ macro_rules! revocation_store {
             async fn revoke_certificates(
                 &self,
                 batch: &[Revocation],
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<Vec<Result<CertificateRecord, StoreError>>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let mut out = Vec::with_capacity(batch.len());
                 for r in batch {
                     out.push(Self::revoke_in(&mut w, r.serial.as_str(), r.reason, &r.actor).await?);

@@ -7,7 +7,7 @@ use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState, Medical
 use crate::operator::{OperatorName, OperatorRecord, OperatorRole};
 use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState, Protocol};
 use crate::{AuthorityRecord, CertStatus, CertificateRecord, ExpiringCertificate, StoreError};
-use hcpki_model::{CaName, CertProfile, SerialHex};
+use hcpki_model::{CaName, CertProfile, SerialHex, UnixTime};
 
 /// How many rows a listing returns when the filter does not say.
 pub(super) const DEFAULT_LIMIT: i64 = 1000;
@@ -229,25 +229,26 @@ pub(super) fn limit(requested: Option<i64>) -> i64 {
 pub(super) struct Chain {
     next_seq: i64,
     prev_hash: String,
-    /// The time of every entry of this transaction (Unix milliseconds): the caller's, passed in, so the store
-    /// reads no clock and a test can fix it.
-    at_ms: i64,
+    /// The time of every entry of this transaction: the caller's, passed in, so the store reads no clock and a
+    /// test can fix it.
+    at: UnixTime,
 }
 
 impl Chain {
-    /// From the head lock's `RETURNING seq, hash` (seq already advanced by one), entries timed `at_ms`.
-    pub(super) fn locked(next_seq: i64, prev_hash: String, at_ms: i64) -> Self {
-        Self { next_seq, prev_hash, at_ms }
+    /// From the head lock's `RETURNING seq, hash` (seq already advanced by one), entries timed `at`.
+    pub(super) fn locked(next_seq: i64, prev_hash: String, at: UnixTime) -> Self {
+        Self { next_seq, prev_hash, at }
     }
 
     /// The transaction's time in Unix seconds, for the rows it writes beside its audit entries.
     pub(super) fn now(&self) -> i64 {
-        self.at_ms.div_euclid(1000)
+        self.at.as_secs()
     }
 
     /// The next entry for `event`, hashed onto the chain; the cursor advances.
     pub(super) fn next(&mut self, event: &AuditEvent) -> AuditEntry {
-        let at_ms = self.at_ms;
+        // Audit entries record milliseconds (the `at_ms` column).
+        let at_ms = self.at.as_millis();
         let detail = event.detail.to_string();
         let outcome = event.outcome.as_str();
         let hash = audit::chain_hash(
@@ -412,7 +413,7 @@ mod tests {
 
     #[test]
     fn chain_cursor_links_entries() {
-        let mut c = Chain::locked(1, audit::GENESIS_HASH.to_owned(), 1_700_000_000_123);
+        let mut c = Chain::locked(1, audit::GENESIS_HASH.to_owned(), UnixTime::from_millis(1_700_000_000_123));
         let ev = |n: &str| AuditEvent {
             actor: "system".into(),
             action: "test".into(),

@@ -33,9 +33,9 @@ macro_rules! services_store {
                 services: &[ServiceRecord],
                 replace: bool,
                 seed: bool,
-                actor: &Actor, at_ms: i64,
+                actor: &Actor, at: UnixTime,
             ) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 if seed {
                     let (_, seeded) = sqlx::query_as::<$db, (i64, i64)>(sso::SERVICES_HEAD)
                         .fetch_one(&mut *w.tx)
@@ -86,8 +86,8 @@ macro_rules! services_store {
                 Ok(true)
             }
 
-            async fn portal_remove_service(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+            async fn portal_remove_service(&self, id: &str, actor: &Actor, at: UnixTime) -> Result<bool, StoreError> {
+                let mut w = self.write(at).await?;
                 let gone = sqlx::query::<$db>(sso::DELETE_SERVICE)
                     .bind(id)
                     .execute(&mut *w.tx)

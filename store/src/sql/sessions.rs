@@ -46,9 +46,9 @@ macro_rules! sessions_store {
             async fn portal_create_session(
                 &self,
                 s: &SessionRecord,
-                login: &AuditEvent, at_ms: i64,
+                login: &AuditEvent, at: UnixTime,
             ) -> Result<AuditEntry, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let entry = w.append(login).await?;
                 sqlx::query::<$db>(sso::INSERT_SESSION)
                     .bind(&s.id_hash)
@@ -71,7 +71,8 @@ macro_rules! sessions_store {
                 Ok(entry)
             }
 
-            async fn portal_session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
+            async fn portal_session(&self, id_hash: &str, now: UnixTime) -> Result<Option<SessionRecord>, StoreError> {
+                let now = now.as_secs();
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::LIVE_SESSION)
                     .bind(id_hash)
                     .bind(now)
@@ -94,8 +95,9 @@ macro_rules! sessions_store {
                 &self,
                 id_hash: &str,
                 reason: &str,
-                now: i64,
+                now: UnixTime,
             ) -> Result<Option<SessionRecord>, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::END_SESSION)
                     .bind(now)
@@ -111,8 +113,9 @@ macro_rules! sessions_store {
                 &self,
                 person_key: &str,
                 card_id: &str,
-                now: i64,
+                now: UnixTime,
             ) -> Result<Vec<SessionRecord>, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::END_CARD_SESSIONS)
                     .bind(now)
@@ -130,12 +133,13 @@ macro_rules! sessions_store {
                 &self,
                 person_key: &str,
                 legacy_key: &str,
-                now: i64,
+                now: UnixTime,
             ) -> Result<Option<String>, StoreError> {
+                let now = now.as_secs();
                 if let Some(legacy) = self.person_key_linked(person_key).await? {
                     return Ok(Some(legacy));
                 }
-                let mut w = self.write(now.saturating_mul(1000)).await?;
+                let mut w = self.write(UnixTime::from_secs(now)).await?;
                 let claimed = sqlx::query::<$db>(person_keys::CLAIM)
                     .bind(person_key)
                     .bind(now)
@@ -189,8 +193,9 @@ macro_rules! sessions_store {
             async fn portal_person_sessions(
                 &self,
                 person_key: &str,
-                now: i64,
+                now: UnixTime,
             ) -> Result<Vec<SessionRecord>, StoreError> {
+                let now = now.as_secs();
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::PERSON_SESSIONS)
                     .bind(person_key)
                     .bind(now)
@@ -206,10 +211,11 @@ macro_rules! sessions_store {
                 &self,
                 person_key: &str,
                 reason: &str,
-                now: i64,
+                now: UnixTime,
                 actor: &Actor,
             ) -> Result<Vec<SessionRecord>, StoreError> {
-                let mut w = self.write(now.saturating_mul(1000)).await?;
+                let now = now.as_secs();
+                let mut w = self.write(UnixTime::from_secs(now)).await?;
                 let ended = Self::end_sessions_in(&mut w.tx, sso::END_OWN_SESSIONS, person_key, reason, now).await?;
                 let detail = serde_json::json!({ "reason": reason, "scope": "all", "sessions_ended": ended.len() });
                 w.append(&sso::event("portal.logout", person_key, actor, detail)).await?;
@@ -217,9 +223,9 @@ macro_rules! sessions_store {
                 Ok(ended.into_iter().map(sso::session).collect())
             }
 
-            async fn portal_session_lifetime(&self, facility: &str) -> Result<Option<i64>, StoreError> {
+            async fn portal_session_lifetime(&self, facility: &FacilityId) -> Result<Option<i64>, StoreError> {
                 sqlx::query_scalar::<$db, i64>(sso::SESSION_LIFETIME)
-                    .bind(facility)
+                    .bind(facility.as_str())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)
@@ -234,14 +240,14 @@ macro_rules! sessions_store {
 
             async fn portal_set_session_lifetime(
                 &self,
-                facility: &str,
+                facility: &FacilityId,
                 secs: Option<i64>,
-                actor: &Actor, at_ms: i64,
+                actor: &Actor, at: UnixTime,
             ) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let changed = match secs {
                     Some(secs) => sqlx::query::<$db>(sso::SET_SESSION_LIFETIME)
-                        .bind(facility)
+                        .bind(facility.as_str())
                         .bind(secs)
                         .bind(actor.as_str())
                         .bind(w.now())
@@ -249,7 +255,7 @@ macro_rules! sessions_store {
                         .await
                         .map_err(Self::err)?,
                     None => sqlx::query::<$db>(sso::CLEAR_SESSION_LIFETIME)
-                        .bind(facility)
+                        .bind(facility.as_str())
                         .execute(&mut *w.tx)
                         .await
                         .map_err(Self::err)?,
@@ -260,7 +266,7 @@ macro_rules! sessions_store {
                     return Ok(false);
                 }
                 let detail = serde_json::json!({ "session_secs": secs });
-                w.append(&sso::event("portal.session_lifetime", facility, actor, detail))
+                w.append(&sso::event("portal.session_lifetime", facility.as_str(), actor, detail))
                     .await?;
                 w.commit().await?;
                 Ok(true)
@@ -268,9 +274,10 @@ macro_rules! sessions_store {
 
             async fn portal_claim_ended_sessions(
                 &self,
-                now: i64,
+                now: UnixTime,
                 limit: i64,
             ) -> Result<Vec<SessionRecord>, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::CLAIM_ENDED_SESSIONS)
                     .bind(now)
@@ -287,9 +294,11 @@ macro_rules! sessions_store {
                 &self,
                 presence_hash: &str,
                 card_id: &str,
-                until: i64,
-                now: i64,
+                until: UnixTime,
+                now: UnixTime,
             ) -> Result<Option<SessionRecord>, StoreError> {
+                let until = until.as_secs();
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::RENEW_PRESENCE)
                     .bind(until)
@@ -302,7 +311,8 @@ macro_rules! sessions_store {
                     .map(sso::session))
             }
 
-            async fn portal_end_lapsed_sessions(&self, now: i64) -> Result<usize, StoreError> {
+            async fn portal_end_lapsed_sessions(&self, now: UnixTime) -> Result<usize, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 let mut tx = self.pool.begin().await.map_err(Self::err)?;
                 let ended = sqlx::query_as::<$db, sso::SessionRow>(sso::END_LAPSED_SESSIONS)
@@ -319,12 +329,13 @@ macro_rules! sessions_store {
             async fn portal_lend_session(
                 &self,
                 id_hash: &str,
-                until: i64,
+                until: UnixTime,
                 lent_for: &str,
                 entry: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<Option<SessionRecord>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let until = until.as_secs();
+                let mut w = self.write(at).await?;
                 let lent = sqlx::query_as::<$db, sso::SessionRow>(sso::LEND_SESSION)
                     .bind(until)
                     .bind(lent_for)
@@ -341,7 +352,8 @@ macro_rules! sessions_store {
                 Ok(lent.map(sso::session))
             }
 
-            async fn portal_lend_card_out(&self, id_hash: &str, now: i64) -> Result<Option<SessionRecord>, StoreError> {
+            async fn portal_lend_card_out(&self, id_hash: &str, now: UnixTime) -> Result<Option<SessionRecord>, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 Ok(sqlx::query_as::<$db, sso::SessionRow>(sso::LEND_CARD_OUT)
                     .bind(now)
@@ -355,11 +367,12 @@ macro_rules! sessions_store {
             async fn portal_return_lend(
                 &self,
                 id_hash: &str,
-                presence_until: Option<i64>,
+                presence_until: Option<UnixTime>,
                 entry: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<Option<SessionRecord>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let presence_until = presence_until.map(UnixTime::as_secs);
+                let mut w = self.write(at).await?;
                 let returned = sqlx::query_as::<$db, sso::SessionRow>(sso::RETURN_LEND)
                     .bind(w.now())
                     .bind(id_hash)
@@ -377,10 +390,11 @@ macro_rules! sessions_store {
 
             async fn portal_end_lapsed_lends(
                 &self,
-                now: i64,
+                now: UnixTime,
                 only: Option<&str>,
             ) -> Result<Vec<SessionRecord>, StoreError> {
-                let mut w = self.write(now.saturating_mul(1000)).await?;
+                let now = now.as_secs();
+                let mut w = self.write(UnixTime::from_secs(now)).await?;
                 let ended = match only {
                     Some(id_hash) => sqlx::query_as::<$db, sso::SessionRow>(sso::END_LAPSED_LEND)
                         .bind(now)
@@ -410,7 +424,8 @@ macro_rules! sessions_store {
                 Ok(ended)
             }
 
-            async fn portal_sweep(&self, now: i64, grace: i64, batch: i64) -> Result<SweepCounts, StoreError> {
+            async fn portal_sweep(&self, now: UnixTime, grace: i64, batch: i64) -> Result<SweepCounts, StoreError> {
+                let now = now.as_secs();
                 let _writer = self.writer().await;
                 let run = |sql: &'static str, deadline: i64| async move {
                     sqlx::query::<$db>(sql)

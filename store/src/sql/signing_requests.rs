@@ -100,9 +100,9 @@ macro_rules! signing_requests_store {
                 &self,
                 request: &SigningRequestRecord,
                 created: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<AuditEntry, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 sqlx::query::<$db>(signing_requests::INSERT)
                     .bind(&request.id)
                     .bind(&request.client_id)
@@ -144,9 +144,9 @@ macro_rules! signing_requests_store {
                 id: &str,
                 end: &SigningEnd,
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<Option<SigningRequestRecord>, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let now = w.now();
                 let row = match end {
                     SigningEnd::Signed { result, signer_sha256, gen_time } => {
@@ -181,9 +181,9 @@ macro_rules! signing_requests_store {
                 id: &str,
                 error: &str,
                 event: &AuditEvent,
-                at_ms: i64,
+                at: UnixTime,
             ) -> Result<bool, StoreError> {
-                let mut w = self.write(at_ms).await?;
+                let mut w = self.write(at).await?;
                 let now = w.now();
                 let done = sqlx::query::<$db>(signing_requests::NOTE_ERROR)
                     .bind(id)

@@ -12,7 +12,7 @@ use crate::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter, ImportedCrl,
     IssuanceIntent, LoginThrottle, NewJob, RateCount, RateSync, Registration, Revocation, Store, StoreError,
 };
-use hcpki_model::{CaName, CertProfile, ProfileKind, SerialHex};
+use hcpki_model::{CaName, CertProfile, ProfileKind, SerialHex, UnixTime};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -142,8 +142,8 @@ on_every_backend!(
 
 /// The time every test runs at (Unix seconds): the store reads no clock, so a test passes its own, fixed.
 const NOW: i64 = 1_795_000_000;
-/// [`NOW`] in Unix milliseconds, the time of audited writes.
-const AT_MS: i64 = NOW * 1000 + 123;
+/// [`NOW`] and 123 ms, the time of audited writes.
+const AT: UnixTime = UnixTime::from_millis(NOW * 1000 + 123);
 
 /// A valid 医療機関コード: Tokyo (13), 医科 (1), number `n`, Luhn check digit.
 fn code(n: u32) -> String {
@@ -214,7 +214,7 @@ async fn audited_since(store: &dyn Store, head: &AuditHead) -> Vec<[String; 3]> 
 }
 
 async fn registered(store: &dyn Store, name: &str, medical_code: Option<&str>) -> FacilityId {
-    store.register_facility(&clinic(name, medical_code), &admin(), AT_MS).await.unwrap().id
+    store.register_facility(&clinic(name, medical_code), &admin(), AT).await.unwrap().id
 }
 
 // ---- tests ----
@@ -224,7 +224,7 @@ async fn registration_assigns_sequential_ids(db: TestDb) {
     assert_eq!(s.audit_head().await.unwrap(), AuditHead { seq: 0, hash: audit::GENESIS_HASH.into() });
     let mut ids = Vec::new();
     for (i, c) in [Some("0110113719"), None, Some(code(7).as_str())].into_iter().enumerate() {
-        let f = s.register_facility(&clinic(&format!("クリニック{i}"), c), &admin(), AT_MS).await.unwrap();
+        let f = s.register_facility(&clinic(&format!("クリニック{i}"), c), &admin(), AT).await.unwrap();
         assert_eq!(f.id, FacilityId::from_number(i as u64 + 1).unwrap());
         assert_eq!(FacilityId::parse(f.id.as_str()).unwrap(), f.id);
         assert_eq!(f.state, FacilityState::Applied);
@@ -251,15 +251,11 @@ async fn listing_filters_facilities(db: TestDb) {
     let a = registered(s, "Tokyo Clinic", None).await;
     let b = registered(s, "東京病院 100%", None).await;
     let c = s
-        .register_facility(
-            &NewFacility::new("Care Home", FacilityKind::Care, None, None, None).unwrap(),
-            &admin(),
-            AT_MS,
-        )
+        .register_facility(&NewFacility::new("Care Home", FacilityKind::Care, None, None, None).unwrap(), &admin(), AT)
         .await
         .unwrap()
         .id;
-    s.transition_facility(&b, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&b, Transition::Approve, None, &admin(), AT).await.unwrap();
     let ids = |v: Vec<crate::facility::Facility>| v.into_iter().map(|f| f.id).collect::<Vec<_>>();
     let list = |f: FacilityFilter| async move { ids(s.list_facilities(&f).await.unwrap()) };
 
@@ -284,7 +280,7 @@ async fn duplicate_medical_code_leaves_no_trace(db: TestDb) {
     let s = &*db.store;
     let first = registered(s, "First", Some("0110113719")).await;
     let head = s.audit_head().await.unwrap();
-    let err = s.register_facility(&clinic("Second", Some("0110113719")), &admin(), AT_MS).await.unwrap_err();
+    let err = s.register_facility(&clinic("Second", Some("0110113719")), &admin(), AT).await.unwrap_err();
     match err {
         StoreError::DuplicateMedicalCode { code, existing } => {
             assert_eq!(code, "0110113719");
@@ -303,14 +299,13 @@ async fn duplicate_medical_code_leaves_no_trace(db: TestDb) {
 async fn transitions_follow_the_lifecycle(db: TestDb) {
     let s = &*db.store;
     let id = registered(s, "Lifecycle", None).await;
-    let approved =
-        s.transition_facility(&id, Transition::Approve, Some("書類確認済み"), &admin(), AT_MS).await.unwrap();
+    let approved = s.transition_facility(&id, Transition::Approve, Some("書類確認済み"), &admin(), AT).await.unwrap();
     assert_eq!(approved.state, FacilityState::Approved);
     assert_eq!(approved.state_reason.as_deref(), Some("書類確認済み"));
     assert_eq!(s.facility(&id).await.unwrap(), Some(approved.clone()));
 
     let head = s.audit_head().await.unwrap();
-    let refused = s.transition_facility(&id, Transition::Approve, None, &admin(), AT_MS).await.unwrap_err();
+    let refused = s.transition_facility(&id, Transition::Approve, None, &admin(), AT).await.unwrap_err();
     assert!(matches!(refused, StoreError::Transition(ref e) if e.from == FacilityState::Approved), "{refused:?}");
     assert_eq!(s.audit_head().await.unwrap(), head, "a refused transition writes nothing");
     assert_eq!(s.facility(&id).await.unwrap(), Some(approved));
@@ -321,17 +316,17 @@ async fn transitions_follow_the_lifecycle(db: TestDb) {
         (Transition::Retire, FacilityState::Retired),
     ];
     for (t, expect) in steps {
-        let f = s.transition_facility(&id, t, Some("reason"), &Actor::system(), AT_MS).await.unwrap();
+        let f = s.transition_facility(&id, t, Some("reason"), &Actor::system(), AT).await.unwrap();
         assert_eq!(f.state, expect);
         assert_eq!(f.state_changed_by, "system");
     }
     assert!(matches!(
-        s.transition_facility(&id, Transition::Resume, None, &admin(), AT_MS).await,
+        s.transition_facility(&id, Transition::Resume, None, &admin(), AT).await,
         Err(StoreError::Transition(_))
     ));
     let ghost = FacilityId::from_number(999).unwrap();
     assert!(matches!(
-        s.transition_facility(&ghost, Transition::Approve, None, &admin(), AT_MS).await,
+        s.transition_facility(&ghost, Transition::Approve, None, &admin(), AT).await,
         Err(StoreError::UnknownFacility(g)) if g == ghost
     ));
 
@@ -348,18 +343,18 @@ async fn transitions_follow_the_lifecycle(db: TestDb) {
 async fn issuance_cycle_activates_the_facility(db: TestDb) {
     let s = &*db.store;
     let id = registered(s, "Issuing", None).await;
-    s.transition_facility(&id, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&id, Transition::Approve, None, &admin(), AT).await.unwrap();
     let before = s.audit_head().await.unwrap();
 
     let first = intent("01ab", Some(&id), "router");
-    s.record_intent(&first, NOW).await.unwrap();
+    s.record_intent(&first, UnixTime::from_secs(NOW)).await.unwrap();
     assert_eq!(s.audit_head().await.unwrap(), before, "an intent is not audited");
     let reserved = s.certificate(&sn("01ab")).await.unwrap().unwrap();
     assert_eq!((reserved.status, reserved.der.as_ref(), reserved.issued_at), (CertStatus::Reserved, None, None));
     assert_eq!(reserved.sans, first.sans);
     assert_eq!(reserved.facility.as_ref(), Some(&id));
 
-    let issued = s.complete_issuance(&sn("01ab"), b"\x30\x03\x02\x01\x01", &admin(), AT_MS).await.unwrap();
+    let issued = s.complete_issuance(&sn("01ab"), b"\x30\x03\x02\x01\x01", &admin(), AT).await.unwrap();
     assert_eq!(issued.status, CertStatus::Issued);
     assert_eq!(issued.der.as_deref(), Some(&b"\x30\x03\x02\x01\x01"[..]));
     assert!(issued.issued_at.is_some());
@@ -375,25 +370,25 @@ async fn issuance_cycle_activates_the_facility(db: TestDb) {
     assert_eq!(detail["not_after"], first.not_after);
 
     // A second certificate: the facility is already active, so one entry only.
-    s.record_intent(&intent("02cd", Some(&id), "pc"), NOW).await.unwrap();
-    s.complete_issuance(&sn("02cd"), b"\x30\x00", &admin(), AT_MS).await.unwrap();
+    s.record_intent(&intent("02cd", Some(&id), "pc"), UnixTime::from_secs(NOW)).await.unwrap();
+    s.complete_issuance(&sn("02cd"), b"\x30\x00", &admin(), AT).await.unwrap();
     assert_eq!(verified_log(s).await.len(), log.len() + 1);
 
     // Completing twice, or an unknown serial, is refused without trace.
     let head = s.audit_head().await.unwrap();
-    assert!(matches!(s.complete_issuance(&sn("01ab"), b"x", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
-    assert!(matches!(s.complete_issuance(&sn("ffff"), b"x", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
-    assert!(matches!(s.fail_issuance(&sn("01ab"), "late", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
+    assert!(matches!(s.complete_issuance(&sn("01ab"), b"x", &admin(), AT).await, Err(StoreError::UnknownSerial(_))));
+    assert!(matches!(s.complete_issuance(&sn("ffff"), b"x", &admin(), AT).await, Err(StoreError::UnknownSerial(_))));
+    assert!(matches!(s.fail_issuance(&sn("01ab"), "late", &admin(), AT).await, Err(StoreError::UnknownSerial(_))));
     assert_eq!(s.audit_head().await.unwrap(), head);
 
     // A failed signing burns the serial.
-    s.record_intent(&intent("03ef", Some(&id), "pc"), NOW).await.unwrap();
-    s.fail_issuance(&sn("03ef"), "HSM unreachable", &admin(), AT_MS).await.unwrap();
+    s.record_intent(&intent("03ef", Some(&id), "pc"), UnixTime::from_secs(NOW)).await.unwrap();
+    s.fail_issuance(&sn("03ef"), "HSM unreachable", &admin(), AT).await.unwrap();
     assert_eq!(s.certificate(&sn("03ef")).await.unwrap().unwrap().status, CertStatus::Failed);
     let last = verified_log(s).await.pop().unwrap();
     assert_eq!((last.action.as_str(), last.outcome.as_str(), last.target.as_str()), ("cert.issue", "failed", "03ef"));
     assert!(last.detail.contains("HSM unreachable"));
-    assert!(matches!(s.complete_issuance(&sn("03ef"), b"x", &admin(), AT_MS).await, Err(StoreError::UnknownSerial(_))));
+    assert!(matches!(s.complete_issuance(&sn("03ef"), b"x", &admin(), AT).await, Err(StoreError::UnknownSerial(_))));
 }
 
 async fn certificate_listing_filters(db: TestDb) {
@@ -403,11 +398,11 @@ async fn certificate_listing_filters(db: TestDb) {
     for (serial, f, profile) in
         [("0a", Some(&a), "router"), ("0b", Some(&a), "pc"), ("0c", Some(&b), "pc"), ("0d", None, "server")]
     {
-        s.record_intent(&intent(serial, f, profile), NOW).await.unwrap();
+        s.record_intent(&intent(serial, f, profile), UnixTime::from_secs(NOW)).await.unwrap();
     }
-    s.transition_facility(&a, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
-    s.complete_issuance(&sn("0a"), b"der", &admin(), AT_MS).await.unwrap();
-    s.fail_issuance(&sn("0c"), "test", &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&a, Transition::Approve, None, &admin(), AT).await.unwrap();
+    s.complete_issuance(&sn("0a"), b"der", &admin(), AT).await.unwrap();
+    s.fail_issuance(&sn("0c"), "test", &admin(), AT).await.unwrap();
 
     let serials = |f: CertificateFilter| async move {
         let mut v: Vec<String> =
@@ -441,13 +436,24 @@ async fn every_stored_profile_reads_back_and_an_unknown_one_is_corrupt(db: TestD
     let s = &*db.store;
     for (i, profile) in CertProfile::ALL.into_iter().enumerate() {
         let serial = format!("{:02x}", 0x10 + i);
-        s.record_intent(&IssuanceIntent { profile, ..intent(&serial, None, "pc") }, NOW).await.unwrap();
-        s.complete_issuance(&sn(&serial), b"der", &admin(), AT_MS).await.unwrap();
+        s.record_intent(&IssuanceIntent { profile, ..intent(&serial, None, "pc") }, UnixTime::from_secs(NOW))
+            .await
+            .unwrap();
+        s.complete_issuance(&sn(&serial), b"der", &admin(), AT).await.unwrap();
         assert_eq!(s.certificate(&sn(&serial)).await.unwrap().unwrap().profile, profile);
         let listed =
             s.list_certificates(&CertificateFilter { profile: Some(profile), ..Default::default() }).await.unwrap();
         assert_eq!(listed.iter().map(|c| (c.serial.as_str(), c.profile)).collect::<Vec<_>>(), [(&*serial, profile)]);
-        let claimed = s.expiry_claim(profile, NOW, i64::MAX, 10, NOW).await.unwrap();
+        let claimed = s
+            .expiry_claim(
+                profile,
+                UnixTime::from_secs(NOW),
+                UnixTime::from_secs(i64::MAX),
+                10,
+                UnixTime::from_secs(NOW),
+            )
+            .await
+            .unwrap();
         assert_eq!(claimed.iter().map(|c| (c.serial.as_str(), c.profile)).collect::<Vec<_>>(), [(&*serial, profile)]);
     }
     let text: Vec<(String, String)> = s
@@ -474,19 +480,19 @@ async fn every_stored_profile_reads_back_and_an_unknown_one_is_corrupt(db: TestD
 async fn serials_read_back_as_stored_and_a_damaged_one_is_corrupt(db: TestDb) {
     let s = &*db.store;
     for serial in ["0b", "e2b", "0a"] {
-        s.record_intent(&intent(serial, None, "router"), NOW).await.unwrap();
-        s.complete_issuance(&sn(serial), b"der", &admin(), AT_MS).await.unwrap();
+        s.record_intent(&intent(serial, None, "router"), UnixTime::from_secs(NOW)).await.unwrap();
+        s.complete_issuance(&sn(serial), b"der", &admin(), AT).await.unwrap();
     }
-    let live = s.live_serials(CaName::Router, NOW, None, 10).await.unwrap();
+    let live = s.live_serials(CaName::Router, UnixTime::from_secs(NOW), None, 10).await.unwrap();
     assert_eq!(live, [sn("0a"), sn("0b"), sn("e2b")]);
     assert!(live.windows(2).all(|w| w[0] < w[1]), "SQL order is the type's order");
-    assert_eq!(s.live_serials(CaName::Router, NOW, Some(&sn("0a")), 1).await.unwrap(), [sn("0b")]);
+    assert_eq!(s.live_serials(CaName::Router, UnixTime::from_secs(NOW), Some(&sn("0a")), 1).await.unwrap(), [sn("0b")]);
     assert_eq!(s.certificate(&sn("e2b")).await.unwrap().unwrap().serial.as_str(), "e2b");
 
     db.db_execute("UPDATE certificates SET serial = 'Q1' WHERE serial = '0b'").await;
     for err in [
         s.list_certificates(&CertificateFilter::default()).await.unwrap_err(),
-        s.live_serials(CaName::Router, NOW, None, 10).await.unwrap_err(),
+        s.live_serials(CaName::Router, UnixTime::from_secs(NOW), None, 10).await.unwrap_err(),
     ] {
         assert!(
             matches!(&err, StoreError::Corrupt(why) if why == "certificate serial: unknown value \"Q1\""),
@@ -498,14 +504,16 @@ async fn serials_read_back_as_stored_and_a_damaged_one_is_corrupt(db: TestDb) {
 async fn duplicate_serial_and_unknown_references(db: TestDb) {
     let s = &*db.store;
     let id = registered(s, "Dup", None).await;
-    s.record_intent(&intent("7f", Some(&id), "router"), NOW).await.unwrap();
+    s.record_intent(&intent("7f", Some(&id), "router"), UnixTime::from_secs(NOW)).await.unwrap();
     let again = intent("7f", None, "server");
-    assert!(matches!(s.record_intent(&again, NOW).await, Err(StoreError::DuplicateSerial(x)) if x == "7f"));
+    assert!(
+        matches!(s.record_intent(&again, UnixTime::from_secs(NOW)).await, Err(StoreError::DuplicateSerial(x)) if x == "7f")
+    );
     assert_eq!(s.certificate(&sn("7f")).await.unwrap().unwrap().profile.as_str(), "router", "first intent kept");
 
     let ghost = FacilityId::from_number(12345).unwrap();
     assert!(matches!(
-        s.record_intent(&intent("80", Some(&ghost), "router"), NOW).await,
+        s.record_intent(&intent("80", Some(&ghost), "router"), UnixTime::from_secs(NOW)).await,
         Err(StoreError::UnknownFacility(g)) if g == ghost
     ));
     assert!(s.certificate(&sn("80")).await.unwrap().is_none());
@@ -532,10 +540,10 @@ async fn imported_crls_only_move_forward_and_one_of_two_racing_imports_wins(db: 
         imported_by: "cli:test".into(),
     };
     assert!(s.imported_crl(CaName::Root).await.unwrap().is_none());
-    s.import_crl(&arl(5), &admin(), AT_MS).await.unwrap();
+    s.import_crl(&arl(5), &admin(), AT).await.unwrap();
     let head = s.audit_head().await.unwrap();
     for stale in [5, 4] {
-        let refused = s.import_crl(&arl(stale), &admin(), AT_MS).await;
+        let refused = s.import_crl(&arl(stale), &admin(), AT).await;
         assert!(
             matches!(&refused, Err(StoreError::CrlNotNewer { number, stored: 5, .. }) if *number == stale),
             "{refused:?}"
@@ -547,9 +555,9 @@ async fn imported_crls_only_move_forward_and_one_of_two_racing_imports_wins(db: 
 
     let other = db.another_handle().await;
     let (nine, actor) = (arl(9), admin());
-    let (a, b) = tokio::join!(s.import_crl(&nine, &actor, AT_MS), other.import_crl(&nine, &actor, AT_MS));
+    let (a, b) = tokio::join!(s.import_crl(&nine, &actor, AT), other.import_crl(&nine, &actor, AT));
     assert_eq!(u8::from(a.is_ok()) + u8::from(b.is_ok()), 1, "exactly one of {a:?} and {b:?}");
-    s.import_crl(&arl(10), &admin(), AT_MS).await.unwrap();
+    s.import_crl(&arl(10), &admin(), AT).await.unwrap();
     assert_eq!(other.imported_crl(CaName::Root).await.unwrap(), Some(arl(10)));
     assert_eq!(db.db_rows("imported_crls").await, 3);
     let log = verified_log(s).await;
@@ -575,12 +583,12 @@ async fn authorities_are_recorded_once(db: TestDb) {
         parent: Some(CaName::Root),
         created_at: 1_800_000_001,
     };
-    s.put_authority(&root, &admin(), AT_MS).await.unwrap();
-    s.put_authority(&router, &admin(), AT_MS).await.unwrap();
+    s.put_authority(&root, &admin(), AT).await.unwrap();
+    s.put_authority(&router, &admin(), AT).await.unwrap();
     let head = s.audit_head().await.unwrap();
     let replaced = AuthorityRecord { key_uri: "file:/tmp/evil.key".into(), ..root.clone() };
     assert!(
-        matches!(s.put_authority(&replaced, &admin(), AT_MS).await, Err(StoreError::DuplicateAuthority(n)) if n == CaName::Root)
+        matches!(s.put_authority(&replaced, &admin(), AT).await, Err(StoreError::DuplicateAuthority(n)) if n == CaName::Root)
     );
     assert_eq!(s.audit_head().await.unwrap(), head);
     assert_eq!(s.authorities().await.unwrap(), vec![root, router]);
@@ -597,14 +605,14 @@ async fn audit_chain_verifies_after_many_operations(db: TestDb) {
     let mut expected = 0;
     for i in 0..12u32 {
         let id = registered(s, &format!("Chain {i}"), Some(&code(100 + i))).await;
-        s.transition_facility(&id, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+        s.transition_facility(&id, Transition::Approve, None, &admin(), AT).await.unwrap();
         let serial = format!("{:04x}", 0x100 + i);
-        s.record_intent(&intent(&serial, Some(&id), "router"), NOW).await.unwrap();
+        s.record_intent(&intent(&serial, Some(&id), "router"), UnixTime::from_secs(NOW)).await.unwrap();
         if i % 3 == 0 {
-            s.fail_issuance(&sn(&serial), "test", &admin(), AT_MS).await.unwrap();
+            s.fail_issuance(&sn(&serial), "test", &admin(), AT).await.unwrap();
             expected += 3;
         } else {
-            s.complete_issuance(&sn(&serial), b"der", &admin(), AT_MS).await.unwrap();
+            s.complete_issuance(&sn(&serial), b"der", &admin(), AT).await.unwrap();
             expected += 4;
         }
         let refusal = AuditEvent {
@@ -614,7 +622,7 @@ async fn audit_chain_verifies_after_many_operations(db: TestDb) {
             outcome: Outcome::Denied,
             detail: serde_json::json!({"why": "テスト", "n": i}),
         };
-        let entry = s.append_audit(&refusal, AT_MS).await.unwrap();
+        let entry = s.append_audit(&refusal, AT).await.unwrap();
         expected += 1;
         assert_eq!(entry.seq, expected);
         assert_eq!(s.audit_entries(expected - 1, 10).await.unwrap(), vec![entry.clone()]);
@@ -634,7 +642,7 @@ async fn audit_batches_append_each_event_in_order_in_one_chain(db: TestDb) {
     let s = &*db.store;
     registered(s, "Before the batch", Some(&code(7))).await;
     let head = s.audit_head().await.unwrap();
-    assert_eq!(s.append_audits(&[], AT_MS).await.unwrap(), vec![], "an empty batch");
+    assert_eq!(s.append_audits(&[], AT).await.unwrap(), vec![], "an empty batch");
     assert_eq!(s.audit_head().await.unwrap(), head, "an empty batch writes nothing");
     let refusal = |n: i64| AuditEvent {
         actor: "oidc:anonymous".into(),
@@ -644,7 +652,7 @@ async fn audit_batches_append_each_event_in_order_in_one_chain(db: TestDb) {
         detail: serde_json::json!({ "reason": "テスト", "n": n }),
     };
     let events: Vec<AuditEvent> = (1..=3).map(refusal).collect();
-    let entries = s.append_audits(&events, AT_MS).await.unwrap();
+    let entries = s.append_audits(&events, AT).await.unwrap();
     assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), [head.seq + 1, head.seq + 2, head.seq + 3]);
     assert_eq!(entries.iter().map(|e| e.target.as_str()).collect::<Vec<_>>(), ["client-1", "client-2", "client-3"]);
     assert_eq!(entries.iter().map(|e| e.prev_hash.as_str()).next(), Some(head.hash.as_str()), "linked to the head");
@@ -660,11 +668,11 @@ async fn audit_forwarding_marks_move_forward_only_and_are_shared(db: TestDb) {
     let s = &*db.store;
     let head = s.audit_head().await.unwrap();
     assert_eq!(s.audit_forwarded("atna").await.unwrap(), None);
-    s.set_audit_forwarded("atna", 5, NOW).await.unwrap();
+    s.set_audit_forwarded("atna", 5, UnixTime::from_secs(NOW)).await.unwrap();
     assert_eq!(s.audit_forwarded("atna").await.unwrap(), Some(5));
-    s.set_audit_forwarded("atna", 3, NOW + 1).await.unwrap();
+    s.set_audit_forwarded("atna", 3, UnixTime::from_secs(NOW + 1)).await.unwrap();
     assert_eq!(s.audit_forwarded("atna").await.unwrap(), Some(5), "the mark never moves back");
-    s.set_audit_forwarded("atna", 9, NOW + 2).await.unwrap();
+    s.set_audit_forwarded("atna", 9, UnixTime::from_secs(NOW + 2)).await.unwrap();
     let other = db.another_handle().await;
     assert_eq!(other.audit_forwarded("atna").await.unwrap(), Some(9));
     assert_eq!(other.audit_forwarded("elsewhere").await.unwrap(), None);
@@ -685,7 +693,7 @@ async fn concurrent_registrations_get_distinct_ids(db: TestDb) {
                 // Every other registration carries a 医療機関コード, so the uniqueness check runs concurrently too.
                 let c = (i % 2 == 0).then(|| code(10_000 + t * 100 + i));
                 ids.push(
-                    s.register_facility(&clinic(&format!("並行 {t}-{i}"), c.as_deref()), &admin(), AT_MS)
+                    s.register_facility(&clinic(&format!("並行 {t}-{i}"), c.as_deref()), &admin(), AT)
                         .await
                         .unwrap()
                         .id,
@@ -714,7 +722,7 @@ async fn concurrent_registrations_get_distinct_ids(db: TestDb) {
         let s = handles[(t % 2) as usize].clone();
         let c = contested.clone();
         racers.push(tokio::spawn(async move {
-            s.register_facility(&clinic(&format!("Racer {t}"), Some(&c)), &admin(), AT_MS).await
+            s.register_facility(&clinic(&format!("Racer {t}"), Some(&c)), &admin(), AT).await
         }));
     }
     let mut winners = Vec::new();
@@ -768,7 +776,7 @@ async fn closed_pool_is_unavailable() {
     let s = super::SqliteStore::open(&format!("sqlite://{}", dir.path().join("c.db").display())).await.unwrap();
     s.pool.close().await;
     assert!(matches!(
-        s.register_facility(&clinic("Closed", None), &admin(), AT_MS).await,
+        s.register_facility(&clinic("Closed", None), &admin(), AT).await,
         Err(StoreError::Unavailable(_))
     ));
     assert!(matches!(s.audit_head().await, Err(StoreError::Unavailable(_))));
@@ -781,7 +789,7 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
     use crate::{AcmeAccount, AcmeOrder, CredentialRecord, Protocol};
     let (s, other) = (db.store.clone(), db.another_handle().await);
     let facility = registered(&*s, "ACME clinic", None).await;
-    s.transition_facility(&facility, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&facility, Transition::Approve, None, &admin(), AT).await.unwrap();
     // The EAB credential the account redeemed, as `enroll::credential::mint` records one (no secret is checked
     // here, so its salt and hash are placeholders).
     let credential = CredentialRecord {
@@ -798,15 +806,15 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
         used_by: None,
         revoked_at: None,
     };
-    s.create_credential(&credential, &admin(), AT_MS).await.unwrap();
+    s.create_credential(&credential, &admin(), AT).await.unwrap();
 
     let now = NOW;
-    s.acme_put_nonce("n1", now + 600, now).await.unwrap();
-    s.acme_put_nonce("old", now - 1, now - 700).await.unwrap();
-    assert!(other.acme_take_nonce("n1", now).await.unwrap());
-    assert!(!s.acme_take_nonce("n1", now).await.unwrap(), "a nonce works once, on any replica");
-    assert!(!s.acme_take_nonce("old", now).await.unwrap(), "an expired nonce is refused");
-    assert!(!s.acme_take_nonce("never", now).await.unwrap());
+    s.acme_put_nonce("n1", UnixTime::from_secs(now + 600), UnixTime::from_secs(now)).await.unwrap();
+    s.acme_put_nonce("old", UnixTime::from_secs(now - 1), UnixTime::from_secs(now - 700)).await.unwrap();
+    assert!(other.acme_take_nonce("n1", UnixTime::from_secs(now)).await.unwrap());
+    assert!(!s.acme_take_nonce("n1", UnixTime::from_secs(now)).await.unwrap(), "a nonce works once, on any replica");
+    assert!(!s.acme_take_nonce("old", UnixTime::from_secs(now)).await.unwrap(), "an expired nonce is refused");
+    assert!(!s.acme_take_nonce("never", UnixTime::from_secs(now)).await.unwrap());
 
     let mut account = AcmeAccount {
         id: "a1".into(),
@@ -819,10 +827,10 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
         contact: vec!["mailto:a@example.org".into()],
         created_at: now,
     };
-    s.acme_create_account(&account, &account.actor(), AT_MS).await.unwrap();
+    s.acme_create_account(&account, &account.actor(), AT).await.unwrap();
     assert_eq!(other.acme_account_by_thumbprint("tp1").await.unwrap().as_ref(), Some(&account));
     account.thumbprint = "tp2".into();
-    s.acme_update_account(&account, "key-change", &account.actor(), AT_MS).await.unwrap();
+    s.acme_update_account(&account, "key-change", &account.actor(), AT).await.unwrap();
     assert!(other.acme_account_by_thumbprint("tp1").await.unwrap().is_none());
     assert_eq!(other.acme_account("a1").await.unwrap().unwrap().thumbprint, "tp2");
 
@@ -837,7 +845,7 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
         error: None,
         version: 0,
     };
-    s.acme_create_order(&order, &account.actor(), AT_MS).await.unwrap();
+    s.acme_create_order(&order, &account.actor(), AT).await.unwrap();
     let mut theirs = other.acme_order("o1").await.unwrap().unwrap();
     assert_eq!(theirs, order);
     order.status = "ready".into();
@@ -876,19 +884,19 @@ async fn operators_are_added_changed_and_disabled_for_good(db: TestDb) {
         disabled_by: None,
     };
     assert_eq!(s.operator(&name).await.unwrap(), None);
-    s.put_operator(&record(OperatorRole::Auditor), &admin(), AT_MS).await.unwrap();
-    let changed = s.put_operator(&record(OperatorRole::Operator), &admin(), AT_MS).await.unwrap();
+    s.put_operator(&record(OperatorRole::Auditor), &admin(), AT).await.unwrap();
+    let changed = s.put_operator(&record(OperatorRole::Operator), &admin(), AT).await.unwrap();
     assert_eq!((changed.role, changed.created_at), (OperatorRole::Operator, 1_700_000_000));
     assert_eq!(s.list_operators().await.unwrap(), vec![changed.clone()]);
-    let disabled = s.disable_operator(&name, &admin(), AT_MS).await.unwrap();
+    let disabled = s.disable_operator(&name, &admin(), AT).await.unwrap();
     assert!(disabled.disabled_at.is_some() && disabled.disabled_by.as_deref() == Some("cli:tester"));
-    assert_eq!(s.disable_operator(&name, &admin(), AT_MS).await.unwrap(), disabled, "disabling twice changes nothing");
+    assert_eq!(s.disable_operator(&name, &admin(), AT).await.unwrap(), disabled, "disabling twice changes nothing");
     assert!(matches!(
-        s.put_operator(&record(OperatorRole::Operator), &admin(), AT_MS).await,
+        s.put_operator(&record(OperatorRole::Operator), &admin(), AT).await,
         Err(StoreError::OperatorDisabled(_))
     ));
     let nobody = OperatorName::parse("nobody").unwrap();
-    assert!(matches!(s.disable_operator(&nobody, &admin(), AT_MS).await, Err(StoreError::UnknownOperator(_))));
+    assert!(matches!(s.disable_operator(&nobody, &admin(), AT).await, Err(StoreError::UnknownOperator(_))));
     let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
     assert_eq!(actions, ["operator.add", "operator.role", "operator.disable"]);
 }
@@ -898,16 +906,38 @@ async fn operators_are_added_changed_and_disabled_for_good(db: TestDb) {
 async fn single_use_values_are_stored_once_on_any_replica(db: TestDb) {
     let (s, other) = (db.store.clone(), db.another_handle().await);
     let now = 1_700_000_000;
-    assert!(s.oidc_once_put("jti", "a", "", now + 60, now).await.unwrap());
-    assert!(!other.oidc_once_put("jti", "a", "", now + 60, now).await.unwrap(), "a replay on another replica");
-    assert!(!s.oidc_once_put("jti", "a", "", now + 120, now + 59).await.unwrap(), "a replay before expiry");
-    assert!(s.oidc_once_put("par", "a", "v", now + 60, now).await.unwrap(), "kinds are apart");
-    assert!(s.oidc_once_put("jti", "b", "", now + 10, now).await.unwrap());
-    assert!(other.oidc_once_put("jti", "a", "", now + 200, now + 60).await.unwrap(), "expired: taken over");
-    assert!(!s.oidc_once_put("jti", "a", "", now + 200, now + 100).await.unwrap(), "and single-use again");
-    assert_eq!(s.oidc_once_take("par", "a", now).await.unwrap().as_deref(), Some("v"));
-    assert_eq!(other.oidc_once_take("par", "a", now).await.unwrap(), None, "taken once");
-    assert_eq!(s.portal_sweep(now + 100, 0, 100).await.unwrap().once, 1, "the expired b, not the live a");
+    assert!(s.oidc_once_put("jti", "a", "", UnixTime::from_secs(now + 60), UnixTime::from_secs(now)).await.unwrap());
+    assert!(
+        !other.oidc_once_put("jti", "a", "", UnixTime::from_secs(now + 60), UnixTime::from_secs(now)).await.unwrap(),
+        "a replay on another replica"
+    );
+    assert!(
+        !s.oidc_once_put("jti", "a", "", UnixTime::from_secs(now + 120), UnixTime::from_secs(now + 59)).await.unwrap(),
+        "a replay before expiry"
+    );
+    assert!(
+        s.oidc_once_put("par", "a", "v", UnixTime::from_secs(now + 60), UnixTime::from_secs(now)).await.unwrap(),
+        "kinds are apart"
+    );
+    assert!(s.oidc_once_put("jti", "b", "", UnixTime::from_secs(now + 10), UnixTime::from_secs(now)).await.unwrap());
+    assert!(
+        other
+            .oidc_once_put("jti", "a", "", UnixTime::from_secs(now + 200), UnixTime::from_secs(now + 60))
+            .await
+            .unwrap(),
+        "expired: taken over"
+    );
+    assert!(
+        !s.oidc_once_put("jti", "a", "", UnixTime::from_secs(now + 200), UnixTime::from_secs(now + 100)).await.unwrap(),
+        "and single-use again"
+    );
+    assert_eq!(s.oidc_once_take("par", "a", UnixTime::from_secs(now)).await.unwrap().as_deref(), Some("v"));
+    assert_eq!(other.oidc_once_take("par", "a", UnixTime::from_secs(now)).await.unwrap(), None, "taken once");
+    assert_eq!(
+        s.portal_sweep(UnixTime::from_secs(now + 100), 0, 100).await.unwrap().once,
+        1,
+        "the expired b, not the live a"
+    );
 }
 
 /// The token endpoint's batch (one transaction, bulk statements) gives each request what it would have got had
@@ -965,7 +995,7 @@ async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
         TokenWrite { once: once("j5"), dpop: None, op: None },               // 8: only the jti
         TokenWrite { once: None, dpop: None, op: redeem("nobody", "x") },    // 9: unknown grant
     ];
-    let out = s.oidc_token_writes(&writes, now).await.unwrap();
+    let out = s.oidc_token_writes(&writes, UnixTime::from_secs(now)).await.unwrap();
     let fresh: Vec<bool> = out.iter().map(|w| w.once_fresh).collect();
     assert_eq!(fresh, [true, false, true, true, true, true, true, true, true, true]);
     let kind = |i: usize| match &out[i].grant {
@@ -990,9 +1020,17 @@ async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     assert_eq!(s.oidc_grant("f").await.unwrap().unwrap().data, "{}", "no data given: kept");
     let e = s.oidc_grant("e").await.unwrap().unwrap();
     assert_eq!((e.state.as_str(), e.refresh_hash.as_deref()), ("active", Some("re2")));
-    assert!(!s.oidc_once_put("jti", "j5", "", now + 60, now).await.unwrap(), "a jti alone is recorded");
-    let again =
-        s.oidc_token_writes(&[TokenWrite { once: once("j2"), dpop: None, op: redeem("f", "cf") }], now).await.unwrap();
+    assert!(
+        !s.oidc_once_put("jti", "j5", "", UnixTime::from_secs(now + 60), UnixTime::from_secs(now)).await.unwrap(),
+        "a jti alone is recorded"
+    );
+    let again = s
+        .oidc_token_writes(
+            &[TokenWrite { once: once("j2"), dpop: None, op: redeem("f", "cf") }],
+            UnixTime::from_secs(now),
+        )
+        .await
+        .unwrap();
     assert!(!again[0].once_fresh && again[0].grant.is_none(), "a jti of an earlier batch is a replay");
     let found: Vec<String> = {
         let mut ids: Vec<String> = s
@@ -1021,7 +1059,7 @@ async fn token_writes_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
                 op: rotate(id, &format!("r{id}{}", round - 1), &format!("r{id}{round}")),
             })
             .collect();
-        let out = s.oidc_token_writes(&writes, now).await.unwrap();
+        let out = s.oidc_token_writes(&writes, UnixTime::from_secs(now)).await.unwrap();
         assert!(out.iter().all(|w| matches!(w.grant, Some(GrantUse::Accepted(_)))), "round {round}");
     }
     let h = s.oidc_grant("h").await.unwrap().unwrap();
@@ -1066,7 +1104,7 @@ async fn a_token_write_applies_its_op_only_when_both_single_use_values_are_fresh
         write(jti("j2"), proof("d1"), redeem("q")), // 1: the proof's jti again in the batch: q untouched
         write(jti("j1"), proof("d2"), redeem("r")), // 2: the assertion's jti again in the batch: r untouched
     ];
-    let out = s.oidc_token_writes(&writes, now).await.unwrap();
+    let out = s.oidc_token_writes(&writes, UnixTime::from_secs(now)).await.unwrap();
     let fresh: Vec<(bool, bool)> = out.iter().map(|w| (w.once_fresh, w.dpop_fresh)).collect();
     assert_eq!(fresh, [(true, true), (true, false), (false, true)]);
     assert!(matches!(out[0].grant, Some(GrantUse::Accepted(ref g)) if g.id == "p"), "{:?}", out[0]);
@@ -1074,13 +1112,19 @@ async fn a_token_write_applies_its_op_only_when_both_single_use_values_are_fresh
     let state = |id: &'static str| async move { s.oidc_grant(id).await.unwrap().unwrap().state };
     assert_eq!((state("q").await, state("r").await), ("code".into(), "code".into()), "not spent by a replay");
     // The fresh value of a refused write is recorded all the same.
-    assert!(!s.oidc_once_put("jti", "j2", "", now + 60, now).await.unwrap(), "j2 recorded");
-    assert!(!s.oidc_once_put("dpop", "d2", "", now + 180, now).await.unwrap(), "d2 recorded");
+    assert!(
+        !s.oidc_once_put("jti", "j2", "", UnixTime::from_secs(now + 60), UnixTime::from_secs(now)).await.unwrap(),
+        "j2 recorded"
+    );
+    assert!(
+        !s.oidc_once_put("dpop", "d2", "", UnixTime::from_secs(now + 180), UnixTime::from_secs(now)).await.unwrap(),
+        "d2 recorded"
+    );
     let writes = [
         write(jti("j3"), proof("d1"), redeem("q")), // 0: the proof's jti of an earlier batch: q untouched
         write(None, proof("d3"), redeem("r")),      // 1: a public client's proof alone: accepted
     ];
-    let out = s.oidc_token_writes(&writes, now).await.unwrap();
+    let out = s.oidc_token_writes(&writes, UnixTime::from_secs(now)).await.unwrap();
     assert_eq!((out[0].once_fresh, out[0].dpop_fresh, &out[0].grant), (true, false, &None));
     assert!(out[1].once_fresh && out[1].dpop_fresh, "{:?}", out[1]);
     assert!(matches!(out[1].grant, Some(GrantUse::Accepted(ref g)) if g.id == "r"), "{:?}", out[1]);
@@ -1100,16 +1144,19 @@ async fn login_challenges_are_taken_once_on_any_replica(db: TestDb) {
         expires_at,
     };
     let now = 1_700_000_000;
-    s.put_login_challenge(&record("c1", now + 120), now).await.unwrap();
-    s.put_login_challenge(&record("expired", now + 1), now).await.unwrap();
-    s.put_login_challenge(&record("stale", now + 1), now).await.unwrap();
-    assert!(s.put_login_challenge(&record("c1", now + 120), now).await.is_err(), "a value is stored once");
+    s.put_login_challenge(&record("c1", now + 120), UnixTime::from_secs(now)).await.unwrap();
+    s.put_login_challenge(&record("expired", now + 1), UnixTime::from_secs(now)).await.unwrap();
+    s.put_login_challenge(&record("stale", now + 1), UnixTime::from_secs(now)).await.unwrap();
+    assert!(
+        s.put_login_challenge(&record("c1", now + 120), UnixTime::from_secs(now)).await.is_err(),
+        "a value is stored once"
+    );
     assert_eq!(other.take_login_challenge("c1").await.unwrap(), Some(record("c1", now + 120)));
     assert_eq!(s.take_login_challenge("c1").await.unwrap(), None, "a challenge works once, on any replica");
     assert_eq!(s.take_login_challenge("expired").await.unwrap(), Some(record("expired", now + 1)));
     assert_eq!(s.take_login_challenge("expired").await.unwrap(), None);
     // Storing at a later time sweeps the expired challenge nobody took.
-    s.put_login_challenge(&record("c2", now + 200), now + 100).await.unwrap();
+    s.put_login_challenge(&record("c2", now + 200), UnixTime::from_secs(now + 100)).await.unwrap();
     assert_eq!(s.take_login_challenge("stale").await.unwrap(), None);
     assert_eq!(s.take_login_challenge("never").await.unwrap(), None);
     assert!(verified_log(&*s).await.is_empty(), "challenges are not audited; the login is");
@@ -1126,13 +1173,20 @@ async fn password_failures_are_counted_across_replicas(db: TestDb) {
     assert_eq!(s.portal_login_failures("alice").await.unwrap(), None);
     for n in 1..=6_i64 {
         let replica = if n % 2 == 0 { &other } else { &s };
-        assert_eq!(replica.portal_login_attempt("alice", now + n, &unthrottled).await.unwrap(), Some(n));
+        assert_eq!(
+            replica.portal_login_attempt("alice", UnixTime::from_secs(now + n), &unthrottled).await.unwrap(),
+            Some(n)
+        );
     }
     assert_eq!(other.portal_login_failures("alice").await.unwrap(), Some((6, now + 6)));
-    assert_eq!(s.portal_login_attempt("bob", now, &unthrottled).await.unwrap(), Some(1), "per account");
+    assert_eq!(
+        s.portal_login_attempt("bob", UnixTime::from_secs(now), &unthrottled).await.unwrap(),
+        Some(1),
+        "per account"
+    );
     let later = now + 6 + 3600;
     assert_eq!(
-        s.portal_login_attempt("alice", later, &unthrottled).await.unwrap(),
+        s.portal_login_attempt("alice", UnixTime::from_secs(later), &unthrottled).await.unwrap(),
         Some(1),
         "afresh after an idle hour"
     );
@@ -1142,7 +1196,8 @@ async fn password_failures_are_counted_across_replicas(db: TestDb) {
     // The schedule, decided by the statement: 2 free attempts, then 10 s, 20 s, 40 s, capped at 50 s.
     let t = LoginThrottle { free_failures: 2, first_wait: 10, max_wait: 50, forget_after: 3600 };
     let store = &s;
-    let at = |n: i64| async move { store.portal_login_attempt("carol", now + n, &t).await.unwrap() };
+    let at =
+        |n: i64| async move { store.portal_login_attempt("carol", UnixTime::from_secs(now + n), &t).await.unwrap() };
     assert_eq!(at(0).await, Some(1));
     assert_eq!(at(0).await, Some(2));
     assert_eq!(at(9).await, None, "the third attempt waits 10 s after the second");
@@ -1161,7 +1216,7 @@ async fn password_failures_are_counted_across_replicas(db: TestDb) {
     let t = LoginThrottle { free_failures: 5, first_wait: 30, max_wait: 900, forget_after: 3600 };
     let attempts = (0..20).map(|n| {
         let store = if n % 2 == 0 { s.clone() } else { other.clone() };
-        tokio::spawn(async move { store.portal_login_attempt("dave", now, &t).await.unwrap() })
+        tokio::spawn(async move { store.portal_login_attempt("dave", UnixTime::from_secs(now), &t).await.unwrap() })
     });
     let mut admitted: Vec<i64> = Vec::new();
     for a in attempts {
@@ -1171,7 +1226,7 @@ async fn password_failures_are_counted_across_replicas(db: TestDb) {
     assert_eq!(admitted, [1, 2, 3, 4, 5], "of 20 parallel attempts exactly the 5 free ones are counted");
     assert_eq!(s.portal_login_failures("dave").await.unwrap(), Some((5, now)));
 
-    let swept = s.portal_sweep(now + 3600, 3600, 100).await.unwrap();
+    let swept = s.portal_sweep(UnixTime::from_secs(now + 3600), 3600, 100).await.unwrap();
     assert_eq!(swept.login_failures, 2, "bob's and dave's counts, idle for the grace period: {swept:?}");
     assert_eq!(s.portal_login_failures("bob").await.unwrap(), None);
     assert!(verified_log(&*s).await.is_empty(), "failure counts are not audited; the refused logins are");
@@ -1233,24 +1288,39 @@ async fn rate_limit_counts_add_up_across_replicas_and_engage_once(db: TestDb) {
     assert_eq!(totals.counts.len(), 1200);
     assert!(totals.counts.iter().all(|c| c.requests == 8), "{:?}", totals.counts.first());
 
-    assert!(s.rate_limit_engage("enroll", ip, w0).await.unwrap(), "the first refusal of an engagement");
-    assert!(!other.rate_limit_engage("enroll", ip, w0).await.unwrap(), "the window is claimed once");
-    assert!(!other.rate_limit_engage("enroll", ip, w0 + 60).await.unwrap(), "the engagement goes on");
-    assert!(!s.rate_limit_engage("enroll", ip, w0 + 60).await.unwrap());
-    assert!(s.rate_limit_engage("login", ip, w0).await.unwrap(), "per class");
-    assert!(s.rate_limit_engage("enroll", ip, w0 + 180).await.unwrap(), "a quiet minute ends the engagement");
-    assert!(other.rate_limit_engage("enroll", "198.51.100.9", w0).await.unwrap(), "a window with no count yet");
+    assert!(
+        s.rate_limit_engage("enroll", ip, UnixTime::from_secs(w0)).await.unwrap(),
+        "the first refusal of an engagement"
+    );
+    assert!(
+        !other.rate_limit_engage("enroll", ip, UnixTime::from_secs(w0)).await.unwrap(),
+        "the window is claimed once"
+    );
+    assert!(
+        !other.rate_limit_engage("enroll", ip, UnixTime::from_secs(w0 + 60)).await.unwrap(),
+        "the engagement goes on"
+    );
+    assert!(!s.rate_limit_engage("enroll", ip, UnixTime::from_secs(w0 + 60)).await.unwrap());
+    assert!(s.rate_limit_engage("login", ip, UnixTime::from_secs(w0)).await.unwrap(), "per class");
+    assert!(
+        s.rate_limit_engage("enroll", ip, UnixTime::from_secs(w0 + 180)).await.unwrap(),
+        "a quiet minute ends the engagement"
+    );
+    assert!(
+        other.rate_limit_engage("enroll", "198.51.100.9", UnixTime::from_secs(w0)).await.unwrap(),
+        "a window with no count yet"
+    );
     let engaged_only =
         sync("a", now + 8, vec![count("enroll", "198.51.100.9", w0, 2)], vec![key("enroll", "198.51.100.9")], w0).await;
     assert_eq!(engaged_only.counts, vec![count("enroll", "198.51.100.9", w0, 2)], "counted on after the mark");
 
     // Windows up to the one starting at w0 + 180 - 1 are no longer read then.
     let later = w0 + 180 + super::rate_limits::KEEP_SECS - 1;
-    let swept = s.portal_sweep(later, 3600, 100).await.unwrap();
+    let swept = s.portal_sweep(UnixTime::from_secs(later), 3600, 100).await.unwrap();
     assert_eq!(swept.rate_limit_counts, 100, "one batch: {swept:?}");
     let mut left = 0;
     loop {
-        let more = s.portal_sweep(later, 3600, 1000).await.unwrap();
+        let more = s.portal_sweep(UnixTime::from_secs(later), 3600, 1000).await.unwrap();
         left += more.rate_limit_counts;
         if more.rate_limit_counts == 0 {
             break;
@@ -1283,7 +1353,7 @@ async fn rate_limit_counts_add_up_across_replicas_and_engage_once(db: TestDb) {
 async fn expiring_certificates_are_claimed_once_unless_renewed(db: TestDb) {
     let (s, other) = (db.store.clone(), db.another_handle().await);
     let id = registered(&*s, "Expiry", None).await;
-    s.transition_facility(&id, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&id, Transition::Approve, None, &admin(), AT).await.unwrap();
     // A device's names are its subject and SANs: the renewal of pc-2 repeats both.
     let at = |serial: &str, subject: &str, not_after: i64, profile: &str| IssuanceIntent {
         subject: subject.into(),
@@ -1299,20 +1369,58 @@ async fn expiring_certificates_are_claimed_once_unless_renewed(db: TestDb) {
         ("e3", "CN=router-1", t + 20, "router"),
         ("e4", "CN=pc-4", t + 90 * 86_400, "pc"), // outside the window
     ] {
-        s.record_intent(&at(serial, subject, not_after, profile), NOW).await.unwrap();
-        s.complete_issuance(&sn(serial), b"der", &admin(), AT_MS).await.unwrap();
+        s.record_intent(&at(serial, subject, not_after, profile), UnixTime::from_secs(NOW)).await.unwrap();
+        s.complete_issuance(&sn(serial), b"der", &admin(), AT).await.unwrap();
     }
     let window = (t - 30 * 86_400, t + 30 * 86_400);
     let (pc, router) = (CertProfile::EndEntity(ProfileKind::Pc), CertProfile::EndEntity(ProfileKind::Router));
-    let claimed = s.expiry_claim(pc, window.0, window.1, 100, t).await.unwrap();
+    let claimed = s
+        .expiry_claim(pc, UnixTime::from_secs(window.0), UnixTime::from_secs(window.1), 100, UnixTime::from_secs(t))
+        .await
+        .unwrap();
     assert_eq!(claimed.iter().map(|c| c.serial.as_str()).collect::<Vec<_>>(), ["e1"], "{claimed:?}");
     assert_eq!(claimed[0].facility_id.as_deref(), Some(id.as_str()));
-    assert!(other.expiry_claim(pc, window.0, window.1, 100, t).await.unwrap().is_empty(), "claimed twice");
-    assert_eq!(other.expiry_claim(router, window.0, window.1, 100, t).await.unwrap().len(), 1);
-    s.expiry_release(&[sn("e1")], 0).await.unwrap();
-    assert_eq!(other.expiry_claim(pc, window.0, window.1, 1, t).await.unwrap().len(), 1, "released, claimed again");
-    s.expiry_release(&[], t + 1).await.unwrap();
-    assert_eq!(s.expiry_claim(pc, window.0, window.1, 100, t).await.unwrap().len(), 1, "forgotten after expiry");
+    assert!(
+        other
+            .expiry_claim(pc, UnixTime::from_secs(window.0), UnixTime::from_secs(window.1), 100, UnixTime::from_secs(t))
+            .await
+            .unwrap()
+            .is_empty(),
+        "claimed twice"
+    );
+    assert_eq!(
+        other
+            .expiry_claim(
+                router,
+                UnixTime::from_secs(window.0),
+                UnixTime::from_secs(window.1),
+                100,
+                UnixTime::from_secs(t)
+            )
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    s.expiry_release(&[sn("e1")], UnixTime::from_secs(0)).await.unwrap();
+    assert_eq!(
+        other
+            .expiry_claim(pc, UnixTime::from_secs(window.0), UnixTime::from_secs(window.1), 1, UnixTime::from_secs(t))
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "released, claimed again"
+    );
+    s.expiry_release(&[], UnixTime::from_secs(t + 1)).await.unwrap();
+    assert_eq!(
+        s.expiry_claim(pc, UnixTime::from_secs(window.0), UnixTime::from_secs(window.1), 100, UnixTime::from_secs(t))
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "forgotten after expiry"
+    );
 }
 
 // ---- SSO session lifecycle and services in the database (issue #6, D26) ----
@@ -1349,7 +1457,7 @@ fn login_event(session: &store::SessionRecord) -> AuditEvent {
 
 /// Store `session` with its login's audit entry.
 async fn start_session(store: &dyn Store, session: &store::SessionRecord) {
-    store.portal_create_session(session, &login_event(session), AT_MS).await.unwrap();
+    store.portal_create_session(session, &login_event(session), AT).await.unwrap();
 }
 
 fn sso_grant(id: &str, session: &str, expires_at: i64) -> store::GrantRecord {
@@ -1374,7 +1482,7 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
     let (s, other) = (db.store.clone(), db.another_handle().await);
     let now = NOW;
     let facility = registered(&*s, "Clinic S", None).await;
-    s.transition_facility(&facility, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&facility, Transition::Approve, None, &admin(), AT).await.unwrap();
     let user = store::PortalUser {
         username: "bob".into(),
         display_name: "Bob".into(),
@@ -1386,7 +1494,7 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
         created_at: now,
         disabled_at: None,
     };
-    s.portal_add_user(&user, &admin(), AT_MS).await.unwrap();
+    s.portal_add_user(&user, &admin(), AT).await.unwrap();
     let until = now + 3600;
     start_session(&*s, &sso_session("bob1", "pwd:bob", None, until)).await;
     start_session(&*s, &sso_session("card1", "hpki:x", Some(&facility), until)).await;
@@ -1394,36 +1502,46 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
     s.oidc_create_grant(&sso_grant("g1", "bob1", until)).await.unwrap();
 
     // The deadline is exclusive: a session capped at a certificate's notAfter is refused from then on.
-    assert!(s.portal_session("bob1", until - 1).await.unwrap().is_some());
-    assert!(s.portal_session("bob1", until).await.unwrap().is_none(), "alive at its deadline");
+    assert!(s.portal_session("bob1", UnixTime::from_secs(until - 1)).await.unwrap().is_some());
+    assert!(s.portal_session("bob1", UnixTime::from_secs(until)).await.unwrap().is_none(), "alive at its deadline");
 
-    assert!(s.portal_disable_user("bob", &admin(), AT_MS).await.unwrap());
-    assert!(s.portal_session("bob1", now).await.unwrap().is_none(), "a disabled account's session is live");
-    assert!(s.portal_session("carol", now).await.unwrap().is_some(), "another account's session ended");
+    assert!(s.portal_disable_user("bob", &admin(), AT).await.unwrap());
+    assert!(
+        s.portal_session("bob1", UnixTime::from_secs(now)).await.unwrap().is_none(),
+        "a disabled account's session is live"
+    );
+    assert!(
+        s.portal_session("carol", UnixTime::from_secs(now)).await.unwrap().is_some(),
+        "another account's session ended"
+    );
     assert_eq!(s.oidc_grant("g1").await.unwrap().unwrap().state, "revoked");
-    s.transition_facility(&facility, Transition::Suspend, Some("audit"), &admin(), AT_MS).await.unwrap();
-    assert!(s.portal_session("card1", now).await.unwrap().is_none(), "the suspended facility's session is live");
+    s.transition_facility(&facility, Transition::Suspend, Some("audit"), &admin(), AT).await.unwrap();
+    assert!(
+        s.portal_session("card1", UnixTime::from_secs(now)).await.unwrap().is_none(),
+        "the suspended facility's session is live"
+    );
 
-    let claimed = other.portal_claim_ended_sessions(now, 1).await.unwrap();
+    let claimed = other.portal_claim_ended_sessions(UnixTime::from_secs(now), 1).await.unwrap();
     assert_eq!(claimed.len(), 1, "at most the limit");
     let mut claimed: Vec<_> =
-        claimed.into_iter().chain(s.portal_claim_ended_sessions(now, 10).await.unwrap()).collect();
+        claimed.into_iter().chain(s.portal_claim_ended_sessions(UnixTime::from_secs(now), 10).await.unwrap()).collect();
     claimed.sort_by(|a, b| a.id_hash.cmp(&b.id_hash));
     let reasons: Vec<_> = claimed.iter().map(|c| (c.id_hash.as_str(), c.end_reason.as_deref())).collect();
     assert_eq!(reasons, [("bob1", Some("account-disabled")), ("card1", Some("facility-suspended"))]);
-    assert!(other.portal_claim_ended_sessions(now, 10).await.unwrap().is_empty(), "claimed twice");
+    assert!(other.portal_claim_ended_sessions(UnixTime::from_secs(now), 10).await.unwrap().is_empty(), "claimed twice");
     assert_eq!(s.oidc_session_grants("bob1").await.unwrap().len(), 1, "revoked grants are still listed");
 
     // A logout ended in-process is notified by that process: it is never claimed.
-    let ended = s.portal_end_session("carol", "logout", now).await.unwrap().expect("carol was live");
+    let ended =
+        s.portal_end_session("carol", "logout", UnixTime::from_secs(now)).await.unwrap().expect("carol was live");
     assert_eq!(ended.end_reason.as_deref(), Some("logout"), "the end reason is recorded");
     let record = s.portal_session_record("carol").await.unwrap().expect("the ended row stays until the sweep");
     assert_eq!((record.ended_at, record.end_reason.as_deref()), (Some(now), Some("logout")));
-    assert!(s.portal_claim_ended_sessions(now, 10).await.unwrap().is_empty());
+    assert!(s.portal_claim_ended_sessions(UnixTime::from_secs(now), 10).await.unwrap().is_empty());
 
     // Spent single-use rows and challenges, and a batch of one.
-    s.oidc_once_put("par", "k1", "v", now + 10, now).await.unwrap();
-    s.oidc_once_put("par", "k2", "v", now + 10, now).await.unwrap();
+    s.oidc_once_put("par", "k1", "v", UnixTime::from_secs(now + 10), UnixTime::from_secs(now)).await.unwrap();
+    s.oidc_once_put("par", "k2", "v", UnixTime::from_secs(now + 10), UnixTime::from_secs(now)).await.unwrap();
     let challenge = store::LoginChallengeRecord {
         challenge: "c".into(),
         binding: "b".into(),
@@ -1431,26 +1549,34 @@ async fn sso_sessions_end_with_their_account_or_facility_and_are_swept(db: TestD
         issued_at: now,
         expires_at: now + 10,
     };
-    s.put_login_challenge(&challenge, now).await.unwrap();
-    let first = s.portal_sweep(now + 20, 0, 1).await.unwrap();
+    s.put_login_challenge(&challenge, UnixTime::from_secs(now)).await.unwrap();
+    let first = s.portal_sweep(UnixTime::from_secs(now + 20), 0, 1).await.unwrap();
     assert_eq!((first.once, first.challenges), (1, 1), "{first:?}");
     assert!(first.sessions <= 1 && first.grants <= 1, "a batch of one deleted more: {first:?}");
-    let rest = other.portal_sweep(now + 20, 0, 100).await.unwrap();
+    let rest = other.portal_sweep(UnixTime::from_secs(now + 20), 0, 100).await.unwrap();
     assert_eq!(first.sessions + rest.sessions, 3, "the three ended sessions: {first:?} {rest:?}");
     assert_eq!(first.once + rest.once, 2);
     assert_eq!(first.grants + rest.grants, 0, "a grant before its deadline");
-    assert_eq!(s.portal_sweep(until, 0, 100).await.unwrap().grants, 1, "the grant at its deadline");
-    assert_eq!(s.portal_sweep(until + 10_000, 0, 100).await.unwrap().total(), 0, "nothing left");
-    assert!(s.portal_claim_ended_sessions(now, 10).await.unwrap().is_empty());
+    assert_eq!(
+        s.portal_sweep(UnixTime::from_secs(until), 0, 100).await.unwrap().grants,
+        1,
+        "the grant at its deadline"
+    );
+    assert_eq!(s.portal_sweep(UnixTime::from_secs(until + 10_000), 0, 100).await.unwrap().total(), 0, "nothing left");
+    assert!(s.portal_claim_ended_sessions(UnixTime::from_secs(now), 10).await.unwrap().is_empty());
 
     // An unclaimed ended session waits for its logout: the sweep keeps it until it is claimed.
     start_session(&*s, &sso_session("dave1", "pwd:dave", Some(&facility), until)).await;
-    s.transition_facility(&facility, Transition::Resume, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&facility, Transition::Resume, None, &admin(), AT).await.unwrap();
     start_session(&*s, &sso_session("erin1", "pwd:erin", Some(&facility), until)).await;
-    s.transition_facility(&facility, Transition::Retire, None, &admin(), AT_MS).await.unwrap();
-    assert_eq!(s.portal_sweep(now + 20, 0, 100).await.unwrap().sessions, 0, "an unnotified session swept");
-    assert_eq!(s.portal_claim_ended_sessions(now, 10).await.unwrap().len(), 2);
-    assert_eq!(s.portal_sweep(now + 20, 0, 100).await.unwrap().sessions, 2);
+    s.transition_facility(&facility, Transition::Retire, None, &admin(), AT).await.unwrap();
+    assert_eq!(
+        s.portal_sweep(UnixTime::from_secs(now + 20), 0, 100).await.unwrap().sessions,
+        0,
+        "an unnotified session swept"
+    );
+    assert_eq!(s.portal_claim_ended_sessions(UnixTime::from_secs(now), 10).await.unwrap().len(), 2);
+    assert_eq!(s.portal_sweep(UnixTime::from_secs(now + 20), 0, 100).await.unwrap().sessions, 2);
 
     let log = verified_log(&*s).await;
     let disable = log.iter().find(|e| e.action == "portal.user.disable").unwrap();
@@ -1473,20 +1599,20 @@ async fn services_are_kept_with_a_change_generation(db: TestDb) {
     };
     assert_eq!(s.portal_services().await.unwrap(), (vec![], 0, false));
     let seed = [record("wiki", "id = \"wiki\""), record("emr", "id = \"emr\"")];
-    assert!(s.portal_put_services(&seed, false, true, &Actor::system(), AT_MS).await.unwrap());
-    assert!(!other.portal_put_services(&seed, false, true, &Actor::system(), AT_MS).await.unwrap(), "seeded twice");
+    assert!(s.portal_put_services(&seed, false, true, &Actor::system(), AT).await.unwrap());
+    assert!(!other.portal_put_services(&seed, false, true, &Actor::system(), AT).await.unwrap(), "seeded twice");
     let (rows, generation, seeded) = other.portal_services().await.unwrap();
     assert_eq!(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["wiki", "emr"], "the file's order");
     assert!(seeded && generation == 1, "{generation} {seeded}");
-    match s.portal_put_services(&[record("wiki", "x")], false, false, &admin(), AT_MS).await {
+    match s.portal_put_services(&[record("wiki", "x")], false, false, &admin(), AT).await {
         Err(StoreError::ServiceExists(id)) => assert_eq!(id, "wiki"),
         other => panic!("{other:?}"),
     }
     assert_eq!(s.portal_services_generation().await.unwrap(), 1, "a refused change moved the generation");
-    s.portal_put_services(&[record("wiki", "id = \"wiki\" # v2")], true, false, &admin(), AT_MS).await.unwrap();
-    s.portal_put_services(&[record("lab", "id = \"lab\"")], false, false, &admin(), AT_MS).await.unwrap();
-    assert!(s.portal_remove_service("emr", &admin(), AT_MS).await.unwrap());
-    assert!(!s.portal_remove_service("emr", &admin(), AT_MS).await.unwrap());
+    s.portal_put_services(&[record("wiki", "id = \"wiki\" # v2")], true, false, &admin(), AT).await.unwrap();
+    s.portal_put_services(&[record("lab", "id = \"lab\"")], false, false, &admin(), AT).await.unwrap();
+    assert!(s.portal_remove_service("emr", &admin(), AT).await.unwrap());
+    assert!(!s.portal_remove_service("emr", &admin(), AT).await.unwrap());
     let (rows, generation, _) = other.portal_services().await.unwrap();
     let ids: Vec<_> = rows.iter().map(|r| (r.id.as_str(), r.definition.as_str())).collect();
     assert_eq!(ids, [("wiki", "id = \"wiki\" # v2"), ("lab", "id = \"lab\"")]);
@@ -1521,19 +1647,48 @@ async fn card_presence_leases_are_renewed_and_lapse(db: TestDb) {
     start_session(&*s, &lease("a", now + 60)).await;
     start_session(&*s, &lease("b", now + 60)).await;
     s.oidc_create_grant(&sso_grant("ga", "a", now + 3600)).await.unwrap();
-    assert!(other.portal_session("a", now + 59).await.unwrap().is_some());
-    assert!(other.portal_session("a", now + 60).await.unwrap().is_none(), "live past its presence lease");
-    assert!(s.portal_renew_presence("token-of-a", "card-2", now + 600, now).await.unwrap().is_none(), "other card");
-    assert!(s.portal_renew_presence("token-of-x", "card-1", now + 600, now).await.unwrap().is_none(), "bad token");
-    let renewed = other.portal_renew_presence("token-of-a", "card-1", now + 600, now).await.unwrap().unwrap();
+    assert!(other.portal_session("a", UnixTime::from_secs(now + 59)).await.unwrap().is_some());
+    assert!(
+        other.portal_session("a", UnixTime::from_secs(now + 60)).await.unwrap().is_none(),
+        "live past its presence lease"
+    );
+    assert!(
+        s.portal_renew_presence("token-of-a", "card-2", UnixTime::from_secs(now + 600), UnixTime::from_secs(now))
+            .await
+            .unwrap()
+            .is_none(),
+        "other card"
+    );
+    assert!(
+        s.portal_renew_presence("token-of-x", "card-1", UnixTime::from_secs(now + 600), UnixTime::from_secs(now))
+            .await
+            .unwrap()
+            .is_none(),
+        "bad token"
+    );
+    let renewed = other
+        .portal_renew_presence("token-of-a", "card-1", UnixTime::from_secs(now + 600), UnixTime::from_secs(now))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((renewed.id_hash.as_str(), renewed.presence_until), ("a", Some(now + 600)));
-    assert!(s.portal_renew_presence("token-of-b", "card-1", now + 600, now + 60).await.unwrap().is_none(), "lapsed");
-    assert_eq!(s.portal_end_lapsed_sessions(now + 100).await.unwrap(), 1, "only b lapsed");
-    assert!(s.portal_session("a", now + 100).await.unwrap().is_some());
-    let claimed = other.portal_claim_ended_sessions(now + 100, 10).await.unwrap();
+    assert!(
+        s.portal_renew_presence("token-of-b", "card-1", UnixTime::from_secs(now + 600), UnixTime::from_secs(now + 60))
+            .await
+            .unwrap()
+            .is_none(),
+        "lapsed"
+    );
+    assert_eq!(s.portal_end_lapsed_sessions(UnixTime::from_secs(now + 100)).await.unwrap(), 1, "only b lapsed");
+    assert!(s.portal_session("a", UnixTime::from_secs(now + 100)).await.unwrap().is_some());
+    let claimed = other.portal_claim_ended_sessions(UnixTime::from_secs(now + 100), 10).await.unwrap();
     let reasons: Vec<_> = claimed.iter().map(|c| (c.id_hash.as_str(), c.end_reason.as_deref())).collect();
     assert_eq!(reasons, [("b", Some("presence-lapsed"))]);
-    assert_eq!(s.portal_end_lapsed_sessions(now + 700).await.unwrap(), 1, "a, once its renewed lease passed");
+    assert_eq!(
+        s.portal_end_lapsed_sessions(UnixTime::from_secs(now + 700)).await.unwrap(),
+        1,
+        "a, once its renewed lease passed"
+    );
     assert_eq!(s.oidc_grant("ga").await.unwrap().unwrap().state, "revoked");
 }
 
@@ -1566,7 +1721,11 @@ async fn a_lent_session_keeps_its_lease_and_ends_when_the_lend_runs_out(db: Test
     let lend = |id: &'static str, until: i64| {
         let s = s.clone();
         let e = entry("session.lend");
-        async move { s.portal_lend_session(id, until, "consent-1", &e, at).await.unwrap() }
+        async move {
+            s.portal_lend_session(id, UnixTime::from_secs(until), "consent-1", &e, UnixTime::from_millis(at))
+                .await
+                .unwrap()
+        }
     };
     assert!(lend("pwd", now + 300).await.is_none(), "a password session has no card to lend");
     let lent = lend("a", now + 300).await.unwrap();
@@ -1579,31 +1738,55 @@ async fn a_lent_session_keeps_its_lease_and_ends_when_the_lend_runs_out(db: Test
     assert!(lend("c", now + 300).await.is_some());
 
     // The lease lapses during the lend: the session is still found (its lend decides), not ended as lapsed.
-    assert!(other.portal_session("a", now + 120).await.unwrap().is_some(), "a lent session's lease is held");
-    assert_eq!(s.portal_end_lapsed_sessions(now + 120).await.unwrap(), 0, "no lent session ends as lapsed");
-    assert!(s.portal_end_card_sessions("hpki:x", "card-1", now + 120).await.unwrap().is_empty(), "card removal");
-    let out = s.portal_lend_card_out("a", now + 121).await.unwrap().unwrap();
+    assert!(
+        other.portal_session("a", UnixTime::from_secs(now + 120)).await.unwrap().is_some(),
+        "a lent session's lease is held"
+    );
+    assert_eq!(
+        s.portal_end_lapsed_sessions(UnixTime::from_secs(now + 120)).await.unwrap(),
+        0,
+        "no lent session ends as lapsed"
+    );
+    assert!(
+        s.portal_end_card_sessions("hpki:x", "card-1", UnixTime::from_secs(now + 120)).await.unwrap().is_empty(),
+        "card removal"
+    );
+    let out = s.portal_lend_card_out("a", UnixTime::from_secs(now + 121)).await.unwrap().unwrap();
     assert_eq!(out.lend.and_then(|l| l.card_out_at), Some(now + 121));
-    assert!(s.portal_lend_card_out("pwd", now + 121).await.unwrap().is_none(), "not lent");
+    assert!(s.portal_lend_card_out("pwd", UnixTime::from_secs(now + 121)).await.unwrap().is_none(), "not lent");
 
     // The card is back: the lend ends, the lease starts afresh.
-    let back = other.portal_return_lend("a", Some(now + 422), &entry("session.lend.return"), at).await.unwrap();
+    let back = other
+        .portal_return_lend(
+            "a",
+            Some(UnixTime::from_secs(now + 422)),
+            &entry("session.lend.return"),
+            UnixTime::from_millis(at),
+        )
+        .await
+        .unwrap();
     let back = back.unwrap();
     assert_eq!((back.lend, back.presence_until), (None, Some(now + 422)));
-    assert!(s.portal_return_lend("a", None, &entry("session.lend.return"), at).await.unwrap().is_none(), "twice");
+    assert!(
+        s.portal_return_lend("a", None, &entry("session.lend.return"), UnixTime::from_millis(at))
+            .await
+            .unwrap()
+            .is_none(),
+        "twice"
+    );
 
     // c's lend runs out and its browser comes back: only c ends, marked notified.
-    let c = s.portal_end_lapsed_lends(now + 300, Some("c")).await.unwrap();
+    let c = s.portal_end_lapsed_lends(UnixTime::from_secs(now + 300), Some("c")).await.unwrap();
     assert_eq!(
         c.iter().map(|r| (r.id_hash.as_str(), r.end_reason.as_deref())).collect::<Vec<_>>(),
         [("c", Some("lend-expired"))]
     );
     // b's lend runs out: the housekeeping ends it; a (returned) lives on.
-    let ended = s.portal_end_lapsed_lends(now + 300, None).await.unwrap();
+    let ended = s.portal_end_lapsed_lends(UnixTime::from_secs(now + 300), None).await.unwrap();
     assert_eq!(ended.iter().map(|r| r.id_hash.as_str()).collect::<Vec<_>>(), ["b"]);
     assert_eq!(s.oidc_grant("gb").await.unwrap().unwrap().state, "revoked");
-    assert!(s.portal_session("a", now + 300).await.unwrap().is_some());
-    let claimed = other.portal_claim_ended_sessions(now + 301, 10).await.unwrap();
+    assert!(s.portal_session("a", UnixTime::from_secs(now + 300)).await.unwrap().is_some());
+    let claimed = other.portal_claim_ended_sessions(UnixTime::from_secs(now + 301), 10).await.unwrap();
     let reasons: Vec<_> = claimed.iter().map(|c| (c.id_hash.as_str(), c.end_reason.as_deref())).collect();
     assert_eq!(reasons, [("b", Some("lend-expired"))], "c was notified by the server that ended it");
     let audit = s.audit_entries(0, 100).await.unwrap();
@@ -1636,7 +1819,7 @@ async fn a_person_lists_and_ends_only_their_own_sessions(db: TestDb) {
     start_session(&*s, &newer).await;
     start_session(&*s, &sso_session("a-expired", "pwd:alice", None, now - 1)).await;
     start_session(&*s, &sso_session("a-ended", "pwd:alice", None, now + 3600)).await;
-    assert!(s.portal_end_session("a-ended", "logout", now).await.unwrap().is_some());
+    assert!(s.portal_end_session("a-ended", "logout", UnixTime::from_secs(now)).await.unwrap().is_some());
     let mut lapsed = sso_session("a-lapsed", "pwd:alice", None, now + 3600);
     lapsed.presence_until = Some(now - 1);
     start_session(&*s, &lapsed).await;
@@ -1644,23 +1827,40 @@ async fn a_person_lists_and_ends_only_their_own_sessions(db: TestDb) {
     s.oidc_create_grant(&sso_grant("ga", "a-old", now + 3600)).await.unwrap();
     s.oidc_create_grant(&sso_grant("gb", "b1", now + 3600)).await.unwrap();
 
-    let listed: Vec<_> =
-        s.portal_person_sessions("pwd:alice", now).await.unwrap().into_iter().map(|r| r.id_hash).collect();
+    let listed: Vec<_> = s
+        .portal_person_sessions("pwd:alice", UnixTime::from_secs(now))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id_hash)
+        .collect();
     assert_eq!(listed, ["a-new", "a-old"], "live sessions, newest first");
-    assert!(s.portal_person_sessions("pwd:nobody", now).await.unwrap().is_empty());
+    assert!(s.portal_person_sessions("pwd:nobody", UnixTime::from_secs(now)).await.unwrap().is_empty());
 
     let actor = Actor("portal:pwd:alice".into());
-    let ended = s.portal_end_person_sessions("pwd:alice", "ended-by-user", now, &actor).await.unwrap();
+    let ended =
+        s.portal_end_person_sessions("pwd:alice", "ended-by-user", UnixTime::from_secs(now), &actor).await.unwrap();
     let mut ended: Vec<_> = ended.into_iter().map(|r| r.id_hash).collect();
     ended.sort();
     assert_eq!(ended, ["a-lapsed", "a-new", "a-old"], "every unended, unexpired session of the person");
-    assert!(s.portal_person_sessions("pwd:alice", now).await.unwrap().is_empty());
-    assert!(s.portal_session("a-new", now).await.unwrap().is_none());
+    assert!(s.portal_person_sessions("pwd:alice", UnixTime::from_secs(now)).await.unwrap().is_empty());
+    assert!(s.portal_session("a-new", UnixTime::from_secs(now)).await.unwrap().is_none());
     assert_eq!(s.oidc_grant("ga").await.unwrap().unwrap().state, "revoked");
     assert_eq!(s.oidc_grant("gb").await.unwrap().unwrap().state, "active", "another person's grant revoked");
-    assert!(s.portal_session("b1", now).await.unwrap().is_some(), "another person's session ended");
-    assert!(s.portal_claim_ended_sessions(now, 10).await.unwrap().is_empty(), "notified by the caller already");
-    assert!(s.portal_end_person_sessions("pwd:alice", "ended-by-user", now, &actor).await.unwrap().is_empty());
+    assert!(
+        s.portal_session("b1", UnixTime::from_secs(now)).await.unwrap().is_some(),
+        "another person's session ended"
+    );
+    assert!(
+        s.portal_claim_ended_sessions(UnixTime::from_secs(now), 10).await.unwrap().is_empty(),
+        "notified by the caller already"
+    );
+    assert!(
+        s.portal_end_person_sessions("pwd:alice", "ended-by-user", UnixTime::from_secs(now), &actor)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let log = verified_log(&*s).await;
     let logouts: Vec<_> = log.iter().filter(|e| e.action == "portal.logout").collect();
@@ -1688,23 +1888,39 @@ async fn earlier_person_keys_are_claimed_once_with_their_grant(db: TestDb) {
     let (earlier, other_earlier) = ("hpki:HCPKI TEST:Test000001", "hpki:HCPKI TEST:Test000002");
     db.db_execute(&format!("INSERT INTO person_key_links (legacy_key) VALUES ('{earlier}'), ('{other_earlier}')"))
         .await;
-    s.console_grant_put(&grant(earlier, OperatorRole::Operator), &admin(), AT_MS).await.unwrap();
-    s.console_grant_put(&grant(other_earlier, OperatorRole::Operator), &admin(), AT_MS).await.unwrap();
-    s.console_grant_put(&grant("hpki:d:O:2", OperatorRole::Auditor), &admin(), AT_MS).await.unwrap();
+    s.console_grant_put(&grant(earlier, OperatorRole::Operator), &admin(), AT).await.unwrap();
+    s.console_grant_put(&grant(other_earlier, OperatorRole::Operator), &admin(), AT).await.unwrap();
+    s.console_grant_put(&grant("hpki:d:O:2", OperatorRole::Auditor), &admin(), AT).await.unwrap();
     let head = s.audit_head().await.unwrap();
 
     assert_eq!(s.person_key_linked("hpki:a:O:1").await.unwrap(), None);
-    assert_eq!(s.person_key_link("hpki:a:O:1", earlier, 10).await.unwrap().as_deref(), Some(earlier));
+    assert_eq!(
+        s.person_key_link("hpki:a:O:1", earlier, UnixTime::from_secs(10)).await.unwrap().as_deref(),
+        Some(earlier)
+    );
     assert_eq!(s.console_grant("hpki:a:O:1").await.unwrap().map(|g| g.role.name()), Some("operator"));
     assert!(s.console_grant(earlier).await.unwrap().is_none(), "the grant moved");
-    assert_eq!(s.person_key_link("hpki:a:O:1", earlier, 11).await.unwrap().as_deref(), Some(earlier));
-    assert_eq!(s.person_key_link("hpki:b:O:1", earlier, 12).await.unwrap(), None, "claimed by another key");
+    assert_eq!(
+        s.person_key_link("hpki:a:O:1", earlier, UnixTime::from_secs(11)).await.unwrap().as_deref(),
+        Some(earlier)
+    );
+    assert_eq!(
+        s.person_key_link("hpki:b:O:1", earlier, UnixTime::from_secs(12)).await.unwrap(),
+        None,
+        "claimed by another key"
+    );
     assert!(s.console_grant("hpki:b:O:1").await.unwrap().is_none());
-    assert_eq!(s.person_key_link("hpki:c:O:9", "hpki:HCPKI TEST:unlisted", 12).await.unwrap(), None);
+    assert_eq!(
+        s.person_key_link("hpki:c:O:9", "hpki:HCPKI TEST:unlisted", UnixTime::from_secs(12)).await.unwrap(),
+        None
+    );
     assert_eq!(s.person_key_linked("hpki:a:O:1").await.unwrap().as_deref(), Some(earlier));
     assert_eq!(s.person_key_linked("hpki:b:O:1").await.unwrap(), None);
     // A key granted already keeps its own grant; the earlier one is superseded.
-    assert_eq!(s.person_key_link("hpki:d:O:2", other_earlier, 13).await.unwrap().as_deref(), Some(other_earlier));
+    assert_eq!(
+        s.person_key_link("hpki:d:O:2", other_earlier, UnixTime::from_secs(13)).await.unwrap().as_deref(),
+        Some(other_earlier)
+    );
     assert_eq!(s.console_grant("hpki:d:O:2").await.unwrap().map(|g| g.role.name()), Some("auditor"));
     assert!(s.console_grant(other_earlier).await.unwrap().is_none());
 
@@ -1735,18 +1951,18 @@ async fn console_grants_are_replaced_removed_and_audited(db: TestDb) {
         granted_by: admin().as_str().to_owned(),
     };
     let card = "hpki:HCPKI TEST:Test000001";
-    store.console_grant_put(&grant(card, ConsoleRole::Staff(OperatorRole::Operator)), &admin(), AT_MS).await.unwrap();
-    store.console_grant_put(&grant("pwd:clerk", ConsoleRole::FacilityAdmin(f.clone())), &admin(), AT_MS).await.unwrap();
+    store.console_grant_put(&grant(card, ConsoleRole::Staff(OperatorRole::Operator)), &admin(), AT).await.unwrap();
+    store.console_grant_put(&grant("pwd:clerk", ConsoleRole::FacilityAdmin(f.clone())), &admin(), AT).await.unwrap();
     assert_eq!(other.console_grant(card).await.unwrap().unwrap().role, ConsoleRole::Staff(OperatorRole::Operator));
-    store.console_grant_put(&grant(card, ConsoleRole::Staff(OperatorRole::Auditor)), &admin(), AT_MS).await.unwrap();
+    store.console_grant_put(&grant(card, ConsoleRole::Staff(OperatorRole::Auditor)), &admin(), AT).await.unwrap();
     let listed = other.console_grants().await.unwrap();
     assert_eq!(listed.len(), 2, "{listed:?}");
     assert_eq!(listed.iter().find(|g| g.person_key == card).unwrap().role, ConsoleRole::Staff(OperatorRole::Auditor));
     assert_eq!(listed.iter().find(|g| g.person_key == "pwd:clerk").unwrap().role, ConsoleRole::FacilityAdmin(f));
-    let removed = other.console_grant_remove(card, &admin(), AT_MS).await.unwrap().unwrap();
+    let removed = other.console_grant_remove(card, &admin(), AT).await.unwrap().unwrap();
     assert_eq!(removed.role, ConsoleRole::Staff(OperatorRole::Auditor));
     assert!(store.console_grant(card).await.unwrap().is_none());
-    assert!(store.console_grant_remove(card, &admin(), AT_MS).await.unwrap().is_none(), "removed twice");
+    assert!(store.console_grant_remove(card, &admin(), AT).await.unwrap().is_none(), "removed twice");
     let log = verified_log(store.as_ref()).await;
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).filter(|a| a.starts_with("console.")).collect();
     assert_eq!(actions, ["console.grant.add", "console.grant.add", "console.grant.add", "console.grant.remove"]);
@@ -1762,30 +1978,30 @@ async fn allocations_never_overlap_across_handles_and_registrations(db: TestDb) 
     let a = registered(store.as_ref(), "Allocation clinic A", None).await;
     let b = registered(store.as_ref(), "Allocation clinic B", None).await;
     let p = |t: &str| Allocation::parse(t).unwrap();
-    store.add_allocation(&a, &p("2001:db8:10::/48"), &admin(), AT_MS).await.unwrap();
-    store.add_allocation(&a, &p("192.0.2.7"), &admin(), AT_MS).await.unwrap();
+    store.add_allocation(&a, &p("2001:db8:10::/48"), &admin(), AT).await.unwrap();
+    store.add_allocation(&a, &p("192.0.2.7"), &admin(), AT).await.unwrap();
     for (who, wanted) in [(&b, "2001:db8:10:1::/64"), (&b, "2001:db8::/32"), (&a, "192.0.2.0/24"), (&b, "192.0.2.7")] {
-        match other.add_allocation(who, &p(wanted), &admin(), AT_MS).await {
+        match other.add_allocation(who, &p(wanted), &admin(), AT).await {
             Err(StoreError::AllocationHeld { holder, .. }) => assert_eq!(holder, a, "{wanted}"),
             got => panic!("{wanted} for {who}: {got:?}"),
         }
     }
     assert!(matches!(
-        store.add_allocation(&FacilityId::from_number(999).unwrap(), &p("198.51.100.1"), &admin(), AT_MS).await,
+        store.add_allocation(&FacilityId::from_number(999).unwrap(), &p("198.51.100.1"), &admin(), AT).await,
         Err(StoreError::UnknownFacility(_))
     ));
     // Racing overlapping adds on two handles, for two facilities: one wins.
     let (wide, narrow, actor) = (p("198.51.100.0/25"), p("198.51.100.64/26"), admin());
     let (x, y) =
-        tokio::join!(store.add_allocation(&a, &wide, &actor, AT_MS), other.add_allocation(&b, &narrow, &actor, AT_MS));
+        tokio::join!(store.add_allocation(&a, &wide, &actor, AT), other.add_allocation(&b, &narrow, &actor, AT));
     assert_eq!(usize::from(x.is_ok()) + usize::from(y.is_ok()), 1, "{x:?} {y:?}");
     let mut new = clinic("Importing clinic", None);
     new.allocations = vec![p("203.0.113.0/24"), p("2001:db8:10:ff::/64")];
-    let r = store.register_facilities(&[new], &admin(), AT_MS).await.unwrap();
+    let r = store.register_facilities(&[new], &admin(), AT).await.unwrap();
     assert!(matches!(&r[..], [Registration::AddressHeld { holder, .. }] if *holder == a), "{r:?}");
     let mut fine = clinic("Importing clinic 2", None);
     fine.allocations = vec![p("203.0.113.0/24")];
-    let Registration::New(c) = store.register_facilities(&[fine], &admin(), AT_MS).await.unwrap().remove(0) else {
+    let Registration::New(c) = store.register_facilities(&[fine], &admin(), AT).await.unwrap().remove(0) else {
         panic!("not registered")
     };
     let held = other.allocations(Some(&c.id)).await.unwrap();
@@ -1793,11 +2009,11 @@ async fn allocations_never_overlap_across_handles_and_registrations(db: TestDb) 
     let of_a = store.allocations(Some(&a)).await.unwrap().len();
     assert_eq!(store.allocations_of(&[a.clone(), c.id.clone()]).await.unwrap().len(), of_a + held.len());
     assert!(matches!(
-        store.remove_allocation(&b, &p("192.0.2.7"), &admin(), AT_MS).await,
+        store.remove_allocation(&b, &p("192.0.2.7"), &admin(), AT).await,
         Err(StoreError::UnknownAllocation { .. })
     ));
-    store.remove_allocation(&a, &p("192.0.2.7"), &admin(), AT_MS).await.unwrap();
-    store.add_allocation(&b, &p("192.0.2.0/28"), &admin(), AT_MS).await.unwrap();
+    store.remove_allocation(&a, &p("192.0.2.7"), &admin(), AT).await.unwrap();
+    store.add_allocation(&b, &p("192.0.2.0/28"), &admin(), AT).await.unwrap();
     let log = verified_log(store.as_ref()).await;
     let count = |action: &str, outcome: Outcome| {
         log.iter().filter(|e| e.action == action && e.outcome == outcome.as_str()).count()
@@ -1844,12 +2060,12 @@ async fn transitions_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     let alone: Vec<FacilityId> =
         [registered(s, "A1", None).await, registered(s, "B1", None).await, registered(s, "C1", None).await].into();
     for c in changes(&alone) {
-        one_by_one.push(shape(&s.transition_facility(&c.id, c.transition, c.reason.as_deref(), &c.actor, AT_MS).await));
+        one_by_one.push(shape(&s.transition_facility(&c.id, c.transition, c.reason.as_deref(), &c.actor, AT).await));
     }
     let grouped: Vec<FacilityId> =
         [registered(s, "A2", None).await, registered(s, "B2", None).await, registered(s, "C2", None).await].into();
     let head = s.audit_head().await.unwrap();
-    let batch = s.transition_facilities(&changes(&grouped), AT_MS).await.unwrap();
+    let batch = s.transition_facilities(&changes(&grouped), AT).await.unwrap();
     let batch: Vec<String> = batch.iter().map(shape).collect();
     assert_eq!(batch, one_by_one);
     assert_eq!(
@@ -1881,7 +2097,7 @@ async fn transitions_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     }
     // An empty batch is no change at all.
     let head = s.audit_head().await.unwrap();
-    assert!(s.transition_facilities(&[], AT_MS).await.unwrap().is_empty());
+    assert!(s.transition_facilities(&[], AT).await.unwrap().is_empty());
     assert_eq!(s.audit_head().await.unwrap(), head);
 }
 
@@ -1893,14 +2109,14 @@ async fn an_import_batch_with_approval_registers_and_approves_in_one_transaction
     let holder = registered(s, "先に登録", Some(&code(7))).await;
     let items = (0..3).map(|i| (format!("{}", i + 2), "{}".to_owned())).collect();
     let job = NewJob { id: "jtest".into(), kind: "facility-import".into(), params: "{}".into(), items };
-    s.create_job(&job, &admin(), AT_MS).await.unwrap();
-    assert!(s.claim_job("jtest", "w1", 100, 40).await.unwrap());
+    s.create_job(&job, &admin(), AT).await.unwrap();
+    assert!(s.claim_job("jtest", "w1", UnixTime::from_secs(100), UnixTime::from_secs(40)).await.unwrap());
     let batch = vec![(0, clinic("一", Some(&code(8)))), (1, clinic("二", Some(&code(7)))), (2, clinic("三", None))];
     let head = s.audit_head().await.unwrap();
-    assert!(s.register_facilities_for_job("jtest", "w2", &batch, true, &admin(), AT_MS).await.unwrap().is_none());
+    assert!(s.register_facilities_for_job("jtest", "w2", &batch, true, &admin(), AT).await.unwrap().is_none());
     assert_eq!(s.audit_head().await.unwrap(), head, "a worker that lost the job writes nothing");
 
-    let done = s.register_facilities_for_job("jtest", "w1", &batch, true, &admin(), AT_MS).await.unwrap().unwrap();
+    let done = s.register_facilities_for_job("jtest", "w1", &batch, true, &admin(), AT).await.unwrap().unwrap();
     let states: Vec<Option<FacilityState>> = done
         .iter()
         .map(|r| match r {
@@ -1932,7 +2148,7 @@ async fn an_import_batch_with_approval_registers_and_approves_in_one_transaction
 async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb) {
     let s = &*db.store;
     let f = registered(s, "CRL clinic", None).await;
-    s.transition_facility(&f, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&f, Transition::Approve, None, &admin(), AT).await.unwrap();
     let issue = |serial: &'static str, ca: &'static str, shard: Option<u16>, not_after: i64| {
         let f = f.clone();
         async move {
@@ -1941,8 +2157,8 @@ async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb)
             i.crl_shard = shard;
             i.not_before = 1_700_000_000;
             i.not_after = not_after;
-            s.record_intent(&i, NOW).await.unwrap();
-            s.complete_issuance(&sn(serial), b"\x30\x00", &admin(), AT_MS).await.unwrap();
+            s.record_intent(&i, UnixTime::from_secs(NOW)).await.unwrap();
+            s.complete_issuance(&sn(serial), b"\x30\x00", &admin(), AT).await.unwrap();
         }
     };
     let now = NOW;
@@ -1953,8 +2169,8 @@ async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb)
     issue("0b01", "router", None, later).await;
     let rows = |ca: &'static str, shard: Option<u16>, at: i64| async move {
         let ca: CaName = ca.parse().unwrap();
-        let listed = s.revoked_of_ca(ca, shard, at).await.unwrap();
-        let marker = s.revocation_marker(ca, shard, at).await.unwrap();
+        let listed = s.revoked_of_ca(ca, shard, UnixTime::from_secs(at)).await.unwrap();
+        let marker = s.revocation_marker(ca, shard, UnixTime::from_secs(at)).await.unwrap();
         assert_eq!(marker.0, listed.len() as i64, "marker count of {ca} {shard:?}: {marker:?} {listed:?}");
         assert_eq!(marker.2, listed.iter().map(|r| r.2).sum::<i64>(), "marker reasons of {ca}");
         listed.into_iter().map(|(serial, _, reason)| (serial.into_string(), reason)).collect::<Vec<_>>()
@@ -1962,23 +2178,23 @@ async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb)
     let list = |v: &[(&str, i64)]| v.iter().map(|(a, b)| (a.to_string(), *b)).collect::<Vec<_>>();
     assert!(rows("pc", None, now).await.is_empty());
 
-    s.revoke_certificate(&sn("0a02"), 1, &admin(), AT_MS).await.unwrap();
+    s.revoke_certificate(&sn("0a02"), 1, &admin(), AT).await.unwrap();
     assert_eq!(rows("pc", None, now).await, list(&[("0a02", 1)]));
     assert!(rows("router", None, now).await.is_empty(), "another CA's revocation listed");
 
-    s.transition_facility(&f, Transition::Suspend, Some("audit"), &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&f, Transition::Suspend, Some("audit"), &admin(), AT).await.unwrap();
     assert_eq!(rows("pc", None, now).await, list(&[("0a01", 6), ("0a02", 1), ("0a03", 6)]));
     assert_eq!(rows("pc", Some(1), now).await, list(&[("0a01", 6), ("0a03", 6)]));
     assert_eq!(rows("pc", Some(2), now).await, list(&[("0a02", 1)]));
     assert_eq!(rows("router", None, now).await, list(&[("0b01", 6)]));
     assert_eq!(rows("pc", None, now + 200).await, list(&[("0a01", 6), ("0a02", 1)]), "an expired one listed");
 
-    s.transition_facility(&f, Transition::Resume, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&f, Transition::Resume, None, &admin(), AT).await.unwrap();
     assert_eq!(rows("pc", None, now).await, list(&[("0a02", 1)]), "released holds still listed");
     assert!(rows("router", None, now).await.is_empty());
 
-    s.transition_facility(&f, Transition::Suspend, None, &admin(), AT_MS).await.unwrap();
-    s.transition_facility(&f, Transition::Retire, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&f, Transition::Suspend, None, &admin(), AT).await.unwrap();
+    s.transition_facility(&f, Transition::Retire, None, &admin(), AT).await.unwrap();
     assert_eq!(rows("pc", None, now).await, list(&[("0a01", 5), ("0a02", 1), ("0a03", 5)]));
     assert_eq!(rows("router", None, now).await, list(&[("0b01", 5)]));
     verified_log(s).await;
@@ -1991,12 +2207,12 @@ async fn a_cas_crl_rows_follow_revocations_holds_releases_and_expiry(db: TestDb)
 async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     let s = &*db.store;
     let f = registered(s, "失効一括", None).await;
-    s.transition_facility(&f, Transition::Approve, None, &admin(), AT_MS).await.unwrap();
+    s.transition_facility(&f, Transition::Approve, None, &admin(), AT).await.unwrap();
     let issued = |serial: String| {
         let f = f.clone();
         async move {
-            s.record_intent(&intent(&serial, Some(&f), "router"), NOW).await.unwrap();
-            s.complete_issuance(&sn(&serial), b"\x30\x00", &admin(), AT_MS).await.unwrap();
+            s.record_intent(&intent(&serial, Some(&f), "router"), UnixTime::from_secs(NOW)).await.unwrap();
+            s.complete_issuance(&sn(&serial), b"\x30\x00", &admin(), AT).await.unwrap();
         }
     };
     // (serial, reason, actor): run once one by one on the "a0" serials, once as a batch on the "b0" ones.
@@ -2027,14 +2243,14 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
             issued(format!("{prefix}{n}")).await;
         }
         // "03" only has its intent (reserved, never signed), so it is not revocable.
-        s.record_intent(&intent(&format!("{prefix}03"), Some(&f), "router"), NOW).await.unwrap();
+        s.record_intent(&intent(&format!("{prefix}03"), Some(&f), "router"), UnixTime::from_secs(NOW)).await.unwrap();
     }
     let mut one_by_one = Vec::new();
     for r in batch("a0") {
-        one_by_one.push(shape(&s.revoke_certificate(&r.serial, r.reason, &r.actor, AT_MS).await));
+        one_by_one.push(shape(&s.revoke_certificate(&r.serial, r.reason, &r.actor, AT).await));
     }
     let head = s.audit_head().await.unwrap();
-    let grouped: Vec<String> = s.revoke_certificates(&batch("b0"), AT_MS).await.unwrap().iter().map(shape).collect();
+    let grouped: Vec<String> = s.revoke_certificates(&batch("b0"), AT).await.unwrap().iter().map(shape).collect();
     assert_eq!(grouped, one_by_one);
     assert_eq!(grouped, ["revoked", "not revocable 01", "revoked", "not revocable ff", "not revocable 03", "revoked"]);
     let made = audited_since(s, &head).await;
@@ -2048,7 +2264,7 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
         "one audit entry per revocation made, none for a refusal"
     );
     let listed: Vec<(String, i64)> = s
-        .revoked_of_ca(CaName::Router, None, NOW)
+        .revoked_of_ca(CaName::Router, None, UnixTime::from_secs(NOW))
         .await
         .unwrap()
         .into_iter()
@@ -2063,7 +2279,7 @@ async fn revocations_in_one_batch_apply_as_if_one_after_another(db: TestDb) {
     }
     // An empty batch is no change at all.
     let head = s.audit_head().await.unwrap();
-    assert!(s.revoke_certificates(&[], AT_MS).await.unwrap().is_empty());
+    assert!(s.revoke_certificates(&[], AT).await.unwrap().is_empty());
     assert_eq!(s.audit_head().await.unwrap(), head);
 }
 
@@ -2075,15 +2291,15 @@ async fn a_session_and_its_login_entry_are_written_together_or_not_at_all(db: Te
     let head = s.audit_head().await.unwrap();
     let until = NOW + 3600;
     let session = sso_session("together", "pwd:alice", None, until);
-    let entry = s.portal_create_session(&session, &login_event(&session), AT_MS).await.unwrap();
+    let entry = s.portal_create_session(&session, &login_event(&session), AT).await.unwrap();
     assert_eq!(entry.action, "portal.login");
-    assert!(s.portal_session("together", until - 60).await.unwrap().is_some(), "the session is live");
+    assert!(
+        s.portal_session("together", UnixTime::from_secs(until - 60)).await.unwrap().is_some(),
+        "the session is live"
+    );
 
     let again = sso_session("together", "pwd:mallory", None, until);
-    assert!(
-        s.portal_create_session(&again, &login_event(&again), AT_MS).await.is_err(),
-        "a second session under one id"
-    );
+    assert!(s.portal_create_session(&again, &login_event(&again), AT).await.is_err(), "a second session under one id");
     let made = audited_since(s, &head).await;
     assert_eq!(made, [["portal.login".to_owned(), "pwd:alice".to_owned(), "portal:pwd:alice".to_owned()]]);
 }
@@ -2110,10 +2326,15 @@ async fn idle_caches_are_released_and_the_store_goes_on(db: TestDb) {
 async fn stored_times_are_the_times_passed_in(db: TestDb) {
     let s = &*db.store;
     let registered_at_ms = 1_234_567_890_123;
-    let f = s.register_facility(&clinic("時刻の病院", None), &admin(), registered_at_ms).await.unwrap();
+    let f = s
+        .register_facility(&clinic("時刻の病院", None), &admin(), UnixTime::from_millis(registered_at_ms))
+        .await
+        .unwrap();
     assert_eq!((f.created_at, f.state_changed_at), (1_234_567_890, 1_234_567_890));
     let approved_at_ms = registered_at_ms + 86_400_000 + 1;
-    s.transition_facility(&f.id, Transition::Approve, None, &admin(), approved_at_ms).await.unwrap();
+    s.transition_facility(&f.id, Transition::Approve, None, &admin(), UnixTime::from_millis(approved_at_ms))
+        .await
+        .unwrap();
     let stored = s.facility(&f.id).await.unwrap().unwrap();
     assert_eq!((stored.created_at, stored.state_changed_at), (1_234_567_890, 1_234_567_890 + 86_400));
     let log = verified_log(s).await;
@@ -2157,36 +2378,41 @@ async fn signing_requests_end_once_and_are_swept_a_day_after_their_deadline(db: 
         detail: serde_json::json!({}),
     };
     let a = signing_request("a", NOW + 900);
-    s.signing_request_create(&a, &event("signing_request.create", "a"), AT_MS).await.unwrap();
-    s.signing_request_create(&signing_request("b", NOW + 900), &event("signing_request.create", "b"), AT_MS)
+    s.signing_request_create(&a, &event("signing_request.create", "a"), AT).await.unwrap();
+    s.signing_request_create(&signing_request("b", NOW + 900), &event("signing_request.create", "b"), AT)
         .await
         .unwrap();
     assert_eq!(other.signing_request("a").await.unwrap().as_ref(), Some(&a), "read back as stored");
     assert!(s.signing_request("missing").await.unwrap().is_none());
 
     assert!(
-        s.signing_request_note_error("a", "no TSA answered", &event("signing_request.error", "a"), AT_MS)
-            .await
-            .unwrap()
+        s.signing_request_note_error("a", "no TSA answered", &event("signing_request.error", "a"), AT).await.unwrap()
     );
     assert_eq!(s.signing_request("a").await.unwrap().unwrap().error.as_deref(), Some("no TSA answered"));
     let signed = SigningEnd::Signed { result: vec![0x30, 0x80], signer_sha256: "cd".repeat(32), gen_time: Some(NOW) };
-    let done = s.signing_request_finish("a", &signed, &event("signing_request.sign", "a"), AT_MS).await.unwrap();
+    let done = s.signing_request_finish("a", &signed, &event("signing_request.sign", "a"), AT).await.unwrap();
     let done = done.expect("pending: ends");
     assert_eq!(
         (done.state, done.result.as_deref(), done.gen_time, done.error),
         (SigningState::Signed, Some(&[0x30, 0x80][..]), Some(NOW), None)
     );
     let refuse = SigningEnd::Closed { state: SigningState::Refused, reason: "no".into() };
-    assert!(other.signing_request_finish("a", &refuse, &event("x", "a"), AT_MS).await.unwrap().is_none(), "once");
-    assert!(!s.signing_request_note_error("a", "late", &event("x", "a"), AT_MS).await.unwrap());
+    assert!(other.signing_request_finish("a", &refuse, &event("x", "a"), AT).await.unwrap().is_none(), "once");
+    assert!(!s.signing_request_note_error("a", "late", &event("x", "a"), AT).await.unwrap());
     let pending = SigningEnd::Closed { state: SigningState::Pending, reason: "no".into() };
-    assert!(s.signing_request_finish("b", &pending, &event("x", "b"), AT_MS).await.is_err(), "not an end state");
+    assert!(s.signing_request_finish("b", &pending, &event("x", "b"), AT).await.is_err(), "not an end state");
     let late = (NOW + 900) * 1000;
-    assert!(s.signing_request_finish("b", &refuse, &event("x", "b"), late).await.unwrap().is_none(), "expired");
+    assert!(
+        s.signing_request_finish("b", &refuse, &event("x", "b"), UnixTime::from_millis(late)).await.unwrap().is_none(),
+        "expired"
+    );
 
-    assert_eq!(s.portal_sweep(NOW + 900 + 86_399, 0, 100).await.unwrap().signing_requests, 0, "kept a day");
-    assert_eq!(s.portal_sweep(NOW + 900 + 86_400, 0, 100).await.unwrap().signing_requests, 2);
+    assert_eq!(
+        s.portal_sweep(UnixTime::from_secs(NOW + 900 + 86_399), 0, 100).await.unwrap().signing_requests,
+        0,
+        "kept a day"
+    );
+    assert_eq!(s.portal_sweep(UnixTime::from_secs(NOW + 900 + 86_400), 0, 100).await.unwrap().signing_requests, 2);
     let log = verified_log(s).await;
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(

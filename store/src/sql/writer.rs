@@ -52,8 +52,8 @@ macro_rules! writer_store {
             /// Begin an audited writing transaction: queue behind this process's other writers (SQLite), then
             /// take the audit head lock. Every audited mutation starts here, so writers queue in one place (no
             /// deferred lock upgrades on SQLite, no deadlocks on PostgreSQL) and the chain stays contiguous.
-            /// `at_ms` (Unix milliseconds, the caller's time) is the time of every audit entry appended.
-            async fn write(&self, at_ms: i64) -> Result<Writer<'_, $db>, StoreError> {
+            /// `at` (the caller's time) is the time of every audit entry appended.
+            async fn write(&self, at: UnixTime) -> Result<Writer<'_, $db>, StoreError> {
                 let queue = self.writer().await;
                 let mut tx = self.pool.begin().await.map_err(Self::err)?;
                 let (seq, hash) = sqlx::query_as::<$db, (i64, String)>(queries::LOCK_HEAD)
@@ -61,7 +61,7 @@ macro_rules! writer_store {
                     .await
                     .map_err(Self::err)?
                     .ok_or_else(|| StoreError::Corrupt("the audit_head row is missing".into()))?;
-                Ok(Writer { tx, chain: Chain::locked(seq, hash, at_ms), _queue: queue })
+                Ok(Writer { tx, chain: Chain::locked(seq, hash, at), _queue: queue })
             }
 
             async fn fetch_facility<'e, E>(ex: E, id: &str) -> Result<Option<Facility>, StoreError>

@@ -3,18 +3,19 @@
 use crate::error::StoreError;
 use crate::records::{AcmeAccount, AcmeOrder, Actor};
 use hcpki_model::SerialHex;
+use hcpki_model::UnixTime;
 
 /// ACME (decision D17): nonces, accounts and orders every replica shares.
 #[async_trait::async_trait]
 pub trait Acme: Send + Sync {
     /// Record a nonce handed out, valid until `expires_at`; nonces expired at `now` are swept.
-    async fn acme_put_nonce(&self, nonce: &str, expires_at: i64, now: i64) -> Result<(), StoreError>;
+    async fn acme_put_nonce(&self, nonce: &str, expires_at: UnixTime, now: UnixTime) -> Result<(), StoreError>;
 
     /// Delete a nonce if it exists and is unexpired at `now`: `true` for exactly one caller.
-    async fn acme_take_nonce(&self, nonce: &str, now: i64) -> Result<bool, StoreError>;
+    async fn acme_take_nonce(&self, nonce: &str, now: UnixTime) -> Result<bool, StoreError>;
 
     /// Record a new ACME account, audited as `acme.account.create`.
-    async fn acme_create_account(&self, account: &AcmeAccount, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
+    async fn acme_create_account(&self, account: &AcmeAccount, actor: &Actor, at: UnixTime) -> Result<(), StoreError>;
 
     /// One ACME account.
     async fn acme_account(&self, id: &str) -> Result<Option<AcmeAccount>, StoreError>;
@@ -28,11 +29,11 @@ pub trait Acme: Send + Sync {
         account: &AcmeAccount,
         action: &str,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<(), StoreError>;
 
     /// Record a new order (version 0), audited as `acme.order.create`.
-    async fn acme_create_order(&self, order: &AcmeOrder, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
+    async fn acme_create_order(&self, order: &AcmeOrder, actor: &Actor, at: UnixTime) -> Result<(), StoreError>;
 
     /// One order.
     async fn acme_order(&self, id: &str) -> Result<Option<AcmeOrder>, StoreError>;

@@ -3,16 +3,17 @@
 
 use crate::audit::{AuditEntry, AuditEvent, AuditHead};
 use crate::error::StoreError;
+use hcpki_model::UnixTime;
 
 /// The hash-chained audit log (see [`crate::audit`]): appending events that go with no other row, reading, pruning after archiving.
 #[async_trait::async_trait]
 pub trait AuditLog: Send + Sync {
     /// Append an event that has no other row to go with (refusals, verifications).
-    async fn append_audit(&self, event: &AuditEvent, at_ms: i64) -> Result<AuditEntry, StoreError>;
+    async fn append_audit(&self, event: &AuditEvent, at: UnixTime) -> Result<AuditEntry, StoreError>;
 
     /// [`Self::append_audit`] for many events in one transaction (one commit for all: refusals are
     /// group-committed, D28 addendum), each its own chain entry, in the order given: all or none.
-    async fn append_audits(&self, events: &[AuditEvent], at_ms: i64) -> Result<Vec<AuditEntry>, StoreError>;
+    async fn append_audits(&self, events: &[AuditEvent], at: UnixTime) -> Result<Vec<AuditEntry>, StoreError>;
 
     /// Audit entries with `seq > after`, in order, at most `limit`.
     async fn audit_entries(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError>;
@@ -36,5 +37,5 @@ pub trait AuditLog: Send + Sync {
     /// Record that `destination` acknowledged every entry up to `seq`, at `now` (Unix seconds). The mark only
     /// moves forward: a smaller `seq` (a replica that fell behind) changes nothing. Not audited (see migration
     /// 0028): the forwarded entries are the record.
-    async fn set_audit_forwarded(&self, destination: &str, seq: i64, now: i64) -> Result<(), StoreError>;
+    async fn set_audit_forwarded(&self, destination: &str, seq: i64, now: UnixTime) -> Result<(), StoreError>;
 }

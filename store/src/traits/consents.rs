@@ -4,18 +4,20 @@
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState, DocumentKind, IdentityLinkRecord};
 use crate::error::StoreError;
+use crate::facility::FacilityId;
+use hcpki_model::UnixTime;
 
 /// Patients' consents and identity links (issue #28, D88).
 #[async_trait::async_trait]
 pub trait Consents: Send + Sync {
     /// Store a new consent request, its `documents` (the rendered PDF) and its audit entry `event` in one
-    /// transaction (`at_ms`: the entry's time).
+    /// transaction (`at`: the entry's time).
     async fn consent_create(
         &self,
         consent: &ConsentRecord,
         documents: &[ConsentDocument],
         event: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<AuditEntry, StoreError>;
 
     /// A consent, whatever its state.
@@ -33,7 +35,7 @@ pub trait Consents: Send + Sync {
         change: &ConsentMove,
         documents: &[ConsentDocument],
         event: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<Option<ConsentRecord>, StoreError>;
 
     /// The live (signed, not withdrawn) consent of `patient_key` for `client_id` and `purpose`, if any.
@@ -51,7 +53,12 @@ pub trait Consents: Send + Sync {
     /// `unsigned_before`, and refused or withdrawn ones that ended before `ended_before` (Unix seconds): the
     /// retention (D88). A live consent is never deleted; a deleted consent's documents go with it. The number
     /// deleted.
-    async fn consent_sweep(&self, unsigned_before: i64, ended_before: i64, limit: i64) -> Result<u64, StoreError>;
+    async fn consent_sweep(
+        &self,
+        unsigned_before: UnixTime,
+        ended_before: UnixTime,
+        limit: i64,
+    ) -> Result<u64, StoreError>;
 
     /// Document `kind` of consent `consent_id`.
     async fn consent_document(
@@ -66,7 +73,7 @@ pub trait Consents: Send + Sync {
         &self,
         document: &ConsentDocument,
         event: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<AuditEntry, StoreError>;
 
     /// Consents of `client_id` withdrawn at or after `since` (Unix seconds), oldest first, at most `limit`: what
@@ -74,7 +81,7 @@ pub trait Consents: Send + Sync {
     async fn consents_withdrawn_since(
         &self,
         client_id: &str,
-        since: i64,
+        since: UnixTime,
         limit: i64,
     ) -> Result<Vec<ConsentRecord>, StoreError>;
 
@@ -85,7 +92,7 @@ pub trait Consents: Send + Sync {
     /// `certificate_sha256` (a later visit's card, or a check that a card is linked to one patient only).
     async fn identity_links_of_certificate(
         &self,
-        facility_id: &str,
+        facility_id: &FacilityId,
         certificate_sha256: &str,
     ) -> Result<Vec<IdentityLinkRecord>, StoreError>;
 
@@ -98,6 +105,6 @@ pub trait Consents: Send + Sync {
         link: &IdentityLinkRecord,
         previous_generation: Option<i64>,
         event: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<bool, StoreError>;
 }

@@ -4,26 +4,27 @@
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::delegation::DelegationRecord;
 use crate::error::StoreError;
+use hcpki_model::UnixTime;
 
 /// Physicians' delegations to staff accounts (issue #29 item 4, D95).
 #[async_trait::async_trait]
 pub trait Delegations: Send + Sync {
-    /// Store a new delegation with its audit entry `event` (at `at_ms`) in one transaction.
+    /// Store a new delegation with its audit entry `event` (at `at`) in one transaction.
     async fn delegation_create(
         &self,
         delegation: &DelegationRecord,
         event: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<AuditEntry, StoreError>;
 
     /// A delegation, whatever its state.
     async fn delegation(&self, id: &str) -> Result<Option<DelegationRecord>, StoreError>;
 
     /// The delegations `physician_key` made that are live at `now` (not ended, not run out), newest first.
-    async fn delegations_by(&self, physician_key: &str, now: i64) -> Result<Vec<DelegationRecord>, StoreError>;
+    async fn delegations_by(&self, physician_key: &str, now: UnixTime) -> Result<Vec<DelegationRecord>, StoreError>;
 
     /// The delegations to staff account `username` live at `now`, newest first.
-    async fn delegations_to(&self, username: &str, now: i64) -> Result<Vec<DelegationRecord>, StoreError>;
+    async fn delegations_to(&self, username: &str, now: UnixTime) -> Result<Vec<DelegationRecord>, StoreError>;
 
     /// End delegation `id` of `physician_key` that has not ended yet, with the audit entry `event`, in one
     /// transaction that also revokes every OIDC grant of the sessions that acted under it (their refresh tokens
@@ -34,7 +35,7 @@ pub trait Delegations: Send + Sync {
         id: &str,
         physician_key: &str,
         event: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<Option<(DelegationRecord, u64)>, StoreError>;
 
     /// Make session `session_hash` act under delegation `id` (`Some`) or as itself again (`None`), with the
@@ -45,7 +46,7 @@ pub trait Delegations: Send + Sync {
         session_hash: &str,
         id: Option<&str>,
         event: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<AuditEntry, StoreError>;
 
     /// The delegation session `session_hash` chose to act under and has not stopped, whatever its state (an

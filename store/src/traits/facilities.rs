@@ -3,6 +3,7 @@
 use crate::error::StoreError;
 use crate::facility::{Allocation, Facility, FacilityId, NewFacility, Transition};
 use crate::records::{Actor, AllocationRecord, AuthorityRecord, FacilityChange, FacilityFilter, Registration};
+use hcpki_model::UnixTime;
 
 /// Facilities (registration, lifecycle, address allocations) and the CAs recorded beside them.
 #[async_trait::async_trait]
@@ -10,7 +11,7 @@ pub trait Facilities: Send + Sync {
     /// Register a facility: assigns the next [`FacilityId`] from a never-reset
     /// counter, state `applied`, audited as `facility.register`.
     /// A duplicate 医療機関コード is [`StoreError::DuplicateMedicalCode`].
-    async fn register_facility(&self, new: &NewFacility, actor: &Actor, at_ms: i64) -> Result<Facility, StoreError>;
+    async fn register_facility(&self, new: &NewFacility, actor: &Actor, at: UnixTime) -> Result<Facility, StoreError>;
 
     /// Register many facilities in one transaction (bulk import, D29): each exactly as
     /// [`Self::register_facility`] does, with its own `facility.register` audit entry, one result per
@@ -20,7 +21,7 @@ pub trait Facilities: Send + Sync {
         &self,
         batch: &[NewFacility],
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<Vec<Registration>, StoreError>;
 
     /// Apply a lifecycle transition (checked against the state read inside the
@@ -31,11 +32,11 @@ pub trait Facilities: Send + Sync {
         transition: Transition,
         reason: Option<&str>,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<Facility, StoreError> {
         let change =
             FacilityChange { id: id.clone(), transition, reason: reason.map(str::to_owned), actor: actor.clone() };
-        self.transition_facilities(std::slice::from_ref(&change), at_ms)
+        self.transition_facilities(std::slice::from_ref(&change), at)
             .await?
             .pop()
             .unwrap_or_else(|| Err(StoreError::Corrupt("a one-change batch answered nothing".into())))
@@ -49,7 +50,7 @@ pub trait Facilities: Send + Sync {
     async fn transition_facilities(
         &self,
         batch: &[FacilityChange],
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<Vec<Result<Facility, StoreError>>, StoreError>;
 
     /// One facility.
@@ -73,7 +74,7 @@ pub trait Facilities: Send + Sync {
         facility: &FacilityId,
         allocation: &Allocation,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<AllocationRecord, StoreError>;
 
     /// Take an allocation back from `facility`, audited as `facility.address.remove`;
@@ -83,7 +84,7 @@ pub trait Facilities: Send + Sync {
         facility: &FacilityId,
         allocation: &Allocation,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<AllocationRecord, StoreError>;
 
     /// The allocations of one facility, or of all, by facility then address.
@@ -96,7 +97,7 @@ pub trait Facilities: Send + Sync {
     async fn list_facilities(&self, filter: &FacilityFilter) -> Result<Vec<Facility>, StoreError>;
 
     /// Record a CA (root or issuing) and its key URI, audited as `ca.create`.
-    async fn put_authority(&self, record: &AuthorityRecord, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
+    async fn put_authority(&self, record: &AuthorityRecord, actor: &Actor, at: UnixTime) -> Result<(), StoreError>;
 
     /// All recorded CAs.
     async fn authorities(&self) -> Result<Vec<AuthorityRecord>, StoreError>;

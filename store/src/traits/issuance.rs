@@ -2,6 +2,7 @@
 
 use crate::error::StoreError;
 use crate::records::{Actor, CertificateFilter, CertificateRecord, Completion, ExpiringCertificate, IssuanceIntent};
+use hcpki_model::UnixTime;
 use hcpki_model::{CaName, CertProfile, SerialHex};
 
 /// Certificate issuance: the write-ahead intent, completion or failure, and reading certificates back.
@@ -10,12 +11,12 @@ pub trait Issuance: Send + Sync {
     /// Write-ahead record of an issuance: the serial (unique: a collision is
     /// [`StoreError::DuplicateSerial`]) and what will be signed, status `reserved`.
     /// Not audited yet; the audit entry comes with [`Self::complete_issuance`] or [`Self::fail_issuance`].
-    async fn record_intent(&self, intent: &IssuanceIntent, now: i64) -> Result<(), StoreError> {
+    async fn record_intent(&self, intent: &IssuanceIntent, now: UnixTime) -> Result<(), StoreError> {
         self.record_intents(std::slice::from_ref(intent), now).await
     }
 
     /// [`Self::record_intent`] for many, in one transaction: all or none.
-    async fn record_intents(&self, intents: &[IssuanceIntent], now: i64) -> Result<(), StoreError>;
+    async fn record_intents(&self, intents: &[IssuanceIntent], now: UnixTime) -> Result<(), StoreError>;
 
     /// Store the signed certificate for a reserved serial, status `issued`,
     /// audited as `cert.issue`; if the facility is `approved` it becomes
@@ -25,17 +26,20 @@ pub trait Issuance: Send + Sync {
         serial: &SerialHex,
         der: &[u8],
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<CertificateRecord, StoreError> {
         let completion = Completion { serial: serial.clone(), der: der.to_vec(), actor: actor.clone() };
-        let mut done = self.complete_issuances(std::slice::from_ref(&completion), at_ms).await?;
+        let mut done = self.complete_issuances(std::slice::from_ref(&completion), at).await?;
         done.pop().ok_or_else(|| StoreError::UnknownSerial(serial.to_string()))
     }
 
     /// [`Self::complete_issuance`] for many certificates, each audited with its own actor, in one
     /// transaction (group commit: one fsync for the batch): all or none.
-    async fn complete_issuances(&self, issued: &[Completion], at_ms: i64)
-    -> Result<Vec<CertificateRecord>, StoreError>;
+    async fn complete_issuances(
+        &self,
+        issued: &[Completion],
+        at: UnixTime,
+    ) -> Result<Vec<CertificateRecord>, StoreError>;
 
     /// Mark a reserved serial as failed (signing failed), audited as `cert.issue` / failed.
     async fn fail_issuance(
@@ -43,7 +47,7 @@ pub trait Issuance: Send + Sync {
         serial: &SerialHex,
         reason: &str,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<(), StoreError>;
 
     /// One certificate by serial (lowercase hex, no leading zeros beyond DER's).
@@ -76,7 +80,7 @@ pub trait Issuance: Send + Sync {
     async fn live_serials(
         &self,
         ca: CaName,
-        now: i64,
+        now: UnixTime,
         after: Option<&SerialHex>,
         limit: i64,
     ) -> Result<Vec<SerialHex>, StoreError>;
@@ -86,7 +90,7 @@ pub trait Issuance: Send + Sync {
 
     /// How many `issued` certificates expire in `[from, until)` (Unix seconds), per profile, sorted by profile
     /// (expiry monitoring).
-    async fn expiring_counts(&self, from: i64, until: i64) -> Result<Vec<(CertProfile, i64)>, StoreError>;
+    async fn expiring_counts(&self, from: UnixTime, until: UnixTime) -> Result<Vec<(CertProfile, i64)>, StoreError>;
 
     /// Claim for reporting, at `now`, up to `limit` `issued` certificates of `profile` whose notAfter is in
     /// `[from, until)`, that have no successor (no later-expiring issued certificate of the same facility,
@@ -95,15 +99,15 @@ pub trait Issuance: Send + Sync {
     async fn expiry_claim(
         &self,
         profile: CertProfile,
-        from: i64,
-        until: i64,
+        from: UnixTime,
+        until: UnixTime,
         limit: i64,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Vec<ExpiringCertificate>, StoreError>;
 
     /// Give claims back (the report could not be delivered; the next round tries again), and forget claims of
     /// certificates that expired before `forget_before`.
-    async fn expiry_release(&self, serials: &[SerialHex], forget_before: i64) -> Result<(), StoreError>;
+    async fn expiry_release(&self, serials: &[SerialHex], forget_before: UnixTime) -> Result<(), StoreError>;
 
     /// The issued successor of `serial` made by a re-issue (`certificates.replaces`), if there is one.
     async fn successor(&self, serial: &SerialHex) -> Result<Option<CertificateRecord>, StoreError>;

@@ -4,12 +4,13 @@ use crate::error::StoreError;
 use crate::facility::NewFacility;
 use crate::jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 use crate::records::{Actor, Registration};
+use hcpki_model::UnixTime;
 
 /// Long operations (D38): jobs, their items, claiming and resuming.
 #[async_trait::async_trait]
 pub trait Jobs: Send + Sync {
     /// Create a job with all its items in one transaction, state `queued`, audited as `job.create`.
-    async fn create_job(&self, job: &NewJob, actor: &Actor, at_ms: i64) -> Result<JobRecord, StoreError>;
+    async fn create_job(&self, job: &NewJob, actor: &Actor, at: UnixTime) -> Result<JobRecord, StoreError>;
 
     /// One job with its progress.
     async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError>;
@@ -28,7 +29,8 @@ pub trait Jobs: Send + Sync {
 
     /// Take a job for `owner`: one that is queued, or running with a heartbeat before `stale_before` (its
     /// worker died). Returns whether `owner` now holds it; two workers never both do.
-    async fn claim_job(&self, id: &str, owner: &str, now: i64, stale_before: i64) -> Result<bool, StoreError>;
+    async fn claim_job(&self, id: &str, owner: &str, now: UnixTime, stale_before: UnixTime)
+    -> Result<bool, StoreError>;
 
     /// Record items' outcomes and renew the heartbeat, only while `owner` still holds the job; `false` (and
     /// nothing written) when it does not.
@@ -37,7 +39,7 @@ pub trait Jobs: Send + Sync {
         id: &str,
         owner: &str,
         outcomes: &[ItemOutcome],
-        now: i64,
+        now: UnixTime,
     ) -> Result<bool, StoreError>;
 
     /// Leave a job in `state` (`queued` to pause, `done`, `failed`) while `owner` holds it, or cancel it
@@ -50,7 +52,7 @@ pub trait Jobs: Send + Sync {
         state: JobState,
         note: Option<&str>,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<bool, StoreError>;
 
     /// Register a batch of a facility-import job's items, approve each new facility when `approve` is set,
@@ -64,6 +66,6 @@ pub trait Jobs: Send + Sync {
         batch: &[(i64, NewFacility)],
         approve: bool,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<Option<Vec<Registration>>, StoreError>;
 }

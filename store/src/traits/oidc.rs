@@ -3,12 +3,13 @@
 use crate::error::StoreError;
 use crate::records::Actor;
 use crate::sso::{GrantRecord, OidcClientRecord, TokenWrite, TokenWritten};
+use hcpki_model::UnixTime;
 
 /// The OpenID Connect provider (issue #6, D24): clients, grants, tokens and single-use values.
 #[async_trait::async_trait]
 pub trait Oidc: Send + Sync {
     /// Register a client, audited as `oidc.client.add`.
-    async fn oidc_add_client(&self, client: &OidcClientRecord, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
+    async fn oidc_add_client(&self, client: &OidcClientRecord, actor: &Actor, at: UnixTime) -> Result<(), StoreError>;
 
     /// One client.
     async fn oidc_client(&self, id: &str) -> Result<Option<OidcClientRecord>, StoreError>;
@@ -24,11 +25,11 @@ pub trait Oidc: Send + Sync {
         expected: &str,
         data: &str,
         event: &crate::audit::AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<bool, StoreError>;
 
     /// Remove a client and revoke its grants, audited as `oidc.client.remove`; `false` if unknown.
-    async fn oidc_remove_client(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError>;
+    async fn oidc_remove_client(&self, id: &str, actor: &Actor, at: UnixTime) -> Result<bool, StoreError>;
 
     /// Store a new grant (state `code`).
     async fn oidc_create_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;
@@ -44,7 +45,7 @@ pub trait Oidc: Send + Sync {
     /// Each write's single-use value is recorded first; a value taken already (also by an earlier write of the
     /// batch) is a replay and its op is not applied. A code presented a second time or a refresh token already
     /// rotated revokes the grant ([`GrantUse::Replayed`]); so does a second op on the same grant in the batch.
-    async fn oidc_token_writes(&self, writes: &[TokenWrite], now: i64) -> Result<Vec<TokenWritten>, StoreError>;
+    async fn oidc_token_writes(&self, writes: &[TokenWrite], now: UnixTime) -> Result<Vec<TokenWritten>, StoreError>;
 
     /// Revoke one grant; the grant if it was not revoked already.
     async fn oidc_revoke_grant(&self, id: &str) -> Result<Option<GrantRecord>, StoreError>;
@@ -60,12 +61,12 @@ pub trait Oidc: Send + Sync {
         kind: &str,
         key: &str,
         value: &str,
-        expires_at: i64,
-        now: i64,
+        expires_at: UnixTime,
+        now: UnixTime,
     ) -> Result<bool, StoreError>;
 
     /// Take a single-use value, if it exists and is unexpired at `now`: for exactly one caller.
-    async fn oidc_once_take(&self, kind: &str, key: &str, now: i64) -> Result<Option<String>, StoreError>;
+    async fn oidc_once_take(&self, kind: &str, key: &str, now: UnixTime) -> Result<Option<String>, StoreError>;
 
     /// Every grant made in a session, whatever its state (back-channel logout after the grants were revoked).
     async fn oidc_session_grants(&self, session_hash: &str) -> Result<Vec<GrantRecord>, StoreError>;

@@ -3,6 +3,7 @@
 use crate::error::StoreError;
 use crate::operator::{OperatorName, OperatorRecord};
 use crate::records::Actor;
+use hcpki_model::UnixTime;
 
 /// Operators of the CA (`hcpki operator`).
 #[async_trait::async_trait]
@@ -13,7 +14,7 @@ pub trait Operators: Send + Sync {
         &self,
         record: &OperatorRecord,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<OperatorRecord, StoreError>;
 
     /// One operator.
@@ -27,6 +28,6 @@ pub trait Operators: Send + Sync {
         &self,
         name: &OperatorName,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<OperatorRecord, StoreError>;
 }

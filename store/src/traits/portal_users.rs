@@ -3,13 +3,14 @@
 use crate::error::StoreError;
 use crate::records::Actor;
 use crate::sso::{LoginChallengeRecord, LoginThrottle, PortalUser};
+use hcpki_model::UnixTime;
 
 /// SSO portal users (issue #6, D24): password accounts, TOTP steps, sign-in throttling, card-login challenges.
 #[async_trait::async_trait]
 pub trait PortalUsers: Send + Sync {
     /// Store a card-login challenge (not audited: the login it leads to is). Expired challenges nobody took
     /// are swept first, using `now`. A duplicate value is an error (32 random bytes never repeat).
-    async fn put_login_challenge(&self, record: &LoginChallengeRecord, now: i64) -> Result<(), StoreError>;
+    async fn put_login_challenge(&self, record: &LoginChallengeRecord, now: UnixTime) -> Result<(), StoreError>;
 
     /// Take a card-login challenge: deletes it and returns what was stored, in one statement, so a value is
     /// handed out once across all replicas. Returned even when expired (and then gone), so the caller can say
@@ -18,7 +19,7 @@ pub trait PortalUsers: Send + Sync {
 
     /// Add a password + TOTP account, audited as `portal.user.add` ([`StoreError::Database`] if the name is
     /// taken: check with [`Self::portal_user`] first for a clear message).
-    async fn portal_add_user(&self, user: &PortalUser, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
+    async fn portal_add_user(&self, user: &PortalUser, actor: &Actor, at: UnixTime) -> Result<(), StoreError>;
 
     /// One account.
     async fn portal_user(&self, username: &str) -> Result<Option<PortalUser>, StoreError>;
@@ -29,7 +30,7 @@ pub trait PortalUsers: Send + Sync {
     /// Disable an account for good, audited as `portal.user.disable`; `false` if unknown or disabled already.
     /// Its live sessions end in the same transaction (reason `account-disabled`) and their grants are revoked;
     /// a server replica then sends their back-channel logout ([`Sessions::portal_claim_ended_sessions`](crate::Sessions::portal_claim_ended_sessions)).
-    async fn portal_disable_user(&self, username: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError>;
+    async fn portal_disable_user(&self, username: &str, actor: &Actor, at: UnixTime) -> Result<bool, StoreError>;
 
     /// Record TOTP step `step` as used, atomically: `true` only if it is later than the last used step (of
     /// two logins with the same code, exactly one wins).
@@ -46,7 +47,7 @@ pub trait PortalUsers: Send + Sync {
     async fn portal_login_attempt(
         &self,
         username: &str,
-        now: i64,
+        now: UnixTime,
         throttle: &LoginThrottle,
     ) -> Result<Option<i64>, StoreError>;
 
@@ -55,5 +56,10 @@ pub trait PortalUsers: Send + Sync {
 
     /// An operator clears `username`'s failed sign-ins (the help desk lifting a throttle), audited as
     /// `portal.user.clear_lockout` in the same transaction; false when none were recorded.
-    async fn portal_clear_login_failures(&self, username: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError>;
+    async fn portal_clear_login_failures(
+        &self,
+        username: &str,
+        actor: &Actor,
+        at: UnixTime,
+    ) -> Result<bool, StoreError>;
 }

@@ -2,6 +2,7 @@
 
 use crate::error::StoreError;
 use crate::rate_limits::{RateSync, RateTotals};
+use hcpki_model::UnixTime;
 
 /// Per-address rate limits shared by the replicas (issue #9, D31 addendum).
 #[async_trait::async_trait]
@@ -16,5 +17,5 @@ pub trait RateLimits: Send + Sync {
     /// Mark `address` refused in `class` in the window starting at `window_start`. `true` for exactly one
     /// caller per window, and only when the previous window was not marked: the start of an engagement, which
     /// is audited once whichever replica refuses first (a flood going on across windows is one engagement).
-    async fn rate_limit_engage(&self, class: &str, address: &str, window_start: i64) -> Result<bool, StoreError>;
+    async fn rate_limit_engage(&self, class: &str, address: &str, window_start: UnixTime) -> Result<bool, StoreError>;
 }

@@ -2,6 +2,7 @@
 
 use crate::error::StoreError;
 use crate::records::{Actor, CertificateRecord, ImportedCrl, Revocation};
+use hcpki_model::UnixTime;
 use hcpki_model::{CaName, SerialHex};
 
 /// Revocation: revoking certificates, and what CRLs and OCSP read (markers, shards, numbers, imported CRLs).
@@ -13,13 +14,18 @@ pub trait Revocations: Send + Sync {
         &self,
         ca: CaName,
         shard: Option<u16>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Vec<(SerialHex, i64, i64)>, StoreError>;
 
     /// What a CRL of `ca` (or of its shard `shard`) depends on at `now`: the number of revoked, unexpired
     /// certificates, the latest revocation time and the sum of their reasons. A cached CRL whose marker
     /// differs is stale.
-    async fn revocation_marker(&self, ca: CaName, shard: Option<u16>, now: i64) -> Result<(i64, i64, i64), StoreError>;
+    async fn revocation_marker(
+        &self,
+        ca: CaName,
+        shard: Option<u16>,
+        now: UnixTime,
+    ) -> Result<(i64, i64, i64), StoreError>;
 
     /// The same marker over every revocation of every CA, expired ones included. It moves whenever any CA's
     /// [`Self::revocation_marker`] can move through a revocation (not through an expiry), and costs one pass
@@ -38,7 +44,7 @@ pub trait Revocations: Send + Sync {
     /// `crl.import`, only if its CRL number is above that of every CRL imported before for that CA
     /// ([`StoreError::CrlNotNewer`] otherwise, nothing stored): checked inside the transaction, so of two
     /// imports of the same number exactly one is stored.
-    async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor, at_ms: i64) -> Result<(), StoreError>;
+    async fn import_crl(&self, crl: &ImportedCrl, actor: &Actor, at: UnixTime) -> Result<(), StoreError>;
 
     /// The imported CRL of `ca` with the highest CRL number, if any was imported.
     async fn imported_crl(&self, ca: CaName) -> Result<Option<ImportedCrl>, StoreError>;
@@ -54,10 +60,10 @@ pub trait Revocations: Send + Sync {
         serial: &SerialHex,
         reason: u8,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<CertificateRecord, StoreError> {
         let one = Revocation { serial: serial.clone(), reason, actor: actor.clone() };
-        self.revoke_certificates(std::slice::from_ref(&one), at_ms)
+        self.revoke_certificates(std::slice::from_ref(&one), at)
             .await?
             .pop()
             .unwrap_or_else(|| Err(StoreError::Corrupt("a one-revocation batch answered nothing".into())))
@@ -71,6 +77,6 @@ pub trait Revocations: Send + Sync {
     async fn revoke_certificates(
         &self,
         batch: &[Revocation],
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<Vec<Result<CertificateRecord, StoreError>>, StoreError>;
 }

@@ -3,6 +3,7 @@
 use crate::error::StoreError;
 use crate::records::Actor;
 use crate::sso::ServiceRecord;
+use hcpki_model::UnixTime;
 
 /// The SSO portal's services (issue #6, D26), shared by the replicas through a change generation.
 #[async_trait::async_trait]
@@ -22,9 +23,9 @@ pub trait Services: Send + Sync {
         replace: bool,
         seed: bool,
         actor: &Actor,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<bool, StoreError>;
 
     /// Remove a service, audited as `portal.service.remove`; `false` if unknown.
-    async fn portal_remove_service(&self, id: &str, actor: &Actor, at_ms: i64) -> Result<bool, StoreError>;
+    async fn portal_remove_service(&self, id: &str, actor: &Actor, at: UnixTime) -> Result<bool, StoreError>;
 }

@@ -4,23 +4,24 @@
 use crate::audit::{AuditEntry, AuditEvent};
 use crate::error::StoreError;
 use crate::signing_request::{SigningEnd, SigningRequestRecord};
+use hcpki_model::UnixTime;
 
 /// Signing requests from relying services (issue #27 item 3, D79–D80).
 #[async_trait::async_trait]
 pub trait SigningRequests: Send + Sync {
-    /// Store a new request and the audit entry `created` of its creation in one transaction (`at_ms`: the
+    /// Store a new request and the audit entry `created` of its creation in one transaction (`at`: the
     /// entry's time).
     async fn signing_request_create(
         &self,
         request: &SigningRequestRecord,
         created: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<AuditEntry, StoreError>;
 
     /// A request, whatever its state, until the housekeeping deletes it.
     async fn signing_request(&self, id: &str) -> Result<Option<SigningRequestRecord>, StoreError>;
 
-    /// End a request that is pending and unexpired at `at_ms` as `end`, with the audit entry `event`, in one
+    /// End a request that is pending and unexpired at `at` as `end`, with the audit entry `event`, in one
     /// transaction; the request as it is now, or `None` (nothing written) when it was not pending any more
     /// or its time ran out: exactly one of two concurrent finishers wins.
     async fn signing_request_finish(
@@ -28,7 +29,7 @@ pub trait SigningRequests: Send + Sync {
         id: &str,
         end: &SigningEnd,
         event: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<Option<SigningRequestRecord>, StoreError>;
 
     /// Record why an attempt on a pending request failed (no time stamp could be had, say), with the audit
@@ -38,6 +39,6 @@ pub trait SigningRequests: Send + Sync {
         id: &str,
         error: &str,
         event: &AuditEvent,
-        at_ms: i64,
+        at: UnixTime,
     ) -> Result<bool, StoreError>;
 }

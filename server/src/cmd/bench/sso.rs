@@ -102,7 +102,7 @@ pub async fn run(global: &Global, args: &BenchSsoArgs) -> Result<ExitCode> {
         "version = 1\n[[service]]\nid = \"{SERVICE}\"\nname = \"hcpki bench sso\"\nroles = [\"medical-doctor\"]\n\
          facility_kinds = [\"*\"]\nmin_assurance = \"card-pin\"\nclaims = [\"name\", \"hc_role\", \"acr\"]\n"
     ))?;
-    store.portal_put_services(&records, true, false, &actor, hcpki_pkix::time::now_unix_ms()).await?;
+    store.portal_put_services(&records, true, false, &actor, hcpki_pkix::time::now()).await?;
     let rp = Arc::new(RelyingParty::register(&loaded, store.as_ref(), &actor).await?);
     let root = CertificateDer::from(authority.ca_certificate(CaName::Root)?.to_vec());
     let mut roots = rustls::RootCertStore::empty();
@@ -235,7 +235,7 @@ impl RelyingParty {
         let (key, _) = SoftwareKey::generate_device_key(KeyAlgorithm::P256)?;
         let signer = Signer::new(Arc::new(key), SigningAlg::Es256)?;
         // An earlier run's client goes (its grants with it); this run's key replaces it.
-        store.oidc_remove_client(CLIENT, actor, hcpki_pkix::time::now_unix_ms()).await?;
+        store.oidc_remove_client(CLIENT, actor, hcpki_pkix::time::now()).await?;
         let (services, _) = crate::cmd::service::services(loaded, store).await?;
         let registration = Registration {
             id: CLIENT.into(),

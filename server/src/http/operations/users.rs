@@ -16,6 +16,7 @@ use super::limit;
 use hcpki_ca::access::Action;
 use hcpki_ca::audit::AuditEntry;
 use hcpki_ca::store::Store;
+use hcpki_pkix::time::UnixTime;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -191,7 +192,7 @@ pub async fn clear_lockout(state: &AppState, caller: &Caller, account: &str) -> 
     state
         .admin
         .store()
-        .portal_clear_login_failures(account, &caller.actor(), state.clock.now_unix_ms())
+        .portal_clear_login_failures(account, &caller.actor(), state.clock.now())
         .await
         .map_err(ApiError::unavailable)
 }
@@ -280,7 +281,7 @@ fn history(entries: &[AuditEntry], u: &User) -> Vec<Login> {
 
 async fn sessions(store: &dyn Store, person: &str, now: i64) -> Result<Vec<LiveSession>, hcpki_ca::store::StoreError> {
     Ok(store
-        .portal_person_sessions(person, now)
+        .portal_person_sessions(person, UnixTime::from_secs(now))
         .await?
         .into_iter()
         .map(|s| LiveSession {

@@ -10,6 +10,7 @@
 use super::super::{OAuthError, Provider, random_token};
 use hcpki_ca::store::{Store, StoreError};
 use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
+use hcpki_pkix::time::UnixTime;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
@@ -50,7 +51,16 @@ pub async fn issue(
     let key = random_token(32)?;
     let marker = Marker { after: now, request: request_digest(params), stale: stale.map(str::to_owned) };
     let value = serde_json::to_string(&marker).map_err(OAuthError::server)?;
-    provider.store.oidc_once_put(KIND, &key, &value, now + lifetime + CLOCK_LEEWAY_SECS, now).await?;
+    provider
+        .store
+        .oidc_once_put(
+            KIND,
+            &key,
+            &value,
+            UnixTime::from_secs(now + lifetime + CLOCK_LEEWAY_SECS),
+            UnixTime::from_secs(now),
+        )
+        .await?;
     Ok(key)
 }
 
@@ -62,7 +72,7 @@ pub async fn redeem(
     params: &HashMap<String, String>,
     now: i64,
 ) -> Result<Option<Marker>, StoreError> {
-    let Some(stored) = store.oidc_once_take(KIND, key, now).await? else {
+    let Some(stored) = store.oidc_once_take(KIND, key, UnixTime::from_secs(now)).await? else {
         return Ok(None);
     };
     let marker: Option<Marker> = serde_json::from_str(&stored).ok();

@@ -1,10 +1,11 @@
 //! Delegations (issue #29 item 4, D95) on every backend: listed while live, ended once by their physician only,
 //! ending revokes the grants of the sessions that acted under it, a session acts under one delegation at a time.
 
-use super::{AT_MS, NOW, TestDb, verified_log};
+use super::{AT, NOW, TestDb, verified_log};
 use crate::GrantRecord;
 use crate::audit::{AuditEvent, Outcome};
 use crate::delegation::DelegationRecord;
+use hcpki_model::UnixTime;
 
 on_every_backend!(delegations_are_listed_while_live_and_ending_one_revokes_what_was_acted_under_it);
 
@@ -51,35 +52,36 @@ fn grant(id: &str, session: &str) -> GrantRecord {
 
 async fn delegations_are_listed_while_live_and_ending_one_revokes_what_was_acted_under_it(db: TestDb) {
     let s = db.store.as_ref();
-    s.delegation_create(&delegation("d1", NOW + 3600), &event("delegation.create", "d1"), AT_MS).await.unwrap();
-    s.delegation_create(&delegation("d2", NOW + 60), &event("delegation.create", "d2"), AT_MS).await.unwrap();
-    let live: Vec<String> = s.delegations_by("hpki:dr", NOW).await.unwrap().into_iter().map(|d| d.id).collect();
+    s.delegation_create(&delegation("d1", NOW + 3600), &event("delegation.create", "d1"), AT).await.unwrap();
+    s.delegation_create(&delegation("d2", NOW + 60), &event("delegation.create", "d2"), AT).await.unwrap();
+    let live: Vec<String> =
+        s.delegations_by("hpki:dr", UnixTime::from_secs(NOW)).await.unwrap().into_iter().map(|d| d.id).collect();
     assert_eq!(live.len(), 2);
     // d2 runs out: listed neither for the physician nor for the delegate, but still readable.
-    assert_eq!(s.delegations_to("clerk", NOW + 60).await.unwrap().len(), 1);
+    assert_eq!(s.delegations_to("clerk", UnixTime::from_secs(NOW + 60)).await.unwrap().len(), 1);
     assert_eq!(s.delegation("d2").await.unwrap().unwrap().services, ["emr", "wiki"]);
-    assert!(s.delegations_by("hpki:other", NOW).await.unwrap().is_empty());
+    assert!(s.delegations_by("hpki:other", UnixTime::from_secs(NOW)).await.unwrap().is_empty());
 
     // The clerk's session acts under d2, then under d1: one choice at a time.
-    s.delegation_choose("sess1", Some("d2"), &event("delegation.act", "d2"), AT_MS).await.unwrap();
-    s.delegation_choose("sess1", Some("d1"), &event("delegation.act", "d1"), AT_MS).await.unwrap();
+    s.delegation_choose("sess1", Some("d2"), &event("delegation.act", "d2"), AT).await.unwrap();
+    s.delegation_choose("sess1", Some("d1"), &event("delegation.act", "d1"), AT).await.unwrap();
     assert_eq!(s.delegation_acting("sess1").await.unwrap().unwrap().id, "d1");
     s.oidc_create_grant(&grant("g1", "sess1")).await.unwrap();
     s.oidc_create_grant(&grant("g2", "sess2")).await.unwrap();
 
     // Another physician cannot end it; the physician can, once; the acting session's grant is revoked.
-    assert!(s.delegation_end("d1", "hpki:other", &event("delegation.end", "d1"), AT_MS).await.unwrap().is_none());
+    assert!(s.delegation_end("d1", "hpki:other", &event("delegation.end", "d1"), AT).await.unwrap().is_none());
     let (ended, revoked) =
-        s.delegation_end("d1", "hpki:dr", &event("delegation.end", "d1"), AT_MS).await.unwrap().unwrap();
+        s.delegation_end("d1", "hpki:dr", &event("delegation.end", "d1"), AT).await.unwrap().unwrap();
     assert_eq!((ended.ended_at, ended.ended_by.as_deref(), revoked), (Some(NOW), Some("portal:hpki:dr"), 1));
     assert!(!ended.live_at(NOW));
-    assert!(s.delegation_end("d1", "hpki:dr", &event("delegation.end", "d1"), AT_MS).await.unwrap().is_none());
+    assert!(s.delegation_end("d1", "hpki:dr", &event("delegation.end", "d1"), AT).await.unwrap().is_none());
     let grants = s.oidc_session_grants("sess1").await.unwrap();
     assert_eq!(grants[0].state, "revoked");
     assert_eq!(s.oidc_session_grants("sess2").await.unwrap()[0].state, "active");
     // The session still names its (ended) choice, so the sign-in can say why it is refused; stopping clears it.
     assert!(s.delegation_acting("sess1").await.unwrap().is_some());
-    s.delegation_choose("sess1", None, &event("delegation.stop", "d1"), AT_MS).await.unwrap();
+    s.delegation_choose("sess1", None, &event("delegation.stop", "d1"), AT).await.unwrap();
     assert!(s.delegation_acting("sess1").await.unwrap().is_none());
     let actions: Vec<String> = verified_log(s).await.into_iter().map(|e| e.action).collect();
     assert_eq!(actions.iter().filter(|a| a.starts_with("delegation.")).count(), 6, "{actions:?}");
