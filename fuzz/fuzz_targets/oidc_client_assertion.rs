@@ -76,7 +76,7 @@ fn fixture() -> &'static Fixture {
                 created_by: "fuzz".into(),
                 created_at: 0,
             };
-            store.oidc_add_client(&record, &Actor::system(), hcpki_pkix::time::now_unix_ms()).await.expect("register rp1");
+            store.oidc_add_client(&record, &Actor::system(), hcpki_pkix::time::now()).await.expect("register rp1");
             store
         });
         // Clients are re-read after a day: rp1 is loaded once and stays, whatever happens to the pool.

@@ -359,13 +359,28 @@ class Browser:
             down["text"] = text
         self.send("Input.dispatchKeyEvent", down, session=tab)
         up = {"type": "keyUp", "key": c["key"], "code": code, "windowsVirtualKeyCode": vk}
-        self.send("Input.dispatchKeyEvent", up, session=tab)
+        closed = {"focused": None, "closed": True}
         try:
+            self.send("Input.dispatchKeyEvent", up, session=tab)
             return {"focused": self.focused(tab)}
         except TabClosed:
             # The key closed its window (Enter in the card agent's PIN window: the portal's page closes it once the
             # card has signed), possibly while the focus was asked for: nothing has the focus there any more.
-            return {"focused": None, "closed": True}
+            return closed
+        except RuntimeError as e:
+            # Chromium answers "Inspected target navigated or closed" when the key made the page navigate or began
+            # closing its window while the question ran: wait until the window is gone, else ask the page that
+            # followed.
+            if "navigated or closed" not in str(e):
+                raise
+            sid = self.sessions.get(tab)
+            with self.lock:
+                if self.lock.wait_for(lambda: sid in self.gone, 2):
+                    return closed
+            try:
+                return {"focused": self.focused(tab)}
+            except TabClosed:
+                return closed
 
     def focused(self, tab):
         """The focused element's id, else its class, else its tag."""
