@@ -1,30 +1,31 @@
-//! The authority: CAs, registry and the issuance flow, wired to a store.
+//! The authority, in parts along Boulder's lines, each owning the store areas it uses:
 //!
 //! ```text
-//! IssueRequest ─▶ csr::parse (unless checked already) ─▶ facility state ─▶ profile (names, template)
-//!   ─▶ Signer::prepare (lint) ─▶ store.record_intent ─▶ LintedTbs::sign ─▶ store.complete_issuance (+audit)
+//! Authority ─┬─ Registrar  (registrar.rs: facilities, allocations, credentials, held SCEP requests, operators,
+//!            │              console grants, who a caller is)         Facilities, Enrollment, Operators, ConsoleGrants
+//!            ├─ Pipeline   (pipeline.rs: plan ─▶ lint ─▶ intent ─▶ sign ─▶ store, in batches)       Issuance
+//!            ├─ Revoker    (revocation.rs, offline_root.rs: revoke, CRLs, the ARL)                  Revocations
+//!            └─ Hierarchy  (hierarchy.rs: the CAs' certificates and keys, settings, clock)
 //! ```
-//! Every refusal is audited with its reason (`cert.issue` / denied), so a
-//! failed attempt leaves an audit entry and no other row.
+//! Callers name the part they use (`authority.pipeline().issue(…)`, `authority.revoker().revoke(…)`). The
+//! authority itself keeps what spans parts: `init`/`load`, group commit, an operator's certificate, an approved
+//! SCEP request, re-issue (issue, then revoke the predecessor), and the protocol front ends' interfaces
+//! (`EnrollAuthority`, `ScepAuthority`, `AcmeAuthority`). OCSP answers are `revocation::ocsp`'s.
 
-use crate::audit::{AuditEvent, Outcome};
-use crate::csr::CertificationRequest;
-use crate::facility::{Allocation, Facility, FacilityId, NewFacility, Transition};
-use crate::issuer::{IssueError, Issued, LintedTbs, Signer, TbsInput};
-use crate::profile::{self, IssuerContext, NameRequest, ProfileKind, ProfileSettings};
-use crate::revocation::shard::{CrlScope, Shard, ShardCount};
+use crate::issuer::{IssueError, Signer, TbsInput};
+use crate::profile::{self, IssuerContext, ProfileSettings};
 use crate::serial::Serial;
-use crate::store::{
-    Actor, AuthorityRecord, CertificateRecord, Completion, FacilityChange, IssuanceIntent, Store, StoreError,
-};
+use crate::store::{Actor, AuthorityRecord, Issuance, IssuanceIntent, Store};
 use der::{Decode, Encode};
 use hcpki_model::CertProfile;
-use hcpki_model::SerialHex;
-use hcpki_pkix::keys::{self, KeyAlgorithm, KeyContext, KeySource, KeyUri};
+use hcpki_pkix::keys::{self, KeyAlgorithm, KeyContext, KeyUri};
 use hcpki_pkix::time::{Clock, SystemClock};
-use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use hierarchy::Hierarchy;
+use pipeline::Pipeline;
+use registrar::Registrar;
+use revocation::Revoker;
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 use x509_cert::Certificate;
 
 pub use error::{AuthorityError, FacilityRefusal, RegistryError, RevocationError, SigningError};
@@ -63,171 +64,26 @@ pub struct InitOptions {
     pub algorithms: BTreeMap<CaName, KeyAlgorithm>,
 }
 
-/// An issuing CA, opened.
-#[derive(Debug)]
-struct OpenCa {
-    certificate: Certificate,
-    spki: spki::SubjectPublicKeyInfoOwned,
-    not_after: i64,
-    key: Box<dyn KeySource>,
-}
-
-/// A planned issuance: everything but the serial and the signature.
-#[derive(Debug)]
-struct Plan {
-    profile: ProfileKind,
-    ca: CaName,
-    open: Arc<OpenCa>,
-    template: profile::Template,
-    subject_key: spki::SubjectPublicKeyInfoOwned,
-    spki_sha256: String,
-    facility: Option<FacilityId>,
-    facility_dns: Option<String>,
-    /// The PC CA's CRL shards when this certificate goes into one (D20), else off.
-    crl_shards: ShardCount,
-    /// The latest notAfter: the CA's own, or the request's when earlier.
-    not_after_limit: i64,
-    /// The certificate this one succeeds (a re-issue, D38).
-    replaces: Option<SerialHex>,
-}
-
-impl Plan {
-    fn signer(&self) -> Signer<'_> {
-        Signer {
-            ca_name: self.ca.as_str(),
-            issuer: self.open.certificate.tbs_certificate().subject(),
-            issuer_key: &self.open.spki,
-            issuer_not_after: Some(self.not_after_limit),
-            key: self.open.key.as_ref(),
-        }
-    }
-
-    /// Draw a serial, point the CRL distribution point at the serial's CRL shard when sharding, and lint.
-    fn prepare<'s>(
-        &'s self,
-        signer: &'s Signer<'s>,
-        settings: &ProfileSettings,
-        not_before: i64,
-    ) -> Result<(LintedTbs<'s>, Option<Shard>), SigningError> {
-        let serial = Serial::generate()?;
-        let shard = self.crl_shards.shard_of(serial.number().as_bytes());
-        let sharded;
-        let template = match shard {
-            Some(k) => {
-                let mut t = self.template.clone();
-                t.set_crl_url(&settings.crl_url(&CrlScope::shard(self.ca, k).name()))?;
-                sharded = t;
-                &sharded
-            }
-            None => &self.template,
-        };
-        let input = TbsInput {
-            serial,
-            subject_key: &self.subject_key,
-            not_before,
-            facility: self.facility.as_ref(),
-            facility_dns: self.facility_dns.as_deref(),
-        };
-        Ok((signer.prepare(template, input)?, shard))
-    }
-
-    fn intent(&self, linted: &LintedTbs<'_>, shard: Option<Shard>, actor: &Actor) -> IssuanceIntent {
-        IssuanceIntent {
-            serial: linted.stored_serial(),
-            ca: self.ca,
-            profile: self.profile.into(),
-            facility: self.facility.clone(),
-            subject: linted.subject().to_owned(),
-            sans: self.template.sans_display.clone(),
-            not_before: linted.validity().0,
-            not_after: linted.validity().1,
-            tbs_sha256: linted.tbs_sha256(),
-            spki_sha256: self.spki_sha256.clone(),
-            requested_by: actor.as_str().to_owned(),
-            crl_shard: shard.map(Shard::index),
-            replaces: self.replaces.clone(),
-        }
-    }
-}
-
-/// A store error ends every request in `indices`: the first carries the error itself, the rest say the batch
-/// failed with it.
-fn fail_all(
-    results: &mut [Option<Result<(Issued, CertificateRecord), SigningError>>],
-    indices: impl IntoIterator<Item = usize>,
-    error: StoreError,
-) {
-    let why = error.to_string();
-    let mut first = Some(error);
-    for i in indices {
-        let err = match first.take() {
-            Some(e) => SigningError::Store(e),
-            None => SigningError::Batch(why.clone()),
-        };
-        set(results, i, Err(err));
-    }
-}
-
-fn set<T>(results: &mut [Option<T>], i: usize, value: T) {
-    if let Some(slot) = results.get_mut(i) {
-        *slot = Some(value);
-    }
-}
-
-/// Sign every linted TBS, on all cores when there is more than one.
-fn sign_all(
-    linted: Vec<(usize, LintedTbs<'_>, IssuanceIntent)>,
-) -> Vec<(usize, SerialHex, Result<Issued, IssueError>)> {
-    par_map(linted, |(i, l, _)| {
-        let serial = l.stored_serial();
-        (i, serial, l.sign())
-    })
-}
-
-/// `items.map(f)` on every core, order kept. Issuance is CPU-bound outside the database (proof-of-possession
-/// checks, TBS encoding, lints, signatures), so a batch spreads those over scoped threads.
-fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(items.len());
-    if threads <= 1 {
-        return items.into_iter().map(f).collect();
-    }
-    let per = items.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<T>> = Vec::with_capacity(threads);
-    let mut items = items.into_iter();
-    loop {
-        let chunk: Vec<T> = items.by_ref().take(per).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        chunks.push(chunk);
-    }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            chunks.into_iter().map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<R>>())).collect();
-        // No code path here panics; if one did, that chunk's results are missing and the caller reports
-        // those requests as failed (see `issue_many`).
-        handles.into_iter().filter_map(|h| h.join().ok()).flatten().collect()
-    })
-}
-
-/// One request of a batch: the request, the actor it is issued for, and the serial it succeeds (re-issue).
-type BatchItem<'a> = (&'a IssueRequest, &'a Actor, Option<&'a SerialHex>);
-
-/// The authority.
-#[derive(Debug)]
+/// The authority: its parts, and the store they were given.
 pub struct Authority {
     store: Arc<dyn Store>,
-    settings: ProfileSettings,
-    keys: KeyContext,
-    records: BTreeMap<CaName, AuthorityRecord>,
-    open: Mutex<BTreeMap<CaName, Arc<OpenCa>>>,
-    /// Set by [`Authority::start_group_commit`] (long-running servers).
-    queue: std::sync::OnceLock<queues::Queues>,
-    /// The CRLs a server hands out (`revocation::publish`).
-    crls: crate::revocation::publish::CrlCache,
-    /// Where every method reads the time: the system clock unless a test fixes it ([`Authority::with_clock`]).
-    clock: Arc<dyn Clock>,
+    /// The ACME front end's own area (accounts, orders, nonces), for [`crate::enroll::acme::AcmeAuthority`].
+    acme: Arc<dyn crate::store::Acme>,
+    hierarchy: Arc<Hierarchy>,
+    registrar: Arc<Registrar>,
+    pipeline: Arc<Pipeline>,
+    revoker: Arc<Revoker>,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authority")
+            .field("hierarchy", &self.hierarchy)
+            .field("registrar", &self.registrar)
+            .field("pipeline", &self.pipeline)
+            .field("revoker", &self.revoker)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Authority {
@@ -273,7 +129,7 @@ impl Authority {
         let now = clock.now_unix();
         let not_before = now - settings.backdate();
         let root_der = issue_ca_cert(
-            &*store,
+            store.as_ref(),
             clock.as_ref(),
             &root_signer,
             &root_template,
@@ -315,9 +171,17 @@ impl Authority {
                 issuer_not_after: Some(root_not_after),
                 key: root_key.as_ref(),
             };
-            let der =
-                issue_ca_cert(&*store, clock.as_ref(), &signer, &template, key.public_key(), not_before, ca, actor)
-                    .await?;
+            let der = issue_ca_cert(
+                store.as_ref(),
+                clock.as_ref(),
+                &signer,
+                &template,
+                key.public_key(),
+                not_before,
+                ca,
+                actor,
+            )
+            .await?;
             store
                 .put_authority(
                     &AuthorityRecord {
@@ -332,7 +196,7 @@ impl Authority {
                 )
                 .await?;
         }
-        Ok(Self::load(store, keys, settings).await?.with_clock(clock))
+        Self::load_with_clock(store, keys, settings, clock).await
     }
 
     /// Load the hierarchy recorded in the store. Keys are opened on first use.
@@ -341,6 +205,15 @@ impl Authority {
         keys: KeyContext,
         settings: ProfileSettings,
     ) -> Result<Self, AuthorityError> {
+        Self::load_with_clock(store, keys, settings, Arc::new(SystemClock)).await
+    }
+
+    async fn load_with_clock(
+        store: Arc<dyn Store>,
+        keys: KeyContext,
+        settings: ProfileSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AuthorityError> {
         let mut records = BTreeMap::new();
         for r in store.authorities().await? {
             records.insert(r.name, r);
@@ -348,387 +221,95 @@ impl Authority {
         if records.is_empty() {
             return Err(AuthorityError::NotInitialized);
         }
-        Ok(Self {
-            store,
-            settings,
-            keys,
-            records,
-            open: Mutex::new(BTreeMap::new()),
-            queue: std::sync::OnceLock::new(),
-            crls: Default::default(),
-            clock: Arc::new(SystemClock),
-        })
+        Ok(Self::assemble(store, Hierarchy::new(records, keys, settings, clock)))
     }
 
-    /// This authority reading the time from `clock` instead of the system clock (tests fix it).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
+    /// The parts over `hierarchy`, each given the store areas it uses.
+    fn assemble(store: Arc<dyn Store>, hierarchy: Hierarchy) -> Self {
+        let hierarchy = Arc::new(hierarchy);
+        let registrar = Registrar {
+            hierarchy: hierarchy.clone(),
+            facilities: store.clone(),
+            enrollment: store.clone(),
+            operators: store.clone(),
+            grants: store.clone(),
+            certificates: store.clone(),
+            audit: store.clone(),
+            queue: OnceLock::new(),
+        };
+        let pipeline = Pipeline::new(hierarchy.clone(), store.clone(), store.clone(), store.clone());
+        let revoker = Revoker {
+            hierarchy: hierarchy.clone(),
+            revocations: store.clone(),
+            audit: store.clone(),
+            crls: Default::default(),
+            queue: OnceLock::new(),
+        };
+        Self {
+            acme: store.clone(),
+            store,
+            hierarchy,
+            registrar: Arc::new(registrar),
+            pipeline: Arc::new(pipeline),
+            revoker: Arc::new(revoker),
+        }
+    }
+
+    /// This authority reading the time from `clock` instead of the system clock (tests fix it). Call it before
+    /// [`Authority::start_group_commit`]: the parts are made again.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        let hierarchy = self.hierarchy.with_clock(clock);
+        Self::assemble(self.store, hierarchy)
+    }
+
+    /// The registration authority: facilities, credentials, held requests, operators, console grants.
+    pub fn registrar(&self) -> &Registrar {
+        &self.registrar
+    }
+
+    /// The issuance pipeline.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// Revocation and CRLs.
+    pub fn revoker(&self) -> &Revoker {
+        &self.revoker
+    }
+
+    /// The CA hierarchy: certificates, keys, settings, clock.
+    pub fn hierarchy(&self) -> &Hierarchy {
+        &self.hierarchy
     }
 
     /// The clock this authority reads: a server's components share it, so one process has one clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
+        self.hierarchy.clock()
     }
 
-    /// Now, in Unix seconds, by this authority's clock.
-    pub(crate) fn now(&self) -> i64 {
-        self.clock.now_unix()
-    }
-
-    /// The store.
+    /// The whole store, for the server's adapters that still take it (issue #43 item 4: SSO-side callers).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
 
     /// The profile settings in force.
     pub fn settings(&self) -> &ProfileSettings {
-        &self.settings
+        self.hierarchy.settings()
     }
 
     /// A CA's certificate (DER).
     pub fn ca_certificate(&self, ca: CaName) -> Result<&[u8], SigningError> {
-        self.records.get(&ca).map(|r| r.cert_der.as_slice()).ok_or(SigningError::MissingCa(ca))
+        self.hierarchy.ca_certificate(ca)
     }
 
     /// A CA's key URI.
     pub fn ca_key_uri(&self, ca: CaName) -> Result<&str, SigningError> {
-        self.records.get(&ca).map(|r| r.key_uri.as_str()).ok_or(SigningError::MissingCa(ca))
+        self.hierarchy.ca_key_uri(ca)
     }
 
     /// The chain for a profile, issuing CA first, root last (DER).
     pub fn chain(&self, ca: CaName) -> Result<Vec<Vec<u8>>, SigningError> {
-        let mut out = vec![self.ca_certificate(ca)?.to_vec()];
-        if ca != CaName::Root {
-            out.push(self.ca_certificate(CaName::Root)?.to_vec());
-        }
-        Ok(out)
-    }
-
-    /// Register a facility (state `applied`).
-    pub async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, RegistryError> {
-        Ok(self.store.register_facility(new, actor, self.clock.now()).await?)
-    }
-
-    /// Apply a lifecycle transition. When [`Authority::start_group_commit`] has run, concurrent calls share
-    /// transactions (each change still checked against the state the changes before it left, and audited).
-    pub async fn transition(
-        &self,
-        id: &FacilityId,
-        t: Transition,
-        reason: Option<&str>,
-        actor: &Actor,
-    ) -> Result<Facility, RegistryError> {
-        if let Some(queue) = self.queue.get() {
-            let change = FacilityChange {
-                id: id.clone(),
-                transition: t,
-                reason: reason.map(str::to_owned),
-                actor: actor.clone(),
-            };
-            return queue.transition(change).await;
-        }
-        self.store.transition_facility(id, t, reason, actor, self.clock.now()).await.map_err(transition_error)
-    }
-
-    /// Apply many lifecycle transitions in one transaction ([`Store::transition_facilities`]): one result per
-    /// change, in order, each what it would have been one after another. A database failure fails them all.
-    pub async fn transition_many(&self, changes: &[FacilityChange]) -> Vec<Result<Facility, RegistryError>> {
-        match self.store.transition_facilities(changes, self.clock.now()).await {
-            Ok(results) => results.into_iter().map(|r| r.map_err(transition_error)).collect(),
-            Err(e) => batch_failed("facility transitions", &e, changes.len()),
-        }
-    }
-
-    /// Issue a certificate; every refusal is audited with its reason. When [`Authority::start_group_commit`]
-    /// has run, concurrent calls share batches (one transaction each for intents and results).
-    pub async fn issue(
-        &self,
-        request: &IssueRequest,
-        actor: &Actor,
-    ) -> Result<(Issued, CertificateRecord), SigningError> {
-        if let Some(queue) = self.queue.get() {
-            return queue.issue(request.clone(), actor.clone()).await;
-        }
-        self.issue_many(std::slice::from_ref(request), actor)
-            .await
-            .pop()
-            .unwrap_or(Err(SigningError::Batch("no result".into())))
-    }
-
-    /// Issue many certificates through the same pipeline with group commit:
-    /// every request is planned and linted on its own, then all intents are
-    /// recorded in one transaction, signed on every core, and stored with
-    /// their audit entries in one transaction. One result per request, in order;
-    /// a refused request does not stop the others.
-    pub async fn issue_many(
-        &self,
-        requests: &[IssueRequest],
-        actor: &Actor,
-    ) -> Vec<Result<(Issued, CertificateRecord), SigningError>> {
-        let jobs: Vec<BatchItem<'_>> = requests.iter().map(|r| (r, actor, None)).collect();
-        self.issue_batch(&jobs).await
-    }
-
-    /// The pipeline behind [`Authority::issue_many`] and the group-commit queue: each request with the actor
-    /// it is issued for (intent, audit entries and refusals name that actor), and the certificate it succeeds
-    /// when it is a re-issue.
-    async fn issue_batch(&self, jobs: &[BatchItem<'_>]) -> Vec<Result<(Issued, CertificateRecord), SigningError>> {
-        let t0 = std::time::Instant::now();
-        let mut results: Vec<Option<Result<(Issued, CertificateRecord), SigningError>>> =
-            jobs.iter().map(|_| None).collect();
-        // CPU first, on every core: parse each CSR and check its proof of possession.
-        let parsed = par_map(jobs.iter().enumerate().collect(), |(i, (r, _, _))| (i, r.csr.check()));
-        // Then one round trip for every facility the batch names.
-        let facilities = match self.batch_facilities(jobs.iter().map(|(r, _, _)| *r)).await {
-            Ok(f) => f,
-            Err(e) => {
-                fail_all(&mut results, 0..jobs.len(), e);
-                HashMap::new()
-            }
-        };
-        let mut plans = Vec::with_capacity(jobs.len());
-        for (i, csr) in parsed {
-            if results.get(i).is_some_and(Option::is_some) {
-                continue;
-            }
-            let planned = csr.map_err(SigningError::from).and_then(|csr| {
-                let (request, actor, replaces) =
-                    jobs.get(i).ok_or_else(|| SigningError::Batch("request index".into()))?;
-                let mut plan = self.plan(request, csr, &facilities)?;
-                plan.replaces = replaces.cloned();
-                Ok((plan, *actor))
-            });
-            match planned {
-                Ok((p, actor)) => plans.push((i, p, actor)),
-                Err(e) => set(&mut results, i, Err(e)),
-            }
-        }
-        let t_plan = t0.elapsed();
-        let signers: Vec<Signer<'_>> = plans.iter().map(|(_, p, _)| p.signer()).collect();
-        // Back-dated: relying parties with slow clocks must not see a future certificate.
-        let not_before = self.now() - self.settings.backdate();
-        let mut attempt = 0;
-        let linted = loop {
-            let pending: Vec<_> = plans
-                .iter()
-                .zip(&signers)
-                .filter(|((i, _, _), _)| results.get(*i).is_some_and(Option::is_none)) // not refused on an earlier attempt
-                .collect();
-            let prepared = par_map(pending, |((i, plan, actor), signer)| {
-                (
-                    *i,
-                    plan.prepare(signer, &self.settings, not_before).map(|(l, shard)| {
-                        let intent = plan.intent(&l, shard, actor);
-                        (l, intent)
-                    }),
-                )
-            });
-            let mut linted = Vec::with_capacity(prepared.len());
-            for (i, outcome) in prepared {
-                match outcome {
-                    Ok((l, intent)) => linted.push((i, l, intent)),
-                    Err(e) => set(&mut results, i, Err(e)),
-                }
-            }
-            let intents: Vec<IssuanceIntent> = linted.iter().map(|(_, _, intent)| intent.clone()).collect();
-            match self.store.record_intents(&intents, self.clock.now()).await {
-                Ok(()) => break linted,
-                // 127 random bits collide practically never; the unique index makes sure. Draw again.
-                Err(StoreError::DuplicateSerial(_)) if attempt < 3 => attempt += 1,
-                Err(e) => {
-                    fail_all(&mut results, linted.into_iter().map(|(i, _, _)| i), e);
-                    break Vec::new();
-                }
-            }
-        };
-        let t_intent = t0.elapsed();
-        let signed = sign_all(linted);
-        let t_sign = t0.elapsed();
-        let actor_of = |i: usize| jobs.get(i).map(|(_, a, _)| (*a).clone()).unwrap_or_else(|| Actor("-".into()));
-        let mut done = Vec::new();
-        for (i, serial, outcome) in signed {
-            match outcome {
-                Ok(issued) => done.push((i, issued)),
-                Err(e) => {
-                    if let Err(store_err) =
-                        self.store.fail_issuance(&serial, &e.to_string(), &actor_of(i), self.clock.now()).await
-                    {
-                        tracing::error!(error = %store_err, serial = serial.as_str(), "could not mark a failed issuance");
-                    }
-                    set(&mut results, i, Err(e.into()));
-                }
-            }
-        }
-        let batch: Vec<Completion> = done
-            .iter()
-            .map(|(i, d)| Completion { serial: d.serial.clone(), der: d.der.clone(), actor: actor_of(*i) })
-            .collect();
-        match self.store.complete_issuances(&batch, self.clock.now()).await {
-            Ok(records) => {
-                for ((i, issued), record) in done.into_iter().zip(records) {
-                    set(&mut results, i, Ok((issued, record)));
-                }
-            }
-            Err(e) => {
-                // The certificates were signed but not stored: they are never released,
-                // and their serials stay `reserved` for the operator to see.
-                fail_all(&mut results, done.into_iter().map(|(i, _)| i), e);
-            }
-        }
-        tracing::debug!(
-            n = jobs.len(),
-            plan_us = t_plan.as_micros() as u64,
-            lint_and_intents_us = (t_intent - t_plan).as_micros() as u64,
-            sign_us = (t_sign - t_intent).as_micros() as u64,
-            store_us = (t0.elapsed() - t_sign).as_micros() as u64,
-            "issuance batch"
-        );
-        let mut out = Vec::with_capacity(jobs.len());
-        for ((request, actor, _), result) in jobs.iter().zip(results) {
-            let result = result.unwrap_or(Err(SigningError::Batch("request was not processed".into())));
-            if let Err(e) = &result {
-                self.audit_refusal(request, e, actor).await;
-            }
-            out.push(result);
-        }
-        out
-    }
-
-    /// Audit a refused or failed issuance with its reason (`cert.issue` / denied or failed).
-    async fn audit_refusal(&self, request: &IssueRequest, e: &SigningError, actor: &Actor) {
-        let outcome = match e {
-            SigningError::Store(_)
-            | SigningError::Key(_)
-            | SigningError::Random(_)
-            | SigningError::Batch(_)
-            | SigningError::Issue(IssueError::Lint(_))
-            | SigningError::Issue(IssueError::SelfCheck(_))
-            | SigningError::Issue(IssueError::Key(_)) => Outcome::Failed,
-            _ => Outcome::Denied,
-        };
-        let event = AuditEvent {
-            actor: actor.as_str().to_owned(),
-            action: "cert.issue".into(),
-            target: request.facility.as_ref().map_or_else(|| "-".into(), ToString::to_string),
-            outcome,
-            detail: serde_json::json!({ "profile": request.profile.as_str(), "reason": e.to_string() }),
-        };
-        if let Err(audit_err) = self.store.append_audit(&event, self.clock.now()).await {
-            tracing::error!(error = %audit_err, "could not audit a refused issuance");
-        }
-    }
-
-    /// The facilities a batch names with their address allocations (which router certificates' addresses must
-    /// fall in), fetched in one query each.
-    async fn batch_facilities(
-        &self,
-        requests: impl Iterator<Item = &IssueRequest>,
-    ) -> Result<HashMap<FacilityId, (Facility, Vec<Allocation>)>, StoreError> {
-        let mut ids: Vec<FacilityId> = requests.filter_map(|r| r.facility.clone()).collect();
-        ids.sort();
-        ids.dedup();
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let mut found: HashMap<FacilityId, (Facility, Vec<Allocation>)> =
-            self.store.facilities(&ids).await?.into_iter().map(|f| (f.id.clone(), (f, Vec::new()))).collect();
-        for record in self.store.allocations_of(&ids).await? {
-            if let Some((_, allocations)) = found.get_mut(&record.facility) {
-                allocations.push(record.allocation);
-            }
-        }
-        Ok(found)
-    }
-
-    /// Everything about a request that does not depend on the serial.
-    fn plan(
-        &self,
-        request: &IssueRequest,
-        csr: CertificationRequest,
-        facilities: &HashMap<FacilityId, (Facility, Vec<Allocation>)>,
-    ) -> Result<Plan, SigningError> {
-        let (facility, allocations) = match &request.facility {
-            Some(id) => {
-                let (f, allocations) = facilities.get(id).ok_or_else(|| FacilityRefusal::Unknown(id.clone()))?;
-                if !f.state.may_enroll() {
-                    return Err(FacilityRefusal::State { id: f.id.clone(), state: f.state }.into());
-                }
-                (Some(f.clone()), allocations.as_slice())
-            }
-            None => (None, [].as_slice()),
-        };
-        let ca = match request.profile {
-            ProfileKind::Ocsp | ProfileKind::ScepRa => request.ocsp_for.ok_or(SigningError::OcspCaRequired)?,
-            kind => CaName::for_profile(kind).ok_or(SigningError::OcspCaRequired)?,
-        };
-        let spec = self.settings.spec(request.profile, request.router_eku);
-        profile::check_key(&spec, csr.key_type())?;
-        let device = match (request.profile, &request.device) {
-            (ProfileKind::Pc, None) => Some(profile::pc::default_device_id(&csr.spki_sha256())),
-            (_, d) => d.clone(),
-        };
-        let names = profile::names(
-            &spec,
-            &self.settings,
-            &NameRequest {
-                facility: facility.as_ref(),
-                allocations,
-                sans: request.sans.clone(),
-                device,
-                ocsp_for: request.ocsp_for.map(|c| c.as_str().to_owned()),
-            },
-        )?;
-        let open = self.open_ca(ca)?;
-        let key_id = profile::key_identifier(&open.spki);
-        let ctx = IssuerContext {
-            ca_name: ca.as_str(),
-            subject: open.certificate.tbs_certificate().subject(),
-            key_id: &key_id,
-        };
-        let template = profile::template(&spec, &self.settings, names, csr.public_key(), &ctx)?;
-        // Only the PC CA partitions its CRL (the router CA's must stay whole for IKE stacks), and only
-        // certificates that name a CRL at all go into a shard.
-        let crl_shards = if ca == CaName::Pc && template.has_crl_distribution_point() {
-            self.settings.pc_crl_shards
-        } else {
-            ShardCount::OFF
-        };
-        Ok(Plan {
-            profile: request.profile,
-            ca,
-            template,
-            subject_key: csr.public_key().clone(),
-            spki_sha256: csr.spki_sha256(),
-            facility_dns: facility.as_ref().map(|f| self.settings.router_dns_name(&f.id)),
-            facility: facility.map(|f| f.id),
-            not_after_limit: request.not_after.map_or(open.not_after, |t| t.min(open.not_after)),
-            open,
-            crl_shards,
-            replaces: None,
-        })
-    }
-
-    fn open_ca(&self, ca: CaName) -> Result<Arc<OpenCa>, SigningError> {
-        // A poisoned lock only means a thread panicked while holding it: the map gains whole `Arc`s by one insert,
-        // so what it holds is intact. Reporting it as "not initialized" (as this once did) sent operators to
-        // `hcpki init` for a fault that was not theirs.
-        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(o) = open.get(&ca) {
-            return Ok(o.clone());
-        }
-        let record = self.records.get(&ca).ok_or(SigningError::MissingCa(ca))?;
-        let certificate = Certificate::from_der(&record.cert_der).map_err(|_| SigningError::DamagedCa(ca))?;
-        let spki_der = certificate.tbs_certificate().subject_public_key_info().to_der().map_err(IssueError::from)?;
-        let spki = spki::SubjectPublicKeyInfoOwned::from_der(&spki_der).map_err(IssueError::from)?;
-        let not_after = hcpki_pkix::time::unix(&certificate.tbs_certificate().validity().not_after);
-        let key = keys::open(&KeyUri::from_str(&record.key_uri)?, &self.keys)?;
-        if key.public_key() != &spki {
-            return Err(SigningError::KeyMismatch(ca));
-        }
-        let o = Arc::new(OpenCa { certificate, spki, not_after, key });
-        open.insert(ca, o.clone());
-        Ok(o)
+        self.hierarchy.chain(ca)
     }
 }
 
@@ -736,7 +317,7 @@ impl Authority {
 // Eight arguments: `init`'s locals, each used once; the clock is the one `init` was given (issue #25).
 #[allow(clippy::too_many_arguments)]
 async fn issue_ca_cert(
-    store: &dyn Store,
+    store: &dyn Issuance,
     clock: &dyn Clock,
     signer: &Signer<'_>,
     template: &profile::Template,
@@ -773,36 +354,21 @@ async fn issue_ca_cert(
     Ok(issued.der)
 }
 
-/// The answers of a batch the store rolled back as a whole: every item gets the same cause, logged once; an
-/// unavailable database stays "retry later".
-fn batch_failed<T, E: From<StoreError>>(what: &str, e: &StoreError, items: usize) -> Vec<Result<T, E>> {
-    tracing::error!(error = %e, items, "{what} failed as a batch");
-    let each = || match e {
-        StoreError::Unavailable(why) => StoreError::Unavailable(why.clone()),
-        other => StoreError::Database(other.to_string()),
-    };
-    (0..items).map(|_| Err(E::from(each()))).collect()
-}
-
-/// A store refusal of a transition as the authority's error: an unknown facility is named as such.
-fn transition_error(e: StoreError) -> RegistryError {
-    match e {
-        StoreError::UnknownFacility(id) => FacilityRefusal::Unknown(id).into(),
-        other => RegistryError::Store(other),
-    }
-}
-
 mod acme;
 pub mod addresses;
 mod admin;
+mod batch;
 #[cfg(test)]
 mod clock_tests;
 mod console_grants;
 mod enroll;
 mod error;
+pub mod hierarchy;
 mod offline_root;
+pub mod pipeline;
 mod queue;
 mod queues;
+pub mod registrar;
 mod reissue;
 mod request;
 pub mod revocation;

@@ -62,7 +62,7 @@ async fn issue(ca: &Authority, profile: ProfileKind) -> (Arc<dyn KeySource>, Vec
     if profile == ProfileKind::Ocsp {
         asked.ocsp_for = Some(CaName::Router);
     }
-    let (issued, _) = ca.issue(&asked, &Actor::cli("test")).await.unwrap();
+    let (issued, _) = ca.pipeline().issue(&asked, &Actor::cli("test")).await.unwrap();
     (key, issued.der)
 }
 

@@ -10,7 +10,7 @@
 
 use anyhow::{Context, Result, bail};
 use hcpki_ca::audit::AuditHead;
-use hcpki_ca::store::Store;
+use hcpki_ca::store::{AuditLog, Maintenance};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -66,10 +66,10 @@ pub struct Written {
 
 /// Take a backup of the installation in `dir` (database `database_url`, open as `store`) into `out`, which
 /// must not exist or be empty; its manifest says it was made at `now` (Unix seconds).
-pub async fn take(
+pub async fn take<S: AuditLog + Maintenance + ?Sized>(
     dir: &Path,
     database_url: &str,
-    store: &dyn Store,
+    store: &S,
     out: &Path,
     include_secrets: bool,
     now: i64,

@@ -54,7 +54,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(c) => {
             let loaded = Loaded::read(&g.dir, g.database_url.as_deref())?;
             let forwarding = loaded.config.atna.is_some();
-            audit::run(&open_store(&loaded).await?, loaded.config.audit.retention_days, forwarding, c).await
+            audit::run(open_store(&loaded).await?.as_ref(), loaded.config.audit.retention_days, forwarding, c).await
         }
         Command::Lint(c) => lint::run(c),
         Command::Demo(args) => demo::run(&args, g).await,

@@ -1,5 +1,5 @@
 //! Idle memory release: once the server has answered nothing for a while after answering something, the
-//! database layer drops its in-process caches ([`Store::release_memory`]: SQLite's page caches) and the C
+//! database layer drops its in-process caches ([`Maintenance::release_memory`]: SQLite's page caches) and the C
 //! heap's free pages go back to the kernel ([`hcpki_malloc_trim`]), so an idle replica's resident memory falls
 //! back near its start-up size instead of keeping the high-water mark of its last busy hour (issue #6's idle
 //! RSS goal; docs/benchmarks.md, "What an idle server keeps"). Only when idle: the release takes each glibc
@@ -7,7 +7,7 @@
 //! next requests (from the kernel's file cache, not the disk).
 
 use crate::http::metrics::Metrics;
-use hcpki_ca::store::Store;
+use hcpki_ca::store::Maintenance;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use std::time::Duration;
 const EVERY: Duration = Duration::from_secs(10);
 
 /// Watch the request count and release when idle, for as long as the server runs.
-pub fn spawn_idle_release(metrics: Arc<Metrics>, store: Arc<dyn Store>) {
+pub fn spawn_idle_release(metrics: Arc<Metrics>, store: Arc<dyn Maintenance>) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

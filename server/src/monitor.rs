@@ -16,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::profile::CertProfile;
 use hcpki_ca::serial::SerialHex;
-use hcpki_ca::store::{ExpiringCertificate, Store};
+use hcpki_ca::store::{AuditLog, ExpiringCertificate, Issuance};
 use hcpki_pkix::time::UnixTime;
 use hcpki_pkix::time::{Clock, rfc3339};
 use serde_json::json;
@@ -67,7 +67,7 @@ impl ExpiryWebhook {
     }
 
     /// Check now and then every `check_every_secs`, in the background, at the time `clock` gives.
-    pub fn spawn(self, store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
+    pub fn spawn<S: Issuance + AuditLog + ?Sized + 'static>(self, store: Arc<S>, clock: Arc<dyn Clock>) {
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(self.every);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -84,7 +84,7 @@ impl ExpiryWebhook {
 
     /// One round at `clock`'s now: claim, POST, audit (when the delivery ended); give the claims back if the
     /// POST failed. How many were reported.
-    pub async fn round(&self, store: &dyn Store, clock: &dyn Clock) -> Result<usize> {
+    pub async fn round<S: Issuance + AuditLog + ?Sized>(&self, store: &S, clock: &dyn Clock) -> Result<usize> {
         let now = clock.now_unix();
         let until = now + i64::from(self.days) * 86_400;
         let mut claimed: Vec<ExpiringCertificate> = Vec::new();

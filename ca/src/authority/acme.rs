@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 impl Authority {
     /// The deployment's enrollment key (`secrets/enrollment-key` in the hcpki directory), made on first need.
     pub fn enrollment_key(&self) -> Result<EnrollmentKey, EabKeyError> {
-        EnrollmentKey::load_or_create(&self.keys.base_dir)
+        EnrollmentKey::load_or_create(&self.hierarchy.keys().base_dir)
     }
 }
 
@@ -27,23 +27,23 @@ fn internal(e: impl std::fmt::Display) -> Problem {
 #[async_trait::async_trait]
 impl AcmeAuthority for Authority {
     fn now_unix(&self) -> i64 {
-        self.now()
+        self.hierarchy.now()
     }
 
     async fn new_nonce(&self) -> Result<String, Problem> {
         let nonce = crate::enroll::acme::nonce_value()?;
-        let now = self.clock.now();
+        let now = self.hierarchy.at();
         let expires = UnixTime::from_secs(now.as_secs() + NONCE_LIFETIME_SECS);
-        self.store.acme_put_nonce(&nonce, expires, now).await.map_err(internal)?;
+        self.acme.acme_put_nonce(&nonce, expires, now).await.map_err(internal)?;
         Ok(nonce)
     }
 
     async fn take_nonce(&self, nonce: &str) -> Result<bool, Problem> {
-        self.store.acme_take_nonce(nonce, self.clock.now()).await.map_err(internal)
+        self.acme.acme_take_nonce(nonce, self.hierarchy.at()).await.map_err(internal)
     }
 
     async fn eab_key(&self, kid: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Problem> {
-        let Some(record) = self.store.credential(kid).await.map_err(internal)? else {
+        let Some(record) = self.registrar.enrollment.credential(kid).await.map_err(internal)? else {
             return Ok(None);
         };
         if record.protocol != Protocol::Acme {
@@ -55,46 +55,46 @@ impl AcmeAuthority for Authority {
     }
 
     async fn redeem(&self, kid: &str, secret: &str) -> Result<Grant, EnrollError> {
-        self.redeem_credential(Protocol::Acme, kid, secret, None).await
+        self.registrar.redeem_credential(Protocol::Acme, kid, secret, None).await
     }
 
     async fn release(&self, kid: &str, reason: &str) {
         let actor = Actor(format!("acme:credential:{kid}"));
-        if let Err(e) = self.store.release_credential(kid, reason, &actor, self.clock.now()).await {
+        if let Err(e) = self.registrar.enrollment.release_credential(kid, reason, &actor, self.hierarchy.at()).await {
             tracing::error!(error = %e, credential = kid, "could not give back an EAB credential");
         }
     }
 
     fn facility_domain(&self, facility: &FacilityId) -> String {
-        self.settings.router_dns_name(facility)
+        self.hierarchy.settings().router_dns_name(facility)
     }
 
     async fn create_account(&self, account: &AcmeAccount) -> Result<(), Problem> {
-        self.store.acme_create_account(account, &account.actor(), self.clock.now()).await.map_err(internal)
+        self.acme.acme_create_account(account, &account.actor(), self.hierarchy.at()).await.map_err(internal)
     }
 
     async fn account(&self, id: &str) -> Result<Option<AcmeAccount>, Problem> {
-        self.store.acme_account(id).await.map_err(internal)
+        self.acme.acme_account(id).await.map_err(internal)
     }
 
     async fn account_by_thumbprint(&self, thumbprint: &str) -> Result<Option<AcmeAccount>, Problem> {
-        self.store.acme_account_by_thumbprint(thumbprint).await.map_err(internal)
+        self.acme.acme_account_by_thumbprint(thumbprint).await.map_err(internal)
     }
 
     async fn update_account(&self, account: &AcmeAccount, action: &str) -> Result<(), Problem> {
-        self.store.acme_update_account(account, action, &account.actor(), self.clock.now()).await.map_err(internal)
+        self.acme.acme_update_account(account, action, &account.actor(), self.hierarchy.at()).await.map_err(internal)
     }
 
     async fn create_order(&self, order: &AcmeOrder, account: &AcmeAccount) -> Result<(), Problem> {
-        self.store.acme_create_order(order, &account.actor(), self.clock.now()).await.map_err(internal)
+        self.acme.acme_create_order(order, &account.actor(), self.hierarchy.at()).await.map_err(internal)
     }
 
     async fn order(&self, id: &str) -> Result<Option<AcmeOrder>, Problem> {
-        self.store.acme_order(id).await.map_err(internal)
+        self.acme.acme_order(id).await.map_err(internal)
     }
 
     async fn update_order(&self, order: &AcmeOrder) -> Result<bool, Problem> {
-        self.store.acme_update_order(order).await.map_err(internal)
+        self.acme.acme_update_order(order).await.map_err(internal)
     }
 
     async fn issue(
@@ -113,7 +113,7 @@ impl AcmeAuthority for Authority {
     }
 
     async fn certificate(&self, serial: &str) -> Result<Option<IssuedCertificate>, Problem> {
-        let Some(record) = self.store.certificate_by_text(serial).await.map_err(internal)? else {
+        let Some(record) = self.registrar.certificates.certificate_by_text(serial).await.map_err(internal)? else {
             return Ok(None);
         };
         let Some(der) = record.der.clone() else {
@@ -136,7 +136,7 @@ impl AcmeAuthority for Authority {
 
     async fn ordered_by(&self, serial: &str) -> Result<Option<String>, Problem> {
         let Ok(serial) = SerialHex::from_stored(serial) else { return Ok(None) };
-        self.store.acme_certificate_account(&serial).await.map_err(internal)
+        self.acme.acme_certificate_account(&serial).await.map_err(internal)
     }
 
     async fn revoke(&self, serial: &str, reason: u8, actor: &Actor) -> Result<(), Problem> {
@@ -144,7 +144,7 @@ impl AcmeAuthority for Authority {
             .ok_or_else(|| Problem::bad_revocation_reason(format!("reason code {reason} is not an RFC 5280 reason")))?;
         // A text that is no serial is no unrevoked issued certificate, as the store answered for it.
         let revoked = match SerialHex::from_stored(serial) {
-            Ok(stored) => Authority::revoke(self, &stored, reason, actor).await,
+            Ok(stored) => self.revoker.revoke(&stored, reason, actor).await,
             Err(_) => Err(RevocationError::NotRevocable(serial.to_owned())),
         };
         match revoked {
@@ -157,6 +157,6 @@ impl AcmeAuthority for Authority {
     }
 
     async fn refused(&self, operation: &str, reason: &str) {
-        self.audit_denied(Protocol::Acme, &format!("acme.{operation}"), "-", reason).await;
+        self.registrar.audit_denied(Protocol::Acme, &format!("acme.{operation}"), "-", reason).await;
     }
 }

@@ -2,7 +2,8 @@
 //! console and the CSV import alike: the text parsed once, every change and every refusal audited with the
 //! operator who asked.
 
-use super::{Authority, FacilityRefusal, RegistryError};
+use super::registrar::Registrar;
+use super::{FacilityRefusal, RegistryError};
 use crate::audit::{AuditEvent, Outcome};
 use crate::facility::{Allocation, FacilityId};
 use crate::profile::ProfileKind;
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// A live router certificate carrying addresses outside its facility's allocations: issued before allocations
-/// existed, or before one was taken back. Found by [`Authority::certificates_outside_allocations`].
+/// existed, or before one was taken back. Found by [`Registrar::certificates_outside_allocations`].
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct MisplacedCertificate {
     /// Serial (hex).
@@ -28,7 +29,7 @@ pub struct MisplacedCertificate {
     pub held_by: Vec<(IpAddr, FacilityId)>,
 }
 
-impl Authority {
+impl Registrar {
     /// Allocate `prefix` (`2001:db8:10::/48`, `192.0.2.7`) to `facility`, audited `facility.address.add`. A
     /// malformed prefix, an unknown facility or an overlap with any allocation (the holder named) is refused
     /// and audited as denied; nothing changes.
@@ -63,8 +64,10 @@ impl Authority {
             let id = FacilityId::parse(facility)?;
             let allocation = Allocation::parse(prefix)?;
             Ok(match change {
-                Change::Add => self.store.add_allocation(&id, &allocation, actor, self.clock.now()).await?,
-                Change::Remove => self.store.remove_allocation(&id, &allocation, actor, self.clock.now()).await?,
+                Change::Add => self.facilities.add_allocation(&id, &allocation, actor, self.hierarchy.at()).await?,
+                Change::Remove => {
+                    self.facilities.remove_allocation(&id, &allocation, actor, self.hierarchy.at()).await?
+                }
             })
         }
         .await;
@@ -75,11 +78,11 @@ impl Authority {
     /// The allocations of one facility (which must exist), or of every facility.
     pub async fn allocations(&self, facility: Option<&FacilityId>) -> Result<Vec<AllocationRecord>, RegistryError> {
         if let Some(id) = facility
-            && self.store.facility(id).await?.is_none()
+            && self.facilities.facility(id).await?.is_none()
         {
             return Err(FacilityRefusal::Unknown(id.clone()).into());
         }
-        Ok(self.store.allocations(facility).await?)
+        Ok(self.facilities.allocations(facility).await?)
     }
 
     /// Every issued, unexpired router certificate at `now` whose IP SANs (read from the certificate itself) are
@@ -92,8 +95,8 @@ impl Authority {
             limit: Some(i64::MAX),
             ..CertificateFilter::default()
         };
-        let certificates = self.store.list_certificates(&filter).await?;
-        let allocations = self.store.allocations(None).await?;
+        let certificates = self.certificates.list_certificates(&filter).await?;
+        let allocations = self.facilities.allocations(None).await?;
         let mut held: HashMap<&FacilityId, Vec<Allocation>> = HashMap::new();
         for r in &allocations {
             held.entry(&r.facility).or_default().push(r.allocation);
@@ -138,7 +141,7 @@ impl Authority {
             outcome: if failed { Outcome::Failed } else { Outcome::Denied },
             detail: serde_json::json!({ "prefix": prefix.trim(), "reason": allocation_error_text(e) }),
         };
-        if let Err(audit_err) = self.store.append_audit(&event, self.clock.now()).await {
+        if let Err(audit_err) = self.audit.append_audit(&event, self.hierarchy.at()).await {
             tracing::error!(error = %audit_err, "could not audit a refused address allocation change");
         }
     }

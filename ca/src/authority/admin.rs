@@ -3,6 +3,7 @@
 //! certificates, and audited refusals. What a principal may do is [`crate::access::decide`]'s.
 
 use super::enroll::{Known, Presented};
+use super::registrar::Registrar;
 use super::{Authority, AuthorityError, IssueRequest, RegistryError};
 use crate::access::{AdminBasis, Denial, Principal};
 use crate::audit::{AuditEvent, Outcome};
@@ -12,7 +13,7 @@ use crate::operator::{OperatorError, OperatorName, OperatorRecord, OperatorRole}
 use crate::profile::ProfileKind;
 use crate::store::{Actor, CertificateRecord, StoreError};
 
-impl Authority {
+impl Registrar {
     /// Who presents this TLS client certificate: an operator (an `operator` certificate naming an enabled
     /// operator) or a facility admin (a PC certificate of an approved or active facility). Router
     /// certificates identify devices, not people, and are refused. `Ok(Err(_))` is a refusal to audit and
@@ -53,7 +54,7 @@ impl Authority {
         let Some(name) = name else {
             return Ok(Err(Denial::Forbidden(format!("certificate {} names no operator", known.record.serial))));
         };
-        Ok(match self.store.operator(&name).await? {
+        Ok(match self.operators.operator(&name).await? {
             Some(o) if o.disabled_at.is_none() => Ok(Principal::Operator { name: o.name, role: o.role }),
             Some(_) => Err(Denial::Forbidden(format!("operator {name} is disabled"))),
             None => Err(Denial::Forbidden(format!("operator {name} is not registered: see `hcpki operator list`"))),
@@ -67,10 +68,10 @@ impl Authority {
         id: &str,
         secret: &str,
     ) -> Result<Result<Principal, Denial>, RegistryError> {
-        let Some(record) = self.store.credential(id).await? else {
+        let Some(record) = self.enrollment.credential(id).await? else {
             return Ok(Err(unknown_credential()));
         };
-        match record.check(secret, record.protocol, None, self.now()) {
+        match record.check(secret, record.protocol, None, self.hierarchy.now()) {
             Ok(_) => {}
             Err(r) if r.is_authentication() => return Ok(Err(unknown_credential())),
             Err(r @ (Refusal::Used | Refusal::Expired | Refusal::Revoked)) => {
@@ -80,7 +81,7 @@ impl Authority {
             }
             Err(r) => return Ok(Err(Denial::Forbidden(r.to_string()))),
         }
-        Ok(match self.store.facility(&record.facility).await? {
+        Ok(match self.facilities.facility(&record.facility).await? {
             Some(f) if f.state.may_enroll() => {
                 Ok(Principal::FacilityAdmin { facility: f.id, basis: AdminBasis::Credential(record.id) })
             }
@@ -98,7 +99,7 @@ impl Authority {
             outcome: Outcome::Denied,
             detail: serde_json::json!({ "reason": reason }),
         };
-        if let Err(e) = self.store.append_audit(&event, self.clock.now()).await {
+        if let Err(e) = self.audit.append_audit(&event, self.hierarchy.at()).await {
             tracing::error!(error = %e, "could not audit a refused admin request");
         }
     }
@@ -112,11 +113,26 @@ impl Authority {
             outcome: Outcome::Ok,
             detail,
         };
-        if let Err(e) = self.store.append_audit(&event, self.clock.now()).await {
+        if let Err(e) = self.audit.append_audit(&event, self.hierarchy.at()).await {
             tracing::error!(error = %e, action, "could not audit an admin request");
         }
     }
 
+    /// All operators.
+    pub async fn operators(&self) -> Result<Vec<OperatorRecord>, RegistryError> {
+        Ok(self.operators.list_operators().await?)
+    }
+
+    /// Disable an operator: their certificates stop authenticating on the next request.
+    pub async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, RegistryError> {
+        match self.operators.disable_operator(name, actor, self.hierarchy.at()).await {
+            Err(StoreError::UnknownOperator(n)) => Err(OperatorError::Unknown(n).into()),
+            other => Ok(other?),
+        }
+    }
+}
+
+impl Authority {
     /// Add an operator (or change an enabled one's role) and issue an operator certificate for the CSR
     /// through the normal pipeline. The certificate is issued first: should recording the operator fail,
     /// the certificate names nobody the registry knows and authenticates nothing.
@@ -127,7 +143,7 @@ impl Authority {
         csr: Vec<u8>,
         actor: &Actor,
     ) -> Result<(Issued, CertificateRecord, OperatorRecord), AuthorityError> {
-        if self.store.operator(name).await?.is_some_and(|o| o.disabled_at.is_some()) {
+        if self.registrar.operators.operator(name).await?.is_some_and(|o| o.disabled_at.is_some()) {
             return Err(OperatorError::Disabled(name.to_string()).into());
         }
         let request = IssueRequest {
@@ -140,33 +156,20 @@ impl Authority {
             ocsp_for: None,
             not_after: None,
         };
-        let (issued, cert) = self.issue(&request, actor).await?;
+        let (issued, cert) = self.pipeline.issue(&request, actor).await?;
         let record = OperatorRecord {
             name: name.clone(),
             role,
             created_by: actor.as_str().to_owned(),
-            created_at: self.now(),
+            created_at: self.hierarchy.now(),
             disabled_at: None,
             disabled_by: None,
         };
-        let stored = match self.store.put_operator(&record, actor, self.clock.now()).await {
+        let stored = match self.registrar.operators.put_operator(&record, actor, self.hierarchy.at()).await {
             Err(StoreError::OperatorDisabled(n)) => return Err(OperatorError::Disabled(n).into()),
             other => other?,
         };
         Ok((issued, cert, stored))
-    }
-
-    /// All operators.
-    pub async fn operators(&self) -> Result<Vec<OperatorRecord>, RegistryError> {
-        Ok(self.store.list_operators().await?)
-    }
-
-    /// Disable an operator: their certificates stop authenticating on the next request.
-    pub async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, RegistryError> {
-        match self.store.disable_operator(name, actor, self.clock.now()).await {
-            Err(StoreError::UnknownOperator(n)) => Err(OperatorError::Unknown(n).into()),
-            other => Ok(other?),
-        }
     }
 }
 

@@ -3,7 +3,8 @@
 
 use super::tests::{csr, request};
 use super::*;
-use crate::facility::FacilityKind;
+use crate::facility::{FacilityKind, NewFacility, Transition};
+use crate::profile::ProfileKind;
 use crate::revocation::Reason;
 use hcpki_pkix::time::FixedClock;
 use x509_cert::crl::CertificateList;
@@ -33,18 +34,24 @@ async fn issuance_revocation_and_crls_read_the_injected_clock() {
 
     let actor = Actor::cli("test");
     let new = NewFacility::new("A clinic", FacilityKind::Clinic, None, None, None).unwrap();
-    let a = ca.register_facility(&new, &actor).await.unwrap();
-    ca.transition(&a.id, Transition::Approve, None, &actor).await.unwrap();
-    let (_, issued) =
-        ca.issue(&request(ProfileKind::Pc, Some(&a.id), csr(KeyAlgorithm::P256), vec![]), &actor).await.unwrap();
+    let a = ca.registrar().register_facility(&new, &actor).await.unwrap();
+    ca.registrar().transition(&a.id, Transition::Approve, None, &actor).await.unwrap();
+    let (_, issued) = ca
+        .pipeline()
+        .issue(&request(ProfileKind::Pc, Some(&a.id), csr(KeyAlgorithm::P256), vec![]), &actor)
+        .await
+        .unwrap();
     assert_eq!(issued.not_before, AT - backdate, "notBefore is the clock's time, back-dated by the setting");
     let stored = ca.store().certificate(&issued.serial).await.unwrap().unwrap();
     assert_eq!(stored.issued_at, Some(AT), "issued_at is the clock's time");
 
     clock.advance(3600);
-    ca.revoke(&issued.serial, Reason(x509_cert::ext::pkix::crl::CrlReason::KeyCompromise), &actor).await.unwrap();
+    ca.revoker()
+        .revoke(&issued.serial, Reason(x509_cert::ext::pkix::crl::CrlReason::KeyCompromise), &actor)
+        .await
+        .unwrap();
     clock.advance(60);
-    let der = ca.crl(CaName::Pc).await.unwrap();
+    let der = ca.revoker().crl(CaName::Pc).await.unwrap();
     let crl: CertificateList = CertificateList::from_der(&der).unwrap();
     assert_eq!(hcpki_pkix::time::unix(&crl.tbs_cert_list.this_update), AT + 3660 - backdate, "thisUpdate");
     let entries = crl.tbs_cert_list.revoked_certificates.unwrap_or_default();

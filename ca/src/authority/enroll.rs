@@ -1,8 +1,10 @@
 //! The authority's side of enrollment: operators' credential commands, and the narrow interfaces the
 //! protocol front ends declare ([`EstAuthority`]), implemented over the normal issuance pipeline.
 
+use super::registrar::Registrar;
 use super::{Authority, CaName, FacilityRefusal, IssueRequest, RegistryError, SigningError};
 use crate::audit::{AuditEvent, Outcome};
+use crate::enroll::acme::eab::EnrollmentKey;
 use crate::enroll::credential::{self, CredentialCheck, CredentialError, Minted};
 use crate::enroll::est::EstAuthority;
 use crate::enroll::{Basis, CredentialRecord, EnrollAuthority, EnrollError, Grant, Holder, NewCredential, Protocol};
@@ -12,15 +14,18 @@ use crate::store::{Actor, CertStatus, StoreError};
 use der::Decode;
 use x509_cert::Certificate;
 
-impl Authority {
+impl Registrar {
     /// Make an enrollment credential for an approved or active facility; the secret is returned once.
     pub async fn create_credential(&self, new: &NewCredential, actor: &Actor) -> Result<Minted, RegistryError> {
         let eab = match new.protocol {
-            Protocol::Acme => Some(self.enrollment_key().map_err(|e| CredentialError::EnrollmentKey(e.to_string()))?),
+            Protocol::Acme => Some(
+                EnrollmentKey::load_or_create(&self.hierarchy.keys().base_dir)
+                    .map_err(|e| CredentialError::EnrollmentKey(e.to_string()))?,
+            ),
             _ => None,
         };
-        let minted = credential::mint(new, actor.as_str(), self.now(), eab.as_ref())?;
-        match self.store.create_credential(&minted.record, actor, self.clock.now()).await {
+        let minted = credential::mint(new, actor.as_str(), self.hierarchy.now(), eab.as_ref())?;
+        match self.enrollment.create_credential(&minted.record, actor, self.hierarchy.at()).await {
             Err(StoreError::UnknownFacility(id)) => Err(FacilityRefusal::Unknown(id).into()),
             Err(StoreError::FacilityState { id, state }) => Err(FacilityRefusal::State { id, state }.into()),
             other => Ok(other.map(|()| minted)?),
@@ -29,28 +34,28 @@ impl Authority {
 
     /// Credentials of one facility or all, newest first.
     pub async fn credentials(&self, facility: Option<&FacilityId>) -> Result<Vec<CredentialRecord>, RegistryError> {
-        Ok(self.store.list_credentials(facility).await?)
+        Ok(self.enrollment.list_credentials(facility).await?)
     }
 
     /// Revoke a credential.
     pub async fn revoke_credential(&self, id: &str, actor: &Actor) -> Result<CredentialRecord, RegistryError> {
-        match self.store.revoke_credential(id, actor, self.clock.now()).await {
+        match self.enrollment.revoke_credential(id, actor, self.hierarchy.at()).await {
             Err(StoreError::UnknownCredential(id)) => Err(CredentialError::Unknown(id).into()),
             other => Ok(other?),
         }
     }
 
     /// Check a credential and redeem it atomically (every protocol front end); audits both outcomes.
-    pub(super) async fn redeem_credential(
+    pub async fn redeem_credential(
         &self,
         protocol: Protocol,
         id: &str,
         secret: &str,
         profile: Option<ProfileKind>,
     ) -> Result<Grant, EnrollError> {
-        let record = self.store.credential(id).await.map_err(unavailable)?;
+        let record = self.enrollment.credential(id).await.map_err(unavailable)?;
         let checked = match &record {
-            Some(r) => r.check(secret, protocol, profile, self.now()),
+            Some(r) => r.check(secret, protocol, profile, self.hierarchy.now()),
             None => Err(credential::Refusal::Unknown),
         };
         let (record, profile) = match (record, checked) {
@@ -70,7 +75,7 @@ impl Authority {
             (None, Ok(_)) => return Err(unavailable("credential vanished")),
         };
         let grant = Grant { facility: record.facility, profile, basis: Basis::Credential(record.id) };
-        match self.store.redeem_credential(id, profile, &grant.actor(protocol), self.clock.now()).await {
+        match self.enrollment.redeem_credential(id, profile, &grant.actor(protocol), self.hierarchy.at()).await {
             Ok(()) => Ok(grant),
             Err(StoreError::CredentialSpent(_)) => {
                 // Lost a race with another use of the same credential.
@@ -80,44 +85,6 @@ impl Authority {
             }
             Err(e) => Err(unavailable(e)),
         }
-    }
-
-    /// Issue under a grant through the normal pipeline; a refusal gives a redeemed credential back.
-    pub(super) async fn enroll_issue(
-        &self,
-        protocol: Protocol,
-        grant: &Grant,
-        csr: crate::csr::Csr,
-        sans: Vec<String>,
-        device: Option<String>,
-    ) -> Result<Vec<u8>, EnrollError> {
-        let request = IssueRequest {
-            profile: grant.profile,
-            facility: Some(grant.facility.clone()),
-            csr,
-            sans,
-            device,
-            router_eku: None,
-            ocsp_for: None,
-            not_after: None,
-        };
-        let actor = grant.actor(protocol);
-        let refusal = match self.issue(&request, &actor).await {
-            Ok((issued, _)) => return Ok(issued.der),
-            Err(e) => e,
-        };
-        if let Basis::Credential(id) = &grant.basis
-            && let Err(e) = self.store.release_credential(id, &refusal.to_string(), &actor, self.clock.now()).await
-        {
-            tracing::error!(error = %e, credential = id, "could not give back a credential after a refused issuance");
-        }
-        Err(match refusal {
-            SigningError::Csr(_) | SigningError::Profile(_) => EnrollError::BadRequest(refusal.to_string()),
-            SigningError::Facility(FacilityRefusal::State { .. } | FacilityRefusal::Unknown(_)) => {
-                EnrollError::Forbidden(refusal.to_string())
-            }
-            other => unavailable(other),
-        })
     }
 
     /// Audit a refused credential use (nothing changes, so no other row goes with it).
@@ -133,7 +100,7 @@ impl Authority {
             outcome: Outcome::Denied,
             detail: serde_json::json!({ "protocol": protocol.as_str(), "reason": reason }),
         };
-        if let Err(e) = self.store.append_audit(&event, self.clock.now()).await {
+        if let Err(e) = self.audit.append_audit(&event, self.hierarchy.at()).await {
             tracing::error!(error = %e, "could not audit a refused enrollment");
         }
     }
@@ -154,7 +121,7 @@ pub(super) struct Known {
     pub(super) profile: ProfileKind,
 }
 
-impl Authority {
+impl Registrar {
     /// Check a certificate presented over TLS against the registry: issued by this CA (the stored DER is
     /// byte-identical), status issued, unexpired. Shared by EST re-enrollment and the admin API.
     pub(super) async fn presented(&self, certificate_der: &[u8]) -> Result<Known, Presented> {
@@ -163,7 +130,7 @@ impl Authority {
         };
         let serial = crate::serial::to_hex(cert.tbs_certificate().serial_number());
         let found = self
-            .store
+            .certificates
             .certificate_with_serial_octets(cert.tbs_certificate().serial_number().as_bytes())
             .await
             .map_err(Presented::Store)?;
@@ -171,7 +138,7 @@ impl Authority {
             Some(r) if r.der.as_deref() == Some(certificate_der) => r,
             _ => return Err(Presented::Refused(format!("certificate {serial} was not issued by this CA"))),
         };
-        if record.status != CertStatus::Issued || record.not_after <= self.now() {
+        if record.status != CertStatus::Issued || record.not_after <= self.hierarchy.now() {
             let why = match record.status {
                 // A suspended facility's certificates are on hold (certificateHold) until it resumes.
                 CertStatus::Revoked => "revoked or on hold (its facility is suspended or retired)",
@@ -194,7 +161,7 @@ impl Authority {
         let Some(facility_id) = known.record.facility.clone() else {
             return Err(Presented::Refused(format!("certificate {} names no facility", known.record.serial)));
         };
-        match self.store.facility(&facility_id).await.map_err(Presented::Store)? {
+        match self.facilities.facility(&facility_id).await.map_err(Presented::Store)? {
             Some(f) if f.state.may_enroll() => Ok((known.cert, known.record, known.profile, facility_id)),
             Some(f) => Err(Presented::Refused(format!("facility {} is {}", f.id, f.state))),
             None => Err(Presented::Refused(format!("facility {facility_id} does not exist"))),
@@ -208,9 +175,53 @@ pub(super) fn unavailable(e: impl std::fmt::Display) -> EnrollError {
     EnrollError::Unavailable("the CA cannot serve this request now; retry later".into())
 }
 
+impl Authority {
+    /// Issue under a grant through the normal pipeline; a refusal gives a redeemed credential back.
+    pub(super) async fn enroll_issue(
+        &self,
+        protocol: Protocol,
+        grant: &Grant,
+        csr: crate::csr::Csr,
+        sans: Vec<String>,
+        device: Option<String>,
+    ) -> Result<Vec<u8>, EnrollError> {
+        let request = IssueRequest {
+            profile: grant.profile,
+            facility: Some(grant.facility.clone()),
+            csr,
+            sans,
+            device,
+            router_eku: None,
+            ocsp_for: None,
+            not_after: None,
+        };
+        let actor = grant.actor(protocol);
+        let refusal = match self.pipeline.issue(&request, &actor).await {
+            Ok((issued, _)) => return Ok(issued.der),
+            Err(e) => e,
+        };
+        if let Basis::Credential(id) = &grant.basis
+            && let Err(e) = self
+                .registrar
+                .enrollment
+                .release_credential(id, &refusal.to_string(), &actor, self.hierarchy.at())
+                .await
+        {
+            tracing::error!(error = %e, credential = id, "could not give back a credential after a refused issuance");
+        }
+        Err(match refusal {
+            SigningError::Csr(_) | SigningError::Profile(_) => EnrollError::BadRequest(refusal.to_string()),
+            SigningError::Facility(FacilityRefusal::State { .. } | FacilityRefusal::Unknown(_)) => {
+                EnrollError::Forbidden(refusal.to_string())
+            }
+            other => unavailable(other),
+        })
+    }
+}
+
 impl EstAuthority for Authority {
     fn accepted_keys(&self, profile: ProfileKind) -> Vec<KeyClass> {
-        self.settings.spec(profile, None).keys.to_vec()
+        self.hierarchy.settings().spec(profile, None).keys.to_vec()
     }
 }
 
@@ -228,16 +239,18 @@ impl EnrollAuthority for Authority {
         secret: &str,
         profile: Option<ProfileKind>,
     ) -> Result<Grant, EnrollError> {
-        self.redeem_credential(protocol, id, secret, profile).await
+        self.registrar.redeem_credential(protocol, id, secret, profile).await
     }
 
     async fn holder(&self, protocol: Protocol, certificate_der: &[u8]) -> Result<Holder, EnrollError> {
         let refused = |reason: String| async move {
-            self.audit_denied(protocol, "enroll.certificate.use", "-", &reason).await;
+            self.registrar.audit_denied(protocol, "enroll.certificate.use", "-", &reason).await;
             Err(EnrollError::Forbidden(reason))
         };
-        let checked = match self.presented(certificate_der).await {
-            Ok(p) if matches!(p.profile, ProfileKind::Router | ProfileKind::Pc) => self.in_good_standing(p).await,
+        let checked = match self.registrar.presented(certificate_der).await {
+            Ok(p) if matches!(p.profile, ProfileKind::Router | ProfileKind::Pc) => {
+                self.registrar.in_good_standing(p).await
+            }
             Ok(p) => Err(Presented::Refused(format!("certificate {} is not a facility certificate", p.record.serial))),
             Err(e) => Err(e),
         };
@@ -262,7 +275,7 @@ impl EnrollAuthority for Authority {
     }
 
     async fn refused(&self, protocol: Protocol, operation: &str, reason: &str) {
-        self.audit_denied(protocol, &format!("{protocol}.{operation}"), "-", reason).await;
+        self.registrar.audit_denied(protocol, &format!("{protocol}.{operation}"), "-", reason).await;
     }
 }
 

@@ -1,11 +1,12 @@
 //! The offline root (issue #9). After `init` the root key leaves the online machines; the root's CRL, which
 //! every issuing CA certificate names as its CRL distribution point, is then signed at a ceremony for up to a
-//! year (an ARL, [`Authority::sign_root_crl`]), carried across the air gap and imported online
-//! ([`Authority::import_root_crl`]), and `hcpki serve` hands out the stored one (`revocation::publish`) without
+//! year (an ARL, [`Revoker::sign_root_crl`]), carried across the air gap and imported online
+//! ([`Revoker::import_root_crl`]), and `hcpki serve` hands out the stored one (`revocation::publish`) without
 //! ever opening the root key.
 
+use super::revocation::Revoker;
 use super::revocation::{SignedCrl, Validity};
-use super::{Authority, CaName, RevocationError, SigningError};
+use super::{CaName, RevocationError, SigningError};
 use crate::audit::{AuditEvent, Outcome};
 use crate::revocation::arl::{self, MAX_ARL_DAYS};
 use crate::revocation::shard::CrlScope;
@@ -15,7 +16,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 
-impl Authority {
+impl Revoker {
     /// At the ceremony, with the root key: sign the root's CRL (every revoked, unexpired issuing CA
     /// certificate) under the next number of the root's CRL counter, its nextUpdate exactly `days` days after
     /// its thisUpdate (1 to [`MAX_ARL_DAYS`]), audited as `crl.sign` (or, when it fails, `crl.sign` failed with
@@ -25,7 +26,7 @@ impl Authority {
             return Err(RevocationError::ArlDays(days));
         }
         let validity = Validity::FromThisUpdate(i64::from(days) * 86_400);
-        let signed = self.sign_crl(CrlScope::complete(CaName::Root), self.now(), validity).await;
+        let signed = self.sign_crl(CrlScope::complete(CaName::Root), self.hierarchy.now(), validity).await;
         let (outcome, detail) = match &signed {
             Ok(s) => (
                 Outcome::Ok,
@@ -46,7 +47,7 @@ impl Authority {
             outcome,
             detail,
         };
-        self.store.append_audit(&event, self.clock.now()).await?;
+        self.audit.append_audit(&event, self.hierarchy.at()).await?;
         signed
     }
 
@@ -55,12 +56,15 @@ impl Authority {
     /// above every ARL imported before. Audited as `crl.import`; a refusal as `crl.import` denied with the
     /// reason and the file's SHA-256, and nothing stored.
     pub async fn import_root_crl(&self, bytes: &[u8], actor: &Actor) -> Result<ImportedCrl, RevocationError> {
-        let now = self.now();
+        let now = self.hierarchy.now();
         let imported = self.check_root_crl(bytes, actor, now);
         let stored = match imported {
-            Ok(crl) => {
-                self.store.import_crl(&crl, actor, self.clock.now()).await.map(|()| crl).map_err(RevocationError::from)
-            }
+            Ok(crl) => self
+                .revocations
+                .import_crl(&crl, actor, self.hierarchy.at())
+                .await
+                .map(|()| crl)
+                .map_err(RevocationError::from),
             Err(e) => Err(e),
         };
         if let Err(e) = &stored {
@@ -77,7 +81,7 @@ impl Authority {
                 outcome,
                 detail: json!({ "sha256": hex::encode(Sha256::digest(bytes)), "reason": e.to_string() }),
             };
-            if let Err(audit_err) = self.store.append_audit(&event, self.clock.now()).await {
+            if let Err(audit_err) = self.audit.append_audit(&event, self.hierarchy.at()).await {
                 tracing::error!(error = %audit_err, "could not audit a refused ARL import");
             }
         }
@@ -86,11 +90,11 @@ impl Authority {
 
     /// The ARL `hcpki serve` hands out at `/crl/root.crl`, if one was imported (the highest CRL number).
     pub async fn root_crl(&self) -> Result<Option<ImportedCrl>, RevocationError> {
-        Ok(self.store.imported_crl(CaName::Root).await?)
+        Ok(self.revocations.imported_crl(CaName::Root).await?)
     }
 
     fn check_root_crl(&self, bytes: &[u8], actor: &Actor, now: i64) -> Result<ImportedCrl, RevocationError> {
-        let root = Certificate::from_der(self.ca_certificate(CaName::Root)?)
+        let root = Certificate::from_der(self.hierarchy.ca_certificate(CaName::Root)?)
             .map_err(|_| SigningError::DamagedCa(CaName::Root))?;
         let checked = arl::check(bytes, &root, now)?;
         Ok(ImportedCrl {
@@ -110,6 +114,7 @@ impl Authority {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authority::Authority;
     use crate::revocation::Reason;
     use crate::store::StoreError;
 
@@ -128,26 +133,34 @@ mod tests {
         let actor = Actor::cli("test");
         let pc_ca = Certificate::from_der(ceremony.ca_certificate(CaName::Pc).unwrap()).unwrap();
         let pc_serial = hcpki_model::SerialHex::of(pc_ca.tbs_certificate().serial_number()).unwrap();
-        ceremony.revoke(&pc_serial, Reason(crate::revocation::CrlReason::CaCompromise), &actor).await.unwrap();
-        assert!(matches!(ceremony.sign_root_crl(366, &actor).await, Err(RevocationError::ArlDays(366))));
-        let arl = ceremony.sign_root_crl(365, &actor).await.unwrap();
+        ceremony
+            .revoker()
+            .revoke(&pc_serial, Reason(crate::revocation::CrlReason::CaCompromise), &actor)
+            .await
+            .unwrap();
+        assert!(matches!(ceremony.revoker().sign_root_crl(366, &actor).await, Err(RevocationError::ArlDays(366))));
+        let arl = ceremony.revoker().sign_root_crl(365, &actor).await.unwrap();
         assert_eq!(arl.next_update - arl.this_update, 365 * 86_400, "exactly the days asked for");
         assert_eq!(arl.entries, 1, "the revoked PC CA is listed");
 
         // The online copy: the same database, the root key moved away.
         std::fs::rename(dir.path().join("keys/root.p8"), dir.path().join("root.p8.offline")).unwrap();
-        let online = Authority::load(ceremony.store().clone(), ceremony.keys.clone(), ceremony.settings().clone())
-            .await
-            .unwrap();
-        assert!(matches!(online.sign_root_crl(30, &actor).await, Err(RevocationError::KeyOffline(CaName::Root))));
-        assert!(online.root_crl().await.unwrap().is_none());
-        let stored = online.import_root_crl(&arl.der, &actor).await.unwrap();
+        let online =
+            Authority::load(ceremony.store().clone(), ceremony.hierarchy().keys().clone(), ceremony.settings().clone())
+                .await
+                .unwrap();
+        assert!(matches!(
+            online.revoker().sign_root_crl(30, &actor).await,
+            Err(RevocationError::KeyOffline(CaName::Root))
+        ));
+        assert!(online.revoker().root_crl().await.unwrap().is_none());
+        let stored = online.revoker().import_root_crl(&arl.der, &actor).await.unwrap();
         assert_eq!((stored.number, stored.entries), (i64::try_from(arl.number).unwrap(), 1));
-        let again = online.import_root_crl(&arl.der, &actor).await.unwrap_err();
+        let again = online.revoker().import_root_crl(&arl.der, &actor).await.unwrap_err();
         assert!(matches!(again, RevocationError::Store(StoreError::CrlNotNewer { .. })), "{again}");
-        assert_eq!(online.root_crl().await.unwrap().unwrap(), stored);
+        assert_eq!(online.revoker().root_crl().await.unwrap().unwrap(), stored);
 
-        let served = online.published_crl(CaName::Root).await.unwrap();
+        let served = online.revoker().published_crl(CaName::Root).await.unwrap();
         assert_eq!(served.der, arl.der, "served from the store, never re-signed");
         assert_eq!((served.this_update, served.next_update), (arl.this_update, arl.next_update));
         let expected = [("crl.sign", "ok"), ("crl.sign", "failed"), ("crl.import", "ok"), ("crl.import", "denied")];

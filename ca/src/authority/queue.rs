@@ -5,11 +5,14 @@
 //! signature, bound the rate (decision D11's figures: ~700 single issuances/s against ~5 000/s in batches).
 //! An approval (or any other facility transition) is one commit of a few rows, so commits are all it costs
 //! (D35's 478–869 approvals/s), and so is a revocation (594/s at the national benchmark's 600k point). So a
-//! long-running server routes [`Authority::issue`], [`Authority::transition`] and [`Authority::revoke`]
+//! long-running server routes [`Pipeline::issue`], [`Registrar::transition`] and [`Revoker::revoke`]
 //! through [`GroupCommit`] workers: each batch runs through the normal pipeline, every request with its own
 //! actor and its own audit entry, and each answer is what it would have been alone.
 
-use super::queues::{Changed, Outcome, Queues, Revoked};
+use super::pipeline::{BatchItem, Pipeline};
+use super::queues::{Changed, Outcome, Revoked};
+use super::registrar::Registrar;
+use super::revocation::Revoker;
 use super::{Authority, IssueRequest, RegistryError, RevocationError, SigningError};
 use crate::group_commit::GroupCommit;
 use crate::store::{Actor, FacilityChange, Revocation};
@@ -21,48 +24,76 @@ const MAX_BATCH: usize = 256;
 const QUEUE_DEPTH: usize = 4096;
 
 impl Authority {
-    /// Route [`Authority::issue`], [`Authority::transition`] and [`Authority::revoke`] through group-commit
+    /// Route [`Pipeline::issue`], [`Registrar::transition`] and [`Revoker::revoke`] through group-commit
     /// workers on the current tokio runtime. For servers (and the national benchmark, which measures what a
     /// server does); one-shot commands call the pipeline directly. A second call does nothing.
-    pub fn start_group_commit(self: &Arc<Self>) {
-        if self.queue.get().is_some() {
-            return;
-        }
-        // Weak: the workers must not keep the authority (and so their own queues) alive forever. When the
-        // authority is dropped, the queues go with it and the workers end.
-        let (a, b, c) = (Arc::downgrade(self), Arc::downgrade(self), Arc::downgrade(self));
-        let queues = Queues {
-            issue: GroupCommit::start("issuance", MAX_BATCH, QUEUE_DEPTH, move |jobs| issue(a.clone(), jobs)),
-            transition: GroupCommit::start("transition", MAX_BATCH, QUEUE_DEPTH, move |changes| {
-                transition(b.clone(), changes)
-            }),
-            revocation: GroupCommit::start("revocation", MAX_BATCH, QUEUE_DEPTH, move |batch| revoke(c.clone(), batch)),
-        };
-        // Lost race with another caller: these queues are dropped and their workers end.
-        let _ = self.queue.set(queues);
+    pub fn start_group_commit(&self) {
+        self.pipeline.start_group_commit();
+        self.registrar.start_group_commit();
+        self.revoker.start_group_commit();
     }
 }
 
-async fn issue(authority: Weak<Authority>, jobs: Vec<(IssueRequest, Actor)>) -> Vec<Outcome> {
-    let Some(authority) = authority.upgrade() else {
+// Each worker holds its part by `Weak`: the workers must not keep the part (and so their own queue) alive
+// forever. When the part is dropped, its queue goes with it and the worker ends. A lost race with another
+// caller drops the second queue, and its worker ends.
+
+impl Pipeline {
+    /// Route [`Pipeline::issue`] through a group-commit worker (see [`Authority::start_group_commit`]).
+    pub fn start_group_commit(self: &Arc<Self>) {
+        if self.queue.get().is_none() {
+            let part = Arc::downgrade(self);
+            let _ = self
+                .queue
+                .set(GroupCommit::start("issuance", MAX_BATCH, QUEUE_DEPTH, move |jobs| issue(part.clone(), jobs)));
+        }
+    }
+}
+
+impl Registrar {
+    /// Route [`Registrar::transition`] through a group-commit worker (see [`Authority::start_group_commit`]).
+    pub fn start_group_commit(self: &Arc<Self>) {
+        if self.queue.get().is_none() {
+            let part = Arc::downgrade(self);
+            let _ = self.queue.set(GroupCommit::start("transition", MAX_BATCH, QUEUE_DEPTH, move |changes| {
+                transition(part.clone(), changes)
+            }));
+        }
+    }
+}
+
+impl Revoker {
+    /// Route [`Revoker::revoke`] through a group-commit worker (see [`Authority::start_group_commit`]).
+    pub fn start_group_commit(self: &Arc<Self>) {
+        if self.queue.get().is_none() {
+            let part = Arc::downgrade(self);
+            let _ = self.queue.set(GroupCommit::start("revocation", MAX_BATCH, QUEUE_DEPTH, move |batch| {
+                revoke(part.clone(), batch)
+            }));
+        }
+    }
+}
+
+async fn issue(pipeline: Weak<Pipeline>, jobs: Vec<(IssueRequest, Actor)>) -> Vec<Outcome> {
+    let Some(pipeline) = pipeline.upgrade() else {
         return jobs.iter().map(|_| Err(SigningError::Batch(SHUTTING_DOWN.into()))).collect();
     };
-    let batch: Vec<super::BatchItem<'_>> = jobs.iter().map(|(request, actor)| (request, actor, None)).collect();
-    authority.issue_batch(&batch).await
+    let batch: Vec<BatchItem<'_>> = jobs.iter().map(|(request, actor)| (request, actor, None)).collect();
+    pipeline.issue_batch(&batch).await
 }
 
-async fn transition(authority: Weak<Authority>, changes: Vec<FacilityChange>) -> Vec<Changed> {
-    let Some(authority) = authority.upgrade() else {
+async fn transition(registrar: Weak<Registrar>, changes: Vec<FacilityChange>) -> Vec<Changed> {
+    let Some(registrar) = registrar.upgrade() else {
         return changes.iter().map(|_| Err(RegistryError::Batch(SHUTTING_DOWN.into()))).collect();
     };
-    authority.transition_many(&changes).await
+    registrar.transition_many(&changes).await
 }
 
-async fn revoke(authority: Weak<Authority>, batch: Vec<Revocation>) -> Vec<Revoked> {
-    let Some(authority) = authority.upgrade() else {
+async fn revoke(revoker: Weak<Revoker>, batch: Vec<Revocation>) -> Vec<Revoked> {
+    let Some(revoker) = revoker.upgrade() else {
         return batch.iter().map(|_| Err(RevocationError::Batch(SHUTTING_DOWN.into()))).collect();
     };
-    authority.revoke_many(&batch).await
+    revoker.revoke_many(&batch).await
 }
 
 /// Why a request that reached a worker after the authority was dropped failed.

@@ -7,7 +7,9 @@
 //! requested name is its CN, a PC's device is in its identity URI, a server's names are its SANs. Only the
 //! device profiles are re-issued; OCSP signers, SCEP RAs and operators are made by their own commands.
 
-use super::{Authority, BatchItem, IssueRequest, SigningError};
+use super::batch::set;
+use super::pipeline::BatchItem;
+use super::{Authority, IssueRequest, SigningError};
 use crate::csr::{self, Csr};
 use crate::issuer::Issued;
 use crate::profile::{ProfileKind, RouterEku, pc};
@@ -29,7 +31,7 @@ impl Authority {
             old.iter().map(|_| None).collect();
         let mut requests = Vec::with_capacity(old.len());
         for (i, record) in old.iter().enumerate() {
-            let request = match self.store.successor(&record.serial).await {
+            let request = match self.pipeline.certificates().successor(&record.serial).await {
                 Ok(Some(s)) => Err(SigningError::AlreadyReissued {
                     serial: record.serial.to_string(),
                     successor: s.serial.into_string(),
@@ -39,23 +41,23 @@ impl Authority {
             };
             match request {
                 Ok(r) => requests.push((i, r)),
-                Err(e) => super::set(&mut results, i, Err(e)),
+                Err(e) => set(&mut results, i, Err(e)),
             }
         }
         let batch: Vec<BatchItem<'_>> =
             requests.iter().filter_map(|(i, r)| old.get(*i).map(|o| (r, actor, Some(&o.serial)))).collect();
-        let issued = self.issue_batch(&batch).await;
+        let issued = self.pipeline.issue_batch(&batch).await;
         for ((i, _), result) in requests.iter().zip(issued) {
             if revoke_old
                 && result.is_ok()
                 && let Some(o) = old.get(*i)
-                && let Err(e) = self.revoke(&o.serial, Reason(CrlReason::Superseded), actor).await
+                && let Err(e) = self.revoker.revoke(&o.serial, Reason(CrlReason::Superseded), actor).await
             {
                 // The successor exists and is what the device collects; the predecessor stays valid until its
                 // own expiry, as without --revoke-old. Say so rather than fail an item that was issued.
                 tracing::warn!(serial = %o.serial, error = %e, "successor issued but the predecessor was not revoked");
             }
-            super::set(&mut results, *i, result);
+            set(&mut results, *i, result);
         }
         results.into_iter().map(|r| r.unwrap_or(Err(SigningError::Batch("request was not processed".into())))).collect()
     }

@@ -1,14 +1,20 @@
 //! The authority's side of revocation: revoking by serial (CLI, API) and signing each CA's complete CRL and
 //! the PC CA's shard CRLs.
 
-use super::{Authority, CaName, RevocationError};
+use super::batch::batch_failed;
+use super::error::{RevocationError, offline_key};
+use super::hierarchy::Hierarchy;
+use super::queues::Revoked;
+use crate::group_commit::GroupCommit;
 use crate::profile;
 use crate::revocation::Reason;
 use crate::revocation::crl::{self, CrlFields, CrlSigner, Entry};
 use crate::revocation::shard::{CrlScope, Shard, ShardError};
-use crate::store::{Actor, CertificateRecord, Revocation, StoreError};
+use crate::store::{Actor, AuditLog, CertificateRecord, Revocation, Revocations, StoreError};
+use hcpki_model::CaName;
 use hcpki_model::SerialHex;
 use hcpki_pkix::time::UnixTime;
+use std::sync::{Arc, OnceLock};
 
 /// How long a CRL is valid after it is signed (nextUpdate − signing time). A served CRL is re-signed half-way
 /// (`revocation::publish`), so relying parties never hold one near its nextUpdate.
@@ -16,17 +22,35 @@ pub const CRL_VALIDITY_SECS: i64 = 86_400;
 
 pub use crate::revocation::crl::SignedCrl;
 
-/// The CRL cache's view of the authority (`revocation::publish` declares what it needs).
+/// The revocation authority: revoking, and signing each CA's CRLs (the ARL at the ceremony, `offline_root`),
+/// with the store areas it writes. OCSP answers are `revocation::ocsp`'s, from the same store.
+pub struct Revoker {
+    pub(super) hierarchy: Arc<Hierarchy>,
+    pub(super) revocations: Arc<dyn Revocations>,
+    pub(super) audit: Arc<dyn AuditLog>,
+    /// The CRLs a server hands out (`revocation::publish`).
+    pub(super) crls: crate::revocation::publish::CrlCache,
+    /// Set by [`Revoker::start_group_commit`] (long-running servers).
+    pub(super) queue: OnceLock<GroupCommit<Revocation, Revoked>>,
+}
+
+impl std::fmt::Debug for Revoker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Revoker").field("hierarchy", &self.hierarchy).finish_non_exhaustive()
+    }
+}
+
+/// The CRL cache's view of the revoker (`revocation::publish` declares what it needs).
 #[async_trait::async_trait]
-impl crate::revocation::publish::CrlSource for Authority {
+impl crate::revocation::publish::CrlSource for Revoker {
     type Error = RevocationError;
 
     async fn imported_crl(&self, ca: CaName) -> Result<Option<crate::store::ImportedCrl>, RevocationError> {
-        Ok(self.store().imported_crl(ca).await?)
+        Ok(self.revocations.imported_crl(ca).await?)
     }
 
     async fn revocations_marker(&self) -> Result<(i64, i64, i64), RevocationError> {
-        Ok(self.store().revocations_marker().await?)
+        Ok(self.revocations.revocations_marker().await?)
     }
 
     async fn revocation_marker(
@@ -35,7 +59,7 @@ impl crate::revocation::publish::CrlSource for Authority {
         shard: Option<u16>,
         now: i64,
     ) -> Result<(i64, i64, i64), RevocationError> {
-        Ok(self.store().revocation_marker(ca, shard, UnixTime::from_secs(now)).await?)
+        Ok(self.revocations.revocation_marker(ca, shard, UnixTime::from_secs(now)).await?)
     }
 
     async fn sign_crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, RevocationError> {
@@ -53,9 +77,9 @@ pub(crate) enum Validity {
     FromThisUpdate(i64),
 }
 
-impl Authority {
+impl Revoker {
     /// Revoke an issued certificate with `reason`; audited as `cert.revoke` in the same transaction. When
-    /// [`Authority::start_group_commit`] has run, concurrent calls share transactions.
+    /// [`Revoker::start_group_commit`] has run, concurrent calls share transactions.
     pub async fn revoke(
         &self,
         serial: &SerialHex,
@@ -64,7 +88,7 @@ impl Authority {
     ) -> Result<CertificateRecord, RevocationError> {
         let revocation = Revocation { serial: serial.clone(), reason: reason.code(), actor: actor.clone() };
         match self.queue.get() {
-            Some(queue) => queue.revoke(revocation).await,
+            Some(queue) => queue.submit(revocation).await.map_err(|e| RevocationError::Batch(e.to_string()))?,
             None => self
                 .revoke_many(std::slice::from_ref(&revocation))
                 .await
@@ -73,13 +97,12 @@ impl Authority {
         }
     }
 
-    /// Revoke many certificates in one transaction ([`Store::revoke_certificates`]): one result per
+    /// Revoke many certificates in one transaction ([`Revocations::revoke_certificates`]): one result per
     /// revocation (the certificate's record as revoked), in order, each what it would have been one after
     /// another (a serial not `issued` is [`RevocationError::NotRevocable`]). A database failure fails them all.
     ///
-    /// [`Store::revoke_certificates`]: crate::store::Store::revoke_certificates
     pub async fn revoke_many(&self, batch: &[Revocation]) -> Vec<Result<CertificateRecord, RevocationError>> {
-        match self.store.revoke_certificates(batch, self.clock.now()).await {
+        match self.revocations.revoke_certificates(batch, self.hierarchy.at()).await {
             Ok(results) => results
                 .into_iter()
                 .map(|r| {
@@ -89,15 +112,15 @@ impl Authority {
                     })
                 })
                 .collect(),
-            Err(e) => super::batch_failed("revocations", &e, batch.len()),
+            Err(e) => batch_failed("revocations", &e, batch.len()),
         }
     }
 
-    /// A CRL of `scope` (a CA, for its complete CRL, or a [`Authority::crl_scope`]): every revoked,
+    /// A CRL of `scope` (a CA, for its complete CRL, or a [`Revoker::crl_scope`]): every revoked,
     /// unexpired certificate it covers, the next CRL number, valid for [`CRL_VALIDITY_SECS`] from now (its
     /// thisUpdate back-dated by the `backdate_secs` setting), signed with the CA key.
     pub async fn crl(&self, scope: impl Into<CrlScope>) -> Result<Vec<u8>, RevocationError> {
-        Ok(self.crl_at(scope.into(), self.now()).await?.der)
+        Ok(self.crl_at(scope.into(), self.hierarchy.now()).await?.der)
     }
 
     /// The CRL of `scope` as a server publishes it: signed once, re-signed when its revocations change or
@@ -107,7 +130,7 @@ impl Authority {
         &self,
         scope: impl Into<CrlScope>,
     ) -> Result<std::sync::Arc<crate::revocation::publish::Published>, RevocationError> {
-        self.crls.current_at(self, scope.into(), self.now()).await
+        self.crls.current_at(self, scope.into(), self.hierarchy.now()).await
     }
 
     /// Shard `shard` of `ca`'s partitioned CRL, if it has one: only the PC CA does, and a shard exists when it
@@ -116,17 +139,17 @@ impl Authority {
         if ca != CaName::Pc {
             return Err(ShardError::NotPartitioned(ca).into());
         }
-        let count = self.settings.pc_crl_shards;
+        let count = self.hierarchy.settings().pc_crl_shards;
         let unknown = || ShardError::Unknown { shard, count: count.get() };
         let k = Shard::new(shard).ok_or_else(unknown)?;
-        if count.contains(k) || self.store.crl_shard_in_use(ca, shard).await? {
+        if count.contains(k) || self.revocations.crl_shard_in_use(ca, shard).await? {
             Ok(CrlScope::shard(ca, k))
         } else {
             Err(unknown().into())
         }
     }
 
-    /// [`Authority::crl`] signed at `now`.
+    /// [`Revoker::crl`] signed at `now`.
     pub(crate) async fn crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, RevocationError> {
         self.sign_crl(scope, now, Validity::FromSigning(CRL_VALIDITY_SECS)).await
     }
@@ -141,9 +164,9 @@ impl Authority {
     ) -> Result<SignedCrl, RevocationError> {
         let ca = scope.ca();
         let shard = scope.shard_index();
-        let open = self.open_ca(ca).map_err(|e| super::error::offline_key(ca, e))?;
+        let open = self.hierarchy.open_ca(ca).map_err(|e| offline_key(ca, e))?;
         let entries: Vec<Entry> = self
-            .store
+            .revocations
             .revoked_of_ca(ca, shard.map(Shard::index), UnixTime::from_secs(now))
             .await?
             .into_iter()
@@ -154,14 +177,14 @@ impl Authority {
             })
             .collect();
         let name = scope.name();
-        let number = self.store.next_crl_number(&name).await?;
+        let number = self.revocations.next_crl_number(&name).await?;
         let key_id = profile::key_identifier(&open.spki);
         let signer =
             CrlSigner { issuer: open.certificate.tbs_certificate().subject(), key_id: &key_id, key: &*open.key };
         let number = u64::try_from(number).map_err(|_| RevocationError::CrlNumber(number))?;
         // A shard names itself with the URL its certificates carry; the complete CRL covers everything.
-        let distribution_point = shard.map(|_| self.settings.crl_url(&name));
-        let this_update = now - self.settings.backdate();
+        let distribution_point = shard.map(|_| self.hierarchy.settings().crl_url(&name));
+        let this_update = now - self.hierarchy.settings().backdate();
         let next_update = match validity {
             Validity::FromSigning(secs) => now + secs,
             Validity::FromThisUpdate(secs) => this_update + secs,

@@ -2,6 +2,7 @@
 //! CRLs; and the operator's commands on held requests.
 
 use super::enroll::unavailable;
+use super::registrar::Registrar;
 use super::{Authority, CaName, IssueRequest, SigningError};
 use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::enroll::scep::{Decision, PendingRequest, ScepAuthority};
@@ -10,17 +11,41 @@ use crate::facility::FacilityId;
 use crate::profile::ProfileKind;
 use crate::store::{Actor, CertStatus, StoreError};
 
-impl Authority {
+impl Registrar {
     /// Held SCEP requests, newest first (`state`: `pending`, `issued` or `rejected`; `None`: all).
     pub async fn held_requests(&self, state: Option<&str>) -> Result<Vec<HeldRequest>, SigningError> {
-        Ok(self.store.list_scep_requests(state).await?)
+        Ok(self.enrollment.list_scep_requests(state).await?)
     }
 
+    /// Reject a held request; the client's next poll gets FAILURE badRequest.
+    pub async fn reject_held(&self, id: &str, reason: &str, actor: &Actor) -> Result<HeldRequest, SigningError> {
+        self.pending_held(id).await?;
+        Ok(self.decide(id, &HeldState::Rejected(reason.to_owned()), actor).await?)
+    }
+
+    pub(super) async fn pending_held(&self, id: &str) -> Result<HeldRequest, SigningError> {
+        match self.enrollment.scep_request(id).await? {
+            Some(r) if r.state == HeldState::Pending => Ok(r),
+            _ => Err(StoreError::UnknownHeldRequest(id.to_owned()).into()),
+        }
+    }
+
+    pub(super) async fn decide(
+        &self,
+        id: &str,
+        decision: &HeldState,
+        actor: &Actor,
+    ) -> Result<HeldRequest, StoreError> {
+        self.enrollment.decide_scep_request(id, decision, actor, self.hierarchy.at()).await
+    }
+}
+
+impl Authority {
     /// Approve a held request: issue its certificate through the normal pipeline (as `actor`) and record
     /// the decision; the client's next poll receives the certificate. A refused issuance leaves the request
     /// pending and says why.
     pub async fn approve_held(&self, id: &str, actor: &Actor) -> Result<HeldRequest, SigningError> {
-        let request = self.pending_held(id).await?;
+        let request = self.registrar.pending_held(id).await?;
         let checked = crate::csr::parse(&request.csr)?;
         let sans = match request.profile {
             ProfileKind::Router => checked.requested_sans().to_vec(),
@@ -36,25 +61,8 @@ impl Authority {
             ocsp_for: None,
             not_after: None,
         };
-        let (issued, _) = self.issue(&issue, actor).await?;
-        Ok(self.decide(id, &HeldState::Issued(issued.serial.into_string()), actor).await?)
-    }
-
-    /// Reject a held request; the client's next poll gets FAILURE badRequest.
-    pub async fn reject_held(&self, id: &str, reason: &str, actor: &Actor) -> Result<HeldRequest, SigningError> {
-        self.pending_held(id).await?;
-        Ok(self.decide(id, &HeldState::Rejected(reason.to_owned()), actor).await?)
-    }
-
-    async fn pending_held(&self, id: &str) -> Result<HeldRequest, SigningError> {
-        match self.store.scep_request(id).await? {
-            Some(r) if r.state == HeldState::Pending => Ok(r),
-            _ => Err(StoreError::UnknownHeldRequest(id.to_owned()).into()),
-        }
-    }
-
-    async fn decide(&self, id: &str, decision: &HeldState, actor: &Actor) -> Result<HeldRequest, StoreError> {
-        self.store.decide_scep_request(id, decision, actor, self.clock.now()).await
+        let (issued, _) = self.pipeline.issue(&issue, actor).await?;
+        Ok(self.registrar.decide(id, &HeldState::Issued(issued.serial.into_string()), actor).await?)
     }
 }
 
@@ -63,7 +71,7 @@ impl ScepAuthority for Authority {
     async fn hold(&self, request: PendingRequest) -> Result<(), EnrollError> {
         let transaction = request.transaction_id.clone();
         let refused = |reason: String| async move {
-            self.audit_denied(Protocol::Scep, "scep.request.hold", &transaction, &reason).await;
+            self.registrar.audit_denied(Protocol::Scep, "scep.request.hold", &transaction, &reason).await;
             Err(EnrollError::Forbidden(reason))
         };
         let facility = match FacilityId::parse(&request.facility) {
@@ -78,12 +86,12 @@ impl ScepAuthority for Authority {
             facility,
             csr: request.csr.clone(),
             state: HeldState::Pending,
-            created_at: self.now(),
+            created_at: self.hierarchy.now(),
             decided_at: None,
             decided_by: None,
         };
         let actor = Actor(format!("scep:transaction:{}", request.transaction_id));
-        match self.store.hold_scep_request(&held, &actor, self.clock.now()).await {
+        match self.registrar.enrollment.hold_scep_request(&held, &actor, self.hierarchy.at()).await {
             Ok(()) => {
                 tracing::info!(id = held.id, facility = %held.facility, "SCEP request held for an operator");
                 Ok(())
@@ -95,7 +103,12 @@ impl ScepAuthority for Authority {
     }
 
     async fn pending(&self, profile: ProfileKind, transaction_id: &str) -> Result<Option<Decision>, EnrollError> {
-        let Some(held) = self.store.scep_request_by_transaction(profile, transaction_id).await.map_err(unavailable)?
+        let Some(held) = self
+            .registrar
+            .enrollment
+            .scep_request_by_transaction(profile, transaction_id)
+            .await
+            .map_err(unavailable)?
         else {
             return Ok(None);
         };
@@ -103,7 +116,7 @@ impl ScepAuthority for Authority {
             HeldState::Pending => Decision::Pending,
             HeldState::Rejected(reason) => Decision::Rejected(reason),
             HeldState::Issued(serial) => {
-                let record = self.store.certificate_by_text(&serial).await.map_err(unavailable)?;
+                let record = self.registrar.certificates.certificate_by_text(&serial).await.map_err(unavailable)?;
                 match record.and_then(|r| r.der) {
                     Some(der) => Decision::Issued(der),
                     None => {
@@ -119,12 +132,12 @@ impl ScepAuthority for Authority {
 
     async fn certificate(&self, profile: ProfileKind, serial: &str) -> Result<Option<Vec<u8>>, EnrollError> {
         let Some(ca) = CaName::for_profile(profile) else { return Ok(None) };
-        let record = self.store.certificate_by_text(serial).await.map_err(unavailable)?;
+        let record = self.registrar.certificates.certificate_by_text(serial).await.map_err(unavailable)?;
         Ok(record.filter(|r| r.ca == ca && r.status == CertStatus::Issued).and_then(|r| r.der))
     }
 
     async fn crl(&self, profile: ProfileKind) -> Result<Vec<u8>, EnrollError> {
         let ca = CaName::for_profile(profile).ok_or_else(|| EnrollError::BadRequest(format!("no CA for {profile}")))?;
-        Authority::crl(self, ca).await.map_err(unavailable)
+        self.revoker.crl(ca).await.map_err(unavailable)
     }
 }

@@ -3,9 +3,12 @@
 
 use super::*;
 use crate::csr;
-use crate::facility::FacilityKind;
-use crate::store::{CertStatus, CertificateFilter};
+use crate::facility::{Facility, FacilityId, FacilityKind, NewFacility, Transition};
+use crate::profile::ProfileKind;
+use crate::store::{CertStatus, CertificateFilter, StoreError};
+use hcpki_model::SerialHex;
 use hcpki_pkix::keys::SoftwareKey;
+use std::collections::HashMap;
 
 pub(crate) async fn authority(dir: &std::path::Path) -> Authority {
     let pass = dir.join("pass");
@@ -45,11 +48,11 @@ async fn a_mixed_batch_issues_the_good_requests_and_refuses_the_rest_in_order() 
     let ca = authority(dir.path()).await;
     let actor = Actor::cli("test");
     let new = |name: &str| NewFacility::new(name, FacilityKind::Clinic, None, None, None).unwrap();
-    let a = ca.register_facility(&new("A clinic"), &actor).await.unwrap();
-    ca.transition(&a.id, Transition::Approve, None, &actor).await.unwrap();
-    let b = ca.register_facility(&new("B clinic"), &actor).await.unwrap();
-    ca.transition(&b.id, Transition::Approve, None, &actor).await.unwrap();
-    let applied = ca.register_facility(&new("Not yet approved"), &actor).await.unwrap();
+    let a = ca.registrar().register_facility(&new("A clinic"), &actor).await.unwrap();
+    ca.registrar().transition(&a.id, Transition::Approve, None, &actor).await.unwrap();
+    let b = ca.registrar().register_facility(&new("B clinic"), &actor).await.unwrap();
+    ca.registrar().transition(&b.id, Transition::Approve, None, &actor).await.unwrap();
+    let applied = ca.registrar().register_facility(&new("Not yet approved"), &actor).await.unwrap();
     let unknown = FacilityId::from_number(99_999_999).unwrap();
     let head_before = ca.store().audit_head().await.unwrap();
 
@@ -63,7 +66,7 @@ async fn a_mixed_batch_issues_the_good_requests_and_refuses_the_rest_in_order() 
         request(ProfileKind::Router, Some(&b.id), csr(KeyAlgorithm::Rsa2048), dns(&b)),
         request(ProfileKind::Pc, Some(&unknown), csr(KeyAlgorithm::P256), vec![]),
     ];
-    let results = ca.issue_many(&batch, &actor).await;
+    let results = ca.pipeline().issue_many(&batch, &actor).await;
     assert_eq!(results.len(), batch.len(), "one result per request");
 
     let ok: Vec<bool> = results.iter().map(Result::is_ok).collect();
@@ -107,7 +110,7 @@ async fn a_mixed_batch_issues_the_good_requests_and_refuses_the_rest_in_order() 
 async fn an_empty_batch_is_an_empty_answer() {
     let dir = tempfile::tempdir().unwrap();
     let ca = authority(dir.path()).await;
-    assert!(ca.issue_many(&[], &Actor::cli("test")).await.is_empty());
+    assert!(ca.pipeline().issue_many(&[], &Actor::cli("test")).await.is_empty());
 }
 
 /// `not_after` only ever shortens a validity: an earlier time (even one already past, within the five-minute
@@ -118,21 +121,24 @@ async fn a_requested_not_after_shortens_the_validity_and_never_extends_it() {
     let ca = authority(dir.path()).await;
     let actor = Actor::cli("test");
     let new = NewFacility::new("A clinic", FacilityKind::Clinic, None, None, None).unwrap();
-    let a = ca.register_facility(&new, &actor).await.unwrap();
-    ca.transition(&a.id, Transition::Approve, None, &actor).await.unwrap();
+    let a = ca.registrar().register_facility(&new, &actor).await.unwrap();
+    ca.registrar().transition(&a.id, Transition::Approve, None, &actor).await.unwrap();
     let now = hcpki_pkix::time::now_unix();
     let issue = |not_after: Option<i64>| {
         let mut r = request(ProfileKind::Router, Some(&a.id), csr(KeyAlgorithm::P256), vec![]);
         r.not_after = not_after;
         r
     };
-    let (_, expired) = ca.issue(&issue(Some(now - 60)), &actor).await.unwrap();
+    let (_, expired) = ca.pipeline().issue(&issue(Some(now - 60)), &actor).await.unwrap();
     assert_eq!(expired.not_after, now - 60);
     assert!(expired.not_before < expired.not_after);
-    let (_, later) = ca.issue(&issue(Some(now + 3650 * 86_400)), &actor).await.unwrap();
-    let (_, default) = ca.issue(&issue(None), &actor).await.unwrap();
+    let (_, later) = ca.pipeline().issue(&issue(Some(now + 3650 * 86_400)), &actor).await.unwrap();
+    let (_, default) = ca.pipeline().issue(&issue(None), &actor).await.unwrap();
     assert!(later.not_after <= default.not_after && default.not_after - later.not_after < 5, "{later:?} {default:?}");
-    assert!(ca.issue(&issue(Some(now - 3600)), &actor).await.is_err(), "notAfter before notBefore is a lint error");
+    assert!(
+        ca.pipeline().issue(&issue(Some(now - 3600)), &actor).await.is_err(),
+        "notAfter before notBefore is a lint error"
+    );
 }
 
 /// Through the group-commit worker (D35 addendum), 40 concurrent approvals of 20 facilities, each asked twice:
@@ -161,7 +167,9 @@ async fn concurrent_approvals_through_group_commit_answer_as_one_after_another()
     let mut tasks = tokio::task::JoinSet::new();
     for id in ids.iter().chain(ids.iter()) {
         let (ca, actor, id) = (ca.clone(), actor.clone(), id.clone());
-        tasks.spawn(async move { (id.clone(), ca.transition(&id, Transition::Approve, None, &actor).await) });
+        tasks.spawn(
+            async move { (id.clone(), ca.registrar().transition(&id, Transition::Approve, None, &actor).await) },
+        );
     }
     let mut approved = HashMap::new();
     let mut refused = HashMap::new();
@@ -199,18 +207,18 @@ async fn concurrent_revocations_through_group_commit_answer_as_one_after_another
     ca.start_group_commit();
     let actor = Actor::cli("test");
     let clinic = NewFacility::new("並行失効", FacilityKind::Clinic, None, None, None).unwrap();
-    let f = ca.register_facility(&clinic, &actor).await.unwrap();
-    ca.transition(&f.id, Transition::Approve, None, &actor).await.unwrap();
+    let f = ca.registrar().register_facility(&clinic, &actor).await.unwrap();
+    ca.registrar().transition(&f.id, Transition::Approve, None, &actor).await.unwrap();
     let batch: Vec<IssueRequest> =
         (0..20).map(|_| request(ProfileKind::Pc, Some(&f.id), csr(KeyAlgorithm::P256), vec![])).collect();
     let serials: Vec<SerialHex> =
-        ca.issue_many(&batch, &actor).await.into_iter().map(|r| r.unwrap().1.serial).collect();
+        ca.pipeline().issue_many(&batch, &actor).await.into_iter().map(|r| r.unwrap().1.serial).collect();
     let mut tasks = tokio::task::JoinSet::new();
     for serial in serials.iter().chain(serials.iter()) {
         let (ca, actor, serial) = (ca.clone(), actor.clone(), serial.clone());
         tasks.spawn(async move {
             let reason = Reason(crate::revocation::CrlReason::KeyCompromise);
-            (serial.clone(), ca.revoke(&serial, reason, &actor).await)
+            (serial.clone(), ca.revoker().revoke(&serial, reason, &actor).await)
         });
     }
     let mut revoked = HashMap::new();

@@ -30,7 +30,7 @@ mod tests;
 
 use crate::authority::CaName;
 use crate::revocation::status::RevocationBoard;
-use crate::store::{CertStatus, Store, StoreError};
+use crate::store::{CertStatus, Issuance, Revocations, StoreError};
 use bytes::Bytes;
 use der::asn1::{Null, ObjectIdentifier};
 use der::{Any, Decode};
@@ -135,9 +135,11 @@ pub struct Maintenance {
 }
 
 /// The responder for a set of CAs.
-#[derive(Debug)]
 pub struct Responder {
-    store: Arc<dyn Store>,
+    /// Certificates by serial (their status) and the live serials to pre-sign.
+    certificates: Arc<dyn Issuance>,
+    /// Revocation details (time, reason) and the markers the board reloads by.
+    revocations: Arc<dyn Revocations>,
     board: Arc<RevocationBoard>,
     issuers: Vec<Issuer>,
     settings: ResponderSettings,
@@ -145,6 +147,16 @@ pub struct Responder {
     last_sweep: std::sync::atomic::AtomicI64,
     /// Where answers read the time: the authority's clock, so a server has one.
     clock: Arc<dyn hcpki_pkix::time::Clock>,
+}
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Responder")
+            .field("issuers", &self.issuers)
+            .field("settings", &self.settings)
+            .field("cached", &self.cached)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A served CA: how CertIDs name it, who signs for it, and its answers by serial.
@@ -165,9 +177,10 @@ const PREWARM_PAGE: i64 = 1000;
 
 impl Responder {
     /// A responder for `served`, answering from `board` (which the caller keeps loaded through
-    /// [`Responder::maintain`]) and `store`.
+    /// [`Responder::maintain`]), `certificates` and `revocations` (one store's two areas).
     pub fn new(
-        store: Arc<dyn Store>,
+        certificates: Arc<dyn Issuance>,
+        revocations: Arc<dyn Revocations>,
         board: Arc<RevocationBoard>,
         served: Vec<Served>,
         settings: ResponderSettings,
@@ -188,7 +201,16 @@ impl Responder {
                 })
             })
             .collect::<Result<Vec<_>, OcspError>>()?;
-        Ok(Self { store, board, issuers, settings, cached: AtomicUsize::new(0), last_sweep: Default::default(), clock })
+        Ok(Self {
+            certificates,
+            revocations,
+            board,
+            issuers,
+            settings,
+            cached: AtomicUsize::new(0),
+            last_sweep: Default::default(),
+            clock,
+        })
     }
 
     /// Answer a DER request.
@@ -235,7 +257,7 @@ impl Responder {
     pub async fn maintain(&self, now: i64) -> Result<Maintenance, OcspError> {
         let mut report = Maintenance::default();
         for issuer in &self.issuers {
-            let changed = self.board.refresh(self.store.as_ref(), issuer.ca, now, false).await?;
+            let changed = self.board.refresh(self.revocations.as_ref(), issuer.ca, now, false).await?;
             report.changed += changed.len();
             for serial in changed {
                 let Some(bytes) = serial.to_bytes() else { continue };
@@ -262,8 +284,10 @@ impl Responder {
             let mut after: Option<SerialHex> = None;
             loop {
                 let now = self.clock.now_unix();
-                let page =
-                    self.store.live_serials(issuer.ca, UnixTime::from_secs(now), after.as_ref(), PREWARM_PAGE).await?;
+                let page = self
+                    .certificates
+                    .live_serials(issuer.ca, UnixTime::from_secs(now), after.as_ref(), PREWARM_PAGE)
+                    .await?;
                 for serial in &page {
                     if self.cached.load(Ordering::Relaxed) >= self.settings.cache_entries {
                         return Ok(signed);
@@ -368,14 +392,14 @@ impl Responder {
         if let Some(revocation) = self.board.lookup(ca, serial.as_str()) {
             return Ok(Status::Revoked(revocation));
         }
-        let Some(record) = self.store.certificate(&serial).await? else { return Ok(Status::Unknown) };
+        let Some(record) = self.certificates.certificate(&serial).await? else { return Ok(Status::Unknown) };
         if record.ca != ca {
             return Ok(Status::Unknown);
         }
         Ok(match record.status {
             CertStatus::Issued => Status::Good,
             // Revoked since the board's last reload, or expired (the board holds unexpired ones only).
-            CertStatus::Revoked => match self.store.revocation(&serial).await? {
+            CertStatus::Revoked => match self.revocations.revocation(&serial).await? {
                 Some((at, code)) => Status::Revoked(crate::revocation::status::Revocation {
                     at,
                     reason: crate::revocation::Reason::from_code_or_unspecified(code),

@@ -237,15 +237,15 @@ mod tests {
         let scope = CrlScope::from(CaName::Router);
         let now = authority.clock().now_unix();
 
-        let first = cache.current_at(&authority, scope, now).await.unwrap();
+        let first = cache.current_at(authority.revoker(), scope, now).await.unwrap();
         assert_eq!((first.this_update, first.next_update), (now - backdate, now + CRL_VALIDITY_SECS));
         assert_eq!(times(&first.der), (first.this_update, first.next_update), "the DER carries the same times");
 
         let half_way = now + CRL_VALIDITY_SECS / 2;
-        let before = cache.current_at(&authority, scope, half_way - 1).await.unwrap();
+        let before = cache.current_at(authority.revoker(), scope, half_way - 1).await.unwrap();
         assert!(Arc::ptr_eq(&first, &before), "kept until half-way");
         assert!(first.max_age(half_way - 1) >= 1);
-        let after = cache.current_at(&authority, scope, half_way).await.unwrap();
+        let after = cache.current_at(authority.revoker(), scope, half_way).await.unwrap();
         assert!(!Arc::ptr_eq(&first, &after), "re-signed half-way");
         assert_eq!(after.this_update, half_way - backdate);
         assert_eq!(after.next_update, half_way + CRL_VALIDITY_SECS);

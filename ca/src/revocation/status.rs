@@ -16,7 +16,7 @@
 
 use super::Reason;
 use crate::authority::CaName;
-use crate::store::{Store, StoreError};
+use crate::store::{Revocations, StoreError};
 use hcpki_model::SerialHex;
 use hcpki_pkix::time::UnixTime;
 use std::collections::HashMap;
@@ -90,7 +90,7 @@ impl RevocationBoard {
     /// serials whose revocation appeared, disappeared (a hold released) or changed.
     pub async fn refresh(
         &self,
-        store: &dyn Store,
+        store: &dyn Revocations,
         ca: CaName,
         now: i64,
         force: bool,

@@ -14,7 +14,7 @@ use super::event::map;
 use super::message::{AuditSource, dicom_xml};
 use super::transport::{DeliveryError, Repository};
 use hcpki_ca::audit::{AuditEntry, AuditEvent, Outcome};
-use hcpki_ca::store::Store;
+use hcpki_ca::store::AuditLog;
 use hcpki_pkix::time::Clock;
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,12 +60,12 @@ enum RoundError {
 
 impl Forwarder {
     /// Start forwarding in the background, for as long as the process runs.
-    pub fn spawn(self, store: Arc<dyn Store>, clock: Arc<dyn Clock>, metrics: Arc<crate::http::metrics::Metrics>) {
+    pub fn spawn(self, store: Arc<dyn AuditLog>, clock: Arc<dyn Clock>, metrics: Arc<crate::http::metrics::Metrics>) {
         metrics.atna.start();
         tokio::spawn(async move { self.run(store.as_ref(), clock.as_ref(), &metrics.atna).await });
     }
 
-    async fn run(&self, store: &dyn Store, clock: &dyn Clock, counters: &Counters) {
+    async fn run(&self, store: &dyn AuditLog, clock: &dyn Clock, counters: &Counters) {
         tracing::info!(repository = self.repository.address(), "ATNA: forwarding the audit log");
         let mut retry = FIRST_RETRY;
         // `None`: not known yet (start); the first failure is then audited, a first success is not news.
@@ -106,7 +106,7 @@ impl Forwarder {
     }
 
     /// One batch after the mark, or nothing.
-    async fn round(&self, store: &dyn Store, clock: &dyn Clock, counters: &Counters) -> Result<Round, RoundError> {
+    async fn round(&self, store: &dyn AuditLog, clock: &dyn Clock, counters: &Counters) -> Result<Round, RoundError> {
         let head = store.audit_head().await?;
         let mark = match store.audit_forwarded(DESTINATION).await? {
             Some(seq) => seq,
@@ -139,7 +139,7 @@ impl Forwarder {
         Ok(Round::Sent)
     }
 
-    async fn audit_state(&self, store: &dyn Store, clock: &dyn Clock, outcome: Outcome, what: &str) {
+    async fn audit_state(&self, store: &dyn AuditLog, clock: &dyn Clock, outcome: Outcome, what: &str) {
         let event = AuditEvent {
             actor: "system".into(),
             action: "atna.forward".into(),

@@ -4,11 +4,10 @@ use crate::cli::value;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hcpki_ca::audit::{AuditHead, ChainError, ChainVerifier};
-use hcpki_ca::store::Store;
+use hcpki_ca::store::AuditLog;
 use sha2::Digest as _;
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -78,7 +77,7 @@ const PAGE: i64 = 10_000;
 
 /// `forwarding`: `[atna]` is configured, so prune keeps what the audit repository has not confirmed yet.
 pub async fn run(
-    store: &Arc<dyn Store>,
+    store: &dyn AuditLog,
     retention_days: Option<u32>,
     forwarding: bool,
     command: AuditCommand,
@@ -89,10 +88,10 @@ pub async fn run(
                 bail!("no retention period: set [audit] retention_days in hcpki.toml or pass --keep-days");
             };
             let now = at.unwrap_or_else(hcpki_pkix::time::now_unix);
-            return prune(store.as_ref(), &archive, days, now, forwarding).await;
+            return prune(store, &archive, days, now, forwarding).await;
         }
-        AuditCommand::VerifyArchive { file } => return verify_archive(store.as_ref(), &file).await,
-        AuditCommand::Verify { expect_head } => match verify_chain(store.as_ref(), expect_head.as_ref()).await? {
+        AuditCommand::VerifyArchive { file } => return verify_archive(store, &file).await,
+        AuditCommand::Verify { expect_head } => match verify_chain(store, expect_head.as_ref()).await? {
             Ok(head) => println!("audit log intact: {} entries, head {}:{}", head.seq, head.seq, head.hash),
             Err(tampered) => {
                 eprintln!("audit log TAMPERED{tampered}");
@@ -139,7 +138,7 @@ pub async fn run(
 /// Check the whole hash chain up to the head as it is now, and that the entry at `expected`'s sequence number
 /// (a head recorded earlier: `hcpki audit verify`, a backup manifest) has that hash. `Ok(Err(why))` is a
 /// tampered or truncated log, `why` starting with ": " or " (truncated): "; `Err` is a database error.
-pub async fn verify_chain(store: &dyn Store, expected: Option<&(i64, String)>) -> Result<Result<AuditHead, String>> {
+pub async fn verify_chain(store: &dyn AuditLog, expected: Option<&(i64, String)>) -> Result<Result<AuditHead, String>> {
     // Read the head first: entries appended while we page are beyond it and ignored. Entries up to the anchor
     // were pruned (archived); the rest link to it.
     let head = store.audit_head().await?;
@@ -195,7 +194,7 @@ pub async fn verify_chain(store: &dyn Store, expected: Option<&(i64, String)>) -
 /// Entries older than `keep_days` before `now` go to `archive` (written, synced and re-read for verification
 /// first), then leave the database in batches, each moving the anchor.
 async fn prune(
-    store: &dyn Store,
+    store: &dyn AuditLog,
     archive: &std::path::Path,
     keep_days: u32,
     now: i64,
@@ -307,7 +306,7 @@ fn read_archive(path: &std::path::Path) -> Result<(Vec<hcpki_ca::audit::AuditEnt
     Ok((entries, start))
 }
 
-async fn verify_archive(store: &dyn Store, path: &std::path::Path) -> Result<ExitCode> {
+async fn verify_archive(store: &dyn AuditLog, path: &std::path::Path) -> Result<ExitCode> {
     let (entries, start) = read_archive(path)?;
     let mut verifier = ChainVerifier::after(start.as_ref());
     if let Err(e) = verifier.feed(&entries) {

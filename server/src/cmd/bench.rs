@@ -193,10 +193,11 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
         .await?,
     );
     let f = authority
+        .registrar()
         .register_facility(&NewFacility::new("ベンチマーク病院", FacilityKind::Hospital, None, None, None)?, &actor)
         .await?;
-    authority.transition(&f.id, Transition::Approve, None, &actor).await?;
-    authority.add_allocation(f.id.as_str(), "192.0.2.1", &actor).await?;
+    authority.registrar().transition(&f.id, Transition::Approve, None, &actor).await?;
+    authority.registrar().add_allocation(f.id.as_str(), "192.0.2.1", &actor).await?;
 
     // Raw signing with the router CA's own key, over TBS-sized input.
     let key: Arc<dyn keys::KeySource> =
@@ -221,7 +222,7 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
         not_after: None,
     });
     // Warm up (opens the CA key, fills caches and pools).
-    authority.issue(&request, &actor).await?;
+    authority.pipeline().issue(&request, &actor).await?;
 
     let per_task = args.count.div_ceil(args.concurrency.max(1));
     let start = Instant::now();
@@ -234,7 +235,7 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
             let mut lat = Vec::with_capacity(per_task);
             for _ in 0..per_task {
                 let t = Instant::now();
-                authority.issue(&request, &actor).await?;
+                authority.pipeline().issue(&request, &actor).await?;
                 lat.push(t.elapsed());
             }
             Ok::<_, hcpki_ca::AuthorityError>(lat)
@@ -255,7 +256,7 @@ async fn run_one(backend: &'static str, pg: Option<&str>, alg: KeyAlgorithm, arg
     let start = Instant::now();
     let mut issued = 0usize;
     for _ in 0..batches {
-        for r in authority.issue_many(&batch, &actor).await {
+        for r in authority.pipeline().issue_many(&batch, &actor).await {
             r?;
             issued += 1;
         }

@@ -78,7 +78,7 @@ pub async fn run(loaded: &Loaded, authority: &Authority, command: CaCommand) -> 
         CaCommand::SignArl(args) => sign_arl(loaded, authority, &args).await?,
         CaCommand::ImportArl { file } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let crl = authority.import_root_crl(&bytes, &super::actor()).await?;
+            let crl = authority.revoker().import_root_crl(&bytes, &super::actor()).await?;
             eprintln!(
                 "imported the root CRL (ARL) number {} (SHA-256 {}), {} revoked CA certificate(s); /crl/root.crl \
                  serves it from now on, until {} ({})",
@@ -105,7 +105,7 @@ async fn sign_arl(loaded: &Loaded, authority: &Authority, args: &SignArlArgs) ->
         .create_new(true)
         .open(&args.out)
         .with_context(|| format!("cannot create {} (does it exist already?)", args.out.display()))?;
-    let signed = match authority.sign_root_crl(days, &super::actor()).await {
+    let signed = match authority.revoker().sign_root_crl(days, &super::actor()).await {
         Ok(signed) => signed,
         Err(e) => {
             drop(file);
@@ -141,7 +141,7 @@ async fn status(loaded: &Loaded, authority: &Authority, warn_days: u32, json: bo
         let tbs = cert.tbs_certificate();
         cas.push((ca, tbs.subject().to_string(), hcpki_pkix::time::unix(&tbs.validity().not_after)));
     }
-    let arl = authority.root_crl().await?;
+    let arl = authority.revoker().root_crl().await?;
     let lapsing = arl.as_ref().filter(|a| a.next_update - now < i64::from(warn_days) * 86_400);
     let warning = lapsing.is_some();
     if json {

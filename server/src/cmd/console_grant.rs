@@ -37,12 +37,15 @@ pub enum ConsoleGrantCommand {
 pub async fn run(authority: &Authority, command: ConsoleGrantCommand) -> Result<ExitCode> {
     match command {
         ConsoleGrantCommand::Add { person, role, facility, note } => {
-            let g = authority.grant_console(&person, &role, facility.as_deref(), &note, &super::actor()).await?;
+            let g = authority
+                .registrar()
+                .grant_console(&person, &role, facility.as_deref(), &note, &super::actor())
+                .await?;
             eprintln!("{} may use the console as {} after signing in to the portal", g.person_key, g.role);
             Ok(ExitCode::SUCCESS)
         }
         ConsoleGrantCommand::List { json } => {
-            for g in authority.console_grants().await? {
+            for g in authority.registrar().console_grants().await? {
                 if json {
                     println!("{}", serde_json::to_value(&g)?);
                 } else {
@@ -58,19 +61,20 @@ pub async fn run(authority: &Authority, command: ConsoleGrantCommand) -> Result<
             }
             Ok(ExitCode::SUCCESS)
         }
-        ConsoleGrantCommand::Remove { person } => match authority.remove_console_grant(&person, &super::actor()).await?
-        {
-            Some(g) => {
-                eprintln!(
-                    "{} no longer has console access (was {}); a live console session ends now",
-                    g.person_key, g.role
-                );
-                Ok(ExitCode::SUCCESS)
+        ConsoleGrantCommand::Remove { person } => {
+            match authority.registrar().remove_console_grant(&person, &super::actor()).await? {
+                Some(g) => {
+                    eprintln!(
+                        "{} no longer has console access (was {}); a live console session ends now",
+                        g.person_key, g.role
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!("{person} has no console grant: nothing removed (see `hcpki console-grant list`)");
+                    Ok(ExitCode::FAILURE)
+                }
             }
-            None => {
-                eprintln!("{person} has no console grant: nothing removed (see `hcpki console-grant list`)");
-                Ok(ExitCode::FAILURE)
-            }
-        },
+        }
     }
 }

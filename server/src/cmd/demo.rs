@@ -71,11 +71,11 @@ pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
         Some("北海道札幌市中央区北1条西2丁目"),
         Some("03-0000-0000 事務長"),
     )?;
-    let facility = authority.register_facility(&new, &actor).await?;
-    authority.transition(&facility.id, Transition::Approve, Some("demo"), &actor).await?;
+    let facility = authority.registrar().register_facility(&new, &actor).await?;
+    authority.registrar().transition(&facility.id, Transition::Approve, Some("demo"), &actor).await?;
     // Router certificates carry only addresses allocated to their facility (issue #24, item 2).
     for prefix in DEMO_ALLOCATIONS {
-        authority.add_allocation(facility.id.as_str(), prefix, &actor).await?;
+        authority.registrar().add_allocation(facility.id.as_str(), prefix, &actor).await?;
     }
     let out = dir.join("out");
     std::fs::create_dir_all(&out)?;
@@ -167,7 +167,7 @@ async fn issue(
         ocsp_for: None,
         not_after: None,
     };
-    let (issued, record) = authority.issue(&request, &super::actor()).await?;
+    let (issued, record) = authority.pipeline().issue(&request, &super::actor()).await?;
     std::fs::write(out.join(format!("{name}.pem")), issued.pem())?;
     let serial = issued.serial.clone().into_string();
     Ok((serial, serve::IssuedDevice { pkcs8, der: issued.der, record }))

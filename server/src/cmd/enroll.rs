@@ -73,7 +73,7 @@ pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCo
     match command {
         EnrollCommand::Credential { facility, protocol, profiles, valid_for } => {
             let new = NewCredential::new(facility, protocol, &profiles, valid_for)?;
-            let minted = authority.create_credential(&new, &super::actor()).await?;
+            let minted = authority.registrar().create_credential(&new, &super::actor()).await?;
             let r = &minted.record;
             // stdout: exactly the key=value lines a script or the facility admin needs; the rest on stderr.
             for (name, value) in minted.device_fields() {
@@ -91,7 +91,7 @@ pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCo
         }
         EnrollCommand::List { facility, json } => {
             let now = hcpki_pkix::time::now_unix();
-            for c in authority.credentials(facility.as_ref()).await? {
+            for c in authority.registrar().credentials(facility.as_ref()).await? {
                 if json {
                     println!("{}", crate::output::credential_json(&c, now));
                 } else {
@@ -110,7 +110,7 @@ pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCo
         }
         EnrollCommand::Pending(command) => pending(authority, command).await,
         EnrollCommand::Revoke { id } => {
-            let c = authority.revoke_credential(id.trim(), &super::actor()).await?;
+            let c = authority.registrar().revoke_credential(id.trim(), &super::actor()).await?;
             eprintln!("credential {} of facility {} is revoked", c.id, c.facility);
             Ok(ExitCode::SUCCESS)
         }
@@ -120,7 +120,7 @@ pub async fn run(authority: &Authority, command: EnrollCommand) -> Result<ExitCo
 async fn pending(authority: &Authority, command: PendingCommand) -> Result<ExitCode> {
     match command {
         PendingCommand::List { all, json } => {
-            for r in authority.held_requests(if all { None } else { Some("pending") }).await? {
+            for r in authority.registrar().held_requests(if all { None } else { Some("pending") }).await? {
                 if json {
                     println!("{}", held_json(&r));
                 } else {
@@ -149,7 +149,7 @@ async fn pending(authority: &Authority, command: PendingCommand) -> Result<ExitC
             Ok(ExitCode::SUCCESS)
         }
         PendingCommand::Reject { id, reason } => {
-            let r = authority.reject_held(id.trim(), &reason, &super::actor()).await?;
+            let r = authority.registrar().reject_held(id.trim(), &reason, &super::actor()).await?;
             eprintln!("SCEP request {} of facility {} rejected", r.id, r.facility);
             Ok(ExitCode::SUCCESS)
         }

@@ -151,7 +151,7 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
     let transition = |id: FacilityId, t: Transition, reason: Option<String>| {
         let actor = actor.clone();
         async move {
-            let f = authority.transition(&id, t, reason.as_deref(), &actor).await?;
+            let f = authority.registrar().transition(&id, t, reason.as_deref(), &actor).await?;
             eprintln!("facility {} is now {}", f.id, f.state);
             Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
         }
@@ -159,7 +159,7 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
     match command {
         FacilityCommand::Add { name, kind, code, address, contact } => {
             let new = NewFacility::new(&name, kind, code.as_deref(), address.as_deref(), contact.as_deref())?;
-            let f = authority.register_facility(&new, &actor).await?;
+            let f = authority.registrar().register_facility(&new, &actor).await?;
             println!("{}", f.id);
             Ok(ExitCode::SUCCESS)
         }
@@ -216,15 +216,15 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
 async fn address(authority: &Authority, command: AddressCommand, actor: &Actor) -> Result<ExitCode> {
     match command {
         AddressCommand::Add { facility, prefix } => {
-            let r = authority.add_allocation(&facility, &prefix, actor).await?;
+            let r = authority.registrar().add_allocation(&facility, &prefix, actor).await?;
             eprintln!("{} is now allocated to facility {}", r.allocation, r.facility);
         }
         AddressCommand::Remove { facility, prefix } => {
-            let r = authority.remove_allocation(&facility, &prefix, actor).await?;
+            let r = authority.registrar().remove_allocation(&facility, &prefix, actor).await?;
             eprintln!("{} is no longer allocated to facility {}", r.allocation, r.facility);
         }
         AddressCommand::List { facility, json } => {
-            for r in authority.allocations(facility.as_ref()).await? {
+            for r in authority.registrar().allocations(facility.as_ref()).await? {
                 if json {
                     println!("{}", serde_json::to_string(&r)?);
                 } else {

@@ -89,7 +89,7 @@ pub async fn run(authority: &Authority, args: &IssueArgs) -> Result<ExitCode> {
         ocsp_for: args.ocsp_for,
         not_after: args.not_after,
     };
-    let (issued, record) = authority.issue(&request, &super::actor()).await?;
+    let (issued, record) = authority.pipeline().issue(&request, &super::actor()).await?;
     if let (Some(path), Some(pkcs8)) = (&args.p12, &p12_key) {
         write_p12(authority, path, pkcs8, &issued.der, &record)?;
     }

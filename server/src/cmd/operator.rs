@@ -57,7 +57,7 @@ pub async fn run(authority: &Authority, command: OperatorCommand) -> Result<Exit
             Ok(ExitCode::SUCCESS)
         }
         OperatorCommand::List { json } => {
-            for o in authority.operators().await? {
+            for o in authority.registrar().operators().await? {
                 if json {
                     println!("{}", serde_json::to_value(&o)?);
                 } else {
@@ -68,7 +68,7 @@ pub async fn run(authority: &Authority, command: OperatorCommand) -> Result<Exit
             Ok(ExitCode::SUCCESS)
         }
         OperatorCommand::Disable { name } => {
-            let o = authority.disable_operator(&name, &super::actor()).await?;
+            let o = authority.registrar().disable_operator(&name, &super::actor()).await?;
             eprintln!("operator {} is disabled; their certificates no longer authenticate", o.name);
             Ok(ExitCode::SUCCESS)
         }

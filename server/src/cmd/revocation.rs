@@ -40,7 +40,7 @@ pub struct CrlArgs {
 
 pub async fn revoke(authority: &Authority, args: &RevokeArgs) -> Result<ExitCode> {
     let reason = args.reason;
-    let record = authority.revoke(&args.serial, reason, &super::actor()).await?;
+    let record = authority.revoker().revoke(&args.serial, reason, &super::actor()).await?;
     eprintln!(
         "certificate {} ({}, facility {}) revoked: {reason}; it is on the {} CA's next CRL",
         record.serial,
@@ -54,10 +54,10 @@ pub async fn revoke(authority: &Authority, args: &RevokeArgs) -> Result<ExitCode
 pub async fn crl(authority: &Authority, args: &CrlArgs) -> Result<ExitCode> {
     let ca = args.ca;
     let scope = match args.shard {
-        Some(k) => authority.crl_scope(ca, k).await?,
+        Some(k) => authority.revoker().crl_scope(ca, k).await?,
         None => CrlScope::complete(ca),
     };
-    let der = authority.crl(scope).await?;
+    let der = authority.revoker().crl(scope).await?;
     let bytes = if args.pem { der_to_pem("X509 CRL", &der).into_bytes() } else { der };
     match &args.out {
         Some(path) => std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?,

@@ -33,7 +33,7 @@ pub struct ServeArgs {
 /// root_crl_warn_days` or has ended), or one signed on demand with the root key, which must then be here.
 async fn log_root_crl(authority: &hcpki_ca::Authority, loaded: &Loaded) -> Result<()> {
     let now = hcpki_pkix::time::now_unix();
-    match authority.root_crl().await? {
+    match authority.revoker().root_crl().await? {
         Some(arl) if arl.next_update - now < i64::from(loaded.config.ca.root_crl_warn_days) * 86_400 => {
             tracing::warn!(
                 crl_number = arl.number,
@@ -140,6 +140,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     }
     let limits = Arc::new(crate::http::rate_limit::Guard::new(
         rate_limit::Settings::from_config(&loaded.config.limits)?,
+        authority.store().clone(),
         authority.store().clone(),
         metrics.clone(),
         authority.clock().clone(),
@@ -321,8 +322,9 @@ mod revocation {
     ) -> Result<Arc<Responder>> {
         let served = ocsp_signer::ensure(authority, &loaded.dir, &loaded.key_context()).await?;
         let settings = loaded.config.serve.ocsp.settings(&loaded.config.profiles);
+        let store = authority.store();
         let responder =
-            Arc::new(Responder::new(authority.store().clone(), board, served, settings, authority.clock().clone())?);
+            Arc::new(Responder::new(store.clone(), store.clone(), board, served, settings, authority.clock().clone())?);
         let r = responder.clone();
         tokio::spawn(async move {
             let started = std::time::Instant::now();

@@ -341,7 +341,7 @@ pub async fn clear_lockout(State(state): State<AppState>, caller: Caller, body: 
 /// `GET /api/v1/console-grants` (operators, auditors): who may use the console after a portal sign-in (D42).
 pub async fn console_grants(State(state): State<AppState>, caller: Caller) -> ApiResult {
     caller.may(Action::ListConsoleGrants).await?;
-    let grants = state.admin.console_grants().await.map_err(ApiError::from)?;
+    let grants = state.admin.registrar().console_grants().await.map_err(ApiError::from)?;
     Ok(Json(serde_json::json!({ "grants": grants })).into_response())
 }
 
@@ -368,7 +368,7 @@ pub async fn add_console_grant(State(state): State<AppState>, caller: Caller, bo
     caller.may(Action::ManageConsoleGrants).await?;
     let b: ConsoleGrantBody = read_json(&caller, &name, "-", body).await?;
     let actor = caller.actor();
-    match state.admin.grant_console(&b.person, &b.role, b.facility.as_deref(), &b.note, &actor).await {
+    match state.admin.registrar().grant_console(&b.person, &b.role, b.facility.as_deref(), &b.note, &actor).await {
         Ok(g) => Ok((StatusCode::CREATED, Json(g)).into_response()),
         Err(e) => Err(caller.refuse(&name, b.person.trim(), ApiError::from(e)).await),
     }
@@ -380,7 +380,7 @@ pub async fn remove_console_grant(State(state): State<AppState>, caller: Caller,
     let name = Action::ManageConsoleGrants.name();
     caller.may(Action::ManageConsoleGrants).await?;
     let b: PersonBody = read_json(&caller, &name, "-", body).await?;
-    match state.admin.remove_console_grant(&b.person, &caller.actor()).await {
+    match state.admin.registrar().remove_console_grant(&b.person, &caller.actor()).await {
         Ok(Some(g)) => Ok(Json(g).into_response()),
         Ok(None) => {
             let e = ApiError::not_found(format!("{} has no console grant", b.person.trim()));

@@ -68,7 +68,7 @@ pub async fn refuse(
     error: ApiError,
 ) -> ApiError {
     tracing::info!(status = error.status.as_u16(), actor = actor.as_str(), action, reason = %error.detail, "admin request refused");
-    state.admin.audit_admin_refusal(actor, action, target, &error.detail).await;
+    state.admin.registrar().audit_admin_refusal(actor, action, target, &error.detail).await;
     error
 }
 
@@ -88,9 +88,9 @@ impl FromRequestParts<AppState> for Caller {
                 );
                 return Err(refuse(state, &anonymous, "admin.authenticate", "-", e).await);
             }
-            (Some(der), None) => state.admin.principal_for_certificate(der).await,
+            (Some(der), None) => state.admin.registrar().principal_for_certificate(der).await,
             (None, Some(value)) => match basic_credentials(value.as_bytes()) {
-                Some((id, secret)) => state.admin.principal_for_credential(&id, &secret).await,
+                Some((id, secret)) => state.admin.registrar().principal_for_credential(&id, &secret).await,
                 None => Ok(Err(Denial::Unauthenticated(
                     "the Authorization header must be HTTP Basic with the credential ID and secret".into(),
                 ))),

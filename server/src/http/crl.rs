@@ -24,13 +24,13 @@ pub async fn download(State(state): State<AppState>, Path(file): Path<String>, h
     let Ok(ca) = CaName::from_str(ca) else { return not_found(&file) };
     let scope = match shard {
         None => CrlScope::complete(ca),
-        Some(k) => match state.admin.crl_scope(ca, k).await {
+        Some(k) => match state.admin.revoker().crl_scope(ca, k).await {
             Ok(scope) => scope,
             Err(RevocationError::Shard(e)) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
             Err(e) => return unavailable(&e, name),
         },
     };
-    let published = match state.admin.published_crl(scope).await {
+    let published = match state.admin.revoker().published_crl(scope).await {
         Ok(p) => p,
         Err(e) => return unavailable(&e, name),
     };

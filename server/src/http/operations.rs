@@ -60,7 +60,7 @@ pub async fn apply(state: &AppState, caller: &Caller, a: &Application) -> Result
             return Err(caller.refuse(&action, "-", ApiError::bad_request("invalid application", detail)).await);
         }
     };
-    match state.admin.register_facility(&new, &caller.actor()).await {
+    match state.admin.registrar().register_facility(&new, &caller.actor()).await {
         Ok(f) => Ok(f),
         Err(e) => Err(refused(caller, &action, "-", e.into()).await),
     }
@@ -133,7 +133,7 @@ pub async fn transition(
     if let Err(detail) = checked {
         return Err(caller.refuse(&name, id.as_str(), ApiError::bad_request("invalid request", detail)).await);
     }
-    match state.admin.transition(id, t, reason, &caller.actor()).await {
+    match state.admin.registrar().transition(id, t, reason, &caller.actor()).await {
         Ok(f) => Ok(f),
         Err(e) => Err(refused(caller, &name, id.as_str(), e.into()).await),
     }
@@ -172,7 +172,7 @@ pub async fn create_credential(
             return Err(caller.refuse(name, id.as_str(), ApiError::bad_request("invalid request", detail)).await);
         }
     };
-    match state.admin.create_credential(&new, &caller.actor()).await {
+    match state.admin.registrar().create_credential(&new, &caller.actor()).await {
         Ok(m) => Ok(m),
         Err(e) => Err(refused(caller, name, id.as_str(), e.into()).await),
     }
@@ -271,7 +271,7 @@ pub async fn issue_pkcs12(
         ocsp_for: None,
         not_after: None,
     };
-    let (issued, record) = match state.admin.issue(&request, &caller.actor()).await {
+    let (issued, record) = match state.admin.pipeline().issue(&request, &caller.actor()).await {
         Ok(done) => done,
         Err(e) => return Err(refused(caller, name, id.as_str(), e.into()).await),
     };
@@ -286,7 +286,7 @@ pub async fn credentials(state: &AppState, caller: &Caller, id: &str) -> Result<
     let id = facility_id(caller, name, id).await?;
     caller.may(Action::ListCredentials(&id)).await?;
     existing(state, caller, name, &id).await?;
-    state.admin.credentials(Some(&id)).await.map_err(ApiError::from)
+    state.admin.registrar().credentials(Some(&id)).await.map_err(ApiError::from)
 }
 
 /// Set (`Some(hours)`, 1–168) or clear (`None`) a facility's SSO session lifetime (operators; D26), as
@@ -328,7 +328,7 @@ pub async fn revoke_credential(state: &AppState, caller: &Caller, id: &str) -> R
         return Err(caller.refuse(name, "-", e).await);
     };
     caller.may(Action::RevokeCredential(&record.facility)).await?;
-    match state.admin.revoke_credential(&record.id, &caller.actor()).await {
+    match state.admin.registrar().revoke_credential(&record.id, &caller.actor()).await {
         Ok(c) => Ok(c),
         Err(e) => Err(refused(caller, name, &record.id, e.into()).await),
     }
@@ -357,7 +357,7 @@ pub async fn revoke_certificate(
         return Err(caller.refuse(name, "-", e).await);
     };
     caller.may(Action::RevokeCertificate(&facility)).await?;
-    match state.admin.revoke(&record.serial, reason, &caller.actor()).await {
+    match state.admin.revoker().revoke(&record.serial, reason, &caller.actor()).await {
         Ok(c) => Ok(c),
         Err(e) => Err(refused(caller, name, record.serial.as_str(), e.into()).await),
     }

@@ -29,7 +29,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::audit::{AuditEvent, Outcome};
-use hcpki_ca::store::{RateSync, Store};
+use hcpki_ca::store::{AuditLog, RateLimits, RateSync};
 use hcpki_pkix::time::Clock;
 use hcpki_pkix::time::UnixTime;
 use std::net::{IpAddr, SocketAddr};
@@ -79,11 +79,13 @@ impl Settings {
 
 /// The limiter with what a refusal and a sync need: the store (audit log, shared counts) and the counters.
 /// One per replica, shared by the main and the portal listeners.
-#[derive(Debug)]
 pub struct Guard {
     limiter: Limiter,
     trusted_proxies: Vec<Network>,
-    store: Arc<dyn Store>,
+    /// The counts replicas share.
+    counts: Arc<dyn RateLimits>,
+    /// Where refusals are audited.
+    audit: Arc<dyn AuditLog>,
     metrics: Arc<Metrics>,
     /// The process's clock: the windows are minutes of it.
     clock: Arc<dyn Clock>,
@@ -94,14 +96,32 @@ pub struct Guard {
     syncing: tokio::sync::Mutex<bool>,
 }
 
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("limiter", &self.limiter)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("replica", &self.replica)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Guard {
-    /// A guard for `settings` counting by `clock`; it limits alone until [`Guard::share`] ran.
-    pub fn new(settings: Settings, store: Arc<dyn Store>, metrics: Arc<Metrics>, clock: Arc<dyn Clock>) -> Self {
+    /// A guard for `settings` counting by `clock`, sharing counts through `counts` and auditing refusals to
+    /// `audit` (one store's two areas); it limits alone until [`Guard::share`] ran.
+    pub fn new(
+        settings: Settings,
+        counts: Arc<dyn RateLimits>,
+        audit: Arc<dyn AuditLog>,
+        metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let per_minute = [settings.enroll_per_minute, settings.revocation_per_minute, settings.login_per_minute];
         Self {
             limiter: Limiter::new(per_minute, settings.sync_secs),
             trusted_proxies: settings.trusted_proxies,
-            store,
+            counts,
+            audit,
             metrics,
             clock,
             // Named for operators reading the table; the random part tells restarts of one process apart.
@@ -167,7 +187,7 @@ impl Guard {
             watch: &outbox.watch,
             since: outbox.since,
         };
-        match self.store.rate_limit_sync(&sync).await {
+        match self.counts.rate_limit_sync(&sync).await {
             Ok(totals) => {
                 self.limiter.synced(outbox, &totals, now);
                 self.metrics.set_rate_limit_replicas(totals.replicas.unsigned_abs());
@@ -198,7 +218,7 @@ impl Guard {
             return engagement.starts;
         }
         match self
-            .store
+            .counts
             .rate_limit_engage(class.as_str(), &ip.to_string(), UnixTime::from_secs(engagement.window_start))
             .await
         {
@@ -237,7 +257,7 @@ pub async fn limit(State((guard, class)): State<(Arc<Guard>, Class)>, request: R
                         "replicas": guard.limiter.replicas(),
                     }),
                 };
-                if let Err(e) = guard.store.append_audit(&event, UnixTime::from_millis(now)).await {
+                if let Err(e) = guard.audit.append_audit(&event, UnixTime::from_millis(now)).await {
                     tracing::error!(error = %e, "cannot write the rate-limit audit entry");
                 }
             }

@@ -103,7 +103,7 @@ pub async fn ensure_certificate(
                 ocsp_for: wanted.serves,
                 not_after: None,
             };
-            let (certificate, _) = authority.issue(&request, &Actor::system()).await?;
+            let (certificate, _) = authority.pipeline().issue(&request, &Actor::system()).await?;
             write_certificate(&cert_path, &certificate.pem())?;
             Ok((certificate.der, certificate.serial.into_string(), true))
         }

@@ -92,7 +92,7 @@ pub async fn verify(State(state): State<AppState>, caller: Caller, body: Body) -
         "document_sha256": document,
         "signer": overall.report.signer.as_ref().map(|c| c.tbs_certificate().subject().to_string()),
     });
-    state.admin.audit_admin_event(&caller.actor(), ACTION, &target, detail).await;
+    state.admin.registrar().audit_admin_event(&caller.actor(), ACTION, &target, detail).await;
     Ok(Json(json_verdict(&verdict)).into_response())
 }
 

@@ -52,19 +52,19 @@ impl Fixture {
         let ca = authority(dir.path()).await;
         let actor = Actor::cli("test");
         let facility = NewFacility::new("OCSP clinic", FacilityKind::Clinic, None, None, None).unwrap();
-        let f = ca.register_facility(&facility, &actor).await.unwrap();
-        ca.transition(&f.id, Transition::Approve, None, &actor).await.unwrap();
+        let f = ca.registrar().register_facility(&facility, &actor).await.unwrap();
+        ca.registrar().transition(&f.id, Transition::Approve, None, &actor).await.unwrap();
         let names = vec![ca.settings().router_dns_name(&f.id)];
         let router = |csr| request(ProfileKind::Router, Some(&f.id), csr, names.clone());
-        let (kept, _) = ca.issue(&router(csr(KeyAlgorithm::P256)), &actor).await.unwrap();
-        let (gone, _) = ca.issue(&router(csr(KeyAlgorithm::P256)), &actor).await.unwrap();
+        let (kept, _) = ca.pipeline().issue(&router(csr(KeyAlgorithm::P256)), &actor).await.unwrap();
+        let (gone, _) = ca.pipeline().issue(&router(csr(KeyAlgorithm::P256)), &actor).await.unwrap();
 
         let (key, _) = SoftwareKey::generate_device_key(KeyAlgorithm::P256).unwrap();
         let key: Arc<dyn KeySource> = Arc::new(key);
         let mut signer_request =
             request(ProfileKind::Ocsp, None, crate::csr::build(key.as_ref(), Default::default()).unwrap(), vec![]);
         signer_request.ocsp_for = Some(CaName::Router);
-        let (signer_cert, _) = ca.issue(&signer_request, &actor).await.unwrap();
+        let (signer_cert, _) = ca.pipeline().issue(&signer_request, &actor).await.unwrap();
         let board = Arc::new(RevocationBoard::new(&[CaName::Router]));
         let now = hcpki_pkix::time::now_unix();
         board.refresh(ca.store().as_ref(), CaName::Router, now, true).await.unwrap();
@@ -73,9 +73,9 @@ impl Fixture {
             certificate: ca.ca_certificate(CaName::Router).unwrap().to_vec(),
             signer: OcspSigner::new(&signer_cert.der, key).unwrap(),
         };
+        let (store, settings) = (ca.store(), ResponderSettings::default());
         let responder =
-            Responder::new(ca.store().clone(), board, vec![served], ResponderSettings::default(), ca.clock().clone())
-                .unwrap();
+            Responder::new(store.clone(), store.clone(), board, vec![served], settings, ca.clock().clone()).unwrap();
         assert_eq!(responder.prewarm().await.unwrap(), 3, "both router certificates and the responder's own");
         Self { _dir: dir, ca, responder, kept, gone }
     }
@@ -99,7 +99,7 @@ async fn answers_are_pre_signed_and_replaced_when_revoked() {
     let Reply::Cached(before) = responder.respond(&ask(vec![id(&gone.serial)], None)).await else { panic!() };
 
     // Revoked: the next maintenance round re-signs exactly that answer.
-    ca.revoke(&gone.serial, Reason(CrlReason::KeyCompromise), &actor).await.unwrap();
+    ca.revoker().revoke(&gone.serial, Reason(CrlReason::KeyCompromise), &actor).await.unwrap();
     let round = responder.maintain(hcpki_pkix::time::now_unix()).await.unwrap();
     assert_eq!((round.changed, round.resigned), (1, 1));
     let Reply::Cached(after) = responder.respond(&ask(vec![id(&gone.serial)], None)).await else { panic!() };

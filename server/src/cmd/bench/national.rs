@@ -245,7 +245,7 @@ async fn grow_and_measure(
     let audit_commit_per_s = audit_reference(authority, actor, added.min(REFERENCE_COMMITS), commits).await?;
     let start = Instant::now();
     concurrently(authority, actor, new_ids.clone(), args.concurrency, |authority, actor, id| async move {
-        authority.transition(&id, Transition::Approve, None, &actor).await?;
+        authority.registrar().transition(&id, Transition::Approve, None, &actor).await?;
         Ok(())
     })
     .await?;
@@ -272,7 +272,7 @@ async fn grow_and_measure(
             batch.push(request(authority, profile, id, n, csr));
         }
         let start = Instant::now();
-        let results = authority.issue_many(&batch, actor).await;
+        let results = authority.pipeline().issue_many(&batch, actor).await;
         issuing += start.elapsed();
         for result in results {
             let (issued, record) = result?;
@@ -300,7 +300,7 @@ async fn grow_and_measure(
     population.revoked_router += to_revoke.iter().filter(|(_, ca)| *ca == CaName::Router).count() as u64;
     population.revoked_pc += to_revoke.iter().filter(|(_, ca)| *ca == CaName::Pc).count() as u64;
     concurrently(authority, actor, to_revoke, args.concurrency, |authority, actor, (serial, _)| async move {
-        authority.revoke(&serial, Reason(CrlReason::Superseded), &actor).await?;
+        authority.revoker().revoke(&serial, Reason(CrlReason::Superseded), &actor).await?;
         Ok(())
     })
     .await?;
@@ -467,7 +467,7 @@ struct CrlFigures {
 
 async fn crl(authority: &Authority, loaded: &Loaded, ca: CaName, entries: u64) -> Result<CrlFigures> {
     let start = Instant::now();
-    let der = authority.crl(ca).await?;
+    let der = authority.revoker().crl(ca).await?;
     let secs = start.elapsed().as_secs_f64();
     let algorithm = ca_key(authority, loaded, ca)?.algorithm();
     let now = hcpki_pkix::time::now_unix();

@@ -166,6 +166,7 @@ async fn add_account(authority: &Authority, secret: &PortalSecret, facility: &Fa
     let store = authority.store().as_ref();
     let added = accounts::add(store, secret, USERNAME, "デモ 医師", None, password.as_bytes(), &actor, now).await?;
     authority
+        .registrar()
         .grant_console(&format!("pwd:{USERNAME}"), "facility-admin", Some(facility.as_str()), "hcpki demo", &actor)
         .await?;
     store.set_facility_admin_password_totp(facility, true, &actor, UnixTime::from_millis(now)).await?;

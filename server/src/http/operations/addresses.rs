@@ -19,19 +19,19 @@ pub async fn list(state: &AppState, caller: &Caller, id: &str) -> Result<Vec<All
     let id = facility_id(caller, name, id).await?;
     caller.may(Action::ListAllocations(&id)).await?;
     existing(state, caller, name, &id).await?;
-    state.admin.allocations(Some(&id)).await.map_err(ApiError::from)
+    state.admin.registrar().allocations(Some(&id)).await.map_err(ApiError::from)
 }
 
 /// Allocate `prefix` to the facility (operators); an overlap is a 409 naming the holder.
 pub async fn add(state: &AppState, caller: &Caller, id: &str, prefix: &str) -> Result<AllocationRecord, ApiError> {
     let id = authorize_change(caller, id, prefix).await?;
-    state.admin.add_allocation(id.as_str(), prefix, &caller.actor()).await.map_err(ApiError::from)
+    state.admin.registrar().add_allocation(id.as_str(), prefix, &caller.actor()).await.map_err(ApiError::from)
 }
 
 /// Take `prefix` back from the facility (operators); 404 when it does not hold exactly that prefix.
 pub async fn remove(state: &AppState, caller: &Caller, id: &str, prefix: &str) -> Result<AllocationRecord, ApiError> {
     let id = authorize_change(caller, id, prefix).await?;
-    state.admin.remove_allocation(id.as_str(), prefix, &caller.actor()).await.map_err(ApiError::from)
+    state.admin.registrar().remove_allocation(id.as_str(), prefix, &caller.actor()).await.map_err(ApiError::from)
 }
 
 async fn authorize_change(caller: &Caller, id: &str, prefix: &str) -> Result<FacilityId, ApiError> {

@@ -80,6 +80,7 @@ async fn the_tsa_certificate_is_renewed_while_serving_when_due_or_revoked() {
     // A revoked TSA certificate is replaced at the next check, not at the next restart.
     let serial = SerialHex::parse_input(&second).unwrap();
     authority
+        .revoker()
         .revoke(&serial, Reason(x509_cert::ext::pkix::CrlReason::KeyCompromise), &Actor::cli("test"))
         .await
         .unwrap();

@@ -1,0 +1,120 @@
+//! The CA hierarchy as the other parts of the authority see it: each CA's record (certificate, key URI), its
+//! key opened on first use, the profile settings and the clock. Boulder's CA that only signs: it holds the
+//! keys and knows nothing of the registry, the pipeline's batches or revocation.
+
+use super::error::SigningError;
+use crate::issuer::IssueError;
+use crate::profile::ProfileSettings;
+use crate::store::AuthorityRecord;
+use der::{Decode, Encode};
+use hcpki_model::CaName;
+use hcpki_pkix::keys::{self, KeyContext, KeySource, KeyUri};
+use hcpki_pkix::time::{Clock, UnixTime};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use x509_cert::Certificate;
+
+/// An issuing CA, opened.
+#[derive(Debug)]
+pub(super) struct OpenCa {
+    pub(super) certificate: Certificate,
+    pub(super) spki: spki::SubjectPublicKeyInfoOwned,
+    pub(super) not_after: i64,
+    pub(super) key: Box<dyn KeySource>,
+}
+
+/// The CAs recorded in the store, their keys opened on first use.
+#[derive(Debug)]
+pub struct Hierarchy {
+    settings: ProfileSettings,
+    keys: KeyContext,
+    records: BTreeMap<CaName, AuthorityRecord>,
+    open: Mutex<BTreeMap<CaName, Arc<OpenCa>>>,
+    /// Where every part of the authority reads the time: the system clock unless a test fixes it.
+    clock: Arc<dyn Clock>,
+}
+
+impl Hierarchy {
+    /// The hierarchy of `records` (the store's), its keys found through `keys`.
+    pub(super) fn new(
+        records: BTreeMap<CaName, AuthorityRecord>,
+        keys: KeyContext,
+        settings: ProfileSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { settings, keys, records, open: Mutex::new(BTreeMap::new()), clock }
+    }
+
+    /// The same hierarchy reading the time from `clock`; its keys are opened again on first use.
+    pub(super) fn with_clock(&self, clock: Arc<dyn Clock>) -> Self {
+        Self::new(self.records.clone(), self.keys.clone(), self.settings.clone(), clock)
+    }
+
+    /// The clock every part reads.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Now, in Unix seconds, by this hierarchy's clock.
+    pub(super) fn now(&self) -> i64 {
+        self.clock.now_unix()
+    }
+
+    /// Now, as the store takes it.
+    pub(super) fn at(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    /// The profile settings in force.
+    pub fn settings(&self) -> &ProfileSettings {
+        &self.settings
+    }
+
+    /// Where keys are found (the hcpki directory, the PKCS#11 module).
+    pub(super) fn keys(&self) -> &KeyContext {
+        &self.keys
+    }
+
+    /// A CA's certificate (DER).
+    pub fn ca_certificate(&self, ca: CaName) -> Result<&[u8], SigningError> {
+        self.records.get(&ca).map(|r| r.cert_der.as_slice()).ok_or(SigningError::MissingCa(ca))
+    }
+
+    /// A CA's key URI.
+    pub fn ca_key_uri(&self, ca: CaName) -> Result<&str, SigningError> {
+        self.records.get(&ca).map(|r| r.key_uri.as_str()).ok_or(SigningError::MissingCa(ca))
+    }
+
+    /// The chain for a profile, issuing CA first, root last (DER).
+    pub fn chain(&self, ca: CaName) -> Result<Vec<Vec<u8>>, SigningError> {
+        let mut out = vec![self.ca_certificate(ca)?.to_vec()];
+        if ca != CaName::Root {
+            out.push(self.ca_certificate(CaName::Root)?.to_vec());
+        }
+        Ok(out)
+    }
+
+    /// A CA with its key opened (once; later calls share it), checked to match its certificate.
+    pub(super) fn open_ca(&self, ca: CaName) -> Result<Arc<OpenCa>, SigningError> {
+        // A poisoned lock only means a thread panicked while holding it: the map gains whole `Arc`s by one insert,
+        // so what it holds is intact. Reporting it as "not initialized" (as this once did) sent operators to
+        // `hcpki init` for a fault that was not theirs.
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(o) = open.get(&ca) {
+            return Ok(o.clone());
+        }
+        let record = self.records.get(&ca).ok_or(SigningError::MissingCa(ca))?;
+        let certificate = Certificate::from_der(&record.cert_der).map_err(|_| SigningError::DamagedCa(ca))?;
+        let spki_der = certificate.tbs_certificate().subject_public_key_info().to_der().map_err(IssueError::from)?;
+        let spki = spki::SubjectPublicKeyInfoOwned::from_der(&spki_der).map_err(IssueError::from)?;
+        let not_after = hcpki_pkix::time::unix(&certificate.tbs_certificate().validity().not_after);
+        let key = keys::open(&KeyUri::from_str(&record.key_uri)?, &self.keys)?;
+        if key.public_key() != &spki {
+            return Err(SigningError::KeyMismatch(ca));
+        }
+        let o = Arc::new(OpenCa { certificate, spki, not_after, key });
+        open.insert(ca, o.clone());
+        Ok(o)
+    }
+}

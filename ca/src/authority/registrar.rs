@@ -1,0 +1,80 @@
+//! The registration authority (Boulder's RA): facilities and their lifecycle, address allocations,
+//! enrollment credentials, held SCEP requests, operators, console grants, and who a caller is. It issues
+//! nothing and revokes nothing itself; what spans parts (an operator's certificate, an approved SCEP request)
+//! is the authority's.
+
+use super::batch::batch_failed;
+use super::error::{FacilityRefusal, RegistryError};
+use super::hierarchy::Hierarchy;
+use super::queues::Changed;
+use crate::facility::{Facility, FacilityId, NewFacility, Transition};
+use crate::group_commit::GroupCommit;
+use crate::store::{
+    Actor, AuditLog, ConsoleGrants, Enrollment, Facilities, FacilityChange, Issuance, Operators, StoreError,
+};
+use std::sync::{Arc, OnceLock};
+
+/// The registrar, with the store areas it reads and writes.
+pub struct Registrar {
+    pub(super) hierarchy: Arc<Hierarchy>,
+    pub(super) facilities: Arc<dyn Facilities>,
+    pub(super) enrollment: Arc<dyn Enrollment>,
+    pub(super) operators: Arc<dyn Operators>,
+    pub(super) grants: Arc<dyn ConsoleGrants>,
+    /// Read only: a presented certificate's row, the live router certificates an allocation change affects.
+    pub(super) certificates: Arc<dyn Issuance>,
+    pub(super) audit: Arc<dyn AuditLog>,
+    /// Set by [`Registrar::start_group_commit`] (long-running servers).
+    pub(super) queue: OnceLock<GroupCommit<FacilityChange, Changed>>,
+}
+
+impl std::fmt::Debug for Registrar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registrar").field("hierarchy", &self.hierarchy).finish_non_exhaustive()
+    }
+}
+
+impl Registrar {
+    /// Register a facility (state `applied`).
+    pub async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, RegistryError> {
+        Ok(self.facilities.register_facility(new, actor, self.hierarchy.at()).await?)
+    }
+
+    /// Apply a lifecycle transition. When [`Registrar::start_group_commit`] has run, concurrent calls share
+    /// transactions (each change still checked against the state the changes before it left, and audited).
+    pub async fn transition(
+        &self,
+        id: &FacilityId,
+        t: Transition,
+        reason: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Facility, RegistryError> {
+        if let Some(queue) = self.queue.get() {
+            let change = FacilityChange {
+                id: id.clone(),
+                transition: t,
+                reason: reason.map(str::to_owned),
+                actor: actor.clone(),
+            };
+            return queue.submit(change).await.map_err(|e| RegistryError::Batch(e.to_string()))?;
+        }
+        self.facilities.transition_facility(id, t, reason, actor, self.hierarchy.at()).await.map_err(transition_error)
+    }
+
+    /// Apply many lifecycle transitions in one transaction ([`Facilities::transition_facilities`]): one result per
+    /// change, in order, each what it would have been one after another. A database failure fails them all.
+    pub async fn transition_many(&self, changes: &[FacilityChange]) -> Vec<Result<Facility, RegistryError>> {
+        match self.facilities.transition_facilities(changes, self.hierarchy.at()).await {
+            Ok(results) => results.into_iter().map(|r| r.map_err(transition_error)).collect(),
+            Err(e) => batch_failed("facility transitions", &e, changes.len()),
+        }
+    }
+}
+
+/// A store refusal of a transition as the authority's error: an unknown facility is named as such.
+fn transition_error(e: StoreError) -> RegistryError {
+    match e {
+        StoreError::UnknownFacility(id) => FacilityRefusal::Unknown(id).into(),
+        other => RegistryError::Store(other),
+    }
+}
