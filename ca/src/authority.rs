@@ -12,25 +12,25 @@
 //! SCEP request, re-issue (issue, then revoke the predecessor), and the protocol front ends' interfaces
 //! (`EnrollAuthority`, `ScepAuthority`, `AcmeAuthority`). OCSP answers are `revocation::ocsp`'s.
 
+use crate::hierarchy::Hierarchy;
 use crate::issuer::{IssueError, Signer, TbsInput};
+use crate::pipeline::Pipeline;
 use crate::profile::{self, IssuerContext, ProfileSettings};
+use crate::registrar::Registrar;
+use crate::revoker::Revoker;
 use crate::serial::Serial;
 use crate::store::{Actor, AuthorityRecord, Issuance, IssuanceIntent, Store};
 use der::{Decode, Encode};
 use hcpki_model::CertProfile;
 use hcpki_pkix::keys::{self, KeyAlgorithm, KeyContext, KeyUri};
 use hcpki_pkix::time::{Clock, SystemClock};
-use hierarchy::Hierarchy;
-use pipeline::Pipeline;
-use registrar::Registrar;
-use revocation::Revoker;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use x509_cert::Certificate;
 
-pub use error::{AuthorityError, FacilityRefusal, RegistryError, RevocationError, SigningError};
+pub use crate::error::{AuthorityError, FacilityRefusal, RegistryError, RevocationError, SigningError};
+pub use crate::request::IssueRequest;
 pub use hcpki_model::CaName;
-pub use request::IssueRequest;
 
 /// Default key algorithm of a CA: RSA for the root and router CA (every IKE stack
 /// verifies RSA chains; some older routers verify nothing else), P-256 for
@@ -355,23 +355,12 @@ async fn issue_ca_cert(
 }
 
 mod acme;
-pub mod addresses;
 mod admin;
-mod batch;
 #[cfg(test)]
 mod clock_tests;
-mod console_grants;
 mod enroll;
-mod error;
-pub mod hierarchy;
-mod offline_root;
-pub mod pipeline;
 mod queue;
-mod queues;
-pub mod registrar;
 mod reissue;
-mod request;
-pub mod revocation;
 mod scep;
 #[cfg(test)]
 pub(crate) mod tests;

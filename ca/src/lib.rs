@@ -11,13 +11,20 @@
 
 pub mod access;
 pub mod authority;
+mod batch;
 pub mod csr;
 pub mod enroll;
+pub mod error;
 pub mod group_commit;
+pub mod hierarchy;
 pub mod issuer;
 pub mod lint;
+pub mod pipeline;
 pub mod profile;
+pub mod registrar;
+pub mod request;
 pub mod revocation;
+pub mod revoker;
 pub mod serial;
 
 #[cfg(test)]

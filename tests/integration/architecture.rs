@@ -664,11 +664,14 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
     (
         "ca",
         &[
-            &["access", "group_commit", "serial"],
+            &["access", "batch", "group_commit", "serial"],
             &["csr"],
             &["profile"],
             &["lint", "revocation"],
             &["enroll", "issuer"],
+            &["error", "request"],
+            &["hierarchy"],
+            &["pipeline", "registrar", "revoker"],
             &["authority"],
         ],
     ),

@@ -1,136 +1,10 @@
-//! The authority's side of the admin API and of `hcpki operator`: who a caller is (a [`Principal`] from a
-//! client certificate or an enrollment credential, checked against the registry), operators and their
-//! certificates, and audited refusals. What a principal may do is [`crate::access::decide`]'s.
+//! An operator's certificate: issued through the pipeline, then the operator recorded by the registrar.
 
-use super::enroll::{Known, Presented};
-use super::registrar::Registrar;
-use super::{Authority, AuthorityError, IssueRequest, RegistryError};
-use crate::access::{AdminBasis, Denial, Principal};
-use crate::audit::{AuditEvent, Outcome};
-use crate::enroll::credential::{CredentialCheck, Refusal};
+use super::{Authority, AuthorityError, IssueRequest};
 use crate::issuer::Issued;
 use crate::operator::{OperatorError, OperatorName, OperatorRecord, OperatorRole};
 use crate::profile::ProfileKind;
 use crate::store::{Actor, CertificateRecord, StoreError};
-
-impl Registrar {
-    /// Who presents this TLS client certificate: an operator (an `operator` certificate naming an enabled
-    /// operator) or a facility admin (a PC certificate of an approved or active facility). Router
-    /// certificates identify devices, not people, and are refused. `Ok(Err(_))` is a refusal to audit and
-    /// answer; `Err(_)` is the CA's own trouble.
-    pub async fn principal_for_certificate(&self, der: &[u8]) -> Result<Result<Principal, Denial>, RegistryError> {
-        let refused = |reason: String| Ok(Err(Denial::Forbidden(reason)));
-        let known = match self.presented(der).await {
-            Ok(k) => k,
-            Err(Presented::Refused(reason)) => return refused(reason),
-            Err(Presented::Store(e)) => return Err(e.into()),
-        };
-        match known.profile {
-            ProfileKind::Operator => self.operator_of(&known).await,
-            ProfileKind::Pc => match self.in_good_standing(known).await {
-                Ok((_, record, _, facility)) => Ok(Ok(Principal::FacilityAdmin {
-                    facility,
-                    basis: AdminBasis::Certificate(record.serial.into_string()),
-                })),
-                Err(Presented::Refused(reason)) => refused(reason),
-                Err(Presented::Store(e)) => Err(e.into()),
-            },
-            ProfileKind::Router => refused(format!(
-                "certificate {} is a router's: routers are devices, not facility admins; use the facility's PC \
-                 certificate",
-                known.record.serial
-            )),
-            other => refused(format!("{other} certificates do not authenticate to the admin API")),
-        }
-    }
-
-    async fn operator_of(&self, known: &Known) -> Result<Result<Principal, Denial>, RegistryError> {
-        let name = known
-            .record
-            .sans
-            .iter()
-            .filter_map(|s| s.strip_prefix("URI:"))
-            .find_map(crate::profile::operator::parse_identity_uri);
-        let Some(name) = name else {
-            return Ok(Err(Denial::Forbidden(format!("certificate {} names no operator", known.record.serial))));
-        };
-        Ok(match self.operators.operator(&name).await? {
-            Some(o) if o.disabled_at.is_none() => Ok(Principal::Operator { name: o.name, role: o.role }),
-            Some(_) => Err(Denial::Forbidden(format!("operator {name} is disabled"))),
-            None => Err(Denial::Forbidden(format!("operator {name} is not registered: see `hcpki operator list`"))),
-        })
-    }
-
-    /// A facility admin proving their facility with an enrollment credential (ID and secret). The
-    /// credential must be usable (unused, unexpired, unrevoked) and is *not* redeemed.
-    pub async fn principal_for_credential(
-        &self,
-        id: &str,
-        secret: &str,
-    ) -> Result<Result<Principal, Denial>, RegistryError> {
-        let Some(record) = self.enrollment.credential(id).await? else {
-            return Ok(Err(unknown_credential()));
-        };
-        match record.check(secret, record.protocol, None, self.hierarchy.now()) {
-            Ok(_) => {}
-            Err(r) if r.is_authentication() => return Ok(Err(unknown_credential())),
-            Err(r @ (Refusal::Used | Refusal::Expired | Refusal::Revoked)) => {
-                return Ok(Err(Denial::Forbidden(format!(
-                    "{r}: use the facility's PC certificate or ask the operator for a new credential"
-                ))));
-            }
-            Err(r) => return Ok(Err(Denial::Forbidden(r.to_string()))),
-        }
-        Ok(match self.facilities.facility(&record.facility).await? {
-            Some(f) if f.state.may_enroll() => {
-                Ok(Principal::FacilityAdmin { facility: f.id, basis: AdminBasis::Credential(record.id) })
-            }
-            Some(f) => Err(Denial::Forbidden(format!("facility {} is {}", f.id, f.state))),
-            None => Err(unknown_credential()),
-        })
-    }
-
-    /// Audit a refused admin request (nothing else changes).
-    pub async fn audit_admin_refusal(&self, actor: &Actor, action: &str, target: &str, reason: &str) {
-        let event = AuditEvent {
-            actor: actor.as_str().to_owned(),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            outcome: Outcome::Denied,
-            detail: serde_json::json!({ "reason": reason }),
-        };
-        if let Err(e) = self.audit.append_audit(&event, self.hierarchy.at()).await {
-            tracing::error!(error = %e, "could not audit a refused admin request");
-        }
-    }
-
-    /// Audit an admin request that changes nothing but is recorded (a signature verification: its verdict).
-    pub async fn audit_admin_event(&self, actor: &Actor, action: &str, target: &str, detail: serde_json::Value) {
-        let event = AuditEvent {
-            actor: actor.as_str().to_owned(),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            outcome: Outcome::Ok,
-            detail,
-        };
-        if let Err(e) = self.audit.append_audit(&event, self.hierarchy.at()).await {
-            tracing::error!(error = %e, action, "could not audit an admin request");
-        }
-    }
-
-    /// All operators.
-    pub async fn operators(&self) -> Result<Vec<OperatorRecord>, RegistryError> {
-        Ok(self.operators.list_operators().await?)
-    }
-
-    /// Disable an operator: their certificates stop authenticating on the next request.
-    pub async fn disable_operator(&self, name: &OperatorName, actor: &Actor) -> Result<OperatorRecord, RegistryError> {
-        match self.operators.disable_operator(name, actor, self.hierarchy.at()).await {
-            Err(StoreError::UnknownOperator(n)) => Err(OperatorError::Unknown(n).into()),
-            other => Ok(other?),
-        }
-    }
-}
 
 impl Authority {
     /// Add an operator (or change an enabled one's role) and issue an operator certificate for the CSR
@@ -171,8 +45,4 @@ impl Authority {
         };
         Ok((issued, cert, stored))
     }
-}
-
-fn unknown_credential() -> Denial {
-    Denial::Unauthenticated("unknown credential or wrong secret: check the ID and secret".into())
 }

@@ -9,12 +9,11 @@
 //! through [`GroupCommit`] workers: each batch runs through the normal pipeline, every request with its own
 //! actor and its own audit entry, and each answer is what it would have been alone.
 
-use super::pipeline::{BatchItem, Pipeline};
-use super::queues::{Changed, Outcome, Revoked};
-use super::registrar::Registrar;
-use super::revocation::Revoker;
 use super::{Authority, IssueRequest, RegistryError, RevocationError, SigningError};
 use crate::group_commit::GroupCommit;
+use crate::pipeline::{BatchItem, Outcome, Pipeline};
+use crate::registrar::{Changed, Registrar};
+use crate::revoker::{Revoked, Revoker};
 use crate::store::{Actor, FacilityChange, Revocation};
 use std::sync::{Arc, Weak};
 

@@ -7,11 +7,11 @@
 //! requested name is its CN, a PC's device is in its identity URI, a server's names are its SANs. Only the
 //! device profiles are re-issued; OCSP signers, SCEP RAs and operators are made by their own commands.
 
-use super::batch::set;
-use super::pipeline::BatchItem;
 use super::{Authority, IssueRequest, SigningError};
+use crate::batch::set;
 use crate::csr::{self, Csr};
 use crate::issuer::Issued;
+use crate::pipeline::BatchItem;
 use crate::profile::{ProfileKind, RouterEku, pc};
 use crate::revocation::{CrlReason, Reason};
 use crate::store::{Actor, CertStatus, CertificateRecord};

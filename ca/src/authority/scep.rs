@@ -1,44 +1,14 @@
 //! The authority's side of SCEP ([`ScepAuthority`]): requests held for an operator, certificate look-up and
-//! CRLs; and the operator's commands on held requests.
+//! CRLs; and approving a held request (it issues).
 
-use super::enroll::unavailable;
-use super::registrar::Registrar;
 use super::{Authority, CaName, IssueRequest, SigningError};
 use crate::enroll::scep::held::{HeldRequest, HeldState};
 use crate::enroll::scep::{Decision, PendingRequest, ScepAuthority};
 use crate::enroll::{EnrollError, Protocol};
 use crate::facility::FacilityId;
 use crate::profile::ProfileKind;
+use crate::registrar::credentials::unavailable;
 use crate::store::{Actor, CertStatus, StoreError};
-
-impl Registrar {
-    /// Held SCEP requests, newest first (`state`: `pending`, `issued` or `rejected`; `None`: all).
-    pub async fn held_requests(&self, state: Option<&str>) -> Result<Vec<HeldRequest>, SigningError> {
-        Ok(self.enrollment.list_scep_requests(state).await?)
-    }
-
-    /// Reject a held request; the client's next poll gets FAILURE badRequest.
-    pub async fn reject_held(&self, id: &str, reason: &str, actor: &Actor) -> Result<HeldRequest, SigningError> {
-        self.pending_held(id).await?;
-        Ok(self.decide(id, &HeldState::Rejected(reason.to_owned()), actor).await?)
-    }
-
-    pub(super) async fn pending_held(&self, id: &str) -> Result<HeldRequest, SigningError> {
-        match self.enrollment.scep_request(id).await? {
-            Some(r) if r.state == HeldState::Pending => Ok(r),
-            _ => Err(StoreError::UnknownHeldRequest(id.to_owned()).into()),
-        }
-    }
-
-    pub(super) async fn decide(
-        &self,
-        id: &str,
-        decision: &HeldState,
-        actor: &Actor,
-    ) -> Result<HeldRequest, StoreError> {
-        self.enrollment.decide_scep_request(id, decision, actor, self.hierarchy.at()).await
-    }
-}
 
 impl Authority {
     /// Approve a held request: issue its certificate through the normal pipeline (as `actor`) and record

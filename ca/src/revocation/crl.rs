@@ -31,7 +31,7 @@ pub struct SignedCrl {
     pub number: u64,
     /// thisUpdate: the signing time back-dated by [`crate::profile::ProfileSettings::backdate`].
     pub this_update: i64,
-    /// nextUpdate: [`crate::authority::revocation::CRL_VALIDITY_SECS`] after the signing time for a CRL a server hands out; for the root's
+    /// nextUpdate: [`crate::revoker::CRL_VALIDITY_SECS`] after the signing time for a CRL a server hands out; for the root's
     /// ARL, the validity asked for after thisUpdate ([`crate::Authority::sign_root_crl`]).
     pub next_update: i64,
     /// How many certificates it lists.

@@ -215,7 +215,7 @@ impl CrlCache {
 mod tests {
     use super::*;
     use crate::authority::CaName;
-    use crate::authority::revocation::CRL_VALIDITY_SECS;
+    use crate::revoker::CRL_VALIDITY_SECS;
     use der::Decode;
 
     fn times(der: &[u8]) -> (i64, i64) {

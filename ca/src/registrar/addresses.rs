@@ -2,11 +2,11 @@
 //! console and the CSV import alike: the text parsed once, every change and every refusal audited with the
 //! operator who asked.
 
-use super::registrar::Registrar;
-use super::{FacilityRefusal, RegistryError};
 use crate::audit::{AuditEvent, Outcome};
+use crate::error::{FacilityRefusal, RegistryError};
 use crate::facility::{Allocation, FacilityId};
 use crate::profile::ProfileKind;
+use crate::registrar::Registrar;
 use crate::store::{Actor, AllocationRecord, CertStatus, CertificateFilter, CertificateRecord, StoreError};
 use std::collections::HashMap;
 use std::net::IpAddr;

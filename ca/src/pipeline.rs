@@ -12,17 +12,16 @@
 //! linted TBS and its intent; the batch's intents recorded in one transaction) → `Signed` (on every core) →
 //! stored with the audit entries in one transaction.
 
-use super::batch::set;
-use super::error::{FacilityRefusal, SigningError};
-use super::hierarchy::{Hierarchy, OpenCa};
-use super::queues::Outcome;
-use super::request::IssueRequest;
 use crate::audit::{AuditEvent, Outcome as AuditOutcome};
+use crate::batch::set;
 use crate::csr::CertificationRequest;
+use crate::error::{FacilityRefusal, SigningError};
 use crate::facility::{Allocation, Facility, FacilityId};
 use crate::group_commit::GroupCommit;
+use crate::hierarchy::{Hierarchy, OpenCa};
 use crate::issuer::{IssueError, Issued, LintedTbs, Signer, TbsInput};
 use crate::profile::{self, IssuerContext, NameRequest, ProfileKind, ProfileSettings};
+use crate::request::IssueRequest;
 use crate::revocation::shard::{CrlScope, Shard, ShardCount};
 use crate::serial::Serial;
 use crate::store::{Actor, AuditLog, CertificateRecord, Completion, Facilities, Issuance, IssuanceIntent, StoreError};
@@ -38,7 +37,7 @@ pub struct Pipeline {
     facilities: Arc<dyn Facilities>,
     audit: Arc<dyn AuditLog>,
     /// Set by [`Pipeline::start_group_commit`] (long-running servers).
-    pub(super) queue: OnceLock<GroupCommit<(IssueRequest, Actor), Outcome>>,
+    pub(crate) queue: OnceLock<GroupCommit<(IssueRequest, Actor), Outcome>>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -47,8 +46,11 @@ impl std::fmt::Debug for Pipeline {
     }
 }
 
+/// An issuance's answer.
+pub(crate) type Outcome = Result<(Issued, CertificateRecord), SigningError>;
+
 /// One request of a batch: the request, the actor it is issued for, and the serial it succeeds (re-issue).
-pub(super) type BatchItem<'a> = (&'a IssueRequest, &'a Actor, Option<&'a SerialHex>);
+pub(crate) type BatchItem<'a> = (&'a IssueRequest, &'a Actor, Option<&'a SerialHex>);
 
 /// A batch's first stage: a request planned (CSR and proof of possession checked, facility in a state that
 /// may enroll, names and template made), everything but the serial and the signature.
@@ -73,7 +75,7 @@ struct Signed {
 }
 
 impl Pipeline {
-    pub(super) fn new(
+    pub(crate) fn new(
         hierarchy: Arc<Hierarchy>,
         certificates: Arc<dyn Issuance>,
         facilities: Arc<dyn Facilities>,
@@ -83,7 +85,7 @@ impl Pipeline {
     }
 
     /// The certificates this pipeline records (re-issue asks for successors there).
-    pub(super) fn certificates(&self) -> &dyn Issuance {
+    pub(crate) fn certificates(&self) -> &dyn Issuance {
         self.certificates.as_ref()
     }
 
@@ -123,7 +125,7 @@ impl Pipeline {
     /// The pipeline behind [`Pipeline::issue_many`] and the group-commit queue: each request with the actor
     /// it is issued for (intent, audit entries and refusals name that actor), and the certificate it succeeds
     /// when it is a re-issue.
-    pub(super) async fn issue_batch(
+    pub(crate) async fn issue_batch(
         &self,
         jobs: &[BatchItem<'_>],
     ) -> Vec<Result<(Issued, CertificateRecord), SigningError>> {

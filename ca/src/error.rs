@@ -72,7 +72,7 @@ via!(AuthorityError, Registry: crate::facility::FacilityIdError, crate::operator
 
 /// A CA key that is not on this machine (its file or token object is missing) as [`RevocationError::KeyOffline`],
 /// so the operator learns where the work belongs rather than which file was missing; any other error as it is.
-pub(super) fn offline_key(ca: CaName, e: SigningError) -> RevocationError {
+pub(crate) fn offline_key(ca: CaName, e: SigningError) -> RevocationError {
     match e {
         SigningError::Key(KeyError::KeyFile { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             RevocationError::KeyOffline(ca)

@@ -4,14 +4,15 @@
 //! ([`Revoker::import_root_crl`]), and `hcpki serve` hands out the stored one (`revocation::publish`) without
 //! ever opening the root key.
 
-use super::revocation::Revoker;
-use super::revocation::{SignedCrl, Validity};
-use super::{CaName, RevocationError, SigningError};
 use crate::audit::{AuditEvent, Outcome};
+use crate::error::{RevocationError, SigningError};
 use crate::revocation::arl::{self, MAX_ARL_DAYS};
 use crate::revocation::shard::CrlScope;
+use crate::revoker::Revoker;
+use crate::revoker::{SignedCrl, Validity};
 use crate::store::{Actor, ImportedCrl};
 use der::Decode;
+use hcpki_model::CaName;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
@@ -129,7 +130,7 @@ mod tests {
     #[tokio::test]
     async fn an_arl_signed_at_the_ceremony_is_imported_once_and_served_without_the_root_key() {
         let dir = tempfile::tempdir().unwrap();
-        let ceremony = super::super::tests::authority(dir.path()).await;
+        let ceremony = crate::authority::tests::authority(dir.path()).await;
         let actor = Actor::cli("test");
         let pc_ca = Certificate::from_der(ceremony.ca_certificate(CaName::Pc).unwrap()).unwrap();
         let pc_serial = hcpki_model::SerialHex::of(pc_ca.tbs_certificate().serial_number()).unwrap();

@@ -2,7 +2,7 @@
 //! key opened on first use, the profile settings and the clock. Boulder's CA that only signs: it holds the
 //! keys and knows nothing of the registry, the pipeline's batches or revocation.
 
-use super::error::SigningError;
+use crate::error::SigningError;
 use crate::issuer::IssueError;
 use crate::profile::ProfileSettings;
 use crate::store::AuthorityRecord;
@@ -17,11 +17,11 @@ use x509_cert::Certificate;
 
 /// An issuing CA, opened.
 #[derive(Debug)]
-pub(super) struct OpenCa {
-    pub(super) certificate: Certificate,
-    pub(super) spki: spki::SubjectPublicKeyInfoOwned,
-    pub(super) not_after: i64,
-    pub(super) key: Box<dyn KeySource>,
+pub(crate) struct OpenCa {
+    pub(crate) certificate: Certificate,
+    pub(crate) spki: spki::SubjectPublicKeyInfoOwned,
+    pub(crate) not_after: i64,
+    pub(crate) key: Box<dyn KeySource>,
 }
 
 /// The CAs recorded in the store, their keys opened on first use.
@@ -37,7 +37,7 @@ pub struct Hierarchy {
 
 impl Hierarchy {
     /// The hierarchy of `records` (the store's), its keys found through `keys`.
-    pub(super) fn new(
+    pub(crate) fn new(
         records: BTreeMap<CaName, AuthorityRecord>,
         keys: KeyContext,
         settings: ProfileSettings,
@@ -47,7 +47,7 @@ impl Hierarchy {
     }
 
     /// The same hierarchy reading the time from `clock`; its keys are opened again on first use.
-    pub(super) fn with_clock(&self, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn with_clock(&self, clock: Arc<dyn Clock>) -> Self {
         Self::new(self.records.clone(), self.keys.clone(), self.settings.clone(), clock)
     }
 
@@ -57,12 +57,12 @@ impl Hierarchy {
     }
 
     /// Now, in Unix seconds, by this hierarchy's clock.
-    pub(super) fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         self.clock.now_unix()
     }
 
     /// Now, as the store takes it.
-    pub(super) fn at(&self) -> UnixTime {
+    pub(crate) fn at(&self) -> UnixTime {
         self.clock.now()
     }
 
@@ -72,7 +72,7 @@ impl Hierarchy {
     }
 
     /// Where keys are found (the hcpki directory, the PKCS#11 module).
-    pub(super) fn keys(&self) -> &KeyContext {
+    pub(crate) fn keys(&self) -> &KeyContext {
         &self.keys
     }
 
@@ -96,7 +96,7 @@ impl Hierarchy {
     }
 
     /// A CA with its key opened (once; later calls share it), checked to match its certificate.
-    pub(super) fn open_ca(&self, ca: CaName) -> Result<Arc<OpenCa>, SigningError> {
+    pub(crate) fn open_ca(&self, ca: CaName) -> Result<Arc<OpenCa>, SigningError> {
         // A poisoned lock only means a thread panicked while holding it: the map gains whole `Arc`s by one insert,
         // so what it holds is intact. Reporting it as "not initialized" (as this once did) sent operators to
         // `hcpki init` for a fault that was not theirs.

@@ -1,9 +1,9 @@
 //! Console grants (D42) through the authority, for `hcpki console grant` and the admin API alike: the input
 //! parsed once and a facility admin's facility checked before the audited write.
 
-use super::registrar::Registrar;
-use super::{FacilityRefusal, RegistryError};
 use crate::console_grant::{self, ConsoleGrant, ConsoleRole};
+use crate::error::{FacilityRefusal, RegistryError};
+use crate::registrar::Registrar;
 use crate::store::Actor;
 
 impl Registrar {

@@ -1,11 +1,10 @@
 //! The authority's side of revocation: revoking by serial (CLI, API) and signing each CA's complete CRL and
 //! the PC CA's shard CRLs.
 
-use super::batch::batch_failed;
-use super::error::{RevocationError, offline_key};
-use super::hierarchy::Hierarchy;
-use super::queues::Revoked;
+use crate::batch::batch_failed;
+use crate::error::{RevocationError, offline_key};
 use crate::group_commit::GroupCommit;
+use crate::hierarchy::Hierarchy;
 use crate::profile;
 use crate::revocation::Reason;
 use crate::revocation::crl::{self, CrlFields, CrlSigner, Entry};
@@ -22,16 +21,19 @@ pub const CRL_VALIDITY_SECS: i64 = 86_400;
 
 pub use crate::revocation::crl::SignedCrl;
 
+/// A revocation's answer.
+pub(crate) type Revoked = Result<CertificateRecord, RevocationError>;
+
 /// The revocation authority: revoking, and signing each CA's CRLs (the ARL at the ceremony, `offline_root`),
 /// with the store areas it writes. OCSP answers are `revocation::ocsp`'s, from the same store.
 pub struct Revoker {
-    pub(super) hierarchy: Arc<Hierarchy>,
-    pub(super) revocations: Arc<dyn Revocations>,
-    pub(super) audit: Arc<dyn AuditLog>,
+    pub(crate) hierarchy: Arc<Hierarchy>,
+    pub(crate) revocations: Arc<dyn Revocations>,
+    pub(crate) audit: Arc<dyn AuditLog>,
     /// The CRLs a server hands out (`revocation::publish`).
-    pub(super) crls: crate::revocation::publish::CrlCache,
+    pub(crate) crls: crate::revocation::publish::CrlCache,
     /// Set by [`Revoker::start_group_commit`] (long-running servers).
-    pub(super) queue: OnceLock<GroupCommit<Revocation, Revoked>>,
+    pub(crate) queue: OnceLock<GroupCommit<Revocation, Revoked>>,
 }
 
 impl std::fmt::Debug for Revoker {
@@ -194,3 +196,5 @@ impl Revoker {
         Ok(SignedCrl { der, number, this_update, next_update, entries: entries.len() })
     }
 }
+
+mod offline_root;

@@ -3,29 +3,31 @@
 //! nothing and revokes nothing itself; what spans parts (an operator's certificate, an approved SCEP request)
 //! is the authority's.
 
-use super::batch::batch_failed;
-use super::error::{FacilityRefusal, RegistryError};
-use super::hierarchy::Hierarchy;
-use super::queues::Changed;
+use crate::batch::batch_failed;
+use crate::error::{FacilityRefusal, RegistryError};
 use crate::facility::{Facility, FacilityId, NewFacility, Transition};
 use crate::group_commit::GroupCommit;
+use crate::hierarchy::Hierarchy;
 use crate::store::{
     Actor, AuditLog, ConsoleGrants, Enrollment, Facilities, FacilityChange, Issuance, Operators, StoreError,
 };
 use std::sync::{Arc, OnceLock};
 
+/// A facility transition's answer.
+pub(crate) type Changed = Result<Facility, RegistryError>;
+
 /// The registrar, with the store areas it reads and writes.
 pub struct Registrar {
-    pub(super) hierarchy: Arc<Hierarchy>,
-    pub(super) facilities: Arc<dyn Facilities>,
-    pub(super) enrollment: Arc<dyn Enrollment>,
-    pub(super) operators: Arc<dyn Operators>,
-    pub(super) grants: Arc<dyn ConsoleGrants>,
+    pub(crate) hierarchy: Arc<Hierarchy>,
+    pub(crate) facilities: Arc<dyn Facilities>,
+    pub(crate) enrollment: Arc<dyn Enrollment>,
+    pub(crate) operators: Arc<dyn Operators>,
+    pub(crate) grants: Arc<dyn ConsoleGrants>,
     /// Read only: a presented certificate's row, the live router certificates an allocation change affects.
-    pub(super) certificates: Arc<dyn Issuance>,
-    pub(super) audit: Arc<dyn AuditLog>,
+    pub(crate) certificates: Arc<dyn Issuance>,
+    pub(crate) audit: Arc<dyn AuditLog>,
     /// Set by [`Registrar::start_group_commit`] (long-running servers).
-    pub(super) queue: OnceLock<GroupCommit<FacilityChange, Changed>>,
+    pub(crate) queue: OnceLock<GroupCommit<FacilityChange, Changed>>,
 }
 
 impl std::fmt::Debug for Registrar {
@@ -78,3 +80,9 @@ fn transition_error(e: StoreError) -> RegistryError {
         other => RegistryError::Store(other),
     }
 }
+
+pub mod addresses;
+mod admin;
+mod console_grants;
+pub(crate) mod credentials;
+mod held;
