@@ -287,7 +287,9 @@ impl Authority {
         self.hierarchy.clock()
     }
 
-    /// The whole store, for the server's adapters that still take it (issue #43 item 4: SSO-side callers).
+    /// The whole store the parts were given: the server's `AppState`, its background tasks (each handed the
+    /// areas it uses), the SSO side (still on `dyn Store` while it moves, issue #43 item 1) and read-only
+    /// listings (certificates, facilities, jobs) read it here. The parts never do.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
