@@ -32,7 +32,7 @@ fn signatures_of_every_format_are_judged_and_pdf_and_cades_renew_with_the_served
         .unwrap();
     let server = Served::start(&h, &[]);
     let tsa_url = format!("http://127.0.0.1:{}/tsa", server.http_port);
-    let cas = HpkiTestCas::new().unwrap();
+    let cas = crate::test_pki::hpki();
     let card = cas.issue(&HpkiSubject::default()).unwrap();
     let hpki_root = h.path("hpki-root.pem");
     write_pem(&hpki_root, "CERTIFICATE", &card.root);

@@ -59,10 +59,10 @@ struct Fixture {
 #[test]
 fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
     let h = Hcpki::initialized(Backend::Sqlite);
-    let cas = HpkiTestCas::new().unwrap();
+    let cas = crate::test_pki::hpki();
     let card = cas.issue(&HpkiSubject::default()).unwrap();
     let expired = cas.issue_expired(&HpkiSubject::default()).unwrap();
-    let stranger = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
+    let stranger = crate::test_pki::stranger();
     let repository = HpkiRepository::start();
     let served = HpkiTestCas::with_repository(&repository.base_url()).unwrap();
     let (good, revoked) =
@@ -330,7 +330,7 @@ fn the_api_judges_posted_signatures_and_audits_each(b: Backend) {
     use base64::Engine as _;
     use serde_json::json;
     let h = Hcpki::initialized(b);
-    let cas = HpkiTestCas::new().unwrap();
+    let cas = crate::test_pki::hpki();
     let card = cas.issue(&HpkiSubject::default()).unwrap();
     let root = h.path("hpki-root.pem");
     write_pem(&root, "CERTIFICATE", &card.root);
