@@ -170,12 +170,12 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
     // A card of an issuer the portal does not trust: the page's form posted with its signature and chain.
     let stranger = crate::test_pki::stranger();
     s.browser.goto(&login);
-    posted_card_login(&mut s.browser, &p.issuer, &stranger);
+    posted_card_login(&mut s.browser, &p.issuer, stranger);
     s.problem_at(&format!("{}/login/card", p.issuer), "card_untrusted", "このカードはこのポータルでは使えません", None);
     assert!(s.text().contains("trusted card issuer"), "the refusal in full: {}", s.text());
     // The same refusal to a person who chose English (the switch's cookie), then back to Japanese.
     s.browser.goto(&format!("{login}?lang=en"));
-    posted_card_login(&mut s.browser, &p.issuer, &stranger);
+    posted_card_login(&mut s.browser, &p.issuer, stranger);
     s.shown("card_untrusted", "This portal does not accept this card", "Use a genuine HPKI or My Number card");
     s.checked("card_untrusted", "en");
     s.browser.goto(&format!("{login}?lang=ja"));
