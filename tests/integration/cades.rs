@@ -12,7 +12,7 @@ use crate::oidc::pem_to_der;
 use hcpki_docsig::signature::cades::{self, CadesError, CadesSignature, Level};
 use hcpki_docsig::timestamp::{Accuracy, HashAlgorithm, TimeStampAuthority, TimeStampResp, TsaSettings};
 use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
-use hcpki_vcard::testpki::{HpkiSubject, HpkiTestCas};
+use hcpki_vcard::testpki::HpkiSubject;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -27,7 +27,7 @@ const POLICY: &str = "1.3.6.1.4.1.99999.3161.1";
 #[test]
 fn openssl_verifies_b_b_and_b_t_made_with_the_hpki_signature_key() {
     let h = Hcpki::initialized(Backend::Sqlite);
-    let card = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
+    let card = crate::test_pki::hpki().issue(&HpkiSubject::default()).unwrap();
     let document = h.path("referral-bundle.json");
     std::fs::write(&document, "{\"resourceType\":\"Bundle\",\"type\":\"document\",\"title\":\"診療情報提供書\"}\n")
         .unwrap();

@@ -97,10 +97,10 @@ struct Portal {
     jpki: &'static JpkiTestCas,
 }
 
-/// The HPKI and JPKI test CAs and the anchors taken from them, made once per test process.
+/// The HPKI and JPKI test CAs (`test_pki`) and the anchors taken from them, made once per test process.
 struct TestCas {
-    hpki: HpkiTestCas,
-    jpki: JpkiTestCas,
+    hpki: &'static HpkiTestCas,
+    jpki: &'static JpkiTestCas,
     /// (directory, file name, certificate DER) of each anchor a portal is configured with.
     anchors: [(&'static str, &'static str, Vec<u8>); 3],
 }
@@ -111,8 +111,7 @@ struct TestCas {
 fn test_cas() -> &'static TestCas {
     static CAS: OnceLock<TestCas> = OnceLock::new();
     CAS.get_or_init(|| {
-        let hpki = HpkiTestCas::new().unwrap();
-        let jpki = JpkiTestCas::new().unwrap();
+        let (hpki, jpki) = (crate::test_pki::hpki(), crate::test_pki::jpki());
         // The anchors come from one issued card per PKI (the CA certificates are the same for every card).
         let sample = hpki.issue(&HpkiSubject::default()).unwrap();
         let jsample = jpki.issue(&JpkiSubject::default()).unwrap();
@@ -583,12 +582,12 @@ fn challenges_are_single_use_session_and_origin_bound_and_expire(b: Backend) {
 fn untrusted_expired_and_signature_certificates_are_refused(b: Backend) {
     let p = Portal::new(b, "fail-closed", None);
     // A chain of another (well-formed) HPKI PKI the portal was not configured with.
-    let stranger = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
-    let out = p.login(&p.hpki_card("stranger", &stranger));
+    let stranger = crate::test_pki::stranger();
+    let out = p.login(&p.hpki_card("stranger", stranger));
     let text = assert_refused(&out, "untrusted_chain");
     assert!(text.contains("trusted card issuer"), "{text}");
     // Even with its own root posted along.
-    let mut card = p.hpki_card("stranger2", &stranger);
+    let mut card = p.hpki_card("stranger2", stranger);
     card.chain.push(p.der_file("stranger-root.der", &stranger.root));
     assert_refused(&p.login(&card), "untrusted_chain");
 

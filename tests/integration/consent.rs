@@ -123,17 +123,17 @@ impl Clinic {
     fn open(b: Backend, one_reader: bool) -> Self {
         let files = tempfile::tempdir().unwrap();
         let tsa = ReferenceTsa::start(files.path());
-        let cas = JpkiTestCas::new().unwrap();
-        let patient = patient_card(&cas);
-        let moved = patient_card(&cas);
-        let stranger = patient_card(&cas);
+        let cas = crate::test_pki::jpki();
+        let patient = patient_card(cas);
+        let moved = patient_card(cas);
+        let stranger = patient_card(cas);
         let revoked = hcpki_vcard::testpki::Revoked {
             serial: serial(&named(&moved, "sign")),
             at: time::OffsetDateTime::now_utc() - time::Duration::hours(2),
             reason: Some(x509_cert::ext::pkix::CrlReason::Superseded),
         };
-        let hpki_cas = HpkiTestCas::new().unwrap();
-        let physician = physician_card(&hpki_cas);
+        let hpki_cas = crate::test_pki::hpki();
+        let physician = physician_card(hpki_cas);
         let agent_port = crate::harness::free_port();
         let agent_origin = format!("http://127.0.0.1:{agent_port}");
         let crl_file = files.path().join("jpki-sign.crl");

@@ -17,6 +17,15 @@
 //! made (PKCS#11, `init` options, a second installation) start from their own `init`, and the template's own
 //! start makes them once per run.
 //!
+//! Opening a key file costs a scrypt (N=2^14, r=8: 16 MiB, ~30 ms of CPU and the page faults of its memory), and
+//! every `hcpki serve` opens a dozen key files, every signing CLI command one or two: with the keys as `init` and
+//! `serve` wrap them, a server's start took ~0.45 s of CPU, ~0.15 s with the wrapping below, and scrypt was
+//! ~7 % of the CPU of the EST, SCEP and browser tests. [`cheap_key_wrapping`] has OpenSSL re-wrap the template's
+//! key files once per run with scrypt at N=2^10 (same passphrase, same PBES2 with AES-256-CBC, same keys): the
+//! work factor guards a stolen file of a real installation, not a test's throwaway one. What `init` and `serve`
+//! write is tested where they run themselves (the tests of `init`, `initialized_afresh`, PKCS#11), and every test
+//! on the template shows hcpki opening keys OpenSSL wrapped (the operator guide's ceremony path).
+//!
 //! Where: SQLite — a directory under the test target's temp dir (`CARGO_TARGET_TMPDIR`), one per test process,
 //! removed with the next run's; PostgreSQL — a database `hcpki_tmpl_<pid>_…` copied with `CREATE DATABASE …
 //! TEMPLATE` (stale ones of finished runs are dropped by the next run).
@@ -52,6 +61,7 @@ pub fn get(backend: Backend, init: impl FnOnce(&Path, Option<&str>)) -> &'static
         };
         init(&dir, database.as_ref().map(PgDatabase::url));
         add_server_keys(&dir, database.as_ref());
+        cheap_key_wrapping(&dir);
         Template { dir, database }
     })
 }
@@ -128,6 +138,39 @@ fn add_server_keys(dir: &Path, database: Option<&PgDatabase>) {
     drop(scratch_db);
     let _ = std::fs::remove_dir_all(&scratch);
     let _ = std::fs::remove_file(&log);
+}
+
+/// Re-wraps every encrypted key file in the template's `keys/` with OpenSSL, scrypt N=2^10 (see the module doc),
+/// in place: the file keeps its mode (0600).
+fn cheap_key_wrapping(dir: &Path) {
+    let passphrase_file = dir.join("secrets/key-passphrase");
+    let passphrase = std::fs::read_to_string(&passphrase_file).expect("read the template's key passphrase");
+    // What `-passin file:` reads: the first line.
+    let passphrase = passphrase.lines().next().unwrap_or_default();
+    for entry in std::fs::read_dir(dir.join("keys")).expect("read the template's keys").flatten() {
+        let path = entry.path();
+        let pem = std::fs::read_to_string(&path).unwrap_or_default();
+        if !pem.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+            continue;
+        }
+        let out = Command::new("openssl")
+            .args(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-scrypt", "-scrypt_N", "1024", "-scrypt_r", "8"])
+            .args(["-scrypt_p", "1", "-passin"])
+            .arg(format!("file:{}", passphrase_file.display()))
+            .args(["-passout", "env:HCPKI_TEMPLATE_KEY_PASSPHRASE", "-in"])
+            .arg(&path)
+            .env("HCPKI_TEMPLATE_KEY_PASSPHRASE", passphrase)
+            .output()
+            .expect("run openssl pkcs8 on the template's keys");
+        let wrapped = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && wrapped.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+            "openssl pkcs8 -scrypt on {}: {}",
+            path.display(),
+            crate::harness::describe(&out)
+        );
+        std::fs::write(&path, wrapped.as_bytes()).expect("write the re-wrapped key file");
+    }
 }
 
 /// Copies the template's directory into `to` (an empty hcpki directory): files with their permissions (the

@@ -39,6 +39,7 @@ mod init_template;
 mod lb;
 mod pcsc_lock;
 mod peers;
+mod test_pki;
 mod timing;
 
 mod accessibility;

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas, Revoked};
+use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, Revoked};
 use serde_json::json;
 use x509_cert::der::Decode as _;
 
@@ -168,14 +168,14 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
     drop(card);
 
     // A card of an issuer the portal does not trust: the page's form posted with its signature and chain.
-    let stranger = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
+    let stranger = crate::test_pki::stranger();
     s.browser.goto(&login);
-    posted_card_login(&mut s.browser, &p.issuer, &stranger);
+    posted_card_login(&mut s.browser, &p.issuer, stranger);
     s.problem_at(&format!("{}/login/card", p.issuer), "card_untrusted", "このカードはこのポータルでは使えません", None);
     assert!(s.text().contains("trusted card issuer"), "the refusal in full: {}", s.text());
     // The same refusal to a person who chose English (the switch's cookie), then back to Japanese.
     s.browser.goto(&format!("{login}?lang=en"));
-    posted_card_login(&mut s.browser, &p.issuer, &stranger);
+    posted_card_login(&mut s.browser, &p.issuer, stranger);
     s.shown("card_untrusted", "This portal does not accept this card", "Use a genuine HPKI or My Number card");
     s.checked("card_untrusted", "en");
     s.browser.goto(&format!("{login}?lang=ja"));
@@ -277,7 +277,7 @@ fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend)
 /// and what to do, in Japanese and in English (the switch's cookie), axe-clean and photographed. No card agent
 /// and no card: the answers are signed here with the cards' keys, as for the card the portal does not trust.
 fn expired_and_revoked_cards_say_what_happened_and_what_to_do(b: Backend) {
-    let cas = HpkiTestCas::new().unwrap();
+    let cas = crate::test_pki::hpki();
     let expired = cas.issue_expired(&HpkiSubject::default()).unwrap();
     let revoked = cas.issue(&HpkiSubject { registration_id: "Test000002".into(), ..HpkiSubject::default() }).unwrap();
     let serial = x509_cert::Certificate::from_der(&revoked.authentication.cert)

@@ -17,7 +17,7 @@ use crate::pcsc_lock::pcsc_lock;
 use crate::portal_card::{HPKI, JPKI, card_challenge, card_portal, card_session_across, card_signs, field};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use hcpki_vcard::testpki::{HpkiCredentials, HpkiSubject, HpkiTestCas};
+use hcpki_vcard::testpki::{HpkiCredentials, HpkiSubject};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -289,7 +289,7 @@ fn last_card_person(p: &Portal) -> String {
 /// audited `console.signin` denied, naming its own key), and a grant to the key form without an anchor is
 /// refused with what to do.
 fn same_names_under_two_anchors_are_two_people_and_a_grant_admits_only_its_own(b: Backend) {
-    let (first, second) = (HpkiTestCas::new().unwrap(), HpkiTestCas::new().unwrap());
+    let (first, second) = (crate::test_pki::hpki(), crate::test_pki::other_hpki());
     let card_a = first.issue(&HpkiSubject::default()).unwrap();
     let card_b = second.issue(&HpkiSubject::default()).unwrap();
     assert_ne!(card_a.root, card_b.root);
@@ -345,7 +345,7 @@ fn pairwise_sub(p: &Portal, sector: &str, person_key: &str) -> String {
 /// and the relying party gets the same `sub` as before the upgrade (the earlier key's, computed independently).
 /// The card of anchor B with the same names gets neither: its own key, its own `sub`, no console.
 fn an_earlier_card_key_is_claimed_once_keeping_its_grant_and_sub(b: Backend) {
-    let (first, second) = (HpkiTestCas::new().unwrap(), HpkiTestCas::new().unwrap());
+    let (first, second) = (crate::test_pki::hpki(), crate::test_pki::other_hpki());
     let card_a = first.issue(&HpkiSubject::default()).unwrap();
     let card_b = second.issue(&HpkiSubject::default()).unwrap();
     let p = portal_trusting(b, &[&card_a, &card_b]);

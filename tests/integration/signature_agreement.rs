@@ -399,7 +399,7 @@ impl World {
         let revoked_before = cas.issue(&other("Test000002")).unwrap();
         let revoked_after = cas.issue(&other("Test000003")).unwrap();
         let expired = cas.issue_expired(&other("Test000004")).unwrap();
-        let stranger = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
+        let stranger = crate::test_pki::stranger().clone();
         let second = cas.issue(&other("Test000005")).unwrap();
         let (tsa, tsa_cert, tsa_pkcs8) = rsa_tsa("hcpki agreement test TSA");
         let tsa_pem = h.path("agreement-tsa.pem");

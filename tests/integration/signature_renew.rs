@@ -32,7 +32,7 @@ fn signatures_of_every_format_are_judged_and_pdf_and_cades_renew_with_the_served
         .unwrap();
     let server = Served::start(&h, &[]);
     let tsa_url = format!("http://127.0.0.1:{}/tsa", server.http_port);
-    let cas = HpkiTestCas::new().unwrap();
+    let cas = crate::test_pki::hpki();
     let card = cas.issue(&HpkiSubject::default()).unwrap();
     let hpki_root = h.path("hpki-root.pem");
     write_pem(&hpki_root, "CERTIFICATE", &card.root);
@@ -59,7 +59,7 @@ fn signatures_of_every_format_are_judged_and_pdf_and_cades_renew_with_the_served
     let b_t = pades::with_signature_time_stamp(&b_b, &stamp_value(&h, &value)).unwrap();
     let data = pades::ValidationData {
         certificates: [vec![card.signature.cert.clone(), card.signature_ca.clone()], tsa_chain.to_vec()].concat(),
-        crls: vec![crl(&cas)],
+        crls: vec![crl(cas)],
         ocsps: Vec::new(),
     };
     let b_lt = h.path("referral-b-lt.pdf");
@@ -90,7 +90,7 @@ fn signatures_of_every_format_are_judged_and_pdf_and_cades_renew_with_the_served
     let p7s = cades::assemble(tbs, &value).unwrap();
     let p7s = cades::with_signature_time_stamp(&p7s, &stamp_value(&h, &value)).unwrap();
     let p7s_file = h.path("bundle.json.p7s");
-    std::fs::write(&p7s_file, cades::with_validation_data(&p7s, &tsa_chain, &[crl(&cas)], &[]).unwrap()).unwrap();
+    std::fs::write(&p7s_file, cades::with_validation_data(&p7s, &tsa_chain, &[crl(cas)], &[]).unwrap()).unwrap();
     let document = h.path("bundle.json");
     std::fs::write(&document, DOCUMENT).unwrap();
     verdict(&h, &p7s_file, Some(&document), "cades", "B-LT");
@@ -149,7 +149,7 @@ fn signatures_of_every_format_are_judged_and_pdf_and_cades_renew_with_the_served
     let streamed = cades::with_signature_time_stamp(&streamed, &stamp_value(&h, &value)).unwrap();
     let reference_chain = [pem_der(&reference.dir().join("tsa.pem")), pem_der(&reference.root())];
     let stream_file = h.path("bundle-stream.p7s");
-    let with_data = cades::with_validation_data(&streamed, &reference_chain, &[crl(&cas)], &[]).unwrap();
+    let with_data = cades::with_validation_data(&streamed, &reference_chain, &[crl(cas)], &[]).unwrap();
     std::fs::write(&stream_file, with_data).unwrap();
     verdict(&h, &stream_file, None, "cades", "B-LT");
     let out = h.ok(&["signature", "renew", path(&stream_file)]);

@@ -59,10 +59,10 @@ struct Fixture {
 #[test]
 fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
     let h = Hcpki::initialized(Backend::Sqlite);
-    let cas = HpkiTestCas::new().unwrap();
+    let cas = crate::test_pki::hpki();
     let card = cas.issue(&HpkiSubject::default()).unwrap();
     let expired = cas.issue_expired(&HpkiSubject::default()).unwrap();
-    let stranger = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
+    let stranger = crate::test_pki::stranger();
     let repository = HpkiRepository::start();
     let served = HpkiTestCas::with_repository(&repository.base_url()).unwrap();
     let (good, revoked) =
@@ -93,7 +93,7 @@ fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
         ),
     )
     .unwrap();
-    let s = Signer { h: &h, tsa: &tsa, cas: &cas };
+    let s = Signer { h: &h, tsa: &tsa, cas };
     // The served hierarchy: `revoked`'s signature certificate revoked a minute before the time stamps of `now`,
     // in the CRL the repository serves and in the responder's index.
     let s2 = Signer { h: &h, tsa: &tsa, cas: &served };
@@ -149,7 +149,7 @@ fn hcpki_and_openssl_agree_on_the_cades_fixture_set() {
         ),
         Fixture::new(
             "unknown-root",
-            s.sign(&stranger, now, None, &[], false),
+            s.sign(stranger, now, None, &[], false),
             ("INDETERMINATE/NO_CERTIFICATE_CHAIN_FOUND", Some("B-B")),
         )
         .refused(),
@@ -330,7 +330,7 @@ fn the_api_judges_posted_signatures_and_audits_each(b: Backend) {
     use base64::Engine as _;
     use serde_json::json;
     let h = Hcpki::initialized(b);
-    let cas = HpkiTestCas::new().unwrap();
+    let cas = crate::test_pki::hpki();
     let card = cas.issue(&HpkiSubject::default()).unwrap();
     let root = h.path("hpki-root.pem");
     write_pem(&root, "CERTIFICATE", &card.root);
@@ -338,7 +338,7 @@ fn the_api_judges_posted_signatures_and_audits_each(b: Backend) {
     std::fs::write(h.dir().join("hcpki.toml"), format!("{config}\n[signing]\nanchors = [\"{}\"]\n", path(&root)))
         .unwrap();
     let (tsa, _) = old_tsa(&h);
-    let s = Signer { h: &h, tsa: &tsa, cas: &cas };
+    let s = Signer { h: &h, tsa: &tsa, cas };
     let now = hcpki_pkix::time::now_unix();
     let p7s = s.sign(&card, now, None, &[s.crl(now - 60, &[])], false);
     let auditor = crate::admin::operator(&h, "aud", "auditor");

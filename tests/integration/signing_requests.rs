@@ -23,7 +23,7 @@ use base64::engine::general_purpose::STANDARD;
 use hcpki_docsig::signature::cades::{self, CadesSignature};
 use hcpki_docsig::signature::pades;
 use hcpki_docsig::signature::validation::{Indication, Level, SigningTrust};
-use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject, HpkiTestCas};
+use hcpki_vcard::testpki::{CrlValidity, HpkiCredentials, HpkiSubject};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
@@ -38,7 +38,7 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 
 fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: Backend) {
     let started = std::time::Instant::now();
-    let hpki = HpkiTestCas::new().unwrap();
+    let hpki = crate::test_pki::hpki();
     let card = hpki.issue(&HpkiSubject::default()).unwrap();
     let tsa_dir = tempfile::tempdir().unwrap();
     let tsa = ReferenceTsa::start(tsa_dir.path());
@@ -235,7 +235,7 @@ fn a_service_has_the_physician_sign_a_document_and_collects_it_time_stamped(b: B
 /// e-prescription is refused above B-T when the request is made. Every signature audited with format and level.
 fn a_service_collects_long_term_signatures_with_the_signers_crl_inside(b: Backend) {
     let started = std::time::Instant::now();
-    let hpki = HpkiTestCas::new().unwrap();
+    let hpki = crate::test_pki::hpki();
     let card = hpki.issue(&HpkiSubject::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let tsa = ReferenceTsa::start(&dir.path().join("tsa"));

@@ -15,7 +15,7 @@ use hcpki_docsig::signature::xades::{self, Level, XadesError, XmlError};
 use hcpki_docsig::timestamp::client::Query;
 use hcpki_docsig::timestamp::{Accuracy, TimeStampAuthority, TimeStampResp, TsaSettings};
 use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
-use hcpki_vcard::testpki::{HpkiSubject, HpkiTestCas};
+use hcpki_vcard::testpki::HpkiSubject;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -57,7 +57,7 @@ pub(crate) fn ambiguous() -> Vec<(&'static str, Vec<u8>, [&'static str; 2])> {
 fn xmlsec1_and_openssl_verify_b_b_and_b_t_made_with_the_hpki_signature_key() {
     let dir = tempfile::tempdir().unwrap();
     let file = |name: &str| dir.path().join(name);
-    let card = HpkiTestCas::new().unwrap().issue(&HpkiSubject::default()).unwrap();
+    let card = crate::test_pki::hpki().issue(&HpkiSubject::default()).unwrap();
     let now = hcpki_pkix::time::now_unix();
 
     let prepared = xades::prepare(CSV.as_bytes(), &[card.signature.cert.as_slice(), &card.signature_ca], now).unwrap();
