@@ -21,9 +21,10 @@ pub use crate::oidc::dpop::{
 /// Our own tokens presented back: bearer access tokens at `/userinfo`, `/introspect` and `/revoke`,
 /// `id_token_hint` at `/logout` (the provider tries each published [`Signer`] in turn).
 pub use crate::oidc::jws::{JwsError, Signer, SigningAlg};
-/// The token endpoint's form, parsed into its typed grant request (`authorization_code`, `refresh_token`) and
-/// the client's credentials before anything is looked up.
-pub use crate::oidc::token::{TokenCall, TokenRequest, TokenRequestError, parse_grant as parse_token_grant};
+pub use crate::oidc::token::{TokenRequest, TokenRequestError};
+/// The token endpoint's form, parsed into the call of its grant (`authorization_code`, `refresh_token`, token
+/// exchange) and the client's credentials before anything is looked up.
+pub use crate::token_endpoint::TokenCall;
 pub use hcpki_sso::dpop_nonce::NonceKey;
 /// Card-login revocation: CRLs fetched over plain HTTP (or read from files) from the operator's
 /// `[login] crl_urls`, parsed before their signature is known to be good.

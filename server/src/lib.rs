@@ -23,6 +23,7 @@ mod output;
 mod portal;
 mod signing_requests;
 mod syslog;
+mod token_endpoint;
 
 use clap::Parser;
 use std::process::ExitCode;

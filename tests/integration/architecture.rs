@@ -657,7 +657,8 @@ fn path_tokens(code: &str) -> Vec<Vec<String>> {
 /// login's refusals) and the password accounts; the facility of a connection's PC certificate (refused with a
 /// problem) and the SSO sessions (an ended one is told with a problem). The server's floors
 /// are the layering issue #43 aims at: leaves; the audit trail; the OIDC core; the cores built on it (delegation,
-/// signing requests, then consent, which shares the signing-request desk); the portal's pages and endpoints, over
+/// signing requests, then consent, which shares the signing-request desk; and `/token`'s one grant dispatch over the
+/// OIDC and token-exchange cores); the portal's pages and endpoints, over
 /// those cores (its shared services — sessions, the secret, accounts, audit writing, refusals — are `hcpki-sso`'s
 /// since issue #43 item 1); configuration; the adapters (console, HTTP, monitoring); the commands and the command
 /// line.
@@ -691,7 +692,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
             &["atna"],
             &["oidc"],
             &["delegation", "signing_requests"],
-            &["consent"],
+            &["consent", "token_endpoint"],
             &["portal"],
             &["config"],
             &["console"],

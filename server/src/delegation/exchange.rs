@@ -9,7 +9,7 @@
 //! exchanged only with a proof of that key or that certificate, and comes back bound the same way (issue #42).
 //!
 //! HTTP-free: [`token_exchange`] takes an [`ExchangeCall`] (the token endpoint's form, the connection's
-//! certificate, the `DPoP` header) and `now`; the axum adapter (`crate::http::oidc::token`) sends
+//! certificate, the `DPoP` header) and `now`; `/token`'s one grant dispatch (`crate::token_endpoint`) sends
 //! `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` here. [`parse`], [`subject`], [`expiry`] and
 //! [`sender::carried`] are the pure checks.
 
