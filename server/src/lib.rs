@@ -21,6 +21,7 @@ mod oidc;
 mod outbound;
 mod output;
 mod portal;
+mod server_cert;
 mod signing_requests;
 mod syslog;
 mod token_endpoint;

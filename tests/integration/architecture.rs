@@ -688,7 +688,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
     (
         "server",
         &[
-            &["backup", "fuzzing", "jobs", "outbound", "output", "syslog"],
+            &["backup", "fuzzing", "jobs", "outbound", "output", "server_cert", "syslog"],
             &["atna"],
             &["oidc"],
             &["delegation", "signing_requests"],
@@ -715,7 +715,6 @@ const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
     ("server", "console", "http"),
     ("server", "oidc", "consent"),
     ("server", "oidc", "delegation"),
-    ("server", "oidc", "http"),
     ("server", "portal", "http"),
 ];
 

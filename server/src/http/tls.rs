@@ -163,13 +163,6 @@ impl ClientCertVerifier for RevocationChecking {
     }
 }
 
-/// A client configuration under the same policy (TLS 1.2 and 1.3, ECDHE with AES-GCM), verifying servers
-/// against `roots` with WebPKI path validation and host name checks: for connections hcpki opens to
-/// services it must trust (back-channel logout endpoints).
-pub fn client_config(roots: RootCertStore) -> Result<rustls::ClientConfig, TlsError> {
-    Ok(hcpki_tls_policy::client_config(roots)?)
-}
-
 /// Why the TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

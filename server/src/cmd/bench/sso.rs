@@ -107,7 +107,7 @@ pub async fn run(global: &Global, args: &BenchSsoArgs) -> Result<ExitCode> {
     let root = CertificateDer::from(authority.ca_certificate(CaName::Root)?.to_vec());
     let mut roots = rustls::RootCertStore::empty();
     roots.add(root).context("the root CA certificate as a TLS trust anchor")?;
-    let tls = Arc::new(crate::http::tls::client_config(roots)?);
+    let tls = Arc::new(hcpki_tls_policy::client_config(roots)?);
 
     let server = Served::start(global, &files).await?;
     let main_name = loaded.config.serve.server_names.first().cloned().unwrap_or_else(|| "localhost".into());
