@@ -27,7 +27,6 @@ pub mod scep_ra;
 pub mod signatures;
 pub mod signing_requests;
 pub mod tls;
-pub mod tls_key;
 pub mod tsa;
 pub mod tsa_client;
 pub mod tsa_signer;

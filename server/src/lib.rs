@@ -24,6 +24,7 @@ mod portal;
 mod server_cert;
 mod signing_requests;
 mod syslog;
+mod tls_key;
 mod token_endpoint;
 
 use clap::Parser;

@@ -688,7 +688,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
     (
         "server",
         &[
-            &["backup", "fuzzing", "jobs", "outbound", "output", "server_cert", "syslog"],
+            &["backup", "fuzzing", "jobs", "outbound", "output", "server_cert", "syslog", "tls_key"],
             &["atna"],
             &["oidc"],
             &["delegation", "signing_requests"],
@@ -710,7 +710,6 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
 /// to end; `profile -> revocation` is the CRL profile's use of the revocation reasons.
 const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
     ("ca", "profile", "revocation"),
-    ("server", "atna", "http"),
     ("server", "cmd", "cli"),
     ("server", "console", "http"),
     ("server", "oidc", "consent"),

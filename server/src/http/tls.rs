@@ -16,7 +16,7 @@
 //! revocation are refused by the registry check. The portal's listener leaves revocation to that registry
 //! check alone ([`RevokedClients::ByRegistry`]), which answers a person with a page saying why.
 
-use super::tls_key::{self, KeySourceSigningKey};
+use crate::tls_key::{self, KeySourceSigningKey};
 use hcpki_ca::CaName;
 use hcpki_ca::revocation::status::RevocationBoard;
 use hcpki_pkix::keys::KeySource;
