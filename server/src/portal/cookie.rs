@@ -1,5 +1,5 @@
 //! The cookies of an HTTP request, and the SSO session the session cookie names: the session store and its
-//! rules are `hcpki_sso::session` (D24, D124); this adapter only reads the `Cookie` headers.
+//! rules are `hcpki_sso::session` (D24, D125); this adapter only reads the `Cookie` headers.
 
 use axum::http::HeaderMap;
 use axum::http::header;
