@@ -6,7 +6,7 @@
 //! evidence of [`evidence`]) or refused, or expired at a short deadline → withdrawn (撤回) by a signed
 //! withdrawal, after which it stays as history. Each allowed move is a [`life::Step`] carrying the audit event
 //! it must write ([`audit`]); [`record`] applies steps to the store, where a move succeeds only from the state
-//! it was judged on. A patient is only ever a pseudonymous key ([`patient_key`]); the card's certificates are
+//! it was judged on. A patient is only ever a pseudonymous key ([`hcpki_sso::patient_key`]); the card's certificates are
 //! linked to that key by staff confirmation ([`identity`]). The clock is passed in everywhere.
 
 pub mod api;
@@ -18,7 +18,6 @@ pub mod evidence;
 pub mod identification;
 pub mod identity;
 pub mod life;
-pub mod patient_key;
 pub mod purpose;
 pub mod record;
 pub mod request;

@@ -145,7 +145,7 @@ impl FromRequestParts<AppState> for Viewer {
             return Err(view::refusal(lang, &Principal::Anonymous, &e));
         }
         let origin = own_origin(&parts.uri, &parts.headers).unwrap_or_default();
-        if let Some(cookie) = crate::portal::session::cookie_value(&parts.headers, ticket::SESSION_COOKIE) {
+        if let Some(cookie) = crate::portal::cookie::cookie_value(&parts.headers, ticket::SESSION_COOKIE) {
             let tls = parts.extensions.get::<Arc<TlsInfo>>().cloned();
             return match session::current(state, &cookie, tls.as_deref()).await {
                 Ok(s) => Ok(Self {

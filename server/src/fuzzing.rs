@@ -18,13 +18,14 @@ pub use crate::oidc::client::{
 pub use crate::oidc::dpop::{
     DpopError, Expected as DpopExpected, Proof as DpopProof, token_hash as dpop_token_hash, verify as verify_dpop_proof,
 };
-pub use crate::oidc::dpop_nonce::NonceKey;
 /// Our own tokens presented back: bearer access tokens at `/userinfo`, `/introspect` and `/revoke`,
 /// `id_token_hint` at `/logout` (the provider tries each published [`Signer`] in turn).
 pub use crate::oidc::jws::{JwsError, Signer, SigningAlg};
-/// The token endpoint's form, parsed into its typed grant request (`authorization_code`, `refresh_token`) and
-/// the client's credentials before anything is looked up.
-pub use crate::oidc::token::{TokenCall, TokenRequest, TokenRequestError, parse_grant as parse_token_grant};
+pub use crate::oidc::token::{TokenRequest, TokenRequestError};
+/// The token endpoint's form, parsed into the call of its grant (`authorization_code`, `refresh_token`, token
+/// exchange) and the client's credentials before anything is looked up.
+pub use crate::token_endpoint::TokenCall;
+pub use hcpki_sso::dpop_nonce::NonceKey;
 /// Card-login revocation: CRLs fetched over plain HTTP (or read from files) from the operator's
 /// `[login] crl_urls`, parsed before their signature is known to be good.
 pub use hcpki_sso::login::crl_cache::{CrlCache, CrlError, CrlInfo, Revocation};
@@ -65,7 +66,7 @@ pub use crate::oidc::authorize::request::{
 pub use crate::console::cross_site;
 pub use crate::console::i18n::{COOKIE as LANG_COOKIE, Lang, negotiate as negotiate_lang, query_lang};
 pub use crate::http::headers::{basic_credentials, bearer_token, own_origin};
-pub use crate::portal::session::cookie_value;
+pub use crate::portal::cookie::cookie_value;
 
 /// The operator console's forms: the urlencoded body, its `csrf` token (HMAC over the binding and expiry), the
 /// other fields as the handler's type.

@@ -21,8 +21,11 @@ mod oidc;
 mod outbound;
 mod output;
 mod portal;
+mod server_cert;
 mod signing_requests;
 mod syslog;
+mod tls_key;
+mod token_endpoint;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -11,7 +11,7 @@
 //! ```
 
 use crate::config::MonitorConfig;
-use crate::http::outbound;
+use crate::outbound::post;
 use anyhow::{Context, Result, bail};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::profile::CertProfile;
@@ -54,7 +54,7 @@ impl ExpiryWebhook {
             bail!("[monitor] profiles is empty: list the profiles to report, e.g. [\"router\", \"pc\"]");
         }
         let ca_file = cfg.ca_file.as_ref().map(|p| dir.join(p));
-        let tls = outbound::tls_client(ca_file.as_deref(), "[monitor] ca_file").context("the expiry webhook")?;
+        let tls = post::tls_client(ca_file.as_deref(), "[monitor] ca_file").context("the expiry webhook")?;
         Ok(Some(Self {
             url,
             days: cfg.expiry_days,
@@ -122,7 +122,7 @@ impl ExpiryWebhook {
                 "days_left": (c.not_after - now) / 86_400,
             })).collect::<Vec<_>>(),
         });
-        let (outcome, result) = outbound::deliver(
+        let (outcome, result) = post::deliver(
             &self.url,
             "application/json",
             "hcpki-expiry-webhook",

@@ -16,7 +16,6 @@ pub mod client;
 pub mod client_secret;
 pub mod discovery;
 pub mod dpop;
-pub mod dpop_nonce;
 pub mod endpoints;
 mod error;
 pub mod exchange;
@@ -35,13 +34,13 @@ pub use error::{ErrorStatus, OAuthError};
 pub use grant::GrantData;
 pub use secret::{hash_secret, random_token, sid};
 
-use crate::portal::secret::PortalSecret;
 use hcpki_ca::store::Store;
 use hcpki_pkix::time::Clock;
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::catalog::Catalog;
 use hcpki_sso::policy::Claims;
 use hcpki_sso::refusals::Refusals;
+use hcpki_sso::secret::PortalSecret;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -134,7 +133,7 @@ impl Provider {
     }
 
     /// The DPoP nonces proofs must carry (`[oidc] dpop_nonce`), from the portal secret; none when not required.
-    pub fn dpop_nonces<'a>(&self, secret: &'a PortalSecret) -> Option<&'a dpop_nonce::NonceKey> {
+    pub fn dpop_nonces<'a>(&self, secret: &'a PortalSecret) -> Option<&'a hcpki_sso::dpop_nonce::NonceKey> {
         self.dpop_nonce.then(|| secret.dpop_nonces())
     }
 

@@ -2,6 +2,8 @@
 //! `http://` sources (D23), over hyper's HTTP/1.1 client connection on tokio. The core keeps the rules (which
 //! sources, how often, how large, how long); this only speaks HTTP.
 
+pub mod post;
+
 use hcpki_sso::outbound::{GetError, HttpGet};
 use std::time::Duration;
 

@@ -10,12 +10,12 @@
 //! card login's endpoints, self-service) sit above it and share `respond`; this file only declares the modules
 //! and points at what other modules use, so nothing here is imported back.
 
-pub mod accounts;
 pub mod break_glass;
 pub mod card_login;
 #[cfg(test)]
 mod clock_tests;
 pub mod consent;
+pub mod cookie;
 pub mod delegation;
 pub mod facility;
 mod handlers;
@@ -30,10 +30,8 @@ pub mod problem;
 mod reasons;
 pub mod request_body;
 mod respond;
-pub mod secret;
 pub mod self_service;
 pub mod server_timing;
-pub mod session;
 pub mod signing;
 mod state;
 mod words;

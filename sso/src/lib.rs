@@ -5,15 +5,20 @@
 //! network goes through a trait of [`outbound`], which the server implements.
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod audit;
 pub mod catalog;
+pub mod dpop_nonce;
 pub mod facility;
 pub mod lending;
 pub mod login;
 pub mod outbound;
+pub mod patient_key;
 pub mod policy;
 pub mod problem;
 pub mod refusals;
+pub mod secret;
+pub mod session;
 pub mod throttle;
 pub mod totp;
 pub mod uri;

@@ -59,10 +59,11 @@ enum RoundError {
 }
 
 impl Forwarder {
-    /// Start forwarding in the background, for as long as the process runs.
-    pub fn spawn(self, store: Arc<dyn AuditLog>, clock: Arc<dyn Clock>, metrics: Arc<crate::http::metrics::Metrics>) {
-        metrics.atna.start();
-        tokio::spawn(async move { self.run(store.as_ref(), clock.as_ref(), &metrics.atna).await });
+    /// Start forwarding in the background, for as long as the process runs, counting in `counters` (the
+    /// metrics page renders them).
+    pub fn spawn(self, store: Arc<dyn AuditLog>, clock: Arc<dyn Clock>, counters: Arc<super::Counters>) {
+        counters.start();
+        tokio::spawn(async move { self.run(store.as_ref(), clock.as_ref(), &counters).await });
     }
 
     async fn run(&self, store: &dyn AuditLog, clock: &dyn Clock, counters: &Counters) {

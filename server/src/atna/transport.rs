@@ -14,7 +14,7 @@
 //! any message, so that refusal arrives as a reset (tests/integration/atna.rs checks it). Only a confirmed
 //! batch moves the forwarding mark (D98).
 
-use crate::http::tls_key::KeySourceSigningKey;
+use crate::tls_key::KeySourceSigningKey;
 use hcpki_pkix::keys::KeySource;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
@@ -144,7 +144,7 @@ pub enum SetupError {
     NoAnchors,
     /// The client key is not P-256 or P-384.
     #[error("[atna] key: {0}")]
-    Key(crate::http::tls_key::UnsupportedTlsKey),
+    Key(crate::tls_key::UnsupportedTlsKey),
     /// rustls refused the settings.
     #[error("TLS settings for the audit repository: {0}")]
     Rustls(rustls::Error),

@@ -336,12 +336,12 @@ fn openssl_parse_secs(der: &[u8]) -> Result<Option<f64>> {
 /// names one to use and keep (every full login leaves its session row there).
 async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
     use crate::portal::card_login::{self, CardAnswer, CardLogin, LoginSource};
-    use crate::portal::{secret::PortalSecret, session::Sessions};
     use base64::Engine as _;
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
     use hcpki_ca::facility::{FacilityKind, FacilityState};
     use hcpki_sso::login::{CardVerifier, CrlCache, RevocationPolicy, TrustAnchors, challenge};
     use hcpki_sso::policy::{FacilityContext, Services, decide};
+    use hcpki_sso::{secret::PortalSecret, session::Sessions};
     use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas, Revoked};
 
     const ORIGIN: &str = "https://portal.bench.invalid";

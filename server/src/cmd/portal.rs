@@ -2,13 +2,13 @@
 //! lifetime set|clear|list`: per-facility session lifetimes; `hcpki portal sweep`: housekeeping now.
 
 use crate::config::{Loaded, PortalConfig};
-use crate::portal::{accounts, secret::PortalSecret};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hcpki_ca::FacilityId;
 use hcpki_ca::store::Store;
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::totp;
+use hcpki_sso::{accounts, secret::PortalSecret};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

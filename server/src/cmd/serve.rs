@@ -4,7 +4,8 @@ use crate::cli::Global;
 use crate::config::Loaded;
 use crate::http::acme_validator::NetworkValidator;
 use crate::http::scep::Scep;
-use crate::http::{AppState, metrics::Metrics, rate_limit, routes, scep_ra, server_cert, tls, tsa_signer};
+use crate::http::{AppState, metrics::Metrics, rate_limit, routes, scep_ra, tls, tsa_signer};
+use crate::server_cert;
 use anyhow::{Context, Result};
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
@@ -120,7 +121,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     if let Some(atna) = &loaded.config.atna {
         // Read and checked before serving: a bad [atna] stops the start, not the first audit message.
         let forwarder = atna.forwarder(&loaded.dir, &loaded.key_context()).context("the audit repository ([atna])")?;
-        forwarder.spawn(authority.store().clone(), authority.clock().clone(), metrics.clone());
+        forwarder.spawn(authority.store().clone(), authority.clock().clone(), metrics.atna.clone());
     }
     if let Some(p) = &portal {
         // Read (and seed) the services before serving: a bad services file stops the start, not a login.

@@ -176,8 +176,8 @@ const OCSP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// response its CA or a responder it delegated signed for this certificate.
 async fn ask_ocsp(url: &str, request: &[u8]) -> Result<Vec<u8>, String> {
     // The outbound client takes a TLS configuration for https://; an http:// responder never uses it.
-    let tls = crate::http::outbound::tls_client(None, "[signing]").map_err(|e| format!("{e:#}"))?;
-    let exchange = crate::http::outbound::exchange(
+    let tls = crate::outbound::post::tls_client(None, "[signing]").map_err(|e| format!("{e:#}"))?;
+    let exchange = crate::outbound::post::exchange(
         url,
         "application/ocsp-request",
         "hcpki-signature-verify",

@@ -15,7 +15,6 @@
 use super::ConsentError;
 use super::audit::Actor;
 use super::life::{NewConsent, Phase};
-use super::patient_key::FacilityPatientId;
 use super::purpose::{Purpose, Requester};
 use super::settings::ConsentSettings;
 use crate::oidc::client::Endpoint;
@@ -28,6 +27,7 @@ use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{ConsentRecord, DocumentKind, SignatureEvidence};
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::audit::audit;
+use hcpki_sso::patient_key::FacilityPatientId;
 use hcpki_sso::policy::ClientRule;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -80,7 +80,7 @@ pub async fn create(
         Err((e, more)) => return Err(deny(e, more).await),
     };
     let sid = crate::oidc::sid(&record.id_hash);
-    let session = crate::portal::session::decode(record)
+    let session = hcpki_sso::session::decode(record)
         .map_err(|e| OAuthError::server(format!("the physician's session does not decode: {e}")))?;
     let physician = match PersonKey::parse(&session.person_key) {
         Ok(key @ PersonKey::Hpki { .. }) => key,
@@ -100,8 +100,11 @@ pub async fn create(
         return Err(deny(e, json!({ "reason": "no facility", "session": sid })).await);
     };
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
-    let parsed =
-        (Requester::service(&client.id), Purpose::parse(field("purpose")), FacilityPatientId::parse(field("patient")));
+    let parsed = (
+        Requester::service(&client.id),
+        Purpose::parse(field("purpose")),
+        FacilityPatientId::parse(field("patient")).map_err(ConsentError::from),
+    );
     let (requester, purpose, patient) = match parsed {
         (Ok(r), Ok(p), Ok(id)) => (r, p, id),
         (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return Err(deny(bad_request(&e), json!({})).await),
@@ -171,7 +174,11 @@ pub async fn check(
     let client = authenticate(ctx, API, credentials, certificate, now).await?;
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
     let facility: Result<FacilityId, _> = field("facility").parse();
-    let parsed = (facility, FacilityPatientId::parse(field("patient")), Purpose::parse(field("purpose")));
+    let parsed = (
+        facility,
+        FacilityPatientId::parse(field("patient")).map_err(ConsentError::from),
+        Purpose::parse(field("purpose")),
+    );
     let (facility, patient, purpose) = match parsed {
         (Ok(f), Ok(p), Ok(u)) => (f, p, u),
         (Err(_), ..) => {

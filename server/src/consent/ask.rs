@@ -6,14 +6,14 @@
 use super::ConsentError;
 use super::desk::{DeskError, deny};
 use super::life::NewConsent;
-use super::patient_key::FacilityPatientId;
 use super::purpose::{PORTAL_CLIENT, Purpose, Requester};
 use super::settings::ConsentSettings;
 use super::template::Template;
 use crate::oidc::Context;
-use crate::portal::session::Session;
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::ConsentRecord;
+use hcpki_sso::patient_key::FacilityPatientId;
+use hcpki_sso::session::Session;
 
 /// The audit action of a request, allowed (`consent.requested`, written with the request) or refused.
 const ACTION: &str = "consent.request";
@@ -53,7 +53,7 @@ pub async fn ask(
     let Some(facility) = session.facility_id.clone() else {
         return refuse(DeskError::NoFacility, "no facility").await;
     };
-    let parsed = (Purpose::parse(purpose), FacilityPatientId::parse(patient_id));
+    let parsed = (Purpose::parse(purpose), FacilityPatientId::parse(patient_id).map_err(ConsentError::from));
     let (purpose, patient) = match parsed {
         (Ok(p), Ok(id)) => (p, id),
         (Err(e), _) | (_, Err(e)) => return refuse(e.into(), "malformed purpose or patient ID").await,

@@ -14,13 +14,11 @@ use super::audit::{Actor, action, consent_event};
 use super::evidence::{AttestationReason, Evidence, Sha256Hex, Signer};
 use super::identity::{CardCertificates, Confirmation};
 use super::life::{self, Phase};
-use super::patient_key::FacilityPatientId;
 use super::record;
 use super::request::{facility_name, service_name};
 use super::settings::ConsentSettings;
 use super::template::Facts;
 use crate::oidc::Context;
-use crate::portal::session::Session;
 use crate::signing_requests::{self, Format, Level, SignError, SignatureTimeStamps};
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{
@@ -30,6 +28,8 @@ use hcpki_docsig::consent_document::Statement;
 use hcpki_pkix::jpki::BasicFour;
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::login::{CardLoginError, CardVerifier};
+use hcpki_sso::patient_key::FacilityPatientId;
+use hcpki_sso::session::Session;
 use serde_json::json;
 
 /// What checks a card's signature and adds what B-LT needs: the card login's verifier (its trust anchors and
@@ -230,7 +230,8 @@ pub async fn confirm_identity(
         }
     };
     let facility = session.facility_id.clone().ok_or(DeskError::NotYours)?;
-    let patient = ctx.secret.patient_keys().key(&facility, &FacilityPatientId::parse(patient_id)?);
+    let patient =
+        ctx.secret.patient_keys().key(&facility, &FacilityPatientId::parse(patient_id).map_err(ConsentError::from)?);
     if patient.as_str() != consent.patient_key {
         deny(ctx, session, "identity.confirm", id, "the patient ID does not match the consent's patient").await;
         return Err(DeskError::PatientMismatch);

@@ -1,20 +1,15 @@
 //! What can go wrong with a consent or an identity link, each saying what to do.
 
 use hcpki_ca::store::StoreError;
+use hcpki_sso::patient_key::PatientKeyError;
 
 /// Why a consent or an identity link could not be made or moved. Nothing is stored when one is returned.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConsentError {
-    /// The facility's patient ID is empty, too long, or not half-width printable ASCII.
-    #[error(
-        "the facility's patient ID {0:?} is not usable: give 1 to 64 half-width (半角) letters, digits or signs, \
-         exactly as the facility's records hold it"
-    )]
-    PatientId(String),
-    /// The server secret is too short to key the patient keys.
-    #[error("the server secret is {0} bytes; the patient keys need at least 32 (check [portal] secret_file)")]
-    Secret(usize),
+    /// The facility's patient ID is not usable, or the server secret cannot key patient keys.
+    #[error(transparent)]
+    PatientKey(#[from] PatientKeyError),
     /// The purpose is not a declared purpose's name.
     #[error(
         "purpose {0:?} is not a purpose name: use 1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit"

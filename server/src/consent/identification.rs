@@ -15,14 +15,14 @@ use super::ConsentError;
 use super::audit::{Actor, identity_event};
 use super::desk::{DeskError, deny};
 use super::evidence::Sha256Hex;
-use super::patient_key::FacilityPatientId;
 use super::record;
 use crate::oidc::Context;
-use crate::portal::session::Session;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::person_key::PersonKey;
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::login::{CardKind, CardLoginError, CardVerifier, challenge};
+use hcpki_sso::patient_key::FacilityPatientId;
+use hcpki_sso::session::Session;
 use serde_json::json;
 
 /// The audit action: `ok` when the card is the typed patient's, `denied` otherwise.
@@ -94,7 +94,7 @@ pub async fn identify(
     };
     // The challenge goes first whatever else is wrong: a refused answer cannot be posted again.
     let taken = challenge::take(&*ctx.provider.store, answer.challenge, &binding(session), origin, now).await;
-    let patient = FacilityPatientId::parse(patient_id);
+    let patient = FacilityPatientId::parse(patient_id).map_err(ConsentError::from);
     let checked = taken.and_then(|c| verifier.verify(&c, answer.signature, answer.chain, now));
     let (card, patient) = match (checked, patient) {
         (Ok(card), Ok(patient)) => (card, patient),

@@ -10,11 +10,11 @@
 use super::ConsentError;
 use super::audit::{Actor, action, identity_event};
 use super::evidence::Sha256Hex;
-use super::patient_key::PatientKey;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::AuditEvent;
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::IdentityLinkRecord;
+use hcpki_sso::patient_key::PatientKey;
 use serde_json::json;
 
 /// The card's certificates, as hashes.

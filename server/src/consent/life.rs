@@ -11,13 +11,13 @@
 use super::ConsentError;
 use super::audit::{Actor, action, consent_event, evidence_detail};
 use super::evidence::Evidence;
-use super::patient_key::PatientKey;
 use super::purpose::{Purpose, Requester};
 use super::settings::ConsentSettings;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::AuditEvent;
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::consent::{ConsentDocument, ConsentMove, ConsentRecord, ConsentState};
+use hcpki_sso::patient_key::PatientKey;
 use serde_json::json;
 
 /// How long before the request a time stamp may be (seconds): the TSA's and the server's clocks differ a

@@ -5,12 +5,12 @@ use super::ConsentError;
 use super::evidence::Sha256Hex;
 use super::identity::{self, Confirmation, LinkSave};
 use super::life::{Phase, Step};
-use super::patient_key::PatientKey;
 use super::settings::ConsentSettings;
 use hcpki_ca::audit::AuditEvent;
 use hcpki_ca::store::Store;
 use hcpki_ca::store::consent::{ConsentDocument, ConsentMove, ConsentRecord, IdentityLinkRecord};
 use hcpki_pkix::time::UnixTime;
+use hcpki_sso::patient_key::PatientKey;
 
 /// Store a new consent request ([`super::life::request`]) with its `documents` (the rendered PDF), unless the
 /// patient already has a live consent for the service and purpose.

@@ -5,7 +5,6 @@ use super::audit::{Actor, action};
 use super::evidence::{AttestationReason, Evidence, Sha256Hex, Signer};
 use super::identity::{self, CardCertificates, Confirmation};
 use super::life::{self, NewConsent, Phase};
-use super::patient_key::{FacilityPatientId, PatientKey, PatientKeySecret};
 use super::purpose::{PORTAL_CLIENT, Purpose, Requester};
 use super::settings::ConsentSettings;
 use super::{ConsentError, record};
@@ -13,6 +12,7 @@ use hcpki_ca::FacilityId;
 use hcpki_ca::person_key::PersonKey;
 use hcpki_ca::store::Store;
 use hcpki_ca::store::consent::{ConsentMove, ConsentRecord, ConsentState, EvidenceLevel};
+use hcpki_sso::patient_key::{FacilityPatientId, PatientKey, PatientKeyError, PatientKeySecret};
 use std::sync::Arc;
 
 const NOW: i64 = 1_795_000_000;
@@ -76,9 +76,9 @@ fn the_patient_key_is_keyed_framed_and_hides_the_patient_id() {
     assert_ne!(a, other_facility, "a patient ID means a patient only within its facility");
     let other_secret = PatientKeySecret::from_server_secret(&[8u8; 32]).unwrap();
     assert_ne!(a, other_secret.key(&facility(), &FacilityPatientId::parse("P-0001").unwrap()), "keyed");
-    assert!(matches!(PatientKeySecret::from_server_secret(&[1u8; 16]), Err(ConsentError::Secret(16))));
+    assert!(matches!(PatientKeySecret::from_server_secret(&[1u8; 16]), Err(PatientKeyError::Secret(16))));
     for bad in ["", " P1", "P1 ", "０００１", "P\u{7}1", &"9".repeat(65)] {
-        assert!(matches!(FacilityPatientId::parse(bad), Err(ConsentError::PatientId(_))), "{bad:?}");
+        assert!(matches!(FacilityPatientId::parse(bad), Err(PatientKeyError::PatientId(_))), "{bad:?}");
     }
     assert!(PatientKey::parse("pk1:short").is_none() && PatientKey::parse("P-0001").is_none());
     assert!(!format!("{:?}", FacilityPatientId::parse("P-0001").unwrap()).contains("P-0001"), "kept out of logs");
@@ -290,8 +290,8 @@ async fn a_consent_lives_on_the_store_and_its_moves_are_audited() {
 }
 
 /// A portal session of `person_key`, at the test facility or none.
-fn session(person_key: &str, at_facility: bool) -> crate::portal::session::Session {
-    crate::portal::session::Session {
+fn session(person_key: &str, at_facility: bool) -> hcpki_sso::session::Session {
+    hcpki_sso::session::Session {
         id_hash: "session-hash".into(),
         person_key: person_key.into(),
         subject: hcpki_sso::policy::Subject::hpki("山田 太郎", None),

@@ -14,7 +14,7 @@ pub const COOKIE: &str = "hcpki_console_lang";
 /// then the browser's `Accept-Language` (the rule is [`Lang::negotiate`]'s, shared with the card agent's pages).
 pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
     let chosen = query.and_then(query_lang).map(Lang::code);
-    let cookie = crate::portal::session::cookie_value(headers, COOKIE);
+    let cookie = crate::portal::cookie::cookie_value(headers, COOKIE);
     let accept = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     Lang::negotiate(chosen, cookie.as_deref(), accept)
 }

@@ -17,7 +17,7 @@ use crate::http::api_error::ApiError;
 use crate::oidc::client::CONSOLE_CLIENT_ID;
 use crate::oidc::exchange::{Exchange, GrantRequest, Granted, Refusal as ExchangeRefusal};
 use crate::portal::PortalState;
-use crate::portal::session::cookie_value;
+use crate::portal::cookie::cookie_value;
 use axum::body::Body;
 use axum::extract::{Extension, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};

@@ -8,13 +8,13 @@
 use super::act::{Act, DelegationClaim};
 use super::{account_key, action};
 use crate::oidc::Context;
-use crate::portal::session::Session;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::StoreError;
 use hcpki_ca::store::delegation::DelegationRecord;
 use hcpki_sso::audit::audit;
 use hcpki_sso::policy::{Credential, HcRole, Subject};
+use hcpki_sso::session::Session;
 use serde_json::{Value, json};
 
 /// A sign-in acting under a delegation.

@@ -9,7 +9,7 @@
 //! exchanged only with a proof of that key or that certificate, and comes back bound the same way (issue #42).
 //!
 //! HTTP-free: [`token_exchange`] takes an [`ExchangeCall`] (the token endpoint's form, the connection's
-//! certificate, the `DPoP` header) and `now`; the axum adapter (`crate::http::oidc::token`) sends
+//! certificate, the `DPoP` header) and `now`; `/token`'s one grant dispatch (`crate::token_endpoint`) sends
 //! `grant_type=urn:ietf:params:oauth:grant-type:token-exchange` here. [`parse`], [`subject`], [`expiry`] and
 //! [`sender::carried`] are the pure checks.
 
@@ -301,7 +301,7 @@ async fn issue(
     let Some(session) = provider.store.portal_session_record(&grant.session_hash).await? else {
         return Err(refused(ExchangeError::SubjectToken("the sign-in it came from is gone")));
     };
-    let session = crate::portal::session::decode(session)
+    let session = hcpki_sso::session::decode(session)
         .map_err(|e| Failed::Server(OAuthError::server(format!("session of grant {}: {e}", grant.id))))?;
     // The target service's rules apply as if the person had signed in to it: their credential and
     // qualification (a delegate's: the physician's, under a delegation that must cover the target too), at the

@@ -1,13 +1,13 @@
 //! Who may delegate what to whom, for how long (D95): a pure check of the physician's sign-in, the form and
 //! the staff account, giving the record to store or the reason it is refused.
 
-use crate::portal::accounts::Username;
-use crate::portal::session::Session;
 use hcpki_ca::FacilityId;
 use hcpki_ca::store::PortalUser;
 use hcpki_ca::store::delegation::DelegationRecord;
 use hcpki_html::Lang;
+use hcpki_sso::accounts::Username;
 use hcpki_sso::policy::{Credential, HcRole, Services};
+use hcpki_sso::session::Session;
 
 /// The most `[portal] delegation_max_hours` may be.
 pub const MAX_HOURS_CEILING: u32 = 24;

@@ -51,7 +51,7 @@ pub struct Metrics {
     /// Time-stamp answers per outcome, in [`TIME_STAMP_OUTCOMES`] order.
     time_stamps: [AtomicU64; TIME_STAMP_OUTCOMES.len()],
     /// The ATNA forwarder's (`[atna]`): rendered only while it runs.
-    pub atna: crate::atna::Counters,
+    pub atna: Arc<crate::atna::Counters>,
 }
 
 /// What a time-stamp answer can be: granted, or rejected with one of RFC 3161's failInfo bits.

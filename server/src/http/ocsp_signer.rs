@@ -8,7 +8,7 @@
 //! while serving (checked hourly) once a third of their life is left, well before any answer they signed
 //! ends. The key is kept across renewals.
 
-use super::server_cert::{self, OwnCertificate, ServerCertError};
+use crate::server_cert::{self, OwnCertificate, ServerCertError};
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::revocation::ocsp::{OcspSigner, Responder, Served};
 use hcpki_ca::{Authority, CaName};

@@ -5,7 +5,7 @@
 //! CKA_DECRYPT, since clients encrypt to it). The certificates are `scep/router-ra.pem` and `scep/pc-ra.pem`,
 //! made and renewed at `hcpki serve` start exactly like the TLS server certificate ([`server_cert`]).
 
-use super::server_cert::{self, OwnCertificate, ServerCertError};
+use crate::server_cert::{self, OwnCertificate, ServerCertError};
 use hcpki_ca::enroll::scep::Ra;
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::{Authority, CaName};

@@ -16,7 +16,7 @@
 //! revocation are refused by the registry check. The portal's listener leaves revocation to that registry
 //! check alone ([`RevokedClients::ByRegistry`]), which answers a person with a page saying why.
 
-use super::tls_key::{self, KeySourceSigningKey};
+use crate::tls_key::{self, KeySourceSigningKey};
 use hcpki_ca::CaName;
 use hcpki_ca::revocation::status::RevocationBoard;
 use hcpki_pkix::keys::KeySource;
@@ -161,13 +161,6 @@ impl ClientCertVerifier for RevocationChecking {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
     }
-}
-
-/// A client configuration under the same policy (TLS 1.2 and 1.3, ECDHE with AES-GCM), verifying servers
-/// against `roots` with WebPKI path validation and host name checks: for connections hcpki opens to
-/// services it must trust (back-channel logout endpoints).
-pub fn client_config(roots: RootCertStore) -> Result<rustls::ClientConfig, TlsError> {
-    Ok(hcpki_tls_policy::client_config(roots)?)
 }
 
 /// Why the TLS configuration could not be built.

@@ -3,8 +3,8 @@
 //! [`TimeStamps::stamp`] with the SHA-256 of what it stamps and embeds the token; it never falls back to the
 //! local clock.
 
-use super::outbound;
 use crate::config::Loaded;
+use crate::outbound::post;
 use anyhow::Result;
 use hcpki_docsig::timestamp::client::{self, NoTimeStamp, Stamped, Transport, TsaEndpoint};
 use hcpki_pkix::time::Clock;
@@ -29,7 +29,7 @@ impl TimeStamps {
     /// The TSAs `[signing]` configures (files read and checked), over HTTP, checked at `clock`'s time.
     pub fn from_config(loaded: &Loaded, clock: Arc<dyn Clock>) -> Result<Self> {
         let endpoints = loaded.config.signing.endpoints(&loaded.dir)?;
-        let tls = outbound::tls_client(None, "[signing]")?;
+        let tls = post::tls_client(None, "[signing]")?;
         Ok(Self { endpoints, transport: Http { tls }, clock })
     }
 
@@ -50,7 +50,7 @@ impl TimeStamps {
     }
 }
 
-/// RFC 3161 §3.4 over [`outbound::exchange`]: POST `application/timestamp-query`, an HTTP 200 body back.
+/// RFC 3161 §3.4 over [`post::exchange`]: POST `application/timestamp-query`, an HTTP 200 body back.
 #[derive(Debug)]
 struct Http {
     tls: Arc<rustls::ClientConfig>,
@@ -59,7 +59,7 @@ struct Http {
 #[async_trait::async_trait]
 impl Transport for Http {
     async fn post(&self, url: &str, request: &[u8]) -> Result<Vec<u8>, String> {
-        let exchange = outbound::exchange(url, QUERY, "hcpki-tsa-client", request.to_vec(), &self.tls, MAX_REPLY);
+        let exchange = post::exchange(url, QUERY, "hcpki-tsa-client", request.to_vec(), &self.tls, MAX_REPLY);
         match tokio::time::timeout(TIMEOUT, exchange).await {
             Err(_) => Err(format!("no answer within {} s", TIMEOUT.as_secs())),
             Ok(Err(e)) => Err(e),

@@ -9,8 +9,8 @@
 //! serving ([`spawn_rotation`]) and a renewed certificate replaces the old one for the next request.
 
 use super::ocsp_signer::algorithm_for;
-use super::server_cert::{self, OwnCertificate, ServerCertError};
 use crate::config::TsaConfig;
+use crate::server_cert::{self, OwnCertificate, ServerCertError};
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::{Authority, CaName};
 use hcpki_docsig::timestamp::TimeStampAuthority;

@@ -9,7 +9,6 @@
 use super::break_glass::{self, BreakGlass, Confirmed, Pending};
 use super::client::{self, Client, ClientCredentials, Endpoint, Presented};
 use super::{Context, GrantData, OAuthError, Provider, hash_secret, random_token};
-use crate::portal::session::Session;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::GrantRecord;
 use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
@@ -19,6 +18,7 @@ use hcpki_sso::facility;
 use hcpki_sso::policy::{self, AssuranceLevel, ClientRule, Decision, DenyReason};
 use hcpki_sso::problem::{Cure, Problem};
 use hcpki_sso::refusals;
+use hcpki_sso::session::Session;
 use hcpki_sso::uri::percent;
 use serde_json::json;
 use std::collections::HashMap;
@@ -49,7 +49,7 @@ pub struct AuthorizeCall<'a> {
 #[derive(Debug)]
 pub struct SessionLookup<'a> {
     /// The sessions.
-    pub sessions: &'a crate::portal::session::Sessions,
+    pub sessions: &'a hcpki_sso::session::Sessions,
     /// The value of the request's session cookie, if it sent one.
     pub cookie: Option<String>,
 }
@@ -454,7 +454,7 @@ async fn confirmation_page(
 
 impl SessionLookup<'_> {
     /// The session the cookie names, if it is live at `now`.
-    async fn find(&self, now: i64) -> Result<Option<Session>, crate::portal::session::SessionError> {
+    async fn find(&self, now: i64) -> Result<Option<Session>, hcpki_sso::session::SessionError> {
         Ok(self.sessions.of_cookie(self.cookie.as_deref(), now).await?.map(|(s, _)| s))
     }
 }

@@ -78,12 +78,12 @@ pub async fn notify(provider: &Provider, grants: Vec<hcpki_ca::store::GrantRecor
 /// The TLS client of https logout endpoints: the server's TLS policy, the public WebPKI roots and the PEM
 /// certificates of `[oidc] backchannel_ca_file` (the facility network's own CAs).
 pub fn tls_client(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>> {
-    crate::http::outbound::tls_client(ca_file, "[oidc] backchannel_ca_file")
+    crate::outbound::post::tls_client(ca_file, "[oidc] backchannel_ca_file")
 }
 
 /// POST `logout_token=…` until a 2xx answer or the attempts run out.
 async fn deliver(uri: &str, token: &str, tls: &Arc<rustls::ClientConfig>) -> (Outcome, String) {
     let body = format!("logout_token={token}").into_bytes();
-    crate::http::outbound::deliver(uri, "application/x-www-form-urlencoded", "hcpki-backchannel-logout", body, tls)
+    crate::outbound::post::deliver(uri, "application/x-www-form-urlencoded", "hcpki-backchannel-logout", body, tls)
         .await
 }

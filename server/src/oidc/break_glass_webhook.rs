@@ -1,7 +1,7 @@
 //! The break-glass webhook (`[monitor] break_glass_webhook`, D94): every break-glass use is POSTed as one JSON
 //! document, so a facility's reviewers hear of it at once rather than at the next look at the console. The
 //! delivery runs beside the authorization (the person is not kept waiting for it), is retried as the expiry
-//! webhook's is (`http::outbound`), and audited `monitor.break_glass_webhook` with its outcome.
+//! webhook's is (`outbound::post`), and audited `monitor.break_glass_webhook` with its outcome.
 //!
 //! ```json
 //! {"event": "hcpki.break_glass", "sent_at": "2026-11-27T03:00:00Z", "client": "emr", "service": "emr",
@@ -9,7 +9,7 @@
 //!  "reason": "…", "actor": "portal:hpki:…"}
 //! ```
 
-use crate::http::outbound;
+use crate::outbound::post;
 use anyhow::{Context, Result, bail};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::Store;
@@ -37,7 +37,7 @@ impl BreakGlassWebhook {
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             bail!("[monitor] break_glass_webhook {url:?}: use an https:// (or facility-network http://) URL");
         }
-        let tls = outbound::tls_client(ca_file, "[monitor] ca_file").context("the break-glass webhook")?;
+        let tls = post::tls_client(ca_file, "[monitor] ca_file").context("the break-glass webhook")?;
         Ok(Some(Self { url, tls }))
     }
 
@@ -56,7 +56,7 @@ impl BreakGlassWebhook {
         tokio::spawn(async move {
             let bytes = body.to_string().into_bytes();
             let (outcome, result) =
-                outbound::deliver(&url, "application/json", "hcpki-break-glass-webhook", bytes, &tls).await;
+                post::deliver(&url, "application/json", "hcpki-break-glass-webhook", bytes, &tls).await;
             let event = AuditEvent {
                 actor: "system".into(),
                 action: AUDIT_ACTION.into(),

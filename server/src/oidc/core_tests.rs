@@ -7,13 +7,14 @@ use super::client::{ClientCredentials, Registry};
 use super::endpoints::{self, TokenQuery, UserinfoError};
 use super::exchange::Exchanges;
 use super::keys::{KeyRing, SigningKeys};
-use super::token::{self, TokenCall, TokenRequest, TokenRequestError};
+use super::token::{self, TokenRequest, TokenRequestError};
 use super::{Context, ErrorStatus, Lifetimes, Provider};
-use crate::portal::secret::PortalSecret;
-use crate::portal::session::Sessions;
+use crate::token_endpoint::TokenCall;
 use hcpki_pkix::time::{Clock, FixedClock};
 use hcpki_sso::catalog::Catalog;
 use hcpki_sso::refusals::Refusals;
+use hcpki_sso::secret::PortalSecret;
+use hcpki_sso::session::Sessions;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,17 +83,29 @@ fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
+/// The OIDC core's call of a token request's form (not a token exchange).
+fn grant_call(form: &HashMap<String, String>) -> token::TokenCall<'static> {
+    match TokenCall::parse(form.clone(), None) {
+        TokenCall::Grant(call) => call,
+        TokenCall::Exchange(_) => panic!("not a token exchange: {form:?}"),
+    }
+}
+
+fn parse_grant(form: &HashMap<String, String>) -> Result<TokenRequest, TokenRequestError> {
+    grant_call(form).request
+}
+
 #[test]
 fn the_token_form_parses_into_one_request_per_grant_type() {
     let code = form(&[("grant_type", "authorization_code"), ("code", "g.s"), ("code_verifier", "v")]);
     assert_eq!(
-        token::parse_grant(&code),
+        parse_grant(&code),
         Ok(TokenRequest::AuthorizationCode { code: "g.s".into(), redirect_uri: None, code_verifier: Some("v".into()) })
     );
     let refresh = form(&[("grant_type", "refresh_token"), ("refresh_token", "g.r")]);
-    let parsed = token::parse_grant(&refresh).unwrap();
+    let parsed = parse_grant(&refresh).unwrap();
     assert_eq!((parsed.token(), parsed.grant_id()), ("g.r", Some("g")));
-    let refused = |pairs: &[(&str, &str)]| token::parse_grant(&form(pairs)).unwrap_err();
+    let refused = |pairs: &[(&str, &str)]| parse_grant(&form(pairs)).unwrap_err();
     assert_eq!(refused(&[]), TokenRequestError::NoGrantType);
     assert_eq!(refused(&[("grant_type", "")]), TokenRequestError::NoGrantType, "empty is absent");
     assert_eq!(refused(&[("grant_type", "authorization_code"), ("code", "")]), TokenRequestError::NoCode);
@@ -105,20 +118,22 @@ fn the_token_form_parses_into_one_request_per_grant_type() {
         (ErrorStatus::BadRequest, "unsupported_grant_type", "grant_type password is not supported")
     );
     assert_eq!(TokenRequestError::NoCode.oauth().error, "invalid_request");
+    let exchange = form(&[("grant_type", crate::delegation::exchange::GRANT_TYPE), ("subject_token", "t")]);
+    assert!(matches!(TokenCall::parse(exchange, None), TokenCall::Exchange(_)), "one dispatch for every grant");
 }
 
 #[tokio::test]
 async fn the_token_endpoint_refuses_an_unauthenticated_client_before_its_grant() {
     let f = Fixture::new().await;
     let none = form(&[("grant_type", "password")]);
-    let e = token::token(f.ctx(), TokenCall::parse(&none, None), NOW).await.unwrap_err();
+    let e = token::token(f.ctx(), grant_call(&none), NOW).await.unwrap_err();
     assert_eq!((e.status, e.error), (ErrorStatus::Unauthorized, "invalid_client"));
     assert!(e.description.contains("no client authentication"), "{}", e.description);
     let unknown = form(&[("grant_type", "authorization_code"), ("code", "g.s"), ("client_id", "nobody")]);
-    let e = token::token(f.ctx(), TokenCall::parse(&unknown, None), NOW).await.unwrap_err();
+    let e = token::token(f.ctx(), grant_call(&unknown), NOW).await.unwrap_err();
     assert_eq!((e.error, e.description.as_str()), ("invalid_client", "unknown client"));
     let garbled = form(&[("client_assertion", "not.a.jws"), ("client_id", "rp")]);
-    let e = token::token(f.ctx(), TokenCall::parse(&garbled, None), NOW).await.unwrap_err();
+    let e = token::token(f.ctx(), grant_call(&garbled), NOW).await.unwrap_err();
     assert_eq!(e.status, ErrorStatus::Unauthorized);
 }
 
@@ -198,7 +213,7 @@ async fn a_public_clients_id_is_no_credential_where_the_caller_acts_on_its_own_a
 
     // Admitted: the token endpoint (the code is unknown, so invalid_grant), PAR (the redirect URI), revocation.
     let code = with_id(&[("grant_type", "authorization_code"), ("code", "g.s"), ("code_verifier", "v")]);
-    let e = token::token(f.ctx(), TokenCall::parse(&code, None), NOW).await.unwrap_err();
+    let e = token::token(f.ctx(), grant_call(&code), NOW).await.unwrap_err();
     assert_eq!(e.error, "invalid_grant", "{}", e.description);
     let e = authorize::par(f.ctx(), ParCall::parse(with_id(&[("response_type", "code")]), None), NOW).await;
     assert_eq!(e.unwrap_err().error, "invalid_request");

@@ -11,9 +11,9 @@
 //! portal secret, which every replica shares, so any replica accepts a nonce another one issued.
 
 use super::OAuthError;
-use super::dpop_nonce::NonceKey;
 use super::jws::{self, JwsError, Parsed};
 use hcpki_ca::store::OnceRecord;
+use hcpki_sso::dpop_nonce::NonceKey;
 // How far a proof's `iat` may be from our clock either way: the skew tolerated everywhere else.
 use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
 use serde_json::Value;

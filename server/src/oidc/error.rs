@@ -127,10 +127,10 @@ impl From<StoreError> for OAuthError {
     }
 }
 
-impl From<crate::portal::session::SessionError> for OAuthError {
-    fn from(e: crate::portal::session::SessionError) -> Self {
+impl From<hcpki_sso::session::SessionError> for OAuthError {
+    fn from(e: hcpki_sso::session::SessionError) -> Self {
         match e {
-            crate::portal::session::SessionError::Store(e) => Self::store(e),
+            hcpki_sso::session::SessionError::Store(e) => Self::store(e),
             e => Self::server(e),
         }
     }

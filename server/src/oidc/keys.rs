@@ -12,7 +12,7 @@
 //! due date and a CLI rotation never races a timed one.
 
 use super::jws::{Signer, SigningAlg};
-use crate::http::server_cert;
+use crate::server_cert;
 use anyhow::{Context, Result};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::{Authority, CaName};

@@ -3,14 +3,14 @@
 //! tokens themselves: the ID token and the RFC 9068 JWT access token, bound to the client certificate
 //! (`cnf.x5t#S256`, RFC 8705 §3) when the client called over mutual TLS.
 //!
-//! HTTP-free: [`TokenCall::parse`] reads the form into a typed [`TokenRequest`] per grant type and the client's
-//! [`ClientCredentials`]; [`token`] answers it at `now`. The axum adapter is `crate::http::oidc::token`.
+//! HTTP-free: `crate::token_endpoint` reads the form's `grant_type` and dispatches every grant from there; a code
+//! or refresh token comes here as a [`TokenCall`] with its typed [`TokenRequest`] and the client's
+//! [`ClientCredentials`], and [`token`] answers it at `now`.
 
 use super::claims::{AccessClaims, Confirmation, IdClaims, ServiceClaims, TokenResponse};
 use super::client::{self, Client, ClientCredentials, Endpoint, Presented};
 use super::dpop::{DpopError, Proof};
 use super::exchange::{Exchange, GrantRequest, Granted, Refusal};
-use super::grant_type::GrantType;
 use super::{Context, GrantData, OAuthError, Provider, random_token};
 use base64::Engine as _;
 use hcpki_ca::audit::Outcome;
@@ -62,8 +62,7 @@ pub enum TokenRequestError {
     /// No `grant_type`.
     #[error("grant_type is missing")]
     NoGrantType,
-    /// A grant type this provider does not offer here (`authorization_code` and `refresh_token`; token exchange
-    /// has its own core).
+    /// A grant type this provider does not offer (`crate::oidc::grant_type::GrantType` lists those it does).
     #[error("grant_type {0} is not supported")]
     UnsupportedGrantType(String),
     /// `grant_type=authorization_code` without its `code`.
@@ -81,25 +80,6 @@ impl TokenRequestError {
             Self::UnsupportedGrantType(_) => OAuthError::new("unsupported_grant_type", self.to_string()),
             _ => OAuthError::invalid_request(self.to_string()),
         }
-    }
-}
-
-/// The grant request in a token request's form.
-pub fn parse_grant(form: &HashMap<String, String>) -> Result<TokenRequest, TokenRequestError> {
-    let get = |k: &str| form.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    let Some(value) = get("grant_type") else { return Err(TokenRequestError::NoGrantType) };
-    match GrantType::parse(value) {
-        Some(GrantType::AuthorizationCode) => Ok(TokenRequest::AuthorizationCode {
-            code: get("code").ok_or(TokenRequestError::NoCode)?.to_owned(),
-            redirect_uri: get("redirect_uri").map(str::to_owned),
-            code_verifier: get("code_verifier").map(str::to_owned),
-        }),
-        Some(GrantType::RefreshToken) => Ok(TokenRequest::RefreshToken {
-            refresh_token: get("refresh_token").ok_or(TokenRequestError::NoRefreshToken)?.to_owned(),
-        }),
-        // Token exchange is answered by its own core (`crate::delegation::exchange`), which the adapter calls
-        // for this grant type before a form reaches here; one dispatch for all three is issue #43 item 1.
-        Some(GrantType::TokenExchange) | None => Err(TokenRequestError::UnsupportedGrantType(value.to_owned())),
     }
 }
 
@@ -123,13 +103,17 @@ pub struct TokenCall<'a> {
 }
 
 impl<'a> TokenCall<'a> {
-    /// Read a token request's form and certificate.
-    pub fn parse(form: &HashMap<String, String>, certificate: Option<&'a [u8]>) -> Self {
+    /// The call of a token request's form and certificate whose grant `crate::token_endpoint` has read.
+    pub fn new(
+        form: &HashMap<String, String>,
+        certificate: Option<&'a [u8]>,
+        request: Result<TokenRequest, TokenRequestError>,
+    ) -> Self {
         Self {
             credentials: ClientCredentials::from_form(form),
             certificate,
             grant_type: form.get("grant_type").cloned(),
-            request: parse_grant(form),
+            request,
             consent: form.get("consent").filter(|c| !c.is_empty()).cloned(),
             dpop: None,
         }

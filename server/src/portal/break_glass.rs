@@ -7,6 +7,7 @@
 //!
 //! The kept request (`oidc::break_glass::Pending`) is single use and bound to the session that made it.
 
+use super::cookie::SessionCookies as _;
 use super::lang::PageLang;
 use super::pages::{self, Chrome, page_with, unavailable_in, with_form_target};
 use super::respond::{check_form_csrf, problem_page, refused_page, signed_in_or_login};
@@ -122,7 +123,7 @@ pub async fn confirm(
         Ok(p) => p,
         Err(answer) => return answer,
     };
-    let lookup = SessionLookup { sessions: &state.sessions, cookie: super::session::session_cookie(&headers) };
+    let lookup = SessionLookup { sessions: &state.sessions, cookie: super::cookie::session_cookie(&headers) };
     let certificate = super::facility::peer_certificate(tls.as_ref().map(|t| t.0.as_ref()));
     let call = AuthorizeCall {
         params: pending.params,
@@ -194,7 +195,7 @@ async fn audit_refusal(state: &PortalState, person_key: &str, client: &str, deta
 async fn render(
     state: &PortalState,
     lang: Lang,
-    session: &super::session::Session,
+    session: &hcpki_sso::session::Session,
     csrf: &str,
     key: &str,
     pending: &Pending,

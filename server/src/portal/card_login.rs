@@ -25,7 +25,6 @@
 pub mod endpoints;
 pub mod presence;
 
-use super::session::{Created, CredentialDetails, NewSession, SessionError, Sessions};
 use axum::http::HeaderMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -33,6 +32,7 @@ use hcpki_ca::store::Store;
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::login::{self, CardKind, CardLoginError, CardVerifier};
 use hcpki_sso::policy::{FacilityContext, Services};
+use hcpki_sso::session::{Created, CredentialDetails, NewSession, SessionError, Sessions};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -69,7 +69,7 @@ impl CardLogin {
 
 /// The browser's pre-login id, and the `Set-Cookie` value when a new one had to be made.
 pub fn prelogin(headers: &HeaderMap) -> Result<(String, Option<String>), String> {
-    if let Some(id) = super::session::cookie_value(headers, PRELOGIN_COOKIE).filter(|v| v.len() == 43) {
+    if let Some(id) = super::cookie::cookie_value(headers, PRELOGIN_COOKIE).filter(|v| v.len() == 43) {
         return Ok((id, None));
     }
     let raw = hcpki_pkix::keys::random_secret(32).map_err(|e| e.to_string())?;

@@ -1,13 +1,14 @@
 //! The portal takes the time from its caller or the process's clock, never the system clock (issue #25, D52):
 //! at a time long past, a session lives exactly its lifetime from then, and audit entries carry that time.
 
-use super::secret::PortalSecret;
-use super::session::{CredentialDetails, NewSession, Sessions};
+use super::cookie::SessionCookies as _;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::Store;
 use hcpki_pkix::time::FixedClock;
 use hcpki_sso::policy::Subject;
 use hcpki_sso::refusals::Refusals;
+use hcpki_sso::secret::PortalSecret;
+use hcpki_sso::session::{CredentialDetails, NewSession, Sessions};
 use std::sync::Arc;
 
 /// 2001-09-09T01:46:40Z: a session started then would long be over by the system clock, so a stray read of it
@@ -58,7 +59,7 @@ async fn a_session_lives_its_lifetime_from_the_time_passed_in() {
     assert!(ended.is_some(), "ended while live at the time passed in");
     // The card agent's removal report is the reason the next visit is told (D59).
     let mut headers = axum::http::HeaderMap::new();
-    headers.insert(axum::http::header::COOKIE, format!("{}={id}", super::session::COOKIE).parse().unwrap());
+    headers.insert(axum::http::header::COOKIE, format!("{}={id}", hcpki_sso::session::COOKIE).parse().unwrap());
     assert_eq!(sessions.ended(&headers, AT + 61).await.unwrap(), Some(hcpki_sso::problem::Problem::EndedCardRemoved));
 }
 

@@ -7,7 +7,6 @@
 use super::lang::PageLang;
 use super::pages::{self, unavailable_in};
 use super::respond::check_form_csrf;
-use super::session::Session;
 use super::state::PortalState;
 use crate::consent::desk::{self, DeskError};
 use crate::consent::evidence::AttestationReason;
@@ -18,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use hcpki_ca::store::consent::DocumentKind;
 use hcpki_html::Lang;
+use hcpki_sso::session::Session;
 use serde_json::json;
 
 /// `GET /consent/{id}`.
@@ -248,7 +248,7 @@ fn page_context<'a>(
 
 /// The presence token of `session` (D26), when it lives on a lease.
 fn presence_of(session: &Session, csrf: &str) -> Option<String> {
-    session.presence.then(|| super::session::presence_token(csrf))
+    session.presence.then(|| hcpki_sso::session::presence_token(csrf))
 }
 
 fn reason(text: Option<&str>) -> Option<AttestationReason> {

@@ -7,7 +7,6 @@ use super::lang::{Lang, PageLang};
 use super::pages::delegation::{DelegationPage, delegation_page};
 use super::pages::unavailable_in;
 use super::respond::{check_form_csrf, signed_in_or_login};
-use super::session::Session;
 use super::state::PortalState;
 use crate::delegation::rules::{self, DelegationError, NewDelegation, Physician};
 use crate::delegation::{account_key, account_of, action};
@@ -19,6 +18,7 @@ use hcpki_ca::store::StoreError;
 use hcpki_ca::store::delegation::DelegationRecord;
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::audit::audit;
+use hcpki_sso::session::Session;
 use serde_json::json;
 
 /// The most service ids of a refused form kept in its audit entry.

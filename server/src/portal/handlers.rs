@@ -1,6 +1,7 @@
 //! The portal's own pages: the home page, the login page, the password + TOTP login, sign-out, and the
 //! cross-site request guard in front of them all.
 
+use super::cookie::SessionCookies as _;
 use super::lang::{self, PageLang};
 use super::pages::{self, unavailable_in};
 use super::request_body;
@@ -8,7 +9,6 @@ use super::respond::{
     self, Tls, check_form_csrf, connection, end_session, login_connection, refused_connection, safe_return,
     session_failed, signed_out,
 };
-use super::session;
 use super::state::PortalState;
 use super::{card_login, facility, login_form, password_login};
 use crate::http::headers::with_header;
@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use hcpki_sso::policy;
 use hcpki_sso::problem::Problem;
 use hcpki_sso::refusals;
+use hcpki_sso::session;
 use serde_json::json;
 use std::collections::HashMap;
 

@@ -7,11 +7,11 @@
 //! rows need it all the same).
 
 use super::PortalState;
-use super::session::KEPT_AFTER_END_SECS;
 use crate::http::metrics::Metrics;
 use hcpki_ca::store::{Store, StoreError, SweepCounts};
 use hcpki_pkix::time::Clock;
 use hcpki_pkix::time::UnixTime;
+use hcpki_sso::session::KEPT_AFTER_END_SECS;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -18,7 +18,7 @@ pub const COOKIE: &str = "hcpki_portal_lang";
 /// The page language of a portal request with this query string and these headers.
 pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
     let chosen = query.and_then(query_lang).map(Lang::code);
-    let cookie = super::session::cookie_value(headers, COOKIE);
+    let cookie = super::cookie::cookie_value(headers, COOKIE);
     let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
     Lang::negotiate(chosen, cookie.as_deref(), accept)
 }

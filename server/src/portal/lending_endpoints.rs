@@ -10,8 +10,8 @@
 //!
 //! Errors are JSON `{"error": {"code", "message"}}`, the message saying what to do.
 
+use super::cookie::{self, SessionCookies as _};
 use super::pages::{self, BodyData, Chrome, Scripts};
-use super::session::{self, Session, SessionError};
 use super::state::PortalState;
 use crate::oidc;
 use axum::Json;
@@ -23,6 +23,7 @@ use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_html::Lang;
 use hcpki_sso::lending::{self, ConsentRef, LendRefused, LendState, Return, ReturnRefused};
 use hcpki_sso::refusals::named;
+use hcpki_sso::session::{Session, SessionError, presence_token};
 use maud::html;
 use serde_json::json;
 
@@ -44,7 +45,7 @@ pub fn open_while_lent(path: &str) -> bool {
 /// [`open_while_lent`]; a session whose lend ran out is ended first (`lend-expired`, back-channel logout), and
 /// the request then goes on without a session. Requests without a session cookie cost nothing here.
 pub async fn guard(State(state): State<PortalState>, request: Request, next: Next) -> Response {
-    let Some(cookie) = session::session_cookie(request.headers()) else { return next.run(request).await };
+    let Some(cookie) = cookie::session_cookie(request.headers()) else { return next.run(request).await };
     let now = state.clock.now_unix();
     // A database failure here is the handler's to answer: the sessions it reads never include lent ones.
     let Ok(Some((session, csrf))) = state.sessions.of_cookie_any(Some(&cookie), now).await else {
@@ -263,7 +264,7 @@ fn paused(lang: Lang, state: &PortalState, session: &Session, csrf: &str, until:
     };
     let chrome = Chrome::new(lang);
     let card = state.cards.as_ref().zip(session.credential.card_id.as_deref());
-    let presence = session.presence.then(|| session::presence_token(csrf));
+    let presence = session.presence.then(|| presence_token(csrf));
     let scripts = card.map(|(cards, card_id)| Scripts {
         src: "/static/card-watch.js",
         agent: cards.agent.as_str(),

@@ -3,7 +3,7 @@
 //! here, with a message saying what is wrong, and nothing of its value goes further: not to the database, not
 //! to argon2, not to the audit log. Pure functions over the decoded form: the caller audits and answers.
 
-use super::accounts::{MAX_PASSWORD_BYTES, Username};
+use hcpki_sso::accounts::{MAX_PASSWORD_BYTES, Username};
 use hcpki_sso::login::CardKind;
 use zeroize::Zeroizing;
 

@@ -5,16 +5,16 @@
 //!
 //! The refusals are audited here, through the group-committed refusal writer, as the OIDC cores audit theirs.
 
-use super::accounts;
 use super::login_form::PasswordLogin;
-use super::secret::PortalSecret;
-use super::session::{CredentialDetails, NewSession};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::Store;
+use hcpki_sso::accounts;
 use hcpki_sso::catalog::Catalog;
 use hcpki_sso::facility::LoginFacility;
 use hcpki_sso::policy;
 use hcpki_sso::refusals::Refusals;
+use hcpki_sso::secret::PortalSecret;
+use hcpki_sso::session::{CredentialDetails, NewSession};
 use hcpki_sso::throttle;
 use serde_json::json;
 

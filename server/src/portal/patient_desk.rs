@@ -7,7 +7,6 @@ use super::lang::PageLang;
 use super::pages::patient_desk::{self as page, Checked, IDENTIFY_PATH, NEW_CONSENT_PATH};
 use super::pages::{self, unavailable_in};
 use super::respond::{check_form_csrf, signed_in_or_login};
-use super::session::Session;
 use super::state::PortalState;
 use crate::consent::ask;
 use crate::consent::desk::DeskError;
@@ -17,6 +16,7 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_html::Lang;
+use hcpki_sso::session::Session;
 use serde_json::json;
 
 /// `GET /consents/new`.
@@ -153,7 +153,7 @@ fn render(
     checked: Option<Checked<'_>>,
     refusal: Option<&DeskError>,
 ) -> Response {
-    let presence = session.presence.then(|| super::session::presence_token(csrf));
+    let presence = session.presence.then(|| hcpki_sso::session::presence_token(csrf));
     let ctx = pages::consent::PageContext {
         agent: state.cards.as_ref().map(|c| c.agent.as_str()),
         card: session.credential.card_id.as_deref(),

@@ -1,10 +1,10 @@
 //! What the portal's handlers share: the connection's facility, where to go after a login, the per-session CSRF
 //! check, ending a session and the signed-out page.
 
+use super::cookie::SessionCookies as _;
 use super::facility;
 use super::lang::Lang;
 use super::pages;
-use super::session::{self, Session};
 use super::state::PortalState;
 use super::words::M;
 use crate::http::headers::with_header;
@@ -16,6 +16,7 @@ use hcpki_ca::audit::Outcome;
 use hcpki_sso::audit::audit;
 use hcpki_sso::facility::{Connection, LoginFacility, Refusal};
 use hcpki_sso::problem::Problem;
+use hcpki_sso::session::{self, Session};
 use serde_json::json;
 use std::sync::Arc;
 

@@ -7,16 +7,16 @@
 //! sessions (same `person_key`), so a handle of another person's session ends nothing: it is refused like
 //! an unknown one, and audited.
 //!
-//! [`PortalSecret::session_handle`]: super::secret::PortalSecret::session_handle
+//! [`PortalSecret::session_handle`]: hcpki_sso::secret::PortalSecret::session_handle
 
 mod row;
 
 pub use row::{Row, SignIn};
 
+use super::cookie::SessionCookies as _;
 use super::lang::{Lang, PageLang};
 use super::pages::{self, unavailable_in};
 use super::respond::{check_form_csrf, end_session_because, signed_out};
-use super::session::Session;
 use super::state::PortalState;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::StoreError;
 use hcpki_sso::audit::audit;
+use hcpki_sso::session::Session;
 use serde_json::json;
 use std::collections::BTreeSet;
 

@@ -6,7 +6,6 @@
 use super::lang::PageLang;
 use super::pages::{self, unavailable_in};
 use super::respond::check_form_csrf;
-use super::session::Session;
 use super::state::PortalState;
 use crate::signing_requests;
 use axum::extract::{Form, Path, State};
@@ -14,6 +13,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use hcpki_html::Lang;
+use hcpki_sso::session::Session;
 
 /// `GET /sign/{id}`.
 pub async fn show(

@@ -2,8 +2,6 @@
 //! audit). Below the handlers: it knows the card login's settings, never its endpoints.
 
 use super::card_login::CardLogin;
-use super::secret::PortalSecret;
-use super::session::{self, Session, Sessions};
 use crate::oidc::{self, Provider};
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::Store;
@@ -11,6 +9,8 @@ use hcpki_pkix::time::UnixTime;
 use hcpki_sso::audit::audit;
 use hcpki_sso::catalog::Catalog;
 use hcpki_sso::refusals::Refusals;
+use hcpki_sso::secret::PortalSecret;
+use hcpki_sso::session::{self, Session, Sessions};
 use serde_json::json;
 use std::sync::Arc;
 

@@ -5,13 +5,13 @@
 
 use super::{Format, Level, SignatureTimeStamps, api::state_at, formats, sha256_hex, validation_data};
 use crate::oidc::Context;
-use crate::portal::session::Session;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::StoreError;
 use hcpki_ca::store::signing_request::{SigningEnd, SigningRequestRecord, SigningState};
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::audit::audit;
 use hcpki_sso::login::{CardLoginError, CardVerifier};
+use hcpki_sso::session::Session;
 use serde_json::{Value, json};
 
 /// Largest `.p7s` taken back from the page (a signature with a few certificates is a few KiB), and the room a

@@ -31,7 +31,6 @@ use crate::config::{self, Loaded, LoginConfig};
 use crate::oidc::jws::{Signer, SigningAlg};
 use crate::oidc::registration::{self, Registration};
 use crate::portal::card_login::PRELOGIN_COOKIE;
-use crate::portal::session::COOKIE as SESSION_COOKIE;
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -39,6 +38,7 @@ use clap::Args;
 use hcpki_ca::CaName;
 use hcpki_ca::store::Actor;
 use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
+use hcpki_sso::session::COOKIE as SESSION_COOKIE;
 use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas};
 use http_body_util::{BodyExt, Full};
 use hyper::Method;
@@ -107,7 +107,7 @@ pub async fn run(global: &Global, args: &BenchSsoArgs) -> Result<ExitCode> {
     let root = CertificateDer::from(authority.ca_certificate(CaName::Root)?.to_vec());
     let mut roots = rustls::RootCertStore::empty();
     roots.add(root).context("the root CA certificate as a TLS trust anchor")?;
-    let tls = Arc::new(crate::http::tls::client_config(roots)?);
+    let tls = Arc::new(hcpki_tls_policy::client_config(roots)?);
 
     let server = Served::start(global, &files).await?;
     let main_name = loaded.config.serve.server_names.first().cloned().unwrap_or_else(|| "localhost".into());

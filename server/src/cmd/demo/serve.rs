@@ -7,7 +7,6 @@
 use crate::cli::Global;
 use crate::cmd::serve::ServeArgs;
 use crate::config::{Loaded, PortalConfig};
-use crate::portal::{accounts, secret::PortalSecret};
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -15,6 +14,7 @@ use clap::Args;
 use hcpki_ca::{Authority, FacilityId};
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::totp;
+use hcpki_sso::{accounts, secret::PortalSecret};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -2,7 +2,7 @@
 //! policy decides on when it holds.
 
 use super::*;
-use crate::portal::session::CredentialDetails;
+use hcpki_sso::session::CredentialDetails;
 
 const NOW: i64 = 1_800_000_000;
 

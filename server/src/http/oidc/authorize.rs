@@ -32,7 +32,7 @@ pub async fn authorize_post(
 }
 
 async fn run(state: &PortalState, tls: &Tls, headers: &HeaderMap, params: HashMap<String, String>) -> Response {
-    let session = SessionLookup { sessions: &state.sessions, cookie: portal::session::session_cookie(headers) };
+    let session = SessionLookup { sessions: &state.sessions, cookie: portal::cookie::session_cookie(headers) };
     // The portal pages' language switch, should the answer be a page (unknown to OAuth, ignored by it).
     let switch = params.get("lang").map(|l| format!("lang={l}"));
     let lang = portal::lang::negotiate(switch.as_deref(), headers);

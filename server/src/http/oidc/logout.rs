@@ -3,6 +3,7 @@
 //! is the portal's `logout`.
 
 use crate::oidc::OAuthError;
+use crate::portal::cookie::SessionCookies as _;
 use crate::portal::{self, PortalState};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};

@@ -2,10 +2,9 @@
 //! `Cache-Control: no-store` (RFC 6749 §5.1).
 
 use super::{Tls, certificate, context};
-use crate::delegation::exchange::{self, ExchangeCall};
 use crate::oidc::OAuthError;
-use crate::oidc::token::{self, TokenCall};
 use crate::portal::PortalState;
+use crate::token_endpoint::{self, Answer, TokenCall};
 use axum::Json;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -22,19 +21,13 @@ pub async fn token(
     let dpop = super::dpop_proof(&headers);
     let with_nonce = dpop.is_some();
     let now = state.clock.now_unix();
-    // RFC 8693 token exchange (D96): its own core, its own answer (no refresh or ID token).
-    let answer = if form.get("grant_type").map(String::as_str) == Some(exchange::GRANT_TYPE) {
-        let mut call = ExchangeCall::parse(form, certificate(&tls));
-        call.credentials = call.credentials.with_authorization(super::authorization(&headers));
-        call.dpop = dpop;
-        exchange::token_exchange(context(&state), call, now).await.map(|exchanged| no_store(Json(exchanged.body())))
-    } else {
-        let mut call = TokenCall::parse(&form, certificate(&tls));
-        call.credentials = call.credentials.with_authorization(super::authorization(&headers));
-        call.dpop = dpop;
-        token::token(context(&state), call, now).await.map(|issued| no_store(Json(issued.body())))
+    let call = TokenCall::parse(form, certificate(&tls)).with_credentials(super::authorization(&headers), dpop);
+    let answer = match token_endpoint::token(context(&state), call, now).await {
+        Ok(Answer::Issued(issued)) => no_store(Json(issued.body())),
+        // RFC 8693 §2.2.1: no refresh or ID token.
+        Ok(Answer::Exchanged(exchanged)) => no_store(Json(exchanged.body())),
+        Err(e) => e.into_response(),
     };
-    let answer = answer.unwrap_or_else(IntoResponse::into_response);
     Ok(if with_nonce { super::with_dpop_nonce(&state, answer) } else { answer })
 }
 

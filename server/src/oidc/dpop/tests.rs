@@ -1,11 +1,11 @@
 //! The proof verifier: one accepted proof, then each refusal of RFC 9449 §4.3 and §8 on its own.
 
 use super::*;
-use crate::oidc::dpop_nonce::{NONCE_WINDOW_SECS, NonceKey};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as sig, EcdsaKeyPair, KeyPair};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hcpki_sso::dpop_nonce::{NONCE_WINDOW_SECS, NonceKey};
 use serde_json::{Value, json};
 
 const NOW: i64 = 1_800_000_000;

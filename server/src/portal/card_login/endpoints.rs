@@ -8,13 +8,13 @@ use super::presence::{
 };
 use super::{CardAnswer, Incomplete, LoginSource, PRELOGIN_COOKIE, complete};
 use crate::http::headers::with_header;
+use crate::portal::cookie::{self, SessionCookies as _};
 use crate::portal::lang::PageLang;
 use crate::portal::login_form::RawCardLogin;
 use crate::portal::pages::{self, unavailable_in};
 use crate::portal::problem::ProblemBox as _;
 use crate::portal::request_body::SignInForm;
 use crate::portal::respond::{Tls, login_connection, safe_return, session_failed, signed_out};
-use crate::portal::session;
 use crate::portal::state::PortalState;
 use crate::portal::words::M;
 use axum::Json;
@@ -54,7 +54,7 @@ pub async fn challenge(
     let Some(cards) = state.cards.clone() else {
         return json_error(StatusCode::NOT_FOUND, "card_login_off", "card login is not configured on this portal");
     };
-    let Some(id) = session::cookie_value(&headers, PRELOGIN_COOKIE) else {
+    let Some(id) = cookie::cookie_value(&headers, PRELOGIN_COOKIE) else {
         return json_error(StatusCode::FORBIDDEN, "no_login_page", "open the login page again (it sets a cookie)");
     };
     if form.csrf != prelogin_csrf(&state, &id) {
@@ -92,7 +92,7 @@ pub async fn submit(
         }
     };
     let return_to = safe_return(form.return_to.as_deref());
-    let Some(id) = session::cookie_value(&headers, PRELOGIN_COOKIE) else {
+    let Some(id) = cookie::cookie_value(&headers, PRELOGIN_COOKIE) else {
         return pages::refused(lang, StatusCode::FORBIDDEN, M::NoLoginCookie.text(lang));
     };
     if form.csrf != prelogin_csrf(&state, &id) {
@@ -139,7 +139,7 @@ pub async fn submit(
     // stream opens (D64). A login started by a relying service goes straight back to it and no other portal page
     // may ever be opened, so it first gets the "continuing" page that registers and then goes on.
     let next = if created.session.presence && return_to != HOME {
-        let token = session::presence_token(&created.csrf);
+        let token = hcpki_sso::session::presence_token(&created.csrf);
         let card_id = created.session.credential.card_id.as_deref().unwrap_or_default();
         pages::continuing(lang, &return_to, &cards.agent, card_id, &created.csrf, &token)
     } else {

@@ -17,12 +17,12 @@
 //! need of the portal is [`PresencePortal`], declared here and implemented by [`PortalState`], so the tests
 //! drive them with a stand-in.
 
-use crate::portal::session::{Session, SessionError};
 use crate::portal::state::PortalState;
 use hcpki_agent_protocol::presence::{self as protocol, Event};
 use hcpki_ca::audit::Outcome;
 use hcpki_sso::lending::{self, OnPresent, OnRemoval};
 use hcpki_sso::refusals::named;
+use hcpki_sso::session::{Session, SessionError};
 use serde_json::{Value, json};
 
 /// What the card's presence decisions need of the portal.

@@ -13,6 +13,7 @@ use axum::response::Response;
 use hcpki_ca::store::consent::{EvidenceLevel, SignatureEvidence};
 use hcpki_html::Lang;
 use hcpki_pkix::jpki::BasicFour;
+use hcpki_sso::patient_key::PatientKeyError;
 use maud::{Markup, html};
 
 /// The page's script.
@@ -473,7 +474,7 @@ pub fn refusal_words(lang: Lang, e: &DeskError) -> (StatusCode, String) {
                 "The patient already has a live consent for this service and purpose; the new one was not recorded.",
             ),
         ),
-        DeskError::Consent(ConsentError::PatientId(_)) => (
+        DeskError::Consent(ConsentError::PatientKey(PatientKeyError::PatientId(_))) => (
             StatusCode::BAD_REQUEST,
             s(
                 "患者 ID の形式が正しくありません。半角英数字で、受付の記録どおりに入力してください。何も記録していません。",

@@ -2,15 +2,15 @@
 //! The end-to-end cases (pages, cookies, both databases) are in tests/integration/oidc.rs and review_portal.rs.
 
 use super::{Context, Refused, sign_in};
-use crate::portal::accounts::{self, Username};
 use crate::portal::login_form::PasswordLogin;
-use crate::portal::secret::PortalSecret;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::{Actor, Store};
 use hcpki_pkix::time::{Clock, FixedClock};
+use hcpki_sso::accounts::{self, Username};
 use hcpki_sso::catalog::Catalog;
 use hcpki_sso::facility::LoginFacility;
 use hcpki_sso::refusals::Refusals;
+use hcpki_sso::secret::PortalSecret;
 use hcpki_sso::totp;
 use std::sync::Arc;
 use std::time::Duration;

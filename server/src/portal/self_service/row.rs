@@ -1,8 +1,8 @@
 //! One of the person's sessions as the self-service page shows it: what the handler gathers and the page
 //! renders, a leaf below both.
 
-use crate::portal::session::Session;
 use hcpki_sso::policy::Credential;
+use hcpki_sso::session::Session;
 
 /// One session as the person's page shows it.
 #[derive(Debug)]

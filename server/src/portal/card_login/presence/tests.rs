@@ -6,10 +6,10 @@ use super::{
     CardRemoved, CardRemovedRefused, CardRemovedReport, CurrentSession, PresenceAnswer, PresencePortal,
     PresenceRefused, PresenceReport, card_removed, presence,
 };
-use crate::portal::session::{CredentialDetails, Session, SessionError};
 use hcpki_ca::audit::Outcome;
 use hcpki_sso::lending::Lend;
 use hcpki_sso::policy::Subject;
+use hcpki_sso::session::{CredentialDetails, Session, SessionError};
 use serde_json::{Value, json};
 use std::sync::Mutex;
 

@@ -1,13 +1,13 @@
 //! Password + TOTP accounts (the `password-totp` assurance level, for staff without cards): argon2id
 //! password hashes, TOTP secrets sealed under the portal secret (D24).
 
-use super::secret::{PortalSecret, SecretError};
+use crate::policy::{HcRole, Subject};
+use crate::secret::{PortalSecret, SecretError};
+use crate::totp;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use hcpki_ca::store::{Actor, PortalUser, Store, StoreError};
 use hcpki_pkix::time::UnixTime;
-use hcpki_sso::policy::{HcRole, Subject};
-use hcpki_sso::totp;
 use zeroize::Zeroizing;
 
 /// Longest user name (the account rule: 1–64 of `a-z 0-9 . _ - @`).

@@ -2,7 +2,6 @@
 //! the facility's patient ID). Records and audit entries name a patient only by it; neither the basic four
 //! items nor the individual number (個人番号) ever enters it (D88).
 
-use super::ConsentError;
 use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -25,9 +24,9 @@ impl std::fmt::Debug for PatientKeySecret {
 impl PatientKeySecret {
     /// Derive from the server secret (the portal's 32-byte secret file, shared by replicas, so every replica
     /// forms the same key for the same patient).
-    pub fn from_server_secret(secret: &[u8]) -> Result<Self, ConsentError> {
+    pub fn from_server_secret(secret: &[u8]) -> Result<Self, PatientKeyError> {
         if secret.len() < 32 {
-            return Err(ConsentError::Secret(secret.len()));
+            return Err(PatientKeyError::Secret(secret.len()));
         }
         let root = hmac::Key::new(hmac::HMAC_SHA256, secret);
         let derived = zeroize::Zeroizing::new(hmac::sign(&root, LABEL.as_bytes()).as_ref().to_vec());
@@ -61,9 +60,9 @@ impl std::fmt::Debug for FacilityPatientId {
 
 impl FacilityPatientId {
     /// Parse a patient ID as entered or sent.
-    pub fn parse(text: &str) -> Result<Self, ConsentError> {
+    pub fn parse(text: &str) -> Result<Self, PatientKeyError> {
         let ok = (1..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic());
-        if ok { Ok(Self(text.to_owned())) } else { Err(ConsentError::PatientId(text.chars().take(80).collect())) }
+        if ok { Ok(Self(text.to_owned())) } else { Err(PatientKeyError::PatientId(text.chars().take(80).collect())) }
     }
 
     /// The text.
@@ -94,4 +93,19 @@ impl std::fmt::Display for PatientKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Why a patient key cannot be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PatientKeyError {
+    /// The facility's patient ID is empty, too long, or not half-width printable ASCII.
+    #[error(
+        "the facility's patient ID {0:?} is not usable: give 1 to 64 half-width (半角) letters, digits or signs, \
+         exactly as the facility's records hold it"
+    )]
+    PatientId(String),
+    /// The server secret is too short to key the patient keys.
+    #[error("the server secret is {0} bytes; the patient keys need at least 32 (check [portal] secret_file)")]
+    Secret(usize),
 }

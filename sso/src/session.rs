@@ -6,18 +6,16 @@
 //! every session. A session is only ever made by [`Sessions::create`] after an explicit credential check:
 //! a resumed TLS session, a facility certificate alone or a still-open connection never log anyone in.
 
-use super::secret::PortalSecret;
-use axum::http::HeaderMap;
-use axum::http::header;
+use crate::lending::{self, ConsentRef, Lend, LendSecs, LendState};
+use crate::policy::{FacilityContext, HcRole, Subject};
+use crate::problem::Problem;
+use crate::secret::PortalSecret;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{SessionRecord, Store, StoreError};
 use hcpki_pkix::time::UnixTime;
-use hcpki_sso::lending::{self, ConsentRef, Lend, LendSecs, LendState};
-use hcpki_sso::policy::{FacilityContext, HcRole, Subject};
-use hcpki_sso::problem::Problem;
 use std::sync::Arc;
 
 /// The session cookie. `__Host-`: only set over HTTPS, for this exact host, path `/` (RFC 6265bis §4.1.3.2).
@@ -237,39 +235,30 @@ impl Sessions {
         Ok(Created { session, set_cookie, csrf })
     }
 
-    /// The session the request's cookie names, if it is live at `now` and not lent, with its CSRF token. A
-    /// session whose reader is lent (D91) is nobody's to use: it is not returned (see [`Self::current_lent_ok`]).
-    pub async fn current(&self, headers: &HeaderMap, now: i64) -> Result<Option<(Session, String)>, SessionError> {
-        self.of_cookie(session_cookie(headers).as_deref(), now).await
-    }
-
     /// The session a session cookie's value `id` names (none without a cookie), if it is live at `now` and not
-    /// lent, with its CSRF token (the OIDC `/authorize` reads it so).
+    /// lent, with its CSRF token. A session whose reader is lent (D91) is nobody's to use: it is not returned
+    /// (see [`Self::of_cookie_lent_ok`]).
     pub async fn of_cookie(&self, id: Option<&str>, now: i64) -> Result<Option<(Session, String)>, SessionError> {
         let found = self.of_cookie_any(id, now).await?;
         Ok(found.filter(|(s, _)| lending::state(s.lend.as_ref(), now) == LendState::NotLent))
     }
 
-    /// The session the request's cookie names, if it is live at `now`, **lent or not** (a lend that ran out
-    /// is over: not returned), with its CSRF token. Only the pages a lent session must keep serving use it: the
-    /// consent pages (`/consent/*`), the lend's own endpoints and the card-removed report (D91). Whoever uses it
-    /// decides what a lent session may do there; `session.lend` says whether it is lent.
-    pub async fn current_lent_ok(
+    /// The session a session cookie's value `id` names, if it is live at `now`, **lent or not** (a lend that ran
+    /// out is over: not returned), with its CSRF token. Only the pages a lent session must keep serving use it:
+    /// the consent pages (`/consent/*`), the lend's own endpoints and the card-removed report (D91). Whoever uses
+    /// it decides what a lent session may do there; `session.lend` says whether it is lent.
+    pub async fn of_cookie_lent_ok(
         &self,
-        headers: &HeaderMap,
+        id: Option<&str>,
         now: i64,
     ) -> Result<Option<(Session, String)>, SessionError> {
-        let found = self.of_cookie_any(session_cookie(headers).as_deref(), now).await?;
+        let found = self.of_cookie_any(id, now).await?;
         Ok(found.filter(|(s, _)| !matches!(lending::state(s.lend.as_ref(), now), LendState::RanOut(_))))
     }
 
     /// The session cookie's session live at `now` whatever its lend (running or run out): the lend guard's
     /// view, which ends run-out lends and pauses running ones.
-    pub(crate) async fn of_cookie_any(
-        &self,
-        id: Option<&str>,
-        now: i64,
-    ) -> Result<Option<(Session, String)>, SessionError> {
+    pub async fn of_cookie_any(&self, id: Option<&str>, now: i64) -> Result<Option<(Session, String)>, SessionError> {
         let Some(id) = id else { return Ok(None) };
         match self.store.portal_session(&hash_id(id), UnixTime::from_secs(now)).await? {
             Some(record) => Ok(Some((decode(record)?, self.secret.csrf_token(id)))),
@@ -331,13 +320,13 @@ impl Sessions {
         self.store.portal_end_lapsed_lends(UnixTime::from_secs(now), only).await?.into_iter().map(decode).collect()
     }
 
-    /// How the session the request's cookie names ended, if it ended without the person's own doing (D59):
-    /// its time ran out, its card's presence lease lapsed, or an operator or a registry change (account,
+    /// How the session a session cookie's value `id` names ended, if it ended without the person's own doing
+    /// (D59): its time ran out, its card's presence lease lapsed, or an operator or a registry change (account,
     /// facility, PC certificate) ended it. `None` without a cookie, for a session the person ended (sign-out,
     /// the sessions page, the page's own card watch, which names the removal itself) and for one swept away.
-    pub async fn ended(&self, headers: &HeaderMap, now: i64) -> Result<Option<Problem>, SessionError> {
-        let Some(id) = session_cookie(headers) else { return Ok(None) };
-        Ok(self.store.portal_session_record(&hash_id(&id)).await?.and_then(|r| ended_problem(&r, now)))
+    pub async fn ended_of_cookie(&self, id: Option<&str>, now: i64) -> Result<Option<Problem>, SessionError> {
+        let Some(id) = id else { return Ok(None) };
+        Ok(self.store.portal_session_record(&hash_id(id)).await?.and_then(|r| ended_problem(&r, now)))
     }
 
     /// The session whose id hash is `id_hash`, if it is live at `now`, lent or not (the session behind a
@@ -353,7 +342,7 @@ impl Sessions {
     }
 
     /// End a session at `now`, recording `why` (the reason its `portal.logout` entry names) as its end reason:
-    /// [`Self::ended`] tells the person's next visit when `why` was not their own doing (the card agent's
+    /// [`Self::ended_of_cookie`] tells the person's next visit when `why` was not their own doing (the card agent's
     /// `card-removed`); the session, if it was live.
     pub async fn end_because(&self, id_hash: &str, why: &str, now: i64) -> Result<Option<Session>, SessionError> {
         self.store.portal_end_session(id_hash, why, UnixTime::from_secs(now)).await?.map(decode).transpose()
@@ -376,7 +365,7 @@ impl Sessions {
     }
 }
 
-/// The problem of an ended session's record at `now` (see [`Sessions::ended`]).
+/// The problem of an ended session's record at `now` (see [`Sessions::ended_of_cookie`]).
 fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
     if record.ended_at.is_some() {
         return match record.end_reason.as_deref()? {
@@ -401,7 +390,7 @@ fn ended_problem(record: &SessionRecord, now: i64) -> Option<Problem> {
 
 /// The card agent's presence token of the session whose CSRF token is `csrf`.
 pub fn presence_token(csrf: &str) -> String {
-    B64.encode(crate::oidc::jws::sha256(format!("hcpki card presence\0{csrf}").as_bytes()))
+    B64.encode(sha256(format!("hcpki card presence\0{csrf}").as_bytes()))
 }
 
 /// When a session started at `now` for `lifetime` seconds ends: never after any of the certificates the
@@ -415,32 +404,19 @@ pub fn clear_cookie() -> String {
     format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
 }
 
-/// The session cookie's value among the request's `Cookie` headers.
-pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    cookie_value(headers, COOKIE)
-}
-
-/// A cookie's value from the request's `Cookie` headers.
-pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+fn sha256(data: &[u8]) -> Vec<u8> {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data).as_ref().to_vec()
 }
 
 fn hash_id(id: &str) -> String {
-    hex::encode(crate::oidc::jws::sha256(id.as_bytes()))
+    hex::encode(sha256(id.as_bytes()))
 }
 
 fn credential_name(subject: &Subject) -> &'static str {
     match subject.credential() {
-        hcpki_sso::policy::Credential::Hpki => "hpki",
-        hcpki_sso::policy::Credential::Jpki => "jpki",
-        hcpki_sso::policy::Credential::PasswordTotp => "password-totp",
+        crate::policy::Credential::Hpki => "hpki",
+        crate::policy::Credential::Jpki => "jpki",
+        crate::policy::Credential::PasswordTotp => "password-totp",
     }
 }
 
@@ -454,7 +430,9 @@ struct StoredData {
     details: CredentialDetails,
 }
 
-pub(crate) fn decode(record: SessionRecord) -> Result<Session, SessionError> {
+/// A stored session record as a session (the token exchange and the consent API read the session behind a
+/// grant so).
+pub fn decode(record: SessionRecord) -> Result<Session, SessionError> {
     let data: StoredData = serde_json::from_str(&record.data).map_err(|e| SessionError::Damaged(e.to_string()))?;
     let role = match &data.role {
         Some(code) => Some(HcRole::from_code(code).ok_or_else(|| SessionError::Damaged(format!("role {code}")))?),

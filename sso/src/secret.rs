@@ -18,8 +18,8 @@ pub struct PortalSecret {
     pairwise: hmac::Key,
     handle: hmac::Key,
     totp_seal: LessSafeKey,
-    patient_keys: crate::consent::patient_key::PatientKeySecret,
-    dpop_nonces: crate::oidc::dpop_nonce::NonceKey,
+    patient_keys: crate::patient_key::PatientKeySecret,
+    dpop_nonces: crate::dpop_nonce::NonceKey,
 }
 
 impl std::fmt::Debug for PortalSecret {
@@ -54,19 +54,19 @@ impl PortalSecret {
             pairwise: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal pairwise-sub v1")),
             handle: hmac::Key::new(hmac::HMAC_SHA256, &derive("hcpki portal session-handle v1")),
             totp_seal,
-            dpop_nonces: crate::oidc::dpop_nonce::NonceKey::new(&derive("hcpki oidc dpop-nonce v1")),
-            patient_keys: crate::consent::patient_key::PatientKeySecret::from_server_secret(secret)
+            dpop_nonces: crate::dpop_nonce::NonceKey::new(&derive("hcpki oidc dpop-nonce v1")),
+            patient_keys: crate::patient_key::PatientKeySecret::from_server_secret(secret)
                 .map_err(|e| SecretError::Crypto(e.to_string()))?,
         })
     }
 
     /// The key patients' pseudonymous keys are made with (issue #28, D88): the same on every replica.
-    pub fn patient_keys(&self) -> &crate::consent::patient_key::PatientKeySecret {
+    pub fn patient_keys(&self) -> &crate::patient_key::PatientKeySecret {
         &self.patient_keys
     }
 
     /// The key of the OIDC provider's DPoP nonces (RFC 9449 §8): the same on every replica.
-    pub fn dpop_nonces(&self) -> &crate::oidc::dpop_nonce::NonceKey {
+    pub fn dpop_nonces(&self) -> &crate::dpop_nonce::NonceKey {
         &self.dpop_nonces
     }
 

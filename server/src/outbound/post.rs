@@ -31,7 +31,8 @@ pub fn tls_client(ca_file: Option<&Path>, setting: &str) -> Result<Arc<rustls::C
             roots.add(cert).with_context(|| format!("a certificate in {} is not a usable CA", path.display()))?;
         }
     }
-    Ok(Arc::new(super::tls::client_config(roots)?))
+    // The server's TLS policy (TLS 1.2 and 1.3, ECDHE with AES-GCM), WebPKI path validation and host name checks.
+    Ok(Arc::new(hcpki_tls_policy::client_config(roots).context("the TLS client configuration")?))
 }
 
 /// POST `body` until a 2xx answer or the attempts run out: the outcome and what the last attempt got.
