@@ -63,7 +63,7 @@ pub async fn create(
 ) -> Result<JobRecord, JobError> {
     let id = format!("j{}", hex::encode(rand::random::<[u8; 8]>()));
     let job = NewJob { id, kind: kind.as_str().into(), params: params.to_string(), items };
-    Ok(authority.store().create_job(&job, actor, authority.clock().now()).await?)
+    Ok(authority.jobs().create_job(&job, actor, authority.clock().now()).await?)
 }
 
 /// How far to go in one run.
@@ -82,7 +82,7 @@ pub async fn run(
     limit: RunLimit,
     progress: &(dyn Fn(&JobRecord) + Sync),
 ) -> Result<JobRecord, JobError> {
-    let store = authority.store();
+    let store = authority.jobs();
     let job = store.job(id).await?.ok_or_else(|| JobError::Unknown(id.to_owned()))?;
     let kind = Kind::parse(&job.kind).ok_or_else(|| damaged(id, "unknown kind"))?;
     let owner = format!("{}:{}:{}", hostname(), std::process::id(), hex::encode(rand::random::<[u8; 4]>()));
@@ -105,7 +105,7 @@ pub async fn run(
             outcome: Outcome::Ok,
             detail: serde_json::json!({ "was": how, "done": job.done, "failed": job.failed, "total": job.total }),
         };
-        store.append_audit(&event, authority.clock().now()).await?;
+        authority.audit_log().append_audit(&event, authority.clock().now()).await?;
     }
     let params: serde_json::Value = serde_json::from_str(&job.params).map_err(|e| damaged(id, &e.to_string()))?;
     let mut budget = limit.stop_after.unwrap_or(usize::MAX);

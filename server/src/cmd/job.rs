@@ -69,12 +69,12 @@ pub async fn run(authority: &Authority, command: JobCommand) -> Result<ExitCode>
     let now = hcpki_pkix::time::now_unix();
     match command {
         JobCommand::List { limit } => {
-            for j in authority.store().list_jobs(limit).await? {
+            for j in authority.jobs().list_jobs(limit).await? {
                 println!("{}", row(&j, now));
             }
         }
         JobCommand::Show { id } => {
-            let Some(j) = authority.store().job(&id).await? else { bail!("no job {id}: see `hcpki job list`") };
+            let Some(j) = authority.jobs().job(&id).await? else { bail!("no job {id}: see `hcpki job list`") };
             println!("{}", row(&j, now));
             println!("started by {} at {}", j.started_by, hcpki_pkix::time::rfc3339(j.created_at));
             if let Some(note) = &j.note {
@@ -85,12 +85,12 @@ pub async fn run(authority: &Authority, command: JobCommand) -> Result<ExitCode>
             }
         }
         JobCommand::Resume { id, stop_after } => {
-            let Some(j) = authority.store().job(&id).await? else { bail!("no job {id}: see `hcpki job list`") };
+            let Some(j) = authority.jobs().job(&id).await? else { bail!("no job {id}: see `hcpki job list`") };
             let limit = RunLimit { stop_after: stop_after.and_then(|n| usize::try_from(n).ok()) };
             return finish(run_with_bar(authority, &j, limit).await?);
         }
         JobCommand::Cancel { id } => {
-            let store = authority.store();
+            let store = authority.jobs();
             if !store
                 .end_job(
                     &id,
@@ -150,7 +150,7 @@ pub async fn reissue(authority: &Authority, args: ReissueArgs) -> Result<ExitCod
 /// A re-issue job of the same selection that has not finished: queued (stopped on purpose) or interrupted.
 async fn unfinished(authority: &Authority, params: &serde_json::Value) -> Result<Option<JobRecord>> {
     let stale = hcpki_pkix::time::now_unix() - jobs::STALE_SECS;
-    Ok(authority.store().list_jobs(1000).await?.into_iter().find(|j| {
+    Ok(authority.jobs().list_jobs(1000).await?.into_iter().find(|j| {
         j.kind == Kind::CertReissue.as_str()
             && serde_json::from_str::<serde_json::Value>(&j.params).is_ok_and(|p| &p == params)
             && (j.state == JobState::Queued || j.interrupted(stale))
@@ -211,7 +211,7 @@ pub async fn items(authority: &Authority, id: &str, state: &str) -> Result<Vec<J
     let mut out: Vec<JobItem> = Vec::new();
     loop {
         let after = out.last().map_or(-1, |i| i.seq);
-        let page = authority.store().job_items(id, Some(state), after, 1000).await?;
+        let page = authority.jobs().job_items(id, Some(state), after, 1000).await?;
         if page.is_empty() {
             return Ok(out);
         }

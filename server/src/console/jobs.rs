@@ -29,7 +29,7 @@ const REFRESH_SECS: u32 = 2;
 pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Page {
     viewer.caller.may(Action::ReadJobs).await.or_page(&viewer)?;
     let t = |m: M| m.text(viewer.lang);
-    let all = state.admin.store().list_jobs(ROWS).await.map_err(|e| store_error(&viewer, &e))?;
+    let all = state.admin.jobs().list_jobs(ROWS).await.map_err(|e| store_error(&viewer, &e))?;
     let now = state.clock.now_unix();
     let rows: Vec<Vec<Markup>> = all
         .iter()
@@ -110,7 +110,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
 /// The failed and finished items (and, for an import, the rows refused before it started).
 async fn results(state: &AppState, viewer: &Viewer, job: &JobRecord) -> Result<Markup, Response> {
     let t = |m: M| m.text(viewer.lang);
-    let store = state.admin.store();
+    let store = state.admin.jobs();
     let mut tables = Vec::new();
     if job.kind == Kind::FacilityImport.as_str() {
         let refused = import::refusals(&job.params);
@@ -173,7 +173,7 @@ pub async fn resume(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
 pub async fn cancel(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, body: Body) -> Page {
     viewer.caller.may(Action::RunJobs).await.or_page(&viewer)?;
     let _: Empty = viewer.form("admin.job.run", &id, body).await?;
-    let store = state.admin.store();
+    let store = state.admin.jobs();
     let changed = store
         .end_job(
             &id,
@@ -193,7 +193,7 @@ pub async fn cancel(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
 }
 
 async fn find(state: &AppState, viewer: &Viewer, id: &str, action: &str) -> Result<JobRecord, Response> {
-    match state.admin.store().job(id).await {
+    match state.admin.jobs().job(id).await {
         Ok(Some(j)) => Ok(j),
         Ok(None) => {
             let e = ApiError::new(StatusCode::NOT_FOUND, "no such job", format!("no job {id}: see the jobs page"));

@@ -164,7 +164,7 @@ pub(super) async fn work(
     items: &[JobItem],
     actor: &Actor,
 ) -> Result<bool, JobError> {
-    let store = authority.store();
+    let store = authority.jobs();
     let mut batch = Vec::with_capacity(items.len());
     let mut broken = Vec::new();
     for item in items {
