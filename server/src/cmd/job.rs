@@ -11,6 +11,7 @@ use hcpki_ca::CaName;
 use hcpki_ca::facility::FacilityId;
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::store::{JobItem, JobRecord, JobState};
+use hcpki_model::JobId;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -74,26 +75,28 @@ pub async fn run(authority: &Authority, command: JobCommand) -> Result<ExitCode>
             }
         }
         JobCommand::Show { id } => {
-            let Some(j) = authority.jobs().job(&id).await? else { bail!("no job {id}: see `hcpki job list`") };
+            let Some(j) = job(authority, &id).await? else { bail!("no job {id}: see `hcpki job list`") };
             println!("{}", row(&j, now));
             println!("started by {} at {}", j.started_by, hcpki_pkix::time::rfc3339(j.created_at));
             if let Some(note) = &j.note {
                 println!("note: {note}");
             }
-            for item in items(authority, &id, "failed").await? {
+            for item in items(authority, &j.id, "failed").await? {
                 println!("failed {}: {}", item.key, item.error.as_deref().unwrap_or("-"));
             }
         }
         JobCommand::Resume { id, stop_after } => {
-            let Some(j) = authority.jobs().job(&id).await? else { bail!("no job {id}: see `hcpki job list`") };
+            let Some(j) = job(authority, &id).await? else { bail!("no job {id}: see `hcpki job list`") };
             let limit = RunLimit { stop_after: stop_after.and_then(|n| usize::try_from(n).ok()) };
             return finish(run_with_bar(authority, &j, limit).await?);
         }
         JobCommand::Cancel { id } => {
-            let store = authority.jobs();
-            if !store
+            // A malformed ID names no job, as an unknown one.
+            let Ok(job_id) = JobId::parse(&id) else { bail!("job {id} is not queued or running: nothing to cancel") };
+            if !authority
+                .jobs()
                 .end_job(
-                    &id,
+                    &job_id,
                     None,
                     JobState::Cancelled,
                     Some("cancelled from the CLI"),
@@ -145,6 +148,12 @@ pub async fn reissue(authority: &Authority, args: ReissueArgs) -> Result<ExitCod
     let job = jobs::create(authority, Kind::CertReissue, params, items, &super::actor()).await?;
     eprintln!("job {}: re-issuing {} certificates", job.id, job.total);
     finish(run_with_bar(authority, &job, limit).await?)
+}
+
+/// The job named `id` on the command line; `None` when there is none (a malformed ID names none either).
+async fn job(authority: &Authority, id: &str) -> Result<Option<JobRecord>> {
+    let Ok(id) = JobId::parse(id) else { return Ok(None) };
+    Ok(authority.jobs().job(&id).await?)
 }
 
 /// A re-issue job of the same selection that has not finished: queued (stopped on purpose) or interrupted.
@@ -207,7 +216,7 @@ pub fn progress_bar(total: i64, what: &str) -> ProgressBar {
 }
 
 /// Every item of job `id` in `state`, in order.
-pub async fn items(authority: &Authority, id: &str, state: &str) -> Result<Vec<JobItem>> {
+pub async fn items(authority: &Authority, id: &JobId, state: &str) -> Result<Vec<JobItem>> {
     let mut out: Vec<JobItem> = Vec::new();
     loop {
         let after = out.last().map_or(-1, |i| i.seq);
