@@ -19,7 +19,7 @@ use crate::profile::{self, IssuerContext, ProfileSettings};
 use crate::registrar::Registrar;
 use crate::revoker::Revoker;
 use crate::serial::Serial;
-use crate::store::{Actor, AuthorityRecord, Issuance, IssuanceIntent, Store};
+use crate::store::{Actor, AuditLog, AuthorityRecord, Issuance, IssuanceIntent, Jobs, Store};
 use der::{Decode, Encode};
 use hcpki_model::CertProfile;
 use hcpki_pkix::keys::{self, KeyAlgorithm, KeyContext, KeyUri};
@@ -69,6 +69,10 @@ pub struct Authority {
     store: Arc<dyn Store>,
     /// The ACME front end's own area (accounts, orders, nonces), for [`crate::enroll::acme::AcmeAuthority`].
     acme: Arc<dyn crate::store::Acme>,
+    /// Long operations (D38): the server's job runner, listings and console read and drive them here.
+    jobs: Arc<dyn Jobs>,
+    /// The audit chain, for its readers (the console's viewer and export) and writers outside the parts.
+    audit: Arc<dyn AuditLog>,
     hierarchy: Arc<Hierarchy>,
     registrar: Arc<Registrar>,
     pipeline: Arc<Pipeline>,
@@ -247,6 +251,8 @@ impl Authority {
         };
         Self {
             acme: store.clone(),
+            jobs: store.clone(),
+            audit: store.clone(),
             store,
             hierarchy,
             registrar: Arc::new(registrar),
@@ -287,9 +293,19 @@ impl Authority {
         self.hierarchy.clock()
     }
 
+    /// Long operations (D38): jobs and their items.
+    pub fn jobs(&self) -> &Arc<dyn Jobs> {
+        &self.jobs
+    }
+
+    /// The audit chain.
+    pub fn audit_log(&self) -> &Arc<dyn AuditLog> {
+        &self.audit
+    }
+
     /// The whole store the parts were given: the server's `AppState`, its background tasks (each handed the
-    /// areas it uses), the SSO side (still on `dyn Store` while it moves, issue #43 item 1) and read-only
-    /// listings (certificates, facilities, jobs) read it here. The parts never do.
+    /// areas it uses) and the SSO side (still on `dyn Store` while it moves, issue #43 item 1) read it here.
+    /// The parts never do; listings read through the part that owns the rows.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

@@ -84,8 +84,9 @@ impl Pipeline {
         Self { hierarchy, certificates, facilities, audit, queue: OnceLock::new() }
     }
 
-    /// The certificates this pipeline records (re-issue asks for successors there).
-    pub(crate) fn certificates(&self) -> &dyn Issuance {
+    /// The certificates this pipeline records, for listings and look-ups (re-issue asks for successors there;
+    /// its writes go through [`Pipeline::issue`], audited).
+    pub fn certificates(&self) -> &dyn Issuance {
         self.certificates.as_ref()
     }
 

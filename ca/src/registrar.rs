@@ -37,6 +37,17 @@ impl std::fmt::Debug for Registrar {
 }
 
 impl Registrar {
+    /// The facilities it registers, for listings and look-ups (its writes go through its methods, audited).
+    pub fn facilities(&self) -> &dyn Facilities {
+        self.facilities.as_ref()
+    }
+
+    /// The enrollment area (credentials, held requests), for look-ups (its writes go through its methods,
+    /// audited).
+    pub fn enrollment(&self) -> &dyn Enrollment {
+        self.enrollment.as_ref()
+    }
+
     /// Register a facility (state `applied`).
     pub async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, RegistryError> {
         Ok(self.facilities.register_facility(new, actor, self.hierarchy.at()).await?)

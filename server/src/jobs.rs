@@ -19,6 +19,7 @@ pub use error::{JobError, failed};
 use hcpki_ca::Authority;
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_ca::store::{Actor, JobRecord, JobState, NewJob};
+use hcpki_model::JobId;
 use hcpki_pkix::time::UnixTime;
 
 /// A running job's worker renews its heartbeat with every batch; one not heard of for this long is taken to be
@@ -61,9 +62,9 @@ pub async fn create(
     items: Vec<(String, String)>,
     actor: &Actor,
 ) -> Result<JobRecord, JobError> {
-    let id = format!("j{}", hex::encode(rand::random::<[u8; 8]>()));
+    let id = JobId::from_random(rand::random());
     let job = NewJob { id, kind: kind.as_str().into(), params: params.to_string(), items };
-    Ok(authority.store().create_job(&job, actor, authority.clock().now()).await?)
+    Ok(authority.jobs().create_job(&job, actor, authority.clock().now()).await?)
 }
 
 /// How far to go in one run.
@@ -77,13 +78,13 @@ pub struct RunLimit {
 /// (or queued when `limit` stopped it). A job already running with a live worker is refused.
 pub async fn run(
     authority: &Authority,
-    id: &str,
+    id: &JobId,
     actor: &Actor,
     limit: RunLimit,
     progress: &(dyn Fn(&JobRecord) + Sync),
 ) -> Result<JobRecord, JobError> {
-    let store = authority.store();
-    let job = store.job(id).await?.ok_or_else(|| JobError::Unknown(id.to_owned()))?;
+    let store = authority.jobs();
+    let job = store.job(id).await?.ok_or_else(|| JobError::Unknown(id.clone()))?;
     let kind = Kind::parse(&job.kind).ok_or_else(|| damaged(id, "unknown kind"))?;
     let owner = format!("{}:{}:{}", hostname(), std::process::id(), hex::encode(rand::random::<[u8; 4]>()));
     let now = authority.clock().now_unix();
@@ -92,7 +93,7 @@ pub async fn run(
             JobState::Running => "another worker is running it: watch its progress, or resume it once interrupted",
             _ => "it has ended; start a new job",
         };
-        return Err(JobError::NotRunnable { id: id.to_owned(), state: shown_state(&job, now).into(), hint });
+        return Err(JobError::NotRunnable { id: id.clone(), state: shown_state(&job, now).into(), hint });
     }
     if job.state == JobState::Running || job.note.is_some() {
         // Taking over from a dead worker or continuing a paused job is a person's decision: audit it. A new
@@ -101,11 +102,11 @@ pub async fn run(
         let event = AuditEvent {
             actor: actor.as_str().to_owned(),
             action: "job.resume".into(),
-            target: id.to_owned(),
+            target: id.to_string(),
             outcome: Outcome::Ok,
             detail: serde_json::json!({ "was": how, "done": job.done, "failed": job.failed, "total": job.total }),
         };
-        store.append_audit(&event, authority.clock().now()).await?;
+        authority.audit_log().append_audit(&event, authority.clock().now()).await?;
     }
     let params: serde_json::Value = serde_json::from_str(&job.params).map_err(|e| damaged(id, &e.to_string()))?;
     let mut budget = limit.stop_after.unwrap_or(usize::MAX);
@@ -126,7 +127,7 @@ pub async fn run(
             }
         };
         if !held {
-            return Err(JobError::Lost(id.to_owned()));
+            return Err(JobError::Lost(id.clone()));
         }
         if let Some(j) = store.job(id).await? {
             progress(&j);
@@ -136,14 +137,14 @@ pub async fn run(
     let end = if pending { JobState::Queued } else { JobState::Done };
     let note = pending.then_some("stopped by --stop-after; resume it to continue");
     if !store.end_job(id, Some(&owner), end, note, actor, authority.clock().now()).await? {
-        return Err(JobError::Lost(id.to_owned()));
+        return Err(JobError::Lost(id.clone()));
     }
-    store.job(id).await?.ok_or_else(|| JobError::Unknown(id.to_owned()))
+    store.job(id).await?.ok_or_else(|| JobError::Unknown(id.clone()))
 }
 
 /// Run job `id` in the background of this server (the console's jobs). Its progress is in the database; a
 /// failure is logged and left on the job for the job page.
-pub fn spawn(authority: std::sync::Arc<Authority>, id: String, actor: Actor) {
+pub fn spawn(authority: std::sync::Arc<Authority>, id: JobId, actor: Actor) {
     tokio::spawn(async move {
         // A job stopped by an error stays "running" until its heartbeat is stale, then shows as interrupted
         // and can be resumed once the cause (usually the database) is fixed.
@@ -162,8 +163,8 @@ fn batch_size(kind: Kind) -> usize {
     }
 }
 
-fn damaged(id: &str, why: &str) -> JobError {
-    JobError::Damaged { id: id.to_owned(), why: why.to_owned() }
+fn damaged(id: &JobId, why: &str) -> JobError {
+    JobError::Damaged { id: id.clone(), why: why.to_owned() }
 }
 
 /// This machine's name, for naming a process to operators (job owners, rate-limit replicas).

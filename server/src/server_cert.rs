@@ -157,7 +157,12 @@ async fn still_good(
         return Ok(false);
     }
     let serial = cert.tbs_certificate().serial_number().as_bytes();
-    let Some(record) = authority.store().certificate_with_serial_octets(serial).await.map_err(AuthorityError::from)?
+    let Some(record) = authority
+        .pipeline()
+        .certificates()
+        .certificate_with_serial_octets(serial)
+        .await
+        .map_err(AuthorityError::from)?
     else {
         return Ok(false);
     };

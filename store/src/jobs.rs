@@ -4,6 +4,8 @@
 //! replica can read, and resuming a job is working through its `pending` items again. The store does not
 //! interpret `params`, `payload` or `result`: they are JSON owned by `server::jobs`.
 
+use hcpki_model::JobId;
+
 /// What a job is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -43,8 +45,8 @@ impl JobState {
 /// A new job with its items, in order of work.
 #[derive(Clone, Debug)]
 pub struct NewJob {
-    /// Random ID (URL-safe).
-    pub id: String,
+    /// Random ID.
+    pub id: JobId,
     /// `facility-import`, `cert-reissue`.
     pub kind: String,
     /// JSON: what was asked.
@@ -57,7 +59,7 @@ pub struct NewJob {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct JobRecord {
     /// ID.
-    pub id: String,
+    pub id: JobId,
     /// Kind.
     pub kind: String,
     /// JSON: what was asked.

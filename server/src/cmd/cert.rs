@@ -79,7 +79,7 @@ pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode
                 limit: Some(limit.saturating_add(1)),
                 ..CertificateFilter::default()
             };
-            let mut certificates = authority.store().list_certificates(&filter).await?;
+            let mut certificates = authority.pipeline().certificates().list_certificates(&filter).await?;
             if certificates.len() as i64 > limit {
                 certificates.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
                 eprintln!(
@@ -104,7 +104,7 @@ pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode
                 // Every one: an expiry report that silently stops at a limit would hide the ones it cut.
                 limit: Some(i64::MAX),
             };
-            let mut certificates = authority.store().list_certificates(&filter).await?;
+            let mut certificates = authority.pipeline().certificates().list_certificates(&filter).await?;
             certificates.sort_by(|a, b| a.not_after.cmp(&b.not_after).then_with(|| a.serial.cmp(&b.serial)));
             for c in &certificates {
                 if json {
@@ -150,7 +150,7 @@ pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode
             }
         }
         CertCommand::Show { serial, pem } => {
-            let Some(c) = authority.store().certificate(&serial).await? else {
+            let Some(c) = authority.pipeline().certificates().certificate(&serial).await? else {
                 bail!("no certificate with serial {serial}");
             };
             if !pem {

@@ -174,7 +174,7 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
         FacilityCommand::Retire { id, reason } => transition(id, Transition::Retire, Some(reason)).await,
         FacilityCommand::List { state, kind, json } => {
             let filter = FacilityFilter { state, kind, ..FacilityFilter::default() };
-            for f in authority.store().list_facilities(&filter).await? {
+            for f in authority.registrar().facilities().list_facilities(&filter).await? {
                 if json {
                     println!("{}", facility_json(authority, &f));
                 } else {
@@ -184,7 +184,7 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             Ok(ExitCode::SUCCESS)
         }
         FacilityCommand::Show { id, json } => {
-            let f = authority.store().facility(&id).await?.ok_or(FacilityRefusal::Unknown(id))?;
+            let f = authority.registrar().facilities().facility(&id).await?.ok_or(FacilityRefusal::Unknown(id))?;
             if json {
                 println!("{}", facility_json(authority, &f));
             } else {

@@ -11,6 +11,7 @@ use hcpki_ca::CaName;
 use hcpki_ca::facility::FacilityId;
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::store::{JobItem, JobRecord, JobState};
+use hcpki_model::JobId;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -69,31 +70,33 @@ pub async fn run(authority: &Authority, command: JobCommand) -> Result<ExitCode>
     let now = hcpki_pkix::time::now_unix();
     match command {
         JobCommand::List { limit } => {
-            for j in authority.store().list_jobs(limit).await? {
+            for j in authority.jobs().list_jobs(limit).await? {
                 println!("{}", row(&j, now));
             }
         }
         JobCommand::Show { id } => {
-            let Some(j) = authority.store().job(&id).await? else { bail!("no job {id}: see `hcpki job list`") };
+            let Some(j) = job(authority, &id).await? else { bail!("no job {id}: see `hcpki job list`") };
             println!("{}", row(&j, now));
             println!("started by {} at {}", j.started_by, hcpki_pkix::time::rfc3339(j.created_at));
             if let Some(note) = &j.note {
                 println!("note: {note}");
             }
-            for item in items(authority, &id, "failed").await? {
+            for item in items(authority, &j.id, "failed").await? {
                 println!("failed {}: {}", item.key, item.error.as_deref().unwrap_or("-"));
             }
         }
         JobCommand::Resume { id, stop_after } => {
-            let Some(j) = authority.store().job(&id).await? else { bail!("no job {id}: see `hcpki job list`") };
+            let Some(j) = job(authority, &id).await? else { bail!("no job {id}: see `hcpki job list`") };
             let limit = RunLimit { stop_after: stop_after.and_then(|n| usize::try_from(n).ok()) };
             return finish(run_with_bar(authority, &j, limit).await?);
         }
         JobCommand::Cancel { id } => {
-            let store = authority.store();
-            if !store
+            // A malformed ID names no job, as an unknown one.
+            let Ok(job_id) = JobId::parse(&id) else { bail!("job {id} is not queued or running: nothing to cancel") };
+            if !authority
+                .jobs()
                 .end_job(
-                    &id,
+                    &job_id,
                     None,
                     JobState::Cancelled,
                     Some("cancelled from the CLI"),
@@ -147,10 +150,16 @@ pub async fn reissue(authority: &Authority, args: ReissueArgs) -> Result<ExitCod
     finish(run_with_bar(authority, &job, limit).await?)
 }
 
+/// The job named `id` on the command line; `None` when there is none (a malformed ID names none either).
+async fn job(authority: &Authority, id: &str) -> Result<Option<JobRecord>> {
+    let Ok(id) = JobId::parse(id) else { return Ok(None) };
+    Ok(authority.jobs().job(&id).await?)
+}
+
 /// A re-issue job of the same selection that has not finished: queued (stopped on purpose) or interrupted.
 async fn unfinished(authority: &Authority, params: &serde_json::Value) -> Result<Option<JobRecord>> {
     let stale = hcpki_pkix::time::now_unix() - jobs::STALE_SECS;
-    Ok(authority.store().list_jobs(1000).await?.into_iter().find(|j| {
+    Ok(authority.jobs().list_jobs(1000).await?.into_iter().find(|j| {
         j.kind == Kind::CertReissue.as_str()
             && serde_json::from_str::<serde_json::Value>(&j.params).is_ok_and(|p| &p == params)
             && (j.state == JobState::Queued || j.interrupted(stale))
@@ -207,11 +216,11 @@ pub fn progress_bar(total: i64, what: &str) -> ProgressBar {
 }
 
 /// Every item of job `id` in `state`, in order.
-pub async fn items(authority: &Authority, id: &str, state: &str) -> Result<Vec<JobItem>> {
+pub async fn items(authority: &Authority, id: &JobId, state: &str) -> Result<Vec<JobItem>> {
     let mut out: Vec<JobItem> = Vec::new();
     loop {
         let after = out.last().map_or(-1, |i| i.seq);
-        let page = authority.store().job_items(id, Some(state), after, 1000).await?;
+        let page = authority.jobs().job_items(id, Some(state), after, 1000).await?;
         if page.is_empty() {
             return Ok(out);
         }

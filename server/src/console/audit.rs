@@ -119,7 +119,7 @@ pub async fn viewer(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, Response> {
     let filter = filter_for(&viewer, &q).await?;
-    let store = state.admin.store();
+    let store = state.admin.audit_log();
     let head = store.audit_head().await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
     let mut found: Vec<AuditEntry> = Vec::new();
     let mut end = head.seq;
@@ -217,7 +217,7 @@ pub async fn export(
             return Err(viewer.refusal(&viewer.caller.refuse(&Action::ReadAudit.name(), "-", e).await));
         }
     };
-    let store = state.admin.store().clone();
+    let store = state.admin.audit_log().clone();
     let head = store.audit_head().await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
     let detail = serde_json::json!({ "format": if syslog { "syslog" } else { "jsonl" }, "up_to": head.seq });
     let event = hcpki_ca::audit::AuditEvent {

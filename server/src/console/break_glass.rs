@@ -47,7 +47,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             None
         }
     };
-    let store = state.admin.store();
+    let store = state.admin.audit_log();
     let head = store.audit_head().await.map_err(|e| viewer.refusal(&ApiError::unavailable(e)))?;
     let (mut found, mut end, mut truncated): (Vec<AuditEntry>, i64, bool) = (Vec::new(), head.seq, false);
     while end > 0 && found.len() < MAX_ROWS {

@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::access::Action;
 use hcpki_ca::store::{JobRecord, JobState};
+use hcpki_model::JobId;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -29,7 +30,7 @@ const REFRESH_SECS: u32 = 2;
 pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Page {
     viewer.caller.may(Action::ReadJobs).await.or_page(&viewer)?;
     let t = |m: M| m.text(viewer.lang);
-    let all = state.admin.store().list_jobs(ROWS).await.map_err(|e| store_error(&viewer, &e))?;
+    let all = state.admin.jobs().list_jobs(ROWS).await.map_err(|e| store_error(&viewer, &e))?;
     let now = state.clock.now_unix();
     let rows: Vec<Vec<Markup>> = all
         .iter()
@@ -110,7 +111,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
 /// The failed and finished items (and, for an import, the rows refused before it started).
 async fn results(state: &AppState, viewer: &Viewer, job: &JobRecord) -> Result<Markup, Response> {
     let t = |m: M| m.text(viewer.lang);
-    let store = state.admin.store();
+    let store = state.admin.jobs();
     let mut tables = Vec::new();
     if job.kind == Kind::FacilityImport.as_str() {
         let refused = import::refusals(&job.params);
@@ -165,7 +166,7 @@ pub async fn resume(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
         );
         return Err(viewer.refusal(&viewer.caller.refuse("admin.job.run", &id, e).await));
     }
-    jobs::spawn(state.admin.clone(), id.clone(), viewer.caller.actor());
+    jobs::spawn(state.admin.clone(), job.id, viewer.caller.actor());
     Ok(see_other(&format!("/console/jobs/{id}")))
 }
 
@@ -173,18 +174,23 @@ pub async fn resume(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
 pub async fn cancel(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, body: Body) -> Page {
     viewer.caller.may(Action::RunJobs).await.or_page(&viewer)?;
     let _: Empty = viewer.form("admin.job.run", &id, body).await?;
-    let store = state.admin.store();
-    let changed = store
-        .end_job(
-            &id,
-            None,
-            JobState::Cancelled,
-            Some("cancelled from the console"),
-            &viewer.caller.actor(),
-            state.clock.now(),
-        )
-        .await
-        .map_err(|e| store_error(&viewer, &e))?;
+    // A malformed ID names no job: refused as one that does not exist.
+    let changed = match JobId::parse(&id) {
+        Ok(job_id) => state
+            .admin
+            .jobs()
+            .end_job(
+                &job_id,
+                None,
+                JobState::Cancelled,
+                Some("cancelled from the console"),
+                &viewer.caller.actor(),
+                state.clock.now(),
+            )
+            .await
+            .map_err(|e| store_error(&viewer, &e))?,
+        Err(_) => false,
+    };
     if !changed {
         let e = ApiError::new(StatusCode::CONFLICT, "job not running", format!("job {id} has ended or does not exist"));
         return Err(viewer.refusal(&viewer.caller.refuse("admin.job.run", &id, e).await));
@@ -193,7 +199,12 @@ pub async fn cancel(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
 }
 
 async fn find(state: &AppState, viewer: &Viewer, id: &str, action: &str) -> Result<JobRecord, Response> {
-    match state.admin.store().job(id).await {
+    // A malformed ID names no job: refused as an unknown one.
+    let found = match JobId::parse(id) {
+        Ok(job_id) => state.admin.jobs().job(&job_id).await,
+        Err(_) => Ok(None),
+    };
+    match found {
         Ok(Some(j)) => Ok(j),
         Ok(None) => {
             let e = ApiError::new(StatusCode::NOT_FOUND, "no such job", format!("no job {id}: see the jobs page"));

@@ -84,7 +84,7 @@ pub async fn list_facilities(
     filter: &FacilityFilter,
 ) -> Result<Vec<Facility>, ApiError> {
     caller.may(Action::ListFacilities).await?;
-    state.admin.store().list_facilities(filter).await.map_err(ApiError::unavailable)
+    state.admin.registrar().facilities().list_facilities(filter).await.map_err(ApiError::unavailable)
 }
 
 /// One facility (operators, auditors, the facility's admin).
@@ -321,8 +321,11 @@ pub async fn set_session_lifetime(
 pub async fn revoke_credential(state: &AppState, caller: &Caller, id: &str) -> Result<CredentialRecord, ApiError> {
     let name = "admin.credential.revoke";
     let well_formed = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
-    let record =
-        if well_formed { state.admin.store().credential(id).await.map_err(ApiError::unavailable)? } else { None };
+    let record = if well_formed {
+        state.admin.registrar().enrollment().credential(id).await.map_err(ApiError::unavailable)?
+    } else {
+        None
+    };
     let Some(record) = record else {
         let e = ApiError::not_found(format!("no enrollment credential {id:?}: list the facility's credentials"));
         return Err(caller.refuse(name, "-", e).await);
@@ -349,7 +352,7 @@ pub async fn revoke_certificate(
         Err(e) => return Err(caller.refuse(name, "-", ApiError::bad_request("bad reason", e.to_string())).await),
     };
     let record = match SerialHex::parse_input(serial) {
-        Some(s) => state.admin.store().certificate(&s).await.map_err(ApiError::unavailable)?,
+        Some(s) => state.admin.pipeline().certificates().certificate(&s).await.map_err(ApiError::unavailable)?,
         None => None,
     };
     let Some((record, facility)) = record.and_then(|r| r.facility.clone().map(|f| (r, f))) else {
@@ -370,7 +373,7 @@ pub async fn certificates(state: &AppState, caller: &Caller, id: &str) -> Result
     caller.may(Action::ListCertificates(&id)).await?;
     existing(state, caller, name, &id).await?;
     let filter = CertificateFilter { facility: Some(id), ..CertificateFilter::default() };
-    state.admin.store().list_certificates(&filter).await.map_err(ApiError::unavailable)
+    state.admin.pipeline().certificates().list_certificates(&filter).await.map_err(ApiError::unavailable)
 }
 
 /// One facility certificate by serial (whoever may list that facility's certificates).
@@ -378,7 +381,7 @@ pub async fn certificate(state: &AppState, caller: &Caller, serial: &str) -> Res
     let name = "admin.certificate.read";
     caller.authenticated(name).await?;
     let record = match SerialHex::parse_input(serial) {
-        Some(s) => state.admin.store().certificate(&s).await.map_err(ApiError::unavailable)?,
+        Some(s) => state.admin.pipeline().certificates().certificate(&s).await.map_err(ApiError::unavailable)?,
         None => None,
     };
     let Some((record, facility)) = record.and_then(|r| r.facility.clone().map(|f| (r, f))) else {
@@ -406,7 +409,7 @@ pub(super) async fn existing(
     action: &str,
     id: &FacilityId,
 ) -> Result<Facility, ApiError> {
-    match state.admin.store().facility(id).await.map_err(ApiError::unavailable)? {
+    match state.admin.registrar().facilities().facility(id).await.map_err(ApiError::unavailable)? {
         Some(f) => Ok(f),
         None => {
             let e = ApiError::not_found(format!("no facility {id}: check the ID"));

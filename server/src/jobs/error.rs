@@ -1,6 +1,7 @@
 //! How a job or one of its items fails: a leaf that the runner (`jobs`) and each kind's worker share.
 
 use hcpki_ca::store::{ItemOutcome, JobItem, StoreError};
+use hcpki_model::JobId;
 
 /// Why a job could not be created, run or resumed.
 #[derive(Debug, thiserror::Error)]
@@ -8,12 +9,12 @@ use hcpki_ca::store::{ItemOutcome, JobItem, StoreError};
 pub enum JobError {
     /// No such job.
     #[error("no job {0}: list the jobs with `hcpki job list` or on the console's jobs page")]
-    Unknown(String),
+    Unknown(JobId),
     /// Another worker holds it, or it has ended.
     #[error("job {id} is {state} and cannot be run now: {hint}")]
     NotRunnable {
         /// The job.
-        id: String,
+        id: JobId,
         /// Its state as shown.
         state: String,
         /// What to do.
@@ -21,12 +22,12 @@ pub enum JobError {
     },
     /// The worker lost the job (cancelled, or claimed by another after a long stall).
     #[error("job {0} was cancelled or taken over by another worker; this worker stopped")]
-    Lost(String),
+    Lost(JobId),
     /// The job's stored parameters cannot be read.
     #[error("job {id} is damaged: {why}")]
     Damaged {
         /// The job.
-        id: String,
+        id: JobId,
         /// Why.
         why: String,
     },

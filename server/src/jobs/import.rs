@@ -13,6 +13,7 @@ use super::{JobError, failed};
 use hcpki_ca::Authority;
 use hcpki_ca::facility::{Allocation, FacilityKind, NewFacility};
 use hcpki_ca::store::{Actor, JobItem};
+use hcpki_model::JobId;
 use std::collections::HashMap;
 use std::str::FromStr;
 
@@ -158,13 +159,13 @@ pub fn refusals(params: &str) -> Vec<Refusal> {
 /// Register one batch of items as `owner` of job `id`; `false` when the job was lost.
 pub(super) async fn work(
     authority: &Authority,
-    id: &str,
+    id: &JobId,
     owner: &str,
     params: &serde_json::Value,
     items: &[JobItem],
     actor: &Actor,
 ) -> Result<bool, JobError> {
-    let store = authority.store();
+    let store = authority.jobs();
     let mut batch = Vec::with_capacity(items.len());
     let mut broken = Vec::new();
     for item in items {

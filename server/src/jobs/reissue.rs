@@ -94,11 +94,11 @@ pub async fn select(authority: &Authority, selection: &Selection) -> Result<Vec<
         limit: Some(i64::MAX),
     };
     let mut chosen = Vec::new();
-    for c in authority.store().list_certificates(&filter).await? {
+    for c in authority.pipeline().certificates().list_certificates(&filter).await? {
         let wanted = PROFILES.contains(&c.profile)
             && ca.is_none_or(|ca| ca == c.ca)
             && s.issued_before.is_none_or(|t| c.issued_at.is_some_and(|i| i < t));
-        if wanted && authority.store().successor(&c.serial).await?.is_none() {
+        if wanted && authority.pipeline().certificates().successor(&c.serial).await?.is_none() {
             chosen.push(c);
         }
     }
@@ -124,7 +124,7 @@ pub(super) async fn work(
     let mut outcomes = Vec::with_capacity(items.len());
     let mut todo: Vec<(&JobItem, CertificateRecord)> = Vec::new();
     for item in items {
-        match authority.store().certificate_by_text(&item.key).await? {
+        match authority.pipeline().certificates().certificate_by_text(&item.key).await? {
             Some(c) => todo.push((item, c)),
             None => outcomes.push(failed(item, format!("no certificate {}", item.key))),
         }

@@ -3,6 +3,7 @@
 
 use crate::audit::{AuditEvent, Outcome};
 use crate::{Actor, JobItem, JobRecord, JobState, Registration, StoreError};
+use hcpki_model::JobId;
 use serde_json::json;
 
 pub(super) const INSERT_JOB: &str = "INSERT INTO jobs (id, kind, params, started_by, state, total, created_at, \
@@ -73,6 +74,7 @@ pub(super) fn job(row: JobRow) -> Result<JobRecord, StoreError> {
         updated_at,
         finished_at,
     ) = row;
+    let id = JobId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let state = JobState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("job {id} has state {state:?}")))?;
     Ok(JobRecord {
         id,
@@ -135,7 +137,7 @@ macro_rules! jobs_store {
                 let now = w.now();
                 let total = i64::try_from(new.items.len()).unwrap_or(i64::MAX);
                 sqlx::query::<$db>(jobs::INSERT_JOB)
-                    .bind(&new.id)
+                    .bind(new.id.as_str())
                     .bind(&new.kind)
                     .bind(&new.params)
                     .bind(actor.as_str())
@@ -150,14 +152,14 @@ macro_rules! jobs_store {
                 for chunk in numbered.chunks(jobs::ITEMS_PER_INSERT) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(jobs::INSERT_ITEMS);
                     insert.push_values(chunk, |mut row, (seq, (key, payload))| {
-                        row.push_bind(&new.id).push_bind(*seq).push_bind(key).push_bind(payload);
+                        row.push_bind(new.id.as_str()).push_bind(*seq).push_bind(key).push_bind(payload);
                     });
                     insert.build().execute(&mut *w.tx).await.map_err(Self::err)?;
                 }
                 let detail = jobs::created(&new.kind, new.items.len(), &new.params);
-                w.append(&jobs::event("create", &new.id, actor, detail)).await?;
+                w.append(&jobs::event("create", new.id.as_str(), actor, detail)).await?;
                 let record = sqlx::query_as::<$db, jobs::JobRow>(jobs::JOB_BY_ID)
-                    .bind(&new.id)
+                    .bind(new.id.as_str())
                     .fetch_one(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
@@ -379,8 +381,8 @@ macro_rules! jobs_store {
                 self.jobs_create(job, actor, at).await
             }
 
-            async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
-                self.jobs_get(id).await
+            async fn job(&self, id: &hcpki_model::JobId) -> Result<Option<JobRecord>, StoreError> {
+                self.jobs_get(id.as_str()).await
             }
 
             async fn list_jobs(&self, limit: i64) -> Result<Vec<JobRecord>, StoreError> {
@@ -389,51 +391,51 @@ macro_rules! jobs_store {
 
             async fn job_items(
                 &self,
-                id: &str,
+                id: &hcpki_model::JobId,
                 state: Option<&str>,
                 after_seq: i64,
                 limit: i64,
             ) -> Result<Vec<JobItem>, StoreError> {
-                self.jobs_items(id, state, after_seq, limit).await
+                self.jobs_items(id.as_str(), state, after_seq, limit).await
             }
 
-            async fn claim_job(&self, id: &str, owner: &str, now: UnixTime, stale_before: UnixTime) -> Result<bool, StoreError> {
+            async fn claim_job(&self, id: &hcpki_model::JobId, owner: &str, now: UnixTime, stale_before: UnixTime) -> Result<bool, StoreError> {
                 let now = now.as_secs();
                 let stale_before = stale_before.as_secs();
-                self.jobs_claim(id, owner, now, stale_before).await
+                self.jobs_claim(id.as_str(), owner, now, stale_before).await
             }
 
             async fn record_job_items(
                 &self,
-                id: &str,
+                id: &hcpki_model::JobId,
                 owner: &str,
                 outcomes: &[ItemOutcome],
                 now: UnixTime,
             ) -> Result<bool, StoreError> {
                 let now = now.as_secs();
-                self.jobs_record(id, owner, outcomes, now).await
+                self.jobs_record(id.as_str(), owner, outcomes, now).await
             }
 
             async fn end_job(
                 &self,
-                id: &str,
+                id: &hcpki_model::JobId,
                 owner: Option<&str>,
                 state: JobState,
                 note: Option<&str>,
                 actor: &Actor, at: UnixTime,
             ) -> Result<bool, StoreError> {
-                self.jobs_end(id, owner, state, note, actor, at).await
+                self.jobs_end(id.as_str(), owner, state, note, actor, at).await
             }
 
             async fn register_facilities_for_job(
                 &self,
-                id: &str,
+                id: &hcpki_model::JobId,
                 owner: &str,
                 batch: &[(i64, NewFacility)],
                 approve: bool,
                 actor: &Actor, at: UnixTime,
             ) -> Result<Option<Vec<Registration>>, StoreError> {
-                self.jobs_register(id, owner, batch, approve, actor, at).await
+                self.jobs_register(id.as_str(), owner, batch, approve, actor, at).await
             }
         }
     };

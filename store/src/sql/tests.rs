@@ -2108,15 +2108,16 @@ async fn an_import_batch_with_approval_registers_and_approves_in_one_transaction
     let s = &*db.store;
     let holder = registered(s, "先に登録", Some(&code(7))).await;
     let items = (0..3).map(|i| (format!("{}", i + 2), "{}".to_owned())).collect();
-    let job = NewJob { id: "jtest".into(), kind: "facility-import".into(), params: "{}".into(), items };
+    let job_id = hcpki_model::JobId::from_random([7; 8]);
+    let job = NewJob { id: job_id.clone(), kind: "facility-import".into(), params: "{}".into(), items };
     s.create_job(&job, &admin(), AT).await.unwrap();
-    assert!(s.claim_job("jtest", "w1", UnixTime::from_secs(100), UnixTime::from_secs(40)).await.unwrap());
+    assert!(s.claim_job(&job_id, "w1", UnixTime::from_secs(100), UnixTime::from_secs(40)).await.unwrap());
     let batch = vec![(0, clinic("一", Some(&code(8)))), (1, clinic("二", Some(&code(7)))), (2, clinic("三", None))];
     let head = s.audit_head().await.unwrap();
-    assert!(s.register_facilities_for_job("jtest", "w2", &batch, true, &admin(), AT).await.unwrap().is_none());
+    assert!(s.register_facilities_for_job(&job_id, "w2", &batch, true, &admin(), AT).await.unwrap().is_none());
     assert_eq!(s.audit_head().await.unwrap(), head, "a worker that lost the job writes nothing");
 
-    let done = s.register_facilities_for_job("jtest", "w1", &batch, true, &admin(), AT).await.unwrap().unwrap();
+    let done = s.register_facilities_for_job(&job_id, "w1", &batch, true, &admin(), AT).await.unwrap().unwrap();
     let states: Vec<Option<FacilityState>> = done
         .iter()
         .map(|r| match r {
@@ -2135,7 +2136,7 @@ async fn an_import_batch_with_approval_registers_and_approves_in_one_transaction
     let log = verified_log(s).await;
     let actions: Vec<&str> = log.iter().filter(|e| e.seq > head.seq).map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["facility.register", "facility.approve", "facility.register", "facility.approve"]);
-    let items = s.job_items("jtest", None, -1, 10).await.unwrap();
+    let items = s.job_items(&job_id, None, -1, 10).await.unwrap();
     let marked: Vec<&str> = items.iter().map(|i| i.state.as_str()).collect();
     assert_eq!(marked, ["done", "skipped", "done"]);
 }

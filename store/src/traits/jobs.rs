@@ -4,7 +4,7 @@ use crate::error::StoreError;
 use crate::facility::NewFacility;
 use crate::jobs::{ItemOutcome, JobItem, JobRecord, JobState, NewJob};
 use crate::records::{Actor, Registration};
-use hcpki_model::UnixTime;
+use hcpki_model::{JobId, UnixTime};
 
 /// Long operations (D38): jobs, their items, claiming and resuming.
 #[async_trait::async_trait]
@@ -13,7 +13,7 @@ pub trait Jobs: Send + Sync {
     async fn create_job(&self, job: &NewJob, actor: &Actor, at: UnixTime) -> Result<JobRecord, StoreError>;
 
     /// One job with its progress.
-    async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError>;
+    async fn job(&self, id: &JobId) -> Result<Option<JobRecord>, StoreError>;
 
     /// The newest jobs first, at most `limit`.
     async fn list_jobs(&self, limit: i64) -> Result<Vec<JobRecord>, StoreError>;
@@ -21,7 +21,7 @@ pub trait Jobs: Send + Sync {
     /// A job's items in order: all of them, or those in `state`, from `after_seq` (exclusive), at most `limit`.
     async fn job_items(
         &self,
-        id: &str,
+        id: &JobId,
         state: Option<&str>,
         after_seq: i64,
         limit: i64,
@@ -29,14 +29,19 @@ pub trait Jobs: Send + Sync {
 
     /// Take a job for `owner`: one that is queued, or running with a heartbeat before `stale_before` (its
     /// worker died). Returns whether `owner` now holds it; two workers never both do.
-    async fn claim_job(&self, id: &str, owner: &str, now: UnixTime, stale_before: UnixTime)
-    -> Result<bool, StoreError>;
+    async fn claim_job(
+        &self,
+        id: &JobId,
+        owner: &str,
+        now: UnixTime,
+        stale_before: UnixTime,
+    ) -> Result<bool, StoreError>;
 
     /// Record items' outcomes and renew the heartbeat, only while `owner` still holds the job; `false` (and
     /// nothing written) when it does not.
     async fn record_job_items(
         &self,
-        id: &str,
+        id: &JobId,
         owner: &str,
         outcomes: &[ItemOutcome],
         now: UnixTime,
@@ -47,7 +52,7 @@ pub trait Jobs: Send + Sync {
     /// that allows it.
     async fn end_job(
         &self,
-        id: &str,
+        id: &JobId,
         owner: Option<&str>,
         state: JobState,
         note: Option<&str>,
@@ -61,7 +66,7 @@ pub trait Jobs: Send + Sync {
     /// approved. `None` (nothing written) when `owner` no longer holds the job.
     async fn register_facilities_for_job(
         &self,
-        id: &str,
+        id: &JobId,
         owner: &str,
         batch: &[(i64, NewFacility)],
         approve: bool,
