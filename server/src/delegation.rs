@@ -1,4 +1,5 @@
-//! Acting for a physician (issue #29 item 4, D95) and token exchange (item 5, D96).
+//! Acting for a physician (issue #29 item 4, D95); token exchange (item 5, D96), which builds on it and on the OIDC
+//! core, is `crate::token_exchange`.
 //!
 //! A physician signed in with an HPKI card that carries an hcRole, at a facility PC, delegates to a named staff
 //! account (a 医師事務作業補助者, say) for a bounded time and a set of services ([`rules`]). The staff member
@@ -6,11 +7,11 @@
 //! the same facility, carry both people in the RFC 8693 `act` shape ([`acting`], [`act`]): the physician is the
 //! principal (`sub`), the staff member the actor (`act.sub`). Services decide what a delegate may do from that.
 //!
-//! HTTP-free: the portal's pages (`crate::portal::delegation`) and the authorization endpoint call in here.
+//! HTTP-free, and below the OIDC core: the portal's pages (`crate::portal::delegation`), the authorization endpoint
+//! and token exchange call in here.
 
 pub mod act;
 pub mod acting;
-pub mod exchange;
 pub mod rules;
 
 /// The audit actions (both people named in every entry's detail).

@@ -1,14 +1,15 @@
 //! `POST /token`, HTTP-free: the one place a token request's `grant_type` is read and its grant dispatched
 //! (issue #43 item 1). [`TokenCall::parse`] reads the form into the typed call of its grant — a code or refresh
 //! token for the OIDC core ([`crate::oidc::token`]), or an RFC 8693 token exchange for the delegation core
-//! ([`crate::delegation::exchange`], D96) — and [`token`] answers it at `now`. The grant types are
+//! ([`crate::token_exchange`], D96) — and [`token`] answers it at `now`. The grant types are
 //! [`GrantType`]'s, which discovery lists too. The axum adapter is `crate::http::oidc::token`.
 
-use crate::delegation::exchange::{self, ExchangeCall, Exchanged};
+use crate::consent::token_claim::TokenClaims;
 use crate::oidc::dpop::DpopError;
 use crate::oidc::grant_type::GrantType;
 use crate::oidc::token::{self, Issued, TokenRequest, TokenRequestError};
 use crate::oidc::{Context, OAuthError};
+use crate::token_exchange::{self, ExchangeCall, Exchanged};
 use std::collections::HashMap;
 
 /// A token request, by its grant.
@@ -72,10 +73,11 @@ pub enum Answer {
 }
 
 /// `POST /token` at `now`: the call's grant answered by its core, which authenticates the client, audits a
-/// refusal and returns it as the OAuth error to answer.
+/// refusal and returns it as the OAuth error to answer. A code or refresh token's named consent is read by the
+/// consent core, handed to the OIDC core here.
 pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Answer, OAuthError> {
     match call {
-        TokenCall::Grant(call) => token::token(ctx, call, now).await.map(Answer::Issued),
-        TokenCall::Exchange(call) => exchange::token_exchange(ctx, call, now).await.map(Answer::Exchanged),
+        TokenCall::Grant(call) => token::token(ctx, call, &TokenClaims, now).await.map(Answer::Issued),
+        TokenCall::Exchange(call) => token_exchange::token_exchange(ctx, call, now).await.map(Answer::Exchanged),
     }
 }

@@ -656,9 +656,10 @@ fn path_tokens(code: &str) -> Vec<Vec<String>> {
 /// TOTP and the portal secret (which keys the nonces and patient keys); the problem list (which names a card
 /// login's refusals) and the password accounts; the facility of a connection's PC certificate (refused with a
 /// problem) and the SSO sessions (an ended one is told with a problem). The server's floors
-/// are the layering issue #43 aims at: leaves; the audit trail; the OIDC core; the cores built on it (delegation,
-/// signing requests, then consent, which shares the signing-request desk; and `/token`'s one grant dispatch over the
-/// OIDC and token-exchange cores); the portal's pages and endpoints, over
+/// are the layering issue #43 aims at: leaves; the audit trail; acting for a physician (delegation, which the
+/// authorization endpoint asks); the OIDC core; the cores built on it (signing requests and token exchange, then
+/// consent, which shares the signing-request desk); `/token`'s one grant dispatch over the OIDC, token-exchange and
+/// consent cores (which it hands to the OIDC core, D127); the portal's pages and endpoints, over
 /// those cores (its shared services — sessions, the secret, accounts, audit writing, refusals — are `hcpki-sso`'s
 /// since issue #43 item 1); configuration; the adapters (console, HTTP, monitoring); the commands and the command
 /// line.
@@ -693,9 +694,11 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
         &[
             &["backup", "fuzzing", "jobs", "outbound", "output", "server_cert", "syslog", "tls_key"],
             &["atna"],
+            &["delegation"],
             &["oidc"],
-            &["delegation", "signing_requests"],
-            &["consent", "token_endpoint"],
+            &["signing_requests", "token_exchange"],
+            &["consent"],
+            &["token_endpoint"],
             &["portal"],
             &["config"],
             &["console"],
@@ -715,8 +718,6 @@ const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
     ("ca", "profile", "revocation"),
     ("server", "cmd", "cli"),
     ("server", "console", "http"),
-    ("server", "oidc", "consent"),
-    ("server", "oidc", "delegation"),
     ("server", "portal", "http"),
 ];
 

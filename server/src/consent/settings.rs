@@ -29,6 +29,13 @@ impl Default for ConsentSettings {
     }
 }
 
+/// The OIDC core's registration refuses a consent template to a public client through this.
+impl crate::oidc::registration::ConsentClients for ConsentSettings {
+    fn asks_consents(&self, id: &str) -> bool {
+        self.templates.iter().any(|t| t.client == id)
+    }
+}
+
 impl ConsentSettings {
     /// Whether nothing differs from the defaults (the configuration file leaves the table out).
     pub fn is_default(&self) -> bool {

@@ -7,21 +7,30 @@
 
 use super::api::{API_PATH, evidence_json};
 use super::life::Phase;
+use crate::oidc::token::{ConsentClaimSource, ConsentClaims};
 use crate::oidc::{OAuthError, Provider};
 use hcpki_ca::audit::Outcome;
 use hcpki_sso::audit::audit;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Longest consent id a token request may name (ids are 43 characters).
 const MAX_ID_CHARS: usize = 128;
 
-/// The claims a live consent adds to an access token.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ConsentClaims {
-    /// `extensions` (`ihe_bppc`).
-    pub extensions: Value,
-    /// `consent`.
-    pub consent: Value,
+/// The consent core as the token endpoint's source of consent claims: [`claims`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TokenClaims;
+
+#[async_trait::async_trait]
+impl ConsentClaimSource for TokenClaims {
+    async fn claims(
+        &self,
+        provider: &Provider,
+        client_id: &str,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<ConsentClaims, OAuthError> {
+        claims(provider, client_id, id, now_ms).await
+    }
 }
 
 /// The claims of consent `id` for a token of `client_id` at `now_ms`, or the refusal (audited by the caller as

@@ -7,15 +7,16 @@
 
 use super::act::{Act, DelegationClaim};
 use super::{account_key, action};
-use crate::oidc::Context;
 use hcpki_ca::FacilityId;
 use hcpki_ca::audit::Outcome;
-use hcpki_ca::store::StoreError;
 use hcpki_ca::store::delegation::DelegationRecord;
+use hcpki_ca::store::{Store, StoreError};
+use hcpki_pkix::time::Clock;
 use hcpki_sso::audit::audit;
 use hcpki_sso::policy::{Credential, HcRole, Subject};
 use hcpki_sso::session::Session;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// A sign-in acting under a delegation.
 #[derive(Clone, Debug)]
@@ -51,15 +52,17 @@ impl Acting {
 }
 
 /// The delegation `session` acts under for `service` at `now`, if it chose one: `Ok(None)` when it acts as
-/// itself. A use is audited `delegation.use` (both people, the service) whether allowed or refused.
+/// itself. A use is audited `delegation.use` (both people, the service) at `clock`'s time, whether allowed or
+/// refused. The authorization endpoint (`crate::oidc::authorize`, a floor above) calls it with its provider's store
+/// and clock.
 pub async fn find(
-    ctx: Context<'_>,
+    store: &Arc<dyn Store>,
+    clock: &dyn Clock,
     session: &Session,
     service: &str,
     client: &str,
     now: i64,
 ) -> Result<Option<Acting>, FindError> {
-    let store = ctx.provider.store.as_ref();
     let Some(delegation) = store.delegation_acting(&session.id_hash).await? else { return Ok(None) };
     let judged = judge(&delegation, session, service, now);
     let detail = json!({
@@ -69,8 +72,7 @@ pub async fn find(
     });
     let outcome = if judged.is_ok() { Outcome::Ok } else { Outcome::Denied };
     let actor = format!("portal:{}", session.person_key);
-    audit(&ctx.provider.store, ctx.provider.clock.now_unix_ms(), &actor, action::USE, &delegation.id, outcome, detail)
-        .await;
+    audit(store, clock.now_unix_ms(), &actor, action::USE, &delegation.id, outcome, detail).await;
     let subject = judged?;
     Ok(Some(Acting { delegation, subject, delegate_key: session.person_key.clone() }))
 }

@@ -9,6 +9,7 @@
 use super::break_glass::{self, BreakGlass, Confirmed, Pending};
 use super::client::{self, Client, ClientCredentials, Endpoint, Presented};
 use super::{Context, GrantData, OAuthError, Provider, hash_secret, random_token};
+use crate::delegation::acting;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::GrantRecord;
 use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
@@ -255,13 +256,14 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
         return Err(back.error("unauthorized_client", &reason));
     }
     // A staff member acting for a physician (D95): the physician is the principal the policy decides on.
-    let acting = match crate::delegation::acting::find(ctx, &session, &service.id, &client.id, now).await {
-        Ok(acting) => acting,
-        Err(crate::delegation::acting::FindError::Refused(why)) => {
-            return Err(back.error("access_denied", &why.to_string()));
-        }
-        Err(crate::delegation::acting::FindError::Store(e)) => return Err(AuthorizeAnswer::failed(e)),
-    };
+    let acting =
+        match acting::find(&provider.store, provider.clock.as_ref(), &session, &service.id, &client.id, now).await {
+            Ok(acting) => acting,
+            Err(acting::FindError::Refused(why)) => {
+                return Err(back.error("access_denied", &why.to_string()));
+            }
+            Err(acting::FindError::Store(e)) => return Err(AuthorizeAnswer::failed(e)),
+        };
     let decision = policy::decide(acting.as_ref().map_or(&session.subject, |a| &a.subject), facility.as_ref(), service);
     // How the client authenticates is in every sign-in's entry: a reviewer sees which sessions went to
     // secret or public clients (issue #30).

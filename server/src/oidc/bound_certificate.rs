@@ -1,6 +1,6 @@
 //! A token bound to a client certificate (RFC 8705 §3, `cnf.x5t#S256`) holds only while that certificate does:
 //! asked wherever a bound token is taken (the resources, `super::endpoints`; token exchange,
-//! `crate::delegation::exchange`).
+//! `crate::token_exchange`).
 
 use hcpki_ca::store::{CertStatus, Store, StoreError};
 

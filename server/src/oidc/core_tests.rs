@@ -9,6 +9,7 @@ use super::exchange::Exchanges;
 use super::keys::{KeyRing, SigningKeys};
 use super::token::{self, TokenRequest, TokenRequestError};
 use super::{Context, ErrorStatus, Lifetimes, Provider};
+use crate::consent::token_claim::TokenClaims;
 use crate::token_endpoint::TokenCall;
 use hcpki_pkix::time::{Clock, FixedClock};
 use hcpki_sso::catalog::Catalog;
@@ -118,7 +119,7 @@ fn the_token_form_parses_into_one_request_per_grant_type() {
         (ErrorStatus::BadRequest, "unsupported_grant_type", "grant_type password is not supported")
     );
     assert_eq!(TokenRequestError::NoCode.oauth().error, "invalid_request");
-    let exchange = form(&[("grant_type", crate::delegation::exchange::GRANT_TYPE), ("subject_token", "t")]);
+    let exchange = form(&[("grant_type", crate::token_exchange::GRANT_TYPE), ("subject_token", "t")]);
     assert!(matches!(TokenCall::parse(exchange, None), TokenCall::Exchange(_)), "one dispatch for every grant");
 }
 
@@ -126,14 +127,14 @@ fn the_token_form_parses_into_one_request_per_grant_type() {
 async fn the_token_endpoint_refuses_an_unauthenticated_client_before_its_grant() {
     let f = Fixture::new().await;
     let none = form(&[("grant_type", "password")]);
-    let e = token::token(f.ctx(), grant_call(&none), NOW).await.unwrap_err();
+    let e = token::token(f.ctx(), grant_call(&none), &TokenClaims, NOW).await.unwrap_err();
     assert_eq!((e.status, e.error), (ErrorStatus::Unauthorized, "invalid_client"));
     assert!(e.description.contains("no client authentication"), "{}", e.description);
     let unknown = form(&[("grant_type", "authorization_code"), ("code", "g.s"), ("client_id", "nobody")]);
-    let e = token::token(f.ctx(), grant_call(&unknown), NOW).await.unwrap_err();
+    let e = token::token(f.ctx(), grant_call(&unknown), &TokenClaims, NOW).await.unwrap_err();
     assert_eq!((e.error, e.description.as_str()), ("invalid_client", "unknown client"));
     let garbled = form(&[("client_assertion", "not.a.jws"), ("client_id", "rp")]);
-    let e = token::token(f.ctx(), grant_call(&garbled), NOW).await.unwrap_err();
+    let e = token::token(f.ctx(), grant_call(&garbled), &TokenClaims, NOW).await.unwrap_err();
     assert_eq!(e.status, ErrorStatus::Unauthorized);
 }
 
@@ -213,7 +214,7 @@ async fn a_public_clients_id_is_no_credential_where_the_caller_acts_on_its_own_a
 
     // Admitted: the token endpoint (the code is unknown, so invalid_grant), PAR (the redirect URI), revocation.
     let code = with_id(&[("grant_type", "authorization_code"), ("code", "g.s"), ("code_verifier", "v")]);
-    let e = token::token(f.ctx(), grant_call(&code), NOW).await.unwrap_err();
+    let e = token::token(f.ctx(), grant_call(&code), &TokenClaims, NOW).await.unwrap_err();
     assert_eq!(e.error, "invalid_grant", "{}", e.description);
     let e = authorize::par(f.ctx(), ParCall::parse(with_id(&[("response_type", "code")]), None), NOW).await;
     assert_eq!(e.unwrap_err().error, "invalid_request");
@@ -224,13 +225,13 @@ async fn a_public_clients_id_is_no_credential_where_the_caller_acts_on_its_own_a
         endpoints::introspect(f.ctx(), TokenQuery::parse(&with_id(&[("token", "x")]), None), NOW).await.unwrap_err(),
     );
     let exchange = with_id(&[
-        ("grant_type", crate::delegation::exchange::GRANT_TYPE),
+        ("grant_type", crate::token_exchange::GRANT_TYPE),
         ("subject_token", "x"),
-        ("subject_token_type", crate::delegation::exchange::ACCESS_TOKEN_TYPE),
+        ("subject_token_type", crate::token_exchange::ACCESS_TOKEN_TYPE),
         ("audience", "rp"),
     ]);
-    let call = crate::delegation::exchange::ExchangeCall::parse(exchange, None);
-    public_refusal(crate::delegation::exchange::token_exchange(f.ctx(), call, NOW).await.unwrap_err());
+    let call = crate::token_exchange::ExchangeCall::parse(exchange, None);
+    public_refusal(crate::token_exchange::token_exchange(f.ctx(), call, NOW).await.unwrap_err());
     let credentials = ClientCredentials::from_form(&with_id(&[]));
     let fields = form(&[("format", "cades"), ("document", "eA==")]);
     let now_ms = NOW * 1000;

@@ -8,7 +8,7 @@ pub enum GrantType {
     AuthorizationCode,
     /// RFC 6749 §6, rotated with reuse detection.
     RefreshToken,
-    /// RFC 8693 token exchange (D96), answered by `crate::delegation::exchange` (dispatched by
+    /// RFC 8693 token exchange (D96), answered by `crate::token_exchange` (dispatched by
     /// `crate::token_endpoint`, as every grant).
     TokenExchange,
 }

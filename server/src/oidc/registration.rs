@@ -7,7 +7,6 @@
 use super::client::{AuthMethod, CONSOLE_CLIENT_ID, ClientConfig};
 use super::client_secret::{self, NoRandom};
 use super::jws::SigningAlg;
-use crate::consent::settings::ConsentSettings;
 use hcpki_ca::store::{Actor, OidcClientRecord, Store, StoreError};
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::policy::Services;
@@ -174,7 +173,15 @@ pub struct Deployment<'a> {
     pub secrets_allowed: bool,
     /// `[consent]`, whose templates name the clients that may ask for consents; none where the deployment has no
     /// portal to serve the consent API.
-    pub consent: Option<&'a ConsentSettings>,
+    pub consent: Option<&'a dyn ConsentClients>,
+}
+
+/// The clients that may ask for patients' consents: `[consent]`'s templates name them. The consent core, a floor
+/// above this one, implements it, so registration checks a public client without depending on consent (issue #43
+/// item 1).
+pub trait ConsentClients: std::fmt::Debug + Sync {
+    /// Whether a consent template names client `id`.
+    fn asks_consents(&self, id: &str) -> bool;
 }
 
 /// Check `r` against itself and `deployment`, and register it as `actor` at `now_ms` (Unix milliseconds;
@@ -223,7 +230,7 @@ pub async fn register(
 pub fn public_client_limits(
     id: &str,
     config: &ClientConfig,
-    consent: Option<&ConsentSettings>,
+    consent: Option<&dyn ConsentClients>,
 ) -> Result<(), RegistrationError> {
     if config.auth != AuthMethod::None {
         return Ok(());
@@ -231,7 +238,7 @@ pub fn public_client_limits(
     if !config.token_exchange_audiences.is_empty() {
         return Err(RegistrationError::PublicClientGiven { id: id.to_owned(), right: PublicRight::ExchangeAudiences });
     }
-    if consent.is_some_and(|c| c.templates.iter().any(|t| t.client == id)) {
+    if consent.is_some_and(|c| c.asks_consents(id)) {
         return Err(RegistrationError::PublicClientGiven { id: id.to_owned(), right: PublicRight::ConsentTemplates });
     }
     Ok(())
@@ -467,6 +474,7 @@ mod tests {
         let said = e.to_string();
         assert!(said.contains("public client") && said.contains("--token-exchange-audience"), "{said}");
 
+        use crate::consent::settings::ConsentSettings;
         let template = |client| crate::consent::template::Template::example(client, "record-link");
         let consent =
             ConsentSettings { templates: vec![template("other"), template("emr")], ..ConsentSettings::default() };

@@ -151,14 +151,45 @@ impl Issued {
     }
 }
 
+/// The claims a live consent adds to an access token (issue #28 step 7): IHE IUA's BPPC extension and hcpki's
+/// `consent` claim.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsentClaims {
+    /// `extensions` (`ihe_bppc`).
+    pub extensions: serde_json::Value,
+    /// `consent`.
+    pub consent: serde_json::Value,
+}
+
+/// Where the consent a code or refresh token request names (`consent=<id>`) is read: the consent core, a floor
+/// above this one. `/token`'s dispatch (`crate::token_endpoint`) passes it in, so the OIDC core knows the claims a
+/// consent adds and not how consents are kept (issue #43 item 1).
+#[async_trait::async_trait]
+pub trait ConsentClaimSource: Send + Sync {
+    /// The claims of consent `id` for a token of `client_id` at `now_ms`, or the refusal (audited by the caller as
+    /// the token endpoint's).
+    async fn claims(
+        &self,
+        provider: &Provider,
+        client_id: &str,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<ConsentClaims, OAuthError>;
+}
+
 /// `/token` for codes and refresh tokens: public clients too (D102), since PKCE binds a code to the app that asked
 /// for it and rotation with reuse detection its refresh token. (Token exchange, where the caller acts on its own
-/// authority, declares its own: [`crate::delegation::exchange::EXCHANGE`].)
+/// authority, declares its own: [`crate::token_exchange::EXCHANGE`].)
 pub const TOKEN: Endpoint = Endpoint { path: "/token", callers: ClientRule::Any };
 
 /// `POST /token` at `now`: authenticate the client, exchange its code or refresh token (group-committed,
 /// [`super::exchange`]), sign the tokens. A refusal is audited here and returned as the OAuth error to answer.
-pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Issued, OAuthError> {
+pub async fn token(
+    ctx: Context<'_>,
+    call: TokenCall<'_>,
+    consents: &dyn ConsentClaimSource,
+    now: i64,
+) -> Result<Issued, OAuthError> {
     let provider = ctx.provider;
     let presented = Presented {
         credentials: &call.credentials,
@@ -173,8 +204,7 @@ pub async fn token(ctx: Context<'_>, call: TokenCall<'_>, now: i64) -> Result<Is
     let client = verified.client;
     // The consent is checked before the grant is used: a refused one leaves the refresh token as it was.
     let consent = match &call.consent {
-        Some(id) => match crate::consent::token_claim::claims(provider, &client.id, id, now.saturating_mul(1000)).await
-        {
+        Some(id) => match consents.claims(provider, &client.id, id, now.saturating_mul(1000)).await {
             Ok(c) => Some(c),
             Err(e) => return Err(refused(ctx, &client, &call, e).await),
         },
@@ -287,7 +317,7 @@ fn access_token(
     grant: &GrantRecord,
     data: &GrantData,
     cnf: Option<Confirmation>,
-    consent: Option<crate::consent::token_claim::ConsentClaims>,
+    consent: Option<ConsentClaims>,
     now: i64,
 ) -> Result<String, OAuthError> {
     let (bppc, consent) = consent.map_or((None, None), |c| (Some(c.extensions), Some(c.consent)));

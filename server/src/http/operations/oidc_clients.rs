@@ -67,7 +67,7 @@ pub async fn add(state: &AppState, caller: &Caller, r: Registration) -> Result<R
     let deployment = registration::Deployment {
         services: services.as_deref(),
         secrets_allowed: secrets_allowed(state),
-        consent: state.portal.as_ref().map(|p| p.consent.as_ref()),
+        consent: state.portal.as_ref().map(|p| p.consent.as_ref() as &dyn registration::ConsentClients),
     };
     let registered = registration::register(state.store.as_ref(), deployment, r, &caller.actor(), now).await;
     match registered {

@@ -15,7 +15,7 @@
 
 pub mod sender;
 
-use super::act::Act;
+use crate::delegation::act::Act;
 use crate::oidc::claims::AccessClaims;
 use crate::oidc::client::{self, ClientCredentials, Endpoint, Presented};
 use crate::oidc::dpop::DpopError;
@@ -311,7 +311,7 @@ async fn issue(
         Some(id) => match provider.store.delegation(id).await? {
             Some(d) => {
                 let target_service = target.config.service.as_str();
-                let person = super::acting::judge(&d, &session, target_service, now)
+                let person = crate::delegation::acting::judge(&d, &session, target_service, now)
                     .map_err(|e| refused(ExchangeError::Delegation(e.to_string())))?;
                 (d.physician_key, person)
             }
