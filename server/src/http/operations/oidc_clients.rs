@@ -8,8 +8,8 @@
 use super::super::AppState;
 use super::super::api_error::ApiError;
 use super::super::auth::Caller;
-use crate::oidc::registration::{self, Registered, Registration, RegistrationError, Rotated};
 use hcpki_ca::access::Action;
+use hcpki_sso::oidc::registration::{self, Registered, Registration, RegistrationError, Rotated};
 use hcpki_sso::policy::Services;
 use std::sync::Arc;
 
