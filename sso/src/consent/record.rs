@@ -8,14 +8,14 @@ use super::life::{Phase, Step};
 use super::settings::ConsentSettings;
 use crate::patient_key::PatientKey;
 use hcpki_ca::audit::AuditEvent;
-use hcpki_ca::store::Store;
+use hcpki_ca::store::Consents;
 use hcpki_ca::store::consent::{ConsentDocument, ConsentMove, ConsentRecord, IdentityLinkRecord};
 use hcpki_pkix::time::UnixTime;
 
 /// Store a new consent request ([`super::life::request`]) with its `documents` (the rendered PDF), unless the
 /// patient already has a live consent for the service and purpose.
 pub async fn open(
-    store: &dyn Store,
+    store: &dyn Consents,
     consent: &ConsentRecord,
     documents: &[ConsentDocument],
     event: &AuditEvent,
@@ -29,14 +29,14 @@ pub async fn open(
 }
 
 /// A consent by id.
-pub async fn read(store: &dyn Store, id: &str) -> Result<ConsentRecord, ConsentError> {
+pub async fn read(store: &dyn Consents, id: &str) -> Result<ConsentRecord, ConsentError> {
     store.consent(id).await?.ok_or_else(|| ConsentError::Unknown(id.to_owned()))
 }
 
 /// Apply `step` at `at_ms`; the consent as it is now. When it was moved meanwhile, the error says how: a
 /// racing signature of another consent (`AlreadyConsented`), a deadline that passed (`Expired`), or another
 /// writer's move (`Raced`, naming the state it is in now).
-pub async fn apply(store: &dyn Store, step: Step, at_ms: i64) -> Result<ConsentRecord, ConsentError> {
+pub async fn apply(store: &dyn Consents, step: Step, at_ms: i64) -> Result<ConsentRecord, ConsentError> {
     if let Some(moved) = store
         .consent_move(&step.id, step.from, &step.change, &step.documents, &step.event, UnixTime::from_millis(at_ms))
         .await?
@@ -61,7 +61,7 @@ pub async fn apply(store: &dyn Store, step: Step, at_ms: i64) -> Result<ConsentR
 /// Link or correct the patient's card after staff confirmed it; the link as stored, or `None` when it already
 /// said this (nothing written).
 pub async fn save_link(
-    store: &dyn Store,
+    store: &dyn Consents,
     confirmation: &Confirmation,
     at_ms: i64,
 ) -> Result<Option<IdentityLinkRecord>, ConsentError> {
@@ -83,7 +83,7 @@ pub async fn save_link(
 
 /// The patient a later visit's user-authentication certificate identifies at `facility`.
 pub async fn identify(
-    store: &dyn Store,
+    store: &dyn Consents,
     facility: &hcpki_ca::FacilityId,
     authentication: &Sha256Hex,
 ) -> Result<Option<PatientKey>, ConsentError> {
@@ -92,7 +92,12 @@ pub async fn identify(
 }
 
 /// Delete what the retention lets go at `now` (Unix seconds), `limit` rows at a time; the number deleted.
-pub async fn sweep(store: &dyn Store, settings: &ConsentSettings, now: i64, limit: i64) -> Result<u64, ConsentError> {
+pub async fn sweep(
+    store: &dyn Consents,
+    settings: &ConsentSettings,
+    now: i64,
+    limit: i64,
+) -> Result<u64, ConsentError> {
     let (unsigned_before, ended_before) = settings.sweep_limits(now);
     Ok(store.consent_sweep(UnixTime::from_secs(unsigned_before), UnixTime::from_secs(ended_before), limit).await?)
 }

@@ -11,7 +11,7 @@
 
 use crate::outbound::HttpPost;
 use hcpki_ca::audit::{AuditEvent, Outcome};
-use hcpki_ca::store::Store;
+use hcpki_ca::store::AuditLog;
 use hcpki_pkix::time::{Clock, rfc3339};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -45,7 +45,7 @@ impl BreakGlassWebhook {
     /// POST the break-glass use `detail` (its audit entry's detail) by `actor`, in the background; the delivery
     /// is audited when it ends.
     /// The delivery's audit entry goes to `store`, stamped by `clock`.
-    pub fn notify(&self, store: Arc<dyn Store>, clock: Arc<dyn Clock>, actor: &str, detail: Value) {
+    pub fn notify(&self, store: Arc<dyn AuditLog>, clock: Arc<dyn Clock>, actor: &str, detail: Value) {
         let (url, post) = (self.url.clone(), self.post.clone());
         let mut body = json!({ "event": "hcpki.break_glass", "sent_at": rfc3339(clock.now_unix()), "actor": actor });
         if let (Some(map), Some(more)) = (body.as_object_mut(), detail.as_object()) {

@@ -8,7 +8,7 @@ use super::OAuthError;
 use super::client_secret::{self, SecretHash};
 use super::jws::{self, Parsed};
 use crate::policy::ClientRule;
-use hcpki_ca::store::{OnceRecord, Store};
+use hcpki_ca::store::{Issuance, OnceRecord, Store};
 use hcpki_pkix::time::UnixTime;
 // Clock skew tolerated between a relying service and us on assertion times (exp, nbf, iat): one minute, so a
 // service whose clock is a little off still authenticates, and no more.
@@ -665,7 +665,7 @@ fn check_assertion(client: &Client, parsed: &Parsed, audiences: &[String], now: 
 
 /// `tls_client_auth`: a certificate this CA issued (byte-identical record, still issued) whose subject DN is
 /// the registered one. The registry check stands in for path validation: only our own certificates count.
-async fn check_tls_subject(store: &dyn Store, client: &Client, der: &[u8], now: i64) -> Result<(), OAuthError> {
+async fn check_tls_subject(store: &dyn Issuance, client: &Client, der: &[u8], now: i64) -> Result<(), OAuthError> {
     let cert = <x509_cert::Certificate as der::Decode>::from_der(der)
         .map_err(|_| OAuthError::invalid_client("the client certificate does not decode"))?;
     let record = store.certificate_with_serial_octets(cert.tbs_certificate().serial_number().as_bytes()).await?;

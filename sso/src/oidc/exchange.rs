@@ -11,7 +11,7 @@
 use super::dpop::Proof;
 use super::{GrantData, OAuthError, hash_secret};
 use hcpki_ca::group_commit::GroupCommit;
-use hcpki_ca::store::{GrantOp, GrantRecord, GrantUse, OnceRecord, Store, TokenWrite, TokenWritten};
+use hcpki_ca::store::{GrantOp, GrantRecord, GrantUse, Oidc, OnceRecord, Store, TokenWrite, TokenWritten};
 use hcpki_pkix::time::Clock;
 use hcpki_pkix::time::UnixTime;
 use std::collections::HashMap;
@@ -144,7 +144,7 @@ impl Exchanges {
     }
 }
 
-async fn run(store: &dyn Store, batch: Vec<Exchange>, refresh_lifetime: i64, now: i64) -> Vec<Outcome> {
+async fn run(store: &dyn Oidc, batch: Vec<Exchange>, refresh_lifetime: i64, now: i64) -> Vec<Outcome> {
     let mut ids: Vec<String> = batch.iter().filter_map(|e| e.request.as_ref()?.grant_id()).map(str::to_owned).collect();
     ids.sort_unstable();
     ids.dedup();

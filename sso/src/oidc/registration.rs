@@ -8,7 +8,7 @@ use super::client::{AuthMethod, CONSOLE_CLIENT_ID, ClientConfig};
 use super::client_secret::{self, NoRandom};
 use super::jws::SigningAlg;
 use crate::policy::Services;
-use hcpki_ca::store::{Actor, OidcClientRecord, Store, StoreError};
+use hcpki_ca::store::{Actor, Oidc, OidcClientRecord, StoreError};
 use hcpki_pkix::time::UnixTime;
 use serde_json::Value;
 
@@ -187,7 +187,7 @@ pub trait ConsentClients: std::fmt::Debug + Sync {
 /// Check `r` against itself and `deployment`, and register it as `actor` at `now_ms` (Unix milliseconds;
 /// audited `oidc.client.add`).
 pub async fn register(
-    store: &dyn Store,
+    store: &dyn Oidc,
     deployment: Deployment<'_>,
     r: Registration,
     actor: &Actor,
@@ -277,7 +277,7 @@ pub struct Rotated {
 /// count and the overlap, never a secret): the current one keeps working `overlap_secs` more (at most 30
 /// days; 0: not at all).
 pub async fn rotate_secret(
-    store: &dyn Store,
+    store: &dyn Oidc,
     id: &str,
     overlap_secs: i64,
     actor: &Actor,
@@ -313,7 +313,7 @@ pub async fn rotate_secret(
 }
 
 /// Every registered client, by id.
-pub async fn list(store: &dyn Store) -> Result<Vec<Registered>, RegistrationError> {
+pub async fn list(store: &dyn Oidc) -> Result<Vec<Registered>, RegistrationError> {
     store
         .oidc_clients()
         .await?
@@ -328,7 +328,7 @@ pub async fn list(store: &dyn Store) -> Result<Vec<Registered>, RegistrationErro
 
 /// Remove client `id` as `actor` at `now_ms` (Unix milliseconds): its grants are revoked with it (audited
 /// `oidc.client.remove`).
-pub async fn remove(store: &dyn Store, id: &str, actor: &Actor, now_ms: i64) -> Result<(), RegistrationError> {
+pub async fn remove(store: &dyn Oidc, id: &str, actor: &Actor, now_ms: i64) -> Result<(), RegistrationError> {
     if store.oidc_remove_client(id, actor, UnixTime::from_millis(now_ms)).await? {
         Ok(())
     } else {

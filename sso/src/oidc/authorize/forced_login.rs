@@ -8,7 +8,7 @@
 //! shared PC with a colleague's live session cannot skip the colleague's card and PIN by adding it.
 
 use super::super::{OAuthError, Provider, random_token};
-use hcpki_ca::store::{Store, StoreError};
+use hcpki_ca::store::{Oidc, StoreError};
 use hcpki_pkix::time::CLOCK_LEEWAY_SECS;
 use hcpki_pkix::time::UnixTime;
 use sha2::{Digest, Sha256};
@@ -67,7 +67,7 @@ pub async fn issue(
 /// Take (single use) the marker `key` names, if it exists, is live and was made for the request `params`
 /// (without [`PARAM`]). None for anything else: a forgery, a replay, another request's marker.
 pub async fn redeem(
-    store: &dyn Store,
+    store: &dyn Oidc,
     key: &str,
     params: &HashMap<String, String>,
     now: i64,
