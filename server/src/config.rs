@@ -71,8 +71,8 @@ pub struct Config {
     pub signing: SigningConfig,
     /// Patients' consents (issue #28, docs/consent.md): the signing deadline, retention and each service's
     /// consent templates.
-    #[serde(default, skip_serializing_if = "crate::consent::settings::ConsentSettings::is_default")]
-    pub consent: crate::consent::settings::ConsentSettings,
+    #[serde(default, skip_serializing_if = "hcpki_sso::consent::settings::ConsentSettings::is_default")]
+    pub consent: hcpki_sso::consent::settings::ConsentSettings,
     /// The IHE audit record repository the audit log is forwarded to (ATNA, D97/D98); off when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub atna: Option<AtnaConfig>,
@@ -205,7 +205,7 @@ impl ConsoleConfig {
                  user name), e.g. https://ca.example.jp:8443"
             );
         }
-        Ok(Some(format!("{origin}{}", crate::oidc::client::CONSOLE_CALLBACK_PATH)))
+        Ok(Some(format!("{origin}{}", hcpki_sso::oidc::client::CONSOLE_CALLBACK_PATH)))
     }
 }
 
@@ -343,7 +343,7 @@ pub struct OidcConfig {
     /// IHE IUA's `home_community_id` of this deployment (a URN OID, `urn:oid:…`): in the `ihe_iua` claims of
     /// services that ask for them (D93); left out of the tokens when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub home_community_id: Option<crate::oidc::iua::HomeCommunityId>,
+    pub home_community_id: Option<hcpki_sso::oidc::iua::HomeCommunityId>,
 }
 
 impl OidcConfig {
@@ -564,7 +564,7 @@ impl Loaded {
         config.consent.check().with_context(|| format!("{} has a bad [consent] entry", path.display()))?;
         config.console.callback().with_context(|| format!("{} has a bad [console] entry", path.display()))?;
         if let Some(portal) = &config.portal {
-            crate::oidc::iua::access_token_secs(portal.access_token_secs)
+            hcpki_sso::oidc::iua::access_token_secs(portal.access_token_secs)
                 .with_context(|| format!("{} has a bad [portal] entry", path.display()))?;
         }
         config.signing.endpoints(dir).with_context(|| format!("{} has a bad [signing] entry", path.display()))?;

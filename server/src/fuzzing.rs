@@ -8,30 +8,30 @@ pub use crate::jobs::import::{
     Checked, Refusal, application as facility_application, job_parts, parse as facility_csv,
     refusals as facility_refusals,
 };
-/// `private_key_jwt` client authentication at `/token`, `/introspect`, `/revoke` and `/par`: the
-/// `client_assertion` any caller may post, before anything about it is trusted; the callers an endpoint admits.
-pub use crate::oidc::client::{
-    AuthMethod, ClientConfig, ClientCredentials, JWT_BEARER, Presented, Registry, Verified, verify as verify_client,
-};
-/// DPoP proofs (RFC 9449): the `DPoP` header any caller may send to `/token` and userinfo, and the server nonces
-/// they carry.
-pub use crate::oidc::dpop::{
-    DpopError, Expected as DpopExpected, Proof as DpopProof, token_hash as dpop_token_hash, verify as verify_dpop_proof,
-};
-/// Our own tokens presented back: bearer access tokens at `/userinfo`, `/introspect` and `/revoke`,
-/// `id_token_hint` at `/logout` (the provider tries each published [`Signer`] in turn).
-pub use crate::oidc::jws::{JwsError, Signer, SigningAlg};
-pub use crate::oidc::token::{TokenRequest, TokenRequestError};
-/// The token endpoint's form, parsed into the call of its grant (`authorization_code`, `refresh_token`, token
-/// exchange) and the client's credentials before anything is looked up.
-pub use crate::token_endpoint::TokenCall;
 pub use hcpki_sso::dpop_nonce::NonceKey;
 /// Card-login revocation: CRLs fetched over plain HTTP (or read from files) from the operator's
 /// `[login] crl_urls`, parsed before their signature is known to be good.
 pub use hcpki_sso::login::crl_cache::{CrlCache, CrlError, CrlInfo, Revocation};
 /// The configured CA certificates the CRLs must be signed by.
 pub use hcpki_sso::login::trust::{ParsedCert, TrustAnchors};
+/// `private_key_jwt` client authentication at `/token`, `/introspect`, `/revoke` and `/par`: the
+/// `client_assertion` any caller may post, before anything about it is trusted; the callers an endpoint admits.
+pub use hcpki_sso::oidc::client::{
+    AuthMethod, ClientConfig, ClientCredentials, JWT_BEARER, Presented, Registry, Verified, verify as verify_client,
+};
+/// DPoP proofs (RFC 9449): the `DPoP` header any caller may send to `/token` and userinfo, and the server nonces
+/// they carry.
+pub use hcpki_sso::oidc::dpop::{
+    DpopError, Expected as DpopExpected, Proof as DpopProof, token_hash as dpop_token_hash, verify as verify_dpop_proof,
+};
+/// Our own tokens presented back: bearer access tokens at `/userinfo`, `/introspect` and `/revoke`,
+/// `id_token_hint` at `/logout` (the provider tries each published [`Signer`] in turn).
+pub use hcpki_sso::oidc::jws::{JwsError, Signer, SigningAlg};
+pub use hcpki_sso::oidc::token::{TokenRequest, TokenRequestError};
 pub use hcpki_sso::policy::ClientRule;
+/// The token endpoint's form, parsed into the call of its grant (`authorization_code`, `refresh_token`, token
+/// exchange) and the client's credentials before anything is looked up.
+pub use hcpki_sso::token_endpoint::TokenCall;
 
 /// The card login's hcRole (ISO 17090 subjectDirectoryAttributes in the physician's HPKI card certificate), read
 /// after the chain verifies but from bytes the card's issuer wrote; the role codes and labels it maps to.
@@ -48,15 +48,15 @@ pub use hcpki_sso::login::answer::{DecodedAnswer, MAX_POSTED_CERTS, decode as de
 pub use hcpki_sso::login::card::RevocationChecked;
 pub use hcpki_sso::login::{CardKind, CardLoginError, CardVerifier, Challenge, RevocationPolicy, VerifiedCard};
 
+pub use hcpki_sso::facility::certificate_serial;
 /// A client certificate presented over TLS: its serial as the portal looks the facility PC up in the registry,
 /// and its key as the JWK `self_signed_tls_client_auth` compares with a client's registered keys.
-pub use crate::oidc::jws::{certificate_jwk, thumbprint as jwk_thumbprint};
-pub use hcpki_sso::facility::certificate_serial;
+pub use hcpki_sso::oidc::jws::{certificate_jwk, thumbprint as jwk_thumbprint};
 
 /// The authorization request's parameters (`/authorize` query or form, a pushed request), and the form encoding
 /// of the redirects back to the client and to the login page.
-pub use crate::oidc::authorize::encode as encode_form;
-pub use crate::oidc::authorize::request::{
+pub use hcpki_sso::oidc::authorize::encode as encode_form;
+pub use hcpki_sso::oidc::authorize::request::{
     AuthorizationRequest, RequestError as AuthorizationRequestError, parse as parse_authorization_request,
 };
 

@@ -8,24 +8,19 @@ mod backup;
 mod cli;
 mod cmd;
 mod config;
-pub mod consent;
 mod console;
-mod delegation;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod http;
 mod jobs;
 mod memory;
 mod monitor;
-mod oidc;
 mod outbound;
 mod output;
 mod portal;
 mod server_cert;
-mod signing_requests;
 mod syslog;
 mod tls_key;
-mod token_endpoint;
 
 use clap::Parser;
 use std::process::ExitCode;

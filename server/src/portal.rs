@@ -1,6 +1,6 @@
 //! The SSO portal (issue #6, D24): its own HTTPS listener that requests (never requires) a facility PC
 //! certificate, SSO sessions, the password + TOTP login, the home page of the services a person may open,
-//! and the OpenID Connect provider's endpoints ([`crate::oidc`], adapted by `crate::http::oidc`). Its URLs
+//! and the OpenID Connect provider's endpoints ([`hcpki_sso::oidc`], adapted by `crate::http::oidc`). Its URLs
 //! are declared with every other listener's in `crate::http::routes`.
 //!
 //! Card login (HPKI/JPKI, [`card_login`]) starts sessions through [`session::Sessions::create`] the same way

@@ -113,10 +113,7 @@ pub async fn ensure_certificate(
 /// Where a key of hcpki's own lives: beside the `beside` CA's key, in the same kind of store — `file` under
 /// the hcpki directory for software keys, object `object` on the same token for PKCS#11 keys.
 pub fn own_key_uri(authority: &Authority, beside: CaName, file: &str, object: &str) -> Result<KeyUri, ServerCertError> {
-    Ok(match KeyUri::from_str(authority.ca_key_uri(beside)?)? {
-        KeyUri::File(_) => KeyUri::File(file.into()),
-        KeyUri::Pkcs11 { token, .. } => KeyUri::Pkcs11 { token, object: object.into() },
-    })
+    Ok(KeyUri::from_str(authority.ca_key_uri(beside)?)?.sibling(file, object))
 }
 
 /// Where the server key lives: beside the server CA's key, in the same kind of store.

@@ -651,17 +651,16 @@ fn path_tokens(code: &str) -> Vec<Vec<String>> {
 /// top-level module must be given a floor here.
 ///
 /// The SSO core's floors (`hcpki-sso`, issue #43 item 1): the relying-service policy, the audit writers (at once
-/// and group-committed refusals), the password throttle, lending the card reader, the outbound HTTP trait, the
+/// and group-committed refusals), the password throttle, lending the card reader, the outbound HTTP traits, the
 /// percent-encoder, the DPoP nonces and the patients' pseudonymous keys; then card login, the services catalog,
 /// TOTP and the portal secret (which keys the nonces and patient keys); the problem list (which names a card
 /// login's refusals) and the password accounts; the facility of a connection's PC certificate (refused with a
-/// problem) and the SSO sessions (an ended one is told with a problem). The server's floors
-/// are the layering issue #43 aims at: leaves; the audit trail; the OIDC core; the cores built on it (delegation,
-/// signing requests, then consent, which shares the signing-request desk; and `/token`'s one grant dispatch over the
-/// OIDC and token-exchange cores); the portal's pages and endpoints, over
-/// those cores (its shared services — sessions, the secret, accounts, audit writing, refusals — are `hcpki-sso`'s
-/// since issue #43 item 1); configuration; the adapters (console, HTTP, monitoring); the commands and the command
-/// line.
+/// problem) and the SSO sessions (an ended one is told with a problem); acting for a physician (delegation, which
+/// the authorization endpoint asks); the OIDC core; the cores built on it (signing requests and token exchange,
+/// then consent, which shares the signing-request desk); `/token`'s one grant dispatch over the OIDC,
+/// token-exchange and consent cores (which it hands to the OIDC core, D127). The server's floors are the adapters'
+/// layering: leaves; the audit trail; the portal's pages and endpoints, over the SSO core; configuration; the
+/// adapters (console, HTTP, monitoring); the commands and the command line.
 const FLOORS: &[(&str, &[&[&str]])] = &[
     ("pkix", &[&["asn1", "hc_role", "jpki", "time"], &["keys", "oid"], &["path"]]),
     ("docsig", &[&["timestamp"], &["signature"], &["consent_document"]]),
@@ -686,6 +685,11 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
             &["catalog", "login", "secret", "totp"],
             &["accounts", "problem"],
             &["facility", "session"],
+            &["delegation"],
+            &["oidc"],
+            &["signing_requests", "token_exchange"],
+            &["consent"],
+            &["token_endpoint"],
         ],
     ),
     (
@@ -693,9 +697,6 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
         &[
             &["backup", "fuzzing", "jobs", "outbound", "output", "server_cert", "syslog", "tls_key"],
             &["atna"],
-            &["oidc"],
-            &["delegation", "signing_requests"],
-            &["consent", "token_endpoint"],
             &["portal"],
             &["config"],
             &["console"],
@@ -715,8 +716,6 @@ const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
     ("ca", "profile", "revocation"),
     ("server", "cmd", "cli"),
     ("server", "console", "http"),
-    ("server", "oidc", "consent"),
-    ("server", "oidc", "delegation"),
     ("server", "portal", "http"),
 ];
 

@@ -19,6 +19,17 @@ pub enum KeyUri {
     },
 }
 
+impl KeyUri {
+    /// Another key in the same kind of store as this one: the PKCS#8 file `file`, or the object labelled `object`
+    /// on this token. The server's own keys (TLS, OCSP, SCEP RA, OIDC signing) sit beside a CA's key this way.
+    pub fn sibling(&self, file: &str, object: &str) -> Self {
+        match self {
+            Self::File(_) => Self::File(file.into()),
+            Self::Pkcs11 { token, .. } => Self::Pkcs11 { token: token.clone(), object: object.into() },
+        }
+    }
+}
+
 impl FromStr for KeyUri {
     type Err = KeyError;
     fn from_str(s: &str) -> Result<Self, KeyError> {

@@ -87,7 +87,7 @@ const FAMILIES: &[(&str, Family)] = &[
     ("breakglass", Family::BreakGlass),
     ("delegation", Family::Delegation),
     ("oidc.token", Family::Token),
-    // RFC 8693 exchanges are audited under their own name (`crate::delegation::exchange::ACTION`), which the
+    // RFC 8693 exchanges are audited under their own name (`hcpki_sso::token_exchange::ACTION`), which the
     // dotted-segment rule does not read as `oidc.token`: without this line they left as "Other" events.
     ("oidc.token_exchange", Family::Token),
     ("oidc.authorize", Family::Token),
@@ -266,7 +266,7 @@ mod tests {
             ("oidc.logout", Family::Logout),
             ("oidc.token", Family::Token),
             ("oidc.token.exchange", Family::Token),
-            (crate::delegation::exchange::ACTION, Family::Token),
+            (hcpki_sso::token_exchange::ACTION, Family::Token),
             ("oidc.authorize", Family::Token),
             ("break_glass.use", Family::BreakGlass),
             ("oidc.authorize.break_glass", Family::BreakGlass),

@@ -439,7 +439,14 @@ async fn login(args: &BenchLoginArgs) -> Result<ExitCode> {
 
         let (prelogin, challenge_id, signature) = signed(format!("bench-parts-{i}")).await?;
         let start = Instant::now();
-        let taken = challenge::take(&*store, &challenge_id, &card_login::binding(&prelogin), ORIGIN, now).await?;
+        let taken = challenge::take(
+            &*store,
+            &challenge_id,
+            &hcpki_sso::login::challenge::prelogin_binding(&prelogin),
+            ORIGIN,
+            now,
+        )
+        .await?;
         let took = start.elapsed();
         let verified = cards.verifier.verify(&taken, &signature, &chain, now)?;
         let decision = decide(&verified.subject, facility.as_ref(), service);

@@ -89,7 +89,7 @@ pub async fn run(dir: &Path, database_url: Option<&str>, args: &InitArgs) -> Res
         ca: config::CaConfig::default(),
         tsa: None,
         signing: config::SigningConfig::default(),
-        consent: crate::consent::settings::ConsentSettings::default(),
+        consent: hcpki_sso::consent::settings::ConsentSettings::default(),
         audit: config::AuditConfig::default(),
         atna: None,
     };

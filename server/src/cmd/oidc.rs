@@ -2,12 +2,12 @@
 //! are `oidc::registration`'s, shared with the admin API's `/api/v1/oidc-clients`).
 
 use crate::config::Loaded;
-use crate::oidc::client::AuthMethod;
-use crate::oidc::jws::SigningAlg;
-use crate::oidc::registration::{self, Registration, signing_alg};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hcpki_ca::store::Store;
+use hcpki_sso::oidc::client::AuthMethod;
+use hcpki_sso::oidc::jws::SigningAlg;
+use hcpki_sso::oidc::registration::{self, Registration, signing_alg};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -165,7 +165,7 @@ pub async fn run(loaded: &Loaded, store: &dyn Store, command: OidcCommand) -> Re
         ClientCommand::RotateSecret { id, overlap } => {
             let now = hcpki_pkix::time::now_unix_ms();
             let overlap =
-                i64::try_from(overlap.0).unwrap_or(i64::MAX).min(crate::oidc::client_secret::MAX_OVERLAP_SECS);
+                i64::try_from(overlap.0).unwrap_or(i64::MAX).min(hcpki_sso::oidc::client_secret::MAX_OVERLAP_SECS);
             let rotated = registration::rotate_secret(store, &id, overlap, &super::actor(), now).await?;
             println!("client {id}: new secret; the previous one keeps working for {overlap} s");
             print_secret(&rotated.secret);
@@ -207,7 +207,7 @@ fn print_secret(secret: &str) {
 
 /// `hcpki oidc rotate-key`.
 pub async fn rotate_key(loaded: &Loaded, authority: &hcpki_ca::Authority) -> Result<ExitCode> {
-    use crate::oidc::keys;
+    use hcpki_sso::oidc::keys;
     let rotated = keys::rotate(authority, &loaded.dir, &loaded.key_context())?;
     keys::audit_rotation(authority, super::actor().as_str(), &rotated, "operator").await;
     println!(

@@ -7,12 +7,12 @@ use super::view::{self, table_or_none};
 use super::{OrPage, Viewer};
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
-use crate::oidc::break_glass::AUDIT_ACTION;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::access::{Action, Principal};
 use hcpki_ca::audit::AuditEntry;
+use hcpki_sso::oidc::break_glass::AUDIT_ACTION;
 use maud::{Markup, html};
 
 /// Entries read per database round trip, and how far back the list looks.

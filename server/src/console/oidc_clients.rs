@@ -11,16 +11,16 @@ use super::{OrPage, Viewer};
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::operations::oidc_clients::{self as ops, Refused};
-use crate::oidc::client::AuthMethod;
-use crate::oidc::client_secret::{self, DEFAULT_OVERLAP_SECS, MAX_OVERLAP_SECS};
-use crate::oidc::jws::SigningAlg;
-use crate::oidc::registration::{Registered, Registration, RegistrationError};
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::access::Action;
+use hcpki_sso::oidc::client::AuthMethod;
+use hcpki_sso::oidc::client_secret::{self, DEFAULT_OVERLAP_SECS, MAX_OVERLAP_SECS};
+use hcpki_sso::oidc::jws::SigningAlg;
+use hcpki_sso::oidc::registration::{Registered, Registration, RegistrationError};
 use hcpki_sso::policy::Services;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -257,7 +257,7 @@ impl AddForm {
             "" => None,
             text => Some(serde_json::from_str(text).map_err(|e| FieldError::JwksNotJson(e.to_string()))?),
         };
-        let alg = |name: &str| crate::oidc::registration::signing_alg(name).map_err(FieldError::Alg);
+        let alg = |name: &str| hcpki_sso::oidc::registration::signing_alg(name).map_err(FieldError::Alg);
         let id_token_signed_response_alg = match self.id_token_alg.trim() {
             "" => SigningAlg::default(),
             name => alg(name)?,

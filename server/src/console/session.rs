@@ -9,7 +9,6 @@ use super::ticket::{self, TicketError};
 use super::view;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
-use crate::oidc::client::CONSOLE_CLIENT_ID;
 use crate::portal::cookie::cookie_value;
 use crate::portal::facility;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -20,6 +19,7 @@ use hcpki_ca::access::{AdminBasis, AdminSignIn, Principal};
 use hcpki_ca::console_grant::ConsoleRole;
 use hcpki_ca::operator::OperatorRole;
 use hcpki_ca::store::Actor;
+use hcpki_sso::oidc::client::CONSOLE_CLIENT_ID;
 use hcpki_sso::policy::Credential;
 use maud::html;
 

@@ -14,8 +14,6 @@ use super::view::{self, csrf_field};
 use super::{Viewer, see_other};
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
-use crate::oidc::client::CONSOLE_CLIENT_ID;
-use crate::oidc::exchange::{Exchange, GrantRequest, Granted, Refusal as ExchangeRefusal};
 use crate::portal::PortalState;
 use crate::portal::cookie::cookie_value;
 use axum::body::Body;
@@ -27,6 +25,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hcpki_ca::access::Principal;
 use hcpki_ca::audit::Outcome;
+use hcpki_sso::oidc::client::CONSOLE_CLIENT_ID;
+use hcpki_sso::oidc::exchange::{Exchange, GrantRequest, Granted, Refusal as ExchangeRefusal};
 use maud::html;
 use serde_json::json;
 use std::sync::Arc;
@@ -43,7 +43,7 @@ impl Flow {
         let verifier = B64.encode(seed);
         let mut tagged = b"hcpki console state\0".to_vec();
         tagged.extend_from_slice(seed);
-        Self { verifier, state: B64.encode(crate::oidc::jws::sha256(&tagged)) }
+        Self { verifier, state: B64.encode(hcpki_sso::oidc::jws::sha256(&tagged)) }
     }
 }
 
@@ -74,13 +74,13 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap, uri: Uri) 
         ("redirect_uri", callback),
         ("scope", "openid"),
         ("state", &flow.state),
-        ("code_challenge", &crate::oidc::jws::sha256_b64(flow.verifier.as_bytes())),
+        ("code_challenge", &hcpki_sso::oidc::jws::sha256_b64(flow.verifier.as_bytes())),
         ("code_challenge_method", "S256"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
-    let location = format!("{}/authorize?{}", portal.oidc.issuer, crate::oidc::authorize::encode(&params));
+    let location = format!("{}/authorize?{}", portal.oidc.issuer, hcpki_sso::oidc::authorize::encode(&params));
     let mut response = see_other(&location);
     let cookie = state.console_tickets.set_login(&seed, state.clock.now_unix());
     if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -170,7 +170,7 @@ async fn sign_in(
 
 /// The code through the token endpoint's own exchange: PKCE, redirect URI, single use, expiry.
 async fn redeem(portal: &PortalState, code: &str, redirect_uri: &str, verifier: &str) -> Result<Granted, Refusal> {
-    let refresh = crate::oidc::token::successor(code).map_err(|e| unavailable(e.description))?;
+    let refresh = hcpki_sso::oidc::token::successor(code).map_err(|e| unavailable(e.description))?;
     let request = GrantRequest::Code {
         code: code.to_owned(),
         redirect_uri: Some(redirect_uri.to_owned()),

@@ -1,6 +1,5 @@
 //! The admin API's one error shape: `{"error": "...", "detail": "what to do"}` with its HTTP status.
 
-use crate::oidc::registration::RegistrationError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -8,6 +7,7 @@ use hcpki_ca::access::Denial;
 use hcpki_ca::enroll::credential::CredentialError;
 use hcpki_ca::store::StoreError;
 use hcpki_ca::{AuthorityError, FacilityRefusal, RegistryError, RevocationError, SigningError};
+use hcpki_sso::oidc::registration::RegistrationError;
 
 /// An admin API error: status, a short statement of what went wrong, and what to do.
 #[derive(Clone, Debug)]

@@ -1,17 +1,18 @@
 //! The axum adapters of the consent API (issue #28 steps 2, 6, 7): read the client's credentials (form or JSON
 //! body, or the query of a GET), the bearer access token and the connection's certificate, call
-//! [`crate::consent::api`], answer JSON (errors in the OAuth shape). No decision is made here.
+//! [`hcpki_sso::consent::api`], answer JSON (errors in the OAuth shape). No decision is made here.
 
+use super::oidc::OAuthResponse;
 use super::oidc::{Tls, certificate, context};
 use super::signing_requests::{fields, no_store};
-use crate::consent::api;
-use crate::oidc::client::ClientCredentials;
 use crate::portal::PortalState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hcpki_sso::consent::api;
+use hcpki_sso::oidc::client::ClientCredentials;
 use serde_json::json;
 use std::collections::HashMap;
 

@@ -1,4 +1,4 @@
-//! The axum adapters of the OpenID Connect provider ([`crate::oidc`]): each extracts what its endpoint reads
+//! The axum adapters of the OpenID Connect provider ([`hcpki_sso::oidc`]): each extracts what its endpoint reads
 //! (form, query, bearer token, the connection's certificate, the session cookie), parses it into the core's
 //! typed request, calls the HTTP-free core with the time, and maps its answer to HTTP. No decision is made here;
 //! the URL map is [`super::routes`].
@@ -9,13 +9,13 @@ pub mod endpoints;
 pub mod logout;
 pub mod token;
 
-use crate::oidc::{ErrorStatus, OAuthError};
 use crate::portal::PortalState;
 use axum::Json;
 use axum::extract::Extension;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_server::tls::TlsInfo;
+use hcpki_sso::oidc::{ErrorStatus, OAuthError};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -28,14 +28,14 @@ pub fn certificate(tls: &Tls) -> Option<&[u8]> {
 }
 
 /// The request's `Authorization` header as text (a client's HTTP Basic credentials at the back-channel endpoints,
-/// [`crate::oidc::client::ClientCredentials::with_authorization`]).
+/// [`hcpki_sso::oidc::client::ClientCredentials::with_authorization`]).
 pub fn authorization(headers: &axum::http::HeaderMap) -> Option<&str> {
     headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok())
 }
 
 /// The request's `DPoP` proof (RFC 9449 §4.1): none, one, or why the headers are not one.
-pub fn dpop_proof(headers: &axum::http::HeaderMap) -> Option<Result<String, crate::oidc::dpop::DpopError>> {
-    crate::oidc::dpop::header(headers.get_all("dpop").iter().map(|v| v.to_str().ok()))
+pub fn dpop_proof(headers: &axum::http::HeaderMap) -> Option<Result<String, hcpki_sso::oidc::dpop::DpopError>> {
+    hcpki_sso::oidc::dpop::header(headers.get_all("dpop").iter().map(|v| v.to_str().ok()))
 }
 
 /// `response` with a fresh `DPoP-Nonce` (RFC 9449 §8) when the provider requires nonces: on every answer to a
@@ -56,8 +56,14 @@ pub fn status(status: ErrorStatus) -> StatusCode {
 }
 
 /// The OAuth error shape (RFC 6749 §5.2): JSON `error` and `error_description`, `Cache-Control: no-store`, and
-/// `WWW-Authenticate` on a 401.
-impl IntoResponse for OAuthError {
+/// `WWW-Authenticate` on a 401. The core's `OAuthError` is `hcpki_sso`'s, which knows no HTTP: this trait answers
+/// it (`e.into_response()`, where the trait is in scope), and [`OAuthReply`] is a handler's error type.
+pub trait OAuthResponse {
+    /// The HTTP answer.
+    fn into_response(self) -> Response;
+}
+
+impl OAuthResponse for OAuthError {
     fn into_response(self) -> Response {
         let code = status(self.status);
         let mut response =
@@ -72,7 +78,23 @@ impl IntoResponse for OAuthError {
     }
 }
 
+/// A handler's OAuth error (RFC 6749 §5.2), answered by [`OAuthResponse`].
+#[derive(Debug)]
+pub struct OAuthReply(pub OAuthError);
+
+impl From<OAuthError> for OAuthReply {
+    fn from(e: OAuthError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for OAuthReply {
+    fn into_response(self) -> Response {
+        OAuthResponse::into_response(self.0)
+    }
+}
+
 /// The provider's context, lent by the portal's state.
-pub fn context(state: &PortalState) -> crate::oidc::Context<'_> {
+pub fn context(state: &PortalState) -> hcpki_sso::oidc::Context<'_> {
     state.oidc_context()
 }

@@ -7,8 +7,7 @@
 
 use crate::config::{Loaded, OidcConfig, Period, PortalConfig};
 use crate::http::tls;
-use crate::oidc::keys::{self, KeyRing, Schedule};
-use crate::oidc::{CODE_SECS, Lifetimes, Provider, backchannel, client, iua};
+use crate::outbound::post::{self, Poster};
 use crate::portal::PortalState;
 use crate::portal::card_login::CardLogin;
 use anyhow::{Context, Result};
@@ -16,6 +15,9 @@ use hcpki_ca::{Authority, CaName};
 use hcpki_pkix::keys::KeySource;
 use hcpki_pkix::time::Clock;
 use hcpki_sso::catalog::Catalog;
+use hcpki_sso::oidc::keys::{self, KeyRing, Schedule};
+use hcpki_sso::oidc::{CODE_SECS, Lifetimes, Provider, backchannel, client, iua};
+use hcpki_sso::outbound::HttpPost;
 use hcpki_sso::secret::PortalSecret;
 use hcpki_sso::session::Sessions;
 use rustls::client::danger::HandshakeSignatureValid;
@@ -94,17 +96,19 @@ pub fn prepare(
         Arc::new(KeyRing::new(keys::load(authority, &loaded.dir, &loaded.key_context(), schedule.keep_retired)?));
     keys::spawn_maintenance(keys.clone(), authority.clone(), loaded.dir.clone(), loaded.key_context(), schedule);
     let ca_file = loaded.config.oidc.backchannel_ca_file.as_ref().map(|f| loaded.dir.join(f));
-    let logout_tls = backchannel::tls_client(ca_file.as_deref())?;
+    // The TLS client of https logout endpoints: the server's TLS policy, the public WebPKI roots and the PEM
+    // certificates of `[oidc] backchannel_ca_file` (the facility network's own CAs).
+    let logout = Arc::new(Poster::new(post::tls_client(ca_file.as_deref(), "[oidc] backchannel_ca_file")?));
     let clients =
         client::Registry::new(store.clone(), refresh).with_secrets_allowed(loaded.config.oidc.secrets_allowed());
-    let exchanges = crate::oidc::exchange::Exchanges::start(store.clone(), clock.clone(), lifetimes.refresh_token);
+    let exchanges = hcpki_sso::oidc::exchange::Exchanges::start(store.clone(), clock.clone(), lifetimes.refresh_token);
     let oidc = Arc::new(Provider {
         issuer,
         mtls_base,
         keys,
         store: store.clone(),
         clients,
-        logout_tls,
+        logout,
         lifetimes,
         exchanges,
         console_callback: console_callback(loaded)?,
@@ -112,9 +116,14 @@ pub fn prepare(
         dpop_nonce: loaded.config.oidc.dpop_nonce,
         clock: clock.clone(),
         home_community_id: loaded.config.oidc.home_community_id.clone(),
-        break_glass_webhook: crate::oidc::break_glass_webhook::BreakGlassWebhook::new(
+        break_glass_webhook: hcpki_sso::oidc::break_glass_webhook::BreakGlassWebhook::new(
             loaded.config.monitor.break_glass_webhook.clone(),
-            loaded.config.monitor.ca_file.as_ref().map(|p| loaded.dir.join(p)).as_deref(),
+            || -> anyhow::Result<Arc<dyn HttpPost>> {
+                let ca_file = loaded.config.monitor.ca_file.as_ref().map(|p| loaded.dir.join(p));
+                let tls =
+                    post::tls_client(ca_file.as_deref(), "[monitor] ca_file").context("the break-glass webhook")?;
+                Ok(Arc::new(Poster::new(tls)))
+            },
         )?,
     });
     let presence = (cfg.card_presence_secs > 0).then(|| i64::from(cfg.card_presence_secs.clamp(60, 3600)));
@@ -124,7 +133,7 @@ pub fn prepare(
     let refusals = Arc::new(hcpki_sso::refusals::Refusals::start(store.clone(), clock.clone()));
     let time_stamps = Arc::new(crate::http::tsa_client::TimeStamps::from_config(loaded, clock.clone())?);
     let consent = Arc::new(loaded.config.consent.clone());
-    let delegation_max_hours = cfg.delegation_max_hours.clamp(1, crate::delegation::rules::MAX_HOURS_CEILING);
+    let delegation_max_hours = cfg.delegation_max_hours.clamp(1, hcpki_sso::delegation::rules::MAX_HOURS_CEILING);
     let state = PortalState {
         store,
         sessions,

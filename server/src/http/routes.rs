@@ -250,15 +250,18 @@ fn oidc_back_channel(state: &PortalState) -> Router<PortalState> {
         .route(
             "/api/v1/signing-requests",
             post(super::signing_requests::create)
-                .layer(axum::extract::DefaultBodyLimit::max(crate::signing_requests::MAX_BODY_BYTES)),
+                .layer(axum::extract::DefaultBodyLimit::max(hcpki_sso::signing_requests::MAX_BODY_BYTES)),
         )
         .route(
             "/api/v1/signing-requests/{id}",
             get(super::signing_requests::status_get).post(super::signing_requests::status_post),
         )
         // Patients' consents (issue #28): client-authenticated like /introspect.
-        .route(crate::consent::api::API_PATH, get(super::consents::check_get).post(super::consents::create))
+        .route(hcpki_sso::consent::api::API_PATH, get(super::consents::check_get).post(super::consents::create))
         .route("/api/v1/consents/check", post(super::consents::check_post))
         .route("/api/v1/consents/{id}", get(super::consents::status_get).post(super::consents::status_post))
-        .route(crate::consent::api::EVENTS_PATH, get(super::consents::events_get).post(super::consents::events_post))
+        .route(
+            hcpki_sso::consent::api::EVENTS_PATH,
+            get(super::consents::events_get).post(super::consents::events_post),
+        )
 }

@@ -1,19 +1,20 @@
 //! The axum adapters of the signing-request API (issue #27 item 3): read the client's credentials (form or
 //! JSON body, or the query of a GET), the bearer access token and the connection's certificate, call
-//! [`crate::signing_requests`], answer JSON (errors in the OAuth shape). No decision is made here.
+//! [`hcpki_sso::signing_requests`], answer JSON (errors in the OAuth shape). No decision is made here.
 
+use super::oidc::OAuthResponse;
 use super::oidc::{Tls, certificate, context};
 use super::tsa_client::TimeStamps;
-use crate::oidc::OAuthError;
-use crate::oidc::client::ClientCredentials;
 use crate::portal::PortalState;
-use crate::signing_requests::{self, SignatureTimeStamps};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_docsig::timestamp::client::Stamp;
+use hcpki_sso::oidc::OAuthError;
+use hcpki_sso::oidc::client::ClientCredentials;
+use hcpki_sso::signing_requests::{self, SignatureTimeStamps};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 

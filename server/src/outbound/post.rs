@@ -35,6 +35,27 @@ pub fn tls_client(ca_file: Option<&Path>, setting: &str) -> Result<Arc<rustls::C
     Ok(Arc::new(hcpki_tls_policy::client_config(roots).context("the TLS client configuration")?))
 }
 
+/// [`deliver`] with one TLS client, as the SSO core's POST client ([`hcpki_sso::outbound::HttpPost`]): back-channel
+/// logout and the break-glass webhook.
+#[derive(Debug)]
+pub struct Poster {
+    tls: Arc<rustls::ClientConfig>,
+}
+
+impl Poster {
+    /// POSTs verified against `tls`'s roots (see [`tls_client`]).
+    pub fn new(tls: Arc<rustls::ClientConfig>) -> Self {
+        Self { tls }
+    }
+}
+
+#[async_trait::async_trait]
+impl hcpki_sso::outbound::HttpPost for Poster {
+    async fn deliver(&self, uri: &str, content_type: &str, user_agent: &str, body: Vec<u8>) -> (Outcome, String) {
+        deliver(uri, content_type, user_agent, body, &self.tls).await
+    }
+}
+
 /// POST `body` until a 2xx answer or the attempts run out: the outcome and what the last attempt got.
 pub async fn deliver(
     uri: &str,

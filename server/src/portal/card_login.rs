@@ -34,7 +34,6 @@ use hcpki_sso::login::{self, CardKind, CardLoginError, CardVerifier};
 use hcpki_sso::policy::{FacilityContext, Services};
 use hcpki_sso::session::{Created, CredentialDetails, NewSession, SessionError, Sessions};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// The pre-login cookie: a random id naming this browser until it logs in.
@@ -63,7 +62,14 @@ impl CardLogin {
         prelogin_id: &str,
         now: i64,
     ) -> Result<login::challenge::IssuedChallenge, CardLoginError> {
-        login::challenge::issue(store, &binding(prelogin_id), &self.origin, self.ttl_secs, now).await
+        login::challenge::issue(
+            store,
+            &login::challenge::prelogin_binding(prelogin_id),
+            &self.origin,
+            self.ttl_secs,
+            now,
+        )
+        .await
     }
 }
 
@@ -76,11 +82,6 @@ pub fn prelogin(headers: &HeaderMap) -> Result<(String, Option<String>), String>
     let id = URL_SAFE_NO_PAD.encode(raw.as_slice());
     let cookie = format!("{PRELOGIN_COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={PRELOGIN_SECS}");
     Ok((id, Some(cookie)))
-}
-
-/// What a challenge is bound to: a hash of the pre-login id (the id itself never reaches the database).
-pub fn binding(prelogin_id: &str) -> String {
-    hex::encode(Sha256::digest(format!("hcpki card login binding\0{prelogin_id}").as_bytes()))
 }
 
 /// What the card login page posts, as the form's text: the card's answer to a challenge.
@@ -191,7 +192,14 @@ async fn verify(
     now: i64,
 ) -> Result<hcpki_sso::login::VerifiedCard, CardLoginError> {
     // Taken first, whatever else is wrong with the post: a challenge is worth one attempt.
-    let taken = login::challenge::take(store, answer.challenge_id, &binding(prelogin_id), &cards.origin, now).await?;
+    let taken = login::challenge::take(
+        store,
+        answer.challenge_id,
+        &login::challenge::prelogin_binding(prelogin_id),
+        &cards.origin,
+        now,
+    )
+    .await?;
     let decoded = hcpki_sso::login::answer::decode(answer.signature, answer.chain)?;
     cards.verifier.verify(&taken, &decoded.signature, &decoded.chain, now)
 }

@@ -2,14 +2,12 @@
 //! `GET /consent/{id}/document?kind=` (the PDF the card agent shows and signs), `POST /consent/{id}/prepare`
 //! (show it / render the withdrawal or the attestation; JSON for the page's script), `POST /consent/{id}` (the
 //! card's signature, the staff's identity confirmation, or the refusal; CSRF token and origin checked).
-//! Decisions are [`crate::consent::desk`]'s; this adapts them to pages.
+//! Decisions are [`hcpki_sso::consent::desk`]'s; this adapts them to pages.
 
 use super::lang::PageLang;
 use super::pages::{self, unavailable_in};
 use super::respond::check_form_csrf;
 use super::state::PortalState;
-use crate::consent::desk::{self, DeskError};
-use crate::consent::evidence::AttestationReason;
 use axum::Json;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -17,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use hcpki_ca::store::consent::DocumentKind;
 use hcpki_html::Lang;
+use hcpki_sso::consent::desk::{self, DeskError};
+use hcpki_sso::consent::evidence::AttestationReason;
 use hcpki_sso::session::Session;
 use serde_json::json;
 

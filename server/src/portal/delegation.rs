@@ -1,6 +1,6 @@
 //! `GET /delegations` and its forms (issue #29 item 4, D95): a physician delegates to a staff account and ends
 //! a delegation; a staff member chooses to act for a physician or as themselves. The decisions are
-//! `crate::delegation`'s; every change and every refusal is audited with both people, and a refused form
+//! `hcpki_sso::delegation`'s; every change and every refusal is audited with both people, and a refused form
 //! stores nothing.
 
 use super::lang::{Lang, PageLang};
@@ -8,8 +8,6 @@ use super::pages::delegation::{DelegationPage, delegation_page};
 use super::pages::unavailable_in;
 use super::respond::{check_form_csrf, signed_in_or_login};
 use super::state::PortalState;
-use crate::delegation::rules::{self, DelegationError, NewDelegation, Physician};
-use crate::delegation::{account_key, account_of, action};
 use axum::extract::{Form, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,6 +16,8 @@ use hcpki_ca::store::StoreError;
 use hcpki_ca::store::delegation::DelegationRecord;
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::audit::audit;
+use hcpki_sso::delegation::rules::{self, DelegationError, NewDelegation, Physician};
+use hcpki_sso::delegation::{account_key, account_of, action};
 use hcpki_sso::session::Session;
 use serde_json::json;
 
@@ -62,7 +62,7 @@ pub async fn create(
             let detail = json!({ "physician": session.person_key, "delegate": delegate, "services": services,
                 "hours": bounded(&request.hours), "error": e.code(), "reason": bounded(&e.to_string()) });
             refused_audit(&state, &session, action::CREATE, "-", detail).await;
-            return render(&state, lang, &session, &csrf, Some(e.text(lang))).await;
+            return render(&state, lang, &session, &csrf, Some(reason(&e, lang))).await;
         }
     };
     let detail = json!({ "physician": made.physician_key, "delegate": account_key(&made.delegate_username),
@@ -113,7 +113,7 @@ pub async fn end(
             map.insert("reason".into(), json!(e.to_string()));
         }
         refused_audit(&state, &session, action::END, &bounded(&form.delegation), d).await;
-        return render(&state, lang, &session, &csrf, Some(e.text(lang))).await;
+        return render(&state, lang, &session, &csrf, Some(reason(&e, lang))).await;
     }
     Redirect::to("/delegations").into_response()
 }
@@ -142,7 +142,7 @@ pub async fn choose(
             let e = DelegationError::NotYours;
             let detail = json!({ "delegate": session.person_key, "reason": "no running delegation to this account has that id" });
             refused_audit(&state, &session, action::CHOOSE, &bounded(&form.delegation), detail).await;
-            return render(&state, lang, &session, &csrf, Some(e.text(lang))).await;
+            return render(&state, lang, &session, &csrf, Some(reason(&e, lang))).await;
         };
         Some(d)
     };
@@ -190,7 +190,7 @@ async fn given(state: &PortalState, session: &Session, now: i64) -> Result<Optio
 /// The page for `session`, with `error` (in `lang`) at the top when a form was refused.
 async fn render(state: &PortalState, lang: Lang, session: &Session, csrf: &str, error: Option<String>) -> Response {
     let now = state.clock.now_unix();
-    let may_delegate = Physician::of(session).map(|_| ()).map_err(|e| e.text(lang));
+    let may_delegate = Physician::of(session).map(|_| ()).map_err(|e| reason(&e, lang));
     let made = if may_delegate.is_ok() {
         match state.store.delegations_by(&session.person_key, UnixTime::from_secs(now)).await {
             Ok(m) => m,
@@ -255,4 +255,50 @@ async fn refused_audit(state: &PortalState, session: &Session, action: &str, tar
 /// Posted text as the audit log keeps it: bounded, control characters replaced, whatever was sent.
 fn bounded(text: &str) -> String {
     hcpki_sso::refusals::named(Some(text))
+}
+
+/// A refused delegation's reason in `lang` (English is the error's own text): the rules are the core's
+/// (`hcpki_sso::delegation::rules`), the words the portal's.
+fn reason(e: &DelegationError, lang: Lang) -> String {
+    if lang == Lang::En {
+        return e.to_string();
+    }
+    match e {
+        DelegationError::NotHpkiCard => "代理の設定には HPKI カードでのログインが必要です。ログアウトし、HPKI カードでログインし直してください。".into(),
+        DelegationError::NoQualification => "代理の設定には医療資格(hcRole)の記録された HPKI カードが必要です。このカードには資格の記録がありません。".into(),
+        DelegationError::NoFacility => "代理の設定は施設の PC(施設証明書のある PC)からのログインでのみできます。施設の PC からログインしてください。".into(),
+        DelegationError::UnknownAccount(n) => format!("職員アカウント「{n}」はありません。ユーザー名を職員の方に確認してください。"),
+        DelegationError::AccountDisabled(n) => format!("職員アカウント「{n}」は無効にされています。施設の管理者に確認するか、別のアカウントを選んでください。"),
+        DelegationError::Hours { max } => format!("期間は 1 から {max} までの時間数で指定してください。"),
+        DelegationError::TooLong { hours, max } => format!("代理の期間は 1〜{max} 時間です({hours} 時間は指定できません)。短い期間を選んでください。"),
+        DelegationError::NoServices => "代理で使えるサービスを 1 つ以上選んでください。".into(),
+        DelegationError::UnknownService(s) => format!("サービス「{s}」はここでは提供されていません。一覧から選んでください。"),
+        DelegationError::NotYours => "その代理は既に終了しているか、あなたの設定したものではありません。".into(),
+        // A reason added to the core before its words here: the English text rather than none.
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_has_its_japanese_words_and_english_is_the_error_text() {
+        let all = [
+            DelegationError::NotHpkiCard,
+            DelegationError::NoQualification,
+            DelegationError::NoFacility,
+            DelegationError::UnknownAccount("clerk".into()),
+            DelegationError::AccountDisabled("clerk".into()),
+            DelegationError::Hours { max: 12 },
+            DelegationError::TooLong { hours: 13, max: 12 },
+            DelegationError::NoServices,
+            DelegationError::UnknownService("lab".into()),
+            DelegationError::NotYours,
+        ];
+        for e in all {
+            assert!(!reason(&e, Lang::Ja).is_empty() && reason(&e, Lang::En) == e.to_string(), "{e:?}");
+        }
+    }
 }

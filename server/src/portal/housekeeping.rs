@@ -100,7 +100,7 @@ async fn end_and_notify(state: &PortalState, now: i64) {
 /// Consents the retention lets go (`[consent]`: unsigned requests 30 days after their deadline, refused and
 /// withdrawn ones 5 years after they ended; a live one never), with their documents.
 async fn sweep_consents(state: &PortalState, now: i64) {
-    match crate::consent::record::sweep(state.store.as_ref(), &state.consent, now, BATCH).await {
+    match hcpki_sso::consent::record::sweep(state.store.as_ref(), &state.consent, now, BATCH).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(consents = n, "consents past their retention deleted"),
         Err(e) => tracing::warn!(error = %e, "consents not swept; retrying next round"),

@@ -13,7 +13,6 @@
 use super::cookie::{self, SessionCookies as _};
 use super::pages::{self, BodyData, Chrome, Scripts};
 use super::state::PortalState;
-use crate::oidc;
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -22,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use hcpki_ca::audit::{AuditEvent, Outcome};
 use hcpki_html::Lang;
 use hcpki_sso::lending::{self, ConsentRef, LendRefused, LendState, Return, ReturnRefused};
+use hcpki_sso::oidc;
 use hcpki_sso::refusals::named;
 use hcpki_sso::session::{Session, SessionError, presence_token};
 use maud::html;

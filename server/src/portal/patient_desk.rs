@@ -1,21 +1,21 @@
 //! The facility's patient desk routes (issue #28): `GET|POST /consents/new` (the portal's own consent request,
 //! then the consent page takes it on), `GET /patients/identify`, `POST /patients/identify/challenge` (JSON for
 //! the page's script) and `POST /patients/identify` (the card's answer). CSRF token and origin checked on every
-//! POST. Decisions are [`crate::consent::ask`]'s and [`crate::consent::identification`]'s.
+//! POST. Decisions are [`hcpki_sso::consent::ask`]'s and [`hcpki_sso::consent::identification`]'s.
 
 use super::lang::PageLang;
 use super::pages::patient_desk::{self as page, Checked, IDENTIFY_PATH, NEW_CONSENT_PATH};
 use super::pages::{self, unavailable_in};
 use super::respond::{check_form_csrf, signed_in_or_login};
 use super::state::PortalState;
-use crate::consent::ask;
-use crate::consent::desk::DeskError;
-use crate::consent::identification::{self, CardAnswer};
 use axum::Json;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_html::Lang;
+use hcpki_sso::consent::ask;
+use hcpki_sso::consent::desk::DeskError;
+use hcpki_sso::consent::identification::{self, CardAnswer};
 use hcpki_sso::session::Session;
 use serde_json::json;
 

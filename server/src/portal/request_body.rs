@@ -11,7 +11,7 @@
 //! | every browser form (`/login`, `/logout`, `/sessions/…`, the card challenge, `/presence`) | [`FORM_BYTES`] | a few short fields and a `return_to` |
 //! | `/login/card` | [`CARD_ANSWER_BYTES`] | up to four base64 certificates (`answer::MAX_POSTED_CERTS`) |
 //! | `/authorize` (POST), `/token`, `/par`, `/introspect`, `/revoke`, `/userinfo` | [`PROTOCOL_BYTES`] | OAuth parameters and a signed client assertion |
-//! | `/api/v1/signing-requests` | [`crate::signing_requests::MAX_BODY_BYTES`] | a document of up to 10 MiB in base64 |
+//! | `/api/v1/signing-requests` | [`hcpki_sso::signing_requests::MAX_BODY_BYTES`] | a document of up to 10 MiB in base64 |
 //! | `/api/v1/signing-requests/{id}` | [`PROTOCOL_BYTES`] | a signed client assertion |
 //! | `/sign/{id}` | [`SIGNATURE_FORM_BYTES`] | the signed document the card agent returned (a `.p7s`, or the signed XML or PDF) in base64 |
 //! | `/api/v1/consents`, `/api/v1/consents/…`, `/api/v1/consent-events` | [`PROTOCOL_BYTES`] | a signed client assertion, a patient ID and a purpose |
@@ -20,12 +20,13 @@
 use super::pages;
 use super::state::PortalState;
 use crate::http::body::{BodyError, read_limited};
-use crate::oidc::OAuthError;
+use crate::http::oidc::OAuthResponse;
 use axum::body::Body;
 use axum::extract::{Form, FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use hcpki_sso::oidc::OAuthError;
 use hcpki_sso::refusals::named;
 use serde_json::json;
 
@@ -39,12 +40,13 @@ pub const PROTOCOL_BYTES: usize = 16 * 1024;
 /// or an e-prescription or PDF of up to 10 MiB with its signature (base64 adds a third, the form's escapes of `+`,
 /// `/` and `=` at most a quarter more).
 pub const SIGNATURE_FORM_BYTES: usize =
-    (crate::signing_requests::MAX_DOCUMENT_BYTES + crate::signing_requests::MAX_SIGNATURE_BYTES) / 3 * 4 / 4 * 5
+    (hcpki_sso::signing_requests::MAX_DOCUMENT_BYTES + hcpki_sso::signing_requests::MAX_SIGNATURE_BYTES) / 3 * 4 / 4
+        * 5
         + 8 * 1024;
 
-/// The cap of a consent page's post: the signed PDF (at most [`crate::consent::desk::MAX_SIGNED_BYTES`]) and the
+/// The cap of a consent page's post: the signed PDF (at most [`hcpki_sso::consent::desk::MAX_SIGNED_BYTES`]) and the
 /// card's certificate, base64 and form-encoded as above.
-pub const CONSENT_FORM_BYTES: usize = crate::consent::desk::MAX_SIGNED_BYTES / 3 * 4 / 4 * 5 + 16 * 1024;
+pub const CONSENT_FORM_BYTES: usize = hcpki_sso::consent::desk::MAX_SIGNED_BYTES / 3 * 4 / 4 * 5 + 16 * 1024;
 
 /// How a route's refusals look: a page for a browser, OAuth's JSON for a client or the card agent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +62,7 @@ fn limit_of(path: &str) -> (usize, Shape) {
         "/authorize" => (PROTOCOL_BYTES, Shape::Page),
         "/token" | "/par" | "/introspect" | "/revoke" | "/userinfo" => (PROTOCOL_BYTES, Shape::Json),
         "/login/card/challenge" | "/presence" => (FORM_BYTES, Shape::Json),
-        crate::signing_requests::API_PATH => (crate::signing_requests::MAX_BODY_BYTES, Shape::Json),
+        hcpki_sso::signing_requests::API_PATH => (hcpki_sso::signing_requests::MAX_BODY_BYTES, Shape::Json),
         p if p.starts_with("/api/v1/signing-requests/") => (PROTOCOL_BYTES, Shape::Json),
         p if p.starts_with("/sign/") => (SIGNATURE_FORM_BYTES, Shape::Page),
         p if p.starts_with("/api/v1/consent") => (PROTOCOL_BYTES, Shape::Json),
@@ -94,7 +96,7 @@ fn too_large(lang: super::lang::Lang, shape: Shape, limit: usize) -> Response {
     match shape {
         Shape::Json => {
             let mut e = OAuthError::invalid_request(format!("request body over {limit} bytes"));
-            e.status = crate::oidc::ErrorStatus::PayloadTooLarge;
+            e.status = hcpki_sso::oidc::ErrorStatus::PayloadTooLarge;
             e.into_response()
         }
         Shape::Page => pages::refused_ja(
@@ -149,7 +151,7 @@ mod tests {
         assert_eq!(limit_of("/no-such-route"), (FORM_BYTES, Shape::Page));
         assert!([FORM_BYTES, CARD_ANSWER_BYTES, PROTOCOL_BYTES].iter().all(|b| *b <= 16 * 1024));
         // A signing request carries its document; its page's post the card's signature.
-        assert_eq!(limit_of("/api/v1/signing-requests").0, crate::signing_requests::MAX_BODY_BYTES);
+        assert_eq!(limit_of("/api/v1/signing-requests").0, hcpki_sso::signing_requests::MAX_BODY_BYTES);
         assert_eq!(limit_of("/api/v1/signing-requests/abc"), (PROTOCOL_BYTES, Shape::Json));
         assert_eq!(limit_of("/sign/abc"), (SIGNATURE_FORM_BYTES, Shape::Page));
     }

@@ -1,19 +1,19 @@
 //! The portal's signing-request routes (issue #27 item 3): `GET /sign/{id}` (the request for the signed-in
 //! physician), `GET /sign/{id}/document` (its document, for the page's script and the person), `POST /sign/{id}`
 //! (the card's signature, or the refusal; CSRF token and origin checked). Decisions are
-//! [`crate::signing_requests`]'; this adapts them to pages.
+//! [`hcpki_sso::signing_requests`]'; this adapts them to pages.
 
 use super::lang::PageLang;
 use super::pages::{self, unavailable_in};
 use super::respond::check_form_csrf;
 use super::state::PortalState;
-use crate::signing_requests;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use hcpki_html::Lang;
 use hcpki_sso::session::Session;
+use hcpki_sso::signing_requests;
 
 /// `GET /sign/{id}`.
 pub async fn show(

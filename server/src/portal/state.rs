@@ -2,12 +2,12 @@
 //! audit). Below the handlers: it knows the card login's settings, never its endpoints.
 
 use super::card_login::CardLogin;
-use crate::oidc::{self, Provider};
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::store::Store;
 use hcpki_pkix::time::UnixTime;
 use hcpki_sso::audit::audit;
 use hcpki_sso::catalog::Catalog;
+use hcpki_sso::oidc::{self, Provider};
 use hcpki_sso::refusals::Refusals;
 use hcpki_sso::secret::PortalSecret;
 use hcpki_sso::session::{self, Session, Sessions};
@@ -34,9 +34,9 @@ pub struct PortalState {
     /// The process's clock (the authority's): handlers read the time here, never the system clock.
     pub clock: Arc<dyn hcpki_pkix::time::Clock>,
     /// Where signing requests' B-T time stamps come from: `[[signing.tsa]]` (issue #27 item 3, D80).
-    pub time_stamps: Arc<dyn crate::signing_requests::SignatureTimeStamps>,
+    pub time_stamps: Arc<dyn hcpki_sso::signing_requests::SignatureTimeStamps>,
     /// Patients' consents: deadline, retention, the services' templates (`[consent]`, issue #28).
-    pub consent: Arc<crate::consent::settings::ConsentSettings>,
+    pub consent: Arc<hcpki_sso::consent::settings::ConsentSettings>,
     /// `[portal] delegation_max_hours`: the longest delegation a physician may make (D95).
     pub delegation_max_hours: u32,
 }

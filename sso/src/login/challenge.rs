@@ -46,6 +46,14 @@ impl Challenge {
     }
 }
 
+/// What a card login's challenge is bound to: a hash of the pre-login cookie's id (the id itself never reaches
+/// the database). Other uses of a card challenge bind it under a prefix of their own (`identify:` for a patient's
+/// identification), so one can never finish the other.
+pub fn prelogin_binding(prelogin_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(format!("hcpki card login binding\0{prelogin_id}").as_bytes()))
+}
+
 /// Issue and store a challenge for the browser session `binding` at `origin`, valid `ttl_secs` from `now`.
 pub async fn issue(
     store: &dyn Store,

@@ -28,8 +28,6 @@
 use super::measure::percentile;
 use crate::cli::Global;
 use crate::config::{self, Loaded, LoginConfig};
-use crate::oidc::jws::{Signer, SigningAlg};
-use crate::oidc::registration::{self, Registration};
 use crate::portal::card_login::PRELOGIN_COOKIE;
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
@@ -38,6 +36,8 @@ use clap::Args;
 use hcpki_ca::CaName;
 use hcpki_ca::store::Actor;
 use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
+use hcpki_sso::oidc::jws::{Signer, SigningAlg};
+use hcpki_sso::oidc::registration::{self, Registration};
 use hcpki_sso::session::COOKIE as SESSION_COOKIE;
 use hcpki_vcard::testpki::{CrlValidity, HpkiSubject, HpkiTestCas};
 use http_body_util::{BodyExt, Full};
@@ -367,7 +367,7 @@ impl Login {
             ("code", &code),
             ("redirect_uri", REDIRECT),
             ("code_verifier", &verifier),
-            ("client_assertion_type", crate::oidc::client::JWT_BEARER),
+            ("client_assertion_type", hcpki_sso::oidc::client::JWT_BEARER),
             ("client_assertion", &assertion),
         ])?;
         let content_type = [(header::CONTENT_TYPE, "application/x-www-form-urlencoded".to_owned())];

@@ -1,14 +1,14 @@
 //! `GET|POST /authorize` and `POST /par`: the parameters, the session cookie and the connection's certificate
 //! into the core's call; its answer as a redirect (303), an error page, or the OAuth error of a failure.
 
+use super::{OAuthReply, OAuthResponse};
 use super::{Tls, certificate, context};
-use crate::oidc::OAuthError;
-use crate::oidc::authorize::{self, AuthorizeAnswer, AuthorizeCall, PageStatus, ParCall, SessionLookup};
 use crate::portal::{self, PortalState};
 use axum::Json;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use hcpki_sso::oidc::authorize::{self, AuthorizeAnswer, AuthorizeCall, PageStatus, ParCall, SessionLookup};
 use std::collections::HashMap;
 
 /// `GET /authorize`.
@@ -56,7 +56,7 @@ pub async fn par(
     tls: Tls,
     headers: axum::http::HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, OAuthError> {
+) -> Result<Response, OAuthReply> {
     let mut call = ParCall::parse(form, certificate(&tls));
     call.credentials = call.credentials.with_authorization(super::authorization(&headers));
     call.dpop = super::dpop_proof(&headers);

@@ -1,4 +1,4 @@
-//! CORS for browser apps (issue #30 item 2, [`crate::oidc::web_origins`]): the endpoints a public client's page
+//! CORS for browser apps (issue #30 item 2, [`hcpki_sso::oidc::web_origins`]): the endpoints a public client's page
 //! calls (`/token`, `/par`, `/userinfo`, `/revoke`) answer a preflight from a registered browser app's origin
 //! and let the browser hand that page their answers; discovery and the JWKS are public documents any page may
 //! read. Cookies are never allowed (`Access-Control-Allow-Credentials` is not sent): these endpoints take none,

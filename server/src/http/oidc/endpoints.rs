@@ -1,21 +1,21 @@
 //! Discovery, JWKS, userinfo, introspection and revocation: extract, call the core
-//! ([`crate::oidc::endpoints`]), answer.
+//! ([`hcpki_sso::oidc::endpoints`]), answer.
 
+use super::{OAuthReply, OAuthResponse};
 use super::{Tls, certificate, context};
 use crate::http::headers::with_header;
-use crate::oidc::OAuthError;
-use crate::oidc::endpoints::{self, AccessPresented, DpopPresented, TokenQuery, Userinfo, UserinfoError};
 use crate::portal::PortalState;
 use axum::Json;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hcpki_sso::oidc::endpoints::{self, AccessPresented, DpopPresented, TokenQuery, Userinfo, UserinfoError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
 /// `GET /.well-known/openid-configuration`.
 pub async fn discovery(State(state): State<PortalState>) -> Json<Value> {
-    Json(crate::oidc::discovery::discovery(&state.oidc))
+    Json(hcpki_sso::oidc::discovery::discovery(&state.oidc))
 }
 
 /// `GET /jwks`.
@@ -57,7 +57,7 @@ fn dpop_token(headers: &HeaderMap) -> Option<&str> {
 fn dpop_error(error: &str, description: &str) -> Response {
     let response =
         (StatusCode::UNAUTHORIZED, Json(json!({ "error": error, "error_description": description }))).into_response();
-    let algs = crate::oidc::dpop::ALGS.join(" ");
+    let algs = hcpki_sso::oidc::dpop::ALGS.join(" ");
     with_header(response, header::WWW_AUTHENTICATE, &format!("DPoP error=\"{error}\", algs=\"{algs}\""))
 }
 
@@ -74,7 +74,7 @@ pub async fn introspect(
     tls: Tls,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Json<Value>, OAuthError> {
+) -> Result<Json<Value>, OAuthReply> {
     let mut query = TokenQuery::parse(&form, certificate(&tls));
     query.credentials = query.credentials.with_authorization(super::authorization(&headers));
     Ok(Json(endpoints::introspect(context(&state), query, state.clock.now_unix()).await?))
@@ -86,7 +86,7 @@ pub async fn revoke(
     tls: Tls,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<StatusCode, OAuthError> {
+) -> Result<StatusCode, OAuthReply> {
     let mut query = TokenQuery::parse(&form, certificate(&tls));
     query.credentials = query.credentials.with_authorization(super::authorization(&headers));
     endpoints::revoke(context(&state), query, state.clock.now_unix()).await?;

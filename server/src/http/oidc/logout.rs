@@ -2,12 +2,13 @@
 //! provider, the session ended by the portal ([`crate::portal::end_session`]). Its POST (the confirmation form)
 //! is the portal's `logout`.
 
-use crate::oidc::OAuthError;
+use super::OAuthResponse;
 use crate::portal::cookie::SessionCookies as _;
 use crate::portal::{self, PortalState};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use hcpki_sso::oidc::OAuthError;
 use hcpki_sso::refusals::named;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -32,7 +33,7 @@ pub async fn logout_get(
         Some(Ok((_, claims))) => Some(claims),
         Some(Err(e)) => {
             let why = format!("id_token_hint does not verify ({e}): the user is asked to confirm");
-            let detail = json!({ "reason": crate::oidc::refused::reason(&why) });
+            let detail = json!({ "reason": hcpki_sso::oidc::refused::reason(&why) });
             state.refusals.record(&actor, "oidc.logout", "-", detail).await;
             None
         }
@@ -56,7 +57,7 @@ pub async fn logout_get(
         return portal::signed_out(lang, target.map(|t| with_state(&t, query.get("state"))).as_deref());
     };
     let sid = hint.as_ref().and_then(|c| c.get("sid")).and_then(Value::as_str);
-    let ours = crate::oidc::sid(&session.id_hash);
+    let ours = hcpki_sso::oidc::sid(&session.id_hash);
     if hint.is_none() || sid != Some(ours.as_str()) {
         return portal::confirm_logout(lang, &csrf);
     }
@@ -68,7 +69,7 @@ fn with_state(uri: &str, state: Option<&String>) -> String {
     match state {
         Some(s) => {
             let sep = if uri.contains('?') { '&' } else { '?' };
-            format!("{uri}{sep}{}", crate::oidc::authorize::encode(&[("state".into(), s.clone())]))
+            format!("{uri}{sep}{}", hcpki_sso::oidc::authorize::encode(&[("state".into(), s.clone())]))
         }
         None => uri.to_owned(),
     }

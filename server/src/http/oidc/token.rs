@@ -1,14 +1,14 @@
 //! `POST /token`: the form and the connection's certificate into a [`TokenCall`], the answer as JSON with
 //! `Cache-Control: no-store` (RFC 6749 §5.1).
 
+use super::{OAuthReply, OAuthResponse};
 use super::{Tls, certificate, context};
-use crate::oidc::OAuthError;
 use crate::portal::PortalState;
-use crate::token_endpoint::{self, Answer, TokenCall};
 use axum::Json;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use hcpki_sso::token_endpoint::{self, Answer, TokenCall};
 use std::collections::HashMap;
 
 /// `POST /token`.
@@ -17,7 +17,7 @@ pub async fn token(
     tls: Tls,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, OAuthError> {
+) -> Result<Response, OAuthReply> {
     let dpop = super::dpop_proof(&headers);
     let with_nonce = dpop.is_some();
     let now = state.clock.now_unix();

@@ -8,8 +8,8 @@
 use super::super::AppState;
 use super::super::api_error::ApiError;
 use super::super::auth::Caller;
-use crate::oidc::registration::{self, Registered, Registration, RegistrationError, Rotated};
 use hcpki_ca::access::Action;
+use hcpki_sso::oidc::registration::{self, Registered, Registration, RegistrationError, Rotated};
 use hcpki_sso::policy::Services;
 use std::sync::Arc;
 
@@ -67,7 +67,7 @@ pub async fn add(state: &AppState, caller: &Caller, r: Registration) -> Result<R
     let deployment = registration::Deployment {
         services: services.as_deref(),
         secrets_allowed: secrets_allowed(state),
-        consent: state.portal.as_ref().map(|p| p.consent.as_ref()),
+        consent: state.portal.as_ref().map(|p| p.consent.as_ref() as &dyn registration::ConsentClients),
     };
     let registered = registration::register(state.store.as_ref(), deployment, r, &caller.actor(), now).await;
     match registered {

@@ -4,16 +4,16 @@
 //! confirmation and the withdrawal. Japanese first (`lang` switches); every refusal says what to do.
 
 use super::layout::{BodyData, Chrome, Scripts, jst, page, page_with};
-use crate::consent::ConsentError;
-use crate::consent::desk::{ConsentView, DeskError};
-use crate::consent::life::Phase;
-use crate::signing_requests::SignError;
 use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::store::consent::{EvidenceLevel, SignatureEvidence};
 use hcpki_html::Lang;
 use hcpki_pkix::jpki::BasicFour;
+use hcpki_sso::consent::ConsentError;
+use hcpki_sso::consent::desk::{ConsentView, DeskError};
+use hcpki_sso::consent::life::Phase;
 use hcpki_sso::patient_key::PatientKeyError;
+use hcpki_sso::signing_requests::SignError;
 use maud::{Markup, html};
 
 /// The page's script.

@@ -96,7 +96,8 @@ pub fn login(lang: Lang, page: &LoginPage<'_>, notice: Option<Markup>) -> Respon
     let scripts =
         page.card.map(|c| Scripts { src: "/static/card-login.js", agent: &c.agent, data: BodyData::default() });
     // Answering a failed sign-in's POST, the page's own address: the login page going on to `return_to`.
-    let switch = format!("/login?{}", crate::oidc::authorize::encode(&[("return_to".into(), return_to.to_owned())]));
+    let switch =
+        format!("/login?{}", hcpki_sso::oidc::authorize::encode(&[("return_to".into(), return_to.to_owned())]));
     let chrome = Chrome { lang, facility: PcFacility::from(page.facility), switch: Some(switch) };
     page_with(&chrome, status, t(M::SignIn), body, scripts)
 }

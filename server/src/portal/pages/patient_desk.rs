@@ -5,12 +5,12 @@
 
 use super::consent::{Flow, PageContext, card_page, flow_form, no_agent};
 use super::layout::page;
-use crate::consent::desk::DeskError;
-use crate::consent::identification::Identified;
-use crate::consent::template::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_html::Lang;
+use hcpki_sso::consent::desk::DeskError;
+use hcpki_sso::consent::identification::Identified;
+use hcpki_sso::consent::template::Template;
 use maud::{Markup, html};
 
 /// The consent request form's path (GET the form, POST it).
@@ -69,7 +69,7 @@ pub fn refusal_words(lang: Lang, e: &DeskError) -> (StatusCode, String) {
     let (status, text) = match e {
         DeskError::NotAPhysician | DeskError::NoFacility => (StatusCode::FORBIDDEN, desk_words(lang, e)),
         DeskError::NotAMyNumberCard | DeskError::Card(_) => (StatusCode::BAD_REQUEST, desk_words(lang, e)),
-        DeskError::Consent(crate::consent::ConsentError::Ambiguous) => (StatusCode::CONFLICT, desk_words(lang, e)),
+        DeskError::Consent(hcpki_sso::consent::ConsentError::Ambiguous) => (StatusCode::CONFLICT, desk_words(lang, e)),
         other => return super::consent::refusal_words(lang, other),
     };
     (status, text.to_owned())

@@ -3,11 +3,11 @@
 
 use super::layout::{BodyData, Chrome, Scripts, jst, page, page_with};
 use super::simple::refused;
-use crate::signing_requests::{PageRefusal, RequestView, SignError};
 use axum::http::StatusCode;
 use axum::response::Response;
 use hcpki_ca::store::signing_request::SigningRequestRecord;
 use hcpki_html::Lang;
+use hcpki_sso::signing_requests::{PageRefusal, RequestView, SignError};
 use maud::{Markup, html};
 
 /// The page's script.
