@@ -5,7 +5,7 @@
 use crate::fixtures::{Key, csr, x509_text};
 use crate::harness::{Backend, Hcpki};
 use crate::issue::{assert_subject_carries, check_router, path};
-use crate::peers;
+use crate::peers::{self, Pkilint};
 
 on_both_backends!(ca_certificates_default_keys, ca_certificates_swapped_keys, ocsp_signer_p256, ocsp_signer_rsa2048,);
 
@@ -42,12 +42,13 @@ fn ca_certificates_swapped_keys(b: Backend) {
 /// the algorithm asked for.
 fn check_hierarchy(h: &Hcpki, keys: &[(&str, &str)]) {
     let root = h.ca_cert_file("root");
-    peers::pkilint(&root);
+    let mut lint = Pkilint::certs();
+    lint.add(&root);
     let root_text = x509_text(&root, &["-text"]);
     assert!(root_text.contains("CA:TRUE, pathlen:1"), "root: basicConstraints cA TRUE, pathLen 1:\n{root_text}");
     for name in ISSUING {
         let cert = h.ca_cert_file(name);
-        peers::pkilint(&cert);
+        lint.add(&cert);
         // verify.sh trusts the chain's self-signed member (the root) and nothing else.
         let chain = h.chain_file(name);
         peers::openssl_verify(&chain, &cert, None);
@@ -66,6 +67,7 @@ fn check_hierarchy(h: &Hcpki, keys: &[(&str, &str)]) {
             "{name} CA: no policies or name constraints (RFC 4945 §5.1.3.5):\n{text}"
         );
     }
+    lint.check();
     for (name, alg) in keys {
         let text = x509_text(&h.ca_cert_file(name), &["-text"]);
         let want = match *alg {
@@ -137,12 +139,13 @@ fn ocsp_signer_rsa2048(b: Backend) {
 /// id-pkix-ocsp-nocheck, no facility.
 fn ocsp_signer(b: Backend, key: Key) {
     let h = Hcpki::initialized(b);
+    let mut lint = Pkilint::certs();
     for ca in ISSUING {
         let csr = csr(h.scratch(), &format!("ocsp-{ca}"), key, "ocsp");
         let out = h.path(&format!("ocsp-{ca}-{key:?}.pem"));
         h.ok(&["issue", "--profile", "ocsp", "--ocsp-for", ca, "--csr", path(&csr), "--out", path(&out)]);
         peers::openssl_verify(&h.chain_file(ca), &out, Some("ocsphelper"));
-        peers::pkilint(&out);
+        lint.add(&out);
         let text = x509_text(&out, &["-text"]);
         for want in ["OCSP Signing", "OCSP No Check", "Digital Signature"] {
             assert!(text.contains(want), "OCSP signer for {ca} must have {want:?}:\n{text}");
@@ -155,6 +158,7 @@ fn ocsp_signer(b: Backend, key: Key) {
             "the OCSP signer for {ca} must be issued by the {ca} CA"
         );
     }
+    lint.check();
     // Without --ocsp-for, the command says which CA it needs.
     let csr = csr(h.scratch(), "ocsp-none", key, "ocsp");
     let err = h.fails(&["issue", "--profile", "ocsp", "--csr", path(&csr)]);
