@@ -185,9 +185,9 @@ fn clock_skew_between_replicas_within_the_leeway_loses_nothing() {
 /// SQLSTATE 53100 / 25006, mapped the same way). In a private mount namespace the hcpki directory (a copy of the
 /// run's initialised installation) sits on a 24 MB tmpfs: one certificate is issued, the disk is filled, then
 /// issuing and registering fail with the disk-full advice and exit non-zero; after space is freed the audit
-/// chain verifies, nothing half-written exists and issuance goes on. Then the directory is remounted read-only: the same commands fail with the
-/// read-only or file advice, not "check the URL". Where mount namespaces are unavailable it reports a skip
-/// (harness::skipped).
+/// chain verifies, nothing half-written exists and issuance goes on. Then the directory is remounted read-only:
+/// the same commands fail with the read-only or file advice, not "check the URL". Where mount namespaces are
+/// unavailable it reports a skip (harness::skipped).
 #[test]
 fn disk_full_and_read_only_storage_give_clear_errors_and_lose_nothing() {
     let root = tempfile::tempdir().unwrap();
@@ -206,7 +206,7 @@ fn disk_full_and_read_only_storage_give_clear_errors_and_lose_nothing() {
         r#"set -u
 H={bin}; D={d}; CSR={csr}
 mount -t tmpfs -o size=24m tmpfs "$D"
-cp -a {template} "$D/h" || {{ echo "copying the initialised installation failed"; exit 2; }}
+cp -a '{template}' "$D/h" || {{ echo "copying the initialised installation failed"; exit 2; }}
 ID=$("$H" --dir "$D/h" facility add --name "Full clinic" --kind clinic 2>/dev/null)
 "$H" --dir "$D/h" facility approve "$ID" >/dev/null 2>&1
 "$H" --dir "$D/h" issue --profile router --facility "$ID" --csr "$CSR" --out "$D/one.pem" >/dev/null 2>&1 || exit 3
