@@ -6,7 +6,7 @@
 
 use crate::fixtures::run_ok;
 use crate::harness::{Backend, Hcpki, describe, free_port, repo_root};
-use crate::peers;
+use crate::peers::{self, Pkilint};
 use crate::serve::Served;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -36,7 +36,8 @@ fn certbot_http01_ecdsa_rsa_renew_revoke_unregister(b: Backend) {
     let name = format!("pc-0001.{}", acme.domain);
     let ec = acme.certbot("ec", &eab, &["certonly", "-d", &name, "--key-type", "ecdsa"]);
     let ec_cert = acme.live(&ec, &name, "cert.pem");
-    check_pc(&h, &ec_cert, "pc-0001", "id-ecPublicKey");
+    let mut lint = Pkilint::certs();
+    check_pc(&h, &ec_cert, "pc-0001", "id-ecPublicKey", &mut lint);
     let first_serial = serial(&ec_cert);
     assert!(h.ok(&["enroll", "list", "--facility", &id]).contains(" used "), "the EAB credential is used up");
 
@@ -44,13 +45,13 @@ fn certbot_http01_ecdsa_rsa_renew_revoke_unregister(b: Backend) {
     let name2 = format!("pc-0002.{}", acme.domain);
     let rsa = acme.certbot("rsa", &eab2, &["certonly", "-d", &name2, "--key-type", "rsa"]);
     let rsa_cert = acme.live(&rsa, &name2, "cert.pem");
-    check_pc(&h, &rsa_cert, "pc-0002", "rsaEncryption");
+    check_pc(&h, &rsa_cert, "pc-0002", "rsaEncryption", &mut lint);
 
     // Renewal the way a PC's timer does it: `certbot renew` re-requests the names in the certificate, which
     // carries its validated host name as its one dNSName (D17).
     let again = acme.certbot("ec", &eab, &["renew", "--cert-name", &name, "--force-renewal"]);
     let renewed = acme.live(&again, &name, "cert.pem");
-    check_pc(&h, &renewed, "pc-0001", "id-ecPublicKey");
+    check_pc(&h, &renewed, "pc-0001", "id-ecPublicKey", &mut lint);
     // live/NAME/cert.pem is a symlink that now points to the new certificate.
     assert_ne!(serial(&renewed), first_serial);
 
@@ -79,7 +80,8 @@ fn certbot_http01_ecdsa_rsa_renew_revoke_unregister(b: Backend) {
     let router = acme.certbot("router", &router_eab, &["certonly", "-d", &gw, "--key-type", "ecdsa"]);
     let router_cert = acme.live(&router, &gw, "cert.pem");
     peers::openssl_verify(&h.chain_file("router"), &router_cert, None);
-    peers::pkilint(&router_cert);
+    lint.add(&router_cert);
+    lint.check();
     let san = crate::fixtures::x509_text(&router_cert, &["-ext", "subjectAltName"]);
     assert!(san.contains(&format!("DNS:{}", acme.domain)) && san.contains(&format!("DNS:{gw}")), "{san}");
     h.ok(&["audit", "verify"]);
@@ -107,7 +109,9 @@ fn lego_tls_alpn01(b: Backend) {
         .unwrap();
     assert!(out.status.success(), "lego run failed\n{}\n{}", describe(&out), acme.log());
     let cert = path.join("certificates").join(format!("{name}.crt"));
-    check_pc(&h, &cert, "pc-0004", "rsaEncryption");
+    let mut lint = Pkilint::certs();
+    check_pc(&h, &cert, "pc-0004", "rsaEncryption", &mut lint);
+    lint.check();
     let audit = h.ok(&["audit", "list", "--limit", "1000"]);
     assert!(!audit.lines().any(|l| l.contains("\"denied\"")), "a clean run refuses nothing\n{audit}");
     acme.server.stop();
@@ -181,7 +185,9 @@ fn certbot_through_a_load_balancer_over_two_replicas(b: Backend) {
     let eab = acme.credential("pc");
     let name = format!("pc-0007.{}", acme.domain);
     let cfg = acme.certbot("balanced", &eab, &["certonly", "-d", &name, "--key-type", "ecdsa"]);
-    check_pc(&h, &acme.live(&cfg, &name, "cert.pem"), "pc-0007", "id-ecPublicKey");
+    let mut lint = Pkilint::certs();
+    check_pc(&h, &acme.live(&cfg, &name, "cert.pem"), "pc-0007", "id-ecPublicKey", &mut lint);
+    lint.check();
     for (which, server) in [("first", &acme.server), ("second", &replica)] {
         let metrics = server.curl_https(&acme.server_chain, "/metrics");
         let answered = crate::lb::requests(&metrics, "route=\"/acme/");
@@ -683,10 +689,14 @@ fn serial(cert: &Path) -> String {
     crate::fixtures::x509_text(cert, &["-serial"]).trim().trim_start_matches("serial=").to_ascii_lowercase()
 }
 
-/// A PC certificate: verifies for TLS client use, lints clean, names the device, has the key type.
-fn check_pc(h: &Hcpki, cert: &Path, device: &str, key_type: &str) {
+/// A PC certificate: verifies for TLS client use, names the device, has the key type; a copy added to `lint`
+/// (the test lints its certificates in one pkilint run at its end: a copy, as certbot's `live/` link moves to
+/// the renewed certificate and `revoke` may delete the file).
+fn check_pc(h: &Hcpki, cert: &Path, device: &str, key_type: &str, lint: &mut Pkilint) {
     peers::openssl_verify(&h.chain_file("pc"), cert, Some("sslclient"));
-    peers::pkilint(cert);
+    let kept = h.path(&format!("linted-{}.pem", serial(cert)));
+    std::fs::copy(cert, &kept).unwrap();
+    lint.add(&kept);
     let text = crate::fixtures::x509_text(cert, &["-text"]);
     assert!(text.contains(&format!("/device/{device}")), "{text}");
     assert!(text.contains(&format!("DNS:{device}.")), "the validated host name is the one dNSName\n{text}");

@@ -245,8 +245,7 @@ fn reissue_from_the_console_and_refusals(b: Backend) {
 fn two_replicas_take_one_import_job_from_each_other(b: Backend) {
     const ROWS: i64 = 6000;
     let holds = tempfile::tempdir().unwrap();
-    let h = Hcpki::new(b).with_env("HCPKI_FAULT_HOLD", holds.path());
-    h.ok(&["init"]);
+    let h = Hcpki::initialized(b).with_env("HCPKI_FAULT_HOLD", holds.path());
     let ops = operator(&h, "ops", "operator");
     let replicas = [Served::start(&h, &[]), Served::start(&h, &[])];
     let consoles = [Console::new(&h, &replicas[0]), Console::new(&h, &replicas[1])];

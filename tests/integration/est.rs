@@ -5,7 +5,7 @@
 
 use crate::fixtures::{Broken, Key, broken_csr, csr, csr_der, run_ok, x509_text};
 use crate::harness::{Backend, Hcpki, describe};
-use crate::peers;
+use crate::peers::{self, Pkilint};
 use crate::serve::Served;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,7 +35,8 @@ fn strongswan_enrolls_and_reenrolls_routers(b: Backend) {
     let req = est.pki_req(&key, &["--san", "192.0.2.7"]);
     let cert = est.pki_est(&req, &["--userpass", &cred.userpass()], "router1.pem");
     let dns = h.router_dns_name(&id);
-    check_router(&h, &cert, &[&format!("DNS:{dns}"), "IP Address:192.0.2.7"]);
+    let mut lint = Pkilint::certs();
+    check_router(&h, &cert, &[&format!("DNS:{dns}"), "IP Address:192.0.2.7"], &mut lint);
     let subject = x509_text(&cert, &["-subject"]);
     assert!(subject.contains("CN=192.0.2.7") && subject.contains(&id), "{subject}");
     assert!(h.ok(&["enroll", "list", "--facility", &id]).contains(" used "), "credential must show as used");
@@ -45,7 +46,7 @@ fn strongswan_enrolls_and_reenrolls_routers(b: Backend) {
     let new_req = est.pki_req(&new_key, &[]);
     let key_arg = key.to_str().unwrap();
     let renewed = est.pki_est(&new_req, &["--cert", cert.to_str().unwrap(), "--key", key_arg], "router1-new.pem");
-    check_router(&h, &renewed, &[&format!("DNS:{dns}"), "IP Address:192.0.2.7"]);
+    check_router(&h, &renewed, &[&format!("DNS:{dns}"), "IP Address:192.0.2.7"], &mut lint);
     assert_eq!(x509_text(&renewed, &["-subject"]), subject, "re-enrollment keeps the subject");
     assert_ne!(x509_text(&renewed, &["-serial"]), x509_text(&cert, &["-serial"]));
     assert!(x509_text(&renewed, &["-text"]).contains("rsaEncryption"));
@@ -54,7 +55,8 @@ fn strongswan_enrolls_and_reenrolls_routers(b: Backend) {
     let rsa_key = est.pki_key("router2", "rsa", "2048");
     let rsa_req = est.pki_req(&rsa_key, &["--san", &format!("gw2.{dns}")]);
     let rsa_cert = est.pki_est(&rsa_req, &["--userpass", &cred2.userpass()], "router2.pem");
-    check_router(&h, &rsa_cert, &[&format!("DNS:{dns}"), &format!("DNS:gw2.{dns}")]);
+    check_router(&h, &rsa_cert, &[&format!("DNS:{dns}"), &format!("DNS:gw2.{dns}")], &mut lint);
+    lint.check();
 
     assert_eq!(h.cert_list(Some(&id)).len(), 3);
     let audit = h.ok(&["audit", "list", "--limit", "1000"]);
@@ -77,12 +79,14 @@ fn enrollment_on_one_replica_reenrollment_on_the_other(b: Backend) {
     let key = on_a.pki_key("router", "ecdsa", "256");
     let req = on_a.pki_req(&key, &[]);
     let cert = on_a.pki_est(&req, &["--userpass", &cred.userpass()], "router.pem");
-    check_router(&h, &cert, &[&dns]);
+    let mut lint = Pkilint::certs();
+    check_router(&h, &cert, &[&dns], &mut lint);
 
     let new_key = on_b.pki_key("router-new", "ecdsa", "256");
     let mtls = ["--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap()];
     let renewed = on_b.pki_est(&on_b.pki_req(&new_key, &[]), &mtls, "router-new.pem");
-    check_router(&h, &renewed, &[&dns]);
+    check_router(&h, &renewed, &[&dns], &mut lint);
+    lint.check();
     assert_eq!(x509_text(&renewed, &["-subject"]), x509_text(&cert, &["-subject"]), "re-enrollment keeps the subject");
     assert_ne!(x509_text(&renewed, &["-serial"]), x509_text(&cert, &["-serial"]));
 
@@ -159,7 +163,8 @@ fn curl_openssl_cacerts_csrattrs_and_pc_enrollment(b: Backend) {
     let text = x509_text(&pc, &["-text"]);
     assert!(!text.contains("CA:TRUE") && !text.contains("Certificate Sign") && !text.contains("evil"), "{text}");
     peers::openssl_verify(&h.chain_file("pc"), &pc, Some("sslclient"));
-    peers::pkilint(&pc);
+    let mut lint = Pkilint::certs();
+    lint.add(&pc);
 
     // Re-enroll the PC with its certificate: same device identity, new key.
     let renew_csr = csr(h.scratch(), "pc1-renew", Key::P256, "pc1");
@@ -178,7 +183,8 @@ fn curl_openssl_cacerts_csrattrs_and_pc_enrollment(b: Backend) {
     let reply = est.post("/.well-known/est/router/simpleenroll", &body, &Auth::Basic(&router_cred));
     assert_eq!(reply.status, 200, "{}", reply.body);
     let router = est.save_pkcs7(&reply.body, "router-by-pc.pem");
-    check_router(&h, &router, &[&format!("DNS:{}", h.router_dns_name(&id))]);
+    check_router(&h, &router, &[&format!("DNS:{}", h.router_dns_name(&id))], &mut lint);
+    lint.check();
     // …but re-enrolling the PC certificate as a router is refused.
     let reply = est.post("/.well-known/est/router/simplereenroll", &base64_of(&csr_der(&router_csr)), &auth);
     assert_eq!(reply.status, 403, "{}", reply.body);
@@ -412,6 +418,7 @@ fn serverkeygen_returns_a_new_key_and_its_certificate(b: Backend) {
     let server = Served::start(&h, &[]);
     let est = Est::new(&h, &server);
 
+    let mut lint = Pkilint::certs();
     for (label, key, expect) in [("pc", Key::P256, "id-ecPublicKey"), ("router", Key::Rsa2048, "rsaEncryption")] {
         let cred = est.credential(&id, label);
         let req = csr(h.scratch(), &format!("keygen-{label}"), key, "keygen");
@@ -453,7 +460,7 @@ fn serverkeygen_returns_a_new_key_and_its_certificate(b: Backend) {
             "pc" => peers::openssl_verify(&h.chain_file("pc"), &cert, Some("sslclient")),
             _ => peers::openssl_verify(&h.chain_file("router"), &cert, None),
         }
-        peers::pkilint(&cert);
+        lint.add(&cert);
 
         // The credential is spent; no credential at all is a 401.
         let again = est.post(&path, &base64_of(&csr_der(&req)), &Auth::Basic(&cred));
@@ -461,6 +468,7 @@ fn serverkeygen_returns_a_new_key_and_its_certificate(b: Backend) {
         let none = est.post(&path, &base64_of(&csr_der(&req)), &Auth::None);
         assert_eq!(none.status, 401, "{}", none.body);
     }
+    lint.check();
     assert_eq!(h.cert_list(Some(&id)).len(), 2);
     // A cut listing says so.
     let cut = h.run(&["cert", "list", "--facility", &id, "--limit", "1"]);
@@ -669,10 +677,11 @@ fn json_id(line: &str) -> String {
     v["id"].as_str().unwrap().to_owned()
 }
 
-/// A router certificate: verifies against its chain, lints clean, carries exactly these SANs (OpenSSL text).
-fn check_router(h: &Hcpki, cert: &Path, sans: &[&str]) {
+/// A router certificate: verifies against its chain, carries exactly these SANs (OpenSSL text); added to
+/// `lint` (the test lints its certificates in one pkilint run).
+fn check_router(h: &Hcpki, cert: &Path, sans: &[&str], lint: &mut Pkilint) {
     peers::openssl_verify(&h.chain_file("router"), cert, None);
-    peers::pkilint(cert);
+    lint.add(cert);
     let text = x509_text(cert, &["-ext", "subjectAltName"]);
     let got: Vec<&str> = text.lines().skip(1).flat_map(|l| l.split(", ")).map(str::trim).collect();
     assert_eq!(got, sans, "{text}");

@@ -8,16 +8,27 @@
 //! unclear one beyond it, or one whose retry where the thing was made fails. These tests also require that the
 //! faults bit (requests were refused) and that both loads ran.
 
-use crate::harness::{describe, hcpki_bin, repo_root, skipped};
+use crate::db::PgDatabase;
+use crate::harness::{Backend, Hcpki, describe, hcpki_bin, repo_root, skipped};
 
 /// `scripts/fault ARGS` with the binary under test; its stdout, or `None` when it skipped its scenarios (no
-/// mount namespace), which is then reported as a skip.
+/// mount namespace), which is then reported as a skip. Its scenarios start from copies of the run's initialised
+/// installations ([`Hcpki::template`]; the PostgreSQL one where the tests have a PostgreSQL) instead of an
+/// `hcpki init` and a first `serve` that makes its keys each (~3 s of a scenario's set-up).
 fn fault(test: &str, args: &[&str]) -> Option<String> {
-    let out = std::process::Command::new(repo_root().join("scripts/fault"))
-        .args(args)
-        .env("HCPKI_BIN", hcpki_bin())
-        .output()
-        .expect("scripts/fault runs");
+    let mut cmd = std::process::Command::new(repo_root().join("scripts/fault"));
+    cmd.args(args).env("HCPKI_BIN", hcpki_bin()).env("HCPKI_FAULT_TEMPLATE", &Hcpki::template(Backend::Sqlite).dir);
+    // pg_dump reads a copy of the template's database of its own: a session on the template itself would make
+    // other tests' `CREATE DATABASE … TEMPLATE` fail meanwhile.
+    let mut pg_copy = None;
+    if std::env::var_os("HCPKI_TEST_PG_URL").is_some() {
+        let template = Hcpki::template(Backend::Postgres);
+        let copy = PgDatabase::create_from(template.database.as_ref().expect("the PostgreSQL template's database"));
+        cmd.env("HCPKI_FAULT_TEMPLATE_PG", &template.dir).env("HCPKI_FAULT_TEMPLATE_PG_URL", copy.url());
+        pg_copy = Some(copy);
+    }
+    let out = cmd.output().expect("scripts/fault runs");
+    drop(pg_copy);
     assert!(out.status.success(), "scripts/fault {} failed\n{}", args.join(" "), describe(&out));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     if let Some(reason) = text.lines().find_map(|l| l.strip_prefix("skipped: ")) {
@@ -171,12 +182,12 @@ fn clock_skew_between_replicas_within_the_leeway_loses_nothing() {
 }
 
 /// Issue #9 "disk full / read-only database: clear errors, no corruption" (SQLite; PostgreSQL reports its own
-/// SQLSTATE 53100 / 25006, mapped the same way). In a private mount namespace the hcpki directory sits on a
-/// 24 MB tmpfs: one certificate is issued, the disk is filled, then issuing and registering fail with the
-/// disk-full advice and exit non-zero; after space is freed the audit chain verifies, nothing half-written
-/// exists and issuance goes on. Then the directory is remounted read-only: the same commands fail with the
-/// read-only or file advice, not "check the URL". Where mount namespaces are unavailable it reports a skip
-/// (harness::skipped).
+/// SQLSTATE 53100 / 25006, mapped the same way). In a private mount namespace the hcpki directory (a copy of the
+/// run's initialised installation) sits on a 24 MB tmpfs: one certificate is issued, the disk is filled, then
+/// issuing and registering fail with the disk-full advice and exit non-zero; after space is freed the audit
+/// chain verifies, nothing half-written exists and issuance goes on. Then the directory is remounted read-only:
+/// the same commands fail with the read-only or file advice, not "check the URL". Where mount namespaces are
+/// unavailable it reports a skip (harness::skipped).
 #[test]
 fn disk_full_and_read_only_storage_give_clear_errors_and_lose_nothing() {
     let root = tempfile::tempdir().unwrap();
@@ -195,7 +206,7 @@ fn disk_full_and_read_only_storage_give_clear_errors_and_lose_nothing() {
         r#"set -u
 H={bin}; D={d}; CSR={csr}
 mount -t tmpfs -o size=24m tmpfs "$D"
-"$H" --dir "$D/h" init >/dev/null 2>&1 || {{ echo "init failed"; exit 2; }}
+cp -a '{template}' "$D/h" || {{ echo "copying the initialised installation failed"; exit 2; }}
 ID=$("$H" --dir "$D/h" facility add --name "Full clinic" --kind clinic 2>/dev/null)
 "$H" --dir "$D/h" facility approve "$ID" >/dev/null 2>&1
 "$H" --dir "$D/h" issue --profile router --facility "$ID" --csr "$CSR" --out "$D/one.pem" >/dev/null 2>&1 || exit 3
@@ -216,6 +227,7 @@ mount --bind "$D" "$D" && mount -o remount,ro,bind "$D"
         bin = hcpki_bin().display(),
         d = d.display(),
         csr = csr.display(),
+        template = Hcpki::template(Backend::Sqlite).dir.display(),
     );
     let out = std::process::Command::new("unshare").args(["-m", "bash", "-c", &script]).output().unwrap();
     let text = describe(&out);

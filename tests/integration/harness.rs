@@ -92,8 +92,21 @@ impl Hcpki {
     /// backend ([`crate::init_template`]: its own directory and database, the CA keys shared with the run's
     /// other tests).
     pub fn initialized(backend: Backend) -> Self {
+        let template = Self::template(backend);
+        let pg = template.database.as_ref().map(PgDatabase::create_from);
+        let h = Self::with_database(backend, pg);
+        init_template::copy_dir(&template.dir, &h.dir);
+        if let (Some(from), Some(to)) = (template.database.as_ref(), h.database_url.as_deref()) {
+            init_template::point_config_at(&h.dir, from.url(), to);
+        }
+        h
+    }
+
+    /// This run's initialised installation of `backend` that [`Hcpki::initialized`] copies, made on first use
+    /// (`scripts/fault` copies it too, through `fault.rs`).
+    pub fn template(backend: Backend) -> &'static init_template::Template {
         let bin = hcpki_bin();
-        let template = init_template::get(backend, |dir, url| {
+        init_template::get(backend, |dir, url| {
             let mut cmd = Command::new(&bin);
             cmd.arg("init").arg("--dir").arg(dir);
             if let Some(url) = url {
@@ -102,14 +115,7 @@ impl Hcpki {
             without_developer_env(&mut cmd);
             let out = cmd.current_dir(dir).stdin(Stdio::null()).output().expect("run hcpki init for the template");
             assert!(out.status.success(), "hcpki init (the tests' template) failed\n{}", describe(&out));
-        });
-        let pg = template.database.as_ref().map(PgDatabase::create_from);
-        let h = Self::with_database(backend, pg);
-        init_template::copy_dir(&template.dir, &h.dir);
-        if let (Some(from), Some(to)) = (template.database.as_ref(), h.database_url.as_deref()) {
-            init_template::point_config_at(&h.dir, from.url(), to);
-        }
-        h
+        })
     }
 
     /// A fresh installation after its own `hcpki init` with software keys: CA keys no other installation of

@@ -4,8 +4,8 @@
 
 use crate::fixtures::{Key, csr, x509_text};
 use crate::harness::{Backend, Hcpki};
-use crate::issue::{assert_subject_carries, check_router, path};
-use crate::peers;
+use crate::issue::{assert_subject_carries, check_router_linted_with, path};
+use crate::peers::{self, Pkilint};
 
 on_both_backends!(ca_certificates_default_keys, ca_certificates_swapped_keys, ocsp_signer_p256, ocsp_signer_rsa2048,);
 
@@ -15,8 +15,10 @@ const ISSUING: [&str; 3] = ["router", "pc", "server"];
 /// P-256 (docs/profiles.md#keys).
 fn ca_certificates_default_keys(b: Backend) {
     let h = Hcpki::initialized(b);
-    check_hierarchy(&h, &[("root", "rsa"), ("router", "rsa"), ("pc", "ec"), ("server", "ec")]);
-    issue_each_facility_profile(&h);
+    let mut lint = Pkilint::certs();
+    check_hierarchy(&h, &[("root", "rsa"), ("router", "rsa"), ("pc", "ec"), ("server", "ec")], &mut lint);
+    issue_each_facility_profile(&h, &mut lint);
+    lint.check();
 }
 
 /// Every CA on the other key type: the same checks must hold for an ECDSA root/router CA and RSA PC/server
@@ -34,20 +36,22 @@ fn ca_certificates_swapped_keys(b: Backend) {
         "--key-type",
         "server=rsa2048",
     ]);
-    check_hierarchy(&h, &[("root", "ec"), ("router", "ec"), ("pc", "rsa"), ("server", "rsa")]);
-    issue_each_facility_profile(&h);
+    let mut lint = Pkilint::certs();
+    check_hierarchy(&h, &[("root", "ec"), ("router", "ec"), ("pc", "rsa"), ("server", "rsa")], &mut lint);
+    issue_each_facility_profile(&h, &mut lint);
+    lint.check();
 }
 
-/// Root self-signed with pathLen 1; each issuing CA chains to it with pathLen 0; all lint clean; each key is
-/// the algorithm asked for.
-fn check_hierarchy(h: &Hcpki, keys: &[(&str, &str)]) {
+/// Root self-signed with pathLen 1; each issuing CA chains to it with pathLen 0; all added to `lint`; each key
+/// is the algorithm asked for.
+fn check_hierarchy(h: &Hcpki, keys: &[(&str, &str)], lint: &mut Pkilint) {
     let root = h.ca_cert_file("root");
-    peers::pkilint(&root);
+    lint.add(&root);
     let root_text = x509_text(&root, &["-text"]);
     assert!(root_text.contains("CA:TRUE, pathlen:1"), "root: basicConstraints cA TRUE, pathLen 1:\n{root_text}");
     for name in ISSUING {
         let cert = h.ca_cert_file(name);
-        peers::pkilint(&cert);
+        lint.add(&cert);
         // verify.sh trusts the chain's self-signed member (the root) and nothing else.
         let chain = h.chain_file(name);
         peers::openssl_verify(&chain, &cert, None);
@@ -76,8 +80,9 @@ fn check_hierarchy(h: &Hcpki, keys: &[(&str, &str)]) {
     }
 }
 
-/// A router and a PC certificate from this hierarchy pass the same peers as in `issue`.
-fn issue_each_facility_profile(h: &Hcpki) {
+/// A router and a PC certificate from this hierarchy pass the same peers as in `issue` (pkilint: added to
+/// `lint`).
+fn issue_each_facility_profile(h: &Hcpki, lint: &mut Pkilint) {
     let id = h.approved_facility("階層テスト病院");
     let dns = h.router_dns_name(&id);
 
@@ -96,7 +101,7 @@ fn issue_each_facility_profile(h: &Hcpki) {
         "--out",
         path(&router),
     ]);
-    check_router(h, &router, &id, &[&format!("DNS:{dns}")]);
+    check_router_linted_with(h, &router, &id, &[&format!("DNS:{dns}")], lint);
 
     let pc_csr = csr(h.scratch(), "hier-pc", Key::P256, "pc");
     let pc = h.path("hier-pc.pem");
@@ -114,7 +119,7 @@ fn issue_each_facility_profile(h: &Hcpki) {
         path(&pc),
     ]);
     peers::openssl_verify(&h.chain_file("pc"), &pc, Some("sslclient"));
-    peers::pkilint(&pc);
+    lint.add(&pc);
     peers::vfychain(&h.ca_cert_file("root"), &h.ca_cert_file("pc"), &pc, 0);
     assert_subject_carries(&pc, &id);
     let san = x509_text(&pc, &["-ext", "subjectAltName"]);
@@ -137,12 +142,13 @@ fn ocsp_signer_rsa2048(b: Backend) {
 /// id-pkix-ocsp-nocheck, no facility.
 fn ocsp_signer(b: Backend, key: Key) {
     let h = Hcpki::initialized(b);
+    let mut lint = Pkilint::certs();
     for ca in ISSUING {
         let csr = csr(h.scratch(), &format!("ocsp-{ca}"), key, "ocsp");
         let out = h.path(&format!("ocsp-{ca}-{key:?}.pem"));
         h.ok(&["issue", "--profile", "ocsp", "--ocsp-for", ca, "--csr", path(&csr), "--out", path(&out)]);
         peers::openssl_verify(&h.chain_file(ca), &out, Some("ocsphelper"));
-        peers::pkilint(&out);
+        lint.add(&out);
         let text = x509_text(&out, &["-text"]);
         for want in ["OCSP Signing", "OCSP No Check", "Digital Signature"] {
             assert!(text.contains(want), "OCSP signer for {ca} must have {want:?}:\n{text}");
@@ -155,6 +161,7 @@ fn ocsp_signer(b: Backend, key: Key) {
             "the OCSP signer for {ca} must be issued by the {ca} CA"
         );
     }
+    lint.check();
     // Without --ocsp-for, the command says which CA it needs.
     let csr = csr(h.scratch(), "ocsp-none", key, "ocsp");
     let err = h.fails(&["issue", "--profile", "ocsp", "--csr", path(&csr)]);

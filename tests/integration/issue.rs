@@ -3,7 +3,7 @@
 
 use crate::fixtures::{Key, csr, x509_text};
 use crate::harness::{Backend, Hcpki};
-use crate::peers;
+use crate::peers::{self, Pkilint};
 use std::path::Path;
 
 on_both_backends!(
@@ -92,9 +92,10 @@ fn router_eku_variants(b: Backend) {
         ("ike", &[SERVER, CLIENT, IKE]),
         ("ike-intermediate", &[SERVER, CLIENT, IKE, IKE_INTERMEDIATE]),
     ];
+    let mut lint = Pkilint::certs();
     for (variant, wanted) in variants {
         let cert = issue_router(&h, &id, Key::P256, &[&dns], &["--eku", variant]);
-        check_router(&h, &cert, &id, &[&format!("DNS:{dns}")]);
+        check_router_linted_with(&h, &cert, &id, &[&format!("DNS:{dns}")], &mut lint);
         let ext = x509_text(&cert, &["-ext", "extendedKeyUsage"]).to_lowercase();
         if wanted.is_empty() {
             assert!(ext.trim().is_empty(), "--eku none must leave out EKU, got {ext}");
@@ -103,6 +104,7 @@ fn router_eku_variants(b: Backend) {
             assert!(any_of.iter().any(|w| ext.contains(w)), "--eku {variant} must include {any_of:?}, got {ext}");
         }
     }
+    lint.check();
 }
 
 /// `hcpki issue --p12`: hcpki makes the key and writes key, certificate and chain as PKCS#12 with the key
@@ -241,9 +243,17 @@ fn issue_router(h: &Hcpki, facility: &str, key: Key, sans: &[&str], extra: &[&st
 
 /// The checks every router certificate must pass. Shared with the PKCS#11 tests.
 pub fn check_router(h: &Hcpki, cert: &Path, facility: &str, sans: &[&str]) {
+    let mut lint = Pkilint::certs();
+    check_router_linted_with(h, cert, facility, sans, &mut lint);
+    lint.check();
+}
+
+/// [`check_router`] with the certificate added to `lint`, linted with the test's other certificates in one
+/// pkilint run.
+pub fn check_router_linted_with(h: &Hcpki, cert: &Path, facility: &str, sans: &[&str], lint: &mut Pkilint) {
     let chain = h.chain_file("router");
     peers::openssl_verify(&chain, cert, None);
-    peers::pkilint(cert);
+    lint.add(cert);
     peers::vfychain(&h.ca_cert_file("root"), &h.ca_cert_file("router"), cert, 12);
     let san = x509_text(cert, &["-ext", "subjectAltName"]);
     for want in sans {

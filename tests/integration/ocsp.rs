@@ -6,7 +6,7 @@
 
 use crate::fixtures::{Key, csr, run_ok, x509_text};
 use crate::harness::{Backend, Hcpki, describe};
-use crate::peers;
+use crate::peers::{self, Pkilint};
 use crate::serve::Served;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,12 +33,13 @@ fn openssl_and_gnutls_see_good_then_revoked(b: Backend) {
     let url = format!("http://127.0.0.1:{}{path}", server.http_port);
     let ask = Asker::new(&h, &url, "router");
 
+    let mut lint = Pkilint::ocsp_responses();
     for (extra, name) in [(&[][..], "nonce"), (&["-no_nonce"][..], "plain"), (&["-sha256"][..], "sha256")] {
         let (text, response) = ask.openssl(&cert, extra, name);
         assert!(text.contains(&format!("{}: good", cert.display())), "{name}: {text}");
         assert!(text.contains("Response verify OK"), "{name}: {text}");
         assert!(!text.contains("WARNING: no nonce"), "{name}: the nonce is echoed\n{text}");
-        peers::pkilint_ocsp(&response);
+        lint.add(&response);
     }
     // thisUpdate back-dated five minutes before producedAt (the signing time); a relying party allowing no
     // clock skew at all (-validity_period 0) accepts it.
@@ -71,7 +72,8 @@ fn openssl_and_gnutls_see_good_then_revoked(b: Backend) {
     assert!(seen.contains("Response verify OK"), "{seen}");
     let (text, response) = ask.openssl(&cert, &[], "revoked-nonce");
     assert!(text.contains(": revoked") && text.contains("Response verify OK"), "{text}");
-    peers::pkilint_ocsp(&response);
+    lint.add(&response);
+    lint.check();
     let (_, text) = ask.get(&cert, "get-revoked");
     assert!(text.contains(": revoked") && text.contains("Reason: keyCompromise"), "{text}");
     let gnutls = ask.ocsptool(&cert);

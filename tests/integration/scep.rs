@@ -6,7 +6,7 @@
 
 use crate::fixtures::{run_ok, x509_text};
 use crate::harness::{Backend, Hcpki, describe};
-use crate::peers;
+use crate::peers::{self, Pkilint};
 use crate::serve::Served;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -31,10 +31,12 @@ fn certmonger_enrolls_a_pc_with_aes(b: Backend) {
     let challenge = scep.challenge(&id, "pc");
     let cert = scep.certmonger(&challenge, "pc1", &["-u", "keyCertSign", "-U", "1.3.6.1.5.5.7.3.3"]);
     peers::openssl_verify(&h.chain_file("pc"), &cert, Some("sslclient"));
-    peers::pkilint(&cert);
-    // The RA certificate itself chains to the PC CA and lints clean.
+    // The RA certificate itself chains to the PC CA; both lint clean.
     peers::openssl_verify(&h.chain_file("pc"), &scep.ra, None);
-    peers::pkilint(&scep.ra);
+    let mut lint = Pkilint::certs();
+    lint.add(&cert);
+    lint.add(&scep.ra);
+    lint.check();
     let text = x509_text(&cert, &["-text"]);
     assert!(!text.contains("Certificate Sign") && !text.contains("Code Signing"), "{text}");
     assert!(text.contains(&format!("/facility/{id}/device/")), "{text}");
@@ -63,7 +65,8 @@ fn scepclient_enrolls_a_router_on_a_legacy_endpoint(b: Backend) {
     let out = scep.scepclient("legacy", &challenge, "legacy");
     assert!(out.status.success(), "{}", describe(&out));
     let cert = h.path("scepclient-legacy/cert.pem");
-    check_router(&h, &cert, &[&format!("DNS:{}", h.router_dns_name(&id))]);
+    let mut lint = Pkilint::certs();
+    check_router(&h, &cert, &[&format!("DNS:{}", h.router_dns_name(&id))], &mut lint);
     assert!(scep.caps("legacy").contains("DES3") && !scep.caps("router").contains("DES3"));
 
     // 3DES from strongSwan on the legacy endpoint; the answer comes back in 3DES too.
@@ -71,7 +74,8 @@ fn scepclient_enrolls_a_router_on_a_legacy_endpoint(b: Backend) {
     let args = ["--password", &scep.challenge(&id, "router"), "--cipher", "des3"];
     let out = scep.pki_scep("legacy", &scep.pki_key("des3"), "CN=gw", &args, &des3);
     assert!(out.status.success(), "{}", describe(&out));
-    check_router(&h, &des3, &[&format!("DNS:{}", h.router_dns_name(&id))]);
+    check_router(&h, &des3, &[&format!("DNS:{}", h.router_dns_name(&id))], &mut lint);
+    lint.check();
     server.stop();
 }
 
@@ -89,14 +93,16 @@ fn strongswan_enrolls_and_renews_a_router(b: Backend) {
     let cert = h.path("r1.pem");
     let out = scep.pki_scep("router", &key, "CN=r1", &["--password", &challenge, "--san", "192.0.2.7"], &cert);
     assert!(out.status.success(), "{}", describe(&out));
-    check_router(&h, &cert, &[&format!("DNS:{dns}"), "IP Address:192.0.2.7"]);
+    let mut lint = Pkilint::certs();
+    check_router(&h, &cert, &[&format!("DNS:{dns}"), "IP Address:192.0.2.7"], &mut lint);
 
     let new_key = scep.pki_key("r1-new");
     let renewed = h.path("r1-new.pem");
     let old = ["--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap()];
     let out = scep.pki_scep("router", &new_key, "CN=r1", &old, &renewed);
     assert!(out.status.success(), "{}", describe(&out));
-    check_router(&h, &renewed, &[&format!("DNS:{dns}"), "IP Address:192.0.2.7"]);
+    check_router(&h, &renewed, &[&format!("DNS:{dns}"), "IP Address:192.0.2.7"], &mut lint);
+    lint.check();
     assert_eq!(x509_text(&renewed, &["-subject"]), x509_text(&cert, &["-subject"]));
     assert_ne!(x509_text(&renewed, &["-serial"]), x509_text(&cert, &["-serial"]));
     let audit = h.ok(&["audit", "list", "--limit", "1000"]);
@@ -125,7 +131,9 @@ fn held_request_is_approved_and_polled(b: Backend) {
     let serial = h.ok(&["enroll", "pending", "approve", &held]).trim().to_owned();
     let out = client.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", describe(&out));
-    check_router(&h, &cert, &[&format!("DNS:{}", h.router_dns_name(&id))]);
+    let mut lint = Pkilint::certs();
+    check_router(&h, &cert, &[&format!("DNS:{}", h.router_dns_name(&id))], &mut lint);
+    lint.check();
     assert!(x509_text(&cert, &["-serial"]).to_lowercase().contains(&serial), "{serial}");
 
     let client = scep.pki_scep_spawn("router", &scep.pki_key("held2"), &dn, &["--interval", "1"], &h.path("held2.pem"));
@@ -165,7 +173,9 @@ fn strongswan_enrolls_through_an_ra_key_on_softhsm(b: Backend) {
     let cert = h.path("hsm-r1.pem");
     let out = scep.pki_scep("router", &scep.pki_key("hsm-r1"), "CN=r1", &["--password", &challenge], &cert);
     assert!(out.status.success(), "{}", describe(&out));
-    check_router(&h, &cert, &[&format!("DNS:{}", h.router_dns_name(&id))]);
+    let mut lint = Pkilint::certs();
+    check_router(&h, &cert, &[&format!("DNS:{}", h.router_dns_name(&id))], &mut lint);
+    lint.check();
     let objects = hsm.list_objects(None);
     assert!(objects.contains("hcpki-scep-ra"), "the RA key must be on the token:\n{objects}");
     assert!(!h.dir().join("keys/scep-ra.p8").exists(), "no software RA key beside HSM CA keys");
@@ -270,7 +280,9 @@ fn held_request_on_one_replica_is_polled_from_the_other(b: Backend) {
     let serial = h.ok(&["enroll", "pending", "approve", &held]).trim().to_owned();
     let out = client.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", describe(&out));
-    check_router(&h, &cert, &[&format!("DNS:{}", h.router_dns_name(&id))]);
+    let mut lint = Pkilint::certs();
+    check_router(&h, &cert, &[&format!("DNS:{}", h.router_dns_name(&id))], &mut lint);
+    lint.check();
     assert!(x509_text(&cert, &["-serial"]).to_lowercase().contains(&serial), "{serial}");
     assert!(scep_answers(&second) >= 1, "replica B answered the polls");
     let audit = h.ok(&["audit", "list", "--limit", "1000"]);
@@ -478,9 +490,11 @@ fn append_config(h: &Hcpki, text: &str) {
     f.write_all(text.as_bytes()).unwrap();
 }
 
-fn check_router(h: &Hcpki, cert: &Path, sans: &[&str]) {
+/// A router certificate: verifies against its chain, carries exactly these SANs (OpenSSL text); added to
+/// `lint` (the test lints its certificates in one pkilint run).
+fn check_router(h: &Hcpki, cert: &Path, sans: &[&str], lint: &mut Pkilint) {
     peers::openssl_verify(&h.chain_file("router"), cert, None);
-    peers::pkilint(cert);
+    lint.add(cert);
     let text = x509_text(cert, &["-ext", "subjectAltName"]);
     let got: Vec<&str> = text.lines().skip(1).flat_map(|l| l.split(", ")).map(str::trim).collect();
     assert_eq!(got, sans, "{text}");
