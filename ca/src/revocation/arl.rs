@@ -16,6 +16,7 @@ use const_oid::db::rfc5280::{
     ID_CE_AUTHORITY_KEY_IDENTIFIER, ID_CE_CRL_NUMBER, ID_CE_DELTA_CRL_INDICATOR, ID_CE_ISSUING_DISTRIBUTION_POINT,
 };
 use der::{Decode, Encode};
+use hcpki_model::UnixTime;
 use hcpki_pkix::asn1::SignedRaw;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
@@ -95,7 +96,9 @@ pub enum ArlError {
 }
 
 /// Check `bytes` (DER, or PEM `X509 CRL`) as an ARL of the CA whose certificate is `root`, at `now`.
-pub fn check(bytes: &[u8], root: &Certificate, now: i64) -> Result<CheckedArl, ArlError> {
+pub fn check(bytes: &[u8], root: &Certificate, now: UnixTime) -> Result<CheckedArl, ArlError> {
+    // A CRL's times are whole seconds.
+    let now = now.as_secs();
     let der = pem_or_der(bytes)?;
     let decode = |e: der::Error| ArlError::Decode(e.to_string());
     let list = CertificateList::from_der(&der).map_err(decode)?;
@@ -208,6 +211,7 @@ mod tests {
     }
 
     const NOW: i64 = 1_800_000_000;
+    const AT: UnixTime = UnixTime::from_secs(NOW);
 
     fn fields(number: u64) -> CrlFields<'static> {
         CrlFields { number, this_update: NOW - 300, next_update: NOW + 365 * 86_400, distribution_point: None }
@@ -226,7 +230,7 @@ mod tests {
         let entry =
             Entry { serial: "0a1b".parse().unwrap(), revoked_at: NOW - 10, reason: Reason(CrlReason::CaCompromise) };
         let der = arl(&cert, key.as_ref(), &[entry], &fields(7));
-        let checked = check(&der, &cert, NOW).unwrap();
+        let checked = check(&der, &cert, AT).unwrap();
         assert_eq!(
             (checked.number, checked.this_update, checked.next_update, checked.entries),
             (7, NOW - 300, NOW + 365 * 86_400, 1)
@@ -234,7 +238,7 @@ mod tests {
         assert_eq!(checked.der, der);
         assert_eq!(checked.sha256, hex::encode(Sha256::digest(&der)));
         let pem = crate::issuer::der_to_pem("X509 CRL", &der);
-        assert_eq!(check(pem.as_bytes(), &cert, NOW).unwrap(), checked);
+        assert_eq!(check(pem.as_bytes(), &cert, AT).unwrap(), checked);
     }
 
     #[tokio::test]
@@ -247,37 +251,37 @@ mod tests {
         let at = tampered.windows(2).position(|w| w == [0x17, 0x0d]).unwrap() + 2;
         tampered[at + 1] ^= 0x01;
         assert!(
-            matches!(check(&tampered, &cert, NOW), Err(ArlError::Signature(_))),
+            matches!(check(&tampered, &cert, AT), Err(ArlError::Signature(_))),
             "{:?}",
-            check(&tampered, &cert, NOW)
+            check(&tampered, &cert, AT)
         );
 
         // Same name, another key.
         let (other, _) =
             hcpki_pkix::keys::SoftwareKey::generate_device_key(hcpki_pkix::keys::KeyAlgorithm::P256).unwrap();
         let foreign = arl(&cert, &other, &[], &fields(4));
-        assert!(matches!(check(&foreign, &cert, NOW), Err(ArlError::Signature(_))));
+        assert!(matches!(check(&foreign, &cert, AT), Err(ArlError::Signature(_))));
 
         // Another CA's CRL (the router CA's, signed by its own key).
         let router = Certificate::from_der(authority.ca_certificate(crate::CaName::Router).unwrap()).unwrap();
         let theirs = arl(&router, &other, &[], &fields(5));
-        assert!(matches!(check(&theirs, &cert, NOW), Err(ArlError::Issuer { .. })));
+        assert!(matches!(check(&theirs, &cert, AT), Err(ArlError::Issuer { .. })));
 
         let expired = CrlFields { this_update: NOW - 2 * 86_400, next_update: NOW - 86_400, ..fields(6) };
-        let err = check(&arl(&cert, key.as_ref(), &[], &expired), &cert, NOW).unwrap_err();
+        let err = check(&arl(&cert, key.as_ref(), &[], &expired), &cert, AT).unwrap_err();
         assert_eq!(err, ArlError::Expired(NOW - 86_400));
         assert!(err.to_string().contains("expired at"), "{err}");
 
         let future = CrlFields { this_update: NOW + 3600, ..fields(7) };
-        assert_eq!(check(&arl(&cert, key.as_ref(), &[], &future), &cert, NOW), Err(ArlError::NotYetValid(NOW + 3600)));
+        assert_eq!(check(&arl(&cert, key.as_ref(), &[], &future), &cert, AT), Err(ArlError::NotYetValid(NOW + 3600)));
 
         let shard = CrlFields { distribution_point: Some("http://x/crl/root-1.crl"), ..fields(8) };
-        assert!(matches!(check(&arl(&cert, key.as_ref(), &[], &shard), &cert, NOW), Err(ArlError::Scope(_))));
+        assert!(matches!(check(&arl(&cert, key.as_ref(), &[], &shard), &cert, AT), Err(ArlError::Scope(_))));
 
-        assert!(matches!(check(b"not a crl", &cert, NOW), Err(ArlError::Decode(_))));
+        assert!(matches!(check(b"not a crl", &cert, AT), Err(ArlError::Decode(_))));
         let wrong_label = crate::issuer::der_to_pem("CERTIFICATE", &good);
-        assert!(matches!(check(wrong_label.as_bytes(), &cert, NOW), Err(ArlError::Decode(_))));
-        assert!(check(&good, &cert, NOW).is_ok(), "the untouched one still passes");
+        assert!(matches!(check(wrong_label.as_bytes(), &cert, AT), Err(ArlError::Decode(_))));
+        assert!(check(&good, &cert, AT).is_ok(), "the untouched one still passes");
     }
 
     #[test]

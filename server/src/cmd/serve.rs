@@ -307,7 +307,7 @@ mod revocation {
     /// The board of the CAs the server checks and answers for, loaded once.
     pub async fn load_board(authority: &Authority) -> Result<Arc<RevocationBoard>> {
         let board = Arc::new(RevocationBoard::new(&ocsp_signer::SERVED));
-        let now = hcpki_pkix::time::now_unix();
+        let now = hcpki_pkix::time::now();
         for ca in ocsp_signer::SERVED {
             board.refresh(authority.store().as_ref(), ca, now, true).await?;
         }
@@ -344,7 +344,7 @@ mod revocation {
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                match r.maintain(hcpki_pkix::time::now_unix()).await {
+                match r.maintain(hcpki_pkix::time::now()).await {
                     Ok(m) if m.changed + m.resigned > 0 => {
                         tracing::info!(changed = m.changed, resigned = m.resigned, "revocation state reloaded")
                     }
