@@ -12,6 +12,7 @@
 //! issuingDistributionPoint, not a delta CRL, no critical extension we do not read). That its number is above
 //! the one stored is the store's to check, inside the transaction that stores it.
 
+use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5280::{
     ID_CE_AUTHORITY_KEY_IDENTIFIER, ID_CE_CRL_NUMBER, ID_CE_DELTA_CRL_INDICATOR, ID_CE_ISSUING_DISTRIBUTION_POINT,
 };
@@ -72,9 +73,15 @@ pub enum ArlError {
     /// The authorityKeyIdentifier names another key.
     #[error("the CRL's authorityKeyIdentifier names another key than the root certificate's")]
     AuthorityKey,
-    /// No cRLNumber, or one that does not fit.
+    /// No cRLNumber.
+    #[error("the CRL has no usable cRLNumber (absent); sign it with `hcpki ca sign-arl`")]
+    NoNumber,
+    /// A cRLNumber that does not decode (the decoder's words).
     #[error("the CRL has no usable cRLNumber ({0}); sign it with `hcpki ca sign-arl`")]
     Number(String),
+    /// A cRLNumber of 2^63 or more, which the store's counters cannot hold (refused rather than truncated).
+    #[error("the CRL has no usable cRLNumber (larger than 2^63); sign it with `hcpki ca sign-arl`")]
+    NumberTooLarge,
     /// No nextUpdate: relying parties could never tell a stale list.
     #[error("the CRL has no nextUpdate; sign it with `hcpki ca sign-arl`")]
     NoNextUpdate,
@@ -90,9 +97,15 @@ pub enum ArlError {
         hcpki_pkix::time::rfc3339(*.0)
     )]
     NotYetValid(i64),
-    /// A partial or delta CRL, or one with a critical extension hcpki does not read.
-    #[error("the CRL is not a complete CRL hcpki can serve: {0}")]
-    Scope(String),
+    /// A partitioned CRL (it has an issuingDistributionPoint).
+    #[error("the CRL is not a complete CRL hcpki can serve: it has an issuingDistributionPoint (a partitioned CRL)")]
+    Partitioned,
+    /// A delta CRL.
+    #[error("the CRL is not a complete CRL hcpki can serve: it is a delta CRL")]
+    Delta,
+    /// A critical extension hcpki does not read.
+    #[error("the CRL is not a complete CRL hcpki can serve: critical extension {0}")]
+    CriticalExtension(ObjectIdentifier),
 }
 
 /// Check `bytes` (DER, or PEM `X509 CRL`) as an ARL of the CA whose certificate is `root`, at `now`.
@@ -125,14 +138,14 @@ pub fn check(bytes: &[u8], root: &Certificate, now: UnixTime) -> Result<CheckedA
                 return Err(ArlError::AuthorityKey);
             }
         } else if ext.extn_id == ID_CE_ISSUING_DISTRIBUTION_POINT {
-            return Err(ArlError::Scope("it has an issuingDistributionPoint (a partitioned CRL)".into()));
+            return Err(ArlError::Partitioned);
         } else if ext.extn_id == ID_CE_DELTA_CRL_INDICATOR {
-            return Err(ArlError::Scope("it is a delta CRL".into()));
+            return Err(ArlError::Delta);
         } else if ext.critical {
-            return Err(ArlError::Scope(format!("critical extension {}", ext.extn_id)));
+            return Err(ArlError::CriticalExtension(ext.extn_id));
         }
     }
-    let number = number.ok_or_else(|| ArlError::Number("absent".into()))?;
+    let number = number.ok_or(ArlError::NoNumber)?;
     let this_update = hcpki_pkix::time::unix(&tbs.this_update);
     let next_update = tbs.next_update.as_ref().map(hcpki_pkix::time::unix).ok_or(ArlError::NoNextUpdate)?;
     if next_update <= now {
@@ -170,10 +183,10 @@ fn verify(signed: &SignedRaw, tbs: &x509_cert::crl::TbsCertList, root: &Certific
 fn crl_number(octets: &[u8]) -> Result<i64, ArlError> {
     let digits = octets.iter().skip_while(|b| **b == 0).count();
     if digits > 8 {
-        return Err(ArlError::Number("larger than 2^63".into()));
+        return Err(ArlError::NumberTooLarge);
     }
     let value = octets.iter().fold(0u64, |n, b| (n << 8) | u64::from(*b));
-    i64::try_from(value).map_err(|_| ArlError::Number("larger than 2^63".into()))
+    i64::try_from(value).map_err(|_| ArlError::NumberTooLarge)
 }
 
 /// PEM `X509 CRL` armour removed; anything else is taken as DER (and fails to decode if it is not).
@@ -276,7 +289,7 @@ mod tests {
         assert_eq!(check(&arl(&cert, key.as_ref(), &[], &future), &cert, AT), Err(ArlError::NotYetValid(NOW + 3600)));
 
         let shard = CrlFields { distribution_point: Some("http://x/crl/root-1.crl"), ..fields(8) };
-        assert!(matches!(check(&arl(&cert, key.as_ref(), &[], &shard), &cert, AT), Err(ArlError::Scope(_))));
+        assert!(matches!(check(&arl(&cert, key.as_ref(), &[], &shard), &cert, AT), Err(ArlError::Partitioned)));
 
         assert!(matches!(check(b"not a crl", &cert, AT), Err(ArlError::Decode(_))));
         let wrong_label = crate::issuer::der_to_pem("CERTIFICATE", &good);
