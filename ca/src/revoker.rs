@@ -36,6 +36,14 @@ pub struct Revoker {
     pub(crate) queue: OnceLock<GroupCommit<Revocation, Revoked>>,
 }
 
+impl Revoker {
+    /// The revocations it records, for the readers that follow them (the OCSP responder, the server's
+    /// revocation board); its writes go through its methods, audited.
+    pub fn revocations(&self) -> &Arc<dyn Revocations> {
+        &self.revocations
+    }
+}
+
 impl std::fmt::Debug for Revoker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Revoker").field("hierarchy", &self.hierarchy).finish_non_exhaustive()

@@ -120,7 +120,7 @@ mod tests {
     use crate::store::StoreError;
 
     async fn audit_actions(ca: &Authority) -> Vec<(String, String)> {
-        let entries = ca.store().audit_entries(0, 10_000).await.unwrap();
+        let entries = ca.audit_log().audit_entries(0, 10_000).await.unwrap();
         entries.into_iter().filter(|e| e.action.starts_with("crl.")).map(|e| (e.action, e.outcome)).collect()
     }
 
