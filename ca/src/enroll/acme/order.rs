@@ -307,8 +307,7 @@ mod tests {
         let chall = ChallengeId::parse(&format!("{order}.0.http-01")).unwrap();
         assert_eq!((chall.authz.index, chall.kind.as_str()), (0, "http-01"));
         assert_eq!(chall.to_string(), format!("{order}.0.http-01"));
-        for bad in ["abc.1", &format!("{order}"), &format!("{order}.01"), &format!("{order}.+1"), &format!("{order}.")]
-        {
+        for bad in ["abc.1", &order, &format!("{order}.01"), &format!("{order}.+1"), &format!("{order}.")] {
             assert_eq!(AuthzId::parse(bad), None, "{bad}");
         }
         assert_eq!(AuthzId::parse(&format!("{order}.1.http-01")), None, "a challenge is no authorization");
