@@ -26,8 +26,8 @@ fn internal(e: impl std::fmt::Display) -> Problem {
 
 #[async_trait::async_trait]
 impl AcmeAuthority for Authority {
-    fn now_unix(&self) -> i64 {
-        self.hierarchy.now()
+    fn now(&self) -> UnixTime {
+        self.hierarchy.at()
     }
 
     async fn new_nonce(&self) -> Result<String, Problem> {

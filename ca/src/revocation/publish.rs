@@ -108,7 +108,8 @@ impl Published {
         }
     }
 
-    fn from_imported(crl: ImportedCrl, now: i64) -> Self {
+    fn from_imported(crl: ImportedCrl, at: UnixTime) -> Self {
+        let now = at.as_secs();
         Self {
             etag: etag(&crl.der),
             this_update: crl.this_update,
@@ -166,7 +167,7 @@ impl CrlCache {
         {
             let kept = guard.as_ref().filter(|p| p.imported == Some(crl.number)).cloned();
             let loaded = kept.is_none();
-            let published = kept.unwrap_or_else(|| Arc::new(Published::from_imported(crl, now)));
+            let published = kept.unwrap_or_else(|| Arc::new(Published::from_imported(crl, at)));
             if loaded && published.next_update <= now {
                 tracing::warn!(
                     crl_number = published.imported,

@@ -54,7 +54,7 @@ pub(super) async fn new_account(
         credential: kid.clone(),
         status: "valid".into(),
         contact,
-        created_at: authority.now_unix(),
+        created_at: authority.now().as_secs(),
     };
     if let Err(p) = authority.create_account(&account).await {
         authority.release(&kid, &p.detail).await;

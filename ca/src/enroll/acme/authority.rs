@@ -5,14 +5,14 @@ use super::order::{AcmeAccount, AcmeOrder};
 use super::problem::Problem;
 use crate::enroll::{EnrollError, Grant};
 use crate::facility::FacilityId;
-use hcpki_model::{AcmeAccountId, AcmeOrderId};
+use hcpki_model::{AcmeAccountId, AcmeOrderId, UnixTime};
 use zeroize::Zeroizing;
 
 /// What the CA side offers ACME: declared here, implemented by [`crate::Authority`].
 #[async_trait::async_trait]
 pub trait AcmeAuthority: Send + Sync + std::fmt::Debug {
-    /// Now, in Unix seconds, by the CA's clock (orders' expiry and challenges' validation times).
-    fn now_unix(&self) -> i64;
+    /// Now, by the CA's clock (orders' expiry and challenges' validation times).
+    fn now(&self) -> UnixTime;
 
     /// Make and record a fresh nonce.
     async fn new_nonce(&self) -> Result<String, Problem>;

@@ -47,7 +47,7 @@ pub(super) async fn new_order(
         id: AcmeOrderId::from_random(random_id()?),
         account: account.id.clone(),
         status: "pending".into(),
-        expires_at: authority.now_unix() + order::ORDER_LIFETIME_SECS,
+        expires_at: authority.now().as_secs() + order::ORDER_LIFETIME_SECS,
         identifiers,
         authorizations,
         certificate: None,
@@ -68,7 +68,7 @@ async fn own_order(
     let Some(id) = id else { return Err(Problem::not_found("order")) };
     match authority.order(id).await? {
         Some(mut o) if o.account == account.id => {
-            if o.expires_at <= authority.now_unix() && o.status != "valid" {
+            if o.expires_at <= authority.now().as_secs() && o.status != "valid" {
                 o.status = "invalid".into();
             }
             Ok(o)
@@ -144,7 +144,7 @@ pub(super) async fn challenge(
     if respond && chall.status == "pending" && authz.status == "pending" && order.status == "pending" {
         let thumbprint = account_key(account)?.thumbprint();
         let outcome = challenge::validate(validator, kind, &authz.identifier, &chall.token, &thumbprint).await;
-        let now = authority.now_unix();
+        let now = authority.now().as_secs();
         if let Some(a) = order.authorizations.get_mut(n) {
             if let Some(c) = a.challenges.iter_mut().find(|c| c.kind == kind) {
                 match &outcome {
