@@ -1,4 +1,4 @@
-//! ACME account and order identifiers (D127): 32 lower-case hex digits, the 128 random bits the CA drew when it
+//! ACME account and order identifiers (D128): 32 lower-case hex digits, the 128 random bits the CA drew when it
 //! made the account or order. They appear in URLs (`<base>/acct/<id>`, `<base>/order/<id>`), in the stored order
 //! document and in audit actors (`acme:account:<id>`), always in this one text form.
 

@@ -297,7 +297,7 @@ fn bad_input_is_refused_audited_and_issues_nothing(b: Backend) {
     assert_eq!(r.status, 201, "{}", r.body);
     let created: Value = serde_json::from_str(&r.body).unwrap();
     let finalize = created["finalize"].as_str().unwrap().to_owned();
-    // IDs this CA cannot have made (D127) answer as unknown ones, after the request is authenticated: the order's
+    // IDs this CA cannot have made (D128) answer as unknown ones, after the request is authenticated: the order's
     // ID in capitals, a position with a leading zero, an account URL and a kid that are no account ID.
     let order_url = finalize.trim_end_matches("/finalize").to_owned();
     let (order_base, order_id) = order_url.rsplit_once('/').unwrap();

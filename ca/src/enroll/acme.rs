@@ -39,7 +39,7 @@ pub const JOSE_JSON: &str = "application/jose+json";
 /// The certificate download type (RFC 8555 §9.1).
 pub const PEM_CHAIN: &str = "application/pem-certificate-chain";
 
-/// The POST endpoints (RFC 8555 §7.1), with the ID from the path, parsed where the path is read (D127).
+/// The POST endpoints (RFC 8555 §7.1), with the ID from the path, parsed where the path is read (D128).
 ///
 /// An ID is `None` when the path holds text this CA cannot have made: the request is still authenticated (nonce,
 /// JWS, account) and audited, then answered as for a well-formed unknown ID, so a typo reads as it always did.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// An ACME account, bound at creation to the facility and profile of the EAB credential it redeemed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AcmeAccount {
-    /// Its ID (D127); the account URL is `<base>/acct/<id>`.
+    /// Its ID (D128); the account URL is `<base>/acct/<id>`.
     pub id: AcmeAccountId,
     /// RFC 7638 thumbprint of the current key.
     pub thumbprint: String,
@@ -38,7 +38,7 @@ impl AcmeAccount {
 /// An order and everything under it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AcmeOrder {
-    /// Its ID (D127).
+    /// Its ID (D128).
     pub id: AcmeOrderId,
     /// Its account.
     pub account: AcmeAccountId,

@@ -75,7 +75,7 @@ pub(super) fn random_token() -> Result<String, Problem> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_slice()))
 }
 
-/// The random octets of a new account or order ID (D127).
+/// The random octets of a new account or order ID (D128).
 pub(super) fn random_id() -> Result<[u8; ACME_ID_OCTETS], Problem> {
     let bytes = hcpki_pkix::keys::random_secret(ACME_ID_OCTETS).map_err(|e| Problem::server_internal(e.to_string()))?;
     bytes.as_slice().try_into().map_err(|_| Problem::server_internal("the random source gave a short ID"))

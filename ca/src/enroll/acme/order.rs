@@ -136,7 +136,7 @@ fn put(v: &mut serde_json::Value, key: &str, value: serde_json::Value) {
     }
 }
 
-/// An authorization's ID, `<order>.<n>` (D127): the authorization of the order's `n`-th identifier.
+/// An authorization's ID, `<order>.<n>` (D128): the authorization of the order's `n`-th identifier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthzId {
     /// Its order.
@@ -160,7 +160,7 @@ impl fmt::Display for AuthzId {
     }
 }
 
-/// A challenge's ID, `<authz>.<type>` (D127). The type is kept as sent: one the authorization does not offer is
+/// A challenge's ID, `<authz>.<type>` (D128). The type is kept as sent: one the authorization does not offer is
 /// answered "no such challenge" by the order's owner.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChallengeId {
