@@ -73,7 +73,7 @@ pub enum Basis {
     /// A current facility certificate (its serial), presented over TLS.
     Certificate(String),
     /// An ACME account (its ID), bound to the facility when it redeemed its EAB credential.
-    Account(String),
+    Account(hcpki_model::AcmeAccountId),
 }
 
 impl Grant {

@@ -86,8 +86,8 @@ impl Pipeline {
 
     /// The certificates this pipeline records, for listings and look-ups (re-issue asks for successors there;
     /// its writes go through [`Pipeline::issue`], audited).
-    pub fn certificates(&self) -> &dyn Issuance {
-        self.certificates.as_ref()
+    pub fn certificates(&self) -> &Arc<dyn Issuance> {
+        &self.certificates
     }
 
     /// Issue a certificate; every refusal is audited with its reason. When [`Pipeline::start_group_commit`]

@@ -48,6 +48,22 @@ impl Registrar {
         self.enrollment.as_ref()
     }
 
+    /// Whether password + TOTP sign-ins are accepted for the facility admin's changes (besides a card).
+    pub async fn admin_password_totp(&self, id: &FacilityId) -> Result<bool, RegistryError> {
+        Ok(self.grants.facility_admin_password_totp(id).await?)
+    }
+
+    /// Accept (`true`) or refuse password + TOTP sign-ins for the facility admin's changes, audited as
+    /// `facility.admin_login`; `false` (nothing audited) when it was so already.
+    pub async fn set_admin_password_totp(
+        &self,
+        id: &FacilityId,
+        allow: bool,
+        actor: &Actor,
+    ) -> Result<bool, RegistryError> {
+        Ok(self.grants.set_facility_admin_password_totp(id, allow, actor, self.hierarchy.at()).await?)
+    }
+
     /// Register a facility (state `applied`).
     pub async fn register_facility(&self, new: &NewFacility, actor: &Actor) -> Result<Facility, RegistryError> {
         Ok(self.facilities.register_facility(new, actor, self.hierarchy.at()).await?)

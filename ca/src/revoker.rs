@@ -36,6 +36,14 @@ pub struct Revoker {
     pub(crate) queue: OnceLock<GroupCommit<Revocation, Revoked>>,
 }
 
+impl Revoker {
+    /// The revocations it records, for the readers that follow them (the OCSP responder, the server's
+    /// revocation board); its writes go through its methods, audited.
+    pub fn revocations(&self) -> &Arc<dyn Revocations> {
+        &self.revocations
+    }
+}
+
 impl std::fmt::Debug for Revoker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Revoker").field("hierarchy", &self.hierarchy).finish_non_exhaustive()
@@ -59,12 +67,12 @@ impl crate::revocation::publish::CrlSource for Revoker {
         &self,
         ca: CaName,
         shard: Option<u16>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<(i64, i64, i64), RevocationError> {
-        Ok(self.revocations.revocation_marker(ca, shard, UnixTime::from_secs(now)).await?)
+        Ok(self.revocations.revocation_marker(ca, shard, now).await?)
     }
 
-    async fn sign_crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, RevocationError> {
+    async fn sign_crl_at(&self, scope: CrlScope, now: UnixTime) -> Result<SignedCrl, RevocationError> {
         self.crl_at(scope, now).await
     }
 }
@@ -122,7 +130,7 @@ impl Revoker {
     /// unexpired certificate it covers, the next CRL number, valid for [`CRL_VALIDITY_SECS`] from now (its
     /// thisUpdate back-dated by the `backdate_secs` setting), signed with the CA key.
     pub async fn crl(&self, scope: impl Into<CrlScope>) -> Result<Vec<u8>, RevocationError> {
-        Ok(self.crl_at(scope.into(), self.hierarchy.now()).await?.der)
+        Ok(self.crl_at(scope.into(), self.hierarchy.at()).await?.der)
     }
 
     /// The CRL of `scope` as a server publishes it: signed once, re-signed when its revocations change or
@@ -132,7 +140,7 @@ impl Revoker {
         &self,
         scope: impl Into<CrlScope>,
     ) -> Result<std::sync::Arc<crate::revocation::publish::Published>, RevocationError> {
-        self.crls.current_at(self, scope.into(), self.hierarchy.now()).await
+        self.crls.current_at(self, scope.into(), self.hierarchy.at()).await
     }
 
     /// Shard `shard` of `ca`'s partitioned CRL, if it has one: only the PC CA does, and a shard exists when it
@@ -152,7 +160,7 @@ impl Revoker {
     }
 
     /// [`Revoker::crl`] signed at `now`.
-    pub(crate) async fn crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, RevocationError> {
+    pub(crate) async fn crl_at(&self, scope: CrlScope, now: UnixTime) -> Result<SignedCrl, RevocationError> {
         self.sign_crl(scope, now, Validity::FromSigning(CRL_VALIDITY_SECS)).await
     }
 
@@ -161,7 +169,7 @@ impl Revoker {
     pub(crate) async fn sign_crl(
         &self,
         scope: CrlScope,
-        now: i64,
+        now: UnixTime,
         validity: Validity,
     ) -> Result<SignedCrl, RevocationError> {
         let ca = scope.ca();
@@ -169,7 +177,7 @@ impl Revoker {
         let open = self.hierarchy.open_ca(ca).map_err(|e| offline_key(ca, e))?;
         let entries: Vec<Entry> = self
             .revocations
-            .revoked_of_ca(ca, shard.map(Shard::index), UnixTime::from_secs(now))
+            .revoked_of_ca(ca, shard.map(Shard::index), now)
             .await?
             .into_iter()
             .map(|(serial, revoked_at, code)| Entry {
@@ -186,6 +194,8 @@ impl Revoker {
         let number = u64::try_from(number).map_err(|_| RevocationError::CrlNumber(number))?;
         // A shard names itself with the URL its certificates carry; the complete CRL covers everything.
         let distribution_point = shard.map(|_| self.hierarchy.settings().crl_url(&name));
+        // X.509 times are whole seconds.
+        let now = now.as_secs();
         let this_update = now - self.hierarchy.settings().backdate();
         let next_update = match validity {
             Validity::FromSigning(secs) => now + secs,

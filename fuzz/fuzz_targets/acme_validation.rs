@@ -2,7 +2,7 @@
 //! `hcpki_ca::enroll::acme::payload` (the payload object, newOrder's identifiers, finalize's base64url CSR and
 //! the names it must request, an account's contacts), `order::name_request` (the identifiers as a router's or a
 //! PC's name request under the account's facility domain), the http-01 and tls-alpn-01 checks of what a
-//! client's server answered, and `order::split_id` (the authorization and challenge IDs in URLs).
+//! client's server answered, and `order::AuthzId`/`ChallengeId` (the authorization and challenge IDs in URLs).
 //!
 //! The first input byte says what the rest is: 0 (mod 4) a request payload, read as newOrder, finalize and
 //! account payloads all at once; 1 an http-01 response body; 2 a tls-alpn-01 certificate (DER) for
@@ -14,11 +14,11 @@
 //! the identifiers matches them in any order and no longer matches with one of them left out; contacts are
 //! `mailto:` URLs of at most 256 bytes, as many as sent; an accepted http-01 body is the key authorization
 //! (trailing whitespace aside); an accepted tls-alpn-01 certificate is refused for another identifier or key
-//! authorization; a split ID's order part has no dot and starts the ID.
+//! authorization; a parsed authorization or challenge ID is written back as the very text it was read from.
 #![no_main]
 
 use hcpki_ca::enroll::acme::challenge::{check_http01, check_tls_alpn01};
-use hcpki_ca::enroll::acme::order::{name_request, split_id};
+use hcpki_ca::enroll::acme::order::{AuthzId, ChallengeId, name_request};
 use hcpki_ca::enroll::acme::payload::{
     MAX_CONTACT_LEN, MAX_IDENTIFIERS, check_csr_names, contacts, finalize_csr, object, order_identifiers,
 };
@@ -49,9 +49,12 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => {
             let id = String::from_utf8_lossy(rest);
-            if let Some((order, _, kind)) = split_id(&id) {
-                assert!(!order.contains('.') && id.starts_with(order), "{id:?} split as order {order:?}");
-                assert!(kind.is_none_or(|k| id.ends_with(k)), "{id:?} split with kind {kind:?}");
+            if let Some(authz) = AuthzId::parse(&id) {
+                assert_eq!(authz.to_string(), id, "an authorization ID read from another text");
+                assert!(ChallengeId::parse(&id).is_none(), "{id:?} read as an authorization and a challenge");
+            }
+            if let Some(chall) = ChallengeId::parse(&id) {
+                assert_eq!(chall.to_string(), id, "a challenge ID read from another text");
             }
         }
     }

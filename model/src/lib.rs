@@ -5,6 +5,7 @@
 //! by a lower one to name them. Each value parses once at the edge (`FromStr`, serde) and is passed typed.
 #![forbid(unsafe_code)]
 
+pub mod acme_id;
 pub mod actor;
 pub mod ca_name;
 pub mod card_kind;
@@ -19,6 +20,7 @@ pub mod serial_hex;
 pub mod signature;
 pub mod unix_time;
 
+pub use acme_id::{ACME_ID_OCTETS, AcmeAccountId, AcmeOrderId, InvalidAcmeId};
 pub use actor::Actor;
 pub use ca_name::{CaName, UnknownCa};
 pub use card_kind::{CardKind, UnknownCardKind};

@@ -303,6 +303,17 @@ fn bad_input_is_refused_audited_and_issues_nothing(b: Backend) {
     assert_eq!(r.status, 201, "{}", r.body);
     let created: Value = serde_json::from_str(&r.body).unwrap();
     let finalize = created["finalize"].as_str().unwrap().to_owned();
+    // IDs this CA cannot have made (D128) answer as unknown ones, after the request is authenticated: the order's
+    // ID in capitals, a position with a leading zero, an account URL and a kid that are no account ID.
+    let order_url = finalize.trim_end_matches("/finalize").to_owned();
+    let (order_base, order_id) = order_url.rsplit_once('/').unwrap();
+    acme.post_jws(&key, &format!("{order_base}/{}", order_id.to_uppercase()), None, kid).problem(404, "malformed");
+    acme.post_jws(&key, &format!("{}/authz/{order_id}.00", acme.base()), None, kid).problem(404, "malformed");
+    acme.post_jws(&key, &format!("{}/acct/not-an-id", acme.base()), None, kid).problem(403, "unauthorized");
+    let bad_kid = format!("{}/acct/not-an-id", acme.base());
+    acme.post_jws(&key, &order_url, None, Some(&bad_kid)).problem(400, "accountDoesNotExist");
+    let shown = acme.post_jws(&key, &order_url, None, kid);
+    assert_eq!(shown.status, 200, "the order's own URL, for contrast: {}", shown.body);
     let csr_for = |cn: &str| json!({ "csr": B64.encode(csr_der(&h, cn)) });
     acme.post_jws(&key, &finalize, Some(csr_for(&name)), kid).problem(403, "orderNotReady");
     let authz_url = created["authorizations"][0].as_str().unwrap().to_owned();
@@ -337,6 +348,9 @@ fn bad_input_is_refused_audited_and_issues_nothing(b: Backend) {
         "accountDoesNotExist",
         "orderNotReady",
         "badCSR",
+        "no such order",
+        "no such authorization",
+        "may only read or change itself",
     ] {
         assert!(
             denied.iter().any(|l| l.contains(reason)),

@@ -7,7 +7,7 @@ use crate::enroll::acme::{AcmeAccount, AcmeAuthority, AcmeOrder, IssuedCertifica
 use crate::enroll::{Basis, EnrollError, Grant, Protocol};
 use crate::facility::FacilityId;
 use crate::store::{Actor, CertStatus};
-use hcpki_model::SerialHex;
+use hcpki_model::{AcmeAccountId, AcmeOrderId, SerialHex};
 use hcpki_pkix::time::UnixTime;
 use zeroize::Zeroizing;
 
@@ -26,8 +26,8 @@ fn internal(e: impl std::fmt::Display) -> Problem {
 
 #[async_trait::async_trait]
 impl AcmeAuthority for Authority {
-    fn now_unix(&self) -> i64 {
-        self.hierarchy.now()
+    fn now(&self) -> UnixTime {
+        self.hierarchy.at()
     }
 
     async fn new_nonce(&self) -> Result<String, Problem> {
@@ -73,7 +73,7 @@ impl AcmeAuthority for Authority {
         self.acme.acme_create_account(account, &account.actor(), self.hierarchy.at()).await.map_err(internal)
     }
 
-    async fn account(&self, id: &str) -> Result<Option<AcmeAccount>, Problem> {
+    async fn account(&self, id: &AcmeAccountId) -> Result<Option<AcmeAccount>, Problem> {
         self.acme.acme_account(id).await.map_err(internal)
     }
 
@@ -89,7 +89,7 @@ impl AcmeAuthority for Authority {
         self.acme.acme_create_order(order, &account.actor(), self.hierarchy.at()).await.map_err(internal)
     }
 
-    async fn order(&self, id: &str) -> Result<Option<AcmeOrder>, Problem> {
+    async fn order(&self, id: &AcmeOrderId) -> Result<Option<AcmeOrder>, Problem> {
         self.acme.acme_order(id).await.map_err(internal)
     }
 
@@ -134,7 +134,7 @@ impl AcmeAuthority for Authority {
         }))
     }
 
-    async fn ordered_by(&self, serial: &str) -> Result<Option<String>, Problem> {
+    async fn ordered_by(&self, serial: &str) -> Result<Option<AcmeAccountId>, Problem> {
         let Ok(serial) = SerialHex::from_stored(serial) else { return Ok(None) };
         self.acme.acme_certificate_account(&serial).await.map_err(internal)
     }

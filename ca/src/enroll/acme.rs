@@ -27,6 +27,7 @@ pub use message::{AcmeRequest, AcmeResponse, Body};
 pub use order::{AcmeAccount, AcmeOrder};
 pub use problem::{Problem, ProblemType};
 
+use hcpki_model::{AcmeAccountId, AcmeOrderId};
 use message::{random_token, signed_by_account};
 
 /// Largest request body accepted: a finalize with a CSR for an 8192-bit RSA key is well under this.
@@ -38,7 +39,10 @@ pub const JOSE_JSON: &str = "application/jose+json";
 /// The certificate download type (RFC 8555 §9.1).
 pub const PEM_CHAIN: &str = "application/pem-certificate-chain";
 
-/// The POST endpoints (RFC 8555 §7.1), with the ID from the path.
+/// The POST endpoints (RFC 8555 §7.1), with the ID from the path, parsed where the path is read (D128).
+///
+/// An ID is `None` when the path holds text this CA cannot have made: the request is still authenticated (nonce,
+/// JWS, account) and audited, then answered as for a well-formed unknown ID, so a typo reads as it always did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Endpoint {
     /// `new-account`.
@@ -46,15 +50,15 @@ pub enum Endpoint {
     /// `new-order`.
     NewOrder,
     /// `acct/{id}`.
-    Account(String),
+    Account(Option<AcmeAccountId>),
     /// `order/{id}`.
-    Order(String),
+    Order(Option<AcmeOrderId>),
     /// `order/{id}/finalize`.
-    Finalize(String),
-    /// `authz/{id}`.
-    Authz(String),
-    /// `chall/{id}`.
-    Challenge(String),
+    Finalize(Option<AcmeOrderId>),
+    /// `authz/{order}.{n}`.
+    Authz(Option<order::AuthzId>),
+    /// `chall/{order}.{n}.{type}`.
+    Challenge(Option<order::ChallengeId>),
     /// `cert/{serial}`.
     Cert(String),
     /// `revoke-cert`.
@@ -141,13 +145,15 @@ async fn handle(
         other => {
             let account = signed_by_account(authority, request.base, &jws).await?;
             match other {
-                Endpoint::Account(id) => account::update(authority, request, &jws, account, id).await,
+                Endpoint::Account(id) => account::update(authority, request, &jws, account, id.as_ref()).await,
                 Endpoint::KeyChange => account::key_change(authority, request, &jws, account).await,
                 Endpoint::NewOrder => issuance::new_order(authority, request, &jws, &account).await,
-                Endpoint::Order(id) => issuance::show_order(authority, request, &account, id).await,
-                Endpoint::Authz(id) => issuance::authz(authority, request, &jws, &account, id).await,
-                Endpoint::Challenge(id) => issuance::challenge(authority, validator, request, &jws, &account, id).await,
-                Endpoint::Finalize(id) => issuance::finalize(authority, request, &jws, &account, id).await,
+                Endpoint::Order(id) => issuance::show_order(authority, request, &account, id.as_ref()).await,
+                Endpoint::Authz(id) => issuance::authz(authority, request, &jws, &account, id.as_ref()).await,
+                Endpoint::Challenge(id) => {
+                    issuance::challenge(authority, validator, request, &jws, &account, id.as_ref()).await
+                }
+                Endpoint::Finalize(id) => issuance::finalize(authority, request, &jws, &account, id.as_ref()).await,
                 Endpoint::Cert(serial) => issuance::download(authority, &account, serial).await,
                 Endpoint::NewAccount | Endpoint::RevokeCert => Err(Problem::server_internal("unreachable endpoint")),
             }

@@ -17,6 +17,7 @@ use crate::profile::ProfileKind;
 pub use crate::store::{CredentialRecord, Protocol, UnknownProtocol};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hcpki_model::UnixTime;
 use zeroize::Zeroizing;
 
 /// Random bytes in a secret (256 bits).
@@ -103,7 +104,7 @@ impl Minted {
 pub fn mint(
     new: &NewCredential,
     created_by: &str,
-    now: i64,
+    now: UnixTime,
     eab: Option<&super::acme::eab::EnrollmentKey>,
 ) -> Result<Minted, CredentialError> {
     let random = |n| hcpki_pkix::keys::random_secret(n).map_err(|e| CredentialError::Random(e.to_string()));
@@ -139,8 +140,8 @@ pub fn mint(
         salt,
         secret_hash,
         created_by: created_by.to_owned(),
-        created_at: now,
-        expires_at: now + new.valid_for_secs,
+        created_at: now.as_secs(),
+        expires_at: now.as_secs() + new.valid_for_secs,
         used_at: None,
         used_by: None,
         revoked_at: None,
@@ -198,7 +199,7 @@ pub trait CredentialCheck {
         secret: &str,
         protocol: Protocol,
         profile: Option<ProfileKind>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<ProfileKind, Refusal>;
 }
 
@@ -208,7 +209,7 @@ impl CredentialCheck for CredentialRecord {
         secret: &str,
         protocol: Protocol,
         profile: Option<ProfileKind>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<ProfileKind, Refusal> {
         let expected = hex::decode(&self.secret_hash).map_err(|_| Refusal::WrongSecret)?;
         let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, self.salt.as_bytes());
@@ -222,7 +223,7 @@ impl CredentialCheck for CredentialRecord {
         if self.used_at.is_some() {
             return Err(Refusal::Used);
         }
-        if now >= self.expires_at {
+        if now.as_secs() >= self.expires_at {
             return Err(Refusal::Expired);
         }
         match profile {
@@ -299,7 +300,7 @@ mod tests {
     fn minted(profiles: &[ProfileKind]) -> Minted {
         let facility = FacilityId::from_number(1).unwrap();
         let new = NewCredential::new(facility, Protocol::Est, profiles, DEFAULT_VALIDITY_SECS).unwrap();
-        mint(&new, "test", 1000, None).unwrap()
+        mint(&new, "test", UnixTime::from_secs(1000), None).unwrap()
     }
 
     /// No secret starts with `-` (clients would read it as an option); EAB keys included, whose salt is redrawn.
@@ -312,7 +313,7 @@ mod tests {
             let new =
                 NewCredential::new(facility.clone(), protocol, &[ProfileKind::Pc], DEFAULT_VALIDITY_SECS).unwrap();
             for _ in 0..400 {
-                let m = mint(&new, "test", 1000, Some(&key)).unwrap();
+                let m = mint(&new, "test", UnixTime::from_secs(1000), Some(&key)).unwrap();
                 assert!(!m.secret.starts_with('-'), "{protocol}: {}", m.secret.as_str());
                 assert_eq!(m.secret.as_str(), URL_SAFE_NO_PAD.encode(key_or_random(&m, &key, protocol)).as_str());
             }
@@ -332,20 +333,34 @@ mod tests {
         let m = minted(&[ProfileKind::Router, ProfileKind::Pc]);
         let r = &m.record;
         assert!(!r.secret_hash.contains(m.secret.as_str()) && r.secret_hash.len() == 64);
-        assert_eq!(r.check(&m.secret, Protocol::Est, None, 1001), Ok(ProfileKind::Router));
-        assert_eq!(r.check(&m.secret, Protocol::Est, Some(ProfileKind::Pc), 1001), Ok(ProfileKind::Pc));
-        assert_eq!(r.check("wrong", Protocol::Est, None, 1001), Err(Refusal::WrongSecret));
-        assert_eq!(r.check(&m.secret, Protocol::Scep, None, 1001), Err(Refusal::WrongProtocol(Protocol::Est)));
-        assert_eq!(r.check(&m.secret, Protocol::Est, None, r.expires_at), Err(Refusal::Expired));
+        assert_eq!(r.check(&m.secret, Protocol::Est, None, UnixTime::from_secs(1001)), Ok(ProfileKind::Router));
+        assert_eq!(
+            r.check(&m.secret, Protocol::Est, Some(ProfileKind::Pc), UnixTime::from_secs(1001)),
+            Ok(ProfileKind::Pc)
+        );
+        assert_eq!(r.check("wrong", Protocol::Est, None, UnixTime::from_secs(1001)), Err(Refusal::WrongSecret));
+        assert_eq!(
+            r.check(&m.secret, Protocol::Scep, None, UnixTime::from_secs(1001)),
+            Err(Refusal::WrongProtocol(Protocol::Est))
+        );
+        assert_eq!(r.check(&m.secret, Protocol::Est, None, UnixTime::from_secs(r.expires_at)), Err(Refusal::Expired));
         let used = CredentialRecord { used_at: Some(1002), ..r.clone() };
-        assert_eq!(used.check(&m.secret, Protocol::Est, None, 1003), Err(Refusal::Used));
+        assert_eq!(used.check(&m.secret, Protocol::Est, None, UnixTime::from_secs(1003)), Err(Refusal::Used));
         let router_only = minted(&[ProfileKind::Router]);
         assert_eq!(
-            router_only.record.check(&router_only.secret, Protocol::Est, Some(ProfileKind::Pc), 1001),
+            router_only.record.check(
+                &router_only.secret,
+                Protocol::Est,
+                Some(ProfileKind::Pc),
+                UnixTime::from_secs(1001)
+            ),
             Err(Refusal::Profile(ProfileKind::Pc))
         );
         // Another credential's secret never matches (salts differ).
-        assert_eq!(r.check(&router_only.secret, Protocol::Est, None, 1001), Err(Refusal::WrongSecret));
+        assert_eq!(
+            r.check(&router_only.secret, Protocol::Est, None, UnixTime::from_secs(1001)),
+            Err(Refusal::WrongSecret)
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::facility::{Allocation, FacilityId};
 use crate::profile::ProfileKind;
 use crate::registrar::Registrar;
 use crate::store::{Actor, AllocationRecord, CertStatus, CertificateFilter, CertificateRecord, StoreError};
+use hcpki_model::UnixTime;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -88,7 +89,10 @@ impl Registrar {
     /// Every issued, unexpired router certificate at `now` whose IP SANs (read from the certificate itself) are
     /// not all inside its facility's allocations, by serial. Each names where the address is allocated now, if
     /// anywhere, so the operator knows whether to allocate it or re-issue without it.
-    pub async fn certificates_outside_allocations(&self, now: i64) -> Result<Vec<MisplacedCertificate>, RegistryError> {
+    pub async fn certificates_outside_allocations(
+        &self,
+        now: UnixTime,
+    ) -> Result<Vec<MisplacedCertificate>, RegistryError> {
         let filter = CertificateFilter {
             profile: Some(ProfileKind::Router.into()),
             status: Some(CertStatus::Issued),
@@ -103,7 +107,7 @@ impl Registrar {
         }
         let holder = |ip: IpAddr| allocations.iter().find(|r| r.allocation.contains(ip)).map(|r| r.facility.clone());
         let mut found = Vec::new();
-        for c in certificates.iter().filter(|c| c.not_after > now) {
+        for c in certificates.iter().filter(|c| c.not_after > now.as_secs()) {
             let Some(facility) = &c.facility else { continue };
             let own = held.get(facility).map(Vec::as_slice).unwrap_or_default();
             let outside: Vec<IpAddr> =

@@ -70,7 +70,7 @@ impl Registrar {
         let Some(record) = self.enrollment.credential(id).await? else {
             return Ok(Err(unknown_credential()));
         };
-        match record.check(secret, record.protocol, None, self.hierarchy.now()) {
+        match record.check(secret, record.protocol, None, self.hierarchy.at()) {
             Ok(_) => {}
             Err(r) if r.is_authentication() => return Ok(Err(unknown_credential())),
             Err(r @ (Refusal::Used | Refusal::Expired | Refusal::Revoked)) => {

@@ -23,7 +23,7 @@ impl Registrar {
             ),
             _ => None,
         };
-        let minted = credential::mint(new, actor.as_str(), self.hierarchy.now(), eab.as_ref())?;
+        let minted = credential::mint(new, actor.as_str(), self.hierarchy.at(), eab.as_ref())?;
         match self.enrollment.create_credential(&minted.record, actor, self.hierarchy.at()).await {
             Err(StoreError::UnknownFacility(id)) => Err(FacilityRefusal::Unknown(id).into()),
             Err(StoreError::FacilityState { id, state }) => Err(FacilityRefusal::State { id, state }.into()),
@@ -54,7 +54,7 @@ impl Registrar {
     ) -> Result<Grant, EnrollError> {
         let record = self.enrollment.credential(id).await.map_err(unavailable)?;
         let checked = match &record {
-            Some(r) => r.check(secret, protocol, profile, self.hierarchy.now()),
+            Some(r) => r.check(secret, protocol, profile, self.hierarchy.at()),
             None => Err(credential::Refusal::Unknown),
         };
         let (record, profile) = match (record, checked) {

@@ -12,10 +12,12 @@
 //! issuingDistributionPoint, not a delta CRL, no critical extension we do not read). That its number is above
 //! the one stored is the store's to check, inside the transaction that stores it.
 
+use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5280::{
     ID_CE_AUTHORITY_KEY_IDENTIFIER, ID_CE_CRL_NUMBER, ID_CE_DELTA_CRL_INDICATOR, ID_CE_ISSUING_DISTRIBUTION_POINT,
 };
 use der::{Decode, Encode};
+use hcpki_model::UnixTime;
 use hcpki_pkix::asn1::SignedRaw;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
@@ -71,9 +73,15 @@ pub enum ArlError {
     /// The authorityKeyIdentifier names another key.
     #[error("the CRL's authorityKeyIdentifier names another key than the root certificate's")]
     AuthorityKey,
-    /// No cRLNumber, or one that does not fit.
+    /// No cRLNumber.
+    #[error("the CRL has no usable cRLNumber (absent); sign it with `hcpki ca sign-arl`")]
+    NoNumber,
+    /// A cRLNumber that does not decode (the decoder's words).
     #[error("the CRL has no usable cRLNumber ({0}); sign it with `hcpki ca sign-arl`")]
     Number(String),
+    /// A cRLNumber of 2^63 or more, which the store's counters cannot hold (refused rather than truncated).
+    #[error("the CRL has no usable cRLNumber (larger than 2^63); sign it with `hcpki ca sign-arl`")]
+    NumberTooLarge,
     /// No nextUpdate: relying parties could never tell a stale list.
     #[error("the CRL has no nextUpdate; sign it with `hcpki ca sign-arl`")]
     NoNextUpdate,
@@ -89,13 +97,21 @@ pub enum ArlError {
         hcpki_pkix::time::rfc3339(*.0)
     )]
     NotYetValid(i64),
-    /// A partial or delta CRL, or one with a critical extension hcpki does not read.
-    #[error("the CRL is not a complete CRL hcpki can serve: {0}")]
-    Scope(String),
+    /// A partitioned CRL (it has an issuingDistributionPoint).
+    #[error("the CRL is not a complete CRL hcpki can serve: it has an issuingDistributionPoint (a partitioned CRL)")]
+    Partitioned,
+    /// A delta CRL.
+    #[error("the CRL is not a complete CRL hcpki can serve: it is a delta CRL")]
+    Delta,
+    /// A critical extension hcpki does not read.
+    #[error("the CRL is not a complete CRL hcpki can serve: critical extension {0}")]
+    CriticalExtension(ObjectIdentifier),
 }
 
 /// Check `bytes` (DER, or PEM `X509 CRL`) as an ARL of the CA whose certificate is `root`, at `now`.
-pub fn check(bytes: &[u8], root: &Certificate, now: i64) -> Result<CheckedArl, ArlError> {
+pub fn check(bytes: &[u8], root: &Certificate, now: UnixTime) -> Result<CheckedArl, ArlError> {
+    // A CRL's times are whole seconds.
+    let now = now.as_secs();
     let der = pem_or_der(bytes)?;
     let decode = |e: der::Error| ArlError::Decode(e.to_string());
     let list = CertificateList::from_der(&der).map_err(decode)?;
@@ -122,14 +138,14 @@ pub fn check(bytes: &[u8], root: &Certificate, now: i64) -> Result<CheckedArl, A
                 return Err(ArlError::AuthorityKey);
             }
         } else if ext.extn_id == ID_CE_ISSUING_DISTRIBUTION_POINT {
-            return Err(ArlError::Scope("it has an issuingDistributionPoint (a partitioned CRL)".into()));
+            return Err(ArlError::Partitioned);
         } else if ext.extn_id == ID_CE_DELTA_CRL_INDICATOR {
-            return Err(ArlError::Scope("it is a delta CRL".into()));
+            return Err(ArlError::Delta);
         } else if ext.critical {
-            return Err(ArlError::Scope(format!("critical extension {}", ext.extn_id)));
+            return Err(ArlError::CriticalExtension(ext.extn_id));
         }
     }
-    let number = number.ok_or_else(|| ArlError::Number("absent".into()))?;
+    let number = number.ok_or(ArlError::NoNumber)?;
     let this_update = hcpki_pkix::time::unix(&tbs.this_update);
     let next_update = tbs.next_update.as_ref().map(hcpki_pkix::time::unix).ok_or(ArlError::NoNextUpdate)?;
     if next_update <= now {
@@ -167,10 +183,10 @@ fn verify(signed: &SignedRaw, tbs: &x509_cert::crl::TbsCertList, root: &Certific
 fn crl_number(octets: &[u8]) -> Result<i64, ArlError> {
     let digits = octets.iter().skip_while(|b| **b == 0).count();
     if digits > 8 {
-        return Err(ArlError::Number("larger than 2^63".into()));
+        return Err(ArlError::NumberTooLarge);
     }
     let value = octets.iter().fold(0u64, |n, b| (n << 8) | u64::from(*b));
-    i64::try_from(value).map_err(|_| ArlError::Number("larger than 2^63".into()))
+    i64::try_from(value).map_err(|_| ArlError::NumberTooLarge)
 }
 
 /// PEM `X509 CRL` armour removed; anything else is taken as DER (and fails to decode if it is not).
@@ -208,6 +224,7 @@ mod tests {
     }
 
     const NOW: i64 = 1_800_000_000;
+    const AT: UnixTime = UnixTime::from_secs(NOW);
 
     fn fields(number: u64) -> CrlFields<'static> {
         CrlFields { number, this_update: NOW - 300, next_update: NOW + 365 * 86_400, distribution_point: None }
@@ -226,7 +243,7 @@ mod tests {
         let entry =
             Entry { serial: "0a1b".parse().unwrap(), revoked_at: NOW - 10, reason: Reason(CrlReason::CaCompromise) };
         let der = arl(&cert, key.as_ref(), &[entry], &fields(7));
-        let checked = check(&der, &cert, NOW).unwrap();
+        let checked = check(&der, &cert, AT).unwrap();
         assert_eq!(
             (checked.number, checked.this_update, checked.next_update, checked.entries),
             (7, NOW - 300, NOW + 365 * 86_400, 1)
@@ -234,7 +251,7 @@ mod tests {
         assert_eq!(checked.der, der);
         assert_eq!(checked.sha256, hex::encode(Sha256::digest(&der)));
         let pem = crate::issuer::der_to_pem("X509 CRL", &der);
-        assert_eq!(check(pem.as_bytes(), &cert, NOW).unwrap(), checked);
+        assert_eq!(check(pem.as_bytes(), &cert, AT).unwrap(), checked);
     }
 
     #[tokio::test]
@@ -247,37 +264,37 @@ mod tests {
         let at = tampered.windows(2).position(|w| w == [0x17, 0x0d]).unwrap() + 2;
         tampered[at + 1] ^= 0x01;
         assert!(
-            matches!(check(&tampered, &cert, NOW), Err(ArlError::Signature(_))),
+            matches!(check(&tampered, &cert, AT), Err(ArlError::Signature(_))),
             "{:?}",
-            check(&tampered, &cert, NOW)
+            check(&tampered, &cert, AT)
         );
 
         // Same name, another key.
         let (other, _) =
             hcpki_pkix::keys::SoftwareKey::generate_device_key(hcpki_pkix::keys::KeyAlgorithm::P256).unwrap();
         let foreign = arl(&cert, &other, &[], &fields(4));
-        assert!(matches!(check(&foreign, &cert, NOW), Err(ArlError::Signature(_))));
+        assert!(matches!(check(&foreign, &cert, AT), Err(ArlError::Signature(_))));
 
         // Another CA's CRL (the router CA's, signed by its own key).
         let router = Certificate::from_der(authority.ca_certificate(crate::CaName::Router).unwrap()).unwrap();
         let theirs = arl(&router, &other, &[], &fields(5));
-        assert!(matches!(check(&theirs, &cert, NOW), Err(ArlError::Issuer { .. })));
+        assert!(matches!(check(&theirs, &cert, AT), Err(ArlError::Issuer { .. })));
 
         let expired = CrlFields { this_update: NOW - 2 * 86_400, next_update: NOW - 86_400, ..fields(6) };
-        let err = check(&arl(&cert, key.as_ref(), &[], &expired), &cert, NOW).unwrap_err();
+        let err = check(&arl(&cert, key.as_ref(), &[], &expired), &cert, AT).unwrap_err();
         assert_eq!(err, ArlError::Expired(NOW - 86_400));
         assert!(err.to_string().contains("expired at"), "{err}");
 
         let future = CrlFields { this_update: NOW + 3600, ..fields(7) };
-        assert_eq!(check(&arl(&cert, key.as_ref(), &[], &future), &cert, NOW), Err(ArlError::NotYetValid(NOW + 3600)));
+        assert_eq!(check(&arl(&cert, key.as_ref(), &[], &future), &cert, AT), Err(ArlError::NotYetValid(NOW + 3600)));
 
         let shard = CrlFields { distribution_point: Some("http://x/crl/root-1.crl"), ..fields(8) };
-        assert!(matches!(check(&arl(&cert, key.as_ref(), &[], &shard), &cert, NOW), Err(ArlError::Scope(_))));
+        assert!(matches!(check(&arl(&cert, key.as_ref(), &[], &shard), &cert, AT), Err(ArlError::Partitioned)));
 
-        assert!(matches!(check(b"not a crl", &cert, NOW), Err(ArlError::Decode(_))));
+        assert!(matches!(check(b"not a crl", &cert, AT), Err(ArlError::Decode(_))));
         let wrong_label = crate::issuer::der_to_pem("CERTIFICATE", &good);
-        assert!(matches!(check(wrong_label.as_bytes(), &cert, NOW), Err(ArlError::Decode(_))));
-        assert!(check(&good, &cert, NOW).is_ok(), "the untouched one still passes");
+        assert!(matches!(check(wrong_label.as_bytes(), &cert, AT), Err(ArlError::Decode(_))));
+        assert!(check(&good, &cert, AT).is_ok(), "the untouched one still passes");
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub struct CrlSigner<'a> {
 pub enum CrlError {
     /// A stored serial is not hex or not a valid serial number.
     #[error("stored serial {0:?} is damaged; check the certificates table")]
-    Serial(String),
+    Serial(hcpki_model::SerialHex),
     /// Encoding failed.
     #[error("CRL encoding: {0}")]
     Der(#[from] der::Error),
@@ -173,8 +173,8 @@ fn idp(url: &str) -> Result<IssuingDistributionPoint, der::Error> {
 }
 
 fn revoked_cert(e: &Entry) -> Result<RevokedCert, CrlError> {
-    let bytes = e.serial.to_bytes().ok_or_else(|| CrlError::Serial(e.serial.to_string()))?;
-    let serial_number = SerialNumber::new(&bytes).map_err(|_| CrlError::Serial(e.serial.to_string()))?;
+    let bytes = e.serial.to_bytes().ok_or_else(|| CrlError::Serial(e.serial.clone()))?;
+    let serial_number = SerialNumber::new(&bytes).map_err(|_| CrlError::Serial(e.serial.clone()))?;
     let crl_entry_extensions: Option<Extensions> = match e.reason.0 {
         CrlReason::Unspecified => None,
         reason => Some(vec![extension(const_oid::db::rfc5280::ID_CE_CRL_REASONS, &reason)?]),

@@ -228,7 +228,7 @@ impl Responder {
         if !self.board.loaded(issuer.ca) {
             return Reply::Refused(OcspResponseStatus::TryLater, "revocation state not loaded yet".into());
         }
-        let now = self.clock.now_unix();
+        let now = self.clock.now();
         let result = match (&query.cert_ids[..], &query.nonce) {
             ([one], None) => self.cached_answer(issuer, one, now).await.map(Reply::Cached),
             _ => self.fresh_answer(issuer, &query, now).await.map(Reply::Fresh),
@@ -254,7 +254,7 @@ impl Responder {
 
     /// One maintenance round: reload each CA's revocation state, re-sign the answers of certificates whose
     /// status changed, and (every [`SWEEP_SECS`]) the answers half-way to their nextUpdate.
-    pub async fn maintain(&self, now: i64) -> Result<Maintenance, OcspError> {
+    pub async fn maintain(&self, now: UnixTime) -> Result<Maintenance, OcspError> {
         let mut report = Maintenance::default();
         for issuer in &self.issuers {
             let changed = self.board.refresh(self.revocations.as_ref(), issuer.ca, now, false).await?;
@@ -269,8 +269,8 @@ impl Responder {
                 }
             }
         }
-        if now - self.last_sweep.load(Ordering::Relaxed) >= SWEEP_SECS {
-            self.last_sweep.store(now, Ordering::Relaxed);
+        if now.as_secs() - self.last_sweep.load(Ordering::Relaxed) >= SWEEP_SECS {
+            self.last_sweep.store(now.as_secs(), Ordering::Relaxed);
             report.resigned += self.sweep(now).await?;
         }
         Ok(report)
@@ -283,11 +283,8 @@ impl Responder {
         for issuer in &self.issuers {
             let mut after: Option<SerialHex> = None;
             loop {
-                let now = self.clock.now_unix();
-                let page = self
-                    .certificates
-                    .live_serials(issuer.ca, UnixTime::from_secs(now), after.as_ref(), PREWARM_PAGE)
-                    .await?;
+                let now = self.clock.now();
+                let page = self.certificates.live_serials(issuer.ca, now, after.as_ref(), PREWARM_PAGE).await?;
                 for serial in &page {
                     if self.cached.load(Ordering::Relaxed) >= self.settings.cache_entries {
                         return Ok(signed);
@@ -332,22 +329,22 @@ impl Responder {
     }
 
     /// The stored answer for `cert_id`, signing and storing one if there is none fresh.
-    async fn cached_answer(&self, issuer: &Issuer, cert_id: &CertId, now: i64) -> Result<Arc<Cached>, OcspError> {
+    async fn cached_answer(&self, issuer: &Issuer, cert_id: &CertId, now: UnixTime) -> Result<Arc<Cached>, OcspError> {
         match self.lookup(issuer, cert_id, now) {
             Some(hit) => Ok(hit),
             None => self.store_answer(issuer, cert_id, now).await,
         }
     }
 
-    fn lookup(&self, issuer: &Issuer, cert_id: &CertId, now: i64) -> Option<Arc<Cached>> {
+    fn lookup(&self, issuer: &Issuer, cert_id: &CertId, now: UnixTime) -> Option<Arc<Cached>> {
         let cache = read(&issuer.cache);
         let hit = cache.get(cert_id.serial_number.as_bytes())?.iter().find(|c| c.cert_id == *cert_id)?;
-        (now < hit.window.next_update).then(|| hit.clone())
+        (now.as_secs() < hit.window.next_update).then(|| hit.clone())
     }
 
     /// Resolve, sign and store the answer for `cert_id`, unless the revocation state changed meanwhile (a
     /// status read before a reload must not outlive it in the cache).
-    async fn store_answer(&self, issuer: &Issuer, cert_id: &CertId, now: i64) -> Result<Arc<Cached>, OcspError> {
+    async fn store_answer(&self, issuer: &Issuer, cert_id: &CertId, now: UnixTime) -> Result<Arc<Cached>, OcspError> {
         let generation = self.board.generation(issuer.ca);
         let status = self.status(issuer.ca, cert_id).await?;
         let signer = read(&issuer.signer).clone();
@@ -369,7 +366,7 @@ impl Responder {
     }
 
     /// An answer signed for this request: several certificates, or a nonce to echo.
-    async fn fresh_answer(&self, issuer: &Issuer, query: &Query, now: i64) -> Result<Bytes, OcspError> {
+    async fn fresh_answer(&self, issuer: &Issuer, query: &Query, now: UnixTime) -> Result<Bytes, OcspError> {
         let mut answers = Vec::with_capacity(query.cert_ids.len());
         for cert_id in &query.cert_ids {
             let status = match self.lookup(issuer, cert_id, now) {
@@ -410,7 +407,9 @@ impl Responder {
         })
     }
 
-    fn window(&self, signer: &OcspSigner, status: Status, now: i64) -> Window {
+    /// The answer's times, in the whole seconds an OCSP response carries.
+    fn window(&self, signer: &OcspSigner, status: Status, now: UnixTime) -> Window {
+        let now = now.as_secs();
         let validity = match status {
             Status::Unknown => self.settings.unknown_validity_secs,
             Status::Good | Status::Revoked(_) => self.settings.validity_secs,
@@ -424,7 +423,7 @@ impl Responder {
 
     /// Re-sign stored answers half-way to nextUpdate; `unknown` answers are dropped instead (asked again,
     /// they are looked up again).
-    async fn sweep(&self, now: i64) -> Result<usize, OcspError> {
+    async fn sweep(&self, now: UnixTime) -> Result<usize, OcspError> {
         let mut resigned = 0;
         for issuer in &self.issuers {
             let due: Vec<Arc<Cached>> = {
@@ -432,12 +431,12 @@ impl Responder {
                 let mut dropped = 0;
                 for variants in cache.values_mut() {
                     let before = variants.len();
-                    variants.retain(|c| !(c.status == Status::Unknown && now >= c.refresh_at()));
+                    variants.retain(|c| !(c.status == Status::Unknown && now.as_secs() >= c.refresh_at()));
                     dropped += before - variants.len();
                 }
                 cache.retain(|_, v| !v.is_empty());
                 self.cached.fetch_sub(dropped, Ordering::Relaxed);
-                cache.values().flatten().filter(|c| now >= c.refresh_at()).cloned().collect()
+                cache.values().flatten().filter(|c| now.as_secs() >= c.refresh_at()).cloned().collect()
             };
             for old in due {
                 self.store_answer(issuer, &old.cert_id, now).await?;

@@ -17,7 +17,7 @@ use super::crl::SignedCrl;
 use super::shard::{CrlScope, Shard};
 use super::status::RELOAD_SECS;
 use crate::store::ImportedCrl;
-use hcpki_model::CaName;
+use hcpki_model::{CaName, UnixTime};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,11 +38,15 @@ pub trait CrlSource: Sync {
     async fn revocations_marker(&self) -> Result<(i64, i64, i64), Self::Error>;
 
     /// The marker of `ca`'s revocations (of one shard of its partitioned CRL), unexpired at `now`.
-    async fn revocation_marker(&self, ca: CaName, shard: Option<u16>, now: i64)
-    -> Result<(i64, i64, i64), Self::Error>;
+    async fn revocation_marker(
+        &self,
+        ca: CaName,
+        shard: Option<u16>,
+        now: UnixTime,
+    ) -> Result<(i64, i64, i64), Self::Error>;
 
     /// Sign the CRL of `scope` at `now`.
-    async fn sign_crl_at(&self, scope: CrlScope, now: i64) -> Result<SignedCrl, Self::Error>;
+    async fn sign_crl_at(&self, scope: CrlScope, now: UnixTime) -> Result<SignedCrl, Self::Error>;
 }
 
 /// The cache's lock was poisoned by a panic while it was held.
@@ -83,9 +87,9 @@ pub struct Published {
 impl Published {
     /// Seconds a cache may keep it: until this server would re-sign it at the latest (an imported one: until
     /// its nextUpdate), at least 1, at most an hour (a newly imported ARL reaches caches within it).
-    pub fn max_age(&self, now: i64) -> i64 {
+    pub fn max_age(&self, now: UnixTime) -> i64 {
         let until = if self.imported.is_some() { self.next_update } else { self.refresh_at() };
-        (until - now).clamp(1, 3600)
+        (until - now.as_secs()).clamp(1, 3600)
     }
 
     /// The CRL number of an imported CRL; `None` for one this server signed.
@@ -104,7 +108,8 @@ impl Published {
         }
     }
 
-    fn from_imported(crl: ImportedCrl, now: i64) -> Self {
+    fn from_imported(crl: ImportedCrl, at: UnixTime) -> Self {
+        let now = at.as_secs();
         Self {
             etag: etag(&crl.der),
             this_update: crl.this_update,
@@ -140,8 +145,10 @@ impl CrlCache {
         &self,
         source: &S,
         scope: CrlScope,
-        now: i64,
+        at: UnixTime,
     ) -> Result<Arc<Published>, S::Error> {
+        // A CRL's times and this cache's are whole seconds, as X.509 carries them.
+        let now = at.as_secs();
         let slot = {
             let mut slots = self.slots.lock().map_err(|_| CachePoisoned)?;
             slots.entry(scope).or_default().clone()
@@ -160,7 +167,7 @@ impl CrlCache {
         {
             let kept = guard.as_ref().filter(|p| p.imported == Some(crl.number)).cloned();
             let loaded = kept.is_none();
-            let published = kept.unwrap_or_else(|| Arc::new(Published::from_imported(crl, now)));
+            let published = kept.unwrap_or_else(|| Arc::new(Published::from_imported(crl, at)));
             if loaded && published.next_update <= now {
                 tracing::warn!(
                     crl_number = published.imported,
@@ -185,7 +192,7 @@ impl CrlCache {
             return Ok(p.clone());
         }
         let shard = scope.shard_index().map(Shard::index);
-        let marker = source.revocation_marker(scope.ca(), shard, now).await?;
+        let marker = source.revocation_marker(scope.ca(), shard, at).await?;
         if let Some(p) = guard.as_ref()
             && now < p.refresh_at()
             && p.marker == marker
@@ -194,7 +201,7 @@ impl CrlCache {
             p.checked_at.store(now, std::sync::atomic::Ordering::Relaxed);
             return Ok(p.clone());
         }
-        let signed = source.sign_crl_at(scope, now).await?;
+        let signed = source.sign_crl_at(scope, at).await?;
         let published = Arc::new(Published {
             etag: etag(&signed.der),
             this_update: signed.this_update,
@@ -235,17 +242,19 @@ mod tests {
         assert_eq!(backdate, 300, "the default: five minutes, as certificates' notBefore");
         let cache = CrlCache::default();
         let scope = CrlScope::from(CaName::Router);
-        let now = authority.clock().now_unix();
+        let at = authority.clock().now();
+        let now = at.as_secs();
 
-        let first = cache.current_at(authority.revoker(), scope, now).await.unwrap();
+        let first = cache.current_at(authority.revoker(), scope, at).await.unwrap();
         assert_eq!((first.this_update, first.next_update), (now - backdate, now + CRL_VALIDITY_SECS));
         assert_eq!(times(&first.der), (first.this_update, first.next_update), "the DER carries the same times");
 
         let half_way = now + CRL_VALIDITY_SECS / 2;
-        let before = cache.current_at(authority.revoker(), scope, half_way - 1).await.unwrap();
+        let second = |s| UnixTime::from_secs(s);
+        let before = cache.current_at(authority.revoker(), scope, second(half_way - 1)).await.unwrap();
         assert!(Arc::ptr_eq(&first, &before), "kept until half-way");
-        assert!(first.max_age(half_way - 1) >= 1);
-        let after = cache.current_at(authority.revoker(), scope, half_way).await.unwrap();
+        assert!(first.max_age(second(half_way - 1)) >= 1);
+        let after = cache.current_at(authority.revoker(), scope, second(half_way)).await.unwrap();
         assert!(!Arc::ptr_eq(&first, &after), "re-signed half-way");
         assert_eq!(after.this_update, half_way - backdate);
         assert_eq!(after.next_update, half_way + CRL_VALIDITY_SECS);

@@ -92,32 +92,37 @@ impl RevocationBoard {
         &self,
         store: &dyn Revocations,
         ca: CaName,
-        now: i64,
+        now: UnixTime,
         force: bool,
     ) -> Result<Vec<SerialHex>, StoreError> {
         let Some(current) = self.set(ca) else { return Ok(Vec::new()) };
-        let fresh = !force && now - current.loaded_at < RELOAD_SECS;
+        let fresh = !force && now.as_secs() - current.loaded_at < RELOAD_SECS;
         let all = store.revocations_marker().await?;
         let seen = || current.all.lock().unwrap_or_else(|e| e.into_inner());
         if fresh && *seen() == all {
             return Ok(Vec::new());
         }
-        let marker = store.revocation_marker(ca, None, UnixTime::from_secs(now)).await?;
+        let marker = store.revocation_marker(ca, None, now).await?;
         if fresh && marker == current.marker {
             // Another CA's revocations moved: remember it, so the next rounds are cheap again.
             *seen() = all;
             return Ok(Vec::new());
         }
         let entries: HashMap<SerialHex, Revocation> = store
-            .revoked_of_ca(ca, None, UnixTime::from_secs(now))
+            .revoked_of_ca(ca, None, now)
             .await?
             .into_iter()
             .map(|(serial, at, code)| (serial, Revocation { at, reason: Reason::from_code_or_unspecified(code) }))
             .collect();
         let changed = diff(&current.entries, &entries);
         let generation = current.generation + u64::from(!changed.is_empty());
-        let next =
-            Arc::new(RevokedSet { entries, marker, all: std::sync::Mutex::new(all), loaded_at: now, generation });
+        let next = Arc::new(RevokedSet {
+            entries,
+            marker,
+            all: std::sync::Mutex::new(all),
+            loaded_at: now.as_secs(),
+            generation,
+        });
         if let Some(slot) = self.sets.get(&ca)
             && let Ok(mut guard) = slot.write()
         {

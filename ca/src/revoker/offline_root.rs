@@ -12,7 +12,7 @@ use crate::revoker::Revoker;
 use crate::revoker::{SignedCrl, Validity};
 use crate::store::{Actor, ImportedCrl};
 use der::Decode;
-use hcpki_model::CaName;
+use hcpki_model::{CaName, UnixTime};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
@@ -27,7 +27,7 @@ impl Revoker {
             return Err(RevocationError::ArlDays(days));
         }
         let validity = Validity::FromThisUpdate(i64::from(days) * 86_400);
-        let signed = self.sign_crl(CrlScope::complete(CaName::Root), self.hierarchy.now(), validity).await;
+        let signed = self.sign_crl(CrlScope::complete(CaName::Root), self.hierarchy.at(), validity).await;
         let (outcome, detail) = match &signed {
             Ok(s) => (
                 Outcome::Ok,
@@ -57,7 +57,7 @@ impl Revoker {
     /// above every ARL imported before. Audited as `crl.import`; a refusal as `crl.import` denied with the
     /// reason and the file's SHA-256, and nothing stored.
     pub async fn import_root_crl(&self, bytes: &[u8], actor: &Actor) -> Result<ImportedCrl, RevocationError> {
-        let now = self.hierarchy.now();
+        let now = self.hierarchy.at();
         let imported = self.check_root_crl(bytes, actor, now);
         let stored = match imported {
             Ok(crl) => self
@@ -94,7 +94,7 @@ impl Revoker {
         Ok(self.revocations.imported_crl(CaName::Root).await?)
     }
 
-    fn check_root_crl(&self, bytes: &[u8], actor: &Actor, now: i64) -> Result<ImportedCrl, RevocationError> {
+    fn check_root_crl(&self, bytes: &[u8], actor: &Actor, now: UnixTime) -> Result<ImportedCrl, RevocationError> {
         let root = Certificate::from_der(self.hierarchy.ca_certificate(CaName::Root)?)
             .map_err(|_| SigningError::DamagedCa(CaName::Root))?;
         let checked = arl::check(bytes, &root, now)?;
@@ -106,7 +106,7 @@ impl Revoker {
             this_update: checked.this_update,
             next_update: checked.next_update,
             sha256: checked.sha256,
-            imported_at: now,
+            imported_at: now.as_secs(),
             imported_by: actor.as_str().to_owned(),
         })
     }
@@ -120,7 +120,7 @@ mod tests {
     use crate::store::StoreError;
 
     async fn audit_actions(ca: &Authority) -> Vec<(String, String)> {
-        let entries = ca.store().audit_entries(0, 10_000).await.unwrap();
+        let entries = ca.audit_log().audit_entries(0, 10_000).await.unwrap();
         entries.into_iter().filter(|e| e.action.starts_with("crl.")).map(|e| (e.action, e.outcome)).collect()
     }
 

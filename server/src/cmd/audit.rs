@@ -5,6 +5,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hcpki_ca::audit::{AuditHead, ChainError, ChainVerifier};
 use hcpki_ca::store::AuditLog;
+use hcpki_pkix::time::UnixTime;
 use sha2::Digest as _;
 use std::io::Write;
 use std::process::ExitCode;
@@ -87,7 +88,7 @@ pub async fn run(
             let Some(days) = keep_days.or(retention_days) else {
                 bail!("no retention period: set [audit] retention_days in hcpki.toml or pass --keep-days");
             };
-            let now = at.unwrap_or_else(hcpki_pkix::time::now_unix);
+            let now = at.map_or_else(hcpki_pkix::time::now, UnixTime::from_secs);
             return prune(store, &archive, days, now, forwarding).await;
         }
         AuditCommand::VerifyArchive { file } => return verify_archive(store, &file).await,
@@ -197,10 +198,13 @@ async fn prune(
     store: &dyn AuditLog,
     archive: &std::path::Path,
     keep_days: u32,
-    now: i64,
+    now: UnixTime,
     forwarding: bool,
 ) -> Result<ExitCode> {
-    let cutoff_ms = (now - i64::from(keep_days) * 86_400).saturating_mul(1000);
+    // Whole days back from the whole second, as the retention is given.
+    let cutoff =
+        UnixTime::from_secs(now.as_secs()).minus(std::time::Duration::from_secs(u64::from(keep_days) * 86_400));
+    let cutoff_ms = cutoff.as_millis();
     let anchor = store.audit_anchor().await?;
     let mut head = store.audit_head().await?;
     // With [atna] on, entries the audit repository has not confirmed stay: the forwarder reads them from here

@@ -10,7 +10,7 @@ use der::Decode as _;
 use hcpki_ca::issuer::der_to_pem;
 use hcpki_ca::store::ImportedCrl;
 use hcpki_ca::{Authority, CaName};
-use hcpki_pkix::time::rfc3339;
+use hcpki_pkix::time::{UnixTime, rfc3339};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -86,7 +86,7 @@ pub async fn run(loaded: &Loaded, authority: &Authority, command: CaCommand) -> 
                 crl.sha256,
                 crl.entries,
                 rfc3339(crl.next_update),
-                left(crl.next_update, hcpki_pkix::time::now_unix())
+                left(crl.next_update, hcpki_pkix::time::now())
             );
         }
         CaCommand::Status { days, json } => {
@@ -133,7 +133,7 @@ async fn sign_arl(loaded: &Loaded, authority: &Authority, args: &SignArlArgs) ->
 /// Every CA's certificate and where its key is, and the root CRL `hcpki serve` hands out; exit 1 when the
 /// imported ARL ends within `warn_days` days.
 async fn status(loaded: &Loaded, authority: &Authority, warn_days: u32, json: bool) -> Result<ExitCode> {
-    let now = hcpki_pkix::time::now_unix();
+    let now = hcpki_pkix::time::now();
     let mut cas = Vec::with_capacity(CaName::ALL.len());
     for ca in CaName::ALL {
         let cert = x509_cert::Certificate::from_der(authority.ca_certificate(ca)?)
@@ -142,7 +142,7 @@ async fn status(loaded: &Loaded, authority: &Authority, warn_days: u32, json: bo
         cas.push((ca, tbs.subject().to_string(), hcpki_pkix::time::unix(&tbs.validity().not_after)));
     }
     let arl = authority.revoker().root_crl().await?;
-    let lapsing = arl.as_ref().filter(|a| a.next_update - now < i64::from(warn_days) * 86_400);
+    let lapsing = arl.as_ref().filter(|a| a.next_update - now.as_secs() < i64::from(warn_days) * 86_400);
     let warning = lapsing.is_some();
     if json {
         let cas: Vec<_> = cas
@@ -201,12 +201,12 @@ fn key_file_absent(loaded: &Loaded, key_uri: &str) -> bool {
     }
 }
 
-fn arl_json(a: &ImportedCrl, now: i64) -> serde_json::Value {
+fn arl_json(a: &ImportedCrl, now: UnixTime) -> serde_json::Value {
     json!({
         "crl_number": a.number,
         "this_update": a.this_update,
         "next_update": a.next_update,
-        "seconds_left": a.next_update - now,
+        "seconds_left": a.next_update - now.as_secs(),
         "entries": a.entries,
         "sha256": a.sha256,
         "imported_at": a.imported_at,
@@ -214,8 +214,9 @@ fn arl_json(a: &ImportedCrl, now: i64) -> serde_json::Value {
     })
 }
 
-/// "N days from now", or "N days ago: lapsed".
-fn left(next_update: i64, now: i64) -> String {
+/// "N days from now", or "N days ago: lapsed" (`next_update` in Unix seconds, as the CRL and its row hold it).
+fn left(next_update: i64, now: UnixTime) -> String {
+    let now = now.as_secs();
     let days = (next_update - now).abs() / 86_400;
     if next_update > now { format!("{days} days from now") } else { format!("{days} days ago: lapsed") }
 }

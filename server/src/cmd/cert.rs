@@ -120,7 +120,7 @@ pub async fn run(authority: &Authority, command: CertCommand) -> Result<ExitCode
         }
         CertCommand::Reissue(args) => return super::job::reissue(authority, args).await,
         CertCommand::CheckAddresses { json } => {
-            let found = authority.registrar().certificates_outside_allocations(hcpki_pkix::time::now_unix()).await?;
+            let found = authority.registrar().certificates_outside_allocations(hcpki_pkix::time::now()).await?;
             for m in &found {
                 if json {
                     println!("{}", serde_json::to_string(m)?);

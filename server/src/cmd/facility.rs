@@ -193,18 +193,17 @@ pub async fn run(authority: &Authority, command: FacilityCommand) -> Result<Exit
             Ok(ExitCode::SUCCESS)
         }
         FacilityCommand::AdminLogin { id, password_totp } => {
-            let store = authority.store();
+            let registrar = authority.registrar();
             if let Some(choice) = password_totp {
                 let allow = choice == AllowDeny::Allow;
-                let changed =
-                    store.set_facility_admin_password_totp(&id, allow, &actor, hcpki_pkix::time::now()).await?;
+                let changed = registrar.set_admin_password_totp(&id, allow, &actor).await?;
                 if !changed {
                     eprintln!("unchanged");
                 }
-            } else if store.facility(&id).await?.is_none() {
+            } else if registrar.facilities().facility(&id).await?.is_none() {
                 return Err(FacilityRefusal::Unknown(id).into());
             }
-            let allowed = store.facility_admin_password_totp(&id).await?;
+            let allowed = registrar.admin_password_totp(&id).await?;
             println!("{}", if allowed { "card or password-totp" } else { "card" });
             Ok(ExitCode::SUCCESS)
         }

@@ -121,7 +121,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     if let Some(atna) = &loaded.config.atna {
         // Read and checked before serving: a bad [atna] stops the start, not the first audit message.
         let forwarder = atna.forwarder(&loaded.dir, &loaded.key_context()).context("the audit repository ([atna])")?;
-        forwarder.spawn(authority.store().clone(), authority.clock().clone(), metrics.atna.clone());
+        forwarder.spawn(authority.audit_log().clone(), authority.clock().clone(), metrics.atna.clone());
     }
     if let Some(p) = &portal {
         // Read (and seed) the services before serving: a bad services file stops the start, not a login.
@@ -142,7 +142,7 @@ pub async fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode> {
     let limits = Arc::new(crate::http::rate_limit::Guard::new(
         rate_limit::Settings::from_config(&loaded.config.limits)?,
         authority.store().clone(),
-        authority.store().clone(),
+        authority.audit_log().clone(),
         metrics.clone(),
         authority.clock().clone(),
     ));
@@ -307,9 +307,9 @@ mod revocation {
     /// The board of the CAs the server checks and answers for, loaded once.
     pub async fn load_board(authority: &Authority) -> Result<Arc<RevocationBoard>> {
         let board = Arc::new(RevocationBoard::new(&ocsp_signer::SERVED));
-        let now = hcpki_pkix::time::now_unix();
+        let now = hcpki_pkix::time::now();
         for ca in ocsp_signer::SERVED {
-            board.refresh(authority.store().as_ref(), ca, now, true).await?;
+            board.refresh(authority.revoker().revocations().as_ref(), ca, now, true).await?;
         }
         Ok(board)
     }
@@ -323,9 +323,10 @@ mod revocation {
     ) -> Result<Arc<Responder>> {
         let served = ocsp_signer::ensure(authority, &loaded.dir, &loaded.key_context()).await?;
         let settings = loaded.config.serve.ocsp.settings(&loaded.config.profiles);
-        let store = authority.store();
+        let (certificates, revocations) =
+            (authority.pipeline().certificates().clone(), authority.revoker().revocations().clone());
         let responder =
-            Arc::new(Responder::new(store.clone(), store.clone(), board, served, settings, authority.clock().clone())?);
+            Arc::new(Responder::new(certificates, revocations, board, served, settings, authority.clock().clone())?);
         let r = responder.clone();
         tokio::spawn(async move {
             let started = std::time::Instant::now();
@@ -344,7 +345,7 @@ mod revocation {
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                match r.maintain(hcpki_pkix::time::now_unix()).await {
+                match r.maintain(hcpki_pkix::time::now()).await {
                     Ok(m) if m.changed + m.resigned > 0 => {
                         tracing::info!(changed = m.changed, resigned = m.resigned, "revocation state reloaded")
                     }

@@ -7,7 +7,9 @@ use axum::body::Body as HttpBody;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use hcpki_ca::enroll::acme::order::{AuthzId, ChallengeId};
 use hcpki_ca::enroll::acme::{self, AcmeRequest, AcmeResponse, Body, Endpoint, Problem};
+use hcpki_model::{AcmeAccountId, AcmeOrderId};
 
 /// `GET /acme/directory`.
 pub async fn directory(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
@@ -52,12 +54,12 @@ pub async fn key_change(State(s): State<AppState>, h: HeaderMap, u: Uri, b: Http
 
 /// `POST /acme/acct/{id}`.
 pub async fn account(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap, u: Uri, b: HttpBody) -> Response {
-    post(s, h, u, b, Endpoint::Account(id)).await
+    post(s, h, u, b, Endpoint::Account(AcmeAccountId::parse(&id).ok())).await
 }
 
 /// `POST /acme/order/{id}`.
 pub async fn order(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap, u: Uri, b: HttpBody) -> Response {
-    post(s, h, u, b, Endpoint::Order(id)).await
+    post(s, h, u, b, Endpoint::Order(AcmeOrderId::parse(&id).ok())).await
 }
 
 /// `POST /acme/order/{id}/finalize`.
@@ -68,12 +70,12 @@ pub async fn finalize(
     u: Uri,
     b: HttpBody,
 ) -> Response {
-    post(s, h, u, b, Endpoint::Finalize(id)).await
+    post(s, h, u, b, Endpoint::Finalize(AcmeOrderId::parse(&id).ok())).await
 }
 
 /// `POST /acme/authz/{id}`.
 pub async fn authz(State(s): State<AppState>, Path(id): Path<String>, h: HeaderMap, u: Uri, b: HttpBody) -> Response {
-    post(s, h, u, b, Endpoint::Authz(id)).await
+    post(s, h, u, b, Endpoint::Authz(AuthzId::parse(&id))).await
 }
 
 /// `POST /acme/chall/{id}`.
@@ -84,7 +86,7 @@ pub async fn challenge(
     u: Uri,
     b: HttpBody,
 ) -> Response {
-    post(s, h, u, b, Endpoint::Challenge(id)).await
+    post(s, h, u, b, Endpoint::Challenge(ChallengeId::parse(&id))).await
 }
 
 /// `POST /acme/cert/{serial}`.

@@ -34,7 +34,7 @@ pub async fn download(State(state): State<AppState>, Path(file): Path<String>, h
         Ok(p) => p,
         Err(e) => return unavailable(&e, name),
     };
-    let now = state.clock.now_unix();
+    let now = state.clock.now();
     let etag = format!("\"{}{}\"", published.etag, if pem { "-pem" } else { "" });
     let last_modified = http_date(published.this_update);
     let mut response = if not_modified(&headers, &etag, published.this_update) {

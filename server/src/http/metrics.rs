@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 use hcpki_ca::profile::CertProfile;
-use hcpki_ca::store::SweepCounts;
+use hcpki_ca::store::{Issuance, Revocations, StoreError, SweepCounts};
 use hcpki_pkix::time::UnixTime;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -288,18 +288,16 @@ impl RegistryFigures {
     /// The windows reported: a week (act now) and a month (renewal should already be under way).
     const EXPIRY_WINDOWS_DAYS: [i64; 2] = [7, 30];
 
-    async fn read(store: &dyn hcpki_ca::store::Store, now: i64) -> Result<Self, hcpki_ca::store::StoreError> {
+    async fn read<S: Issuance + Revocations + ?Sized>(store: &S, now: UnixTime) -> Result<Self, StoreError> {
         let mut expiring = Vec::with_capacity(Self::EXPIRY_WINDOWS_DAYS.len());
         for days in Self::EXPIRY_WINDOWS_DAYS {
-            expiring.push((
-                days,
-                store.expiring_counts(UnixTime::from_secs(now), UnixTime::from_secs(now + days * 86_400)).await?,
-            ));
+            let until = now.plus(Duration::from_secs(days.unsigned_abs() * 86_400));
+            expiring.push((days, store.expiring_counts(now, until).await?));
         }
         let root_crl = store.imported_crl(hcpki_ca::CaName::Root).await?.map(|c| RootCrlFigures {
             number: c.number,
             next_update: c.next_update,
-            seconds_left: c.next_update - now,
+            seconds_left: c.next_update - now.as_secs(),
         });
         Ok(Self { issued: store.issued_counts().await?, expiring, root_crl })
     }

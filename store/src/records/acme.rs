@@ -2,14 +2,14 @@
 //! challenges, so one conditional UPDATE moves the whole state on every replica. Their RFC 8555 §7.1 JSON and
 //! state rules are `enroll::acme::order`'s.
 
-use hcpki_model::{Actor, FacilityId, ProfileKind};
+use hcpki_model::{AcmeAccountId, AcmeOrderId, Actor, FacilityId, ProfileKind};
 use serde::{Deserialize, Serialize};
 
 /// An ACME account, bound at creation to the facility and profile of the EAB credential it redeemed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AcmeAccount {
-    /// Random ID (hex); the account URL is `<base>/acct/<id>`.
-    pub id: String,
+    /// Its ID (D128); the account URL is `<base>/acct/<id>`.
+    pub id: AcmeAccountId,
     /// RFC 7638 thumbprint of the current key.
     pub thumbprint: String,
     /// The current key, as canonical JWK JSON.
@@ -38,10 +38,10 @@ impl AcmeAccount {
 /// An order and everything under it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AcmeOrder {
-    /// Random ID (hex).
-    pub id: String,
+    /// Its ID (D128).
+    pub id: AcmeOrderId,
     /// Its account.
-    pub account: String,
+    pub account: AcmeAccountId,
     /// `pending`, `ready`, `processing`, `valid` or `invalid`.
     pub status: String,
     /// Unix seconds.

@@ -43,7 +43,7 @@ macro_rules! acme_store {
             ) -> Result<(), StoreError> {
                 let mut w = self.write(at).await?;
                 sqlx::query::<$db>(queries::INSERT_ACME_ACCOUNT)
-                    .bind(&account.id)
+                    .bind(account.id.as_str())
                     .bind(&account.thumbprint)
                     .bind(&account.jwk)
                     .bind(account.facility.as_str())
@@ -59,9 +59,9 @@ macro_rules! acme_store {
                 w.commit().await
             }
 
-            async fn acme_account(&self, id: &str) -> Result<Option<AcmeAccount>, StoreError> {
+            async fn acme_account(&self, id: &AcmeAccountId) -> Result<Option<AcmeAccount>, StoreError> {
                 sqlx::query_as::<$db, rows::AcmeAccountRow>(queries::ACME_ACCOUNT_BY_ID)
-                    .bind(id)
+                    .bind(id.as_str())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)?
@@ -92,7 +92,7 @@ macro_rules! acme_store {
                     .bind(&account.jwk)
                     .bind(&account.status)
                     .bind(rows::json_text(&account.contact)?)
-                    .bind(&account.id)
+                    .bind(account.id.as_str())
                     .execute(&mut *w.tx)
                     .await
                     .map_err(Self::err)?;
@@ -108,8 +108,8 @@ macro_rules! acme_store {
             ) -> Result<(), StoreError> {
                 let mut w = self.write(at).await?;
                 sqlx::query::<$db>(queries::INSERT_ACME_ORDER)
-                    .bind(&order.id)
-                    .bind(&order.account)
+                    .bind(order.id.as_str())
+                    .bind(order.account.as_str())
                     .bind(&order.status)
                     .bind(order.version)
                     .bind(order.expires_at)
@@ -123,9 +123,9 @@ macro_rules! acme_store {
                 w.commit().await
             }
 
-            async fn acme_order(&self, id: &str) -> Result<Option<AcmeOrder>, StoreError> {
+            async fn acme_order(&self, id: &AcmeOrderId) -> Result<Option<AcmeOrder>, StoreError> {
                 sqlx::query_scalar::<$db, String>(queries::ACME_ORDER_BODY)
-                    .bind(id)
+                    .bind(id.as_str())
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(Self::err)?
@@ -140,7 +140,7 @@ macro_rules! acme_store {
                     .bind(order.version)
                     .bind(order.certificate.as_deref())
                     .bind(rows::json_text(order)?)
-                    .bind(&order.id)
+                    .bind(order.id.as_str())
                     .bind(order.version - 1)
                     .execute(&self.pool)
                     .await
@@ -148,12 +148,14 @@ macro_rules! acme_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn acme_certificate_account(&self, serial: &SerialHex) -> Result<Option<String>, StoreError> {
+            async fn acme_certificate_account(&self, serial: &SerialHex) -> Result<Option<AcmeAccountId>, StoreError> {
                 sqlx::query_scalar::<$db, String>(queries::ACME_CERTIFICATE_ACCOUNT)
                     .bind(serial.as_str())
                     .fetch_optional(&self.pool)
                     .await
-                    .map_err(Self::err)
+                    .map_err(Self::err)?
+                    .map(|id| rows::acme_account_id(&id))
+                    .transpose()
             }
         }
     };

@@ -153,7 +153,7 @@ pub(super) fn acme_account(action: &str, a: &AcmeAccount, actor: &Actor) -> Audi
     AuditEvent {
         actor: actor.as_str().to_owned(),
         action: format!("acme.account.{action}"),
-        target: a.id.clone(),
+        target: a.id.to_string(),
         outcome: Outcome::Ok,
         detail: json!({
             "facility": a.facility.as_str(),
@@ -170,7 +170,7 @@ pub(super) fn acme_order(o: &AcmeOrder, actor: &Actor) -> AuditEvent {
     AuditEvent {
         actor: actor.as_str().to_owned(),
         action: "acme.order.create".into(),
-        target: o.id.clone(),
+        target: o.id.to_string(),
         outcome: Outcome::Ok,
         detail: json!({ "account": o.account, "identifiers": o.identifiers }),
     }

@@ -7,7 +7,7 @@ use crate::facility::{Facility, FacilityId, FacilityKind, FacilityState, Medical
 use crate::operator::{OperatorName, OperatorRecord, OperatorRole};
 use crate::records::{AcmeAccount, AcmeOrder, CredentialRecord, HeldRequest, HeldState, Protocol};
 use crate::{AuthorityRecord, CertStatus, CertificateRecord, ExpiringCertificate, StoreError};
-use hcpki_model::{CaName, CertProfile, SerialHex, UnixTime};
+use hcpki_model::{AcmeAccountId, CaName, CertProfile, SerialHex, UnixTime};
 
 /// How many rows a listing returns when the filter does not say.
 pub(super) const DEFAULT_LIMIT: i64 = 1000;
@@ -324,13 +324,18 @@ pub(super) fn acme_account(row: AcmeAccountRow) -> Result<AcmeAccount, StoreErro
         facility: FacilityId::parse(&facility).map_err(|e| corrupt(&format!("ACME account {id} facility"), e))?,
         profile: profile.parse().map_err(|e| corrupt(&format!("ACME account {id} profile"), e))?,
         contact: serde_json::from_str(&contact).map_err(|e| corrupt(&format!("ACME account {id} contact"), e))?,
-        id,
+        id: acme_account_id(&id)?,
         thumbprint,
         jwk,
         credential,
         status,
         created_at,
     })
+}
+
+/// An `acme_accounts.id` / `acme_orders.account_id` column.
+pub(super) fn acme_account_id(id: &str) -> Result<AcmeAccountId, StoreError> {
+    AcmeAccountId::parse(id).map_err(|e| corrupt("ACME account ID", e))
 }
 
 pub(super) fn acme_order(body: &str) -> Result<AcmeOrder, StoreError> {

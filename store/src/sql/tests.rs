@@ -12,7 +12,7 @@ use crate::{
     Actor, AuthorityRecord, Backend, CertStatus, CertificateFilter, FacilityChange, FacilityFilter, ImportedCrl,
     IssuanceIntent, LoginThrottle, NewJob, RateCount, RateSync, Registration, Revocation, Store, StoreError,
 };
-use hcpki_model::{CaName, CertProfile, ProfileKind, SerialHex, UnixTime};
+use hcpki_model::{AcmeAccountId, AcmeOrderId, CaName, CertProfile, ProfileKind, SerialHex, UnixTime};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -816,8 +816,10 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
     assert!(!s.acme_take_nonce("old", UnixTime::from_secs(now)).await.unwrap(), "an expired nonce is refused");
     assert!(!s.acme_take_nonce("never", UnixTime::from_secs(now)).await.unwrap());
 
+    let a1 = AcmeAccountId::from_random([0xa1; 16]);
+    let o1 = AcmeOrderId::from_random([0x01; 16]);
     let mut account = AcmeAccount {
-        id: "a1".into(),
+        id: a1.clone(),
         thumbprint: "tp1".into(),
         jwk: "{}".into(),
         facility: facility.clone(),
@@ -832,11 +834,11 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
     account.thumbprint = "tp2".into();
     s.acme_update_account(&account, "key-change", &account.actor(), AT).await.unwrap();
     assert!(other.acme_account_by_thumbprint("tp1").await.unwrap().is_none());
-    assert_eq!(other.acme_account("a1").await.unwrap().unwrap().thumbprint, "tp2");
+    assert_eq!(other.acme_account(&a1).await.unwrap().unwrap().thumbprint, "tp2");
 
     let mut order = AcmeOrder {
-        id: "o1".into(),
-        account: "a1".into(),
+        id: o1.clone(),
+        account: a1.clone(),
         status: "pending".into(),
         expires_at: now + 60,
         identifiers: vec!["pc-1.example".into()],
@@ -846,7 +848,7 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
         version: 0,
     };
     s.acme_create_order(&order, &account.actor(), AT).await.unwrap();
-    let mut theirs = other.acme_order("o1").await.unwrap().unwrap();
+    let mut theirs = other.acme_order(&o1).await.unwrap().unwrap();
     assert_eq!(theirs, order);
     order.status = "ready".into();
     order.version += 1;
@@ -854,7 +856,7 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
     theirs.version += 1;
     assert!(s.acme_update_order(&order).await.unwrap());
     assert!(!other.acme_update_order(&theirs).await.unwrap(), "the second writer of one version loses");
-    assert_eq!(other.acme_order("o1").await.unwrap().unwrap().status, "ready");
+    assert_eq!(other.acme_order(&o1).await.unwrap().unwrap().status, "ready");
 
     // Who ordered a certificate (revokeCert by account, issue #24): the account of the order finalized with it.
     assert_eq!(other.acme_certificate_account(&sn("0abc")).await.unwrap(), None);
@@ -862,7 +864,7 @@ async fn acme_state_is_shared_between_handles(db: TestDb) {
     order.certificate = Some("0abc".into());
     order.version += 1;
     assert!(s.acme_update_order(&order).await.unwrap());
-    assert_eq!(other.acme_certificate_account(&sn("0abc")).await.unwrap().as_deref(), Some("a1"));
+    assert_eq!(other.acme_certificate_account(&sn("0abc")).await.unwrap(), Some(a1.clone()));
     assert_eq!(other.acme_certificate_account(&sn("0abd")).await.unwrap(), None);
 
     let entries = s.audit_entries(0, 1000).await.unwrap();

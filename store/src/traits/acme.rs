@@ -2,8 +2,8 @@
 
 use crate::error::StoreError;
 use crate::records::{AcmeAccount, AcmeOrder, Actor};
-use hcpki_model::SerialHex;
 use hcpki_model::UnixTime;
+use hcpki_model::{AcmeAccountId, AcmeOrderId, SerialHex};
 
 /// ACME (decision D17): nonces, accounts and orders every replica shares.
 #[async_trait::async_trait]
@@ -18,7 +18,7 @@ pub trait Acme: Send + Sync {
     async fn acme_create_account(&self, account: &AcmeAccount, actor: &Actor, at: UnixTime) -> Result<(), StoreError>;
 
     /// One ACME account.
-    async fn acme_account(&self, id: &str) -> Result<Option<AcmeAccount>, StoreError>;
+    async fn acme_account(&self, id: &AcmeAccountId) -> Result<Option<AcmeAccount>, StoreError>;
 
     /// The ACME account whose key has this RFC 7638 thumbprint.
     async fn acme_account_by_thumbprint(&self, thumbprint: &str) -> Result<Option<AcmeAccount>, StoreError>;
@@ -36,7 +36,7 @@ pub trait Acme: Send + Sync {
     async fn acme_create_order(&self, order: &AcmeOrder, actor: &Actor, at: UnixTime) -> Result<(), StoreError>;
 
     /// One order.
-    async fn acme_order(&self, id: &str) -> Result<Option<AcmeOrder>, StoreError>;
+    async fn acme_order(&self, id: &AcmeOrderId) -> Result<Option<AcmeOrder>, StoreError>;
 
     /// Store `order` only if the stored version is `order.version - 1`; `false` when another request
     /// changed it first.
@@ -44,5 +44,5 @@ pub trait Acme: Send + Sync {
 
     /// The ACME account whose order was finalized with certificate `serial`, if any: who may revoke it by
     /// account (RFC 8555 §7.6).
-    async fn acme_certificate_account(&self, serial: &SerialHex) -> Result<Option<String>, StoreError>;
+    async fn acme_certificate_account(&self, serial: &SerialHex) -> Result<Option<AcmeAccountId>, StoreError>;
 }

@@ -9,6 +9,7 @@ use super::payload::contacts;
 use super::problem::Problem;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hcpki_model::AcmeAccountId;
 
 /// `POST new-account`, signed by the new key (jwk).
 pub(super) async fn new_account(
@@ -45,7 +46,7 @@ pub(super) async fn new_account(
     };
     let grant = authority.redeem(&kid, &secret).await?;
     let account = AcmeAccount {
-        id: random_id()?,
+        id: AcmeAccountId::from_random(random_id()?),
         thumbprint,
         jwk: key.canonical_json(),
         facility: grant.facility,
@@ -53,7 +54,7 @@ pub(super) async fn new_account(
         credential: kid.clone(),
         status: "valid".into(),
         contact,
-        created_at: authority.now_unix(),
+        created_at: authority.now().as_secs(),
     };
     if let Err(p) = authority.create_account(&account).await {
         authority.release(&kid, &p.detail).await;
@@ -104,9 +105,10 @@ pub(super) async fn update(
     request: &AcmeRequest<'_>,
     jws: &Jws,
     mut account: AcmeAccount,
-    id: &str,
+    id: Option<&AcmeAccountId>,
 ) -> Result<AcmeResponse, Problem> {
-    if account.id != id {
+    // `None`, an ID this CA cannot have made, is no account's either.
+    if Some(&account.id) != id {
         return Err(Problem::unauthorized("an account may only read or change itself"));
     }
     let url = format!("{}/acct/{}", request.base, account.id);

@@ -5,13 +5,14 @@ use super::order::{AcmeAccount, AcmeOrder};
 use super::problem::Problem;
 use crate::enroll::{EnrollError, Grant};
 use crate::facility::FacilityId;
+use hcpki_model::{AcmeAccountId, AcmeOrderId, UnixTime};
 use zeroize::Zeroizing;
 
 /// What the CA side offers ACME: declared here, implemented by [`crate::Authority`].
 #[async_trait::async_trait]
 pub trait AcmeAuthority: Send + Sync + std::fmt::Debug {
-    /// Now, in Unix seconds, by the CA's clock (orders' expiry and challenges' validation times).
-    fn now_unix(&self) -> i64;
+    /// Now, by the CA's clock (orders' expiry and challenges' validation times).
+    fn now(&self) -> UnixTime;
 
     /// Make and record a fresh nonce.
     async fn new_nonce(&self) -> Result<String, Problem>;
@@ -36,7 +37,7 @@ pub trait AcmeAuthority: Send + Sync + std::fmt::Debug {
     async fn create_account(&self, account: &AcmeAccount) -> Result<(), Problem>;
 
     /// One account.
-    async fn account(&self, id: &str) -> Result<Option<AcmeAccount>, Problem>;
+    async fn account(&self, id: &AcmeAccountId) -> Result<Option<AcmeAccount>, Problem>;
 
     /// The account with this key thumbprint.
     async fn account_by_thumbprint(&self, thumbprint: &str) -> Result<Option<AcmeAccount>, Problem>;
@@ -48,7 +49,7 @@ pub trait AcmeAuthority: Send + Sync + std::fmt::Debug {
     async fn create_order(&self, order: &AcmeOrder, account: &AcmeAccount) -> Result<(), Problem>;
 
     /// One order.
-    async fn order(&self, id: &str) -> Result<Option<AcmeOrder>, Problem>;
+    async fn order(&self, id: &AcmeOrderId) -> Result<Option<AcmeOrder>, Problem>;
 
     /// Store `order` if nobody changed it since it was read at `order.version - 1`: `false` when another
     /// request did (the caller re-reads).
@@ -68,7 +69,7 @@ pub trait AcmeAuthority: Send + Sync + std::fmt::Debug {
 
     /// The account whose order was finalized with certificate `serial`; `None` for certificates ACME did not
     /// issue (EST, SCEP, operators).
-    async fn ordered_by(&self, serial: &str) -> Result<Option<String>, Problem>;
+    async fn ordered_by(&self, serial: &str) -> Result<Option<AcmeAccountId>, Problem>;
 
     /// Mark a certificate revoked with its RFC 5280 reason code (audited `cert.revoke`).
     async fn revoke(&self, serial: &str, reason: u8, actor: &crate::store::Actor) -> Result<(), Problem>;

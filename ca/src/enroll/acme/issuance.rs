@@ -7,13 +7,14 @@ use super::jws::{Jws, Signer};
 use super::message::{
     AcmeRequest, AcmeResponse, Body, account_key, payload_json, random_id, random_token, signed_by_account,
 };
-use super::order::{self, Authorization, Challenge, StoredProblem};
+use super::order::{self, Authorization, AuthzId, Challenge, ChallengeId, StoredProblem};
 use super::order::{AcmeAccount, AcmeOrder, OrderObject};
 use super::payload::{check_csr_names, finalize_csr, order_identifiers};
 use super::problem::{Problem, ProblemType};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use der::Decode;
+use hcpki_model::AcmeOrderId;
 
 /// RFC 5280 reason codes a subscriber may give (not caCompromise, certificateHold, removeFromCRL, aACompromise).
 const SUBSCRIBER_REASONS: [u8; 6] = [0, 1, 3, 4, 5, 9];
@@ -43,10 +44,10 @@ pub(super) async fn new_order(
         authorizations.push(Authorization { identifier: name.clone(), status: "pending".into(), challenges });
     }
     let order = AcmeOrder {
-        id: random_id()?,
+        id: AcmeOrderId::from_random(random_id()?),
         account: account.id.clone(),
         status: "pending".into(),
-        expires_at: authority.now_unix() + order::ORDER_LIFETIME_SECS,
+        expires_at: authority.now().as_secs() + order::ORDER_LIFETIME_SECS,
         identifiers,
         authorizations,
         certificate: None,
@@ -57,11 +58,17 @@ pub(super) async fn new_order(
     Ok(AcmeResponse::json(201, order.to_json(request.base)).at(order.url(request.base)))
 }
 
-/// An order of this account; one past its expiry that never became valid reads as `invalid`.
-async fn own_order(authority: &dyn AcmeAuthority, account: &AcmeAccount, id: &str) -> Result<AcmeOrder, Problem> {
+/// An order of this account; one past its expiry that never became valid reads as `invalid`. `None` is an ID
+/// from a URL that this CA cannot have made: no such order.
+async fn own_order(
+    authority: &dyn AcmeAuthority,
+    account: &AcmeAccount,
+    id: Option<&AcmeOrderId>,
+) -> Result<AcmeOrder, Problem> {
+    let Some(id) = id else { return Err(Problem::not_found("order")) };
     match authority.order(id).await? {
         Some(mut o) if o.account == account.id => {
-            if o.expires_at <= authority.now_unix() && o.status != "valid" {
+            if o.expires_at <= authority.now().as_secs() && o.status != "valid" {
                 o.status = "invalid".into();
             }
             Ok(o)
@@ -76,7 +83,7 @@ pub(super) async fn show_order(
     authority: &dyn AcmeAuthority,
     request: &AcmeRequest<'_>,
     account: &AcmeAccount,
-    id: &str,
+    id: Option<&AcmeOrderId>,
 ) -> Result<AcmeResponse, Problem> {
     let order = own_order(authority, account, id).await?;
     Ok(AcmeResponse::json(200, order.to_json(request.base)).at(order.url(request.base)))
@@ -88,12 +95,11 @@ pub(super) async fn authz(
     request: &AcmeRequest<'_>,
     jws: &Jws,
     account: &AcmeAccount,
-    id: &str,
+    id: Option<&AuthzId>,
 ) -> Result<AcmeResponse, Problem> {
-    let (order_id, n, None) = order::split_id(id).ok_or_else(|| Problem::not_found("authorization"))? else {
-        return Err(Problem::not_found("authorization"));
-    };
-    let mut order = own_order(authority, account, order_id).await?;
+    let id = id.ok_or_else(|| Problem::not_found("authorization"))?;
+    let n = id.index;
+    let mut order = own_order(authority, account, Some(&id.order)).await?;
     if let Some(payload) = payload_json(jws)? {
         if payload.get("status").and_then(|s| s.as_str()) != Some("deactivated") {
             return Err(Problem::malformed("an authorization can only be deactivated"));
@@ -119,12 +125,13 @@ pub(super) async fn challenge(
     request: &AcmeRequest<'_>,
     jws: &Jws,
     account: &AcmeAccount,
-    id: &str,
+    id: Option<&ChallengeId>,
 ) -> Result<AcmeResponse, Problem> {
-    let Some((order_id, n, Some(kind))) = order::split_id(id) else {
+    let Some(ChallengeId { authz: authz_id, kind }) = id else {
         return Err(Problem::not_found("challenge"));
     };
-    let mut order = own_order(authority, account, order_id).await?;
+    let (n, kind) = (authz_id.index, kind.as_str());
+    let mut order = own_order(authority, account, Some(&authz_id.order)).await?;
     let find = |o: &AcmeOrder| -> Result<(Authorization, Challenge), Problem> {
         let a = o.authorizations.get(n).ok_or_else(|| Problem::not_found("challenge"))?;
         let c = a.challenges.iter().find(|c| c.kind == kind).ok_or_else(|| Problem::not_found("challenge"))?;
@@ -137,7 +144,7 @@ pub(super) async fn challenge(
     if respond && chall.status == "pending" && authz.status == "pending" && order.status == "pending" {
         let thumbprint = account_key(account)?.thumbprint();
         let outcome = challenge::validate(validator, kind, &authz.identifier, &chall.token, &thumbprint).await;
-        let now = authority.now_unix();
+        let now = authority.now().as_secs();
         if let Some(a) = order.authorizations.get_mut(n) {
             if let Some(c) = a.challenges.iter_mut().find(|c| c.kind == kind) {
                 match &outcome {
@@ -161,7 +168,7 @@ pub(super) async fn challenge(
         order.version += 1;
         if !authority.update_order(&order).await? {
             // Another request settled it first: show that.
-            order = own_order(authority, account, order_id).await?;
+            order = own_order(authority, account, Some(&authz_id.order)).await?;
         }
     }
     let (_, chall) = find(&order)?;
@@ -176,7 +183,7 @@ pub(super) async fn challenge(
     Ok(AcmeResponse {
         status: 200,
         location: None,
-        up: Some(format!("{}/authz/{order_id}.{n}", request.base)),
+        up: Some(format!("{}/authz/{authz_id}", request.base)),
         body: Body::Json(body),
     })
 }
@@ -187,9 +194,10 @@ pub(super) async fn finalize(
     request: &AcmeRequest<'_>,
     jws: &Jws,
     account: &AcmeAccount,
-    id: &str,
+    id: Option<&AcmeOrderId>,
 ) -> Result<AcmeResponse, Problem> {
     let mut order = own_order(authority, account, id).await?;
+    let id = order.id.clone();
     if order.status != "ready" {
         return Err(Problem::order_not_ready(format!("order {id} is {}, not ready", order.status)).with_status(403));
     }
@@ -216,7 +224,7 @@ pub(super) async fn finalize(
             order.status = "ready".into();
             order.version += 1;
             if !authority.update_order(&order).await? {
-                tracing::error!(order = id, "could not put a refused order back to ready");
+                tracing::error!(order = %id, "could not put a refused order back to ready");
             }
             let p = Problem::from(e);
             return Err(if p.kind == ProblemType::Malformed { Problem::bad_csr(p.detail) } else { p });
@@ -287,7 +295,7 @@ pub(super) async fn revoke(
     let actor = match &jws.signer {
         Signer::Account(_) => {
             let account = signed_by_account(authority, request.base, jws).await?;
-            if authority.ordered_by(&serial).await?.as_deref() != Some(account.id.as_str()) {
+            if authority.ordered_by(&serial).await?.as_ref() != Some(&account.id) {
                 return Err(Problem::unauthorized(format!(
                     "certificate {serial} was not ordered by account {}: an account revokes only certificates of \
                      its own orders; sign revokeCert with the certificate's own key (jwk), or ask the facility \

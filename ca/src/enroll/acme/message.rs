@@ -6,6 +6,7 @@ use super::jws::{self, Jws, Signer};
 use super::order::AcmeAccount;
 use super::payload;
 use super::problem::Problem;
+use hcpki_model::{ACME_ID_OCTETS, AcmeAccountId};
 
 /// A POST as received, stripped of HTTP.
 #[derive(Debug)]
@@ -74,10 +75,10 @@ pub(super) fn random_token() -> Result<String, Problem> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_slice()))
 }
 
-/// A random hex ID.
-pub(super) fn random_id() -> Result<String, Problem> {
-    let bytes = hcpki_pkix::keys::random_secret(16).map_err(|e| Problem::server_internal(e.to_string()))?;
-    Ok(hex::encode(bytes.as_slice()))
+/// The random octets of a new account or order ID (D128).
+pub(super) fn random_id() -> Result<[u8; ACME_ID_OCTETS], Problem> {
+    let bytes = hcpki_pkix::keys::random_secret(ACME_ID_OCTETS).map_err(|e| Problem::server_internal(e.to_string()))?;
+    bytes.as_slice().try_into().map_err(|_| Problem::server_internal("the random source gave a short ID"))
 }
 
 /// The account a `kid` JWS names, if it is valid and the signature is its key's.
@@ -92,10 +93,10 @@ pub(super) async fn signed_by_account(
     let id = kid
         .strip_prefix(&format!("{base}/acct/"))
         .ok_or_else(|| Problem::account_does_not_exist(format!("{kid} is not an account URL of this CA")))?;
-    let account = authority
-        .account(id)
-        .await?
-        .ok_or_else(|| Problem::account_does_not_exist(format!("no account {id}: register with newAccount")))?;
+    let no_account = || Problem::account_does_not_exist(format!("no account {id}: register with newAccount"));
+    // An ID this CA cannot have made is unknown too, and said so in the same words.
+    let known = AcmeAccountId::parse(id).map_err(|_| no_account())?;
+    let account = authority.account(&known).await?.ok_or_else(no_account)?;
     jws.verify(&account_key(&account)?)?;
     if account.status != "valid" {
         return Err(Problem::unauthorized(format!("account {id} is {}", account.status)));

@@ -4,10 +4,12 @@
 //!
 //! An order is stored as one document with its authorizations and challenges (authorizations are never
 //! shared between orders here), so one conditional UPDATE moves the whole state on every replica.
-//! Authorization IDs are `<order>.<n>`, challenge IDs `<order>.<n>.<type>`.
+//! Authorization IDs are `<order>.<n>` ([`AuthzId`]), challenge IDs `<order>.<n>.<type>` ([`ChallengeId`]).
 
 use super::problem::Problem;
 use crate::profile::ProfileKind;
+use hcpki_model::AcmeOrderId;
+use std::fmt;
 // The stored account and order are the store's (plain data it reads and writes); named here too. Their
 // RFC 8555 JSON and state rules stay with the protocol, below.
 pub use crate::store::{AcmeAccount, AcmeOrder, Authorization, Challenge, StoredProblem};
@@ -134,12 +136,61 @@ fn put(v: &mut serde_json::Value, key: &str, value: serde_json::Value) {
     }
 }
 
-/// Split `<order>.<n>` / `<order>.<n>.<type>` IDs.
-pub fn split_id(id: &str) -> Option<(&str, usize, Option<&str>)> {
-    let mut parts = id.splitn(3, '.');
-    let order = parts.next()?;
-    let n = parts.next()?.parse().ok()?;
-    Some((order, n, parts.next()))
+/// An authorization's ID, `<order>.<n>` (D128): the authorization of the order's `n`-th identifier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthzId {
+    /// Its order.
+    pub order: AcmeOrderId,
+    /// Its position in the order's authorizations, from 0.
+    pub index: usize,
+}
+
+impl AuthzId {
+    /// `<order>.<n>` as this CA writes it (`n` in decimal without leading zeros); `None` for any other text,
+    /// which names no authorization.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (order, n) = text.split_once('.')?;
+        Some(Self { order: AcmeOrderId::parse(order).ok()?, index: decimal(n)? })
+    }
+}
+
+impl fmt::Display for AuthzId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.order, self.index)
+    }
+}
+
+/// A challenge's ID, `<authz>.<type>` (D128). The type is kept as sent: one the authorization does not offer is
+/// answered "no such challenge" by the order's owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChallengeId {
+    /// Its authorization.
+    pub authz: AuthzId,
+    /// The challenge type, e.g. `http-01`.
+    pub kind: String,
+}
+
+impl ChallengeId {
+    /// `<order>.<n>.<type>` as this CA writes it; `None` for any other text, which names no challenge.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (order, rest) = text.split_once('.')?;
+        let (n, kind) = rest.split_once('.')?;
+        let authz = AuthzId { order: AcmeOrderId::parse(order).ok()?, index: decimal(n)? };
+        Some(Self { authz, kind: kind.to_owned() })
+    }
+}
+
+impl fmt::Display for ChallengeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.authz, self.kind)
+    }
+}
+
+/// A position as this CA writes it: ASCII digits, no sign, no leading zero (one text per position).
+fn decimal(text: &str) -> Option<usize> {
+    let canonical =
+        !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && (text == "0" || !text.starts_with('0'));
+    canonical.then(|| text.parse().ok()).flatten()
 }
 
 /// What an order's identifiers ask for, as the profile's name request (decision D17):
@@ -245,8 +296,21 @@ mod tests {
         );
         assert!(dns_identifier(&v("dns", "*.example")).is_err());
         assert!(dns_identifier(&v("dns", "a..b")).is_err());
-        assert_eq!(split_id("abc.1.http-01"), Some(("abc", 1, Some("http-01"))));
-        assert_eq!(split_id("abc.1"), Some(("abc", 1, None)));
-        assert_eq!(split_id("abc"), None);
+    }
+
+    #[test]
+    fn authorization_and_challenge_ids() {
+        let order = "0123456789abcdef".repeat(2);
+        let authz = AuthzId::parse(&format!("{order}.1")).unwrap();
+        assert_eq!((authz.order.as_str(), authz.index), (order.as_str(), 1));
+        assert_eq!(authz.to_string(), format!("{order}.1"));
+        let chall = ChallengeId::parse(&format!("{order}.0.http-01")).unwrap();
+        assert_eq!((chall.authz.index, chall.kind.as_str()), (0, "http-01"));
+        assert_eq!(chall.to_string(), format!("{order}.0.http-01"));
+        for bad in ["abc.1", &order, &format!("{order}.01"), &format!("{order}.+1"), &format!("{order}.")] {
+            assert_eq!(AuthzId::parse(bad), None, "{bad}");
+        }
+        assert_eq!(AuthzId::parse(&format!("{order}.1.http-01")), None, "a challenge is no authorization");
+        assert_eq!(ChallengeId::parse(&format!("{order}.1")), None, "an authorization is no challenge");
     }
 }

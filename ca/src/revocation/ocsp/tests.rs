@@ -66,7 +66,7 @@ impl Fixture {
         signer_request.ocsp_for = Some(CaName::Router);
         let (signer_cert, _) = ca.pipeline().issue(&signer_request, &actor).await.unwrap();
         let board = Arc::new(RevocationBoard::new(&[CaName::Router]));
-        let now = hcpki_pkix::time::now_unix();
+        let now = hcpki_pkix::time::now();
         board.refresh(ca.store().as_ref(), CaName::Router, now, true).await.unwrap();
         let served = Served {
             ca: CaName::Router,
@@ -100,7 +100,7 @@ async fn answers_are_pre_signed_and_replaced_when_revoked() {
 
     // Revoked: the next maintenance round re-signs exactly that answer.
     ca.revoker().revoke(&gone.serial, Reason(CrlReason::KeyCompromise), &actor).await.unwrap();
-    let round = responder.maintain(hcpki_pkix::time::now_unix()).await.unwrap();
+    let round = responder.maintain(hcpki_pkix::time::now()).await.unwrap();
     assert_eq!((round.changed, round.resigned), (1, 1));
     let Reply::Cached(after) = responder.respond(&ask(vec![id(&gone.serial)], None)).await else { panic!() };
     assert!(!Arc::ptr_eq(&before, &after));
@@ -159,12 +159,12 @@ async fn answers_are_back_dated_and_re_signed_before_next_update() {
     assert_eq!(single.next_update.map(|t| unix(&t)), Some(w.next_update));
 
     // Just before half-way the sweep leaves it; at half-way it signs a new one.
-    f.responder.maintain(first.refresh_at() - 1).await.unwrap();
+    f.responder.maintain(UnixTime::from_secs(first.refresh_at() - 1)).await.unwrap();
     let Reply::Cached(kept) = ask_kept().await else { panic!() };
     assert!(Arc::ptr_eq(&first, &kept));
     let due = first.refresh_at() + SWEEP_SECS;
     assert!(due < w.next_update);
-    let round = f.responder.maintain(due).await.unwrap();
+    let round = f.responder.maintain(UnixTime::from_secs(due)).await.unwrap();
     assert!(round.resigned >= 1, "{round:?}");
     let Reply::Cached(renewed) = ask_kept().await else { panic!() };
     assert!(!Arc::ptr_eq(&first, &renewed));

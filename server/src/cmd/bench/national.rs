@@ -225,7 +225,9 @@ async fn grow_and_measure(
     let mut new_ids = Vec::with_capacity(added);
     for chunk in planned.chunks(facility_import::BATCH) {
         let batch: Vec<_> = chunk.iter().map(|p| p.new.clone()).collect();
-        for result in authority.store().register_facilities(&batch, actor, hcpki_pkix::time::now()).await? {
+        for result in
+            authority.registrar().facilities().register_facilities(&batch, actor, hcpki_pkix::time::now()).await?
+        {
             match result {
                 Registration::New(f) => new_ids.push(f.id),
                 Registration::AlreadyRegistered { code, existing } => anyhow::bail!(
@@ -392,13 +394,13 @@ async fn audit_reference(authority: &Arc<Authority>, actor: &Actor, n: usize, sh
         Shape::Batched => {
             let events: Vec<_> = (0..n).map(event).collect();
             for chunk in events.chunks(facility_import::BATCH) {
-                authority.store().append_audits(chunk, hcpki_pkix::time::now()).await?;
+                authority.audit_log().append_audits(chunk, hcpki_pkix::time::now()).await?;
             }
         }
         Shape::Committed { in_flight } => {
             let events: Vec<_> = (0..n).map(event).collect();
             concurrently(authority, actor, events, in_flight, |authority, _, event| async move {
-                authority.store().append_audit(&event, hcpki_pkix::time::now()).await?;
+                authority.audit_log().append_audit(&event, hcpki_pkix::time::now()).await?;
                 Ok(())
             })
             .await?;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 /// `/metrics`.
 pub async fn scrape(State(state): State<AppState>) -> Response {
-    let registry = match RegistryFigures::read(state.store.as_ref(), state.clock.now_unix()).await {
+    let registry = match RegistryFigures::read(state.store.as_ref(), state.clock.now()).await {
         Ok(figures) => Some(figures),
         Err(e) => {
             tracing::warn!(error = %e, "metrics: cannot read the registry's figures");
