@@ -82,12 +82,10 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     facility.goto(&format!("{origin}/console/?lang=ja"));
     labelled(&mut facility);
     assert_eq!(text(&mut facility, "#facility-state"), "active");
-    // The portal sign-in first, on the portal's own page: its `form-action 'self'` keeps a login form from
-    // redirecting on to another origin, so the console's sign-in then passes through on an SSO session.
-    portal_login_as_alice(&mut facility, &p);
-    facility.goto(&format!("{origin}/console/"));
-    facility.cmd(json!({"cmd": "click", "selector": "nav a[href='/console/login']"}));
-    facility.wait_exact_url(&format!("{origin}/console/"), "main");
+    // The console's sign-in link, straight to the portal's login page (no SSO session yet): the README's demo
+    // step. The form's POST redirects on to `/authorize` and then to the console's callback on another origin,
+    // so the page's CSP `form-action` must name the console's origin, and only it (issue #45 item 5).
+    console_sign_in_by_password(&mut facility, &p, &origin);
     facility.cmd(json!({"cmd": "click", "selector": "form[action$='/credentials'] button"}));
     facility.wait_url(&format!("{origin}/console/facilities/{id}/credentials"), "[role=alert]");
     let cred = Credential { id: text(&mut facility, "#cred-username"), secret: text(&mut facility, "#cred-password") };
@@ -190,6 +188,38 @@ pub(crate) fn portal_login_as_alice(browser: &mut Chromium, p: &Portal) {
     }
     browser.cmd(json!({"cmd": "key", "key": "Enter"}));
     browser.wait_exact_url(&format!("{}/", p.issuer), "body");
+}
+
+/// alice signs in to the console by password + TOTP from its sign-in link, on the portal's login page the link
+/// leads to, typed and submitted with the Enter key; back on the console's home. Chromium checks the login
+/// page's `form-action` along the POST's redirects (`/login` → `/authorize` → `/console/login/callback`): the
+/// policy names the console's origin for the built-in console client's own callback, and a forged
+/// `redirect_uri` on another origin widens nothing.
+fn console_sign_in_by_password(browser: &mut Chromium, p: &Portal, console: &str) {
+    browser.goto(&format!("{console}/console/"));
+    browser.cmd(json!({"cmd": "click", "selector": "nav a[href='/console/login']"}));
+    let login = browser.wait_url(&format!("{}/login?", p.issuer), "main");
+    // The page's own policy forbids its scripts to fetch: the same URLs read with curl.
+    let form_action = |url: &str| -> String {
+        let headers = p.h.path(&format!("headers-{}", uuid::Uuid::new_v4().simple()));
+        p.curl(&["-D", headers.to_str().unwrap(), url]);
+        let headers = std::fs::read_to_string(&headers).unwrap();
+        let csp = crate::revocation::header(&headers, "content-security-policy");
+        csp.split(';').map(str::trim).find(|d| d.starts_with("form-action")).unwrap_or_default().to_owned()
+    };
+    assert_eq!(form_action(&login), format!("form-action 'self' {console}"));
+    let forged = format!(
+        "/authorize?response_type=code&client_id=hcpki-console&scope=openid&redirect_uri={}",
+        crate::oidc::enc("https://evil.example/console/login/callback")
+    );
+    let foreign = format!("{}/login?return_to={}", p.issuer, crate::oidc::enc(&forged));
+    assert_eq!(form_action(&foreign), "form-action 'self'", "a foreign redirect_uri widens nothing");
+    let code = crate::oidc::totp(&p.totp_secret, 0);
+    for (field, value) in [("username", "alice"), ("password", crate::oidc::PASSWORD), ("totp", code.as_str())] {
+        browser.cmd(json!({"cmd": "type", "selector": format!("input[name={field}]"), "text": value}));
+    }
+    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
+    browser.wait_exact_url(&format!("{console}/console/"), "main");
 }
 
 /// Reloads a job's page (as its refresh does) until every item is done or failed.
