@@ -13,7 +13,10 @@ messages! {
     // What card-login.js says in the status line while a card login runs (the page hands it these words).
     StatusPreparing => "カードの署名を準備しています…", "Preparing the card signature…";
     StatusPin => "カードエージェントの画面で PIN を入力してください", "Enter the PIN in the card agent's window";
-    StatusCancelled => "キャンセルしました", "Cancelled";
+    StatusCancelled => "PIN の入力を取り消しました(試行回数は減っていません)。もう一度ログインするにはボタンを押してください。",
+        "PIN entry cancelled (no try used). Press the button to sign in again.";
+    StatusPinBlocked => "PIN 入力の画面を開けませんでした(ブラウザーがポップアップを止めました)。もう一度ボタンを押してください。",
+        "The PIN window could not open (the browser blocked the pop-up). Press the button again.";
     StatusVerifying => "確認しています…", "Verifying…";
     StatusFailed => "ログインできません:", "Cannot log in:";
     StatusConfirmFirst => "最後の 1 回を使う前に、確認欄にチェックを入れてください", "Tick the confirmation before using the last try";

@@ -54,7 +54,8 @@ pub fn login(lang: Lang, page: &LoginPage<'_>, notice: Option<Markup>) -> Respon
                 form id="card-login" method="post" action="/login/card" data-agent=(c.agent)
                     data-say-preparing=(t(M::StatusPreparing)) data-say-pin=(t(M::StatusPin))
                     data-say-cancelled=(t(M::StatusCancelled)) data-say-verifying=(t(M::StatusVerifying))
-                    data-say-failed=(t(M::StatusFailed)) data-say-confirm-first=(t(M::StatusConfirmFirst)) {
+                    data-say-failed=(t(M::StatusFailed)) data-say-confirm-first=(t(M::StatusConfirmFirst))
+                    data-say-pin-blocked=(t(M::StatusPinBlocked)) {
                     input type="hidden" name="csrf" value=(c.csrf);
                     input type="hidden" name="return_to" value=(return_to);
                     input type="hidden" name="challenge_id"; input type="hidden" name="kind";
