@@ -26,6 +26,7 @@ mod signing_requests;
 mod syslog;
 mod tls_key;
 mod token_endpoint;
+mod typed_input;
 
 use clap::Parser;
 use std::process::ExitCode;
