@@ -319,7 +319,23 @@ fn a_password_login_in_chromium_goes_back_to_the_relying_service(b: Backend) {
     assert_eq!(malformed.status, 400, "{}", malformed.body);
     assert!(malformed.body.contains("data-problem=\"password_form\"") && malformed.body.contains("action=\"/login\""));
     assert!(malformed.body.contains("ユーザー名は半角英数字"), "{}", malformed.body);
+    // The portal's own 404 and 405 pages (issue #45 item 6): themed, in the page's language, a way back home,
+    // every page's headers.
+    browser.goto(&format!("{}/no-such-page?lang=ja", p.issuer));
+    assert_eq!(browser.eval("document.querySelector('h1').innerText"), "ページが見つかりません");
+    assert_eq!(browser.eval("document.querySelector('main a[href=\"/\"]') !== null"), true);
+    crate::accessibility::assert_wcag21_aa(&mut browser, "main", "the portal's 404 page (ja)");
+    browser.screenshot(&shots.join("portal-404.png"));
+    crate::console_browser::assert_error_page(&p, &format!("{}/no-such-page", p.issuer), 404, "ページが見つかりません");
+    crate::console_browser::assert_error_page(
+        &p,
+        &format!("{}/sessions/end", p.issuer),
+        405,
+        "この操作はこのページではできません",
+    );
     if b == Backend::Sqlite && std::env::var_os("HCPKI_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+        let name = "portal-404.png";
+        std::fs::copy(shots.join(name), repo_root().join("docs/screenshots").join(name)).unwrap();
         let name = "login-password-wrong.png";
         std::fs::copy(shots.join(name), repo_root().join("docs/screenshots").join(name)).unwrap();
     }

@@ -169,6 +169,16 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     }
     assert_eq!(operator.eval("document.documentElement.lang"), json!("en"));
     shot.take(&mut operator, "console-audit.png");
+    // The console's own 404 and 405 pages (issue #45 item 6), in both languages, a way back, the console's headers.
+    for (lang, heading) in [("ja", "ページが見つかりません"), ("en", "Page not found")] {
+        operator.goto(&format!("{origin}/console/no-such-page?lang={lang}"));
+        assert_eq!(text(&mut operator, "h1"), heading);
+        assert_eq!(operator.eval("document.querySelector('main a[href=\"/console/\"]') !== null"), json!(true));
+        crate::accessibility::assert_wcag21_aa(&mut operator, "main", &format!("the console's 404 page ({lang})"));
+        shot.take(&mut operator, &format!("console-404-{lang}.png"));
+    }
+    assert_error_page(&p, &format!("{origin}/console/no-such-page"), 404, "ページが見つかりません");
+    assert_error_page(&p, &format!("{origin}/console/users/end-sessions"), 405, "この操作はこのページではできません");
     drop(facility);
     drop(operator);
 
@@ -220,6 +230,20 @@ fn console_sign_in_by_password(browser: &mut Chromium, p: &Portal, console: &str
     }
     browser.cmd(json!({"cmd": "key", "key": "Enter"}));
     browser.wait_exact_url(&format!("{console}/console/"), "main");
+}
+
+/// `url` answers `status` with a themed page (Japanese by default) naming `heading`, and the security headers
+/// every page has (issue #45 item 6).
+pub(crate) fn assert_error_page(p: &Portal, url: &str, status: u16, heading: &str) {
+    let headers = p.h.path(&format!("headers-{}", uuid::Uuid::new_v4().simple()));
+    let r = p.curl(&["-D", headers.to_str().unwrap(), url]);
+    assert_eq!(r.status, status, "{url}: {}", r.body);
+    assert!(r.body.contains("<html lang=\"ja\"") && r.body.contains(heading), "{url}: {}", r.body);
+    let headers = std::fs::read_to_string(&headers).unwrap();
+    let csp = crate::revocation::header(&headers, "content-security-policy");
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{url}: {csp}");
+    assert_eq!(crate::revocation::header(&headers, "x-frame-options"), "DENY", "{url}");
+    assert_eq!(crate::revocation::header(&headers, "cache-control"), "no-store", "{url}");
 }
 
 /// Reloads a job's page (as its refresh does) until every item is done or failed.

@@ -40,6 +40,14 @@ messages! {
     FacilityAdmin => "施設管理者", "facility admin";
     Refused => "実行できませんでした", "Refused";
     Back => "戻る", "Back";
+    // The console's own error pages (issue #45 item 6).
+    NotFound => "ページが見つかりません", "Page not found";
+    NotFoundHelp => "このアドレスのページはありません。アドレスを確かめるか、コンソールのホームから開き直してください。",
+        "There is no page at this address. Check the address, or open the page again from the console's home.";
+    MethodNotAllowed => "この操作はこのページではできません", "This page does not accept that request";
+    MethodNotAllowedHelp => "ページを開き直し、ページのボタンから操作してください(入力した内容は送られていません)。",
+        "Open the page again and use its buttons (nothing you typed was sent).";
+    ToConsoleHome => "コンソールのホームへ戻る", "Back to the console's home";
     Id => "施設 ID", "Facility ID";
     Name => "名称", "Name";
     Kind => "種別", "Kind";

@@ -252,6 +252,16 @@ pub async fn login(
     with_header(Redirect::to(&return_to).into_response(), header::SET_COOKIE, &created.set_cookie)
 }
 
+/// Any address the portal has no page for: the themed 404 (issue #45 item 6).
+pub async fn not_found(PageLang(lang): PageLang) -> Response {
+    pages::no_such_page(lang, StatusCode::NOT_FOUND)
+}
+
+/// A method a page does not take (a GET of a form's POST address, say): the themed 405.
+pub async fn method_not_allowed(PageLang(lang): PageLang) -> Response {
+    pages::no_such_page(lang, StatusCode::METHOD_NOT_ALLOWED)
+}
+
 /// What the login page asking again keeps of a refused password sign-in.
 struct PasswordAgain<'a> {
     user: &'a str,

@@ -23,4 +23,4 @@ pub use layout::{
 };
 pub use login::{CardSection, LoginPage, PasswordField, PasswordProblem, card_only_services, login};
 pub use sessions::sessions;
-pub use simple::{confirm_logout, continuing, problem, refused, refused_ja, signed_out, unavailable_in};
+pub use simple::{confirm_logout, continuing, no_such_page, problem, refused, refused_ja, signed_out, unavailable_in};

@@ -96,6 +96,14 @@ messages! {
         "Signing out also signs you out of every service you opened from this portal.";
     Refused => "受け付けられません", "Refused";
     ToSignIn => "ログインページへ", "To the sign-in page";
+    // The portal's own error pages (issue #45 item 6): what happened, what to do, the way back.
+    NotFound => "ページが見つかりません", "Page not found";
+    NotFoundHelp => "このアドレスのページはありません。アドレスを確かめるか、ホームから開き直してください。",
+        "There is no page at this address. Check the address, or open the page again from the home page.";
+    MethodNotAllowed => "この操作はこのページではできません", "This page does not accept that request";
+    MethodNotAllowedHelp => "ページを開き直し、ページのボタンから操作してください。",
+        "Open the page again and use its buttons.";
+    ToHome => "ホームへ戻る", "Back to the home page";
     Unavailable => "ポータルが一時的に応答できません。しばらくしてからもう一度お試しください。",
         "The portal cannot answer now; try again shortly.";
     StaleForm => "このフォームは古くなっています。ページを再読み込みしてから、もう一度お試しください。",
