@@ -103,8 +103,25 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     assert_eq!(text(&mut facility, &status), "issued");
     shot.take(&mut facility, "console-devices.png");
 
-    // …revokes it, and sees it revoked.
+    // …revokes it, and sees it revoked. No reason is chosen beforehand and the reasons are words (issue #45
+    // items 1 and 2): the form cannot be sent until one is picked.
+    let why = format!("#why-{serial}");
+    assert_eq!(facility.eval(&format!("document.querySelector({}).value", json!(why))), json!(""));
+    let offered = facility.eval(&format!("[...document.querySelector({}).options].map(o => o.text)", json!(why)));
+    assert_eq!(
+        offered,
+        json!([
+            "選んでください",
+            "鍵の漏えい・紛失",
+            "廃止(使わなくなった)",
+            "交換(新しい証明書に置き換えた)",
+            "その他"
+        ])
+    );
     let form = format!("form[action='/console/certificates/{serial}/revoke'] button");
+    facility.cmd(json!({"cmd": "click", "selector": form}));
+    assert_eq!(facility.eval(&format!("document.querySelector({}).validity.valueMissing", json!(why))), json!(true));
+    facility.eval(&format!("document.querySelector({}).value = 'cessationOfOperation'", json!(why)));
     facility.cmd(json!({"cmd": "click", "selector": form}));
     facility.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
     assert_eq!(text(&mut facility, &status), "revoked");

@@ -216,6 +216,19 @@ pub fn select(id: &str, name: &str, label: &str, options: &[(&str, &str)], selec
     }
 }
 
+/// A required choice with nothing chosen beforehand: the first option is `prompt` with an empty value, so the
+/// browser asks for a choice rather than sending whatever came first (issue #45 item 2: no preselected
+/// revocation reason).
+pub fn choose(id: &str, name: &str, label: &str, options: &[(&str, &str)], prompt: &str) -> Markup {
+    html! {
+        label for=(id) { (label) }
+        select id=(id) name=(name) required {
+            option value="" selected { (prompt) }
+            @for (value, text) in options { option value=(value) { (text) } }
+        }
+    }
+}
+
 /// Options whose value is their text.
 pub fn same<'a>(values: &[&'a str]) -> Vec<(&'a str, &'a str)> {
     values.iter().map(|v| (*v, *v)).collect()
