@@ -45,7 +45,10 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     let code = medical_code(6160);
     applicant.cmd(json!({"cmd": "type", "selector": "#name", "text": "桜クリニック"}));
     applicant.eval("document.querySelector('#kind').value = 'clinic'");
-    applicant.cmd(json!({"cmd": "type", "selector": "#medical_code", "text": code}));
+    // The 医療機関コード as an IME types it: full-width digits with a hyphen (issue #45 item 4).
+    let wide: String = code.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap()).collect();
+    let typed = format!("{}－{}", &wide[..6], &wide[6..]);
+    applicant.cmd(json!({"cmd": "type", "selector": "#medical_code", "text": typed}));
     applicant.cmd(json!({"cmd": "type", "selector": "#address", "text": "東京都千代田区1-1"}));
     shot.take(&mut applicant, "console-apply.png");
     // Submitted with the Enter key from the last field typed in (implicit submission), not a click.
@@ -66,6 +69,7 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     let at = operator.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
     assert_eq!(at, format!("{origin}/console/facilities/{id}"));
     assert_eq!(text(&mut operator, "#facility-state"), "approved");
+    assert!(text(&mut operator, "main").contains(&code), "the code as typed full-width is kept as its digits");
     // …and gives its logins a 10-hour SSO session lifetime (D26, D37).
     operator.cmd(json!({"cmd": "type", "selector": "#hours", "text": "10"}));
     operator.cmd(json!({"cmd": "click", "selector": "button[name=op][value=set]"}));
