@@ -21,6 +21,7 @@ mod portal;
 mod server_cert;
 mod syslog;
 mod tls_key;
+mod typed_input;
 
 use clap::Parser;
 use std::process::ExitCode;

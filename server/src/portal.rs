@@ -36,7 +36,7 @@ pub mod signing;
 mod state;
 mod words;
 
-pub use handlers::{csrf_guard, home, login, login_page, logout};
+pub use handlers::{csrf_guard, home, login, login_page, logout, method_not_allowed, not_found};
 pub use pages::consent::SCRIPT_PATH as CONSENT_SCRIPT_PATH;
 pub use pages::signing::SCRIPT_PATH as SIGN_REQUEST_SCRIPT_PATH;
 pub use pages::{STYLESHEET_PATH, stylesheet};

@@ -113,11 +113,15 @@ pub async fn check(
     let totp_secret = secret.open(&user.username, &user.totp_secret)?;
     let Some(step) = totp::matching_step(&totp_secret, code, now) else { return Ok(Err("wrong TOTP code")) };
     if !store.portal_use_totp_step(&user.username, step).await? {
-        return Ok(Err("TOTP code already used"));
+        return Ok(Err(CODE_USED));
     }
     let role = user.hc_role.as_deref().and_then(HcRole::from_code);
     Ok(Ok((Subject::password_totp(user.display_name, role), format!("pwd:{}", user.username))))
 }
+
+/// [`check`]'s refusal of a code already used with the right password: the one refusal a sign-in page may tell
+/// apart, as its person needs only the next code (issue #45 item 4).
+pub const CODE_USED: &str = "TOTP code already used";
 
 /// A real argon2id hash of a random password: what unknown names are checked against.
 const DUMMY_HASH: &str =

@@ -105,6 +105,16 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// The client an authorization request names: the web console's built-in one (D42, never a row of
+    /// `oidc_clients`) or a registered one. `/authorize` and the login page's CSP (the origins its form's
+    /// redirects reach) resolve a client the same way, so they cannot disagree on who it is.
+    pub async fn authorizing_client(&self, id: &str) -> Result<Option<Arc<client::Client>>, OAuthError> {
+        if id == client::CONSOLE_CLIENT_ID {
+            return Ok(Some(Arc::new(client::Client::console())));
+        }
+        self.clients.load(id).await
+    }
+
     /// Verify a JWS this provider signed with any published key: its `typ` and claims.
     pub fn verify_own(&self, token: &str) -> Result<(Option<String>, Value), jws::JwsError> {
         let mut last = jws::JwsError::Signature;

@@ -45,7 +45,10 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     let code = medical_code(6160);
     applicant.cmd(json!({"cmd": "type", "selector": "#name", "text": "桜クリニック"}));
     applicant.eval("document.querySelector('#kind').value = 'clinic'");
-    applicant.cmd(json!({"cmd": "type", "selector": "#medical_code", "text": code}));
+    // The 医療機関コード as an IME types it: full-width digits with a hyphen (issue #45 item 4).
+    let wide: String = code.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap()).collect();
+    let typed = format!("{}－{}", &wide[..6], &wide[6..]);
+    applicant.cmd(json!({"cmd": "type", "selector": "#medical_code", "text": typed}));
     applicant.cmd(json!({"cmd": "type", "selector": "#address", "text": "東京都千代田区1-1"}));
     shot.take(&mut applicant, "console-apply.png");
     // Submitted with the Enter key from the last field typed in (implicit submission), not a click.
@@ -66,6 +69,7 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     let at = operator.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
     assert_eq!(at, format!("{origin}/console/facilities/{id}"));
     assert_eq!(text(&mut operator, "#facility-state"), "approved");
+    assert!(text(&mut operator, "main").contains(&code), "the code as typed full-width is kept as its digits");
     // …and gives its logins a 10-hour SSO session lifetime (D26, D37).
     operator.cmd(json!({"cmd": "type", "selector": "#hours", "text": "10"}));
     operator.cmd(json!({"cmd": "click", "selector": "button[name=op][value=set]"}));
@@ -82,12 +86,10 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     facility.goto(&format!("{origin}/console/?lang=ja"));
     labelled(&mut facility);
     assert_eq!(text(&mut facility, "#facility-state"), "active");
-    // The portal sign-in first, on the portal's own page: its `form-action 'self'` keeps a login form from
-    // redirecting on to another origin, so the console's sign-in then passes through on an SSO session.
-    portal_login_as_alice(&mut facility, &p);
-    facility.goto(&format!("{origin}/console/"));
-    facility.cmd(json!({"cmd": "click", "selector": "nav a[href='/console/login']"}));
-    facility.wait_exact_url(&format!("{origin}/console/"), "main");
+    // The console's sign-in link, straight to the portal's login page (no SSO session yet): the README's demo
+    // step. The form's POST redirects on to `/authorize` and then to the console's callback on another origin,
+    // so the page's CSP `form-action` must name the console's origin, and only it (issue #45 item 5).
+    console_sign_in_by_password(&mut facility, &p, &origin);
     facility.cmd(json!({"cmd": "click", "selector": "form[action$='/credentials'] button"}));
     facility.wait_url(&format!("{origin}/console/facilities/{id}/credentials"), "[role=alert]");
     let cred = Credential { id: text(&mut facility, "#cred-username"), secret: text(&mut facility, "#cred-password") };
@@ -105,8 +107,25 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     assert_eq!(text(&mut facility, &status), "issued");
     shot.take(&mut facility, "console-devices.png");
 
-    // …revokes it, and sees it revoked.
+    // …revokes it, and sees it revoked. No reason is chosen beforehand and the reasons are words (issue #45
+    // items 1 and 2): the form cannot be sent until one is picked.
+    let why = format!("#why-{serial}");
+    assert_eq!(facility.eval(&format!("document.querySelector({}).value", json!(why))), json!(""));
+    let offered = facility.eval(&format!("[...document.querySelector({}).options].map(o => o.text)", json!(why)));
+    assert_eq!(
+        offered,
+        json!([
+            "選んでください",
+            "鍵の漏えい・紛失",
+            "廃止(使わなくなった)",
+            "交換(新しい証明書に置き換えた)",
+            "その他"
+        ])
+    );
     let form = format!("form[action='/console/certificates/{serial}/revoke'] button");
+    facility.cmd(json!({"cmd": "click", "selector": form}));
+    assert_eq!(facility.eval(&format!("document.querySelector({}).validity.valueMissing", json!(why))), json!(true));
+    facility.eval(&format!("document.querySelector({}).value = 'cessationOfOperation'", json!(why)));
     facility.cmd(json!({"cmd": "click", "selector": form}));
     facility.wait_url(&format!("{origin}/console/facilities/{id}"), "[role=alert]");
     assert_eq!(text(&mut facility, &status), "revoked");
@@ -171,6 +190,16 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     }
     assert_eq!(operator.eval("document.documentElement.lang"), json!("en"));
     shot.take(&mut operator, "console-audit.png");
+    // The console's own 404 and 405 pages (issue #45 item 6), in both languages, a way back, the console's headers.
+    for (lang, heading) in [("ja", "ページが見つかりません"), ("en", "Page not found")] {
+        operator.goto(&format!("{origin}/console/no-such-page?lang={lang}"));
+        assert_eq!(text(&mut operator, "h1"), heading);
+        assert_eq!(operator.eval("document.querySelector('main a[href=\"/console/\"]') !== null"), json!(true));
+        crate::accessibility::assert_wcag21_aa(&mut operator, "main", &format!("the console's 404 page ({lang})"));
+        shot.take(&mut operator, &format!("console-404-{lang}.png"));
+    }
+    assert_error_page(&p, &format!("{origin}/console/no-such-page"), 404, "ページが見つかりません");
+    assert_error_page(&p, &format!("{origin}/console/users/end-sessions"), 405, "この操作はこのページではできません");
     drop(facility);
     drop(operator);
 
@@ -190,6 +219,52 @@ pub(crate) fn portal_login_as_alice(browser: &mut Chromium, p: &Portal) {
     }
     browser.cmd(json!({"cmd": "key", "key": "Enter"}));
     browser.wait_exact_url(&format!("{}/", p.issuer), "body");
+}
+
+/// alice signs in to the console by password + TOTP from its sign-in link, on the portal's login page the link
+/// leads to, typed and submitted with the Enter key; back on the console's home. Chromium checks the login
+/// page's `form-action` along the POST's redirects (`/login` → `/authorize` → `/console/login/callback`): the
+/// policy names the console's origin for the built-in console client's own callback, and a forged
+/// `redirect_uri` on another origin widens nothing.
+fn console_sign_in_by_password(browser: &mut Chromium, p: &Portal, console: &str) {
+    browser.goto(&format!("{console}/console/"));
+    browser.cmd(json!({"cmd": "click", "selector": "nav a[href='/console/login']"}));
+    let login = browser.wait_url(&format!("{}/login?", p.issuer), "main");
+    // The page's own policy forbids its scripts to fetch: the same URLs read with curl.
+    let form_action = |url: &str| -> String {
+        let headers = p.h.path(&format!("headers-{}", uuid::Uuid::new_v4().simple()));
+        p.curl(&["-D", headers.to_str().unwrap(), url]);
+        let headers = std::fs::read_to_string(&headers).unwrap();
+        let csp = crate::revocation::header(&headers, "content-security-policy");
+        csp.split(';').map(str::trim).find(|d| d.starts_with("form-action")).unwrap_or_default().to_owned()
+    };
+    assert_eq!(form_action(&login), format!("form-action 'self' {console}"));
+    let forged = format!(
+        "/authorize?response_type=code&client_id=hcpki-console&scope=openid&redirect_uri={}",
+        crate::oidc::enc("https://evil.example/console/login/callback")
+    );
+    let foreign = format!("{}/login?return_to={}", p.issuer, crate::oidc::enc(&forged));
+    assert_eq!(form_action(&foreign), "form-action 'self'", "a foreign redirect_uri widens nothing");
+    let code = crate::oidc::totp(&p.totp_secret, 0);
+    for (field, value) in [("username", "alice"), ("password", crate::oidc::PASSWORD), ("totp", code.as_str())] {
+        browser.cmd(json!({"cmd": "type", "selector": format!("input[name={field}]"), "text": value}));
+    }
+    browser.cmd(json!({"cmd": "key", "key": "Enter"}));
+    browser.wait_exact_url(&format!("{console}/console/"), "main");
+}
+
+/// `url` answers `status` with a themed page (Japanese by default) naming `heading`, and the security headers
+/// every page has (issue #45 item 6).
+pub(crate) fn assert_error_page(p: &Portal, url: &str, status: u16, heading: &str) {
+    let headers = p.h.path(&format!("headers-{}", uuid::Uuid::new_v4().simple()));
+    let r = p.curl(&["-D", headers.to_str().unwrap(), url]);
+    assert_eq!(r.status, status, "{url}: {}", r.body);
+    assert!(r.body.contains("<html lang=\"ja\"") && r.body.contains(heading), "{url}: {}", r.body);
+    let headers = std::fs::read_to_string(&headers).unwrap();
+    let csp = crate::revocation::header(&headers, "content-security-policy");
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{url}: {csp}");
+    assert_eq!(crate::revocation::header(&headers, "x-frame-options"), "DENY", "{url}");
+    assert_eq!(crate::revocation::header(&headers, "cache-control"), "no-store", "{url}");
 }
 
 /// Reloads a job's page (as its refresh does) until every item is done or failed.

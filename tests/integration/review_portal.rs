@@ -113,17 +113,26 @@ fn malformed_sign_ins_and_large_bodies_are_refused_before_any_io(b: Backend) {
     let r = post_body(&p, "/login", &password_form(&megabyte));
     assert_eq!(r.status, 413, "{r:?}");
     assert_japanese_first(&r, "送信されたデータが大きすぎます", "The request is over 8192 bytes");
-    // 200 characters and control characters: the account rule, 400 before any lookup or hashing.
-    for name in [long.as_str(), control] {
-        let r = post_body(&p, "/login", &password_form(name));
+    // 200 characters and control characters: the account rule, 400 before any lookup or hashing — the login
+    // page again with the rule in its problem box (issue #45 item 4), not a bare page.
+    let asked_again = |r: &Reply, rule: &str| {
         assert_eq!(r.status, 400, "{r:?}");
-        assert_japanese_first(&r, "ユーザー名は a-z 0-9 . _ - @ の 1〜64 文字です", "The user name must be 1–64");
+        assert!(r.body.contains("<html lang=\"ja\">") && r.body.contains("data-problem=\"password_form\""), "{r:?}");
+        assert!(r.body.contains(rule) && r.body.contains("action=\"/login\""), "{rule}: {r:?}");
+    };
+    for name in [long.as_str(), control] {
+        asked_again(
+            &post_body(&p, "/login", &password_form(name)),
+            "ユーザー名は半角英数字と . _ - @ の 1〜64 文字です",
+        );
     }
     // A malformed code or an over-long password are refused the same way, before argon2.
-    let r = post_body(&p, "/login", b"username=alice&password=x&totp=12345x");
-    assert!(r.status == 400 && r.body.contains("確認コードは 6 桁の数字です"), "{r:?}");
+    asked_again(
+        &post_body(&p, "/login", b"username=alice&password=x&totp=12345x"),
+        "ワンタイムコードは 6 桁の数字です",
+    );
     let r = post_body(&p, "/login", format!("username=alice&password={}&totp=123456", "p".repeat(1025)).as_bytes());
-    assert!(r.status == 400 && r.body.contains("パスワードが空か長すぎます"), "{r:?}");
+    asked_again(&r, "パスワードを入力してください(1024 バイトまで)");
     // The attempt counter did not move: no password was checked for any of them.
     assert_eq!(login_failures(&p.h), 0, "a malformed sign-in reached the throttle (and argon2)");
 

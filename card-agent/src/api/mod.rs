@@ -6,6 +6,7 @@
 //! | `POST /v1/sign` | `{challenge, kind, role?: "auth", reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}`: a login, always with the authentication key |
 //! | `POST /v1/documents` | `{format, title, file_name?, content (base64), kind, level?, reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}`: a document signature with the signature key ([`crate::document`]); ≤ 10 MiB, else 413 |
 //! | `GET /v1/sign/{id}?wait=S&seen=P` | the operation: `running`, `pin_required`, `done` (signature + chain, and a `Server-Timing` header: card, PIN wait, agent), `failed`; long-polls while it is still `P` |
+//! | `POST /v1/sign/{id}/cancel` | → the operation's state: its open PIN question answered "cancel" (no try spent), one not yet asked never asked — the page saw its PIN window closed by hand (issue #45 item 5) |
 //! | `GET /v1/events` | server-sent events: card inserted / removed, reader added / removed |
 //! | `POST /v1/presence` | `{token, card_id}` → 202: keep that portal session alive while the card is in, end it when it leaves (reported to the request's `Origin` only, [`crate::presence`]) |
 //! | `GET/POST /pin/{id}` | the agent's own PIN page (never the portal's) |
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sign", post(sign))
         .route("/v1/documents", post(documents::start).layer(DefaultBodyLimit::max(documents::BODY_LIMIT)))
         .route("/v1/sign/{id}", get(sign_status))
+        .route("/v1/sign/{id}/cancel", post(sign_cancel))
         .route("/v1/events", get(events))
         .route("/v1/presence", post(presence_register))
         .layer(middleware::from_fn_with_state(state.clone(), origin_guard));
@@ -277,6 +279,20 @@ async fn sign_status(
         response.headers_mut().insert("server-timing", value);
     }
     response
+}
+
+/// `POST /v1/sign/{id}/cancel`: the page that started the operation ends it (its PIN window was closed by hand,
+/// or it starts another login): the card is free at once rather than after the PIN timeout. Only the origin
+/// that started it may, as only it may read it.
+async fn sign_cancel(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let origin = request_origin(&headers);
+    let Some(op) = state.ops.get(&id).filter(|op| op.origin == origin) else {
+        return failure(StatusCode::NOT_FOUND, "no_operation", "no such signing operation (it may have expired)");
+    };
+    if op.cancel() {
+        tracing::info!(op = %op.id, "cancelled by its page");
+    }
+    Json(status_json(&state, &op, &op.state())).into_response()
 }
 
 fn status_json(state: &AppState, op: &operations::Operation, s: &OpState) -> serde_json::Value {

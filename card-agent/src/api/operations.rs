@@ -6,6 +6,7 @@
 //! the origin that started an operation can see it; ids and page tokens are random 122-bit values.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -137,6 +138,8 @@ pub struct Operation {
     created: Instant,
     state: watch::Sender<OpState>,
     pin_tx: Mutex<Option<mpsc::SyncSender<PinReply>>>,
+    /// Cancelled by whoever started it ([`Operation::cancel`]): a PIN question not yet asked is not asked.
+    cancelled: AtomicBool,
     /// How long the operation waited for the person to type the PIN, and when it finished: with the card's own
     /// time, what [`Operation::timing`] splits the operation into.
     pin_wait: Mutex<Duration>,
@@ -223,6 +226,16 @@ impl Operation {
         *self.pin_wait.lock().unwrap_or_else(PoisonError::into_inner) += waited;
     }
 
+    /// Cancels the operation for the origin that started it (its page saw the PIN window closed by hand, or
+    /// started a new login): the open PIN question is answered "cancel", and one not yet asked is cancelled
+    /// when the prompt comes to ask it, so the card is free for the next request at once instead of after the
+    /// PIN timeout (issue #45 item 5). No try is spent; an operation past its PIN runs to its end. Whether a
+    /// question was open.
+    pub fn cancel(&self) -> bool {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.deliver(PinReply::Cancel)
+    }
+
     /// Hands the PIN (or a cancel) to the waiting prompt. False when no PIN is being asked for.
     ///
     /// The state leaves "PIN required" here, before the page's post is answered: the redirect that follows
@@ -276,6 +289,17 @@ impl Operations {
                 ops.remove(id);
             }
         }
+        // A new login from an origin answers its earlier logins' open PIN questions "cancel": one person at one
+        // PC types one PIN, and a question whose window was closed (or whose page was reloaded) would otherwise
+        // hold the card until its timeout while the new one waits (issue #45 item 5). Document signatures are
+        // left alone: they are never replaced by a login.
+        if !purpose.is_document() {
+            for earlier in ops.values().filter(|op| op.origin == origin && !op.purpose.is_document()) {
+                if earlier.deliver(PinReply::Cancel) {
+                    tracing::info!(op = %earlier.id, "a new login replaced this one's open PIN question");
+                }
+            }
+        }
         let (state, _) = watch::channel(OpState::Running);
         let op = Arc::new(Operation {
             id: random_token(),
@@ -287,6 +311,7 @@ impl Operations {
             created: Instant::now(),
             state,
             pin_tx: Mutex::new(None),
+            cancelled: AtomicBool::new(false),
             pin_wait: Mutex::new(Duration::ZERO),
             finished: Mutex::new(None),
         });
@@ -321,6 +346,10 @@ impl PinPrompt for WebPrompt {
         {
             // Question and sender published together, under the lock `deliver` takes (see there).
             let mut pending = self.op.pin_tx.lock().unwrap_or_else(PoisonError::into_inner);
+            // Checked under the lock `cancel` delivers under: a cancel either finds this question or is seen here.
+            if self.op.cancelled.load(Ordering::SeqCst) {
+                return Err(AgentError::Cancelled);
+            }
             *pending = Some(tx);
             self.op.state.send_replace(OpState::PinRequired(question.clone()));
         }
@@ -405,6 +434,36 @@ mod tests {
         assert_eq!(ops.cancel_pin_questions(), 1);
         assert!(matches!(rx.try_recv(), Ok(PinReply::Cancel)));
         assert_eq!(working.state().phase(), "running", "an operation at the card is left to finish");
+    }
+
+    #[test]
+    fn a_new_login_cancels_the_open_pin_question_of_the_same_origin_only() {
+        let ops = Operations::new(Duration::from_secs(300));
+        let asking = |origin: &str| {
+            let op = ops.start(origin, login(), CardKind::Hpki, KeyRole::Auth).unwrap();
+            let (tx, rx) = mpsc::sync_channel(1);
+            *op.pin_tx.lock().unwrap() = Some(tx);
+            op.state.send_replace(OpState::PinRequired(PinQuestion::new(CardKind::Hpki, KeyRole::Auth, Some(3))));
+            (op, rx)
+        };
+        let (_closed, closed_rx) = asking("https://portal.example");
+        let (_other, other_rx) = asking("https://other.example");
+        assert!(closed_rx.try_recv().is_err() && other_rx.try_recv().is_err());
+        let again = ops.start("https://portal.example", login(), CardKind::Hpki, KeyRole::Auth).unwrap();
+        assert!(matches!(closed_rx.try_recv(), Ok(PinReply::Cancel)), "the window closed by hand is answered");
+        assert!(other_rx.try_recv().is_err(), "another origin's question is not this page's to end");
+        assert_eq!(again.state().phase(), "running");
+    }
+
+    #[test]
+    fn a_cancelled_operation_never_asks_for_the_pin() {
+        let ops = Operations::new(Duration::from_secs(300));
+        let op = ops.start("https://portal.example", login(), CardKind::Hpki, KeyRole::Auth).unwrap();
+        assert!(!op.cancel(), "no question open yet");
+        let prompt = WebPrompt { op: Arc::clone(&op), timeout: Duration::from_secs(300) };
+        let asked = prompt.ask(&PinQuestion::new(CardKind::Hpki, KeyRole::Auth, Some(3)));
+        assert!(matches!(asked, Err(AgentError::Cancelled)), "the question is not asked after a cancel");
+        assert_eq!(op.state().phase(), "running", "never published as pin_required");
     }
 
     /// The page's post redirects to the page at once: by then the operation must say "running" even though

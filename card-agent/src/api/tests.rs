@@ -214,6 +214,42 @@ async fn cancelling_on_the_pin_page_fails_the_operation() {
     assert_eq!(v["error"]["code"], "cancelled");
 }
 
+/// The portal's page saw its PIN window closed by hand: it cancels the operation, which ends at once (no try
+/// spent) instead of holding the card until the PIN timeout; another origin cannot, and the next login asks at
+/// once (issue #45 item 5; in Chromium with the real agent and card:
+/// `browser::*::one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out`).
+#[tokio::test]
+async fn the_page_cancels_its_operation_when_the_pin_window_closes() {
+    let (app, _) = app_waiting(600);
+    let body = format!(r#"{{"challenge":"{}","kind":"jpki"}}"#, "A".repeat(43));
+    let id = json(&call(&app, post_json("/v1/sign", PORTAL, &body)).await.2)["id"].as_str().unwrap().to_owned();
+    let status_path = format!("/v1/sign/{id}?wait=10");
+    if json(&call(&app, get(&format!("/v1/sign/{id}?wait=0"), Some(PORTAL))).await.2)["status"] == "running" {
+        assert_eq!(json(&call(&app, get(&status_path, Some(PORTAL))).await.2)["status"], "pin_required");
+    }
+    let cancel = format!("/v1/sign/{id}/cancel");
+    let (status, _, _) = call(&app, post_json(&cancel, "https://evil.example", "")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an origin not allowed is refused by the guard");
+    assert_eq!(final_state_now(&app, &id).await, "pin_required", "nobody else ends it");
+    let (status, _, _) = call(&app, post_json(&cancel, PORTAL, "")).await;
+    assert_eq!(status, StatusCode::OK);
+    let v = final_state(&app, &id).await;
+    assert_eq!((v["status"].as_str(), v["error"]["code"].as_str()), (Some("failed"), Some("cancelled")));
+    assert_eq!(call(&app, post_json("/v1/sign/unknown/cancel", PORTAL, "")).await.0, StatusCode::NOT_FOUND);
+    // The card is free at once: the next login asks for its PIN (then is cancelled too, so that its card thread
+    // does not hold the test's runtime open for the 600 s PIN timeout).
+    let next = json(&call(&app, post_json("/v1/sign", PORTAL, &body)).await.2)["id"].as_str().unwrap().to_owned();
+    let v = json(&call(&app, get(&format!("/v1/sign/{next}?wait=10"), Some(PORTAL))).await.2);
+    assert_eq!(v["status"], "pin_required", "{v}");
+    call(&app, post_json(&format!("/v1/sign/{next}/cancel"), PORTAL, "")).await;
+    assert_eq!(final_state(&app, &next).await["error"]["code"], "cancelled");
+}
+
+async fn final_state_now(app: &Router, id: &str) -> String {
+    let v = json(&call(app, get(&format!("/v1/sign/{id}?wait=0"), Some(PORTAL))).await.2);
+    v["status"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn bad_requests_get_clear_errors() {
     let (app, _) = app();

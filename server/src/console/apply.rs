@@ -42,6 +42,9 @@ pub async fn submit(State(state): State<AppState>, viewer: Viewer, body: Body) -
             *v = None;
         }
     }
+    // The 医療機関コード as typed through an IME: full-width digits, hyphens and spaces are the same code (issue #45
+    // item 4); its own rule (ten digits, the check digit) still decides.
+    a.medical_code = a.medical_code.map(|code| crate::typed_input::digits(&code));
     let f = operations::apply(&state, &viewer.caller, &a).await.or_page(&viewer)?;
     let t = |m: M| m.text(viewer.lang);
     let body = html! {

@@ -23,8 +23,13 @@ type Page = Result<Response, Response>;
 
 /// Most rows a list page shows.
 const PAGE_ROWS: i64 = 200;
-/// The revocation reasons a facility admin picks from (RFC 5280 names).
-const DEVICE_REASONS: [&str; 4] = ["keyCompromise", "cessationOfOperation", "superseded", "unspecified"];
+/// The revocation reasons a facility admin picks from: RFC 5280's names, and the words the form shows.
+const DEVICE_REASONS: [(&str, M); 4] = [
+    ("keyCompromise", M::ReasonKeyCompromise),
+    ("cessationOfOperation", M::ReasonCessation),
+    ("superseded", M::ReasonSuperseded),
+    ("unspecified", M::ReasonUnspecified),
+];
 
 /// `GET /console/`: operators see the approval queue, a facility admin its facility, anyone else how to
 /// sign in or apply.
@@ -232,7 +237,7 @@ fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord]) -> Markup
     let now = viewer.now();
     let may_revoke = viewer.can(&Action::RevokeCertificate(&f.id));
     let token = viewer.csrf();
-    let reasons = view::same(&DEVICE_REASONS);
+    let reasons: Vec<(&str, &str)> = DEVICE_REASONS.iter().map(|(value, m)| (*value, t(*m))).collect();
     let rows: Vec<Vec<Markup>> = certs
         .iter()
         .filter(|c| matches!(c.status, CertStatus::Issued | CertStatus::Revoked))
@@ -251,7 +256,7 @@ fn devices(viewer: &Viewer, f: &Facility, certs: &[CertificateRecord]) -> Markup
                     @if may_revoke && live {
                         form class="inline" method="post" action={ "/console/certificates/" (c.serial) "/revoke" } {
                             (csrf_field(&token))
-                            (view::select(&field, "reason", t(M::RevokeReason), &reasons, ""))
+                            (view::choose(&field, "reason", t(M::RevokeReason), &reasons, t(M::ChooseReason)))
                             button type="submit" class="danger" { (t(M::Revoke)) }
                         }
                     }

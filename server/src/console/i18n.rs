@@ -40,6 +40,14 @@ messages! {
     FacilityAdmin => "施設管理者", "facility admin";
     Refused => "実行できませんでした", "Refused";
     Back => "戻る", "Back";
+    // The console's own error pages (issue #45 item 6).
+    NotFound => "ページが見つかりません", "Page not found";
+    NotFoundHelp => "このアドレスのページはありません。アドレスを確かめるか、コンソールのホームから開き直してください。",
+        "There is no page at this address. Check the address, or open the page again from the console's home.";
+    MethodNotAllowed => "この操作はこのページではできません", "This page does not accept that request";
+    MethodNotAllowedHelp => "ページを開き直し、ページのボタンから操作してください(入力した内容は送られていません)。",
+        "Open the page again and use its buttons (nothing you typed was sent).";
+    ToConsoleHome => "コンソールのホームへ戻る", "Back to the console's home";
     Id => "施設 ID", "Facility ID";
     Name => "名称", "Name";
     Kind => "種別", "Kind";
@@ -76,6 +84,13 @@ messages! {
     Expired => "期限切れ", "expired";
     Revoke => "失効", "Revoke";
     RevokeReason => "失効理由", "Revocation reason";
+    // The revocation reasons a facility admin picks from, in words (issue #45 item 1); RFC 5280's names are the
+    // values sent.
+    ReasonKeyCompromise => "鍵の漏えい・紛失", "Key compromised or lost";
+    ReasonCessation => "廃止(使わなくなった)", "Taken out of use";
+    ReasonSuperseded => "交換(新しい証明書に置き換えた)", "Replaced by a new certificate";
+    ReasonUnspecified => "その他", "Other";
+    ChooseReason => "選んでください", "Choose one";
     Credentials => "登録用クレデンシャル", "Enrollment credentials";
     NewCredential => "登録用クレデンシャルの発行", "New enrollment credential";
     NewCredentialHelp => "機器 1 台に 1 つ。秘密情報は発行直後に一度だけ表示されます。",

@@ -130,6 +130,10 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/reissue", get(crate::console::reissue::form).post(crate::console::reissue::preview))
         .route("/console/reissue/run", post(crate::console::reissue::run))
         .route("/console/certificates/{serial}/download", get(crate::console::download::download))
+        // Themed pages under the console's guard (its headers) for an unknown console address and a method a
+        // route does not take (issue #45 item 6).
+        .route("/console/{*rest}", axum::routing::any(view::not_found))
+        .method_not_allowed_fallback(view::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state, crate::console::guard))
 }
 
@@ -217,6 +221,9 @@ pub fn portal(state: PortalState) -> Router {
         .route(portal::SIGN_REQUEST_SCRIPT_PATH, get(portal::signing::script))
         .route(portal::CONSENT_SCRIPT_PATH, get(portal::consent::script))
         .route(portal::STYLESHEET_PATH, get(portal::stylesheet))
+        // Themed pages for an unknown address and a method a route does not take (issue #45 item 6).
+        .fallback(portal::not_found)
+        .method_not_allowed_fallback(portal::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
         // Every page's language switch links to the request it answers (D62).
         .layer(axum::middleware::from_fn(portal::lang::address))

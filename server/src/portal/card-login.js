@@ -71,7 +71,19 @@
     window.location.assign("/login?" + query.toString());
   }
 
-  async function login(kind, allowLastTry) {
+  // The login in flight: its agent operation, once started, and whether a newer login replaced it. A window
+  // closed by hand or a new press of a button ends it at the agent at once (issue #45 item 5): the agent would
+  // otherwise hold the card for the closed window's question until its PIN timeout.
+  let current = null;
+
+  function cancelAtAgent(login) {
+    if (!login.op) return;
+    fetch(`${agent}/v1/sign/${encodeURIComponent(login.op)}/cancel`, { method: "POST" }).catch(() => {
+      /* the agent went away: nothing is waiting there any more */
+    });
+  }
+
+  async function login(mine, kind, allowLastTry) {
     say(words.sayPreparing);
     const csrf = form.querySelector("input[name=csrf]").value;
     const challenge = await json(await fetch("/login/card/challenge", {
@@ -96,50 +108,84 @@
       }
       throw e;
     }
+    mine.op = op.id;
+    if (mine.replaced) {
+      cancelAtAgent(mine);
+      return;
+    }
     let seen = "running";
     let pinWindow = null;
-    for (;;) {
-      let state;
-      try {
-        state = await json(await fetch(`${agent}/v1/sign/${encodeURIComponent(op.id)}?wait=30&seen=${seen}`));
-      } catch (e) {
-        if (e instanceof TypeError) throw new Problem("agent_not_running");
-        throw e;
-      }
-      if (state.status === "pin_required") {
-        say(words.sayPin);
-        if (state.pin_url && (!pinWindow || pinWindow.closed)) {
-          pinWindow = window.open(state.pin_url, "hcpki-pin", "width=440,height=380");
+    // The PIN window closed by hand while the agent still asks: the question is cancelled at the agent, whose
+    // answer ("cancelled") then ends this loop.
+    let watch = null;
+    const stopWatching = () => { if (watch) clearInterval(watch); watch = null; };
+    try {
+      for (;;) {
+        let state;
+        try {
+          state = await json(await fetch(`${agent}/v1/sign/${encodeURIComponent(op.id)}?wait=30&seen=${seen}`));
+        } catch (e) {
+          if (e instanceof TypeError) throw new Problem("agent_not_running");
+          throw e;
         }
-        seen = "pin_required";
-        continue;
-      }
-      if (state.status === "failed") {
-        if (pinWindow && !pinWindow.closed) pinWindow.close();
-        const problem = await problemOf(state.error, kind);
-        if (!problem) {
-          say(words.sayCancelled);
+        if (mine.replaced) return; // a newer login owns the page's status line
+        if (state.status === "pin_required") {
+          if (state.pin_url && (!pinWindow || pinWindow.closed)) {
+            pinWindow = window.open(state.pin_url, "hcpki-pin", "width=440,height=380");
+            if (!pinWindow) {
+              // Blocked (no click recent enough for a popup): say so, never "type the PIN" with no window.
+              cancelAtAgent(mine);
+              say(words.sayPinBlocked);
+              return;
+            }
+            stopWatching();
+            watch = setInterval(() => {
+              if (pinWindow.closed) {
+                stopWatching();
+                cancelAtAgent(mine);
+              }
+            }, 500);
+          }
+          say(words.sayPin);
+          seen = "pin_required";
+          continue;
+        }
+        if (state.status === "failed") {
+          if (pinWindow && !pinWindow.closed) pinWindow.close();
+          const problem = await problemOf(state.error, kind);
+          if (!problem) {
+            say(words.sayCancelled);
+            return;
+          }
+          throw problem;
+        }
+        if (state.status === "done") {
+          say(words.sayVerifying);
+          form.elements.challenge_id.value = challenge.challenge; // the challenge is its own key (no separate id)
+          form.elements.kind.value = kind;
+          form.elements.signature.value = state.result.signature;
+          form.elements.chain.value = state.result.chain.join(",");
+          form.submit();
+          // Closed once the post is on its way: closing a window takes the browser a while.
+          if (pinWindow && !pinWindow.closed) pinWindow.close();
           return;
         }
-        throw problem;
+        seen = "running";
       }
-      if (state.status === "done") {
-        say(words.sayVerifying);
-        form.elements.challenge_id.value = challenge.challenge; // the challenge is its own key (no separate id)
-        form.elements.kind.value = kind;
-        form.elements.signature.value = state.result.signature;
-        form.elements.chain.value = state.result.chain.join(",");
-        form.submit();
-        // Closed once the post is on its way: closing a window takes the browser a while.
-        if (pinWindow && !pinWindow.closed) pinWindow.close();
-        return;
-      }
-      seen = "running";
+    } finally {
+      stopWatching();
     }
   }
 
   function start(kind, allowLastTry) {
-    login(kind, allowLastTry).catch((e) => {
+    if (current) {
+      current.replaced = true;
+      cancelAtAgent(current);
+    }
+    const mine = { op: null, replaced: false };
+    current = mine;
+    login(mine, kind, allowLastTry).catch((e) => {
+      if (mine.replaced) return;
       if (e instanceof Problem) show(e);
       else say(words.sayFailed + " " + e.message);
     });

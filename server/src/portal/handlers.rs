@@ -144,7 +144,13 @@ pub async fn login_page(
         Ok(hcpki_sso::facility::Connection::None) => None,
         Err(r) => return r,
     };
-    let page = pages::LoginPage { facility: facility.as_ref(), return_to: &return_to, card: card.as_ref(), card_only };
+    let page = pages::LoginPage {
+        facility: facility.as_ref(),
+        return_to: &return_to,
+        card: card.as_ref(),
+        card_only,
+        kept: None,
+    };
     let notice = q
         .problem
         .as_deref()
@@ -161,7 +167,9 @@ pub async fn login_page(
 /// The password + TOTP login: always an explicit credential check, whatever session or connection exists.
 /// The form is parsed before any I/O: a field no account could have is refused (400) and audited without its
 /// value; an account past its free attempts waits (429) before argon2 runs (issue #24 items 5 and 8). The
-/// decision is [`password_login::sign_in`]'s; this adapter reads the request and writes the page.
+/// decision is [`password_login::sign_in`]'s; this adapter reads the request and writes the page. A refusal
+/// the form can cure is the login page again with its problem box, the user name kept and the focus on the
+/// field to fix (issue #45 item 4).
 pub async fn login(
     State(state): State<PortalState>,
     PageLang(lang): PageLang,
@@ -169,12 +177,33 @@ pub async fn login(
     headers: HeaderMap,
     request_body::SignInForm(raw): request_body::SignInForm<login_form::RawPasswordLogin>,
 ) -> Response {
+    let typed_user = raw.user_name_as_read();
+    let raw_return = raw.return_to().map(str::to_owned);
     let form = match raw.parse() {
         Ok(form) => form,
         Err(malformed) => {
             let detail = json!({ "credential": "password-totp", "reason": "malformed", "field": malformed.field() });
             state.refusals.record("portal:anonymous", "portal.login", "-", detail).await;
-            return pages::refused_ja(lang, StatusCode::BAD_REQUEST, &malformed.to_string());
+            let field = match malformed {
+                login_form::Malformed::Username => Some(pages::PasswordField::User),
+                login_form::Malformed::Password => Some(pages::PasswordField::Password),
+                login_form::Malformed::Code => Some(pages::PasswordField::Code),
+                _ => None,
+            };
+            // The form's own `return_to` only when it is one the page would have written.
+            let return_to = match malformed {
+                login_form::Malformed::ReturnTo => "/".to_owned(),
+                _ => safe_return(raw_return.as_deref()),
+            };
+            let facility = match connection(lang, &state, &tls, state.clock.now_unix()).await {
+                Ok(hcpki_sso::facility::Connection::Facility { context, .. }) => Some(context),
+                Ok(_) => None,
+                Err(r) => return r,
+            };
+            let again = PasswordAgain { user: &typed_user, return_to: &return_to, facility: facility.as_ref() };
+            let mut page = password_again(&state, lang, again, pages::PasswordProblem::Malformed(field)).await;
+            *page.status_mut() = StatusCode::BAD_REQUEST;
+            return page;
         }
     };
     let username = form.username.as_str();
@@ -199,12 +228,15 @@ pub async fn login(
         Err(password_login::Refused::Throttled { wait }) => {
             return pages::refused(lang, StatusCode::TOO_MANY_REQUESTS, &super::words::throttled(lang, wait));
         }
-        Err(e @ password_login::Refused::Credentials) => {
-            let card_only = state.services.current().await.map(|s| pages::card_only_services(&s)).unwrap_or_default();
-            let page = pages::LoginPage { facility: context.as_ref(), return_to: &return_to, card: None, card_only };
-            let notice = maud::html! { div class="error" role="alert" { p { (e.to_string()) } } };
-            let target = respond::return_origin(&state, &return_to).await;
-            return pages::with_form_target(pages::login(lang, &page, Some(notice)), target.as_deref());
+        Err(refused @ (password_login::Refused::Credentials | password_login::Refused::CodeUsed)) => {
+            let problem = if matches!(refused, password_login::Refused::CodeUsed) {
+                pages::PasswordProblem::CodeUsed
+            } else {
+                pages::PasswordProblem::Credentials
+            };
+            // The name as the person typed it (read as the sign-in reads it), whether or not an account has it.
+            let again = PasswordAgain { user: username, return_to: &return_to, facility: context.as_ref() };
+            return password_again(&state, lang, again, problem).await;
         }
         Err(e) => return unavailable_in(lang, e),
     };
@@ -218,6 +250,38 @@ pub async fn login(
         Err(e) => return session_failed(lang, e),
     };
     with_header(Redirect::to(&return_to).into_response(), header::SET_COOKIE, &created.set_cookie)
+}
+
+/// Any address the portal has no page for: the themed 404 (issue #45 item 6).
+pub async fn not_found(PageLang(lang): PageLang) -> Response {
+    pages::no_such_page(lang, StatusCode::NOT_FOUND)
+}
+
+/// A method a page does not take (a GET of a form's POST address, say): the themed 405.
+pub async fn method_not_allowed(PageLang(lang): PageLang) -> Response {
+    pages::no_such_page(lang, StatusCode::METHOD_NOT_ALLOWED)
+}
+
+/// What the login page asking again keeps of a refused password sign-in.
+struct PasswordAgain<'a> {
+    user: &'a str,
+    return_to: &'a str,
+    facility: Option<&'a policy::FacilityContext>,
+}
+
+/// The login page again after a refused password sign-in: `problem`'s box, the user name kept, the focus on the
+/// field to fix, the form still allowed to go back to the service (D57). 401.
+async fn password_again(
+    state: &PortalState,
+    lang: lang::Lang,
+    again: PasswordAgain<'_>,
+    problem: pages::PasswordProblem,
+) -> Response {
+    let card_only = state.services.current().await.map(|s| pages::card_only_services(&s)).unwrap_or_default();
+    let kept = problem.field().map(|field| (again.user, field));
+    let page = pages::LoginPage { facility: again.facility, return_to: again.return_to, card: None, card_only, kept };
+    let target = respond::return_origin(state, again.return_to).await;
+    pages::with_form_target(pages::login(lang, &page, Some(problem.render(lang))), target.as_deref())
 }
 
 /// The sign-out form's POST (CSRF token checked) and RP-initiated logout confirmed by the user.

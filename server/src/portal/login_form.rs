@@ -116,18 +116,31 @@ impl Malformed {
 }
 
 impl RawPasswordLogin {
-    /// The typed form, or the first field that cannot be an account's.
+    /// The typed form, or the first field that cannot be an account's. The user name and the code are read as
+    /// typed through an IME (`crate::typed_input`: full-width characters, `Alice`, `123-456`); the password is
+    /// taken exactly as sent.
     pub fn parse(self) -> Result<PasswordLogin, Malformed> {
-        let username = Username::parse(&self.username).ok_or(Malformed::Username)?;
+        let username = Username::parse(&self.user_name_as_read()).ok_or(Malformed::Username)?;
         if self.password.is_empty() || self.password.len() > MAX_PASSWORD_BYTES {
             return Err(Malformed::Password);
         }
-        let totp = self.totp.trim();
+        let totp = crate::typed_input::digits(&self.totp);
         if totp.len() != TOTP_DIGITS || !totp.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Malformed::Code);
         }
         let return_to = bounded_return_to(self.return_to)?;
-        Ok(PasswordLogin { username, password: Zeroizing::new(self.password), totp: totp.to_owned(), return_to })
+        Ok(PasswordLogin { username, password: Zeroizing::new(self.password), totp, return_to })
+    }
+
+    /// Where the login was to go on to, as sent (still to be checked by `safe_return`).
+    pub fn return_to(&self) -> Option<&str> {
+        self.return_to.as_deref()
+    }
+
+    /// The user name as the sign-in reads it: what a page asking again shows in the field (the person's own
+    /// typing, never anything looked up).
+    pub fn user_name_as_read(&self) -> String {
+        crate::typed_input::user_name(&self.username)
     }
 }
 
@@ -175,10 +188,15 @@ mod tests {
     fn password_logins_follow_the_account_rule() {
         let ok = password("alice.b-c_d@x", "correct horse", " 123456 ").parse().unwrap();
         assert_eq!((ok.username.as_str(), ok.totp.as_str()), ("alice.b-c_d@x", "123456"));
+        // As typed through a Japanese IME: capitals, full-width letters and digits, a dash in the code.
+        for (user, code) in [("Alice", "１２３４５６"), ("Ａｌｉｃｅ", "123-456"), (" alice ", "１２３ー４５６")]
+        {
+            let ok = password(user, "correct horse", code).parse().unwrap();
+            assert_eq!((ok.username.as_str(), ok.totp.as_str()), ("alice", "123456"), "{user} {code}");
+        }
         for (raw, refused) in [
             (password("", "pw", "123456"), Malformed::Username),
             (password(&"a".repeat(65), "pw", "123456"), Malformed::Username),
-            (password("Alice", "pw", "123456"), Malformed::Username),
             (password("al\nice", "pw", "123456"), Malformed::Username),
             (password("アリス", "pw", "123456"), Malformed::Username),
             (password("alice", "", "123456"), Malformed::Password),

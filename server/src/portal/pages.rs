@@ -21,6 +21,6 @@ pub use home::{HomePage, home};
 pub use layout::{
     BodyData, Chrome, PcFacility, STYLESHEET_PATH, Scripts, jst, page, page_with, stylesheet, with_form_target,
 };
-pub use login::{CardSection, LoginPage, card_only_services, login};
+pub use login::{CardSection, LoginPage, PasswordField, PasswordProblem, card_only_services, login};
 pub use sessions::sessions;
-pub use simple::{confirm_logout, continuing, problem, refused, refused_ja, signed_out, unavailable_in};
+pub use simple::{confirm_logout, continuing, no_such_page, problem, refused, refused_ja, signed_out, unavailable_in};

@@ -53,6 +53,11 @@ pub enum Refused {
     /// Unknown or disabled account, wrong password or code (one message whatever failed; the audit entry says).
     #[error("wrong user name, password or code")]
     Credentials,
+    /// The right password with a code of the account's that was already used: told apart (issue #45 item 4), as
+    /// the person needs only the next code, and only someone who knows the password and holds a current code
+    /// can learn it.
+    #[error("this one-time code was already used: wait for the next one")]
+    CodeUsed,
     /// The database (or the account's sealed secret) could not be read: ours, logged; the person retries.
     #[error("the portal cannot answer now: {0}")]
     Unavailable(Box<dyn std::error::Error + Send + Sync>),
@@ -92,7 +97,7 @@ pub async fn sign_in(
         Err(reason) => {
             let detail = json!({ "credential": "password-totp", "reason": reason, "facility": facility_id });
             ctx.refusals.record(&actor, "portal.login", username, detail).await;
-            return Err(Refused::Credentials);
+            return Err(if reason == accounts::CODE_USED { Refused::CodeUsed } else { Refused::Credentials });
         }
     };
     throttle::succeeded(ctx.store, username).await.map_err(Refused::unavailable)?;

@@ -185,14 +185,16 @@ pub fn refused_page(lang: Lang, status: StatusCode, reason: &str) -> Response {
 /// The origin of the relying service a login goes back to, when `return_to` (already a safe local path) is an
 /// authorization request naming a client and one of its registered redirect URIs: the login page's CSP must
 /// allow it in `form-action`, because Chromium checks `form-action` along the redirect chain of the login
-/// form's POST (`/login` → `/authorize` → the service). Anything else (the home page, a pushed request) needs
-/// nothing beyond `'self'`.
+/// form's POST (`/login` → `/authorize` → the service). The client and its redirect URI are judged exactly as
+/// `/authorize` judges them (the console's built-in client included, whose one redirect URI is `[console] url`'s
+/// callback — issue #45 item 5): a redirect URI `/authorize` would refuse adds no origin. Anything else (the
+/// home page, a pushed request) needs nothing beyond `'self'`.
 pub(super) async fn return_origin(state: &PortalState, return_to: &str) -> Option<String> {
     let uri: axum::http::Uri = return_to.parse().ok()?;
     let Query(q) = Query::<std::collections::HashMap<String, String>>::try_from_uri(&uri).ok()?;
     let (client_id, redirect) = (q.get("client_id")?, q.get("redirect_uri")?);
-    let client = state.oidc.clients.load(client_id).await.ok()??;
-    if !client.config.redirect_uris.contains(redirect) {
+    let client = state.oidc.authorizing_client(client_id).await.ok()??;
+    if !client.accepts_redirect(redirect, state.oidc.console_callback.as_deref()) {
         return None;
     }
     origin_of(redirect)

@@ -13,7 +13,10 @@ messages! {
     // What card-login.js says in the status line while a card login runs (the page hands it these words).
     StatusPreparing => "カードの署名を準備しています…", "Preparing the card signature…";
     StatusPin => "カードエージェントの画面で PIN を入力してください", "Enter the PIN in the card agent's window";
-    StatusCancelled => "キャンセルしました", "Cancelled";
+    StatusCancelled => "PIN の入力を取り消しました(試行回数は減っていません)。もう一度ログインするにはボタンを押してください。",
+        "PIN entry cancelled (no try used). Press the button to sign in again.";
+    StatusPinBlocked => "PIN 入力の画面を開けませんでした(ブラウザーがポップアップを止めました)。もう一度ボタンを押してください。",
+        "The PIN window could not open (the browser blocked the pop-up). Press the button again.";
     StatusVerifying => "確認しています…", "Verifying…";
     StatusFailed => "ログインできません:", "Cannot log in:";
     StatusConfirmFirst => "最後の 1 回を使う前に、確認欄にチェックを入れてください", "Tick the confirmation before using the last try";
@@ -37,6 +40,20 @@ messages! {
     User => "ユーザー名", "User name";
     Password => "パスワード", "Password";
     Totp => "ワンタイムコード(6 桁)", "One-time code (6 digits)";
+    // The password form's hints and its problem boxes (issue #45 item 4): what happened, then what to do.
+    UserHint => "半角英数字と . _ - @(大文字・全角で入力しても構いません)", "Letters, digits and . _ - @ (capitals and full-width characters are fine)";
+    TotpHint => "認証アプリに表示されている 6 桁の数字(全角・ハイフン入りでも構いません)", "The 6 digits your authenticator app shows (full-width digits and hyphens are fine)";
+    PwdWrong => "ログインできませんでした", "You could not sign in";
+    PwdWrongAdvice => "ユーザー名、パスワード、ワンタイムコードのいずれかが違います。パスワードを入力し直し、認証アプリに今表示されているコードを入力してください。何度も間違えると、しばらく待たないと試せなくなります。",
+        "The user name, the password or the one-time code is wrong. Type the password again and the code your authenticator app shows now. After several wrong tries you must wait a while before trying again.";
+    PwdCodeUsed => "このワンタイムコードは使用済みです", "This one-time code has already been used";
+    PwdCodeUsedAdvice => "コードは 1 回しか使えません。認証アプリに次のコードが表示されるまで待ち(30 秒以内に変わります)、新しいコードを入力してください。",
+        "A code works once only. Wait until your authenticator app shows the next code (it changes within 30 seconds) and enter the new one.";
+    PwdCheck => "入力内容を確かめてください", "Check what you typed";
+    PwdUserRule => "ユーザー名は半角英数字と . _ - @ の 1〜64 文字です。", "The user name is 1 to 64 letters, digits and . _ - @.";
+    PwdPasswordRule => "パスワードを入力してください(1024 バイトまで)。", "Enter your password (at most 1024 bytes).";
+    PwdCodeRule => "ワンタイムコードは 6 桁の数字です。認証アプリに表示されている数字を入力してください。", "The one-time code is 6 digits: enter the digits your authenticator app shows.";
+    PwdReopen => "ログインページを開き直してから、もう一度ログインしてください。", "Open the login page again and sign in from there.";
     SignInButton => "ログイン", "Sign in";
     Home => "ホーム", "Home";
     Qualification => "資格", "Qualification";
@@ -79,6 +96,14 @@ messages! {
         "Signing out also signs you out of every service you opened from this portal.";
     Refused => "受け付けられません", "Refused";
     ToSignIn => "ログインページへ", "To the sign-in page";
+    // The portal's own error pages (issue #45 item 6): what happened, what to do, the way back.
+    NotFound => "ページが見つかりません", "Page not found";
+    NotFoundHelp => "このアドレスのページはありません。アドレスを確かめるか、ホームから開き直してください。",
+        "There is no page at this address. Check the address, or open the page again from the home page.";
+    MethodNotAllowed => "この操作はこのページではできません", "This page does not accept that request";
+    MethodNotAllowedHelp => "ページを開き直し、ページのボタンから操作してください。",
+        "Open the page again and use its buttons.";
+    ToHome => "ホームへ戻る", "Back to the home page";
     Unavailable => "ポータルが一時的に応答できません。しばらくしてからもう一度お試しください。",
         "The portal cannot answer now; try again shortly.";
     StaleForm => "このフォームは古くなっています。ページを再読み込みしてから、もう一度お試しください。",

@@ -141,11 +141,7 @@ async fn run(ctx: Context<'_>, call: AuthorizeCall<'_>, now: i64) -> Result<Auth
     let Some(client_id) = get("client_id") else {
         return Err(refused_page(ctx, None, "invalid_request", "client_id is missing", None).await);
     };
-    let client = if client_id == client::CONSOLE_CLIENT_ID {
-        Some(std::sync::Arc::new(Client::console()))
-    } else {
-        provider.clients.load(client_id).await.map_err(AuthorizeAnswer::Failed)?
-    };
+    let client = provider.authorizing_client(client_id).await.map_err(AuthorizeAnswer::Failed)?;
     let Some(client) = client else {
         return Err(refused_page(ctx, Some(client_id), "invalid_request", "unknown client_id", None).await);
     };

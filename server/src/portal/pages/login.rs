@@ -29,6 +29,61 @@ pub struct LoginPage<'a> {
     pub card: Option<&'a CardSection>,
     /// The names of the services a password login does not open ([`card_only_services`]).
     pub card_only: Vec<String>,
+    /// After a refused password sign-in: the user name as read (kept in its field, never looked up) and the
+    /// field to fix, which has the focus.
+    pub kept: Option<(&'a str, PasswordField)>,
+}
+
+/// A field of the password form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordField {
+    /// The user name.
+    User,
+    /// The password.
+    Password,
+    /// The one-time code.
+    Code,
+}
+
+/// Why a password sign-in was refused, as its box says it, in the card path's problem-box style (issue #45
+/// item 4). A wrong user name and a wrong password are one problem: the page never tells which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordProblem {
+    /// Unknown or disabled account, wrong password or code.
+    Credentials,
+    /// The right password with a code already used.
+    CodeUsed,
+    /// A field no account could have: the rule of `field` (or, without one, a form to open again).
+    Malformed(Option<PasswordField>),
+}
+
+impl PasswordProblem {
+    /// The field to fix, which gets the focus.
+    pub fn field(self) -> Option<PasswordField> {
+        match self {
+            Self::Credentials => Some(PasswordField::Password),
+            Self::CodeUsed => Some(PasswordField::Code),
+            Self::Malformed(field) => field,
+        }
+    }
+
+    /// The box: `role="alert"`, what happened, what to do.
+    pub fn render(self, lang: Lang) -> Markup {
+        let (code, heading, advice) = match self {
+            Self::Credentials => ("password_wrong", M::PwdWrong, M::PwdWrongAdvice),
+            Self::CodeUsed => ("code_used", M::PwdCodeUsed, M::PwdCodeUsedAdvice),
+            Self::Malformed(Some(PasswordField::User)) => ("password_form", M::PwdCheck, M::PwdUserRule),
+            Self::Malformed(Some(PasswordField::Password)) => ("password_form", M::PwdCheck, M::PwdPasswordRule),
+            Self::Malformed(Some(PasswordField::Code)) => ("password_form", M::PwdCheck, M::PwdCodeRule),
+            Self::Malformed(None) => ("password_form", M::PwdCheck, M::PwdReopen),
+        };
+        html! {
+            section class="problem error" role="alert" aria-labelledby={ "problem-" (code) } data-problem=(code) {
+                h2 id={ "problem-" (code) } { (heading.text(lang)) }
+                p { (advice.text(lang)) }
+            }
+        }
+    }
 }
 
 /// The names of the services that need a card login (their minimum assurance is above password + TOTP).
@@ -42,6 +97,8 @@ pub fn login(lang: Lang, page: &LoginPage<'_>, notice: Option<Markup>) -> Respon
     let t = |m: M| m.text(lang);
     let status = if notice.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
     let return_to = page.return_to;
+    let kept_user = page.kept.map(|(user, _)| user).filter(|u| !u.is_empty());
+    let focus = page.kept.map(|(_, field)| field);
     let body = html! {
         @if page.facility.is_none() {
             div class="notice warn" id="no-facility" { p { (t(M::NoFacilityExplained)) } }
@@ -54,7 +111,8 @@ pub fn login(lang: Lang, page: &LoginPage<'_>, notice: Option<Markup>) -> Respon
                 form id="card-login" method="post" action="/login/card" data-agent=(c.agent)
                     data-say-preparing=(t(M::StatusPreparing)) data-say-pin=(t(M::StatusPin))
                     data-say-cancelled=(t(M::StatusCancelled)) data-say-verifying=(t(M::StatusVerifying))
-                    data-say-failed=(t(M::StatusFailed)) data-say-confirm-first=(t(M::StatusConfirmFirst)) {
+                    data-say-failed=(t(M::StatusFailed)) data-say-confirm-first=(t(M::StatusConfirmFirst))
+                    data-say-pin-blocked=(t(M::StatusPinBlocked)) {
                     input type="hidden" name="csrf" value=(c.csrf);
                     input type="hidden" name="return_to" value=(return_to);
                     input type="hidden" name="challenge_id"; input type="hidden" name="kind";
@@ -72,7 +130,7 @@ pub fn login(lang: Lang, page: &LoginPage<'_>, notice: Option<Markup>) -> Respon
         section class="secondary" aria-labelledby="other-heading" {
             h2 id="other-heading" { (t(M::OtherWays)) }
             p { (t(M::OtherWaysHelp)) }
-            details class="secondary" open[page.card.is_none()] {
+            details class="secondary" open[page.card.is_none() || page.kept.is_some()] {
                 summary { (t(M::PasswordHeading)) }
                 p { (t(M::PasswordHelp)) }
                 @if !page.card_only.is_empty() {
@@ -83,11 +141,18 @@ pub fn login(lang: Lang, page: &LoginPage<'_>, notice: Option<Markup>) -> Respon
                 form method="post" action="/login" class="password" data-assurance="password-totp" {
                     input type="hidden" name="return_to" value=(return_to);
                     label for="username" { (t(M::User)) }
-                    input id="username" name="username" autocomplete="username" required;
+                    p class="hint" id="username-hint" { (t(M::UserHint)) }
+                    input id="username" name="username" autocomplete="username" autocapitalize="none"
+                        spellcheck="false" aria-describedby="username-hint" value=[kept_user]
+                        autofocus[focus == Some(PasswordField::User)] required;
                     label for="password" { (t(M::Password)) }
-                    input id="password" name="password" type="password" autocomplete="current-password" required;
+                    input id="password" name="password" type="password" autocomplete="current-password"
+                        autofocus[focus == Some(PasswordField::Password)] required;
                     label for="totp" { (t(M::Totp)) }
-                    input id="totp" name="totp" inputmode="numeric" autocomplete="one-time-code" required;
+                    p class="hint" id="totp-hint" { (t(M::TotpHint)) }
+                    input id="totp" name="totp" inputmode="numeric" autocomplete="one-time-code"
+                        autocapitalize="none" aria-describedby="totp-hint"
+                        autofocus[focus == Some(PasswordField::Code)] required;
                     button type="submit" class="secondary" { (t(M::SignInButton)) }
                 }
             }

@@ -54,6 +54,22 @@ pub fn problem(lang: Lang, status: StatusCode, problem: &Problem, detail: Option
     page(lang, status, M::Refused.text(lang), problem.render(lang, false, detail))
 }
 
+/// The portal's 404 and 405 pages (issue #45 item 6): in the page's language, what happened, what to do and the
+/// way back home, with every page's headers (CSP, framing, no-store).
+pub fn no_such_page(lang: Lang, status: StatusCode) -> Response {
+    let t = |m: M| m.text(lang);
+    let (title, help) = if status == StatusCode::METHOD_NOT_ALLOWED {
+        (M::MethodNotAllowed, M::MethodNotAllowedHelp)
+    } else {
+        (M::NotFound, M::NotFoundHelp)
+    };
+    let body = html! {
+        p { (t(help)) }
+        p { a href="/" { (t(M::ToHome)) } }
+    };
+    page(lang, status, t(title), body)
+}
+
 /// A refusal with its reason (the reason's own words: the module that refused wrote what to do).
 pub fn refused(lang: Lang, status: StatusCode, reason: &str) -> Response {
     let t = |m: M| m.text(lang);

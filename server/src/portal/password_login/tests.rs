@@ -85,9 +85,12 @@ async fn a_good_password_and_code_give_the_session_to_create_and_its_entry() {
     assert_eq!(signed_in.entry.actor, "portal:pwd:alice");
     assert!(matches!(signed_in.entry.outcome, Outcome::Ok));
     assert_eq!(signed_in.entry.detail["credential"], "password-totp");
-    // The code is single use: the same one again is a wrong code, refused like a wrong password.
+    // The code is single use: the same one again is told apart (the person needs the next one), but only with
+    // the right password; with a wrong one it is a wrong password like any other.
     let again = sign_in(f.ctx(), &f.form("correct horse", f.code()), LoginFacility::default(), NOW).await;
-    assert!(matches!(again, Err(Refused::Credentials)), "{again:?}");
+    assert!(matches!(again, Err(Refused::CodeUsed)), "{again:?}");
+    let guessed = sign_in(f.ctx(), &f.form("wrong", f.code()), LoginFacility::default(), NOW).await;
+    assert!(matches!(guessed, Err(Refused::Credentials)), "{guessed:?}");
 }
 
 #[tokio::test]
