@@ -19,6 +19,7 @@ pub(crate) mod i18n;
 pub mod import;
 pub mod jobs;
 pub mod lifetime;
+pub mod no_such_page;
 pub mod oidc_clients;
 pub mod reissue;
 mod routers;

@@ -695,7 +695,7 @@ const FLOORS: &[(&str, &[&[&str]])] = &[
     (
         "server",
         &[
-            &["backup", "fuzzing", "jobs", "outbound", "output", "server_cert", "syslog", "tls_key"],
+            &["backup", "fuzzing", "jobs", "outbound", "output", "server_cert", "syslog", "tls_key", "typed_input"],
             &["atna"],
             &["portal"],
             &["config"],

@@ -3,9 +3,9 @@
 //! (tables, labelled inputs and selects, the CSRF field, status badges). Pages are maud templates: every value
 //! is escaped by `html!`, none by hand.
 
-use super::i18n::{self, Lang, M};
+use super::i18n::{Lang, M};
 use crate::http::api_error::ApiError;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hcpki_ca::access::{AdminBasis, Principal};
 use hcpki_ca::operator::OperatorRole;
@@ -94,31 +94,6 @@ fn identity(lang: Lang, who: &Principal) -> String {
         }
         _ => t(M::NotSignedIn).to_owned(),
     }
-}
-
-/// Any console address without a page: the themed 404 (issue #45 item 6), with the console's headers (its guard)
-/// and the header of whoever is signed in (anonymous when that cannot be told).
-pub async fn not_found(viewer: Result<super::Viewer, Response>, headers: HeaderMap, uri: Uri) -> Response {
-    no_such_page(viewer.ok(), i18n::negotiate(uri.query(), &headers), StatusCode::NOT_FOUND)
-}
-
-/// A method a console route does not take: the themed 405.
-pub async fn method_not_allowed(viewer: Result<super::Viewer, Response>, headers: HeaderMap, uri: Uri) -> Response {
-    no_such_page(viewer.ok(), i18n::negotiate(uri.query(), &headers), StatusCode::METHOD_NOT_ALLOWED)
-}
-
-fn no_such_page(viewer: Option<super::Viewer>, lang: Lang, status: StatusCode) -> Response {
-    let (title, help) = if status == StatusCode::METHOD_NOT_ALLOWED {
-        (M::MethodNotAllowed, M::MethodNotAllowedHelp)
-    } else {
-        (M::NotFound, M::NotFoundHelp)
-    };
-    let body = html! {
-        p { (help.text(lang)) }
-        p { a href="/console/" { (M::ToConsoleHome.text(lang)) } }
-    };
-    let who = viewer.as_ref().map_or(&Principal::Anonymous, |v| v.principal());
-    page(lang, who, status, title.text(lang), body)
 }
 
 /// A refusal: its status, what went wrong and what to do (the operation's own words).

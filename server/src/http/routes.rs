@@ -89,7 +89,7 @@ fn admin_api(state: AppState) -> Router<AppState> {
 /// The web console (server-rendered HTML; see `crate::console`), behind its guard (security headers, Origin
 /// check on POSTs). The application form is anonymous, so it counts against the address like enrollment.
 fn console(state: AppState) -> Router<AppState> {
-    use crate::console::{addresses, apply, audit, facilities, lifetime, oidc_clients, users, view};
+    use crate::console::{addresses, apply, audit, facilities, lifetime, no_such_page, oidc_clients, users, view};
     let anonymous = Router::new().route("/console/apply", get(apply::form).post(apply::submit));
     Router::new()
         .route("/console", get(facilities::home))
@@ -132,8 +132,8 @@ fn console(state: AppState) -> Router<AppState> {
         .route("/console/certificates/{serial}/download", get(crate::console::download::download))
         // Themed pages under the console's guard (its headers) for an unknown console address and a method a
         // route does not take (issue #45 item 6).
-        .route("/console/{*rest}", axum::routing::any(view::not_found))
-        .method_not_allowed_fallback(view::method_not_allowed)
+        .route("/console/{*rest}", axum::routing::any(no_such_page::not_found))
+        .method_not_allowed_fallback(no_such_page::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state, crate::console::guard))
 }
 
