@@ -289,12 +289,14 @@ impl Operations {
                 ops.remove(id);
             }
         }
-        // A new login from an origin answers its earlier logins' open PIN questions "cancel": one person at one
-        // PC types one PIN, and a question whose window was closed (or whose page was reloaded) would otherwise
-        // hold the card until its timeout while the new one waits (issue #45 item 5). Document signatures are
-        // left alone: they are never replaced by a login.
+        // A new login from an origin answers its earlier logins' open PIN questions for the same kind of card
+        // "cancel": a question whose window was closed (or whose page was reloaded) would otherwise hold the card
+        // until its timeout while the new one waits (issue #45 item 5). Only the same kind: at reception a
+        // physician's HPKI login and a patient's JPKI identification run at once in two readers from one page's
+        // origin, and neither may end the other. Document signatures are left alone: a login never replaces one.
         if !purpose.is_document() {
-            for earlier in ops.values().filter(|op| op.origin == origin && !op.purpose.is_document()) {
+            let replaced = |op: &&Arc<Operation>| op.origin == origin && op.kind == kind && !op.purpose.is_document();
+            for earlier in ops.values().filter(replaced) {
                 if earlier.deliver(PinReply::Cancel) {
                     tracing::info!(op = %earlier.id, "a new login replaced this one's open PIN question");
                 }
@@ -437,21 +439,23 @@ mod tests {
     }
 
     #[test]
-    fn a_new_login_cancels_the_open_pin_question_of_the_same_origin_only() {
+    fn a_new_login_cancels_the_open_pin_question_of_the_same_origin_and_card_kind_only() {
         let ops = Operations::new(Duration::from_secs(300));
-        let asking = |origin: &str| {
-            let op = ops.start(origin, login(), CardKind::Hpki, KeyRole::Auth).unwrap();
+        let asking = |origin: &str, kind: CardKind| {
+            let op = ops.start(origin, login(), kind, KeyRole::Auth).unwrap();
             let (tx, rx) = mpsc::sync_channel(1);
             *op.pin_tx.lock().unwrap() = Some(tx);
-            op.state.send_replace(OpState::PinRequired(PinQuestion::new(CardKind::Hpki, KeyRole::Auth, Some(3))));
+            op.state.send_replace(OpState::PinRequired(PinQuestion::new(kind, KeyRole::Auth, Some(3))));
             (op, rx)
         };
-        let (_closed, closed_rx) = asking("https://portal.example");
-        let (_other, other_rx) = asking("https://other.example");
-        assert!(closed_rx.try_recv().is_err() && other_rx.try_recv().is_err());
+        let (_closed, closed_rx) = asking("https://portal.example", CardKind::Hpki);
+        let (_other, other_rx) = asking("https://other.example", CardKind::Hpki);
+        let (_patient, patient_rx) = asking("https://portal.example", CardKind::Jpki);
+        assert!(closed_rx.try_recv().is_err() && other_rx.try_recv().is_err() && patient_rx.try_recv().is_err());
         let again = ops.start("https://portal.example", login(), CardKind::Hpki, KeyRole::Auth).unwrap();
         assert!(matches!(closed_rx.try_recv(), Ok(PinReply::Cancel)), "the window closed by hand is answered");
         assert!(other_rx.try_recv().is_err(), "another origin's question is not this page's to end");
+        assert!(patient_rx.try_recv().is_err(), "a JPKI question in the other reader is another person's");
         assert_eq!(again.state().phase(), "running");
     }
 

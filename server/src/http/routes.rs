@@ -195,7 +195,11 @@ pub fn portal(state: PortalState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), portal::csrf_guard))
         // The card login's answers say the portal's own time, guard and handler (D63).
         .route_layer(axum::middleware::from_fn(portal::server_timing::record))
-        .layer(axum::middleware::from_fn(portal::lang::remember));
+        .layer(axum::middleware::from_fn(portal::lang::remember))
+        // The themed 405 for the pages only (issue #45 item 6). axum sets it eagerly on the routes there are, in
+        // place of each route's own fallback and outside its route layers: on the whole portal it would answer the
+        // CORS preflights (`OPTIONS /token`, `/jwks`) before `cors::browser_apps` and `cors::public_documents`.
+        .method_not_allowed_fallback(portal::method_not_allowed);
     Router::new()
         .merge(browser)
         // Outside the CSRF guard: relying parties legitimately send the browser here from their own site,
@@ -221,9 +225,8 @@ pub fn portal(state: PortalState) -> Router {
         .route(portal::SIGN_REQUEST_SCRIPT_PATH, get(portal::signing::script))
         .route(portal::CONSENT_SCRIPT_PATH, get(portal::consent::script))
         .route(portal::STYLESHEET_PATH, get(portal::stylesheet))
-        // Themed pages for an unknown address and a method a route does not take (issue #45 item 6).
+        // The themed page for an unknown address (issue #45 item 6); the pages' 405 is set on `browser` above.
         .fallback(portal::not_found)
-        .method_not_allowed_fallback(portal::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_body::cap))
         // Every page's language switch links to the request it answers (D62).
         .layer(axum::middleware::from_fn(portal::lang::address))
