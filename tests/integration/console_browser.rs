@@ -86,6 +86,8 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     facility.goto(&format!("{origin}/console/?lang=ja"));
     labelled(&mut facility);
     assert_eq!(text(&mut facility, "#facility-state"), "active");
+    // Why the PC certificate alone shows no forms is a warning, never in the success colour (issue #45 item 8).
+    assert_eq!(facility.eval("document.querySelector('#read-only').classList.contains('warn')"), json!(true));
     // The console's sign-in link, straight to the portal's login page (no SSO session yet): the README's demo
     // step. The form's POST redirects on to `/authorize` and then to the console's callback on another origin,
     // so the page's CSP `form-action` must name the console's origin, and only it (issue #45 item 5).
@@ -93,6 +95,7 @@ fn apply_approve_enroll_revoke_and_suspend_in_chromium(b: Backend) {
     facility.cmd(json!({"cmd": "click", "selector": "form[action$='/credentials'] button"}));
     facility.wait_url(&format!("{origin}/console/facilities/{id}/credentials"), "[role=alert]");
     let cred = Credential { id: text(&mut facility, "#cred-username"), secret: text(&mut facility, "#cred-password") };
+    assert_eq!(facility.eval("document.querySelector('[role=alert]').classList.contains('warn')"), json!(true));
     shot.take(&mut facility, "console-credential.png");
 
     // An independent client enrolls a second PC with it; the console lists the device as issued.

@@ -227,7 +227,7 @@ fn read_only_notice(viewer: &Viewer, f: &Facility) -> Markup {
     }
     match hcpki_ca::access::decide(viewer.principal(), &Action::CreateCredential(&f.id)) {
         Ok(()) => html! {},
-        Err(why) => html! { div class="notice" id="read-only" role="note" { p { (why.to_string()) } } },
+        Err(why) => html! { div class="notice warn" id="read-only" role="note" { p { (why.to_string()) } } },
     }
 }
 
@@ -371,7 +371,7 @@ pub async fn pkcs12(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     let t = |m: M| m.text(viewer.lang);
     let data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &made.file);
     let body = html! {
-        div class="notice" role="alert" { p { (t(M::PassphraseOnce)) } }
+        div class="notice warn" role="alert" { p { (t(M::PassphraseOnce)) } }
         dl {
             dt { (t(M::Passphrase)) } dd { code class="secret" id="p12-passphrase" { (made.passphrase.as_str()) } }
             dt { (t(M::Serial)) } dd { code id="p12-serial" { (made.record.serial) } }
@@ -433,7 +433,7 @@ pub async fn create_credential(
     let fields = minted.device_fields();
     let endpoints = super::routers::endpoints(&state, &minted.record, &viewer.origin);
     let body = html! {
-        div class="notice" role="alert" { p { (t(M::ShownOnce)) } }
+        div class="notice warn" role="alert" { p { (t(M::ShownOnce)) } }
         dl {
             @for (k, v) in &fields { dt { (k) } dd { code class="secret" id={ "cred-" (k) } { (v.as_str()) } } }
             dt { (t(M::Expires)) } dd { (when(minted.record.expires_at)) }
