@@ -309,6 +309,7 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
     assert_eq!(page.status, 200, "{page:?}");
     assert!(page.body.contains("id=\"card-login\"") && page.body.contains(&agent_origin), "{page:?}");
     assert!(page.body.contains("/static/card-login.js"), "{page:?}");
+    assert!(!page.body.contains("id=\"card-off\""), "card login is on: no 'card login is off' notice\n{page:?}");
     let script = pc.get("/static/card-login.js");
     assert!(script.status == 200 && script.body.contains("/login/card/challenge"), "{script:?}");
     let csrf = field(&page.body, "csrf");

@@ -57,6 +57,16 @@ fn a_person_sees_and_ends_their_own_sessions(b: Backend) {
     received_logout_token(&p, &receiver.join().unwrap(), "bc1", "ES256");
     let home = second.get("/");
     assert!(home.status == 303 && home.location.ends_with("/login"), "the ended session's cookie: {home:?}");
+    // This portal has no card CA under `[login]`: the login page says where the card button would be that card
+    // sign-in is off, why, and what to do (issue #45 item 8), in the warning colour; no card script.
+    let login = second.get("/login");
+    assert!(login.body.contains("<div class=\"notice warn\" id=\"card-off\">"), "{}", login.body);
+    assert!(
+        login.body.contains("まだカードでログインできません") && login.body.contains("運用担当者"),
+        "{}",
+        login.body
+    );
+    assert!(!login.body.contains("id=\"card-login\"") && !login.body.contains("card-login.js"), "{}", login.body);
     let again = p.token(
         &[("grant_type", "refresh_token"), ("refresh_token", &refresh_second)],
         &rp.assertion_as(&p, "bc1", 60, None),

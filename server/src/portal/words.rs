@@ -26,6 +26,10 @@ messages! {
     HpkiButton => "HPKI カードでログイン", "Sign in with your HPKI card";
     HpkiHelp => "HPKI カードをリーダーに挿してからボタンを押し、開いた画面で PIN を入力してください。",
         "Insert your HPKI card into the reader, press the button, and enter your PIN in the window that opens.";
+    // Card login off (no card CA configured under `[login]`): the button's place says so, and what to do (issue
+    // #45 item 8), instead of a page where a physician holding a card finds no card button and no reason.
+    CardOff => "このポータルでは、まだカードでログインできません(カードの認証局が設定されていません)。HPKI カードやマイナンバーカードでログインしたい方は、ポータルの運用担当者に連絡してください。それまでは下のパスワードとワンタイムコードでログインできます。",
+        "Card sign-in is not available on this portal yet (no card certification authority is configured). If you want to sign in with an HPKI or My Number card, contact the portal's operator. Until then, sign in with a password and one-time code below.";
     OtherWays => "HPKI カードをお持ちでない場合", "Without an HPKI card";
     OtherWaysHelp => "以下の方法は確認の強さが低く、開けるサービスが限られます。",
         "These ways prove less about you, so fewer services open with them.";

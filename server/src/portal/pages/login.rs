@@ -126,6 +126,11 @@ pub fn login(lang: Lang, page: &LoginPage<'_>, notice: Option<Markup>) -> Respon
                     }
                 }
             }
+        } @else {
+            section class="primary" aria-labelledby="hpki-heading" {
+                h2 id="hpki-heading" { (t(M::HpkiButton)) }
+                div class="notice warn" id="card-off" { p { (t(M::CardOff)) } }
+            }
         }
         section class="secondary" aria-labelledby="other-heading" {
             h2 id="other-heading" { (t(M::OtherWays)) }
