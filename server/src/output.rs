@@ -76,7 +76,8 @@ pub fn credential_json(c: &hcpki_ca::enroll::CredentialRecord, now: i64) -> serd
 }
 
 /// A PKCS#12 file of a key made by hcpki (`pkcs8`, unencrypted DER) for a device without an enrollment
-/// client: the key, its certificate `leaf` and the issuing CA's chain, under a fresh passphrase (AES-256,
+/// client: the key, its certificate `leaf` and the issuing CA's chain, under a fresh passphrase
+/// (`hcpki_pkix::asn1::pkcs12::generate_passphrase`: hyphenated groups without look-alikes; AES-256,
 /// PBKDF2-SHA256) that the caller shows once and stores nowhere. `hcpki issue --p12` and the web console.
 pub fn device_pkcs12(
     authority: &hcpki_ca::Authority,
@@ -90,6 +91,9 @@ pub fn device_pkcs12(
     let file = hcpki_pkix::asn1::pkcs12::build(pkcs8, leaf, &chain, name, &passphrase)?;
     Ok((file, passphrase))
 }
+
+/// What the command line says under a generated PKCS#12 passphrase: how to type it (D129).
+pub const PASSPHRASE_AS_SHOWN: &str = "type it exactly as shown, hyphens included (capital letters and digits)";
 
 /// Write a secret file: mode 0600, never over an existing file.
 pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {

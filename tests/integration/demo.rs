@@ -120,6 +120,8 @@ fn demo_serve_opens_the_portal_and_the_console_with_the_printed_account(b: Backe
         "the console shows the demo facility to its administrator: {console:?}"
     );
 
+    demo.assert_urls_name_the_served_http_port(&h, &browser, &facility);
+
     let passphrase = demo.value("passphrase:");
     let log = demo.stop();
     for secret in [&password, &secret, &passphrase] {
@@ -202,6 +204,8 @@ struct DemoServer {
     printed: String,
     portal: String,
     console: String,
+    /// The `--http-addr` it was given (not the default 8080).
+    http: String,
     log: PathBuf,
 }
 
@@ -232,7 +236,7 @@ impl DemoServer {
             line.split_whitespace().find(|w| w.starts_with("https://")).unwrap().to_owned()
         };
         let (portal, console) = (url("portal").trim_end_matches('/').to_owned(), url("console"));
-        Self { child: Some(child), printed, portal, console, log }
+        Self { child: Some(child), printed, portal, console, http, log }
     }
 
     /// The word after `label` on the line that starts with it (e.g. `password`), else the first that holds it.
@@ -243,6 +247,43 @@ impl DemoServer {
             panic!("demo --serve must print {label:?}:\n{}", self.printed);
         });
         line.split(label).nth(1).unwrap().split_whitespace().next().unwrap().to_owned()
+    }
+
+    /// The certificates' CRL and OCSP URLs and the console's router snippets name the `--http-addr` the demo
+    /// serves (issue #45 item 8), and the CRL URL read from the certificate by OpenSSL answers there.
+    fn assert_urls_name_the_served_http_port(&self, h: &Hcpki, browser: &Browser, facility: &str) {
+        let base = format!("http://{}", self.http);
+        let pc = h.dir().join("out").join("pc.pem");
+        let o = Command::new("openssl")
+            .args(["x509", "-noout", "-ext", "crlDistributionPoints,authorityInfoAccess", "-in"])
+            .arg(&pc)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "openssl x509 -ext: {}", crate::harness::describe(&o));
+        let ext = String::from_utf8(o.stdout).unwrap();
+        let uri = |prefix: &str| {
+            ext.lines().find_map(|l| l.trim().strip_prefix(prefix).map(str::to_owned)).unwrap_or_else(|| {
+                panic!("the PC certificate must carry {prefix}…:\n{ext}");
+            })
+        };
+        let (crl, ocsp) = (uri("URI:"), uri("OCSP - URI:"));
+        assert!(
+            crl.starts_with(&format!("{base}/crl/")) && ocsp.starts_with(&format!("{base}/ocsp/")),
+            "the CRL and OCSP URLs must name the served {base}:\n{ext}"
+        );
+        let fetched = h.path("pc-crl.der");
+        let o = Command::new("curl").args(["-sSf", "-o"]).arg(&fetched).arg(&crl).output().unwrap();
+        assert!(o.status.success(), "the certificate's CRL URL must answer: {}", crate::harness::describe(&o));
+        let o =
+            Command::new("openssl").args(["crl", "-inform", "DER", "-noout", "-in"]).arg(&fetched).output().unwrap();
+        assert!(o.status.success(), "{crl} must serve a CRL: {}", crate::harness::describe(&o));
+
+        let page = browser.get(&format!("{}/console/facilities/{facility}", self.console_origin()));
+        assert_eq!(page.0, 200, "the demo facility's console page: {page:?}");
+        for url in [format!("{base}/scep/router"), format!("{base}/crl/")] {
+            assert!(page.2.contains(&url), "the router snippets must name {url}: {}", page.2);
+        }
+        assert!(!page.2.contains(":8080"), "no router snippet may name the default port 8080: {}", page.2);
     }
 
     /// `https://host:port` of the console URL.

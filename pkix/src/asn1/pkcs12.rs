@@ -103,12 +103,40 @@ pub fn build(
     Ok(pfx.to_der()?)
 }
 
-/// A passphrase for one PKCS#12 file: 24 random bytes (192 bits) as unpadded base64url — 32 ASCII characters
-/// that survive copying into a router's web form or CLI.
+/// The characters of a generated passphrase: digits and capitals without the look-alikes 0/O and 1/I (lower
+/// case is left out whole, so o/l/i cannot appear, and read aloud a letter needs no "capital"), and no symbol,
+/// whose key moves or whose width changes with a Japanese keyboard's IME. 32 of them: 5 bits each, drawn
+/// without bias from 5 random bits.
+pub const PASSPHRASE_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+/// Characters per hyphen-separated group: four at a time is what one reads aloud over the phone.
+pub const PASSPHRASE_GROUP: usize = 4;
+/// Groups in a passphrase: 10 × 4 characters × 5 bits = 200 bits, at least the 192 bits of the 32-character
+/// base64url passphrases before it (issue #45 item 8).
+pub const PASSPHRASE_GROUPS: usize = 10;
+const _: () = assert!(PASSPHRASE_GROUPS * PASSPHRASE_GROUP * 5 >= 192, "below the entropy of the passphrases before");
+
+/// A passphrase for one PKCS#12 file: 40 characters of [`PASSPHRASE_ALPHABET`] (200 random bits) in groups of
+/// four joined by hyphens, e.g. `7KQX-M2FA-…`. The hyphens are part of the passphrase (D129): the programs that
+/// open the file (OpenSSL, Windows, browsers, routers) take it verbatim, so it is typed exactly as shown.
 pub fn generate_passphrase() -> Result<Zeroizing<String>, Pkcs12Error> {
-    use base64::Engine;
-    let bytes = Zeroizing::new(random::<24>()?);
-    Ok(Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_slice())))
+    const CHARS: usize = PASSPHRASE_GROUPS * PASSPHRASE_GROUP;
+    const BITS: usize = 5;
+    let bytes = Zeroizing::new(random::<{ CHARS * BITS / 8 }>()?);
+    let mut out = Zeroizing::new(String::with_capacity(CHARS + PASSPHRASE_GROUPS - 1));
+    for i in 0..CHARS {
+        // Character i is bits 5i..5i+5 of the random bytes (most significant first), read through a 16-bit
+        // window so that it may straddle two bytes.
+        let (at, shift) = ((i * BITS) / 8, (i * BITS) % 8);
+        let byte = |n: usize| u16::from(bytes.get(n).copied().unwrap_or(0));
+        let window = (byte(at) << 8) | byte(at + 1);
+        let index = usize::from((window >> (16 - BITS - shift)) & 0x1f);
+        if i > 0 && i % PASSPHRASE_GROUP == 0 {
+            out.push('-');
+        }
+        // `index` is five bits, so `get` always finds the symbol (the tests count 40 of them).
+        out.extend(PASSPHRASE_ALPHABET.get(index).map(|c| char::from(*c)));
+    }
+    Ok(out)
 }
 
 /// `EncryptedPrivateKeyInfo` with PBES2: PBKDF2-HMAC-SHA256 (random 16-byte salt) and AES-256-CBC.
@@ -253,11 +281,28 @@ mod tests {
     }
 
     #[test]
-    fn passphrases_are_long_ascii_and_differ() {
+    fn passphrase_alphabet_has_no_look_alikes_and_32_symbols() {
+        let set: std::collections::BTreeSet<u8> = PASSPHRASE_ALPHABET.iter().copied().collect();
+        assert_eq!(set.len(), 32, "32 distinct symbols: 5 bits each without bias");
+        for c in b"0Oo1lIi" {
+            assert!(!set.contains(c), "look-alike {} in the alphabet", char::from(*c));
+        }
+        assert!(set.iter().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()), "no symbol, no lower case");
+    }
+
+    #[test]
+    fn passphrases_are_hyphenated_groups_of_the_alphabet_and_differ() {
         let a = generate_passphrase().unwrap();
-        let b = generate_passphrase().unwrap();
-        assert_eq!(a.len(), 32);
-        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
-        assert_ne!(*a, *b);
+        let groups: Vec<&str> = a.split('-').collect();
+        assert_eq!(groups.len(), PASSPHRASE_GROUPS, "{}", a.as_str());
+        assert!(groups.iter().all(|g| g.len() == PASSPHRASE_GROUP), "{}", a.as_str());
+        assert!(a.bytes().filter(|c| *c != b'-').all(|c| PASSPHRASE_ALPHABET.contains(&c)), "{}", a.as_str());
+        assert_ne!(*a, *generate_passphrase().unwrap());
+        // Every symbol is reachable: 2,000 draws miss one of 32 with probability about 32 · (31/32)^2000 ≈ 1e-26.
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..50 {
+            seen.extend(generate_passphrase().unwrap().bytes().filter(|c| *c != b'-'));
+        }
+        assert_eq!(seen.len(), 32, "every symbol of the alphabet appears");
     }
 }

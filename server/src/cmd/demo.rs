@@ -16,6 +16,7 @@ use hcpki_ca::issuer::der_to_pem;
 use hcpki_ca::profile::ProfileKind;
 use hcpki_ca::{Authority, CaName};
 use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,7 +57,7 @@ pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
         organization: "hcpki demo".into(),
         router_zone: "router.hcpki.example".into(),
         identity_domain: "hcpki.example".into(),
-        http_base_url: "http://127.0.0.1:8080".into(),
+        http_base_url: http_base_url(args.serving.http_addr)?,
     };
     super::init::run(dir, database_url, &init).await?;
     let loaded = Loaded::read(dir, database_url)?;
@@ -140,6 +141,26 @@ pub async fn run(args: &DemoArgs, global: &Global) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The plain-HTTP base URL the demo's certificates (CRL distribution points, AIA OCSP and CA issuers) and the
+/// console's router snippets name: the `--http-addr` the demo serves, so a relying party that follows them
+/// reaches this server. It is written into the fresh directory's configuration before anything is issued, so
+/// the port must be known then; an unspecified address (listening everywhere) is reached at loopback. A real
+/// installation sets its public URL at `hcpki init --http-base-url` and the demo never touches that.
+fn http_base_url(addr: SocketAddr) -> Result<String> {
+    if addr.port() == 0 {
+        bail!(
+            "--http-addr needs a real port (the demo's certificates name it in their CRL/OCSP URLs): e.g. 127.0.0.1:8080"
+        );
+    }
+    let reachable = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port())),
+        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::from((Ipv6Addr::LOCALHOST, addr.port())),
+        _ => addr,
+    };
+    // SocketAddr's display brackets an IPv6 address, as a URL needs.
+    Ok(format!("http://{reachable}"))
+}
+
 /// The demo facility's address allocations: the router certificate's addresses lie inside.
 const DEMO_ALLOCATIONS: [&str; 2] = ["192.0.2.0/28", "2001:db8::/48"];
 
@@ -178,4 +199,20 @@ pub(crate) use crate::output::write_private;
 
 fn which_openssl() -> bool {
     std::process::Command::new("openssl").arg("version").output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::http_base_url;
+
+    #[test]
+    fn the_base_url_is_the_served_address_reachable() {
+        let url = |a: &str| http_base_url(a.parse().unwrap()).map_err(|e| e.to_string());
+        assert_eq!(url("127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(url("192.0.2.7:18080").unwrap(), "http://192.0.2.7:18080");
+        assert_eq!(url("0.0.0.0:9080").unwrap(), "http://127.0.0.1:9080");
+        assert_eq!(url("[::]:9080").unwrap(), "http://[::1]:9080");
+        assert_eq!(url("[2001:db8::5]:80").unwrap(), "http://[2001:db8::5]:80");
+        assert!(url("127.0.0.1:0").unwrap_err().contains("--http-addr needs a real port"));
+    }
 }

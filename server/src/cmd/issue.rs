@@ -132,9 +132,10 @@ fn write_p12(
     super::demo::write_private(path, &file)?;
     eprintln!(
         "wrote {} (key, certificate, CA chain; AES-256, PBKDF2-SHA256)\npassphrase: {}\n\
-         The passphrase is shown only now and is not stored: give it to the installer separately.",
+         The passphrase is shown only now and is not stored: give it to the installer separately; {}.",
         path.display(),
-        passphrase.as_str()
+        passphrase.as_str(),
+        crate::output::PASSPHRASE_AS_SHOWN
     );
     Ok(())
 }

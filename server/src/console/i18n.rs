@@ -117,8 +117,10 @@ messages! {
     Pkcs12Made => "PKCS#12 を作成しました", "PKCS#12 made";
     Passphrase => "パスフレーズ", "Passphrase";
     Download => "PKCS#12 をダウンロード", "Download the PKCS#12";
-    PassphraseOnce => "パスフレーズはこの画面でのみ表示され、保存されません。ファイルとは別の経路で設置者に渡してください。",
-        "The passphrase is shown only here and stored nowhere: give it to the installer by another channel than the file.";
+    PassphraseOnce => "パスフレーズはこの画面でのみ表示され、保存されません。ファイルとは別の経路で設置者に渡してください。\
+        ハイフン (-) も含めて、表示どおり半角の英大文字と数字で入力してください。",
+        "The passphrase is shown only here and stored nowhere: give it to the installer by another channel than the file. \
+        Type it exactly as shown, hyphens included (capital letters and digits).";
     ApplyHelp => "施設の利用を申請します。運用主体が審査し、承認後に機器を登録できます。",
         "Apply for your facility; the operating body reviews it, and after approval you can enroll devices.";
     Applied => "申請を受け付けました", "Application received";

@@ -130,6 +130,7 @@ pub async fn run(
     println!("  import {o}/root-ca.pem as a trusted certificate authority (e.g. Firefox: Settings → Certificates)");
     println!("this browser is the facility's PC: import its certificate (the portal and console ask for it)");
     println!("  {o}/pc.p12   passphrase: {}", p12_passphrase.as_str());
+    println!("  ({})", crate::output::PASSPHRASE_AS_SHOWN);
     println!();
     println!("demo account (password + TOTP; the facility's administrator in the console)");
     println!("  username  {USERNAME}");
