@@ -110,18 +110,20 @@ pub fn build(
 pub const PASSPHRASE_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 /// Characters per hyphen-separated group: four at a time is what one reads aloud over the phone.
 pub const PASSPHRASE_GROUP: usize = 4;
-/// Groups in a passphrase: 10 × 4 characters × 5 bits = 200 bits, at least the 192 bits of the 32-character
-/// base64url passphrases before it (issue #45 item 8).
-pub const PASSPHRASE_GROUPS: usize = 10;
-const _: () = assert!(PASSPHRASE_GROUPS * PASSPHRASE_GROUP * 5 >= 192, "below the entropy of the passphrases before");
+/// Groups in a passphrase: 7 × 4 characters × 5 bits = 140 bits (D129). The file protects a P-256 key (128-bit
+/// security) or an RSA-2048 one (112): a passphrase above 128 bits is not the weakest part, and every group more
+/// is four more characters to read aloud and type (issue #45 item 8).
+pub const PASSPHRASE_GROUPS: usize = 7;
+const _: () = assert!(PASSPHRASE_GROUPS * PASSPHRASE_GROUP * 5 >= 128, "below the strength of the key it protects");
 
-/// A passphrase for one PKCS#12 file: 40 characters of [`PASSPHRASE_ALPHABET`] (200 random bits) in groups of
+/// A passphrase for one PKCS#12 file: 28 characters of [`PASSPHRASE_ALPHABET`] (140 random bits) in groups of
 /// four joined by hyphens, e.g. `7KQX-M2FA-…`. The hyphens are part of the passphrase (D129): the programs that
 /// open the file (OpenSSL, Windows, browsers, routers) take it verbatim, so it is typed exactly as shown.
 pub fn generate_passphrase() -> Result<Zeroizing<String>, Pkcs12Error> {
     const CHARS: usize = PASSPHRASE_GROUPS * PASSPHRASE_GROUP;
     const BITS: usize = 5;
-    let bytes = Zeroizing::new(random::<{ CHARS * BITS / 8 }>()?);
+    // Whole bytes, rounded up: every character takes its five bits from the random bytes, none from padding.
+    let bytes = Zeroizing::new(random::<{ (CHARS * BITS).div_ceil(8) }>()?);
     let mut out = Zeroizing::new(String::with_capacity(CHARS + PASSPHRASE_GROUPS - 1));
     for i in 0..CHARS {
         // Character i is bits 5i..5i+5 of the random bytes (most significant first), read through a 16-bit
@@ -133,7 +135,7 @@ pub fn generate_passphrase() -> Result<Zeroizing<String>, Pkcs12Error> {
         if i > 0 && i % PASSPHRASE_GROUP == 0 {
             out.push('-');
         }
-        // `index` is five bits, so `get` always finds the symbol (the tests count 40 of them).
+        // `index` is five bits, so `get` always finds the symbol (the tests count 28 of them).
         out.extend(PASSPHRASE_ALPHABET.get(index).map(|c| char::from(*c)));
     }
     Ok(out)
@@ -298,11 +300,16 @@ mod tests {
         assert!(groups.iter().all(|g| g.len() == PASSPHRASE_GROUP), "{}", a.as_str());
         assert!(a.bytes().filter(|c| *c != b'-').all(|c| PASSPHRASE_ALPHABET.contains(&c)), "{}", a.as_str());
         assert_ne!(*a, *generate_passphrase().unwrap());
-        // Every symbol is reachable: 2,000 draws miss one of 32 with probability about 32 · (31/32)^2000 ≈ 1e-26.
-        let mut seen = std::collections::BTreeSet::new();
-        for _ in 0..50 {
-            seen.extend(generate_passphrase().unwrap().bytes().filter(|c| *c != b'-'));
+        // Every symbol is reachable, the last character's too (it takes the random bytes' last bits, where a
+        // byte count rounded down would leave it padding zeros and half the alphabet): 1,000 draws miss one of 32
+        // with probability about 32 · (31/32)^1000 ≈ 5e-13.
+        let (mut seen, mut last) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+        for _ in 0..1000 {
+            let p = generate_passphrase().unwrap();
+            seen.extend(p.bytes().filter(|c| *c != b'-'));
+            last.extend(p.bytes().last());
         }
         assert_eq!(seen.len(), 32, "every symbol of the alphabet appears");
+        assert_eq!(last.len(), 32, "the last character is drawn like the others");
     }
 }
