@@ -82,6 +82,15 @@ async fn page_token(app: &Router, id: &str) -> String {
     page.split("name=\"token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
 }
 
+/// The certificate chain and the signature of a `done` operation.
+fn signed(v: &serde_json::Value) -> (Vec<Vec<u8>>, Vec<u8>) {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let signature = b64.decode(v["result"]["signature"].as_str().unwrap()).unwrap();
+    let chain =
+        v["result"]["chain"].as_array().unwrap().iter().map(|c| b64.decode(c.as_str().unwrap()).unwrap()).collect();
+    (chain, signature)
+}
+
 /// Long-polls as a page does after the PIN window was used ("I last saw pin_required") until the
 /// operation is done or failed.
 async fn final_state(app: &Router, id: &str) -> serde_json::Value {
@@ -182,10 +191,7 @@ async fn a_login_signature_through_the_agents_own_pin_page() {
 
     let v = final_state(&app, &id).await;
     assert_eq!(v["status"], "done", "{v}");
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let signature = b64.decode(v["result"]["signature"].as_str().unwrap()).unwrap();
-    let chain: Vec<Vec<u8>> =
-        v["result"]["chain"].as_array().unwrap().iter().map(|c| b64.decode(c.as_str().unwrap()).unwrap()).collect();
+    let (chain, signature) = signed(&v);
     verify(&chain, &login_message(PORTAL, &challenge), &signature);
     // The finished operation says where its time went: the card, the PIN wait, the agent's own.
     let (_, headers, _) = call(&app, get(&format!("/v1/sign/{id}"), Some(PORTAL))).await;
@@ -597,10 +603,7 @@ async fn an_identification_is_named_on_the_page_and_signs_its_own_message_only()
     assert_eq!(headers["location"], format!("/pin/{id}?lang=en"), "the language is kept through the post");
     let v = final_state(&app, &id).await;
     assert_eq!(v["status"], "done", "{v}");
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let signature = b64.decode(v["result"]["signature"].as_str().unwrap()).unwrap();
-    let chain: Vec<Vec<u8>> =
-        v["result"]["chain"].as_array().unwrap().iter().map(|c| b64.decode(c.as_str().unwrap()).unwrap()).collect();
+    let (chain, signature) = signed(&v);
     let identification = hcpki_agent_protocol::AuthPurpose::Identification.message(PORTAL, &challenge);
     verify(&chain, &identification, &signature);
     let as_login = std::panic::catch_unwind(|| verify(&chain, &login_message(PORTAL, &challenge), &signature));
