@@ -504,6 +504,14 @@ impl Served {
     }
 }
 
+impl Served {
+    /// Stops the agent now (a test that starts another on the same address).
+    pub(crate) fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
