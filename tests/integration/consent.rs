@@ -384,6 +384,28 @@ fn at_a_two_reader_pc(clinic: &Clinic, browser: &mut Chromium, b: Backend) -> St
     let other = wait_main_text(browser, "一致しません");
     assert!(other.contains("別の患者 ID"), "{other}");
 
+    // The attack (issue #45 item 7, D130): a page of the portal's origin has the agent make a *login* signature
+    // (its window then says ポータルへのログイン) over an identification challenge, to pass it off as the patient's
+    // identification. The card signs the login's message; the portal checks the identification's and refuses it.
+    let r = pc.get("/patients/identify?lang=ja");
+    let csrf = crate::portal_card::field(&r.body, "csrf");
+    let issued = pc.submit("/patients/identify/challenge", &[("csrf", csrf.as_str())], None);
+    let issued: Value = serde_json::from_str(&issued.body).unwrap_or_else(|_| panic!("{issued:?}"));
+    let challenge = issued["challenge"].as_str().unwrap().to_owned();
+    let done = agent.sign_with("jpki", &challenge, AUTH_PIN, || {});
+    assert_eq!(done["status"], "done", "{done}");
+    let chain: Vec<&str> = done["result"]["chain"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let passed_off = [
+        ("csrf", csrf.as_str()),
+        ("patient_id", PATIENT_ID),
+        ("challenge", challenge.as_str()),
+        ("signature", done["result"]["signature"].as_str().unwrap()),
+        ("chain", &chain.join(",")),
+    ];
+    let r = pc.submit("/patients/identify", &passed_off, None);
+    assert_eq!(r.status, 400, "a login's signature identifies nobody: {r:?}");
+    assert!(r.body.contains("カードの確認ができませんでした") && !r.body.contains("確認できました。"), "{r:?}");
+
     // The EMR reads the live consent: the patient's signature, B-LT, the signed PDF.
     let (status, live) = service_get(p, rp, &check);
     assert_eq!(status, 200, "{live}");
