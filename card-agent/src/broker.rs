@@ -517,6 +517,16 @@ impl Broker {
         f(self, &slot, &mut guard, card)
     }
 
+    /// Whether the reader holding the card of `kind` (in `reader`, when given) has a PIN pad for secure PIN entry
+    /// (PC/SC Part 10 `FEATURE_VERIFY_PIN_DIRECT`), as its driver answers the feature request.
+    pub fn has_pin_pad(&self, reader: Option<&str>, kind: CardKind) -> Result<bool, AgentError> {
+        self.on_card(reader, kind, |_, _, held, _| {
+            let conn = held.conn.as_mut().ok_or(AgentError::NoCard(kind))?;
+            let features = conn.features().map_err(|e| AgentError::CardUnreachable(e.to_string()))?;
+            Ok(features.verify_pin_direct().is_some())
+        })
+    }
+
     /// A PIN's retry counter, spending no try.
     pub fn pin_status(&self, reader: Option<&str>, kind: CardKind, role: KeyRole) -> Result<PinStatus, AgentError> {
         self.on_card(reader, kind, |broker, slot, held, card| {

@@ -19,6 +19,7 @@ pub mod instance;
 pub mod lifecycle;
 pub mod peer;
 pub mod pin_entry;
+pub mod pin_pad;
 pub mod platform;
 pub mod presence;
 pub mod readers;

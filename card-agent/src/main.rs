@@ -104,6 +104,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Says whether the reader holding the card has a PIN pad the patient can type on (PC/SC secure PIN entry,
+    /// `FEATURE_VERIFY_PIN_DIRECT`): exit 0 if it has, 1 with what to do if not.
+    PinPad {
+        #[arg(long, value_enum)]
+        card: CardKind,
+        #[arg(long)]
+        reader: Option<String>,
+    },
     /// Measures login latency and APDUs through the API, PC/SC and the card (PIN: one line of stdin).
     Bench {
         #[arg(long, value_enum)]
@@ -316,6 +324,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             Ok(())
+        }
+        Command::PinPad { card, reader } => {
+            let broker = Broker::new(PcscBackend::new());
+            if broker.has_pin_pad(reader.as_deref(), card)? {
+                println!("this reader has a PIN pad (PC/SC secure PIN entry, FEATURE_VERIFY_PIN_DIRECT)");
+                return Ok(());
+            }
+            bail!(
+                "this reader has no PIN pad (its driver offers no FEATURE_VERIFY_PIN_DIRECT): the PIN would be typed on \
+                 this PC's keyboard. For a patient-facing PIN pad, connect a reader with a PIN pad (a CCID class \
+                 reader with secure PIN entry) and check it again with this command."
+            );
         }
         Command::Bench { card, reader, logins, documents, json } => {
             let mut line = zeroize::Zeroizing::new(String::new());

@@ -39,6 +39,11 @@ pub trait Connection: Send {
     /// Re-establishes the link after another program reset the card ([`TransportError::Reset`]). The
     /// card's security status is gone afterwards: re-select the application and verify again.
     fn reconnect(&mut self) -> Result<(), TransportError>;
+    /// The reader's PC/SC Part 10 features (`CM_IOCTL_GET_FEATURE_REQUEST`), e.g. whether it has a PIN pad
+    /// ([`crate::pin_pad`]). Readers that are not PC/SC (recorded transcripts, in-process cards) have none.
+    fn features(&mut self) -> Result<crate::pin_pad::Features, TransportError> {
+        Ok(crate::pin_pad::Features::default())
+    }
 }
 
 /// Why APDUs could not be exchanged. Each variant says what the user (or the test author) should do.

@@ -504,6 +504,14 @@ impl Served {
     }
 }
 
+impl Served {
+    /// Stops the agent now (a test that starts another on the same address).
+    pub(crate) fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -744,6 +752,15 @@ fn pin_status_and_the_basic_four_items_from_the_cli() {
     assert!(out.status.success(), "{}", text(&out));
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(shown.contains("Auth PIN: 3 tries left") && shown.contains("Sign PIN: 5 tries left"), "{shown}");
+    // A patient-facing PIN pad (issue #45 item 7): pcscd hands the PC/SC Part 10 feature request to vpcd's driver,
+    // which has no secure PIN entry; the agent says so and what to do rather than fall back to the keyboard.
+    let out = cli(&["pin-pad", "--card", "jpki"], "");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("no PIN pad") && said.contains("FEATURE_VERIFY_PIN_DIRECT"),
+        "{}",
+        text(&out)
+    );
     let out = cli(&["attributes", "--pin-stdin", "--json"], "1234\n");
     assert!(out.status.success(), "{}", text(&out));
     let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

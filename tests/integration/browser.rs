@@ -570,7 +570,12 @@ impl Chromium {
     }
 
     pub(crate) fn screenshot(&mut self, path: &Path) {
-        self.cmd(json!({"cmd": "screenshot", "path": path}));
+        self.screenshot_of("main", path);
+    }
+
+    /// A PNG of `tab`'s whole page (`main`, or `popup`: the card agent's window).
+    pub(crate) fn screenshot_of(&mut self, tab: &str, path: &Path) {
+        self.cmd(json!({"cmd": "screenshot", "path": path, "tab": tab}));
         let png = std::fs::read(path).unwrap();
         assert!(png.starts_with(b"\x89PNG"), "{} is not a PNG", path.display());
     }

@@ -39,7 +39,7 @@ Commands (each reply is {"ok": true, ...} or {"ok": false, "error": "..."}; ever
                                                    (a CORS preflight's 204 is a response too)
     {"cmd": "intercept", "prefix": P}              requests to URLs starting with P never leave the browser:
                                                    they are answered with a small page (a relying service)
-    {"cmd": "screenshot", "path": F}               PNG of the main tab's whole page
+    {"cmd": "screenshot", "path": F, "tab": T?}    PNG of the tab's whole page (the main tab by default)
     {"cmd": "record"}                              from now on, note what happens with its time (epoch ms, this
                                                    script's clock when the browser told it): the main tab's
                                                    requests (sent, response with status and Server-Timing,
@@ -495,12 +495,13 @@ class Browser:
 
     def screenshot(self, c):
         # The whole page, not only the window: as wide as the window, as tall as the content.
-        metrics = self.send("Page.getLayoutMetrics", session="main")
+        tab = c.get("tab", "main")
+        metrics = self.send("Page.getLayoutMetrics", session=tab)
         width = metrics["cssLayoutViewport"]["clientWidth"]
         height = max(metrics["cssContentSize"]["height"], metrics["cssLayoutViewport"]["clientHeight"])
         clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
         params = {"format": "png", "clip": clip, "captureBeyondViewport": True}
-        png = self.send("Page.captureScreenshot", params, session="main")["data"]
+        png = self.send("Page.captureScreenshot", params, session=tab)["data"]
         with open(c["path"], "wb") as f:
             f.write(base64.b64decode(png))
         return {}

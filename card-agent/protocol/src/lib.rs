@@ -1,5 +1,6 @@
 //! The bytes the card agent (`hcpki-agent`) and the portal (`hcpki` server) must agree on, in one place
 //! with few dependencies (SHA-256, and `hcpki-model` for [`CardKind`]): the agent builds the message a card signs, the server rebuilds it to verify;
+//! why the authentication key signs ([`AuthPurpose`], bound into the message);
 //! the card presence report ([`presence`]) the agent sends the portal; which kind of card ([`CardKind`]); and the
 //! format and level of a document signature ([`signature`]).
 //! A crate of its own so that the server need not link the agent (and PC/SC) to share one function.
@@ -7,9 +8,11 @@
 
 pub mod card_kind;
 pub mod presence;
+pub mod purpose;
 pub mod signature;
 
 pub use card_kind::CardKind;
+pub use purpose::AuthPurpose;
 
 /// Domain separator of every message the agent has a card sign for a login.
 pub const LOGIN_CONTEXT: &[u8] = b"hcpki card login v1";
@@ -20,14 +23,9 @@ pub const LOGIN_CONTEXT: &[u8] = b"hcpki card login v1";
 /// context means a page of another site cannot obtain a signature usable at the portal, and the card
 /// key cannot be made to sign a document hash or a TLS handshake through the agent. The portal
 /// rebuilds the same message from its own origin and the challenge it issued.
+/// Other uses of the authentication key sign the same layout under their own context ([`AuthPurpose`]).
 pub fn login_message(origin: &str, challenge: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(LOGIN_CONTEXT.len() + origin.len() + challenge.len() + 2);
-    m.extend_from_slice(LOGIN_CONTEXT);
-    m.push(0);
-    m.extend_from_slice(origin.as_bytes());
-    m.push(0);
-    m.extend_from_slice(challenge);
-    m
+    AuthPurpose::Login.message(origin, challenge)
 }
 
 /// The card id: SHA-256 (64 lower-case hex digits) of the card's identity certificate, its authentication

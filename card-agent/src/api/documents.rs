@@ -12,7 +12,7 @@ use axum::response::Response;
 use base64::Engine as _;
 
 use super::operations::Purpose;
-use super::reply::{failure, json_body, request_origin};
+use super::reply::{failure, json_body, request_origin, requested_lang};
 use super::run::run_operation;
 use super::state::AppState;
 use crate::config::PinEntry;
@@ -40,6 +40,9 @@ pub(super) struct DocumentBody {
     reader: Option<String>,
     #[serde(default)]
     allow_last_try: bool,
+    /// The portal page's language (`ja`, `en`): the agent's page speaks it.
+    #[serde(default)]
+    lang: Option<String>,
 }
 
 pub(super) async fn start(
@@ -57,6 +60,10 @@ pub(super) async fn start(
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return failure(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &document::too_large(bytes.len()).to_string());
     }
+    let lang = match requested_lang(body.lang.as_deref()) {
+        Ok(l) => l,
+        Err((status, code, message)) => return failure(status, code, &message),
+    };
     let size = bytes.len();
     let doc = match Document::new(body.format, &body.title, body.file_name.as_deref(), bytes) {
         Ok(d) => d,
@@ -101,7 +108,7 @@ pub(super) async fn start(
         eprint!("Requested by {origin}\n{}", shown.terminal_text(body.kind, &signer));
     }
     let purpose = Purpose::Document { origin: origin.clone(), shown: Arc::clone(&shown), signer };
-    let Some(op) = state.ops.start(&origin, purpose, body.kind, crate::service::KeyRole::Sign) else {
+    let Some(op) = state.ops.start(&origin, purpose, body.kind, crate::service::KeyRole::Sign, lang) else {
         return failure(
             StatusCode::TOO_MANY_REQUESTS,
             "busy",

@@ -3,8 +3,8 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /v1/cards` | readers, card kinds, certificates (public data only) |
-//! | `POST /v1/sign` | `{challenge, kind, role?: "auth", reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}`: a login, always with the authentication key |
-//! | `POST /v1/documents` | `{format, title, file_name?, content (base64), kind, level?, reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}`: a document signature with the signature key ([`crate::document`]); ≤ 10 MiB, else 413 |
+//! | `POST /v1/sign` | `{challenge, kind, role?: "auth", purpose?: "login" \| "identification", lang?: "ja" \| "en", reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}`: a login or a patient's identification, always with the authentication key; the card signs `purpose`'s message ([`AuthPurpose`]) |
+//! | `POST /v1/documents` | `{format, title, file_name?, content (base64), kind, level?, lang?, reader?, allow_last_try?}` → 202 `{id, status_url, pin_url}`: a document signature with the signature key ([`crate::document`]); ≤ 10 MiB, else 413 |
 //! | `GET /v1/sign/{id}?wait=S&seen=P` | the operation: `running`, `pin_required`, `done` (signature + chain, and a `Server-Timing` header: card, PIN wait, agent), `failed`; long-polls while it is still `P` |
 //! | `POST /v1/sign/{id}/cancel` | → the operation's state: its open PIN question answered "cancel" (no try spent), one not yet asked never asked — the page saw its PIN window closed by hand (issue #45 item 5) |
 //! | `GET /v1/events` | server-sent events: card inserted / removed, reader added / removed |
@@ -40,11 +40,12 @@ use base64::Engine as _;
 
 use crate::config::PinEntry;
 use crate::presence::Token;
-use crate::service::{CardKind, KeyRole, PinQuestion, SignRequest, login_message};
+use crate::service::{CardKind, KeyRole, PinQuestion, SignRequest};
+use hcpki_agent_protocol::AuthPurpose;
 use hcpki_agent_protocol::presence as contract;
 pub use listener::OwnPrograms;
 pub use operations::{ApiFailure, OpState, OpTiming, Operations, Purpose};
-use reply::{agent_failure, failure, json_body, request_origin};
+use reply::{agent_failure, failure, json_body, request_origin, requested_lang};
 use run::run_operation;
 pub use state::AppState;
 
@@ -140,6 +141,13 @@ struct SignBody {
     reader: Option<String>,
     #[serde(default)]
     allow_last_try: bool,
+    /// What the signature is for: `login` (the default) or `identification` (a patient at reception). The agent's
+    /// page names it, and it is bound into the signed message, so a page cannot show one and use the other.
+    #[serde(default)]
+    purpose: AuthPurpose,
+    /// The portal page's language (`ja`, `en`): the agent's page speaks it.
+    #[serde(default)]
+    lang: Option<String>,
 }
 
 fn default_role() -> KeyRole {
@@ -177,9 +185,13 @@ async fn sign(
         }
         Err(_) => return failure(StatusCode::BAD_REQUEST, "bad_challenge", "the challenge is not base64url"),
     };
+    let lang = match requested_lang(body.lang.as_deref()) {
+        Ok(l) => l,
+        Err((status, code, message)) => return failure(status, code, &message),
+    };
     let origin = request_origin(&headers);
-    let purpose = Purpose::Login { origin: origin.clone() };
-    let Some(op) = state.ops.start(&origin, purpose, body.kind, KeyRole::Auth) else {
+    let purpose = Purpose::Login { origin: origin.clone(), what: body.purpose };
+    let Some(op) = state.ops.start(&origin, purpose, body.kind, KeyRole::Auth, lang) else {
         return failure(
             StatusCode::TOO_MANY_REQUESTS,
             "busy",
@@ -189,10 +201,10 @@ async fn sign(
     let request = SignRequest {
         reader: body.reader,
         kind: body.kind,
-        message: login_message(&origin, &challenge),
+        message: body.purpose.message(&origin, &challenge),
         allow_last_try: body.allow_last_try,
     };
-    tracing::info!(op = %op.id, %origin, kind = ?request.kind, "signing requested");
+    tracing::info!(op = %op.id, %origin, kind = ?request.kind, purpose = body.purpose.as_str(), "signing requested");
     let service = Arc::clone(&state.service);
     run_operation(&state, op, move |prompt| service.sign(&request, prompt))
 }

@@ -17,6 +17,8 @@ use zeroize::Zeroizing;
 use crate::document::Shown;
 use crate::document::signer::SignerShown;
 use crate::service::{AgentError, CardKind, KeyRole, Pin, PinPrompt, PinQuestion, Signed};
+use hcpki_agent_protocol::AuthPurpose;
+use hcpki_html::Lang;
 
 /// Where an operation is.
 #[derive(Clone, Debug)]
@@ -46,8 +48,10 @@ impl OpState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Purpose {
-    /// A login to the portal at `origin` (the origin the card's signature is bound to).
-    Login { origin: String },
+    /// A challenge signed with the authentication key for the portal at `origin` (the origin the card's signature is
+    /// bound to): a login, or a patient's identification at reception. `what` is the portal's typed request and is
+    /// also bound into the signed message ([`AuthPurpose::message`]), so the page cannot say one and sign the other.
+    Login { origin: String, what: AuthPurpose },
     /// A document signature with the signature key, asked by the page at `origin`: what the agent read from the
     /// document (never the requester's description of it) and who signs.
     Document { origin: String, shown: Arc<Shown>, signer: SignerShown },
@@ -135,6 +139,8 @@ pub struct Operation {
     pub purpose: Purpose,
     pub kind: CardKind,
     pub role: KeyRole,
+    /// The language the portal's page asked the agent's page to speak (its own language choice), if it said.
+    pub lang: Option<Lang>,
     created: Instant,
     state: watch::Sender<OpState>,
     pin_tx: Mutex<Option<mpsc::SyncSender<PinReply>>>,
@@ -271,9 +277,16 @@ impl Operations {
         Operations { ops: Mutex::new(HashMap::new()), ttl }
     }
 
-    /// A new operation for `origin` asking the `role` key of a card of `kind` for `purpose`, or None when too many are still
-    /// waiting for a card or a PIN.
-    pub fn start(&self, origin: &str, purpose: Purpose, kind: CardKind, role: KeyRole) -> Option<Arc<Operation>> {
+    /// A new operation for `origin` asking the `role` key of a card of `kind` for `purpose`, its page in `lang` (the
+    /// portal's choice) when given, or None when too many are still waiting for a card or a PIN.
+    pub fn start(
+        &self,
+        origin: &str,
+        purpose: Purpose,
+        kind: CardKind,
+        role: KeyRole,
+        lang: Option<Lang>,
+    ) -> Option<Arc<Operation>> {
         let mut ops = self.ops.lock().unwrap_or_else(PoisonError::into_inner);
         let ttl = self.ttl;
         ops.retain(|_, op| op.created.elapsed() < ttl);
@@ -310,6 +323,7 @@ impl Operations {
             purpose,
             kind,
             role,
+            lang,
             created: Instant::now(),
             state,
             pin_tx: Mutex::new(None),
@@ -403,7 +417,7 @@ mod tests {
     use super::*;
 
     fn login() -> Purpose {
-        Purpose::Login { origin: "https://portal.example".into() }
+        Purpose::Login { origin: "https://portal.example".into(), what: AuthPurpose::Login }
     }
 
     #[test]
@@ -411,25 +425,25 @@ mod tests {
         let ops = Operations::new(Duration::from_secs(300));
         for _ in 0..(MAX_KEPT * 2) {
             let op = ops
-                .start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth)
+                .start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth, None)
                 .expect("a finished operation frees its place");
             op.finish(Err(AgentError::Cancelled));
         }
         assert!(ops.ops.lock().unwrap().len() <= MAX_KEPT);
         // Unfinished ones are capped.
         let pending: Vec<_> = (0..MAX_PENDING)
-            .map(|_| ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth).unwrap())
+            .map(|_| ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth, None).unwrap())
             .collect();
-        assert!(ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth).is_none());
+        assert!(ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth, None).is_none());
         pending[0].finish(Err(AgentError::Cancelled));
-        assert!(ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth).is_some());
+        assert!(ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth, None).is_some());
     }
 
     #[test]
     fn locking_the_workstation_cancels_the_pin_questions_only() {
         let ops = Operations::new(Duration::from_secs(300));
-        let asking = ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth).unwrap();
-        let working = ops.start("https://portal.example", login(), CardKind::Hpki, KeyRole::Auth).unwrap();
+        let asking = ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth, None).unwrap();
+        let working = ops.start("https://portal.example", login(), CardKind::Hpki, KeyRole::Auth, None).unwrap();
         let (tx, rx) = mpsc::sync_channel(1);
         *asking.pin_tx.lock().unwrap() = Some(tx);
         asking.state.send_replace(OpState::PinRequired(PinQuestion::new(CardKind::Jpki, KeyRole::Auth, Some(3))));
@@ -442,7 +456,7 @@ mod tests {
     fn a_new_login_cancels_the_open_pin_question_of_the_same_origin_and_card_kind_only() {
         let ops = Operations::new(Duration::from_secs(300));
         let asking = |origin: &str, kind: CardKind| {
-            let op = ops.start(origin, login(), kind, KeyRole::Auth).unwrap();
+            let op = ops.start(origin, login(), kind, KeyRole::Auth, None).unwrap();
             let (tx, rx) = mpsc::sync_channel(1);
             *op.pin_tx.lock().unwrap() = Some(tx);
             op.state.send_replace(OpState::PinRequired(PinQuestion::new(kind, KeyRole::Auth, Some(3))));
@@ -452,7 +466,7 @@ mod tests {
         let (_other, other_rx) = asking("https://other.example", CardKind::Hpki);
         let (_patient, patient_rx) = asking("https://portal.example", CardKind::Jpki);
         assert!(closed_rx.try_recv().is_err() && other_rx.try_recv().is_err() && patient_rx.try_recv().is_err());
-        let again = ops.start("https://portal.example", login(), CardKind::Hpki, KeyRole::Auth).unwrap();
+        let again = ops.start("https://portal.example", login(), CardKind::Hpki, KeyRole::Auth, None).unwrap();
         assert!(matches!(closed_rx.try_recv(), Ok(PinReply::Cancel)), "the window closed by hand is answered");
         assert!(other_rx.try_recv().is_err(), "another origin's question is not this page's to end");
         assert!(patient_rx.try_recv().is_err(), "a JPKI question in the other reader is another person's");
@@ -462,7 +476,7 @@ mod tests {
     #[test]
     fn a_cancelled_operation_never_asks_for_the_pin() {
         let ops = Operations::new(Duration::from_secs(300));
-        let op = ops.start("https://portal.example", login(), CardKind::Hpki, KeyRole::Auth).unwrap();
+        let op = ops.start("https://portal.example", login(), CardKind::Hpki, KeyRole::Auth, None).unwrap();
         assert!(!op.cancel(), "no question open yet");
         let prompt = WebPrompt { op: Arc::clone(&op), timeout: Duration::from_secs(300) };
         let asked = prompt.ask(&PinQuestion::new(CardKind::Hpki, KeyRole::Auth, Some(3)));
@@ -476,7 +490,7 @@ mod tests {
     #[test]
     fn a_delivered_pin_leaves_the_question_before_the_card_thread_wakes() {
         let ops = Operations::new(Duration::from_secs(300));
-        let op = ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth).unwrap();
+        let op = ops.start("https://portal.example", login(), CardKind::Jpki, KeyRole::Auth, None).unwrap();
         assert!(!op.deliver(PinReply::Cancel), "no question asked: nothing to answer");
         assert_eq!(op.state().phase(), "running");
 

@@ -44,6 +44,16 @@ pub(super) fn agent_failure(e: &crate::service::AgentError) -> Response {
     (status, Json(serde_json::json!({ "error": f }))).into_response()
 }
 
+/// The language a request asks the agent's page to speak (`ja`, `en`; none: the browser's), or the refusal.
+pub(super) fn requested_lang(value: Option<&str>) -> Result<Option<hcpki_html::Lang>, Refusal> {
+    match value {
+        None => Ok(None),
+        Some(v) => hcpki_html::Lang::parse(v).map(Some).ok_or_else(|| {
+            (StatusCode::BAD_REQUEST, "bad_request", "lang must be \"ja\" or \"en\" (or left out)".to_owned())
+        }),
+    }
+}
+
 /// A refusal with its code and message, as every error body is written.
 pub(super) fn failure(status: StatusCode, code: &'static str, message: &str) -> Response {
     let f = ApiFailure { code, message: message.to_owned(), ..Default::default() };

@@ -82,6 +82,15 @@ async fn page_token(app: &Router, id: &str) -> String {
     page.split("name=\"token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
 }
 
+/// The certificate chain and the signature of a `done` operation.
+fn signed(v: &serde_json::Value) -> (Vec<Vec<u8>>, Vec<u8>) {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let signature = b64.decode(v["result"]["signature"].as_str().unwrap()).unwrap();
+    let chain =
+        v["result"]["chain"].as_array().unwrap().iter().map(|c| b64.decode(c.as_str().unwrap()).unwrap()).collect();
+    (chain, signature)
+}
+
 /// Long-polls as a page does after the PIN window was used ("I last saw pin_required") until the
 /// operation is done or failed.
 async fn final_state(app: &Router, id: &str) -> serde_json::Value {
@@ -178,14 +187,11 @@ async fn a_login_signature_through_the_agents_own_pin_page() {
     assert_eq!(call(&app, post_form(&pin_path, OWN, "token=nope&pin=1234")).await.0, StatusCode::FORBIDDEN);
     let (status, headers, _) = call(&app, post_form(&pin_path, OWN, &form)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(headers["location"], pin_path);
+    assert_eq!(headers["location"], format!("{pin_path}?lang=ja"));
 
     let v = final_state(&app, &id).await;
     assert_eq!(v["status"], "done", "{v}");
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let signature = b64.decode(v["result"]["signature"].as_str().unwrap()).unwrap();
-    let chain: Vec<Vec<u8>> =
-        v["result"]["chain"].as_array().unwrap().iter().map(|c| b64.decode(c.as_str().unwrap()).unwrap()).collect();
+    let (chain, signature) = signed(&v);
     verify(&chain, &login_message(PORTAL, &challenge), &signature);
     // The finished operation says where its time went: the card, the PIN wait, the agent's own.
     let (_, headers, _) = call(&app, get(&format!("/v1/sign/{id}"), Some(PORTAL))).await;
@@ -258,6 +264,13 @@ async fn bad_requests_get_clear_errors() {
         (r#"{"challenge":"!!!!","kind":"jpki"}"#, "bad_challenge"),
         (r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kind":"passport"}"#, "bad_request"),
         (r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kind":"jpki","pin":"1234"}"#, "bad_request"),
+        // The purpose is one of the protocol's names, never words a page would have the agent show.
+        (
+            r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kind":"jpki","purpose":"受付での本人確認"}"#,
+            "bad_request",
+        ),
+        (r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kind":"jpki","purpose":"consent"}"#, "bad_request"),
+        (r#"{"challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","kind":"jpki","lang":"fr"}"#, "bad_request"),
         ("not json", "bad_request"),
     ] {
         let (status, _, resp) = call(&app, post_json("/v1/sign", PORTAL, body)).await;
@@ -556,4 +569,43 @@ async fn a_signing_password_in_the_wrong_format_is_asked_again_without_spending_
     assert_eq!(call(&app, post_form(&format!("/pin/{id}"), OWN, &form)).await.0, StatusCode::SEE_OTHER);
     assert_eq!(final_state(&app, &id).await["status"], "done");
     drop(readers);
+}
+
+/// The attack: a page of an allowed origin asks for an identification (the patient reads 受付での本人確認 and types
+/// the PIN) to use the signature as a login, or the reverse. The purpose is bound into what the card signs: the
+/// identification's signature verifies only over the identification message, never over the login message the
+/// portal checks a login against (sso's `CardVerifier::verify_as` rebuilds the message of what it checks). The
+/// page speaks the portal's language (`lang`), even over an earlier patient's cookie on the same PC.
+#[tokio::test]
+async fn an_identification_is_named_on_the_page_and_signs_its_own_message_only() {
+    let (app, _readers) = app();
+    let challenge = [9u8; 32];
+    let body = format!(
+        r#"{{"challenge":"{}","kind":"jpki","purpose":"identification","lang":"en"}}"#,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(challenge)
+    );
+    let (status, _, body) = call(&app, post_json("/v1/sign", PORTAL, &body)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let id = json(&body)["id"].as_str().unwrap().to_owned();
+    let v = json(&call(&app, get(&format!("/v1/sign/{id}?wait=10"), Some(PORTAL))).await.2);
+    assert_eq!(v["status"], "pin_required", "{v}");
+    let stale = get_with(&format!("/pin/{id}"), ("cookie", "hcpki_agent_lang=ja"));
+    let (_, _, page) = call(&app, stale).await;
+    assert!(page.contains("<html lang=\"en\">") && page.contains("Confirming who you are at reception"), "{page}");
+    assert!(!page.contains("Logging in"), "{page}");
+    let (_, _, ja) = call(&app, get(&format!("/pin/{id}?lang=ja"), None)).await;
+    assert!(ja.contains("受付での本人確認（ログインではありません）"), "the switch still works: {ja}");
+
+    let token = page_token(&app, &id).await;
+    let form = format!("token={token}&pin=1234&action=sign&lang=en");
+    let (status, headers, _) = call(&app, post_form(&format!("/pin/{id}"), OWN, &form)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], format!("/pin/{id}?lang=en"), "the language is kept through the post");
+    let v = final_state(&app, &id).await;
+    assert_eq!(v["status"], "done", "{v}");
+    let (chain, signature) = signed(&v);
+    let identification = hcpki_agent_protocol::AuthPurpose::Identification.message(PORTAL, &challenge);
+    verify(&chain, &identification, &signature);
+    let as_login = std::panic::catch_unwind(|| verify(&chain, &login_message(PORTAL, &challenge), &signature));
+    assert!(as_login.is_err(), "an identification's signature must not verify as a login");
 }

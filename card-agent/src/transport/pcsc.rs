@@ -101,6 +101,24 @@ impl Connection for PcscCard {
         let card = self.card.as_mut().ok_or(TransportError::Removed)?;
         card.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::LeaveCard).map_err(map_err)
     }
+
+    /// `SCardControl(CM_IOCTL_GET_FEATURE_REQUEST)`. A driver without the request (vsmartcard's vpcd answers
+    /// "unsupported") is a reader without features; a list that cannot be read is logged and treated the same.
+    fn features(&mut self) -> Result<crate::pin_pad::Features, TransportError> {
+        let card = self.card.as_mut().ok_or(TransportError::Removed)?;
+        let code = pcsc::ctl_code(crate::pin_pad::GET_FEATURE_REQUEST.into());
+        let mut answer = [0u8; 256];
+        match card.control(code, &[], &mut answer) {
+            Ok(list) => Ok(crate::pin_pad::Features::parse(list).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the reader's driver answered the feature request with a broken list");
+                crate::pin_pad::Features::default()
+            })),
+            Err(pcsc::Error::UnsupportedFeature | pcsc::Error::InvalidParameter | pcsc::Error::InvalidValue) => {
+                Ok(crate::pin_pad::Features::default())
+            }
+            Err(e) => Err(map_err(e)),
+        }
+    }
 }
 
 impl Drop for PcscCard {

@@ -97,7 +97,11 @@
       op = await json(await fetch(agent + "/v1/sign", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ challenge: challenge.challenge, kind, role: "auth", allow_last_try: allowLastTry }),
+        // The agent's page speaks the portal page's language.
+        body: JSON.stringify({
+          challenge: challenge.challenge, kind, role: "auth", allow_last_try: allowLastTry,
+          lang: document.documentElement.lang === "en" ? "en" : "ja",
+        }),
       }));
     } catch (e) {
       // fetch rejects with a TypeError when nothing answers at the agent's address.

@@ -168,6 +168,11 @@
     form.submit();
   }
 
+  // The agent's page speaks the portal page's language.
+  function pageLang() {
+    return document.documentElement.lang === "en" ? "en" : "ja";
+  }
+
   async function run(form, say) {
     const words = form.dataset;
     const kind = words.kind;
@@ -181,7 +186,7 @@
     const response = await fetch(prepared.document, { credentials: "same-origin" });
     if (!response.ok) throw new Error(response.statusText);
     const content = base64(new Uint8Array(await response.arrayBuffer()));
-    const request = { format: "pades", title: words.title, content, kind, level: "b-b" };
+    const request = { format: "pades", title: words.title, content, kind, level: "b-b", lang: pageLang() };
     const pinWords = kind === "jpki" ? words.sayPin : words.sayPinHpki;
     const done = (await operate(words, "/v1/documents", request, pinWords, lent, say)).document;
     form.elements.signature.value = done.content;
@@ -199,7 +204,12 @@
     const lent = await borrow(words, "identify", say);
     say(words.sayPreparing);
     const issued = await post(words.challenge, { csrf });
-    const request = { challenge: issued.challenge, kind: "jpki", role: "auth", allow_last_try: false };
+    // "identification": the agent's page tells the patient 受付での本人確認 and the card signs the identification's
+    // message, which is what the portal checks (a login's would not verify).
+    const request = {
+      challenge: issued.challenge, kind: "jpki", role: "auth", purpose: "identification", allow_last_try: false,
+      lang: pageLang(),
+    };
     const done = await operate(words, "/v1/sign", request, words.sayPin, lent, say);
     form.elements.challenge.value = issued.challenge;
     form.elements.signature.value = done.signature;

@@ -46,7 +46,10 @@
       op = await json(await fetch(agent + "/v1/documents", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ format: form.dataset.format, title: form.dataset.title, content, kind: "hpki", level: "b-b" }),
+        body: JSON.stringify({
+          format: form.dataset.format, title: form.dataset.title, content, kind: "hpki", level: "b-b",
+          lang: document.documentElement.lang === "en" ? "en" : "ja",
+        }),
       }));
     } catch (e) {
       if (e instanceof TypeError) throw new Error(words.sayNoAgent);

@@ -20,6 +20,7 @@ use crate::login::{CardKind, CardLoginError, CardVerifier, challenge};
 use crate::oidc::Context;
 use crate::patient_key::FacilityPatientId;
 use crate::session::Session;
+use hcpki_agent_protocol::AuthPurpose;
 use hcpki_ca::audit::Outcome;
 use hcpki_ca::person_key::PersonKey;
 use hcpki_pkix::time::UnixTime;
@@ -95,7 +96,9 @@ pub async fn identify(
     // The challenge goes first whatever else is wrong: a refused answer cannot be posted again.
     let taken = challenge::take(&*ctx.provider.store, answer.challenge, &binding(session), origin, now).await;
     let patient = FacilityPatientId::parse(patient_id).map_err(ConsentError::from);
-    let checked = taken.and_then(|c| verifier.verify(&c, answer.signature, answer.chain, now));
+    // The card signed the identification's message (the agent's page said 受付での本人確認), not a login's.
+    let checked =
+        taken.and_then(|c| verifier.verify_as(AuthPurpose::Identification, &c, answer.signature, answer.chain, now));
     let (card, patient) = match (checked, patient) {
         (Ok(card), Ok(patient)) => (card, patient),
         (Err(e), _) => {

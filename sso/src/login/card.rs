@@ -9,7 +9,7 @@ use crate::policy::Subject;
 use const_oid::db::rfc5912;
 use der::Encode as _;
 use der::asn1::ObjectIdentifier;
-use hcpki_agent_protocol::login_message;
+use hcpki_agent_protocol::AuthPurpose;
 use hcpki_ca::person_key::{AnchorId, PersonKey};
 use hcpki_pkix::keys::verify::verify_signature;
 use sha2::{Digest, Sha256};
@@ -118,10 +118,24 @@ impl CardVerifier {
     }
 
     /// Verify what the browser posted for `challenge` (already taken: single use, session, origin, expiry
-    /// checked): `signature` by the card over `login_message(challenge.origin, challenge.bytes)`, and `chain`
+    /// checked): `signature` by the card over `login_message(challenge.origin, challenge.bytes)` (a login), and `chain`
     /// (DER, card certificate first), at `now`. Pure computation over memory: no I/O.
     pub fn verify(
         &self,
+        challenge: &Challenge,
+        signature: &[u8],
+        chain: &[Vec<u8>],
+        now: i64,
+    ) -> Result<VerifiedCard, CardLoginError> {
+        self.verify_as(AuthPurpose::Login, challenge, signature, chain, now)
+    }
+
+    /// [`Self::verify`] for a signature made for `purpose`: the card signed `purpose.message(origin, challenge)`.
+    /// The caller names what it checks (a patient's identification checks [`AuthPurpose::Identification`]), so a
+    /// signature the agent's page obtained under another purpose than the one the patient read does not verify.
+    pub fn verify_as(
+        &self,
+        purpose: AuthPurpose,
         challenge: &Challenge,
         signature: &[u8],
         chain: &[Vec<u8>],
@@ -132,7 +146,7 @@ impl CardVerifier {
             return Err(CardLoginError::Malformed { what: format!("a signature of {} bytes", signature.len()) });
         }
         let leaf = chain.first().ok_or_else(|| CardLoginError::Malformed { what: "no certificate".into() })?;
-        check_login_signature(leaf, &login_message(challenge.origin(), challenge.bytes()), signature)?;
+        check_login_signature(leaf, &purpose.message(challenge.origin(), challenge.bytes()), signature)?;
         let path = self.trust.validate(&chain, now)?;
         check_validity(leaf, now)?;
         check_authentication_certificate(leaf)?;

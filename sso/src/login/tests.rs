@@ -186,3 +186,28 @@ fn signature_policies_are_matched_by_arcs() {
         assert!(!is_signature_policy(&Oid::new_unwrap(other)), "{other}");
     }
 }
+
+/// The card signs the purpose the agent's page named (`AuthPurpose`, issue #45 item 7): a signature made for a
+/// patient's identification at reception does not finish a login, nor a login's an identification, though the
+/// challenge, origin and card are the same.
+#[test]
+fn a_signature_verifies_only_for_the_purpose_it_was_made_for() {
+    use hcpki_agent_protocol::AuthPurpose;
+    let (cas, card) = pki();
+    let v = verifier(&cas, hpki_trust(&card), RevocationPolicy::FailClosed);
+    let chain = [card.authentication.cert.clone(), card.authentication_ca.clone()];
+    let challenge = Challenge::for_tests(&[7; 32], ORIGIN);
+    let identification = AuthPurpose::Identification.message(ORIGIN, challenge.bytes());
+    let signed_for_identification = card.authentication.key.sign_sha256(&identification).unwrap();
+    assert!(matches!(
+        v.verify(&challenge, &signed_for_identification, &chain, now()),
+        Err(CardLoginError::BadSignature)
+    ));
+    v.verify_as(AuthPurpose::Identification, &challenge, &signed_for_identification, &chain, now()).unwrap();
+    let (challenge, signed_for_login) = signed_login(&card);
+    assert!(matches!(
+        v.verify_as(AuthPurpose::Identification, &challenge, &signed_for_login, &chain, now()),
+        Err(CardLoginError::BadSignature)
+    ));
+    v.verify(&challenge, &signed_for_login, &chain, now()).unwrap();
+}

@@ -5,13 +5,14 @@
 //! from its own origin with the operation's page token. After a post it redirects to itself (so a
 //! reload never re-sends a PIN) and shows progress until the operation ends.
 //!
-//! Japanese first, English with the switch (D54); it says which site asks and for what (a typed
+//! Japanese first, English with the switch (D54) or when the portal asks for it with the request; it says which site asks and for what (a typed
 //! [`Purpose`](super::Purpose)), the card's kind and holder, the tries left, and on every end state what
 //! happened and what to do. Templates in `view`, words in `words`.
 
 mod consent;
 mod consent_words;
 mod facts;
+mod identify;
 mod layout;
 mod view;
 mod words;
@@ -57,12 +58,13 @@ pub async fn show(
     Path(id): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Response {
-    let lang = negotiate(query.lang.as_deref(), &headers);
     let chosen = query.lang.as_deref().and_then(Lang::parse);
     let Some(op) = state.ops.get(&id) else {
+        let lang = negotiate(query.lang.as_deref(), None, &headers);
         let markup = view::notice(lang, M::NoSuchOperation, Some(M::NoSuchOperationHelp), None);
         return page(StatusCode::NOT_FOUND, markup, chosen);
     };
+    let lang = negotiate(query.lang.as_deref(), op.lang, &headers);
     let current = op.wait_while("running", WORKING_WAIT).await;
     let markup = match &current {
         OpState::PinRequired(question) => view::pin_form(lang, &op, question),
@@ -100,14 +102,15 @@ pub async fn submit(
     Path(id): Path<String>,
     Form(form): Form<PinForm>,
 ) -> Response {
-    let lang = negotiate(form.lang.as_deref(), &headers);
+    let op = state.ops.get(&id);
+    let lang = negotiate(form.lang.as_deref(), op.as_ref().and_then(|op| op.lang), &headers);
     let back = format!("/pin/{id}?lang={}", lang.code());
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).unwrap_or_default();
     if !origin.eq_ignore_ascii_case(&state.own_origin) {
         tracing::warn!(%origin, "refused a PIN post from another origin");
         return page(StatusCode::FORBIDDEN, view::notice(lang, M::Refused, Some(M::RefusedHelp), None), None);
     }
-    let Some(op) = state.ops.get(&id) else {
+    let Some(op) = op else {
         let markup = view::notice(lang, M::NoSuchOperation, Some(M::NoSuchOperationHelp), None);
         return page(StatusCode::NOT_FOUND, markup, None);
     };
@@ -137,12 +140,17 @@ pub async fn submit(
     if !op.deliver(reply) {
         return page(StatusCode::CONFLICT, view::notice(lang, M::NotAsked, Some(M::NotAskedHelp), None), None);
     }
-    // Back to the page itself, which the language cookie (or the browser's) keeps in the same language.
-    Redirect::to(&format!("/pin/{id}")).into_response()
+    // Back to the page itself, in the language the form was in (the switch's, or the portal's).
+    Redirect::to(&format!("/pin/{id}?lang={}", lang.code())).into_response()
 }
 
-/// The page language: the switch (`?lang=`, or the form's field), its cookie, then `Accept-Language`.
-fn negotiate(chosen: Option<&str>, headers: &HeaderMap) -> Lang {
+/// The page language: the switch (`?lang=`, or the form's field), then the language the portal's page asked for
+/// with the operation (its own language choice), then the switch's cookie, then `Accept-Language`. The portal's
+/// choice goes before the cookie: the cookie may be an earlier patient's choice on this reception PC.
+fn negotiate(chosen: Option<&str>, portal: Option<Lang>, headers: &HeaderMap) -> Lang {
+    if let Some(lang) = chosen.and_then(Lang::parse).or(portal) {
+        return lang;
+    }
     let cookie = headers
         .get_all(header::COOKIE)
         .iter()

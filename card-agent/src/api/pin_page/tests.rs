@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hcpki_agent_protocol::AuthPurpose;
 use hcpki_html::Lang;
 
 use super::view;
@@ -17,7 +18,7 @@ fn every_end_of_a_document_signature_says_nothing_was_signed_and_what_to_do() {
     let ops = Operations::new(Duration::from_secs(60));
     let shown = Arc::new(Document::new(Format::Cades, "同意書", None, b"ok".to_vec()).unwrap().shown(Level::BaselineB));
     let purpose = Purpose::Document { origin: "https://portal.example".into(), shown, signer: SignerShown::default() };
-    let op = ops.start("https://portal.example", purpose, CardKind::Jpki, KeyRole::Sign).unwrap();
+    let op = ops.start("https://portal.example", purpose, CardKind::Jpki, KeyRole::Sign, None).unwrap();
     let failure = |code: &'static str, tries_left| ApiFailure {
         code,
         message: "agent says".into(),
@@ -71,7 +72,7 @@ fn consent_op(ops: &Operations, kind: StatementKind, card: CardKind) -> Arc<crat
     let doc = Document::new(Format::Pades, "同意書", Some("consent.pdf"), pdf).unwrap();
     let shown = Arc::new(doc.shown(Level::BaselineB));
     let purpose = Purpose::Document { origin: "https://portal.example".into(), shown, signer: SignerShown::default() };
-    ops.start("https://portal.example", purpose, card, KeyRole::Sign).unwrap()
+    ops.start("https://portal.example", purpose, card, KeyRole::Sign, None).unwrap()
 }
 
 /// The patient's page: the statement read from the PDF (title as the heading, each item's label and text, the
@@ -231,12 +232,57 @@ fn no_service_says_what_to_do_on_each_platform() {
     let op = ops
         .start(
             "https://portal.example",
-            Purpose::Login { origin: "https://portal.example".into() },
+            Purpose::Login { origin: "https://portal.example".into(), what: AuthPurpose::Login },
             CardKind::Hpki,
             KeyRole::Auth,
+            None,
         )
         .unwrap();
     let failure = ApiFailure { code: "no_service", message: "x".into(), ..Default::default() };
     let page = view::failed(Lang::En, &op, &failure, 7).into_string();
     assert!(page.contains(no_service_help(Lang::En, Platform::CURRENT)), "{page}");
+}
+
+/// A patient identified at reception sees what they are doing — 受付での本人確認, not a portal login — in large
+/// type, asked for the 4-digit user-authentication PIN (never the signing password), in either language; the
+/// physician's login keeps its words. Each end of an identification sends the patient to the reception staff.
+#[test]
+fn an_identification_says_so_and_asks_for_the_four_digit_pin() {
+    let ops = Operations::new(Duration::from_secs(60));
+    let start = |what| {
+        let purpose = Purpose::Login { origin: "https://portal.example".into(), what };
+        ops.start("https://portal.example", purpose, CardKind::Jpki, KeyRole::Auth, None).unwrap()
+    };
+    let identify = start(AuthPurpose::Identification);
+    let question = crate::service::PinQuestion::new(CardKind::Jpki, KeyRole::Auth, Some(3));
+    let ja = view::pin_form(Lang::Ja, &identify, &question).into_string();
+    for expected in [
+        "class=\"identify large-text\"",
+        "受付での本人確認",
+        "マイナンバーカードの暗証番号（数字 4 桁）を入力してください",
+        "マイナンバーカードの利用者証明用暗証番号（数字 4 桁）",
+        "署名用の 6〜16 文字のパスワードではありません",
+        "minlength=\"4\" maxlength=\"4\"",
+        "inputmode=\"numeric\"",
+        ">確認する</button>",
+    ] {
+        assert!(ja.contains(expected), "{expected}: {ja}");
+    }
+    assert!(!ja.contains("ポータルへのログイン") && !ja.contains("署名用パスワード（"), "{ja}");
+    let en = view::pin_form(Lang::En, &identify, &question).into_string();
+    assert!(en.contains("Confirming who you are at reception") && en.contains("<html lang=\"en\""), "{en}");
+    assert!(en.contains("not the 6 to 16 character signing password") && !en.contains("Logging in"), "{en}");
+
+    let login = start(AuthPurpose::Login);
+    let physician = view::pin_form(Lang::Ja, &login, &question).into_string();
+    assert!(physician.contains("ポータルへのログイン") && !physician.contains("受付での本人確認"), "{physician}");
+
+    let done = view::done(Lang::Ja, &identify).into_string();
+    assert!(done.contains("large-text") && done.contains("受付の担当者にお伝えください"), "{done}");
+    for code in ["wrong_pin", "cancelled", "card_removed", "no_card"] {
+        let failure = ApiFailure { code, message: "x".into(), tries_left: Some(2), ..Default::default() };
+        let page = view::failed(Lang::Ja, &identify, &failure, 7).into_string();
+        assert!(page.contains("受付の担当者") && !page.contains("ログインしてください"), "{code}: {page}");
+        assert!(page.contains("受付での本人確認（ログインではありません）"), "{code}: {page}");
+    }
 }

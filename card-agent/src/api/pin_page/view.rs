@@ -1,13 +1,14 @@
 //! The PIN page's templates (maud, D49): the form, the progress and end states, and a short notice for
 //! refused posts. Every state says what happened and what to do next, in the reader's language (D54).
 
+use hcpki_agent_protocol::AuthPurpose;
 use hcpki_html::Lang;
 use maud::{Markup, html};
 
 use super::facts::document_facts;
 use super::layout::document;
 use super::words::{self, M};
-use super::{consent, consent_words};
+use super::{consent, consent_words, identify};
 use crate::api::operations::{ApiFailure, Operation, Purpose};
 use crate::document::Statement;
 use crate::driver::{PinCharset, registry};
@@ -20,6 +21,9 @@ pub(super) fn pin_form(lang: Lang, op: &Operation, question: &PinQuestion) -> Ma
         && let Some(statement) = &shown.statement
     {
         return consent::form(lang, op, question, (origin, shown, signer), statement);
+    }
+    if identify::is_identification(op) {
+        return identify::form(lang, op, question, request_facts(lang, op, Some(question)));
     }
     let t = |m: M| m.text(lang);
     let labels = registry::pin_labels(question.kind, question.role);
@@ -74,10 +78,15 @@ pub(super) fn working(lang: Lang, op: &Operation) -> Markup {
 
 pub(super) fn done(lang: Lang, op: &Operation) -> Markup {
     let t = |m: M| m.text(lang);
-    let (title, help) = statement_of(op)
-        .and_then(|s| consent::done(lang, s))
-        .unwrap_or_else(|| (t(M::Done), t(if op.purpose.is_document() { M::DoneDocumentHelp } else { M::DoneHelp })));
-    let large = statement_of(op).is_some_and(consent::is_patients).then_some("large-text");
+    let help = if op.purpose.is_document() {
+        M::DoneDocumentHelp
+    } else if identify::is_identification(op) {
+        M::DoneIdentifyHelp
+    } else {
+        M::DoneHelp
+    };
+    let (title, help) = statement_of(op).and_then(|s| consent::done(lang, s)).unwrap_or_else(|| (t(M::Done), t(help)));
+    let large = is_patients(op).then_some("large-text");
     let body = html! {
         div class=[large] {
             h1 { (title) }
@@ -86,6 +95,12 @@ pub(super) fn done(lang: Lang, op: &Operation) -> Markup {
         }
     };
     document(lang, title, body, false)
+}
+
+/// Whether the person at the card is a patient (a consent or withdrawal, or an identification at reception): their
+/// pages keep the large type.
+fn is_patients(op: &Operation) -> bool {
+    statement_of(op).is_some_and(consent::is_patients) || identify::is_identification(op)
 }
 
 /// The consent statement an operation shows, if it is a document that carries one.
@@ -101,9 +116,21 @@ pub(super) fn failed(lang: Lang, op: &Operation, failure: &ApiFailure, pin_timeo
     let t = |m: M| m.text(lang);
     let (card, unblock) = registry::card_labels(op.kind);
     let for_document = op.purpose.is_document();
-    let again = t(if for_document { M::StartSignAgain } else { M::StartAgain });
-    let then_again =
-        if for_document { words::sign_again_after_comma(lang) } else { words::start_again_after_comma(lang) };
+    let identification = identify::is_identification(op);
+    let again = t(if for_document {
+        M::StartSignAgain
+    } else if identification {
+        M::IdentifyAgain
+    } else {
+        M::StartAgain
+    });
+    let then_again = if for_document {
+        words::sign_again_after_comma(lang)
+    } else if identification {
+        words::identify_again_after_comma(lang)
+    } else {
+        words::start_again_after_comma(lang)
+    };
     // Between two sentences: Japanese runs them on after "。", English leaves a space.
     let sp = words::sentence_gap(lang);
     let patient = statement_of(op).filter(|s| consent::is_patients(s));
@@ -177,7 +204,7 @@ pub(super) fn failed(lang: Lang, op: &Operation, failure: &ApiFailure, pin_timeo
     };
     let body = html! {
         // A patient's end pages keep the consent page's large type.
-        div class=[patient.map(|_| "large-text")] {
+        div class=[(patient.is_some() || identification).then_some("large-text")] {
             h1 { (title) }
             (request_facts(lang, op, None))
             div class="error" {
@@ -224,9 +251,12 @@ fn request_facts(lang: Lang, op: &Operation, question: Option<&PinQuestion>) -> 
     html! {
         dl {
             @match &op.purpose {
-                Purpose::Login { origin } => {
+                Purpose::Login { origin, what } => {
                     dt { (t(M::RequestedBy)) } dd class="origin" lang="en" { (origin) }
-                    dt { (t(M::For)) } dd { (t(M::ForLogin)) }
+                    dt { (t(M::For)) }
+                    dd id="purpose" {
+                        (t(match what { AuthPurpose::Identification => M::ForIdentification, _ => M::ForLogin }))
+                    }
                 }
                 // A consent's end pages name the statement, not the technical facts (those were on the form).
                 Purpose::Document { origin, shown, .. } if shown.statement.is_some() => {
@@ -259,6 +289,7 @@ fn request_facts(lang: Lang, op: &Operation, question: Option<&PinQuestion>) -> 
 /// The form's submit button says what it does for this purpose.
 fn submit_label(lang: Lang, purpose: &Purpose) -> &'static str {
     match purpose {
+        Purpose::Login { what: AuthPurpose::Identification, .. } => M::Identify.text(lang),
         Purpose::Login { .. } => M::LogIn.text(lang),
         Purpose::Document { .. } => M::Sign.text(lang),
     }

@@ -14,6 +14,19 @@ hcpki_html::messages! {
     RequestedBy => "依頼元", "Requested by";
     For => "用途", "For";
     ForLogin => "ポータルへのログイン", "Logging in to the portal";
+    ForIdentification => "受付での本人確認（ログインではありません）", "Confirming who you are at reception (not a login)";
+    IdentifyKicker => "受付での本人確認", "Confirming who you are at reception";
+    IdentifyHeading => "マイナンバーカードの暗証番号（数字 4 桁）を入力してください",
+        "Type your My Number card's PIN (4 digits)";
+    IdentifyLead => "受付で、ご本人であることをカードで確かめます。署名はしません。カードから読み取るのは利用者証明用電子証明書だけで、氏名・住所・個人番号は読み取りません。",
+        "Reception checks with your card that it is you. Nothing is signed. Only the card's user-authentication certificate is read: not your name, address or individual number.";
+    IdentifyPinHint => "利用者証明用暗証番号です。コンビニでの証明書の交付やマイナポータルのログインで使う、数字 4 桁の暗証番号です（署名用の 6〜16 文字のパスワードではありません）。",
+        "The user-authentication PIN: the 4 digits you use for certificates at convenience stores or to log in to Mynaportal (not the 6 to 16 character signing password).";
+    Identify => "確認する", "Confirm";
+    DoneIdentifyHelp => "本人確認が済みました。カードをカードリーダーから抜いて、受付の担当者にお伝えください。",
+        "Done. Take your card out of the reader and tell the reception staff.";
+    IdentifyAgain => "受付の担当者にお伝えください。もう一度確認するときは、担当者が始めます。",
+        "Please tell the reception staff: they start the check again.";
     Card => "カード", "Card";
     Holder => "カードの持ち主", "Card holder";
     TriesLeft => "PIN の残り回数", "PIN tries left";
@@ -121,7 +134,6 @@ hcpki_html::messages! {
         "This operation is not waiting for a PIN now. Look at the portal's page.";
 }
 
-/// "n 回" / "n": the tries left as the page writes them.
 /// What to do when the PC's smart card service cannot be used: on Windows, where the service stops with the last
 /// reader unplugged (issue #44), plug the reader in; elsewhere restart the PC.
 pub fn no_service_help(lang: Lang, platform: Platform) -> &'static str {
@@ -131,6 +143,7 @@ pub fn no_service_help(lang: Lang, platform: Platform) -> &'static str {
     }
 }
 
+/// "n 回" / "n": the tries left as the page writes them.
 pub fn tries(lang: Lang, n: u8) -> String {
     match lang {
         Lang::Ja => format!("{n} 回"),
@@ -153,6 +166,14 @@ pub fn start_again_after_comma(lang: Lang) -> &'static str {
     match lang {
         Lang::Ja => "ポータルの画面に戻ってもう一度ログインしてください。",
         Lang::En => "go back to the portal and log in again.",
+    }
+}
+
+/// After a comma, for a patient's identification: tell the reception staff, who start it again.
+pub fn identify_again_after_comma(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ja => "受付の担当者にお伝えください。",
+        Lang::En => "tell the reception staff.",
     }
 }
 
