@@ -28,6 +28,9 @@ pub struct PcscGuard {
 /// Takes the PC/SC lock. A test that panicked while holding it has removed its cards by unwinding
 /// (VpcdCard's Drop), so a poisoned lock is still good to take.
 pub fn pcsc_lock() -> PcscGuard {
+    // The test's clock starts before the wait, or a test whose first harness call is this one would count the
+    // wait as its lock wait but not in its wall time (its own time came out negative).
+    crate::timing::note();
     let asked = Instant::now();
     let process = PCSC.lock().unwrap_or_else(PoisonError::into_inner);
     let file = std::fs::OpenOptions::new()
