@@ -43,7 +43,6 @@ const EMR: &str = "http://127.0.0.1:9/emr";
 const REASON: &str = "意識のない救急搬送の患者の服薬歴を確認するため";
 
 fn break_glass_confirmed_in_chromium_and_refused_otherwise(b: Backend) {
-    let _pcsc = pcsc_lock();
     let agent_port = free_port();
     let hook = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let extra = format!(
@@ -87,6 +86,7 @@ fn break_glass_confirmed_in_chromium_and_refused_otherwise(b: Backend) {
     assert!(param(&back, "error_description").unwrap().contains("requires a healthcare qualification"), "{back}");
 
     // The physician's card login (curl plays the login page's script).
+    let _pcsc = pcsc_lock();
     let agent = agent::Served::start_with(
         &p.issuer,
         &format!("127.0.0.1:{agent_port}"),

@@ -33,10 +33,10 @@ on_both_backends!(
 const SERVICES_ORIGIN: &str = "http://127.0.0.1:9/";
 
 fn one_card_tap_in_chromium_opens_two_services_and_pulling_the_card_signs_out(b: Backend) {
-    let _pcsc = pcsc_lock();
     let agent_port = free_port();
     let p = card_portal(b, &format!("http://127.0.0.1:{agent_port}"));
     let ca = p.h.chain_file("server");
+    let _pcsc = pcsc_lock();
     let agent = agent::Served::start_with(
         &p.issuer,
         &format!("127.0.0.1:{agent_port}"),

@@ -317,10 +317,10 @@ fn grants_password_logins_and_cookie_sessions(b: Backend) {
 }
 
 fn card_holder_signs_in_once_and_loses_access_at_once(b: Backend) {
-    let _pcsc = pcsc_lock();
     let agent_port = crate::harness::free_port();
     let agent_origin = format!("http://127.0.0.1:{agent_port}");
     let p = card_portal(b, &agent_origin);
+    let _pcsc = pcsc_lock();
     let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
     let _card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");

@@ -21,7 +21,6 @@ use std::process::Command;
 on_both_backends!(a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is_ended);
 
 fn a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is_ended(b: Backend) {
-    let _pcsc = pcsc_lock();
     let agent_port = free_port();
     // A service of the wiki the clerk works in, which calls another wiki client (and asks for the EMR) on the
     // user's behalf by token exchange (D96).
@@ -36,6 +35,7 @@ fn a_physician_delegates_to_a_clerk_who_acts_for_them_until_it_is_ended(b: Backe
             h.ok(&args);
         }
     });
+    let _pcsc = pcsc_lock();
     let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
     let _card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");

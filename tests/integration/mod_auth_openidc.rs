@@ -147,7 +147,6 @@ pub(crate) fn token_with_secret(p: &Portal, id: &str, secret: &str, post: bool) 
 fn apache_mod_auth_openidc_signs_a_user_in_with_a_client_secret_and_pkce(b: Backend) {
     // Registrations are re-read every second here (`services_refresh_secs`), so a rotation made with the CLI
     // reaches the running server quickly; the admin API's rotation takes effect on its own replica at once.
-    let _pcsc = pcsc_lock();
     let agent_port = free_port();
     let agent_origin = format!("http://127.0.0.1:{agent_port}");
     let p = card_portal_with(b, &agent_origin, "services_refresh_secs = 1\ncard_presence_secs = 600\n", |_| ());
@@ -236,6 +235,7 @@ fn apache_mod_auth_openidc_signs_a_user_in_with_a_client_secret_and_pkce(b: Back
     assert_eq!(r.status, 302, "Apache's session ended too: {r:?}");
 
     // The physician: the HPKI card in the facility PC's reader, the card login, then the module's page.
+    let _pcsc = pcsc_lock();
     let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
     let _card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");

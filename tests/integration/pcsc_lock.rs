@@ -2,9 +2,13 @@
 //! network namespace whose name scripts/test exports as `HCPKI_TEST_PCSC_NETNS`.
 //!
 //! Two readers cannot host a card per test, and a card left in a reader confuses the next test, so
-//! every test that inserts cards holds [`pcsc_lock`] for its whole run (cards removed before the
-//! guard drops). There is one pcscd per machine, so the lock holds across processes too: two test
-//! runs sharing it (two checkouts, or a run beside `scripts/fault`) take turns at the readers.
+//! every test that inserts cards holds [`pcsc_lock`] from before its card agent starts to its end (cards
+//! removed before the guard drops). There is one pcscd per machine, so the lock holds across processes
+//! too: two test runs sharing it (two checkouts, or a run beside `scripts/fault`) take turns at the readers.
+//!
+//! Take it after starting what does not touch the readers (a portal's start is a second or more, longer under
+//! load) and before the card agent and the cards: the tests holding it run one at a time, so what they do under
+//! it adds up to a floor under the test stage, and every test waiting for it holds a test thread idle.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -28,6 +32,9 @@ pub struct PcscGuard {
 /// Takes the PC/SC lock. A test that panicked while holding it has removed its cards by unwinding
 /// (VpcdCard's Drop), so a poisoned lock is still good to take.
 pub fn pcsc_lock() -> PcscGuard {
+    // The test's clock starts before the wait, or a test whose first harness call is this one would count the
+    // wait as its lock wait but not in its wall time (its own time came out negative).
+    crate::timing::note();
     let asked = Instant::now();
     let process = PCSC.lock().unwrap_or_else(PoisonError::into_inner);
     let file = std::fs::OpenOptions::new()

@@ -256,9 +256,9 @@ pub(crate) fn field(html: &str, name: &str) -> String {
 /// "continuing" page: the session's presence token and card for the agent, then the `/authorize` it came from
 /// (a login on the portal itself goes to the home page, which hands the token over; D64).
 fn card_login_for_a_service_hands_the_presence_token_over_before_going_back(b: Backend) {
-    let _pcsc = pcsc_lock();
     let agent_port = crate::harness::free_port();
     let p = card_portal(b, &format!("http://127.0.0.1:{agent_port}"));
+    let _pcsc = pcsc_lock();
     let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
     let _card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
@@ -291,11 +291,11 @@ fn card_login_for_a_service_hands_the_presence_token_over_before_going_back(b: B
 }
 
 fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
-    let _pcsc = pcsc_lock();
     let identity = hpki();
     let agent_port = crate::harness::free_port();
     let agent_origin = format!("http://127.0.0.1:{agent_port}");
     let p = card_portal(b, &agent_origin);
+    let _pcsc = pcsc_lock();
     let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
     let _card = agent::insert(identity, 0);
     agent.wait_card(0, "hpki");
@@ -409,7 +409,6 @@ fn card_login_opens_every_service_once_and_card_removal_ends_it(b: Backend) {
 /// good on the other replica; signing out on A ends the session on both (the cookie leads to /login, `prompt=none`
 /// gets `login_required`, the tokens are refused at userinfo), also through the balancer.
 fn card_login_across_two_replicas_one_signature_and_logout_ends_it_on_both(b: Backend) {
-    let _pcsc = pcsc_lock();
     let identity = hpki();
     let agent_port = crate::harness::free_port();
     let agent_origin = format!("http://127.0.0.1:{agent_port}");
@@ -420,6 +419,7 @@ fn card_login_across_two_replicas_one_signature_and_logout_ends_it_on_both(b: Ba
     let second = first.replica();
     assert_eq!((first.issuer.as_str(), second.issuer.as_str()), (issuer.as_str(), issuer.as_str()));
     let _lb = crate::lb::LoadBalancer::start(&first.h, lb_port, &[first.bound_port(), second.bound_port()]);
+    let _pcsc = pcsc_lock();
     let agent = agent::Served::start_for(&issuer, &format!("127.0.0.1:{agent_port}"));
     let card = agent::insert(identity, 0);
     agent.wait_card(0, "hpki");
@@ -481,7 +481,6 @@ const RECORDS: &str = "version = 1\n[[service]]\nid = \"records\"\nname = \"My r
 /// audited as a denied `oidc.authorize` of the card holder; the login's entry records the listing with each
 /// refusal's reason.
 fn jpki_card_opens_only_identity_services_and_is_refused_qualified_ones(b: Backend) {
-    let _pcsc = pcsc_lock();
     let agent_port = crate::harness::free_port();
     let agent_origin = format!("http://127.0.0.1:{agent_port}");
     let p = card_portal_with(b, &agent_origin, "card_presence_secs = 600\n", |h| {
@@ -490,6 +489,7 @@ fn jpki_card_opens_only_identity_services_and_is_refused_qualified_ones(b: Backe
         let client = oidc::service_client(h, "records-rp", "records", &[]);
         h.ok(&client.iter().map(String::as_str).collect::<Vec<_>>());
     });
+    let _pcsc = pcsc_lock();
     let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
     let _card = agent::insert(jpki(), 0);
     agent.wait_card(0, "jpki");

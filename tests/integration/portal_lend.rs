@@ -134,9 +134,9 @@ fn audited(p: &Portal, action: &str) -> Vec<(String, Value)> {
 /// another card refused, the own card back, every page working again — and the relying service never told to log
 /// out.
 fn a_lent_session_survives_its_cards_removal_and_continues_with_its_own_card(b: Backend) {
-    let _pcsc = pcsc_lock();
     let agent_port = free_port();
     let p = lend_portal(b, agent_port, 300, "http://127.0.0.1:9/never");
+    let _pcsc = pcsc_lock();
     let agent = presence_agent(&p, agent_port);
     let mut card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
@@ -200,11 +200,11 @@ fn a_lent_session_survives_its_cards_removal_and_continues_with_its_own_card(b: 
 /// its back-channel logout; the next visit says the session ended because the card was removed. Here the
 /// housekeeping ends it (`hcpki portal sweep` at the lend's end; the server's round sends the logout).
 fn a_lend_that_runs_out_ends_the_session_and_tells_the_services(b: Backend) {
-    let _pcsc = pcsc_lock();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let bcl = format!("http://127.0.0.1:{}/bcl", listener.local_addr().unwrap().port());
     let agent_port = free_port();
     let p = lend_portal(b, agent_port, 60, &bcl);
+    let _pcsc = pcsc_lock();
     let agent = presence_agent(&p, agent_port);
     let _card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
@@ -233,11 +233,11 @@ fn a_lend_that_runs_out_ends_the_session_and_tells_the_services(b: Backend) {
 /// its request ends the session (`lend-expired`), the relying service gets its back-channel logout at once, and
 /// the page says the session ended because the card was removed.
 fn a_lend_run_out_ends_the_session_at_the_browsers_next_request(b: Backend) {
-    let _pcsc = pcsc_lock();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let bcl = format!("http://127.0.0.1:{}/bcl", listener.local_addr().unwrap().port());
     let agent_port = free_port();
     let p = lend_portal_with(b, agent_port, "lend_secs = 60\nhousekeeping_secs = 3600\n", &bcl);
+    let _pcsc = pcsc_lock();
     let agent = presence_agent(&p, agent_port);
     let _card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
@@ -265,9 +265,9 @@ fn a_lend_run_out_ends_the_session_at_the_browsers_next_request(b: Backend) {
 /// `/authorize`, signing out or in — each answered with the paused page (423) and recorded, nothing changed.
 /// The consent flow's routes and static files still answer; a second lend is refused.
 fn a_lent_session_cannot_be_used_by_anyone(b: Backend) {
-    let _pcsc = pcsc_lock();
     let agent_port = free_port();
     let p = lend_portal(b, agent_port, 300, "http://127.0.0.1:9/never");
+    let _pcsc = pcsc_lock();
     let agent = presence_agent(&p, agent_port);
     let _card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
@@ -305,9 +305,9 @@ fn a_lent_session_cannot_be_used_by_anyone(b: Backend) {
 /// A return with any card but the session's own login card is refused and recorded: the session stays lent
 /// (the agent's `present` for another card finds no session at all).
 fn another_card_cannot_take_the_session_back(b: Backend) {
-    let _pcsc = pcsc_lock();
     let agent_port = free_port();
     let p = lend_portal(b, agent_port, 300, "http://127.0.0.1:9/never");
+    let _pcsc = pcsc_lock();
     let agent = presence_agent(&p, agent_port);
     let _card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
@@ -356,9 +356,9 @@ fn a_password_session_cannot_lend(b: Backend) {
 /// logout — and the card put back: the script posts the return itself and the page reloads into the home page.
 fn in_chromium_the_paused_page_ignores_the_removal_and_resumes_with_the_own_card(b: Backend) {
     use crate::browser::{AutoSelect, Chromium, issuer_cn, nss_db};
-    let _pcsc = pcsc_lock();
     let agent_port = free_port();
     let p = lend_portal(b, agent_port, 300, "http://127.0.0.1:9/never");
+    let _pcsc = pcsc_lock();
     let agent = presence_agent(&p, agent_port);
     let mut card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
@@ -422,9 +422,9 @@ fn in_chromium_the_paused_page_ignores_the_removal_and_resumes_with_the_own_card
 fn the_console_of_a_lent_session_is_paused_and_resumes_with_it(b: Backend) {
     use crate::admin::{Api, As};
     use crate::console_card::{console_of, console_sign_in, person_key_of};
-    let _pcsc = pcsc_lock();
     let agent_port = free_port();
     let p = lend_portal(b, agent_port, 300, "http://127.0.0.1:9/never");
+    let _pcsc = pcsc_lock();
     let agent = presence_agent(&p, agent_port);
     let _card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");

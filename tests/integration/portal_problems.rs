@@ -95,9 +95,9 @@ fn switch_href(html: &str) -> String {
 const JPKI_WRONG: &str = "9999";
 
 fn every_problem_a_person_can_meet_says_what_happened_and_what_to_do(b: Backend) {
-    let _pcsc = pcsc_lock();
     let agent_port = free_port();
     let p = card_portal(b, &format!("http://127.0.0.1:{agent_port}"));
+    let _pcsc = pcsc_lock();
     let (facility, cert, key) = oidc::issue_pc(&p.h, "問題クリニック");
     let home_dir = p.h.path("browser-home");
     nss_db(&home_dir, &p.h.chain_file("server"), &cert, &key, &p.h.path("pc.p12"));

@@ -65,7 +65,6 @@ fn past_second(second: i64) {
 /// the agent alone reports the card's removal, the session ends at the portal, the service's back-channel
 /// logout endpoint receives the logout token. Registrations the agent must refuse are refused, saying why.
 fn pulling_the_card_ends_the_session_with_no_page_open(b: Backend) {
-    let _pcsc = pcsc_lock();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let bcl = format!("http://127.0.0.1:{}/bcl", listener.local_addr().unwrap().port());
     let agent_port = free_port();
@@ -75,6 +74,7 @@ fn pulling_the_card_ends_the_session_with_no_page_open(b: Backend) {
         let more = ["--jwks-file", jwks.to_str().unwrap(), "--service", "wiki", "--backchannel-logout-uri", &bcl];
         h.ok(&args.iter().chain(&more).copied().collect::<Vec<_>>());
     });
+    let _pcsc = pcsc_lock();
     let agent = presence_agent(&p, agent_port);
     let mut card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");
@@ -129,9 +129,9 @@ fn pulling_the_card_ends_the_session_with_no_page_open(b: Backend) {
 /// sweep at the end of the first's lease ends it as `presence-lapsed` and leaves the second, whose lease the
 /// live agent renewed.
 fn a_killed_agent_lets_its_session_lapse(b: Backend) {
-    let _pcsc = pcsc_lock();
     let first_port = free_port();
     let p = presence_portal(b, first_port, "", |_| ());
+    let _pcsc = pcsc_lock();
     let first = presence_agent(&p, first_port);
     let _card = agent::insert(hpki(), 0);
     first.wait_card(0, "hpki");

@@ -34,10 +34,10 @@ on_both_backends!(
 /// with the colleague's token and the victim's card finds no session. The colleague's own card-removed report
 /// ends only the colleague's session.
 fn a_posted_card_id_is_ignored_and_card_removal_ends_only_ones_own_session(b: Backend) {
-    let _pcsc = pcsc_lock();
     let agent_port = crate::harness::free_port();
     let agent_origin = format!("http://127.0.0.1:{agent_port}");
     let p = card_portal(b, &agent_origin);
+    let _pcsc = pcsc_lock();
     let agent = agent::Served::start_for(&p.issuer, &format!("127.0.0.1:{agent_port}"));
     let _victims_card = agent::insert(hpki(), 0);
     let _colleagues_card = agent::insert(jpki(), 1);

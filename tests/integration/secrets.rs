@@ -35,13 +35,13 @@ const WRONG_PASSWORD: &str = "wrong horse battery staple";
 const WRONG_PIN: &str = "hpki9876";
 
 fn secrets_stay_out_of_logs_and_audit(b: Backend) {
-    let _pcsc = pcsc_lock();
     let h = Hcpki::new(b).with_env("HCPKI_LOG", "trace").keeping_stderr();
     h.ok(&["init"]);
     let agent_port = free_port();
     let agent_origin = format!("http://127.0.0.1:{agent_port}");
     let p = card_portal_in(h, &agent_origin, "card_presence_secs = 600\n", |_| ());
     let agent_log = p.h.path("agent.log");
+    let _pcsc = pcsc_lock();
     let agent = agent::Served::start_logging_to(&p.issuer, &format!("127.0.0.1:{agent_port}"), &agent_log);
     let _card = agent::insert(hpki(), 0);
     agent.wait_card(0, "hpki");

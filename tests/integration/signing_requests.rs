@@ -480,7 +480,6 @@ pub(crate) fn pem(der: &[u8]) -> String {
 fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
     use crate::agent::{self, hpki};
     use crate::portal_card::{card_portal_with, card_session};
-    let _pcsc = crate::pcsc_lock::pcsc_lock();
     let started = std::time::Instant::now();
     let tsa_dir = tempfile::tempdir().unwrap();
     let tsa = ReferenceTsa::start(tsa_dir.path());
@@ -499,6 +498,7 @@ fn the_page_signs_through_the_card_agent_with_the_card_in_the_reader() {
     let config = p.h.path("agent.toml");
     std::fs::write(&config, "version = 1\n[signing]\nca_certificates = [\"hpki-signature-ca.pem\"]\n").unwrap();
     let ca = p.h.chain_file("server");
+    let _pcsc = crate::pcsc_lock::pcsc_lock();
     let agent = agent::Served::start_with(
         &p.issuer,
         &format!("127.0.0.1:{agent_port}"),

@@ -9,7 +9,11 @@
 //! checkout's run, holds them) is recorded apart ([`locked`]), so a test's own time is `wall − lock`.
 //!
 //! A line: the test's name, its wall time, the part of it spent waiting for the readers' lock, 1 if it took that
-//! lock, the process's CPU at the test's start and at its end (seconds, tab-separated).
+//! lock, the process's CPU at the test's start and at its end, the wall-clock time of its start (seconds since
+//! the Unix epoch), the time from first taking the lock to the end (the readers held; 0 without the lock;
+//! tab-separated). The start times show what the per-module sums cannot: how many tests ran at
+//! each moment, so a long test started late (libtest starts them in name order) and the stage's tail in which
+//! fewer than `RUST_TEST_THREADS` ran (scripts/test-times prints both).
 //!
 //! CPU: every line carries the test process's CPU so far (its own and that of every child it has waited for,
 //! from `/proc/self/stat`): the last line's is the run's total, and with `--test-threads=1` the difference
@@ -18,7 +22,7 @@
 
 use std::cell::RefCell;
 use std::io::Write as _;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The environment variable naming the file the lines are appended to; unset, nothing is timed.
 const TIMES_VAR: &str = "HCPKI_TEST_TIMES";
@@ -31,10 +35,15 @@ thread_local! {
 struct Timed {
     name: String,
     start: Instant,
+    /// The same moment on the wall clock, comparable between tests (and test processes).
+    started_at: SystemTime,
     cpu_at_start: f64,
     lock_wait: Duration,
     /// Whether the test took the PC/SC readers' lock (such tests run one at a time).
     locked: bool,
+    /// When it first had that lock: from then to the test's end it held the readers (the guard drops with the
+    /// test's locals, just before its thread ends).
+    locked_at: Option<Instant>,
 }
 
 /// Starts timing the test running on this thread, if it is not timed yet and `HCPKI_TEST_TIMES` is set.
@@ -53,9 +62,11 @@ pub fn note() {
             *current = Some(Timed {
                 name,
                 start: Instant::now(),
+                started_at: SystemTime::now(),
                 cpu_at_start: process_cpu(),
                 lock_wait: Duration::ZERO,
                 locked: false,
+                locked_at: None,
             });
         }
     });
@@ -68,6 +79,7 @@ pub fn locked(waited: Duration) {
         if let Some(timed) = current.borrow_mut().as_mut() {
             timed.lock_wait += waited;
             timed.locked = true;
+            timed.locked_at.get_or_insert_with(Instant::now);
         }
     });
 }
@@ -76,13 +88,15 @@ impl Drop for Timed {
     fn drop(&mut self) {
         let Some(path) = std::env::var_os(TIMES_VAR) else { return };
         let line = format!(
-            "{}\t{:.2}\t{:.2}\t{}\t{:.2}\t{:.2}\n",
+            "{}\t{:.2}\t{:.2}\t{}\t{:.2}\t{:.2}\t{:.2}\t{:.2}\n",
             self.name,
             self.start.elapsed().as_secs_f64(),
             self.lock_wait.as_secs_f64(),
             u8::from(self.locked),
             self.cpu_at_start,
-            process_cpu()
+            process_cpu(),
+            self.started_at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs_f64(),
+            self.locked_at.map_or(0.0, |at| at.elapsed().as_secs_f64())
         );
         // One write of one short line to a file opened for appending: lines of tests ending at once do not mix.
         let written = std::fs::OpenOptions::new()
