@@ -85,5 +85,5 @@ pub async fn set(
         }
     };
     operations::set_session_lifetime(&state, &viewer.caller, &id, hours).await.or_page(&viewer)?;
-    Ok(see_other(&format!("/console/facilities/{fid}#lifetime")))
+    Ok(see_other(&super::notice::Done::Lifetime.location(&format!("/console/facilities/{fid}"), "#lifetime")))
 }
