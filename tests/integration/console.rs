@@ -10,6 +10,7 @@ use crate::fixtures::{Key, csr, csr_der, medical_code};
 use crate::harness::{Backend, Hcpki};
 use crate::oidc::Portal;
 use crate::serve::Served;
+use serde_json::json;
 
 on_both_backends!(
     journey_from_application_form_to_revoked_device,
@@ -135,6 +136,19 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     let at = r.text.find(marker).unwrap() + marker.len();
     let id = r.text[at..].split('<').next().unwrap().to_owned();
     assert!(h.ok(&["facility", "show", &id]).contains("applied"));
+    // The same code applied for again, anonymously: refused, without naming the facility that holds it (which
+    // would let anyone map codes to facility IDs); the operators' audit entry keeps the holder.
+    let again = c.get("/console/apply", &As::Nobody);
+    let r = c.submit("/console/apply", &fields, &again, &As::Nobody);
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(!r.text.contains(&id) && r.text.contains("role=\"alert\""), "the holder is not told: {r:?}");
+    let api = Api::new(h, server);
+    let body = json!({"name": "x", "kind": "clinic", "medical_code": code});
+    let r = api.post("/api/v1/applications", &body, &As::Nobody);
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(!r.text.contains(&id), "the API does not tell either: {r:?}");
+    let trail = h.ok(&["audit", "list", "--limit", "500"]);
+    assert!(trail.lines().any(|l| l.contains("\"denied\"") && l.contains(&id)), "the audit names the holder");
 
     let queue = c.get("/console/", &ops);
     assert_eq!(queue.status, 200, "{queue:?}");
@@ -167,7 +181,6 @@ fn journey_from_application_form_to_revoked_device(b: Backend) {
     assert!(home.text.contains("桜クリニック") && home.text.contains("active"), "{home:?}");
     crate::console_card::grant_facility_admin(h, &id);
     let alice = crate::console_card::sign_in_at_pc(&p, &admin, "jar-alice", 0);
-    let api = Api::new(h, server);
     let home = alice.get(&api, &format!("/console/facilities/{id}"));
     let r = alice.submit(
         &api,

@@ -6,6 +6,8 @@
 use super::AppState;
 use super::api_error::ApiError;
 use super::auth::Caller;
+use axum::http::StatusCode;
+use hcpki_ca::RegistryError;
 use hcpki_ca::access::Action;
 use hcpki_ca::authority::IssueRequest;
 use hcpki_ca::enroll::credential::{self, DEFAULT_VALIDITY_SECS, Minted, Protocol};
@@ -13,7 +15,7 @@ use hcpki_ca::enroll::{CredentialRecord, NewCredential};
 use hcpki_ca::facility::{Facility, FacilityId, FacilityKind, NewFacility, Transition};
 use hcpki_ca::profile::{ProfileKind, Vendor};
 use hcpki_ca::serial::SerialHex;
-use hcpki_ca::store::{CertificateFilter, CertificateRecord, FacilityFilter};
+use hcpki_ca::store::{CertificateFilter, CertificateRecord, FacilityFilter, StoreError};
 use hcpki_pkix::keys::{KeyAlgorithm, SoftwareKey};
 use serde::Deserialize;
 use std::str::FromStr;
@@ -62,9 +64,22 @@ pub async fn apply(state: &AppState, caller: &Caller, a: &Application) -> Result
     };
     match state.admin.registrar().register_facility(&new, &caller.actor()).await {
         Ok(f) => Ok(f),
-        Err(e) => Err(refused(caller, &action, "-", e.into()).await),
+        Err(e) => {
+            let taken = matches!(&e, RegistryError::Store(StoreError::DuplicateMedicalCode { .. }));
+            let audited = refused(caller, &action, "-", e.into()).await;
+            if taken {
+                // The audit entry names the facility holding the code, for the operators; the applicant, who is
+                // anyone, learns only that it is taken: naming the holder would map codes to facility IDs.
+                return Err(ApiError::new(StatusCode::CONFLICT, "conflict", CODE_TAKEN));
+            }
+            Err(audited)
+        }
     }
 }
+
+/// What an applicant is told when the 医療機関コード is already registered (without the holder's ID).
+pub const CODE_TAKEN: &str = "this 医療機関コード is already registered: check the code; if it is your facility's, \
+                              contact the operating body rather than applying again";
 
 fn application(a: &Application) -> Result<NewFacility, String> {
     limit("name", Some(&a.name), MAX_NAME)?;
