@@ -509,6 +509,22 @@ fn pkcs12_for_a_device_without_an_enrollment_client(b: Backend) {
     assert_eq!(r.status, 403, "{r:?}");
     let r = alice.submit(&api, &format!("/console/facilities/{f}/pkcs12"), &[("profile", "server")], &page);
     assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.text.contains("機器の種類") && r.text.contains("何も作成していません"), "in the admin's words: {r:?}");
+    // A PC given an extra name (the issue's "take no --san" in CLI words): said in the admin's words on the form,
+    // with what was typed kept and no CLI flag named (issue #45 item 1).
+    let pc_named = [("profile", "pc"), ("san", "受付PC.example"), ("vendor", "")];
+    let r = alice.submit(&api, &format!("/console/facilities/{f}/pkcs12"), &pc_named, &page);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.text.contains("追加の名前を付けられません") && !r.text.contains("--"), "{r:?}");
+    assert!(r.text.contains("value=\"受付PC.example\"") && r.text.contains("value=\"pc\" selected"), "kept: {r:?}");
+    let r = alice.submit(
+        &api,
+        &format!("/console/facilities/{f}/pkcs12"),
+        &[("profile", "router"), ("san", "198.51.100.9")],
+        &page,
+    );
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.text.contains("割り当てられていません") && r.text.contains("198.51.100.9"), "{r:?}");
     assert_eq!(h.cert_list(None).len(), before, "nothing issued");
 
     let trail = h.ok(&["audit", "list", "--limit", "2000"]);

@@ -194,7 +194,7 @@ async fn facility_page(state: &AppState, viewer: &Viewer, id: &str, done: Option
         (devices(viewer, &f, &certs))
         (credential_table(viewer, &f, &creds))
         (credential_form(viewer, &f))
-        (pkcs12_form(viewer, &f))
+        (pkcs12_form(viewer, &f, &operations::DeviceRequest::default()))
         (super::routers::section(viewer.lang, state, &f, &viewer.origin))
     };
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::OK, &f.name, body))
@@ -304,7 +304,7 @@ fn credential_form(viewer: &Viewer, f: &Facility) -> Markup {
 }
 
 /// The form that makes a PKCS#12 for a device, if the caller may.
-fn pkcs12_form(viewer: &Viewer, f: &Facility) -> Markup {
+fn pkcs12_form(viewer: &Viewer, f: &Facility, typed: &operations::DeviceRequest) -> Markup {
     if !viewer.can(&Action::IssueDeviceKey(&f.id)) || !f.state.may_enroll() {
         return html! {};
     }
@@ -324,9 +324,11 @@ fn pkcs12_form(viewer: &Viewer, f: &Facility) -> Markup {
         p { (t(M::Pkcs12Help)) }
         form method="post" action={ "/console/facilities/" (f.id.as_str()) "/pkcs12" } {
             (csrf_field(&viewer.csrf()))
-            (view::select("p12-profile", "profile", t(M::Profile), &profiles(viewer, &[ProfileKind::Router, ProfileKind::Pc]), ""))
-            (view::input("p12-san", "san", t(M::ExtraName), "", operations::MAX_NAME))
-            (view::select("p12-vendor", "vendor", t(M::VendorOptional), &vendors, ""))
+            @let kinds = profiles(viewer, &[ProfileKind::Router, ProfileKind::Pc]);
+            (view::select("p12-profile", "profile", t(M::Profile), &kinds, &typed.profile))
+            @let san = typed.san.as_deref().unwrap_or("");
+            (view::input("p12-san", "san", t(M::ExtraName), san, operations::MAX_NAME))
+            (view::select("p12-vendor", "vendor", t(M::VendorOptional), &vendors, typed.vendor.as_deref().unwrap_or("")))
             p { button type="submit" { (t(M::Create)) } }
         }
     };
@@ -349,7 +351,10 @@ pub async fn pkcs12(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     let fid = operations::authorize_device(&viewer.caller, &id).await.or_page(&viewer)?;
     let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     let request = operations::DeviceRequest { profile: form.profile, san: blank(form.san), vendor: blank(form.vendor) };
-    let made = operations::issue_pkcs12(&state, &viewer.caller, &fid, &request).await.or_page(&viewer)?;
+    let made = match operations::issue_pkcs12(&state, &viewer.caller, &fid, &request).await {
+        Ok(made) => made,
+        Err(refusal) => return pkcs12_refused(&state, &viewer, &fid, &request, &refusal).await,
+    };
     let t = |m: M| m.text(viewer.lang);
     let data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &made.file);
     let body = html! {
@@ -369,6 +374,35 @@ pub async fn pkcs12(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
         p { a href={ "/console/facilities/" (fid.as_str()) } { (t(M::Back)) } }
     };
     Ok(view::page(viewer.lang, viewer.principal(), StatusCode::CREATED, t(M::Pkcs12Made), body))
+}
+
+/// The PKCS#12 form again, as it was typed, under what to fix in the admin's words (issue #45 item 1); what the
+/// form cannot say (the server's own trouble) is the refusal page.
+async fn pkcs12_refused(
+    state: &AppState,
+    viewer: &Viewer,
+    fid: &FacilityId,
+    typed: &operations::DeviceRequest,
+    refusal: &operations::DeviceRefusal,
+) -> Page {
+    use operations::DeviceProblem as P;
+    let problem = match refusal.problem {
+        P::Profile => M::Pkcs12ChooseProfile,
+        P::Vendor => M::Pkcs12UnknownVendor,
+        P::NameNotAllowed => M::Pkcs12PcTakesNoName,
+        P::BadName => M::Pkcs12BadName,
+        P::NameOutsideFacility => M::Pkcs12NameOutside,
+        P::AddressNotAllocated => M::Pkcs12AddressNotAllocated,
+        _ => return Err(viewer.refusal(&refusal.error)),
+    };
+    let f = operations::facility(state, &viewer.caller, fid.as_str()).await.or_page(viewer)?;
+    let t = |m: M| m.text(viewer.lang);
+    let body = html! {
+        div class="error" role="alert" id="problem" { p { (t(problem)) " " (t(M::NothingMade)) } }
+        (pkcs12_form(viewer, &f, typed))
+        p { a href={ "/console/facilities/" (f.id.as_str()) } { (t(M::Back)) } }
+    };
+    Ok(view::page(viewer.lang, viewer.principal(), refusal.error.status, t(M::Pkcs12), body))
 }
 
 /// The credential form.

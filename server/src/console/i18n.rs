@@ -331,6 +331,16 @@ messages! {
         "The SSO session lifetime is saved; it applies from the next sign-in.";
     DoneAddresses => "アドレス割り当てを変更しました。", "The address allocations are changed.";
     ChangedBy => "変更者", "by";
+    // ---- the PKCS#12 form's refusals (issue #45 item 1) ----
+    Pkcs12ChooseProfile => "機器の種類(ルータ または 施設PC)を選んでください。", "Choose the kind of device (router or facility PC).";
+    Pkcs12UnknownVendor => "ルータの機種は一覧から選んでください(分からなければ「-」)。", "Choose the router vendor from the list (\"-\" if unsure).";
+    Pkcs12PcTakesNoName => "施設PCの証明書には追加の名前を付けられません(PC の名前は施設 ID から決まります)。「追加の名前」を空にしてください。",
+        "A facility PC's certificate takes no extra name (its names come from the facility ID): leave \"Extra name\" empty.";
+    Pkcs12BadName => "追加の名前は IP アドレス(例: 203.0.113.7)か DNS 名の形で入力してください。", "Give the extra name as an IP address (e.g. 203.0.113.7) or a DNS name.";
+    Pkcs12NameOutside => "追加の DNS 名は、この施設のルータ DNS 名か、その下の名前にしてください。", "An extra DNS name must be the facility's router DNS name or a name below it.";
+    Pkcs12AddressNotAllocated => "この IP アドレスはこの施設に割り当てられていません。運用主体にアドレスの割り当てを依頼するか、空欄にしてください。",
+        "This IP address is not allocated to the facility: ask the operating body to allocate it, or leave it empty.";
+    NothingMade => "何も作成していません。", "Nothing was made.";
 }
 
 #[cfg(test)]
