@@ -341,6 +341,10 @@ messages! {
     Pkcs12AddressNotAllocated => "この IP アドレスはこの施設に割り当てられていません。運用主体にアドレスの割り当てを依頼するか、空欄にしてください。",
         "This IP address is not allocated to the facility: ask the operating body to allocate it, or leave it empty.";
     NothingMade => "何も作成していません。", "Nothing was made.";
+    NothingChanged => "何も変更していません。", "Nothing was changed.";
+    HoursEmpty => "時間数を入力してください(1〜168)。既定値に戻すには「解除」を押してください。",
+        "Give the hours (1 to 168); to go back to the default, press Clear.";
+    HoursRange => "時間数は 1〜168 の整数で入力してください(例: 10)。", "Give the hours as a whole number from 1 to 168 (e.g. 10).";
 }
 
 #[cfg(test)]

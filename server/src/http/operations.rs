@@ -370,6 +370,9 @@ pub async fn credentials(state: &AppState, caller: &Caller, id: &str) -> Result<
 /// Set (`Some(hours)`, 1–168) or clear (`None`) a facility's SSO session lifetime (operators; D26), as
 /// `hcpki portal lifetime set|clear` does; the store audits `portal.session_lifetime`. `Ok(false)`: clearing
 /// a lifetime that was not set.
+/// The hours a facility's SSO session lifetime may be set to (D26).
+pub const SESSION_HOURS: std::ops::RangeInclusive<u32> = 1..=168;
+
 pub async fn set_session_lifetime(
     state: &AppState,
     caller: &Caller,
@@ -381,7 +384,7 @@ pub async fn set_session_lifetime(
     caller.may(Action::SetSessionLifetime(&id)).await?;
     existing(state, caller, name, &id).await?;
     if let Some(h) = hours
-        && !(1..=168).contains(&h)
+        && !SESSION_HOURS.contains(&h)
     {
         let e = ApiError::bad_request("invalid session lifetime", format!("{h} hours: use 1 to 168 hours"));
         return Err(caller.refuse(name, id.as_str(), e).await);
