@@ -94,18 +94,9 @@ pub async fn transition(State(state): State<AppState>, viewer: Viewer, Path(id):
 fn page(viewer: &Viewer, f: &Facility, tr: Transition, reason: &str, problem: Option<M>) -> Response {
     let lang = viewer.lang;
     let t = |m: M| m.text(lang);
-    let opt = |v: Option<&str>| html! { (v.unwrap_or("-")) };
     let back = format!("/console/facilities/{}", f.id.as_str());
-    let facts = [
-        (M::Id, html! { (f.id.as_str()) }),
-        (M::Name, html! { (f.name) }),
-        (M::Kind, html! { (t(labels::kind(f.kind))) }),
-        (M::MedicalCode, opt(f.medical_code.as_ref().map(|c| c.as_str()))),
-        (M::Address, opt(f.address.as_deref())),
-        (M::Contact, opt(f.contact.as_deref())),
-        (M::State, labels::state_badge(f.state, lang)),
-        (M::Registered, view::jst(f.created_at, lang)),
-    ];
+    let mut facts = super::facilities::identity_facts(f, lang);
+    facts.extend([(M::State, labels::state_badge(f.state, lang)), (M::Registered, view::jst(f.created_at, lang))]);
     let vetting = if f.medical_code.is_some() { M::VettingCode } else { M::VettingNoCode };
     let (title, consequence) = words(tr);
     let body = html! {
